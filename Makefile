@@ -1,0 +1,111 @@
+# bmsgw - BMS serial to Modbus TCP gateway.
+#   make            build build/bmsgw and the simulator build/bmsgw-sim
+#   make deps       install missing Debian packages (apt-get, as root); no-op when present
+#   make test       ASan+UBSan build + unit, fuzz-smoke and integration tests
+#   make demo       simulator + gateway on 127.0.0.1:1502
+#   make fuzz       libFuzzer targets (clang) in build/fuzz/
+#   make bench      throughput / memory benchmark
+#   make register-map.md   regenerate the register map document
+#   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
+
+CC      ?= cc
+PKGS    := libmodbus libserialport inih
+DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
+            mbpoll python3 python3-pymodbus clang socat
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Wmissing-prototypes -Wmissing-declarations -Wshadow \
+           -Wstrict-prototypes -Wpointer-arith -Wformat=2
+OPT     ?= -O2 -g
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+
+ifeq ($(SANITIZE),1)
+B       := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+else
+B       := build
+SANFLAGS :=
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
+
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+
+# pure code (no I/O): decoders, register map, configuration
+CORE_SRC := $(wildcard bms/*.c) $(wildcard registers/*.c) $(wildcard conf/*.c)
+# the daemon
+GW_SRC   := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+SIM_SRC  := $(wildcard tests/sim/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o)
+SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps test unit demo fuzz bench clean check-map
+all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/bmsgw: $(B)/gateway/main.o $(GW_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bmsgw-sim: $(SIM_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil
+
+$(B)/mbread: $(B)/tests/tools/mbread.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+unit: $(UNIT_BIN)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install$$missing)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+# The whole suite runs on the ASan+UBSan build.
+test: deps
+	$(MAKE) SANITIZE=1 all unit
+	$(MAKE) fuzz
+	$(MAKE) all
+	BIN=build/san FUZZ=build/fuzz bash tests/run.sh
+
+demo: deps all
+	bash tests/demo.sh
+
+register-map.md: $(B)/bmsgw
+	$(B)/bmsgw --register-map > $@
+
+check-map: $(B)/bmsgw
+	$(B)/bmsgw --register-map | diff -u register-map.md - && echo "register-map.md is up to date"
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+fuzz: $(FUZZ_BIN)
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) $(PKG_LIBS)
+
+bench: all
+	bash tests/bench.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

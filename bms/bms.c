@@ -1,0 +1,121 @@
+/* bms/bms.c - helpers shared by every driver, and the driver registry. */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+const struct bms_driver *const bms_drivers[] = {
+	&bms_daly_driver,
+	NULL,
+};
+
+const struct bms_driver *bms_find(const char *name)
+{
+	for (size_t i = 0; bms_drivers[i]; i++)
+		if (strcmp(bms_drivers[i]->name, name) == 0)
+			return bms_drivers[i];
+	return NULL;
+}
+
+const char *bms_strerror(int code)
+{
+	switch (code) {
+	case BMS_OK: return "ok";
+	case BMS_MORE: return "more frames expected";
+	case BMS_E_CHECKSUM: return "bad checksum";
+	case BMS_E_SHORT: return "truncated frame";
+	case BMS_E_HEADER: return "bad frame header";
+	case BMS_E_UNEXPECTED: return "unexpected frame";
+	case BMS_E_RANGE: return "value out of range";
+	case BMS_E_INVALID: return "invalid sample";
+	case BMS_E_NOSPACE: return "buffer too small";
+	default: return "unknown error";
+	}
+}
+
+static const char *const alarm_names[BMS_AL_COUNT] = {
+	"cell_ov", "cell_uv", "pack_ov", "pack_uv", "chg_ot", "chg_ut", "dsg_ot", "dsg_ut",
+	"chg_oc", "dsg_oc", "short", "cell_diff", "temp_diff", "mos_ot", "soc_low", "soc_high",
+	"sensor", "mos_fault", "hw_fault", "comm", "protection", "other",
+};
+
+const char *bms_alarm_name(unsigned bit)
+{
+	return bit < BMS_AL_COUNT ? alarm_names[bit] : NULL;
+}
+
+size_t bms_rx_feed(struct bms_rx *rx, const uint8_t *p, size_t n)
+{
+	size_t dropped = 0;
+	if (n >= BMS_RX_CAP) {
+		dropped = rx->len + (n - BMS_RX_CAP);
+		p += n - BMS_RX_CAP;
+		n = BMS_RX_CAP;
+		rx->len = 0;
+	} else if (rx->len + n > BMS_RX_CAP) {
+		dropped = rx->len + n - BMS_RX_CAP;
+		bms_rx_consume(rx, dropped);
+	}
+	memcpy(rx->buf + rx->len, p, n);
+	rx->len += n;
+	return dropped;
+}
+
+void bms_rx_consume(struct bms_rx *rx, size_t n)
+{
+	if (n >= rx->len) {
+		rx->len = 0;
+		return;
+	}
+	memmove(rx->buf, rx->buf + n, rx->len - n);
+	rx->len -= n;
+}
+
+void bms_rx_clear(struct bms_rx *rx)
+{
+	rx->len = 0;
+}
+
+void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced, bool invert_current)
+{
+	uint32_t persist = poll->persist;
+	memset(poll, 0, sizeof(*poll));
+	poll->persist = persist;
+	poll->address = address;
+	poll->cells_forced = cells_forced;
+	poll->invert_current = invert_current;
+}
+
+void bms_snapshot_derive(struct bms_snapshot *s)
+{
+	if (!(s->present & BMS_HAS_POWER) && (s->present & BMS_HAS_VOLTAGE) &&
+	    (s->present & BMS_HAS_CURRENT)) {
+		s->power = s->voltage * s->current;
+		s->present |= BMS_HAS_POWER;
+	}
+}
+
+void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	unsigned n = s->ncells <= BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
+	if (n == 0)
+		return;
+	uint32_t sum = 0;
+	out->min_mv = UINT16_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t v = s->cell_mv[i];
+		sum += v;
+		if (v > out->max_mv) {
+			out->max_mv = v;
+			out->max_idx = (uint8_t)(i + 1);
+		}
+		if (v < out->min_mv) {
+			out->min_mv = v;
+			out->min_idx = (uint8_t)(i + 1);
+		}
+	}
+	out->avg_mv = (uint16_t)((sum + n / 2) / n);
+	out->delta_mv = (uint16_t)(out->max_mv - out->min_mv);
+}

@@ -1,0 +1,205 @@
+/* bms/bms.h - the BMS driver interface shared by every brand.
+ *
+ * A driver is one const table (struct bms_driver) in one file of bms/.
+ * Everything here is pure: bytes in, structs out, no I/O, no globals, no
+ * allocation.  The gateway owns the wire: it asks the driver for the next
+ * request, writes it, feeds whatever read() returned into a struct bms_rx,
+ * asks the driver's scan() where the next complete frame is, and hands each
+ * complete frame to the driver's handle(), which decodes it into the pack
+ * snapshot being built.
+ */
+#ifndef BMS_BMS_H
+#define BMS_BMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BMS_MAX_CELLS 32
+#define BMS_MAX_TEMPS 8
+#define BMS_MAX_RAW_ALARMS 4 /* raw brand alarm words (16 bit each) */
+
+/* Bits of struct bms_snapshot.present: which optional fields the BMS gave. */
+enum {
+	BMS_HAS_VOLTAGE = 1u << 0,
+	BMS_HAS_CURRENT = 1u << 1,
+	BMS_HAS_SOC = 1u << 2,
+	BMS_HAS_SOH = 1u << 3,
+	BMS_HAS_REMAIN = 1u << 4,
+	BMS_HAS_FULL = 1u << 5,
+	BMS_HAS_CYCLES = 1u << 6,
+	BMS_HAS_CELLS = 1u << 7,
+	BMS_HAS_TEMPS = 1u << 8,
+	BMS_HAS_MOS_TEMP = 1u << 9,
+	BMS_HAS_MOSFETS = 1u << 10,
+	BMS_HAS_BALANCE = 1u << 11,
+	BMS_HAS_ALARMS = 1u << 12,
+	BMS_HAS_POWER = 1u << 13, /* power reported by the BMS itself */
+};
+
+/* Normalised alarm set (struct bms_snapshot.alarms).  Each brand maps its own
+ * bits onto these; the raw words are kept in raw_alarms[]. */
+enum {
+	BMS_AL_CELL_OV = 1u << 0,       /* cell over-voltage (any level) */
+	BMS_AL_CELL_UV = 1u << 1,       /* cell under-voltage */
+	BMS_AL_PACK_OV = 1u << 2,       /* pack over-voltage */
+	BMS_AL_PACK_UV = 1u << 3,       /* pack under-voltage */
+	BMS_AL_CHG_OT = 1u << 4,        /* charge over-temperature */
+	BMS_AL_CHG_UT = 1u << 5,        /* charge under-temperature */
+	BMS_AL_DSG_OT = 1u << 6,        /* discharge over-temperature */
+	BMS_AL_DSG_UT = 1u << 7,        /* discharge under-temperature */
+	BMS_AL_CHG_OC = 1u << 8,        /* charge over-current */
+	BMS_AL_DSG_OC = 1u << 9,        /* discharge over-current */
+	BMS_AL_SHORT = 1u << 10,        /* short circuit */
+	BMS_AL_CELL_DIFF = 1u << 11,    /* cell voltage difference */
+	BMS_AL_TEMP_DIFF = 1u << 12,    /* temperature difference */
+	BMS_AL_MOS_OT = 1u << 13,       /* MOSFET over-temperature */
+	BMS_AL_SOC_LOW = 1u << 14,      /* SOC low */
+	BMS_AL_SOC_HIGH = 1u << 15,     /* SOC high */
+	BMS_AL_SENSOR = 1u << 16,       /* temperature sensor failure */
+	BMS_AL_MOS_FAULT = 1u << 17,    /* MOSFET stuck / open / driver fault */
+	BMS_AL_HW_FAULT = 1u << 18,     /* AFE, EEPROM, RTC, current module ... */
+	BMS_AL_COMM = 1u << 19,         /* BMS-internal communication failure */
+	BMS_AL_PROTECTION = 1u << 20,   /* a level-2 protection is active */
+	BMS_AL_OTHER = 1u << 21,        /* any other brand bit */
+};
+#define BMS_AL_COUNT 22
+/* Short stable name of alarm bit n (0..BMS_AL_COUNT-1), e.g. "cell_ov"; NULL beyond. */
+const char *bms_alarm_name(unsigned bit);
+
+/* One pack, normalised.  Units: V, A (+ = charging), W, %, Ah, mV, degC. */
+struct bms_snapshot {
+	uint32_t present;          /* BMS_HAS_* */
+	float voltage;             /* pack voltage, V */
+	float current;             /* A, + = charging */
+	float power;               /* W, + = charging (voltage*current if not given) */
+	float soc;                 /* % 0..100 */
+	float soh;                 /* % 0..100 */
+	float remain_ah;           /* remaining capacity, Ah */
+	float full_ah;             /* full / rated capacity, Ah */
+	uint32_t cycles;
+	uint8_t ncells;            /* cells valid in cell_mv[] */
+	uint8_t ntemps;            /* sensors valid in temp_c[] */
+	uint16_t cell_mv[BMS_MAX_CELLS];
+	float temp_c[BMS_MAX_TEMPS];
+	float mos_temp_c;
+	bool chg_mos, dsg_mos;     /* MOSFET on */
+	uint32_t balance;          /* bit n = cell n+1 balancing */
+	uint32_t alarms;           /* BMS_AL_* */
+	uint8_t nraw;              /* raw alarm words valid */
+	uint16_t raw_alarms[BMS_MAX_RAW_ALARMS];
+	uint8_t state;             /* 0 idle, 1 charging, 2 discharging (if known) */
+};
+
+/* Byte accumulator for one link.  The gateway appends what read() returned;
+ * the driver's scan() says where frames start and end. */
+#define BMS_RX_CAP 1024
+struct bms_rx {
+	size_t len;
+	uint8_t buf[BMS_RX_CAP];
+};
+
+/* Append n bytes; if the buffer would overflow the oldest bytes are dropped
+ * (they can never start a frame the driver accepts).  Returns bytes dropped. */
+size_t bms_rx_feed(struct bms_rx *rx, const uint8_t *p, size_t n);
+/* Remove the first n bytes. */
+void bms_rx_consume(struct bms_rx *rx, size_t n);
+void bms_rx_clear(struct bms_rx *rx);
+
+/* Result of a driver's scan() on the start of the rx buffer. */
+enum bms_scan {
+	BMS_SCAN_NEED = 0, /* no complete frame yet, keep reading */
+	BMS_SCAN_FRAME,    /* *n = length of a complete, checksum-valid frame at buf[0] */
+	BMS_SCAN_SKIP,     /* *n = bytes of garbage (or a bad frame) to drop; rescan */
+};
+
+/* Result codes of handle() and next_request(); negatives are errors. */
+enum {
+	BMS_OK = 0,           /* handle(): frame used; this request is complete */
+	BMS_MORE = 1,         /* handle(): frame used; more frames belong to this request */
+	BMS_E_CHECKSUM = -1,  /* bad checksum */
+	BMS_E_SHORT = -2,     /* truncated / wrong length */
+	BMS_E_HEADER = -3,    /* wrong start byte, address or layout */
+	BMS_E_UNEXPECTED = -4,/* valid frame, but not an answer to this request (ignore it) */
+	BMS_E_RANGE = -5,     /* a field is out of its possible range */
+	BMS_E_INVALID = -6,   /* the sample as a whole is not usable (e.g. 0 V, 0 cells) */
+	BMS_E_NOSPACE = -7,   /* caller's buffer too small */
+};
+const char *bms_strerror(int code);
+
+/* State of one poll of one pack (a sequence of request/response steps).
+ * Created by bms_poll_begin() for every poll; `snap` is the snapshot being
+ * built, copied out by the gateway only when next_request() says the poll is
+ * complete and finish() accepted it. */
+struct bms_poll {
+	/* configuration, set by bms_poll_begin() */
+	uint8_t address;        /* bus address / board number (protocol specific) */
+	uint8_t cells_forced;   /* 0 = from the BMS */
+	bool invert_current;
+	/* progress, private to the driver */
+	int step;
+	int sub;                /* e.g. frames received for a multi-frame reply */
+	uint32_t seen;          /* e.g. bit mask of multi-frame numbers received */
+	int attempt;            /* 0 for the first try of this step, +1 per retry (set by the gateway) */
+	uint32_t persist;       /* kept across polls of the same pack (e.g. learned host address) */
+	uint8_t scratch[64];
+	struct bms_snapshot snap;
+};
+
+struct bms_driver {
+	const char *name;        /* protocol key in the configuration, e.g. "daly" */
+	const char *description; /* one line for --help / --check */
+	uint16_t protocol_id;    /* value of the protocol-id register */
+	int default_baud;
+	double gap;              /* seconds of silence before each request */
+	double interbyte;        /* seconds of silence that abandon a partial frame */
+	uint8_t max_address;     /* highest valid `address`; min is 1 (0 = none) */
+
+	/* Write the request of the current step into out (cap bytes).
+	 * Returns its length (> 0), 0 when the poll is complete, or a negative
+	 * BMS_E_* code. */
+	int (*next_request)(struct bms_poll *poll, uint8_t *out, size_t cap);
+	/* Look at the start of buf: a complete valid frame, garbage to skip, or
+	 * need more bytes.  Sets *n for FRAME and SKIP.  `poll` is read only
+	 * (it tells e.g. which request is outstanding). */
+	enum bms_scan (*scan)(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n);
+	/* Decode one complete frame into poll->snap.  BMS_OK advances to the
+	 * next step, BMS_MORE waits for further frames of the same request,
+	 * BMS_E_UNEXPECTED means ignore this frame and keep waiting, any other
+	 * negative value fails this try. */
+	int (*handle)(struct bms_poll *poll, const uint8_t *frame, size_t len);
+	/* A step timed out.  Return true if the step is complete anyway (e.g. a
+	 * multi-frame reply that sends fewer frames than announced but all the
+	 * ones needed arrived), false to retry/fail.  May be NULL. */
+	bool (*timeout)(struct bms_poll *poll);
+	/* Called once after the last step: validate the whole sample, fill
+	 * derived fields.  0 or BMS_E_INVALID.  May be NULL. */
+	int (*finish)(struct bms_poll *poll);
+};
+
+/* All drivers, NULL-terminated. */
+extern const struct bms_driver *const bms_drivers[];
+const struct bms_driver *bms_find(const char *name);
+
+/* Start a new poll: zero the progress and snapshot, keep poll->persist. */
+void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced, bool invert_current);
+
+/* Fill derived fields common to every brand: power = V*I when the BMS did
+ * not give it.  Called by the gateway after finish(). */
+void bms_snapshot_derive(struct bms_snapshot *s);
+
+/* Cell statistics over s->cell_mv[0..ncells): 0 if there are no cells. */
+struct bms_cell_stats {
+	uint16_t min_mv, max_mv, avg_mv, delta_mv;
+	uint8_t min_idx, max_idx; /* 1-based */
+};
+void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out);
+
+/* Helpers for drivers. */
+static inline uint16_t bms_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t bms_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+#endif

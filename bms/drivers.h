@@ -1,0 +1,10 @@
+/* bms/drivers.h - the driver tables, one per brand file.  Only bms.c (the
+ * registry) and the tests name them; the gateway uses bms_find(). */
+#ifndef BMS_DRIVERS_H
+#define BMS_DRIVERS_H
+
+#include "bms.h"
+
+extern const struct bms_driver bms_daly_driver; /* bms/daly.c */
+
+#endif

@@ -1,0 +1,70 @@
+/* conf/conf.h - the configuration: one INI file read with inih.
+ *
+ * Loading is all-or-nothing: conf_load_file()/conf_load_string() fill a
+ * fresh struct conf and return 0, or return -1 with a message naming the
+ * file, the line and the key in err.  Nothing here exits or logs.
+ */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct bms_driver;
+
+#define CONF_MAX_PACKS 64
+#define CONF_NAME_MAX 32
+#define CONF_PORT_MAX 256
+#define CONF_HOST_MAX 256
+
+enum conf_float_order { CONF_FLOAT_CDAB = 0, CONF_FLOAT_ABCD = 1 };
+enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
+enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG_DEBUG };
+
+struct conf_gateway {
+	char listen_host[CONF_HOST_MAX]; /* "0.0.0.0", "::", "127.0.0.1" ... (no brackets) */
+	int listen_port;                 /* 1..65535 */
+	int base;                        /* 0..65535-125 */
+	enum conf_float_order float_order;
+	int max_clients;                 /* 1..1000 */
+	double idle_timeout;             /* seconds, > 0 */
+	double stale_after;              /* seconds, > 0 */
+	enum conf_stale_policy stale_policy;
+	enum conf_log_level log_level;
+};
+
+struct conf_pack {
+	char name[CONF_NAME_MAX];        /* [a-z0-9_-]+ */
+	const struct bms_driver *driver; /* from protocol = */
+	char port[CONF_PORT_MAX];        /* device path or tcp://host:port */
+	bool is_tcp;                     /* port is tcp://HOST:PORT */
+	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
+	int tcp_port;
+	int baud;                        /* default: driver->default_baud */
+	int address;                     /* 1..driver->max_address (default 1) */
+	int unit_id;                     /* 1..247, unique; default: position (1, 2 ...) */
+	double poll_interval;            /* >= 0.2 s */
+	double timeout;                  /* > 0 s */
+	int retries;                     /* 0..10 */
+	int cells;                       /* 0..32 */
+	bool invert_current;
+	int line;                        /* line of the [pack.NAME] header */
+};
+
+struct conf {
+	char file[CONF_PORT_MAX];
+	struct conf_gateway gw;
+	int npacks;
+	struct conf_pack packs[CONF_MAX_PACKS];
+};
+
+/* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
+void conf_defaults(struct conf *c);
+/* Parse and validate a file.  0 on success, -1 with err = "FILE:LINE: [section] key: problem". */
+int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
+/* The same from a string; `name` stands in for the file name in messages. */
+int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen);
+/* Human summary for --check. */
+void conf_print_summary(const struct conf *c, FILE *out);
+
+#endif

@@ -1,0 +1,378 @@
+/* gateway/link.c - one wire: a serial port or a TCP serial server.
+ *
+ * Serial ports are opened with libserialport (8N1, no flow control, the
+ * configured baud), made non-blocking and locked exclusively; devices
+ * libserialport does not recognise as serial ports (ptys, some converters)
+ * are opened with termios instead.  TCP serial servers (USR-N540 style, raw
+ * mode) get a non-blocking connect with keepalive.  Every failure closes the
+ * wire and schedules a reopen with capped exponential backoff; an outage is
+ * logged once when it starts and once when it ends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libserialport.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "log.h"
+
+#define BACKOFF_MIN 1.0
+#define BACKOFF_MAX 30.0
+#define CONNECT_TIMEOUT 5.0
+
+static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static void link_set_events(struct gw_link *l)
+{
+	int ev = EV_READ;
+	if (l->state == GW_LINK_CONNECTING || l->txoff < l->txlen)
+		ev |= EV_WRITE;
+	if (ev_is_active(&l->io) && l->io.events == ev)
+		return;
+	ev_io_stop(l->gw->loop, &l->io);
+	ev_io_set(&l->io, l->fd, ev);
+	ev_io_start(l->gw->loop, &l->io);
+}
+
+static void link_failed(struct gw_link *l, const char *what, int err)
+{
+	char why[160];
+	snprintf(why, sizeof(why), "%s: %s", what, err ? strerror(err) : "failed");
+	gw_link_close(l, why);
+}
+
+static void link_up(struct gw_link *l)
+{
+	l->state = GW_LINK_UP;
+	l->backoff = BACKOFF_MIN;
+	ev_timer_stop(l->gw->loop, &l->conn_timer);
+	if (l->outage_logged) {
+		gw_info("link %s: back after %.0f s", l->port, gw_mono() - l->down_since);
+		l->outage_logged = false;
+	} else {
+		gw_info("link %s: open", l->port);
+	}
+	link_set_events(l);
+	gw_poll_link_up(l);
+}
+
+static int baud_to_speed(int baud, speed_t *out)
+{
+	static const struct { int b; speed_t s; } t[] = {
+		{1200, B1200}, {2400, B2400}, {4800, B4800}, {9600, B9600}, {19200, B19200},
+		{38400, B38400}, {57600, B57600}, {115200, B115200}, {230400, B230400},
+		{460800, B460800}, {921600, B921600},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].b == baud) {
+			*out = t[i].s;
+			return 0;
+		}
+	return -1;
+}
+
+/* Fallback for ttys libserialport refuses (ptys): raw 8N1 with termios. */
+static int open_termios(struct gw_link *l)
+{
+	int fd = open(l->port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct termios t;
+	speed_t sp;
+	if (!isatty(fd) || tcgetattr(fd, &t) < 0 || baud_to_speed(l->cfg->baud, &sp) < 0) {
+		int e = errno ? errno : ENOTTY;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	cfmakeraw(&t);
+	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS);
+	t.c_cflag |= CLOCAL | CREAD | CS8;
+	cfsetispeed(&t, sp);
+	cfsetospeed(&t, sp);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSANOW, &t) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int open_serial(struct gw_link *l)
+{
+	struct sp_port *sp = NULL;
+	int fd = -1;
+	if (sp_get_port_by_name(l->port, &sp) == SP_OK) {
+		if (sp_open(sp, SP_MODE_READ_WRITE) != SP_OK ||
+		    sp_set_baudrate(sp, l->cfg->baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
+		    sp_set_parity(sp, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(sp, 1) != SP_OK ||
+		    sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK ||
+		    sp_get_port_handle(sp, &fd) != SP_OK) {
+			char *msg = sp_last_error_message();
+			gw_debug("link %s: libserialport: %s", l->port, msg ? msg : "?");
+			int e = sp_last_error_code();
+			if (msg)
+				sp_free_error_message(msg);
+			sp_close(sp);
+			sp_free_port(sp);
+			errno = e ? e : EIO;
+			return -1;
+		}
+		l->sp = sp;
+	} else {
+		if (sp)
+			sp_free_port(sp);
+		fd = open_termios(l);
+		if (fd < 0)
+			return -1;
+	}
+	/* exclusive: no second bmsgw/ser2net/minicom on the same wire */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if (l->sp) {
+			sp_close(l->sp);
+			sp_free_port(l->sp);
+			l->sp = NULL;
+		} else {
+			close(fd);
+		}
+		errno = e == EWOULDBLOCK ? EBUSY : e;
+		return -1;
+	}
+	(void)ioctl(fd, TIOCEXCL);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	return fd;
+}
+
+static int open_tcp(struct gw_link *l, bool *in_progress)
+{
+	const struct conf_pack *c = l->cfg;
+	char service[8];
+	snprintf(service, sizeof(service), "%d", c->tcp_port);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	/* numeric addresses resolve without any lookup; names use the resolver */
+	hints.ai_flags |= AI_NUMERICHOST;
+	int rc = getaddrinfo(c->tcp_host, service, &hints, &ai);
+	if (rc == EAI_NONAME) {
+		hints.ai_flags &= ~AI_NUMERICHOST;
+		rc = getaddrinfo(c->tcp_host, service, &hints, &ai);
+	}
+	if (rc != 0) {
+		gw_debug("link %s: resolve: %s", l->port, gai_strerror(rc));
+		errno = EHOSTUNREACH;
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (rc < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*in_progress = rc < 0;
+	return fd;
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_link *l = (struct gw_link *)((char *)w - offsetof(struct gw_link, conn_timer));
+	if (l->state == GW_LINK_CONNECTING)
+		link_failed(l, "connect", ETIMEDOUT);
+	else if (l->state == GW_LINK_DOWN)
+		gw_link_open(l);
+}
+
+void gw_link_init(struct gw_link *l, struct gw *gw, const struct conf_pack *cfg)
+{
+	l->gw = gw;
+	l->cfg = cfg;
+	l->port = cfg->port;
+	l->fd = -1;
+	l->state = GW_LINK_DOWN;
+	l->backoff = BACKOFF_MIN;
+	ev_init(&l->conn_timer, conn_timer_cb);
+	ev_init(&l->io, link_io_cb);
+}
+
+void gw_link_open(struct gw_link *l)
+{
+	struct ev_loop *loop = l->gw->loop;
+	bool in_progress = false;
+	int fd;
+	errno = 0;
+	if (l->cfg->is_tcp)
+		fd = open_tcp(l, &in_progress);
+	else
+		fd = open_serial(l);
+	if (fd < 0) {
+		link_failed(l, l->cfg->is_tcp ? "connect" : "open", errno);
+		return;
+	}
+	l->fd = fd;
+	ev_io_init(&l->io, link_io_cb, fd, EV_READ);
+	bms_rx_clear(&l->rx);
+	l->txlen = l->txoff = 0;
+	if (in_progress) {
+		l->state = GW_LINK_CONNECTING;
+		link_set_events(l);
+		ev_timer_stop(loop, &l->conn_timer);
+		ev_timer_set(&l->conn_timer, CONNECT_TIMEOUT, 0.);
+		ev_timer_start(loop, &l->conn_timer);
+		return;
+	}
+	link_up(l);
+}
+
+void gw_link_close(struct gw_link *l, const char *why)
+{
+	struct ev_loop *loop = l->gw->loop;
+	bool was_up = l->state == GW_LINK_UP;
+	ev_io_stop(loop, &l->io);
+	ev_timer_stop(loop, &l->conn_timer);
+	if (l->sp) {
+		sp_close(l->sp);
+		sp_free_port(l->sp);
+		l->sp = NULL;
+	} else if (l->fd >= 0) {
+		close(l->fd);
+	}
+	l->fd = -1;
+	l->state = GW_LINK_DOWN;
+	l->txlen = l->txoff = 0;
+	bms_rx_clear(&l->rx);
+	if (why) {
+		if (!l->outage_logged) {
+			gw_warn("link %s: %s; retrying in the background (every %.0f s at most)", l->port,
+				why, BACKOFF_MAX);
+			l->outage_logged = true;
+			l->down_since = gw_mono();
+		} else {
+			gw_debug("link %s: %s (retry in %.0f s)", l->port, why, l->backoff);
+		}
+		ev_timer_set(&l->conn_timer, l->backoff, 0.);
+		ev_timer_start(loop, &l->conn_timer);
+		l->backoff = l->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : l->backoff * 2;
+	}
+	if (was_up)
+		gw_poll_link_down(l);
+}
+
+void gw_link_drain(struct gw_link *l)
+{
+	uint8_t buf[512];
+	ssize_t n;
+	size_t total = l->rx.len;
+	if (l->state == GW_LINK_UP)
+		while ((n = read(l->fd, buf, sizeof(buf))) > 0)
+			total += (size_t)n;
+	if (total)
+		gw_debug("link %s: dropped %zu stale bytes before the request", l->port, total);
+	bms_rx_clear(&l->rx);
+}
+
+int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	if (l->state != GW_LINK_UP || n > sizeof(l->tx))
+		return -1;
+	memcpy(l->tx, p, n);
+	l->txlen = n;
+	l->txoff = 0;
+	gw_log_hex(l->port, p, n);
+	ssize_t w = write(l->fd, l->tx, n);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		link_failed(l, "write", errno);
+		return -1;
+	}
+	if (w > 0)
+		l->txoff = (size_t)w;
+	if (l->txoff >= l->txlen)
+		l->txlen = l->txoff = 0;
+	link_set_events(l);
+	return 0;
+}
+
+static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	struct gw_link *l = (struct gw_link *)((char *)w - offsetof(struct gw_link, io));
+	if (l->state == GW_LINK_CONNECTING) {
+		if (!(revents & EV_WRITE))
+			return;
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			link_failed(l, "connect", err);
+			return;
+		}
+		link_up(l);
+		return;
+	}
+	if (revents & EV_WRITE && l->txoff < l->txlen) {
+		ssize_t n = write(l->fd, l->tx + l->txoff, l->txlen - l->txoff);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			link_failed(l, "write", errno);
+			return;
+		}
+		if (n > 0)
+			l->txoff += (size_t)n;
+		if (l->txoff >= l->txlen)
+			l->txlen = l->txoff = 0;
+		link_set_events(l);
+	}
+	if (revents & EV_READ) {
+		uint8_t buf[512];
+		for (int i = 0; i < 16; i++) {
+			ssize_t n = read(l->fd, buf, sizeof(buf));
+			if (n > 0) {
+				gw_log_hex(l->port, buf, (size_t)n);
+				gw_poll_bytes(l, buf, (size_t)n);
+				if (l->state != GW_LINK_UP)
+					return;
+				if ((size_t)n < sizeof(buf))
+					break;
+				continue;
+			}
+			if (n == 0) {
+				/* TCP: the server closed; tty: the adapter vanished (hangup) */
+				link_failed(l, l->cfg->is_tcp ? "connection closed by the serial server"
+							       : "device hung up", 0);
+				return;
+			}
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			link_failed(l, "read", errno);
+			return;
+		}
+	}
+}

@@ -1,0 +1,373 @@
+/* gateway/poller.c - polls the packs of each wire, one transaction at a time.
+ *
+ * Per link: IDLE (waiting for the next pack to be due) -> GAP (the protocol's
+ * inter-frame silence) -> drain stale bytes, send the step's request -> WAIT
+ * (bytes go through the driver's scan()/handle()) -> next step or, after the
+ * last, finish() and commit the snapshot.  A timeout retries the step up to
+ * `retries` times; then the poll fails and the pack keeps its old snapshot,
+ * which goes stale by age.  Nothing here blocks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw.h"
+#include "log.h"
+
+/* consecutive silent polls on a TCP serial server before reconnecting it */
+#define TCP_SILENT_RECONNECT 3
+
+double gw_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void link_schedule(struct gw_link *l);
+
+static void arm(struct gw_link *l, double after)
+{
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	ev_timer_set(&l->poll_timer, after > 0 ? after : 0., 0.);
+	ev_timer_start(l->gw->loop, &l->poll_timer);
+}
+
+static void soc_track(struct gw_pack *p)
+{
+	if (!(p->snap.present & BMS_HAS_SOC))
+		return;
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	int day = tm.tm_year * 1000 + tm.tm_yday;
+	uint16_t soc = (uint16_t)lrintf(p->snap.soc < 0 ? 0 : p->snap.soc > 100 ? 100 : p->snap.soc);
+	if (day != p->soc_day || soc > p->soc_max) {
+		p->soc_day = day;
+		p->soc_max = soc;
+		p->soc_max_hour = (uint16_t)tm.tm_hour;
+		p->soc_max_minute = (uint16_t)tm.tm_min;
+	}
+}
+
+static void poll_done(struct gw_link *l, bool ok, const char *why)
+{
+	struct gw_pack *p = l->cur;
+	struct gw *gw = l->gw;
+	l->cur = NULL;
+	l->ps = GW_POLL_IDLE;
+	if (!p)
+		return;
+	double now = gw_mono();
+	if (ok) {
+		bms_snapshot_derive(&p->poll.snap);
+		p->snap = p->poll.snap;
+		p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
+		/* encode into a scratch block, then swap in whole */
+		uint16_t regs[REG_MAP_SIZE];
+		reg_encode_data(&p->snap, (enum reg_float_order)gw->conf->gw.float_order, regs);
+		memcpy(p->data_regs, regs, sizeof(regs));
+		p->have_data = true;
+		p->last_good = now;
+		p->good_polls++;
+		soc_track(p);
+		if (p->fail_streak)
+			gw_info("pack %s: answering again after %u failed polls", p->cfg->name,
+				p->fail_streak);
+		p->fail_streak = 0;
+		p->last_error[0] = 0;
+		gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name,
+			 p->snap.voltage, p->snap.current, p->snap.soc, p->snap.ncells,
+			 (now - p->poll_started) * 1000);
+	} else {
+		p->failed_polls++;
+		snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
+		if (p->fail_streak++ == 0 && l->state == GW_LINK_UP)
+			gw_warn("pack %s: poll failed: %s (logged once until it answers again)",
+				p->cfg->name, p->last_error);
+		else
+			gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+	}
+	p->attempted = true;
+	/* next poll on the interval grid; never in the past */
+	p->next_due = p->poll_started + p->cfg->poll_interval;
+	if (p->next_due < now)
+		p->next_due = now;
+	if (!l->got_bytes && l->state == GW_LINK_UP) {
+		if (++l->silent_polls >= TCP_SILENT_RECONNECT && l->cfg->is_tcp) {
+			l->silent_polls = 0;
+			if (gw->on_poll)
+				gw->on_poll(gw, p, ok);
+			gw_link_close(l, "serial server passes no bytes; reconnecting");
+			return;
+		}
+	} else {
+		l->silent_polls = 0;
+	}
+	if (gw->on_poll)
+		gw->on_poll(gw, p, ok);
+	link_schedule(l);
+}
+
+/* Send the request of the current step, or finish the poll. */
+static void step_send(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	uint8_t req[sizeof(l->tx)];
+	gw_link_drain(l);
+	int n = p->drv->next_request(&p->poll, req, sizeof(req));
+	if (n == 0) {
+		int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
+		if (rc < 0) {
+			poll_done(l, false, bms_strerror(rc));
+			return;
+		}
+		poll_done(l, true, NULL);
+		return;
+	}
+	if (n < 0) {
+		poll_done(l, false, bms_strerror(n));
+		return;
+	}
+	if (gw_link_send(l, req, (size_t)n) < 0) {
+		/* the link went down: gw_poll_link_down() already ended the poll */
+		if (l->cur)
+			poll_done(l, false, "link down");
+		return;
+	}
+	l->ps = GW_POLL_WAIT;
+	arm(l, p->cfg->timeout);
+}
+
+static void step_gap(struct gw_link *l)
+{
+	l->ps = GW_POLL_GAP;
+	arm(l, l->cur->drv->gap);
+}
+
+static void step_timeout(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
+		p->poll.attempt = 0;
+		step_gap(l);
+		return;
+	}
+	if (p->poll.attempt < p->cfg->retries) {
+		p->poll.attempt++;
+		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, p->poll.step,
+			 p->poll.attempt);
+		step_gap(l);
+		return;
+	}
+	char why[64];
+	snprintf(why, sizeof(why), "no complete answer within %.1f s (step %d, %d tries)",
+		 p->cfg->timeout, p->poll.step, p->poll.attempt + 1);
+	poll_done(l, false, why);
+}
+
+static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_link *l = (struct gw_link *)((char *)w - offsetof(struct gw_link, poll_timer));
+	switch (l->ps) {
+	case GW_POLL_IDLE:
+		link_schedule(l);
+		break;
+	case GW_POLL_GAP:
+		step_send(l);
+		break;
+	case GW_POLL_WAIT:
+		step_timeout(l);
+		break;
+	}
+}
+
+/* Start the pack that is due first, or sleep until it is. */
+static void link_schedule(struct gw_link *l)
+{
+	if (l->ps != GW_POLL_IDLE)
+		return;
+	struct gw_pack *next = NULL;
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+		if (!next || p->next_due < next->next_due)
+			next = p;
+	if (!next)
+		return;
+	double now = gw_mono();
+	if (next->next_due > now + 1e-4) {
+		arm(l, next->next_due - now);
+		return;
+	}
+	if (l->state != GW_LINK_UP) {
+		/* the wire is down: the poll fails without traffic (the link logs the outage) */
+		l->cur = next;
+		next->poll_started = now;
+		l->got_bytes = true; /* do not count as a silent poll */
+		poll_done(l, false, "link down");
+		return;
+	}
+	l->cur = next;
+	l->got_bytes = false;
+	next->poll_started = now;
+	bms_poll_begin(&next->poll, (uint8_t)next->cfg->address, (uint8_t)next->cfg->cells,
+		       next->cfg->invert_current);
+	step_gap(l);
+}
+
+void gw_poll_link_up(struct gw_link *l)
+{
+	l->silent_polls = 0;
+	link_schedule(l);
+}
+
+void gw_poll_link_down(struct gw_link *l)
+{
+	if (l->cur && l->ps != GW_POLL_IDLE) {
+		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		l->got_bytes = true;
+		poll_done(l, false, "link down");
+	}
+}
+
+void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	double now = gw_mono();
+	l->got_bytes = true;
+	if (l->ps != GW_POLL_WAIT) {
+		/* nobody asked: late answers and line noise are dropped */
+		l->last_rx = now;
+		return;
+	}
+	struct gw_pack *pk = l->cur;
+	const struct bms_driver *d = pk->drv;
+	if (l->rx.len && d->interbyte > 0 && now - l->last_rx > d->interbyte) {
+		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", l->port, l->rx.len);
+		bms_rx_clear(&l->rx);
+	}
+	l->last_rx = now;
+	bms_rx_feed(&l->rx, p, n);
+	for (;;) {
+		size_t fl = 0;
+		enum bms_scan s = d->scan(&pk->poll, l->rx.buf, l->rx.len, &fl);
+		if (s == BMS_SCAN_NEED)
+			return;
+		if (s == BMS_SCAN_SKIP) {
+			bms_rx_consume(&l->rx, fl ? fl : 1);
+			continue;
+		}
+		if (fl == 0 || fl > l->rx.len) {
+			bms_rx_clear(&l->rx);
+			return;
+		}
+		int rc = d->handle(&pk->poll, l->rx.buf, fl);
+		bms_rx_consume(&l->rx, fl);
+		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+			continue;
+		if (rc == BMS_OK) {
+			pk->poll.attempt = 0;
+			step_gap(l);
+			return;
+		}
+		/* a bad answer: count it as a failed try of this step */
+		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
+		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
+		step_timeout(l);
+		return;
+	}
+}
+
+void gw_init(struct gw *gw, struct ev_loop *loop, const struct conf *conf)
+{
+	memset(gw, 0, sizeof(*gw));
+	gw->loop = loop;
+	gw->conf = conf;
+	gw->start = gw_mono();
+	for (int i = 0; i < conf->npacks; i++) {
+		const struct conf_pack *c = &conf->packs[i];
+		struct gw_pack *p = &gw->packs[gw->npacks++];
+		p->cfg = c;
+		p->drv = c->driver;
+		p->next_due = gw->start;
+		struct gw_link *l = NULL;
+		for (int j = 0; j < gw->nlinks; j++)
+			if (strcmp(gw->links[j].port, c->port) == 0)
+				l = &gw->links[j];
+		if (!l) {
+			l = &gw->links[gw->nlinks++];
+			gw_link_init(l, gw, c);
+			ev_init(&l->poll_timer, poll_timer_cb);
+		}
+		p->link = l;
+		/* append, so packs keep their configuration order */
+		struct gw_pack **tail = &l->packs;
+		while (*tail)
+			tail = &(*tail)->next_on_link;
+		*tail = p;
+	}
+}
+
+void gw_start(struct gw *gw)
+{
+	for (int i = 0; i < gw->nlinks; i++)
+		gw_link_open(&gw->links[i]);
+	/* links that could not open still schedule (failed) polls, so counters move */
+	for (int i = 0; i < gw->nlinks; i++)
+		if (gw->links[i].state != GW_LINK_UP)
+			link_schedule(&gw->links[i]);
+}
+
+void gw_stop(struct gw *gw)
+{
+	for (int i = 0; i < gw->nlinks; i++) {
+		struct gw_link *l = &gw->links[i];
+		ev_timer_stop(gw->loop, &l->poll_timer);
+		l->cur = NULL;
+		l->ps = GW_POLL_IDLE;
+		gw_link_close(l, NULL);
+	}
+}
+
+struct gw_pack *gw_pack_by_unit(struct gw *gw, int unit)
+{
+	if (unit == 0 || unit == 255)
+		return gw->npacks == 1 ? &gw->packs[0] : NULL;
+	for (int i = 0; i < gw->npacks; i++)
+		if (gw->packs[i].cfg->unit_id == unit)
+			return &gw->packs[i];
+	return NULL;
+}
+
+bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
+{
+	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;
+}
+
+void gw_pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t regs[REG_MAP_SIZE])
+{
+	double now = gw_mono();
+	struct reg_status st = {0};
+	memcpy(regs, p->data_regs, sizeof(p->data_regs));
+	st.have_data = p->have_data;
+	st.online = gw_pack_online(gw, p);
+	double age = p->have_data ? now - p->last_good : 65535;
+	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
+	st.heartbeat = (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	st.tz_hours = (int16_t)(tm.tm_gmtoff / 3600);
+	int day = tm.tm_year * 1000 + tm.tm_yday;
+	if (p->have_data && p->soc_day == day) {
+		st.soc_max_today = p->soc_max;
+		st.soc_max_hour = p->soc_max_hour;
+		st.soc_max_minute = p->soc_max_minute;
+	}
+	st.good_polls = p->good_polls;
+	st.failed_polls = p->failed_polls;
+	st.protocol_id = p->drv->protocol_id;
+	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
+}

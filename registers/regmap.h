@@ -1,0 +1,53 @@
+/* registers/regmap.h - the holding-register map of one unit (design.md §4).
+ *
+ * One table (reg_table[] in regmap.c) describes every register: offset,
+ * name, type, unit/scale, and whether it is pack data (subject to the stale
+ * rule) or live status (always readable).  The encoder walks that table and
+ * register-map.md is generated from it (`bmsgw --register-map`).
+ */
+#ifndef REGISTERS_REGMAP_H
+#define REGISTERS_REGMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../bms/bms.h"
+
+#define REG_MAP_SIZE 125 /* offsets 0..124; one FC3 read covers it */
+
+enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };
+
+/* What the gateway knows about a pack beyond its last snapshot. */
+struct reg_status {
+	bool online;              /* fresh data (age <= stale_after) */
+	bool have_data;           /* a snapshot was ever taken */
+	uint32_t age_s;           /* seconds since the last good poll (saturates at 65535) */
+	uint16_t heartbeat;       /* seconds counter */
+	int16_t tz_hours;         /* hours east of UTC */
+	uint16_t soc_max_today;   /* % */
+	uint16_t soc_max_hour, soc_max_minute;
+	uint32_t good_polls, failed_polls;
+	uint16_t protocol_id;
+};
+
+/* Encode a snapshot (the data registers) into regs[0..REG_MAP_SIZE).  Every
+ * register not written by the table is 0. */
+void reg_encode_data(const struct bms_snapshot *s, enum reg_float_order fo, uint16_t regs[REG_MAP_SIZE]);
+/* Overwrite the live status registers (online, age, heartbeat, failure flag,
+ * counters, time zone, highest SOC today, protocol id) from st.  `alarms`
+ * are the snapshot's alarm bits (for the failure flag). */
+void reg_encode_status(const struct reg_status *st, uint32_t alarms, uint16_t regs[REG_MAP_SIZE]);
+
+/* True if any register in [off, off+count) holds pack data (so a read of it
+ * must be refused while the pack is stale under stale_policy=exception). */
+bool reg_range_has_data(unsigned off, unsigned count);
+
+/* Encode a float into two registers in the given order (no libmodbus helpers). */
+void reg_put_float(uint16_t *r, float v, enum reg_float_order fo);
+float reg_get_float(const uint16_t *r, enum reg_float_order fo);
+
+/* Write register-map.md (Markdown) for the given base address. */
+void reg_write_markdown(FILE *out, unsigned base);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make demo: the simulator (a Daly BMS behind a "TCP serial server" on
+# 127.0.0.1:15020) plus the gateway on 127.0.0.1:1502 with conf/demo.ini.
+# Ctrl-C stops both.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build}
+"$BIN/bmsgw-sim" --protocol daly --tcp 127.0.0.1:15020 --control 127.0.0.1:15021 \
+	--pack address=1,cells=16,sensors=2,soc=62,current=8.5 &
+sim=$!
+"$BIN/bmsgw" -c conf/demo.ini &
+gw=$!
+trap 'kill $gw $sim 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM EXIT
+# wait until the gateway accepts connections
+for _ in $(seq 1 100); do
+	if (exec 3<>/dev/tcp/127.0.0.1/1502) 2>/dev/null; then break; fi
+	sleep 0.1
+done
+cat <<MSG
+
+bmsgw demo is running: a simulated 16S Daly pack served as Modbus unit 1 on 127.0.0.1:1502.
+Read the whole map (125 holding registers from 290, 0-based addresses) with:
+
+    mbpoll -m tcp -p 1502 -a 1 -0 -r 290 -c 125 -1 127.0.0.1
+
+pack voltage / current / power as floats (CDAB word order, mbpoll's default):
+
+    mbpoll -m tcp -p 1502 -a 1 -0 -r 300 -c 3 -t 4:float -1 127.0.0.1
+
+one JSON object per pack:   $BIN/bmsgw -c conf/demo.ini --once
+simulator state:            echo state | nc 127.0.0.1 15021   (or: python3 - control port)
+Ctrl-C stops the demo.
+MSG
+wait $gw

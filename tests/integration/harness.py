@@ -1,0 +1,208 @@
+"""Small harness for the integration tests: processes, ports, checks.
+
+Starts the real bmsgw binary and the bundled simulator, waits for their ports
+to accept (never sleeps for luck), and counts checks; the test prints the
+line "N passed, N failed" at the end.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("BIN", "build")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, cond, what):
+        if cond:
+            self.passed += 1
+            print("ok   " + what, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL " + what, flush=True)
+        return cond
+
+    def eq(self, got, want, what):
+        return self.ok(got == want, "%s (got %r, want %r)" % (what, got, want))
+
+    def near(self, got, want, eps, what):
+        good = got is not None and want is not None and abs(got - want) <= eps
+        return self.ok(good, "%s (got %r, want %r +- %g)" % (what, got, want, eps))
+
+    def report(self):
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        return 1 if self.failed else 0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10.0, host="127.0.0.1"):
+    """Wait until something accepts on host:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def wait_until(pred, timeout=10.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return None
+
+
+def wait_file(path, timeout=10.0):
+    return wait_until(lambda: os.path.exists(path), timeout)
+
+
+class Proc:
+    """A child process whose output goes to a log file."""
+
+    def __init__(self, args, name):
+        self.name = name
+        self.log = tempfile.NamedTemporaryFile(prefix="bmsgw-%s-" % name, suffix=".log", delete=False)
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+    def text(self):
+        with open(self.log.name, "r", errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=5.0):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+    def dump(self, lines=30):
+        t = self.text().splitlines()
+        print("---- %s log (last %d lines) ----" % (self.name, lines))
+        for l in t[-lines:]:
+            print("   " + l)
+
+
+class Sim(Proc):
+    """The bundled BMS simulator, with its control port."""
+
+    def __init__(self, protocol="daly", tcp=True, pty_path=None, packs=("address=1",), extra=()):
+        self.port = free_port() if tcp else None
+        self.ctl_port = free_port()
+        args = [os.path.join(ROOT, BIN, "bmsgw-sim"), "--protocol", protocol,
+                "--control", "127.0.0.1:%d" % self.ctl_port, "--static"]
+        if tcp:
+            args += ["--tcp", "127.0.0.1:%d" % self.port]
+        else:
+            args += ["--pty", pty_path]
+        for spec in packs:
+            args += ["--pack", spec]
+        args += list(extra)
+        super().__init__(args, "sim")
+        if not wait_port(self.ctl_port):
+            self.dump()
+            raise RuntimeError("simulator did not start")
+        if tcp and not wait_port(self.port):
+            raise RuntimeError("simulator TCP port did not open")
+        if pty_path and not wait_file(pty_path):
+            raise RuntimeError("simulator pty did not appear")
+
+    def ctl(self, cmd):
+        with socket.create_connection(("127.0.0.1", self.ctl_port), timeout=5) as s:
+            s.sendall((cmd + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        return buf.decode().strip()
+
+    def state(self):
+        return json.loads(self.ctl("state"))
+
+
+def write_conf(text):
+    f = tempfile.NamedTemporaryFile("w", prefix="bmsgw-", suffix=".ini", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+class Gateway(Proc):
+    def __init__(self, conf_text, port, extra=()):
+        self.conf = write_conf(conf_text)
+        self.port = port
+        super().__init__([os.path.join(ROOT, BIN, "bmsgw"), "-c", self.conf] + list(extra), "bmsgw")
+        if not wait_port(port):
+            self.dump()
+            raise RuntimeError("bmsgw did not start listening")
+
+
+def mbap_request(tid, unit, pdu):
+    return bytes([tid >> 8, tid & 255, 0, 0, (len(pdu) + 1) >> 8, (len(pdu) + 1) & 255, unit]) + pdu
+
+
+def raw_request(port, adu, timeout=2.0):
+    """Send one raw ADU, return (response bytes, seconds)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        t0 = time.monotonic()
+        s.sendall(adu)
+        resp = recv_adu(s)
+        return resp, time.monotonic() - t0
+
+
+def recv_adu(s):
+    buf = b""
+    while len(buf) < 6 or len(buf) < 6 + ((buf[4] << 8) | buf[5]):
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def mbread(port, unit, addr, count):
+    out = subprocess.run([os.path.join(ROOT, BIN, "mbread"), "127.0.0.1", str(port), str(unit),
+                          str(addr), str(count)], capture_output=True, text=True, timeout=10)
+    return out.stdout.strip()
+
+
+def ha_float(regs, swap_word=True):
+    """Decode two registers the way Home Assistant does for data_type float32
+    (registers packed big-endian; `swap: word` reverses the word order)."""
+    import struct
+    r = list(regs)
+    if swap_word:
+        r.reverse()
+    return struct.unpack(">f", struct.pack(">HH", *r))[0]
+
+
+def s16(v):
+    return v - 65536 if v >= 32768 else v

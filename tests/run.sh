@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole suite: unit tests, register-map check, fuzz smoke
+# runs, integration tests against the real binary and the simulator.
+# Ends with the line "N passed, N failed".
+#   BIN=build/san  binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
+#   FUZZ=build/fuzz  libFuzzer targets (optional); FUZZ_SECONDS (default 10)
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build}
+FUZZ=${FUZZ:-}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+PY=/usr/bin/python3
+passed=0
+failed=0
+failures=()
+
+# add the "N passed, N failed" line of a step's output to the totals
+tally() { # name logfile rc
+	local line p f
+	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/' <<<"$line")
+		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+		if [ "$3" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+	else
+		if [ "$3" = 0 ]; then p=1; f=0; else p=0; f=1; fi
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" != 0 ]; then failures+=("$1"); fi
+	printf '%-40s %s passed, %s failed\n' "$1" "$p" "$f"
+}
+
+step() { # name command...
+	local name=$1 log rc
+	shift
+	log=$(mktemp)
+	"$@" >"$log" 2>&1
+	rc=$?
+	tally "$name" "$log" "$rc"
+	if [ "$rc" != 0 ]; then
+		echo "---- $name (exit $rc) ----"
+		tail -n 40 "$log"
+		echo "----"
+	fi
+	rm -f "$log"
+}
+
+echo "== unit tests ($BIN)"
+for t in "$BIN"/tests/test_*; do
+	[ -x "$t" ] || continue
+	step "unit $(basename "$t")" "$t"
+done
+
+echo "== register map"
+step "register-map.md up to date" bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
+
+if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
+	echo "== fuzz smoke runs (${FUZZ_SECONDS}s each)"
+	for f in "$FUZZ"/fuzz_*; do
+		[ -x "$f" ] || continue
+		n=$(basename "$f")
+		corpus=tests/fuzz/corpus/${n#fuzz_}
+		work=$(mktemp -d)
+		[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+		step "fuzz $n" "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 "$work"
+		rm -rf "$work"
+	done
+fi
+
+echo "== integration tests"
+for t in tests/integration/test_*.py; do
+	[ -f "$t" ] || continue
+	step "integration $(basename "$t" .py)" env BIN="$BIN" "$PY" "$t"
+done
+for t in tests/integration/test_*.sh; do
+	[ -f "$t" ] || continue
+	step "integration $(basename "$t" .sh)" env BIN="$BIN" bash "$t"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed steps: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
