@@ -48,7 +48,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit demo fuzz bench clean check-map
-all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread
+all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,6 +62,9 @@ $(B)/bmsgw-sim: $(SIM_OBJ) $(CORE_OBJ)
 
 $(B)/mbread: $(B)/tests/tools/mbread.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/mbbench: $(B)/tests/tools/mbbench.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)

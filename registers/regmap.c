@@ -1,0 +1,685 @@
+/* registers/regmap.c - the holding-register map of one unit (design.md §4).
+ *
+ * reg_table[] is the only place that knows offsets, types and scales.  The
+ * data and status encoders, the stale-range check and the Markdown generator
+ * (register-map.md) all walk it.
+ */
+#include "regmap.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+enum reg_type {
+	REG_U16,   /* one register */
+	REG_S16,   /* one register, two's complement, -32767..32767 */
+	REG_U32,   /* two registers, high word first (whatever float_order is) */
+	REG_FLOAT, /* two registers, IEEE-754 single, in float_order */
+};
+
+enum reg_kind {
+	REG_DATA,   /* from the pack snapshot: refused while stale (policy exception) */
+	REG_STATUS, /* live gateway state: always readable */
+};
+
+/* What a register reads when its value is absent (or NaN). */
+enum reg_absent {
+	REG_ABS_NONE, /* never absent (status): no note in the map */
+	REG_ABS_ZERO, /* 0 (0.0 for floats) */
+	REG_ABS_8000, /* s16 0x8000 (-32768, outside the clamp range) */
+	REG_ABS_NAN,  /* float NaN */
+};
+
+/* Where a register's value comes from. */
+enum reg_src {
+	/* pack data, from struct bms_snapshot; `i` = array index */
+	SRC_SOC,
+	SRC_VOLTAGE,
+	SRC_CURRENT,
+	SRC_POWER,
+	SRC_CELL_DELTA,
+	SRC_CELL_AVG,
+	SRC_CELL_MAX,
+	SRC_CELL_MIN,
+	SRC_TEMP_AVG,
+	SRC_DSG_MOS,
+	SRC_CHG_MOS,
+	SRC_CELL,
+	SRC_NCELLS,
+	SRC_REMAIN,
+	SRC_SOH,
+	SRC_FULL,
+	SRC_CYCLES,
+	SRC_NTEMPS,
+	SRC_MOS_TEMP,
+	SRC_TEMP,
+	SRC_BALANCE,
+	SRC_ALARMS,
+	SRC_RAW_ALARM,
+	SRC_STATE,
+	/* gateway status, from struct reg_status */
+	SRC_SOC_MAX,
+	SRC_SOC_MAX_HOUR,
+	SRC_SOC_MAX_MINUTE,
+	SRC_FAILURE,
+	SRC_HEARTBEAT,
+	SRC_TZ,
+	SRC_ONLINE,
+	SRC_AGE,
+	SRC_GOOD_POLLS,
+	SRC_FAILED_POLLS,
+	SRC_PROTOCOL,
+};
+
+struct reg_def {
+	uint8_t off;            /* first register of the first element */
+	uint8_t count;          /* elements (arrays: cells, sensors, words), else 1 */
+	uint8_t first;          /* arrays: source index of the first element */
+	enum reg_type type;
+	uint8_t dec;            /* register = value * 10^dec (0..2) */
+	const char *unit;
+	enum reg_kind kind;
+	enum reg_src src;
+	enum reg_absent absent;
+	const char *name;       /* arrays: "<name> N", N = first + element + 1 */
+	const char *note;       /* meaning; the absent value is appended by the map */
+};
+
+static const struct reg_def reg_table[] = {
+	/* off cnt 1st type    dec unit   kind        source              absent */
+	/* core block: ScanLabs SmartBMS Data Extractor offsets (modbus.md §1.2) */
+	{ 0, 1, 0, REG_U16, 0, "%", REG_DATA, SRC_SOC, REG_ABS_ZERO,
+	  "SOC", "state of charge, rounded to a whole percent" },
+	{ 1, 1, 0, REG_U16, 2, "V", REG_DATA, SRC_VOLTAGE, REG_ABS_ZERO,
+	  "pack voltage", "" },
+	{ 2, 1, 0, REG_S16, 1, "A", REG_DATA, SRC_CURRENT, REG_ABS_ZERO,
+	  "pack current", "+ = charging, - = discharging" },
+	{ 3, 1, 0, REG_S16, 0, "W", REG_DATA, SRC_POWER, REG_ABS_ZERO,
+	  "pack power", "+ = charging, - = discharging" },
+	{ 4, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_DELTA, REG_ABS_ZERO,
+	  "cell delta", "highest minus lowest cell voltage" },
+	{ 5, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_AVG, REG_ABS_ZERO,
+	  "cell average", "" },
+	{ 6, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_MAX, REG_ABS_ZERO,
+	  "max cell", "highest cell voltage" },
+	{ 7, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_MIN, REG_ABS_ZERO,
+	  "min cell", "lowest cell voltage" },
+	{ 8, 1, 0, REG_FLOAT, 0, "°C", REG_DATA, SRC_TEMP_AVG, REG_ABS_NAN,
+	  "temperature", "average of the pack temperature sensors (MOS sensor not included)" },
+	{ 10, 1, 0, REG_FLOAT, 0, "V", REG_DATA, SRC_VOLTAGE, REG_ABS_ZERO,
+	  "pack voltage", "" },
+	{ 12, 1, 0, REG_FLOAT, 0, "A", REG_DATA, SRC_CURRENT, REG_ABS_ZERO,
+	  "pack current", "+ = charging, - = discharging" },
+	{ 14, 1, 0, REG_FLOAT, 0, "W", REG_DATA, SRC_POWER, REG_ABS_ZERO,
+	  "pack power", "+ = charging, - = discharging" },
+	{ 17, 1, 0, REG_U16, 0, "", REG_DATA, SRC_DSG_MOS, REG_ABS_ZERO,
+	  "discharge MOSFET", "0 off, 1 on" },
+	{ 18, 1, 0, REG_U16, 0, "", REG_DATA, SRC_CHG_MOS, REG_ABS_ZERO,
+	  "charge MOSFET", "0 off, 1 on" },
+	{ 20, 16, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL, REG_ABS_ZERO,
+	  "cell", "0 beyond the number of cells" },
+	{ 40, 1, 0, REG_U16, 0, "", REG_DATA, SRC_NCELLS, REG_ABS_ZERO,
+	  "number of cells", "" },
+	{ 41, 1, 0, REG_U16, 0, "%", REG_STATUS, SRC_SOC_MAX, REG_ABS_NONE,
+	  "highest SOC today", "highest SOC seen since local midnight" },
+	{ 42, 1, 0, REG_U16, 0, "h", REG_STATUS, SRC_SOC_MAX_HOUR, REG_ABS_NONE,
+	  "highest SOC today: hour", "local time, 0-23" },
+	{ 43, 1, 0, REG_U16, 0, "min", REG_STATUS, SRC_SOC_MAX_MINUTE, REG_ABS_NONE,
+	  "highest SOC today: minute", "0-59" },
+	{ 44, 1, 0, REG_U16, 1, "Ah", REG_DATA, SRC_REMAIN, REG_ABS_ZERO,
+	  "remaining capacity", "" },
+	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_FAILURE, REG_ABS_NONE,
+	  "failure flag", "1 = any BMS alarm active, or the pack is stale or never polled; 0 = none" },
+	{ 51, 1, 0, REG_U16, 0, "s", REG_STATUS, SRC_HEARTBEAT, REG_ABS_NONE,
+	  "heartbeat", "seconds counter, wraps at 65536" },
+	{ 52, 1, 0, REG_S16, 0, "h", REG_STATUS, SRC_TZ, REG_ABS_NONE,
+	  "time zone", "hours east of UTC" },
+	/* extension block */
+	{ 58, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_ONLINE, REG_ABS_NONE,
+	  "online", "1 = fresh data (last good poll within stale_after), 0 = stale or never polled" },
+	{ 59, 1, 0, REG_U16, 0, "s", REG_STATUS, SRC_AGE, REG_ABS_NONE,
+	  "data age", "seconds since the last good poll, saturates at 65535; 65535 = never polled" },
+	{ 60, 1, 0, REG_U16, 1, "%", REG_DATA, SRC_SOC, REG_ABS_ZERO,
+	  "SOC (0.1 %)", "state of charge" },
+	{ 61, 1, 0, REG_U16, 0, "%", REG_DATA, SRC_SOH, REG_ABS_ZERO,
+	  "SOH", "state of health" },
+	{ 62, 1, 0, REG_U16, 1, "Ah", REG_DATA, SRC_FULL, REG_ABS_ZERO,
+	  "full capacity", "full / rated capacity as the BMS reports it" },
+	{ 63, 1, 0, REG_U32, 0, "", REG_DATA, SRC_CYCLES, REG_ABS_ZERO,
+	  "cycle count", "" },
+	{ 65, 1, 0, REG_U16, 0, "", REG_DATA, SRC_NTEMPS, REG_ABS_ZERO,
+	  "number of temperature sensors", "pack sensors, MOS sensor not included" },
+	{ 66, 1, 0, REG_S16, 1, "°C", REG_DATA, SRC_MOS_TEMP, REG_ABS_8000,
+	  "MOS temperature", "" },
+	{ 67, 8, 0, REG_S16, 1, "°C", REG_DATA, SRC_TEMP, REG_ABS_8000,
+	  "temperature sensor", "0x8000 beyond the number of sensors" },
+	{ 75, 1, 0, REG_U32, 0, "", REG_DATA, SRC_BALANCE, REG_ABS_ZERO,
+	  "balancing cells", "bit n = cell n+1 is balancing" },
+	{ 77, 1, 0, REG_U32, 0, "", REG_DATA, SRC_ALARMS, REG_ABS_ZERO,
+	  "alarms", "normalised alarm bits, see \"Alarm bits\"" },
+	{ 79, 4, 0, REG_U16, 0, "", REG_DATA, SRC_RAW_ALARM, REG_ABS_ZERO,
+	  "raw alarm word", "the BMS's own alarm bits (brand specific); 0 beyond the words it gives" },
+	{ 83, 16, 16, REG_U16, 0, "mV", REG_DATA, SRC_CELL, REG_ABS_ZERO,
+	  "cell", "0 beyond the number of cells" },
+	{ 99, 1, 0, REG_U32, 0, "", REG_STATUS, SRC_GOOD_POLLS, REG_ABS_NONE,
+	  "good polls", "complete, validated polls since the gateway started" },
+	{ 101, 1, 0, REG_U32, 0, "", REG_STATUS, SRC_FAILED_POLLS, REG_ABS_NONE,
+	  "failed polls", "polls that failed since the gateway started" },
+	{ 103, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_PROTOCOL, REG_ABS_NONE,
+	  "protocol id", "the pack's protocol, see \"Protocol ids\"" },
+	{ 104, 1, 0, REG_U16, 0, "", REG_DATA, SRC_STATE, REG_ABS_ZERO,
+	  "state", "0 idle, 1 charging, 2 discharging (as the BMS reports it; 0 if unknown)" },
+};
+
+#define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
+
+/* The normalised alarm bits (bms.h BMS_AL_*), in bit order. */
+static const struct {
+	uint32_t mask;
+	const char *name;
+	const char *meaning;
+} reg_alarm_bits[] = {
+	{ BMS_AL_CELL_OV, "CELL_OV", "cell over-voltage (any level)" },
+	{ BMS_AL_CELL_UV, "CELL_UV", "cell under-voltage" },
+	{ BMS_AL_PACK_OV, "PACK_OV", "pack over-voltage" },
+	{ BMS_AL_PACK_UV, "PACK_UV", "pack under-voltage" },
+	{ BMS_AL_CHG_OT, "CHG_OT", "charge over-temperature" },
+	{ BMS_AL_CHG_UT, "CHG_UT", "charge under-temperature" },
+	{ BMS_AL_DSG_OT, "DSG_OT", "discharge over-temperature" },
+	{ BMS_AL_DSG_UT, "DSG_UT", "discharge under-temperature" },
+	{ BMS_AL_CHG_OC, "CHG_OC", "charge over-current" },
+	{ BMS_AL_DSG_OC, "DSG_OC", "discharge over-current" },
+	{ BMS_AL_SHORT, "SHORT", "short circuit" },
+	{ BMS_AL_CELL_DIFF, "CELL_DIFF", "cell voltage difference" },
+	{ BMS_AL_TEMP_DIFF, "TEMP_DIFF", "temperature difference" },
+	{ BMS_AL_MOS_OT, "MOS_OT", "MOSFET over-temperature" },
+	{ BMS_AL_SOC_LOW, "SOC_LOW", "SOC low" },
+	{ BMS_AL_SOC_HIGH, "SOC_HIGH", "SOC high" },
+	{ BMS_AL_SENSOR, "SENSOR", "temperature sensor failure" },
+	{ BMS_AL_MOS_FAULT, "MOS_FAULT", "MOSFET stuck / open / driver fault" },
+	{ BMS_AL_HW_FAULT, "HW_FAULT", "hardware fault (AFE, EEPROM, RTC, current module ...)" },
+	{ BMS_AL_COMM, "COMM", "BMS-internal communication failure" },
+	{ BMS_AL_PROTECTION, "PROTECTION", "a level-2 protection is active" },
+	{ BMS_AL_OTHER, "OTHER", "any other brand alarm bit" },
+};
+_Static_assert(sizeof(reg_alarm_bits) / sizeof(reg_alarm_bits[0]) == BMS_AL_COUNT,
+	       "reg_alarm_bits[] must list every BMS_AL_* bit");
+
+static unsigned reg_width(enum reg_type t)
+{
+	return t == REG_U16 || t == REG_S16 ? 1 : 2;
+}
+
+/* Registers covered by a row (all its elements). */
+static unsigned reg_span(const struct reg_def *d)
+{
+	return d->count * reg_width(d->type);
+}
+
+/* ---- values ---- */
+
+static bool reg_has(const struct bms_snapshot *s, uint32_t bit)
+{
+	return (s->present & bit) != 0;
+}
+
+/* Average of the valid pack sensors; false if there is none. */
+static bool reg_temp_avg(const struct bms_snapshot *s, double *v)
+{
+	if (!reg_has(s, BMS_HAS_TEMPS))
+		return false;
+	unsigned n = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS, used = 0;
+	double sum = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (isfinite(s->temp_c[i])) {
+			sum += s->temp_c[i];
+			used++;
+		}
+	if (used == 0)
+		return false;
+	*v = sum / used;
+	return true;
+}
+
+/* Value of a data source (physical units) in *v; false if absent.  `cs` are
+ * the cell statistics of s. */
+static bool reg_data_value(const struct bms_snapshot *s, const struct bms_cell_stats *cs,
+			   enum reg_src src, unsigned i, double *v)
+{
+	bool cells = reg_has(s, BMS_HAS_CELLS) && s->ncells > 0;
+	switch (src) {
+	case SRC_SOC: *v = s->soc; return reg_has(s, BMS_HAS_SOC);
+	case SRC_VOLTAGE: *v = s->voltage; return reg_has(s, BMS_HAS_VOLTAGE);
+	case SRC_CURRENT: *v = s->current; return reg_has(s, BMS_HAS_CURRENT);
+	case SRC_POWER: *v = s->power; return reg_has(s, BMS_HAS_POWER);
+	case SRC_CELL_DELTA: *v = cs->delta_mv; return cells;
+	case SRC_CELL_AVG: *v = cs->avg_mv; return cells;
+	case SRC_CELL_MAX: *v = cs->max_mv; return cells;
+	case SRC_CELL_MIN: *v = cs->min_mv; return cells;
+	case SRC_TEMP_AVG: return reg_temp_avg(s, v);
+	case SRC_DSG_MOS: *v = s->dsg_mos; return reg_has(s, BMS_HAS_MOSFETS);
+	case SRC_CHG_MOS: *v = s->chg_mos; return reg_has(s, BMS_HAS_MOSFETS);
+	case SRC_CELL:
+		if (!cells || i >= s->ncells || i >= BMS_MAX_CELLS)
+			return false;
+		*v = s->cell_mv[i];
+		return true;
+	case SRC_NCELLS:
+		*v = s->ncells <= BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
+		return cells;
+	case SRC_REMAIN: *v = s->remain_ah; return reg_has(s, BMS_HAS_REMAIN);
+	case SRC_SOH: *v = s->soh; return reg_has(s, BMS_HAS_SOH);
+	case SRC_FULL: *v = s->full_ah; return reg_has(s, BMS_HAS_FULL);
+	case SRC_CYCLES: *v = s->cycles; return reg_has(s, BMS_HAS_CYCLES);
+	case SRC_NTEMPS:
+		*v = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS;
+		return reg_has(s, BMS_HAS_TEMPS);
+	case SRC_MOS_TEMP: *v = s->mos_temp_c; return reg_has(s, BMS_HAS_MOS_TEMP);
+	case SRC_TEMP:
+		if (!reg_has(s, BMS_HAS_TEMPS) || i >= s->ntemps || i >= BMS_MAX_TEMPS)
+			return false;
+		*v = s->temp_c[i];
+		return true;
+	case SRC_BALANCE: *v = s->balance; return reg_has(s, BMS_HAS_BALANCE);
+	case SRC_ALARMS: *v = s->alarms; return reg_has(s, BMS_HAS_ALARMS);
+	case SRC_RAW_ALARM:
+		if (!reg_has(s, BMS_HAS_ALARMS) || i >= s->nraw || i >= BMS_MAX_RAW_ALARMS)
+			return false;
+		*v = s->raw_alarms[i];
+		return true;
+	case SRC_STATE: *v = s->state; return true;
+	default: return false; /* a status source */
+	}
+}
+
+/* Value of a status source in *v; false if it is not a status source. */
+static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum reg_src src, double *v)
+{
+	bool online = st->online && st->have_data;
+	switch (src) {
+	case SRC_SOC_MAX: *v = st->soc_max_today; return true;
+	case SRC_SOC_MAX_HOUR: *v = st->soc_max_hour; return true;
+	case SRC_SOC_MAX_MINUTE: *v = st->soc_max_minute; return true;
+	case SRC_FAILURE: *v = alarms != 0 || !online; return true;
+	case SRC_HEARTBEAT: *v = st->heartbeat; return true;
+	case SRC_TZ: *v = st->tz_hours; return true;
+	case SRC_ONLINE: *v = online; return true;
+	case SRC_AGE: *v = st->have_data ? st->age_s : 65535; return true;
+	case SRC_GOOD_POLLS: *v = st->good_polls; return true;
+	case SRC_FAILED_POLLS: *v = st->failed_polls; return true;
+	case SRC_PROTOCOL: *v = st->protocol_id; return true;
+	default: return false; /* a data source */
+	}
+}
+
+/* ---- encoding ---- */
+
+/* Round to nearest (current rounding mode, like lrint) after clamping to
+ * [lo, hi], so no out-of-range value ever reaches an integer conversion. */
+static long long reg_round(double v, double lo, double hi)
+{
+	if (!(v > lo)) /* also -inf */
+		return (long long)lo;
+	if (v >= hi)
+		return (long long)hi;
+	return llrint(v);
+}
+
+static float reg_to_float(double v)
+{
+	if (v > FLT_MAX)
+		return HUGE_VALF;
+	if (v < -FLT_MAX)
+		return -HUGE_VALF;
+	return (float)v;
+}
+
+/* Write one element of row d at r; `have` false = absent. */
+static void reg_store(uint16_t *r, const struct reg_def *d, bool have, double v, enum reg_float_order fo)
+{
+	static const double mult[] = { 1, 10, 100 };
+	if (have && isnan(v))
+		have = false;
+	if (have)
+		v *= mult[d->dec];
+	switch (d->type) {
+	case REG_U16:
+		r[0] = have ? (uint16_t)reg_round(v, 0, UINT16_MAX) : 0;
+		break;
+	case REG_S16:
+		if (have)
+			r[0] = (uint16_t)(int16_t)reg_round(v, -INT16_MAX, INT16_MAX);
+		else
+			r[0] = d->absent == REG_ABS_8000 ? 0x8000 : 0;
+		break;
+	case REG_U32: {
+		uint32_t u = have ? (uint32_t)reg_round(v, 0, UINT32_MAX) : 0;
+		r[0] = (uint16_t)(u >> 16);
+		r[1] = (uint16_t)(u & 0xffff);
+		break;
+	}
+	case REG_FLOAT:
+		if (have)
+			reg_put_float(r, reg_to_float(v), fo);
+		else
+			reg_put_float(r, d->absent == REG_ABS_NAN ? NAN : 0.0f, fo);
+		break;
+	}
+}
+
+void reg_put_float(uint16_t *r, float v, enum reg_float_order fo)
+{
+	uint32_t u;
+	memcpy(&u, &v, sizeof(u));
+	uint16_t hi = (uint16_t)(u >> 16), lo = (uint16_t)(u & 0xffff);
+	if (fo == REG_FLOAT_ABCD) {
+		r[0] = hi;
+		r[1] = lo;
+	} else {
+		r[0] = lo;
+		r[1] = hi;
+	}
+}
+
+float reg_get_float(const uint16_t *r, enum reg_float_order fo)
+{
+	uint32_t u;
+	if (fo == REG_FLOAT_ABCD)
+		u = (uint32_t)r[0] << 16 | r[1];
+	else
+		u = (uint32_t)r[1] << 16 | r[0];
+	float v;
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+void reg_encode_data(const struct bms_snapshot *s, enum reg_float_order fo, uint16_t regs[REG_MAP_SIZE])
+{
+	static const struct bms_snapshot none; /* never polled: everything absent */
+	struct bms_cell_stats cs;
+	if (!s)
+		s = &none;
+	bms_cell_stats(s, &cs);
+	memset(regs, 0, REG_MAP_SIZE * sizeof(regs[0]));
+	for (size_t k = 0; k < REG_NDEFS; k++) {
+		const struct reg_def *d = &reg_table[k];
+		if (d->kind != REG_DATA)
+			continue;
+		for (unsigned e = 0; e < d->count; e++) {
+			double v = 0;
+			bool have = reg_data_value(s, &cs, d->src, d->first + e, &v);
+			reg_store(regs + d->off + e * reg_width(d->type), d, have, v, fo);
+		}
+	}
+}
+
+void reg_encode_status(const struct reg_status *st, uint32_t alarms, uint16_t regs[REG_MAP_SIZE])
+{
+	static const struct reg_status none;
+	if (!st)
+		st = &none;
+	for (size_t k = 0; k < REG_NDEFS; k++) {
+		const struct reg_def *d = &reg_table[k];
+		if (d->kind != REG_STATUS)
+			continue;
+		for (unsigned e = 0; e < d->count; e++) {
+			double v = 0;
+			bool have = reg_status_value(st, alarms, d->src, &v);
+			/* float_order is irrelevant: there are no status floats */
+			reg_store(regs + d->off + e * reg_width(d->type), d, have, v, REG_FLOAT_CDAB);
+		}
+	}
+}
+
+bool reg_range_has_data(unsigned off, unsigned count)
+{
+	unsigned long long lo = off, hi = (unsigned long long)off + count;
+	for (size_t k = 0; k < REG_NDEFS; k++) {
+		const struct reg_def *d = &reg_table[k];
+		if (d->kind == REG_DATA && d->off < hi && lo < (unsigned long long)d->off + reg_span(d))
+			return true;
+	}
+	return false;
+}
+
+/* ---- register-map.md ---- */
+
+/* Kind of the register at offset o, or -1 if unused. */
+static int reg_kind_at(unsigned o)
+{
+	for (size_t k = 0; k < REG_NDEFS; k++)
+		if (o >= reg_table[k].off && o < reg_table[k].off + reg_span(&reg_table[k]))
+			return (int)reg_table[k].kind;
+	return -1;
+}
+
+/* Print the offsets of kind `want` (-1 = unused), plus `add`, as "a-b, c". */
+static void reg_md_ranges(FILE *out, int want, unsigned add)
+{
+	const char *sep = "";
+	for (unsigned o = 0; o < REG_MAP_SIZE; o++) {
+		if (reg_kind_at(o) != want)
+			continue;
+		unsigned e = o;
+		while (e + 1 < REG_MAP_SIZE && reg_kind_at(e + 1) == want)
+			e++;
+		if (e == o)
+			fprintf(out, "%s%u", sep, o + add);
+		else
+			fprintf(out, "%s%u-%u", sep, o + add, e + add);
+		sep = ", ";
+		o = e;
+	}
+}
+
+/* First row fed by src with the given type (for the examples). */
+static const struct reg_def *reg_find(enum reg_src src, enum reg_type type)
+{
+	for (size_t k = 0; k < REG_NDEFS; k++)
+		if (reg_table[k].src == src && reg_table[k].type == type)
+			return &reg_table[k];
+	return NULL;
+}
+
+static const char *reg_type_name(enum reg_type t)
+{
+	switch (t) {
+	case REG_U16: return "u16";
+	case REG_S16: return "s16";
+	case REG_U32: return "u32";
+	case REG_FLOAT: return "float";
+	}
+	return "?";
+}
+
+static const char *reg_absent_text(enum reg_absent a)
+{
+	switch (a) {
+	case REG_ABS_NONE: return "";
+	case REG_ABS_ZERO: return "0 when absent";
+	case REG_ABS_8000: return "0x8000 (-32768) when absent";
+	case REG_ABS_NAN: return "NaN when absent";
+	}
+	return "";
+}
+
+static void reg_md_intro(FILE *out, unsigned base)
+{
+	const unsigned size = REG_MAP_SIZE;
+	fprintf(out,
+		"# bmsgw register map\n"
+		"\n"
+		"Generated by `bmsgw --register-map` from the register table in\n"
+		"`registers/regmap.c`, the same table the encoder uses. Do not edit by hand.\n"
+		"\n"
+		"## Addressing\n"
+		"\n"
+		"- Holding registers, function 03, one register image per Modbus unit id\n"
+		"  (one per configured pack).\n"
+		"- Base address: **%u**. Address = base + offset. Addresses are 0-based\n"
+		"  protocol addresses, as in `mbpoll -0` and Home Assistant's `address:`;\n"
+		"  tools that count from 1 (`mbpoll` without `-0`, \"4xxxx\" notation) show\n"
+		"  address + 1.\n"
+		"- The map is offsets 0-%u (addresses %u-%u): one read of %u registers at\n"
+		"  address %u returns all of it.\n"
+		"- Unused offsets read 0: ",
+		base, size - 1, base, base + size - 1, size, base);
+	reg_md_ranges(out, -1, 0);
+	fprintf(out,
+		".\n"
+		"- `float`: IEEE-754 single precision in two registers, in `float_order`.\n"
+		"  `cdab` (default): the register at the lower address holds the low 16 bits\n"
+		"  (Home Assistant `data_type: float32` with `swap: word`). `abcd`: the high\n"
+		"  16 bits first (Home Assistant `swap: none`; the ScanLabs display and\n"
+		"  Tasmota `ffffffff`).\n"
+		"- `u32`: two registers, high word first, whatever `float_order` is (Home\n"
+		"  Assistant `data_type: uint32`, no swap).\n"
+		"- `s16`: two's complement (Home Assistant `data_type: int16`).\n"
+		"- Scaled values are rounded to the nearest step and clamped to the type's\n"
+		"  range (u16 0..65535, s16 -32767..32767); a value the BMS did not give\n"
+		"  reads as the Notes column says.\n"
+		"\n"
+		"## Stale data\n"
+		"\n"
+		"`data` registers hold the pack's last complete snapshot; `status` registers\n"
+		"are live gateway state. A pack is stale when its last good poll is older\n"
+		"than `stale_after` seconds, or when it has never been polled.\n"
+		"\n"
+		"- `stale_policy = exception`: while the pack is stale, a read\n"
+		"  whose range touches any `data` register is answered with exception 0x0B\n"
+		"  (gateway target device failed to respond). Reads of `status` and unused\n"
+		"  registers only are answered normally, so the online flag, data age,\n"
+		"  counters and heartbeat stay readable.\n"
+		"- `stale_policy = flag`: the last values are served, with online = 0 and\n"
+		"  failure flag = 1.\n"
+		"\n"
+		"Status offsets: ");
+	reg_md_ranges(out, REG_STATUS, 0);
+	fprintf(out, " (addresses ");
+	reg_md_ranges(out, REG_STATUS, base);
+	fprintf(out,
+		").\n"
+		"\n"
+		"## Unit ids and exceptions\n"
+		"\n"
+		"- The unit id of a configured pack: that pack's image.\n"
+		"- Unit 0 and 255: the only pack, when exactly one pack is configured;\n"
+		"  otherwise exception 0x0A (gateway path unavailable).\n"
+		"- Any other unknown unit id: exception 0x0A.\n"
+		"- A function other than 03: exception 0x01 (illegal function).\n"
+		"- A range outside the map (start < %u or start + quantity > %u):\n"
+		"  exception 0x02 (illegal data address).\n"
+		"- Quantity 0 or more than %u: exception 0x03 (illegal data value).\n"
+		"\n",
+		base, base + size, size);
+}
+
+static void reg_md_example(FILE *out, unsigned base)
+{
+	const struct reg_def *soc = reg_find(SRC_SOC, REG_U16);
+	const struct reg_def *volt = reg_find(SRC_VOLTAGE, REG_FLOAT);
+	const struct reg_def *cur = reg_find(SRC_CURRENT, REG_FLOAT);
+	const struct reg_def *cell = reg_find(SRC_CELL, REG_U16);
+	if (!soc || !volt || !cur || !cell)
+		return;
+	fprintf(out,
+		"## Example: Home Assistant\n"
+		"\n"
+		"```yaml\n"
+		"modbus:\n"
+		"  - name: bmsgw\n"
+		"    type: tcp\n"
+		"    host: 192.0.2.10\n"
+		"    port: 502\n"
+		"    sensors:\n"
+		"      - {name: Pack SOC, address: %u, slave: 1, input_type: holding, data_type: uint16, unit_of_measurement: \"%%\", device_class: battery}\n"
+		"      - {name: Pack voltage, address: %u, slave: 1, input_type: holding, data_type: float32, swap: word, precision: 2, unit_of_measurement: V, device_class: voltage}\n"
+		"      - {name: Pack current, address: %u, slave: 1, input_type: holding, data_type: float32, swap: word, precision: 2, unit_of_measurement: A, device_class: current}\n"
+		"      - {name: Cell 1, address: %u, slave: 1, input_type: holding, data_type: uint16, unit_of_measurement: mV, virtual_count: %u}\n"
+		"```\n"
+		"\n"
+		"With `float_order = abcd` use `swap: none` for the float32 sensors.\n"
+		"\n",
+		base + soc->off, base + volt->off, base + cur->off, base + cell->off,
+		(unsigned)cell->count - 1);
+}
+
+static void reg_md_table(FILE *out, unsigned base)
+{
+	fprintf(out,
+		"## Registers\n"
+		"\n"
+		"| Address | Offset | Name | Type | Unit / scale | Kind | Notes |\n"
+		"|---|---|---|---|---|---|---|\n");
+	for (size_t k = 0; k < REG_NDEFS; k++) {
+		const struct reg_def *d = &reg_table[k];
+		unsigned w = reg_width(d->type);
+		for (unsigned e = 0; e < d->count; e++) {
+			unsigned o = d->off + e * w;
+			if (w == 1)
+				fprintf(out, "| %u | %u | ", base + o, o);
+			else
+				fprintf(out, "| %u-%u | %u-%u | ", base + o, base + o + w - 1, o, o + w - 1);
+			if (d->count > 1)
+				fprintf(out, "%s %u", d->name, d->first + e + 1);
+			else
+				fputs(d->name, out);
+			fprintf(out, " | %s | ", reg_type_name(d->type));
+			if (d->dec)
+				fprintf(out, "0.%.*s1%s%s", d->dec - 1, "000", *d->unit ? " " : "", d->unit);
+			else
+				fputs(d->unit, out);
+			fprintf(out, " | %s | %s", d->kind == REG_DATA ? "data" : "status", d->note);
+			const char *abs = reg_absent_text(d->absent);
+			if (*abs)
+				fprintf(out, "%s%s", *d->note ? "; " : "", abs);
+			fputs(" |\n", out);
+		}
+	}
+	fputs("\n", out);
+}
+
+static void reg_md_alarms(FILE *out, unsigned base)
+{
+	const struct reg_def *al = reg_find(SRC_ALARMS, REG_U32);
+	if (al) {
+		unsigned o = al->off;
+		fprintf(out,
+			"## Alarm bits\n"
+			"\n"
+			"Bit n of the u32 `alarms` at offsets %u-%u (addresses %u-%u): offset %u\n"
+			"holds bits 31-16, offset %u bits 15-0. Each BMS brand maps its own alarm\n"
+			"bits onto this set; its raw words are in the `raw alarm word` registers.\n"
+			"\n",
+			o, o + 1, base + o, base + o + 1, o, o + 1);
+	}
+	fprintf(out, "| Bit | Mask | Name | Meaning |\n|---|---|---|---|\n");
+	for (size_t k = 0; k < sizeof(reg_alarm_bits) / sizeof(reg_alarm_bits[0]); k++) {
+		unsigned bit = 0;
+		while (bit < 31 && !(reg_alarm_bits[k].mask & (1u << bit)))
+			bit++;
+		fprintf(out, "| %u | 0x%08X | %s | %s |\n", bit, (unsigned)reg_alarm_bits[k].mask,
+			reg_alarm_bits[k].name, reg_alarm_bits[k].meaning);
+	}
+	fputs("\n", out);
+}
+
+static void reg_md_protocols(FILE *out)
+{
+	fprintf(out,
+		"## Protocol ids\n"
+		"\n"
+		"| Protocol id | `protocol` |\n"
+		"|---|---|\n");
+	for (size_t k = 0; bms_drivers[k]; k++)
+		fprintf(out, "| %u | %s |\n", (unsigned)bms_drivers[k]->protocol_id, bms_drivers[k]->name);
+}
+
+void reg_write_markdown(FILE *out, unsigned base)
+{
+	reg_md_intro(out, base);
+	reg_md_table(out, base);
+	reg_md_alarms(out, base);
+	reg_md_example(out, base);
+	reg_md_protocols(out);
+}

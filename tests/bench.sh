@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
+# Daly pack, and the daemon's memory (VmHWM).  Figures, not assertions.
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build}
+conf=$(mktemp --suffix=.ini)
+cat >"$conf" <<INI
+[gateway]
+listen = 127.0.0.1:15502
+max_clients = 200
+log_level = warn
+[pack.bench]
+protocol = daly
+port = tcp://127.0.0.1:15520
+poll_interval = 1
+INI
+"$BIN/bmsgw-sim" --protocol daly --tcp 127.0.0.1:15520 --control 127.0.0.1:15521 >/dev/null &
+sim=$!
+"$BIN/bmsgw" -c "$conf" &
+gw=$!
+trap 'kill $gw $sim 2>/dev/null; wait 2>/dev/null; rm -f "$conf"' EXIT
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/15502) 2>/dev/null && break; sleep 0.1; done
+# wait for the first good poll (online flag at offset 58)
+for _ in $(seq 1 100); do
+	out=$("$BIN/mbread" 127.0.0.1 15502 1 348 1 || true)
+	[ "$out" = "ok 1" ] && break
+	sleep 0.1
+done
+echo "rss at start: $(grep VmRSS /proc/$gw/status | awk '{print $2, $3}')"
+for c in 1 8 64; do
+	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
+done
+echo "stale-exception path:"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
+echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
