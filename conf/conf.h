@@ -24,7 +24,7 @@ enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG
 struct conf_gateway {
 	char listen_host[CONF_HOST_MAX]; /* "0.0.0.0", "::", "127.0.0.1" ... (no brackets) */
 	int listen_port;                 /* 1..65535 */
-	int base;                        /* 0..65535-125 */
+	int base;                        /* 0..65411 (base + 124 <= 65535) */
 	enum conf_float_order float_order;
 	int max_clients;                 /* 1..1000 */
 	double idle_timeout;             /* seconds, > 0 */

@@ -1,0 +1,1059 @@
+/* conf/conf.c - the configuration file: inih splits it, one table validates it.
+ *
+ * inih r55 (Debian) does not pass line numbers to the handler and does not
+ * call it for section headers, so we feed it through our own reader
+ * (ini_parse_stream): the reader counts lines, strips comments and leading
+ * blanks (no multi-line continuation surprises) and handles the [section]
+ * headers itself, so that empty and unknown sections are seen too.  The
+ * handler gets the key = value lines.  Checks that need the whole file
+ * (required keys, address against the protocol, unit ids, shared wires)
+ * run after the parse.  Everything is loaded into a temporary and copied
+ * out only when all of it validated.
+ */
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <ini.h>
+
+#include "../bms/bms.h"
+
+#define CONF_BASE_MAX (65535 - 125 + 1) /* the 125-register map must fit */
+#define CONF_LINE_BUF 1024              /* longest physical line we read */
+#define CONF_EXP_MAX 256                /* one "expected ..." text or list */
+#define CONF_WHY_MAX 1024               /* one problem text */
+#define CONF_ERR_MAX 1280               /* one whole message */
+
+enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK };
+
+enum conf_type {
+	KT_INT,      /* int, min..max */
+	KT_DOUBLE,   /* double, min..max (or > min when `above`) */
+	KT_BOOL,     /* bool */
+	KT_WORD,     /* enum stored as int: index in words[] */
+	KT_LISTEN,   /* listen_host + listen_port */
+	KT_PROTOCOL, /* driver via bms_find() */
+	KT_PORT,     /* port, is_tcp, tcp_host, tcp_port */
+	KT_BAUD,     /* int, one of the standard rates */
+};
+
+/* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
+enum {
+	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
+	K_STALE_POLICY, K_LOG_LEVEL,
+	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
+	K_RETRIES, K_CELLS, K_INVERT_CURRENT,
+	K_COUNT
+};
+
+struct conf_key {
+	enum conf_sect sect;
+	const char *name;
+	enum conf_type type;
+	double min, max;           /* KT_INT, KT_DOUBLE */
+	bool above;                /* KT_DOUBLE: value must be > min */
+	const char *const *words;  /* KT_WORD: accepted words, index = stored value */
+	size_t off;                /* in struct conf_gateway or struct conf_pack */
+	const char *def;           /* default as text, NULL = none or computed */
+};
+
+static const char *const float_words[] = {"cdab", "abcd", NULL};
+static const char *const stale_words[] = {"exception", "flag", NULL};
+static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
+
+_Static_assert(sizeof(enum conf_float_order) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_stale_policy) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum stored as int");
+
+#define GW(f) offsetof(struct conf_gateway, f)
+#define PK(f) offsetof(struct conf_pack, f)
+
+/* The schema of design.md section 2, defaults included. */
+static const struct conf_key conf_keys[K_COUNT] = {
+	[K_LISTEN] = {SEC_GATEWAY, "listen", KT_LISTEN, 0, 0, false, NULL, GW(listen_host), "0.0.0.0:502"},
+	[K_BASE] = {SEC_GATEWAY, "base", KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},
+	[K_FLOAT_ORDER] = {SEC_GATEWAY, "float_order", KT_WORD, 0, 0, false, float_words, GW(float_order), "cdab"},
+	[K_MAX_CLIENTS] = {SEC_GATEWAY, "max_clients", KT_INT, 1, 1000, false, NULL, GW(max_clients), "64"},
+	[K_IDLE_TIMEOUT] = {SEC_GATEWAY, "idle_timeout", KT_DOUBLE, 0, 86400, true, NULL, GW(idle_timeout), "300"},
+	[K_STALE_AFTER] = {SEC_GATEWAY, "stale_after", KT_DOUBLE, 0, 86400, true, NULL, GW(stale_after), "30"},
+	[K_STALE_POLICY] = {SEC_GATEWAY, "stale_policy", KT_WORD, 0, 0, false, stale_words, GW(stale_policy), "exception"},
+	[K_LOG_LEVEL] = {SEC_GATEWAY, "log_level", KT_WORD, 0, 0, false, level_words, GW(log_level), "info"},
+
+	[K_PROTOCOL] = {SEC_PACK, "protocol", KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
+	[K_PORT] = {SEC_PACK, "port", KT_PORT, 0, 0, false, NULL, PK(port), NULL},
+	[K_BAUD] = {SEC_PACK, "baud", KT_BAUD, 0, 0, false, NULL, PK(baud), NULL},
+	[K_ADDRESS] = {SEC_PACK, "address", KT_INT, 1, 255, false, NULL, PK(address), "1"},
+	[K_UNIT_ID] = {SEC_PACK, "unit_id", KT_INT, 1, 247, false, NULL, PK(unit_id), NULL},
+	[K_POLL_INTERVAL] = {SEC_PACK, "poll_interval", KT_DOUBLE, 0.2, 86400, false, NULL, PK(poll_interval), "5"},
+	[K_TIMEOUT] = {SEC_PACK, "timeout", KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
+	[K_RETRIES] = {SEC_PACK, "retries", KT_INT, 0, 10, false, NULL, PK(retries), "2"},
+	[K_CELLS] = {SEC_PACK, "cells", KT_INT, 0, 32, false, NULL, PK(cells), "0"},
+	[K_INVERT_CURRENT] = {SEC_PACK, "invert_current", KT_BOOL, 0, 0, false, NULL, PK(invert_current), "false"},
+};
+
+static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
+#define NBAUDS (sizeof(std_bauds) / sizeof(std_bauds[0]))
+
+/* State of one load. */
+struct load {
+	const char *file;           /* name for messages */
+	FILE *fp;                   /* input: a file ... */
+	const char *s;              /* ... or the rest of a string */
+	int lineno;                 /* lines handed out so far */
+
+	enum conf_sect sect;        /* section being read */
+	char sect_name[64];         /* its name without brackets, for messages */
+	struct conf_pack *pack;     /* SEC_PACK: the pack being read */
+	int *seen;                  /* line of each key set in this section, 0 = unset */
+	int gw_line;                /* line of [gateway], 0 = none yet */
+	int gw_seen[K_COUNT];
+	int pack_seen[CONF_MAX_PACKS][K_COUNT];
+
+	bool failed;
+	char msg[CONF_ERR_MAX];     /* the first error */
+	struct conf c;              /* what we are building */
+};
+
+/* snprintf into a fixed buffer where cutting a long message short is fine
+ * (vsnprintf: the compiler's truncation warnings do not apply). */
+__attribute__((format(printf, 3, 4)))
+static void bfmt(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	if (cap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+}
+
+/* Record the first error: "FILE:LINE: [sect] key: problem".  line 0 leaves
+ * out the line, sect/key NULL leave out those parts. */
+__attribute__((format(printf, 5, 6)))
+static void fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...)
+{
+	if (x->failed)
+		return;
+	x->failed = true;
+	size_t n = 0, cap = sizeof(x->msg);
+	int r;
+	if (line > 0)
+		r = snprintf(x->msg, cap, "%s:%d: ", x->file, line);
+	else
+		r = snprintf(x->msg, cap, "%s: ", x->file);
+	n = r > 0 && (size_t)r < cap ? (size_t)r : cap - 1;
+	if (sect || key) {
+		r = snprintf(x->msg + n, cap - n, "%s%s%s%s%s: ", sect ? "[" : "", sect ? sect : "",
+		             sect ? "]" : "", sect && key ? " " : "", key ? key : "");
+		n += r > 0 && (size_t)r < cap - n ? (size_t)r : cap - n - 1;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->msg + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		bfmt(err, errlen, "%s", msg);
+}
+
+static char *rstrip(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* ------------------------------------------------------------------ values */
+
+/* 0 ok, -1 not a number, -2 out of the range of long. */
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (end == s || *end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		return -2;
+	*out = n;
+	return 0;
+}
+
+/* 0 ok, -1 not a (finite) number, -2 overflow or underflow. */
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	if (end == s || *end != '\0' || isnan(d))
+		return -1;
+	if (errno == ERANGE || isinf(d))
+		return -2;
+	*out = d;
+	return 0;
+}
+
+/* A hint when a value holds '#': only " ;" starts a comment after a value. */
+static const char *comment_hint(const char *v)
+{
+	return strchr(v, '#') ? "; comments after a value start with \" ;\"" : "";
+}
+
+static bool is_ipv4_like(const char *h)
+{
+	for (; *h; h++)
+		if (!isdigit((unsigned char)*h) && *h != '.')
+			return false;
+	return true;
+}
+
+/* A host name or address as written (no brackets); 0 or -1 with why. */
+static int check_host(const char *h, bool v6, char *why, size_t wl)
+{
+	if (*h == '\0') {
+		bfmt(why, wl, "missing host");
+		return -1;
+	}
+	if (strlen(h) >= CONF_HOST_MAX) {
+		bfmt(why, wl, "host is longer than %d characters", CONF_HOST_MAX - 1);
+		return -1;
+	}
+	unsigned char buf[sizeof(struct in6_addr)];
+	if (v6) {
+		char a[CONF_HOST_MAX];
+		bfmt(a, sizeof(a), "%s", h);
+		char *pct = strchr(a, '%'); /* fe80::1%eth0 */
+		if (pct)
+			*pct = '\0';
+		if (inet_pton(AF_INET6, a, buf) != 1 || (pct && pct[1] == '\0')) {
+			bfmt(why, wl, "\"%s\" is not an IPv6 address", h);
+			return -1;
+		}
+		return 0;
+	}
+	if (strchr(h, ':')) {
+		bfmt(why, wl, "an IPv6 address needs brackets, as in [%s]:PORT", h);
+		return -1;
+	}
+	if (is_ipv4_like(h)) {
+		if (inet_pton(AF_INET, h, buf) != 1) {
+			bfmt(why, wl, "\"%s\" is not an IPv4 address", h);
+			return -1;
+		}
+		return 0;
+	}
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_') {
+			bfmt(why, wl, "\"%s\" is not a host name or address", h);
+			return -1;
+		}
+	return 0;
+}
+
+static int parse_portnum(const char *s, int *port, char *why, size_t wl)
+{
+	long n;
+	if (*s == '\0') {
+		bfmt(why, wl, "missing port number");
+		return -1;
+	}
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p)) {
+			bfmt(why, wl, "port \"%s\" is not a number", s);
+			return -1;
+		}
+	if (parse_long(s, &n) < 0 || n < 1 || n > 65535) {
+		bfmt(why, wl, "port %s is out of range 1..65535", s);
+		return -1;
+	}
+	*port = (int)n;
+	return 0;
+}
+
+/* HOST:PORT or [V6]:PORT; with `any`, also :PORT and PORT (host 0.0.0.0). */
+static int parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl)
+{
+	char h[CONF_LINE_BUF];
+	const char *ps;
+	bool v6 = false;
+
+	if (any && *v && strspn(v, "0123456789") == strlen(v)) {
+		bfmt(host, CONF_HOST_MAX, "0.0.0.0");
+		return parse_portnum(v, port, why, wl);
+	}
+	if (*v == '[') {
+		const char *rb = strchr(v, ']');
+		if (!rb) {
+			bfmt(why, wl, "missing ']' after the IPv6 address");
+			return -1;
+		}
+		if (rb[1] != ':') {
+			bfmt(why, wl, "missing ':PORT' after ']'");
+			return -1;
+		}
+		bfmt(h, sizeof(h), "%.*s", (int)(rb - v - 1), v + 1);
+		ps = rb + 2;
+		v6 = true;
+	} else {
+		const char *colon = strrchr(v, ':');
+		if (!colon) {
+			bfmt(why, wl, "missing ':PORT'");
+			return -1;
+		}
+		bfmt(h, sizeof(h), "%.*s", (int)(colon - v), v);
+		ps = colon + 1;
+		if (any && h[0] == '\0')
+			bfmt(h, sizeof(h), "0.0.0.0");
+	}
+	if (check_host(h, v6, why, wl) < 0 || parse_portnum(ps, port, why, wl) < 0)
+		return -1;
+	memcpy(host, h, strlen(h) + 1); /* check_host(): shorter than CONF_HOST_MAX */
+	return 0;
+}
+
+static void list_words(const char *const *w, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; w[i] && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", w[i]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+static void list_protocols(char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; bms_drivers[i] && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", bms_drivers[i]->name);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+static void list_keys(enum conf_sect sect, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < K_COUNT && n < cap; i++) {
+		if (conf_keys[i].sect != sect)
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_keys[i].name);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+static void list_bauds(char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < NBAUDS && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s%d", i ? ", " : "", std_bauds[i]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+/* The port key: /dev/... or tcp://HOST:PORT. */
+static int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
+{
+	if (strlen(v) >= CONF_PORT_MAX) {
+		bfmt(why, wl, "too long (expected at most %d characters)", CONF_PORT_MAX - 1);
+		return -1;
+	}
+	for (const char *q = v; *q; q++)
+		if (isspace((unsigned char)*q) || iscntrl((unsigned char)*q)) {
+			bfmt(why, wl, "\"%s\" contains a space (expected /dev/... or tcp://HOST:PORT%s)",
+			         v, comment_hint(v));
+			return -1;
+		}
+	if (strncmp(v, "tcp://", 6) == 0) {
+		char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
+		int port;
+		if (parse_hostport(v + 6, false, host, &port, w, sizeof(w)) < 0) {
+			bfmt(why, wl, "\"%s\": %s (expected tcp://HOST:PORT)", v, w);
+			return -1;
+		}
+		p->is_tcp = true;
+		bfmt(p->tcp_host, sizeof(p->tcp_host), "%s", host);
+		p->tcp_port = port;
+	} else if (v[0] == '/' && v[1] != '\0') {
+		p->is_tcp = false;
+		p->tcp_host[0] = '\0';
+		p->tcp_port = 0;
+	} else {
+		bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/... or tcp://HOST:PORT)", v,
+		         strstr(v, "://") ? "not a supported address" : "not an absolute device path");
+		return -1;
+	}
+	bfmt(p->port, sizeof(p->port), "%s", v);
+	return 0;
+}
+
+/* What key k accepts, for messages: "a whole number 0..10", "one of cdab, abcd" ... */
+static void expect_text(const struct conf_key *k, char *buf, size_t cap)
+{
+	char list[CONF_EXP_MAX];
+	switch (k->type) {
+	case KT_INT:
+		bfmt(buf, cap, "a whole number %.0f..%.0f", k->min, k->max);
+		return;
+	case KT_DOUBLE:
+		bfmt(buf, cap, "seconds %s %g and <= %g", k->above ? ">" : ">=", k->min, k->max);
+		return;
+	case KT_BOOL:
+		bfmt(buf, cap, "true, false, yes, no, on, off, 1 or 0");
+		return;
+	case KT_WORD:
+		list_words(k->words, list, sizeof(list));
+		bfmt(buf, cap, "one of %s", list);
+		return;
+	case KT_LISTEN:
+		bfmt(buf, cap, "HOST:PORT, [IPV6]:PORT or PORT");
+		return;
+	case KT_PROTOCOL:
+		list_protocols(list, sizeof(list));
+		bfmt(buf, cap, "one of %s", list);
+		return;
+	case KT_PORT:
+		bfmt(buf, cap, "a device path /dev/... or tcp://HOST:PORT");
+		return;
+	case KT_BAUD:
+		list_bauds(list, sizeof(list));
+		bfmt(buf, cap, "one of %s", list);
+		return;
+	}
+	bfmt(buf, cap, "?");
+}
+
+/* Parse value v of key k into obj (struct conf_gateway or struct
+ * conf_pack).  0, or -1 with the problem in why. */
+static int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
+{
+	char *field = (char *)obj + k->off;
+	char exp[CONF_EXP_MAX];
+	long n;
+	double d;
+	int r;
+
+	expect_text(k, exp, sizeof(exp));
+	if (*v == '\0') {
+		bfmt(why, wl, "empty value (expected %s)", exp);
+		return -1;
+	}
+	switch (k->type) {
+	case KT_INT:
+		r = parse_long(v, &n);
+		if (r == -1) {
+			bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+			return -1;
+		}
+		if (r == -2 || n < k->min || n > k->max) {
+			bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+			return -1;
+		}
+		*(int *)(void *)field = (int)n;
+		return 0;
+	case KT_DOUBLE:
+		r = parse_double(v, &d);
+		if (r == -1) {
+			bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+			return -1;
+		}
+		if (r == -2 || (k->above ? d <= k->min : d < k->min) || d > k->max) {
+			bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+			return -1;
+		}
+		*(double *)(void *)field = d;
+		return 0;
+	case KT_BOOL: {
+		static const char *const yes[] = {"true", "yes", "on", "1"};
+		static const char *const no[] = {"false", "no", "off", "0"};
+		for (size_t i = 0; i < 4; i++) {
+			if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+				*(bool *)(void *)field = strcasecmp(v, yes[i]) == 0;
+				return 0;
+			}
+		}
+		bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	}
+	case KT_WORD:
+		for (int i = 0; k->words[i]; i++) {
+			if (strcasecmp(v, k->words[i]) == 0) {
+				*(int *)(void *)field = i;
+				return 0;
+			}
+		}
+		bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	case KT_LISTEN: {
+		struct conf_gateway *gw = obj;
+		char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
+		int port;
+		if (parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
+			bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, comment_hint(v));
+			return -1;
+		}
+		bfmt(gw->listen_host, sizeof(gw->listen_host), "%s", host);
+		gw->listen_port = port;
+		return 0;
+	}
+	case KT_PROTOCOL: {
+		const struct bms_driver *drv = bms_find(v);
+		if (!drv) {
+			bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
+			return -1;
+		}
+		*(const struct bms_driver **)(void *)field = drv;
+		return 0;
+	}
+	case KT_PORT:
+		return set_port(obj, v, why, wl);
+	case KT_BAUD:
+		r = parse_long(v, &n);
+		if (r == -1) {
+			bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+			return -1;
+		}
+		for (size_t i = 0; r == 0 && i < NBAUDS; i++) {
+			if (n == std_bauds[i]) {
+				*(int *)(void *)field = (int)n;
+				return 0;
+			}
+		}
+		bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
+		return -1;
+	}
+	bfmt(why, wl, "internal error: bad key type");
+	return -1;
+}
+
+/* Defaults of every key of one section that has a fixed default. */
+static void apply_defaults(enum conf_sect sect, void *obj)
+{
+	char why[CONF_WHY_MAX];
+	for (size_t i = 0; i < K_COUNT; i++)
+		if (conf_keys[i].sect == sect && conf_keys[i].def)
+			(void)set_value(&conf_keys[i], obj, conf_keys[i].def, why, sizeof(why));
+}
+
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	apply_defaults(SEC_GATEWAY, &c->gw);
+}
+
+/* --------------------------------------------------------------- parsing */
+
+static bool valid_pack_name(const char *s, size_t len)
+{
+	if (len < 1 || len >= CONF_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A "[...]" line (comments stripped).  false after an error. */
+static bool begin_section(struct load *x, const char *p)
+{
+	int line = x->lineno;
+	const char *end = strchr(p, ']');
+	if (!end) {
+		fail(x, line, NULL, NULL, "missing ']' in section header (expected [gateway] or [pack.NAME])");
+		return false;
+	}
+	const char *name = p + 1;
+	size_t len = (size_t)(end - name);
+	bfmt(x->sect_name, sizeof(x->sect_name), "%.*s", (int)len, name);
+	if (end[1] != '\0') {
+		fail(x, line, x->sect_name, NULL, "unexpected text after ']'");
+		return false;
+	}
+	if (len == 7 && memcmp(name, "gateway", 7) == 0) {
+		if (x->gw_line) {
+			fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)", x->gw_line);
+			return false;
+		}
+		x->gw_line = line;
+		x->sect = SEC_GATEWAY;
+		x->pack = NULL;
+		x->seen = x->gw_seen;
+		return true;
+	}
+	if (len >= 5 && memcmp(name, "pack.", 5) == 0) {
+		const char *pn = name + 5;
+		size_t plen = len - 5;
+		if (!valid_pack_name(pn, plen)) {
+			fail(x, line, x->sect_name, NULL,
+			     "invalid pack name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)",
+			     (int)plen, pn, CONF_NAME_MAX - 1);
+			return false;
+		}
+		for (int i = 0; i < x->c.npacks; i++) {
+			if (strlen(x->c.packs[i].name) == plen && memcmp(x->c.packs[i].name, pn, plen) == 0) {
+				fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
+				     x->c.packs[i].line);
+				return false;
+			}
+		}
+		if (x->c.npacks >= CONF_MAX_PACKS) {
+			fail(x, line, x->sect_name, NULL, "too many packs (expected at most %d)", CONF_MAX_PACKS);
+			return false;
+		}
+		struct conf_pack *pk = &x->c.packs[x->c.npacks];
+		memset(pk, 0, sizeof(*pk));
+		apply_defaults(SEC_PACK, pk);
+		memcpy(pk->name, pn, plen);
+		pk->name[plen] = '\0';
+		pk->line = line;
+		x->seen = x->pack_seen[x->c.npacks];
+		x->c.npacks++;
+		x->sect = SEC_PACK;
+		x->pack = pk;
+		return true;
+	}
+	fail(x, line, x->sect_name, NULL, "unknown section (expected [gateway] or [pack.NAME])");
+	return false;
+}
+
+/* One physical line into buf, without its end of line.  1 = a line,
+ * 0 = end of input, -1 = error (recorded). */
+static int read_line(struct load *x, char *buf, size_t cap)
+{
+	size_t n;
+	if (x->fp) {
+		errno = 0;
+		if (!fgets(buf, (int)cap, x->fp)) {
+			if (ferror(x->fp)) {
+				fail(x, x->lineno + 1, NULL, NULL, "read error: %s",
+				     strerror(errno ? errno : EIO));
+				return -1;
+			}
+			return 0;
+		}
+		n = strlen(buf);
+		if (n > 0 && buf[n - 1] == '\n') {
+			buf[--n] = '\0';
+		} else {
+			int ch = getc(x->fp);
+			if (ch != EOF) {
+				fail(x, x->lineno + 1, NULL, NULL, "line too long (expected at most %zu characters)",
+				     cap - 2);
+				return -1;
+			}
+		}
+		return 1;
+	}
+	if (!x->s || *x->s == '\0')
+		return 0;
+	const char *nl = strchr(x->s, '\n');
+	n = nl ? (size_t)(nl - x->s) : strlen(x->s);
+	if (n >= cap - 1) {
+		fail(x, x->lineno + 1, NULL, NULL, "line too long (expected at most %zu characters)", cap - 2);
+		return -1;
+	}
+	memcpy(buf, x->s, n);
+	buf[n] = '\0';
+	x->s = nl ? nl + 1 : x->s + n;
+	return 1;
+}
+
+/* Drop comments the way inih does: a line starting with ';' or '#', and
+ * from a ';' that follows a blank. */
+static void strip_comment(char *p)
+{
+	if (*p == ';' || *p == '#') {
+		*p = '\0';
+		return;
+	}
+	for (char *q = p; *q; q++) {
+		if (*q == ';' && q > p && isspace((unsigned char)q[-1])) {
+			*q = '\0';
+			break;
+		}
+	}
+	rstrip(p);
+}
+
+/* inih's ini_reader: hand out one line at a time, cleaned up; section
+ * headers are handled here.  NULL ends the parse (end of input or the
+ * first error). */
+static char *conf_reader(char *str, int num, void *stream)
+{
+	struct load *x = stream;
+	char buf[CONF_LINE_BUF];
+
+	if (x->failed || read_line(x, buf, sizeof(buf)) <= 0)
+		return NULL;
+	x->lineno++;
+	char *p = buf;
+	if (x->lineno == 1 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++; /* no leading blanks: inih would take the line as a continuation */
+	strip_comment(p);
+	size_t len = strlen(p);
+	if (num < 1 || len > (size_t)num - 1) {
+		fail(x, x->lineno, NULL, NULL, "line too long (expected at most %d characters before a comment)",
+		     num - 1);
+		return NULL;
+	}
+	if (*p == '[') {
+		if (!begin_section(x, p))
+			return NULL;
+	} else if (*p && !strpbrk(p, "=:")) {
+		fail(x, x->lineno, x->sect == SEC_NONE ? NULL : x->sect_name, NULL,
+		     "\"%s\" is not a [section] or key = value line", p);
+		return NULL;
+	}
+	memcpy(str, p, len + 1);
+	return str;
+}
+
+/* inih's handler, for every key = value line. */
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct load *x = user;
+	char why[CONF_WHY_MAX];
+	int line = x->lineno;
+	(void)section; /* ours is x->sect_name */
+
+	if (x->failed)
+		return 0;
+	if (x->sect == SEC_NONE) {
+		fail(x, line, NULL, name, "key outside of any section (expected [gateway] or [pack.NAME] above it)");
+		return 0;
+	}
+	if (*name == '\0') {
+		fail(x, line, x->sect_name, NULL, "missing key name before '='");
+		return 0;
+	}
+	size_t i;
+	for (i = 0; i < K_COUNT; i++)
+		if (conf_keys[i].sect == x->sect && strcmp(conf_keys[i].name, name) == 0)
+			break;
+	if (i == K_COUNT) {
+		list_keys(x->sect, why, sizeof(why));
+		fail(x, line, x->sect_name, name, "unknown key (expected one of %s)", why);
+		return 0;
+	}
+	if (x->seen[i]) {
+		fail(x, line, x->sect_name, name, "duplicate key (first set on line %d)", x->seen[i]);
+		return 0;
+	}
+	x->seen[i] = line;
+	void *obj = x->sect == SEC_GATEWAY ? (void *)&x->c.gw : (void *)x->pack;
+	if (set_value(&conf_keys[i], obj, value, why, sizeof(why)) < 0) {
+		fail(x, line, x->sect_name, name, "%s", why);
+		return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ validation */
+
+static int key_line(const struct load *x, int i, int key)
+{
+	int l = x->pack_seen[i][key];
+	return l ? l : x->c.packs[i].line;
+}
+
+/* Per pack: required keys, computed defaults, address against the protocol. */
+static void finish_pack(struct load *x, int i)
+{
+	struct conf_pack *p = &x->c.packs[i];
+	const int *seen = x->pack_seen[i];
+	char sect[CONF_NAME_MAX + 8];
+	bfmt(sect, sizeof(sect), "pack.%s", p->name);
+
+	if (!seen[K_PROTOCOL]) {
+		char list[CONF_EXP_MAX];
+		list_protocols(list, sizeof(list));
+		fail(x, p->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
+		return;
+	}
+	if (!seen[K_PORT]) {
+		fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/... or tcp://HOST:PORT)");
+		return;
+	}
+	const struct bms_driver *d = p->driver;
+	if (!seen[K_BAUD])
+		p->baud = d->default_baud;
+	if (seen[K_ADDRESS] && d->max_address == 0) {
+		fail(x, seen[K_ADDRESS], sect, "address", "protocol %s has no bus address (expected no address key)",
+		     d->name);
+		return;
+	}
+	if (d->max_address != 0 && p->address > d->max_address) {
+		fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected 1..%d)",
+		     p->address, d->name, d->max_address);
+		return;
+	}
+	if (!seen[K_UNIT_ID])
+		p->unit_id = i + 1;
+}
+
+/* Between packs: unique unit ids, one serial setting and distinct addresses per wire. */
+static void check_packs(struct load *x, int i)
+{
+	const struct conf_pack *p = &x->c.packs[i];
+	const int *seen = x->pack_seen[i];
+	char sect[CONF_NAME_MAX + 8];
+	bfmt(sect, sizeof(sect), "pack.%s", p->name);
+
+	for (int j = 0; j < i && !x->failed; j++) {
+		const struct conf_pack *q = &x->c.packs[j];
+		if (p->unit_id == q->unit_id) {
+			fail(x, key_line(x, i, K_UNIT_ID), sect, "unit_id",
+			     "%d%s is already used by [pack.%s] (line %d) (expected a unique unit id 1..247)",
+			     p->unit_id, seen[K_UNIT_ID] ? "" : " (default: the pack's position)", q->name,
+			     key_line(x, j, K_UNIT_ID));
+			return;
+		}
+		if (strcmp(p->port, q->port) != 0)
+			continue;
+		if (!p->is_tcp && p->baud != q->baud) {
+			fail(x, key_line(x, i, K_BAUD), sect, "baud",
+			     "%d%s differs from %d of [pack.%s] (line %d) on the same port %s "
+			     "(expected one serial setting per wire)",
+			     p->baud, seen[K_BAUD] ? "" : " (protocol default)", q->baud, q->name,
+			     key_line(x, j, K_BAUD), p->port);
+			return;
+		}
+		const struct bms_driver *nd = p->driver->max_address == 0 ? p->driver
+		                              : q->driver->max_address == 0 ? q->driver : NULL;
+		if (nd) {
+			fail(x, key_line(x, i, K_PORT), sect, "port",
+			     "%s is already used by [pack.%s] (line %d) and protocol %s has no bus address "
+			     "(expected one pack on this port)",
+			     p->port, q->name, key_line(x, j, K_PORT), nd->name);
+			return;
+		}
+		if (p->address == q->address) {
+			fail(x, key_line(x, i, K_ADDRESS), sect, "address",
+			     "%d is already used by [pack.%s] (line %d) on the same port %s "
+			     "(expected a distinct address per wire)",
+			     p->address, q->name, key_line(x, j, K_ADDRESS), p->port);
+			return;
+		}
+	}
+}
+
+/* Parse x->fp or x->s into x->c; the first error is in x->msg. */
+static void conf_parse(struct load *x)
+{
+	conf_defaults(&x->c);
+	bfmt(x->c.file, sizeof(x->c.file), "%s", x->file);
+
+	int r = ini_parse_stream(conf_reader, x, conf_handler, x);
+	if (x->failed)
+		return;
+	if (r == -2) {
+		fail(x, 0, NULL, NULL, "out of memory");
+		return;
+	}
+	if (r != 0) { /* a line inih refused that our reader let through */
+		fail(x, r > 0 ? r : 0, NULL, NULL, "syntax error (expected [section] or key = value)");
+		return;
+	}
+	if (x->c.npacks == 0) {
+		fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack)");
+		return;
+	}
+	for (int i = 0; i < x->c.npacks && !x->failed; i++)
+		finish_pack(x, i);
+	for (int i = 1; i < x->c.npacks && !x->failed; i++)
+		check_packs(x, i);
+}
+
+static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
+{
+	if (x->failed) {
+		set_err(err, errlen, x->msg);
+		return -1;
+	}
+	memcpy(c, &x->c, sizeof(*c));
+	set_err(err, errlen, "");
+	return 0;
+}
+
+int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	char msg[CONF_ERR_MAX];
+	if (!path || !c) {
+		set_err(err, errlen, "conf_load_file: no file name");
+		return -1;
+	}
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		bfmt(msg, sizeof(msg), "%s: cannot open: %s", path, strerror(errno));
+		set_err(err, errlen, msg);
+		return -1;
+	}
+	struct load *x = calloc(1, sizeof(*x));
+	if (!x) {
+		fclose(fp);
+		bfmt(msg, sizeof(msg), "%s: out of memory", path);
+		set_err(err, errlen, msg);
+		return -1;
+	}
+	x->file = path;
+	x->fp = fp;
+	conf_parse(x);
+	fclose(fp);
+	int r = conf_finish_load(x, c, err, errlen);
+	free(x);
+	return r;
+}
+
+int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen)
+{
+	char msg[CONF_ERR_MAX];
+	if (!name)
+		name = "(string)";
+	if (!text || !c) {
+		bfmt(msg, sizeof(msg), "%s: no configuration text", name);
+		set_err(err, errlen, msg);
+		return -1;
+	}
+	struct load *x = calloc(1, sizeof(*x));
+	if (!x) {
+		bfmt(msg, sizeof(msg), "%s: out of memory", name);
+		set_err(err, errlen, msg);
+		return -1;
+	}
+	x->file = name;
+	x->s = text;
+	conf_parse(x);
+	int r = conf_finish_load(x, c, err, errlen);
+	free(x);
+	return r;
+}
+
+/* --------------------------------------------------------------- summary */
+
+/* "host:port", with brackets around an IPv6 host. */
+static void fmt_hostport(char *buf, size_t cap, const char *host, int port)
+{
+	if (strchr(host, ':'))
+		bfmt(buf, cap, "[%s]:%d", host, port);
+	else
+		bfmt(buf, cap, "%s:%d", host, port);
+}
+
+/* Where a pack is: "tcp 192.168.1.50:8899" or "/dev/ttyUSB0 @ 9600 8N1". */
+static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
+{
+	if (p->is_tcp) {
+		char hp[CONF_HOST_MAX + 16];
+		fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
+		bfmt(buf, cap, "tcp %s", hp);
+	} else {
+		bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
+	}
+}
+
+/* words[i], or "?" for a value outside the table. */
+static const char *word_at(const char *const *words, int i)
+{
+	for (int j = 0; words[j]; j++)
+		if (j == i)
+			return words[j];
+	return "?";
+}
+
+void conf_print_summary(const struct conf *c, FILE *out)
+{
+	const struct conf_gateway *g = &c->gw;
+	char hp[CONF_HOST_MAX + 16], link[CONF_PORT_MAX + 32];
+	int nwires = 0;
+
+	for (int i = 0; i < c->npacks; i++) {
+		int j = 0;
+		while (j < i && strcmp(c->packs[j].port, c->packs[i].port) != 0)
+			j++;
+		nwires += j == i;
+	}
+
+	fmt_hostport(hp, sizeof(hp), g->listen_host, g->listen_port);
+	fprintf(out, "configuration %s: %d pack%s on %d wire%s\n", c->file, c->npacks,
+	        c->npacks == 1 ? "" : "s", nwires, nwires == 1 ? "" : "s");
+	fprintf(out, "gateway\n");
+	fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
+	        g->max_clients, g->idle_timeout);
+	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
+	        g->base + 124, word_at(float_words, (int)g->float_order),
+	        g->float_order == CONF_FLOAT_CDAB ? "low word first" : "high word first");
+	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
+	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
+	                                                : "flag (last values, online=0, failure=1)");
+	fprintf(out, "  log level     %s\n", word_at(level_words, (int)g->log_level));
+
+	int wname = 4, wlink = 4;
+	for (int i = 0; i < c->npacks; i++) {
+		int n = (int)strlen(c->packs[i].name);
+		wname = n > wname ? n : wname;
+		fmt_link(link, sizeof(link), &c->packs[i]);
+		n = (int)strlen(link);
+		wlink = n > wlink ? n : wlink;
+	}
+	fprintf(out, "packs\n");
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		fmt_link(link, sizeof(link), p);
+		fprintf(out, "  %-*s  unit %3d  %-12s %-*s  address %-3d  poll %g s  timeout %g s  retries %d",
+		        wname, p->name, p->unit_id, p->driver ? p->driver->name : "?", wlink, link, p->address,
+		        p->poll_interval, p->timeout, p->retries);
+		if (p->cells)
+			fprintf(out, "  cells %d (forced)", p->cells);
+		if (p->invert_current)
+			fprintf(out, "  current inverted");
+		if (p->is_tcp && p->driver && p->baud != p->driver->default_baud)
+			fprintf(out, "  (baud %d ignored: the serial server sets the line)", p->baud);
+		fputc('\n', out);
+	}
+	fprintf(out, "wires\n");
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		int j = 0, n = 0;
+		while (j < i && strcmp(c->packs[j].port, p->port) != 0)
+			j++;
+		if (j < i)
+			continue; /* listed with the first pack on this port */
+		for (j = i; j < c->npacks; j++)
+			n += strcmp(c->packs[j].port, p->port) == 0;
+		fmt_link(link, sizeof(link), p);
+		fprintf(out, "  %s: ", link);
+		for (j = i; j < c->npacks; j++)
+			if (strcmp(c->packs[j].port, p->port) == 0)
+				fprintf(out, "%s%s", j == i ? "" : ", ", c->packs[j].name);
+		if (n > 1)
+			fprintf(out, " (shared by %d packs, polled in turn)", n);
+		fputc('\n', out);
+	}
+}
