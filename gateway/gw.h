@@ -66,6 +66,7 @@ struct gw_link {
 	struct gw_pack *cur;           /* pack being polled */
 	enum gw_poll_state ps;
 	ev_timer poll_timer;           /* gap, response timeout, next due */
+	double gap_started;            /* monotonic start of the current gap */
 	struct bms_rx rx;
 	double last_rx;
 	uint8_t tx[64];
@@ -83,6 +84,7 @@ struct gw {
 	struct gw_server *server;
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
+	bool stopping;                 /* gw_stop() runs: schedule nothing new */
 };
 
 /* Monotonic seconds. */

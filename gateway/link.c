@@ -255,7 +255,7 @@ void gw_link_open(struct gw_link *l)
 void gw_link_close(struct gw_link *l, const char *why)
 {
 	struct ev_loop *loop = l->gw->loop;
-	bool was_up = l->state == GW_LINK_UP;
+	bool was_up = l->state != GW_LINK_DOWN;
 	ev_io_stop(loop, &l->io);
 	ev_timer_stop(loop, &l->conn_timer);
 	if (l->sp) {
@@ -282,7 +282,8 @@ void gw_link_close(struct gw_link *l, const char *why)
 		ev_timer_start(loop, &l->conn_timer);
 		l->backoff = l->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : l->backoff * 2;
 	}
-	if (was_up)
+	/* a failed open or connect also tells the poller (its polls fail until the wire is back) */
+	if (why || was_up)
 		gw_poll_link_down(l);
 }
 

@@ -144,6 +144,7 @@ static void step_send(struct gw_link *l)
 static void step_gap(struct gw_link *l)
 {
 	l->ps = GW_POLL_GAP;
+	l->gap_started = gw_mono();
 	arm(l, l->cur->drv->gap);
 }
 
@@ -189,7 +190,7 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* Start the pack that is due first, or sleep until it is. */
 static void link_schedule(struct gw_link *l)
 {
-	if (l->ps != GW_POLL_IDLE)
+	if (l->ps != GW_POLL_IDLE || l->gw->stopping)
 		return;
 	struct gw_pack *next = NULL;
 	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
@@ -202,6 +203,8 @@ static void link_schedule(struct gw_link *l)
 		arm(l, next->next_due - now);
 		return;
 	}
+	if (l->state == GW_LINK_CONNECTING)
+		return; /* gw_poll_link_up() or gw_poll_link_down() comes next */
 	if (l->state != GW_LINK_UP) {
 		/* the wire is down: the poll fails without traffic (the link logs the outage) */
 		l->cur = next;
@@ -230,6 +233,8 @@ void gw_poll_link_down(struct gw_link *l)
 		ev_timer_stop(l->gw->loop, &l->poll_timer);
 		l->got_bytes = true;
 		poll_done(l, false, "link down");
+	} else {
+		link_schedule(l);
 	}
 }
 
@@ -238,8 +243,14 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 	double now = gw_mono();
 	l->got_bytes = true;
 	if (l->ps != GW_POLL_WAIT) {
-		/* nobody asked: late answers and line noise are dropped */
+		/* nobody asked: late answers and line noise are dropped.  The gap
+		 * before a request means silence on the wire (a BMS may still be
+		 * sending surplus frames of the last answer on a half-duplex bus),
+		 * so bytes restart it -- for at most one timeout, so that a
+		 * chattering wire cannot hold the poll forever. */
 		l->last_rx = now;
+		if (l->ps == GW_POLL_GAP && now - l->gap_started < l->cur->cfg->timeout)
+			arm(l, l->cur->drv->gap);
 		return;
 	}
 	struct gw_pack *pk = l->cur;
@@ -312,16 +323,14 @@ void gw_init(struct gw *gw, struct ev_loop *loop, const struct conf *conf)
 
 void gw_start(struct gw *gw)
 {
+	/* each link reports up or down to the poller, which then schedules */
 	for (int i = 0; i < gw->nlinks; i++)
 		gw_link_open(&gw->links[i]);
-	/* links that could not open still schedule (failed) polls, so counters move */
-	for (int i = 0; i < gw->nlinks; i++)
-		if (gw->links[i].state != GW_LINK_UP)
-			link_schedule(&gw->links[i]);
 }
 
 void gw_stop(struct gw *gw)
 {
+	gw->stopping = true;
 	for (int i = 0; i < gw->nlinks; i++) {
 		struct gw_link *l = &gw->links[i];
 		ev_timer_stop(gw->loop, &l->poll_timer);

@@ -1,0 +1,363 @@
+/* bms/daly.c - Daly legacy protocol (0xA5, fixed 13-byte frames).
+ *
+ * See protocols.md §2.  Request and response are both
+ *	A5 <addr> <cmd> 08 D0..D7 <sum>,  sum = (bytes 0..11) & 0xFF.
+ * The host address of a request is 0x40 + board - 1 (0x80 also works for
+ * board 1 on many units); the BMS answers with the board number in byte 1.
+ *
+ * A poll reads 0x90 .. 0x98 in turn.  0x95 (cells, 3 per frame) and 0x96
+ * (temperatures, 7 per frame) answer with several frames, numbered from 1;
+ * some firmware always sends 16 cell frames, others exactly the ones needed,
+ * so frames are accepted by number and the step ends as soon as every frame
+ * that carries a wanted value has arrived.  Frames beyond those (or late
+ * frames of an earlier request) are then reported as BMS_E_UNEXPECTED.
+ *
+ * Progress in struct bms_poll:
+ *	step	index into daly_steps[] of the outstanding request; handle()
+ *		advances it on BMS_OK, timeout() when it returns true
+ *	seen	bit n-1 = frame n of the current multi-frame reply received
+ *	scratch[0]  host address the last request went to
+ *	persist	bit 0: board 1 last answered on host 0x80 (learned)
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+#define DALY_LEN 13
+#define DALY_START 0xA5
+#define DALY_DLEN 0x08
+#define DALY_HOST 0x40          /* host address of board 1 */
+#define DALY_HOST_ALT 0x80      /* alternative host address of board 1 */
+#define DALY_MAX_BOARD 16
+#define DALY_CURRENT_ZERO 30000 /* raw current offset, 0.1 A */
+#define DALY_TEMP_OFFSET 40
+
+#define DALY_PERSIST_ALT 0x1u   /* persist: board 1 answers on 0x80 */
+#define DALY_SCRATCH_HOST 0     /* scratch[]: host of the last request */
+
+enum {
+	DALY_VOLT = 0x90,
+	DALY_MINMAX_CELL = 0x91,
+	DALY_MINMAX_TEMP = 0x92,
+	DALY_STATE = 0x93,
+	DALY_INFO = 0x94,
+	DALY_CELLS = 0x95,
+	DALY_TEMPS = 0x96,
+	DALY_BALANCE = 0x97,
+	DALY_ALARMS = 0x98,
+};
+
+static const uint8_t daly_steps[] = {
+	DALY_VOLT, DALY_MINMAX_CELL, DALY_MINMAX_TEMP, DALY_STATE, DALY_INFO,
+	DALY_CELLS, DALY_TEMPS, DALY_BALANCE, DALY_ALARMS,
+};
+#define DALY_NSTEPS ((int)(sizeof(daly_steps) / sizeof(daly_steps[0])))
+
+#define DALY_CELLS_PER_FRAME 3
+#define DALY_TEMPS_PER_FRAME 7
+
+/* 0x98 bit n of byte Dk (k*8 + n) -> normalised alarms (protocols.md §2.6).
+ * Level-2 bits also raise BMS_AL_PROTECTION; reserved bits map to nothing
+ * (they may hold stale data) but stay visible in raw_alarms[]. */
+#define L2 BMS_AL_PROTECTION
+static const uint32_t daly_alarm_map[7 * 8] = {
+	/* D0: cell / pack voltage */
+	BMS_AL_CELL_OV, BMS_AL_CELL_OV | L2, BMS_AL_CELL_UV, BMS_AL_CELL_UV | L2,
+	BMS_AL_PACK_OV, BMS_AL_PACK_OV | L2, BMS_AL_PACK_UV, BMS_AL_PACK_UV | L2,
+	/* D1: temperatures */
+	BMS_AL_CHG_OT, BMS_AL_CHG_OT | L2, BMS_AL_CHG_UT, BMS_AL_CHG_UT | L2,
+	BMS_AL_DSG_OT, BMS_AL_DSG_OT | L2, BMS_AL_DSG_UT, BMS_AL_DSG_UT | L2,
+	/* D2: currents, SOC */
+	BMS_AL_CHG_OC, BMS_AL_CHG_OC | L2, BMS_AL_DSG_OC, BMS_AL_DSG_OC | L2,
+	BMS_AL_SOC_HIGH, BMS_AL_SOC_HIGH | L2, BMS_AL_SOC_LOW, BMS_AL_SOC_LOW | L2,
+	/* D3: differences, b4-7 reserved */
+	BMS_AL_CELL_DIFF, BMS_AL_CELL_DIFF | L2, BMS_AL_TEMP_DIFF, BMS_AL_TEMP_DIFF | L2,
+	0, 0, 0, 0,
+	/* D4: MOSFETs: temp high x2, temp sensor x2, adhesion x2, open x2 */
+	BMS_AL_MOS_OT, BMS_AL_MOS_OT, BMS_AL_SENSOR, BMS_AL_SENSOR,
+	BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT,
+	/* D5: AFE, voltage collect, cell temp sensor, EEPROM, RTC, precharge,
+	 * communication, internal communication */
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_SENSOR, BMS_AL_HW_FAULT,
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_COMM, BMS_AL_COMM,
+	/* D6: current module, sum-voltage detect, short circuit, low-volt
+	 * forbidden charge, b4-7 reserved */
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_SHORT | L2, BMS_AL_CELL_UV | L2,
+	0, 0, 0, 0,
+};
+#undef L2
+
+static uint8_t daly_sum(const uint8_t *p)
+{
+	unsigned sum = 0;
+	for (int i = 0; i < DALY_LEN - 1; i++)
+		sum += p[i];
+	return (uint8_t)sum;
+}
+
+static bool daly_is_host(uint8_t a)
+{
+	return (a >= DALY_HOST && a < DALY_HOST + DALY_MAX_BOARD) || a == DALY_HOST_ALT;
+}
+
+/* Cells the poll wants: the forced count, else 0x94 D0. */
+static unsigned daly_ncells(const struct bms_poll *poll)
+{
+	if (poll->cells_forced)
+		return poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
+	return poll->snap.ncells;
+}
+
+/* Frames a multi-frame step needs (0 = skip the step). */
+static int daly_frames_needed(const struct bms_poll *poll, uint8_t cmd)
+{
+	if (cmd == DALY_CELLS)
+		return (int)((daly_ncells(poll) + DALY_CELLS_PER_FRAME - 1) / DALY_CELLS_PER_FRAME);
+	if (cmd == DALY_TEMPS)
+		return (poll->snap.ntemps + DALY_TEMPS_PER_FRAME - 1) / DALY_TEMPS_PER_FRAME;
+	return 1;
+}
+
+/* The current step is complete: move to the next one that is needed. */
+static void daly_step_done(struct bms_poll *poll)
+{
+	poll->seen = 0;
+	do
+		poll->step++;
+	while (poll->step < DALY_NSTEPS && daly_frames_needed(poll, daly_steps[poll->step]) == 0);
+}
+
+/* All frames of the current multi-frame step have arrived. */
+static bool daly_multi_complete(const struct bms_poll *poll, int need)
+{
+	uint32_t want = need >= 32 ? UINT32_MAX : (1u << need) - 1;
+	return need > 0 && (poll->seen & want) == want;
+}
+
+static int daly_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	uint8_t host;
+
+	if (poll->address < 1 || poll->address > DALY_MAX_BOARD)
+		return BMS_E_RANGE;
+	if (poll->step >= DALY_NSTEPS)
+		return 0;
+	if (cap < DALY_LEN)
+		return BMS_E_NOSPACE;
+
+	if (poll->address == 1) {
+		bool alt = (poll->persist & DALY_PERSIST_ALT) != 0;
+		if (poll->attempt & 1)
+			alt = !alt;
+		host = alt ? DALY_HOST_ALT : DALY_HOST;
+	} else {
+		host = (uint8_t)(DALY_HOST + poll->address - 1);
+	}
+	poll->scratch[DALY_SCRATCH_HOST] = host;
+
+	memset(out, 0, DALY_LEN);
+	out[0] = DALY_START;
+	out[1] = host;
+	out[2] = daly_steps[poll->step];
+	out[3] = DALY_DLEN;
+	out[12] = daly_sum(out);
+	return DALY_LEN;
+}
+
+static enum bms_scan daly_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] != DALY_START) {
+		const uint8_t *p = memchr(buf, DALY_START, len);
+		*n = p ? (size_t)(p - buf) : len;
+		return BMS_SCAN_SKIP;
+	}
+	if (len > 3 && buf[3] != DALY_DLEN) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	if (len < DALY_LEN)
+		return BMS_SCAN_NEED;
+	if (daly_sum(buf) != buf[12]) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	/* A request (our own echo, or a sleeping BMS echoing it) is no reply. */
+	if (daly_is_host(buf[1])) {
+		*n = DALY_LEN;
+		return BMS_SCAN_SKIP;
+	}
+	*n = DALY_LEN;
+	return BMS_SCAN_FRAME;
+}
+
+static void daly_decode_alarms(struct bms_snapshot *s, const uint8_t *d)
+{
+	s->nraw = 4;
+	for (int i = 0; i < 4; i++)
+		s->raw_alarms[i] = bms_be16(d + 2 * i);
+	s->alarms = 0;
+	for (int bit = 0; bit < 7 * 8; bit++)
+		if (d[bit / 8] & (1u << (bit % 8)))
+			s->alarms |= daly_alarm_map[bit];
+	if (d[7])
+		s->alarms |= BMS_AL_OTHER;
+	s->present |= BMS_HAS_ALARMS;
+}
+
+/* One frame of 0x95 / 0x96: store the values of frame d[0] (1-based). */
+static int daly_multi(struct bms_poll *poll, uint8_t cmd, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	unsigned frame = d[0];
+	int need = daly_frames_needed(poll, cmd);
+
+	if (frame >= 1 && frame <= (unsigned)need) {
+		if (cmd == DALY_CELLS) {
+			unsigned ncells = daly_ncells(poll);
+			for (unsigned i = 0; i < DALY_CELLS_PER_FRAME; i++) {
+				unsigned idx = (frame - 1) * DALY_CELLS_PER_FRAME + i;
+				if (idx < ncells)
+					s->cell_mv[idx] = bms_be16(d + 1 + 2 * i);
+			}
+		} else {
+			for (unsigned i = 0; i < DALY_TEMPS_PER_FRAME; i++) {
+				unsigned idx = (frame - 1) * DALY_TEMPS_PER_FRAME + i;
+				if (idx < s->ntemps)
+					s->temp_c[idx] = (float)((int)d[1 + i] - DALY_TEMP_OFFSET);
+			}
+		}
+		poll->seen |= 1u << (frame - 1);
+	}
+	if (!daly_multi_complete(poll, need))
+		return BMS_MORE;
+	if (cmd == DALY_CELLS) {
+		s->ncells = (uint8_t)daly_ncells(poll);
+		s->present |= BMS_HAS_CELLS;
+	} else {
+		s->present |= BMS_HAS_TEMPS;
+	}
+	return BMS_OK;
+}
+
+static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const uint8_t *d = frame + 4;
+	uint8_t cmd;
+	int rc = BMS_OK;
+
+	if (len != DALY_LEN)
+		return BMS_E_SHORT;
+	if (frame[0] != DALY_START || frame[3] != DALY_DLEN)
+		return BMS_E_HEADER;
+	if (daly_sum(frame) != frame[12])
+		return BMS_E_CHECKSUM;
+	/* Another board, an echo, or a late reply to an earlier request. */
+	if (poll->step < 0 || poll->step >= DALY_NSTEPS || frame[1] != poll->address)
+		return BMS_E_UNEXPECTED;
+	cmd = daly_steps[poll->step];
+	if (frame[2] != cmd)
+		return BMS_E_UNEXPECTED;
+
+	switch (cmd) {
+	case DALY_VOLT: {
+		/* raw = 30000 + 10 * I with I > 0 discharging on most firmware */
+		int raw_cur = bms_be16(d + 4);
+		unsigned raw_v = bms_be16(d), raw_soc = bms_be16(d + 6);
+		float cur = (float)(DALY_CURRENT_ZERO - raw_cur) / 10.0f;
+		s->voltage = (float)raw_v / 10.0f;
+		s->current = poll->invert_current ? -cur : cur;
+		s->soc = raw_soc > 1000 ? 100.0f : (float)raw_soc / 10.0f;
+		s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC;
+		break;
+	}
+	case DALY_MINMAX_CELL:
+	case DALY_MINMAX_TEMP:
+		/* Cells and temperatures come from 0x95 / 0x96. */
+		break;
+	case DALY_STATE: {
+		uint32_t mah = bms_be32(d + 4);
+		s->state = d[0] <= 2 ? d[0] : 0;
+		s->chg_mos = d[1] != 0;
+		s->dsg_mos = d[2] != 0;
+		s->remain_ah = (float)mah / 1000.0f;
+		s->present |= BMS_HAS_MOSFETS | BMS_HAS_REMAIN;
+		break;
+	}
+	case DALY_INFO:
+		if (!poll->cells_forced && d[0] > BMS_MAX_CELLS)
+			return BMS_E_RANGE;
+		s->ncells = (uint8_t)(poll->cells_forced ? daly_ncells(poll) : d[0]);
+		s->ntemps = d[1] < BMS_MAX_TEMPS ? d[1] : BMS_MAX_TEMPS;
+		s->cycles = bms_be16(d + 5);
+		s->present |= BMS_HAS_CYCLES;
+		break;
+	case DALY_CELLS:
+	case DALY_TEMPS:
+		rc = daly_multi(poll, cmd, d);
+		break;
+	case DALY_BALANCE:
+		s->balance = (uint32_t)d[0] | (uint32_t)d[1] << 8 |
+			     (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+		s->present |= BMS_HAS_BALANCE;
+		break;
+	case DALY_ALARMS:
+		daly_decode_alarms(s, d);
+		break;
+	}
+
+	if (poll->address == 1) {
+		if (poll->scratch[DALY_SCRATCH_HOST] == DALY_HOST_ALT)
+			poll->persist |= DALY_PERSIST_ALT;
+		else
+			poll->persist &= ~DALY_PERSIST_ALT;
+	}
+	if (rc == BMS_OK)
+		daly_step_done(poll);
+	return rc;
+}
+
+static bool daly_timeout(struct bms_poll *poll)
+{
+	if (poll->step < 0 || poll->step >= DALY_NSTEPS)
+		return false;
+	uint8_t cmd = daly_steps[poll->step];
+	if ((cmd != DALY_CELLS && cmd != DALY_TEMPS) ||
+	    !daly_multi_complete(poll, daly_frames_needed(poll, cmd)))
+		return false;
+	daly_step_done(poll);
+	return true;
+}
+
+static int daly_finish(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	/* All-zero answers (0 V, -3000 A, 0 cells) are not data: §2.10. */
+	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
+	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+		return BMS_E_INVALID;
+	if (s->ncells < 32)
+		s->balance &= (1u << s->ncells) - 1;
+	return BMS_OK;
+}
+
+const struct bms_driver bms_daly_driver = {
+	.name = "daly",
+	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
+	.protocol_id = 1,
+	.default_baud = 9600,
+	.gap = 0.03,
+	.interbyte = 0.2,
+	.max_address = DALY_MAX_BOARD,
+	.next_request = daly_next_request,
+	.scan = daly_scan,
+	.handle = daly_handle,
+	.timeout = daly_timeout,
+	.finish = daly_finish,
+};
