@@ -165,7 +165,7 @@ def test_tcp():
         c.ok(gw.alive() and online(client) is not None, "daemon still serving after bad clients")
 
         # wire faults: garbage, split and merged segments, bad checksums, echo
-        for fault in ("garbage", "split", "merge", "echo"):
+        for fault in ("garbage", "split", "merge", "echo", "badsum 3", "truncate 3"):
             sim.ctl("fault 1 %s" % fault)
             sim.ctl("set 1 soc 61.2")
             regs = wait_until(lambda: (lambda r: r if r and r[60] == 612 else None)(online(client)), 10)
