@@ -27,8 +27,9 @@ pack voltage / current / power as floats (CDAB word order, mbpoll's default):
 
     mbpoll -m tcp -p 1502 -a 1 -0 -r 300 -c 3 -t 4:float -1 127.0.0.1
 
-one JSON object per pack:   $BIN/bmsgw -c conf/demo.ini --once
-simulator state:            echo state | nc 127.0.0.1 15021   (or: python3 - control port)
+The simulator's control port is 127.0.0.1:15021 (line commands such as
+"state", "set 1 soc 20", "fault 1 silent"; see tests/sim/README.md) -- e.g.
+"fault 1 silent" makes the pack go stale: reads of its data then get exception 0x0B.
 Ctrl-C stops the demo.
 MSG
 wait $gw

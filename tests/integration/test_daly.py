@@ -239,6 +239,15 @@ def test_pty():
         regs = wait_until(lambda: online(client), 15)
         if c.ok(regs is not None, "pty: pack comes online"):
             check_values(regs, sim.state(), "pty")
+        # "unplug the adapter": the pty vanishes, then comes back under the same name
+        sim.stop()
+        c.ok(wait_until(lambda: "hung up" in gw.text() or "read:" in gw.text(), 5),
+             "pty: the vanished device is noticed")
+        sim = Sim(tcp=False, pty_path=path, packs=("address=1,cells=8,sensors=1,soc=30.0,current=7.5",))
+        regs = wait_until(lambda: (lambda r: r if r and r[60] == 300 else None)(online(client)), 20)
+        c.ok(regs is not None, "pty: re-plugged device is reopened without a restart")
+        c.ok(gw.text().count("retrying in the background") == 1 and "back after" in gw.text(),
+             "pty: outage logged once, recovery logged")
     finally:
         client.close()
         gw.stop()

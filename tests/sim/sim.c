@@ -1,0 +1,1067 @@
+/* tests/sim/sim.c - bmsgw-sim: main, command line, transports, pacing, control.
+ *
+ *   bmsgw-sim --protocol daly (--tcp HOST:PORT | --pty PATH) [--baud N]
+ *             [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]
+ *
+ * One simulated wire (a TCP serial server or a pty) with one or more packs
+ * on it; every pack answers only its own address.  Single-threaded, one
+ * ppoll() loop, timer driven: answers are scheduled 20..60 ms after a complete
+ * request and their bytes are released at the pace of the configured baud
+ * (10 bits per byte).  See tests/sim/README.md.
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct sim_proto *const protocols[] = {
+	&sim_proto_daly,
+};
+#define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
+
+#define NS_PER_MS 1000000ll
+#define NS_PER_S 1000000000ll
+#define RX_CAP 1024
+#define RX_GAP_NS (200 * NS_PER_MS) /* a request's bytes must not be further apart */
+#define TX_CAP 8192
+#define MAX_PENDING 32
+#define MAX_CTL 8
+#define CTL_LINE 1024
+#define CTL_OUT_MAX (1u << 20)
+#define ANSWER_DELAY_MIN_MS 20
+#define ANSWER_DELAY_MAX_MS 60
+
+enum tx_mode { TX_NORMAL, TX_SPLIT, TX_MERGE };
+
+/* An answer (or an echo) waiting for its time. */
+struct pending {
+	int64_t due;
+	enum tx_mode mode;
+	int slow;
+	struct sim_reply r; /* frames = chunks a TCP serial server would send together */
+};
+
+struct ctl_client {
+	int fd;
+	size_t inlen;
+	int overflow;
+	char in[CTL_LINE];
+	struct sim_buf out;
+	size_t outoff;
+};
+
+static struct {
+	const struct sim_proto *proto;
+	int baud;
+	int npacks;
+	struct sim_pack packs[SIM_MAX_PACKS];
+	int frozen;
+	/* transport: TCP serial server or pty */
+	int is_tcp;
+	int listen_fd, client_fd;
+	int client_eof; /* the client shut down its sending side: answer, then close */
+	int pty_master, pty_slave;
+	const char *pty_link;
+	char pty_name[128];
+	int link_made;
+	/* control */
+	int ctl_fd;
+	struct ctl_client ctl[MAX_CTL];
+	/* wire rx */
+	size_t rxlen;
+	int64_t rx_last;
+	uint8_t rx[RX_CAP];
+	/* wire tx: bytes with the time each may be written */
+	size_t txhead, txtail;
+	int64_t line_free;
+	uint8_t tx[TX_CAP];
+	int64_t txrel[TX_CAP];
+	/* answers not yet due */
+	int npend;
+	struct pending pend[MAX_PENDING];
+	/* stats */
+	unsigned long requests, answers, bad_requests, connections;
+	int64_t next_tick;
+} S;
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+int sim_reply_add(struct sim_reply *r, const uint8_t *frame, size_t n)
+{
+	if (r->nframes >= SIM_REPLY_FRAMES || r->len + n > SIM_REPLY_MAX)
+		return -1;
+	memcpy(r->buf + r->len, frame, n);
+	r->len += n;
+	r->frame_end[r->nframes++] = r->len;
+	return 0;
+}
+
+/* ---- command line -------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: bmsgw-sim --protocol NAME (--tcp HOST:PORT | --pty PATH) [--baud N]\n"
+	        "                 [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]\n"
+	        "  --protocol NAME     protocol spoken by the packs:");
+	for (size_t i = 0; i < NPROTOCOLS; i++)
+		fprintf(f, " %s", protocols[i]->name);
+	fprintf(f,
+	        "\n"
+	        "  --tcp HOST:PORT     listen like a TCP serial server (one client; a new one replaces it)\n"
+	        "  --pty PATH          create a pty, raw mode, symlink PATH -> its slave device\n"
+	        "  --baud N            pace answers at N baud, 10 bits per byte (default: protocol's)\n"
+	        "  --pack SPEC         a pack on the bus (repeatable), SPEC = key=value,... with keys\n"
+	        "                      address cells sensors soc current capacity cycles full16 junk\n"
+	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
+	        "                      current +5.0 A, capacity 100 Ah)\n"
+	        "  --control HOST:PORT line-based control port (state, set, fault, stats, freeze, ...)\n"
+	        "  --seed N            seed of the random generator (default 1)\n"
+	        "  --static            the state does not move (like the control command `freeze`)\n"
+	        "PORT 0 picks a free port; the real one is printed on stdout.\n");
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("bmsgw-sim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	exit(2);
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Split "HOST:PORT" / "[V6]:PORT"; host "" or "*" = any.  0 or -1. */
+static int split_hostport(const char *spec, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon;
+	const char *h = spec;
+	size_t hl;
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+		if (!rb || rb[1] != ':')
+			return -1;
+		h = spec + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon)
+			return -1;
+		hl = (size_t)(colon - spec);
+	}
+	if (hl >= hostlen || strlen(colon + 1) >= portlen || !colon[1])
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	char *end;
+	long p = strtol(port, &end, 10);
+	if (*end || p < 0 || p > 65535)
+		return -1;
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	return 0;
+}
+
+static void describe_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t outlen)
+{
+	char h[128], p[16]; /* numeric host (IPv6 with scope fits), numeric port */
+	if (getnameinfo(sa, len, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(out, outlen, "[%s]:%s", h, p);
+	else
+		snprintf(out, outlen, "%s:%s", h, p);
+}
+
+/* Listen on HOST:PORT; the bound address (real port) in desc.  -1 on error. */
+static int listen_on(const char *spec, char *desc, size_t desclen)
+{
+	char host[256], port[16];
+	if (split_hostport(spec, host, sizeof host, port, sizeof port))
+		return -1;
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc) {
+		fprintf(stderr, "bmsgw-sim: %s: %s\n", spec, gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1, err = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 8) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fprintf(stderr, "bmsgw-sim: listen %s: %s\n", spec, strerror(err));
+		return -1;
+	}
+	set_nonblock(fd);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		describe_addr((struct sockaddr *)&ss, sl, desc, desclen);
+	else
+		snprintf(desc, desclen, "%s", spec);
+	return fd;
+}
+
+/* ---- the wire ------------------------------------------------------------ */
+
+static int wire_fd(void)
+{
+	return S.is_tcp ? S.client_fd : S.pty_master;
+}
+
+static void wire_reset(void)
+{
+	S.rxlen = 0;
+	S.txhead = S.txtail = 0;
+	S.npend = 0;
+	S.line_free = 0;
+}
+
+static void close_client(void)
+{
+	if (S.client_fd >= 0) {
+		close(S.client_fd);
+		S.client_fd = -1;
+	}
+	S.client_eof = 0;
+	wire_reset();
+}
+
+static void tx_push(uint8_t b, int64_t rel)
+{
+	if (S.txtail == TX_CAP && S.txhead > 0) {
+		memmove(S.tx, S.tx + S.txhead, S.txtail - S.txhead);
+		memmove(S.txrel, S.txrel + S.txhead, (S.txtail - S.txhead) * sizeof S.txrel[0]);
+		S.txtail -= S.txhead;
+		S.txhead = 0;
+	}
+	if (S.txtail == TX_CAP)
+		return; /* nobody reads: the bytes are lost, as on a serial line */
+	if (S.txtail > S.txhead && rel < S.txrel[S.txtail - 1])
+		rel = S.txrel[S.txtail - 1];
+	S.tx[S.txtail] = b;
+	S.txrel[S.txtail] = rel;
+	S.txtail++;
+}
+
+/* Put an answer on the line: byte i is complete on the wire at
+ * start + (i+1) * byte time.  A pty gets each byte when it is complete; a TCP
+ * client gets what a serial server would send: one write per frame (normal),
+ * per 1..3 bytes with small extra gaps (split), or per answer (merge). */
+static void emit(const struct pending *pd, int64_t now)
+{
+	const struct sim_reply *r = &pd->r;
+	if (r->len == 0 || wire_fd() < 0)
+		return;
+	int64_t bt = 10 * NS_PER_S / S.baud;
+	if (pd->slow)
+		bt *= 10;
+	int64_t start = S.line_free > now ? S.line_free : now;
+	S.line_free = start + (int64_t)r->len * bt;
+	int64_t prev = 0;
+	size_t chunk_end = 0;
+	int frame = 0;
+	for (size_t i = 0; i < r->len; i++) {
+		int64_t rel;
+		if (!S.is_tcp) {
+			rel = start + (int64_t)(i + 1) * bt;
+		} else if (pd->mode == TX_MERGE) {
+			rel = start + (int64_t)r->len * bt;
+		} else if (pd->mode == TX_SPLIT) {
+			if (i >= chunk_end) {
+				chunk_end = i + (size_t)sim_rand_range(1, 3);
+				if (chunk_end > r->len)
+					chunk_end = r->len;
+				int64_t t = start + (int64_t)chunk_end * bt;
+				int64_t gap = prev + sim_rand_range(1, 5) * NS_PER_MS;
+				prev = t > gap ? t : gap;
+			}
+			rel = prev;
+		} else {
+			while (frame < r->nframes - 1 && i >= r->frame_end[frame])
+				frame++;
+			rel = start + (int64_t)r->frame_end[frame] * bt;
+		}
+		tx_push(r->buf[i], rel);
+	}
+	if (S.is_tcp && pd->mode == TX_SPLIT && prev > S.line_free)
+		S.line_free = prev;
+}
+
+static void tx_flush(int64_t now)
+{
+	int fd = wire_fd();
+	if (fd < 0) {
+		S.txhead = S.txtail = 0;
+		return;
+	}
+	while (S.txhead < S.txtail && S.txrel[S.txhead] <= now) {
+		size_t j = S.txhead;
+		while (j < S.txtail && S.txrel[j] <= now)
+			j++;
+		size_t n = j - S.txhead;
+		ssize_t w;
+		if (S.is_tcp)
+			w = send(fd, S.tx + S.txhead, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		else
+			w = write(fd, S.tx + S.txhead, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				S.txhead = j; /* nobody reads: lost, as on a serial line */
+				continue;
+			}
+			if (S.is_tcp) {
+				close_client();
+				return;
+			}
+			S.txhead = j;
+			continue;
+		}
+		S.txhead += (size_t)w;
+	}
+	if (S.txhead == S.txtail)
+		S.txhead = S.txtail = 0;
+}
+
+static struct sim_pack *find_pack(int address)
+{
+	for (int i = 0; i < S.npacks; i++)
+		if (S.packs[i].address == address)
+			return &S.packs[i];
+	return NULL;
+}
+
+static struct pending *new_pending(int64_t due)
+{
+	if (S.npend >= MAX_PENDING)
+		return NULL;
+	struct pending *pd = &S.pend[S.npend++];
+	memset(pd, 0, sizeof *pd);
+	pd->due = due;
+	return pd;
+}
+
+/* The fault that applies to this request (and count it down). */
+static enum sim_fault take_fault(struct sim_pack *p)
+{
+	enum sim_fault f = p->fault;
+	if (f != SIM_F_NONE && p->fault_count > 0 && --p->fault_count == 0)
+		p->fault = SIM_F_NONE;
+	return f;
+}
+
+/* A complete, well-formed request arrived. Returns -1 if the link was dropped. */
+static int handle_request(const uint8_t *req, size_t n, int64_t now)
+{
+	S.requests++;
+	struct sim_pack *p = find_pack(S.proto->address(req, n));
+	if (!p)
+		return 0; /* nobody on the bus has that address */
+	enum sim_fault f = take_fault(p);
+	if (f == SIM_F_SILENT)
+		return 0;
+	if (f == SIM_F_DROP && S.is_tcp) {
+		close_client();
+		return -1;
+	}
+	static struct sim_reply r;
+	memset(&r, 0, sizeof r);
+	enum sim_resp res = S.proto->respond(p, req, n, &r);
+	if (res == SIM_RESP_BAD) {
+		S.bad_requests++;
+		return 0;
+	}
+	if (res != SIM_RESP_OK || r.len == 0)
+		return 0;
+	S.answers++;
+	if (f == SIM_F_ECHO) {
+		struct pending *e = new_pending(now + sim_rand_range(1, 5) * NS_PER_MS);
+		if (e)
+			sim_reply_add(&e->r, req, n);
+	}
+	struct pending *pd =
+	    new_pending(now + sim_rand_range(ANSWER_DELAY_MIN_MS, ANSWER_DELAY_MAX_MS) * NS_PER_MS);
+	if (!pd)
+		return 0;
+	pd->mode = f == SIM_F_SPLIT ? TX_SPLIT : f == SIM_F_MERGE ? TX_MERGE : TX_NORMAL;
+	pd->slow = f == SIM_F_SLOW;
+	if (f == SIM_F_GARBAGE) {
+		uint8_t junk[8];
+		int k = sim_rand_range(1, 8);
+		for (int i = 0; i < k; i++)
+			junk[i] = (uint8_t)sim_rand();
+		sim_reply_add(&pd->r, junk, (size_t)k);
+	}
+	size_t off = 0;
+	for (int i = 0; i < r.nframes; i++) {
+		uint8_t frame[SIM_REPLY_MAX];
+		size_t fl = r.frame_end[i] - off;
+		memcpy(frame, r.buf + off, fl);
+		off = r.frame_end[i];
+		if (f == SIM_F_BADSUM) {
+			if (S.proto->corrupt)
+				S.proto->corrupt(frame, fl);
+			else
+				frame[fl - 1] ^= 0x01;
+		}
+		if (f == SIM_F_TRUNCATE && i == 0 && fl > 9)
+			fl = 9;
+		sim_reply_add(&pd->r, frame, fl);
+	}
+	return 0;
+}
+
+static void process_rx(int64_t now)
+{
+	while (S.rxlen > 0) {
+		size_t n = 0;
+		enum sim_scan s = S.proto->scan(S.rx, S.rxlen, &n);
+		if (s == SIM_SCAN_NEED)
+			break;
+		if (n == 0 || n > S.rxlen)
+			n = 1;
+		if (s == SIM_SCAN_FRAME) {
+			uint8_t req[RX_CAP];
+			memcpy(req, S.rx, n);
+			memmove(S.rx, S.rx + n, S.rxlen - n);
+			S.rxlen -= n;
+			if (handle_request(req, n, now) < 0)
+				return;
+			continue;
+		}
+		if (s == SIM_SCAN_BAD)
+			S.bad_requests++;
+		memmove(S.rx, S.rx + n, S.rxlen - n);
+		S.rxlen -= n;
+	}
+}
+
+static void wire_read(int64_t now)
+{
+	int fd = wire_fd();
+	uint8_t buf[512];
+	ssize_t n = read(fd, buf, sizeof buf);
+	if (n == 0 && S.is_tcp) {
+		S.client_eof = 1; /* half-closed (`printf ... | nc`): send what is due, then close */
+		return;
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)) {
+		if (S.is_tcp)
+			close_client();
+		return; /* pty: EIO while no one has the slave open; nothing to do */
+	}
+	if (n < 0)
+		return;
+	if (S.rxlen && now - S.rx_last > RX_GAP_NS) {
+		S.bad_requests++; /* an incomplete request, abandoned */
+		S.rxlen = 0;
+	}
+	S.rx_last = now;
+	size_t k = (size_t)n;
+	if (k > RX_CAP)
+		k = RX_CAP;
+	if (S.rxlen + k > RX_CAP) {
+		size_t drop = S.rxlen + k - RX_CAP;
+		memmove(S.rx, S.rx + drop, S.rxlen - drop);
+		S.rxlen -= drop;
+	}
+	memcpy(S.rx + S.rxlen, buf + (size_t)n - k, k);
+	S.rxlen += k;
+	process_rx(now);
+}
+
+static void run_pending(int64_t now)
+{
+	for (;;) {
+		int best = -1;
+		for (int i = 0; i < S.npend; i++)
+			if (S.pend[i].due <= now && (best < 0 || S.pend[i].due < S.pend[best].due))
+				best = i;
+		if (best < 0)
+			return;
+		emit(&S.pend[best], now);
+		S.pend[best] = S.pend[--S.npend];
+	}
+}
+
+/* ---- pty ----------------------------------------------------------------- */
+
+static int pty_open(const char *path)
+{
+	if (openpty(&S.pty_master, &S.pty_slave, NULL, NULL, NULL) < 0) {
+		fprintf(stderr, "bmsgw-sim: openpty: %s\n", strerror(errno));
+		return -1;
+	}
+	if (ttyname_r(S.pty_slave, S.pty_name, sizeof S.pty_name)) {
+		fprintf(stderr, "bmsgw-sim: ttyname: %s\n", strerror(errno));
+		return -1;
+	}
+	struct termios t;
+	if (tcgetattr(S.pty_slave, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(S.pty_slave, TCSANOW, &t);
+	}
+	set_nonblock(S.pty_master);
+	fcntl(S.pty_slave, F_SETFD, FD_CLOEXEC);
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISLNK(st.st_mode)) {
+			fprintf(stderr, "bmsgw-sim: %s exists and is not a symlink\n", path);
+			return -1;
+		}
+		unlink(path); /* stale link of an earlier run */
+	}
+	if (symlink(S.pty_name, path) < 0) {
+		fprintf(stderr, "bmsgw-sim: symlink %s -> %s: %s\n", path, S.pty_name, strerror(errno));
+		return -1;
+	}
+	S.pty_link = path;
+	S.link_made = 1;
+	return 0;
+}
+
+static void pty_unlink(void)
+{
+	if (!S.link_made)
+		return;
+	char buf[sizeof S.pty_name];
+	ssize_t n = readlink(S.pty_link, buf, sizeof buf - 1);
+	if (n >= 0) {
+		buf[n] = '\0';
+		if (strcmp(buf, S.pty_name) == 0)
+			unlink(S.pty_link);
+	}
+	S.link_made = 0;
+}
+
+/* ---- control port -------------------------------------------------------- */
+
+static int split_words(char *line, char **argv, int max)
+{
+	int argc = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (argc == max)
+			return -1;
+		argv[argc++] = t;
+	}
+	return argc;
+}
+
+static struct sim_pack *ctl_pack(const char *s, struct sim_buf *out)
+{
+	char *end;
+	long a = strtol(s, &end, 0);
+	struct sim_pack *p = NULL;
+	if (*s && !*end)
+		p = find_pack((int)a);
+	if (!p)
+		sim_buf_printf(out, "error: no pack with address %s", s);
+	return p;
+}
+
+/* Execute one control line; the answer (without newline) goes to out.
+ * Returns 1 for quit. */
+static int ctl_exec(char *line, struct sim_buf *out)
+{
+	char *argv[16];
+	int argc = split_words(line, argv, 16);
+	if (argc < 0) {
+		sim_buf_printf(out, "error: too many words");
+		return 0;
+	}
+	if (argc == 0)
+		return 0;
+	const char *cmd = argv[0];
+	char err[256];
+	if (strcmp(cmd, "state") == 0 && argc == 1) {
+		sim_buf_printf(out, "{\"packs\":[");
+		for (int i = 0; i < S.npacks; i++) {
+			struct sim_view v;
+			S.proto->view(&S.packs[i], &v);
+			if (i)
+				sim_buf_printf(out, ",");
+			sim_view_json(out, &v, &S.packs[i]);
+		}
+		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d}",
+		               S.frozen ? "true" : "false", S.proto->name, S.baud);
+	} else if (strcmp(cmd, "stats") == 0 && argc == 1) {
+		sim_buf_printf(out, "{\"requests\":%lu,\"answers\":%lu,\"bad_requests\":%lu,\"connections\":%lu}",
+		               S.requests, S.answers, S.bad_requests, S.connections);
+	} else if (strcmp(cmd, "freeze") == 0 && argc == 1) {
+		S.frozen = 1;
+		sim_buf_printf(out, "ok");
+	} else if (strcmp(cmd, "thaw") == 0 && argc == 1) {
+		S.frozen = 0;
+		sim_buf_printf(out, "ok");
+	} else if (strcmp(cmd, "quit") == 0 && argc == 1) {
+		sim_buf_printf(out, "ok");
+		return 1;
+	} else if (strcmp(cmd, "set") == 0) {
+		if (argc < 4) {
+			sim_buf_printf(out, "error: usage: set ADDR KEY VALUE");
+			return 0;
+		}
+		struct sim_pack *p = ctl_pack(argv[1], out);
+		if (!p)
+			return 0;
+		if (sim_pack_set(p, argc - 2, argv + 2, S.proto, err, sizeof err))
+			sim_buf_printf(out, "error: %s", err);
+		else
+			sim_buf_printf(out, "ok");
+	} else if (strcmp(cmd, "fault") == 0) {
+		if (argc < 3 || argc > 4) {
+			sim_buf_printf(out, "error: usage: fault ADDR KIND [COUNT]");
+			return 0;
+		}
+		struct sim_pack *p = ctl_pack(argv[1], out);
+		if (!p)
+			return 0;
+		int k = sim_fault_parse(argv[2]);
+		if (k < 0) {
+			sim_buf_printf(out, "error: unknown fault '%s' (none silent badsum truncate garbage "
+			               "drop slow echo split merge)", argv[2]);
+			return 0;
+		}
+		long count = -1;
+		if (argc == 4) {
+			char *end;
+			count = strtol(argv[3], &end, 10);
+			if (!*argv[3] || *end || count < 1) {
+				sim_buf_printf(out, "error: COUNT must be a positive number");
+				return 0;
+			}
+		}
+		p->fault = (enum sim_fault)k;
+		p->fault_count = k == SIM_F_NONE ? 0 : count;
+		sim_buf_printf(out, "ok");
+	} else if (strcmp(cmd, "help") == 0) {
+		sim_buf_printf(out, "commands: state | stats | freeze | thaw | set ADDR KEY VALUE | "
+		               "fault ADDR KIND [COUNT] | quit");
+	} else {
+		sim_buf_printf(out, "error: unknown command '%s' (try help)", cmd);
+	}
+	return 0;
+}
+
+static void ctl_close(struct ctl_client *c)
+{
+	close(c->fd);
+	sim_buf_free(&c->out);
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+}
+
+static void ctl_flush(struct ctl_client *c)
+{
+	while (c->outoff < c->out.len) {
+		ssize_t w = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				ctl_close(c);
+			return;
+		}
+		c->outoff += (size_t)w;
+	}
+	c->out.len = c->outoff = 0;
+}
+
+static void ctl_read(struct ctl_client *c)
+{
+	char buf[1024];
+	ssize_t n = read(c->fd, buf, sizeof buf);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == EWOULDBLOCK))
+		return;
+	int eof = 0;
+	if (n <= 0) {
+		if (c->inlen == 0 || c->overflow) {
+			ctl_close(c);
+			return;
+		}
+		buf[0] = '\n'; /* a last command without newline */
+		n = 1;
+		eof = 1;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		char ch = buf[i];
+		if (ch != '\n') {
+			if (c->inlen + 1 < CTL_LINE)
+				c->in[c->inlen++] = ch;
+			else
+				c->overflow = 1;
+			continue;
+		}
+		if (c->inlen && c->in[c->inlen - 1] == '\r')
+			c->inlen--;
+		c->in[c->inlen] = '\0';
+		size_t before = c->out.len;
+		int quit = 0;
+		if (c->overflow)
+			sim_buf_printf(&c->out, "error: line too long");
+		else
+			quit = ctl_exec(c->in, &c->out);
+		if (c->out.len != before)
+			sim_buf_printf(&c->out, "\n");
+		c->inlen = 0;
+		c->overflow = 0;
+		if (quit) {
+			ctl_flush(c);
+			stop_flag = 1;
+			return;
+		}
+	}
+	if (c->out.len - c->outoff > CTL_OUT_MAX) {
+		ctl_close(c); /* does not read its answers */
+		return;
+	}
+	ctl_flush(c);
+	if (eof && c->fd >= 0)
+		ctl_close(c);
+}
+
+static void ctl_accept(void)
+{
+	int fd = accept(S.ctl_fd, NULL, NULL);
+	if (fd < 0)
+		return;
+	set_nonblock(fd);
+	for (int i = 0; i < MAX_CTL; i++) {
+		if (S.ctl[i].fd < 0) {
+			S.ctl[i].fd = fd;
+			return;
+		}
+	}
+	const char msg[] = "error: too many control connections\n";
+	if (send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* nothing to do */
+	}
+	close(fd);
+}
+
+static void wire_accept(void)
+{
+	int fd = accept(S.listen_fd, NULL, NULL);
+	if (fd < 0)
+		return;
+	set_nonblock(fd);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	close_client(); /* a new client replaces the old one */
+	S.client_fd = fd;
+	S.connections++;
+}
+
+/* ---- main loop ----------------------------------------------------------- */
+
+static int64_t next_deadline(int64_t now)
+{
+	int64_t d = S.next_tick;
+	for (int i = 0; i < S.npend; i++)
+		if (S.pend[i].due < d)
+			d = S.pend[i].due;
+	if (S.txhead < S.txtail && S.txrel[S.txhead] < d)
+		d = S.txrel[S.txhead];
+	return d > now ? d : now;
+}
+
+static void loop(const sigset_t *waitmask)
+{
+	S.next_tick = now_ns() + NS_PER_S;
+	while (!stop_flag) {
+		int64_t now = now_ns();
+		if (now >= S.next_tick) {
+			if (!S.frozen)
+				for (int i = 0; i < S.npacks; i++)
+					sim_pack_tick(&S.packs[i]);
+			S.next_tick += NS_PER_S;
+			if (S.next_tick <= now)
+				S.next_tick = now + NS_PER_S;
+		}
+		run_pending(now);
+		tx_flush(now);
+		if (S.client_eof && S.npend == 0 && S.txhead == S.txtail)
+			close_client();
+
+		struct pollfd pfd[4 + MAX_CTL];
+		int nfd = 0, i_listen = -1, i_wire = -1, i_ctl = -1, i_c[MAX_CTL];
+		if (S.is_tcp && S.listen_fd >= 0) {
+			i_listen = nfd;
+			pfd[nfd++] = (struct pollfd){.fd = S.listen_fd, .events = POLLIN};
+		}
+		if (wire_fd() >= 0 && !(S.is_tcp && S.client_eof)) {
+			i_wire = nfd;
+			pfd[nfd++] = (struct pollfd){.fd = wire_fd(), .events = POLLIN};
+		}
+		if (S.ctl_fd >= 0) {
+			i_ctl = nfd;
+			pfd[nfd++] = (struct pollfd){.fd = S.ctl_fd, .events = POLLIN};
+		}
+		for (int i = 0; i < MAX_CTL; i++) {
+			i_c[i] = -1;
+			if (S.ctl[i].fd < 0)
+				continue;
+			i_c[i] = nfd;
+			short ev = POLLIN;
+			if (S.ctl[i].outoff < S.ctl[i].out.len)
+				ev |= POLLOUT;
+			pfd[nfd++] = (struct pollfd){.fd = S.ctl[i].fd, .events = ev};
+		}
+		int64_t wait = next_deadline(now) - now;
+		struct timespec ts = {.tv_sec = (time_t)(wait / NS_PER_S), .tv_nsec = (long)(wait % NS_PER_S)};
+		int rc = ppoll(pfd, (nfds_t)nfd, &ts, waitmask);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "bmsgw-sim: ppoll: %s\n", strerror(errno));
+			break;
+		}
+		now = now_ns();
+		if (i_wire >= 0 && (pfd[i_wire].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    pfd[i_wire].fd == wire_fd()) {
+			if (!S.is_tcp && !(pfd[i_wire].revents & POLLIN))
+				; /* pty without a reader on the other side: nothing to read */
+			else
+				wire_read(now);
+		}
+		if (i_listen >= 0 && (pfd[i_listen].revents & POLLIN))
+			wire_accept();
+		for (int i = 0; i < MAX_CTL && !stop_flag; i++) {
+			if (i_c[i] < 0 || S.ctl[i].fd != pfd[i_c[i]].fd)
+				continue;
+			short re = pfd[i_c[i]].revents;
+			if (re & POLLOUT)
+				ctl_flush(&S.ctl[i]);
+			if (S.ctl[i].fd >= 0 && (re & (POLLIN | POLLHUP | POLLERR)))
+				ctl_read(&S.ctl[i]);
+		}
+		if (i_ctl >= 0 && (pfd[i_ctl].revents & POLLIN))
+			ctl_accept();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *proto_name = NULL, *tcp = NULL, *pty = NULL, *control = NULL;
+	const char *specs[SIM_MAX_PACKS];
+	int nspecs = 0, is_static = 0;
+	long baud = 0;
+	unsigned long long seed = 1;
+	static const struct option opts[] = {
+		{"protocol", required_argument, NULL, 'p'}, {"tcp", required_argument, NULL, 't'},
+		{"pty", required_argument, NULL, 'y'},      {"baud", required_argument, NULL, 'b'},
+		{"pack", required_argument, NULL, 'k'},     {"control", required_argument, NULL, 'c'},
+		{"seed", required_argument, NULL, 's'},     {"static", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+	};
+	opterr = 0;
+	int o;
+	char *end;
+	while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p':
+			proto_name = optarg;
+			break;
+		case 't':
+			tcp = optarg;
+			break;
+		case 'y':
+			pty = optarg;
+			break;
+		case 'b':
+			baud = strtol(optarg, &end, 10);
+			if (!*optarg || *end || baud < 50 || baud > 4000000)
+				die_usage("bad --baud '%s'", optarg);
+			break;
+		case 'k':
+			if (nspecs == SIM_MAX_PACKS)
+				die_usage("too many --pack (max %d)", SIM_MAX_PACKS);
+			specs[nspecs++] = optarg;
+			break;
+		case 'c':
+			control = optarg;
+			break;
+		case 's':
+			seed = strtoull(optarg, &end, 0);
+			if (!*optarg || *end || *optarg == '-')
+				die_usage("bad --seed '%s'", optarg);
+			break;
+		case 'S':
+			is_static = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			die_usage("option %s needs an argument", argv[optind - 1]);
+			break;
+		default:
+			die_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!proto_name)
+		die_usage("%s", "--protocol is required");
+	for (size_t i = 0; i < NPROTOCOLS; i++)
+		if (strcmp(protocols[i]->name, proto_name) == 0)
+			S.proto = protocols[i];
+	if (!S.proto)
+		die_usage("unknown protocol '%s'", proto_name);
+	if (!tcp == !pty)
+		die_usage("%s", "exactly one of --tcp and --pty is required");
+	S.baud = baud ? (int)baud : S.proto->default_baud;
+	{
+		char h[256], p[16];
+		if (tcp && split_hostport(tcp, h, sizeof h, p, sizeof p))
+			die_usage("bad --tcp '%s' (want HOST:PORT)", tcp);
+		if (control && split_hostport(control, h, sizeof h, p, sizeof p))
+			die_usage("bad --control '%s' (want HOST:PORT)", control);
+		if (pty && !*pty)
+			die_usage("%s", "--pty needs a path");
+	}
+
+	sim_seed(seed);
+	S.npacks = nspecs ? nspecs : 1;
+	for (int i = 0; i < S.npacks; i++) {
+		sim_pack_init(&S.packs[i], i + 1);
+		char err[256];
+		if (i < nspecs && sim_pack_parse(&S.packs[i], specs[i], S.proto, err, sizeof err))
+			die_usage("%s", err);
+		if (S.packs[i].address < S.proto->addr_min || S.packs[i].address > S.proto->addr_max)
+			die_usage("pack address out of range in '%s'", i < nspecs ? specs[i] : "");
+		for (int j = 0; j < i; j++)
+			if (S.packs[j].address == S.packs[i].address)
+				die_usage("two packs with the same address ('%s')", specs[i]);
+	}
+	S.frozen = is_static;
+
+	S.listen_fd = S.client_fd = S.pty_master = S.pty_slave = S.ctl_fd = -1;
+	for (int i = 0; i < MAX_CTL; i++)
+		S.ctl[i].fd = -1;
+
+	sigset_t block, waitmask;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char wire_desc[300] = "", ctl_desc[300] = "";
+	int rc = 0;
+	if (tcp) {
+		S.is_tcp = 1;
+		S.listen_fd = listen_on(tcp, wire_desc, sizeof wire_desc);
+		if (S.listen_fd < 0)
+			return 1;
+	} else if (pty_open(pty) < 0) {
+		pty_unlink();
+		return 1;
+	}
+	if (control) {
+		S.ctl_fd = listen_on(control, ctl_desc, sizeof ctl_desc);
+		if (S.ctl_fd < 0) {
+			pty_unlink();
+			return 1;
+		}
+	}
+	if (S.is_tcp)
+		printf("listening tcp %s\n", wire_desc);
+	else
+		printf("pty %s -> %s\n", pty, S.pty_name);
+	if (control)
+		printf("control %s\n", ctl_desc);
+	fflush(stdout);
+
+	loop(&waitmask);
+
+	pty_unlink();
+	for (int i = 0; i < MAX_CTL; i++)
+		if (S.ctl[i].fd >= 0)
+			ctl_close(&S.ctl[i]);
+	if (S.client_fd >= 0)
+		close(S.client_fd);
+	if (S.listen_fd >= 0)
+		close(S.listen_fd);
+	if (S.ctl_fd >= 0)
+		close(S.ctl_fd);
+	if (S.pty_master >= 0)
+		close(S.pty_master);
+	if (S.pty_slave >= 0)
+		close(S.pty_slave);
+	return rc;
+}

@@ -1,0 +1,163 @@
+/* tests/sim/sim.h - bmsgw-sim: BMS simulator, shared declarations.
+ *
+ * The simulator is split in three parts:
+ *   sim.c       main, command line, transports (TCP, pty), pacing, control port
+ *   sim_pack.c  the pack model: state, slow movement, `set`, JSON of the state
+ *   sim_<p>.c   one protocol responder per file (sim_daly.c, ...)
+ *
+ * A protocol responder is one const struct sim_proto.  To add a protocol:
+ * write tests/sim/sim_<name>.c defining `const struct sim_proto sim_proto_<name>`,
+ * declare it below and add it to the table in sim.c.  Responders encode their
+ * frames themselves; they must not use bms/ (that is the code under test).
+ *
+ * Nothing here depends on the rest of the project.
+ */
+#ifndef BMSGW_SIM_H
+#define BMSGW_SIM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_MAX_PACKS 32
+#define SIM_MAX_CELLS 48 /* Daly: 16 frames x 3 cells */
+#define SIM_MAX_TEMPS 16
+#define SIM_MAX_ALARM 8  /* raw alarm bytes kept per pack */
+
+/* Fault injection, per pack (control command `fault ADDR KIND [COUNT]`). */
+enum sim_fault {
+	SIM_F_NONE = 0,
+	SIM_F_SILENT,   /* no answer */
+	SIM_F_BADSUM,   /* every frame of the answer has a wrong checksum */
+	SIM_F_TRUNCATE, /* the first frame is cut after 9 bytes, the rest follows */
+	SIM_F_GARBAGE,  /* 1..8 random bytes before the answer */
+	SIM_F_DROP,     /* TCP: close the client connection instead of answering */
+	SIM_F_SLOW,     /* answer paced at 1/10 of the baud */
+	SIM_F_ECHO,     /* echo the request back (sleeping Daly), then answer */
+	SIM_F_SPLIT,    /* TCP: each frame written in 1..3 byte chunks, small gaps */
+	SIM_F_MERGE,    /* TCP: all frames of an answer in one write */
+	SIM_F_COUNT
+};
+const char *sim_fault_name(enum sim_fault f);
+int sim_fault_parse(const char *s); /* -1 if unknown */
+
+/* One simulated battery pack.  The "true" state; what goes on the wire is the
+ * protocol's quantised view of it (struct sim_view). */
+struct sim_pack {
+	int address;            /* bus address / board number */
+	int ncells, ntemps;
+	double soc;             /* %, 0..100, continuous */
+	double current;         /* A, + = charging */
+	double capacity_ah;     /* rated capacity */
+	unsigned cycles;
+	int cell_offset_mv[SIM_MAX_CELLS]; /* per-cell offset from the SOC curve */
+	int cell_pin_mv[SIM_MAX_CELLS];    /* >= 0: cell pinned to this value (`set ... cell`) */
+	int temp_c[SIM_MAX_TEMPS];
+	int chg_mos, dsg_mos;   /* 1 = on */
+	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
+	uint64_t balance;       /* bit n = cell n+1 balancing */
+	unsigned life;          /* heartbeat counter, +1 per second while moving */
+	/* firmware quirks */
+	int full16;             /* Daly: always 16 frames of 0x95 */
+	int junk;               /* junk (stale bytes) in unused slots / reserved bytes */
+	/* fault injection */
+	enum sim_fault fault;
+	long fault_count;       /* requests left; < 0 = until `fault ADDR none` */
+};
+
+/* The quantised values a protocol puts on the wire for one pack; the control
+ * command `state` prints exactly these. */
+struct sim_view {
+	int address;
+	double voltage;         /* V */
+	double current;         /* A, + = charging */
+	double soc;             /* % */
+	double remaining_ah;
+	double capacity_ah;
+	unsigned cycles;
+	int ncells;
+	int cell_mv[SIM_MAX_CELLS];
+	int ntemps;
+	int temp_c[SIM_MAX_TEMPS];
+	int chg_mos, dsg_mos;
+	int nalarm;
+	uint8_t alarm[SIM_MAX_ALARM];
+	uint64_t balance;
+};
+
+/* Reply being built by a responder: concatenated frames with their bounds. */
+#define SIM_REPLY_MAX 1024
+#define SIM_REPLY_FRAMES 40
+struct sim_reply {
+	size_t len;
+	int nframes;
+	size_t frame_end[SIM_REPLY_FRAMES]; /* frame i = [end[i-1], end[i]) */
+	uint8_t buf[SIM_REPLY_MAX];
+};
+/* Append one frame; returns 0, or -1 when the reply is full. */
+int sim_reply_add(struct sim_reply *r, const uint8_t *frame, size_t n);
+
+/* Result of sim_proto.scan(). */
+enum sim_scan {
+	SIM_SCAN_NEED = 0, /* keep reading */
+	SIM_SCAN_FRAME,    /* *n = length of a complete, valid request at buf[0] */
+	SIM_SCAN_SKIP,     /* *n = stray bytes between requests (not counted) */
+	SIM_SCAN_BAD,      /* *n = bytes of a malformed request (counted, no answer) */
+};
+
+/* Result of sim_proto.respond(). */
+enum sim_resp {
+	SIM_RESP_NONE = 0, /* valid request, no answer */
+	SIM_RESP_OK,       /* answer in *reply */
+	SIM_RESP_BAD,      /* unknown command: counted as a bad request, no answer */
+};
+
+struct sim_proto {
+	const char *name;        /* --protocol NAME */
+	int default_baud;
+	int addr_min, addr_max;  /* valid pack addresses */
+	int max_cells, max_temps;
+	/* Where is the next request in buf[0..len)? */
+	enum sim_scan (*scan)(const uint8_t *buf, size_t len, size_t *n);
+	/* Which pack address does this complete request go to?  -1 = none. */
+	int (*address)(const uint8_t *req, size_t n);
+	/* Build the answer of `pack` to the request.  May change the pack
+	 * (write commands). */
+	enum sim_resp (*respond)(struct sim_pack *pack, const uint8_t *req, size_t n,
+	                         struct sim_reply *reply);
+	/* The quantised wire view of a pack (for `state`). */
+	void (*view)(const struct sim_pack *pack, struct sim_view *v);
+	/* Make the checksum of one frame wrong (fault badsum); NULL = flip the
+	 * low bit of the last byte. */
+	void (*corrupt)(uint8_t *frame, size_t n);
+};
+
+extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
+
+/* Deterministic PRNG (xorshift64*), seeded by --seed. */
+void sim_seed(uint64_t seed);
+uint32_t sim_rand(void);
+int sim_rand_range(int lo, int hi); /* lo..hi inclusive */
+
+/* Growable text buffer. */
+struct sim_buf {
+	char *p;
+	size_t len, cap;
+};
+void sim_buf_printf(struct sim_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_buf_num(struct sim_buf *b, double v, int decimals); /* JSON number, >= 1 decimal */
+void sim_buf_free(struct sim_buf *b);
+
+/* Pack model (sim_pack.c). */
+void sim_pack_init(struct sim_pack *p, int address);
+/* Apply a --pack SPEC (key=value,...).  0 or -1 with a message in err. */
+int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
+                   char *err, size_t errlen);
+int sim_pack_cell_mv(const struct sim_pack *p, int i); /* i 0-based, true value */
+void sim_pack_tick(struct sim_pack *p);                /* one second passes */
+/* Control `set ADDR KEY VALUE...`: argv[0] = KEY. */
+int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_proto *proto,
+                 char *err, size_t errlen);
+void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p);
+
+#endif

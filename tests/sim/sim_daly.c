@@ -1,0 +1,309 @@
+/* tests/sim/sim_daly.c - Daly classic (0xA5) protocol, the BMS side.
+ *
+ * protocols.md §2.  Request and answer are 13 bytes:
+ *   A5, address, command, 08, D0..D7, sum8 of bytes 0..11.
+ * Request address = 0x40 + board - 1 (0x80 also reaches board 1); the answer
+ * carries the board number.  Current raw = 30000 - I*10 (I + = charging).
+ * Encoded here from the pack state; bms/daly.c is deliberately not used.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DALY_LEN 13
+#define DALY_START 0xA5
+
+/* Everything that goes on the wire, in wire units. */
+struct daly_raw {
+	unsigned volt_dv;    /* 0.1 V */
+	long current_da;     /* 0.1 A, + = charging */
+	unsigned current_raw;/* 30000 - current_da */
+	unsigned soc_pm;     /* 0.1 % */
+	unsigned long remain_mah;
+	unsigned long capacity_mah;
+	int ncells;
+	unsigned cell_mv[SIM_MAX_CELLS];
+	int ntemps;
+	int temp_c[SIM_MAX_TEMPS]; /* clamped to -40..215 */
+};
+
+static unsigned clampu(long v, long lo, long hi)
+{
+	return (unsigned)(v < lo ? lo : v > hi ? hi : v);
+}
+
+static void daly_quantise(const struct sim_pack *p, struct daly_raw *r)
+{
+	memset(r, 0, sizeof *r);
+	r->ncells = p->ncells;
+	unsigned long sum = 0;
+	for (int i = 0; i < p->ncells; i++) {
+		r->cell_mv[i] = clampu(sim_pack_cell_mv(p, i), 0, 65535);
+		sum += r->cell_mv[i];
+	}
+	r->volt_dv = clampu((long)((sum + 50) / 100), 0, 65535);
+	long cda = lround(p->current * 10.0);
+	if (cda > 30000)
+		cda = 30000;
+	if (cda < 30000 - 65535)
+		cda = 30000 - 65535;
+	r->current_da = cda;
+	r->current_raw = (unsigned)(30000 - cda);
+	r->soc_pm = clampu(lround(p->soc * 10.0), 0, 1000);
+	r->capacity_mah = (unsigned long)lround(p->capacity_ah * 1000.0);
+	r->remain_mah = (unsigned long)lround(p->capacity_ah * 1000.0 * r->soc_pm / 1000.0);
+	r->ntemps = p->ntemps;
+	for (int i = 0; i < p->ntemps; i++)
+		r->temp_c[i] = p->temp_c[i] < -40 ? -40 : p->temp_c[i] > 215 ? 215 : p->temp_c[i];
+}
+
+static void daly_view(const struct sim_pack *p, struct sim_view *v)
+{
+	struct daly_raw r;
+	daly_quantise(p, &r);
+	memset(v, 0, sizeof *v);
+	v->address = p->address;
+	v->voltage = r.volt_dv / 10.0;
+	v->current = r.current_da / 10.0;
+	v->soc = r.soc_pm / 10.0;
+	v->remaining_ah = r.remain_mah / 1000.0;
+	v->capacity_ah = r.capacity_mah / 1000.0;
+	v->cycles = p->cycles & 0xFFFF;
+	v->ncells = r.ncells;
+	for (int i = 0; i < r.ncells; i++)
+		v->cell_mv[i] = (int)r.cell_mv[i];
+	v->ntemps = r.ntemps;
+	for (int i = 0; i < r.ntemps; i++)
+		v->temp_c[i] = r.temp_c[i];
+	v->chg_mos = p->chg_mos ? 1 : 0;
+	v->dsg_mos = p->dsg_mos ? 1 : 0;
+	v->nalarm = 8;
+	memcpy(v->alarm, p->alarm, 8);
+	v->balance = p->balance & 0xFFFFFFFFFFFFull; /* 48 cells */
+}
+
+static uint8_t daly_sum(const uint8_t *b, size_t n)
+{
+	unsigned s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += b[i];
+	return (uint8_t)s;
+}
+
+static enum sim_scan daly_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len == 0)
+		return SIM_SCAN_NEED;
+	if (buf[0] != DALY_START) {
+		size_t i = 1;
+		while (i < len && buf[i] != DALY_START)
+			i++;
+		*n = i;
+		return SIM_SCAN_SKIP;
+	}
+	if (len < DALY_LEN)
+		return SIM_SCAN_NEED;
+	if (buf[3] != 0x08 || daly_sum(buf, DALY_LEN - 1) != buf[DALY_LEN - 1]) {
+		*n = 1; /* drop the start byte, re-hunt */
+		return SIM_SCAN_BAD;
+	}
+	*n = DALY_LEN;
+	return SIM_SCAN_FRAME;
+}
+
+static int daly_address(const uint8_t *req, size_t n)
+{
+	if (n < DALY_LEN)
+		return -1;
+	if (req[1] == 0x80)
+		return 1;
+	if (req[1] >= 0x40 && req[1] <= 0x7F)
+		return req[1] - 0x40 + 1;
+	return -1;
+}
+
+static void put16(uint8_t *d, unsigned v)
+{
+	d[0] = (uint8_t)(v >> 8);
+	d[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *d, unsigned long v)
+{
+	d[0] = (uint8_t)(v >> 24);
+	d[1] = (uint8_t)(v >> 16);
+	d[2] = (uint8_t)(v >> 8);
+	d[3] = (uint8_t)v;
+}
+
+static void daly_frame(struct sim_reply *r, const struct sim_pack *p, uint8_t cmd, const uint8_t d[8])
+{
+	uint8_t f[DALY_LEN];
+	f[0] = DALY_START;
+	f[1] = (uint8_t)p->address;
+	f[2] = cmd;
+	f[3] = 0x08;
+	memcpy(f + 4, d, 8);
+	f[12] = daly_sum(f, 12);
+	sim_reply_add(r, f, sizeof f);
+}
+
+/* Reserved bytes: 0, or stale junk on firmware with the junk quirk. */
+static uint8_t reserved(const struct sim_pack *p)
+{
+	return p->junk ? (uint8_t)sim_rand() : 0;
+}
+
+static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t n,
+                                  struct sim_reply *reply)
+{
+	if (n < DALY_LEN)
+		return SIM_RESP_BAD;
+	struct daly_raw r;
+	daly_quantise(p, &r);
+	uint8_t cmd = req[2];
+	uint8_t d[8];
+	memset(d, 0, sizeof d);
+	switch (cmd) {
+	case 0x90: /* voltage, current, SOC */
+		put16(d, r.volt_dv);
+		put16(d + 2, 0); /* "gathered" voltage */
+		put16(d + 4, r.current_raw);
+		put16(d + 6, r.soc_pm);
+		daly_frame(reply, p, cmd, d);
+		break;
+	case 0x91: { /* max / min cell */
+		int imax = 0, imin = 0;
+		for (int i = 1; i < r.ncells; i++) {
+			if (r.cell_mv[i] > r.cell_mv[imax])
+				imax = i;
+			if (r.cell_mv[i] < r.cell_mv[imin])
+				imin = i;
+		}
+		put16(d, r.cell_mv[imax]);
+		d[2] = (uint8_t)(imax + 1);
+		put16(d + 3, r.cell_mv[imin]);
+		d[5] = (uint8_t)(imin + 1);
+		d[6] = reserved(p);
+		d[7] = reserved(p);
+		daly_frame(reply, p, cmd, d);
+		break;
+	}
+	case 0x92: { /* max / min temperature */
+		int imax = 0, imin = 0;
+		for (int i = 1; i < r.ntemps; i++) {
+			if (r.temp_c[i] > r.temp_c[imax])
+				imax = i;
+			if (r.temp_c[i] < r.temp_c[imin])
+				imin = i;
+		}
+		d[0] = (uint8_t)(r.temp_c[imax] + 40);
+		d[1] = (uint8_t)(imax + 1);
+		d[2] = (uint8_t)(r.temp_c[imin] + 40);
+		d[3] = (uint8_t)(imin + 1);
+		for (int i = 4; i < 8; i++)
+			d[i] = reserved(p);
+		daly_frame(reply, p, cmd, d);
+		break;
+	}
+	case 0x93: /* state, MOSFETs, life, remaining capacity */
+		d[0] = r.current_da > 0 ? 1 : r.current_da < 0 ? 2 : 0;
+		d[1] = p->chg_mos ? 1 : 0;
+		d[2] = p->dsg_mos ? 1 : 0;
+		d[3] = (uint8_t)p->life;
+		put32(d + 4, r.remain_mah);
+		daly_frame(reply, p, cmd, d);
+		break;
+	case 0x94: /* counts, charger/load, DIO, cycles */
+		d[0] = (uint8_t)r.ncells;
+		d[1] = (uint8_t)r.ntemps;
+		d[2] = r.current_da > 0;
+		d[3] = r.current_da < 0;
+		d[4] = 0;
+		put16(d + 5, p->cycles & 0xFFFF);
+		d[7] = reserved(p);
+		daly_frame(reply, p, cmd, d);
+		break;
+	case 0x95: { /* cell voltages, 3 per frame, frames numbered from 1 */
+		int frames = (r.ncells + 2) / 3;
+		if (p->full16)
+			frames = 16;
+		for (int f = 0; f < frames; f++) {
+			d[0] = (uint8_t)(f + 1);
+			for (int k = 0; k < 3; k++) {
+				int c = f * 3 + k;
+				unsigned mv = 0;
+				if (c < r.ncells)
+					mv = r.cell_mv[c];
+				else if (p->junk)
+					mv = 3270 + (sim_rand() % 20u); /* DALY-25: "17, 18" = 3276, 3280 */
+				put16(d + 1 + 2 * k, mv);
+			}
+			d[7] = reserved(p);
+			daly_frame(reply, p, cmd, d);
+		}
+		break;
+	}
+	case 0x96: { /* temperatures, 7 per frame, frames numbered from 1 */
+		int frames = (r.ntemps + 6) / 7;
+		for (int f = 0; f < frames; f++) {
+			d[0] = (uint8_t)(f + 1);
+			for (int k = 0; k < 7; k++) {
+				int t = f * 7 + k;
+				d[1 + k] = t < r.ntemps ? (uint8_t)(r.temp_c[t] + 40) : p->junk ? 0xFF : 0x00;
+			}
+			daly_frame(reply, p, cmd, d);
+		}
+		break;
+	}
+	case 0x97: /* balancing: D0 bit0 = cell 1, D1 bit0 = cell 9 (protocols.md §2.7 (a)) */
+		for (int i = 0; i < 6; i++)
+			d[i] = (uint8_t)(p->balance >> (8 * i));
+		daly_frame(reply, p, cmd, d);
+		break;
+	case 0x98: /* failure bytes */
+		memcpy(d, p->alarm, 8);
+		daly_frame(reply, p, cmd, d);
+		break;
+	case 0x50: /* rated capacity mAh, nominal cell mV */
+		put32(d, r.capacity_mah);
+		put32(d + 4, 3200);
+		daly_frame(reply, p, cmd, d);
+		break;
+	case 0xD9: /* discharge MOSFET on/off */
+	case 0xDA: /* charge MOSFET on/off */
+		if (cmd == 0xD9)
+			p->dsg_mos = req[4] ? 1 : 0;
+		else
+			p->chg_mos = req[4] ? 1 : 0;
+		d[0] = req[4] ? 1 : 0;
+		daly_frame(reply, p, cmd, d);
+		break;
+	default:
+		return SIM_RESP_BAD;
+	}
+	return SIM_RESP_OK;
+}
+
+static void daly_corrupt(uint8_t *frame, size_t n)
+{
+	if (n >= DALY_LEN)
+		frame[DALY_LEN - 1] = (uint8_t)(frame[DALY_LEN - 1] + 1);
+	else if (n)
+		frame[n - 1] ^= 0x01;
+}
+
+const struct sim_proto sim_proto_daly = {
+	.name = "daly",
+	.default_baud = 9600,
+	.addr_min = 1,
+	.addr_max = 64, /* 0x40 + 63 = 0x7F */
+	.max_cells = SIM_MAX_CELLS,
+	.max_temps = SIM_MAX_TEMPS,
+	.scan = daly_scan,
+	.address = daly_address,
+	.respond = daly_respond,
+	.view = daly_view,
+	.corrupt = daly_corrupt,
+};

@@ -1,0 +1,424 @@
+/* tests/sim/sim_pack.c - bmsgw-sim pack model: state, movement, `set`, JSON. */
+#include "sim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- PRNG ---------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+void sim_seed(uint64_t seed)
+{
+	/* splitmix64 of the seed, never 0 */
+	uint64_t z = seed + 0x9E3779B97F4A7C15ull;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	rng_state = z ? z : 1;
+}
+
+uint32_t sim_rand(void)
+{
+	uint64_t x = rng_state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+int sim_rand_range(int lo, int hi)
+{
+	if (hi <= lo)
+		return lo;
+	return lo + (int)(sim_rand() % (uint32_t)(hi - lo + 1));
+}
+
+/* ---- text buffer --------------------------------------------------------- */
+
+void sim_buf_printf(struct sim_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		va_end(ap2);
+		return;
+	}
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			va_end(ap2);
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap2);
+	va_end(ap2);
+	b->len += (size_t)n;
+}
+
+void sim_buf_num(struct sim_buf *b, double v, int decimals)
+{
+	char tmp[64];
+	if (v == 0)
+		v = 0; /* no "-0.0" */
+	if (decimals < 1)
+		decimals = 1;
+	snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+	/* trim trailing zeros, keep one decimal */
+	char *dot = strchr(tmp, '.');
+	if (dot) {
+		char *e = tmp + strlen(tmp) - 1;
+		while (e > dot + 1 && *e == '0')
+			*e-- = '\0';
+	}
+	sim_buf_printf(b, "%s", tmp);
+}
+
+void sim_buf_free(struct sim_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- faults -------------------------------------------------------------- */
+
+static const char *const fault_names[SIM_F_COUNT] = {
+	[SIM_F_NONE] = "none",         [SIM_F_SILENT] = "silent", [SIM_F_BADSUM] = "badsum",
+	[SIM_F_TRUNCATE] = "truncate", [SIM_F_GARBAGE] = "garbage", [SIM_F_DROP] = "drop",
+	[SIM_F_SLOW] = "slow",         [SIM_F_ECHO] = "echo",     [SIM_F_SPLIT] = "split",
+	[SIM_F_MERGE] = "merge",
+};
+
+const char *sim_fault_name(enum sim_fault f)
+{
+	return (unsigned)f < SIM_F_COUNT ? fault_names[f] : "?";
+}
+
+int sim_fault_parse(const char *s)
+{
+	for (int i = 0; i < SIM_F_COUNT; i++)
+		if (strcmp(s, fault_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- pack model ---------------------------------------------------------- */
+
+#define CELL_BASE_MV 3200.0
+#define CELL_MV_PER_SOC 1.5
+
+void sim_pack_init(struct sim_pack *p, int address)
+{
+	memset(p, 0, sizeof *p);
+	p->address = address;
+	p->ncells = 16;
+	p->ntemps = 2;
+	p->soc = 60.0;
+	p->current = 5.0;
+	p->capacity_ah = 100.0;
+	p->cycles = 0;
+	for (int i = 0; i < SIM_MAX_CELLS; i++) {
+		p->cell_offset_mv[i] = sim_rand_range(-4, 4);
+		p->cell_pin_mv[i] = -1;
+	}
+	for (int i = 0; i < SIM_MAX_TEMPS; i++)
+		p->temp_c[i] = 25 + i % 2;
+	p->chg_mos = p->dsg_mos = 1;
+	p->fault = SIM_F_NONE;
+}
+
+int sim_pack_cell_mv(const struct sim_pack *p, int i)
+{
+	if (i < 0 || i >= SIM_MAX_CELLS)
+		return 0;
+	if (p->cell_pin_mv[i] >= 0)
+		return p->cell_pin_mv[i];
+	long v = lround(CELL_BASE_MV + CELL_MV_PER_SOC * p->soc) + p->cell_offset_mv[i];
+	return v < 0 ? 0 : (int)v;
+}
+
+void sim_pack_tick(struct sim_pack *p)
+{
+	if (p->capacity_ah > 0)
+		p->soc += p->current / p->capacity_ah / 36.0;
+	if (p->soc > 100)
+		p->soc = 100;
+	if (p->soc < 0)
+		p->soc = 0;
+	if (p->current > 0 && p->soc >= 95.0) {
+		p->current = -p->current;
+		p->cycles++;
+	} else if (p->current < 0 && p->soc <= 10.0) {
+		p->current = -p->current;
+	}
+	p->life = (p->life + 1) & 0xFF;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 0);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || *s == '-')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+#define CURRENT_MAX 3000.0
+#define CAPACITY_MAX 100000.0
+
+int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
+                   char *err, size_t errlen)
+{
+	char *copy = strdup(spec);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = 0, junk_set = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq) {
+			snprintf(err, errlen, "pack spec: '%s' is not key=value", tok);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		const char *k = tok, *v = eq + 1;
+		long l;
+		double d;
+		int ok = 0;
+		if (strcmp(k, "address") == 0) {
+			ok = parse_long(v, proto->addr_min, proto->addr_max, &l) == 0;
+			if (ok)
+				p->address = (int)l;
+		} else if (strcmp(k, "cells") == 0) {
+			ok = parse_long(v, 1, proto->max_cells, &l) == 0;
+			if (ok)
+				p->ncells = (int)l;
+		} else if (strcmp(k, "sensors") == 0) {
+			ok = parse_long(v, 1, proto->max_temps, &l) == 0;
+			if (ok)
+				p->ntemps = (int)l;
+		} else if (strcmp(k, "soc") == 0) {
+			ok = parse_double(v, 0, 100, &d) == 0;
+			if (ok)
+				p->soc = d;
+		} else if (strcmp(k, "current") == 0) {
+			ok = parse_double(v, -CURRENT_MAX, CURRENT_MAX, &d) == 0;
+			if (ok)
+				p->current = d;
+		} else if (strcmp(k, "capacity") == 0) {
+			ok = parse_double(v, 0.1, CAPACITY_MAX, &d) == 0;
+			if (ok)
+				p->capacity_ah = d;
+		} else if (strcmp(k, "cycles") == 0) {
+			ok = parse_long(v, 0, 65535, &l) == 0;
+			if (ok)
+				p->cycles = (unsigned)l;
+		} else if (strcmp(k, "full16") == 0) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok) {
+				p->full16 = (int)l;
+				if (!junk_set)
+					p->junk = (int)l;
+			}
+		} else if (strcmp(k, "junk") == 0) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok) {
+				p->junk = (int)l;
+				junk_set = 1;
+			}
+		} else {
+			snprintf(err, errlen, "pack spec: unknown key '%s'", k);
+			rc = -1;
+			break;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "pack spec: bad value '%s' for %s", v, k);
+			rc = -1;
+			break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_proto *proto,
+                 char *err, size_t errlen)
+{
+	if (argc < 2) {
+		snprintf(err, errlen, "usage: set ADDR KEY VALUE");
+		return -1;
+	}
+	const char *k = argv[0];
+	long l, idx;
+	double d;
+	uint64_t u;
+	if (strcmp(k, "cell") == 0 || strcmp(k, "temp") == 0 || strcmp(k, "alarm") == 0) {
+		if (argc != 3) {
+			snprintf(err, errlen, "usage: set ADDR %s N VALUE", k);
+			return -1;
+		}
+		if (strcmp(k, "cell") == 0) {
+			if (parse_long(argv[1], 1, p->ncells, &idx)) {
+				snprintf(err, errlen, "cell number must be 1..%d", p->ncells);
+				return -1;
+			}
+			if (strcmp(argv[2], "auto") == 0) {
+				p->cell_pin_mv[idx - 1] = -1;
+				return 0;
+			}
+			if (parse_long(argv[2], 0, 65535, &l)) {
+				snprintf(err, errlen, "cell voltage must be 0..65535 mV or auto");
+				return -1;
+			}
+			p->cell_pin_mv[idx - 1] = (int)l;
+		} else if (strcmp(k, "temp") == 0) {
+			if (parse_long(argv[1], 1, p->ntemps, &idx)) {
+				snprintf(err, errlen, "sensor number must be 1..%d", p->ntemps);
+				return -1;
+			}
+			if (parse_long(argv[2], -40, 215, &l)) {
+				snprintf(err, errlen, "temperature must be -40..215");
+				return -1;
+			}
+			p->temp_c[idx - 1] = (int)l;
+		} else {
+			if (parse_long(argv[1], 0, SIM_MAX_ALARM - 1, &idx)) {
+				snprintf(err, errlen, "alarm byte index must be 0..%d", SIM_MAX_ALARM - 1);
+				return -1;
+			}
+			if (parse_long(argv[2], 0, 255, &l)) {
+				snprintf(err, errlen, "alarm byte value must be 0..255");
+				return -1;
+			}
+			p->alarm[idx] = (uint8_t)l;
+		}
+		return 0;
+	}
+	if (argc != 2) {
+		snprintf(err, errlen, "usage: set ADDR %s VALUE", k);
+		return -1;
+	}
+	const char *v = argv[1];
+	if (strcmp(k, "soc") == 0) {
+		if (parse_double(v, 0, 100, &d))
+			goto bad;
+		p->soc = d;
+	} else if (strcmp(k, "current") == 0) {
+		if (parse_double(v, -CURRENT_MAX, CURRENT_MAX, &d))
+			goto bad;
+		p->current = d;
+	} else if (strcmp(k, "capacity") == 0) {
+		if (parse_double(v, 0.1, CAPACITY_MAX, &d))
+			goto bad;
+		p->capacity_ah = d;
+	} else if (strcmp(k, "cycles") == 0) {
+		if (parse_long(v, 0, 65535, &l))
+			goto bad;
+		p->cycles = (unsigned)l;
+	} else if (strcmp(k, "cells") == 0) {
+		if (parse_long(v, 1, proto->max_cells, &l))
+			goto bad;
+		p->ncells = (int)l;
+	} else if (strcmp(k, "sensors") == 0) {
+		if (parse_long(v, 1, proto->max_temps, &l))
+			goto bad;
+		p->ntemps = (int)l;
+	} else if (strcmp(k, "chg_mos") == 0 || strcmp(k, "dsg_mos") == 0 ||
+	           strcmp(k, "full16") == 0 || strcmp(k, "junk") == 0) {
+		if (parse_long(v, 0, 1, &l))
+			goto bad;
+		if (k[0] == 'c')
+			p->chg_mos = (int)l;
+		else if (k[0] == 'd')
+			p->dsg_mos = (int)l;
+		else if (k[0] == 'f')
+			p->full16 = (int)l;
+		else
+			p->junk = (int)l;
+	} else if (strcmp(k, "balance") == 0) {
+		if (parse_u64(v, &u))
+			goto bad;
+		p->balance = u;
+	} else {
+		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles cells sensors cell temp "
+		         "alarm chg_mos dsg_mos balance full16 junk)", k);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "bad value '%s' for %s", v, k);
+	return -1;
+}
+
+void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p)
+{
+	sim_buf_printf(b, "{\"address\":%d,\"voltage\":", v->address);
+	sim_buf_num(b, v->voltage, 3);
+	sim_buf_printf(b, ",\"current\":");
+	sim_buf_num(b, v->current, 3);
+	sim_buf_printf(b, ",\"soc\":");
+	sim_buf_num(b, v->soc, 3);
+	sim_buf_printf(b, ",\"remaining_ah\":");
+	sim_buf_num(b, v->remaining_ah, 3);
+	sim_buf_printf(b, ",\"capacity_ah\":");
+	sim_buf_num(b, v->capacity_ah, 3);
+	sim_buf_printf(b, ",\"cycles\":%u,\"cells_mv\":[", v->cycles);
+	for (int i = 0; i < v->ncells; i++)
+		sim_buf_printf(b, "%s%d", i ? "," : "", v->cell_mv[i]);
+	sim_buf_printf(b, "],\"temps_c\":[");
+	for (int i = 0; i < v->ntemps; i++)
+		sim_buf_printf(b, "%s%d", i ? "," : "", v->temp_c[i]);
+	sim_buf_printf(b, "],\"chg_mos\":%d,\"dsg_mos\":%d,\"alarm_bytes\":[", v->chg_mos, v->dsg_mos);
+	for (int i = 0; i < v->nalarm; i++)
+		sim_buf_printf(b, "%s%u", i ? "," : "", (unsigned)v->alarm[i]);
+	sim_buf_printf(b, "],\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld}",
+	               (unsigned long long)v->balance, p->full16, p->junk, sim_fault_name(p->fault),
+	               p->fault_count);
+}
