@@ -153,7 +153,14 @@ struct bms_driver {
 	int default_baud;
 	double gap;              /* seconds of silence before each request */
 	double interbyte;        /* seconds of silence that abandon a partial frame */
-	uint8_t max_address;     /* highest valid `address`; min is 1 (0 = none) */
+	uint8_t min_address;     /* lowest valid `address`, also its default (0 or 1) */
+	uint8_t max_address;     /* highest valid `address` (0 = the protocol has none) */
+	double default_timeout;  /* default `timeout` in seconds (0 = 1.0) */
+	/* The BMS talks without being asked (e.g. VE.Direct text): the poller
+	 * sends nothing and does not drain; a poll waits for frames until
+	 * handle() returns BMS_OK, then calls finish().  next_request may be
+	 * NULL. */
+	bool listen_only;
 
 	/* Write the request of the current step into out (cap bytes).
 	 * Returns its length (> 0), 0 when the poll is complete, or a negative

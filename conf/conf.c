@@ -91,7 +91,7 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_PROTOCOL] = {SEC_PACK, "protocol", KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
 	[K_PORT] = {SEC_PACK, "port", KT_PORT, 0, 0, false, NULL, PK(port), NULL},
 	[K_BAUD] = {SEC_PACK, "baud", KT_BAUD, 0, 0, false, NULL, PK(baud), NULL},
-	[K_ADDRESS] = {SEC_PACK, "address", KT_INT, 1, 255, false, NULL, PK(address), "1"},
+	[K_ADDRESS] = {SEC_PACK, "address", KT_INT, 0, 255, false, NULL, PK(address), NULL},
 	[K_UNIT_ID] = {SEC_PACK, "unit_id", KT_INT, 1, 247, false, NULL, PK(unit_id), NULL},
 	[K_POLL_INTERVAL] = {SEC_PACK, "poll_interval", KT_DOUBLE, 0.2, 86400, false, NULL, PK(poll_interval), "5"},
 	[K_TIMEOUT] = {SEC_PACK, "timeout", KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
@@ -809,11 +809,15 @@ static void finish_pack(struct load *x, int i)
 		     d->name);
 		return;
 	}
-	if (d->max_address != 0 && p->address > d->max_address) {
-		fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected 1..%d)",
-		     p->address, d->name, d->max_address);
+	if (!seen[K_ADDRESS])
+		p->address = d->max_address ? d->min_address : 0;
+	if (d->max_address != 0 && (p->address > d->max_address || p->address < d->min_address)) {
+		fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d)",
+		     p->address, d->name, d->min_address, d->max_address);
 		return;
 	}
+	if (!seen[K_TIMEOUT] && d->default_timeout > 0)
+		p->timeout = d->default_timeout;
 	if (!seen[K_UNIT_ID])
 		p->unit_id = i + 1;
 }

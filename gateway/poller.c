@@ -111,20 +111,29 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 	link_schedule(l);
 }
 
+/* Every step answered: let the driver validate the whole sample. */
+static void poll_finish(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
+	poll_done(l, rc >= 0, rc < 0 ? bms_strerror(rc) : NULL);
+}
+
 /* Send the request of the current step, or finish the poll. */
 static void step_send(struct gw_link *l)
 {
 	struct gw_pack *p = l->cur;
 	uint8_t req[sizeof(l->tx)];
+	if (p->drv->listen_only) {
+		/* the BMS talks by itself: wait for its frames */
+		l->ps = GW_POLL_WAIT;
+		arm(l, p->cfg->timeout);
+		return;
+	}
 	gw_link_drain(l);
 	int n = p->drv->next_request(&p->poll, req, sizeof(req));
 	if (n == 0) {
-		int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
-		if (rc < 0) {
-			poll_done(l, false, bms_strerror(rc));
-			return;
-		}
-		poll_done(l, true, NULL);
+		poll_finish(l);
 		return;
 	}
 	if (n < 0) {
@@ -280,6 +289,10 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 			continue;
 		if (rc == BMS_OK) {
 			pk->poll.attempt = 0;
+			if (d->listen_only) {
+				poll_finish(l);
+				return;
+			}
 			step_gap(l);
 			return;
 		}
