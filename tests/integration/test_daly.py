@@ -254,6 +254,20 @@ def test_pty():
         sim.stop()
 
 
+def served_connection(port):
+    """A connection whose first request is answered, or None."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(2)
+    try:
+        s.sendall(mbap_request(1, 1, bytes([3, 1, 34, 0, 1])))
+        if len(recv_adu(s)) == 11:
+            return s
+    except OSError:
+        pass
+    s.close()
+    return None
+
+
 def test_flag_policy_and_limits():
     sim = Sim(packs=("address=1,cells=4,sensors=1",))
     gw_port = free_port()
@@ -275,12 +289,10 @@ def test_flag_policy_and_limits():
         sim.ctl("fault 1 none")
         client.close()
         # max_clients = 2: the third connection is closed at once
-        a = socket.create_connection(("127.0.0.1", gw_port))
-        b = socket.create_connection(("127.0.0.1", gw_port))
-        a.sendall(mbap_request(1, 1, bytes([3, 1, 34, 0, 1])))
-        b.sendall(mbap_request(1, 1, bytes([3, 1, 34, 0, 1])))
-        recv_adu(a)
-        recv_adu(b)
+        # (the gateway may not have seen the earlier clients' close yet: retry until served)
+        a = wait_until(lambda: served_connection(gw_port), 5)
+        b = wait_until(lambda: served_connection(gw_port), 5)
+        c.ok(a is not None and b is not None, "max_clients: two connections served")
         third = socket.create_connection(("127.0.0.1", gw_port))
         third.settimeout(2)
         try:

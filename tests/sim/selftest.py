@@ -4,7 +4,7 @@
 Starts the simulator on free ports / a pty in a temporary directory, talks to
 it as a gateway would, and checks frames, checksums, addressing, pacing,
 faults, the control port, signals and the command line.  Prints one line per
-check and exits 1 if any failed.  Needs only python3.
+check, then "N passed, N failed", and exits 1 if any failed.  Needs only python3.
 """
 import json
 import os
@@ -21,12 +21,15 @@ import tty
 
 SIM = sys.argv[1] if len(sys.argv) > 1 else "build/bmsgw-sim"
 failures = 0
+passes = 0
 
 
 def check(cond, what):
-    global failures
+    global failures, passes
     print(("PASS " if cond else "FAIL ") + what, flush=True)
-    if not cond:
+    if cond:
+        passes += 1
+    else:
         failures += 1
 
 
@@ -107,7 +110,7 @@ class TcpWire:
             d = self.s.recv(4096)
             if not d:
                 return data, reads, tf, "eof"
-            tl = time.monotonic() - 0
+            tl = time.monotonic()
             if tf is None:
                 tf = tl - t0
             data += d
@@ -388,5 +391,5 @@ def test_cmdline():
 test_cmdline()
 test_tcp()
 test_pty()
-print("%d failure(s)" % failures)
+print("%d passed, %d failed" % (passes, failures))
 sys.exit(1 if failures else 0)
