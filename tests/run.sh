@@ -68,6 +68,9 @@ if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 	done
 fi
 
+echo "== simulator self-test"
+step "simulator selftest" "$PY" tests/sim/selftest.py "$BIN/bmsgw-sim"
+
 echo "== integration tests"
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue
