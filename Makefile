@@ -66,6 +66,9 @@ $(B)/mbread: $(B)/tests/tools/mbread.o
 $(B)/mbbench: $(B)/tests/tools/mbbench.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -105,7 +108,7 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC)
 	@mkdir -p $(dir $@)
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) $(PKG_LIBS)
 
-bench: all
+bench: all $(B)/bench_decode
 	bash tests/bench.sh
 
 clean:

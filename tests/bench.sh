@@ -27,9 +27,10 @@ for _ in $(seq 1 100); do
 	[ "$out" = "ok 1" ] && break
 	sleep 0.1
 done
+"$BIN/bench_decode"
 echo "rss at start: $(grep VmRSS /proc/$gw/status | awk '{print $2, $3}')"
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
 done
-echo "stale-exception path:"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
+echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
