@@ -50,6 +50,8 @@ struct sim_pack {
 	double current;         /* A, + = charging */
 	double capacity_ah;     /* rated capacity */
 	unsigned cycles;
+	double soh;             /* %, state of health */
+	int mos_temp_c;         /* MOSFET / board temperature */
 	int cell_offset_mv[SIM_MAX_CELLS]; /* per-cell offset from the SOC curve */
 	int cell_pin_mv[SIM_MAX_CELLS];    /* >= 0: cell pinned to this value (`set ... cell`) */
 	int temp_c[SIM_MAX_TEMPS];
@@ -65,9 +67,28 @@ struct sim_pack {
 	long fault_count;       /* requests left; < 0 = until `fault ADDR none` */
 };
 
+/* Optional quantities of struct sim_view (has): what the protocol reports
+ * in the answers a gateway polls.  `state` prints null for the others. */
+enum {
+	SIM_HAS_SOC = 1u << 0,
+	SIM_HAS_REMAIN = 1u << 1,
+	SIM_HAS_CAPACITY = 1u << 2, /* full / rated capacity */
+	SIM_HAS_CYCLES = 1u << 3,
+	SIM_HAS_SOH = 1u << 4,
+	SIM_HAS_MOS_TEMP = 1u << 5,
+	SIM_HAS_MOSFETS = 1u << 6,
+	SIM_HAS_CELLS = 1u << 7,
+	SIM_HAS_TEMPS = 1u << 8,
+	SIM_HAS_ALARMS = 1u << 9,
+	SIM_HAS_BALANCE = 1u << 10,
+};
+
 /* The quantised values a protocol puts on the wire for one pack; the control
  * command `state` prints exactly these. */
 struct sim_view {
+	unsigned has;           /* SIM_HAS_* */
+	double soh;             /* % */
+	double mos_temp_c;
 	int address;
 	double voltage;         /* V */
 	double current;         /* A, + = charging */

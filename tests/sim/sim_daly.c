@@ -63,6 +63,9 @@ static void daly_view(const struct sim_pack *p, struct sim_view *v)
 	struct daly_raw r;
 	daly_quantise(p, &r);
 	memset(v, 0, sizeof *v);
+	/* what a gateway polling 0x90-0x98 gets: no SOH, MOS temperature or rated capacity */
+	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CYCLES | SIM_HAS_MOSFETS | SIM_HAS_CELLS |
+		 SIM_HAS_TEMPS | SIM_HAS_ALARMS | SIM_HAS_BALANCE;
 	v->address = p->address;
 	v->voltage = r.volt_dv / 10.0;
 	v->current = r.current_da / 10.0;

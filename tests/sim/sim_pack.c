@@ -131,6 +131,8 @@ void sim_pack_init(struct sim_pack *p, int address)
 	p->current = 5.0;
 	p->capacity_ah = 100.0;
 	p->cycles = 0;
+	p->soh = 98.0;
+	p->mos_temp_c = 30;
 	for (int i = 0; i < SIM_MAX_CELLS; i++) {
 		p->cell_offset_mv[i] = sim_rand_range(-4, 4);
 		p->cell_pin_mv[i] = -1;
@@ -260,6 +262,14 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_long(v, 0, 65535, &l) == 0;
 			if (ok)
 				p->cycles = (unsigned)l;
+		} else if (strcmp(k, "soh") == 0) {
+			ok = parse_double(v, 0, 100, &d) == 0;
+			if (ok)
+				p->soh = d;
+		} else if (strcmp(k, "mos_temp") == 0) {
+			ok = parse_long(v, -40, 150, &l) == 0;
+			if (ok)
+				p->mos_temp_c = (int)l;
 		} else if (strcmp(k, "full16") == 0) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok) {
@@ -362,6 +372,14 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		if (parse_long(v, 0, 65535, &l))
 			goto bad;
 		p->cycles = (unsigned)l;
+	} else if (strcmp(k, "soh") == 0) {
+		if (parse_double(v, 0, 100, &d))
+			goto bad;
+		p->soh = d;
+	} else if (strcmp(k, "mos_temp") == 0) {
+		if (parse_long(v, -40, 150, &l))
+			goto bad;
+		p->mos_temp_c = (int)l;
 	} else if (strcmp(k, "cells") == 0) {
 		if (parse_long(v, 1, proto->max_cells, &l))
 			goto bad;
@@ -387,7 +405,7 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 			goto bad;
 		p->balance = u;
 	} else {
-		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles cells sensors cell temp "
+		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles soh mos_temp cells sensors cell temp "
 		         "alarm chg_mos dsg_mos balance full16 junk)", k);
 		return -1;
 	}
@@ -397,25 +415,42 @@ bad:
 	return -1;
 }
 
+static void json_opt(struct sim_buf *b, const char *key, double v, int present, int decimals)
+{
+	sim_buf_printf(b, ",\"%s\":", key);
+	if (present)
+		sim_buf_num(b, v, decimals);
+	else
+		sim_buf_printf(b, "null");
+}
+
 void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p)
 {
 	sim_buf_printf(b, "{\"address\":%d,\"voltage\":", v->address);
 	sim_buf_num(b, v->voltage, 3);
 	sim_buf_printf(b, ",\"current\":");
 	sim_buf_num(b, v->current, 3);
-	sim_buf_printf(b, ",\"soc\":");
-	sim_buf_num(b, v->soc, 3);
-	sim_buf_printf(b, ",\"remaining_ah\":");
-	sim_buf_num(b, v->remaining_ah, 3);
-	sim_buf_printf(b, ",\"capacity_ah\":");
-	sim_buf_num(b, v->capacity_ah, 3);
-	sim_buf_printf(b, ",\"cycles\":%u,\"cells_mv\":[", v->cycles);
+	json_opt(b, "soc", v->soc, v->has & SIM_HAS_SOC, 3);
+	json_opt(b, "remaining_ah", v->remaining_ah, v->has & SIM_HAS_REMAIN, 3);
+	json_opt(b, "capacity_ah", v->capacity_ah, v->has & SIM_HAS_CAPACITY, 3);
+	json_opt(b, "soh", v->soh, v->has & SIM_HAS_SOH, 1);
+	json_opt(b, "mos_temp_c", v->mos_temp_c, v->has & SIM_HAS_MOS_TEMP, 1);
+	if (v->has & SIM_HAS_CYCLES)
+		sim_buf_printf(b, ",\"cycles\":%u", v->cycles);
+	else
+		sim_buf_printf(b, ",\"cycles\":null");
+	sim_buf_printf(b, ",\"cells_mv\":[");
 	for (int i = 0; i < v->ncells; i++)
 		sim_buf_printf(b, "%s%d", i ? "," : "", v->cell_mv[i]);
 	sim_buf_printf(b, "],\"temps_c\":[");
 	for (int i = 0; i < v->ntemps; i++)
 		sim_buf_printf(b, "%s%d", i ? "," : "", v->temp_c[i]);
-	sim_buf_printf(b, "],\"chg_mos\":%d,\"dsg_mos\":%d,\"alarm_bytes\":[", v->chg_mos, v->dsg_mos);
+	sim_buf_printf(b, "]");
+	if (v->has & SIM_HAS_MOSFETS)
+		sim_buf_printf(b, ",\"chg_mos\":%d,\"dsg_mos\":%d", v->chg_mos, v->dsg_mos);
+	else
+		sim_buf_printf(b, ",\"chg_mos\":null,\"dsg_mos\":null");
+	sim_buf_printf(b, ",\"alarm_bytes\":[");
 	for (int i = 0; i < v->nalarm; i++)
 		sim_buf_printf(b, "%s%u", i ? "," : "", (unsigned)v->alarm[i]);
 	sim_buf_printf(b, "],\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld}",
