@@ -33,7 +33,7 @@
 #define CONF_WHY_MAX 1024               /* one problem text */
 #define CONF_ERR_MAX 1280               /* one whole message */
 
-enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK };
+enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -44,6 +44,10 @@ enum conf_type {
 	KT_PROTOCOL, /* driver via bms_find() */
 	KT_PORT,     /* port, is_tcp, tcp_host, tcp_port */
 	KT_BAUD,     /* int, one of the standard rates */
+	KT_NAMES,    /* text: a list of pack names, resolved after the parse */
+	KT_NAME,     /* text: one name ([a-z0-9_-]), resolved after the parse */
+	KT_HOST,     /* text: a host name or address */
+	KT_RANGE,    /* two ints: FIRST-LAST register offsets */
 };
 
 /* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
@@ -52,6 +56,9 @@ enum {
 	K_STALE_POLICY, K_LOG_LEVEL,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
 	K_RETRIES, K_CELLS, K_INVERT_CURRENT,
+	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
+	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
+	K_UP_REGISTERS,
 	K_COUNT
 };
 
@@ -62,7 +69,7 @@ struct conf_key {
 	double min, max;           /* KT_INT, KT_DOUBLE */
 	bool above;                /* KT_DOUBLE: value must be > min */
 	const char *const *words;  /* KT_WORD: accepted words, index = stored value */
-	size_t off;                /* in struct conf_gateway or struct conf_pack */
+	size_t off;                /* in the section's struct (conf_gateway, conf_pack ...) */
 	const char *def;           /* default as text, NULL = none or computed */
 };
 
@@ -76,6 +83,8 @@ _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum stored as int")
 
 #define GW(f) offsetof(struct conf_gateway, f)
 #define PK(f) offsetof(struct conf_pack, f)
+#define BK(f) offsetof(struct conf_bank, f)
+#define UP(f) offsetof(struct conf_upstream, f)
 
 /* The schema of design.md section 2, defaults included. */
 static const struct conf_key conf_keys[K_COUNT] = {
@@ -98,6 +107,19 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_RETRIES] = {SEC_PACK, "retries", KT_INT, 0, 10, false, NULL, PK(retries), "2"},
 	[K_CELLS] = {SEC_PACK, "cells", KT_INT, 0, 32, false, NULL, PK(cells), "0"},
 	[K_INVERT_CURRENT] = {SEC_PACK, "invert_current", KT_BOOL, 0, 0, false, NULL, PK(invert_current), "false"},
+
+	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
+	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
+	[K_BANK_DEVIATION] = {SEC_BANK, "max_deviation", KT_DOUBLE, 0, 100, true, NULL, BK(max_deviation), "1.0"},
+
+	[K_UP_HOST] = {SEC_UPSTREAM, "host", KT_HOST, 0, 0, false, NULL, UP(host), NULL},
+	[K_UP_PORT] = {SEC_UPSTREAM, "port", KT_INT, 1, 65535, false, NULL, UP(port), "502"},
+	[K_UP_UNIT_ID] = {SEC_UPSTREAM, "unit_id", KT_INT, 0, 255, false, NULL, UP(unit_id), "1"},
+	[K_UP_BASE] = {SEC_UPSTREAM, "base", KT_INT, 0, 65535, false, NULL, UP(base), NULL},
+	[K_UP_SOURCE] = {SEC_UPSTREAM, "source", KT_NAME, 0, 0, false, NULL, UP(source), NULL},
+	[K_UP_INTERVAL] = {SEC_UPSTREAM, "interval", KT_DOUBLE, 0.2, 86400, false, NULL, UP(interval), "5"},
+	[K_UP_TIMEOUT] = {SEC_UPSTREAM, "timeout", KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
+	[K_UP_REGISTERS] = {SEC_UPSTREAM, "registers", KT_RANGE, 0, 124, false, NULL, UP(reg_first), "0-124"},
 };
 
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
@@ -117,6 +139,9 @@ struct load {
 	int gw_line;                /* line of [gateway], 0 = none yet */
 	int gw_seen[K_COUNT];
 	int pack_seen[CONF_MAX_PACKS][K_COUNT];
+	int bank_seen[K_COUNT];
+	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
+	struct conf_upstream *up;   /* SEC_UPSTREAM: the upstream being read */
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -177,6 +202,10 @@ static char *rstrip(char *s)
 }
 
 /* ------------------------------------------------------------------ values */
+
+static bool valid_pack_name(const char *s, size_t len);
+_Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_upstream, reg_first) + sizeof(int),
+               "KT_RANGE stores two adjacent ints");
 
 /* 0 ok, -1 not a number, -2 out of the range of long. */
 static int parse_long(const char *s, long *out)
@@ -442,6 +471,18 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 		list_bauds(list, sizeof(list));
 		bfmt(buf, cap, "one of %s", list);
 		return;
+	case KT_NAMES:
+		bfmt(buf, cap, "pack names separated by commas");
+		return;
+	case KT_NAME:
+		bfmt(buf, cap, "a pack name or bank");
+		return;
+	case KT_HOST:
+		bfmt(buf, cap, "a host name or address");
+		return;
+	case KT_RANGE:
+		bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
+		return;
 	}
 	bfmt(buf, cap, "?");
 }
@@ -544,6 +585,59 @@ static int set_value(const struct conf_key *k, void *obj, const char *v, char *w
 		}
 		bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
 		return -1;
+	case KT_NAMES:
+		if (strlen(v) >= CONF_PORT_MAX) {
+			bfmt(why, wl, "too long (expected %s)", exp);
+			return -1;
+		}
+		bfmt(field, CONF_PORT_MAX, "%s", v);
+		return 0;
+	case KT_NAME:
+		if (strcmp(v, "bank") != 0 && !valid_pack_name(v, strlen(v))) {
+			bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
+			return -1;
+		}
+		bfmt(field, CONF_NAME_MAX, "%s", v);
+		return 0;
+	case KT_HOST: {
+		char h[CONF_HOST_MAX];
+		bool v6 = v[0] == '[';
+		size_t len = strlen(v);
+		if (v6 && (len < 3 || v[len - 1] != ']')) {
+			bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
+			return -1;
+		}
+		bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
+		if (check_host(h, v6, why, wl) < 0)
+			return -1;
+		bfmt(field, CONF_HOST_MAX, "%s", h);
+		return 0;
+	}
+	case KT_RANGE: {
+		long a, b;
+		char *end;
+		errno = 0;
+		a = strtol(v, &end, 10);
+		if (end != v && *end == '-') {
+			const char *q = end + 1;
+			b = strtol(q, &end, 10);
+			if (end == q)
+				b = -1;
+		} else {
+			b = a;
+		}
+		if (errno || *end != '\0' || end == v) {
+			bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, comment_hint(v));
+			return -1;
+		}
+		if (a < k->min || b > k->max || a > b) {
+			bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
+			return -1;
+		}
+		((int *)(void *)field)[0] = (int)a;
+		((int *)(void *)field)[1] = (int)b;
+		return 0;
+	}
 	}
 	bfmt(why, wl, "internal error: bad key type");
 	return -1;
@@ -562,6 +656,7 @@ void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	apply_defaults(SEC_GATEWAY, &c->gw);
+	apply_defaults(SEC_BANK, &c->bank);
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -584,7 +679,7 @@ static bool begin_section(struct load *x, const char *p)
 	int line = x->lineno;
 	const char *end = strchr(p, ']');
 	if (!end) {
-		fail(x, line, NULL, NULL, "missing ']' in section header (expected [gateway] or [pack.NAME])");
+		fail(x, line, NULL, NULL, "missing ']' in section header (expected [gateway], [pack.NAME], [bank] or [upstream.NAME])");
 		return false;
 	}
 	const char *name = p + 1;
@@ -637,7 +732,54 @@ static bool begin_section(struct load *x, const char *p)
 		x->pack = pk;
 		return true;
 	}
-	fail(x, line, x->sect_name, NULL, "unknown section (expected [gateway] or [pack.NAME])");
+	if (len == 4 && memcmp(name, "bank", 4) == 0) {
+		if (x->c.bank.enabled) {
+			fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)", x->c.bank.line);
+			return false;
+		}
+		x->c.bank.enabled = true;
+		x->c.bank.line = line;
+		x->sect = SEC_BANK;
+		x->pack = NULL;
+		x->seen = x->bank_seen;
+		return true;
+	}
+	if (len >= 9 && memcmp(name, "upstream.", 9) == 0) {
+		const char *un = name + 9;
+		size_t ulen = len - 9;
+		if (!valid_pack_name(un, ulen)) {
+			fail(x, line, x->sect_name, NULL,
+			     "invalid upstream name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)",
+			     (int)ulen, un, CONF_NAME_MAX - 1);
+			return false;
+		}
+		for (int i = 0; i < x->c.nupstreams; i++) {
+			if (strlen(x->c.upstreams[i].name) == ulen && memcmp(x->c.upstreams[i].name, un, ulen) == 0) {
+				fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
+				     x->c.upstreams[i].line);
+				return false;
+			}
+		}
+		if (x->c.nupstreams >= CONF_MAX_UPSTREAMS) {
+			fail(x, line, x->sect_name, NULL, "too many upstreams (expected at most %d)",
+			     CONF_MAX_UPSTREAMS);
+			return false;
+		}
+		struct conf_upstream *u = &x->c.upstreams[x->c.nupstreams];
+		memset(u, 0, sizeof(*u));
+		apply_defaults(SEC_UPSTREAM, u);
+		memcpy(u->name, un, ulen);
+		u->name[ulen] = '\0';
+		u->line = line;
+		x->seen = x->up_seen[x->c.nupstreams];
+		x->c.nupstreams++;
+		x->sect = SEC_UPSTREAM;
+		x->pack = NULL;
+		x->up = u;
+		return true;
+	}
+	fail(x, line, x->sect_name, NULL,
+	     "unknown section (expected [gateway], [pack.NAME], [bank] or [upstream.NAME])");
 	return false;
 }
 
@@ -746,7 +888,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	if (x->failed)
 		return 0;
 	if (x->sect == SEC_NONE) {
-		fail(x, line, NULL, name, "key outside of any section (expected [gateway] or [pack.NAME] above it)");
+		fail(x, line, NULL, name, "key outside of any section (expected [gateway], [pack.NAME], [bank] or [upstream.NAME] above it)");
 		return 0;
 	}
 	if (*name == '\0') {
@@ -767,7 +909,10 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		return 0;
 	}
 	x->seen[i] = line;
-	void *obj = x->sect == SEC_GATEWAY ? (void *)&x->c.gw : (void *)x->pack;
+	void *obj = x->sect == SEC_GATEWAY ? (void *)&x->c.gw
+		  : x->sect == SEC_BANK  ? (void *)&x->c.bank
+		  : x->sect == SEC_UPSTREAM ? (void *)x->up
+		  : (void *)x->pack;
 	if (set_value(&conf_keys[i], obj, value, why, sizeof(why)) < 0) {
 		fail(x, line, x->sect_name, name, "%s", why);
 		return 0;
@@ -868,6 +1013,98 @@ static void check_packs(struct load *x, int i)
 	}
 }
 
+static int pack_by_name(const struct conf *c, const char *name, size_t len)
+{
+	for (int i = 0; i < c->npacks; i++)
+		if (strlen(c->packs[i].name) == len && memcmp(c->packs[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* [bank]: resolve `packs`, check the unit id against the packs'. */
+static void finish_bank(struct load *x)
+{
+	struct conf_bank *b = &x->c.bank;
+	int pl = x->bank_seen[K_BANK_PACKS] ? x->bank_seen[K_BANK_PACKS] : b->line;
+	b->npacks = 0;
+	if (b->packs_text[0] == '\0') {
+		for (int i = 0; i < x->c.npacks; i++)
+			b->pack_idx[b->npacks++] = i;
+	} else {
+		const char *p = b->packs_text;
+		while (*p) {
+			while (*p == ',' || isspace((unsigned char)*p))
+				p++;
+			if (!*p)
+				break;
+			size_t n = strcspn(p, ", \t");
+			int idx = pack_by_name(&x->c, p, n);
+			if (idx < 0) {
+				fail(x, pl, "bank", "packs", "no [pack.%.*s] section (expected names of configured packs)",
+				     (int)n, p);
+				return;
+			}
+			for (int j = 0; j < b->npacks; j++)
+				if (b->pack_idx[j] == idx) {
+					fail(x, pl, "bank", "packs", "%.*s is listed twice", (int)n, p);
+					return;
+				}
+			b->pack_idx[b->npacks++] = idx;
+			p += n;
+		}
+		if (b->npacks == 0) {
+			fail(x, pl, "bank", "packs", "empty list (expected pack names, or no key for all packs)");
+			return;
+		}
+	}
+	for (int i = 0; i < x->c.npacks; i++)
+		if (x->c.packs[i].unit_id == b->unit_id) {
+			fail(x, x->bank_seen[K_BANK_UNIT_ID] ? x->bank_seen[K_BANK_UNIT_ID] : b->line, "bank", "unit_id",
+			     "%d is already the unit id of [pack.%s] (line %d)%s", b->unit_id, x->c.packs[i].name,
+			     key_line(x, i, K_UNIT_ID), x->bank_seen[K_BANK_UNIT_ID] ? "" : " (100 is the bank's default)");
+			return;
+		}
+}
+
+/* [upstream.NAME]: required keys, the source, the register window. */
+static void finish_upstream(struct load *x, int i)
+{
+	struct conf_upstream *u = &x->c.upstreams[i];
+	const int *seen = x->up_seen[i];
+	char sect[CONF_NAME_MAX + 12];
+	bfmt(sect, sizeof(sect), "upstream.%s", u->name);
+	if (!seen[K_UP_HOST]) {
+		fail(x, u->line, sect, NULL, "missing key \"host\" (expected host = the Modbus TCP server to push to)");
+		return;
+	}
+	if (!seen[K_UP_SOURCE]) {
+		fail(x, u->line, sect, NULL, "missing key \"source\" (expected source = a pack name or bank)");
+		return;
+	}
+	if (strcmp(u->source, "bank") == 0) {
+		if (!x->c.bank.enabled) {
+			fail(x, seen[K_UP_SOURCE], sect, "source", "bank, but there is no [bank] section");
+			return;
+		}
+		u->source_pack = CONF_BANK_SOURCE;
+	} else {
+		u->source_pack = pack_by_name(&x->c, u->source, strlen(u->source));
+		if (u->source_pack < 0) {
+			fail(x, seen[K_UP_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
+			     u->source);
+			return;
+		}
+	}
+	u->base_set = seen[K_UP_BASE] != 0;
+	if (!u->base_set)
+		u->base = x->c.gw.base + u->reg_first;
+	if (u->base + (u->reg_last - u->reg_first) > 65535) {
+		fail(x, seen[K_UP_BASE] ? seen[K_UP_BASE] : seen[K_UP_REGISTERS], sect, "base",
+		     "%d + %d registers runs past 65535", u->base, u->reg_last - u->reg_first + 1);
+		return;
+	}
+}
+
 /* Parse x->fp or x->s into x->c; the first error is in x->msg. */
 static void conf_parse(struct load *x)
 {
@@ -893,6 +1130,10 @@ static void conf_parse(struct load *x)
 		finish_pack(x, i);
 	for (int i = 1; i < x->c.npacks && !x->failed; i++)
 		check_packs(x, i);
+	if (x->c.bank.enabled && !x->failed)
+		finish_bank(x);
+	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
+		finish_upstream(x, i);
 }
 
 static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
@@ -1059,5 +1300,24 @@ void conf_print_summary(const struct conf *c, FILE *out)
 		if (n > 1)
 			fprintf(out, " (shared by %d packs, polled in turn)", n);
 		fputc('\n', out);
+	}
+	if (c->bank.enabled) {
+		const struct conf_bank *b = &c->bank;
+		fprintf(out, "bank\n  unit %d (also units 0 and 255): ", b->unit_id);
+		for (int i = 0; i < b->npacks; i++)
+			fprintf(out, "%s%s", i ? ", " : "", c->packs[b->pack_idx[i]].name);
+		fprintf(out, "; a pack departing by more than %g V from the others is flagged\n", b->max_deviation);
+	}
+	if (c->nupstreams)
+		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");
+	for (int i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *u = &c->upstreams[i];
+		fmt_hostport(hp, sizeof(hp), u->host, u->port);
+		fprintf(out, "  %s: %s unit %d, registers %d..%d of %s%s -> addresses %d..%d, every %g s "
+		        "(timeout %g s); a stale source pushes only its failure flag\n",
+		        u->name, hp, u->unit_id, u->reg_first, u->reg_last,
+		        u->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ", 
+		        u->source_pack == CONF_BANK_SOURCE ? "" : u->source, u->base,
+		        u->base + u->reg_last - u->reg_first, u->interval, u->timeout);
 	}
 }

@@ -51,11 +51,46 @@ struct conf_pack {
 	int line;                        /* line of the [pack.NAME] header */
 };
 
+#define CONF_MAX_UPSTREAMS 16
+#define CONF_BANK_SOURCE (-1) /* conf_upstream.source_pack: the bank */
+
+/* [bank]: a virtual unit aggregating the fresh packs of a parallel bank. */
+struct conf_bank {
+	bool enabled;                    /* a [bank] section exists */
+	int line;
+	int unit_id;                     /* 1..247, unique (default 100) */
+	int npacks;                      /* packs in the bank (default: all) */
+	int pack_idx[CONF_MAX_PACKS];    /* indices into conf.packs[] */
+	char packs_text[CONF_PORT_MAX];  /* `packs =` as written ("" = all) */
+	double max_deviation;            /* V: a fresh pack whose voltage departs from the
+	                                  * median of the others by more is flagged (default 1.0) */
+};
+
+/* [upstream.NAME]: push a unit's image to another Modbus TCP server (FC16). */
+struct conf_upstream {
+	char name[CONF_NAME_MAX];
+	int line;
+	char host[CONF_HOST_MAX];
+	int port;                        /* default 502 */
+	int unit_id;                     /* unit id of the requests, 0..255 (default 1) */
+	int base;                        /* register address of offset `reg_first` there;
+	                                  * default: the gateway's base + reg_first */
+	bool base_set;
+	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
+	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
+	double interval;                 /* seconds between pushes (default 5) */
+	double timeout;                  /* seconds to wait for an answer (default 2) */
+	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default) */
+};
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
 	int npacks;
 	struct conf_pack packs[CONF_MAX_PACKS];
+	struct conf_bank bank;
+	int nupstreams;
+	struct conf_upstream upstreams[CONF_MAX_UPSTREAMS];
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

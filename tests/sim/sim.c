@@ -140,8 +140,8 @@ static void usage(FILE *f)
 	        "  --pty PATH          create a pty, raw mode, symlink PATH -> its slave device\n"
 	        "  --baud N            pace answers at N baud, 10 bits per byte (default: protocol's)\n"
 	        "  --pack SPEC         a pack on the bus (repeatable), SPEC = key=value,... with keys\n"
-	        "                      address cells sensors soc current capacity cycles soh mos_temp
-                      full16 junk\n"
+	        "                      address cells sensors soc current capacity cycles soh mos_temp\n"
+	        "                      full16 junk\n"
 	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
 	        "                      current +5.0 A, capacity 100 Ah)\n"
 	        "  --control HOST:PORT line-based control port (state, set, fault, stats, freeze, ...)\n"
