@@ -75,6 +75,28 @@ struct gw_link {
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
 
+/* The bank unit, as computed now from the fresh packs (bank.c). */
+struct gw_bank_state {
+	struct bms_snapshot snap;      /* aggregated; no cells of its own */
+	struct reg_bank rb;            /* cross-pack cell statistics, deviation */
+	uint16_t online, configured;
+	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
+	uint32_t alarms;
+};
+void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);
+
+/* What a Modbus unit id addresses: a pack, the bank, or nothing. */
+struct gw_unit {
+	struct gw_pack *pack;          /* NULL for the bank */
+	bool bank;
+};
+/* Resolve a unit id (design.md §5; 0/255 = the bank if any, else the only pack). */
+bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u);
+/* Fresh data: a pack within stale_after, the bank with at least one fresh pack. */
+bool gw_unit_online(const struct gw *gw, const struct gw_unit *u);
+/* The full register image of a unit as served now. */
+void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE]);
+
 struct gw {
 	struct ev_loop *loop;
 	const struct conf *conf;
@@ -97,12 +119,8 @@ void gw_start(struct gw *gw);
 /* Stop every watcher and close every link. */
 void gw_stop(struct gw *gw);
 
-/* Pack by Modbus unit id (0/255 = the only pack when exactly one); NULL if none. */
-struct gw_pack *gw_pack_by_unit(struct gw *gw, int unit);
-/* True if the pack's data is fresh. */
+/* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
-/* The full register image of a pack as served now (data + live status). */
-void gw_pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t regs[REG_MAP_SIZE]);
 
 /* link.c: set up a closed link for the wire of `cfg`. */
 void gw_link_init(struct gw_link *l, struct gw *gw, const struct conf_pack *cfg);

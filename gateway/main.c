@@ -17,8 +17,10 @@
 #include <string.h>
 
 #include "gw.h"
+#include "hayaml.h"
 #include "log.h"
 #include "server.h"
+#include "upstream.h"
 
 #ifndef BMSGW_VERSION
 #define BMSGW_VERSION "0.1.0"
@@ -27,7 +29,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bmsgw -c FILE [--check | --once] [-v]\n"
+		"usage: bmsgw -c FILE [--check | --once | --ha-yaml] [-v]\n"
 		"       bmsgw --register-map [--base N]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
@@ -35,6 +37,8 @@ static void usage(FILE *out)
 		"      --check         validate the configuration, print a summary, exit 0/1\n"
 		"      --once          poll every pack once, print one JSON object per pack,\n"
 		"                      exit 0 if all answered\n"
+		"      --ha-yaml       print a Home Assistant modbus: configuration for every\n"
+		"                      pack and the bank, and exit\n"
 		"      --register-map  print the register map (Markdown) and exit\n"
 		"      --base N        base address for --register-map (default 290)\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic)\n"
@@ -170,11 +174,12 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
 		{"once", no_argument, NULL, 'o'},         {"register-map", no_argument, NULL, 'm'},
 		{"base", required_argument, NULL, 'b'},   {"verbose", no_argument, NULL, 'v'},
+		{"ha-yaml", no_argument, NULL, 'y'},
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *file = NULL;
-	bool check = false, once = false, regmap = false, verbose = false;
+	bool check = false, once = false, regmap = false, verbose = false, hayaml = false;
 	long map_base = 290;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
@@ -183,6 +188,7 @@ int main(int argc, char **argv)
 		case 'k': check = true; break;
 		case 'o': once = true; break;
 		case 'm': regmap = true; break;
+		case 'y': hayaml = true; break;
 		case 'b': {
 			char *end;
 			errno = 0;
@@ -222,6 +228,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bmsgw: %s\n", err);
 		return 1;
 	}
+	if (hayaml) {
+		gw_write_ha_yaml(&conf, stdout);
+		return 0;
+	}
 	/* 3. --check */
 	if (check) {
 		conf_print_summary(&conf, stdout);
@@ -245,6 +255,7 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sigint);
 	ev_signal_start(loop, &sigterm);
 	ev_timer deadline;
+	struct gw_upstream *ups = NULL;
 	if (once) {
 		/* every pack gets its full timeout budget, plus one reconnect */
 		double budget = 2.0;
@@ -257,6 +268,7 @@ int main(int argc, char **argv)
 		gw.server = gw_server_new(&gw);
 		if (!gw.server)
 			return 1;
+		ups = gw_upstreams_start(&gw);
 		gw_info("bmsgw %s started: %d pack(s) on %d link(s)", BMSGW_VERSION, gw.npacks,
 			gw.nlinks);
 	}
@@ -275,6 +287,7 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
+	gw_upstreams_free(ups);
 	gw_server_free(gw.server);
 	gw_stop(&gw);
 	ev_signal_stop(loop, &sigint);

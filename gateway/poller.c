@@ -165,7 +165,10 @@ static void step_timeout(struct gw_link *l)
 		step_gap(l);
 		return;
 	}
-	if (p->poll.attempt < p->cfg->retries) {
+	/* a pack that is already failing gets one try per poll, so a dead pack
+	 * on a shared bus costs the others only its own timeout */
+	int retries = p->fail_streak ? 0 : p->cfg->retries;
+	if (p->poll.attempt < retries) {
 		p->poll.attempt++;
 		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, p->poll.step,
 			 p->poll.attempt);
@@ -351,45 +354,4 @@ void gw_stop(struct gw *gw)
 		l->ps = GW_POLL_IDLE;
 		gw_link_close(l, NULL);
 	}
-}
-
-struct gw_pack *gw_pack_by_unit(struct gw *gw, int unit)
-{
-	if (unit == 0 || unit == 255)
-		return gw->npacks == 1 ? &gw->packs[0] : NULL;
-	for (int i = 0; i < gw->npacks; i++)
-		if (gw->packs[i].cfg->unit_id == unit)
-			return &gw->packs[i];
-	return NULL;
-}
-
-bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
-{
-	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;
-}
-
-void gw_pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t regs[REG_MAP_SIZE])
-{
-	double now = gw_mono();
-	struct reg_status st = {0};
-	memcpy(regs, p->data_regs, sizeof(p->data_regs));
-	st.have_data = p->have_data;
-	st.online = gw_pack_online(gw, p);
-	double age = p->have_data ? now - p->last_good : 65535;
-	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
-	st.heartbeat = (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	st.tz_hours = (int16_t)(tm.tm_gmtoff / 3600);
-	int day = tm.tm_year * 1000 + tm.tm_yday;
-	if (p->have_data && p->soc_day == day) {
-		st.soc_max_today = p->soc_max;
-		st.soc_max_hour = p->soc_max_hour;
-		st.soc_max_minute = p->soc_max_minute;
-	}
-	st.good_polls = p->good_polls;
-	st.failed_polls = p->failed_polls;
-	st.protocol_id = p->drv->protocol_id;
-	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }

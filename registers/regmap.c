@@ -57,6 +57,13 @@ enum reg_src {
 	SRC_ALARMS,
 	SRC_RAW_ALARM,
 	SRC_STATE,
+	/* bank unit only, from struct reg_bank (absent for a pack) */
+	SRC_BANK_MIN_PACK,
+	SRC_BANK_MIN_CELL,
+	SRC_BANK_MAX_PACK,
+	SRC_BANK_MAX_CELL,
+	SRC_BANK_DEVIATION,
+	SRC_BANK_DEV_MASK,
 	/* gateway status, from struct reg_status */
 	SRC_SOC_MAX,
 	SRC_SOC_MAX_HOUR,
@@ -69,6 +76,9 @@ enum reg_src {
 	SRC_GOOD_POLLS,
 	SRC_FAILED_POLLS,
 	SRC_PROTOCOL,
+	SRC_BANK_ONLINE,
+	SRC_BANK_CONFIGURED,
+	SRC_BANK_ONLINE_MASK,
 };
 
 struct reg_def {
@@ -169,6 +179,25 @@ static const struct reg_def reg_table[] = {
 	  "protocol id", "the pack's protocol, see \"Protocol ids\"" },
 	{ 104, 1, 0, REG_U16, 0, "", REG_DATA, SRC_STATE, REG_ABS_ZERO,
 	  "state", "0 idle, 1 charging, 2 discharging (as the BMS reports it; 0 if unknown)" },
+	/* bank unit only (0 on a pack's unit) */
+	{ 105, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_BANK_ONLINE, REG_ABS_NONE,
+	  "bank: packs online", "bank unit: packs with fresh data; 0 on a pack's unit" },
+	{ 106, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_BANK_CONFIGURED, REG_ABS_NONE,
+	  "bank: packs configured", "bank unit: packs in the bank; 0 on a pack's unit" },
+	{ 107, 1, 0, REG_U32, 0, "", REG_STATUS, SRC_BANK_ONLINE_MASK, REG_ABS_NONE,
+	  "bank: online packs", "bank unit: bit n = pack n+1 of the bank (in `packs =` order) is fresh" },
+	{ 109, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MIN_PACK, REG_ABS_ZERO,
+	  "bank: pack of the min cell", "bank unit: 1-based position in the bank of the pack holding the lowest cell" },
+	{ 110, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MIN_CELL, REG_ABS_ZERO,
+	  "bank: min cell number", "bank unit: 1-based cell number of the lowest cell in that pack" },
+	{ 111, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MAX_PACK, REG_ABS_ZERO,
+	  "bank: pack of the max cell", "bank unit: position in the bank of the pack holding the highest cell" },
+	{ 112, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MAX_CELL, REG_ABS_ZERO,
+	  "bank: max cell number", "bank unit: cell number of the highest cell in that pack" },
+	{ 113, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_DEVIATION, REG_ABS_ZERO,
+	  "bank: voltage deviation", "bank unit: 1 = a fresh pack's voltage departs from the median of the others by more than `max_deviation`" },
+	{ 114, 1, 0, REG_U32, 0, "", REG_DATA, SRC_BANK_DEV_MASK, REG_ABS_ZERO,
+	  "bank: deviating packs", "bank unit: bit n = pack n+1 of the bank departs" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -244,18 +273,19 @@ static bool reg_temp_avg(const struct bms_snapshot *s, double *v)
 /* Value of a data source (physical units) in *v; false if absent.  `cs` are
  * the cell statistics of s. */
 static bool reg_data_value(const struct bms_snapshot *s, const struct bms_cell_stats *cs,
-			   enum reg_src src, unsigned i, double *v)
+			   const struct reg_bank *b, enum reg_src src, unsigned i, double *v)
 {
 	bool cells = reg_has(s, BMS_HAS_CELLS) && s->ncells > 0;
+	bool stats = b ? b->have_cells : cells; /* the bank compares cells across packs */
 	switch (src) {
 	case SRC_SOC: *v = s->soc; return reg_has(s, BMS_HAS_SOC);
 	case SRC_VOLTAGE: *v = s->voltage; return reg_has(s, BMS_HAS_VOLTAGE);
 	case SRC_CURRENT: *v = s->current; return reg_has(s, BMS_HAS_CURRENT);
 	case SRC_POWER: *v = s->power; return reg_has(s, BMS_HAS_POWER);
-	case SRC_CELL_DELTA: *v = cs->delta_mv; return cells;
-	case SRC_CELL_AVG: *v = cs->avg_mv; return cells;
-	case SRC_CELL_MAX: *v = cs->max_mv; return cells;
-	case SRC_CELL_MIN: *v = cs->min_mv; return cells;
+	case SRC_CELL_DELTA: *v = cs->delta_mv; return stats;
+	case SRC_CELL_AVG: *v = cs->avg_mv; return stats;
+	case SRC_CELL_MAX: *v = cs->max_mv; return stats;
+	case SRC_CELL_MIN: *v = cs->min_mv; return stats;
 	case SRC_TEMP_AVG: return reg_temp_avg(s, v);
 	case SRC_DSG_MOS: *v = s->dsg_mos; return reg_has(s, BMS_HAS_MOSFETS);
 	case SRC_CHG_MOS: *v = s->chg_mos; return reg_has(s, BMS_HAS_MOSFETS);
@@ -288,6 +318,12 @@ static bool reg_data_value(const struct bms_snapshot *s, const struct bms_cell_s
 		*v = s->raw_alarms[i];
 		return true;
 	case SRC_STATE: *v = s->state; return true;
+	case SRC_BANK_MIN_PACK: *v = b ? b->min_pack : 0; return b && b->have_cells;
+	case SRC_BANK_MIN_CELL: *v = b ? b->min_cell : 0; return b && b->have_cells;
+	case SRC_BANK_MAX_PACK: *v = b ? b->max_pack : 0; return b && b->have_cells;
+	case SRC_BANK_MAX_CELL: *v = b ? b->max_cell : 0; return b && b->have_cells;
+	case SRC_BANK_DEVIATION: *v = b ? b->deviation : 0; return b != NULL;
+	case SRC_BANK_DEV_MASK: *v = b ? b->deviation_mask : 0; return b != NULL;
 	default: return false; /* a status source */
 	}
 }
@@ -300,7 +336,7 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case SRC_SOC_MAX: *v = st->soc_max_today; return true;
 	case SRC_SOC_MAX_HOUR: *v = st->soc_max_hour; return true;
 	case SRC_SOC_MAX_MINUTE: *v = st->soc_max_minute; return true;
-	case SRC_FAILURE: *v = alarms != 0 || !online; return true;
+	case SRC_FAILURE: *v = alarms != 0 || !online || st->degraded; return true;
 	case SRC_HEARTBEAT: *v = st->heartbeat; return true;
 	case SRC_TZ: *v = st->tz_hours; return true;
 	case SRC_ONLINE: *v = online; return true;
@@ -308,6 +344,9 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case SRC_GOOD_POLLS: *v = st->good_polls; return true;
 	case SRC_FAILED_POLLS: *v = st->failed_polls; return true;
 	case SRC_PROTOCOL: *v = st->protocol_id; return true;
+	case SRC_BANK_ONLINE: *v = st->packs_online; return true;
+	case SRC_BANK_CONFIGURED: *v = st->packs_configured; return true;
+	case SRC_BANK_ONLINE_MASK: *v = st->online_mask; return true;
 	default: return false; /* a data source */
 	}
 }
@@ -393,13 +432,20 @@ float reg_get_float(const uint16_t *r, enum reg_float_order fo)
 	return v;
 }
 
-void reg_encode_data(const struct bms_snapshot *s, enum reg_float_order fo, uint16_t regs[REG_MAP_SIZE])
+static void reg_encode(const struct bms_snapshot *s, const struct reg_bank *b, enum reg_float_order fo,
+		       uint16_t regs[REG_MAP_SIZE])
 {
 	static const struct bms_snapshot none; /* never polled: everything absent */
 	struct bms_cell_stats cs;
 	if (!s)
 		s = &none;
 	bms_cell_stats(s, &cs);
+	if (b) {
+		cs.min_mv = b->min_mv;
+		cs.max_mv = b->max_mv;
+		cs.avg_mv = b->avg_mv;
+		cs.delta_mv = (uint16_t)(b->max_mv >= b->min_mv ? b->max_mv - b->min_mv : 0);
+	}
 	memset(regs, 0, REG_MAP_SIZE * sizeof(regs[0]));
 	for (size_t k = 0; k < REG_NDEFS; k++) {
 		const struct reg_def *d = &reg_table[k];
@@ -407,10 +453,21 @@ void reg_encode_data(const struct bms_snapshot *s, enum reg_float_order fo, uint
 			continue;
 		for (unsigned e = 0; e < d->count; e++) {
 			double v = 0;
-			bool have = reg_data_value(s, &cs, d->src, d->first + e, &v);
+			bool have = reg_data_value(s, &cs, b, d->src, d->first + e, &v);
 			reg_store(regs + d->off + e * reg_width(d->type), d, have, v, fo);
 		}
 	}
+}
+
+void reg_encode_data(const struct bms_snapshot *s, enum reg_float_order fo, uint16_t regs[REG_MAP_SIZE])
+{
+	reg_encode(s, NULL, fo, regs);
+}
+
+void reg_encode_bank(const struct bms_snapshot *s, const struct reg_bank *b, enum reg_float_order fo,
+		     uint16_t regs[REG_MAP_SIZE])
+{
+	reg_encode(s, b, fo, regs);
 }
 
 void reg_encode_status(const struct reg_status *st, uint32_t alarms, uint16_t regs[REG_MAP_SIZE])
@@ -604,6 +661,118 @@ static void reg_md_example(FILE *out, unsigned base)
 		(unsigned)cell->count - 1);
 }
 
+/* First row fed by src with the given type and scale. */
+static const struct reg_def *reg_find_dec(enum reg_src src, enum reg_type type, unsigned dec)
+{
+	for (size_t k = 0; k < REG_NDEFS; k++)
+		if (reg_table[k].src == src && reg_table[k].type == type && reg_table[k].dec == dec)
+			return &reg_table[k];
+	return NULL;
+}
+
+/* The Home Assistant sensors of a unit, by register source. */
+enum { HA_BOTH, HA_PACK, HA_BANK };
+static const struct {
+	enum reg_src src;
+	enum reg_type type;
+	uint8_t dec;
+	uint8_t which;        /* HA_BOTH, HA_PACK, HA_BANK */
+	const char *key;      /* unique_id suffix */
+	const char *name;
+	const char *device_class;
+	const char *state_class;
+	int precision;
+} reg_ha[] = {
+	{ SRC_SOC, REG_U16, 1, HA_BOTH, "soc", "SOC", "battery", "measurement", 1 },
+	{ SRC_VOLTAGE, REG_FLOAT, 0, HA_BOTH, "voltage", "voltage", "voltage", "measurement", 2 },
+	{ SRC_CURRENT, REG_FLOAT, 0, HA_BOTH, "current", "current", "current", "measurement", 2 },
+	{ SRC_POWER, REG_FLOAT, 0, HA_BOTH, "power", "power", "power", "measurement", 0 },
+	{ SRC_TEMP_AVG, REG_FLOAT, 0, HA_BOTH, "temperature", "temperature", "temperature", "measurement", 1 },
+	{ SRC_MOS_TEMP, REG_S16, 1, HA_PACK, "mos_temperature", "MOS temperature", "temperature", "measurement", 1 },
+	{ SRC_CELL_MIN, REG_U16, 0, HA_BOTH, "cell_min", "cell min", "voltage", "measurement", 0 },
+	{ SRC_CELL_MAX, REG_U16, 0, HA_BOTH, "cell_max", "cell max", "voltage", "measurement", 0 },
+	{ SRC_CELL_DELTA, REG_U16, 0, HA_BOTH, "cell_delta", "cell delta", "voltage", "measurement", 0 },
+	{ SRC_REMAIN, REG_U16, 1, HA_BOTH, "remaining", "remaining capacity", NULL, "measurement", 1 },
+	{ SRC_FULL, REG_U16, 1, HA_BOTH, "full", "full capacity", NULL, "measurement", 1 },
+	{ SRC_SOH, REG_U16, 0, HA_BOTH, "soh", "SOH", NULL, "measurement", 0 },
+	{ SRC_CYCLES, REG_U32, 0, HA_BOTH, "cycles", "cycles", NULL, "total_increasing", 0 },
+	{ SRC_ALARMS, REG_U32, 0, HA_BOTH, "alarms", "alarm bits", NULL, NULL, 0 },
+	{ SRC_FAILURE, REG_U16, 0, HA_BOTH, "failure", "failure", NULL, NULL, 0 },
+	{ SRC_ONLINE, REG_U16, 0, HA_BOTH, "online", "online", NULL, NULL, 0 },
+	{ SRC_AGE, REG_U16, 0, HA_BOTH, "data_age", "data age", "duration", "measurement", 0 },
+	{ SRC_BANK_ONLINE, REG_U16, 0, HA_BANK, "packs_online", "packs online", NULL, "measurement", 0 },
+	{ SRC_BANK_DEVIATION, REG_U16, 0, HA_BANK, "deviation", "voltage deviation", NULL, NULL, 0 },
+};
+
+static const char *reg_ha_type(enum reg_type t)
+{
+	switch (t) {
+	case REG_U16: return "uint16";
+	case REG_S16: return "int16";
+	case REG_U32: return "uint32";
+	case REG_FLOAT: return "float32";
+	}
+	return "uint16";
+}
+
+static void reg_ha_entry(FILE *out, const struct reg_def *d, unsigned addr, enum reg_float_order fo, int unit,
+			 const char *name, const char *label, const char *uid, const char *device_class,
+			 const char *state_class, int precision, int scan)
+{
+	fprintf(out, "      - name: \"%s %s\"\n", label, name);
+	fprintf(out, "        unique_id: %s\n", uid);
+	fprintf(out, "        slave: %d\n", unit);
+	fprintf(out, "        address: %u\n", addr);
+	fprintf(out, "        input_type: holding\n");
+	fprintf(out, "        data_type: %s\n", reg_ha_type(d->type));
+	if (d->type == REG_FLOAT)
+		fprintf(out, "        swap: %s\n", fo == REG_FLOAT_CDAB ? "word" : "none");
+	if (d->dec)
+		fprintf(out, "        scale: %s\n", d->dec == 1 ? "0.1" : "0.01");
+	if (d->absent == REG_ABS_8000)
+		fprintf(out, "        nan_value: -32768\n");
+	fprintf(out, "        precision: %d\n", precision);
+	const char *u = d->unit;
+	if (strcmp(u, "s") == 0 || (u[0] && strcmp(u, "h") && strcmp(u, "min")))
+		fprintf(out, "        unit_of_measurement: \"%s\"\n", u);
+	if (device_class)
+		fprintf(out, "        device_class: %s\n", device_class);
+	if (state_class)
+		fprintf(out, "        state_class: %s\n", state_class);
+	fprintf(out, "        scan_interval: %d\n", scan);
+}
+
+void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
+			  const char *id, unsigned ncells, bool bank, int scan_interval)
+{
+	char uid[96];
+	for (size_t k = 0; k < sizeof(reg_ha) / sizeof(reg_ha[0]); k++) {
+		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK))
+			continue;
+		const struct reg_def *d = reg_find_dec(reg_ha[k].src, reg_ha[k].type, reg_ha[k].dec);
+		if (!d)
+			continue;
+		snprintf(uid, sizeof(uid), "bmsgw_%s_%s", id, reg_ha[k].key);
+		reg_ha_entry(out, d, base + d->off, fo, unit, reg_ha[k].name, label, uid, reg_ha[k].device_class,
+			     reg_ha[k].state_class, reg_ha[k].precision, scan_interval);
+	}
+	if (bank)
+		return;
+	/* individual cells: the rows fed by SRC_CELL, in cell order */
+	for (unsigned c = 0; c < ncells && c < BMS_MAX_CELLS; c++) {
+		for (size_t k = 0; k < REG_NDEFS; k++) {
+			const struct reg_def *d = &reg_table[k];
+			if (d->src != SRC_CELL || c < d->first || c >= d->first + d->count)
+				continue;
+			char name[32];
+			snprintf(name, sizeof(name), "cell %u", c + 1);
+			snprintf(uid, sizeof(uid), "bmsgw_%s_cell_%u", id, c + 1);
+			reg_ha_entry(out, d, base + d->off + (c - d->first), fo, unit, name, label, uid, "voltage",
+				     "measurement", 0, scan_interval);
+		}
+	}
+}
+
 static void reg_md_table(FILE *out, unsigned base)
 {
 	fprintf(out,
@@ -671,6 +840,7 @@ static void reg_md_protocols(FILE *out)
 		"\n"
 		"| Protocol id | `protocol` |\n"
 		"|---|---|\n");
+	fprintf(out, "| 0 | the bank unit (`[bank]`) |\n");
 	for (size_t k = 0; bms_drivers[k]; k++)
 		fprintf(out, "| %u | %s |\n", (unsigned)bms_drivers[k]->protocol_id, bms_drivers[k]->name);
 }

@@ -28,12 +28,31 @@ struct reg_status {
 	uint16_t soc_max_today;   /* % */
 	uint16_t soc_max_hour, soc_max_minute;
 	uint32_t good_polls, failed_polls;
-	uint16_t protocol_id;
+	uint16_t protocol_id;       /* 0 = the bank unit */
+	bool degraded;              /* bank: a pack offline or deviating -> failure flag */
+	uint16_t packs_online;      /* bank only (0 for a pack) */
+	uint16_t packs_configured;  /* bank only */
+	uint32_t online_mask;       /* bank only: bit n = bank pack n+1 is fresh */
+};
+
+/* What the bank unit adds to an aggregated snapshot (cells are compared
+ * across packs; indices are 1-based, pack = position in the bank's list). */
+struct reg_bank {
+	bool have_cells;
+	uint16_t min_mv, max_mv, avg_mv;
+	uint8_t min_pack, min_cell, max_pack, max_cell;
+	bool deviation;             /* a pack's voltage departs from the others */
+	uint32_t deviation_mask;    /* bit n = bank pack n+1 departs */
 };
 
 /* Encode a snapshot (the data registers) into regs[0..REG_MAP_SIZE).  Every
  * register not written by the table is 0. */
 void reg_encode_data(const struct bms_snapshot *s, enum reg_float_order fo, uint16_t regs[REG_MAP_SIZE]);
+/* The bank unit: like reg_encode_data() for the aggregated snapshot `s`
+ * (which has no cells of its own), with the cell statistics 4-7 taken across
+ * packs from b and the bank-only registers filled. */
+void reg_encode_bank(const struct bms_snapshot *s, const struct reg_bank *b, enum reg_float_order fo,
+		     uint16_t regs[REG_MAP_SIZE]);
 /* Overwrite the live status registers (online, age, heartbeat, failure flag,
  * counters, time zone, highest SOC today, protocol id) from st.  `alarms`
  * are the snapshot's alarm bits (for the failure flag). */
@@ -46,6 +65,14 @@ bool reg_range_has_data(unsigned off, unsigned count);
 /* Encode a float into two registers in the given order (no libmodbus helpers). */
 void reg_put_float(uint16_t *r, float v, enum reg_float_order fo);
 float reg_get_float(const uint16_t *r, enum reg_float_order fo);
+
+/* Home Assistant `sensors:` entries (YAML list items, indented for a hub)
+ * for one unit: name "<label> SOC" ..., unique_id "bmsgw_<id>_soc" ...
+ * `ncells` individual cell sensors (0 = none); `bank` adds the bank rows
+ * and leaves out per-pack ones.  Addresses, types and scales come from the
+ * register table. */
+void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
+			  const char *id, unsigned ncells, bool bank, int scan_interval);
 
 /* Write register-map.md (Markdown) for the given base address. */
 void reg_write_markdown(FILE *out, unsigned base);

@@ -33,6 +33,9 @@ static const struct expect_reg expect_map[] = {
 	{ 89, 1, 1 }, { 90, 1, 1 }, { 91, 1, 1 }, { 92, 1, 1 }, { 93, 1, 1 }, { 94, 1, 1 },
 	{ 95, 1, 1 }, { 96, 1, 1 }, { 97, 1, 1 }, { 98, 1, 1 },
 	{ 99, 2, 0 }, { 101, 2, 0 }, { 103, 1, 0 }, { 104, 1, 1 },
+	/* bank unit only */
+	{ 105, 1, 0 }, { 106, 1, 0 }, { 107, 2, 0 }, { 109, 1, 1 }, { 110, 1, 1 }, { 111, 1, 1 },
+	{ 112, 1, 1 }, { 113, 1, 1 }, { 114, 2, 1 },
 };
 #define EXPECT_N (sizeof(expect_map) / sizeof(expect_map[0]))
 
@@ -598,7 +601,9 @@ static void test_range_has_data(void)
 	CHECK(!reg_range_has_data(36, 4));
 	CHECK(!reg_range_has_data(46, 5));
 	CHECK(!reg_range_has_data(53, 5));
-	CHECK(!reg_range_has_data(105, 20));
+	CHECK(!reg_range_has_data(105, 4));  /* bank status */
+	CHECK(reg_range_has_data(105, 5));   /* bank status, then data */
+	CHECK(!reg_range_has_data(116, 9));
 	CHECK(!reg_range_has_data(124, 1));
 	CHECK(reg_range_has_data(16, 2));   /* gap then data */
 	/* degenerate */
@@ -669,8 +674,8 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 105-124.",
-		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103 (addresses 331-333, 335, 341-342, 348-349, 389-393)",
+		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 116-124.",
+		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398)",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
 		bool found = strstr(md, needles[i]) != NULL;

@@ -1,0 +1,122 @@
+/* gateway/units.c - what each Modbus unit id serves: a pack's image (its
+ * last complete snapshot, encoded when the poll completed, plus live
+ * status) or the bank's (aggregated now from the fresh packs). */
+#include <string.h>
+#include <time.h>
+
+#include "gw.h"
+
+bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
+{
+	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;
+}
+
+bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u)
+{
+	u->pack = NULL;
+	u->bank = false;
+	const struct conf_bank *b = &gw->conf->bank;
+	if (b->enabled && (unit == 0 || unit == 255 || unit == b->unit_id)) {
+		u->bank = true;
+		return true;
+	}
+	if (unit == 0 || unit == 255) {
+		if (gw->npacks != 1)
+			return false;
+		u->pack = &gw->packs[0];
+		return true;
+	}
+	for (int i = 0; i < gw->npacks; i++)
+		if (gw->packs[i].cfg->unit_id == unit) {
+			u->pack = &gw->packs[i];
+			return true;
+		}
+	return false;
+}
+
+bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
+{
+	if (u->pack)
+		return gw_pack_online(gw, u->pack);
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; k < b->npacks; k++)
+		if (gw_pack_online(gw, &gw->packs[b->pack_idx[k]]))
+			return true;
+	return false;
+}
+
+/* Status common to packs and the bank: heartbeat and time zone. */
+static void common_status(const struct gw *gw, double now, struct reg_status *st)
+{
+	st->heartbeat = (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	st->tz_hours = (int16_t)(tm.tm_gmtoff / 3600);
+}
+
+static int local_day(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	return tm.tm_year * 1000 + tm.tm_yday;
+}
+
+static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t regs[REG_MAP_SIZE])
+{
+	double now = gw_mono();
+	struct reg_status st = {0};
+	memcpy(regs, p->data_regs, sizeof(p->data_regs));
+	common_status(gw, now, &st);
+	st.have_data = p->have_data;
+	st.online = gw_pack_online(gw, p);
+	double age = p->have_data ? now - p->last_good : 65535;
+	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
+	if (p->have_data && p->soc_day == local_day()) {
+		st.soc_max_today = p->soc_max;
+		st.soc_max_hour = p->soc_max_hour;
+		st.soc_max_minute = p->soc_max_minute;
+	}
+	st.good_polls = p->good_polls;
+	st.failed_polls = p->failed_polls;
+	st.protocol_id = p->drv->protocol_id;
+	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
+}
+
+static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
+{
+	double now = gw_mono();
+	struct gw_bank_state bs;
+	struct reg_status st = {0};
+	const struct conf_bank *b = &gw->conf->bank;
+	gw_bank_compute(gw, &bs);
+	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, (enum reg_float_order)gw->conf->gw.float_order,
+			regs);
+	common_status(gw, now, &st);
+	st.online = st.have_data = bs.online > 0;
+	/* the bank's data is as old as its freshest pack */
+	double age = 65535;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = &gw->packs[b->pack_idx[k]];
+		if (p->have_data && now - p->last_good < age)
+			age = now - p->last_good;
+		st.good_polls += p->good_polls;
+		st.failed_polls += p->failed_polls;
+	}
+	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
+	st.protocol_id = 0;
+	st.packs_online = bs.online;
+	st.packs_configured = bs.configured;
+	st.online_mask = bs.online_mask;
+	st.degraded = bs.online < bs.configured || bs.rb.deviation;
+	reg_encode_status(&st, bs.alarms, regs);
+}
+
+void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE])
+{
+	if (u->pack)
+		pack_image(gw, u->pack, regs);
+	else
+		bank_image(gw, regs);
+}

@@ -1,0 +1,405 @@
+/* gateway/upstream.c - Modbus TCP client pushing a pack's or the bank's
+ * image upstream (a PLC, an inverter, a display) with FC16.
+ *
+ * Everything is non-blocking: connect, write, the wait for each answer.  A
+ * server that accepts and never answers costs nothing but its own timeout,
+ * after which the connection is dropped and reopened with backoff.  A
+ * stale source is never pushed: the pusher writes only the failure flag
+ * (and the online flag) so the receiver sees the failure instead of frozen
+ * values.  State changes are logged once each.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "log.h"
+#include "upstream.h"
+
+#define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
+#define UP_BACKOFF_MIN 1.0
+#define UP_BACKOFF_MAX 30.0
+#define UP_OFF_FAILURE 45  /* failure flag */
+#define UP_OFF_ONLINE 58   /* online flag */
+
+enum up_state { UP_DOWN, UP_CONNECTING, UP_IDLE, UP_WAIT };
+
+struct gw_upstream {
+	struct gw *gw;
+	const struct conf_upstream *cfg;
+	struct gw_upstream *next;
+	enum up_state state;
+	int fd;
+	ev_io io;
+	ev_timer tick;          /* every interval: push */
+	ev_timer wait;          /* connect/answer timeout, reconnect backoff */
+	double backoff;
+	bool outage_logged;
+	int stale_logged;       /* -1 unknown, 0 pushing data, 1 pushing the failure flag */
+	int last_exception;
+	uint16_t tid;
+	uint16_t image[REG_MAP_SIZE];
+	/* the writes of the current push: segments of offsets */
+	int nseg, seg;
+	struct { int off, count; } segs[4];
+	uint8_t tx[7 + 6 + 2 * UP_CHUNK];
+	size_t txlen, txoff;
+	uint8_t rx[300];
+	size_t rxlen;
+	unsigned long pushes, failures;
+};
+
+size_t gw_fc16_request(uint8_t *out, uint16_t tid, uint8_t unit, uint16_t addr, const uint16_t *regs,
+		       unsigned count)
+{
+	size_t pdu = 6 + 2 * (size_t)count;
+	out[0] = (uint8_t)(tid >> 8);
+	out[1] = (uint8_t)tid;
+	out[2] = out[3] = 0;
+	out[4] = (uint8_t)((pdu + 1) >> 8);
+	out[5] = (uint8_t)(pdu + 1);
+	out[6] = unit;
+	out[7] = 0x10;
+	out[8] = (uint8_t)(addr >> 8);
+	out[9] = (uint8_t)addr;
+	out[10] = (uint8_t)(count >> 8);
+	out[11] = (uint8_t)count;
+	out[12] = (uint8_t)(2 * count);
+	for (unsigned i = 0; i < count; i++) {
+		out[13 + 2 * i] = (uint8_t)(regs[i] >> 8);
+		out[14 + 2 * i] = (uint8_t)regs[i];
+	}
+	return 7 + pdu;
+}
+
+static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void up_connect(struct gw_upstream *u);
+static void up_push(struct gw_upstream *u);
+
+static const char *up_name(const struct gw_upstream *u)
+{
+	return u->cfg->name;
+}
+
+static void up_set_events(struct gw_upstream *u, int ev)
+{
+	ev_io_stop(u->gw->loop, &u->io);
+	ev_io_set(&u->io, u->fd, ev);
+	ev_io_start(u->gw->loop, &u->io);
+}
+
+/* Drop the connection and retry after the backoff; the first failure of an
+ * outage is a warning, the rest debug. */
+static void up_fail(struct gw_upstream *u, const char *what, int err)
+{
+	struct ev_loop *loop = u->gw->loop;
+	if (u->state == UP_WAIT)
+		u->failures++;
+	ev_io_stop(loop, &u->io);
+	ev_timer_stop(loop, &u->wait);
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+	u->state = UP_DOWN;
+	if (!u->outage_logged) {
+		gw_warn("upstream %s: %s:%d: %s%s%s; retrying in the background", up_name(u), u->cfg->host,
+			u->cfg->port, what, err ? ": " : "", err ? strerror(err) : "");
+		u->outage_logged = true;
+	} else {
+		gw_debug("upstream %s: %s%s%s (retry in %.0f s)", up_name(u), what, err ? ": " : "",
+			 err ? strerror(err) : "", u->backoff);
+	}
+	ev_timer_set(&u->wait, u->backoff, 0.);
+	ev_timer_start(loop, &u->wait);
+	u->backoff = u->backoff * 2 > UP_BACKOFF_MAX ? UP_BACKOFF_MAX : u->backoff * 2;
+}
+
+static void up_connected(struct gw_upstream *u)
+{
+	ev_timer_stop(u->gw->loop, &u->wait);
+	u->state = UP_IDLE;
+	u->backoff = UP_BACKOFF_MIN;
+	gw_info("upstream %s: connected to %s:%d%s", up_name(u), u->cfg->host, u->cfg->port,
+		u->outage_logged ? " again" : "");
+	u->outage_logged = false;
+	up_set_events(u, EV_READ);
+	up_push(u);
+}
+
+static void up_connect(struct gw_upstream *u)
+{
+	const struct conf_upstream *c = u->cfg;
+	char service[8];
+	snprintf(service, sizeof(service), "%d", c->port);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST };
+	struct addrinfo *ai = NULL;
+	int rc = getaddrinfo(c->host, service, &hints, &ai);
+	if (rc == EAI_NONAME) {
+		hints.ai_flags &= ~AI_NUMERICHOST;
+		rc = getaddrinfo(c->host, service, &hints, &ai);
+	}
+	if (rc != 0) {
+		gw_debug("upstream %s: resolve %s: %s", up_name(u), c->host, gai_strerror(rc));
+		up_fail(u, "cannot resolve the host", 0);
+		return;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		up_fail(u, "socket", errno);
+		return;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	int err = errno;
+	freeaddrinfo(ai);
+	u->fd = fd;
+	u->rxlen = 0;
+	if (rc < 0 && err != EINPROGRESS) {
+		up_fail(u, "connect", err);
+		return;
+	}
+	if (rc == 0) {
+		up_connected(u);
+		return;
+	}
+	u->state = UP_CONNECTING;
+	up_set_events(u, EV_WRITE);
+	ev_timer_stop(u->gw->loop, &u->wait);
+	ev_timer_set(&u->wait, c->timeout, 0.);
+	ev_timer_start(u->gw->loop, &u->wait);
+}
+
+/* Send the current segment's FC16. */
+static void up_send_segment(struct gw_upstream *u)
+{
+	const struct conf_upstream *c = u->cfg;
+	int off = u->segs[u->seg].off, n = u->segs[u->seg].count;
+	u->tid++;
+	u->txlen = gw_fc16_request(u->tx, u->tid, (uint8_t)c->unit_id,
+				   (uint16_t)(c->base + (off - c->reg_first)), u->image + off, (unsigned)n);
+	u->txoff = 0;
+	u->rxlen = 0;
+	u->state = UP_WAIT;
+	ssize_t w = send(u->fd, u->tx, u->txlen, MSG_NOSIGNAL);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		up_fail(u, "write", errno);
+		return;
+	}
+	if (w > 0)
+		u->txoff = (size_t)w;
+	up_set_events(u, u->txoff < u->txlen ? EV_READ | EV_WRITE : EV_READ);
+	ev_timer_stop(u->gw->loop, &u->wait);
+	ev_timer_set(&u->wait, c->timeout, 0.);
+	ev_timer_start(u->gw->loop, &u->wait);
+}
+
+/* Take the source's image now and start writing it. */
+static void up_push(struct gw_upstream *u)
+{
+	const struct conf_upstream *c = u->cfg;
+	struct gw_unit unit = { NULL, false };
+	if (c->source_pack == CONF_BANK_SOURCE)
+		unit.bank = true;
+	else
+		unit.pack = &u->gw->packs[c->source_pack];
+	bool online = gw_unit_online(u->gw, &unit);
+	gw_unit_image(u->gw, &unit, u->image);
+	u->nseg = u->seg = 0;
+	if (online) {
+		for (int off = c->reg_first; off <= c->reg_last; off += UP_CHUNK) {
+			int n = c->reg_last - off + 1;
+			u->segs[u->nseg].off = off;
+			u->segs[u->nseg++].count = n > UP_CHUNK ? UP_CHUNK : n;
+		}
+	} else {
+		/* never push stale values: only the failure flag (and online = 0) */
+		static const int offs[] = { UP_OFF_FAILURE, UP_OFF_ONLINE };
+		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+			if (offs[i] >= c->reg_first && offs[i] <= c->reg_last) {
+				u->segs[u->nseg].off = offs[i];
+				u->segs[u->nseg++].count = 1;
+			}
+	}
+	if (u->stale_logged != !online) {
+		if (!online)
+			gw_warn("upstream %s: source %s is stale: pushing only the failure flag", up_name(u),
+				c->source);
+		else if (u->stale_logged == 1)
+			gw_info("upstream %s: source %s is fresh again: pushing registers %d..%d", up_name(u),
+				c->source, c->reg_first, c->reg_last);
+		u->stale_logged = !online;
+	}
+	if (u->nseg == 0)
+		return; /* stale, and neither flag is in the pushed range */
+	up_send_segment(u);
+}
+
+static void up_answer(struct gw_upstream *u)
+{
+	const uint8_t *r = u->rx;
+	unsigned tid = (unsigned)(r[0] << 8 | r[1]);
+	if (tid != u->tid) {
+		gw_debug("upstream %s: answer with transaction %u, expected %u: ignored", up_name(u), tid,
+			 u->tid);
+		return;
+	}
+	ev_timer_stop(u->gw->loop, &u->wait);
+	u->state = UP_IDLE;
+	if (r[7] == 0x10) {
+		if (u->last_exception) {
+			gw_info("upstream %s: writes accepted again", up_name(u));
+			u->last_exception = 0;
+		}
+		if (++u->seg < u->nseg) {
+			up_send_segment(u);
+			return;
+		}
+		u->pushes++;
+		return;
+	}
+	int code = (r[7] & 0x80) ? r[8] : -1;
+	u->failures++;
+	if (code != u->last_exception)
+		gw_warn("upstream %s: the server refused the write to %d..%d (unit %d): %s 0x%02x", up_name(u),
+			u->cfg->base, u->cfg->base + u->cfg->reg_last - u->cfg->reg_first, u->cfg->unit_id,
+			code >= 0 ? "exception" : "function", code >= 0 ? code : r[7]);
+	u->last_exception = code;
+}
+
+static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	struct gw_upstream *u = (struct gw_upstream *)((char *)w - offsetof(struct gw_upstream, io));
+	if (u->state == UP_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err)
+			up_fail(u, "connect", err);
+		else
+			up_connected(u);
+		return;
+	}
+	if ((revents & EV_WRITE) && u->txoff < u->txlen) {
+		ssize_t n = send(u->fd, u->tx + u->txoff, u->txlen - u->txoff, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			up_fail(u, "write", errno);
+			return;
+		}
+		if (n > 0)
+			u->txoff += (size_t)n;
+		if (u->txoff >= u->txlen)
+			up_set_events(u, EV_READ);
+	}
+	if (!(revents & EV_READ))
+		return;
+	ssize_t n = read(u->fd, u->rx + u->rxlen, sizeof(u->rx) - u->rxlen);
+	if (n == 0) {
+		up_fail(u, "the server closed the connection", 0);
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			up_fail(u, "read", errno);
+		return;
+	}
+	u->rxlen += (size_t)n;
+	while (u->rxlen >= 7) {
+		unsigned len = (unsigned)(u->rx[4] << 8 | u->rx[5]);
+		if (u->rx[2] || u->rx[3] || len < 2 || len > 253) {
+			up_fail(u, "the answer is not Modbus TCP", 0);
+			return;
+		}
+		if (u->rxlen < 6 + len)
+			return;
+		if (u->state == UP_WAIT)
+			up_answer(u);
+		if (u->fd < 0)
+			return;
+		memmove(u->rx, u->rx + 6 + len, u->rxlen - (6 + len));
+		u->rxlen -= 6 + len;
+	}
+}
+
+static void up_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_upstream *u = (struct gw_upstream *)((char *)w - offsetof(struct gw_upstream, wait));
+	switch (u->state) {
+	case UP_CONNECTING:
+		up_fail(u, "connect", ETIMEDOUT);
+		break;
+	case UP_WAIT:
+		up_fail(u, "no answer within the timeout", 0);
+		break;
+	case UP_DOWN:
+		up_connect(u);
+		break;
+	case UP_IDLE:
+		break;
+	}
+}
+
+static void up_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_upstream *u = (struct gw_upstream *)((char *)w - offsetof(struct gw_upstream, tick));
+	if (u->state == UP_IDLE)
+		up_push(u);
+	else if (u->state == UP_WAIT)
+		gw_debug("upstream %s: previous push still waiting for an answer; skipped", up_name(u));
+}
+
+struct gw_upstream *gw_upstreams_start(struct gw *gw)
+{
+	struct gw_upstream *head = NULL;
+	for (int i = gw->conf->nupstreams - 1; i >= 0; i--) {
+		struct gw_upstream *u = calloc(1, sizeof(*u));
+		if (!u) {
+			gw_err("upstream: out of memory");
+			continue;
+		}
+		u->gw = gw;
+		u->cfg = &gw->conf->upstreams[i];
+		u->fd = -1;
+		u->backoff = UP_BACKOFF_MIN;
+		u->stale_logged = -1;
+		ev_init(&u->io, up_io_cb);
+		ev_init(&u->wait, up_wait_cb);
+		ev_timer_init(&u->tick, up_tick_cb, u->cfg->interval, u->cfg->interval);
+		ev_timer_start(gw->loop, &u->tick);
+		u->next = head;
+		head = u;
+		gw_info("upstream %s: pushing %s registers %d..%d to %s:%d unit %d address %d every %g s",
+			u->cfg->name, u->cfg->source, u->cfg->reg_first, u->cfg->reg_last, u->cfg->host,
+			u->cfg->port, u->cfg->unit_id, u->cfg->base, u->cfg->interval);
+		up_connect(u);
+	}
+	return head;
+}
+
+void gw_upstreams_free(struct gw_upstream *ups)
+{
+	while (ups) {
+		struct gw_upstream *n = ups->next;
+		struct ev_loop *loop = ups->gw->loop;
+		ev_io_stop(loop, &ups->io);
+		ev_timer_stop(loop, &ups->tick);
+		ev_timer_stop(loop, &ups->wait);
+		if (ups->fd >= 0)
+			close(ups->fd);
+		free(ups);
+		ups = n;
+	}
+}
