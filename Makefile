@@ -11,7 +11,7 @@
 CC      ?= cc
 PKGS    := libmodbus libserialport inih
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
-            mbpoll python3 python3-pymodbus clang socat
+            mbpoll python3 python3-pymodbus python3-yaml clang socat
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Wmissing-prototypes -Wmissing-declarations -Wshadow \
            -Wstrict-prototypes -Wpointer-arith -Wformat=2
