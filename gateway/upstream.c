@@ -186,7 +186,6 @@ static void up_send_segment(struct gw_upstream *u)
 	u->txlen = gw_fc16_request(u->tx, u->tid, (uint8_t)c->unit_id,
 				   (uint16_t)(c->base + (off - c->reg_first)), u->image + off, (unsigned)n);
 	u->txoff = 0;
-	u->rxlen = 0;
 	u->state = UP_WAIT;
 	ssize_t w = send(u->fd, u->tx, u->txlen, MSG_NOSIGNAL);
 	if (w < 0 && errno != EAGAIN && errno != EINTR) {
@@ -242,9 +241,9 @@ static void up_push(struct gw_upstream *u)
 	up_send_segment(u);
 }
 
-static void up_answer(struct gw_upstream *u)
+/* One complete answer frame r of n bytes (MBAP + PDU, n >= 8). */
+static void up_answer(struct gw_upstream *u, const uint8_t *r, size_t n)
 {
-	const uint8_t *r = u->rx;
 	unsigned tid = (unsigned)(r[0] << 8 | r[1]);
 	if (tid != u->tid) {
 		gw_debug("upstream %s: answer with transaction %u, expected %u: ignored", up_name(u), tid,
@@ -265,7 +264,7 @@ static void up_answer(struct gw_upstream *u)
 		u->pushes++;
 		return;
 	}
-	int code = (r[7] & 0x80) ? r[8] : -1;
+	int code = (r[7] & 0x80) && n > 8 ? r[8] : -1;
 	u->failures++;
 	if (code != u->last_exception)
 		gw_warn("upstream %s: the server refused the write to %d..%d (unit %d): %s 0x%02x", up_name(u),
@@ -321,12 +320,15 @@ static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (u->rxlen < 6 + len)
 			return;
-		if (u->state == UP_WAIT)
-			up_answer(u);
-		if (u->fd < 0)
-			return;
+		/* take the frame out first: answering may send the next request */
+		uint8_t frame[sizeof(u->rx)];
+		memcpy(frame, u->rx, 6 + len);
 		memmove(u->rx, u->rx + 6 + len, u->rxlen - (6 + len));
 		u->rxlen -= 6 + len;
+		if (u->state == UP_WAIT)
+			up_answer(u, frame, 6 + len);
+		if (u->fd < 0)
+			return;
 	}
 }
 
