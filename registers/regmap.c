@@ -844,8 +844,10 @@ static void reg_md_protocols(FILE *out)
 		"| Protocol id | `protocol` |\n"
 		"|---|---|\n");
 	fprintf(out, "| 0 | the bank unit (`[bank]`) |\n");
-	for (size_t k = 0; bms_drivers[k]; k++)
-		fprintf(out, "| %u | %s |\n", (unsigned)bms_drivers[k]->protocol_id, bms_drivers[k]->name);
+	for (unsigned id = 1; id <= UINT16_MAX; id++) /* in id order, whatever the registry's order */
+		for (size_t k = 0; bms_drivers[k]; k++)
+			if (bms_drivers[k]->protocol_id == id)
+				fprintf(out, "| %u | %s |\n", id, bms_drivers[k]->name);
 }
 
 void reg_write_markdown(FILE *out, unsigned base)
