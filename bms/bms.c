@@ -7,6 +7,8 @@
 
 const struct bms_driver *const bms_drivers[] = {
 	&bms_daly_driver,
+	&bms_jk_driver,
+	&bms_jk_pb_driver,
 	NULL,
 };
 

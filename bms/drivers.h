@@ -6,5 +6,7 @@
 #include "bms.h"
 
 extern const struct bms_driver bms_daly_driver; /* bms/daly.c */
+extern const struct bms_driver bms_jk_driver; /* bms/jk.c */
+extern const struct bms_driver bms_jk_pb_driver; /* bms/jk_pb.c */
 
 #endif

@@ -154,6 +154,8 @@ struct sim_proto {
 };
 
 extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
+extern const struct sim_proto sim_proto_jk; /* sim_jk.c */
+extern const struct sim_proto sim_proto_jk_pb; /* sim_jk_pb.c */
 
 /* Deterministic PRNG (xorshift64*), seeded by --seed. */
 void sim_seed(uint64_t seed);

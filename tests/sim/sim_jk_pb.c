@@ -1,0 +1,367 @@
+/* tests/sim/sim_jk_pb.c - JK-PB inverter BMS on RS485, the BMS side.
+ *
+ * protocols.md §6.3 ("bus master" sub-protocol B).  A Modbus FC 0x10 write of
+ * one register (CRC-16/MODBUS) at 0x1620 / 0x161E / 0x161C triggers a 300-byte
+ * little-endian frame
+ *   55 AA EB 90, type (2 status, 1 settings, 3 device info), counter, ...,
+ *   sum8 of bytes 0..298
+ * plus the ordinary FC 0x10 acknowledgement `AA 10 16 xx 00 01 CRC`.  Each pack
+ * answers only its own DIP address (1..15).  Writes of 2 registers at 0x1070 /
+ * 0x1074 (charge / discharge enable) switch the MOSFETs and are acknowledged;
+ * other registers get exception 02.  FC 0x03 (sub-protocol A) is not
+ * simulated: no answer.
+ *
+ * Order of an answer: payload then ack (mpp-solar's captures).  With the pack
+ * quirk junk=1 each answer is, at random, payload 00 ack 00 (mr-manuel's
+ * capture), ack then payload, or payload then ack.
+ * Encoded here from the pack state; bms/jk_pb.c is deliberately not used.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PB_MAX_ADDR 15
+#define PB_MAX_CELLS 32
+#define PB_TEMPS 4         /* T1..T4 */
+#define PB_PAYLOAD 300
+#define PB_FC_READ 0x03
+#define PB_FC_WRITE 0x10
+
+/* Everything that goes on the wire, in wire units. */
+struct pb_raw {
+	int ncells;
+	unsigned cell_mv[PB_MAX_CELLS];
+	unsigned long volt_mv;
+	long current_ma;       /* + = charging */
+	unsigned soc;          /* % */
+	long remain_mah;
+	unsigned long full_mah;
+	unsigned soh;
+	int mos_dc;            /* 0.1 degC */
+	int ntemps;
+	int temp_dc[PB_TEMPS]; /* 0.1 degC */
+	uint32_t alarms;
+};
+
+static long clampl(long v, long lo, long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void pb_quantise(const struct sim_pack *p, struct pb_raw *r)
+{
+	memset(r, 0, sizeof *r);
+	r->ncells = p->ncells < PB_MAX_CELLS ? p->ncells : PB_MAX_CELLS;
+	for (int i = 0; i < r->ncells; i++) {
+		r->cell_mv[i] = (unsigned)clampl(sim_pack_cell_mv(p, i), 0, 65535);
+		r->volt_mv += r->cell_mv[i];
+	}
+	r->current_ma = clampl(lround(p->current * 1000.0), -2000000000L, 2000000000L);
+	r->soc = (unsigned)clampl(lround(p->soc), 0, 100);
+	r->full_mah = (unsigned long)lround(p->capacity_ah * 1000.0);
+	r->remain_mah = lround(p->capacity_ah * 1000.0 * p->soc / 100.0);
+	r->soh = (unsigned)clampl(lround(p->soh), 0, 100);
+	r->mos_dc = (int)clampl(p->mos_temp_c, -3276, 3276) * 10;
+	r->ntemps = p->ntemps < PB_TEMPS ? p->ntemps : PB_TEMPS;
+	for (int i = 0; i < PB_TEMPS; i++)
+		r->temp_dc[i] = p->temp_c[i] * 10;
+	r->alarms = (uint32_t)p->alarm[0] | (uint32_t)p->alarm[1] << 8 | (uint32_t)p->alarm[2] << 16 |
+		    (uint32_t)p->alarm[3] << 24;
+}
+
+static void pb_view(const struct sim_pack *p, struct sim_view *v)
+{
+	struct pb_raw r;
+	pb_quantise(p, &r);
+	memset(v, 0, sizeof *v);
+	/* the status frame has no per-cell balancing */
+	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_CYCLES | SIM_HAS_SOH |
+		 SIM_HAS_MOS_TEMP | SIM_HAS_MOSFETS | SIM_HAS_CELLS | SIM_HAS_TEMPS | SIM_HAS_ALARMS;
+	v->address = p->address;
+	v->voltage = r.volt_mv / 1000.0;
+	v->current = r.current_ma / 1000.0;
+	v->soc = r.soc;
+	v->remaining_ah = r.remain_mah / 1000.0;
+	v->capacity_ah = r.full_mah / 1000.0;
+	v->cycles = p->cycles;
+	v->soh = r.soh;
+	v->mos_temp_c = r.mos_dc / 10.0;
+	v->ncells = r.ncells;
+	for (int i = 0; i < r.ncells; i++)
+		v->cell_mv[i] = (int)r.cell_mv[i];
+	v->ntemps = r.ntemps;
+	for (int i = 0; i < r.ntemps; i++)
+		v->temp_c[i] = r.temp_dc[i] / 10;
+	v->chg_mos = p->chg_mos ? 1 : 0;
+	v->dsg_mos = p->dsg_mos ? 1 : 0;
+	v->nalarm = 4;
+	memcpy(v->alarm, p->alarm, 4);
+	v->balance = 0;
+}
+
+static uint16_t pb_crc(const uint8_t *b, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= b[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+static int pb_crc_ok(const uint8_t *b, size_t n)
+{
+	uint16_t crc = pb_crc(b, n - 2);
+	return b[n - 2] == (uint8_t)crc && b[n - 1] == (uint8_t)(crc >> 8);
+}
+
+static void pb_put_crc(uint8_t *b, size_t n)
+{
+	uint16_t crc = pb_crc(b, n);
+	b[n] = (uint8_t)crc;
+	b[n + 1] = (uint8_t)(crc >> 8);
+}
+
+/* Requests: FC 0x10 (addr 10 reg cnt bytecount data CRC) or FC 0x03
+ * (addr 03 reg cnt CRC). */
+static enum sim_scan pb_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len < 2)
+		return SIM_SCAN_NEED;
+	size_t total;
+	if (buf[1] == PB_FC_READ) {
+		total = 8;
+	} else if (buf[1] == PB_FC_WRITE) {
+		if (len < 7)
+			return SIM_SCAN_NEED;
+		total = 9 + (size_t)buf[6];
+	} else {
+		*n = 1;
+		return SIM_SCAN_SKIP;
+	}
+	if (len < total)
+		return SIM_SCAN_NEED;
+	if (!pb_crc_ok(buf, total)) {
+		*n = 1;
+		return SIM_SCAN_BAD;
+	}
+	*n = total;
+	return SIM_SCAN_FRAME;
+}
+
+static int pb_address(const uint8_t *req, size_t n)
+{
+	if (n < 8 || req[0] < 1 || req[0] > PB_MAX_ADDR)
+		return -1; /* 0 would be the bus master's own broadcast */
+	return req[0];
+}
+
+static void le16(uint8_t *b, unsigned v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static void le32(uint8_t *b, unsigned long v)
+{
+	le16(b, (unsigned)(v & 0xFFFF));
+	le16(b + 2, (unsigned)((v >> 16) & 0xFFFF));
+}
+
+static void text(uint8_t *b, const char *s)
+{
+	memcpy(b, s, strlen(s));
+}
+
+static void pb_payload_begin(uint8_t *f, const struct sim_pack *p, unsigned type)
+{
+	memset(f, 0, PB_PAYLOAD);
+	f[0] = 0x55;
+	f[1] = 0xAA;
+	f[2] = 0xEB;
+	f[3] = 0x90;
+	f[4] = (uint8_t)type;
+	f[5] = (uint8_t)p->life; /* frame counter */
+}
+
+static void pb_payload_end(uint8_t *f)
+{
+	unsigned s = 0;
+	for (int i = 0; i < PB_PAYLOAD - 1; i++)
+		s += f[i];
+	f[PB_PAYLOAD - 1] = (uint8_t)s;
+}
+
+static void pb_status(const struct sim_pack *p, uint8_t *f)
+{
+	struct pb_raw r;
+	pb_quantise(p, &r);
+	pb_payload_begin(f, p, 2);
+	unsigned sum = 0, imax = 0, imin = 0;
+	for (int i = 0; i < r.ncells; i++) {
+		le16(f + 6 + 2 * i, r.cell_mv[i]);
+		sum += r.cell_mv[i];
+		if (r.cell_mv[i] > r.cell_mv[imax])
+			imax = (unsigned)i;
+		if (r.cell_mv[i] < r.cell_mv[imin])
+			imin = (unsigned)i;
+	}
+	le32(f + 70, r.ncells >= 32 ? 0xFFFFFFFFul : (1ul << r.ncells) - 1);
+	le16(f + 74, r.ncells ? sum / (unsigned)r.ncells : 0);
+	le16(f + 76, r.ncells ? r.cell_mv[imax] - r.cell_mv[imin] : 0);
+	f[78] = (uint8_t)imax;
+	f[79] = (uint8_t)imin;
+	for (int i = 0; i < r.ncells; i++)
+		le16(f + 80 + 2 * i, 50 + (unsigned)i); /* balance-wire resistance, mOhm */
+	le16(f + 144, (unsigned)(uint16_t)(int16_t)r.mos_dc);
+	le32(f + 150, r.volt_mv);
+	double pw = (double)r.volt_mv * (double)r.current_ma / 1000.0;
+	le32(f + 154, (unsigned long)clampl(lround(fabs(pw)), 0, 0x7FFFFFFFL));
+	le32(f + 158, (unsigned long)(uint32_t)(int32_t)r.current_ma);
+	le16(f + 162, (unsigned)(uint16_t)(int16_t)r.temp_dc[0]);
+	le16(f + 164, (unsigned)(uint16_t)(int16_t)r.temp_dc[1]);
+	le32(f + 166, r.alarms);
+	f[172] = p->balance ? 1 : 0; /* balancer state */
+	f[173] = (uint8_t)r.soc;
+	le32(f + 174, (unsigned long)(uint32_t)(int32_t)r.remain_mah);
+	le32(f + 178, r.full_mah);
+	le32(f + 182, p->cycles);
+	le32(f + 186, (unsigned long)p->cycles * (r.full_mah));
+	f[190] = (uint8_t)r.soh;
+	le32(f + 194, p->life);
+	f[198] = p->chg_mos ? 1 : 0;
+	f[199] = p->dsg_mos ? 1 : 0;
+	unsigned present = 0x01; /* MOS sensor */
+	for (int i = 0; i < r.ntemps; i++)
+		present |= 1u << (i + 1);
+	f[214] = (uint8_t)present;
+	le16(f + 254, (unsigned)(uint16_t)(int16_t)r.mos_dc); /* a copy, as in the captures */
+	le16(f + 256, (unsigned)(uint16_t)(int16_t)r.temp_dc[2]);
+	le16(f + 258, (unsigned)(uint16_t)(int16_t)r.temp_dc[3]);
+	pb_payload_end(f);
+}
+
+static void pb_settings(const struct sim_pack *p, uint8_t *f)
+{
+	pb_payload_begin(f, p, 1);
+	static const unsigned long mv[] = { 3500, 2700, 2900, 3650, 3440, 5, 3445, 2900, 3450, 3350, 2500 };
+	for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++)
+		le32(f + 6 + 4 * i, mv[i]);
+	le32(f + 6 + 0x2C, 100000); /* max charge current mA */
+	le32(f + 6 + 0x38, 100000); /* max discharge current mA */
+	le32(f + 6 + 0x6C, (unsigned long)p->ncells);
+	le32(f + 6 + 0x70, p->chg_mos ? 1 : 0);
+	le32(f + 6 + 0x74, p->dsg_mos ? 1 : 0);
+	le32(f + 6 + 0x78, 1);
+	le32(f + 6 + 0x7C, (unsigned long)lround(p->capacity_ah * 1000.0));
+	le32(f + 6 + 0x108, (unsigned long)p->address);
+	pb_payload_end(f);
+}
+
+static void pb_info(const struct sim_pack *p, uint8_t *f)
+{
+	pb_payload_begin(f, p, 3);
+	text(f + 6, "JK_PB2A16S20P");
+	text(f + 22, "15A");
+	text(f + 30, "15.41");
+	le32(f + 38, p->life);
+	le32(f + 42, 1);
+	text(f + 46, "BMSGWSIM");
+	pb_payload_end(f);
+}
+
+/* An FC 0x10 acknowledgement or exception from this pack. */
+static void pb_ack(struct sim_reply *reply, const struct sim_pack *p, const uint8_t *req)
+{
+	uint8_t a[8];
+	a[0] = (uint8_t)p->address;
+	memcpy(a + 1, req + 1, 5);
+	pb_put_crc(a, 6);
+	sim_reply_add(reply, a, sizeof a);
+}
+
+static void pb_exception(struct sim_reply *reply, const struct sim_pack *p, uint8_t code)
+{
+	uint8_t e[5] = { (uint8_t)p->address, PB_FC_WRITE | 0x80, code };
+	pb_put_crc(e, 3);
+	sim_reply_add(reply, e, sizeof e);
+}
+
+static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n,
+                                struct sim_reply *reply)
+{
+	if (n < 8 || req[1] != PB_FC_WRITE || n < 11)
+		return SIM_RESP_BAD; /* FC 0x03 is not simulated */
+	unsigned reg = (unsigned)req[2] << 8 | req[3];
+	unsigned cnt = (unsigned)req[4] << 8 | req[5];
+	if (req[6] != 2 * cnt || n != 9 + 2 * cnt)
+		return SIM_RESP_BAD;
+	static uint8_t f[PB_PAYLOAD];
+	if (reg == 0x1620 || reg == 0x161E || reg == 0x161C) {
+		if (cnt != 1) {
+			pb_exception(reply, p, 0x03);
+			return SIM_RESP_OK;
+		}
+		if (reg == 0x1620)
+			pb_status(p, f);
+		else if (reg == 0x161E)
+			pb_settings(p, f);
+		else
+			pb_info(p, f);
+		static const uint8_t zero = 0;
+		int order = p->junk ? sim_rand_range(0, 2) : 2;
+		switch (order) {
+		case 0: /* mr-manuel: payload 00 ack 00 */
+			sim_reply_add(reply, f, PB_PAYLOAD);
+			sim_reply_add(reply, &zero, 1);
+			pb_ack(reply, p, req);
+			sim_reply_add(reply, &zero, 1);
+			break;
+		case 1: /* ack first */
+			pb_ack(reply, p, req);
+			sim_reply_add(reply, f, PB_PAYLOAD);
+			break;
+		default: /* mpp-solar: payload ack */
+			sim_reply_add(reply, f, PB_PAYLOAD);
+			pb_ack(reply, p, req);
+			break;
+		}
+		return SIM_RESP_OK;
+	}
+	if ((reg == 0x1070 || reg == 0x1074) && cnt == 2) {
+		int on = (req[7] | req[8] | req[9] | req[10]) != 0;
+		if (reg == 0x1070)
+			p->chg_mos = on;
+		else
+			p->dsg_mos = on;
+		pb_ack(reply, p, req);
+		return SIM_RESP_OK;
+	}
+	pb_exception(reply, p, 0x02); /* illegal data address */
+	return SIM_RESP_OK;
+}
+
+static void pb_corrupt(uint8_t *frame, size_t n)
+{
+	if (n == PB_PAYLOAD && frame[0] == 0x55)
+		frame[PB_PAYLOAD - 1] ^= 0x01; /* sum8 */
+	else if (n >= 5)
+		frame[n - 1] ^= 0x01; /* CRC high byte */
+	/* a lone 0x00 separator stays as it is */
+}
+
+const struct sim_proto sim_proto_jk_pb = {
+	.name = "jk-pb",
+	.default_baud = 115200,
+	.addr_min = 1,
+	.addr_max = PB_MAX_ADDR,
+	.max_cells = PB_MAX_CELLS,
+	.max_temps = PB_TEMPS,
+	.scan = pb_scan,
+	.address = pb_address,
+	.respond = pb_respond,
+	.view = pb_view,
+	.corrupt = pb_corrupt,
+};

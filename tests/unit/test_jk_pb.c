@@ -1,0 +1,835 @@
+/* tests/unit/test_jk_pb.c - JK-PB RS485 driver (0x1620 trigger -> 0x55AA status
+ * frame + FC16 ack): the jkpb rows of vectors.tsv through scan() + handle()
+ * fed in odd chunks, both orders of payload and ack, several packs on one
+ * bus, whole polls, field decoding and broken input. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
+
+#include <stdint.h>
+
+static const struct bms_driver *const drv = &bms_jk_pb_driver;
+
+/* vectors.tsv, family jkpb: payload (300) + 00 + ack (JKPB-01..03) or
+ * payload + ack (JKPB-05/06) */
+#define JKPB_01 \
+	"55aaeb900200dd0cdd0cdd0cdd0cdd0cdd0cde0cdd0cde0cde0cde0cde0cde0cdd0cde0cdd0c000000000000000000000000" \
+	"0000000000000000000000000000000000000000ffff0000dd0c01000100330034003f0042004d0058006600710077007100" \
+	"660062005a004400400036000000000000000000000000000000000000000000000000000000000000000000cb0000000000" \
+	"d7cd00000000000000000000c300c6000000000000000037535e0200c04504003e00000086b70901640000000422e5020101" \
+	"0000000000000000000000000000ff00010000009703000000001671404000000000951400000001010100060000b4e3af00" \
+	"00000000cb00c200c7009703863ec40b100900008051010000000302000000000000000001feff7fdc2f0101b0cf07000021" \
+	"0003101620000105a9"
+#define JKPB_02 \
+	"55aaeb900100ac0d00008c0a0000550b0000420e0000740d000005000000750d0000540b00007a0d0000160d0000c4090000" \
+	"60ea0000030000003c000000a08601002c0100003c00000005000000d00700005e010000400100005e010000400100003200" \
+	"00004600000020030000bc02000010000000010000000100000001000000c0450400dc050000700d00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000030000000000000060e316000033000a18feffffff9fe99d030000000034" \
+	"000310161e00016465"
+#define JKPB_03 \
+	"55aaeb9003004a4b5f50423241313653323050000000313541000000000031352e34310000001c29e5021600000042423032" \
+	"0000000000000000000000003132333400000000000000000000000032343039313400003430313139343931343830003030" \
+	"30004a4b2d424d5300000000000000000000313336393133000000000000000000004a4b2d424d5300000000000000000000" \
+	"ffffffff8fe99d0300000000901f00000000c0d8e7fe3f00000100000000000000000004ff67000000000000000000000000" \
+	"0000ff0f000000000000000000000000000001ff670000000000000000000000000009080001640000005f0000003c000000" \
+	"320000000000000000000000002f00000a78011e0000000000000000000000000000000000fe9fe9ff0f00000000000000f6" \
+	"000310161c0001c5a5"
+#define JKPB_05 \
+	"55aaeb900105e40c00005a0a0000960a0000420e0000aa0d000005000000ab0d00008c0a0000ac0d0000480d0000c4090000" \
+	"f04902001e0000003c000000f04902001e0000003c00000005000000d0070000580200002602000058020000260200009cff" \
+	"ffffceffffffe80300002003000008000000010000000100000001000000605b0300dc050000160d00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000010000000500000060e3160050033c3218feffffff3fe901020000000050" \
+	"0110161e00016587"
+#define JKPB_06 \
+	"55aaeb9003054a4b5f5042324131365331355000000031352e584100000031352e3130000000450bce00c401000041545220" \
+	"424d530000000000000000003132333400000000000000000000000032343035313000003331323133343830303835003030" \
+	"3000000000000000000000000000000000003430393600000000000000000000000000000000000000000000000000000000" \
+	"feffffff2fe9010200000000901f00000000c0d8e7fe1f00000100000000000000000100cf03000000000000000000000000" \
+	"0000df07000000000000000000000000000001cf03000000000000000000000000000a000001010000000000000000000000" \
+	"00000000000000000000000008070000323201000000000000000000000000000000000000fe9fe9ff07000000000000005f" \
+	"0110161c0001c447"
+#define JKPB_REQ_1 "031016200001020000cf91"
+#define JKPB_REQ_2 "011016200001020000d6f1"
+#define JKPB_REQ_A2 "021016200001020000c201"
+
+static const size_t chunks_odd[] = { 1, 1, 1, 5, 2, 7, 13, 1, 26, 3, 11, 1, 40, 64, 17, 150 };
+static const size_t chunks_one[] = { 1 };
+static const size_t chunks_big[] = { 1000 };
+
+struct res {
+	int ok, more, unexpected, err, last_err;
+	int frames;
+	size_t skipped;
+	int bad_scan;
+};
+
+static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
+{
+	for (;;) {
+		size_t n = 0;
+		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
+
+		if (sc == BMS_SCAN_NEED)
+			break;
+		if (n < 1 || n > rx->len) {
+			r->bad_scan++;
+			break;
+		}
+		if (sc == BMS_SCAN_SKIP) {
+			r->skipped += n;
+			bms_rx_consume(rx, n);
+			continue;
+		}
+		r->frames++;
+		int rc = drv->handle(poll, rx->buf, n);
+		bms_rx_consume(rx, n);
+		if (rc == BMS_OK)
+			r->ok++;
+		else if (rc == BMS_MORE)
+			r->more++;
+		else if (rc == BMS_E_UNEXPECTED)
+			r->unexpected++;
+		else {
+			r->err++;
+			r->last_err = rc;
+		}
+	}
+}
+
+static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
+		 const size_t *chunks, size_t nchunks, struct res *r)
+{
+	size_t off = 0, c = 0;
+
+	while (off < len) {
+		size_t n = chunks[c++ % nchunks];
+		if (n > len - off)
+			n = len - off;
+		bms_rx_feed(rx, p + off, n);
+		off += n;
+		pump(poll, rx, r);
+	}
+}
+
+static uint32_t lcg = 4242;
+static size_t rnd(size_t lo, size_t hi)
+{
+	lcg = lcg * 1103515245u + 12345u;
+	return lo + (lcg >> 8) % (hi - lo + 1);
+}
+
+static void feed_random(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len, struct res *r)
+{
+	size_t off = 0;
+	while (off < len) {
+		size_t n = rnd(1, 120);
+		if (n > len - off)
+			n = len - off;
+		bms_rx_feed(rx, p + off, n);
+		off += n;
+		pump(poll, rx, r);
+	}
+}
+
+static int hex(const char *h, uint8_t *buf, int cap)
+{
+	int n = check_hex(h, buf, cap);
+	CHECK(n >= 0);
+	return n < 0 ? 0 : n;
+}
+
+static struct res feed_bytes(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t n,
+			     const size_t *chunks, size_t nchunks)
+{
+	struct res r = { 0 };
+	feed(poll, rx, p, n, chunks, nchunks, &r);
+	return r;
+}
+
+static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *h,
+			   const size_t *chunks, size_t nchunks)
+{
+	uint8_t buf[4096];
+	int n = hex(h, buf, (int)sizeof(buf));
+	return feed_bytes(poll, rx, buf, (size_t)n, chunks, nchunks);
+}
+
+#define FEED(poll, rx, h, ch) feed_hex(poll, rx, h, ch, sizeof(ch) / sizeof(ch[0]))
+#define FEEDB(poll, rx, p, n, ch) feed_bytes(poll, rx, p, n, ch, sizeof(ch) / sizeof(ch[0]))
+
+static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
+{
+	bms_poll_begin(poll, addr, forced, inv);
+	bms_rx_clear(rx);
+}
+
+static uint16_t crc16(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+/* The FC16 ack of register reg from address a (8 bytes). */
+static void mk_ack(uint8_t *f, uint8_t a, uint16_t reg)
+{
+	f[0] = a;
+	f[1] = 0x10;
+	f[2] = (uint8_t)(reg >> 8);
+	f[3] = (uint8_t)reg;
+	f[4] = 0;
+	f[5] = 1;
+	uint16_t c = crc16(f, 6);
+	f[6] = (uint8_t)c;
+	f[7] = (uint8_t)(c >> 8);
+}
+
+static void mk_exc(uint8_t *f, uint8_t a, uint8_t code)
+{
+	f[0] = a;
+	f[1] = 0x90;
+	f[2] = code;
+	uint16_t c = crc16(f, 3);
+	f[3] = (uint8_t)c;
+	f[4] = (uint8_t)(c >> 8);
+}
+
+/* The status payload of JKPB-01 (300 bytes). */
+static void base_payload(uint8_t *p)
+{
+	uint8_t all[400];
+	CHECK_EQ_INT(hex(JKPB_01, all, sizeof(all)), 309);
+	memcpy(p, all, 300);
+}
+
+static void fix_sum(uint8_t *p)
+{
+	unsigned s = 0;
+	for (int i = 0; i < 299; i++)
+		s += p[i];
+	p[299] = (uint8_t)s;
+}
+
+static void put16(uint8_t *p, int off, unsigned v)
+{
+	p[off] = (uint8_t)v;
+	p[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, int off, uint32_t v)
+{
+	put16(p, off, v & 0xFFFF);
+	put16(p, off + 2, v >> 16);
+}
+
+static void check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
+{
+	int bad = 0;
+
+	CHECK_EQ_INT(s->ncells, n);
+	for (int i = 0; i < n; i++)
+		if (s->cell_mv[i] != want[i]) {
+			fprintf(stderr, "cell %d: %u != %u\n", i + 1, s->cell_mv[i], want[i]);
+			bad++;
+		}
+	for (int i = n; i < BMS_MAX_CELLS; i++)
+		if (s->cell_mv[i] != 0)
+			bad++;
+	CHECK_EQ_INT(bad, 0);
+}
+
+static const uint16_t cells_01[16] = {
+	3293, 3293, 3293, 3293, 3293, 3293, 3294, 3293, 3294, 3294, 3294, 3294, 3294, 3293, 3294, 3293,
+};
+
+static void check_pb01(const struct bms_snapshot *s, bool inv)
+{
+	(void)inv; /* 0.000 A either way */
+	check_cells(s, cells_01, 16);
+	CHECK_NEAR(s->voltage, 52.695, 1e-4);
+	CHECK_NEAR(s->current, 0.0, 1e-6);
+	CHECK_NEAR(s->soc, 55.0, 1e-6);
+	CHECK_NEAR(s->remain_ah, 155.219, 1e-3);
+	CHECK_NEAR(s->full_ah, 280.0, 1e-3);
+	CHECK_EQ_INT(s->cycles, 62);
+	CHECK_NEAR(s->soh, 100.0, 1e-6);
+	CHECK_NEAR(s->mos_temp_c, 20.3, 1e-4);
+	CHECK_EQ_INT(s->ntemps, 4);
+	CHECK_NEAR(s->temp_c[0], 19.5, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 19.8, 1e-4);
+	CHECK_NEAR(s->temp_c[2], 19.4, 1e-4);
+	CHECK_NEAR(s->temp_c[3], 19.9, 1e-4);
+	CHECK(s->chg_mos && s->dsg_mos);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->nraw, 2);
+	CHECK_EQ_INT(s->raw_alarms[0], 0);
+	CHECK_EQ_INT(s->raw_alarms[1], 0);
+	CHECK_EQ_INT(s->balance, 0);
+	CHECK_EQ_INT(s->state, 0);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH |
+		     BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
+		     BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS);
+}
+
+static void test_request(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t req[32], want[16], f[16];
+	size_t n;
+
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(hex(JKPB_REQ_2, want, 16), 11);
+	CHECK(memcmp(req, want, 11) == 0);
+	begin(&poll, &rx, 3, 0, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(hex(JKPB_REQ_1, want, 16), 11);
+	CHECK(memcmp(req, want, 11) == 0);
+	begin(&poll, &rx, 2, 0, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(hex(JKPB_REQ_A2, want, 16), 11);
+	CHECK(memcmp(req, want, 11) == 0);
+	CHECK_EQ_INT(drv->next_request(&poll, req, 10), BMS_E_NOSPACE);
+	begin(&poll, &rx, 0, 0, false); /* 0 = bus master: never polled */
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
+	begin(&poll, &rx, 16, 0, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
+
+	/* for every address: the echo of the request is skipped whole, the
+	 * ack is a frame (the ack's CRC never looks like the request's
+	 * byte count, and the reverse) */
+	for (uint8_t a = 1; a <= 15; a++) {
+		begin(&poll, &rx, a, 0, false);
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+		for (size_t k = 0; k < 11; k++)
+			if (drv->scan(&poll, req, k, &n) != BMS_SCAN_NEED) {
+				CHECK(0);
+				fprintf(stderr, "echo prefix %zu addr %u\n", k, a);
+			}
+		CHECK_EQ_INT(drv->scan(&poll, req, 11, &n), BMS_SCAN_SKIP);
+		CHECK_EQ_INT(n, 11);
+		mk_ack(f, a, 0x1620);
+		CHECK_EQ_INT(drv->scan(&poll, f, 8, &n), BMS_SCAN_FRAME);
+		CHECK_EQ_INT(n, 8);
+		CHECK(f[6] != 0x02 || f[7] != 0x00);
+	}
+
+	CHECK_STR(drv->name, "jk-pb");
+	CHECK_EQ_INT(drv->protocol_id, 5);
+	CHECK_EQ_INT(drv->default_baud, 115200);
+	CHECK_EQ_INT(drv->min_address, 1);
+	CHECK_EQ_INT(drv->max_address, 15);
+	CHECK(drv->gap >= 0.1);
+	CHECK(drv->default_timeout > 0);
+	CHECK(!drv->listen_only);
+	CHECK(bms_find("jk-pb") == drv);
+}
+
+static void test_vectors(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct res r;
+	uint8_t buf[4096];
+	int n;
+
+	/* JKPB-01 (payload, 00, ack from 3) in every chunking */
+	const size_t *chs[] = { chunks_one, chunks_odd, chunks_big };
+	const size_t nch[] = { 1, sizeof(chunks_odd) / sizeof(chunks_odd[0]), 1 };
+	for (int k = 0; k < 3; k++) {
+		for (int inv = 0; inv < 2; inv++) {
+			begin(&poll, &rx, 3, 0, inv);
+			r = feed_hex(&poll, &rx, JKPB_01, chs[k], nch[k]);
+			CHECK_EQ_INT(r.frames, 2);
+			CHECK_EQ_INT(r.more, 1);
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(r.skipped, 1); /* the 00 separator */
+			CHECK_EQ_INT(r.err + r.bad_scan, 0);
+			check_pb01(&poll.snap, inv);
+			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		}
+	}
+	n = hex(JKPB_01, buf, sizeof(buf));
+	for (int k = 0; k < 40; k++) {
+		begin(&poll, &rx, 3, 0, false);
+		r = (struct res){ 0 };
+		feed_random(&poll, &rx, buf, (size_t)n, &r);
+		CHECK_EQ_INT(r.ok, 1);
+	}
+	check_pb01(&poll.snap, false);
+
+	/* polled address 1: JKPB-01 is pack 3's answer */
+	begin(&poll, &rx, 1, 0, false);
+	r = FEED(&poll, &rx, JKPB_01, chunks_odd);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.more, 1);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(poll.seen, 0);
+	CHECK_EQ_INT(poll.snap.present, 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+
+	/* settings and device-info frames (and their acks) are not the answer */
+	const char *other[] = { JKPB_02, JKPB_03, JKPB_05, JKPB_06 };
+	const uint8_t addr[] = { 3, 3, 1, 1 };
+	for (int k = 0; k < 4; k++) {
+		begin(&poll, &rx, addr[k], 0, false);
+		r = FEED(&poll, &rx, other[k], chunks_odd);
+		CHECK_EQ_INT(r.frames, 2);
+		CHECK_EQ_INT(r.unexpected, 2);
+		CHECK_EQ_INT(r.ok + r.more + r.err + r.bad_scan, 0);
+		CHECK_EQ_INT(poll.seen, 0);
+		CHECK_EQ_INT(rx.len, 0);
+	}
+	/* ... and a settings answer, then the status answer, merged */
+	begin(&poll, &rx, 3, 0, false);
+	r = FEED(&poll, &rx, JKPB_02 JKPB_01 "00", chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.unexpected, 2);
+	check_pb01(&poll.snap, false);
+}
+
+/* Payload and ack in the other order, and merged in every way. */
+static void test_orders(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct res r;
+	uint8_t p[300], b[2048], ack[8], ack1[8];
+	size_t n = 0;
+
+	base_payload(p);
+	mk_ack(ack, 3, 0x1620);
+	mk_ack(ack1, 1, 0x1620);
+
+	/* ack first, then the payload */
+	memcpy(b, ack, 8);
+	memcpy(b + 8, p, 300);
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(r.more, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	check_pb01(&poll.snap, false);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+
+	/* 00 ack 00 payload 00, one byte at a time */
+	n = 0;
+	b[n++] = 0;
+	memcpy(b + n, ack, 8), n += 8;
+	b[n++] = 0;
+	memcpy(b + n, p, 300), n += 300;
+	b[n++] = 0;
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, n, chunks_one);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.skipped, 3);
+	check_pb01(&poll.snap, false);
+
+	/* payload ack (mpp-solar), random splits */
+	memcpy(b, p, 300);
+	memcpy(b + 300, ack, 8);
+	for (int k = 0; k < 30; k++) {
+		begin(&poll, &rx, 3, 0, false);
+		r = (struct res){ 0 };
+		feed_random(&poll, &rx, b, 308, &r);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.skipped, 0);
+	}
+	check_pb01(&poll.snap, false);
+
+	/* a shared bus: pack 1's late answer (payload, ack 1), then pack 3's;
+	 * pack 1's payload differs in its voltage */
+	uint8_t p1[300];
+	memcpy(p1, p, 300);
+	put32(p1, 150, 48000);
+	fix_sum(p1);
+	n = 0;
+	memcpy(b + n, p1, 300), n += 300;
+	b[n++] = 0;
+	memcpy(b + n, ack1, 8), n += 8;
+	b[n++] = 0;
+	memcpy(b + n, p, 300), n += 300;
+	memcpy(b + n, ack, 8), n += 8;
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, n, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.more, 2);
+	CHECK_EQ_INT(r.unexpected, 1);
+	check_pb01(&poll.snap, false);
+	/* polling pack 1 on the same bytes: its own */
+	begin(&poll, &rx, 1, 0, false);
+	r = FEEDB(&poll, &rx, b, n, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(poll.snap.voltage, 48.0, 1e-4);
+	CHECK_EQ_INT(r.unexpected, 2); /* pack 3's payload after the poll, and its ack */
+
+	/* two payloads before our ack: the later one is ours */
+	n = 0;
+	memcpy(b + n, p1, 300), n += 300;
+	memcpy(b + n, p, 300), n += 300;
+	memcpy(b + n, ack, 8), n += 8;
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, n, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	check_pb01(&poll.snap, false);
+
+	/* our ack twice, then the payload: one poll */
+	n = 0;
+	memcpy(b + n, ack, 8), n += 8;
+	memcpy(b + n, ack, 8), n += 8;
+	memcpy(b + n, p, 300), n += 300;
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, n, chunks_odd);
+	CHECK_EQ_INT(r.more, 2);
+	CHECK_EQ_INT(r.ok, 1);
+
+	/* an ack of another register (settings trigger) from our pack is not ours */
+	mk_ack(b, 3, 0x161E);
+	memcpy(b + 8, p, 300);
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.more, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* the timeout does not complete a payload without its ack */
+	CHECK(drv->timeout == NULL);
+}
+
+static int decode(struct bms_poll *poll, const uint8_t *p, uint8_t forced, bool inv)
+{
+	struct bms_rx rx;
+	uint8_t ack[8];
+	size_t n;
+	int rc;
+
+	begin(poll, &rx, 5, forced, inv);
+	CHECK_EQ_INT(drv->scan(poll, p, 300, &n), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(n, 300);
+	CHECK_EQ_INT(drv->handle(poll, p, 300), BMS_MORE);
+	mk_ack(ack, 5, 0x1620);
+	rc = drv->handle(poll, ack, 8);
+	CHECK_EQ_INT(rc, BMS_OK);
+	return drv->finish(poll);
+}
+
+static void test_fields(void)
+{
+	struct bms_poll poll = { 0 };
+	uint8_t p[300], q[300];
+
+	base_payload(p);
+
+	/* current sign, 1 mA steps; invert */
+	memcpy(q, p, 300);
+	put32(q, 158, (uint32_t)-12345);
+	put32(q, 150, 51234);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_NEAR(poll.snap.current, -12.345, 1e-4);
+	CHECK_NEAR(poll.snap.voltage, 51.234, 1e-4);
+	CHECK_EQ_INT(decode(&poll, q, 0, true), BMS_OK);
+	CHECK_NEAR(poll.snap.current, 12.345, 1e-4);
+	put32(q, 158, 150000);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_NEAR(poll.snap.current, 150.0, 1e-3);
+	bms_snapshot_derive(&poll.snap);
+	CHECK_NEAR(poll.snap.power, 51.234 * 150.0, 0.1);
+
+	/* negative temperatures: two's complement 0.1 degC */
+	memcpy(q, p, 300);
+	put16(q, 144, (uint16_t)-55);
+	put16(q, 162, (uint16_t)-50);
+	put16(q, 164, (uint16_t)-400);
+	put16(q, 256, 0);
+	put16(q, 258, 655);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_NEAR(poll.snap.mos_temp_c, -5.5, 1e-4);
+	CHECK_NEAR(poll.snap.temp_c[0], -5.0, 1e-4);
+	CHECK_NEAR(poll.snap.temp_c[1], -40.0, 1e-4);
+	CHECK_NEAR(poll.snap.temp_c[2], 0.0, 1e-4);
+	CHECK_NEAR(poll.snap.temp_c[3], 65.5, 1e-4);
+
+	/* sensor-present bits: absent sensors are left out, in order */
+	static const struct {
+		uint8_t bits;
+		int ntemps;
+		float first;
+		bool mos;
+	} sens[] = {
+		{ 0x00, 0, 0, false }, { 0x01, 0, 0, true }, { 0x02, 1, 19.5f, false },
+		{ 0x04, 1, 19.8f, false }, { 0x18, 2, 19.4f, false }, { 0x1F, 4, 19.5f, true },
+		{ 0x10, 1, 19.9f, false }, { 0x20, 0, 0, false }, { 0xE0, 0, 0, false },
+	};
+	for (size_t k = 0; k < sizeof(sens) / sizeof(sens[0]); k++) {
+		memcpy(q, p, 300);
+		q[214] = sens[k].bits;
+		fix_sum(q);
+		CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+		CHECK_EQ_INT(poll.snap.ntemps, sens[k].ntemps);
+		CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_TEMPS), sens[k].ntemps > 0);
+		CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_MOS_TEMP), sens[k].mos);
+		if (sens[k].ntemps)
+			CHECK_NEAR(poll.snap.temp_c[0], sens[k].first, 1e-4);
+	}
+
+	/* cell mask: gaps are closed up; 0 cells is no sample */
+	memcpy(q, p, 300);
+	put32(q, 70, 0x5);
+	put16(q, 6 + 2 * 2, 3111);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 2);
+	CHECK_EQ_INT(poll.snap.cell_mv[0], 3293);
+	CHECK_EQ_INT(poll.snap.cell_mv[1], 3111);
+	CHECK_EQ_INT(poll.snap.cell_mv[2], 0);
+	put32(q, 70, 0xFFFFFFFFu);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 32);
+	put32(q, 70, 0);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_E_INVALID);
+	/* a forced count takes the first N slots */
+	CHECK_EQ_INT(decode(&poll, q, 3, false), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 3);
+	CHECK_EQ_INT(poll.snap.cell_mv[2], 3111);
+	CHECK_EQ_INT(decode(&poll, p, 40, false), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 32);
+	CHECK_EQ_INT(poll.snap.cell_mv[15], 3293);
+	CHECK_EQ_INT(poll.snap.cell_mv[16], 0);
+
+	/* 0 V is no sample; SOC/SOH above 100 clamp; negative remaining is absent */
+	memcpy(q, p, 300);
+	put32(q, 150, 0);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_E_INVALID);
+	memcpy(q, p, 300);
+	q[173] = 130;
+	q[190] = 255;
+	put32(q, 174, (uint32_t)-1000);
+	q[198] = 0;
+	q[199] = 2;
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_NEAR(poll.snap.soc, 100.0, 1e-6);
+	CHECK_NEAR(poll.snap.soh, 100.0, 1e-6);
+	CHECK(!(poll.snap.present & BMS_HAS_REMAIN));
+	CHECK(!poll.snap.chg_mos && poll.snap.dsg_mos);
+	/* 32-bit cycles */
+	put32(q, 182, 70000);
+	fix_sum(q);
+	CHECK_EQ_INT(decode(&poll, q, 0, false), BMS_OK);
+	CHECK_EQ_INT(poll.snap.cycles, 70000);
+}
+
+static void test_alarms(void)
+{
+	static const uint32_t map[32] = {
+		BMS_AL_HW_FAULT, BMS_AL_MOS_OT | BMS_AL_PROTECTION, BMS_AL_HW_FAULT, BMS_AL_HW_FAULT,
+		BMS_AL_CELL_OV | BMS_AL_PROTECTION, BMS_AL_PACK_OV | BMS_AL_PROTECTION,
+		BMS_AL_CHG_OC | BMS_AL_PROTECTION, BMS_AL_SHORT | BMS_AL_PROTECTION,
+		BMS_AL_CHG_OT | BMS_AL_PROTECTION, BMS_AL_CHG_UT | BMS_AL_PROTECTION, BMS_AL_COMM,
+		BMS_AL_CELL_UV | BMS_AL_PROTECTION, BMS_AL_PACK_UV | BMS_AL_PROTECTION,
+		BMS_AL_DSG_OC | BMS_AL_PROTECTION, BMS_AL_SHORT | BMS_AL_PROTECTION,
+		BMS_AL_DSG_OT | BMS_AL_PROTECTION, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_OTHER,
+		BMS_AL_OTHER, BMS_AL_MOS_FAULT, BMS_AL_CHG_OT | BMS_AL_DSG_OT, BMS_AL_SENSOR,
+		BMS_AL_HW_FAULT,
+	};
+	struct bms_poll poll = { 0 };
+	uint8_t p[300];
+
+	base_payload(p);
+	for (unsigned bit = 0; bit < 32; bit++) {
+		put32(p, 166, 1u << bit);
+		fix_sum(p);
+		CHECK_EQ_INT(decode(&poll, p, 0, false), BMS_OK);
+		if (poll.snap.alarms != map[bit])
+			fprintf(stderr, "alarm bit %u\n", bit);
+		CHECK_EQ_INT(poll.snap.alarms, map[bit]);
+		CHECK_EQ_INT(poll.snap.raw_alarms[0], (1u << bit) & 0xFFFF);
+		CHECK_EQ_INT(poll.snap.raw_alarms[1], (1u << bit) >> 16);
+		CHECK_EQ_INT(poll.snap.nraw, 2);
+	}
+}
+
+static void test_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct res r;
+	uint8_t p[300], q[300], b[2048], ack[8], f[16];
+	size_t n, len;
+
+	base_payload(p);
+	mk_ack(ack, 3, 0x1620);
+
+	/* every prefix of a payload needs more */
+	begin(&poll, &rx, 3, 0, false);
+	for (size_t k = 0; k < 300; k++)
+		if (drv->scan(&poll, p, k, &n) != BMS_SCAN_NEED) {
+			CHECK(0);
+			fprintf(stderr, "payload prefix %zu\n", k);
+			break;
+		}
+	for (size_t k = 0; k < 8; k++)
+		CHECK_EQ_INT(drv->scan(&poll, ack, k, &n), BMS_SCAN_NEED);
+
+	/* bad sum: skipped, handle() says so */
+	memcpy(q, p, 300);
+	q[299] ^= 1;
+	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(drv->handle(&poll, q, 300), BMS_E_CHECKSUM);
+	q[299] ^= 1;
+	q[5] ^= 0x40;
+	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_SKIP);
+	/* bad ack CRC, bad exception CRC */
+	memcpy(f, ack, 8);
+	f[7] ^= 1;
+	CHECK_EQ_INT(drv->scan(&poll, f, 8, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(drv->handle(&poll, f, 8), BMS_E_CHECKSUM);
+	mk_exc(f, 3, 2);
+	f[4] ^= 1;
+	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_CHECKSUM);
+	/* the FT232R damage: header 55 A0, and a payload cut short */
+	memcpy(q, p, 300);
+	q[1] = 0xA0;
+	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 4); /* to the type byte 02, a possible address */
+	q[1] = 0xAA;
+	q[4] = 7; /* no such frame type */
+	CHECK_EQ_INT(drv->scan(&poll, q, 5, &n), BMS_SCAN_SKIP);
+	/* truncated answer (288 of 300 bytes, then the ack), then the retry's
+	 * whole answer: the retry is taken */
+	len = 0;
+	memcpy(b + len, p, 288), len += 288;
+	memcpy(b + len, ack, 8), len += 8;
+	memcpy(b + len, p, 300), len += 300;
+	memcpy(b + len, ack, 8), len += 8;
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, len, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	check_pb01(&poll.snap, false);
+	/* wrong lengths / layouts in handle() */
+	CHECK_EQ_INT(drv->handle(&poll, p, 299), BMS_E_HEADER);
+	CHECK_EQ_INT(drv->handle(&poll, p, 3), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)"\x20\x10\x16\x20\x00\x01\x00\x00", 8), BMS_E_HEADER);
+
+	/* exception from our pack fails the try; from another it is ignored */
+	begin(&poll, &rx, 3, 0, false);
+	mk_exc(f, 3, 2);
+	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(n, 5);
+	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_HEADER);
+	mk_exc(f, 4, 2);
+	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_UNEXPECTED);
+
+	/* echo of the request, separators, garbage, then the answer */
+	len = 0;
+	CHECK_EQ_INT(hex(JKPB_REQ_1, b, 16), 11);
+	len = 11;
+	memcpy(b + len, "\x00\xff\xfe\x55\x00\x03\x10\x17\x00\x55\xaa\xeb\x91", 13), len += 13;
+	memcpy(b + len, p, 300), len += 300;
+	b[len++] = 0;
+	memcpy(b + len, ack, 8), len += 8;
+	b[len++] = 0;
+	begin(&poll, &rx, 3, 0, false);
+	r = FEEDB(&poll, &rx, b, len, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.frames, 2);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(r.skipped, 11 + 13 + 2);
+	CHECK_EQ_INT(rx.len, 0);
+	/* other Modbus traffic (FC03 from a second master) is skipped */
+	CHECK_EQ_INT(hex("010312900002c15e", f, 16), 8);
+	CHECK_EQ_INT(drv->scan(&poll, f, 8, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+
+	/* nothing is taken after the poll, and finish() refuses an incomplete one */
+	CHECK_EQ_INT(drv->handle(&poll, p, 300), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(drv->handle(&poll, ack, 8), BMS_E_UNEXPECTED);
+	uint8_t req[16];
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	begin(&poll, &rx, 3, 0, false);
+	CHECK_EQ_INT(drv->handle(&poll, p, 300), BMS_MORE);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+
+	/* overflowing the rx buffer with garbage breaks nothing */
+	uint8_t junk[5000];
+	for (size_t k = 0; k < sizeof(junk); k++)
+		junk[k] = (uint8_t)(k % 11 == 0 ? 0x55 : k % 11 == 1 ? 0xAA : k % 5 == 0 ? 3 : k * 29 + (k >> 3));
+	begin(&poll, &rx, 3, 0, false);
+	r = (struct res){ 0 };
+	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	feed(&poll, &rx, junk, sizeof(junk), chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	CHECK_EQ_INT(r.ok, 0);
+	bms_rx_clear(&rx);
+	r = FEED(&poll, &rx, JKPB_01, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+}
+
+/* Whole polls of three packs on one bus, one after the other. */
+static void test_bus(void)
+{
+	struct bms_poll polls[3];
+	struct bms_rx rx = { 0 };
+	uint8_t p[300], b[1024], req[16];
+	const uint8_t addrs[3] = { 1, 7, 15 };
+
+	base_payload(p);
+	memset(polls, 0, sizeof(polls));
+	for (int round = 0; round < 2; round++) {
+		for (int k = 0; k < 3; k++) {
+			struct bms_poll *poll = &polls[k];
+			begin(poll, &rx, addrs[k], 0, false);
+			CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 11);
+			CHECK_EQ_INT(req[0], addrs[k]);
+			/* each pack's answer carries its own voltage */
+			uint8_t q[300];
+			memcpy(q, p, 300);
+			put32(q, 150, 50000u + addrs[k]);
+			fix_sum(q);
+			size_t len = 0;
+			if (round) { /* the previous pack's late ack is still on the wire */
+				mk_ack(b, addrs[(k + 2) % 3], 0x1620);
+				len = 8;
+			}
+			memcpy(b + len, q, 300), len += 300;
+			b[len++] = 0;
+			mk_ack(b + len, addrs[k], 0x1620), len += 8;
+			struct res r = FEEDB(poll, &rx, b, len, chunks_odd);
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
+			CHECK_EQ_INT(drv->finish(poll), BMS_OK);
+			CHECK_NEAR(poll->snap.voltage, (50000.0 + addrs[k]) / 1000.0, 1e-4);
+		}
+	}
+}
+
+int main(void)
+{
+	test_request();
+	test_vectors();
+	test_orders();
+	test_fields();
+	test_alarms();
+	test_broken();
+	test_bus();
+	return check_report();
+}
