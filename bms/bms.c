@@ -9,6 +9,8 @@ const struct bms_driver *const bms_drivers[] = {
 	&bms_daly_driver,
 	&bms_jk_driver,
 	&bms_jk_pb_driver,
+	&bms_daly_modbus_driver,
+	&bms_sinowealth_driver,
 	NULL,
 };
 

@@ -6,6 +6,8 @@
 #include "bms.h"
 
 extern const struct bms_driver bms_daly_driver; /* bms/daly.c */
+extern const struct bms_driver bms_daly_modbus_driver; /* bms/daly_modbus.c */
+extern const struct bms_driver bms_sinowealth_driver; /* bms/sinowealth.c */
 extern const struct bms_driver bms_jk_driver; /* bms/jk.c */
 extern const struct bms_driver bms_jk_pb_driver; /* bms/jk_pb.c */
 

@@ -1,0 +1,385 @@
+/* bms/daly_modbus.c - Daly "new" protocol (H/K/M/S series, 100 Balance, 2023+).
+ *
+ * See protocols.md §3.  Modbus RTU framing with Daly's own addresses: the
+ * request goes to 0x80 + board, the BMS answers from 0x50 + board
+ * ("wired" / "p81" register map, §3.2).  CRC-16/MODBUS, low byte first.
+ *	request	 <0x80+b> 03 <start:2> <count:2> <crc:2>
+ *	reply	 <0x50+b> 03 <bytes> <count x 2 bytes, big-endian> <crc:2>
+ *	error	 <0x50+b> 83 <code> <crc:2>
+ *
+ * A poll is two reads, the same two the Daly PC software / p81 dongle make
+ * (DALYN-04 and DALYN-05 are their answers): registers 0x00..0x3F (cells,
+ * temperatures, V, I, SOC, counts) and 0x41..0x7E (status, capacity,
+ * cycles, balancing, MOSFETs, MOS temperature, alarm words 0x6D..0x73).
+ * Neither read is larger than 64 registers, the largest the Daly tools are
+ * known to ask for.
+ *
+ * Not decoded: 0x3B (SOH according to one source, a heartbeat counter
+ * according to another - UNCERTAIN, so SOH stays absent), 0x58 power
+ * (unsigned whole watts with the sign from 0x48; the gateway derives V x I
+ * instead), full capacity (a settings register outside both reads), the
+ * "D2" BLE register map (address 0xD2, a different layout).
+ *
+ * Progress in struct bms_poll: step = index into dm_reads[] of the
+ * outstanding read (DM_NREADS when the poll is complete).
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+#define DM_REQ_BASE 0x80   /* request address = 0x80 + board */
+#define DM_RESP_BASE 0x50  /* reply address = 0x50 + board */
+#define DM_MAX_BOARD 16
+#define DM_FC_READ 0x03
+#define DM_FC_WRITE 0x06
+#define DM_FC_ERROR 0x80   /* function code | 0x80: exception reply */
+#define DM_REQ_LEN 8
+#define DM_ERR_LEN 5
+#define DM_CURRENT_ZERO 30000 /* 0x39 raw offset, 0.1 A, + = charging */
+#define DM_TEMP_OFFSET 40
+#define DM_TEMP_ABSENT 0xFF   /* temperature register of a missing sensor (§3.3) */
+#define DM_MAX_TEMP_SLOTS 8   /* 0x30..0x37 */
+#define DM_MAX_WIRE_CELLS 48  /* 0x00..0x2F */
+
+/* Register addresses (§3.2, p81 map). */
+enum {
+	DM_R_TEMP1 = 0x30,
+	DM_R_VOLT = 0x38,
+	DM_R_CURRENT = 0x39,
+	DM_R_SOC = 0x3A,
+	DM_R_NCELLS = 0x3C,
+	DM_R_NTEMPS = 0x3D,
+	DM_R_STATUS = 0x48,
+	DM_R_REMAIN = 0x4B,
+	DM_R_CYCLES = 0x4C,
+	DM_R_BAL_1_16 = 0x4F,
+	DM_R_BAL_17_32 = 0x50,
+	DM_R_CHG_MOS = 0x52,
+	DM_R_DSG_MOS = 0x53,
+	DM_R_MOS_TEMP = 0x5A,
+	DM_R_ALARM1 = 0x6D, /* 0x6D..0x73 */
+};
+#define DM_NALARM_WORDS 7
+
+/* The reads of one poll, in order. */
+static const struct {
+	uint16_t start, count;
+} dm_reads[] = {
+	{ 0x00, 0x40 },
+	{ 0x41, 0x3E },
+};
+#define DM_NREADS ((int)(sizeof(dm_reads) / sizeof(dm_reads[0])))
+
+/* Alarm words 0x6D..0x73 (§3.4; bit 0 = LSB of the register value, which
+ * DALYN-05 supports: SOC 11 % with 0x70 = 0x0002 "SOC low level 2", and
+ * every sensor absent with 0x72 = 0x8000 "temperature detect fault").
+ * width 3 = an alarm level 0..7: level >= 1 raises `al`, level >= 2 also
+ * BMS_AL_PROTECTION (Daly's level 2 is its protection level, as in the
+ * legacy 0x98 bits).  Status bits (smart charger connected, MOSFET off by
+ * bus / switch, fan / heater active, current limit, upgrade sign, parallel
+ * comm ok) and reserved bits map to nothing; they stay in the raw words. */
+static const struct {
+	uint8_t word, shift, width;
+	uint32_t al;
+} dm_alarm_map[] = {
+	/* 0x6D */
+	{ 0, 0, 3, BMS_AL_CELL_OV }, { 0, 3, 3, BMS_AL_CELL_UV },
+	{ 0, 7, 1, BMS_AL_COMM },      /* smart charger connection failed */
+	{ 0, 8, 3, BMS_AL_CELL_DIFF }, { 0, 11, 3, BMS_AL_CHG_OT },
+	{ 0, 15, 1, BMS_AL_COMM },     /* smart discharger connection failed */
+	/* 0x6E */
+	{ 1, 0, 3, BMS_AL_CHG_UT }, { 1, 3, 3, BMS_AL_DSG_OT },
+	{ 1, 6, 1, BMS_AL_MOS_OT },    /* charge MOS temperature high */
+	{ 1, 7, 1, BMS_AL_SENSOR },    /* charge MOS temperature detect fault */
+	{ 1, 8, 3, BMS_AL_DSG_UT }, { 1, 11, 3, BMS_AL_TEMP_DIFF },
+	{ 1, 14, 1, BMS_AL_MOS_OT },   /* discharge MOS temperature high */
+	{ 1, 15, 1, BMS_AL_SENSOR },   /* discharge MOS temperature detect fault */
+	/* 0x6F */
+	{ 2, 0, 3, BMS_AL_PACK_OV }, { 2, 3, 3, BMS_AL_PACK_UV },
+	{ 2, 6, 1, BMS_AL_SHORT | BMS_AL_PROTECTION },
+	{ 2, 8, 3, BMS_AL_CHG_OC }, { 2, 11, 3, BMS_AL_DSG_OC },
+	{ 2, 14, 1, BMS_AL_OTHER },    /* "charge under-voltage" */
+	{ 2, 15, 1, BMS_AL_OTHER },    /* "discharge over-voltage" */
+	/* 0x70 */
+	{ 3, 0, 3, BMS_AL_SOC_LOW },
+	{ 3, 3, 3, BMS_AL_OTHER },     /* SOH low level */
+	{ 3, 7, 1, BMS_AL_COMM },      /* parallel communication fault */
+	{ 3, 8, 3, BMS_AL_MOS_OT },
+	{ 3, 11, 3, BMS_AL_OTHER },    /* thermal runaway level */
+	/* 0x71 reserved; 0x72: b8.. AFE chip, AFE comm, AFE sampling, cell
+	 * voltage detect, cell wire open, total voltage detect, current detect,
+	 * temperature detect */
+	{ 5, 8, 1, BMS_AL_HW_FAULT }, { 5, 9, 1, BMS_AL_COMM },
+	{ 5, 10, 1, BMS_AL_HW_FAULT }, { 5, 11, 1, BMS_AL_HW_FAULT },
+	{ 5, 12, 1, BMS_AL_HW_FAULT }, { 5, 13, 1, BMS_AL_HW_FAULT },
+	{ 5, 14, 1, BMS_AL_HW_FAULT }, { 5, 15, 1, BMS_AL_SENSOR },
+	/* 0x73: sensor disconnected, EEPROM, flash, RTC, chg / dsg / precharge
+	 * MOS fault, precharge fault, heating fault (b15) */
+	{ 6, 0, 1, BMS_AL_SENSOR }, { 6, 1, 1, BMS_AL_HW_FAULT },
+	{ 6, 2, 1, BMS_AL_HW_FAULT }, { 6, 3, 1, BMS_AL_HW_FAULT },
+	{ 6, 4, 1, BMS_AL_MOS_FAULT }, { 6, 5, 1, BMS_AL_MOS_FAULT },
+	{ 6, 6, 1, BMS_AL_MOS_FAULT }, { 6, 7, 1, BMS_AL_HW_FAULT },
+	{ 6, 15, 1, BMS_AL_HW_FAULT },
+};
+
+/* CRC-16/MODBUS: poly 0xA001 reflected, init 0xFFFF; sent low byte first. */
+static uint16_t dm_crc(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+static bool dm_crc_ok(const uint8_t *p, size_t n)
+{
+	uint16_t crc = dm_crc(p, n - 2);
+	return p[n - 2] == (uint8_t)crc && p[n - 1] == (uint8_t)(crc >> 8);
+}
+
+static bool dm_is_reply_addr(uint8_t a)
+{
+	return a > DM_RESP_BASE && a <= DM_RESP_BASE + DM_MAX_BOARD;
+}
+
+static bool dm_is_request_addr(uint8_t a)
+{
+	return a > DM_REQ_BASE && a <= DM_REQ_BASE + DM_MAX_BOARD;
+}
+
+/* Data bytes of a reply to one of our reads. */
+static bool dm_known_bytes(uint8_t bc)
+{
+	for (int i = 0; i < DM_NREADS; i++)
+		if (bc == 2 * dm_reads[i].count)
+			return true;
+	return false;
+}
+
+static int dm_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (poll->address < 1 || poll->address > DM_MAX_BOARD)
+		return BMS_E_RANGE;
+	if (poll->step < 0 || poll->step >= DM_NREADS)
+		return 0;
+	if (cap < DM_REQ_LEN)
+		return BMS_E_NOSPACE;
+	out[0] = (uint8_t)(DM_REQ_BASE + poll->address);
+	out[1] = DM_FC_READ;
+	out[2] = (uint8_t)(dm_reads[poll->step].start >> 8);
+	out[3] = (uint8_t)dm_reads[poll->step].start;
+	out[4] = (uint8_t)(dm_reads[poll->step].count >> 8);
+	out[5] = (uint8_t)dm_reads[poll->step].count;
+	uint16_t crc = dm_crc(out, 6);
+	out[6] = (uint8_t)crc;
+	out[7] = (uint8_t)(crc >> 8);
+	return DM_REQ_LEN;
+}
+
+/* Frames: replies of any board (0x51..0x60) to a read of ours, exception
+ * replies, and requests (0x81..0x90: our echo, or another master), which
+ * are skipped whole.  Anything else is skipped a byte at a time. */
+static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	size_t need;
+
+	(void)poll;
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (!dm_is_reply_addr(buf[0]) && !dm_is_request_addr(buf[0])) {
+		size_t i = 1;
+		while (i < len && !dm_is_reply_addr(buf[i]) && !dm_is_request_addr(buf[i]))
+			i++;
+		*n = i;
+		return BMS_SCAN_SKIP;
+	}
+	if (len < 3)
+		return BMS_SCAN_NEED;
+	if (dm_is_request_addr(buf[0])) {
+		if (buf[1] != DM_FC_READ && buf[1] != DM_FC_WRITE) {
+			*n = 1;
+			return BMS_SCAN_SKIP;
+		}
+		if (len < DM_REQ_LEN)
+			return BMS_SCAN_NEED;
+		*n = dm_crc_ok(buf, DM_REQ_LEN) ? DM_REQ_LEN : 1;
+		return BMS_SCAN_SKIP;
+	}
+	if (buf[1] == DM_FC_READ && dm_known_bytes(buf[2])) {
+		need = 5u + buf[2];
+	} else if (buf[1] == (DM_FC_READ | DM_FC_ERROR)) {
+		need = DM_ERR_LEN;
+	} else {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	if (len < need)
+		return BMS_SCAN_NEED;
+	if (!dm_crc_ok(buf, need)) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	*n = need;
+	return BMS_SCAN_FRAME;
+}
+
+/* Register `reg` of a reply to the read that starts at `start`. */
+static uint16_t dm_reg(const uint8_t *d, uint16_t start, uint16_t reg)
+{
+	return bms_be16(d + 2 * (reg - start));
+}
+
+/* 0x00..0x3F: cells, temperatures, voltage, current, SOC. */
+static int dm_decode_main(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const uint16_t st = dm_reads[0].start;
+	unsigned ncells = dm_reg(d, st, DM_R_NCELLS);
+	unsigned nslots = dm_reg(d, st, DM_R_NTEMPS);
+
+	if (poll->cells_forced)
+		ncells = poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
+	else if (ncells > DM_MAX_WIRE_CELLS || ncells > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+	if (nslots > DM_MAX_TEMP_SLOTS)
+		nslots = DM_MAX_TEMP_SLOTS;
+
+	int raw_cur = dm_reg(d, st, DM_R_CURRENT);
+	unsigned raw_soc = dm_reg(d, st, DM_R_SOC);
+	float cur = (float)(raw_cur - DM_CURRENT_ZERO) / 10.0f;
+	s->voltage = (float)dm_reg(d, st, DM_R_VOLT) / 10.0f;
+	s->current = poll->invert_current ? -cur : cur;
+	s->soc = raw_soc > 1000 ? 100.0f : (float)raw_soc / 10.0f;
+
+	s->ncells = (uint8_t)ncells;
+	for (unsigned i = 0; i < ncells; i++)
+		s->cell_mv[i] = dm_reg(d, st, (uint16_t)i);
+
+	/* 0xFF marks a missing sensor even within the count (DALYN-04):
+	 * present sensors are kept in order, missing ones left out. */
+	s->ntemps = 0;
+	for (unsigned i = 0; i < nslots; i++) {
+		unsigned raw = dm_reg(d, st, (uint16_t)(DM_R_TEMP1 + i));
+		if (raw < DM_TEMP_ABSENT)
+			s->temp_c[s->ntemps++] = (float)((int)raw - DM_TEMP_OFFSET);
+	}
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS;
+	if (s->ntemps)
+		s->present |= BMS_HAS_TEMPS;
+	return BMS_OK;
+}
+
+/* 0x41..0x7E: status, capacity, cycles, balancing, MOSFETs, alarms. */
+static int dm_decode_status(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const uint16_t st = dm_reads[1].start;
+	unsigned state = dm_reg(d, st, DM_R_STATUS);
+	unsigned mos_t = dm_reg(d, st, DM_R_MOS_TEMP);
+	uint16_t w[DM_NALARM_WORDS];
+
+	s->state = (uint8_t)(state <= 2 ? state : 0);
+	s->remain_ah = (float)dm_reg(d, st, DM_R_REMAIN) / 10.0f;
+	s->cycles = dm_reg(d, st, DM_R_CYCLES);
+	s->balance = (uint32_t)dm_reg(d, st, DM_R_BAL_1_16) |
+		     (uint32_t)dm_reg(d, st, DM_R_BAL_17_32) << 16;
+	s->chg_mos = dm_reg(d, st, DM_R_CHG_MOS) != 0;
+	s->dsg_mos = dm_reg(d, st, DM_R_DSG_MOS) != 0;
+	s->present |= BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_BALANCE | BMS_HAS_MOSFETS;
+	if (mos_t < DM_TEMP_ABSENT) {
+		s->mos_temp_c = (float)((int)mos_t - DM_TEMP_OFFSET);
+		s->present |= BMS_HAS_MOS_TEMP;
+	}
+
+	/* raw_alarms[0..3] = registers 0x6D, 0x6E, 0x6F, 0x70 (the alarm level
+	 * words); 0x72 / 0x73 (fault bits) only through the normalised set. */
+	for (int i = 0; i < DM_NALARM_WORDS; i++)
+		w[i] = dm_reg(d, st, (uint16_t)(DM_R_ALARM1 + i));
+	s->nraw = 4;
+	for (int i = 0; i < 4; i++)
+		s->raw_alarms[i] = w[i];
+	s->alarms = 0;
+	for (size_t k = 0; k < sizeof(dm_alarm_map) / sizeof(dm_alarm_map[0]); k++) {
+		unsigned mask = (1u << dm_alarm_map[k].width) - 1;
+		unsigned v = (w[dm_alarm_map[k].word] >> dm_alarm_map[k].shift) & mask;
+		if (v)
+			s->alarms |= dm_alarm_map[k].al;
+		if (dm_alarm_map[k].width > 1 && v >= 2)
+			s->alarms |= BMS_AL_PROTECTION;
+	}
+	s->present |= BMS_HAS_ALARMS;
+	return BMS_OK;
+}
+
+static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	int rc;
+
+	if (len < DM_ERR_LEN)
+		return BMS_E_SHORT;
+	if (!dm_is_reply_addr(frame[0]))
+		return BMS_E_HEADER;
+	if (frame[1] == DM_FC_READ) {
+		if (len != 5u + frame[2])
+			return BMS_E_SHORT;
+	} else if (frame[1] == (DM_FC_READ | DM_FC_ERROR)) {
+		if (len != DM_ERR_LEN)
+			return BMS_E_SHORT;
+	} else {
+		return BMS_E_HEADER;
+	}
+	if (!dm_crc_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	/* Another board, or nothing outstanding. */
+	if (poll->step < 0 || poll->step >= DM_NREADS ||
+	    frame[0] != DM_RESP_BASE + poll->address)
+		return BMS_E_UNEXPECTED;
+	/* The BMS refuses the read (illegal address / quantity): this try fails. */
+	if (frame[1] != DM_FC_READ)
+		return BMS_E_RANGE;
+	/* A late answer to the other read. */
+	if (frame[2] != 2 * dm_reads[poll->step].count)
+		return BMS_E_UNEXPECTED;
+
+	if (poll->step == 0)
+		rc = dm_decode_main(poll, frame + 3);
+	else
+		rc = dm_decode_status(poll, frame + 3);
+	if (rc == BMS_OK)
+		poll->step++;
+	return rc;
+}
+
+static int dm_finish(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
+	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+		return BMS_E_INVALID;
+	if (s->ncells < 32)
+		s->balance &= (1u << s->ncells) - 1;
+	return BMS_OK;
+}
+
+const struct bms_driver bms_daly_modbus_driver = {
+	.name = "daly-modbus",
+	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
+	.protocol_id = 2,
+	.default_baud = 9600,
+	.gap = 0.03,
+	.interbyte = 0.2,
+	.min_address = 1,
+	.max_address = DM_MAX_BOARD,
+	.default_timeout = 1.0,
+	.next_request = dm_next_request,
+	.scan = dm_scan,
+	.handle = dm_handle,
+	.timeout = NULL,
+	.finish = dm_finish,
+};

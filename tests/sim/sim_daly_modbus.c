@@ -1,0 +1,275 @@
+/* tests/sim/sim_daly_modbus.c - Daly H/K/M/S "new" protocol, the BMS side.
+ *
+ * protocols.md §3.  Modbus RTU framing with Daly's addresses: requests go to
+ * 0x80 + board (1..16), answers come from 0x50 + board; CRC-16/MODBUS, low
+ * byte first.  FC 03 reads any registers of 0x000..0x1FF (p81 map, §3.2),
+ * FC 06 writes 0x121 / 0x122 (charge / discharge MOSFET on/off); anything
+ * else gets exception 02.  Encoded here from the pack state; bms/ is
+ * deliberately not used.
+ *
+ * Wire view: cells mV, pack voltage 0.1 V (sum of the cells), current
+ * 30000 + 0.1 A (+ = charging), SOC 0.1 %, remaining 0.1 Ah, temperatures
+ * +40 (1..8 sensors; 0xFF = none, so 214 degC is the top), MOS temperature
+ * at 0x5A, alarm bytes 0..7 = registers 0x6D..0x70 (high byte first).
+ * 0x3B carries the SOH, which the gateway does not read as such (§3.2 says
+ * UNCERTAIN), so the view has none.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DM_NREGS 0x200
+#define DM_MAX_BOARD 16
+#define DM_REQ_LEN 8
+#define DM_CELLS 48
+#define DM_TEMPS 8
+
+struct dm_raw {
+	int ncells;
+	unsigned cell_mv[DM_CELLS];
+	unsigned volt_dv;
+	long current_da;        /* 0.1 A, + = charging, as on the wire */
+	unsigned soc_pm;
+	unsigned remain_dah;    /* 0.1 Ah */
+	int ntemps;
+	unsigned temp_raw[DM_TEMPS]; /* degC + 40 */
+	unsigned mos_raw;
+	uint64_t balance;
+};
+
+static long clampl(long v, long lo, long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void dm_quantise(const struct sim_pack *p, struct dm_raw *r)
+{
+	memset(r, 0, sizeof *r);
+	r->ncells = p->ncells < DM_CELLS ? p->ncells : DM_CELLS;
+	unsigned long sum = 0;
+	for (int i = 0; i < r->ncells; i++) {
+		r->cell_mv[i] = (unsigned)clampl(sim_pack_cell_mv(p, i), 0, 65535);
+		sum += r->cell_mv[i];
+	}
+	r->volt_dv = (unsigned)clampl((long)((sum + 50) / 100), 0, 65535);
+	r->current_da = clampl(lround(p->current * 10.0), -30000, 65535 - 30000);
+	r->soc_pm = (unsigned)clampl(lround(p->soc * 10.0), 0, 1000);
+	r->remain_dah = (unsigned)clampl(lround(p->capacity_ah * 10.0 * r->soc_pm / 1000.0), 0, 65535);
+	r->ntemps = p->ntemps < DM_TEMPS ? p->ntemps : DM_TEMPS;
+	for (int i = 0; i < r->ntemps; i++)
+		r->temp_raw[i] = (unsigned)clampl(p->temp_c[i] + 40, 0, 254);
+	r->mos_raw = (unsigned)clampl(p->mos_temp_c + 40, 0, 254);
+	r->balance = r->ncells >= 64 ? p->balance : p->balance & ((1ull << r->ncells) - 1);
+}
+
+static void dm_view(const struct sim_pack *p, struct sim_view *v)
+{
+	struct dm_raw r;
+	dm_quantise(p, &r);
+	memset(v, 0, sizeof *v);
+	/* what a gateway reading 0x00..0x3F and 0x41..0x7E gets: no SOH, no
+	 * full capacity */
+	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CYCLES | SIM_HAS_MOS_TEMP | SIM_HAS_MOSFETS |
+		 SIM_HAS_CELLS | SIM_HAS_TEMPS | SIM_HAS_ALARMS | SIM_HAS_BALANCE;
+	v->address = p->address;
+	v->voltage = r.volt_dv / 10.0;
+	v->current = r.current_da / 10.0;
+	v->soc = r.soc_pm / 10.0;
+	v->remaining_ah = r.remain_dah / 10.0;
+	v->capacity_ah = p->capacity_ah;
+	v->cycles = p->cycles & 0xFFFF;
+	v->ncells = r.ncells;
+	for (int i = 0; i < r.ncells; i++)
+		v->cell_mv[i] = (int)r.cell_mv[i];
+	v->ntemps = r.ntemps;
+	for (int i = 0; i < r.ntemps; i++)
+		v->temp_c[i] = (int)r.temp_raw[i] - 40;
+	v->mos_temp_c = (int)r.mos_raw - 40;
+	v->chg_mos = p->chg_mos ? 1 : 0;
+	v->dsg_mos = p->dsg_mos ? 1 : 0;
+	v->nalarm = 8;
+	memcpy(v->alarm, p->alarm, 8);
+	v->balance = r.balance;
+}
+
+/* The register image 0x000..0x1FF. */
+static void dm_image(const struct sim_pack *p, uint16_t *reg)
+{
+	struct dm_raw r;
+	dm_quantise(p, &r);
+	memset(reg, 0, DM_NREGS * sizeof reg[0]);
+	for (int i = 0; i < DM_CELLS; i++)
+		reg[i] = (uint16_t)(i < r.ncells ? r.cell_mv[i] : p->junk ? 3270 + sim_rand() % 20u : 0);
+	for (int i = 0; i < DM_TEMPS; i++)
+		reg[0x30 + i] = (uint16_t)(i < r.ntemps ? r.temp_raw[i] : 0xFF);
+	reg[0x38] = (uint16_t)r.volt_dv;
+	reg[0x39] = (uint16_t)(30000 + r.current_da);
+	reg[0x3A] = (uint16_t)r.soc_pm;
+	reg[0x3B] = (uint16_t)clampl(lround(p->soh), 0, 100);
+	reg[0x3C] = (uint16_t)r.ncells;
+	reg[0x3D] = (uint16_t)r.ntemps;
+	int imax = 0, imin = 0;
+	for (int i = 1; i < r.ncells; i++) {
+		if (r.cell_mv[i] > r.cell_mv[imax])
+			imax = i;
+		if (r.cell_mv[i] < r.cell_mv[imin])
+			imin = i;
+	}
+	if (r.ncells) {
+		reg[0x3E] = (uint16_t)r.cell_mv[imax];
+		reg[0x3F] = (uint16_t)(imax + 1);
+		reg[0x40] = (uint16_t)r.cell_mv[imin];
+		reg[0x41] = (uint16_t)(imin + 1);
+		reg[0x42] = (uint16_t)(r.cell_mv[imax] - r.cell_mv[imin]);
+	}
+	int tmax = 0, tmin = 0;
+	for (int i = 1; i < r.ntemps; i++) {
+		if (r.temp_raw[i] > r.temp_raw[tmax])
+			tmax = i;
+		if (r.temp_raw[i] < r.temp_raw[tmin])
+			tmin = i;
+	}
+	reg[0x43] = (uint16_t)(r.ntemps ? r.temp_raw[tmax] : 0xFF);
+	reg[0x44] = (uint16_t)(r.ntemps ? tmax + 1 : 0);
+	reg[0x45] = (uint16_t)(r.ntemps ? r.temp_raw[tmin] : 0xFF);
+	reg[0x46] = (uint16_t)(r.ntemps ? tmin + 1 : 0);
+	reg[0x47] = (uint16_t)(r.ntemps ? r.temp_raw[tmax] - r.temp_raw[tmin] : 0);
+	reg[0x48] = (uint16_t)(r.current_da > 0 ? 1 : r.current_da < 0 ? 2 : 0);
+	reg[0x4B] = (uint16_t)r.remain_dah;
+	reg[0x4C] = (uint16_t)(p->cycles & 0xFFFF);
+	reg[0x4D] = r.balance ? 1 : 0;
+	reg[0x4E] = 30000;
+	reg[0x4F] = (uint16_t)r.balance;
+	reg[0x50] = (uint16_t)(r.balance >> 16);
+	reg[0x51] = (uint16_t)(r.balance >> 32);
+	reg[0x52] = p->chg_mos ? 1 : 0;
+	reg[0x53] = p->dsg_mos ? 1 : 0;
+	reg[0x58] = (uint16_t)clampl(lround(fabs(r.volt_dv / 10.0 * r.current_da / 10.0)), 0, 65535);
+	reg[0x5A] = (uint16_t)r.mos_raw;
+	reg[0x5B] = 0xFF;
+	reg[0x5C] = 0xFF;
+	for (int i = 0; i < 4; i++)
+		reg[0x6D + i] = (uint16_t)(p->alarm[2 * i] << 8 | p->alarm[2 * i + 1]);
+	reg[0x71] = p->junk ? (uint16_t)sim_rand() : 0;
+	reg[0x100] = (uint16_t)p->address;
+	reg[0x115] = 360;
+	reg[0x121] = p->chg_mos ? 1 : 0;
+	reg[0x122] = p->dsg_mos ? 1 : 0;
+}
+
+static uint16_t dm_crc(const uint8_t *b, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= b[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+static size_t dm_put_crc(uint8_t *f, size_t n)
+{
+	uint16_t c = dm_crc(f, n);
+	f[n] = (uint8_t)c;
+	f[n + 1] = (uint8_t)(c >> 8);
+	return n + 2;
+}
+
+static int dm_is_request_addr(uint8_t a)
+{
+	return a > 0x80 && a <= 0x80 + DM_MAX_BOARD;
+}
+
+static enum sim_scan dm_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len == 0)
+		return SIM_SCAN_NEED;
+	if (!dm_is_request_addr(buf[0])) {
+		size_t i = 1;
+		while (i < len && !dm_is_request_addr(buf[i]))
+			i++;
+		*n = i;
+		return SIM_SCAN_SKIP;
+	}
+	if (len < DM_REQ_LEN)
+		return SIM_SCAN_NEED;
+	uint16_t c = dm_crc(buf, 6);
+	if ((buf[1] != 0x03 && buf[1] != 0x06) || buf[6] != (uint8_t)c || buf[7] != (uint8_t)(c >> 8)) {
+		*n = 1;
+		return SIM_SCAN_BAD;
+	}
+	*n = DM_REQ_LEN;
+	return SIM_SCAN_FRAME;
+}
+
+static int dm_address(const uint8_t *req, size_t n)
+{
+	if (n < DM_REQ_LEN || !dm_is_request_addr(req[0]))
+		return -1;
+	return req[0] - 0x80;
+}
+
+static void dm_exception(struct sim_reply *reply, const struct sim_pack *p, uint8_t fc, uint8_t code)
+{
+	uint8_t f[5];
+	f[0] = (uint8_t)(0x50 + p->address);
+	f[1] = (uint8_t)(fc | 0x80);
+	f[2] = code;
+	sim_reply_add(reply, f, dm_put_crc(f, 3));
+}
+
+static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n,
+                                struct sim_reply *reply)
+{
+	if (n < DM_REQ_LEN)
+		return SIM_RESP_BAD;
+	unsigned a = (unsigned)(req[2] << 8 | req[3]), v = (unsigned)(req[4] << 8 | req[5]);
+	if (req[1] == 0x03) {
+		if (v < 1 || v > 125 || a + v > DM_NREGS) {
+			dm_exception(reply, p, req[1], 0x02);
+			return SIM_RESP_OK;
+		}
+		static uint16_t reg[DM_NREGS];
+		uint8_t f[5 + 250];
+		dm_image(p, reg);
+		f[0] = (uint8_t)(0x50 + p->address);
+		f[1] = 0x03;
+		f[2] = (uint8_t)(2 * v);
+		for (unsigned i = 0; i < v; i++) {
+			f[3 + 2 * i] = (uint8_t)(reg[a + i] >> 8);
+			f[4 + 2 * i] = (uint8_t)reg[a + i];
+		}
+		sim_reply_add(reply, f, dm_put_crc(f, 3 + 2 * v));
+		return SIM_RESP_OK;
+	}
+	/* FC 06: MOSFET control; the answer mirrors the request */
+	if ((a != 0x121 && a != 0x122) || v > 1) {
+		dm_exception(reply, p, req[1], 0x02);
+		return SIM_RESP_OK;
+	}
+	if (a == 0x121)
+		p->chg_mos = (int)v;
+	else
+		p->dsg_mos = (int)v;
+	uint8_t f[DM_REQ_LEN];
+	memcpy(f, req, 6);
+	f[0] = (uint8_t)(0x50 + p->address);
+	sim_reply_add(reply, f, dm_put_crc(f, 6));
+	return SIM_RESP_OK;
+}
+
+const struct sim_proto sim_proto_daly_modbus = {
+	.name = "daly-modbus",
+	.default_baud = 9600,
+	.addr_min = 1,
+	.addr_max = DM_MAX_BOARD,
+	.max_cells = DM_CELLS,
+	.max_temps = DM_TEMPS,
+	.scan = dm_scan,
+	.address = dm_address,
+	.respond = dm_respond,
+	.view = dm_view,
+	.corrupt = NULL, /* the CRC's high byte is last: the default flip breaks it */
+};

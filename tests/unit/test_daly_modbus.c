@@ -1,0 +1,905 @@
+/* tests/unit/test_daly_modbus.c - Daly H/K/M/S Modbus-like driver: the modbus
+ * rows of vectors.tsv through scan() + handle() fed in odd chunks, whole
+ * polls through finish(), synthetic replies for what no capture shows, and
+ * broken input. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
+
+#include <stdint.h>
+
+static const struct bms_driver *const drv = &bms_daly_modbus_driver;
+
+/* vectors.tsv, family modbus */
+#define DALYN_REQ_1 "d2030000003ed7b9"
+#define DALYN_REQ_2 "d203003e0009f7a3"
+#define DALYN_01 "d2037c101f10291033103d0000000000000000000000000000000000000000000000000000000000" \
+	"000000000000000000000000000000000000000000000000000000003c003d003e003f0000000000" \
+	"000000008c754e0384103d101f0000000000000d80000400040039000100000001102e0141002a00" \
+	"00000000000000a0df"
+#define DALYN_02 "d2037c0cdc0cdb0cdc0cdc0cdc0cdc0cde0cdc0cdc0cdc0cdc0cdc0cdc0cdc0cde0cdc0cdc0cdc0c" \
+	"dc0cdc0cdc0cde0cdc0cdc0000000000000000000000000000000000380036003800380000000000" \
+	"00000003167530014d0cde0cdb00380036000004150018000400000000000100010cdc0003000000" \
+	"000000000000004967"
+#define DALYN_04 "5103800cd10c900ca30cd50000000000000000000000000000000000000000000000000000000000" \
+	"00000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000ff00ff00ff00ff00ff00ff00ff00ff0082752c00" \
+	"70004c000400020cd50004d215"
+#define DALYN_05 "51037c0002004500ff000000ff0000000000000000000000c9000000007530000000000000000100" \
+	"010000000000000cba00060000004500ff000000000000000075301a06050922144aec0000000000" \
+	"0000000000753000300070000000000000000200008000000075300b7dfffeffff00007ff8ffffff" \
+	"ffffffffff00026860"
+#define JKPB_REQ_1 "031016200001020000cf91"
+#define JKPB_REQ_2 "011016200001020000d6f1"
+#define JKPB_REQ_3 "0110161e0001020000d22f"
+#define JKPB_REQ_4 "0110161c0001020000d3cd"
+#define JKPB_REQ_5 "010312900002c15e"
+
+/* The two reads of a poll, board 1 (CRC computed; the same reads as the
+ * p81 dongle of DALYN-04/05). */
+#define REQ_MAIN_1 "8103000000405bfa"
+#define REQ_STATUS_1 "81030041003e8bce"
+
+static const size_t chunks_odd[] = { 1, 1, 2, 5, 3, 7, 13, 1, 26, 3, 11, 1, 40, 64 };
+static const size_t chunks_one[] = { 1 };
+static const size_t chunks_big[] = { 1000 };
+static const size_t chunks_rand[] = { 17, 2, 90, 1, 1, 33, 4, 129, 6 };
+
+struct res {
+	int ok, more, unexpected, err, last_err;
+	int frames;
+	size_t skipped;
+	int bad_scan;
+};
+
+static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
+{
+	for (;;) {
+		size_t n = 0;
+		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
+
+		if (sc == BMS_SCAN_NEED)
+			break;
+		if (n < 1 || n > rx->len) {
+			r->bad_scan++;
+			break;
+		}
+		if (sc == BMS_SCAN_SKIP) {
+			r->skipped += n;
+			bms_rx_consume(rx, n);
+			continue;
+		}
+		r->frames++;
+		int rc = drv->handle(poll, rx->buf, n);
+		bms_rx_consume(rx, n);
+		if (rc == BMS_OK)
+			r->ok++;
+		else if (rc == BMS_MORE)
+			r->more++;
+		else if (rc == BMS_E_UNEXPECTED)
+			r->unexpected++;
+		else {
+			r->err++;
+			r->last_err = rc;
+		}
+	}
+}
+
+static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
+		 const size_t *chunks, size_t nchunks, struct res *r)
+{
+	size_t off = 0, c = 0;
+
+	while (off < len) {
+		size_t n = chunks[c++ % nchunks];
+		if (n > len - off)
+			n = len - off;
+		bms_rx_feed(rx, p + off, n);
+		off += n;
+		pump(poll, rx, r);
+	}
+}
+
+static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
+			   const size_t *chunks, size_t nchunks)
+{
+	uint8_t buf[1024];
+	struct res r = { 0 };
+	int n = check_hex(hex, buf, (int)sizeof(buf));
+
+	CHECK(n > 0);
+	if (n > 0)
+		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
+	return r;
+}
+
+#define FEED(poll, rx, hex, ch) feed_hex(poll, rx, hex, ch, sizeof(ch) / sizeof(ch[0]))
+
+/* The test's own CRC-16/MODBUS (checked against protocols.md's examples). */
+static uint16_t crc16(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+static size_t put_crc(uint8_t *f, size_t n)
+{
+	uint16_t c = crc16(f, n);
+	f[n] = (uint8_t)c;
+	f[n + 1] = (uint8_t)(c >> 8);
+	return n + 2;
+}
+
+/* A read reply from `addr` with `count` registers regs[0..count). */
+static size_t mk(uint8_t *f, uint8_t addr, unsigned count, const uint16_t *regs)
+{
+	f[0] = addr;
+	f[1] = 0x03;
+	f[2] = (uint8_t)(2 * count);
+	for (unsigned i = 0; i < count; i++) {
+		f[3 + 2 * i] = (uint8_t)(regs[i] >> 8);
+		f[4 + 2 * i] = (uint8_t)regs[i];
+	}
+	return put_crc(f, 3 + 2 * count);
+}
+
+/* A plausible register image 0x00..0x7F of a pack (p81 map). */
+static void image(uint16_t *r, unsigned ncells, unsigned nsens)
+{
+	memset(r, 0, 0x80 * sizeof(r[0]));
+	for (unsigned i = 0; i < ncells; i++)
+		r[i] = (uint16_t)(3300 + i);
+	for (unsigned i = 0; i < 8; i++)
+		r[0x30 + i] = i < nsens ? (uint16_t)(65 + i) : 0xFF;
+	r[0x38] = 530;      /* 53.0 V */
+	r[0x39] = 30050;    /* +5.0 A */
+	r[0x3A] = 605;      /* 60.5 % */
+	r[0x3B] = 98;
+	r[0x3C] = (uint16_t)ncells;
+	r[0x3D] = (uint16_t)nsens;
+	r[0x48] = 1;        /* charging */
+	r[0x4B] = 1234;     /* 123.4 Ah */
+	r[0x4C] = 17;
+	r[0x4E] = 30000;
+	r[0x52] = 1;
+	r[0x53] = 1;
+	r[0x58] = 265;
+	r[0x5A] = 70;       /* 30 degC */
+	r[0x5B] = 0xFF;
+}
+
+static size_t mk_main(uint8_t *f, uint8_t board, const uint16_t *img)
+{
+	return mk(f, (uint8_t)(0x50 + board), 0x40, img);
+}
+
+static size_t mk_status(uint8_t *f, uint8_t board, const uint16_t *img)
+{
+	return mk(f, (uint8_t)(0x50 + board), 0x3E, img + 0x41);
+}
+
+static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
+{
+	bms_poll_begin(poll, addr, forced, inv);
+	bms_rx_clear(rx);
+}
+
+static int request(struct bms_poll *poll, uint8_t *req)
+{
+	return drv->next_request(poll, req, 8);
+}
+
+/* Start register of the outstanding read, -1 when the poll is complete. */
+static int cur_start(struct bms_poll *poll)
+{
+	uint8_t req[8];
+	int n = request(poll, req);
+	return n == 8 ? (req[2] << 8 | req[3]) : n == 0 ? -1 : -100 + n;
+}
+
+static bool same_hex(const uint8_t *p, size_t n, const char *hex)
+{
+	uint8_t want[64];
+	int wn = check_hex(hex, want, (int)sizeof(want));
+	return wn == (int)n && memcmp(p, want, n) == 0;
+}
+
+static void test_crc_helper(void)
+{
+	/* protocols.md §3.1 / §3.2 example frames */
+	static const char *const ex[] = {
+		"81 03 00 00 00 30 5A 1E", "81 03 00 30 00 18 5A 0F", "81 03 00 48 00 15 1B D3",
+		"81 03 00 6D 00 07 8A 15", "81 06 01 21 00 00 C7 FC", "81 06 01 21 00 01 06 3C",
+		DALYN_REQ_1, DALYN_REQ_2, JKPB_REQ_5,
+	};
+	for (size_t k = 0; k < sizeof(ex) / sizeof(ex[0]); k++) {
+		uint8_t f[16];
+		int n = check_hex(ex[k], f, (int)sizeof(f));
+		CHECK(n == 8);
+		uint16_t c = crc16(f, 6);
+		CHECK_EQ_INT(f[6], c & 0xFF);
+		CHECK_EQ_INT(f[7], c >> 8);
+	}
+}
+
+static void test_requests(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t req[16];
+	uint16_t img[0x80];
+	uint8_t f[256];
+
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(request(&poll, req), 8);
+	CHECK(same_hex(req, 8, REQ_MAIN_1));
+	/* retries send the same request */
+	poll.attempt = 2;
+	CHECK_EQ_INT(request(&poll, req), 8);
+	CHECK(same_hex(req, 8, REQ_MAIN_1));
+	image(img, 4, 2);
+	size_t n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(request(&poll, req), 8);
+	CHECK(same_hex(req, 8, REQ_STATUS_1));
+	n = mk_status(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(request(&poll, req), 0);
+	CHECK_EQ_INT(request(&poll, req), 0);
+
+	/* board 16: 0x90; boards 0 and 17 do not exist */
+	begin(&poll, &rx, 16, 0, false);
+	CHECK_EQ_INT(request(&poll, req), 8);
+	CHECK_EQ_INT(req[0], 0x90);
+	uint16_t c = crc16(req, 6);
+	CHECK_EQ_INT(req[6] | req[7] << 8, c);
+	begin(&poll, &rx, 0, 0, false);
+	CHECK_EQ_INT(request(&poll, req), BMS_E_RANGE);
+	begin(&poll, &rx, 17, 0, false);
+	CHECK_EQ_INT(request(&poll, req), BMS_E_RANGE);
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, 7), BMS_E_NOSPACE);
+
+	/* driver table */
+	CHECK_STR(drv->name, "daly-modbus");
+	CHECK_EQ_INT(drv->protocol_id, 2);
+	CHECK_EQ_INT(drv->default_baud, 9600);
+	CHECK_EQ_INT(drv->min_address, 1);
+	CHECK_EQ_INT(drv->max_address, 16);
+	CHECK(drv->gap >= 0.02 && drv->interbyte > 0 && drv->default_timeout >= 0.3);
+	CHECK(!drv->listen_only);
+	CHECK(drv->finish != NULL && drv->next_request != NULL);
+	CHECK(bms_find("daly-modbus") == drv);
+}
+
+static const uint16_t cells_04[4] = { 3281, 3216, 3235, 3285 };
+
+static void check_dalyn04(const struct bms_snapshot *s, bool inv)
+{
+	CHECK_EQ_INT(s->ncells, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(s->cell_mv[i], cells_04[i]);
+	CHECK_NEAR(s->voltage, 13.0, 1e-4);
+	CHECK_NEAR(s->current, inv ? 0.4 : -0.4, 1e-4);
+	CHECK_NEAR(s->soc, 11.2, 1e-4);
+	/* all eight temperature registers 0x00FF: no sensor, though 0x3D = 2 */
+	CHECK_EQ_INT(s->ntemps, 0);
+	CHECK(!(s->present & BMS_HAS_TEMPS));
+	/* 0x3B = 76 is not taken as SOH */
+	CHECK(!(s->present & BMS_HAS_SOH));
+	CHECK_NEAR(s->soh, 0.0, 1e-9);
+}
+
+static void test_dalyn04(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	const size_t *chunks[] = { chunks_one, chunks_odd, chunks_big, chunks_rand };
+	const size_t nchunks[] = { 1, sizeof(chunks_odd) / sizeof(chunks_odd[0]), 1,
+				   sizeof(chunks_rand) / sizeof(chunks_rand[0]) };
+
+	for (int k = 0; k < 4; k++) {
+		begin(&poll, &rx, 1, 0, k & 1);
+		CHECK_EQ_INT(cur_start(&poll), 0x00);
+		struct res r = feed_hex(&poll, &rx, DALYN_04, chunks[k], nchunks[k]);
+		CHECK_EQ_INT(r.frames, 1);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.skipped, 0);
+		CHECK_EQ_INT(r.bad_scan, 0);
+		CHECK_EQ_INT(rx.len, 0);
+		check_dalyn04(&poll.snap, k & 1);
+		CHECK_EQ_INT(poll.snap.present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC |
+			     BMS_HAS_CELLS);
+		CHECK_EQ_INT(cur_start(&poll), 0x41);
+	}
+}
+
+static void check_dalyn05(const struct bms_snapshot *s)
+{
+	CHECK_EQ_INT(s->state, 0);
+	CHECK_NEAR(s->remain_ah, 20.1, 1e-4);
+	CHECK_EQ_INT(s->cycles, 0);
+	CHECK(s->chg_mos);
+	CHECK(s->dsg_mos);
+	CHECK_EQ_INT(s->balance, 0);
+	/* 0x5A = 0x45: MOS 29 degC; 0x5B board 0xFF (not used anyway) */
+	CHECK(s->present & BMS_HAS_MOS_TEMP);
+	CHECK_NEAR(s->mos_temp_c, 29.0, 1e-6);
+	/* 0x70 = 0x0002 (SOC low level 2), 0x72 = 0x8000 (temperature detect) */
+	CHECK_EQ_INT(s->nraw, 4);
+	CHECK_EQ_INT(s->raw_alarms[0], 0);
+	CHECK_EQ_INT(s->raw_alarms[1], 0);
+	CHECK_EQ_INT(s->raw_alarms[2], 0);
+	CHECK_EQ_INT(s->raw_alarms[3], 0x0002);
+	CHECK_EQ_INT(s->alarms, BMS_AL_SOC_LOW | BMS_AL_PROTECTION | BMS_AL_SENSOR);
+	CHECK(!(s->present & (BMS_HAS_FULL | BMS_HAS_SOH)));
+}
+
+static void test_dalyn05(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+
+	for (int k = 0; k < 3; k++) {
+		begin(&poll, &rx, 1, 0, false);
+		poll.step = 1; /* the status read is outstanding */
+		CHECK_EQ_INT(cur_start(&poll), 0x41);
+		struct res r = k == 0 ? FEED(&poll, &rx, DALYN_05, chunks_one)
+			     : k == 1 ? FEED(&poll, &rx, DALYN_05, chunks_odd)
+				      : FEED(&poll, &rx, DALYN_05, chunks_rand);
+		CHECK_EQ_INT(r.frames, 1);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.skipped, 0);
+		check_dalyn05(&poll.snap);
+		CHECK_EQ_INT(poll.snap.present, BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_BALANCE |
+			     BMS_HAS_MOSFETS | BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS);
+		CHECK_EQ_INT(cur_start(&poll), -1);
+	}
+}
+
+/* The whole poll from the two captures, as the gateway drives it. */
+static void test_full_poll(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct bms_snapshot *s = &poll.snap;
+	struct bms_cell_stats st;
+	struct res r;
+
+	for (int k = 0; k < 2; k++) {
+		begin(&poll, &rx, 1, 0, false);
+		CHECK_EQ_INT(cur_start(&poll), 0x00);
+		r = k ? FEED(&poll, &rx, DALYN_04, chunks_odd) : FEED(&poll, &rx, DALYN_04, chunks_big);
+		CHECK_EQ_INT(r.ok, 1);
+		bms_rx_clear(&rx); /* the gateway drains before each request */
+		CHECK_EQ_INT(cur_start(&poll), 0x41);
+		r = k ? FEED(&poll, &rx, DALYN_05, chunks_rand) : FEED(&poll, &rx, DALYN_05, chunks_one);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(cur_start(&poll), -1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		bms_snapshot_derive(s);
+		check_dalyn04(s, false);
+		check_dalyn05(s);
+		CHECK_NEAR(s->power, 13.0 * -0.4, 1e-3);
+		CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS |
+			     BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_BALANCE | BMS_HAS_MOSFETS |
+			     BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS | BMS_HAS_POWER);
+		/* the BMS's own figures: max 3.285 V cell 4 (0x3E/0x3F), min cell 2
+		 * (0x41), delta 69 mV (0x42) */
+		bms_cell_stats(s, &st);
+		CHECK_EQ_INT(st.max_mv, 3285);
+		CHECK_EQ_INT(st.max_idx, 4);
+		CHECK_EQ_INT(st.min_idx, 2);
+		CHECK_EQ_INT(st.delta_mv, 69);
+	}
+	/* a finished poll takes no more frames */
+	uint8_t f[200];
+	int n = check_hex(DALYN_05, f, (int)sizeof(f));
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_UNEXPECTED);
+	size_t fl = 0;
+	CHECK_EQ_INT(drv->scan(&poll, f, (size_t)n, &fl), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(fl, (size_t)n);
+
+	/* both answers merged in one read, late duplicate of the first after it */
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(cur_start(&poll), 0x00);
+	r = FEED(&poll, &rx, DALYN_04 DALYN_04, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.unexpected, 1); /* the second copy answers the main read, now done */
+	r = FEED(&poll, &rx, DALYN_04 DALYN_05, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+}
+
+/* Other dialects and other protocols of the family are never frames. */
+static void test_foreign(void)
+{
+	static const char *const foreign[] = {
+		DALYN_01, DALYN_02, DALYN_REQ_1, DALYN_REQ_2, JKPB_REQ_1, JKPB_REQ_2, JKPB_REQ_3,
+		JKPB_REQ_4, JKPB_REQ_5,
+	};
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+
+	for (size_t k = 0; k < sizeof(foreign) / sizeof(foreign[0]); k++) {
+		for (int step = 0; step < 2; step++) {
+			begin(&poll, &rx, 1, 0, false);
+			poll.step = step;
+			struct res r = FEED(&poll, &rx, foreign[k], chunks_odd);
+			CHECK_EQ_INT(r.frames, 0);
+			CHECK_EQ_INT(r.bad_scan, 0);
+			CHECK(rx.len < 3); /* at most a possible frame start */
+			CHECK_EQ_INT(poll.snap.present, 0);
+		}
+	}
+	/* D2 replies handed straight to handle(): wrong address byte */
+	uint8_t f[200];
+	int n = check_hex(DALYN_01, f, (int)sizeof(f));
+	CHECK_EQ_INT(n, 129);
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_HEADER);
+	n = check_hex(DALYN_02, f, (int)sizeof(f));
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_HEADER);
+	/* a D2 reply followed by the p81 one: only the latter counts */
+	struct res r = FEED(&poll, &rx, DALYN_01 DALYN_04, chunks_rand);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.skipped, 129);
+	check_dalyn04(&poll.snap, false);
+}
+
+/* A 16S pack with sensors, balancing, MOS temperature, charging. */
+static void test_synthetic(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint16_t img[0x80];
+	uint8_t f[256];
+	size_t n;
+	struct res r = { 0 };
+
+	image(img, 16, 3);
+	img[0x31] = 0xFF;      /* sensor 2 missing: sensors 1 and 3 remain */
+	img[0x4F] = 0x8001;    /* cells 1 and 16 balancing */
+	img[0x50] = 0x0003;    /* cells 17, 18: beyond the pack, masked by finish() */
+	begin(&poll, &rx, 3, 0, false);
+	CHECK_EQ_INT(cur_start(&poll), 0x00);
+	n = mk_main(f, 3, img);
+	feed(&poll, &rx, f, n, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	n = mk_status(f, 3, img);
+	feed(&poll, &rx, f, n, chunks_one, 1, &r);
+	CHECK_EQ_INT(r.ok, 2);
+	CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan, 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	struct bms_snapshot *s = &poll.snap;
+	CHECK_EQ_INT(s->ncells, 16);
+	CHECK_EQ_INT(s->cell_mv[0], 3300);
+	CHECK_EQ_INT(s->cell_mv[15], 3315);
+	CHECK_NEAR(s->voltage, 53.0, 1e-4);
+	CHECK_NEAR(s->current, 5.0, 1e-4);
+	CHECK_NEAR(s->soc, 60.5, 1e-4);
+	CHECK_EQ_INT(s->ntemps, 2);
+	CHECK_NEAR(s->temp_c[0], 25.0, 1e-6);
+	CHECK_NEAR(s->temp_c[1], 27.0, 1e-6);
+	CHECK_EQ_INT(s->state, 1);
+	CHECK_NEAR(s->remain_ah, 123.4, 1e-3);
+	CHECK_EQ_INT(s->cycles, 17);
+	CHECK_EQ_INT(s->balance, 0x8001);
+	CHECK_NEAR(s->mos_temp_c, 30.0, 1e-6);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK(!(s->present & (BMS_HAS_POWER | BMS_HAS_SOH | BMS_HAS_FULL)));
+
+	/* current sign, offsets and clamps */
+	static const struct {
+		uint16_t raw_i, raw_soc, raw_mos;
+		double i, soc;
+		bool mos;
+		uint16_t state;
+		int want_state;
+	} v[] = {
+		{ 29900, 1000, 0, -10.0, 100.0, true, 2, 2 },
+		{ 30000, 1001, 0xFF, 0.0, 100.0, false, 0, 0 },
+		{ 0, 0, 0xFFFF, -3000.0, 0.0, false, 7, 0 },
+		{ 65535, 999, 254, 3553.5, 99.9, true, 1, 1 },
+	};
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+		for (int inv = 0; inv < 2; inv++) {
+			image(img, 4, 1);
+			img[0x39] = v[k].raw_i;
+			img[0x3A] = v[k].raw_soc;
+			img[0x5A] = v[k].raw_mos;
+			img[0x48] = v[k].state;
+			begin(&poll, &rx, 1, 0, inv);
+			n = mk_main(f, 1, img);
+			CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+			n = mk_status(f, 1, img);
+			CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+			CHECK_NEAR(poll.snap.current, inv ? -v[k].i : v[k].i, 1e-2);
+			CHECK_NEAR(poll.snap.soc, v[k].soc, 1e-4);
+			CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_MOS_TEMP), v[k].mos);
+			if (v[k].mos)
+				CHECK_NEAR(poll.snap.mos_temp_c, (double)v[k].raw_mos - 40, 1e-6);
+			CHECK_EQ_INT(poll.snap.state, v[k].want_state);
+		}
+	}
+
+	/* temperature slots: count above 8 is capped; 0x00 is -40 degC */
+	image(img, 4, 8);
+	img[0x3D] = 200;
+	img[0x30] = 0;
+	img[0x37] = 254;
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, 8);
+	CHECK_NEAR(poll.snap.temp_c[0], -40.0, 1e-6);
+	CHECK_NEAR(poll.snap.temp_c[7], 214.0, 1e-6);
+	/* sensors beyond the count are ignored even if they read a value */
+	image(img, 4, 2);
+	img[0x32] = 60;
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, 2);
+	/* count 0: no temperatures */
+	image(img, 4, 0);
+	img[0x30] = 60;
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, 0);
+	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
+}
+
+/* Cell counts: 32 fits, 33..48 do not fit the snapshot, > 48 is impossible;
+ * a forced count overrides the BMS. */
+static void test_cell_counts(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint16_t img[0x80];
+	uint8_t f[256];
+	size_t n;
+
+	image(img, 32, 2);
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 32);
+	CHECK_EQ_INT(poll.snap.cell_mv[31], 3331);
+
+	static const uint16_t bad[] = { 33, 48, 49, 0x100, 0xFFFF };
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		image(img, 32, 2);
+		img[0x3C] = bad[k];
+		begin(&poll, &rx, 1, 0, false);
+		n = mk_main(f, 1, img);
+		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
+		CHECK_EQ_INT(poll.step, 0);
+		CHECK_EQ_INT(poll.snap.present, 0);
+		CHECK_EQ_INT(poll.snap.ncells, 0);
+		/* the same with the count forced */
+		begin(&poll, &rx, 1, 20, false);
+		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+		CHECK_EQ_INT(poll.snap.ncells, 20);
+		CHECK_EQ_INT(poll.snap.cell_mv[19], 3319);
+	}
+	/* forced beyond the snapshot: 32 */
+	image(img, 4, 2);
+	begin(&poll, &rx, 1, 60, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 32);
+	CHECK_EQ_INT(poll.snap.cell_mv[3], 3303);
+	CHECK_EQ_INT(poll.snap.cell_mv[4], 0);
+	/* DALYN-04 forced to 3 cells */
+	begin(&poll, &rx, 1, 3, false);
+	struct res r = FEED(&poll, &rx, DALYN_04, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(poll.snap.ncells, 3);
+	CHECK_EQ_INT(poll.snap.cell_mv[2], 3235);
+	CHECK_EQ_INT(poll.snap.cell_mv[3], 0);
+}
+
+/* Each alarm field on its own (§3.4). */
+static void test_alarms(void)
+{
+	static const struct {
+		unsigned word;
+		uint16_t value;
+		uint32_t al;
+	} map[] = {
+		{ 0, 0x0001, BMS_AL_CELL_OV },
+		{ 0, 0x0002, BMS_AL_CELL_OV | BMS_AL_PROTECTION },
+		{ 0, 0x0007, BMS_AL_CELL_OV | BMS_AL_PROTECTION },
+		{ 0, 0x0008, BMS_AL_CELL_UV },
+		{ 0, 0x0010, BMS_AL_CELL_UV | BMS_AL_PROTECTION },
+		{ 0, 0x0040, 0 }, /* smart charger connected */
+		{ 0, 0x0080, BMS_AL_COMM },
+		{ 0, 0x0100, BMS_AL_CELL_DIFF },
+		{ 0, 0x0800, BMS_AL_CHG_OT },
+		{ 0, 0x4000, 0 },
+		{ 0, 0x8000, BMS_AL_COMM },
+		{ 1, 0x0001, BMS_AL_CHG_UT },
+		{ 1, 0x0018, BMS_AL_DSG_OT | BMS_AL_PROTECTION },
+		{ 1, 0x0040, BMS_AL_MOS_OT },
+		{ 1, 0x0080, BMS_AL_SENSOR },
+		{ 1, 0x0100, BMS_AL_DSG_UT },
+		{ 1, 0x0800, BMS_AL_TEMP_DIFF },
+		{ 1, 0x4000, BMS_AL_MOS_OT },
+		{ 1, 0x8000, BMS_AL_SENSOR },
+		{ 2, 0x0001, BMS_AL_PACK_OV },
+		{ 2, 0x0008, BMS_AL_PACK_UV },
+		{ 2, 0x0040, BMS_AL_SHORT | BMS_AL_PROTECTION },
+		{ 2, 0x0080, 0 }, /* upgrade sign */
+		{ 2, 0x0100, BMS_AL_CHG_OC },
+		{ 2, 0x1000, BMS_AL_DSG_OC | BMS_AL_PROTECTION },
+		{ 2, 0x4000, BMS_AL_OTHER },
+		{ 2, 0x8000, BMS_AL_OTHER },
+		{ 3, 0x0001, BMS_AL_SOC_LOW },
+		{ 3, 0x0008, BMS_AL_OTHER },
+		{ 3, 0x0040, 0 }, /* parallel comm ok */
+		{ 3, 0x0080, BMS_AL_COMM },
+		{ 3, 0x0100, BMS_AL_MOS_OT },
+		{ 3, 0x0800, BMS_AL_OTHER },
+		{ 3, 0xC000, 0 }, /* undefined */
+		{ 4, 0xFFFF, 0 }, /* 0x71 reserved */
+		{ 5, 0x00FF, 0 },
+		{ 5, 0x0100, BMS_AL_HW_FAULT },
+		{ 5, 0x0200, BMS_AL_COMM },
+		{ 5, 0x4000, BMS_AL_HW_FAULT },
+		{ 5, 0x8000, BMS_AL_SENSOR },
+		{ 6, 0x0001, BMS_AL_SENSOR },
+		{ 6, 0x0002, BMS_AL_HW_FAULT },
+		{ 6, 0x0010, BMS_AL_MOS_FAULT },
+		{ 6, 0x0040, BMS_AL_MOS_FAULT },
+		{ 6, 0x0080, BMS_AL_HW_FAULT },
+		{ 6, 0x7F00, 0 }, /* MOS off by bus / switch, fan, heater, current limit */
+		{ 6, 0x8000, BMS_AL_HW_FAULT },
+	};
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint16_t img[0x80];
+	uint8_t f[256];
+
+	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
+		image(img, 4, 1);
+		img[0x6D + map[k].word] = map[k].value;
+		begin(&poll, &rx, 1, 0, false);
+		poll.step = 1;
+		size_t n = mk_status(f, 1, img);
+		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+		if (poll.snap.alarms != map[k].al)
+			fprintf(stderr, "alarm word 0x%x value 0x%04x\n", 0x6D + map[k].word, map[k].value);
+		CHECK_EQ_INT(poll.snap.alarms, map[k].al);
+		CHECK_EQ_INT(poll.snap.nraw, 4);
+		for (unsigned w = 0; w < 4; w++)
+			CHECK_EQ_INT(poll.snap.raw_alarms[w], w == map[k].word ? map[k].value : 0);
+	}
+}
+
+static void test_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[300], g[300];
+	size_t n, fl;
+	struct res r;
+	int len04 = check_hex(DALYN_04, f, (int)sizeof(f));
+
+	CHECK_EQ_INT(len04, 133);
+
+	/* bad checksum (each byte of the frame in turn): skipped, never a frame */
+	for (int i = 0; i < len04; i++) {
+		memcpy(g, f, (size_t)len04);
+		g[i] ^= 0x10;
+		begin(&poll, &rx, 1, 0, false);
+		r = (struct res){ 0 };
+		feed(&poll, &rx, g, (size_t)len04, chunks_big, 1, &r);
+		CHECK_EQ_INT(r.frames, 0);
+		if (i >= 3) {
+			CHECK_EQ_INT(drv->handle(&poll, g, (size_t)len04), BMS_E_CHECKSUM);
+		}
+		CHECK_EQ_INT(poll.snap.present, 0);
+	}
+	memcpy(g, f, (size_t)len04);
+	g[50] ^= 1;
+	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len04, &fl), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(fl, 1);
+
+	/* a bad copy followed by a good one */
+	begin(&poll, &rx, 1, 0, false);
+	r = (struct res){ 0 };
+	feed(&poll, &rx, g, (size_t)len04, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	feed(&poll, &rx, f, (size_t)len04, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.skipped, (size_t)len04);
+	check_dalyn04(&poll.snap, false);
+
+	/* truncated: every prefix needs more bytes; handle() refuses wrong lengths */
+	for (int k = 0; k < len04; k++)
+		CHECK_EQ_INT(drv->scan(&poll, f, (size_t)k, &fl), BMS_SCAN_NEED);
+	CHECK_EQ_INT(drv->handle(&poll, f, 132), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, f, 4), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, f, 0), BMS_E_SHORT);
+	/* a frame cut after 9 bytes, then the whole frame (sim fault truncate) */
+	begin(&poll, &rx, 1, 0, false);
+	r = (struct res){ 0 };
+	feed(&poll, &rx, f, 9, chunks_one, 1, &r);
+	feed(&poll, &rx, f, (size_t)len04, chunks_rand, sizeof(chunks_rand) / sizeof(chunks_rand[0]), &r);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_EQ_INT(r.skipped, 9);
+	check_dalyn04(&poll.snap, false);
+
+	/* garbage merged before and after, with fake headers */
+	begin(&poll, &rx, 1, 0, false);
+	r = FEED(&poll, &rx, "00 ff 51 51 03 51 03 80 00 81 03 00 12 52 83 07 11 22 55" DALYN_04 "51 03",
+		 chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(r.skipped, 19);
+	CHECK_EQ_INT(rx.len, 2); /* a possible frame start waits for more */
+	check_dalyn04(&poll.snap, false);
+
+	/* a reply header with a byte count we never ask for is no frame start */
+	CHECK_EQ_INT(check_hex("51 03 02 00 01", g, 16), 5);
+	CHECK_EQ_INT(put_crc(g, 5), 7);
+	CHECK_EQ_INT(drv->scan(&poll, g, 7, &fl), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(fl, 1);
+	CHECK_EQ_INT(drv->handle(&poll, g, 7), BMS_E_UNEXPECTED);
+
+	/* wrong read: the status reply while the main read is outstanding */
+	begin(&poll, &rx, 1, 0, false);
+	r = FEED(&poll, &rx, DALYN_05 DALYN_04, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(!(poll.snap.present & BMS_HAS_ALARMS));
+	r = FEED(&poll, &rx, DALYN_04, chunks_odd); /* and the other way round */
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(cur_start(&poll), 0x41);
+
+	/* wrong board: board 2 polled, board 1 answers */
+	begin(&poll, &rx, 2, 0, false);
+	r = FEED(&poll, &rx, DALYN_04, chunks_odd);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(poll.snap.present, 0);
+	memcpy(g, f, (size_t)len04);
+	g[0] = 0x52;
+	put_crc(g, (size_t)len04 - 2);
+	CHECK_EQ_INT(drv->handle(&poll, g, (size_t)len04), BMS_OK);
+	check_dalyn04(&poll.snap, false);
+
+	/* exception reply: the try fails */
+	begin(&poll, &rx, 1, 0, false);
+	g[0] = 0x51;
+	g[1] = 0x83;
+	g[2] = 0x02;
+	n = put_crc(g, 3);
+	r = (struct res){ 0 };
+	feed(&poll, &rx, g, n, chunks_one, 1, &r);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_EQ_INT(r.err, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	CHECK_EQ_INT(poll.step, 0);
+	g[0] = 0x53; /* another board's exception: ignored */
+	n = put_crc(g, 3);
+	CHECK_EQ_INT(drv->handle(&poll, g, n), BMS_E_UNEXPECTED);
+	g[1] = 0x90; /* unknown function */
+	n = put_crc(g, 3);
+	CHECK_EQ_INT(drv->handle(&poll, g, n), BMS_E_HEADER);
+	CHECK_EQ_INT(drv->scan(&poll, g, n, &fl), BMS_SCAN_SKIP);
+
+	/* echo of our requests (and a write request): skipped whole */
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(request(&poll, g), 8);
+	CHECK_EQ_INT(drv->scan(&poll, g, 8, &fl), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(fl, 8);
+	r = FEED(&poll, &rx, REQ_MAIN_1 REQ_STATUS_1 "81 06 01 21 00 00 C7 FC" REQ_MAIN_1 DALYN_04,
+		 chunks_odd);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.skipped, 32);
+	/* a request-looking header with a bad CRC drops one byte only */
+	CHECK_EQ_INT(check_hex("81 03 00 00 00 40 5b fb", g, 16), 8);
+	CHECK_EQ_INT(drv->scan(&poll, g, 8, &fl), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(fl, 1);
+	CHECK_EQ_INT(drv->scan(&poll, g, 7, &fl), BMS_SCAN_NEED);
+
+	/* rx overflow with garbage: nothing breaks */
+	uint8_t junk[3000];
+	for (size_t k = 0; k < sizeof(junk); k++)
+		junk[k] = (uint8_t)(k * 7 + (k >> 3));
+	begin(&poll, &rx, 1, 0, false);
+	r = (struct res){ 0 };
+	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	feed(&poll, &rx, junk, sizeof(junk), chunks_rand, sizeof(chunks_rand) / sizeof(chunks_rand[0]), &r);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	CHECK_EQ_INT(r.ok, 0);
+
+	/* nothing outstanding: no frame is taken */
+	begin(&poll, &rx, 1, 0, false);
+	poll.step = 2;
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)len04), BMS_E_UNEXPECTED);
+	poll.step = -1;
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)len04), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(request(&poll, g), 0);
+}
+
+/* finish(): unusable samples. */
+static void test_finish(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint16_t img[0x80];
+	uint8_t f[256];
+	size_t n;
+
+	/* 0 cells */
+	image(img, 0, 1);
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	n = mk_status(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* 0 V */
+	image(img, 4, 1);
+	img[0x38] = 0;
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	n = mk_status(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* nothing at all */
+	begin(&poll, &rx, 1, 0, false);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* balance beyond the cells is dropped; 32 cells keep all bits */
+	image(img, 4, 1);
+	img[0x4F] = 0xFFFF;
+	img[0x50] = 0xFFFF;
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	n = mk_status(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.balance, 0xF);
+	image(img, 32, 1);
+	img[0x4F] = 0xFFFF;
+	img[0x50] = 0xFFFF;
+	img[0x51] = 0xFFFF;
+	begin(&poll, &rx, 1, 0, false);
+	n = mk_main(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	n = mk_status(f, 1, img);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.balance, 0xFFFFFFFFu);
+}
+
+int main(void)
+{
+	test_crc_helper();
+	test_requests();
+	test_dalyn04();
+	test_dalyn05();
+	test_full_poll();
+	test_foreign();
+	test_synthetic();
+	test_cell_counts();
+	test_alarms();
+	test_broken();
+	test_finish();
+	return check_report();
+}
