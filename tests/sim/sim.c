@@ -33,6 +33,9 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_daly,
 	&sim_proto_daly_modbus,
 	&sim_proto_sinowealth,
+	&sim_proto_pylontech,
+	&sim_proto_topbms,
+	&sim_proto_seplos,
 	&sim_proto_jk,
 	&sim_proto_jk_pb,
 };

@@ -156,6 +156,9 @@ struct sim_proto {
 extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
 extern const struct sim_proto sim_proto_daly_modbus; /* sim_daly_modbus.c */
 extern const struct sim_proto sim_proto_sinowealth; /* sim_sinowealth.c */
+extern const struct sim_proto sim_proto_pylontech; /* sim_pylontech.c */
+extern const struct sim_proto sim_proto_topbms; /* sim_topbms.c */
+extern const struct sim_proto sim_proto_seplos; /* sim_seplos.c */
 extern const struct sim_proto sim_proto_jk; /* sim_jk.c */
 extern const struct sim_proto sim_proto_jk_pb; /* sim_jk_pb.c */
 

@@ -1,0 +1,267 @@
+/* bms/pylonframe.c - Pylontech-style ASCII framing shared by the pylontech,
+ * topbms and seplos drivers (protocols.md §8).  See pylonframe.h. */
+#include "pylonframe.h"
+
+#include <string.h>
+
+static const char bms_pylonframe_digits[] = "0123456789ABCDEF";
+
+uint16_t bms_pylonframe_length(uint16_t lenid)
+{
+	unsigned sum;
+
+	lenid &= 0x0FFF;
+	sum = (lenid & 0xFu) + ((lenid >> 4) & 0xFu) + ((lenid >> 8) & 0xFu);
+	return (uint16_t)((((16u - (sum & 0xFu)) & 0xFu) << 12) | lenid);
+}
+
+uint16_t bms_pylonframe_chksum(const uint8_t *p, size_t n)
+{
+	unsigned sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += p[i];
+	return (uint16_t)(~sum + 1u);
+}
+
+int bms_pylonframe_hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool bms_pylonframe_is_rtn(uint8_t cid2)
+{
+	/* 00 ok, 01 VER, 02 CHKSUM, 03 LCHKSUM, 04 CID2, 05 format, 06 data,
+	 * 07 no data (Seplos), 90 ADR, 91 internal comm (Pylontech, TopBMS),
+	 * A0 transfer failure (TopBMS), E1..E4 (Seplos). */
+	return cid2 <= 0x07 || cid2 == 0x90 || cid2 == 0x91 || cid2 == 0xA0 ||
+	       (cid2 >= 0xE1 && cid2 <= 0xE4);
+}
+
+/* n hex characters (n <= 4) to a number; -1 if one is not a hex digit. */
+static long bms_pylonframe_hexn(const uint8_t *p, size_t n)
+{
+	long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int d = bms_pylonframe_hexval(p[i]);
+		if (d < 0)
+			return -1;
+		v = (v << 4) | d;
+	}
+	return v;
+}
+
+static void bms_pylonframe_put_hex(uint8_t *p, unsigned v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)bms_pylonframe_digits[(v >> (4 * (n - 1 - i))) & 0xFu];
+}
+
+int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uint8_t cid1,
+			 uint8_t cid2, const uint8_t *info, size_t ninfo)
+{
+	size_t lenid = 2 * ninfo, total = lenid + BMS_PYLONFRAME_OVERHEAD;
+	uint8_t *p = out;
+
+	if (lenid > 0x0FFF)
+		return BMS_E_RANGE;
+	if (cap < total)
+		return BMS_E_NOSPACE;
+	*p++ = BMS_PYLONFRAME_SOI;
+	bms_pylonframe_put_hex(p, ver, 2);
+	bms_pylonframe_put_hex(p + 2, adr, 2);
+	bms_pylonframe_put_hex(p + 4, cid1, 2);
+	bms_pylonframe_put_hex(p + 6, cid2, 2);
+	bms_pylonframe_put_hex(p + 8, bms_pylonframe_length((uint16_t)lenid), 4);
+	p += 12;
+	for (size_t i = 0; i < ninfo; i++, p += 2)
+		bms_pylonframe_put_hex(p, info[i], 2);
+	bms_pylonframe_put_hex(p, bms_pylonframe_chksum(out + 1, (size_t)(p - out - 1)), 4);
+	p += 4;
+	*p++ = BMS_PYLONFRAME_EOI;
+	return (int)(p - out);
+}
+
+enum bms_scan bms_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	size_t i, total, lenid;
+	long length, chk, cid2;
+
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] != BMS_PYLONFRAME_SOI) {
+		const uint8_t *p = memchr(buf, BMS_PYLONFRAME_SOI, len);
+		*n = p ? (size_t)(p - buf) : len;
+		return BMS_SCAN_SKIP;
+	}
+	/* Every character of the header must be hex; a stray one (a CR, or the
+	 * '~' of the next frame after a truncated one) ends this frame there:
+	 * buf[1..i) are hex digits, none of them can start a frame. */
+	for (i = 1; i < len && i < BMS_PYLONFRAME_HEAD; i++) {
+		if (bms_pylonframe_hexval(buf[i]) < 0) {
+			*n = i;
+			return BMS_SCAN_SKIP;
+		}
+	}
+	if (len < BMS_PYLONFRAME_HEAD)
+		return BMS_SCAN_NEED;
+	length = bms_pylonframe_hexn(buf + 9, 4);
+	lenid = (size_t)length & 0x0FFF;
+	total = lenid + BMS_PYLONFRAME_OVERHEAD;
+	/* LCHKSUM, whole bytes, and a frame that can fit in the rx buffer */
+	if (bms_pylonframe_length((uint16_t)lenid) != length || (lenid & 1) || total > BMS_RX_CAP) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	for (i = BMS_PYLONFRAME_HEAD; i < len && i < total - 1; i++) {
+		if (bms_pylonframe_hexval(buf[i]) < 0) {
+			*n = i;
+			return BMS_SCAN_SKIP;
+		}
+	}
+	if (len < total)
+		return BMS_SCAN_NEED;
+	if (buf[total - 1] != BMS_PYLONFRAME_EOI) {
+		*n = total - 1;
+		return BMS_SCAN_SKIP;
+	}
+	chk = bms_pylonframe_hexn(buf + total - 5, 4);
+	cid2 = bms_pylonframe_hexn(buf + 7, 2);
+	*n = total;
+	if (chk != bms_pylonframe_chksum(buf + 1, total - 6))
+		return BMS_SCAN_SKIP;
+	/* a request (our echo, or another master's) is no answer */
+	if (!bms_pylonframe_is_rtn((uint8_t)cid2))
+		return BMS_SCAN_SKIP;
+	return BMS_SCAN_FRAME;
+}
+
+int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe *f,
+			 uint8_t *info, size_t cap)
+{
+	long v[5];
+	size_t lenid;
+
+	memset(f, 0, sizeof(*f));
+	if (len < BMS_PYLONFRAME_OVERHEAD)
+		return BMS_E_SHORT;
+	if (frame[0] != BMS_PYLONFRAME_SOI || frame[len - 1] != BMS_PYLONFRAME_EOI)
+		return BMS_E_HEADER;
+	for (int k = 0; k < 4; k++)
+		v[k] = bms_pylonframe_hexn(frame + 1 + 2 * k, 2);
+	v[4] = bms_pylonframe_hexn(frame + 9, 4);
+	for (int k = 0; k < 5; k++)
+		if (v[k] < 0)
+			return BMS_E_HEADER;
+	lenid = (size_t)v[4] & 0x0FFF;
+	if (bms_pylonframe_length((uint16_t)lenid) != v[4] || (lenid & 1))
+		return BMS_E_HEADER;
+	if (len != lenid + BMS_PYLONFRAME_OVERHEAD)
+		return BMS_E_SHORT;
+	long chk = bms_pylonframe_hexn(frame + len - 5, 4);
+	if (chk < 0)
+		return BMS_E_HEADER;
+	if (chk != bms_pylonframe_chksum(frame + 1, len - 6))
+		return BMS_E_CHECKSUM;
+	if (lenid / 2 > cap)
+		return BMS_E_NOSPACE;
+	for (size_t i = 0; i < lenid / 2; i++) {
+		long b = bms_pylonframe_hexn(frame + BMS_PYLONFRAME_HEAD + 2 * i, 2);
+		if (b < 0)
+			return BMS_E_HEADER;
+		info[i] = (uint8_t)b;
+	}
+	f->ver = (uint8_t)v[0];
+	f->adr = (uint8_t)v[1];
+	f->cid1 = (uint8_t)v[2];
+	f->cid2 = (uint8_t)v[3];
+	f->lenid = (uint16_t)lenid;
+	f->ninfo = lenid / 2;
+	return BMS_OK;
+}
+
+int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr)
+{
+	if (!bms_pylonframe_is_rtn(f->cid2) || f->adr != adr || f->cid1 != BMS_PYLONFRAME_CID1_BATTERY)
+		return BMS_E_UNEXPECTED;
+	if (f->cid2 != 0)
+		return BMS_E_HEADER;
+	return BMS_OK;
+}
+
+void bms_pylonframe_rd_init(struct bms_pylonframe_rd *r, const uint8_t *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+	r->bad = false;
+}
+
+bool bms_pylonframe_skip(struct bms_pylonframe_rd *r, size_t n)
+{
+	if (r->bad || n > r->len - r->off) {
+		r->bad = true;
+		return false;
+	}
+	r->off += n;
+	return true;
+}
+
+size_t bms_pylonframe_left(const struct bms_pylonframe_rd *r)
+{
+	return r->bad ? 0 : r->len - r->off;
+}
+
+uint8_t bms_pylonframe_u8(struct bms_pylonframe_rd *r)
+{
+	if (!bms_pylonframe_skip(r, 1))
+		return 0;
+	return r->p[r->off - 1];
+}
+
+uint16_t bms_pylonframe_u16(struct bms_pylonframe_rd *r)
+{
+	if (!bms_pylonframe_skip(r, 2))
+		return 0;
+	return bms_be16(r->p + r->off - 2);
+}
+
+int16_t bms_pylonframe_s16(struct bms_pylonframe_rd *r)
+{
+	uint16_t v = bms_pylonframe_u16(r);
+	return (int16_t)(v >= 0x8000u ? (int)v - 0x10000 : (int)v);
+}
+
+uint32_t bms_pylonframe_u24(struct bms_pylonframe_rd *r)
+{
+	if (!bms_pylonframe_skip(r, 3))
+		return 0;
+	const uint8_t *p = r->p + r->off - 3;
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+int bms_pylonframe_pack_index(uint8_t b, uint8_t cmd, unsigned want_if_count)
+{
+	if (b == cmd || b == 1)
+		return 0;
+	if (b == 0)
+		return BMS_E_RANGE;
+	return want_if_count < b ? (int)want_if_count : BMS_E_UNEXPECTED;
+}
+
+uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, uint32_t other)
+{
+	switch (state) {
+	case 0x00: return 0;
+	case 0x01: return low;
+	case 0x02: return high;
+	default: return other;
+	}
+}

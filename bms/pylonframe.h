@@ -1,0 +1,100 @@
+/* bms/pylonframe.h - the Pylontech-style ASCII framing (YD/T 1363.3) shared by
+ * the pylontech, topbms and seplos drivers.  protocols.md §8.
+ *
+ *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR
+ *	1  2   2   2    2    4    LENID  4    1	(characters)
+ *
+ * SOI '~' and EOI CR are raw; everything else is ASCII hex, two characters a
+ * byte.  LENGTH = LCHKSUM (4 bits) + LENID (12 bits, INFO length in
+ * characters); CHKSUM = -(sum of the characters VER..INFO) & 0xFFFF.  CID2 is
+ * the command in a request and the return code RTN in a response.
+ *
+ * Everything here is pure: no globals, no I/O, no allocation.
+ */
+#ifndef BMS_PYLONFRAME_H
+#define BMS_PYLONFRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bms.h"
+
+#define BMS_PYLONFRAME_SOI '~'
+#define BMS_PYLONFRAME_EOI '\r'
+#define BMS_PYLONFRAME_HEAD 13      /* '~' + VER ADR CID1 CID2 LENGTH */
+#define BMS_PYLONFRAME_OVERHEAD 18  /* HEAD + CHKSUM (4) + CR */
+#define BMS_PYLONFRAME_CID1_BATTERY 0x46
+/* Largest INFO (bytes) of a frame that fits in the gateway's rx buffer. */
+#define BMS_PYLONFRAME_MAX_INFO ((BMS_RX_CAP - BMS_PYLONFRAME_OVERHEAD) / 2)
+
+/* Header of a parsed frame. */
+struct bms_pylonframe {
+	uint8_t ver, adr, cid1, cid2; /* cid2: command (request) or RTN (response) */
+	uint16_t lenid;               /* INFO length in characters */
+	size_t ninfo;                 /* INFO length in bytes (lenid / 2) */
+};
+
+/* LENGTH word for an INFO of lenid characters (LCHKSUM in the top nibble). */
+uint16_t bms_pylonframe_length(uint16_t lenid);
+/* CHKSUM of the characters p[0..n). */
+uint16_t bms_pylonframe_chksum(const uint8_t *p, size_t n);
+/* Value of an ASCII hex digit, -1 if c is none. */
+int bms_pylonframe_hexval(uint8_t c);
+/* Is cid2 a return code (RTN) a BMS sends, rather than a command? */
+bool bms_pylonframe_is_rtn(uint8_t cid2);
+
+/* Build a frame into out.  Returns its length or BMS_E_NOSPACE / BMS_E_RANGE
+ * (INFO too long for LENID). */
+int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uint8_t cid1,
+			 uint8_t cid2, const uint8_t *info, size_t ninfo);
+
+/* Framer: where is the next complete, valid frame in buf?  Resynchronises on
+ * '~', checks every character as it arrives (a frame with a stray character
+ * is dropped up to it, so a truncated frame followed by a good one costs
+ * nothing), LCHKSUM, EOI and CHKSUM.  A valid frame whose CID2 is a command,
+ * not a return code (our own request echoed, or another master's request), is
+ * skipped. */
+enum bms_scan bms_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n);
+
+/* Parse and validate a complete frame, hex-decoding INFO into info[0..cap).
+ * BMS_OK, or BMS_E_SHORT (length), BMS_E_HEADER (layout, hex, LCHKSUM),
+ * BMS_E_CHECKSUM, BMS_E_NOSPACE (INFO longer than cap). */
+int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe *f,
+			 uint8_t *info, size_t cap);
+
+/* Is a parsed response an answer to our request to `adr`?  BMS_OK;
+ * BMS_E_UNEXPECTED for another address, another device type (CID1) or a
+ * command; BMS_E_HEADER when the BMS returned an error code (RTN != 0). */
+int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr);
+
+/* Bounds-checked big-endian reader over a decoded INFO.  A read past the end
+ * sets `bad` and returns 0; check `bad` before using what was read. */
+struct bms_pylonframe_rd {
+	const uint8_t *p;
+	size_t len, off;
+	bool bad;
+};
+void bms_pylonframe_rd_init(struct bms_pylonframe_rd *r, const uint8_t *p, size_t len);
+uint8_t bms_pylonframe_u8(struct bms_pylonframe_rd *r);
+uint16_t bms_pylonframe_u16(struct bms_pylonframe_rd *r);
+int16_t bms_pylonframe_s16(struct bms_pylonframe_rd *r);
+uint32_t bms_pylonframe_u24(struct bms_pylonframe_rd *r);
+/* Skip n bytes (false, and `bad` set, if they are not there). */
+bool bms_pylonframe_skip(struct bms_pylonframe_rd *r, size_t n);
+/* Bytes left. */
+size_t bms_pylonframe_left(const struct bms_pylonframe_rd *r);
+
+/* The byte before the pack records of a 0x42/0x44 answer is the command
+ * value of the request (one record follows) or, in an answer covering
+ * several packs, their count.  Returns the 0-based index of the record to
+ * decode: 0 when b == cmd or b == 1, want_if_count when b is a larger count
+ * that includes it, BMS_E_UNEXPECTED when the pack is not in the answer and
+ * BMS_E_RANGE for a count of 0. */
+int bms_pylonframe_pack_index(uint8_t b, uint8_t cmd, unsigned want_if_count);
+
+/* Alarm bits of a state byte (00 normal, 01 below the lower limit, 02 above
+ * the upper limit, F0 other error; anything else = user defined). */
+uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, uint32_t other);
+
+#endif

@@ -1,0 +1,298 @@
+/* bms/pylontech.c - Pylontech US2000/US3000/US5000 RS485 protocol V3.3.
+ *
+ * protocols.md §8 (framing, shared with topbms and seplos: bms/pylonframe.c)
+ * and §9.1 (payloads).  A poll sends, to ADR = `address`, with VER 0x20 and
+ * INFO = one byte command value = ADR:
+ *	0x42 analog values:  cells, temperatures, current, voltage, capacities
+ *	0x44 alarm info:     state bytes, Status1..5 (MOSFETs, direction, faults)
+ * e.g. ~20024642E00202FD33\r.  Several packs share one RS485 port and are
+ * polled in turn, one address at a time.
+ *
+ * Addresses: master module 0x02, slaves 0x03..0x0D; in a multi-group system
+ * ADR = 0x10 * group + module (protocols.md §9.1).  ADR 0/1 do not answer.
+ *
+ * 0x42 answer INFO: INFOFLAG, command value (= ADR) or, when the answer covers
+ * several modules (system query), their count, then per module:
+ *	M, M x cell mV (u16), N, N x temperature (u16 0.1 K; the first is the
+ *	BMS board), current (s16 100 mA, + = charge), voltage (u16 mV),
+ *	remaining capacity (u16 mAh), P (user-defined count):
+ *	P = 2: total capacity (u16 mAh), cycles (u16)
+ *	P = 4: the same with the u16 capacities 0xFFFF, then remaining and total
+ *	       capacity as u24 mAh (modules above 65 Ah)
+ * SOC is not transmitted: it is remaining / total (as Pylontech's own tools
+ * compute it).  No SOH, no balancing, no MOSFET temperature.
+ *
+ * 0x44 answer INFO: DATAFLAG, command value, M, M cell state bytes, N, N
+ * temperature state bytes, charge-current state, module-voltage state,
+ * discharge-current state, Status1..Status5 (US2000C sends one more byte).
+ * State bytes: 00 normal, 01 below the lower limit, 02 above the upper
+ * limit, F0 other error.
+ *	Status1: b7 module UV, b6 charge OT, b5 discharge OT, b4 discharge OC,
+ *		 b2 charge OC, b1 cell UV, b0 module OV (protections)
+ *	Status2: b3 using battery power, b2 discharge MOSFET on, b1 charge
+ *		 MOSFET on, b0 pre-charge MOSFET
+ *	Status3: b7 effective charge current, b6 effective discharge current,
+ *		 b5 heater, b3 fully charged, b0 buzzer
+ *	Status4/5: cell 1-8 / 9-16 voltage error
+ * raw_alarms[]: [0] Status1 << 8 | Status2, [1] Status3 << 8 | Status4,
+ *	[2] Status5 << 8 | charge-current state,
+ *	[3] module-voltage state << 8 | discharge-current state.
+ *
+ * Progress in struct bms_poll: step = index into pyl_steps[].
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+#include "pylonframe.h"
+
+#define PYL_VER 0x20
+#define PYL_MIN_ADR 0x02
+#define PYL_MAX_ADR 0xFD        /* group 15, module 0x0D */
+#define PYL_MODULE_MIN 0x02     /* low nibble of ADR */
+#define PYL_MODULE_MAX 0x0D
+#define PYL_KELVIN_DK 2731      /* 0 degC in 0.1 K */
+#define PYL_P_SHORT 2           /* user-defined count: u16 capacities */
+#define PYL_P_LONG 4            /* user-defined count: + u24 capacities */
+#define PYL_44_SLACK 4          /* bytes an alarm answer may carry beyond Status5 */
+
+enum {
+	PYL_ANALOG = 0x42,
+	PYL_ALARM = 0x44,
+};
+
+static const uint8_t pyl_steps[] = { PYL_ANALOG, PYL_ALARM };
+#define PYL_NSTEPS ((int)(sizeof(pyl_steps) / sizeof(pyl_steps[0])))
+
+#define L2 BMS_AL_PROTECTION
+/* Status1 bit n -> alarms (b3 undefined) */
+static const uint32_t pyl_status1[8] = {
+	BMS_AL_PACK_OV | L2, BMS_AL_CELL_UV | L2, BMS_AL_CHG_OC | L2, 0,
+	BMS_AL_DSG_OC | L2, BMS_AL_DSG_OT | L2, BMS_AL_CHG_OT | L2, BMS_AL_PACK_UV | L2,
+};
+#undef L2
+
+static bool pyl_valid_adr(uint8_t adr)
+{
+	unsigned module = adr & 0x0Fu;
+	return adr >= PYL_MIN_ADR && adr <= PYL_MAX_ADR && module >= PYL_MODULE_MIN &&
+	       module <= PYL_MODULE_MAX;
+}
+
+static int pyl_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	uint8_t adr = poll->address;
+
+	if (!pyl_valid_adr(adr))
+		return BMS_E_RANGE;
+	if (poll->step < 0)
+		return BMS_E_RANGE;
+	if (poll->step >= PYL_NSTEPS)
+		return 0;
+	return bms_pylonframe_build(out, cap, PYL_VER, adr, BMS_PYLONFRAME_CID1_BATTERY,
+				    pyl_steps[poll->step], &adr, 1);
+}
+
+static enum bms_scan pyl_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	return bms_pylonframe_scan(buf, len, n);
+}
+
+/* One module record of a 0x42 answer into s.  BMS_OK, BMS_E_SHORT or
+ * BMS_E_RANGE (cell count beyond BMS_MAX_CELLS, unknown user-defined count). */
+static int pyl_analog_module(struct bms_pylonframe_rd *r, struct bms_snapshot *s,
+			     const struct bms_poll *poll)
+{
+	unsigned m, nt, p;
+	uint32_t remain, total;
+	int16_t cur;
+	uint16_t mv;
+
+	m = bms_pylonframe_u8(r);
+	if (r->bad)
+		return BMS_E_SHORT;
+	if (m > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+	for (unsigned i = 0; i < m; i++)
+		s->cell_mv[i] = bms_pylonframe_u16(r);
+	nt = bms_pylonframe_u8(r);
+	for (unsigned i = 0; i < nt; i++) {
+		uint16_t t = bms_pylonframe_u16(r);
+		if (i < BMS_MAX_TEMPS)
+			s->temp_c[i] = (float)((int)t - PYL_KELVIN_DK) / 10.0f;
+	}
+	cur = bms_pylonframe_s16(r);
+	mv = bms_pylonframe_u16(r);
+	remain = bms_pylonframe_u16(r);
+	p = bms_pylonframe_u8(r);
+	if (r->bad)
+		return BMS_E_SHORT;
+	if (p != PYL_P_SHORT && p != PYL_P_LONG)
+		return BMS_E_RANGE;
+	total = bms_pylonframe_u16(r);
+	s->cycles = bms_pylonframe_u16(r);
+	if (p == PYL_P_LONG) {
+		remain = bms_pylonframe_u24(r);
+		total = bms_pylonframe_u24(r);
+	}
+	if (r->bad)
+		return BMS_E_SHORT;
+
+	s->ncells = (uint8_t)m;
+	if (poll->cells_forced && poll->cells_forced < m)
+		s->ncells = poll->cells_forced;
+	s->ntemps = (uint8_t)(nt < BMS_MAX_TEMPS ? nt : BMS_MAX_TEMPS);
+	s->current = (float)cur / 10.0f;
+	if (poll->invert_current)
+		s->current = -s->current;
+	s->voltage = (float)mv / 1000.0f;
+	s->remain_ah = (float)remain / 1000.0f;
+	s->full_ah = (float)total / 1000.0f;
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_FULL |
+		      BMS_HAS_CYCLES | BMS_HAS_CELLS | (s->ntemps ? BMS_HAS_TEMPS : 0);
+	if (total > 0) {
+		s->soc = remain >= total ? 100.0f : (float)((double)remain * 100.0 / (double)total);
+		s->present |= BMS_HAS_SOC;
+	}
+	return BMS_OK;
+}
+
+static int pyl_analog(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_pylonframe_rd r;
+	struct bms_snapshot s = poll->snap, skip;
+	int idx, rc;
+
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r); /* INFOFLAG */
+	uint8_t b = bms_pylonframe_u8(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	/* a system answer lists the modules of the group from the master (x2) */
+	idx = bms_pylonframe_pack_index(b, poll->address, (poll->address & 0x0Fu) - PYL_MODULE_MIN);
+	if (idx < 0)
+		return idx;
+	for (int k = 0; k < idx; k++) {
+		memset(&skip, 0, sizeof(skip));
+		rc = pyl_analog_module(&r, &skip, poll);
+		if (rc < 0)
+			return rc;
+	}
+	rc = pyl_analog_module(&r, &s, poll);
+	if (rc < 0)
+		return rc;
+	poll->snap = s;
+	return BMS_OK;
+}
+
+static int pyl_alarm(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_snapshot *s = &poll->snap;
+	struct bms_pylonframe_rd r;
+	uint32_t al = 0;
+	uint8_t st[5], chg, volt, dsg;
+	unsigned m, nt;
+
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r); /* DATAFLAG */
+	uint8_t b = bms_pylonframe_u8(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	/* Records of a system answer have no known length: only the first
+	 * (the group master's) can be read. */
+	int idx = bms_pylonframe_pack_index(b, poll->address, (poll->address & 0x0Fu) - PYL_MODULE_MIN);
+	if (idx < 0)
+		return idx;
+	if (idx > 0)
+		return BMS_E_UNEXPECTED;
+	m = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < m && !r.bad; i++)
+		al |= bms_pylonframe_state_alarm(bms_pylonframe_u8(&r), BMS_AL_CELL_UV, BMS_AL_CELL_OV,
+						 BMS_AL_OTHER);
+	nt = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < nt && !r.bad; i++)
+		al |= bms_pylonframe_state_alarm(bms_pylonframe_u8(&r), BMS_AL_CHG_UT | BMS_AL_DSG_UT,
+						 BMS_AL_CHG_OT | BMS_AL_DSG_OT, BMS_AL_SENSOR);
+	chg = bms_pylonframe_u8(&r);
+	volt = bms_pylonframe_u8(&r);
+	dsg = bms_pylonframe_u8(&r);
+	for (int i = 0; i < 5; i++)
+		st[i] = bms_pylonframe_u8(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	/* far longer than an alarm answer: a late analog answer */
+	if (bms_pylonframe_left(&r) > PYL_44_SLACK)
+		return BMS_E_UNEXPECTED;
+
+	al |= bms_pylonframe_state_alarm(chg, BMS_AL_OTHER, BMS_AL_CHG_OC, BMS_AL_OTHER);
+	al |= bms_pylonframe_state_alarm(volt, BMS_AL_PACK_UV, BMS_AL_PACK_OV, BMS_AL_OTHER);
+	al |= bms_pylonframe_state_alarm(dsg, BMS_AL_OTHER, BMS_AL_DSG_OC, BMS_AL_OTHER);
+	for (int bit = 0; bit < 8; bit++)
+		if (st[0] & (1u << bit))
+			al |= pyl_status1[bit];
+	if (st[3] || st[4])
+		al |= BMS_AL_OTHER; /* cell voltage errors */
+
+	s->alarms = al;
+	s->nraw = 4;
+	s->raw_alarms[0] = (uint16_t)(st[0] << 8 | st[1]);
+	s->raw_alarms[1] = (uint16_t)(st[2] << 8 | st[3]);
+	s->raw_alarms[2] = (uint16_t)(st[4] << 8 | chg);
+	s->raw_alarms[3] = (uint16_t)(volt << 8 | dsg);
+	s->chg_mos = (st[1] & 0x02) != 0;
+	s->dsg_mos = (st[1] & 0x04) != 0;
+	s->state = (st[2] & 0x80) ? 1 : (st[2] & 0x40) ? 2 : 0;
+	s->present |= BMS_HAS_ALARMS | BMS_HAS_MOSFETS;
+	return BMS_OK;
+}
+
+static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	struct bms_pylonframe f;
+	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
+	int rc;
+
+	rc = bms_pylonframe_parse(frame, len, &f, info, sizeof(info));
+	if (rc < 0)
+		return rc;
+	if (poll->step < 0 || poll->step >= PYL_NSTEPS)
+		return BMS_E_UNEXPECTED;
+	rc = bms_pylonframe_check_reply(&f, poll->address);
+	if (rc < 0)
+		return rc;
+	if (pyl_steps[poll->step] == PYL_ANALOG)
+		rc = pyl_analog(poll, info, f.ninfo);
+	else
+		rc = pyl_alarm(poll, info, f.ninfo);
+	if (rc == BMS_OK)
+		poll->step++;
+	return rc;
+}
+
+static int pyl_finish(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
+	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+		return BMS_E_INVALID;
+	return BMS_OK;
+}
+
+const struct bms_driver bms_pylontech_driver = {
+	.name = "pylontech",
+	.description = "Pylontech US2000/US3000/US5000 RS485 protocol V3.3 (~...CR ASCII, 0x42/0x44)",
+	.protocol_id = 7,
+	.default_baud = 115200,
+	.gap = 0.05,
+	.interbyte = 0.2,
+	.min_address = PYL_MIN_ADR,
+	.max_address = PYL_MAX_ADR,
+	.default_timeout = 1.0,
+	.next_request = pyl_next_request,
+	.scan = pyl_scan,
+	.handle = pyl_handle,
+	.finish = pyl_finish,
+};

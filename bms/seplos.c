@@ -1,0 +1,339 @@
+/* bms/seplos.c - Seplos V2 (EMU10xx / 11xx) RS485 "MODBUS-ASCII" V2.0.
+ *
+ * protocols.md §8 (framing, shared: bms/pylonframe.c) and §9.3.  A poll sends
+ * to ADR = `address` = the pack's DIP address (0..15), VER 0x20, INFO = one
+ * byte COMMAND_GROUP = the same address (the BMS checks that it matches its
+ * DIP switches; 0xFF "all groups" is RS232 only):
+ *	0x42 telemetry, e.g. ~20004642E00200FD37\r
+ *	0x44 telecommand (alarms, switches, balancing)
+ *
+ * 0x42 answer INFO: DATA FLAG, COMMAND GROUP, M, M x cell mV (u16), N, N x
+ * temperature (u16 0.1 K; N = 6: cells 1-4, environment, power), current
+ * (s16 10 mA, + = charge), total voltage (u16 10 mV), residual capacity (u16
+ * 10 mAh), P = number of custom items (10), each u16: battery capacity (10
+ * mAh), SOC (0.1 %), rated capacity (10 mAh), cycles, SOH (0.1 %), port
+ * voltage (10 mV), 4 reserved.  Items are read as far as P says they are
+ * there.  With the documented six sensors the sixth (power board) is the
+ * MOSFET temperature and the first five are the sensors; with any other
+ * count all of them are sensors.  full_ah is the battery (full-charge)
+ * capacity, which SOC refers to (SEP-01: 133.9 / 170 Ah = 78.7 %).
+ *
+ * The answer's COMMAND GROUP is not an echo of the request's (SEP-01 answers
+ * group 00 with 01) and an RS485 answer only ever carries the addressed pack,
+ * so the byte is not checked.
+ *
+ * 0x44 answer INFO: DATA FLAG, COMMAND GROUP, M, M cell alarm bytes, N, N
+ * temperature alarm bytes, current alarm, voltage alarm, P (20), then P bytes:
+ * alarm events 1-6, on/off state, equilibrium 1, 2, system state,
+ * disconnection 1, 2, alarm events 7, 8, 6 reserved.  Alarm bytes: 00 normal,
+ * 01 below the lower limit, 02 above the upper limit, F0 other.  The current
+ * is signed, so its lower limit is the discharge and its upper limit the
+ * charge over-current.
+ *	on/off: b0 discharge switch, b1 charge switch (-> MOSFETs)
+ *	equilibrium 1/2: cells 1-8 / 9-16 balancing
+ *	system state: b0 discharge, b1 charge, b2 float, b4 standby, b5 off
+ *	disconnection 1/2: cell 1-16 sense wire broken
+ * raw_alarms[]: [0] event1 << 8 | event2, [1] event3 << 8 | event4,
+ *	[2] event5 << 8 | event6, [3] event7 << 8 | event8.
+ *
+ * Progress in struct bms_poll: step = index into sep_steps[].
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+#include "pylonframe.h"
+
+#define SEP_VER 0x20
+#define SEP_MIN_ADR 0
+#define SEP_MAX_ADR 15
+#define SEP_KELVIN_DK 2731
+#define SEP_DOC_TEMPS 6         /* cells 1-4, environment, power */
+#define SEP_SLACK 4             /* bytes an answer may carry beyond its items */
+
+enum {
+	SEP_TELEMETRY = 0x42,
+	SEP_TELECOMMAND = 0x44,
+};
+
+static const uint8_t sep_steps[] = { SEP_TELEMETRY, SEP_TELECOMMAND };
+#define SEP_NSTEPS ((int)(sizeof(sep_steps) / sizeof(sep_steps[0])))
+
+/* 0x42 custom items (u16 each) */
+enum {
+	SEP_I_CAPACITY = 0,
+	SEP_I_SOC = 1,
+	SEP_I_RATED = 2,
+	SEP_I_CYCLES = 3,
+	SEP_I_SOH = 4,
+	SEP_I_PORT_V = 5,
+	SEP_I_MAX = 10,
+};
+
+/* 0x44 custom items (bytes) */
+enum {
+	SEP_A_EVENT1 = 0,       /* events 1..6 at 0..5 */
+	SEP_A_ONOFF = 6,
+	SEP_A_EQ1 = 7,
+	SEP_A_EQ2 = 8,
+	SEP_A_SYSTEM = 9,
+	SEP_A_DISC1 = 10,
+	SEP_A_DISC2 = 11,
+	SEP_A_EVENT7 = 12,
+	SEP_A_EVENT8 = 13,
+	SEP_A_MAX = 20,
+};
+
+#define L2 BMS_AL_PROTECTION
+/* alarm events 1..6 and 8, bit n -> alarms */
+static const uint32_t sep_event[6][8] = {
+	/* 1: voltage / temperature / current sensor, key switch, cell voltage
+	 * dropout, charge / discharge / current-limit switch faults */
+	{ BMS_AL_HW_FAULT, BMS_AL_SENSOR, BMS_AL_HW_FAULT, BMS_AL_HW_FAULT,
+	  BMS_AL_HW_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT },
+	/* 2: cell high / over, low / under, pack high / over, low / under */
+	{ BMS_AL_CELL_OV, BMS_AL_CELL_OV | L2, BMS_AL_CELL_UV, BMS_AL_CELL_UV | L2,
+	  BMS_AL_PACK_OV, BMS_AL_PACK_OV | L2, BMS_AL_PACK_UV, BMS_AL_PACK_UV | L2 },
+	/* 3: cell temperature, charge high/over, low/under, discharge same */
+	{ BMS_AL_CHG_OT, BMS_AL_CHG_OT | L2, BMS_AL_CHG_UT, BMS_AL_CHG_UT | L2,
+	  BMS_AL_DSG_OT, BMS_AL_DSG_OT | L2, BMS_AL_DSG_UT, BMS_AL_DSG_UT | L2 },
+	/* 4: environment high / over, low / under, power over-temperature
+	 * protection, power high-temperature alarm, cell heating (a state), - */
+	{ BMS_AL_OTHER, BMS_AL_OTHER | L2, BMS_AL_OTHER, BMS_AL_OTHER | L2,
+	  BMS_AL_MOS_OT | L2, BMS_AL_MOS_OT, 0, 0 },
+	/* 5: charge OC alarm / prot, discharge OC alarm / prot, transient OC
+	 * prot, short circuit, transient OC lockout, short-circuit lockout */
+	{ BMS_AL_CHG_OC, BMS_AL_CHG_OC | L2, BMS_AL_DSG_OC, BMS_AL_DSG_OC | L2,
+	  BMS_AL_DSG_OC | L2, BMS_AL_SHORT | L2, BMS_AL_DSG_OC | L2, BMS_AL_SHORT | L2 },
+	/* 6: charge high-voltage prot, recharge waiting (a state), residual
+	 * capacity alarm / prot, cell low-voltage charge forbidden, output
+	 * reverse polarity, output connection fault, - */
+	{ BMS_AL_PACK_OV | L2, 0, BMS_AL_SOC_LOW, BMS_AL_SOC_LOW | L2,
+	  BMS_AL_CELL_UV | L2, BMS_AL_OTHER | L2, BMS_AL_OTHER, 0 },
+};
+/* event 8: EEPROM, RTC, voltage / current / zero calibration missing */
+static const uint32_t sep_event8[8] = {
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_OTHER, BMS_AL_OTHER, BMS_AL_OTHER, 0, 0, 0,
+};
+#undef L2
+
+static int sep_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	uint8_t adr = poll->address;
+
+	if (adr > SEP_MAX_ADR || poll->step < 0)
+		return BMS_E_RANGE;
+	if (poll->step >= SEP_NSTEPS)
+		return 0;
+	return bms_pylonframe_build(out, cap, SEP_VER, adr, BMS_PYLONFRAME_CID1_BATTERY,
+				    sep_steps[poll->step], &adr, 1);
+}
+
+static enum bms_scan sep_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	return bms_pylonframe_scan(buf, len, n);
+}
+
+static float sep_temp(uint16_t raw)
+{
+	return (float)((int)raw - SEP_KELVIN_DK) / 10.0f;
+}
+
+static int sep_telemetry(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_pylonframe_rd r;
+	struct bms_snapshot s = poll->snap;
+	uint16_t item[SEP_I_MAX] = { 0 };
+	unsigned m, nt, p;
+	int16_t cur;
+	uint16_t cv, rem;
+
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r); /* DATA FLAG */
+	(void)bms_pylonframe_u8(&r); /* COMMAND GROUP (see above) */
+	m = bms_pylonframe_u8(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	if (m > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+	for (unsigned i = 0; i < m; i++)
+		s.cell_mv[i] = bms_pylonframe_u16(&r);
+	nt = bms_pylonframe_u8(&r);
+	s.ntemps = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		float t = sep_temp(bms_pylonframe_u16(&r));
+		if (nt == SEP_DOC_TEMPS && i == SEP_DOC_TEMPS - 1)
+			s.mos_temp_c = t;
+		else if (s.ntemps < BMS_MAX_TEMPS)
+			s.temp_c[s.ntemps++] = t;
+	}
+	cur = bms_pylonframe_s16(&r);
+	cv = bms_pylonframe_u16(&r);
+	rem = bms_pylonframe_u16(&r);
+	p = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < p; i++) {
+		uint16_t v = bms_pylonframe_u16(&r);
+		if (i < SEP_I_MAX)
+			item[i] = v;
+	}
+	if (r.bad)
+		return BMS_E_SHORT;
+
+	s.ncells = (uint8_t)m;
+	if (poll->cells_forced && poll->cells_forced < m)
+		s.ncells = poll->cells_forced;
+	s.current = (float)cur / 100.0f;
+	if (poll->invert_current)
+		s.current = -s.current;
+	s.voltage = (float)cv / 100.0f;
+	s.remain_ah = (float)rem / 100.0f;
+	s.present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_CELLS |
+		     (s.ntemps ? BMS_HAS_TEMPS : 0) | (nt == SEP_DOC_TEMPS ? BMS_HAS_MOS_TEMP : 0);
+	if (p > SEP_I_CAPACITY) {
+		s.full_ah = (float)item[SEP_I_CAPACITY] / 100.0f;
+		s.present |= BMS_HAS_FULL;
+	}
+	if (p > SEP_I_SOC) {
+		s.soc = item[SEP_I_SOC] > 1000 ? 100.0f : (float)item[SEP_I_SOC] / 10.0f;
+		s.present |= BMS_HAS_SOC;
+	}
+	if (p > SEP_I_CYCLES) {
+		s.cycles = item[SEP_I_CYCLES];
+		s.present |= BMS_HAS_CYCLES;
+	}
+	if (p > SEP_I_SOH) {
+		s.soh = item[SEP_I_SOH] > 1000 ? 100.0f : (float)item[SEP_I_SOH] / 10.0f;
+		s.present |= BMS_HAS_SOH;
+	}
+	poll->snap = s;
+	return BMS_OK;
+}
+
+static int sep_telecommand(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_snapshot *s = &poll->snap;
+	struct bms_pylonframe_rd r;
+	uint8_t a[SEP_A_MAX] = { 0 };
+	uint32_t al = 0;
+	unsigned m, nt, p;
+	uint8_t cur, volt;
+
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r); /* DATA FLAG */
+	(void)bms_pylonframe_u8(&r); /* COMMAND GROUP */
+	m = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < m && !r.bad; i++)
+		al |= bms_pylonframe_state_alarm(bms_pylonframe_u8(&r), BMS_AL_CELL_UV, BMS_AL_CELL_OV,
+						 BMS_AL_OTHER);
+	nt = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < nt && !r.bad; i++) {
+		uint8_t st = bms_pylonframe_u8(&r);
+		if (nt == SEP_DOC_TEMPS && i == 4) /* environment */
+			al |= bms_pylonframe_state_alarm(st, BMS_AL_OTHER, BMS_AL_OTHER, BMS_AL_SENSOR);
+		else if (nt == SEP_DOC_TEMPS && i == 5) /* power board */
+			al |= bms_pylonframe_state_alarm(st, BMS_AL_OTHER, BMS_AL_MOS_OT, BMS_AL_SENSOR);
+		else
+			al |= bms_pylonframe_state_alarm(st, BMS_AL_CHG_UT | BMS_AL_DSG_UT,
+							 BMS_AL_CHG_OT | BMS_AL_DSG_OT, BMS_AL_SENSOR);
+	}
+	cur = bms_pylonframe_u8(&r);
+	volt = bms_pylonframe_u8(&r);
+	p = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < p; i++) {
+		uint8_t v = bms_pylonframe_u8(&r);
+		if (i < SEP_A_MAX)
+			a[i] = v;
+	}
+	if (r.bad)
+		return BMS_E_SHORT;
+	/* far longer than a telecommand answer: a late telemetry answer */
+	if (bms_pylonframe_left(&r) > SEP_SLACK)
+		return BMS_E_UNEXPECTED;
+
+	al |= bms_pylonframe_state_alarm(cur, BMS_AL_DSG_OC, BMS_AL_CHG_OC, BMS_AL_OTHER);
+	al |= bms_pylonframe_state_alarm(volt, BMS_AL_PACK_UV, BMS_AL_PACK_OV, BMS_AL_OTHER);
+	for (int e = 0; e < 6; e++)
+		for (int bit = 0; bit < 8; bit++)
+			if (a[SEP_A_EVENT1 + e] & (1u << bit))
+				al |= sep_event[e][bit];
+	for (int bit = 0; bit < 8; bit++)
+		if (a[SEP_A_EVENT8] & (1u << bit))
+			al |= sep_event8[bit];
+	if (a[SEP_A_DISC1] || a[SEP_A_DISC2])
+		al |= BMS_AL_HW_FAULT;
+
+	s->alarms = al;
+	s->nraw = 4;
+	s->raw_alarms[0] = (uint16_t)(a[0] << 8 | a[1]);
+	s->raw_alarms[1] = (uint16_t)(a[2] << 8 | a[3]);
+	s->raw_alarms[2] = (uint16_t)(a[4] << 8 | a[5]);
+	s->raw_alarms[3] = (uint16_t)(a[SEP_A_EVENT7] << 8 | a[SEP_A_EVENT8]);
+	s->present |= BMS_HAS_ALARMS;
+	if (p > SEP_A_ONOFF) {
+		s->dsg_mos = (a[SEP_A_ONOFF] & 0x01) != 0;
+		s->chg_mos = (a[SEP_A_ONOFF] & 0x02) != 0;
+		s->present |= BMS_HAS_MOSFETS;
+	}
+	if (p > SEP_A_EQ2) {
+		s->balance = (uint32_t)a[SEP_A_EQ1] | (uint32_t)a[SEP_A_EQ2] << 8;
+		s->present |= BMS_HAS_BALANCE;
+	}
+	if (p > SEP_A_SYSTEM) {
+		uint8_t sys = a[SEP_A_SYSTEM];
+		s->state = (sys & 0x02) ? 1 : (sys & 0x01) ? 2 : 0;
+	}
+	return BMS_OK;
+}
+
+static int sep_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	struct bms_pylonframe f;
+	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
+	int rc;
+
+	rc = bms_pylonframe_parse(frame, len, &f, info, sizeof(info));
+	if (rc < 0)
+		return rc;
+	if (poll->step < 0 || poll->step >= SEP_NSTEPS)
+		return BMS_E_UNEXPECTED;
+	rc = bms_pylonframe_check_reply(&f, poll->address);
+	if (rc < 0)
+		return rc;
+	if (sep_steps[poll->step] == SEP_TELEMETRY)
+		rc = sep_telemetry(poll, info, f.ninfo);
+	else
+		rc = sep_telecommand(poll, info, f.ninfo);
+	if (rc == BMS_OK)
+		poll->step++;
+	return rc;
+}
+
+static int sep_finish(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
+	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+		return BMS_E_INVALID;
+	if (s->ncells < 32)
+		s->balance &= (1u << s->ncells) - 1;
+	return BMS_OK;
+}
+
+const struct bms_driver bms_seplos_driver = {
+	.name = "seplos",
+	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44)",
+	.protocol_id = 9,
+	.default_baud = 19200,
+	.gap = 0.1,
+	.interbyte = 0.2,
+	.min_address = SEP_MIN_ADR,
+	.max_address = SEP_MAX_ADR,
+	.default_timeout = 1.5,
+	.next_request = sep_next_request,
+	.scan = sep_scan,
+	.handle = sep_handle,
+	.finish = sep_finish,
+};

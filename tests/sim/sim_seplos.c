@@ -1,0 +1,192 @@
+/* tests/sim/sim_seplos.c - Seplos V2 (EMU10xx/11xx), the BMS side
+ * (protocols.md §8, §9.3).  Framing: sim_pylonframe.c.
+ *
+ * Requests with INFO = COMMAND_GROUP = the DIP address (0..15); anything
+ * else (0xFF is RS232 only) gets no answer.  Answers have VER 0x20 and
+ * COMMAND GROUP 01 (as the captured unit, SEP-01, answers group 00).
+ *   0x42: DATA FLAG 00, group, M, M x cell mV, N = sensors + 2 (cell sensors,
+ *         environment, power), N x 0.1 K, current s16 10 mA, voltage 10 mV,
+ *         residual 10 mAh, P = 10: battery capacity 10 mAh, SOC 0.1 %,
+ *         rated capacity 10 mAh, cycles, SOH 0.1 %, port voltage 10 mV,
+ *         4 reserved.  The environment sensor reads the pack's next
+ *         temperature slot, the power sensor its MOS temperature.
+ *   0x44: DATA FLAG 00, group, M, M cell alarms (00), N, N temperature
+ *         alarms (00), current and voltage alarm (00), P = 20: alarm events
+ *         1-6 = alarm bytes 0-5, on/off (b0 discharge, b1 charge MOSFET),
+ *         equilibrium 1/2 (balancing cells 1-8 / 9-16), system state (b1
+ *         charge, b0 discharge, b4 standby from the current), disconnection
+ *         1/2 (00), alarm events 7/8 = alarm bytes 6/7, 6 reserved.
+ * Encoded here; bms/ is deliberately not used.
+ */
+#include "sim.h"
+#include "sim_pylonframe.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SEP_VER 0x20
+#define SEP_GROUP_ANSWER 0x01
+#define SEP_KELVIN_DK 2731
+#define SEP_MAX_CELLS 16            /* two equilibrium bytes */
+#define SEP_MAX_CELL_SENSORS 4
+#define SEP_DOC_TEMPS 6
+
+struct sep_raw {
+	int ncells;
+	unsigned cell_mv[SIM_MAX_CELLS];
+	int ntemps;                     /* on the wire: sensors + environment + power */
+	int temp_c[SEP_MAX_CELL_SENSORS + 2];
+	long current_ca;                /* 10 mA */
+	unsigned volt_cv;
+	unsigned remain_cah, capacity_cah, soc_pm, soh_pm, cycles;
+	unsigned balance;
+	uint8_t onoff, system;
+};
+
+static int clamp_temp(int t)
+{
+	return t < -40 ? -40 : t > 215 ? 215 : t;
+}
+
+static void sep_quantise(const struct sim_pack *p, struct sep_raw *r)
+{
+	unsigned long sum = 0;
+	int sensors;
+
+	memset(r, 0, sizeof *r);
+	r->ncells = p->ncells > SEP_MAX_CELLS ? SEP_MAX_CELLS : p->ncells;
+	for (int i = 0; i < r->ncells; i++) {
+		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
+		sum += r->cell_mv[i];
+	}
+	r->volt_cv = (unsigned)sim_pylonframe_clamp((long)((sum + 5) / 10), 0, 65535);
+	sensors = p->ntemps > SEP_MAX_CELL_SENSORS ? SEP_MAX_CELL_SENSORS : p->ntemps;
+	for (int i = 0; i < sensors; i++)
+		r->temp_c[i] = p->temp_c[i];
+	r->temp_c[sensors] = p->temp_c[sensors];             /* environment */
+	r->temp_c[sensors + 1] = clamp_temp(p->mos_temp_c); /* power */
+	r->ntemps = sensors + 2;
+	r->current_ca = sim_pylonframe_clamp(lround(p->current * 100.0), -32768, 32767);
+	r->capacity_cah = (unsigned)sim_pylonframe_clamp(lround(p->capacity_ah * 100.0), 0, 65535);
+	r->remain_cah = (unsigned)lround(r->capacity_cah * p->soc / 100.0);
+	r->soc_pm = (unsigned)sim_pylonframe_clamp(lround(p->soc * 10.0), 0, 1000);
+	r->soh_pm = (unsigned)sim_pylonframe_clamp(lround(p->soh * 10.0), 0, 1000);
+	r->cycles = p->cycles & 0xFFFF;
+	r->balance = (unsigned)(p->balance & ((1u << r->ncells) - 1) & 0xFFFF);
+	r->onoff = (uint8_t)((p->dsg_mos ? 0x01 : 0) | (p->chg_mos ? 0x02 : 0));
+	r->system = r->current_ca > 0 ? 0x02 : r->current_ca < 0 ? 0x01 : 0x10;
+}
+
+static void sep_view(const struct sim_pack *p, struct sim_view *v)
+{
+	struct sep_raw r;
+
+	sep_quantise(p, &r);
+	memset(v, 0, sizeof *v);
+	v->has = SIM_HAS_SOC | SIM_HAS_SOH | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_CYCLES |
+	         SIM_HAS_MOSFETS | SIM_HAS_CELLS | SIM_HAS_TEMPS | SIM_HAS_ALARMS | SIM_HAS_BALANCE;
+	v->address = p->address;
+	v->voltage = r.volt_cv / 100.0;
+	v->current = r.current_ca / 100.0;
+	v->soc = r.soc_pm / 10.0;
+	v->soh = r.soh_pm / 10.0;
+	v->remaining_ah = r.remain_cah / 100.0;
+	v->capacity_ah = r.capacity_cah / 100.0;
+	v->cycles = r.cycles;
+	v->ncells = r.ncells;
+	for (int i = 0; i < r.ncells; i++)
+		v->cell_mv[i] = (int)r.cell_mv[i];
+	/* the documented six sensors: the sixth (power) is the MOS temperature */
+	v->ntemps = r.ntemps == SEP_DOC_TEMPS ? SEP_DOC_TEMPS - 1 : r.ntemps;
+	for (int i = 0; i < v->ntemps; i++)
+		v->temp_c[i] = r.temp_c[i];
+	if (r.ntemps == SEP_DOC_TEMPS) {
+		v->has |= SIM_HAS_MOS_TEMP;
+		v->mos_temp_c = r.temp_c[SEP_DOC_TEMPS - 1];
+	}
+	v->chg_mos = p->chg_mos ? 1 : 0;
+	v->dsg_mos = p->dsg_mos ? 1 : 0;
+	v->nalarm = 8; /* alarm events 1-6, 7, 8 */
+	memcpy(v->alarm, p->alarm, 8);
+	v->balance = r.balance;
+}
+
+static enum sim_resp sep_respond(struct sim_pack *p, const uint8_t *req, size_t n,
+                                 struct sim_reply *reply)
+{
+	struct sim_pylonframe_req q;
+	struct sim_pylonframe_info in;
+	struct sep_raw r;
+
+	if (sim_pylonframe_parse(req, n, &q) || q.cid1 != SIM_PYLONFRAME_CID1 || q.ninfo != 1 ||
+	    q.info[0] != q.adr)
+		return SIM_RESP_BAD;
+	sep_quantise(p, &r);
+	memset(&in, 0, sizeof in);
+	sim_pylonframe_put8(&in, 0x00);
+	sim_pylonframe_put8(&in, SEP_GROUP_ANSWER);
+	switch (q.cid2) {
+	case 0x42:
+		sim_pylonframe_put8(&in, (unsigned)r.ncells);
+		for (int i = 0; i < r.ncells; i++)
+			sim_pylonframe_put16(&in, r.cell_mv[i]);
+		sim_pylonframe_put8(&in, (unsigned)r.ntemps);
+		for (int i = 0; i < r.ntemps; i++)
+			sim_pylonframe_put16(&in, (unsigned)(r.temp_c[i] * 10 + SEP_KELVIN_DK));
+		sim_pylonframe_put16(&in, (unsigned)(r.current_ca & 0xFFFF));
+		sim_pylonframe_put16(&in, r.volt_cv);
+		sim_pylonframe_put16(&in, r.remain_cah);
+		sim_pylonframe_put8(&in, 10);
+		sim_pylonframe_put16(&in, r.capacity_cah);
+		sim_pylonframe_put16(&in, r.soc_pm);
+		sim_pylonframe_put16(&in, r.capacity_cah); /* rated */
+		sim_pylonframe_put16(&in, r.cycles);
+		sim_pylonframe_put16(&in, r.soh_pm);
+		sim_pylonframe_put16(&in, r.volt_cv);      /* port voltage */
+		for (int i = 0; i < 4; i++)
+			sim_pylonframe_put16(&in, 0);
+		break;
+	case 0x44:
+		sim_pylonframe_put8(&in, (unsigned)r.ncells);
+		for (int i = 0; i < r.ncells; i++)
+			sim_pylonframe_put8(&in, 0);
+		sim_pylonframe_put8(&in, (unsigned)r.ntemps);
+		for (int i = 0; i < r.ntemps; i++)
+			sim_pylonframe_put8(&in, 0);
+		sim_pylonframe_put8(&in, 0); /* current */
+		sim_pylonframe_put8(&in, 0); /* voltage */
+		sim_pylonframe_put8(&in, 20);
+		for (int i = 0; i < 6; i++)
+			sim_pylonframe_put8(&in, p->alarm[i]);
+		sim_pylonframe_put8(&in, r.onoff);
+		sim_pylonframe_put8(&in, r.balance & 0xFF);
+		sim_pylonframe_put8(&in, (r.balance >> 8) & 0xFF);
+		sim_pylonframe_put8(&in, r.system);
+		sim_pylonframe_put8(&in, 0);
+		sim_pylonframe_put8(&in, 0);
+		sim_pylonframe_put8(&in, p->alarm[6]);
+		sim_pylonframe_put8(&in, p->alarm[7]);
+		for (int i = 0; i < 6; i++)
+			sim_pylonframe_put8(&in, 0);
+		break;
+	default:
+		return SIM_RESP_BAD;
+	}
+	if (sim_pylonframe_reply(reply, SEP_VER, q.adr, 0x00, &in))
+		return SIM_RESP_BAD;
+	return SIM_RESP_OK;
+}
+
+const struct sim_proto sim_proto_seplos = {
+	.name = "seplos",
+	.default_baud = 19200,
+	.addr_min = 0,
+	.addr_max = 15,
+	.max_cells = SEP_MAX_CELLS,
+	.max_temps = SEP_MAX_CELL_SENSORS,
+	.scan = sim_pylonframe_scan,
+	.address = sim_pylonframe_address,
+	.respond = sep_respond,
+	.view = sep_view,
+	.corrupt = sim_pylonframe_corrupt,
+};
