@@ -11,6 +11,8 @@ const struct bms_driver *const bms_drivers[] = {
 	&bms_jk_pb_driver,
 	&bms_daly_modbus_driver,
 	&bms_sinowealth_driver,
+	&bms_jbd_driver,
+	&bms_vedirect_driver,
 	&bms_pylontech_driver,
 	&bms_topbms_driver,
 	&bms_seplos_driver,

@@ -125,7 +125,8 @@ static void step_send(struct gw_link *l)
 	struct gw_pack *p = l->cur;
 	uint8_t req[sizeof(l->tx)];
 	if (p->drv->listen_only) {
-		/* the BMS talks by itself: wait for its frames */
+		/* the BMS talks by itself: wait for its frames, from a clean start */
+		bms_rx_clear(&l->rx);
 		l->ps = GW_POLL_WAIT;
 		arm(l, p->cfg->timeout);
 		return;
@@ -161,8 +162,12 @@ static void step_timeout(struct gw_link *l)
 {
 	struct gw_pack *p = l->cur;
 	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
+		/* the step is complete anyway (e.g. fewer frames than announced) */
 		p->poll.attempt = 0;
-		step_gap(l);
+		if (p->drv->listen_only)
+			poll_finish(l);
+		else
+			step_gap(l);
 		return;
 	}
 	/* a pack that is already failing gets one try per poll, so a dead pack

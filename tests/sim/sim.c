@@ -38,6 +38,8 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_seplos,
 	&sim_proto_jk,
 	&sim_proto_jk_pb,
+	&sim_proto_jbd,
+	&sim_proto_vedirect,
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 
@@ -422,6 +424,39 @@ static enum sim_fault take_fault(struct sim_pack *p)
 	return f;
 }
 
+/* Schedule the frames of r for time `due`, damaged by fault f. */
+static void queue_reply(const struct sim_reply *r, enum sim_fault f, int64_t due)
+{
+	struct pending *pd = new_pending(due);
+	if (!pd)
+		return;
+	pd->mode = f == SIM_F_SPLIT ? TX_SPLIT : f == SIM_F_MERGE ? TX_MERGE : TX_NORMAL;
+	pd->slow = f == SIM_F_SLOW;
+	if (f == SIM_F_GARBAGE) {
+		uint8_t junk[8];
+		int k = sim_rand_range(1, 8);
+		for (int i = 0; i < k; i++)
+			junk[i] = (uint8_t)sim_rand();
+		sim_reply_add(&pd->r, junk, (size_t)k);
+	}
+	size_t off = 0;
+	for (int i = 0; i < r->nframes; i++) {
+		uint8_t frame[SIM_REPLY_MAX];
+		size_t fl = r->frame_end[i] - off;
+		memcpy(frame, r->buf + off, fl);
+		off = r->frame_end[i];
+		if (f == SIM_F_BADSUM) {
+			if (S.proto->corrupt)
+				S.proto->corrupt(frame, fl);
+			else
+				frame[fl - 1] ^= 0x01;
+		}
+		if (f == SIM_F_TRUNCATE && i == 0 && fl > 9)
+			fl = 9;
+		sim_reply_add(&pd->r, frame, fl);
+	}
+}
+
 /* A complete, well-formed request arrived. Returns -1 if the link was dropped. */
 static int handle_request(const uint8_t *req, size_t n, int64_t now)
 {
@@ -451,36 +486,32 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 		if (e)
 			sim_reply_add(&e->r, req, n);
 	}
-	struct pending *pd =
-	    new_pending(now + sim_rand_range(ANSWER_DELAY_MIN_MS, ANSWER_DELAY_MAX_MS) * NS_PER_MS);
-	if (!pd)
-		return 0;
-	pd->mode = f == SIM_F_SPLIT ? TX_SPLIT : f == SIM_F_MERGE ? TX_MERGE : TX_NORMAL;
-	pd->slow = f == SIM_F_SLOW;
-	if (f == SIM_F_GARBAGE) {
-		uint8_t junk[8];
-		int k = sim_rand_range(1, 8);
-		for (int i = 0; i < k; i++)
-			junk[i] = (uint8_t)sim_rand();
-		sim_reply_add(&pd->r, junk, (size_t)k);
-	}
-	size_t off = 0;
-	for (int i = 0; i < r.nframes; i++) {
-		uint8_t frame[SIM_REPLY_MAX];
-		size_t fl = r.frame_end[i] - off;
-		memcpy(frame, r.buf + off, fl);
-		off = r.frame_end[i];
-		if (f == SIM_F_BADSUM) {
-			if (S.proto->corrupt)
-				S.proto->corrupt(frame, fl);
-			else
-				frame[fl - 1] ^= 0x01;
-		}
-		if (f == SIM_F_TRUNCATE && i == 0 && fl > 9)
-			fl = 9;
-		sim_reply_add(&pd->r, frame, fl);
-	}
+	queue_reply(&r, f, now + sim_rand_range(ANSWER_DELAY_MIN_MS, ANSWER_DELAY_MAX_MS) * NS_PER_MS);
 	return 0;
+}
+
+/* Once a second, for protocols whose BMS talks unasked: what every pack
+ * sends by itself, with its fault applied as to an answer. */
+static void emit_unsolicited(int64_t now)
+{
+	static struct sim_reply r;
+	if (wire_fd() < 0)
+		return; /* TCP without a client: nobody hears it */
+	for (int i = 0; i < S.npacks; i++) {
+		struct sim_pack *p = &S.packs[i];
+		enum sim_fault f = take_fault(p);
+		if (f == SIM_F_SILENT)
+			continue;
+		if (f == SIM_F_DROP && S.is_tcp) {
+			close_client();
+			return;
+		}
+		memset(&r, 0, sizeof r);
+		if (S.proto->emit(p, &r) != SIM_RESP_OK || r.len == 0)
+			continue;
+		S.answers++;
+		queue_reply(&r, f, now);
+	}
 }
 
 static void process_rx(int64_t now)
@@ -848,6 +879,8 @@ static void loop(const sigset_t *waitmask)
 			if (!S.frozen)
 				for (int i = 0; i < S.npacks; i++)
 					sim_pack_tick(&S.packs[i]);
+			if (S.proto->emit)
+				emit_unsolicited(now);
 			S.next_tick += NS_PER_S;
 			if (S.next_tick <= now)
 				S.next_tick = now + NS_PER_S;
@@ -998,7 +1031,7 @@ int main(int argc, char **argv)
 	sim_seed(seed);
 	S.npacks = nspecs ? nspecs : 1;
 	for (int i = 0; i < S.npacks; i++) {
-		sim_pack_init(&S.packs[i], i + 1);
+		sim_pack_init(&S.packs[i], S.proto->addr_min + i);
 		char err[256];
 		if (i < nspecs && sim_pack_parse(&S.packs[i], specs[i], S.proto, err, sizeof err))
 			die_usage("%s", err);

@@ -151,6 +151,11 @@ struct sim_proto {
 	/* Make the checksum of one frame wrong (fault badsum); NULL = flip the
 	 * low bit of the last byte. */
 	void (*corrupt)(uint8_t *frame, size_t n);
+	/* The BMS talks without being asked (VE.Direct text): called once a
+	 * second for every pack to build what it sends by itself, as frames in
+	 * *reply; the core applies the pack's fault to it like to an answer
+	 * (echo aside).  NULL for protocols that only answer requests. */
+	enum sim_resp (*emit)(struct sim_pack *pack, struct sim_reply *reply);
 };
 
 extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
@@ -161,6 +166,8 @@ extern const struct sim_proto sim_proto_topbms; /* sim_topbms.c */
 extern const struct sim_proto sim_proto_seplos; /* sim_seplos.c */
 extern const struct sim_proto sim_proto_jk; /* sim_jk.c */
 extern const struct sim_proto sim_proto_jk_pb; /* sim_jk_pb.c */
+extern const struct sim_proto sim_proto_jbd; /* sim_jbd.c */
+extern const struct sim_proto sim_proto_vedirect; /* sim_vedirect.c */
 
 /* Deterministic PRNG (xorshift64*), seeded by --seed. */
 void sim_seed(uint64_t seed);

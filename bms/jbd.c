@@ -1,0 +1,257 @@
+/* bms/jbd.c - JBD / Xiaoxiang / LLT "General protocol V4" (0xDD ... 0x77).
+ *
+ * See protocols.md §7.  Request and response:
+ *	request   DD A5 <reg> 00 <chk_hi> <chk_lo> 77                (read)
+ *	response  DD <reg> <status> <len> <data...> <chk_hi> <chk_lo> 77
+ * status 0x00 = ok, 0x80 = error.  Checksum = 0x10000 - sum of the bytes
+ * from index 2 through the last data byte (reg + len + data in a request,
+ * status + len + data in a response), 16 bit big-endian.  Total length of
+ * either is len + 7.  No bus address: one BMS per port.
+ *
+ * A poll reads 0x03 (basic info) then 0x04 (cell voltages), §7.7.  0x03
+ * has a fixed documented part of 23 bytes plus 2 bytes per NTC; newer
+ * firmware appends further fields (len 0x22 and more) whose labels are
+ * uncertain (§7.3): they are accepted and not decoded.  Only what the
+ * announced length covers is read.  The cell count comes from 0x03 byte 21
+ * (some firmware answers 0x04 with 16 slots for 15 cells, JBD-06); if 0x03
+ * says 0 cells, len / 2 of 0x04 is used.
+ *
+ * This driver never sends anything but the two read requests (no MOSFET
+ * writes 0xE1, no factory-mode commands).
+ *
+ * Raw alarm words: raw_alarms[0] = 0x03 protection status (offset 16, §7.5).
+ *
+ * Progress in struct bms_poll:
+ *	step	index into jbd_steps[] of the outstanding request
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+#define JBD_START 0xDD
+#define JBD_END 0x77
+#define JBD_READ 0xA5
+#define JBD_WRITE 0x5A
+#define JBD_STATUS_OK 0x00
+#define JBD_STATUS_ERR 0x80
+#define JBD_OVERHEAD 7          /* DD reg status len ... chk chk 77 */
+#define JBD_REQ_LEN 7
+
+#define JBD_BASIC 0x03
+#define JBD_CELLS 0x04
+
+#define JBD_BASIC_FIXED 23      /* documented part of 0x03 before the NTCs */
+#define JBD_KELVIN_OFFSET 2731  /* 0.1 K */
+
+static const uint8_t jbd_steps[] = { JBD_BASIC, JBD_CELLS };
+#define JBD_NSTEPS ((int)(sizeof(jbd_steps) / sizeof(jbd_steps[0])))
+
+/* 0x03 protection status bit n (§7.5) -> normalised alarms.  The word
+ * reports protections that are active, so every protection bit also raises
+ * BMS_AL_PROTECTION.  b12 (MOSFET software lock, set by the 0xE1 write) and
+ * b13 (charge timeout) are not faults: BMS_AL_OTHER.  b14-15 are reserved
+ * (kept in raw_alarms[0] only). */
+#define P BMS_AL_PROTECTION
+static const uint32_t jbd_alarm_map[16] = {
+	BMS_AL_CELL_OV | P, BMS_AL_CELL_UV | P, BMS_AL_PACK_OV | P, BMS_AL_PACK_UV | P,
+	BMS_AL_CHG_OT | P, BMS_AL_CHG_UT | P, BMS_AL_DSG_OT | P, BMS_AL_DSG_UT | P,
+	BMS_AL_CHG_OC | P, BMS_AL_DSG_OC | P, BMS_AL_SHORT | P, BMS_AL_HW_FAULT,
+	BMS_AL_OTHER, BMS_AL_OTHER, 0, 0,
+};
+#undef P
+
+/* 0x10000 - sum of p[0..n), as 16 bits. */
+static uint16_t jbd_checksum(const uint8_t *p, size_t n)
+{
+	unsigned sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += p[i];
+	return (uint16_t)(0x10000u - (sum & 0xFFFFu));
+}
+
+/* A complete frame of total length n (= buf[3] + 7) is well formed: end
+ * byte and checksum. */
+static bool jbd_frame_ok(const uint8_t *buf, size_t n)
+{
+	if (n < JBD_OVERHEAD || buf[0] != JBD_START || buf[n - 1] != JBD_END)
+		return false;
+	return jbd_checksum(buf + 2, n - 5) == bms_be16(buf + n - 3);
+}
+
+static int jbd_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (poll->step < 0)
+		return BMS_E_RANGE;
+	if (poll->step >= JBD_NSTEPS)
+		return 0;
+	if (cap < JBD_REQ_LEN)
+		return BMS_E_NOSPACE;
+	out[0] = JBD_START;
+	out[1] = JBD_READ;
+	out[2] = jbd_steps[poll->step];
+	out[3] = 0;
+	uint16_t chk = jbd_checksum(out + 2, 2);
+	out[4] = (uint8_t)(chk >> 8);
+	out[5] = (uint8_t)chk;
+	out[6] = JBD_END;
+	return JBD_REQ_LEN;
+}
+
+static enum bms_scan jbd_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] != JBD_START) {
+		const uint8_t *p = memchr(buf, JBD_START, len);
+		*n = p ? (size_t)(p - buf) : len;
+		return BMS_SCAN_SKIP;
+	}
+	if (len < 4)
+		return BMS_SCAN_NEED;
+	bool request = buf[1] == JBD_READ || buf[1] == JBD_WRITE;
+	/* a response carries status 0x00 or 0x80: anything else is no frame */
+	if (!request && buf[2] != JBD_STATUS_OK && buf[2] != JBD_STATUS_ERR) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	size_t total = (size_t)buf[3] + JBD_OVERHEAD;
+	if (len < total)
+		return BMS_SCAN_NEED;
+	if (!jbd_frame_ok(buf, total)) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	/* our own request echoed (half-duplex adapter), or another master's */
+	*n = total;
+	return request ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+}
+
+static void jbd_decode_alarms(struct bms_snapshot *s, uint16_t prot)
+{
+	s->nraw = 1;
+	s->raw_alarms[0] = prot;
+	s->alarms = 0;
+	for (unsigned bit = 0; bit < 16; bit++)
+		if (prot & (1u << bit))
+			s->alarms |= jbd_alarm_map[bit];
+	s->present |= BMS_HAS_ALARMS;
+}
+
+/* 0x03 basic info, d = data, dlen = announced length (§7.3). */
+static int jbd_basic(struct bms_poll *poll, const uint8_t *d, size_t dlen)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	if (dlen < JBD_BASIC_FIXED)
+		return BMS_E_SHORT;
+	unsigned nntc = d[22];
+	if (dlen < JBD_BASIC_FIXED + 2 * (size_t)nntc)
+		return BMS_E_SHORT;
+	unsigned ncells = d[21];
+	if (!poll->cells_forced && ncells > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+
+	float cur = (float)(int16_t)bms_be16(d + 2) / 100.0f;
+	s->voltage = (float)bms_be16(d) / 100.0f;
+	s->current = poll->invert_current ? -cur : cur;
+	s->remain_ah = (float)bms_be16(d + 4) / 100.0f;
+	s->full_ah = (float)bms_be16(d + 6) / 100.0f;
+	s->cycles = bms_be16(d + 8);
+	/* d[10..11] production date, d[18] software version: not used */
+	s->balance = (uint32_t)bms_be16(d + 12) | (uint32_t)bms_be16(d + 14) << 16;
+	jbd_decode_alarms(s, bms_be16(d + 16));
+	s->soc = d[19] > 100 ? 100.0f : (float)d[19];
+	s->chg_mos = (d[20] & 0x01) != 0;
+	s->dsg_mos = (d[20] & 0x02) != 0;
+	if (poll->cells_forced)
+		s->ncells = poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
+	else
+		s->ncells = (uint8_t)ncells;
+	s->ntemps = (uint8_t)(nntc < BMS_MAX_TEMPS ? nntc : BMS_MAX_TEMPS);
+	for (unsigned i = 0; i < s->ntemps; i++)
+		s->temp_c[i] = (float)((int)bms_be16(d + JBD_BASIC_FIXED + 2 * i) - JBD_KELVIN_OFFSET) / 10.0f;
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_FULL |
+		      BMS_HAS_CYCLES | BMS_HAS_BALANCE | BMS_HAS_MOSFETS;
+	if (s->ntemps)
+		s->present |= BMS_HAS_TEMPS;
+	/* d[23 + 2N ..] newer firmware extension: labels uncertain, not decoded */
+	return BMS_OK;
+}
+
+/* 0x04 cell voltages, uint16 mV each. */
+static int jbd_cells(struct bms_poll *poll, const uint8_t *d, size_t dlen)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	if (dlen % 2)
+		return BMS_E_SHORT;
+	size_t have = dlen / 2;
+	size_t want = s->ncells;
+	if (want == 0) /* 0x03 gave no count: the slots of 0x04 */
+		want = have;
+	if (want == 0)
+		return BMS_E_INVALID;
+	if (want > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+	if (have < want)
+		return BMS_E_SHORT;
+	for (size_t i = 0; i < want; i++)
+		s->cell_mv[i] = bms_be16(d + 2 * i);
+	s->ncells = (uint8_t)want;
+	s->present |= BMS_HAS_CELLS;
+	return BMS_OK;
+}
+
+static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	if (len < JBD_OVERHEAD || len != (size_t)frame[3] + JBD_OVERHEAD)
+		return BMS_E_SHORT;
+	if (frame[0] != JBD_START || frame[len - 1] != JBD_END)
+		return BMS_E_HEADER;
+	if (!jbd_frame_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	if (frame[1] == JBD_READ || frame[1] == JBD_WRITE)
+		return BMS_E_UNEXPECTED; /* a request, not an answer */
+	if (poll->step < 0 || poll->step >= JBD_NSTEPS || frame[1] != jbd_steps[poll->step])
+		return BMS_E_UNEXPECTED; /* a late answer to another request */
+	if (frame[2] != JBD_STATUS_OK)
+		return BMS_E_HEADER;     /* the BMS refused the request */
+
+	const uint8_t *d = frame + 4;
+	size_t dlen = frame[3];
+	int rc = frame[1] == JBD_BASIC ? jbd_basic(poll, d, dlen) : jbd_cells(poll, d, dlen);
+	if (rc == BMS_OK)
+		poll->step++;
+	return rc;
+}
+
+static int jbd_finish(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+
+	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+		return BMS_E_INVALID;
+	if (s->ncells < 32)
+		s->balance &= (1u << s->ncells) - 1;
+	return BMS_OK;
+}
+
+const struct bms_driver bms_jbd_driver = {
+	.name = "jbd",
+	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
+	.protocol_id = 6,
+	.default_baud = 9600,
+	.gap = 0.1,
+	.interbyte = 0.15,
+	.min_address = 0,
+	.max_address = 0,
+	.default_timeout = 1.0,
+	.next_request = jbd_next_request,
+	.scan = jbd_scan,
+	.handle = jbd_handle,
+	.timeout = NULL,
+	.finish = jbd_finish,
+};

@@ -1,0 +1,720 @@
+/* tests/unit/test_jbd.c - JBD / Xiaoxiang (0xDD) driver: the jbd rows of
+ * vectors.tsv through scan() + handle() in a simulated poll, whole polls,
+ * long 0x03 frames of newer firmware, and broken input. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
+
+#include <stdint.h>
+
+static const struct bms_driver *const drv = &bms_jbd_driver;
+
+/* vectors.tsv, family jbd */
+#define JBD_01 "dd03001d0618000001f201f400002c7c00000000000080640304030b8b0b8a0b84fa8d77"
+#define JBD_02 "dd03001d0618000001f201f400002c7c00000000000080640304030b8b0b890b84fa8e77"
+#define JBD_03 "dd0400080f450f3d0f370f3dfec677"
+#define JBD_04 "dd0400080f450f3e0f370f3dfec577"
+#define JBD_05 "dd030017000000000000271000002c500000000000002000011000ff0577"
+#define JBD_06 "dd0400200e100e100e100e100e100e100e100e100e100e100e100e100e100e100e100000fe1e77"
+#define JBD_07 "dd03001b1700000002d003e8000020780000000000001048030f020b760b82fbff77"
+#define JBD_08 "dd04001e0f660f630f630f640f3e0f630f370f5b0f650f3b0f630f630f3c0f660f3df9f977"
+#define JBD_12 "dd0500194a42442d53503034533033342d4c34532d323030412d422d55fa0877"
+#define JBD_13 "ddaa0018000000000000007a00020000000000000000000000000001ff6b77"
+#define JBD_REQ_03 "dda50300fffd77"
+#define JBD_REQ_04 "dda50400fffc77"
+#define JBD_REQ_05 "dda50500fffb77"
+#define JBD_MOS_1 "dd5ae1020001ff1c77"
+#define JBD_MOS_2 "dd5ae1020002ff1b77"
+#define JBD_MOS_3 "dd5ae1020000ff1d77"
+#define JBD_EXITFAC "dd5a01020000fffd77"
+/* vectors.md (not in the tsv): aiobmsble's JBD-01 with -2.87 A and 42
+ * cycles (checksum recomputed by its author), its 4-cell 0x04, the MOSFET ack */
+#define JBD_EDITED "dd03001d0618fee101f201f4002a2c7c00000000000080640304030b8b0b8a0b84f88477"
+#define JBD_AIO_04 "dd0400080d660d610d680d59fe3c77"
+#define JBD_ACK_E1 "dde10000000077"
+
+static const uint16_t cells_03[4] = { 3909, 3901, 3895, 3901 };
+static const uint16_t cells_04[4] = { 3909, 3902, 3895, 3901 };
+static const uint16_t cells_08[15] = {
+	3942, 3939, 3939, 3940, 3902, 3939, 3895, 3931, 3941, 3899, 3939, 3939, 3900, 3942, 3901,
+};
+
+/* Chunk sizes the simulated read() returns, cycled. */
+static const size_t chunks_odd[] = { 1, 2, 1, 5, 3, 7, 13, 1, 26, 3, 11, 1, 40 };
+static const size_t chunks_one[] = { 1 };
+static const size_t chunks_big[] = { 1000 };
+static const size_t chunks_rnd[] = { 4, 9, 2, 17, 6, 1, 33, 8, 5, 60, 2 };
+
+struct res {
+	int ok, more, unexpected, err, last_err;
+	int frames;
+	size_t skipped;
+	int bad_scan; /* scan() returned a length outside 1..len */
+};
+
+/* What the gateway does after every read(): scan and handle until NEED. */
+static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
+{
+	for (;;) {
+		size_t n = 0;
+		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
+
+		if (sc == BMS_SCAN_NEED)
+			break;
+		if (n < 1 || n > rx->len) {
+			r->bad_scan++;
+			break;
+		}
+		if (sc == BMS_SCAN_SKIP) {
+			r->skipped += n;
+			bms_rx_consume(rx, n);
+			continue;
+		}
+		if (n != (size_t)rx->buf[3] + 7)
+			r->bad_scan++;
+		r->frames++;
+		int rc = drv->handle(poll, rx->buf, n);
+		bms_rx_consume(rx, n);
+		if (rc == BMS_OK)
+			r->ok++;
+		else if (rc == BMS_MORE)
+			r->more++;
+		else if (rc == BMS_E_UNEXPECTED)
+			r->unexpected++;
+		else {
+			r->err++;
+			r->last_err = rc;
+		}
+	}
+}
+
+static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
+		 const size_t *chunks, size_t nchunks, struct res *r)
+{
+	size_t off = 0, c = 0;
+
+	while (off < len) {
+		size_t n = chunks[c++ % nchunks];
+		if (n > len - off)
+			n = len - off;
+		bms_rx_feed(rx, p + off, n);
+		off += n;
+		pump(poll, rx, r);
+	}
+}
+
+static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
+			   const size_t *chunks, size_t nchunks)
+{
+	uint8_t buf[1024];
+	struct res r = { 0 };
+	int n = check_hex(hex, buf, (int)sizeof(buf));
+
+	CHECK(n > 0);
+	if (n > 0)
+		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
+	return r;
+}
+
+#define FEED(poll, rx, hex, ch) feed_hex(poll, rx, hex, ch, sizeof(ch) / sizeof(ch[0]))
+
+/* Build a frame DD reg status len data chk chk 77; returns its length. */
+static size_t mk(uint8_t *f, uint8_t reg, uint8_t status, const uint8_t *d, size_t len)
+{
+	unsigned sum = 0;
+
+	f[0] = 0xDD;
+	f[1] = reg;
+	f[2] = status;
+	f[3] = (uint8_t)len;
+	if (len)
+		memcpy(f + 4, d, len);
+	for (size_t i = 2; i < 4 + len; i++)
+		sum += f[i];
+	unsigned chk = (0x10000u - sum) & 0xFFFFu;
+	f[4 + len] = (uint8_t)(chk >> 8);
+	f[5 + len] = (uint8_t)chk;
+	f[6 + len] = 0x77;
+	return len + 7;
+}
+
+static int request(struct bms_poll *poll, uint8_t *req)
+{
+	return drv->next_request(poll, req, 16);
+}
+
+/* The register of the current step, 0 when the poll is complete. */
+static int cur_reg(struct bms_poll *poll)
+{
+	uint8_t req[16];
+	int n = request(poll, req);
+	return n == 7 ? req[2] : n;
+}
+
+static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t forced, bool inv)
+{
+	bms_poll_begin(poll, 0, forced, inv);
+	bms_rx_clear(rx);
+}
+
+static void check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
+{
+	CHECK_EQ_INT(s->ncells, n);
+	for (int i = 0; i < n && i < s->ncells; i++)
+		CHECK_EQ_INT(s->cell_mv[i], want[i]);
+}
+
+static void hex_frame(const char *hex, uint8_t *f, size_t *n)
+{
+	int k = check_hex(hex, f, 300);
+	CHECK(k > 0);
+	*n = k > 0 ? (size_t)k : 0;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void test_requests(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t req[16], want[16], f[300];
+	size_t n;
+
+	begin(&poll, &rx, 0, false);
+	CHECK_EQ_INT(request(&poll, req), 7);
+	CHECK_EQ_INT(check_hex(JBD_REQ_03, want, 16), 7);
+	CHECK(memcmp(req, want, 7) == 0);
+	CHECK_EQ_INT(drv->next_request(&poll, req, 6), BMS_E_NOSPACE);
+	hex_frame(JBD_01, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(request(&poll, req), 7);
+	CHECK_EQ_INT(check_hex(JBD_REQ_04, want, 16), 7);
+	CHECK(memcmp(req, want, 7) == 0);
+	hex_frame(JBD_03, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(request(&poll, req), 0);
+	/* our request is never a frame: the echo is skipped whole */
+	begin(&poll, &rx, 0, false);
+	CHECK_EQ_INT(request(&poll, req), 7);
+	CHECK_EQ_INT(drv->scan(&poll, req, 7, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 7);
+	/* the driver's table */
+	CHECK_STR(drv->name, "jbd");
+	CHECK_EQ_INT(drv->protocol_id, 6);
+	CHECK_EQ_INT(drv->default_baud, 9600);
+	CHECK_EQ_INT(drv->max_address, 0);
+	CHECK(!drv->listen_only);
+	CHECK(bms_find("jbd") == drv);
+}
+
+/* ---- every vector through the framer ------------------------------------- */
+
+static void test_vectors_scan(void)
+{
+	static const struct {
+		const char *hex;
+		enum bms_scan want;
+	} v[] = {
+		{ JBD_01, BMS_SCAN_FRAME }, { JBD_02, BMS_SCAN_FRAME }, { JBD_03, BMS_SCAN_FRAME },
+		{ JBD_04, BMS_SCAN_FRAME }, { JBD_05, BMS_SCAN_FRAME }, { JBD_06, BMS_SCAN_FRAME },
+		{ JBD_07, BMS_SCAN_FRAME }, { JBD_08, BMS_SCAN_FRAME }, { JBD_12, BMS_SCAN_FRAME },
+		{ JBD_13, BMS_SCAN_FRAME }, { JBD_EDITED, BMS_SCAN_FRAME }, { JBD_AIO_04, BMS_SCAN_FRAME },
+		{ JBD_ACK_E1, BMS_SCAN_FRAME },
+		/* requests (an echo, or another master on the wire): never frames */
+		{ JBD_REQ_03, BMS_SCAN_SKIP }, { JBD_REQ_04, BMS_SCAN_SKIP }, { JBD_REQ_05, BMS_SCAN_SKIP },
+		{ JBD_MOS_1, BMS_SCAN_SKIP }, { JBD_MOS_2, BMS_SCAN_SKIP }, { JBD_MOS_3, BMS_SCAN_SKIP },
+		{ JBD_EXITFAC, BMS_SCAN_SKIP },
+	};
+	struct bms_poll poll = { 0 };
+	uint8_t f[300];
+	size_t n, len;
+
+	bms_poll_begin(&poll, 0, 0, false);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		hex_frame(v[i].hex, f, &len);
+		for (size_t k = 0; k < len; k++)
+			CHECK_EQ_INT(drv->scan(&poll, f, k, &n), BMS_SCAN_NEED);
+		n = 0;
+		CHECK_EQ_INT(drv->scan(&poll, f, len, &n), v[i].want);
+		CHECK_EQ_INT(n, len);
+		/* a wrong checksum: skip one byte and hunt on */
+		f[len - 2] ^= 0x40;
+		CHECK_EQ_INT(drv->scan(&poll, f, len, &n), BMS_SCAN_SKIP);
+		CHECK_EQ_INT(n, 1);
+		if (v[i].want == BMS_SCAN_FRAME)
+			CHECK_EQ_INT(drv->handle(&poll, f, len), BMS_E_CHECKSUM);
+	}
+}
+
+/* ---- 0x03 ---------------------------------------------------------------- */
+
+static void test_basic(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct bms_snapshot *s = &poll.snap;
+	struct res r;
+
+	/* JBD-01: 15.60 V, 0 A, 4.98 / 5.00 Ah, 0 cycles, SOC 100, FETs on,
+	 * 4 cells, 3 NTC 22.4 / 22.3 / 21.7 */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_01, chunks_one);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.frames, 1);
+	CHECK_NEAR(s->voltage, 15.60, 1e-4);
+	CHECK_NEAR(s->current, 0.0, 1e-6);
+	CHECK_NEAR(s->remain_ah, 4.98, 1e-4);
+	CHECK_NEAR(s->full_ah, 5.00, 1e-4);
+	CHECK_EQ_INT(s->cycles, 0);
+	CHECK_NEAR(s->soc, 100.0, 1e-6);
+	CHECK(s->chg_mos && s->dsg_mos);
+	CHECK_EQ_INT(s->ncells, 4);
+	CHECK_EQ_INT(s->ntemps, 3);
+	CHECK_NEAR(s->temp_c[0], 22.4, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 22.3, 1e-4);
+	CHECK_NEAR(s->temp_c[2], 21.7, 1e-4);
+	CHECK_EQ_INT(s->balance, 0);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->nraw, 1);
+	CHECK_EQ_INT(s->raw_alarms[0], 0);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN |
+		     BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE |
+		     BMS_HAS_ALARMS);
+	CHECK_EQ_INT(cur_reg(&poll), 0x04);
+
+	/* JBD-02: T2 22.2 */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_02, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(s->temp_c[1], 22.2, 1e-4);
+
+	/* JBD-07: 58.88 V, 0 A, 7.20 / 10.00 Ah, SOC 72, FET 3, 15 cells, 2 NTC */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_07, chunks_rnd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(s->voltage, 58.88, 1e-3);
+	CHECK_NEAR(s->remain_ah, 7.20, 1e-4);
+	CHECK_NEAR(s->full_ah, 10.00, 1e-4);
+	CHECK_NEAR(s->soc, 72.0, 1e-6);
+	CHECK_EQ_INT(s->ncells, 15);
+	CHECK_EQ_INT(s->ntemps, 2);
+	CHECK_NEAR(s->temp_c[0], 20.3, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 21.5, 1e-4);
+
+	/* JBD-05: 0 NTC, FET 0x01 (charge only), 16 cells, nominal 100 Ah */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_05, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(s->voltage, 0.0, 1e-6);
+	CHECK_NEAR(s->full_ah, 100.0, 1e-4);
+	CHECK_NEAR(s->soc, 0.0, 1e-6);
+	CHECK(s->chg_mos && !s->dsg_mos);
+	CHECK_EQ_INT(s->ncells, 16);
+	CHECK_EQ_INT(s->ntemps, 0);
+	CHECK(!(s->present & BMS_HAS_TEMPS));
+
+	/* negative current (discharging) and its inversion */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_EDITED, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(s->current, -2.87, 1e-4);
+	CHECK_EQ_INT(s->cycles, 42);
+	begin(&poll, &rx, 0, true);
+	r = FEED(&poll, &rx, JBD_EDITED, chunks_odd);
+	CHECK_NEAR(s->current, 2.87, 1e-4);
+}
+
+/* Protection bits (§7.5) -> normalised alarms; balance words. */
+static void test_alarms_balance(void)
+{
+	static const struct {
+		int bit;
+		uint32_t al;
+	} map[] = {
+		{ 0, BMS_AL_CELL_OV | BMS_AL_PROTECTION }, { 1, BMS_AL_CELL_UV | BMS_AL_PROTECTION },
+		{ 2, BMS_AL_PACK_OV | BMS_AL_PROTECTION }, { 3, BMS_AL_PACK_UV | BMS_AL_PROTECTION },
+		{ 4, BMS_AL_CHG_OT | BMS_AL_PROTECTION },  { 5, BMS_AL_CHG_UT | BMS_AL_PROTECTION },
+		{ 6, BMS_AL_DSG_OT | BMS_AL_PROTECTION },  { 7, BMS_AL_DSG_UT | BMS_AL_PROTECTION },
+		{ 8, BMS_AL_CHG_OC | BMS_AL_PROTECTION },  { 9, BMS_AL_DSG_OC | BMS_AL_PROTECTION },
+		{ 10, BMS_AL_SHORT | BMS_AL_PROTECTION },  { 11, BMS_AL_HW_FAULT },
+		{ 12, BMS_AL_OTHER },                      { 13, BMS_AL_OTHER },
+		{ 14, 0 },                                 { 15, 0 },
+	};
+	struct bms_poll poll = { 0 };
+	uint8_t d[64], f[80], base[80];
+	size_t n;
+
+	hex_frame(JBD_01, base, &n);
+	memcpy(d, base + 4, base[3]);
+	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
+		bms_poll_begin(&poll, 0, 0, false);
+		d[16] = (uint8_t)((1u << map[k].bit) >> 8);
+		d[17] = (uint8_t)(1u << map[k].bit);
+		n = mk(f, 0x03, 0, d, base[3]);
+		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+		CHECK_EQ_INT(poll.snap.raw_alarms[0], 1u << map[k].bit);
+		CHECK_EQ_INT(poll.snap.alarms, map[k].al);
+	}
+	/* balance: low word bit 0 = cell 1, high word bit 0 = cell 17 */
+	bms_poll_begin(&poll, 0, 0, false);
+	d[16] = d[17] = 0;
+	d[12] = 0x80; d[13] = 0x01; /* cells 16 and 1 */
+	d[14] = 0x00; d[15] = 0x02; /* cell 18 */
+	d[21] = 20;
+	n = mk(f, 0x03, 0, d, base[3]);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.balance, 0x00028001u);
+	CHECK_EQ_INT(poll.snap.ncells, 20);
+	/* finish() drops balance bits beyond the cell count */
+	uint8_t c[40];
+	for (int i = 0; i < 20; i++) {
+		c[2 * i] = 0x0D;
+		c[2 * i + 1] = (uint8_t)i;
+	}
+	n = mk(f, 0x04, 0, c, 40);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.balance, 0x00028001u);
+	CHECK_EQ_INT(poll.snap.cell_mv[19], 0x0D13);
+	bms_poll_begin(&poll, 0, 0, false);
+	d[21] = 16;
+	n = mk(f, 0x03, 0, d, base[3]);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	n = mk(f, 0x04, 0, c, 32);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.balance, 0x8001u);
+}
+
+/* Newer firmware: 0x03 longer than 23 + 2N; decoded by the announced length. */
+static void test_long_basic(void)
+{
+	struct bms_poll poll = { 0 };
+	uint8_t d[300], f[320], base[80];
+	size_t n;
+
+	hex_frame(JBD_01, base, &n);
+	size_t dlen = base[3]; /* 29 = 23 + 2 * 3 */
+	memcpy(d, base + 4, dlen);
+	/* len 0x22 style: 1 byte, 2 bytes, full 200.00 Ah, remaining 191.67 Ah, 2 bytes */
+	static const uint8_t ext[9] = { 0x00, 0x00, 0x00, 0x4E, 0x20, 0x4A, 0xDF, 0x00, 0x00 };
+	memcpy(d + dlen, ext, sizeof(ext));
+	for (size_t extra = 0; extra <= sizeof(ext); extra++) {
+		bms_poll_begin(&poll, 0, 0, false);
+		n = mk(f, 0x03, 0, d, dlen + extra);
+		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+		CHECK_NEAR(poll.snap.voltage, 15.60, 1e-4);
+		CHECK_NEAR(poll.snap.remain_ah, 4.98, 1e-4); /* offsets 4 / 6, not the extension */
+		CHECK_NEAR(poll.snap.full_ah, 5.00, 1e-4);
+		CHECK_EQ_INT(poll.snap.ntemps, 3);
+		CHECK_NEAR(poll.snap.temp_c[2], 21.7, 1e-4);
+	}
+	/* the longest possible frame (len 255), fed in odd chunks */
+	memset(d + dlen, 0xA5, 255 - dlen);
+	n = mk(f, 0x03, 0, d, 255);
+	CHECK_EQ_INT(n, 262);
+	struct bms_rx rx = { 0 };
+	struct res r = { 0 };
+	bms_poll_begin(&poll, 0, 0, false);
+	feed(&poll, &rx, f, n, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	CHECK_EQ_INT(poll.snap.ncells, 4);
+	/* 8 NTCs and more: the first 8 are kept, the length must cover all */
+	memcpy(d, base + 4, 23);
+	d[22] = 10;
+	for (int i = 0; i < 10; i++) {
+		d[23 + 2 * i] = 0x0B;
+		d[24 + 2 * i] = (uint8_t)(0x7B + i); /* 2939.. = 20.8.. degC */
+	}
+	bms_poll_begin(&poll, 0, 0, false);
+	n = mk(f, 0x03, 0, d, 23 + 20);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, 8);
+	CHECK_NEAR(poll.snap.temp_c[7], (0x0B82 - 2731) / 10.0, 1e-4);
+	bms_poll_begin(&poll, 0, 0, false);
+	n = mk(f, 0x03, 0, d, 23 + 19);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
+	/* negative temperature */
+	d[22] = 1;
+	d[23] = 0x0A;
+	d[24] = 0x83; /* 2691 = -4.0 degC */
+	bms_poll_begin(&poll, 0, 0, false);
+	n = mk(f, 0x03, 0, d, 25);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_NEAR(poll.snap.temp_c[0], -4.0, 1e-4);
+}
+
+/* ---- 0x04 ---------------------------------------------------------------- */
+
+static void test_cells(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct res r;
+	uint8_t d[64], f[80];
+	size_t n;
+
+	/* 0x03 says 4 cells */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_01, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	r = FEED(&poll, &rx, JBD_04, chunks_one);
+	CHECK_EQ_INT(r.ok, 1);
+	check_cells(&poll.snap, cells_04, 4);
+	CHECK(poll.snap.present & BMS_HAS_CELLS);
+
+	/* 15 cells in a 16-slot answer: the 0x03 count wins (§7.4) */
+	hex_frame(JBD_07, f, &n);
+	memcpy(d, f + 4, f[3]);
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	hex_frame(JBD_06, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 15);
+	for (int i = 0; i < 15; i++)
+		CHECK_EQ_INT(poll.snap.cell_mv[i], 3600);
+	/* JBD-05 with JBD-06 (the same log): that BMS counts 16, the 16th is 0 mV */
+	bms_poll_begin(&poll, 0, 0, false);
+	hex_frame(JBD_05, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	hex_frame(JBD_06, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	CHECK_EQ_INT(poll.snap.cell_mv[14], 3600);
+	CHECK_EQ_INT(poll.snap.cell_mv[15], 0);
+
+	/* 0x03 says 0 cells: the slots of 0x04 */
+	d[21] = 0;
+	bms_poll_begin(&poll, 0, 0, false);
+	n = mk(f, 0x03, 0, d, 27);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(cur_reg(&poll), 0x04);
+	r = FEED(&poll, &rx, JBD_08, chunks_rnd);
+	CHECK_EQ_INT(r.ok, 1);
+	check_cells(&poll.snap, cells_08, 15);
+
+	/* forced 4 cells over a 15-cell answer; forced 5 over a 4-slot answer */
+	begin(&poll, &rx, 4, false);
+	r = FEED(&poll, &rx, JBD_07, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(poll.snap.ncells, 4);
+	r = FEED(&poll, &rx, JBD_08, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	check_cells(&poll.snap, cells_08, 4);
+	begin(&poll, &rx, 5, false);
+	r = FEED(&poll, &rx, JBD_01 JBD_03, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
+	CHECK_EQ_INT(cur_reg(&poll), 0x04);
+}
+
+/* ---- whole polls ----------------------------------------------------------- */
+
+static void feed_step(struct bms_poll *poll, struct bms_rx *rx, int reg, const char *hex,
+		      const size_t *chunks, size_t nchunks, int expect_unexpected)
+{
+	CHECK_EQ_INT(cur_reg(poll), reg);
+	bms_rx_clear(rx); /* the gateway flushes before each request */
+	struct res r = feed_hex(poll, rx, hex, chunks, nchunks);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(r.unexpected, expect_unexpected);
+	CHECK_EQ_INT(r.bad_scan, 0);
+}
+
+#define STEP(poll, rx, reg, hex, ch, unexp) \
+	feed_step(poll, rx, reg, hex, ch, sizeof(ch) / sizeof(ch[0]), unexp)
+
+static void test_full_poll(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct bms_snapshot *s = &poll.snap;
+
+	/* 4S JBD-SP04S034 */
+	begin(&poll, &rx, 0, false);
+	STEP(&poll, &rx, 0x03, JBD_01, chunks_odd, 0);
+	STEP(&poll, &rx, 0x04, JBD_03, chunks_one, 0);
+	CHECK_EQ_INT(cur_reg(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	bms_snapshot_derive(s);
+	CHECK_NEAR(s->voltage, 15.60, 1e-4);
+	check_cells(s, cells_03, 4);
+	CHECK_NEAR(s->power, 0.0, 1e-6);
+	struct bms_cell_stats st;
+	bms_cell_stats(s, &st);
+	CHECK_EQ_INT(st.max_mv, 3909);
+	CHECK_EQ_INT(st.min_mv, 3895);
+	CHECK_EQ_INT(st.min_idx, 3);
+
+	/* 15S protocol-document example, with an echo of each request and a
+	 * stale answer in front */
+	begin(&poll, &rx, 0, false);
+	STEP(&poll, &rx, 0x03, JBD_REQ_03 JBD_03 JBD_07, chunks_rnd, 1);
+	STEP(&poll, &rx, 0x04, JBD_REQ_04 JBD_08, chunks_odd, 0);
+	CHECK_EQ_INT(cur_reg(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(s->voltage, 58.88, 1e-3);
+	check_cells(s, cells_08, 15);
+	CHECK_EQ_INT(s->ntemps, 2);
+
+	/* aiobmsble test frames: discharging, inverted */
+	begin(&poll, &rx, 0, true);
+	STEP(&poll, &rx, 0x03, JBD_EDITED, chunks_big, 0);
+	STEP(&poll, &rx, 0x04, "00 ff dd" JBD_AIO_04, chunks_one, 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	bms_snapshot_derive(s);
+	CHECK_NEAR(s->current, 2.87, 1e-4);
+	CHECK_NEAR(s->power, 15.6 * 2.87, 1e-2);
+	CHECK_EQ_INT(s->cell_mv[3], 3417);
+
+	/* a finished poll asks for nothing more and takes no more frames */
+	uint8_t f[64];
+	size_t n;
+	CHECK_EQ_INT(cur_reg(&poll), 0);
+	hex_frame(JBD_03, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_UNEXPECTED);
+}
+
+/* ---- broken input ------------------------------------------------------------ */
+
+static void test_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct res r;
+	uint8_t d[300], f[320];
+	size_t n;
+
+	/* garbage with 0xDD bytes and fake headers around a frame */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, "00 dd dd 03 7f 1d 77 dd 03 00 05 01 02 " JBD_01 " dd 04", chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	CHECK_NEAR(poll.snap.voltage, 15.60, 1e-4);
+	CHECK_EQ_INT(rx.len, 2); /* a possible frame start waits for more */
+
+	/* bad checksum, then the good frame */
+	begin(&poll, &rx, 0, false);
+	hex_frame(JBD_01, f, &n);
+	f[n - 3] ^= 0x01;
+	r = (struct res){ 0 };
+	feed(&poll, &rx, f, n, chunks_one, 1, &r);
+	CHECK_EQ_INT(r.frames, 0);
+	r = FEED(&poll, &rx, JBD_02, chunks_one);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(poll.snap.temp_c[1], 22.2, 1e-4);
+	/* wrong end byte */
+	hex_frame(JBD_03, f, &n);
+	f[n - 1] = 0x78;
+	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+	hex_frame(JBD_03, f, &n);
+	f[n - 1] = 0x78;
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_HEADER);
+
+	/* truncated: a frame cut short, then the full one (the cut frame's
+	 * announced length swallows bytes of the next; the rescan finds it) */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, "dd03001d0618000001f201f400002c" JBD_01, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.frames, 1);
+	hex_frame(JBD_01, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n - 1), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, f, 3), BMS_E_SHORT);
+
+	/* 0x03 shorter than its documented part, or than its NTCs */
+	memcpy(d, f + 4, f[3]);
+	bms_poll_begin(&poll, 0, 0, false);
+	n = mk(f, 0x03, 0, d, 22);
+	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
+	n = mk(f, 0x03, 0, d, 28); /* 3 NTCs need 29 */
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
+	CHECK_EQ_INT(cur_reg(&poll), 0x03);
+	CHECK(!(poll.snap.present & BMS_HAS_VOLTAGE));
+
+	/* impossible cell count */
+	d[21] = 33;
+	n = mk(f, 0x03, 0, d, 29);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
+	bms_poll_begin(&poll, 0, 16, false); /* ... unless the count is forced */
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	d[21] = 0;
+	bms_poll_begin(&poll, 0, 0, false);
+	n = mk(f, 0x03, 0, d, 29);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	memset(d, 0x0D, 66);
+	n = mk(f, 0x04, 0, d, 66); /* 33 slots */
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
+	n = mk(f, 0x04, 0, d, 7); /* odd length */
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
+	n = mk(f, 0x04, 0, d, 0); /* no cells at all */
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_INVALID);
+	CHECK_EQ_INT(cur_reg(&poll), 0x04);
+
+	/* wrong register: answers to other requests are ignored */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_03 JBD_12 JBD_13 JBD_ACK_E1 JBD_07, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 4);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(cur_reg(&poll), 0x04);
+	r = FEED(&poll, &rx, JBD_07 JBD_08, chunks_rnd);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 1);
+
+	/* the BMS refuses (status 0x80) */
+	begin(&poll, &rx, 0, false);
+	n = mk(f, 0x03, 0x80, d, 0);
+	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_HEADER);
+	/* a status byte that is neither: no frame */
+	n = mk(f, 0x03, 0x01, d, 0);
+	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+
+	/* echoes of every request, MOSFET writes included, are never frames */
+	begin(&poll, &rx, 0, false);
+	r = FEED(&poll, &rx, JBD_REQ_03 JBD_REQ_04 JBD_REQ_05 JBD_MOS_1 JBD_MOS_2 JBD_MOS_3 JBD_EXITFAC,
+		 chunks_odd);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK_EQ_INT(r.skipped, 7 * 3 + 9 * 4);
+	CHECK_EQ_INT(rx.len, 0);
+	hex_frame(JBD_MOS_1, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_UNEXPECTED);
+
+	/* rx buffer overflow with garbage: nothing breaks */
+	uint8_t junk[3000];
+	for (size_t k = 0; k < sizeof(junk); k++)
+		junk[k] = (uint8_t)(k * 7 + (k >> 3)) | ((k % 97) == 0 ? 0xDD : 0);
+	begin(&poll, &rx, 0, false);
+	r = (struct res){ 0 };
+	feed(&poll, &rx, junk, sizeof(junk), chunks_rnd, sizeof(chunks_rnd) / sizeof(chunks_rnd[0]), &r);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	CHECK(rx.len <= 262);
+
+	/* finish() without cells or voltage */
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	hex_frame(JBD_01, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	CHECK(drv->timeout == NULL);
+}
+
+int main(void)
+{
+	test_requests();
+	test_vectors_scan();
+	test_basic();
+	test_alarms_balance();
+	test_long_basic();
+	test_cells();
+	test_full_poll();
+	test_broken();
+	return check_report();
+}
