@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, ha_float, s16, wait_until, write_conf  # noqa: E402
@@ -29,9 +30,9 @@ def image_checks(regs, p, proto):
     label = proto
     c.eq(regs[58], 1, label + ": online")
     c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, label + ": voltage float")
-    c.eq(regs[1], round(p["voltage"] * 100), label + ": voltage 0.01 V")
+    c.near(regs[1], p["voltage"] * 100, 1, label + ": voltage 0.01 V")
     c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current float")
-    c.eq(s16(regs[2]), round(p["current"] * 10), label + ": current 0.1 A")
+    c.near(s16(regs[2]), p["current"] * 10, 1, label + ": current 0.1 A")
     if p["soc"] is None:
         c.eq(regs[0], 0, label + ": SOC absent -> 0")
     else:
@@ -77,8 +78,34 @@ def once_checks(js, p, proto):
     c.eq(js.get("soh") is None, p["soh"] is None, proto + ": --once SOH null exactly when absent")
 
 
+def check_text(conf):
+    return subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True,
+                          text=True).stdout
+
+
+def default_address(proto):
+    """The bus address bmsgw polls by default, or None if the protocol has none."""
+    conf = write_conf("[pack.p]\nprotocol = %s\nport = /dev/null\naddress = 0\n" % proto)
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True, text=True)
+    if "has no bus address" in out.stderr:
+        return None
+    conf = write_conf("[pack.p]\nprotocol = %s\nport = /dev/null\n" % proto)
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True, text=True)
+    m = re.search(r"address (\d+)", out.stdout)
+    return int(m.group(1)) if m else None
+
+
 def run(proto):
-    sim = Sim(protocol=proto)
+    addr = default_address(proto)
+    sim = Sim(protocol=proto, packs=("address=%d" % addr,) if addr is not None else ())
+    try:
+        run_sim(proto, sim)
+    finally:
+        sim.stop()
+
+
+def run_sim(proto, sim):
+    addr = sim.state()["packs"][0]["address"]
     gw_port = free_port()
     conf = """[gateway]
 listen = 127.0.0.1:%d
@@ -103,20 +130,69 @@ poll_interval = 0.5
         p = sim.state()["packs"][0]
         image_checks(regs, p, proto)
         c.eq(regs[103], protocol_id(gw_port), proto + ": protocol id register matches --register-map")
-        sim.ctl("fault 1 silent")
+        sim.ctl("fault %d silent" % addr)
         c.ok(wait_until(lambda: client.read_holding_registers(BASE, 1, slave=1).isError(), 15),
              proto + ": silent BMS -> exception")
-        sim.ctl("fault 1 none")
+        sim.ctl("fault %d none" % addr)
         c.ok(wait_until(online, 15) is not None, proto + ": recovers")
     finally:
         client.close()
         gw.stop()
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--once"],
+                         capture_output=True, text=True, timeout=60)
+    js = json.loads(out.stdout.splitlines()[0]) if out.stdout.strip() else {}
+    once_checks(js, sim.state()["packs"][0], proto)
+
+
+# Protocols with a bus address: two packs on one simulated RS485 bus.
+MULTIDROP = {"daly": (1, 2), "daly-modbus": (1, 2), "jk-pb": (1, 15), "pylontech": (2, 3),
+             "topbms": (1, 2), "seplos": (0, 1)}
+
+
+def run_bus(proto, addrs):
+    sim = Sim(protocol=proto, packs=tuple("address=%d,soc=%d" % (a, 40 + 20 * i) for i, a in enumerate(addrs)))
+    gw_port = free_port()
+    conf = "[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 5\n" % gw_port
+    for i, a in enumerate(addrs):
+        conf += ("[pack.p%d]\nprotocol = %s\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
+                 "poll_interval = 0.5\n" % (i, proto, sim.port, a, i + 1))
+    gw = Gateway(conf, gw_port)
+    client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+    client.connect()
     try:
-        out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--once"],
-                             capture_output=True, text=True, timeout=60)
-        js = json.loads(out.stdout.splitlines()[0]) if out.stdout.strip() else {}
-        once_checks(js, sim.state()["packs"][0], proto)
+        def online(unit):
+            rr = client.read_holding_registers(BASE, 125, slave=unit)
+            return None if rr.isError() or rr.registers[58] != 1 else rr.registers
+        both = wait_until(lambda: online(1) and online(2) and (online(1), online(2)), 20)
+        if not c.ok(both is not None, proto + " bus: both packs (addresses %s) online" % (addrs,)):
+            gw.dump()
+            return
+        st = sim.state()["packs"]
+        for i, regs in enumerate(both):
+            p = [x for x in st if x["address"] == addrs[i]][0]
+            c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, proto + " bus: pack at address %d voltage" % addrs[i])
+            c.eq(regs[20:36], (p["cells_mv"] + [0] * 16)[:16], proto + " bus: pack at address %d cells" % addrs[i])
+        def failed(unit):
+            rr = client.read_holding_registers(BASE + 101, 2, slave=unit)
+            return None if rr.isError() else rr.registers[0] << 16 | rr.registers[1]
+        f0 = failed(1)
+        sim.ctl("fault %d silent" % addrs[0])
+        c.ok(wait_until(lambda: client.read_holding_registers(BASE, 1, slave=1).isError(), 20),
+             proto + " bus: silenced pack goes stale")
+        # once it is known to fail, the dead pack gets one try per poll: the
+        # other waits at most one timeout (plus its own poll) between polls
+        c.ok(wait_until(lambda: failed(1) >= f0 + 2, 20), proto + " bus: the dead pack's failures are counted")
+        timeout = float(re.search(r"poll [0-9.]+ s +timeout ([0-9.]+) s", check_text(gw.conf)).group(1))
+        ages = []
+        for _ in range(6):
+            rr = client.read_holding_registers(BASE + 59, 1, slave=2)
+            ages.append(None if rr.isError() else rr.registers[0])
+            time.sleep(0.5)
+        c.ok(None not in ages and max(ages) <= timeout + 2,
+             proto + " bus: the other pack stays fresh (ages %s s, timeout %g s)" % (ages, timeout))
     finally:
+        client.close()
+        gw.stop()
         sim.stop()
 
 
@@ -144,6 +220,8 @@ if __name__ == "__main__":
         current[0] = proto
         try:
             run(proto)
+            if proto in MULTIDROP:
+                run_bus(proto, MULTIDROP[proto])
         except Exception as e:
             import traceback
             traceback.print_exc()
