@@ -96,6 +96,17 @@ void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced
 	poll->invert_current = invert_current;
 }
 
+int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)
+{
+	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+		return BMS_E_INVALID;
+	if (!allow_zero_volts && !(s->voltage > 0.0f))
+		return BMS_E_INVALID;
+	if (s->ncells < 32)
+		s->balance &= (1u << s->ncells) - 1;
+	return BMS_OK;
+}
+
 void bms_snapshot_derive(struct bms_snapshot *s)
 {
 	if (!(s->present & BMS_HAS_POWER) && (s->present & BMS_HAS_VOLTAGE) &&

@@ -191,6 +191,12 @@ const struct bms_driver *bms_find(const char *name);
 /* Start a new poll: zero the progress and snapshot, keep poll->persist. */
 void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced, bool invert_current);
 
+/* The sample check every pack with cells shares (finish()): voltage and at
+ * least one cell present, and a voltage above 0 unless allow_zero_volts
+ * (all-zero answers are not data); balance bits beyond the cell count are
+ * cleared.  BMS_OK or BMS_E_INVALID. */
+int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts);
+
 /* Fill derived fields common to every brand: power = V*I when the BMS did
  * not give it.  Called by the gateway after finish(). */
 void bms_snapshot_derive(struct bms_snapshot *s);

@@ -336,15 +336,8 @@ static bool daly_timeout(struct bms_poll *poll)
 
 static int daly_finish(struct bms_poll *poll)
 {
-	struct bms_snapshot *s = &poll->snap;
-
 	/* All-zero answers (0 V, -3000 A, 0 cells) are not data: §2.10. */
-	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
-	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
-		return BMS_E_INVALID;
-	if (s->ncells < 32)
-		s->balance &= (1u << s->ncells) - 1;
-	return BMS_OK;
+	return bms_check_pack(&poll->snap, false);
 }
 
 const struct bms_driver bms_daly_driver = {

@@ -230,13 +230,8 @@ static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int jbd_finish(struct bms_poll *poll)
 {
-	struct bms_snapshot *s = &poll->snap;
-
-	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
-		return BMS_E_INVALID;
-	if (s->ncells < 32)
-		s->balance &= (1u << s->ncells) - 1;
-	return BMS_OK;
+	/* a JBD at 0.00 V (JBD-05) still reports real cells */
+	return bms_check_pack(&poll->snap, true);
 }
 
 const struct bms_driver bms_jbd_driver = {

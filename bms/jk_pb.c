@@ -362,12 +362,9 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int jkpb_finish(struct bms_poll *poll)
 {
-	struct bms_snapshot *s = &poll->snap;
-
-	if (poll->step != 1 || !(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
-	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
+	if (poll->step != 1)
 		return BMS_E_INVALID;
-	return BMS_OK;
+	return bms_check_pack(&poll->snap, false);
 }
 
 const struct bms_driver bms_jk_pb_driver = {

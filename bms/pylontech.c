@@ -273,12 +273,7 @@ static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int pyl_finish(struct bms_poll *poll)
 {
-	struct bms_snapshot *s = &poll->snap;
-
-	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
-	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
-		return BMS_E_INVALID;
-	return BMS_OK;
+	return bms_check_pack(&poll->snap, false);
 }
 
 const struct bms_driver bms_pylontech_driver = {

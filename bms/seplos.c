@@ -312,14 +312,7 @@ static int sep_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int sep_finish(struct bms_poll *poll)
 {
-	struct bms_snapshot *s = &poll->snap;
-
-	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0.0f ||
-	    !(s->present & BMS_HAS_CELLS) || s->ncells == 0)
-		return BMS_E_INVALID;
-	if (s->ncells < 32)
-		s->balance &= (1u << s->ncells) - 1;
-	return BMS_OK;
+	return bms_check_pack(&poll->snap, false);
 }
 
 const struct bms_driver bms_seplos_driver = {
