@@ -160,6 +160,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	gw_warn("SIGHUP: the configuration is read only at start; restart bmsgw to apply changes");
+}
+
 static void once_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
@@ -249,11 +257,13 @@ int main(int argc, char **argv)
 	}
 	static struct gw gw;
 	gw_init(&gw, loop, &conf);
-	ev_signal sigint, sigterm;
+	ev_signal sigint, sigterm, sighup;
 	ev_signal_init(&sigint, signal_cb, SIGINT);
 	ev_signal_init(&sigterm, signal_cb, SIGTERM);
+	ev_signal_init(&sighup, sighup_cb, SIGHUP);
 	ev_signal_start(loop, &sigint);
 	ev_signal_start(loop, &sigterm);
+	ev_signal_start(loop, &sighup);
 	ev_timer deadline;
 	struct gw_upstream *ups = NULL;
 	if (once) {
@@ -292,6 +302,7 @@ int main(int argc, char **argv)
 	gw_stop(&gw);
 	ev_signal_stop(loop, &sigint);
 	ev_signal_stop(loop, &sigterm);
+	ev_signal_stop(loop, &sighup);
 	ev_loop_destroy(loop);
 	if (!once)
 		gw_info("stopped");

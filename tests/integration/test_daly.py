@@ -200,6 +200,10 @@ def test_tcp():
         log = gw.text()
         c.eq(log.count("retrying in the background"), 1, "outage logged once")
         check_values(regs or [0] * 125, sim.state(), "after reconnect")
+        # SIGHUP does not kill the daemon
+        gw.p.send_signal(signal.SIGHUP)
+        c.ok(wait_until(lambda: "SIGHUP" in gw.text(), 5) and gw.alive() and online(client) is not None,
+             "SIGHUP is logged and the daemon keeps serving")
     finally:
         client.close()
         rc = gw.stop()
