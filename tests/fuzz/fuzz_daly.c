@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_daly.c - libFuzzer target: whole polls of the Daly legacy
- * driver, driven the way gateway/poller.c drives it.
+ * driver, driven the way gateway/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	board address (& 0x1f: 0 and 17..31 are invalid)
@@ -10,93 +10,18 @@
  *	otherwise the next min(L, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one, keeping persist.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz_drive.h"
 
-#include "../../bms/bms.h"
-#include "../../bms/drivers.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
-
-struct sim {
-	const struct bms_driver *drv;
-	struct bms_poll poll;
-	struct bms_rx rx;
-	uint8_t address, cells_forced;
-	bool invert;
-	int retries;
-	bool need_request;
-	bool done;
-};
-
-static void sim_begin(struct sim *s)
+static bool daly_addr_ok(uint8_t a)
 {
-	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
-	bms_rx_clear(&s->rx);
-	s->need_request = true;
+	return a >= 1 && a <= 16;
 }
 
-static void check_snap(const struct bms_snapshot *sn)
+static void daly_request(const struct fd *s, const uint8_t *req, int n)
 {
-	REQUIRE(sn->ncells <= BMS_MAX_CELLS);
-	REQUIRE(sn->ntemps <= BMS_MAX_TEMPS);
-	REQUIRE(sn->nraw <= BMS_MAX_RAW_ALARMS);
-	REQUIRE(sn->state <= 2);
-	REQUIRE((sn->alarms >> BMS_AL_COUNT) == 0);
-	REQUIRE(!(sn->present & (BMS_HAS_SOH | BMS_HAS_FULL | BMS_HAS_MOS_TEMP | BMS_HAS_POWER)));
-}
-
-/* A try of the current step failed (timeout or bad answer). */
-static void sim_fail_step(struct sim *s)
-{
-	if (s->drv->timeout(&s->poll)) {
-		s->poll.attempt = 0;
-		s->need_request = true;
-		return;
-	}
-	if (s->poll.attempt < s->retries) {
-		s->poll.attempt++;
-		s->need_request = true;
-		return;
-	}
-	sim_begin(s); /* the poll failed: next poll */
-}
-
-/* Send the next request (or finish the poll). */
-static void sim_request(struct sim *s)
-{
-	uint8_t req[32];
-	int n = s->drv->next_request(&s->poll, req, sizeof(req));
-
-	s->need_request = false;
-	bms_rx_clear(&s->rx); /* drain before each request */
-	if (n < 0) {
-		REQUIRE(n == BMS_E_RANGE && (s->address < 1 || s->address > 16));
-		s->done = true; /* nothing more can happen with this address */
-		return;
-	}
-	if (n == 0) {
-		int rc = s->drv->finish(&s->poll);
-		REQUIRE(rc == BMS_OK || rc == BMS_E_INVALID);
-		check_snap(&s->poll.snap);
-		if (rc == BMS_OK) {
-			const struct bms_snapshot *sn = &s->poll.snap;
-			REQUIRE(sn->voltage > 0 && sn->ncells > 0);
-			REQUIRE(sn->present & BMS_HAS_CELLS);
-			if (s->cells_forced)
-				REQUIRE(sn->ncells == (s->cells_forced < 32 ? s->cells_forced : 32));
-			if (sn->ncells < 32)
-				REQUIRE((sn->balance >> sn->ncells) == 0);
-			bms_snapshot_derive(&s->poll.snap);
-		}
-		sim_begin(s);
-		return;
-	}
-	REQUIRE(n == 13);
 	unsigned sum = 0;
+
+	REQUIRE(n == 13);
 	for (int i = 0; i < 12; i++)
 		sum += req[i];
 	REQUIRE(req[0] == 0xA5 && req[3] == 0x08 && req[12] == (uint8_t)sum);
@@ -105,79 +30,34 @@ static void sim_request(struct sim *s)
 		REQUIRE(req[1] == 0x40 || req[1] == 0x80);
 	else
 		REQUIRE(req[1] == 0x40 + s->address - 1);
-	/* the echo of our own request is never a frame */
-	size_t en = 0;
-	REQUIRE(s->drv->scan(&s->poll, req, 13, &en) == BMS_SCAN_SKIP && en == 13);
 }
 
-static void sim_bytes(struct sim *s, const uint8_t *p, size_t n)
+static void daly_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
-	bms_rx_feed(&s->rx, p, n);
-	REQUIRE(s->rx.len <= BMS_RX_CAP);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan sc = s->drv->scan(&s->poll, s->rx.buf, s->rx.len, &fl);
-
-		if (sc == BMS_SCAN_NEED)
-			return;
-		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_FRAME);
-		REQUIRE(fl >= 1 && fl <= s->rx.len);
-		if (sc == BMS_SCAN_SKIP) {
-			bms_rx_consume(&s->rx, fl);
-			continue;
-		}
-		REQUIRE(fl == 13);
-		int step = s->poll.step;
-		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
-		bms_rx_consume(&s->rx, fl);
-		check_snap(&s->poll.snap);
-		REQUIRE(rc >= BMS_E_NOSPACE && rc <= BMS_MORE);
-		REQUIRE(rc == BMS_OK ? s->poll.step > step : s->poll.step == step);
-		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			s->poll.attempt = 0;
-			s->need_request = true;
-		} else {
-			REQUIRE(rc == BMS_E_RANGE);
-			sim_fail_step(s);
-		}
-		return;
-	}
+	(void)s;
+	(void)f;
+	REQUIRE(n == 13);
 }
+
+static const struct fd_target daly = {
+	.drv = &bms_daly_driver,
+	.addr_mask = 0x1f,
+	.persist_bit = true,
+	.addr_ok = daly_addr_ok,
+	.request = daly_request,
+	.max_cells = BMS_MAX_CELLS,
+	.max_temps = BMS_MAX_TEMPS,
+	.max_raw = BMS_MAX_RAW_ALARMS,
+	.max_state = 2,
+	.never = BMS_HAS_SOH | BMS_HAS_FULL | BMS_HAS_MOS_TEMP | BMS_HAS_POWER,
+	.frame = daly_frame,
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE),
+	.step = FD_STEP_ON,
+	.ok_has = BMS_HAS_CELLS,
+	.ok_volts = true,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct sim s; /* large (rx buffer): keep it off the stack */
-
-	if (size < 3)
-		return 0;
-	memset(&s, 0, sizeof(s));
-	s.drv = &bms_daly_driver;
-	s.address = data[0] & 0x1f;
-	s.cells_forced = (data[1] & 0x40) ? (data[1] & 0x3f) : 0;
-	s.invert = data[2] & 1;
-	s.poll.persist = (data[2] & 2) ? 1 : 0;
-	s.retries = (data[2] >> 2) & 3;
-	sim_begin(&s);
-
-	size_t off = 3;
-	while (!s.done) {
-		if (s.need_request) {
-			sim_request(&s);
-			continue;
-		}
-		if (off >= size)
-			break;
-		size_t l = data[off++];
-		if (l == 0) {
-			sim_fail_step(&s);
-			continue;
-		}
-		if (l > size - off)
-			l = size - off;
-		sim_bytes(&s, data + off, l);
-		off += l;
-	}
-	return 0;
+	return fd_run(&daly, data, size);
 }

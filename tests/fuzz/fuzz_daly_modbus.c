@@ -1,5 +1,6 @@
 /* tests/fuzz/fuzz_daly_modbus.c - libFuzzer target: whole polls of the Daly
- * H/K/M/S Modbus-like driver, driven the way gateway/poller.c drives it.
+ * H/K/M/S Modbus-like driver, driven the way gateway/poller.c drives it
+ * (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	board address (& 0x1f: 0 and 17..31 are invalid)
@@ -17,56 +18,26 @@
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz_drive.h"
 
-#include "../../bms/bms.h"
-#include "../../bms/drivers.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
-
-struct sim {
-	const struct bms_driver *drv;
-	struct bms_poll poll;
-	struct bms_rx rx;
-	uint8_t address, cells_forced;
-	bool invert;
-	int retries;
-	bool need_request;
-	bool done;
-	uint8_t req[8]; /* the outstanding request */
-};
-
-static uint16_t crc16(const uint8_t *p, size_t n)
+static bool dm_addr_ok(uint8_t a)
 {
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
+	return a >= 1 && a <= 16;
 }
 
-static void sim_begin(struct sim *s)
+static void dm_request(const struct fd *s, const uint8_t *req, int n)
 {
-	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
-	bms_rx_clear(&s->rx);
-	s->need_request = true;
+	REQUIRE(n == 8);
+	REQUIRE(req[0] == 0x80 + s->address && req[1] == 0x03);
+	uint16_t crc = fd_crc16(req, 6);
+	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
+	unsigned start = (unsigned)(req[2] << 8 | req[3]), count = (unsigned)(req[4] << 8 | req[5]);
+	REQUIRE(count >= 1 && count <= 125 && start + count <= 0x80);
 }
 
-static void check_snap(const struct bms_snapshot *sn)
+static void dm_snap(const struct fd *s, const struct bms_snapshot *sn)
 {
-	REQUIRE(sn->ncells <= BMS_MAX_CELLS);
-	REQUIRE(sn->ntemps <= BMS_MAX_TEMPS);
-	REQUIRE(sn->nraw <= BMS_MAX_RAW_ALARMS);
-	REQUIRE(sn->state <= 2);
-	REQUIRE((sn->alarms >> BMS_AL_COUNT) == 0);
-	/* the protocol gives no SOH, full capacity or power of its own */
-	REQUIRE(!(sn->present & (BMS_HAS_SOH | BMS_HAS_FULL | BMS_HAS_POWER)));
+	(void)s;
 	if (sn->present & BMS_HAS_TEMPS)
 		REQUIRE(sn->ntemps > 0);
 	for (unsigned i = 0; i < sn->ntemps; i++)
@@ -74,107 +45,21 @@ static void check_snap(const struct bms_snapshot *sn)
 	REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
 }
 
-static void sim_fail_step(struct sim *s)
+static void dm_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
-	if (s->drv->timeout && s->drv->timeout(&s->poll)) {
-		s->poll.attempt = 0;
-		s->need_request = true;
-		return;
-	}
-	if (s->poll.attempt < s->retries) {
-		s->poll.attempt++;
-		s->need_request = true;
-		return;
-	}
-	sim_begin(s);
-}
-
-static void sim_request(struct sim *s)
-{
-	uint8_t req[32];
-	int n = s->drv->next_request(&s->poll, req, sizeof(req));
-
-	s->need_request = false;
-	bms_rx_clear(&s->rx);
-	if (n < 0) {
-		REQUIRE(n == BMS_E_RANGE && (s->address < 1 || s->address > 16));
-		s->done = true;
-		return;
-	}
-	if (n == 0) {
-		int rc = s->drv->finish(&s->poll);
-		REQUIRE(rc == BMS_OK || rc == BMS_E_INVALID);
-		check_snap(&s->poll.snap);
-		if (rc == BMS_OK) {
-			const struct bms_snapshot *sn = &s->poll.snap;
-			REQUIRE(sn->voltage > 0 && sn->ncells > 0);
-			REQUIRE(sn->present & BMS_HAS_CELLS);
-			REQUIRE(sn->present & BMS_HAS_ALARMS);
-			if (s->cells_forced)
-				REQUIRE(sn->ncells == (s->cells_forced < 32 ? s->cells_forced : 32));
-			if (sn->ncells < 32)
-				REQUIRE((sn->balance >> sn->ncells) == 0);
-			bms_snapshot_derive(&s->poll.snap);
-		}
-		sim_begin(s);
-		return;
-	}
-	REQUIRE(n == 8);
-	REQUIRE(req[0] == 0x80 + s->address && req[1] == 0x03);
-	uint16_t crc = crc16(req, 6);
-	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
-	unsigned start = (unsigned)(req[2] << 8 | req[3]), count = (unsigned)(req[4] << 8 | req[5]);
-	REQUIRE(count >= 1 && count <= 125 && start + count <= 0x80);
-	memcpy(s->req, req, 8);
-	/* the echo of our own request is never a frame */
-	size_t en = 0;
-	REQUIRE(s->drv->scan(&s->poll, req, 8, &en) == BMS_SCAN_SKIP && en == 8);
-}
-
-static void sim_bytes(struct sim *s, const uint8_t *p, size_t n)
-{
-	bms_rx_feed(&s->rx, p, n);
-	REQUIRE(s->rx.len <= BMS_RX_CAP);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan sc = s->drv->scan(&s->poll, s->rx.buf, s->rx.len, &fl);
-
-		if (sc == BMS_SCAN_NEED)
-			return;
-		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_FRAME);
-		REQUIRE(fl >= 1 && fl <= s->rx.len);
-		if (sc == BMS_SCAN_SKIP) {
-			bms_rx_consume(&s->rx, fl);
-			continue;
-		}
-		REQUIRE(fl >= 5 && crc16(s->rx.buf, fl - 2) ==
-				   (uint16_t)(s->rx.buf[fl - 2] | s->rx.buf[fl - 1] << 8));
-		int step = s->poll.step;
-		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
-		bms_rx_consume(&s->rx, fl);
-		check_snap(&s->poll.snap);
-		/* scan() checked length and CRC: only these can come back */
-		REQUIRE(rc == BMS_OK || rc == BMS_E_UNEXPECTED || rc == BMS_E_RANGE);
-		REQUIRE(rc == BMS_OK ? s->poll.step == step + 1 : s->poll.step == step);
-		if (rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			s->poll.attempt = 0;
-			s->need_request = true;
-		} else {
-			sim_fail_step(s);
-		}
-		return;
-	}
+	(void)s;
+	REQUIRE(n >= 5 && fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
 }
 
 /* E == 0xFF: a well-formed reply built from the input. */
-static size_t sim_synth(struct sim *s, const uint8_t *p, size_t avail)
+static size_t dm_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
 	static const uint8_t addrs[4] = { 0, 1, 0x51, 0xD2 };
 	uint8_t f[5 + 250];
 	size_t used = 0, len;
 
+	if (e != 0xFF)
+		return FD_NOT_MINE;
 	if (avail == 0)
 		return 0;
 	uint8_t k = p[used++];
@@ -194,48 +79,35 @@ static size_t sim_synth(struct sim *s, const uint8_t *p, size_t avail)
 			f[3 + i] = used < avail ? p[used++] : 0;
 		len = 3 + 2 * count;
 	}
-	uint16_t crc = crc16(f, len);
+	uint16_t crc = fd_crc16(f, len);
 	f[len] = (uint8_t)crc;
 	f[len + 1] = (uint8_t)(crc >> 8);
-	sim_bytes(s, f, len + 2);
+	fd_bytes(s, f, len + 2);
 	return used;
 }
 
+static const struct fd_target daly_modbus = {
+	.drv = &bms_daly_modbus_driver,
+	.addr_mask = 0x1f,
+	.event = dm_event,
+	.addr_ok = dm_addr_ok,
+	.request = dm_request,
+	.max_cells = BMS_MAX_CELLS,
+	.max_temps = BMS_MAX_TEMPS,
+	.max_raw = BMS_MAX_RAW_ALARMS,
+	.max_state = 2,
+	/* the protocol gives no SOH, full capacity or power of its own */
+	.never = BMS_HAS_SOH | BMS_HAS_FULL | BMS_HAS_POWER,
+	.snap = dm_snap,
+	.frame = dm_frame,
+	/* scan() checked length and CRC: only these can come back */
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE),
+	.step = FD_STEP_NEXT,
+	.ok_has = BMS_HAS_CELLS | BMS_HAS_ALARMS,
+	.ok_volts = true,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct sim s; /* large (rx buffer): keep it off the stack */
-
-	if (size < 3)
-		return 0;
-	memset(&s, 0, sizeof(s));
-	s.drv = &bms_daly_modbus_driver;
-	s.address = data[0] & 0x1f;
-	s.cells_forced = (data[1] & 0x40) ? (data[1] & 0x3f) : 0;
-	s.invert = data[2] & 1;
-	s.retries = (data[2] >> 2) & 3;
-	sim_begin(&s);
-
-	size_t off = 3;
-	while (!s.done) {
-		if (s.need_request) {
-			sim_request(&s);
-			continue;
-		}
-		if (off >= size)
-			break;
-		size_t l = data[off++];
-		if (l == 0) {
-			sim_fail_step(&s);
-			continue;
-		}
-		if (l == 0xFF) {
-			off += sim_synth(&s, data + off, size - off);
-			continue;
-		}
-		if (l > size - off)
-			l = size - off;
-		sim_bytes(&s, data + off, l);
-		off += l;
-	}
-	return 0;
+	return fd_run(&daly_modbus, data, size);
 }

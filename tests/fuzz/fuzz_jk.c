@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_jk.c - libFuzzer target: whole polls of the JK-Bx 0x4E57
- * driver, driven the way gateway/poller.c drives it.
+ * driver, driven the way gateway/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	bit 6 set: cells_forced = bits 0..5, else 0
@@ -9,48 +9,23 @@
  * A finished poll (good or failed) starts the next one.
  */
 #include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "../../bms/bms.h"
-#include "../../bms/drivers.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+#include "fuzz_drive.h"
 
 static const uint8_t jk_request[21] = {
 	0x4E, 0x57, 0x00, 0x13, 0, 0, 0, 0, 0x06, 0x03, 0x00, 0x00, 0, 0, 0, 0, 0x68, 0, 0, 0x01, 0x29,
 };
 
-struct sim {
-	const struct bms_driver *drv;
-	struct bms_poll poll;
-	struct bms_rx rx;
-	uint8_t cells_forced;
-	bool invert;
-	int retries;
-	bool need_request;
-};
-
-static void sim_begin(struct sim *s)
+static void jk_request_ok(const struct fd *s, const uint8_t *req, int n)
 {
-	bms_poll_begin(&s->poll, 0, s->cells_forced, s->invert);
-	bms_rx_clear(&s->rx);
-	s->need_request = true;
+	(void)s;
+	REQUIRE(n == (int)sizeof(jk_request) && memcmp(req, jk_request, sizeof(jk_request)) == 0);
 }
 
-static void check_snap(const struct bms_snapshot *sn)
+static void jk_snap(const struct fd *s, const struct bms_snapshot *sn)
 {
-	REQUIRE(sn->ncells <= BMS_MAX_CELLS);
-	REQUIRE(sn->ntemps <= 2);
-	REQUIRE(sn->nraw <= BMS_MAX_RAW_ALARMS);
-	REQUIRE(sn->state == 0);
-	REQUIRE((sn->alarms >> BMS_AL_COUNT) == 0);
+	(void)s;
 	REQUIRE(sn->balance == 0);
-	/* the protocol has no remaining capacity, SOH, balancing map or power */
-	REQUIRE(!(sn->present & (BMS_HAS_SOH | BMS_HAS_REMAIN | BMS_HAS_BALANCE | BMS_HAS_POWER)));
 	for (unsigned i = 0; i < sn->ntemps; i++)
 		REQUIRE(isfinite(sn->temp_c[i]));
 	REQUIRE(isfinite(sn->voltage) && isfinite(sn->current) && isfinite(sn->mos_temp_c));
@@ -60,117 +35,33 @@ static void check_snap(const struct bms_snapshot *sn)
 		REQUIRE(fabsf(sn->current) <= 655.36f);
 }
 
-static void sim_fail_step(struct sim *s)
+static void jk_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
-	if (s->drv->timeout && s->drv->timeout(&s->poll)) {
-		s->poll.attempt = 0;
-		s->need_request = true;
-		return;
-	}
-	if (s->poll.attempt < s->retries) {
-		s->poll.attempt++;
-		s->need_request = true;
-		return;
-	}
-	sim_begin(s);
+	(void)s;
+	(void)f;
+	REQUIRE(n >= 20 && n <= 640);
 }
 
-static void sim_request(struct sim *s)
-{
-	uint8_t req[32];
-	int n = s->drv->next_request(&s->poll, req, sizeof(req));
-
-	s->need_request = false;
-	bms_rx_clear(&s->rx);
-	REQUIRE(n >= 0);
-	if (n == 0) {
-		int rc = s->drv->finish(&s->poll);
-		REQUIRE(rc == BMS_OK || rc == BMS_E_INVALID);
-		check_snap(&s->poll.snap);
-		if (rc == BMS_OK) {
-			const struct bms_snapshot *sn = &s->poll.snap;
-			REQUIRE(sn->voltage > 0 && sn->ncells > 0);
-			REQUIRE(sn->present & BMS_HAS_CELLS);
-			if (s->cells_forced)
-				REQUIRE(sn->ncells == (s->cells_forced < 32 ? s->cells_forced : 32));
-			bms_snapshot_derive(&s->poll.snap);
-		}
-		sim_begin(s);
-		return;
-	}
-	REQUIRE(n == (int)sizeof(jk_request) && memcmp(req, jk_request, sizeof(jk_request)) == 0);
-	/* the echo of our own request is never a frame */
-	size_t en = 0;
-	REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_SKIP && en == (size_t)n);
-}
-
-static void sim_bytes(struct sim *s, const uint8_t *p, size_t n)
-{
-	bms_rx_feed(&s->rx, p, n);
-	REQUIRE(s->rx.len <= BMS_RX_CAP);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan sc = s->drv->scan(&s->poll, s->rx.buf, s->rx.len, &fl);
-
-		if (sc == BMS_SCAN_NEED)
-			return;
-		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_FRAME);
-		REQUIRE(fl >= 1 && fl <= s->rx.len);
-		if (sc == BMS_SCAN_SKIP) {
-			bms_rx_consume(&s->rx, fl);
-			continue;
-		}
-		REQUIRE(fl >= 20 && fl <= 640);
-		int step = s->poll.step;
-		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
-		bms_rx_consume(&s->rx, fl);
-		check_snap(&s->poll.snap);
-		REQUIRE(rc >= BMS_E_NOSPACE && rc <= BMS_MORE);
-		REQUIRE(rc != BMS_E_CHECKSUM && rc != BMS_E_SHORT && rc != BMS_E_HEADER); /* scan checked */
-		REQUIRE(rc == BMS_OK ? s->poll.step > step : s->poll.step == step);
-		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			s->poll.attempt = 0;
-			s->need_request = true;
-		} else {
-			REQUIRE(rc == BMS_E_RANGE || rc == BMS_E_INVALID);
-			sim_fail_step(s);
-		}
-		return;
-	}
-}
+static const struct fd_target jk = {
+	.drv = &bms_jk_driver,
+	.request = jk_request_ok,
+	.max_cells = BMS_MAX_CELLS,
+	.max_temps = 2,
+	.max_raw = BMS_MAX_RAW_ALARMS,
+	.max_state = 0,
+	/* the protocol has no remaining capacity, SOH, balancing map or power */
+	.never = BMS_HAS_SOH | BMS_HAS_REMAIN | BMS_HAS_BALANCE | BMS_HAS_POWER,
+	.snap = jk_snap,
+	.frame = jk_frame,
+	/* scan() checked checksum, length and header */
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) |
+	       FD_RC(BMS_E_INVALID),
+	.step = FD_STEP_ON,
+	.ok_has = BMS_HAS_CELLS,
+	.ok_volts = true,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct sim s;
-
-	if (size < 2)
-		return 0;
-	memset(&s, 0, sizeof(s));
-	s.drv = &bms_jk_driver;
-	s.cells_forced = (data[0] & 0x40) ? (data[0] & 0x3f) : 0;
-	s.invert = data[1] & 1;
-	s.retries = (data[1] >> 2) & 3;
-	sim_begin(&s);
-
-	size_t off = 2;
-	for (;;) {
-		if (s.need_request) {
-			sim_request(&s);
-			continue;
-		}
-		if (off >= size)
-			break;
-		size_t l = data[off++];
-		if (l == 0) {
-			sim_fail_step(&s);
-			continue;
-		}
-		if (l > size - off)
-			l = size - off;
-		sim_bytes(&s, data + off, l);
-		off += l;
-	}
-	return 0;
+	return fd_run(&jk, data, size);
 }

@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_vedirect.c - libFuzzer target: whole polls of the
  * listen-only VE.Direct text driver, driven the way gateway/poller.c drives
  * a listen_only driver (no requests, no drain; a poll waits for blocks until
- * handle() says BMS_OK, then finish()).
+ * handle() says BMS_OK, then finish()); harness: fuzz_drive.h.
  *
  * Input:
  *	byte 0	bit 0 invert_current, bits 1..2 retries, bit 3 start with
@@ -11,42 +11,22 @@
  *	otherwise the next min(L, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one, keeping persist.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz_drive.h"
 
-#include "../../bms/bms.h"
-#include "../../bms/drivers.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
-
-struct sim {
-	const struct bms_driver *drv;
-	struct bms_poll poll;
-	struct bms_rx rx;
-	bool invert, clear_rx;
-	int retries;
-};
-
-static void sim_begin(struct sim *s)
+static size_t ved_config(struct fd *s, const uint8_t *data, size_t size)
 {
-	bms_poll_begin(&s->poll, 0, 0, s->invert);
-	if (s->clear_rx)
-		bms_rx_clear(&s->rx);
+	if (size < 1)
+		return 0;
+	s->invert = data[0] & 1;
+	s->retries = (data[0] >> 1) & 3;
+	s->poll.persist = (data[0] & 8) ? 1 : 0;
+	s->keep_rx = (data[0] & 16) == 0;
+	return 1;
 }
 
-static void check_snap(const struct bms_snapshot *sn)
+static void ved_snap(const struct fd *s, const struct bms_snapshot *sn)
 {
-	REQUIRE(sn->ncells == 0);
-	REQUIRE(sn->ntemps <= 1);
-	REQUIRE(sn->nraw <= 2);
-	REQUIRE(sn->state == 0);
-	REQUIRE((sn->alarms >> BMS_AL_COUNT) == 0);
-	/* a shunt: none of these, ever */
-	REQUIRE(!(sn->present & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_REMAIN |
-				 BMS_HAS_FULL | BMS_HAS_SOH | BMS_HAS_MOS_TEMP)));
+	(void)s;
 	if (sn->present & BMS_HAS_SOC)
 		REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
 	if (sn->present & BMS_HAS_VOLTAGE)
@@ -56,105 +36,42 @@ static void check_snap(const struct bms_snapshot *sn)
 		REQUIRE(sn->nraw >= 1);
 }
 
-/* The wait timed out (what poller.c's step_timeout() does). */
-static void sim_timeout(struct sim *s)
+/* a block starts with "\r\n" (a HEX frame may sit between the two) and is
+ * at least "\r\nChecksum\t" and its byte; without HEX frames inside, its
+ * bytes sum to 0 modulo 256 */
+static void ved_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
-	if (s->drv->timeout(&s->poll)) {
-		s->poll.attempt = 0; /* listen-only: the poller just waits again */
-		return;
+	(void)s;
+	REQUIRE(n >= 12 && f[0] == '\r' && (f[1] == '\n' || f[1] == ':'));
+	if (!memchr(f, ':', n - 1)) {
+		unsigned sum = 0;
+		for (size_t i = 0; i < n; i++)
+			sum += f[i];
+		REQUIRE((sum & 0xFF) == 0);
 	}
-	if (s->poll.attempt < s->retries) {
-		s->poll.attempt++;
-		return;
-	}
-	sim_begin(s); /* the poll failed: next poll */
 }
 
-static void sim_finish(struct sim *s)
-{
-	int rc = s->drv->finish(&s->poll);
-	REQUIRE(rc == BMS_OK || rc == BMS_E_INVALID);
-	check_snap(&s->poll.snap);
-	if (rc == BMS_OK) {
-		const struct bms_snapshot *sn = &s->poll.snap;
-		REQUIRE((sn->present & (BMS_HAS_VOLTAGE | BMS_HAS_CURRENT)) ==
-			(BMS_HAS_VOLTAGE | BMS_HAS_CURRENT));
-		REQUIRE(sn->voltage > 0.0f);
-		bms_snapshot_derive(&s->poll.snap);
-	}
-	sim_begin(s);
-}
-
-static void sim_bytes(struct sim *s, const uint8_t *p, size_t n)
-{
-	bms_rx_feed(&s->rx, p, n);
-	REQUIRE(s->rx.len <= BMS_RX_CAP);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan sc = s->drv->scan(&s->poll, s->rx.buf, s->rx.len, &fl);
-
-		if (sc == BMS_SCAN_NEED)
-			return;
-		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_FRAME);
-		REQUIRE(fl >= 1 && fl <= s->rx.len);
-		if (sc == BMS_SCAN_SKIP) {
-			bms_rx_consume(&s->rx, fl);
-			continue;
-		}
-		/* a block starts with "\r\n" (a HEX frame may sit between the
-		 * two) and is at least "\r\nChecksum\t" and its byte; without
-		 * HEX frames inside, its bytes sum to 0 modulo 256 */
-		const uint8_t *f = s->rx.buf;
-		REQUIRE(fl >= 12 && f[0] == '\r' && (f[1] == '\n' || f[1] == ':'));
-		if (!memchr(f, ':', fl - 1)) {
-			unsigned sum = 0;
-			for (size_t i = 0; i < fl; i++)
-				sum += f[i];
-			REQUIRE((sum & 0xFF) == 0);
-		}
-		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
-		bms_rx_consume(&s->rx, fl);
-		check_snap(&s->poll.snap);
-		/* scan() validated the block: only its values can be refused */
-		REQUIRE(rc == BMS_OK || rc == BMS_MORE || rc == BMS_E_RANGE);
-		if (rc == BMS_MORE)
-			continue;
-		if (rc == BMS_OK) {
-			s->poll.attempt = 0;
-			sim_finish(s);
-			continue; /* the next poll: a listen-only wire keeps talking */
-		}
-		sim_timeout(s); /* a bad answer counts as a failed try */
-	}
-}
+static const struct fd_target vedirect = {
+	.drv = &bms_vedirect_driver,
+	.config = ved_config,
+	.max_cells = 0,
+	.max_temps = 1,
+	.max_raw = 2,
+	.max_state = 0,
+	/* a shunt: none of these, ever */
+	.never = BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_REMAIN | BMS_HAS_FULL |
+		 BMS_HAS_SOH | BMS_HAS_MOS_TEMP,
+	.snap = ved_snap,
+	.frame = ved_frame,
+	/* scan() validated the block: only its values can be refused */
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_RANGE),
+	.step = FD_STEP_ANY,
+	.ok_has = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT,
+	.ok_volts = true,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct sim s; /* large (rx buffer): keep it off the stack */
-
-	if (size < 1)
-		return 0;
-	memset(&s, 0, sizeof(s));
-	s.drv = &bms_vedirect_driver;
-	REQUIRE(s.drv->listen_only && s.drv->next_request == NULL);
-	s.invert = data[0] & 1;
-	s.retries = (data[0] >> 1) & 3;
-	s.poll.persist = (data[0] & 8) ? 1 : 0;
-	s.clear_rx = (data[0] & 16) != 0;
-	bms_rx_clear(&s.rx);
-	sim_begin(&s);
-
-	size_t off = 1;
-	while (off < size) {
-		size_t l = data[off++];
-		if (l == 0) {
-			sim_timeout(&s);
-			continue;
-		}
-		if (l > size - off)
-			l = size - off;
-		sim_bytes(&s, data + off, l);
-		off += l;
-	}
-	return 0;
+	REQUIRE(vedirect.drv->listen_only && vedirect.drv->next_request == NULL);
+	return fd_run(&vedirect, data, size);
 }

@@ -1,8 +1,9 @@
 /* tests/unit/pylon_check.h - helpers shared by the unit tests of the
  * Pylontech-style ASCII drivers (test_pylontech.c, test_topbms.c,
  * test_seplos.c): an independent frame encoder (not bms/pylonframe.c, which
- * is under test), and the gateway's read loop (scan + handle) fed in chunks.
- * Include after check.h; define `drv` (const struct bms_driver *) first. */
+ * is under test), random splits of a text, the outstanding request.  The
+ * gateway's read loop is drive.h's.  Include after check.h; define `drv`
+ * (const struct bms_driver *) first. */
 #ifndef TESTS_PYLON_CHECK_H
 #define TESTS_PYLON_CHECK_H
 
@@ -12,91 +13,19 @@
 #include <string.h>
 
 #include "../../bms/bms.h"
+#include "drive.h"
 
 /* Chunk sizes the simulated read() returns, cycled. */
 static const size_t chunks_odd[] __attribute__((unused)) = { 1, 1, 1, 5, 2, 7, 13, 1, 26, 3, 11, 1, 40, 64, 9 };
-static const size_t chunks_one[] __attribute__((unused)) = { 1 };
-static const size_t chunks_big[] __attribute__((unused)) = { 1000 };
-
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan; /* scan() returned a length outside 1..len */
-};
-
-/* What the gateway does after every read(): scan and handle until NEED. */
-static inline void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-/* Feed len bytes in chunks of the cycled sizes, pumping after each. */
-static inline void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static inline struct res feed_str(struct bms_poll *poll, struct bms_rx *rx, const char *s,
-			   const size_t *chunks, size_t nchunks)
-{
-	struct res r = { 0 };
-	feed(poll, rx, (const uint8_t *)s, strlen(s), chunks, nchunks, &r);
-	return r;
-}
-
-#define FEED(poll, rx, s, ch) feed_str(poll, rx, s, ch, sizeof(ch) / sizeof(ch[0]))
 
 /* Pseudo-random split sizes 1..max from a seed. */
-static inline struct res feed_random(struct bms_poll *poll, struct bms_rx *rx, const char *s,
-			      unsigned seed, size_t max)
+static inline struct drive_res feed_random(struct bms_poll *poll, struct bms_rx *rx, const char *s,
+					   uint32_t seed, size_t max)
 {
 	size_t ch[64];
-	for (size_t i = 0; i < 64; i++) {
-		seed = seed * 1103515245u + 12345u;
-		ch[i] = 1 + (seed >> 16) % max;
-	}
-	struct res r = { 0 };
-	feed(poll, rx, (const uint8_t *)s, strlen(s), ch, 64, &r);
-	return r;
+	for (size_t i = 0; i < 64; i++)
+		ch[i] = drive_rnd(&seed, 16, 1, max);
+	return drive_feed_bytes(poll, rx, (const uint8_t *)s, strlen(s), ch, 64);
 }
 
 /* ---- an independent encoder ---------------------------------------------- */
@@ -168,12 +97,6 @@ static inline void pt_fix_chksum(char *f)
 	pt_hex(f + n - 5, (~sum + 1) & 0xFFFF, 4);
 }
 
-static inline void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, addr, forced, inv);
-	bms_rx_clear(rx);
-}
-
 /* The request of the current step as a NUL-terminated string ("" when the
  * poll is complete, "E<code>" on error). */
 static inline const char *request_str(struct bms_poll *poll, char *buf, size_t cap)
@@ -185,6 +108,18 @@ static inline const char *request_str(struct bms_poll *poll, char *buf, size_t c
 	}
 	buf[n] = 0;
 	return buf;
+}
+
+/* CID2 of the outstanding request, 0 when the poll is complete, -1 on error. */
+static inline int cur_cmd(struct bms_poll *poll)
+{
+	char buf[64];
+	const char *r = request_str(poll, buf, sizeof(buf));
+	unsigned v;
+	if (r[0] != '~')
+		return r[0] ? -1 : 0;
+	sscanf(r + 7, "%2x", &v);
+	return (int)v;
 }
 
 /* Hex-decode the INFO of a captured frame string (for building variants). */

@@ -9,6 +9,10 @@
 
 static const struct bms_driver *const drv = &bms_daly_driver;
 
+/* every frame is 13 bytes */
+#define DRIVE_FRAME_OK(f, n) ((n) == 13)
+#include "drive.h"
+
 /* vectors.tsv, family daly */
 #define DALY_01 "a5019008021400007545037889"
 #define DALY_03 "a50190080109000075cf030a99"
@@ -52,82 +56,6 @@ static const uint16_t cells_24[14] = {
 
 /* Chunk sizes the simulated read() returns, cycled. */
 static const size_t chunks_odd[] = { 1, 1, 1, 5, 2, 7, 13, 1, 26, 3, 11, 1, 40 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
-
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan; /* scan() returned a length outside 1..len */
-};
-
-/* What the gateway does after every read(): scan and handle until NEED. */
-static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		if (n != 13)
-			r->bad_scan++;
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-/* Feed len bytes in chunks of the cycled sizes, pumping after each. */
-static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
-			   const size_t *chunks, size_t nchunks)
-{
-	uint8_t buf[512];
-	struct res r = { 0 };
-	int n = check_hex(hex, buf, (int)sizeof(buf));
-
-	CHECK(n > 0);
-	if (n > 0)
-		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
-	return r;
-}
-
-#define FEED(poll, rx, hex, ch) feed_hex(poll, rx, hex, ch, sizeof(ch) / sizeof(ch[0]))
 
 /* Build a response frame with a correct checksum. */
 static void mk(uint8_t *f, uint8_t addr, uint8_t cmd, const uint8_t d[8])
@@ -155,12 +83,6 @@ static int cur_cmd(struct bms_poll *poll)
 	uint8_t req[13];
 	int n = request(poll, req);
 	return n == 13 ? req[2] : n;
-}
-
-static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, addr, forced, inv);
-	bms_rx_clear(rx);
 }
 
 /* Answer every step until the request for `cmd` is outstanding; the default
@@ -216,8 +138,8 @@ static bool advance_to(struct bms_poll *poll, struct bms_rx *rx, int cmd, uint8_
 			len = 13;
 			break;
 		}
-		struct res r = { 0 };
-		feed(poll, rx, f, len, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+		struct drive_res r = { 0 };
+		drive_feed(poll, rx, f, len, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 		if (r.ok != 1 || r.err)
 			return false;
 	}
@@ -231,12 +153,12 @@ static void test_requests(void)
 	uint8_t req[16], want[13];
 
 	/* board 1, first try: host 0x40 */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(check_hex(DALY_REQ_90_40, want, 13), 13);
 	CHECK(memcmp(req, want, 13) == 0);
 	/* board 2: host 0x41, no fallback on retries */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(check_hex(DALY_REQ_90_41, want, 13), 13);
 	CHECK(memcmp(req, want, 13) == 0);
@@ -244,16 +166,16 @@ static void test_requests(void)
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK(memcmp(req, want, 13) == 0);
 	/* board 16: host 0x4F; boards 0 and 17 do not exist */
-	begin(&poll, &rx, 16, 0, false);
+	drive_begin(&poll, &rx, 16, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(req[1], 0x4F);
 	CHECK_EQ_INT(req[12], 0x8C);
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(request(&poll, req), BMS_E_RANGE);
-	begin(&poll, &rx, 17, 0, false);
+	drive_begin(&poll, &rx, 17, 0, false);
 	CHECK_EQ_INT(request(&poll, req), BMS_E_RANGE);
 	/* buffer too small */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 12), BMS_E_NOSPACE);
 
 	/* driver table */
@@ -273,19 +195,19 @@ static void test_host_fallback(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	uint8_t req[13], want[13];
-	struct res r;
+	struct drive_res r;
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	poll.attempt = 1;
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(req[1], 0x80);
 	CHECK_EQ_INT(req[12], 0xBD);
-	r = FEED(&poll, &rx, DALY_08, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_08, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(poll.persist != 0);
 
 	/* next poll starts with 0x80: DALY-REQ-94-80 once 0x94 is reached */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(req[1], 0x80);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
@@ -302,20 +224,20 @@ static void test_host_fallback(void)
 	poll.attempt = 3;
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(req[1], 0x40);
-	r = FEED(&poll, &rx, DALY_20, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_20, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(req[1], 0x40);
 
 	/* other boards never touch the learned bit */
 	poll.persist = 0;
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 13);
 	CHECK_EQ_INT(req[1], 0x42);
 	mk(want, 3, 0x90, (const uint8_t[8]){ 0x02, 0x12, 0, 0, 0x75, 0x30, 0x02, 0 });
-	struct res r3 = { 0 };
-	feed(&poll, &rx, want, 13, chunks_one, 1, &r3);
+	struct drive_res r3 = { 0 };
+	drive_feed(&poll, &rx, want, 13, chunks_one, 1, &r3);
 	CHECK_EQ_INT(r3.ok, 1);
 	CHECK_EQ_INT(poll.persist, 0);
 	CHECK_NEAR(poll.snap.voltage, 53.0, 1e-4);
@@ -342,10 +264,10 @@ static void test_0x90(void)
 
 	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
 		for (int inv = 0; inv < 2; inv++) {
-			begin(&poll, &rx, 1, 0, inv);
+			drive_begin(&poll, &rx, 1, 0, inv);
 			CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-			struct res r = k & 1 ? FEED(&poll, &rx, rows[k].hex, chunks_one)
-					     : FEED(&poll, &rx, rows[k].hex, chunks_odd);
+			struct drive_res r = k & 1 ? FEED_HEX(&poll, &rx, rows[k].hex, chunks_one)
+					     : FEED_HEX(&poll, &rx, rows[k].hex, chunks_odd);
 			CHECK_EQ_INT(r.ok, 1);
 			CHECK_EQ_INT(r.frames, 1);
 			CHECK_EQ_INT(r.skipped, 0);
@@ -366,31 +288,31 @@ static void test_current_sign(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	uint8_t f[13];
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 
 	/* raw 29900 = 10.0 A charging */
 	mk(f, 1, 0x90, (const uint8_t[8]){ 0x02, 0x12, 0, 0, 0x74, 0xCC, 0x02, 0 });
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	feed(&poll, &rx, f, 13, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, 13, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.current, 10.0, 1e-4);
-	begin(&poll, &rx, 1, 0, true);
+	drive_begin(&poll, &rx, 1, 0, true);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	feed(&poll, &rx, f, 13, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, 13, chunks_one, 1, &r);
 	CHECK_NEAR(poll.snap.current, -10.0, 1e-4);
 	/* raw 0 (all-zero frames): -3000 A */
 	mk(f, 1, 0x90, (const uint8_t[8]){ 0 });
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	feed(&poll, &rx, f, 13, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, 13, chunks_one, 1, &r);
 	CHECK_NEAR(poll.snap.current, 3000.0, 1e-3);
 	CHECK_NEAR(poll.snap.voltage, 0.0, 1e-6);
 	/* raw 65535 */
 	mk(f, 1, 0x90, (const uint8_t[8]){ 0x02, 0x12, 0, 0, 0xFF, 0xFF, 0x02, 0 });
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	feed(&poll, &rx, f, 13, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, 13, chunks_one, 1, &r);
 	CHECK_NEAR(poll.snap.current, -3553.5, 1e-2);
 }
 
@@ -403,19 +325,19 @@ static void test_0x91_0x92(void)
 	struct bms_rx rx = { 0 };
 
 	for (size_t k = 0; k < 3; k++) {
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		CHECK(advance_to(&poll, &rx, 0x91, 16, 1));
 		uint32_t present = poll.snap.present;
-		struct res r = FEED(&poll, &rx, r91[k], chunks_odd);
+		struct drive_res r = FEED_HEX(&poll, &rx, r91[k], chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.present, present);
 		CHECK_EQ_INT(poll.snap.ncells, 0);
 		CHECK_EQ_INT(cur_cmd(&poll), 0x92);
 	}
 	for (size_t k = 0; k < 2; k++) {
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		CHECK(advance_to(&poll, &rx, 0x92, 16, 1));
-		struct res r = FEED(&poll, &rx, r92[k], chunks_one);
+		struct drive_res r = FEED_HEX(&poll, &rx, r92[k], chunks_one);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.ntemps, 0);
 		CHECK_EQ_INT(cur_cmd(&poll), 0x93);
@@ -438,9 +360,9 @@ static void test_0x93(void)
 	struct bms_rx rx = { 0 };
 
 	for (size_t k = 0; k < 3; k++) {
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		CHECK(advance_to(&poll, &rx, 0x93, 16, 1));
-		struct res r = FEED(&poll, &rx, rows[k].hex, chunks_odd);
+		struct drive_res r = FEED_HEX(&poll, &rx, rows[k].hex, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.state, rows[k].state);
 		CHECK_EQ_INT(poll.snap.chg_mos, rows[k].chg);
@@ -451,11 +373,11 @@ static void test_0x93(void)
 	}
 	/* MOSFETs off */
 	uint8_t f[13];
-	struct res r = { 0 };
-	begin(&poll, &rx, 1, 0, false);
+	struct drive_res r = { 0 };
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x93, 16, 1));
 	mk(f, 1, 0x93, (const uint8_t[8]){ 1, 0, 0, 5, 0, 0, 0x27, 0x10 });
-	feed(&poll, &rx, f, 13, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, 13, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.state, 1);
 	CHECK(!poll.snap.chg_mos && !poll.snap.dsg_mos);
@@ -466,11 +388,11 @@ static void test_0x94(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
-	r = FEED(&poll, &rx, DALY_20, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_20, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 16);
 	CHECK_EQ_INT(poll.snap.ntemps, 1);
@@ -478,9 +400,9 @@ static void test_0x94(void)
 	CHECK(poll.snap.present & BMS_HAS_CYCLES);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x95);
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
-	r = FEED(&poll, &rx, DALY_22, chunks_one);
+	r = FEED_HEX(&poll, &rx, DALY_22, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 14);
 	CHECK_EQ_INT(poll.snap.ntemps, 2);
@@ -488,7 +410,7 @@ static void test_0x94(void)
 
 	/* 32 cells is the limit, 33 is out of range, 12 sensors clamp to 8 */
 	uint8_t f[13];
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
 	mk(f, 1, 0x94, (const uint8_t[8]){ 32, 12, 0, 0, 0, 0x01, 0x02, 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
@@ -496,7 +418,7 @@ static void test_0x94(void)
 	CHECK_EQ_INT(poll.snap.ntemps, 8);
 	CHECK_EQ_INT(poll.snap.cycles, 258);
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
 	mk(f, 1, 0x94, (const uint8_t[8]){ 33, 1, 0, 0, 0, 0, 0, 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_E_RANGE);
@@ -504,71 +426,55 @@ static void test_0x94(void)
 	mk(f, 1, 0x94, (const uint8_t[8]){ 255, 1, 0, 0, 0, 0, 0, 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_E_RANGE);
 	/* with a forced count the BMS's count does not matter */
-	begin(&poll, &rx, 1, 16, false);
+	drive_begin(&poll, &rx, 1, 16, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 16);
-}
-
-static void check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
-{
-	int bad = 0;
-
-	CHECK_EQ_INT(s->ncells, n);
-	for (int i = 0; i < n; i++)
-		if (s->cell_mv[i] != want[i]) {
-			fprintf(stderr, "cell %d: %u != %u\n", i + 1, s->cell_mv[i], want[i]);
-			bad++;
-		}
-	for (int i = n; i < BMS_MAX_CELLS; i++)
-		if (s->cell_mv[i] != 0) {
-			fprintf(stderr, "cell %d: %u != 0\n", i + 1, s->cell_mv[i]);
-			bad++;
-		}
-	CHECK_EQ_INT(bad, 0);
 }
 
 static void test_0x95(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	/* DALY-23: 16S, the BMS sends 16 frames; 6 are needed */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 16, 1));
-	r = FEED(&poll, &rx, DALY_23, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_23, chunks_odd);
 	CHECK_EQ_INT(r.frames, 16);
 	CHECK_EQ_INT(r.more, 5);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 10);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(r.skipped, 0);
-	check_cells(&poll.snap, cells_23, 16);
+	for (int k = 0; k < 16; k++) /* in order: 5 more, the 6th completes, 10 surplus */
+		CHECK_EQ_INT(r.rc[k], k < 5 ? BMS_MORE : k == 5 ? BMS_OK : BMS_E_UNEXPECTED);
+	drive_check_cells(&poll.snap, cells_23, 16);
 	CHECK(poll.snap.present & BMS_HAS_CELLS);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x96);
 
 	/* DALY-24: 14S, exactly 5 frames, one byte at a time */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 14, 2));
-	r = FEED(&poll, &rx, DALY_24, chunks_one);
+	r = FEED_HEX(&poll, &rx, DALY_24, chunks_one);
 	CHECK_EQ_INT(r.more, 4);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 0);
-	check_cells(&poll.snap, cells_24, 14);
+	drive_check_cells(&poll.snap, cells_24, 14);
 
 	/* DALY-24 in one read */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 14, 2));
-	r = FEED(&poll, &rx, DALY_24, chunks_big);
+	r = FEED_HEX(&poll, &rx, DALY_24, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
-	check_cells(&poll.snap, cells_24, 14);
+	drive_check_cells(&poll.snap, cells_24, 14);
 
 	/* frames out of order, duplicated, and frame 0 / 40 ignored */
 	uint8_t buf[13 * 8], f[13];
 	int n = check_hex(DALY_24, buf, (int)sizeof(buf));
 	CHECK_EQ_INT(n, 65);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 14, 2));
 	mk(f, 1, 0x95, (const uint8_t[8]){ 0, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_MORE);
@@ -580,31 +486,31 @@ static void test_0x95(void)
 	CHECK(!drv->timeout(&poll)); /* frame 2 (index 1) missing */
 	CHECK_EQ_INT(cur_cmd(&poll), 0x95);
 	CHECK_EQ_INT(drv->handle(&poll, buf + 13, 13), BMS_OK);
-	check_cells(&poll.snap, cells_24, 14);
+	drive_check_cells(&poll.snap, cells_24, 14);
 	CHECK_EQ_INT(drv->handle(&poll, buf + 13, 13), BMS_E_UNEXPECTED); /* duplicate after the end */
 
 	/* DALY-25 style: 16S, junk "cells 17, 18" (3276, 3280 mV) in frame 6 */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 16, 1));
 	uint8_t all[13 * 16];
 	CHECK_EQ_INT(check_hex(DALY_23, all, (int)sizeof(all)), 13 * 16);
 	mk(all + 13 * 5, 1, 0x95, (const uint8_t[8]){ 6, 0x0c, 0xfc, 0x0c, 0xcc, 0x0c, 0xd0, 0x40 });
-	r = (struct res){ 0 };
-	feed(&poll, &rx, all, 13 * 6, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, all, 13 * 6, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.ok, 1);
-	check_cells(&poll.snap, cells_23, 16);
+	drive_check_cells(&poll.snap, cells_23, 16);
 
 	/* forced 14 cells on a BMS that says 16: 5 frames, cells 15/16 dropped */
-	begin(&poll, &rx, 1, 14, false);
+	drive_begin(&poll, &rx, 1, 14, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 16, 1));
-	r = FEED(&poll, &rx, DALY_23, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_23, chunks_odd);
 	CHECK_EQ_INT(r.more, 4);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 11);
-	check_cells(&poll.snap, cells_23, 14);
+	drive_check_cells(&poll.snap, cells_23, 14);
 
 	/* 32 cells: 11 frames, the last one has 2 junk slots */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 32, 1));
 	uint16_t want32[32];
 	int rc = 0;
@@ -623,19 +529,19 @@ static void test_0x95(void)
 			CHECK_EQ_INT(rc, BMS_MORE);
 	}
 	CHECK_EQ_INT(rc, BMS_OK);
-	check_cells(&poll.snap, want32, 32);
+	drive_check_cells(&poll.snap, want32, 32);
 }
 
 static void test_0x96(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	/* DALY-26 with 1 sensor: frame 1 completes, frame 2 is surplus */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x96, 16, 1));
-	r = FEED(&poll, &rx, DALY_26, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_26, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(poll.snap.ntemps, 1);
@@ -645,9 +551,9 @@ static void test_0x96(void)
 	CHECK_EQ_INT(cur_cmd(&poll), 0x97);
 
 	/* DALY-26 with 8 sensors: both frames needed */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x96, 16, 8));
-	r = FEED(&poll, &rx, DALY_26, chunks_one);
+	r = FEED_HEX(&poll, &rx, DALY_26, chunks_one);
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ntemps, 8);
@@ -656,9 +562,9 @@ static void test_0x96(void)
 		CHECK_NEAR(poll.snap.temp_c[i], -40.0, 1e-6);
 
 	/* DALY-27: 2 sensors, unused slots 0x00 / 0xFF not stored */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x96, 14, 2));
-	r = FEED(&poll, &rx, DALY_27, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_27, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ntemps, 2);
 	CHECK_NEAR(poll.snap.temp_c[0], 16.0, 1e-6);
@@ -667,9 +573,9 @@ static void test_0x96(void)
 		CHECK_NEAR(poll.snap.temp_c[i], 0.0, 1e-6);
 
 	/* 0 sensors: the step is skipped */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 16, 0));
-	r = FEED(&poll, &rx, DALY_23, chunks_big);
+	r = FEED_HEX(&poll, &rx, DALY_23, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x97);
 }
@@ -679,15 +585,15 @@ static void test_0x97_0x98(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	uint8_t f[13];
-	struct res r;
+	struct drive_res r;
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x97, 16, 1));
-	r = FEED(&poll, &rx, DALY_29, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_29, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.balance, 0);
 	CHECK(poll.snap.present & BMS_HAS_BALANCE);
-	r = FEED(&poll, &rx, DALY_30, chunks_one);
+	r = FEED_HEX(&poll, &rx, DALY_30, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.alarms, 0);
 	CHECK_EQ_INT(poll.snap.nraw, 4);
@@ -697,7 +603,7 @@ static void test_0x97_0x98(void)
 	CHECK_EQ_INT(cur_cmd(&poll), 0);
 
 	/* balance bit order (a): D0 bit0 = cell 1, D1 bit0 = cell 9 */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x97, 16, 1));
 	mk(f, 1, 0x97, (const uint8_t[8]){ 0x81, 0x01, 0x00, 0x80, 0xFF, 0xFF, 0, 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
@@ -738,7 +644,7 @@ static void test_0x97_0x98(void)
 	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
 		uint8_t d[8] = { 0 };
 		d[map[k].byte] = (uint8_t)(1u << map[k].bit);
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		CHECK(advance_to(&poll, &rx, 0x98, 16, 1));
 		mk(f, 1, 0x98, d);
 		CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
@@ -748,20 +654,8 @@ static void test_0x97_0x98(void)
 	}
 }
 
-static void feed_step(struct bms_poll *poll, struct bms_rx *rx, int cmd, const char *hex,
-		      const size_t *chunks, size_t nchunks, int expect_unexpected)
-{
-	CHECK_EQ_INT(cur_cmd(poll), cmd);
-	bms_rx_clear(rx); /* the gateway flushes before each request */
-	struct res r = feed_hex(poll, rx, hex, chunks, nchunks);
-	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(r.err, 0);
-	CHECK_EQ_INT(r.unexpected, expect_unexpected);
-	CHECK_EQ_INT(r.bad_scan, 0);
-}
-
-#define STEP(poll, rx, cmd, hex, ch, unexp) \
-	feed_step(poll, rx, cmd, hex, ch, sizeof(ch) / sizeof(ch[0]), unexp)
+/* A step of a whole poll: the request for cmd is outstanding, its answer clean. */
+#define STEP(poll, rx, cmd, hex, ch, unexp) DRIVE_STEP(poll, rx, cur_cmd, cmd, hex, ch, unexp)
 
 /* Whole polls made only of captured frames. */
 static void test_full_poll(void)
@@ -771,7 +665,7 @@ static void test_full_poll(void)
 	struct bms_snapshot *s = &poll.snap;
 
 	/* 16S (mpp-solar captures) */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	STEP(&poll, &rx, 0x90, DALY_01, chunks_odd, 0);
 	STEP(&poll, &rx, 0x91, DALY_09, chunks_one, 0);
 	STEP(&poll, &rx, 0x92, DALY_13, chunks_odd, 0);
@@ -791,7 +685,7 @@ static void test_full_poll(void)
 	CHECK_NEAR(s->remain_ah, 248.64, 1e-3);
 	CHECK_EQ_INT(s->cycles, 3);
 	CHECK_EQ_INT(s->state, 2);
-	check_cells(s, cells_23, 16);
+	drive_check_cells(s, cells_23, 16);
 	CHECK_EQ_INT(s->ntemps, 1);
 	CHECK_NEAR(s->temp_c[0], 15.0, 1e-6);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN |
@@ -804,7 +698,7 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(st.max_idx, 14);
 
 	/* 14S (R24TS captures), inverted current */
-	begin(&poll, &rx, 1, 0, true);
+	drive_begin(&poll, &rx, 1, 0, true);
 	STEP(&poll, &rx, 0x90, DALY_08, chunks_one, 0);
 	STEP(&poll, &rx, 0x91, DALY_12, chunks_odd, 0);
 	STEP(&poll, &rx, 0x92, DALY_15, chunks_odd, 0);
@@ -820,7 +714,7 @@ static void test_full_poll(void)
 	CHECK_NEAR(s->current, 0.0, 1e-6);
 	CHECK_NEAR(s->soc, 51.2, 1e-4);
 	CHECK_NEAR(s->remain_ah, 40.96, 1e-3);
-	check_cells(s, cells_24, 14);
+	drive_check_cells(s, cells_24, 14);
 	CHECK_EQ_INT(s->ntemps, 2);
 	CHECK_NEAR(s->temp_c[1], 16.0, 1e-6);
 	bms_cell_stats(s, &st);
@@ -841,12 +735,12 @@ static void test_broken(void)
 	struct bms_rx rx = { 0 };
 	uint8_t f[64], g[13];
 	size_t n;
-	struct res r;
+	struct drive_res r;
 
 	/* garbage merged with frames, including 0xA5 bytes and fake headers */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	r = FEED(&poll, &rx, "00 ff a5 a5 01 90 07 a5 01 90 08 01 02" DALY_08 "a5 01", chunks_odd);
+	r = FEED_HEX(&poll, &rx, "00 ff a5 a5 01 90 07 a5 01 90 08 01 02" DALY_08 "a5 01", chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(r.skipped, 13);
@@ -854,9 +748,9 @@ static void test_broken(void)
 	CHECK_NEAR(poll.snap.voltage, 53.0, 1e-4);
 
 	/* bad checksum: rejected, the rescan finds the next good frame */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	r = FEED(&poll, &rx, "a5019008021400007545037888" DALY_04, chunks_one);
+	r = FEED_HEX(&poll, &rx, "a5019008021400007545037888" DALY_04, chunks_one);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 13);
@@ -875,13 +769,13 @@ static void test_broken(void)
 	CHECK_EQ_INT(n, 13);
 	CHECK_EQ_INT(drv->handle(&poll, f, 12), BMS_E_SHORT);
 	CHECK_EQ_INT(drv->handle(&poll, f, 14), BMS_E_SHORT);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 14, 2));
-	r = FEED(&poll, &rx, "a5019508010ece0ed20e" DALY_24, chunks_odd);
+	r = FEED_HEX(&poll, &rx, "a5019508010ece0ed20e" DALY_24, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 5);
 	CHECK_EQ_INT(r.skipped, 10);
-	check_cells(&poll.snap, cells_24, 14);
+	drive_check_cells(&poll.snap, cells_24, 14);
 
 	/* wrong layout: length byte not 8, start byte not A5 */
 	CHECK_EQ_INT(check_hex("a5019007021400007545037888", f, 13), 13);
@@ -896,9 +790,9 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->scan(&poll, f, 0, &n), BMS_SCAN_NEED);
 
 	/* wrong command: a stale answer to another request is ignored */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x93, 16, 1));
-	r = FEED(&poll, &rx, DALY_01 DALY_20 DALY_19, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_01 DALY_20 DALY_19, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 2);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.remain_ah, 40.96, 1e-3);
@@ -908,9 +802,9 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_E_UNEXPECTED);
 
 	/* wrong board: board 2 polled, board 1 answers */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	r = FEED(&poll, &rx, DALY_01, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALY_01, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 0);
@@ -920,16 +814,16 @@ static void test_broken(void)
 	CHECK_NEAR(poll.snap.voltage, 53.2, 1e-4);
 
 	/* echo of the request (sleeping BMS, or a half-duplex adapter) */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(request(&poll, f), 13);
 	CHECK_EQ_INT(drv->scan(&poll, f, 13, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 13);
-	r = FEED(&poll, &rx, DALY_REQ_90_40 DALY_REQ_94_80 "a5 80 90 08 aa aa aa aa aa aa aa aa 0d"
+	r = FEED_HEX(&poll, &rx, DALY_REQ_90_40 DALY_REQ_94_80 "a5 80 90 08 aa aa aa aa aa aa aa aa 0d"
 		 "a5 4f 90 08 00 00 00 00 00 00 00 00 8c", chunks_odd);
 	CHECK_EQ_INT(r.frames, 0);
 	CHECK_EQ_INT(r.skipped, 52);
 	CHECK_EQ_INT(rx.len, 0);
-	r = FEED(&poll, &rx, DALY_REQ_90_40 DALY_05, chunks_one);
+	r = FEED_HEX(&poll, &rx, DALY_REQ_90_40 DALY_05, chunks_one);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.voltage, 25.7, 1e-4);
@@ -938,10 +832,10 @@ static void test_broken(void)
 	uint8_t junk[3000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k * 7 + (k >> 3));
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK(rx.len < 13);
 }
@@ -954,7 +848,7 @@ static void test_invalid(void)
 	uint8_t f[13];
 
 	/* 0 cells: the cell step is skipped, finish() refuses */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
 	mk(f, 1, 0x94, (const uint8_t[8]){ 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
@@ -964,7 +858,7 @@ static void test_invalid(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 
 	/* 0 V (all-zero frames after hours of uptime) */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
 	mk(f, 1, 0x90, (const uint8_t[8]){ 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
@@ -972,7 +866,7 @@ static void test_invalid(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 
 	/* the same poll with a real voltage is fine */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0, 16, 1));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 16);
@@ -980,7 +874,7 @@ static void test_invalid(void)
 	CHECK_NEAR(poll.snap.temp_c[0], 25.0, 1e-6);
 
 	/* balance bits beyond the cell count are dropped */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x97, 4, 0));
 	mk(f, 1, 0x97, (const uint8_t[8]){ 0xff, 0xff, 0xff, 0xff });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
@@ -991,7 +885,7 @@ static void test_invalid(void)
 	CHECK_EQ_INT(poll.snap.ntemps, 0);
 
 	/* timeout() completes nothing that is not complete */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(!drv->timeout(&poll));
 	CHECK_EQ_INT(cur_cmd(&poll), 0x90);
 	CHECK(advance_to(&poll, &rx, 0x96, 16, 8));

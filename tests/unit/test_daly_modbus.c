@@ -10,6 +10,8 @@
 
 static const struct bms_driver *const drv = &bms_daly_modbus_driver;
 
+#include "drive.h"
+
 /* vectors.tsv, family modbus */
 #define DALYN_REQ_1 "d2030000003ed7b9"
 #define DALYN_REQ_2 "d203003e0009f7a3"
@@ -41,95 +43,11 @@ static const struct bms_driver *const drv = &bms_daly_modbus_driver;
 #define REQ_STATUS_1 "81030041003e8bce"
 
 static const size_t chunks_odd[] = { 1, 1, 2, 5, 3, 7, 13, 1, 26, 3, 11, 1, 40, 64 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
 static const size_t chunks_rand[] = { 17, 2, 90, 1, 1, 33, 4, 129, 6 };
-
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan;
-};
-
-static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
-			   const size_t *chunks, size_t nchunks)
-{
-	uint8_t buf[1024];
-	struct res r = { 0 };
-	int n = check_hex(hex, buf, (int)sizeof(buf));
-
-	CHECK(n > 0);
-	if (n > 0)
-		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
-	return r;
-}
-
-#define FEED(poll, rx, hex, ch) feed_hex(poll, rx, hex, ch, sizeof(ch) / sizeof(ch[0]))
-
-/* The test's own CRC-16/MODBUS (checked against protocols.md's examples). */
-static uint16_t crc16(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
 
 static size_t put_crc(uint8_t *f, size_t n)
 {
-	uint16_t c = crc16(f, n);
+	uint16_t c = drive_crc16(f, n);
 	f[n] = (uint8_t)c;
 	f[n + 1] = (uint8_t)(c >> 8);
 	return n + 2;
@@ -183,12 +101,6 @@ static size_t mk_status(uint8_t *f, uint8_t board, const uint16_t *img)
 	return mk(f, (uint8_t)(0x50 + board), 0x3E, img + 0x41);
 }
 
-static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, addr, forced, inv);
-	bms_rx_clear(rx);
-}
-
 static int request(struct bms_poll *poll, uint8_t *req)
 {
 	return drv->next_request(poll, req, 8);
@@ -221,7 +133,7 @@ static void test_crc_helper(void)
 		uint8_t f[16];
 		int n = check_hex(ex[k], f, (int)sizeof(f));
 		CHECK(n == 8);
-		uint16_t c = crc16(f, 6);
+		uint16_t c = drive_crc16(f, 6);
 		CHECK_EQ_INT(f[6], c & 0xFF);
 		CHECK_EQ_INT(f[7], c >> 8);
 	}
@@ -235,7 +147,7 @@ static void test_requests(void)
 	uint16_t img[0x80];
 	uint8_t f[256];
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 8);
 	CHECK(same_hex(req, 8, REQ_MAIN_1));
 	/* retries send the same request */
@@ -253,16 +165,16 @@ static void test_requests(void)
 	CHECK_EQ_INT(request(&poll, req), 0);
 
 	/* board 16: 0x90; boards 0 and 17 do not exist */
-	begin(&poll, &rx, 16, 0, false);
+	drive_begin(&poll, &rx, 16, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 8);
 	CHECK_EQ_INT(req[0], 0x90);
-	uint16_t c = crc16(req, 6);
+	uint16_t c = drive_crc16(req, 6);
 	CHECK_EQ_INT(req[6] | req[7] << 8, c);
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(request(&poll, req), BMS_E_RANGE);
-	begin(&poll, &rx, 17, 0, false);
+	drive_begin(&poll, &rx, 17, 0, false);
 	CHECK_EQ_INT(request(&poll, req), BMS_E_RANGE);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 7), BMS_E_NOSPACE);
 
 	/* driver table */
@@ -300,13 +212,13 @@ static void test_dalyn04(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	const size_t *chunks[] = { chunks_one, chunks_odd, chunks_big, chunks_rand };
-	const size_t nchunks[] = { 1, sizeof(chunks_odd) / sizeof(chunks_odd[0]), 1,
-				   sizeof(chunks_rand) / sizeof(chunks_rand[0]) };
+	const size_t nchunks[] = { 1, DRIVE_NCH(chunks_odd), 1,
+				   DRIVE_NCH(chunks_rand) };
 
 	for (int k = 0; k < 4; k++) {
-		begin(&poll, &rx, 1, 0, k & 1);
+		drive_begin(&poll, &rx, 1, 0, k & 1);
 		CHECK_EQ_INT(cur_start(&poll), 0x00);
-		struct res r = feed_hex(&poll, &rx, DALYN_04, chunks[k], nchunks[k]);
+		struct drive_res r = drive_feed_hex(&poll, &rx, DALYN_04, chunks[k], nchunks[k]);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, 0);
@@ -346,12 +258,12 @@ static void test_dalyn05(void)
 	struct bms_rx rx = { 0 };
 
 	for (int k = 0; k < 3; k++) {
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		poll.step = 1; /* the status read is outstanding */
 		CHECK_EQ_INT(cur_start(&poll), 0x41);
-		struct res r = k == 0 ? FEED(&poll, &rx, DALYN_05, chunks_one)
-			     : k == 1 ? FEED(&poll, &rx, DALYN_05, chunks_odd)
-				      : FEED(&poll, &rx, DALYN_05, chunks_rand);
+		struct drive_res r = k == 0 ? FEED_HEX(&poll, &rx, DALYN_05, chunks_one)
+			     : k == 1 ? FEED_HEX(&poll, &rx, DALYN_05, chunks_odd)
+				      : FEED_HEX(&poll, &rx, DALYN_05, chunks_rand);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, 0);
@@ -369,16 +281,16 @@ static void test_full_poll(void)
 	struct bms_rx rx = { 0 };
 	struct bms_snapshot *s = &poll.snap;
 	struct bms_cell_stats st;
-	struct res r;
+	struct drive_res r;
 
 	for (int k = 0; k < 2; k++) {
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		CHECK_EQ_INT(cur_start(&poll), 0x00);
-		r = k ? FEED(&poll, &rx, DALYN_04, chunks_odd) : FEED(&poll, &rx, DALYN_04, chunks_big);
+		r = k ? FEED_HEX(&poll, &rx, DALYN_04, chunks_odd) : FEED_HEX(&poll, &rx, DALYN_04, chunks_big);
 		CHECK_EQ_INT(r.ok, 1);
 		bms_rx_clear(&rx); /* the gateway drains before each request */
 		CHECK_EQ_INT(cur_start(&poll), 0x41);
-		r = k ? FEED(&poll, &rx, DALYN_05, chunks_rand) : FEED(&poll, &rx, DALYN_05, chunks_one);
+		r = k ? FEED_HEX(&poll, &rx, DALYN_05, chunks_rand) : FEED_HEX(&poll, &rx, DALYN_05, chunks_one);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(cur_start(&poll), -1);
 		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -406,12 +318,12 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(fl, (size_t)n);
 
 	/* both answers merged in one read, late duplicate of the first after it */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(cur_start(&poll), 0x00);
-	r = FEED(&poll, &rx, DALYN_04 DALYN_04, chunks_big);
+	r = FEED_HEX(&poll, &rx, DALYN_04 DALYN_04, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 1); /* the second copy answers the main read, now done */
-	r = FEED(&poll, &rx, DALYN_04 DALYN_05, chunks_odd);
+	r = FEED_HEX(&poll, &rx, DALYN_04 DALYN_05, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -429,9 +341,9 @@ static void test_foreign(void)
 
 	for (size_t k = 0; k < sizeof(foreign) / sizeof(foreign[0]); k++) {
 		for (int step = 0; step < 2; step++) {
-			begin(&poll, &rx, 1, 0, false);
+			drive_begin(&poll, &rx, 1, 0, false);
 			poll.step = step;
-			struct res r = FEED(&poll, &rx, foreign[k], chunks_odd);
+			struct drive_res r = FEED_HEX(&poll, &rx, foreign[k], chunks_odd);
 			CHECK_EQ_INT(r.frames, 0);
 			CHECK_EQ_INT(r.bad_scan, 0);
 			CHECK(rx.len < 3); /* at most a possible frame start */
@@ -442,12 +354,12 @@ static void test_foreign(void)
 	uint8_t f[200];
 	int n = check_hex(DALYN_01, f, (int)sizeof(f));
 	CHECK_EQ_INT(n, 129);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_HEADER);
 	n = check_hex(DALYN_02, f, (int)sizeof(f));
 	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_HEADER);
 	/* a D2 reply followed by the p81 one: only the latter counts */
-	struct res r = FEED(&poll, &rx, DALYN_01 DALYN_04, chunks_rand);
+	struct drive_res r = FEED_HEX(&poll, &rx, DALYN_01 DALYN_04, chunks_rand);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 129);
@@ -462,18 +374,18 @@ static void test_synthetic(void)
 	uint16_t img[0x80];
 	uint8_t f[256];
 	size_t n;
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 
 	image(img, 16, 3);
 	img[0x31] = 0xFF;      /* sensor 2 missing: sensors 1 and 3 remain */
 	img[0x4F] = 0x8001;    /* cells 1 and 16 balancing */
 	img[0x50] = 0x0003;    /* cells 17, 18: beyond the pack, masked by finish() */
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	CHECK_EQ_INT(cur_start(&poll), 0x00);
 	n = mk_main(f, 3, img);
-	feed(&poll, &rx, f, n, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_feed(&poll, &rx, f, n, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	n = mk_status(f, 3, img);
-	feed(&poll, &rx, f, n, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, n, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.ok, 2);
 	CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan, 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -515,7 +427,7 @@ static void test_synthetic(void)
 			img[0x3A] = v[k].raw_soc;
 			img[0x5A] = v[k].raw_mos;
 			img[0x48] = v[k].state;
-			begin(&poll, &rx, 1, 0, inv);
+			drive_begin(&poll, &rx, 1, 0, inv);
 			n = mk_main(f, 1, img);
 			CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 			n = mk_status(f, 1, img);
@@ -534,7 +446,7 @@ static void test_synthetic(void)
 	img[0x3D] = 200;
 	img[0x30] = 0;
 	img[0x37] = 254;
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ntemps, 8);
@@ -543,14 +455,14 @@ static void test_synthetic(void)
 	/* sensors beyond the count are ignored even if they read a value */
 	image(img, 4, 2);
 	img[0x32] = 60;
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ntemps, 2);
 	/* count 0: no temperatures */
 	image(img, 4, 0);
 	img[0x30] = 60;
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ntemps, 0);
@@ -568,7 +480,7 @@ static void test_cell_counts(void)
 	size_t n;
 
 	image(img, 32, 2);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 32);
@@ -578,29 +490,29 @@ static void test_cell_counts(void)
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		image(img, 32, 2);
 		img[0x3C] = bad[k];
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		n = mk_main(f, 1, img);
 		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
 		CHECK_EQ_INT(poll.step, 0);
 		CHECK_EQ_INT(poll.snap.present, 0);
 		CHECK_EQ_INT(poll.snap.ncells, 0);
 		/* the same with the count forced */
-		begin(&poll, &rx, 1, 20, false);
+		drive_begin(&poll, &rx, 1, 20, false);
 		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 		CHECK_EQ_INT(poll.snap.ncells, 20);
 		CHECK_EQ_INT(poll.snap.cell_mv[19], 3319);
 	}
 	/* forced beyond the snapshot: 32 */
 	image(img, 4, 2);
-	begin(&poll, &rx, 1, 60, false);
+	drive_begin(&poll, &rx, 1, 60, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 32);
 	CHECK_EQ_INT(poll.snap.cell_mv[3], 3303);
 	CHECK_EQ_INT(poll.snap.cell_mv[4], 0);
 	/* DALYN-04 forced to 3 cells */
-	begin(&poll, &rx, 1, 3, false);
-	struct res r = FEED(&poll, &rx, DALYN_04, chunks_odd);
+	drive_begin(&poll, &rx, 1, 3, false);
+	struct drive_res r = FEED_HEX(&poll, &rx, DALYN_04, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 3);
 	CHECK_EQ_INT(poll.snap.cell_mv[2], 3235);
@@ -671,7 +583,7 @@ static void test_alarms(void)
 	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
 		image(img, 4, 1);
 		img[0x6D + map[k].word] = map[k].value;
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		poll.step = 1;
 		size_t n = mk_status(f, 1, img);
 		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
@@ -690,7 +602,7 @@ static void test_broken(void)
 	struct bms_rx rx = { 0 };
 	uint8_t f[300], g[300];
 	size_t n, fl;
-	struct res r;
+	struct drive_res r;
 	int len04 = check_hex(DALYN_04, f, (int)sizeof(f));
 
 	CHECK_EQ_INT(len04, 133);
@@ -699,9 +611,9 @@ static void test_broken(void)
 	for (int i = 0; i < len04; i++) {
 		memcpy(g, f, (size_t)len04);
 		g[i] ^= 0x10;
-		begin(&poll, &rx, 1, 0, false);
-		r = (struct res){ 0 };
-		feed(&poll, &rx, g, (size_t)len04, chunks_big, 1, &r);
+		drive_begin(&poll, &rx, 1, 0, false);
+		r = (struct drive_res){ 0 };
+		drive_feed(&poll, &rx, g, (size_t)len04, chunks_big, 1, &r);
 		CHECK_EQ_INT(r.frames, 0);
 		if (i >= 3) {
 			CHECK_EQ_INT(drv->handle(&poll, g, (size_t)len04), BMS_E_CHECKSUM);
@@ -714,10 +626,10 @@ static void test_broken(void)
 	CHECK_EQ_INT(fl, 1);
 
 	/* a bad copy followed by a good one */
-	begin(&poll, &rx, 1, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, g, (size_t)len04, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
-	feed(&poll, &rx, f, (size_t)len04, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, g, (size_t)len04, chunks_odd, DRIVE_NCH(chunks_odd), &r);
+	drive_feed(&poll, &rx, f, (size_t)len04, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, (size_t)len04);
@@ -730,18 +642,18 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, 4), BMS_E_SHORT);
 	CHECK_EQ_INT(drv->handle(&poll, f, 0), BMS_E_SHORT);
 	/* a frame cut after 9 bytes, then the whole frame (sim fault truncate) */
-	begin(&poll, &rx, 1, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, f, 9, chunks_one, 1, &r);
-	feed(&poll, &rx, f, (size_t)len04, chunks_rand, sizeof(chunks_rand) / sizeof(chunks_rand[0]), &r);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, f, 9, chunks_one, 1, &r);
+	drive_feed(&poll, &rx, f, (size_t)len04, chunks_rand, DRIVE_NCH(chunks_rand), &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.skipped, 9);
 	check_dalyn04(&poll.snap, false);
 
 	/* garbage merged before and after, with fake headers */
-	begin(&poll, &rx, 1, 0, false);
-	r = FEED(&poll, &rx, "00 ff 51 51 03 51 03 80 00 81 03 00 12 52 83 07 11 22 55" DALYN_04 "51 03",
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_HEX(&poll, &rx, "00 ff 51 51 03 51 03 80 00 81 03 00 12 52 83 07 11 22 55" DALYN_04 "51 03",
 		 chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
@@ -757,18 +669,18 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, g, 7), BMS_E_UNEXPECTED);
 
 	/* wrong read: the status reply while the main read is outstanding */
-	begin(&poll, &rx, 1, 0, false);
-	r = FEED(&poll, &rx, DALYN_05 DALYN_04, chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_HEX(&poll, &rx, DALYN_05 DALYN_04, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(!(poll.snap.present & BMS_HAS_ALARMS));
-	r = FEED(&poll, &rx, DALYN_04, chunks_odd); /* and the other way round */
+	r = FEED_HEX(&poll, &rx, DALYN_04, chunks_odd); /* and the other way round */
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(cur_start(&poll), 0x41);
 
 	/* wrong board: board 2 polled, board 1 answers */
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, DALYN_04, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_HEX(&poll, &rx, DALYN_04, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 0);
@@ -780,13 +692,13 @@ static void test_broken(void)
 	check_dalyn04(&poll.snap, false);
 
 	/* exception reply: the try fails */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	g[0] = 0x51;
 	g[1] = 0x83;
 	g[2] = 0x02;
 	n = put_crc(g, 3);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, g, n, chunks_one, 1, &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, g, n, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
@@ -800,11 +712,11 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->scan(&poll, g, n, &fl), BMS_SCAN_SKIP);
 
 	/* echo of our requests (and a write request): skipped whole */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(request(&poll, g), 8);
 	CHECK_EQ_INT(drv->scan(&poll, g, 8, &fl), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(fl, 8);
-	r = FEED(&poll, &rx, REQ_MAIN_1 REQ_STATUS_1 "81 06 01 21 00 00 C7 FC" REQ_MAIN_1 DALYN_04,
+	r = FEED_HEX(&poll, &rx, REQ_MAIN_1 REQ_STATUS_1 "81 06 01 21 00 00 C7 FC" REQ_MAIN_1 DALYN_04,
 		 chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
@@ -819,15 +731,15 @@ static void test_broken(void)
 	uint8_t junk[3000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k * 7 + (k >> 3));
-	begin(&poll, &rx, 1, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
-	feed(&poll, &rx, junk, sizeof(junk), chunks_rand, sizeof(chunks_rand) / sizeof(chunks_rand[0]), &r);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_rand, DRIVE_NCH(chunks_rand), &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.ok, 0);
 
 	/* nothing outstanding: no frame is taken */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	poll.step = 2;
 	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)len04), BMS_E_UNEXPECTED);
 	poll.step = -1;
@@ -846,7 +758,7 @@ static void test_finish(void)
 
 	/* 0 cells */
 	image(img, 0, 1);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	n = mk_status(f, 1, img);
@@ -855,20 +767,20 @@ static void test_finish(void)
 	/* 0 V */
 	image(img, 4, 1);
 	img[0x38] = 0;
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	n = mk_status(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* nothing at all */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* balance beyond the cells is dropped; 32 cells keep all bits */
 	image(img, 4, 1);
 	img[0x4F] = 0xFFFF;
 	img[0x50] = 0xFFFF;
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	n = mk_status(f, 1, img);
@@ -879,7 +791,7 @@ static void test_finish(void)
 	img[0x4F] = 0xFFFF;
 	img[0x50] = 0xFFFF;
 	img[0x51] = 0xFFFF;
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	n = mk_main(f, 1, img);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	n = mk_status(f, 1, img);

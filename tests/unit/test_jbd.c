@@ -9,6 +9,10 @@
 
 static const struct bms_driver *const drv = &bms_jbd_driver;
 
+/* a frame is DD reg status len ... chk chk 77: exactly len + 7 bytes */
+#define DRIVE_FRAME_OK(f, n) ((n) == (size_t)(f)[3] + 7)
+#include "drive.h"
+
 /* vectors.tsv, family jbd */
 #define JBD_01 "dd03001d0618000001f201f400002c7c00000000000080640304030b8b0b8a0b84fa8d77"
 #define JBD_02 "dd03001d0618000001f201f400002c7c00000000000080640304030b8b0b890b84fa8e77"
@@ -41,82 +45,7 @@ static const uint16_t cells_08[15] = {
 
 /* Chunk sizes the simulated read() returns, cycled. */
 static const size_t chunks_odd[] = { 1, 2, 1, 5, 3, 7, 13, 1, 26, 3, 11, 1, 40 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
 static const size_t chunks_rnd[] = { 4, 9, 2, 17, 6, 1, 33, 8, 5, 60, 2 };
-
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan; /* scan() returned a length outside 1..len */
-};
-
-/* What the gateway does after every read(): scan and handle until NEED. */
-static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		if (n != (size_t)rx->buf[3] + 7)
-			r->bad_scan++;
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
-			   const size_t *chunks, size_t nchunks)
-{
-	uint8_t buf[1024];
-	struct res r = { 0 };
-	int n = check_hex(hex, buf, (int)sizeof(buf));
-
-	CHECK(n > 0);
-	if (n > 0)
-		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
-	return r;
-}
-
-#define FEED(poll, rx, hex, ch) feed_hex(poll, rx, hex, ch, sizeof(ch) / sizeof(ch[0]))
 
 /* Build a frame DD reg status len data chk chk 77; returns its length. */
 static size_t mk(uint8_t *f, uint8_t reg, uint8_t status, const uint8_t *d, size_t len)
@@ -151,12 +80,6 @@ static int cur_reg(struct bms_poll *poll)
 	return n == 7 ? req[2] : n;
 }
 
-static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, 0, forced, inv);
-	bms_rx_clear(rx);
-}
-
 static void check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
 {
 	CHECK_EQ_INT(s->ncells, n);
@@ -180,7 +103,7 @@ static void test_requests(void)
 	uint8_t req[16], want[16], f[300];
 	size_t n;
 
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 7);
 	CHECK_EQ_INT(check_hex(JBD_REQ_03, want, 16), 7);
 	CHECK(memcmp(req, want, 7) == 0);
@@ -194,7 +117,7 @@ static void test_requests(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(request(&poll, req), 0);
 	/* our request is never a frame: the echo is skipped whole */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(request(&poll, req), 7);
 	CHECK_EQ_INT(drv->scan(&poll, req, 7, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 7);
@@ -253,12 +176,12 @@ static void test_basic(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	struct bms_snapshot *s = &poll.snap;
-	struct res r;
+	struct drive_res r;
 
 	/* JBD-01: 15.60 V, 0 A, 4.98 / 5.00 Ah, 0 cycles, SOC 100, FETs on,
 	 * 4 cells, 3 NTC 22.4 / 22.3 / 21.7 */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_01, chunks_one);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_01, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_NEAR(s->voltage, 15.60, 1e-4);
@@ -283,14 +206,14 @@ static void test_basic(void)
 	CHECK_EQ_INT(cur_reg(&poll), 0x04);
 
 	/* JBD-02: T2 22.2 */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_02, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_02, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(s->temp_c[1], 22.2, 1e-4);
 
 	/* JBD-07: 58.88 V, 0 A, 7.20 / 10.00 Ah, SOC 72, FET 3, 15 cells, 2 NTC */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_07, chunks_rnd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_07, chunks_rnd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(s->voltage, 58.88, 1e-3);
 	CHECK_NEAR(s->remain_ah, 7.20, 1e-4);
@@ -302,8 +225,8 @@ static void test_basic(void)
 	CHECK_NEAR(s->temp_c[1], 21.5, 1e-4);
 
 	/* JBD-05: 0 NTC, FET 0x01 (charge only), 16 cells, nominal 100 Ah */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_05, chunks_big);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_05, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(s->voltage, 0.0, 1e-6);
 	CHECK_NEAR(s->full_ah, 100.0, 1e-4);
@@ -314,13 +237,13 @@ static void test_basic(void)
 	CHECK(!(s->present & BMS_HAS_TEMPS));
 
 	/* negative current (discharging) and its inversion */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_EDITED, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_EDITED, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(s->current, -2.87, 1e-4);
 	CHECK_EQ_INT(s->cycles, 42);
-	begin(&poll, &rx, 0, true);
-	r = FEED(&poll, &rx, JBD_EDITED, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, true);
+	r = FEED_HEX(&poll, &rx, JBD_EDITED, chunks_odd);
 	CHECK_NEAR(s->current, 2.87, 1e-4);
 }
 
@@ -414,9 +337,9 @@ static void test_long_basic(void)
 	n = mk(f, 0x03, 0, d, 255);
 	CHECK_EQ_INT(n, 262);
 	struct bms_rx rx = { 0 };
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 	bms_poll_begin(&poll, 0, 0, false);
-	feed(&poll, &rx, f, n, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_feed(&poll, &rx, f, n, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
@@ -451,15 +374,15 @@ static void test_cells(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 	uint8_t d[64], f[80];
 	size_t n;
 
 	/* 0x03 says 4 cells */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_01, chunks_big);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_01, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
-	r = FEED(&poll, &rx, JBD_04, chunks_one);
+	r = FEED_HEX(&poll, &rx, JBD_04, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	check_cells(&poll.snap, cells_04, 4);
 	CHECK(poll.snap.present & BMS_HAS_CELLS);
@@ -490,20 +413,20 @@ static void test_cells(void)
 	n = mk(f, 0x03, 0, d, 27);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(cur_reg(&poll), 0x04);
-	r = FEED(&poll, &rx, JBD_08, chunks_rnd);
+	r = FEED_HEX(&poll, &rx, JBD_08, chunks_rnd);
 	CHECK_EQ_INT(r.ok, 1);
 	check_cells(&poll.snap, cells_08, 15);
 
 	/* forced 4 cells over a 15-cell answer; forced 5 over a 4-slot answer */
-	begin(&poll, &rx, 4, false);
-	r = FEED(&poll, &rx, JBD_07, chunks_odd);
+	drive_begin(&poll, &rx, 0, 4, false);
+	r = FEED_HEX(&poll, &rx, JBD_07, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
-	r = FEED(&poll, &rx, JBD_08, chunks_odd);
+	r = FEED_HEX(&poll, &rx, JBD_08, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	check_cells(&poll.snap, cells_08, 4);
-	begin(&poll, &rx, 5, false);
-	r = FEED(&poll, &rx, JBD_01 JBD_03, chunks_odd);
+	drive_begin(&poll, &rx, 0, 5, false);
+	r = FEED_HEX(&poll, &rx, JBD_01 JBD_03, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
@@ -512,20 +435,8 @@ static void test_cells(void)
 
 /* ---- whole polls ----------------------------------------------------------- */
 
-static void feed_step(struct bms_poll *poll, struct bms_rx *rx, int reg, const char *hex,
-		      const size_t *chunks, size_t nchunks, int expect_unexpected)
-{
-	CHECK_EQ_INT(cur_reg(poll), reg);
-	bms_rx_clear(rx); /* the gateway flushes before each request */
-	struct res r = feed_hex(poll, rx, hex, chunks, nchunks);
-	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(r.err, 0);
-	CHECK_EQ_INT(r.unexpected, expect_unexpected);
-	CHECK_EQ_INT(r.bad_scan, 0);
-}
-
-#define STEP(poll, rx, reg, hex, ch, unexp) \
-	feed_step(poll, rx, reg, hex, ch, sizeof(ch) / sizeof(ch[0]), unexp)
+/* A step of a whole poll: the request for reg is outstanding, its answer clean. */
+#define STEP(poll, rx, reg, hex, ch, unexp) DRIVE_STEP(poll, rx, cur_reg, reg, hex, ch, unexp)
 
 static void test_full_poll(void)
 {
@@ -534,7 +445,7 @@ static void test_full_poll(void)
 	struct bms_snapshot *s = &poll.snap;
 
 	/* 4S JBD-SP04S034 */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	STEP(&poll, &rx, 0x03, JBD_01, chunks_odd, 0);
 	STEP(&poll, &rx, 0x04, JBD_03, chunks_one, 0);
 	CHECK_EQ_INT(cur_reg(&poll), 0);
@@ -551,7 +462,7 @@ static void test_full_poll(void)
 
 	/* 15S protocol-document example, with an echo of each request and a
 	 * stale answer in front */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	STEP(&poll, &rx, 0x03, JBD_REQ_03 JBD_03 JBD_07, chunks_rnd, 1);
 	STEP(&poll, &rx, 0x04, JBD_REQ_04 JBD_08, chunks_odd, 0);
 	CHECK_EQ_INT(cur_reg(&poll), 0);
@@ -561,7 +472,7 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(s->ntemps, 2);
 
 	/* aiobmsble test frames: discharging, inverted */
-	begin(&poll, &rx, 0, true);
+	drive_begin(&poll, &rx, 0, 0, true);
 	STEP(&poll, &rx, 0x03, JBD_EDITED, chunks_big, 0);
 	STEP(&poll, &rx, 0x04, "00 ff dd" JBD_AIO_04, chunks_one, 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -584,13 +495,13 @@ static void test_broken(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 	uint8_t d[300], f[320];
 	size_t n;
 
 	/* garbage with 0xDD bytes and fake headers around a frame */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, "00 dd dd 03 7f 1d 77 dd 03 00 05 01 02 " JBD_01 " dd 04", chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, "00 dd dd 03 7f 1d 77 dd 03 00 05 01 02 " JBD_01 " dd 04", chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(r.bad_scan, 0);
@@ -598,13 +509,13 @@ static void test_broken(void)
 	CHECK_EQ_INT(rx.len, 2); /* a possible frame start waits for more */
 
 	/* bad checksum, then the good frame */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	hex_frame(JBD_01, f, &n);
 	f[n - 3] ^= 0x01;
-	r = (struct res){ 0 };
-	feed(&poll, &rx, f, n, chunks_one, 1, &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, f, n, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.frames, 0);
-	r = FEED(&poll, &rx, JBD_02, chunks_one);
+	r = FEED_HEX(&poll, &rx, JBD_02, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.temp_c[1], 22.2, 1e-4);
 	/* wrong end byte */
@@ -618,8 +529,8 @@ static void test_broken(void)
 
 	/* truncated: a frame cut short, then the full one (the cut frame's
 	 * announced length swallows bytes of the next; the rescan finds it) */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, "dd03001d0618000001f201f400002c" JBD_01, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, "dd03001d0618000001f201f400002c" JBD_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
 	hex_frame(JBD_01, f, &n);
@@ -658,17 +569,17 @@ static void test_broken(void)
 	CHECK_EQ_INT(cur_reg(&poll), 0x04);
 
 	/* wrong register: answers to other requests are ignored */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_03 JBD_12 JBD_13 JBD_ACK_E1 JBD_07, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_03 JBD_12 JBD_13 JBD_ACK_E1 JBD_07, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 4);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(cur_reg(&poll), 0x04);
-	r = FEED(&poll, &rx, JBD_07 JBD_08, chunks_rnd);
+	r = FEED_HEX(&poll, &rx, JBD_07 JBD_08, chunks_rnd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 1);
 
 	/* the BMS refuses (status 0x80) */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	n = mk(f, 0x03, 0x80, d, 0);
 	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_HEADER);
@@ -678,8 +589,8 @@ static void test_broken(void)
 	CHECK_EQ_INT(n, 1);
 
 	/* echoes of every request, MOSFET writes included, are never frames */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JBD_REQ_03 JBD_REQ_04 JBD_REQ_05 JBD_MOS_1 JBD_MOS_2 JBD_MOS_3 JBD_EXITFAC,
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JBD_REQ_03 JBD_REQ_04 JBD_REQ_05 JBD_MOS_1 JBD_MOS_2 JBD_MOS_3 JBD_EXITFAC,
 		 chunks_odd);
 	CHECK_EQ_INT(r.frames, 0);
 	CHECK_EQ_INT(r.skipped, 7 * 3 + 9 * 4);
@@ -691,9 +602,9 @@ static void test_broken(void)
 	uint8_t junk[3000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k * 7 + (k >> 3)) | ((k % 97) == 0 ? 0xDD : 0);
-	begin(&poll, &rx, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_rnd, sizeof(chunks_rnd) / sizeof(chunks_rnd[0]), &r);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_rnd, DRIVE_NCH(chunks_rnd), &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK(rx.len <= 262);
 

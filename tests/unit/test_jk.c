@@ -9,6 +9,8 @@
 
 static const struct bms_driver *const drv = &bms_jk_driver;
 
+#include "drive.h"
+
 /* vectors.tsv, family jk4e57 */
 #define JK_01 \
 	"4e57011b00000000060001792a010eed020efa030ef7040eec050ef8060efa070ef1080ef8090ee30a0efa0b0ef10c0efb0d" \
@@ -48,111 +50,9 @@ static const uint16_t cells_02[13] = {
 };
 
 static const size_t chunks_odd[] = { 1, 1, 1, 5, 2, 7, 13, 1, 26, 3, 11, 1, 40, 64, 17 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
 
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan;
-};
-
-static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-/* Random split points (deterministic LCG). */
+/* random splits (deterministic) */
 static uint32_t lcg = 12345;
-static size_t rnd(size_t lo, size_t hi)
-{
-	lcg = lcg * 1103515245u + 12345u;
-	return lo + (lcg >> 8) % (hi - lo + 1);
-}
-
-static void feed_random(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len, struct res *r)
-{
-	size_t off = 0;
-	while (off < len) {
-		size_t n = rnd(1, 90);
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static int hex(const char *h, uint8_t *buf, int cap)
-{
-	int n = check_hex(h, buf, cap);
-	CHECK(n > 0);
-	return n;
-}
-
-static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *h,
-			   const size_t *chunks, size_t nchunks)
-{
-	uint8_t buf[2048];
-	struct res r = { 0 };
-	int n = hex(h, buf, (int)sizeof(buf));
-
-	if (n > 0)
-		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
-	return r;
-}
-
-#define FEED(poll, rx, h, ch) feed_hex(poll, rx, h, ch, sizeof(ch) / sizeof(ch[0]))
-
-static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, 0, forced, inv);
-	bms_rx_clear(rx);
-}
 
 /* Build a reply frame: header (cmd, type), the data items given in hex, the
  * trailer and a correct checksum.  Returns the length. */
@@ -187,35 +87,17 @@ static size_t build(uint8_t *f, size_t cap, uint8_t cmd, uint8_t type, const cha
 
 /* One whole poll over frame f: request, feed, finish. */
 static int poll_frame(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *f, size_t n,
-		      uint8_t forced, bool inv, struct res *r)
+		      uint8_t forced, bool inv, struct drive_res *r)
 {
-	uint8_t req[64];
-	begin(poll, rx, forced, inv);
-	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 21);
-	feed(poll, rx, f, n, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), r);
-	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
-	return drv->finish(poll);
-}
+	const struct drive_answer a = { f, n, chunks_odd, DRIVE_NCH(chunks_odd), 0, 21 };
 
-static void check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
-{
-	int bad = 0;
-
-	CHECK_EQ_INT(s->ncells, n);
-	for (int i = 0; i < n; i++)
-		if (s->cell_mv[i] != want[i]) {
-			fprintf(stderr, "cell %d: %u != %u\n", i + 1, s->cell_mv[i], want[i]);
-			bad++;
-		}
-	for (int i = n; i < BMS_MAX_CELLS; i++)
-		if (s->cell_mv[i] != 0)
-			bad++;
-	CHECK_EQ_INT(bad, 0);
+	drive_begin(poll, rx, 0, forced, inv);
+	return drive_poll(poll, rx, &a, 1, r);
 }
 
 static void check_jk01(const struct bms_snapshot *s, bool inv)
 {
-	check_cells(s, cells_01, 14);
+	drive_check_cells(s, cells_01, 14);
 	CHECK_NEAR(s->voltage, 53.59, 1e-4);
 	CHECK_NEAR(s->current, inv ? -2.08 : 2.08, 1e-4);
 	CHECK_NEAR(s->soc, 15.0, 1e-6);
@@ -238,7 +120,7 @@ static void check_jk01(const struct bms_snapshot *s, bool inv)
 
 static void check_jk02(const struct bms_snapshot *s)
 {
-	check_cells(s, cells_02, 13);
+	drive_check_cells(s, cells_02, 13);
 	CHECK_NEAR(s->voltage, 53.13, 1e-4);
 	CHECK_NEAR(s->current, 0.0, 1e-6);
 	CHECK_NEAR(s->soc, 94.0, 1e-6);
@@ -261,9 +143,9 @@ static void test_request(void)
 	uint8_t req[64], want[32];
 	size_t n;
 
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 21);
-	CHECK_EQ_INT(hex(JK_REQ_1, want, 32), 21);
+	CHECK_EQ_INT(drive_hex(JK_REQ_1, want, 32), 21);
 	CHECK(memcmp(req, want, 21) == 0);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 20), BMS_E_NOSPACE);
 	poll.attempt = 2; /* retries send the same */
@@ -272,7 +154,7 @@ static void test_request(void)
 	/* the request (and ESPHome's variant) echoed back is skipped whole */
 	CHECK_EQ_INT(drv->scan(&poll, want, 21, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 21);
-	CHECK_EQ_INT(hex(JK_REQ_2, want, 32), 21);
+	CHECK_EQ_INT(drive_hex(JK_REQ_2, want, 32), 21);
 	CHECK_EQ_INT(drv->scan(&poll, want, 21, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 21);
 	CHECK_EQ_INT(drv->handle(&poll, want, 21), BMS_E_UNEXPECTED);
@@ -293,17 +175,17 @@ static void test_vectors(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 	uint8_t f[2048];
 	int n;
 
 	/* JK-01 in every chunking, plain and inverted */
 	const size_t *chs[] = { chunks_one, chunks_odd, chunks_big };
-	const size_t nch[] = { 1, sizeof(chunks_odd) / sizeof(chunks_odd[0]), 1 };
+	const size_t nch[] = { 1, DRIVE_NCH(chunks_odd), 1 };
 	for (int k = 0; k < 3; k++) {
 		for (int inv = 0; inv < 2; inv++) {
-			begin(&poll, &rx, 0, inv);
-			r = feed_hex(&poll, &rx, JK_01, chs[k], nch[k]);
+			drive_begin(&poll, &rx, 0, 0, inv);
+			r = drive_feed_hex(&poll, &rx, JK_01, chs[k], nch[k]);
 			CHECK_EQ_INT(r.frames, 1);
 			CHECK_EQ_INT(r.ok, 1);
 			CHECK_EQ_INT(r.skipped, 0);
@@ -314,11 +196,11 @@ static void test_vectors(void)
 		}
 	}
 	/* random splits, many times */
-	n = hex(JK_02, f, sizeof(f));
+	n = drive_hex(JK_02, f, sizeof(f));
 	for (int k = 0; k < 50; k++) {
-		begin(&poll, &rx, 0, false);
-		r = (struct res){ 0 };
-		feed_random(&poll, &rx, f, (size_t)n, &r);
+		drive_begin(&poll, &rx, 0, 0, false);
+		r = (struct drive_res){ 0 };
+		drive_feed_random(&poll, &rx, f, (size_t)n, &lcg, 90, &r);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, 0);
 		if (k == 0)
@@ -328,8 +210,8 @@ static void test_vectors(void)
 
 	/* merged with garbage before and after, including fake STX bytes,
 	 * an impossible length and a header whose checksum fails */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, "00 4e 4e 57 00 02 ff 68 4e57 00 13 0000 0000 0603 01 00 00000000 68 0000 0000" JK_01 "4e 57 01",
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, "00 4e 4e 57 00 02 ff 68 4e57 00 13 0000 0000 0603 01 00 00000000 68 0000 0000" JK_01 "4e 57 01",
 		 chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
@@ -340,8 +222,8 @@ static void test_vectors(void)
 
 	/* the previous poll's late answer, then this one's, in one read: the
 	 * first completes the poll, the second is unexpected */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JK_02 JK_01, chunks_big);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JK_02 JK_01, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
 	check_jk02(&poll.snap);
@@ -351,9 +233,9 @@ static void test_full_poll(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 	uint8_t f[2048];
-	int n = hex(JK_01, f, sizeof(f));
+	int n = drive_hex(JK_01, f, sizeof(f));
 
 	CHECK_EQ_INT(poll_frame(&poll, &rx, f, (size_t)n, 0, false, &r), BMS_OK);
 	CHECK_EQ_INT(r.ok, 1);
@@ -370,22 +252,22 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_UNEXPECTED);
 
 	/* forced cell counts */
-	r = (struct res){ 0 };
+	r = (struct drive_res){ 0 };
 	CHECK_EQ_INT(poll_frame(&poll, &rx, f, (size_t)n, 16, false, &r), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 16);
 	CHECK_EQ_INT(poll.snap.cell_mv[13], 3826);
 	CHECK_EQ_INT(poll.snap.cell_mv[14], 0);
-	r = (struct res){ 0 };
+	r = (struct drive_res){ 0 };
 	CHECK_EQ_INT(poll_frame(&poll, &rx, f, (size_t)n, 10, false, &r), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 10);
 	CHECK_EQ_INT(poll.snap.cell_mv[9], 3834);
 	CHECK_EQ_INT(poll.snap.cell_mv[10], 0);
-	r = (struct res){ 0 };
+	r = (struct drive_res){ 0 };
 	CHECK_EQ_INT(poll_frame(&poll, &rx, f, (size_t)n, 40, false, &r), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 32);
 
-	n = hex(JK_02, f, sizeof(f));
-	r = (struct res){ 0 };
+	n = drive_hex(JK_02, f, sizeof(f));
+	r = (struct drive_res){ 0 };
 	CHECK_EQ_INT(poll_frame(&poll, &rx, f, (size_t)n, 0, true, &r), BMS_OK);
 	check_jk02(&poll.snap);
 }
@@ -398,7 +280,7 @@ static int decode_items(struct bms_poll *poll, const char *items, bool inv)
 	size_t n = build(f, sizeof(f), 0x06, 1, items);
 	size_t fl = 0;
 
-	begin(poll, &rx, 0, inv);
+	drive_begin(poll, &rx, 0, 0, inv);
 	CHECK_EQ_INT(drv->scan(poll, f, n, &fl), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(fl, n);
 	return drv->handle(poll, f, n);
@@ -555,7 +437,7 @@ static void test_unknown_ids(void)
 	 * before stays, nothing after it is used */
 	CHECK_EQ_INT(decode_items(&poll, JK_01_HEAD "c8 01" JK_01_SET1 "c9 02" JK_01_SET2 "ca 03" JK_01_REST,
 				  false), BMS_OK);
-	check_cells(&poll.snap, cells_01, 14);
+	drive_check_cells(&poll.snap, cells_01, 14);
 	CHECK(poll.snap.chg_mos && poll.snap.dsg_mos);
 	CHECK(!(poll.snap.present & (BMS_HAS_CURRENT | BMS_HAS_FULL)));
 	CHECK_NEAR(poll.snap.voltage, 53.59, 1e-4);
@@ -599,7 +481,7 @@ static void test_bad_lengths(void)
 	struct bms_rx rx;
 	uint8_t f[1200];
 	size_t n = build(f, sizeof(f), 0x06, 1, items);
-	begin(&poll, &rx, 24, false);
+	drive_begin(&poll, &rx, 0, 24, false);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 24);
 	CHECK_EQ_INT(poll.snap.cell_mv[23], 0x0d18);
@@ -618,11 +500,11 @@ static void test_broken(void)
 	struct bms_rx rx = { 0 };
 	uint8_t f[2048], g[2048];
 	size_t n, fl;
-	struct res r;
-	int len = hex(JK_01, f, sizeof(f));
+	struct drive_res r;
+	int len = drive_hex(JK_01, f, sizeof(f));
 
 	/* every prefix needs more; the whole is a frame */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	for (int k = 0; k < len; k++) {
 		if (drv->scan(&poll, f, (size_t)k, &n) != BMS_SCAN_NEED) {
 			CHECK(0);
@@ -642,9 +524,9 @@ static void test_broken(void)
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(drv->handle(&poll, g, (size_t)len), BMS_E_CHECKSUM);
 	memcpy(g + len, f, (size_t)len);
-	begin(&poll, &rx, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, g, 2 * (size_t)len, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, g, 2 * (size_t)len, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.skipped, len);
@@ -659,9 +541,9 @@ static void test_broken(void)
 	 * found by the rescan */
 	memcpy(g, f, 150);
 	memcpy(g + 150, f, (size_t)len);
-	begin(&poll, &rx, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, g, 150 + (size_t)len, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, g, 150 + (size_t)len, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(r.skipped, 150);
@@ -708,7 +590,7 @@ static void test_broken(void)
 
 	/* other commands and transport types are not the answer */
 	n = build(g, sizeof(g), 0x02, 1, "ab01");
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->scan(&poll, g, n, &fl), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(drv->handle(&poll, g, n), BMS_E_UNEXPECTED);
 	n = build(g, sizeof(g), 0x05, 1, "");
@@ -720,14 +602,14 @@ static void test_broken(void)
 	/* read (0x03) and active upload (type 2) carry the same data */
 	n = build(g, sizeof(g), 0x03, 1, CELLS2 "8314e0");
 	CHECK_EQ_INT(drv->handle(&poll, g, n), BMS_OK);
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	n = build(g, sizeof(g), 0x06, 2, CELLS2 "8314e0");
 	CHECK_EQ_INT(drv->handle(&poll, g, n), BMS_OK);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 
 	/* echo of the request, then the answer */
-	begin(&poll, &rx, 0, false);
-	r = FEED(&poll, &rx, JK_REQ_1 JK_01, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_HEX(&poll, &rx, JK_REQ_1 JK_01, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 21);
@@ -736,15 +618,15 @@ static void test_broken(void)
 	uint8_t junk[5000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k % 7 == 0 ? 0x4E : k % 7 == 1 ? 0x57 : k * 13 + (k >> 4));
-	begin(&poll, &rx, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.frames, 0);
-	feed(&poll, &rx, f, (size_t)len, chunks_big, 1, &r);
+	drive_feed(&poll, &rx, f, (size_t)len, chunks_big, 1, &r);
 	/* the frame arrives behind at most 640 bytes of a fake header's length */
 	bms_rx_clear(&rx);
-	feed(&poll, &rx, f, (size_t)len, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_feed(&poll, &rx, f, (size_t)len, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.ok, 1);
 }
 

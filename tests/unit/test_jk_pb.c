@@ -10,6 +10,8 @@
 
 static const struct bms_driver *const drv = &bms_jk_pb_driver;
 
+#include "drive.h"
+
 /* vectors.tsv, family jkpb: payload (300) + 00 + ack (JKPB-01..03) or
  * payload + ack (JKPB-05/06) */
 #define JKPB_01 \
@@ -57,126 +59,9 @@ static const struct bms_driver *const drv = &bms_jk_pb_driver;
 #define JKPB_REQ_A2 "021016200001020000c201"
 
 static const size_t chunks_odd[] = { 1, 1, 1, 5, 2, 7, 13, 1, 26, 3, 11, 1, 40, 64, 17, 150 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
 
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan;
-};
-
-static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
+/* random splits (deterministic) */
 static uint32_t lcg = 4242;
-static size_t rnd(size_t lo, size_t hi)
-{
-	lcg = lcg * 1103515245u + 12345u;
-	return lo + (lcg >> 8) % (hi - lo + 1);
-}
-
-static void feed_random(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len, struct res *r)
-{
-	size_t off = 0;
-	while (off < len) {
-		size_t n = rnd(1, 120);
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static int hex(const char *h, uint8_t *buf, int cap)
-{
-	int n = check_hex(h, buf, cap);
-	CHECK(n >= 0);
-	return n < 0 ? 0 : n;
-}
-
-static struct res feed_bytes(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t n,
-			     const size_t *chunks, size_t nchunks)
-{
-	struct res r = { 0 };
-	feed(poll, rx, p, n, chunks, nchunks, &r);
-	return r;
-}
-
-static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *h,
-			   const size_t *chunks, size_t nchunks)
-{
-	uint8_t buf[4096];
-	int n = hex(h, buf, (int)sizeof(buf));
-	return feed_bytes(poll, rx, buf, (size_t)n, chunks, nchunks);
-}
-
-#define FEED(poll, rx, h, ch) feed_hex(poll, rx, h, ch, sizeof(ch) / sizeof(ch[0]))
-#define FEEDB(poll, rx, p, n, ch) feed_bytes(poll, rx, p, n, ch, sizeof(ch) / sizeof(ch[0]))
-
-static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, addr, forced, inv);
-	bms_rx_clear(rx);
-}
-
-static uint16_t crc16(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
 
 /* The FC16 ack of register reg from address a (8 bytes). */
 static void mk_ack(uint8_t *f, uint8_t a, uint16_t reg)
@@ -187,7 +72,7 @@ static void mk_ack(uint8_t *f, uint8_t a, uint16_t reg)
 	f[3] = (uint8_t)reg;
 	f[4] = 0;
 	f[5] = 1;
-	uint16_t c = crc16(f, 6);
+	uint16_t c = drive_crc16(f, 6);
 	f[6] = (uint8_t)c;
 	f[7] = (uint8_t)(c >> 8);
 }
@@ -197,7 +82,7 @@ static void mk_exc(uint8_t *f, uint8_t a, uint8_t code)
 	f[0] = a;
 	f[1] = 0x90;
 	f[2] = code;
-	uint16_t c = crc16(f, 3);
+	uint16_t c = drive_crc16(f, 3);
 	f[3] = (uint8_t)c;
 	f[4] = (uint8_t)(c >> 8);
 }
@@ -206,7 +91,7 @@ static void mk_exc(uint8_t *f, uint8_t a, uint8_t code)
 static void base_payload(uint8_t *p)
 {
 	uint8_t all[400];
-	CHECK_EQ_INT(hex(JKPB_01, all, sizeof(all)), 309);
+	CHECK_EQ_INT(drive_hex(JKPB_01, all, sizeof(all)), 309);
 	memcpy(p, all, 300);
 }
 
@@ -230,22 +115,6 @@ static void put32(uint8_t *p, int off, uint32_t v)
 	put16(p, off + 2, v >> 16);
 }
 
-static void check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
-{
-	int bad = 0;
-
-	CHECK_EQ_INT(s->ncells, n);
-	for (int i = 0; i < n; i++)
-		if (s->cell_mv[i] != want[i]) {
-			fprintf(stderr, "cell %d: %u != %u\n", i + 1, s->cell_mv[i], want[i]);
-			bad++;
-		}
-	for (int i = n; i < BMS_MAX_CELLS; i++)
-		if (s->cell_mv[i] != 0)
-			bad++;
-	CHECK_EQ_INT(bad, 0);
-}
-
 static const uint16_t cells_01[16] = {
 	3293, 3293, 3293, 3293, 3293, 3293, 3294, 3293, 3294, 3294, 3294, 3294, 3294, 3293, 3294, 3293,
 };
@@ -253,7 +122,7 @@ static const uint16_t cells_01[16] = {
 static void check_pb01(const struct bms_snapshot *s, bool inv)
 {
 	(void)inv; /* 0.000 A either way */
-	check_cells(s, cells_01, 16);
+	drive_check_cells(s, cells_01, 16);
 	CHECK_NEAR(s->voltage, 52.695, 1e-4);
 	CHECK_NEAR(s->current, 0.0, 1e-6);
 	CHECK_NEAR(s->soc, 55.0, 1e-6);
@@ -286,29 +155,29 @@ static void test_request(void)
 	uint8_t req[32], want[16], f[16];
 	size_t n;
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
-	CHECK_EQ_INT(hex(JKPB_REQ_2, want, 16), 11);
+	CHECK_EQ_INT(drive_hex(JKPB_REQ_2, want, 16), 11);
 	CHECK(memcmp(req, want, 11) == 0);
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
-	CHECK_EQ_INT(hex(JKPB_REQ_1, want, 16), 11);
+	CHECK_EQ_INT(drive_hex(JKPB_REQ_1, want, 16), 11);
 	CHECK(memcmp(req, want, 11) == 0);
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
-	CHECK_EQ_INT(hex(JKPB_REQ_A2, want, 16), 11);
+	CHECK_EQ_INT(drive_hex(JKPB_REQ_A2, want, 16), 11);
 	CHECK(memcmp(req, want, 11) == 0);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 10), BMS_E_NOSPACE);
-	begin(&poll, &rx, 0, 0, false); /* 0 = bus master: never polled */
+	drive_begin(&poll, &rx, 0, 0, false); /* 0 = bus master: never polled */
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
-	begin(&poll, &rx, 16, 0, false);
+	drive_begin(&poll, &rx, 16, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
 
 	/* for every address: the echo of the request is skipped whole, the
 	 * ack is a frame (the ack's CRC never looks like the request's
 	 * byte count, and the reverse) */
 	for (uint8_t a = 1; a <= 15; a++) {
-		begin(&poll, &rx, a, 0, false);
+		drive_begin(&poll, &rx, a, 0, false);
 		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
 		for (size_t k = 0; k < 11; k++)
 			if (drv->scan(&poll, req, k, &n) != BMS_SCAN_NEED) {
@@ -338,17 +207,17 @@ static void test_vectors(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 	uint8_t buf[4096];
 	int n;
 
 	/* JKPB-01 (payload, 00, ack from 3) in every chunking */
 	const size_t *chs[] = { chunks_one, chunks_odd, chunks_big };
-	const size_t nch[] = { 1, sizeof(chunks_odd) / sizeof(chunks_odd[0]), 1 };
+	const size_t nch[] = { 1, DRIVE_NCH(chunks_odd), 1 };
 	for (int k = 0; k < 3; k++) {
 		for (int inv = 0; inv < 2; inv++) {
-			begin(&poll, &rx, 3, 0, inv);
-			r = feed_hex(&poll, &rx, JKPB_01, chs[k], nch[k]);
+			drive_begin(&poll, &rx, 3, 0, inv);
+			r = drive_feed_hex(&poll, &rx, JKPB_01, chs[k], nch[k]);
 			CHECK_EQ_INT(r.frames, 2);
 			CHECK_EQ_INT(r.more, 1);
 			CHECK_EQ_INT(r.ok, 1);
@@ -358,18 +227,18 @@ static void test_vectors(void)
 			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 		}
 	}
-	n = hex(JKPB_01, buf, sizeof(buf));
+	n = drive_hex(JKPB_01, buf, sizeof(buf));
 	for (int k = 0; k < 40; k++) {
-		begin(&poll, &rx, 3, 0, false);
-		r = (struct res){ 0 };
-		feed_random(&poll, &rx, buf, (size_t)n, &r);
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = (struct drive_res){ 0 };
+		drive_feed_random(&poll, &rx, buf, (size_t)n, &lcg, 120, &r);
 		CHECK_EQ_INT(r.ok, 1);
 	}
 	check_pb01(&poll.snap, false);
 
 	/* polled address 1: JKPB-01 is pack 3's answer */
-	begin(&poll, &rx, 1, 0, false);
-	r = FEED(&poll, &rx, JKPB_01, chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_HEX(&poll, &rx, JKPB_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
@@ -381,8 +250,8 @@ static void test_vectors(void)
 	const char *other[] = { JKPB_02, JKPB_03, JKPB_05, JKPB_06 };
 	const uint8_t addr[] = { 3, 3, 1, 1 };
 	for (int k = 0; k < 4; k++) {
-		begin(&poll, &rx, addr[k], 0, false);
-		r = FEED(&poll, &rx, other[k], chunks_odd);
+		drive_begin(&poll, &rx, addr[k], 0, false);
+		r = FEED_HEX(&poll, &rx, other[k], chunks_odd);
 		CHECK_EQ_INT(r.frames, 2);
 		CHECK_EQ_INT(r.unexpected, 2);
 		CHECK_EQ_INT(r.ok + r.more + r.err + r.bad_scan, 0);
@@ -390,8 +259,8 @@ static void test_vectors(void)
 		CHECK_EQ_INT(rx.len, 0);
 	}
 	/* ... and a settings answer, then the status answer, merged */
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, JKPB_02 JKPB_01 "00", chunks_big);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_HEX(&poll, &rx, JKPB_02 JKPB_01 "00", chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 2);
 	check_pb01(&poll.snap, false);
@@ -402,7 +271,7 @@ static void test_orders(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 	uint8_t p[300], b[2048], ack[8], ack1[8];
 	size_t n = 0;
 
@@ -413,8 +282,8 @@ static void test_orders(void)
 	/* ack first, then the payload */
 	memcpy(b, ack, 8);
 	memcpy(b + 8, p, 300);
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, 308, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	check_pb01(&poll.snap, false);
@@ -427,8 +296,8 @@ static void test_orders(void)
 	b[n++] = 0;
 	memcpy(b + n, p, 300), n += 300;
 	b[n++] = 0;
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, n, chunks_one);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, n, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 3);
 	check_pb01(&poll.snap, false);
@@ -437,9 +306,9 @@ static void test_orders(void)
 	memcpy(b, p, 300);
 	memcpy(b + 300, ack, 8);
 	for (int k = 0; k < 30; k++) {
-		begin(&poll, &rx, 3, 0, false);
-		r = (struct res){ 0 };
-		feed_random(&poll, &rx, b, 308, &r);
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = (struct drive_res){ 0 };
+		drive_feed_random(&poll, &rx, b, 308, &lcg, 120, &r);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, 0);
 	}
@@ -458,15 +327,15 @@ static void test_orders(void)
 	b[n++] = 0;
 	memcpy(b + n, p, 300), n += 300;
 	memcpy(b + n, ack, 8), n += 8;
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, n, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, n, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.more, 2);
 	CHECK_EQ_INT(r.unexpected, 1);
 	check_pb01(&poll.snap, false);
 	/* polling pack 1 on the same bytes: its own */
-	begin(&poll, &rx, 1, 0, false);
-	r = FEEDB(&poll, &rx, b, n, chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, n, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.voltage, 48.0, 1e-4);
 	CHECK_EQ_INT(r.unexpected, 2); /* pack 3's payload after the poll, and its ack */
@@ -476,8 +345,8 @@ static void test_orders(void)
 	memcpy(b + n, p1, 300), n += 300;
 	memcpy(b + n, p, 300), n += 300;
 	memcpy(b + n, ack, 8), n += 8;
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, n, chunks_big);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, n, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	check_pb01(&poll.snap, false);
 
@@ -486,16 +355,16 @@ static void test_orders(void)
 	memcpy(b + n, ack, 8), n += 8;
 	memcpy(b + n, ack, 8), n += 8;
 	memcpy(b + n, p, 300), n += 300;
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, n, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, n, chunks_odd);
 	CHECK_EQ_INT(r.more, 2);
 	CHECK_EQ_INT(r.ok, 1);
 
 	/* an ack of another register (settings trigger) from our pack is not ours */
 	mk_ack(b, 3, 0x161E);
 	memcpy(b + 8, p, 300);
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, 308, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 0);
@@ -511,7 +380,7 @@ static int decode(struct bms_poll *poll, const uint8_t *p, uint8_t forced, bool 
 	size_t n;
 	int rc;
 
-	begin(poll, &rx, 5, forced, inv);
+	drive_begin(poll, &rx, 5, forced, inv);
 	CHECK_EQ_INT(drv->scan(poll, p, 300, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, 300);
 	CHECK_EQ_INT(drv->handle(poll, p, 300), BMS_MORE);
@@ -667,7 +536,7 @@ static void test_broken(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 	uint8_t p[300], q[300], b[2048], ack[8], f[16];
 	size_t n, len;
 
@@ -675,7 +544,7 @@ static void test_broken(void)
 	mk_ack(ack, 3, 0x1620);
 
 	/* every prefix of a payload needs more */
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	for (size_t k = 0; k < 300; k++)
 		if (drv->scan(&poll, p, k, &n) != BMS_SCAN_NEED) {
 			CHECK(0);
@@ -719,8 +588,8 @@ static void test_broken(void)
 	memcpy(b + len, ack, 8), len += 8;
 	memcpy(b + len, p, 300), len += 300;
 	memcpy(b + len, ack, 8), len += 8;
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, len, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, len, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	check_pb01(&poll.snap, false);
@@ -730,7 +599,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)"\x20\x10\x16\x20\x00\x01\x00\x00", 8), BMS_E_HEADER);
 
 	/* exception from our pack fails the try; from another it is ignored */
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	mk_exc(f, 3, 2);
 	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, 5);
@@ -740,22 +609,22 @@ static void test_broken(void)
 
 	/* echo of the request, separators, garbage, then the answer */
 	len = 0;
-	CHECK_EQ_INT(hex(JKPB_REQ_1, b, 16), 11);
+	CHECK_EQ_INT(drive_hex(JKPB_REQ_1, b, 16), 11);
 	len = 11;
 	memcpy(b + len, "\x00\xff\xfe\x55\x00\x03\x10\x17\x00\x55\xaa\xeb\x91", 13), len += 13;
 	memcpy(b + len, p, 300), len += 300;
 	b[len++] = 0;
 	memcpy(b + len, ack, 8), len += 8;
 	b[len++] = 0;
-	begin(&poll, &rx, 3, 0, false);
-	r = FEEDB(&poll, &rx, b, len, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, len, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 2);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(r.skipped, 11 + 13 + 2);
 	CHECK_EQ_INT(rx.len, 0);
 	/* other Modbus traffic (FC03 from a second master) is skipped */
-	CHECK_EQ_INT(hex("010312900002c15e", f, 16), 8);
+	CHECK_EQ_INT(drive_hex("010312900002c15e", f, 16), 8);
 	CHECK_EQ_INT(drv->scan(&poll, f, 8, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 1);
 
@@ -764,7 +633,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, ack, 8), BMS_E_UNEXPECTED);
 	uint8_t req[16];
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, p, 300), BMS_MORE);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 
@@ -772,15 +641,15 @@ static void test_broken(void)
 	uint8_t junk[5000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k % 11 == 0 ? 0x55 : k % 11 == 1 ? 0xAA : k % 5 == 0 ? 3 : k * 29 + (k >> 3));
-	begin(&poll, &rx, 3, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
-	feed(&poll, &rx, junk, sizeof(junk), chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.ok, 0);
 	bms_rx_clear(&rx);
-	r = FEED(&poll, &rx, JKPB_01, chunks_odd);
+	r = FEED_HEX(&poll, &rx, JKPB_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 }
 
@@ -797,7 +666,7 @@ static void test_bus(void)
 	for (int round = 0; round < 2; round++) {
 		for (int k = 0; k < 3; k++) {
 			struct bms_poll *poll = &polls[k];
-			begin(poll, &rx, addrs[k], 0, false);
+			drive_begin(poll, &rx, addrs[k], 0, false);
 			CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 11);
 			CHECK_EQ_INT(req[0], addrs[k]);
 			/* each pack's answer carries its own voltage */
@@ -813,7 +682,7 @@ static void test_bus(void)
 			memcpy(b + len, q, 300), len += 300;
 			b[len++] = 0;
 			mk_ack(b + len, addrs[k], 0x1620), len += 8;
-			struct res r = FEEDB(poll, &rx, b, len, chunks_odd);
+			struct drive_res r = FEED_BYTES(poll, &rx, b, len, chunks_odd);
 			CHECK_EQ_INT(r.ok, 1);
 			CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
 			CHECK_EQ_INT(drv->finish(poll), BMS_OK);

@@ -110,17 +110,6 @@ static void mk44(char *out, unsigned adr, int ncells, uint8_t cell_state, int nt
 	pt_frame(out, 0x20, adr, 0x00, i.b, i.n);
 }
 
-static int cur_cmd(struct bms_poll *poll)
-{
-	char buf[64];
-	const char *r = request_str(poll, buf, sizeof(buf));
-	unsigned v;
-	if (r[0] != '~')
-		return r[0] ? -1 : 0;
-	sscanf(r + 7, "%2x", &v);
-	return (int)v;
-}
-
 /* Answer the 0x42 step with the default module. */
 static bool answer_42(struct bms_poll *poll, struct bms_rx *rx)
 {
@@ -129,7 +118,7 @@ static bool answer_42(struct bms_poll *poll, struct bms_rx *rx)
 		return false;
 	mk42(f, poll->address, poll->address, &mod_default, 1);
 	bms_rx_clear(rx);
-	struct res r = FEED(poll, rx, f, chunks_odd);
+	struct drive_res r = FEED_TEXT(poll, rx, f, chunks_odd);
 	return r.ok == 1 && r.err == 0 && cur_cmd(poll) == 0x44;
 }
 
@@ -153,30 +142,30 @@ static void test_requests(void)
 	struct bms_rx rx = { 0 };
 	char buf[64];
 
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_42);
 	poll.attempt = 2; /* a retry asks the same */
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_42);
 	CHECK(answer_42(&poll, &rx));
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_44a);
-	begin(&poll, &rx, 3, 0, false);
+	drive_begin(&poll, &rx, 3, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_42_3);
 	CHECK(answer_42(&poll, &rx));
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_44b);
 
 	/* group 1, module 2; the last valid address */
-	begin(&poll, &rx, 0x12, 0, false);
+	drive_begin(&poll, &rx, 0x12, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), "~20124642E00212FD31\r");
-	begin(&poll, &rx, 0xFD, 0, false);
+	drive_begin(&poll, &rx, 0xFD, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, sizeof(buf)), 20);
 	/* not a module address: 0, 1, 0x0E, 0x0F, 0x10, 0x11, 0xFE, 0xFF */
 	static const uint8_t bad[] = { 0, 1, 0x0E, 0x0F, 0x10, 0x11, 0x21, 0xFE, 0xFF };
 	for (size_t k = 0; k < sizeof(bad); k++) {
-		begin(&poll, &rx, bad[k], 0, false);
+		drive_begin(&poll, &rx, bad[k], 0, false);
 		CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, sizeof(buf)), BMS_E_RANGE);
 	}
 	/* buffer too small */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, 19), BMS_E_NOSPACE);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, 20), 20);
 }
@@ -198,15 +187,15 @@ static void test_echo(void)
 	}
 	/* echo, then the answer, in one read and byte by byte */
 	char f[PT_MAX], both[2 * PT_MAX];
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	mk42(f, 2, 2, &mod_default, 1);
 	snprintf(both, sizeof(both), "%s%s", PYL_REQ_42, f);
-	struct res r = FEED(&poll, &rx, both, chunks_big);
+	struct drive_res r = FEED_TEXT(&poll, &rx, both, chunks_big);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, strlen(PYL_REQ_42));
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, both, chunks_one);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, both, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, strlen(PYL_REQ_42));
 	CHECK_EQ_INT(r.bad_scan, 0);
@@ -238,17 +227,17 @@ static void test_analog(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 
 	/* P = 4 (u24 capacities), every way of splitting, both current signs */
 	mk42(f, 2, 2, &mod_default, 1);
 	for (int way = 0; way < 5; way++) {
 		bool inv = way & 1;
-		begin(&poll, &rx, 2, 0, inv);
+		drive_begin(&poll, &rx, 2, 0, inv);
 		switch (way) {
-		case 0: r = FEED(&poll, &rx, f, chunks_one); break;
-		case 1: r = FEED(&poll, &rx, f, chunks_odd); break;
-		case 2: r = FEED(&poll, &rx, f, chunks_big); break;
+		case 0: r = FEED_TEXT(&poll, &rx, f, chunks_one); break;
+		case 1: r = FEED_TEXT(&poll, &rx, f, chunks_odd); break;
+		case 2: r = FEED_TEXT(&poll, &rx, f, chunks_big); break;
 		default: r = feed_random(&poll, &rx, f, (unsigned)way * 77u, 17); break;
 		}
 		CHECK_EQ_INT(r.ok, 1);
@@ -262,8 +251,8 @@ static void test_analog(void)
 	/* P = 2 (u16 capacities), discharging, 15 cells, 5 sensors */
 	struct pmod m = { 15, 3200, 5, 2731 - 50, -40, 48100, 33500, 50000, 2, 31 };
 	mk42(f, 5, 5, &m, 1);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 15);
 	CHECK_EQ_INT(poll.snap.cell_mv[14], 3214);
@@ -280,23 +269,23 @@ static void test_analog(void)
 	/* total 0: no SOC; remaining above total: 100 % */
 	m.total = 0;
 	mk42(f, 5, 5, &m, 1);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_big);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(!(poll.snap.present & BMS_HAS_SOC));
 	CHECK(poll.snap.present & BMS_HAS_FULL);
 	m.total = 30000;
 	mk42(f, 5, 5, &m, 1);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_big);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_big);
 	CHECK_NEAR(poll.snap.soc, 100.0, 1e-6);
 
 	/* more than 8 sensors: the first 8 are kept, the record still parses */
 	struct pmod t = mod_default;
 	t.ntemps = 11;
 	mk42(f, 2, 2, &t, 1);
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ntemps, 8);
 	CHECK_NEAR(poll.snap.temp_c[7], 32.0, 1e-4);
@@ -304,12 +293,12 @@ static void test_analog(void)
 
 	/* cells forced below the count: a cap */
 	mk42(f, 2, 2, &mod_default, 1);
-	begin(&poll, &rx, 2, 15, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 2, 15, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 15);
-	begin(&poll, &rx, 2, 20, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 2, 20, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(poll.snap.ncells, 16);
 
 	/* 0 cells and 0 sensors parse; finish() refuses the sample */
@@ -317,8 +306,8 @@ static void test_analog(void)
 	z.ncells = 0;
 	z.ntemps = 0;
 	mk42(f, 2, 2, &z, 1);
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
@@ -330,11 +319,11 @@ static void test_system_answers(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 
 	/* real US2000 x3 (P = 2): ADR 2 is the first module */
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, US2000_3, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, US2000_3, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(poll.snap.ncells, 15);
@@ -350,8 +339,8 @@ static void test_system_answers(void)
 	CHECK_EQ_INT(poll.snap.cycles, 31);
 
 	/* real US3000 x4 (P = 4, u24 capacities) */
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, US3000_4, chunks_one);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, US3000_4, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 15);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 0x0CFD);
@@ -363,8 +352,8 @@ static void test_system_answers(void)
 	CHECK_EQ_INT(poll.snap.cycles, 47);
 
 	/* the same answer is not ADR 3's (it comes from ADR 2) */
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, US3000_4, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_TEXT(&poll, &rx, US3000_4, chunks_odd);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(poll.snap.present, 0);
@@ -379,33 +368,33 @@ static void test_system_answers(void)
 	mods[2].mv0 = 3400;
 	mods[2].cycles = 99;
 	mk42(f, 4, 3, mods, 3);
-	begin(&poll, &rx, 4, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 4, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3400);
 	CHECK_EQ_INT(poll.snap.cycles, 99);
 	/* from ADR 0x13 (group 1, second module): record 1 */
 	mk42(f, 0x13, 3, mods, 3);
-	begin(&poll, &rx, 0x13, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 0x13, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3150);
 	CHECK_NEAR(poll.snap.soc, 50.0, 1e-4);
 	/* ADR 5 is not among 3 modules; a count of 0 is impossible */
 	mk42(f, 5, 3, mods, 3);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	mk42(f, 5, 0, mods, 0);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
 	/* a count whose records are not all there */
 	mk42(f, 4, 3, mods, 2);
-	begin(&poll, &rx, 4, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 4, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
 }
@@ -415,19 +404,19 @@ static void test_alarm(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 
 	/* PYL-02 (ADR 2) and PYL-03 (ADR 3): Status2 0x0E = both MOSFETs on */
 	static const char *const caps[] = { PYL_02, PYL_03 };
 	for (int k = 0; k < 2; k++) {
 		for (int way = 0; way < 4; way++) {
-			begin(&poll, &rx, (uint8_t)(2 + k), 0, false);
+			drive_begin(&poll, &rx, (uint8_t)(2 + k), 0, false);
 			CHECK(answer_42(&poll, &rx));
 			bms_rx_clear(&rx);
 			switch (way) {
-			case 0: r = FEED(&poll, &rx, caps[k], chunks_one); break;
-			case 1: r = FEED(&poll, &rx, caps[k], chunks_odd); break;
-			case 2: r = FEED(&poll, &rx, caps[k], chunks_big); break;
+			case 0: r = FEED_TEXT(&poll, &rx, caps[k], chunks_one); break;
+			case 1: r = FEED_TEXT(&poll, &rx, caps[k], chunks_odd); break;
+			case 2: r = FEED_TEXT(&poll, &rx, caps[k], chunks_big); break;
 			default: r = feed_random(&poll, &rx, caps[k], 31u + (unsigned)k, 9); break;
 			}
 			CHECK_EQ_INT(r.ok, 1);
@@ -449,9 +438,9 @@ static void test_alarm(void)
 		}
 	}
 	/* PYL-03 is ADR 3's: not an answer for ADR 2 */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK(answer_42(&poll, &rx));
-	r = FEED(&poll, &rx, PYL_03, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, PYL_03, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(cur_cmd(&poll), 0x44);
 
@@ -467,10 +456,10 @@ static void test_alarm(void)
 	};
 	for (size_t k = 0; k < sizeof(s1) / sizeof(s1[0]); k++) {
 		uint8_t st[5] = { (uint8_t)(1u << s1[k].bit), 0x02, 0x80, 0, 0 };
-		begin(&poll, &rx, 2, 0, false);
+		drive_begin(&poll, &rx, 2, 0, false);
 		CHECK(answer_42(&poll, &rx));
 		mk44(f, 2, 15, 0, 5, 0, 0, 0, 0, st, 0);
-		r = FEED(&poll, &rx, f, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.alarms, s1[k].al);
 		CHECK_EQ_INT(poll.snap.raw_alarms[0], (1u << s1[k].bit) << 8 | 0x02);
@@ -497,10 +486,10 @@ static void test_alarm(void)
 		{ 0, 0, 0, 0, 0, { 0, 0, 0, 0, 0x80 }, BMS_AL_OTHER, 0 },
 	};
 	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
-		begin(&poll, &rx, 2, 0, false);
+		drive_begin(&poll, &rx, 2, 0, false);
 		CHECK(answer_42(&poll, &rx));
 		mk44(f, 2, 16, v[k].cell, 4, v[k].temp, v[k].chg, v[k].volt, v[k].dsg, v[k].st, 1);
-		r = FEED(&poll, &rx, f, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.alarms, v[k].al);
 		CHECK_EQ_INT(poll.snap.state, v[k].state);
@@ -510,15 +499,15 @@ static void test_alarm(void)
 	}
 
 	/* a late 0x42 answer while 0x44 is outstanding is not taken for alarms */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK(answer_42(&poll, &rx));
 	mk42(f, 2, 2, &mod_default, 1);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK(!(poll.snap.present & BMS_HAS_ALARMS));
 	CHECK_EQ_INT(cur_cmd(&poll), 0x44);
-	r = FEED(&poll, &rx, PYL_02, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 
 	/* truncated alarm records */
@@ -529,7 +518,7 @@ static void test_alarm(void)
 		size_t n = pt_info_of(f, info, sizeof(info));
 		char g[PT_MAX];
 		pt_frame(g, 0x20, 2, 0, info, n - (size_t)cut);
-		begin(&poll, &rx, 2, 0, false);
+		drive_begin(&poll, &rx, 2, 0, false);
 		CHECK(answer_42(&poll, &rx));
 		CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_SHORT);
 		CHECK_EQ_INT(cur_cmd(&poll), 0x44);
@@ -542,24 +531,24 @@ static void test_foreign_answers(void)
 	static const char *const frames[] = { PYL_04, PYL_05 };
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	for (int k = 0; k < 2; k++) {
-		begin(&poll, &rx, 2, 0, false);
-		r = FEED(&poll, &rx, frames[k], chunks_odd);
+		drive_begin(&poll, &rx, 2, 0, false);
+		r = FEED_TEXT(&poll, &rx, frames[k], chunks_odd);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.ok, 0);
 		CHECK_EQ_INT(poll.snap.present, 0);
 		CHECK_EQ_INT(cur_cmd(&poll), 0x42);
-		begin(&poll, &rx, 2, 0, false);
+		drive_begin(&poll, &rx, 2, 0, false);
 		CHECK(answer_42(&poll, &rx));
-		r = FEED(&poll, &rx, frames[k], chunks_one);
+		r = FEED_TEXT(&poll, &rx, frames[k], chunks_one);
 		CHECK_EQ_INT(r.ok, 0);
 		CHECK(!(poll.snap.present & BMS_HAS_ALARMS));
 	}
 	/* TopBMS (ADR 1) and Seplos (ADR 0) answers: other addresses */
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, TOP_01 SEP_01, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, TOP_01 SEP_01, chunks_odd);
 	CHECK_EQ_INT(r.frames, 2);
 	CHECK_EQ_INT(r.unexpected, 2);
 	CHECK_EQ_INT(poll.snap.present, 0);
@@ -569,20 +558,20 @@ static void test_full_poll(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	char f[PT_MAX];
-	struct res r;
+	char f[PT_MAX], f44[PT_MAX];
+	struct drive_res r = { 0 };
 	uint8_t st[5] = { 0, 0x06, 0x80, 0, 0 };
 
-	begin(&poll, &rx, 0x12, 0, false);
+	drive_begin(&poll, &rx, 0x12, 0, false);
 	mk42(f, 0x12, 0x12, &mod_default, 1);
-	r = FEED(&poll, &rx, f, chunks_odd);
-	CHECK_EQ_INT(r.ok, 1);
-	mk44(f, 0x12, 16, 0, 4, 0, 0, 0, 0, st, 1);
-	bms_rx_clear(&rx);
-	r = FEED(&poll, &rx, f, chunks_one);
-	CHECK_EQ_INT(r.ok, 1);
+	mk44(f44, 0x12, 16, 0, 4, 0, 0, 0, 0, st, 1);
+	const struct drive_answer answers[] = {
+		DRIVE_ANSWER(f, strlen(f), chunks_odd),
+		DRIVE_ANSWER(f44, strlen(f44), chunks_one),
+	};
+	CHECK_EQ_INT(drive_poll(&poll, &rx, answers, 2, &r), BMS_OK);
+	CHECK_EQ_INT(r.ok, 2);
 	CHECK_EQ_INT(cur_cmd(&poll), 0);
-	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	check_default_module(&poll.snap, false);
 	bms_snapshot_derive(&poll.snap);
 	CHECK_NEAR(poll.snap.power, 52.9 * 5.2, 1e-2);
@@ -599,15 +588,15 @@ static void test_full_poll(void)
 	/* 0 V is no sample */
 	struct pmod z = mod_default;
 	z.volt = 0;
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	mk42(f, 2, 2, &z, 1);
-	r = FEED(&poll, &rx, f, chunks_big);
+	r = FEED_TEXT(&poll, &rx, f, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
-	r = FEED(&poll, &rx, PYL_02, chunks_big);
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* nothing answered at all */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
@@ -616,16 +605,16 @@ static void test_broken(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX], g[2 * PT_MAX];
-	struct res r;
+	struct drive_res r;
 	size_t n, len;
 
 	mk42(f, 2, 2, &mod_default, 1);
 	len = strlen(f);
 
 	/* garbage, stray '~', CRs and a fake header around a good frame */
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	snprintf(g, sizeof(g), "\x01\xff~~\r~2002~20024600ZZ\r~200246%s~2002", f);
-	r = FEED(&poll, &rx, g, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(rx.len, 5); /* a possible frame start waits */
@@ -637,10 +626,10 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)f, len, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, len);
 	for (size_t cut = 1; cut < len; cut += 7) {
-		begin(&poll, &rx, 2, 0, false);
+		drive_begin(&poll, &rx, 2, 0, false);
 		memcpy(g, f, cut);
 		strcpy(g + cut, f);
-		r = FEED(&poll, &rx, g, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.skipped, cut);
@@ -653,11 +642,11 @@ static void test_broken(void)
 	g[len - 2] = g[len - 2] == '0' ? '1' : '0';
 	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, len);
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);
 	strcat(g, PYL_REQ_42);
 	strcat(g, f);
-	r = FEED(&poll, &rx, g, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, len + strlen(PYL_REQ_42));
@@ -675,8 +664,8 @@ static void test_broken(void)
 		if (g[k] >= 'A' && g[k] <= 'F')
 			g[k] = (char)(g[k] - 'A' + 'a');
 	pt_fix_chksum(g);
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, g, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 
 	/* LENGTH: bad LCHKSUM, odd LENID, longer than the rx buffer */
@@ -697,16 +686,16 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_HEADER);
 
 	/* wrong address, wrong device type, error return codes */
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(poll.snap.present, 0);
 	strcpy(g, f);
 	g[5] = '4';
 	g[6] = '7';
 	pt_fix_chksum(g);
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, g, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	static const char *const rtn[] = { "01", "02", "03", "04", "05", "06", "90", "91" };
 	for (size_t k = 0; k < sizeof(rtn) / sizeof(rtn[0]); k++) {
@@ -714,8 +703,8 @@ static void test_broken(void)
 		pt_frame(g, 0x20, 2, 0, &none, 0);
 		memcpy(g + 7, rtn[k], 2);
 		pt_fix_chksum(g);
-		begin(&poll, &rx, 2, 0, false);
-		r = FEED(&poll, &rx, g, chunks_odd);
+		drive_begin(&poll, &rx, 2, 0, false);
+		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.err, 1);
 		CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
@@ -726,7 +715,7 @@ static void test_broken(void)
 	struct pmod m = mod_default;
 	m.ncells = 33;
 	mk42(g, 2, 2, &m, 1);
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_RANGE);
 	m = mod_default;
 	m.p = 3;
@@ -742,7 +731,7 @@ static void test_broken(void)
 	CHECK(ni > 60);
 	for (size_t cut = 1; cut < ni - 2; cut += 3) {
 		pt_frame(g, 0x20, 2, 0, info, ni - cut);
-		begin(&poll, &rx, 2, 0, false);
+		drive_begin(&poll, &rx, 2, 0, false);
 		CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_SHORT);
 		CHECK_EQ_INT(poll.snap.present, 0);
 		CHECK_EQ_INT(poll.snap.ncells, 0);
@@ -763,12 +752,12 @@ static void test_broken(void)
 	static uint8_t junk[5000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)"~0123456789ABCDEF\r"[(k * 7 + (k >> 3)) % 18];
-	begin(&poll, &rx, 2, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.ok, 0);
-	r = FEED(&poll, &rx, f, chunks_big);
+	r = FEED_TEXT(&poll, &rx, f, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 }
 

@@ -32,17 +32,6 @@ static const uint16_t cells_01[16] = {
 };
 static const float temps_01[5] = { 25.1f, 24.5f, 23.6f, 25.1f, 25.0f };
 
-static int cur_cmd(struct bms_poll *poll)
-{
-	char buf[64];
-	const char *r = request_str(poll, buf, sizeof(buf));
-	unsigned v;
-	if (r[0] != '~')
-		return r[0] ? -1 : 0;
-	sscanf(r + 7, "%2x", &v);
-	return (int)v;
-}
-
 static void check_01(const struct bms_snapshot *s, bool inv)
 {
 	CHECK_EQ_INT(s->ncells, 16);
@@ -120,7 +109,7 @@ static bool answer_42(struct bms_poll *poll, struct bms_rx *rx)
 	char f[PT_MAX];
 	mk42(f, poll->address, 16, 6, 10, 250);
 	bms_rx_clear(rx);
-	struct res r = FEED(poll, rx, f, chunks_odd);
+	struct drive_res r = FEED_TEXT(poll, rx, f, chunks_odd);
 	return r.ok == 1 && cur_cmd(poll) == 0x44;
 }
 
@@ -144,19 +133,19 @@ static void test_requests(void)
 	struct bms_rx rx = { 0 };
 	char buf[64];
 
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), SEP_REQ_42);
 	CHECK(answer_42(&poll, &rx));
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), SEP_REQ_44);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), SEP_REQ_42_1);
-	begin(&poll, &rx, 15, 0, false);
+	drive_begin(&poll, &rx, 15, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), SEP_REQ_42_15);
 	CHECK(answer_42(&poll, &rx));
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), SEP_REQ_44_15);
-	begin(&poll, &rx, 16, 0, false);
+	drive_begin(&poll, &rx, 16, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, sizeof(buf)), BMS_E_RANGE);
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, 19), BMS_E_NOSPACE);
 
 	/* echoes and other masters' requests */
@@ -166,8 +155,8 @@ static void test_requests(void)
 		CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)reqs[k], strlen(reqs[k]), &n), BMS_SCAN_SKIP);
 		CHECK_EQ_INT(n, strlen(reqs[k]));
 	}
-	begin(&poll, &rx, 0, 0, false);
-	struct res r = FEED(&poll, &rx, SEP_REQ_42 SEP_01, chunks_one);
+	drive_begin(&poll, &rx, 0, 0, false);
+	struct drive_res r = FEED_TEXT(&poll, &rx, SEP_REQ_42 SEP_01, chunks_one);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, strlen(SEP_REQ_42));
@@ -177,15 +166,15 @@ static void test_sep01(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	for (int way = 0; way < 6; way++) {
 		bool inv = way == 4;
-		begin(&poll, &rx, 0, 0, inv);
+		drive_begin(&poll, &rx, 0, 0, inv);
 		switch (way) {
-		case 0: r = FEED(&poll, &rx, SEP_01, chunks_one); break;
-		case 1: r = FEED(&poll, &rx, SEP_01, chunks_odd); break;
-		case 2: r = FEED(&poll, &rx, SEP_01, chunks_big); break;
+		case 0: r = FEED_TEXT(&poll, &rx, SEP_01, chunks_one); break;
+		case 1: r = FEED_TEXT(&poll, &rx, SEP_01, chunks_odd); break;
+		case 2: r = FEED_TEXT(&poll, &rx, SEP_01, chunks_big); break;
 		default: r = feed_random(&poll, &rx, SEP_01, 99u * (unsigned)way, 31); break;
 		}
 		CHECK_EQ_INT(r.ok, 1);
@@ -197,23 +186,23 @@ static void test_sep01(void)
 		CHECK_EQ_INT(cur_cmd(&poll), 0x44);
 	}
 	/* garbage around it */
-	begin(&poll, &rx, 0, 0, false);
-	r = FEED(&poll, &rx, "\r\n~~20~2000460\r" SEP_01 "~200046", chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_TEXT(&poll, &rx, "\r\n~~20~2000460\r" SEP_01 "~200046", chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(rx.len, 7);
 	check_01(&poll.snap, false);
 	/* ADR 1 ignores ADR 0's answer */
-	begin(&poll, &rx, 1, 0, false);
-	r = FEED(&poll, &rx, SEP_01, chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_TEXT(&poll, &rx, SEP_01, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(poll.snap.present, 0);
 	/* cells forced */
-	begin(&poll, &rx, 0, 10, false);
-	r = FEED(&poll, &rx, SEP_01, chunks_odd);
+	drive_begin(&poll, &rx, 0, 10, false);
+	r = FEED_TEXT(&poll, &rx, SEP_01, chunks_odd);
 	CHECK_EQ_INT(poll.snap.ncells, 10);
 	/* SEP-02 (0x51 answer) is not telemetry */
-	begin(&poll, &rx, 0, 0, false);
-	r = FEED(&poll, &rx, SEP_02, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_TEXT(&poll, &rx, SEP_02, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(poll.snap.present, 0);
@@ -225,13 +214,13 @@ static void test_telemetry_layouts(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 
 	/* P = 0..12: items as far as P goes */
 	for (int p = 0; p <= 12; p++) {
 		mk42(f, 3, 16, 6, p, -250);
-		begin(&poll, &rx, 3, 0, false);
-		r = FEED(&poll, &rx, f, chunks_odd);
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		const struct bms_snapshot *s = &poll.snap;
 		CHECK_NEAR(s->current, -2.5, 1e-4);
@@ -251,8 +240,8 @@ static void test_telemetry_layouts(void)
 	/* sensor counts other than 6: all are sensors, no MOS temperature */
 	for (int nt = 0; nt <= 10; nt++) {
 		mk42(f, 3, 8, nt, 10, 0);
-		begin(&poll, &rx, 3, 0, false);
-		r = FEED(&poll, &rx, f, chunks_odd);
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		const struct bms_snapshot *s = &poll.snap;
 		int want = nt == 6 ? 5 : nt > 8 ? 8 : nt;
@@ -275,8 +264,8 @@ static void test_telemetry_layouts(void)
 	info[63] = 0x07;
 	info[64] = 0xD0; /* SOH 200.0 % */
 	pt_frame(f, 0x20, 0, 0, info, ni);
-	begin(&poll, &rx, 0, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.soc, 100.0, 1e-6);
 	CHECK_NEAR(poll.snap.soh, 100.0, 1e-6);
@@ -287,7 +276,7 @@ static void test_telecommand(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 	const uint32_t P = BMS_AL_PROTECTION;
 
 	/* the documented layout, all quiet; both MOSFETs, balancing 1 and 16 */
@@ -298,12 +287,12 @@ static void test_telecommand(void)
 	a.item[9] = 0x02;
 	mk44(f, 0, &a);
 	for (int way = 0; way < 4; way++) {
-		begin(&poll, &rx, 0, 0, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		CHECK(answer_42(&poll, &rx));
 		switch (way) {
-		case 0: r = FEED(&poll, &rx, f, chunks_one); break;
-		case 1: r = FEED(&poll, &rx, f, chunks_odd); break;
-		case 2: r = FEED(&poll, &rx, f, chunks_big); break;
+		case 0: r = FEED_TEXT(&poll, &rx, f, chunks_one); break;
+		case 1: r = FEED_TEXT(&poll, &rx, f, chunks_odd); break;
+		case 2: r = FEED_TEXT(&poll, &rx, f, chunks_big); break;
 		default: r = feed_random(&poll, &rx, f, 5, 13); break;
 		}
 		CHECK_EQ_INT(r.ok, 1);
@@ -340,9 +329,9 @@ static void test_telecommand(void)
 			struct a44 b = { 16, 6, 0, { 0 }, 0, 0, 20, { 0 } };
 			b.item[pos[e]] = (uint8_t)(1u << bit);
 			mk44(f, 4, &b);
-			begin(&poll, &rx, 4, 0, false);
+			drive_begin(&poll, &rx, 4, 0, false);
 			CHECK(answer_42(&poll, &rx));
-			r = FEED(&poll, &rx, f, chunks_odd);
+			r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 			CHECK_EQ_INT(r.ok, 1);
 			CHECK_EQ_INT(poll.snap.alarms, ev[e][bit]);
 			uint16_t raw[4] = { 0 };
@@ -381,9 +370,9 @@ static void test_telecommand(void)
 		if (v[k].item >= 0)
 			b.item[v[k].item] = (uint8_t)v[k].val;
 		mk44(f, 4, &b);
-		begin(&poll, &rx, 4, 0, false);
+		drive_begin(&poll, &rx, 4, 0, false);
 		CHECK(answer_42(&poll, &rx));
-		r = FEED(&poll, &rx, f, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.alarms, v[k].al);
 	}
@@ -400,9 +389,9 @@ static void test_telecommand(void)
 		b.item[6] = st[k].onoff;
 		b.item[9] = st[k].sys;
 		mk44(f, 4, &b);
-		begin(&poll, &rx, 4, 0, false);
+		drive_begin(&poll, &rx, 4, 0, false);
 		CHECK(answer_42(&poll, &rx));
-		r = FEED(&poll, &rx, f, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(poll.snap.chg_mos, st[k].chg);
 		CHECK_EQ_INT(poll.snap.dsg_mos, st[k].dsg);
@@ -414,9 +403,9 @@ static void test_telecommand(void)
 		memset(b.item, 0xFF, sizeof(b.item));
 		b.item[9] = 0x01;
 		mk44(f, 4, &b);
-		begin(&poll, &rx, 4, 0, false);
+		drive_begin(&poll, &rx, 4, 0, false);
 		CHECK(answer_42(&poll, &rx));
-		r = FEED(&poll, &rx, f, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK(poll.snap.present & BMS_HAS_ALARMS);
 		CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_MOSFETS), p > 6);
@@ -427,24 +416,24 @@ static void test_telecommand(void)
 			CHECK_EQ_INT(poll.snap.balance, 0xFFFF); /* 16 cells in 0x42 */
 	}
 	/* balancing bits beyond the cells are dropped by finish() */
-	begin(&poll, &rx, 4, 0, false);
+	drive_begin(&poll, &rx, 4, 0, false);
 	mk42(f, 4, 8, 6, 10, 0);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	struct a44 b8 = { 8, 6, 0, { 0 }, 0, 0, 20, { 0 } };
 	b8.item[7] = 0xFF;
 	b8.item[8] = 0xFF;
 	mk44(f, 4, &b8);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.balance, 0xFFFF);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0xFF);
 	/* a late telemetry answer while 0x44 is outstanding */
-	begin(&poll, &rx, 0, 0, false);
-	r = FEED(&poll, &rx, SEP_01, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_TEXT(&poll, &rx, SEP_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
-	r = FEED(&poll, &rx, SEP_01, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, SEP_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK(!(poll.snap.present & BMS_HAS_ALARMS));
 	CHECK_EQ_INT(cur_cmd(&poll), 0x44);
@@ -456,7 +445,7 @@ static void test_telecommand(void)
 	for (size_t cut = 1; cut <= ni; cut++) {
 		char g[PT_MAX];
 		pt_frame(g, 0x20, 0, 0, info, ni - cut);
-		begin(&poll, &rx, 0, 0, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		CHECK(answer_42(&poll, &rx));
 		CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_SHORT);
 		CHECK(!(poll.snap.present & BMS_HAS_ALARMS));
@@ -468,7 +457,7 @@ static void test_full_poll(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 
 	struct a44 a = { 16, 6, 0, { 0 }, 0, 0, 20, { 0 } };
 	a.item[1] = 0x01; /* cell high-voltage alarm */
@@ -476,11 +465,11 @@ static void test_full_poll(void)
 	a.item[8] = 0x04; /* cell 11 balancing */
 	a.item[9] = 0x01; /* discharging */
 	mk44(f, 0, &a);
-	begin(&poll, &rx, 0, 0, false);
-	r = FEED(&poll, &rx, SEP_01, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_TEXT(&poll, &rx, SEP_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	bms_rx_clear(&rx);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(cur_cmd(&poll), 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -501,10 +490,10 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)SEP_01, strlen(SEP_01)), BMS_E_UNEXPECTED);
 
 	/* nothing, and 0 cells */
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	mk42(f, 0, 0, 6, 10, 0);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
@@ -514,16 +503,16 @@ static void test_broken(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char g[2 * PT_MAX];
-	struct res r;
+	struct drive_res r;
 	size_t n, len = strlen(SEP_01);
 
 	for (size_t k = 0; k < len; k++)
 		CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)SEP_01, k, &n), BMS_SCAN_NEED);
 	for (size_t cut = 1; cut < len; cut += 9) {
-		begin(&poll, &rx, 0, 0, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		memcpy(g, SEP_01, cut);
 		strcpy(g + cut, SEP_01);
-		r = FEED(&poll, &rx, g, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, cut);
 	}
@@ -532,7 +521,7 @@ static void test_broken(void)
 	g[len - 4] = g[len - 4] == 'C' ? 'D' : 'C';
 	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, len);
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);
 	/* Seplos return codes 07, E1..E4 are errors */
 	static const char *const rtn[] = { "07", "E1", "E2", "E3", "E4" };
@@ -540,8 +529,8 @@ static void test_broken(void)
 		strcpy(g, SEP_01);
 		memcpy(g + 7, rtn[k], 2);
 		pt_fix_chksum(g);
-		begin(&poll, &rx, 0, 0, false);
-		r = FEED(&poll, &rx, g, chunks_odd);
+		drive_begin(&poll, &rx, 0, 0, false);
+		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.err, 1);
 		CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
 		CHECK_EQ_INT(poll.snap.present, 0);
@@ -556,7 +545,7 @@ static void test_broken(void)
 	size_t ni = pt_info_of(SEP_01, info, sizeof(info));
 	info[2] = 48;
 	pt_frame(g, 0x20, 0, 0, info, ni);
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_RANGE);
 	info[2] = 30;
 	pt_frame(g, 0x20, 0, 0, info, ni);
@@ -580,8 +569,8 @@ static void test_broken(void)
 	check_01(&poll.snap, false);
 
 	/* foreign answers (Pylontech ADR 2, TopBMS ADR 1) */
-	begin(&poll, &rx, 0, 0, false);
-	r = FEED(&poll, &rx, PYL_02 TOP_01, chunks_odd);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = FEED_TEXT(&poll, &rx, PYL_02 TOP_01, chunks_odd);
 	CHECK_EQ_INT(r.frames, 2);
 	CHECK_EQ_INT(r.unexpected, 2);
 
@@ -589,12 +578,12 @@ static void test_broken(void)
 	static uint8_t junk[4000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)"~0123456789ABCDEF\r"[(k * 11 + (k >> 4)) % 18];
-	begin(&poll, &rx, 0, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.ok, 0);
-	r = FEED(&poll, &rx, SEP_01, chunks_big);
+	r = FEED_TEXT(&poll, &rx, SEP_01, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 }
 

@@ -9,6 +9,8 @@
 
 static const struct bms_driver *const drv = &bms_sinowealth_driver;
 
+#include "drive.h"
+
 /* vectors.tsv, family sino: request -> response */
 #define SINO_01_REQ "0a0102"
 #define SINO_01_RSP "0d03fd"
@@ -16,78 +18,6 @@ static const struct bms_driver *const drv = &bms_sinowealth_driver;
 #define SINO_02_RSP "340d0f"
 
 static const size_t chunks_odd[] = { 1, 2, 1, 3, 5, 1, 1, 4, 2, 7 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
-
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	int bad_scan;
-};
-
-static void pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
-{
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
-
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			break;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK)
-			r->ok++;
-		else if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-static void feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
-		 const size_t *chunks, size_t nchunks, struct res *r)
-{
-	size_t off = 0, c = 0;
-
-	while (off < len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > len - off)
-			n = len - off;
-		bms_rx_feed(rx, p + off, n);
-		off += n;
-		pump(poll, rx, r);
-	}
-}
-
-static struct res feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
-			   const size_t *chunks, size_t nchunks)
-{
-	uint8_t buf[256];
-	struct res r = { 0 };
-	int n = check_hex(hex, buf, (int)sizeof(buf));
-
-	CHECK(n > 0);
-	if (n > 0)
-		feed(poll, rx, buf, (size_t)n, chunks, nchunks, &r);
-	return r;
-}
-
-#define FEED(poll, rx, hex, ch) feed_hex(poll, rx, hex, ch, sizeof(ch) / sizeof(ch[0]))
 
 /* The test's own CRC-8/SMBUS (checked against SINO-01/02). */
 static uint8_t crc8(const uint8_t *p, size_t n)
@@ -112,12 +42,6 @@ static size_t mk(uint8_t *f, const uint8_t *req, uint32_t v)
 	memcpy(tmp + 3, f, len);
 	f[len] = crc8(tmp, 3 + len);
 	return len + 1;
-}
-
-static void begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t forced, bool inv)
-{
-	bms_poll_begin(poll, 0, forced, inv);
-	bms_rx_clear(rx);
 }
 
 /* Register of the outstanding request, 0 when the poll is complete. */
@@ -162,7 +86,7 @@ static void pack_default(struct pack *p)
 /* Answer the outstanding request from the pack; returns the register or
  * 0 when the poll is complete. */
 static int answer(struct bms_poll *poll, struct bms_rx *rx, const struct pack *p,
-		  const size_t *chunks, size_t nchunks, struct res *r)
+		  const size_t *chunks, size_t nchunks, struct drive_res *r)
 {
 	uint8_t req[8], f[8];
 	int n = drv->next_request(poll, req, sizeof(req));
@@ -170,7 +94,7 @@ static int answer(struct bms_poll *poll, struct bms_rx *rx, const struct pack *p
 		return n == 0 ? 0 : -1;
 	size_t len = mk(f, req, req[1] < 0x19 ? p->reg[req[1]] : 0);
 	bms_rx_clear(rx);
-	feed(poll, rx, f, len, chunks, nchunks, r);
+	drive_feed(poll, rx, f, len, chunks, nchunks, r);
 	return req[1];
 }
 
@@ -178,11 +102,11 @@ static int answer(struct bms_poll *poll, struct bms_rx *rx, const struct pack *p
  * asked[] (0-terminated). */
 static int run_poll(struct bms_poll *poll, struct bms_rx *rx, const struct pack *p, uint8_t *asked)
 {
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 	int k = 0;
 
 	for (int guard = 0; guard < 40; guard++) {
-		int reg = answer(poll, rx, p, chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+		int reg = answer(poll, rx, p, chunks_odd, DRIVE_NCH(chunks_odd), &r);
 		if (reg <= 0) {
 			asked[k] = 0;
 			CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan, 0);
@@ -197,7 +121,7 @@ static int run_poll(struct bms_poll *poll, struct bms_rx *rx, const struct pack 
 /* Answer requests until `reg` is outstanding; false if the poll ends first. */
 static bool answer_until(struct bms_poll *poll, struct bms_rx *rx, const struct pack *p, int reg)
 {
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 	for (int guard = 0; guard < 40; guard++) {
 		int cur = cur_reg(poll);
 		if (cur == reg)
@@ -231,7 +155,7 @@ static void test_requests(void)
 	};
 
 	pack_default(&p);
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x17);
 	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 	CHECK(memcmp(asked, order4, sizeof(order4)) == 0);
@@ -239,9 +163,9 @@ static void test_requests(void)
 	CHECK_EQ_INT(cur_reg(&poll), 0);
 
 	/* the exact request bytes of SINO-01 / SINO-02 */
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x17);
-	struct res r = { 0 };
+	struct drive_res r = { 0 };
 	answer(&poll, &rx, &p, chunks_one, 1, &r);
 	CHECK_EQ_INT(cur_reg(&poll), 0x17); /* asked again to confirm */
 	answer(&poll, &rx, &p, chunks_one, 1, &r);
@@ -271,7 +195,7 @@ static void test_requests(void)
 	for (uint32_t cfg = 0; cfg < 8; cfg++) {
 		pack_default(&p);
 		p.reg[0x17] = 0xAB50 | cfg;
-		begin(&poll, &rx, 0, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 		CHECK_EQ_INT(poll.snap.ncells, cfg + 3);
 		CHECK_EQ_INT(asked[2 + cfg + 3], 0x0B);
@@ -284,7 +208,7 @@ static void test_requests(void)
 	} fc[] = { { 1, 1 }, { 4, 4 }, { 10, 10 }, { 12, 10 }, { 255, 10 } };
 	for (size_t k = 0; k < sizeof(fc) / sizeof(fc[0]); k++) {
 		pack_default(&p);
-		begin(&poll, &rx, fc[k].forced, false);
+		drive_begin(&poll, &rx, 0, fc[k].forced, false);
 		CHECK_EQ_INT(cur_reg(&poll), 0x01);
 		CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 		CHECK_EQ_INT(asked[0], 0x01);
@@ -310,19 +234,19 @@ static void test_vectors(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	struct pack p;
-	struct res r;
+	struct drive_res r;
 
 	for (int k = 0; k < 3; k++) {
 		const size_t *ch = k == 0 ? chunks_one : k == 1 ? chunks_odd : chunks_big;
-		size_t nch = k == 1 ? sizeof(chunks_odd) / sizeof(chunks_odd[0]) : 1;
+		size_t nch = k == 1 ? DRIVE_NCH(chunks_odd) : 1;
 
 		pack_default(&p);
-		begin(&poll, &rx, 0, false);
-		r = (struct res){ 0 };
+		drive_begin(&poll, &rx, 0, 0, false);
+		r = (struct drive_res){ 0 };
 		answer(&poll, &rx, &p, ch, nch, &r); /* 0x17: 4 cells, read twice */
 		answer(&poll, &rx, &p, ch, nch, &r);
 		CHECK_EQ_INT(cur_reg(&poll), 0x01);
-		r = feed_hex(&poll, &rx, SINO_01_RSP, ch, nch);
+		r = drive_feed_hex(&poll, &rx, SINO_01_RSP, ch, nch);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, 0);
@@ -330,12 +254,12 @@ static void test_vectors(void)
 		for (int i = 0; i < 3; i++)
 			answer(&poll, &rx, &p, ch, nch, &r);
 		CHECK_EQ_INT(cur_reg(&poll), 0x0B);
-		r = feed_hex(&poll, &rx, SINO_02_RSP, ch, nch);
+		r = drive_feed_hex(&poll, &rx, SINO_02_RSP, ch, nch);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK(!(poll.snap.present & BMS_HAS_VOLTAGE)); /* not yet confirmed */
 		CHECK_EQ_INT(cur_reg(&poll), 0x0B);
 		bms_rx_clear(&rx);
-		r = feed_hex(&poll, &rx, SINO_02_RSP, ch, nch);
+		r = drive_feed_hex(&poll, &rx, SINO_02_RSP, ch, nch);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, 0);
 		CHECK_NEAR(poll.snap.voltage, 13.325, 1e-4); /* source: 13.325 V */
@@ -351,20 +275,20 @@ static void test_vectors(void)
 	/* each vector answers only its own request: SINO-02 while cell 1 is
 	 * outstanding, and SINO-01 while 0x0B is, are no frames */
 	pack_default(&p);
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK(answer_until(&poll, &rx, &p, 0x01));
-	r = FEED(&poll, &rx, SINO_02_RSP, chunks_one);
+	r = FEED_HEX(&poll, &rx, SINO_02_RSP, chunks_one);
 	CHECK_EQ_INT(r.frames, 0);
 	CHECK_EQ_INT(r.skipped, 1);
 	CHECK_EQ_INT(rx.len, 2); /* may still be the start of an answer */
-	r = FEED(&poll, &rx, SINO_02_RSP SINO_01_RSP, chunks_big);
+	r = FEED_HEX(&poll, &rx, SINO_02_RSP SINO_01_RSP, chunks_big);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.skipped, 5);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3331);
 	for (int i = 0; i < 3; i++)
 		answer(&poll, &rx, &p, chunks_one, 1, &r);
 	CHECK_EQ_INT(cur_reg(&poll), 0x0B);
-	r = FEED(&poll, &rx, SINO_01_RSP, chunks_odd);
+	r = FEED_HEX(&poll, &rx, SINO_01_RSP, chunks_odd);
 	CHECK_EQ_INT(r.frames, 0);
 	CHECK(!(poll.snap.present & BMS_HAS_VOLTAGE));
 }
@@ -379,7 +303,7 @@ static void test_full_poll(void)
 	struct bms_snapshot *s = &poll.snap;
 
 	pack_default(&p);
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 	bms_snapshot_derive(s);
 	CHECK_EQ_INT(s->ncells, 4);
@@ -411,7 +335,7 @@ static void test_full_poll(void)
 	p.reg[0x10] = 123456;
 	p.reg[0x15] = 0x8104;
 	p.reg[0x13] = 0x5A64; /* 100 % in the low byte */
-	begin(&poll, &rx, 0, true);
+	drive_begin(&poll, &rx, 0, 0, true);
 	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 	CHECK_NEAR(s->current, -123.456, 1e-3);
 	CHECK_EQ_INT(s->state, 1);
@@ -422,7 +346,7 @@ static void test_full_poll(void)
 	p.reg[0x10] = (uint32_t)-2000000;
 	p.reg[0x11] = 2000000;
 	p.reg[0x12] = 0;
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 	CHECK_NEAR(s->current, -2000.0, 1e-3);
 	CHECK_NEAR(s->full_ah, 2000.0, 1e-3);
@@ -447,7 +371,7 @@ static void test_full_poll(void)
 		p.reg[0x0C] = t[k].t1;
 		p.reg[0x0D] = t[k].t2;
 		p.reg[0x0E] = t[k].tic;
-		begin(&poll, &rx, 0, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 		CHECK_EQ_INT(s->ntemps, t[k].ntemps);
 		CHECK_EQ_INT(!!(s->present & BMS_HAS_TEMPS), t[k].ntemps > 0);
@@ -479,7 +403,7 @@ static void test_alarms(void)
 	for (int b = 0; b < 16; b++) {
 		pack_default(&p);
 		p.reg[0x16] = 1u << b;
-		begin(&poll, &rx, 0, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 		CHECK_EQ_INT(poll.snap.alarms, want[b]);
 		CHECK_EQ_INT(poll.snap.nraw, 1);
@@ -488,7 +412,7 @@ static void test_alarms(void)
 	}
 	pack_default(&p);
 	p.reg[0x16] = 0x2003;
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_CELL_OV | BMS_AL_CELL_UV | BMS_AL_SHORT | BMS_AL_PROTECTION);
 }
@@ -500,10 +424,10 @@ static void test_broken(void)
 	struct pack p;
 	uint8_t f[16], req[3];
 	size_t n, fl;
-	struct res r;
+	struct drive_res r;
 
 	pack_default(&p);
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x01);
 
 	/* bad check byte: skipped; any single bit flip is caught by the CRC */
@@ -518,13 +442,13 @@ static void test_broken(void)
 	}
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 0);
 	/* a bad copy, then the good one */
-	r = FEED(&poll, &rx, "0d03fe" SINO_01_RSP, chunks_one);
+	r = FEED_HEX(&poll, &rx, "0d03fe" SINO_01_RSP, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 3);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3331);
 
 	/* truncated: NEED until the length is there; handle() checks lengths */
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x01);
 	CHECK_EQ_INT(drv->scan(&poll, f, 0, &fl), BMS_SCAN_NEED);
 	CHECK_EQ_INT(drv->scan(&poll, f, 1, &fl), BMS_SCAN_NEED);
@@ -541,9 +465,9 @@ static void test_broken(void)
 
 	/* garbage before the answer (the check byte is over request || data,
 	 * so these bytes cannot pass for an answer) */
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x01);
-	r = FEED(&poll, &rx, "00 ff 0a 55 0d" SINO_01_RSP, chunks_odd);
+	r = FEED_HEX(&poll, &rx, "00 ff 0a 55 0d" SINO_01_RSP, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 5);
@@ -551,33 +475,33 @@ static void test_broken(void)
 
 	/* echo of our own request, then the answer, in any chunking */
 	for (int k = 0; k < 3; k++) {
-		begin(&poll, &rx, 4, false);
+		drive_begin(&poll, &rx, 0, 4, false);
 		CHECK_EQ_INT(cur_reg(&poll), 0x01);
 		CHECK_EQ_INT(drv->next_request(&poll, req, 3), 3);
 		CHECK_EQ_INT(drv->scan(&poll, req, 3, &fl), BMS_SCAN_SKIP);
 		CHECK_EQ_INT(fl, 3);
-		r = k == 0 ? FEED(&poll, &rx, SINO_01_REQ SINO_01_RSP, chunks_one)
-		  : k == 1 ? FEED(&poll, &rx, SINO_01_REQ SINO_01_RSP, chunks_odd)
-			   : FEED(&poll, &rx, SINO_01_REQ SINO_01_RSP, chunks_big);
+		r = k == 0 ? FEED_HEX(&poll, &rx, SINO_01_REQ SINO_01_RSP, chunks_one)
+		  : k == 1 ? FEED_HEX(&poll, &rx, SINO_01_REQ SINO_01_RSP, chunks_odd)
+			   : FEED_HEX(&poll, &rx, SINO_01_REQ SINO_01_RSP, chunks_big);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.skipped, 3);
 		CHECK_EQ_INT(poll.snap.cell_mv[0], 3331);
 	}
 	/* the echo of a 4-byte request followed by its answer */
 	pack_default(&p);
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	poll.step = 12;
 	CHECK_EQ_INT(drv->next_request(&poll, req, 3), 3);
 	n = mk(f, req, (uint32_t)-1234);
 	bms_rx_feed(&rx, req, 3);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, f, n, chunks_one, 1, &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, f, n, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 3);
 	CHECK_NEAR(poll.snap.current, -1.234, 1e-4);
 
 	/* impossible values fail the try */
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	poll.step = 13; /* 0x13 RSOC */
 	CHECK_EQ_INT(drv->next_request(&poll, req, 3), 3);
 	CHECK_EQ_INT(req[1], 0x13);
@@ -608,7 +532,7 @@ static void test_broken(void)
 	CHECK_NEAR(poll.snap.remain_ah, 5.0, 1e-6);
 
 	/* nothing outstanding: everything is skipped, nothing handled */
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	poll.step = 100;
 	CHECK_EQ_INT(cur_reg(&poll), 0);
 	CHECK_EQ_INT(check_hex(SINO_01_RSP, f, 3), 3);
@@ -622,11 +546,11 @@ static void test_broken(void)
 	uint8_t junk[3000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k * 7 + (k >> 3));
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x01);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
-	feed(&poll, &rx, junk, sizeof(junk), chunks_odd, sizeof(chunks_odd) / sizeof(chunks_odd[0]), &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_odd, DRIVE_NCH(chunks_odd), &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK(rx.len < 3);
 }
@@ -641,7 +565,7 @@ static void test_confirm(void)
 	size_t n;
 
 	pack_default(&p);
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK(answer_until(&poll, &rx, &p, 0x14));
 	CHECK_EQ_INT(drv->next_request(&poll, req, 3), 3);
 	/* A, B, A: the third read agrees with the first */
@@ -726,7 +650,7 @@ static void test_plausible(void)
 	size_t fl;
 
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
-		begin(&poll, &rx, 4, false);
+		drive_begin(&poll, &rx, 0, 4, false);
 		poll.step = t[k].step;
 		CHECK_EQ_INT(drv->next_request(&poll, req, 3), 3);
 		size_t n = mk(f, req, t[k].v);
@@ -744,9 +668,9 @@ static void test_end_aligned(void)
 	struct bms_rx rx = { 0 };
 	uint8_t req[3], buf[16], tmp[8];
 	size_t fl;
-	struct res r;
+	struct drive_res r;
 
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 3), 3);
 	CHECK_EQ_INT(req[1], 0x01);
 	/* forge stray bytes that pass for cell 1 = 0x0101 mV */
@@ -760,21 +684,21 @@ static void test_end_aligned(void)
 	CHECK_EQ_INT(drv->scan(&poll, buf, 3, &fl), BMS_SCAN_FRAME); /* alone it is taken */
 	CHECK_EQ_INT(drv->scan(&poll, buf, 6, &fl), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(fl, 3);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, buf, 6, chunks_big, 1, &r);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, buf, 6, chunks_big, 1, &r);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.skipped, 3);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3331);
 	/* a good answer followed by noise is still taken */
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x01);
-	r = FEED(&poll, &rx, SINO_01_RSP "00", chunks_big);
+	r = FEED_HEX(&poll, &rx, SINO_01_RSP "00", chunks_big);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3331);
 	/* an echo at the end of the buffer is not the answer */
-	begin(&poll, &rx, 4, false);
+	drive_begin(&poll, &rx, 0, 4, false);
 	CHECK_EQ_INT(cur_reg(&poll), 0x01);
-	r = FEED(&poll, &rx, SINO_01_RSP SINO_01_REQ, chunks_big);
+	r = FEED_HEX(&poll, &rx, SINO_01_RSP SINO_01_REQ, chunks_big);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3331);
 }
@@ -786,16 +710,16 @@ static void test_finish(void)
 	struct pack p;
 	uint8_t asked[40];
 
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	pack_default(&p);
 	p.reg[0x0B] = 0;
-	begin(&poll, &rx, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_E_INVALID);
 	/* an unfinished poll (cells missing) is no sample */
 	pack_default(&p);
-	begin(&poll, &rx, 0, false);
-	struct res r = { 0 };
+	drive_begin(&poll, &rx, 0, 0, false);
+	struct drive_res r = { 0 };
 	CHECK(answer_until(&poll, &rx, &p, 0x02));
 	poll.step = 11; /* jump past cells 2..4 */
 	while (answer(&poll, &rx, &p, chunks_one, 1, &r) > 0)

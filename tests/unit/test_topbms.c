@@ -125,21 +125,21 @@ static void test_requests(void)
 	struct bms_rx rx = { 0 };
 	char buf[64], want[64];
 
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), TOP_REQ_1);
-	begin(&poll, &rx, 2, 0, false);
+	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), TOP_REQ_2);
 	poll.attempt = 1;
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), TOP_REQ_2);
 	/* pack 16: command 0x10; above that the unit is asked for all packs */
 	uint8_t cmd = 0x10;
-	begin(&poll, &rx, 16, 0, false);
+	drive_begin(&poll, &rx, 16, 0, false);
 	pt_frame(want, 0x21, 16, 0x42, &cmd, 1);
 	want[7] = '4';
 	want[8] = '2';
 	pt_fix_chksum(want);
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), want);
-	begin(&poll, &rx, 17, 0, false);
+	drive_begin(&poll, &rx, 17, 0, false);
 	cmd = 0xFF;
 	pt_frame(want, 0x21, 17, 0x42, &cmd, 1);
 	memcpy(want + 7, "42", 2);
@@ -150,13 +150,13 @@ static void test_requests(void)
 	memcpy(want + 7, "42", 2);
 	pt_fix_chksum(want);
 	CHECK_STR(want, TOP_REQ_FF);
-	begin(&poll, &rx, 254, 0, false);
+	drive_begin(&poll, &rx, 254, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, sizeof(buf)), 20);
-	begin(&poll, &rx, 0, 0, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, sizeof(buf)), BMS_E_RANGE);
-	begin(&poll, &rx, 255, 0, false);
+	drive_begin(&poll, &rx, 255, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, sizeof(buf)), BMS_E_RANGE);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, (uint8_t *)buf, 19), BMS_E_NOSPACE);
 
 	/* echoes are skipped whole */
@@ -166,8 +166,8 @@ static void test_requests(void)
 		CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)reqs[k], strlen(reqs[k]), &n), BMS_SCAN_SKIP);
 		CHECK_EQ_INT(n, strlen(reqs[k]));
 	}
-	begin(&poll, &rx, 1, 0, false);
-	struct res r = FEED(&poll, &rx, TOP_REQ_1 TOP_01, chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	struct drive_res r = FEED_TEXT(&poll, &rx, TOP_REQ_1 TOP_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.skipped, strlen(TOP_REQ_1));
@@ -178,15 +178,15 @@ static void test_top01(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	for (int way = 0; way < 6; way++) {
 		bool inv = way == 5;
-		begin(&poll, &rx, 1, 0, inv);
+		drive_begin(&poll, &rx, 1, 0, inv);
 		switch (way) {
-		case 0: r = FEED(&poll, &rx, TOP_01, chunks_one); break;
-		case 1: r = FEED(&poll, &rx, TOP_01, chunks_odd); break;
-		case 2: r = FEED(&poll, &rx, TOP_01, chunks_big); break;
+		case 0: r = FEED_TEXT(&poll, &rx, TOP_01, chunks_one); break;
+		case 1: r = FEED_TEXT(&poll, &rx, TOP_01, chunks_odd); break;
+		case 2: r = FEED_TEXT(&poll, &rx, TOP_01, chunks_big); break;
 		default: r = feed_random(&poll, &rx, TOP_01, (unsigned)way * 1234u, 23); break;
 		}
 		CHECK_EQ_INT(r.ok, 1);
@@ -200,20 +200,20 @@ static void test_top01(void)
 		check_01(&poll.snap, inv);
 	}
 	/* merged with garbage on both sides */
-	begin(&poll, &rx, 1, 0, false);
-	r = FEED(&poll, &rx, "\x7f\r\r~52~~0146" TOP_01 "~5201", chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_TEXT(&poll, &rx, "\x7f\r\r~52~~0146" TOP_01 "~5201", chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
 	CHECK_EQ_INT(rx.len, 5);
 	check_01(&poll.snap, false);
 	/* TOP-01 is ADR 1's: ADR 2 ignores it */
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, TOP_01, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, TOP_01, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(poll.snap.present, 0);
 	/* cells forced below the count */
-	begin(&poll, &rx, 1, 12, false);
-	r = FEED(&poll, &rx, TOP_01, chunks_odd);
+	drive_begin(&poll, &rx, 1, 12, false);
+	r = FEED_TEXT(&poll, &rx, TOP_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 12);
 }
@@ -223,15 +223,15 @@ static void test_items(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX];
-	struct res r;
+	struct drive_res r;
 
 	/* P = 0..8: fields present as far as P goes */
 	for (int p = 0; p <= 8; p++) {
 		struct tpack t = pack_default;
 		t.p = p;
 		mk(f, 3, 3, &t, 1);
-		begin(&poll, &rx, 3, 0, false);
-		r = FEED(&poll, &rx, f, chunks_odd);
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		const struct bms_snapshot *s = &poll.snap;
 		CHECK_NEAR(s->current, -12.34, 1e-4);
@@ -264,8 +264,8 @@ static void test_items(void)
 	t.soh = 101;
 	t.ntemps = 0;
 	mk(f, 3, 3, &t, 1);
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0xFF);
@@ -277,8 +277,8 @@ static void test_items(void)
 	t.t0 = 0;
 	t.ntemps = 12;
 	mk(f, 3, 3, &t, 1);
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ntemps, 8);
 	CHECK_NEAR(poll.snap.temp_c[0], -40.0, 1e-6);
@@ -292,7 +292,7 @@ static void test_several_packs(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char f[PT_MAX * 2];
-	struct res r;
+	struct drive_res r;
 	struct tpack packs[3] = { pack_default, pack_default, pack_default };
 
 	packs[0].mv0 = 3100;
@@ -305,52 +305,52 @@ static void test_several_packs(void)
 
 	/* ADR 3 (pack 3) answered with a count of 3 */
 	mk(f, 3, 3, packs, 3);
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3100); /* b == command: the first record */
 	/* ADR 2 answered with a count of 3: record 2 */
 	mk(f, 2, 3, packs, 3);
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 8);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3200);
 	/* ADR 1 with a count of 3: record 1 */
 	mk(f, 1, 3, packs, 3);
-	begin(&poll, &rx, 1, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
 	/* ADR 20 (asked for all packs): the first */
 	mk(f, 20, 3, packs, 3);
-	begin(&poll, &rx, 20, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 20, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
 	/* ADR 5 is not among 3 packs; count 0 is impossible */
 	mk(f, 5, 3, packs, 3);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	mk(f, 5, 0, packs, 0);
-	begin(&poll, &rx, 5, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 5, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
 	/* a record before ours with items of unknown size cannot be stepped over */
 	packs[0].p = 7;
 	mk(f, 2, 3, packs, 3);
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(poll.snap.present, 0);
 	/* records missing */
 	packs[0].p = 6;
 	mk(f, 3, 4, packs, 2);
-	begin(&poll, &rx, 3, 0, false);
-	r = FEED(&poll, &rx, f, chunks_odd);
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
 }
@@ -360,17 +360,17 @@ static void test_broken(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	char g[2 * PT_MAX];
-	struct res r;
+	struct drive_res r;
 	size_t n, len = strlen(TOP_01);
 
 	/* every truncation waits; a cut frame followed by the full one */
 	for (size_t k = 0; k < len; k++)
 		CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)TOP_01, k, &n), BMS_SCAN_NEED);
 	for (size_t cut = 1; cut < len; cut += 5) {
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		memcpy(g, TOP_01, cut);
 		strcpy(g + cut, TOP_01);
-		r = FEED(&poll, &rx, g, chunks_odd);
+		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.skipped, cut);
 	}
@@ -379,7 +379,7 @@ static void test_broken(void)
 	g[len - 3] = g[len - 3] == '0' ? '1' : '0';
 	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, len);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)TOP_01, len - 2), BMS_E_HEADER);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)TOP_01, 5), BMS_E_SHORT);
@@ -388,16 +388,16 @@ static void test_broken(void)
 	strcpy(g, TOP_01);
 	memcpy(g + 7, "A0", 2);
 	pt_fix_chksum(g);
-	r = FEED(&poll, &rx, g, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.err, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
 	strcpy(g, TOP_01);
 	memcpy(g + 5, "4A", 2);
 	pt_fix_chksum(g);
-	r = FEED(&poll, &rx, g, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	/* a foreign command on the bus (another master polling 0x47) is skipped */
-	r = FEED(&poll, &rx, "~200146470000FDA8\r" TOP_01, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, "~200146470000FDA8\r" TOP_01, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 
@@ -407,7 +407,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(ni, 66);
 	info[1] = 33;
 	pt_frame(g, 0x52, 1, 0, info, ni);
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_RANGE);
 	info[1] = 30; /* fits the limit, not the INFO */
 	pt_frame(g, 0x52, 1, 0, info, ni);
@@ -420,7 +420,7 @@ static void test_broken(void)
 	/* every shortening of the INFO down to the items it announces */
 	for (size_t cut = 1; cut <= ni; cut++) {
 		pt_frame(g, 0x52, 1, 0, info, ni - cut);
-		begin(&poll, &rx, 1, 0, false);
+		drive_begin(&poll, &rx, 1, 0, false);
 		CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_SHORT);
 		CHECK_EQ_INT(poll.snap.present, 0);
 	}
@@ -431,26 +431,26 @@ static void test_broken(void)
 	check_01(&poll.snap, false);
 
 	/* foreign answers: Pylontech 0x51 on ADR 2, Seplos on ADR 0 */
-	begin(&poll, &rx, 2, 0, false);
-	r = FEED(&poll, &rx, PYL_05 SEP_01, chunks_odd);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, PYL_05 SEP_01, chunks_odd);
 	CHECK_EQ_INT(r.frames, 2);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(poll.snap.present, 0);
 	CHECK_EQ_INT(poll.step, 0);
 	/* a Pylontech 0x44 answer on the same address parses (the framing
 	 * cannot tell the brands apart) but holds no cells: no sample */
-	r = FEED(&poll, &rx, PYL_02, chunks_odd);
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_odd);
 	CHECK_EQ_INT(r.frames, 1);
 	if (r.ok)
 		CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 
 	/* finish without an answer; 0 V */
-	begin(&poll, &rx, 1, 0, false);
+	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	struct tpack t = pack_default;
 	t.volt = 0;
 	mk(g, 1, 1, &t, 1);
-	r = FEED(&poll, &rx, g, chunks_big);
+	r = FEED_TEXT(&poll, &rx, g, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* after the answer: everything else is unexpected */
@@ -460,12 +460,12 @@ static void test_broken(void)
 	static uint8_t junk[4000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)"~0123456789ABCDEF\r"[(k * 5 + (k >> 2)) % 18];
-	begin(&poll, &rx, 1, 0, false);
-	r = (struct res){ 0 };
-	feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
+	drive_begin(&poll, &rx, 1, 0, false);
+	r = (struct drive_res){ 0 };
+	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.ok, 0);
-	r = FEED(&poll, &rx, TOP_01, chunks_big);
+	r = FEED_TEXT(&poll, &rx, TOP_01, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 }
 

@@ -10,6 +10,8 @@
 
 static const struct bms_driver *const drv = &bms_vedirect_driver;
 
+#include "drive.h"
+
 /* A SmartShunt 500A/50mV stream as captured (quoted in the tests of
  * jblance/mpp-solar, protocols/ved): the history block, then the run-time
  * block, each with its own checksum byte (0x1a, 'K'). */
@@ -31,10 +33,7 @@ static const struct bms_driver *const drv = &bms_vedirect_driver;
 	"\r\nMON\t0"
 
 static const size_t chunks_odd[] = { 1, 2, 1, 5, 3, 7, 13, 1, 26, 3, 11, 1, 40 };
-static const size_t chunks_one[] = { 1 };
-static const size_t chunks_big[] = { 1000 };
 static const size_t chunks_rnd[] = { 4, 9, 2, 17, 6, 1, 33, 8, 5, 60, 2, 120 };
-#define NCH(a) (sizeof(a) / sizeof(a[0]))
 
 /* ---- stream building ------------------------------------------------------ */
 
@@ -88,85 +87,19 @@ static size_t add_blk(struct stream *s, const char *text)
 
 /* ---- the gateway's side --------------------------------------------------- */
 
-struct res {
-	int ok, more, unexpected, err, last_err;
-	int frames;
-	size_t skipped;
-	size_t done_at;  /* stream offset of the end of the completing block, 0 = never */
-	int bad_scan;
-};
-
-/* Scan / handle until NEED; stops at BMS_OK (the poller finishes the poll
- * and drops what is left). */
-static bool pump(struct bms_poll *poll, struct bms_rx *rx, struct res *r)
+/* Feed the stream from `off` in cycled chunks until the poll completes
+ * (r.done_at: the stream offset of the end of the completing block). */
+static struct drive_res feed_from(struct bms_poll *poll, struct bms_rx *rx, const struct stream *s,
+				  size_t off, const size_t *chunks, size_t nchunks)
 {
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
+	struct drive_res r = { 0 };
 
-		if (sc == BMS_SCAN_NEED)
-			return false;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			return false;
-		}
-		if (sc == BMS_SCAN_SKIP) {
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (rc == BMS_OK) {
-			r->ok++;
-			return true;
-		}
-		if (rc == BMS_MORE)
-			r->more++;
-		else if (rc == BMS_E_UNEXPECTED)
-			r->unexpected++;
-		else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
-}
-
-/* Feed the stream from `off` in cycled chunks until the poll completes. */
-static struct res feed_from(struct bms_poll *poll, struct bms_rx *rx, const struct stream *s,
-			    size_t off, const size_t *chunks, size_t nchunks)
-{
-	struct res r = { 0 };
-	size_t c = 0;
-
-	while (off < s->len) {
-		size_t n = chunks[c++ % nchunks];
-		if (n > s->len - off)
-			n = s->len - off;
-		bms_rx_feed(rx, s->buf + off, n);
-		off += n;
-		if (pump(poll, rx, &r)) {
-			r.done_at = off - rx->len; /* the end of the completing block */
-			break;
-		}
-	}
+	if (off < s->len && drive_feed(poll, rx, s->buf + off, s->len - off, chunks, nchunks, &r))
+		r.done_at += off;
 	return r;
 }
 
-static struct res feed(struct bms_poll *poll, struct bms_rx *rx, const struct stream *s,
-		       const size_t *chunks, size_t nchunks)
-{
-	return feed_from(poll, rx, s, 0, chunks, nchunks);
-}
-
-#define FEED(poll, rx, s, ch) feed(poll, rx, s, ch, NCH(ch))
-
-static void begin(struct bms_poll *poll, struct bms_rx *rx, bool inv)
-{
-	bms_poll_begin(poll, 0, 0, inv);
-	bms_rx_clear(rx);
-}
+#define FEED(poll, rx, s, ch) feed_from(poll, rx, s, 0, ch, DRIVE_NCH(ch))
 
 /* ---- tests ---------------------------------------------------------------- */
 
@@ -226,12 +159,12 @@ static void test_captured(void)
 	static const struct {
 		const size_t *ch;
 		size_t n;
-	} chk[] = { { chunks_one, 1 }, { chunks_odd, NCH(chunks_odd) }, { chunks_big, 1 },
-		    { chunks_rnd, NCH(chunks_rnd) } };
+	} chk[] = { { chunks_one, 1 }, { chunks_odd, DRIVE_NCH(chunks_odd) }, { chunks_big, 1 },
+		    { chunks_rnd, DRIVE_NCH(chunks_rnd) } };
 	add_str(&st, SHUNT_H SHUNT_MAIN);
 	for (size_t i = 0; i < sizeof(chk) / sizeof(chk[0]); i++) {
-		begin(&poll, &rx, false);
-		struct res r = feed(&poll, &rx, &st, chk[i].ch, chk[i].n);
+		drive_begin(&poll, &rx, 0, 0, false);
+		struct drive_res r = feed_from(&poll, &rx, &st, 0, chk[i].ch, chk[i].n);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.frames, 2);
 		CHECK_EQ_INT(r.err, 0);
@@ -244,8 +177,8 @@ static void test_captured(void)
 	/* joining in the middle of the history block: its tail fails the
 	 * checksum and is dropped whole; the rest of the stream completes */
 	for (size_t join = 1; join < hlen; join += 7) {
-		begin(&poll, &rx, false);
-		struct res r = feed_from(&poll, &rx, &st, join, chunks_odd, NCH(chunks_odd));
+		drive_begin(&poll, &rx, 0, 0, false);
+		struct drive_res r = feed_from(&poll, &rx, &st, join, chunks_odd, DRIVE_NCH(chunks_odd));
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.bad_scan, 0);
 		CHECK_EQ_INT(r.err, 0);
@@ -260,7 +193,7 @@ static void test_bmv700(void)
 	struct bms_rx rx = { 0 };
 	struct bms_snapshot *s = &poll.snap;
 	struct stream st = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	size_t a = add_blk(&st, BMV_MAIN);
 	CHECK_EQ_INT(st.buf[a - 1], 0xD8);
@@ -269,7 +202,7 @@ static void test_bmv700(void)
 	add_blk(&st, BMV_HIST);
 
 	/* starting with the run-time block: it waits for the history */
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.more, 1);
@@ -283,7 +216,7 @@ static void test_bmv700(void)
 	CHECK_EQ_INT(poll.scratch[0] | poll.scratch[1] << 8, 0);
 
 	/* merged in one read: the poll takes what it needs and stops */
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 2);
@@ -296,11 +229,11 @@ static void test_values(void)
 	struct bms_rx rx = { 0 };
 	struct bms_snapshot *s = &poll.snap;
 	struct stream st = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	add_blk(&st, BMV712_MAIN);
 	add_blk(&st, BMV_HIST);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_rnd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -322,7 +255,7 @@ static void test_values(void)
 			      BMS_HAS_SOH | BMS_HAS_BALANCE | BMS_HAS_MOS_TEMP)));
 
 	/* invert_current turns current and power */
-	begin(&poll, &rx, true);
+	drive_begin(&poll, &rx, 0, 0, true);
 	r = FEED(&poll, &rx, &st, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(s->current, 12.345, 1e-4);
@@ -340,7 +273,7 @@ static void test_values(void)
 		struct stream b = { 0 };
 		snprintf(text, sizeof(text), "V\t13300\r\nI\t1500\r\nSOC\t500\r\nAR\t%u\r\nH4\t3", 1u << bit);
 		add_blk(&b, text);
-		begin(&poll, &rx, false);
+		drive_begin(&poll, &rx, 0, 0, false);
 		r = FEED(&poll, &rx, &b, chunks_odd);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(s->raw_alarms[0], 1u << bit);
@@ -353,7 +286,7 @@ static void test_values(void)
 	st.len = 0;
 	add_blk(&st, "PID\t0xA381\r\nV\t25604\r\nT\t---\r\nI\t0\r\nP\t0\r\nCE\t---\r\nSOC\t---\r\nTTG\t-1"
 		     "\r\nAlarm\tOFF\r\nRelay\tOFF\r\nAR\t0\r\nH4\t9");
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
@@ -365,7 +298,7 @@ static void test_values(void)
 	st.len = 0;
 	add_blk(&st, "V\t51200\r\nI\t-2000\r\nH4\t1");
 	add_blk(&st, "SOC\t420\r\nTTG\t600");
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_rnd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 2);
@@ -383,12 +316,12 @@ static void test_history_learning(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	struct stream st = { 0 };
-	struct res r;
+	struct drive_res r;
 
 	add_blk(&st, BMV_MAIN);
 	add_blk(&st, BMV_MAIN);
 	poll.persist = 0;
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK(!drv->timeout(&poll)); /* nothing yet: a real timeout */
 	r = FEED(&poll, &rx, &st, chunks_odd);
 	CHECK_EQ_INT(r.ok, 0);
@@ -401,7 +334,7 @@ static void test_history_learning(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK(!(poll.snap.present & BMS_HAS_CYCLES));
 	/* the next polls complete on one block */
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
@@ -409,12 +342,12 @@ static void test_history_learning(void)
 	st.len = 0;
 	add_blk(&st, BMV_HIST);
 	add_blk(&st, BMV_MAIN);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 2);
 	CHECK_EQ_INT(poll.persist, 0);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	st.len = 0;
 	add_blk(&st, BMV_MAIN);
 	r = FEED(&poll, &rx, &st, chunks_big);
@@ -428,7 +361,7 @@ static void test_hex(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	struct stream st = { 0 };
-	struct res r;
+	struct drive_res r;
 	size_t n;
 
 	/* before, between and inside blocks (between fields, inside a value,
@@ -438,7 +371,7 @@ static void test_hex(void)
 		     "\r:AEEED000000009B\n\nSOC\t1000\r\nAR\t0");
 	add_str(&st, ":4AAAA0000\n");
 	add_blk(&st, ":A0F0000AAB1\nH4\t12\r\nH5\t0");
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
@@ -454,7 +387,7 @@ static void test_hex(void)
 	add_raw(&c, one.buf + 1, one.len - 1);
 	CHECK_EQ_INT(drv->scan(&poll, c.buf, c.len, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, c.len);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &c, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.voltage, 12.0, 1e-4);
@@ -483,7 +416,7 @@ static void test_hex(void)
 			add_blk(&b, "H4\t1"); /* a second block right after */
 			CHECK_EQ_INT(drv->scan(&poll, b.buf, b.len, &n), BMS_SCAN_FRAME);
 			CHECK_EQ_INT(n, bl);
-			begin(&poll, &rx, false);
+			drive_begin(&poll, &rx, 0, 0, false);
 			r = FEED(&poll, &rx, &b, chunks_one);
 			CHECK_EQ_INT(r.ok, 1);
 			CHECK_EQ_INT(r.done_at, bl);
@@ -499,7 +432,7 @@ static void test_broken(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
 	struct stream st = { 0 };
-	struct res r;
+	struct drive_res r;
 	size_t n;
 
 	/* a bad checksum: that block is dropped whole, the next one counts */
@@ -508,7 +441,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->scan(&poll, st.buf, st.len, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, bad);
 	CHECK_EQ_INT(drv->handle(&poll, st.buf, bad), BMS_E_CHECKSUM);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 1);
@@ -525,7 +458,7 @@ static void test_broken(void)
 	size_t lost = st.len;
 	add_blk(&st, BMV_MAIN);
 	add_blk(&st, BMV_HIST);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_rnd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
@@ -545,7 +478,7 @@ static void test_broken(void)
 	add_blk(&st, BMV_HIST);
 	add_raw(&st, "\x13\x37\r\x01\n", 5);
 	add_blk(&st, BMV_MAIN);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
@@ -564,7 +497,7 @@ static void test_broken(void)
 		for (unsigned flip = 1; flip < 256; flip <<= 3) {
 			st = clean;
 			st.buf[pos] ^= (uint8_t)flip;
-			begin(&poll, &rx, false);
+			drive_begin(&poll, &rx, 0, 0, false);
 			r = FEED(&poll, &rx, &st, chunks_rnd);
 			CHECK_EQ_INT(r.bad_scan, 0);
 			CHECK_EQ_INT(r.ok, 1);
@@ -637,7 +570,7 @@ static void test_broken(void)
 	}
 	add_blk(&st, BMV_HIST);
 	add_blk(&st, BMV_MAIN);
-	begin(&poll, &rx, false);
+	drive_begin(&poll, &rx, 0, 0, false);
 	r = FEED(&poll, &rx, &st, chunks_rnd);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(r.ok, 1);

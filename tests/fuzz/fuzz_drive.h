@@ -1,0 +1,344 @@
+/* tests/fuzz/fuzz_drive.h - the libFuzzer harness of the BMS driver
+ * targets: whole polls driven from the fuzz input the way gateway/poller.c
+ * drives a driver (request, drain, read, scan + handle, retries, timeout(),
+ * finish(); a listen-only driver just listens), checking after every step
+ * the invariants every driver keeps.  A target describes its driver in a
+ * struct fd_target (limits, the handle() results it can give, what a good
+ * sample always has) and adds checks of its own in hooks.
+ *
+ * Input (the usual layout; a target may parse its own with `config`):
+ *	byte 0	(only if addr_mask) address = byte & addr_mask
+ *	next	bit 6 set: cells_forced = bits 0..5, else 0
+ *	next	bit 0 invert_current, bit 1 (if persist_bit) start with
+ *		poll.persist = 1, bits 2..3 retries
+ *	then events, by their first byte E:
+ *	E == 0		a timeout of the current step (or wait)
+ *	E in event	the target's own (e.g. a synthesised reply with a CRC
+ *			a mutator cannot forge)
+ *	otherwise	the next min(E, rest) bytes arrive as one read().
+ * A finished poll (good or failed) starts the next one, keeping persist;
+ * an address next_request() refuses ends the run.
+ *
+ * A target file includes this, defines its hooks and its struct
+ * fd_target, and an LLVMFuzzerTestOneInput() that calls fd_run().
+ */
+#ifndef TESTS_FUZZ_DRIVE_H
+#define TESTS_FUZZ_DRIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+
+/* A set of handle() results (BMS_E_NOSPACE .. BMS_MORE). */
+#define FD_RC(rc) (1u << ((rc) - BMS_E_NOSPACE))
+
+/* What handle()'s BMS_OK does to poll.step. */
+enum fd_step {
+	FD_STEP_NEXT,    /* step + 1 */
+	FD_STEP_ON,      /* some later step */
+	FD_STEP_ON_OR_SAME, /* or the same (a value to be confirmed by a re-read) */
+	FD_STEP_ANY,     /* not checked (listen-only) */
+};
+
+/* event(): E is not the target's own event */
+#define FD_NOT_MINE ((size_t)-1)
+
+struct fd;
+
+struct fd_target {
+	const struct bms_driver *drv;
+
+	/* input: the usual layout, or config() (returns the bytes it used,
+	 * 0 when the input is too short) */
+	uint8_t addr_mask;      /* the address byte & this; 0 = no address byte (address 0) */
+	bool persist_bit;
+	size_t (*config)(struct fd *s, const uint8_t *data, size_t size);
+	/* an event byte E of the target's own: the input bytes it used, or
+	 * FD_NOT_MINE */
+	size_t (*event)(struct fd *s, uint8_t e, const uint8_t *p, size_t avail);
+
+	/* addresses next_request() accepts (all others: BMS_E_RANGE); NULL:
+	 * the protocol has none, next_request() never fails */
+	bool (*addr_ok)(uint8_t a);
+	/* a request is well-formed (the generic part: it is never a frame) */
+	void (*request)(const struct fd *s, const uint8_t *req, int n);
+
+	/* the snapshot after every handle() and finish() */
+	uint8_t max_cells, max_temps, max_raw, max_state;
+	uint32_t never;         /* BMS_HAS_* the protocol never reports */
+	void (*snap)(const struct fd *s, const struct bms_snapshot *sn);
+
+	/* scan(): a frame it reports (before handle()), and NEED */
+	void (*frame)(const struct fd *s, const uint8_t *f, size_t n);
+	void (*need)(const struct fd *s);
+	/* handle(): the results possible on a frame scan() accepted (FD_RC()
+	 * set), what BMS_OK does to the step (any other result keeps it) */
+	uint32_t rcs;
+	enum fd_step step;
+	bool unexpected_keeps_snap; /* BMS_E_UNEXPECTED leaves the snapshot alone */
+	void (*handled)(const struct fd *s, int rc, size_t n);
+
+	/* a sample finish() accepts: BMS_HAS_* it always has (with
+	 * BMS_HAS_CELLS: ncells > 0), voltage > 0, how a forced cell count
+	 * shows (ncells == min(forced, max_cells), or at most forced), and
+	 * no balance bit beyond the cells */
+	uint32_t ok_has;
+	bool ok_volts;
+	bool forced_at_most;
+	void (*ok)(const struct fd *s, const struct bms_snapshot *sn);
+};
+
+struct fd {
+	const struct fd_target *t;
+	const struct bms_driver *drv;
+	struct bms_poll poll;
+	struct bms_rx rx;
+	uint8_t address, cells_forced;
+	bool invert;
+	bool keep_rx; /* listen-only: keep the rx buffer between polls */
+	int retries;
+	bool need_request;
+	bool done;
+	uint8_t req[64]; /* the outstanding request */
+	int req_len;
+};
+
+static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
+{
+	const struct fd_target *t = s->t;
+
+	REQUIRE(sn->ncells <= t->max_cells);
+	REQUIRE(sn->ntemps <= t->max_temps);
+	REQUIRE(sn->nraw <= t->max_raw);
+	REQUIRE(sn->state <= t->max_state);
+	REQUIRE((sn->alarms >> BMS_AL_COUNT) == 0);
+	REQUIRE(!(sn->present & t->never));
+	if (t->snap)
+		t->snap(s, sn);
+}
+
+static void fd_begin(struct fd *s)
+{
+	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
+	if (!s->keep_rx)
+		bms_rx_clear(&s->rx);
+	s->need_request = !s->drv->listen_only;
+}
+
+/* A try of the current step failed (timeout or bad answer). */
+static void fd_fail_step(struct fd *s)
+{
+	if (s->drv->timeout && s->drv->timeout(&s->poll)) {
+		s->poll.attempt = 0; /* complete anyway */
+		s->need_request = !s->drv->listen_only;
+		return;
+	}
+	if (s->poll.attempt < s->retries) {
+		s->poll.attempt++;
+		s->need_request = !s->drv->listen_only;
+		return;
+	}
+	fd_begin(s); /* the poll failed: next poll */
+}
+
+/* The last step is done: finish() and the next poll. */
+static void fd_finish(struct fd *s)
+{
+	const struct fd_target *t = s->t;
+	const struct bms_snapshot *sn = &s->poll.snap;
+	int rc = s->drv->finish ? s->drv->finish(&s->poll) : BMS_OK;
+
+	REQUIRE(rc == BMS_OK || rc == BMS_E_INVALID);
+	fd_check_snap(s, sn);
+	if (rc == BMS_OK) {
+		REQUIRE((sn->present & t->ok_has) == t->ok_has);
+		if (t->ok_has & BMS_HAS_CELLS)
+			REQUIRE(sn->ncells > 0);
+		if (t->ok_volts)
+			REQUIRE(sn->voltage > 0);
+		if (s->cells_forced && t->forced_at_most)
+			REQUIRE(sn->ncells <= s->cells_forced);
+		else if (s->cells_forced)
+			REQUIRE(sn->ncells == (s->cells_forced < t->max_cells ? s->cells_forced : t->max_cells));
+		if (sn->ncells < 32)
+			REQUIRE((sn->balance >> sn->ncells) == 0);
+		if (t->ok)
+			t->ok(s, sn);
+		bms_snapshot_derive(&s->poll.snap);
+	}
+	fd_begin(s);
+}
+
+/* Send the next request (or finish the poll). */
+static void fd_request(struct fd *s)
+{
+	const struct fd_target *t = s->t;
+	uint8_t req[64];
+	int n = s->drv->next_request(&s->poll, req, sizeof(req));
+
+	s->need_request = false;
+	bms_rx_clear(&s->rx); /* drain before each request */
+	if (n < 0) {
+		REQUIRE(t->addr_ok && n == BMS_E_RANGE && !t->addr_ok(s->address));
+		s->done = true; /* nothing more can happen with this address */
+		return;
+	}
+	if (t->addr_ok)
+		REQUIRE(t->addr_ok(s->address));
+	if (n == 0) {
+		fd_finish(s);
+		return;
+	}
+	REQUIRE((size_t)n <= sizeof(req));
+	if (t->request)
+		t->request(s, req, n);
+	memcpy(s->req, req, (size_t)n);
+	s->req_len = n;
+	/* the echo of our own request is never a frame */
+	size_t en = 0;
+	REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_SKIP && en == (size_t)n);
+}
+
+/* n bytes arrive as one read(): scan and handle until NEED. */
+static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
+{
+	const struct fd_target *t = s->t;
+
+	bms_rx_feed(&s->rx, p, n);
+	REQUIRE(s->rx.len <= BMS_RX_CAP);
+	for (;;) {
+		size_t fl = 0;
+		enum bms_scan sc = s->drv->scan(&s->poll, s->rx.buf, s->rx.len, &fl);
+
+		if (sc == BMS_SCAN_NEED) {
+			if (t->need)
+				t->need(s);
+			return;
+		}
+		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_FRAME);
+		REQUIRE(fl >= 1 && fl <= s->rx.len);
+		if (sc == BMS_SCAN_SKIP) {
+			bms_rx_consume(&s->rx, fl);
+			continue;
+		}
+		if (t->frame)
+			t->frame(s, s->rx.buf, fl);
+		int step = s->poll.step;
+		const struct bms_snapshot before = s->poll.snap;
+		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
+		bms_rx_consume(&s->rx, fl);
+		fd_check_snap(s, &s->poll.snap);
+		REQUIRE(rc >= BMS_E_NOSPACE && rc <= BMS_MORE);
+		REQUIRE(t->rcs & FD_RC(rc));
+		if (t->handled)
+			t->handled(s, rc, fl);
+		if (rc != BMS_OK && t->step != FD_STEP_ANY)
+			REQUIRE(s->poll.step == step);
+		else if (t->step == FD_STEP_NEXT)
+			REQUIRE(s->poll.step == step + 1);
+		else if (t->step == FD_STEP_ON)
+			REQUIRE(s->poll.step > step);
+		else if (t->step == FD_STEP_ON_OR_SAME)
+			REQUIRE(s->poll.step >= step);
+		/* a frame that is not used leaves the snapshot alone */
+		if (rc == BMS_E_UNEXPECTED && t->unexpected_keeps_snap)
+			REQUIRE(memcmp(&before, &s->poll.snap, sizeof(before)) == 0);
+		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+			continue;
+		if (rc == BMS_OK) {
+			s->poll.attempt = 0;
+			if (s->drv->listen_only) {
+				fd_finish(s);
+				continue; /* the next poll: a listen-only wire keeps talking */
+			}
+			s->need_request = true;
+			return;
+		}
+		fd_fail_step(s); /* a bad answer counts as a failed try */
+		if (!s->drv->listen_only)
+			return;
+	}
+}
+
+/* The usual configuration bytes (see the top). */
+static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
+{
+	const struct fd_target *t = s->t;
+	size_t k = 0;
+
+	if (size < (t->addr_mask ? 3u : 2u))
+		return 0;
+	if (t->addr_mask)
+		s->address = d[k++] & t->addr_mask;
+	s->cells_forced = (d[k] & 0x40) ? (d[k] & 0x3f) : 0;
+	k++;
+	s->invert = d[k] & 1;
+	if (t->persist_bit)
+		s->poll.persist = (d[k] & 2) ? 1 : 0;
+	s->retries = (d[k] >> 2) & 3;
+	return k + 1;
+}
+
+/* One run: polls after polls until the input is used up. */
+static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
+{
+	static struct fd s; /* large (rx buffer): keep it off the stack */
+
+	memset(&s, 0, sizeof(s));
+	s.t = t;
+	s.drv = t->drv;
+	size_t off = t->config ? t->config(&s, data, size) : fd_config(&s, data, size);
+	if (off == 0)
+		return 0;
+	bms_rx_clear(&s.rx);
+	fd_begin(&s);
+
+	while (!s.done) {
+		if (s.need_request) {
+			fd_request(&s);
+			continue;
+		}
+		if (off >= size)
+			break;
+		uint8_t e = data[off++];
+		if (e == 0) {
+			fd_fail_step(&s);
+			continue;
+		}
+		if (t->event) {
+			size_t used = t->event(&s, e, data + off, size - off);
+			if (used != FD_NOT_MINE) {
+				off += used;
+				continue;
+			}
+		}
+		size_t l = e;
+		if (l > size - off)
+			l = size - off;
+		fd_bytes(&s, data + off, l);
+		off += l;
+	}
+	return 0;
+}
+
+/* CRC-16/MODBUS, the harness's own. */
+static inline uint16_t fd_crc16(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+#endif

@@ -1,0 +1,279 @@
+/* tests/unit/drive.h - the gateway's side of a serial link, for the unit
+ * tests of the BMS drivers: bytes arrive in chunks the way read() returns
+ * them, the driver's scan() finds frames in a struct bms_rx, handle() decodes
+ * them, as gateway/poller.c does; what happened is counted in a struct
+ * drive_res.  Also a poll step by step (drain, answer, check) and a whole
+ * poll from a list of answers.
+ *
+ * Include after check.h, with `drv` (const struct bms_driver *) defined
+ * first.  A test may define DRIVE_FRAME_OK(f, n) before including this: a
+ * frame scan() reports that fails it counts as a bad scan.
+ */
+#ifndef TESTS_DRIVE_H
+#define TESTS_DRIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../bms/bms.h"
+#include "check.h"
+
+#ifndef DRIVE_FRAME_OK
+#define DRIVE_FRAME_OK(f, n) true
+#endif
+
+#define DRIVE_NCH(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Chunk sizes the simulated read() returns, cycled (each test has its own
+ * odd pattern besides). */
+static const size_t chunks_one[] __attribute__((unused)) = { 1 };
+static const size_t chunks_big[] __attribute__((unused)) = { 1000 };
+
+#define DRIVE_MAX_RC 64
+
+/* What scan() and handle() did with the bytes fed. */
+struct drive_res {
+	int ok, more, unexpected, err, last_err; /* handle() results; last_err: the last error */
+	int frames;                              /* frames handed to handle() */
+	size_t skipped;                          /* bytes scan() skipped */
+	int bad_scan;   /* scan() gave a length outside 1..len, or a frame failing DRIVE_FRAME_OK */
+	size_t done_at; /* listen-only: offset of the end of the block that completed the poll, 0 = never */
+	int nrc;                 /* handle() calls */
+	int rc[DRIVE_MAX_RC];    /* their results in order (the first DRIVE_MAX_RC) */
+};
+
+/* What the gateway does after every read(): scan and handle until NEED.  A
+ * listen-only driver's poll is complete at BMS_OK: the poller stops there
+ * (and drops what is left); returns true then. */
+static inline bool drive_pump(struct bms_poll *poll, struct bms_rx *rx, struct drive_res *r)
+{
+	for (;;) {
+		size_t n = 0;
+		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
+
+		if (sc == BMS_SCAN_NEED)
+			return false;
+		if (n < 1 || n > rx->len) {
+			r->bad_scan++;
+			return false;
+		}
+		if (sc == BMS_SCAN_SKIP) {
+			r->skipped += n;
+			bms_rx_consume(rx, n);
+			continue;
+		}
+		if (!(DRIVE_FRAME_OK(rx->buf, n)))
+			r->bad_scan++;
+		r->frames++;
+		int rc = drv->handle(poll, rx->buf, n);
+		bms_rx_consume(rx, n);
+		if (r->nrc < DRIVE_MAX_RC)
+			r->rc[r->nrc] = rc;
+		r->nrc++;
+		if (rc == BMS_OK) {
+			r->ok++;
+			if (drv->listen_only)
+				return true;
+		} else if (rc == BMS_MORE) {
+			r->more++;
+		} else if (rc == BMS_E_UNEXPECTED) {
+			r->unexpected++;
+		} else {
+			r->err++;
+			r->last_err = rc;
+		}
+	}
+}
+
+/* Feed p[0..len) in chunks of the cycled sizes, pumping after each; adds to
+ * *r.  Returns true (and sets r->done_at, an offset in p) when a listen-only
+ * driver's poll completed: the rest is not fed. */
+static inline bool drive_feed(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
+			      const size_t *chunks, size_t nchunks, struct drive_res *r)
+{
+	size_t off = 0, c = 0;
+
+	while (off < len) {
+		size_t n = chunks[c++ % nchunks];
+		if (n > len - off)
+			n = len - off;
+		bms_rx_feed(rx, p + off, n);
+		off += n;
+		if (drive_pump(poll, rx, r)) {
+			r->done_at = off - rx->len; /* the end of the completing block */
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline struct drive_res drive_feed_bytes(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p,
+						size_t len, const size_t *chunks, size_t nchunks)
+{
+	struct drive_res r = { 0 };
+	drive_feed(poll, rx, p, len, chunks, nchunks, &r);
+	return r;
+}
+
+/* check_hex() that must give at least one byte; 0 on failure. */
+static inline int drive_hex(const char *hex, uint8_t *buf, int cap)
+{
+	int n = check_hex(hex, buf, cap);
+	CHECK(n > 0);
+	return n > 0 ? n : 0;
+}
+
+/* Feed a hex string (spaces allowed). */
+static inline struct drive_res drive_feed_hex(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
+					      const size_t *chunks, size_t nchunks)
+{
+	uint8_t buf[4096];
+	int n = drive_hex(hex, buf, (int)sizeof(buf));
+	return drive_feed_bytes(poll, rx, buf, (size_t)n, chunks, nchunks);
+}
+
+/* Feed a text (ASCII protocols). */
+static inline struct drive_res drive_feed_text(struct bms_poll *poll, struct bms_rx *rx, const char *s,
+					       const size_t *chunks, size_t nchunks)
+{
+	return drive_feed_bytes(poll, rx, (const uint8_t *)s, strlen(s), chunks, nchunks);
+}
+
+#define FEED_BYTES(poll, rx, p, n, ch) drive_feed_bytes(poll, rx, p, n, ch, DRIVE_NCH(ch))
+#define FEED_HEX(poll, rx, hex, ch) drive_feed_hex(poll, rx, hex, ch, DRIVE_NCH(ch))
+#define FEED_TEXT(poll, rx, s, ch) drive_feed_text(poll, rx, s, ch, DRIVE_NCH(ch))
+
+/* A deterministic LCG: the next value in lo..hi, from bits shift.. of the
+ * state. */
+static inline size_t drive_rnd(uint32_t *state, int shift, size_t lo, size_t hi)
+{
+	*state = *state * 1103515245u + 12345u;
+	return lo + (*state >> shift) % (hi - lo + 1);
+}
+
+/* Feed in random chunks of 1..max bytes; *state carries on from call to
+ * call. */
+static inline void drive_feed_random(struct bms_poll *poll, struct bms_rx *rx, const uint8_t *p, size_t len,
+				     uint32_t *state, size_t max, struct drive_res *r)
+{
+	size_t off = 0;
+	while (off < len) {
+		size_t n = drive_rnd(state, 8, 1, max);
+		if (n > len - off)
+			n = len - off;
+		bms_rx_feed(rx, p + off, n);
+		off += n;
+		drive_pump(poll, rx, r);
+	}
+}
+
+/* A fresh poll from a clean buffer. */
+static inline void drive_begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
+{
+	bms_poll_begin(poll, addr, forced, inv);
+	bms_rx_clear(rx);
+}
+
+/* One step of a poll as the gateway runs it, its request sent: the rx
+ * buffer is drained (the poller flushes before each request) and the answer
+ * (hex) arrives in chunks.  A clean step: exactly one BMS_OK, no error, no
+ * bad scan, and `unexpected` frames ignored. */
+static inline struct drive_res drive_step(struct bms_poll *poll, struct bms_rx *rx, const char *hex,
+					  const size_t *chunks, size_t nchunks, int unexpected)
+{
+	bms_rx_clear(rx);
+	struct drive_res r = drive_feed_hex(poll, rx, hex, chunks, nchunks);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(r.unexpected, unexpected);
+	CHECK_EQ_INT(r.bad_scan, 0);
+	return r;
+}
+
+/* drive_step() when the test's own cur(poll) (which request is outstanding)
+ * says want. */
+#define DRIVE_STEP(poll, rx, cur, want, hex, ch, unexp) \
+	do { \
+		CHECK_EQ_INT(cur(poll), want); \
+		drive_step(poll, rx, hex, ch, DRIVE_NCH(ch), unexp); \
+	} while (0)
+
+/* The answer to one step of a whole poll. */
+struct drive_answer {
+	const uint8_t *p;     /* its bytes */
+	size_t len;
+	const size_t *chunks; /* read() sizes, cycled */
+	size_t nchunks;
+	int unexpected;       /* frames handle() ignores on the way */
+	int req_len;          /* the request it answers is this long (0: any) */
+};
+
+#define DRIVE_ANSWER(p, len, ch) { (const uint8_t *)(p), (len), (ch), DRIVE_NCH(ch), 0, 0 }
+
+/* A whole poll from its answers, the way the poller runs it (the poll
+ * begun): for each answer a request must be outstanding, then the rx buffer
+ * is drained and the answer arrives, a clean step (see drive_step); after
+ * the last, next_request() must say the poll is complete (a listen-only
+ * driver has no requests: the answers just arrive).  Adds to *r;
+ * returns finish()'s result (BMS_OK for a driver without one). */
+static inline int drive_poll(struct bms_poll *poll, struct bms_rx *rx, const struct drive_answer *a, size_t n,
+			     struct drive_res *r)
+{
+	uint8_t req[256];
+
+	for (size_t k = 0; k < n; k++) {
+		if (!drv->listen_only) {
+			int rn = drv->next_request(poll, req, sizeof(req));
+			if (a[k].req_len)
+				CHECK_EQ_INT(rn, a[k].req_len);
+			else
+				CHECK(rn > 0);
+			bms_rx_clear(rx);
+		}
+		const struct drive_res was = *r;
+		drive_feed(poll, rx, a[k].p, a[k].len, a[k].chunks, a[k].nchunks, r);
+		CHECK_EQ_INT(r->ok - was.ok, 1);
+		CHECK_EQ_INT(r->err - was.err, 0);
+		CHECK_EQ_INT(r->unexpected - was.unexpected, a[k].unexpected);
+		CHECK_EQ_INT(r->bad_scan - was.bad_scan, 0);
+	}
+	if (!drv->listen_only)
+		CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
+	return drv->finish ? drv->finish(poll) : BMS_OK;
+}
+
+/* The cells are want[0..n), exactly: n of them, the slots beyond are 0
+ * (mismatches are listed on stderr). */
+static inline void drive_check_cells(const struct bms_snapshot *s, const uint16_t *want, int n)
+{
+	int bad = 0;
+
+	CHECK_EQ_INT(s->ncells, n);
+	for (int i = 0; i < n; i++)
+		if (s->cell_mv[i] != want[i]) {
+			fprintf(stderr, "cell %d: %u != %u\n", i + 1, s->cell_mv[i], want[i]);
+			bad++;
+		}
+	for (int i = n; i < BMS_MAX_CELLS; i++)
+		if (s->cell_mv[i] != 0) {
+			fprintf(stderr, "cell %d: %u != 0\n", i + 1, s->cell_mv[i]);
+			bad++;
+		}
+	CHECK_EQ_INT(bad, 0);
+}
+
+/* CRC-16/MODBUS, the tests' own (not the drivers'). */
+static inline uint16_t drive_crc16(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+#endif
