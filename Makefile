@@ -104,7 +104,8 @@ check-map: $(B)/bmsgw
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC)
+FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h gateway/*.h conf/*.h registers/*.h)
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) $(PKG_LIBS)
 
