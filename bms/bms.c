@@ -6,16 +6,16 @@
 #include "drivers.h"
 
 const struct bms_driver *const bms_drivers[] = {
-	&bms_daly_driver,
-	&bms_jk_driver,
-	&bms_jk_pb_driver,
-	&bms_daly_modbus_driver,
-	&bms_sinowealth_driver,
-	&bms_jbd_driver,
-	&bms_vedirect_driver,
-	&bms_pylontech_driver,
-	&bms_topbms_driver,
-	&bms_seplos_driver,
+	&bms_daly_driver,        /* 1 */
+	&bms_daly_modbus_driver, /* 2 */
+	&bms_sinowealth_driver,  /* 3 */
+	&bms_jk_driver,          /* 4 */
+	&bms_jk_pb_driver,       /* 5 */
+	&bms_jbd_driver,         /* 6 */
+	&bms_pylontech_driver,   /* 7 */
+	&bms_topbms_driver,      /* 8 */
+	&bms_seplos_driver,      /* 9 */
+	&bms_vedirect_driver,    /* 10 */
 	NULL,
 };
 
