@@ -155,6 +155,9 @@ struct bms_driver {
 	double interbyte;        /* seconds of silence that abandon a partial frame */
 	uint8_t min_address;     /* lowest valid `address`, also its default (0 or 1) */
 	uint8_t max_address;     /* highest valid `address` (0 = the protocol has none) */
+	/* Optional: false for an address inside min..max that the protocol cannot
+	 * use (e.g. Pylontech's module numbers have gaps); checked by conf/. */
+	bool (*address_ok)(uint8_t address);
 	double default_timeout;  /* default `timeout` in seconds (0 = 1.0) */
 	/* The BMS talks without being asked (e.g. VE.Direct text): the poller
 	 * sends nothing and does not drain; a poll waits for frames until

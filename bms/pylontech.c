@@ -285,6 +285,7 @@ const struct bms_driver bms_pylontech_driver = {
 	.interbyte = 0.2,
 	.min_address = PYL_MIN_ADR,
 	.max_address = PYL_MAX_ADR,
+	.address_ok = pyl_valid_adr,
 	.default_timeout = 1.0,
 	.next_request = pyl_next_request,
 	.scan = pyl_scan,

@@ -961,6 +961,12 @@ static void finish_pack(struct load *x, int i)
 		     p->address, d->name, d->min_address, d->max_address);
 		return;
 	}
+	if (d->max_address != 0 && d->address_ok && !d->address_ok((uint8_t)p->address)) {
+		fail(x, seen[K_ADDRESS] ? seen[K_ADDRESS] : p->line, sect, "address",
+		     "%d (0x%02X) is not an address protocol %s can use (expected a valid %s address in %d..%d)",
+		     p->address, p->address, d->name, d->name, d->min_address, d->max_address);
+		return;
+	}
 	if (!seen[K_TIMEOUT] && d->default_timeout > 0)
 		p->timeout = d->default_timeout;
 	if (!seen[K_UNIT_ID])

@@ -100,5 +100,11 @@ int main(void)
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\n[upstream.x]\n", "duplicate section (first on line 12)");
 	expect_error("[upstream.X]\n", "invalid upstream name");
 	expect_error("[downstream]\n", "unknown section (expected [gateway], [pack.NAME], [bank] or [upstream.NAME])");
+	/* a driver's own address rule: Pylontech module numbers have gaps */
+	CHECK_EQ_INT(conf_load_string("[pack.p]\nprotocol = pylontech\nport = /dev/ttyUSB0\naddress = 18\n", "t.ini",
+				      &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT(conf_load_string("[pack.p]\nprotocol = pylontech\nport = /dev/ttyUSB0\naddress = 14\n", "t.ini",
+				      &c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "t.ini:4: [pack.p] address: 14 (0x0E) is not an address protocol pylontech can use") != NULL);
 	return check_report();
 }
