@@ -39,6 +39,7 @@ const char *bms_strerror(int code)
 	case BMS_E_RANGE: return "value out of range";
 	case BMS_E_INVALID: return "invalid sample";
 	case BMS_E_NOSPACE: return "buffer too small";
+	case BMS_E_REFUSED: return "the BMS refused the request (error code)";
 	default: return "unknown error";
 	}
 }

@@ -124,6 +124,7 @@ enum {
 	BMS_E_RANGE = -5,     /* a field is out of its possible range */
 	BMS_E_INVALID = -6,   /* the sample as a whole is not usable (e.g. 0 V, 0 cells) */
 	BMS_E_NOSPACE = -7,   /* caller's buffer too small */
+	BMS_E_REFUSED = -8,   /* the BMS answered with an error / exception code */
 };
 const char *bms_strerror(int code);
 

@@ -341,7 +341,7 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_UNEXPECTED;
 	/* The BMS refuses the read (illegal address / quantity): this try fails. */
 	if (frame[1] != DM_FC_READ)
-		return BMS_E_RANGE;
+		return BMS_E_REFUSED;
 	/* A late answer to the other read. */
 	if (frame[2] != 2 * dm_reads[poll->step].count)
 		return BMS_E_UNEXPECTED;

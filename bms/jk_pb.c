@@ -355,7 +355,7 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		/* our pack refuses the trigger: fail this try */
 		if (poll->step != 0 || frame[0] != poll->address)
 			return BMS_E_UNEXPECTED;
-		return BMS_E_HEADER;
+		return BMS_E_REFUSED;
 	}
 	return len < JKPB_EXC_LEN ? BMS_E_SHORT : BMS_E_HEADER;
 }

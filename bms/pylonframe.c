@@ -192,7 +192,7 @@ int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr)
 	if (!bms_pylonframe_is_rtn(f->cid2) || f->adr != adr || f->cid1 != BMS_PYLONFRAME_CID1_BATTERY)
 		return BMS_E_UNEXPECTED;
 	if (f->cid2 != 0)
-		return BMS_E_HEADER;
+		return BMS_E_REFUSED;
 	return BMS_OK;
 }
 

@@ -65,7 +65,7 @@ int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe
 
 /* Is a parsed response an answer to our request to `adr`?  BMS_OK;
  * BMS_E_UNEXPECTED for another address, another device type (CID1) or a
- * command; BMS_E_HEADER when the BMS returned an error code (RTN != 0). */
+ * command; BMS_E_REFUSED when the BMS returned an error code (RTN != 0). */
 int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr);
 
 /* Bounds-checked big-endian reader over a decoded INFO.  A read past the end

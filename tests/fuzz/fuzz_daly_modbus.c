@@ -101,7 +101,7 @@ static const struct fd_target daly_modbus = {
 	.snap = dm_snap,
 	.frame = dm_frame,
 	/* scan() checked length and CRC: only these can come back */
-	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE),
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_NEXT,
 	.ok_has = BMS_HAS_CELLS | BMS_HAS_ALARMS,
 	.ok_volts = true,

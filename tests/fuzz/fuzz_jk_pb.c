@@ -70,7 +70,7 @@ static const struct fd_target jk_pb = {
 	.snap = pb_snap,
 	.frame = pb_frame,
 	/* scan() checked sums and lengths */
-	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_HEADER),
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_HEADER) | FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_ON,
 	.handled = pb_handled,
 	.ok_has = BMS_HAS_CELLS,

@@ -87,7 +87,7 @@ static const struct fd_target fz_target = {
 	.snap = fz_check_snap,
 	.frame = fz_check_frame,
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
-	       FD_RC(BMS_E_HEADER),
+	       FD_RC(BMS_E_HEADER) | FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_NEXT,
 	.unexpected_keeps_snap = true,
 	.ok_has = BMS_HAS_CELLS,

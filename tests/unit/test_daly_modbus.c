@@ -701,7 +701,7 @@ static void test_broken(void)
 	drive_feed(&poll, &rx, g, n, chunks_one, 1, &r);
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.err, 1);
-	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	CHECK_EQ_INT(r.last_err, BMS_E_REFUSED);
 	CHECK_EQ_INT(poll.step, 0);
 	g[0] = 0x53; /* another board's exception: ignored */
 	n = put_crc(g, 3);

@@ -603,7 +603,7 @@ static void test_broken(void)
 	mk_exc(f, 3, 2);
 	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, 5);
-	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_HEADER);
+	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_REFUSED);
 	mk_exc(f, 4, 2);
 	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_UNEXPECTED);
 

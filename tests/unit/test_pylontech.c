@@ -707,7 +707,7 @@ static void test_broken(void)
 		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.frames, 1);
 		CHECK_EQ_INT(r.err, 1);
-		CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
+		CHECK_EQ_INT(r.last_err, BMS_E_REFUSED);
 		CHECK_EQ_INT(cur_cmd(&poll), 0x42);
 	}
 

@@ -532,7 +532,7 @@ static void test_broken(void)
 		drive_begin(&poll, &rx, 0, 0, false);
 		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 		CHECK_EQ_INT(r.err, 1);
-		CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
+		CHECK_EQ_INT(r.last_err, BMS_E_REFUSED);
 		CHECK_EQ_INT(poll.snap.present, 0);
 	}
 	/* an unknown code is a command: skipped */

@@ -390,7 +390,7 @@ static void test_broken(void)
 	pt_fix_chksum(g);
 	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
 	CHECK_EQ_INT(r.err, 1);
-	CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
+	CHECK_EQ_INT(r.last_err, BMS_E_REFUSED);
 	strcpy(g, TOP_01);
 	memcpy(g + 5, "4A", 2);
 	pt_fix_chksum(g);
