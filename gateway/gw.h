@@ -11,6 +11,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../bms/bms.h"
 #include "../conf/conf.h"
@@ -111,6 +112,8 @@ struct gw {
 
 /* Monotonic seconds. */
 double gw_mono(void);
+/* Local time now in *tm; returns a key that changes at local midnight. */
+int gw_local_now(struct tm *tm);
 
 /* Build packs and links from a validated configuration. */
 void gw_init(struct gw *gw, struct ev_loop *loop, const struct conf *conf);

@@ -39,10 +39,8 @@ static void soc_track(struct gw_pack *p)
 {
 	if (!(p->snap.present & BMS_HAS_SOC))
 		return;
-	time_t now = time(NULL);
 	struct tm tm;
-	localtime_r(&now, &tm);
-	int day = tm.tm_year * 1000 + tm.tm_yday;
+	int day = gw_local_now(&tm);
 	uint16_t soc = (uint16_t)lrintf(p->snap.soc < 0 ? 0 : p->snap.soc > 100 ? 100 : p->snap.soc);
 	if (day != p->soc_day || soc > p->soc_max) {
 		p->soc_day = day;

@@ -45,35 +45,33 @@ bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
 	return false;
 }
 
-/* Status common to packs and the bank: heartbeat and time zone. */
-static void common_status(const struct gw *gw, double now, struct reg_status *st)
+int gw_local_now(struct tm *tm)
 {
-	st->heartbeat = (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
 	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	st->tz_hours = (int16_t)(tm.tm_gmtoff / 3600);
+	localtime_r(&t, tm);
+	return tm->tm_year * 1000 + tm->tm_yday;
 }
 
-static int local_day(void)
+/* Status common to packs and the bank: heartbeat and time zone. */
+static void common_status(const struct gw *gw, double now, const struct tm *tm, struct reg_status *st)
 {
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	return tm.tm_year * 1000 + tm.tm_yday;
+	st->heartbeat = (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
+	st->tz_hours = (int16_t)(tm->tm_gmtoff / 3600);
 }
 
 static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t regs[REG_MAP_SIZE])
 {
 	double now = gw_mono();
 	struct reg_status st = {0};
+	struct tm tm;
+	int day = gw_local_now(&tm);
 	memcpy(regs, p->data_regs, sizeof(p->data_regs));
-	common_status(gw, now, &st);
+	common_status(gw, now, &tm, &st);
 	st.have_data = p->have_data;
 	st.online = gw_pack_online(gw, p);
 	double age = p->have_data ? now - p->last_good : 65535;
 	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
-	if (p->have_data && p->soc_day == local_day()) {
+	if (p->have_data && p->soc_day == day) {
 		st.soc_max_today = p->soc_max;
 		st.soc_max_hour = p->soc_max_hour;
 		st.soc_max_minute = p->soc_max_minute;
@@ -93,7 +91,9 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 	gw_bank_compute(gw, &bs);
 	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, (enum reg_float_order)gw->conf->gw.float_order,
 			regs);
-	common_status(gw, now, &st);
+	struct tm tm;
+	gw_local_now(&tm);
+	common_status(gw, now, &tm, &st);
 	st.online = st.have_data = bs.online > 0;
 	/* the bank's data is as old as its freshest pack */
 	double age = 65535;
