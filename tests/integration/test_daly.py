@@ -97,6 +97,11 @@ def test_tcp():
             sim.dump()
             return
         check_values(regs, sim.state(), "pymodbus")
+        lt = time.localtime()
+        c.eq(regs[41], round(sim.state()["packs"][0]["soc"]), "highest SOC today")
+        c.ok(regs[42] == lt.tm_hour and abs(regs[43] - lt.tm_min) <= 1 or lt.tm_min == 0,
+             "time of the highest SOC today is now (%d:%02d)" % (regs[42], regs[43]))
+        c.eq(s16(regs[52]), round(lt.tm_gmtoff / 3600), "time zone register")
 
         # libmodbus reads the same image
         out = mbread(gw_port, 1, BASE, 125)
