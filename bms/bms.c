@@ -97,6 +97,25 @@ void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced
 	poll->invert_current = invert_current;
 }
 
+uint16_t bms_crc16_modbus(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+bool bms_crc16_modbus_ok(const uint8_t *frame, size_t n)
+{
+	if (n < 2)
+		return false;
+	uint16_t crc = bms_crc16_modbus(frame, n - 2);
+	return frame[n - 2] == (uint8_t)crc && frame[n - 1] == (uint8_t)(crc >> 8);
+}
+
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)
 {
 	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->present & BMS_HAS_CELLS) || s->ncells == 0)

@@ -212,6 +212,12 @@ struct bms_cell_stats {
 };
 void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out);
 
+/* CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF) of p[0..n). */
+uint16_t bms_crc16_modbus(const uint8_t *p, size_t n);
+/* The last two bytes of frame[0..n) (n >= 2) are the CRC-16/MODBUS of the
+ * rest, low byte first. */
+bool bms_crc16_modbus_ok(const uint8_t *frame, size_t n);
+
 /* Helpers for drivers. */
 static inline uint16_t bms_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static inline uint32_t bms_be32(const uint8_t *p)

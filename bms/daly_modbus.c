@@ -124,24 +124,6 @@ static const struct {
 	{ 6, 15, 1, BMS_AL_HW_FAULT },
 };
 
-/* CRC-16/MODBUS: poly 0xA001 reflected, init 0xFFFF; sent low byte first. */
-static uint16_t dm_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
-
-static bool dm_crc_ok(const uint8_t *p, size_t n)
-{
-	uint16_t crc = dm_crc(p, n - 2);
-	return p[n - 2] == (uint8_t)crc && p[n - 1] == (uint8_t)(crc >> 8);
-}
-
 static bool dm_is_reply_addr(uint8_t a)
 {
 	return a > DM_RESP_BASE && a <= DM_RESP_BASE + DM_MAX_BOARD;
@@ -175,7 +157,7 @@ static int dm_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	out[3] = (uint8_t)dm_reads[poll->step].start;
 	out[4] = (uint8_t)(dm_reads[poll->step].count >> 8);
 	out[5] = (uint8_t)dm_reads[poll->step].count;
-	uint16_t crc = dm_crc(out, 6);
+	uint16_t crc = bms_crc16_modbus(out, 6);
 	out[6] = (uint8_t)crc;
 	out[7] = (uint8_t)(crc >> 8);
 	return DM_REQ_LEN;
@@ -207,7 +189,7 @@ static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, si
 		}
 		if (len < DM_REQ_LEN)
 			return BMS_SCAN_NEED;
-		*n = dm_crc_ok(buf, DM_REQ_LEN) ? DM_REQ_LEN : 1;
+		*n = bms_crc16_modbus_ok(buf, DM_REQ_LEN) ? DM_REQ_LEN : 1;
 		return BMS_SCAN_SKIP;
 	}
 	if (buf[1] == DM_FC_READ && dm_known_bytes(buf[2])) {
@@ -220,7 +202,7 @@ static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	}
 	if (len < need)
 		return BMS_SCAN_NEED;
-	if (!dm_crc_ok(buf, need)) {
+	if (!bms_crc16_modbus_ok(buf, need)) {
 		*n = 1;
 		return BMS_SCAN_SKIP;
 	}
@@ -333,7 +315,7 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	} else {
 		return BMS_E_HEADER;
 	}
-	if (!dm_crc_ok(frame, len))
+	if (!bms_crc16_modbus_ok(frame, len))
 		return BMS_E_CHECKSUM;
 	/* Another board, or nothing outstanding. */
 	if (poll->step < 0 || poll->step >= DM_NREADS ||

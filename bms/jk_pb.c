@@ -118,24 +118,6 @@ static const uint32_t jkpb_alarm_map[32] = {
 };
 #undef P
 
-static uint16_t jkpb_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
-
-/* CRC-16/MODBUS of p[0..n-2) matches the low-byte-first CRC in the last 2. */
-static bool jkpb_crc_ok(const uint8_t *p, size_t n)
-{
-	uint16_t crc = jkpb_crc(p, n - 2);
-	return p[n - 2] == (uint8_t)crc && p[n - 1] == (uint8_t)(crc >> 8);
-}
-
 static uint8_t jkpb_sum(const uint8_t *p, size_t n)
 {
 	unsigned sum = 0;
@@ -173,7 +155,7 @@ static int jkpb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	out[6] = 0x02; /* two bytes: value 0x0000 */
 	out[7] = 0x00;
 	out[8] = 0x00;
-	uint16_t crc = jkpb_crc(out, 9);
+	uint16_t crc = bms_crc16_modbus(out, 9);
 	out[9] = (uint8_t)crc;
 	out[10] = (uint8_t)(crc >> 8);
 	return JKPB_REQ_LEN;
@@ -189,7 +171,7 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 	if (buf[1] == JKPB_FC_WRITE_EXC) {
 		if (len < JKPB_EXC_LEN)
 			return BMS_SCAN_NEED;
-		if (!jkpb_crc_ok(buf, JKPB_EXC_LEN))
+		if (!bms_crc16_modbus_ok(buf, JKPB_EXC_LEN))
 			goto bad;
 		*n = JKPB_EXC_LEN;
 		return BMS_SCAN_FRAME;
@@ -200,7 +182,7 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 		goto bad;
 	if (len < JKPB_ACK_LEN)
 		return BMS_SCAN_NEED;
-	if (jkpb_crc_ok(buf, JKPB_ACK_LEN)) {
+	if (bms_crc16_modbus_ok(buf, JKPB_ACK_LEN)) {
 		*n = JKPB_ACK_LEN;
 		return BMS_SCAN_FRAME;
 	}
@@ -209,7 +191,7 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 		goto bad;
 	if (len < JKPB_REQ_LEN)
 		return BMS_SCAN_NEED;
-	if (!jkpb_crc_ok(buf, JKPB_REQ_LEN))
+	if (!bms_crc16_modbus_ok(buf, JKPB_REQ_LEN))
 		goto bad;
 	*n = JKPB_REQ_LEN;
 	return BMS_SCAN_SKIP;
@@ -334,7 +316,7 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return jkpb_complete(poll);
 	}
 	if (len == JKPB_ACK_LEN && jkpb_is_addr(frame[0]) && frame[1] == JKPB_FC_WRITE) {
-		if (!jkpb_crc_ok(frame, len))
+		if (!bms_crc16_modbus_ok(frame, len))
 			return BMS_E_CHECKSUM;
 		if (poll->step != 0 || bms_be16(frame + 2) != JKPB_REG_STATUS || bms_be16(frame + 4) != 1)
 			return BMS_E_UNEXPECTED;
@@ -350,7 +332,7 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return jkpb_complete(poll);
 	}
 	if (len == JKPB_EXC_LEN && jkpb_is_addr(frame[0]) && frame[1] == JKPB_FC_WRITE_EXC) {
-		if (!jkpb_crc_ok(frame, len))
+		if (!bms_crc16_modbus_ok(frame, len))
 			return BMS_E_CHECKSUM;
 		/* our pack refuses the trigger: fail this try */
 		if (poll->step != 0 || frame[0] != poll->address)
