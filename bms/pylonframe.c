@@ -196,6 +196,17 @@ int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr)
 	return BMS_OK;
 }
 
+int bms_pylonframe_take(const struct bms_poll *poll, int nsteps, const uint8_t *frame, size_t len,
+			struct bms_pylonframe *f, uint8_t *info, size_t cap)
+{
+	int rc = bms_pylonframe_parse(frame, len, f, info, cap);
+	if (rc < 0)
+		return rc;
+	if (poll->step < 0 || poll->step >= nsteps)
+		return BMS_E_UNEXPECTED;
+	return bms_pylonframe_check_reply(f, poll->address);
+}
+
 void bms_pylonframe_rd_init(struct bms_pylonframe_rd *r, const uint8_t *p, size_t len)
 {
 	r->p = p;

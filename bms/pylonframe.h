@@ -68,6 +68,12 @@ int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe
  * command; BMS_E_REFUSED when the BMS returned an error code (RTN != 0). */
 int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr);
 
+/* The common start of a driver's handle(): parse `frame` (as above), then
+ * BMS_E_UNEXPECTED unless one of the poll's `nsteps` requests is
+ * outstanding, then check_reply() against poll->address. */
+int bms_pylonframe_take(const struct bms_poll *poll, int nsteps, const uint8_t *frame, size_t len,
+			struct bms_pylonframe *f, uint8_t *info, size_t cap);
+
 /* Bounds-checked big-endian reader over a decoded INFO.  A read past the end
  * sets `bad` and returns 0; check `bad` before using what was read. */
 struct bms_pylonframe_rd {

@@ -254,12 +254,7 @@ static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
 	int rc;
 
-	rc = bms_pylonframe_parse(frame, len, &f, info, sizeof(info));
-	if (rc < 0)
-		return rc;
-	if (poll->step < 0 || poll->step >= PYL_NSTEPS)
-		return BMS_E_UNEXPECTED;
-	rc = bms_pylonframe_check_reply(&f, poll->address);
+	rc = bms_pylonframe_take(poll, PYL_NSTEPS, frame, len, &f, info, sizeof(info));
 	if (rc < 0)
 		return rc;
 	if (pyl_steps[poll->step] == PYL_ANALOG)

@@ -170,12 +170,7 @@ static int top_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	struct bms_snapshot s;
 	int rc, idx;
 
-	rc = bms_pylonframe_parse(frame, len, &f, info, sizeof(info));
-	if (rc < 0)
-		return rc;
-	if (poll->step != 0)
-		return BMS_E_UNEXPECTED;
-	rc = bms_pylonframe_check_reply(&f, poll->address);
+	rc = bms_pylonframe_take(poll, 1, frame, len, &f, info, sizeof(info));
 	if (rc < 0)
 		return rc;
 
