@@ -12,8 +12,6 @@
 #include <fcntl.h>
 #include <libserialport.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -24,6 +22,7 @@
 
 #include "gw.h"
 #include "log.h"
+#include "net.h"
 
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 30.0
@@ -160,43 +159,10 @@ static int open_serial(struct gw_link *l)
 
 static int open_tcp(struct gw_link *l, bool *in_progress)
 {
-	const struct conf_pack *c = l->cfg;
-	char service[8];
-	snprintf(service, sizeof(service), "%d", c->tcp_port);
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	/* numeric addresses resolve without any lookup; names use the resolver */
-	hints.ai_flags |= AI_NUMERICHOST;
-	int rc = getaddrinfo(c->tcp_host, service, &hints, &ai);
-	if (rc == EAI_NONAME) {
-		hints.ai_flags &= ~AI_NUMERICHOST;
-		rc = getaddrinfo(c->tcp_host, service, &hints, &ai);
-	}
-	if (rc != 0) {
-		gw_debug("link %s: resolve: %s", l->port, gai_strerror(rc));
-		errno = EHOSTUNREACH;
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(ai);
-		return -1;
-	}
-	int one = 1, idle = 10, intvl = 5, cnt = 3;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	if (rc < 0 && errno != EINPROGRESS) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	*in_progress = rc < 0;
+	int gai;
+	int fd = gw_tcp_connect(l->cfg->tcp_host, l->cfg->tcp_port, true, in_progress, &gai);
+	if (fd < 0 && gai)
+		gw_debug("link %s: resolve: %s", l->port, gai_strerror(gai));
 	return fd;
 }
 

@@ -10,8 +10,6 @@
  */
 #include <errno.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 
 #include "gw.h"
 #include "log.h"
+#include "net.h"
 #include "upstream.h"
 
 #define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
@@ -135,38 +134,21 @@ static void up_connected(struct gw_upstream *u)
 static void up_connect(struct gw_upstream *u)
 {
 	const struct conf_upstream *c = u->cfg;
-	char service[8];
-	snprintf(service, sizeof(service), "%d", c->port);
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST };
-	struct addrinfo *ai = NULL;
-	int rc = getaddrinfo(c->host, service, &hints, &ai);
-	if (rc == EAI_NONAME) {
-		hints.ai_flags &= ~AI_NUMERICHOST;
-		rc = getaddrinfo(c->host, service, &hints, &ai);
-	}
-	if (rc != 0) {
-		gw_debug("upstream %s: resolve %s: %s", up_name(u), c->host, gai_strerror(rc));
-		up_fail(u, "cannot resolve the host", 0);
-		return;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool in_progress;
+	int gai;
+	int fd = gw_tcp_connect(c->host, c->port, false, &in_progress, &gai);
 	if (fd < 0) {
-		freeaddrinfo(ai);
-		up_fail(u, "socket", errno);
+		if (gai) {
+			gw_debug("upstream %s: resolve %s: %s", up_name(u), c->host, gai_strerror(gai));
+			up_fail(u, "cannot resolve the host", 0);
+		} else {
+			up_fail(u, "connect", errno);
+		}
 		return;
 	}
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	int err = errno;
-	freeaddrinfo(ai);
 	u->fd = fd;
 	u->rxlen = 0;
-	if (rc < 0 && err != EINPROGRESS) {
-		up_fail(u, "connect", err);
-		return;
-	}
-	if (rc == 0) {
+	if (!in_progress) {
 		up_connected(u);
 		return;
 	}
