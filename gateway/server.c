@@ -66,8 +66,8 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, struct gw_
 	memset(out, 0, sizeof(*out));
 	out->unit = adu[6];
 	out->function = adu[7];
-	struct gw_unit u;
-	if (!gw_unit_lookup(gw, out->unit, &u)) {
+	struct gw_unit *u = &out->target;
+	if (!gw_unit_lookup(gw, out->unit, u)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_PATH;
 		return;
 	}
@@ -91,7 +91,7 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, struct gw_
 		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
 		return;
 	}
-	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online(gw, &u) &&
+	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online(gw, u) &&
 	    reg_range_has_data(out->addr - base, out->count)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		return;
@@ -134,9 +134,7 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 			 s.unit, s.function, s.addr, s.count, s.exception);
 		rc = modbus_reply_exception(srv->mb, adu, (unsigned)s.exception);
 	} else {
-		struct gw_unit u;
-		gw_unit_lookup(srv->gw, s.unit, &u);
-		gw_unit_image(srv->gw, &u, srv->map->tab_registers);
+		gw_unit_image(srv->gw, &s.target, srv->map->tab_registers);
 		rc = modbus_reply(srv->mb, adu, (int)len, srv->map);
 	}
 	if (rc < 0) {

@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct gw;
+#include "gw.h"
+
 struct gw_server;
 
 /* Listen on the configured address; NULL with a logged error on failure. */
@@ -16,6 +17,7 @@ void gw_server_free(struct gw_server *srv);
 /* Result of screening one complete request ADU (MBAP + PDU). */
 struct gw_screen {
 	int exception;   /* 0 = serve with modbus_reply(), else the exception code */
+	struct gw_unit target; /* what the unit id addresses (unless exception 0x0A) */
 	int unit;
 	int function;
 	unsigned addr, count;
