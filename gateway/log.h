@@ -1,9 +1,11 @@
-/* gateway/log.h - leveled logging to stderr (journald picks it up). */
+/* gateway/log.h - leveled logging to stderr (journald picks it up), with
+ * repeated messages folded into one line per interval. */
 #ifndef GATEWAY_LOG_H
 #define GATEWAY_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum gw_log_level { GW_LOG_ERROR = 0, GW_LOG_WARN, GW_LOG_INFO, GW_LOG_DEBUG };
 
@@ -11,6 +13,17 @@ enum gw_log_level { GW_LOG_ERROR = 0, GW_LOG_WARN, GW_LOG_INFO, GW_LOG_DEBUG };
 extern enum gw_log_level gw_log_threshold;
 
 void gw_log(enum gw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A text logged again within this many seconds is counted, not printed. */
+#define GW_LOG_REPEAT_S 10.0
+
+/* Log an already formatted text as if at monotonic time `now` (gw_log's
+ * core; tests drive it with their own clock). */
+void gw_log_text(enum gw_log_level level, const char *text, double now);
+/* Print "(repeated N times)" for texts whose interval is over; call it
+ * about once a second. */
+void gw_log_flush(double now);
+/* Write to f instead of stderr (tests); NULL = stderr. */
+void gw_log_set_output(FILE *f);
 /* Hex dump of wire bytes at debug level: "<what>: a5 01 90 ...". */
 void gw_log_hex(const char *what, const uint8_t *p, size_t n);
 
