@@ -7,12 +7,24 @@
 #   make bench      throughput / memory benchmark
 #   make register-map.md   regenerate the register map document
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
+#   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 
 CC      ?= cc
-PKGS    := libmodbus libserialport inih
+PKGS    := libmodbus libserialport inih libcares
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
-            mbpoll python3 python3-pymodbus python3-yaml clang socat
-CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+            libc-ares-dev libsystemd-dev \
+            mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps
+# optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
+# without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite)
+ifeq ($(NOSYSTEMD),1)
+SYSTEMD := 0
+endif
+SYSTEMD ?= $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1 || echo 0)
+ifeq ($(SYSTEMD),1)
+PKGS    += libsystemd
+CSTD_EXTRA := -DHAVE_SYSTEMD
+endif
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(CSTD_EXTRA)
 WARN    := -Wall -Wextra -Wmissing-prototypes -Wmissing-declarations -Wshadow \
            -Wstrict-prototypes -Wpointer-arith -Wformat=2
 OPT     ?= -O2 -g
@@ -24,6 +36,9 @@ ifeq ($(SANITIZE),1)
 B       := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT     := -O1 -g
+else ifeq ($(NOSYSTEMD),1)
+B       := build/nosystemd
+SANFLAGS :=
 else
 B       := build
 SANFLAGS :=
@@ -47,7 +62,7 @@ GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench clean check-map
+.PHONY: all deps test unit demo fuzz bench clean check-map nosystemd
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
 $(B)/%.o: %.c
@@ -90,7 +105,11 @@ test: deps
 	$(MAKE) SANITIZE=1 all unit
 	$(MAKE) fuzz
 	$(MAKE) all
+	$(MAKE) nosystemd
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh
+
+nosystemd:
+	$(MAKE) NOSYSTEMD=1 build/nosystemd/bmsgw
 
 demo: deps all
 	bash tests/demo.sh

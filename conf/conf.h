@@ -26,7 +26,7 @@ struct conf_gateway {
 	int listen_port;                 /* 1..65535 */
 	int base;                        /* 0..65411 (base + 124 <= 65535) */
 	enum conf_float_order float_order;
-	int max_clients;                 /* 1..1000 */
+	int max_clients;                 /* 1..10000 */
 	double idle_timeout;             /* seconds, > 0 */
 	double stale_after;              /* seconds, > 0 */
 	enum conf_stale_policy stale_policy;

@@ -55,7 +55,7 @@ void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)
 
 	/* SOC weights: full capacity, else remaining / SOC; equal if any is unknown */
 	for (int k = 0; k < cb->npacks; k++) {
-		const struct gw_pack *p = &gw->packs[cb->pack_idx[k]];
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
 		if (!gw_pack_online(gw, p) || !(p->snap.present & BMS_HAS_SOC))
 			continue;
 		const struct bms_snapshot *ps = &p->snap;
@@ -65,7 +65,7 @@ void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)
 	}
 
 	for (int k = 0; k < cb->npacks; k++) {
-		const struct gw_pack *p = &gw->packs[cb->pack_idx[k]];
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
 		if (!gw_pack_online(gw, p))
 			continue;
 		const struct bms_snapshot *ps = &p->snap;

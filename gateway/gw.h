@@ -3,7 +3,9 @@
  * One gw_link per distinct `port` string (a serial device or a TCP serial
  * server); the packs on it are polled one after the other.  A pack's last
  * complete snapshot and its encoded register block are replaced only by a
- * complete, validated poll.
+ * complete, validated poll.  Packs and links are allocated one by one, so a
+ * reload (gw_reload) can carry the unchanged ones over to the new
+ * configuration as they are, wire open and poll in progress included.
  */
 #ifndef GATEWAY_GW_H
 #define GATEWAY_GW_H
@@ -20,6 +22,8 @@
 struct gw;
 struct gw_link;
 struct gw_server;
+struct gw_upstream;
+struct gw_resolver;
 
 struct gw_pack {
 	const struct conf_pack *cfg;
@@ -43,35 +47,6 @@ struct gw_pack {
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
 
 	bool attempted;                /* at least one poll finished (for --once) */
-};
-
-enum gw_link_state { GW_LINK_DOWN, GW_LINK_CONNECTING, GW_LINK_UP };
-enum gw_poll_state { GW_POLL_IDLE, GW_POLL_GAP, GW_POLL_WAIT };
-
-struct gw_link {
-	struct gw *gw;
-	const struct conf_pack *cfg;   /* the first pack's settings for this wire */
-	const char *port;              /* conf string */
-	int fd;
-	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
-	enum gw_link_state state;
-	ev_io io;
-	ev_timer conn_timer;           /* reconnect backoff / connect timeout */
-	double backoff;
-	bool outage_logged;
-	double down_since;
-	unsigned silent_polls;         /* consecutive polls of any pack without a byte received */
-	bool got_bytes;                /* bytes arrived during the current poll */
-
-	struct gw_pack *packs;         /* list via next_on_link */
-	struct gw_pack *cur;           /* pack being polled */
-	enum gw_poll_state ps;
-	ev_timer poll_timer;           /* gap, response timeout, next due */
-	double gap_started;            /* monotonic start of the current gap */
-	struct bms_rx rx;
-	double last_rx;
-	uint8_t tx[64];
-	size_t txlen, txoff;
 };
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
@@ -100,14 +75,25 @@ void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[R
 
 struct gw {
 	struct ev_loop *loop;
-	const struct conf *conf;
+	struct conf *conf;             /* owned; gw_reload() replaces it */
 	int npacks, nlinks;
-	struct gw_pack packs[CONF_MAX_PACKS];
-	struct gw_link links[CONF_MAX_PACKS];
-	struct gw_server *server;
+	struct gw_pack *packs[CONF_MAX_PACKS]; /* packs[i] serves conf->packs[i] */
+	struct gw_link *links[CONF_MAX_PACKS];
+	struct gw_server *server;      /* NULL in --once */
+	struct gw_upstream *upstreams; /* list, NULL if none */
+	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
 	bool stopping;                 /* gw_stop() runs: schedule nothing new */
+	bool verbose;                  /* -v: debug logging whatever log_level says */
+	int fd_limit;                  /* RLIMIT_NOFILE soft limit in force */
+	int client_cap;                /* Modbus clients the descriptors allow */
+	ev_timer tick;                 /* once a second: watchdog, status, log repeats */
+	double watchdog;               /* systemd's WatchdogSec, 0 = none */
+	char status[128];              /* last STATUS= sent to systemd */
+	unsigned long reloads;         /* applied */
+	unsigned long reload_failures; /* failed since the last one applied */
+	unsigned long reload_failures_total;
 };
 
 /* Monotonic seconds. */
@@ -115,29 +101,30 @@ double gw_mono(void);
 /* Local time now in *tm; returns a key that changes at local midnight. */
 int gw_local_now(struct tm *tm);
 
-/* Build packs and links from a validated configuration. */
-void gw_init(struct gw *gw, struct ev_loop *loop, const struct conf *conf);
+/* Build packs and links from a validated configuration, which gw owns from
+ * now on (gw_free() frees it).  0, or -1 with a logged error. */
+int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf);
+/* The daemon's side: raise the descriptor limit, open the Modbus TCP
+ * server, start the upstream pushers and the once-a-second tick (systemd
+ * watchdog and status).  0, or -1 with a logged error (cannot listen). */
+int gw_serve(struct gw *gw);
 /* Open every link and start polling (non-blocking; failures retry on their own). */
 void gw_start(struct gw *gw);
-/* Stop every watcher and close every link. */
-void gw_stop(struct gw *gw);
+/* Apply a new, validated configuration with the least disruption (see
+ * daemon.c).  On success gw owns nc and returns 0; on failure (the new
+ * listen address cannot be opened) nothing changed, err says why, the
+ * caller still owns nc, and -1 is returned. */
+int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen);
+/* SIGHUP: read the configuration file again and apply it (gw_reload), or
+ * log why not and keep running as before; tells systemd RELOADING/READY. */
+void gw_reload_file(struct gw *gw);
+/* Stop every watcher, close every link, client and socket, free everything
+ * (the configuration too).  The loop itself stays. */
+void gw_free(struct gw *gw);
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
-
-/* link.c: set up a closed link for the wire of `cfg`. */
-void gw_link_init(struct gw_link *l, struct gw *gw, const struct conf_pack *cfg);
-/* link.c: open/close the wire; called by the poller. */
-void gw_link_open(struct gw_link *l);
-void gw_link_close(struct gw_link *l, const char *why);
-/* Read everything pending and throw it away (before each request). */
-void gw_link_drain(struct gw_link *l);
-/* Queue bytes for writing; returns 0 or -1 (link not up / too long). */
-int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
-
-/* poller.c: hooks called by link.c */
-void gw_poll_link_up(struct gw_link *l);
-void gw_poll_link_down(struct gw_link *l);
-void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n);
+/* Packs online now. */
+int gw_packs_online(const struct gw *gw);
 
 #endif

@@ -4,7 +4,8 @@
  * configured baud), made non-blocking and locked exclusively; devices
  * libserialport does not recognise as serial ports (ptys, some converters)
  * are opened with termios instead.  TCP serial servers (USR-N540 style, raw
- * mode) get a non-blocking connect with keepalive.  Every failure closes the
+ * mode) get their name resolved off the loop (resolve.c), then a
+ * non-blocking connect with keepalive.  Every failure closes the
  * wire and schedules a reopen with capped exponential backoff; an outage is
  * logged once when it starts and once when it ends.
  */
@@ -13,6 +14,7 @@
 #include <libserialport.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -20,9 +22,11 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "gw.h"
 #include "log.h"
 #include "net.h"
+#include "resolve.h"
+#include "util.h"
+#include "wire.h"
 
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 30.0
@@ -53,6 +57,7 @@ static void link_up(struct gw_link *l)
 {
 	l->state = GW_LINK_UP;
 	l->backoff = BACKOFF_MIN;
+	l->opens++;
 	ev_timer_stop(l->gw->loop, &l->conn_timer);
 	if (l->outage_logged) {
 		gw_info("link %s: back after %.0f s", l->port, gw_mono() - l->down_since);
@@ -157,50 +162,20 @@ static int open_serial(struct gw_link *l)
 	return fd;
 }
 
-static int open_tcp(struct gw_link *l, bool *in_progress)
+/* The TCP serial server's address is known: start the connection. */
+static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 {
-	int gai;
-	int fd = gw_tcp_connect(l->cfg->tcp_host, l->cfg->tcp_port, true, in_progress, &gai);
-	if (fd < 0 && gai)
-		gw_debug("link %s: resolve: %s", l->port, gai_strerror(gai));
-	return fd;
-}
-
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	struct gw_link *l = (struct gw_link *)((char *)w - offsetof(struct gw_link, conn_timer));
-	if (l->state == GW_LINK_CONNECTING)
-		link_failed(l, "connect", ETIMEDOUT);
-	else if (l->state == GW_LINK_DOWN)
-		gw_link_open(l);
-}
-
-void gw_link_init(struct gw_link *l, struct gw *gw, const struct conf_pack *cfg)
-{
-	l->gw = gw;
-	l->cfg = cfg;
-	l->port = cfg->port;
-	l->fd = -1;
-	l->state = GW_LINK_DOWN;
-	l->backoff = BACKOFF_MIN;
-	ev_init(&l->conn_timer, conn_timer_cb);
-	ev_init(&l->io, link_io_cb);
-}
-
-void gw_link_open(struct gw_link *l)
-{
-	struct ev_loop *loop = l->gw->loop;
+	struct gw_link *l = arg;
+	if (!res->ok) {
+		char why[400];
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", l->cfg->tcp_host, res->error);
+		gw_link_close(l, why);
+		return;
+	}
 	bool in_progress = false;
-	int fd;
-	errno = 0;
-	if (l->cfg->is_tcp)
-		fd = open_tcp(l, &in_progress);
-	else
-		fd = open_serial(l);
+	int fd = gw_tcp_connect((const struct sockaddr *)&res->addr, res->addrlen, true, &in_progress);
 	if (fd < 0) {
-		link_failed(l, l->cfg->is_tcp ? "connect" : "open", errno);
+		link_failed(l, "connect", errno);
 		return;
 	}
 	l->fd = fd;
@@ -210,11 +185,77 @@ void gw_link_open(struct gw_link *l)
 	if (in_progress) {
 		l->state = GW_LINK_CONNECTING;
 		link_set_events(l);
-		ev_timer_stop(loop, &l->conn_timer);
+		ev_timer_stop(l->gw->loop, &l->conn_timer);
 		ev_timer_set(&l->conn_timer, CONNECT_TIMEOUT, 0.);
-		ev_timer_start(loop, &l->conn_timer);
+		ev_timer_start(l->gw->loop, &l->conn_timer);
 		return;
 	}
+	link_up(l);
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_link *l = container_of(w, struct gw_link, conn_timer);
+	if (l->state == GW_LINK_CONNECTING)
+		link_failed(l, "connect", ETIMEDOUT);
+	else if (l->state == GW_LINK_DOWN)
+		gw_link_open(l);
+}
+
+struct gw_link *gw_link_new(struct gw *gw, const struct conf_pack *cfg)
+{
+	struct gw_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->gw = gw;
+	l->cfg = cfg;
+	l->port = cfg->port;
+	l->fd = -1;
+	l->state = GW_LINK_DOWN;
+	l->backoff = BACKOFF_MIN;
+	ev_init(&l->conn_timer, conn_timer_cb);
+	ev_init(&l->io, link_io_cb);
+	gw_poll_init(l);
+	return l;
+}
+
+void gw_link_free(struct gw_link *l)
+{
+	if (!l)
+		return;
+	l->cur = NULL;
+	l->ps = GW_POLL_IDLE;
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	l->packs = NULL;
+	gw_link_close(l, NULL);
+	free(l);
+}
+
+bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
+{
+	return strcmp(a->port, b->port) == 0 && (a->is_tcp || a->baud == b->baud);
+}
+
+void gw_link_open(struct gw_link *l)
+{
+	if (l->cfg->is_tcp) {
+		l->state = GW_LINK_RESOLVING;
+		/* a numeric address answers at once; a name later, from the loop */
+		gw_resolve(l->gw->resolver, l->cfg->tcp_host, l->cfg->tcp_port, tcp_resolved, l, &l->lookup);
+		return;
+	}
+	errno = 0;
+	int fd = open_serial(l);
+	if (fd < 0) {
+		link_failed(l, "open", errno);
+		return;
+	}
+	l->fd = fd;
+	ev_io_init(&l->io, link_io_cb, fd, EV_READ);
+	bms_rx_clear(&l->rx);
+	l->txlen = l->txoff = 0;
 	link_up(l);
 }
 
@@ -222,6 +263,7 @@ void gw_link_close(struct gw_link *l, const char *why)
 {
 	struct ev_loop *loop = l->gw->loop;
 	bool was_up = l->state != GW_LINK_DOWN;
+	gw_lookup_cancel(&l->lookup);
 	ev_io_stop(loop, &l->io);
 	ev_timer_stop(loop, &l->conn_timer);
 	if (l->sp) {
@@ -290,7 +332,7 @@ int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
 static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
-	struct gw_link *l = (struct gw_link *)((char *)w - offsetof(struct gw_link, io));
+	struct gw_link *l = container_of(w, struct gw_link, io);
 	if (l->state == GW_LINK_CONNECTING) {
 		if (!(revents & EV_WRITE))
 			return;

@@ -12,18 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "gw.h"
 #include "log.h"
+#include "util.h"
+#include "wire.h"
 
 /* consecutive silent polls on a TCP serial server before reconnecting it */
 #define TCP_SILENT_RECONNECT 3
-
-double gw_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void link_schedule(struct gw_link *l);
@@ -188,7 +182,7 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct gw_link *l = (struct gw_link *)((char *)w - offsetof(struct gw_link, poll_timer));
+	struct gw_link *l = container_of(w, struct gw_link, poll_timer);
 	switch (l->ps) {
 	case GW_POLL_IDLE:
 		link_schedule(l);
@@ -218,7 +212,7 @@ static void link_schedule(struct gw_link *l)
 		arm(l, next->next_due - now);
 		return;
 	}
-	if (l->state == GW_LINK_CONNECTING)
+	if (l->state == GW_LINK_CONNECTING || l->state == GW_LINK_RESOLVING)
 		return; /* gw_poll_link_up() or gw_poll_link_down() comes next */
 	if (l->state != GW_LINK_UP) {
 		/* the wire is down: the poll fails without traffic (the link logs the outage) */
@@ -310,51 +304,26 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 	}
 }
 
-void gw_init(struct gw *gw, struct ev_loop *loop, const struct conf *conf)
+void gw_poll_init(struct gw_link *l)
 {
-	memset(gw, 0, sizeof(*gw));
-	gw->loop = loop;
-	gw->conf = conf;
-	gw->start = gw_mono();
-	for (int i = 0; i < conf->npacks; i++) {
-		const struct conf_pack *c = &conf->packs[i];
-		struct gw_pack *p = &gw->packs[gw->npacks++];
-		p->cfg = c;
-		p->drv = c->driver;
-		p->next_due = gw->start;
-		struct gw_link *l = NULL;
-		for (int j = 0; j < gw->nlinks; j++)
-			if (strcmp(gw->links[j].port, c->port) == 0)
-				l = &gw->links[j];
-		if (!l) {
-			l = &gw->links[gw->nlinks++];
-			gw_link_init(l, gw, c);
-			ev_init(&l->poll_timer, poll_timer_cb);
-		}
-		p->link = l;
-		/* append, so packs keep their configuration order */
-		struct gw_pack **tail = &l->packs;
-		while (*tail)
-			tail = &(*tail)->next_on_link;
-		*tail = p;
-	}
+	l->ps = GW_POLL_IDLE;
+	l->cur = NULL;
+	ev_init(&l->poll_timer, poll_timer_cb);
 }
 
-void gw_start(struct gw *gw)
+void gw_poll_abort(struct gw_link *l)
 {
-	/* each link reports up or down to the poller, which then schedules */
-	for (int i = 0; i < gw->nlinks; i++)
-		gw_link_open(&gw->links[i]);
+	if (!l->cur)
+		return;
+	gw_debug("link %s: poll of pack %s abandoned", l->port, l->cur->cfg->name);
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	l->cur = NULL;
+	l->ps = GW_POLL_IDLE;
 }
 
-void gw_stop(struct gw *gw)
+void gw_poll_schedule(struct gw_link *l)
 {
-	gw->stopping = true;
-	for (int i = 0; i < gw->nlinks; i++) {
-		struct gw_link *l = &gw->links[i];
-		ev_timer_stop(gw->loop, &l->poll_timer);
-		l->cur = NULL;
-		l->ps = GW_POLL_IDLE;
-		gw_link_close(l, NULL);
-	}
+	if (l->ps == GW_POLL_IDLE)
+		ev_timer_stop(l->gw->loop, &l->poll_timer);
+	link_schedule(l);
 }

@@ -8,7 +8,9 @@
  * with the unit's current image copied into the mapping first.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <modbus.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,12 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "gw.h"
 #include "log.h"
+#include "resolve.h"
 #include "server.h"
+#include "util.h"
 
 #define MBAP_LEN 7
 #define ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
@@ -41,11 +47,20 @@ struct gw_server {
 	struct gw *gw;
 	int fd;
 	ev_io io;
+	ev_timer pause;           /* accept paused: no descriptor even for the spare trick */
+	double pause_for;
+	int spare;                /* a descriptor kept free to accept-and-close with */
 	modbus_t *mb;             /* reply builder only: never connects or receives */
 	modbus_mapping_t *map;    /* REG_MAP_SIZE holding registers at `base` */
+	int map_base;
 	struct gw_client *clients;
 	int nclients;
-	unsigned long refused;
+	/* episodes of refusals, each logged once when it starts and once when it ends */
+	bool full;                /* at max_clients (or what the descriptors allow) */
+	unsigned long full_refused;
+	bool starved;             /* accept() failed for lack of descriptors */
+	unsigned long starved_closed;
+	unsigned long refused_total;
 };
 
 int gw_mbap_frame(const uint8_t *buf, size_t len)
@@ -147,7 +162,7 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)revents;
-	struct gw_client *c = (struct gw_client *)((char *)w - offsetof(struct gw_client, io));
+	struct gw_client *c = container_of(w, struct gw_client, io);
 	ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	if (n == 0) {
 		client_close(c, "closed the connection");
@@ -182,8 +197,8 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct gw_client *c = (struct gw_client *)((char *)w - offsetof(struct gw_client, idle));
-	gw_info("client %s: idle for %.0f s, dropped", c->peer, c->srv->gw->conf->gw.idle_timeout);
+	struct gw_client *c = container_of(w, struct gw_client, idle);
+	gw_debug("client %s: idle for %.0f s, dropped", c->peer, c->srv->gw->conf->gw.idle_timeout);
 	client_free(c);
 }
 
@@ -206,28 +221,127 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t len)
 	}
 }
 
+/* Clients we may hold: max_clients, or fewer when the descriptors do not allow it. */
+static int client_limit(const struct gw_server *srv)
+{
+	int max = srv->gw->conf->gw.max_clients;
+	int cap = srv->gw->client_cap;
+	return cap > 0 && cap < max ? cap : max;
+}
+
+static void full_end(struct gw_server *srv)
+{
+	if (!srv->full)
+		return;
+	gw_info("Modbus clients: accepting again (%lu connection(s) refused while full)",
+		srv->full_refused);
+	srv->full = false;
+}
+
+static void starved_end(struct gw_server *srv)
+{
+	if (!srv->starved)
+		return;
+	gw_info("Modbus clients: file descriptors available again (%lu connection(s) closed at once "
+		"while there were none)", srv->starved_closed);
+	srv->starved = false;
+}
+
+static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gw_server *srv = container_of(w, struct gw_server, pause);
+	ev_io_start(loop, &srv->io);
+}
+
+/* accept() found no free descriptor (EMFILE/ENFILE).  Never spin on the
+ * pending connection: free the spare descriptor, accept and close the
+ * connection at once (the client sees the close instead of hanging in the
+ * backlog), take the spare back.  If even that fails, stop watching the
+ * listening socket for a while (0.1 s, doubling to 2 s).  false: stop
+ * accepting for now. */
+static bool starved(struct gw_server *srv, int err)
+{
+	struct gw *gw = srv->gw;
+	if (!srv->starved) {
+		srv->starved = true;
+		srv->starved_closed = 0;
+		struct rlimit rl;
+		long limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+				     ? (long)rl.rlim_cur : -1;
+		gw_warn("Modbus clients: accept: %s (open-file limit %ld, %d client(s) connected): new "
+			"connections are closed at once until descriptors are free", strerror(err), limit,
+			srv->nclients);
+	}
+	if (srv->spare >= 0) {
+		close(srv->spare);
+		srv->spare = -1;
+		int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			srv->starved_closed++;
+			srv->refused_total++;
+		}
+		srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && srv->spare >= 0)
+			return true;
+	}
+	ev_io_stop(gw->loop, &srv->io);
+	ev_timer_stop(gw->loop, &srv->pause);
+	ev_timer_set(&srv->pause, srv->pause_for, 0.);
+	ev_timer_start(gw->loop, &srv->pause);
+	srv->pause_for = srv->pause_for * 2 > 2.0 ? 2.0 : srv->pause_for * 2;
+	if (srv->spare < 0)
+		srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return false;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)revents;
-	struct gw_server *srv = (struct gw_server *)((char *)w - offsetof(struct gw_server, io));
+	struct gw_server *srv = container_of(w, struct gw_server, io);
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(srv->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				gw_warn("accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				if (starved(srv, errno))
+					continue;
+				return;
+			}
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* anything else: say so (folded if it repeats) and look
+				 * again a little later instead of spinning */
+				gw_warn("Modbus clients: accept: %s", strerror(errno));
+				ev_io_stop(loop, &srv->io);
+				ev_timer_stop(loop, &srv->pause);
+				ev_timer_set(&srv->pause, 0.1, 0.);
+				ev_timer_start(loop, &srv->pause);
+			}
 			return;
 		}
-		char peer[64];
-		peer_name(&ss, peer, sizeof(peer));
-		if (srv->nclients >= srv->gw->conf->gw.max_clients) {
-			if (srv->refused++ % 100 == 0)
-				gw_warn("client %s refused: max_clients (%d) reached (%lu refused so far)",
-					peer, srv->gw->conf->gw.max_clients, srv->refused);
+		srv->pause_for = 0.1;
+		starved_end(srv);
+		int limit = client_limit(srv);
+		if (srv->nclients >= limit) {
+			if (!srv->full) {
+				srv->full = true;
+				srv->full_refused = 0;
+				gw_warn("Modbus clients: %d connected, the most %s: new connections are "
+					"closed at once until one leaves",
+					srv->nclients, limit < srv->gw->conf->gw.max_clients
+						       ? "the open-file limit allows (raise LimitNOFILE)"
+						       : "max_clients allows");
+			}
+			srv->full_refused++;
+			srv->refused_total++;
 			close(fd);
 			continue;
 		}
+		full_end(srv);
 		struct gw_client *c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -237,7 +351,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->srv = srv;
 		c->fd = fd;
-		snprintf(c->peer, sizeof(c->peer), "%s", peer);
+		peer_name(&ss, c->peer, sizeof(c->peer));
 		ev_io_init(&c->io, client_read_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
 		ev_init(&c->idle, client_idle_cb);
@@ -248,75 +362,158 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			srv->clients->prev = c;
 		srv->clients = c;
 		srv->nclients++;
-		gw_debug("client %s connected (%d open)", peer, srv->nclients);
+		gw_debug("client %s connected (%d open)", c->peer, srv->nclients);
 	}
 }
 
-static int listen_socket(const char *host, int port)
+/* A name in /etc/hosts (a reload must not wait for DNS). */
+static bool hosts_lookup(const char *name, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
-	char service[8];
-	snprintf(service, sizeof(service), "%d", port);
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST };
-	struct addrinfo *ai = NULL;
-	int rc = getaddrinfo(host[0] ? host : NULL, service, &hints, &ai);
-	if (rc != 0) {
-		hints.ai_flags &= ~AI_NUMERICHOST;
-		rc = getaddrinfo(host[0] ? host : NULL, service, &hints, &ai);
+	FILE *f = fopen("/etc/hosts", "re");
+	if (!f)
+		return false;
+	char line[512];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *save = NULL, *addr = strtok_r(line, " \t\r\n", &save), *n;
+		while (addr && (n = strtok_r(NULL, " \t\r\n", &save)))
+			if (strcasecmp(n, name) == 0 && gw_numeric_addr(addr, port, ss, len)) {
+				found = true;
+				break;
+			}
 	}
-	if (rc != 0) {
-		gw_err("listen %s:%d: %s", host, port, gai_strerror(rc));
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		gw_err("listen %s:%d: socket: %s", host, port, strerror(errno));
+	fclose(f);
+	return found;
+}
+
+int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen)
+{
+	const char *host = g->listen_host;
+	int port = g->listen_port;
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	if (!gw_numeric_addr(host, port, &ss, &sl) && !hosts_lookup(host, port, &ss, &sl)) {
+		if (!may_block) {
+			snprintf(err, errlen, "listen %s:%d: the name is not in /etc/hosts, and a reload does "
+				 "not wait for DNS (use an address, or restart bmsgw)", host, port);
+			return -1;
+		}
+		/* at start, before anything is served, the system resolver may take its time */
+		char service[8];
+		snprintf(service, sizeof(service), "%d", port);
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+		struct addrinfo *ai = NULL;
+		int rc = getaddrinfo(host, service, &hints, &ai);
+		if (rc != 0 || !ai) {
+			snprintf(err, errlen, "listen %s:%d: %s", host, port, gai_strerror(rc));
+			return -1;
+		}
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		sl = ai->ai_addrlen;
 		freeaddrinfo(ai);
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "listen %s:%d: socket: %s", host, port, strerror(errno));
 		return -1;
 	}
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6) {
+	if (ss.ss_family == AF_INET6) {
 		int zero = 0; /* [::] also accepts IPv4 */
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	}
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
-		gw_err("listen %s:%d: %s%s", host, port, strerror(errno),
-		       errno == EACCES ? " (port < 1024 needs root or CAP_NET_BIND_SERVICE)" : "");
+	/* a deep backlog: thousands of clients may connect at once */
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "listen %s:%d: %s%s", host, port, strerror(errno),
+			 errno == EACCES ? " (port < 1024 needs root or CAP_NET_BIND_SERVICE)" : "");
 		close(fd);
-		freeaddrinfo(ai);
 		return -1;
 	}
-	freeaddrinfo(ai);
 	return fd;
 }
 
-struct gw_server *gw_server_new(struct gw *gw)
+static int new_mapping(struct gw_server *srv)
 {
-	const struct conf_gateway *g = &gw->conf->gw;
+	int base = srv->gw->conf->gw.base;
+	modbus_mapping_t *map = modbus_mapping_new_start_address(0, 0, 0, 0, (unsigned)base, REG_MAP_SIZE, 0, 0);
+	if (!map) {
+		gw_err("libmodbus: %s", modbus_strerror(errno));
+		return -1;
+	}
+	if (srv->map)
+		modbus_mapping_free(srv->map);
+	srv->map = map;
+	srv->map_base = base;
+	return 0;
+}
+
+static void log_listening(const struct gw_server *srv)
+{
+	const struct conf_gateway *g = &srv->gw->conf->gw;
+	gw_info("Modbus TCP server on %s%s%s:%d, base %d, %s floats, %d pack(s)",
+		strchr(g->listen_host, ':') ? "[" : "", g->listen_host,
+		strchr(g->listen_host, ':') ? "]" : "", g->listen_port, g->base,
+		g->float_order == CONF_FLOAT_CDAB ? "cdab" : "abcd", srv->gw->npacks);
+}
+
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
+{
 	struct gw_server *srv = calloc(1, sizeof(*srv));
-	if (!srv)
-		return NULL;
-	srv->gw = gw;
-	srv->fd = listen_socket(g->listen_host, g->listen_port);
-	if (srv->fd < 0) {
-		free(srv);
+	if (!srv) {
+		close(listen_fd);
 		return NULL;
 	}
-	srv->mb = modbus_new_tcp("127.0.0.1", g->listen_port);
-	srv->map = modbus_mapping_new_start_address(0, 0, 0, 0, (unsigned)g->base, REG_MAP_SIZE, 0, 0);
-	if (!srv->mb || !srv->map) {
+	srv->gw = gw;
+	srv->fd = listen_fd;
+	srv->pause_for = 0.1;
+	srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ev_init(&srv->pause, pause_cb);
+	srv->mb = modbus_new_tcp("127.0.0.1", gw->conf->gw.listen_port);
+	if (!srv->mb || new_mapping(srv) < 0) {
 		gw_err("libmodbus: %s", modbus_strerror(errno));
 		gw_server_free(srv);
 		return NULL;
 	}
 	ev_io_init(&srv->io, accept_cb, srv->fd, EV_READ);
 	ev_io_start(gw->loop, &srv->io);
-	gw_info("Modbus TCP server on %s%s%s:%d, base %d, %s floats, %d pack(s)",
-		strchr(g->listen_host, ':') ? "[" : "", g->listen_host,
-		strchr(g->listen_host, ':') ? "]" : "", g->listen_port, g->base,
-		g->float_order == CONF_FLOAT_CDAB ? "cdab" : "abcd", gw->npacks);
+	log_listening(srv);
 	return srv;
+}
+
+void gw_server_apply(struct gw_server *srv, int listen_fd)
+{
+	struct gw *gw = srv->gw;
+	if (listen_fd >= 0) {
+		/* a new address: its clients start over there */
+		int n = srv->nclients;
+		while (srv->clients)
+			client_free(srv->clients);
+		ev_io_stop(gw->loop, &srv->io);
+		ev_timer_stop(gw->loop, &srv->pause);
+		close(srv->fd);
+		srv->fd = listen_fd;
+		ev_io_set(&srv->io, srv->fd, EV_READ);
+		ev_io_start(gw->loop, &srv->io);
+		log_listening(srv);
+		if (n)
+			gw_info("Modbus clients: %d connection(s) of the old address closed", n);
+	}
+	if (gw->conf->gw.base != srv->map_base)
+		(void)new_mapping(srv); /* on failure the old mapping stays: answers keep working */
+	for (struct gw_client *c = srv->clients; c; c = c->next)
+		if (c->idle.repeat != gw->conf->gw.idle_timeout) {
+			c->idle.repeat = gw->conf->gw.idle_timeout;
+			ev_timer_again(gw->loop, &c->idle);
+		}
+}
+
+int gw_server_clients(const struct gw_server *srv)
+{
+	return srv ? srv->nclients : 0;
 }
 
 void gw_server_free(struct gw_server *srv)
@@ -325,10 +522,13 @@ void gw_server_free(struct gw_server *srv)
 		return;
 	while (srv->clients)
 		client_free(srv->clients);
+	ev_timer_stop(srv->gw->loop, &srv->pause);
 	if (srv->fd >= 0) {
 		ev_io_stop(srv->gw->loop, &srv->io);
 		close(srv->fd);
 	}
+	if (srv->spare >= 0)
+		close(srv->spare);
 	if (srv->map)
 		modbus_mapping_free(srv->map);
 	if (srv->mb)

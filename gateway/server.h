@@ -2,6 +2,7 @@
 #ifndef GATEWAY_SERVER_H
 #define GATEWAY_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,8 +10,20 @@
 
 struct gw_server;
 
-/* Listen on the configured address; NULL with a logged error on failure. */
-struct gw_server *gw_server_new(struct gw *gw);
+/* Open the listening socket of g->listen (backlog SOMAXCONN).  A numeric
+ * address or a name in /etc/hosts never waits; other names go to the system
+ * resolver only with may_block (at start, before anything is served).
+ * Returns the fd, or -1 with the reason in err. */
+int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen);
+/* Serve Modbus TCP on listen_fd (the server owns it from now on); NULL with a
+ * logged error on failure. */
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd);
+/* After gw->conf changed: listen_fd >= 0 is the new listening socket (the
+ * clients of the old one are closed); a new base or idle_timeout applies at
+ * once; max_clients at the next connection. */
+void gw_server_apply(struct gw_server *srv, int listen_fd);
+/* Clients connected now (0 for NULL). */
+int gw_server_clients(const struct gw_server *srv);
 /* Close every client and the listening socket; NULL is fine. */
 void gw_server_free(struct gw_server *srv);
 

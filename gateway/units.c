@@ -11,6 +11,14 @@ bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;
 }
 
+int gw_packs_online(const struct gw *gw)
+{
+	int n = 0;
+	for (int i = 0; i < gw->npacks; i++)
+		n += gw_pack_online(gw, gw->packs[i]);
+	return n;
+}
+
 bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u)
 {
 	u->pack = NULL;
@@ -23,12 +31,12 @@ bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u)
 	if (unit == 0 || unit == 255) {
 		if (gw->npacks != 1)
 			return false;
-		u->pack = &gw->packs[0];
+		u->pack = gw->packs[0];
 		return true;
 	}
 	for (int i = 0; i < gw->npacks; i++)
-		if (gw->packs[i].cfg->unit_id == unit) {
-			u->pack = &gw->packs[i];
+		if (gw->packs[i]->cfg->unit_id == unit) {
+			u->pack = gw->packs[i];
 			return true;
 		}
 	return false;
@@ -40,16 +48,9 @@ bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
 		return gw_pack_online(gw, u->pack);
 	const struct conf_bank *b = &gw->conf->bank;
 	for (int k = 0; k < b->npacks; k++)
-		if (gw_pack_online(gw, &gw->packs[b->pack_idx[k]]))
+		if (gw_pack_online(gw, gw->packs[b->pack_idx[k]]))
 			return true;
 	return false;
-}
-
-int gw_local_now(struct tm *tm)
-{
-	time_t t = time(NULL);
-	localtime_r(&t, tm);
-	return tm->tm_year * 1000 + tm->tm_yday;
 }
 
 /* Status common to packs and the bank: heartbeat and time zone. */
@@ -98,7 +99,7 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 	/* the bank's data is as old as its freshest pack */
 	double age = 65535;
 	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = &gw->packs[b->pack_idx[k]];
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		if (p->have_data && now - p->last_good < age)
 			age = now - p->last_good;
 		st.good_polls += p->good_polls;

@@ -9,7 +9,6 @@
  * values.  State changes are logged once each.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,9 @@
 #include "gw.h"
 #include "log.h"
 #include "net.h"
+#include "resolve.h"
 #include "upstream.h"
+#include "util.h"
 
 #define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
 #define UP_BACKOFF_MIN 1.0
@@ -27,13 +28,14 @@
 #define UP_OFF_FAILURE 45  /* failure flag */
 #define UP_OFF_ONLINE 58   /* online flag */
 
-enum up_state { UP_DOWN, UP_CONNECTING, UP_IDLE, UP_WAIT };
+enum up_state { UP_DOWN, UP_RESOLVING, UP_CONNECTING, UP_IDLE, UP_WAIT };
 
 struct gw_upstream {
 	struct gw *gw;
 	const struct conf_upstream *cfg;
 	struct gw_upstream *next;
 	enum up_state state;
+	struct gw_lookup *lookup;       /* UP_RESOLVING */
 	int fd;
 	ev_io io;
 	ev_timer tick;          /* every interval: push */
@@ -100,6 +102,7 @@ static void up_fail(struct gw_upstream *u, const char *what, int err)
 	struct ev_loop *loop = u->gw->loop;
 	if (u->state == UP_WAIT)
 		u->failures++;
+	gw_lookup_cancel(&u->lookup);
 	ev_io_stop(loop, &u->io);
 	ev_timer_stop(loop, &u->wait);
 	if (u->fd >= 0)
@@ -131,19 +134,19 @@ static void up_connected(struct gw_upstream *u)
 	up_push(u);
 }
 
-static void up_connect(struct gw_upstream *u)
+static void up_resolved(void *arg, const struct gw_lookup_result *res)
 {
-	const struct conf_upstream *c = u->cfg;
+	struct gw_upstream *u = arg;
+	if (!res->ok) {
+		char why[160];
+		snprintf(why, sizeof(why), "cannot resolve the host: %s", res->error);
+		up_fail(u, why, 0);
+		return;
+	}
 	bool in_progress;
-	int gai;
-	int fd = gw_tcp_connect(c->host, c->port, false, &in_progress, &gai);
+	int fd = gw_tcp_connect((const struct sockaddr *)&res->addr, res->addrlen, false, &in_progress);
 	if (fd < 0) {
-		if (gai) {
-			gw_debug("upstream %s: resolve %s: %s", up_name(u), c->host, gai_strerror(gai));
-			up_fail(u, "cannot resolve the host", 0);
-		} else {
-			up_fail(u, "connect", errno);
-		}
+		up_fail(u, "connect", errno);
 		return;
 	}
 	u->fd = fd;
@@ -155,8 +158,15 @@ static void up_connect(struct gw_upstream *u)
 	u->state = UP_CONNECTING;
 	up_set_events(u, EV_WRITE);
 	ev_timer_stop(u->gw->loop, &u->wait);
-	ev_timer_set(&u->wait, c->timeout, 0.);
+	ev_timer_set(&u->wait, u->cfg->timeout, 0.);
 	ev_timer_start(u->gw->loop, &u->wait);
+}
+
+static void up_connect(struct gw_upstream *u)
+{
+	u->state = UP_RESOLVING;
+	/* a numeric address answers at once; a name later, from the loop */
+	gw_resolve(u->gw->resolver, u->cfg->host, u->cfg->port, up_resolved, u, &u->lookup);
 }
 
 /* Send the current segment's FC16. */
@@ -190,7 +200,7 @@ static void up_push(struct gw_upstream *u)
 	if (c->source_pack == CONF_BANK_SOURCE)
 		unit.bank = true;
 	else
-		unit.pack = &u->gw->packs[c->source_pack];
+		unit.pack = u->gw->packs[c->source_pack];
 	bool online = gw_unit_online(u->gw, &unit);
 	gw_unit_image(u->gw, &unit, u->image);
 	u->nseg = u->seg = 0;
@@ -258,7 +268,7 @@ static void up_answer(struct gw_upstream *u, const uint8_t *r, size_t n)
 static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
-	struct gw_upstream *u = (struct gw_upstream *)((char *)w - offsetof(struct gw_upstream, io));
+	struct gw_upstream *u = container_of(w, struct gw_upstream, io);
 	if (u->state == UP_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -318,7 +328,7 @@ static void up_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct gw_upstream *u = (struct gw_upstream *)((char *)w - offsetof(struct gw_upstream, wait));
+	struct gw_upstream *u = container_of(w, struct gw_upstream, wait);
 	switch (u->state) {
 	case UP_CONNECTING:
 		up_fail(u, "connect", ETIMEDOUT);
@@ -330,6 +340,7 @@ static void up_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		up_connect(u);
 		break;
 	case UP_IDLE:
+	case UP_RESOLVING:
 		break;
 	}
 }
@@ -338,52 +349,90 @@ static void up_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct gw_upstream *u = (struct gw_upstream *)((char *)w - offsetof(struct gw_upstream, tick));
+	struct gw_upstream *u = container_of(w, struct gw_upstream, tick);
 	if (u->state == UP_IDLE)
 		up_push(u);
 	else if (u->state == UP_WAIT)
 		gw_debug("upstream %s: previous push still waiting for an answer; skipped", up_name(u));
 }
 
-struct gw_upstream *gw_upstreams_start(struct gw *gw)
+static struct gw_upstream *up_new(struct gw *gw, const struct conf_upstream *cfg)
 {
-	struct gw_upstream *head = NULL;
-	for (int i = gw->conf->nupstreams - 1; i >= 0; i--) {
-		struct gw_upstream *u = calloc(1, sizeof(*u));
-		if (!u) {
-			gw_err("upstream: out of memory");
-			continue;
-		}
-		u->gw = gw;
-		u->cfg = &gw->conf->upstreams[i];
-		u->fd = -1;
-		u->backoff = UP_BACKOFF_MIN;
-		u->stale_logged = -1;
-		ev_init(&u->io, up_io_cb);
-		ev_init(&u->wait, up_wait_cb);
-		ev_timer_init(&u->tick, up_tick_cb, u->cfg->interval, u->cfg->interval);
-		ev_timer_start(gw->loop, &u->tick);
-		u->next = head;
-		head = u;
-		gw_info("upstream %s: pushing %s registers %d..%d to %s:%d unit %d address %d every %g s",
-			u->cfg->name, u->cfg->source, u->cfg->reg_first, u->cfg->reg_last, u->cfg->host,
-			u->cfg->port, u->cfg->unit_id, u->cfg->base, u->cfg->interval);
-		up_connect(u);
+	struct gw_upstream *u = calloc(1, sizeof(*u));
+	if (!u) {
+		gw_err("upstream %s: out of memory", cfg->name);
+		return NULL;
 	}
-	return head;
+	u->gw = gw;
+	u->cfg = cfg;
+	u->fd = -1;
+	u->backoff = UP_BACKOFF_MIN;
+	u->stale_logged = -1;
+	ev_init(&u->io, up_io_cb);
+	ev_init(&u->wait, up_wait_cb);
+	ev_timer_init(&u->tick, up_tick_cb, cfg->interval, cfg->interval);
+	ev_timer_start(gw->loop, &u->tick);
+	gw_info("upstream %s: pushing %s registers %d..%d to %s:%d unit %d address %d every %g s",
+		cfg->name, cfg->source, cfg->reg_first, cfg->reg_last, cfg->host, cfg->port, cfg->unit_id,
+		cfg->base, cfg->interval);
+	up_connect(u);
+	return u;
 }
 
-void gw_upstreams_free(struct gw_upstream *ups)
+static void up_free(struct gw_upstream *u)
 {
-	while (ups) {
-		struct gw_upstream *n = ups->next;
-		struct ev_loop *loop = ups->gw->loop;
-		ev_io_stop(loop, &ups->io);
-		ev_timer_stop(loop, &ups->tick);
-		ev_timer_stop(loop, &ups->wait);
-		if (ups->fd >= 0)
-			close(ups->fd);
-		free(ups);
-		ups = n;
+	struct ev_loop *loop = u->gw->loop;
+	gw_lookup_cancel(&u->lookup);
+	ev_io_stop(loop, &u->io);
+	ev_timer_stop(loop, &u->tick);
+	ev_timer_stop(loop, &u->wait);
+	if (u->fd >= 0)
+		close(u->fd);
+	free(u);
+}
+
+/* Same destination, source and schedule: a reload keeps the pusher as it is. */
+static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->host, b->host) == 0 && a->port == b->port &&
+	       a->unit_id == b->unit_id && a->base == b->base && strcmp(a->source, b->source) == 0 &&
+	       a->interval == b->interval && a->timeout == b->timeout && a->reg_first == b->reg_first &&
+	       a->reg_last == b->reg_last;
+}
+
+void gw_upstreams_apply(struct gw *gw)
+{
+	const struct conf *c = gw->conf;
+	struct gw_upstream *old = gw->upstreams, *head = NULL, **tail = &head;
+	for (int i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *cfg = &c->upstreams[i];
+		struct gw_upstream **pp = &old, *u;
+		while ((u = *pp) && !up_same(u->cfg, cfg))
+			pp = &u->next;
+		if (u) {
+			*pp = u->next; /* unchanged: keep it, connection and all */
+			u->cfg = cfg;
+		} else if (!(u = up_new(gw, cfg))) {
+			continue;
+		}
+		u->next = NULL;
+		*tail = u;
+		tail = &u->next;
+	}
+	while (old) {
+		struct gw_upstream *n = old->next;
+		gw_info("upstream %s: stopped", old->cfg->name);
+		up_free(old);
+		old = n;
+	}
+	gw->upstreams = head;
+}
+
+void gw_upstreams_free(struct gw *gw)
+{
+	while (gw->upstreams) {
+		struct gw_upstream *n = gw->upstreams->next;
+		up_free(gw->upstreams);
+		gw->upstreams = n;
 	}
 }

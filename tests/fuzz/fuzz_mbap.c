@@ -10,7 +10,6 @@
 #include "../../gateway/gw.h"
 #include "../../gateway/server.h"
 
-static struct conf conf;
 static struct gw gw;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,13 +19,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	if (!ready) {
 		char err[256];
-		if (conf_load_string("[pack.a]\nprotocol = daly\nport = /dev/null\n[pack.b]\nprotocol = daly\n"
+		struct conf *conf = malloc(sizeof(*conf));
+		if (!conf || conf_load_string("[pack.a]\nprotocol = daly\nport = /dev/null\n[pack.b]\nprotocol = daly\n"
 				     "port = /dev/null\naddress = 2\n[bank]\n",
-				     "fuzz", &conf, err, sizeof(err)) < 0)
+				     "fuzz", conf, err, sizeof(err)) < 0)
 			abort();
-		gw_init(&gw, NULL, &conf);
-		gw.packs[0].have_data = true;
-		gw.packs[0].last_good = gw_mono();
+		/* owned by gw from now on; kept for the whole run */
+		if (gw_init(&gw, NULL, conf) < 0)
+			abort();
+		gw.packs[0]->have_data = true;
+		gw.packs[0]->last_good = gw_mono();
 		ready = 1;
 	}
 	uint8_t buf[520];

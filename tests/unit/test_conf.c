@@ -200,7 +200,7 @@ static void test_values(void)
 	CHECK_STR(c.gw.listen_host, "localhost");
 
 	/* range edges */
-	CHECK_EQ_INT(load("[gateway]\nbase = 65411\nmax_clients = 1000\n" ONE_PACK), 0);
+	CHECK_EQ_INT(load("[gateway]\nbase = 65411\nmax_clients = 10000\n" ONE_PACK), 0);
 	CHECK_EQ_INT(c.gw.base, 65411);
 	CHECK_EQ_INT(load("[gateway]\nbase = 0\nmax_clients = 1\nstale_after = 0.001\n" ONE_PACK), 0);
 	CHECK_EQ_INT(load(ONE_PACK "unit_id = 247\nretries = 10\ncells = 32\n"), 0);
@@ -308,6 +308,8 @@ static void test_errors(void)
 	             "0..65411");
 	EXPECT_ERROR("[gateway]\nmax_clients = 0\n" ONE_PACK, "t.ini:2: [gateway] max_clients: 0 is out of range",
 	             NULL);
+	EXPECT_ERROR("[gateway]\nmax_clients = 10001\n" ONE_PACK,
+	             "t.ini:2: [gateway] max_clients: 10001 is out of range", "1..10000");
 	EXPECT_ERROR("[gateway]\nidle_timeout = 0\n" ONE_PACK, "t.ini:2: [gateway] idle_timeout: 0 is out of range",
 	             "> 0");
 	EXPECT_ERROR("[gateway]\nstale_after = -1\n" ONE_PACK, "t.ini:2: [gateway] stale_after: -1 is out", NULL);

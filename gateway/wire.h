@@ -1,0 +1,69 @@
+/* gateway/wire.h - private to the gateway: one wire (link.c) and the poller
+ * that drives the packs on it (poller.c), and the hooks between the two.
+ * Nothing outside link.c, poller.c and daemon.c includes it.
+ */
+#ifndef GATEWAY_WIRE_H
+#define GATEWAY_WIRE_H
+
+#include "gw.h"
+
+struct gw_lookup;
+
+enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
+enum gw_poll_state { GW_POLL_IDLE, GW_POLL_GAP, GW_POLL_WAIT };
+
+struct gw_link {
+	struct gw *gw;
+	const struct conf_pack *cfg;   /* the first pack's settings for this wire */
+	const char *port;              /* conf string */
+	int fd;
+	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
+	enum gw_link_state state;
+	struct gw_lookup *lookup;      /* RESOLVING: the host name lookup */
+	ev_io io;
+	ev_timer conn_timer;           /* reconnect backoff / connect timeout */
+	double backoff;
+	bool outage_logged;
+	double down_since;
+	unsigned silent_polls;         /* consecutive polls of any pack without a byte received */
+	bool got_bytes;                /* bytes arrived during the current poll */
+	unsigned long opens;           /* times the wire was opened (connected) */
+
+	struct gw_pack *packs;         /* list via next_on_link */
+	struct gw_pack *cur;           /* pack being polled */
+	enum gw_poll_state ps;
+	ev_timer poll_timer;           /* gap, response timeout, next due */
+	double gap_started;            /* monotonic start of the current gap */
+	struct bms_rx rx;
+	double last_rx;
+	uint8_t tx[64];
+	size_t txlen, txoff;
+};
+
+/* link.c: a closed link for the wire of `cfg`; NULL when out of memory. */
+struct gw_link *gw_link_new(struct gw *gw, const struct conf_pack *cfg);
+/* Close the wire (quietly) and free the link; NULL is fine. */
+void gw_link_free(struct gw_link *l);
+/* Open the wire (resolving a TCP server's name first); reports to the poller. */
+void gw_link_open(struct gw_link *l);
+/* Close the wire; with `why`, log the outage (once) and retry after the backoff. */
+void gw_link_close(struct gw_link *l, const char *why);
+/* Read everything pending and throw it away (before each request). */
+void gw_link_drain(struct gw_link *l);
+/* Queue bytes for writing; returns 0 or -1 (link not up / too long). */
+int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
+/* Same wire and same serial settings: a reload may keep the link open. */
+bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
+
+/* poller.c: set up the poll state of a new link. */
+void gw_poll_init(struct gw_link *l);
+/* Abandon the poll in progress (its pack is going away) without counting it. */
+void gw_poll_abort(struct gw_link *l);
+/* Start the pack that is due first, or sleep until it is (after a reload). */
+void gw_poll_schedule(struct gw_link *l);
+/* hooks called by link.c */
+void gw_poll_link_up(struct gw_link *l);
+void gw_poll_link_down(struct gw_link *l);
+void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n);
+
+#endif

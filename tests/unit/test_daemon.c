@@ -1,0 +1,129 @@
+/* tests/unit/test_daemon.c - the daemon's helpers that need no loop:
+ * folding of repeated log lines (gateway/log.c) and numeric addresses that
+ * never go to DNS (gateway/resolve.c). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../gateway/log.h"
+#include "../../gateway/resolve.h"
+#include "check.h"
+
+static FILE *out;
+
+/* Lines written since the last call, into buf; returns how many. */
+static int take(char *buf, size_t cap)
+{
+	fflush(out);
+	rewind(out);
+	size_t r = fread(buf, 1, cap - 1, out);
+	buf[r] = '\0';
+	int lines = 0;
+	for (char *p = buf; *p; p++)
+		lines += *p == '\n';
+	if (!freopen(NULL, "w+", out))
+		abort();
+	gw_log_set_output(out);
+	return lines;
+}
+
+static void test_fold(void)
+{
+	char buf[8192];
+	gw_log_threshold = GW_LOG_DEBUG;
+	/* a burst of one text: printed once, then counted */
+	for (int i = 0; i < 1000; i++)
+		gw_log_text(GW_LOG_WARN, "accept: Too many open files", 100.0 + i * 0.001);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	CHECK(strstr(buf, "warn: accept: Too many open files\n") != NULL);
+	/* before the interval is over, nothing more */
+	gw_log_flush(100.0 + GW_LOG_REPEAT_S - 0.5);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 0);
+	/* after it, the count comes out */
+	gw_log_flush(101.0 + GW_LOG_REPEAT_S);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	CHECK(strstr(buf, "accept: Too many open files (repeated 999 times)") != NULL);
+	/* flushed: nothing pending */
+	gw_log_flush(200.0);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 0);
+
+	/* a flood lasting a minute writes one line per interval, not thousands */
+	int lines = 0;
+	for (int i = 0; i < 60000; i++) {
+		double t = 300.0 + i * 0.001;
+		gw_log_text(GW_LOG_ERROR, "link /dev/ttyUSB0: read: Input/output error", t);
+		if (i % 1000 == 0)
+			gw_log_flush(t);
+		lines += take(buf, sizeof(buf));
+	}
+	CHECK(lines >= 5 && lines <= 8);
+
+	/* different texts are not folded together */
+	gw_log_text(GW_LOG_INFO, "link /dev/ttyUSB0: open", 500.0);
+	gw_log_text(GW_LOG_INFO, "link /dev/ttyUSB1: open", 500.0);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 2);
+
+	/* the same text after the interval prints again, with the count of the meantime */
+	gw_log_text(GW_LOG_WARN, "pack a: poll failed", 600.0);
+	gw_log_text(GW_LOG_WARN, "pack a: poll failed", 601.0);
+	gw_log_text(GW_LOG_WARN, "pack a: poll failed", 602.0);
+	gw_log_text(GW_LOG_WARN, "pack a: poll failed", 600.0 + GW_LOG_REPEAT_S + 1);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 2);
+	CHECK(strstr(buf, "pack a: poll failed (repeated 2 times)") != NULL);
+
+	/* debug lines (hex dumps) are never folded */
+	for (int i = 0; i < 5; i++)
+		gw_log_text(GW_LOG_DEBUG, "tcp://x (13 bytes): a5 40 90", 700.0);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 5);
+
+	/* below the threshold: nothing, and nothing counted */
+	gw_log_threshold = GW_LOG_WARN;
+	gw_log_text(GW_LOG_INFO, "quiet", 800.0);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 0);
+
+	/* more distinct texts than slots: an evicted text's count is printed, not lost */
+	gw_log_threshold = GW_LOG_INFO;
+	gw_log_text(GW_LOG_WARN, "first", 900.0);
+	gw_log_text(GW_LOG_WARN, "first", 900.1);
+	take(buf, sizeof(buf));
+	for (int i = 0; i < 100; i++) {
+		char t[32];
+		snprintf(t, sizeof(t), "text %d", i);
+		gw_log_text(GW_LOG_WARN, t, 901.0 + i * 0.01);
+	}
+	take(buf, sizeof(buf));
+	CHECK(strstr(buf, "first (repeated 1 time)") != NULL);
+}
+
+static void test_numeric(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	CHECK(gw_numeric_addr("192.168.1.20", 8234, &ss, &len));
+	CHECK_EQ_INT(ss.ss_family, AF_INET);
+	CHECK_EQ_INT(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8234);
+	CHECK_EQ_INT(len, sizeof(struct sockaddr_in));
+	CHECK(gw_numeric_addr("::1", 502, &ss, &len));
+	CHECK_EQ_INT(ss.ss_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 502);
+	CHECK(gw_numeric_addr("fe80::1%lo", 502, &ss, &len));
+	CHECK(((struct sockaddr_in6 *)&ss)->sin6_scope_id != 0);
+	/* names are left to the resolver */
+	CHECK(!gw_numeric_addr("usr-n540.lan", 8234, &ss, &len));
+	CHECK(!gw_numeric_addr("localhost", 502, &ss, &len));
+	CHECK(!gw_numeric_addr("", 502, &ss, &len));
+}
+
+int main(void)
+{
+	out = tmpfile();
+	if (!out)
+		return 2;
+	gw_log_set_output(out);
+	test_fold();
+	test_numeric();
+	gw_log_set_output(NULL);
+	return check_report();
+}
