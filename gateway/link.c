@@ -162,6 +162,15 @@ static int open_serial(struct gw_link *l)
 	return fd;
 }
 
+/* The wire's descriptor is open: watch it, from empty buffers. */
+static void link_attach(struct gw_link *l, int fd)
+{
+	l->fd = fd;
+	ev_io_init(&l->io, link_io_cb, fd, EV_READ);
+	bms_rx_clear(&l->rx);
+	l->txlen = l->txoff = 0;
+}
+
 /* The TCP serial server's address is known: start the connection. */
 static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 {
@@ -178,10 +187,7 @@ static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 		link_failed(l, "connect", errno);
 		return;
 	}
-	l->fd = fd;
-	ev_io_init(&l->io, link_io_cb, fd, EV_READ);
-	bms_rx_clear(&l->rx);
-	l->txlen = l->txoff = 0;
+	link_attach(l, fd);
 	if (in_progress) {
 		l->state = GW_LINK_CONNECTING;
 		link_set_events(l);
@@ -252,10 +258,7 @@ void gw_link_open(struct gw_link *l)
 		link_failed(l, "open", errno);
 		return;
 	}
-	l->fd = fd;
-	ev_io_init(&l->io, link_io_cb, fd, EV_READ);
-	bms_rx_clear(&l->rx);
-	l->txlen = l->txoff = 0;
+	link_attach(l, fd);
 	link_up(l);
 }
 

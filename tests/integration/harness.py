@@ -63,6 +63,26 @@ def wait_port(port, timeout=10.0, host="127.0.0.1"):
     return False
 
 
+def listener(port, on_conn):
+    """Listen on 127.0.0.1:port; call on_conn(socket) for every connection,
+    in a thread.  Returns the listening socket (close it to stop)."""
+    import threading
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(8)
+
+    def run():
+        while True:
+            try:
+                s, _ = ls.accept()
+            except OSError:
+                return
+            on_conn(s)
+    threading.Thread(target=run, daemon=True).start()
+    return ls
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

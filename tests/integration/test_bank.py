@@ -8,11 +8,10 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, s16,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, listener, s16,  # noqa: E402
                      wait_port, wait_until, write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
@@ -23,21 +22,8 @@ c = Checks()
 
 def blackhole(port):
     """Accept connections and never answer (a hung PLC)."""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
-    ls.listen(8)
     held = []
-
-    def run():
-        while True:
-            try:
-                s, _ = ls.accept()
-            except OSError:
-                return
-            held.append(s)
-    threading.Thread(target=run, daemon=True).start()
-    return ls
+    return listener(port, held.append)
 
 
 def read(client, unit, addr=BASE, count=125):

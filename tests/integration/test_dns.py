@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Proc, Sim, free_port, mbap_request, recv_adu,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Proc, Sim, free_port, listener, mbap_request, recv_adu,  # noqa: E402
                      wait_port, wait_until)
 
 BASE = 290
@@ -84,25 +84,14 @@ class Conn:
 
 
 def upstream_listener(port, got):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
-    ls.listen(4)
-
-    def run():
-        while True:
-            try:
-                s, _ = ls.accept()
-            except OSError:
-                return
-            s.settimeout(10)
-            try:
-                d = s.recv(512)
-            except OSError:
-                d = b""
-            got.append(d)
-    threading.Thread(target=run, daemon=True).start()
-    return ls
+    """Record the first bytes of every connection (an upstream's FC16)."""
+    def first_bytes(s):
+        s.settimeout(10)
+        try:
+            got.append(s.recv(512))
+        except OSError:
+            got.append(b"")
+    return listener(port, lambda s: threading.Thread(target=first_bytes, args=(s,), daemon=True).start())
 
 
 def conf_text(gw_port, sim_a, sim_b, up_port):

@@ -67,14 +67,12 @@ def serve_tcp(srv, names, swallow):
     held = []
     while True:
         conn, _ = srv.accept()
-        if swallow:
-            held.append(conn)  # never answered, never closed
-            threading.Thread(target=drain, args=(conn,), daemon=True).start()
-            continue
-        threading.Thread(target=tcp_client, args=(conn, names), daemon=True).start()
+        held.append(conn)  # kept open: a swallowing server never closes them
+        threading.Thread(target=tcp_client, args=(conn, None if swallow else names), daemon=True).start()
 
 
-def drain(conn):
+def tcp_client(conn, names):
+    """Length-prefixed queries on one TCP connection; names None = never answer."""
     buf = b""
     while True:
         d = conn.recv(4096)
@@ -83,25 +81,11 @@ def drain(conn):
         buf += d
         while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
             n = struct.unpack(">H", buf[:2])[0]
-            log(buf[2:2 + n])
-            buf = buf[2 + n:]
-
-
-def tcp_client(conn, names):
-    buf = b""
-    with conn:
-        while True:
-            d = conn.recv(4096)
-            if not d:
-                return
-            buf += d
-            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
-                n = struct.unpack(">H", buf[:2])[0]
-                m, buf = buf[2:2 + n], buf[2 + n:]
-                log(m)
-                r = answer(m, names)
-                if r:
-                    conn.sendall(struct.pack(">H", len(r)) + r)
+            m, buf = buf[2:2 + n], buf[2 + n:]
+            log(m)
+            r = answer(m, names) if names is not None else None
+            if r:
+                conn.sendall(struct.pack(">H", len(r)) + r)
 
 
 def main():
