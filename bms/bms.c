@@ -5,17 +5,11 @@
 
 #include "drivers.h"
 
+/* Every driver of BMS_DRIVER_LIST (drivers.h), in protocol-id order. */
 const struct bms_driver *const bms_drivers[] = {
-	&bms_daly_driver,        /* 1 */
-	&bms_daly_modbus_driver, /* 2 */
-	&bms_sinowealth_driver,  /* 3 */
-	&bms_jk_driver,          /* 4 */
-	&bms_jk_pb_driver,       /* 5 */
-	&bms_jbd_driver,         /* 6 */
-	&bms_pylontech_driver,   /* 7 */
-	&bms_topbms_driver,      /* 8 */
-	&bms_seplos_driver,      /* 9 */
-	&bms_vedirect_driver,    /* 10 */
+#define BMS_DRIVER_REF_(sym) &bms_##sym##_driver,
+	BMS_DRIVER_LIST(BMS_DRIVER_REF_)
+#undef BMS_DRIVER_REF_
 	NULL,
 };
 
@@ -44,15 +38,27 @@ const char *bms_strerror(int code)
 	}
 }
 
-static const char *const alarm_names[BMS_AL_COUNT] = {
-	"cell_ov", "cell_uv", "pack_ov", "pack_uv", "chg_ot", "chg_ut", "dsg_ot", "dsg_ut",
-	"chg_oc", "dsg_oc", "short", "cell_diff", "temp_diff", "mos_ot", "soc_low", "soc_high",
-	"sensor", "mos_fault", "hw_fault", "comm", "protection", "other",
+static const struct {
+	const char *name, *label, *text;
+} alarm_table[BMS_AL_COUNT] = {
+#define BMS_ALARM_ROW_(id, key, meaning) { key, #id, meaning },
+	BMS_ALARM_LIST(BMS_ALARM_ROW_)
+#undef BMS_ALARM_ROW_
 };
 
 const char *bms_alarm_name(unsigned bit)
 {
-	return bit < BMS_AL_COUNT ? alarm_names[bit] : NULL;
+	return bit < BMS_AL_COUNT ? alarm_table[bit].name : NULL;
+}
+
+const char *bms_alarm_label(unsigned bit)
+{
+	return bit < BMS_AL_COUNT ? alarm_table[bit].label : NULL;
+}
+
+const char *bms_alarm_text(unsigned bit)
+{
+	return bit < BMS_AL_COUNT ? alarm_table[bit].text : NULL;
 }
 
 size_t bms_rx_feed(struct bms_rx *rx, const uint8_t *p, size_t n)

@@ -37,35 +37,54 @@ enum {
 	BMS_HAS_POWER = 1u << 13, /* power reported by the BMS itself */
 };
 
-/* Normalised alarm set (struct bms_snapshot.alarms).  Each brand maps its own
- * bits onto these; the raw words are kept in raw_alarms[]. */
-enum {
-	BMS_AL_CELL_OV = 1u << 0,       /* cell over-voltage (any level) */
-	BMS_AL_CELL_UV = 1u << 1,       /* cell under-voltage */
-	BMS_AL_PACK_OV = 1u << 2,       /* pack over-voltage */
-	BMS_AL_PACK_UV = 1u << 3,       /* pack under-voltage */
-	BMS_AL_CHG_OT = 1u << 4,        /* charge over-temperature */
-	BMS_AL_CHG_UT = 1u << 5,        /* charge under-temperature */
-	BMS_AL_DSG_OT = 1u << 6,        /* discharge over-temperature */
-	BMS_AL_DSG_UT = 1u << 7,        /* discharge under-temperature */
-	BMS_AL_CHG_OC = 1u << 8,        /* charge over-current */
-	BMS_AL_DSG_OC = 1u << 9,        /* discharge over-current */
-	BMS_AL_SHORT = 1u << 10,        /* short circuit */
-	BMS_AL_CELL_DIFF = 1u << 11,    /* cell voltage difference */
-	BMS_AL_TEMP_DIFF = 1u << 12,    /* temperature difference */
-	BMS_AL_MOS_OT = 1u << 13,       /* MOSFET over-temperature */
-	BMS_AL_SOC_LOW = 1u << 14,      /* SOC low */
-	BMS_AL_SOC_HIGH = 1u << 15,     /* SOC high */
-	BMS_AL_SENSOR = 1u << 16,       /* temperature sensor failure */
-	BMS_AL_MOS_FAULT = 1u << 17,    /* MOSFET stuck / open / driver fault */
-	BMS_AL_HW_FAULT = 1u << 18,     /* AFE, EEPROM, RTC, current module ... */
-	BMS_AL_COMM = 1u << 19,         /* BMS-internal communication failure */
-	BMS_AL_PROTECTION = 1u << 20,   /* a level-2 protection is active */
-	BMS_AL_OTHER = 1u << 21,        /* any other brand bit */
+/* Normalised alarm set (struct bms_snapshot.alarms): the one table of
+ * the alarm bits, in bit order.  Each brand maps its own bits onto these;
+ * the raw words are kept in raw_alarms[].  X(ID, key, meaning): BMS_AL_ID is
+ * the mask, "key" the stable lower-case name (JSON, MQTT), "ID" the name in
+ * register-map.md, meaning its description there. */
+#define BMS_ALARM_LIST(X) \
+	X(CELL_OV, "cell_ov", "cell over-voltage (any level)") \
+	X(CELL_UV, "cell_uv", "cell under-voltage") \
+	X(PACK_OV, "pack_ov", "pack over-voltage") \
+	X(PACK_UV, "pack_uv", "pack under-voltage") \
+	X(CHG_OT, "chg_ot", "charge over-temperature") \
+	X(CHG_UT, "chg_ut", "charge under-temperature") \
+	X(DSG_OT, "dsg_ot", "discharge over-temperature") \
+	X(DSG_UT, "dsg_ut", "discharge under-temperature") \
+	X(CHG_OC, "chg_oc", "charge over-current") \
+	X(DSG_OC, "dsg_oc", "discharge over-current") \
+	X(SHORT, "short", "short circuit") \
+	X(CELL_DIFF, "cell_diff", "cell voltage difference") \
+	X(TEMP_DIFF, "temp_diff", "temperature difference") \
+	X(MOS_OT, "mos_ot", "MOSFET over-temperature") \
+	X(SOC_LOW, "soc_low", "SOC low") \
+	X(SOC_HIGH, "soc_high", "SOC high") \
+	X(SENSOR, "sensor", "temperature sensor failure") \
+	X(MOS_FAULT, "mos_fault", "MOSFET stuck / open / driver fault") \
+	X(HW_FAULT, "hw_fault", "hardware fault (AFE, EEPROM, RTC, current module ...)") \
+	X(COMM, "comm", "BMS-internal communication failure") \
+	X(PROTECTION, "protection", "a level-2 protection is active") \
+	X(OTHER, "other", "any other brand alarm bit")
+
+/* Bit numbers: BMS_ALB_CELL_OV = 0 ... and BMS_AL_COUNT. */
+enum bms_alarm_bit {
+#define BMS_ALARM_BIT_(id, key, text) BMS_ALB_##id,
+	BMS_ALARM_LIST(BMS_ALARM_BIT_)
+#undef BMS_ALARM_BIT_
+	BMS_AL_COUNT
 };
-#define BMS_AL_COUNT 22
-/* Short stable name of alarm bit n (0..BMS_AL_COUNT-1), e.g. "cell_ov"; NULL beyond. */
+/* Masks: BMS_AL_CELL_OV = 1u << 0 ... */
+enum {
+#define BMS_ALARM_MASK_(id, key, text) BMS_AL_##id = 1u << BMS_ALB_##id,
+	BMS_ALARM_LIST(BMS_ALARM_MASK_)
+#undef BMS_ALARM_MASK_
+};
+/* Stable lower-case name of alarm bit n, e.g. "cell_ov"; NULL beyond BMS_AL_COUNT. */
 const char *bms_alarm_name(unsigned bit);
+/* Upper-case name of bit n as register-map.md lists it, e.g. "CELL_OV"; NULL beyond. */
+const char *bms_alarm_label(unsigned bit);
+/* What alarm bit n means, e.g. "cell over-voltage (any level)"; NULL beyond. */
+const char *bms_alarm_text(unsigned bit);
 
 /* One pack, normalised.  Units: V, A (+ = charging), W, %, Ah, mV, degC. */
 struct bms_snapshot {

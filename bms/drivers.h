@@ -1,19 +1,32 @@
-/* bms/drivers.h - the driver tables, one per brand file.  Only bms.c (the
- * registry) and the tests name them; the gateway uses bms_find(). */
+/* bms/drivers.h - the driver registry, written once.
+ *
+ * BMS_DRIVER_LIST names every driver, in protocol-id order (the id is the
+ * position, 1-based: tests/unit/test_registry.c checks it).  X(sym): the
+ * driver table `bms_<sym>_driver` lives in bms/<sym>.c and its protocol key
+ * is sym with '_' written '-' (daly_modbus -> "daly-modbus").  Adding a
+ * brand = one line here plus its file; see "Adding a protocol" in README.md.
+ * Only bms.c (the registry) and the tests name the tables; the gateway uses
+ * bms_find() and bms_drivers[].
+ */
 #ifndef BMS_DRIVERS_H
 #define BMS_DRIVERS_H
 
 #include "bms.h"
 
-extern const struct bms_driver bms_daly_driver; /* bms/daly.c */
-extern const struct bms_driver bms_daly_modbus_driver; /* bms/daly_modbus.c */
-extern const struct bms_driver bms_sinowealth_driver; /* bms/sinowealth.c */
-extern const struct bms_driver bms_jk_driver; /* bms/jk.c */
-extern const struct bms_driver bms_jk_pb_driver; /* bms/jk_pb.c */
-extern const struct bms_driver bms_jbd_driver; /* bms/jbd.c */
-extern const struct bms_driver bms_vedirect_driver; /* bms/vedirect.c */
-extern const struct bms_driver bms_pylontech_driver; /* bms/pylontech.c */
-extern const struct bms_driver bms_topbms_driver; /* bms/topbms.c */
-extern const struct bms_driver bms_seplos_driver; /* bms/seplos.c */
+#define BMS_DRIVER_LIST(X) \
+	X(daly)        /* 1 */ \
+	X(daly_modbus) /* 2 */ \
+	X(sinowealth)  /* 3 */ \
+	X(jk)          /* 4 */ \
+	X(jk_pb)       /* 5 */ \
+	X(jbd)         /* 6 */ \
+	X(pylontech)   /* 7 */ \
+	X(topbms)      /* 8 */ \
+	X(seplos)      /* 9 */ \
+	X(vedirect)    /* 10 */
+
+#define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
+BMS_DRIVER_LIST(BMS_DRIVER_DECL_)
+#undef BMS_DRIVER_DECL_
 
 #endif

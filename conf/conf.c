@@ -77,7 +77,7 @@ static const char *const float_words[] = {"cdab", "abcd", NULL};
 static const char *const stale_words[] = {"exception", "flag", NULL};
 static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
 
-_Static_assert(sizeof(enum conf_float_order) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_stale_policy) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum stored as int");
 
@@ -1259,7 +1259,7 @@ void conf_print_summary(const struct conf *c, FILE *out)
 	        g->max_clients, g->idle_timeout);
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
 	        g->base + 124, word_at(float_words, (int)g->float_order),
-	        g->float_order == CONF_FLOAT_CDAB ? "low word first" : "high word first");
+	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
 	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
 	                                                : "flag (last values, online=0, failure=1)");

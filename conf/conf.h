@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../registers/regmap.h"
+
 struct bms_driver;
 
 #define CONF_MAX_PACKS 64
@@ -17,15 +19,15 @@ struct bms_driver;
 #define CONF_PORT_MAX 256
 #define CONF_HOST_MAX 256
 
-enum conf_float_order { CONF_FLOAT_CDAB = 0, CONF_FLOAT_ABCD = 1 };
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
+/* Log levels: `log_level =` and the gateway's logger (gateway/log.h) share this. */
 enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG_DEBUG };
 
 struct conf_gateway {
 	char listen_host[CONF_HOST_MAX]; /* "0.0.0.0", "::", "127.0.0.1" ... (no brackets) */
 	int listen_port;                 /* 1..65535 */
 	int base;                        /* 0..65411 (base + 124 <= 65535) */
-	enum conf_float_order float_order;
+	enum reg_float_order float_order;  /* registers/regmap.h */
 	int max_clients;                 /* 1..10000 */
 	double idle_timeout;             /* seconds, > 0 */
 	double stale_after;              /* seconds, > 0 */

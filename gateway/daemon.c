@@ -172,7 +172,7 @@ static void plan_apply(struct gw *gw, struct plan *pl)
 		*tail = p;
 		/* float_order may have changed: encode the kept snapshot again */
 		if (p->have_data)
-			reg_encode_data(&p->snap, (enum reg_float_order)nc->gw.float_order, p->data_regs);
+			reg_encode_data(&p->snap, nc->gw.float_order, p->data_regs);
 		gw->packs[i] = p;
 	}
 	gw->npacks = nc->npacks;
@@ -333,7 +333,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	gw->conf = nc;
 	plan_apply(gw, pl);
 	if (!gw->verbose)
-		gw_log_threshold = (enum gw_log_level)nc->gw.log_level;
+		gw_log_threshold = nc->gw.log_level;
 	if (gw->server) {
 		gw_server_apply(gw->server, listen_fd);
 		fd_budget(gw);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-enum gw_log_level gw_log_threshold = GW_LOG_INFO;
+enum conf_log_level gw_log_threshold = GW_LOG_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -24,7 +24,7 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 struct slot {
 	bool used;
-	enum gw_log_level level;
+	enum conf_log_level level;
 	unsigned long repeats;         /* not printed since last_print */
 	double last_print;             /* monotonic */
 	unsigned long hash;
@@ -39,7 +39,7 @@ void gw_log_set_output(FILE *f)
 	sink = f;
 }
 
-static void print_line(enum gw_log_level level, const char *text, unsigned long repeats)
+static void print_line(enum conf_log_level level, const char *text, unsigned long repeats)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -63,7 +63,7 @@ static unsigned long text_hash(const char *s)
 	return h;
 }
 
-void gw_log_text(enum gw_log_level level, const char *text, double now)
+void gw_log_text(enum conf_log_level level, const char *text, double now)
 {
 	if (level > gw_log_threshold)
 		return;
@@ -113,7 +113,7 @@ void gw_log_flush(double now)
 	}
 }
 
-void gw_log(enum gw_log_level level, const char *fmt, ...)
+void gw_log(enum conf_log_level level, const char *fmt, ...)
 {
 	if (level > gw_log_threshold)
 		return;

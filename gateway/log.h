@@ -7,18 +7,24 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum gw_log_level { GW_LOG_ERROR = 0, GW_LOG_WARN, GW_LOG_INFO, GW_LOG_DEBUG };
+#include "../conf/conf.h"
+
+/* One enum for log levels, the configuration's (conf/conf.h). */
+#define GW_LOG_ERROR CONF_LOG_ERROR
+#define GW_LOG_WARN CONF_LOG_WARN
+#define GW_LOG_INFO CONF_LOG_INFO
+#define GW_LOG_DEBUG CONF_LOG_DEBUG
 
 /* Messages above this level are dropped before they are formatted. */
-extern enum gw_log_level gw_log_threshold;
+extern enum conf_log_level gw_log_threshold;
 
-void gw_log(enum gw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gw_log(enum conf_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A text logged again within this many seconds is counted, not printed. */
 #define GW_LOG_REPEAT_S 10.0
 
 /* Log an already formatted text as if at monotonic time `now` (gw_log's
  * core; tests drive it with their own clock). */
-void gw_log_text(enum gw_log_level level, const char *text, double now);
+void gw_log_text(enum conf_log_level level, const char *text, double now);
 /* Print "(repeated N times)" for texts whose interval is over; call it
  * about once a second. */
 void gw_log_flush(double now);

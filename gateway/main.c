@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		free(conf);
 		return 0;
 	}
-	gw_log_threshold = verbose ? GW_LOG_DEBUG : (enum gw_log_level)conf->gw.log_level;
+	gw_log_threshold = verbose ? GW_LOG_DEBUG : conf->gw.log_level;
 
 	/* 4. packs, links, server */
 	signal(SIGPIPE, SIG_IGN);

@@ -59,7 +59,7 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 		p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
 		/* encode into a scratch block, then swap in whole */
 		uint16_t regs[REG_MAP_SIZE];
-		reg_encode_data(&p->snap, (enum reg_float_order)gw->conf->gw.float_order, regs);
+		reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
 		memcpy(p->data_regs, regs, sizeof(regs));
 		p->have_data = true;
 		p->last_good = now;

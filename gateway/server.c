@@ -457,7 +457,7 @@ static void log_listening(const struct gw_server *srv)
 	gw_info("Modbus TCP server on %s%s%s:%d, base %d, %s floats, %d pack(s)",
 		strchr(g->listen_host, ':') ? "[" : "", g->listen_host,
 		strchr(g->listen_host, ':') ? "]" : "", g->listen_port, g->base,
-		g->float_order == CONF_FLOAT_CDAB ? "cdab" : "abcd", srv->gw->npacks);
+		g->float_order == REG_FLOAT_CDAB ? "cdab" : "abcd", srv->gw->npacks);
 }
 
 struct gw_server *gw_server_new(struct gw *gw, int listen_fd)

@@ -90,7 +90,7 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 	struct reg_status st = {0};
 	const struct conf_bank *b = &gw->conf->bank;
 	gw_bank_compute(gw, &bs);
-	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, (enum reg_float_order)gw->conf->gw.float_order,
+	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, gw->conf->gw.float_order,
 			regs);
 	struct tm tm;
 	gw_local_now(&tm);

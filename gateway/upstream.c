@@ -25,8 +25,6 @@
 #define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
 #define UP_BACKOFF_MIN 1.0
 #define UP_BACKOFF_MAX 30.0
-#define UP_OFF_FAILURE 45  /* failure flag */
-#define UP_OFF_ONLINE 58   /* online flag */
 
 enum up_state { UP_DOWN, UP_RESOLVING, UP_CONNECTING, UP_IDLE, UP_WAIT };
 
@@ -212,9 +210,9 @@ static void up_push(struct gw_upstream *u)
 		}
 	} else {
 		/* never push stale values: only the failure flag (and online = 0) */
-		static const int offs[] = { UP_OFF_FAILURE, UP_OFF_ONLINE };
+		const int offs[] = { reg_offset(REG_SRC_FAILURE), reg_offset(REG_SRC_ONLINE) };
 		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
-			if (offs[i] >= c->reg_first && offs[i] <= c->reg_last) {
+			if (offs[i] >= 0 && offs[i] >= c->reg_first && offs[i] <= c->reg_last) {
 				u->segs[u->nseg].off = offs[i];
 				u->segs[u->nseg++].count = 1;
 			}

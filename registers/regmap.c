@@ -30,57 +30,6 @@ enum reg_absent {
 	REG_ABS_NAN,  /* float NaN */
 };
 
-/* Where a register's value comes from. */
-enum reg_src {
-	/* pack data, from struct bms_snapshot; `i` = array index */
-	SRC_SOC,
-	SRC_VOLTAGE,
-	SRC_CURRENT,
-	SRC_POWER,
-	SRC_CELL_DELTA,
-	SRC_CELL_AVG,
-	SRC_CELL_MAX,
-	SRC_CELL_MIN,
-	SRC_TEMP_AVG,
-	SRC_DSG_MOS,
-	SRC_CHG_MOS,
-	SRC_CELL,
-	SRC_NCELLS,
-	SRC_REMAIN,
-	SRC_SOH,
-	SRC_FULL,
-	SRC_CYCLES,
-	SRC_NTEMPS,
-	SRC_MOS_TEMP,
-	SRC_TEMP,
-	SRC_BALANCE,
-	SRC_ALARMS,
-	SRC_RAW_ALARM,
-	SRC_STATE,
-	/* bank unit only, from struct reg_bank (absent for a pack) */
-	SRC_BANK_MIN_PACK,
-	SRC_BANK_MIN_CELL,
-	SRC_BANK_MAX_PACK,
-	SRC_BANK_MAX_CELL,
-	SRC_BANK_DEVIATION,
-	SRC_BANK_DEV_MASK,
-	/* gateway status, from struct reg_status */
-	SRC_SOC_MAX,
-	SRC_SOC_MAX_HOUR,
-	SRC_SOC_MAX_MINUTE,
-	SRC_FAILURE,
-	SRC_HEARTBEAT,
-	SRC_TZ,
-	SRC_ONLINE,
-	SRC_AGE,
-	SRC_GOOD_POLLS,
-	SRC_FAILED_POLLS,
-	SRC_PROTOCOL,
-	SRC_BANK_ONLINE,
-	SRC_BANK_CONFIGURED,
-	SRC_BANK_ONLINE_MASK,
-};
-
 struct reg_def {
 	uint8_t off;            /* first register of the first element */
 	uint8_t count;          /* elements (arrays: cells, sensors, words), else 1 */
@@ -98,141 +47,109 @@ struct reg_def {
 static const struct reg_def reg_table[] = {
 	/* off cnt 1st type    dec unit   kind        source              absent */
 	/* core block: ScanLabs SmartBMS Data Extractor offsets (modbus.md §1.2) */
-	{ 0, 1, 0, REG_U16, 0, "%", REG_DATA, SRC_SOC, REG_ABS_ZERO,
+	{ 0, 1, 0, REG_U16, 0, "%", REG_DATA, REG_SRC_SOC, REG_ABS_ZERO,
 	  "SOC", "state of charge, rounded to a whole percent" },
-	{ 1, 1, 0, REG_U16, 2, "V", REG_DATA, SRC_VOLTAGE, REG_ABS_ZERO,
+	{ 1, 1, 0, REG_U16, 2, "V", REG_DATA, REG_SRC_VOLTAGE, REG_ABS_ZERO,
 	  "pack voltage", "" },
-	{ 2, 1, 0, REG_S16, 1, "A", REG_DATA, SRC_CURRENT, REG_ABS_ZERO,
+	{ 2, 1, 0, REG_S16, 1, "A", REG_DATA, REG_SRC_CURRENT, REG_ABS_ZERO,
 	  "pack current", "+ = charging, - = discharging" },
-	{ 3, 1, 0, REG_S16, 0, "W", REG_DATA, SRC_POWER, REG_ABS_ZERO,
+	{ 3, 1, 0, REG_S16, 0, "W", REG_DATA, REG_SRC_POWER, REG_ABS_ZERO,
 	  "pack power", "+ = charging, - = discharging" },
-	{ 4, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_DELTA, REG_ABS_ZERO,
+	{ 4, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_DELTA, REG_ABS_ZERO,
 	  "cell delta", "highest minus lowest cell voltage" },
-	{ 5, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_AVG, REG_ABS_ZERO,
+	{ 5, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_AVG, REG_ABS_ZERO,
 	  "cell average", "" },
-	{ 6, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_MAX, REG_ABS_ZERO,
+	{ 6, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_MAX, REG_ABS_ZERO,
 	  "max cell", "highest cell voltage" },
-	{ 7, 1, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL_MIN, REG_ABS_ZERO,
+	{ 7, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_MIN, REG_ABS_ZERO,
 	  "min cell", "lowest cell voltage" },
-	{ 8, 1, 0, REG_FLOAT, 0, "°C", REG_DATA, SRC_TEMP_AVG, REG_ABS_NAN,
+	{ 8, 1, 0, REG_FLOAT, 0, "°C", REG_DATA, REG_SRC_TEMP_AVG, REG_ABS_NAN,
 	  "temperature", "average of the pack temperature sensors (MOS sensor not included)" },
-	{ 10, 1, 0, REG_FLOAT, 0, "V", REG_DATA, SRC_VOLTAGE, REG_ABS_ZERO,
+	{ 10, 1, 0, REG_FLOAT, 0, "V", REG_DATA, REG_SRC_VOLTAGE, REG_ABS_ZERO,
 	  "pack voltage", "" },
-	{ 12, 1, 0, REG_FLOAT, 0, "A", REG_DATA, SRC_CURRENT, REG_ABS_ZERO,
+	{ 12, 1, 0, REG_FLOAT, 0, "A", REG_DATA, REG_SRC_CURRENT, REG_ABS_ZERO,
 	  "pack current", "+ = charging, - = discharging" },
-	{ 14, 1, 0, REG_FLOAT, 0, "W", REG_DATA, SRC_POWER, REG_ABS_ZERO,
+	{ 14, 1, 0, REG_FLOAT, 0, "W", REG_DATA, REG_SRC_POWER, REG_ABS_ZERO,
 	  "pack power", "+ = charging, - = discharging" },
-	{ 17, 1, 0, REG_U16, 0, "", REG_DATA, SRC_DSG_MOS, REG_ABS_ZERO,
+	{ 17, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_DSG_MOS, REG_ABS_ZERO,
 	  "discharge MOSFET", "0 off, 1 on" },
-	{ 18, 1, 0, REG_U16, 0, "", REG_DATA, SRC_CHG_MOS, REG_ABS_ZERO,
+	{ 18, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_CHG_MOS, REG_ABS_ZERO,
 	  "charge MOSFET", "0 off, 1 on" },
-	{ 20, 16, 0, REG_U16, 0, "mV", REG_DATA, SRC_CELL, REG_ABS_ZERO,
+	{ 20, 16, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL, REG_ABS_ZERO,
 	  "cell", "0 beyond the number of cells" },
-	{ 40, 1, 0, REG_U16, 0, "", REG_DATA, SRC_NCELLS, REG_ABS_ZERO,
+	{ 40, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NCELLS, REG_ABS_ZERO,
 	  "number of cells", "" },
-	{ 41, 1, 0, REG_U16, 0, "%", REG_STATUS, SRC_SOC_MAX, REG_ABS_NONE,
+	{ 41, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SOC_MAX, REG_ABS_NONE,
 	  "highest SOC today", "highest SOC seen since local midnight" },
-	{ 42, 1, 0, REG_U16, 0, "h", REG_STATUS, SRC_SOC_MAX_HOUR, REG_ABS_NONE,
+	{ 42, 1, 0, REG_U16, 0, "h", REG_STATUS, REG_SRC_SOC_MAX_HOUR, REG_ABS_NONE,
 	  "highest SOC today: hour", "local time, 0-23" },
-	{ 43, 1, 0, REG_U16, 0, "min", REG_STATUS, SRC_SOC_MAX_MINUTE, REG_ABS_NONE,
+	{ 43, 1, 0, REG_U16, 0, "min", REG_STATUS, REG_SRC_SOC_MAX_MINUTE, REG_ABS_NONE,
 	  "highest SOC today: minute", "0-59" },
-	{ 44, 1, 0, REG_U16, 1, "Ah", REG_DATA, SRC_REMAIN, REG_ABS_ZERO,
+	{ 44, 1, 0, REG_U16, 1, "Ah", REG_DATA, REG_SRC_REMAIN, REG_ABS_ZERO,
 	  "remaining capacity", "" },
-	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_FAILURE, REG_ABS_NONE,
+	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_FAILURE, REG_ABS_NONE,
 	  "failure flag", "1 = any BMS alarm active, or the pack is stale or never polled; 0 = none" },
-	{ 51, 1, 0, REG_U16, 0, "s", REG_STATUS, SRC_HEARTBEAT, REG_ABS_NONE,
+	{ 51, 1, 0, REG_U16, 0, "s", REG_STATUS, REG_SRC_HEARTBEAT, REG_ABS_NONE,
 	  "heartbeat", "seconds counter, wraps at 65536" },
-	{ 52, 1, 0, REG_S16, 0, "h", REG_STATUS, SRC_TZ, REG_ABS_NONE,
+	{ 52, 1, 0, REG_S16, 0, "h", REG_STATUS, REG_SRC_TZ, REG_ABS_NONE,
 	  "time zone", "hours east of UTC" },
 	/* extension block */
-	{ 58, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_ONLINE, REG_ABS_NONE,
+	{ 58, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_ONLINE, REG_ABS_NONE,
 	  "online", "1 = fresh data (last good poll within stale_after), 0 = stale or never polled" },
-	{ 59, 1, 0, REG_U16, 0, "s", REG_STATUS, SRC_AGE, REG_ABS_NONE,
+	{ 59, 1, 0, REG_U16, 0, "s", REG_STATUS, REG_SRC_AGE, REG_ABS_NONE,
 	  "data age", "seconds since the last good poll, saturates at 65535; 65535 = never polled" },
-	{ 60, 1, 0, REG_U16, 1, "%", REG_DATA, SRC_SOC, REG_ABS_ZERO,
+	{ 60, 1, 0, REG_U16, 1, "%", REG_DATA, REG_SRC_SOC, REG_ABS_ZERO,
 	  "SOC (0.1 %)", "state of charge" },
-	{ 61, 1, 0, REG_U16, 0, "%", REG_DATA, SRC_SOH, REG_ABS_ZERO,
+	{ 61, 1, 0, REG_U16, 0, "%", REG_DATA, REG_SRC_SOH, REG_ABS_ZERO,
 	  "SOH", "state of health" },
-	{ 62, 1, 0, REG_U16, 1, "Ah", REG_DATA, SRC_FULL, REG_ABS_ZERO,
+	{ 62, 1, 0, REG_U16, 1, "Ah", REG_DATA, REG_SRC_FULL, REG_ABS_ZERO,
 	  "full capacity", "full / rated capacity as the BMS reports it" },
-	{ 63, 1, 0, REG_U32, 0, "", REG_DATA, SRC_CYCLES, REG_ABS_ZERO,
+	{ 63, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_CYCLES, REG_ABS_ZERO,
 	  "cycle count", "" },
-	{ 65, 1, 0, REG_U16, 0, "", REG_DATA, SRC_NTEMPS, REG_ABS_ZERO,
+	{ 65, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NTEMPS, REG_ABS_ZERO,
 	  "number of temperature sensors", "pack sensors, MOS sensor not included" },
-	{ 66, 1, 0, REG_S16, 1, "°C", REG_DATA, SRC_MOS_TEMP, REG_ABS_8000,
+	{ 66, 1, 0, REG_S16, 1, "°C", REG_DATA, REG_SRC_MOS_TEMP, REG_ABS_8000,
 	  "MOS temperature", "" },
-	{ 67, 8, 0, REG_S16, 1, "°C", REG_DATA, SRC_TEMP, REG_ABS_8000,
+	{ 67, 8, 0, REG_S16, 1, "°C", REG_DATA, REG_SRC_TEMP, REG_ABS_8000,
 	  "temperature sensor", "0x8000 beyond the number of sensors" },
-	{ 75, 1, 0, REG_U32, 0, "", REG_DATA, SRC_BALANCE, REG_ABS_ZERO,
+	{ 75, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_BALANCE, REG_ABS_ZERO,
 	  "balancing cells", "bit n = cell n+1 is balancing" },
-	{ 77, 1, 0, REG_U32, 0, "", REG_DATA, SRC_ALARMS, REG_ABS_ZERO,
+	{ 77, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_ALARMS, REG_ABS_ZERO,
 	  "alarms", "normalised alarm bits, see \"Alarm bits\"" },
-	{ 79, 4, 0, REG_U16, 0, "", REG_DATA, SRC_RAW_ALARM, REG_ABS_ZERO,
+	{ 79, 4, 0, REG_U16, 0, "", REG_DATA, REG_SRC_RAW_ALARM, REG_ABS_ZERO,
 	  "raw alarm word", "the BMS's own alarm bits (brand specific); 0 beyond the words it gives" },
-	{ 83, 16, 16, REG_U16, 0, "mV", REG_DATA, SRC_CELL, REG_ABS_ZERO,
+	{ 83, 16, 16, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL, REG_ABS_ZERO,
 	  "cell", "0 beyond the number of cells" },
-	{ 99, 1, 0, REG_U32, 0, "", REG_STATUS, SRC_GOOD_POLLS, REG_ABS_NONE,
+	{ 99, 1, 0, REG_U32, 0, "", REG_STATUS, REG_SRC_GOOD_POLLS, REG_ABS_NONE,
 	  "good polls", "complete, validated polls since the gateway started" },
-	{ 101, 1, 0, REG_U32, 0, "", REG_STATUS, SRC_FAILED_POLLS, REG_ABS_NONE,
+	{ 101, 1, 0, REG_U32, 0, "", REG_STATUS, REG_SRC_FAILED_POLLS, REG_ABS_NONE,
 	  "failed polls", "polls that failed since the gateway started" },
-	{ 103, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_PROTOCOL, REG_ABS_NONE,
+	{ 103, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_PROTOCOL, REG_ABS_NONE,
 	  "protocol id", "the pack's protocol, see \"Protocol ids\"" },
-	{ 104, 1, 0, REG_U16, 0, "", REG_DATA, SRC_STATE, REG_ABS_ZERO,
+	{ 104, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_STATE, REG_ABS_ZERO,
 	  "state", "0 idle, 1 charging, 2 discharging (as the BMS reports it; 0 if unknown)" },
 	/* bank unit only (0 on a pack's unit) */
-	{ 105, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_BANK_ONLINE, REG_ABS_NONE,
+	{ 105, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_BANK_ONLINE, REG_ABS_NONE,
 	  "bank: packs online", "bank unit: packs with fresh data; 0 on a pack's unit" },
-	{ 106, 1, 0, REG_U16, 0, "", REG_STATUS, SRC_BANK_CONFIGURED, REG_ABS_NONE,
+	{ 106, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_BANK_CONFIGURED, REG_ABS_NONE,
 	  "bank: packs configured", "bank unit: packs in the bank; 0 on a pack's unit" },
-	{ 107, 1, 0, REG_U32, 0, "", REG_STATUS, SRC_BANK_ONLINE_MASK, REG_ABS_NONE,
+	{ 107, 1, 0, REG_U32, 0, "", REG_STATUS, REG_SRC_BANK_ONLINE_MASK, REG_ABS_NONE,
 	  "bank: online packs", "bank unit: bit n = pack n+1 of the bank (in `packs =` order) is fresh" },
-	{ 109, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MIN_PACK, REG_ABS_ZERO,
+	{ 109, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_BANK_MIN_PACK, REG_ABS_ZERO,
 	  "bank: pack of the min cell", "bank unit: 1-based position in the bank of the pack holding the lowest cell" },
-	{ 110, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MIN_CELL, REG_ABS_ZERO,
+	{ 110, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_BANK_MIN_CELL, REG_ABS_ZERO,
 	  "bank: min cell number", "bank unit: 1-based cell number of the lowest cell in that pack" },
-	{ 111, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MAX_PACK, REG_ABS_ZERO,
+	{ 111, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_BANK_MAX_PACK, REG_ABS_ZERO,
 	  "bank: pack of the max cell", "bank unit: position in the bank of the pack holding the highest cell" },
-	{ 112, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_MAX_CELL, REG_ABS_ZERO,
+	{ 112, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_BANK_MAX_CELL, REG_ABS_ZERO,
 	  "bank: max cell number", "bank unit: cell number of the highest cell in that pack" },
-	{ 113, 1, 0, REG_U16, 0, "", REG_DATA, SRC_BANK_DEVIATION, REG_ABS_ZERO,
+	{ 113, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_BANK_DEVIATION, REG_ABS_ZERO,
 	  "bank: voltage deviation", "bank unit: 1 = a fresh pack's voltage departs from the median of the others by more than `max_deviation`" },
-	{ 114, 1, 0, REG_U32, 0, "", REG_DATA, SRC_BANK_DEV_MASK, REG_ABS_ZERO,
+	{ 114, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_BANK_DEV_MASK, REG_ABS_ZERO,
 	  "bank: deviating packs", "bank unit: bit n = pack n+1 of the bank departs" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
-
-/* The normalised alarm bits (bms.h BMS_AL_*), in bit order. */
-static const struct {
-	uint32_t mask;
-	const char *name;
-	const char *meaning;
-} reg_alarm_bits[] = {
-	{ BMS_AL_CELL_OV, "CELL_OV", "cell over-voltage (any level)" },
-	{ BMS_AL_CELL_UV, "CELL_UV", "cell under-voltage" },
-	{ BMS_AL_PACK_OV, "PACK_OV", "pack over-voltage" },
-	{ BMS_AL_PACK_UV, "PACK_UV", "pack under-voltage" },
-	{ BMS_AL_CHG_OT, "CHG_OT", "charge over-temperature" },
-	{ BMS_AL_CHG_UT, "CHG_UT", "charge under-temperature" },
-	{ BMS_AL_DSG_OT, "DSG_OT", "discharge over-temperature" },
-	{ BMS_AL_DSG_UT, "DSG_UT", "discharge under-temperature" },
-	{ BMS_AL_CHG_OC, "CHG_OC", "charge over-current" },
-	{ BMS_AL_DSG_OC, "DSG_OC", "discharge over-current" },
-	{ BMS_AL_SHORT, "SHORT", "short circuit" },
-	{ BMS_AL_CELL_DIFF, "CELL_DIFF", "cell voltage difference" },
-	{ BMS_AL_TEMP_DIFF, "TEMP_DIFF", "temperature difference" },
-	{ BMS_AL_MOS_OT, "MOS_OT", "MOSFET over-temperature" },
-	{ BMS_AL_SOC_LOW, "SOC_LOW", "SOC low" },
-	{ BMS_AL_SOC_HIGH, "SOC_HIGH", "SOC high" },
-	{ BMS_AL_SENSOR, "SENSOR", "temperature sensor failure" },
-	{ BMS_AL_MOS_FAULT, "MOS_FAULT", "MOSFET stuck / open / driver fault" },
-	{ BMS_AL_HW_FAULT, "HW_FAULT", "hardware fault (AFE, EEPROM, RTC, current module ...)" },
-	{ BMS_AL_COMM, "COMM", "BMS-internal communication failure" },
-	{ BMS_AL_PROTECTION, "PROTECTION", "a level-2 protection is active" },
-	{ BMS_AL_OTHER, "OTHER", "any other brand alarm bit" },
-};
-_Static_assert(sizeof(reg_alarm_bits) / sizeof(reg_alarm_bits[0]) == BMS_AL_COUNT,
-	       "reg_alarm_bits[] must list every BMS_AL_* bit");
 
 static unsigned reg_width(enum reg_type t)
 {
@@ -278,52 +195,52 @@ static bool reg_data_value(const struct bms_snapshot *s, const struct bms_cell_s
 	bool cells = reg_has(s, BMS_HAS_CELLS) && s->ncells > 0;
 	bool stats = b ? b->have_cells : cells; /* the bank compares cells across packs */
 	switch (src) {
-	case SRC_SOC: *v = s->soc; return reg_has(s, BMS_HAS_SOC);
-	case SRC_VOLTAGE: *v = s->voltage; return reg_has(s, BMS_HAS_VOLTAGE);
-	case SRC_CURRENT: *v = s->current; return reg_has(s, BMS_HAS_CURRENT);
-	case SRC_POWER: *v = s->power; return reg_has(s, BMS_HAS_POWER);
-	case SRC_CELL_DELTA: *v = cs->delta_mv; return stats;
-	case SRC_CELL_AVG: *v = cs->avg_mv; return stats;
-	case SRC_CELL_MAX: *v = cs->max_mv; return stats;
-	case SRC_CELL_MIN: *v = cs->min_mv; return stats;
-	case SRC_TEMP_AVG: return reg_temp_avg(s, v);
-	case SRC_DSG_MOS: *v = s->dsg_mos; return reg_has(s, BMS_HAS_MOSFETS);
-	case SRC_CHG_MOS: *v = s->chg_mos; return reg_has(s, BMS_HAS_MOSFETS);
-	case SRC_CELL:
+	case REG_SRC_SOC: *v = s->soc; return reg_has(s, BMS_HAS_SOC);
+	case REG_SRC_VOLTAGE: *v = s->voltage; return reg_has(s, BMS_HAS_VOLTAGE);
+	case REG_SRC_CURRENT: *v = s->current; return reg_has(s, BMS_HAS_CURRENT);
+	case REG_SRC_POWER: *v = s->power; return reg_has(s, BMS_HAS_POWER);
+	case REG_SRC_CELL_DELTA: *v = cs->delta_mv; return stats;
+	case REG_SRC_CELL_AVG: *v = cs->avg_mv; return stats;
+	case REG_SRC_CELL_MAX: *v = cs->max_mv; return stats;
+	case REG_SRC_CELL_MIN: *v = cs->min_mv; return stats;
+	case REG_SRC_TEMP_AVG: return reg_temp_avg(s, v);
+	case REG_SRC_DSG_MOS: *v = s->dsg_mos; return reg_has(s, BMS_HAS_MOSFETS);
+	case REG_SRC_CHG_MOS: *v = s->chg_mos; return reg_has(s, BMS_HAS_MOSFETS);
+	case REG_SRC_CELL:
 		if (!cells || i >= s->ncells || i >= BMS_MAX_CELLS)
 			return false;
 		*v = s->cell_mv[i];
 		return true;
-	case SRC_NCELLS:
+	case REG_SRC_NCELLS:
 		*v = s->ncells <= BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
 		return cells;
-	case SRC_REMAIN: *v = s->remain_ah; return reg_has(s, BMS_HAS_REMAIN);
-	case SRC_SOH: *v = s->soh; return reg_has(s, BMS_HAS_SOH);
-	case SRC_FULL: *v = s->full_ah; return reg_has(s, BMS_HAS_FULL);
-	case SRC_CYCLES: *v = s->cycles; return reg_has(s, BMS_HAS_CYCLES);
-	case SRC_NTEMPS:
+	case REG_SRC_REMAIN: *v = s->remain_ah; return reg_has(s, BMS_HAS_REMAIN);
+	case REG_SRC_SOH: *v = s->soh; return reg_has(s, BMS_HAS_SOH);
+	case REG_SRC_FULL: *v = s->full_ah; return reg_has(s, BMS_HAS_FULL);
+	case REG_SRC_CYCLES: *v = s->cycles; return reg_has(s, BMS_HAS_CYCLES);
+	case REG_SRC_NTEMPS:
 		*v = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS;
 		return reg_has(s, BMS_HAS_TEMPS);
-	case SRC_MOS_TEMP: *v = s->mos_temp_c; return reg_has(s, BMS_HAS_MOS_TEMP);
-	case SRC_TEMP:
+	case REG_SRC_MOS_TEMP: *v = s->mos_temp_c; return reg_has(s, BMS_HAS_MOS_TEMP);
+	case REG_SRC_TEMP:
 		if (!reg_has(s, BMS_HAS_TEMPS) || i >= s->ntemps || i >= BMS_MAX_TEMPS)
 			return false;
 		*v = s->temp_c[i];
 		return true;
-	case SRC_BALANCE: *v = s->balance; return reg_has(s, BMS_HAS_BALANCE);
-	case SRC_ALARMS: *v = s->alarms; return reg_has(s, BMS_HAS_ALARMS);
-	case SRC_RAW_ALARM:
+	case REG_SRC_BALANCE: *v = s->balance; return reg_has(s, BMS_HAS_BALANCE);
+	case REG_SRC_ALARMS: *v = s->alarms; return reg_has(s, BMS_HAS_ALARMS);
+	case REG_SRC_RAW_ALARM:
 		if (!reg_has(s, BMS_HAS_ALARMS) || i >= s->nraw || i >= BMS_MAX_RAW_ALARMS)
 			return false;
 		*v = s->raw_alarms[i];
 		return true;
-	case SRC_STATE: *v = s->state; return true;
-	case SRC_BANK_MIN_PACK: *v = b ? b->min_pack : 0; return b && b->have_cells;
-	case SRC_BANK_MIN_CELL: *v = b ? b->min_cell : 0; return b && b->have_cells;
-	case SRC_BANK_MAX_PACK: *v = b ? b->max_pack : 0; return b && b->have_cells;
-	case SRC_BANK_MAX_CELL: *v = b ? b->max_cell : 0; return b && b->have_cells;
-	case SRC_BANK_DEVIATION: *v = b ? b->deviation : 0; return b != NULL;
-	case SRC_BANK_DEV_MASK: *v = b ? b->deviation_mask : 0; return b != NULL;
+	case REG_SRC_STATE: *v = s->state; return true;
+	case REG_SRC_BANK_MIN_PACK: *v = b ? b->min_pack : 0; return b && b->have_cells;
+	case REG_SRC_BANK_MIN_CELL: *v = b ? b->min_cell : 0; return b && b->have_cells;
+	case REG_SRC_BANK_MAX_PACK: *v = b ? b->max_pack : 0; return b && b->have_cells;
+	case REG_SRC_BANK_MAX_CELL: *v = b ? b->max_cell : 0; return b && b->have_cells;
+	case REG_SRC_BANK_DEVIATION: *v = b ? b->deviation : 0; return b != NULL;
+	case REG_SRC_BANK_DEV_MASK: *v = b ? b->deviation_mask : 0; return b != NULL;
 	default: return false; /* a status source */
 	}
 }
@@ -333,20 +250,20 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 {
 	bool online = st->online && st->have_data;
 	switch (src) {
-	case SRC_SOC_MAX: *v = st->soc_max_today; return true;
-	case SRC_SOC_MAX_HOUR: *v = st->soc_max_hour; return true;
-	case SRC_SOC_MAX_MINUTE: *v = st->soc_max_minute; return true;
-	case SRC_FAILURE: *v = alarms != 0 || !online || st->degraded; return true;
-	case SRC_HEARTBEAT: *v = st->heartbeat; return true;
-	case SRC_TZ: *v = st->tz_hours; return true;
-	case SRC_ONLINE: *v = online; return true;
-	case SRC_AGE: *v = st->have_data ? st->age_s : 65535; return true;
-	case SRC_GOOD_POLLS: *v = st->good_polls; return true;
-	case SRC_FAILED_POLLS: *v = st->failed_polls; return true;
-	case SRC_PROTOCOL: *v = st->protocol_id; return true;
-	case SRC_BANK_ONLINE: *v = st->packs_online; return true;
-	case SRC_BANK_CONFIGURED: *v = st->packs_configured; return true;
-	case SRC_BANK_ONLINE_MASK: *v = st->online_mask; return true;
+	case REG_SRC_SOC_MAX: *v = st->soc_max_today; return true;
+	case REG_SRC_SOC_MAX_HOUR: *v = st->soc_max_hour; return true;
+	case REG_SRC_SOC_MAX_MINUTE: *v = st->soc_max_minute; return true;
+	case REG_SRC_FAILURE: *v = alarms != 0 || !online || st->degraded; return true;
+	case REG_SRC_HEARTBEAT: *v = st->heartbeat; return true;
+	case REG_SRC_TZ: *v = st->tz_hours; return true;
+	case REG_SRC_ONLINE: *v = online; return true;
+	case REG_SRC_AGE: *v = st->have_data ? st->age_s : 65535; return true;
+	case REG_SRC_GOOD_POLLS: *v = st->good_polls; return true;
+	case REG_SRC_FAILED_POLLS: *v = st->failed_polls; return true;
+	case REG_SRC_PROTOCOL: *v = st->protocol_id; return true;
+	case REG_SRC_BANK_ONLINE: *v = st->packs_online; return true;
+	case REG_SRC_BANK_CONFIGURED: *v = st->packs_configured; return true;
+	case REG_SRC_BANK_ONLINE_MASK: *v = st->online_mask; return true;
 	default: return false; /* a data source */
 	}
 }
@@ -486,6 +403,14 @@ void reg_encode_status(const struct reg_status *st, uint32_t alarms, uint16_t re
 			reg_store(regs + d->off + e * reg_width(d->type), d, have, v, REG_FLOAT_CDAB);
 		}
 	}
+}
+
+int reg_offset(enum reg_src src)
+{
+	for (size_t k = 0; k < REG_NDEFS; k++)
+		if (reg_table[k].src == src)
+			return reg_table[k].off;
+	return -1;
 }
 
 bool reg_range_has_data(unsigned off, unsigned count)
@@ -636,10 +561,10 @@ static void reg_md_intro(FILE *out, unsigned base)
 
 static void reg_md_example(FILE *out, unsigned base)
 {
-	const struct reg_def *soc = reg_find(SRC_SOC, REG_U16);
-	const struct reg_def *volt = reg_find(SRC_VOLTAGE, REG_FLOAT);
-	const struct reg_def *cur = reg_find(SRC_CURRENT, REG_FLOAT);
-	const struct reg_def *cell = reg_find(SRC_CELL, REG_U16);
+	const struct reg_def *soc = reg_find(REG_SRC_SOC, REG_U16);
+	const struct reg_def *volt = reg_find(REG_SRC_VOLTAGE, REG_FLOAT);
+	const struct reg_def *cur = reg_find(REG_SRC_CURRENT, REG_FLOAT);
+	const struct reg_def *cell = reg_find(REG_SRC_CELL, REG_U16);
 	if (!soc || !volt || !cur || !cell)
 		return;
 	fprintf(out,
@@ -686,25 +611,25 @@ static const struct {
 	const char *state_class;
 	int precision;
 } reg_ha[] = {
-	{ SRC_SOC, REG_U16, 1, HA_BOTH, "soc", "SOC", "battery", "measurement", 1 },
-	{ SRC_VOLTAGE, REG_FLOAT, 0, HA_BOTH, "voltage", "voltage", "voltage", "measurement", 2 },
-	{ SRC_CURRENT, REG_FLOAT, 0, HA_BOTH, "current", "current", "current", "measurement", 2 },
-	{ SRC_POWER, REG_FLOAT, 0, HA_BOTH, "power", "power", "power", "measurement", 0 },
-	{ SRC_TEMP_AVG, REG_FLOAT, 0, HA_BOTH, "temperature", "temperature", "temperature", "measurement", 1 },
-	{ SRC_MOS_TEMP, REG_S16, 1, HA_PACK, "mos_temperature", "MOS temperature", "temperature", "measurement", 1 },
-	{ SRC_CELL_MIN, REG_U16, 0, HA_BOTH, "cell_min", "cell min", "voltage", "measurement", 0 },
-	{ SRC_CELL_MAX, REG_U16, 0, HA_BOTH, "cell_max", "cell max", "voltage", "measurement", 0 },
-	{ SRC_CELL_DELTA, REG_U16, 0, HA_BOTH, "cell_delta", "cell delta", "voltage", "measurement", 0 },
-	{ SRC_REMAIN, REG_U16, 1, HA_BOTH, "remaining", "remaining capacity", NULL, "measurement", 1 },
-	{ SRC_FULL, REG_U16, 1, HA_BOTH, "full", "full capacity", NULL, "measurement", 1 },
-	{ SRC_SOH, REG_U16, 0, HA_BOTH, "soh", "SOH", NULL, "measurement", 0 },
-	{ SRC_CYCLES, REG_U32, 0, HA_BOTH, "cycles", "cycles", NULL, "total_increasing", 0 },
-	{ SRC_ALARMS, REG_U32, 0, HA_BOTH, "alarms", "alarm bits", NULL, NULL, 0 },
-	{ SRC_FAILURE, REG_U16, 0, HA_BOTH, "failure", "failure", NULL, NULL, 0 },
-	{ SRC_ONLINE, REG_U16, 0, HA_BOTH, "online", "online", NULL, NULL, 0 },
-	{ SRC_AGE, REG_U16, 0, HA_BOTH, "data_age", "data age", "duration", "measurement", 0 },
-	{ SRC_BANK_ONLINE, REG_U16, 0, HA_BANK, "packs_online", "packs online", NULL, "measurement", 0 },
-	{ SRC_BANK_DEVIATION, REG_U16, 0, HA_BANK, "deviation", "voltage deviation", NULL, NULL, 0 },
+	{ REG_SRC_SOC, REG_U16, 1, HA_BOTH, "soc", "SOC", "battery", "measurement", 1 },
+	{ REG_SRC_VOLTAGE, REG_FLOAT, 0, HA_BOTH, "voltage", "voltage", "voltage", "measurement", 2 },
+	{ REG_SRC_CURRENT, REG_FLOAT, 0, HA_BOTH, "current", "current", "current", "measurement", 2 },
+	{ REG_SRC_POWER, REG_FLOAT, 0, HA_BOTH, "power", "power", "power", "measurement", 0 },
+	{ REG_SRC_TEMP_AVG, REG_FLOAT, 0, HA_BOTH, "temperature", "temperature", "temperature", "measurement", 1 },
+	{ REG_SRC_MOS_TEMP, REG_S16, 1, HA_PACK, "mos_temperature", "MOS temperature", "temperature", "measurement", 1 },
+	{ REG_SRC_CELL_MIN, REG_U16, 0, HA_BOTH, "cell_min", "cell min", "voltage", "measurement", 0 },
+	{ REG_SRC_CELL_MAX, REG_U16, 0, HA_BOTH, "cell_max", "cell max", "voltage", "measurement", 0 },
+	{ REG_SRC_CELL_DELTA, REG_U16, 0, HA_BOTH, "cell_delta", "cell delta", "voltage", "measurement", 0 },
+	{ REG_SRC_REMAIN, REG_U16, 1, HA_BOTH, "remaining", "remaining capacity", NULL, "measurement", 1 },
+	{ REG_SRC_FULL, REG_U16, 1, HA_BOTH, "full", "full capacity", NULL, "measurement", 1 },
+	{ REG_SRC_SOH, REG_U16, 0, HA_BOTH, "soh", "SOH", NULL, "measurement", 0 },
+	{ REG_SRC_CYCLES, REG_U32, 0, HA_BOTH, "cycles", "cycles", NULL, "total_increasing", 0 },
+	{ REG_SRC_ALARMS, REG_U32, 0, HA_BOTH, "alarms", "alarm bits", NULL, NULL, 0 },
+	{ REG_SRC_FAILURE, REG_U16, 0, HA_BOTH, "failure", "failure", NULL, NULL, 0 },
+	{ REG_SRC_ONLINE, REG_U16, 0, HA_BOTH, "online", "online", NULL, NULL, 0 },
+	{ REG_SRC_AGE, REG_U16, 0, HA_BOTH, "data_age", "data age", "duration", "measurement", 0 },
+	{ REG_SRC_BANK_ONLINE, REG_U16, 0, HA_BANK, "packs_online", "packs online", NULL, "measurement", 0 },
+	{ REG_SRC_BANK_DEVIATION, REG_U16, 0, HA_BANK, "deviation", "voltage deviation", NULL, NULL, 0 },
 };
 
 static const char *reg_ha_type(enum reg_type t)
@@ -761,11 +686,11 @@ void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int
 	}
 	if (bank)
 		return;
-	/* individual cells: the rows fed by SRC_CELL, in cell order */
+	/* individual cells: the rows fed by REG_SRC_CELL, in cell order */
 	for (unsigned c = 0; c < ncells && c < BMS_MAX_CELLS; c++) {
 		for (size_t k = 0; k < REG_NDEFS; k++) {
 			const struct reg_def *d = &reg_table[k];
-			if (d->src != SRC_CELL || c < d->first || c >= d->first + d->count)
+			if (d->src != REG_SRC_CELL || c < d->first || c >= d->first + d->count)
 				continue;
 			char name[32];
 			snprintf(name, sizeof(name), "cell %u", c + 1);
@@ -813,7 +738,7 @@ static void reg_md_table(FILE *out, unsigned base)
 
 static void reg_md_alarms(FILE *out, unsigned base)
 {
-	const struct reg_def *al = reg_find(SRC_ALARMS, REG_U32);
+	const struct reg_def *al = reg_find(REG_SRC_ALARMS, REG_U32);
 	if (al) {
 		unsigned o = al->off;
 		fprintf(out,
@@ -826,13 +751,9 @@ static void reg_md_alarms(FILE *out, unsigned base)
 			o, o + 1, base + o, base + o + 1, o, o + 1);
 	}
 	fprintf(out, "| Bit | Mask | Name | Meaning |\n|---|---|---|---|\n");
-	for (size_t k = 0; k < sizeof(reg_alarm_bits) / sizeof(reg_alarm_bits[0]); k++) {
-		unsigned bit = 0;
-		while (bit < 31 && !(reg_alarm_bits[k].mask & (1u << bit)))
-			bit++;
-		fprintf(out, "| %u | 0x%08X | %s | %s |\n", bit, (unsigned)reg_alarm_bits[k].mask,
-			reg_alarm_bits[k].name, reg_alarm_bits[k].meaning);
-	}
+	for (unsigned bit = 0; bit < BMS_AL_COUNT; bit++)
+		fprintf(out, "| %u | 0x%08X | %s | %s |\n", bit, 1u << bit, bms_alarm_label(bit),
+			bms_alarm_text(bit));
 	fputs("\n", out);
 }
 

@@ -18,6 +18,61 @@
 
 enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };
 
+/* Where a register's value comes from (the rows of the register table). */
+enum reg_src {
+	/* pack data, from struct bms_snapshot; `i` = array index */
+	REG_SRC_SOC,
+	REG_SRC_VOLTAGE,
+	REG_SRC_CURRENT,
+	REG_SRC_POWER,
+	REG_SRC_CELL_DELTA,
+	REG_SRC_CELL_AVG,
+	REG_SRC_CELL_MAX,
+	REG_SRC_CELL_MIN,
+	REG_SRC_TEMP_AVG,
+	REG_SRC_DSG_MOS,
+	REG_SRC_CHG_MOS,
+	REG_SRC_CELL,
+	REG_SRC_NCELLS,
+	REG_SRC_REMAIN,
+	REG_SRC_SOH,
+	REG_SRC_FULL,
+	REG_SRC_CYCLES,
+	REG_SRC_NTEMPS,
+	REG_SRC_MOS_TEMP,
+	REG_SRC_TEMP,
+	REG_SRC_BALANCE,
+	REG_SRC_ALARMS,
+	REG_SRC_RAW_ALARM,
+	REG_SRC_STATE,
+	/* bank unit only, from struct reg_bank (absent for a pack) */
+	REG_SRC_BANK_MIN_PACK,
+	REG_SRC_BANK_MIN_CELL,
+	REG_SRC_BANK_MAX_PACK,
+	REG_SRC_BANK_MAX_CELL,
+	REG_SRC_BANK_DEVIATION,
+	REG_SRC_BANK_DEV_MASK,
+	/* gateway status, from struct reg_status */
+	REG_SRC_SOC_MAX,
+	REG_SRC_SOC_MAX_HOUR,
+	REG_SRC_SOC_MAX_MINUTE,
+	REG_SRC_FAILURE,
+	REG_SRC_HEARTBEAT,
+	REG_SRC_TZ,
+	REG_SRC_ONLINE,
+	REG_SRC_AGE,
+	REG_SRC_GOOD_POLLS,
+	REG_SRC_FAILED_POLLS,
+	REG_SRC_PROTOCOL,
+	REG_SRC_BANK_ONLINE,
+	REG_SRC_BANK_CONFIGURED,
+	REG_SRC_BANK_ONLINE_MASK,
+};
+
+/* Offset of the first register fed by src (the register table is the only
+ * place that knows offsets), or -1 if no register is. */
+int reg_offset(enum reg_src src);
+
 /* What the gateway knows about a pack beyond its last snapshot. */
 struct reg_status {
 	bool online;              /* fresh data (age <= stale_after) */

@@ -48,7 +48,7 @@ static void test_defaults(void)
 	CHECK_STR(d.gw.listen_host, "0.0.0.0");
 	CHECK_EQ_INT(d.gw.listen_port, 502);
 	CHECK_EQ_INT(d.gw.base, 290);
-	CHECK_EQ_INT(d.gw.float_order, CONF_FLOAT_CDAB);
+	CHECK_EQ_INT(d.gw.float_order, REG_FLOAT_CDAB);
 	CHECK_EQ_INT(d.gw.max_clients, 64);
 	CHECK_NEAR(d.gw.idle_timeout, 300, 1e-9);
 	CHECK_NEAR(d.gw.stale_after, 30, 1e-9);
@@ -125,7 +125,7 @@ static void test_full(void)
 	CHECK_STR(c.gw.listen_host, "::1");
 	CHECK_EQ_INT(c.gw.listen_port, 1502);
 	CHECK_EQ_INT(c.gw.base, 100);
-	CHECK_EQ_INT(c.gw.float_order, CONF_FLOAT_ABCD);
+	CHECK_EQ_INT(c.gw.float_order, REG_FLOAT_ABCD);
 	CHECK_EQ_INT(c.gw.max_clients, 8);
 	CHECK_NEAR(c.gw.idle_timeout, 12.5, 1e-9);
 	CHECK_NEAR(c.gw.stale_after, 7.5, 1e-9);

@@ -1,0 +1,100 @@
+/* tests/unit/test_registry.c - the facts written once: the driver registry
+ * (bms/drivers.h), the alarm table (bms/bms.h) and the register offsets
+ * other modules take from the register table. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "../../registers/regmap.h"
+#include "check.h"
+
+/* The registry: X(sym) in BMS_DRIVER_LIST, as text and as tables. */
+static const struct {
+	const char *sym;
+	const struct bms_driver *drv;
+} listed[] = {
+#define ROW_(sym) { #sym, &bms_##sym##_driver },
+	BMS_DRIVER_LIST(ROW_)
+#undef ROW_
+};
+#define NLISTED (sizeof(listed) / sizeof(listed[0]))
+
+static void test_drivers(void)
+{
+	size_t n = 0;
+	while (bms_drivers[n])
+		n++;
+	CHECK_EQ_INT(n, NLISTED);
+	for (size_t i = 0; i < n; i++) {
+		const struct bms_driver *d = bms_drivers[i];
+		/* the registry holds the list in order, the id is the position */
+		CHECK(d == listed[i].drv);
+		CHECK_EQ_INT(d->protocol_id, i + 1);
+		/* protocol key = symbol with '-' for '_' */
+		char want[64];
+		snprintf(want, sizeof(want), "%s", listed[i].sym);
+		for (char *p = want; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		CHECK_STR(d->name, want);
+		CHECK(bms_find(d->name) == d);
+		for (size_t j = 0; j < i; j++) {
+			CHECK(strcmp(d->name, bms_drivers[j]->name) != 0);
+			CHECK(d->protocol_id != bms_drivers[j]->protocol_id);
+		}
+		/* every table is complete */
+		CHECK(d->description && d->description[0]);
+		CHECK(d->scan && d->handle);
+		CHECK(d->listen_only || d->next_request);
+		CHECK(d->default_baud >= 1200);
+		CHECK(d->gap >= 0 && d->interbyte >= 0);
+		CHECK(d->min_address <= d->max_address || d->max_address == 0);
+		for (const char *p = d->name; *p; p++)
+			CHECK(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-');
+	}
+	CHECK(bms_find("no-such-bms") == NULL);
+}
+
+static void test_alarms(void)
+{
+	for (unsigned b = 0; b < BMS_AL_COUNT; b++) {
+		const char *name = bms_alarm_name(b), *label = bms_alarm_label(b), *text = bms_alarm_text(b);
+		CHECK(name && label && text && text[0]);
+		if (!name || !label)
+			continue;
+		/* the two spellings of one name */
+		CHECK_EQ_INT(strlen(name), strlen(label));
+		for (size_t i = 0; name[i]; i++)
+			CHECK(toupper((unsigned char)name[i]) == label[i]);
+		for (unsigned c = 0; c < b; c++)
+			CHECK(strcmp(name, bms_alarm_name(c)) != 0);
+	}
+	CHECK(bms_alarm_name(BMS_AL_COUNT) == NULL);
+	CHECK(bms_alarm_label(BMS_AL_COUNT) == NULL);
+	CHECK(bms_alarm_text(BMS_AL_COUNT) == NULL);
+	CHECK_EQ_INT(BMS_AL_CELL_OV, 1u << 0);
+	CHECK_EQ_INT(BMS_AL_OTHER, 1u << (BMS_AL_COUNT - 1));
+	CHECK(BMS_AL_COUNT <= 32);
+}
+
+static void test_offsets(void)
+{
+	/* design.md section 4: the core offsets other modules rely on */
+	CHECK_EQ_INT(reg_offset(REG_SRC_SOC), 0);
+	CHECK_EQ_INT(reg_offset(REG_SRC_DSG_MOS), 17);
+	CHECK_EQ_INT(reg_offset(REG_SRC_CHG_MOS), 18);
+	CHECK_EQ_INT(reg_offset(REG_SRC_FAILURE), 45);
+	CHECK_EQ_INT(reg_offset(REG_SRC_ONLINE), 58);
+	CHECK_EQ_INT(reg_offset(REG_SRC_AGE), 59);
+	CHECK_EQ_INT(reg_offset(REG_SRC_GOOD_POLLS), 99);
+}
+
+int main(void)
+{
+	test_drivers();
+	test_alarms();
+	test_offsets();
+	return check_report();
+}
