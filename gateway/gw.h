@@ -59,7 +59,12 @@ struct gw_bank_state {
 	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
 	uint32_t alarms;
 };
+/* The bank now: gw_bank_aggregate() over the bank's packs that are fresh. */
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);
+/* Pure: aggregate the n packs of a bank, fresh[k] = bank pack k's snapshot
+ * if its data is fresh, NULL if not (it counts as configured, not online). */
+void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
+		       struct gw_bank_state *out);
 
 /* What a Modbus unit id addresses: a pack, the bank, or nothing. */
 struct gw_unit {

@@ -1,0 +1,183 @@
+/* tests/unit/test_bank.c - the bank unit's aggregation (gateway/bank.c,
+ * gw_bank_aggregate), one test per rule of README "Banks of packs". */
+#include <math.h>
+#include <string.h>
+
+#include "../../gateway/gw.h"
+#include "check.h"
+
+/* A pack with voltage, current, SOC and capacities, 4 cells, 2 sensors. */
+static struct bms_snapshot pack(float v, float a, float soc, float full, uint16_t cell0)
+{
+	struct bms_snapshot s;
+	memset(&s, 0, sizeof(s));
+	s.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_FULL | BMS_HAS_REMAIN |
+		    BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS;
+	s.voltage = v;
+	s.current = a;
+	s.soc = soc;
+	s.full_ah = full;
+	s.remain_ah = full * soc / 100;
+	s.ncells = 4;
+	for (int i = 0; i < 4; i++)
+		s.cell_mv[i] = (uint16_t)(cell0 + i);
+	s.ntemps = 2;
+	s.temp_c[0] = 20;
+	s.temp_c[1] = 30;
+	s.chg_mos = s.dsg_mos = true;
+	bms_snapshot_derive(&s);
+	return s;
+}
+
+static void test_sums_and_weighted_soc(void)
+{
+	struct bms_snapshot a = pack(53.0f, 10, 50, 100, 3300), b = pack(53.2f, -4, 80, 200, 3310);
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK_EQ_INT(o.online, 2);
+	CHECK_EQ_INT(o.configured, 2);
+	CHECK_EQ_INT(o.online_mask, 3);
+	CHECK_NEAR(o.snap.voltage, 53.1, 1e-4);          /* mean */
+	CHECK_NEAR(o.snap.current, 6, 1e-4);             /* sum */
+	CHECK_NEAR(o.snap.power, 53 * 10 - 53.2 * 4, 0.01);
+	CHECK_NEAR(o.snap.full_ah, 300, 1e-4);
+	CHECK_NEAR(o.snap.remain_ah, 50 + 160, 1e-3);
+	/* capacity-weighted: (100*50 + 200*80) / 300 = 70, not the plain mean 65 */
+	CHECK_NEAR(o.snap.soc, 70, 1e-4);
+	CHECK_EQ_INT(o.snap.state, 1);                   /* net charging */
+	/* temperature n = the average of bank pack n */
+	CHECK_EQ_INT(o.snap.ntemps, 2);
+	CHECK_NEAR(o.snap.temp_c[0], 25, 1e-4);
+	CHECK_NEAR(o.snap.temp_c[1], 25, 1e-4);
+}
+
+static void test_equal_weights_without_capacity(void)
+{
+	struct bms_snapshot a = pack(53, 0, 40, 100, 3300), b = pack(53, 0, 60, 200, 3300);
+	b.present &= ~(uint32_t)(BMS_HAS_FULL | BMS_HAS_REMAIN);
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK_NEAR(o.snap.soc, 50, 1e-4);                  /* plain mean */
+	CHECK(!(o.snap.present & BMS_HAS_FULL));           /* one pack has no capacity */
+	CHECK_NEAR(o.snap.full_ah, 0, 1e-6);
+}
+
+static void test_dropout(void)
+{
+	struct bms_snapshot a = pack(53, 10, 50, 100, 3300), c = pack(53, 2, 70, 100, 3305);
+	const struct bms_snapshot *f[] = { &a, NULL, &c };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 3, 1.0, &o);
+	CHECK_EQ_INT(o.online, 2);
+	CHECK_EQ_INT(o.configured, 3);
+	CHECK_EQ_INT(o.online_mask, 0x5);
+	CHECK_NEAR(o.snap.current, 12, 1e-4);
+	CHECK_NEAR(o.snap.soc, 60, 1e-4);
+	/* the stale pack's temperature slot reads absent */
+	CHECK_EQ_INT(o.snap.ntemps, 3);
+	CHECK(isnan(o.snap.temp_c[1]));
+	CHECK_NEAR(o.snap.temp_c[2], 25, 1e-4);
+}
+
+static void test_deviation(void)
+{
+	struct bms_snapshot a = pack(53.0f, 0, 50, 100, 3300), b = pack(53.1f, 0, 50, 100, 3300),
+			    c = pack(51.5f, 0, 50, 100, 3300);
+	const struct bms_snapshot *f[] = { &a, &b, &c };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 3, 1.0, &o);
+	CHECK(o.rb.deviation);
+	CHECK_EQ_INT(o.rb.deviation_mask, 0x4);            /* only pack 3 */
+	gw_bank_aggregate(f, 3, 2.0, &o);
+	CHECK(!o.rb.deviation);                             /* within 2 V */
+	/* one pack alone cannot deviate */
+	const struct bms_snapshot *one[] = { &c };
+	gw_bank_aggregate(one, 1, 0.1, &o);
+	CHECK(!o.rb.deviation);
+}
+
+static void test_mosfets_and_alarms(void)
+{
+	struct bms_snapshot a = pack(53, 0, 50, 100, 3300), b = pack(53, 0, 50, 100, 3300);
+	b.chg_mos = false;
+	a.alarms = BMS_AL_CELL_OV;
+	b.alarms = BMS_AL_MOS_OT;
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK(!o.snap.chg_mos);                             /* off in one pack: off */
+	CHECK(o.snap.dsg_mos);                              /* on in every pack: on */
+	CHECK_EQ_INT(o.alarms, BMS_AL_CELL_OV | BMS_AL_MOS_OT);
+	CHECK_EQ_INT(o.snap.alarms, BMS_AL_CELL_OV | BMS_AL_MOS_OT);
+	/* a pack without MOSFET state does not vote */
+	b.present &= ~(uint32_t)BMS_HAS_MOSFETS;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK(o.snap.chg_mos && o.snap.dsg_mos);
+}
+
+static void test_cells_across_packs(void)
+{
+	struct bms_snapshot a = pack(53, 0, 50, 100, 3300), b = pack(53, 0, 50, 100, 3280);
+	b.cell_mv[2] = 3400;
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK(o.rb.have_cells);
+	CHECK_EQ_INT(o.rb.min_mv, 3280);
+	CHECK_EQ_INT(o.rb.min_pack, 2);
+	CHECK_EQ_INT(o.rb.min_cell, 1);
+	CHECK_EQ_INT(o.rb.max_mv, 3400);
+	CHECK_EQ_INT(o.rb.max_pack, 2);
+	CHECK_EQ_INT(o.rb.max_cell, 3);
+	/* mean of 3300..3303 and 3280, 3281, 3400, 3283 */
+	CHECK_EQ_INT(o.rb.avg_mv, (3300 + 3301 + 3302 + 3303 + 3280 + 3281 + 3400 + 3283 + 4) / 8);
+}
+
+static void test_maxima(void)
+{
+	struct bms_snapshot a = pack(53, 0, 50, 100, 3300), b = pack(53, 0, 50, 100, 3300);
+	a.present |= BMS_HAS_CYCLES | BMS_HAS_SOH | BMS_HAS_MOS_TEMP;
+	b.present |= BMS_HAS_CYCLES | BMS_HAS_SOH | BMS_HAS_MOS_TEMP;
+	a.cycles = 120;
+	b.cycles = 80;
+	a.soh = 90;
+	b.soh = 100;
+	a.mos_temp_c = 31;
+	b.mos_temp_c = 44;
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK_EQ_INT(o.snap.cycles, 120);                  /* max */
+	CHECK_NEAR(o.snap.soh, 95, 1e-4);                  /* mean */
+	CHECK_NEAR(o.snap.mos_temp_c, 44, 1e-4);           /* max */
+}
+
+static void test_empty(void)
+{
+	const struct bms_snapshot *f[] = { NULL, NULL };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK_EQ_INT(o.online, 0);
+	CHECK_EQ_INT(o.configured, 2);
+	CHECK_EQ_INT(o.online_mask, 0);
+	CHECK_EQ_INT(o.snap.present, 0);                    /* nothing to show */
+	CHECK(!o.rb.have_cells && !o.rb.deviation);
+	gw_bank_aggregate(f, 0, 1.0, &o);
+	CHECK_EQ_INT(o.configured, 0);
+	CHECK_EQ_INT(o.online, 0);
+}
+
+int main(void)
+{
+	test_sums_and_weighted_soc();
+	test_equal_weights_without_capacity();
+	test_dropout();
+	test_deviation();
+	test_mosfets_and_alarms();
+	test_cells_across_packs();
+	test_maxima();
+	test_empty();
+	return check_report();
+}
