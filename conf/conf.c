@@ -134,14 +134,12 @@ struct load {
 
 	enum conf_sect sect;        /* section being read */
 	char sect_name[64];         /* its name without brackets, for messages */
-	struct conf_pack *pack;     /* SEC_PACK: the pack being read */
+	void *obj;                  /* the struct of the section being read */
 	int *seen;                  /* line of each key set in this section, 0 = unset */
-	int gw_line;                /* line of [gateway], 0 = none yet */
 	int gw_seen[K_COUNT];
 	int pack_seen[CONF_MAX_PACKS][K_COUNT];
 	int bank_seen[K_COUNT];
 	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
-	struct conf_upstream *up;   /* SEC_UPSTREAM: the upstream being read */
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -673,13 +671,104 @@ static bool valid_pack_name(const char *s, size_t len)
 	return true;
 }
 
+/* Every kind of section.  A single one ([gateway], [bank]) is one struct
+ * in struct conf with an `int line` (0 = not seen yet); a named one
+ * ([pack.NAME], [upstream.NAME]) is an array of structs with a name and a
+ * line, and a count.  The "seen" lines of its keys are in struct load. */
+static const struct sect_kind {
+	const char *word;          /* "gateway" or, named, "pack" for [pack.NAME] */
+	enum conf_sect sect;
+	bool named;
+	int max;                   /* named: at most this many */
+	size_t obj;                /* offset in struct conf: the struct, or the array */
+	size_t size;               /* named: element size */
+	size_t count;              /* named: offset of the count in struct conf */
+	size_t name, line;         /* offsets in the struct of its name (named) and line */
+	size_t seen;               /* offset in struct load of its seen lines (named: [max][K_COUNT]) */
+} sect_kinds[] = {
+	{ "gateway", SEC_GATEWAY, false, 1, offsetof(struct conf, gw), 0, 0, 0,
+	  offsetof(struct conf_gateway, line), offsetof(struct load, gw_seen) },
+	{ "pack", SEC_PACK, true, CONF_MAX_PACKS, offsetof(struct conf, packs), sizeof(struct conf_pack),
+	  offsetof(struct conf, npacks), offsetof(struct conf_pack, name), offsetof(struct conf_pack, line),
+	  offsetof(struct load, pack_seen) },
+	{ "bank", SEC_BANK, false, 1, offsetof(struct conf, bank), 0, 0, 0, offsetof(struct conf_bank, line),
+	  offsetof(struct load, bank_seen) },
+	{ "upstream", SEC_UPSTREAM, true, CONF_MAX_UPSTREAMS, offsetof(struct conf, upstreams),
+	  sizeof(struct conf_upstream), offsetof(struct conf, nupstreams), offsetof(struct conf_upstream, name),
+	  offsetof(struct conf_upstream, line), offsetof(struct load, up_seen) },
+};
+#define NSECT_KINDS (sizeof(sect_kinds) / sizeof(sect_kinds[0]))
+
+/* "[gateway], [pack.NAME], [bank] or [upstream.NAME]" */
+static void list_sections(char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < NSECT_KINDS && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s[%s%s]", i == 0 ? "" : i + 1 == NSECT_KINDS ? " or " : ", ",
+				 sect_kinds[i].word, sect_kinds[i].named ? ".NAME" : "");
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+#define FIELD(base, off, type) ((type)(void *)((char *)(base) + (off)))
+
+/* Open section kind k; for a named one `nm` (nlen bytes) is its name.  false after an error. */
+static bool open_section(struct load *x, const struct sect_kind *k, const char *nm, size_t nlen, int line)
+{
+	char *obj = (char *)&x->c + k->obj;
+	int idx = 0;
+	if (k->named) {
+		int *count = FIELD(&x->c, k->count, int *);
+		if (!valid_pack_name(nm, nlen)) {
+			fail(x, line, x->sect_name, NULL,
+			     "invalid %s name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)", k->word,
+			     (int)nlen, nm, CONF_NAME_MAX - 1);
+			return false;
+		}
+		for (int i = 0; i < *count; i++) {
+			char *o = obj + (size_t)i * k->size;
+			const char *other = FIELD(o, k->name, const char *);
+			if (strlen(other) == nlen && memcmp(other, nm, nlen) == 0) {
+				fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
+				     *FIELD(o, k->line, int *));
+				return false;
+			}
+		}
+		if (*count >= k->max) {
+			fail(x, line, x->sect_name, NULL, "too many %ss (expected at most %d)", k->word, k->max);
+			return false;
+		}
+		idx = (*count)++;
+		obj += (size_t)idx * k->size;
+		memset(obj, 0, k->size);
+		apply_defaults(k->sect, obj);
+		memcpy(FIELD(obj, k->name, char *), nm, nlen);
+		FIELD(obj, k->name, char *)[nlen] = '\0';
+	} else if (*FIELD(obj, k->line, int *)) {
+		fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)", *FIELD(obj, k->line, int *));
+		return false;
+	}
+	*FIELD(obj, k->line, int *) = line;
+	x->sect = k->sect;
+	x->obj = obj;
+	x->seen = FIELD(x, k->seen, int *) + (size_t)idx * K_COUNT;
+	if (k->sect == SEC_BANK)
+		x->c.bank.enabled = true;
+	return true;
+}
+
 /* A "[...]" line (comments stripped).  false after an error. */
 static bool begin_section(struct load *x, const char *p)
 {
 	int line = x->lineno;
+	char list[CONF_EXP_MAX];
+	list_sections(list, sizeof(list));
 	const char *end = strchr(p, ']');
 	if (!end) {
-		fail(x, line, NULL, NULL, "missing ']' in section header (expected [gateway], [pack.NAME], [bank] or [upstream.NAME])");
+		fail(x, line, NULL, NULL, "missing ']' in section header (expected %s)", list);
 		return false;
 	}
 	const char *name = p + 1;
@@ -689,97 +778,17 @@ static bool begin_section(struct load *x, const char *p)
 		fail(x, line, x->sect_name, NULL, "unexpected text after ']'");
 		return false;
 	}
-	if (len == 7 && memcmp(name, "gateway", 7) == 0) {
-		if (x->gw_line) {
-			fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)", x->gw_line);
-			return false;
-		}
-		x->gw_line = line;
-		x->sect = SEC_GATEWAY;
-		x->pack = NULL;
-		x->seen = x->gw_seen;
-		return true;
+	for (size_t i = 0; i < NSECT_KINDS; i++) {
+		const struct sect_kind *k = &sect_kinds[i];
+		size_t wl = strlen(k->word);
+		if (len < wl || memcmp(name, k->word, wl) != 0)
+			continue;
+		if (!k->named && len == wl)
+			return open_section(x, k, NULL, 0, line);
+		if (k->named && len > wl && name[wl] == '.')
+			return open_section(x, k, name + wl + 1, len - wl - 1, line);
 	}
-	if (len >= 5 && memcmp(name, "pack.", 5) == 0) {
-		const char *pn = name + 5;
-		size_t plen = len - 5;
-		if (!valid_pack_name(pn, plen)) {
-			fail(x, line, x->sect_name, NULL,
-			     "invalid pack name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)",
-			     (int)plen, pn, CONF_NAME_MAX - 1);
-			return false;
-		}
-		for (int i = 0; i < x->c.npacks; i++) {
-			if (strlen(x->c.packs[i].name) == plen && memcmp(x->c.packs[i].name, pn, plen) == 0) {
-				fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
-				     x->c.packs[i].line);
-				return false;
-			}
-		}
-		if (x->c.npacks >= CONF_MAX_PACKS) {
-			fail(x, line, x->sect_name, NULL, "too many packs (expected at most %d)", CONF_MAX_PACKS);
-			return false;
-		}
-		struct conf_pack *pk = &x->c.packs[x->c.npacks];
-		memset(pk, 0, sizeof(*pk));
-		apply_defaults(SEC_PACK, pk);
-		memcpy(pk->name, pn, plen);
-		pk->name[plen] = '\0';
-		pk->line = line;
-		x->seen = x->pack_seen[x->c.npacks];
-		x->c.npacks++;
-		x->sect = SEC_PACK;
-		x->pack = pk;
-		return true;
-	}
-	if (len == 4 && memcmp(name, "bank", 4) == 0) {
-		if (x->c.bank.enabled) {
-			fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)", x->c.bank.line);
-			return false;
-		}
-		x->c.bank.enabled = true;
-		x->c.bank.line = line;
-		x->sect = SEC_BANK;
-		x->pack = NULL;
-		x->seen = x->bank_seen;
-		return true;
-	}
-	if (len >= 9 && memcmp(name, "upstream.", 9) == 0) {
-		const char *un = name + 9;
-		size_t ulen = len - 9;
-		if (!valid_pack_name(un, ulen)) {
-			fail(x, line, x->sect_name, NULL,
-			     "invalid upstream name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)",
-			     (int)ulen, un, CONF_NAME_MAX - 1);
-			return false;
-		}
-		for (int i = 0; i < x->c.nupstreams; i++) {
-			if (strlen(x->c.upstreams[i].name) == ulen && memcmp(x->c.upstreams[i].name, un, ulen) == 0) {
-				fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
-				     x->c.upstreams[i].line);
-				return false;
-			}
-		}
-		if (x->c.nupstreams >= CONF_MAX_UPSTREAMS) {
-			fail(x, line, x->sect_name, NULL, "too many upstreams (expected at most %d)",
-			     CONF_MAX_UPSTREAMS);
-			return false;
-		}
-		struct conf_upstream *u = &x->c.upstreams[x->c.nupstreams];
-		memset(u, 0, sizeof(*u));
-		apply_defaults(SEC_UPSTREAM, u);
-		memcpy(u->name, un, ulen);
-		u->name[ulen] = '\0';
-		u->line = line;
-		x->seen = x->up_seen[x->c.nupstreams];
-		x->c.nupstreams++;
-		x->sect = SEC_UPSTREAM;
-		x->pack = NULL;
-		x->up = u;
-		return true;
-	}
-	fail(x, line, x->sect_name, NULL,
-	     "unknown section (expected [gateway], [pack.NAME], [bank] or [upstream.NAME])");
+	fail(x, line, x->sect_name, NULL, "unknown section (expected %s)", list);
 	return false;
 }
 
@@ -888,7 +897,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	if (x->failed)
 		return 0;
 	if (x->sect == SEC_NONE) {
-		fail(x, line, NULL, name, "key outside of any section (expected [gateway], [pack.NAME], [bank] or [upstream.NAME] above it)");
+		list_sections(why, sizeof(why));
+		fail(x, line, NULL, name, "key outside of any section (expected %s above it)", why);
 		return 0;
 	}
 	if (*name == '\0') {
@@ -909,11 +919,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		return 0;
 	}
 	x->seen[i] = line;
-	void *obj = x->sect == SEC_GATEWAY ? (void *)&x->c.gw
-		  : x->sect == SEC_BANK  ? (void *)&x->c.bank
-		  : x->sect == SEC_UPSTREAM ? (void *)x->up
-		  : (void *)x->pack;
-	if (set_value(&conf_keys[i], obj, value, why, sizeof(why)) < 0) {
+	if (set_value(&conf_keys[i], x->obj, value, why, sizeof(why)) < 0) {
 		fail(x, line, x->sect_name, name, "%s", why);
 		return 0;
 	}

@@ -33,6 +33,7 @@ struct conf_gateway {
 	double stale_after;              /* seconds, > 0 */
 	enum conf_stale_policy stale_policy;
 	enum conf_log_level log_level;
+	int line;                        /* line of the [gateway] header, 0 = none */
 };
 
 struct conf_pack {

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""End-to-end: the real bmsgw against the simulated Daly BMS, read with
+"""The gateway suite, end to end: the real bmsgw against the simulated Daly
+BMS (the reference protocol), read with
 pymodbus (Home Assistant's library, floats decoded as HA does), libmodbus
 (tests/tools/mbread) and mbpoll."""
 import os
