@@ -84,6 +84,19 @@ static int baud_to_speed(int baud, speed_t *out)
 	return -1;
 }
 
+/* Exclusive: no second bmsgw/ser2net/minicom on the same wire.  Taken
+ * before any setting is changed, so a port another program holds is left
+ * exactly as it is.  -1 with errno (EBUSY when someone holds it). */
+static int lock_port(int fd)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		errno = errno == EWOULDBLOCK ? EBUSY : errno;
+		return -1;
+	}
+	(void)ioctl(fd, TIOCEXCL);
+	return 0;
+}
+
 /* Fallback for ttys libserialport refuses (ptys): raw 8N1 with termios. */
 static int open_termios(struct gw_link *l)
 {
@@ -92,12 +105,16 @@ static int open_termios(struct gw_link *l)
 		return -1;
 	struct termios t;
 	speed_t sp;
-	if (!isatty(fd) || tcgetattr(fd, &t) < 0 || baud_to_speed(l->cfg->baud, &sp) < 0) {
+	if (!isatty(fd) || lock_port(fd) < 0 || tcgetattr(fd, &t) < 0 ||
+	    baud_to_speed(l->cfg->baud, &sp) < 0) {
 		int e = errno ? errno : ENOTTY;
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	/* restored at close, as mbusd and tio do: the next program finds the
+	 * port as it was (a getty, a modem tool) */
+	l->saved_tio = t;
 	cfmakeraw(&t);
 	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS);
 	t.c_cflag |= CLOCAL | CREAD | CS8;
@@ -107,31 +124,54 @@ static int open_termios(struct gw_link *l)
 	t.c_cc[VTIME] = 0;
 	if (tcsetattr(fd, TCSANOW, &t) < 0) {
 		int e = errno;
+		(void)tcsetattr(fd, TCSANOW, &l->saved_tio);
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	l->have_saved_tio = true;
 	return fd;
+}
+
+/* A serial port through libserialport: open, lock, then 8N1 at the baud. */
+static int open_sp(struct gw_link *l, struct sp_port *sp)
+{
+	int fd = -1;
+	if (sp_open(sp, SP_MODE_READ_WRITE) != SP_OK || sp_get_port_handle(sp, &fd) != SP_OK)
+		goto sp_failed;
+	if (lock_port(fd) < 0) {
+		int e = errno;
+		sp_close(sp);
+		errno = e;
+		return -1;
+	}
+	if (sp_set_baudrate(sp, l->cfg->baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
+	    sp_set_parity(sp, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(sp, 1) != SP_OK ||
+	    sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK)
+		goto sp_failed;
+	return fd;
+sp_failed: {
+	char *msg = sp_last_error_message();
+	gw_debug("link %s: libserialport: %s", l->port, msg ? msg : "?");
+	int e = sp_last_error_code();
+	if (msg)
+		sp_free_error_message(msg);
+	sp_close(sp);
+	errno = e ? e : EIO;
+	return -1;
+}
 }
 
 static int open_serial(struct gw_link *l)
 {
 	struct sp_port *sp = NULL;
-	int fd = -1;
+	int fd;
 	if (sp_get_port_by_name(l->port, &sp) == SP_OK) {
-		if (sp_open(sp, SP_MODE_READ_WRITE) != SP_OK ||
-		    sp_set_baudrate(sp, l->cfg->baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
-		    sp_set_parity(sp, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(sp, 1) != SP_OK ||
-		    sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK ||
-		    sp_get_port_handle(sp, &fd) != SP_OK) {
-			char *msg = sp_last_error_message();
-			gw_debug("link %s: libserialport: %s", l->port, msg ? msg : "?");
-			int e = sp_last_error_code();
-			if (msg)
-				sp_free_error_message(msg);
-			sp_close(sp);
+		fd = open_sp(l, sp);
+		if (fd < 0) {
+			int e = errno;
 			sp_free_port(sp);
-			errno = e ? e : EIO;
+			errno = e;
 			return -1;
 		}
 		l->sp = sp;
@@ -142,20 +182,6 @@ static int open_serial(struct gw_link *l)
 		if (fd < 0)
 			return -1;
 	}
-	/* exclusive: no second bmsgw/ser2net/minicom on the same wire */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		if (l->sp) {
-			sp_close(l->sp);
-			sp_free_port(l->sp);
-			l->sp = NULL;
-		} else {
-			close(fd);
-		}
-		errno = e == EWOULDBLOCK ? EBUSY : e;
-		return -1;
-	}
-	(void)ioctl(fd, TIOCEXCL);
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
@@ -274,8 +300,11 @@ void gw_link_close(struct gw_link *l, const char *why)
 		sp_free_port(l->sp);
 		l->sp = NULL;
 	} else if (l->fd >= 0) {
+		if (l->have_saved_tio)
+			(void)tcsetattr(l->fd, TCSANOW, &l->saved_tio);
 		close(l->fd);
 	}
+	l->have_saved_tio = false;
 	l->fd = -1;
 	l->state = GW_LINK_DOWN;
 	l->txlen = l->txoff = 0;

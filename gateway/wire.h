@@ -5,6 +5,8 @@
 #ifndef GATEWAY_WIRE_H
 #define GATEWAY_WIRE_H
 
+#include <termios.h>
+
 #include "gw.h"
 
 struct gw_lookup;
@@ -18,6 +20,8 @@ struct gw_link {
 	const char *port;              /* conf string */
 	int fd;
 	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
+	struct termios saved_tio;      /* termios fallback: the settings before we opened it */
+	bool have_saved_tio;
 	enum gw_link_state state;
 	struct gw_lookup *lookup;      /* RESOLVING: the host name lookup */
 	ev_io io;

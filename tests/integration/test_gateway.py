@@ -264,6 +264,50 @@ def test_pty():
         sim.stop()
 
 
+def test_pty_settings():
+    """The termios fallback (ptys) restores the port settings it changed, and
+    leaves a port another program has locked untouched."""
+    import fcntl
+    import termios
+    d = tempfile.mkdtemp(prefix="bmsgw-pty-")
+    path = os.path.join(d, "ttyKEEP")
+    sim = Sim(tcp=False, pty_path=path, packs=("address=1,cells=8,sensors=1",))
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        t = termios.tcgetattr(fd)
+        t[4] = t[5] = termios.B19200        # ispeed, ospeed
+        t[3] |= termios.ICANON | termios.ECHO  # lflag: cooked, as a getty leaves it
+        termios.tcsetattr(fd, termios.TCSANOW, t)
+        before = termios.tcgetattr(fd)
+        gw_port = free_port()
+        gw = Gateway(conf_text(gw_port, path, extra_pack="baud = 9600"), gw_port)
+        client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+        client.connect()
+        try:
+            c.ok(wait_until(lambda: online(client), 15) is not None, "pty settings: pack online")
+            during = termios.tcgetattr(fd)
+            c.ok(during[4] == termios.B9600 and not during[3] & termios.ICANON,
+                 "pty settings: raw 9600 while bmsgw has the port")
+        finally:
+            client.close()
+            gw.stop()
+        c.eq(termios.tcgetattr(fd), before, "pty settings: restored when bmsgw closes the port")
+
+        # another program holds the port: bmsgw must not touch its settings
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        gw_port = free_port()
+        gw = Gateway(conf_text(gw_port, path, extra_pack="baud = 9600"), gw_port)
+        try:
+            c.ok(wait_until(lambda: "busy" in gw.text().lower(), 5), "pty settings: a locked port is reported busy")
+            c.eq(termios.tcgetattr(fd), before, "pty settings: a locked port's settings are left alone")
+        finally:
+            gw.stop()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+        sim.stop()
+
+
 def served_connection(port):
     """A connection whose first request is answered, or None."""
     s = socket.create_connection(("127.0.0.1", port))
@@ -366,7 +410,8 @@ def test_once_and_check():
 
 
 if __name__ == "__main__":
-    for t in (test_tcp, test_outage_once, test_pty, test_flag_policy_and_limits, test_once_and_check):
+    for t in (test_tcp, test_outage_once, test_pty, test_pty_settings, test_flag_policy_and_limits,
+              test_once_and_check):
         print("== " + t.__name__, flush=True)
         try:
             t()
