@@ -130,6 +130,8 @@ enum bms_scan {
 	BMS_SCAN_NEED = 0, /* no complete frame yet, keep reading */
 	BMS_SCAN_FRAME,    /* *n = length of a complete, checksum-valid frame at buf[0] */
 	BMS_SCAN_SKIP,     /* *n = bytes of garbage (or a bad frame) to drop; rescan */
+	BMS_SCAN_BADSUM,   /* like SKIP, for a frame that was complete but failed its
+	                    * checksum (or end marker): the gateway counts it */
 };
 
 /* Result codes of handle() and next_request(); negatives are errors. */

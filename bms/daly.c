@@ -184,7 +184,7 @@ static enum bms_scan daly_scan(const struct bms_poll *poll, const uint8_t *buf, 
 		return BMS_SCAN_NEED;
 	if (daly_sum(buf) != buf[12]) {
 		*n = 1;
-		return BMS_SCAN_SKIP;
+		return BMS_SCAN_BADSUM;
 	}
 	/* A request (our own echo, or a sleeping BMS echoing it) is no reply. */
 	if (daly_is_host(buf[1])) {

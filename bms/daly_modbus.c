@@ -204,7 +204,7 @@ static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, si
 		return BMS_SCAN_NEED;
 	if (!bms_crc16_modbus_ok(buf, need)) {
 		*n = 1;
-		return BMS_SCAN_SKIP;
+		return BMS_SCAN_BADSUM;
 	}
 	*n = need;
 	return BMS_SCAN_FRAME;

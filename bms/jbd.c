@@ -122,7 +122,7 @@ static enum bms_scan jbd_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		return BMS_SCAN_NEED;
 	if (!jbd_frame_ok(buf, total)) {
 		*n = 1;
-		return BMS_SCAN_SKIP;
+		return BMS_SCAN_BADSUM;
 	}
 	/* our own request echoed (half-duplex adapter), or another master's */
 	*n = total;

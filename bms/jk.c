@@ -350,7 +350,7 @@ static enum bms_scan jk_scan(const struct bms_poll *poll, const uint8_t *buf, si
 		return BMS_SCAN_NEED;
 	if (buf[total - 5] != JK_END || !jk_checksum_ok(buf, total)) {
 		*n = 1;
-		return BMS_SCAN_SKIP;
+		return BMS_SCAN_BADSUM;
 	}
 	/* A request (our own echo on a half-duplex adapter) is no reply. */
 	if (buf[10] == JK_TYPE_REQUEST) {

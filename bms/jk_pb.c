@@ -172,7 +172,7 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 		if (len < JKPB_EXC_LEN)
 			return BMS_SCAN_NEED;
 		if (!bms_crc16_modbus_ok(buf, JKPB_EXC_LEN))
-			goto bad;
+			goto badsum;
 		*n = JKPB_EXC_LEN;
 		return BMS_SCAN_FRAME;
 	}
@@ -188,16 +188,19 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 	}
 	/* not an ack: perhaps our request (byte count 2), echoed */
 	if (buf[6] != 0x02)
-		goto bad;
+		goto badsum; /* an ack whose CRC failed */
 	if (len < JKPB_REQ_LEN)
 		return BMS_SCAN_NEED;
 	if (!bms_crc16_modbus_ok(buf, JKPB_REQ_LEN))
-		goto bad;
+		goto badsum;
 	*n = JKPB_REQ_LEN;
 	return BMS_SCAN_SKIP;
 bad:
 	*n = 1;
 	return BMS_SCAN_SKIP;
+badsum:
+	*n = 1;
+	return BMS_SCAN_BADSUM;
 }
 
 static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
@@ -216,7 +219,7 @@ static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, 
 			return BMS_SCAN_NEED;
 		if (jkpb_sum(buf, JKPB_PAYLOAD - 1) != buf[JKPB_O_SUM]) {
 			*n = 1;
-			return BMS_SCAN_SKIP;
+			return BMS_SCAN_BADSUM;
 		}
 		*n = JKPB_PAYLOAD;
 		return BMS_SCAN_FRAME;

@@ -136,7 +136,7 @@ enum bms_scan bms_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n)
 	cid2 = bms_pylonframe_hexn(buf + 7, 2);
 	*n = total;
 	if (chk != bms_pylonframe_chksum(buf + 1, total - 6))
-		return BMS_SCAN_SKIP;
+		return BMS_SCAN_BADSUM;
 	/* a request (our echo, or another master's) is no answer */
 	if (!bms_pylonframe_is_rtn((uint8_t)cid2))
 		return BMS_SCAN_SKIP;

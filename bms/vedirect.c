@@ -247,7 +247,7 @@ static enum bms_scan ved_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		 * otherwise no block can start inside this one and end validly
 		 * at the same checksum field except by chance: drop it whole. */
 		*n = w.hex_end ? w.hex_end : w.end;
-		return BMS_SCAN_SKIP;
+		return BMS_SCAN_BADSUM;
 	case VED_W_BAD:
 	default:
 		/* a block could start at the offending byte, none before it */

@@ -51,6 +51,15 @@ struct gw_pack {
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
 
+/* Error counters of one wire, as libmodbus and mbusd keep them. */
+struct gw_wire_stats {
+	uint32_t checksum_errors;      /* complete frames whose checksum (or end marker) failed */
+	uint32_t short_frames;         /* frames cut short: truncated, or abandoned half-way */
+	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
+};
+/* The counters of the wire pack p is on. */
+const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p);
+
 /* The bank unit, as computed now from the fresh packs (bank.c). */
 struct gw_bank_state {
 	struct bms_snapshot snap;      /* aggregated; no cells of its own */

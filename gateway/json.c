@@ -37,8 +37,11 @@ void gw_pack_json(FILE *o, const struct gw_pack *p)
 	json_str(o, p->cfg->name);
 	fprintf(o, ",\"protocol\":\"%s\",\"port\":", p->drv->name);
 	json_str(o, p->cfg->port);
+	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
 	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
 		p->have_data ? "true" : "false");
+	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u}",
+		ws->checksum_errors, ws->short_frames, ws->timeouts);
 	if (!p->have_data) {
 		fprintf(o, ",\"error\":");
 		json_str(o, p->last_error[0] ? p->last_error : "no answer");

@@ -150,7 +150,23 @@ static void step_gap(struct gw_link *l)
 	arm(l, l->cur->drv->gap);
 }
 
-static void step_timeout(struct gw_link *l)
+/* A try of the current step ended without a complete answer. */
+static void count_timeout(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	l->stats.timeouts++;
+	if (l->rx.len) {
+		/* a frame had started: it never came whole */
+		l->stats.short_frames++;
+		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", l->port,
+			 p->cfg->name, l->rx.len);
+	}
+	gw_debug("link %s: pack %s: timeout (%u so far)", l->port, p->cfg->name, l->stats.timeouts);
+}
+
+/* A try of the step failed: it timed out, or (timed_out false) a bad
+ * answer came.  Retry, or fail the poll. */
+static void step_timeout(struct gw_link *l, bool timed_out)
 {
 	struct gw_pack *p = l->cur;
 	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
@@ -162,6 +178,8 @@ static void step_timeout(struct gw_link *l)
 			step_gap(l);
 		return;
 	}
+	if (timed_out)
+		count_timeout(l);
 	/* a pack that is already failing gets one try per poll, so a dead pack
 	 * on a shared bus costs the others only its own timeout */
 	int retries = p->fail_streak ? 0 : p->cfg->retries;
@@ -191,7 +209,7 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		step_send(l);
 		break;
 	case GW_POLL_WAIT:
-		step_timeout(l);
+		step_timeout(l, true);
 		break;
 	}
 }
@@ -265,6 +283,7 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 	struct gw_pack *pk = l->cur;
 	const struct bms_driver *d = pk->drv;
 	if (l->rx.len && d->interbyte > 0 && now - l->last_rx > d->interbyte) {
+		l->stats.short_frames++;
 		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", l->port, l->rx.len);
 		bms_rx_clear(&l->rx);
 	}
@@ -275,7 +294,12 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 		enum bms_scan s = d->scan(&pk->poll, l->rx.buf, l->rx.len, &fl);
 		if (s == BMS_SCAN_NEED)
 			return;
-		if (s == BMS_SCAN_SKIP) {
+		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
+			if (s == BMS_SCAN_BADSUM) {
+				l->stats.checksum_errors++;
+				gw_debug("link %s: pack %s: checksum error (%u so far)", l->port, pk->cfg->name,
+					 l->stats.checksum_errors);
+			}
 			bms_rx_consume(&l->rx, fl ? fl : 1);
 			continue;
 		}
@@ -297,11 +321,20 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 			return;
 		}
 		/* a bad answer: count it as a failed try of this step */
+		if (rc == BMS_E_CHECKSUM)
+			l->stats.checksum_errors++;
+		else if (rc == BMS_E_SHORT)
+			l->stats.short_frames++;
 		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
-		step_timeout(l);
+		step_timeout(l, false);
 		return;
 	}
+}
+
+const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p)
+{
+	return &p->link->stats;
 }
 
 void gw_poll_init(struct gw_link *l)

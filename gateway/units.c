@@ -79,6 +79,10 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t re
 	}
 	st.good_polls = p->good_polls;
 	st.failed_polls = p->failed_polls;
+	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+	st.wire_checksum_errors = ws->checksum_errors;
+	st.wire_short_frames = ws->short_frames;
+	st.wire_timeouts = ws->timeouts;
 	st.protocol_id = p->drv->protocol_id;
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }
@@ -104,6 +108,16 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 			age = now - p->last_good;
 		st.good_polls += p->good_polls;
 		st.failed_polls += p->failed_polls;
+		/* each wire once, however many bank packs share it */
+		const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+		bool counted = false;
+		for (int j = 0; j < k && !counted; j++)
+			counted = gw_pack_wire_stats(gw->packs[b->pack_idx[j]]) == ws;
+		if (!counted) {
+			st.wire_checksum_errors += ws->checksum_errors;
+			st.wire_short_frames += ws->short_frames;
+			st.wire_timeouts += ws->timeouts;
+		}
 	}
 	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
 	st.protocol_id = 0;

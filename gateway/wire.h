@@ -32,6 +32,7 @@ struct gw_link {
 	unsigned silent_polls;         /* consecutive polls of any pack without a byte received */
 	bool got_bytes;                /* bytes arrived during the current poll */
 	unsigned long opens;           /* times the wire was opened (connected) */
+	struct gw_wire_stats stats;
 
 	struct gw_pack *packs;         /* list via next_on_link */
 	struct gw_pack *cur;           /* pack being polled */

@@ -147,6 +147,13 @@ static const struct reg_def reg_table[] = {
 	  "bank: voltage deviation", "bank unit: 1 = a fresh pack's voltage departs from the median of the others by more than `max_deviation`" },
 	{ 114, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_BANK_DEV_MASK, REG_ABS_ZERO,
 	  "bank: deviating packs", "bank unit: bit n = pack n+1 of the bank departs" },
+	/* the wire's error counters */
+	{ 116, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_WIRE_CHECKSUM, REG_ABS_NONE,
+	  "wire: checksum errors", "frames on the pack's wire whose checksum failed, since the gateway started; wraps at 65536; the bank unit: the sum over its packs' wires" },
+	{ 117, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_WIRE_SHORT, REG_ABS_NONE,
+	  "wire: short frames", "frames on the pack's wire cut short (truncated, or abandoned half-way); wraps at 65536; bank: sum" },
+	{ 118, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_WIRE_TIMEOUTS, REG_ABS_NONE,
+	  "wire: timeouts", "requests on the pack's wire with no complete answer within `timeout` (each try); wraps at 65536; bank: sum" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -264,6 +271,10 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_BANK_ONLINE: *v = st->packs_online; return true;
 	case REG_SRC_BANK_CONFIGURED: *v = st->packs_configured; return true;
 	case REG_SRC_BANK_ONLINE_MASK: *v = st->online_mask; return true;
+	/* counters wrap, as Modbus diagnostic counters do */
+	case REG_SRC_WIRE_CHECKSUM: *v = st->wire_checksum_errors & 0xffff; return true;
+	case REG_SRC_WIRE_SHORT: *v = st->wire_short_frames & 0xffff; return true;
+	case REG_SRC_WIRE_TIMEOUTS: *v = st->wire_timeouts & 0xffff; return true;
 	default: return false; /* a data source */
 	}
 }

@@ -67,6 +67,9 @@ enum reg_src {
 	REG_SRC_BANK_ONLINE,
 	REG_SRC_BANK_CONFIGURED,
 	REG_SRC_BANK_ONLINE_MASK,
+	REG_SRC_WIRE_CHECKSUM,
+	REG_SRC_WIRE_SHORT,
+	REG_SRC_WIRE_TIMEOUTS,
 };
 
 /* Offset of the first register fed by src (the register table is the only
@@ -88,6 +91,8 @@ struct reg_status {
 	uint16_t packs_online;      /* bank only (0 for a pack) */
 	uint16_t packs_configured;  /* bank only */
 	uint32_t online_mask;       /* bank only: bit n = bank pack n+1 is fresh */
+	/* error counters of the pack's wire (the bank: of its packs' wires) */
+	uint32_t wire_checksum_errors, wire_short_frames, wire_timeouts;
 };
 
 /* What the bank unit adds to an aggregated snapshot (cells are compared

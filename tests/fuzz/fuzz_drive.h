@@ -223,9 +223,9 @@ static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
 				t->need(s);
 			return;
 		}
-		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_FRAME);
+		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_BADSUM || sc == BMS_SCAN_FRAME);
 		REQUIRE(fl >= 1 && fl <= s->rx.len);
-		if (sc == BMS_SCAN_SKIP) {
+		if (sc == BMS_SCAN_SKIP || sc == BMS_SCAN_BADSUM) {
 			bms_rx_consume(&s->rx, fl);
 			continue;
 		}

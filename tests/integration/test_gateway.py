@@ -170,6 +170,24 @@ def test_tcp():
             c.eq(s.recv(100), b"", "absurd MBAP length: connection closed")
         c.ok(gw.alive() and online(client) is not None, "daemon still serving after bad clients")
 
+        # the wire's error counters (offsets 116-118): checksum errors, short frames, timeouts
+        def wire_counters():
+            r = client.read_holding_registers(BASE + 116, 3, slave=1)
+            return None if r.isError() else r.registers
+        w0 = wire_counters()
+        for kind, idx in (("badsum", 0), ("truncate", 1), ("silent", 2)):
+            before = wire_counters()
+            sim.ctl("fault 1 %s 1" % kind)
+            got = wait_until(lambda: (lambda w: w if w and w[idx] > before[idx] else None)(wire_counters()), 10)
+            c.ok(got is not None, "fault %s counts in wire register %d (%s -> %s)" % (kind, 116 + idx, before, got))
+            wait_until(lambda: online(client), 10)
+        w1 = wire_counters()
+        c.ok(w0 is not None and w1 is not None and all(b > a for a, b in zip(w0, w1)),
+             "all three wire counters moved (%s -> %s)" % (w0, w1))
+        js = [l for l in subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--once"],
+                                        capture_output=True, text=True, timeout=60).stdout.splitlines() if l]
+        c.ok(js and '"wire":{"checksum_errors":' in js[0], "--once prints the wire's counters")
+
         # wire faults: garbage, split and merged segments, bad checksums, echo
         for fault in ("garbage", "split", "merge", "echo", "badsum 3", "truncate 3"):
             sim.ctl("fault 1 %s" % fault)

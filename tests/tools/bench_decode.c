@@ -38,7 +38,7 @@ static int run_poll(const struct bms_driver *d, const uint8_t *wire, size_t n, s
 				off += chunk;
 				continue;
 			}
-			if (s == BMS_SCAN_SKIP) {
+			if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
 				bms_rx_consume(&rx, fl);
 				continue;
 			}

@@ -37,7 +37,8 @@ static const size_t chunks_big[] __attribute__((unused)) = { 1000 };
 struct drive_res {
 	int ok, more, unexpected, err, last_err; /* handle() results; last_err: the last error */
 	int frames;                              /* frames handed to handle() */
-	size_t skipped;                          /* bytes scan() skipped */
+	size_t skipped;                          /* bytes scan() skipped (SKIP and BADSUM) */
+	int badsum;                              /* BADSUM results (checksum errors) */
 	int bad_scan;   /* scan() gave a length outside 1..len, or a frame failing DRIVE_FRAME_OK */
 	size_t done_at; /* listen-only: offset of the end of the block that completed the poll, 0 = never */
 	int nrc;                 /* handle() calls */
@@ -59,7 +60,8 @@ static inline bool drive_pump(struct bms_poll *poll, struct bms_rx *rx, struct d
 			r->bad_scan++;
 			return false;
 		}
-		if (sc == BMS_SCAN_SKIP) {
+		if (sc == BMS_SCAN_SKIP || sc == BMS_SCAN_BADSUM) {
+			r->badsum += sc == BMS_SCAN_BADSUM;
 			r->skipped += n;
 			bms_rx_consume(rx, n);
 			continue;

@@ -754,9 +754,10 @@ static void test_broken(void)
 	CHECK_EQ_INT(r.frames, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 13);
+	CHECK_EQ_INT(r.badsum, 1); /* counted as a checksum error by the gateway */
 	CHECK_NEAR(poll.snap.voltage, 57.0, 1e-4);
 	CHECK_EQ_INT(check_hex("a5019008021400007545037888", f, 13), 13);
-	CHECK_EQ_INT(drv->scan(&poll, f, 13, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, f, 13, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_E_CHECKSUM);
 

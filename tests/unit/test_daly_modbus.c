@@ -616,13 +616,14 @@ static void test_broken(void)
 		drive_feed(&poll, &rx, g, (size_t)len04, chunks_big, 1, &r);
 		CHECK_EQ_INT(r.frames, 0);
 		if (i >= 3) {
+			CHECK(r.badsum >= 1); /* a whole frame whose CRC failed */
 			CHECK_EQ_INT(drv->handle(&poll, g, (size_t)len04), BMS_E_CHECKSUM);
 		}
 		CHECK_EQ_INT(poll.snap.present, 0);
 	}
 	memcpy(g, f, (size_t)len04);
 	g[50] ^= 1;
-	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len04, &fl), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len04, &fl), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(fl, 1);
 
 	/* a bad copy followed by a good one */

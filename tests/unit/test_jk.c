@@ -520,7 +520,7 @@ static void test_broken(void)
 	/* bad checksum: skipped one byte at a time; the good frame after it is found */
 	memcpy(g, f, (size_t)len);
 	g[len - 1] ^= 0x01;
-	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(drv->handle(&poll, g, (size_t)len), BMS_E_CHECKSUM);
 	memcpy(g + len, f, (size_t)len);
@@ -534,7 +534,7 @@ static void test_broken(void)
 	/* a data byte flipped: checksum catches it */
 	memcpy(g, f, (size_t)len);
 	g[100] ^= 0x10;
-	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, g, (size_t)len, &n), BMS_SCAN_BADSUM);
 
 	/* truncated (FT232-style: the rest never comes), then a whole frame:
 	 * the cut frame's length swallows part of the next, which is then
@@ -582,7 +582,7 @@ static void test_broken(void)
 		g[n - 2] = (uint8_t)(s >> 8);
 		g[n - 1] = (uint8_t)s;
 	}
-	CHECK_EQ_INT(drv->scan(&poll, g, n, &fl), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, g, n, &fl), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(fl, 1);
 	CHECK_EQ_INT(drv->handle(&poll, g, n), BMS_E_HEADER);
 	g[0] = 0x4F;

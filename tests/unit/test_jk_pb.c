@@ -557,21 +557,21 @@ static void test_broken(void)
 	/* bad sum: skipped, handle() says so */
 	memcpy(q, p, 300);
 	q[299] ^= 1;
-	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(drv->handle(&poll, q, 300), BMS_E_CHECKSUM);
 	q[299] ^= 1;
 	q[5] ^= 0x40;
-	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_BADSUM);
 	/* bad ack CRC, bad exception CRC */
 	memcpy(f, ack, 8);
 	f[7] ^= 1;
-	CHECK_EQ_INT(drv->scan(&poll, f, 8, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, f, 8, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(drv->handle(&poll, f, 8), BMS_E_CHECKSUM);
 	mk_exc(f, 3, 2);
 	f[4] ^= 1;
-	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(drv->handle(&poll, f, 5), BMS_E_CHECKSUM);
 	/* the FT232R damage: header 55 A0, and a payload cut short */
 	memcpy(q, p, 300);

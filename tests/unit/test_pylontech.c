@@ -640,7 +640,7 @@ static void test_broken(void)
 	/* bad CHKSUM: skipped whole, handle says checksum */
 	strcpy(g, f);
 	g[len - 2] = g[len - 2] == '0' ? '1' : '0';
-	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, len);
 	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);

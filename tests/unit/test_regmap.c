@@ -36,6 +36,8 @@ static const struct expect_reg expect_map[] = {
 	/* bank unit only */
 	{ 105, 1, 0 }, { 106, 1, 0 }, { 107, 2, 0 }, { 109, 1, 1 }, { 110, 1, 1 }, { 111, 1, 1 },
 	{ 112, 1, 1 }, { 113, 1, 1 }, { 114, 2, 1 },
+	/* the wire's error counters */
+	{ 116, 1, 0 }, { 117, 1, 0 }, { 118, 1, 0 },
 };
 #define EXPECT_N (sizeof(expect_map) / sizeof(expect_map[0]))
 
@@ -511,6 +513,7 @@ static void test_status(void)
 		.online = true, .have_data = true, .age_s = 12, .heartbeat = 65000, .tz_hours = -5,
 		.soc_max_today = 97, .soc_max_hour = 13, .soc_max_minute = 7,
 		.good_polls = 100000, .failed_polls = 3, .protocol_id = 4,
+		.wire_checksum_errors = 7, .wire_short_frames = 65536 + 2, .wire_timeouts = 65535,
 	};
 	full_snapshot(&s);
 	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
@@ -530,6 +533,9 @@ static void test_status(void)
 	CHECK_EQ_INT(regs[101], 0);
 	CHECK_EQ_INT(regs[102], 3);
 	CHECK_EQ_INT(regs[103], 4);
+	CHECK_EQ_INT(regs[116], 7);
+	CHECK_EQ_INT(regs[117], 2);      /* counters wrap at 65536 */
+	CHECK_EQ_INT(regs[118], 65535);
 	/* status encoding leaves data and unused registers alone */
 	int changed = 0;
 	for (unsigned o = 0; o < REG_MAP_SIZE; o++)
@@ -674,8 +680,8 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 116-124.",
-		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398)",
+		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 119-124.",
+		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108, 116-118 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398, 406-408)",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
 		bool found = strstr(md, needles[i]) != NULL;

@@ -519,7 +519,7 @@ static void test_broken(void)
 	/* bad checksum (the Python driver's "% 0xFFFF" would differ only rarely) */
 	strcpy(g, SEP_01);
 	g[len - 4] = g[len - 4] == 'C' ? 'D' : 'C';
-	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, len);
 	drive_begin(&poll, &rx, 0, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);

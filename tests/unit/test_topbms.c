@@ -377,7 +377,7 @@ static void test_broken(void)
 	/* bad checksum */
 	strcpy(g, TOP_01);
 	g[len - 3] = g[len - 3] == '0' ? '1' : '0';
-	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, len);
 	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);

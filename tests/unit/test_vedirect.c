@@ -438,7 +438,7 @@ static void test_broken(void)
 	/* a bad checksum: that block is dropped whole, the next one counts */
 	size_t bad = add_blk_d(&st, BMV712_MAIN "\r\nH4\t2", 1);
 	add_blk(&st, BMV_MAIN "\r\nH4\t3");
-	CHECK_EQ_INT(drv->scan(&poll, st.buf, st.len, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, st.buf, st.len, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, bad);
 	CHECK_EQ_INT(drv->handle(&poll, st.buf, bad), BMS_E_CHECKSUM);
 	drive_begin(&poll, &rx, 0, 0, false);
