@@ -485,160 +485,209 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 	bfmt(buf, cap, "?");
 }
 
-/* Parse value v of key k into obj (struct conf_gateway or struct
- * conf_pack).  0, or -1 with the problem in why. */
+/* The parsers of set_value(), one per key type: v (not empty) into the
+ * field; 0, or -1 with the problem in why.  `exp` says what k accepts. */
+#define SETTER_ARGS const struct conf_key *k, char *field, const char *v, const char *exp, char *why, size_t wl
+
+static int set_int(SETTER_ARGS)
+{
+	long n;
+	int r = parse_long(v, &n);
+	if (r == -1) {
+		bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	}
+	if (r == -2 || n < k->min || n > k->max) {
+		bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		return -1;
+	}
+	*(int *)(void *)field = (int)n;
+	return 0;
+}
+
+static int set_double(SETTER_ARGS)
+{
+	double d;
+	int r = parse_double(v, &d);
+	if (r == -1) {
+		bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	}
+	if (r == -2 || (k->above ? d <= k->min : d < k->min) || d > k->max) {
+		bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		return -1;
+	}
+	*(double *)(void *)field = d;
+	return 0;
+}
+
+static int set_bool(SETTER_ARGS)
+{
+	(void)k;
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*(bool *)(void *)field = strcasecmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, comment_hint(v));
+	return -1;
+}
+
+static int set_word(SETTER_ARGS)
+{
+	for (int i = 0; k->words[i]; i++) {
+		if (strcasecmp(v, k->words[i]) == 0) {
+			*(int *)(void *)field = i;
+			return 0;
+		}
+	}
+	bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, comment_hint(v));
+	return -1;
+}
+
+/* fills listen_host and listen_port of the struct conf_gateway */
+static int set_listen(SETTER_ARGS)
+{
+	struct conf_gateway *gw = (struct conf_gateway *)(void *)(field - k->off);
+	char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
+	int port;
+	if (parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
+		bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, comment_hint(v));
+		return -1;
+	}
+	bfmt(gw->listen_host, sizeof(gw->listen_host), "%s", host);
+	gw->listen_port = port;
+	return 0;
+}
+
+static int set_protocol(SETTER_ARGS)
+{
+	(void)k;
+	const struct bms_driver *drv = bms_find(v);
+	if (!drv) {
+		bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
+		return -1;
+	}
+	*(const struct bms_driver **)(void *)field = drv;
+	return 0;
+}
+
+/* set_port() fills port, is_tcp, tcp_host and tcp_port of the struct conf_pack */
+static int set_port_key(SETTER_ARGS)
+{
+	(void)exp;
+	return set_port((struct conf_pack *)(void *)(field - k->off), v, why, wl);
+}
+
+static int set_baud(SETTER_ARGS)
+{
+	(void)k;
+	long n;
+	int r = parse_long(v, &n);
+	if (r == -1) {
+		bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	}
+	for (size_t i = 0; r == 0 && i < NBAUDS; i++) {
+		if (n == std_bauds[i]) {
+			*(int *)(void *)field = (int)n;
+			return 0;
+		}
+	}
+	bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
+	return -1;
+}
+
+static int set_names(SETTER_ARGS)
+{
+	(void)k;
+	if (strlen(v) >= CONF_PORT_MAX) {
+		bfmt(why, wl, "too long (expected %s)", exp);
+		return -1;
+	}
+	bfmt(field, CONF_PORT_MAX, "%s", v);
+	return 0;
+}
+
+static int set_name(SETTER_ARGS)
+{
+	(void)k;
+	if (strcmp(v, "bank") != 0 && !valid_pack_name(v, strlen(v))) {
+		bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
+		return -1;
+	}
+	bfmt(field, CONF_NAME_MAX, "%s", v);
+	return 0;
+}
+
+static int set_host(SETTER_ARGS)
+{
+	(void)k;
+	char h[CONF_HOST_MAX];
+	bool v6 = v[0] == '[';
+	size_t len = strlen(v);
+	if (v6 && (len < 3 || v[len - 1] != ']')) {
+		bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
+		return -1;
+	}
+	bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
+	if (check_host(h, v6, why, wl) < 0)
+		return -1;
+	bfmt(field, CONF_HOST_MAX, "%s", h);
+	return 0;
+}
+
+static int set_range(SETTER_ARGS)
+{
+	long a, b;
+	char *end;
+	errno = 0;
+	a = strtol(v, &end, 10);
+	if (end != v && *end == '-') {
+		const char *q = end + 1;
+		b = strtol(q, &end, 10);
+		if (end == q)
+			b = -1;
+	} else {
+		b = a;
+	}
+	if (errno || *end != '\0' || end == v) {
+		bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	}
+	if (a < k->min || b > k->max || a > b) {
+		bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
+		return -1;
+	}
+	((int *)(void *)field)[0] = (int)a;
+	((int *)(void *)field)[1] = (int)b;
+	return 0;
+}
+
+/* Parse value v of key k into obj (the section's struct: conf_gateway,
+ * conf_pack ...).  0, or -1 with the problem in why. */
 static int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
 {
-	char *field = (char *)obj + k->off;
+	static int (*const setters[])(SETTER_ARGS) = {
+		[KT_INT] = set_int,           [KT_DOUBLE] = set_double, [KT_BOOL] = set_bool,
+		[KT_WORD] = set_word,         [KT_LISTEN] = set_listen, [KT_PROTOCOL] = set_protocol,
+		[KT_PORT] = set_port_key,     [KT_BAUD] = set_baud,     [KT_NAMES] = set_names,
+		[KT_NAME] = set_name,         [KT_HOST] = set_host,     [KT_RANGE] = set_range,
+	};
 	char exp[CONF_EXP_MAX];
-	long n;
-	double d;
-	int r;
-
 	expect_text(k, exp, sizeof(exp));
 	if (*v == '\0') {
 		bfmt(why, wl, "empty value (expected %s)", exp);
 		return -1;
 	}
-	switch (k->type) {
-	case KT_INT:
-		r = parse_long(v, &n);
-		if (r == -1) {
-			bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
-			return -1;
-		}
-		if (r == -2 || n < k->min || n > k->max) {
-			bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
-			return -1;
-		}
-		*(int *)(void *)field = (int)n;
-		return 0;
-	case KT_DOUBLE:
-		r = parse_double(v, &d);
-		if (r == -1) {
-			bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
-			return -1;
-		}
-		if (r == -2 || (k->above ? d <= k->min : d < k->min) || d > k->max) {
-			bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
-			return -1;
-		}
-		*(double *)(void *)field = d;
-		return 0;
-	case KT_BOOL: {
-		static const char *const yes[] = {"true", "yes", "on", "1"};
-		static const char *const no[] = {"false", "no", "off", "0"};
-		for (size_t i = 0; i < 4; i++) {
-			if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
-				*(bool *)(void *)field = strcasecmp(v, yes[i]) == 0;
-				return 0;
-			}
-		}
-		bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, comment_hint(v));
+	if ((size_t)k->type >= sizeof(setters) / sizeof(setters[0]) || !setters[k->type]) {
+		bfmt(why, wl, "internal error: bad key type");
 		return -1;
 	}
-	case KT_WORD:
-		for (int i = 0; k->words[i]; i++) {
-			if (strcasecmp(v, k->words[i]) == 0) {
-				*(int *)(void *)field = i;
-				return 0;
-			}
-		}
-		bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, comment_hint(v));
-		return -1;
-	case KT_LISTEN: {
-		struct conf_gateway *gw = obj;
-		char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
-		int port;
-		if (parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
-			bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, comment_hint(v));
-			return -1;
-		}
-		bfmt(gw->listen_host, sizeof(gw->listen_host), "%s", host);
-		gw->listen_port = port;
-		return 0;
-	}
-	case KT_PROTOCOL: {
-		const struct bms_driver *drv = bms_find(v);
-		if (!drv) {
-			bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
-			return -1;
-		}
-		*(const struct bms_driver **)(void *)field = drv;
-		return 0;
-	}
-	case KT_PORT:
-		return set_port(obj, v, why, wl);
-	case KT_BAUD:
-		r = parse_long(v, &n);
-		if (r == -1) {
-			bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
-			return -1;
-		}
-		for (size_t i = 0; r == 0 && i < NBAUDS; i++) {
-			if (n == std_bauds[i]) {
-				*(int *)(void *)field = (int)n;
-				return 0;
-			}
-		}
-		bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
-		return -1;
-	case KT_NAMES:
-		if (strlen(v) >= CONF_PORT_MAX) {
-			bfmt(why, wl, "too long (expected %s)", exp);
-			return -1;
-		}
-		bfmt(field, CONF_PORT_MAX, "%s", v);
-		return 0;
-	case KT_NAME:
-		if (strcmp(v, "bank") != 0 && !valid_pack_name(v, strlen(v))) {
-			bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
-			return -1;
-		}
-		bfmt(field, CONF_NAME_MAX, "%s", v);
-		return 0;
-	case KT_HOST: {
-		char h[CONF_HOST_MAX];
-		bool v6 = v[0] == '[';
-		size_t len = strlen(v);
-		if (v6 && (len < 3 || v[len - 1] != ']')) {
-			bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
-			return -1;
-		}
-		bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
-		if (check_host(h, v6, why, wl) < 0)
-			return -1;
-		bfmt(field, CONF_HOST_MAX, "%s", h);
-		return 0;
-	}
-	case KT_RANGE: {
-		long a, b;
-		char *end;
-		errno = 0;
-		a = strtol(v, &end, 10);
-		if (end != v && *end == '-') {
-			const char *q = end + 1;
-			b = strtol(q, &end, 10);
-			if (end == q)
-				b = -1;
-		} else {
-			b = a;
-		}
-		if (errno || *end != '\0' || end == v) {
-			bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, comment_hint(v));
-			return -1;
-		}
-		if (a < k->min || b > k->max || a > b) {
-			bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
-			return -1;
-		}
-		((int *)(void *)field)[0] = (int)a;
-		((int *)(void *)field)[1] = (int)b;
-		return 0;
-	}
-	}
-	bfmt(why, wl, "internal error: bad key type");
-	return -1;
+	return setters[k->type](k, (char *)obj + k->off, v, exp, why, wl);
 }
 
 /* Defaults of every key of one section that has a fixed default. */

@@ -88,10 +88,17 @@ static void once_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct opts {
+	const char *file;
+	bool check, once, regmap, verbose, hayaml;
+	long map_base;
+};
+
+/* 1. The command line into *o.  -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-	/* 1. command line */
-	static const struct option opts[] = {
+	static const struct option lopts[] = {
 		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
 		{"once", no_argument, NULL, 'o'},         {"register-map", no_argument, NULL, 'm'},
 		{"base", required_argument, NULL, 'b'},   {"verbose", no_argument, NULL, 'v'},
@@ -99,29 +106,28 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *file = NULL;
-	bool check = false, once = false, regmap = false, verbose = false, hayaml = false;
-	long map_base = 290;
+	memset(o, 0, sizeof(*o));
+	o->map_base = 290;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:vhV", lopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': file = optarg; break;
-		case 'k': check = true; break;
-		case 'o': once = true; break;
-		case 'm': regmap = true; break;
-		case 'y': hayaml = true; break;
+		case 'c': o->file = optarg; break;
+		case 'k': o->check = true; break;
+		case 'o': o->once = true; break;
+		case 'm': o->regmap = true; break;
+		case 'y': o->hayaml = true; break;
 		case 'b': {
 			char *end;
 			errno = 0;
-			map_base = strtol(optarg, &end, 10);
-			if (errno || *end || map_base < 0 || map_base > 65536 - REG_MAP_SIZE) {
+			o->map_base = strtol(optarg, &end, 10);
+			if (errno || *end || o->map_base < 0 || o->map_base > 65536 - REG_MAP_SIZE) {
 				fprintf(stderr, "bmsgw: --base: \"%s\" is not 0..%d\n", optarg,
 					65536 - REG_MAP_SIZE);
 				return 2;
 			}
 			break;
 		}
-		case 'v': verbose = true; break;
+		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bmsgw %s\n", BMSGW_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -132,41 +138,70 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (regmap) {
-		reg_write_markdown(stdout, (unsigned)map_base);
-		return 0;
-	}
-	if (!file) {
+	if (!o->regmap && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
-	/* 2. configuration */
+/* 2-3. The configuration, and the commands that only print something from
+ * it.  Returns the configuration to run with, or NULL with *rc set. */
+static struct conf *load_conf(const struct opts *o, int *rc)
+{
 	struct conf *conf = malloc(sizeof(*conf));
 	char err[1280];
+	*rc = 1;
 	if (!conf) {
 		fprintf(stderr, "bmsgw: out of memory\n");
-		return 1;
+		return NULL;
 	}
-	if (conf_load_file(file, conf, err, sizeof(err)) < 0) {
+	if (conf_load_file(o->file, conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bmsgw: %s\n", err);
 		free(conf);
-		return 1;
+		return NULL;
 	}
-	if (hayaml) {
-		gw_write_ha_yaml(conf, stdout);
+	if (o->hayaml || o->check) {
+		if (o->hayaml) {
+			gw_write_ha_yaml(conf, stdout);
+		} else {
+			conf_print_summary(conf, stdout);
+			printf("configuration OK\n");
+		}
 		free(conf);
+		*rc = 0;
+		return NULL;
+	}
+	return conf;
+}
+
+/* --once: every pack gets its full timeout budget, plus one reconnect and a lookup. */
+static double once_budget(const struct gw *gw)
+{
+	double budget = 2.0 + GW_LOOKUP_TIMEOUT;
+	for (int i = 0; i < gw->npacks; i++)
+		budget += gw->packs[i]->cfg->timeout * (gw->packs[i]->cfg->retries + 1) * 12 + 1;
+	return budget;
+}
+
+int main(int argc, char **argv)
+{
+	/* 1. command line */
+	struct opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (o.regmap) {
+		reg_write_markdown(stdout, (unsigned)o.map_base);
 		return 0;
 	}
-	/* 3. --check */
-	if (check) {
-		conf_print_summary(conf, stdout);
-		printf("configuration OK\n");
-		free(conf);
-		return 0;
-	}
-	gw_log_threshold = verbose ? GW_LOG_DEBUG : conf->gw.log_level;
+
+	/* 2. configuration; 3. --check, --ha-yaml */
+	struct conf *conf = load_conf(&o, &rc);
+	if (!conf)
+		return rc;
+	gw_log_threshold = o.verbose ? GW_LOG_DEBUG : conf->gw.log_level;
 
 	/* 4. packs, links, server */
 	signal(SIGPIPE, SIG_IGN);
@@ -181,7 +216,7 @@ int main(int argc, char **argv)
 		gw_free(&gw);
 		return 1;
 	}
-	gw.verbose = verbose;
+	gw.verbose = o.verbose;
 	ev_signal sigint, sigterm, sighup;
 	ev_signal_init(&sigint, signal_cb, SIGINT);
 	ev_signal_init(&sigterm, signal_cb, SIGTERM);
@@ -191,13 +226,9 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sigterm);
 	ev_signal_start(loop, &sighup);
 	ev_timer deadline;
-	if (once) {
-		/* every pack gets its full timeout budget, plus one reconnect and a lookup */
-		double budget = 2.0 + GW_LOOKUP_TIMEOUT;
-		for (int i = 0; i < gw.npacks; i++)
-			budget += gw.packs[i]->cfg->timeout * (gw.packs[i]->cfg->retries + 1) * 12 + 1;
+	if (o.once) {
 		gw.on_poll = once_cb;
-		ev_timer_init(&deadline, once_deadline_cb, budget, 0.);
+		ev_timer_init(&deadline, once_deadline_cb, once_budget(&gw), 0.);
 		ev_timer_start(loop, &deadline);
 	} else {
 		if (gw_serve(&gw) < 0) {
@@ -213,8 +244,8 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	/* 6. tear down */
-	int rc = 0;
-	if (once) {
+	rc = 0;
+	if (o.once) {
 		for (int i = 0; i < gw.npacks; i++) {
 			gw_pack_json(stdout, gw.packs[i]);
 			if (!gw.packs[i]->have_data)
@@ -229,7 +260,7 @@ int main(int argc, char **argv)
 	ev_signal_stop(loop, &sigterm);
 	ev_signal_stop(loop, &sighup);
 	ev_loop_destroy(loop);
-	if (!once)
+	if (!o.once)
 		gw_info("stopped");
 	return rc;
 }
