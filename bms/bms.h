@@ -172,6 +172,9 @@ struct bms_driver {
 	const char *name;        /* protocol key in the configuration, e.g. "daly" */
 	const char *description; /* one line for --help / --check */
 	uint16_t protocol_id;    /* value of the protocol-id register */
+	uint32_t provides;       /* BMS_HAS_* bits a poll of this protocol can give
+	                          * (power: derived from V x I where the BMS has none);
+	                          * what MQTT discovery announces */
 	int default_baud;
 	double gap;              /* seconds of silence before each request */
 	double interbyte;        /* seconds of silence that abandon a partial frame */

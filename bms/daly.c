@@ -344,6 +344,9 @@ const struct bms_driver bms_daly_driver = {
 	.name = "daly",
 	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
 	.protocol_id = 1,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
+		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |
+		BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 9600,
 	.gap = 0.03,
 	.interbyte = 0.2,

@@ -475,6 +475,9 @@ const struct bms_driver bms_jk_driver = {
 	.name = "jk",
 	.description = "JK-Bx BMS, GPS/UART port 0x4E57 \"read all\" protocol (115200 baud, one BMS per port)",
 	.protocol_id = 4,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
+		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
+		BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
 	.default_baud = 115200,
 	.gap = 0.1,
 	.interbyte = 0.2,

@@ -490,6 +490,8 @@ const struct bms_driver bms_vedirect_driver = {
 	.name = "vedirect",
 	.description = "Victron VE.Direct text protocol (SmartShunt, BMV-60x/70x), listen only",
 	.protocol_id = 10,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
+		BMS_HAS_CYCLES | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
 	.default_baud = 19200,
 	.gap = 0.2,
 	.interbyte = 0.5,

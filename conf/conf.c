@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -33,7 +34,7 @@
 #define CONF_WHY_MAX 1024               /* one problem text */
 #define CONF_ERR_MAX 1280               /* one whole message */
 
-enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM };
+enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -48,17 +49,24 @@ enum conf_type {
 	KT_NAME,     /* text: one name ([a-z0-9_-]), resolved after the parse */
 	KT_HOST,     /* text: a host name or address */
 	KT_RANGE,    /* two ints: FIRST-LAST register offsets */
+	KT_PATH,     /* text: an absolute file path */
+	KT_TOPIC,    /* text: MQTT topic levels, no wildcards */
+	KT_IDENT,    /* text: [A-Za-z0-9_-] (an MQTT client id) */
+	KT_TEXT,     /* text: printable, no spaces (a user name) */
 };
 
 /* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
 enum {
 	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
-	K_STALE_POLICY, K_LOG_LEVEL,
+	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
 	K_RETRIES, K_CELLS, K_INVERT_CURRENT,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
+	K_MQ_HOST, K_MQ_PORT, K_MQ_CLIENT_ID, K_MQ_USERNAME, K_MQ_PASSWORD_FILE, K_MQ_TLS, K_MQ_CA_FILE,
+	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
+	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
 	K_COUNT
 };
 
@@ -76,15 +84,18 @@ struct conf_key {
 static const char *const float_words[] = {"cdab", "abcd", NULL};
 static const char *const stale_words[] = {"exception", "flag", NULL};
 static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
+static const char *const cells_words[] = {"disabled", "enabled", "off", NULL};
 
 _Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_stale_policy) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int");
 
 #define GW(f) offsetof(struct conf_gateway, f)
 #define PK(f) offsetof(struct conf_pack, f)
 #define BK(f) offsetof(struct conf_bank, f)
 #define UP(f) offsetof(struct conf_upstream, f)
+#define MQ(f) offsetof(struct conf_mqtt, f)
 
 /* The schema of design.md section 2, defaults included. */
 static const struct conf_key conf_keys[K_COUNT] = {
@@ -96,6 +107,7 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_STALE_AFTER] = {SEC_GATEWAY, "stale_after", KT_DOUBLE, 0, 86400, true, NULL, GW(stale_after), "30"},
 	[K_STALE_POLICY] = {SEC_GATEWAY, "stale_policy", KT_WORD, 0, 0, false, stale_words, GW(stale_policy), "exception"},
 	[K_LOG_LEVEL] = {SEC_GATEWAY, "log_level", KT_WORD, 0, 0, false, level_words, GW(log_level), "info"},
+	[K_STATE_FILE] = {SEC_GATEWAY, "state_file", KT_PATH, 0, 0, false, NULL, GW(state_file), NULL},
 
 	[K_PROTOCOL] = {SEC_PACK, "protocol", KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
 	[K_PORT] = {SEC_PACK, "port", KT_PORT, 0, 0, false, NULL, PK(port), NULL},
@@ -120,6 +132,23 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_UP_INTERVAL] = {SEC_UPSTREAM, "interval", KT_DOUBLE, 0.2, 86400, false, NULL, UP(interval), "5"},
 	[K_UP_TIMEOUT] = {SEC_UPSTREAM, "timeout", KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
 	[K_UP_REGISTERS] = {SEC_UPSTREAM, "registers", KT_RANGE, 0, 124, false, NULL, UP(reg_first), "0-124"},
+
+	[K_MQ_HOST] = {SEC_MQTT, "host", KT_HOST, 0, 0, false, NULL, MQ(host), NULL},
+	[K_MQ_PORT] = {SEC_MQTT, "port", KT_INT, 1, 65535, false, NULL, MQ(port), "1883"},
+	[K_MQ_CLIENT_ID] = {SEC_MQTT, "client_id", KT_IDENT, 0, 0, false, NULL, MQ(client_id), NULL},
+	[K_MQ_USERNAME] = {SEC_MQTT, "username", KT_TEXT, 0, 0, false, NULL, MQ(username), NULL},
+	[K_MQ_PASSWORD_FILE] = {SEC_MQTT, "password_file", KT_PATH, 0, 0, false, NULL, MQ(password_file), NULL},
+	[K_MQ_TLS] = {SEC_MQTT, "tls", KT_BOOL, 0, 0, false, NULL, MQ(tls), "false"},
+	[K_MQ_CA_FILE] = {SEC_MQTT, "ca_file", KT_PATH, 0, 0, false, NULL, MQ(ca_file), NULL},
+	[K_MQ_CERT_FILE] = {SEC_MQTT, "cert_file", KT_PATH, 0, 0, false, NULL, MQ(cert_file), NULL},
+	[K_MQ_KEY_FILE] = {SEC_MQTT, "key_file", KT_PATH, 0, 0, false, NULL, MQ(key_file), NULL},
+	[K_MQ_TOPIC_PREFIX] = {SEC_MQTT, "topic_prefix", KT_TOPIC, 0, 0, false, NULL, MQ(topic_prefix), "bmsgw"},
+	[K_MQ_DISCOVERY] = {SEC_MQTT, "discovery", KT_BOOL, 0, 0, false, NULL, MQ(discovery), "true"},
+	[K_MQ_DISCOVERY_PREFIX] = {SEC_MQTT, "discovery_prefix", KT_TOPIC, 0, 0, false, NULL, MQ(discovery_prefix), "homeassistant"},
+	[K_MQ_PUBLISH_INTERVAL] = {SEC_MQTT, "publish_interval", KT_DOUBLE, 0, 86400, false, NULL, MQ(publish_interval), "0"},
+	[K_MQ_CELLS] = {SEC_MQTT, "cells", KT_WORD, 0, 0, false, cells_words, MQ(cells), "disabled"},
+	[K_MQ_KEEPALIVE] = {SEC_MQTT, "keepalive", KT_INT, 5, 3600, false, NULL, MQ(keepalive), "30"},
+	[K_MQ_CONTROL] = {SEC_MQTT, "control", KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
 };
 
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
@@ -140,6 +169,7 @@ struct load {
 	int pack_seen[CONF_MAX_PACKS][K_COUNT];
 	int bank_seen[K_COUNT];
 	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
+	int mqtt_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -481,6 +511,18 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 	case KT_RANGE:
 		bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
 		return;
+	case KT_PATH:
+		bfmt(buf, cap, "an absolute file path%s", k->sect == SEC_GATEWAY ? " or none" : "");
+		return;
+	case KT_TOPIC:
+		bfmt(buf, cap, "MQTT topic levels such as site/cabin/bmsgw, without + # or empty levels");
+		return;
+	case KT_IDENT:
+		bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
+		return;
+	case KT_TEXT:
+		bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
+		return;
 	}
 	bfmt(buf, cap, "?");
 }
@@ -667,6 +709,71 @@ static int set_range(SETTER_ARGS)
 	return 0;
 }
 
+/* Text a field of `cap` bytes can hold; "" when it fits, else why not. */
+static int text_fits(const char *v, size_t cap, const char *exp, char *why, size_t wl)
+{
+	if (strlen(v) >= cap) {
+		bfmt(why, wl, "too long (expected %s, at most %zu characters)", exp, cap - 1);
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p)) {
+			bfmt(why, wl, "\"%s\" contains a space or control character (expected %s%s)", v, exp,
+			     comment_hint(v));
+			return -1;
+		}
+	return 0;
+}
+
+static int set_path(SETTER_ARGS)
+{
+	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
+		return -1;
+	if (v[0] != '/' && !(k->sect == SEC_GATEWAY && strcmp(v, "none") == 0)) {
+		bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
+		return -1;
+	}
+	bfmt(field, CONF_PORT_MAX, "%s", v);
+	return 0;
+}
+
+static int set_topic(SETTER_ARGS)
+{
+	(void)k;
+	if (text_fits(v, CONF_TOPIC_MAX, exp, why, wl) < 0)
+		return -1;
+	if (strpbrk(v, "+#") || v[0] == '/' || v[0] == '$' || v[strlen(v) - 1] == '/' || strstr(v, "//")) {
+		bfmt(why, wl, "\"%s\" is not a topic prefix (expected %s, not starting with $)", v, exp);
+		return -1;
+	}
+	bfmt(field, CONF_TOPIC_MAX, "%s", v);
+	return 0;
+}
+
+static int set_ident(SETTER_ARGS)
+{
+	(void)k;
+	size_t n = strlen(v);
+	bool ok = n > 0 && n < CONF_ID_MAX;
+	for (const char *p = v; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
+	if (!ok) {
+		bfmt(why, wl, "\"%s\" is not valid (expected %s)", v, exp);
+		return -1;
+	}
+	bfmt(field, CONF_ID_MAX, "%s", v);
+	return 0;
+}
+
+static int set_text(SETTER_ARGS)
+{
+	(void)k;
+	if (text_fits(v, CONF_ID_MAX, exp, why, wl) < 0)
+		return -1;
+	bfmt(field, CONF_ID_MAX, "%s", v);
+	return 0;
+}
+
 /* Parse value v of key k into obj (the section's struct: conf_gateway,
  * conf_pack ...).  0, or -1 with the problem in why. */
 static int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
@@ -676,6 +783,8 @@ static int set_value(const struct conf_key *k, void *obj, const char *v, char *w
 		[KT_WORD] = set_word,         [KT_LISTEN] = set_listen, [KT_PROTOCOL] = set_protocol,
 		[KT_PORT] = set_port_key,     [KT_BAUD] = set_baud,     [KT_NAMES] = set_names,
 		[KT_NAME] = set_name,         [KT_HOST] = set_host,     [KT_RANGE] = set_range,
+		[KT_PATH] = set_path,         [KT_TOPIC] = set_topic,   [KT_IDENT] = set_ident,
+		[KT_TEXT] = set_text,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));
@@ -704,6 +813,7 @@ void conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	apply_defaults(SEC_GATEWAY, &c->gw);
 	apply_defaults(SEC_BANK, &c->bank);
+	apply_defaults(SEC_MQTT, &c->mqtt);
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -745,6 +855,8 @@ static const struct sect_kind {
 	{ "upstream", SEC_UPSTREAM, true, CONF_MAX_UPSTREAMS, offsetof(struct conf, upstreams),
 	  sizeof(struct conf_upstream), offsetof(struct conf, nupstreams), offsetof(struct conf_upstream, name),
 	  offsetof(struct conf_upstream, line), offsetof(struct load, up_seen) },
+	{ "mqtt", SEC_MQTT, false, 1, offsetof(struct conf, mqtt), 0, 0, 0, offsetof(struct conf_mqtt, line),
+	  offsetof(struct load, mqtt_seen) },
 };
 #define NSECT_KINDS (sizeof(sect_kinds) / sizeof(sect_kinds[0]))
 
@@ -806,6 +918,8 @@ static bool open_section(struct load *x, const struct sect_kind *k, const char *
 	x->seen = FIELD(x, k->seen, int *) + (size_t)idx * K_COUNT;
 	if (k->sect == SEC_BANK)
 		x->c.bank.enabled = true;
+	if (k->sect == SEC_MQTT)
+		x->c.mqtt.enabled = true;
 	return true;
 }
 
@@ -1166,6 +1280,84 @@ static void finish_upstream(struct load *x, int i)
 	}
 }
 
+/* The file a key names must be readable (checked at load, so that --check
+ * and a reload catch it). */
+static bool readable(struct load *x, int key, const char *sect, const char *path)
+{
+	if (access(path, R_OK) == 0)
+		return true;
+	fail(x, x->mqtt_seen[key], sect, conf_keys[key].name, "cannot read %s: %s", path, strerror(errno));
+	return false;
+}
+
+/* [mqtt]: required host, computed defaults, TLS files, the password. */
+static void finish_mqtt(struct load *x)
+{
+	struct conf_mqtt *m = &x->c.mqtt;
+	const int *seen = x->mqtt_seen;
+	const char *sect = "mqtt";
+	if (!seen[K_MQ_HOST]) {
+		fail(x, m->line, sect, NULL, "missing key \"host\" (expected host = the MQTT broker's name or address)");
+		return;
+	}
+	if (!seen[K_MQ_PORT] && m->tls)
+		m->port = 8883;
+	if (!seen[K_MQ_CLIENT_ID]) {
+		/* bmsgw-<hostname>, in the characters a client id may hold */
+		char h[CONF_ID_MAX] = "";
+		if (gethostname(h, sizeof(h) - 1) != 0 || !h[0])
+			bfmt(h, sizeof(h), "host");
+		h[sizeof(h) - 1] = '\0';
+		for (char *p = h; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+				*p = '-';
+		bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
+	}
+	if (!m->tls) {
+		static const int tls_keys[] = { K_MQ_CA_FILE, K_MQ_CERT_FILE, K_MQ_KEY_FILE };
+		for (size_t i = 0; i < sizeof(tls_keys) / sizeof(tls_keys[0]); i++)
+			if (seen[tls_keys[i]]) {
+				fail(x, seen[tls_keys[i]], sect, conf_keys[tls_keys[i]].name,
+				     "is for TLS (expected tls = true with it)");
+				return;
+			}
+	}
+	if (!seen[K_MQ_CERT_FILE] != !seen[K_MQ_KEY_FILE]) {
+		int k = seen[K_MQ_CERT_FILE] ? K_MQ_CERT_FILE : K_MQ_KEY_FILE;
+		fail(x, seen[k], sect, conf_keys[k].name, "needs %s too (a client certificate and its key)",
+		     k == K_MQ_CERT_FILE ? "key_file" : "cert_file");
+		return;
+	}
+	if ((seen[K_MQ_CA_FILE] && !readable(x, K_MQ_CA_FILE, sect, m->ca_file)) ||
+	    (seen[K_MQ_CERT_FILE] && !readable(x, K_MQ_CERT_FILE, sect, m->cert_file)) ||
+	    (seen[K_MQ_KEY_FILE] && !readable(x, K_MQ_KEY_FILE, sect, m->key_file)))
+		return;
+	if (seen[K_MQ_PASSWORD_FILE]) {
+		if (!seen[K_MQ_USERNAME]) {
+			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
+			     "a password needs a user name (expected username = ... too)");
+			return;
+		}
+		FILE *f = fopen(m->password_file, "r");
+		if (!f) {
+			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file", "cannot read %s: %s",
+			     m->password_file, strerror(errno));
+			return;
+		}
+		char line[CONF_HOST_MAX + 2] = "";
+		bool got = fgets(line, sizeof(line), f) != NULL;
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!got || !line[0] || strlen(line) >= sizeof(m->password)) {
+			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
+			     "%s: the first line must hold the password (1..%d characters)", m->password_file,
+			     (int)sizeof(m->password) - 1);
+			return;
+		}
+		memcpy(m->password, line, strlen(line) + 1);
+	}
+}
+
 /* Parse x->fp or x->s into x->c; the first error is in x->msg. */
 static void conf_parse(struct load *x)
 {
@@ -1195,6 +1387,8 @@ static void conf_parse(struct load *x)
 		finish_bank(x);
 	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
 		finish_upstream(x, i);
+	if (x->c.mqtt.enabled && !x->failed)
+		finish_mqtt(x);
 }
 
 static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
@@ -1319,6 +1513,9 @@ void conf_print_summary(const struct conf *c, FILE *out)
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
 	                                                : "flag (last values, online=0, failure=1)");
 	fprintf(out, "  log level     %s\n", word_at(level_words, (int)g->log_level));
+	fprintf(out, "  state file    %s\n", strcmp(g->state_file, "none") == 0 ? "none (energy counters kept in memory only)"
+	                                   : g->state_file[0] ? g->state_file
+	                                   : "automatic ($STATE_DIRECTORY/state, else /var/lib/bmsgw/state)");
 
 	int wname = 4, wlink = 4;
 	for (int i = 0; i < c->npacks; i++) {
@@ -1368,6 +1565,30 @@ void conf_print_summary(const struct conf *c, FILE *out)
 		for (int i = 0; i < b->npacks; i++)
 			fprintf(out, "%s%s", i ? ", " : "", c->packs[b->pack_idx[i]].name);
 		fprintf(out, "; a pack departing by more than %g V from the others is flagged\n", b->max_deviation);
+	}
+	if (c->mqtt.enabled) {
+		const struct conf_mqtt *m = &c->mqtt;
+		fmt_hostport(hp, sizeof(hp), m->host, m->port);
+		fprintf(out, "mqtt\n  broker        %s", hp);
+		if (m->tls)
+			fprintf(out, " (TLS, %s%s%s%s)", m->ca_file[0] ? "CA " : "system CAs", m->ca_file,
+			        m->cert_file[0] ? ", client certificate " : "", m->cert_file);
+		fprintf(out, ", client id %s", m->client_id);
+		if (m->username[0])
+			fprintf(out, ", user %s%s%s", m->username, m->password_file[0] ? ", password from " : "",
+			        m->password_file);
+		fprintf(out, "\n  topics        %s/status, %s/<pack>/state and /availability, %s/bank/..., "
+		        "%s/gateway\n", m->topic_prefix, m->topic_prefix, m->topic_prefix, m->topic_prefix);
+		if (m->discovery)
+			fprintf(out, "  discovery     %s/<component>/bmsgw_%s_<pack>/<key>/config (cells: %s)\n",
+			        m->discovery_prefix, m->client_id, word_at(cells_words, (int)m->cells));
+		else
+			fprintf(out, "  discovery     off\n");
+		if (m->publish_interval > 0)
+			fprintf(out, "  publish       at most every %g s", m->publish_interval);
+		else
+			fprintf(out, "  publish       after every good poll");
+		fprintf(out, "; keepalive %d s; MOSFET commands %s\n", m->keepalive, m->control ? "on" : "off");
 	}
 	if (c->nupstreams)
 		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");

@@ -18,6 +18,8 @@ struct bms_driver;
 #define CONF_NAME_MAX 32
 #define CONF_PORT_MAX 256
 #define CONF_HOST_MAX 256
+#define CONF_TOPIC_MAX 128
+#define CONF_ID_MAX 64
 
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
 /* Log levels: `log_level =` and the gateway's logger (gateway/log.h) share this. */
@@ -33,6 +35,8 @@ struct conf_gateway {
 	double stale_after;              /* seconds, > 0 */
 	enum conf_stale_policy stale_policy;
 	enum conf_log_level log_level;
+	char state_file[CONF_PORT_MAX];  /* energy counters; "" = automatic ($STATE_DIRECTORY
+	                                  * or /var/lib/bmsgw), "none" = kept in memory only */
 	int line;                        /* line of the [gateway] header, 0 = none */
 };
 
@@ -86,6 +90,30 @@ struct conf_upstream {
 	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default) */
 };
 
+/* [mqtt]: MQTT publisher with Home Assistant discovery (design.md section 7). */
+enum conf_mqtt_cells { CONF_CELLS_DISABLED = 0, CONF_CELLS_ENABLED, CONF_CELLS_OFF };
+struct conf_mqtt {
+	bool enabled;                    /* a [mqtt] section exists */
+	int line;
+	char host[CONF_HOST_MAX];        /* required */
+	int port;                        /* default 1883 (8883 is usual with TLS) */
+	char client_id[CONF_ID_MAX];     /* default bmsgw-<hostname>; [A-Za-z0-9_-] */
+	char username[CONF_ID_MAX];      /* "" = none */
+	char password_file[CONF_PORT_MAX]; /* "" = none; its first line is the password */
+	char password[CONF_HOST_MAX];    /* read from password_file at load */
+	bool tls;
+	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
+	char cert_file[CONF_PORT_MAX];   /* client certificate, with key_file */
+	char key_file[CONF_PORT_MAX];
+	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw) */
+	bool discovery;                  /* Home Assistant discovery (default true) */
+	char discovery_prefix[CONF_TOPIC_MAX]; /* default homeassistant */
+	double publish_interval;         /* 0 = after every good poll; N = at most every N s */
+	enum conf_mqtt_cells cells;      /* per-cell sensors */
+	int keepalive;                   /* seconds, default 30 */
+	bool control;                    /* MOSFET commands (section 8) */
+};
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
@@ -94,6 +122,7 @@ struct conf {
 	struct conf_bank bank;
 	int nupstreams;
 	struct conf_upstream upstreams[CONF_MAX_UPSTREAMS];
+	struct conf_mqtt mqtt;
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

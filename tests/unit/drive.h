@@ -243,7 +243,10 @@ static inline int drive_poll(struct bms_poll *poll, struct bms_rx *rx, const str
 	}
 	if (!drv->listen_only)
 		CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
-	return drv->finish ? drv->finish(poll) : BMS_OK;
+	int rc = drv->finish ? drv->finish(poll) : BMS_OK;
+	/* the driver delivers nothing its table does not announce (discovery relies on it) */
+	CHECK_EQ_INT(poll->snap.present & ~drv->provides, 0);
+	return rc;
 }
 
 /* The cells are want[0..n), exactly: n of them, the slots beyond are 0
