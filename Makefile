@@ -10,9 +10,10 @@
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 
 CC      ?= cc
-PKGS    := libmodbus libserialport inih libcares
+PKGS    := libmodbus libserialport inih libcares libmosquitto openssl
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
-            libc-ares-dev libsystemd-dev \
+            libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev \
+            mosquitto mosquitto-clients python3-paho-mqtt openssl \
             mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite)

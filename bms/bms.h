@@ -171,6 +171,7 @@ struct bms_poll {
 struct bms_driver {
 	const char *name;        /* protocol key in the configuration, e.g. "daly" */
 	const char *description; /* one line for --help / --check */
+	const char *vendor;      /* maker of the BMSs that speak it (MQTT discovery) */
 	uint16_t protocol_id;    /* value of the protocol-id register */
 	uint32_t provides;       /* BMS_HAS_* bits a poll of this protocol can give
 	                          * (power: derived from V x I where the BMS has none);

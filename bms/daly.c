@@ -343,6 +343,7 @@ static int daly_finish(struct bms_poll *poll)
 const struct bms_driver bms_daly_driver = {
 	.name = "daly",
 	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
+	.vendor = "Daly",
 	.protocol_id = 1,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |

@@ -345,6 +345,7 @@ static int dm_finish(struct bms_poll *poll)
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
+	.vendor = "Daly",
 	.protocol_id = 2,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

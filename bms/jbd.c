@@ -237,6 +237,7 @@ static int jbd_finish(struct bms_poll *poll)
 const struct bms_driver bms_jbd_driver = {
 	.name = "jbd",
 	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
+	.vendor = "JBD",
 	.protocol_id = 6,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

@@ -474,6 +474,7 @@ static int jk_finish(struct bms_poll *poll)
 const struct bms_driver bms_jk_driver = {
 	.name = "jk",
 	.description = "JK-Bx BMS, GPS/UART port 0x4E57 \"read all\" protocol (115200 baud, one BMS per port)",
+	.vendor = "JK",
 	.protocol_id = 4,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |

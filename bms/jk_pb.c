@@ -355,6 +355,7 @@ static int jkpb_finish(struct bms_poll *poll)
 const struct bms_driver bms_jk_pb_driver = {
 	.name = "jk-pb",
 	.description = "JK-PB inverter BMS, RS485 0x1620 trigger -> 0x55AA status frame (115200 baud, DIP address 1-15)",
+	.vendor = "JK",
 	.protocol_id = 5,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

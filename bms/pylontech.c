@@ -274,6 +274,7 @@ static int pyl_finish(struct bms_poll *poll)
 const struct bms_driver bms_pylontech_driver = {
 	.name = "pylontech",
 	.description = "Pylontech US2000/US3000/US5000 RS485 protocol V3.3 (~...CR ASCII, 0x42/0x44)",
+	.vendor = "Pylontech",
 	.protocol_id = 7,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

@@ -313,6 +313,7 @@ static int sep_finish(struct bms_poll *poll)
 const struct bms_driver bms_seplos_driver = {
 	.name = "seplos",
 	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44)",
+	.vendor = "Seplos",
 	.protocol_id = 9,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

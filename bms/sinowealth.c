@@ -416,6 +416,7 @@ static int sino_finish(struct bms_poll *poll)
 const struct bms_driver bms_sinowealth_driver = {
 	.name = "sinowealth",
 	.description = "Sinowealth protocol of small Daly 3S-4S packs (BMStool, CRC-8 register reads)",
+	.vendor = "Sinowealth",
 	.protocol_id = 3,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

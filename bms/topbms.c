@@ -204,6 +204,7 @@ static int top_finish(struct bms_poll *poll)
 const struct bms_driver bms_topbms_driver = {
 	.name = "topbms",
 	.description = "TopBMS V1.7 RS485/RS232 (Pylontech-style ~...CR ASCII, 0x42)",
+	.vendor = "TopBMS",
 	.protocol_id = 8,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |

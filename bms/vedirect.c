@@ -489,6 +489,7 @@ static int ved_finish(struct bms_poll *poll)
 const struct bms_driver bms_vedirect_driver = {
 	.name = "vedirect",
 	.description = "Victron VE.Direct text protocol (SmartShunt, BMV-60x/70x), listen only",
+	.vendor = "Victron Energy",
 	.protocol_id = 10,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_CYCLES | BMS_HAS_TEMPS | BMS_HAS_ALARMS,

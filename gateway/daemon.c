@@ -26,6 +26,7 @@
 
 #include "gw.h"
 #include "log.h"
+#include "mqtt.h"
 #include "notify.h"
 #include "resolve.h"
 #include "server.h"
@@ -271,6 +272,10 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gw_notify("WATCHDOG=1");
 	send_status(gw, false);
 	gw_log_flush(gw_mono());
+	if (gw_mono() - gw->energy_saved_at >= 60) {
+		gw_energy_save(gw, false);
+		gw->energy_saved_at = gw_mono();
+	}
 }
 
 int gw_serve(struct gw *gw)
@@ -285,6 +290,10 @@ int gw_serve(struct gw *gw)
 	if (!(gw->server = gw_server_new(gw, fd)))
 		return -1;
 	gw_upstreams_apply(gw);
+	gw_energy_load(gw);
+	gw->energy_saved_at = gw_mono();
+	if (gw->conf->mqtt.enabled)
+		gw->mqtt = gw_mqtt_new(gw);
 	double wd = gw->watchdog = gw_notify_watchdog();
 	double period = wd > 0 && wd / 2 < 1.0 ? wd / 2 : 1.0;
 	ev_timer_init(&gw->tick, tick_cb, period, period);
@@ -301,6 +310,40 @@ void gw_start(struct gw *gw)
 	/* each link reports up or down to the poller, which then schedules */
 	for (int i = 0; i < gw->nlinks; i++)
 		gw_link_open(gw->links[i]);
+}
+
+/* ------------------------------------------------------------ polls */
+
+static bool in_bank(const struct gw *gw, const struct gw_pack *p)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; b->enabled && k < b->npacks; k++)
+		if (gw->packs[b->pack_idx[k]] == p)
+			return true;
+	return false;
+}
+
+void gw_polled(struct gw *gw, struct gw_pack *p, bool ok)
+{
+	double max_gap = gw->conf->gw.stale_after;
+	if (ok) {
+		if (p->snap.present & BMS_HAS_POWER)
+			gw_energy_add(&p->energy, p->last_good, p->snap.power, max_gap);
+		else
+			gw_energy_break(&p->energy);
+		if (in_bank(gw, p)) {
+			struct gw_bank_state bs;
+			gw_bank_compute(gw, &bs);
+			if (bs.online && (bs.snap.present & BMS_HAS_POWER))
+				gw_energy_add(&gw->bank_energy, p->last_good, bs.snap.power, max_gap);
+			else
+				gw_energy_break(&gw->bank_energy);
+		}
+	}
+	if (gw->mqtt)
+		gw_mqtt_polled(gw->mqtt, p, ok);
+	if (gw->on_poll)
+		gw->on_poll(gw, p, ok);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -334,10 +377,20 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	plan_apply(gw, pl);
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
+	for (int i = 0; i < gw->npacks; i++)
+		if (pl->pack_new[i])
+			gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
 	if (gw->server) {
 		gw_server_apply(gw->server, listen_fd);
 		fd_budget(gw);
 		gw_upstreams_apply(gw);
+		gw_energy_save(gw, true);
+		if (gw->mqtt && (!nc->mqtt.enabled || !gw_mqtt_reload(gw->mqtt, oc))) {
+			gw_mqtt_free(gw->mqtt); /* gone, or another broker: start over */
+			gw->mqtt = NULL;
+		}
+		if (!gw->mqtt && nc->mqtt.enabled)
+			gw->mqtt = gw_mqtt_new(gw);
 	}
 	for (int k = 0; k < gw->nlinks; k++) {
 		if (pl->link_new[k])
@@ -390,6 +443,10 @@ void gw_free(struct gw *gw)
 	gw->stopping = true;
 	if (gw->loop)
 		ev_timer_stop(gw->loop, &gw->tick);
+	if (gw->server)
+		gw_energy_save(gw, true);
+	gw_mqtt_free(gw->mqtt);
+	gw->mqtt = NULL;
 	gw_upstreams_free(gw);
 	gw_server_free(gw->server);
 	gw->server = NULL;

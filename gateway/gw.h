@@ -18,6 +18,8 @@
 #include "../bms/bms.h"
 #include "../conf/conf.h"
 #include "../registers/regmap.h"
+#include "energy.h"
+#include "mqtt.h"
 
 struct gw;
 struct gw_link;
@@ -47,6 +49,8 @@ struct gw_pack {
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
 
 	bool attempted;                /* at least one poll finished (for --once) */
+	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
+	struct gw_pack_mqtt mq;        /* what the MQTT client published of it */
 };
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
@@ -95,6 +99,7 @@ struct gw {
 	struct gw_link *links[CONF_MAX_PACKS];
 	struct gw_server *server;      /* NULL in --once */
 	struct gw_upstream *upstreams; /* list, NULL if none */
+	struct gw_mqtt *mqtt;          /* NULL without [mqtt] */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
@@ -105,6 +110,9 @@ struct gw {
 	ev_timer tick;                 /* once a second: watchdog, status, log repeats */
 	double watchdog;               /* systemd's WatchdogSec, 0 = none */
 	char status[128];              /* last STATUS= sent to systemd */
+	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
+	bool energy_save_failed;       /* the state file could not be written (logged once) */
+	double energy_saved_at;        /* monotonic */
 	unsigned long reloads;         /* applied */
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
@@ -129,6 +137,9 @@ void gw_start(struct gw *gw);
  * listen address cannot be opened) nothing changed, err says why, the
  * caller still owns nc, and -1 is returned. */
 int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen);
+/* A poll of p finished (ok: a new snapshot was committed): energy counters,
+ * publishing, then gw->on_poll.  Called by the poller. */
+void gw_polled(struct gw *gw, struct gw_pack *p, bool ok);
 /* SIGHUP: read the configuration file again and apply it (gw_reload), or
  * log why not and keep running as before; tells systemd RELOADING/READY. */
 void gw_reload_file(struct gw *gw);

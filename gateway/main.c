@@ -30,7 +30,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bmsgw -c FILE [--check | --once | --ha-yaml] [-v]\n"
+		"usage: bmsgw -c FILE [--check | --once | --ha-yaml | --mqtt-dump] [-v]\n"
 		"       bmsgw --register-map [--base N]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
@@ -40,6 +40,8 @@ static void usage(FILE *out)
 		"                      exit 0 if all answered\n"
 		"      --ha-yaml       print a Home Assistant modbus: configuration for every\n"
 		"                      pack and the bank, and exit\n"
+		"      --mqtt-dump     poll every pack once, then print every MQTT discovery\n"
+		"                      topic and payload ([mqtt]) without connecting, and exit\n"
 		"      --register-map  print the register map (Markdown) and exit\n"
 		"      --base N        base address for --register-map (default 290)\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic)\n"
@@ -91,7 +93,7 @@ static void once_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* What the command line asks for. */
 struct opts {
 	const char *file;
-	bool check, once, regmap, verbose, hayaml;
+	bool check, once, regmap, verbose, hayaml, mqtt_dump;
 	long map_base;
 };
 
@@ -102,7 +104,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
 		{"once", no_argument, NULL, 'o'},         {"register-map", no_argument, NULL, 'm'},
 		{"base", required_argument, NULL, 'b'},   {"verbose", no_argument, NULL, 'v'},
-		{"ha-yaml", no_argument, NULL, 'y'},
+		{"ha-yaml", no_argument, NULL, 'y'},      {"mqtt-dump", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
@@ -116,6 +118,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'o': o->once = true; break;
 		case 'm': o->regmap = true; break;
 		case 'y': o->hayaml = true; break;
+		case 'q': o->mqtt_dump = o->once = true; break;
 		case 'b': {
 			char *end;
 			errno = 0;
@@ -159,6 +162,11 @@ static struct conf *load_conf(const struct opts *o, int *rc)
 	}
 	if (conf_load_file(o->file, conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bmsgw: %s\n", err);
+		free(conf);
+		return NULL;
+	}
+	if (o->mqtt_dump && !conf->mqtt.enabled) {
+		fprintf(stderr, "bmsgw: --mqtt-dump: %s has no [mqtt] section\n", o->file);
 		free(conf);
 		return NULL;
 	}
@@ -206,12 +214,12 @@ int main(int argc, char **argv)
 	/* 4. packs, links, server */
 	signal(SIGPIPE, SIG_IGN);
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	static struct gw gw;
 	if (!loop) {
 		fprintf(stderr, "bmsgw: cannot initialise libev\n");
 		free(conf);
 		return 1;
 	}
-	static struct gw gw;
 	if (gw_init(&gw, loop, conf) < 0) {
 		gw_free(&gw);
 		return 1;
@@ -228,6 +236,7 @@ int main(int argc, char **argv)
 	ev_timer deadline;
 	if (o.once) {
 		gw.on_poll = once_cb;
+		gw_energy_load(&gw);
 		ev_timer_init(&deadline, once_deadline_cb, once_budget(&gw), 0.);
 		ev_timer_start(loop, &deadline);
 	} else {
@@ -245,9 +254,12 @@ int main(int argc, char **argv)
 
 	/* 6. tear down */
 	rc = 0;
-	if (o.once) {
+	if (o.mqtt_dump) {
+		gw_mqtt_dump(&gw, stdout);
+		fflush(stdout);
+	} else if (o.once) {
 		for (int i = 0; i < gw.npacks; i++) {
-			gw_pack_json(stdout, gw.packs[i]);
+			gw_pack_json(stdout, &gw, gw.packs[i]);
 			if (!gw.packs[i]->have_data)
 				rc = 1;
 		}

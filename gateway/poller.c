@@ -90,16 +90,14 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 	if (!l->got_bytes && l->state == GW_LINK_UP) {
 		if (++l->silent_polls >= TCP_SILENT_RECONNECT && l->cfg->is_tcp) {
 			l->silent_polls = 0;
-			if (gw->on_poll)
-				gw->on_poll(gw, p, ok);
+			gw_polled(gw, p, ok);
 			gw_link_close(l, "serial server passes no bytes; reconnecting");
 			return;
 		}
 	} else {
 		l->silent_polls = 0;
 	}
-	if (gw->on_poll)
-		gw->on_poll(gw, p, ok);
+	gw_polled(gw, p, ok);
 	link_schedule(l);
 }
 

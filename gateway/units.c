@@ -83,6 +83,8 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t re
 	st.wire_checksum_errors = ws->checksum_errors;
 	st.wire_short_frames = ws->short_frames;
 	st.wire_timeouts = ws->timeouts;
+	st.energy_in_kwh = p->energy.in_kwh;
+	st.energy_out_kwh = p->energy.out_kwh;
 	st.protocol_id = p->drv->protocol_id;
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }
@@ -121,6 +123,8 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 	}
 	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
 	st.protocol_id = 0;
+	st.energy_in_kwh = gw->bank_energy.in_kwh;
+	st.energy_out_kwh = gw->bank_energy.out_kwh;
 	st.packs_online = bs.online;
 	st.packs_configured = bs.configured;
 	st.online_mask = bs.online_mask;

@@ -154,6 +154,11 @@ static const struct reg_def reg_table[] = {
 	  "wire: short frames", "frames on the pack's wire cut short (truncated, or abandoned half-way); wraps at 65536; bank: sum" },
 	{ 118, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_WIRE_TIMEOUTS, REG_ABS_NONE,
 	  "wire: timeouts", "requests on the pack's wire with no complete answer within `timeout` (each try); wraps at 65536; bank: sum" },
+	/* energy counters, integrated by the gateway */
+	{ 119, 1, 0, REG_U32, 2, "kWh", REG_STATUS, REG_SRC_ENERGY_IN, REG_ABS_NONE,
+	  "energy charged", "energy into the pack (the bank: into the bank), integrated from power over good polls only (never across a stale gap), kept across restarts and reloads in the state file" },
+	{ 121, 1, 0, REG_U32, 2, "kWh", REG_STATUS, REG_SRC_ENERGY_OUT, REG_ABS_NONE,
+	  "energy discharged", "energy out of the pack (the bank: out of the bank), as above" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -275,6 +280,9 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_WIRE_CHECKSUM: *v = st->wire_checksum_errors & 0xffff; return true;
 	case REG_SRC_WIRE_SHORT: *v = st->wire_short_frames & 0xffff; return true;
 	case REG_SRC_WIRE_TIMEOUTS: *v = st->wire_timeouts & 0xffff; return true;
+	/* u32 0.01 kWh wraps after 42.9 GWh: no wrap handling needed */
+	case REG_SRC_ENERGY_IN: *v = st->energy_in_kwh; return true;
+	case REG_SRC_ENERGY_OUT: *v = st->energy_out_kwh; return true;
 	default: return false; /* a data source */
 	}
 }

@@ -70,6 +70,8 @@ enum reg_src {
 	REG_SRC_WIRE_CHECKSUM,
 	REG_SRC_WIRE_SHORT,
 	REG_SRC_WIRE_TIMEOUTS,
+	REG_SRC_ENERGY_IN,
+	REG_SRC_ENERGY_OUT,
 };
 
 /* Offset of the first register fed by src (the register table is the only
@@ -93,6 +95,7 @@ struct reg_status {
 	uint32_t online_mask;       /* bank only: bit n = bank pack n+1 is fresh */
 	/* error counters of the pack's wire (the bank: of its packs' wires) */
 	uint32_t wire_checksum_errors, wire_short_frames, wire_timeouts;
+	double energy_in_kwh, energy_out_kwh; /* integrated by the gateway */
 };
 
 /* What the bank unit adds to an aggregated snapshot (cells are compared

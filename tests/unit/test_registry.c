@@ -46,6 +46,8 @@ static void test_drivers(void)
 		}
 		/* every table is complete */
 		CHECK(d->description && d->description[0]);
+		CHECK(d->vendor && d->vendor[0]);
+		CHECK(d->provides & BMS_HAS_VOLTAGE);
 		CHECK(d->scan && d->handle);
 		CHECK(d->listen_only || d->next_request);
 		CHECK(d->default_baud >= 1200);

@@ -38,6 +38,8 @@ static const struct expect_reg expect_map[] = {
 	{ 112, 1, 1 }, { 113, 1, 1 }, { 114, 2, 1 },
 	/* the wire's error counters */
 	{ 116, 1, 0 }, { 117, 1, 0 }, { 118, 1, 0 },
+	/* energy counters */
+	{ 119, 2, 0 }, { 121, 2, 0 },
 };
 #define EXPECT_N (sizeof(expect_map) / sizeof(expect_map[0]))
 
@@ -514,6 +516,7 @@ static void test_status(void)
 		.soc_max_today = 97, .soc_max_hour = 13, .soc_max_minute = 7,
 		.good_polls = 100000, .failed_polls = 3, .protocol_id = 4,
 		.wire_checksum_errors = 7, .wire_short_frames = 65536 + 2, .wire_timeouts = 65535,
+		.energy_in_kwh = 1234.567, .energy_out_kwh = 0.004,
 	};
 	full_snapshot(&s);
 	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
@@ -536,6 +539,8 @@ static void test_status(void)
 	CHECK_EQ_INT(regs[116], 7);
 	CHECK_EQ_INT(regs[117], 2);      /* counters wrap at 65536 */
 	CHECK_EQ_INT(regs[118], 65535);
+	CHECK_EQ_INT((uint32_t)regs[119] << 16 | regs[120], 123457); /* 0.01 kWh, rounded */
+	CHECK_EQ_INT((uint32_t)regs[121] << 16 | regs[122], 0);
 	/* status encoding leaves data and unused registers alone */
 	int changed = 0;
 	for (unsigned o = 0; o < REG_MAP_SIZE; o++)
@@ -680,8 +685,8 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 119-124.",
-		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108, 116-118 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398, 406-408)",
+		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 123-124.",
+		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108, 116-122 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398, 406-412)",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
 		bool found = strstr(md, needles[i]) != NULL;
