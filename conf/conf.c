@@ -889,6 +889,14 @@ static bool open_section(struct load *x, const struct sect_kind *k, const char *
 			     (int)nlen, nm, CONF_NAME_MAX - 1);
 			return false;
 		}
+		/* these name the bank and the gateway in MQTT topics and discovery */
+		static const char *const reserved[] = { "bank", "gateway", "status" };
+		for (size_t r = 0; k->sect == SEC_PACK && r < sizeof(reserved) / sizeof(reserved[0]); r++)
+			if (strlen(reserved[r]) == nlen && memcmp(nm, reserved[r], nlen) == 0) {
+				fail(x, line, x->sect_name, NULL, "\"%s\" is reserved (expected another pack name)",
+				     reserved[r]);
+				return false;
+			}
 		for (int i = 0; i < *count; i++) {
 			char *o = obj + (size_t)i * k->size;
 			const char *other = FIELD(o, k->name, const char *);

@@ -126,6 +126,8 @@ int main(void)
 	expect_error(PACK "[mqtt]\nhost = b\nwill = x\n", "[mqtt] will: unknown key");
 	expect_error(PACK "[mqtt]\nhost = b\n[mqtt]\n", "t.ini:6: [mqtt]: duplicate section (first on line 4)");
 	expect_error(PACK "[gateway]\nstate_file = var/state\n", "[gateway] state_file: \"var/state\" is not an absolute path");
+	expect_error("[pack.bank]\nprotocol = daly\nport = /dev/ttyUSB0\n", "t.ini:1: [pack.bank]: \"bank\" is reserved");
+	expect_error("[pack.gateway]\nprotocol = daly\nport = /dev/ttyUSB0\n", "\"gateway\" is reserved");
 	unlink(ca);
 	unlink(crt);
 	unlink(key);
