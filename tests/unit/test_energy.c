@@ -1,0 +1,142 @@
+/* tests/unit/test_energy.c - energy counters (gateway/energy.c): the
+ * integration of power over good polls, and the state file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../gateway/energy.h"
+#include "../../gateway/gw.h"
+#include "check.h"
+
+static void test_integration(void)
+{
+	struct gw_energy e = { 0 };
+	/* the first sample only starts a segment */
+	gw_energy_add(&e, 100, 1000, 30);
+	CHECK_NEAR(e.in_kwh, 0, 1e-12);
+	CHECK(!e.dirty);
+	/* 1 kW for 10 s = 10/3600 kWh in */
+	gw_energy_add(&e, 110, 1000, 30);
+	CHECK_NEAR(e.in_kwh, 10.0 / 3600, 1e-12);
+	CHECK_NEAR(e.out_kwh, 0, 1e-12);
+	CHECK(e.dirty);
+	/* a ramp from 1 kW to 3 kW over 10 s: the trapezoid, 2 kW mean */
+	gw_energy_add(&e, 120, 3000, 30);
+	CHECK_NEAR(e.in_kwh, 10.0 / 3600 + 20.0 / 3600, 1e-12);
+	/* discharging */
+	struct gw_energy d = { 0 };
+	gw_energy_add(&d, 0, -500, 30);
+	gw_energy_add(&d, 3600, -500, 4000);
+	CHECK_NEAR(d.out_kwh, 0.5, 1e-12);
+	CHECK_NEAR(d.in_kwh, 0, 1e-12);
+	/* crossing zero: +1 kW to -1 kW over 20 s = 10 s charging, 10 s discharging,
+	 * each a triangle of 1 kW x 10 s / 2 */
+	struct gw_energy x = { 0 };
+	gw_energy_add(&x, 0, 1000, 30);
+	gw_energy_add(&x, 20, -1000, 30);
+	CHECK_NEAR(x.in_kwh, 5.0 / 3600, 1e-12);
+	CHECK_NEAR(x.out_kwh, 5.0 / 3600, 1e-12);
+	/* from 0 W to -1 kW: all discharge, none counted as charge */
+	struct gw_energy z = { 0 };
+	gw_energy_add(&z, 0, 0, 60);
+	gw_energy_add(&z, 36, -1000, 60);
+	CHECK_NEAR(z.in_kwh, 0, 1e-12);
+	CHECK_NEAR(z.out_kwh, 0.005, 1e-12);
+	/* a gap longer than max_gap (stale): nothing across it */
+	struct gw_energy g = { 0 };
+	gw_energy_add(&g, 0, 1000, 30);
+	gw_energy_add(&g, 31, 1000, 30);
+	CHECK_NEAR(g.in_kwh, 0, 1e-12);
+	gw_energy_add(&g, 41, 1000, 30); /* the new segment counts */
+	CHECK_NEAR(g.in_kwh, 10.0 / 3600, 1e-12);
+	/* a break (stale, no power) starts over */
+	gw_energy_break(&g);
+	gw_energy_add(&g, 45, 1000, 30);
+	CHECK_NEAR(g.in_kwh, 10.0 / 3600, 1e-12);
+	/* time going backwards or standing still adds nothing */
+	gw_energy_add(&g, 45, 1000, 30);
+	gw_energy_add(&g, 40, 1000, 30);
+	CHECK_NEAR(g.in_kwh, 10.0 / 3600, 1e-12);
+}
+
+static void test_state_file(void)
+{
+	char path[] = "/tmp/bmsgw-energy-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	const char text[] = "# comment\npack rack1 12.5 3.25\npack shed 1 2\nbank 100.125 50.5\n"
+			    "pack broken -1 2\npack nan nan 1\n";
+	CHECK_EQ_INT(write(fd, text, sizeof(text) - 1), (long)sizeof(text) - 1);
+	close(fd);
+
+	char err[256];
+	struct conf *c = malloc(sizeof(*c));
+	char ini[512];
+	snprintf(ini, sizeof(ini),
+		 "[gateway]\nstate_file = %s\n[pack.rack1]\nprotocol = daly\nport = /dev/ttyUSB0\n"
+		 "[pack.new]\nprotocol = daly\nport = /dev/ttyUSB1\n[pack.broken]\nprotocol = daly\nport = /dev/ttyUSB2\n",
+		 path);
+	CHECK(c && conf_load_string(ini, "t.ini", c, err, sizeof(err)) == 0);
+	static struct gw gw;
+	CHECK_EQ_INT(gw_init(&gw, NULL, c), 0);
+	gw_energy_load(&gw);
+	CHECK_NEAR(gw.packs[0]->energy.in_kwh, 12.5, 1e-9);
+	CHECK_NEAR(gw.packs[0]->energy.out_kwh, 3.25, 1e-9);
+	CHECK_NEAR(gw.packs[1]->energy.in_kwh, 0, 1e-9);   /* not in the file */
+	CHECK_NEAR(gw.packs[2]->energy.in_kwh, 0, 1e-9);   /* nonsense is not served */
+	CHECK_NEAR(gw.bank_energy.in_kwh, 100.125, 1e-9);
+	CHECK_NEAR(gw.bank_energy.out_kwh, 50.5, 1e-9);
+
+	/* written back: the configured packs and the bank, nothing else */
+	gw.packs[1]->energy.in_kwh = 0.5;
+	gw.packs[1]->energy.dirty = true;
+	gw_energy_save(&gw, false);
+	FILE *f = fopen(path, "r");
+	char buf[1024] = "";
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+	CHECK(strstr(buf, "pack rack1 12.500000 3.250000\n") != NULL);
+	CHECK(strstr(buf, "pack new 0.500000 0.000000\n") != NULL);
+	CHECK(strstr(buf, "bank 100.125000 50.500000\n") != NULL);
+	CHECK(strstr(buf, "shed") == NULL);
+	CHECK(!gw.packs[1]->energy.dirty);
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	CHECK(access(tmp, F_OK) != 0); /* renamed into place */
+
+	/* a pack added later finds its counters */
+	struct gw_energy e = { 0 };
+	gw_energy_restore(&gw, "new", &e);
+	CHECK_NEAR(e.in_kwh, 0.5, 1e-9);
+
+	/* an unwritable place: kept in memory, no crash */
+	snprintf(gw.conf->gw.state_file, sizeof(gw.conf->gw.state_file), "/nonexistent-dir/state");
+	gw.packs[0]->energy.dirty = true;
+	gw_energy_save(&gw, false);
+	CHECK(gw.energy_save_failed);
+	CHECK(gw.packs[0]->energy.dirty);
+	/* "none": no file at all */
+	snprintf(gw.conf->gw.state_file, sizeof(gw.conf->gw.state_file), "none");
+	char p2[64];
+	gw_energy_path(&gw, p2, sizeof(p2));
+	CHECK_STR(p2, "");
+	/* automatic: systemd's StateDirectory */
+	gw.conf->gw.state_file[0] = '\0';
+	setenv("STATE_DIRECTORY", "/var/lib/bmsgw:/var/lib/other", 1);
+	gw_energy_path(&gw, p2, sizeof(p2));
+	CHECK_STR(p2, "/var/lib/bmsgw/state");
+	unsetenv("STATE_DIRECTORY");
+	gw_energy_path(&gw, p2, sizeof(p2));
+	CHECK_STR(p2, "/var/lib/bmsgw/state");
+	unlink(path);
+}
+
+int main(void)
+{
+	test_integration();
+	test_state_file();
+	return check_report();
+}
