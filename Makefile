@@ -9,6 +9,8 @@
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 
+# the one version: --version, the log, the Debian package
+VERSION := 0.1.0
 CC      ?= cc
 PKGS    := libmodbus libserialport inih libcares
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
@@ -24,7 +26,7 @@ ifeq ($(SYSTEMD),1)
 PKGS    += libsystemd
 CSTD_EXTRA := -DHAVE_SYSTEMD
 endif
-CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(CSTD_EXTRA)
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DBMSGW_VERSION='"$(VERSION)"' $(CSTD_EXTRA)
 WARN    := -Wall -Wextra -Wmissing-prototypes -Wmissing-declarations -Wshadow \
            -Wstrict-prototypes -Wpointer-arith -Wformat=2
 OPT     ?= -O2 -g
@@ -47,7 +49,13 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP
+# Debian's hardening flags (dpkg-buildflags), but not under the sanitizers
+ifneq ($(SANITIZE),1)
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LDFLAGS += -Wl,-z,relro -Wl,-z,now
+endif
+
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 
 # pure code (no I/O): decoders, register map, configuration
@@ -68,6 +76,9 @@ all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# the version is compiled in
+$(B)/gateway/main.o: Makefile
 
 $(B)/bmsgw: $(B)/gateway/main.o $(GW_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
