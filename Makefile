@@ -8,6 +8,8 @@
 #   make register-map.md   regenerate the register map document
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
+#   make install    binary, unit, man pages, docs, config (PREFIX DESTDIR sysconfdir); make uninstall
+#   make deb        build/bmsgw_$(VERSION)_ARCH.deb from a PREFIX=/usr staging (dpkg-deb, offline)
 
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
@@ -70,7 +72,7 @@ GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench clean check-map nosystemd
+.PHONY: all deps test unit demo fuzz bench clean check-map nosystemd install uninstall deb
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
 $(B)/%.o: %.c
@@ -141,6 +143,62 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR)
 
 bench: all $(B)/bench_decode
 	bash tests/bench.sh
+
+# ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the
+# configuration in /etc and the unit where systemd.pc says; any other PREFIX
+# keeps both under it ($(PREFIX)/etc, $(PREFIX)/lib/systemd/system).
+PREFIX  ?= /usr/local
+bindir  ?= $(PREFIX)/bin
+mandir  ?= $(PREFIX)/share/man
+docdir  ?= $(PREFIX)/share/doc/bmsgw
+ifeq ($(PREFIX),/usr)
+sysconfdir ?= /etc
+unitdir ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+else
+sysconfdir ?= $(PREFIX)/etc
+unitdir ?= $(PREFIX)/lib/systemd/system
+endif
+EXAMPLES  := $(wildcard conf/*.ini)
+CONF_FILE  = $(DESTDIR)$(sysconfdir)/bmsgw/bmsgw.ini
+UNIT_SED   = -e 's|@bindir@|$(bindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g'
+ifneq ($(sysconfdir),/etc)
+UNIT_SED  += -e '/^ConfigurationDirectory=/d'
+endif
+ifneq ($(SYSTEMD),1)
+UNIT_SED  += -e 's/^Type=notify/Type=exec/' -e '/^WatchdogSec=/d'
+endif
+
+install: $(B)/bmsgw
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(unitdir) $(DESTDIR)$(docdir)/examples $(DESTDIR)$(sysconfdir)/bmsgw
+	install -m 755 $(B)/bmsgw $(DESTDIR)$(bindir)/bmsgw
+	install -m 644 conf/bmsgw.8 $(DESTDIR)$(mandir)/man8/bmsgw.8
+	install -m 644 conf/bmsgw.ini.5 $(DESTDIR)$(mandir)/man5/bmsgw.ini.5
+	sed $(UNIT_SED) conf/bmsgw.service.in > $(B)/bmsgw.service
+	install -m 644 $(B)/bmsgw.service $(DESTDIR)$(unitdir)/bmsgw.service
+	install -m 644 README.md register-map.md $(DESTDIR)$(docdir)/
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
+	@# the configuration is the user's: installed only where there is none
+	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) exists: kept"; \
+	else echo "install -m 644 conf/bmsgw.ini $(CONF_FILE)"; install -m 644 conf/bmsgw.ini $(CONF_FILE); fi
+
+# everything install added but the configuration, edited or not (remove it by hand)
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/bmsgw $(DESTDIR)$(mandir)/man8/bmsgw.8 \
+		$(DESTDIR)$(mandir)/man5/bmsgw.ini.5 $(DESTDIR)$(unitdir)/bmsgw.service \
+		$(DESTDIR)$(docdir)/README.md $(DESTDIR)$(docdir)/register-map.md \
+		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(EXAMPLES)))
+	@rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
+	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) kept (yours: remove it by hand)"; fi
+
+# ---- Debian package of the normal build (never the sanitizer one), from a
+# fresh staging; conf/debian/mkdeb.sh does what debhelper would.  lintian
+# --pedantic -I leaves one note: package-supports-alternative-init-but-no-init.d-script
+# (the package is for systemd; without it run bmsgw from any supervisor)
+deb:
+	rm -rf build/deb
+	$(MAKE) SANITIZE=0 NOSYSTEMD=0 install DESTDIR=$(CURDIR)/build/deb/root PREFIX=/usr sysconfdir=/etc
+	sh conf/debian/mkdeb.sh $(VERSION) build/deb/root build
 
 clean:
 	rm -rf build
