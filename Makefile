@@ -17,7 +17,8 @@ CC      ?= cc
 PKGS    := libmodbus libserialport inih libcares
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
             libc-ares-dev libsystemd-dev \
-            mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2
+            mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2 \
+            dpkg-dev lintian man-db groff-base systemd
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite)
 ifeq ($(NOSYSTEMD),1)
