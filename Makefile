@@ -8,13 +8,18 @@
 #   make register-map.md   regenerate the register map document
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
+#   make install    binary, unit, man pages, docs, config (PREFIX DESTDIR sysconfdir); make uninstall
+#   make deb        build/bmsgw_$(VERSION)_ARCH.deb from a PREFIX=/usr staging (dpkg-deb, offline)
 
+# the one version: --version, the log, the Debian package
+VERSION := 0.1.0
 CC      ?= cc
 PKGS    := libmodbus libserialport inih libcares libmosquitto openssl
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
             libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev \
             mosquitto mosquitto-clients python3-paho-mqtt openssl \
-            mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2
+            mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2 \
+            dpkg-dev lintian man-db groff-base systemd
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite)
 ifeq ($(NOSYSTEMD),1)
@@ -25,7 +30,7 @@ ifeq ($(SYSTEMD),1)
 PKGS    += libsystemd
 CSTD_EXTRA := -DHAVE_SYSTEMD
 endif
-CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(CSTD_EXTRA)
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DBMSGW_VERSION='"$(VERSION)"' $(CSTD_EXTRA)
 WARN    := -Wall -Wextra -Wmissing-prototypes -Wmissing-declarations -Wshadow \
            -Wstrict-prototypes -Wpointer-arith -Wformat=2
 OPT     ?= -O2 -g
@@ -48,7 +53,13 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
 
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP
+# Debian's hardening flags (dpkg-buildflags), but not under the sanitizers
+ifneq ($(SANITIZE),1)
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LDFLAGS += -Wl,-z,relro -Wl,-z,now
+endif
+
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 
 # pure code (no I/O): decoders, register map, configuration
@@ -63,12 +74,15 @@ GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench clean check-map nosystemd
+.PHONY: all deps test unit demo fuzz bench clean check-map nosystemd install uninstall deb
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# the version is compiled in
+$(B)/gateway/main.o: Makefile
 
 $(B)/bmsgw: $(B)/gateway/main.o $(GW_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -131,6 +145,62 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR)
 
 bench: all $(B)/bench_decode
 	bash tests/bench.sh
+
+# ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the
+# configuration in /etc and the unit where systemd.pc says; any other PREFIX
+# keeps both under it ($(PREFIX)/etc, $(PREFIX)/lib/systemd/system).
+PREFIX  ?= /usr/local
+bindir  ?= $(PREFIX)/bin
+mandir  ?= $(PREFIX)/share/man
+docdir  ?= $(PREFIX)/share/doc/bmsgw
+ifeq ($(PREFIX),/usr)
+sysconfdir ?= /etc
+unitdir ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+else
+sysconfdir ?= $(PREFIX)/etc
+unitdir ?= $(PREFIX)/lib/systemd/system
+endif
+EXAMPLES  := $(wildcard conf/*.ini)
+CONF_FILE  = $(DESTDIR)$(sysconfdir)/bmsgw/bmsgw.ini
+UNIT_SED   = -e 's|@bindir@|$(bindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g'
+ifneq ($(sysconfdir),/etc)
+UNIT_SED  += -e '/^ConfigurationDirectory=/d'
+endif
+ifneq ($(SYSTEMD),1)
+UNIT_SED  += -e 's/^Type=notify/Type=exec/' -e '/^WatchdogSec=/d'
+endif
+
+install: $(B)/bmsgw
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(unitdir) $(DESTDIR)$(docdir)/examples $(DESTDIR)$(sysconfdir)/bmsgw
+	install -m 755 $(B)/bmsgw $(DESTDIR)$(bindir)/bmsgw
+	install -m 644 conf/bmsgw.8 $(DESTDIR)$(mandir)/man8/bmsgw.8
+	install -m 644 conf/bmsgw.ini.5 $(DESTDIR)$(mandir)/man5/bmsgw.ini.5
+	sed $(UNIT_SED) conf/bmsgw.service.in > $(B)/bmsgw.service
+	install -m 644 $(B)/bmsgw.service $(DESTDIR)$(unitdir)/bmsgw.service
+	install -m 644 README.md register-map.md $(DESTDIR)$(docdir)/
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
+	@# the configuration is the user's: installed only where there is none
+	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) exists: kept"; \
+	else echo "install -m 644 conf/bmsgw.ini $(CONF_FILE)"; install -m 644 conf/bmsgw.ini $(CONF_FILE); fi
+
+# everything install added but the configuration, edited or not (remove it by hand)
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/bmsgw $(DESTDIR)$(mandir)/man8/bmsgw.8 \
+		$(DESTDIR)$(mandir)/man5/bmsgw.ini.5 $(DESTDIR)$(unitdir)/bmsgw.service \
+		$(DESTDIR)$(docdir)/README.md $(DESTDIR)$(docdir)/register-map.md \
+		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(EXAMPLES)))
+	@rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
+	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) kept (yours: remove it by hand)"; fi
+
+# ---- Debian package of the normal build (never the sanitizer one), from a
+# fresh staging; conf/debian/mkdeb.sh does what debhelper would.  lintian
+# --pedantic -I leaves one note: package-supports-alternative-init-but-no-init.d-script
+# (the package is for systemd; without it run bmsgw from any supervisor)
+deb:
+	rm -rf build/deb
+	$(MAKE) SANITIZE=0 NOSYSTEMD=0 install DESTDIR=$(CURDIR)/build/deb/root PREFIX=/usr sysconfdir=/etc
+	sh conf/debian/mkdeb.sh $(VERSION) build/deb/root build
 
 clean:
 	rm -rf build

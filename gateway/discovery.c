@@ -29,7 +29,7 @@
 #include "json.h"
 
 #ifndef BMSGW_VERSION
-#define BMSGW_VERSION "0.1.0"
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
 enum {

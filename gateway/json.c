@@ -12,7 +12,7 @@
 #include "json.h"
 
 #ifndef BMSGW_VERSION
-#define BMSGW_VERSION "0.1.0"
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
 static void json_num(FILE *o, const char *key, double v, bool present, int prec)

@@ -24,7 +24,7 @@
 #include "resolve.h"
 
 #ifndef BMSGW_VERSION
-#define BMSGW_VERSION "0.1.0"
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
 static void usage(FILE *out)

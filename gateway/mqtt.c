@@ -48,7 +48,7 @@
 #include "util.h"
 
 #ifndef BMSGW_VERSION
-#define BMSGW_VERSION "0.1.0"
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
 #define BACKOFF_MIN 1.0
