@@ -352,16 +352,20 @@ static void lost(struct gw_mqtt *m, const char *why)
 	m->backoff = m->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : m->backoff * 2;
 }
 
-/* A libmosquitto error code as text (errno for MOSQ_ERR_ERRNO, the TLS
- * library's error for MOSQ_ERR_TLS). */
-static void mosq_error(int rc, char *buf, size_t cap)
+/* A libmosquitto error code as text (errno for MOSQ_ERR_ERRNO, the
+ * certificate check or the TLS library's error for MOSQ_ERR_TLS). */
+static void mosq_error(struct gw_mqtt *m, int rc, char *buf, size_t cap)
 {
 	if (rc == MOSQ_ERR_ERRNO) {
 		snprintf(buf, cap, "%s", strerror(errno));
 	} else if (rc == MOSQ_ERR_TLS) {
+		SSL *ssl = mosquitto_ssl_get(m->mosq);
+		long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 		unsigned long e = ERR_get_error();
 		char es[256] = "";
-		if (e)
+		if (vr != X509_V_OK)
+			snprintf(es, sizeof(es), "the broker's certificate: %s", X509_verify_cert_error_string(vr));
+		else if (e)
 			ERR_error_string_n(e, es, sizeof(es));
 		snprintf(buf, cap, "TLS: %s", es[0] ? es : "handshake failed");
 		ERR_clear_error();
@@ -384,7 +388,7 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return; /* on_disconnect ran */
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[300];
-		mosq_error(rc, why, sizeof(why));
+		mosq_error(m, rc, why, sizeof(why));
 		lost(m, why);
 		return;
 	}
@@ -410,9 +414,13 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 		return;
 	}
 	if (rc != 0) {
-		char why[200];
-		snprintf(why, sizeof(why), "the broker refused the connection: %s",
-			 m->protocol == MQTT_PROTOCOL_V5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
+		char why[300];
+		bool auth = m->protocol == MQTT_PROTOCOL_V5 ? (rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD ||
+							       rc == MQTT_RC_NOT_AUTHORIZED)
+							    : (rc == 4 || rc == 5);
+		snprintf(why, sizeof(why), "the broker refused the connection: %s%s",
+			 m->protocol == MQTT_PROTOCOL_V5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc),
+			 auth ? " (check username and password_file)" : "");
 		lost(m, why);
 		return;
 	}
@@ -469,6 +477,25 @@ static void clear_topic(struct gw_mqtt *m, const char *topic)
 	publish(m, topic, "", true, 1, true);
 }
 
+/* Does the JSON text name `id` as its via_device ("via_device" : "id",
+ * blanks allowed)? */
+static bool names_via(const char *js, const char *id)
+{
+	for (const char *p = strstr(js, "\"via_device\""); p; p = strstr(p + 1, "\"via_device\"")) {
+		const char *q = p + strlen("\"via_device\"");
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		if (*q++ != ':')
+			continue;
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		size_t n = strlen(id);
+		if (*q == '"' && strncmp(q + 1, id, n) == 0 && q[1 + n] == '"')
+			return true;
+	}
+	return false;
+}
+
 /* A retained config or availability of a unit this gateway no longer has:
  * clear it.  Configs are matched by the gateway id they name, so those of
  * another bmsgw on the same broker are left alone. */
@@ -498,9 +525,8 @@ static void reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 		return;
 	}
 	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config */
-	char gid[96], via[128], node_pfx[128];
+	char gid[96], node_pfx[128];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
-	snprintf(via, sizeof(via), "\"via_device\":\"%s\"", gid);
 	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
 	size_t dl = strlen(c->mqtt.discovery_prefix);
 	if (strncmp(t, c->mqtt.discovery_prefix, dl) != 0 || t[dl] != '/')
@@ -520,7 +546,7 @@ static void reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	name[end - n] = '\0';
 	/* ours: the payload names this gateway as its hub */
 	char *payload = strndup(msg->payload, (size_t)msg->payloadlen);
-	bool ours = payload && strstr(payload, via) != NULL;
+	bool ours = payload && names_via(payload, gid);
 	free(payload);
 	if (!ours || configured(m->gw, name))
 		return;
@@ -619,7 +645,7 @@ static void resolved(void *arg, const struct gw_lookup_result *res)
 	int rc = mosquitto_connect_async(m->mosq, m->addr, c->port, c->keepalive);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[300];
-		mosq_error(rc, why, sizeof(why));
+		mosq_error(m, rc, why, sizeof(why));
 		lost(m, why);
 		return;
 	}
@@ -658,7 +684,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[300];
-		mosq_error(rc, why, sizeof(why));
+		mosq_error(m, rc, why, sizeof(why));
 		lost(m, why);
 		return;
 	}
