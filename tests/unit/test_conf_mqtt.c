@@ -79,7 +79,7 @@ int main(void)
 		 PACK "[mqtt]\nhost = broker.lan\nclient_id = cabin_1\nusername = bms\npassword_file = %s\n"
 		      "tls = true\nca_file = %s\ncert_file = %s\nkey_file = %s\ntopic_prefix = sites/cabin/bmsgw\n"
 		      "discovery = false\ndiscovery_prefix = ha\npublish_interval = 2.5\ncells = enabled\n"
-		      "keepalive = 60\ncontrol = true\n[gateway]\nstate_file = /var/lib/x/state\n",
+		      "keepalive = 60\n[gateway]\nstate_file = /var/lib/x/state\n",
 		 pw, ca, crt, key);
 	CHECK_EQ_INT(load(text), 0);
 	CHECK_EQ_INT(c.mqtt.port, 8883);
@@ -94,7 +94,8 @@ int main(void)
 	CHECK_NEAR(c.mqtt.publish_interval, 2.5, 1e-9);
 	CHECK_EQ_INT(c.mqtt.cells, CONF_CELLS_ENABLED);
 	CHECK_EQ_INT(c.mqtt.keepalive, 60);
-	CHECK(c.mqtt.control);
+	CHECK(!c.mqtt.control);
+	expect_error(PACK "[mqtt]\nhost = b\ncontrol = true\n", "t.ini:6: [mqtt] control: MOSFET commands over MQTT are not available");
 	CHECK_STR(c.gw.state_file, "/var/lib/x/state");
 	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\ntls = true\nport = 1884\n"), 0);
 	CHECK_EQ_INT(c.mqtt.port, 1884);
