@@ -34,3 +34,4 @@ for c in 1 8 64; do
 done
 echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
+/usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
