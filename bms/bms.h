@@ -35,6 +35,7 @@ enum {
 	BMS_HAS_BALANCE = 1u << 11,
 	BMS_HAS_ALARMS = 1u << 12,
 	BMS_HAS_POWER = 1u << 13, /* power reported by the BMS itself */
+	BMS_HAS_SETPOINT = 1u << 14, /* the MOSFET switches as set (chg_set, dsg_set) */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -102,7 +103,8 @@ struct bms_snapshot {
 	uint16_t cell_mv[BMS_MAX_CELLS];
 	float temp_c[BMS_MAX_TEMPS];
 	float mos_temp_c;
-	bool chg_mos, dsg_mos;     /* MOSFET on */
+	bool chg_mos, dsg_mos;     /* MOSFET on (the actual state) */
+	bool chg_set, dsg_set;     /* MOSFET switch as set, protections aside (BMS_HAS_SETPOINT) */
 	uint32_t balance;          /* bit n = cell n+1 balancing */
 	uint32_t alarms;           /* BMS_AL_* */
 	uint8_t nraw;              /* raw alarm words valid */
@@ -164,8 +166,26 @@ struct bms_poll {
 	uint32_t seen;          /* e.g. bit mask of multi-frame numbers received */
 	int attempt;            /* 0 for the first try of this step, +1 per retry (set by the gateway) */
 	uint32_t persist;       /* kept across polls of the same pack (e.g. learned host address) */
+	bool setpoints;         /* read the MOSFET switch settings too (set by the gateway for
+	                         * packs with control, after bms_poll_begin()) */
 	uint8_t scratch[64];
 	struct bms_snapshot snap;
+};
+
+/* MOSFET control: one command switches one or both FETs of one pack. */
+enum bms_fet { BMS_FET_CHARGE = 0, BMS_FET_DISCHARGE = 1 };
+struct bms_control {
+	/* set by the gateway */
+	uint8_t address;        /* bus address, as in polls */
+	bool set[2];            /* the FETs (enum bms_fet) this command switches */
+	bool on[2];             /* their wanted state */
+	bool intent[2];         /* the gateway's intended state of both FETs once this
+	                         * command is applied (a protocol that writes both at
+	                         * once builds its frame from this, never from a read) */
+	uint32_t persist;       /* the pack's bms_poll.persist (learned host address) */
+	/* progress, private to the driver */
+	int step;               /* frames acknowledged so far */
+	uint8_t scratch[8];
 };
 
 struct bms_driver {
@@ -211,6 +231,20 @@ struct bms_driver {
 	/* Called once after the last step: validate the whole sample, fill
 	 * derived fields.  0 or BMS_E_INVALID.  May be NULL. */
 	int (*finish)(struct bms_poll *poll);
+
+	/* MOSFET control, NULL where the protocol has none that is documented
+	 * well enough (`control = true` is then a configuration error).  Pure,
+	 * like the decoders.  control_request writes the next frame of command
+	 * c (> 0 = its length), 0 when every frame was acknowledged, or a
+	 * negative BMS_E_*.  control_ack judges one frame scan() found while a
+	 * control frame is outstanding: BMS_OK = acknowledged (c->step moves
+	 * on), BMS_E_REFUSED = the BMS said no, BMS_E_UNEXPECTED = not the
+	 * answer (ignored), another negative = a bad answer. */
+	int (*control_request)(struct bms_control *c, uint8_t *out, size_t cap);
+	int (*control_ack)(struct bms_control *c, const uint8_t *frame, size_t len);
+	/* No acknowledgement is known for this protocol (jk): the gateway sends
+	 * the frames one after the other and judges by the read-back alone. */
+	bool control_unacked;
 };
 
 /* All drivers, NULL-terminated. */

@@ -322,6 +322,68 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return rc;
 }
 
+/* ---- MOSFET control ------------------------------------------------------
+ * Not in Daly's published protocol; sniffed from Daly's "PC Master" tool
+ * (dreadnought/python-daly-bms#3, jallum/dalymon#2) and sent the same way by
+ * python-daly-bms, maland16/daly-bms-uart and Daly2MQTT:
+ *	A5 <host> DA 08 <0 off | 1 on> 00 x7 <sum>   charge MOSFET
+ *	A5 <host> D9 08 <0 off | 1 on> 00 x7 <sum>   discharge MOSFET
+ * The BMS answers from its board number with the same command and D0 =
+ * the value written (captured: A5 01 D9 08 01 ...); D1..D7 are left-over
+ * bytes.  No refusal frame is known: a D0 that differs is taken as one, and
+ * the gateway confirms everything by reading 0x93 (the actual MOSFETs). */
+#define DALY_SET_DSG 0xD9
+#define DALY_SET_CHG 0xDA
+
+/* The FET of command c that frame number c->step switches, or -1. */
+static int daly_ctl_fet(const struct bms_control *c)
+{
+	int k = 0;
+	for (int f = BMS_FET_CHARGE; f <= BMS_FET_DISCHARGE; f++)
+		if (c->set[f] && k++ == c->step)
+			return f;
+	return -1;
+}
+
+static int daly_control_request(struct bms_control *c, uint8_t *out, size_t cap)
+{
+	if (c->address < 1 || c->address > DALY_MAX_BOARD)
+		return BMS_E_RANGE;
+	int f = daly_ctl_fet(c);
+	if (f < 0)
+		return 0;
+	if (cap < DALY_LEN)
+		return BMS_E_NOSPACE;
+	uint8_t host = (uint8_t)(DALY_HOST + c->address - 1);
+	if (c->address == 1 && (c->persist & DALY_PERSIST_ALT))
+		host = DALY_HOST_ALT; /* the board answers there (learned by the polls) */
+	memset(out, 0, DALY_LEN);
+	out[0] = DALY_START;
+	out[1] = host;
+	out[2] = f == BMS_FET_CHARGE ? DALY_SET_CHG : DALY_SET_DSG;
+	out[3] = DALY_DLEN;
+	out[4] = c->on[f] ? 1 : 0;
+	out[12] = daly_sum(out);
+	return DALY_LEN;
+}
+
+static int daly_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
+{
+	int f = daly_ctl_fet(c);
+	if (len != DALY_LEN || frame[0] != DALY_START || frame[3] != DALY_DLEN)
+		return BMS_E_HEADER;
+	if (daly_sum(frame) != frame[12])
+		return BMS_E_CHECKSUM;
+	/* a reply of our board to our command; our own echo never gets here
+	 * (scan skips frames from a host address) */
+	if (f < 0 || frame[1] != c->address || frame[2] != (f == BMS_FET_CHARGE ? DALY_SET_CHG : DALY_SET_DSG))
+		return BMS_E_UNEXPECTED;
+	if (frame[4] != (c->on[f] ? 1 : 0))
+		return BMS_E_REFUSED;
+	c->step++;
+	return BMS_OK;
+}
+
 static bool daly_timeout(struct bms_poll *poll)
 {
 	if (poll->step < 0 || poll->step >= DALY_NSTEPS)
@@ -359,4 +421,6 @@ const struct bms_driver bms_daly_driver = {
 	.handle = daly_handle,
 	.timeout = daly_timeout,
 	.finish = daly_finish,
+	.control_request = daly_control_request,
+	.control_ack = daly_control_ack,
 };

@@ -69,8 +69,12 @@ static const struct {
 } dm_reads[] = {
 	{ 0x00, 0x40 },
 	{ 0x41, 0x3E },
+	{ 0x121, 0x02 }, /* the MOSFET switch settings: read for packs with control */
 };
 #define DM_NREADS ((int)(sizeof(dm_reads) / sizeof(dm_reads[0])))
+#define DM_READ_SETPOINTS 2 /* dm_reads[] index of the settings read */
+#define DM_R_SET_CHG 0x121  /* charge MOSFET switch: 1 on, 0 off (written by FC06) */
+#define DM_R_SET_DSG 0x122  /* discharge MOSFET switch */
 
 /* Alarm words 0x6D..0x73 (§3.4; bit 0 = LSB of the register value, which
  * DALYN-05 supports: SOC 11 % with 0x70 = 0x0002 "SOC low level 2", and
@@ -143,11 +147,17 @@ static bool dm_known_bytes(uint8_t bc)
 	return false;
 }
 
+/* Reads this poll makes: the settings read only when asked for. */
+static int dm_nreads(const struct bms_poll *poll)
+{
+	return poll->setpoints ? DM_NREADS : DM_READ_SETPOINTS;
+}
+
 static int dm_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	if (poll->address < 1 || poll->address > DM_MAX_BOARD)
 		return BMS_E_RANGE;
-	if (poll->step < 0 || poll->step >= DM_NREADS)
+	if (poll->step < 0 || poll->step >= dm_nreads(poll))
 		return 0;
 	if (cap < DM_REQ_LEN)
 		return BMS_E_NOSPACE;
@@ -194,8 +204,10 @@ static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	}
 	if (buf[1] == DM_FC_READ && dm_known_bytes(buf[2])) {
 		need = 5u + buf[2];
-	} else if (buf[1] == (DM_FC_READ | DM_FC_ERROR)) {
+	} else if (buf[1] == (DM_FC_READ | DM_FC_ERROR) || buf[1] == (DM_FC_WRITE | DM_FC_ERROR)) {
 		need = DM_ERR_LEN;
+	} else if (buf[1] == DM_FC_WRITE) {
+		need = DM_REQ_LEN; /* the echo of a write of ours */
 	} else {
 		*n = 1;
 		return BMS_SCAN_SKIP;
@@ -312,13 +324,15 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	} else if (frame[1] == (DM_FC_READ | DM_FC_ERROR)) {
 		if (len != DM_ERR_LEN)
 			return BMS_E_SHORT;
+	} else if (frame[1] == DM_FC_WRITE || frame[1] == (DM_FC_WRITE | DM_FC_ERROR)) {
+		return BMS_E_UNEXPECTED; /* an answer to a control write, not to a read */
 	} else {
 		return BMS_E_HEADER;
 	}
 	if (!bms_crc16_modbus_ok(frame, len))
 		return BMS_E_CHECKSUM;
 	/* Another board, or nothing outstanding. */
-	if (poll->step < 0 || poll->step >= DM_NREADS ||
+	if (poll->step < 0 || poll->step >= dm_nreads(poll) ||
 	    frame[0] != DM_RESP_BASE + poll->address)
 		return BMS_E_UNEXPECTED;
 	/* The BMS refuses the read (illegal address / quantity): this try fails. */
@@ -328,13 +342,82 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (frame[2] != 2 * dm_reads[poll->step].count)
 		return BMS_E_UNEXPECTED;
 
-	if (poll->step == 0)
+	if (poll->step == 0) {
 		rc = dm_decode_main(poll, frame + 3);
-	else
+	} else if (poll->step == 1) {
 		rc = dm_decode_status(poll, frame + 3);
+	} else {
+		const uint8_t *d = frame + 3;
+		struct bms_snapshot *s = &poll->snap;
+		s->chg_set = dm_reg(d, DM_R_SET_CHG, DM_R_SET_CHG) != 0;
+		s->dsg_set = dm_reg(d, DM_R_SET_CHG, DM_R_SET_DSG) != 0;
+		s->present |= BMS_HAS_SETPOINT;
+		rc = BMS_OK;
+	}
 	if (rc == BMS_OK)
 		poll->step++;
 	return rc;
+}
+
+/* ---- MOSFET control ------------------------------------------------------
+ * FC06 to the switch registers of the wired ("p81") map, as Daly's
+ * BMSTool for the H/K/M/S series sends them (captured in
+ * syssi/esphome-daly-bms#22) and patagonaa/esphome-daly-hkms-bms writes:
+ *	<0x80+b> 06 01 21 00 <0|1> <crc>   charge MOSFET off / on
+ *	<0x80+b> 06 01 22 00 <0|1> <crc>   discharge MOSFET off / on
+ * The answer is the Modbus echo from 0x50 + board (the reply address of
+ * every read); an exception (0x86) is a refusal.  The setting is read back
+ * from 0x121..0x122 and the actual MOSFETs from 0x52..0x53, separately,
+ * since a protection can hold a switched-on MOSFET off. */
+static int dm_ctl_fet(const struct bms_control *c)
+{
+	int k = 0;
+	for (int f = BMS_FET_CHARGE; f <= BMS_FET_DISCHARGE; f++)
+		if (c->set[f] && k++ == c->step)
+			return f;
+	return -1;
+}
+
+static int dm_control_request(struct bms_control *c, uint8_t *out, size_t cap)
+{
+	if (c->address < 1 || c->address > DM_MAX_BOARD)
+		return BMS_E_RANGE;
+	int f = dm_ctl_fet(c);
+	if (f < 0)
+		return 0;
+	if (cap < DM_REQ_LEN)
+		return BMS_E_NOSPACE;
+	uint16_t reg = f == BMS_FET_CHARGE ? DM_R_SET_CHG : DM_R_SET_DSG;
+	out[0] = (uint8_t)(DM_REQ_BASE + c->address);
+	out[1] = DM_FC_WRITE;
+	out[2] = (uint8_t)(reg >> 8);
+	out[3] = (uint8_t)reg;
+	out[4] = 0;
+	out[5] = c->on[f] ? 1 : 0;
+	uint16_t crc = bms_crc16_modbus(out, 6);
+	out[6] = (uint8_t)crc;
+	out[7] = (uint8_t)(crc >> 8);
+	return DM_REQ_LEN;
+}
+
+static int dm_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
+{
+	uint8_t want[DM_REQ_LEN];
+	int f = dm_ctl_fet(c);
+	if (f < 0 || len < DM_ERR_LEN || frame[0] != DM_RESP_BASE + c->address)
+		return BMS_E_UNEXPECTED;
+	if (!bms_crc16_modbus_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	if (frame[1] == (DM_FC_WRITE | DM_FC_ERROR) && len == DM_ERR_LEN)
+		return BMS_E_REFUSED;
+	if (frame[1] != DM_FC_WRITE || len != DM_REQ_LEN)
+		return BMS_E_UNEXPECTED;
+	/* the echo: our register and value */
+	struct bms_control probe = *c;
+	if (dm_control_request(&probe, want, sizeof(want)) != DM_REQ_LEN || memcmp(frame + 1, want + 1, 5) != 0)
+		return BMS_E_UNEXPECTED;
+	c->step++;
+	return BMS_OK;
 }
 
 static int dm_finish(struct bms_poll *poll)
@@ -349,7 +432,7 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.protocol_id = 2,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
-		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
 	.default_baud = 9600,
 	.gap = 0.03,
 	.interbyte = 0.2,
@@ -361,4 +444,6 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.handle = dm_handle,
 	.timeout = NULL,
 	.finish = dm_finish,
+	.control_request = dm_control_request,
+	.control_ack = dm_control_ack,
 };

@@ -228,6 +228,49 @@ static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return rc;
 }
 
+/* ---- MOSFET control ------------------------------------------------------
+ * Register 0xE1, the "software lock" of both MOSFETs in one write
+ * (Overkill Solar's JBD register map: bit 0 disables charging, bit 1
+ * discharging; captured from the Xiaoxiang app in
+ * syssi/esphome-jbd-bms docs/pdus, with its answer):
+ *	DD 5A E1 02 00 <mask> <chk:2> 77   ->   DD E1 00 00 00 00 77
+ * The mask is built from what the gateway intends for BOTH MOSFETs, never
+ * from the state read back: a MOSFET a protection holds off must not be
+ * locked by a command about the other one.  Status 0x80 is a refusal. */
+#define JBD_REG_LOCK 0xE1
+#define JBD_CTL_LEN 9
+
+static int jbd_control_request(struct bms_control *c, uint8_t *out, size_t cap)
+{
+	if (c->step > 0)
+		return 0;
+	if (cap < JBD_CTL_LEN)
+		return BMS_E_NOSPACE;
+	out[0] = JBD_START;
+	out[1] = JBD_WRITE;
+	out[2] = JBD_REG_LOCK;
+	out[3] = 2;
+	out[4] = 0;
+	out[5] = (uint8_t)((c->intent[BMS_FET_CHARGE] ? 0 : 1) | (c->intent[BMS_FET_DISCHARGE] ? 0 : 2));
+	uint16_t chk = jbd_checksum(out + 2, 4);
+	out[6] = (uint8_t)(chk >> 8);
+	out[7] = (uint8_t)chk;
+	out[8] = JBD_END;
+	return JBD_CTL_LEN;
+}
+
+static int jbd_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
+{
+	if (len < JBD_OVERHEAD || len != (size_t)frame[3] + JBD_OVERHEAD || !jbd_frame_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	if (c->step > 0 || frame[1] != JBD_REG_LOCK)
+		return BMS_E_UNEXPECTED; /* a request echo, or a late answer to a read */
+	if (frame[2] != JBD_STATUS_OK)
+		return BMS_E_REFUSED;
+	c->step++;
+	return BMS_OK;
+}
+
 static int jbd_finish(struct bms_poll *poll)
 {
 	/* a JBD at 0.00 V (JBD-05) still reports real cells */
@@ -253,4 +296,6 @@ const struct bms_driver bms_jbd_driver = {
 	.handle = jbd_handle,
 	.timeout = NULL,
 	.finish = jbd_finish,
+	.control_request = jbd_control_request,
+	.control_ack = jbd_control_ack,
 };

@@ -71,6 +71,8 @@ enum {
 	JK_ID_WARNINGS = 0x8B,
 	JK_ID_STATUS = 0x8C,
 	JK_ID_CAPACITY = 0xAA,
+	JK_ID_SW_CHG = 0xAB,      /* charge switch as set: 1 on, 0 off */
+	JK_ID_SW_DSG = 0xAC,      /* discharge switch as set */
 	JK_ID_ACTUAL_CAP = 0xB9,
 	JK_ID_PROTO_VER = 0xC0,
 };
@@ -117,7 +119,7 @@ struct jk_vals {
 	uint16_t ncells;
 	uint16_t cell_mv[BMS_MAX_CELLS];
 	uint16_t mos_temp, t[2], voltage, current, cycles, warnings, status;
-	uint8_t soc, nsensors, proto_ver;
+	uint8_t soc, nsensors, proto_ver, sw_chg, sw_dsg;
 	uint32_t capacity, actual_cap;
 	bool complete;                  /* the walk reached the end of the data */
 };
@@ -137,6 +139,8 @@ enum {
 	JK_SEEN_CAPACITY = 1u << 11,
 	JK_SEEN_ACTUAL_CAP = 1u << 12,
 	JK_SEEN_PROTO_VER = 1u << 13,
+	JK_SEEN_SW_CHG = 1u << 14,
+	JK_SEEN_SW_DSG = 1u << 15,
 };
 
 static uint16_t jk_sum(const uint8_t *p, size_t n)
@@ -209,6 +213,8 @@ static uint32_t jk_seen_flag(uint8_t id)
 	case JK_ID_CAPACITY: return JK_SEEN_CAPACITY;
 	case JK_ID_ACTUAL_CAP: return JK_SEEN_ACTUAL_CAP;
 	case JK_ID_PROTO_VER: return JK_SEEN_PROTO_VER;
+	case JK_ID_SW_CHG: return JK_SEEN_SW_CHG;
+	case JK_ID_SW_DSG: return JK_SEEN_SW_DSG;
 	default: return 0;
 	}
 }
@@ -249,6 +255,8 @@ static void jk_item(struct jk_vals *v, const uint8_t *p)
 	case JK_ID_CAPACITY: v->capacity = bms_be32(val); break;
 	case JK_ID_ACTUAL_CAP: v->actual_cap = bms_be32(val); break;
 	case JK_ID_PROTO_VER: v->proto_ver = val[0]; break;
+	case JK_ID_SW_CHG: v->sw_chg = val[0]; break;
+	case JK_ID_SW_DSG: v->sw_dsg = val[0]; break;
 	}
 }
 
@@ -452,6 +460,11 @@ static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		s->dsg_mos = (v.status & 0x02) != 0;
 		s->present |= BMS_HAS_MOSFETS;
 	}
+	if ((v.seen & JK_SEEN_SW_CHG) && (v.seen & JK_SEEN_SW_DSG)) {
+		s->chg_set = v.sw_chg != 0;
+		s->dsg_set = v.sw_dsg != 0;
+		s->present |= BMS_HAS_SETPOINT;
+	}
 	if (v.seen & JK_SEEN_WARNINGS) {
 		s->alarms = 0;
 		for (unsigned bit = 0; bit < 16; bit++)
@@ -466,6 +479,53 @@ static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return BMS_OK;
 }
 
+/* ---- MOSFET control ------------------------------------------------------
+ * Command 0x02 (write) of one ID, the charge switch 0xAB or the discharge
+ * switch 0xAC (1 on, 0 off), in the 22-byte frame users tested on the
+ * GPS/UART port (syssi/esphome-jk-bms#404; the ESPHome component sends the
+ * same with source 0x02):
+ *	4E 57 00 14 00000000 02 03 00 <AB|AC> <0|1> 00000000 68 0000 <sum:2>
+ * No answer to a write has ever been captured, so nothing is expected:
+ * the gateway decides by reading 0xAB/0xAC (the switches) and 0x8C (the
+ * actual MOSFETs) back. */
+#define JK_CMD_WRITE 0x02
+#define JK_WRITE_LEN 22
+
+static int jk_control_request(struct bms_control *c, uint8_t *out, size_t cap)
+{
+	int k = 0, f = -1;
+	for (int i = BMS_FET_CHARGE; i <= BMS_FET_DISCHARGE && f < 0; i++)
+		if (c->set[i] && k++ == c->step)
+			f = i;
+	if (f < 0)
+		return 0;
+	if (cap < JK_WRITE_LEN)
+		return BMS_E_NOSPACE;
+	memset(out, 0, JK_WRITE_LEN);
+	out[0] = JK_STX0;
+	out[1] = JK_STX1;
+	out[3] = JK_WRITE_LEN - 2;
+	out[8] = JK_CMD_WRITE;
+	out[9] = JK_SRC_PC;
+	out[10] = JK_TYPE_REQUEST;
+	out[11] = f == BMS_FET_CHARGE ? JK_ID_SW_CHG : JK_ID_SW_DSG;
+	out[12] = c->on[f] ? 1 : 0;
+	out[17] = JK_END;
+	uint16_t sum = jk_sum(out, JK_WRITE_LEN - 4);
+	out[20] = (uint8_t)(sum >> 8);
+	out[21] = (uint8_t)sum;
+	c->step++; /* nothing to wait for: the next frame, if any, follows */
+	return JK_WRITE_LEN;
+}
+
+static int jk_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
+{
+	(void)c;
+	(void)frame;
+	(void)len;
+	return BMS_E_UNEXPECTED; /* no acknowledgement is known: read-back decides */
+}
+
 static int jk_finish(struct bms_poll *poll)
 {
 	return bms_check_pack(&poll->snap, false);
@@ -478,7 +538,7 @@ const struct bms_driver bms_jk_driver = {
 	.protocol_id = 4,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
-		BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
+		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
 	.default_baud = 115200,
 	.gap = 0.1,
 	.interbyte = 0.2,
@@ -490,4 +550,7 @@ const struct bms_driver bms_jk_driver = {
 	.handle = jk_handle,
 	.timeout = NULL,
 	.finish = jk_finish,
+	.control_request = jk_control_request,
+	.control_ack = jk_control_ack,
+	.control_unacked = true,
 };

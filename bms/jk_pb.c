@@ -161,9 +161,25 @@ static int jkpb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	return JKPB_REQ_LEN;
 }
 
+#define JKPB_REG_SET_CHG 0x1070 /* charge switch, UINT32: 1 on, 0 off */
+#define JKPB_REG_SET_DSG 0x1074 /* discharge switch */
+#define JKPB_CTL_LEN 13          /* FC16 of 2 registers */
+
+/* The FC16 acks we may get: quantity 1 in the 0x16xx trigger area, or
+ * quantity 2 at a MOSFET switch (as far as buf[0..len) shows). */
+static bool jkpb_ack_head(const uint8_t *buf, size_t len)
+{
+	if (len > 2 && buf[2] == 0x16)
+		return !((len > 4 && buf[4] != 0x00) || (len > 5 && buf[5] != 0x01));
+	if (len > 2 && buf[2] == 0x10)
+		return !((len > 3 && buf[3] != 0x70 && buf[3] != 0x74) || (len > 4 && buf[4] != 0x00) ||
+			 (len > 5 && buf[5] != 0x02));
+	return len <= 2;
+}
+
 /* A Modbus frame from a slave at buf[0] (1..15): FC16 ack of one register
- * in the 0x16xx trigger area, an FC16 exception, or the echo of an FC16
- * trigger request. */
+ * in the 0x16xx trigger area or of a MOSFET switch, an FC16 exception, or
+ * the echo of an FC16 request of ours. */
 static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 {
 	if (len < 2)
@@ -176,9 +192,7 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 		*n = JKPB_EXC_LEN;
 		return BMS_SCAN_FRAME;
 	}
-	if (buf[1] != JKPB_FC_WRITE)
-		goto bad;
-	if ((len > 2 && buf[2] != 0x16) || (len > 4 && buf[4] != 0x00) || (len > 5 && buf[5] != 0x01))
+	if (buf[1] != JKPB_FC_WRITE || !jkpb_ack_head(buf, len))
 		goto bad;
 	if (len < JKPB_ACK_LEN)
 		return BMS_SCAN_NEED;
@@ -186,14 +200,15 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 		*n = JKPB_ACK_LEN;
 		return BMS_SCAN_FRAME;
 	}
-	/* not an ack: perhaps our request (byte count 2), echoed */
-	if (buf[6] != 0x02)
+	/* not an ack: perhaps our request (byte count 2 x quantity), echoed */
+	size_t rlen = buf[2] == 0x16 ? JKPB_REQ_LEN : JKPB_CTL_LEN;
+	if (buf[6] != 2 * buf[5])
 		goto badsum; /* an ack whose CRC failed */
-	if (len < JKPB_REQ_LEN)
+	if (len < rlen)
 		return BMS_SCAN_NEED;
-	if (!bms_crc16_modbus_ok(buf, JKPB_REQ_LEN))
+	if (!bms_crc16_modbus_ok(buf, rlen))
 		goto badsum;
-	*n = JKPB_REQ_LEN;
+	*n = rlen;
 	return BMS_SCAN_SKIP;
 bad:
 	*n = 1;
@@ -345,6 +360,65 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return len < JKPB_EXC_LEN ? BMS_E_SHORT : BMS_E_HEADER;
 }
 
+/* ---- MOSFET control ------------------------------------------------------
+ * JK's "BMS RS485 Modbus V1.0" settings: BatChargeEN at 0x1070 and
+ * BatDisChargeEN at 0x1074, UINT32 (1 on, 0 off), written with FC16 of two
+ * registers as syssi's and txubelaxu's ESPHome components do:
+ *	<addr> 10 10 70 00 02 04 00 00 00 <0|1> <crc>   charge switch
+ *	<addr> 10 10 74 00 02 04 00 00 00 <0|1> <crc>   discharge switch
+ * Answer: the standard FC16 response <addr> 10 10 70 00 02 <crc>; an
+ * exception (0x90) is a refusal.  The actual MOSFETs are read back from
+ * the status frame (payload bytes 198/199). */
+static int jkpb_ctl_fet(const struct bms_control *c)
+{
+	int k = 0;
+	for (int f = BMS_FET_CHARGE; f <= BMS_FET_DISCHARGE; f++)
+		if (c->set[f] && k++ == c->step)
+			return f;
+	return -1;
+}
+
+static int jkpb_control_request(struct bms_control *c, uint8_t *out, size_t cap)
+{
+	if (!jkpb_is_addr(c->address))
+		return BMS_E_RANGE;
+	int f = jkpb_ctl_fet(c);
+	if (f < 0)
+		return 0;
+	if (cap < JKPB_CTL_LEN)
+		return BMS_E_NOSPACE;
+	uint16_t reg = f == BMS_FET_CHARGE ? JKPB_REG_SET_CHG : JKPB_REG_SET_DSG;
+	out[0] = c->address;
+	out[1] = JKPB_FC_WRITE;
+	out[2] = (uint8_t)(reg >> 8);
+	out[3] = (uint8_t)reg;
+	out[4] = 0x00; /* two registers */
+	out[5] = 0x02;
+	out[6] = 0x04; /* four bytes: a UINT32 */
+	out[7] = out[8] = out[9] = 0;
+	out[10] = c->on[f] ? 1 : 0;
+	uint16_t crc = bms_crc16_modbus(out, 11);
+	out[11] = (uint8_t)crc;
+	out[12] = (uint8_t)(crc >> 8);
+	return JKPB_CTL_LEN;
+}
+
+static int jkpb_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
+{
+	int f = jkpb_ctl_fet(c);
+	if (f < 0 || len < JKPB_EXC_LEN || frame[0] != c->address)
+		return BMS_E_UNEXPECTED;
+	if (!bms_crc16_modbus_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	if (len == JKPB_EXC_LEN && frame[1] == JKPB_FC_WRITE_EXC)
+		return BMS_E_REFUSED;
+	uint16_t reg = f == BMS_FET_CHARGE ? JKPB_REG_SET_CHG : JKPB_REG_SET_DSG;
+	if (len != JKPB_ACK_LEN || frame[1] != JKPB_FC_WRITE || bms_be16(frame + 2) != reg || bms_be16(frame + 4) != 2)
+		return BMS_E_UNEXPECTED; /* e.g. the ack of a trigger, late */
+	c->step++;
+	return BMS_OK;
+}
+
 static int jkpb_finish(struct bms_poll *poll)
 {
 	if (poll->step != 1)
@@ -371,4 +445,6 @@ const struct bms_driver bms_jk_pb_driver = {
 	.handle = jkpb_handle,
 	.timeout = NULL,
 	.finish = jkpb_finish,
+	.control_request = jkpb_control_request,
+	.control_ack = jkpb_control_ack,
 };

@@ -113,9 +113,11 @@ static void check_jk01(const struct bms_snapshot *s, bool inv)
 	CHECK_EQ_INT(s->raw_alarms[0], 0);
 	CHECK_EQ_INT(s->raw_alarms[1], 0x0007);
 	CHECK_EQ_INT(s->state, 0);
+	/* 0xAB / 0xAC: both switches on */
+	CHECK(s->chg_set && s->dsg_set);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CYCLES |
 		     BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS |
-		     BMS_HAS_ALARMS | BMS_HAS_FULL);
+		     BMS_HAS_ALARMS | BMS_HAS_FULL | BMS_HAS_SETPOINT);
 }
 
 static void check_jk02(const struct bms_snapshot *s)
