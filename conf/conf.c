@@ -34,7 +34,7 @@
 #define CONF_WHY_MAX 1024               /* one problem text */
 #define CONF_ERR_MAX 1280               /* one whole message */
 
-enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT };
+enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -53,20 +53,23 @@ enum conf_type {
 	KT_TOPIC,    /* text: MQTT topic levels, no wildcards */
 	KT_IDENT,    /* text: [A-Za-z0-9_-] (an MQTT client id) */
 	KT_TEXT,     /* text: printable, no spaces (a user name) */
+	KT_NETS,     /* struct conf_nets: addresses or CIDR networks, comma separated */
+	KT_PATHTEXT, /* text: a port string as another section wrote it */
 };
 
 /* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
 enum {
 	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
-	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE,
+	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
-	K_RETRIES, K_CELLS, K_INVERT_CURRENT,
+	K_RETRIES, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
 	K_MQ_HOST, K_MQ_PORT, K_MQ_CLIENT_ID, K_MQ_USERNAME, K_MQ_PASSWORD_FILE, K_MQ_TLS, K_MQ_CA_FILE,
 	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
 	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
+	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_COUNT
 };
 
@@ -96,6 +99,7 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 #define BK(f) offsetof(struct conf_bank, f)
 #define UP(f) offsetof(struct conf_upstream, f)
 #define MQ(f) offsetof(struct conf_mqtt, f)
+#define TU(f) offsetof(struct conf_tunnel, f)
 
 /* The schema of design.md section 2, defaults included. */
 static const struct conf_key conf_keys[K_COUNT] = {
@@ -108,6 +112,7 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_STALE_POLICY] = {SEC_GATEWAY, "stale_policy", KT_WORD, 0, 0, false, stale_words, GW(stale_policy), "exception"},
 	[K_LOG_LEVEL] = {SEC_GATEWAY, "log_level", KT_WORD, 0, 0, false, level_words, GW(log_level), "info"},
 	[K_STATE_FILE] = {SEC_GATEWAY, "state_file", KT_PATH, 0, 0, false, NULL, GW(state_file), NULL},
+	[K_CONTROL_CLIENTS] = {SEC_GATEWAY, "control_clients", KT_NETS, 0, 0, false, NULL, GW(control_clients), NULL},
 
 	[K_PROTOCOL] = {SEC_PACK, "protocol", KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
 	[K_PORT] = {SEC_PACK, "port", KT_PORT, 0, 0, false, NULL, PK(port), NULL},
@@ -119,6 +124,8 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_RETRIES] = {SEC_PACK, "retries", KT_INT, 0, 10, false, NULL, PK(retries), "2"},
 	[K_CELLS] = {SEC_PACK, "cells", KT_INT, 0, 32, false, NULL, PK(cells), "0"},
 	[K_INVERT_CURRENT] = {SEC_PACK, "invert_current", KT_BOOL, 0, 0, false, NULL, PK(invert_current), "false"},
+	[K_CONTROL] = {SEC_PACK, "control", KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
+	[K_CONTROL_TIMEOUT] = {SEC_PACK, "control_timeout", KT_DOUBLE, 0.5, 60, false, NULL, PK(control_timeout), "3"},
 
 	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
@@ -149,6 +156,11 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_MQ_CELLS] = {SEC_MQTT, "cells", KT_WORD, 0, 0, false, cells_words, MQ(cells), "disabled"},
 	[K_MQ_KEEPALIVE] = {SEC_MQTT, "keepalive", KT_INT, 5, 3600, false, NULL, MQ(keepalive), "30"},
 	[K_MQ_CONTROL] = {SEC_MQTT, "control", KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
+
+	[K_TU_PORT] = {SEC_TUNNEL, "port", KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
+	[K_TU_LISTEN] = {SEC_TUNNEL, "listen", KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
+	[K_TU_CLIENTS] = {SEC_TUNNEL, "clients", KT_NETS, 0, 0, false, NULL, TU(clients), NULL},
+	[K_TU_IDLE_TIMEOUT] = {SEC_TUNNEL, "idle_timeout", KT_DOUBLE, 0, 86400, true, NULL, TU(idle_timeout), "300"},
 };
 
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
@@ -170,6 +182,7 @@ struct load {
 	int bank_seen[K_COUNT];
 	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
 	int mqtt_seen[K_COUNT];
+	int tunnel_seen[CONF_MAX_TUNNELS][K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -523,6 +536,12 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 	case KT_TEXT:
 		bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
 		return;
+	case KT_NETS:
+		bfmt(buf, cap, "addresses or networks separated by commas, e.g. 127.0.0.1, 192.168.1.0/24, ::1");
+		return;
+	case KT_PATHTEXT:
+		bfmt(buf, cap, "the port of a configured pack (/dev/... or tcp://HOST:PORT)");
+		return;
 	}
 	bfmt(buf, cap, "?");
 }
@@ -590,18 +609,152 @@ static int set_word(SETTER_ARGS)
 	return -1;
 }
 
-/* fills listen_host and listen_port of the struct conf_gateway */
+/* field: a listen_host[CONF_HOST_MAX] followed by its int listen_port */
+_Static_assert(offsetof(struct conf_gateway, listen_port) == offsetof(struct conf_gateway, listen_host) + CONF_HOST_MAX,
+               "KT_LISTEN: the port follows the host");
+_Static_assert(offsetof(struct conf_tunnel, listen_port) == offsetof(struct conf_tunnel, listen_host) + CONF_HOST_MAX,
+               "KT_LISTEN: the port follows the host");
 static int set_listen(SETTER_ARGS)
 {
-	struct conf_gateway *gw = (struct conf_gateway *)(void *)(field - k->off);
+	(void)k;
 	char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
 	int port;
 	if (parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
 		bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, comment_hint(v));
 		return -1;
 	}
-	bfmt(gw->listen_host, sizeof(gw->listen_host), "%s", host);
-	gw->listen_port = port;
+	bfmt(field, CONF_HOST_MAX, "%s", host);
+	memcpy(field + CONF_HOST_MAX, &port, sizeof(port));
+	return 0;
+}
+
+/* One address or network: "192.168.1.0/24", "10.0.0.7", "fe80::/10", "[::1]". */
+static int parse_net(const char *item, struct conf_net *n)
+{
+	char a[CONF_HOST_MAX];
+	bfmt(a, sizeof(a), "%s", item);
+	char *slash = strchr(a, '/');
+	long plen = -1;
+	if (slash) {
+		*slash = '\0';
+		if (parse_long(slash + 1, &plen) < 0)
+			return -1;
+	}
+	char *h = a;
+	size_t hl = strlen(h);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h[hl - 1] = '\0';
+		h++;
+	}
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, h, n->addr) == 1 && is_ipv4_like(h)) {
+		n->family = AF_INET;
+		if (plen < 0)
+			plen = 32;
+		if (plen > 32)
+			return -1;
+	} else if (inet_pton(AF_INET6, h, n->addr) == 1) {
+		n->family = AF_INET6;
+		if (plen < 0)
+			plen = 128;
+		if (plen > 128)
+			return -1;
+	} else {
+		return -1;
+	}
+	n->prefix = (int)plen;
+	/* clear the host bits, so that 192.168.1.7/24 means the network */
+	int bytes = n->family == AF_INET ? 4 : 16;
+	for (int i = 0; i < bytes; i++) {
+		int keep = n->prefix - 8 * i;
+		n->addr[i] &= (unsigned char)(keep >= 8 ? 0xFF : keep <= 0 ? 0 : (0xFF << (8 - keep)) & 0xFF);
+	}
+	return 0;
+}
+
+static int set_nets(SETTER_ARGS)
+{
+	(void)k;
+	struct conf_nets *nets = (struct conf_nets *)(void *)field;
+	if (strlen(v) >= sizeof(nets->text)) {
+		bfmt(why, wl, "too long (expected %s)", exp);
+		return -1;
+	}
+	char buf[CONF_PORT_MAX];
+	bfmt(buf, sizeof(buf), "%s", v);
+	memset(nets, 0, sizeof(*nets));
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*t))
+			t++;
+		rstrip(t);
+		if (!*t)
+			continue;
+		if (nets->n >= CONF_MAX_NETS) {
+			bfmt(why, wl, "more than %d entries", CONF_MAX_NETS);
+			return -1;
+		}
+		if (parse_net(t, &nets->net[nets->n]) < 0) {
+			bfmt(why, wl, "\"%s\" is not an address or network (expected %s%s)", t, exp, comment_hint(t));
+			return -1;
+		}
+		nets->n++;
+	}
+	if (!nets->n) {
+		bfmt(why, wl, "no address (expected %s)", exp);
+		return -1;
+	}
+	bfmt(nets->text, sizeof(nets->text), "%s", v);
+	return 0;
+}
+
+bool conf_nets_match(const struct conf_nets *nets, const void *sa_)
+{
+	const struct sockaddr *sa = sa_;
+	unsigned char a[16];
+	int fam;
+	if (sa->sa_family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)sa_)->sin_addr, 4);
+		fam = AF_INET;
+	} else if (sa->sa_family == AF_INET6) {
+		const unsigned char *b = ((const struct sockaddr_in6 *)sa_)->sin6_addr.s6_addr;
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
+		if (memcmp(b, mapped, 12) == 0) { /* an IPv4 client of a [::] listener */
+			memcpy(a, b + 12, 4);
+			fam = AF_INET;
+		} else {
+			memcpy(a, b, 16);
+			fam = AF_INET6;
+		}
+	} else {
+		return false;
+	}
+	for (int i = 0; i < nets->n; i++) {
+		const struct conf_net *n = &nets->net[i];
+		if (n->family != fam)
+			continue;
+		int bits = n->prefix, j = 0;
+		bool ok = true;
+		for (; bits >= 8 && ok; bits -= 8, j++)
+			ok = a[j] == n->addr[j];
+		if (ok && bits > 0)
+			ok = (a[j] & (unsigned char)(0xFF << (8 - bits))) == n->addr[j];
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* the tunnel's port: a port string as a pack gives it (checked against them later) */
+static int set_pathtext(SETTER_ARGS)
+{
+	(void)k;
+	struct conf_pack tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	if (set_port(&tmp, v, why, wl) < 0)
+		return -1;
+	(void)exp;
+	bfmt(field, CONF_PORT_MAX, "%s", tmp.port);
 	return 0;
 }
 
@@ -784,7 +937,7 @@ static int set_value(const struct conf_key *k, void *obj, const char *v, char *w
 		[KT_PORT] = set_port_key,     [KT_BAUD] = set_baud,     [KT_NAMES] = set_names,
 		[KT_NAME] = set_name,         [KT_HOST] = set_host,     [KT_RANGE] = set_range,
 		[KT_PATH] = set_path,         [KT_TOPIC] = set_topic,   [KT_IDENT] = set_ident,
-		[KT_TEXT] = set_text,
+		[KT_TEXT] = set_text,         [KT_NETS] = set_nets,     [KT_PATHTEXT] = set_pathtext,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));
@@ -857,6 +1010,9 @@ static const struct sect_kind {
 	  offsetof(struct conf_upstream, line), offsetof(struct load, up_seen) },
 	{ "mqtt", SEC_MQTT, false, 1, offsetof(struct conf, mqtt), 0, 0, 0, offsetof(struct conf_mqtt, line),
 	  offsetof(struct load, mqtt_seen) },
+	{ "tunnel", SEC_TUNNEL, true, CONF_MAX_TUNNELS, offsetof(struct conf, tunnels), sizeof(struct conf_tunnel),
+	  offsetof(struct conf, ntunnels), offsetof(struct conf_tunnel, name), offsetof(struct conf_tunnel, line),
+	  offsetof(struct load, tunnel_seen) },
 };
 #define NSECT_KINDS (sizeof(sect_kinds) / sizeof(sect_kinds[0]))
 
@@ -1146,6 +1302,12 @@ static void finish_pack(struct load *x, int i)
 	}
 	if (!seen[K_TIMEOUT] && d->default_timeout > 0)
 		p->timeout = d->default_timeout;
+	if (p->control && !d->control_request) {
+		fail(x, seen[K_CONTROL], sect, "control",
+		     "protocol %s has no MOSFET control documented well enough to use (expected false; "
+		     "control exists for daly, daly-modbus, jbd, jk and jk-pb)", d->name);
+		return;
+	}
 	if (!seen[K_UNIT_ID])
 		p->unit_id = i + 1;
 }
@@ -1288,6 +1450,53 @@ static void finish_upstream(struct load *x, int i)
 	}
 }
 
+/* [tunnel.NAME]: a configured wire, an address of its own, an allowlist. */
+static void finish_tunnel(struct load *x, int i)
+{
+	struct conf_tunnel *t = &x->c.tunnels[i];
+	const int *seen = x->tunnel_seen[i];
+	char sect[CONF_NAME_MAX + 8];
+	bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
+	static const struct { int key; const char *what; } req[] = {
+		{ K_TU_PORT, "port = the port of the wire to lend, as a [pack.*] section gives it" },
+		{ K_TU_LISTEN, "listen = HOST:PORT for the PC tool" },
+		{ K_TU_CLIENTS, "clients = the addresses allowed to connect" },
+	};
+	for (size_t k = 0; k < sizeof(req) / sizeof(req[0]); k++)
+		if (!seen[req[k].key]) {
+			fail(x, t->line, sect, NULL, "missing key \"%s\" (expected %s)", conf_keys[req[k].key].name,
+			     req[k].what);
+			return;
+		}
+	int j = 0;
+	while (j < x->c.npacks && strcmp(x->c.packs[j].port, t->port) != 0)
+		j++;
+	if (j == x->c.npacks) {
+		fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
+		return;
+	}
+	if (t->listen_port == x->c.gw.listen_port &&
+	    (strcmp(t->listen_host, x->c.gw.listen_host) == 0 || strcmp(t->listen_host, "0.0.0.0") == 0 ||
+	     strcmp(x->c.gw.listen_host, "0.0.0.0") == 0)) {
+		fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
+		     t->listen_port);
+		return;
+	}
+	for (int k = 0; k < i; k++) {
+		const struct conf_tunnel *o = &x->c.tunnels[k];
+		if (strcmp(o->port, t->port) == 0) {
+			fail(x, seen[K_TU_PORT], sect, "port", "%s is already lent by [tunnel.%s] (line %d)", t->port,
+			     o->name, o->line);
+			return;
+		}
+		if (o->listen_port == t->listen_port) {
+			fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is already used by [tunnel.%s] (line %d)",
+			     t->listen_port, o->name, o->line);
+			return;
+		}
+	}
+}
+
 /* The file a key names must be readable (checked at load, so that --check
  * and a reload catch it). */
 static bool readable(struct load *x, int key, const char *sect, const char *path)
@@ -1402,6 +1611,8 @@ static void conf_parse(struct load *x)
 		finish_upstream(x, i);
 	if (x->c.mqtt.enabled && !x->failed)
 		finish_mqtt(x);
+	for (int i = 0; i < x->c.ntunnels && !x->failed; i++)
+		finish_tunnel(x, i);
 }
 
 static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
@@ -1526,6 +1737,8 @@ void conf_print_summary(const struct conf *c, FILE *out)
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
 	                                                : "flag (last values, online=0, failure=1)");
 	fprintf(out, "  log level     %s\n", word_at(level_words, (int)g->log_level));
+	fprintf(out, "  control from  %s\n", g->control_clients.n ? g->control_clients.text
+	                                   : "nobody (control_clients is empty: every write is refused)");
 	fprintf(out, "  state file    %s\n", strcmp(g->state_file, "none") == 0 ? "none (energy counters kept in memory only)"
 	                                   : g->state_file[0] ? g->state_file
 	                                   : "automatic ($STATE_DIRECTORY/state, else /var/lib/bmsgw/state)");
@@ -1549,6 +1762,8 @@ void conf_print_summary(const struct conf *c, FILE *out)
 			fprintf(out, "  cells %d (forced)", p->cells);
 		if (p->invert_current)
 			fprintf(out, "  current inverted");
+		if (p->control)
+			fprintf(out, "  MOSFET control (timeout %g s)", p->control_timeout);
 		if (p->is_tcp && p->driver && p->baud != p->driver->default_baud)
 			fprintf(out, "  (baud %d ignored: the serial server sets the line)", p->baud);
 		fputc('\n', out);
@@ -1602,6 +1817,14 @@ void conf_print_summary(const struct conf *c, FILE *out)
 		else
 			fprintf(out, "  publish       after every good poll");
 		fprintf(out, "; keepalive %d s; MOSFET commands %s\n", m->keepalive, m->control ? "on" : "off");
+	}
+	if (c->ntunnels)
+		fprintf(out, "maintenance tunnels (raw TCP to a wire; its polling pauses while a tool is connected)\n");
+	for (int i = 0; i < c->ntunnels; i++) {
+		const struct conf_tunnel *t = &c->tunnels[i];
+		fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
+		fprintf(out, "  %s: %s -> %s, clients %s, idle timeout %g s\n", t->name, hp, t->port, t->clients.text,
+		        t->idle_timeout);
 	}
 	if (c->nupstreams)
 		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");

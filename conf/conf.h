@@ -22,6 +22,21 @@ struct bms_driver;
 #define CONF_ID_MAX 64
 
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
+/* An address or a network: control_clients, tunnel clients. */
+#define CONF_MAX_NETS 16
+struct conf_net {
+	int family;                      /* AF_INET or AF_INET6 */
+	unsigned char addr[16];          /* network address, host bits zero */
+	int prefix;                      /* bits that must match */
+};
+struct conf_nets {
+	int n;
+	struct conf_net net[CONF_MAX_NETS];
+	char text[CONF_PORT_MAX];        /* as written */
+};
+/* True if the socket address sa (IPv4, IPv6 or IPv4-mapped IPv6) is in one of the nets. */
+bool conf_nets_match(const struct conf_nets *nets, const void *sa);
+
 /* Log levels: `log_level =` and the gateway's logger (gateway/log.h) share this. */
 enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG_DEBUG };
 
@@ -35,6 +50,7 @@ struct conf_gateway {
 	double stale_after;              /* seconds, > 0 */
 	enum conf_stale_policy stale_policy;
 	enum conf_log_level log_level;
+	struct conf_nets control_clients; /* Modbus clients that may write (default none) */
 	char state_file[CONF_PORT_MAX];  /* energy counters; "" = automatic ($STATE_DIRECTORY
 	                                  * or /var/lib/bmsgw), "none" = kept in memory only */
 	int line;                        /* line of the [gateway] header, 0 = none */
@@ -55,6 +71,8 @@ struct conf_pack {
 	int retries;                     /* 0..10 */
 	int cells;                       /* 0..32 */
 	bool invert_current;
+	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
+	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
 	int line;                        /* line of the [pack.NAME] header */
 };
 
@@ -114,6 +132,18 @@ struct conf_mqtt {
 	bool control;                    /* MOSFET commands (section 8) */
 };
 
+/* [tunnel.NAME]: lend one wire to a vendor PC tool through a raw TCP port. */
+#define CONF_MAX_TUNNELS 8
+struct conf_tunnel {
+	char name[CONF_NAME_MAX];
+	int line;
+	char port[CONF_PORT_MAX];        /* the port string of a configured wire */
+	char listen_host[CONF_HOST_MAX];
+	int listen_port;
+	struct conf_nets clients;        /* required allowlist */
+	double idle_timeout;             /* s without bytes before the wire is given back (300) */
+};
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
@@ -123,6 +153,8 @@ struct conf {
 	int nupstreams;
 	struct conf_upstream upstreams[CONF_MAX_UPSTREAMS];
 	struct conf_mqtt mqtt;
+	int ntunnels;
+	struct conf_tunnel tunnels[CONF_MAX_TUNNELS];
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
