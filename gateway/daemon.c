@@ -102,6 +102,8 @@ static int plan_make(struct gw *gw, const struct conf *nc, struct plan *pl)
 			if (!p)
 				goto fail;
 			p->next_due = now; /* a new pack is polled at once */
+			/* control: the gateway intends nothing locked until told */
+			p->ctl.intent[BMS_FET_CHARGE] = p->ctl.intent[BMS_FET_DISCHARGE] = true;
 			pl->packs[i] = p;
 			pl->pack_new[i] = true;
 		}
@@ -134,6 +136,10 @@ fail:
 static void plan_apply(struct gw *gw, struct plan *pl)
 {
 	const struct conf *nc = gw->conf;
+	/* commands of packs that go away end (their links still exist) */
+	for (int j = 0; j < gw->npacks; j++)
+		if (!pl->old_pack_kept[j])
+			gw_control_drop(gw->packs[j]);
 	/* polls of packs that go away are abandoned; links nobody uses close */
 	for (int j = 0; j < gw->nlinks; j++) {
 		struct gw_link *l = gw->links[j];
@@ -340,6 +346,7 @@ void gw_polled(struct gw *gw, struct gw_pack *p, bool ok)
 				gw_energy_break(&gw->bank_energy);
 		}
 	}
+	gw_control_polled(gw, p, ok);
 	if (gw->mqtt)
 		gw_mqtt_polled(gw->mqtt, p, ok);
 	if (gw->on_poll)
@@ -378,8 +385,10 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
 	for (int i = 0; i < gw->npacks; i++)
-		if (pl->pack_new[i])
+		if (pl->pack_new[i]) {
 			gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
+			gw_state_restore_intent(gw, gw->packs[i]);
+		}
 	if (gw->server) {
 		gw_server_apply(gw->server, listen_fd);
 		fd_budget(gw);
@@ -450,6 +459,8 @@ void gw_free(struct gw *gw)
 	gw_upstreams_free(gw);
 	gw_server_free(gw->server);
 	gw->server = NULL;
+	for (int i = 0; i < gw->npacks; i++)
+		gw_control_drop(gw->packs[i]);
 	for (int i = 0; i < gw->nlinks; i++)
 		gw_link_free(gw->links[i]);
 	gw->nlinks = 0;

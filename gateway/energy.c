@@ -116,6 +116,26 @@ void gw_energy_restore(struct gw *gw, const char *name, struct gw_energy *e)
 	}
 }
 
+void gw_state_restore_intent(struct gw *gw, struct gw_pack *p)
+{
+	char path[512];
+	gw_energy_path(gw, path, sizeof(path));
+	FILE *f = path[0] ? fopen(path, "re") : NULL;
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		char kind[16], nm[64];
+		int a, b;
+		if (sscanf(line, "%15s %63s %d %d", kind, nm, &a, &b) == 4 && strcmp(kind, "intent") == 0 &&
+		    strcmp(nm, p->cfg->name) == 0 && (a == 0 || a == 1) && (b == 0 || b == 1)) {
+			p->ctl.intent[BMS_FET_CHARGE] = a == 1;
+			p->ctl.intent[BMS_FET_DISCHARGE] = b == 1;
+		}
+	}
+	fclose(f);
+}
+
 void gw_energy_load(struct gw *gw)
 {
 	char path[512];
@@ -126,8 +146,10 @@ void gw_energy_load(struct gw *gw)
 		gw_info("energy counters: %s does not exist yet; counting from 0", path);
 		return;
 	}
-	for (int i = 0; i < gw->npacks; i++)
+	for (int i = 0; i < gw->npacks; i++) {
 		gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
+		gw_state_restore_intent(gw, gw->packs[i]);
+	}
 	gw_energy_restore(gw, NULL, &gw->bank_energy);
 	gw_info("energy counters: read from %s", path);
 }
@@ -153,6 +175,12 @@ static int write_all(const char *path, const struct gw *gw, char *why, size_t wl
 		fprintf(f, "pack %s %.6f %.6f\n", gw->packs[i]->cfg->name, gw->packs[i]->energy.in_kwh,
 			gw->packs[i]->energy.out_kwh);
 	fprintf(f, "bank %.6f %.6f\n", gw->bank_energy.in_kwh, gw->bank_energy.out_kwh);
+	/* what bmsgw last switched, so that a restart never unlocks a MOSFET
+	 * it had locked (a JBD write carries both) */
+	for (int i = 0; i < gw->npacks; i++)
+		if (gw->packs[i]->cfg->control)
+			fprintf(f, "intent %s %d %d\n", gw->packs[i]->cfg->name,
+				gw->packs[i]->ctl.intent[BMS_FET_CHARGE], gw->packs[i]->ctl.intent[BMS_FET_DISCHARGE]);
 	int bad = fflush(f) != 0 || fsync(fd) != 0;
 	int e = errno;
 	if (fclose(f) != 0 && !bad) {
@@ -174,7 +202,7 @@ static int write_all(const char *path, const struct gw *gw, char *why, size_t wl
 
 void gw_energy_save(struct gw *gw, bool force)
 {
-	bool dirty = force || gw->bank_energy.dirty;
+	bool dirty = force || gw->bank_energy.dirty || gw->intent_dirty;
 	for (int i = 0; i < gw->npacks && !dirty; i++)
 		dirty = gw->packs[i]->energy.dirty;
 	char path[512];
@@ -195,4 +223,5 @@ void gw_energy_save(struct gw *gw, bool force)
 	for (int i = 0; i < gw->npacks; i++)
 		gw->packs[i]->energy.dirty = false;
 	gw->bank_energy.dirty = false;
+	gw->intent_dirty = false;
 }

@@ -18,6 +18,7 @@
 #include "../bms/bms.h"
 #include "../conf/conf.h"
 #include "../registers/regmap.h"
+#include "control.h"
 #include "energy.h"
 #include "mqtt.h"
 
@@ -51,6 +52,7 @@ struct gw_pack {
 	bool attempted;                /* at least one poll finished (for --once) */
 	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
 	struct gw_pack_mqtt mq;        /* what the MQTT client published of it */
+	struct gw_pack_ctl ctl;        /* MOSFET control */
 };
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
@@ -112,6 +114,7 @@ struct gw {
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
 	bool energy_save_failed;       /* the state file could not be written (logged once) */
+	bool intent_dirty;             /* a MOSFET intent changed since the state file was written */
 	double energy_saved_at;        /* monotonic */
 	unsigned long reloads;         /* applied */
 	unsigned long reload_failures; /* failed since the last one applied */

@@ -265,6 +265,11 @@ void gw_link_free(struct gw_link *l)
 	free(l);
 }
 
+bool gw_link_is_up(const struct gw_link *l)
+{
+	return l->state == GW_LINK_UP;
+}
+
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 {
 	return strcmp(a->port, b->port) == 0 && (a->is_tcp || a->baud == b->baud);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "control.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
@@ -21,6 +22,7 @@
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void link_schedule(struct gw_link *l);
+static bool ctl_start(struct gw_link *l);
 
 static void arm(struct gw_link *l, double after)
 {
@@ -114,6 +116,9 @@ static void step_send(struct gw_link *l)
 {
 	struct gw_pack *p = l->cur;
 	uint8_t req[sizeof(l->tx)];
+	/* a control command goes ahead of the next poll step */
+	if (ctl_start(l))
+		return;
 	if (p->drv->listen_only) {
 		/* the BMS talks by itself: wait for its frames, from a clean start */
 		bms_rx_clear(&l->rx);
@@ -194,6 +199,146 @@ static void step_timeout(struct gw_link *l, bool timed_out)
 	poll_done(l, false, why);
 }
 
+/* ---- control commands on the wire ----------------------------------------
+ * A command queued on a pack of this link runs between two poll steps (or
+ * when the link is idle): gap, frame, acknowledgement, for each frame of
+ * the command; then the interrupted poll resumes with its current step. */
+
+/* After a control transaction: resume the interrupted poll, or schedule. */
+static void ctl_resume(struct gw_link *l)
+{
+	l->ctl = NULL;
+	if (l->cur) {
+		step_gap(l);
+	} else {
+		l->ps = GW_POLL_IDLE;
+		link_schedule(l);
+	}
+}
+
+static void ctl_end(struct gw_link *l, int exception, const char *why)
+{
+	struct gw_ctl *c = l->ctl;
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	ctl_resume(l);
+	gw_control_wire_done(c, exception, why);
+}
+
+static void ctl_gap(struct gw_link *l)
+{
+	l->ps = GW_POLL_CTL_GAP;
+	l->gap_started = gw_mono();
+	arm(l, gw_control_pack(l->ctl)->drv->gap);
+}
+
+/* Start a queued command, if there is one and the wire is up. */
+static bool ctl_start(struct gw_link *l)
+{
+	if (l->ctl || l->state != GW_LINK_UP || l->gw->stopping)
+		return false;
+	struct gw_ctl *c = gw_control_queued(l);
+	if (!c)
+		return false;
+	l->ctl = c;
+	l->ctl_tries = 0;
+	ctl_gap(l);
+	return true;
+}
+
+/* The gap is over: the next frame of the command, or its end. */
+static void ctl_send(struct gw_link *l)
+{
+	struct gw_pack *p = gw_control_pack(l->ctl);
+	uint8_t req[sizeof(l->tx)];
+	gw_link_drain(l);
+	int n = p->drv->control_request(gw_control_cmd(l->ctl), req, sizeof(req));
+	if (n == 0) {
+		ctl_end(l, 0, NULL); /* every frame acknowledged */
+		return;
+	}
+	if (n < 0) {
+		ctl_end(l, 0x04, bms_strerror(n));
+		return;
+	}
+	gw_debug("link %s: pack %s: control frame", l->port, p->cfg->name);
+	if (gw_link_send(l, req, (size_t)n) < 0)
+		return; /* the link went down: gw_poll_link_down() ended it */
+	if (p->drv->control_unacked) {
+		/* nothing comes back: the next frame (or the read-back) after a gap */
+		ctl_gap(l);
+		return;
+	}
+	l->ps = GW_POLL_CTL_WAIT;
+	arm(l, p->cfg->timeout);
+}
+
+/* No (good) acknowledgement: the writes are absolute, so sending the frame
+ * again is safe; after `retries` more tries the command has failed. */
+static void ctl_retry(struct gw_link *l, const char *what)
+{
+	struct gw_pack *p = gw_control_pack(l->ctl);
+	if (l->ctl_tries++ < p->cfg->retries) {
+		gw_debug("link %s: pack %s: control frame: %s, try %d", l->port, p->cfg->name, what, l->ctl_tries + 1);
+		ctl_gap(l);
+		return;
+	}
+	char why[160];
+	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, l->ctl_tries);
+	ctl_end(l, 0x0B, why);
+}
+
+static void ctl_bytes(struct gw_link *l)
+{
+	struct gw_pack *p = gw_control_pack(l->ctl);
+	const struct bms_driver *d = p->drv;
+	for (;;) {
+		size_t fl = 0;
+		enum bms_scan s = d->scan(&p->poll, l->rx.buf, l->rx.len, &fl);
+		if (s == BMS_SCAN_NEED)
+			return;
+		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
+			l->stats.checksum_errors += s == BMS_SCAN_BADSUM;
+			bms_rx_consume(&l->rx, fl ? fl : 1);
+			continue;
+		}
+		if (fl == 0 || fl > l->rx.len) {
+			bms_rx_clear(&l->rx);
+			return;
+		}
+		int rc = d->control_ack(gw_control_cmd(l->ctl), l->rx.buf, fl);
+		bms_rx_consume(&l->rx, fl);
+		if (rc == BMS_E_UNEXPECTED)
+			continue;
+		if (rc == BMS_OK) {
+			l->ctl_tries = 0;
+			ctl_gap(l); /* the next frame, or the end */
+			return;
+		}
+		if (rc == BMS_E_REFUSED) {
+			ctl_end(l, 0x04, "the BMS refused the command");
+			return;
+		}
+		ctl_retry(l, bms_strerror(rc));
+		return;
+	}
+}
+
+void gw_poll_kick(struct gw_link *l)
+{
+	if (l->ps == GW_POLL_IDLE && l->state == GW_LINK_UP) {
+		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		link_schedule(l);
+	}
+}
+
+void gw_poll_control_abort(struct gw_link *l)
+{
+	if (!l->ctl)
+		return;
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	ctl_resume(l);
+}
+
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -209,6 +354,13 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	case GW_POLL_WAIT:
 		step_timeout(l, true);
 		break;
+	case GW_POLL_CTL_GAP:
+		ctl_send(l);
+		break;
+	case GW_POLL_CTL_WAIT:
+		l->stats.timeouts++;
+		ctl_retry(l, "timed out");
+		break;
 	}
 }
 
@@ -216,6 +368,8 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void link_schedule(struct gw_link *l)
 {
 	if (l->ps != GW_POLL_IDLE || l->gw->stopping)
+		return;
+	if (ctl_start(l))
 		return;
 	struct gw_pack *next = NULL;
 	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
@@ -254,6 +408,13 @@ void gw_poll_link_up(struct gw_link *l)
 
 void gw_poll_link_down(struct gw_link *l)
 {
+	if (l->ctl) {
+		struct gw_ctl *c = l->ctl;
+		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		l->ctl = NULL;
+		l->ps = l->cur ? GW_POLL_WAIT : GW_POLL_IDLE; /* the interrupted poll ends below */
+		gw_control_wire_done(c, 0x0B, "the wire went down");
+	}
 	if (l->cur && l->ps != GW_POLL_IDLE) {
 		ev_timer_stop(l->gw->loop, &l->poll_timer);
 		l->got_bytes = true;
@@ -267,6 +428,12 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 {
 	double now = gw_mono();
 	l->got_bytes = true;
+	if (l->ps == GW_POLL_CTL_WAIT) {
+		l->last_rx = now;
+		bms_rx_feed(&l->rx, p, n);
+		ctl_bytes(l);
+		return;
+	}
 	if (l->ps != GW_POLL_WAIT) {
 		/* nobody asked: late answers and line noise are dropped.  The gap
 		 * before a request means silence on the wire (a BMS may still be
@@ -276,6 +443,8 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 		l->last_rx = now;
 		if (l->ps == GW_POLL_GAP && now - l->gap_started < l->cur->cfg->timeout)
 			arm(l, l->cur->drv->gap);
+		else if (l->ps == GW_POLL_CTL_GAP && now - l->gap_started < gw_control_pack(l->ctl)->cfg->timeout)
+			arm(l, gw_control_pack(l->ctl)->drv->gap);
 		return;
 	}
 	struct gw_pack *pk = l->cur;

@@ -39,6 +39,10 @@ struct gw_client {
 	ev_io io;
 	ev_timer idle;
 	char peer[64];
+	struct sockaddr_storage addr;  /* the client's address (control_clients) */
+	struct gw_ctl *ctl;            /* a MOSFET command waiting for the BMS */
+	uint8_t req[ADU_MAX];          /* its request, for the reply */
+	size_t req_len;
 	size_t len;
 	uint8_t buf[ADU_MAX * 2];
 };
@@ -76,7 +80,69 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 	return (int)(n + 6);
 }
 
-void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, struct gw_screen *out)
+/* FC06 / FC16: only the MOSFET registers of a pack with control, from an
+ * allowed client, with values 0 or 1. */
+static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+{
+	const struct gw_unit *u = &out->target;
+	unsigned base = (unsigned)gw->conf->gw.base;
+	unsigned r_dsg = base + (unsigned)reg_offset(REG_SRC_DSG_MOS), r_chg = base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
+	if (u->bank || !peer || !conf_nets_match(&gw->conf->gw.control_clients, peer) || !u->pack->cfg->control ||
+	    !u->pack->drv->control_request) {
+		out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
+		return;
+	}
+	const uint8_t *pdu = adu + MBAP_LEN;
+	size_t plen = len - MBAP_LEN;
+	unsigned nvals;
+	const uint8_t *vals;
+	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER) {
+		if (plen != 5) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			return;
+		}
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = nvals = 1;
+		vals = pdu + 3;
+		if (out->addr != r_dsg && out->addr != r_chg) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+			return;
+		}
+	} else {
+		if (plen < 6) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			return;
+		}
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = nvals = (unsigned)(pdu[3] << 8 | pdu[4]);
+		vals = pdu + 6;
+		if (out->addr < r_dsg || out->addr > r_chg) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+			return;
+		}
+		if (nvals < 1 || out->addr + nvals - 1 > r_chg || pdu[5] != 2 * nvals || plen != 6 + 2 * (size_t)nvals) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			return;
+		}
+	}
+	for (unsigned i = 0; i < nvals; i++) {
+		unsigned v = (unsigned)(vals[2 * i] << 8 | vals[2 * i + 1]);
+		if (v > 1) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			return;
+		}
+		int f = out->addr + i == r_dsg ? BMS_FET_DISCHARGE : BMS_FET_CHARGE;
+		out->set[f] = true;
+		out->on[f] = v == 1;
+	}
+	if (!gw_unit_online(gw, u)) {
+		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		return;
+	}
+	out->write = true;
+}
+
+void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->unit = adu[6];
@@ -84,6 +150,10 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, struct gw_
 	struct gw_unit *u = &out->target;
 	if (!gw_unit_lookup(gw, out->unit, u)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_PATH;
+		return;
+	}
+	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER || out->function == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
+		screen_write(gw, adu, len, peer, out);
 		return;
 	}
 	if (out->function != MODBUS_FC_READ_HOLDING_REGISTERS) {
@@ -117,6 +187,7 @@ static void client_free(struct gw_client *c)
 {
 	struct gw_server *srv = c->srv;
 	struct ev_loop *loop = srv->gw->loop;
+	gw_control_cancel(&c->ctl); /* the command goes on; nobody waits for the answer */
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->idle);
 	close(c->fd);
@@ -137,13 +208,29 @@ static void client_close(struct gw_client *c, const char *why)
 }
 
 /* Answer one complete ADU.  Returns -1 if the client must be dropped. */
+static void client_ctl_done(void *ctx, int exception, const char *why);
+
 static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 {
 	struct gw_server *srv = c->srv;
 	struct gw_screen s;
-	gw_screen_request(srv->gw, adu, len, &s);
+	gw_screen_request(srv->gw, adu, len, &c->addr, &s);
 	modbus_set_socket(srv->mb, c->fd);
 	int rc;
+	if (s.write) {
+		char who[80], why[160];
+		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
+		s.exception = gw_control_submit(srv->gw, s.target.pack, s.set, s.on, who, client_ctl_done, c, &c->ctl,
+						why, sizeof(why));
+		if (!s.exception) {
+			/* the reply waits for the BMS: this client's further
+			 * requests wait in its socket, other clients go on */
+			memcpy(c->req, adu, len);
+			c->req_len = len;
+			ev_io_stop(srv->gw->loop, &c->io);
+			return 0;
+		}
+	}
 	if (s.exception) {
 		gw_debug("client %s: unit %d fc %d addr %u count %u -> exception 0x%02x", c->peer,
 			 s.unit, s.function, s.addr, s.count, s.exception);
@@ -157,6 +244,58 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* Answer every complete request in the buffer, until one waits for a BMS.
+ * false when the client was closed. */
+static bool client_process(struct gw_client *c)
+{
+	while (!c->ctl) {
+		int al = gw_mbap_frame(c->buf, c->len);
+		if (al == 0)
+			break;
+		if (al < 0) {
+			client_close(c, "not Modbus TCP (bad MBAP header)");
+			return false;
+		}
+		if (client_answer(c, c->buf, (size_t)al) < 0) {
+			client_close(c, "write failed");
+			return false;
+		}
+		memmove(c->buf, c->buf + al, c->len - (size_t)al);
+		c->len -= (size_t)al;
+	}
+	return true;
+}
+
+/* The MOSFET command of this client ended: its reply, then what waited. */
+static void client_ctl_done(void *ctx, int exception, const char *why)
+{
+	(void)why;
+	struct gw_client *c = ctx;
+	struct gw_server *srv = c->srv;
+	int rc;
+	if (exception) {
+		modbus_set_socket(srv->mb, c->fd);
+		rc = modbus_reply_exception(srv->mb, c->req, (unsigned)exception);
+	} else {
+		/* the normal reply: FC06 echoes the request, FC16 gives address and count */
+		uint8_t r[12];
+		size_t n = 12;
+		memcpy(r, c->req, 12);
+		if (c->req[7] == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
+			r[4] = 0;
+			r[5] = 6;
+		}
+		rc = send(c->fd, r, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+	}
+	if (rc < 0) {
+		client_close(c, "write failed");
+		return;
+	}
+	ev_io_start(srv->gw->loop, &c->io);
+	ev_timer_again(srv->gw->loop, &c->idle);
+	client_process(c);
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -176,21 +315,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	c->len += (size_t)n;
 	ev_timer_again(loop, &c->idle);
-	for (;;) {
-		int al = gw_mbap_frame(c->buf, c->len);
-		if (al == 0)
-			break;
-		if (al < 0) {
-			client_close(c, "not Modbus TCP (bad MBAP header)");
-			return;
-		}
-		if (client_answer(c, c->buf, (size_t)al) < 0) {
-			client_close(c, "write failed");
-			return;
-		}
-		memmove(c->buf, c->buf + al, c->len - (size_t)al);
-		c->len -= (size_t)al;
-	}
+	client_process(c);
 }
 
 static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -352,6 +477,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->srv = srv;
 		c->fd = fd;
 		peer_name(&ss, c->peer, sizeof(c->peer));
+		memcpy(&c->addr, &ss, sizeof(ss));
 		ev_io_init(&c->io, client_read_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
 		ev_init(&c->idle, client_idle_cb);

@@ -34,6 +34,9 @@ struct gw_screen {
 	int unit;
 	int function;
 	unsigned addr, count;
+	bool write;      /* a MOSFET command (FC06 / FC16 at offsets 17-18) to carry out */
+	bool set[2];     /* by enum bms_fet: which FETs it switches ... */
+	bool on[2];      /* ... and to what */
 };
 
 /* Length of the first complete ADU in buf: >0 = complete ADU of that length,
@@ -41,8 +44,11 @@ struct gw_screen {
  * the connection must be closed.  Pure. */
 int gw_mbap_frame(const uint8_t *buf, size_t len);
 
-/* Decide how to answer a complete ADU (see design.md §5).  Pure apart from
- * reading the gateway's pack table and the clock. */
-void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, struct gw_screen *out);
+/* Decide how to answer a complete ADU (see design.md sections 5 and 8):
+ * reads (FC03), MOSFET writes (FC06 to offset 17 or 18, FC16 over exactly
+ * 17-18) from a client in control_clients (peer, NULL = none) to a pack
+ * with control.  Pure apart from reading the gateway's pack table and the
+ * clock. */
+void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out);
 
 #endif

@@ -85,6 +85,8 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t re
 	st.wire_timeouts = ws->timeouts;
 	st.energy_in_kwh = p->energy.in_kwh;
 	st.energy_out_kwh = p->energy.out_kwh;
+	st.ctl_done = p->ctl.done;
+	st.ctl_failed = p->ctl.failed;
 	st.protocol_id = p->drv->protocol_id;
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }

@@ -12,7 +12,14 @@
 struct gw_lookup;
 
 enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
-enum gw_poll_state { GW_POLL_IDLE, GW_POLL_GAP, GW_POLL_WAIT };
+enum gw_poll_state {
+	GW_POLL_IDLE,
+	GW_POLL_GAP,        /* silence before a poll request */
+	GW_POLL_WAIT,       /* waiting for the answer to a poll request */
+	GW_POLL_CTL_GAP,    /* silence before a control frame */
+	GW_POLL_CTL_WAIT,   /* waiting for the acknowledgement of a control frame */
+};
+struct gw_ctl;
 
 struct gw_link {
 	struct gw *gw;
@@ -35,7 +42,9 @@ struct gw_link {
 	struct gw_wire_stats stats;
 
 	struct gw_pack *packs;         /* list via next_on_link */
-	struct gw_pack *cur;           /* pack being polled */
+	struct gw_pack *cur;           /* pack being polled (also while a control command interrupts it) */
+	struct gw_ctl *ctl;            /* the control command on the wire now, NULL if none */
+	int ctl_tries;                 /* failed tries of its current frame */
 	enum gw_poll_state ps;
 	ev_timer poll_timer;           /* gap, response timeout, next due */
 	double gap_started;            /* monotonic start of the current gap */
@@ -60,12 +69,20 @@ int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
 /* Same wire and same serial settings: a reload may keep the link open. */
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
 
+/* True if the wire is open. */
+bool gw_link_is_up(const struct gw_link *l);
+
 /* poller.c: set up the poll state of a new link. */
 void gw_poll_init(struct gw_link *l);
 /* Abandon the poll in progress (its pack is going away) without counting it. */
 void gw_poll_abort(struct gw_link *l);
 /* Start the pack that is due first, or sleep until it is (after a reload). */
 void gw_poll_schedule(struct gw_link *l);
+/* A control command was queued on l: start it now if the wire is idle (else
+ * it goes ahead of the next poll step). */
+void gw_poll_kick(struct gw_link *l);
+/* Stop the control command on the wire (its deadline passed); polling goes on. */
+void gw_poll_control_abort(struct gw_link *l);
 /* hooks called by link.c */
 void gw_poll_link_up(struct gw_link *l);
 void gw_poll_link_down(struct gw_link *l);

@@ -159,6 +159,11 @@ static const struct reg_def reg_table[] = {
 	  "energy charged", "energy into the pack (the bank: into the bank), integrated from power over good polls only (never across a stale gap), kept across restarts and reloads in the state file" },
 	{ 121, 1, 0, REG_U32, 2, "kWh", REG_STATUS, REG_SRC_ENERGY_OUT, REG_ABS_NONE,
 	  "energy discharged", "energy out of the pack (the bank: out of the bank), as above" },
+	/* MOSFET control */
+	{ 123, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_DONE, REG_ABS_NONE,
+	  "control: commands done", "MOSFET commands acknowledged and confirmed by read-back, since the gateway started; wraps at 65536; 0 on the bank" },
+	{ 124, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_FAILED, REG_ABS_NONE,
+	  "control: commands refused", "MOSFET commands refused or failed (not allowed, busy, stale, no answer, the BMS said no, the read-back disagreed); wraps at 65536" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -283,6 +288,8 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	/* u32 0.01 kWh wraps after 42.9 GWh: no wrap handling needed */
 	case REG_SRC_ENERGY_IN: *v = st->energy_in_kwh; return true;
 	case REG_SRC_ENERGY_OUT: *v = st->energy_out_kwh; return true;
+	case REG_SRC_CTL_DONE: *v = st->ctl_done & 0xffff; return true;
+	case REG_SRC_CTL_FAILED: *v = st->ctl_failed & 0xffff; return true;
 	default: return false; /* a data source */
 	}
 }

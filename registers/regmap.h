@@ -72,6 +72,8 @@ enum reg_src {
 	REG_SRC_WIRE_TIMEOUTS,
 	REG_SRC_ENERGY_IN,
 	REG_SRC_ENERGY_OUT,
+	REG_SRC_CTL_DONE,
+	REG_SRC_CTL_FAILED,
 };
 
 /* Offset of the first register fed by src (the register table is the only
@@ -96,6 +98,7 @@ struct reg_status {
 	/* error counters of the pack's wire (the bank: of its packs' wires) */
 	uint32_t wire_checksum_errors, wire_short_frames, wire_timeouts;
 	double energy_in_kwh, energy_out_kwh; /* integrated by the gateway */
+	uint32_t ctl_done, ctl_failed;  /* MOSFET commands confirmed / refused or failed */
 };
 
 /* What the bank unit adds to an aggregated snapshot (cells are compared

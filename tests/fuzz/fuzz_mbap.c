@@ -3,6 +3,8 @@
  * bytes, in arbitrary chunks, must never read out of bounds, and every
  * complete ADU must get a decision (serve or one exception code). */
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		char err[256];
 		struct conf *conf = malloc(sizeof(*conf));
-		if (!conf || conf_load_string("[pack.a]\nprotocol = daly\nport = /dev/null\n[pack.b]\nprotocol = daly\n"
+		if (!conf || conf_load_string("[gateway]\ncontrol_clients = 127.0.0.0/8\n"
+				     "[pack.a]\nprotocol = daly\nport = /dev/null\ncontrol = true\n[pack.b]\nprotocol = daly\n"
 				     "port = /dev/null\naddress = 2\n[bank]\n",
 				     "fuzz", conf, err, sizeof(err)) < 0)
 			abort();
@@ -54,11 +57,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (al < 8 || (size_t)al > len || al > 260)
 				abort();
 			struct gw_screen s;
-			gw_screen_request(&gw, buf, (size_t)al, &s);
+			/* the first input byte picks the client: allowed to write or not */
+			struct sockaddr_in peer = { .sin_family = AF_INET };
+			peer.sin_addr.s_addr = htonl((size && (data[0] & 0x80)) ? 0x7F000001u : 0x0A000001u);
+			gw_screen_request(&gw, buf, (size_t)al, &peer, &s);
 			if (s.exception < 0 || s.exception > 0x0B)
 				abort();
-			if (s.exception == 0 &&
+			if (s.exception == 0 && !s.write &&
 			    (s.function != 3 || s.count < 1 || s.count > 125 || s.addr < 290 || s.addr + s.count > 415))
+				abort();
+			/* a write reaches the BMS only from an allowed client, for a pack
+			 * with control, at offsets 17-18 */
+			if (s.write && (s.exception || (s.function != 6 && s.function != 16) || !s.target.pack ||
+					!(data[0] & 0x80) || s.addr < 307 || s.addr + s.count > 309 ||
+					!(s.set[0] || s.set[1]) || !s.target.pack->cfg->control))
 				abort();
 			memmove(buf, buf + al, len - (size_t)al);
 			len -= (size_t)al;

@@ -40,6 +40,8 @@ static const struct expect_reg expect_map[] = {
 	{ 116, 1, 0 }, { 117, 1, 0 }, { 118, 1, 0 },
 	/* energy counters */
 	{ 119, 2, 0 }, { 121, 2, 0 },
+	/* control counters */
+	{ 123, 1, 0 }, { 124, 1, 0 },
 };
 #define EXPECT_N (sizeof(expect_map) / sizeof(expect_map[0]))
 
@@ -516,7 +518,7 @@ static void test_status(void)
 		.soc_max_today = 97, .soc_max_hour = 13, .soc_max_minute = 7,
 		.good_polls = 100000, .failed_polls = 3, .protocol_id = 4,
 		.wire_checksum_errors = 7, .wire_short_frames = 65536 + 2, .wire_timeouts = 65535,
-		.energy_in_kwh = 1234.567, .energy_out_kwh = 0.004,
+		.energy_in_kwh = 1234.567, .energy_out_kwh = 0.004, .ctl_done = 3, .ctl_failed = 65537,
 	};
 	full_snapshot(&s);
 	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
@@ -541,6 +543,8 @@ static void test_status(void)
 	CHECK_EQ_INT(regs[118], 65535);
 	CHECK_EQ_INT((uint32_t)regs[119] << 16 | regs[120], 123457); /* 0.01 kWh, rounded */
 	CHECK_EQ_INT((uint32_t)regs[121] << 16 | regs[122], 0);
+	CHECK_EQ_INT(regs[123], 3);
+	CHECK_EQ_INT(regs[124], 1);
 	/* status encoding leaves data and unused registers alone */
 	int changed = 0;
 	for (unsigned o = 0; o < REG_MAP_SIZE; o++)
@@ -685,8 +689,8 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57, 123-124.",
-		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108, 116-122 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398, 406-412)",
+		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57.",
+		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108, 116-124 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398, 406-414)",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
 		bool found = strstr(md, needles[i]) != NULL;
