@@ -397,6 +397,7 @@ static void link_schedule(struct gw_link *l)
 	next->poll_started = now;
 	bms_poll_begin(&next->poll, (uint8_t)next->cfg->address, (uint8_t)next->cfg->cells,
 		       next->cfg->invert_current);
+	next->poll.setpoints = next->cfg->control; /* the switch settings, for the read-back */
 	step_gap(l);
 }
 

@@ -47,8 +47,8 @@ def sum_ok(f):
 
 
 class Sim:
-    def __init__(self, *args, pty_path=None):
-        cmd = [SIM, "--protocol", "daly", "--control", "127.0.0.1:0"]
+    def __init__(self, *args, pty_path=None, protocol="daly"):
+        cmd = [SIM, "--protocol", protocol, "--control", "127.0.0.1:0"]
         if pty_path:
             cmd += ["--pty", pty_path]
         else:
@@ -388,7 +388,90 @@ def test_cmdline():
     check(line.startswith("listening tcp 127.0.0.1:") and p.wait(5) == 0, "SIGINT: exit 0")
 
 
+def crc16(b):
+    crc = 0xFFFF
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return b + bytes([crc & 0xFF, crc >> 8])
+
+
+def jbd_write(mask):
+    body = bytes([0xE1, 2, 0, mask])
+    chk = (0x10000 - sum(body)) & 0xFFFF
+    return bytes([0xDD, 0x5A]) + body + bytes([chk >> 8, chk & 0xFF, 0x77])
+
+
+def test_control():
+    """MOSFET writes in each control mode (normal, refuse, noswitch, silent)."""
+    sim = Sim("--static")
+    w = TcpWire(sim.tcp)
+    data, *_ = w.xfer(req(0x40, 0xD9, data=[0] * 8))
+    st = sim.state()["packs"][0]
+    check(sum_ok(data) and data[2] == 0xD9 and data[4] == 0 and st["dsg_mos"] == 0 and st["dsg_set"] == 0
+          and st["writes"] == 1, "daly: 0xD9 off -> answer D0 = 0, discharge MOSFET off")
+    check(sim.ctl("control 1 refuse") == "ok", "control 1 refuse")
+    data, *_ = w.xfer(req(0x40, 0xD9, data=[1] + [0] * 7))
+    st = sim.state()["packs"][0]
+    check(sum_ok(data) and data[4] == 0 and st["dsg_mos"] == 0 and st["control"] == "refuse",
+          "daly refuse: answer D0 = the unchanged state (0), nothing switched")
+    sim.ctl("control 1 noswitch")
+    data, *_ = w.xfer(req(0x40, 0xD9, data=[1] + [0] * 7))
+    st = sim.state()["packs"][0]
+    check(sum_ok(data) and data[4] == 1 and st["dsg_set"] == 1 and st["dsg_mos"] == 0,
+          "daly noswitch: acknowledged (D0 = 1), the setting changes, the MOSFET stays off")
+    sim.ctl("control 1 silent")
+    data, *_ = w.xfer(req(0x40, 0xDA, data=[0] * 8))
+    st = sim.state()["packs"][0]
+    check(data == b"" and st["chg_mos"] == 1 and st["chg_set"] == 1, "daly silent: no answer, nothing changes")
+    check(sim.stats()["writes"] == 4, "stats: writes counts every MOSFET write (%s)" % sim.stats()["writes"])
+    check(sim.ctl("control 1 bogus").startswith("error:") and sim.ctl("control 9 normal").startswith("error:"),
+          "control: unknown mode or address is an error")
+    check(sim.ctl("set 1 chg_set 0") == "ok" and sim.state()["packs"][0]["chg_set"] == 0, "set chg_set")
+    w.close()
+    sim.stop()
+
+    sim = Sim("--static", protocol="daly-modbus")
+    w = TcpWire(sim.tcp)
+    data, *_ = w.xfer(crc16(bytes([0x81, 0x06, 0x01, 0x21, 0x00, 0x00])))
+    check(data == crc16(bytes([0x51, 0x06, 0x01, 0x21, 0x00, 0x00])) and sim.state()["packs"][0]["chg_mos"] == 0,
+          "daly-modbus: FC06 0x121 = 0 echoed from 0x51, charge MOSFET off")
+    sim.ctl("control 1 refuse")
+    data, *_ = w.xfer(crc16(bytes([0x81, 0x06, 0x01, 0x21, 0x00, 0x01])))
+    check(data == crc16(bytes([0x51, 0x86, 0x04])) and sim.state()["packs"][0]["chg_mos"] == 0,
+          "daly-modbus refuse: exception 0x86 / 0x04, nothing switched")
+    w.close()
+    sim.stop()
+
+    sim = Sim("--static", protocol="jbd")
+    w = TcpWire(sim.tcp)
+    data, *_ = w.xfer(jbd_write(0x02))
+    st = sim.state()["packs"][0]
+    check(data == bytes.fromhex("dde10000000077") and st["dsg_mos"] == 0 and st["chg_mos"] == 1,
+          "jbd: 0xE1 mask 2 -> acknowledged, discharge off, charge on")
+    sim.ctl("control 1 refuse")
+    data, *_ = w.xfer(jbd_write(0x00))
+    check(data == bytes.fromhex("dde18000ff8077") and sim.state()["packs"][0]["dsg_mos"] == 0,
+          "jbd refuse: DD E1 80 00 FF 80 77, nothing switched")
+    w.close()
+    sim.stop()
+
+    sim = Sim("--static", protocol="jk-pb")
+    w = TcpWire(sim.tcp)
+    data, *_ = w.xfer(crc16(bytes([0x01, 0x10, 0x10, 0x74, 0x00, 0x02, 0x04, 0, 0, 0, 0])))
+    check(data == crc16(bytes([0x01, 0x10, 0x10, 0x74, 0x00, 0x02])) and sim.state()["packs"][0]["dsg_mos"] == 0,
+          "jk-pb: FC16 0x1074 = 0 acknowledged, discharge MOSFET off")
+    sim.ctl("control 1 refuse")
+    data, *_ = w.xfer(crc16(bytes([0x01, 0x10, 0x10, 0x74, 0x00, 0x02, 0x04, 0, 0, 0, 1])))
+    check(data == crc16(bytes([0x01, 0x90, 0x04])) and sim.state()["packs"][0]["dsg_mos"] == 0,
+          "jk-pb refuse: exception 0x90 / 0x04, nothing switched")
+    w.close()
+    sim.stop()
+
+
 test_cmdline()
+test_control()
 test_tcp()
 test_pty()
 print("%d passed, %d failed" % (passes, failures))

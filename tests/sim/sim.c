@@ -689,8 +689,13 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d}",
 		               S.frozen ? "true" : "false", S.proto->name, S.baud);
 	} else if (strcmp(cmd, "stats") == 0 && argc == 1) {
-		sim_buf_printf(out, "{\"requests\":%lu,\"answers\":%lu,\"bad_requests\":%lu,\"connections\":%lu}",
-		               S.requests, S.answers, S.bad_requests, S.connections);
+		unsigned long writes = 0;
+		for (int i = 0; i < S.npacks; i++)
+			writes += S.packs[i].writes;
+		sim_buf_printf(out,
+		               "{\"requests\":%lu,\"answers\":%lu,\"bad_requests\":%lu,\"connections\":%lu,"
+		               "\"writes\":%lu}",
+		               S.requests, S.answers, S.bad_requests, S.connections, writes);
 	} else if (strcmp(cmd, "freeze") == 0 && argc == 1) {
 		S.frozen = 1;
 		sim_buf_printf(out, "ok");
@@ -738,9 +743,24 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		p->fault = (enum sim_fault)k;
 		p->fault_count = k == SIM_F_NONE ? 0 : count;
 		sim_buf_printf(out, "ok");
+	} else if (strcmp(cmd, "control") == 0) {
+		if (argc != 3) {
+			sim_buf_printf(out, "error: usage: control ADDR normal|refuse|noswitch|silent");
+			return 0;
+		}
+		struct sim_pack *p = ctl_pack(argv[1], out);
+		if (!p)
+			return 0;
+		int m = sim_ctl_parse(argv[2]);
+		if (m < 0) {
+			sim_buf_printf(out, "error: unknown control mode '%s' (normal refuse noswitch silent)", argv[2]);
+			return 0;
+		}
+		p->ctl = (enum sim_ctl)m;
+		sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "help") == 0) {
 		sim_buf_printf(out, "commands: state | stats | freeze | thaw | set ADDR KEY VALUE | "
-		               "fault ADDR KIND [COUNT] | quit");
+		               "fault ADDR KIND [COUNT] | control ADDR MODE | quit");
 	} else {
 		sim_buf_printf(out, "error: unknown command '%s' (try help)", cmd);
 	}

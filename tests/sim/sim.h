@@ -41,6 +41,18 @@ enum sim_fault {
 const char *sim_fault_name(enum sim_fault f);
 int sim_fault_parse(const char *s); /* -1 if unknown */
 
+/* How a pack answers MOSFET writes (control command `control ADDR MODE`). */
+enum sim_ctl {
+	SIM_CTL_NORMAL = 0, /* switch, acknowledge */
+	SIM_CTL_REFUSE,     /* the brand's negative acknowledgement; nothing changes */
+	SIM_CTL_NOSWITCH,   /* acknowledge and take the setting, but the MOSFET stays
+	                     * as it is (a protection holds it) */
+	SIM_CTL_SILENT,     /* no answer to writes; nothing changes */
+	SIM_CTL_COUNT
+};
+const char *sim_ctl_name(enum sim_ctl m);
+int sim_ctl_parse(const char *s); /* -1 if unknown */
+
 /* One simulated battery pack.  The "true" state; what goes on the wire is the
  * protocol's quantised view of it (struct sim_view). */
 struct sim_pack {
@@ -55,7 +67,10 @@ struct sim_pack {
 	int cell_offset_mv[SIM_MAX_CELLS]; /* per-cell offset from the SOC curve */
 	int cell_pin_mv[SIM_MAX_CELLS];    /* >= 0: cell pinned to this value (`set ... cell`) */
 	int temp_c[SIM_MAX_TEMPS];
-	int chg_mos, dsg_mos;   /* 1 = on */
+	int chg_mos, dsg_mos;   /* 1 = on: the actual MOSFET state */
+	int chg_set, dsg_set;   /* the switch settings (what the last write asked) */
+	enum sim_ctl ctl;       /* how MOSFET writes are answered */
+	unsigned long writes;   /* MOSFET writes received (any outcome) */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */
@@ -193,6 +208,14 @@ void sim_pack_tick(struct sim_pack *p);                /* one second passes */
 /* Control `set ADDR KEY VALUE...`: argv[0] = KEY. */
 int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_proto *proto,
                  char *err, size_t errlen);
+/* A MOSFET write for pack p: chg / dsg = 0 or 1 to switch, -1 to leave.
+ * Applies the pack's control mode and counts the write. */
+enum sim_wr {
+	SIM_WR_DONE,     /* acknowledge (the settings changed; the MOSFETs too unless noswitch) */
+	SIM_WR_REFUSED,  /* negative acknowledgement, nothing changed */
+	SIM_WR_SILENT,   /* no answer, nothing changed */
+};
+enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg);
 void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p);
 
 #endif

@@ -276,13 +276,17 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 		break;
 	case 0xD9: /* discharge MOSFET on/off */
 	case 0xDA: /* charge MOSFET on/off */
-		if (cmd == 0xD9)
-			p->dsg_mos = req[4] ? 1 : 0;
-		else
-			p->chg_mos = req[4] ? 1 : 0;
-		d[0] = req[4] ? 1 : 0;
+	{
+		/* the answer's D0 is the switch's state after the command: what was
+		 * asked, or (refused) what it was */
+		int on = req[4] ? 1 : 0;
+		enum sim_wr w = sim_pack_write(p, cmd == 0xDA ? on : -1, cmd == 0xD9 ? on : -1);
+		if (w == SIM_WR_SILENT)
+			return SIM_RESP_NONE;
+		d[0] = (uint8_t)(w == SIM_WR_DONE ? on : cmd == 0xD9 ? p->dsg_set : p->chg_set);
 		daly_frame(reply, p, cmd, d);
 		break;
+	}
 	default:
 		return SIM_RESP_BAD;
 	}

@@ -154,8 +154,8 @@ static void dm_image(const struct sim_pack *p, uint16_t *reg)
 	reg[0x71] = p->junk ? (uint16_t)sim_rand() : 0;
 	reg[0x100] = (uint16_t)p->address;
 	reg[0x115] = 360;
-	reg[0x121] = p->chg_mos ? 1 : 0;
-	reg[0x122] = p->dsg_mos ? 1 : 0;
+	reg[0x121] = p->chg_set ? 1 : 0; /* the switch settings; 0x52/0x53 the MOSFETs */
+	reg[0x122] = p->dsg_set ? 1 : 0;
 }
 
 static uint16_t dm_crc(const uint8_t *b, size_t n)
@@ -249,10 +249,13 @@ static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		dm_exception(reply, p, req[1], 0x02);
 		return SIM_RESP_OK;
 	}
-	if (a == 0x121)
-		p->chg_mos = (int)v;
-	else
-		p->dsg_mos = (int)v;
+	enum sim_wr w = sim_pack_write(p, a == 0x121 ? (int)v : -1, a == 0x122 ? (int)v : -1);
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	if (w == SIM_WR_REFUSED) {
+		dm_exception(reply, p, req[1], 0x04); /* slave device failure */
+		return SIM_RESP_OK;
+	}
 	uint8_t f[DM_REQ_LEN];
 	memcpy(f, req, 6);
 	f[0] = (uint8_t)(0x50 + p->address);

@@ -142,12 +142,12 @@ static int jbd_address(const uint8_t *req, size_t n)
 	return n >= 7 ? 1 : -1; /* no address: the pack on the wire */
 }
 
-static void jbd_frame(struct sim_reply *r, uint8_t reg, const uint8_t *d, size_t len)
+static void jbd_frame_status(struct sim_reply *r, uint8_t reg, uint8_t status, const uint8_t *d, size_t len)
 {
 	uint8_t f[256 + 7];
 	f[0] = JBD_START;
 	f[1] = reg;
-	f[2] = 0x00;
+	f[2] = status;
 	f[3] = (uint8_t)len;
 	if (len)
 		memcpy(f + 4, d, len);
@@ -156,6 +156,11 @@ static void jbd_frame(struct sim_reply *r, uint8_t reg, const uint8_t *d, size_t
 	f[5 + len] = (uint8_t)chk;
 	f[6 + len] = JBD_END;
 	sim_reply_add(r, f, len + 7);
+}
+
+static void jbd_frame(struct sim_reply *r, uint8_t reg, const uint8_t *d, size_t len)
+{
+	jbd_frame_status(r, reg, 0x00, d, len);
 }
 
 static void put16(uint8_t *d, unsigned v)
@@ -178,8 +183,14 @@ static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t 
 
 	if (req[1] == 0x5A) { /* writes */
 		if (reg == 0xE1 && req[3] == 2) {
-			p->chg_mos = (req[5] & 1) ? 0 : 1;
-			p->dsg_mos = (req[5] & 2) ? 0 : 1;
+			/* both lock bits at once: bit 0 = charge off, bit 1 = discharge off */
+			enum sim_wr w = sim_pack_write(p, (req[5] & 1) ? 0 : 1, (req[5] & 2) ? 0 : 1);
+			if (w == SIM_WR_SILENT)
+				return SIM_RESP_NONE;
+			if (w == SIM_WR_REFUSED) {
+				jbd_frame_status(reply, reg, 0x80, d, 0); /* DD E1 80 00 FF 80 77 */
+				return SIM_RESP_OK;
+			}
 		} else if (reg != 0x00 && reg != 0x01) {
 			return SIM_RESP_BAD;
 		}

@@ -265,8 +265,8 @@ static void jk_read_all(const struct sim_pack *p, unsigned cmd, struct sim_reply
 	id8(&o, 0xA9, (unsigned)r.ncells);
 	put8(&o, 0xAA);
 	put32(&o, r.capacity_ah);
-	id8(&o, 0xAB, p->chg_mos ? 1 : 0);
-	id8(&o, 0xAC, p->dsg_mos ? 1 : 0);
+	id8(&o, 0xAB, p->chg_set ? 1 : 0); /* the switch settings; 0x8C bits the MOSFETs */
+	id8(&o, 0xAC, p->dsg_set ? 1 : 0);
 	id16(&o, 0xAD, 0x0411);
 	id8(&o, 0xAE, 1);
 	id8(&o, 0xAF, 0); /* LFP */
@@ -307,14 +307,17 @@ static enum sim_resp jk_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	case 0x02: /* write: ID, value */
 		if (data_len != 2 || (req[11] != 0xAB && req[11] != 0xAC))
 			return SIM_RESP_BAD;
-		if (req[11] == 0xAB)
-			p->chg_mos = req[12] ? 1 : 0;
-		else
-			p->dsg_mos = req[12] ? 1 : 0;
+	{
+		int on = req[12] ? 1 : 0;
+		enum sim_wr w = sim_pack_write(p, req[11] == 0xAB ? on : -1, req[11] == 0xAC ? on : -1);
+		if (w == SIM_WR_SILENT)
+			return SIM_RESP_NONE;
+		/* the switch setting after the write: what was asked, or (refused) as it was */
 		jk_begin(&o, cmd);
-		id8(&o, req[11], req[12] ? 1 : 0);
+		id8(&o, req[11], (uint8_t)(req[11] == 0xAB ? p->chg_set : p->dsg_set));
 		jk_end(&o, reply);
 		return SIM_RESP_OK;
+	}
 	case 0x01: /* activate */
 	case 0x05: /* password */
 		jk_begin(&o, cmd);

@@ -252,8 +252,8 @@ static void pb_settings(const struct sim_pack *p, uint8_t *f)
 	le32(f + 6 + 0x2C, 100000); /* max charge current mA */
 	le32(f + 6 + 0x38, 100000); /* max discharge current mA */
 	le32(f + 6 + 0x6C, (unsigned long)p->ncells);
-	le32(f + 6 + 0x70, p->chg_mos ? 1 : 0);
-	le32(f + 6 + 0x74, p->dsg_mos ? 1 : 0);
+	le32(f + 6 + 0x70, p->chg_set ? 1 : 0); /* the switch settings */
+	le32(f + 6 + 0x74, p->dsg_set ? 1 : 0);
 	le32(f + 6 + 0x78, 1);
 	le32(f + 6 + 0x7C, (unsigned long)lround(p->capacity_ah * 1000.0));
 	le32(f + 6 + 0x108, (unsigned long)p->address);
@@ -332,11 +332,13 @@ static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	}
 	if ((reg == 0x1070 || reg == 0x1074) && cnt == 2) {
 		int on = (req[7] | req[8] | req[9] | req[10]) != 0;
-		if (reg == 0x1070)
-			p->chg_mos = on;
+		enum sim_wr w = sim_pack_write(p, reg == 0x1070 ? on : -1, reg == 0x1074 ? on : -1);
+		if (w == SIM_WR_SILENT)
+			return SIM_RESP_NONE;
+		if (w == SIM_WR_REFUSED)
+			pb_exception(reply, p, 0x04); /* slave device failure */
 		else
-			p->dsg_mos = on;
-		pb_ack(reply, p, req);
+			pb_ack(reply, p, req);
 		return SIM_RESP_OK;
 	}
 	pb_exception(reply, p, 0x02); /* illegal data address */

@@ -140,7 +140,46 @@ void sim_pack_init(struct sim_pack *p, int address)
 	for (int i = 0; i < SIM_MAX_TEMPS; i++)
 		p->temp_c[i] = 25 + i % 2;
 	p->chg_mos = p->dsg_mos = 1;
+	p->chg_set = p->dsg_set = 1;
+	p->ctl = SIM_CTL_NORMAL;
 	p->fault = SIM_F_NONE;
+}
+
+/* ---- MOSFET writes -------------------------------------------------------- */
+
+static const char *const ctl_names[SIM_CTL_COUNT] = { "normal", "refuse", "noswitch", "silent" };
+
+const char *sim_ctl_name(enum sim_ctl m)
+{
+	return (unsigned)m < SIM_CTL_COUNT ? ctl_names[m] : "?";
+}
+
+int sim_ctl_parse(const char *s)
+{
+	for (int i = 0; i < SIM_CTL_COUNT; i++)
+		if (strcmp(s, ctl_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg)
+{
+	p->writes++;
+	if (p->ctl == SIM_CTL_REFUSE)
+		return SIM_WR_REFUSED;
+	if (p->ctl == SIM_CTL_SILENT)
+		return SIM_WR_SILENT;
+	if (chg >= 0)
+		p->chg_set = chg ? 1 : 0;
+	if (dsg >= 0)
+		p->dsg_set = dsg ? 1 : 0;
+	if (p->ctl == SIM_CTL_NORMAL) {
+		if (chg >= 0)
+			p->chg_mos = p->chg_set;
+		if (dsg >= 0)
+			p->dsg_mos = p->dsg_set;
+	}
+	return SIM_WR_DONE;
 }
 
 int sim_pack_cell_mv(const struct sim_pack *p, int i)
@@ -388,14 +427,18 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		if (parse_long(v, 1, proto->max_temps, &l))
 			goto bad;
 		p->ntemps = (int)l;
-	} else if (strcmp(k, "chg_mos") == 0 || strcmp(k, "dsg_mos") == 0 ||
-	           strcmp(k, "full16") == 0 || strcmp(k, "junk") == 0) {
+	} else if (strcmp(k, "chg_mos") == 0 || strcmp(k, "dsg_mos") == 0 || strcmp(k, "chg_set") == 0 ||
+	           strcmp(k, "dsg_set") == 0 || strcmp(k, "full16") == 0 || strcmp(k, "junk") == 0) {
 		if (parse_long(v, 0, 1, &l))
 			goto bad;
-		if (k[0] == 'c')
+		if (strcmp(k, "chg_mos") == 0)
 			p->chg_mos = (int)l;
-		else if (k[0] == 'd')
+		else if (strcmp(k, "dsg_mos") == 0)
 			p->dsg_mos = (int)l;
+		else if (strcmp(k, "chg_set") == 0)
+			p->chg_set = (int)l;
+		else if (strcmp(k, "dsg_set") == 0)
+			p->dsg_set = (int)l;
 		else if (k[0] == 'f')
 			p->full16 = (int)l;
 		else
@@ -406,7 +449,7 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		p->balance = u;
 	} else {
 		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles soh mos_temp cells sensors cell temp "
-		         "alarm chg_mos dsg_mos balance full16 junk)", k);
+		         "alarm chg_mos dsg_mos chg_set dsg_set balance full16 junk)", k);
 		return -1;
 	}
 	return 0;
@@ -453,7 +496,9 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	sim_buf_printf(b, ",\"alarm_bytes\":[");
 	for (int i = 0; i < v->nalarm; i++)
 		sim_buf_printf(b, "%s%u", i ? "," : "", (unsigned)v->alarm[i]);
-	sim_buf_printf(b, "],\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld}",
+	sim_buf_printf(b, "],\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld",
 	               (unsigned long long)v->balance, p->full16, p->junk, sim_fault_name(p->fault),
 	               p->fault_count);
+	sim_buf_printf(b, ",\"chg_set\":%d,\"dsg_set\":%d,\"control\":\"%s\",\"writes\":%lu}", p->chg_set,
+	               p->dsg_set, sim_ctl_name(p->ctl), p->writes);
 }
