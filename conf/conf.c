@@ -1549,11 +1549,6 @@ static void finish_mqtt(struct load *x)
 	    (seen[K_MQ_CERT_FILE] && !readable(x, K_MQ_CERT_FILE, sect, m->cert_file)) ||
 	    (seen[K_MQ_KEY_FILE] && !readable(x, K_MQ_KEY_FILE, sect, m->key_file)))
 		return;
-	if (m->control) {
-		fail(x, seen[K_MQ_CONTROL], sect, "control",
-		     "MOSFET commands over MQTT are not available in this version (expected false)");
-		return;
-	}
 	if (seen[K_MQ_PASSWORD_FILE]) {
 		if (!seen[K_MQ_USERNAME]) {
 			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",

@@ -39,6 +39,9 @@ enum {
 	E_DIAG = 1 << 3,     /* entity_category diagnostic */
 	E_OFF = 1 << 4,      /* enabled_by_default false */
 	E_BINARY = 1 << 5,   /* binary_sensor: payload True / False */
+	E_SWITCH = 1 << 6,   /* switch: state True / False, commands ON / OFF on
+	                      * P/NAME/set/<field>; only for packs whose MOSFETs
+	                      * may be switched over MQTT */
 };
 
 struct ent {
@@ -94,6 +97,10 @@ static const struct ent ents[] = {
 	{ "charge_mos", "Charge MOSFET", "charge_mos", "power", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_MOSFETS },
 	{ "discharge_mos", "Discharge MOSFET", "discharge_mos", "power", NULL, NULL, -1, PB | E_BINARY,
 	  BMS_HAS_MOSFETS },
+	{ "charge_switch", "Charge MOSFET switch", "charge_mos", NULL, NULL, NULL, -1, E_PACK | E_SWITCH,
+	  BMS_HAS_MOSFETS },
+	{ "discharge_switch", "Discharge MOSFET switch", "discharge_mos", NULL, NULL, NULL, -1, E_PACK | E_SWITCH,
+	  BMS_HAS_MOSFETS },
 	{ "charging", "Charging", "charging", "battery_charging", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_CURRENT },
 	{ "balancing", "Balancing", "balancing_any", "running", NULL, NULL, -1, E_PACK | E_BINARY | E_DIAG,
 	  BMS_HAS_BALANCE },
@@ -115,6 +122,7 @@ struct unit {
 	const char *name;          /* pack name, "bank" or "gateway" */
 	unsigned kind;             /* E_PACK, E_BANK or E_GW */
 	const struct bms_driver *drv; /* packs */
+	bool control;              /* packs: MQTT commands are allowed */
 	gw_disc_emit emit;
 	void *ctx;
 };
@@ -122,6 +130,16 @@ struct unit {
 void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap)
 {
 	snprintf(out, cap, "bmsgw_%s", c->mqtt.client_id);
+}
+
+bool gw_disc_control(const struct conf *c, const struct conf_pack *p)
+{
+	return c->mqtt.control && p->control && p->driver && p->driver->control_request;
+}
+
+static const char *component(unsigned flags)
+{
+	return (flags & E_SWITCH) ? "switch" : (flags & E_BINARY) ? "binary_sensor" : "sensor";
 }
 
 static void str_field(FILE *o, const char *key, const char *v)
@@ -168,8 +186,8 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 	const struct conf_mqtt *m = &u->c->mqtt;
 	char topic[512], gid[96];
 	gw_disc_gateway_id(u->c, gid, sizeof(gid));
-	snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", m->discovery_prefix,
-		 (e->flags & E_BINARY) ? "binary_sensor" : "sensor", gid, u->name, key);
+	snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", m->discovery_prefix, component(e->flags), gid,
+		 u->name, key);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
@@ -185,6 +203,16 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 	fprintf(o, ",\"value_template\":\"{{ value_json.%s }}\"", field);
 	if (e->flags & E_BINARY)
 		fprintf(o, ",\"payload_on\":\"True\",\"payload_off\":\"False\"");
+	if (e->flags & E_SWITCH) {
+		/* the state is the BMS's read-back, never assumed from the command */
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "%s/%s/set/%s", m->topic_prefix, u->name, field);
+		fprintf(o, ",\"command_topic\":");
+		gw_json_str(o, cmd);
+		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"True\","
+			   "\"state_off\":\"False\",\"optimistic\":false,\"retain\":false,\"qos\":1,"
+			   "\"entity_category\":\"config\"");
+	}
 	if (e->dclass)
 		str_field(o, "device_class", e->dclass);
 	if (e->unit)
@@ -226,6 +254,8 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 		const struct ent *e = &ents[i];
 		if (!(e->flags & u->kind) || (e->needs & provides) != e->needs)
 			continue;
+		if ((e->flags & E_SWITCH) && !u->control)
+			continue;
 		config(u, e, e->key, e->name, e->field, !(e->flags & E_OFF));
 	}
 	if (u->kind == E_GW)
@@ -259,20 +289,32 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncells, unsigned ntemps,
 		  gw_disc_emit emit, void *ctx)
 {
-	struct unit u = { c, p->name, E_PACK, p->driver, emit, ctx };
+	struct unit u = { c, p->name, E_PACK, p->driver, gw_disc_control(c, p), emit, ctx };
 	unit_configs(&u, ncells, ntemps);
 }
 
 void gw_disc_bank(const struct conf *c, unsigned ntemps, gw_disc_emit emit, void *ctx)
 {
-	struct unit u = { c, "bank", E_BANK, NULL, emit, ctx };
+	struct unit u = { c, "bank", E_BANK, NULL, false, emit, ctx };
 	unit_configs(&u, 0, ntemps);
 }
 
 void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx)
 {
-	struct unit u = { c, "gateway", E_GW, NULL, emit, ctx };
+	struct unit u = { c, "gateway", E_GW, NULL, false, emit, ctx };
 	unit_configs(&u, 0, 0);
+}
+
+void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], gid[96];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	for (size_t i = 0; i < NENTS; i++)
+		if (ents[i].flags & E_SWITCH) {
+			snprintf(topic, sizeof(topic), "%s/switch/%s_%s/%s/config", c->mqtt.discovery_prefix, gid, name,
+				 ents[i].key);
+			emit(ctx, topic, "");
+		}
 }
 
 void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
@@ -282,7 +324,7 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 	for (size_t i = 0; i < NENTS; i++)
 		if (ents[i].flags & (E_PACK | E_BANK)) {
 			snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
-				 (ents[i].flags & E_BINARY) ? "binary_sensor" : "sensor", gid, name, ents[i].key);
+				 component(ents[i].flags), gid, name, ents[i].key);
 			emit(ctx, topic, "");
 		}
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {

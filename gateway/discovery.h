@@ -27,6 +27,13 @@ void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx);
  * may have had: removes its entities from Home Assistant. */
 void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
 
+/* Empty payloads for the MOSFET switch configs of pack `name` (its control
+ * was turned off). */
+void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,
+ * a protocol with control)?  Its switch entities exist only then. */
+bool gw_disc_control(const struct conf *c, const struct conf_pack *p);
+
 /* "bmsgw_<client_id>", the gateway device's identifier; every config of
  * this gateway names it (as identifier or via_device). */
 void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap);

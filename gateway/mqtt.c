@@ -22,6 +22,17 @@
  *   P/NAME/state             the --once JSON of the pack, retained
  *   P/bank/availability, P/bank/state     the bank unit
  *   P/gateway                the gateway's own state (JSON), retained
+ *   P/NAME/set/charge_mos, P/NAME/set/discharge_mos   commands ON / OFF,
+ *                            subscribed only with [mqtt] control = true
+ *   P/NAME/result            the outcome of each command (JSON), not retained
+ *
+ * Commands go through gateway/control.c like Modbus writes (allowed?
+ * fresh? not busy? acknowledged? read back?).  A retained command is never
+ * executed (it would be replayed at every connect) and is cleared; the
+ * session is clean, so nothing queued while disconnected is replayed
+ * either.  With MQTT 5 the subscription keeps the retain flag of live
+ * messages (retain as published), so a command published retained is
+ * refused even the first time.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "discovery.h"
 #include "gw.h"
 #include "json.h"
@@ -59,6 +71,16 @@
 #define RECONCILE_S 5.0        /* how long retained configs are collected after connecting */
 
 enum mq_state { MQ_DOWN, MQ_RESOLVING, MQ_CONNECTING, MQ_UP };
+
+/* A command on its way through control.c. */
+struct mq_cmd {
+	struct gw_mqtt *m;
+	struct mq_cmd *next;
+	struct gw_ctl *handle;
+	char unit[CONF_NAME_MAX + 1];
+	char command[32];              /* charge_mos / discharge_mos */
+	char payload[4];               /* ON / OFF */
+};
 
 struct gw_mqtt {
 	struct gw *gw;
@@ -88,6 +110,8 @@ struct gw_mqtt {
 	char gw_state[512];           /* last published P/gateway */
 	char started[32];
 	bool stopping;                /* gw_mqtt_free() runs: a disconnect is expected */
+	struct mq_cmd *cmds;          /* commands in progress */
+	unsigned long commands;       /* commands received (any outcome) */
 };
 
 static void set_events(struct gw_mqtt *m);
@@ -445,6 +469,13 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	char sub[300];
 	snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
 	mosquitto_subscribe(m->mosq, NULL, sub, 0);
+	if (c->control) {
+		snprintf(sub, sizeof(sub), "%s/+/set/+", c->topic_prefix);
+		if (m->protocol == MQTT_PROTOCOL_V5)
+			mosquitto_subscribe_v5(m->mosq, NULL, sub, 1, MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, NULL);
+		else
+			mosquitto_subscribe(m->mosq, NULL, sub, 1);
+	}
 	m->reconcile_until = gw_mono() + RECONCILE_S;
 	publish_all(m);
 }
@@ -466,10 +497,7 @@ static bool configured(const struct gw *gw, const char *name)
 {
 	if (strcmp(name, "gateway") == 0 || (gw->conf->bank.enabled && strcmp(name, "bank") == 0))
 		return true;
-	for (int i = 0; i < gw->npacks; i++)
-		if (strcmp(gw->packs[i]->cfg->name, name) == 0)
-			return true;
-	return false;
+	return gw_find_pack(gw, name) != NULL;
 }
 
 static void clear_topic(struct gw_mqtt *m, const char *topic)
@@ -524,7 +552,9 @@ static void reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 		clear_topic(m, topic);
 		return;
 	}
-	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config */
+	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config (a
+	 * switch config of a pack that may no longer be switched is ours to
+	 * clear too) */
 	char gid[96], node_pfx[128];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
@@ -548,9 +578,17 @@ static void reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	char *payload = strndup(msg->payload, (size_t)msg->payloadlen);
 	bool ours = payload && names_via(payload, gid);
 	free(payload);
-	if (!ours || configured(m->gw, name))
+	if (!ours)
 		return;
-	gw_debug("mqtt: clearing %s (unit %s is no longer configured)", t, name);
+	if (configured(m->gw, name)) {
+		size_t sl = strlen("/switch/");
+		const struct gw_pack *p = gw_find_pack(m->gw, name);
+		if (strncmp(t + dl, "/switch/", sl) != 0 || (p && gw_disc_control(c, p->cfg)))
+			return;
+		gw_debug("mqtt: clearing %s (MQTT control of %s is off)", t, name);
+	} else {
+		gw_debug("mqtt: clearing %s (unit %s is no longer configured)", t, name);
+	}
 	clear_topic(m, t);
 }
 
@@ -563,6 +601,139 @@ static void rediscover_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	gw_info("mqtt: Home Assistant came online: discovery and states sent again");
 	publish_all(m);
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static void publish_result(struct gw_mqtt *m, const char *unit, const char *command, const char *payload,
+			   const char *result, int exception, const char *message)
+{
+	char *buf = NULL, topic[400];
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	if (!o)
+		return;
+	fprintf(o, "{\"command\":");
+	gw_json_str(o, command);
+	fprintf(o, ",\"payload\":");
+	gw_json_str(o, payload);
+	fprintf(o, ",\"result\":\"%s\",\"exception\":", result);
+	if (exception)
+		fprintf(o, "%d", exception);
+	else
+		fprintf(o, "null");
+	fprintf(o, ",\"message\":");
+	gw_json_str(o, message);
+	fprintf(o, "}");
+	if (fclose(o) == 0 && buf) {
+		snprintf(topic, sizeof(topic), "%s/%s/result", prefix(m), unit);
+		publish(m, topic, buf, false, 1, true);
+		set_events(m);
+	}
+	free(buf);
+}
+
+static void cmd_done(void *ctx, int exception, const char *why)
+{
+	struct mq_cmd *k = ctx;
+	struct gw_mqtt *m = k->m;
+	for (struct mq_cmd **pp = &m->cmds; *pp; pp = &(*pp)->next)
+		if (*pp == k) {
+			*pp = k->next;
+			break;
+		}
+	publish_result(m, k->unit, k->command, k->payload, exception ? "failed" : "done", exception, why);
+	free(k);
+}
+
+/* Refused before anything reached the BMS: log, answer, count. */
+static void cmd_refuse(struct gw_mqtt *m, const char *unit, const char *command, const char *payload, int exception,
+		       const char *why)
+{
+	gw_warn("mqtt: command %s/%s/set/%s \"%s\" refused: %s", prefix(m), unit, command, payload, why);
+	publish_result(m, unit, command, payload, "refused", exception, why);
+}
+
+/* P/NAME/set/COMMAND: is this a command topic?  Fills unit and command. */
+static bool command_topic(const struct gw_mqtt *m, const char *t, char *unit, size_t ul, char *cmd, size_t cl)
+{
+	size_t pl = strlen(prefix(m));
+	if (strncmp(t, prefix(m), pl) != 0 || t[pl] != '/')
+		return false;
+	const char *n = t + pl + 1, *e = strstr(n, "/set/");
+	if (!e || e == n || (size_t)(e - n) >= ul || memchr(n, '/', (size_t)(e - n)))
+		return false;
+	const char *c = e + strlen("/set/");
+	if (!*c || strchr(c, '/') || strlen(c) >= cl)
+		return false;
+	memcpy(unit, n, (size_t)(e - n));
+	unit[e - n] = '\0';
+	strcpy(cmd, c);
+	return true;
+}
+
+static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, const char *cmd)
+{
+	struct gw *gw = m->gw;
+	if (msg->payloadlen == 0)
+		return; /* a retained command being cleared (ours, or someone's) */
+	m->commands++;
+	char payload[16];
+	size_t n = (size_t)msg->payloadlen < sizeof(payload) - 1 ? (size_t)msg->payloadlen : sizeof(payload) - 1;
+	for (size_t i = 0; i < n; i++) {
+		char ch = ((const char *)msg->payload)[i];
+		payload[i] = ch >= 0x20 && ch < 0x7F ? ch : '?';
+	}
+	payload[n] = '\0';
+	struct gw_pack *p = gw_find_pack(gw, unit);
+	if (!p) {
+		gw_warn("mqtt: command on %s ignored: no pack is called %s", msg->topic, unit);
+		return;
+	}
+	if (msg->retain) {
+		/* never executed: it would be replayed at every connect; cleared */
+		cmd_refuse(m, unit, cmd, payload, 0x01,
+			   "a retained command is never executed (it would be replayed at every connect); "
+			   "it has been cleared");
+		clear_topic(m, msg->topic);
+		return;
+	}
+	int fet = strcmp(cmd, "charge_mos") == 0 ? BMS_FET_CHARGE : strcmp(cmd, "discharge_mos") == 0 ? BMS_FET_DISCHARGE : -1;
+	if (fet < 0) {
+		cmd_refuse(m, unit, cmd, payload, 0x02, "unknown command (expected charge_mos or discharge_mos)");
+		return;
+	}
+	bool on;
+	if (msg->payloadlen == 2 && memcmp(msg->payload, "ON", 2) == 0)
+		on = true;
+	else if (msg->payloadlen == 3 && memcmp(msg->payload, "OFF", 3) == 0)
+		on = false;
+	else {
+		cmd_refuse(m, unit, cmd, payload, 0x03, "the payload must be exactly ON or OFF");
+		return;
+	}
+	struct mq_cmd *k = calloc(1, sizeof(*k));
+	if (!k) {
+		cmd_refuse(m, unit, cmd, payload, 0x04, "out of memory");
+		return;
+	}
+	k->m = m;
+	snprintf(k->unit, sizeof(k->unit), "%s", unit);
+	snprintf(k->command, sizeof(k->command), "%s", cmd);
+	snprintf(k->payload, sizeof(k->payload), "%s", on ? "ON" : "OFF");
+	bool set[2] = { false, false }, want[2] = { false, false };
+	set[fet] = true;
+	want[fet] = on;
+	char why[200];
+	int exc = gw_control_submit(gw, p, set, want, "mqtt", cmd_done, k, &k->handle, why, sizeof(why));
+	if (exc) {
+		/* control.c logged it */
+		publish_result(m, unit, cmd, k->payload, "refused", exc, why);
+		free(k);
+		return;
+	}
+	k->next = m->cmds;
+	m->cmds = k;
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
@@ -581,6 +752,11 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 			ev_timer_set(&m->rediscover, 1.0 + (double)(rand() % 2000) / 1000.0, 0.);
 			ev_timer_start(m->gw->loop, &m->rediscover);
 		}
+		return;
+	}
+	char unit[CONF_NAME_MAX + 1], cmd[32];
+	if (c->control && command_topic(m, msg->topic, unit, sizeof(unit), cmd, sizeof(cmd))) {
+		on_command(m, msg, unit, cmd);
 		return;
 	}
 	reconcile(m, msg);
@@ -815,7 +991,8 @@ static bool same_broker(const struct conf_mqtt *a, const struct conf_mqtt *b)
 	       strcmp(a->username, b->username) == 0 && strcmp(a->password, b->password) == 0 &&
 	       a->tls == b->tls && strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
 	       strcmp(a->key_file, b->key_file) == 0 && strcmp(a->topic_prefix, b->topic_prefix) == 0 &&
-	       strcmp(a->discovery_prefix, b->discovery_prefix) == 0 && a->keepalive == b->keepalive;
+	       strcmp(a->discovery_prefix, b->discovery_prefix) == 0 && a->keepalive == b->keepalive &&
+	       a->control == b->control; /* the command subscription */
 }
 
 /* The configs and retained topics of a unit that is gone. */
@@ -842,6 +1019,11 @@ bool gw_mqtt_reload(struct gw_mqtt *m, const struct conf *oc)
 		}
 	if (oc->bank.enabled && !gw->conf->bank.enabled)
 		clear_unit(m, oc, "bank");
+	for (int i = 0; i < oc->npacks; i++) {
+		const struct gw_pack *p = gw_find_pack(gw, oc->packs[i].name);
+		if (p && oc->mqtt.discovery && gw_disc_control(oc, &oc->packs[i]) && !gw_disc_control(gw->conf, p->cfg))
+			gw_disc_clear_switches(oc, p->cfg->name, emit_config, m);
+	}
 	if (m->state == MQ_UP)
 		publish_all(m); /* new packs, new shapes, new settings (cells, names) */
 	return true;
@@ -878,6 +1060,13 @@ void gw_mqtt_free(struct gw_mqtt *m)
 	ev_timer_stop(loop, &m->tick);
 	ev_timer_stop(loop, &m->rediscover);
 	gw_lookup_cancel(&m->lookup);
+	while (m->cmds) {
+		/* the commands go on; their outcome is only logged */
+		struct mq_cmd *k = m->cmds;
+		m->cmds = k->next;
+		gw_control_cancel(&k->handle);
+		free(k);
+	}
 	if (m->state == MQ_UP) {
 		/* a clean stop: the will is not sent, so say it ourselves */
 		for (int i = 0; i < gw->npacks; i++)

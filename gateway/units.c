@@ -6,6 +6,14 @@
 
 #include "gw.h"
 
+struct gw_pack *gw_find_pack(const struct gw *gw, const char *name)
+{
+	for (int i = 0; i < gw->npacks; i++)
+		if (strcmp(gw->packs[i]->cfg->name, name) == 0)
+			return gw->packs[i];
+	return NULL;
+}
+
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 {
 	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;

@@ -95,10 +95,11 @@ int main(void)
 	CHECK_EQ_INT(c.mqtt.cells, CONF_CELLS_ENABLED);
 	CHECK_EQ_INT(c.mqtt.keepalive, 60);
 	CHECK(!c.mqtt.control);
-	expect_error(PACK "[mqtt]\nhost = b\ncontrol = true\n", "t.ini:6: [mqtt] control: MOSFET commands over MQTT are not available");
 	CHECK_STR(c.gw.state_file, "/var/lib/x/state");
 	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\ntls = true\nport = 1884\n"), 0);
 	CHECK_EQ_INT(c.mqtt.port, 1884);
+	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\ncontrol = true\n"), 0);
+	CHECK(c.mqtt.control);
 	CHECK_EQ_INT(load(PACK "[gateway]\nstate_file = none\n"), 0);
 	CHECK_STR(c.gw.state_file, "none");
 
