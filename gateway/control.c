@@ -33,6 +33,7 @@ struct gw_ctl {
 	struct bms_control bc;
 	enum ctl_phase phase;
 	double started, acked_at;
+	double poll_at;                /* VERIFY: when the read-back poll is due */
 	bool disagreed;                /* a read-back did not show what was asked */
 	ev_timer deadline;
 	gw_ctl_done done;
@@ -40,7 +41,7 @@ struct gw_ctl {
 	struct gw_ctl **handle;
 	char who[64];
 	char what[64];                 /* "charge MOSFET off, discharge MOSFET on" */
-	char readback[160];            /* what the last read-back showed */
+	char readback[320];            /* what the last read-back showed */
 };
 
 static const char *const fet_names[2] = { "charge MOSFET", "discharge MOSFET" };
@@ -72,6 +73,7 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 		gw_warn("control: %s: pack %s: %s: failed (exception 0x%02X): %s", c->who, p->cfg->name, c->what,
 			exception, why);
 	}
+	p->ctl.last = gw_mono(); /* the next command a second after this one ends */
 	if (c->handle)
 		*c->handle = NULL;
 	if (c->done)
@@ -84,7 +86,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw_ctl *c = container_of(w, struct gw_ctl, deadline);
-	char why[300];
+	char why[400];
 	struct gw_link *l = c->pack->link;
 	switch (c->phase) {
 	case CTL_QUEUED:
@@ -119,6 +121,9 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	} else if (!gw_pack_online(gw, p)) {
 		exc = 0x0B;
 		snprintf(why, wl, "the pack is stale: its state is not known");
+	} else if (p->link->tunnel) {
+		exc = 0x0B;
+		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
 	} else if (!gw_link_is_up(p->link)) {
 		exc = 0x0B;
 		snprintf(why, wl, "the pack's wire is down");
@@ -204,8 +209,7 @@ void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why)
 	}
 	/* acknowledged: the next poll of the pack (at once) tells whether it worked */
 	c->phase = CTL_VERIFY;
-	c->acked_at = gw_mono();
-	c->pack->next_due = c->acked_at;
+	c->acked_at = c->poll_at = gw_mono();
 	gw_debug("control: pack %s: %s acknowledged; reading it back", c->pack->cfg->name, c->what);
 }
 
@@ -259,15 +263,29 @@ void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
 	double poll_takes = gw_mono() - p->poll_started;
 	if (left > CTL_REPOLL_S + poll_takes) {
 		c->acked_at = gw_mono();
-		p->next_due = c->acked_at + CTL_REPOLL_S;
+		c->poll_at = c->acked_at + CTL_REPOLL_S;
+	}
+}
+
+bool gw_control_readback_at(const struct gw_pack *p, double *at)
+{
+	const struct gw_ctl *c = p->ctl.cur;
+	if (!c || c->phase != CTL_VERIFY || p->poll_started >= c->acked_at)
+		return false;
+	*at = c->poll_at;
+	return true;
+}
+
+void gw_control_end(struct gw_pack *p, int exception, const char *why)
+{
+	if (p->ctl.cur) {
+		if (p->ctl.cur->phase == CTL_WIRE && p->link)
+			gw_poll_control_abort(p->link);
+		finish(p->ctl.cur, exception, why);
 	}
 }
 
 void gw_control_drop(struct gw_pack *p)
 {
-	if (p->ctl.cur) {
-		if (p->ctl.cur->phase == CTL_WIRE && p->link)
-			gw_poll_control_abort(p->link);
-		finish(p->ctl.cur, 0x0B, "the pack was removed or the gateway stops");
-	}
+	gw_control_end(p, 0x0B, "the pack was removed or the gateway stops");
 }

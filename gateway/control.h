@@ -55,5 +55,10 @@ struct bms_control *gw_control_cmd(struct gw_ctl *c);
 void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok);
 /* A pack is going away (reload, stop): end its command (0x0B). */
 void gw_control_drop(struct gw_pack *p);
+/* poller.c: a command of p waits for its read-back poll, due at *at (it
+ * goes ahead of the other packs' polls). */
+bool gw_control_readback_at(const struct gw_pack *p, double *at);
+/* End p's command, if any, with this exception. */
+void gw_control_end(struct gw_pack *p, int exception, const char *why);
 
 #endif

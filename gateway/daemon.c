@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw.h"
 #include "log.h"
@@ -30,6 +31,7 @@
 #include "notify.h"
 #include "resolve.h"
 #include "server.h"
+#include "tunnel.h"
 #include "upstream.h"
 #include "util.h"
 #include "wire.h"
@@ -216,7 +218,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 static void fd_budget(struct gw *gw)
 {
 	const struct conf *c = gw->conf;
-	long other = GW_FD_RESERVE + gw->nlinks + c->nupstreams;
+	long other = GW_FD_RESERVE + gw->nlinks + c->nupstreams + 2L * c->ntunnels; /* tunnel: socket + tool */
 	long need = c->gw.max_clients + other;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
@@ -245,7 +247,7 @@ static void fd_budget(struct gw *gw)
 		else
 			snprintf(hard, sizeof(hard), "%llu", (unsigned long long)rl.rlim_max);
 		gw_warn("open-file limit %d (hard limit %s) is below the %ld descriptors that max_clients = %d "
-			"needs (%ld more for links, upstreams and the daemon): at most %ld Modbus clients "
+			"needs (%ld more for links, upstreams, tunnels and the daemon): at most %ld Modbus clients "
 			"will be served; raise LimitNOFILE= (systemd) or ulimit -n",
 			limit, hard, need, c->gw.max_clients, other, cap);
 	}
@@ -295,6 +297,12 @@ int gw_serve(struct gw *gw)
 	}
 	if (!(gw->server = gw_server_new(gw, fd)))
 		return -1;
+	struct gw_tunnel *tun;
+	if (gw_tunnels_prepare(gw, gw->conf, true, &tun, err, sizeof(err)) < 0) {
+		gw_err("%s", err);
+		return -1;
+	}
+	gw_tunnels_install(gw, tun);
 	gw_upstreams_apply(gw);
 	gw_energy_load(gw);
 	gw->energy_saved_at = gw_mono();
@@ -374,6 +382,14 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	struct gw_tunnel *tun = NULL;
+	if (gw->server && gw_tunnels_prepare(gw, nc, false, &tun, err, errlen) < 0) {
+		if (listen_fd >= 0)
+			close(listen_fd);
+		plan_undo(pl);
+		free(pl);
+		return -1;
+	}
 	/* from here on nothing fails */
 	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nlinks;
 	for (int j = 0; j < gw->npacks; j++)
@@ -400,6 +416,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 		}
 		if (!gw->mqtt && nc->mqtt.enabled)
 			gw->mqtt = gw_mqtt_new(gw);
+		gw_tunnels_install(gw, tun);
 	}
 	for (int k = 0; k < gw->nlinks; k++) {
 		if (pl->link_new[k])
@@ -457,6 +474,7 @@ void gw_free(struct gw *gw)
 	gw_mqtt_free(gw->mqtt);
 	gw->mqtt = NULL;
 	gw_upstreams_free(gw);
+	gw_tunnels_free(gw);
 	gw_server_free(gw->server);
 	gw->server = NULL;
 	for (int i = 0; i < gw->npacks; i++)

@@ -27,6 +27,7 @@ struct gw_link;
 struct gw_server;
 struct gw_upstream;
 struct gw_resolver;
+struct gw_tunnel;
 
 struct gw_pack {
 	const struct conf_pack *cfg;
@@ -102,6 +103,7 @@ struct gw {
 	struct gw_server *server;      /* NULL in --once */
 	struct gw_upstream *upstreams; /* list, NULL if none */
 	struct gw_mqtt *mqtt;          /* NULL without [mqtt] */
+	struct gw_tunnel *tunnels;     /* list, NULL if none */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
@@ -152,6 +154,8 @@ void gw_free(struct gw *gw);
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
+/* The pack called `name`, or NULL. */
+struct gw_pack *gw_find_pack(const struct gw *gw, const char *name);
 /* Packs online now. */
 int gw_packs_online(const struct gw *gw);
 

@@ -257,6 +257,8 @@ void gw_link_free(struct gw_link *l)
 {
 	if (!l)
 		return;
+	if (l->tunnel)
+		gw_tunnel_wire_gone(l->tunnel); /* its tool is disconnected */
 	l->cur = NULL;
 	l->ps = GW_POLL_IDLE;
 	ev_timer_stop(l->gw->loop, &l->poll_timer);
@@ -345,6 +347,36 @@ void gw_link_drain(struct gw_link *l)
 	bms_rx_clear(&l->rx);
 }
 
+int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	if (l->state != GW_LINK_UP)
+		return -1;
+	if (l->txoff) {
+		memmove(l->tx, l->tx + l->txoff, l->txlen - l->txoff);
+		l->txlen -= l->txoff;
+		l->txoff = 0;
+	}
+	size_t room = sizeof(l->tx) - l->txlen;
+	if (n > room)
+		n = room;
+	if (!n)
+		return 0;
+	memcpy(l->tx + l->txlen, p, n);
+	l->txlen += n;
+	gw_log_hex(l->port, p, n);
+	ssize_t w = write(l->fd, l->tx, l->txlen);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		link_failed(l, "write", errno);
+		return -1;
+	}
+	if (w > 0)
+		l->txoff = (size_t)w;
+	if (l->txoff >= l->txlen)
+		l->txlen = l->txoff = 0;
+	link_set_events(l);
+	return (int)n;
+}
+
 int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
 {
 	if (l->state != GW_LINK_UP || n > sizeof(l->tx))
@@ -395,6 +427,8 @@ static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (l->txoff >= l->txlen)
 			l->txlen = l->txoff = 0;
 		link_set_events(l);
+		if (l->tunnel && !l->txlen)
+			gw_tunnel_wire_drained(l->tunnel);
 	}
 	if (revents & EV_READ) {
 		uint8_t buf[512];
@@ -402,7 +436,10 @@ static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ssize_t n = read(l->fd, buf, sizeof(buf));
 			if (n > 0) {
 				gw_log_hex(l->port, buf, (size_t)n);
-				gw_poll_bytes(l, buf, (size_t)n);
+				if (l->tunnel && !l->lending)
+					gw_tunnel_wire_bytes(l->tunnel, buf, (size_t)n);
+				else
+					gw_poll_bytes(l, buf, (size_t)n);
 				if (l->state != GW_LINK_UP)
 					return;
 				if ((size_t)n < sizeof(buf))

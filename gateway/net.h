@@ -1,4 +1,5 @@
-/* gateway/net.h - socket helpers shared by the links and the upstream pusher. */
+/* gateway/net.h - socket helpers shared by the links, the upstream pusher,
+ * the Modbus server and the maintenance tunnels. */
 #ifndef GATEWAY_NET_H
 #define GATEWAY_NET_H
 
@@ -11,5 +12,12 @@
  * it is writable, then read SO_ERROR), or -1 with errno set.  Never blocks;
  * names are resolved before, by resolve.c. */
 int gw_tcp_connect(const struct sockaddr *sa, socklen_t len, bool keepalive, bool *in_progress);
+
+/* A listening TCP socket (non-blocking, SO_REUSEADDR, [::] also takes
+ * IPv4, backlog SOMAXCONN) on host:port.  host is an address or a name
+ * from /etc/hosts; other names only with may_block (at start, before
+ * anything is served: a reload never waits for DNS).  The fd, or -1 with
+ * err filled in. */
+int gw_tcp_listen(const char *host, int port, bool may_block, char *err, size_t errlen);
 
 #endif

@@ -23,6 +23,7 @@
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void link_schedule(struct gw_link *l);
 static bool ctl_start(struct gw_link *l);
+static void lend_now(struct gw_link *l);
 
 static void arm(struct gw_link *l, double after)
 {
@@ -148,6 +149,10 @@ static void step_send(struct gw_link *l)
 
 static void step_gap(struct gw_link *l)
 {
+	if (l->lending) {
+		lend_now(l); /* the exchange on the wire is over: the tool's turn */
+		return;
+	}
 	l->ps = GW_POLL_GAP;
 	l->gap_started = gw_mono();
 	arm(l, l->cur->drv->gap);
@@ -226,6 +231,10 @@ static void ctl_end(struct gw_link *l, int exception, const char *why)
 
 static void ctl_gap(struct gw_link *l)
 {
+	if (l->lending) {
+		lend_now(l);
+		return;
+	}
 	l->ps = GW_POLL_CTL_GAP;
 	l->gap_started = gw_mono();
 	arm(l, gw_control_pack(l->ctl)->drv->gap);
@@ -234,7 +243,7 @@ static void ctl_gap(struct gw_link *l)
 /* Start a queued command, if there is one and the wire is up. */
 static bool ctl_start(struct gw_link *l)
 {
-	if (l->ctl || l->state != GW_LINK_UP || l->gw->stopping)
+	if (l->ctl || l->state != GW_LINK_UP || l->gw->stopping || l->tunnel)
 		return false;
 	struct gw_ctl *c = gw_control_queued(l);
 	if (!c)
@@ -367,19 +376,32 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* Start the pack that is due first, or sleep until it is. */
 static void link_schedule(struct gw_link *l)
 {
-	if (l->ps != GW_POLL_IDLE || l->gw->stopping)
+	if (l->lending && l->ps == GW_POLL_IDLE)
+		lend_now(l);
+	if (l->ps != GW_POLL_IDLE || l->gw->stopping || l->tunnel)
 		return;
 	if (ctl_start(l))
 		return;
+	/* the pack due first; a read-back of a command goes ahead of the rest */
 	struct gw_pack *next = NULL;
-	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
-		if (!next || p->next_due < next->next_due)
+	double now = gw_mono(), next_at = 0;
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link) {
+		double at = p->next_due, rb = 0;
+		if (gw_control_readback_at(p, &rb)) {
+			if (rb < at)
+				at = rb;
+			if (rb <= now)
+				at = rb - 1e6; /* an overdue read-back goes first */
+		}
+		if (!next || at < next_at) {
 			next = p;
+			next_at = at;
+		}
+	}
 	if (!next)
 		return;
-	double now = gw_mono();
-	if (next->next_due > now + 1e-4) {
-		arm(l, next->next_due - now);
+	if (next_at > now + 1e-4) {
+		arm(l, next_at - now);
 		return;
 	}
 	if (l->state == GW_LINK_CONNECTING || l->state == GW_LINK_RESOLVING)
@@ -520,6 +542,51 @@ void gw_poll_abort(struct gw_link *l)
 	ev_timer_stop(l->gw->loop, &l->poll_timer);
 	l->cur = NULL;
 	l->ps = GW_POLL_IDLE;
+}
+
+static void lend_now(struct gw_link *l)
+{
+	l->lending = false;
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	if (l->ctl) {
+		struct gw_ctl *c = l->ctl;
+		l->ctl = NULL;
+		gw_control_wire_done(c, 0x0B, "the wire was lent to a maintenance tool");
+	}
+	gw_poll_abort(l);
+	l->ps = GW_POLL_IDLE;
+	bms_rx_clear(&l->rx);
+	/* commands waiting for the wire end now */
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+		gw_control_end(p, 0x0B, "the wire was lent to a maintenance tool");
+	gw_tunnel_wire_ready(l->tunnel);
+}
+
+void gw_poll_lend(struct gw_link *l, struct gw_tunnel *t)
+{
+	l->tunnel = t;
+	if (l->ps == GW_POLL_WAIT || l->ps == GW_POLL_CTL_WAIT) {
+		/* a request is on the wire: its answer (or its timeout) first,
+		 * so that the tool never sees it nor talks over it */
+		l->lending = true;
+		return;
+	}
+	lend_now(l);
+}
+
+void gw_poll_return(struct gw_link *l)
+{
+	l->tunnel = NULL;
+	if (l->lending) {
+		l->lending = false; /* the tool left before it had the wire */
+		return;
+	}
+	double now = gw_mono();
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+		p->next_due = now;
+	bms_rx_clear(&l->rx);
+	l->silent_polls = 0;
+	gw_poll_schedule(l);
 }
 
 void gw_poll_schedule(struct gw_link *l)

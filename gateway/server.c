@@ -25,6 +25,7 @@
 
 #include "gw.h"
 #include "log.h"
+#include "net.h"
 #include "resolve.h"
 #include "server.h"
 #include "util.h"
@@ -87,18 +88,36 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 	const struct gw_unit *u = &out->target;
 	unsigned base = (unsigned)gw->conf->gw.base;
 	unsigned r_dsg = base + (unsigned)reg_offset(REG_SRC_DSG_MOS), r_chg = base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
-	if (u->bank || !peer || !conf_nets_match(&gw->conf->gw.control_clients, peer) || !u->pack->cfg->control ||
-	    !u->pack->drv->control_request) {
-		out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
-		return;
-	}
 	const uint8_t *pdu = adu + MBAP_LEN;
 	size_t plen = len - MBAP_LEN;
+	if (plen >= 5) { /* for the log, whatever comes next */
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = out->function == MODBUS_FC_WRITE_SINGLE_REGISTER ? 1 : (unsigned)(pdu[3] << 8 | pdu[4]);
+	}
+	out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
+	if (u->bank) {
+		out->why = "the bank unit is never writable";
+		return;
+	}
+	if (!peer || !conf_nets_match(&gw->conf->gw.control_clients, peer)) {
+		out->why = "the client is not in control_clients";
+		return;
+	}
+	if (!u->pack->drv->control_request) {
+		out->why = "this protocol has no MOSFET control";
+		return;
+	}
+	if (!u->pack->cfg->control) {
+		out->why = "control is not enabled for this pack";
+		return;
+	}
+	out->exception = 0;
 	unsigned nvals;
 	const uint8_t *vals;
 	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER) {
 		if (plen != 5) {
 			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "malformed FC06 request";
 			return;
 		}
 		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
@@ -106,11 +125,13 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 		vals = pdu + 3;
 		if (out->addr != r_dsg && out->addr != r_chg) {
 			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
 			return;
 		}
 	} else {
 		if (plen < 6) {
 			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "malformed FC16 request";
 			return;
 		}
 		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
@@ -118,10 +139,12 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 		vals = pdu + 6;
 		if (out->addr < r_dsg || out->addr > r_chg) {
 			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
 			return;
 		}
 		if (nvals < 1 || out->addr + nvals - 1 > r_chg || pdu[5] != 2 * nvals || plen != 6 + 2 * (size_t)nvals) {
 			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "FC16 must stay within offsets 17-18, with a matching byte count";
 			return;
 		}
 	}
@@ -129,6 +152,7 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 		unsigned v = (unsigned)(vals[2 * i] << 8 | vals[2 * i + 1]);
 		if (v > 1) {
 			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "the value must be 0 (off) or 1 (on)";
 			return;
 		}
 		int f = out->addr + i == r_dsg ? BMS_FET_DISCHARGE : BMS_FET_CHARGE;
@@ -137,6 +161,7 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 	}
 	if (!gw_unit_online(gw, u)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		out->why = "the pack is stale: its state is not known";
 		return;
 	}
 	out->write = true;
@@ -230,6 +255,15 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 			ev_io_stop(srv->gw->loop, &c->io);
 			return 0;
 		}
+	}
+	if (s.exception && s.why) {
+		/* a write refused before it reached control.c: logged and counted the same */
+		struct gw_pack *p = s.target.bank ? NULL : s.target.pack;
+		if (p)
+			p->ctl.failed++;
+		gw_info("control: Modbus client %s: %s %s: FC%02d at %u count %u: refused (exception 0x%02X): %s",
+			c->peer, p ? "pack" : "unit", p ? p->cfg->name : "bank", s.function, s.addr, s.count,
+			s.exception, s.why);
 	}
 	if (s.exception) {
 		gw_debug("client %s: unit %d fc %d addr %u count %u -> exception 0x%02x", c->peer,
@@ -493,73 +527,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* A name in /etc/hosts (a reload must not wait for DNS). */
-static bool hosts_lookup(const char *name, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	FILE *f = fopen("/etc/hosts", "re");
-	if (!f)
-		return false;
-	char line[512];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *save = NULL, *addr = strtok_r(line, " \t\r\n", &save), *n;
-		while (addr && (n = strtok_r(NULL, " \t\r\n", &save)))
-			if (strcasecmp(n, name) == 0 && gw_numeric_addr(addr, port, ss, len)) {
-				found = true;
-				break;
-			}
-	}
-	fclose(f);
-	return found;
-}
-
 int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen)
 {
-	const char *host = g->listen_host;
-	int port = g->listen_port;
-	struct sockaddr_storage ss;
-	socklen_t sl = 0;
-	if (!gw_numeric_addr(host, port, &ss, &sl) && !hosts_lookup(host, port, &ss, &sl)) {
-		if (!may_block) {
-			snprintf(err, errlen, "listen %s:%d: the name is not in /etc/hosts, and a reload does "
-				 "not wait for DNS (use an address, or restart bmsgw)", host, port);
-			return -1;
-		}
-		/* at start, before anything is served, the system resolver may take its time */
-		char service[8];
-		snprintf(service, sizeof(service), "%d", port);
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-		struct addrinfo *ai = NULL;
-		int rc = getaddrinfo(host, service, &hints, &ai);
-		if (rc != 0 || !ai) {
-			snprintf(err, errlen, "listen %s:%d: %s", host, port, gai_strerror(rc));
-			return -1;
-		}
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		sl = ai->ai_addrlen;
-		freeaddrinfo(ai);
-	}
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "listen %s:%d: socket: %s", host, port, strerror(errno));
-		return -1;
-	}
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6) {
-		int zero = 0; /* [::] also accepts IPv4 */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	}
-	/* a deep backlog: thousands of clients may connect at once */
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, SOMAXCONN) < 0) {
-		snprintf(err, errlen, "listen %s:%d: %s%s", host, port, strerror(errno),
-			 errno == EACCES ? " (port < 1024 needs root or CAP_NET_BIND_SERVICE)" : "");
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return gw_tcp_listen(g->listen_host, g->listen_port, may_block, err, errlen);
 }
 
 static int new_mapping(struct gw_server *srv)

@@ -37,6 +37,7 @@ struct gw_screen {
 	bool write;      /* a MOSFET command (FC06 / FC16 at offsets 17-18) to carry out */
 	bool set[2];     /* by enum bms_fet: which FETs it switches ... */
 	bool on[2];      /* ... and to what */
+	const char *why; /* a write refused here: the reason, for the log */
 };
 
 /* Length of the first complete ADU in buf: >0 = complete ADU of that length,

@@ -1,6 +1,7 @@
 /* gateway/wire.h - private to the gateway: one wire (link.c) and the poller
  * that drives the packs on it (poller.c), and the hooks between the two.
- * Nothing outside link.c, poller.c and daemon.c includes it.
+ * Nothing outside link.c, poller.c, daemon.c, control.c and tunnel.c
+ * includes it.
  */
 #ifndef GATEWAY_WIRE_H
 #define GATEWAY_WIRE_H
@@ -10,6 +11,7 @@
 #include "gw.h"
 
 struct gw_lookup;
+struct gw_tunnel;
 
 enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
 enum gw_poll_state {
@@ -50,8 +52,10 @@ struct gw_link {
 	double gap_started;            /* monotonic start of the current gap */
 	struct bms_rx rx;
 	double last_rx;
-	uint8_t tx[64];
+	uint8_t tx[1024];              /* a poll request, or a tool's bytes (tunnel) */
 	size_t txlen, txoff;
+	struct gw_tunnel *tunnel;      /* the wire is lent to this tunnel's tool: no polling */
+	bool lending;                  /* ... once the exchange on the wire now is over */
 };
 
 /* link.c: a closed link for the wire of `cfg`; NULL when out of memory. */
@@ -66,6 +70,9 @@ void gw_link_close(struct gw_link *l, const char *why);
 void gw_link_drain(struct gw_link *l);
 /* Queue bytes for writing; returns 0 or -1 (link not up / too long). */
 int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
+/* Tunnel: queue a tool's bytes after what is queued; returns how many were
+ * taken (less than n when the buffer is full), or -1 if the wire is down. */
+int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n);
 /* Same wire and same serial settings: a reload may keep the link open. */
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
 
@@ -83,6 +90,20 @@ void gw_poll_schedule(struct gw_link *l);
 void gw_poll_kick(struct gw_link *l);
 /* Stop the control command on the wire (its deadline passed); polling goes on. */
 void gw_poll_control_abort(struct gw_link *l);
+/* Lend the wire to a tunnel's tool: once the request on the wire (if any)
+ * is answered or timed out, polling stops (the poll in progress is
+ * abandoned, commands of its packs end with 0x0B) and
+ * gw_tunnel_wire_ready() is called; until gw_poll_return(), which polls
+ * every pack of the wire at once. */
+void gw_poll_lend(struct gw_link *l, struct gw_tunnel *t);
+void gw_poll_return(struct gw_link *l);
+/* tunnel.c, called by link.c while the wire is lent: bytes read from the
+ * wire; everything queued for the wire was written; the link is freed. */
+void gw_tunnel_wire_bytes(struct gw_tunnel *t, const uint8_t *p, size_t n);
+/* poller.c: the wire is the tool's now (polling stopped). */
+void gw_tunnel_wire_ready(struct gw_tunnel *t);
+void gw_tunnel_wire_drained(struct gw_tunnel *t);
+void gw_tunnel_wire_gone(struct gw_tunnel *t);
 /* hooks called by link.c */
 void gw_poll_link_up(struct gw_link *l);
 void gw_poll_link_down(struct gw_link *l);
