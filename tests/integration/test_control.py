@@ -193,15 +193,21 @@ def run_protocol(protocol):
         if protocol not in UNACKED:
             c.ok(dt < 1.5, "%s: a refusal is reported at once, not after control_timeout (%.2f s)" % (label, dt))
 
-        # 5. acknowledged, but a protection holds the MOSFET off
+        # 5. acknowledged, but a protection holds the MOSFET off (an alarm is active)
+        sim.ctl("set 1 alarm 0 1")
+        c.ok(wait_until(lambda: (lambda r: r is not None and r[45] == 1)(regs(client)), 10),
+             "%s: an alarm is active (failure flag)" % label)
         sim.ctl("control 1 noswitch")
         exc, dt = pace(lambda: raw_write(gw_port, 1, CHG, 1))
         c.eq(exc, 4, "%s: acknowledged but not switched -> 0x04" % label)
         c.eq(sim_pack(sim)["chg_mos"], 0, "%s: still off in the BMS" % label)
         c.eq(regs(client)[18], 0, "%s: register 18 still 0" % label)
         log = gw.text()
-        c.ok(re.search(r"pack p1: charge MOSFET on: failed \(exception 0x04\).*(holds it off|held off)", log)
-             is not None, "%s: the log says a protection holds it off" % label)
+        m = re.search(r"pack p1: charge MOSFET on: failed \(exception 0x04\).*(holds it off|held off): ([a-z_, ]+)\)",
+                      log)
+        c.ok(m is not None, "%s: the log says a protection holds it off and names it: %s" %
+             (label, m.group(2) if m else log.splitlines()[-1]))
+        sim.ctl("set 1 alarm 0 0")
 
         # 6. no answer at all
         sim.ctl("control 1 silent")
