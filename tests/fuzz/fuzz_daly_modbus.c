@@ -5,7 +5,8 @@
  * Input:
  *	byte 0	board address (& 0x1f: 0 and 17..31 are invalid)
  *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
- *	byte 2	bit 0 invert_current, bits 2..3 retries
+ *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 4 read the
+ *		MOSFET switch settings too
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step
  *	E == 0xFF	a synthesised reply with a correct CRC: the next byte K
@@ -32,7 +33,9 @@ static void dm_request(const struct fd *s, const uint8_t *req, int n)
 	uint16_t crc = fd_crc16(req, 6);
 	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
 	unsigned start = (unsigned)(req[2] << 8 | req[3]), count = (unsigned)(req[4] << 8 | req[5]);
-	REQUIRE(count >= 1 && count <= 125 && start + count <= 0x80);
+	/* the status blocks; with setpoints also the switch settings 0x121-0x122 */
+	REQUIRE(count >= 1 && count <= 125 &&
+		(start + count <= 0x80 || (s->setpoints && start == 0x121 && count == 2)));
 }
 
 static void dm_snap(const struct fd *s, const struct bms_snapshot *sn)

@@ -10,7 +10,9 @@
  *	byte 0	(only if addr_mask) address = byte & addr_mask
  *	next	bit 6 set: cells_forced = bits 0..5, else 0
  *	next	bit 0 invert_current, bit 1 (if persist_bit) start with
- *		poll.persist = 1, bits 2..3 retries
+ *		poll.persist = 1, bits 2..3 retries, bit 4 poll.setpoints
+ *		(read the MOSFET switch settings too, as for a pack with
+ *		control)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step (or wait)
  *	E in event	the target's own (e.g. a synthesised reply with a CRC
@@ -103,6 +105,7 @@ struct fd {
 	struct bms_rx rx;
 	uint8_t address, cells_forced;
 	bool invert;
+	bool setpoints;
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
 	int retries;
 	bool need_request;
@@ -128,6 +131,7 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 static void fd_begin(struct fd *s)
 {
 	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
+	s->poll.setpoints = s->setpoints;
 	if (!s->keep_rx)
 		bms_rx_clear(&s->rx);
 	s->need_request = !s->drv->listen_only;
@@ -284,6 +288,7 @@ static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 	if (t->persist_bit)
 		s->poll.persist = (d[k] & 2) ? 1 : 0;
 	s->retries = (d[k] >> 2) & 3;
+	s->setpoints = (d[k] & 0x10) != 0;
 	return k + 1;
 }
 
