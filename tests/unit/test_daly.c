@@ -1,6 +1,6 @@
 /* tests/unit/test_daly.c - Daly legacy (0xA5) driver: the daly rows of
- * vectors.tsv through scan() + handle() in a simulated poll, whole polls,
- * and broken input. */
+ * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
+ * whole polls, and broken input.  Protocol facts: bms/PROTOCOLS.md §2. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -13,7 +13,9 @@ static const struct bms_driver *const drv = &bms_daly_driver;
 #define DRIVE_FRAME_OK(f, n) ((n) == 13)
 #include "drive.h"
 
-/* vectors.tsv, family daly */
+/* tests/fixtures/vectors.tsv, family daly: each macro is the row of the id
+ * it spells (DALY_01 = DALY-01, DALY_REQ_90_40 = DALY-REQ-90-40); DALY_REQ_90_41
+ * is computed (board 2). */
 #define DALY_01 "a5019008021400007545037889"
 #define DALY_03 "a50190080109000075cf030a99"
 #define DALY_04 "a5019008023a0000753001ed0d"
@@ -406,7 +408,7 @@ static void test_0x94(void)
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 14);
 	CHECK_EQ_INT(poll.snap.ntemps, 2);
-	CHECK_EQ_INT(poll.snap.cycles, 0); /* D5-6, see protocols.md §2.4 */
+	CHECK_EQ_INT(poll.snap.cycles, 0); /* D5-6, bms/PROTOCOLS.md §2.4 */
 
 	/* 32 cells is the limit, 33 is out of range, 12 sensors clamp to 8 */
 	uint8_t f[13];
