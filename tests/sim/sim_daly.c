@@ -240,7 +240,7 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 				if (c < r.ncells)
 					mv = r.cell_mv[c];
 				else if (p->junk)
-					mv = 3270 + (sim_rand() % 20u); /* DALY-25: "17, 18" = 3276, 3280 */
+					mv = 3270 + (sim_rand() % 20u); /* a 16S capture: "17, 18" = 3276, 3280 (bms/PROTOCOLS.md §2.10) */
 				put16(d + 1 + 2 * k, mv);
 			}
 			d[7] = reserved(p);

@@ -491,7 +491,8 @@ static void test_0x95(void)
 	drive_check_cells(&poll.snap, cells_24, 14);
 	CHECK_EQ_INT(drv->handle(&poll, buf + 13, 13), BMS_E_UNEXPECTED); /* duplicate after the end */
 
-	/* DALY-25 style: 16S, junk "cells 17, 18" (3276, 3280 mV) in frame 6 */
+	/* built like a capture described in bms/PROTOCOLS.md §2.10 (not a fixture
+	 * row): 16S, junk "cells 17, 18" (3276, 3280 mV) in frame 6 */
 	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 16, 1));
 	uint8_t all[13 * 16];
@@ -611,8 +612,8 @@ static void test_0x97_0x98(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0x80000181u);
 
-	/* alarms: cell OV L2, SOC low L2 (DALY-31: D2 = 0x80), MOS adhesion,
-	 * fault code 5 */
+	/* alarms (bms/PROTOCOLS.md §2.6): cell OV L2 (D0 b1), SOC low L2 (D2 b7),
+	 * MOS adhesion (D4 b4), fault code 5 (D7) */
 	mk(f, 1, 0x98, (const uint8_t[8]){ 0x02, 0x00, 0x80, 0x00, 0x10, 0x00, 0x00, 0x05 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_CELL_OV | BMS_AL_PROTECTION | BMS_AL_SOC_LOW |
