@@ -1,6 +1,7 @@
 /* bms/daly.c - Daly legacy protocol (0xA5, fixed 13-byte frames).
  *
- * See protocols.md §2.  Request and response are both
+ * See bms/PROTOCOLS.md §2 for the protocol facts and their sources.
+ * Request and response are both
  *	A5 <addr> <cmd> 08 D0..D7 <sum>,  sum = (bytes 0..11) & 0xFF.
  * The host address of a request is 0x40 + board - 1 (0x80 also works for
  * board 1 on many units); the BMS answers with the board number in byte 1.
@@ -58,9 +59,9 @@ static const uint8_t daly_steps[] = {
 #define DALY_CELLS_PER_FRAME 3
 #define DALY_TEMPS_PER_FRAME 7
 
-/* 0x98 bit n of byte Dk (k*8 + n) -> normalised alarms (protocols.md §2.6).
- * Level-2 bits also raise BMS_AL_PROTECTION; reserved bits map to nothing
- * (they may hold stale data) but stay visible in raw_alarms[]. */
+/* 0x98 bit n of byte Dk (k*8 + n) -> normalised alarms (bms/PROTOCOLS.md
+ * §2.6).  Level-2 bits also raise BMS_AL_PROTECTION; reserved bits map to
+ * nothing (they may hold stale data) but stay visible in raw_alarms[]. */
 #define L2 BMS_AL_PROTECTION
 static const uint32_t daly_alarm_map[7 * 8] = {
 	/* D0: cell / pack voltage */
@@ -322,7 +323,7 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return rc;
 }
 
-/* ---- MOSFET control ------------------------------------------------------
+/* ---- MOSFET control (bms/PROTOCOLS.md §2.8) -----------------------------
  * Not in Daly's published protocol; sniffed from Daly's "PC Master" tool
  * (dreadnought/python-daly-bms#3, jallum/dalymon#2) and sent the same way by
  * python-daly-bms, maland16/daly-bms-uart and Daly2MQTT:
@@ -398,7 +399,8 @@ static bool daly_timeout(struct bms_poll *poll)
 
 static int daly_finish(struct bms_poll *poll)
 {
-	/* All-zero answers (0 V, -3000 A, 0 cells) are not data: §2.10. */
+	/* All-zero answers (0 V, -3000 A, 0 cells) are not data:
+	 * bms/PROTOCOLS.md §2.10. */
 	return bms_check_pack(&poll->snap, false);
 }
 

@@ -1,6 +1,6 @@
 /* bms/daly_modbus.c - Daly "new" protocol (H/K/M/S series, 100 Balance, 2023+).
  *
- * See protocols.md §3.  Modbus RTU framing with Daly's own addresses: the
+ * See bms/PROTOCOLS.md §3.  Modbus RTU framing with Daly's own addresses: the
  * request goes to 0x80 + board, the BMS answers from 0x50 + board
  * ("wired" / "p81" register map, §3.2).  CRC-16/MODBUS, low byte first.
  *	request	 <0x80+b> 03 <start:2> <count:2> <crc:2>
@@ -359,7 +359,7 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return rc;
 }
 
-/* ---- MOSFET control ------------------------------------------------------
+/* ---- MOSFET control (bms/PROTOCOLS.md §3.5) -----------------------------
  * FC06 to the switch registers of the wired ("p81") map, as Daly's
  * BMSTool for the H/K/M/S series sends them (captured in
  * syssi/esphome-daly-bms#22) and patagonaa/esphome-daly-hkms-bms writes:

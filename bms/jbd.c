@@ -1,6 +1,6 @@
 /* bms/jbd.c - JBD / Xiaoxiang / LLT "General protocol V4" (0xDD ... 0x77).
  *
- * See protocols.md §7.  Request and response:
+ * See bms/PROTOCOLS.md §7.  Request and response:
  *	request   DD A5 <reg> 00 <chk_hi> <chk_lo> 77                (read)
  *	response  DD <reg> <status> <len> <data...> <chk_hi> <chk_lo> 77
  * status 0x00 = ok, 0x80 = error.  Checksum = 0x10000 - sum of the bytes
@@ -16,8 +16,8 @@
  * (some firmware answers 0x04 with 16 slots for 15 cells, JBD-06); if 0x03
  * says 0 cells, len / 2 of 0x04 is used.
  *
- * This driver never sends anything but the two read requests (no MOSFET
- * writes 0xE1, no factory-mode commands).
+ * Besides the two reads the driver sends only the MOSFET lock write 0xE1
+ * (below, §7.6), on a command; never a factory-mode command.
  *
  * Raw alarm words: raw_alarms[0] = 0x03 protection status (offset 16, §7.5).
  *
@@ -228,7 +228,7 @@ static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return rc;
 }
 
-/* ---- MOSFET control ------------------------------------------------------
+/* ---- MOSFET control (bms/PROTOCOLS.md §7.6) -----------------------------
  * Register 0xE1, the "software lock" of both MOSFETs in one write
  * (Overkill Solar's JBD register map: bit 0 disables charging, bit 1
  * discharging; captured from the Xiaoxiang app in

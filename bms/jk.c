@@ -1,7 +1,7 @@
 /* bms/jk.c - JK-Bx "4G-GPS remote module common protocol" (0x4E 0x57).
  *
- * See protocols.md §5.  JK-B/JK-BD BMS on the GPS / UART-TTL port (or JK's
- * TTL->RS485 level converter), 115200 8N1, one BMS per port: the protocol
+ * See bms/PROTOCOLS.md §5.  JK-B/JK-BD BMS on the GPS / UART-TTL port (or
+ * JK's TTL->RS485 level converter), 115200 8N1, one BMS per port: the protocol
  * has no usable bus address.  All multi-byte values are big-endian.
  *
  * Frame (§5.2):
@@ -11,16 +11,17 @@
  * requests, 1 in replies, 2 in the BMS's own uploads.
  *
  * A poll is one request, the 21-byte "read all" (command 0x06, source 3 =
- * PC, ID 0x00); the BMS answers with the whole list of data IDs.  Nothing is
- * ever written.  The DATA of the reply is walked as a sequence of
- * ID + value items (§5.3) with every length checked against the end of the
- * data.  Lengths are fixed per ID, except 0x79 (cells), whose first value
- * byte is the number of bytes that follow.  An ID this driver does not know
- * has no known length, so the walk tries the smallest skip after it from
- * which the rest of the data parses as known items ending exactly at the
- * end of the data (at most JK_MAX_UNKNOWN unknown IDs per frame, skips of
- * 0..JK_MAX_SKIP bytes).  If no skip fits, the walk stops there and keeps
- * what it decoded before; nothing after an unresolved ID is trusted.
+ * PC, ID 0x00); the BMS answers with the whole list of data IDs.  The only
+ * write is the MOSFET switch command (below), on a command.  The DATA of the
+ * reply is walked as a sequence of ID + value items (§5.3) with every length
+ * checked against the end of the data.  Lengths are fixed per ID, except 0x79
+ * (cells), whose first value byte is the number of bytes that follow.  An ID
+ * this driver does not know has no known length, so the walk tries the
+ * smallest skip after it from which the rest of the data parses as known
+ * items ending exactly at the end of the data (at most JK_MAX_UNKNOWN
+ * unknown IDs per frame, skips of 0..JK_MAX_SKIP bytes).  If no skip fits,
+ * the walk stops there and keeps what it decoded before; nothing after an
+ * unresolved ID is trusted.
  *
  * Decoded: cells (0x79), MOSFET temperature (0x80), T1/T2 (0x81/0x82, at
  * most 0x86 of them), voltage (0x83), current (0x84, encoding chosen by the
@@ -479,7 +480,7 @@ static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return BMS_OK;
 }
 
-/* ---- MOSFET control ------------------------------------------------------
+/* ---- MOSFET control (bms/PROTOCOLS.md §5.6) -----------------------------
  * Command 0x02 (write) of one ID, the charge switch 0xAB or the discharge
  * switch 0xAC (1 on, 0 off), in the 22-byte frame users tested on the
  * GPS/UART port (syssi/esphome-jk-bms#404; the ESPHome component sends the

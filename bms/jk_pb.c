@@ -1,6 +1,6 @@
 /* bms/jk_pb.c - JK-PB inverter BMS on RS485 ("BMS RS485 Modbus V1.0/V1.1").
  *
- * See protocols.md §6.  115200 8N1, slave address = DIP switches 1..15
+ * See bms/PROTOCOLS.md §6.  115200 8N1, slave address = DIP switches 1..15
  * (address 0 makes a pack the bus master: never poll a bus that has one).
  * Sub-protocol B (§6.3) is used: the gateway writes one register with
  * Modbus FC 0x10,
@@ -360,7 +360,7 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return len < JKPB_EXC_LEN ? BMS_E_SHORT : BMS_E_HEADER;
 }
 
-/* ---- MOSFET control ------------------------------------------------------
+/* ---- MOSFET control (bms/PROTOCOLS.md §6.6) -----------------------------
  * JK's "BMS RS485 Modbus V1.0" settings: BatChargeEN at 0x1070 and
  * BatDisChargeEN at 0x1074, UINT32 (1 on, 0 off), written with FC16 of two
  * registers as syssi's and txubelaxu's ESPHome components do:

@@ -1,5 +1,5 @@
 /* bms/pylonframe.c - Pylontech-style ASCII framing shared by the pylontech,
- * topbms and seplos drivers (protocols.md §8).  See pylonframe.h. */
+ * topbms and seplos drivers (bms/PROTOCOLS.md §8).  See pylonframe.h. */
 #include "pylonframe.h"
 
 #include <string.h>

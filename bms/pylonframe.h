@@ -1,5 +1,5 @@
 /* bms/pylonframe.h - the Pylontech-style ASCII framing (YD/T 1363.3) shared by
- * the pylontech, topbms and seplos drivers.  protocols.md §8.
+ * the pylontech, topbms and seplos drivers.  bms/PROTOCOLS.md §8.
  *
  *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR
  *	1  2   2   2    2    4    LENID  4    1	(characters)

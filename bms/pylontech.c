@@ -1,15 +1,16 @@
 /* bms/pylontech.c - Pylontech US2000/US3000/US5000 RS485 protocol V3.3.
  *
- * protocols.md §8 (framing, shared with topbms and seplos: bms/pylonframe.c)
- * and §9.1 (payloads).  A poll sends, to ADR = `address`, with VER 0x20 and
- * INFO = one byte command value = ADR:
+ * bms/PROTOCOLS.md §8 (framing, shared with topbms and seplos:
+ * bms/pylonframe.c) and §9 (payloads).  A poll sends, to ADR = `address`,
+ * with VER 0x20 and INFO = one byte command value = ADR:
  *	0x42 analog values:  cells, temperatures, current, voltage, capacities
  *	0x44 alarm info:     state bytes, Status1..5 (MOSFETs, direction, faults)
  * e.g. ~20024642E00202FD33\r.  Several packs share one RS485 port and are
  * polled in turn, one address at a time.
  *
  * Addresses: master module 0x02, slaves 0x03..0x0D; in a multi-group system
- * ADR = 0x10 * group + module (protocols.md §9.1).  ADR 0/1 do not answer.
+ * ADR = 0x10 * group + module (bms/PROTOCOLS.md §9.1).  ADR 0/1 do not
+ * answer.
  *
  * 0x42 answer INFO: INFOFLAG, command value (= ADR) or, when the answer covers
  * several modules (system query), their count, then per module:

@@ -1,9 +1,9 @@
 /* bms/seplos.c - Seplos V2 (EMU10xx / 11xx) RS485 "MODBUS-ASCII" V2.0.
  *
- * protocols.md §8 (framing, shared: bms/pylonframe.c) and §9.3.  A poll sends
- * to ADR = `address` = the pack's DIP address (0..15), VER 0x20, INFO = one
- * byte COMMAND_GROUP = the same address (the BMS checks that it matches its
- * DIP switches; 0xFF "all groups" is RS232 only):
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §11.  A poll
+ * sends to ADR = `address` = the pack's DIP address (0..15), VER 0x20, INFO
+ * = one byte COMMAND_GROUP = the same address (the BMS checks that it
+ * matches its DIP switches; 0xFF "all groups" is RS232 only):
  *	0x42 telemetry, e.g. ~20004642E00200FD37\r
  *	0x44 telecommand (alarms, switches, balancing)
  *

@@ -1,7 +1,7 @@
 /* bms/sinowealth.c - Sinowealth protocol of small Daly 3S-4S packs ("BMStool").
  *
- * See protocols.md §4.  One BMS per port, no address.  The request reads one
- * register:
+ * See bms/PROTOCOLS.md §4.  One BMS per port, no address.  The request
+ * reads one register:
  *	0A <register> <length>		length 2, or 4 for 0x10..0x12
  * and the answer is the register alone, with no header:
  *	<length data bytes, big-endian> <check>

@@ -1,13 +1,13 @@
 /* bms/topbms.c - TopBMS "Lithium iron phosphate battery system communication
  * protocol V1.7" (TopBMS / cleverbms 12-16S boards in AliExpress LFP packs).
  *
- * protocols.md §8 (framing, shared: bms/pylonframe.c) and §9.2.  Pylontech
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §10.  Pylontech
  * framing, but not Pylontech scaling.  A poll is one request, 0x42, with VER
  * 0x21 (what the vendor tool sends; the BMS answers with VER 0x52, which is
  * not checked), ADR = `address` (1..254) and INFO = the pack command: 0x01..
- * 0x10 = pack 1..16, 0xFF = all packs.  The known installs give each pack
- * the same number as its address (~21014642E00201FD34\r), so the command is
- * the address for 1..16 and 0xFF above (a unit at such an address has no pack
+ * 0x10 = pack 1..16, 0xFF = all packs.  The known installs give each pack the
+ * same number as its address (~21014642E00201FD34\r), so the command is the
+ * address for 1..16 and 0xFF above (a unit at such an address has no pack
  * number of its own: the first pack of its answer is decoded).
  *
  * 0x42 answer INFO (capture TOP-01; the document's reserved INFOFLAG is not
@@ -43,7 +43,7 @@
 #define TOP_TEMP_OFFSET 40
 #define TOP_ANALOG 0x42
 
-/* Sizes of the user-defined items 1..6 (protocols.md §9.2, TOP-01). */
+/* Sizes of the user-defined items 1..6 (bms/PROTOCOLS.md §10, TOP-01). */
 static const uint8_t top_item_size[] = { 2, 2, 2, 2, 1, 3 };
 #define TOP_NITEMS ((unsigned)sizeof(top_item_size))
 

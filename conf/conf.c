@@ -101,7 +101,8 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 #define MQ(f) offsetof(struct conf_mqtt, f)
 #define TU(f) offsetof(struct conf_tunnel, f)
 
-/* The schema of design.md section 2, defaults included. */
+/* The schema of the configuration file (README.md "Configuration",
+ * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included. */
 static const struct conf_key conf_keys[K_COUNT] = {
 	[K_LISTEN] = {SEC_GATEWAY, "listen", KT_LISTEN, 0, 0, false, NULL, GW(listen_host), "0.0.0.0:502"},
 	[K_BASE] = {SEC_GATEWAY, "base", KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},

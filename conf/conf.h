@@ -108,7 +108,8 @@ struct conf_upstream {
 	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default) */
 };
 
-/* [mqtt]: MQTT publisher with Home Assistant discovery (design.md section 7). */
+/* [mqtt]: MQTT publisher with Home Assistant discovery (README.md "MQTT and
+ * Home Assistant"). */
 enum conf_mqtt_cells { CONF_CELLS_DISABLED = 0, CONF_CELLS_ENABLED, CONF_CELLS_OFF };
 struct conf_mqtt {
 	bool enabled;                    /* a [mqtt] section exists */

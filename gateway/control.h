@@ -3,7 +3,8 @@
  * A command (from a Modbus client or MQTT) is checked, queued on the pack's
  * wire ahead of the next poll step, sent, acknowledged by the BMS, then
  * confirmed by a fresh poll of the pack; only then is it reported done.
- * Everything else ends in a Modbus exception code (design.md section 8):
+ * Everything else ends in a Modbus exception code (README.md "MOSFET
+ * control"):
  *   0x01 not allowed here    0x04 the BMS refused, or the read-back disagrees
  *   0x06 busy (one command per pack per second)    0x0B stale, link down,
  *   no acknowledgement or read-back within control_timeout.

@@ -87,7 +87,8 @@ struct gw_unit {
 	struct gw_pack *pack;          /* NULL for the bank */
 	bool bank;
 };
-/* Resolve a unit id (design.md §5; 0/255 = the bank if any, else the only pack). */
+/* Resolve a unit id (README.md "Register map"; 0/255 = the bank if any, else
+ * the only pack). */
 bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u);
 /* Fresh data: a pack within stale_after, the bank with at least one fresh pack. */
 bool gw_unit_online(const struct gw *gw, const struct gw_unit *u);

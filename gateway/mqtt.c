@@ -15,7 +15,7 @@
  * published.  A broker that stops reading gets at most QUEUE_MAX bytes of
  * state before states are skipped, and is dropped after STUCK_S seconds.
  *
- * Topics (P = topic_prefix; design.md section 7):
+ * Topics (P = topic_prefix; README.md "MQTT and Home Assistant"):
  *   P/status                 online / offline (will), retained
  *   P/NAME/availability      online / offline by the freshness test of
  *                            Modbus 0x0B, retained

@@ -45,7 +45,8 @@ struct gw_screen {
  * the connection must be closed.  Pure. */
 int gw_mbap_frame(const uint8_t *buf, size_t len);
 
-/* Decide how to answer a complete ADU (see design.md sections 5 and 8):
+/* Decide how to answer a complete ADU (README.md "Register map" and "MOSFET
+ * control"):
  * reads (FC03), MOSFET writes (FC06 to offset 17 or 18, FC16 over exactly
  * 17-18) from a client in control_clients (peer, NULL = none) to a pack
  * with control.  Pure apart from reading the gateway's pack table and the

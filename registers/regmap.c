@@ -1,4 +1,6 @@
-/* registers/regmap.c - the holding-register map of one unit (design.md §4).
+/* registers/regmap.c - the holding-register map of one unit (README.md
+ * "Register map"; the full map, generated from reg_table[], is
+ * register-map.md).
  *
  * reg_table[] is the only place that knows offsets, types and scales.  The
  * data and status encoders, the stale-range check and the Markdown generator
@@ -46,7 +48,14 @@ struct reg_def {
 
 static const struct reg_def reg_table[] = {
 	/* off cnt 1st type    dec unit   kind        source              absent */
-	/* core block: ScanLabs SmartBMS Data Extractor offsets (modbus.md §1.2) */
+	/* core block: the offsets of the ScanLabs SmartBMS Data Extractor dongle
+	 * (firmware SolarEnergyECUMulti, Modbus TCP from base 100), as its
+	 * Modbus register page and its Tasmota display script (one read of 58
+	 * registers from 100) in https://github.com/ScanLabs/BMSAssistant list
+	 * them: 0 SOC, 1-3 V/A/W, 4-5 cell delta/average, 8-15 floats, 17/18
+	 * MOSFETs, 20-35 cells, 40 cells, 41-43 max SOC today, 44 capacity,
+	 * 45 failure flag, 51 counter, 52 time zone (6-7, blank there, are
+	 * bmsgw's max / min cell) */
 	{ 0, 1, 0, REG_U16, 0, "%", REG_DATA, REG_SRC_SOC, REG_ABS_ZERO,
 	  "SOC", "state of charge, rounded to a whole percent" },
 	{ 1, 1, 0, REG_U16, 2, "V", REG_DATA, REG_SRC_VOLTAGE, REG_ABS_ZERO,

@@ -1,4 +1,5 @@
-/* registers/regmap.h - the holding-register map of one unit (design.md §4).
+/* registers/regmap.h - the holding-register map of one unit (README.md
+ * "Register map", register-map.md).
  *
  * One table (reg_table[] in regmap.c) describes every register: offset,
  * name, type, unit/scale, and whether it is pack data (subject to the stale

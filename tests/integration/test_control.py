@@ -3,7 +3,7 @@
 protocol with control (daly, daly-modbus, jbd, jk, jk-pb), written to with
 pymodbus as Home Assistant's modbus switch does it (write_register), raw
 Modbus frames, and MQTT commands on a real Mosquitto; then the maintenance
-tunnel.  Each outcome of design.md section 8 is produced by the simulator
+tunnel.  Each outcome of README.md "MOSFET control" is produced by the simulator
 (normal, refuse, noswitch, silent, stale) and checked on the wire, in the
 registers, in the simulator's state and in the log."""
 import json

@@ -1,6 +1,6 @@
 /* tests/sim/sim_daly.c - Daly classic (0xA5) protocol, the BMS side.
  *
- * protocols.md §2.  Request and answer are 13 bytes:
+ * bms/PROTOCOLS.md §2.  Request and answer are 13 bytes:
  *   A5, address, command, 08, D0..D7, sum8 of bytes 0..11.
  * Request address = 0x40 + board - 1 (0x80 also reaches board 1); the answer
  * carries the board number.  Current raw = 30000 - I*10 (I + = charging).
@@ -240,7 +240,7 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 				if (c < r.ncells)
 					mv = r.cell_mv[c];
 				else if (p->junk)
-					mv = 3270 + (sim_rand() % 20u); /* DALY-25: "17, 18" = 3276, 3280 */
+					mv = 3270 + (sim_rand() % 20u); /* a 16S capture: "17, 18" = 3276, 3280 (bms/PROTOCOLS.md §2.10) */
 				put16(d + 1 + 2 * k, mv);
 			}
 			d[7] = reserved(p);
@@ -260,7 +260,7 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 		}
 		break;
 	}
-	case 0x97: /* balancing: D0 bit0 = cell 1, D1 bit0 = cell 9 (protocols.md §2.7 (a)) */
+	case 0x97: /* balancing: D0 bit0 = cell 1, D1 bit0 = cell 9 (bms/PROTOCOLS.md §2.7) */
 		for (int i = 0; i < 6; i++)
 			d[i] = (uint8_t)(p->balance >> (8 * i));
 		daly_frame(reply, p, cmd, d);

@@ -1,8 +1,8 @@
 /* tests/sim/sim_daly_modbus.c - Daly H/K/M/S "new" protocol, the BMS side.
  *
- * protocols.md §3.  Modbus RTU framing with Daly's addresses: requests go to
- * 0x80 + board (1..16), answers come from 0x50 + board; CRC-16/MODBUS, low
- * byte first.  FC 03 reads any registers of 0x000..0x1FF (p81 map, §3.2),
+ * bms/PROTOCOLS.md §3.  Modbus RTU framing with Daly's addresses: requests go
+ * to 0x80 + board (1..16), answers come from 0x50 + board; CRC-16/MODBUS,
+ * low byte first.  FC 03 reads any registers of 0x000..0x1FF (p81 map, §3.2),
  * FC 06 writes 0x121 / 0x122 (charge / discharge MOSFET on/off); anything
  * else gets exception 02.  Encoded here from the pack state; bms/ is
  * deliberately not used.

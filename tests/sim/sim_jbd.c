@@ -1,6 +1,6 @@
 /* tests/sim/sim_jbd.c - JBD / Xiaoxiang / LLT general protocol V4, the BMS side.
  *
- * protocols.md §7.  Request  DD A5|5A <reg> <len> <data> <chk16> 77,
+ * bms/PROTOCOLS.md §7.  Request  DD A5|5A <reg> <len> <data> <chk16> 77,
  * answer DD <reg> <status> <len> <data> <chk16> 77; chk16 = 0x10000 - sum
  * of the bytes from index 2 through the last data byte.  No address: the
  * one pack on the wire answers everything.

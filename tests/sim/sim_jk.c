@@ -1,6 +1,6 @@
 /* tests/sim/sim_jk.c - JK-Bx 0x4E57 protocol (GPS / UART-TTL port), the BMS side.
  *
- * protocols.md §5.  Frames:
+ * bms/PROTOCOLS.md §5.  Frames:
  *   4E 57, LEN (bytes after the STX), terminal 00000000, command, source,
  *   type (0 request, 1 reply), data, record 00000000, 68, 00 00, sum16
  * where sum16 = sum of every byte from the STX through the 0x68.

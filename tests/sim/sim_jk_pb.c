@@ -1,8 +1,8 @@
 /* tests/sim/sim_jk_pb.c - JK-PB inverter BMS on RS485, the BMS side.
  *
- * protocols.md §6.3 ("bus master" sub-protocol B).  A Modbus FC 0x10 write of
- * one register (CRC-16/MODBUS) at 0x1620 / 0x161E / 0x161C triggers a 300-byte
- * little-endian frame
+ * bms/PROTOCOLS.md §6.3 ("bus master" sub-protocol B).  A Modbus FC 0x10
+ * write of one register (CRC-16/MODBUS) at 0x1620 / 0x161E / 0x161C
+ * triggers a 300-byte little-endian frame
  *   55 AA EB 90, type (2 status, 1 settings, 3 device info), counter, ...,
  *   sum8 of bytes 0..298
  * plus the ordinary FC 0x10 acknowledgement `AA 10 16 xx 00 01 CRC`.  Each pack

@@ -1,5 +1,5 @@
 /* tests/sim/sim_pylonframe.h - the BMS side of the Pylontech-style ASCII
- * framing (protocols.md §8), shared by sim_pylontech.c, sim_topbms.c and
+ * framing (bms/PROTOCOLS.md §8), shared by sim_pylontech.c, sim_topbms.c and
  * sim_seplos.c.  Independent of bms/ (the code under test).
  *
  *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR

@@ -1,5 +1,5 @@
 /* tests/sim/sim_pylontech.c - Pylontech US2000/US3000 RS485 protocol V3.3,
- * the BMS side (protocols.md §8, §9.1).  Framing: sim_pylonframe.c.
+ * the BMS side (bms/PROTOCOLS.md §8, §9).  Framing: sim_pylonframe.c.
  *
  * Requests ~20 ADR 46 CID2 LENGTH INFO CHKSUM CR with INFO = one command byte
  * = ADR (0xFF: a system query, answered with a module count of 1).

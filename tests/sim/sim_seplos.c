@@ -1,5 +1,5 @@
 /* tests/sim/sim_seplos.c - Seplos V2 (EMU10xx/11xx), the BMS side
- * (protocols.md §8, §9.3).  Framing: sim_pylonframe.c.
+ * (bms/PROTOCOLS.md §8, §11).  Framing: sim_pylonframe.c.
  *
  * Requests with INFO = COMMAND_GROUP = the DIP address (0..15); anything
  * else (0xFF is RS232 only) gets no answer.  Answers have VER 0x20 and

@@ -1,8 +1,8 @@
 /* tests/sim/sim_sinowealth.c - Sinowealth protocol of small Daly 3S-4S packs
  * ("BMStool"), the BMS side.
  *
- * protocols.md §4.  One BMS per port, no address (the pack is address 1 for
- * the control port).  Request `0A <register> <length>`; the answer is the
+ * bms/PROTOCOLS.md §4.  One BMS per port, no address (the pack is address 1
+ * for the control port).  Request `0A <register> <length>`; the answer is the
  * register's <length> bytes, big-endian, then CRC-8/SMBUS over the request
  * and those bytes.  Registers 0x01..0x18; 0x10..0x12 are 32 bit and need
  * length 4; a 16-bit register asked with length 4 comes padded with zeros.

@@ -1,5 +1,5 @@
-/* tests/sim/sim_topbms.c - TopBMS V1.7, the BMS side (protocols.md §8, §9.2).
- * Framing: sim_pylonframe.c.
+/* tests/sim/sim_topbms.c - TopBMS V1.7, the BMS side (bms/PROTOCOLS.md §8,
+ * §10).  Framing: sim_pylonframe.c.
  *
  * Request 0x42 (any VER; the vendor tool sends 0x21) with INFO = the pack
  * command: the address (1..16) or 0xFF (all packs: answered with a count of

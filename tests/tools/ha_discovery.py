@@ -5,9 +5,11 @@ check(configs, known_topics=None) -> list of problems, each "topic: rule".
 `configs` maps each config topic to its payload (str).  The rules, from
 Home Assistant's documentation (https://www.home-assistant.io/integrations/mqtt/,
 /integrations/sensor/, /integrations/binary_sensor/, /integrations/switch.mqtt/)
-and its core sensor constants (homeassistant/components/sensor/const.py:
-DEVICE_CLASS_UNITS, DEVICE_CLASS_STATE_CLASSES), and from Domoticz's MQTT
-auto discovery (hardware/MQTTAutoDiscover.cpp), are listed in RULES below.
+and its core sensor constants (DEVICE_CLASS_UNITS, DEVICE_CLASS_STATE_CLASSES,
+https://github.com/home-assistant/core/blob/HEAD/homeassistant/components/sensor/const.py),
+and from Domoticz's MQTT auto discovery
+(https://github.com/domoticz/domoticz/blob/HEAD/hardware/MQTTAutoDiscover.cpp),
+are listed in RULES below.
 """
 import json
 import re

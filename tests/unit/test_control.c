@@ -1,7 +1,9 @@
 /* tests/unit/test_control.c - the MOSFET control step of the drivers:
  * the exact write frames the public captures and tested projects show, the
  * acknowledgements (and refusals) they answer with, and that the framers
- * find those answers in the byte stream. */
+ * find those answers in the byte stream.  The frames and their sources are
+ * in bms/PROTOCOLS.md (§2.8, §3.5, §5.6, §6.6, §7.6); the captured ones are
+ * also rows of tests/fixtures/vectors.tsv (ids below). */
 #include <stdio.h>
 #include <string.h>
 
@@ -59,8 +61,9 @@ static void expect_ack(const struct bms_driver *d, struct bms_control *c, const 
 static void test_daly(void)
 {
 	const struct bms_driver *d = &bms_daly_driver;
-	/* control.md: the frames of python-daly-bms, maland16, Daly2MQTT; the
-	 * discharge ones captured from Daly's PC tool with their answers */
+	/* bms/PROTOCOLS.md §2.8: the frames of python-daly-bms, maland16 and
+	 * Daly2MQTT; the discharge ones and their answers captured from Daly's
+	 * PC Master tool (dreadnought/python-daly-bms#3; rows DALY-MOS-1..4) */
 	struct bms_control c = cmd(1, BMS_FET_CHARGE, false);
 	expect_request(d, &c, "A5 40 DA 08 00 00 00 00 00 00 00 00 C7");
 	c = cmd(1, BMS_FET_DISCHARGE, true);
@@ -94,7 +97,9 @@ static void test_daly(void)
 static void test_daly_modbus(void)
 {
 	const struct bms_driver *d = &bms_daly_modbus_driver;
-	/* control.md section 3.1: captured from Daly's BMSTool */
+	/* bms/PROTOCOLS.md §3.5: the board-1 writes captured from Daly's BMSTool
+	 * (syssi/esphome-daly-bms#22; rows DALYN-MOS-1..4); the answer from
+	 * 0x50 + board is inferred, none has been captured */
 	struct bms_control c = cmd(1, BMS_FET_CHARGE, false);
 	expect_request(d, &c, "81 06 01 21 00 00 C7 FC");
 	expect_ack(d, &c, "51 06 01 21 00 00 D4 6C", BMS_OK);
@@ -142,7 +147,9 @@ static void test_daly_modbus(void)
 static void test_jbd(void)
 {
 	const struct bms_driver *d = &bms_jbd_driver;
-	/* control.md section 4: captured from the Xiaoxiang app */
+	/* bms/PROTOCOLS.md §7.6: captured from the Xiaoxiang app with the BMS's
+	 * answer (syssi/esphome-jbd-bms; rows JBD-MOS-1..3, JBD-ACK-E1); the 0x80
+	 * refusal follows Overkill Solar's register map */
 	struct bms_control c = cmd(0, BMS_FET_CHARGE, false);
 	expect_request(d, &c, "DD 5A E1 02 00 01 FF 1C 77");
 	expect_ack(d, &c, "DD E1 00 00 00 00 77", BMS_OK);
@@ -167,7 +174,8 @@ static void test_jbd(void)
 static void test_jk(void)
 {
 	const struct bms_driver *d = &bms_jk_driver;
-	/* control.md section 5: user-tested (syssi/esphome-jk-bms#404) */
+	/* bms/PROTOCOLS.md §5.6: user-tested (syssi/esphome-jk-bms#404), no
+	 * answer known */
 	struct bms_control c = cmd(0, BMS_FET_CHARGE, false);
 	expect_request(d, &c, "4E 57 00 14 00 00 00 00 02 03 00 AB 00 00 00 00 00 68 00 00 01 D1");
 	CHECK_EQ_INT(d->control_request(&c, (uint8_t[64]){0}, 64), 0); /* nothing to wait for */
@@ -183,7 +191,9 @@ static void test_jk(void)
 static void test_jk_pb(void)
 {
 	const struct bms_driver *d = &bms_jk_pb_driver;
-	/* control.md section 6: JK's Modbus document, ESPHome components */
+	/* bms/PROTOCOLS.md §6.6: JK's Modbus document, frames computed as syssi's
+	 * and txubelaxu's ESPHome components send them; the standard FC16
+	 * answer */
 	struct bms_control c = cmd(1, BMS_FET_CHARGE, false);
 	expect_request(d, &c, "01 10 10 70 00 02 04 00 00 00 00 39 4B");
 	expect_ack(d, &c, "01 10 10 70 00 02 44 D3", BMS_OK);

@@ -1,6 +1,6 @@
 /* tests/unit/test_daly.c - Daly legacy (0xA5) driver: the daly rows of
- * vectors.tsv through scan() + handle() in a simulated poll, whole polls,
- * and broken input. */
+ * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
+ * whole polls, and broken input.  Protocol facts: bms/PROTOCOLS.md §2. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -13,7 +13,9 @@ static const struct bms_driver *const drv = &bms_daly_driver;
 #define DRIVE_FRAME_OK(f, n) ((n) == 13)
 #include "drive.h"
 
-/* vectors.tsv, family daly */
+/* tests/fixtures/vectors.tsv, family daly: each macro is the row of the id
+ * it spells (DALY_01 = DALY-01, DALY_REQ_90_40 = DALY-REQ-90-40); DALY_REQ_90_41
+ * is computed (board 2). */
 #define DALY_01 "a5019008021400007545037889"
 #define DALY_03 "a50190080109000075cf030a99"
 #define DALY_04 "a5019008023a0000753001ed0d"
@@ -406,7 +408,7 @@ static void test_0x94(void)
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 14);
 	CHECK_EQ_INT(poll.snap.ntemps, 2);
-	CHECK_EQ_INT(poll.snap.cycles, 0); /* D5-6, see protocols.md §2.4 */
+	CHECK_EQ_INT(poll.snap.cycles, 0); /* D5-6, bms/PROTOCOLS.md §2.4 */
 
 	/* 32 cells is the limit, 33 is out of range, 12 sensors clamp to 8 */
 	uint8_t f[13];
@@ -489,7 +491,8 @@ static void test_0x95(void)
 	drive_check_cells(&poll.snap, cells_24, 14);
 	CHECK_EQ_INT(drv->handle(&poll, buf + 13, 13), BMS_E_UNEXPECTED); /* duplicate after the end */
 
-	/* DALY-25 style: 16S, junk "cells 17, 18" (3276, 3280 mV) in frame 6 */
+	/* built like a capture described in bms/PROTOCOLS.md §2.10 (not a fixture
+	 * row): 16S, junk "cells 17, 18" (3276, 3280 mV) in frame 6 */
 	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x95, 16, 1));
 	uint8_t all[13 * 16];
@@ -609,8 +612,8 @@ static void test_0x97_0x98(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0x80000181u);
 
-	/* alarms: cell OV L2, SOC low L2 (DALY-31: D2 = 0x80), MOS adhesion,
-	 * fault code 5 */
+	/* alarms (bms/PROTOCOLS.md §2.6): cell OV L2 (D0 b1), SOC low L2 (D2 b7),
+	 * MOS adhesion (D4 b4), fault code 5 (D7) */
 	mk(f, 1, 0x98, (const uint8_t[8]){ 0x02, 0x00, 0x80, 0x00, 0x10, 0x00, 0x00, 0x05 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_CELL_OV | BMS_AL_PROTECTION | BMS_AL_SOC_LOW |

@@ -1,7 +1,7 @@
 /* tests/unit/test_daly_modbus.c - Daly H/K/M/S Modbus-like driver: the modbus
- * rows of vectors.tsv through scan() + handle() fed in odd chunks, whole
- * polls through finish(), synthetic replies for what no capture shows, and
- * broken input. */
+ * rows of tests/fixtures/vectors.tsv through scan() + handle() fed in odd
+ * chunks, whole polls through finish(), synthetic replies for what no
+ * capture shows, and broken input.  Protocol facts: bms/PROTOCOLS.md §3. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -12,7 +12,8 @@ static const struct bms_driver *const drv = &bms_daly_modbus_driver;
 
 #include "drive.h"
 
-/* vectors.tsv, family modbus */
+/* tests/fixtures/vectors.tsv, family modbus: each macro is the row of the id
+ * it spells (DALYN_01 = DALYN-01, JKPB_REQ_5 = JKPB-REQ-5) */
 #define DALYN_REQ_1 "d2030000003ed7b9"
 #define DALYN_REQ_2 "d203003e0009f7a3"
 #define DALYN_01 "d2037c101f10291033103d0000000000000000000000000000000000000000000000000000000000" \
@@ -123,7 +124,8 @@ static bool same_hex(const uint8_t *p, size_t n, const char *hex)
 
 static void test_crc_helper(void)
 {
-	/* protocols.md §3.1 / §3.2 example frames */
+	/* the example reads of bms/PROTOCOLS.md §3.1 (computed) and the BMSTool
+	 * writes of §3.5 (rows DALYN-MOS-1/2), then fixture rows */
 	static const char *const ex[] = {
 		"81 03 00 00 00 30 5A 1E", "81 03 00 30 00 18 5A 0F", "81 03 00 48 00 15 1B D3",
 		"81 03 00 6D 00 07 8A 15", "81 06 01 21 00 00 C7 FC", "81 06 01 21 00 01 06 3C",
@@ -519,7 +521,7 @@ static void test_cell_counts(void)
 	CHECK_EQ_INT(poll.snap.cell_mv[3], 0);
 }
 
-/* Each alarm field on its own (§3.4). */
+/* Each alarm field on its own (bms/PROTOCOLS.md §3.4). */
 static void test_alarms(void)
 {
 	static const struct {

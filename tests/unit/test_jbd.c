@@ -1,6 +1,7 @@
 /* tests/unit/test_jbd.c - JBD / Xiaoxiang (0xDD) driver: the jbd rows of
- * vectors.tsv through scan() + handle() in a simulated poll, whole polls,
- * long 0x03 frames of newer firmware, and broken input. */
+ * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
+ * whole polls, long 0x03 frames of newer firmware, and broken input.
+ * Protocol facts: bms/PROTOCOLS.md §7. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -13,7 +14,8 @@ static const struct bms_driver *const drv = &bms_jbd_driver;
 #define DRIVE_FRAME_OK(f, n) ((n) == (size_t)(f)[3] + 7)
 #include "drive.h"
 
-/* vectors.tsv, family jbd */
+/* tests/fixtures/vectors.tsv, family jbd: each macro is the row of the id it
+ * spells (JBD_01 = JBD-01, JBD_MOS_1 = JBD-MOS-1, JBD_ACK_E1 = JBD-ACK-E1) */
 #define JBD_01 "dd03001d0618000001f201f400002c7c00000000000080640304030b8b0b8a0b84fa8d77"
 #define JBD_02 "dd03001d0618000001f201f400002c7c00000000000080640304030b8b0b890b84fa8e77"
 #define JBD_03 "dd0400080f450f3d0f370f3dfec677"
@@ -31,11 +33,12 @@ static const struct bms_driver *const drv = &bms_jbd_driver;
 #define JBD_MOS_2 "dd5ae1020002ff1b77"
 #define JBD_MOS_3 "dd5ae1020000ff1d77"
 #define JBD_EXITFAC "dd5a01020000fffd77"
-/* vectors.md (not in the tsv): aiobmsble's JBD-01 with -2.87 A and 42
- * cycles (checksum recomputed by its author), its 4-cell 0x04, the MOSFET ack */
+#define JBD_ACK_E1 "dde10000000077"
+/* Not fixture rows (tests/fixtures/README.md, "Frames that are not rows"):
+ * aiobmsble's test frames, JBD-01 with -2.87 A and 42 cycles (edited by its
+ * author, checksum recomputed: synthetic) and a 4-cell 0x04 */
 #define JBD_EDITED "dd03001d0618fee101f201f4002a2c7c00000000000080640304030b8b0b8a0b84f88477"
 #define JBD_AIO_04 "dd0400080d660d610d680d59fe3c77"
-#define JBD_ACK_E1 "dde10000000077"
 
 static const uint16_t cells_03[4] = { 3909, 3901, 3895, 3901 };
 static const uint16_t cells_04[4] = { 3909, 3902, 3895, 3901 };
@@ -247,7 +250,8 @@ static void test_basic(void)
 	CHECK_NEAR(s->current, 2.87, 1e-4);
 }
 
-/* Protection bits (§7.5) -> normalised alarms; balance words. */
+/* Protection bits (bms/PROTOCOLS.md §7.5) -> normalised alarms; balance
+ * words. */
 static void test_alarms_balance(void)
 {
 	static const struct {
@@ -387,7 +391,7 @@ static void test_cells(void)
 	check_cells(&poll.snap, cells_04, 4);
 	CHECK(poll.snap.present & BMS_HAS_CELLS);
 
-	/* 15 cells in a 16-slot answer: the 0x03 count wins (§7.4) */
+	/* 15 cells in a 16-slot answer: the 0x03 count wins (PROTOCOLS.md §7.4) */
 	hex_frame(JBD_07, f, &n);
 	memcpy(d, f + 4, f[3]);
 	bms_poll_begin(&poll, 0, 0, false);

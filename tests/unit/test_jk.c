@@ -1,6 +1,7 @@
-/* tests/unit/test_jk.c - JK-Bx 0x4E57 driver: the jk4e57 rows of vectors.tsv
- * through scan() + handle() fed in odd chunks, whole polls, the TLV walk
- * (unknown IDs, bad lengths), current encodings and broken input. */
+/* tests/unit/test_jk.c - JK-Bx 0x4E57 driver: the jk4e57 rows of
+ * tests/fixtures/vectors.tsv through scan() + handle() fed in odd chunks,
+ * whole polls, the TLV walk (unknown IDs, bad lengths), current encodings
+ * and broken input.  Protocol facts: bms/PROTOCOLS.md §5. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -11,7 +12,8 @@ static const struct bms_driver *const drv = &bms_jk_driver;
 
 #include "drive.h"
 
-/* vectors.tsv, family jk4e57 */
+/* tests/fixtures/vectors.tsv, family jk4e57: each macro is the row of the id
+ * it spells (JK_01 = JK-01, JK_REQ_1 = JK-REQ-1) */
 #define JK_01 \
 	"4e57011b00000000060001792a010eed020efa030ef7040eec050ef8060efa070ef1080ef8090ee30a0efa0b0ef10c0efb0d" \
 	"0efb0e0ef280001d81001e82001c8314ef8480d0850f860287000489000000008a000e8b00008c00078e16268f10ae900fd2" \

@@ -1,7 +1,8 @@
 /* tests/unit/test_jk_pb.c - JK-PB RS485 driver (0x1620 trigger -> 0x55AA status
- * frame + FC16 ack): the jkpb rows of vectors.tsv through scan() + handle()
- * fed in odd chunks, both orders of payload and ack, several packs on one
- * bus, whole polls, field decoding and broken input. */
+ * frame + FC16 ack): the jkpb rows of tests/fixtures/vectors.tsv through
+ * scan() + handle() fed in odd chunks, both orders of payload and ack,
+ * several packs on one bus, whole polls, field decoding and broken input.
+ * Protocol facts: bms/PROTOCOLS.md §6. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -12,7 +13,8 @@ static const struct bms_driver *const drv = &bms_jk_pb_driver;
 
 #include "drive.h"
 
-/* vectors.tsv, family jkpb: payload (300) + 00 + ack (JKPB-01..03) or
+/* tests/fixtures/vectors.tsv, family jkpb (JKPB_01 = row JKPB-01 ...):
+ * payload (300) + 00 + ack (JKPB-01..03) or
  * payload + ack (JKPB-05/06) */
 #define JKPB_01 \
 	"55aaeb900200dd0cdd0cdd0cdd0cdd0cdd0cde0cdd0cde0cde0cde0cde0cde0cdd0cde0cdd0c000000000000000000000000" \

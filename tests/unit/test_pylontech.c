@@ -1,7 +1,8 @@
 /* tests/unit/test_pylontech.c - Pylontech US RS485 V3.3 driver: the pylon
- * rows of vectors.tsv (PYL-*; TOP-01 and SEP-01 as foreign answers) through
- * scan() + handle() fed in odd chunks, built 0x42 / 0x44 answers, system
- * (several-module) answers, whole polls through finish(), and broken input. */
+ * rows of tests/fixtures/vectors.tsv (PYL-*; TOP-01 and SEP-01 as foreign
+ * answers) through scan() + handle() fed in odd chunks, built 0x42 / 0x44
+ * answers, system (several-module) answers, whole polls through finish(),
+ * and broken input.  Protocol facts: bms/PROTOCOLS.md §8, §9. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -12,7 +13,8 @@ static const struct bms_driver *const drv = &bms_pylontech_driver;
 
 #include "pylon_check.h"
 
-/* vectors.tsv, family pylon (+ CR) */
+/* tests/fixtures/vectors.tsv, family pylon (+ CR): each macro is the row of
+ * the id it spells (PYL_02 = PYL-02, PYL_REQ_44a = PYL-REQ-44a) */
 #define PYL_REQ_42 "~20024642E00202FD33\r"
 #define PYL_REQ_44a "~20024644E00202FD31\r"
 #define PYL_02 "~20024600A04210020F000000000000000000000000000000050000000000000000000E00000000F108\r"
@@ -26,7 +28,8 @@ static const struct bms_driver *const drv = &bms_pylontech_driver;
 	"003E003E003E003B003B018014EE33B3063A9800025864000000000000E20A\r"
 #define SEP_01 "~2000460010960001100CD70CE90CF40CD60CEF0CE50CE10CDC0CE90CF00CE80CEF0CEA0CDA0CDE0CD8060" \
 	"BA60BA00B970BA60BA50BA2FD5C14A0344E0A426803134650004603E8149F0000000000000000DC6C\r"
-/* protocols.md / vectors.md §8: computed request, first slave */
+/* computed: the 0x42 request of the first slave, ADR 3 (bms/PROTOCOLS.md
+ * §9.1) */
 #define PYL_REQ_42_3 "~20034642E00203FD31\r"
 
 /* System answers (INFO FF) from Frankkkkk/python-pylontech examples/pdu:
@@ -259,7 +262,7 @@ static void test_analog(void)
 	CHECK_EQ_INT(poll.snap.ntemps, 5);
 	CHECK_NEAR(poll.snap.temp_c[0], -5.0, 1e-4);
 	CHECK_NEAR(poll.snap.temp_c[4], -1.0, 1e-4);
-	CHECK_NEAR(poll.snap.current, -4.0, 1e-4); /* 0xFFD8 = -4.0 A (protocols.md §9.1) */
+	CHECK_NEAR(poll.snap.current, -4.0, 1e-4); /* 0xFFD8 = -4.0 A (bms/PROTOCOLS.md §9.2) */
 	CHECK_NEAR(poll.snap.voltage, 48.1, 1e-4);
 	CHECK_NEAR(poll.snap.remain_ah, 33.5, 1e-4);
 	CHECK_NEAR(poll.snap.full_ah, 50.0, 1e-4);

@@ -83,7 +83,7 @@ static void test_alarms(void)
 
 static void test_offsets(void)
 {
-	/* design.md section 4: the core offsets other modules rely on */
+	/* register-map.md: the core offsets other modules rely on */
 	CHECK_EQ_INT(reg_offset(REG_SRC_SOC), 0);
 	CHECK_EQ_INT(reg_offset(REG_SRC_DSG_MOS), 17);
 	CHECK_EQ_INT(reg_offset(REG_SRC_CHG_MOS), 18);

@@ -8,9 +8,9 @@
 
 #include "check.h"
 
-/* Where every register starts (design.md §4 and the extension block), with
- * its width and kind: the test's own copy of the map, checked against the
- * encoder, reg_range_has_data() and the generated Markdown. */
+/* Where every register starts (register-map.md: the core and the extension
+ * block), with its width and kind: the test's own copy of the map, checked
+ * against the encoder, reg_range_has_data() and the generated Markdown. */
 struct expect_reg {
 	unsigned off, width;
 	int data; /* 1 data, 0 status */

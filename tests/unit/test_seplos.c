@@ -1,7 +1,8 @@
 /* tests/unit/test_seplos.c - Seplos V2 driver: the Seplos rows of
- * vectors.tsv (SEP-REQ-42/44/51, SEP-01, SEP-02; PYL-* and TOP-01 as
- * foreign answers) through scan() + handle() fed in odd chunks, built 0x42 /
- * 0x44 answers (every alarm bit), whole polls through finish(), broken input. */
+ * tests/fixtures/vectors.tsv (SEP-REQ-42/44/51, SEP-01, SEP-02; PYL-* and
+ * TOP-01 as foreign answers) through scan() + handle() fed in odd chunks,
+ * built 0x42 / 0x44 answers (every alarm bit), whole polls through finish(),
+ * broken input.  Protocol facts: bms/PROTOCOLS.md §8, §11. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -12,7 +13,8 @@ static const struct bms_driver *const drv = &bms_seplos_driver;
 
 #include "pylon_check.h"
 
-/* vectors.tsv, family pylon (+ CR) */
+/* tests/fixtures/vectors.tsv, family pylon (+ CR): each macro is the row of
+ * the id it spells (SEP_01 = SEP-01, SEP_REQ_42 = SEP-REQ-42) */
 #define SEP_REQ_42 "~20004642E00200FD37\r"
 #define SEP_01 "~2000460010960001100CD70CE90CF40CD60CEF0CE50CE10CDC0CE90CF00CE80CEF0CEA0CDA0CDE0CD8060" \
 	"BA60BA00B970BA60BA50BA2FD5C14A0344E0A426803134650004603E8149F0000000000000000DC6C\r"

@@ -1,6 +1,7 @@
 /* tests/unit/test_sinowealth.c - Sinowealth (Daly 3S-4S BMStool) driver: the
- * sino rows of vectors.tsv through scan() + handle() fed in odd chunks,
- * whole polls through finish(), and broken input. */
+ * sino rows of tests/fixtures/vectors.tsv through scan() + handle() fed in
+ * odd chunks, whole polls through finish(), and broken input.  Protocol
+ * facts: bms/PROTOCOLS.md §4. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -11,7 +12,8 @@ static const struct bms_driver *const drv = &bms_sinowealth_driver;
 
 #include "drive.h"
 
-/* vectors.tsv, family sino: request -> response */
+/* tests/fixtures/vectors.tsv, family sino: request -> response of rows
+ * SINO-01 and SINO-02 */
 #define SINO_01_REQ "0a0102"
 #define SINO_01_RSP "0d03fd"
 #define SINO_02_REQ "0a0b02"

@@ -1,7 +1,8 @@
 /* tests/unit/test_topbms.c - TopBMS V1.7 driver: the TopBMS rows of
- * vectors.tsv (TOP-REQ-1/2, TOP-01; PYL-* and SEP-01 as foreign answers)
- * through scan() + handle() fed in odd chunks, built answers (several packs,
- * every user-defined count), whole polls through finish(), broken input. */
+ * tests/fixtures/vectors.tsv (TOP-REQ-1/2, TOP-01; PYL-* and SEP-01 as
+ * foreign answers) through scan() + handle() fed in odd chunks, built answers
+ * (several packs, every user-defined count), whole polls through finish(),
+ * broken input.  Protocol facts: bms/PROTOCOLS.md §8, §10. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -12,7 +13,8 @@ static const struct bms_driver *const drv = &bms_topbms_driver;
 
 #include "pylon_check.h"
 
-/* vectors.tsv, family pylon (+ CR) */
+/* tests/fixtures/vectors.tsv, family pylon (+ CR): each macro is the row of
+ * the id it spells (TOP_01 = TOP-01, TOP_REQ_1 = TOP-REQ-1) */
 #define TOP_REQ_1 "~21014642E00201FD34\r"
 #define TOP_REQ_2 "~21024642E00202FD32\r"
 #define TOP_01 "~52014600408401100D120D150D0F0D0D0D130D160D150D210D130D130D130D130D100D160D170D2306003D" \
@@ -21,7 +23,7 @@ static const struct bms_driver *const drv = &bms_topbms_driver;
 #define PYL_05 "~20024600C04055533230303043000000010750796C6F6E2D2D2D2D2D2D2D2D2D2D2D2D2D2D2DEFBD\r"
 #define SEP_01 "~2000460010960001100CD70CE90CF40CD60CEF0CE50CE10CDC0CE90CF00CE80CEF0CEA0CDA0CDE0CD8060" \
 	"BA60BA00B970BA60BA50BA2FD5C14A0344E0A426803134650004603E8149F0000000000000000DC6C\r"
-/* vectors.md §8 (computed): all packs on ADR 1 */
+/* computed: all packs (INFO FF) on ADR 1 (bms/PROTOCOLS.md §10) */
 #define TOP_REQ_FF "~21014642E002FFFD09\r"
 
 static const uint16_t cells_01[16] = {

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""The recorded frames of tests/fixtures/vectors.tsv, checked on their own:
+
+- every row is well formed: a unique id, a known family, a frame of whole
+  bytes (hex of even length; Pylontech-style frames as ASCII from '~';
+  Sinowealth rows as "request -> response");
+- every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
+  JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS), so a
+  fixture cannot rot unnoticed;
+- every frame occurs in at least one unit test (tests/unit/test_*.c), so no
+  recorded frame goes unused.  The unit tests embed frames as C string
+  literals, split over several lines ("ab" "cd") and sometimes spaced
+  ("A5 40 ..."); the literals are joined and compared without spaces and
+  case.
+
+Independent of the C code under test: no build needed.  Prints "ok" /
+"FAIL" lines and ends with "N passed, N failed".
+"""
+import glob
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, Checks  # noqa: E402
+
+TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
+FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon")
+HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def crc16_modbus(b):
+    crc = 0xFFFF
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def modbus_ok(b):
+    return len(b) >= 4 and crc16_modbus(b[:-2]) == b[-2] | b[-1] << 8
+
+
+def crc8_smbus(b):
+    crc = 0
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def daly_ok(b):
+    """One or more 13-byte frames, each with its sum8."""
+    if len(b) == 0 or len(b) % 13:
+        return False
+    return all(f[0] == 0xA5 and f[3] == 0x08 and sum(f[:12]) & 0xFF == f[12]
+               for f in (b[i:i + 13] for i in range(0, len(b), 13)))
+
+
+def jk_ok(b):
+    return (len(b) >= 20 and b[:2] == b"\x4e\x57" and (b[2] << 8 | b[3]) + 2 == len(b) and
+            b[-5] == 0x68 and sum(b[:-4]) & 0xFFFF == b[-2] << 8 | b[-1])
+
+
+def jkpb_ok(b):
+    """A 300-byte 0x55AA frame (sum8 in byte 299), then optionally 0x00,
+    then an 8-byte FC16 acknowledgement."""
+    if len(b) < 308 or b[:4] != b"\x55\xaa\xeb\x90" or sum(b[:299]) & 0xFF != b[299]:
+        return False
+    rest = b[300:]
+    if len(rest) == 9 and rest[0] == 0:
+        rest = rest[1:]
+    return len(rest) == 8 and rest[1] == 0x10 and modbus_ok(rest)
+
+
+def jbd_ok(b):
+    return (len(b) >= 7 and b[0] == 0xDD and b[-1] == 0x77 and len(b) == b[3] + 7 and
+            (0x10000 - sum(b[2:-3])) & 0xFFFF == b[-3] << 8 | b[-2])
+
+
+def pylon_ok(s):
+    if not re.match(r"^~[0-9A-F]{16,}$", s):
+        return False
+    length = int(s[9:13], 16)
+    lenid = length & 0x0FFF
+    lchk = (-((lenid & 0xF) + (lenid >> 4 & 0xF) + (lenid >> 8 & 0xF))) & 0xF
+    chk = (~sum(s[1:-4].encode()) + 1) & 0xFFFF
+    return length >> 12 == lchk and len(s) == 13 + lenid + 4 and chk == int(s[-4:], 16)
+
+
+def rows(c):
+    """(line number, id, family, frame) of every data row; comment lines
+    (starting with '#') and blank lines are skipped."""
+    out = []
+    with open(TSV, encoding="ascii") as f:
+        for no, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if not c.ok(len(cols) == 3, "vectors.tsv:%d: three tab-separated columns" % no):
+                continue
+            out.append((no, cols[0], cols[1], cols[2]))
+    return out
+
+
+def wanted(family, frame):
+    """The strings a unit test must contain for this row, normalised (lower
+    case, no spaces); None if the frame is malformed."""
+    if family == "pylon":
+        return [frame.lower()] if frame.startswith("~") else None
+    parts = [frame]
+    if family == "sino":
+        parts = [p.strip() for p in frame.split("->")]
+        if len(parts) != 2:
+            return None
+    if not all(HEX.match(p) and len(p) % 2 == 0 for p in parts):
+        return None
+    return [p.lower() for p in parts]
+
+
+def checksum_ok(family, frame):
+    if family == "pylon":
+        return pylon_ok(frame)
+    if family == "sino":
+        req, rsp = (bytes.fromhex(p.strip()) for p in frame.split("->"))
+        return len(req) == 3 and req[0] == 0x0A and len(rsp) == req[2] + 1 and \
+            crc8_smbus(req + rsp[:-1]) == rsp[-1]
+    b = bytes.fromhex(frame)
+    return {"daly": daly_ok, "modbus": modbus_ok, "jk4e57": jk_ok, "jkpb": jkpb_ok,
+            "jbd": jbd_ok}[family](b)
+
+
+def unit_literals():
+    """Every C string literal of tests/unit/test_*.c, adjacent literals
+    joined (also across lines and backslash-newlines), without blanks, in
+    lower case: {file: [literal, ...]}."""
+    lit = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+    out = {}
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "unit", "test_*.c"))):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        joined, cur, end = [], None, None
+        for m in lit.finditer(text):
+            if cur is not None and re.fullmatch(r"[\s\\]*", text[end:m.start()]):
+                cur += m.group(1)
+            else:
+                if cur is not None:
+                    joined.append(cur)
+                cur = m.group(1)
+            end = m.end()
+        if cur is not None:
+            joined.append(cur)
+        out[os.path.relpath(path, ROOT)] = [re.sub(r"\s+", "", s).lower() for s in joined]
+    return out
+
+
+def main():
+    c = Checks()
+    if not c.ok(os.path.exists(TSV), "tests/fixtures/vectors.tsv exists"):
+        return c.report()
+    data = rows(c)
+    c.ok(len(data) >= 80, "%d fixture rows" % len(data))
+    ids = [r[1] for r in data]
+    dups = sorted({i for i in ids if ids.count(i) > 1})
+    c.eq(dups, [], "fixture ids are unique")
+    c.eq(sorted({r[2] for r in data} - set(FAMILIES)), [], "every family is one of %s" % ", ".join(FAMILIES))
+    literals = unit_literals()
+    c.ok(len(literals) >= 10, "%d unit test files read" % len(literals))
+    for no, rid, family, frame in data:
+        where = "vectors.tsv:%d %s" % (no, rid)
+        c.ok(re.match(r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$", rid) is not None, "%s: id is well formed" % where)
+        if family not in FAMILIES:
+            continue
+        need = wanted(family, frame)
+        if not c.ok(need is not None, "%s: %s frame is well formed (whole bytes)" % (where, family)):
+            continue
+        c.ok(checksum_ok(family, frame), "%s: checksum verifies (%s)" % (where, family))
+        missing = [w for w in need if not any(w in s for lits in literals.values() for s in lits)]
+        users = sorted(f for f, lits in literals.items() if all(any(w in s for s in lits) for w in need))
+        c.ok(not missing and users != [], "%s: used by a unit test (%s)" % (where, ", ".join(
+            os.path.basename(u) for u in users) or "none"))
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
