@@ -94,14 +94,15 @@ class TcpWire:
         self.s = socket.create_connection(("127.0.0.1", port))
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def xfer(self, b, quiet=0.15, limit=3.0):
-        """Send b, collect until `quiet` s without bytes.  Returns (data, reads, t_first, t_last)."""
+    def xfer(self, b, quiet=0.15, limit=3.0, first=0.5):
+        """Send b, collect until `quiet` s without bytes (`first` + `quiet` s for the
+        first byte).  Returns (data, reads, t_first, t_last)."""
         self.s.sendall(b)
         t0 = time.monotonic()
         data, reads, tf, tl = b"", 0, None, None
         while True:
             now = time.monotonic()
-            wait = (tl if tl else t0) + quiet - now if data else t0 + 0.5 + quiet - now
+            wait = (tl if tl else t0) + quiet - now if data else t0 + first + quiet - now
             if wait <= 0 or now - t0 > limit:
                 break
             r, _, _ = select.select([self.s], [], [], wait)
@@ -388,7 +389,14 @@ def test_cmdline():
     check(line.startswith("listening tcp 127.0.0.1:") and p.wait(5) == 0, "SIGINT: exit 0")
 
 
+def xf(w, b):
+    """One exchange of the MOSFET tests: an answer starts within 60 ms."""
+    return w.xfer(b, quiet=0.05, first=0.3)[0]
+
+
 def crc16(b):
+    """b + its CRC-16/MODBUS, low byte first."""
+    b = bytes(b)
     crc = 0xFFFF
     for x in b:
         crc ^= x
@@ -397,75 +405,435 @@ def crc16(b):
     return b + bytes([crc & 0xFF, crc >> 8])
 
 
-def jbd_write(mask):
-    body = bytes([0xE1, 2, 0, mask])
+def hx(s):
+    return bytes.fromhex(s.replace(" ", ""))
+
+
+def daly_frame(addr, cmd, d):
+    b = bytes([0xA5, addr, cmd, 8]) + bytes(d)
+    return b + bytes([sum(b) & 0xFF])
+
+
+def jbd_frame(b1, reg_or_status, data, reg=None):
+    """Request DD b1 reg len data chk 77 (reg=None), or answer DD reg status len data chk 77."""
+    body = bytes([reg_or_status, len(data)]) + bytes(data)
     chk = (0x10000 - sum(body)) & 0xFFFF
-    return bytes([0xDD, 0x5A]) + body + bytes([chk >> 8, chk & 0xFF, 0x77])
+    head = bytes([0xDD, b1]) if reg is None else bytes([0xDD, reg])
+    return head + body + bytes([chk >> 8, chk & 0xFF, 0x77])
+
+
+def jk_frame(cmd, src, typ, data):
+    """4E 57, LEN, terminal 0, cmd, source, type, data, record 0, 68, 00 00, sum16 of the rest."""
+    body = bytes([0, 0, 0, 0, cmd, src, typ]) + bytes(data) + bytes(4) + bytes([0x68, 0, 0])
+    f = bytes([0x4E, 0x57]) + (len(body) + 4).to_bytes(2, "big") + body
+    s = sum(f) & 0xFFFF
+    return f + bytes([s >> 8, s & 0xFF])
+
+
+JK_SIZES = {0x85: 1, 0x86: 1, 0x89: 4, 0x9D: 1, 0xA9: 1, 0xAA: 4, 0xAB: 1, 0xAC: 1}
+
+
+def jk_ids(reply):
+    """The TLVs of a read-all answer, up to 0xAC (the switch settings)."""
+    if len(reply) < 12 or reply[:2] != b"\x4e\x57":
+        return {}
+    out, i = {}, 11
+    if reply[i] == 0x79:
+        i += 2 + reply[i + 1]
+    while i < len(reply):
+        k = reply[i]
+        n = JK_SIZES.get(k, 2)
+        out[k] = int.from_bytes(reply[i + 1:i + 1 + n], "big")
+        i += 1 + n
+        if k == 0xAC:
+            break
+    return out
+
+
+FET_REG = {"daly": {"chg": 0xDA, "dsg": 0xD9}, "daly-modbus": {"chg": 0x21, "dsg": 0x22},
+           "jk": {"chg": 0xAB, "dsg": 0xAC}, "jk-pb": {"chg": 0x70, "dsg": 0x74}}
+
+
+class Daly:
+    name, packs = "daly", (1, 2)
+
+    def write(self, a, fet, on, cur):
+        return daly_frame(0x3F + a, FET_REG["daly"][fet], [on] + [0] * 7)
+
+    def ack(self, a, fet, on):
+        return daly_frame(a, FET_REG["daly"][fet], [on] + [0] * 7)
+
+    def refusal(self, a, fet, on, cur):
+        # no refusal frame is known: D0 = the unchanged setting
+        return daly_frame(a, FET_REG["daly"][fet], [cur[fet]] + [0] * 7)
+
+    def status(self, w, a):
+        d93 = xf(w, daly_frame(0x3F + a, 0x93, [0] * 8))
+        d98 = xf(w, daly_frame(0x3F + a, 0x98, [0] * 8))
+        if len(d93) != 13 or len(d98) != 13:
+            return None
+        # 0x98 D4 b0 / b1: charge / discharge MOS temperature high
+        return {"chg": d93[5], "dsg": d93[6], "set": None, "prot": (d98[8] & 1, d98[8] >> 1 & 1)}
+
+    # documented frames: charge off to board 1, and the answer (D1..D7 0: no junk)
+    doc = ("A5 40 DA 08 00 00 00 00 00 00 00 00 C7", "A5 01 DA 08 00 00 00 00 00 00 00 00 88")
+
+    def bad(self, a):
+        """Writes with a bad value: (frame, expected answer or None)."""
+        return [(daly_frame(0x3F + a, 0xDA, [2] + [0] * 7), None),
+                (daly_frame(0x3F + a, 0xDA, [0, 0, 0xAA, 0, 0, 0, 0, 0]), None)]
+
+    def corrupt(self, f):
+        return f[:-1] + bytes([f[-1] ^ 0x01])
+
+
+class DalyModbus:
+    name, packs = "daly-modbus", (1, 2)
+
+    def write(self, a, fet, on, cur):
+        return crc16([0x80 + a, 0x06, 0x01, FET_REG["daly-modbus"][fet], 0, on])
+
+    def ack(self, a, fet, on):
+        return crc16([0x50 + a, 0x06, 0x01, FET_REG["daly-modbus"][fet], 0, on])
+
+    def refusal(self, a, fet, on, cur):
+        return crc16([0x50 + a, 0x86, 0x04])
+
+    def read(self, w, a, reg, n):
+        d = xf(w, crc16([0x80 + a, 0x03, reg >> 8, reg & 0xFF, 0, n]))
+        if len(d) != 5 + 2 * n or crc16(d[:-2]) != d or d[:3] != bytes([0x50 + a, 3, 2 * n]):
+            return None
+        return [d[3 + 2 * i] << 8 | d[4 + 2 * i] for i in range(n)]
+
+    def status(self, w, a):
+        fets, sets = self.read(w, a, 0x52, 2), self.read(w, a, 0x121, 2)
+        words = self.read(w, a, 0x6D, 7)
+        if None in (fets, sets, words):
+            return None
+        alarm, cause = words[1:2], words[6:7]
+        # 0x6E b6 / b14 charge / discharge MOS temperature high; 0x73 b8 / b9 off by bus
+        return {"chg": fets[0], "dsg": fets[1], "set": tuple(sets),
+                "prot": (alarm[0] >> 6 & 1, alarm[0] >> 14 & 1), "bybus": (cause[0] >> 8 & 1, cause[0] >> 9 & 1)}
+
+    doc = ("81 06 01 21 00 00 C7 FC", "51 06 01 21 00 00 D4 6C")
+
+    def bad(self, a):
+        return [(crc16([0x80 + a, 0x06, 0x01, 0x21, 0, 2]), crc16([0x50 + a, 0x86, 0x03])),
+                (crc16([0x80 + a, 0x06, 0x01, 0x21, 1, 0]), crc16([0x50 + a, 0x86, 0x03]))]
+
+    def corrupt(self, f):
+        return f[:-1] + bytes([f[-1] ^ 0x01])
+
+
+class Jbd:
+    name, packs = "jbd", (1,)
+
+    def write(self, a, fet, on, cur):
+        # one write carries both lock bits: the other MOSFET's as it is set
+        want = dict(cur)
+        want[fet] = on
+        return jbd_frame(0x5A, 0xE1, [0, (0 if want["chg"] else 1) | (0 if want["dsg"] else 2)])
+
+    def ack(self, a, fet, on):
+        return jbd_frame(None, 0x00, [], reg=0xE1)
+
+    def refusal(self, a, fet, on, cur):
+        return jbd_frame(None, 0x80, [], reg=0xE1)
+
+    def status(self, w, a):
+        d = xf(w, jbd_frame(0xA5, 0x03, []))
+        if len(d) < 7 + 23 or d[:3] != b"\xdd\x03\x00":
+            return None
+        data = d[4:-3]
+        prot = data[16] << 8 | data[17]
+        # protection b4 / b6 charge / discharge over-temperature, b12 software lock
+        return {"chg": data[20] & 1, "dsg": data[20] >> 1 & 1, "set": None,
+                "prot": (prot >> 4 & 1, prot >> 6 & 1), "lock": prot >> 12 & 1}
+
+    doc = ("DD 5A E1 02 00 01 FF 1C 77", "DD E1 00 00 00 00 77")
+
+    def bad(self, a):
+        return [(jbd_frame(0x5A, 0xE1, [0, 4]), None), (jbd_frame(0x5A, 0xE1, [1, 0]), None),
+                (jbd_frame(0x5A, 0xE1, [0]), None)]
+
+    def corrupt(self, f):
+        return f[:-2] + bytes([f[-2] ^ 0x01, f[-1]])
+
+
+class Jk:
+    name, packs = "jk", (1,)
+
+    def write(self, a, fet, on, cur, src=3, typ=0):
+        return jk_frame(0x02, src, typ, [FET_REG["jk"][fet], on])
+
+    def ack(self, a, fet, on):
+        return jk_frame(0x02, 0x00, 0x01, [FET_REG["jk"][fet], on])
+
+    def refusal(self, a, fet, on, cur):
+        return jk_frame(0x02, 0x00, 0x01, [FET_REG["jk"][fet], cur[fet]])
+
+    def status(self, w, a):
+        d = xf(w, hx("4E 57 00 13 00 00 00 00 06 03 00 00 00 00 00 00 68 00 00 01 29"))
+        ids = jk_ids(d)
+        if not all(k in ids for k in (0x8B, 0x8C, 0xAB, 0xAC)):
+            return None
+        # 0x8C b0 / b1 the MOSFETs; 0x8B b2 / b3 charge over-voltage / discharge under-voltage
+        return {"chg": ids[0x8C] & 1, "dsg": ids[0x8C] >> 1 & 1, "set": (ids[0xAB], ids[0xAC]),
+                "prot": (ids[0x8B] >> 2 & 1, ids[0x8B] >> 3 & 1)}
+
+    doc = ("4E 57 00 14 00 00 00 00 02 03 00 AB 00 00 00 00 00 68 00 00 01 D1",
+           "4E 57 00 14 00 00 00 00 02 00 01 AB 00 00 00 00 00 68 00 00 01 CF")
+
+    def bad(self, a):
+        return [(jk_frame(0x02, 3, 0, [0xAB, 2]), None), (jk_frame(0x02, 1, 0, [0xAB, 0]), None),
+                (jk_frame(0x02, 3, 0, [0xAB, 0, 0]), None)]
+
+    def corrupt(self, f):
+        return f[:-1] + bytes([f[-1] ^ 0x01])
+
+
+class JkPb:
+    name, packs = "jk-pb", (1, 2)
+
+    def write(self, a, fet, on, cur):
+        return crc16([a, 0x10, 0x10, FET_REG["jk-pb"][fet], 0, 2, 4, 0, 0, 0, on])
+
+    def ack(self, a, fet, on):
+        return crc16([a, 0x10, 0x10, FET_REG["jk-pb"][fet], 0, 2])
+
+    def refusal(self, a, fet, on, cur):
+        return crc16([a, 0x90, 0x04])
+
+    def frame(self, w, a, reg):
+        d = xf(w, crc16([a, 0x10, 0x16, reg, 0, 1, 2, 0, 0]))
+        if len(d) != 308 or d[:4] != b"\x55\xaa\xeb\x90" or d[300:] != crc16([a, 0x10, 0x16, reg, 0, 1]):
+            return None
+        return d[:300]
+
+    def status(self, w, a):
+        st, se = self.frame(w, a, 0x20), self.frame(w, a, 0x1E)
+        if st is None or se is None:
+            return None
+        al = int.from_bytes(st[166:170], "little")
+        # status 198 / 199 the MOSFETs, settings 118 / 122 the switches; alarm b8 / b15 charge / discharge OTP
+        return {"chg": st[198], "dsg": st[199], "set": (int.from_bytes(se[118:122], "little"),
+                                                      int.from_bytes(se[122:126], "little")),
+                "prot": (al >> 8 & 1, al >> 15 & 1)}
+
+    doc = ("01 10 10 70 00 02 04 00 00 00 00 39 4B", "01 10 10 70 00 02 44 D3")
+
+    def bad(self, a):
+        return [(crc16([a, 0x10, 0x10, 0x70, 0, 2, 4, 0, 0, 0, 2]), crc16([a, 0x90, 0x03])),
+                (crc16([a, 0x10, 0x10, 0x70, 0, 2, 4, 0, 1, 0, 0]), crc16([a, 0x90, 0x03])),
+                (crc16([a, 0x10, 0x10, 0x70, 0, 1, 2, 0, 0]), crc16([a, 0x90, 0x03]))]
+
+    def corrupt(self, f):
+        return f[:-1] + bytes([f[-1] ^ 0x01])
+
+
+def control_suite(P):
+    """MOSFET writes of one protocol: documented frames, every control mode,
+    the read-back on the wire, foreign addresses, bad checksums and values."""
+    n = P.name
+    sim = Sim("--static", *sum((["--pack", "address=%d" % a] for a in P.packs), []), protocol=n)
+    w = TcpWire(sim.tcp)
+    cur = {"chg": 1, "dsg": 1}
+
+    def pack(a=1):
+        return [p for p in sim.state()["packs"] if p["address"] == a][0]
+
+    def wire_ok(a, chg, dsg, prot=(0, 0), sets=None):
+        """The status read on the wire: MOSFETs, protection bits, settings where readable."""
+        s = P.status(w, a)
+        if s is None:
+            return False, "no status"
+        ok = s["chg"] == chg and s["dsg"] == dsg and s["prot"] == prot
+        want = sets if sets is not None else (cur["chg"], cur["dsg"])
+        if s["set"] is not None:
+            ok = ok and s["set"] == want
+        if "lock" in s:  # JBD: bit 12 while a lock bit is set
+            ok = ok and s["lock"] == (0 if want == (1, 1) else 1)
+        if "bybus" in s:  # daly-modbus: 0x73 b8 / b9 while a setting is 0
+            ok = ok and s["bybus"] == (1 - want[0], 1 - want[1])
+        return ok, s
+
+    def counts(a=1):
+        p = pack(a)
+        return p["writes"], p["writes_applied"]
+
+    def switch(fet, on, label, a=1):
+        f = P.write(a, fet, on, cur)
+        d = xf(w, f)
+        cur[fet] = on
+        check(d == P.ack(a, fet, on), "%s: %s %s -> acknowledged %s" % (n, fet, "on" if on else "off", label))
+
+    # 1. the documented charge-off frame and its answer, byte for byte
+    c0 = counts()
+    d = xf(w, hx(P.doc[0]))
+    cur["chg"] = 0
+    check(d == hx(P.doc[1]), "%s: %s -> %s (got %s)" % (n, P.doc[0], P.doc[1], d.hex(" ")))
+    ok, s = wire_ok(1, 0, 1)
+    check(ok, "%s: read back: charge off, discharge on %s" % (n, s))
+    p = pack()
+    check(p["chg_mos"] == 0 and p["dsg_mos"] == 1 and p["chg_set"] == 0 and counts() == (c0[0] + 1, c0[1] + 1),
+          "%s: state: chg_mos 0, chg_set 0, exactly one write received and applied" % n)
+    switch("dsg", 0, "(both off)")
+    ok, s = wire_ok(1, 0, 0)
+    check(ok, "%s: read back: both off %s" % (n, s))
+    switch("chg", 1, "")
+    switch("dsg", 1, "")
+    ok, s = wire_ok(1, 1, 1)
+    check(ok and counts() == (c0[0] + 4, c0[1] + 4), "%s: read back: both on again, 4 writes %s" % (n, s))
+
+    # 2. refuse: the brand's refusal, nothing changes
+    check(sim.ctl("control 1 refuse") == "ok", "%s: control 1 refuse" % n)
+    c0 = counts()
+    d = xf(w, P.write(1, "chg", 0, cur))
+    check(d == P.refusal(1, "chg", 0, cur), "%s: refused: %s" % (n, d.hex(" ")))
+    ok, s = wire_ok(1, 1, 1)
+    check(ok and counts() == (c0[0] + 1, c0[1]), "%s: refused: nothing switched, received not applied %s" % (n, s))
+
+    # 3. noswitch: acknowledged, the setting taken, the MOSFET stays on
+    sim.ctl("control 1 noswitch")
+    d = xf(w, P.write(1, "dsg", 0, cur))
+    check(d == P.ack(1, "dsg", 0), "%s: noswitch: acknowledged" % n)
+    cur["dsg"] = 0
+    ok, s = wire_ok(1, 1, 1)
+    p = pack()
+    check(ok and p["dsg_mos"] == 1 and p["dsg_set"] == 0, "%s: noswitch: the discharge MOSFET stays on %s" % (n, s))
+    sim.ctl("control 1 normal")
+    switch("dsg", 1, "(normal again)")
+    ok, s = wire_ok(1, 1, 1)
+    check(ok, "%s: normal again: both on %s" % (n, s))
+
+    # 4. protect chg: the charge MOSFET held off with its protection bit
+    check(sim.ctl("control 1 protect chg") == "ok", "%s: control 1 protect chg" % n)
+    ok, s = wire_ok(1, 0, 1, prot=(1, 0))
+    p = pack()
+    check(ok and p["control"] == "protect" and p["protect"] == "chg" and p["chg_mos"] == 0,
+          "%s: protect chg: charge MOSFET off, its protection bit set %s" % (n, s))
+    switch("chg", 1, "(protect chg)")
+    ok, s = wire_ok(1, 0, 1, prot=(1, 0))
+    check(ok and pack()["chg_set"] == 1, "%s: protect: 'charge on' taken, the MOSFET held off %s" % (n, s))
+    switch("dsg", 0, "(protect chg)")
+    ok, s = wire_ok(1, 0, 0, prot=(1, 0))
+    check(ok, "%s: protect chg: discharge off works %s" % (n, s))
+    switch("dsg", 1, "(protect chg)")
+    switch("chg", 0, "(protect chg)")
+    ok, s = wire_ok(1, 0, 1, prot=(1, 0))
+    check(ok and pack()["chg_set"] == 0, "%s: protect: 'charge off' taken %s" % (n, s))
+    sim.ctl("control 1 normal")
+    ok, s = wire_ok(1, 0, 1)
+    check(ok, "%s: protection cleared: bit gone, charge stays off as set %s" % (n, s))
+    switch("chg", 1, "")
+    check(sim.ctl("control 1 protect") == "ok", "%s: control 1 protect (both)" % n)
+    ok, s = wire_ok(1, 0, 0, prot=(1, 1))
+    check(ok and pack()["protect"] == "both", "%s: protect both: both held off, both bits %s" % (n, s))
+    sim.ctl("control 1 normal")
+    ok, s = wire_ok(1, 1, 1)
+    check(ok, "%s: protection cleared: both back on as set %s" % (n, s))
+
+    # 5. silent: no answer, nothing changes, reads answered
+    sim.ctl("control 1 silent")
+    c0 = counts()
+    d = xf(w, P.write(1, "chg", 0, cur))
+    ok, s = wire_ok(1, 1, 1)
+    check(d == b"" and ok and counts() == (c0[0] + 1, c0[1]),
+          "%s: silent: no answer, nothing switched, reads answered %s" % (n, s))
+
+    # 6. noack: switched, the acknowledgement lost
+    sim.ctl("control 1 noack")
+    d = xf(w, P.write(1, "chg", 0, cur))
+    cur["chg"] = 0
+    ok, s = wire_ok(1, 0, 1)
+    check(d == b"" and ok and counts() == (c0[0] + 2, c0[1] + 1), "%s: noack: no answer, but switched %s" % (n, s))
+    sim.ctl("control 1 normal")
+    switch("chg", 1, "")
+
+    # 7. a broken checksum: ignored, counted as bad, not as a write
+    c0, b0 = counts(), sim.stats()["bad_requests"]
+    d = xf(w, P.corrupt(P.write(1, "chg", 0, cur)))
+    ok, s = wire_ok(1, 1, 1)
+    check(d == b"" and ok and counts() == c0 and sim.stats()["bad_requests"] > b0,
+          "%s: bad checksum: no answer, nothing switched, not a write %s" % (n, s))
+
+    # 8. malformed writes: the protocol's error (Modbus exception 03) or nothing
+    for f, want in P.bad(1):
+        d = xf(w, f)
+        ok, s = wire_ok(1, 1, 1)
+        check(d == (want or b"") and ok and counts()[1] == c0[1],
+              "%s: malformed write %s -> %s, nothing switched" % (n, f.hex(" "), want.hex(" ") if want else "no answer"))
+
+    # 9. a fault swallows the write: still counted as received
+    c0 = counts()
+    sim.ctl("fault 1 silent 1")
+    d = xf(w, P.write(1, "dsg", 0, cur))
+    ok, s = wire_ok(1, 1, 1)
+    check(d == b"" and ok and counts() == (c0[0] + 1, c0[1]),
+          "%s: fault silent: the write is counted as received, nothing switched" % n)
+
+    # 10. a shared bus: another pack's write and an absent address
+    if len(P.packs) > 1:
+        c1, c2 = counts(1), counts(2)
+        switch("chg", 0, "by pack 2", a=2)
+        cur["chg"] = 1
+        ok1, s1 = wire_ok(1, 1, 1)
+        ok2, s2 = wire_ok(2, 0, 1, sets=(0, 1))
+        check(ok1 and ok2 and counts(1) == c1 and counts(2) == (c2[0] + 1, c2[1] + 1),
+              "%s: a write to pack 2 switches pack 2 only %s %s" % (n, s1, s2))
+        d = xf(w, P.write(3, "dsg", 0, cur))
+        ok1, s1 = wire_ok(1, 1, 1)
+        check(d == b"" and ok1 and counts(1) == c1 and counts(2)[0] == c2[0] + 1,
+              "%s: a write to absent address 3: no answer, no pack touched" % n)
+    check(sim.stats()["writes"] == sum(counts(a)[0] for a in P.packs), "%s: stats writes = the packs' sum" % n)
+    w.close()
+    sim.stop()
+    return sim
 
 
 def test_control():
-    """MOSFET writes in each control mode (normal, refuse, noswitch, silent)."""
+    for P in (Daly(), DalyModbus(), Jbd(), Jk(), JkPb()):
+        control_suite(P)
+
+    # variants the sources use, unlock frames, control port errors
     sim = Sim("--static")
     w = TcpWire(sim.tcp)
-    data, *_ = w.xfer(req(0x40, 0xD9, data=[0] * 8))
-    st = sim.state()["packs"][0]
-    check(sum_ok(data) and data[2] == 0xD9 and data[4] == 0 and st["dsg_mos"] == 0 and st["dsg_set"] == 0
-          and st["writes"] == 1, "daly: 0xD9 off -> answer D0 = 0, discharge MOSFET off")
-    check(sim.ctl("control 1 refuse") == "ok", "control 1 refuse")
-    data, *_ = w.xfer(req(0x40, 0xD9, data=[1] + [0] * 7))
-    st = sim.state()["packs"][0]
-    check(sum_ok(data) and data[4] == 0 and st["dsg_mos"] == 0 and st["control"] == "refuse",
-          "daly refuse: answer D0 = the unchanged state (0), nothing switched")
-    sim.ctl("control 1 noswitch")
-    data, *_ = w.xfer(req(0x40, 0xD9, data=[1] + [0] * 7))
-    st = sim.state()["packs"][0]
-    check(sum_ok(data) and data[4] == 1 and st["dsg_set"] == 1 and st["dsg_mos"] == 0,
-          "daly noswitch: acknowledged (D0 = 1), the setting changes, the MOSFET stays off")
-    sim.ctl("control 1 silent")
-    data, *_ = w.xfer(req(0x40, 0xDA, data=[0] * 8))
-    st = sim.state()["packs"][0]
-    check(data == b"" and st["chg_mos"] == 1 and st["chg_set"] == 1, "daly silent: no answer, nothing changes")
-    check(sim.stats()["writes"] == 4, "stats: writes counts every MOSFET write (%s)" % sim.stats()["writes"])
-    check(sim.ctl("control 1 bogus").startswith("error:") and sim.ctl("control 9 normal").startswith("error:"),
-          "control: unknown mode or address is an error")
+    d = xf(w, daly_frame(0x80, 0xD9, [0] + [0xAA] * 7))
+    check(d == daly_frame(1, 0xD9, [0] * 8) and sim.state()["packs"][0]["dsg_mos"] == 0,
+          "daly: host 0x80 with 0xAA fill (dbus-serialbattery) acknowledged by board 1")
+    sim.ctl("set 1 junk 1")
+    d = xf(w, daly_frame(0x40, 0xD9, [1] + [0] * 7))
+    cells = sim.state()["packs"][0]["cells_mv"]
+    check(len(d) == 13 and d[:5] == bytes([0xA5, 1, 0xD9, 8, 1]) and sum(d[:12]) & 0xFF == d[12]
+          and d[5:11] == b"".join(c.to_bytes(2, "big") for c in cells[:3]),
+          "daly junk: the answer carries stale cell voltages in D1..D6, as captured")
+    for bad_cmd in ("control 1 bogus", "control 9 normal", "control 1 refuse chg", "control 1 protect nope",
+                    "control 1", "control 1 protect chg x"):
+        r = sim.ctl(bad_cmd)
+        check(r.startswith("error: "), "control '%s' -> %s" % (bad_cmd, r))
     check(sim.ctl("set 1 chg_set 0") == "ok" and sim.state()["packs"][0]["chg_set"] == 0, "set chg_set")
-    w.close()
-    sim.stop()
-
-    sim = Sim("--static", protocol="daly-modbus")
-    w = TcpWire(sim.tcp)
-    data, *_ = w.xfer(crc16(bytes([0x81, 0x06, 0x01, 0x21, 0x00, 0x00])))
-    check(data == crc16(bytes([0x51, 0x06, 0x01, 0x21, 0x00, 0x00])) and sim.state()["packs"][0]["chg_mos"] == 0,
-          "daly-modbus: FC06 0x121 = 0 echoed from 0x51, charge MOSFET off")
-    sim.ctl("control 1 refuse")
-    data, *_ = w.xfer(crc16(bytes([0x81, 0x06, 0x01, 0x21, 0x00, 0x01])))
-    check(data == crc16(bytes([0x51, 0x86, 0x04])) and sim.state()["packs"][0]["chg_mos"] == 0,
-          "daly-modbus refuse: exception 0x86 / 0x04, nothing switched")
     w.close()
     sim.stop()
 
     sim = Sim("--static", protocol="jbd")
     w = TcpWire(sim.tcp)
-    data, *_ = w.xfer(jbd_write(0x02))
-    st = sim.state()["packs"][0]
-    check(data == bytes.fromhex("dde10000000077") and st["dsg_mos"] == 0 and st["chg_mos"] == 1,
-          "jbd: 0xE1 mask 2 -> acknowledged, discharge off, charge on")
-    sim.ctl("control 1 refuse")
-    data, *_ = w.xfer(jbd_write(0x00))
-    check(data == bytes.fromhex("dde18000ff8077") and sim.state()["packs"][0]["dsg_mos"] == 0,
-          "jbd refuse: DD E1 80 00 FF 80 77, nothing switched")
+    d = xf(w, hx("DD 5A 06 07 06 00 00 00 00 00 00 FF ED 77"))
+    check(d == hx("DD 06 00 00 00 00 77"), "jbd: the app's password frame (0x06) acknowledged")
+    d = xf(w, hx("DD 5A E1 02 00 03 FF 1A 77"))
+    p = sim.state()["packs"][0]
+    check(d == hx("DD E1 00 00 00 00 77") and p["chg_mos"] == 0 and p["dsg_mos"] == 0
+          and p["alarm_bytes"] == [0x10, 0], "jbd: mask 3 switches both off, lock bit 12 in the state")
     w.close()
     sim.stop()
 
-    sim = Sim("--static", protocol="jk-pb")
+    sim = Sim("--static", protocol="jk")
     w = TcpWire(sim.tcp)
-    data, *_ = w.xfer(crc16(bytes([0x01, 0x10, 0x10, 0x74, 0x00, 0x02, 0x04, 0, 0, 0, 0])))
-    check(data == crc16(bytes([0x01, 0x10, 0x10, 0x74, 0x00, 0x02])) and sim.state()["packs"][0]["dsg_mos"] == 0,
-          "jk-pb: FC16 0x1074 = 0 acknowledged, discharge MOSFET off")
-    sim.ctl("control 1 refuse")
-    data, *_ = w.xfer(crc16(bytes([0x01, 0x10, 0x10, 0x74, 0x00, 0x02, 0x04, 0, 0, 0, 1])))
-    check(data == crc16(bytes([0x01, 0x90, 0x04])) and sim.state()["packs"][0]["dsg_mos"] == 0,
-          "jk-pb refuse: exception 0x90 / 0x04, nothing switched")
+    d = xf(w, hx("4E 57 00 14 00 00 00 00 05 02 00 00 00 00 00 00 00 68 00 00 01 28"))
+    check(len(d) >= 20 and d[8] == 0x05, "jk: the optional password frame (0x05) answered")
+    for src, typ, fet in ((2, 0, "dsg"), (3, 2, "chg")):
+        d = xf(w, Jk().write(1, fet, 0, None, src=src, typ=typ))
+        check(d == Jk().ack(1, fet, 0) and sim.state()["packs"][0][fet + "_mos"] == 0,
+              "jk: write variant source %d type %d accepted" % (src, typ))
     w.close()
     sim.stop()
 

@@ -464,6 +464,8 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 	struct sim_pack *p = find_pack(S.proto->address(req, n));
 	if (!p)
 		return 0; /* nobody on the bus has that address */
+	if (S.proto->is_write && S.proto->is_write(req, n))
+		p->writes++; /* received, whatever the fault or the control mode does */
 	enum sim_fault f = take_fault(p);
 	if (f == SIM_F_SILENT)
 		return 0;
@@ -744,23 +746,21 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		p->fault_count = k == SIM_F_NONE ? 0 : count;
 		sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "control") == 0) {
-		if (argc != 3) {
-			sim_buf_printf(out, "error: usage: control ADDR normal|refuse|noswitch|silent");
+		if (argc < 3 || argc > 4) {
+			sim_buf_printf(out, "error: usage: control ADDR normal|refuse|noswitch|silent|noack|"
+			               "protect [chg|dsg|both]");
 			return 0;
 		}
 		struct sim_pack *p = ctl_pack(argv[1], out);
 		if (!p)
 			return 0;
-		int m = sim_ctl_parse(argv[2]);
-		if (m < 0) {
-			sim_buf_printf(out, "error: unknown control mode '%s' (normal refuse noswitch silent)", argv[2]);
-			return 0;
-		}
-		p->ctl = (enum sim_ctl)m;
-		sim_buf_printf(out, "ok");
+		if (sim_pack_control(p, argv[2], argc == 4 ? argv[3] : NULL, err, sizeof err))
+			sim_buf_printf(out, "error: %s", err);
+		else
+			sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "help") == 0) {
 		sim_buf_printf(out, "commands: state | stats | freeze | thaw | set ADDR KEY VALUE | "
-		               "fault ADDR KIND [COUNT] | control ADDR MODE | quit");
+		               "fault ADDR KIND [COUNT] | control ADDR MODE [chg|dsg|both] | quit");
 	} else {
 		sim_buf_printf(out, "error: unknown command '%s' (try help)", cmd);
 	}

@@ -48,8 +48,14 @@ enum sim_ctl {
 	SIM_CTL_NOSWITCH,   /* acknowledge and take the setting, but the MOSFET stays
 	                     * as it is (a protection holds it) */
 	SIM_CTL_SILENT,     /* no answer to writes; nothing changes */
+	SIM_CTL_PROTECT,    /* a protection holds the MOSFETs in `protect` off, with its
+	                     * alarm bit in the status; writes are taken and acknowledged */
+	SIM_CTL_NOACK,      /* switch as normal, but the acknowledgement is lost */
 	SIM_CTL_COUNT
 };
+/* The MOSFETs, as bits (struct sim_pack.protect, sim_pack_held()). */
+#define SIM_FET_CHG 1u
+#define SIM_FET_DSG 2u
 const char *sim_ctl_name(enum sim_ctl m);
 int sim_ctl_parse(const char *s); /* -1 if unknown */
 
@@ -70,7 +76,9 @@ struct sim_pack {
 	int chg_mos, dsg_mos;   /* 1 = on: the actual MOSFET state */
 	int chg_set, dsg_set;   /* the switch settings (what the last write asked) */
 	enum sim_ctl ctl;       /* how MOSFET writes are answered */
-	unsigned long writes;   /* MOSFET writes received (any outcome) */
+	unsigned protect;       /* SIM_FET_*: held off by a protection (ctl protect) */
+	unsigned long writes;   /* MOSFET writes received (any outcome, faults too) */
+	unsigned long writes_applied; /* ... that changed a switch setting */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */
@@ -171,6 +179,11 @@ struct sim_proto {
 	 * *reply; the core applies the pack's fault to it like to an answer
 	 * (echo aside).  NULL for protocols that only answer requests. */
 	enum sim_resp (*emit)(struct sim_pack *pack, struct sim_reply *reply);
+	/* Is this complete request (addressed to a pack) a MOSFET write, whatever
+	 * its value?  The core counts it in the pack's `writes` before any fault
+	 * applies, so that a test can tell "nothing was sent".  NULL: the
+	 * protocol has no MOSFET write. */
+	int (*is_write)(const uint8_t *req, size_t n);
 };
 
 extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
@@ -209,13 +222,21 @@ void sim_pack_tick(struct sim_pack *p);                /* one second passes */
 int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_proto *proto,
                  char *err, size_t errlen);
 /* A MOSFET write for pack p: chg / dsg = 0 or 1 to switch, -1 to leave.
- * Applies the pack's control mode and counts the write. */
+ * Applies the pack's control mode; counts it in writes_applied when the
+ * settings are taken (the core counts `writes` on receipt). */
 enum sim_wr {
-	SIM_WR_DONE,     /* acknowledge (the settings changed; the MOSFETs too unless noswitch) */
+	SIM_WR_DONE,     /* acknowledge (the settings changed; the MOSFETs too unless
+	                  * noswitch, or held off by protect) */
 	SIM_WR_REFUSED,  /* negative acknowledgement, nothing changed */
-	SIM_WR_SILENT,   /* no answer, nothing changed */
+	SIM_WR_SILENT,   /* no answer (silent: nothing changed; noack: switched) */
 };
 enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg);
+/* Control `control ADDR MODE [chg|dsg|both]` (fets NULL: both for protect). */
+int sim_pack_control(struct sim_pack *p, const char *mode, const char *fets, char *err, size_t errlen);
+/* SIM_FET_* that a protection holds off now (mode protect), else 0.  The
+ * responders report it with the brand's alarm bit. */
+unsigned sim_pack_held(const struct sim_pack *p);
+const char *sim_fet_name(unsigned fets); /* none chg dsg both */
 void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p);
 
 #endif

@@ -26,6 +26,7 @@ struct daly_raw {
 	unsigned cell_mv[SIM_MAX_CELLS];
 	int ntemps;
 	int temp_c[SIM_MAX_TEMPS]; /* clamped to -40..215 */
+	uint8_t alarm[8];    /* 0x98 D0..D7 */
 };
 
 static unsigned clampu(long v, long lo, long hi)
@@ -56,6 +57,14 @@ static void daly_quantise(const struct sim_pack *p, struct daly_raw *r)
 	r->ntemps = p->ntemps;
 	for (int i = 0; i < p->ntemps; i++)
 		r->temp_c[i] = p->temp_c[i] < -40 ? -40 : p->temp_c[i] > 215 ? 215 : p->temp_c[i];
+	/* a protection holding a MOSFET off shows as "charge / discharge MOS
+	 * temperature high", 0x98 D4 b0 / b1 (Daly UART/485 protocol V1.2) */
+	memcpy(r->alarm, p->alarm, 8);
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		r->alarm[4] |= 0x01;
+	if (held & SIM_FET_DSG)
+		r->alarm[4] |= 0x02;
 }
 
 static void daly_view(const struct sim_pack *p, struct sim_view *v)
@@ -82,7 +91,7 @@ static void daly_view(const struct sim_pack *p, struct sim_view *v)
 	v->chg_mos = p->chg_mos ? 1 : 0;
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	v->nalarm = 8;
-	memcpy(v->alarm, p->alarm, 8);
+	memcpy(v->alarm, r.alarm, 8);
 	v->balance = p->balance & 0xFFFFFFFFFFFFull; /* 48 cells */
 }
 
@@ -156,6 +165,43 @@ static void daly_frame(struct sim_reply *r, const struct sim_pack *p, uint8_t cm
 static uint8_t reserved(const struct sim_pack *p)
 {
 	return p->junk ? (uint8_t)sim_rand() : 0;
+}
+
+/* 0xD9 (discharge) / 0xDA (charge) MOSFET write: D0 = 1 on, 0 off; D1..D7
+ * all 0x00 (python-daly-bms set_charge_mosfet, maland16/daly-bms-uart) or
+ * all 0xAA (dbus-serialbattery daly.py write_charge_discharge_mos).  Anything
+ * else is not a known write: no answer, counted as bad.
+ * The answer is a 13-byte frame from the board number with the same ID and
+ * D0 = the requested value, D1..D7 stale buffer bytes on real boards
+ * (captured in dreadnought/python-daly-bms#3: `A5 01 D9 08 01 0D 13 0D 21 0D
+ * 17 C0 BA`); here 0, or the first cells' mV with the junk quirk, as there.
+ * No refusal frame is known (the captures cannot tell whether D0 echoes the
+ * request or the resulting state), so a refusing pack answers D0 = the
+ * unchanged setting, which dbus-serialbattery's `reply D0 == requested`
+ * check reads as a failure. */
+static enum sim_resp daly_write(struct sim_pack *p, const uint8_t *req, const struct daly_raw *r,
+                                struct sim_reply *reply)
+{
+	uint8_t cmd = req[2], fill = req[5];
+	if (req[4] > 1 || (fill != 0x00 && fill != 0xAA))
+		return SIM_RESP_BAD;
+	for (int i = 6; i < 12; i++)
+		if (req[i] != fill)
+			return SIM_RESP_BAD;
+	int on = req[4];
+	enum sim_wr w = sim_pack_write(p, cmd == 0xDA ? on : -1, cmd == 0xD9 ? on : -1);
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	uint8_t d[8];
+	memset(d, 0, sizeof d);
+	d[0] = (uint8_t)(w == SIM_WR_DONE ? on : cmd == 0xD9 ? p->dsg_set : p->chg_set);
+	if (p->junk) {
+		for (int i = 0; i < 3; i++)
+			put16(d + 1 + 2 * i, r->cell_mv[i]);
+		d[7] = (uint8_t)sim_rand();
+	}
+	daly_frame(reply, p, cmd, d);
+	return SIM_RESP_OK;
 }
 
 static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t n,
@@ -266,7 +312,7 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 		daly_frame(reply, p, cmd, d);
 		break;
 	case 0x98: /* failure bytes */
-		memcpy(d, p->alarm, 8);
+		memcpy(d, r.alarm, 8);
 		daly_frame(reply, p, cmd, d);
 		break;
 	case 0x50: /* rated capacity mAh, nominal cell mV */
@@ -276,21 +322,16 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 		break;
 	case 0xD9: /* discharge MOSFET on/off */
 	case 0xDA: /* charge MOSFET on/off */
-	{
-		/* the answer's D0 is the switch's state after the command: what was
-		 * asked, or (refused) what it was */
-		int on = req[4] ? 1 : 0;
-		enum sim_wr w = sim_pack_write(p, cmd == 0xDA ? on : -1, cmd == 0xD9 ? on : -1);
-		if (w == SIM_WR_SILENT)
-			return SIM_RESP_NONE;
-		d[0] = (uint8_t)(w == SIM_WR_DONE ? on : cmd == 0xD9 ? p->dsg_set : p->chg_set);
-		daly_frame(reply, p, cmd, d);
-		break;
-	}
+		return daly_write(p, req, &r, reply);
 	default:
 		return SIM_RESP_BAD;
 	}
 	return SIM_RESP_OK;
+}
+
+static int daly_is_write(const uint8_t *req, size_t n)
+{
+	return n >= DALY_LEN && (req[2] == 0xD9 || req[2] == 0xDA);
 }
 
 static void daly_corrupt(uint8_t *frame, size_t n)
@@ -313,4 +354,5 @@ const struct sim_proto sim_proto_daly = {
 	.respond = daly_respond,
 	.view = daly_view,
 	.corrupt = daly_corrupt,
+	.is_write = daly_is_write,
 };

@@ -1,11 +1,14 @@
 /* tests/sim/sim_daly_modbus.c - Daly H/K/M/S "new" protocol, the BMS side.
  *
  * bms/PROTOCOLS.md §3.  Modbus RTU framing with Daly's addresses: requests go
- * to 0x80 + board (1..16), answers come from 0x50 + board; CRC-16/MODBUS,
- * low byte first.  FC 03 reads any registers of 0x000..0x1FF (p81 map, §3.2),
- * FC 06 writes 0x121 / 0x122 (charge / discharge MOSFET on/off); anything
- * else gets exception 02.  Encoded here from the pack state; bms/ is
- * deliberately not used.
+ * to 0x80 + board (1..16), answers come from 0x50 + board; CRC-16/MODBUS, low
+ * byte first.  FC 03 reads any registers of 0x000..0x1FF (p81 map, §3.2),
+ * FC 06 writes 0x121 / 0x122 (charge / discharge MOSFET switch settings,
+ * 1 on / 0 off; other values get exception 03); other registers get
+ * exception 02.  The settings read back at 0x121 / 0x122, the MOSFETs
+ * themselves at 0x52 / 0x53, and 0x73 b8 / b9 say "charge / discharge MOS
+ * off by bus" while a setting is 0.  Encoded here from the pack state; bms/
+ * is deliberately not used.
  *
  * Wire view: cells mV, pack voltage 0.1 V (sum of the cells), current
  * 30000 + 0.1 A (+ = charging), SOC 0.1 %, remaining 0.1 Ah, temperatures
@@ -36,6 +39,7 @@ struct dm_raw {
 	unsigned temp_raw[DM_TEMPS]; /* degC + 40 */
 	unsigned mos_raw;
 	uint64_t balance;
+	uint8_t alarm[8];       /* registers 0x6D..0x70, high byte first */
 };
 
 static long clampl(long v, long lo, long hi)
@@ -61,6 +65,15 @@ static void dm_quantise(const struct sim_pack *p, struct dm_raw *r)
 		r->temp_raw[i] = (unsigned)clampl(p->temp_c[i] + 40, 0, 254);
 	r->mos_raw = (unsigned)clampl(p->mos_temp_c + 40, 0, 254);
 	r->balance = r->ncells >= 64 ? p->balance : p->balance & ((1ull << r->ncells) - 1);
+	/* a protection holding a MOSFET off: 0x6E b6 "charge MOS temperature
+	 * high" / b14 "discharge MOS temperature high" (patagonaa/esphome-daly-
+	 * hkms-bms DalyHkmsStatus; bit placement not confirmed by a capture) */
+	memcpy(r->alarm, p->alarm, 8);
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		r->alarm[3] |= 0x40;
+	if (held & SIM_FET_DSG)
+		r->alarm[2] |= 0x40;
 }
 
 static void dm_view(const struct sim_pack *p, struct sim_view *v)
@@ -89,7 +102,7 @@ static void dm_view(const struct sim_pack *p, struct sim_view *v)
 	v->chg_mos = p->chg_mos ? 1 : 0;
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	v->nalarm = 8;
-	memcpy(v->alarm, p->alarm, 8);
+	memcpy(v->alarm, r.alarm, 8);
 	v->balance = r.balance;
 }
 
@@ -150,8 +163,9 @@ static void dm_image(const struct sim_pack *p, uint16_t *reg)
 	reg[0x5B] = 0xFF;
 	reg[0x5C] = 0xFF;
 	for (int i = 0; i < 4; i++)
-		reg[0x6D + i] = (uint16_t)(p->alarm[2 * i] << 8 | p->alarm[2 * i + 1]);
+		reg[0x6D + i] = (uint16_t)(r.alarm[2 * i] << 8 | r.alarm[2 * i + 1]);
 	reg[0x71] = p->junk ? (uint16_t)sim_rand() : 0;
+	reg[0x73] = (uint16_t)((p->chg_set ? 0 : 1u << 8) | (p->dsg_set ? 0 : 1u << 9)); /* off by bus */
 	reg[0x100] = (uint16_t)p->address;
 	reg[0x115] = 360;
 	reg[0x121] = p->chg_set ? 1 : 0; /* the switch settings; 0x52/0x53 the MOSFETs */
@@ -244,16 +258,25 @@ static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		sim_reply_add(reply, f, dm_put_crc(f, 3 + 2 * v));
 		return SIM_RESP_OK;
 	}
-	/* FC 06: MOSFET control; the answer mirrors the request */
-	if ((a != 0x121 && a != 0x122) || v > 1) {
+	/* FC 06: the MOSFET switch settings, `8B 06 01 21|01 22 00 00|00 01 CRC`
+	 * as sniffed from Daly's BMSTool (syssi/esphome-daly-bms#22) and written
+	 * by patagonaa/esphome-daly-hkms-bms.  The answer is the Modbus echo from
+	 * 0x50 + board (patagonaa's response address; not captured); a refusal
+	 * is exception 04, "slave device failure" (none has been seen; 02 / 03
+	 * already mean a wrong register / value). */
+	if (a != 0x121 && a != 0x122) {
 		dm_exception(reply, p, req[1], 0x02);
+		return SIM_RESP_OK;
+	}
+	if (v > 1) {
+		dm_exception(reply, p, req[1], 0x03);
 		return SIM_RESP_OK;
 	}
 	enum sim_wr w = sim_pack_write(p, a == 0x121 ? (int)v : -1, a == 0x122 ? (int)v : -1);
 	if (w == SIM_WR_SILENT)
 		return SIM_RESP_NONE;
 	if (w == SIM_WR_REFUSED) {
-		dm_exception(reply, p, req[1], 0x04); /* slave device failure */
+		dm_exception(reply, p, req[1], 0x04);
 		return SIM_RESP_OK;
 	}
 	uint8_t f[DM_REQ_LEN];
@@ -261,6 +284,14 @@ static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	f[0] = (uint8_t)(0x50 + p->address);
 	sim_reply_add(reply, f, dm_put_crc(f, 6));
 	return SIM_RESP_OK;
+}
+
+static int dm_is_write(const uint8_t *req, size_t n)
+{
+	if (n < DM_REQ_LEN || req[1] != 0x06)
+		return 0;
+	unsigned a = (unsigned)(req[2] << 8 | req[3]);
+	return a == 0x121 || a == 0x122;
 }
 
 const struct sim_proto sim_proto_daly_modbus = {
@@ -275,4 +306,5 @@ const struct sim_proto sim_proto_daly_modbus = {
 	.respond = dm_respond,
 	.view = dm_view,
 	.corrupt = NULL, /* the CRC's high byte is last: the default flip breaks it */
+	.is_write = dm_is_write,
 };

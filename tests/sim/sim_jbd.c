@@ -6,12 +6,14 @@
  * one pack on the wire answers everything.
  *
  * Answered: reads 0x03 (basic info), 0x04 (cells), 0x05 (model), 0xAA
- * (error counters); writes 0xE1 (MOSFET control: data byte 1 bit 0 = charge
- * off, bit 1 = discharge off) and 0x00 / 0x01 (factory mode enter / exit),
- * acknowledged with an empty answer.
+ * (error counters); writes 0xE1 (MOSFET "software lock", below), 0x06
+ * (password, taken but never required) and 0x00 / 0x01 (factory mode enter
+ * / exit), acknowledged with an empty answer.
  *
  * Pack model use: alarm[0..1] = 0x03 protection status (big-endian, as on
- * the wire); full16 = 0x04 always has at least 16 slots, the unused ones 0
+ * the wire), plus b12 "MOSFET software lock" while a lock bit is set and,
+ * while a protection holds a MOSFET off (control mode protect), b4 charge
+ * over-temperature / b6 discharge over-temperature; full16 = 0x04 always has at least 16 slots, the unused ones 0
  * (like JBD-06); junk = newer firmware's long 0x03 with 9 extension bytes
  * after the NTCs.  Encoded here from the pack state; bms/jbd.c is
  * deliberately not used.
@@ -66,6 +68,16 @@ static void jbd_quantise(const struct sim_pack *p, struct jbd_raw *r)
 	for (int i = 0; i < r->ntemps; i++)
 		r->temp_c[i] = (int)clampl(p->temp_c[i], -40, 215);
 	r->prot = (unsigned)p->alarm[0] << 8 | p->alarm[1];
+	/* the lock appears as protection bit 12 (syssi/esphome-jbd-bms btsnoop
+	 * docs/pdus/btsnoop_hci-mosfets-onoff.log: 0x1000 after E1 01, 0 after
+	 * E1 00; smagicld/xiaoxiangBMS#134) */
+	if (!p->chg_set || !p->dsg_set)
+		r->prot |= 0x1000;
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		r->prot |= 0x0010;
+	if (held & SIM_FET_DSG)
+		r->prot |= 0x0040;
 	r->balance = (uint32_t)p->balance;
 	r->fet = (p->chg_mos ? 1u : 0u) | (p->dsg_mos ? 2u : 0u);
 }
@@ -94,8 +106,8 @@ static void jbd_view(const struct sim_pack *p, struct sim_view *v)
 	v->chg_mos = p->chg_mos ? 1 : 0;
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	v->nalarm = 2;
-	v->alarm[0] = p->alarm[0];
-	v->alarm[1] = p->alarm[1];
+	v->alarm[0] = (uint8_t)(r.prot >> 8);
+	v->alarm[1] = (uint8_t)r.prot;
 	v->balance = r.balance;
 }
 
@@ -169,6 +181,25 @@ static void put16(uint8_t *d, unsigned v)
 	d[1] = (uint8_t)v;
 }
 
+/* 0xE1, the MOSFET "software lock": `DD 5A E1 02 00 <mask> <chk> 77`, mask
+ * bit 0 = charge off, bit 1 = discharge off (Overkill Solar
+ * JBD_REGISTER_MAP.md, FurTrader/OverkillSolarBMS).  One write sets both
+ * MOSFETs.  Acknowledged `DD E1 00 00 00 00 77` (captured by the Xiaoxiang
+ * app, syssi/esphome-jbd-bms docs/pdus/JBD-SP04S034-L4S-200A-B-U_MOS.txt);
+ * refused with status 0x80, the document's error status: `DD E1 80 00 FF 80
+ * 77` (as `DD 06 80 00 FF 80 77` in smagicld/xiaoxiangBMS#195).  Any other
+ * length, high byte or mask is not a known write: no answer, counted as bad. */
+static enum sim_resp jbd_lock(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
+{
+	if (n != 9 || req[3] != 2 || req[4] != 0 || req[5] > 3)
+		return SIM_RESP_BAD;
+	enum sim_wr w = sim_pack_write(p, (req[5] & 1) ? 0 : 1, (req[5] & 2) ? 0 : 1);
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	jbd_frame_status(reply, 0xE1, w == SIM_WR_REFUSED ? 0x80 : 0x00, NULL, 0);
+	return SIM_RESP_OK;
+}
+
 static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                  struct sim_reply *reply)
 {
@@ -182,18 +213,15 @@ static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t 
 	memset(d, 0, sizeof d);
 
 	if (req[1] == 0x5A) { /* writes */
-		if (reg == 0xE1 && req[3] == 2) {
-			/* both lock bits at once: bit 0 = charge off, bit 1 = discharge off */
-			enum sim_wr w = sim_pack_write(p, (req[5] & 1) ? 0 : 1, (req[5] & 2) ? 0 : 1);
-			if (w == SIM_WR_SILENT)
-				return SIM_RESP_NONE;
-			if (w == SIM_WR_REFUSED) {
-				jbd_frame_status(reply, reg, 0x80, d, 0); /* DD E1 80 00 FF 80 77 */
-				return SIM_RESP_OK;
-			}
-		} else if (reg != 0x00 && reg != 0x01) {
+		if (reg == 0xE1)
+			return jbd_lock(p, req, n, reply);
+		/* password `DD 5A 06 07 06 <6 digits> <chk> 77` (Overkill Solar
+		 * JBD_REGISTER_MAP.md; sent by the Xiaoxiang app at connect, syssi/
+		 * esphome-jbd-bms btsnoops): taken, never needed for 0xE1 here */
+		if (reg == 0x06 && (n != 14 || req[3] != 7 || req[4] != 0x06))
 			return SIM_RESP_BAD;
-		}
+		if (reg != 0x00 && reg != 0x01 && reg != 0x06)
+			return SIM_RESP_BAD;
 		jbd_frame(reply, reg, d, 0);
 		return SIM_RESP_OK;
 	}
@@ -250,6 +278,11 @@ static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t 
 	return SIM_RESP_OK;
 }
 
+static int jbd_is_write(const uint8_t *req, size_t n)
+{
+	return n >= 7 && req[1] == 0x5A && req[2] == 0xE1;
+}
+
 /* The checksum is not the last byte (0x77 is). */
 static void jbd_corrupt(uint8_t *frame, size_t n)
 {
@@ -271,4 +304,5 @@ const struct sim_proto sim_proto_jbd = {
 	.respond = jbd_respond,
 	.view = jbd_view,
 	.corrupt = jbd_corrupt,
+	.is_write = jbd_is_write,
 };

@@ -7,7 +7,8 @@
  * The read-all request (command 0x06, or 0x03 with ID 0x00) is answered
  * with the whole list of data IDs in the order of a JK-B2A24S (vector JK-01),
  * protocol version 0xC0 = 1: current = bit 15 charging + magnitude in 10 mA.
- * Writes (command 0x02) of 0xAB / 0xAC switch the charge / discharge MOSFET.
+ * Writes (command 0x02) of 0xAB / 0xAC set the charge / discharge switch,
+ * which read-all reports as 0xAB / 0xAC, the MOSFETs as 0x8C bits 0 / 1.
  * There is no bus address: the single pack is address 1.
  * With the pack quirk junk=1 the reply carries an ID the protocol document
  * does not list (0xC8, 3 value bytes) in the middle of the list, as a newer
@@ -72,6 +73,14 @@ static void jk_quantise(const struct sim_pack *p, struct jk_raw *r)
 	r->mos_temp_c = clampi(p->mos_temp_c, -100, 100);
 	r->capacity_ah = (unsigned)lround(p->capacity_ah);
 	r->warnings = (unsigned)p->alarm[0] | (unsigned)p->alarm[1] << 8;
+	/* a protection holding a MOSFET off: 0x8B b2 charge over-voltage / b3
+	 * discharge under-voltage (the per-direction protections of the JK
+	 * "4G-GPS Remote Module Common Protocol" warning word) */
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		r->warnings |= 0x0004;
+	if (held & SIM_FET_DSG)
+		r->warnings |= 0x0008;
 	r->status = (p->chg_mos ? 1u : 0u) | (p->dsg_mos ? 2u : 0u) | (p->balance ? 4u : 0u) | 8u;
 }
 
@@ -101,8 +110,8 @@ static void jk_view(const struct sim_pack *p, struct sim_view *v)
 	v->chg_mos = p->chg_mos ? 1 : 0;
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	v->nalarm = 2;
-	v->alarm[0] = p->alarm[0];
-	v->alarm[1] = p->alarm[1];
+	v->alarm[0] = (uint8_t)r.warnings;
+	v->alarm[1] = (uint8_t)(r.warnings >> 8);
 	v->balance = 0;
 }
 
@@ -287,12 +296,48 @@ static void jk_read_all(const struct sim_pack *p, unsigned cmd, struct sim_reply
 	jk_end(&o, reply);
 }
 
+/* Command 0x02, 22 bytes: `4E 57 00 14 00 00 00 00 02 SRC TYPE ID VAL
+ * 00 00 00 00 68 00 00 <sum16>`, ID 0xAB charge / 0xAC discharge, VAL 1 on /
+ * 0 off.  The three variants reported working: SRC 02 TYPE 00 (ESPHome
+ * jk_modbus, syssi/esphome-jk-bms PR #343), SRC 03 TYPE 00
+ * (syssi/esphome-jk-bms#404), SRC 03 TYPE 02 (diysolarforum thread 66034);
+ * anything else is not a known write (no answer, counted as bad).
+ * The BMS's answer has never been captured: this one (command 0x02, source
+ * 0 = BMS, type 1 = reply, then the ID and the switch's value after the
+ * write; the value as it was when refused, as no refusal is known either)
+ * is a guess after ESPHome's parser, and a gateway must not rely on it: it
+ * decides by reading 0xAB / 0xAC and 0x8C back. */
+static enum sim_resp jk_write(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
+{
+	static const uint8_t zero4[4];
+	if (n != 22 || memcmp(req + 4, zero4, 4) != 0 || memcmp(req + 13, zero4, 4) != 0 ||
+	    req[18] != 0 || req[19] != 0)
+		return SIM_RESP_BAD;
+	if (!((req[9] == 0x02 && req[10] == 0x00) || (req[9] == 0x03 && (req[10] == 0x00 || req[10] == 0x02))))
+		return SIM_RESP_BAD;
+	if ((req[11] != 0xAB && req[11] != 0xAC) || req[12] > 1)
+		return SIM_RESP_BAD;
+	int on = req[12];
+	enum sim_wr w = sim_pack_write(p, req[11] == 0xAB ? on : -1, req[11] == 0xAC ? on : -1);
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	struct jk_out o;
+	jk_begin(&o, 0x02);
+	id8(&o, req[11], (uint8_t)(req[11] == 0xAB ? p->chg_set : p->dsg_set));
+	jk_end(&o, reply);
+	return SIM_RESP_OK;
+}
+
 static enum sim_resp jk_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                 struct sim_reply *reply)
 {
-	if (n < JK_MIN_FRAME || req[10] != 0)
-		return SIM_RESP_BAD; /* not a request */
+	if (n < JK_MIN_FRAME)
+		return SIM_RESP_BAD;
 	unsigned cmd = req[8];
+	if (cmd == 0x02)
+		return jk_write(p, req, n, reply);
+	if (req[10] != 0)
+		return SIM_RESP_BAD; /* not a request */
 	size_t data_len = n - 9 - 11;
 	struct jk_out o;
 	switch (cmd) {
@@ -304,28 +349,20 @@ static enum sim_resp jk_respond(struct sim_pack *p, const uint8_t *req, size_t n
 			return SIM_RESP_BAD;
 		jk_read_all(p, cmd, reply);
 		return SIM_RESP_OK;
-	case 0x02: /* write: ID, value */
-		if (data_len != 2 || (req[11] != 0xAB && req[11] != 0xAC))
-			return SIM_RESP_BAD;
-	{
-		int on = req[12] ? 1 : 0;
-		enum sim_wr w = sim_pack_write(p, req[11] == 0xAB ? on : -1, req[11] == 0xAC ? on : -1);
-		if (w == SIM_WR_SILENT)
-			return SIM_RESP_NONE;
-		/* the switch setting after the write: what was asked, or (refused) as it was */
-		jk_begin(&o, cmd);
-		id8(&o, req[11], (uint8_t)(req[11] == 0xAB ? p->chg_set : p->dsg_set));
-		jk_end(&o, reply);
-		return SIM_RESP_OK;
-	}
 	case 0x01: /* activate */
-	case 0x05: /* password */
+	case 0x05: /* password: taken, never required (ESPHome jk_modbus sends it
+	            * before a write; #404's writes work without it) */
 		jk_begin(&o, cmd);
 		jk_end(&o, reply);
 		return SIM_RESP_OK;
 	default:
 		return SIM_RESP_BAD;
 	}
+}
+
+static int jk_is_write(const uint8_t *req, size_t n)
+{
+	return n >= JK_MIN_FRAME && req[8] == 0x02;
 }
 
 static void jk_corrupt(uint8_t *frame, size_t n)
@@ -346,4 +383,5 @@ const struct sim_proto sim_proto_jk = {
 	.respond = jk_respond,
 	.view = jk_view,
 	.corrupt = jk_corrupt,
+	.is_write = jk_is_write,
 };

@@ -7,8 +7,9 @@
  *   sum8 of bytes 0..298
  * plus the ordinary FC 0x10 acknowledgement `AA 10 16 xx 00 01 CRC`.  Each pack
  * answers only its own DIP address (1..15).  Writes of 2 registers at 0x1070 /
- * 0x1074 (charge / discharge enable) switch the MOSFETs and are acknowledged;
- * other registers get exception 02.  FC 0x03 (sub-protocol A) is not
+ * 0x1074 (charge / discharge enable) set the switches (reported by the
+ * settings frame at 118 / 122; the MOSFETs by the status frame at 198 / 199)
+ * and are acknowledged; other registers get exception 02.  FC 0x03 (sub-protocol A) is not
  * simulated: no answer.
  *
  * Order of an answer: payload then ack (mpp-solar's captures).  With the pack
@@ -68,6 +69,13 @@ static void pb_quantise(const struct sim_pack *p, struct pb_raw *r)
 		r->temp_dc[i] = p->temp_c[i] * 10;
 	r->alarms = (uint32_t)p->alarm[0] | (uint32_t)p->alarm[1] << 8 | (uint32_t)p->alarm[2] << 16 |
 		    (uint32_t)p->alarm[3] << 24;
+	/* a protection holding a MOSFET off: alarm b8 charge OTP / b15
+	 * discharge OTP (JK_BMS.RS485.Modbus.v1_0.pdf, status 0x12A0) */
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		r->alarms |= 1ul << 8;
+	if (held & SIM_FET_DSG)
+		r->alarms |= 1ul << 15;
 }
 
 static void pb_view(const struct sim_pack *p, struct sim_view *v)
@@ -96,7 +104,8 @@ static void pb_view(const struct sim_pack *p, struct sim_view *v)
 	v->chg_mos = p->chg_mos ? 1 : 0;
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	v->nalarm = 4;
-	memcpy(v->alarm, p->alarm, 4);
+	for (int i = 0; i < 4; i++)
+		v->alarm[i] = (uint8_t)(r.alarms >> (8 * i));
 	v->balance = 0;
 }
 
@@ -330,19 +339,34 @@ static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		}
 		return SIM_RESP_OK;
 	}
-	if ((reg == 0x1070 || reg == 0x1074) && cnt == 2) {
-		int on = (req[7] | req[8] | req[9] | req[10]) != 0;
+	if (reg == 0x1070 || reg == 0x1074) {
+		/* BatChargeEN / BatDisChargeEN, UINT32 (JK_BMS.RS485.Modbus.v1_0.pdf
+		 * settings table, in syssi/esphome-jk-bms docs/pb2a16s20p): two
+		 * registers, 1 on / 0 off, `AA 10 10 70|74 00 02 04 00 00 00 0v CRC`.
+		 * Acknowledged by the standard FC 0x10 answer `AA 10 10 70|74 00 02
+		 * CRC`; another count or value is exception 03; a refusal (none has
+		 * been seen) is exception 04, "slave device failure". */
+		if (cnt != 2 || req[7] != 0 || req[8] != 0 || req[9] != 0 || req[10] > 1) {
+			pb_exception(reply, p, 0x03);
+			return SIM_RESP_OK;
+		}
+		int on = req[10];
 		enum sim_wr w = sim_pack_write(p, reg == 0x1070 ? on : -1, reg == 0x1074 ? on : -1);
 		if (w == SIM_WR_SILENT)
 			return SIM_RESP_NONE;
 		if (w == SIM_WR_REFUSED)
-			pb_exception(reply, p, 0x04); /* slave device failure */
+			pb_exception(reply, p, 0x04);
 		else
 			pb_ack(reply, p, req);
 		return SIM_RESP_OK;
 	}
 	pb_exception(reply, p, 0x02); /* illegal data address */
 	return SIM_RESP_OK;
+}
+
+static int pb_is_write(const uint8_t *req, size_t n)
+{
+	return n >= 8 && req[1] == PB_FC_WRITE && req[2] == 0x10 && (req[3] == 0x70 || req[3] == 0x74);
 }
 
 static void pb_corrupt(uint8_t *frame, size_t n)
@@ -366,4 +390,5 @@ const struct sim_proto sim_proto_jk_pb = {
 	.respond = pb_respond,
 	.view = pb_view,
 	.corrupt = pb_corrupt,
+	.is_write = pb_is_write,
 };

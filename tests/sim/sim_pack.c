@@ -147,7 +147,10 @@ void sim_pack_init(struct sim_pack *p, int address)
 
 /* ---- MOSFET writes -------------------------------------------------------- */
 
-static const char *const ctl_names[SIM_CTL_COUNT] = { "normal", "refuse", "noswitch", "silent" };
+static const char *const ctl_names[SIM_CTL_COUNT] = {
+	[SIM_CTL_NORMAL] = "normal", [SIM_CTL_REFUSE] = "refuse", [SIM_CTL_NOSWITCH] = "noswitch",
+	[SIM_CTL_SILENT] = "silent", [SIM_CTL_PROTECT] = "protect", [SIM_CTL_NOACK] = "noack",
+};
 
 const char *sim_ctl_name(enum sim_ctl m)
 {
@@ -162,9 +165,59 @@ int sim_ctl_parse(const char *s)
 	return -1;
 }
 
+static const char *const fet_names[4] = { "none", "chg", "dsg", "both" };
+
+const char *sim_fet_name(unsigned fets)
+{
+	return fet_names[fets & 3u];
+}
+
+unsigned sim_pack_held(const struct sim_pack *p)
+{
+	return p->ctl == SIM_CTL_PROTECT ? p->protect & (SIM_FET_CHG | SIM_FET_DSG) : 0;
+}
+
+int sim_pack_control(struct sim_pack *p, const char *mode, const char *fets, char *err, size_t errlen)
+{
+	int m = sim_ctl_parse(mode);
+	if (m < 0) {
+		snprintf(err, errlen, "unknown control mode '%s' (normal refuse noswitch silent protect noack)", mode);
+		return -1;
+	}
+	unsigned held = SIM_FET_CHG | SIM_FET_DSG;
+	if (fets && m != SIM_CTL_PROTECT) {
+		snprintf(err, errlen, "only protect takes chg|dsg|both");
+		return -1;
+	}
+	if (fets) {
+		if (strcmp(fets, "chg") == 0)
+			held = SIM_FET_CHG;
+		else if (strcmp(fets, "dsg") == 0)
+			held = SIM_FET_DSG;
+		else if (strcmp(fets, "both") != 0) {
+			snprintf(err, errlen, "protect takes chg, dsg or both, not '%s'", fets);
+			return -1;
+		}
+	}
+	unsigned before = sim_pack_held(p);
+	p->ctl = (enum sim_ctl)m;
+	p->protect = m == SIM_CTL_PROTECT ? held : 0;
+	unsigned now = sim_pack_held(p);
+	/* a protection that trips holds its MOSFET off; one that clears gives
+	 * the MOSFET back to the switch setting */
+	if (now & SIM_FET_CHG)
+		p->chg_mos = 0;
+	else if (before & SIM_FET_CHG)
+		p->chg_mos = p->chg_set;
+	if (now & SIM_FET_DSG)
+		p->dsg_mos = 0;
+	else if (before & SIM_FET_DSG)
+		p->dsg_mos = p->dsg_set;
+	return 0;
+}
+
 enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg)
 {
-	p->writes++;
 	if (p->ctl == SIM_CTL_REFUSE)
 		return SIM_WR_REFUSED;
 	if (p->ctl == SIM_CTL_SILENT)
@@ -173,13 +226,16 @@ enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg)
 		p->chg_set = chg ? 1 : 0;
 	if (dsg >= 0)
 		p->dsg_set = dsg ? 1 : 0;
-	if (p->ctl == SIM_CTL_NORMAL) {
+	p->writes_applied++;
+	if (p->ctl != SIM_CTL_NOSWITCH) {
+		/* "on" is taken but a protection keeps its MOSFET off; "off" always works */
+		unsigned held = sim_pack_held(p);
 		if (chg >= 0)
-			p->chg_mos = p->chg_set;
+			p->chg_mos = p->chg_set && !(held & SIM_FET_CHG);
 		if (dsg >= 0)
-			p->dsg_mos = p->dsg_set;
+			p->dsg_mos = p->dsg_set && !(held & SIM_FET_DSG);
 	}
-	return SIM_WR_DONE;
+	return p->ctl == SIM_CTL_NOACK ? SIM_WR_SILENT : SIM_WR_DONE;
 }
 
 int sim_pack_cell_mv(const struct sim_pack *p, int i)
@@ -499,6 +555,7 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	sim_buf_printf(b, "],\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld",
 	               (unsigned long long)v->balance, p->full16, p->junk, sim_fault_name(p->fault),
 	               p->fault_count);
-	sim_buf_printf(b, ",\"chg_set\":%d,\"dsg_set\":%d,\"control\":\"%s\",\"writes\":%lu}", p->chg_set,
-	               p->dsg_set, sim_ctl_name(p->ctl), p->writes);
+	sim_buf_printf(b, ",\"chg_set\":%d,\"dsg_set\":%d,\"control\":\"%s\",\"protect\":\"%s\",\"writes\":%lu,"
+	               "\"writes_applied\":%lu}", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
+	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
 }
