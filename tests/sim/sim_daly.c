@@ -169,7 +169,7 @@ static uint8_t reserved(const struct sim_pack *p)
 
 /* 0xD9 (discharge) / 0xDA (charge) MOSFET write: D0 = 1 on, 0 off; D1..D7
  * all 0x00 (python-daly-bms set_charge_mosfet, maland16/daly-bms-uart) or
- * all 0xAA (dbus-serialbattery daly.py write_charge_discharge_mos).  Anything
+ * all 0xAA (dbus-serialbattery's Daly driver, write_charge_discharge_mos).  Anything
  * else is not a known write: no answer, counted as bad.
  * The answer is a 13-byte frame from the board number with the same ID and
  * D0 = the requested value, D1..D7 stale buffer bytes on real boards

@@ -182,8 +182,8 @@ static void put16(uint8_t *d, unsigned v)
 }
 
 /* 0xE1, the MOSFET "software lock": `DD 5A E1 02 00 <mask> <chk> 77`, mask
- * bit 0 = charge off, bit 1 = discharge off (Overkill Solar
- * JBD_REGISTER_MAP.md, FurTrader/OverkillSolarBMS).  One write sets both
+ * bit 0 = charge off, bit 1 = discharge off (Overkill Solar's JBD register
+ * map, FurTrader/OverkillSolarBMS).  One write sets both
  * MOSFETs.  Acknowledged `DD E1 00 00 00 00 77` (captured by the Xiaoxiang
  * app, syssi/esphome-jbd-bms docs/pdus/JBD-SP04S034-L4S-200A-B-U_MOS.txt);
  * refused with status 0x80, the document's error status: `DD E1 80 00 FF 80
@@ -215,8 +215,8 @@ static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t 
 	if (req[1] == 0x5A) { /* writes */
 		if (reg == 0xE1)
 			return jbd_lock(p, req, n, reply);
-		/* password `DD 5A 06 07 06 <6 digits> <chk> 77` (Overkill Solar
-		 * JBD_REGISTER_MAP.md; sent by the Xiaoxiang app at connect, syssi/
+		/* password `DD 5A 06 07 06 <6 digits> <chk> 77` (Overkill Solar's
+		 * JBD register map; sent by the Xiaoxiang app at connect, syssi/
 		 * esphome-jbd-bms btsnoops): taken, never needed for 0xE1 here */
 		if (reg == 0x06 && (n != 14 || req[3] != 7 || req[4] != 0x06))
 			return SIM_RESP_BAD;
