@@ -499,26 +499,47 @@ class Client:
         self.c.on_disconnect = self._on_disconnect
         self.c.on_subscribe = self._on_subscribe
         self.c.on_message = self._on_message
+        self._stop = threading.Event()
         try:
             self.c.connect(host, port, keepalive)
         except (OSError, ssl.SSLError, ValueError) as e:
             raise MqttError("connect to %s:%d: %s" % (host, port, e)) from None
-        self.c.loop_start()
+        self._thread = threading.Thread(target=self._run, name="mqtt-" + kind, daemon=True)
+        self._thread.start()
         with self._cond:
             ok = self._cond.wait_for(lambda: self._connack is not None or self._lost is not None, timeout)
             connack, lost = self._connack, self._lost
         if not ok or connack != 0:
-            self.c.loop_stop()
-            try:
-                self.c.disconnect()
-            except Exception:
-                pass
-            if not ok:
-                raise MqttError("no CONNACK from %s:%d within %.0f s" % (host, port, timeout))
+            self.close()
             if connack is not None:
                 raise MqttError("connection refused: %s (%d)" % (mqtt.connack_string(connack) if connack < 6
                                                                  else "reason code", connack))
-            raise MqttError("connection closed before CONNACK: %s" % lost)
+            if lost is not None:
+                raise MqttError("connection closed before CONNACK: %s" % lost)
+            raise MqttError("no CONNACK from %s:%d within %.0f s" % (host, port, timeout))
+
+    def _run(self):
+        """paho's network loop in our thread.  paho 1.6 lets an SSL error
+        (a TLS 1.3 server refusing the client's certificate after the
+        handshake) escape loop_forever(); it is recorded here, so the
+        constructor reports it at once, and an established session
+        reconnects as after any lost connection."""
+        while not self._stop.is_set():
+            try:
+                self.c.loop_forever(retry_first_connection=True)
+                return  # disconnect() was called
+            except Exception as e:
+                with self._cond:
+                    if self._connack is None:
+                        self._lost = "%s: %s" % (type(e).__name__, e)
+                    self._cond.notify_all()
+                    established = self._connects > 0
+                if not established or self._stop.wait(1.0):
+                    return
+                try:
+                    self.c.reconnect()
+                except Exception:
+                    pass
 
     # paho callbacks, both callback API versions
     def _on_connect(self, client, userdata, flags, rc, *props):
@@ -587,11 +608,13 @@ class Client:
         return info
 
     def close(self):
+        self._stop.set()
         try:
             self.c.disconnect()
         except Exception:
             pass
-        self.c.loop_stop()
+        if self._thread is not threading.current_thread():
+            self._thread.join(5)
 
     def __enter__(self):
         return self
