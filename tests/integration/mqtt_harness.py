@@ -11,6 +11,8 @@ Broker(...)      /usr/sbin/mosquitto on a free port with a configuration made
 bridged_pair()   a central broker and a local one bridging topics out to it,
                  returned once the bridge is up.
 Blackhole        accepts TCP and never answers (a hung broker).
+Client           a connected paho-mqtt client (login, TLS, MQTT 5 or 3.1.1);
+                 the constructor raises MqttError unless the broker accepts.
 Subscriber       a paho-mqtt client recording every message: topic, payload,
                  retain flag, QoS, arrival time; wait_for(), latest(),
                  retained(), clear().
@@ -446,7 +448,7 @@ def _endpoint(target, tls):
 
 
 class Client:
-    """A connected paho-mqtt client (network loop in paho's thread).
+    """A connected paho-mqtt client (its network loop in a thread of its own).
 
     target       a Broker or a port on 127.0.0.1
     username, password   a login

@@ -199,6 +199,12 @@ def good_sets():
     c.ok(len(probs) == 1 and isinstance(probs[0], Problem) and probs[0].startswith(V + ": [unit] "),
          "a problem reads 'TOPIC: [rule] detail' (%s)" % probs)
     c.eq(check({V: ""}), [], "an empty payload (a deleted config) is skipped")
+
+    class Retained:  # what mqtt_harness.read_retained() gives: objects with a bytes .payload
+        def __init__(self, p):
+            self.payload = (p if isinstance(p, str) else json.dumps(p)).encode()
+    c.eq(check({t: Retained(p) for t, p in GOOD.items()}, {t: Retained(p) for t, p in STATES.items()}), [],
+         "configs and states given as received messages (bytes payloads)")
     c.eq(template_problem("{{ value_json.a[0] }} {% if x %}y{% endif %}"), None, "a plausible template passes")
 
 
@@ -280,6 +286,7 @@ def broken_sets():
            lambda cfg, t: cfg.__setitem__(t, pack("voltage", unique_id="u_v2",
                                                   value_template="{{ value_json.voltage }}")))
     broken("no name, no device class", "name", P + "/sensor/bmsgw_x_a/remaining_capacity/config", pop("name"))
+    broken("a switch without a name", "name", S, pop("name"))
     broken("name not a string", "name", V, {"name": 5})
     # categories and types
     broken("bad entity_category", "entity-category", V, {"entity_category": "debug"})

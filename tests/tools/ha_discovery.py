@@ -331,7 +331,8 @@ RULES = {
                              "HA-MQTT"),
     "json-attributes": ("the json_attributes_topic holds a JSON object", "HA-MQTT-SENSOR"),
     "name": ("name is a string or null (null: the device's main entity, one per device); no two entities of a "
-             "device share a name; without a name and device_class HA calls it 'MQTT Sensor'", "HA-MQTT"),
+             "device share a name; a name is given (only sensor, binary_sensor, button and number fall back to "
+             "their device_class; others get 'MQTT Switch' ...)", "HA-MQTT"),
     "name-repeats-device": ("the entity name does not start with the device's name (has_entity_name: HA shows "
                             "device name + entity name)", "HA-NAMING, HA-ENTITY"),
     "object-id": ("no object_id option (deprecated in HA 2025.10, ignored from 2026.4; default_entity_id "
@@ -498,7 +499,8 @@ def domoticz_template(tpl):
     return s.strip()
 
 
-_DOMOTICZ_OK = re.compile(r"^value_json(\.[A-Za-z_]\w*(\[\d+\])?)+$")
+# what GetValueFromTemplate resolves: value_json.a.b[0] or value_json["a"]["b"]
+_DOMOTICZ_OK = re.compile(r"^value_json(?:(?:\.[A-Za-z_]\w*(?:\[\d+\])?)+|(?:\[[^\]]+\])+(?:\.\w+)?)$")
 
 
 def _is_number(s):
@@ -809,8 +811,12 @@ def _entity(label, comp, obj, c, bad, ids, names, null_names, devices, known, st
     # -- names
     name = c.get("name", _MISSING)
     if name is _MISSING:
-        if comp in ("sensor", "binary_sensor", "button", "number") and dc is None:
-            bad(label, "name", "no name and no device_class: HA names it 'MQTT %s'" % comp.replace("_", " "))
+        # HA-MQTT: unnamed binary_sensor, button, number and sensor entities
+        # are named by their device class, any other gets a default name
+        if comp not in NON_ENTITY and (dc is None or comp not in ("sensor", "binary_sensor", "button", "number")):
+            bad(label, "name", "no name%s: HA gives it a default name such as 'MQTT %s'" %
+                ("" if comp not in ("sensor", "binary_sensor", "button", "number") else " and no device_class",
+                 comp.replace("_", " ").title()))
     elif name is not None and (not isinstance(name, str) or not name.strip()):
         bad(label, "name", "name %r is not a non-empty string or null" % (name,))
     elif dev_ids:
