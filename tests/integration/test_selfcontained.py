@@ -101,8 +101,8 @@ def outside_refs(rel, line):
             tok = tok[:-1]  # the full stop of a sentence
         if MACHINE in tok or (tok.startswith("/") and (tok + "/").startswith(parent + "/")):
             bad.append(tok)
-        elif tok.startswith(HOME):
-            bad.append(tok)
+        elif tok.startswith(HOME) and ("/" in tok[2:] or "." in tok[2:]):
+            bad.append(tok)  # ("~/state" alone is MQTT's base topic abbreviation, not a path)
         elif re.search(r"(^|[^.])\.\./[\w-]", tok):  # a ".." path to a file, not "cd .." or "..."
             path = os.path.join(here, tok)
             if not inside(path) or not os.path.exists(path):
