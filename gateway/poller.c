@@ -224,9 +224,18 @@ static void ctl_resume(struct gw_link *l)
 static void ctl_end(struct gw_link *l, int exception, const char *why)
 {
 	struct gw_ctl *c = l->ctl;
+	struct gw_pack *p = gw_control_pack(c);
 	ev_timer_stop(l->gw->loop, &l->poll_timer);
 	ctl_resume(l);
 	gw_control_wire_done(c, exception, why);
+	if (exception == 0 && l->cur == p && l->ps == GW_POLL_GAP) {
+		/* the command interrupted a poll of its own pack: start that poll
+		 * over, so that it is the read-back (instead of finishing a poll
+		 * begun before the switch and then polling again) */
+		bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
+		p->poll.setpoints = p->cfg->control;
+		p->poll_started = gw_mono();
+	}
 }
 
 static void ctl_gap(struct gw_link *l)
