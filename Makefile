@@ -178,7 +178,7 @@ install: $(B)/bmsgw
 	install -m 644 conf/bmsgw.ini.5 $(DESTDIR)$(mandir)/man5/bmsgw.ini.5
 	sed $(UNIT_SED) conf/bmsgw.service.in > $(B)/bmsgw.service
 	install -m 644 $(B)/bmsgw.service $(DESTDIR)$(unitdir)/bmsgw.service
-	install -m 644 README.md register-map.md $(DESTDIR)$(docdir)/
+	install -m 644 README.md register-map.md bms/PROTOCOLS.md $(DESTDIR)$(docdir)/
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	@# the configuration is the user's: installed only where there is none
 	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) exists: kept"; \
@@ -189,6 +189,7 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/bmsgw $(DESTDIR)$(mandir)/man8/bmsgw.8 \
 		$(DESTDIR)$(mandir)/man5/bmsgw.ini.5 $(DESTDIR)$(unitdir)/bmsgw.service \
 		$(DESTDIR)$(docdir)/README.md $(DESTDIR)$(docdir)/register-map.md \
+		$(DESTDIR)$(docdir)/PROTOCOLS.md \
 		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(EXAMPLES)))
 	@rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
 	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) kept (yours: remove it by hand)"; fi

@@ -261,7 +261,8 @@ def test_make_install():
     examples = sorted(f for f in os.listdir(os.path.join(ROOT, "conf")) if f.endswith(".ini"))
     want = {"usr/local/bin/bmsgw", "usr/local/share/man/man8/bmsgw.8", "usr/local/share/man/man5/bmsgw.ini.5",
             "usr/local/lib/systemd/system/bmsgw.service", "usr/local/share/doc/bmsgw/README.md",
-            "usr/local/share/doc/bmsgw/register-map.md", "usr/local/etc/bmsgw/bmsgw.ini"}
+            "usr/local/share/doc/bmsgw/register-map.md", "usr/local/share/doc/bmsgw/PROTOCOLS.md",
+            "usr/local/etc/bmsgw/bmsgw.ini"}
     want |= {"usr/local/share/doc/bmsgw/examples/" + f for f in examples}
     got = files_under(dest)
     c.eq(sorted(got - want), [], "make install: no file beyond the expected ones")
