@@ -96,11 +96,18 @@ void bms_rx_clear(struct bms_rx *rx)
 void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced, bool invert_current)
 {
 	uint32_t persist = poll->persist;
+	struct bms_kept kept = poll->kept;
 	memset(poll, 0, sizeof(*poll));
 	poll->persist = persist;
+	poll->kept = kept;
 	poll->address = address;
 	poll->cells_forced = cells_forced;
 	poll->invert_current = invert_current;
+}
+
+bool bms_slow_due(const struct bms_poll *poll, uint32_t want)
+{
+	return poll->refresh || (poll->kept.have & want) != want;
 }
 
 uint16_t bms_crc16_modbus(const uint8_t *p, size_t n)

@@ -151,6 +151,18 @@ enum {
 };
 const char *bms_strerror(int code);
 
+/* Slow-changing values (cell and sensor count, cycles, rated capacity) that
+ * a driver reads only every few polls: a poll stores what it read here, and
+ * a poll that does not read them again copies them into its snapshot.
+ * bms_poll_begin() keeps them; bms_slow_due() says when to read them. */
+struct bms_kept {
+	uint32_t have;          /* BMS_HAS_CELLS (ncells), BMS_HAS_TEMPS (ntemps),
+	                         * BMS_HAS_CYCLES, BMS_HAS_FULL: which are kept */
+	uint8_t ncells, ntemps;
+	uint32_t cycles;
+	float full_ah;
+};
+
 /* State of one poll of one pack (a sequence of request/response steps).
  * Created by bms_poll_begin() for every poll; `snap` is the snapshot being
  * built, copied out by the gateway only when next_request() says the poll is
@@ -168,6 +180,9 @@ struct bms_poll {
 	uint32_t persist;       /* kept across polls of the same pack (e.g. learned host address) */
 	bool setpoints;         /* read the MOSFET switch settings too (set by the gateway for
 	                         * packs with control, after bms_poll_begin()) */
+	bool refresh;           /* read the slow-changing values again this poll (set by the
+	                         * gateway after bms_poll_begin(); see struct bms_kept) */
+	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
 	uint8_t scratch[64];
 	struct bms_snapshot snap;
 };
@@ -197,7 +212,15 @@ struct bms_driver {
 	                          * (power: derived from V x I where the BMS has none);
 	                          * what MQTT discovery announces */
 	int default_baud;
-	double gap;              /* seconds of silence before each request */
+	/* Silence before a request.  The gateway waits 3.5 character times at
+	 * the pack's baud rate (10 bits a character, Modbus RTU's inter-frame
+	 * rule), or gap_floor when that is longer: the least silence a BMS or
+	 * its adapters are documented to need before a request (0 = none known;
+	 * the driver cites its source).  control_gap_floor: the same before a
+	 * MOSFET control frame (0 = gap_floor).  The `gap` key of the
+	 * configuration replaces the derived value (a write keeps its floor). */
+	double gap_floor;
+	double control_gap_floor;
 	double interbyte;        /* seconds of silence that abandon a partial frame */
 	uint8_t min_address;     /* lowest valid `address`, also its default (0 or 1) */
 	uint8_t max_address;     /* highest valid `address` (0 = the protocol has none) */
@@ -251,8 +274,13 @@ struct bms_driver {
 extern const struct bms_driver *const bms_drivers[];
 const struct bms_driver *bms_find(const char *name);
 
-/* Start a new poll: zero the progress and snapshot, keep poll->persist. */
+/* Start a new poll: zero the progress and snapshot, keep poll->persist and
+ * poll->kept. */
 void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced, bool invert_current);
+
+/* Must this poll read the slow values `want` (BMS_HAS_* bits of struct
+ * bms_kept)?  When the gateway asks (refresh) or some are not kept yet. */
+bool bms_slow_due(const struct bms_poll *poll, uint32_t want);
 
 /* The sample check every pack with cells shares (finish()): voltage and at
  * least one cell present, and a voltage above 0 unless allow_zero_volts

@@ -6,7 +6,13 @@
  * The host address of a request is 0x40 + board - 1 (0x80 also works for
  * board 1 on many units); the BMS answers with the board number in byte 1.
  *
- * A poll reads 0x90 .. 0x98 in turn.  0x95 (cells, 3 per frame) and 0x96
+ * A poll reads 0x90 (voltage, current, SOC), 0x93 (MOSFETs, remaining
+ * capacity), 0x95 (cells), 0x96 (temperatures), 0x97 (balancing) and 0x98
+ * (alarms); 0x94 (cell and sensor count, cycles) only when bms_slow_due()
+ * says so (the gateway asks every few polls), the other polls use the counts
+ * it kept.  0x91 / 0x92 (highest and lowest cell and temperature) are never
+ * asked for: they are the extremes of the 0x95 / 0x96 values of the same
+ * poll, which the gateway computes.  0x95 (cells, 3 per frame) and 0x96
  * (temperatures, 7 per frame) answer with several frames, numbered from 1;
  * some firmware always sends 16 cell frames, others exactly the ones needed,
  * so frames are accepted by number and the step ends as soon as every frame
@@ -40,8 +46,6 @@
 
 enum {
 	DALY_VOLT = 0x90,
-	DALY_MINMAX_CELL = 0x91,
-	DALY_MINMAX_TEMP = 0x92,
 	DALY_STATE = 0x93,
 	DALY_INFO = 0x94,
 	DALY_CELLS = 0x95,
@@ -50,10 +54,13 @@ enum {
 	DALY_ALARMS = 0x98,
 };
 
+/* The requests of a poll, in order; 0x94 comes before 0x95 / 0x96, which
+ * need its counts. */
 static const uint8_t daly_steps[] = {
-	DALY_VOLT, DALY_MINMAX_CELL, DALY_MINMAX_TEMP, DALY_STATE, DALY_INFO,
-	DALY_CELLS, DALY_TEMPS, DALY_BALANCE, DALY_ALARMS,
+	DALY_VOLT, DALY_STATE, DALY_INFO, DALY_CELLS, DALY_TEMPS, DALY_BALANCE, DALY_ALARMS,
 };
+/* what 0x94 gives and a poll keeps (struct bms_kept) */
+#define DALY_KEPT (BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_CYCLES)
 #define DALY_NSTEPS ((int)(sizeof(daly_steps) / sizeof(daly_steps[0])))
 
 #define DALY_CELLS_PER_FRAME 3
@@ -121,13 +128,32 @@ static int daly_frames_needed(const struct bms_poll *poll, uint8_t cmd)
 	return 1;
 }
 
+/* 0x94 is not asked for this poll: the counts and cycles the last one gave. */
+static void daly_use_kept(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+	s->ncells = (uint8_t)(poll->cells_forced ? daly_ncells(poll) : poll->kept.ncells);
+	s->ntemps = poll->kept.ntemps;
+	s->cycles = poll->kept.cycles;
+	s->present |= BMS_HAS_CYCLES;
+}
+
 /* The current step is complete: move to the next one that is needed. */
 static void daly_step_done(struct bms_poll *poll)
 {
 	poll->seen = 0;
-	do
+	for (;;) {
 		poll->step++;
-	while (poll->step < DALY_NSTEPS && daly_frames_needed(poll, daly_steps[poll->step]) == 0);
+		if (poll->step >= DALY_NSTEPS)
+			return;
+		uint8_t cmd = daly_steps[poll->step];
+		if (cmd == DALY_INFO && !bms_slow_due(poll, DALY_KEPT)) {
+			daly_use_kept(poll);
+			continue;
+		}
+		if (daly_frames_needed(poll, cmd) > 0)
+			return;
+	}
 }
 
 /* All frames of the current multi-frame step have arrived. */
@@ -277,10 +303,6 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC;
 		break;
 	}
-	case DALY_MINMAX_CELL:
-	case DALY_MINMAX_TEMP:
-		/* Cells and temperatures come from 0x95 / 0x96. */
-		break;
 	case DALY_STATE: {
 		uint32_t mah = bms_be32(d + 4);
 		s->state = d[0] <= 2 ? d[0] : 0;
@@ -297,6 +319,14 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		s->ntemps = d[1] < BMS_MAX_TEMPS ? d[1] : BMS_MAX_TEMPS;
 		s->cycles = bms_be16(d + 5);
 		s->present |= BMS_HAS_CYCLES;
+		/* a count beyond BMS_MAX_CELLS (let through when `cells` is
+		 * forced) is not kept: 0x94 is then read every poll */
+		poll->kept.ncells = d[0] <= BMS_MAX_CELLS ? d[0] : 0;
+		poll->kept.ntemps = s->ntemps;
+		poll->kept.cycles = s->cycles;
+		poll->kept.have |= DALY_KEPT;
+		if (d[0] > BMS_MAX_CELLS)
+			poll->kept.have &= ~(uint32_t)BMS_HAS_CELLS;
 		break;
 	case DALY_CELLS:
 	case DALY_TEMPS:
@@ -413,7 +443,12 @@ const struct bms_driver bms_daly_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |
 		BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 9600,
-	.gap = 0.03,
+	/* no floor before a read is documented: 3.5 character times (bmsgw
+	 * asks only while the wire is silent).  dbus-serialbattery waits 20 ms
+	 * of silence before a write, which lost SOC writes without it
+	 * (mr-manuel/venus-os_dbus-serialbattery PR #15, bms/PROTOCOLS.md §2.8) */
+	.gap_floor = 0,
+	.control_gap_floor = 0.02,
 	.interbyte = 0.2,
 	.min_address = 1,
 	.max_address = DALY_MAX_BOARD,

@@ -434,7 +434,12 @@ const struct bms_driver bms_daly_modbus_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
 	.default_baud = 9600,
-	.gap = 0.03,
+	/* Modbus RTU: no floor before a read is documented (3.5 character
+	 * times).  Before a write the 20 ms dbus-serialbattery found Daly boards
+	 * need (legacy protocol, PR #15 of mr-manuel/venus-os_dbus-serialbattery):
+	 * the same boards and RS485 front end, and a write is rare */
+	.gap_floor = 0,
+	.control_gap_floor = 0.02,
 	.interbyte = 0.2,
 	.min_address = 1,
 	.max_address = DM_MAX_BOARD,

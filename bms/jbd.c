@@ -286,7 +286,8 @@ const struct bms_driver bms_jbd_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 9600,
-	.gap = 0.1,
+	/* no floor is documented (3.5 character times) */
+	.gap_floor = 0,
 	.interbyte = 0.15,
 	.min_address = 0,
 	.max_address = 0,

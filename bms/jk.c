@@ -541,7 +541,10 @@ const struct bms_driver bms_jk_driver = {
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
 	.default_baud = 115200,
-	.gap = 0.1,
+	/* "Interval between packets shall be at least 100 ms" (JK protocol
+	 * V2.5, bms/PROTOCOLS.md §5.1): before a read and between the frames
+	 * of a command alike */
+	.gap_floor = 0.1,
 	.interbyte = 0.2,
 	.min_address = 0,
 	.max_address = 0,

@@ -435,7 +435,10 @@ const struct bms_driver bms_jk_pb_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
 	.default_baud = 115200,
-	.gap = 0.1,
+	/* 100 ms: requests of the 0x1620 trigger less than 50 ms apart gave
+	 * apparent cross-talk between packs; 100 ms kept them apart
+	 * (bms/PROTOCOLS.md §6.3) */
+	.gap_floor = 0.1,
 	.interbyte = 0.2,
 	.min_address = 1,
 	.max_address = JKPB_MAX_ADDR,

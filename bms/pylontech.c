@@ -281,7 +281,8 @@ const struct bms_driver bms_pylontech_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
 	.default_baud = 115200,
-	.gap = 0.05,
+	/* no floor is documented (3.5 character times) */
+	.gap_floor = 0,
 	.interbyte = 0.2,
 	.min_address = PYL_MIN_ADR,
 	.max_address = PYL_MAX_ADR,

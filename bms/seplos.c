@@ -319,7 +319,8 @@ const struct bms_driver bms_seplos_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 19200,
-	.gap = 0.1,
+	/* no floor is documented (3.5 character times) */
+	.gap_floor = 0,
 	.interbyte = 0.2,
 	.min_address = SEP_MIN_ADR,
 	.max_address = SEP_MAX_ADR,

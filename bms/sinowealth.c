@@ -28,6 +28,9 @@
  * capacity, 0x14 cycles, 0x15 pack status, 0x16 battery status, 0x0C / 0x0D
  * external temperatures and 0x0E IC temperature (reported as the MOS / board
  * temperature).  No SOH and no balancing state exist in this protocol.
+ * The slow-changing 0x17 (cell count), 0x11 (full capacity) and 0x14
+ * (cycles) are read only when bms_slow_due() says so (the gateway asks
+ * every few polls); the other polls use the values kept (struct bms_kept).
  *
  * Progress in struct bms_poll:
  *	step	index into sino_steps[] of the outstanding read (SINO_NSTEPS
@@ -169,15 +172,44 @@ static unsigned sino_ncells(const struct bms_poll *poll)
 	return poll->snap.ncells;
 }
 
+/* The slow-changing values (struct bms_kept) of this protocol: the cell
+ * count (unless forced), the full capacity and the cycles. */
+static uint32_t sino_kept_want(const struct bms_poll *poll)
+{
+	return (poll->cells_forced ? 0 : BMS_HAS_CELLS) | BMS_HAS_FULL | BMS_HAS_CYCLES;
+}
+
+static bool sino_is_slow(uint8_t reg)
+{
+	return reg == SINO_R_PACK_CONFIG || reg == SINO_R_FULL || reg == SINO_R_CYCLES;
+}
+
 /* Is step `i` part of this poll? */
 static bool sino_step_needed(const struct bms_poll *poll, int i)
 {
 	uint8_t reg = sino_steps[i];
-	if (reg == SINO_R_PACK_CONFIG)
-		return !poll->cells_forced;
+	if (reg == SINO_R_PACK_CONFIG && poll->cells_forced)
+		return false;
+	if (sino_is_slow(reg))
+		return bms_slow_due(poll, sino_kept_want(poll));
 	if (sino_is_cell(reg))
 		return reg - SINO_R_CELL1 < (int)sino_ncells(poll);
 	return true;
+}
+
+/* A slow register this poll does not read: the value the last read kept. */
+static void sino_use_kept(struct bms_poll *poll, uint8_t reg)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (reg == SINO_R_PACK_CONFIG && !poll->cells_forced) {
+		s->ncells = poll->kept.ncells;
+	} else if (reg == SINO_R_FULL) {
+		s->full_ah = poll->kept.full_ah;
+		s->present |= BMS_HAS_FULL;
+	} else if (reg == SINO_R_CYCLES) {
+		s->cycles = poll->kept.cycles;
+		s->present |= BMS_HAS_CYCLES;
+	}
 }
 
 /* Move poll->step to the first needed step at or after `from`. */
@@ -185,8 +217,11 @@ static void sino_seek(struct bms_poll *poll, int from)
 {
 	poll->step = from;
 	poll->sub = 0;
-	while (poll->step < SINO_NSTEPS && !sino_step_needed(poll, poll->step))
+	while (poll->step < SINO_NSTEPS && !sino_step_needed(poll, poll->step)) {
+		if (sino_is_slow(sino_steps[poll->step]))
+			sino_use_kept(poll, sino_steps[poll->step]);
 		poll->step++;
+	}
 }
 
 /* The request of the outstanding step; false when there is none. */
@@ -279,6 +314,8 @@ static int sino_decode(struct bms_poll *poll, uint8_t reg, uint32_t v)
 	switch (reg) {
 	case SINO_R_PACK_CONFIG:
 		s->ncells = (uint8_t)((v16 & 0x07) + 3);
+		poll->kept.ncells = s->ncells;
+		poll->kept.have |= BMS_HAS_CELLS;
 		break;
 	case SINO_R_VOLT:
 		s->voltage = (float)v16 / 1000.0f;
@@ -304,6 +341,8 @@ static int sino_decode(struct bms_poll *poll, uint8_t reg, uint32_t v)
 		if (reg == SINO_R_FULL) {
 			s->full_ah = (float)(int32_t)v / 1000.0f;
 			s->present |= BMS_HAS_FULL;
+			poll->kept.full_ah = s->full_ah;
+			poll->kept.have |= BMS_HAS_FULL;
 		} else {
 			s->remain_ah = (float)(int32_t)v / 1000.0f;
 			s->present |= BMS_HAS_REMAIN;
@@ -312,6 +351,8 @@ static int sino_decode(struct bms_poll *poll, uint8_t reg, uint32_t v)
 	case SINO_R_CYCLES:
 		s->cycles = v16;
 		s->present |= BMS_HAS_CYCLES;
+		poll->kept.cycles = s->cycles;
+		poll->kept.have |= BMS_HAS_CYCLES;
 		break;
 	case SINO_R_PACK_STATUS:
 		s->chg_mos = (v16 & SINO_PS_CHGMOS) != 0;
@@ -422,7 +463,8 @@ const struct bms_driver bms_sinowealth_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
 	.default_baud = 9600,
-	.gap = 0.03,
+	/* no floor is documented (3.5 character times) */
+	.gap_floor = 0,
 	.interbyte = 0.1,
 	.min_address = 0,
 	.max_address = 0,

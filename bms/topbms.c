@@ -210,7 +210,8 @@ const struct bms_driver bms_topbms_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_BALANCE,
 	.default_baud = 9600,
-	.gap = 0.1,
+	/* no floor is documented (3.5 character times) */
+	.gap_floor = 0,
 	.interbyte = 0.2,
 	.min_address = TOP_MIN_ADR,
 	.max_address = TOP_MAX_ADR,

@@ -494,7 +494,8 @@ const struct bms_driver bms_vedirect_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_CYCLES | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
 	.default_baud = 19200,
-	.gap = 0.2,
+	/* listen only: nothing is sent, so no gap applies */
+	.gap_floor = 0,
 	.interbyte = 0.5,
 	.min_address = 0,
 	.max_address = 0,

@@ -62,7 +62,7 @@ enum {
 	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
 	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
-	K_RETRIES, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT,
+	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
@@ -123,6 +123,7 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_POLL_INTERVAL] = {SEC_PACK, "poll_interval", KT_DOUBLE, 0.2, 86400, false, NULL, PK(poll_interval), "5"},
 	[K_TIMEOUT] = {SEC_PACK, "timeout", KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
 	[K_RETRIES] = {SEC_PACK, "retries", KT_INT, 0, 10, false, NULL, PK(retries), "2"},
+	[K_GAP] = {SEC_PACK, "gap", KT_DOUBLE, 0, 10, false, NULL, PK(gap), NULL},
 	[K_CELLS] = {SEC_PACK, "cells", KT_INT, 0, 32, false, NULL, PK(cells), "0"},
 	[K_INVERT_CURRENT] = {SEC_PACK, "invert_current", KT_BOOL, 0, 0, false, NULL, PK(invert_current), "false"},
 	[K_CONTROL] = {SEC_PACK, "control", KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
@@ -1303,6 +1304,8 @@ static void finish_pack(struct load *x, int i)
 	}
 	if (!seen[K_TIMEOUT] && d->default_timeout > 0)
 		p->timeout = d->default_timeout;
+	if (!seen[K_GAP])
+		p->gap = -1; /* derived from the baud rate (may come from another pack of the port) */
 	if (p->control && !d->control_request) {
 		fail(x, seen[K_CONTROL], sect, "control",
 		     "protocol %s has no MOSFET control documented well enough to use (expected false; "
@@ -1311,6 +1314,34 @@ static void finish_pack(struct load *x, int i)
 	}
 	if (!seen[K_UNIT_ID])
 		p->unit_id = i + 1;
+}
+
+/* bits per character on the wire (8N1) and Modbus RTU's inter-frame silence */
+#define CHAR_BITS 10.0
+#define T35_CHARS 3.5
+
+double conf_pack_gap(const struct conf_pack *p, bool write)
+{
+	const struct bms_driver *d = p->driver;
+	double floor = d->gap_floor;
+	if (write && d->control_gap_floor > floor)
+		floor = d->control_gap_floor;
+	if (p->gap >= 0)
+		return write && floor > p->gap ? floor : p->gap;
+	double t35 = T35_CHARS * CHAR_BITS / (p->baud > 0 ? p->baud : d->default_baud);
+	return t35 > floor ? t35 : floor;
+}
+
+/* `gap` is a property of the wire: given on one pack of a port, it holds for
+ * every pack of that port (check_packs() refused different values). */
+static void share_gaps(struct load *x)
+{
+	for (int i = 0; i < x->c.npacks; i++) {
+		struct conf_pack *p = &x->c.packs[i];
+		for (int j = 0; j < x->c.npacks && p->gap < 0; j++)
+			if (x->c.packs[j].gap >= 0 && strcmp(p->port, x->c.packs[j].port) == 0)
+				p->gap = x->c.packs[j].gap;
+	}
 }
 
 /* Between packs: unique unit ids, one serial setting and distinct addresses per wire. */
@@ -1338,6 +1369,13 @@ static void check_packs(struct load *x, int i)
 			     "(expected one serial setting per wire)",
 			     p->baud, seen[K_BAUD] ? "" : " (protocol default)", q->baud, q->name,
 			     key_line(x, j, K_BAUD), p->port);
+			return;
+		}
+		if (seen[K_GAP] && x->pack_seen[j][K_GAP] && p->gap != q->gap) {
+			fail(x, key_line(x, i, K_GAP), sect, "gap",
+			     "%g differs from %g of [pack.%s] (line %d) on the same port %s "
+			     "(expected one gap per wire)",
+			     p->gap, q->gap, q->name, key_line(x, j, K_GAP), p->port);
 			return;
 		}
 		const struct bms_driver *nd = p->driver->max_address == 0 ? p->driver
@@ -1601,6 +1639,7 @@ static void conf_parse(struct load *x)
 		finish_pack(x, i);
 	for (int i = 1; i < x->c.npacks && !x->failed; i++)
 		check_packs(x, i);
+	share_gaps(x);
 	if (x->c.bank.enabled && !x->failed)
 		finish_bank(x);
 	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
@@ -1761,7 +1800,7 @@ void conf_print_summary(const struct conf *c, FILE *out)
 		if (p->control)
 			fprintf(out, "  MOSFET control (timeout %g s)", p->control_timeout);
 		if (p->is_tcp && p->driver && p->baud != p->driver->default_baud)
-			fprintf(out, "  (baud %d ignored: the serial server sets the line)", p->baud);
+			fprintf(out, "  (baud %d: the serial server's line rate, for the gap)", p->baud);
 		fputc('\n', out);
 	}
 	fprintf(out, "wires\n");
@@ -1781,6 +1820,11 @@ void conf_print_summary(const struct conf *c, FILE *out)
 				fprintf(out, "%s%s", j == i ? "" : ", ", c->packs[j].name);
 		if (n > 1)
 			fprintf(out, " (shared by %d packs, polled in turn)", n);
+		/* the silence before each request: the wire's own, or its `gap` */
+		double g0 = conf_pack_gap(p, false);
+		fprintf(out, "; gap %.1f ms%s", g0 * 1000,
+		        p->gap >= 0 ? " (gap key)"
+		        : p->driver && g0 > p->driver->gap_floor ? " (3.5 characters)" : " (protocol floor)");
 		fputc('\n', out);
 	}
 	if (c->bank.enabled) {

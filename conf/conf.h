@@ -69,12 +69,22 @@ struct conf_pack {
 	double poll_interval;            /* >= 0.2 s */
 	double timeout;                  /* > 0 s */
 	int retries;                     /* 0..10 */
+	double gap;                      /* s of silence before a request, 0..10, the same for
+	                                  * every pack of the port; -1 = derived (3.5 characters
+	                                  * at the baud rate, or the protocol's floor) */
 	int cells;                       /* 0..32 */
 	bool invert_current;
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
 	int line;                        /* line of the [pack.NAME] header */
 };
+
+/* Silence before a request (write: a MOSFET control frame) to pack p, in
+ * seconds: 3.5 character times at its baud rate (Modbus RTU's inter-frame
+ * rule) or the protocol's documented floor (struct bms_driver gap_floor,
+ * control_gap_floor), whichever is longer; `gap` replaces that, a write
+ * still keeping its floor. */
+double conf_pack_gap(const struct conf_pack *p, bool write);
 
 #define CONF_MAX_UPSTREAMS 16
 #define CONF_BANK_SOURCE (-1) /* conf_upstream.source_pack: the bank */

@@ -38,6 +38,9 @@ struct gw_pack {
 	struct bms_poll poll;          /* the poll in progress */
 	double poll_started;           /* monotonic */
 	double next_due;               /* monotonic time of the next poll */
+	double slow_at;                /* monotonic start of the last good poll that read the
+	                                * slow-changing values (0 = none yet) */
+	unsigned slow_age;             /* good polls since then */
 
 	bool have_data;                /* snap/data_regs hold a good poll */
 	double last_good;              /* monotonic time of that poll */

@@ -19,6 +19,10 @@
 
 /* consecutive silent polls on a TCP serial server before reconnecting it */
 #define TCP_SILENT_RECONNECT 3
+/* the slow-changing values (cell count, cycles, capacity: struct bms_kept)
+ * are read again every SLOW_EVERY good polls, and at least every half
+ * stale_after, so that a committed snapshot never holds older ones */
+#define SLOW_EVERY 10
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void link_schedule(struct gw_link *l);
@@ -30,6 +34,21 @@ static void arm(struct gw_link *l, double after)
 	ev_timer_stop(l->gw->loop, &l->poll_timer);
 	ev_timer_set(&l->poll_timer, after > 0 ? after : 0., 0.);
 	ev_timer_start(l->gw->loop, &l->poll_timer);
+}
+
+static double pack_gap(const struct gw_pack *p, bool write)
+{
+	return conf_pack_gap(p->cfg, write);
+}
+
+/* A new poll of pack p (begun now). */
+static void poll_begin(struct gw_pack *p, double now)
+{
+	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
+	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
+	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
+			  now - p->slow_at >= p->link->gw->conf->gw.stale_after / 2;
+	p->poll_started = now;
 }
 
 static void soc_track(struct gw_pack *p)
@@ -67,6 +86,12 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 		p->have_data = true;
 		p->last_good = now;
 		p->good_polls++;
+		if (p->poll.refresh) {
+			p->slow_at = p->poll_started;
+			p->slow_age = 0;
+		} else {
+			p->slow_age++;
+		}
 		soc_track(p);
 		if (p->fail_streak)
 			gw_info("pack %s: answering again after %u failed polls", p->cfg->name,
@@ -155,7 +180,7 @@ static void step_gap(struct gw_link *l)
 	}
 	l->ps = GW_POLL_GAP;
 	l->gap_started = gw_mono();
-	arm(l, l->cur->drv->gap);
+	arm(l, pack_gap(l->cur, false));
 }
 
 /* A try of the current step ended without a complete answer. */
@@ -232,9 +257,7 @@ static void ctl_end(struct gw_link *l, int exception, const char *why)
 		/* the command interrupted a poll of its own pack: start that poll
 		 * over, so that it is the read-back (instead of finishing a poll
 		 * begun before the switch and then polling again) */
-		bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
-		p->poll.setpoints = p->cfg->control;
-		p->poll_started = gw_mono();
+		poll_begin(p, gw_mono());
 	}
 }
 
@@ -246,7 +269,7 @@ static void ctl_gap(struct gw_link *l)
 	}
 	l->ps = GW_POLL_CTL_GAP;
 	l->gap_started = gw_mono();
-	arm(l, gw_control_pack(l->ctl)->drv->gap);
+	arm(l, pack_gap(gw_control_pack(l->ctl), true));
 }
 
 /* Start a queued command, if there is one and the wire is up. */
@@ -425,10 +448,7 @@ static void link_schedule(struct gw_link *l)
 	}
 	l->cur = next;
 	l->got_bytes = false;
-	next->poll_started = now;
-	bms_poll_begin(&next->poll, (uint8_t)next->cfg->address, (uint8_t)next->cfg->cells,
-		       next->cfg->invert_current);
-	next->poll.setpoints = next->cfg->control; /* the switch settings, for the read-back */
+	poll_begin(next, now);
 	step_gap(l);
 }
 
@@ -474,9 +494,9 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 		 * chattering wire cannot hold the poll forever. */
 		l->last_rx = now;
 		if (l->ps == GW_POLL_GAP && now - l->gap_started < l->cur->cfg->timeout)
-			arm(l, l->cur->drv->gap);
+			arm(l, pack_gap(l->cur, false));
 		else if (l->ps == GW_POLL_CTL_GAP && now - l->gap_started < gw_control_pack(l->ctl)->cfg->timeout)
-			arm(l, gw_control_pack(l->ctl)->drv->gap);
+			arm(l, pack_gap(gw_control_pack(l->ctl), true));
 		return;
 	}
 	struct gw_pack *pk = l->cur;

@@ -12,13 +12,16 @@
  *	next	bit 0 invert_current, bit 1 (if persist_bit) start with
  *		poll.persist = 1, bits 2..3 retries, bit 4 poll.setpoints
  *		(read the MOSFET switch settings too, as for a pack with
- *		control)
+ *		control), bit 5 poll.refresh on every poll (else only the
+ *		first poll reads the slow values, the later ones use the
+ *		ones kept, as between the gateway's refreshes)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step (or wait)
  *	E in event	the target's own (e.g. a synthesised reply with a CRC
  *			a mutator cannot forge)
  *	otherwise	the next min(E, rest) bytes arrive as one read().
- * A finished poll (good or failed) starts the next one, keeping persist;
+ * A finished poll (good or failed) starts the next one, keeping persist
+ * and the kept slow values;
  * an address next_request() refuses ends the run.
  *
  * A target file includes this, defines its hooks and its struct
@@ -106,6 +109,7 @@ struct fd {
 	uint8_t address, cells_forced;
 	bool invert;
 	bool setpoints;
+	bool refresh;
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
 	int retries;
 	bool need_request;
@@ -119,6 +123,8 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 	const struct fd_target *t = s->t;
 
 	REQUIRE(sn->ncells <= t->max_cells);
+	/* a kept cell count is one a poll could use */
+	REQUIRE(!(s->poll.kept.have & BMS_HAS_CELLS) || s->poll.kept.ncells <= BMS_MAX_CELLS);
 	REQUIRE(sn->ntemps <= t->max_temps);
 	REQUIRE(sn->nraw <= t->max_raw);
 	REQUIRE(sn->state <= t->max_state);
@@ -132,6 +138,7 @@ static void fd_begin(struct fd *s)
 {
 	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
 	s->poll.setpoints = s->setpoints;
+	s->poll.refresh = s->refresh;
 	if (!s->keep_rx)
 		bms_rx_clear(&s->rx);
 	s->need_request = !s->drv->listen_only;
@@ -289,6 +296,7 @@ static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 		s->poll.persist = (d[k] & 2) ? 1 : 0;
 	s->retries = (d[k] >> 2) & 3;
 	s->setpoints = (d[k] & 0x10) != 0;
+	s->refresh = (d[k] & 0x20) != 0;
 	return k + 1;
 }
 

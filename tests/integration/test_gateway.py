@@ -177,8 +177,15 @@ def test_tcp():
         w0 = wire_counters()
         for kind, idx in (("badsum", 0), ("truncate", 1), ("silent", 2)):
             before = wire_counters()
-            sim.ctl("fault 1 %s 1" % kind)
-            got = wait_until(lambda: (lambda w: w if w and w[idx] > before[idx] else None)(wire_counters()), 10)
+            got = None
+            # a truncated first frame of a multi-frame answer (0x95) is
+            # followed by the next frame and counts as a checksum error
+            # instead: try again until it lands on a single-frame answer
+            for _ in range(6 if kind == "truncate" else 1):
+                sim.ctl("fault 1 %s 1" % kind)
+                got = wait_until(lambda: (lambda w: w if w and w[idx] > before[idx] else None)(wire_counters()), 5 if kind == "truncate" else 10)
+                if got:
+                    break
             c.ok(got is not None, "fault %s counts in wire register %d (%s -> %s)" % (kind, 116 + idx, before, got))
             wait_until(lambda: online(client), 10)
         w1 = wire_counters()

@@ -171,10 +171,13 @@ static inline void drive_feed_random(struct bms_poll *poll, struct bms_rx *rx, c
 	}
 }
 
-/* A fresh poll from a clean buffer. */
+/* A fresh poll from a clean buffer, reading the slow-changing values too
+ * (refresh, as the gateway's first poll of a pack; a test of struct
+ * bms_kept clears it after this). */
 static inline void drive_begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
 {
 	bms_poll_begin(poll, addr, forced, inv);
+	poll->refresh = true;
 	bms_rx_clear(rx);
 }
 

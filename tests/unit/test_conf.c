@@ -179,7 +179,9 @@ static void test_full(void)
 		CHECK(strstr(buf, "/dev/ttyUSB0 @ 19200 8N1: bank-1_a, b (shared by 2 packs") != NULL);
 		CHECK(strstr(buf, "tcp [fe80::1%eth0]:8899") != NULL);
 		CHECK(strstr(buf, "tcp bms-server.lan:4001") != NULL);
-		CHECK(strstr(buf, "baud 115200 ignored") != NULL);
+		CHECK(strstr(buf, "baud 115200: the serial server's line rate") != NULL);
+		/* 3.5 characters at 19200 baud = 1.8 ms */
+		CHECK(strstr(buf, "(shared by 2 packs, polled in turn); gap 1.8 ms (3.5 characters)") != NULL);
 		CHECK(strstr(buf, "4 packs on 3 wires") != NULL);
 		free(buf);
 	}
@@ -235,6 +237,43 @@ static void test_values(void)
 	/* a missing newline at the end, BOM and a name:value line */
 	CHECK_EQ_INT(load("\xEF\xBB\xBF[pack.x]\nprotocol: daly\nport = /dev/ttyS0"), 0);
 	CHECK_STR(c.packs[0].port, "/dev/ttyS0");
+}
+
+/* The silence before a request: 3.5 characters at the baud rate, the
+ * protocol's floor where longer, or the wire's `gap`. */
+static void test_gap(void)
+{
+	CHECK_EQ_INT(load(ONE_PACK), 0);
+	CHECK_NEAR(c.packs[0].gap, -1, 1e-9);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 3.5 * 10 / 9600, 1e-9); /* 3.6 ms */
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], true), 0.02, 1e-9);             /* Daly's write floor */
+	CHECK_EQ_INT(load("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\nbaud = 115200\n"), 0);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 3.5 * 10 / 115200, 1e-9); /* 0.3 ms */
+	/* JK-PB: its 100 ms floor beats 0.3 ms */
+	CHECK_EQ_INT(load("[pack.a]\nprotocol = jk-pb\nport = /dev/ttyUSB0\naddress = 1\n"), 0);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 0.1, 1e-9);
+	/* gap replaces both; a write keeps its floor */
+	CHECK_EQ_INT(load(ONE_PACK "gap = 0.05\n"), 0);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 0.05, 1e-9);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], true), 0.05, 1e-9);
+	CHECK_EQ_INT(load(ONE_PACK "gap = 0.001\n"), 0);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 0.001, 1e-9);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], true), 0.02, 1e-9);
+	CHECK_EQ_INT(load(ONE_PACK "gap = 0\n"), 0);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 0, 1e-9);
+	/* one wire, one gap: given once, it holds for every pack of the port */
+	CHECK_EQ_INT(load("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\n"
+	                  "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\ngap = 0.04\n"
+	                  "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB1\n"), 0);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 0.04, 1e-9);
+	CHECK_NEAR(conf_pack_gap(&c.packs[1], false), 0.04, 1e-9);
+	CHECK_NEAR(conf_pack_gap(&c.packs[2], false), 3.5 * 10 / 9600, 1e-9);
+	EXPECT_ERROR("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\ngap = 0.01\n"
+	             "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\ngap = 0.04\n",
+	             "t.ini:10: [pack.b] gap: 0.04 differs from 0.01 of [pack.a] (line 5)", "one gap per wire");
+	EXPECT_ERROR(ONE_PACK "gap = -1\n", "t.ini:4: [pack.a] gap", "0");
+	EXPECT_ERROR(ONE_PACK "gap = 11\n", "t.ini:4: [pack.a] gap", "10");
+	EXPECT_ERROR(ONE_PACK "gap = 30ms\n", "t.ini:4: [pack.a] gap", NULL);
 }
 
 static void test_examples(void)
@@ -465,6 +504,7 @@ int main(void)
 	test_defaults();
 	test_full();
 	test_values();
+	test_gap();
 	test_examples();
 	test_errors();
 	test_all_or_nothing();

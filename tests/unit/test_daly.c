@@ -87,62 +87,72 @@ static int cur_cmd(struct bms_poll *poll)
 	return n == 13 ? req[2] : n;
 }
 
-/* Answer every step until the request for `cmd` is outstanding; the default
- * pack has `ncells` cells (3300 + i mV) and `nsens` sensors (25 degC). */
+/* Answer the outstanding request as the default pack does: `ncells` cells
+ * (3300 + i mV) and `nsens` sensors (25 degC).  The command answered, 0
+ * when the poll is complete, -1 on a failure. */
+static int answer_one(struct bms_poll *poll, struct bms_rx *rx, uint8_t ncells, uint8_t nsens)
+{
+	uint8_t req[13], f[13 * 16], d[8] = { 0 };
+	size_t len = 0;
+	int n = request(poll, req);
+
+	if (n == 0)
+		return 0;
+	if (n != 13)
+		return -1;
+	switch (req[2]) {
+	case 0x90:
+		d[0] = 0x02; d[1] = 0x12; d[4] = 0x75; d[5] = 0x30; d[6] = 0x02;
+		mk(f, poll->address, 0x90, d);
+		len = 13;
+		break;
+	case 0x94:
+		d[0] = ncells;
+		d[1] = nsens;
+		d[6] = 5;
+		mk(f, poll->address, 0x94, d);
+		len = 13;
+		break;
+	case 0x95:
+		for (unsigned fr = 0; fr * 3 < ncells; fr++) {
+			d[0] = (uint8_t)(fr + 1);
+			for (unsigned i = 0; i < 3; i++) {
+				unsigned v = 3300 + fr * 3 + i;
+				d[1 + 2 * i] = (uint8_t)(v >> 8);
+				d[2 + 2 * i] = (uint8_t)v;
+			}
+			mk(f + len, poll->address, 0x95, d);
+			len += 13;
+		}
+		break;
+	case 0x96:
+		for (unsigned fr = 0; fr * 7 < nsens && fr < 2; fr++) {
+			d[0] = (uint8_t)(fr + 1);
+			memset(d + 1, 65, 7);
+			mk(f + len, poll->address, 0x96, d);
+			len += 13;
+		}
+		break;
+	default:
+		mk(f, poll->address, req[2], d);
+		len = 13;
+		break;
+	}
+	struct drive_res r = { 0 };
+	drive_feed(poll, rx, f, len, chunks_odd, DRIVE_NCH(chunks_odd), &r);
+	if (r.ok != 1 || r.err)
+		return -1;
+	return req[2];
+}
+
+/* Answer every step until the request for `cmd` is outstanding (0: until
+ * the poll is complete). */
 static bool advance_to(struct bms_poll *poll, struct bms_rx *rx, int cmd, uint8_t ncells, uint8_t nsens)
 {
 	for (int guard = 0; guard < 20; guard++) {
-		uint8_t req[13], f[13 * 16], d[8] = { 0 };
-		size_t len = 0;
-		int n = request(poll, req);
-
-		if (n == 0)
-			return cmd == 0;
-		if (n != 13)
-			return false;
-		if (req[2] == cmd)
+		if (cur_cmd(poll) == cmd)
 			return true;
-		switch (req[2]) {
-		case 0x90:
-			d[0] = 0x02; d[1] = 0x12; d[4] = 0x75; d[5] = 0x30; d[6] = 0x02;
-			mk(f, poll->address, 0x90, d);
-			len = 13;
-			break;
-		case 0x94:
-			d[0] = ncells;
-			d[1] = nsens;
-			d[6] = 5;
-			mk(f, poll->address, 0x94, d);
-			len = 13;
-			break;
-		case 0x95:
-			for (unsigned fr = 0; fr * 3 < ncells; fr++) {
-				d[0] = (uint8_t)(fr + 1);
-				for (unsigned i = 0; i < 3; i++) {
-					unsigned v = 3300 + fr * 3 + i;
-					d[1 + 2 * i] = (uint8_t)(v >> 8);
-					d[2 + 2 * i] = (uint8_t)v;
-				}
-				mk(f + len, poll->address, 0x95, d);
-				len += 13;
-			}
-			break;
-		case 0x96:
-			for (unsigned fr = 0; fr * 7 < nsens && fr < 2; fr++) {
-				d[0] = (uint8_t)(fr + 1);
-				memset(d + 1, 65, 7);
-				mk(f + len, poll->address, 0x96, d);
-				len += 13;
-			}
-			break;
-		default:
-			mk(f, poll->address, req[2], d);
-			len = 13;
-			break;
-		}
-		struct drive_res r = { 0 };
-		drive_feed(poll, rx, f, len, chunks_odd, DRIVE_NCH(chunks_odd), &r);
-		if (r.ok != 1 || r.err)
+		if (answer_one(poll, rx, ncells, nsens) <= 0)
 			return false;
 	}
 	return false;
@@ -184,7 +194,8 @@ static void test_requests(void)
 	CHECK_STR(drv->name, "daly");
 	CHECK_EQ_INT(drv->protocol_id, 1);
 	CHECK_EQ_INT(drv->default_baud, 9600);
-	CHECK_NEAR(drv->gap, 0.03, 1e-9);
+	CHECK_NEAR(drv->gap_floor, 0, 1e-9);
+	CHECK_NEAR(drv->control_gap_floor, 0.02, 1e-9); /* dbus-serialbattery PR #15 */
 	CHECK_NEAR(drv->interbyte, 0.2, 1e-9);
 	CHECK_EQ_INT(drv->max_address, 16);
 	CHECK(drv->timeout != NULL && drv->finish != NULL);
@@ -279,7 +290,7 @@ static void test_0x90(void)
 			CHECK(poll.snap.present & BMS_HAS_VOLTAGE);
 			CHECK(poll.snap.present & BMS_HAS_CURRENT);
 			CHECK(poll.snap.present & BMS_HAS_SOC);
-			CHECK_EQ_INT(cur_cmd(&poll), 0x91);
+			CHECK_EQ_INT(cur_cmd(&poll), 0x93);
 		}
 	}
 }
@@ -318,31 +329,80 @@ static void test_current_sign(void)
 	CHECK_NEAR(poll.snap.current, -3553.5, 1e-2);
 }
 
-/* 0x91 / 0x92 are read but not used; a valid frame completes the step. */
-static void test_0x91_0x92(void)
+/* The commands a poll sends, answering each with the default pack
+ * (advance_to); "refresh" as the gateway sets it. */
+static int poll_cmds(struct bms_poll *poll, struct bms_rx *rx, bool refresh, uint8_t *cmds, int cap)
 {
-	static const char *const r91[] = { DALY_09, DALY_11, DALY_12 };
-	static const char *const r92[] = { DALY_13, DALY_15 };
+	int n = 0, c;
+	drive_begin(poll, rx, 1, 0, false);
+	poll->refresh = refresh;
+	while (n < cap && (c = answer_one(poll, rx, 16, 1)) > 0)
+		cmds[n++] = (uint8_t)c;
+	return n;
+}
+
+/* What a poll asks for: never 0x91 / 0x92 (their extremes are those of
+ * 0x95 / 0x96, computed by the gateway); 0x94 only when the slow values are
+ * due (the first poll, or refresh), the other polls use what it kept. */
+static void test_requested(void)
+{
+	static const uint8_t full[] = { 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98 };
+	static const uint8_t fast[] = { 0x90, 0x93, 0x95, 0x96, 0x97, 0x98 };
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
+	uint8_t cmds[32];
+	int n;
 
-	for (size_t k = 0; k < 3; k++) {
-		drive_begin(&poll, &rx, 1, 0, false);
-		CHECK(advance_to(&poll, &rx, 0x91, 16, 1));
-		uint32_t present = poll.snap.present;
-		struct drive_res r = FEED_HEX(&poll, &rx, r91[k], chunks_odd);
+	/* first poll: nothing kept, 0x94 is read */
+	n = poll_cmds(&poll, &rx, false, cmds, 32);
+	CHECK_EQ_INT(n, (int)sizeof(full));
+	CHECK(n == (int)sizeof(full) && memcmp(cmds, full, sizeof(full)) == 0);
+	CHECK_EQ_INT(poll.kept.have, BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_CYCLES);
+	CHECK_EQ_INT(poll.kept.ncells, 16);
+	CHECK_EQ_INT(poll.kept.cycles, 5);
+	/* next poll: 0x94 skipped, its values kept */
+	n = poll_cmds(&poll, &rx, false, cmds, 32);
+	CHECK_EQ_INT(n, (int)sizeof(fast));
+	CHECK(n == (int)sizeof(fast) && memcmp(cmds, fast, sizeof(fast)) == 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	CHECK_EQ_INT(poll.snap.ntemps, 1);
+	CHECK_EQ_INT(poll.snap.cycles, 5);
+	CHECK(poll.snap.present & BMS_HAS_CYCLES);
+	CHECK(poll.snap.present & BMS_HAS_CELLS);
+	CHECK_EQ_INT(poll.snap.cell_mv[15], 3315);
+	/* refresh asked: 0x94 again */
+	n = poll_cmds(&poll, &rx, true, cmds, 32);
+	CHECK(n == (int)sizeof(full) && memcmp(cmds, full, sizeof(full)) == 0);
+
+	/* a 0x94 the poll must not keep (more cells than fit, `cells` forced):
+	 * the next polls read 0x94 again */
+	{
+		struct bms_poll p2 = { 0 };
+		uint8_t f[13];
+		drive_begin(&p2, &rx, 1, 8, false);
+		CHECK(advance_to(&p2, &rx, 0x94, 8, 1));
+		mk(f, 1, 0x94, (const uint8_t[8]){ 40, 1, 0, 0, 0, 0, 7, 0 });
+		struct drive_res r = { 0 };
+		drive_feed(&p2, &rx, f, 13, chunks_one, 1, &r);
 		CHECK_EQ_INT(r.ok, 1);
-		CHECK_EQ_INT(poll.snap.present, present);
-		CHECK_EQ_INT(poll.snap.ncells, 0);
-		CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+		CHECK_EQ_INT(p2.snap.ncells, 8);
+		CHECK(!(p2.kept.have & BMS_HAS_CELLS));
+		drive_begin(&p2, &rx, 1, 0, false);
+		CHECK(advance_to(&p2, &rx, 0x94, 16, 1));
 	}
-	for (size_t k = 0; k < 2; k++) {
+
+	/* 0x91 / 0x92 answers (late, or from another master) are not this poll's */
+	static const char *const late[] = { DALY_09, DALY_11, DALY_12, DALY_13, DALY_15 };
+	for (size_t k = 0; k < sizeof(late) / sizeof(late[0]); k++) {
 		drive_begin(&poll, &rx, 1, 0, false);
-		CHECK(advance_to(&poll, &rx, 0x92, 16, 1));
-		struct drive_res r = FEED_HEX(&poll, &rx, r92[k], chunks_one);
-		CHECK_EQ_INT(r.ok, 1);
-		CHECK_EQ_INT(poll.snap.ntemps, 0);
-		CHECK_EQ_INT(cur_cmd(&poll), 0x93);
+		CHECK(advance_to(&poll, &rx, 0x95, 16, 1));
+		uint32_t present = poll.snap.present;
+		struct drive_res r = FEED_HEX(&poll, &rx, late[k], chunks_odd);
+		CHECK_EQ_INT(r.ok, 0);
+		CHECK_EQ_INT(r.unexpected, 1);
+		CHECK_EQ_INT(poll.snap.present, present);
+		CHECK_EQ_INT(cur_cmd(&poll), 0x95);
 	}
 }
 
@@ -670,8 +730,6 @@ static void test_full_poll(void)
 	/* 16S (mpp-solar captures) */
 	drive_begin(&poll, &rx, 1, 0, false);
 	STEP(&poll, &rx, 0x90, DALY_01, chunks_odd, 0);
-	STEP(&poll, &rx, 0x91, DALY_09, chunks_one, 0);
-	STEP(&poll, &rx, 0x92, DALY_13, chunks_odd, 0);
 	STEP(&poll, &rx, 0x93, DALY_16, chunks_big, 0);
 	STEP(&poll, &rx, 0x94, DALY_20, chunks_odd, 0);
 	STEP(&poll, &rx, 0x95, DALY_23, chunks_odd, 10);
@@ -703,8 +761,6 @@ static void test_full_poll(void)
 	/* 14S (R24TS captures), inverted current */
 	drive_begin(&poll, &rx, 1, 0, true);
 	STEP(&poll, &rx, 0x90, DALY_08, chunks_one, 0);
-	STEP(&poll, &rx, 0x91, DALY_12, chunks_odd, 0);
-	STEP(&poll, &rx, 0x92, DALY_15, chunks_odd, 0);
 	STEP(&poll, &rx, 0x93, DALY_19, chunks_one, 0);
 	STEP(&poll, &rx, 0x94, DALY_22, chunks_odd, 0);
 	STEP(&poll, &rx, 0x95, DALY_24, chunks_odd, 0);
@@ -906,7 +962,7 @@ int main(void)
 	test_host_fallback();
 	test_0x90();
 	test_current_sign();
-	test_0x91_0x92();
+	test_requested();
 	test_0x93();
 	test_0x94();
 	test_0x95();

@@ -185,7 +185,7 @@ static void test_requests(void)
 	CHECK_EQ_INT(drv->default_baud, 9600);
 	CHECK_EQ_INT(drv->min_address, 1);
 	CHECK_EQ_INT(drv->max_address, 16);
-	CHECK(drv->gap >= 0.02 && drv->interbyte > 0 && drv->default_timeout >= 0.3);
+	CHECK(drv->control_gap_floor >= 0.02 && drv->interbyte > 0 && drv->default_timeout >= 0.3);
 	CHECK(!drv->listen_only);
 	CHECK(drv->finish != NULL && drv->next_request != NULL);
 	CHECK(bms_find("daly-modbus") == drv);

@@ -199,7 +199,7 @@ static void test_request(void)
 	CHECK_EQ_INT(drv->default_baud, 115200);
 	CHECK_EQ_INT(drv->min_address, 1);
 	CHECK_EQ_INT(drv->max_address, 15);
-	CHECK(drv->gap >= 0.1);
+	CHECK(drv->gap_floor >= 0.1);
 	CHECK(drv->default_timeout > 0);
 	CHECK(!drv->listen_only);
 	CHECK(bms_find("jk-pb") == drv);

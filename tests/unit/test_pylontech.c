@@ -133,7 +133,7 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->min_address, 2);
 	CHECK_EQ_INT(drv->max_address, 0xFD);
 	CHECK(drv->default_timeout > 0);
-	CHECK(drv->gap > 0 && drv->interbyte > 0);
+	CHECK(drv->gap_floor >= 0 && drv->interbyte > 0);
 	CHECK(!drv->listen_only);
 	CHECK(drv->next_request && drv->scan && drv->handle && drv->finish);
 	CHECK(bms_find("pylontech") == drv);

@@ -51,7 +51,7 @@ static void test_drivers(void)
 		CHECK(d->scan && d->handle);
 		CHECK(d->listen_only || d->next_request);
 		CHECK(d->default_baud >= 1200);
-		CHECK(d->gap >= 0 && d->interbyte >= 0);
+		CHECK(d->gap_floor >= 0 && d->control_gap_floor >= 0 && d->interbyte >= 0);
 		CHECK(d->min_address <= d->max_address || d->max_address == 0);
 		for (const char *p = d->name; *p; p++)
 			CHECK(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-');

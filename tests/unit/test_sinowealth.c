@@ -191,6 +191,7 @@ static void test_requests(void)
 
 	/* any configured address is ignored (the protocol has none) */
 	bms_poll_begin(&poll, 5, 0, false);
+	poll.refresh = true;
 	CHECK_EQ_INT(cur_reg(&poll), 0x17);
 
 	/* cell counts from 0x17: (low byte & 7) + 3 */
@@ -225,7 +226,7 @@ static void test_requests(void)
 	CHECK_EQ_INT(drv->default_baud, 9600);
 	CHECK_EQ_INT(drv->min_address, 0);
 	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->gap >= 0.02 && drv->interbyte > 0 && drv->default_timeout > 0);
+	CHECK(drv->gap_floor >= 0 && drv->interbyte > 0 && drv->default_timeout > 0);
 	CHECK(!drv->listen_only);
 	CHECK(bms_find("sinowealth") == drv);
 }
@@ -386,6 +387,57 @@ static void test_full_poll(void)
 }
 
 /* 0x16 battery status, bit by bit. */
+/* 0x17, 0x11 and 0x14 (cell count, full capacity, cycles) are read when
+ * the slow values are due; the polls between use what was kept. */
+static void test_slow(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct pack p;
+	uint8_t asked[40];
+	struct bms_snapshot *s = &poll.snap;
+
+	pack_default(&p);
+	bms_poll_begin(&poll, 0, 0, false); /* nothing kept: all of them */
+	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
+	CHECK(memchr(asked, 0x17, strlen((char *)asked)) && memchr(asked, 0x11, strlen((char *)asked)) &&
+	      memchr(asked, 0x14, strlen((char *)asked)));
+	CHECK_EQ_INT(poll.kept.have, BMS_HAS_CELLS | BMS_HAS_FULL | BMS_HAS_CYCLES);
+	size_t full = strlen((char *)asked);
+
+	/* the next poll: none of them; the snapshot is the same */
+	p.reg[0x14] = 8; /* a change waits for the next refresh */
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
+	size_t n = strlen((char *)asked);
+	CHECK(!memchr(asked, 0x17, n) && !memchr(asked, 0x11, n) && !memchr(asked, 0x14, n));
+	CHECK(n < full);
+	CHECK_EQ_INT(s->ncells, 4);
+	CHECK_EQ_INT(s->cell_mv[3], 3304);
+	CHECK_NEAR(s->full_ah, 100.0, 1e-4);
+	CHECK_EQ_INT(s->cycles, 7);
+	CHECK((s->present & (BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS)) ==
+	      (BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS));
+
+	/* refresh: read again, the new cycle count */
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.refresh = true;
+	CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
+	CHECK_EQ_INT(strlen((char *)asked), full);
+	CHECK_EQ_INT(s->cycles, 8);
+
+	/* cells forced: 0x17 is never read, and a cell count is not needed */
+	struct bms_poll p2 = { 0 };
+	bms_poll_begin(&p2, 0, 3, false);
+	CHECK_EQ_INT(run_poll(&p2, &rx, &p, asked), BMS_OK);
+	CHECK(!memchr(asked, 0x17, strlen((char *)asked)));
+	CHECK_EQ_INT(p2.kept.have, BMS_HAS_FULL | BMS_HAS_CYCLES);
+	bms_poll_begin(&p2, 0, 3, false);
+	CHECK_EQ_INT(run_poll(&p2, &rx, &p, asked), BMS_OK);
+	CHECK(!memchr(asked, 0x11, strlen((char *)asked)));
+	CHECK_EQ_INT(p2.snap.ncells, 3);
+}
+
 static void test_alarms(void)
 {
 	static const uint32_t want[16] = {
@@ -736,6 +788,7 @@ int main(void)
 	test_requests();
 	test_vectors();
 	test_full_poll();
+	test_slow();
 	test_alarms();
 	test_broken();
 	test_confirm();
