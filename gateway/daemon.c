@@ -354,9 +354,11 @@ void gw_polled(struct gw *gw, struct gw_pack *p, bool ok)
 				gw_energy_break(&gw->bank_energy);
 		}
 	}
-	gw_control_polled(gw, p, ok);
+	/* the state first, then the outcome of a command this poll confirms:
+	 * an MQTT client that sees "done" has the switched state already */
 	if (gw->mqtt)
 		gw_mqtt_polled(gw->mqtt, p, ok);
+	gw_control_polled(gw, p, ok);
 	if (gw->on_poll)
 		gw->on_poll(gw, p, ok);
 }

@@ -42,6 +42,10 @@ step() { # name command...
 		echo "---- $name (exit $rc) ----"
 		tail -n 40 "$log"
 		echo "----"
+	elif grep -q '^FAIL' "$log"; then
+		echo "---- $name: failed checks ----"
+		grep -A3 '^FAIL' "$log" | head -n 40
+		echo "----"
 	fi
 	rm -f "$log"
 }
