@@ -236,7 +236,9 @@ struct bms_driver {
 
 	/* Write the request of the current step into out (cap bytes).
 	 * Returns its length (> 0), 0 when the poll is complete, or a negative
-	 * BMS_E_* code. */
+	 * BMS_E_* code.  May be called more than once per step (the gateway
+	 * asks right after an answer whether the poll is complete): the same
+	 * step gives the same result. */
 	int (*next_request)(struct bms_poll *poll, uint8_t *out, size_t cap);
 	/* Look at the start of buf: a complete valid frame, garbage to skip, or
 	 * need more bytes.  Sets *n for FRAME and SKIP.  `poll` is read only

@@ -218,7 +218,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 static void fd_budget(struct gw *gw)
 {
 	const struct conf *c = gw->conf;
-	long other = GW_FD_RESERVE + gw->nlinks + c->nupstreams + 2L * c->ntunnels; /* tunnel: socket + tool */
+	long other = GW_FD_RESERVE + 2L * gw->nlinks + c->nupstreams + 2L * c->ntunnels; /* link: wire + timerfd; tunnel: socket + tool */
 	long need = c->gw.max_clients + other;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {

@@ -261,7 +261,7 @@ void gw_link_free(struct gw_link *l)
 		gw_tunnel_wire_gone(l->tunnel); /* its tool is disconnected */
 	l->cur = NULL;
 	l->ps = GW_POLL_IDLE;
-	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	gw_poll_free(l);
 	l->packs = NULL;
 	gw_link_close(l, NULL);
 	free(l);

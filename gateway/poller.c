@@ -7,10 +7,13 @@
  * `retries` times; then the poll fails and the pack keeps its old snapshot,
  * which goes stale by age.  Nothing here blocks.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "log.h"
@@ -29,10 +32,40 @@ static void link_schedule(struct gw_link *l);
 static bool ctl_start(struct gw_link *l);
 static void lend_now(struct gw_link *l);
 
-static void arm(struct gw_link *l, double after)
+/* The poll timer of a link: the silence before a request, the response
+ * timeout, the next poll.  libev's epoll backend sleeps whole milliseconds,
+ * at least one (a 3.6 ms gap became 4-5 ms, a 0.3 ms one 1 ms), so the
+ * timer is a timerfd (CLOCK_MONOTONIC, ns) read by an ev_io; an ev_timer
+ * stands in if no timerfd could be made. */
+static void disarm(struct gw_link *l)
 {
 	ev_timer_stop(l->gw->loop, &l->poll_timer);
-	ev_timer_set(&l->poll_timer, after > 0 ? after : 0., 0.);
+	if (l->poll_tfd >= 0) {
+		struct itimerspec off;
+		memset(&off, 0, sizeof(off));
+		timerfd_settime(l->poll_tfd, 0, &off, NULL);
+		ev_io_stop(l->gw->loop, &l->poll_tio);
+	}
+}
+
+static void arm(struct gw_link *l, double after)
+{
+	disarm(l);
+	if (after < 0)
+		after = 0;
+	if (l->poll_tfd >= 0) {
+		struct itimerspec its;
+		memset(&its, 0, sizeof(its));
+		its.it_value.tv_sec = (time_t)after;
+		its.it_value.tv_nsec = (long)((after - (double)its.it_value.tv_sec) * 1e9);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1; /* all zero would disarm it */
+		if (timerfd_settime(l->poll_tfd, 0, &its, NULL) == 0) {
+			ev_io_start(l->gw->loop, &l->poll_tio);
+			return;
+		}
+	}
+	ev_timer_set(&l->poll_timer, after, 0.);
 	ev_timer_start(l->gw->loop, &l->poll_timer);
 }
 
@@ -178,6 +211,16 @@ static void step_gap(struct gw_link *l)
 		lend_now(l); /* the exchange on the wire is over: the tool's turn */
 		return;
 	}
+	struct gw_pack *p = l->cur;
+	if (!p->drv->listen_only) {
+		/* that answer completed the poll: finish it now, not after a
+		 * silence that no request follows */
+		uint8_t req[sizeof(l->tx)];
+		if (p->drv->next_request(&p->poll, req, sizeof(req)) == 0) {
+			poll_finish(l);
+			return;
+		}
+	}
 	l->ps = GW_POLL_GAP;
 	l->gap_started = gw_mono();
 	arm(l, pack_gap(l->cur, false));
@@ -250,7 +293,7 @@ static void ctl_end(struct gw_link *l, int exception, const char *why)
 {
 	struct gw_ctl *c = l->ctl;
 	struct gw_pack *p = gw_control_pack(c);
-	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	disarm(l);
 	ctl_resume(l);
 	gw_control_wire_done(c, exception, why);
 	if (exception == 0 && l->cur == p && l->ps == GW_POLL_GAP) {
@@ -367,7 +410,7 @@ static void ctl_bytes(struct gw_link *l)
 void gw_poll_kick(struct gw_link *l)
 {
 	if (l->ps == GW_POLL_IDLE && l->state == GW_LINK_UP) {
-		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		disarm(l);
 		link_schedule(l);
 	}
 }
@@ -376,15 +419,33 @@ void gw_poll_control_abort(struct gw_link *l)
 {
 	if (!l->ctl)
 		return;
-	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	disarm(l);
 	ctl_resume(l);
 }
+
+static void poll_fire(struct gw_link *l);
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct gw_link *l = container_of(w, struct gw_link, poll_timer);
+	poll_fire(container_of(w, struct gw_link, poll_timer));
+}
+
+static void poll_tio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	struct gw_link *l = container_of(w, struct gw_link, poll_tio);
+	uint64_t n;
+	if (read(l->poll_tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return; /* re-armed or disarmed since it became readable */
+	ev_io_stop(loop, w);
+	poll_fire(l);
+}
+
+/* The poll timer expired. */
+static void poll_fire(struct gw_link *l)
+{
 	switch (l->ps) {
 	case GW_POLL_IDLE:
 		link_schedule(l);
@@ -462,13 +523,13 @@ void gw_poll_link_down(struct gw_link *l)
 {
 	if (l->ctl) {
 		struct gw_ctl *c = l->ctl;
-		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		disarm(l);
 		l->ctl = NULL;
 		l->ps = l->cur ? GW_POLL_WAIT : GW_POLL_IDLE; /* the interrupted poll ends below */
 		gw_control_wire_done(c, 0x0B, "the wire went down");
 	}
 	if (l->cur && l->ps != GW_POLL_IDLE) {
-		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		disarm(l);
 		l->got_bytes = true;
 		poll_done(l, false, "link down");
 	} else {
@@ -561,6 +622,19 @@ void gw_poll_init(struct gw_link *l)
 	l->ps = GW_POLL_IDLE;
 	l->cur = NULL;
 	ev_init(&l->poll_timer, poll_timer_cb);
+	l->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->poll_tfd < 0)
+		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", l->port,
+			strerror(errno));
+	ev_io_init(&l->poll_tio, poll_tio_cb, l->poll_tfd, EV_READ);
+}
+
+void gw_poll_free(struct gw_link *l)
+{
+	disarm(l);
+	if (l->poll_tfd >= 0)
+		close(l->poll_tfd);
+	l->poll_tfd = -1;
 }
 
 void gw_poll_abort(struct gw_link *l)
@@ -568,7 +642,7 @@ void gw_poll_abort(struct gw_link *l)
 	if (!l->cur)
 		return;
 	gw_debug("link %s: poll of pack %s abandoned", l->port, l->cur->cfg->name);
-	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	disarm(l);
 	l->cur = NULL;
 	l->ps = GW_POLL_IDLE;
 }
@@ -576,7 +650,7 @@ void gw_poll_abort(struct gw_link *l)
 static void lend_now(struct gw_link *l)
 {
 	l->lending = false;
-	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	disarm(l);
 	if (l->ctl) {
 		struct gw_ctl *c = l->ctl;
 		l->ctl = NULL;
@@ -621,6 +695,6 @@ void gw_poll_return(struct gw_link *l)
 void gw_poll_schedule(struct gw_link *l)
 {
 	if (l->ps == GW_POLL_IDLE)
-		ev_timer_stop(l->gw->loop, &l->poll_timer);
+		disarm(l);
 	link_schedule(l);
 }

@@ -48,7 +48,9 @@ struct gw_link {
 	struct gw_ctl *ctl;            /* the control command on the wire now, NULL if none */
 	int ctl_tries;                 /* failed tries of its current frame */
 	enum gw_poll_state ps;
-	ev_timer poll_timer;           /* gap, response timeout, next due */
+	ev_timer poll_timer;           /* gap, response timeout, next due ... */
+	int poll_tfd;                  /* ... on this timerfd when there is one (ns precision) */
+	ev_io poll_tio;                /* its watcher */
 	double gap_started;            /* monotonic start of the current gap */
 	struct bms_rx rx;
 	double last_rx;
@@ -84,6 +86,8 @@ void gw_poll_init(struct gw_link *l);
 /* Abandon the poll in progress (its pack is going away) without counting it. */
 void gw_poll_abort(struct gw_link *l);
 /* Start the pack that is due first, or sleep until it is (after a reload). */
+/* Stop the poll timer and release its timerfd (the link is going away). */
+void gw_poll_free(struct gw_link *l);
 void gw_poll_schedule(struct gw_link *l);
 /* A control command was queued on l: start it now if the wire is idle (else
  * it goes ahead of the next poll step). */
