@@ -227,7 +227,8 @@ def test_tcp():
 
     # pacing: 78 bytes at 9600 baud = 81 ms, one write per frame
     d, reads, tf, tl = w.xfer(req(0x40, 0x95))
-    check(0.015 <= tf <= 0.09, "first frame after %.0f ms (20..60 ms + 13.5 ms frame)" % (tf * 1000))
+    check(0.075 <= tf <= 0.25, "first frame after %.0f ms (13.5 ms request + 50..80 ms latency + 13.5 ms frame)"
+          % (tf * 1000))
     check(tl - tf >= 0.060, "6 frames spread over %.0f ms (>= 67 ms at 9600)" % ((tl - tf) * 1000))
     check(reads >= 4, "TCP: frames arrive in separate reads (%d reads)" % reads)
 
@@ -387,6 +388,51 @@ def test_cmdline():
     line = p.stdout.readline()
     p.send_signal(signal.SIGINT)
     check(line.startswith("listening tcp 127.0.0.1:") and p.wait(5) == 0, "SIGINT: exit 0")
+
+
+def test_wire():
+    """--latency, the latency command, the request's wire time and the wire
+    statistics (bytes, latency, the silence the master leaves)."""
+    for bad in ("x", "-1", "5-3", "10001", "1-", "3-x"):
+        p = subprocess.run([SIM, "--protocol", "daly", "--tcp", "127.0.0.1:0", "--latency", bad],
+                           capture_output=True, text=True, timeout=5)
+        check(p.returncode == 2 and "latency" in p.stderr, "--latency %s -> exit 2" % bad)
+    sim = Sim("--latency", "100", "--static")
+    try:
+        check(sim.state()["latency_ms"] == [100, 100], "state: latency_ms [100, 100]")
+        w = TcpWire(sim.tcp)
+        d, reads, tf, tl = w.xfer(req(0x40, 0x90), quiet=0.1, first=0.6)
+        # 13.5 ms request + 100 ms + 13.5 ms frame (TCP: the frame at once)
+        check(len(d) == 13 and 0.125 <= tf <= 0.4, "--latency 100: the answer after %.0f ms (>= 127)" % (tf * 1000))
+        check(sim.ctl("latency 0-3") == "ok" and sim.state()["latency_ms"] == [0, 3], "latency 0-3 at run time")
+        check(sim.ctl("latency 7-2").startswith("error"), "latency 7-2 refused")
+        check(sim.ctl("stats reset") == "ok", "stats reset")
+        st = sim.stats()
+        check(st["rx_bytes"] == 0 and st["tx_bytes"] == 0 and st["idle_n"] == 0 and st["transactions"] == 0,
+              "stats reset zeroes the wire counters")
+        got = 0
+        for k in range(5):
+            d, reads, tf, tl = w.xfer(req(0x40, 0x90), quiet=0.05, first=0.3)
+            got += len(d)
+            time.sleep(0.05)  # the master's silence: ~50 ms + the xfer's quiet time
+        st = sim.stats()
+        check(st["rx_bytes"] == 5 * 13 and st["tx_bytes"] == got == 5 * 13,
+              "stats: rx_bytes %d, tx_bytes %d (65 each)" % (st["rx_bytes"], st["tx_bytes"]))
+        check(st["transactions"] == 5 and 0 <= st["latency_ms_sum"] <= 15,
+              "stats: 5 transactions, latency %d ms in all (0..3 each)" % st["latency_ms_sum"])
+        check(st["idle_n"] == 4, "stats: 4 silences between 5 exchanges (%d)" % st["idle_n"])
+        check(90000 <= st["idle_us_mean"] <= 400000 and st["idle_us_p50"] <= st["idle_us_p95"] <= st["idle_us_max"],
+              "stats: the master's silence %.0f ms (about 50 + 50 ms)" % (st["idle_us_mean"] / 1000))
+        w.close()
+    finally:
+        sim.stop()
+    # the protocol defaults: daly 50-80 ms (a published figure), others 20-50
+    for proto, want in (("daly", [50, 80]), ("jbd", [20, 50]), ("pylontech", [20, 50])):
+        sim = Sim(protocol=proto)
+        try:
+            check(sim.state()["latency_ms"] == want, "%s: default latency %s ms" % (proto, want))
+        finally:
+            sim.stop()
 
 
 def xf(w, b):
@@ -839,6 +885,7 @@ def test_control():
 
 
 test_cmdline()
+test_wire()
 test_control()
 test_tcp()
 test_pty()

@@ -5,9 +5,12 @@
  *
  * One simulated wire (a TCP serial server or a pty) with one or more packs
  * on it; every pack answers only its own address.  Single-threaded, one
- * ppoll() loop, timer driven: answers are scheduled 20..60 ms after a complete
- * request and their bytes are released at the pace of the configured baud
- * (10 bits per byte).  See tests/sim/README.md.
+ * ppoll() loop, timer driven: a request occupies the line for its own wire
+ * time, the answer is scheduled the BMS latency after that (--latency, the
+ * protocol's default) and its bytes are released at the pace of the
+ * configured baud (10 bits per byte).  The wire is measured: bytes, latency,
+ * and the silence the master leaves after each answer.  See
+ * tests/sim/README.md.
  */
 #include "sim.h"
 
@@ -52,8 +55,8 @@ static const struct sim_proto *const protocols[] = {
 #define MAX_CTL 8
 #define CTL_LINE 1024
 #define CTL_OUT_MAX (1u << 20)
-#define ANSWER_DELAY_MIN_MS 20
-#define ANSWER_DELAY_MAX_MS 60
+#define LATENCY_MAX_MS 10000
+#define IDLE_SAMPLES 65536
 
 enum tx_mode { TX_NORMAL, TX_SPLIT, TX_MERGE };
 
@@ -93,7 +96,7 @@ static struct {
 	struct ctl_client ctl[MAX_CTL];
 	/* wire rx */
 	size_t rxlen;
-	int64_t rx_last;
+	int64_t rx_first, rx_last; /* arrival of the first / last byte in rx */
 	uint8_t rx[RX_CAP];
 	/* wire tx: bytes with the time each may be written */
 	size_t txhead, txtail;
@@ -103,8 +106,19 @@ static struct {
 	/* answers not yet due */
 	int npend;
 	struct pending pend[MAX_PENDING];
+	/* BMS response latency, ms */
+	int lat_min, lat_max;
 	/* stats */
 	unsigned long requests, answers, bad_requests, connections;
+	unsigned long rx_bytes, tx_bytes, transactions;
+	int64_t latency_ns_sum;
+	/* the master's silence after an answer: idle_from = when the last answer
+	 * byte was released (0 = no complete answer to measure from) */
+	int64_t idle_from;
+	int answer_out; /* an answer is being written: idle_from follows its last byte */
+	unsigned long idle_n;
+	int64_t idle_sum, idle_max;
+	int64_t idle[IDLE_SAMPLES]; /* the last IDLE_SAMPLES samples, ns */
 	int64_t next_tick;
 } S;
 
@@ -140,6 +154,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: bmsgw-sim --protocol NAME (--tcp HOST:PORT | --pty PATH) [--baud N]\n"
 	        "                 [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]\n"
+	        "                 [--latency MS|MIN-MAX]\n"
 	        "  --protocol NAME     protocol spoken by the packs:");
 	for (size_t i = 0; i < NPROTOCOLS; i++)
 		fprintf(f, " %s", protocols[i]->name);
@@ -156,6 +171,8 @@ static void usage(FILE *f)
 	        "  --control HOST:PORT line-based control port (state, set, fault, stats, freeze, ...)\n"
 	        "  --seed N            seed of the random generator (default 1)\n"
 	        "  --static            the state does not move (like the control command `freeze`)\n"
+	        "  --latency MS|MIN-MAX  BMS response latency after the request's end on the wire\n"
+	        "                      (default: the protocol's, daly 50-80, others 20-50 ms)\n"
 	        "PORT 0 picks a free port; the real one is printed on stdout.\n");
 }
 
@@ -287,6 +304,8 @@ static void wire_reset(void)
 	S.txhead = S.txtail = 0;
 	S.npend = 0;
 	S.line_free = 0;
+	S.idle_from = 0; /* a new connection: nothing to measure from */
+	S.answer_out = 0;
 }
 
 static void close_client(void)
@@ -330,6 +349,7 @@ static void emit(const struct pending *pd, int64_t now)
 		bt *= 10;
 	int64_t start = S.line_free > now ? S.line_free : now;
 	S.line_free = start + (int64_t)r->len * bt;
+	S.tx_bytes += r->len;
 	int64_t prev = 0;
 	size_t chunk_end = 0;
 	int frame = 0;
@@ -358,6 +378,25 @@ static void emit(const struct pending *pd, int64_t now)
 	}
 	if (S.is_tcp && pd->mode == TX_SPLIT && prev > S.line_free)
 		S.line_free = prev;
+	S.answer_out = 1; /* idle_from is set when its last byte is written */
+	S.idle_from = 0;
+}
+
+/* A request starts arriving at `now`: the silence since the last answer,
+ * if that answer is out and nothing else came in between. */
+static void idle_sample(int64_t now)
+{
+	if (S.idle_from == 0 || S.npend > 0 || S.txhead != S.txtail || now < S.idle_from) {
+		S.idle_from = 0;
+		return;
+	}
+	int64_t d = now - S.idle_from;
+	S.idle[S.idle_n % IDLE_SAMPLES] = d;
+	S.idle_n++;
+	S.idle_sum += d;
+	if (d > S.idle_max)
+		S.idle_max = d;
+	S.idle_from = 0;
 }
 
 static void tx_flush(int64_t now)
@@ -393,8 +432,13 @@ static void tx_flush(int64_t now)
 		}
 		S.txhead += (size_t)w;
 	}
-	if (S.txhead == S.txtail)
+	if (S.txhead == S.txtail) {
 		S.txhead = S.txtail = 0;
+		if (S.answer_out) {
+			S.idle_from = now_ns(); /* the answer's last byte went out just now */
+			S.answer_out = 0;
+		}
+	}
 }
 
 static struct sim_pack *find_pack(int address)
@@ -461,6 +505,15 @@ static void queue_reply(const struct sim_reply *r, enum sim_fault f, int64_t due
 static int handle_request(const uint8_t *req, size_t n, int64_t now)
 {
 	S.requests++;
+	/* the request is on the line for its own wire time (what the master
+	 * wrote at once, a real line serialises) */
+	int64_t bt = 10 * NS_PER_S / S.baud;
+	int64_t from = S.rx_first < S.line_free ? S.line_free : S.rx_first;
+	if (from < now - (int64_t)n * bt)
+		from = now - (int64_t)n * bt; /* a paced writer: its bytes came at line speed */
+	S.line_free = from + (int64_t)n * bt;
+	if (S.line_free > now)
+		now = S.line_free;
 	struct sim_pack *p = find_pack(S.proto->address(req, n));
 	if (!p)
 		return 0; /* nobody on the bus has that address */
@@ -488,7 +541,10 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 		if (e)
 			sim_reply_add(&e->r, req, n);
 	}
-	queue_reply(&r, f, now + sim_rand_range(ANSWER_DELAY_MIN_MS, ANSWER_DELAY_MAX_MS) * NS_PER_MS);
+	int64_t lat = (int64_t)sim_rand_range(S.lat_min, S.lat_max) * NS_PER_MS;
+	S.transactions++;
+	S.latency_ns_sum += lat;
+	queue_reply(&r, f, now + lat);
 	return 0;
 }
 
@@ -557,9 +613,14 @@ static void wire_read(int64_t now)
 	}
 	if (n < 0)
 		return;
+	S.rx_bytes += (unsigned long)n;
 	if (S.rxlen && now - S.rx_last > RX_GAP_NS) {
 		S.bad_requests++; /* an incomplete request, abandoned */
 		S.rxlen = 0;
+	}
+	if (S.rxlen == 0) {
+		S.rx_first = now;
+		idle_sample(now);
 	}
 	S.rx_last = now;
 	size_t k = (size_t)n;
@@ -653,6 +714,61 @@ static int split_words(char *line, char **argv, int max)
 	return argc;
 }
 
+/* "MS" or "MIN-MAX" (ms, 0..LATENCY_MAX_MS, MIN <= MAX).  0 or -1. */
+static int parse_latency(const char *text, int *lo, int *hi)
+{
+	char *end;
+	long a = strtol(text, &end, 10), b = a;
+	if (end == text || a < 0)
+		return -1;
+	if (*end == '-') {
+		const char *t = end + 1;
+		b = strtol(t, &end, 10);
+		if (end == t)
+			return -1;
+	}
+	if (*end || b < a || b > LATENCY_MAX_MS)
+		return -1;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
+static void stats_reset(void)
+{
+	S.requests = S.answers = S.bad_requests = 0;
+	S.rx_bytes = S.tx_bytes = S.transactions = 0;
+	S.latency_ns_sum = 0;
+	S.idle_n = 0;
+	S.idle_sum = S.idle_max = 0;
+	S.idle_from = 0;
+	for (int i = 0; i < S.npacks; i++)
+		S.packs[i].writes = 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The wire part of `stats`, closing the object. */
+static void stats_wire_json(struct sim_buf *out)
+{
+	static int64_t sorted[IDLE_SAMPLES];
+	size_t n = S.idle_n < IDLE_SAMPLES ? S.idle_n : IDLE_SAMPLES;
+	memcpy(sorted, S.idle, n * sizeof sorted[0]);
+	qsort(sorted, n, sizeof sorted[0], cmp_i64);
+	long long p50 = n ? sorted[(n - 1) / 2] / 1000 : 0, p95 = n ? sorted[(n - 1) * 95 / 100] / 1000 : 0;
+	sim_buf_printf(out,
+	               "\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"transactions\":%lu,\"latency_ms_sum\":%lld,"
+	               "\"idle_n\":%lu,\"idle_us_mean\":%lld,\"idle_us_p50\":%lld,\"idle_us_p95\":%lld,"
+	               "\"idle_us_max\":%lld}",
+	               S.rx_bytes, S.tx_bytes, S.transactions, (long long)(S.latency_ns_sum / NS_PER_MS),
+	               S.idle_n, S.idle_n ? (long long)(S.idle_sum / (int64_t)S.idle_n / 1000) : 0LL, p50, p95,
+	               (long long)(S.idle_max / 1000));
+}
+
 static struct sim_pack *ctl_pack(const char *s, struct sim_buf *out)
 {
 	char *end;
@@ -688,16 +804,29 @@ static int ctl_exec(char *line, struct sim_buf *out)
 				sim_buf_printf(out, ",");
 			sim_view_json(out, &v, &S.packs[i]);
 		}
-		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d}",
-		               S.frozen ? "true" : "false", S.proto->name, S.baud);
+		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d]}",
+		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max);
+	} else if (strcmp(cmd, "stats") == 0 && argc == 2 && strcmp(argv[1], "reset") == 0) {
+		stats_reset();
+		sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "stats") == 0 && argc == 1) {
 		unsigned long writes = 0;
 		for (int i = 0; i < S.npacks; i++)
 			writes += S.packs[i].writes;
 		sim_buf_printf(out,
 		               "{\"requests\":%lu,\"answers\":%lu,\"bad_requests\":%lu,\"connections\":%lu,"
-		               "\"writes\":%lu}",
+		               "\"writes\":%lu,",
 		               S.requests, S.answers, S.bad_requests, S.connections, writes);
+		stats_wire_json(out);
+	} else if (strcmp(cmd, "latency") == 0 && argc == 2) {
+		int lo, hi;
+		if (parse_latency(argv[1], &lo, &hi)) {
+			sim_buf_printf(out, "error: latency wants MS or MIN-MAX, 0..%d ms", LATENCY_MAX_MS);
+			return 0;
+		}
+		S.lat_min = lo;
+		S.lat_max = hi;
+		sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "freeze") == 0 && argc == 1) {
 		S.frozen = 1;
 		sim_buf_printf(out, "ok");
@@ -759,8 +888,8 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		else
 			sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "help") == 0) {
-		sim_buf_printf(out, "commands: state | stats | freeze | thaw | set ADDR KEY VALUE | "
-		               "fault ADDR KIND [COUNT] | control ADDR MODE [chg|dsg|both] | quit");
+		sim_buf_printf(out, "commands: state | stats [reset] | latency MS|MIN-MAX | freeze | thaw | "
+		               "set ADDR KEY VALUE | fault ADDR KIND [COUNT] | control ADDR MODE [chg|dsg|both] | quit");
 	} else {
 		sim_buf_printf(out, "error: unknown command '%s' (try help)", cmd);
 	}
@@ -974,11 +1103,13 @@ int main(int argc, char **argv)
 	int nspecs = 0, is_static = 0;
 	long baud = 0;
 	unsigned long long seed = 1;
+	int lat_lo = -1, lat_hi = -1;
 	static const struct option opts[] = {
 		{"protocol", required_argument, NULL, 'p'}, {"tcp", required_argument, NULL, 't'},
 		{"pty", required_argument, NULL, 'y'},      {"baud", required_argument, NULL, 'b'},
 		{"pack", required_argument, NULL, 'k'},     {"control", required_argument, NULL, 'c'},
 		{"seed", required_argument, NULL, 's'},     {"static", no_argument, NULL, 'S'},
+		{"latency", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -1016,6 +1147,10 @@ int main(int argc, char **argv)
 		case 'S':
 			is_static = 1;
 			break;
+		case 'l':
+			if (parse_latency(optarg, &lat_lo, &lat_hi))
+				die_usage("bad --latency '%s' (want MS or MIN-MAX, 0..%d)", optarg, LATENCY_MAX_MS);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1038,6 +1173,16 @@ int main(int argc, char **argv)
 	if (!tcp == !pty)
 		die_usage("%s", "exactly one of --tcp and --pty is required");
 	S.baud = baud ? (int)baud : S.proto->default_baud;
+	if (lat_lo >= 0) {
+		S.lat_min = lat_lo;
+		S.lat_max = lat_hi;
+	} else if (S.proto->latency_max_ms > 0) {
+		S.lat_min = S.proto->latency_min_ms;
+		S.lat_max = S.proto->latency_max_ms;
+	} else {
+		S.lat_min = SIM_LATENCY_MIN_MS;
+		S.lat_max = SIM_LATENCY_MAX_MS;
+	}
 	{
 		char h[256], p[16];
 		if (tcp && split_hostport(tcp, h, sizeof h, p, sizeof p))

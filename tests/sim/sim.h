@@ -184,7 +184,13 @@ struct sim_proto {
 	 * applies, so that a test can tell "nothing was sent".  NULL: the
 	 * protocol has no MOSFET write. */
 	int (*is_write)(const uint8_t *req, size_t n);
+	/* Default BMS response latency, ms from the end of the request on the
+	 * wire to the first byte of the answer (uniform in min..max); 0..0 =
+	 * no figure published for the brand: SIM_LATENCY_MIN_MS..MAX_MS. */
+	int latency_min_ms, latency_max_ms;
 };
+#define SIM_LATENCY_MIN_MS 20
+#define SIM_LATENCY_MAX_MS 50
 
 extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
 extern const struct sim_proto sim_proto_daly_modbus; /* sim_daly_modbus.c */

@@ -355,4 +355,8 @@ const struct sim_proto sim_proto_daly = {
 	.view = daly_view,
 	.corrupt = daly_corrupt,
 	.is_write = daly_is_write,
+	/* an awake Daly BMS answers 50-80 ms after a request
+	 * (maland16/daly-bms-uart#11, bms/PROTOCOLS.md section 2.9) */
+	.latency_min_ms = 50,
+	.latency_max_ms = 80,
 };
