@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
-# Daly pack, and the daemon's memory (VmHWM).  Figures, not assertions.
+# Daly pack, and the daemon's memory (VmHWM); MQTT publish latency; the
+# wire of every protocol (tests/tools/bench_wire.py).  Figures, not assertions.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -35,3 +36,4 @@ done
 echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
