@@ -281,8 +281,55 @@ address = 2
     c.ok(soc and soc[0]["address"] == BASE + 60 and soc[0]["scale"] == 0.1, "bank SOC sensor at base + 60, scale 0.1")
 
 
+def test_gap():
+    """The silence before each request on a shared bus (a pty paced at 9600
+    baud), as the simulator measures it from the end of each answer to the
+    next request: the wire's own (3.5 characters = 3.6 ms at 9600 baud) by
+    default, the `gap` of the wire when one pack gives it (every pack of the
+    port takes it), and every pack still polled."""
+    import json
+    import signal
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="bmsgw-gap-")
+    pty = os.path.join(tmp, "tty")
+    sim = Sim(tcp=False, pty_path=pty, packs=("address=1", "address=2"))
+    gw_port = free_port()
+    head = "[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n" % gw_port
+    packs = ("[pack.a]\nprotocol = daly\nport = %s\naddress = 1\npoll_interval = 0.2\n"
+             "[pack.b]\nprotocol = daly\nport = %s\naddress = 2\npoll_interval = 0.2\n%%s") % (pty, pty)
+    gw = Gateway(head + packs % "gap = 0.08\n", gw_port)
+
+    def measure(seconds):
+        sim.ctl("stats reset")
+        time.sleep(seconds)
+        return json.loads(sim.ctl("stats"))
+    try:
+        c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["transactions"] >= 12, 20),
+             "gap: both packs polled")
+        st = measure(3)
+        c.ok(st["idle_n"] >= 5 and st["idle_us_p50"] >= 80000,
+             "gap = 0.08 on pack b holds for the whole wire: the silence before a request is %.1f ms "
+             "(median of %d, at least 80)" % (st["idle_us_p50"] / 1000, st["idle_n"]))
+        # without the key: derived from the baud rate
+        with open(gw.conf, "w") as f:
+            f.write(head + packs % "")
+        gw.p.send_signal(signal.SIGHUP)
+        c.ok(wait_until(lambda: "reload #1: applied" in gw.text(), 10), "gap: reload applied")
+        st = measure(3)
+        c.ok(st["idle_n"] >= 10 and 3600 <= st["idle_us_p50"] < 80000,
+             "without gap: the silence is the wire's own, %.1f ms (median of %d; 3.5 characters = 3.6 ms)"
+             % (st["idle_us_p50"] / 1000, st["idle_n"]))
+        r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--check"], capture_output=True,
+                           text=True, timeout=10)
+        c.ok("gap 3.6 ms (3.5 characters)" in r.stdout, "--check shows the wire's gap: %s" %
+             [l.strip() for l in r.stdout.splitlines() if "; gap" in l])
+    finally:
+        gw.stop()
+        sim.stop()
+
+
 if __name__ == "__main__":
-    for t in (main, test_ha_yaml):
+    for t in (main, test_ha_yaml, test_gap):
         print("== " + t.__name__, flush=True)
         try:
             t()
