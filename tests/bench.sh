@@ -11,6 +11,7 @@ cat >"$conf" <<INI
 listen = 127.0.0.1:15502
 max_clients = 200
 log_level = warn
+state_file = none
 [pack.bench]
 protocol = daly
 port = tcp://127.0.0.1:15520
