@@ -87,6 +87,30 @@ const char *bms_alarm_label(unsigned bit);
 /* What alarm bit n means, e.g. "cell over-voltage (any level)"; NULL beyond. */
 const char *bms_alarm_text(unsigned bit);
 
+/* How a pack is reached (struct bms_poll.link, struct bms_control.link), set
+ * by the gateway.  A driver looks at it only where its protocol differs on
+ * the air (e.g. Daly's host address 0x80 over Bluetooth, Daly's D2 dialect). */
+enum bms_link { BMS_LINK_WIRE = 0, BMS_LINK_BLE = 1 };
+
+/* One GATT layout a protocol uses over Bluetooth LE: a primary service, the
+ * characteristic the BMS notifies on and the one the gateway writes to, as
+ * full 128-bit UUIDs in lower case ("0000ff01-0000-1000-8000-00805f9b34fb").
+ * notify and write may name the same UUID (JK: one FFE1 with both flags, or
+ * two FFE1 characteristics told apart by their flags). */
+struct bms_gatt {
+	const char *service;
+	const char *notify;
+	const char *write;
+};
+
+/* An advertisement as the BLE transport hands it to a listen-only driver
+ * (struct bms_driver.ble_company): BMS_ADV_MAGIC0, BMS_ADV_MAGIC1, the
+ * company id (little-endian 16 bit), the length n (one byte), then the n
+ * bytes of manufacturer data, company id stripped as BlueZ gives them. */
+#define BMS_ADV_MAGIC0 0xAD
+#define BMS_ADV_MAGIC1 0x5E
+#define BMS_ADV_HDR 5
+
 /* One pack, normalised.  Units: V, A (+ = charging), W, %, Ah, mV, degC. */
 struct bms_snapshot {
 	uint32_t present;          /* BMS_HAS_* */
@@ -183,6 +207,12 @@ struct bms_poll {
 	bool refresh;           /* read the slow-changing values again this poll (set by the
 	                         * gateway after bms_poll_begin(); see struct bms_kept) */
 	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
+	/* transport, set by the gateway after bms_poll_begin() */
+	uint8_t link;           /* enum bms_link */
+	bool link_fresh;        /* first poll since the link was (re)opened (a BLE
+	                         * connection: a BMS that streams must be asked again) */
+	bool have_key;          /* key[] holds the pack's `key =` (victron-ble) */
+	uint8_t key[16];
 	uint8_t scratch[64];
 	struct bms_snapshot snap;
 };
@@ -198,6 +228,7 @@ struct bms_control {
 	                         * command is applied (a protocol that writes both at
 	                         * once builds its frame from this, never from a read) */
 	uint32_t persist;       /* the pack's bms_poll.persist (learned host address) */
+	uint8_t link;           /* enum bms_link, as in polls */
 	/* progress, private to the driver */
 	int step;               /* frames acknowledged so far */
 	uint8_t scratch[8];
@@ -270,6 +301,27 @@ struct bms_driver {
 	/* No acknowledgement is known for this protocol (jk): the gateway sends
 	 * the frames one after the other and judges by the read-back alone. */
 	bool control_unacked;
+
+	/* Bluetooth LE (ble:// ports); NULL / 0 where the protocol is not used
+	 * over BLE (a ble:// port is then a configuration error).
+	 * ble_gatt: the GATT layouts of a connected BMS, tried in order (an
+	 * entry with a NULL service ends the list); the transport writes each
+	 * request to `write` (Write Command when the characteristic allows it)
+	 * and hands every notification of `notify` to the framer as bytes.
+	 * ble_company: the BMS is not connected to at all; its advertisements'
+	 * manufacturer data of this company id are handed to the framer as
+	 * records (BMS_ADV_MAGIC0 ...), for a listen_only driver.
+	 * ble_only: the protocol exists only over BLE (a serial or tcp:// port
+	 * is a configuration error). */
+	const struct bms_gatt *ble_gatt;
+	uint16_t ble_company;
+	bool ble_only;
+	/* Optional: true when the current step of the poll sends nothing and
+	 * waits for frames the BMS sends by itself (JK02 streams its cell
+	 * records once asked); the gateway then waits `timeout` for them as
+	 * for a listen_only driver, and a timeout counts as a failed try of the
+	 * step (poll->attempt > 0 on the retry, so the driver may ask again). */
+	bool (*listens)(const struct bms_poll *poll);
 };
 
 /* All drivers, NULL-terminated. */

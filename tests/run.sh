@@ -15,7 +15,7 @@ failed=0
 failures=()
 
 # add the "N passed, N failed" line of a step's output to the totals
-tally() { # name logfile rc
+tally() { # name logfile rc seconds
 	local line p f
 	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
 	if [ -n "$line" ]; then
@@ -28,16 +28,17 @@ tally() { # name logfile rc
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" != 0 ]; then failures+=("$1"); fi
-	printf '%-40s %s passed, %s failed\n' "$1" "$p" "$f"
+	printf '%-40s %s passed, %s failed (%s s)\n' "$1" "$p" "$f" "${4:-?}"
 }
 
 step() { # name command...
 	local name=$1 log rc
 	shift
 	log=$(mktemp)
+	t0=$SECONDS
 	"$@" >"$log" 2>&1
 	rc=$?
-	tally "$name" "$log" "$rc"
+	tally "$name" "$log" "$rc" "$((SECONDS - t0))"
 	if [ "$rc" != 0 ]; then
 		echo "---- $name (exit $rc) ----"
 		tail -n 40 "$log"
