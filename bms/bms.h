@@ -320,7 +320,9 @@ struct bms_driver {
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as
 	 * for a listen_only driver, and a timeout counts as a failed try of the
-	 * step (poll->attempt > 0 on the retry, so the driver may ask again). */
+	 * step (poll->attempt > 0 on the retry, so the driver may ask again).
+	 * next_request() is not called for a step that listens; handle()
+	 * returning BMS_OK ends the step as usual. */
 	bool (*listens)(const struct bms_poll *poll);
 };
 

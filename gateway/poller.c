@@ -69,6 +69,13 @@ static void arm(struct gw_link *l, double after)
 	ev_timer_start(l->gw->loop, &l->poll_timer);
 }
 
+/* The current step of p's poll sends nothing: the BMS talks by itself
+ * (a listen_only protocol, or a step its driver says listens). */
+static bool step_listens(const struct gw_pack *p)
+{
+	return p->drv->listen_only || (p->drv->listens && p->drv->listens(&p->poll));
+}
+
 static double pack_gap(const struct gw_pack *p, bool write)
 {
 	return conf_pack_gap(p->cfg, write);
@@ -178,7 +185,7 @@ static void step_send(struct gw_link *l)
 	/* a control command goes ahead of the next poll step */
 	if (ctl_start(l))
 		return;
-	if (p->drv->listen_only) {
+	if (step_listens(p)) {
 		/* the BMS talks by itself: wait for its frames, from a clean start */
 		bms_rx_clear(&l->rx);
 		l->ps = GW_POLL_WAIT;
@@ -212,7 +219,7 @@ static void step_gap(struct gw_link *l)
 		return;
 	}
 	struct gw_pack *p = l->cur;
-	if (!p->drv->listen_only) {
+	if (!step_listens(p)) {
 		/* that answer completed the poll: finish it now, not after a
 		 * silence that no request follows */
 		uint8_t req[sizeof(l->tx)];
