@@ -14,9 +14,9 @@
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libmodbus libserialport inih libcares libmosquitto openssl
+PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
-            libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev \
+            libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev libsqlite3-dev libmicrohttpd-dev \
             mosquitto mosquitto-clients python3-paho-mqtt openssl \
             mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2 \
             dpkg-dev lintian man-db groff-base systemd
@@ -51,7 +51,7 @@ SANFLAGS :=
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -pthread
 
 # Debian's hardening flags (dpkg-buildflags), but not under the sanitizers
 ifneq ($(SANITIZE),1)
@@ -70,7 +70,9 @@ SIM_SRC  := $(wildcard tests/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
-GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o)
+# the status page's files, built into the binary (gateway/www/embed.sh)
+WWW_SRC  := $(sort $(wildcard gateway/www/*.html gateway/www/*.js gateway/www/*.css gateway/www/*.svg))
+GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o) $(B)/gen/www.o
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -80,6 +82,13 @@ all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+%/gen/www.c: gateway/www/embed.sh $(WWW_SRC)
+	@mkdir -p $(dir $@)
+	sh gateway/www/embed.sh $@ $(WWW_SRC)
+
+$(B)/gen/www.o: $(B)/gen/www.c gateway/http.h
+	$(CC) $(CFLAGS) -I. -c $< -o $@
 
 # the version is compiled in
 $(B)/gateway/main.o: Makefile
@@ -139,9 +148,9 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
 FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h gateway/*.h conf/*.h registers/*.h)
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR)
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR) build/gen/www.c
 	@mkdir -p $(dir $@)
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) $(PKG_LIBS)
+	clang $(CSTD) -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) build/gen/www.c $(PKG_LIBS)
 
 bench: all $(B)/bench_decode
 	bash tests/bench.sh

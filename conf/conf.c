@@ -34,7 +34,8 @@
 #define CONF_WHY_MAX 1024               /* one problem text */
 #define CONF_ERR_MAX 1280               /* one whole message */
 
-enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL };
+enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL, SEC_HTTP,
+		 SEC_HISTORY };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -70,6 +71,8 @@ enum {
 	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
 	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
+	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS,
+	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
 	K_COUNT
 };
 
@@ -100,6 +103,8 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 #define UP(f) offsetof(struct conf_upstream, f)
 #define MQ(f) offsetof(struct conf_mqtt, f)
 #define TU(f) offsetof(struct conf_tunnel, f)
+#define HT(f) offsetof(struct conf_http, f)
+#define HI(f) offsetof(struct conf_history, f)
 
 /* The schema of the configuration file (README.md "Configuration",
  * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included. */
@@ -163,6 +168,15 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_TU_LISTEN] = {SEC_TUNNEL, "listen", KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
 	[K_TU_CLIENTS] = {SEC_TUNNEL, "clients", KT_NETS, 0, 0, false, NULL, TU(clients), NULL},
 	[K_TU_IDLE_TIMEOUT] = {SEC_TUNNEL, "idle_timeout", KT_DOUBLE, 0, 86400, true, NULL, TU(idle_timeout), "300"},
+
+	[K_HT_LISTEN] = {SEC_HTTP, "listen", KT_LISTEN, 0, 0, false, NULL, HT(listen_host), "0.0.0.0:8080"},
+	[K_HT_CLIENTS] = {SEC_HTTP, "clients", KT_NETS, 0, 0, false, NULL, HT(clients), NULL},
+	[K_HT_MAX_CLIENTS] = {SEC_HTTP, "max_clients", KT_INT, 1, 1000, false, NULL, HT(max_clients), "32"},
+
+	[K_HI_FILE] = {SEC_HISTORY, "file", KT_PATH, 0, 0, false, NULL, HI(file), NULL},
+	[K_HI_INTERVAL] = {SEC_HISTORY, "interval", KT_DOUBLE, 1, 86400, false, NULL, HI(interval), "60"},
+	[K_HI_RETENTION] = {SEC_HISTORY, "retention", KT_DOUBLE, 0, 3650, true, NULL, HI(retention), "180"},
+	[K_HI_RAW_DAYS] = {SEC_HISTORY, "raw_days", KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days), "7"},
 };
 
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
@@ -185,6 +199,8 @@ struct load {
 	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
 	int mqtt_seen[K_COUNT];
 	int tunnel_seen[CONF_MAX_TUNNELS][K_COUNT];
+	int http_seen[K_COUNT];
+	int history_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -884,7 +900,7 @@ static int set_path(SETTER_ARGS)
 {
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
-	if (v[0] != '/' && !(k->sect == SEC_GATEWAY && strcmp(v, "none") == 0)) {
+	if (v[0] != '/' && !((k->sect == SEC_GATEWAY || k->sect == SEC_HISTORY) && strcmp(v, "none") == 0)) {
 		bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
 		return -1;
 	}
@@ -969,6 +985,8 @@ void conf_defaults(struct conf *c)
 	apply_defaults(SEC_GATEWAY, &c->gw);
 	apply_defaults(SEC_BANK, &c->bank);
 	apply_defaults(SEC_MQTT, &c->mqtt);
+	apply_defaults(SEC_HTTP, &c->http);
+	apply_defaults(SEC_HISTORY, &c->history);
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -1015,6 +1033,10 @@ static const struct sect_kind {
 	{ "tunnel", SEC_TUNNEL, true, CONF_MAX_TUNNELS, offsetof(struct conf, tunnels), sizeof(struct conf_tunnel),
 	  offsetof(struct conf, ntunnels), offsetof(struct conf_tunnel, name), offsetof(struct conf_tunnel, line),
 	  offsetof(struct load, tunnel_seen) },
+	{ "http", SEC_HTTP, false, 1, offsetof(struct conf, http), 0, 0, 0, offsetof(struct conf_http, line),
+	  offsetof(struct load, http_seen) },
+	{ "history", SEC_HISTORY, false, 1, offsetof(struct conf, history), 0, 0, 0,
+	  offsetof(struct conf_history, line), offsetof(struct load, history_seen) },
 };
 #define NSECT_KINDS (sizeof(sect_kinds) / sizeof(sect_kinds[0]))
 
@@ -1086,6 +1108,8 @@ static bool open_section(struct load *x, const struct sect_kind *k, const char *
 		x->c.bank.enabled = true;
 	if (k->sect == SEC_MQTT)
 		x->c.mqtt.enabled = true;
+	if (k->sect == SEC_HTTP)
+		x->c.http.enabled = true;
 	return true;
 }
 
@@ -1614,6 +1638,28 @@ static void finish_mqtt(struct load *x)
 	}
 }
 
+/* [http] and [history]: history is kept with either section, unless file = none. */
+static void finish_http(struct load *x)
+{
+	struct conf_history *h = &x->c.history;
+	const struct conf_http *w = &x->c.http;
+	h->enabled = (w->enabled || h->line) && strcmp(h->file, "none") != 0;
+	if (h->line && h->raw_days > h->retention) {
+		fail(x, x->history_seen[K_HI_RAW_DAYS], "history", "raw_days",
+		     "%g is longer than retention = %g (expected at most the days history is kept)", h->raw_days,
+		     h->retention);
+		return;
+	}
+	if (w->enabled && x->c.gw.listen_port == w->listen_port &&
+	    (strcmp(x->c.gw.listen_host, w->listen_host) == 0 || strcmp(w->listen_host, "0.0.0.0") == 0 ||
+	     strcmp(w->listen_host, "::") == 0 || strcmp(x->c.gw.listen_host, "0.0.0.0") == 0 ||
+	     strcmp(x->c.gw.listen_host, "::") == 0)) {
+		fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
+		     "port %d is the Modbus server's (expected another port)", w->listen_port);
+		return;
+	}
+}
+
 /* Parse x->fp or x->s into x->c; the first error is in x->msg. */
 static void conf_parse(struct load *x)
 {
@@ -1648,6 +1694,8 @@ static void conf_parse(struct load *x)
 		finish_mqtt(x);
 	for (int i = 0; i < x->c.ntunnels && !x->failed; i++)
 		finish_tunnel(x, i);
+	if (!x->failed)
+		finish_http(x);
 }
 
 static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
@@ -1865,6 +1913,21 @@ void conf_print_summary(const struct conf *c, FILE *out)
 		fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
 		fprintf(out, "  %s: %s -> %s, clients %s, idle timeout %g s\n", t->name, hp, t->port, t->clients.text,
 		        t->idle_timeout);
+	}
+	if (c->http.enabled) {
+		const struct conf_http *w = &c->http;
+		fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
+		fprintf(out, "http\n  listen        %s (status page, /api/state, /metrics; read-only), at most %d "
+		        "connections, clients %s\n", hp, w->max_clients, w->clients.n ? w->clients.text : "any");
+	}
+	if (c->history.enabled) {
+		const struct conf_history *h = &c->history;
+		fprintf(out, "history\n  file          %s\n", h->file[0] ? h->file
+		        : "automatic ($STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db)");
+		fprintf(out, "  samples       every %g s, kept %g days at every sample, then 15-minute rows up to "
+		        "%g days\n", h->interval, h->raw_days, h->retention);
+	} else if (c->history.line) {
+		fprintf(out, "history\n  off (file = none)\n");
 	}
 	if (c->nupstreams)
 		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");

@@ -155,6 +155,30 @@ struct conf_tunnel {
 	double idle_timeout;             /* s without bytes before the wire is given back (300) */
 };
 
+/* [http]: the read-only status page, its JSON API and /metrics (README.md
+ * "Status page, history and metrics"). */
+struct conf_http {
+	bool enabled;                    /* a [http] section exists */
+	int line;
+	char listen_host[CONF_HOST_MAX]; /* default 0.0.0.0 */
+	int listen_port;                 /* default 8080 */
+	struct conf_nets clients;        /* allowlist; none given = every client */
+	int max_clients;                 /* HTTP connections at once (default 32) */
+};
+
+/* [history]: samples of every pack and the bank in SQLite.  Kept when a
+ * [history] or a [http] section exists, unless file = none. */
+struct conf_history {
+	bool enabled;
+	int line;                        /* of [history], 0 = none (defaults) */
+	char file[CONF_PORT_MAX];        /* "" = automatic ($STATE_DIRECTORY or /var/lib/bmsgw,
+	                                  * history.db); "none" = no history */
+	double interval;                 /* seconds between samples (default 60) */
+	double retention;                /* days kept (default 180) */
+	double raw_days;                 /* days kept at every sample; older ones are
+	                                  * folded into 15-minute rows (default 7) */
+};
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
@@ -166,6 +190,8 @@ struct conf {
 	struct conf_mqtt mqtt;
 	int ntunnels;
 	struct conf_tunnel tunnels[CONF_MAX_TUNNELS];
+	struct conf_http http;
+	struct conf_history history;
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

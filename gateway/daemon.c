@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "gw.h"
+#include "history.h"
+#include "http.h"
 #include "log.h"
 #include "mqtt.h"
 #include "notify.h"
@@ -218,7 +220,10 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 static void fd_budget(struct gw *gw)
 {
 	const struct conf *c = gw->conf;
-	long other = GW_FD_RESERVE + 2L * gw->nlinks + c->nupstreams + 2L * c->ntunnels; /* link: wire + timerfd; tunnel: socket + tool */
+	/* link: wire + timerfd; tunnel: socket + tool; HTTP: its clients, listening socket, epoll,
+	 * wakeup; history: database, WAL, shared memory, journal */
+	long other = GW_FD_RESERVE + 2L * gw->nlinks + c->nupstreams + 2L * c->ntunnels +
+		     (c->http.enabled ? c->http.max_clients + 3L : 0) + (c->history.enabled ? 4L : 0);
 	long need = c->gw.max_clients + other;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
@@ -308,6 +313,12 @@ int gw_serve(struct gw *gw)
 	gw->energy_saved_at = gw_mono();
 	if (gw->conf->mqtt.enabled)
 		gw->mqtt = gw_mqtt_new(gw);
+	if (gw->conf->history.enabled)
+		gw->history = gw_history_new(gw);
+	if (gw->conf->http.enabled && !(gw->http = gw_http_new(gw, true, err, sizeof(err)))) {
+		gw_err("%s", err);
+		return -1;
+	}
 	double wd = gw->watchdog = gw_notify_watchdog();
 	double period = wd > 0 && wd / 2 < 1.0 ? wd / 2 : 1.0;
 	ev_timer_init(&gw->tick, tick_cb, period, period);
@@ -358,12 +369,37 @@ void gw_polled(struct gw *gw, struct gw_pack *p, bool ok)
 	 * an MQTT client that sees "done" has the switched state already */
 	if (gw->mqtt)
 		gw_mqtt_polled(gw->mqtt, p, ok);
+	gw_http_changed(gw->http);
 	gw_control_polled(gw, p, ok);
 	if (gw->on_poll)
 		gw->on_poll(gw, p, ok);
 }
 
 /* ------------------------------------------------------------ reload */
+
+/* The HTTP server after a reload: moved (new_http, already listening),
+ * restarted on the same address with new settings, or gone. */
+static void reload_http(struct gw *gw, const struct conf *oc, struct gw_http *new_http)
+{
+	const struct conf *nc = gw->conf;
+	if (new_http) {
+		gw_http_free(gw->http);
+		gw->http = new_http;
+		return;
+	}
+	if (!nc->http.enabled) {
+		gw_http_free(gw->http);
+		gw->http = NULL;
+		return;
+	}
+	if (gw->http && !gw_http_same(&oc->http, &nc->http)) {
+		char err[300];
+		gw_http_free(gw->http); /* the same address: the old socket goes first */
+		gw->http = gw_http_new(gw, false, err, sizeof(err));
+		if (!gw->http)
+			gw_err("%s", err);
+	}
+}
 
 int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 {
@@ -392,6 +428,25 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 		free(pl);
 		return -1;
 	}
+	/* a new HTTP address is opened first: if it cannot be, nothing changes */
+	bool http_move = gw->server && nc->http.enabled &&
+			 (!gw->http || strcmp(oc->http.listen_host, nc->http.listen_host) != 0 ||
+			  oc->http.listen_port != nc->http.listen_port);
+	struct gw_http *new_http = NULL;
+	if (http_move) {
+		struct conf *keep = gw->conf;
+		gw->conf = nc; /* gw_http_new reads the new [http] */
+		new_http = gw_http_new(gw, false, err, errlen);
+		gw->conf = keep;
+		if (!new_http) {
+			gw_tunnels_discard(gw, tun);
+			if (listen_fd >= 0)
+				close(listen_fd);
+			plan_undo(pl);
+			free(pl);
+			return -1;
+		}
+	}
 	/* from here on nothing fails */
 	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nlinks;
 	for (int j = 0; j < gw->npacks; j++)
@@ -419,6 +474,11 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 		if (!gw->mqtt && nc->mqtt.enabled)
 			gw->mqtt = gw_mqtt_new(gw);
 		gw_tunnels_install(gw, tun);
+		reload_http(gw, oc, new_http);
+		if (!gw_history_same(&oc->history, &nc->history)) {
+			gw_history_free(gw->history); /* writes what it holds first */
+			gw->history = nc->history.enabled ? gw_history_new(gw) : NULL;
+		}
 	}
 	for (int k = 0; k < gw->nlinks; k++) {
 		if (pl->link_new[k])
@@ -475,6 +535,10 @@ void gw_free(struct gw *gw)
 		gw_energy_save(gw, true);
 	gw_mqtt_free(gw->mqtt);
 	gw->mqtt = NULL;
+	gw_http_free(gw->http); /* its history queries first */
+	gw->http = NULL;
+	gw_history_free(gw->history);
+	gw->history = NULL;
 	gw_upstreams_free(gw);
 	gw_tunnels_free(gw);
 	gw_server_free(gw->server);

@@ -28,6 +28,8 @@ struct gw_server;
 struct gw_upstream;
 struct gw_resolver;
 struct gw_tunnel;
+struct gw_http;
+struct gw_history;
 
 struct gw_pack {
 	const struct conf_pack *cfg;
@@ -108,6 +110,8 @@ struct gw {
 	struct gw_upstream *upstreams; /* list, NULL if none */
 	struct gw_mqtt *mqtt;          /* NULL without [mqtt] */
 	struct gw_tunnel *tunnels;     /* list, NULL if none */
+	struct gw_http *http;          /* NULL without [http] */
+	struct gw_history *history;    /* NULL without history */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */

@@ -112,6 +112,8 @@ struct gw_mqtt {
 	bool stopping;                /* gw_mqtt_free() runs: a disconnect is expected */
 	struct mq_cmd *cmds;          /* commands in progress */
 	unsigned long commands;       /* commands received (any outcome) */
+	char last_error[200];         /* why the last connection ended or failed */
+	double up_since;              /* monotonic, while connected */
 };
 
 static void set_events(struct gw_mqtt *m);
@@ -126,6 +128,44 @@ static const char *prefix(const struct gw_mqtt *m)
 bool gw_mqtt_connected(const struct gw_mqtt *m)
 {
 	return m && m->state == MQ_UP;
+}
+
+void gw_mqtt_status_json(const struct gw_mqtt *m, FILE *o)
+{
+	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	static const char *const states[] = { "down", "resolving", "connecting", "connected" };
+	double now = gw_mono();
+	fprintf(o, "{\"broker\":");
+	gw_json_str(o, c->host);
+	fprintf(o, ",\"port\":%d,\"tls\":%s,\"client_id\":", c->port, c->tls ? "true" : "false");
+	gw_json_str(o, c->client_id);
+	fprintf(o, ",\"topic_prefix\":");
+	gw_json_str(o, c->topic_prefix);
+	fprintf(o, ",\"state\":\"%s\",\"connected\":%s", states[m->state], m->state == MQ_UP ? "true" : "false");
+	if (m->state == MQ_UP)
+		fprintf(o, ",\"connected_s\":%.0f", now - m->up_since);
+	else if (m->outage_logged)
+		fprintf(o, ",\"down_s\":%.0f", now - m->down_since);
+	fprintf(o, ",\"protocol\":\"%s\",\"connects\":%lu,\"reconnects\":%lu,\"states_skipped\":%lu,"
+		"\"commands\":%lu,\"last_error\":", m->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1", m->connects,
+		m->reconnects, m->skipped, m->commands);
+	if (m->last_error[0])
+		gw_json_str(o, m->last_error);
+	else
+		fputs("null", o);
+	fputc('}', o);
+}
+
+void gw_mqtt_counters(const struct gw_mqtt *m, struct gw_mqtt_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!m)
+		return;
+	out->connected = m->state == MQ_UP;
+	out->connects = m->connects;
+	out->reconnects = m->reconnects;
+	out->skipped = m->skipped;
+	out->commands = m->commands;
 }
 
 /* ---------------------------------------------------------------- publish */
@@ -360,6 +400,7 @@ static void lost(struct gw_mqtt *m, const char *why)
 	m->stuck_since = 0;
 	ev_timer_stop(loop, &m->rediscover);
 	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	snprintf(m->last_error, sizeof(m->last_error), "%s", why);
 	if (!m->outage_logged) {
 		gw_warn("mqtt: %s:%d: %s; retrying in the background (every %.0f s at most)", c->host, c->port, why,
 			BACKOFF_MAX);
@@ -450,6 +491,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	}
 	ev_timer_stop(m->gw->loop, &m->retry);
 	m->state = MQ_UP;
+	m->up_since = gw_mono();
 	m->backoff = BACKOFF_MIN;
 	m->connects++;
 	if (m->outage_logged)

@@ -33,6 +33,15 @@ bool gw_mqtt_reload(struct gw_mqtt *m, const struct conf *oc);
 void gw_mqtt_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok);
 /* Connected to the broker now. */
 bool gw_mqtt_connected(const struct gw_mqtt *m);
+/* The client as a JSON object (status page): broker, state, how long,
+ * connects, reconnects, skipped states, the last error. */
+void gw_mqtt_status_json(const struct gw_mqtt *m, FILE *o);
+/* Counters for /metrics (zero for NULL). */
+struct gw_mqtt_counters {
+	bool connected;
+	unsigned long connects, reconnects, skipped, commands;
+};
+void gw_mqtt_counters(const struct gw_mqtt *m, struct gw_mqtt_counters *out);
 /* Clean stop: every pack, the bank and P/status go offline, then the client
  * disconnects (waits at most 1 s for the broker to take it); NULL is fine. */
 void gw_mqtt_free(struct gw_mqtt *m);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gw.h"
+#include "json.h"
 #include "log.h"
 #include "net.h"
 #include "resolve.h"
@@ -41,6 +42,8 @@ struct gw_client {
 	ev_timer idle;
 	char peer[64];
 	struct sockaddr_storage addr;  /* the client's address (control_clients) */
+	double since;                  /* monotonic time it connected */
+	unsigned long requests, exceptions;
 	struct gw_ctl *ctl;            /* a MOSFET command waiting for the BMS */
 	uint8_t req[ADU_MAX];          /* its request, for the reply */
 	size_t req_len;
@@ -66,6 +69,8 @@ struct gw_server {
 	bool starved;             /* accept() failed for lack of descriptors */
 	unsigned long starved_closed;
 	unsigned long refused_total;
+	unsigned long accepted_total;  /* connections served */
+	unsigned long requests, exceptions; /* answered, all clients */
 };
 
 int gw_mbap_frame(const uint8_t *buf, size_t len)
@@ -265,7 +270,11 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 			c->peer, p ? "pack" : "unit", p ? p->cfg->name : "bank", s.function, s.addr, s.count,
 			s.exception, s.why);
 	}
+	c->requests++;
+	srv->requests++;
 	if (s.exception) {
+		c->exceptions++;
+		srv->exceptions++;
 		gw_debug("client %s: unit %d fc %d addr %u count %u -> exception 0x%02x", c->peer,
 			 s.unit, s.function, s.addr, s.count, s.exception);
 		rc = modbus_reply_exception(srv->mb, adu, (unsigned)s.exception);
@@ -309,7 +318,11 @@ static void client_ctl_done(void *ctx, int exception, const char *why)
 	struct gw_client *c = ctx;
 	struct gw_server *srv = c->srv;
 	int rc;
+	c->requests++;
+	srv->requests++;
 	if (exception) {
+		c->exceptions++;
+		srv->exceptions++;
 		modbus_set_socket(srv->mb, c->fd);
 		rc = modbus_reply_exception(srv->mb, c->req, (unsigned)exception);
 	} else {
@@ -512,6 +525,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->fd = fd;
 		peer_name(&ss, c->peer, sizeof(c->peer));
 		memcpy(&c->addr, &ss, sizeof(ss));
+		c->since = gw_mono();
+		srv->accepted_total++;
 		ev_io_init(&c->io, client_read_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
 		ev_init(&c->idle, client_idle_cb);
@@ -605,6 +620,33 @@ void gw_server_apply(struct gw_server *srv, int listen_fd)
 			c->idle.repeat = gw->conf->gw.idle_timeout;
 			ev_timer_again(gw->loop, &c->idle);
 		}
+}
+
+void gw_server_info(const struct gw_server *srv, struct gw_server_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!srv)
+		return;
+	out->clients = srv->nclients;
+	out->accepted = srv->accepted_total;
+	out->refused = srv->refused_total;
+	out->requests = srv->requests;
+	out->exceptions = srv->exceptions;
+}
+
+void gw_server_clients_json(const struct gw_server *srv, FILE *o)
+{
+	fputc('[', o);
+	double now = gw_mono();
+	bool first = true;
+	for (const struct gw_client *c = srv ? srv->clients : NULL; c; c = c->next) {
+		fprintf(o, "%s{\"peer\":", first ? "" : ",");
+		gw_json_str(o, c->peer);
+		fprintf(o, ",\"connected_s\":%.0f,\"requests\":%lu,\"exceptions\":%lu,\"waiting_for_bms\":%s}",
+			now - c->since, c->requests, c->exceptions, c->ctl ? "true" : "false");
+		first = false;
+	}
+	fputc(']', o);
 }
 
 int gw_server_clients(const struct gw_server *srv)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gw.h"
 
@@ -22,6 +23,18 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd);
  * clients of the old one are closed); a new base or idle_timeout applies at
  * once; max_clients at the next connection. */
 void gw_server_apply(struct gw_server *srv, int listen_fd);
+/* Counters since the start (zero for NULL). */
+struct gw_server_info {
+	int clients;                   /* connected now */
+	unsigned long accepted;        /* connections served */
+	unsigned long refused;         /* closed at once (max_clients, descriptors) */
+	unsigned long requests;        /* answered */
+	unsigned long exceptions;      /* of them with an exception */
+};
+void gw_server_info(const struct gw_server *srv, struct gw_server_info *out);
+/* The connected clients as a JSON array: peer, seconds connected, requests,
+ * exceptions, whether one waits for a MOSFET command. */
+void gw_server_clients_json(const struct gw_server *srv, FILE *o);
 /* Clients connected now (0 for NULL). */
 int gw_server_clients(const struct gw_server *srv);
 /* Close every client and the listening socket; NULL is fine. */

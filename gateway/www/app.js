@@ -1,0 +1,345 @@
+/* bmsgw status page: live state from /api/events (server-sent events), or
+ * /api/state every 5 s where events do not get through; history charts from
+ * /api/history with Chart.js (Debian's libjs-chart.js) when it is there. */
+'use strict';
+
+const $ = (sel, root) => (root || document).querySelector(sel);
+let state = null;          /* the last /api/state */
+let received = 0;          /* Date.now() when it came */
+let source = null;         /* EventSource */
+let pollTimer = null;
+let histUnit = null, histRange = '24h';
+const charts = {};
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const k in attrs || {}) {
+    if (k === 'class') e.className = attrs[k];
+    else e.setAttribute(k, attrs[k]);
+  }
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function fmt(v, digits, unit) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  return Number(v).toFixed(digits) + (unit ? ' ' + unit : '');
+}
+
+function age(s) {
+  if (s === null || s === undefined) return '–';
+  s = Math.max(0, Math.round(s));
+  if (s < 120) return s + ' s';
+  if (s < 7200) return Math.round(s / 60) + ' min';
+  if (s < 172800) return Math.round(s / 3600) + ' h';
+  return Math.round(s / 86400) + ' d';
+}
+
+/* seconds since the state was received, added to the ages it gave */
+function elapsed() { return received ? (Date.now() - received) / 1000 : 0; }
+
+/* A unit is shown as current only when the gateway says it is online and
+ * its data is younger than stale_after as of now (the stream may stop). */
+function unitStatus(u) {
+  if (!u.ok && !u.bank) return 'nodata';
+  if (u.age_s === undefined) return u.online ? 'online' : 'nodata';
+  const a = u.age_s + elapsed();
+  if (!u.online || (state && a > state.gateway.stale_after)) return 'stale';
+  return 'online';
+}
+
+function valueRow(dl, label, field, text) {
+  const d = el('div');
+  d.appendChild(el('dt', {}, label));
+  d.appendChild(el('dd', { 'data-field': field }, text));
+  dl.appendChild(d);
+}
+
+function cellsChart(u) {
+  const wrap = el('div', { class: 'cells', 'data-field': 'cells' });
+  const cells = u.cells_mv || [];
+  if (!cells.length) return null;
+  const lo = Math.min(...cells), hi = Math.max(...cells);
+  const floor = Math.max(0, lo - Math.max(50, (hi - lo) * 2));
+  const bal = new Set(u.balancing || []);
+  cells.forEach((mv, i) => {
+    const n = i + 1;
+    let cls = 'cell';
+    if (n === u.cell_min_index) cls += ' min';
+    if (n === u.cell_max_index) cls += ' max';
+    if (bal.has(n)) cls += ' bal';
+    const c = el('div', { class: cls, 'data-cell': String(n), 'data-mv': String(mv), title: 'cell ' + n + ': ' + mv + ' mV' + (bal.has(n) ? ', balancing' : '') });
+    c.style.height = Math.max(3, ((mv - floor) / Math.max(1, hi - floor)) * 100) + '%';
+    wrap.appendChild(c);
+  });
+  return wrap;
+}
+
+function unitCard(u, name, isBank) {
+  const st = unitStatus(u);
+  const card = el('article', { class: 'unit' + (isBank ? ' bank' : '') + (st !== 'online' ? ' stale' : ''), 'data-unit': name, 'data-status': st });
+  const head = el('div', { class: 'head' });
+  const title = el('div');
+  title.appendChild(el('h3', {}, isBank ? 'Bank' : name));
+  let sub = isBank ? (u.packs_online + ' of ' + u.packs_configured + ' packs online') : (u.protocol + ' · ' + u.port + (u.address ? ' · address ' + u.address : '') + ' · unit ' + u.unit_id);
+  title.appendChild(el('div', { class: 'sub muted' }, sub));
+  head.appendChild(title);
+  const label = { online: 'online', stale: 'stale', nodata: 'no data' }[st];
+  head.appendChild(el('span', { class: 'badge', 'data-field': 'status', 'data-state': st }, label));
+  card.appendChild(head);
+
+  if (st === 'nodata') {
+    const err = (state.errors && state.errors[name]) || u.error || 'no answer yet';
+    card.appendChild(el('p', { class: 'muted', 'data-field': 'error' }, err));
+    return card;
+  }
+  card.appendChild(el('div', { class: 'soc', 'data-field': 'soc' }, fmt(u.soc, 1, '%')));
+  const bar = el('div', { class: 'socbar' });
+  const fill = el('div');
+  fill.style.width = Math.max(0, Math.min(100, u.soc || 0)) + '%';
+  bar.appendChild(fill);
+  card.appendChild(bar);
+
+  const dl = el('dl', { class: 'values' });
+  valueRow(dl, 'Voltage', 'voltage', fmt(u.voltage, 2, 'V'));
+  valueRow(dl, 'Current', 'current', fmt(u.current, 2, 'A'));
+  valueRow(dl, 'Power', 'power', fmt(u.power, 0, 'W'));
+  valueRow(dl, 'Remaining', 'remaining_ah', fmt(u.remaining_ah, 1, 'Ah'));
+  if (u.full_ah !== null && u.full_ah !== undefined) valueRow(dl, 'Full', 'full_ah', fmt(u.full_ah, 1, 'Ah'));
+  if (u.soh !== null && u.soh !== undefined) valueRow(dl, 'Health', 'soh', fmt(u.soh, 0, '%'));
+  if (u.cycles !== null && u.cycles !== undefined) valueRow(dl, 'Cycles', 'cycles', fmt(u.cycles, 0));
+  (u.temps_c || []).forEach((t, i) => valueRow(dl, 'T' + (i + 1), 'temp' + (i + 1), fmt(t, 1, '°C')));
+  if (u.mos_temp_c !== null && u.mos_temp_c !== undefined) valueRow(dl, 'MOS', 'mos_temp', fmt(u.mos_temp_c, 1, '°C'));
+  if (u.cell_delta_mv !== null && u.cell_delta_mv !== undefined) valueRow(dl, 'Cell difference', 'cell_delta', fmt(u.cell_delta_mv, 0, 'mV'));
+  valueRow(dl, 'Data age', 'age', age(u.age_s + elapsed()));
+  card.appendChild(dl);
+
+  const fets = el('div', { class: 'fets' });
+  const fet = (lbl, v, field) => {
+    const s = el('span', { 'data-field': field }, lbl + ' ');
+    const b = el('b', { class: v === null || v === undefined ? 'muted' : v ? 'on' : 'off' }, v === null || v === undefined ? '–' : v ? 'on' : 'off');
+    s.appendChild(b);
+    fets.appendChild(s);
+  };
+  fet('Charge', u.charge_mos, 'charge_mos');
+  fet('Discharge', u.discharge_mos, 'discharge_mos');
+  fets.appendChild(el('span', { 'data-field': 'state', class: 'muted' }, u.state || ''));
+  card.appendChild(fets);
+
+  const al = el('div', { class: 'alarms', 'data-field': 'alarms' });
+  (u.alarms || []).forEach(a => al.appendChild(el('span', { class: 'alarm' }, a)));
+  if (!(u.alarms || []).length && u.problem !== null && u.problem !== undefined) al.appendChild(el('span', { class: 'muted' }, 'no alarm'));
+  card.appendChild(al);
+
+  if (!isBank) {
+    const chart = cellsChart(u);
+    if (chart) {
+      card.appendChild(chart);
+      const info = el('div', { class: 'cellinfo' });
+      info.appendChild(el('span', { class: 'min', 'data-field': 'cell_min' }, 'lowest #' + u.cell_min_index + ' ' + u.cell_min_mv + ' mV'));
+      info.appendChild(document.createTextNode(' · '));
+      info.appendChild(el('span', { class: 'max', 'data-field': 'cell_max' }, 'highest #' + u.cell_max_index + ' ' + u.cell_max_mv + ' mV'));
+      const bal = u.balancing || [];
+      info.appendChild(document.createTextNode(' · '));
+      info.appendChild(el('span', { class: 'bal', 'data-field': 'balancing' }, bal.length ? 'balancing ' + bal.join(', ') : 'not balancing'));
+      card.appendChild(info);
+    }
+  } else if (u.cell_min_mv !== null && u.cell_min_mv !== undefined) {
+    card.appendChild(el('div', { class: 'cellinfo' }, 'lowest cell ' + u.cell_min_mv + ' mV (' + u.cell_min_pack + ' #' + u.cell_min_index + '), highest ' + u.cell_max_mv + ' mV (' + u.cell_max_pack + ' #' + u.cell_max_index + ')'));
+  }
+  return card;
+}
+
+function renderUnits() {
+  const box = $('#units');
+  box.replaceChildren();
+  if (state.bank) box.appendChild(unitCard(state.bank, 'bank', true));
+  state.packs.forEach(p => box.appendChild(unitCard(p, p.pack, false)));
+}
+
+function renderLinks() {
+  const tb = $('#links tbody');
+  tb.replaceChildren();
+  state.links.forEach(l => {
+    const tr = el('tr', { 'data-port': l.port, 'data-state': l.state });
+    tr.appendChild(el('td', {}, l.port));
+    let s = l.state + (l.down_s !== undefined ? ' for ' + age(l.down_s + elapsed()) : '');
+    if (l.polling) s += ' · polling ' + l.polling;
+    tr.appendChild(el('td', { 'data-field': 'state' }, s));
+    tr.appendChild(el('td', {}, l.packs.join(', ')));
+    tr.appendChild(el('td', { class: 'num' }, String(l.opens)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'checksum_errors' }, String(l.checksum_errors)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'short_frames' }, String(l.short_frames)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'timeouts' }, String(l.timeouts)));
+    tb.appendChild(tr);
+  });
+}
+
+function renderClients() {
+  const m = state.modbus;
+  $('#modbus-summary').textContent = 'Modbus TCP on ' + m.listen + ': ' + m.clients.length + ' client(s) connected, ' + m.requests + ' requests answered (' + m.exceptions + ' with an exception) since the start.';
+  const tb = $('#modbus tbody');
+  tb.replaceChildren();
+  m.clients.forEach(c => {
+    const tr = el('tr');
+    tr.appendChild(el('td', {}, c.peer));
+    tr.appendChild(el('td', {}, age(c.connected_s)));
+    tr.appendChild(el('td', { class: 'num' }, String(c.requests)));
+    tr.appendChild(el('td', { class: 'num' }, String(c.exceptions)));
+    tb.appendChild(tr);
+  });
+  const q = state.mqtt;
+  const mq = $('#mqtt');
+  if (!q) mq.textContent = 'MQTT: not configured.';
+  else mq.textContent = 'MQTT ' + q.broker + ':' + q.port + ' (' + q.client_id + '): ' + q.state + (q.connected_s !== undefined ? ' for ' + age(q.connected_s) : '') + (q.down_s !== undefined ? ' for ' + age(q.down_s) : '') + ', ' + q.reconnects + ' reconnect(s)' + (q.last_error && !q.connected ? ' — ' + q.last_error : '') + '.';
+  mq.setAttribute('data-state', q ? q.state : 'off');
+  const h = state.history;
+  $('#hist-status').textContent = h ? 'History: ' + h.file + (h.open ? '' : ' (not open)') + ', ' + h.written + ' samples written, ' + h.dropped + ' lost' + (h.last_error ? ' — ' + h.last_error : '') : 'History: off.';
+}
+
+function render() {
+  if (!state) return;
+  const g = state.gateway;
+  $('#summary').textContent = g.packs_online + ' of ' + g.packs_configured + ' pack(s) online';
+  $('#version').textContent = 'bmsgw ' + g.version + ', up ' + age(g.uptime_s + elapsed());
+  renderUnits();
+  renderLinks();
+  renderClients();
+  fillUnits();
+}
+
+function setConn(s) {
+  const b = $('#conn');
+  b.setAttribute('data-state', s);
+  b.textContent = { live: 'live', polling: 'polling', lost: 'no connection', connecting: 'connecting' }[s] || s;
+  $('#lost').hidden = s !== 'lost';
+}
+
+function accept(js) {
+  state = js;
+  received = Date.now();
+  render();
+}
+
+function poll() {
+  fetch('/api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
+    accept(js);
+    setConn('polling');
+  }).catch(() => setConn('lost'));
+}
+
+function startPolling() {
+  if (pollTimer) return;
+  poll();
+  pollTimer = setInterval(poll, 5000);
+}
+
+function connect() {
+  if (!window.EventSource) { startPolling(); return; }
+  source = new EventSource('/api/events');
+  source.addEventListener('state', e => {
+    try { accept(JSON.parse(e.data)); } catch (err) { return; }
+    setConn('live');
+    if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  });
+  source.onerror = () => {
+    /* the browser reconnects by itself; meanwhile poll */
+    setConn(state ? 'lost' : 'connecting');
+    startPolling();
+  };
+}
+
+/* ages and staleness move on between two states */
+setInterval(() => {
+  if (!state) return;
+  if (elapsed() > 12 && $('#conn').getAttribute('data-state') !== 'lost') setConn('lost');
+  renderUnits();
+}, 1000);
+
+/* ---- history ---- */
+
+function fillUnits() {
+  const sel = $('#h-unit');
+  const names = (state.bank ? ['bank'] : []).concat(state.packs.map(p => p.pack));
+  const have = Array.from(sel.options).map(o => o.value).join(',');
+  if (have === names.join(',')) return;
+  sel.replaceChildren();
+  names.forEach(n => sel.appendChild(el('option', { value: n }, n === 'bank' ? 'Bank' : n)));
+  if (!histUnit || !names.includes(histUnit)) histUnit = names[0];
+  sel.value = histUnit;
+  loadHistory();
+}
+
+function timeLabel(t, range) {
+  const d = new Date(t * 1000);
+  const p = n => String(n).padStart(2, '0');
+  if (range === '24h') return p(d.getHours()) + ':' + p(d.getMinutes());
+  return p(d.getDate()) + '.' + p(d.getMonth() + 1) + ' ' + p(d.getHours()) + 'h';
+}
+
+function lineChart(id, h, datasets, yAxes) {
+  const ctx = document.getElementById(id);
+  if (charts[id]) charts[id].destroy();
+  const scales = { x: { type: 'linear', min: h.from, max: h.to, ticks: { maxTicksLimit: 6, callback: v => timeLabel(v, histRange) } } };
+  Object.assign(scales, yAxes || { y: {} });
+  charts[id] = new window.Chart(ctx, {
+    type: 'line',
+    data: { datasets: datasets },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
+      spanGaps: false, elements: { point: { radius: 0 }, line: { borderWidth: 1.5 } },
+      interaction: { mode: 'index', intersect: false },
+      plugins: { legend: { labels: { boxWidth: 12 } }, tooltip: { callbacks: { title: items => items.length ? new Date(items[0].parsed.x * 1000).toLocaleString() : '' } } },
+      scales: scales,
+    },
+  });
+}
+
+function series(h, key) { return h.t.map((t, i) => ({ x: t, y: h[key][i] })); }
+
+function drawHistory(h) {
+  if (!window.Chart) {
+    $('#h-note').textContent = 'Charts need Chart.js (Debian package libjs-chart.js, served from /usr/share/javascript); the CSV export works without it.';
+    return;
+  }
+  const n = h.t.filter((t, i) => h.online[i] !== null).length;
+  $('#h-note').textContent = n ? n + ' points, ' + h.step + ' s each' : 'No samples in this range yet.';
+  $('#h-note').setAttribute('data-points', String(n));
+  lineChart('c-soc', h, [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
+  lineChart('c-vi', h, [
+    { label: 'V', data: series(h, 'voltage'), borderColor: '#4c8bf5', yAxisID: 'y' },
+    { label: 'A', data: series(h, 'current'), borderColor: '#f5a623', yAxisID: 'y1' },
+  ], { y: { position: 'left' }, y1: { position: 'right', grid: { drawOnChartArea: false } } });
+  lineChart('c-cells', h, [
+    { label: 'lowest mV', data: series(h, 'cell_min'), borderColor: '#c62828', yAxisID: 'y' },
+    { label: 'highest mV', data: series(h, 'cell_max'), borderColor: '#6a1b9a', yAxisID: 'y' },
+    { label: 'difference mV', data: series(h, 'cell_delta'), borderColor: '#667085', yAxisID: 'y1' },
+  ], { y: { position: 'left' }, y1: { position: 'right', min: 0, grid: { drawOnChartArea: false } } });
+  lineChart('c-temp', h, [
+    { label: 'lowest', data: series(h, 'temp_min'), borderColor: '#4c8bf5' },
+    { label: 'highest', data: series(h, 'temp_max'), borderColor: '#c62828' },
+    { label: 'MOS', data: series(h, 'mos_temp'), borderColor: '#667085' },
+  ]);
+}
+
+function loadHistory() {
+  if (!histUnit) return;
+  const q = 'unit=' + encodeURIComponent(histUnit) + '&range=' + histRange;
+  $('#h-csv').href = '/api/history.csv?' + q;
+  $('#h-csv').setAttribute('download', 'bmsgw-' + histUnit + '-' + histRange + '.csv');
+  fetch('/api/history?' + q + '&points=400', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
+    if (!ok) { $('#h-note').textContent = js.error || 'no history'; return; }
+    drawHistory(js);
+  }).catch(() => { $('#h-note').textContent = 'history unavailable'; });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('#h-unit').addEventListener('change', e => { histUnit = e.target.value; loadHistory(); });
+  document.querySelectorAll('.ranges button').forEach(b => b.addEventListener('click', () => {
+    document.querySelectorAll('.ranges button').forEach(x => x.classList.toggle('on', x === b));
+    histRange = b.getAttribute('data-range');
+    loadHistory();
+  }));
+  setInterval(loadHistory, 60000);
+  connect();
+});
