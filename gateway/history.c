@@ -1259,7 +1259,7 @@ int gw_history_export(const struct conf_history *c, const char *unit, int64_t fr
 	char path[CONF_PORT_MAX];
 	gw_history_path(c, path, sizeof(path));
 	if (access(path, R_OK) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	sqlite3 *db = NULL;
@@ -1284,7 +1284,7 @@ int gw_history_export(const struct conf_history *c, const char *unit, int64_t fr
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_OK && id < 0) {
-		snprintf(err, errlen, "%s: no history of unit \"%s\"", path, unit);
+		snprintf(err, errlen, "no history of unit \"%s\"", unit);
 		sqlite3_close_v2(db);
 		return -1;
 	}
@@ -1302,7 +1302,7 @@ int gw_history_export(const struct conf_history *c, const char *unit, int64_t fr
 			break;
 	}
 	if (rc != SQLITE_OK)
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 	sqlite3_close_v2(db);
 	return rc == SQLITE_OK ? 0 : -1;
 }

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gw.h"
 #include "hayaml.h"
+#include "history.h"
 #include "json.h"
 #include "log.h"
 #include "notify.h"
@@ -31,6 +33,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bmsgw -c FILE [--check | --once | --ha-yaml | --mqtt-dump] [-v]\n"
+		"       bmsgw -c FILE --history-csv UNIT [--from TIME] [--to TIME] [--step SPAN]\n"
 		"       bmsgw --register-map [--base N]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
@@ -42,6 +45,10 @@ static void usage(FILE *out)
 		"                      pack and the bank, and exit\n"
 		"      --mqtt-dump     poll every pack once, then print every MQTT discovery\n"
 		"                      topic and payload ([mqtt]) without connecting, and exit\n"
+		"      --history-csv UNIT  print the history of a pack (or the bank) as CSV and\n"
+		"                      exit; --from / --to: unix seconds or ISO 8601 (default:\n"
+		"                      the last 24 h), --step: buckets such as 15m or 1h\n"
+		"                      (default: every sample as stored)\n"
 		"      --register-map  print the register map (Markdown) and exit\n"
 		"      --base N        base address for --register-map (default 290)\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic)\n"
@@ -95,6 +102,7 @@ struct opts {
 	const char *file;
 	bool check, once, regmap, verbose, hayaml, mqtt_dump;
 	long map_base;
+	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 };
 
 /* 1. The command line into *o.  -1 to go on, else the exit code. */
@@ -106,6 +114,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"base", required_argument, NULL, 'b'},   {"verbose", no_argument, NULL, 'v'},
 		{"ha-yaml", no_argument, NULL, 'y'},      {"mqtt-dump", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{"history-csv", required_argument, NULL, 'H'}, {"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'T'},     {"step", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -130,6 +140,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 			break;
 		}
+		case 'H': o->hist_unit = optarg; break;
+		case 'F': o->hist_from = optarg; break;
+		case 'T': o->hist_to = optarg; break;
+		case 'S': o->hist_step = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bmsgw %s\n", BMSGW_VERSION); return 0;
@@ -141,12 +155,54 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return 2;
 	}
+	if ((o->hist_from || o->hist_to || o->hist_step) && !o->hist_unit) {
+		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
+		return 2;
+	}
 	if (!o->regmap && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
 	}
 	return -1;
+}
+
+/* --history-csv: the history of one unit as CSV on stdout. */
+static int history_csv(const struct opts *o, const struct conf *conf)
+{
+	int64_t now = (int64_t)time(NULL), to = now + 1, from, step = 0;
+	char path[CONF_PORT_MAX], err[512];
+	if (o->hist_to && gw_history_parse_time(o->hist_to, now, &to) < 0) {
+		fprintf(stderr, "bmsgw: --to: \"%s\" is not a time (unix seconds, 2026-11-20 or 2026-11-20T10:00:00Z)\n",
+			o->hist_to);
+		return 2;
+	}
+	from = to - 86400;
+	if (o->hist_from && gw_history_parse_time(o->hist_from, now, &from) < 0) {
+		fprintf(stderr, "bmsgw: --from: \"%s\" is not a time (unix seconds, 2026-11-20 or 2026-11-20T10:00:00Z)\n",
+			o->hist_from);
+		return 2;
+	}
+	if (o->hist_step && strcmp(o->hist_step, "0") != 0 && gw_history_parse_span(o->hist_step, &step) < 0) {
+		fprintf(stderr, "bmsgw: --step: \"%s\" is not a duration (e.g. 300, 15m, 1h, 1d)\n", o->hist_step);
+		return 2;
+	}
+	if (from >= to) {
+		fprintf(stderr, "bmsgw: --from must be before --to\n");
+		return 2;
+	}
+	if (!conf->history.enabled) {
+		fprintf(stderr, "bmsgw: %s keeps no history (add a [history] or [http] section, without file = none)\n",
+			conf->file);
+		return 1;
+	}
+	gw_history_path(&conf->history, path, sizeof(path));
+	if (gw_history_export(&conf->history, o->hist_unit, from, to, step, stdout, err, sizeof(err)) < 0) {
+		fflush(stdout);
+		fprintf(stderr, "bmsgw: history %s: %s\n", path, err);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* 2-3. The configuration, and the commands that only print something from
@@ -167,6 +223,11 @@ static struct conf *load_conf(const struct opts *o, int *rc)
 	}
 	if (o->mqtt_dump && !conf->mqtt.enabled) {
 		fprintf(stderr, "bmsgw: --mqtt-dump: %s has no [mqtt] section\n", o->file);
+		free(conf);
+		return NULL;
+	}
+	if (o->hist_unit) {
+		*rc = history_csv(o, conf);
 		free(conf);
 		return NULL;
 	}
