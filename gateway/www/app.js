@@ -280,14 +280,21 @@ function timeLabel(t, range) {
 function lineChart(id, h, datasets, yAxes) {
   const ctx = document.getElementById(id);
   if (charts[id]) charts[id].destroy();
-  const scales = { x: { type: 'linear', min: h.from, max: h.to, ticks: { maxTicksLimit: 6, callback: v => timeLabel(v, histRange) } } };
+  /* ticks on whole hours or days */
+  const step = { '24h': 4 * 3600, '7d': 86400, '30d': 5 * 86400 }[histRange] || 3600;
+  const offset = new Date().getTimezoneOffset() * 60;
+  const scales = { x: { type: 'linear', min: h.from, max: h.to, afterBuildTicks: axis => {
+    const t = [];
+    for (let v = Math.ceil((h.from - offset) / step) * step + offset; v <= h.to; v += step) t.push({ value: v });
+    axis.ticks = t;
+  }, ticks: { callback: v => timeLabel(v, histRange) } } };
   Object.assign(scales, yAxes || { y: {} });
   charts[id] = new window.Chart(ctx, {
     type: 'line',
     data: { datasets: datasets },
     options: {
       animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
-      spanGaps: false, elements: { point: { radius: 0 }, line: { borderWidth: 1.5 } },
+      spanGaps: false, elements: { point: { radius: 1 }, line: { borderWidth: 1.5 } },
       interaction: { mode: 'index', intersect: false },
       plugins: { legend: { labels: { boxWidth: 12 } }, tooltip: { callbacks: { title: items => items.length ? new Date(items[0].parsed.x * 1000).toLocaleString() : '' } } },
       scales: scales,
@@ -303,7 +310,7 @@ function drawHistory(h) {
     return;
   }
   const n = h.t.filter((t, i) => h.online[i] !== null).length;
-  $('#h-note').textContent = n ? n + ' points, ' + h.step + ' s each' : 'No samples in this range yet.';
+  $('#h-note').textContent = n ? n + (n === 1 ? ' point' : ' points') + ', ' + h.step + ' s each' : 'No samples in this range yet.';
   $('#h-note').setAttribute('data-points', String(n));
   lineChart('c-soc', h, [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
   lineChart('c-vi', h, [

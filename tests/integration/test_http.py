@@ -318,7 +318,7 @@ def allowlist_and_reload(sim, gw, gw_port, http_port, tmp):
     # a Modbus client held across the reloads is still served
     cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=2)
     cl.connect()
-    c.ok(not cl.read_holding_registers(BASE, 4, slave=1).isError(), "Modbus still served")
+    c.ok(not cl.read_holding_registers(BASE + 58, 2, slave=1).isError(), "Modbus still served")
     cl.close()
     with open(gw.conf, "w") as f:
         f.write(text.split("[http]")[0] + "[history]" + text.split("[history]")[1])

@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""The status page in headless Chromium (Debian's chromium + chromium-driver,
+driven with Debian's python3-selenium), against the real bmsgw and the
+simulator:
+
+- the values shown equal the simulator's state (SOC, voltage, current,
+  power, temperatures, MOSFETs, every cell as a bar with the lowest and
+  highest marked and the balancing cells shown, alarms by name);
+- live: a change in the simulator shows without a reload;
+- a pack made stale is shown as stale; a gateway that stops answering is
+  shown as such (banner) and its packs as stale;
+- wires, Modbus clients, history charts drawn with Debian's Chart.js, the
+  CSV link;
+- a phone-sized window has no horizontal scrolling;
+- no error in the browser's console (the content security policy holds).
+Screenshots are kept in build/test-artifacts/."""
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+
+from pymodbus.client import ModbusTcpClient  # noqa: E402
+
+c = Checks()
+ART = os.path.join(ROOT, "build", "test-artifacts")
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--window-size=1280,1600",
+              "--user-data-dir=" + tempfile.mkdtemp(prefix="bmsgw-chromium-")):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def api(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % port, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def main():
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        print("FAIL chromium and chromium-driver are not installed (make deps)")
+        print("0 passed, 1 failed")
+        return 1
+    os.makedirs(ART, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="bmsgw-page-")
+    sim = Sim("daly", packs=("address=1,cells=16,sensors=2,soc=64.2,current=-7.5",
+                             "address=2,cells=16,sensors=2,soc=80,current=3"))
+    gw_port, http_port = free_port(), free_port()
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 3
+state_file = none
+[pack.house]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+poll_interval = 0.5
+timeout = 0.4
+retries = 0
+[pack.garage]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 2
+poll_interval = 0.5
+timeout = 0.4
+retries = 0
+[bank]
+[http]
+listen = 127.0.0.1:%d
+[history]
+file = %s/history.db
+interval = 1
+""" % (gw_port, sim.port, sim.port, http_port, tmp), gw_port)
+    d = None
+    try:
+        sim.ctl("set 1 balance 0x5")      # cells 1 and 3 balance
+        sim.ctl("set 1 cell 5 3350")      # the highest
+        sim.ctl("set 1 cell 9 3200")      # the lowest
+        sim.ctl("set 1 alarm 0 0x01")     # a cell over-voltage alarm
+        c.ok(wait_until(lambda: all(p["online"] for p in api(http_port)["packs"]) and
+                        api(http_port)["packs"][0]["balancing"] == [1, 3], 10), "both packs online")
+        time.sleep(2.2)  # a few history samples
+        d = browser()
+        run(d, sim, gw, gw_port, http_port)
+    finally:
+        if d:
+            d.quit()
+        gw.stop()
+        sim.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if c.failed:
+            gw.dump(30)
+    return c.report()
+
+
+def js(d, script, *args):
+    return d.execute_script(script, *args)
+
+
+def card(d, unit, field):
+    return js(d, "const e = document.querySelector(`[data-unit='%s'] [data-field='%s']`); return e ? e.textContent : null;"
+              % (unit, field))
+
+
+def run(d, sim, gw, gw_port, http_port):
+    d.get("http://127.0.0.1:%d/" % http_port)
+    c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
+         "the page is live (server-sent events)")
+    st = sim.state()["packs"][0]
+    c.eq(card(d, "house", "status"), "online", "house shown online")
+    c.eq(card(d, "house", "soc"), "%.1f %%" % st["soc"], "SOC shown equals the simulator's")
+    c.eq(card(d, "house", "voltage"), "%.2f V" % st["voltage"], "voltage shown")
+    c.eq(card(d, "house", "current"), "%.2f A" % st["current"], "current shown (discharging: negative)")
+    c.eq(card(d, "house", "power"), "%.0f W" % (st["voltage"] * st["current"]), "power shown")
+    c.eq(card(d, "house", "temp1"), "%.1f °C" % st["temps_c"][0], "temperature 1 shown")
+    c.eq(card(d, "house", "temp2"), "%.1f °C" % st["temps_c"][1], "temperature 2 shown")
+    c.eq(card(d, "house", "charge_mos"), "Charge " + ("on" if st["chg_mos"] else "off"), "charge MOSFET shown")
+    bars = js(d, "return Array.from(document.querySelectorAll(\"[data-unit='house'] .cell\")).map("
+                 "e => [+e.dataset.cell, +e.dataset.mv, e.className]);")
+    c.eq([b[1] for b in bars], st["cells_mv"], "16 cell bars with the simulator's millivolts")
+    c.eq([b[0] for b in bars if " min" in b[2]], [9], "the lowest cell (9) is marked")
+    c.eq([b[0] for b in bars if " max" in b[2]], [5], "the highest cell (5) is marked")
+    c.eq([b[0] for b in bars if " bal" in b[2]], [1, 3], "the balancing cells (1, 3) are shown")
+    heights = js(d, "return Array.from(document.querySelectorAll(\"[data-unit='house'] .cell\")).map("
+                    "e => e.getBoundingClientRect().height);")
+    c.ok(heights[4] == max(heights) and heights[8] == min(heights), "bar heights follow the voltages")
+    names = api(http_port)["packs"][0]["alarms"]
+    c.ok(names and card(d, "house", "alarms") == "".join(names), "alarms shown by name (%s)" % names)
+    c.ok(card(d, "bank", "status") == "online" and "2 of 2 packs online" in
+         js(d, "return document.querySelector(\"[data-unit='bank'] .sub\").textContent"), "the bank card")
+    row = js(d, "const r = document.querySelector('#links tbody tr'); return r ? r.dataset.state : null;")
+    c.eq(row, "up", "the wire is shown up")
+    cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=2)
+    cl.connect()
+    cl.read_holding_registers(290, 4, slave=1)
+    c.ok(wait_until(lambda: js(d, "return document.querySelectorAll('#modbus tbody tr').length") == 1, 8),
+         "a Modbus client is listed")
+    cl.close()
+    c.ok(js(d, "return !!window.Chart"), "Chart.js loaded from /javascript/chart.js (Debian's libjs-chart.js)")
+    c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0, 8),
+         "history chart drawn (%s)" % js(d, "return document.querySelector('#h-note').textContent"))
+    href = js(d, "return document.querySelector('#h-csv').href")
+    c.ok("/api/history.csv?unit=bank&range=24h" in href, "CSV link (%s)" % href)
+    head = js(d, "return fetch(arguments[0]).then(r => r.text()).then(t => t.split('\\r\\n')[0]);", href)
+    c.ok(head.startswith("time,unix,unit,"), "the CSV link gives CSV")
+    d.save_screenshot(os.path.join(ART, "status-page.png"))
+
+    # live: the simulator changes, the page follows
+    sim.ctl("set 1 soc 42.5")
+    c.ok(wait_until(lambda: card(d, "house", "soc") == "42.5 %", 6), "a new SOC shows without a reload")
+
+    # a pack made stale
+    sim.ctl("fault 1 silent")
+    c.ok(wait_until(lambda: card(d, "house", "status") == "stale", 8), "a silent pack is shown stale")
+    c.ok(js(d, "return document.querySelector(\"[data-unit='house']\").classList.contains('stale')"),
+         "its values are greyed out")
+    c.eq(card(d, "garage", "status"), "online", "the other pack stays online")
+    d.save_screenshot(os.path.join(ART, "status-page-stale.png"))
+    sim.ctl("fault 1 none")
+    c.ok(wait_until(lambda: card(d, "house", "status") == "online", 8), "and online again")
+
+    # the gateway stops answering: the page says so and nothing stays current
+    gw.p.send_signal(signal.SIGSTOP)
+    try:
+        c.ok(wait_until(lambda: js(d, "return !document.querySelector('#lost').hidden"), 20),
+             "a gateway that stops answering: the banner shows")
+        c.ok(wait_until(lambda: card(d, "garage", "status") == "stale", 5), "... and its packs show stale")
+        d.save_screenshot(os.path.join(ART, "status-page-lost.png"))
+    finally:
+        gw.p.send_signal(signal.SIGCONT)
+    c.ok(wait_until(lambda: js(d, "return document.querySelector('#lost').hidden") and
+                    card(d, "garage", "status") == "online", 15), "back when it answers again")
+
+    # a phone
+    d.set_window_size(390, 844)
+    d.get("http://127.0.0.1:%d/" % http_port)
+    wait_until(lambda: card(d, "house", "status") == "online", 10)
+    c.ok(js(d, "return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+         "a phone-sized window: no horizontal scrolling (%s <= %s)" %
+         (js(d, "return document.documentElement.scrollWidth"), js(d, "return window.innerWidth")))
+    d.save_screenshot(os.path.join(ART, "status-page-phone.png"))
+
+    errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+    c.eq(errors, [], "no error in the browser console")
+    print("screenshots in %s" % ART)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
