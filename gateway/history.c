@@ -547,10 +547,13 @@ static int64_t unit_id(struct gw_history *h, const char *name, bool create, int 
 	return id;
 }
 
-static void bind_opt(sqlite3_stmt *st, int idx, bool have, double v)
+/* v rounded to `decimals` (the float of the snapshot as the decimal the BMS
+ * sent, 52.7 rather than 52.70000076), or NULL */
+static void bind_opt(sqlite3_stmt *st, int idx, bool have, double v, int decimals)
 {
+	static const double scale[] = { 1, 10, 100, 1000, 10000 };
 	if (have && isfinite(v))
-		sqlite3_bind_double(st, idx, v);
+		sqlite3_bind_double(st, idx, round(v * scale[decimals]) / scale[decimals]);
 	else
 		sqlite3_bind_null(st, idx);
 }
@@ -575,16 +578,16 @@ static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t 
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, s[i].ts);
 		sqlite3_bind_int(st, 3, s[i].online ? 1 : 0);
-		bind_opt(st, 4, hv & GW_HS_SOC, s[i].soc);
-		bind_opt(st, 5, hv & GW_HS_VOLTAGE, s[i].voltage);
-		bind_opt(st, 6, hv & GW_HS_CURRENT, s[i].current);
-		bind_opt(st, 7, hv & GW_HS_POWER, s[i].power);
-		bind_opt(st, 8, hv & GW_HS_CELLS, s[i].cell_min);
-		bind_opt(st, 9, hv & GW_HS_CELLS, s[i].cell_max);
-		bind_opt(st, 10, hv & GW_HS_CELLS, s[i].cell_delta);
-		bind_opt(st, 11, hv & GW_HS_TEMPS, s[i].temp_min);
-		bind_opt(st, 12, hv & GW_HS_TEMPS, s[i].temp_max);
-		bind_opt(st, 13, hv & GW_HS_MOS_TEMP, s[i].mos_temp);
+		bind_opt(st, 4, hv & GW_HS_SOC, s[i].soc, 2);
+		bind_opt(st, 5, hv & GW_HS_VOLTAGE, s[i].voltage, 3);
+		bind_opt(st, 6, hv & GW_HS_CURRENT, s[i].current, 3);
+		bind_opt(st, 7, hv & GW_HS_POWER, s[i].power, 2);
+		bind_opt(st, 8, hv & GW_HS_CELLS, s[i].cell_min, 0);
+		bind_opt(st, 9, hv & GW_HS_CELLS, s[i].cell_max, 0);
+		bind_opt(st, 10, hv & GW_HS_CELLS, s[i].cell_delta, 0);
+		bind_opt(st, 11, hv & GW_HS_TEMPS, s[i].temp_min, 2);
+		bind_opt(st, 12, hv & GW_HS_TEMPS, s[i].temp_max, 2);
+		bind_opt(st, 13, hv & GW_HS_MOS_TEMP, s[i].mos_temp, 2);
 		if (hv & GW_HS_ALARMS)
 			sqlite3_bind_int64(st, 14, s[i].alarms);
 		else
