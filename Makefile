@@ -153,7 +153,11 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR) build/gen/www.c
 	@mkdir -p $(dir $@)
 	clang $(CSTD) -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) build/gen/www.c $(PKG_LIBS)
 
-bench: all $(B)/bench_decode
+# a slow disk for the history's part of the bench (LD_PRELOAD)
+$(B)/slowdisk.so: tests/tools/slowdisk.c
+	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+bench: all $(B)/bench_decode $(B)/slowdisk.so
 	bash tests/bench.sh
 
 # ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the

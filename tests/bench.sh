@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
 # Daly pack, and the daemon's memory (VmHWM); MQTT publish latency; the
-# wire of every protocol (tests/tools/bench_wire.py).  Figures, not assertions.
+# wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
+# status page is busy and history goes to a slow disk (tests/tools/bench_http.py).
+# Figures, not assertions.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -38,3 +40,4 @@ echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
