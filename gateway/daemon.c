@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ble.h"
 #include "gw.h"
 #include "log.h"
 #include "mqtt.h"
@@ -218,7 +219,15 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 static void fd_budget(struct gw *gw)
 {
 	const struct conf *c = gw->conf;
-	long other = GW_FD_RESERVE + 2L * gw->nlinks + c->nupstreams + 2L * c->ntunnels; /* link: wire + timerfd; tunnel: socket + tool */
+	/* each link: what its transport holds (wire + timerfd; BLE: the timerfd
+	 * and, once for all, the D-Bus socket); tunnel: socket + tool */
+	long other = GW_FD_RESERVE + c->nupstreams + 2L * c->ntunnels;
+	bool ble = false;
+	for (int i = 0; i < gw->nlinks; i++) {
+		other += gw->links[i]->tr->fds;
+		ble = ble || gw->links[i]->cfg->is_ble;
+	}
+	other += ble;
 	long need = c->gw.max_clients + other;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
@@ -489,6 +498,10 @@ void gw_free(struct gw *gw)
 	gw->npacks = 0;
 	gw_resolver_free(gw->resolver);
 	gw->resolver = NULL;
+#ifdef HAVE_SYSTEMD
+	gw_ble_free(gw->ble); /* after the links: their Disconnect()s go out with it */
+	gw->ble = NULL;
+#endif
 	free(gw->conf);
 	gw->conf = NULL;
 }
