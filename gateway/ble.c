@@ -1531,7 +1531,7 @@ int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE 
 			snprintf(rssi, sizeof(rssi), "%d", o->rssi);
 		fprintf(out, "%-17s  %4s  %-24s  %-12s  %s%s%s\n", o->address, rssi, o->name[0] ? o->name : "-",
 			g.protocol ? g.protocol : "-", g.protocol ? g.why : "",
-			g.pairing && !o->paired ? "; needs pairing on newer firmware: bluetoothctl pair " : "",
+			g.pairing && !o->paired ? "; not paired: newer firmware needs bluetoothctl pair " : "",
 			g.pairing && !o->paired ? o->address : (g.protocol && o->paired ? "; paired" : ""));
 	}
 	fprintf(out, "%zu device(s)\n", n);

@@ -458,6 +458,12 @@ class Device(Obj):
     @dbus.service.method(IF_DEVICE)
     def Disconnect(self):
         self.bz.stats_dev(self)["disconnect_calls"] += 1
+        # as BlueZ: a Disconnect() cancels a connection attempt in progress
+        ad = self.bz.stats_adapter(self.adapter)
+        for ok, err in self.pending:
+            ad["pending_connects"] -= 1
+            err(Failed("org.bluez.Error.Failed", "le-connection-abort-by-local"))
+        self.pending = []
         if self.connected():
             self.drop()
 
