@@ -280,9 +280,9 @@ static int jbd_finish(struct bms_poll *poll)
 /* Over Bluetooth LE the frames are the UART's, byte for byte: written to
  * FF02 (write without response), answered as notifications of FF01 in
  * chunks of the ATT MTU (20 + 16 bytes for a 36-byte 0x03 answer), service
- * FF00: the GATT table of a capture in github.com/syssi/esphome-jbd-bms
- * (docs/btsnoop_hci_jbd-sp04s034-l4s-200a-b-u.log) and the defaults of its
- * components/jbd_bms_ble/__init__.py. */
+ * FF00: the GATT table of the btsnoop capture of an SP04S034 in
+ * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
+ * of its jbd_bms_ble component. */
 static const struct bms_gatt jbd_gatt[] = {
 	{ "0000ff00-0000-1000-8000-00805f9b34fb", "0000ff01-0000-1000-8000-00805f9b34fb",
 	  "0000ff02-0000-1000-8000-00805f9b34fb" },

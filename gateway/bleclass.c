@@ -3,8 +3,8 @@
  * data.  Pure (no I/O), built with or without Bluetooth support.
  *
  * The hints are the ones open-source BLE BMS readers match on:
- * github.com/patman15/aiobmsble (aiobmsble/bms/jbd_bms.py, daly_bms.py,
- * jikong_bms.py: names and services), github.com/syssi/esphome-jbd-bms
+ * https://github.com/patman15/aiobmsble (its jbd, daly and jikong BMS
+ * classes: names and services), github.com/syssi/esphome-jbd-bms
  * (service FF00), github.com/syssi/esphome-jk-bms (service FFE0, names
  * JK-*), github.com/syssi/esphome-daly-bms (service FFF0, names DL-*) and
  * Victron's "Extra manufacturer data" document in
