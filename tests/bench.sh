@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
 # Daly pack, and the daemon's memory (VmHWM); MQTT publish latency; the
-# wire of every protocol (tests/tools/bench_wire.py).  Figures, not assertions.
+# wire of every protocol (tests/tools/bench_wire.py); Bluetooth LE reconnects
+# and Modbus latency while a BLE link flaps (tests/tools/bench_ble.py, a fake
+# BlueZ).  Figures, not assertions.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -38,3 +40,7 @@ echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
+# a build with Bluetooth (libsystemd) and a dbus-daemon for the fake BlueZ
+if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
+	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble.py "${BLE_SECONDS:-10}"
+fi
