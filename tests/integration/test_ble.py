@@ -418,6 +418,31 @@ def test_unknown_device():
         sim.stop()
 
 
+def test_layout_flags():
+    print("== characteristics with the same UUID told apart by their flags")
+    sim = Sim(protocol="jbd")
+    # a decoy FF01 that cannot notify before the real one, and a FF02 with
+    # Write Request only before one with Write Command
+    layout = [{"uuid": "ff00", "chars": [{"uuid": "ff01", "flags": ["read"]},
+                                        {"uuid": "ff01", "flags": ["read", "notify"]},
+                                        {"uuid": "ff02", "flags": ["write"]},
+                                        {"uuid": "ff02", "flags": ["write-without-response"]}]}]
+    fake = Fake([device(MAC_C, sim, layout=layout)])
+    port = free_port()
+    gw = Gateway(gw_conf(port, [ble_pack("c", MAC_C)]), port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "online")
+        st = fake.dev(MAC_C)
+        c.ok((st["notifying"] or "").endswith("/service0001/char0004"), "the FF01 that notifies (%s)" % st["notifying"])
+        c.ok(st["write_types"].get("command", 0) > 0 and not st["write_types"].get("request"),
+             "the FF02 with write without response, as Write Command (%s)" % st["write_types"])
+        c.ok(matches(port, 1, sim), "values equal the simulator")
+    finally:
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
 def test_scan():
     print("== bmsgw --ble-scan")
     devs = [
@@ -534,7 +559,7 @@ def main():
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     only = os.environ.get("ONLY", "")
     tests = [("config", test_config), ("rows", test_rows), ("recorded", test_recorded),
-             ("unknown", test_unknown_device), ("scan", test_scan), ("faults", test_side_by_side_and_faults),
+             ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan), ("faults", test_side_by_side_and_faults),
              ("mqtt", test_mqtt)]
     try:
         for name, fn in tests:
