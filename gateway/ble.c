@@ -276,7 +276,7 @@ static void lower(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
-/* Value "ay" inside a variant: bytes into buf (at most cap), *n set. */
+/* An "ay" inside a variant: *p points into the message, *n its length. */
 static int read_bytes_variant(sd_bus_message *msg, const void **p, size_t *n)
 {
 	int r = sd_bus_message_enter_container(msg, 'v', "ay");
@@ -334,7 +334,7 @@ static int read_flags(sd_bus_message *msg, struct ble_obj *o)
 	return sd_bus_message_exit_container(msg);
 }
 
-/* ManufacturerData a{qv} (v = ay); the records that changed are noted in *changed. */
+/* ManufacturerData a{qv} (v = ay): the device's records, replaced whole. */
 static int read_mfr(sd_bus_message *msg, struct ble_obj *o)
 {
 	int r = sd_bus_message_enter_container(msg, 'v', "a{qv}");
