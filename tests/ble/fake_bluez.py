@@ -572,6 +572,17 @@ class FakeBluez:
             if d.get("known", True):
                 dev.exported = True
 
+        # as BlueZ: a client that leaves the bus loses its discovery session
+        bus.add_signal_receiver(self.owner_changed, signal_name="NameOwnerChanged",
+                                dbus_interface="org.freedesktop.DBus", bus_name="org.freedesktop.DBus")
+
+    def owner_changed(self, name, old, new):
+        if old and not new:
+            for a in self.adapters.values():
+                if name in a.discovery_clients:
+                    a.discovery_clients.discard(name)
+                    a.discovery_changed()
+
     def exported(self):
         out = list(self.adapters.values())
         for d in self.devices.values():

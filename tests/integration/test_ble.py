@@ -476,7 +476,7 @@ def test_scan():
              "an unpaired JBD: the pairing hint")
         c.ok("bluetoothctl pair" not in rows.get("C8:47:8C:11:22:33", ""), "a paired JK: no hint")
         c.ok(re.search(r"^ADDRESS\s+RSSI\s+NAME\s+PROTOCOL", out, re.M) is not None, "a header line")
-        c.ok(wait_until(lambda: not fake.state()["adapters"]["hci0"]["discovering"], 5),
+        c.ok(wait_until(lambda: not fake.state()["adapters"]["hci0"]["discovering"], 10),
              "discovery stopped at the end")
         fake.ctl("power hci0 0")
         r = subprocess.run([EXE, "--ble-scan", "1"], capture_output=True, text=True, timeout=30)
