@@ -277,6 +277,18 @@ static int jbd_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, true);
 }
 
+/* Over Bluetooth LE the frames are the UART's, byte for byte: written to
+ * FF02 (write without response), answered as notifications of FF01 in
+ * chunks of the ATT MTU (20 + 16 bytes for a 36-byte 0x03 answer), service
+ * FF00: the GATT table of the btsnoop capture of an SP04S034 in
+ * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
+ * of its jbd_bms_ble component. */
+static const struct bms_gatt jbd_gatt[] = {
+	{ "0000ff00-0000-1000-8000-00805f9b34fb", "0000ff01-0000-1000-8000-00805f9b34fb",
+	  "0000ff02-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
 const struct bms_driver bms_jbd_driver = {
 	.name = "jbd",
 	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
@@ -299,4 +311,5 @@ const struct bms_driver bms_jbd_driver = {
 	.finish = jbd_finish,
 	.control_request = jbd_control_request,
 	.control_ack = jbd_control_ack,
+	.ble_gatt = jbd_gatt,
 };

@@ -35,7 +35,7 @@
 #define CONF_ERR_MAX 1280               /* one whole message */
 
 enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL, SEC_HTTP,
-		 SEC_HISTORY };
+		 SEC_HISTORY, SEC_BLE };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -56,6 +56,8 @@ enum conf_type {
 	KT_TEXT,     /* text: printable, no spaces (a user name) */
 	KT_NETS,     /* struct conf_nets: addresses or CIDR networks, comma separated */
 	KT_PATHTEXT, /* text: a port string as another section wrote it */
+	KT_KEY,      /* 16 bytes as 32 hex digits (have_key + key) */
+	KT_ADAPTER,  /* text: a Bluetooth adapter name, hci0 ... */
 };
 
 /* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
@@ -63,7 +65,7 @@ enum {
 	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
 	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
-	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT,
+	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
@@ -73,6 +75,7 @@ enum {
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
+	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT,
 	K_COUNT
 };
 
@@ -105,6 +108,7 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 #define TU(f) offsetof(struct conf_tunnel, f)
 #define HT(f) offsetof(struct conf_http, f)
 #define HI(f) offsetof(struct conf_history, f)
+#define BL(f) offsetof(struct conf_ble, f)
 
 /* The schema of the configuration file (README.md "Configuration",
  * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included. */
@@ -133,6 +137,7 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_INVERT_CURRENT] = {SEC_PACK, "invert_current", KT_BOOL, 0, 0, false, NULL, PK(invert_current), "false"},
 	[K_CONTROL] = {SEC_PACK, "control", KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
 	[K_CONTROL_TIMEOUT] = {SEC_PACK, "control_timeout", KT_DOUBLE, 0.5, 60, false, NULL, PK(control_timeout), "3"},
+	[K_KEY] = {SEC_PACK, "key", KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
 
 	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
@@ -177,6 +182,8 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	[K_HI_INTERVAL] = {SEC_HISTORY, "interval", KT_DOUBLE, 1, 86400, false, NULL, HI(interval), "60"},
 	[K_HI_RETENTION] = {SEC_HISTORY, "retention", KT_DOUBLE, 0, 3650, true, NULL, HI(retention), "180"},
 	[K_HI_RAW_DAYS] = {SEC_HISTORY, "raw_days", KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days), "7"},
+	[K_BLE_ADAPTER] = {SEC_BLE, "adapter", KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
+	[K_BLE_CONNECT_TIMEOUT] = {SEC_BLE, "connect_timeout", KT_DOUBLE, 10, 120, false, NULL, BL(connect_timeout), "20"},
 };
 
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
@@ -201,6 +208,7 @@ struct load {
 	int tunnel_seen[CONF_MAX_TUNNELS][K_COUNT];
 	int http_seen[K_COUNT];
 	int history_seen[K_COUNT];
+	int ble_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -471,7 +479,7 @@ static int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 	}
 	for (const char *q = v; *q; q++)
 		if (isspace((unsigned char)*q) || iscntrl((unsigned char)*q)) {
-			bfmt(why, wl, "\"%s\" contains a space (expected /dev/... or tcp://HOST:PORT%s)",
+			bfmt(why, wl, "\"%s\" contains a space (expected /dev/..., tcp://HOST:PORT or ble://MAC%s)",
 			         v, comment_hint(v));
 			return -1;
 		}
@@ -485,12 +493,27 @@ static int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 		p->is_tcp = true;
 		bfmt(p->tcp_host, sizeof(p->tcp_host), "%s", host);
 		p->tcp_port = port;
+	} else if (strncmp(v, "ble://", 6) == 0) {
+		char mac[18];
+		if (!conf_parse_mac(v + 6, mac)) {
+			bfmt(why, wl, "\"%s\": \"%s\" is not a Bluetooth address (expected ble://AA:BB:CC:DD:EE:FF, "
+			     "six hex bytes)", v, v + 6);
+			return -1;
+		}
+		p->is_tcp = false;
+		p->is_ble = true;
+		memcpy(p->ble_addr, mac, sizeof(mac));
+		p->tcp_host[0] = '\0';
+		p->tcp_port = 0;
+		bfmt(p->port, sizeof(p->port), "ble://%s", mac);
+		return 0;
 	} else if (v[0] == '/' && v[1] != '\0') {
 		p->is_tcp = false;
 		p->tcp_host[0] = '\0';
 		p->tcp_port = 0;
 	} else {
-		bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/... or tcp://HOST:PORT)", v,
+		bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/..., tcp://HOST:PORT or "
+		     "ble://AA:BB:CC:DD:EE:FF)", v,
 		         strstr(v, "://") ? "not a supported address" : "not an absolute device path");
 		return -1;
 	}
@@ -524,7 +547,13 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 		bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_PORT:
-		bfmt(buf, cap, "a device path /dev/... or tcp://HOST:PORT");
+		bfmt(buf, cap, "a device path /dev/..., tcp://HOST:PORT or ble://AA:BB:CC:DD:EE:FF");
+		return;
+	case KT_KEY:
+		bfmt(buf, cap, "32 hex digits (16 bytes)");
+		return;
+	case KT_ADAPTER:
+		bfmt(buf, cap, "a Bluetooth adapter name such as hci0");
 		return;
 	case KT_BAUD:
 		list_bauds(list, sizeof(list));
@@ -788,6 +817,69 @@ static int set_protocol(SETTER_ARGS)
 	return 0;
 }
 
+bool conf_parse_mac(const char *s, char canon[18])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char out[18];
+	if (!s || strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (i % 3 == 2) {
+			if (ch != ':' && ch != '-')
+				return false;
+			out[i] = ':';
+			continue;
+		}
+		if (!isxdigit(ch))
+			return false;
+		out[i] = hex[isdigit(ch) ? ch - '0' : toupper(ch) - 'A' + 10];
+	}
+	out[17] = '\0';
+	memcpy(canon, out, sizeof(out));
+	return true;
+}
+
+/* field: have_key followed by key[16] */
+_Static_assert(offsetof(struct conf_pack, key) == offsetof(struct conf_pack, have_key) + 1, "KT_KEY: key follows have_key");
+static int set_key(SETTER_ARGS)
+{
+	(void)k;
+	unsigned char key[16];
+	size_t n = strlen(v);
+	bool ok = n == 32;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isxdigit((unsigned char)v[i]);
+	if (!ok) {
+		bfmt(why, wl, "\"%s\" is not a key (expected %s, as the vendor's app shows it%s)", v, exp,
+		     n == 32 ? "" : n < 32 ? ": too short" : ": too long");
+		return -1;
+	}
+	for (size_t i = 0; i < 16; i++) {
+		char b[3] = { v[2 * i], v[2 * i + 1], 0 };
+		key[i] = (unsigned char)strtoul(b, NULL, 16);
+	}
+	*(bool *)(void *)field = true;
+	memcpy(field + 1, key, sizeof(key));
+	return 0;
+}
+
+static int set_adapter(SETTER_ARGS)
+{
+	(void)k;
+	size_t n = strlen(v);
+	bool ok = n > 0 && n < 16;
+	for (const char *q = v; ok && *q; q++)
+		ok = isalnum((unsigned char)*q) || *q == '_' || *q == '-';
+	if (!ok) {
+		bfmt(why, wl, "\"%s\" is not an adapter name (expected %s, as bluetoothctl list or hciconfig "
+		     "shows it)", v, exp);
+		return -1;
+	}
+	bfmt(field, CONF_ID_MAX, "%s", v);
+	return 0;
+}
+
 /* set_port() fills port, is_tcp, tcp_host and tcp_port of the struct conf_pack */
 static int set_port_key(SETTER_ARGS)
 {
@@ -956,6 +1048,7 @@ static int set_value(const struct conf_key *k, void *obj, const char *v, char *w
 		[KT_NAME] = set_name,         [KT_HOST] = set_host,     [KT_RANGE] = set_range,
 		[KT_PATH] = set_path,         [KT_TOPIC] = set_topic,   [KT_IDENT] = set_ident,
 		[KT_TEXT] = set_text,         [KT_NETS] = set_nets,     [KT_PATHTEXT] = set_pathtext,
+		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));
@@ -987,6 +1080,7 @@ void conf_defaults(struct conf *c)
 	apply_defaults(SEC_MQTT, &c->mqtt);
 	apply_defaults(SEC_HTTP, &c->http);
 	apply_defaults(SEC_HISTORY, &c->history);
+	apply_defaults(SEC_BLE, &c->ble);
 }
 
 /* --------------------------------------------------------------- parsing */
@@ -1037,6 +1131,8 @@ static const struct sect_kind {
 	  offsetof(struct load, http_seen) },
 	{ "history", SEC_HISTORY, false, 1, offsetof(struct conf, history), 0, 0, 0,
 	  offsetof(struct conf_history, line), offsetof(struct load, history_seen) },
+	{ "ble", SEC_BLE, false, 1, offsetof(struct conf, ble), 0, 0, 0, offsetof(struct conf_ble, line),
+	  offsetof(struct load, ble_seen) },
 };
 #define NSECT_KINDS (sizeof(sect_kinds) / sizeof(sect_kinds[0]))
 
@@ -1287,6 +1383,67 @@ static int key_line(const struct load *x, int i, int key)
 	return l ? l : x->c.packs[i].line;
 }
 
+/* "jbd, daly, ..." : the protocols that have a Bluetooth LE mode */
+static void list_ble_protocols(char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; bms_drivers[i] && n < cap; i++) {
+		const struct bms_driver *d = bms_drivers[i];
+		if (!d->ble_gatt && !d->ble_company)
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", d->name);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	if (!n)
+		bfmt(buf, cap, "none in this build");
+}
+
+/* A pack's port against its protocol's transports, baud and key.  false after an error. */
+static bool check_ble_pack(struct load *x, int i, const char *sect)
+{
+	struct conf_pack *p = &x->c.packs[i];
+	const int *seen = x->pack_seen[i];
+	const struct bms_driver *d = p->driver;
+	char list[CONF_EXP_MAX];
+	list_ble_protocols(list, sizeof(list));
+	if (p->is_ble) {
+#ifndef HAVE_SYSTEMD
+		fail(x, seen[K_PORT], sect, "port", "%s: built without Bluetooth support (bmsgw reaches BlueZ "
+		     "through libsystemd's D-Bus library; this build has none: expected a serial or tcp:// port)",
+		     p->port);
+		return false;
+#endif
+		if (!d->ble_gatt && !d->ble_company) {
+			fail(x, seen[K_PORT], sect, "port", "protocol %s is not spoken over Bluetooth LE (expected a "
+			     "/dev/... or tcp:// port, or a protocol with a Bluetooth mode: %s)", d->name, list);
+			return false;
+		}
+		if (seen[K_BAUD]) {
+			fail(x, seen[K_BAUD], sect, "baud", "a Bluetooth link (%s) has no baud rate (expected no baud "
+			     "key)", p->port);
+			return false;
+		}
+	} else if (d->ble_only) {
+		fail(x, seen[K_PORT], sect, "port", "protocol %s exists only over Bluetooth LE (expected port = "
+		     "ble://AA:BB:CC:DD:EE:FF)", d->name);
+		return false;
+	}
+	if (d->ble_company && !seen[K_KEY]) {
+		fail(x, p->line, sect, NULL, "missing key \"key\" (protocol %s decrypts the device's "
+		     "advertisements: expected key = its 32 hex digit advertisement key)", d->name);
+		return false;
+	}
+	if (seen[K_KEY] && !d->ble_company) {
+		fail(x, seen[K_KEY], sect, "key", "protocol %s takes no key (expected no key: only protocols read "
+		     "from advertisements, such as victron-ble, have one)", d->name);
+		return false;
+	}
+	return true;
+}
+
 /* Per pack: required keys, computed defaults, address against the protocol. */
 static void finish_pack(struct load *x, int i)
 {
@@ -1302,10 +1459,13 @@ static void finish_pack(struct load *x, int i)
 		return;
 	}
 	if (!seen[K_PORT]) {
-		fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/... or tcp://HOST:PORT)");
+		fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT or "
+		     "ble://AA:BB:CC:DD:EE:FF)");
 		return;
 	}
 	const struct bms_driver *d = p->driver;
+	if (!check_ble_pack(x, i, sect))
+		return;
 	if (!seen[K_BAUD])
 		p->baud = d->default_baud;
 	if (seen[K_ADDRESS] && d->max_address == 0) {
@@ -1352,6 +1512,8 @@ double conf_pack_gap(const struct conf_pack *p, bool write)
 		floor = d->control_gap_floor;
 	if (p->gap >= 0)
 		return write && floor > p->gap ? floor : p->gap;
+	if (p->is_ble)
+		return floor; /* no baud rate, no character time: the protocol's floor only */
 	double t35 = T35_CHARS * CHAR_BITS / (p->baud > 0 ? p->baud : d->default_baud);
 	return t35 > floor ? t35 : floor;
 }
@@ -1387,6 +1549,12 @@ static void check_packs(struct load *x, int i)
 		}
 		if (strcmp(p->port, q->port) != 0)
 			continue;
+		if (p->is_ble) {
+			fail(x, key_line(x, i, K_PORT), sect, "port",
+			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device)",
+			     p->port, q->name, key_line(x, j, K_PORT));
+			return;
+		}
 		if (!p->is_tcp && p->baud != q->baud) {
 			fail(x, key_line(x, i, K_BAUD), sect, "baud",
 			     "%d%s differs from %d of [pack.%s] (line %d) on the same port %s "
@@ -1538,6 +1706,11 @@ static void finish_tunnel(struct load *x, int i)
 		fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
 		return;
 	}
+	if (x->c.packs[j].is_ble) {
+		fail(x, seen[K_TU_PORT], sect, "port", "%s is a Bluetooth device (expected a serial or tcp:// wire: "
+		     "a vendor's PC tool talks to a wire)", t->port);
+		return;
+	}
 	if (t->listen_port == x->c.gw.listen_port &&
 	    (strcmp(t->listen_host, x->c.gw.listen_host) == 0 || strcmp(t->listen_host, "0.0.0.0") == 0 ||
 	     strcmp(x->c.gw.listen_host, "0.0.0.0") == 0)) {
@@ -1686,6 +1859,9 @@ static void conf_parse(struct load *x)
 	for (int i = 1; i < x->c.npacks && !x->failed; i++)
 		check_packs(x, i);
 	share_gaps(x);
+	for (int i = 0; i < x->c.npacks; i++)
+		if (x->c.packs[i].is_ble)
+			bfmt(x->c.packs[i].ble_adapter, CONF_ID_MAX, "%s", x->c.ble.adapter);
 	if (x->c.bank.enabled && !x->failed)
 		finish_bank(x);
 	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
@@ -1780,6 +1956,8 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 		char hp[CONF_HOST_MAX + 16];
 		fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
 		bfmt(buf, cap, "tcp %s", hp);
+	} else if (p->is_ble) {
+		bfmt(buf, cap, "ble %s", p->ble_addr);
 	} else {
 		bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
 	}
@@ -1872,8 +2050,26 @@ void conf_print_summary(const struct conf *c, FILE *out)
 		double g0 = conf_pack_gap(p, false);
 		fprintf(out, "; gap %.1f ms%s", g0 * 1000,
 		        p->gap >= 0 ? " (gap key)"
+		        : p->is_ble ? " (Bluetooth: no baud rate, the protocol's floor only)"
 		        : p->driver && g0 > p->driver->gap_floor ? " (3.5 characters)" : " (protocol floor)");
 		fputc('\n', out);
+	}
+	int nble = 0;
+	for (int i = 0; i < c->npacks; i++)
+		nble += c->packs[i].is_ble;
+	if (nble || c->ble.line) {
+		fprintf(out, "bluetooth (BlueZ over D-Bus)\n  adapter       %s; connect timeout %g s; one connection "
+		        "attempt at a time\n", c->ble.adapter[0] ? c->ble.adapter : "BlueZ's default (the first adapter)",
+		        c->ble.connect_timeout);
+		for (int i = 0; i < c->npacks; i++) {
+			const struct conf_pack *p = &c->packs[i];
+			if (!p->is_ble)
+				continue;
+			fprintf(out, "  %s %s: %s\n", p->ble_addr, p->name,
+			        p->driver && p->driver->ble_company
+			        ? "read from its advertisements (no connection; discovery runs while bmsgw does)"
+			        : "connected (GATT notifications), reconnected with backoff");
+		}
 	}
 	if (c->bank.enabled) {
 		const struct conf_bank *b = &c->bank;

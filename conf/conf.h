@@ -59,8 +59,14 @@ struct conf_gateway {
 struct conf_pack {
 	char name[CONF_NAME_MAX];        /* [a-z0-9_-]+ */
 	const struct bms_driver *driver; /* from protocol = */
-	char port[CONF_PORT_MAX];        /* device path or tcp://host:port */
+	char port[CONF_PORT_MAX];        /* device path, tcp://host:port or ble://AA:BB:CC:DD:EE:FF
+	                                  * (a BLE address in upper case, whatever the file says) */
 	bool is_tcp;                     /* port is tcp://HOST:PORT */
+	bool is_ble;                     /* port is ble://MAC: a Bluetooth LE device through BlueZ */
+	char ble_addr[18];               /* its address, "AA:BB:CC:DD:EE:FF" */
+	char ble_adapter[CONF_ID_MAX];   /* [ble] adapter for BLE packs ("" = BlueZ's default) */
+	bool have_key;                   /* key = given (protocols read from advertisements) */
+	unsigned char key[16];
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */
@@ -143,6 +149,17 @@ struct conf_mqtt {
 	bool control;                    /* MOSFET commands (section 8) */
 };
 
+/* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */
+struct conf_ble {
+	int line;                        /* 0 = no [ble] section */
+	char adapter[CONF_ID_MAX];       /* "hci0" ...; "" = BlueZ's default (its first adapter) */
+	double connect_timeout;          /* s for one connection attempt, services resolved (20) */
+};
+
+/* "AA:BB:CC:DD:EE:FF" (either case, ':' or '-' between the bytes) into
+ * canon, upper case with ':'; false if s is not a 48-bit address. */
+bool conf_parse_mac(const char *s, char canon[18]);
+
 /* [tunnel.NAME]: lend one wire to a vendor PC tool through a raw TCP port. */
 #define CONF_MAX_TUNNELS 8
 struct conf_tunnel {
@@ -192,6 +209,7 @@ struct conf {
 	struct conf_tunnel tunnels[CONF_MAX_TUNNELS];
 	struct conf_http http;
 	struct conf_history history;
+	struct conf_ble ble;
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

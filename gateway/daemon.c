@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ble.h"
 #include "gw.h"
 #include "history.h"
 #include "http.h"
@@ -220,10 +221,18 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 static void fd_budget(struct gw *gw)
 {
 	const struct conf *c = gw->conf;
-	/* link: wire + timerfd; tunnel: socket + tool; HTTP: its clients, listening socket, epoll,
-	 * wakeup; history: database, WAL, shared memory, journal */
-	long other = GW_FD_RESERVE + 2L * gw->nlinks + c->nupstreams + 2L * c->ntunnels +
-		     (c->http.enabled ? c->http.max_clients + 3L : 0) + (c->history.enabled ? 4L : 0);
+	/* each link: what its transport holds (wire + timerfd; BLE: the timerfd
+	 * and, once for all, the D-Bus socket); tunnel: socket + tool */
+	long other = GW_FD_RESERVE + c->nupstreams + 2L * c->ntunnels;
+	bool ble = false;
+	for (int i = 0; i < gw->nlinks; i++) {
+		other += gw->links[i]->tr->fds;
+		ble = ble || gw->links[i]->cfg->is_ble;
+	}
+	other += ble;
+	/* HTTP: its clients, listening socket, epoll, wakeup; history: database,
+	 * WAL, shared memory, journal */
+	other += (c->http.enabled ? c->http.max_clients + 3L : 0) + (c->history.enabled ? 4L : 0);
 	long need = c->gw.max_clients + other;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
@@ -553,6 +562,10 @@ void gw_free(struct gw *gw)
 	gw->npacks = 0;
 	gw_resolver_free(gw->resolver);
 	gw->resolver = NULL;
+#ifdef HAVE_SYSTEMD
+	gw_ble_free(gw->ble); /* after the links: their Disconnect()s go out with it */
+	gw->ble = NULL;
+#endif
 	free(gw->conf);
 	gw->conf = NULL;
 }

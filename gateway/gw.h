@@ -1,7 +1,7 @@
 /* gateway/gw.h - the daemon's state: packs, links (wires) and the loop.
  *
- * One gw_link per distinct `port` string (a serial device or a TCP serial
- * server); the packs on it are polled one after the other.  A pack's last
+ * One gw_link per distinct `port` string (a serial device, a TCP serial
+ * server or a Bluetooth LE device); the packs on it are polled one after the other.  A pack's last
  * complete snapshot and its encoded register block are replaced only by a
  * complete, validated poll.  Packs and links are allocated one by one, so a
  * reload (gw_reload) can carry the unchanged ones over to the new
@@ -30,6 +30,7 @@ struct gw_resolver;
 struct gw_tunnel;
 struct gw_http;
 struct gw_history;
+struct gw_ble;
 
 struct gw_pack {
 	const struct conf_pack *cfg;
@@ -43,6 +44,7 @@ struct gw_pack {
 	double slow_at;                /* monotonic start of the last good poll that read the
 	                                * slow-changing values (0 = none yet) */
 	unsigned slow_age;             /* good polls since then */
+	unsigned long link_opens;      /* link->opens at its last poll (link_fresh) */
 
 	bool have_data;                /* snap/data_regs hold a good poll */
 	double last_good;              /* monotonic time of that poll */
@@ -113,6 +115,7 @@ struct gw {
 	struct gw_http *http;          /* NULL without [http] */
 	struct gw_history *history;    /* NULL without history */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
+	struct gw_ble *ble;            /* BlueZ client of the ble:// links (ble.c), NULL until one opens */
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
 	bool stopping;                 /* gw_stop() runs: schedule nothing new */

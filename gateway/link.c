@@ -1,4 +1,13 @@
-/* gateway/link.c - one wire: a serial port or a TCP serial server.
+/* gateway/link.c - one wire: the generic link and the serial and TCP
+ * transports.
+ *
+ * A link is one `port` string.  What is common to every kind lives here:
+ * the state (down, resolving, connecting, up), the reopen with capped
+ * exponential backoff, the outage logged once when it starts and once when
+ * it ends, the send buffer, and the bytes handed to the poller (or to a
+ * maintenance tunnel's tool).  What differs is one const struct
+ * gw_transport per kind, as libmodbus has one backend per transport: serial
+ * and TCP below, Bluetooth LE in ble.c.
  *
  * Serial ports are opened with libserialport (8N1, no flow control, the
  * configured baud), made non-blocking and locked exclusively; devices
@@ -34,6 +43,15 @@
 
 static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 
+const struct gw_transport *gw_link_transport(const struct conf_pack *cfg)
+{
+#ifdef HAVE_SYSTEMD
+	if (cfg->is_ble)
+		return &gw_transport_ble;
+#endif
+	return cfg->is_tcp ? &gw_transport_tcp : &gw_transport_serial;
+}
+
 static void link_set_events(struct gw_link *l)
 {
 	int ev = EV_READ;
@@ -53,7 +71,7 @@ static void link_failed(struct gw_link *l, const char *what, int err)
 	gw_link_close(l, why);
 }
 
-static void link_up(struct gw_link *l)
+void gw_link_up(struct gw_link *l)
 {
 	l->state = GW_LINK_UP;
 	l->backoff = BACKOFF_MIN;
@@ -65,7 +83,8 @@ static void link_up(struct gw_link *l)
 	} else {
 		gw_info("link %s: open", l->port);
 	}
-	link_set_events(l);
+	if (l->fd >= 0)
+		link_set_events(l);
 	gw_poll_link_up(l);
 }
 
@@ -222,7 +241,7 @@ static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 		ev_timer_start(l->gw->loop, &l->conn_timer);
 		return;
 	}
-	link_up(l);
+	gw_link_up(l);
 }
 
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -244,6 +263,7 @@ struct gw_link *gw_link_new(struct gw *gw, const struct conf_pack *cfg)
 	l->gw = gw;
 	l->cfg = cfg;
 	l->port = cfg->port;
+	l->tr = gw_link_transport(cfg);
 	l->fd = -1;
 	l->state = GW_LINK_DOWN;
 	l->backoff = BACKOFF_MIN;
@@ -264,6 +284,8 @@ void gw_link_free(struct gw_link *l)
 	gw_poll_free(l);
 	l->packs = NULL;
 	gw_link_close(l, NULL);
+	if (l->tr->release)
+		l->tr->release(l);
 	free(l);
 }
 
@@ -274,17 +296,27 @@ bool gw_link_is_up(const struct gw_link *l)
 
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 {
-	return strcmp(a->port, b->port) == 0 && (a->is_tcp || a->baud == b->baud);
+	if (strcmp(a->port, b->port) != 0)
+		return false;
+	if (a->is_ble) /* the same device through the same adapter */
+		return strcmp(a->ble_adapter, b->ble_adapter) == 0;
+	return a->is_tcp || a->baud == b->baud;
 }
 
 void gw_link_open(struct gw_link *l)
 {
-	if (l->cfg->is_tcp) {
-		l->state = GW_LINK_RESOLVING;
-		/* a numeric address answers at once; a name later, from the loop */
-		gw_resolve(l->gw->resolver, l->cfg->tcp_host, l->cfg->tcp_port, tcp_resolved, l, &l->lookup);
-		return;
-	}
+	l->tr->open(l);
+}
+
+static void tcp_open(struct gw_link *l)
+{
+	l->state = GW_LINK_RESOLVING;
+	/* a numeric address answers at once; a name later, from the loop */
+	gw_resolve(l->gw->resolver, l->cfg->tcp_host, l->cfg->tcp_port, tcp_resolved, l, &l->lookup);
+}
+
+static void serial_open(struct gw_link *l)
+{
 	errno = 0;
 	int fd = open_serial(l);
 	if (fd < 0) {
@@ -292,16 +324,12 @@ void gw_link_open(struct gw_link *l)
 		return;
 	}
 	link_attach(l, fd);
-	link_up(l);
+	gw_link_up(l);
 }
 
-void gw_link_close(struct gw_link *l, const char *why)
+/* serial and TCP: the descriptor (and libserialport's handle) */
+static void fd_close(struct gw_link *l)
 {
-	struct ev_loop *loop = l->gw->loop;
-	bool was_up = l->state != GW_LINK_DOWN;
-	gw_lookup_cancel(&l->lookup);
-	ev_io_stop(loop, &l->io);
-	ev_timer_stop(loop, &l->conn_timer);
 	if (l->sp) {
 		sp_close(l->sp);
 		sp_free_port(l->sp);
@@ -313,6 +341,16 @@ void gw_link_close(struct gw_link *l, const char *why)
 	}
 	l->have_saved_tio = false;
 	l->fd = -1;
+}
+
+void gw_link_close(struct gw_link *l, const char *why)
+{
+	struct ev_loop *loop = l->gw->loop;
+	bool was_up = l->state != GW_LINK_DOWN;
+	gw_lookup_cancel(&l->lookup);
+	ev_io_stop(loop, &l->io);
+	ev_timer_stop(loop, &l->conn_timer);
+	l->tr->close(l);
 	l->state = GW_LINK_DOWN;
 	l->txlen = l->txoff = 0;
 	bms_rx_clear(&l->rx);
@@ -334,17 +372,40 @@ void gw_link_close(struct gw_link *l, const char *why)
 		gw_poll_link_down(l);
 }
 
-void gw_link_drain(struct gw_link *l)
+static size_t fd_drain(struct gw_link *l)
 {
 	uint8_t buf[512];
 	ssize_t n;
+	size_t total = 0;
+	while ((n = read(l->fd, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	return total;
+}
+
+void gw_link_drain(struct gw_link *l)
+{
 	size_t total = l->rx.len;
 	if (l->state == GW_LINK_UP)
-		while ((n = read(l->fd, buf, sizeof(buf))) > 0)
-			total += (size_t)n;
+		total += l->tr->drain(l);
 	if (total)
 		gw_debug("link %s: dropped %zu stale bytes before the request", l->port, total);
 	bms_rx_clear(&l->rx);
+}
+
+/* serial and TCP: write what the descriptor takes now, the rest when it is writable */
+static int fd_write(struct gw_link *l)
+{
+	ssize_t w = write(l->fd, l->tx + l->txoff, l->txlen - l->txoff);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		link_failed(l, "write", errno);
+		return -1;
+	}
+	if (w > 0)
+		l->txoff += (size_t)w;
+	if (l->txoff >= l->txlen)
+		l->txlen = l->txoff = 0;
+	link_set_events(l);
+	return 0;
 }
 
 int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n)
@@ -364,16 +425,8 @@ int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n)
 	memcpy(l->tx + l->txlen, p, n);
 	l->txlen += n;
 	gw_log_hex(l->port, p, n);
-	ssize_t w = write(l->fd, l->tx, l->txlen);
-	if (w < 0 && errno != EAGAIN && errno != EINTR) {
-		link_failed(l, "write", errno);
+	if (l->tr->write(l) < 0)
 		return -1;
-	}
-	if (w > 0)
-		l->txoff = (size_t)w;
-	if (l->txoff >= l->txlen)
-		l->txlen = l->txoff = 0;
-	link_set_events(l);
 	return (int)n;
 }
 
@@ -385,17 +438,16 @@ int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
 	l->txlen = n;
 	l->txoff = 0;
 	gw_log_hex(l->port, p, n);
-	ssize_t w = write(l->fd, l->tx, n);
-	if (w < 0 && errno != EAGAIN && errno != EINTR) {
-		link_failed(l, "write", errno);
-		return -1;
-	}
-	if (w > 0)
-		l->txoff = (size_t)w;
-	if (l->txoff >= l->txlen)
-		l->txlen = l->txoff = 0;
-	link_set_events(l);
-	return 0;
+	return l->tr->write(l);
+}
+
+void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	gw_log_hex(l->port, p, n);
+	if (l->tunnel && !l->lending)
+		gw_tunnel_wire_bytes(l->tunnel, p, n);
+	else
+		gw_poll_bytes(l, p, n);
 }
 
 static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -413,7 +465,7 @@ static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			link_failed(l, "connect", err);
 			return;
 		}
-		link_up(l);
+		gw_link_up(l);
 		return;
 	}
 	if (revents & EV_WRITE && l->txoff < l->txlen) {
@@ -435,11 +487,7 @@ static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		for (int i = 0; i < 16; i++) {
 			ssize_t n = read(l->fd, buf, sizeof(buf));
 			if (n > 0) {
-				gw_log_hex(l->port, buf, (size_t)n);
-				if (l->tunnel && !l->lending)
-					gw_tunnel_wire_bytes(l->tunnel, buf, (size_t)n);
-				else
-					gw_poll_bytes(l, buf, (size_t)n);
+				gw_link_bytes(l, buf, (size_t)n);
 				if (l->state != GW_LINK_UP)
 					return;
 				if ((size_t)n < sizeof(buf))
@@ -459,3 +507,25 @@ static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 	}
 }
+
+const struct gw_transport gw_transport_serial = {
+	.name = "serial",
+	.bms_link = BMS_LINK_WIRE,
+	.fds = 2, /* the device, the poll timerfd */
+	.open = serial_open,
+	.close = fd_close,
+	.write = fd_write,
+	.drain = fd_drain,
+};
+
+const struct gw_transport gw_transport_tcp = {
+	.name = "tcp",
+	.bms_link = BMS_LINK_WIRE,
+	.fds = 2, /* the socket, the poll timerfd */
+	.silent_reopen = 3,
+	.silent_why = "serial server passes no bytes; reconnecting",
+	.open = tcp_open,
+	.close = fd_close,
+	.write = fd_write,
+	.drain = fd_drain,
+};

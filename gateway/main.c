@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ble.h"
 #include "gw.h"
 #include "hayaml.h"
 #include "history.h"
@@ -35,6 +36,7 @@ static void usage(FILE *out)
 		"usage: bmsgw -c FILE [--check | --once | --ha-yaml | --mqtt-dump] [-v]\n"
 		"       bmsgw -c FILE --history-csv UNIT [--from TIME] [--to TIME] [--step SPAN]\n"
 		"       bmsgw --register-map [--base N]\n"
+		"       bmsgw --ble-scan [SECONDS] [-c FILE]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (INI)\n"
@@ -51,6 +53,12 @@ static void usage(FILE *out)
 		"                      (default: every sample as stored)\n"
 		"      --register-map  print the register map (Markdown) and exit\n"
 		"      --base N        base address for --register-map (default 290)\n"
+		"      --ble-scan [SECONDS]\n"
+		"                      discover Bluetooth LE devices through BlueZ for SECONDS\n"
+		"                      (default 10; the adapter of -c FILE's [ble] section, else\n"
+		"                      BlueZ's default) and list address, RSSI, name, the likely\n"
+		"                      protocol and whether it may need pairing; no configuration\n"
+		"                      needed\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
@@ -100,9 +108,10 @@ static void once_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* What the command line asks for. */
 struct opts {
 	const char *file;
-	bool check, once, regmap, verbose, hayaml, mqtt_dump;
+	bool check, once, regmap, verbose, hayaml, mqtt_dump, ble_scan;
 	long map_base;
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
+	double scan_seconds;
 };
 
 /* 1. The command line into *o.  -1 to go on, else the exit code. */
@@ -116,10 +125,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{"history-csv", required_argument, NULL, 'H'}, {"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'T'},     {"step", required_argument, NULL, 'S'},
+		{"ble-scan", optional_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->map_base = 290;
+	o->scan_seconds = 10;
+	const char *scan_arg = NULL;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "c:vhV", lopts, NULL)) != -1) {
 		switch (ch) {
@@ -144,6 +156,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'F': o->hist_from = optarg; break;
 		case 'T': o->hist_to = optarg; break;
 		case 'S': o->hist_step = optarg; break;
+		case 's':
+			o->ble_scan = true;
+			/* --ble-scan=N, or --ble-scan N */
+			if (optarg)
+				scan_arg = optarg;
+			else if (optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+				scan_arg = argv[optind++];
+			break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bmsgw %s\n", BMSGW_VERSION); return 0;
@@ -155,11 +175,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return 2;
 	}
+	if (scan_arg) {
+		char *end;
+		errno = 0;
+		o->scan_seconds = strtod(scan_arg, &end);
+		if (errno || *end || !(o->scan_seconds >= 1 && o->scan_seconds <= 3600)) {
+			fprintf(stderr, "bmsgw: --ble-scan: \"%s\" is not 1..3600 seconds\n", scan_arg);
+			return 2;
+		}
+	}
 	if ((o->hist_from || o->hist_to || o->hist_step) && !o->hist_unit) {
 		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
 		return 2;
 	}
-	if (!o->regmap && !o->file) {
+	if (!o->regmap && !o->ble_scan && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
@@ -245,6 +274,40 @@ static struct conf *load_conf(const struct opts *o, int *rc)
 	return conf;
 }
 
+/* --ble-scan: BlueZ's discovery, then the list. */
+static int ble_scan(const struct opts *o)
+{
+	char adapter[CONF_ID_MAX] = "";
+	if (o->file) {
+		/* only for its [ble] adapter */
+		struct conf *c = malloc(sizeof(*c));
+		char err[1280];
+		if (!c || conf_load_file(o->file, c, err, sizeof(err)) < 0) {
+			fprintf(stderr, "bmsgw: %s\n", c ? err : "out of memory");
+			free(c);
+			return 1;
+		}
+		snprintf(adapter, sizeof(adapter), "%s", c->ble.adapter);
+		free(c);
+	}
+#ifdef HAVE_SYSTEMD
+	gw_log_threshold = o->verbose ? GW_LOG_DEBUG : GW_LOG_WARN;
+	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "bmsgw: cannot initialise libev\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = gw_ble_scan(loop, adapter, o->scan_seconds, stdout);
+	ev_loop_destroy(loop);
+	return rc;
+#else
+	fprintf(stderr, "bmsgw: --ble-scan: built without Bluetooth support (bmsgw reaches BlueZ through "
+		"libsystemd's D-Bus library; this build has none)\n");
+	return 1;
+#endif
+}
+
 /* --once: every pack gets its full timeout budget, plus one reconnect and a lookup. */
 static double once_budget(const struct gw *gw)
 {
@@ -265,6 +328,8 @@ int main(int argc, char **argv)
 		reg_write_markdown(stdout, (unsigned)o.map_base);
 		return 0;
 	}
+	if (o.ble_scan)
+		return ble_scan(&o);
 
 	/* 2. configuration; 3. --check, --ha-yaml */
 	struct conf *conf = load_conf(&o, &rc);

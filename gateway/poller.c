@@ -20,8 +20,6 @@
 #include "util.h"
 #include "wire.h"
 
-/* consecutive silent polls on a TCP serial server before reconnecting it */
-#define TCP_SILENT_RECONNECT 3
 /* the slow-changing values (cell count, cycles, capacity: struct bms_kept)
  * are read again every SLOW_EVERY good polls, and at least every half
  * stale_after, so that a committed snapshot never holds older ones */
@@ -86,6 +84,13 @@ static void poll_begin(struct gw_pack *p, double now)
 {
 	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
 	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
+	/* the transport: a driver that streams must be asked again on a new connection */
+	struct gw_link *l = p->link;
+	p->poll.link = (uint8_t)l->tr->bms_link;
+	p->poll.link_fresh = p->link_opens != l->opens;
+	p->link_opens = l->opens;
+	p->poll.have_key = p->cfg->have_key;
+	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
 	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
 			  now - p->slow_at >= p->link->gw->conf->gw.stale_after / 2;
 	p->poll_started = now;
@@ -156,10 +161,12 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 	if (p->next_due < now)
 		p->next_due = now;
 	if (!l->got_bytes && l->state == GW_LINK_UP) {
-		if (++l->silent_polls >= TCP_SILENT_RECONNECT && l->cfg->is_tcp) {
+		/* a TCP serial server or a BLE connection that passes nothing
+		 * any more is reopened (the transport says after how many) */
+		if (++l->silent_polls >= l->tr->silent_reopen && l->tr->silent_reopen) {
 			l->silent_polls = 0;
 			gw_polled(gw, p, ok);
-			gw_link_close(l, "serial server passes no bytes; reconnecting");
+			gw_link_close(l, l->tr->silent_why);
 			return;
 		}
 	} else {

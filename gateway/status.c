@@ -41,7 +41,7 @@ static const char *link_state(const struct gw_link *l)
 
 static const char *link_kind(const struct gw_link *l)
 {
-	return l->cfg->is_tcp ? "tcp" : "serial";
+	return l->cfg->is_ble ? "ble" : l->cfg->is_tcp ? "tcp" : "serial";
 }
 
 static void iso_wall(FILE *o, const char *key, time_t t)

@@ -12,6 +12,39 @@
 
 struct gw_lookup;
 struct gw_tunnel;
+struct gw_link;
+struct gw_ble_link;
+
+/* One kind of link, as libmodbus has one backend per transport: how a wire
+ * of that kind is opened, written, drained and closed.  The generic part
+ * (link.c) keeps the state, the backoff, the outage log and the buffers; a
+ * transport reports an open wire with gw_link_up(), every byte it receives
+ * with gw_link_bytes() and any failure with gw_link_close(l, why). */
+struct gw_transport {
+	const char *name;           /* "serial", "tcp", "ble" (logs, --check) */
+	enum bms_link bms_link;     /* what the drivers see (struct bms_poll.link) */
+	int fds;                    /* descriptors one link holds, its poll timerfd included */
+	/* consecutive polls without a byte after which the link is reopened
+	 * (0 = never: a serial port has nothing to reopen), and what the log says */
+	unsigned silent_reopen;
+	const char *silent_why;
+	/* start opening l (non-blocking): gw_link_up() or gw_link_close() follows,
+	 * now or later from the loop */
+	void (*open)(struct gw_link *l);
+	/* release what open took, quietly (the generic close stops l->io) */
+	void (*close)(struct gw_link *l);
+	/* l->tx[txoff..txlen) is queued: write what can be written now;
+	 * 0, or -1 after closing the link with the reason */
+	int (*write)(struct gw_link *l);
+	/* read and throw away what is pending; returns the bytes dropped */
+	size_t (*drain)(struct gw_link *l);
+	/* optional: the link is freed (after a quiet close): free its state */
+	void (*release)(struct gw_link *l);
+};
+extern const struct gw_transport gw_transport_serial, gw_transport_tcp;
+#ifdef HAVE_SYSTEMD
+extern const struct gw_transport gw_transport_ble;
+#endif
 
 enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
 enum gw_poll_state {
@@ -27,7 +60,9 @@ struct gw_link {
 	struct gw *gw;
 	const struct conf_pack *cfg;   /* the first pack's settings for this wire */
 	const char *port;              /* conf string */
-	int fd;
+	const struct gw_transport *tr; /* its kind */
+	struct gw_ble_link *ble;       /* BLE: the device's state (ble.c) */
+	int fd;                        /* serial / TCP: the wire's descriptor */
 	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
 	struct termios saved_tio;      /* termios fallback: the settings before we opened it */
 	bool have_saved_tio;
@@ -80,6 +115,12 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
 
 /* True if the wire is open. */
 bool gw_link_is_up(const struct gw_link *l);
+/* The transport of a pack's port. */
+const struct gw_transport *gw_link_transport(const struct conf_pack *cfg);
+/* For transports: the wire is open (logs the end of an outage, tells the
+ * poller); bytes arrived from it (to the tunnel's tool or the poller). */
+void gw_link_up(struct gw_link *l);
+void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n);
 
 /* poller.c: set up the poll state of a new link. */
 void gw_poll_init(struct gw_link *l);

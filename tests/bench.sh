@@ -2,8 +2,9 @@
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
 # Daly pack, and the daemon's memory (VmHWM); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
-# status page is busy and history goes to a slow disk (tests/tools/bench_http.py).
-# Figures, not assertions.
+# status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
+# Bluetooth LE reconnects and Modbus latency while a BLE link flaps
+# (tests/tools/bench_ble.py, a fake BlueZ).  Figures, not assertions.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -41,3 +42,7 @@ echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
+# a build with Bluetooth (libsystemd) and a dbus-daemon for the fake BlueZ
+if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
+	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble.py "${BLE_SECONDS:-10}"
+fi

@@ -1,0 +1,178 @@
+/* tests/unit/test_ble.c - the pure parts of Bluetooth LE: addresses
+ * (conf_parse_mac), ble:// ports, keys and [ble] in the configuration, the
+ * 16-bit form of a UUID and the --ble-scan classification. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../bms/bms.h"
+#include "../../conf/conf.h"
+#include "../../gateway/ble.h"
+#include "check.h"
+
+static struct conf c;
+static char err[1280];
+
+static int load(const char *text)
+{
+	err[0] = '\0';
+	return conf_load_string(text, "t.ini", &c, err, sizeof(err));
+}
+
+#define EXPECT_ERR(text, want) do { \
+	int r_ = load(text); \
+	CHECK(r_ == -1); \
+	if (r_ == -1 && !strstr(err, want)) { \
+		check_failed++; \
+		fprintf(stderr, "FAIL %s:%d: \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, err, want); \
+	} \
+} while (0)
+
+static void test_mac(void)
+{
+	char m[18];
+	CHECK(conf_parse_mac("AA:BB:CC:DD:EE:FF", m));
+	CHECK_STR(m, "AA:BB:CC:DD:EE:FF");
+	CHECK(conf_parse_mac("a4:c1:38:0f:1e:2d", m));
+	CHECK_STR(m, "A4:C1:38:0F:1E:2D");
+	CHECK(conf_parse_mac("a4-c1-38-0f-1e-2d", m));
+	CHECK_STR(m, "A4:C1:38:0F:1E:2D");
+	static const char *const bad[] = {
+		"", "AA:BB:CC:DD:EE", "AA:BB:CC:DD:EE:FF:00", "AA:BB:CC:DD:EE:FG", "AABBCCDDEEFF",
+		"AA:BB:CC:DD:EE:F", "AA:BB:CC:DD:EE:FFF", "AA;BB:CC:DD:EE:FF", " A:BB:CC:DD:EE:FF", "AA:BB:CC:DD:EE:F ",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strcpy(m, "unchanged");
+		CHECK(!conf_parse_mac(bad[i], m));
+		CHECK_STR(m, "unchanged");
+	}
+	CHECK(!conf_parse_mac(NULL, m));
+}
+
+#define GW "[gateway]\nstate_file = none\n"
+
+static void test_conf(void)
+{
+	/* a BLE port: address normalised, no baud, the protocol floor as gap */
+	CHECK_EQ_INT(load(GW "[pack.a]\nprotocol = jbd\nport = ble://a4:c1:38:0f:1e:2d\n"), 0);
+	CHECK(c.packs[0].is_ble);
+	CHECK(!c.packs[0].is_tcp);
+	CHECK_STR(c.packs[0].port, "ble://A4:C1:38:0F:1E:2D");
+	CHECK_STR(c.packs[0].ble_addr, "A4:C1:38:0F:1E:2D");
+	CHECK_STR(c.packs[0].ble_adapter, "");
+	CHECK(!c.packs[0].have_key);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), c.packs[0].driver->gap_floor, 1e-12);
+	CHECK_NEAR(c.ble.connect_timeout, 20, 1e-9);
+	CHECK_EQ_INT(c.ble.line, 0);
+
+	/* [ble]: the adapter reaches every BLE pack, before or after it in the file */
+	CHECK_EQ_INT(load(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[pack.b]\nprotocol = jbd\n"
+			  "port = /dev/ttyUSB0\n[ble]\nadapter = hci1\nconnect_timeout = 30\n"), 0);
+	CHECK_STR(c.packs[0].ble_adapter, "hci1");
+	CHECK_STR(c.packs[1].ble_adapter, "");
+	CHECK_NEAR(c.ble.connect_timeout, 30, 1e-9);
+	CHECK_EQ_INT(c.ble.line, 9);
+
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E\n",
+		   "t.ini:5: [pack.a] port: \"ble://A4:C1:38:0F:1E\": \"A4:C1:38:0F:1E\" is not a Bluetooth address");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\nbaud = 9600\n",
+		   "t.ini:6: [pack.a] baud: a Bluetooth link (ble://A4:C1:38:0F:1E:2D) has no baud rate");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\nkey = 00112233445566778899aabbccddeeff\n",
+		   "t.ini:6: [pack.a] key: protocol jbd takes no key");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = pylontech\nport = ble://A4:C1:38:0F:1E:2D\n",
+		   "t.ini:5: [pack.a] port: protocol pylontech is not spoken over Bluetooth LE");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[pack.b]\nprotocol = jbd\n"
+		   "port = ble://a4:c1:38:0f:1e:2d\n", "t.ini:8: [pack.b] port: ble://A4:C1:38:0F:1E:2D is already used by "
+		   "[pack.a] (line 5) (expected one pack per Bluetooth device)");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[tunnel.t]\nport = ble://A4:C1:38:0F:1E:2D\n"
+		   "listen = 127.0.0.1:8899\nclients = 127.0.0.1\n", "[tunnel.t] port: ble://A4:C1:38:0F:1E:2D is a Bluetooth device");
+	EXPECT_ERR(GW "[ble]\nadapter = hci 0\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n", "t.ini:4: [ble] adapter");
+	EXPECT_ERR(GW "[ble]\nconnect_timeout = 5\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
+		   "t.ini:4: [ble] connect_timeout: 5 is out of range");
+	EXPECT_ERR(GW "[ble]\nscan = 1\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
+		   "t.ini:4: [ble] scan: unknown key (expected one of adapter, connect_timeout)");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble:/A4:C1:38:0F:1E:2D\n", "t.ini:5: [pack.a] port");
+	/* a key: only 32 hex digits, refused by protocols that have none */
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 0011\n",
+		   "t.ini:6: [pack.a] key: \"0011\" is not a key (expected 32 hex digits (16 bytes), as the vendor's app "
+		   "shows it: too short)");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeeffX\n",
+		   "too long");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeefg\n",
+		   "is not a key");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeeff\n",
+		   "t.ini:6: [pack.a] key: protocol jbd takes no key");
+
+	/* the drivers' BLE members: every ble_gatt list is terminated and in lower case */
+	for (size_t i = 0; bms_drivers[i]; i++) {
+		const struct bms_gatt *g = bms_drivers[i]->ble_gatt;
+		for (int k = 0; g && g[k].service && k < 16; k++) {
+			CHECK(g[k].notify && g[k].write);
+			CHECK_EQ_INT(strlen(g[k].service), 36);
+			for (const char *p = g[k].service; *p; p++)
+				CHECK(!(*p >= 'A' && *p <= 'Z'));
+		}
+		if (bms_drivers[i]->ble_company)
+			CHECK(bms_drivers[i]->listen_only);
+	}
+}
+
+static void test_uuid16(void)
+{
+	CHECK_EQ_INT(gw_ble_uuid16("0000ff00-0000-1000-8000-00805f9b34fb"), 0xFF00);
+	CHECK_EQ_INT(gw_ble_uuid16("0000FFE0-0000-1000-8000-00805F9B34FB"), 0xFFE0);
+	CHECK_EQ_INT(gw_ble_uuid16("65970000-4bda-4c1e-af4b-551c4cf74769"), -1);
+	CHECK_EQ_INT(gw_ble_uuid16("0000ff00-0000-1000-8000-00805f9b34f"), -1);
+	CHECK_EQ_INT(gw_ble_uuid16("0001ff00-0000-1000-8000-00805f9b34fb"), -1);
+	CHECK_EQ_INT(gw_ble_uuid16(NULL), -1);
+}
+
+static const char *guess(const char *name, const char *uuid, uint16_t company, bool *pairing)
+{
+	struct gw_ble_seen s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	if (uuid) {
+		snprintf(s.uuids[0], sizeof(s.uuids[0]), "%s", uuid);
+		s.nuuids = 1;
+	}
+	if (company) {
+		s.companies[0] = company;
+		s.nmfr = 1;
+	}
+	struct gw_ble_guess g;
+	gw_ble_classify(&s, &g);
+	if (pairing)
+		*pairing = g.pairing;
+	return g.protocol ? g.protocol : "-";
+}
+
+static void test_classify(void)
+{
+	bool pair = false;
+	CHECK_STR(guess("SmartShunt HQ2204", NULL, 0x02E1, &pair), "victron-ble");
+	CHECK(!pair);
+	CHECK_STR(guess("JK-B2A24S15P", NULL, 0, &pair), "jk-ble");
+	CHECK(pair);
+	CHECK_STR(guess("", "0000ffe0-0000-1000-8000-00805f9b34fb", 0, NULL), "jk-ble");
+	CHECK_STR(guess("DL-41181211223", NULL, 0, &pair), "daly-modbus");
+	CHECK(!pair);
+	CHECK_STR(guess("xiaoxiang BMS", NULL, 0, &pair), "jbd");
+	CHECK(pair);
+	CHECK_STR(guess("JBD-SP04S034", NULL, 0, NULL), "jbd");
+	CHECK_STR(guess("", "0000ff00-0000-1000-8000-00805f9b34fb", 0, NULL), "jbd");
+	CHECK_STR(guess("", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "daly");
+	CHECK_STR(guess("Headphones", "0000110b-0000-1000-8000-00805f9b34fb", 0x004C, NULL), "-");
+	CHECK_STR(guess("", NULL, 0, NULL), "-");
+	/* the company id wins over a name */
+	CHECK_STR(guess("JK-lookalike", NULL, 0x02E1, NULL), "victron-ble");
+}
+
+int main(void)
+{
+	test_mac();
+	test_conf();
+	test_uuid16();
+	test_classify();
+	return check_report();
+}
