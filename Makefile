@@ -127,11 +127,12 @@ deps:
 	else echo "deps: all Debian packages present"; fi
 
 # The whole suite runs on the ASan+UBSan build.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) SANITIZE=1 all unit
-	$(MAKE) fuzz
-	$(MAKE) all
-	$(MAKE) nosystemd
+	$(MAKE) -j$(NPROC) SANITIZE=1 all unit
+	$(MAKE) -j$(NPROC) fuzz
+	$(MAKE) -j$(NPROC) all
+	$(MAKE) -j$(NPROC) nosystemd
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh
 
 nosystemd:
@@ -150,9 +151,19 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
 FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h gateway/*.h conf/*.h registers/*.h)
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(GW_SRC) $(FUZZ_HDR) build/gen/www.c
+# the code under test is compiled once, with coverage (fuzzer-no-link), and
+# every target links it
+FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o
+build/fuzz/obj/gen/www.o: build/gen/www.c
 	@mkdir -p $(dir $@)
-	clang $(CSTD) -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(GW_SRC) build/gen/www.c $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+build/fuzz/obj/%.o: %.c $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)
 $(B)/slowdisk.so: tests/tools/slowdisk.c
