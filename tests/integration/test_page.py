@@ -9,8 +9,8 @@ simulator:
 - live: a change in the simulator shows without a reload;
 - a pack made stale is shown as stale; a gateway that stops answering is
   shown as such (banner) and its packs as stale;
-- wires, Modbus clients, history charts drawn with Debian's Chart.js, the
-  CSV link;
+- wires, Modbus clients, the MQTT client (a real Mosquitto), history charts
+  drawn with Debian's Chart.js, the CSV link;
 - a phone-sized window has no horizontal scrolling;
 - no error in the browser's console (the content security policy holds).
 Screenshots are kept in build/test-artifacts/."""
@@ -25,6 +25,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from mqtt_harness import Broker  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -61,6 +62,7 @@ def main():
     sim = Sim("daly", packs=("address=1,cells=16,sensors=2,soc=64.2,current=-7.5",
                              "address=2,cells=16,sensors=2,soc=80,current=3"))
     gw_port, http_port = free_port(), free_port()
+    broker = Broker()
     gw = Gateway("""[gateway]
 listen = 127.0.0.1:%d
 stale_after = 3
@@ -85,7 +87,11 @@ listen = 127.0.0.1:%d
 [history]
 file = %s/history.db
 interval = 1
-""" % (gw_port, sim.port, sim.port, http_port, tmp), gw_port)
+[mqtt]
+host = 127.0.0.1
+port = %d
+client_id = page-test
+""" % (gw_port, sim.port, sim.port, http_port, tmp, broker.port), gw_port)
     d = None
     try:
         sim.ctl("set 1 balance 0x5")      # cells 1 and 3 balance
@@ -96,12 +102,13 @@ interval = 1
                         api(http_port)["packs"][0]["balancing"] == [1, 3], 10), "both packs online")
         time.sleep(2.2)  # a few history samples
         d = browser()
-        run(d, sim, gw, gw_port, http_port)
+        run(d, sim, gw, gw_port, http_port, broker.port)
     finally:
         if d:
             d.quit()
         gw.stop()
         sim.stop()
+        broker.stop()
         shutil.rmtree(tmp, ignore_errors=True)
         if c.failed:
             gw.dump(30)
@@ -117,7 +124,7 @@ def card(d, unit, field):
               % (unit, field))
 
 
-def run(d, sim, gw, gw_port, http_port):
+def run(d, sim, gw, gw_port, http_port, mqtt_port):
     d.get("http://127.0.0.1:%d/" % http_port)
     c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
          "the page is live (server-sent events)")
@@ -151,6 +158,10 @@ def run(d, sim, gw, gw_port, http_port):
     c.ok(wait_until(lambda: js(d, "return document.querySelectorAll('#modbus tbody tr').length") == 1, 8),
          "a Modbus client is listed")
     cl.close()
+    mq = lambda: js(d, "const e = document.querySelector('#mqtt'); return [e.dataset.state, e.textContent];")
+    c.ok(wait_until(lambda: mq()[0] == "connected", 8), "the MQTT client is shown connected (%s)" % mq()[1])
+    c.ok(wait_until(lambda: mq()[1].startswith("MQTT 127.0.0.1:%d (page-test): connected" % mqtt_port), 5),
+         "... with its broker and client id")
     c.ok(js(d, "return !!window.Chart"), "Chart.js loaded from /javascript/chart.js (Debian's libjs-chart.js)")
     c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0, 8),
          "history chart drawn (%s)" % js(d, "return document.querySelector('#h-note').textContent"))
