@@ -19,6 +19,12 @@
  * Besides the two reads the driver sends only the MOSFET lock write 0xE1
  * (below, §7.6), on a command; never a factory-mode command.
  *
+ * Bluetooth LE (§13.3): the same frames, unchanged, through service FF00
+ * (requests written to FF02, answers notified on FF01).  Notifications are
+ * as long as the ATT MTU allows (20 bytes without an MTU exchange: the
+ * 36-byte 0x03 answer comes as 20 + 16), so they are just more bytes for
+ * scan(), as from a serial port.
+ *
  * Raw alarm words: raw_alarms[0] = 0x03 protection status (offset 16, §7.5).
  *
  * Progress in struct bms_poll:
@@ -271,6 +277,14 @@ static int jbd_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
 	return BMS_OK;
 }
 
+/* Bluetooth LE: service FF00, notify FF01 (read, notify), write FF02 (read,
+ * write without response), §13.1. */
+static const struct bms_gatt jbd_gatt[] = {
+	{ "0000ff00-0000-1000-8000-00805f9b34fb", "0000ff01-0000-1000-8000-00805f9b34fb",
+	  "0000ff02-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
 static int jbd_finish(struct bms_poll *poll)
 {
 	/* a JBD at 0.00 V (JBD-05) still reports real cells */
@@ -299,4 +313,5 @@ const struct bms_driver bms_jbd_driver = {
 	.finish = jbd_finish,
 	.control_request = jbd_control_request,
 	.control_ack = jbd_control_ack,
+	.ble_gatt = jbd_gatt,
 };
