@@ -115,6 +115,7 @@ struct fd {
 	bool setpoints;
 	bool refresh;
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
+	uint32_t persist0; /* poll.persist as the input set it */
 	uint8_t link; /* enum bms_link of every poll */
 	bool fresh;   /* the next poll is the first since the link was opened */
 	bool have_key; /* the pack's key (victron-ble), copied into every poll */
@@ -342,6 +343,7 @@ static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
 	size_t off = t->config ? t->config(&s, data, size) : fd_config(&s, data, size);
 	if (off == 0)
 		return 0;
+	s.persist0 = s.poll.persist;
 	bms_rx_clear(&s.rx);
 	fd_begin(&s);
 

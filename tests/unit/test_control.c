@@ -48,11 +48,14 @@ static void expect_ack(const struct bms_driver *d, struct bms_control *c, const 
 	int n = check_hex(hex, f, sizeof(f));
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
+	poll.link = c->link; /* the pack's poll, on the same link */
+	poll.persist = c->persist;
 	size_t fl = 0;
 	CHECK_EQ_INT(d->scan(&poll, f, (size_t)n, &fl), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(fl, n);
 	/* nor may it disturb a poll: handle() ignores it */
 	bms_poll_begin(&poll, c->address, 0, false);
+	poll.link = c->link;
 	int h = d->handle(&poll, f, (size_t)n);
 	CHECK(h == BMS_E_UNEXPECTED || h == BMS_E_HEADER || h == BMS_E_INVALID);
 	CHECK_EQ_INT(d->control_ack(c, f, (size_t)n), rc);
@@ -92,6 +95,17 @@ static void test_daly(void)
 	expect_request(d, &c, "A5 40 DA 08 00 00 00 00 00 00 00 00 C7");
 	c.step = 1;
 	expect_request(d, &c, "A5 40 D9 08 00 00 00 00 00 00 00 00 C6");
+	/* over Bluetooth LE (§14.1): host 0x80 whatever was learned on a
+	 * wire, for every board; the board answers as on the wire */
+	for (uint8_t board = 1; board <= 2; board++) {
+		c = cmd(board, BMS_FET_CHARGE, true);
+		c.link = BMS_LINK_BLE;
+		expect_request(d, &c, "A5 80 DA 08 01 00 00 00 00 00 00 00 08");
+	}
+	c = cmd(1, BMS_FET_DISCHARGE, true);
+	c.link = BMS_LINK_BLE;
+	expect_request(d, &c, "A5 80 D9 08 01 00 00 00 00 00 00 00 07");
+	expect_ack(d, &c, "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA", BMS_OK);
 }
 
 static void test_daly_modbus(void)
