@@ -156,6 +156,42 @@ static void test_daly_modbus(void)
 	bms_poll_begin(&p, 1, 0, false);
 	p.step = 2;
 	CHECK_EQ_INT(d->next_request(&p, req, sizeof(req)), 0);
+
+	/* over Bluetooth LE (§14.4), in the dialect the polls learned: D2
+	 * (persist bit 0 = known, bit 1 clear) writes its switch settings
+	 * 0xA5 / 0xA6 from 0xD2 and takes the echo (fl4p/batmon-ha#356) */
+	c = cmd(1, BMS_FET_CHARGE, true);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A5 00 01 4B 8A");
+	expect_ack(d, &c, "D2 06 00 A5 00 01 4B 8A", BMS_OK);
+	CHECK_EQ_INT(d->control_request(&c, req, sizeof(req)), 0);
+	c = cmd(1, BMS_FET_CHARGE, false);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A5 00 00 8A 4A");
+	expect_ack(d, &c, "D2 06 00 A5 00 01 4B 8A", BMS_E_UNEXPECTED); /* not our value */
+	expect_ack(d, &c, "51 06 01 21 00 00 D4 6C", BMS_E_UNEXPECTED); /* the other dialect */
+	expect_ack(d, &c, "D2 86 04 B2 5A", BMS_E_REFUSED);
+	c = cmd(2, BMS_FET_DISCHARGE, true); /* D2 has no board */
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A6 00 01 BB 8A");
+	c = cmd(1, BMS_FET_DISCHARGE, false);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A6 00 00 7A 4A");
+	/* the 0x81 dialect learned (bits 0 and 1): the wire's frames */
+	c = cmd(1, BMS_FET_CHARGE, true);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x3;
+	expect_request(d, &c, "81 06 01 21 00 01 06 3C");
+	expect_ack(d, &c, "51 06 01 21 00 01 15 AC", BMS_OK);
+	/* no dialect known yet: no command */
+	c = cmd(1, BMS_FET_CHARGE, true);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x4;
+	CHECK_EQ_INT(d->control_request(&c, req, sizeof(req)), BMS_E_INVALID);
 }
 
 static void test_jbd(void)
