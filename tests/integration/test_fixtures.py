@@ -5,7 +5,8 @@
   bytes (hex of even length; Pylontech-style frames as ASCII from '~';
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
-  JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS), so a
+  JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
+  sum8), so a
   fixture cannot rot unnoticed;
 - every frame occurs in at least one unit test (tests/unit/test_*.c), so no
   recorded frame goes unused.  The unit tests embed frames as C string
@@ -25,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Checks  # noqa: E402
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
-FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon")
+FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02")
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -73,6 +74,28 @@ def jkpb_ok(b):
     if len(rest) == 9 and rest[0] == 0:
         rest = rest[1:]
     return len(rest) == 8 and rest[1] == 0x10 and modbus_ok(rest)
+
+
+def jk02_ok(b):
+    """JK02 over Bluetooth LE: a 300-byte 0x55AA record (sum8 in byte 299,
+    type 1, 2, 3 or 5) or a 20-byte AA 55 90 EB request / acknowledgement
+    (sum8 in byte 19), then any further 20-byte frames, then any "AT\\r\\n"
+    of the BLE module, as notified."""
+    if b[:4] == b"\x55\xaa\xeb\x90":
+        if len(b) < 300 or sum(b[:299]) & 0xFF != b[299] or b[4] not in (1, 2, 3, 5):
+            return False
+        rest = b[300:]
+    elif b[:4] == b"\xaa\x55\x90\xeb":
+        rest = b
+    else:
+        return False
+    while rest[:4] == b"\xaa\x55\x90\xeb":
+        if len(rest) < 20 or sum(rest[:19]) & 0xFF != rest[19]:
+            return False
+        rest = rest[20:]
+    while rest[:4] == b"AT\r\n":
+        rest = rest[4:]
+    return rest == b""
 
 
 def jbd_ok(b):
@@ -130,7 +153,7 @@ def checksum_ok(family, frame):
             crc8_smbus(req + rsp[:-1]) == rsp[-1]
     b = bytes.fromhex(frame)
     return {"daly": daly_ok, "modbus": modbus_ok, "jk4e57": jk_ok, "jkpb": jkpb_ok,
-            "jbd": jbd_ok}[family](b)
+            "jbd": jbd_ok, "jk02": jk02_ok}[family](b)
 
 
 def unit_literals():
