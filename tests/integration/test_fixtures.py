@@ -6,7 +6,8 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8), so a
+  sum8, Victron's key check byte and the set unused bits of the decrypted
+  record), so a
   fixture cannot rot unnoticed;
 - every frame occurs in at least one unit test (tests/unit/test_*.c), so no
   recorded frame goes unused.  The unit tests embed frames as C string
@@ -26,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Checks  # noqa: E402
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
-FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02")
+FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron")
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -74,6 +75,80 @@ def jkpb_ok(b):
     if len(rest) == 9 and rest[0] == 0:
         rest = rest[1:]
     return len(rest) == 8 and rest[1] == 0x10 and modbus_ok(rest)
+
+
+def _xt(a):
+    return ((a << 1) ^ 0x1B) & 0xFF if a & 0x80 else a << 1
+
+
+def _sbox():
+    """The AES S-box: the inverse in GF(2^8) (0 -> 0), then the affine map."""
+    box = [0] * 256
+    for x in range(256):
+        inv = 0
+        if x:
+            inv = next(y for y in range(1, 256) if _gmul(x, y) == 1)
+        s = inv
+        for k in range(1, 5):
+            s ^= ((inv << k) | (inv >> (8 - k))) & 0xFF
+        box[x] = s ^ 0x63
+    return box
+
+
+def _gmul(a, b):
+    p = 0
+    while b:
+        if b & 1:
+            p ^= a
+        a = _xt(a)
+        b >>= 1
+    return p
+
+
+SBOX = _sbox()
+
+
+def aes128_encrypt_block(key, block):
+    """FIPS-197 AES-128 of one 16-byte block (pure Python, slow, enough
+    for a few fixture rows)."""
+    w = [list(key[i:i + 4]) for i in range(0, 16, 4)]
+    rcon = 1
+    for i in range(4, 44):
+        t = list(w[i - 1])
+        if i % 4 == 0:
+            t = [SBOX[b] for b in t[1:] + t[:1]]
+            t[0] ^= rcon
+            rcon = _xt(rcon)
+        w.append([a ^ b for a, b in zip(w[i - 4], t)])
+    s = [b ^ k for b, k in zip(block, sum(w[0:4], []))]
+    for rnd in range(1, 11):
+        s = [SBOX[b] for b in s]
+        s = [s[(c * 4 + r + 4 * r) % 16] for c in range(4) for r in range(4)]
+        if rnd < 10:
+            m = []
+            for c in range(4):
+                a = s[4 * c:4 * c + 4]
+                m += [_gmul(a[0], 2) ^ _gmul(a[1], 3) ^ a[2] ^ a[3], a[0] ^ _gmul(a[1], 2) ^ _gmul(a[2], 3) ^ a[3],
+                      a[0] ^ a[1] ^ _gmul(a[2], 2) ^ _gmul(a[3], 3), _gmul(a[0], 3) ^ a[1] ^ a[2] ^ _gmul(a[3], 2)]
+            s = m
+        s = [b ^ k for b, k in zip(s, sum(w[4 * rnd:4 * rnd + 4], []))]
+    return bytes(s)
+
+
+def victron_ok(key, data):
+    """A Victron product advertisement (manufacturer data 0x10 ...) under
+    the row's key: the key-check byte is key[0], and, decrypted with
+    AES-128-CTR (counter block = the nonce, then zeros), a battery-monitor
+    record has the unused bits of its last byte set, as Victron's "Extra
+    manufacturer data" document asks."""
+    if len(key) != 16 or len(data) < 9 or data[0] != 0x10 or data[7] != key[0]:
+        return False
+    ct = data[8:8 + 16]
+    stream = aes128_encrypt_block(key, data[5:7] + bytes(14))
+    plain = bytes(a ^ b for a, b in zip(ct, stream))
+    if data[4] == 0x02 and len(plain) >= 15:
+        return plain[14] >> 6 == 3  # bits 118-119
+    return True
 
 
 def jk02_ok(b):
@@ -135,7 +210,7 @@ def wanted(family, frame):
     if family == "pylon":
         return [frame.lower()] if frame.startswith("~") else None
     parts = [frame]
-    if family == "sino":
+    if family in ("sino", "victron"):
         parts = [p.strip() for p in frame.split("->")]
         if len(parts) != 2:
             return None
@@ -151,6 +226,9 @@ def checksum_ok(family, frame):
         req, rsp = (bytes.fromhex(p.strip()) for p in frame.split("->"))
         return len(req) == 3 and req[0] == 0x0A and len(rsp) == req[2] + 1 and \
             crc8_smbus(req + rsp[:-1]) == rsp[-1]
+    if family == "victron":
+        key, data = (bytes.fromhex(p.strip()) for p in frame.split("->"))
+        return victron_ok(key, data)
     b = bytes.fromhex(frame)
     return {"daly": daly_ok, "modbus": modbus_ok, "jk4e57": jk_ok, "jkpb": jkpb_ok,
             "jbd": jbd_ok, "jk02": jk02_ok}[family](b)
