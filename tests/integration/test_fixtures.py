@@ -24,7 +24,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from harness import ROOT, Checks  # noqa: E402
+from aes128 import victron_ctr  # noqa: E402
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
 FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron")
@@ -77,64 +79,6 @@ def jkpb_ok(b):
     return len(rest) == 8 and rest[1] == 0x10 and modbus_ok(rest)
 
 
-def _xt(a):
-    return ((a << 1) ^ 0x1B) & 0xFF if a & 0x80 else a << 1
-
-
-def _sbox():
-    """The AES S-box: the inverse in GF(2^8) (0 -> 0), then the affine map."""
-    box = [0] * 256
-    for x in range(256):
-        inv = 0
-        if x:
-            inv = next(y for y in range(1, 256) if _gmul(x, y) == 1)
-        s = inv
-        for k in range(1, 5):
-            s ^= ((inv << k) | (inv >> (8 - k))) & 0xFF
-        box[x] = s ^ 0x63
-    return box
-
-
-def _gmul(a, b):
-    p = 0
-    while b:
-        if b & 1:
-            p ^= a
-        a = _xt(a)
-        b >>= 1
-    return p
-
-
-SBOX = _sbox()
-
-
-def aes128_encrypt_block(key, block):
-    """FIPS-197 AES-128 of one 16-byte block (pure Python, slow, enough
-    for a few fixture rows)."""
-    w = [list(key[i:i + 4]) for i in range(0, 16, 4)]
-    rcon = 1
-    for i in range(4, 44):
-        t = list(w[i - 1])
-        if i % 4 == 0:
-            t = [SBOX[b] for b in t[1:] + t[:1]]
-            t[0] ^= rcon
-            rcon = _xt(rcon)
-        w.append([a ^ b for a, b in zip(w[i - 4], t)])
-    s = [b ^ k for b, k in zip(block, sum(w[0:4], []))]
-    for rnd in range(1, 11):
-        s = [SBOX[b] for b in s]
-        s = [s[(c * 4 + r + 4 * r) % 16] for c in range(4) for r in range(4)]
-        if rnd < 10:
-            m = []
-            for c in range(4):
-                a = s[4 * c:4 * c + 4]
-                m += [_gmul(a[0], 2) ^ _gmul(a[1], 3) ^ a[2] ^ a[3], a[0] ^ _gmul(a[1], 2) ^ _gmul(a[2], 3) ^ a[3],
-                      a[0] ^ a[1] ^ _gmul(a[2], 2) ^ _gmul(a[3], 3), _gmul(a[0], 3) ^ a[1] ^ a[2] ^ _gmul(a[3], 2)]
-            s = m
-        s = [b ^ k for b, k in zip(s, sum(w[4 * rnd:4 * rnd + 4], []))]
-    return bytes(s)
-
-
 def victron_ok(key, data):
     """A Victron product advertisement (manufacturer data 0x10 ...) under
     the row's key: the key-check byte is key[0], and, decrypted with
@@ -143,9 +87,7 @@ def victron_ok(key, data):
     manufacturer data" document asks."""
     if len(key) != 16 or len(data) < 9 or data[0] != 0x10 or data[7] != key[0]:
         return False
-    ct = data[8:8 + 16]
-    stream = aes128_encrypt_block(key, data[5:7] + bytes(14))
-    plain = bytes(a ^ b for a, b in zip(ct, stream))
+    plain = victron_ctr(key, data[5:7], data[8:8 + 16])
     if data[4] == 0x02 and len(plain) >= 15:
         return plain[14] >> 6 == 3  # bits 118-119
     return True
