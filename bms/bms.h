@@ -166,7 +166,9 @@ enum {
 	BMS_MORE = 1,         /* handle(): frame used; more frames belong to this request */
 	BMS_E_CHECKSUM = -1,  /* bad checksum */
 	BMS_E_SHORT = -2,     /* truncated / wrong length */
-	BMS_E_HEADER = -3,    /* wrong start byte, address or layout */
+	BMS_E_HEADER = -3,    /* wrong start byte, address or layout (victron-ble: a record
+	                       * of another product type, or encrypted with another key
+	                       * than the pack's, or the pack has none) */
 	BMS_E_UNEXPECTED = -4,/* valid frame, but not an answer to this request (ignore it) */
 	BMS_E_RANGE = -5,     /* a field is out of its possible range */
 	BMS_E_INVALID = -6,   /* the sample as a whole is not usable (e.g. 0 V, 0 cells) */

@@ -19,6 +19,14 @@
  * that carries a wanted value has arrived.  Frames beyond those (or late
  * frames of an earlier request) are then reported as BMS_E_UNEXPECTED.
  *
+ * Bluetooth LE (Daly's BT dongle, §14.1): the same 13-byte frames through
+ * service FFF0 (written to FFF2, notified on FFF1), with host address 0x80
+ * ("Bluetooth app" in Daly's protocol document) in every request and MOSFET
+ * write, whatever the board; the BMS answers from its board number as on
+ * the wire.  A notification may hold two answers (26 bytes) or part of one:
+ * scan() works on the byte stream either way.  Over BLE the host is not
+ * learned (persist is left alone).
+ *
  * Progress in struct bms_poll:
  *	step	index into daly_steps[] of the outstanding request; handle()
  *		advances it on BMS_OK, timeout() when it returns true
@@ -36,7 +44,7 @@
 #define DALY_START 0xA5
 #define DALY_DLEN 0x08
 #define DALY_HOST 0x40          /* host address of board 1 */
-#define DALY_HOST_ALT 0x80      /* alternative host address of board 1 */
+#define DALY_HOST_ALT 0x80      /* alternative host address of board 1; the BT host */
 #define DALY_MAX_BOARD 16
 #define DALY_CURRENT_ZERO 30000 /* raw current offset, 0.1 A */
 #define DALY_TEMP_OFFSET 40
@@ -174,7 +182,9 @@ static int daly_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	if (cap < DALY_LEN)
 		return BMS_E_NOSPACE;
 
-	if (poll->address == 1) {
+	if (poll->link == BMS_LINK_BLE) {
+		host = DALY_HOST_ALT; /* the Bluetooth host, every board, every try */
+	} else if (poll->address == 1) {
 		bool alt = (poll->persist & DALY_PERSIST_ALT) != 0;
 		if (poll->attempt & 1)
 			alt = !alt;
@@ -342,7 +352,7 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		break;
 	}
 
-	if (poll->address == 1) {
+	if (poll->address == 1 && poll->link != BMS_LINK_BLE) {
 		if (poll->scratch[DALY_SCRATCH_HOST] == DALY_HOST_ALT)
 			poll->persist |= DALY_PERSIST_ALT;
 		else
@@ -362,7 +372,8 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
  * The BMS answers from its board number with the same command and D0 =
  * the value written (captured: A5 01 D9 08 01 ...); D1..D7 are left-over
  * bytes.  No refusal frame is known: a D0 that differs is taken as one, and
- * the gateway confirms everything by reading 0x93 (the actual MOSFETs). */
+ * the gateway confirms everything by reading 0x93 (the actual MOSFETs).
+ * Over Bluetooth LE the host is 0x80, as for the reads. */
 #define DALY_SET_DSG 0xD9
 #define DALY_SET_CHG 0xDA
 
@@ -386,7 +397,9 @@ static int daly_control_request(struct bms_control *c, uint8_t *out, size_t cap)
 	if (cap < DALY_LEN)
 		return BMS_E_NOSPACE;
 	uint8_t host = (uint8_t)(DALY_HOST + c->address - 1);
-	if (c->address == 1 && (c->persist & DALY_PERSIST_ALT))
+	if (c->link == BMS_LINK_BLE)
+		host = DALY_HOST_ALT; /* the Bluetooth host */
+	else if (c->address == 1 && (c->persist & DALY_PERSIST_ALT))
 		host = DALY_HOST_ALT; /* the board answers there (learned by the polls) */
 	memset(out, 0, DALY_LEN);
 	out[0] = DALY_START;
@@ -427,6 +440,14 @@ static bool daly_timeout(struct bms_poll *poll)
 	return true;
 }
 
+/* Bluetooth LE: Daly's BT dongle, service FFF0, notify FFF1, write FFF2
+ * (§14.1). */
+static const struct bms_gatt daly_gatt[] = {
+	{ "0000fff0-0000-1000-8000-00805f9b34fb", "0000fff1-0000-1000-8000-00805f9b34fb",
+	  "0000fff2-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
 static int daly_finish(struct bms_poll *poll)
 {
 	/* All-zero answers (0 V, -3000 A, 0 cells) are not data:
@@ -460,4 +481,5 @@ const struct bms_driver bms_daly_driver = {
 	.finish = daly_finish,
 	.control_request = daly_control_request,
 	.control_ack = daly_control_ack,
+	.ble_gatt = daly_gatt,
 };

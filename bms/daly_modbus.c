@@ -17,11 +17,32 @@
  * Not decoded: 0x3B (SOH according to one source, a heartbeat counter
  * according to another - UNCERTAIN, so SOH stays absent), 0x58 power
  * (unsigned whole watts with the sign from 0x48; the gateway derives V x I
- * instead), full capacity (a settings register outside both reads), the
- * "D2" BLE register map (address 0xD2, a different layout).
+ * instead), full capacity (a settings register outside both reads).
  *
- * Progress in struct bms_poll: step = index into dm_reads[] of the
- * outstanding read (DM_NREADS when the poll is complete).
+ * Bluetooth LE (§14.2, §14.3): service FFF0 (notify FFF1, write FFF2), or
+ * FF00 / FF01 / FF02 on newer firmware.  Over BLE the BMS speaks one of two
+ * dialects:
+ *	D2	address 0xD2 both ways, its own register map: one read of 62
+ *		registers from 0 (cells 0x00..0x1F, temperatures 0x20..0x27, V,
+ *		I, SOC, state, remaining Ah, counts, cycles, MOSFETs, alarm
+ *		words 0x3A..0x3D), the switch settings in 0x80..0xA8 (0xA5 /
+ *		0xA6) for packs with control;
+ *	0x81	the wire protocol above, board `address` (0x81 -> 0x51), on some
+ *		DL / ESS units.
+ * Which one a pack speaks is found out per pack: a try in D2, and after a
+ * failed try the other dialect (tries alternate); the dialect that answered
+ * is kept in persist (as daly.c keeps its host) and reconnections do not
+ * forget it (the firmware does not change).  A learned dialect that fails a
+ * try is asked once more, then the tries alternate again.  A poll keeps the
+ * dialect its first read was answered in.  On a wire nothing of this
+ * applies: 0xD2 frames are not accepted.
+ *
+ * Progress in struct bms_poll: step = index into the dialect's reads of
+ * the outstanding read (their count when the poll is complete).
+ *	scratch[0]	BLE: the dialect this poll's first read was answered in
+ *	persist		BLE: DM_P_KNOWN a dialect answered, DM_P_P81 it is the
+ *			0x81 one, DM_P_TRY81 the next try of an unknown one is
+ *			0x81
  */
 #include "bms.h"
 
@@ -42,6 +63,18 @@
 #define DM_TEMP_ABSENT 0xFF   /* temperature register of a missing sensor (§3.3) */
 #define DM_MAX_TEMP_SLOTS 8   /* 0x30..0x37 */
 #define DM_MAX_WIRE_CELLS 48  /* 0x00..0x2F */
+
+#define DM_D2_ADDR 0xD2        /* the D2 dialect's address, both ways (BLE) */
+#define DM_D2_MAX_CELLS 32     /* 0x00..0x1F */
+
+/* persist and scratch bits of the BLE dialects */
+#define DM_P_KNOWN 0x1u        /* a dialect answered */
+#define DM_P_P81 0x2u          /* ... the 0x81 one (else D2) */
+#define DM_P_TRY81 0x4u        /* not known: the next try asks in 0x81 */
+#define DM_P81_BITS (DM_P_P81 | DM_P_TRY81)
+#define DM_S_DIALECT 0         /* scratch[]: the dialect of this poll (enum dm_dialect) */
+
+enum dm_dialect { DM_P81 = 0, DM_D2 = 1 };
 
 /* Register addresses (§3.2, p81 map). */
 enum {
@@ -75,6 +108,66 @@ static const struct {
 #define DM_READ_SETPOINTS 2 /* dm_reads[] index of the settings read */
 #define DM_R_SET_CHG 0x121  /* charge MOSFET switch: 1 on, 0 off (written by FC06) */
 #define DM_R_SET_DSG 0x122  /* discharge MOSFET switch */
+
+/* The D2 dialect (BLE, §14.2): its register map and reads. */
+enum {
+	DM2_R_TEMP1 = 0x20,
+	DM2_R_VOLT = 0x28,
+	DM2_R_CURRENT = 0x29,
+	DM2_R_SOC = 0x2A,
+	DM2_R_STATUS = 0x2F,
+	DM2_R_REMAIN = 0x30,
+	DM2_R_NCELLS = 0x31,
+	DM2_R_NTEMPS = 0x32,
+	DM2_R_CYCLES = 0x33,
+	DM2_R_CHG_MOS = 0x35,
+	DM2_R_DSG_MOS = 0x36,
+	DM2_R_ALARM1 = 0x3A, /* 0x3A..0x3D */
+	DM2_R_SET_CHG = 0xA5, /* charge MOS switch, 1 on (settings; FC06) */
+	DM2_R_SET_DSG = 0xA6, /* discharge MOS switch */
+};
+static const struct {
+	uint16_t start, count;
+} dm2_reads[] = {
+	{ 0x00, 0x3E },  /* D2 03 00 00 00 3E D7 B9 (DALYN-REQ-1) */
+	{ 0x80, 0x29 },  /* the settings, for packs with control: D2 03 00 80 00 29 96 5F */
+};
+#define DM2_NREADS ((int)(sizeof(dm2_reads) / sizeof(dm2_reads[0])))
+#define DM2_READ_SETPOINTS 1
+
+/* D2 alarm words 0x3A..0x3D hold the eight bytes of the legacy protocol's
+ * 0x98 answer, two per register, low byte first (0x3A = D1 << 8 | D0, as
+ * syssi/esphome-daly-bms's D2 error table lists them; no capture with an
+ * alarm set: UNCERTAIN).  Bit n of byte Dk -> normalised alarms, as for
+ * 0x98 (§2.6): level-2 bits also raise BMS_AL_PROTECTION, reserved bits
+ * nothing. */
+#define L2 BMS_AL_PROTECTION
+static const uint32_t dm2_alarm_map[7 * 8] = {
+	/* D0: cell / pack voltage */
+	BMS_AL_CELL_OV, BMS_AL_CELL_OV | L2, BMS_AL_CELL_UV, BMS_AL_CELL_UV | L2,
+	BMS_AL_PACK_OV, BMS_AL_PACK_OV | L2, BMS_AL_PACK_UV, BMS_AL_PACK_UV | L2,
+	/* D1: temperatures */
+	BMS_AL_CHG_OT, BMS_AL_CHG_OT | L2, BMS_AL_CHG_UT, BMS_AL_CHG_UT | L2,
+	BMS_AL_DSG_OT, BMS_AL_DSG_OT | L2, BMS_AL_DSG_UT, BMS_AL_DSG_UT | L2,
+	/* D2: currents, SOC */
+	BMS_AL_CHG_OC, BMS_AL_CHG_OC | L2, BMS_AL_DSG_OC, BMS_AL_DSG_OC | L2,
+	BMS_AL_SOC_HIGH, BMS_AL_SOC_HIGH | L2, BMS_AL_SOC_LOW, BMS_AL_SOC_LOW | L2,
+	/* D3: differences, b4-7 reserved */
+	BMS_AL_CELL_DIFF, BMS_AL_CELL_DIFF | L2, BMS_AL_TEMP_DIFF, BMS_AL_TEMP_DIFF | L2,
+	0, 0, 0, 0,
+	/* D4: MOSFETs: temp high x2, temp sensor x2, adhesion x2, open x2 */
+	BMS_AL_MOS_OT, BMS_AL_MOS_OT, BMS_AL_SENSOR, BMS_AL_SENSOR,
+	BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT,
+	/* D5: AFE, voltage collect, cell temp sensor, EEPROM, RTC, precharge,
+	 * communication, internal communication */
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_SENSOR, BMS_AL_HW_FAULT,
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_COMM, BMS_AL_COMM,
+	/* D6: current module, sum-voltage detect, short circuit, low-volt
+	 * forbidden charge, b4-7 reserved */
+	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_SHORT | L2, BMS_AL_CELL_UV | L2,
+	0, 0, 0, 0,
+};
+#undef L2
 
 /* Alarm words 0x6D..0x73 (§3.4; bit 0 = LSB of the register value, which
  * DALYN-05 supports: SOC 11 % with 0x70 = 0x0002 "SOC low level 2", and
@@ -138,19 +231,60 @@ static bool dm_is_request_addr(uint8_t a)
 	return a > DM_REQ_BASE && a <= DM_REQ_BASE + DM_MAX_BOARD;
 }
 
-/* Data bytes of a reply to one of our reads. */
-static bool dm_known_bytes(uint8_t bc)
+/* Data bytes of a reply to one of our reads (of the 0x81 map, or, d2,
+ * of the D2 map). */
+static bool dm_known_bytes(uint8_t bc, bool d2)
 {
+	if (d2) {
+		for (int i = 0; i < DM2_NREADS; i++)
+			if (bc == 2 * dm2_reads[i].count)
+				return true;
+		return false;
+	}
 	for (int i = 0; i < DM_NREADS; i++)
 		if (bc == 2 * dm_reads[i].count)
 			return true;
 	return false;
 }
 
+/* The dialect the next try of the first read asks in: on a wire always
+ * the 0x81 map; over BLE the learned one, else the one whose turn it is. */
+static enum dm_dialect dm_try_dialect(const struct bms_poll *poll)
+{
+	if (poll->link != BMS_LINK_BLE)
+		return DM_P81;
+	if (poll->persist & DM_P_KNOWN)
+		return (poll->persist & DM_P_P81) ? DM_P81 : DM_D2;
+	return (poll->persist & DM_P_TRY81) ? DM_P81 : DM_D2;
+}
+
+/* The dialect of the outstanding read: the first read's try, later reads
+ * the one the first was answered in. */
+static enum dm_dialect dm_dialect(const struct bms_poll *poll)
+{
+	if (poll->link != BMS_LINK_BLE || poll->step <= 0)
+		return dm_try_dialect(poll);
+	return poll->scratch[DM_S_DIALECT] == DM_D2 ? DM_D2 : DM_P81;
+}
+
 /* Reads this poll makes: the settings read only when asked for. */
 static int dm_nreads(const struct bms_poll *poll)
 {
+	if (dm_dialect(poll) == DM_D2)
+		return poll->setpoints ? DM2_NREADS : DM2_READ_SETPOINTS;
 	return poll->setpoints ? DM_NREADS : DM_READ_SETPOINTS;
+}
+
+/* Start and count of read `step` of the poll's dialect. */
+static void dm_read_of(const struct bms_poll *poll, int step, uint16_t *start, uint16_t *count)
+{
+	if (dm_dialect(poll) == DM_D2) {
+		*start = dm2_reads[step].start;
+		*count = dm2_reads[step].count;
+	} else {
+		*start = dm_reads[step].start;
+		*count = dm_reads[step].count;
+	}
 }
 
 static int dm_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
@@ -161,37 +295,54 @@ static int dm_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 		return 0;
 	if (cap < DM_REQ_LEN)
 		return BMS_E_NOSPACE;
-	out[0] = (uint8_t)(DM_REQ_BASE + poll->address);
+	uint16_t start, count;
+	dm_read_of(poll, poll->step, &start, &count);
+	out[0] = dm_dialect(poll) == DM_D2 ? DM_D2_ADDR : (uint8_t)(DM_REQ_BASE + poll->address);
 	out[1] = DM_FC_READ;
-	out[2] = (uint8_t)(dm_reads[poll->step].start >> 8);
-	out[3] = (uint8_t)dm_reads[poll->step].start;
-	out[4] = (uint8_t)(dm_reads[poll->step].count >> 8);
-	out[5] = (uint8_t)dm_reads[poll->step].count;
+	out[2] = (uint8_t)(start >> 8);
+	out[3] = (uint8_t)start;
+	out[4] = (uint8_t)(count >> 8);
+	out[5] = (uint8_t)count;
 	uint16_t crc = bms_crc16_modbus(out, 6);
 	out[6] = (uint8_t)crc;
 	out[7] = (uint8_t)(crc >> 8);
 	return DM_REQ_LEN;
 }
 
+/* Over BLE a frame of the D2 dialect (0xD2 both ways) is a reply too. */
+static bool dm_is_d2(const struct bms_poll *poll, uint8_t a)
+{
+	return a == DM_D2_ADDR && poll->link == BMS_LINK_BLE;
+}
+
 /* Frames: replies of any board (0x51..0x60) to a read of ours, exception
  * replies, and requests (0x81..0x90: our echo, or another master), which
- * are skipped whole.  Anything else is skipped a byte at a time. */
+ * are skipped whole; over BLE also D2 replies, and D2 read requests
+ * (byte 2 = 0, a byte count no reply has) skipped whole.  Anything else is
+ * skipped a byte at a time. */
 static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	size_t need;
 
-	(void)poll;
 	if (len == 0)
 		return BMS_SCAN_NEED;
-	if (!dm_is_reply_addr(buf[0]) && !dm_is_request_addr(buf[0])) {
+	if (!dm_is_reply_addr(buf[0]) && !dm_is_request_addr(buf[0]) && !dm_is_d2(poll, buf[0])) {
 		size_t i = 1;
-		while (i < len && !dm_is_reply_addr(buf[i]) && !dm_is_request_addr(buf[i]))
+		while (i < len && !dm_is_reply_addr(buf[i]) && !dm_is_request_addr(buf[i]) && !dm_is_d2(poll, buf[i]))
 			i++;
 		*n = i;
 		return BMS_SCAN_SKIP;
 	}
 	if (len < 3)
 		return BMS_SCAN_NEED;
+	if (buf[0] == DM_D2_ADDR && buf[1] == DM_FC_READ && buf[2] == 0x00) {
+		/* a D2 read request (registers 0x00xx; no reply has 0 bytes):
+		 * ours echoed, skipped whole */
+		if (len < DM_REQ_LEN)
+			return BMS_SCAN_NEED;
+		*n = bms_crc16_modbus_ok(buf, DM_REQ_LEN) ? DM_REQ_LEN : 1;
+		return BMS_SCAN_SKIP;
+	}
 	if (dm_is_request_addr(buf[0])) {
 		if (buf[1] != DM_FC_READ && buf[1] != DM_FC_WRITE) {
 			*n = 1;
@@ -202,7 +353,7 @@ static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, si
 		*n = bms_crc16_modbus_ok(buf, DM_REQ_LEN) ? DM_REQ_LEN : 1;
 		return BMS_SCAN_SKIP;
 	}
-	if (buf[1] == DM_FC_READ && dm_known_bytes(buf[2])) {
+	if (buf[1] == DM_FC_READ && dm_known_bytes(buf[2], buf[0] == DM_D2_ADDR)) {
 		need = 5u + buf[2];
 	} else if (buf[1] == (DM_FC_READ | DM_FC_ERROR) || buf[1] == (DM_FC_WRITE | DM_FC_ERROR)) {
 		need = DM_ERR_LEN;
@@ -310,13 +461,73 @@ static int dm_decode_status(struct bms_poll *poll, const uint8_t *d)
 	return BMS_OK;
 }
 
+/* D2 dialect, registers 0x00..0x3D: the whole status (§14.2). */
+static int dm_decode_d2(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const uint16_t st = dm2_reads[0].start;
+	unsigned ncells = dm_reg(d, st, DM2_R_NCELLS);
+	unsigned nslots = dm_reg(d, st, DM2_R_NTEMPS);
+
+	if (poll->cells_forced)
+		ncells = poll->cells_forced < DM_D2_MAX_CELLS ? poll->cells_forced : DM_D2_MAX_CELLS;
+	else if (ncells > DM_D2_MAX_CELLS)
+		return BMS_E_RANGE;
+	if (nslots > DM_MAX_TEMP_SLOTS)
+		nslots = DM_MAX_TEMP_SLOTS;
+
+	int raw_cur = dm_reg(d, st, DM2_R_CURRENT);
+	unsigned raw_soc = dm_reg(d, st, DM2_R_SOC);
+	unsigned state = dm_reg(d, st, DM2_R_STATUS);
+	float cur = (float)(raw_cur - DM_CURRENT_ZERO) / 10.0f;
+	s->voltage = (float)dm_reg(d, st, DM2_R_VOLT) / 10.0f;
+	s->current = poll->invert_current ? -cur : cur;
+	s->soc = raw_soc > 1000 ? 100.0f : (float)raw_soc / 10.0f;
+	s->state = (uint8_t)(state <= 2 ? state : 0);
+	s->remain_ah = (float)dm_reg(d, st, DM2_R_REMAIN) / 10.0f;
+	s->cycles = dm_reg(d, st, DM2_R_CYCLES);
+	s->chg_mos = dm_reg(d, st, DM2_R_CHG_MOS) != 0;
+	s->dsg_mos = dm_reg(d, st, DM2_R_DSG_MOS) != 0;
+
+	s->ncells = (uint8_t)ncells;
+	for (unsigned i = 0; i < ncells; i++)
+		s->cell_mv[i] = dm_reg(d, st, (uint16_t)i);
+	/* as in the 0x81 map: 0xFF marks a missing sensor */
+	s->ntemps = 0;
+	for (unsigned i = 0; i < nslots; i++) {
+		unsigned raw = dm_reg(d, st, (uint16_t)(DM2_R_TEMP1 + i));
+		if (raw < DM_TEMP_ABSENT)
+			s->temp_c[s->ntemps++] = (float)((int)raw - DM_TEMP_OFFSET);
+	}
+
+	/* raw_alarms[0..3] = registers 0x3A..0x3D */
+	s->nraw = 4;
+	s->alarms = 0;
+	for (int i = 0; i < 4; i++) {
+		uint16_t w = dm_reg(d, st, (uint16_t)(DM2_R_ALARM1 + i));
+		s->raw_alarms[i] = w;
+		for (int b = 0; b < 16; b++) {
+			int k = 16 * i + b; /* bit b of register i = bit k % 8 of byte D(k / 8) */
+			if ((w & (1u << b)) && k < 7 * 8)
+				s->alarms |= dm2_alarm_map[k];
+		}
+		if (i == 3 && (w >> 8))
+			s->alarms |= BMS_AL_OTHER; /* D7, the failure code */
+	}
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_REMAIN |
+		      BMS_HAS_CYCLES | BMS_HAS_MOSFETS | BMS_HAS_ALARMS;
+	if (s->ntemps)
+		s->present |= BMS_HAS_TEMPS;
+	return BMS_OK;
+}
+
 static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	int rc;
 
 	if (len < DM_ERR_LEN)
 		return BMS_E_SHORT;
-	if (!dm_is_reply_addr(frame[0]))
+	if (!dm_is_reply_addr(frame[0]) && !dm_is_d2(poll, frame[0]))
 		return BMS_E_HEADER;
 	if (frame[1] == DM_FC_READ) {
 		if (len != 5u + frame[2])
@@ -331,18 +542,31 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	}
 	if (!bms_crc16_modbus_ok(frame, len))
 		return BMS_E_CHECKSUM;
-	/* Another board, or nothing outstanding. */
-	if (poll->step < 0 || poll->step >= dm_nreads(poll) ||
-	    frame[0] != DM_RESP_BASE + poll->address)
+	/* Another board or dialect, or nothing outstanding. */
+	enum dm_dialect dialect = dm_dialect(poll);
+	uint8_t from = dialect == DM_D2 ? DM_D2_ADDR : (uint8_t)(DM_RESP_BASE + poll->address);
+	if (poll->step < 0 || poll->step >= dm_nreads(poll) || frame[0] != from)
 		return BMS_E_UNEXPECTED;
 	/* The BMS refuses the read (illegal address / quantity): this try fails. */
 	if (frame[1] != DM_FC_READ)
 		return BMS_E_REFUSED;
 	/* A late answer to the other read. */
-	if (frame[2] != 2 * dm_reads[poll->step].count)
+	uint16_t start, count;
+	dm_read_of(poll, poll->step, &start, &count);
+	if (frame[2] != 2 * count)
 		return BMS_E_UNEXPECTED;
 
-	if (poll->step == 0) {
+	if (dialect == DM_D2) {
+		if (poll->step == 0) {
+			rc = dm_decode_d2(poll, frame + 3);
+		} else {
+			struct bms_snapshot *s = &poll->snap;
+			s->chg_set = dm_reg(frame + 3, start, DM2_R_SET_CHG) != 0;
+			s->dsg_set = dm_reg(frame + 3, start, DM2_R_SET_DSG) != 0;
+			s->present |= BMS_HAS_SETPOINT;
+			rc = BMS_OK;
+		}
+	} else if (poll->step == 0) {
 		rc = dm_decode_main(poll, frame + 3);
 	} else if (poll->step == 1) {
 		rc = dm_decode_status(poll, frame + 3);
@@ -354,9 +578,33 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		s->present |= BMS_HAS_SETPOINT;
 		rc = BMS_OK;
 	}
+	if (rc == BMS_OK && poll->link == BMS_LINK_BLE && poll->step == 0) {
+		/* this dialect answers: the rest of the poll and the next polls */
+		poll->scratch[DM_S_DIALECT] = (uint8_t)dialect;
+		poll->persist &= ~(DM_P_P81 | DM_P_TRY81);
+		poll->persist |= DM_P_KNOWN | (dialect == DM_P81 ? DM_P81_BITS : 0);
+	}
 	if (rc == BMS_OK)
 		poll->step++;
 	return rc;
+}
+
+/* A try failed (no answer, or a bad one).  Over BLE, a failed first read
+ * moves the search on: a dialect not yet known alternates, a known one is
+ * asked once more before the search starts over.  Never completes a step. */
+static bool dm_timeout(struct bms_poll *poll)
+{
+	if (poll->link != BMS_LINK_BLE || poll->step != 0)
+		return false;
+	if (poll->persist & DM_P_KNOWN) {
+		bool p81 = (poll->persist & DM_P_P81) != 0;
+		poll->persist &= ~(DM_P_KNOWN | DM_P_P81 | DM_P_TRY81);
+		if (p81)
+			poll->persist |= DM_P_TRY81;
+	} else {
+		poll->persist ^= DM_P_TRY81;
+	}
+	return false;
 }
 
 /* ---- MOSFET control (bms/PROTOCOLS.md §3.5) -----------------------------
@@ -368,7 +616,23 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
  * The answer is the Modbus echo from 0x50 + board (the reply address of
  * every read); an exception (0x86) is a refusal.  The setting is read back
  * from 0x121..0x122 and the actual MOSFETs from 0x52..0x53, separately,
- * since a protection can hold a switched-on MOSFET off. */
+ * since a protection can hold a switched-on MOSFET off.
+ *
+ * Over Bluetooth LE (§14.4) the dialect the polls learned decides: the 0x81
+ * one takes the frames above; D2 takes FC06 to its switch settings, as the
+ * Daly app writes them (an HCI capture in fl4p/batmon-ha#356) and
+ * syssi/esphome-daly-bms's switches do:
+ *	D2 06 00 A5 00 <0|1> <crc>   charge MOSFET switch off / on
+ *	D2 06 00 A6 00 <0|1> <crc>   discharge MOSFET switch off / on
+ * answered by the echo (D2 06 00 A5 ...); D2 86 <code> is a refusal.  The
+ * setting is read back from 0xA5 / 0xA6 (the D2 settings read), the
+ * MOSFETs from 0x35 / 0x36.  While no dialect is known (no poll answered
+ * yet) there is no command (BMS_E_INVALID). */
+static bool dm_ctl_d2(const struct bms_control *c)
+{
+	return c->link == BMS_LINK_BLE && (c->persist & DM_P_KNOWN) && !(c->persist & DM_P_P81);
+}
+
 static int dm_ctl_fet(const struct bms_control *c)
 {
 	int k = 0;
@@ -385,10 +649,16 @@ static int dm_control_request(struct bms_control *c, uint8_t *out, size_t cap)
 	int f = dm_ctl_fet(c);
 	if (f < 0)
 		return 0;
+	if (c->link == BMS_LINK_BLE && !(c->persist & DM_P_KNOWN))
+		return BMS_E_INVALID; /* which dialect? no poll has answered yet */
 	if (cap < DM_REQ_LEN)
 		return BMS_E_NOSPACE;
 	uint16_t reg = f == BMS_FET_CHARGE ? DM_R_SET_CHG : DM_R_SET_DSG;
 	out[0] = (uint8_t)(DM_REQ_BASE + c->address);
+	if (dm_ctl_d2(c)) {
+		reg = f == BMS_FET_CHARGE ? DM2_R_SET_CHG : DM2_R_SET_DSG;
+		out[0] = DM_D2_ADDR;
+	}
 	out[1] = DM_FC_WRITE;
 	out[2] = (uint8_t)(reg >> 8);
 	out[3] = (uint8_t)reg;
@@ -404,7 +674,8 @@ static int dm_control_ack(struct bms_control *c, const uint8_t *frame, size_t le
 {
 	uint8_t want[DM_REQ_LEN];
 	int f = dm_ctl_fet(c);
-	if (f < 0 || len < DM_ERR_LEN || frame[0] != DM_RESP_BASE + c->address)
+	uint8_t from = dm_ctl_d2(c) ? DM_D2_ADDR : (uint8_t)(DM_RESP_BASE + c->address);
+	if (f < 0 || len < DM_ERR_LEN || frame[0] != from)
 		return BMS_E_UNEXPECTED;
 	if (!bms_crc16_modbus_ok(frame, len))
 		return BMS_E_CHECKSUM;
@@ -424,6 +695,16 @@ static int dm_finish(struct bms_poll *poll)
 {
 	return bms_check_pack(&poll->snap, false);
 }
+
+/* Bluetooth LE (§14.2): FFF0 / notify FFF1 / write FFF2, and on newer
+ * firmware, which refuses notifications on FFF1, FF00 / FF01 / FF02. */
+static const struct bms_gatt dm_gatt[] = {
+	{ "0000fff0-0000-1000-8000-00805f9b34fb", "0000fff1-0000-1000-8000-00805f9b34fb",
+	  "0000fff2-0000-1000-8000-00805f9b34fb" },
+	{ "0000ff00-0000-1000-8000-00805f9b34fb", "0000ff01-0000-1000-8000-00805f9b34fb",
+	  "0000ff02-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
 
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
@@ -447,8 +728,9 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.next_request = dm_next_request,
 	.scan = dm_scan,
 	.handle = dm_handle,
-	.timeout = NULL,
+	.timeout = dm_timeout,
 	.finish = dm_finish,
 	.control_request = dm_control_request,
 	.control_ack = dm_control_ack,
+	.ble_gatt = dm_gatt,
 };

@@ -23,7 +23,9 @@
 	X(pylontech)   /* 7 */ \
 	X(topbms)      /* 8 */ \
 	X(seplos)      /* 9 */ \
-	X(vedirect)    /* 10 */
+	X(vedirect)    /* 10 */ \
+	X(jk_ble)      /* 11 */ \
+	X(victron_ble) /* 12 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -19,6 +19,12 @@
  * Besides the two reads the driver sends only the MOSFET lock write 0xE1
  * (below, §7.6), on a command; never a factory-mode command.
  *
+ * Bluetooth LE (§13.3): the same frames, unchanged, through service FF00
+ * (requests written to FF02, answers notified on FF01).  Notifications are
+ * as long as the ATT MTU allows (20 bytes without an MTU exchange: the
+ * 36-byte 0x03 answer comes as 20 + 16), so they are just more bytes for
+ * scan(), as from a serial port.
+ *
  * Raw alarm words: raw_alarms[0] = 0x03 protection status (offset 16, §7.5).
  *
  * Progress in struct bms_poll:
@@ -277,10 +283,10 @@ static int jbd_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, true);
 }
 
-/* Over Bluetooth LE the frames are the UART's, byte for byte: written to
- * FF02 (write without response), answered as notifications of FF01 in
- * chunks of the ATT MTU (20 + 16 bytes for a 36-byte 0x03 answer), service
- * FF00: the GATT table of the btsnoop capture of an SP04S034 in
+/* Over Bluetooth LE (bms/PROTOCOLS.md §13.1) the frames are the UART's, byte
+ * for byte: written to FF02 (write without response), answered as
+ * notifications of FF01 in chunks of the ATT MTU (20 + 16 bytes for a
+ * 36-byte 0x03 answer), service FF00: the GATT table of the btsnoop capture of an SP04S034 in
  * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
  * of its jbd_bms_ble component. */
 static const struct bms_gatt jbd_gatt[] = {

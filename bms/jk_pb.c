@@ -18,21 +18,11 @@
  * bus): it is dropped.  Stray 0x00 bytes, echoes of our request and acks of
  * other requests are skipped by scan()/handle().
  *
- * Status payload (little-endian; offset = status block offset + 6):
- *	6+2n cells mV, 70 cell-present mask, 144 MOS temp (int16 0.1 degC),
- *	150 pack mV (u32), 158 current mA (int32, + = charging), 162/164 T1/T2,
- *	166 alarm bits (u32, §6.4), 173 SOC %, 174 remaining mAh (int32),
- *	178 full capacity mAh, 182 cycles (u32), 190 SOH %, 198/199 charge /
- *	discharge MOSFET (1 = on), 214 sensor-present bits (b0 MOS, b1..b4
- *	T1..T4), 256/258 T3/T4 (§6.3 caveat: payload 254 repeats the MOS
- *	temperature, so T3/T4 are read at 256/258 as mr-manuel's driver does;
- *	T5 is not read).
- * Temperatures are two's complement 0.1 degC as the V1.0 document says
- * (§6.5: no capture below 0 degC exists).  Present sensors are reported in
- * order T1..T4, skipping absent ones.  Not decoded: power (154, derived from
- * V x I instead), balance current/state (per-cell balancing is not
- * reported), wire resistances, heater, run time.
- *
+ * The status payload is JK's 300-byte cell-info record in its JK02_32S
+ * layout (offsets = status block offset + 6): bms/jkrecord.c decodes it,
+ * the same code the JK02 Bluetooth LE driver (bms/jk_ble.c) uses.  Cells,
+ * voltage, current, SOC, SOH, remaining and full Ah, cycles, MOS temperature
+ * and T1..T4 (as the sensor-present bits say), MOSFETs, 32 alarm bits;
  * raw_alarms[0] = alarm bits 0..15, raw_alarms[1] = alarm bits 16..31
  * (payload 166..169).
  *
@@ -46,6 +36,7 @@
 #include <string.h>
 
 #include "drivers.h"
+#include "jkrecord.h"
 
 #define JKPB_MAX_ADDR 15
 #define JKPB_FC_WRITE 0x10
@@ -54,84 +45,13 @@
 #define JKPB_REQ_LEN 11
 #define JKPB_ACK_LEN 8
 #define JKPB_EXC_LEN 5
-#define JKPB_PAYLOAD 300
-#define JKPB_TYPE_STATUS 0x02
+#define JKPB_PAYLOAD JK_RECORD_LEN
+#define JKPB_TYPE_STATUS JK_REC_CELLS
+#define JKPB_O_TYPE JK_RECORD_TYPE
+#define JKPB_O_SUM JK_RECORD_SUM
 
 #define JKPB_SEEN_PAYLOAD 0x1u
 #define JKPB_SEEN_ACK 0x2u
-
-static const uint8_t jkpb_magic[4] = { 0x55, 0xAA, 0xEB, 0x90 };
-
-/* Status payload offsets. */
-enum {
-	JKPB_O_TYPE = 4,
-	JKPB_O_CELLS = 6,
-	JKPB_O_CELL_MASK = 70,
-	JKPB_O_MOS_TEMP = 144,
-	JKPB_O_VOLTAGE = 150,
-	JKPB_O_CURRENT = 158,
-	JKPB_O_T1 = 162,
-	JKPB_O_T2 = 164,
-	JKPB_O_ALARMS = 166,
-	JKPB_O_SOC = 173,
-	JKPB_O_REMAIN = 174,
-	JKPB_O_FULL = 178,
-	JKPB_O_CYCLES = 182,
-	JKPB_O_SOH = 190,
-	JKPB_O_CHG_MOS = 198,
-	JKPB_O_DSG_MOS = 199,
-	JKPB_O_SENSORS = 214,
-	JKPB_O_T3 = 256,
-	JKPB_O_T4 = 258,
-	JKPB_O_SUM = 299,
-};
-
-/* Alarm bit n (payload 166, §6.4) -> normalised alarms.  "P" bits are
- * protections that switch a MOSFET off; b24-31 are not defined. */
-#define P BMS_AL_PROTECTION
-static const uint32_t jkpb_alarm_map[32] = {
-	BMS_AL_HW_FAULT,                /* b0 balance-wire resistance */
-	BMS_AL_MOS_OT | P,              /* b1 MOS over-temperature protection */
-	BMS_AL_HW_FAULT,                /* b2 cell count differs from the setting */
-	BMS_AL_HW_FAULT,                /* b3 current sensor error */
-	BMS_AL_CELL_OV | P,             /* b4 cell OVP */
-	BMS_AL_PACK_OV | P,             /* b5 pack OVP */
-	BMS_AL_CHG_OC | P,              /* b6 charge OCP */
-	BMS_AL_SHORT | P,               /* b7 charge short circuit */
-	BMS_AL_CHG_OT | P,              /* b8 charge OTP */
-	BMS_AL_CHG_UT | P,              /* b9 charge UTP */
-	BMS_AL_COMM,                    /* b10 internal communication error */
-	BMS_AL_CELL_UV | P,             /* b11 cell UVP */
-	BMS_AL_PACK_UV | P,             /* b12 pack UVP */
-	BMS_AL_DSG_OC | P,              /* b13 discharge OCP */
-	BMS_AL_SHORT | P,               /* b14 discharge short circuit */
-	BMS_AL_DSG_OT | P,              /* b15 discharge OTP */
-	BMS_AL_MOS_FAULT,               /* b16 charge MOSFET fault */
-	BMS_AL_MOS_FAULT,               /* b17 discharge MOSFET fault */
-	BMS_AL_OTHER,                   /* b18 GPS disconnected */
-	BMS_AL_OTHER,                   /* b19 "modify password in time" */
-	BMS_AL_MOS_FAULT,               /* b20 discharge switch-on failed */
-	BMS_AL_CHG_OT | BMS_AL_DSG_OT,  /* b21 battery over-temperature alarm */
-	BMS_AL_SENSOR,                  /* b22 temperature sensor anomaly (V1.1) */
-	BMS_AL_HW_FAULT,                /* b23 PCL module anomaly (V1.1) */
-	0, 0, 0, 0, 0, 0, 0, 0,         /* b24-31 undefined */
-};
-#undef P
-
-static uint8_t jkpb_sum(const uint8_t *p, size_t n)
-{
-	unsigned sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += p[i];
-	return (uint8_t)sum;
-}
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static float le_temp(const uint8_t *p) { return (float)(int16_t)le16(p) / 10.0f; }
 
 static bool jkpb_is_addr(uint8_t a)
 {
@@ -223,16 +143,16 @@ static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, 
 	(void)poll;
 	if (len == 0)
 		return BMS_SCAN_NEED;
-	if (buf[0] == jkpb_magic[0] && (len < 2 || buf[1] == jkpb_magic[1])) {
-		size_t k = len < sizeof(jkpb_magic) ? len : sizeof(jkpb_magic);
-		if (memcmp(buf, jkpb_magic, k) != 0 ||
+	if (buf[0] == jk_record_magic[0] && (len < 2 || buf[1] == jk_record_magic[1])) {
+		size_t k = len < sizeof(jk_record_magic) ? len : sizeof(jk_record_magic);
+		if (memcmp(buf, jk_record_magic, k) != 0 ||
 		    (len > JKPB_O_TYPE && (buf[JKPB_O_TYPE] < 1 || buf[JKPB_O_TYPE] > 3))) {
 			*n = 1;
 			return BMS_SCAN_SKIP;
 		}
 		if (len < JKPB_PAYLOAD)
 			return BMS_SCAN_NEED;
-		if (jkpb_sum(buf, JKPB_PAYLOAD - 1) != buf[JKPB_O_SUM]) {
+		if (jk_record_sum(buf, JKPB_PAYLOAD - 1) != buf[JKPB_O_SUM]) {
 			*n = 1;
 			return BMS_SCAN_BADSUM;
 		}
@@ -243,72 +163,10 @@ static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, 
 		return jkpb_scan_modbus(buf, len, n);
 	/* bytes that start nothing (0x00 separators, noise) */
 	size_t i = 1;
-	while (i < len && buf[i] != jkpb_magic[0] && !jkpb_is_addr(buf[i]))
+	while (i < len && buf[i] != jk_record_magic[0] && !jkpb_is_addr(buf[i]))
 		i++;
 	*n = i;
 	return BMS_SCAN_SKIP;
-}
-
-/* Decode a status payload into the snapshot (replacing what was there). */
-static void jkpb_decode(struct bms_poll *poll, const uint8_t *p)
-{
-	struct bms_snapshot *s = &poll->snap;
-	uint32_t mask = le32(p + JKPB_O_CELL_MASK);
-	uint8_t sensors = p[JKPB_O_SENSORS];
-	unsigned n = 0;
-
-	memset(s, 0, sizeof(*s));
-	if (poll->cells_forced) {
-		n = poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
-		for (unsigned i = 0; i < n; i++)
-			s->cell_mv[i] = le16(p + JKPB_O_CELLS + 2 * i);
-	} else {
-		for (unsigned i = 0; i < BMS_MAX_CELLS; i++)
-			if (mask & (1u << i))
-				s->cell_mv[n++] = le16(p + JKPB_O_CELLS + 2 * i);
-	}
-	s->ncells = (uint8_t)n;
-	s->present |= BMS_HAS_CELLS;
-
-	s->voltage = (float)le32(p + JKPB_O_VOLTAGE) / 1000.0f;
-	float cur = (float)(int32_t)le32(p + JKPB_O_CURRENT) / 1000.0f;
-	s->current = poll->invert_current ? -cur : cur;
-	s->soc = p[JKPB_O_SOC] > 100 ? 100.0f : (float)p[JKPB_O_SOC];
-	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC;
-
-	int32_t remain = (int32_t)le32(p + JKPB_O_REMAIN);
-	if (remain >= 0) {
-		s->remain_ah = (float)remain / 1000.0f;
-		s->present |= BMS_HAS_REMAIN;
-	}
-	s->full_ah = (float)le32(p + JKPB_O_FULL) / 1000.0f;
-	s->cycles = le32(p + JKPB_O_CYCLES);
-	s->soh = p[JKPB_O_SOH] > 100 ? 100.0f : (float)p[JKPB_O_SOH];
-	s->present |= BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_SOH;
-
-	if (sensors & 0x01) {
-		s->mos_temp_c = le_temp(p + JKPB_O_MOS_TEMP);
-		s->present |= BMS_HAS_MOS_TEMP;
-	}
-	static const uint16_t toff[4] = { JKPB_O_T1, JKPB_O_T2, JKPB_O_T3, JKPB_O_T4 };
-	for (unsigned i = 0; i < 4; i++)
-		if (sensors & (1u << (i + 1)))
-			s->temp_c[s->ntemps++] = le_temp(p + toff[i]);
-	if (s->ntemps)
-		s->present |= BMS_HAS_TEMPS;
-
-	s->chg_mos = p[JKPB_O_CHG_MOS] != 0;
-	s->dsg_mos = p[JKPB_O_DSG_MOS] != 0;
-	s->present |= BMS_HAS_MOSFETS;
-
-	uint32_t al = le32(p + JKPB_O_ALARMS);
-	for (unsigned bit = 0; bit < 32; bit++)
-		if (al & (1u << bit))
-			s->alarms |= jkpb_alarm_map[bit];
-	s->raw_alarms[0] = (uint16_t)al;
-	s->raw_alarms[1] = (uint16_t)(al >> 16);
-	s->nraw = 2;
-	s->present |= BMS_HAS_ALARMS;
 }
 
 /* Both halves of the answer are in: the step is complete. */
@@ -323,13 +181,13 @@ static int jkpb_complete(struct bms_poll *poll)
 
 static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
-	if (len == JKPB_PAYLOAD && memcmp(frame, jkpb_magic, sizeof(jkpb_magic)) == 0) {
-		if (jkpb_sum(frame, JKPB_PAYLOAD - 1) != frame[JKPB_O_SUM])
+	if (len == JKPB_PAYLOAD && memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) == 0) {
+		if (jk_record_sum(frame, JKPB_PAYLOAD - 1) != frame[JKPB_O_SUM])
 			return BMS_E_CHECKSUM;
 		/* settings / device info frames, or anything after the poll */
 		if (poll->step != 0 || frame[JKPB_O_TYPE] != JKPB_TYPE_STATUS)
 			return BMS_E_UNEXPECTED;
-		jkpb_decode(poll, frame);
+		jk_record_decode_cells(frame, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current, &poll->snap);
 		poll->seen |= JKPB_SEEN_PAYLOAD;
 		return jkpb_complete(poll);
 	}

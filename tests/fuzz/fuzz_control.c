@@ -1,14 +1,16 @@
 /* tests/fuzz/fuzz_control.c - libFuzzer target: the MOSFET control step of
- * every driver that has one (daly, daly-modbus, jbd, jk, jk-pb), driven the
+ * every driver that has one (daly, daly-modbus, jbd, jk, jk-pb, jk-ble), driven the
  * way gateway/poller.c drives it: control_request() for the next frame,
  * then the BMS's bytes through scan() and control_ack() until the frame is
  * acknowledged, refused, or a timeout (a retry sends the same frame again).
  *
  * Input:
- *	byte 0	the driver (% 5)
+ *	byte 0	the driver (% 6)
  *	byte 1	the address
  *	byte 2	bits 0-1 which FETs (charge, discharge), bits 2-3 on, bits
- *		4-5 the intent, bit 6 persist (daly: the board answers at 0x80)
+ *		4-5 the intent, bit 6 persist (daly: the board answers at 0x80;
+ *		daly-modbus over BLE: the D2 dialect is known), bit 7 over
+ *		Bluetooth LE (bms_control.link)
  *	then events, by their first byte E:
  *	E == 0		a timeout: the same frame is sent again
  *	E == 0xFF	the acknowledgement the driver expects, synthesised from
@@ -35,7 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct bms_driver *const drivers[] = {
 	&bms_daly_driver, &bms_daly_modbus_driver, &bms_jbd_driver, &bms_jk_driver, &bms_jk_pb_driver,
+	&bms_jk_ble_driver,
 };
+#define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
 
 static uint16_t crc16(const uint8_t *p, size_t n)
 {
@@ -49,16 +53,22 @@ static uint16_t crc16(const uint8_t *p, size_t n)
 }
 
 /* The acknowledgement a BMS would send to req (per protocol), in out. */
-static size_t ack_of(const struct bms_driver *d, const uint8_t *req, size_t n, uint8_t *out)
+static size_t ack_of(const struct bms_driver *d, const struct bms_control *c, const uint8_t *req, size_t n,
+		     uint8_t *out)
 {
 	if (d == &bms_daly_driver && n == 13) {
 		memcpy(out, req, 13);
-		out[1] = (uint8_t)(req[1] == 0x80 ? 1 : req[1] - 0x40 + 1); /* the board number */
+		/* the board number (over BLE the host is 0x80 for every board) */
+		out[1] = (uint8_t)(c->link == BMS_LINK_BLE ? c->address : req[1] == 0x80 ? 1 : req[1] - 0x40 + 1);
 		unsigned sum = 0;
 		for (int i = 0; i < 12; i++)
 			sum += out[i];
 		out[12] = (uint8_t)sum;
 		return 13;
+	}
+	if (d == &bms_daly_modbus_driver && n == 8 && req[0] == 0xD2) {
+		memcpy(out, req, 8); /* D2 (BLE): the echo */
+		return 8;
 	}
 	if (d == &bms_daly_modbus_driver && n == 8) {
 		memcpy(out, req, 8);
@@ -87,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
 		return 0;
-	const struct bms_driver *d = drivers[data[0] % 5];
+	const struct bms_driver *d = drivers[data[0] % NDRIVERS];
 	REQUIRE(d->control_request && d->control_ack);
 	struct bms_control c;
 	memset(&c, 0, sizeof(c));
@@ -98,11 +108,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.intent[f] = (data[2] >> (4 + f)) & 1;
 	}
 	c.persist = (data[2] & 0x40) ? 1 : 0;
+	c.link = (data[2] & 0x80) ? BMS_LINK_BLE : BMS_LINK_WIRE;
 	int nset = c.set[0] + c.set[1];
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
 	poll.address = c.address;
 	poll.persist = c.persist;
+	poll.link = c.link;
 	struct bms_rx rx;
 	bms_rx_clear(&rx);
 	uint8_t req[256], ack[256];
@@ -122,6 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(frames <= (d == &bms_jbd_driver ? 1 : nset));
 			if (d == &bms_jbd_driver)
 				REQUIRE(req[5] == ((c.intent[0] ? 0 : 1) | (c.intent[1] ? 0 : 2)));
+			if (d == &bms_daly_driver && c.link == BMS_LINK_BLE)
+				REQUIRE(req[1] == 0x80);
+			if (d == &bms_daly_modbus_driver && c.link == BMS_LINK_BLE)
+				REQUIRE(req[0] == 0xD2); /* persist 1: D2 known */
 			need_frame = false;
 			bms_rx_clear(&rx);
 			if (d->control_unacked) {
@@ -141,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t in[256];
 		size_t len;
 		if (e == 0xFF) {
-			len = ack_of(d, req, (size_t)n, in);
+			len = ack_of(d, &c, req, (size_t)n, in);
 			if (k < size) {
 				uint8_t m = data[k++];
 				if (m && len)

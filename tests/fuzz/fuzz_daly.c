@@ -5,7 +5,8 @@
  *	byte 0	board address (& 0x1f: 0 and 17..31 are invalid)
  *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
  *	byte 2	bit 0 invert_current, bit 1 start with host 0x80 learned,
- *		bits 2..3 retries
+ *		bits 2..3 retries, bit 4 setpoints, bit 5 refresh, bit 6 over
+ *		Bluetooth LE (host 0x80 always, nothing learned)
  *	then events: a length byte L; L == 0 is a timeout of the current step,
  *	otherwise the next min(L, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one, keeping persist.
@@ -26,7 +27,9 @@ static void daly_request(const struct fd *s, const uint8_t *req, int n)
 		sum += req[i];
 	REQUIRE(req[0] == 0xA5 && req[3] == 0x08 && req[12] == (uint8_t)sum);
 	REQUIRE(req[2] >= 0x90 && req[2] <= 0x98);
-	if (s->address == 1)
+	if (s->link == BMS_LINK_BLE)
+		REQUIRE(req[1] == 0x80);
+	else if (s->address == 1)
 		REQUIRE(req[1] == 0x40 || req[1] == 0x80);
 	else
 		REQUIRE(req[1] == 0x40 + s->address - 1);
@@ -37,6 +40,15 @@ static void daly_frame(const struct fd *s, const uint8_t *f, size_t n)
 	(void)s;
 	(void)f;
 	REQUIRE(n == 13);
+}
+
+/* over Bluetooth LE the host is never learned */
+static void daly_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	if (s->link == BMS_LINK_BLE)
+		REQUIRE(s->poll.persist == s->persist0);
 }
 
 static const struct fd_target daly = {
@@ -53,6 +65,7 @@ static const struct fd_target daly = {
 	.frame = daly_frame,
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE),
 	.step = FD_STEP_ON,
+	.handled = daly_handled,
 	.ok_has = BMS_HAS_CELLS,
 	.ok_volts = true,
 };

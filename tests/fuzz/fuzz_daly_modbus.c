@@ -6,7 +6,8 @@
  *	byte 0	board address (& 0x1f: 0 and 17..31 are invalid)
  *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
  *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 4 read the
- *		MOSFET switch settings too
+ *		MOSFET switch settings too, bit 6 over Bluetooth LE (the D2
+ *		and 0x81 dialects, found by alternating tries)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step
  *	E == 0xFF	a synthesised reply with a correct CRC: the next byte K
@@ -29,10 +30,20 @@ static bool dm_addr_ok(uint8_t a)
 static void dm_request(const struct fd *s, const uint8_t *req, int n)
 {
 	REQUIRE(n == 8);
-	REQUIRE(req[0] == 0x80 + s->address && req[1] == 0x03);
 	uint16_t crc = fd_crc16(req, 6);
 	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
 	unsigned start = (unsigned)(req[2] << 8 | req[3]), count = (unsigned)(req[4] << 8 | req[5]);
+	REQUIRE(req[1] == 0x03);
+	if (req[0] == 0xD2) {
+		/* the D2 dialect, only over BLE: the status, and the settings
+		 * with control; the whole poll in the dialect its first read
+		 * was answered in */
+		REQUIRE(s->link == BMS_LINK_BLE);
+		REQUIRE((start == 0 && count == 0x3E && s->poll.step == 0) ||
+			(s->setpoints && start == 0x80 && count == 0x29 && s->poll.step == 1));
+		return;
+	}
+	REQUIRE(req[0] == 0x80 + s->address);
 	/* the status blocks; with setpoints also the switch settings 0x121-0x122 */
 	REQUIRE(count >= 1 && count <= 125 &&
 		(start + count <= 0x80 || (s->setpoints && start == 0x121 && count == 2)));

@@ -14,7 +14,9 @@
  *		(read the MOSFET switch settings too, as for a pack with
  *		control), bit 5 poll.refresh on every poll (else only the
  *		first poll reads the slow values, the later ones use the
- *		ones kept, as between the gateway's refreshes)
+ *		ones kept, as between the gateway's refreshes), bit 6 the
+ *		pack is reached over Bluetooth LE (poll.link = BMS_LINK_BLE,
+ *		poll.link_fresh on the first poll, as after a connect)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step (or wait)
  *	E in event	the target's own (e.g. a synthesised reply with a CRC
@@ -22,7 +24,9 @@
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one, keeping persist
  * and the kept slow values;
- * an address next_request() refuses ends the run.
+ * an address next_request() refuses ends the run.  A step the driver says
+ * listens (struct bms_driver.listens) sends nothing and waits for the
+ * BMS's own frames from a clean buffer, as gateway/poller.c does.
  *
  * A target file includes this, defines its hooks and its struct
  * fd_target, and an LLVMFuzzerTestOneInput() that calls fd_run().
@@ -111,6 +115,11 @@ struct fd {
 	bool setpoints;
 	bool refresh;
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
+	uint32_t persist0; /* poll.persist as the input set it */
+	uint8_t link; /* enum bms_link of every poll */
+	bool fresh;   /* the next poll is the first since the link was opened */
+	bool have_key; /* the pack's key (victron-ble), copied into every poll */
+	uint8_t key[16];
 	int retries;
 	bool need_request;
 	bool done;
@@ -139,6 +148,12 @@ static void fd_begin(struct fd *s)
 	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
 	s->poll.setpoints = s->setpoints;
 	s->poll.refresh = s->refresh;
+	/* the transport, as the gateway sets it after bms_poll_begin() */
+	s->poll.link = s->link;
+	s->poll.link_fresh = s->fresh;
+	s->fresh = false;
+	s->poll.have_key = s->have_key;
+	memcpy(s->poll.key, s->key, sizeof(s->poll.key));
 	if (!s->keep_rx)
 		bms_rx_clear(&s->rx);
 	s->need_request = !s->drv->listen_only;
@@ -188,11 +203,26 @@ static void fd_finish(struct fd *s)
 	fd_begin(s);
 }
 
-/* Send the next request (or finish the poll). */
+/* The current step sends nothing: the BMS talks by itself. */
+static bool fd_listens(const struct fd *s)
+{
+	return s->drv->listen_only || (s->drv->listens && s->drv->listens(&s->poll));
+}
+
+/* Send the next request (or finish the poll); a step that listens sends
+ * nothing and waits from a clean buffer. */
 static void fd_request(struct fd *s)
 {
 	const struct fd_target *t = s->t;
 	uint8_t req[64];
+
+	if (fd_listens(s)) {
+		REQUIRE(!s->drv->listen_only); /* never asked for a request */
+		s->need_request = false;
+		s->req_len = 0;
+		bms_rx_clear(&s->rx);
+		return;
+	}
 	int n = s->drv->next_request(&s->poll, req, sizeof(req));
 
 	s->need_request = false;
@@ -297,6 +327,8 @@ static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 	s->retries = (d[k] >> 2) & 3;
 	s->setpoints = (d[k] & 0x10) != 0;
 	s->refresh = (d[k] & 0x20) != 0;
+	s->link = (d[k] & 0x40) ? BMS_LINK_BLE : BMS_LINK_WIRE;
+	s->fresh = s->link == BMS_LINK_BLE;
 	return k + 1;
 }
 
@@ -311,6 +343,7 @@ static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
 	size_t off = t->config ? t->config(&s, data, size) : fd_config(&s, data, size);
 	if (off == 0)
 		return 0;
+	s.persist0 = s.poll.persist;
 	bms_rx_clear(&s.rx);
 	fd_begin(&s);
 

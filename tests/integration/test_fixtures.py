@@ -5,7 +5,9 @@
   bytes (hex of even length; Pylontech-style frames as ASCII from '~';
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
-  JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS), so a
+  JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
+  sum8, Victron's key check byte and the set unused bits of the decrypted
+  record), so a
   fixture cannot rot unnoticed;
 - every frame occurs in at least one unit test (tests/unit/test_*.c), so no
   recorded frame goes unused.  The unit tests embed frames as C string
@@ -22,10 +24,12 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from harness import ROOT, Checks  # noqa: E402
+from aes128 import victron_ctr  # noqa: E402
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
-FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon")
+FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron")
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -75,6 +79,42 @@ def jkpb_ok(b):
     return len(rest) == 8 and rest[1] == 0x10 and modbus_ok(rest)
 
 
+def victron_ok(key, data):
+    """A Victron product advertisement (manufacturer data 0x10 ...) under
+    the row's key: the key-check byte is key[0], and, decrypted with
+    AES-128-CTR (counter block = the nonce, then zeros), a battery-monitor
+    record has the unused bits of its last byte set, as Victron's "Extra
+    manufacturer data" document asks."""
+    if len(key) != 16 or len(data) < 9 or data[0] != 0x10 or data[7] != key[0]:
+        return False
+    plain = victron_ctr(key, data[5:7], data[8:8 + 16])
+    if data[4] == 0x02 and len(plain) >= 15:
+        return plain[14] >> 6 == 3  # bits 118-119
+    return True
+
+
+def jk02_ok(b):
+    """JK02 over Bluetooth LE: a 300-byte 0x55AA record (sum8 in byte 299,
+    type 1, 2, 3 or 5) or a 20-byte AA 55 90 EB request / acknowledgement
+    (sum8 in byte 19), then any further 20-byte frames, then any "AT\\r\\n"
+    of the BLE module, as notified."""
+    if b[:4] == b"\x55\xaa\xeb\x90":
+        if len(b) < 300 or sum(b[:299]) & 0xFF != b[299] or b[4] not in (1, 2, 3, 5):
+            return False
+        rest = b[300:]
+    elif b[:4] == b"\xaa\x55\x90\xeb":
+        rest = b
+    else:
+        return False
+    while rest[:4] == b"\xaa\x55\x90\xeb":
+        if len(rest) < 20 or sum(rest[:19]) & 0xFF != rest[19]:
+            return False
+        rest = rest[20:]
+    while rest[:4] == b"AT\r\n":
+        rest = rest[4:]
+    return rest == b""
+
+
 def jbd_ok(b):
     return (len(b) >= 7 and b[0] == 0xDD and b[-1] == 0x77 and len(b) == b[3] + 7 and
             (0x10000 - sum(b[2:-3])) & 0xFFFF == b[-3] << 8 | b[-2])
@@ -112,7 +152,7 @@ def wanted(family, frame):
     if family == "pylon":
         return [frame.lower()] if frame.startswith("~") else None
     parts = [frame]
-    if family == "sino":
+    if family in ("sino", "victron"):
         parts = [p.strip() for p in frame.split("->")]
         if len(parts) != 2:
             return None
@@ -128,9 +168,12 @@ def checksum_ok(family, frame):
         req, rsp = (bytes.fromhex(p.strip()) for p in frame.split("->"))
         return len(req) == 3 and req[0] == 0x0A and len(rsp) == req[2] + 1 and \
             crc8_smbus(req + rsp[:-1]) == rsp[-1]
+    if family == "victron":
+        key, data = (bytes.fromhex(p.strip()) for p in frame.split("->"))
+        return victron_ok(key, data)
     b = bytes.fromhex(frame)
     return {"daly": daly_ok, "modbus": modbus_ok, "jk4e57": jk_ok, "jkpb": jkpb_ok,
-            "jbd": jbd_ok}[family](b)
+            "jbd": jbd_ok, "jk02": jk02_ok}[family](b)
 
 
 def unit_literals():

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Self-test of bmsgw-sim (Daly classic).  Usage: selftest.py [PATH-TO-bmsgw-sim]
+"""Self-test of bmsgw-sim.  Usage: selftest.py [PATH-TO-bmsgw-sim]
 
 Starts the simulator on free ports / a pty in a temporary directory, talks to
 it as a gateway would, and checks frames, checksums, addressing, pacing,
-faults, the control port, signals and the command line.  Prints one line per
+faults, the control port, signals and the command line, and the Bluetooth LE
+side of daly (host 0x80), daly-modbus (the D2 dialect), jk-ble (records, the
+stream) and victron-ble (encrypted advertisements).  Prints one line per
 check, then "N passed, N failed", and exits 1 if any failed.  Needs only python3.
 """
 import json
@@ -18,6 +20,9 @@ import tempfile
 import termios
 import time
 import tty
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from aes128 import victron_ctr  # noqa: E402
 
 SIM = sys.argv[1] if len(sys.argv) > 1 else "build/bmsgw-sim"
 failures = 0
@@ -884,8 +889,191 @@ def test_control():
     sim.stop()
 
 
+def collect(w, seconds):
+    """Everything the simulator sends in `seconds`, with the arrival times."""
+    t0 = time.monotonic()
+    data, times = b"", []
+    while time.monotonic() - t0 < seconds:
+        r, _, _ = select.select([w.s], [], [], max(0.0, seconds - (time.monotonic() - t0)))
+        if r:
+            d = w.s.recv(4096)
+            if not d:
+                break
+            times.append((time.monotonic() - t0, len(data)))
+            data += d
+    return data, times
+
+
+def jk_records(data):
+    """The valid 300-byte 55 AA EB 90 records in data, in order."""
+    out, i = [], data.find(b"\x55\xaa\xeb\x90")
+    while i >= 0 and i + 300 <= len(data):
+        r = data[i:i + 300]
+        if sum(r[:299]) & 0xFF == r[299]:
+            out.append(r)
+            i = data.find(b"\x55\xaa\xeb\x90", i + 300)
+        else:
+            i = data.find(b"\x55\xaa\xeb\x90", i + 1)
+    return out
+
+
+def jk_req(cmd, length=0, value=0, filler=b""):
+    b = bytes([0xAA, 0x55, 0x90, 0xEB, cmd, length]) + value.to_bytes(4, "little")
+    b += (filler + bytes(9))[:9]
+    return b + bytes([sum(b) & 0xFF])
+
+
+def le(b, off, n, signed=False):
+    return int.from_bytes(b[off:off + n], "little", signed=signed)
+
+
+def bits(p, start, n):
+    return (int.from_bytes(p, "little") >> start) & ((1 << n) - 1)
+
+
+def test_ble():
+    # daly: the BT dongle's host 0x80 reaches board 1 (reads)
+    sim = Sim("--static")
+    w = TcpWire(sim.tcp)
+    d = xf(w, daly_frame(0x80, 0x90, [0] * 8))
+    st = sim.state()["packs"][0]
+    check(sum_ok(d) and d[1] == 1 and d[2] == 0x90 and int.from_bytes(d[4:6], "big") == round(st["voltage"] * 10),
+          "daly: host 0x80 (Bluetooth) read answered by board 1")
+    w.close()
+    sim.stop()
+
+    # daly-modbus, dialect=d2: 0xD2 both ways, its own map; the 0x81 map unanswered
+    sim = Sim("--static", "--pack", "address=1,dialect=d2,cells=16,sensors=3", protocol="daly-modbus")
+    w = TcpWire(sim.tcp)
+    st = sim.state()["packs"][0]
+    d = xf(w, crc16([0xD2, 3, 0, 0, 0, 0x3E]))
+    ok = len(d) == 129 and d[:3] == bytes([0xD2, 3, 0x7C]) and crc16(d[:-2]) == d
+    reg = [int.from_bytes(d[3 + 2 * i:5 + 2 * i], "big") for i in range(62)] if ok else [0] * 62
+    check(ok and reg[:16] == st["cells_mv"] and reg[0x31] == 16 and reg[0x32] == 3 and
+          [r - 40 for r in reg[0x20:0x23]] == st["temps_c"] and reg[0x28] == round(st["voltage"] * 10) and
+          reg[0x29] - 30000 == round(st["current"] * 10) and reg[0x2A] == round(st["soc"] * 10) and
+          reg[0x30] == round(st["remaining_ah"] * 10) and (reg[0x35], reg[0x36]) == (1, 1),
+          "daly-modbus d2: D2 03 00 00 00 3E -> 62 registers of the D2 map = the state")
+    check(st["mos_temp_c"] is None and st["soh"] is None, "daly-modbus d2: the view has no MOS temperature")
+    check(xf(w, crc16([0x81, 3, 0, 0, 0, 0x40])) == b"", "daly-modbus d2: a 0x81 request gets no answer")
+    d = xf(w, hx("D2 06 00 A5 00 00 8A 4A"))
+    st = sim.state()["packs"][0]
+    check(d == hx("D2 06 00 A5 00 00 8A 4A") and st["chg_set"] == 0 and st["chg_mos"] == 0,
+          "daly-modbus d2: D2 06 00 A5 00 00 (charge off) echoed and applied")
+    d = xf(w, hx("D2 03 00 80 00 29 96 5F"))
+    check(len(d) == 87 and d[3 + 2 * 0x25:5 + 2 * 0x25] == b"\x00\x00" and d[3 + 2 * 0x26:5 + 2 * 0x26] == b"\x00\x01",
+          "daly-modbus d2: settings 0x80..0xA8 show the switches 0xA5 = 0, 0xA6 = 1")
+    sim.ctl("control 1 refuse")
+    d = xf(w, hx("D2 06 00 A5 00 01 4B 8A"))
+    check(d == crc16([0xD2, 0x86, 4]), "daly-modbus d2: refuse -> D2 86 04")
+    sim.ctl("set 1 alarm 0 0x02")
+    d = xf(w, crc16([0xD2, 3, 0, 0x3A, 0, 4]))
+    check(d[3:5] == b"\x00\x02", "daly-modbus d2: alarm byte 0 (D0) in the low byte of 0x3A")
+    w.close()
+    sim.stop()
+    sim = Sim("--static", protocol="daly-modbus")
+    w = TcpWire(sim.tcp)
+    check(xf(w, crc16([0xD2, 3, 0, 0, 0, 0x3E])) == b"" and len(xf(w, crc16([0x81, 3, 0, 0, 0, 0x40]))) == 133,
+          "daly-modbus (default 0x81): D2 unanswered, 0x81 answered")
+    w.close()
+    sim.stop()
+
+    # jk-ble: 0x97, 0x96, then the stream every 0.4 s while connected
+    for layout, sw, voff in (("32s", b"11.17", 150), ("24s", b"10.07", 118)):
+        sim = Sim("--static", "--pack", "cells=8,sensors=2,layout=" + layout, protocol="jk-ble")
+        w = TcpWire(sim.tcp)
+        st = sim.state()["packs"][0]
+        d = xf(w, jk_req(0x97, filler=b"\xdf\x52\x88"))
+        recs = jk_records(d)
+        check(len(recs) == 1 and recs[0][4] == 3 and recs[0][30:35] == sw and
+              d.endswith(hx("AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44")),
+              "jk-ble %s: 0x97 -> device info (software %s) + the C8 acknowledgement" % (layout, sw.decode()))
+        quiet, _ = collect(w, 1.0)
+        check(quiet == b"", "jk-ble %s: no stream before 0x96" % layout)
+        d = xf(w, jk_req(0x96))
+        recs = jk_records(d)
+        check(len(recs) >= 1 and recs[0][4] == 1 and le(recs[0], 118, 4) == 1 and le(recs[0], 122, 4) == 1,
+              "jk-ble %s: 0x96 -> settings (switches 118 / 122 on)" % layout)
+        data, times = collect(w, 1.3)
+        cells = [r for r in jk_records(data) if r[4] == 2]
+        check(2 <= len(cells) <= 4, "jk-ble %s: cell records stream every 0.4 s (%d in 1.3 s)" % (layout, len(cells)))
+        if cells:
+            c = cells[-1]
+            check(le(c, voff, 4) == round(st["voltage"] * 1000) and le(c, 6, 2) == st["cells_mv"][0] and
+                  le(c, voff + 8, 4, True) == round(st["current"] * 1000),
+                  "jk-ble %s: the cell record's voltage (offset %d), cells, current = the state" % (layout, voff))
+            check(len({r[5] for r in cells}) == len(cells), "jk-ble %s: record counters count" % layout)
+        if layout == "32s":
+            w.s.sendall(jk_req(0x1E, 4, 0))
+            time.sleep(0.2)
+            p = sim.state()["packs"][0]
+            check(p["dsg_set"] == 0 and p["dsg_mos"] == 0 and p["writes"] == 1,
+                  "jk-ble: 1E 04 00 (discharge off) taken, unanswered")
+            sim.ctl("fault 1 silent 3")
+            data, _ = collect(w, 1.0)
+            check(len([r for r in jk_records(data) if r[4] == 2]) <= 1, "jk-ble: fault silent 3 swallows streamed records")
+            sim.ctl("set 1 junk 1")
+            data, _ = collect(w, 0.9)
+            check(b"AT\r\n" in data and jk_records(data), "jk-ble: junk adds the module's AT\\r\\n")
+            w2 = TcpWire(sim.tcp)  # a new connection: the stream stops until asked
+            time.sleep(0.1)
+            data, _ = collect(w2, 1.0)
+            check(data == b"", "jk-ble: a new connection gets no stream until 0x96")
+            w2.close()
+        w.close()
+        sim.stop()
+
+    # victron-ble: an encrypted advertisement a second, key= option
+    key = hx("aff4d0995b7d1e176c0c33ecb9e70dcd")
+    sim = Sim("--static", "--pack", "cells=4,soc=55,current=-3.5", protocol="victron-ble")
+    w = TcpWire(sim.tcp)
+    data, times = collect(w, 2.6)
+    recs = []
+    i = 0
+    while i + 5 <= len(data) and data[i:i + 2] == b"\xad\x5e":
+        recs.append(data[i:i + 5 + data[i + 4]])
+        i += 5 + data[i + 4]
+    check(2 <= len(recs) <= 3 and i == len(data), "victron-ble: one record a second (%d in 2.6 s)" % len(recs))
+    st = sim.state()["packs"][0]
+    if recs:
+        r = recs[0]
+        d = r[5:]
+        check(r[2:4] == b"\xe1\x02" and d[0] == 0x10 and d[2:4] == b"\x89\xa3" and d[4] == 2 and d[7] == key[0],
+              "victron-ble: company 0x02E1, product advertisement of a SmartShunt, battery monitor, key check")
+        p = victron_ctr(key, d[5:7], d[8:])
+        v = bits(p, 16, 16)
+        cur = bits(p, 66, 22)
+        cur = cur - (1 << 22) if cur & (1 << 21) else cur
+        check(v == round(st["voltage"] * 100) and cur == round(st["current"] * 1000) and
+              bits(p, 108, 10) == round(st["soc"] * 10) and bits(p, 64, 2) == 2 and
+              round(bits(p, 48, 16) / 100 - 273.15) == st["temps_c"][0] and bits(p, 118, 2) == 3 and
+              bits(p, 0, 16) != 0xFFFF and bits(p, 88, 20) == 450,
+              "victron-ble: decrypted = the state (V, I, SOC, temperature, 45.0 Ah consumed, time to go while discharging)")
+        if len(recs) > 1:
+            check(int.from_bytes(recs[1][10:12], "little") == (int.from_bytes(d[5:7], "little") + 1) & 0xFFFF,
+                  "victron-ble: the nonce counts up")
+    sim.ctl("fault 1 badsum 1")
+    data, _ = collect(w, 1.2)
+    check(len(data) > 12 and data[12] != key[0], "victron-ble: badsum spoils the key-check byte")
+    w.close()
+    sim.stop()
+    sim = Sim("--static", "--pack", "key=00112233445566778899aabbccddeeff", protocol="victron-ble")
+    w = TcpWire(sim.tcp)
+    data, _ = collect(w, 1.2)
+    check(len(data) > 12 and data[12] == 0x00, "victron-ble: key= sets the key (check byte 0x00)")
+    w.close()
+    sim.stop()
+    r = subprocess.run([SIM, "--protocol", "victron-ble", "--tcp", "127.0.0.1:0", "--pack", "key=00"],
+                       capture_output=True, text=True, timeout=5)
+    check(r.returncode == 2, "victron-ble: a short key is a bad command line")
+    r = subprocess.run([SIM, "--protocol", "daly", "--tcp", "127.0.0.1:0", "--pack", "dialect=d2"],
+                       capture_output=True, text=True, timeout=5)
+    check(r.returncode == 2, "daly: dialect= is daly-modbus's option only")
+
+
 test_cmdline()
 test_wire()
+test_ble()
 test_control()
 test_tcp()
 test_pty()

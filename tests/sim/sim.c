@@ -43,6 +43,8 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_jk_pb,
 	&sim_proto_jbd,
 	&sim_proto_vedirect,
+	&sim_proto_jk_ble,
+	&sim_proto_victron_ble,
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 
@@ -120,6 +122,7 @@ static struct {
 	int64_t idle_sum, idle_max;
 	int64_t idle[IDLE_SAMPLES]; /* the last IDLE_SAMPLES samples, ns */
 	int64_t next_tick;
+	int64_t next_emit;
 } S;
 
 static volatile sig_atomic_t stop_flag;
@@ -165,7 +168,8 @@ static void usage(FILE *f)
 	        "  --baud N            pace answers at N baud, 10 bits per byte (default: protocol's)\n"
 	        "  --pack SPEC         a pack on the bus (repeatable), SPEC = key=value,... with keys\n"
 	        "                      address cells sensors soc current capacity cycles soh mos_temp\n"
-	        "                      full16 junk\n"
+	        "                      full16 junk; dialect=d2|81 (daly-modbus), layout=24s|32s\n"
+	        "                      (jk-ble), key=32 hex digits (victron-ble)\n"
 	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
 	        "                      current +5.0 A, capacity 100 Ah)\n"
 	        "  --control HOST:PORT line-based control port (state, set, fault, stats, freeze, ...)\n"
@@ -300,6 +304,9 @@ static int wire_fd(void)
 
 static void wire_reset(void)
 {
+	/* a new connection (or none): a BMS that streams stops until asked */
+	for (int i = 0; i < S.npacks; i++)
+		S.packs[i].stream = 0;
 	S.rxlen = 0;
 	S.txhead = S.txtail = 0;
 	S.npend = 0;
@@ -548,8 +555,9 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 	return 0;
 }
 
-/* Once a second, for protocols whose BMS talks unasked: what every pack
- * sends by itself, with its fault applied as to an answer. */
+/* Every emit_ms, for protocols whose BMS talks unasked: what every pack
+ * sends by itself, with its fault applied as to an answer (a fault's
+ * COUNT counts what was sent). */
 static void emit_unsolicited(int64_t now)
 {
 	static struct sim_reply r;
@@ -557,6 +565,9 @@ static void emit_unsolicited(int64_t now)
 		return; /* TCP without a client: nobody hears it */
 	for (int i = 0; i < S.npacks; i++) {
 		struct sim_pack *p = &S.packs[i];
+		memset(&r, 0, sizeof r);
+		if (S.proto->emit(p, &r) != SIM_RESP_OK || r.len == 0)
+			continue;
 		enum sim_fault f = take_fault(p);
 		if (f == SIM_F_SILENT)
 			continue;
@@ -564,12 +575,14 @@ static void emit_unsolicited(int64_t now)
 			close_client();
 			return;
 		}
-		memset(&r, 0, sizeof r);
-		if (S.proto->emit(p, &r) != SIM_RESP_OK || r.len == 0)
-			continue;
 		S.answers++;
 		queue_reply(&r, f, now);
 	}
+}
+
+static int64_t emit_period(void)
+{
+	return S.proto->emit_ms > 0 ? S.proto->emit_ms * NS_PER_MS : NS_PER_S;
 }
 
 static void process_rx(int64_t now)
@@ -1011,6 +1024,8 @@ static void wire_accept(void)
 static int64_t next_deadline(int64_t now)
 {
 	int64_t d = S.next_tick;
+	if (S.proto->emit && S.next_emit < d)
+		d = S.next_emit;
 	for (int i = 0; i < S.npend; i++)
 		if (S.pend[i].due < d)
 			d = S.pend[i].due;
@@ -1022,17 +1037,22 @@ static int64_t next_deadline(int64_t now)
 static void loop(const sigset_t *waitmask)
 {
 	S.next_tick = now_ns() + NS_PER_S;
+	S.next_emit = now_ns() + emit_period();
 	while (!stop_flag) {
 		int64_t now = now_ns();
 		if (now >= S.next_tick) {
 			if (!S.frozen)
 				for (int i = 0; i < S.npacks; i++)
 					sim_pack_tick(&S.packs[i]);
-			if (S.proto->emit)
-				emit_unsolicited(now);
 			S.next_tick += NS_PER_S;
 			if (S.next_tick <= now)
 				S.next_tick = now + NS_PER_S;
+		}
+		if (S.proto->emit && now >= S.next_emit) {
+			emit_unsolicited(now);
+			S.next_emit += emit_period();
+			if (S.next_emit <= now)
+				S.next_emit = now + emit_period();
 		}
 		run_pending(now);
 		tx_flush(now);

@@ -85,6 +85,14 @@ struct sim_pack {
 	/* firmware quirks */
 	int full16;             /* Daly: always 16 frames of 0x95 */
 	int junk;               /* junk (stale bytes) in unused slots / reserved bytes */
+	/* Bluetooth LE variants (pack options) */
+	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect */
+	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
+	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
+	/* what the pack sends by itself */
+	int stream;             /* jk-ble: streams cell records (after 0x96) until the
+	                         * connection ends (the core clears it) */
+	unsigned counter;       /* record counter / nonce of the last record sent */
 	/* fault injection */
 	enum sim_fault fault;
 	long fault_count;       /* requests left; < 0 = until `fault ADDR none` */
@@ -174,11 +182,14 @@ struct sim_proto {
 	/* Make the checksum of one frame wrong (fault badsum); NULL = flip the
 	 * low bit of the last byte. */
 	void (*corrupt)(uint8_t *frame, size_t n);
-	/* The BMS talks without being asked (VE.Direct text): called once a
-	 * second for every pack to build what it sends by itself, as frames in
-	 * *reply; the core applies the pack's fault to it like to an answer
-	 * (echo aside).  NULL for protocols that only answer requests. */
+	/* The BMS talks without being asked (VE.Direct text, JK02's stream,
+	 * Victron's advertisements): called every emit_ms (0 = once a second)
+	 * for every pack to build what it sends by itself, as frames in
+	 * *reply; when it sends something, the core applies the pack's fault
+	 * to it like to an answer (echo aside).  NULL for protocols that only
+	 * answer requests. */
 	enum sim_resp (*emit)(struct sim_pack *pack, struct sim_reply *reply);
+	int emit_ms;
 	/* Is this complete request (addressed to a pack) a MOSFET write, whatever
 	 * its value?  The core counts it in the pack's `writes` before any fault
 	 * applies, so that a test can tell "nothing was sent".  NULL: the
@@ -202,6 +213,8 @@ extern const struct sim_proto sim_proto_jk; /* sim_jk.c */
 extern const struct sim_proto sim_proto_jk_pb; /* sim_jk_pb.c */
 extern const struct sim_proto sim_proto_jbd; /* sim_jbd.c */
 extern const struct sim_proto sim_proto_vedirect; /* sim_vedirect.c */
+extern const struct sim_proto sim_proto_jk_ble; /* sim_jk_ble.c */
+extern const struct sim_proto sim_proto_victron_ble; /* sim_victron_ble.c */
 
 /* Deterministic PRNG (xorshift64*), seeded by --seed. */
 void sim_seed(uint64_t seed);

@@ -16,6 +16,22 @@
  * at 0x5A, alarm bytes 0..7 = registers 0x6D..0x70 (high byte first).
  * 0x3B carries the SOH, which the gateway does not read as such (§3.2 says
  * UNCERTAIN), so the view has none.
+ *
+ * A pack with `dialect=d2` is the BLE side of a Daly that speaks the D2
+ * dialect (§14.2): it answers only requests to 0xD2 (which reach the pack
+ * at address 1: over BLE there is one BMS per connection), from 0xD2, with
+ * the D2 map: cells 0x00..0x1F, temperatures 0x20..0x27, V 0x28, I 0x29,
+ * SOC 0x2A, state 0x2F, remaining 0x30, counts 0x31 / 0x32, cycles 0x33,
+ * MOSFETs 0x35 / 0x36, alarm words 0x3A..0x3D (alarm bytes 0..7 = the
+ * legacy 0x98 bytes D0..D7, two per register, low byte first: 0x3A = D1 <<
+ * 8 | D0), balancing 0x3E / 0x3F, MOS temperature 0x42; settings 0x80
+ * (rated capacity, 0.1 Ah) and the MOSFET switches 0xA5 / 0xA6, written
+ * with `D2 06 00 A5|A6 00 00|01 CRC` and acknowledged by the echo (a
+ * refusal: D2 86 04).  A protection holding a MOSFET off sets D4 b0 / b1
+ * (MOS temperature high).  The default (`dialect=81`) answers only the
+ * 0x81.. requests, on a wire and over BLE alike (the ESS DL units).  The
+ * view of a D2 pack is what a gateway reading 0x00..0x3D gets: no MOS
+ * temperature, no balancing.
  */
 #include "sim.h"
 
@@ -76,11 +92,48 @@ static void dm_quantise(const struct sim_pack *p, struct dm_raw *r)
 		r->alarm[2] |= 0x40;
 }
 
+#define D2_ADDR 0xD2
+#define D2_CELLS 32
+
+/* The D2 alarm bytes: D0..D7 of the legacy 0x98 answer; a protection
+ * holding a MOSFET off: D4 b0 (charge MOS temperature high) / b1. */
+static void d2_alarm(const struct sim_pack *p, uint8_t *a)
+{
+	memcpy(a, p->alarm, 8);
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		a[4] |= 0x01;
+	if (held & SIM_FET_DSG)
+		a[4] |= 0x02;
+}
+
 static void dm_view(const struct sim_pack *p, struct sim_view *v)
 {
 	struct dm_raw r;
 	dm_quantise(p, &r);
 	memset(v, 0, sizeof *v);
+	if (p->dialect == D2_ADDR) {
+		v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CYCLES | SIM_HAS_MOSFETS | SIM_HAS_CELLS |
+			 SIM_HAS_TEMPS | SIM_HAS_ALARMS;
+		v->address = p->address;
+		v->voltage = r.volt_dv / 10.0;
+		v->current = r.current_da / 10.0;
+		v->soc = r.soc_pm / 10.0;
+		v->remaining_ah = r.remain_dah / 10.0;
+		v->capacity_ah = p->capacity_ah;
+		v->cycles = p->cycles & 0xFFFF;
+		v->ncells = r.ncells < D2_CELLS ? r.ncells : D2_CELLS;
+		for (int i = 0; i < v->ncells; i++)
+			v->cell_mv[i] = (int)r.cell_mv[i];
+		v->ntemps = r.ntemps;
+		for (int i = 0; i < r.ntemps; i++)
+			v->temp_c[i] = (int)r.temp_raw[i] - 40;
+		v->chg_mos = p->chg_mos ? 1 : 0;
+		v->dsg_mos = p->dsg_mos ? 1 : 0;
+		v->nalarm = 8;
+		d2_alarm(p, v->alarm);
+		return;
+	}
 	/* what a gateway reading 0x00..0x3F and 0x41..0x7E gets: no SOH, no
 	 * full capacity */
 	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CYCLES | SIM_HAS_MOS_TEMP | SIM_HAS_MOSFETS |
@@ -172,6 +225,55 @@ static void dm_image(const struct sim_pack *p, uint16_t *reg)
 	reg[0x122] = p->dsg_set ? 1 : 0;
 }
 
+/* The D2 register image 0x00..0xFF (§14.2). */
+static void d2_image(const struct sim_pack *p, uint16_t *reg)
+{
+	struct dm_raw r;
+	dm_quantise(p, &r);
+	memset(reg, 0, DM_NREGS * sizeof reg[0]);
+	int n = r.ncells < D2_CELLS ? r.ncells : D2_CELLS;
+	for (int i = 0; i < D2_CELLS; i++)
+		reg[i] = (uint16_t)(i < n ? r.cell_mv[i] : 0);
+	for (int i = 0; i < DM_TEMPS; i++)
+		reg[0x20 + i] = (uint16_t)(i < r.ntemps ? r.temp_raw[i] : 0);
+	unsigned long sum = 0;
+	int imax = 0, imin = 0;
+	for (int i = 0; i < n; i++) {
+		sum += r.cell_mv[i];
+		if (r.cell_mv[i] > r.cell_mv[imax])
+			imax = i;
+		if (r.cell_mv[i] < r.cell_mv[imin])
+			imin = i;
+	}
+	reg[0x28] = (uint16_t)r.volt_dv;
+	reg[0x29] = (uint16_t)(30000 + r.current_da);
+	reg[0x2A] = (uint16_t)r.soc_pm;
+	reg[0x2B] = (uint16_t)(n ? r.cell_mv[imax] : 0);
+	reg[0x2C] = (uint16_t)(n ? r.cell_mv[imin] : 0);
+	reg[0x2F] = (uint16_t)(r.current_da > 0 ? 1 : r.current_da < 0 ? 2 : 0);
+	reg[0x30] = (uint16_t)r.remain_dah;
+	reg[0x31] = (uint16_t)n;
+	reg[0x32] = (uint16_t)r.ntemps;
+	reg[0x33] = (uint16_t)(p->cycles & 0xFFFF);
+	reg[0x34] = r.balance ? 1 : 0;
+	reg[0x35] = p->chg_mos ? 1 : 0;
+	reg[0x36] = p->dsg_mos ? 1 : 0;
+	reg[0x37] = (uint16_t)(n ? sum / (unsigned long)n : 0);
+	reg[0x38] = (uint16_t)(n ? r.cell_mv[imax] - r.cell_mv[imin] : 0);
+	reg[0x39] = (uint16_t)clampl(lround(fabs(r.volt_dv / 10.0 * r.current_da / 10.0)), 0, 65535);
+	uint8_t a[8];
+	d2_alarm(p, a);
+	for (int i = 0; i < 4; i++)
+		reg[0x3A + i] = (uint16_t)(a[2 * i + 1] << 8 | a[2 * i]);
+	reg[0x3E] = (uint16_t)r.balance;
+	reg[0x3F] = (uint16_t)(r.balance >> 16);
+	reg[0x40] = 30000;
+	reg[0x42] = (uint16_t)r.mos_raw;
+	reg[0x80] = (uint16_t)clampl(lround(p->capacity_ah * 10.0), 0, 65535);
+	reg[0xA5] = p->chg_set ? 1 : 0; /* the switch settings; 0x35 / 0x36 the MOSFETs */
+	reg[0xA6] = p->dsg_set ? 1 : 0;
+}
+
 static uint16_t dm_crc(const uint8_t *b, size_t n)
 {
 	uint16_t crc = 0xFFFF;
@@ -193,7 +295,7 @@ static size_t dm_put_crc(uint8_t *f, size_t n)
 
 static int dm_is_request_addr(uint8_t a)
 {
-	return a > 0x80 && a <= 0x80 + DM_MAX_BOARD;
+	return (a > 0x80 && a <= 0x80 + DM_MAX_BOARD) || a == D2_ADDR;
 }
 
 static enum sim_scan dm_scan(const uint8_t *buf, size_t len, size_t *n)
@@ -222,16 +324,63 @@ static int dm_address(const uint8_t *req, size_t n)
 {
 	if (n < DM_REQ_LEN || !dm_is_request_addr(req[0]))
 		return -1;
+	if (req[0] == D2_ADDR)
+		return 1; /* D2 has no board: the one BMS of the connection */
 	return req[0] - 0x80;
 }
 
 static void dm_exception(struct sim_reply *reply, const struct sim_pack *p, uint8_t fc, uint8_t code)
 {
 	uint8_t f[5];
-	f[0] = (uint8_t)(0x50 + p->address);
+	f[0] = p->dialect == D2_ADDR ? D2_ADDR : (uint8_t)(0x50 + p->address);
 	f[1] = (uint8_t)(fc | 0x80);
 	f[2] = code;
 	sim_reply_add(reply, f, dm_put_crc(f, 3));
+}
+
+/* A request to 0xD2 (read a, v registers, or write a := v). */
+static enum sim_resp d2_respond(struct sim_pack *p, const uint8_t *req, unsigned a, unsigned v,
+                                struct sim_reply *reply)
+{
+	if (req[1] == 0x03) {
+		if (v < 1 || v > 125 || a + v > 0x100) {
+			dm_exception(reply, p, req[1], 0x02);
+			return SIM_RESP_OK;
+		}
+		static uint16_t reg[DM_NREGS];
+		uint8_t f[5 + 250];
+		d2_image(p, reg);
+		f[0] = D2_ADDR;
+		f[1] = 0x03;
+		f[2] = (uint8_t)(2 * v);
+		for (unsigned i = 0; i < v; i++) {
+			f[3 + 2 * i] = (uint8_t)(reg[a + i] >> 8);
+			f[4 + 2 * i] = (uint8_t)reg[a + i];
+		}
+		sim_reply_add(reply, f, dm_put_crc(f, 3 + 2 * v));
+		return SIM_RESP_OK;
+	}
+	/* FC 06: the switches 0xA5 / 0xA6, as the Daly app writes them
+	 * (fl4p/batmon-ha#356); the echo acknowledges */
+	if (a != 0xA5 && a != 0xA6) {
+		dm_exception(reply, p, req[1], 0x02);
+		return SIM_RESP_OK;
+	}
+	if (v > 1) {
+		dm_exception(reply, p, req[1], 0x03);
+		return SIM_RESP_OK;
+	}
+	enum sim_wr w = sim_pack_write(p, a == 0xA5 ? (int)v : -1, a == 0xA6 ? (int)v : -1);
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	if (w == SIM_WR_REFUSED) {
+		dm_exception(reply, p, req[1], 0x04);
+		return SIM_RESP_OK;
+	}
+	uint8_t f[DM_REQ_LEN];
+	memcpy(f, req, DM_REQ_LEN);
+	sim_reply_add(reply, f, DM_REQ_LEN);
+	return SIM_RESP_OK;
 }
 
 static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n,
@@ -239,7 +388,12 @@ static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n
 {
 	if (n < DM_REQ_LEN)
 		return SIM_RESP_BAD;
+	/* each pack speaks one dialect and ignores the other */
+	if ((req[0] == D2_ADDR) != (p->dialect == D2_ADDR))
+		return SIM_RESP_NONE;
 	unsigned a = (unsigned)(req[2] << 8 | req[3]), v = (unsigned)(req[4] << 8 | req[5]);
+	if (req[0] == D2_ADDR)
+		return d2_respond(p, req, a, v, reply);
 	if (req[1] == 0x03) {
 		if (v < 1 || v > 125 || a + v > DM_NREGS) {
 			dm_exception(reply, p, req[1], 0x02);
@@ -291,6 +445,8 @@ static int dm_is_write(const uint8_t *req, size_t n)
 	if (n < DM_REQ_LEN || req[1] != 0x06)
 		return 0;
 	unsigned a = (unsigned)(req[2] << 8 | req[3]);
+	if (req[0] == D2_ADDR)
+		return a == 0xA5 || a == 0xA6;
 	return a == 0x121 || a == 0x122;
 }
 

@@ -143,6 +143,33 @@ void sim_pack_init(struct sim_pack *p, int address)
 	p->chg_set = p->dsg_set = 1;
 	p->ctl = SIM_CTL_NORMAL;
 	p->fault = SIM_F_NONE;
+	/* victron-ble: the key of the SmartShunt whose advertisements
+	 * keshavdv/victron-ble publishes with it */
+	static const uint8_t test_key[16] = {
+		0xaf, 0xf4, 0xd0, 0x99, 0x5b, 0x7d, 0x1e, 0x17, 0x6c, 0x0c, 0x33, 0xec, 0xb9, 0xe7, 0x0d, 0xcd,
+	};
+	memcpy(p->key, test_key, sizeof(p->key));
+}
+
+/* 32 hex digits into 16 bytes; 0 or -1. */
+static int parse_key(const char *s, uint8_t *key)
+{
+	if (strlen(s) != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = s[2 * i + k];
+			unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+				     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+				     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+			if (d > 15)
+				return -1;
+			v = v << 4 | d;
+		}
+		key[i] = (uint8_t)v;
+	}
+	return 0;
 }
 
 /* ---- MOSFET writes -------------------------------------------------------- */
@@ -378,6 +405,16 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->junk = (int)l;
 				junk_set = 1;
 			}
+		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daly-modbus") == 0) {
+			ok = strcmp(v, "d2") == 0 || strcmp(v, "81") == 0;
+			if (ok)
+				p->dialect = v[0] == 'd' ? 0xD2 : 0;
+		} else if (strcmp(k, "layout") == 0 && strcmp(proto->name, "jk-ble") == 0) {
+			ok = strcmp(v, "24s") == 0 || strcmp(v, "32s") == 0;
+			if (ok)
+				p->layout24 = v[0] == '2';
+		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
+			ok = parse_key(v, p->key) == 0;
 		} else {
 			snprintf(err, errlen, "pack spec: unknown key '%s'", k);
 			rc = -1;

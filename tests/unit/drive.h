@@ -3,7 +3,9 @@
  * them, the driver's scan() finds frames in a struct bms_rx, handle() decodes
  * them, as gateway/poller.c does; what happened is counted in a struct
  * drive_res.  Also a poll step by step (drain, answer, check) and a whole
- * poll from a list of answers.
+ * poll from a list of answers, over a wire or over Bluetooth LE (the
+ * transport fields of struct bms_poll), with the steps a driver says
+ * listen (struct bms_driver.listens) sending nothing.
  *
  * Include after check.h, with `drv` (const struct bms_driver *) defined
  * first.  A test may define DRIVE_FRAME_OK(f, n) before including this: a
@@ -197,6 +199,23 @@ static inline struct drive_res drive_step(struct bms_poll *poll, struct bms_rx *
 	return r;
 }
 
+/* drive_begin() for a pack reached by `link` (enum bms_link), first poll
+ * since the link was opened when `fresh`, as the gateway sets the
+ * transport fields after bms_poll_begin(). */
+static inline void drive_begin_link(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced,
+				    bool inv, uint8_t link, bool fresh)
+{
+	drive_begin(poll, rx, addr, forced, inv);
+	poll->link = link;
+	poll->link_fresh = fresh;
+}
+
+/* The current step sends nothing and waits for the BMS's own frames. */
+static inline bool drive_listens(const struct bms_poll *poll)
+{
+	return drv->listen_only || (drv->listens && drv->listens(poll));
+}
+
 /* drive_step() when the test's own cur(poll) (which request is outstanding)
  * says want. */
 #define DRIVE_STEP(poll, rx, cur, want, hex, ch, unexp) \
@@ -212,24 +231,30 @@ struct drive_answer {
 	const size_t *chunks; /* read() sizes, cycled */
 	size_t nchunks;
 	int unexpected;       /* frames handle() ignores on the way */
-	int req_len;          /* the request it answers is this long (0: any) */
+	int req_len;          /* the request it answers is this long (0: any;
+	                       * DRIVE_LISTENS: the step listens, no request) */
 };
+#define DRIVE_LISTENS (-1)
 
 #define DRIVE_ANSWER(p, len, ch) { (const uint8_t *)(p), (len), (ch), DRIVE_NCH(ch), 0, 0 }
 
 /* A whole poll from its answers, the way the poller runs it (the poll
- * begun): for each answer a request must be outstanding, then the rx buffer
- * is drained and the answer arrives, a clean step (see drive_step); after
- * the last, next_request() must say the poll is complete (a listen-only
- * driver has no requests: the answers just arrive).  Adds to *r;
- * returns finish()'s result (BMS_OK for a driver without one). */
+ * begun): for each answer a request must be outstanding (or the step
+ * listens: nothing is sent), then the rx buffer is drained and the answer
+ * arrives, a clean step (see drive_step); after the last, next_request()
+ * must say the poll is complete (a listen-only driver has no requests: the
+ * answers just arrive).  Adds to *r; returns finish()'s result (BMS_OK for
+ * a driver without one). */
 static inline int drive_poll(struct bms_poll *poll, struct bms_rx *rx, const struct drive_answer *a, size_t n,
 			     struct drive_res *r)
 {
 	uint8_t req[256];
 
 	for (size_t k = 0; k < n; k++) {
-		if (!drv->listen_only) {
+		if (!drv->listen_only && drive_listens(poll)) {
+			CHECK_EQ_INT(a[k].req_len, DRIVE_LISTENS);
+			bms_rx_clear(rx); /* a listening step starts from a clean buffer */
+		} else if (!drv->listen_only) {
 			int rn = drv->next_request(poll, req, sizeof(req));
 			if (a[k].req_len)
 				CHECK_EQ_INT(rn, a[k].req_len);
@@ -244,8 +269,10 @@ static inline int drive_poll(struct bms_poll *poll, struct bms_rx *rx, const str
 		CHECK_EQ_INT(r->unexpected - was.unexpected, a[k].unexpected);
 		CHECK_EQ_INT(r->bad_scan - was.bad_scan, 0);
 	}
-	if (!drv->listen_only)
+	if (!drv->listen_only) {
+		CHECK(!drive_listens(poll));
 		CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
+	}
 	int rc = drv->finish ? drv->finish(poll) : BMS_OK;
 	/* the driver delivers nothing its table does not announce (discovery relies on it) */
 	CHECK_EQ_INT(poll->snap.present & ~drv->provides, 0);

@@ -48,11 +48,14 @@ static void expect_ack(const struct bms_driver *d, struct bms_control *c, const 
 	int n = check_hex(hex, f, sizeof(f));
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
+	poll.link = c->link; /* the pack's poll, on the same link */
+	poll.persist = c->persist;
 	size_t fl = 0;
 	CHECK_EQ_INT(d->scan(&poll, f, (size_t)n, &fl), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(fl, n);
 	/* nor may it disturb a poll: handle() ignores it */
 	bms_poll_begin(&poll, c->address, 0, false);
+	poll.link = c->link;
 	int h = d->handle(&poll, f, (size_t)n);
 	CHECK(h == BMS_E_UNEXPECTED || h == BMS_E_HEADER || h == BMS_E_INVALID);
 	CHECK_EQ_INT(d->control_ack(c, f, (size_t)n), rc);
@@ -92,6 +95,17 @@ static void test_daly(void)
 	expect_request(d, &c, "A5 40 DA 08 00 00 00 00 00 00 00 00 C7");
 	c.step = 1;
 	expect_request(d, &c, "A5 40 D9 08 00 00 00 00 00 00 00 00 C6");
+	/* over Bluetooth LE (§14.1): host 0x80 whatever was learned on a
+	 * wire, for every board; the board answers as on the wire */
+	for (uint8_t board = 1; board <= 2; board++) {
+		c = cmd(board, BMS_FET_CHARGE, true);
+		c.link = BMS_LINK_BLE;
+		expect_request(d, &c, "A5 80 DA 08 01 00 00 00 00 00 00 00 08");
+	}
+	c = cmd(1, BMS_FET_DISCHARGE, true);
+	c.link = BMS_LINK_BLE;
+	expect_request(d, &c, "A5 80 D9 08 01 00 00 00 00 00 00 00 07");
+	expect_ack(d, &c, "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA", BMS_OK);
 }
 
 static void test_daly_modbus(void)
@@ -142,6 +156,42 @@ static void test_daly_modbus(void)
 	bms_poll_begin(&p, 1, 0, false);
 	p.step = 2;
 	CHECK_EQ_INT(d->next_request(&p, req, sizeof(req)), 0);
+
+	/* over Bluetooth LE (§14.4), in the dialect the polls learned: D2
+	 * (persist bit 0 = known, bit 1 clear) writes its switch settings
+	 * 0xA5 / 0xA6 from 0xD2 and takes the echo (fl4p/batmon-ha#356) */
+	c = cmd(1, BMS_FET_CHARGE, true);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A5 00 01 4B 8A");
+	expect_ack(d, &c, "D2 06 00 A5 00 01 4B 8A", BMS_OK);
+	CHECK_EQ_INT(d->control_request(&c, req, sizeof(req)), 0);
+	c = cmd(1, BMS_FET_CHARGE, false);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A5 00 00 8A 4A");
+	expect_ack(d, &c, "D2 06 00 A5 00 01 4B 8A", BMS_E_UNEXPECTED); /* not our value */
+	expect_ack(d, &c, "51 06 01 21 00 00 D4 6C", BMS_E_UNEXPECTED); /* the other dialect */
+	expect_ack(d, &c, "D2 86 04 B2 5A", BMS_E_REFUSED);
+	c = cmd(2, BMS_FET_DISCHARGE, true); /* D2 has no board */
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A6 00 01 BB 8A");
+	c = cmd(1, BMS_FET_DISCHARGE, false);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x1;
+	expect_request(d, &c, "D2 06 00 A6 00 00 7A 4A");
+	/* the 0x81 dialect learned (bits 0 and 1): the wire's frames */
+	c = cmd(1, BMS_FET_CHARGE, true);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x3;
+	expect_request(d, &c, "81 06 01 21 00 01 06 3C");
+	expect_ack(d, &c, "51 06 01 21 00 01 15 AC", BMS_OK);
+	/* no dialect known yet: no command */
+	c = cmd(1, BMS_FET_CHARGE, true);
+	c.link = BMS_LINK_BLE;
+	c.persist = 0x4;
+	CHECK_EQ_INT(d->control_request(&c, req, sizeof(req)), BMS_E_INVALID);
 }
 
 static void test_jbd(void)

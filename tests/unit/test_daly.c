@@ -1,6 +1,8 @@
 /* tests/unit/test_daly.c - Daly legacy (0xA5) driver: the daly rows of
  * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
- * whole polls, and broken input.  Protocol facts: bms/PROTOCOLS.md §2. */
+ * whole polls, broken input, and the same over Bluetooth LE (host 0x80,
+ * notifications of one, two or part of a frame).  Protocol facts:
+ * bms/PROTOCOLS.md §2, §14.1. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -788,6 +790,82 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_E_UNEXPECTED);
 }
 
+/* Over Bluetooth LE every request goes to host 0x80 (the BT dongle's
+ * host), on every try and for every board, and nothing is learned; a
+ * notification holds one answer, two (26 bytes) or part of one. */
+static void test_ble(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct bms_snapshot *s = &poll.snap;
+	uint8_t req[16], want[13];
+
+	CHECK(drv->ble_gatt != NULL);
+	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(!drv->ble_only && drv->ble_company == 0 && drv->listens == NULL);
+
+	for (uint8_t board = 1; board <= 16; board += 15)
+		for (int attempt = 0; attempt < 4; attempt++) {
+			drive_begin_link(&poll, &rx, board, 0, false, BMS_LINK_BLE, attempt == 0);
+			poll.persist = attempt & 1; /* whatever the wire learned */
+			poll.attempt = attempt;
+			CHECK_EQ_INT(request(&poll, req), 13);
+			CHECK_EQ_INT(req[1], 0x80);
+			CHECK_EQ_INT(req[2], 0x90);
+			CHECK_EQ_INT(req[12], 0xBD);
+			/* our request is never an answer */
+			size_t n = 0;
+			CHECK_EQ_INT(drv->scan(&poll, req, 13, &n), BMS_SCAN_SKIP);
+			CHECK_EQ_INT(n, 13);
+		}
+	/* 0x94 for board 1 over BLE: DALY-REQ-94-80 */
+	poll.persist = 0;
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, true);
+	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
+	CHECK_EQ_INT(request(&poll, req), 13);
+	CHECK_EQ_INT(check_hex(DALY_REQ_94_80, want, 13), 13);
+	CHECK(memcmp(req, want, 13) == 0);
+	CHECK_EQ_INT(poll.persist, 0); /* nothing learned over BLE */
+
+	/* a whole poll of the captured 16S pack, notified two frames at a
+	 * time, then split unevenly */
+	static const size_t notif2[] = { 26 };
+	static const size_t notif_split[] = { 7, 19, 13, 2, 24 };
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, true);
+	STEP(&poll, &rx, 0x90, DALY_01, notif_split, 0);
+	STEP(&poll, &rx, 0x93, DALY_16, notif2, 0);
+	STEP(&poll, &rx, 0x94, DALY_20, notif_split, 0);
+	STEP(&poll, &rx, 0x95, DALY_23, notif2, 10);
+	STEP(&poll, &rx, 0x96, DALY_26, notif2, 1);
+	STEP(&poll, &rx, 0x97, DALY_29, notif_split, 0);
+	STEP(&poll, &rx, 0x98, DALY_30, notif2, 0);
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(s->voltage, 53.2, 1e-4);
+	CHECK_NEAR(s->soc, 88.8, 1e-4);
+	drive_check_cells(s, cells_23, 16);
+	CHECK_EQ_INT(poll.persist, 0);
+
+	/* the 14S capture's cell frames at every split point of a
+	 * two-frame notification */
+	uint8_t f[13 * 5];
+	CHECK_EQ_INT(check_hex(DALY_24, f, sizeof(f)), 13 * 5);
+	for (size_t k = 1; k < 26; k++) {
+		const size_t two[] = { k, 26 - k, 13 };
+		drive_begin_link(&poll, &rx, 1, 14, false, BMS_LINK_BLE, false);
+		CHECK(advance_to(&poll, &rx, 0x95, 14, 2));
+		bms_rx_clear(&rx);
+		struct drive_res r = FEED_BYTES(&poll, &rx, f, sizeof(f), two);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.more, 4);
+		CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan + r.badsum, 0);
+		drive_check_cells(s, cells_24, 14);
+	}
+}
+
 static void test_broken(void)
 {
 	struct bms_poll poll = { 0 };
@@ -969,6 +1047,7 @@ int main(void)
 	test_0x96();
 	test_0x97_0x98();
 	test_full_poll();
+	test_ble();
 	test_broken();
 	test_invalid();
 	return check_report();

@@ -1,7 +1,9 @@
 /* tests/unit/test_daly_modbus.c - Daly H/K/M/S Modbus-like driver: the modbus
  * rows of tests/fixtures/vectors.tsv through scan() + handle() fed in odd
  * chunks, whole polls through finish(), synthetic replies for what no
- * capture shows, and broken input.  Protocol facts: bms/PROTOCOLS.md §3. */
+ * capture shows, broken input, and over Bluetooth LE the two dialects (D2,
+ * 0x81), their detection and notifications in every split.  Protocol
+ * facts: bms/PROTOCOLS.md §3, §14. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -32,6 +34,23 @@ static const struct bms_driver *const drv = &bms_daly_modbus_driver;
 	"010000000000000cba00060000004500ff000000000000000075301a06050922144aec0000000000" \
 	"0000000000753000300070000000000000000200008000000075300b7dfffeffff00007ff8ffffff" \
 	"ffffffffff00026860"
+/* Over BLE: a D2 settings answer (0x80..0xA8, switches 0xA5/0xA6 on) and
+ * the two reads of an ESS DL BMS in the 0x81 dialect, with its requests */
+#define DALYN_08 "d20352041a0c80000100040000000000010000000000001c200dac0dac0a280a28008c008c006800" \
+	"6874cc74cc749075d00055005500280028006e006e0027002700ff00ff00ff00ff0c800014000100" \
+	"0102a800577f8b"
+#define DALYN_REQ_3 "8103000000405bfa"
+#define DALYN_REQ_4 "81030041003e8bce"
+#define DALYN_06 "5103800cf40cf00cf30cf20cf30cf10cf30cf30cf00cf30cf30cf40cf30cf30cf30cf50000000000" \
+	"00000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"00000000000000000000000000000000000000003e003e003e003e0000000000000000021274d703" \
+	"6000b6001000040cf5001099ef"
+#define DALYN_07 "51037c00090005003e0004003e000100000002000000000a98000700070000000000000000000100" \
+	"010000000000000cf201d700000040004600000000ffff000075301a06021402210b4b0402000000" \
+	"000080000074be0011035f0000000000000080000000000000ffffffffffffffffffffffffffffff" \
+	"ff00ffffff0002b8ac"
+/* the D2 switch writes (computed: D2 06 00 A5|A6 00 00|01 + CRC) */
+#define D2_REQ_SETTINGS "d20300800029965f"
 #define JKPB_REQ_1 "031016200001020000cf91"
 #define JKPB_REQ_2 "011016200001020000d6f1"
 #define JKPB_REQ_3 "0110161e0001020000d22f"
@@ -329,6 +348,221 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+}
+
+/* ---- Bluetooth LE: the D2 and 0x81 dialects -------------------------------- */
+
+static void check_dalyn01(const struct bms_snapshot *s, bool inv)
+{
+	static const uint16_t cells[4] = { 4127, 4137, 4147, 4157 };
+	drive_check_cells(s, cells, 4);
+	CHECK_EQ_INT(s->ntemps, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_NEAR(s->temp_c[i], 20 + i, 1e-6);
+	CHECK_NEAR(s->voltage, 14.0, 1e-4);
+	CHECK_NEAR(s->current, inv ? -3.0 : 3.0, 1e-4);
+	CHECK_NEAR(s->soc, 90.0, 1e-4);
+	CHECK_NEAR(s->remain_ah, 345.6, 1e-3);
+	CHECK_EQ_INT(s->cycles, 57);
+	CHECK(!s->chg_mos);
+	CHECK(s->dsg_mos);
+	CHECK_EQ_INT(s->state, 0);
+	CHECK_EQ_INT(s->nraw, 4);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS |
+		     BMS_HAS_TEMPS | BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_MOSFETS | BMS_HAS_ALARMS);
+}
+
+static void check_dalyn02(const struct bms_snapshot *s)
+{
+	CHECK_EQ_INT(s->ncells, 24);
+	CHECK_EQ_INT(s->cell_mv[0], 3292);
+	CHECK_EQ_INT(s->cell_mv[1], 3291);
+	CHECK_EQ_INT(s->cell_mv[6], 3294);
+	CHECK_EQ_INT(s->cell_mv[23], 3292);
+	CHECK_EQ_INT(s->ntemps, 4);
+	CHECK_NEAR(s->temp_c[0], 16, 1e-6);
+	CHECK_NEAR(s->temp_c[1], 14, 1e-6);
+	CHECK_NEAR(s->voltage, 79.0, 1e-4);
+	CHECK_NEAR(s->current, 0.0, 1e-4);
+	CHECK_NEAR(s->soc, 33.3, 1e-4);
+	CHECK_NEAR(s->remain_ah, 104.5, 1e-3);
+	CHECK_EQ_INT(s->cycles, 0);
+	CHECK(s->chg_mos && s->dsg_mos);
+}
+
+/* The ESS DL BMS in the 0x81 dialect (the wire's map), DALYN-06 + -07. */
+static void check_dalyn0607(const struct bms_snapshot *s)
+{
+	static const uint16_t cells[16] = {
+		3316, 3312, 3315, 3314, 3315, 3313, 3315, 3315, 3312, 3315, 3315, 3316, 3315, 3315, 3315, 3317,
+	};
+	drive_check_cells(s, cells, 16);
+	CHECK_EQ_INT(s->ntemps, 4);
+	CHECK_NEAR(s->temp_c[3], 22, 1e-6);
+	CHECK_NEAR(s->voltage, 53.0, 1e-4);
+	CHECK_NEAR(s->current, -8.9, 1e-4);
+	CHECK_NEAR(s->soc, 86.4, 1e-4);
+	CHECK_EQ_INT(s->state, 2);
+	CHECK_NEAR(s->remain_ah, 271.2, 1e-3);
+	CHECK_EQ_INT(s->cycles, 7);
+	CHECK(s->chg_mos && s->dsg_mos);
+	CHECK_NEAR(s->mos_temp_c, 24, 1e-6);
+	CHECK_EQ_INT(s->raw_alarms[3], 0x0080); /* 0x70 b7 parallel communication fault */
+	CHECK_EQ_INT(s->alarms, BMS_AL_COMM);
+}
+
+/* The request of the outstanding read, as hex-comparable bytes. */
+static bool req_is(struct bms_poll *poll, const char *hex)
+{
+	uint8_t req[8];
+	return request(poll, req) == 8 && same_hex(req, 8, hex);
+}
+
+static void test_ble_dialects(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+
+	CHECK(drv->ble_gatt != NULL);
+	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[1].service, "0000ff00-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[1].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[1].write, "0000ff02-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble_gatt[2].service == NULL);
+	CHECK(!drv->ble_only && drv->ble_company == 0 && drv->listens == NULL);
+
+	/* nothing known: D2 first (DALYN-REQ-1), then the tries alternate */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, true);
+	CHECK(req_is(&poll, DALYN_REQ_1));
+	CHECK(!drv->timeout(&poll));
+	poll.attempt = 1;
+	CHECK(req_is(&poll, DALYN_REQ_3));
+	CHECK(!drv->timeout(&poll));
+	poll.attempt = 2;
+	CHECK(req_is(&poll, DALYN_REQ_1));
+	/* the next poll goes on where this one left off, also after a
+	 * reconnection (a pack that is failing gets one try per poll) */
+	CHECK(!drv->timeout(&poll));
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, true);
+	CHECK(req_is(&poll, DALYN_REQ_3));
+	CHECK(!drv->timeout(&poll));
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	CHECK(req_is(&poll, DALYN_REQ_1));
+
+	/* D2 answers: one read is the whole poll; D2 is kept */
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan, 0);
+	CHECK_EQ_INT(cur_start(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_dalyn01(&poll.snap, false);
+	uint32_t learned = poll.persist;
+	for (int k = 0; k < 2; k++) {
+		drive_begin_link(&poll, &rx, 1, 0, k == 1, BMS_LINK_BLE, k == 0);
+		poll.attempt = 1; /* a retry asks in the learned dialect too */
+		CHECK(req_is(&poll, DALYN_REQ_1));
+		poll.attempt = 0;
+		r = FEED_HEX(&poll, &rx, DALYN_01, chunks_odd);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		check_dalyn01(&poll.snap, k == 1);
+		CHECK_EQ_INT(poll.persist, learned);
+	}
+	/* the 24-cell D2 dump, notified whole, as 20-byte pieces, and split
+	 * at every boundary into two notifications */
+	uint8_t f[300];
+	int n = check_hex(DALYN_02, f, (int)sizeof(f));
+	CHECK_EQ_INT(n, 129);
+	for (int k = 1; k < n; k++) {
+		const size_t two[] = { (size_t)k, (size_t)(n - k) };
+		drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+		r = FEED_BYTES(&poll, &rx, f, (size_t)n, two);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan + r.badsum, 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	}
+	check_dalyn02(&poll.snap);
+	static const size_t twenty[] = { 20 };
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	r = FEED_BYTES(&poll, &rx, f, (size_t)n, twenty);
+	CHECK_EQ_INT(r.ok, 1);
+	check_dalyn02(&poll.snap);
+
+	/* with the switch settings (a pack with control): 0x80..0xA8 */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.setpoints = true;
+	CHECK(req_is(&poll, DALYN_REQ_1));
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	bms_rx_clear(&rx);
+	CHECK(req_is(&poll, D2_REQ_SETTINGS));
+	r = FEED_HEX(&poll, &rx, DALYN_08, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(cur_start(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(poll.snap.present & BMS_HAS_SETPOINT);
+	CHECK(poll.snap.chg_set && poll.snap.dsg_set);
+	CHECK(!poll.snap.chg_mos); /* DALYN-01's MOSFET, not the setting */
+	/* a switch set off: 0xA6 = 0 */
+	n = check_hex(DALYN_08, f, (int)sizeof(f));
+	f[3 + 2 * 0x26 + 1] = 0;
+	put_crc(f, (size_t)n - 2);
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.setpoints = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, (size_t)n, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(poll.snap.chg_set && !poll.snap.dsg_set);
+
+	/* a learned dialect that fails is asked once more, then the search
+	 * starts over */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	CHECK(!drv->timeout(&poll));
+	poll.attempt = 1;
+	CHECK(req_is(&poll, DALYN_REQ_1));
+	CHECK(!drv->timeout(&poll));
+	poll.attempt = 2;
+	CHECK(req_is(&poll, DALYN_REQ_3));
+
+	/* ... and the ESS DL BMS answers in the 0x81 dialect (the wire's two
+	 * reads, from 0x51): learned; a late D2 answer is not its answer */
+	r = FEED_HEX(&poll, &rx, DALYN_01 DALYN_06, chunks_rand);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	bms_rx_clear(&rx);
+	CHECK(req_is(&poll, DALYN_REQ_4));
+	r = FEED_HEX(&poll, &rx, DALYN_07, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(cur_start(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_dalyn0607(&poll.snap);
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, true);
+	CHECK(req_is(&poll, DALYN_REQ_3));
+	r = FEED_HEX(&poll, &rx, DALYN_02, chunks_big); /* D2 now: not ours */
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	/* the first read answered in 0x81, a D2 answer to the second is not */
+	r = FEED_HEX(&poll, &rx, DALYN_06, chunks_one);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(!drv->timeout(&poll)); /* a later read's timeout changes nothing */
+	CHECK(req_is(&poll, DALYN_REQ_4));
+	r = FEED_HEX(&poll, &rx, DALYN_01 DALYN_07, chunks_big);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	/* the same BMS on a wire: D2 frames are no frames at all */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_WIRE, false);
+	poll.persist = 0;
+	CHECK(req_is(&poll, REQ_MAIN_1));
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(poll.persist, 0);
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	CHECK_EQ_INT(r.frames, 0);
 }
 
 /* Other dialects and other protocols of the family are never frames. */
@@ -810,6 +1044,7 @@ int main(void)
 	test_dalyn04();
 	test_dalyn05();
 	test_full_poll();
+	test_ble_dialects();
 	test_foreign();
 	test_synthetic();
 	test_cell_counts();

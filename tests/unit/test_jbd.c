@@ -1,7 +1,8 @@
 /* tests/unit/test_jbd.c - JBD / Xiaoxiang (0xDD) driver: the jbd rows of
  * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
- * whole polls, long 0x03 frames of newer firmware, and broken input.
- * Protocol facts: bms/PROTOCOLS.md §7. */
+ * whole polls, long 0x03 frames of newer firmware, broken input, and the
+ * same frames over Bluetooth LE as notifications (20 + 16 bytes, split at
+ * every boundary).  Protocol facts: bms/PROTOCOLS.md §7, §13. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -34,11 +35,15 @@ static const struct bms_driver *const drv = &bms_jbd_driver;
 #define JBD_MOS_3 "dd5ae1020000ff1d77"
 #define JBD_EXITFAC "dd5a01020000fffd77"
 #define JBD_ACK_E1 "dde10000000077"
-/* Not fixture rows (tests/fixtures/README.md, "Frames that are not rows"):
- * aiobmsble's test frames, JBD-01 with -2.87 A and 42 cycles (edited by its
- * author, checksum recomputed: synthetic) and a 4-cell 0x04 */
+/* Bluetooth LE captures (JBD-BLE-01: the 0x03 answer, notified as 20 + 16
+ * bytes; JBD-BLE-02: the 0x04 answer in one notification) */
+#define JBD_BLE_01 "dd03001d055a00006d5e6d6000002c7c00000000" "000080640304030b6e0b6e0b6afaef77"
+#define JBD_BLE_02 "dd0400080d660d610d680d59fe3c77"
+/* Not a fixture row (tests/fixtures/README.md, "Frames that are not rows"):
+ * aiobmsble's test frame, JBD-01 with -2.87 A and 42 cycles (edited by its
+ * author, checksum recomputed: synthetic); its 4-cell 0x04 is JBD-BLE-02 */
 #define JBD_EDITED "dd03001d0618fee101f201f4002a2c7c00000000000080640304030b8b0b8a0b84f88477"
-#define JBD_AIO_04 "dd0400080d660d610d680d59fe3c77"
+#define JBD_AIO_04 JBD_BLE_02 /* the same frame */
 
 static const uint16_t cells_03[4] = { 3909, 3901, 3895, 3901 };
 static const uint16_t cells_04[4] = { 3909, 3902, 3895, 3901 };
@@ -493,6 +498,105 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_UNEXPECTED);
 }
 
+/* ---- Bluetooth LE ---------------------------------------------------------- */
+
+static const uint16_t cells_ble[4] = { 3430, 3425, 3432, 3417 };
+
+static void check_ble01(const struct bms_snapshot *s)
+{
+	CHECK_NEAR(s->voltage, 13.70, 1e-4);
+	CHECK_NEAR(s->current, 0.0, 1e-6);
+	CHECK_NEAR(s->remain_ah, 279.98, 1e-3);
+	CHECK_NEAR(s->full_ah, 280.00, 1e-3);
+	CHECK_EQ_INT(s->cycles, 0);
+	CHECK_NEAR(s->soc, 100.0, 1e-6);
+	CHECK(s->chg_mos && s->dsg_mos);
+	CHECK_EQ_INT(s->ntemps, 3);
+	CHECK_NEAR(s->temp_c[0], 19.5, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 19.5, 1e-4);
+	CHECK_NEAR(s->temp_c[2], 19.1, 1e-4);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->balance, 0);
+}
+
+/* The notifications of the captured poll, as the BLE transport hands them
+ * on: 0x03 as 20 + 16 bytes (ATT MTU 23), 0x04 whole.  The driver sees
+ * bytes, so the frames also arrive split at every other boundary, merged
+ * into one read, and in one-byte reads. */
+static void test_ble(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[64], g[64];
+	size_t n, m;
+
+	CHECK(drv->ble_gatt != NULL);
+	CHECK_STR(drv->ble_gatt[0].service, "0000ff00-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].write, "0000ff02-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(!drv->ble_only && drv->ble_company == 0 && drv->listens == NULL);
+
+	hex_frame(JBD_BLE_01, f, &n);
+	CHECK_EQ_INT(n, 36);
+	hex_frame(JBD_BLE_02, g, &m);
+	CHECK_EQ_INT(m, 15);
+
+	/* the notifications as captured: a whole poll over BLE (the link
+	 * changes nothing on the wire: the same requests) */
+	static const size_t notif[] = { 20, 16 };
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	uint8_t req[16];
+	CHECK_EQ_INT(request(&poll, req), 7);
+	uint8_t want[8];
+	CHECK_EQ_INT(drive_hex(JBD_REQ_03, want, 8), 7);
+	CHECK(memcmp(req, want, 7) == 0);
+	STEP(&poll, &rx, 0x03, JBD_BLE_01, notif, 0);
+	STEP(&poll, &rx, 0x04, JBD_BLE_02, chunks_big, 0);
+	CHECK_EQ_INT(cur_reg(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_ble01(&poll.snap);
+	check_cells(&poll.snap, cells_ble, 4);
+
+	/* split at every boundary: two notifications of k and 36 - k bytes */
+	for (size_t k = 1; k < n; k++) {
+		const size_t two[] = { k, n - k };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		struct drive_res r = FEED_BYTES(&poll, &rx, f, n, two);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan + r.badsum, 0);
+		CHECK_EQ_INT(rx.len, 0);
+		check_ble01(&poll.snap);
+	}
+	/* every split of both answers' bytes into three notifications (the
+	 * 0x04 answer in the same notification as the tail of 0x03): both
+	 * steps complete, nothing is lost */
+	uint8_t both[64];
+	memcpy(both, f, n);
+	memcpy(both + n, g, m);
+	for (size_t a = 1; a < n + m; a += 3)
+		for (size_t b = 1; a + b < n + m; b += 5) {
+			const size_t three[] = { a, b, n + m - a - b };
+			drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+			struct drive_res r = FEED_BYTES(&poll, &rx, both, n + m, three);
+			CHECK_EQ_INT(r.ok, 2);
+			CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan + r.badsum, 0);
+			CHECK_EQ_INT(cur_reg(&poll), 0);
+		}
+	/* a notification that lost bytes: the frame never completes whole,
+	 * the next good one is found (checksum error counted once) */
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	struct drive_res r = { 0 };
+	drive_feed(&poll, &rx, f + 20, n - 20, chunks_one, 1, &r); /* a second notification alone */
+	CHECK_EQ_INT(r.ok + r.frames, 0);
+	drive_feed(&poll, &rx, f, 20, chunks_big, 1, &r); /* a first one, whose second is lost */
+	drive_feed(&poll, &rx, f, n, chunks_big, 1, &r);  /* the next answer, whole */
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.badsum, 1);
+	CHECK_EQ_INT(r.err, 0);
+	check_ble01(&poll.snap);
+}
+
 /* ---- broken input ------------------------------------------------------------ */
 
 static void test_broken(void)
@@ -631,6 +735,7 @@ int main(void)
 	test_long_basic();
 	test_cells();
 	test_full_poll();
+	test_ble();
 	test_broken();
 	return check_report();
 }

@@ -1,0 +1,327 @@
+/* bms/jk_ble.c - JK BMS over Bluetooth LE, the "JK02" protocol (JK-B / JK-BD
+ * "JK-Bx" boards with the JK BLE module, and the JK-PB inverter BMS).
+ *
+ * See bms/PROTOCOLS.md §15.  Bluetooth LE only: service FFE0, the BMS
+ * notifies on FFE1 and takes writes on FFE1 (one characteristic with both
+ * flags on the old module, two FFE1 characteristics told apart by their
+ * flags on the new one; §13.1).  Requests are 20 bytes
+ *	AA 55 90 EB <cmd> <len> <value, little-endian> 00 ... <sum8 of 0..18>
+ * (0x97 device info, 0x96 cell info; a register write is cmd = register,
+ * len = 4), answers are JK's 300-byte records
+ *	55 AA EB 90 <type> <counter> ... <sum8 of 0..298>
+ * (type 1 settings, 2 cell info, 3 device info), sometimes followed by a
+ * 20-byte "AA 55 90 EB C8 01 01 00 ... 44" acknowledgement and with "AT\r\n"
+ * from the BLE module in between, all cut into notifications of up to
+ * MTU - 3 bytes (128 + 128 + 44 at ATT MTU 131).  scan() finds the records
+ * in that byte stream; acknowledgements and echoed requests are skipped
+ * whole, everything else byte by byte.
+ *
+ * The BMS answers 0x97 with a device-info record and 0x96 with a settings
+ * record, after which it streams a cell-info record about every 0.4 s by
+ * itself until the connection ends.  A poll therefore is:
+ *	INFO	0x97 -> device info: the software version decides the layout of
+ *		the cell records (major < 11: JK02_24S, else JK02_32S; a
+ *		version that is no number: JK02_32S, as fl4p/batmon-ha falls
+ *		back); asked on the first poll of a connection (link_fresh),
+ *		while the layout is not known, and after a poll that failed
+ *		there;
+ *	SETTINGS 0x96 -> settings: asked when the BMS is not known to be
+ *		streaming and for packs with control (the record holds the
+ *		charge / discharge switch settings); a cell record that comes
+ *		instead completes the poll when the settings are not wanted;
+ *	CELLS	nothing is sent (struct bms_driver.listens): the next cell
+ *		record the BMS streams completes the poll.  A listening try
+ *		that gets none marks the BMS as not streaming, so the retry
+ *		(and the next poll) sends 0x96 again and listens after its
+ *		settings record.
+ * The cell record is decoded by bms/jkrecord.c, the decoder of jk-pb's
+ * RS485 status frame (the same record, JK02_32S), in the learned layout.
+ *
+ * MOSFET control (§15.6): the charge / discharge switch registers 0x1D /
+ * 0x1E written with the request frame (len 4, value 1 on / 0 off), as
+ * syssi/esphome-jk-bms's switches and fl4p/batmon-ha write them.  No
+ * acknowledgement is known (control_unacked): the read-back decides (the
+ * settings record's switches, the cell record's MOSFETs).
+ *
+ * Progress in struct bms_poll:
+ *	step	JKB_BEGIN until the first answer, then the step (enum below);
+ *		at JKB_BEGIN the step is the first one the poll needs
+ *	persist	JKB_P_LAYOUT (the layout is known), JKB_P_24S (it is
+ *		JK02_24S), JKB_P_GREETED (0x97 answered on this connection),
+ *		JKB_P_STREAMING (the last listening step got a cell record)
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+#include "jkrecord.h"
+
+#define JKB_REQ_LEN 20
+#define JKB_REQ_SUM 19
+#define JKB_CMD_CELLS 0x96      /* cell info: settings record, then the stream */
+#define JKB_CMD_INFO 0x97       /* device info */
+#define JKB_REG_CHG 0x1D        /* charge switch (JK02_24S and JK02_32S) */
+#define JKB_REG_DSG 0x1E        /* discharge switch */
+#define JKB_SW_32S 11           /* software major from which the layout is JK02_32S */
+
+enum { JKB_BEGIN = 0, JKB_INFO, JKB_SETTINGS, JKB_CELLS, JKB_DONE };
+
+#define JKB_P_LAYOUT 0x1u
+#define JKB_P_24S 0x2u
+#define JKB_P_GREETED 0x4u
+#define JKB_P_STREAMING 0x8u
+
+static const uint8_t jkb_req_magic[4] = { 0xAA, 0x55, 0x90, 0xEB };
+
+/* The step the poll is at: the first one it needs until an answer moved
+ * it on. */
+static int jkb_step(const struct bms_poll *poll)
+{
+	if (poll->step != JKB_BEGIN)
+		return poll->step;
+	if (poll->link_fresh || (poll->persist & (JKB_P_LAYOUT | JKB_P_GREETED)) != (JKB_P_LAYOUT | JKB_P_GREETED))
+		return JKB_INFO;
+	if (poll->setpoints || !(poll->persist & JKB_P_STREAMING))
+		return JKB_SETTINGS;
+	return JKB_CELLS;
+}
+
+static enum jk_layout jkb_layout(const struct bms_poll *poll)
+{
+	return (poll->persist & (JKB_P_LAYOUT | JKB_P_24S)) == (JKB_P_LAYOUT | JKB_P_24S) ? JK_LAYOUT_24S
+											  : JK_LAYOUT_32S;
+}
+
+/* A 20-byte request: AA 55 90 EB cmd len value(LE, len bytes) 00... sum8. */
+static int jkb_frame(uint8_t *out, size_t cap, uint8_t cmd, uint8_t len, uint32_t value)
+{
+	if (cap < JKB_REQ_LEN)
+		return BMS_E_NOSPACE;
+	memset(out, 0, JKB_REQ_LEN);
+	memcpy(out, jkb_req_magic, sizeof(jkb_req_magic));
+	out[4] = cmd;
+	out[5] = len;
+	for (unsigned i = 0; i < len && i < 4; i++)
+		out[6 + i] = (uint8_t)(value >> (8 * i));
+	out[JKB_REQ_SUM] = jk_record_sum(out, JKB_REQ_SUM);
+	return JKB_REQ_LEN;
+}
+
+static bool jkb_listens(const struct bms_poll *poll)
+{
+	return jkb_step(poll) == JKB_CELLS && poll->attempt == 0;
+}
+
+static int jkb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	switch (jkb_step(poll)) {
+	case JKB_INFO:
+		/* the conversation starts over: greeted and streaming again
+		 * only when the BMS answers */
+		poll->persist &= ~(JKB_P_GREETED | JKB_P_STREAMING);
+		return jkb_frame(out, cap, JKB_CMD_INFO, 0, 0);
+	case JKB_SETTINGS:
+	case JKB_CELLS: /* a retry: the stream stopped */
+		return jkb_frame(out, cap, JKB_CMD_CELLS, 0, 0);
+	case JKB_DONE:
+		return 0;
+	default:
+		return BMS_E_RANGE;
+	}
+}
+
+/* Records (55 AA EB 90, type 1, 2, 3 or 5, 300 bytes, sum8) are frames;
+ * acknowledgements and requests (AA 55 90 EB, 20 bytes, sum8) are skipped
+ * whole; anything else (the BLE module's "AT\r\n", the rest of a record
+ * whose notification was lost) byte by byte up to the next 0x55 or 0xAA. */
+static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] == jk_record_magic[0]) {
+		size_t k = len < sizeof(jk_record_magic) ? len : sizeof(jk_record_magic);
+		uint8_t type = len > JK_RECORD_TYPE ? buf[JK_RECORD_TYPE] : JK_REC_CELLS;
+		if (memcmp(buf, jk_record_magic, k) != 0 || type < JK_REC_SETTINGS || type > JK_REC_LOGBOOK ||
+		    type == 4) {
+			*n = 1;
+			return BMS_SCAN_SKIP;
+		}
+		if (len < JK_RECORD_LEN)
+			return BMS_SCAN_NEED;
+		if (jk_record_sum(buf, JK_RECORD_LEN - 1) != buf[JK_RECORD_SUM]) {
+			*n = 1;
+			return BMS_SCAN_BADSUM;
+		}
+		*n = JK_RECORD_LEN;
+		return BMS_SCAN_FRAME;
+	}
+	if (buf[0] == jkb_req_magic[0]) {
+		size_t k = len < sizeof(jkb_req_magic) ? len : sizeof(jkb_req_magic);
+		if (memcmp(buf, jkb_req_magic, k) != 0) {
+			*n = 1;
+			return BMS_SCAN_SKIP;
+		}
+		if (len < JKB_REQ_LEN)
+			return BMS_SCAN_NEED;
+		if (jk_record_sum(buf, JKB_REQ_SUM) != buf[JKB_REQ_SUM]) {
+			*n = 1;
+			return BMS_SCAN_BADSUM;
+		}
+		*n = JKB_REQ_LEN; /* the BMS's acknowledgement, or our request echoed */
+		return BMS_SCAN_SKIP;
+	}
+	size_t i = 1;
+	while (i < len && buf[i] != jk_record_magic[0] && buf[i] != jkb_req_magic[0])
+		i++;
+	*n = i;
+	return BMS_SCAN_SKIP;
+}
+
+/* A cell record: the sample, in the learned layout; switch settings read
+ * earlier in this poll are kept. */
+static void jkb_cells(struct bms_poll *poll, const uint8_t *frame)
+{
+	struct bms_snapshot *s = &poll->snap;
+	bool chg_set = s->chg_set, dsg_set = s->dsg_set;
+	uint32_t setpoint = s->present & BMS_HAS_SETPOINT;
+
+	jk_record_decode_cells(frame, jkb_layout(poll), poll->cells_forced, poll->invert_current, s);
+	s->chg_set = chg_set;
+	s->dsg_set = dsg_set;
+	s->present |= setpoint;
+	poll->persist |= JKB_P_STREAMING;
+	poll->step = JKB_DONE;
+}
+
+static int jkb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	if (len != JK_RECORD_LEN)
+		return BMS_E_SHORT;
+	if (memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) != 0)
+		return BMS_E_HEADER;
+	if (!jk_record_ok(frame))
+		return BMS_E_CHECKSUM;
+
+	uint8_t type = frame[JK_RECORD_TYPE];
+	switch (jkb_step(poll)) {
+	case JKB_INFO: {
+		if (type != JK_REC_INFO)
+			return BMS_E_UNEXPECTED;
+		int major = jk_record_sw_major(frame);
+		poll->persist &= ~JKB_P_24S;
+		poll->persist |= JKB_P_LAYOUT | JKB_P_GREETED;
+		if (major >= 0 && major < JKB_SW_32S)
+			poll->persist |= JKB_P_24S;
+		poll->step = JKB_SETTINGS;
+		return BMS_OK;
+	}
+	case JKB_SETTINGS:
+		if (type == JK_REC_SETTINGS) {
+			if (poll->setpoints) {
+				jk_record_switches(frame, &poll->snap.chg_set, &poll->snap.dsg_set);
+				poll->snap.present |= BMS_HAS_SETPOINT;
+			}
+			poll->step = JKB_CELLS;
+			return BMS_OK;
+		}
+		if (type == JK_REC_CELLS && !poll->setpoints) {
+			jkb_cells(poll, frame); /* already streaming: the sample */
+			return BMS_OK;
+		}
+		return BMS_E_UNEXPECTED;
+	case JKB_CELLS:
+		if (type != JK_REC_CELLS)
+			return BMS_E_UNEXPECTED; /* e.g. the settings record of a retry's 0x96 */
+		jkb_cells(poll, frame);
+		return BMS_OK;
+	default:
+		return BMS_E_UNEXPECTED;
+	}
+}
+
+/* A try failed: a listening step that got no cell record means the BMS is
+ * not streaming (the next poll asks for it); never completes a step. */
+static bool jkb_timeout(struct bms_poll *poll)
+{
+	if (jkb_step(poll) == JKB_CELLS)
+		poll->persist &= ~JKB_P_STREAMING;
+	return false;
+}
+
+static int jkb_finish(struct bms_poll *poll)
+{
+	if (poll->step != JKB_DONE)
+		return BMS_E_INVALID;
+	return bms_check_pack(&poll->snap, false);
+}
+
+/* ---- MOSFET control (bms/PROTOCOLS.md §15.6) -----------------------------
+ * One frame per switch: AA 55 90 EB 1D|1E 04 <1 on | 0 off> 00 00 00 00 ...
+ * <sum8>.  Unacknowledged: the gateway judges by the read-back. */
+static int jkb_ctl_fet(const struct bms_control *c)
+{
+	int k = 0;
+	for (int f = BMS_FET_CHARGE; f <= BMS_FET_DISCHARGE; f++)
+		if (c->set[f] && k++ == c->step)
+			return f;
+	return -1;
+}
+
+static int jkb_control_request(struct bms_control *c, uint8_t *out, size_t cap)
+{
+	int f = jkb_ctl_fet(c);
+	if (f < 0)
+		return 0;
+	int n = jkb_frame(out, cap, f == BMS_FET_CHARGE ? JKB_REG_CHG : JKB_REG_DSG, 4, c->on[f] ? 1 : 0);
+	if (n > 0)
+		c->step++; /* nothing acknowledges it: the next frame, then the read-back */
+	return n;
+}
+
+static int jkb_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
+{
+	(void)c;
+	(void)frame;
+	(void)len;
+	return BMS_E_UNEXPECTED; /* no acknowledgement is known */
+}
+
+/* Service FFE0; notify and write on FFE1 (§13.1). */
+static const struct bms_gatt jkb_gatt[] = {
+	{ "0000ffe0-0000-1000-8000-00805f9b34fb", "0000ffe1-0000-1000-8000-00805f9b34fb",
+	  "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
+const struct bms_driver bms_jk_ble_driver = {
+	.name = "jk-ble",
+	.description = "JK BMS over Bluetooth LE (JK02: JK-B/BD boards, JK-PB), 0x97/0x96 then streamed 0x55AA records",
+	.vendor = "JK",
+	.protocol_id = 11,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
+		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
+	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
+	.default_baud = 115200,
+	.gap_floor = 0,
+	/* the notifications of one record come within milliseconds, records
+	 * about 0.4 s apart */
+	.interbyte = 0.3,
+	.min_address = 0,
+	.max_address = 0,
+	/* a streamed record comes every 0.32-0.67 s (§15.3) */
+	.default_timeout = 2.0,
+	.next_request = jkb_next_request,
+	.scan = jkb_scan,
+	.handle = jkb_handle,
+	.timeout = jkb_timeout,
+	.finish = jkb_finish,
+	.control_request = jkb_control_request,
+	.control_ack = jkb_control_ack,
+	.control_unacked = true,
+	.ble_gatt = jkb_gatt,
+	.ble_only = true,
+	.listens = jkb_listens,
+};
