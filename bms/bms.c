@@ -34,6 +34,7 @@ const char *bms_strerror(int code)
 	case BMS_E_INVALID: return "invalid sample";
 	case BMS_E_NOSPACE: return "buffer too small";
 	case BMS_E_REFUSED: return "the BMS refused the request (error code)";
+	case BMS_E_KEY: return "encrypted with another key than the pack's key =";
 	default: return "unknown error";
 	}
 }

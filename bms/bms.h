@@ -167,13 +167,13 @@ enum {
 	BMS_E_CHECKSUM = -1,  /* bad checksum */
 	BMS_E_SHORT = -2,     /* truncated / wrong length */
 	BMS_E_HEADER = -3,    /* wrong start byte, address or layout (victron-ble: a record
-	                       * of another product type, or encrypted with another key
-	                       * than the pack's, or the pack has none) */
+	                       * of another product type) */
 	BMS_E_UNEXPECTED = -4,/* valid frame, but not an answer to this request (ignore it) */
 	BMS_E_RANGE = -5,     /* a field is out of its possible range */
 	BMS_E_INVALID = -6,   /* the sample as a whole is not usable (e.g. 0 V, 0 cells) */
 	BMS_E_NOSPACE = -7,   /* caller's buffer too small */
 	BMS_E_REFUSED = -8,   /* the BMS answered with an error / exception code */
+	BMS_E_KEY = -9,       /* an encrypted frame the pack's key does not open (or no key) */
 };
 const char *bms_strerror(int code);
 

@@ -28,7 +28,7 @@
  * Checks, and what each answer means:
  *	not 0x10 (another kind of Victron manufacturer data)	ignored
  *	a record type other than 0x02 (not a battery monitor)	BMS_E_HEADER
- *	key[0] differs from the record's, or the pack has no key	BMS_E_HEADER
+ *	key[0] differs from the record's, or the pack has no key	BMS_E_KEY
  *	shorter than the header plus voltage and current	BMS_E_SHORT
  * A record with the right key byte but another key decrypts to nonsense:
  * only one byte of the key can be checked (Victron's design).
@@ -223,7 +223,7 @@ static int vic_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (d[VIC_O_TYPE] != VIC_REC_BATTERY_MONITOR)
 		return BMS_E_HEADER; /* the device is not a battery monitor */
 	if (!poll->have_key || d[VIC_O_KEYCHECK] != poll->key[0])
-		return BMS_E_HEADER; /* encrypted with another key (or none configured) */
+		return BMS_E_KEY; /* encrypted with another key (or none configured) */
 	size_t cl = n - VIC_HDR;
 	if (cl < VIC_MIN_PLAIN)
 		return BMS_E_SHORT;

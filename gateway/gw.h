@@ -52,7 +52,8 @@ struct gw_pack {
 	uint16_t data_regs[REG_MAP_SIZE];
 	uint32_t good_polls, failed_polls;
 	unsigned fail_streak;          /* failed polls since the last good one */
-	char last_error[96];
+	char last_error[160];
+	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 
 	int soc_day;                   /* local day of soc_max (tm_yday + 1000*year) */
 	uint16_t soc_max, soc_max_hour, soc_max_minute;

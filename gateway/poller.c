@@ -91,6 +91,7 @@ static void poll_begin(struct gw_pack *p, double now)
 	p->link_opens = l->opens;
 	p->poll.have_key = p->cfg->have_key;
 	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
+	p->last_bad = 0;
 	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
 			  now - p->slow_at >= p->link->gw->conf->gw.stale_after / 2;
 	p->poll_started = now;
@@ -280,9 +281,11 @@ static void step_timeout(struct gw_link *l, bool timed_out)
 		step_gap(l);
 		return;
 	}
-	char why[64];
-	snprintf(why, sizeof(why), "no complete answer within %.1f s (step %d, %d tries)",
-		 p->cfg->timeout, p->poll.step, p->poll.attempt + 1);
+	char why[160];
+	/* what came instead, if anything did (a wrong key, a bad frame) */
+	snprintf(why, sizeof(why), "no complete answer within %.1f s (step %d, %d tries)%s%s",
+		 p->cfg->timeout, p->poll.step, p->poll.attempt + 1, p->last_bad ? "; last answer: " : "",
+		 p->last_bad ? bms_strerror(p->last_bad) : "");
 	poll_done(l, false, why);
 }
 
@@ -621,6 +624,7 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 			l->stats.short_frames++;
 		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
+		pk->last_bad = rc;
 		step_timeout(l, false);
 		return;
 	}

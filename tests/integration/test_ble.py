@@ -18,6 +18,8 @@ simulator (bmsgw-sim) or answer recorded frames.
 - a GATT layout that only allows Write Request;
 - bmsgw --ble-scan;
 - MQTT availability of a BLE pack on a real Mosquitto;
+- MOSFET commands over the air (jbd, daly, daly-modbus D2, jk-ble), a wrong
+  Victron key;
 - configuration errors, and the build without libsystemd.
 
 Prints "N passed, N failed".
@@ -552,13 +554,67 @@ def test_config():
     os.unlink(conf)
 
 
+def test_control():
+    """MOSFET commands over the air: jbd (acknowledged), daly (host 0x80),
+    daly-modbus (the D2 dialect's writes), jk-ble (no acknowledgement: judged
+    by the read-back); and a victron-ble
+    shunt whose key is wrong, named in the log."""
+    print("== MOSFET control over BLE; a wrong advertisement key")
+    from pymodbus.client import ModbusTcpClient
+    for proto, layout, chunk, opts in (("jbd", "jbd", 20, ""), ("daly", "daly", 13, ""),
+                                       ("daly-modbus", "daly", 0, ",dialect=d2"), ("jk-ble", "jk", 128, "")):
+        sim = Sim(protocol=proto, packs=("address=1" + opts,))
+        fake = Fake([device(MAC_A, sim, layout=layout, chunk=chunk)])
+        port = free_port()
+        gw = Gateway(gw_conf(port, [ble_pack("p", MAC_A, proto, extra="control = true\ncontrol_timeout = 5\n")],
+                             extra="control_clients = 127.0.0.1\n"), port)
+        try:
+            c.ok(wait_until(lambda: online(port, 1), 20), "%s over BLE: online" % proto)
+            cl = ModbusTcpClient("127.0.0.1", port=port, timeout=8)
+            cl.connect()
+            t0 = time.monotonic()
+            rr = cl.write_register(BASE + 17, 0, slave=1)
+            dt = time.monotonic() - t0
+            c.ok(not rr.isError(), "%s over BLE: discharge MOSFET off answered normally (%.2f s)" % (proto, dt))
+            c.eq(sim.state()["packs"][0]["dsg_mos"], 0, "%s over BLE: the simulated BMS switched it off" % proto)
+            regs = cl.read_holding_registers(BASE + 17, 2, slave=1)
+            c.ok(not regs.isError() and regs.registers[0] == 0, "%s over BLE: register 17 reads 0 after the reply"
+                 % proto)
+            rr = cl.write_register(BASE + 17, 1, slave=1)
+            if rr.isError():  # one command per second
+                time.sleep(1.1)
+                rr = cl.write_register(BASE + 17, 1, slave=1)
+            c.ok(not rr.isError() and sim.state()["packs"][0]["dsg_mos"] == 1, "%s over BLE: and on again" % proto)
+            cl.close()
+        finally:
+            if c.failed:
+                gw.dump(20)
+            gw.stop()
+            fake.stop()
+            sim.stop()
+    sim = Sim(protocol="victron-ble", packs=("key=00112233445566778899aabbccddeeff",))
+    fake = Fake([{"address": MAC_A, "name": "SmartShunt", "mode": "adv", "sim": "127.0.0.1:%d" % sim.port}])
+    port = free_port()
+    gw = Gateway(gw_conf(port, [ble_pack("shunt", MAC_A, "victron-ble",
+                                         extra="key = ffeeddccbbaa99887766554433221100\ntimeout = 3\nretries = 0\n")]),
+                 port)
+    try:
+        c.ok(wait_until(lambda: "encrypted with another key than the pack's key =" in gw.text(), 20),
+             "victron-ble with a wrong key: the log says so")
+        c.ok(not online(port, 1), "... and the shunt is never shown with data")
+    finally:
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     only = os.environ.get("ONLY", "")
     tests = [("config", test_config), ("rows", test_rows), ("recorded", test_recorded),
              ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan), ("faults", test_side_by_side_and_faults),
-             ("mqtt", test_mqtt)]
+             ("mqtt", test_mqtt), ("control", test_control)]
     try:
         for name, fn in tests:
             if only and name not in only.split(","):

@@ -192,7 +192,7 @@ static void test_vectors(void)
 	check_01(&poll, false);
 }
 
-/* A wrong key, no key: a clear error (BMS_E_HEADER), never data. */
+/* A wrong key, no key: a clear error (BMS_E_KEY), never data. */
 static void test_keys(void)
 {
 	struct bms_poll poll = { 0 };
@@ -208,7 +208,7 @@ static void test_keys(void)
 	struct drive_res r = FEED_BYTES(&poll, &rx, rec, n, chunks_big);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(r.err, 1);
-	CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
+	CHECK_EQ_INT(r.last_err, BMS_E_KEY);
 	CHECK_EQ_INT(poll.snap.present, 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* no key configured */
@@ -216,7 +216,7 @@ static void test_keys(void)
 	begin(&poll, &rx, false, false);
 	r = FEED_BYTES(&poll, &rx, rec, n, chunks_big);
 	CHECK_EQ_INT(r.err, 1);
-	CHECK_EQ_INT(r.last_err, BMS_E_HEADER);
+	CHECK_EQ_INT(r.last_err, BMS_E_KEY);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* the right first byte, the rest wrong: decrypts, to nonsense (only
 	 * key[0] can be checked) - but never to a crash */
