@@ -38,7 +38,12 @@ step() { # name command...
 	t0=$SECONDS
 	"$@" >"$log" 2>&1
 	rc=$?
-	tally "$name" "$log" "$rc" "$((SECONDS - t0))"
+	report "$name" "$log" "$rc" "$((SECONDS - t0))"
+}
+
+report() { # name logfile rc seconds: tally, show what failed, remove the log
+	local name=$1 log=$2 rc=$3
+	tally "$name" "$log" "$rc" "$4"
 	if [ "$rc" != 0 ]; then
 		echo "---- $name (exit $rc) ----"
 		tail -n 40 "$log"
@@ -61,16 +66,32 @@ echo "== register map"
 step "register-map.md up to date" bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
 
 if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
-	echo "== fuzz smoke runs (${FUZZ_SECONDS}s each)"
+	# one target per core at a time (they are independent), reported in order
+	jobs_max=$(nproc 2>/dev/null || echo 2)
+	echo "== fuzz smoke runs (${FUZZ_SECONDS}s each, $jobs_max at a time)"
+	fuzz_dir=$(mktemp -d)
+	names=()
 	for f in "$FUZZ"/fuzz_*; do
 		[ -x "$f" ] || continue
 		n=$(basename "$f")
+		names+=("$n")
 		corpus=tests/fuzz/corpus/${n#fuzz_}
-		work=$(mktemp -d)
-		[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-		step "fuzz $n" "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 "$work"
-		rm -rf "$work"
+		mkdir "$fuzz_dir/$n.work"
+		[ -d "$corpus" ] && cp -r "$corpus"/. "$fuzz_dir/$n.work"/
+		(
+			t0=$SECONDS
+			"$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 "$fuzz_dir/$n.work" \
+				>"$fuzz_dir/$n.log" 2>&1
+			echo "$? $((SECONDS - t0))" >"$fuzz_dir/$n.rc"
+		) &
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
 	done
+	wait
+	for n in "${names[@]}"; do
+		read -r rc secs <"$fuzz_dir/$n.rc" || { rc=1; secs=?; }
+		report "fuzz $n" "$fuzz_dir/$n.log" "$rc" "$secs"
+	done
+	rm -rf "$fuzz_dir"
 fi
 
 echo "== simulator self-test"

@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
-/* A set of handle() results (BMS_E_REFUSED .. BMS_MORE). */
-#define FD_RC(rc) (1u << ((rc) - BMS_E_REFUSED)) /* BMS_E_REFUSED is the lowest code */
+/* A set of handle() results (BMS_E_KEY .. BMS_MORE). */
+#define FD_RC(rc) (1u << ((rc) - BMS_E_KEY)) /* BMS_E_KEY is the lowest code */
 
 /* What handle()'s BMS_OK does to poll.step. */
 enum fd_step {
@@ -277,7 +277,7 @@ static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
 		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
 		bms_rx_consume(&s->rx, fl);
 		fd_check_snap(s, &s->poll.snap);
-		REQUIRE(rc >= BMS_E_REFUSED && rc <= BMS_MORE);
+		REQUIRE(rc >= BMS_E_KEY && rc <= BMS_MORE);
 		REQUIRE(t->rcs & FD_RC(rc));
 		if (t->handled)
 			t->handled(s, rc, fl);

@@ -136,7 +136,7 @@ static const struct fd_target victron_ble = {
 		 BMS_HAS_SOH | BMS_HAS_MOS_TEMP | BMS_HAS_CYCLES | BMS_HAS_SETPOINT,
 	.snap = vic_snap,
 	.frame = vic_frame,
-	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_HEADER) | FD_RC(BMS_E_SHORT),
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_HEADER) | FD_RC(BMS_E_KEY) | FD_RC(BMS_E_SHORT),
 	.step = FD_STEP_ANY,
 	.handled = vic_handled,
 	.ok_has = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT,
