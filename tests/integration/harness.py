@@ -214,6 +214,15 @@ def mbread(port, unit, addr, count):
     return out.stdout.strip()
 
 
+def wire_protocol(proto):
+    """True if proto is spoken over a wire (a tcp:// port is accepted); the
+    Bluetooth-only protocols are run end to end by test_ble.py."""
+    conf = write_conf("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\nport = tcp://127.0.0.1:9\n" % proto)
+    r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True, text=True)
+    os.unlink(conf)
+    return "exists only over Bluetooth LE" not in r.stderr
+
+
 def ha_float(regs, swap_word=True):
     """Decode two registers the way Home Assistant does for data_type float32
     (registers packed big-endian; `swap: word` reverses the word order)."""

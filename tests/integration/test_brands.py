@@ -12,7 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, ha_float, s16, wait_until, write_conf  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, ha_float, s16, wait_until, wire_protocol,  # noqa: E402
+                     write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -218,11 +219,7 @@ if __name__ == "__main__":
     for proto in both:
         print("== " + proto, flush=True)
         current[0] = proto
-        probe = write_conf("[pack.p]\nprotocol = %s\nport = tcp://127.0.0.1:9\n" % proto)
-        chk = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", probe, "--check"], capture_output=True,
-                             text=True)
-        os.unlink(probe)
-        if "exists only over Bluetooth LE" in chk.stderr:
+        if not wire_protocol(proto):
             # no wire to put a simulator on: end to end through the fake BlueZ instead
             c.ok(re.search(r'\("%s",' % re.escape(proto), open(os.path.join(ROOT, "tests/integration/test_ble.py"))
                            .read()) is not None, "%s: Bluetooth only, run end to end by test_ble.py" % proto)
