@@ -188,6 +188,25 @@ static void family(FILE *o, const char *name, const char *type, const char *help
 	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A value as Prometheus reads it: integers whole, floats with the digits they have. */
+static void value(FILE *o, double v)
+{
+	if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
+		fprintf(o, " %.0f\n", v);
+	else if (isfinite(v))
+		fprintf(o, " %.7g\n", v); /* the values are floats: no digits beyond theirs */
+	else
+		fprintf(o, " NaN\n");
+}
+
+/* A metric with a single value and no labels: its family and its value. */
+static void single(FILE *o, const char *name, const char *type, const char *help, double v)
+{
+	family(o, name, type, help);
+	fputs(name, o);
+	value(o, v);
+}
+
 /* name{pack="x"[,extra]} value */
 static void sample(FILE *o, const char *name, const char *pack, const char *extra, double v)
 {
@@ -195,12 +214,8 @@ static void sample(FILE *o, const char *name, const char *pack, const char *extr
 	label_value(o, pack);
 	if (extra)
 		fprintf(o, ",%s", extra);
-	if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
-		fprintf(o, "} %.0f\n", v);
-	else if (isfinite(v))
-		fprintf(o, "} %.7g\n", v); /* the values are floats: no digits beyond theirs */
-	else
-		fprintf(o, "} NaN\n");
+	fputc('}', o);
+	value(o, v);
 }
 
 /* A unit that metrics show values of: a pack or the bank, fresh or not. */
@@ -311,16 +326,16 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	double now = gw_mono();
 	family(o, "bmsgw_info", "gauge", "Version of bmsgw.");
 	fprintf(o, "bmsgw_info{version=\"%s\"} 1\n", BMSGW_VERSION);
-	family(o, "bmsgw_start_time_seconds", "gauge", "Start time of the daemon (unix seconds).");
-	fprintf(o, "bmsgw_start_time_seconds %.0f\n", (double)time(NULL) - (now - gw->start));
-	family(o, "bmsgw_reloads_total", "counter", "Configuration reloads applied.");
-	fprintf(o, "bmsgw_reloads_total %lu\n", gw->reloads);
-	family(o, "bmsgw_reload_failures_total", "counter", "Configuration reloads refused.");
-	fprintf(o, "bmsgw_reload_failures_total %lu\n", gw->reload_failures_total);
-	family(o, "bmsgw_packs_configured", "gauge", "Packs configured.");
-	fprintf(o, "bmsgw_packs_configured %d\n", gw->npacks);
-	family(o, "bmsgw_packs_online", "gauge", "Packs with fresh data.");
-	fprintf(o, "bmsgw_packs_online %d\n", gw_packs_online(gw));
+	single(o, "bmsgw_start_time_seconds", "gauge", "Start time of the daemon (unix seconds).",
+	       floor((double)time(NULL) - (now - gw->start)));
+	single(o, "bmsgw_reloads_total", "counter",
+	       "Configuration reloads applied.", gw->reloads);
+	single(o, "bmsgw_reload_failures_total", "counter",
+	       "Configuration reloads refused.", gw->reload_failures_total);
+	single(o, "bmsgw_packs_configured", "gauge",
+	       "Packs configured.", gw->npacks);
+	single(o, "bmsgw_packs_online", "gauge",
+	       "Packs with fresh data.", gw_packs_online(gw));
 
 	/* per pack */
 	family(o, "bmsgw_pack_info", "gauge", "A configured pack: protocol, port, address and Modbus unit id.");
@@ -382,12 +397,12 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	if (c->bank.enabled) {
 		sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"in\"", gw->bank_energy.in_kwh);
 		sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"out\"", gw->bank_energy.out_kwh);
-		family(o, "bmsgw_bank_packs_online", "gauge", "Packs of the bank with fresh data.");
-		fprintf(o, "bmsgw_bank_packs_online %u\n", bs.online);
-		family(o, "bmsgw_bank_packs_configured", "gauge", "Packs of the bank.");
-		fprintf(o, "bmsgw_bank_packs_configured %u\n", bs.configured);
-		family(o, "bmsgw_bank_deviation", "gauge", "1 while a fresh pack's voltage departs from the others.");
-		fprintf(o, "bmsgw_bank_deviation %d\n", bs.online ? bs.rb.deviation : 0);
+		single(o, "bmsgw_bank_packs_online", "gauge",
+		       "Packs of the bank with fresh data.", bs.online);
+		single(o, "bmsgw_bank_packs_configured", "gauge",
+		       "Packs of the bank.", bs.configured);
+		single(o, "bmsgw_bank_deviation", "gauge",
+		       "1 while a fresh pack's voltage departs from the others.", bs.online ? bs.rb.deviation : 0);
 	}
 
 	/* wires */
@@ -413,50 +428,50 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	/* clients */
 	struct gw_server_info si;
 	gw_server_info(gw->server, &si);
-	family(o, "bmsgw_modbus_clients", "gauge", "Modbus TCP clients connected.");
-	fprintf(o, "bmsgw_modbus_clients %d\n", si.clients);
-	family(o, "bmsgw_modbus_connections_total", "counter", "Modbus TCP connections served.");
-	fprintf(o, "bmsgw_modbus_connections_total %lu\n", si.accepted);
-	family(o, "bmsgw_modbus_refused_total", "counter", "Modbus TCP connections closed at once (max_clients, descriptors).");
-	fprintf(o, "bmsgw_modbus_refused_total %lu\n", si.refused);
-	family(o, "bmsgw_modbus_requests_total", "counter", "Modbus requests answered.");
-	fprintf(o, "bmsgw_modbus_requests_total %lu\n", si.requests);
-	family(o, "bmsgw_modbus_exceptions_total", "counter", "Modbus requests answered with an exception.");
-	fprintf(o, "bmsgw_modbus_exceptions_total %lu\n", si.exceptions);
+	single(o, "bmsgw_modbus_clients", "gauge",
+	       "Modbus TCP clients connected.", si.clients);
+	single(o, "bmsgw_modbus_connections_total", "counter",
+	       "Modbus TCP connections served.", si.accepted);
+	single(o, "bmsgw_modbus_refused_total", "counter",
+	       "Modbus TCP connections closed at once (max_clients, descriptors).", si.refused);
+	single(o, "bmsgw_modbus_requests_total", "counter",
+	       "Modbus requests answered.", si.requests);
+	single(o, "bmsgw_modbus_exceptions_total", "counter",
+	       "Modbus requests answered with an exception.", si.exceptions);
 	if (gw->mqtt) {
 		struct gw_mqtt_counters mc;
 		gw_mqtt_counters(gw->mqtt, &mc);
-		family(o, "bmsgw_mqtt_connected", "gauge", "1 while connected to the MQTT broker.");
-		fprintf(o, "bmsgw_mqtt_connected %d\n", mc.connected);
-		family(o, "bmsgw_mqtt_connects_total", "counter", "Connections to the broker.");
-		fprintf(o, "bmsgw_mqtt_connects_total %lu\n", mc.connects);
-		family(o, "bmsgw_mqtt_states_skipped_total", "counter", "States not published because the broker lagged.");
-		fprintf(o, "bmsgw_mqtt_states_skipped_total %lu\n", mc.skipped);
+		single(o, "bmsgw_mqtt_connected", "gauge",
+		       "1 while connected to the MQTT broker.", mc.connected);
+		single(o, "bmsgw_mqtt_connects_total", "counter",
+		       "Connections to the broker.", mc.connects);
+		single(o, "bmsgw_mqtt_states_skipped_total", "counter",
+		       "States not published because the broker lagged.", mc.skipped);
 	}
 	if (gw->http) {
 		struct gw_http_info hi;
 		gw_http_info(gw->http, &hi);
-		family(o, "bmsgw_http_clients", "gauge", "HTTP connections open.");
-		fprintf(o, "bmsgw_http_clients %d\n", hi.clients);
-		family(o, "bmsgw_http_event_streams", "gauge", "Live pages (server-sent event streams) open.");
-		fprintf(o, "bmsgw_http_event_streams %d\n", hi.sse_clients);
-		family(o, "bmsgw_http_requests_total", "counter", "HTTP requests.");
-		fprintf(o, "bmsgw_http_requests_total %lu\n", hi.requests);
-		family(o, "bmsgw_http_refused_total", "counter", "HTTP connections refused (clients allowlist).");
-		fprintf(o, "bmsgw_http_refused_total %lu\n", hi.refused);
+		single(o, "bmsgw_http_clients", "gauge",
+		       "HTTP connections open.", hi.clients);
+		single(o, "bmsgw_http_event_streams", "gauge",
+		       "Live pages (server-sent event streams) open.", hi.sse_clients);
+		single(o, "bmsgw_http_requests_total", "counter",
+		       "HTTP requests.", hi.requests);
+		single(o, "bmsgw_http_refused_total", "counter",
+		       "HTTP connections refused (clients allowlist).", hi.refused);
 	}
 	if (gw->history) {
 		struct gw_history_stats hs;
 		gw_history_stats(gw->history, &hs);
-		family(o, "bmsgw_history_open", "gauge", "1 while the history database is open.");
-		fprintf(o, "bmsgw_history_open %d\n", hs.open);
-		family(o, "bmsgw_history_samples_written_total", "counter", "History samples written.");
-		fprintf(o, "bmsgw_history_samples_written_total %lu\n", hs.written);
-		family(o, "bmsgw_history_samples_dropped_total", "counter", "History samples lost (disk full, no database).");
-		fprintf(o, "bmsgw_history_samples_dropped_total %lu\n", hs.dropped);
-		family(o, "bmsgw_history_queue", "gauge", "History samples waiting for the disk.");
-		fprintf(o, "bmsgw_history_queue %zu\n", hs.queued);
-		family(o, "bmsgw_history_last_write_seconds", "gauge", "Duration of the last history write.");
-		fprintf(o, "bmsgw_history_last_write_seconds %.6f\n", hs.last_write_ms / 1000.0);
+		single(o, "bmsgw_history_open", "gauge",
+		       "1 while the history database is open.", hs.open);
+		single(o, "bmsgw_history_samples_written_total", "counter",
+		       "History samples written.", hs.written);
+		single(o, "bmsgw_history_samples_dropped_total", "counter",
+		       "History samples lost (disk full, no database).", hs.dropped);
+		single(o, "bmsgw_history_queue", "gauge",
+		       "History samples waiting for the disk.", hs.queued);
+		single(o, "bmsgw_history_last_write_seconds", "gauge",
+		       "Duration of the last history write.", hs.last_write_ms / 1000.0);
 	}
 }
