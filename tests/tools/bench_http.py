@@ -131,6 +131,7 @@ def run(label, slow):
         os.environ.update(env_before)
     try:
         wait_until(lambda: state(http_port)["gateway"]["packs_online"] == 4, 15)
+        time.sleep(2)  # past the start (history opening, first polls)
         rows = []
         if not slow:
             rows.append(("quiet", mbbench(gw_port, SECONDS), None))
