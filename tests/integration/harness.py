@@ -4,6 +4,7 @@ Starts the real bmsgw binary and the bundled simulator, waits for their ports
 to accept (never sleeps for luck), and counts checks; the test prints the
 line "N passed, N failed" at the end.
 """
+import atexit
 import json
 import os
 import signal
@@ -97,6 +98,23 @@ def wait_file(path, timeout=10.0):
     return wait_until(lambda: os.path.exists(path), timeout)
 
 
+_procs = []
+
+
+def _stop_all():
+    """At exit, even after an exception: no simulator or gateway outlives its test."""
+    for pr in list(_procs):
+        try:
+            if pr.p.poll() is None:
+                pr.p.kill()
+                pr.p.wait(5)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+atexit.register(_stop_all)
+
+
 class Proc:
     """A child process whose output goes to a log file."""
 
@@ -104,6 +122,7 @@ class Proc:
         self.name = name
         self.log = tempfile.NamedTemporaryFile(prefix="bmsgw-%s-" % name, suffix=".log", delete=False)
         self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        _procs.append(self)
 
     def text(self):
         with open(self.log.name, "r", errors="replace") as f:

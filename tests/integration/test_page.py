@@ -52,18 +52,9 @@ def api(port):
         return json.loads(r.read())
 
 
-def main():
-    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
-        print("FAIL chromium and chromium-driver are not installed (make deps)")
-        print("0 passed, 1 failed")
-        return 1
-    os.makedirs(ART, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="bmsgw-page-")
-    sim = Sim("daly", packs=("address=1,cells=16,sensors=2,soc=64.2,current=-7.5",
-                             "address=2,cells=16,sensors=2,soc=80,current=3"))
-    gw_port, http_port = free_port(), free_port()
-    broker = Broker()
-    gw = Gateway("""[gateway]
+def start_gateway(gw_port, http_port, sim_port, tmp, mqtt_port):
+    """Two Daly packs on one simulated bus, a bank, the page, history, MQTT."""
+    return Gateway("""[gateway]
 listen = 127.0.0.1:%d
 stale_after = 3
 state_file = none
@@ -91,7 +82,30 @@ interval = 1
 host = 127.0.0.1
 port = %d
 client_id = page-test
-""" % (gw_port, sim.port, sim.port, http_port, tmp, broker.port), gw_port)
+""" % (gw_port, sim_port, sim_port, http_port, tmp, mqtt_port), gw_port)
+
+
+def main():
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        print("FAIL chromium and chromium-driver are not installed (make deps)")
+        print("0 passed, 1 failed")
+        return 1
+    os.makedirs(ART, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="bmsgw-page-")
+    broker = Broker()
+    try:
+        sim = Sim("daly", packs=("address=1,cells=16,sensors=2,soc=64.2,current=-7.5",
+                                 "address=2,cells=16,sensors=2,soc=80,current=3"))
+    except Exception:
+        broker.stop()
+        raise
+    gw_port, http_port = free_port(), free_port()
+    try:
+        gw = start_gateway(gw_port, http_port, sim.port, tmp, broker.port)
+    except Exception:
+        sim.stop()
+        broker.stop()
+        raise
     d = None
     try:
         sim.ctl("set 1 balance 0x5")      # cells 1 and 3 balance
