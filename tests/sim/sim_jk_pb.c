@@ -15,99 +15,20 @@
  * Order of an answer: payload then ack (mpp-solar's captures).  With the pack
  * quirk junk=1 each answer is, at random, payload 00 ack 00 (mr-manuel's
  * capture), ack then payload, or payload then ack.
- * Encoded here from the pack state; bms/jk_pb.c is deliberately not used.
+ * Encoded here from the pack state (the records: sim_jkrecord.c); bms/ is
+ * deliberately not used.
  */
 #include "sim.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "sim_jkrecord.h"
+
 #define PB_MAX_ADDR 15
-#define PB_MAX_CELLS 32
-#define PB_TEMPS 4         /* T1..T4 */
-#define PB_PAYLOAD 300
+#define PB_PAYLOAD SIM_JK_REC
 #define PB_FC_READ 0x03
 #define PB_FC_WRITE 0x10
-
-/* Everything that goes on the wire, in wire units. */
-struct pb_raw {
-	int ncells;
-	unsigned cell_mv[PB_MAX_CELLS];
-	unsigned long volt_mv;
-	long current_ma;       /* + = charging */
-	unsigned soc;          /* % */
-	long remain_mah;
-	unsigned long full_mah;
-	unsigned soh;
-	int mos_dc;            /* 0.1 degC */
-	int ntemps;
-	int temp_dc[PB_TEMPS]; /* 0.1 degC */
-	uint32_t alarms;
-};
-
-static long clampl(long v, long lo, long hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
-static void pb_quantise(const struct sim_pack *p, struct pb_raw *r)
-{
-	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells < PB_MAX_CELLS ? p->ncells : PB_MAX_CELLS;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)clampl(sim_pack_cell_mv(p, i), 0, 65535);
-		r->volt_mv += r->cell_mv[i];
-	}
-	r->current_ma = clampl(lround(p->current * 1000.0), -2000000000L, 2000000000L);
-	r->soc = (unsigned)clampl(lround(p->soc), 0, 100);
-	r->full_mah = (unsigned long)lround(p->capacity_ah * 1000.0);
-	r->remain_mah = lround(p->capacity_ah * 1000.0 * p->soc / 100.0);
-	r->soh = (unsigned)clampl(lround(p->soh), 0, 100);
-	r->mos_dc = (int)clampl(p->mos_temp_c, -3276, 3276) * 10;
-	r->ntemps = p->ntemps < PB_TEMPS ? p->ntemps : PB_TEMPS;
-	for (int i = 0; i < PB_TEMPS; i++)
-		r->temp_dc[i] = p->temp_c[i] * 10;
-	r->alarms = (uint32_t)p->alarm[0] | (uint32_t)p->alarm[1] << 8 | (uint32_t)p->alarm[2] << 16 |
-		    (uint32_t)p->alarm[3] << 24;
-	/* a protection holding a MOSFET off: alarm b8 charge OTP / b15
-	 * discharge OTP (JK_BMS.RS485.Modbus.v1_0.pdf, status 0x12A0) */
-	unsigned held = sim_pack_held(p);
-	if (held & SIM_FET_CHG)
-		r->alarms |= 1ul << 8;
-	if (held & SIM_FET_DSG)
-		r->alarms |= 1ul << 15;
-}
-
-static void pb_view(const struct sim_pack *p, struct sim_view *v)
-{
-	struct pb_raw r;
-	pb_quantise(p, &r);
-	memset(v, 0, sizeof *v);
-	/* the status frame has no per-cell balancing */
-	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_CYCLES | SIM_HAS_SOH |
-		 SIM_HAS_MOS_TEMP | SIM_HAS_MOSFETS | SIM_HAS_CELLS | SIM_HAS_TEMPS | SIM_HAS_ALARMS;
-	v->address = p->address;
-	v->voltage = r.volt_mv / 1000.0;
-	v->current = r.current_ma / 1000.0;
-	v->soc = r.soc;
-	v->remaining_ah = r.remain_mah / 1000.0;
-	v->capacity_ah = r.full_mah / 1000.0;
-	v->cycles = p->cycles;
-	v->soh = r.soh;
-	v->mos_temp_c = r.mos_dc / 10.0;
-	v->ncells = r.ncells;
-	for (int i = 0; i < r.ncells; i++)
-		v->cell_mv[i] = (int)r.cell_mv[i];
-	v->ntemps = r.ntemps;
-	for (int i = 0; i < r.ntemps; i++)
-		v->temp_c[i] = r.temp_dc[i] / 10;
-	v->chg_mos = p->chg_mos ? 1 : 0;
-	v->dsg_mos = p->dsg_mos ? 1 : 0;
-	v->nalarm = 4;
-	for (int i = 0; i < 4; i++)
-		v->alarm[i] = (uint8_t)(r.alarms >> (8 * i));
-	v->balance = 0;
-}
 
 static uint16_t pb_crc(const uint8_t *b, size_t n)
 {
@@ -167,118 +88,44 @@ static int pb_address(const uint8_t *req, size_t n)
 	return req[0];
 }
 
-static void le16(uint8_t *b, unsigned v)
-{
-	b[0] = (uint8_t)v;
-	b[1] = (uint8_t)(v >> 8);
-}
-
-static void le32(uint8_t *b, unsigned long v)
-{
-	le16(b, (unsigned)(v & 0xFFFF));
-	le16(b + 2, (unsigned)((v >> 16) & 0xFFFF));
-}
-
-static void text(uint8_t *b, const char *s)
-{
-	memcpy(b, s, strlen(s));
-}
-
-static void pb_payload_begin(uint8_t *f, const struct sim_pack *p, unsigned type)
-{
-	memset(f, 0, PB_PAYLOAD);
-	f[0] = 0x55;
-	f[1] = 0xAA;
-	f[2] = 0xEB;
-	f[3] = 0x90;
-	f[4] = (uint8_t)type;
-	f[5] = (uint8_t)p->life; /* frame counter */
-}
-
-static void pb_payload_end(uint8_t *f)
-{
-	unsigned s = 0;
-	for (int i = 0; i < PB_PAYLOAD - 1; i++)
-		s += f[i];
-	f[PB_PAYLOAD - 1] = (uint8_t)s;
-}
-
+/* the status frame: JK's cell record in the 32S layout */
 static void pb_status(const struct sim_pack *p, uint8_t *f)
 {
-	struct pb_raw r;
-	pb_quantise(p, &r);
-	pb_payload_begin(f, p, 2);
-	unsigned sum = 0, imax = 0, imin = 0;
-	for (int i = 0; i < r.ncells; i++) {
-		le16(f + 6 + 2 * i, r.cell_mv[i]);
-		sum += r.cell_mv[i];
-		if (r.cell_mv[i] > r.cell_mv[imax])
-			imax = (unsigned)i;
-		if (r.cell_mv[i] < r.cell_mv[imin])
-			imin = (unsigned)i;
-	}
-	le32(f + 70, r.ncells >= 32 ? 0xFFFFFFFFul : (1ul << r.ncells) - 1);
-	le16(f + 74, r.ncells ? sum / (unsigned)r.ncells : 0);
-	le16(f + 76, r.ncells ? r.cell_mv[imax] - r.cell_mv[imin] : 0);
-	f[78] = (uint8_t)imax;
-	f[79] = (uint8_t)imin;
-	for (int i = 0; i < r.ncells; i++)
-		le16(f + 80 + 2 * i, 50 + (unsigned)i); /* balance-wire resistance, mOhm */
-	le16(f + 144, (unsigned)(uint16_t)(int16_t)r.mos_dc);
-	le32(f + 150, r.volt_mv);
-	double pw = (double)r.volt_mv * (double)r.current_ma / 1000.0;
-	le32(f + 154, (unsigned long)clampl(lround(fabs(pw)), 0, 0x7FFFFFFFL));
-	le32(f + 158, (unsigned long)(uint32_t)(int32_t)r.current_ma);
-	le16(f + 162, (unsigned)(uint16_t)(int16_t)r.temp_dc[0]);
-	le16(f + 164, (unsigned)(uint16_t)(int16_t)r.temp_dc[1]);
-	le32(f + 166, r.alarms);
-	f[172] = p->balance ? 1 : 0; /* balancer state */
-	f[173] = (uint8_t)r.soc;
-	le32(f + 174, (unsigned long)(uint32_t)(int32_t)r.remain_mah);
-	le32(f + 178, r.full_mah);
-	le32(f + 182, p->cycles);
-	le32(f + 186, (unsigned long)p->cycles * (r.full_mah));
-	f[190] = (uint8_t)r.soh;
-	le32(f + 194, p->life);
-	f[198] = p->chg_mos ? 1 : 0;
-	f[199] = p->dsg_mos ? 1 : 0;
-	unsigned present = 0x01; /* MOS sensor */
-	for (int i = 0; i < r.ntemps; i++)
-		present |= 1u << (i + 1);
-	f[214] = (uint8_t)present;
-	le16(f + 254, (unsigned)(uint16_t)(int16_t)r.mos_dc); /* a copy, as in the captures */
-	le16(f + 256, (unsigned)(uint16_t)(int16_t)r.temp_dc[2]);
-	le16(f + 258, (unsigned)(uint16_t)(int16_t)r.temp_dc[3]);
-	pb_payload_end(f);
+	sim_jk_cells(p, false, (uint8_t)p->life, f);
+}
+
+static void pb_view(const struct sim_pack *p, struct sim_view *v)
+{
+	sim_jk_view(p, false, v);
 }
 
 static void pb_settings(const struct sim_pack *p, uint8_t *f)
 {
-	pb_payload_begin(f, p, 1);
+	sim_jk_begin(f, 1, (uint8_t)p->life);
 	static const unsigned long mv[] = { 3500, 2700, 2900, 3650, 3440, 5, 3445, 2900, 3450, 3350, 2500 };
 	for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++)
-		le32(f + 6 + 4 * i, mv[i]);
-	le32(f + 6 + 0x2C, 100000); /* max charge current mA */
-	le32(f + 6 + 0x38, 100000); /* max discharge current mA */
-	le32(f + 6 + 0x6C, (unsigned long)p->ncells);
-	le32(f + 6 + 0x70, p->chg_set ? 1 : 0); /* the switch settings */
-	le32(f + 6 + 0x74, p->dsg_set ? 1 : 0);
-	le32(f + 6 + 0x78, 1);
-	le32(f + 6 + 0x7C, (unsigned long)lround(p->capacity_ah * 1000.0));
-	le32(f + 6 + 0x108, (unsigned long)p->address);
-	pb_payload_end(f);
+		sim_jk_le32(f + 6 + 4 * i, mv[i]);
+	sim_jk_le32(f + 6 + 0x2C, 100000); /* max charge current mA */
+	sim_jk_le32(f + 6 + 0x38, 100000); /* max discharge current mA */
+	sim_jk_le32(f + 6 + 0x6C, (unsigned long)p->ncells);
+	sim_jk_le32(f + 6 + 0x70, p->chg_set ? 1 : 0); /* the switch settings */
+	sim_jk_le32(f + 6 + 0x74, p->dsg_set ? 1 : 0);
+	sim_jk_le32(f + 6 + 0x78, 1);
+	sim_jk_le32(f + 6 + 0x7C, (unsigned long)lround(p->capacity_ah * 1000.0));
+	sim_jk_le32(f + 6 + 0x108, (unsigned long)p->address);
+	sim_jk_end(f);
 }
 
 static void pb_info(const struct sim_pack *p, uint8_t *f)
 {
-	pb_payload_begin(f, p, 3);
-	text(f + 6, "JK_PB2A16S20P");
-	text(f + 22, "15A");
-	text(f + 30, "15.41");
-	le32(f + 38, p->life);
-	le32(f + 42, 1);
-	text(f + 46, "BMSGWSIM");
-	pb_payload_end(f);
+	sim_jk_begin(f, 3, (uint8_t)p->life);
+	sim_jk_text(f + 6, "JK_PB2A16S20P");
+	sim_jk_text(f + 22, "15A");
+	sim_jk_text(f + 30, "15.41");
+	sim_jk_le32(f + 38, p->life);
+	sim_jk_le32(f + 42, 1);
+	sim_jk_text(f + 46, "BMSGWSIM");
+	sim_jk_end(f);
 }
 
 /* An FC 0x10 acknowledgement or exception from this pack. */
@@ -383,8 +230,8 @@ const struct sim_proto sim_proto_jk_pb = {
 	.default_baud = 115200,
 	.addr_min = 1,
 	.addr_max = PB_MAX_ADDR,
-	.max_cells = PB_MAX_CELLS,
-	.max_temps = PB_TEMPS,
+	.max_cells = SIM_JK_CELLS,
+	.max_temps = SIM_JK_TEMPS,
 	.scan = pb_scan,
 	.address = pb_address,
 	.respond = pb_respond,

@@ -1,0 +1,189 @@
+/* tests/sim/sim_jkrecord.c - JK's 300-byte records, the BMS side (see
+ * sim_jkrecord.h). */
+#include "sim_jkrecord.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Everything a cell record carries, in wire units. */
+struct jk_raw {
+	bool l24;
+	int ncells;
+	unsigned cell_mv[SIM_JK_CELLS];
+	unsigned long volt_mv;
+	long current_ma;       /* + = charging */
+	unsigned soc;          /* % */
+	long remain_mah;
+	unsigned long full_mah;
+	unsigned soh;
+	int mos_dc;            /* 0.1 degC */
+	int ntemps;
+	int temp_dc[SIM_JK_TEMPS]; /* 0.1 degC */
+	uint32_t alarms;
+};
+
+static long clampl(long v, long lo, long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void jk_quantise(const struct sim_pack *p, bool layout24, struct jk_raw *r)
+{
+	memset(r, 0, sizeof *r);
+	r->l24 = layout24;
+	int maxc = layout24 ? 24 : SIM_JK_CELLS;
+	r->ncells = p->ncells < maxc ? p->ncells : maxc;
+	for (int i = 0; i < r->ncells; i++) {
+		r->cell_mv[i] = (unsigned)clampl(sim_pack_cell_mv(p, i), 0, 65535);
+		r->volt_mv += r->cell_mv[i];
+	}
+	r->current_ma = clampl(lround(p->current * 1000.0), -2000000000L, 2000000000L);
+	r->soc = (unsigned)clampl(lround(p->soc), 0, 100);
+	r->full_mah = (unsigned long)lround(p->capacity_ah * 1000.0);
+	r->remain_mah = lround(p->capacity_ah * 1000.0 * p->soc / 100.0);
+	r->soh = (unsigned)clampl(lround(p->soh), 0, 100);
+	r->mos_dc = (int)clampl(p->mos_temp_c, -3276, 3276) * 10;
+	int maxt = layout24 ? 2 : SIM_JK_TEMPS;
+	r->ntemps = p->ntemps < maxt ? p->ntemps : maxt;
+	for (int i = 0; i < SIM_JK_TEMPS; i++)
+		r->temp_dc[i] = p->temp_c[i] * 10;
+	r->alarms = (uint32_t)p->alarm[0] | (uint32_t)p->alarm[1] << 8;
+	if (!layout24)
+		r->alarms |= (uint32_t)p->alarm[2] << 16 | (uint32_t)p->alarm[3] << 24;
+	/* a protection holding a MOSFET off: alarm b8 charge OTP / b15
+	 * discharge OTP (JK_BMS.RS485.Modbus.v1_0.pdf, status 0x12A0) */
+	unsigned held = sim_pack_held(p);
+	if (held & SIM_FET_CHG)
+		r->alarms |= 1ul << 8;
+	if (held & SIM_FET_DSG)
+		r->alarms |= 1ul << 15;
+}
+
+void sim_jk_le16(uint8_t *b, unsigned v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+void sim_jk_le32(uint8_t *b, unsigned long v)
+{
+	sim_jk_le16(b, (unsigned)(v & 0xFFFF));
+	sim_jk_le16(b + 2, (unsigned)((v >> 16) & 0xFFFF));
+}
+
+void sim_jk_text(uint8_t *b, const char *s)
+{
+	memcpy(b, s, strlen(s));
+}
+
+void sim_jk_begin(uint8_t *f, unsigned type, uint8_t counter)
+{
+	memset(f, 0, SIM_JK_REC);
+	f[0] = 0x55;
+	f[1] = 0xAA;
+	f[2] = 0xEB;
+	f[3] = 0x90;
+	f[4] = (uint8_t)type;
+	f[5] = counter;
+}
+
+void sim_jk_end(uint8_t *f)
+{
+	unsigned s = 0;
+	for (int i = 0; i < SIM_JK_REC - 1; i++)
+		s += f[i];
+	f[SIM_JK_REC - 1] = (uint8_t)s;
+}
+
+static unsigned s16(int v)
+{
+	return (unsigned)(uint16_t)(int16_t)v;
+}
+
+void sim_jk_cells(const struct sim_pack *p, bool layout24, uint8_t counter, uint8_t *f)
+{
+	struct jk_raw r;
+	jk_quantise(p, layout24, &r);
+	sim_jk_begin(f, 2, counter);
+	unsigned sum = 0, imax = 0, imin = 0;
+	for (int i = 0; i < r.ncells; i++) {
+		sim_jk_le16(f + 6 + 2 * i, r.cell_mv[i]);
+		sum += r.cell_mv[i];
+		if (r.cell_mv[i] > r.cell_mv[imax])
+			imax = (unsigned)i;
+		if (r.cell_mv[i] < r.cell_mv[imin])
+			imin = (unsigned)i;
+	}
+	unsigned present = 0x01; /* MOS sensor */
+	for (int i = 0; i < r.ntemps; i++)
+		present |= 1u << (i + 1);
+	int m = layout24 ? 16 : 0; /* the mask and its neighbours: 16 bytes earlier */
+	int o = layout24 ? 32 : 0; /* every later field: 32 bytes earlier */
+	sim_jk_le32(f + 70 - m, r.ncells >= 32 ? 0xFFFFFFFFul : (1ul << r.ncells) - 1);
+	sim_jk_le16(f + 74 - m, r.ncells ? sum / (unsigned)r.ncells : 0);
+	sim_jk_le16(f + 76 - m, r.ncells ? r.cell_mv[imax] - r.cell_mv[imin] : 0);
+	f[78 - m] = (uint8_t)imax;
+	f[79 - m] = (uint8_t)imin;
+	for (int i = 0; i < r.ncells; i++)
+		sim_jk_le16(f + 80 - m + 2 * i, 50 + (unsigned)i); /* balance-wire resistance, mOhm */
+	sim_jk_le32(f + 150 - o, r.volt_mv);
+	double pw = (double)r.volt_mv * (double)r.current_ma / 1000.0;
+	sim_jk_le32(f + 154 - o, (unsigned long)clampl(lround(fabs(pw)), 0, 0x7FFFFFFFL));
+	sim_jk_le32(f + 158 - o, (unsigned long)(uint32_t)(int32_t)r.current_ma);
+	sim_jk_le16(f + 162 - o, s16(r.temp_dc[0]));
+	sim_jk_le16(f + 164 - o, s16(r.temp_dc[1]));
+	if (layout24) {
+		sim_jk_le16(f + 134, s16(r.mos_dc));
+		sim_jk_le16(f + 136, (unsigned)(r.alarms & 0xFFFF));
+	} else {
+		sim_jk_le16(f + 144, s16(r.mos_dc));
+		sim_jk_le32(f + 166, r.alarms);
+		sim_jk_le32(f + 186, (unsigned long)p->cycles * r.full_mah); /* cycle capacity */
+	}
+	f[172 - o] = p->balance ? 1 : 0; /* balancer state */
+	f[173 - o] = (uint8_t)r.soc;
+	sim_jk_le32(f + 174 - o, (unsigned long)(uint32_t)(int32_t)r.remain_mah);
+	sim_jk_le32(f + 178 - o, r.full_mah);
+	sim_jk_le32(f + 182 - o, p->cycles);
+	f[190 - o] = (uint8_t)r.soh;
+	sim_jk_le32(f + 194 - o, p->life);
+	f[198 - o] = p->chg_mos ? 1 : 0;
+	f[199 - o] = p->dsg_mos ? 1 : 0;
+	f[214 - o] = (uint8_t)present;
+	if (!layout24) {
+		sim_jk_le16(f + 254, s16(r.mos_dc)); /* a copy, as in the captures */
+		sim_jk_le16(f + 256, s16(r.temp_dc[2]));
+		sim_jk_le16(f + 258, s16(r.temp_dc[3]));
+	}
+	sim_jk_end(f);
+}
+
+void sim_jk_view(const struct sim_pack *p, bool layout24, struct sim_view *v)
+{
+	struct jk_raw r;
+	jk_quantise(p, layout24, &r);
+	memset(v, 0, sizeof *v);
+	/* the record has no per-cell balancing */
+	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_CYCLES | SIM_HAS_SOH |
+		 SIM_HAS_MOS_TEMP | SIM_HAS_MOSFETS | SIM_HAS_CELLS | SIM_HAS_TEMPS | SIM_HAS_ALARMS;
+	v->address = p->address;
+	v->voltage = r.volt_mv / 1000.0;
+	v->current = r.current_ma / 1000.0;
+	v->soc = r.soc;
+	v->remaining_ah = r.remain_mah / 1000.0;
+	v->capacity_ah = r.full_mah / 1000.0;
+	v->cycles = p->cycles;
+	v->soh = r.soh;
+	v->mos_temp_c = r.mos_dc / 10.0;
+	v->ncells = r.ncells;
+	for (int i = 0; i < r.ncells; i++)
+		v->cell_mv[i] = (int)r.cell_mv[i];
+	v->ntemps = r.ntemps;
+	for (int i = 0; i < r.ntemps; i++)
+		v->temp_c[i] = r.temp_dc[i] / 10;
+	v->chg_mos = p->chg_mos ? 1 : 0;
+	v->dsg_mos = p->dsg_mos ? 1 : 0;
+	v->nalarm = layout24 ? 2 : 4;
+	for (int i = 0; i < v->nalarm; i++)
+		v->alarm[i] = (uint8_t)(r.alarms >> (8 * i));
+}
