@@ -48,6 +48,7 @@
 
 #include <string.h>
 
+#include "dalyalarm.h"
 #include "drivers.h"
 
 #define DM_REQ_BASE 0x80   /* request address = 0x80 + board */
@@ -138,37 +139,7 @@ static const struct {
 /* D2 alarm words 0x3A..0x3D hold the eight bytes of the legacy protocol's
  * 0x98 answer, two per register, low byte first (0x3A = D1 << 8 | D0, as
  * syssi/esphome-daly-bms's D2 error table lists them; no capture with an
- * alarm set: UNCERTAIN).  Bit n of byte Dk -> normalised alarms, as for
- * 0x98 (§2.6): level-2 bits also raise BMS_AL_PROTECTION, reserved bits
- * nothing. */
-#define L2 BMS_AL_PROTECTION
-static const uint32_t dm2_alarm_map[7 * 8] = {
-	/* D0: cell / pack voltage */
-	BMS_AL_CELL_OV, BMS_AL_CELL_OV | L2, BMS_AL_CELL_UV, BMS_AL_CELL_UV | L2,
-	BMS_AL_PACK_OV, BMS_AL_PACK_OV | L2, BMS_AL_PACK_UV, BMS_AL_PACK_UV | L2,
-	/* D1: temperatures */
-	BMS_AL_CHG_OT, BMS_AL_CHG_OT | L2, BMS_AL_CHG_UT, BMS_AL_CHG_UT | L2,
-	BMS_AL_DSG_OT, BMS_AL_DSG_OT | L2, BMS_AL_DSG_UT, BMS_AL_DSG_UT | L2,
-	/* D2: currents, SOC */
-	BMS_AL_CHG_OC, BMS_AL_CHG_OC | L2, BMS_AL_DSG_OC, BMS_AL_DSG_OC | L2,
-	BMS_AL_SOC_HIGH, BMS_AL_SOC_HIGH | L2, BMS_AL_SOC_LOW, BMS_AL_SOC_LOW | L2,
-	/* D3: differences, b4-7 reserved */
-	BMS_AL_CELL_DIFF, BMS_AL_CELL_DIFF | L2, BMS_AL_TEMP_DIFF, BMS_AL_TEMP_DIFF | L2,
-	0, 0, 0, 0,
-	/* D4: MOSFETs: temp high x2, temp sensor x2, adhesion x2, open x2 */
-	BMS_AL_MOS_OT, BMS_AL_MOS_OT, BMS_AL_SENSOR, BMS_AL_SENSOR,
-	BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT, BMS_AL_MOS_FAULT,
-	/* D5: AFE, voltage collect, cell temp sensor, EEPROM, RTC, precharge,
-	 * communication, internal communication */
-	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_SENSOR, BMS_AL_HW_FAULT,
-	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_COMM, BMS_AL_COMM,
-	/* D6: current module, sum-voltage detect, short circuit, low-volt
-	 * forbidden charge, b4-7 reserved */
-	BMS_AL_HW_FAULT, BMS_AL_HW_FAULT, BMS_AL_SHORT | L2, BMS_AL_CELL_UV | L2,
-	0, 0, 0, 0,
-};
-#undef L2
-
+ * alarm set: UNCERTAIN); they mean what they mean there (dalyalarm.c). */
 /* Alarm words 0x6D..0x73 (§3.4; bit 0 = LSB of the register value, which
  * DALYN-05 supports: SOC 11 % with 0x70 = 0x0002 "SOC low level 2", and
  * every sensor absent with 0x72 = 0x8000 "temperature detect fault").
@@ -502,18 +473,14 @@ static int dm_decode_d2(struct bms_poll *poll, const uint8_t *d)
 
 	/* raw_alarms[0..3] = registers 0x3A..0x3D */
 	s->nraw = 4;
-	s->alarms = 0;
+	uint8_t bytes[8];
 	for (int i = 0; i < 4; i++) {
 		uint16_t w = dm_reg(d, st, (uint16_t)(DM2_R_ALARM1 + i));
 		s->raw_alarms[i] = w;
-		for (int b = 0; b < 16; b++) {
-			int k = 16 * i + b; /* bit b of register i = bit k % 8 of byte D(k / 8) */
-			if ((w & (1u << b)) && k < 7 * 8)
-				s->alarms |= dm2_alarm_map[k];
-		}
-		if (i == 3 && (w >> 8))
-			s->alarms |= BMS_AL_OTHER; /* D7, the failure code */
+		bytes[2 * i] = (uint8_t)w;            /* D(2i) */
+		bytes[2 * i + 1] = (uint8_t)(w >> 8); /* D(2i + 1) */
 	}
+	s->alarms = daly_alarm_bits(bytes);
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_REMAIN |
 		      BMS_HAS_CYCLES | BMS_HAS_MOSFETS | BMS_HAS_ALARMS;
 	if (s->ntemps)
