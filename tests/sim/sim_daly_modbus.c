@@ -338,19 +338,41 @@ static void dm_exception(struct sim_reply *reply, const struct sim_pack *p, uint
 	sim_reply_add(reply, f, dm_put_crc(f, 3));
 }
 
-/* A request to 0xD2 (read a, v registers, or write a := v). */
-static enum sim_resp d2_respond(struct sim_pack *p, const uint8_t *req, unsigned a, unsigned v,
-                                struct sim_reply *reply)
+/* A dialect's registers: its image, how far it reaches, its two MOSFET
+ * switches. */
+struct dm_dialect {
+	void (*image)(const struct sim_pack *p, uint16_t *reg);
+	unsigned nregs;
+	unsigned set_chg, set_dsg;
+};
+
+/* The D2 dialect's: the switches 0xA5 / 0xA6, as the Daly app writes them
+ * (fl4p/batmon-ha#356). */
+static const struct dm_dialect dm_d2 = { d2_image, 0x100, 0xA5, 0xA6 };
+/* The wire's and the 0x81 dialect's: the MOSFET switch settings, `8B 06
+ * 01 21|01 22 00 00|00 01 CRC` as sniffed from Daly's BMSTool
+ * (syssi/esphome-daly-bms#22) and written by
+ * patagonaa/esphome-daly-hkms-bms. */
+static const struct dm_dialect dm_81 = { dm_image, DM_NREGS, 0x121, 0x122 };
+
+/* A read of v registers from a, or a write a := v (FC 06), answered from
+ * `from` (0xD2, or 0x50 + board).  The answer to a write is the Modbus echo
+ * from that address (the D2 app's captures; patagonaa's response address
+ * for the others, not captured); a refusal is exception 04, "slave device
+ * failure" (none has been seen; 02 / 03 already mean a wrong register /
+ * value). */
+static enum sim_resp dm_serve(struct sim_pack *p, const struct dm_dialect *dl, uint8_t from, const uint8_t *req,
+                              unsigned a, unsigned v, struct sim_reply *reply)
 {
 	if (req[1] == 0x03) {
-		if (v < 1 || v > 125 || a + v > 0x100) {
+		if (v < 1 || v > 125 || a + v > dl->nregs) {
 			dm_exception(reply, p, req[1], 0x02);
 			return SIM_RESP_OK;
 		}
 		static uint16_t reg[DM_NREGS];
 		uint8_t f[5 + 250];
-		d2_image(p, reg);
-		f[0] = D2_ADDR;
+		dl->image(p, reg);
+		f[0] = from;
 		f[1] = 0x03;
 		f[2] = (uint8_t)(2 * v);
 		for (unsigned i = 0; i < v; i++) {
@@ -360,9 +382,7 @@ static enum sim_resp d2_respond(struct sim_pack *p, const uint8_t *req, unsigned
 		sim_reply_add(reply, f, dm_put_crc(f, 3 + 2 * v));
 		return SIM_RESP_OK;
 	}
-	/* FC 06: the switches 0xA5 / 0xA6, as the Daly app writes them
-	 * (fl4p/batmon-ha#356); the echo acknowledges */
-	if (a != 0xA5 && a != 0xA6) {
+	if (a != dl->set_chg && a != dl->set_dsg) {
 		dm_exception(reply, p, req[1], 0x02);
 		return SIM_RESP_OK;
 	}
@@ -370,7 +390,7 @@ static enum sim_resp d2_respond(struct sim_pack *p, const uint8_t *req, unsigned
 		dm_exception(reply, p, req[1], 0x03);
 		return SIM_RESP_OK;
 	}
-	enum sim_wr w = sim_pack_write(p, a == 0xA5 ? (int)v : -1, a == 0xA6 ? (int)v : -1);
+	enum sim_wr w = sim_pack_write(p, a == dl->set_chg ? (int)v : -1, a == dl->set_dsg ? (int)v : -1);
 	if (w == SIM_WR_SILENT)
 		return SIM_RESP_NONE;
 	if (w == SIM_WR_REFUSED) {
@@ -378,8 +398,9 @@ static enum sim_resp d2_respond(struct sim_pack *p, const uint8_t *req, unsigned
 		return SIM_RESP_OK;
 	}
 	uint8_t f[DM_REQ_LEN];
-	memcpy(f, req, DM_REQ_LEN);
-	sim_reply_add(reply, f, DM_REQ_LEN);
+	memcpy(f, req, 6);
+	f[0] = from;
+	sim_reply_add(reply, f, dm_put_crc(f, 6));
 	return SIM_RESP_OK;
 }
 
@@ -393,51 +414,8 @@ static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		return SIM_RESP_NONE;
 	unsigned a = (unsigned)(req[2] << 8 | req[3]), v = (unsigned)(req[4] << 8 | req[5]);
 	if (req[0] == D2_ADDR)
-		return d2_respond(p, req, a, v, reply);
-	if (req[1] == 0x03) {
-		if (v < 1 || v > 125 || a + v > DM_NREGS) {
-			dm_exception(reply, p, req[1], 0x02);
-			return SIM_RESP_OK;
-		}
-		static uint16_t reg[DM_NREGS];
-		uint8_t f[5 + 250];
-		dm_image(p, reg);
-		f[0] = (uint8_t)(0x50 + p->address);
-		f[1] = 0x03;
-		f[2] = (uint8_t)(2 * v);
-		for (unsigned i = 0; i < v; i++) {
-			f[3 + 2 * i] = (uint8_t)(reg[a + i] >> 8);
-			f[4 + 2 * i] = (uint8_t)reg[a + i];
-		}
-		sim_reply_add(reply, f, dm_put_crc(f, 3 + 2 * v));
-		return SIM_RESP_OK;
-	}
-	/* FC 06: the MOSFET switch settings, `8B 06 01 21|01 22 00 00|00 01 CRC`
-	 * as sniffed from Daly's BMSTool (syssi/esphome-daly-bms#22) and written
-	 * by patagonaa/esphome-daly-hkms-bms.  The answer is the Modbus echo from
-	 * 0x50 + board (patagonaa's response address; not captured); a refusal
-	 * is exception 04, "slave device failure" (none has been seen; 02 / 03
-	 * already mean a wrong register / value). */
-	if (a != 0x121 && a != 0x122) {
-		dm_exception(reply, p, req[1], 0x02);
-		return SIM_RESP_OK;
-	}
-	if (v > 1) {
-		dm_exception(reply, p, req[1], 0x03);
-		return SIM_RESP_OK;
-	}
-	enum sim_wr w = sim_pack_write(p, a == 0x121 ? (int)v : -1, a == 0x122 ? (int)v : -1);
-	if (w == SIM_WR_SILENT)
-		return SIM_RESP_NONE;
-	if (w == SIM_WR_REFUSED) {
-		dm_exception(reply, p, req[1], 0x04);
-		return SIM_RESP_OK;
-	}
-	uint8_t f[DM_REQ_LEN];
-	memcpy(f, req, 6);
-	f[0] = (uint8_t)(0x50 + p->address);
-	sim_reply_add(reply, f, dm_put_crc(f, 6));
-	return SIM_RESP_OK;
+		return dm_serve(p, &dm_d2, D2_ADDR, req, a, v, reply);
+	return dm_serve(p, &dm_81, (uint8_t)(0x50 + p->address), req, a, v, reply);
 }
 
 static int dm_is_write(const uint8_t *req, size_t n)
