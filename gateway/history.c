@@ -1079,16 +1079,6 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 static void enqueue(struct gw_history *h, const struct gw_hsample *s)
 {
-	if (h->nq >= QUEUE_MAX) {
-		/* the worker is stuck (a disk that does not answer): lose the oldest */
-		memmove(h->q, h->q + 1, (h->nq - 1) * sizeof(*h->q));
-		h->nq--;
-		h->st.dropped++;
-		if (!h->drop_logged) {
-			h->drop_logged = true;
-			gw_warn("history: %s: %d samples wait for the disk; the oldest are dropped", h->path, QUEUE_MAX);
-		}
-	}
 	if (h->nq == h->capq) {
 		size_t nc = h->capq ? h->capq * 2 : 64;
 		struct gw_hsample *q = realloc(h->q, nc * sizeof(*q));
@@ -1100,9 +1090,25 @@ static void enqueue(struct gw_history *h, const struct gw_hsample *s)
 		h->capq = nc;
 	}
 	h->q[h->nq++] = *s;
-	h->st.queued = h->nq;
+}
+
+/* After a round of samples: beyond QUEUE_MAX the worker is stuck (a disk
+ * that does not answer), and the oldest are lost, in one move. */
+static void trim_queue(struct gw_history *h)
+{
+	if (h->nq > QUEUE_MAX) {
+		size_t drop = h->nq - QUEUE_MAX;
+		memmove(h->q, h->q + drop, QUEUE_MAX * sizeof(*h->q));
+		h->nq = QUEUE_MAX;
+		h->st.dropped += drop;
+		if (!h->drop_logged) {
+			h->drop_logged = true;
+			gw_warn("history: %s: %d samples wait for the disk; the oldest are dropped", h->path, QUEUE_MAX);
+		}
+	}
 	if (h->nq < QUEUE_MAX / 2)
 		h->drop_logged = false;
+	h->st.queued = h->nq;
 }
 
 static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
@@ -1113,6 +1119,9 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 	struct gw *gw = h->gw;
 	int64_t ts = (int64_t)floor(ev_now(loop) + 0.5);
 	struct gw_hsample s;
+	struct gw_bank_state bs;
+	if (gw->conf->bank.enabled)
+		gw_bank_compute(gw, &bs); /* before the worker is held up */
 	pthread_mutex_lock(&h->mu);
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
@@ -1121,11 +1130,10 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 		enqueue(h, &s);
 	}
 	if (gw->conf->bank.enabled) {
-		struct gw_bank_state bs;
-		gw_bank_compute(gw, &bs);
 		gw_history_sample(&s, ts, "bank", bs.online > 0, &bs.snap, &bs);
 		enqueue(h, &s);
 	}
+	trim_queue(h);
 	pthread_cond_signal(&h->cond);
 	pthread_mutex_unlock(&h->mu);
 }
