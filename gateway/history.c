@@ -61,7 +61,6 @@ enum hq_kind { HQ_CHART, HQ_CSV };
 
 struct gw_hquery {
 	struct gw_hquery *next;
-	struct gw_history *h;
 	enum hq_kind kind;
 	char unit[CONF_NAME_MAX];
 	int64_t from, to, step, after;
@@ -965,24 +964,17 @@ static void run_query(struct gw_history *h, struct gw_hquery *q)
 	}
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void *worker(void *arg)
 {
 	struct gw_history *h = arg;
-	double now = mono_now();
+	double now = gw_mono();
 	h->next_maint = now + MAINT_FIRST;
 	db_open(h, now);
 	struct gw_hsample *batch = NULL;
 	size_t cap = 0;
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		now = mono_now();
+		now = gw_mono();
 		double wake = h->folding ? now : h->next_maint;
 		if (!h->db && h->next_open < wake)
 			wake = h->next_open;
@@ -1011,7 +1003,7 @@ static void *worker(void *arg)
 		bool stop = h->stop;
 		pthread_mutex_unlock(&h->mu);
 
-		now = mono_now();
+		now = gw_mono();
 		if (!h->db && now >= h->next_open)
 			db_open(h, now);
 		write_samples(h, batch, n);
@@ -1026,8 +1018,8 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&h->mu);
 			ev_async_send(h->gw->loop, &h->wake);
 		}
-		if (!stop && h->db && (h->folding || mono_now() >= h->next_maint))
-			maintain(h, mono_now());
+		if (!stop && h->db && (h->folding || gw_mono() >= h->next_maint))
+			maintain(h, gw_mono());
 
 		pthread_mutex_lock(&h->mu);
 		if (h->stop && !h->nq && !h->jobs)
@@ -1218,13 +1210,12 @@ static struct gw_hquery *submit(struct gw_history *h, struct gw_hquery *q)
 	return q;
 }
 
-static struct gw_hquery *query_new(struct gw_history *h, enum hq_kind kind, const char *unit, int64_t from,
-				   int64_t to, gw_history_cb cb, void *arg)
+static struct gw_hquery *query_new(enum hq_kind kind, const char *unit, int64_t from, int64_t to, gw_history_cb cb,
+				   void *arg)
 {
 	struct gw_hquery *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
-	q->h = h;
 	q->kind = kind;
 	snprintf(q->unit, sizeof(q->unit), "%s", unit);
 	q->from = from;
@@ -1237,7 +1228,7 @@ static struct gw_hquery *query_new(struct gw_history *h, enum hq_kind kind, cons
 struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64_t from, int64_t to, int points,
 				   gw_history_cb cb, void *arg)
 {
-	struct gw_hquery *q = query_new(h, HQ_CHART, unit, from, to, cb, arg);
+	struct gw_hquery *q = query_new(HQ_CHART, unit, from, to, cb, arg);
 	if (!q)
 		return NULL;
 	q->limit = points;
@@ -1247,7 +1238,7 @@ struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64
 struct gw_hquery *gw_history_csv(struct gw_history *h, const char *unit, int64_t from, int64_t to, int64_t step,
 				 int64_t after, int rows, gw_history_cb cb, void *arg)
 {
-	struct gw_hquery *q = query_new(h, HQ_CSV, unit, from, to, cb, arg);
+	struct gw_hquery *q = query_new(HQ_CSV, unit, from, to, cb, arg);
 	if (!q)
 		return NULL;
 	q->step = step;
