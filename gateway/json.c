@@ -43,16 +43,21 @@ void gw_json_str(FILE *o, const char *s)
 	fputc('"', o);
 }
 
+void gw_json_utc(FILE *o, const char *key, time_t t)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	fprintf(o, "\"%s\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", key, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 /* ,"key":"2026-11-22T10:00:00Z" for the wall-clock time of monotonic t */
 static void json_time(FILE *o, const char *key, double mono_t)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	time_t t = now.tv_sec - (time_t)(gw_mono() - mono_t);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	fprintf(o, ",\"%s\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", key, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		tm.tm_hour, tm.tm_min, tm.tm_sec);
+	fputc(',', o);
+	gw_json_utc(o, key, now.tv_sec - (time_t)(gw_mono() - mono_t));
 }
 
 /* The fields every unit has: electrical values, capacities, temperatures,

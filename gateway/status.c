@@ -44,14 +44,6 @@ static const char *link_kind(const struct gw_link *l)
 	return l->cfg->is_ble ? "ble" : l->cfg->is_tcp ? "tcp" : "serial";
 }
 
-static void iso_wall(FILE *o, const char *key, time_t t)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	fprintf(o, "\"%s\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", key, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 static void links_json(struct gw *gw, FILE *o)
 {
 	double now = gw_mono();
@@ -88,9 +80,9 @@ void gw_status_json(struct gw *gw, FILE *o)
 	time_t wall = time(NULL);
 	double up = gw_mono() - gw->start;
 	fprintf(o, "{\"gateway\":{\"version\":\"%s\",", BMSGW_VERSION);
-	iso_wall(o, "time", wall);
+	gw_json_utc(o, "time", wall);
 	fputc(',', o);
-	iso_wall(o, "started", wall - (time_t)up);
+	gw_json_utc(o, "started", wall - (time_t)up);
 	fprintf(o, ",\"uptime_s\":%.0f,\"packs_online\":%d,\"packs_configured\":%d,\"stale_after\":%g,"
 		"\"reloads\":%lu,\"reload_failed\":%s}",
 		up, gw_packs_online(gw), gw->npacks, c->gw.stale_after, gw->reloads,
