@@ -134,7 +134,9 @@ def main():
 
 def run(sim, gw, gw_port, http_port, tmp):
     c.ok(wait_port(http_port), "the HTTP server listens")
-    c.ok("http: status page on http://127.0.0.1:%d/" % http_port in gw.text(), "the log names the page's URL")
+    # the socket listens a moment before the line is written
+    c.ok(wait_until(lambda: "http: status page on http://127.0.0.1:%d/" % http_port in gw.text(), 5),
+         "the log names the page's URL")
     ok = wait_until(lambda: get_json(http_port, "/api/state")[1]["packs"][0]["online"], 10)
     c.ok(ok, "pack house online in /api/state")
 
