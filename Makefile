@@ -67,8 +67,9 @@ LDFLAGS += $(SANFLAGS)
 
 # pure code (no I/O): decoders, register map, configuration
 CORE_SRC := $(wildcard bms/*.c) $(wildcard registers/*.c) $(wildcard conf/*.c)
-# the daemon
-GW_SRC   := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+# the daemon: gateway/ and its rooms (gateway/core/, gateway/wire/ble/ ...)
+GW_DIRS  := gateway gateway/* gateway/*/*
+GW_SRC   := $(filter-out gateway/main.c,$(wildcard $(addsuffix /*.c,$(GW_DIRS))))
 SIM_SRC  := $(wildcard tests/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
@@ -151,7 +152,7 @@ check-map: $(B)/bmsgw
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
-FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h gateway/*.h conf/*.h registers/*.h)
+FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h $(addsuffix /*.h,$(GW_DIRS)) conf/*.h registers/*.h)
 # the code under test is compiled once, with coverage (fuzzer-no-link), and
 # every target links it
 FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined

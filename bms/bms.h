@@ -36,6 +36,8 @@ enum {
 	BMS_HAS_ALARMS = 1u << 12,
 	BMS_HAS_POWER = 1u << 13, /* power reported by the BMS itself */
 	BMS_HAS_SETPOINT = 1u << 14, /* the MOSFET switches as set (chg_set, dsg_set) */
+	BMS_HAS_CUR_LIMITS = 1u << 15, /* bms_ccl_a, bms_dcl_a: current limits the BMS reports */
+	BMS_HAS_VOLT_LIMITS = 1u << 16, /* bms_cvl_v, bms_dvl_v: voltage limits the BMS reports */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -134,6 +136,12 @@ struct bms_snapshot {
 	uint8_t nraw;              /* raw alarm words valid */
 	uint16_t raw_alarms[BMS_MAX_RAW_ALARMS];
 	uint8_t state;             /* 0 idle, 1 charging, 2 discharging (if known) */
+	/* Limits the BMS itself reports (or the settings it protects with),
+	 * where its protocol has them (bms/PROTOCOLS.md says where); the charge
+	 * limit engine uses them as a cap.  A BMS that forbids charging
+	 * (discharging) reports 0 A. */
+	float bms_ccl_a, bms_dcl_a; /* A, >= 0 (BMS_HAS_CUR_LIMITS) */
+	float bms_cvl_v, bms_dvl_v; /* V: charge voltage limit, discharge voltage limit (BMS_HAS_VOLT_LIMITS) */
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;

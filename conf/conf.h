@@ -196,6 +196,93 @@ struct conf_history {
 	                                  * folded into 15-minute rows (default 7) */
 };
 
+/* [limits]: charge and discharge limits (CVL, CCL, DCL, DVL) for every pack
+ * and the bank (README.md "Charge and discharge limits").  Voltages are per
+ * cell, currents per pack. */
+enum conf_chemistry { CONF_CHEM_LFP = 0, CONF_CHEM_NMC, CONF_CHEM_LTO };
+enum conf_interp { CONF_INTERP_LINEAR = 0, CONF_INTERP_STEP };
+enum conf_bank_rule { CONF_BANK_MIN = 0, CONF_BANK_SUM };
+#define CONF_TABLE_MAX 16
+/* x:fraction points of one table, as written (x ascending or descending);
+ * n = 0: the table is not used. */
+struct conf_table {
+	int n;
+	double x[CONF_TABLE_MAX];
+	double y[CONF_TABLE_MAX];        /* fractions 0..1 */
+};
+struct conf_limits {
+	bool enabled;                    /* a [limits] section exists */
+	int line;
+	enum conf_chemistry chemistry;   /* sets the defaults of the three voltages */
+	double max_cell_voltage;         /* V: bulk / absorption target */
+	double float_cell_voltage;       /* V */
+	double min_cell_voltage;         /* V: DVL = cells x this */
+	double max_charge_current;       /* A per pack */
+	double max_discharge_current;    /* A per pack */
+	double absorption_time;          /* s at the target before float */
+	double absorption_cell_diff;     /* V: spread at or under which absorption starts */
+	double rebulk_soc;               /* % below which float returns to bulk */
+	double rebulk_cell_diff;         /* V: a spread this wide returns to bulk */
+	struct conf_table charge_cell;   /* highest cell V : fraction of max_charge_current */
+	struct conf_table discharge_cell; /* lowest cell V : fraction of max_discharge_current */
+	struct conf_table charge_temp;   /* degC : fraction (lowest and highest sensor) */
+	struct conf_table discharge_temp;
+	struct conf_table mos_temp;      /* MOSFET degC : fraction (both directions) */
+	struct conf_table soc_charge;    /* optional (n = 0): SOC % : fraction */
+	struct conf_table soc_discharge;
+	enum conf_interp interpolation;
+	double recovery_hold;            /* s a lowered current limit waits before it may rise */
+	double recovery_rate;            /* A/s at which it rises then */
+	double cvl_recovery_hold;        /* s */
+	double cvl_rate;                 /* V per cell per s: CVL recovery and the float ramp */
+	double force_charge_soc;         /* % at or below which force charge is asked (0 = never) */
+	double full_charge_days;         /* days without absorption before the full-charge request (0 = never) */
+	enum conf_bank_rule bank_rule;
+};
+
+/* [inverter.NAME]: a virtual battery towards an inverter (README.md
+ * "Inverters"); needs [limits]. */
+enum conf_inv_protocol { CONF_INV_PYLON_CAN = 0, CONF_INV_SMA_CAN, CONF_INV_PYLON_RS485 };
+#define CONF_MAX_INVERTERS 4
+struct conf_inverter {
+	char name[CONF_NAME_MAX];
+	int line;
+	enum conf_inv_protocol protocol;
+	char port[CONF_PORT_MAX];        /* CAN: an interface (can0) or slcan:///dev/ttyACM0;
+	                                  * pylon-rs485: a serial device or tcp://HOST:PORT */
+	bool is_slcan;                   /* CAN through a Lawicel serial adapter */
+	char device[CONF_PORT_MAX];      /* the slcan adapter's serial device, or the CAN interface */
+	bool is_tcp;                     /* pylon-rs485 through a TCP serial server */
+	char tcp_host[CONF_HOST_MAX];
+	int tcp_port;
+	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
+	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
+	double interval;                 /* s between CAN frame sets (default 1) */
+	int baud;                        /* pylon-rs485 (default 9600) */
+	int address;                     /* pylon-rs485: the ADR the inverter polls (default 2) */
+	int reply_address;               /* pylon-rs485: answer with this ADR (-1 = the one polled) */
+	char manufacturer[CONF_ID_MAX];  /* CAN 0x35E / RS485 0x51 text (default PYLON) */
+	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
+};
+
+/* [sunspec]: SunSpec models on every unit (README.md "SunSpec"). */
+struct conf_sunspec {
+	bool enabled;
+	int line;
+	int base;                        /* register address of "SunS" (default 40000) */
+};
+
+/* [rtu]: a Modbus RTU server on a serial port (README.md "Modbus RTU"). */
+enum conf_rtu_mode { CONF_RTU_8N1 = 0, CONF_RTU_8E1, CONF_RTU_8O1, CONF_RTU_8N2 };
+struct conf_rtu {
+	bool enabled;
+	int line;
+	char port[CONF_PORT_MAX];        /* a serial device */
+	int baud;                        /* default 9600 */
+	enum conf_rtu_mode mode;
+	bool control;                    /* writes allowed (section 8's rules, by unit) */
+};
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
@@ -210,6 +297,11 @@ struct conf {
 	struct conf_http http;
 	struct conf_history history;
 	struct conf_ble ble;
+	struct conf_limits limits;
+	int ninverters;
+	struct conf_inverter inverters[CONF_MAX_INVERTERS];
+	struct conf_sunspec sunspec;
+	struct conf_rtu rtu;
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
