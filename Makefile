@@ -74,8 +74,8 @@ SIM_SRC  := $(wildcard tests/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
-# the status page's files, built into the binary (gateway/www/embed.sh)
-WWW_SRC  := $(sort $(wildcard gateway/www/*.html gateway/www/*.js gateway/www/*.css gateway/www/*.svg))
+# the status page's files, built into the binary (gateway/web/www/embed.sh)
+WWW_SRC  := $(sort $(wildcard gateway/web/www/*.html gateway/web/www/*.js gateway/web/www/*.css gateway/web/www/*.svg))
 GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o) $(B)/gen/www.o
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -87,11 +87,11 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-%/gen/www.c: gateway/www/embed.sh $(WWW_SRC)
+%/gen/www.c: gateway/web/www/embed.sh $(WWW_SRC)
 	@mkdir -p $(dir $@)
-	sh gateway/www/embed.sh $@ $(WWW_SRC)
+	sh gateway/web/www/embed.sh $@ $(WWW_SRC)
 
-$(B)/gen/www.o: $(B)/gen/www.c gateway/http.h
+$(B)/gen/www.o: $(B)/gen/www.c gateway/web/http.h
 	$(CC) $(CFLAGS) -I. -c $< -o $@
 
 # the version is compiled in

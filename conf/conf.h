@@ -37,7 +37,7 @@ struct conf_nets {
 /* True if the socket address sa (IPv4, IPv6 or IPv4-mapped IPv6) is in one of the nets. */
 bool conf_nets_match(const struct conf_nets *nets, const void *sa);
 
-/* Log levels: `log_level =` and the gateway's logger (gateway/log.h) share this. */
+/* Log levels: `log_level =` and the gateway's logger (gateway/core/log.h) share this. */
 enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG_DEBUG };
 
 struct conf_gateway {

@@ -17,14 +17,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "ble.h"
-#include "gw.h"
-#include "hayaml.h"
-#include "history.h"
-#include "json.h"
-#include "log.h"
-#include "notify.h"
-#include "resolve.h"
+#include "wire/ble/ble.h"
+#include "model/gw.h"
+#include "ha/hayaml.h"
+#include "history/history.h"
+#include "model/json.h"
+#include "core/log.h"
+#include "core/notify.h"
+#include "core/resolve.h"
 
 #ifndef BMSGW_VERSION
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"

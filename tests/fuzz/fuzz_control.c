@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_control.c - libFuzzer target: the MOSFET control step of
  * every driver that has one (daly, daly-modbus, jbd, jk, jk-pb, jk-ble), driven the
- * way gateway/poller.c drives it: control_request() for the next frame,
+ * way gateway/poll/poller.c drives it: control_request() for the next frame,
  * then the BMS's bytes through scan() and control_ack() until the frame is
  * acknowledged, refused, or a timeout (a retry sends the same frame again).
  *

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_daly.c - libFuzzer target: whole polls of the Daly legacy
- * driver, driven the way gateway/poller.c drives it (harness: fuzz_drive.h).
+ * driver, driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	board address (& 0x1f: 0 and 17..31 are invalid)

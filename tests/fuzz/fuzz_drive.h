@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_drive.h - the libFuzzer harness of the BMS driver
- * targets: whole polls driven from the fuzz input the way gateway/poller.c
+ * targets: whole polls driven from the fuzz input the way gateway/poll/poller.c
  * drives a driver (request, drain, read, scan + handle, retries, timeout(),
  * finish(); a listen-only driver just listens), checking after every step
  * the invariants every driver keeps.  A target describes its driver in a
@@ -26,7 +26,7 @@
  * and the kept slow values;
  * an address next_request() refuses ends the run.  A step the driver says
  * listens (struct bms_driver.listens) sends nothing and waits for the
- * BMS's own frames from a clean buffer, as gateway/poller.c does.
+ * BMS's own frames from a clean buffer, as gateway/poll/poller.c does.
  *
  * A target file includes this, defines its hooks and its struct
  * fd_target, and an LLVMFuzzerTestOneInput() that calls fd_run().

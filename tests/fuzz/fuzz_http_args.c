@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gateway/history.h"
+#include "../../gateway/history/history.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

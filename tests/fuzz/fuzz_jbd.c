@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_jbd.c - libFuzzer target: whole polls of the JBD (0xDD)
- * driver, driven the way gateway/poller.c drives it (harness: fuzz_drive.h).
+ * driver, driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	bit 6 set: cells_forced = bits 0..5, else 0

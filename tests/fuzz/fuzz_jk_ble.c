@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_jk_ble.c - libFuzzer target: whole polls of the JK02
  * Bluetooth LE driver (0x97 device info, 0x96 settings, then listening to
- * the streamed cell records), driven the way gateway/poller.c drives it,
+ * the streamed cell records), driven the way gateway/poll/poller.c drives it,
  * listening steps included (harness: fuzz_drive.h).
  *
  * Input:

@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_jk_pb.c - libFuzzer target: whole polls of the JK-PB RS485
  * driver (0x1620 trigger -> 0x55AA status frame + FC16 ack), driven the way
- * gateway/poller.c drives it (harness: fuzz_drive.h).
+ * gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	DIP address (& 0x1f: 0 and 16..31 are invalid)

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_mbap.c - libFuzzer target for the Modbus TCP server's own
- * MBAP framing and request screening (gateway/server.c): arbitrary client
+ * MBAP framing and request screening (gateway/modbus/server.c): arbitrary client
  * bytes, in arbitrary chunks, must never read out of bounds, and every
  * complete ADU must get a decision (serve or one exception code). */
 #include <stdint.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "../../conf/conf.h"
-#include "../../gateway/gw.h"
-#include "../../gateway/server.h"
+#include "../../gateway/model/gw.h"
+#include "../../gateway/modbus/server.h"
 
 static struct gw gw;
 

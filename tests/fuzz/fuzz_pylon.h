@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_pylon.h - what fuzz_pylontech.c, fuzz_topbms.c and
  * fuzz_seplos.c share: whole polls of a Pylontech-style ASCII driver, driven
- * the way gateway/poller.c drives it (harness: fuzz_drive.h).
+ * the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	address (any byte: invalid ones must fail cleanly)

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_sinowealth.c - libFuzzer target: whole polls of the
- * Sinowealth (Daly 3S-4S BMStool) driver, driven the way gateway/poller.c
+ * Sinowealth (Daly 3S-4S BMStool) driver, driven the way gateway/poll/poller.c
  * drives it (harness: fuzz_drive.h).
  *
  * Input:

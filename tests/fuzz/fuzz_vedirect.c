@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_vedirect.c - libFuzzer target: whole polls of the
- * listen-only VE.Direct text driver, driven the way gateway/poller.c drives
+ * listen-only VE.Direct text driver, driven the way gateway/poll/poller.c drives
  * a listen_only driver (no requests, no drain; a poll waits for blocks until
  * handle() says BMS_OK, then finish()); harness: fuzz_drive.h.
  *

@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_victron_ble.c - libFuzzer target: whole polls of the
  * listen-only Victron Instant Readout driver (BMS_ADV records of company
- * 0x02E1, AES-128-CTR with the pack's key), driven the way gateway/poller.c
+ * 0x02E1, AES-128-CTR with the pack's key), driven the way gateway/poll/poller.c
  * drives a listen_only driver (harness: fuzz_drive.h).
  *
  * Input:

@@ -40,7 +40,7 @@ ALLOW = {
     # not file names: the INI section [pack.c] of the tests, and the
     # Python attribute self.c (a client object) of the MQTT harness
     "pack.c", "self.c",
-    # generated into the build directory by gateway/www/embed.sh
+    # generated into the build directory by gateway/web/www/embed.sh
     "www.c",
 }
 

@@ -1,7 +1,7 @@
 /* tests/unit/drive.h - the gateway's side of a serial link, for the unit
  * tests of the BMS drivers: bytes arrive in chunks the way read() returns
  * them, the driver's scan() finds frames in a struct bms_rx, handle() decodes
- * them, as gateway/poller.c does; what happened is counted in a struct
+ * them, as gateway/poll/poller.c does; what happened is counted in a struct
  * drive_res.  Also a poll step by step (drain, answer, check) and a whole
  * poll from a list of answers, over a wire or over Bluetooth LE (the
  * transport fields of struct bms_poll), with the steps a driver says

@@ -1,9 +1,9 @@
-/* tests/unit/test_bank.c - the bank unit's aggregation (gateway/bank.c,
+/* tests/unit/test_bank.c - the bank unit's aggregation (gateway/model/bank.c,
  * gw_bank_aggregate), one test per rule of README "Banks of packs". */
 #include <math.h>
 #include <string.h>
 
-#include "../../gateway/gw.h"
+#include "../../gateway/model/gw.h"
 #include "check.h"
 
 /* A pack with voltage, current, SOC and capacities, 4 cells, 2 sensors. */

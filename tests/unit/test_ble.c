@@ -7,7 +7,7 @@
 
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
-#include "../../gateway/ble.h"
+#include "../../gateway/wire/ble/ble.h"
 #include "check.h"
 
 static struct conf c;

@@ -1,14 +1,14 @@
 /* tests/unit/test_daemon.c - the daemon's helpers that need no loop:
- * folding of repeated log lines (gateway/log.c) and numeric addresses that
- * never go to DNS (gateway/resolve.c). */
+ * folding of repeated log lines (gateway/core/log.c) and numeric addresses that
+ * never go to DNS (gateway/core/resolve.c). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gateway/log.h"
-#include "../../gateway/resolve.h"
+#include "../../gateway/core/log.h"
+#include "../../gateway/core/resolve.h"
 #include "check.h"
 
 static FILE *out;

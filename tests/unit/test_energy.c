@@ -1,12 +1,12 @@
-/* tests/unit/test_energy.c - energy counters (gateway/energy.c): the
+/* tests/unit/test_energy.c - energy counters (gateway/model/energy.c): the
  * integration of power over good polls, and the state file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../../gateway/energy.h"
-#include "../../gateway/gw.h"
+#include "../../gateway/model/energy.h"
+#include "../../gateway/model/gw.h"
 #include "check.h"
 
 static void test_integration(void)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "../../conf/conf.h"
-#include "../../gateway/gw.h"
-#include "../../gateway/history.h"
+#include "../../gateway/model/gw.h"
+#include "../../gateway/history/history.h"
 #include "check.h"
 
 static struct conf c;

@@ -1,0 +1,571 @@
+/* gateway/daemon/daemon.c - the daemon's lifecycle: build, serve, reload, free.
+ *
+ *   gw_init    packs and links from a validated configuration
+ *   gw_serve   descriptor budget, Modbus TCP server, upstream pushers, the
+ *              once-a-second tick (systemd watchdog and status, log repeats)
+ *   gw_start   open every link; the poller takes it from there
+ *   gw_reload  a new configuration with the least disruption (below)
+ *   gw_free    everything, in reverse order
+ *
+ * A reload follows ser2net's rule: the new file was validated whole before
+ * it gets here, and nothing changes unless all of it can be applied.  A pack
+ * whose protocol, port, address and serial settings (and cell count and
+ * current sign) are unchanged keeps its snapshot, counters, freshness and
+ * daily SOC maximum, and a poll it has in progress; a wire stays open while
+ * some pack still uses it; Modbus clients stay connected unless `listen`
+ * changed; new packs are polled at once; removed ones stop answering (0x0A).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../wire/ble/ble.h"
+#include "../model/gw.h"
+#include "../history/history.h"
+#include "../web/http.h"
+#include "../core/log.h"
+#include "../mqtt/mqtt.h"
+#include "../core/notify.h"
+#include "../core/resolve.h"
+#include "../modbus/server.h"
+#include "../tunnel/tunnel.h"
+#include "../modbus/upstream.h"
+#include "../core/util.h"
+#include "../wire/wire.h"
+
+/* descriptors kept for the daemon itself: stdio, epoll, signals, the
+ * listening socket and its spare, DNS sockets, notifications, later MQTT
+ * and HTTP */
+#define GW_FD_RESERVE 32
+
+double gw_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int gw_local_now(struct tm *tm)
+{
+	time_t t = time(NULL);
+	localtime_r(&t, tm);
+	return tm->tm_year * 1000 + tm->tm_yday;
+}
+
+/* ------------------------------------------------------------ packs, links */
+
+/* Same pack for a reload: its snapshot means the same thing under cfg b. */
+static bool same_pack(const struct conf_pack *a, const struct conf_pack *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->driver == b->driver && gw_link_same_wire(a, b) &&
+	       a->address == b->address && a->cells == b->cells && a->invert_current == b->invert_current;
+}
+
+/* What a (re)build decided, before anything is changed. */
+struct plan {
+	struct gw_pack *packs[CONF_MAX_PACKS]; /* per new conf pack: kept or new */
+	bool pack_new[CONF_MAX_PACKS];
+	struct gw_link *links[CONF_MAX_PACKS]; /* per distinct wire: kept or new */
+	bool link_new[CONF_MAX_PACKS];
+	int link_of[CONF_MAX_PACKS];           /* per new conf pack: index in links[] */
+	int nlinks;
+	bool old_pack_kept[CONF_MAX_PACKS];
+	bool old_link_kept[CONF_MAX_PACKS];
+};
+
+static void plan_undo(struct plan *pl)
+{
+	for (int i = 0; i < CONF_MAX_PACKS; i++) {
+		if (pl->pack_new[i])
+			free(pl->packs[i]);
+		if (pl->link_new[i])
+			gw_link_free(pl->links[i]);
+	}
+}
+
+/* Decide which packs and links of gw carry over to nc and allocate the
+ * rest.  Changes nothing in gw; -1 when out of memory (nothing allocated). */
+static int plan_make(struct gw *gw, const struct conf *nc, struct plan *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	double now = gw_mono();
+	for (int i = 0; i < nc->npacks; i++) {
+		const struct conf_pack *c = &nc->packs[i];
+		for (int j = 0; j < gw->npacks && !pl->packs[i]; j++)
+			if (!pl->old_pack_kept[j] && same_pack(gw->packs[j]->cfg, c)) {
+				pl->old_pack_kept[j] = true;
+				pl->packs[i] = gw->packs[j];
+			}
+		if (!pl->packs[i]) {
+			struct gw_pack *p = calloc(1, sizeof(*p));
+			if (!p)
+				goto fail;
+			p->next_due = now; /* a new pack is polled at once */
+			/* control: the gateway intends nothing locked until told */
+			p->ctl.intent[BMS_FET_CHARGE] = p->ctl.intent[BMS_FET_DISCHARGE] = true;
+			pl->packs[i] = p;
+			pl->pack_new[i] = true;
+		}
+		int k = 0;
+		while (k < pl->nlinks && strcmp(pl->links[k]->port, c->port) != 0)
+			k++;
+		if (k == pl->nlinks) {
+			for (int j = 0; j < gw->nlinks && !pl->links[k]; j++)
+				if (!pl->old_link_kept[j] && gw_link_same_wire(gw->links[j]->cfg, c)) {
+					pl->old_link_kept[j] = true;
+					pl->links[k] = gw->links[j];
+				}
+			if (!pl->links[k]) {
+				if (!(pl->links[k] = gw_link_new(gw, c)))
+					goto fail;
+				pl->link_new[k] = true;
+			}
+			pl->nlinks++;
+		}
+		pl->link_of[i] = k;
+	}
+	return 0;
+fail:
+	plan_undo(pl);
+	gw_err("out of memory");
+	return -1;
+}
+
+/* Carry the plan out: gw->conf is already nc. */
+static void plan_apply(struct gw *gw, struct plan *pl)
+{
+	const struct conf *nc = gw->conf;
+	/* commands of packs that go away end (their links still exist) */
+	for (int j = 0; j < gw->npacks; j++)
+		if (!pl->old_pack_kept[j])
+			gw_control_drop(gw->packs[j]);
+	/* polls of packs that go away are abandoned; links nobody uses close */
+	for (int j = 0; j < gw->nlinks; j++) {
+		struct gw_link *l = gw->links[j];
+		bool cur_kept = false;
+		for (int i = 0; i < nc->npacks; i++)
+			cur_kept = cur_kept || (l->cur && pl->packs[i] == l->cur);
+		if (pl->old_link_kept[j] && l->cur && !cur_kept)
+			gw_poll_abort(l);
+		if (!pl->old_link_kept[j]) {
+			gw_info("link %s: closed (no pack uses it any more)", l->port);
+			gw_link_free(l);
+		}
+	}
+	for (int j = 0; j < gw->npacks; j++)
+		if (!pl->old_pack_kept[j])
+			free(gw->packs[j]);
+	for (int k = 0; k < pl->nlinks; k++) {
+		struct gw_link *l = pl->links[k];
+		l->packs = NULL;
+		l->cfg = NULL;
+	}
+	for (int i = 0; i < nc->npacks; i++) {
+		struct gw_pack *p = pl->packs[i];
+		struct gw_link *l = pl->links[pl->link_of[i]];
+		p->cfg = &nc->packs[i];
+		p->drv = p->cfg->driver;
+		p->link = l;
+		p->next_on_link = NULL;
+		if (!l->cfg) {
+			l->cfg = p->cfg;
+			l->port = p->cfg->port;
+		}
+		/* append, so packs keep their configuration order */
+		struct gw_pack **tail = &l->packs;
+		while (*tail)
+			tail = &(*tail)->next_on_link;
+		*tail = p;
+		/* float_order may have changed: encode the kept snapshot again */
+		if (p->have_data)
+			reg_encode_data(&p->snap, nc->gw.float_order, p->data_regs);
+		gw->packs[i] = p;
+	}
+	gw->npacks = nc->npacks;
+	for (int k = 0; k < pl->nlinks; k++)
+		gw->links[k] = pl->links[k];
+	gw->nlinks = pl->nlinks;
+}
+
+int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
+{
+	memset(gw, 0, sizeof(*gw));
+	gw->loop = loop;
+	gw->conf = conf;
+	gw->start = gw_mono();
+	gw->fd_limit = -1;
+	if (!(gw->resolver = gw_resolver_new(loop))) {
+		gw_err("cannot start the name resolver");
+		return -1;
+	}
+	struct plan *pl = malloc(sizeof(*pl));
+	if (!pl || plan_make(gw, conf, pl) < 0) {
+		free(pl);
+		return -1;
+	}
+	plan_apply(gw, pl);
+	free(pl);
+	return 0;
+}
+
+/* ---------------------------------------------------------- descriptors */
+
+/* Raise RLIMIT_NOFILE to what max_clients, the links and the upstreams need
+ * (up to the hard limit), and cap the Modbus clients to what it allows. */
+static void fd_budget(struct gw *gw)
+{
+	const struct conf *c = gw->conf;
+	/* each link: what its transport holds (wire + timerfd; BLE: the timerfd
+	 * and, once for all, the D-Bus socket); tunnel: socket + tool */
+	long other = GW_FD_RESERVE + c->nupstreams + 2L * c->ntunnels;
+	bool ble = false;
+	for (int i = 0; i < gw->nlinks; i++) {
+		other += gw->links[i]->tr->fds;
+		ble = ble || gw->links[i]->cfg->is_ble;
+	}
+	other += ble;
+	/* HTTP: its clients, listening socket, epoll, wakeup; history: database,
+	 * WAL, shared memory, journal */
+	other += (c->http.enabled ? c->http.max_clients + 3L : 0) + (c->history.enabled ? 4L : 0);
+	long need = c->gw.max_clients + other;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		gw->fd_limit = -1;
+		gw->client_cap = 0;
+		return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)need) {
+		rlim_t want = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= (rlim_t)need) ? (rlim_t)need
+											   : rl.rlim_max;
+		struct rlimit nr = { want, rl.rlim_max };
+		if (want > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &nr) == 0) {
+			gw_info("open-file limit raised from %llu to %llu (max_clients = %d)",
+				(unsigned long long)rl.rlim_cur, (unsigned long long)want, c->gw.max_clients);
+			rl.rlim_cur = want;
+		}
+	}
+	int limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+	long cap = limit - other;
+	if (cap < 1)
+		cap = 1;
+	if (cap < c->gw.max_clients && (gw->fd_limit != limit || gw->client_cap != (int)cap)) {
+		char hard[32];
+		if (rl.rlim_max == RLIM_INFINITY)
+			snprintf(hard, sizeof(hard), "unlimited");
+		else
+			snprintf(hard, sizeof(hard), "%llu", (unsigned long long)rl.rlim_max);
+		gw_warn("open-file limit %d (hard limit %s) is below the %ld descriptors that max_clients = %d "
+			"needs (%ld more for links, upstreams, tunnels and the daemon): at most %ld Modbus clients "
+			"will be served; raise LimitNOFILE= (systemd) or ulimit -n",
+			limit, hard, need, c->gw.max_clients, other, cap);
+	}
+	gw->fd_limit = limit;
+	gw->client_cap = (int)(cap > INT_MAX ? INT_MAX : cap);
+}
+
+/* ------------------------------------------------------------ the tick */
+
+static void send_status(struct gw *gw, bool force)
+{
+	char st[sizeof(gw->status)];
+	snprintf(st, sizeof(st), "%d/%d pack(s) online, %d Modbus client(s)%s", gw_packs_online(gw),
+		 gw->npacks, gw_server_clients(gw->server),
+		 gw->reload_failures ? ", last reload failed (see the log)" : "");
+	if (!force && strcmp(st, gw->status) == 0)
+		return;
+	memcpy(gw->status, st, sizeof(st));
+	gw_notify("STATUS=%s", st);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw *gw = container_of(w, struct gw, tick);
+	/* sent from the loop itself: a loop that stalls stops the pings and
+	 * systemd restarts the daemon */
+	if (gw->watchdog > 0)
+		gw_notify("WATCHDOG=1");
+	send_status(gw, false);
+	gw_log_flush(gw_mono());
+	if (gw_mono() - gw->energy_saved_at >= 60) {
+		gw_energy_save(gw, false);
+		gw->energy_saved_at = gw_mono();
+	}
+}
+
+int gw_serve(struct gw *gw)
+{
+	char err[256];
+	fd_budget(gw);
+	int fd = gw_server_listen(&gw->conf->gw, true, err, sizeof(err));
+	if (fd < 0) {
+		gw_err("%s", err);
+		return -1;
+	}
+	if (!(gw->server = gw_server_new(gw, fd)))
+		return -1;
+	struct gw_tunnel *tun;
+	if (gw_tunnels_prepare(gw, gw->conf, true, &tun, err, sizeof(err)) < 0) {
+		gw_err("%s", err);
+		return -1;
+	}
+	gw_tunnels_install(gw, tun);
+	gw_upstreams_apply(gw);
+	gw_energy_load(gw);
+	gw->energy_saved_at = gw_mono();
+	if (gw->conf->mqtt.enabled)
+		gw->mqtt = gw_mqtt_new(gw);
+	if (gw->conf->history.enabled)
+		gw->history = gw_history_new(gw);
+	if (gw->conf->http.enabled && !(gw->http = gw_http_new(gw, true, err, sizeof(err)))) {
+		gw_err("%s", err);
+		return -1;
+	}
+	double wd = gw->watchdog = gw_notify_watchdog();
+	double period = wd > 0 && wd / 2 < 1.0 ? wd / 2 : 1.0;
+	ev_timer_init(&gw->tick, tick_cb, period, period);
+	ev_timer_start(gw->loop, &gw->tick);
+	if (wd > 0)
+		gw_info("systemd watchdog: %.1f s, pinged every %.2f s", wd, period);
+	gw_notify("READY=1");
+	send_status(gw, true);
+	return 0;
+}
+
+void gw_start(struct gw *gw)
+{
+	/* each link reports up or down to the poller, which then schedules */
+	for (int i = 0; i < gw->nlinks; i++)
+		gw_link_open(gw->links[i]);
+}
+
+/* ------------------------------------------------------------ polls */
+
+static bool in_bank(const struct gw *gw, const struct gw_pack *p)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; b->enabled && k < b->npacks; k++)
+		if (gw->packs[b->pack_idx[k]] == p)
+			return true;
+	return false;
+}
+
+void gw_polled(struct gw *gw, struct gw_pack *p, bool ok)
+{
+	double max_gap = gw->conf->gw.stale_after;
+	if (ok) {
+		if (p->snap.present & BMS_HAS_POWER)
+			gw_energy_add(&p->energy, p->last_good, p->snap.power, max_gap);
+		else
+			gw_energy_break(&p->energy);
+		if (in_bank(gw, p)) {
+			struct gw_bank_state bs;
+			gw_bank_compute(gw, &bs);
+			if (bs.online && (bs.snap.present & BMS_HAS_POWER))
+				gw_energy_add(&gw->bank_energy, p->last_good, bs.snap.power, max_gap);
+			else
+				gw_energy_break(&gw->bank_energy);
+		}
+	}
+	/* the state first, then the outcome of a command this poll confirms:
+	 * an MQTT client that sees "done" has the switched state already */
+	if (gw->mqtt)
+		gw_mqtt_polled(gw->mqtt, p, ok);
+	gw_http_changed(gw->http);
+	gw_control_polled(gw, p, ok);
+	if (gw->on_poll)
+		gw->on_poll(gw, p, ok);
+}
+
+/* ------------------------------------------------------------ reload */
+
+/* The HTTP server after a reload: moved (new_http, already listening),
+ * restarted on the same address with new settings, or gone. */
+static void reload_http(struct gw *gw, const struct conf *oc, struct gw_http *new_http)
+{
+	const struct conf *nc = gw->conf;
+	if (new_http) {
+		gw_http_free(gw->http);
+		gw->http = new_http;
+		return;
+	}
+	if (!nc->http.enabled) {
+		gw_http_free(gw->http);
+		gw->http = NULL;
+		return;
+	}
+	if (gw->http && !gw_http_same(&oc->http, &nc->http)) {
+		char err[300];
+		gw_http_free(gw->http); /* the same address: the old socket goes first */
+		gw->http = gw_http_new(gw, false, err, sizeof(err));
+		if (!gw->http)
+			gw_err("%s", err);
+	}
+}
+
+int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
+{
+	struct conf *oc = gw->conf;
+	struct plan *pl = malloc(sizeof(*pl));
+	if (!pl || plan_make(gw, nc, pl) < 0) {
+		free(pl);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int listen_fd = -1;
+	if (gw->server && (strcmp(oc->gw.listen_host, nc->gw.listen_host) != 0 ||
+			   oc->gw.listen_port != nc->gw.listen_port)) {
+		listen_fd = gw_server_listen(&nc->gw, false, err, errlen);
+		if (listen_fd < 0) {
+			plan_undo(pl);
+			free(pl);
+			return -1;
+		}
+	}
+	struct gw_tunnel *tun = NULL;
+	if (gw->server && gw_tunnels_prepare(gw, nc, false, &tun, err, errlen) < 0) {
+		if (listen_fd >= 0)
+			close(listen_fd);
+		plan_undo(pl);
+		free(pl);
+		return -1;
+	}
+	/* a new HTTP address is opened first: if it cannot be, nothing changes */
+	bool http_move = gw->server && nc->http.enabled &&
+			 (!gw->http || strcmp(oc->http.listen_host, nc->http.listen_host) != 0 ||
+			  oc->http.listen_port != nc->http.listen_port);
+	struct gw_http *new_http = NULL;
+	if (http_move) {
+		struct conf *keep = gw->conf;
+		gw->conf = nc; /* gw_http_new reads the new [http] */
+		new_http = gw_http_new(gw, false, err, errlen);
+		gw->conf = keep;
+		if (!new_http) {
+			gw_tunnels_discard(gw, tun);
+			if (listen_fd >= 0)
+				close(listen_fd);
+			plan_undo(pl);
+			free(pl);
+			return -1;
+		}
+	}
+	/* from here on nothing fails */
+	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nlinks;
+	for (int j = 0; j < gw->npacks; j++)
+		kept += pl->old_pack_kept[j];
+	for (int j = 0; j < gw->nlinks; j++)
+		kept_links += pl->old_link_kept[j];
+	gw->conf = nc;
+	plan_apply(gw, pl);
+	if (!gw->verbose)
+		gw_log_threshold = nc->gw.log_level;
+	for (int i = 0; i < gw->npacks; i++)
+		if (pl->pack_new[i]) {
+			gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
+			gw_state_restore_intent(gw, gw->packs[i]);
+		}
+	if (gw->server) {
+		gw_server_apply(gw->server, listen_fd);
+		fd_budget(gw);
+		gw_upstreams_apply(gw);
+		gw_energy_save(gw, true);
+		if (gw->mqtt && (!nc->mqtt.enabled || !gw_mqtt_reload(gw->mqtt, oc))) {
+			gw_mqtt_free(gw->mqtt); /* gone, or another broker: start over */
+			gw->mqtt = NULL;
+		}
+		if (!gw->mqtt && nc->mqtt.enabled)
+			gw->mqtt = gw_mqtt_new(gw);
+		gw_tunnels_install(gw, tun);
+		reload_http(gw, oc, new_http);
+		if (!gw_history_same(&oc->history, &nc->history)) {
+			gw_history_free(gw->history); /* writes what it holds first */
+			gw->history = nc->history.enabled ? gw_history_new(gw) : NULL;
+		}
+	}
+	for (int k = 0; k < gw->nlinks; k++) {
+		if (pl->link_new[k])
+			gw_link_open(gw->links[k]);
+		else
+			gw_poll_schedule(gw->links[k]); /* new packs on it are due now */
+	}
+	gw_info("reload: %d pack(s) kept, %d added, %d removed; %d link(s) kept, %d opened, %d closed",
+		kept, nc->npacks - kept, old_n - kept, kept_links, gw->nlinks - kept_links,
+		old_nl - kept_links);
+	free(pl);
+	free(oc);
+	return 0;
+}
+
+void gw_reload_file(struct gw *gw)
+{
+	double t0 = gw_mono();
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
+		  (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL);
+	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
+	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
+	char err[1280];
+	struct conf *nc = malloc(sizeof(*nc));
+	int rc = -1;
+	if (!nc)
+		snprintf(err, sizeof(err), "out of memory");
+	else if ((rc = conf_load_file(gw->conf->file, nc, err, sizeof(err))) == 0)
+		rc = gw_reload(gw, nc, err, sizeof(err));
+	if (rc < 0) {
+		free(nc);
+		gw->reload_failures++;
+		gw->reload_failures_total++;
+		gw_err("reload #%lu failed, still running on the previous configuration: %s", n, err);
+	} else {
+		gw->reloads++;
+		gw->reload_failures = 0;
+		gw_info("reload #%lu: applied in %.1f ms", n, (gw_mono() - t0) * 1000);
+	}
+	gw_notify("READY=1");
+	send_status(gw, true);
+}
+
+/* ------------------------------------------------------------ teardown */
+
+void gw_free(struct gw *gw)
+{
+	gw->stopping = true;
+	if (gw->loop)
+		ev_timer_stop(gw->loop, &gw->tick);
+	if (gw->server)
+		gw_energy_save(gw, true);
+	gw_mqtt_free(gw->mqtt);
+	gw->mqtt = NULL;
+	gw_http_free(gw->http); /* its history queries first */
+	gw->http = NULL;
+	gw_history_free(gw->history);
+	gw->history = NULL;
+	gw_upstreams_free(gw);
+	gw_tunnels_free(gw);
+	gw_server_free(gw->server);
+	gw->server = NULL;
+	for (int i = 0; i < gw->npacks; i++)
+		gw_control_drop(gw->packs[i]);
+	for (int i = 0; i < gw->nlinks; i++)
+		gw_link_free(gw->links[i]);
+	gw->nlinks = 0;
+	for (int i = 0; i < gw->npacks; i++)
+		free(gw->packs[i]);
+	gw->npacks = 0;
+	gw_resolver_free(gw->resolver);
+	gw->resolver = NULL;
+#ifdef HAVE_SYSTEMD
+	gw_ble_free(gw->ble); /* after the links: their Disconnect()s go out with it */
+	gw->ble = NULL;
+#endif
+	free(gw->conf);
+	gw->conf = NULL;
+}

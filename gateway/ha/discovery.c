@@ -1,0 +1,340 @@
+/* gateway/ha/discovery.c - Home Assistant MQTT discovery configs.
+ *
+ * Per-entity configs (Home Assistant, Domoticz and openHAB all read them) at
+ *   <discovery_prefix>/<component>/bmsgw_<client_id>_<unit>/<key>/config
+ * with unique_id bmsgw_<client_id>_<unit>_<key>, one device per pack, one
+ * for the bank and one for the gateway (the others' via_device).  Rules
+ * followed (https://www.home-assistant.io/integrations/mqtt/ and
+ * /integrations/sensor/):
+ *   - the entity name never repeats the device name (has_entity_name);
+ *   - device_class / unit / state_class combinations HA accepts: voltage V
+ *     or mV, current A, power W, battery %, energy kWh with total_increasing,
+ *     energy_storage Wh with measurement, temperature °C, timestamp;
+ *   - availability = the gateway's status AND the unit's freshness
+ *     (availability_mode all), so a stale pack is "unavailable", never an
+ *     old value shown as current;
+ *   - per-cell sensors are diagnostic and, by default, disabled;
+ *   - object ids avoid what Domoticz drops (ids starting min_/max_, ending
+ *     _min/_max, containing _alarm or _calibration; hardware/MQTTAutoDiscover.cpp);
+ *   - templates are plain {{ value_json.key }} (Domoticz understands no filters).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bms/bms.h"
+#include "../../conf/conf.h"
+#include "discovery.h"
+#include "../model/json.h"
+
+#ifndef BMSGW_VERSION
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
+#endif
+
+enum {
+	E_PACK = 1 << 0,     /* on a pack's device */
+	E_BANK = 1 << 1,     /* on the bank's device */
+	E_GW = 1 << 2,       /* on the gateway's device (state P/gateway) */
+	E_DIAG = 1 << 3,     /* entity_category diagnostic */
+	E_OFF = 1 << 4,      /* enabled_by_default false */
+	E_BINARY = 1 << 5,   /* binary_sensor: payload True / False */
+	E_SWITCH = 1 << 6,   /* switch: state True / False, commands ON / OFF on
+	                      * P/NAME/set/<field>; only for packs whose MOSFETs
+	                      * may be switched over MQTT */
+};
+
+struct ent {
+	const char *key;     /* object id, last part of unique_id */
+	const char *name;    /* entity name, without the device's */
+	const char *field;   /* key in the state JSON */
+	const char *dclass;  /* device_class, NULL = none */
+	const char *unit;    /* unit_of_measurement, NULL = none */
+	const char *sclass;  /* state_class, NULL = none */
+	int prec;            /* suggested_display_precision, -1 = none */
+	unsigned flags;
+	uint32_t needs;      /* BMS_HAS_* the protocol must provide (packs) */
+};
+
+#define PB (E_PACK | E_BANK)
+static const struct ent ents[] = {
+	{ "voltage", "Voltage", "voltage", "voltage", "V", "measurement", 2, PB, BMS_HAS_VOLTAGE },
+	{ "current", "Current", "current", "current", "A", "measurement", 2, PB, BMS_HAS_CURRENT },
+	{ "power", "Power", "power", "power", "W", "measurement", 0, PB, BMS_HAS_POWER },
+	{ "soc", "State of charge", "soc", "battery", "%", "measurement", 0, PB, BMS_HAS_SOC },
+	{ "remaining_capacity", "Remaining capacity", "remaining_ah", NULL, "Ah", "measurement", 1, PB,
+	  BMS_HAS_REMAIN },
+	{ "full_capacity", "Full capacity", "full_ah", NULL, "Ah", "measurement", 1, PB | E_DIAG, BMS_HAS_FULL },
+	{ "stored_energy", "Stored energy", "stored_energy_wh", "energy_storage", "Wh", "measurement", 0, PB,
+	  BMS_HAS_VOLTAGE | BMS_HAS_REMAIN },
+	{ "soh", "State of health", "soh", NULL, "%", "measurement", 0, PB | E_DIAG, BMS_HAS_SOH },
+	{ "cycles", "Charge cycles", "cycles", NULL, NULL, "total_increasing", 0, PB | E_DIAG, BMS_HAS_CYCLES },
+	{ "mos_temperature", "MOSFET temperature", "mos_temp_c", "temperature", "°C", "measurement", 1,
+	  PB | E_DIAG, BMS_HAS_MOS_TEMP },
+	{ "cell_low", "Lowest cell voltage", "cell_min_mv", "voltage", "mV", "measurement", 0, PB, BMS_HAS_CELLS },
+	{ "cell_high", "Highest cell voltage", "cell_max_mv", "voltage", "mV", "measurement", 0, PB, BMS_HAS_CELLS },
+	{ "cell_average", "Average cell voltage", "cell_avg_mv", "voltage", "mV", "measurement", 0, PB,
+	  BMS_HAS_CELLS },
+	{ "cell_delta", "Cell voltage difference", "cell_delta_mv", "voltage", "mV", "measurement", 0, PB,
+	  BMS_HAS_CELLS },
+	{ "cell_low_number", "Lowest cell number", "cell_min_index", NULL, NULL, NULL, -1, PB | E_DIAG,
+	  BMS_HAS_CELLS },
+	{ "cell_high_number", "Highest cell number", "cell_max_index", NULL, NULL, NULL, -1, PB | E_DIAG,
+	  BMS_HAS_CELLS },
+	{ "cell_low_pack", "Pack of the lowest cell", "cell_min_pack", NULL, NULL, NULL, -1, E_BANK | E_DIAG,
+	  BMS_HAS_CELLS },
+	{ "cell_high_pack", "Pack of the highest cell", "cell_max_pack", NULL, NULL, NULL, -1, E_BANK | E_DIAG,
+	  BMS_HAS_CELLS },
+	{ "energy_in", "Energy charged", "energy_in_kwh", "energy", "kWh", "total_increasing", 2, PB, 0 },
+	{ "energy_out", "Energy discharged", "energy_out_kwh", "energy", "kWh", "total_increasing", 2, PB, 0 },
+	{ "protection", "Active alarms", "alarm_names", NULL, NULL, NULL, -1, PB | E_DIAG, BMS_HAS_ALARMS },
+	{ "good_polls", "Good polls", "good_polls", NULL, NULL, "total_increasing", -1, E_PACK | E_DIAG, 0 },
+	{ "failed_polls", "Failed polls", "failed_polls", NULL, NULL, "total_increasing", -1, E_PACK | E_DIAG, 0 },
+	{ "last_update", "Last update", "updated", "timestamp", NULL, NULL, -1, PB | E_DIAG, 0 },
+	{ "packs_online", "Packs online", "packs_online", NULL, NULL, "measurement", 0, E_BANK | E_GW, 0 },
+	{ "packs_configured", "Packs configured", "packs_configured", NULL, NULL, NULL, -1,
+	  E_BANK | E_GW | E_DIAG, 0 },
+	{ "charge_mos", "Charge MOSFET", "charge_mos", "power", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_MOSFETS },
+	{ "discharge_mos", "Discharge MOSFET", "discharge_mos", "power", NULL, NULL, -1, PB | E_BINARY,
+	  BMS_HAS_MOSFETS },
+	{ "charge_switch", "Charge MOSFET switch", "charge_mos", NULL, NULL, NULL, -1, E_PACK | E_SWITCH,
+	  BMS_HAS_MOSFETS },
+	{ "discharge_switch", "Discharge MOSFET switch", "discharge_mos", NULL, NULL, NULL, -1, E_PACK | E_SWITCH,
+	  BMS_HAS_MOSFETS },
+	{ "charging", "Charging", "charging", "battery_charging", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_CURRENT },
+	{ "balancing", "Balancing", "balancing_any", "running", NULL, NULL, -1, E_PACK | E_BINARY | E_DIAG,
+	  BMS_HAS_BALANCE },
+	{ "problem", "Problem", "problem", "problem", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_ALARMS },
+	{ "pack_missing", "Pack missing", "pack_missing", "problem", NULL, NULL, -1, E_BANK | E_BINARY, 0 },
+	{ "voltage_deviation", "Pack voltage deviation", "deviation", "problem", NULL, NULL, -1,
+	  E_BANK | E_BINARY, 0 },
+	{ "modbus_clients", "Modbus clients", "modbus_clients", NULL, NULL, "measurement", 0, E_GW | E_DIAG, 0 },
+	{ "mqtt_reconnects", "MQTT reconnects", "mqtt_reconnects", NULL, NULL, "total_increasing", 0,
+	  E_GW | E_DIAG, 0 },
+	{ "started", "Started", "started", "timestamp", NULL, NULL, -1, E_GW | E_DIAG, 0 },
+	{ "version", "Version", "version", NULL, NULL, NULL, -1, E_GW | E_DIAG, 0 },
+};
+#define NENTS (sizeof(ents) / sizeof(ents[0]))
+
+/* What one unit is, for its configs. */
+struct unit {
+	const struct conf *c;
+	const char *name;          /* pack name, "bank" or "gateway" */
+	unsigned kind;             /* E_PACK, E_BANK or E_GW */
+	const struct bms_driver *drv; /* packs */
+	bool control;              /* packs: MQTT commands are allowed */
+	gw_disc_emit emit;
+	void *ctx;
+};
+
+void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap)
+{
+	snprintf(out, cap, "bmsgw_%s", c->mqtt.client_id);
+}
+
+bool gw_disc_control(const struct conf *c, const struct conf_pack *p)
+{
+	return c->mqtt.control && p->control && p->driver && p->driver->control_request;
+}
+
+static const char *component(unsigned flags)
+{
+	return (flags & E_SWITCH) ? "switch" : (flags & E_BINARY) ? "binary_sensor" : "sensor";
+}
+
+static void str_field(FILE *o, const char *key, const char *v)
+{
+	fprintf(o, ",\"%s\":", key);
+	gw_json_str(o, v);
+}
+
+/* The "device" object of unit u. */
+static void device(FILE *o, const struct unit *u)
+{
+	char gid[96];
+	gw_disc_gateway_id(u->c, gid, sizeof(gid));
+	fprintf(o, ",\"device\":{\"identifiers\":[");
+	if (u->kind == E_GW) {
+		gw_json_str(o, gid);
+		fprintf(o, "]");
+		str_field(o, "name", u->c->mqtt.client_id);
+		str_field(o, "manufacturer", "bmsgw");
+		str_field(o, "model", "BMS to Modbus TCP and MQTT gateway");
+		str_field(o, "sw_version", BMSGW_VERSION);
+	} else {
+		fprintf(o, "\"%s_%s\"]", gid, u->name);
+		if (u->kind == E_BANK) {
+			char n[96];
+			snprintf(n, sizeof(n), "%s bank", u->c->mqtt.client_id);
+			str_field(o, "name", n);
+			str_field(o, "manufacturer", "bmsgw");
+			str_field(o, "model", "bank of parallel packs");
+		} else {
+			str_field(o, "name", u->name);
+			str_field(o, "manufacturer", u->drv->vendor);
+			str_field(o, "model", u->drv->description);
+		}
+		str_field(o, "via_device", gid);
+	}
+	fprintf(o, "}");
+}
+
+/* One config: entity e (or a numbered one: key/name/field given). */
+static void config(const struct unit *u, const struct ent *e, const char *key, const char *name, const char *field,
+		   bool enabled)
+{
+	const struct conf_mqtt *m = &u->c->mqtt;
+	char topic[512], gid[96];
+	gw_disc_gateway_id(u->c, gid, sizeof(gid));
+	snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", m->discovery_prefix, component(e->flags), gid,
+		 u->name, key);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	if (!o)
+		return;
+	fprintf(o, "{\"name\":");
+	gw_json_str(o, name);
+	fprintf(o, ",\"unique_id\":\"%s_%s_%s\"", gid, u->name, key);
+	fprintf(o, ",\"state_topic\":");
+	char st[400];
+	snprintf(st, sizeof(st), "%s/%s%s", m->topic_prefix, u->name, u->kind == E_GW ? "" : "/state");
+	gw_json_str(o, st);
+	fprintf(o, ",\"value_template\":\"{{ value_json.%s }}\"", field);
+	if (e->flags & E_BINARY)
+		fprintf(o, ",\"payload_on\":\"True\",\"payload_off\":\"False\"");
+	if (e->flags & E_SWITCH) {
+		/* the state is the BMS's read-back, never assumed from the command */
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "%s/%s/set/%s", m->topic_prefix, u->name, field);
+		fprintf(o, ",\"command_topic\":");
+		gw_json_str(o, cmd);
+		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"True\","
+			   "\"state_off\":\"False\",\"optimistic\":false,\"retain\":false,\"qos\":1,"
+			   "\"entity_category\":\"config\"");
+	}
+	if (e->dclass)
+		str_field(o, "device_class", e->dclass);
+	if (e->unit)
+		str_field(o, "unit_of_measurement", e->unit);
+	if (e->sclass)
+		str_field(o, "state_class", e->sclass);
+	if (e->prec >= 0)
+		fprintf(o, ",\"suggested_display_precision\":%d", e->prec);
+	if (e->flags & E_DIAG)
+		fprintf(o, ",\"entity_category\":\"diagnostic\"");
+	if (!enabled)
+		fprintf(o, ",\"enabled_by_default\":false");
+	char status[300];
+	snprintf(status, sizeof(status), "%s/status", m->topic_prefix);
+	if (u->kind == E_GW) {
+		fprintf(o, ",\"availability_topic\":");
+		gw_json_str(o, status);
+	} else {
+		char avail[400];
+		snprintf(avail, sizeof(avail), "%s/%s/availability", m->topic_prefix, u->name);
+		fprintf(o, ",\"availability\":[{\"topic\":");
+		gw_json_str(o, status);
+		fprintf(o, "},{\"topic\":");
+		gw_json_str(o, avail);
+		fprintf(o, "}],\"availability_mode\":\"all\"");
+	}
+	device(o, u);
+	fprintf(o, ",\"origin\":{\"name\":\"bmsgw\",\"sw_version\":\"%s\"}}", BMSGW_VERSION);
+	if (fclose(o) == 0 && buf)
+		u->emit(u->ctx, topic, buf);
+	free(buf);
+}
+
+/* Every entity of the table this unit has, then the numbered ones. */
+static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
+{
+	uint32_t provides = u->drv ? u->drv->provides : ~0u;
+	for (size_t i = 0; i < NENTS; i++) {
+		const struct ent *e = &ents[i];
+		if (!(e->flags & u->kind) || (e->needs & provides) != e->needs)
+			continue;
+		if ((e->flags & E_SWITCH) && !u->control)
+			continue;
+		config(u, e, e->key, e->name, e->field, !(e->flags & E_OFF));
+	}
+	if (u->kind == E_GW)
+		return;
+	static const struct ent temp = { "temperature", "Temperature", "temps_c", "temperature", "°C",
+					 "measurement", 1, PB, BMS_HAS_TEMPS };
+	for (unsigned n = 1; n <= ntemps && n <= BMS_MAX_TEMPS && (provides & BMS_HAS_TEMPS); n++) {
+		char key[32], name[64], field[32];
+		snprintf(key, sizeof(key), "temperature_%u", n);
+		if (u->kind == E_BANK && (int)n <= u->c->bank.npacks)
+			snprintf(name, sizeof(name), "Temperature %s", u->c->packs[u->c->bank.pack_idx[n - 1]].name);
+		else
+			snprintf(name, sizeof(name), "Temperature %u", n);
+		snprintf(field, sizeof(field), "temps_c[%u]", n - 1);
+		config(u, &temp, key, name, field, true);
+	}
+	const struct conf_mqtt *m = &u->c->mqtt;
+	if (u->kind != E_PACK || m->cells == CONF_CELLS_OFF || !(provides & BMS_HAS_CELLS))
+		return;
+	static const struct ent cell = { "cell", "Cell", "cells_mv", "voltage", "mV", "measurement", 0,
+					 E_PACK | E_DIAG, BMS_HAS_CELLS };
+	for (unsigned n = 1; n <= ncells && n <= BMS_MAX_CELLS; n++) {
+		char key[32], name[64], field[32];
+		snprintf(key, sizeof(key), "cell_%02u", n);
+		snprintf(name, sizeof(name), "Cell %02u", n);
+		snprintf(field, sizeof(field), "cells_mv[%u]", n - 1);
+		config(u, &cell, key, name, field, m->cells == CONF_CELLS_ENABLED);
+	}
+}
+
+void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncells, unsigned ntemps,
+		  gw_disc_emit emit, void *ctx)
+{
+	struct unit u = { c, p->name, E_PACK, p->driver, gw_disc_control(c, p), emit, ctx };
+	unit_configs(&u, ncells, ntemps);
+}
+
+void gw_disc_bank(const struct conf *c, unsigned ntemps, gw_disc_emit emit, void *ctx)
+{
+	struct unit u = { c, "bank", E_BANK, NULL, false, emit, ctx };
+	unit_configs(&u, 0, ntemps);
+}
+
+void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx)
+{
+	struct unit u = { c, "gateway", E_GW, NULL, false, emit, ctx };
+	unit_configs(&u, 0, 0);
+}
+
+void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], gid[96];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	for (size_t i = 0; i < NENTS; i++)
+		if (ents[i].flags & E_SWITCH) {
+			snprintf(topic, sizeof(topic), "%s/switch/%s_%s/%s/config", c->mqtt.discovery_prefix, gid, name,
+				 ents[i].key);
+			emit(ctx, topic, "");
+		}
+}
+
+void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], gid[96];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	for (size_t i = 0; i < NENTS; i++)
+		if (ents[i].flags & (E_PACK | E_BANK)) {
+			snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
+				 component(ents[i].flags), gid, name, ents[i].key);
+			emit(ctx, topic, "");
+		}
+	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
+		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,
+			 name, n);
+		emit(ctx, topic, "");
+	}
+	for (unsigned n = 1; n <= BMS_MAX_CELLS; n++) {
+		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/cell_%02u/config", c->mqtt.discovery_prefix, gid,
+			 name, n);
+		emit(ctx, topic, "");
+	}
+}

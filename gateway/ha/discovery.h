@@ -1,0 +1,41 @@
+/* gateway/ha/discovery.h - Home Assistant MQTT discovery configs (per entity,
+ * retained) for every pack, the bank and the gateway itself, built from the
+ * configuration, the protocol's capabilities (bms_driver.provides) and the
+ * pack's shape (cells, temperature sensors).  Pure apart from writing into
+ * memory: the MQTT client publishes what `emit` is handed, --mqtt-dump
+ * prints it. */
+#ifndef GATEWAY_DISCOVERY_H
+#define GATEWAY_DISCOVERY_H
+
+#include <stdbool.h>
+
+struct conf;
+struct conf_pack;
+
+/* Called once per config: topic and JSON payload ("" = clear it). */
+typedef void (*gw_disc_emit)(void *ctx, const char *topic, const char *payload);
+
+/* The configs of pack `p` with ncells cell and ntemps temperature sensors
+ * (0 = not known yet: none announced). */
+void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncells, unsigned ntemps,
+		  gw_disc_emit emit, void *ctx);
+/* The bank unit's configs (c->bank.enabled), with ntemps pack temperatures. */
+void gw_disc_bank(const struct conf *c, unsigned ntemps, gw_disc_emit emit, void *ctx);
+/* The gateway device's own configs. */
+void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx);
+/* Empty payloads for every config a unit named `name` ("bank" for the bank)
+ * may have had: removes its entities from Home Assistant. */
+void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+
+/* Empty payloads for the MOSFET switch configs of pack `name` (its control
+ * was turned off). */
+void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,
+ * a protocol with control)?  Its switch entities exist only then. */
+bool gw_disc_control(const struct conf *c, const struct conf_pack *p);
+
+/* "bmsgw_<client_id>", the gateway device's identifier; every config of
+ * this gateway names it (as identifier or via_device). */
+void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap);
+
+#endif

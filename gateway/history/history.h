@@ -1,0 +1,123 @@
+/* gateway/history/history.h - samples of every pack and the bank in SQLite.
+ *
+ * Every [history] interval the loop takes one sample of each unit (SOC, V,
+ * A, W, lowest / highest cell and their difference, temperatures, alarms,
+ * online) and hands it to a worker thread, which owns the database: it
+ * writes the samples batched in one transaction (WAL, synchronous=NORMAL),
+ * folds samples older than raw_days into 15-minute rows, drops rows older
+ * than the retention, and answers the queries of the status page (charts,
+ * CSV) in chunks.  The loop never waits for the disk: it only appends to a
+ * queue under a mutex.  The worker never logs; its messages come back to
+ * the loop through an ev_async, with the query results.  A full disk or a
+ * corrupt database is logged clearly and the gateway keeps serving (a
+ * corrupt file is moved aside and a new one started).
+ */
+#ifndef GATEWAY_HISTORY_H
+#define GATEWAY_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../bms/bms.h"
+#include "../../conf/conf.h"
+
+struct gw;
+struct gw_history;
+struct gw_bank_state;
+
+/* Seconds a folded row of old samples covers. */
+#define GW_HISTORY_FOLD 900
+
+/* One sample of one unit, as stored.  Values the unit does not give (or
+ * all of them while it is not online) are absent (have bits clear). */
+enum {
+	GW_HS_SOC = 1u << 0, GW_HS_VOLTAGE = 1u << 1, GW_HS_CURRENT = 1u << 2, GW_HS_POWER = 1u << 3,
+	GW_HS_CELLS = 1u << 4, GW_HS_TEMPS = 1u << 5, GW_HS_MOS_TEMP = 1u << 6, GW_HS_ALARMS = 1u << 7,
+};
+struct gw_hsample {
+	int64_t ts;                     /* unix seconds */
+	char unit[CONF_NAME_MAX];       /* a pack name, or "bank" */
+	bool online;
+	uint32_t have;                  /* GW_HS_* */
+	float soc, voltage, current, power;
+	float cell_min, cell_max, cell_delta; /* mV */
+	float temp_min, temp_max, mos_temp;   /* degC */
+	uint32_t alarms;                /* BMS_AL_* */
+};
+
+/* Pure: the sample of a snapshot (online: the data is fresh; a unit that is
+ * not online is stored as such, without values).  For the bank, cell_*
+ * come from bank (its cross-pack statistics), else from the snapshot. */
+void gw_history_sample(struct gw_hsample *out, int64_t ts, const char *unit, bool online,
+		       const struct bms_snapshot *s, const struct gw_bank_state *bank);
+
+/* The database file of a configuration: [history] file, else
+ * $STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db. */
+void gw_history_path(const struct conf_history *c, char *out, size_t cap);
+
+/* Start the worker on gw->conf->history (enabled): it opens (or creates)
+ * the database and the loop starts sampling every interval.  NULL with a
+ * logged error only if no thread can be started. */
+struct gw_history *gw_history_new(struct gw *gw);
+/* The settings a running history needs restarting for. */
+bool gw_history_same(const struct conf_history *a, const struct conf_history *b);
+/* Write what is queued, stop the worker, free everything; NULL is fine.
+ * Queries still pending are dropped without their callbacks. */
+void gw_history_free(struct gw_history *h);
+
+/* Counters for /metrics and the status page. */
+struct gw_history_stats {
+	bool open;                      /* the database is open and writable */
+	unsigned long written;          /* samples written */
+	unsigned long dropped;          /* samples lost (queue full, disk full, no database) */
+	unsigned long errors;           /* failed writes */
+	unsigned long batches;          /* transactions written */
+	size_t queued;                  /* samples waiting for the worker */
+	double last_write_ms;           /* duration of the last batch */
+	char path[CONF_PORT_MAX];
+	char last_error[200];
+};
+void gw_history_stats(struct gw_history *h, struct gw_history_stats *out);
+
+/* ---- queries (answered by the worker, delivered on the loop) ---- */
+
+/* A query's answer: status 200 with text (malloc'd, the callee owns it;
+ * for CSV `next` is where the next chunk starts and `done` says there is
+ * none), 404 (unknown unit) or 500 (err). */
+struct gw_hresult {
+	int status;
+	char *text;
+	size_t len;
+	int64_t next;
+	bool done;
+	char err[160];
+};
+typedef void (*gw_history_cb)(void *arg, struct gw_hresult *r);
+struct gw_hquery;
+
+/* Chart data of `unit` over [from, to): JSON of columns, in `points`
+ * buckets at most (never finer than the samples). */
+struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64_t from, int64_t to, int points,
+				   gw_history_cb cb, void *arg);
+/* The next CSV chunk of `unit` over [from, to) after time `after` (from - 1
+ * for the first, with the header), at most `rows` rows; step 0 = the rows
+ * as stored, else buckets of step seconds. */
+struct gw_hquery *gw_history_csv(struct gw_history *h, const char *unit, int64_t from, int64_t to, int64_t step,
+				 int64_t after, int rows, gw_history_cb cb, void *arg);
+/* The caller is gone: the answer will be dropped (call from the loop). */
+void gw_history_cancel(struct gw_hquery *q);
+
+/* --history-csv: the whole CSV of unit over [from, to) from the file of
+ * `c`, written to out without the daemon (read-only).  0, or -1 with err. */
+int gw_history_export(const struct conf_history *c, const char *unit, int64_t from, int64_t to, int64_t step,
+		      FILE *out, char *err, size_t errlen);
+
+/* Parse a time for the API and the command line: unix seconds, an ISO 8601
+ * date or date-time (UTC unless it has an offset), or "now".  -1 if bad. */
+int gw_history_parse_time(const char *s, int64_t now, int64_t *out);
+/* Parse a duration: "24h", "7d", "30d", "90m", "3600" (seconds).  -1 if bad. */
+int gw_history_parse_span(const char *s, int64_t *out);
+
+#endif

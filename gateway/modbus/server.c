@@ -1,0 +1,675 @@
+/* gateway/modbus/server.c - Modbus TCP server on libev.
+ *
+ * bmsgw frames MBAP itself from non-blocking reads into a per-client buffer
+ * (never modbus_receive(), which waits for a whole frame and lets one slow
+ * client stall every other), screens each request (unit id, function,
+ * quantity, address, freshness) and answers bad ones at once with
+ * modbus_reply_exception().  Only well-formed FC3 reads reach modbus_reply(),
+ * with the unit's current image copied into the mapping first.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <modbus.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../model/gw.h"
+#include "../model/json.h"
+#include "../core/log.h"
+#include "../core/net.h"
+#include "../core/resolve.h"
+#include "server.h"
+#include "../core/util.h"
+
+#define MBAP_LEN 7
+#define ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
+
+struct gw_client {
+	struct gw_server *srv;
+	struct gw_client *next, *prev;
+	int fd;
+	ev_io io;
+	ev_timer idle;
+	char peer[64];
+	struct sockaddr_storage addr;  /* the client's address (control_clients) */
+	double since;                  /* monotonic time it connected */
+	unsigned long requests, exceptions;
+	struct gw_ctl *ctl;            /* a MOSFET command waiting for the BMS */
+	uint8_t req[ADU_MAX];          /* its request, for the reply */
+	size_t req_len;
+	size_t len;
+	uint8_t buf[ADU_MAX * 2];
+};
+
+struct gw_server {
+	struct gw *gw;
+	int fd;
+	ev_io io;
+	ev_timer pause;           /* accept paused: no descriptor even for the spare trick */
+	double pause_for;
+	int spare;                /* a descriptor kept free to accept-and-close with */
+	modbus_t *mb;             /* reply builder only: never connects or receives */
+	modbus_mapping_t *map;    /* REG_MAP_SIZE holding registers at `base` */
+	int map_base;
+	struct gw_client *clients;
+	int nclients;
+	/* episodes of refusals, each logged once when it starts and once when it ends */
+	bool full;                /* at max_clients (or what the descriptors allow) */
+	unsigned long full_refused;
+	bool starved;             /* accept() failed for lack of descriptors */
+	unsigned long starved_closed;
+	unsigned long refused_total;
+	unsigned long accepted_total;  /* connections served */
+	unsigned long requests, exceptions; /* answered, all clients */
+};
+
+int gw_mbap_frame(const uint8_t *buf, size_t len)
+{
+	if (len < MBAP_LEN)
+		return 0;
+	unsigned proto = (unsigned)(buf[2] << 8 | buf[3]);
+	unsigned n = (unsigned)(buf[4] << 8 | buf[5]); /* unit id + PDU */
+	if (proto != 0 || n < 2 || n + 6 > ADU_MAX)
+		return -1;
+	if (len < n + 6)
+		return 0;
+	return (int)(n + 6);
+}
+
+/* FC06 / FC16: only the MOSFET registers of a pack with control, from an
+ * allowed client, with values 0 or 1. */
+static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+{
+	const struct gw_unit *u = &out->target;
+	unsigned base = (unsigned)gw->conf->gw.base;
+	unsigned r_dsg = base + (unsigned)reg_offset(REG_SRC_DSG_MOS), r_chg = base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
+	const uint8_t *pdu = adu + MBAP_LEN;
+	size_t plen = len - MBAP_LEN;
+	if (plen >= 5) { /* for the log, whatever comes next */
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = out->function == MODBUS_FC_WRITE_SINGLE_REGISTER ? 1 : (unsigned)(pdu[3] << 8 | pdu[4]);
+	}
+	out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
+	if (u->bank) {
+		out->why = "the bank unit is never writable";
+		return;
+	}
+	if (!peer || !conf_nets_match(&gw->conf->gw.control_clients, peer)) {
+		out->why = "the client is not in control_clients";
+		return;
+	}
+	if (!u->pack->drv->control_request) {
+		out->why = "this protocol has no MOSFET control";
+		return;
+	}
+	if (!u->pack->cfg->control) {
+		out->why = "control is not enabled for this pack";
+		return;
+	}
+	out->exception = 0;
+	unsigned nvals;
+	const uint8_t *vals;
+	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER) {
+		if (plen != 5) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "malformed FC06 request";
+			return;
+		}
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = nvals = 1;
+		vals = pdu + 3;
+		if (out->addr != r_dsg && out->addr != r_chg) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
+			return;
+		}
+	} else {
+		if (plen < 6) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "malformed FC16 request";
+			return;
+		}
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = nvals = (unsigned)(pdu[3] << 8 | pdu[4]);
+		vals = pdu + 6;
+		if (out->addr < r_dsg || out->addr > r_chg) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
+			return;
+		}
+		if (nvals < 1 || out->addr + nvals - 1 > r_chg || pdu[5] != 2 * nvals || plen != 6 + 2 * (size_t)nvals) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "FC16 must stay within offsets 17-18, with a matching byte count";
+			return;
+		}
+	}
+	for (unsigned i = 0; i < nvals; i++) {
+		unsigned v = (unsigned)(vals[2 * i] << 8 | vals[2 * i + 1]);
+		if (v > 1) {
+			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+			out->why = "the value must be 0 (off) or 1 (on)";
+			return;
+		}
+		int f = out->addr + i == r_dsg ? BMS_FET_DISCHARGE : BMS_FET_CHARGE;
+		out->set[f] = true;
+		out->on[f] = v == 1;
+	}
+	if (!gw_unit_online(gw, u)) {
+		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		out->why = "the pack is stale: its state is not known";
+		return;
+	}
+	out->write = true;
+}
+
+void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->unit = adu[6];
+	out->function = adu[7];
+	struct gw_unit *u = &out->target;
+	if (!gw_unit_lookup(gw, out->unit, u)) {
+		out->exception = MODBUS_EXCEPTION_GATEWAY_PATH;
+		return;
+	}
+	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER || out->function == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
+		screen_write(gw, adu, len, peer, out);
+		return;
+	}
+	if (out->function != MODBUS_FC_READ_HOLDING_REGISTERS) {
+		out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
+		return;
+	}
+	if (len != MBAP_LEN + 5) {
+		/* FC3 PDU is exactly function + address + quantity */
+		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+		return;
+	}
+	out->addr = (unsigned)(adu[8] << 8 | adu[9]);
+	out->count = (unsigned)(adu[10] << 8 | adu[11]);
+	if (out->count < 1 || out->count > MODBUS_MAX_READ_REGISTERS) {
+		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+		return;
+	}
+	unsigned base = (unsigned)gw->conf->gw.base;
+	if (out->addr < base || out->addr + out->count > base + REG_MAP_SIZE) {
+		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+		return;
+	}
+	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online(gw, u) &&
+	    reg_range_has_data(out->addr - base, out->count)) {
+		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		return;
+	}
+}
+
+static void client_free(struct gw_client *c)
+{
+	struct gw_server *srv = c->srv;
+	struct ev_loop *loop = srv->gw->loop;
+	gw_control_cancel(&c->ctl); /* the command goes on; nobody waits for the answer */
+	ev_io_stop(loop, &c->io);
+	ev_timer_stop(loop, &c->idle);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->nclients--;
+	free(c);
+}
+
+static void client_close(struct gw_client *c, const char *why)
+{
+	gw_debug("client %s: %s", c->peer, why);
+	client_free(c);
+}
+
+/* Answer one complete ADU.  Returns -1 if the client must be dropped. */
+static void client_ctl_done(void *ctx, int exception, const char *why);
+
+static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
+{
+	struct gw_server *srv = c->srv;
+	struct gw_screen s;
+	gw_screen_request(srv->gw, adu, len, &c->addr, &s);
+	modbus_set_socket(srv->mb, c->fd);
+	int rc;
+	if (s.write) {
+		char who[80], why[160];
+		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
+		s.exception = gw_control_submit(srv->gw, s.target.pack, s.set, s.on, who, client_ctl_done, c, &c->ctl,
+						why, sizeof(why));
+		if (!s.exception) {
+			/* the reply waits for the BMS: this client's further
+			 * requests wait in its socket, other clients go on */
+			memcpy(c->req, adu, len);
+			c->req_len = len;
+			ev_io_stop(srv->gw->loop, &c->io);
+			return 0;
+		}
+	}
+	if (s.exception && s.why) {
+		/* a write refused before it reached control.c: logged and counted the same */
+		struct gw_pack *p = s.target.bank ? NULL : s.target.pack;
+		if (p)
+			p->ctl.failed++;
+		gw_info("control: Modbus client %s: %s %s: FC%02d at %u count %u: refused (exception 0x%02X): %s",
+			c->peer, p ? "pack" : "unit", p ? p->cfg->name : "bank", s.function, s.addr, s.count,
+			s.exception, s.why);
+	}
+	c->requests++;
+	srv->requests++;
+	if (s.exception) {
+		c->exceptions++;
+		srv->exceptions++;
+		gw_debug("client %s: unit %d fc %d addr %u count %u -> exception 0x%02x", c->peer,
+			 s.unit, s.function, s.addr, s.count, s.exception);
+		rc = modbus_reply_exception(srv->mb, adu, (unsigned)s.exception);
+	} else {
+		gw_unit_image(srv->gw, &s.target, srv->map->tab_registers);
+		rc = modbus_reply(srv->mb, adu, (int)len, srv->map);
+	}
+	if (rc < 0) {
+		gw_debug("client %s: reply failed: %s", c->peer, modbus_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer every complete request in the buffer, until one waits for a BMS.
+ * false when the client was closed. */
+static bool client_process(struct gw_client *c)
+{
+	while (!c->ctl) {
+		int al = gw_mbap_frame(c->buf, c->len);
+		if (al == 0)
+			break;
+		if (al < 0) {
+			client_close(c, "not Modbus TCP (bad MBAP header)");
+			return false;
+		}
+		if (client_answer(c, c->buf, (size_t)al) < 0) {
+			client_close(c, "write failed");
+			return false;
+		}
+		memmove(c->buf, c->buf + al, c->len - (size_t)al);
+		c->len -= (size_t)al;
+	}
+	return true;
+}
+
+/* The MOSFET command of this client ended: its reply, then what waited. */
+static void client_ctl_done(void *ctx, int exception, const char *why)
+{
+	(void)why;
+	struct gw_client *c = ctx;
+	struct gw_server *srv = c->srv;
+	int rc;
+	c->requests++;
+	srv->requests++;
+	if (exception) {
+		c->exceptions++;
+		srv->exceptions++;
+		modbus_set_socket(srv->mb, c->fd);
+		rc = modbus_reply_exception(srv->mb, c->req, (unsigned)exception);
+	} else {
+		/* the normal reply: FC06 echoes the request, FC16 gives address and count */
+		uint8_t r[12];
+		size_t n = 12;
+		memcpy(r, c->req, 12);
+		if (c->req[7] == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
+			r[4] = 0;
+			r[5] = 6;
+		}
+		rc = send(c->fd, r, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+	}
+	if (rc < 0) {
+		client_close(c, "write failed");
+		return;
+	}
+	ev_io_start(srv->gw->loop, &c->io);
+	ev_timer_again(srv->gw->loop, &c->idle);
+	client_process(c);
+}
+
+static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	struct gw_client *c = container_of(w, struct gw_client, io);
+	ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	if (n == 0) {
+		client_close(c, "closed the connection");
+		return;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		client_close(c, strerror(errno));
+		return;
+	}
+	c->len += (size_t)n;
+	ev_timer_again(loop, &c->idle);
+	client_process(c);
+}
+
+static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_client *c = container_of(w, struct gw_client, idle);
+	gw_debug("client %s: idle for %.0f s, dropped", c->peer, c->srv->gw->conf->gw.idle_timeout);
+	client_free(c);
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+		snprintf(out, len, "%s:%d", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+		snprintf(out, len, "[%s]:%d", host, port);
+	} else {
+		snprintf(out, len, "?");
+	}
+}
+
+/* Clients we may hold: max_clients, or fewer when the descriptors do not allow it. */
+static int client_limit(const struct gw_server *srv)
+{
+	int max = srv->gw->conf->gw.max_clients;
+	int cap = srv->gw->client_cap;
+	return cap > 0 && cap < max ? cap : max;
+}
+
+static void full_end(struct gw_server *srv)
+{
+	if (!srv->full)
+		return;
+	gw_info("Modbus clients: accepting again (%lu connection(s) refused while full)",
+		srv->full_refused);
+	srv->full = false;
+}
+
+static void starved_end(struct gw_server *srv)
+{
+	if (!srv->starved)
+		return;
+	gw_info("Modbus clients: file descriptors available again (%lu connection(s) closed at once "
+		"while there were none)", srv->starved_closed);
+	srv->starved = false;
+}
+
+static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gw_server *srv = container_of(w, struct gw_server, pause);
+	ev_io_start(loop, &srv->io);
+}
+
+/* accept() found no free descriptor (EMFILE/ENFILE).  Never spin on the
+ * pending connection: free the spare descriptor, accept and close the
+ * connection at once (the client sees the close instead of hanging in the
+ * backlog), take the spare back.  If even that fails, stop watching the
+ * listening socket for a while (0.1 s, doubling to 2 s).  false: stop
+ * accepting for now. */
+static bool starved(struct gw_server *srv, int err)
+{
+	struct gw *gw = srv->gw;
+	if (!srv->starved) {
+		srv->starved = true;
+		srv->starved_closed = 0;
+		struct rlimit rl;
+		long limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+				     ? (long)rl.rlim_cur : -1;
+		gw_warn("Modbus clients: accept: %s (open-file limit %ld, %d client(s) connected): new "
+			"connections are closed at once until descriptors are free", strerror(err), limit,
+			srv->nclients);
+	}
+	if (srv->spare >= 0) {
+		close(srv->spare);
+		srv->spare = -1;
+		int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			srv->starved_closed++;
+			srv->refused_total++;
+		}
+		srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && srv->spare >= 0)
+			return true;
+	}
+	ev_io_stop(gw->loop, &srv->io);
+	ev_timer_stop(gw->loop, &srv->pause);
+	ev_timer_set(&srv->pause, srv->pause_for, 0.);
+	ev_timer_start(gw->loop, &srv->pause);
+	srv->pause_for = srv->pause_for * 2 > 2.0 ? 2.0 : srv->pause_for * 2;
+	if (srv->spare < 0)
+		srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return false;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	struct gw_server *srv = container_of(w, struct gw_server, io);
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(srv->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				if (starved(srv, errno))
+					continue;
+				return;
+			}
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* anything else: say so (folded if it repeats) and look
+				 * again a little later instead of spinning */
+				gw_warn("Modbus clients: accept: %s", strerror(errno));
+				ev_io_stop(loop, &srv->io);
+				ev_timer_stop(loop, &srv->pause);
+				ev_timer_set(&srv->pause, 0.1, 0.);
+				ev_timer_start(loop, &srv->pause);
+			}
+			return;
+		}
+		srv->pause_for = 0.1;
+		starved_end(srv);
+		int limit = client_limit(srv);
+		if (srv->nclients >= limit) {
+			if (!srv->full) {
+				srv->full = true;
+				srv->full_refused = 0;
+				gw_warn("Modbus clients: %d connected, the most %s: new connections are "
+					"closed at once until one leaves",
+					srv->nclients, limit < srv->gw->conf->gw.max_clients
+						       ? "the open-file limit allows (raise LimitNOFILE)"
+						       : "max_clients allows");
+			}
+			srv->full_refused++;
+			srv->refused_total++;
+			close(fd);
+			continue;
+		}
+		full_end(srv);
+		struct gw_client *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->srv = srv;
+		c->fd = fd;
+		peer_name(&ss, c->peer, sizeof(c->peer));
+		memcpy(&c->addr, &ss, sizeof(ss));
+		c->since = gw_mono();
+		srv->accepted_total++;
+		ev_io_init(&c->io, client_read_cb, fd, EV_READ);
+		ev_io_start(loop, &c->io);
+		ev_init(&c->idle, client_idle_cb);
+		c->idle.repeat = srv->gw->conf->gw.idle_timeout;
+		ev_timer_again(loop, &c->idle);
+		c->next = srv->clients;
+		if (srv->clients)
+			srv->clients->prev = c;
+		srv->clients = c;
+		srv->nclients++;
+		gw_debug("client %s connected (%d open)", c->peer, srv->nclients);
+	}
+}
+
+/* A name in /etc/hosts (a reload must not wait for DNS). */
+int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen)
+{
+	return gw_tcp_listen(g->listen_host, g->listen_port, may_block, err, errlen);
+}
+
+static int new_mapping(struct gw_server *srv)
+{
+	int base = srv->gw->conf->gw.base;
+	modbus_mapping_t *map = modbus_mapping_new_start_address(0, 0, 0, 0, (unsigned)base, REG_MAP_SIZE, 0, 0);
+	if (!map) {
+		gw_err("libmodbus: %s", modbus_strerror(errno));
+		return -1;
+	}
+	if (srv->map)
+		modbus_mapping_free(srv->map);
+	srv->map = map;
+	srv->map_base = base;
+	return 0;
+}
+
+static void log_listening(const struct gw_server *srv)
+{
+	const struct conf_gateway *g = &srv->gw->conf->gw;
+	gw_info("Modbus TCP server on %s%s%s:%d, base %d, %s floats, %d pack(s)",
+		strchr(g->listen_host, ':') ? "[" : "", g->listen_host,
+		strchr(g->listen_host, ':') ? "]" : "", g->listen_port, g->base,
+		g->float_order == REG_FLOAT_CDAB ? "cdab" : "abcd", srv->gw->npacks);
+}
+
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
+{
+	struct gw_server *srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		close(listen_fd);
+		return NULL;
+	}
+	srv->gw = gw;
+	srv->fd = listen_fd;
+	srv->pause_for = 0.1;
+	srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ev_init(&srv->pause, pause_cb);
+	srv->mb = modbus_new_tcp("127.0.0.1", gw->conf->gw.listen_port);
+	if (!srv->mb || new_mapping(srv) < 0) {
+		gw_err("libmodbus: %s", modbus_strerror(errno));
+		gw_server_free(srv);
+		return NULL;
+	}
+	ev_io_init(&srv->io, accept_cb, srv->fd, EV_READ);
+	ev_io_start(gw->loop, &srv->io);
+	log_listening(srv);
+	return srv;
+}
+
+void gw_server_apply(struct gw_server *srv, int listen_fd)
+{
+	struct gw *gw = srv->gw;
+	if (listen_fd >= 0) {
+		/* a new address: its clients start over there */
+		int n = srv->nclients;
+		while (srv->clients)
+			client_free(srv->clients);
+		ev_io_stop(gw->loop, &srv->io);
+		ev_timer_stop(gw->loop, &srv->pause);
+		close(srv->fd);
+		srv->fd = listen_fd;
+		ev_io_set(&srv->io, srv->fd, EV_READ);
+		ev_io_start(gw->loop, &srv->io);
+		log_listening(srv);
+		if (n)
+			gw_info("Modbus clients: %d connection(s) of the old address closed", n);
+	}
+	if (gw->conf->gw.base != srv->map_base)
+		(void)new_mapping(srv); /* on failure the old mapping stays: answers keep working */
+	for (struct gw_client *c = srv->clients; c; c = c->next)
+		if (c->idle.repeat != gw->conf->gw.idle_timeout) {
+			c->idle.repeat = gw->conf->gw.idle_timeout;
+			ev_timer_again(gw->loop, &c->idle);
+		}
+}
+
+void gw_server_info(const struct gw_server *srv, struct gw_server_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!srv)
+		return;
+	out->clients = srv->nclients;
+	out->accepted = srv->accepted_total;
+	out->refused = srv->refused_total;
+	out->requests = srv->requests;
+	out->exceptions = srv->exceptions;
+}
+
+void gw_server_clients_json(const struct gw_server *srv, FILE *o)
+{
+	fputc('[', o);
+	double now = gw_mono();
+	bool first = true;
+	for (const struct gw_client *c = srv ? srv->clients : NULL; c; c = c->next) {
+		fprintf(o, "%s{\"peer\":", first ? "" : ",");
+		gw_json_str(o, c->peer);
+		fprintf(o, ",\"connected_s\":%.0f,\"requests\":%lu,\"exceptions\":%lu,\"waiting_for_bms\":%s}",
+			now - c->since, c->requests, c->exceptions, c->ctl ? "true" : "false");
+		first = false;
+	}
+	fputc(']', o);
+}
+
+int gw_server_clients(const struct gw_server *srv)
+{
+	return srv ? srv->nclients : 0;
+}
+
+void gw_server_free(struct gw_server *srv)
+{
+	if (!srv)
+		return;
+	while (srv->clients)
+		client_free(srv->clients);
+	ev_timer_stop(srv->gw->loop, &srv->pause);
+	if (srv->fd >= 0) {
+		ev_io_stop(srv->gw->loop, &srv->io);
+		close(srv->fd);
+	}
+	if (srv->spare >= 0)
+		close(srv->spare);
+	if (srv->map)
+		modbus_mapping_free(srv->map);
+	if (srv->mb)
+		modbus_free(srv->mb);
+	free(srv);
+}

@@ -1,0 +1,69 @@
+/* gateway/modbus/server.h - the Modbus TCP server (slave) of bmsgw. */
+#ifndef GATEWAY_SERVER_H
+#define GATEWAY_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../model/gw.h"
+
+struct gw_server;
+
+/* Open the listening socket of g->listen (backlog SOMAXCONN).  A numeric
+ * address or a name in /etc/hosts never waits; other names go to the system
+ * resolver only with may_block (at start, before anything is served).
+ * Returns the fd, or -1 with the reason in err. */
+int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen);
+/* Serve Modbus TCP on listen_fd (the server owns it from now on); NULL with a
+ * logged error on failure. */
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd);
+/* After gw->conf changed: listen_fd >= 0 is the new listening socket (the
+ * clients of the old one are closed); a new base or idle_timeout applies at
+ * once; max_clients at the next connection. */
+void gw_server_apply(struct gw_server *srv, int listen_fd);
+/* Counters since the start (zero for NULL). */
+struct gw_server_info {
+	int clients;                   /* connected now */
+	unsigned long accepted;        /* connections served */
+	unsigned long refused;         /* closed at once (max_clients, descriptors) */
+	unsigned long requests;        /* answered */
+	unsigned long exceptions;      /* of them with an exception */
+};
+void gw_server_info(const struct gw_server *srv, struct gw_server_info *out);
+/* The connected clients as a JSON array: peer, seconds connected, requests,
+ * exceptions, whether one waits for a MOSFET command. */
+void gw_server_clients_json(const struct gw_server *srv, FILE *o);
+/* Clients connected now (0 for NULL). */
+int gw_server_clients(const struct gw_server *srv);
+/* Close every client and the listening socket; NULL is fine. */
+void gw_server_free(struct gw_server *srv);
+
+/* Result of screening one complete request ADU (MBAP + PDU). */
+struct gw_screen {
+	int exception;   /* 0 = serve with modbus_reply(), else the exception code */
+	struct gw_unit target; /* what the unit id addresses (unless exception 0x0A) */
+	int unit;
+	int function;
+	unsigned addr, count;
+	bool write;      /* a MOSFET command (FC06 / FC16 at offsets 17-18) to carry out */
+	bool set[2];     /* by enum bms_fet: which FETs it switches ... */
+	bool on[2];      /* ... and to what */
+	const char *why; /* a write refused here: the reason, for the log */
+};
+
+/* Length of the first complete ADU in buf: >0 = complete ADU of that length,
+ * 0 = need more bytes, -1 = not Modbus TCP (bad protocol id or length):
+ * the connection must be closed.  Pure. */
+int gw_mbap_frame(const uint8_t *buf, size_t len);
+
+/* Decide how to answer a complete ADU (README.md "Register map" and "MOSFET
+ * control"):
+ * reads (FC03), MOSFET writes (FC06 to offset 17 or 18, FC16 over exactly
+ * 17-18) from a client in control_clients (peer, NULL = none) to a pack
+ * with control.  Pure apart from reading the gateway's pack table and the
+ * clock. */
+void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out);
+
+#endif

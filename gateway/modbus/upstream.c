@@ -1,0 +1,436 @@
+/* gateway/modbus/upstream.c - Modbus TCP client pushing a pack's or the bank's
+ * image upstream (a PLC, an inverter, a display) with FC16.
+ *
+ * Everything is non-blocking: connect, write, the wait for each answer.  A
+ * server that accepts and never answers costs nothing but its own timeout,
+ * after which the connection is dropped and reopened with backoff.  A
+ * stale source is never pushed: the pusher writes only the failure flag
+ * (and the online flag) so the receiver sees the failure instead of frozen
+ * values.  State changes are logged once each.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../model/gw.h"
+#include "../core/log.h"
+#include "../core/net.h"
+#include "../core/resolve.h"
+#include "upstream.h"
+#include "../core/util.h"
+
+#define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
+#define UP_BACKOFF_MIN 1.0
+#define UP_BACKOFF_MAX 30.0
+
+enum up_state { UP_DOWN, UP_RESOLVING, UP_CONNECTING, UP_IDLE, UP_WAIT };
+
+struct gw_upstream {
+	struct gw *gw;
+	const struct conf_upstream *cfg;
+	struct gw_upstream *next;
+	enum up_state state;
+	struct gw_lookup *lookup;       /* UP_RESOLVING */
+	int fd;
+	ev_io io;
+	ev_timer tick;          /* every interval: push */
+	ev_timer wait;          /* connect/answer timeout, reconnect backoff */
+	double backoff;
+	bool outage_logged;
+	int stale_logged;       /* -1 unknown, 0 pushing data, 1 pushing the failure flag */
+	int last_exception;
+	uint16_t tid;
+	uint16_t image[REG_MAP_SIZE];
+	/* the writes of the current push: segments of offsets */
+	int nseg, seg;
+	struct { int off, count; } segs[4];
+	uint8_t tx[7 + 6 + 2 * UP_CHUNK];
+	size_t txlen, txoff;
+	uint8_t rx[300];
+	size_t rxlen;
+	unsigned long pushes, failures;
+};
+
+size_t gw_fc16_request(uint8_t *out, uint16_t tid, uint8_t unit, uint16_t addr, const uint16_t *regs,
+		       unsigned count)
+{
+	size_t pdu = 6 + 2 * (size_t)count;
+	out[0] = (uint8_t)(tid >> 8);
+	out[1] = (uint8_t)tid;
+	out[2] = out[3] = 0;
+	out[4] = (uint8_t)((pdu + 1) >> 8);
+	out[5] = (uint8_t)(pdu + 1);
+	out[6] = unit;
+	out[7] = 0x10;
+	out[8] = (uint8_t)(addr >> 8);
+	out[9] = (uint8_t)addr;
+	out[10] = (uint8_t)(count >> 8);
+	out[11] = (uint8_t)count;
+	out[12] = (uint8_t)(2 * count);
+	for (unsigned i = 0; i < count; i++) {
+		out[13 + 2 * i] = (uint8_t)(regs[i] >> 8);
+		out[14 + 2 * i] = (uint8_t)regs[i];
+	}
+	return 7 + pdu;
+}
+
+static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void up_connect(struct gw_upstream *u);
+static void up_push(struct gw_upstream *u);
+
+static const char *up_name(const struct gw_upstream *u)
+{
+	return u->cfg->name;
+}
+
+static void up_set_events(struct gw_upstream *u, int ev)
+{
+	ev_io_stop(u->gw->loop, &u->io);
+	ev_io_set(&u->io, u->fd, ev);
+	ev_io_start(u->gw->loop, &u->io);
+}
+
+/* Drop the connection and retry after the backoff; the first failure of an
+ * outage is a warning, the rest debug. */
+static void up_fail(struct gw_upstream *u, const char *what, int err)
+{
+	struct ev_loop *loop = u->gw->loop;
+	if (u->state == UP_WAIT)
+		u->failures++;
+	gw_lookup_cancel(&u->lookup);
+	ev_io_stop(loop, &u->io);
+	ev_timer_stop(loop, &u->wait);
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+	u->state = UP_DOWN;
+	if (!u->outage_logged) {
+		gw_warn("upstream %s: %s:%d: %s%s%s; retrying in the background", up_name(u), u->cfg->host,
+			u->cfg->port, what, err ? ": " : "", err ? strerror(err) : "");
+		u->outage_logged = true;
+	} else {
+		gw_debug("upstream %s: %s%s%s (retry in %.0f s)", up_name(u), what, err ? ": " : "",
+			 err ? strerror(err) : "", u->backoff);
+	}
+	ev_timer_set(&u->wait, u->backoff, 0.);
+	ev_timer_start(loop, &u->wait);
+	u->backoff = u->backoff * 2 > UP_BACKOFF_MAX ? UP_BACKOFF_MAX : u->backoff * 2;
+}
+
+static void up_connected(struct gw_upstream *u)
+{
+	ev_timer_stop(u->gw->loop, &u->wait);
+	u->state = UP_IDLE;
+	u->backoff = UP_BACKOFF_MIN;
+	gw_info("upstream %s: connected to %s:%d%s", up_name(u), u->cfg->host, u->cfg->port,
+		u->outage_logged ? " again" : "");
+	u->outage_logged = false;
+	up_set_events(u, EV_READ);
+	up_push(u);
+}
+
+static void up_resolved(void *arg, const struct gw_lookup_result *res)
+{
+	struct gw_upstream *u = arg;
+	if (!res->ok) {
+		char why[160];
+		snprintf(why, sizeof(why), "cannot resolve the host: %s", res->error);
+		up_fail(u, why, 0);
+		return;
+	}
+	bool in_progress;
+	int fd = gw_tcp_connect((const struct sockaddr *)&res->addr, res->addrlen, false, &in_progress);
+	if (fd < 0) {
+		up_fail(u, "connect", errno);
+		return;
+	}
+	u->fd = fd;
+	u->rxlen = 0;
+	if (!in_progress) {
+		up_connected(u);
+		return;
+	}
+	u->state = UP_CONNECTING;
+	up_set_events(u, EV_WRITE);
+	ev_timer_stop(u->gw->loop, &u->wait);
+	ev_timer_set(&u->wait, u->cfg->timeout, 0.);
+	ev_timer_start(u->gw->loop, &u->wait);
+}
+
+static void up_connect(struct gw_upstream *u)
+{
+	u->state = UP_RESOLVING;
+	/* a numeric address answers at once; a name later, from the loop */
+	gw_resolve(u->gw->resolver, u->cfg->host, u->cfg->port, up_resolved, u, &u->lookup);
+}
+
+/* Send the current segment's FC16. */
+static void up_send_segment(struct gw_upstream *u)
+{
+	const struct conf_upstream *c = u->cfg;
+	int off = u->segs[u->seg].off, n = u->segs[u->seg].count;
+	u->tid++;
+	u->txlen = gw_fc16_request(u->tx, u->tid, (uint8_t)c->unit_id,
+				   (uint16_t)(c->base + (off - c->reg_first)), u->image + off, (unsigned)n);
+	u->txoff = 0;
+	u->state = UP_WAIT;
+	ssize_t w = send(u->fd, u->tx, u->txlen, MSG_NOSIGNAL);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		up_fail(u, "write", errno);
+		return;
+	}
+	if (w > 0)
+		u->txoff = (size_t)w;
+	up_set_events(u, u->txoff < u->txlen ? EV_READ | EV_WRITE : EV_READ);
+	ev_timer_stop(u->gw->loop, &u->wait);
+	ev_timer_set(&u->wait, c->timeout, 0.);
+	ev_timer_start(u->gw->loop, &u->wait);
+}
+
+/* Take the source's image now and start writing it. */
+static void up_push(struct gw_upstream *u)
+{
+	const struct conf_upstream *c = u->cfg;
+	struct gw_unit unit = { NULL, false };
+	if (c->source_pack == CONF_BANK_SOURCE)
+		unit.bank = true;
+	else
+		unit.pack = u->gw->packs[c->source_pack];
+	bool online = gw_unit_online(u->gw, &unit);
+	gw_unit_image(u->gw, &unit, u->image);
+	u->nseg = u->seg = 0;
+	if (online) {
+		for (int off = c->reg_first; off <= c->reg_last; off += UP_CHUNK) {
+			int n = c->reg_last - off + 1;
+			u->segs[u->nseg].off = off;
+			u->segs[u->nseg++].count = n > UP_CHUNK ? UP_CHUNK : n;
+		}
+	} else {
+		/* never push stale values: only the failure flag (and online = 0) */
+		const int offs[] = { reg_offset(REG_SRC_FAILURE), reg_offset(REG_SRC_ONLINE) };
+		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+			if (offs[i] >= 0 && offs[i] >= c->reg_first && offs[i] <= c->reg_last) {
+				u->segs[u->nseg].off = offs[i];
+				u->segs[u->nseg++].count = 1;
+			}
+	}
+	if (u->stale_logged != !online) {
+		if (!online)
+			gw_warn("upstream %s: source %s is stale: pushing only the failure flag", up_name(u),
+				c->source);
+		else if (u->stale_logged == 1)
+			gw_info("upstream %s: source %s is fresh again: pushing registers %d..%d", up_name(u),
+				c->source, c->reg_first, c->reg_last);
+		u->stale_logged = !online;
+	}
+	if (u->nseg == 0)
+		return; /* stale, and neither flag is in the pushed range */
+	up_send_segment(u);
+}
+
+/* One complete answer frame r of n bytes (MBAP + PDU, n >= 8). */
+static void up_answer(struct gw_upstream *u, const uint8_t *r, size_t n)
+{
+	unsigned tid = (unsigned)(r[0] << 8 | r[1]);
+	if (tid != u->tid) {
+		gw_debug("upstream %s: answer with transaction %u, expected %u: ignored", up_name(u), tid,
+			 u->tid);
+		return;
+	}
+	ev_timer_stop(u->gw->loop, &u->wait);
+	u->state = UP_IDLE;
+	if (r[7] == 0x10) {
+		if (u->last_exception) {
+			gw_info("upstream %s: writes accepted again", up_name(u));
+			u->last_exception = 0;
+		}
+		if (++u->seg < u->nseg) {
+			up_send_segment(u);
+			return;
+		}
+		u->pushes++;
+		return;
+	}
+	int code = (r[7] & 0x80) && n > 8 ? r[8] : -1;
+	u->failures++;
+	if (code != u->last_exception)
+		gw_warn("upstream %s: the server refused the write to %d..%d (unit %d): %s 0x%02x", up_name(u),
+			u->cfg->base, u->cfg->base + u->cfg->reg_last - u->cfg->reg_first, u->cfg->unit_id,
+			code >= 0 ? "exception" : "function", code >= 0 ? code : r[7]);
+	u->last_exception = code;
+}
+
+static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	struct gw_upstream *u = container_of(w, struct gw_upstream, io);
+	if (u->state == UP_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err)
+			up_fail(u, "connect", err);
+		else
+			up_connected(u);
+		return;
+	}
+	if ((revents & EV_WRITE) && u->txoff < u->txlen) {
+		ssize_t n = send(u->fd, u->tx + u->txoff, u->txlen - u->txoff, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			up_fail(u, "write", errno);
+			return;
+		}
+		if (n > 0)
+			u->txoff += (size_t)n;
+		if (u->txoff >= u->txlen)
+			up_set_events(u, EV_READ);
+	}
+	if (!(revents & EV_READ))
+		return;
+	ssize_t n = read(u->fd, u->rx + u->rxlen, sizeof(u->rx) - u->rxlen);
+	if (n == 0) {
+		up_fail(u, "the server closed the connection", 0);
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			up_fail(u, "read", errno);
+		return;
+	}
+	u->rxlen += (size_t)n;
+	while (u->rxlen >= 7) {
+		unsigned len = (unsigned)(u->rx[4] << 8 | u->rx[5]);
+		if (u->rx[2] || u->rx[3] || len < 2 || len > 253) {
+			up_fail(u, "the answer is not Modbus TCP", 0);
+			return;
+		}
+		if (u->rxlen < 6 + len)
+			return;
+		/* take the frame out first: answering may send the next request */
+		uint8_t frame[sizeof(u->rx)];
+		memcpy(frame, u->rx, 6 + len);
+		memmove(u->rx, u->rx + 6 + len, u->rxlen - (6 + len));
+		u->rxlen -= 6 + len;
+		if (u->state == UP_WAIT)
+			up_answer(u, frame, 6 + len);
+		if (u->fd < 0)
+			return;
+	}
+}
+
+static void up_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_upstream *u = container_of(w, struct gw_upstream, wait);
+	switch (u->state) {
+	case UP_CONNECTING:
+		up_fail(u, "connect", ETIMEDOUT);
+		break;
+	case UP_WAIT:
+		up_fail(u, "no answer within the timeout", 0);
+		break;
+	case UP_DOWN:
+		up_connect(u);
+		break;
+	case UP_IDLE:
+	case UP_RESOLVING:
+		break;
+	}
+}
+
+static void up_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_upstream *u = container_of(w, struct gw_upstream, tick);
+	if (u->state == UP_IDLE)
+		up_push(u);
+	else if (u->state == UP_WAIT)
+		gw_debug("upstream %s: previous push still waiting for an answer; skipped", up_name(u));
+}
+
+static struct gw_upstream *up_new(struct gw *gw, const struct conf_upstream *cfg)
+{
+	struct gw_upstream *u = calloc(1, sizeof(*u));
+	if (!u) {
+		gw_err("upstream %s: out of memory", cfg->name);
+		return NULL;
+	}
+	u->gw = gw;
+	u->cfg = cfg;
+	u->fd = -1;
+	u->backoff = UP_BACKOFF_MIN;
+	u->stale_logged = -1;
+	ev_init(&u->io, up_io_cb);
+	ev_init(&u->wait, up_wait_cb);
+	ev_timer_init(&u->tick, up_tick_cb, cfg->interval, cfg->interval);
+	ev_timer_start(gw->loop, &u->tick);
+	gw_info("upstream %s: pushing %s registers %d..%d to %s:%d unit %d address %d every %g s",
+		cfg->name, cfg->source, cfg->reg_first, cfg->reg_last, cfg->host, cfg->port, cfg->unit_id,
+		cfg->base, cfg->interval);
+	up_connect(u);
+	return u;
+}
+
+static void up_free(struct gw_upstream *u)
+{
+	struct ev_loop *loop = u->gw->loop;
+	gw_lookup_cancel(&u->lookup);
+	ev_io_stop(loop, &u->io);
+	ev_timer_stop(loop, &u->tick);
+	ev_timer_stop(loop, &u->wait);
+	if (u->fd >= 0)
+		close(u->fd);
+	free(u);
+}
+
+/* Same destination, source and schedule: a reload keeps the pusher as it is. */
+static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->host, b->host) == 0 && a->port == b->port &&
+	       a->unit_id == b->unit_id && a->base == b->base && strcmp(a->source, b->source) == 0 &&
+	       a->interval == b->interval && a->timeout == b->timeout && a->reg_first == b->reg_first &&
+	       a->reg_last == b->reg_last;
+}
+
+void gw_upstreams_apply(struct gw *gw)
+{
+	const struct conf *c = gw->conf;
+	struct gw_upstream *old = gw->upstreams, *head = NULL, **tail = &head;
+	for (int i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *cfg = &c->upstreams[i];
+		struct gw_upstream **pp = &old, *u;
+		while ((u = *pp) && !up_same(u->cfg, cfg))
+			pp = &u->next;
+		if (u) {
+			*pp = u->next; /* unchanged: keep it, connection and all */
+			u->cfg = cfg;
+		} else if (!(u = up_new(gw, cfg))) {
+			continue;
+		}
+		u->next = NULL;
+		*tail = u;
+		tail = &u->next;
+	}
+	while (old) {
+		struct gw_upstream *n = old->next;
+		gw_info("upstream %s: stopped", old->cfg->name);
+		up_free(old);
+		old = n;
+	}
+	gw->upstreams = head;
+}
+
+void gw_upstreams_free(struct gw *gw)
+{
+	while (gw->upstreams) {
+		struct gw_upstream *n = gw->upstreams->next;
+		up_free(gw->upstreams);
+		gw->upstreams = n;
+	}
+}

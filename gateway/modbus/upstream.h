@@ -1,0 +1,25 @@
+/* gateway/modbus/upstream.h - push a unit's register image to another Modbus TCP
+ * server with FC16 ([upstream.NAME] sections). */
+#ifndef GATEWAY_UPSTREAM_H
+#define GATEWAY_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gw;
+struct gw_upstream;
+
+/* Make gw->upstreams match gw->conf: one pusher per [upstream.*] section
+ * (non-blocking; each connects, pushes every `interval` and reconnects on its
+ * own).  Pushers whose settings did not change keep running as they are;
+ * the others stop.  Called at start and after a reload. */
+void gw_upstreams_apply(struct gw *gw);
+/* Stop and free them all. */
+void gw_upstreams_free(struct gw *gw);
+
+/* One FC16 request (MBAP + PDU) into out (>= 7 + 6 + 2*count bytes).
+ * count 1..123.  Returns its length.  Pure. */
+size_t gw_fc16_request(uint8_t *out, uint16_t tid, uint8_t unit, uint16_t addr, const uint16_t *regs,
+		       unsigned count);
+
+#endif

@@ -1,0 +1,250 @@
+/* gateway/model/bank.c - the bank unit: one virtual pack aggregating the fresh
+ * packs of a parallel bank, computed on demand from the packs' last
+ * complete snapshots (so it is never fresher or staler than they are).
+ * gw_bank_aggregate() is pure: snapshots in, aggregate out.
+ *
+ *   voltage   mean of the fresh packs          current, power   sum
+ *   remaining, full capacity   sum             SOC   capacity-weighted
+ *   SOH   mean    cycles   max    MOS temperature   max
+ *   temperature sensor n   average temperature of bank pack n (n <= 8)
+ *   MOSFETs   on only if on in every fresh pack     alarms   OR of all
+ *   cells     min / max / mean across every cell of every fresh pack,
+ *             with the pack (bank position) and cell number
+ *   deviation a fresh pack whose voltage departs from the median of the
+ *             other fresh packs by more than max_deviation (needs 2 packs)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Median of v[0..n) without v[skip]. */
+static float median_without(const float *v, int n, int skip)
+{
+	float t[CONF_MAX_PACKS];
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (i != skip)
+			t[m++] = v[i];
+	qsort(t, (size_t)m, sizeof(t[0]), cmp_float);
+	return m % 2 ? t[m / 2] : (t[m / 2 - 1] + t[m / 2]) / 2;
+}
+
+/* Running totals while the fresh packs are added one by one. */
+struct bank_acc {
+	float volts[CONF_MAX_PACKS];    /* voltages of the fresh packs that give one ... */
+	int vpos[CONF_MAX_PACKS];       /* ... and their positions in the bank */
+	int nv;
+	bool weights_ok;                /* every fresh pack with SOC has a capacity */
+	double soc_w, soc_sum, soh_sum;
+	int n_soc, n_soh, n_full;
+	bool tset[BMS_MAX_TEMPS];       /* temperature n = bank pack n was set */
+	uint32_t cell_sum, cell_n;
+};
+
+/* SOC is weighted by full capacity (or remaining / SOC); if a fresh pack
+ * with a SOC gives neither, every pack weighs the same. */
+static bool soc_weights_ok(const struct bms_snapshot *const fresh[], int n)
+{
+	for (int k = 0; k < n; k++) {
+		const struct bms_snapshot *ps = fresh[k];
+		if (!ps || !(ps->present & BMS_HAS_SOC))
+			continue;
+		if (!(ps->present & BMS_HAS_FULL) && !((ps->present & BMS_HAS_REMAIN) && ps->soc > 1.0f))
+			return false;
+	}
+	return true;
+}
+
+/* Sums, maxima, weights, the MOSFET rule and temperature n of pack k. */
+static void add_values(struct bank_acc *a, struct bms_snapshot *s, int k, const struct bms_snapshot *ps)
+{
+	if (ps->present & BMS_HAS_VOLTAGE) {
+		a->volts[a->nv] = ps->voltage;
+		a->vpos[a->nv++] = k;
+	}
+	if (ps->present & BMS_HAS_CURRENT) {
+		s->current += ps->current;
+		s->present |= BMS_HAS_CURRENT;
+	}
+	if (ps->present & BMS_HAS_POWER) {
+		s->power += ps->power;
+		s->present |= BMS_HAS_POWER;
+	}
+	if (ps->present & BMS_HAS_REMAIN) {
+		s->remain_ah += ps->remain_ah;
+		s->present |= BMS_HAS_REMAIN;
+	}
+	if (ps->present & BMS_HAS_FULL) {
+		s->full_ah += ps->full_ah;
+		a->n_full++;
+	}
+	if (ps->present & BMS_HAS_SOC) {
+		double w = 1.0;
+		if (a->weights_ok)
+			w = (ps->present & BMS_HAS_FULL) ? ps->full_ah : ps->remain_ah * 100.0 / ps->soc;
+		a->soc_sum += w * ps->soc;
+		a->soc_w += w;
+		a->n_soc++;
+	}
+	if (ps->present & BMS_HAS_SOH) {
+		a->soh_sum += ps->soh;
+		a->n_soh++;
+	}
+	if (ps->present & BMS_HAS_CYCLES) {
+		if (ps->cycles > s->cycles)
+			s->cycles = ps->cycles;
+		s->present |= BMS_HAS_CYCLES;
+	}
+	if (ps->present & BMS_HAS_MOS_TEMP) {
+		if (!(s->present & BMS_HAS_MOS_TEMP) || ps->mos_temp_c > s->mos_temp_c)
+			s->mos_temp_c = ps->mos_temp_c;
+		s->present |= BMS_HAS_MOS_TEMP;
+	}
+	/* a MOSFET reads on only if it is on in every fresh pack */
+	if (ps->present & BMS_HAS_MOSFETS) {
+		bool first = !(s->present & BMS_HAS_MOSFETS);
+		s->chg_mos = first ? ps->chg_mos : (s->chg_mos && ps->chg_mos);
+		s->dsg_mos = first ? ps->dsg_mos : (s->dsg_mos && ps->dsg_mos);
+		s->present |= BMS_HAS_MOSFETS;
+	}
+	/* temperature sensor k = the average of bank pack k's sensors */
+	if ((ps->present & BMS_HAS_TEMPS) && ps->ntemps > 0 && k < BMS_MAX_TEMPS) {
+		double t = 0;
+		int m = 0;
+		for (unsigned i = 0; i < ps->ntemps && i < BMS_MAX_TEMPS; i++)
+			if (isfinite(ps->temp_c[i])) {
+				t += ps->temp_c[i];
+				m++;
+			}
+		if (m) {
+			s->temp_c[k] = (float)(t / m);
+			a->tset[k] = true;
+		}
+	}
+}
+
+/* Every cell of pack k into the cross-pack lowest / highest / mean. */
+static void add_cells(struct bank_acc *a, struct reg_bank *b, int k, const struct bms_snapshot *ps)
+{
+	if (!(ps->present & BMS_HAS_CELLS))
+		return;
+	for (unsigned i = 0; i < ps->ncells && i < BMS_MAX_CELLS; i++) {
+		uint16_t mv = ps->cell_mv[i];
+		if (!b->have_cells || mv < b->min_mv) {
+			b->min_mv = mv;
+			b->min_pack = (uint8_t)(k + 1);
+			b->min_cell = (uint8_t)(i + 1);
+		}
+		if (!b->have_cells || mv > b->max_mv) {
+			b->max_mv = mv;
+			b->max_pack = (uint8_t)(k + 1);
+			b->max_cell = (uint8_t)(i + 1);
+		}
+		b->have_cells = true;
+		a->cell_sum += mv;
+		a->cell_n++;
+	}
+}
+
+/* Means and weighted values, once every fresh pack was added. */
+static void finish_values(const struct bank_acc *a, struct gw_bank_state *out)
+{
+	struct bms_snapshot *s = &out->snap;
+	s->present |= BMS_HAS_ALARMS;
+	s->alarms = out->alarms;
+	if (a->nv) {
+		double v = 0;
+		for (int i = 0; i < a->nv; i++)
+			v += a->volts[i];
+		s->voltage = (float)(v / a->nv);
+		s->present |= BMS_HAS_VOLTAGE;
+	}
+	/* the full capacity is known only if every fresh pack gives its own */
+	if (a->n_full && a->n_full == out->online)
+		s->present |= BMS_HAS_FULL;
+	else
+		s->full_ah = 0;
+	if (a->n_soc && a->soc_w > 0) {
+		s->soc = (float)(a->soc_sum / a->soc_w);
+		s->present |= BMS_HAS_SOC;
+	}
+	if (a->n_soh) {
+		s->soh = (float)(a->soh_sum / a->n_soh);
+		s->present |= BMS_HAS_SOH;
+	}
+	/* sensor n = bank pack n; packs without a temperature read absent (NaN) */
+	unsigned last = 0;
+	for (unsigned k = 0; k < BMS_MAX_TEMPS; k++)
+		if (a->tset[k])
+			last = k + 1;
+	for (unsigned k = 0; k < last; k++)
+		if (!a->tset[k])
+			s->temp_c[k] = NAN;
+	if (last) {
+		s->ntemps = (uint8_t)last;
+		s->present |= BMS_HAS_TEMPS;
+	}
+	if (a->cell_n)
+		out->rb.avg_mv = (uint16_t)((a->cell_sum + a->cell_n / 2) / a->cell_n);
+	if (s->present & BMS_HAS_CURRENT)
+		s->state = s->current > 0.05f ? 1 : s->current < -0.05f ? 2 : 0;
+}
+
+/* A pack that left a parallel bank sits at another voltage than the
+ * median of the others (needs two packs with a voltage). */
+static void find_deviation(const struct bank_acc *a, double max_deviation, struct reg_bank *b)
+{
+	for (int i = 0; a->nv >= 2 && i < a->nv; i++) {
+		float med = median_without(a->volts, a->nv, i);
+		if (fabsf(a->volts[i] - med) > (float)max_deviation) {
+			b->deviation = true;
+			b->deviation_mask |= 1u << (a->vpos[i] & 31);
+		}
+	}
+}
+
+void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
+		       struct gw_bank_state *out)
+{
+	struct bank_acc a;
+	memset(out, 0, sizeof(*out));
+	memset(&a, 0, sizeof(a));
+	if (n > CONF_MAX_PACKS)
+		n = CONF_MAX_PACKS;
+	out->configured = (uint16_t)n;
+	a.weights_ok = soc_weights_ok(fresh, n);
+	for (int k = 0; k < n; k++) {
+		const struct bms_snapshot *ps = fresh[k];
+		if (!ps)
+			continue;
+		out->online++;
+		out->online_mask |= 1u << (k & 31);
+		out->alarms |= ps->alarms;
+		add_values(&a, &out->snap, k, ps);
+		add_cells(&a, &out->rb, k, ps);
+	}
+	if (out->online == 0)
+		return;
+	finish_values(&a, out);
+	find_deviation(&a, max_deviation, &out->rb);
+	bms_snapshot_derive(&out->snap);
+}
+
+void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)
+{
+	const struct conf_bank *cb = &gw->conf->bank;
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
+	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		fresh[k] = gw_pack_online(gw, p) ? &p->snap : NULL;
+	}
+	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, out);
+}

@@ -1,0 +1,227 @@
+/* gateway/model/json.c - a pack, the bank and the gateway as JSON objects: the
+ * output of --once, and the state MQTT publishes (the same keys, so a user
+ * who ran --once knows every field of P/NAME/state).  Every key is always
+ * present; what the BMS did not give is null (Home Assistant shows null as
+ * "unknown" instead of keeping an old value). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw.h"
+#include "json.h"
+
+#ifndef BMSGW_VERSION
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
+#endif
+
+static void json_num(FILE *o, const char *key, double v, bool present, int prec)
+{
+	if (present && isfinite(v))
+		fprintf(o, ",\"%s\":%.*f", key, prec, v);
+	else
+		fprintf(o, ",\"%s\":null", key);
+}
+
+static void json_bool(FILE *o, const char *key, bool v, bool present)
+{
+	fprintf(o, ",\"%s\":%s", key, present ? (v ? "true" : "false") : "null");
+}
+
+void gw_json_str(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(o, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(o, "\\u%04x", ch);
+		else
+			fputc(ch, o);
+	}
+	fputc('"', o);
+}
+
+void gw_json_utc(FILE *o, const char *key, time_t t)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	fprintf(o, "\"%s\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", key, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* ,"key":"2026-11-22T10:00:00Z" for the wall-clock time of monotonic t */
+static void json_time(FILE *o, const char *key, double mono_t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fputc(',', o);
+	gw_json_utc(o, key, now.tv_sec - (time_t)(gw_mono() - mono_t));
+}
+
+/* The fields every unit has: electrical values, capacities, temperatures,
+ * MOSFETs, alarms.  Cells are written by the caller. */
+static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
+{
+	uint32_t h = s->present;
+	json_num(o, "voltage", s->voltage, h & BMS_HAS_VOLTAGE, 2);
+	json_num(o, "current", s->current, h & BMS_HAS_CURRENT, 2);
+	json_num(o, "power", s->power, h & BMS_HAS_POWER, 1);
+	json_num(o, "soc", s->soc, h & BMS_HAS_SOC, 1);
+	json_num(o, "soh", s->soh, h & BMS_HAS_SOH, 1);
+	json_num(o, "remaining_ah", s->remain_ah, h & BMS_HAS_REMAIN, 3);
+	json_num(o, "full_ah", s->full_ah, h & BMS_HAS_FULL, 3);
+	json_num(o, "stored_energy_wh", (double)s->voltage * s->remain_ah,
+		 (h & BMS_HAS_VOLTAGE) && (h & BMS_HAS_REMAIN), 0);
+	json_num(o, "cycles", s->cycles, h & BMS_HAS_CYCLES, 0);
+	fprintf(o, ",\"state\":\"%s\"", s->state == 1 ? "charging" : s->state == 2 ? "discharging" : "idle");
+	json_bool(o, "charging", s->state == 1, h & BMS_HAS_CURRENT);
+	fprintf(o, ",\"temps_c\":[");
+	for (unsigned i = 0; i < s->ntemps && i < BMS_MAX_TEMPS; i++) {
+		if (isfinite(s->temp_c[i]))
+			fprintf(o, "%s%.1f", i ? "," : "", s->temp_c[i]);
+		else
+			fprintf(o, "%snull", i ? "," : "");
+	}
+	fprintf(o, "]");
+	json_num(o, "mos_temp_c", s->mos_temp_c, h & BMS_HAS_MOS_TEMP, 1);
+	json_bool(o, "charge_mos", s->chg_mos, h & BMS_HAS_MOSFETS);
+	json_bool(o, "discharge_mos", s->dsg_mos, h & BMS_HAS_MOSFETS);
+	fprintf(o, ",\"alarms\":[");
+	bool first = true;
+	for (unsigned i = 0; i < BMS_AL_COUNT; i++)
+		if (s->alarms & (1u << i)) {
+			fprintf(o, "%s\"%s\"", first ? "" : ",", bms_alarm_name(i));
+			first = false;
+		}
+	fprintf(o, "],\"alarm_names\":\"");
+	first = true;
+	for (unsigned i = 0; i < BMS_AL_COUNT; i++)
+		if (s->alarms & (1u << i)) {
+			fprintf(o, "%s%s", first ? "" : ", ", bms_alarm_name(i));
+			first = false;
+		}
+	fprintf(o, "\"");
+	json_bool(o, "problem", s->alarms != 0, h & BMS_HAS_ALARMS);
+}
+
+static void energy_fields(FILE *o, const struct gw_energy *e)
+{
+	fprintf(o, ",\"energy_in_kwh\":%.3f,\"energy_out_kwh\":%.3f", e->in_kwh, e->out_kwh);
+}
+
+void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
+{
+	const struct bms_snapshot *s = &p->snap;
+	fprintf(o, "{\"pack\":");
+	gw_json_str(o, p->cfg->name);
+	fprintf(o, ",\"protocol\":\"%s\",\"port\":", p->drv->name);
+	gw_json_str(o, p->cfg->port);
+	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
+		p->have_data ? "true" : "false");
+	fprintf(o, ",\"online\":%s", gw_pack_online(gw, p) ? "true" : "false");
+	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u}",
+		ws->checksum_errors, ws->short_frames, ws->timeouts);
+	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
+	energy_fields(o, &p->energy);
+	if (!p->have_data) {
+		fprintf(o, ",\"error\":");
+		gw_json_str(o, p->last_error[0] ? p->last_error : "no answer");
+		fprintf(o, "}\n");
+		return;
+	}
+	json_time(o, "updated", p->last_good);
+	fprintf(o, ",\"age_s\":%.0f", gw_mono() - p->last_good);
+	snapshot_fields(o, s);
+	fprintf(o, ",\"cell_count\":%u,\"cells_mv\":[", s->ncells);
+	for (unsigned i = 0; i < s->ncells && i < BMS_MAX_CELLS; i++)
+		fprintf(o, "%s%u", i ? "," : "", s->cell_mv[i]);
+	fprintf(o, "]");
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	bool cells = s->ncells > 0;
+	json_num(o, "cell_min_mv", cs.min_mv, cells, 0);
+	json_num(o, "cell_min_index", cs.min_idx, cells, 0);
+	json_num(o, "cell_max_mv", cs.max_mv, cells, 0);
+	json_num(o, "cell_max_index", cs.max_idx, cells, 0);
+	json_num(o, "cell_avg_mv", cs.avg_mv, cells, 0);
+	json_num(o, "cell_delta_mv", cs.delta_mv, cells, 0);
+	fprintf(o, ",\"balancing\":[");
+	bool first = true;
+	for (unsigned i = 0; i < 32; i++)
+		if (s->balance & (1u << i)) {
+			fprintf(o, "%s%u", first ? "" : ",", i + 1);
+			first = false;
+		}
+	fprintf(o, "]");
+	json_bool(o, "balancing_any", s->balance != 0, s->present & BMS_HAS_BALANCE);
+	fprintf(o, ",\"raw_alarms\":[");
+	for (unsigned i = 0; i < s->nraw && i < BMS_MAX_RAW_ALARMS; i++)
+		fprintf(o, "%s%u", i ? "," : "", s->raw_alarms[i]);
+	fprintf(o, "]}\n");
+}
+
+/* ["rack1","shed"] of the bank packs whose bit is set in mask */
+static void pack_names(FILE *o, const struct gw *gw, const char *key, uint32_t mask)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	fprintf(o, ",\"%s\":[", key);
+	bool first = true;
+	for (int k = 0; k < b->npacks && k < 32; k++)
+		if (mask & (1u << k)) {
+			fprintf(o, "%s", first ? "" : ",");
+			gw_json_str(o, gw->packs[b->pack_idx[k]]->cfg->name);
+			first = false;
+		}
+	fprintf(o, "]");
+}
+
+/* "rack1", the bank pack at 1-based position pos, or null */
+static void pack_at(FILE *o, const struct gw *gw, const char *key, int pos)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	fprintf(o, ",\"%s\":", key);
+	if (pos >= 1 && pos <= b->npacks)
+		gw_json_str(o, gw->packs[b->pack_idx[pos - 1]]->cfg->name);
+	else
+		fprintf(o, "null");
+}
+
+void gw_bank_json(FILE *o, const struct gw *gw)
+{
+	struct gw_bank_state bs;
+	gw_bank_compute(gw, &bs);
+	const struct conf_bank *b = &gw->conf->bank;
+	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", b->unit_id, bs.online ? "true" : "false",
+		bs.online ? "true" : "false");
+	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", bs.online, bs.configured);
+	json_bool(o, "pack_missing", bs.online < bs.configured, true);
+	pack_names(o, gw, "online_packs", bs.online_mask);
+	json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
+	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
+	energy_fields(o, &gw->bank_energy);
+	/* the bank's data is as new as its freshest pack */
+	double newest = -1;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (p->have_data && p->last_good > newest)
+			newest = p->last_good;
+	}
+	if (newest >= 0) {
+		json_time(o, "updated", newest);
+		fprintf(o, ",\"age_s\":%.0f", gw_mono() - newest);
+	}
+	snapshot_fields(o, &bs.snap);
+	bool cells = bs.rb.have_cells;
+	json_num(o, "cell_min_mv", bs.rb.min_mv, cells, 0);
+	pack_at(o, gw, "cell_min_pack", cells ? bs.rb.min_pack : 0);
+	json_num(o, "cell_min_index", bs.rb.min_cell, cells, 0);
+	json_num(o, "cell_max_mv", bs.rb.max_mv, cells, 0);
+	pack_at(o, gw, "cell_max_pack", cells ? bs.rb.max_pack : 0);
+	json_num(o, "cell_max_index", bs.rb.max_cell, cells, 0);
+	json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells, 0);
+	json_num(o, "cell_delta_mv", bs.rb.max_mv - bs.rb.min_mv, cells, 0);
+	fprintf(o, "}\n");
+}

@@ -1,0 +1,24 @@
+/* gateway/model/json.h - a pack and the bank as JSON objects (--once, MQTT state). */
+#ifndef GATEWAY_JSON_H
+#define GATEWAY_JSON_H
+
+#include <stdio.h>
+#include <time.h>
+
+struct gw;
+struct gw_pack;
+
+/* One line: {"pack":NAME,"protocol":...,"ok":true,"voltage":...} with every
+ * decoded field (null where the protocol does not carry it), the wire's
+ * error counters, the poll counters and the energy counters; or ok:false and
+ * the reason the pack did not answer. */
+void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p);
+/* One line: the bank unit as served now ({"bank":true,"packs_online":...}),
+ * with the same value keys as a pack. */
+void gw_bank_json(FILE *o, const struct gw *gw);
+/* "key":"2026-11-22T10:00:00Z", the UTC time t. */
+void gw_json_utc(FILE *o, const char *key, time_t t);
+/* A JSON string literal of s (quotes, escapes). */
+void gw_json_str(FILE *o, const char *s);
+
+#endif

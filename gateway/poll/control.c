@@ -1,0 +1,292 @@
+/* gateway/poll/control.c - switching a pack's MOSFETs, safely (see control.h).
+ *
+ *   submit   allowed? fresh? not busy?  -> queued on the pack's wire
+ *   wire     (poller.c) the driver's frames, each acknowledged by the BMS
+ *            (a protocol without a known acknowledgement skips that)
+ *   verify   the next poll of the pack that started after the
+ *            acknowledgement must show the MOSFETs as asked; if it does
+ *            not, the pack is polled again until control_timeout
+ *   done     the requester's callback, a log line, a counter
+ *
+ * An "on" that the BMS accepted while a protection holds the MOSFET off
+ * reads back off: that is a failure (0x04) and the log names the active
+ * protections.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "../model/gw.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../wire/wire.h"
+
+#define CTL_RATE_S 1.0         /* at most one command per pack per second */
+#define CTL_REPOLL_S 0.3       /* read-back disagrees: poll again after */
+
+enum ctl_phase { CTL_QUEUED, CTL_WIRE, CTL_VERIFY };
+
+struct gw_ctl {
+	struct gw *gw;
+	struct gw_pack *pack;
+	struct bms_control bc;
+	enum ctl_phase phase;
+	double started, acked_at;
+	double poll_at;                /* VERIFY: when the read-back poll is due */
+	bool disagreed;                /* a read-back did not show what was asked */
+	ev_timer deadline;
+	gw_ctl_done done;
+	void *ctx;
+	struct gw_ctl **handle;
+	char who[64];
+	char what[64];                 /* "charge MOSFET off, discharge MOSFET on" */
+	char readback[320];            /* what the last read-back showed */
+};
+
+static const char *const fet_names[2] = { "charge MOSFET", "discharge MOSFET" };
+
+static void describe(char *buf, size_t cap, const bool set[2], const bool on[2])
+{
+	buf[0] = '\0';
+	for (int f = 0; f < 2; f++)
+		if (set[f]) {
+			size_t n = strlen(buf);
+			snprintf(buf + n, cap - n, "%s%s %s", n ? ", " : "", fet_names[f], on[f] ? "on" : "off");
+		}
+}
+
+/* The end of a command: log, count, tell the requester, free. */
+static void finish(struct gw_ctl *c, int exception, const char *why)
+{
+	struct gw_pack *p = c->pack;
+	ev_timer_stop(c->gw->loop, &c->deadline);
+	if (p->ctl.cur == c)
+		p->ctl.cur = NULL;
+	double took = gw_mono() - c->started;
+	if (exception == 0) {
+		p->ctl.done++;
+		gw_info("control: %s: pack %s: %s: done, confirmed by read-back in %.1f s", c->who, p->cfg->name,
+			c->what, took);
+	} else {
+		p->ctl.failed++;
+		gw_warn("control: %s: pack %s: %s: failed (exception 0x%02X): %s", c->who, p->cfg->name, c->what,
+			exception, why);
+	}
+	p->ctl.last = gw_mono(); /* the next command a second after this one ends */
+	if (c->handle)
+		*c->handle = NULL;
+	if (c->done)
+		c->done(c->ctx, exception, exception ? why : "done");
+	free(c);
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_ctl *c = container_of(w, struct gw_ctl, deadline);
+	char why[400];
+	struct gw_link *l = c->pack->link;
+	switch (c->phase) {
+	case CTL_QUEUED:
+		finish(c, 0x0B, "the wire was busy until control_timeout; nothing was sent");
+		return;
+	case CTL_WIRE:
+		gw_poll_control_abort(l);
+		snprintf(why, sizeof(why), "no acknowledgement from the BMS within %g s", c->pack->cfg->control_timeout);
+		finish(c, 0x0B, why);
+		return;
+	case CTL_VERIFY:
+		if (c->disagreed)
+			snprintf(why, sizeof(why), "the BMS acknowledged, but the read-back shows %s", c->readback);
+		else
+			snprintf(why, sizeof(why), "acknowledged, but no read-back of the pack within %g s",
+				 c->pack->cfg->control_timeout);
+		finish(c, c->disagreed ? 0x04 : 0x0B, why);
+		return;
+	}
+}
+
+int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const bool on[2], const char *who,
+		      gw_ctl_done done, void *ctx, struct gw_ctl **handle, char *why, size_t wl)
+{
+	char what[64];
+	describe(what, sizeof(what), set, on);
+	int exc = 0;
+	double now = gw_mono();
+	if (!p->cfg->control || !p->drv->control_request) {
+		exc = 0x01;
+		snprintf(why, wl, "control is not enabled for this pack");
+	} else if (!gw_pack_online(gw, p)) {
+		exc = 0x0B;
+		snprintf(why, wl, "the pack is stale: its state is not known");
+	} else if (p->link->tunnel) {
+		exc = 0x0B;
+		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
+	} else if (!gw_link_is_up(p->link)) {
+		exc = 0x0B;
+		snprintf(why, wl, "the pack's wire is down");
+	} else if (p->ctl.cur || (p->ctl.last > 0 && now - p->ctl.last < CTL_RATE_S)) {
+		exc = 0x06;
+		snprintf(why, wl, "busy: at most one command per pack per second");
+	}
+	struct gw_ctl *c = exc ? NULL : calloc(1, sizeof(*c));
+	if (!exc && !c) {
+		exc = 0x04;
+		snprintf(why, wl, "out of memory");
+	}
+	if (exc) {
+		p->ctl.failed++;
+		gw_info("control: %s: pack %s: %s: refused (exception 0x%02X): %s", who, p->cfg->name, what, exc, why);
+		return exc;
+	}
+	c->gw = gw;
+	c->pack = p;
+	c->started = now;
+	c->done = done;
+	c->ctx = ctx;
+	c->handle = handle;
+	snprintf(c->who, sizeof(c->who), "%s", who);
+	memcpy(c->what, what, sizeof(c->what));
+	c->bc.address = (uint8_t)p->cfg->address;
+	c->bc.persist = p->poll.persist;
+	c->bc.link = (uint8_t)p->link->tr->bms_link;
+	for (int f = 0; f < 2; f++) {
+		c->bc.set[f] = set[f];
+		c->bc.on[f] = on[f];
+		if (set[f] && p->ctl.intent[f] != on[f]) {
+			p->ctl.intent[f] = on[f];
+			gw->intent_dirty = true;
+		}
+		c->bc.intent[f] = p->ctl.intent[f];
+	}
+	if (handle)
+		*handle = c;
+	p->ctl.cur = c;
+	p->ctl.last = now;
+	ev_timer_init(&c->deadline, deadline_cb, p->cfg->control_timeout, 0.);
+	ev_timer_start(gw->loop, &c->deadline);
+	gw_info("control: %s: pack %s: %s: queued", who, p->cfg->name, what);
+	gw_poll_kick(p->link);
+	return 0;
+}
+
+void gw_control_cancel(struct gw_ctl **handle)
+{
+	struct gw_ctl *c = *handle;
+	*handle = NULL;
+	if (!c)
+		return;
+	c->done = NULL;
+	c->handle = NULL;
+}
+
+struct gw_ctl *gw_control_queued(struct gw_link *l)
+{
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+		if (p->ctl.cur && p->ctl.cur->phase == CTL_QUEUED) {
+			p->ctl.cur->phase = CTL_WIRE;
+			return p->ctl.cur;
+		}
+	return NULL;
+}
+
+struct gw_pack *gw_control_pack(struct gw_ctl *c)
+{
+	return c->pack;
+}
+
+struct bms_control *gw_control_cmd(struct gw_ctl *c)
+{
+	return &c->bc;
+}
+
+void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why)
+{
+	if (exception) {
+		finish(c, exception, why);
+		return;
+	}
+	/* acknowledged: the next poll of the pack (at once) tells whether it worked */
+	c->phase = CTL_VERIFY;
+	c->acked_at = c->poll_at = gw_mono();
+	gw_debug("control: pack %s: %s acknowledged; reading it back", c->pack->cfg->name, c->what);
+}
+
+void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
+{
+	(void)gw;
+	struct gw_ctl *c = p->ctl.cur;
+	if (!c || c->phase != CTL_VERIFY || !ok || p->poll_started < c->acked_at)
+		return;
+	const struct bms_snapshot *s = &p->snap;
+	bool agree = (s->present & BMS_HAS_MOSFETS) != 0;
+	const bool actual[2] = { s->chg_mos, s->dsg_mos };
+	const bool setting[2] = { s->chg_set, s->dsg_set };
+	for (int f = 0; f < 2; f++)
+		if (c->bc.set[f] && actual[f] != c->bc.on[f])
+			agree = false;
+	if (agree) {
+		finish(c, 0, "done");
+		return;
+	}
+	/* what the read-back shows, and why an "on" may not have taken */
+	char alarms[120] = "";
+	for (unsigned b = 0; b < BMS_AL_COUNT; b++)
+		if (s->alarms & (1u << b)) {
+			size_t n = strlen(alarms);
+			snprintf(alarms + n, sizeof(alarms) - n, "%s%s", n ? ", " : "", bms_alarm_name(b));
+		}
+	char shown[64];
+	bool set2[2] = { c->bc.set[0], c->bc.set[1] };
+	describe(shown, sizeof(shown), set2, actual);
+	bool held = false;
+	for (int f = 0; f < 2; f++)
+		if (c->bc.set[f] && c->bc.on[f] && !actual[f])
+			held = true;
+	bool accepted = (s->present & BMS_HAS_SETPOINT) != 0;
+	for (int f = 0; f < 2 && accepted; f++)
+		if (c->bc.set[f] && setting[f] != c->bc.on[f])
+			accepted = false;
+	snprintf(c->readback, sizeof(c->readback), "%s%s%s%s%s", shown,
+		 held && accepted ? " (the switch is set, a protection holds it off" : "",
+		 held && !accepted ? " (held off" : "", held ? (alarms[0] ? ": " : "") : "",
+		 held ? (alarms[0] ? alarms : "") : "");
+	if (held) {
+		size_t n = strlen(c->readback);
+		snprintf(c->readback + n, sizeof(c->readback) - n, "%s)", alarms[0] ? "" : "; no alarm reported");
+	}
+	c->disagreed = true;
+	double left = c->started + p->cfg->control_timeout - gw_mono();
+	gw_debug("control: pack %s: read-back shows %s; %.1f s left", p->cfg->name, c->readback, left);
+	/* poll again soon, unless there is no time for another poll */
+	double poll_takes = gw_mono() - p->poll_started;
+	if (left > CTL_REPOLL_S + poll_takes) {
+		c->acked_at = gw_mono();
+		c->poll_at = c->acked_at + CTL_REPOLL_S;
+	}
+}
+
+bool gw_control_readback_at(const struct gw_pack *p, double *at)
+{
+	const struct gw_ctl *c = p->ctl.cur;
+	if (!c || c->phase != CTL_VERIFY || p->poll_started >= c->acked_at)
+		return false;
+	*at = c->poll_at;
+	return true;
+}
+
+void gw_control_end(struct gw_pack *p, int exception, const char *why)
+{
+	if (p->ctl.cur) {
+		if (p->ctl.cur->phase == CTL_WIRE && p->link)
+			gw_poll_control_abort(p->link);
+		finish(p->ctl.cur, exception, why);
+	}
+}
+
+void gw_control_drop(struct gw_pack *p)
+{
+	gw_control_end(p, 0x0B, "the pack was removed or the gateway stops");
+}

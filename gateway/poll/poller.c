@@ -1,0 +1,718 @@
+/* gateway/poll/poller.c - polls the packs of each wire, one transaction at a time.
+ *
+ * Per link: IDLE (waiting for the next pack to be due) -> GAP (the protocol's
+ * inter-frame silence) -> drain stale bytes, send the step's request -> WAIT
+ * (bytes go through the driver's scan()/handle()) -> next step or, after the
+ * last, finish() and commit the snapshot.  A timeout retries the step up to
+ * `retries` times; then the poll fails and the pack keeps its old snapshot,
+ * which goes stale by age.  Nothing here blocks.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../wire/wire.h"
+
+/* the slow-changing values (cell count, cycles, capacity: struct bms_kept)
+ * are read again every SLOW_EVERY good polls, and at least every half
+ * stale_after, so that a committed snapshot never holds older ones */
+#define SLOW_EVERY 10
+
+static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void link_schedule(struct gw_link *l);
+static bool ctl_start(struct gw_link *l);
+static void lend_now(struct gw_link *l);
+
+/* The poll timer of a link: the silence before a request, the response
+ * timeout, the next poll.  libev's epoll backend sleeps whole milliseconds,
+ * at least one (a 3.6 ms gap became 4-5 ms, a 0.3 ms one 1 ms), so the
+ * timer is a timerfd (CLOCK_MONOTONIC, ns) read by an ev_io; an ev_timer
+ * stands in if no timerfd could be made. */
+static void disarm(struct gw_link *l)
+{
+	ev_timer_stop(l->gw->loop, &l->poll_timer);
+	if (l->poll_tfd >= 0) {
+		struct itimerspec off;
+		memset(&off, 0, sizeof(off));
+		timerfd_settime(l->poll_tfd, 0, &off, NULL);
+		ev_io_stop(l->gw->loop, &l->poll_tio);
+	}
+}
+
+static void arm(struct gw_link *l, double after)
+{
+	disarm(l);
+	if (after < 0)
+		after = 0;
+	if (l->poll_tfd >= 0) {
+		struct itimerspec its;
+		memset(&its, 0, sizeof(its));
+		its.it_value.tv_sec = (time_t)after;
+		its.it_value.tv_nsec = (long)((after - (double)its.it_value.tv_sec) * 1e9);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1; /* all zero would disarm it */
+		if (timerfd_settime(l->poll_tfd, 0, &its, NULL) == 0) {
+			ev_io_start(l->gw->loop, &l->poll_tio);
+			return;
+		}
+	}
+	ev_timer_set(&l->poll_timer, after, 0.);
+	ev_timer_start(l->gw->loop, &l->poll_timer);
+}
+
+/* The current step of p's poll sends nothing: the BMS talks by itself
+ * (a listen_only protocol, or a step its driver says listens). */
+static bool step_listens(const struct gw_pack *p)
+{
+	return p->drv->listen_only || (p->drv->listens && p->drv->listens(&p->poll));
+}
+
+static double pack_gap(const struct gw_pack *p, bool write)
+{
+	return conf_pack_gap(p->cfg, write);
+}
+
+/* A new poll of pack p (begun now). */
+static void poll_begin(struct gw_pack *p, double now)
+{
+	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
+	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
+	/* the transport: a driver that streams must be asked again on a new connection */
+	struct gw_link *l = p->link;
+	p->poll.link = (uint8_t)l->tr->bms_link;
+	p->poll.link_fresh = p->link_opens != l->opens;
+	p->link_opens = l->opens;
+	p->poll.have_key = p->cfg->have_key;
+	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
+	p->last_bad = 0;
+	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
+			  now - p->slow_at >= p->link->gw->conf->gw.stale_after / 2;
+	p->poll_started = now;
+}
+
+static void soc_track(struct gw_pack *p)
+{
+	if (!(p->snap.present & BMS_HAS_SOC))
+		return;
+	struct tm tm;
+	int day = gw_local_now(&tm);
+	uint16_t soc = (uint16_t)lrintf(p->snap.soc < 0 ? 0 : p->snap.soc > 100 ? 100 : p->snap.soc);
+	if (day != p->soc_day || soc > p->soc_max) {
+		p->soc_day = day;
+		p->soc_max = soc;
+		p->soc_max_hour = (uint16_t)tm.tm_hour;
+		p->soc_max_minute = (uint16_t)tm.tm_min;
+	}
+}
+
+static void poll_done(struct gw_link *l, bool ok, const char *why)
+{
+	struct gw_pack *p = l->cur;
+	struct gw *gw = l->gw;
+	l->cur = NULL;
+	l->ps = GW_POLL_IDLE;
+	if (!p)
+		return;
+	double now = gw_mono();
+	if (ok) {
+		bms_snapshot_derive(&p->poll.snap);
+		p->snap = p->poll.snap;
+		p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
+		/* encode into a scratch block, then swap in whole */
+		uint16_t regs[REG_MAP_SIZE];
+		reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
+		memcpy(p->data_regs, regs, sizeof(regs));
+		p->have_data = true;
+		p->last_good = now;
+		p->good_polls++;
+		if (p->poll.refresh) {
+			p->slow_at = p->poll_started;
+			p->slow_age = 0;
+		} else {
+			p->slow_age++;
+		}
+		soc_track(p);
+		if (p->fail_streak)
+			gw_info("pack %s: answering again after %u failed polls", p->cfg->name,
+				p->fail_streak);
+		p->fail_streak = 0;
+		p->last_error[0] = 0;
+		gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name,
+			 p->snap.voltage, p->snap.current, p->snap.soc, p->snap.ncells,
+			 (now - p->poll_started) * 1000);
+	} else {
+		p->failed_polls++;
+		snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
+		if (p->fail_streak++ == 0 && l->state == GW_LINK_UP)
+			gw_warn("pack %s: poll failed: %s (logged once until it answers again)",
+				p->cfg->name, p->last_error);
+		else
+			gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+	}
+	p->attempted = true;
+	/* next poll on the interval grid; never in the past */
+	p->next_due = p->poll_started + p->cfg->poll_interval;
+	if (p->next_due < now)
+		p->next_due = now;
+	if (!l->got_bytes && l->state == GW_LINK_UP) {
+		/* a TCP serial server or a BLE connection that passes nothing
+		 * any more is reopened (the transport says after how many) */
+		if (++l->silent_polls >= l->tr->silent_reopen && l->tr->silent_reopen) {
+			l->silent_polls = 0;
+			gw_polled(gw, p, ok);
+			gw_link_close(l, l->tr->silent_why);
+			return;
+		}
+	} else {
+		l->silent_polls = 0;
+	}
+	gw_polled(gw, p, ok);
+	link_schedule(l);
+}
+
+/* Every step answered: let the driver validate the whole sample. */
+static void poll_finish(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
+	poll_done(l, rc >= 0, rc < 0 ? bms_strerror(rc) : NULL);
+}
+
+/* Send the request of the current step, or finish the poll. */
+static void step_send(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	uint8_t req[sizeof(l->tx)];
+	/* a control command goes ahead of the next poll step */
+	if (ctl_start(l))
+		return;
+	if (step_listens(p)) {
+		/* the BMS talks by itself: wait for its frames, from a clean start */
+		bms_rx_clear(&l->rx);
+		l->ps = GW_POLL_WAIT;
+		arm(l, p->cfg->timeout);
+		return;
+	}
+	gw_link_drain(l);
+	int n = p->drv->next_request(&p->poll, req, sizeof(req));
+	if (n == 0) {
+		poll_finish(l);
+		return;
+	}
+	if (n < 0) {
+		poll_done(l, false, bms_strerror(n));
+		return;
+	}
+	if (gw_link_send(l, req, (size_t)n) < 0) {
+		/* the link went down: gw_poll_link_down() already ended the poll */
+		if (l->cur)
+			poll_done(l, false, "link down");
+		return;
+	}
+	l->ps = GW_POLL_WAIT;
+	arm(l, p->cfg->timeout);
+}
+
+static void step_gap(struct gw_link *l)
+{
+	if (l->lending) {
+		lend_now(l); /* the exchange on the wire is over: the tool's turn */
+		return;
+	}
+	struct gw_pack *p = l->cur;
+	if (!step_listens(p)) {
+		/* that answer completed the poll: finish it now, not after a
+		 * silence that no request follows */
+		uint8_t req[sizeof(l->tx)];
+		if (p->drv->next_request(&p->poll, req, sizeof(req)) == 0) {
+			poll_finish(l);
+			return;
+		}
+	}
+	l->ps = GW_POLL_GAP;
+	l->gap_started = gw_mono();
+	arm(l, pack_gap(l->cur, false));
+}
+
+/* A try of the current step ended without a complete answer. */
+static void count_timeout(struct gw_link *l)
+{
+	struct gw_pack *p = l->cur;
+	l->stats.timeouts++;
+	if (l->rx.len) {
+		/* a frame had started: it never came whole */
+		l->stats.short_frames++;
+		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", l->port,
+			 p->cfg->name, l->rx.len);
+	}
+	gw_debug("link %s: pack %s: timeout (%u so far)", l->port, p->cfg->name, l->stats.timeouts);
+}
+
+/* A try of the step failed: it timed out, or (timed_out false) a bad
+ * answer came.  Retry, or fail the poll. */
+static void step_timeout(struct gw_link *l, bool timed_out)
+{
+	struct gw_pack *p = l->cur;
+	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
+		/* the step is complete anyway (e.g. fewer frames than announced) */
+		p->poll.attempt = 0;
+		if (p->drv->listen_only)
+			poll_finish(l);
+		else
+			step_gap(l);
+		return;
+	}
+	if (timed_out)
+		count_timeout(l);
+	/* a pack that is already failing gets one try per poll, so a dead pack
+	 * on a shared bus costs the others only its own timeout */
+	int retries = p->fail_streak ? 0 : p->cfg->retries;
+	if (p->poll.attempt < retries) {
+		p->poll.attempt++;
+		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, p->poll.step,
+			 p->poll.attempt);
+		step_gap(l);
+		return;
+	}
+	char why[160];
+	/* what came instead, if anything did (a wrong key, a bad frame) */
+	snprintf(why, sizeof(why), "no complete answer within %.1f s (step %d, %d tries)%s%s",
+		 p->cfg->timeout, p->poll.step, p->poll.attempt + 1, p->last_bad ? "; last answer: " : "",
+		 p->last_bad ? bms_strerror(p->last_bad) : "");
+	poll_done(l, false, why);
+}
+
+/* ---- control commands on the wire ----------------------------------------
+ * A command queued on a pack of this link runs between two poll steps (or
+ * when the link is idle): gap, frame, acknowledgement, for each frame of
+ * the command; then the interrupted poll resumes with its current step. */
+
+/* After a control transaction: resume the interrupted poll, or schedule. */
+static void ctl_resume(struct gw_link *l)
+{
+	l->ctl = NULL;
+	if (l->cur) {
+		step_gap(l);
+	} else {
+		l->ps = GW_POLL_IDLE;
+		link_schedule(l);
+	}
+}
+
+static void ctl_end(struct gw_link *l, int exception, const char *why)
+{
+	struct gw_ctl *c = l->ctl;
+	struct gw_pack *p = gw_control_pack(c);
+	disarm(l);
+	ctl_resume(l);
+	gw_control_wire_done(c, exception, why);
+	if (exception == 0 && l->cur == p && l->ps == GW_POLL_GAP) {
+		/* the command interrupted a poll of its own pack: start that poll
+		 * over, so that it is the read-back (instead of finishing a poll
+		 * begun before the switch and then polling again) */
+		poll_begin(p, gw_mono());
+	}
+}
+
+static void ctl_gap(struct gw_link *l)
+{
+	if (l->lending) {
+		lend_now(l);
+		return;
+	}
+	l->ps = GW_POLL_CTL_GAP;
+	l->gap_started = gw_mono();
+	arm(l, pack_gap(gw_control_pack(l->ctl), true));
+}
+
+/* Start a queued command, if there is one and the wire is up. */
+static bool ctl_start(struct gw_link *l)
+{
+	if (l->ctl || l->state != GW_LINK_UP || l->gw->stopping || l->tunnel)
+		return false;
+	struct gw_ctl *c = gw_control_queued(l);
+	if (!c)
+		return false;
+	l->ctl = c;
+	l->ctl_tries = 0;
+	ctl_gap(l);
+	return true;
+}
+
+/* The gap is over: the next frame of the command, or its end. */
+static void ctl_send(struct gw_link *l)
+{
+	struct gw_pack *p = gw_control_pack(l->ctl);
+	uint8_t req[sizeof(l->tx)];
+	gw_link_drain(l);
+	int n = p->drv->control_request(gw_control_cmd(l->ctl), req, sizeof(req));
+	if (n == 0) {
+		ctl_end(l, 0, NULL); /* every frame acknowledged */
+		return;
+	}
+	if (n < 0) {
+		ctl_end(l, 0x04, bms_strerror(n));
+		return;
+	}
+	gw_debug("link %s: pack %s: control frame", l->port, p->cfg->name);
+	if (gw_link_send(l, req, (size_t)n) < 0)
+		return; /* the link went down: gw_poll_link_down() ended it */
+	if (p->drv->control_unacked) {
+		/* nothing comes back: the next frame (or the read-back) after a gap */
+		ctl_gap(l);
+		return;
+	}
+	l->ps = GW_POLL_CTL_WAIT;
+	arm(l, p->cfg->timeout);
+}
+
+/* No (good) acknowledgement: the writes are absolute, so sending the frame
+ * again is safe; after `retries` more tries the command has failed. */
+static void ctl_retry(struct gw_link *l, const char *what)
+{
+	struct gw_pack *p = gw_control_pack(l->ctl);
+	if (l->ctl_tries++ < p->cfg->retries) {
+		gw_debug("link %s: pack %s: control frame: %s, try %d", l->port, p->cfg->name, what, l->ctl_tries + 1);
+		ctl_gap(l);
+		return;
+	}
+	char why[160];
+	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, l->ctl_tries);
+	ctl_end(l, 0x0B, why);
+}
+
+static void ctl_bytes(struct gw_link *l)
+{
+	struct gw_pack *p = gw_control_pack(l->ctl);
+	const struct bms_driver *d = p->drv;
+	for (;;) {
+		size_t fl = 0;
+		enum bms_scan s = d->scan(&p->poll, l->rx.buf, l->rx.len, &fl);
+		if (s == BMS_SCAN_NEED)
+			return;
+		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
+			l->stats.checksum_errors += s == BMS_SCAN_BADSUM;
+			bms_rx_consume(&l->rx, fl ? fl : 1);
+			continue;
+		}
+		if (fl == 0 || fl > l->rx.len) {
+			bms_rx_clear(&l->rx);
+			return;
+		}
+		int rc = d->control_ack(gw_control_cmd(l->ctl), l->rx.buf, fl);
+		bms_rx_consume(&l->rx, fl);
+		if (rc == BMS_E_UNEXPECTED)
+			continue;
+		if (rc == BMS_OK) {
+			l->ctl_tries = 0;
+			ctl_gap(l); /* the next frame, or the end */
+			return;
+		}
+		if (rc == BMS_E_REFUSED) {
+			ctl_end(l, 0x04, "the BMS refused the command");
+			return;
+		}
+		ctl_retry(l, bms_strerror(rc));
+		return;
+	}
+}
+
+void gw_poll_kick(struct gw_link *l)
+{
+	if (l->ps == GW_POLL_IDLE && l->state == GW_LINK_UP) {
+		disarm(l);
+		link_schedule(l);
+	}
+}
+
+void gw_poll_control_abort(struct gw_link *l)
+{
+	if (!l->ctl)
+		return;
+	disarm(l);
+	ctl_resume(l);
+}
+
+static void poll_fire(struct gw_link *l);
+
+static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	poll_fire(container_of(w, struct gw_link, poll_timer));
+}
+
+static void poll_tio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	struct gw_link *l = container_of(w, struct gw_link, poll_tio);
+	uint64_t n;
+	if (read(l->poll_tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return; /* re-armed or disarmed since it became readable */
+	ev_io_stop(loop, w);
+	poll_fire(l);
+}
+
+/* The poll timer expired. */
+static void poll_fire(struct gw_link *l)
+{
+	switch (l->ps) {
+	case GW_POLL_IDLE:
+		link_schedule(l);
+		break;
+	case GW_POLL_GAP:
+		step_send(l);
+		break;
+	case GW_POLL_WAIT:
+		step_timeout(l, true);
+		break;
+	case GW_POLL_CTL_GAP:
+		ctl_send(l);
+		break;
+	case GW_POLL_CTL_WAIT:
+		l->stats.timeouts++;
+		ctl_retry(l, "timed out");
+		break;
+	}
+}
+
+/* Start the pack that is due first, or sleep until it is. */
+static void link_schedule(struct gw_link *l)
+{
+	if (l->lending && l->ps == GW_POLL_IDLE)
+		lend_now(l);
+	if (l->ps != GW_POLL_IDLE || l->gw->stopping || l->tunnel)
+		return;
+	if (ctl_start(l))
+		return;
+	/* the pack due first; a read-back of a command goes ahead of the rest */
+	struct gw_pack *next = NULL;
+	double now = gw_mono(), next_at = 0;
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link) {
+		double at = p->next_due, rb = 0;
+		if (gw_control_readback_at(p, &rb)) {
+			if (rb < at)
+				at = rb;
+			if (rb <= now)
+				at = rb - 1e6; /* an overdue read-back goes first */
+		}
+		if (!next || at < next_at) {
+			next = p;
+			next_at = at;
+		}
+	}
+	if (!next)
+		return;
+	if (next_at > now + 1e-4) {
+		arm(l, next_at - now);
+		return;
+	}
+	if (l->state == GW_LINK_CONNECTING || l->state == GW_LINK_RESOLVING)
+		return; /* gw_poll_link_up() or gw_poll_link_down() comes next */
+	if (l->state != GW_LINK_UP) {
+		/* the wire is down: the poll fails without traffic (the link logs the outage) */
+		l->cur = next;
+		next->poll_started = now;
+		l->got_bytes = true; /* do not count as a silent poll */
+		poll_done(l, false, "link down");
+		return;
+	}
+	l->cur = next;
+	l->got_bytes = false;
+	poll_begin(next, now);
+	step_gap(l);
+}
+
+void gw_poll_link_up(struct gw_link *l)
+{
+	l->silent_polls = 0;
+	link_schedule(l);
+}
+
+void gw_poll_link_down(struct gw_link *l)
+{
+	if (l->ctl) {
+		struct gw_ctl *c = l->ctl;
+		disarm(l);
+		l->ctl = NULL;
+		l->ps = l->cur ? GW_POLL_WAIT : GW_POLL_IDLE; /* the interrupted poll ends below */
+		gw_control_wire_done(c, 0x0B, "the wire went down");
+	}
+	if (l->cur && l->ps != GW_POLL_IDLE) {
+		disarm(l);
+		l->got_bytes = true;
+		poll_done(l, false, "link down");
+	} else {
+		link_schedule(l);
+	}
+}
+
+void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	double now = gw_mono();
+	l->got_bytes = true;
+	if (l->ps == GW_POLL_CTL_WAIT) {
+		l->last_rx = now;
+		bms_rx_feed(&l->rx, p, n);
+		ctl_bytes(l);
+		return;
+	}
+	if (l->ps != GW_POLL_WAIT) {
+		/* nobody asked: late answers and line noise are dropped.  The gap
+		 * before a request means silence on the wire (a BMS may still be
+		 * sending surplus frames of the last answer on a half-duplex bus),
+		 * so bytes restart it -- for at most one timeout, so that a
+		 * chattering wire cannot hold the poll forever. */
+		l->last_rx = now;
+		if (l->ps == GW_POLL_GAP && now - l->gap_started < l->cur->cfg->timeout)
+			arm(l, pack_gap(l->cur, false));
+		else if (l->ps == GW_POLL_CTL_GAP && now - l->gap_started < gw_control_pack(l->ctl)->cfg->timeout)
+			arm(l, pack_gap(gw_control_pack(l->ctl), true));
+		return;
+	}
+	struct gw_pack *pk = l->cur;
+	const struct bms_driver *d = pk->drv;
+	if (l->rx.len && d->interbyte > 0 && now - l->last_rx > d->interbyte) {
+		l->stats.short_frames++;
+		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", l->port, l->rx.len);
+		bms_rx_clear(&l->rx);
+	}
+	l->last_rx = now;
+	bms_rx_feed(&l->rx, p, n);
+	for (;;) {
+		size_t fl = 0;
+		enum bms_scan s = d->scan(&pk->poll, l->rx.buf, l->rx.len, &fl);
+		if (s == BMS_SCAN_NEED)
+			return;
+		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
+			if (s == BMS_SCAN_BADSUM) {
+				l->stats.checksum_errors++;
+				gw_debug("link %s: pack %s: checksum error (%u so far)", l->port, pk->cfg->name,
+					 l->stats.checksum_errors);
+			}
+			bms_rx_consume(&l->rx, fl ? fl : 1);
+			continue;
+		}
+		if (fl == 0 || fl > l->rx.len) {
+			bms_rx_clear(&l->rx);
+			return;
+		}
+		int rc = d->handle(&pk->poll, l->rx.buf, fl);
+		bms_rx_consume(&l->rx, fl);
+		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+			continue;
+		if (rc == BMS_OK) {
+			pk->poll.attempt = 0;
+			if (d->listen_only) {
+				poll_finish(l);
+				return;
+			}
+			step_gap(l);
+			return;
+		}
+		/* a bad answer: count it as a failed try of this step */
+		if (rc == BMS_E_CHECKSUM)
+			l->stats.checksum_errors++;
+		else if (rc == BMS_E_SHORT)
+			l->stats.short_frames++;
+		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
+		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
+		pk->last_bad = rc;
+		step_timeout(l, false);
+		return;
+	}
+}
+
+const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p)
+{
+	return &p->link->stats;
+}
+
+void gw_poll_init(struct gw_link *l)
+{
+	l->ps = GW_POLL_IDLE;
+	l->cur = NULL;
+	ev_init(&l->poll_timer, poll_timer_cb);
+	l->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->poll_tfd < 0)
+		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", l->port,
+			strerror(errno));
+	ev_io_init(&l->poll_tio, poll_tio_cb, l->poll_tfd, EV_READ);
+}
+
+void gw_poll_free(struct gw_link *l)
+{
+	disarm(l);
+	if (l->poll_tfd >= 0)
+		close(l->poll_tfd);
+	l->poll_tfd = -1;
+}
+
+void gw_poll_abort(struct gw_link *l)
+{
+	if (!l->cur)
+		return;
+	gw_debug("link %s: poll of pack %s abandoned", l->port, l->cur->cfg->name);
+	disarm(l);
+	l->cur = NULL;
+	l->ps = GW_POLL_IDLE;
+}
+
+static void lend_now(struct gw_link *l)
+{
+	l->lending = false;
+	disarm(l);
+	if (l->ctl) {
+		struct gw_ctl *c = l->ctl;
+		l->ctl = NULL;
+		gw_control_wire_done(c, 0x0B, "the wire was lent to a maintenance tool");
+	}
+	gw_poll_abort(l);
+	l->ps = GW_POLL_IDLE;
+	bms_rx_clear(&l->rx);
+	/* commands waiting for the wire end now */
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+		gw_control_end(p, 0x0B, "the wire was lent to a maintenance tool");
+	gw_tunnel_wire_ready(l->tunnel);
+}
+
+void gw_poll_lend(struct gw_link *l, struct gw_tunnel *t)
+{
+	l->tunnel = t;
+	if (l->ps == GW_POLL_WAIT || l->ps == GW_POLL_CTL_WAIT) {
+		/* a request is on the wire: its answer (or its timeout) first,
+		 * so that the tool never sees it nor talks over it */
+		l->lending = true;
+		return;
+	}
+	lend_now(l);
+}
+
+void gw_poll_return(struct gw_link *l)
+{
+	l->tunnel = NULL;
+	if (l->lending) {
+		l->lending = false; /* the tool left before it had the wire */
+		return;
+	}
+	double now = gw_mono();
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+		p->next_due = now;
+	bms_rx_clear(&l->rx);
+	l->silent_polls = 0;
+	gw_poll_schedule(l);
+}
+
+void gw_poll_schedule(struct gw_link *l)
+{
+	if (l->ps == GW_POLL_IDLE)
+		disarm(l);
+	link_schedule(l);
+}

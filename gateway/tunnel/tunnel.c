@@ -1,0 +1,442 @@
+/* gateway/tunnel/tunnel.c - maintenance tunnels (see tunnel.h).
+ *
+ * Each tunnel is a listening socket (an ev_io) and at most one tool
+ * connection.  The tool's bytes are queued on the wire (gw_link_append);
+ * when the wire's buffer is full the tool is not read until it drains, so
+ * TCP pushes back on the tool instead of bytes being lost.  The wire's
+ * bytes go to the tool through an output buffer of TOOL_BUF bytes; a tool
+ * that does not read that much is too slow for a serial line and is
+ * disconnected.  Every wait is a watcher: nothing blocks the loop.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../core/log.h"
+#include "../core/net.h"
+#include "tunnel.h"
+#include "../core/util.h"
+#include "../wire/wire.h"
+
+#define TOOL_BUF 65536      /* bytes from the wire not yet taken by the tool */
+#define ACCEPT_PAUSE_S 1.0  /* no descriptor for accept(): try again after */
+
+struct gw_tunnel {
+	struct gw *gw;
+	struct gw_tunnel *next;
+	const struct conf_tunnel *cfg;
+	struct conf_tunnel want;       /* prepare: the configuration it is built for */
+	struct gw_tunnel *reuse;       /* prepare: an unchanged old tunnel carried over */
+	struct gw_tunnel *fd_from;     /* prepare: the old tunnel whose socket it takes */
+	bool fd_taken;                 /* install: another tunnel took this one's socket */
+	int lfd;
+	ev_io accept_io;
+	ev_timer pause;
+	/* the tool */
+	int cfd;
+	char peer[INET6_ADDRSTRLEN + 8];
+	struct gw_link *link;          /* lent to the tool, NULL if no tool */
+	ev_io rd, wr;
+	ev_timer idle;
+	double since, last_bytes;
+	unsigned long to_wire, from_wire, dropped;
+	uint8_t out[TOOL_BUF];
+	size_t outlen;
+};
+
+static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->port, b->port) == 0 &&
+	       strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port &&
+	       strcmp(a->clients.text, b->clients.text) == 0 && a->idle_timeout == b->idle_timeout;
+}
+
+static struct gw_link *find_link(struct gw *gw, const char *port)
+{
+	for (int i = 0; i < gw->nlinks; i++)
+		if (strcmp(gw->links[i]->port, port) == 0)
+			return gw->links[i];
+	return NULL;
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(out, cap, "%s:%d", a, port);
+}
+
+/* ---------------------------------------------------------------- a session */
+
+/* The tool is gone (or is sent away): give the wire back. */
+static void end_session(struct gw_tunnel *t, const char *why, bool give_back)
+{
+	if (t->cfd < 0)
+		return;
+	struct ev_loop *loop = t->gw->loop;
+	ev_io_stop(loop, &t->rd);
+	ev_io_stop(loop, &t->wr);
+	ev_timer_stop(loop, &t->idle);
+	close(t->cfd);
+	t->cfd = -1;
+	struct gw_link *l = t->link;
+	t->link = NULL;
+	t->outlen = 0;
+	gw_info("tunnel %s: tool %s %s after %.0f s (%lu bytes to the wire, %lu from it%s); wire %s %s",
+		t->cfg->name, t->peer, why, gw_mono() - t->since, t->to_wire, t->from_wire,
+		t->dropped ? ", some lost while the wire was down" : "", t->cfg->port,
+		give_back ? "given back: polling resumes" : "closed");
+	if (l && give_back)
+		gw_poll_return(l);
+}
+
+static void tool_write(struct gw_tunnel *t)
+{
+	while (t->outlen) {
+		ssize_t n = write(t->cfd, t->out, t->outlen);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			char why[120];
+			snprintf(why, sizeof(why), "lost (%s)", n < 0 ? strerror(errno) : "closed");
+			end_session(t, why, true);
+			return;
+		}
+		memmove(t->out, t->out + n, t->outlen - (size_t)n);
+		t->outlen -= (size_t)n;
+	}
+	if (t->outlen)
+		ev_io_start(t->gw->loop, &t->wr);
+	else
+		ev_io_stop(t->gw->loop, &t->wr);
+}
+
+static void wr_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	tool_write(container_of(w, struct gw_tunnel, wr));
+}
+
+void gw_tunnel_wire_bytes(struct gw_tunnel *t, const uint8_t *p, size_t n)
+{
+	if (t->cfd < 0)
+		return;
+	t->last_bytes = gw_mono();
+	t->from_wire += n;
+	if (n > sizeof(t->out) - t->outlen) {
+		end_session(t, "disconnected: it does not read what the wire sends", true);
+		return;
+	}
+	memcpy(t->out + t->outlen, p, n);
+	t->outlen += n;
+	tool_write(t);
+}
+
+/* Move the tool's bytes to the wire, as far as the wire's buffer takes them. */
+static void tool_read(struct gw_tunnel *t)
+{
+	struct gw_link *l = t->link;
+	uint8_t buf[512];
+	for (int i = 0; i < 16; i++) {
+		size_t room = l->state == GW_LINK_UP ? sizeof(l->tx) - (l->txlen - l->txoff) : sizeof(buf);
+		if (room == 0) {
+			ev_io_stop(t->gw->loop, &t->rd); /* until the wire drains */
+			return;
+		}
+		ssize_t n = read(t->cfd, buf, room < sizeof(buf) ? room : sizeof(buf));
+		if (n == 0) {
+			end_session(t, "disconnected", true);
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			char why[120];
+			snprintf(why, sizeof(why), "lost (%s)", strerror(errno));
+			end_session(t, why, true);
+			return;
+		}
+		t->last_bytes = gw_mono();
+		int took = gw_link_append(l, buf, (size_t)n);
+		if (took < 0) {
+			/* the wire is down (it reconnects by itself): these bytes are lost */
+			if (!t->dropped)
+				gw_warn("tunnel %s: the wire %s is down: bytes of the tool are lost until it is back",
+					t->cfg->name, t->cfg->port);
+			t->dropped += (unsigned long)n;
+		} else {
+			t->to_wire += (unsigned long)took; /* room was checked: all of it */
+		}
+		if (t->cfd < 0 || t->link == NULL)
+			return; /* the write failed and the link closed the session */
+	}
+}
+
+static void rd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	tool_read(container_of(w, struct gw_tunnel, rd));
+}
+
+void gw_tunnel_wire_drained(struct gw_tunnel *t)
+{
+	if (t->cfd >= 0 && !t->link->lending && !ev_is_active(&t->rd)) {
+		ev_io_start(t->gw->loop, &t->rd);
+		tool_read(t);
+	}
+}
+
+void gw_tunnel_wire_gone(struct gw_tunnel *t)
+{
+	end_session(t, "disconnected: the wire is closed (reload)", false);
+}
+
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gw_tunnel *t = container_of(w, struct gw_tunnel, idle);
+	double left = t->last_bytes + t->cfg->idle_timeout - gw_mono();
+	if (left > 0.001) {
+		ev_timer_set(w, left, 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	char why[80];
+	snprintf(why, sizeof(why), "disconnected: no bytes for %g s (idle_timeout)", t->cfg->idle_timeout);
+	end_session(t, why, true);
+}
+
+/* ---------------------------------------------------------------- accepting */
+
+static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gw_tunnel *t = container_of(w, struct gw_tunnel, pause);
+	ev_io_start(loop, &t->accept_io);
+}
+
+static void start_session(struct gw_tunnel *t, int fd, const char *peer)
+{
+	struct gw *gw = t->gw;
+	struct gw_link *l = find_link(gw, t->cfg->port);
+	t->cfd = fd;
+	snprintf(t->peer, sizeof(t->peer), "%s", peer);
+	t->link = l;
+	t->since = t->last_bytes = gw_mono();
+	t->to_wire = t->from_wire = t->dropped = 0;
+	t->outlen = 0;
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	char packs[200] = "";
+	for (struct gw_pack *p = l->packs; p; p = p->next_on_link) {
+		size_t n = strlen(packs);
+		snprintf(packs + n, sizeof(packs) - n, "%s%s", n ? ", " : "", p->cfg->name);
+	}
+	gw_info("tunnel %s: tool %s connected: wire %s lent for maintenance (%s); polling of %s paused, "
+		"its data goes stale",
+		t->cfg->name, peer, t->cfg->port, gw_link_is_up(l) ? "open" : "down, reconnecting", packs);
+	ev_io_init(&t->rd, rd_cb, fd, EV_READ);
+	ev_io_init(&t->wr, wr_cb, fd, EV_WRITE);
+	ev_timer_init(&t->idle, idle_cb, t->cfg->idle_timeout, 0.);
+	ev_timer_start(gw->loop, &t->idle);
+	gw_poll_lend(l, t); /* gw_tunnel_wire_ready() when the wire is quiet */
+}
+
+void gw_tunnel_wire_ready(struct gw_tunnel *t)
+{
+	if (t->cfd < 0)
+		return;
+	ev_io_start(t->gw->loop, &t->rd); /* the tool's bytes waited in its socket */
+	tool_read(t);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	struct gw_tunnel *t = container_of(w, struct gw_tunnel, accept_io);
+	for (int i = 0; i < 8; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(t->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				gw_warn("tunnel %s: accept: %s (trying again in %g s)", t->cfg->name, strerror(errno),
+					ACCEPT_PAUSE_S);
+				ev_io_stop(loop, w);
+				ev_timer_set(&t->pause, ACCEPT_PAUSE_S, 0.);
+				ev_timer_start(loop, &t->pause);
+			}
+			return;
+		}
+		char peer[sizeof(t->peer)];
+		peer_text(&ss, peer, sizeof(peer));
+		if (!conf_nets_match(&t->cfg->clients, &ss)) {
+			gw_warn("tunnel %s: %s refused: not in clients (%s)", t->cfg->name, peer, t->cfg->clients.text);
+			close(fd);
+			continue;
+		}
+		if (t->cfd >= 0) {
+			gw_warn("tunnel %s: %s refused: %s is connected (one tool at a time)", t->cfg->name, peer,
+				t->peer);
+			close(fd);
+			continue;
+		}
+		start_session(t, fd, peer);
+	}
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void tunnel_close(struct gw_tunnel *t)
+{
+	end_session(t, "disconnected: the tunnel is closed", true);
+	ev_io_stop(t->gw->loop, &t->accept_io);
+	ev_timer_stop(t->gw->loop, &t->pause);
+	if (t->lfd >= 0 && !t->fd_taken)
+		close(t->lfd);
+	free(t);
+}
+
+int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, struct gw_tunnel **out, char *err,
+		       size_t errlen)
+{
+	struct gw_tunnel *head = NULL, **tail = &head;
+	*out = NULL;
+	for (int i = 0; i < nc->ntunnels; i++) {
+		const struct conf_tunnel *c = &nc->tunnels[i];
+		struct gw_tunnel *n = calloc(1, sizeof(*n));
+		if (!n) {
+			snprintf(err, errlen, "out of memory");
+			gw_tunnels_discard(gw, head);
+			return -1;
+		}
+		n->gw = gw;
+		n->want = *c;
+		n->lfd = n->cfd = -1;
+		*tail = n;
+		tail = &n->next;
+		for (struct gw_tunnel *o = gw->tunnels; o; o = o->next) {
+			if (same_tunnel(o->cfg, c))
+				n->reuse = o;
+			else if (strcmp(o->cfg->listen_host, c->listen_host) == 0 && o->cfg->listen_port == c->listen_port)
+				n->fd_from = o;
+		}
+		if (n->reuse)
+			n->fd_from = NULL;
+		if (n->reuse || n->fd_from)
+			continue;
+		n->lfd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, err, errlen);
+		if (n->lfd < 0) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " ([tunnel.%s] listen)", c->name);
+			gw_tunnels_discard(gw, head);
+			return -1;
+		}
+	}
+	*out = head;
+	return 0;
+}
+
+void gw_tunnels_discard(struct gw *gw, struct gw_tunnel *prepared)
+{
+	(void)gw;
+	while (prepared) {
+		struct gw_tunnel *n = prepared->next;
+		if (prepared->lfd >= 0)
+			close(prepared->lfd);
+		free(prepared);
+		prepared = n;
+	}
+}
+
+void gw_tunnels_install(struct gw *gw, struct gw_tunnel *prepared)
+{
+	const struct conf *nc = gw->conf;
+	struct gw_tunnel *head = NULL, **tail = &head;
+	/* mark what carries over, then end the rest */
+	for (struct gw_tunnel *n = prepared; n; n = n->next)
+		if (n->fd_from)
+			n->fd_from->fd_taken = true;
+	for (struct gw_tunnel *o = gw->tunnels, *next; o; o = next) {
+		next = o->next;
+		bool kept = false;
+		for (struct gw_tunnel *n = prepared; n && !kept; n = n->next)
+			kept = n->reuse == o;
+		if (!kept) {
+			gw_info("tunnel %s: closed (its configuration changed or is gone)", o->cfg->name);
+			int fd = o->lfd;
+			tunnel_close(o);
+			for (struct gw_tunnel *n = prepared; n; n = n->next)
+				if (n->fd_from == o)
+					n->lfd = fd;
+		}
+	}
+	for (struct gw_tunnel *n = prepared, *next; n; n = next) {
+		next = n->next;
+		const struct conf_tunnel *c = NULL;
+		for (int i = 0; i < nc->ntunnels && !c; i++)
+			if (strcmp(nc->tunnels[i].name, n->want.name) == 0)
+				c = &nc->tunnels[i];
+		struct gw_tunnel *t = n;
+		if (n->reuse) {
+			t = n->reuse;
+			free(n);
+		} else {
+			ev_io_init(&t->accept_io, accept_cb, t->lfd, EV_READ);
+			ev_timer_init(&t->pause, pause_cb, ACCEPT_PAUSE_S, 0.);
+			ev_io_start(gw->loop, &t->accept_io);
+		}
+		t->cfg = c;
+		t->next = NULL;
+		t->reuse = t->fd_from = NULL;
+		t->fd_taken = false;
+		/* a tunnel carried over keeps its tool if the wire itself was kept
+		 * (gw_link_free() ended the session otherwise) */
+		if (t == n)
+			gw_info("tunnel %s: listening on %s:%d for a tool from %s (wire %s)", c->name, c->listen_host,
+				c->listen_port, c->clients.text, c->port);
+		*tail = t;
+		tail = &t->next;
+	}
+	gw->tunnels = head;
+}
+
+void gw_tunnels_free(struct gw *gw)
+{
+	while (gw->tunnels) {
+		struct gw_tunnel *t = gw->tunnels;
+		gw->tunnels = t->next;
+		end_session(t, "disconnected: bmsgw stops", false);
+		t->fd_taken = false;
+		tunnel_close(t);
+	}
+}
+
+int gw_tunnels_active(const struct gw *gw)
+{
+	int n = 0;
+	for (const struct gw_tunnel *t = gw->tunnels; t; t = t->next)
+		n += t->cfd >= 0;
+	return n;
+}

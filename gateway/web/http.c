@@ -1,0 +1,843 @@
+/* gateway/web/http.c - the status page, its JSON API and /metrics.
+ *
+ * libmicrohttpd runs in its external-epoll mode on bmsgw's loop: one ev_io
+ * on MHD's epoll descriptor and one ev_timer from MHD_get_timeout(), and
+ * MHD_run() after either; no thread per request, no internal thread.  A
+ * slow or hostile HTTP client costs only its own connection: MHD reads and
+ * writes without blocking, a connection idle for CONN_TIMEOUT seconds is
+ * closed, at most max_clients connections (a quarter of them from one
+ * address) are open, requests have no body (anything but GET and HEAD is
+ * refused), and nothing an HTTP client asks for waits on the disk on the
+ * loop: history queries go to the history thread and the connection is
+ * suspended until the answer comes back.
+ *
+ *   /                    the page (gateway/web/www/, built into the binary)
+ *   /javascript/...      Debian's shared JavaScript (/usr/share/javascript,
+ *                        e.g. libjs-chart.js), read-only
+ *   /api/state           everything the page shows, as JSON (status.c)
+ *   /api/events          the same as server-sent events, at most once a
+ *                        second after a poll and at least every 5 s
+ *   /api/history         chart columns of one unit over a range
+ *   /api/history.csv     the samples of one unit over a range, as CSV,
+ *                        streamed in chunks of CSV_ROWS rows
+ *   /metrics             Prometheus text format (status.c)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../model/gw.h"
+#include "../history/history.h"
+#include "http.h"
+#include "../model/json.h"
+#include "../core/log.h"
+#include "../core/net.h"
+#include "status.h"
+#include "../core/util.h"
+
+#ifndef BMSGW_VERSION
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
+#endif
+
+#define JS_DIR "/usr/share/javascript"  /* Debian's libjs-* packages */
+#define JS_DIR_ALT "/usr/share/nodejs"   /* where some of them point */
+#define CONN_TIMEOUT 30u                 /* seconds a connection may stay idle */
+#define SSE_MIN 1.0                      /* live state at most this often ... */
+#define SSE_MAX 5.0                      /* ... and at least this often */
+#define CSV_ROWS 2000                    /* rows per chunk of a CSV download */
+#define CHART_POINTS 500
+#define CHART_POINTS_MAX 2000
+
+enum req_kind { RQ_PLAIN, RQ_SSE, RQ_CHART, RQ_CSV };
+
+/* One request; freed when MHD completed it and no response reads from it. */
+struct req {
+	struct gw_http *h;
+	struct MHD_Connection *con;
+	struct req *next, *prev;       /* in h->reqs: requests that may be suspended */
+	bool listed;
+	enum req_kind kind;
+	int refs;
+	bool suspended;
+	/* a history query */
+	struct gw_hquery *q;
+	bool answered;
+	int status;
+	char err[160];
+	/* a streamed body */
+	char *buf;
+	size_t len, off;
+	bool eof, fail;
+	char unit[CONF_NAME_MAX];
+	int64_t from, to, step, cursor; /* CSV: the chunk after `cursor` comes next */
+	unsigned long seq;             /* SSE: the state event it has */
+};
+
+struct gw_http {
+	struct gw *gw;
+	struct conf_http cfg;          /* a copy */
+	struct MHD_Daemon *d;
+	ev_io io;
+	ev_timer timer;
+	ev_timer push;                 /* live state pace */
+	double last_push;
+	bool dirty;
+	char *event;                   /* the newest state event */
+	size_t event_len;
+	unsigned long seq;
+	struct req *reqs;
+	int nclients, nsse;
+	unsigned long requests, refused;
+	bool stopping;
+	bool running;                  /* inside MHD_run() */
+	bool rerun;                    /* run again once it returns */
+	char etag[40];
+};
+
+static void http_run(struct gw_http *h);
+
+/* ------------------------------------------------------------- plumbing */
+
+static void req_unref(struct req *r)
+{
+	if (--r->refs > 0)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+static void req_list(struct gw_http *h, struct req *r)
+{
+	if (r->listed)
+		return;
+	r->listed = true;
+	r->prev = NULL;
+	r->next = h->reqs;
+	if (h->reqs)
+		h->reqs->prev = r;
+	h->reqs = r;
+}
+
+static void req_unlist(struct gw_http *h, struct req *r)
+{
+	if (!r->listed)
+		return;
+	r->listed = false;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		h->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->next = r->prev = NULL;
+}
+
+static void suspend(struct req *r)
+{
+	if (r->suspended)
+		return;
+	r->suspended = true;
+	MHD_suspend_connection(r->con);
+}
+
+static void resume(struct req *r)
+{
+	if (!r->suspended)
+		return;
+	r->suspended = false;
+	MHD_resume_connection(r->con);
+}
+
+static void arm_timer(struct gw_http *h)
+{
+	struct ev_loop *loop = h->gw->loop;
+	MHD_UNSIGNED_LONG_LONG ms;
+	ev_timer_stop(loop, &h->timer);
+	if (MHD_get_timeout(h->d, &ms) == MHD_YES) {
+		ev_timer_set(&h->timer, (double)ms / 1000.0, 0.);
+		ev_timer_start(loop, &h->timer);
+	}
+}
+
+static void http_run(struct gw_http *h)
+{
+	if (h->running) {
+		h->rerun = true;
+		return;
+	}
+	h->running = true;
+	do {
+		h->rerun = false;
+		MHD_run(h->d);
+	} while (h->rerun);
+	h->running = false;
+	arm_timer(h);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	http_run(container_of(w, struct gw_http, io));
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	http_run(container_of(w, struct gw_http, timer));
+}
+
+static void add_common(struct MHD_Response *resp, const char *type, bool nocache)
+{
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (nocache)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
+/* Queue text (malloc'd, taken over) as the answer. */
+static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, const char *type, char *text,
+				  size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	add_common(resp, type, true);
+	enum MHD_Result rc = MHD_queue_response(con, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+__attribute__((format(printf, 4, 5)))
+static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, bool json, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&text, &len);
+	if (!o)
+		return MHD_NO;
+	if (json) {
+		fputs("{\"error\":", o);
+		gw_json_str(o, msg);
+		fputs("}\n", o);
+	} else {
+		fprintf(o, "%s\n", msg);
+	}
+	fclose(o);
+	return send_owned(con, status, json ? "application/json" : "text/plain; charset=utf-8", text, len);
+}
+
+/* ------------------------------------------------------------- static files */
+
+static uint32_t fnv1a(const unsigned char *p, size_t n, uint32_t hsh)
+{
+	for (size_t i = 0; i < n; i++)
+		hsh = (hsh ^ p[i]) * 16777619u;
+	return hsh;
+}
+
+static enum MHD_Result send_www(struct gw_http *h, struct MHD_Connection *con, const struct gw_www_file *f)
+{
+	const char *inm = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *resp;
+	unsigned status = MHD_HTTP_OK;
+	if (inm && strcmp(inm, h->etag) == 0) {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_NOT_MODIFIED;
+	} else {
+		resp = MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	add_common(resp, f->type, false);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, h->etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	enum MHD_Result rc = MHD_queue_response(con, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static const char *js_type(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	if (dot && (strcmp(dot, ".js") == 0 || strcmp(dot, ".mjs") == 0))
+		return "text/javascript; charset=utf-8";
+	if (dot && strcmp(dot, ".css") == 0)
+		return "text/css; charset=utf-8";
+	if (dot && strcmp(dot, ".map") == 0)
+		return "application/json";
+	return NULL;
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* /javascript/REST from Debian's shared JavaScript directory. */
+static enum MHD_Result send_js(struct MHD_Connection *con, const char *rest)
+{
+	const char *type = js_type(rest);
+	bool ok = type && rest[0] && rest[0] != '/' && !strstr(rest, "..") && !strstr(rest, "//") &&
+		  strlen(rest) < 200;
+	for (const char *p = rest; ok && *p; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		     *p == '_' || *p == '-' || *p == '/';
+	if (!ok)
+		return send_error(con, MHD_HTTP_NOT_FOUND, false, "not found");
+	char path[PATH_MAX], real[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", JS_DIR, rest);
+	if (!realpath(path, real) || !(under(real, JS_DIR) || under(real, JS_DIR_ALT)))
+		return send_error(con, MHD_HTTP_NOT_FOUND, false, "%s/%s: not found (its Debian package is missing?)",
+				  JS_DIR, rest);
+	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return send_error(con, MHD_HTTP_NOT_FOUND, false, "not found");
+	}
+	struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	add_common(resp, type, false);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=86400");
+	enum MHD_Result rc = MHD_queue_response(con, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* ---------------------------------------------------------- state, metrics */
+
+static char *state_text(struct gw *gw, size_t *len)
+{
+	char *text = NULL;
+	FILE *o = open_memstream(&text, len);
+	if (!o)
+		return NULL;
+	gw_status_json(gw, o);
+	if (fclose(o) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static enum MHD_Result send_state(struct gw_http *h, struct MHD_Connection *con, bool metrics)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (metrics) {
+		FILE *o = open_memstream(&text, &len);
+		if (!o)
+			return MHD_NO;
+		gw_status_metrics(h->gw, o);
+		fclose(o);
+	} else {
+		text = state_text(h->gw, &len);
+	}
+	if (!text)
+		return MHD_NO;
+	return send_owned(con, MHD_HTTP_OK, metrics ? "text/plain; version=0.0.4; charset=utf-8" : "application/json",
+			  text, len);
+}
+
+/* ---------------------------------------------------------- live events */
+
+/* The newest state as one server-sent event (its JSON on one line). */
+static void make_event(struct gw_http *h)
+{
+	size_t len = 0;
+	char *js = state_text(h->gw, &len);
+	if (!js)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (js[i] == '\n' || js[i] == '\r')
+			js[i] = ' ';
+	char *ev = malloc(len + 32);
+	if (!ev) {
+		free(js);
+		return;
+	}
+	int n = snprintf(ev, len + 32, "event: state\ndata: %.*s\n\n", (int)len, js);
+	free(js);
+	free(h->event);
+	h->event = ev;
+	h->event_len = n > 0 ? (size_t)n : 0;
+	h->seq++;
+	h->dirty = false;
+	h->last_push = gw_mono();
+}
+
+static void push_events(struct gw_http *h)
+{
+	make_event(h);
+	bool any = false;
+	for (struct req *r = h->reqs; r; r = r->next)
+		if (r->kind == RQ_SSE && r->suspended) {
+			resume(r);
+			any = true;
+		}
+	if (any)
+		http_run(h);
+}
+
+static void push_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_http *h = container_of(w, struct gw_http, push);
+	if (!h->nsse)
+		return;
+	if (h->dirty || gw_mono() - h->last_push >= SSE_MAX - 0.05)
+		push_events(h);
+}
+
+void gw_http_changed(struct gw_http *h)
+{
+	if (h)
+		h->dirty = true;
+}
+
+static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct req *r = cls;
+	struct gw_http *h = r->h;
+	if (h->stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (r->off >= r->len && r->seq != h->seq && h->event) {
+		char *copy = malloc(h->event_len);
+		if (!copy)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		memcpy(copy, h->event, h->event_len);
+		free(r->buf);
+		r->buf = copy;
+		r->len = h->event_len;
+		r->off = 0;
+		r->seq = h->seq;
+	}
+	if (r->off < r->len) {
+		size_t n = r->len - r->off < max ? r->len - r->off : max;
+		memcpy(buf, r->buf + r->off, n);
+		r->off += n;
+		return (ssize_t)n;
+	}
+	suspend(r); /* until the next state */
+	return 0;
+}
+
+static enum MHD_Result start_sse(struct gw_http *h, struct req *r)
+{
+	static const char hello[] = "retry: 3000\n\n";
+	r->kind = RQ_SSE;
+	r->buf = malloc(sizeof(hello));
+	if (!r->buf)
+		return MHD_NO;
+	memcpy(r->buf, hello, sizeof(hello) - 1);
+	r->len = sizeof(hello) - 1;
+	make_event(h); /* a new page gets the state at once */
+	r->seq = h->seq - 1;
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_reader, r,
+								      (MHD_ContentReaderFreeCallback)req_unref);
+	if (!resp)
+		return MHD_NO;
+	r->refs++;
+	add_common(resp, "text/event-stream", true);
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	enum MHD_Result rc = MHD_queue_response(r->con, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	if (rc == MHD_YES) {
+		h->nsse++;
+		req_list(h, r);
+		if (!ev_is_active(&h->push))
+			ev_timer_again(h->gw->loop, &h->push);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------- history */
+
+static void on_answer(void *arg, struct gw_hresult *res)
+{
+	struct req *r = arg;
+	struct gw_http *h = r->h;
+	r->q = NULL;
+	r->answered = true;
+	r->status = res->status;
+	snprintf(r->err, sizeof(r->err), "%s", res->err);
+	if (res->status == 200) {
+		free(r->buf);
+		r->buf = res->text;
+		r->len = res->len;
+		r->off = 0;
+		r->eof = res->done;
+		r->cursor = res->next;
+	} else {
+		free(res->text);
+		r->fail = true;
+	}
+	res->text = NULL;
+	resume(r);
+	http_run(h);
+}
+
+static ssize_t csv_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct req *r = cls;
+	struct gw_http *h = r->h;
+	if (h->stopping || r->fail || !h->gw->history)
+		return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut transfer */
+	if (r->off < r->len) {
+		size_t n = r->len - r->off < max ? r->len - r->off : max;
+		memcpy(buf, r->buf + r->off, n);
+		r->off += n;
+		return (ssize_t)n;
+	}
+	if (r->eof)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (!r->q) {
+		r->q = gw_history_csv(h->gw->history, r->unit, r->from, r->to, r->step, r->cursor, CSV_ROWS, on_answer,
+				      r);
+		if (!r->q)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	suspend(r);
+	return 0;
+}
+
+/* unit, range / from / to of a history request; false after an answer */
+static bool history_args(struct MHD_Connection *con, struct req *r, enum MHD_Result *rc)
+{
+	const char *unit = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "unit");
+	const char *range = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "range");
+	const char *from = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "from");
+	const char *to = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "to");
+	int64_t now = (int64_t)time(NULL), span = 86400;
+	if (!unit || !*unit || strlen(unit) >= sizeof(r->unit)) {
+		*rc = send_error(con, MHD_HTTP_BAD_REQUEST, true, "unit: a pack name or bank is required");
+		return false;
+	}
+	snprintf(r->unit, sizeof(r->unit), "%s", unit);
+	if (range && strcmp(range, "all") == 0) {
+		span = now; /* from the start of time */
+	} else if (range && gw_history_parse_span(range, &span) < 0) {
+		*rc = send_error(con, MHD_HTTP_BAD_REQUEST, true, "range: \"%s\" is not a duration (24h, 7d, 30d, all)",
+				 range);
+		return false;
+	}
+	r->to = now + 1;
+	if (to && gw_history_parse_time(to, now, &r->to) < 0) {
+		*rc = send_error(con, MHD_HTTP_BAD_REQUEST, true, "to: \"%s\" is not a time (unix seconds or ISO 8601)", to);
+		return false;
+	}
+	r->from = r->to - span;
+	if (from && gw_history_parse_time(from, now, &r->from) < 0) {
+		*rc = send_error(con, MHD_HTTP_BAD_REQUEST, true, "from: \"%s\" is not a time (unix seconds or ISO 8601)",
+				 from);
+		return false;
+	}
+	if (r->from < 0)
+		r->from = 0;
+	if (r->to <= r->from) {
+		*rc = send_error(con, MHD_HTTP_BAD_REQUEST, true, "the range is empty (to must be after from)");
+		return false;
+	}
+	return true;
+}
+
+static enum MHD_Result start_history(struct gw_http *h, struct req *r, bool csv)
+{
+	struct MHD_Connection *con = r->con;
+	if (!h->gw->history)
+		return send_error(con, MHD_HTTP_NOT_FOUND, true, "history is off ([history] file = none)");
+	enum MHD_Result rc = MHD_NO;
+	if (!history_args(con, r, &rc))
+		return rc;
+	if (csv) {
+		const char *step = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "step");
+		if (step && strcmp(step, "0") != 0 && gw_history_parse_span(step, &r->step) < 0)
+			return send_error(con, MHD_HTTP_BAD_REQUEST, true, "step: \"%s\" is not a duration (e.g. 5m, 1h)",
+					  step);
+		r->kind = RQ_CSV;
+		r->cursor = r->from - 1;
+		r->q = gw_history_csv(h->gw->history, r->unit, r->from, r->to, r->step, r->cursor, CSV_ROWS, on_answer, r);
+	} else {
+		const char *pts = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "points");
+		long points = CHART_POINTS;
+		if (pts) {
+			char *end;
+			points = strtol(pts, &end, 10);
+			if (*end || points < 10 || points > CHART_POINTS_MAX)
+				return send_error(con, MHD_HTTP_BAD_REQUEST, true, "points: expected 10..%d",
+						  CHART_POINTS_MAX);
+		}
+		r->kind = RQ_CHART;
+		r->q = gw_history_chart(h->gw->history, r->unit, r->from, r->to, (int)points, on_answer, r);
+	}
+	if (!r->q)
+		return MHD_NO;
+	req_list(h, r);
+	suspend(r);
+	return MHD_YES;
+}
+
+/* The first answer of a history query came: the response. */
+static enum MHD_Result answer_history(struct gw_http *h, struct req *r)
+{
+	(void)h;
+	struct MHD_Connection *con = r->con;
+	if (r->status != 200)
+		return send_error(con, (unsigned)r->status, true, "%s", r->err);
+	if (r->kind == RQ_CHART) {
+		char *text = r->buf;
+		r->buf = NULL;
+		return send_owned(con, MHD_HTTP_OK, "application/json", text, r->len);
+	}
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, csv_reader, r,
+								      (MHD_ContentReaderFreeCallback)req_unref);
+	if (!resp)
+		return MHD_NO;
+	r->refs++;
+	add_common(resp, "text/csv; charset=utf-8", true);
+	char cd[160], day[16];
+	time_t t = (time_t)r->from;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	snprintf(cd, sizeof(cd), "attachment; filename=\"bmsgw-%s-%s.csv\"", r->unit, day);
+	MHD_add_response_header(resp, "Content-Disposition", cd);
+	enum MHD_Result rc = MHD_queue_response(con, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* ---------------------------------------------------------- requests */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_size, void **ctx)
+{
+	(void)version;
+	(void)upload_data;
+	struct gw_http *h = cls;
+	struct req *r = *ctx;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->h = h;
+		r->con = con;
+		r->refs = 1;
+		*ctx = r;
+		h->requests++;
+	}
+	if (*upload_size) {
+		*upload_size = 0; /* a body is never read */
+		return MHD_YES;
+	}
+	if (r->kind == RQ_CHART || r->kind == RQ_CSV)
+		return r->answered ? answer_history(h, r) : MHD_YES;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		enum MHD_Result rc = MHD_queue_response(con, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+		MHD_destroy_response(resp);
+		return rc;
+	}
+	if (strcmp(url, "/api/state") == 0)
+		return send_state(h, con, false);
+	if (strcmp(url, "/metrics") == 0)
+		return send_state(h, con, true);
+	if (strcmp(url, "/api/events") == 0)
+		return start_sse(h, r);
+	if (strcmp(url, "/api/history") == 0)
+		return start_history(h, r, false);
+	if (strcmp(url, "/api/history.csv") == 0)
+		return start_history(h, r, true);
+	if (strncmp(url, "/javascript/", 12) == 0)
+		return send_js(con, url + 12);
+	const char *path = strcmp(url, "/") == 0 ? "/index.html" : url;
+	for (const struct gw_www_file *f = gw_www_files; f->path; f++)
+		if (strcmp(f->path, path) == 0)
+			return send_www(h, con, f);
+	return send_error(con, MHD_HTTP_NOT_FOUND, strncmp(url, "/api/", 5) == 0, "%s: not found", url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum MHD_RequestTerminationCode toe)
+{
+	(void)con;
+	(void)toe;
+	struct gw_http *h = cls;
+	struct req *r = *ctx;
+	if (!r)
+		return;
+	*ctx = NULL;
+	if (r->kind == RQ_SSE && r->listed)
+		h->nsse--;
+	req_unlist(h, r);
+	if (r->q) {
+		gw_history_cancel(r->q);
+		r->q = NULL;
+	}
+	r->fail = true;
+	req_unref(r);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)con;
+	(void)socket_ctx;
+	struct gw_http *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		h->nclients++;
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		h->nclients--;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addrlen;
+	struct gw_http *h = cls;
+	if (!h->cfg.clients.n || conf_nets_match(&h->cfg.clients, addr))
+		return MHD_YES;
+	h->refused++;
+	gw_debug("http: a client outside [http] clients refused");
+	return MHD_NO;
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (gw_log_threshold < GW_LOG_DEBUG)
+		return;
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	gw_debug("http: %s", msg);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+bool gw_http_same(const struct conf_http *a, const struct conf_http *b)
+{
+	return a->enabled == b->enabled && strcmp(a->listen_host, b->listen_host) == 0 &&
+	       a->listen_port == b->listen_port && a->max_clients == b->max_clients &&
+	       strcmp(a->clients.text, b->clients.text) == 0;
+}
+
+struct gw_http *gw_http_new(struct gw *gw, bool may_block, char *err, size_t errlen)
+{
+	const struct conf_http *c = &gw->conf->http;
+	char lerr[256];
+	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
+	if (fd < 0) {
+		snprintf(err, errlen, "http: %s", lerr);
+		return NULL;
+	}
+	struct gw_http *h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(fd);
+		snprintf(err, errlen, "http: out of memory");
+		return NULL;
+	}
+	h->gw = gw;
+	h->cfg = *c;
+	uint32_t hsh = 2166136261u;
+	for (const struct gw_www_file *f = gw_www_files; f->path; f++)
+		hsh = fnv1a(f->data, f->len, hsh);
+	snprintf(h->etag, sizeof(h->etag), "\"%s-%08" PRIx32 "\"", BMSGW_VERSION, hsh);
+	unsigned per_ip = (unsigned)(c->max_clients / 4 > 4 ? c->max_clients / 4 : c->max_clients);
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, on_accept, h,
+				on_request, h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)c->max_clients, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+				MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
+				MHD_OPTION_END);
+	if (!h->d) {
+		close(fd);
+		free(h);
+		snprintf(err, errlen, "http: libmicrohttpd could not start on %s:%d", c->listen_host, c->listen_port);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!di) {
+		MHD_stop_daemon(h->d);
+		free(h);
+		snprintf(err, errlen, "http: libmicrohttpd has no epoll descriptor");
+		return NULL;
+	}
+	ev_io_init(&h->io, io_cb, di->epoll_fd, EV_READ);
+	ev_io_start(gw->loop, &h->io);
+	ev_init(&h->timer, timer_cb);
+	ev_init(&h->push, push_cb);
+	h->push.repeat = SSE_MIN;
+	arm_timer(h);
+	gw_info("http: status page on http://%s%s%s:%d/ (read-only%s)", strchr(c->listen_host, ':') ? "[" : "",
+		c->listen_host, strchr(c->listen_host, ':') ? "]" : "", c->listen_port,
+		c->clients.n ? ", clients allowlisted" : "");
+	return h;
+}
+
+void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return;
+	out->clients = h->nclients;
+	out->sse_clients = h->nsse;
+	out->requests = h->requests;
+	out->refused = h->refused;
+}
+
+void gw_http_free(struct gw_http *h)
+{
+	if (!h)
+		return;
+	struct ev_loop *loop = h->gw->loop;
+	h->stopping = true;
+	/* MHD may not be stopped with suspended connections */
+	for (struct req *r = h->reqs; r; r = r->next) {
+		if (r->q) {
+			gw_history_cancel(r->q);
+			r->q = NULL;
+		}
+		r->fail = true;
+		resume(r);
+	}
+	ev_io_stop(loop, &h->io);
+	ev_timer_stop(loop, &h->timer);
+	ev_timer_stop(loop, &h->push);
+	MHD_stop_daemon(h->d);
+	free(h->event);
+	free(h);
+}

@@ -1,0 +1,44 @@
+/* gateway/web/http.h - the read-only HTTP server: status page, JSON API,
+ * server-sent events, history charts and CSV, Prometheus metrics
+ * (libmicrohttpd driven by the libev loop, no thread). */
+#ifndef GATEWAY_HTTP_H
+#define GATEWAY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gw;
+struct gw_http;
+struct conf_http;
+
+/* Listen on gw->conf->http (enabled).  At start (may_block) a listen name
+ * may go to the system resolver; at a reload only an address or an
+ * /etc/hosts name.  NULL with err filled in when it cannot listen. */
+struct gw_http *gw_http_new(struct gw *gw, bool may_block, char *err, size_t errlen);
+/* The settings a running server must be replaced for. */
+bool gw_http_same(const struct conf_http *a, const struct conf_http *b);
+/* Something changed (a poll finished): live pages get the new state
+ * within a second. */
+void gw_http_changed(struct gw_http *h);
+/* Close every connection and the listening socket; NULL is fine. */
+void gw_http_free(struct gw_http *h);
+
+struct gw_http_info {
+	int clients;                   /* connections open */
+	int sse_clients;               /* of them, live event streams */
+	unsigned long requests;        /* requests received */
+	unsigned long refused;         /* connections refused by the allowlist */
+};
+void gw_http_info(const struct gw_http *h, struct gw_http_info *out);
+
+/* The files of the page built into the binary (gateway/web/www/, see
+ * gateway/web/www/embed.sh). */
+struct gw_www_file {
+	const char *path;              /* "/index.html" */
+	const char *type;              /* Content-Type */
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct gw_www_file gw_www_files[];
+
+#endif

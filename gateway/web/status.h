@@ -1,0 +1,16 @@
+/* gateway/web/status.h - the gateway as the status page and Prometheus see it. */
+#ifndef GATEWAY_STATUS_H
+#define GATEWAY_STATUS_H
+
+#include <stdio.h>
+
+struct gw;
+
+/* /api/state: one JSON object {"gateway":{...},"packs":[...],"bank":...,
+ * "links":[...],"modbus":{...},"mqtt":...,"http":...,"history":...}; every
+ * pack is the object --once prints for it (README.md "Status page"). */
+void gw_status_json(struct gw *gw, FILE *o);
+/* /metrics: Prometheus text exposition format 0.0.4. */
+void gw_status_metrics(struct gw *gw, FILE *o);
+
+#endif

@@ -1,0 +1,58 @@
+/* gateway/wire/ble/ble.h - Bluetooth LE through BlueZ's D-Bus API (ble.c) and the
+ * pure helpers of `bmsgw --ble-scan` (bleclass.c).
+ *
+ * A ble:// link is the transport gw_transport_ble (wire.h): one BlueZ
+ * client per process (struct gw_ble), on the daemon's libev loop, shared by
+ * every BLE link.  Built only with libsystemd (HAVE_SYSTEMD); the
+ * classification below is pure and always built.
+ */
+#ifndef GATEWAY_BLE_H
+#define GATEWAY_BLE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct gw_ble;
+
+/* What --ble-scan knows of one device (from BlueZ's Device1 properties). */
+#define GW_BLE_MAX_UUIDS 8
+#define GW_BLE_MAX_MFR 4
+struct gw_ble_seen {
+	char address[18];
+	char name[64];                  /* "" = none advertised */
+	bool have_rssi;
+	int rssi;                       /* dBm */
+	bool paired;
+	int nuuids;
+	char uuids[GW_BLE_MAX_UUIDS][37]; /* service UUIDs, lower case */
+	int nmfr;
+	uint16_t companies[GW_BLE_MAX_MFR]; /* ManufacturerData keys */
+};
+
+/* The likely protocol of a scanned device and what to tell the user. */
+struct gw_ble_guess {
+	const char *protocol;           /* a protocol = key, or NULL when unknown */
+	const char *why;                /* "name JK-*", "service FF00" ... */
+	bool pairing;                   /* may need `bluetoothctl pair` first */
+};
+/* Pure: guess from the name, the advertised service UUIDs and the
+ * manufacturer data's company ids (Victron 0x02E1 -> victron-ble, names
+ * JK-* -> jk-ble, DL-* -> daly-modbus, xiaoxiang / JBD-* -> jbd, services
+ * FF00 -> jbd, FFE0 -> jk-ble, FFF0 -> daly). */
+void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g);
+/* "0000ff00-0000-1000-8000-00805f9b34fb" -> 0xFF00; -1 for a UUID that is
+ * not of the Bluetooth base (a vendor's 128-bit UUID). */
+long gw_ble_uuid16(const char *uuid);
+
+#ifdef HAVE_SYSTEMD
+/* Close every BLE link's device (sent before the bus is flushed) and free
+ * the client; NULL is fine. */
+void gw_ble_free(struct gw_ble *b);
+/* bmsgw --ble-scan: discovery on `adapter` ("" = BlueZ's default) for
+ * `seconds`, then one line per device found to out.  Returns the exit code. */
+int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE *out);
+#endif
+
+#endif
