@@ -26,7 +26,7 @@ static void table(struct conf_table *t, int n, const double *xy)
 	}
 }
 
-/* design.md's [limits] example: the LFP defaults. */
+/* The LFP defaults of [limits] (README.md "Charge and discharge limits"). */
 static void lfp(struct conf_limits *c)
 {
 	static const double cc[] = { 3.375, 1, 3.400, 0.25, 3.425, 0.05, 3.450, 0.005, 3.500, 0 };
@@ -155,7 +155,15 @@ static void test_tables(void)
 	CHECK_NEAR(gw_limits_table(mt, 80, S), 0.25, 1e-12);
 	CHECK_NEAR(gw_limits_table(mt, 85, L), 0.125, 1e-12);
 	CHECK_NEAR(gw_limits_table(mt, 95, L), 0, 1e-12);
-	/* the optional SOC tables (design.md's examples) */
+}
+
+static void test_tables_soc(void)
+{
+	lfp(&cfg);
+	const enum conf_interp L = CONF_INTERP_LINEAR, S = CONF_INTERP_STEP;
+	const struct conf_table *cc = &cfg.charge_cell, *dc = &cfg.discharge_cell;
+	const struct conf_table *ct = &cfg.charge_temp, *dt = &cfg.discharge_temp, *mt = &cfg.mos_temp;
+	/* the optional SOC tables (the examples of the [limits] section) */
 	static const double sc[] = { 85, 1, 90, 0.5, 95, 0.2, 98, 0.1 };
 	static const double sd[] = { 20, 1, 15, 0.5, 10, 0.2, 5, 0.1 };
 	struct conf_table soc_c, soc_d;
@@ -258,6 +266,12 @@ static void test_engine_tables(void)
 	run(0, &s);
 	CHECK_NEAR(out.ccl_a, 50, 1e-9);
 	CHECK_EQ_INT(out.ccl_reason, GW_LR_NONE);
+}
+
+/* The SOC tables and the BMS's own limits through the engine. */
+static void test_engine_soc_bms(void)
+{
+	struct bms_snapshot s;
 	/* SOC tables, only when set */
 	static const double sc[] = { 85, 1, 90, 0.5, 95, 0.2, 98, 0.1 };
 	static const double sd[] = { 20, 1, 15, 0.5, 10, 0.2, 5, 0.1 };
@@ -522,6 +536,12 @@ static void test_ovp(void)
 	s.cell_mv[15] = 3600;
 	run(0, &s);
 	CHECK_NEAR(out.cvl_v, 46.4, 1e-9);
+}
+
+/* The cell over-voltage rule in absorption, not in float. */
+static void test_ovp_modes(void)
+{
+	struct bms_snapshot s;
 	/* in absorption too (spread 11 mV: no restart): 55.195 - 0.010 */
 	fresh();
 	pack16(&s, 3450);
@@ -1107,7 +1127,17 @@ static void test_bank(void)
 	CHECK_EQ_INT(bind.cvl, -1);
 	CHECK_EQ_INT(o.mode, GW_LIM_BULK); /* the first fresh pack's */
 	CHECK_NEAR(o.ccl_a, 80, 1e-9);
-	/* no fresh pack: fail-safe */
+}
+
+/* No fresh pack: fail-safe; no [limits]: off. */
+static void test_bank_failsafe(void)
+{
+	lfp(&cfg);
+	struct gw_limits o, a = mk(55.2, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
+	struct gw_limits f = mk(50, 0, 0, 40, GW_LIM_FAILSAFE, GW_LR_STALE, GW_LR_STALE);
+	struct gw_lim_binding bind;
+	f.failsafe = true;
+	const struct gw_limits *p[2] = { &a, &f };
 	const struct gw_limits *none[3] = { NULL, &f, NULL };
 	gw_limits_bank(&cfg, none, 3, &o, &bind);
 	CHECK(o.failsafe && !o.charge_allowed && !o.discharge_allowed && o.enabled);
@@ -1121,14 +1151,20 @@ static void test_bank(void)
 	CHECK(o.failsafe);
 	/* without [limits]: all 0, off */
 	cfg.enabled = false;
-	gw_limits_bank(&cfg, p, 4, &o, NULL);
+	gw_limits_bank(&cfg, p, 2, &o, NULL);
 	CHECK_EQ_INT(o.mode, GW_LIM_OFF);
 	CHECK_EQ_INT(gw_limits_flags(&o), 0);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
-	cfg.enabled = true;
+	CHECK(!o.failsafe);
+}
 
-	/* from the engine: two packs, one hot; the bank follows it, a gap of
-	 * the other drops it out and its return waits for its hold */
+/* Two packs from the engine, one hot: the bank follows it; a gap of the
+ * hot one drops it out, and its return waits for its hold. */
+static void test_bank_engine(void)
+{
+	struct gw_limits o;
+	struct gw_lim_binding bind;
+	lfp(&cfg);
 	struct bms_snapshot s1, s2;
 	struct gw_lim_state st1, st2;
 	struct gw_limits o1, o2;
@@ -1161,10 +1197,13 @@ static void test_bank(void)
 int main(void)
 {
 	test_tables();
+	test_tables_soc();
 	test_engine_tables();
+	test_engine_soc_bms();
 	test_cvl_machine();
 	test_absorption();
 	test_ovp();
+	test_ovp_modes();
 	test_current_hold_ramp();
 	test_antiflap();
 	test_mosfet_alarms();
@@ -1173,5 +1212,7 @@ int main(void)
 	test_no_cells();
 	test_disabled_words();
 	test_bank();
+	test_bank_failsafe();
+	test_bank_engine();
 	return check_report();
 }
