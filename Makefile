@@ -112,6 +112,9 @@ $(B)/mbbench: $(B)/tests/tools/mbbench.o
 $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
 $(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -171,7 +174,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDR)
 $(B)/slowdisk.so: tests/tools/slowdisk.c
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
-bench: all $(B)/bench_decode $(B)/slowdisk.so
+bench: all $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
 	bash tests/bench.sh
 
 # ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
-# Daly pack, and the daemon's memory (VmHWM); MQTT publish latency; the
+# Daly pack, and the daemon's memory (VmHWM); the charge limit engine's
+# cost per pack and per bank (tests/tools/bench_limits.c); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
@@ -33,6 +34,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 "$BIN/bench_decode"
+"$BIN/bench_limits"
 echo "rss at start: $(grep VmRSS /proc/$gw/status | awk '{print $2, $3}')"
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
