@@ -8,6 +8,7 @@
  * (hex dumps, per-request traces) are never folded.
  */
 #include "log.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -122,9 +123,7 @@ void gw_log(enum conf_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	gw_log_text(level, line, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	gw_log_text(level, line, gw_mono());
 }
 
 void gw_log_hex(const char *what, const uint8_t *p, size_t n)

@@ -44,20 +44,6 @@
  * and HTTP */
 #define GW_FD_RESERVE 32
 
-double gw_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int gw_local_now(struct tm *tm)
-{
-	time_t t = time(NULL);
-	localtime_r(&t, tm);
-	return tm->tm_year * 1000 + tm->tm_yday;
-}
-
 /* ------------------------------------------------------------ packs, links */
 
 /* Same pack for a reload: its snapshot means the same thing under cfg b. */
@@ -506,10 +492,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 void gw_reload_file(struct gw *gw)
 {
 	double t0 = gw_mono();
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
-		  (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL);
+	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
 	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
 	char err[1280];

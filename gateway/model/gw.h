@@ -18,6 +18,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 #include "../../registers/regmap.h"
+#include "../core/clock.h"
 #include "../poll/control.h"
 #include "energy.h"
 #include "../mqtt/mqtt.h"
@@ -134,11 +135,6 @@ struct gw {
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
 };
-
-/* Monotonic seconds. */
-double gw_mono(void);
-/* Local time now in *tm; returns a key that changes at local midnight. */
-int gw_local_now(struct tm *tm);
 
 /* Build packs and links from a validated configuration, which gw owns from
  * now on (gw_free() frees it).  0, or -1 with a logged error. */

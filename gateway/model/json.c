@@ -54,10 +54,8 @@ void gw_json_utc(FILE *o, const char *key, time_t t)
 /* ,"key":"2026-11-22T10:00:00Z" for the wall-clock time of monotonic t */
 static void json_time(FILE *o, const char *key, double mono_t)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
 	fputc(',', o);
-	gw_json_utc(o, key, now.tv_sec - (time_t)(gw_mono() - mono_t));
+	gw_json_utc(o, key, (time_t)gw_wall() - (time_t)(gw_mono() - mono_t));
 }
 
 /* The fields every unit has: electrical values, capacities, temperatures,

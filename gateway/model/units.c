@@ -5,6 +5,12 @@
 #include <time.h>
 
 #include "gw.h"
+#include "../wire/wire.h"
+
+const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p)
+{
+	return &p->link->stats;
+}
 
 struct gw_pack *gw_find_pack(const struct gw *gw, const char *name)
 {

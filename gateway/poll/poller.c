@@ -630,11 +630,6 @@ void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
 	}
 }
 
-const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p)
-{
-	return &p->link->stats;
-}
-
 void gw_poll_init(struct gw_link *l)
 {
 	l->ps = GW_POLL_IDLE;

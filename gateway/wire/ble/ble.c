@@ -50,6 +50,7 @@
 #include <time.h>
 
 #include "ble.h"
+#include "../../core/clock.h"
 #include "../../core/log.h"
 #include "../../core/util.h"
 #include "../wire.h"
@@ -163,13 +164,6 @@ static void link_fail(struct gw_ble_link *b, const char *fmt, ...) __attribute__
 static void link_advance(struct gw_ble_link *b);
 static void disc_update(struct gw_ble *m, struct ble_obj *ad);
 static void queue_kick(struct gw_ble *m, struct ble_obj *ad);
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct ble_obj *obj_find(struct gw_ble *m, const char *path)
 {
@@ -574,9 +568,7 @@ static void prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	uint64_t until = UINT64_MAX;
 	ev_timer_stop(loop, &m->timer);
 	if (sd_bus_get_timeout(m->bus, &until) >= 0 && until != UINT64_MAX) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * USEC + (uint64_t)ts.tv_nsec / 1000;
+		uint64_t now = gw_mono_usec();
 		double after = until > now ? (double)(until - now) / 1e6 : 0.;
 		ev_timer_set(&m->timer, after, 0.);
 		ev_timer_start(loop, &m->timer);
@@ -1467,8 +1459,8 @@ int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE 
 	ev_timer t;
 	ev_timer_init(&t, scan_timer_cb, 0.05, 0.);
 	/* until discovery runs (or fails): BlueZ's objects, the filter, StartDiscovery */
-	double deadline = mono() + 2 * (double)CALL_TIMEOUT / USEC + 1;
-	while (!m->scan_started && !m->scan_failed && m->bus && mono() < deadline) {
+	double deadline = gw_mono() + 2 * (double)CALL_TIMEOUT / USEC + 1;
+	while (!m->scan_started && !m->scan_failed && m->bus && gw_mono() < deadline) {
 		ev_timer_set(&t, 0.05, 0.);
 		ev_timer_start(loop, &t);
 		ev_run(loop, EVRUN_ONCE);
