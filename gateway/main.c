@@ -18,7 +18,9 @@
 #include <time.h>
 
 #include "wire/ble/ble.h"
+#include "daemon/daemon.h"
 #include "model/gw.h"
+#include "mqtt/mqtt.h"
 #include "ha/hayaml.h"
 #include "history/history.h"
 #include "model/json.h"
@@ -92,7 +94,7 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw *gw = w->data;
-	if (gw->server)
+	if (gw->serving)
 		gw_reload_file(gw);
 	else
 		gw_info("SIGHUP ignored in --once");

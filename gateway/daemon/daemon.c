@@ -1,8 +1,9 @@
 /* gateway/daemon/daemon.c - the daemon's lifecycle: build, serve, reload, free.
  *
  *   gw_init    packs and links from a validated configuration
- *   gw_serve   descriptor budget, Modbus TCP server, upstream pushers, the
- *              once-a-second tick (systemd watchdog and status, log repeats)
+ *   gw_serve   descriptor budget, the outputs of the service table
+ *              (services.c) in its order, the once-a-second tick (systemd
+ *              watchdog and status, log repeats, the outputs' ticks)
  *   gw_start   open every link; the poller takes it from there
  *   gw_reload  a new configuration with the least disruption (below)
  *   gw_free    everything, in reverse order
@@ -12,8 +13,11 @@
  * whose protocol, port, address and serial settings (and cell count and
  * current sign) are unchanged keeps its snapshot, counters, freshness and
  * daily SOC maximum, and a poll it has in progress; a wire stays open while
- * some pack still uses it; Modbus clients stay connected unless `listen`
- * changed; new packs are polled at once; removed ones stop answering (0x0A).
+ * some pack still uses it; every output is prepared for the new file first
+ * (a listen address that cannot be opened refuses the reload whole) and
+ * then switched over, keeping what did not change (Modbus clients stay
+ * connected unless `listen` changed); new packs are polled at once;
+ * removed ones stop answering (0x0A).  Nothing on the way waits.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,19 +29,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../wire/ble/ble.h"
-#include "../model/gw.h"
-#include "../history/history.h"
-#include "../web/http.h"
 #include "../core/log.h"
-#include "../mqtt/mqtt.h"
 #include "../core/notify.h"
 #include "../core/resolve.h"
-#include "../modbus/server.h"
-#include "../tunnel/tunnel.h"
-#include "../modbus/upstream.h"
 #include "../core/util.h"
+#include "../model/events.h"
+#include "../model/gw.h"
+#include "../poll/control.h"
+#include "../wire/ble/ble.h"
 #include "../wire/wire.h"
+#include "daemon.h"
+#include "services.h"
 
 /* descriptors kept for the daemon itself: stdio, epoll, signals, the
  * listening socket and its spare, DNS sockets, notifications, later MQTT
@@ -208,17 +210,14 @@ static void fd_budget(struct gw *gw)
 {
 	const struct conf *c = gw->conf;
 	/* each link: what its transport holds (wire + timerfd; BLE: the timerfd
-	 * and, once for all, the D-Bus socket); tunnel: socket + tool */
-	long other = GW_FD_RESERVE + c->nupstreams + 2L * c->ntunnels;
+	 * and, once for all, the D-Bus socket); the outputs say what they hold */
+	long other = GW_FD_RESERVE + gw_services_fds(c);
 	bool ble = false;
 	for (int i = 0; i < gw->nlinks; i++) {
 		other += gw->links[i]->tr->fds;
 		ble = ble || gw->links[i]->cfg->is_ble;
 	}
 	other += ble;
-	/* HTTP: its clients, listening socket, epoll, wakeup; history: database,
-	 * WAL, shared memory, journal */
-	other += (c->http.enabled ? c->http.max_clients + 3L : 0) + (c->history.enabled ? 4L : 0);
 	long need = c->gw.max_clients + other;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
@@ -261,7 +260,7 @@ static void send_status(struct gw *gw, bool force)
 {
 	char st[sizeof(gw->status)];
 	snprintf(st, sizeof(st), "%d/%d pack(s) online, %d Modbus client(s)%s", gw_packs_online(gw),
-		 gw->npacks, gw_server_clients(gw->server),
+		 gw->npacks, gw->modbus_clients,
 		 gw->reload_failures ? ", last reload failed (see the log)" : "");
 	if (!force && strcmp(st, gw->status) == 0)
 		return;
@@ -279,41 +278,28 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (gw->watchdog > 0)
 		gw_notify("WATCHDOG=1");
 	send_status(gw, false);
-	gw_log_flush(gw_mono());
-	if (gw_mono() - gw->energy_saved_at >= 60) {
+	double now = gw_mono();
+	gw_log_flush(now);
+	if (now - gw->energy_saved_at >= 60) {
 		gw_energy_save(gw, false);
 		gw->energy_saved_at = gw_mono();
 	}
+	gw_emit_tick(gw, now);
 }
 
 int gw_serve(struct gw *gw)
 {
-	char err[256];
+	char err[512];
+	void *next[GW_MAX_OUTPUTS];
 	fd_budget(gw);
-	int fd = gw_server_listen(&gw->conf->gw, true, err, sizeof(err));
-	if (fd < 0) {
-		gw_err("%s", err);
-		return -1;
-	}
-	if (!(gw->server = gw_server_new(gw, fd)))
-		return -1;
-	struct gw_tunnel *tun;
-	if (gw_tunnels_prepare(gw, gw->conf, true, &tun, err, sizeof(err)) < 0) {
-		gw_err("%s", err);
-		return -1;
-	}
-	gw_tunnels_install(gw, tun);
-	gw_upstreams_apply(gw);
 	gw_energy_load(gw);
 	gw->energy_saved_at = gw_mono();
-	if (gw->conf->mqtt.enabled)
-		gw->mqtt = gw_mqtt_new(gw);
-	if (gw->conf->history.enabled)
-		gw->history = gw_history_new(gw);
-	if (gw->conf->http.enabled && !(gw->http = gw_http_new(gw, true, err, sizeof(err)))) {
+	if (gw_services_prepare(gw, gw->conf, true, next, err, sizeof(err)) < 0) {
 		gw_err("%s", err);
 		return -1;
 	}
+	gw->serving = true;
+	gw_services_commit(gw, next, NULL);
 	double wd = gw->watchdog = gw_notify_watchdog();
 	double period = wd > 0 && wd / 2 < 1.0 ? wd / 2 : 1.0;
 	ev_timer_init(&gw->tick, tick_cb, period, period);
@@ -332,116 +318,22 @@ void gw_start(struct gw *gw)
 		gw_link_open(gw->links[i]);
 }
 
-/* ------------------------------------------------------------ polls */
-
-static bool in_bank(const struct gw *gw, const struct gw_pack *p)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	for (int k = 0; b->enabled && k < b->npacks; k++)
-		if (gw->packs[b->pack_idx[k]] == p)
-			return true;
-	return false;
-}
-
-void gw_polled(struct gw *gw, struct gw_pack *p, bool ok)
-{
-	double max_gap = gw->conf->gw.stale_after;
-	if (ok) {
-		if (p->snap.present & BMS_HAS_POWER)
-			gw_energy_add(&p->energy, p->last_good, p->snap.power, max_gap);
-		else
-			gw_energy_break(&p->energy);
-		if (in_bank(gw, p)) {
-			struct gw_bank_state bs;
-			gw_bank_compute(gw, &bs);
-			if (bs.online && (bs.snap.present & BMS_HAS_POWER))
-				gw_energy_add(&gw->bank_energy, p->last_good, bs.snap.power, max_gap);
-			else
-				gw_energy_break(&gw->bank_energy);
-		}
-	}
-	/* the state first, then the outcome of a command this poll confirms:
-	 * an MQTT client that sees "done" has the switched state already */
-	if (gw->mqtt)
-		gw_mqtt_polled(gw->mqtt, p, ok);
-	gw_http_changed(gw->http);
-	gw_control_polled(gw, p, ok);
-	if (gw->on_poll)
-		gw->on_poll(gw, p, ok);
-}
-
 /* ------------------------------------------------------------ reload */
-
-/* The HTTP server after a reload: moved (new_http, already listening),
- * restarted on the same address with new settings, or gone. */
-static void reload_http(struct gw *gw, const struct conf *oc, struct gw_http *new_http)
-{
-	const struct conf *nc = gw->conf;
-	if (new_http) {
-		gw_http_free(gw->http);
-		gw->http = new_http;
-		return;
-	}
-	if (!nc->http.enabled) {
-		gw_http_free(gw->http);
-		gw->http = NULL;
-		return;
-	}
-	if (gw->http && !gw_http_same(&oc->http, &nc->http)) {
-		char err[300];
-		gw_http_free(gw->http); /* the same address: the old socket goes first */
-		gw->http = gw_http_new(gw, false, err, sizeof(err));
-		if (!gw->http)
-			gw_err("%s", err);
-	}
-}
 
 int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 {
 	struct conf *oc = gw->conf;
+	void *next[GW_MAX_OUTPUTS];
 	struct plan *pl = malloc(sizeof(*pl));
 	if (!pl || plan_make(gw, nc, pl) < 0) {
 		free(pl);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int listen_fd = -1;
-	if (gw->server && (strcmp(oc->gw.listen_host, nc->gw.listen_host) != 0 ||
-			   oc->gw.listen_port != nc->gw.listen_port)) {
-		listen_fd = gw_server_listen(&nc->gw, false, err, errlen);
-		if (listen_fd < 0) {
-			plan_undo(pl);
-			free(pl);
-			return -1;
-		}
-	}
-	struct gw_tunnel *tun = NULL;
-	if (gw->server && gw_tunnels_prepare(gw, nc, false, &tun, err, errlen) < 0) {
-		if (listen_fd >= 0)
-			close(listen_fd);
-		plan_undo(pl);
-		free(pl);
-		return -1;
-	}
-	/* a new HTTP address is opened first: if it cannot be, nothing changes */
-	bool http_move = gw->server && nc->http.enabled &&
-			 (!gw->http || strcmp(oc->http.listen_host, nc->http.listen_host) != 0 ||
-			  oc->http.listen_port != nc->http.listen_port);
-	struct gw_http *new_http = NULL;
-	if (http_move) {
-		struct conf *keep = gw->conf;
-		gw->conf = nc; /* gw_http_new reads the new [http] */
-		new_http = gw_http_new(gw, false, err, errlen);
-		gw->conf = keep;
-		if (!new_http) {
-			gw_tunnels_discard(gw, tun);
-			if (listen_fd >= 0)
-				close(listen_fd);
-			plan_undo(pl);
-			free(pl);
-			return -1;
-		}
-	}
+	/* every output for the new file first: a listen address that cannot be
+	 * opened fails here, and then nothing has changed */
+	if (gw->serving && gw_services_prepare(gw, nc, false, next, err, errlen) < 0)
+		goto undo;
 	/* from here on nothing fails */
 	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nlinks;
 	for (int j = 0; j < gw->npacks; j++)
@@ -457,23 +349,10 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 			gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
 			gw_state_restore_intent(gw, gw->packs[i]);
 		}
-	if (gw->server) {
-		gw_server_apply(gw->server, listen_fd);
+	if (gw->serving) {
 		fd_budget(gw);
-		gw_upstreams_apply(gw);
 		gw_energy_save(gw, true);
-		if (gw->mqtt && (!nc->mqtt.enabled || !gw_mqtt_reload(gw->mqtt, oc))) {
-			gw_mqtt_free(gw->mqtt); /* gone, or another broker: start over */
-			gw->mqtt = NULL;
-		}
-		if (!gw->mqtt && nc->mqtt.enabled)
-			gw->mqtt = gw_mqtt_new(gw);
-		gw_tunnels_install(gw, tun);
-		reload_http(gw, oc, new_http);
-		if (!gw_history_same(&oc->history, &nc->history)) {
-			gw_history_free(gw->history); /* writes what it holds first */
-			gw->history = nc->history.enabled ? gw_history_new(gw) : NULL;
-		}
+		gw_services_commit(gw, next, oc);
 	}
 	for (int k = 0; k < gw->nlinks; k++) {
 		if (pl->link_new[k])
@@ -487,6 +366,10 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	free(pl);
 	free(oc);
 	return 0;
+undo:
+	plan_undo(pl);
+	free(pl);
+	return -1;
 }
 
 void gw_reload_file(struct gw *gw)
@@ -523,18 +406,10 @@ void gw_free(struct gw *gw)
 	gw->stopping = true;
 	if (gw->loop)
 		ev_timer_stop(gw->loop, &gw->tick);
-	if (gw->server)
+	if (gw->serving)
 		gw_energy_save(gw, true);
-	gw_mqtt_free(gw->mqtt);
-	gw->mqtt = NULL;
-	gw_http_free(gw->http); /* its history queries first */
-	gw->http = NULL;
-	gw_history_free(gw->history);
-	gw->history = NULL;
-	gw_upstreams_free(gw);
-	gw_tunnels_free(gw);
-	gw_server_free(gw->server);
-	gw->server = NULL;
+	gw_services_stop(gw, true); /* in reverse: the HTTP server before the history it reads */
+	gw->serving = false;
 	for (int i = 0; i < gw->npacks; i++)
 		gw_control_drop(gw->packs[i]);
 	for (int i = 0; i < gw->nlinks; i++)

@@ -23,9 +23,17 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 
+#include "../model/service.h"
+
 struct gw;
 struct gw_history;
 struct gw_bank_state;
+
+/* The history's row of the service table (output.c). */
+extern const struct gw_service gw_svc_history;
+/* The running history of gw, NULL when there is none (the status page's
+ * charts and CSV). */
+struct gw_history *gw_history_of(const struct gw *gw);
 
 /* Seconds a folded row of old samples covers. */
 #define GW_HISTORY_FOLD 900

@@ -28,6 +28,7 @@
 #include "../core/log.h"
 #include "../core/net.h"
 #include "../core/resolve.h"
+#include "../poll/control.h"
 #include "server.h"
 #include "../core/util.h"
 
@@ -228,6 +229,7 @@ static void client_free(struct gw_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nclients--;
+	srv->gw->modbus_clients = srv->nclients;
 	free(c);
 }
 
@@ -537,6 +539,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			srv->clients->prev = c;
 		srv->clients = c;
 		srv->nclients++;
+		srv->gw->modbus_clients = srv->nclients;
 		gw_debug("client %s connected (%d open)", c->peer, srv->nclients);
 	}
 }

@@ -19,12 +19,11 @@
 #include "../core/log.h"
 #include "../core/net.h"
 #include "../core/resolve.h"
+#include "../core/retry.h"
 #include "upstream.h"
 #include "../core/util.h"
 
 #define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
-#define UP_BACKOFF_MIN 1.0
-#define UP_BACKOFF_MAX 30.0
 
 enum up_state { UP_DOWN, UP_RESOLVING, UP_CONNECTING, UP_IDLE, UP_WAIT };
 
@@ -38,8 +37,7 @@ struct gw_upstream {
 	ev_io io;
 	ev_timer tick;          /* every interval: push */
 	ev_timer wait;          /* connect/answer timeout, reconnect backoff */
-	double backoff;
-	bool outage_logged;
+	struct gw_retry rt;     /* reconnect backoff, the outage logged once */
 	int stale_logged;       /* -1 unknown, 0 pushing data, 1 pushing the failure flag */
 	int last_exception;
 	uint16_t tid;
@@ -107,27 +105,19 @@ static void up_fail(struct gw_upstream *u, const char *what, int err)
 		close(u->fd);
 	u->fd = -1;
 	u->state = UP_DOWN;
-	if (!u->outage_logged) {
-		gw_warn("upstream %s: %s:%d: %s%s%s; retrying in the background", up_name(u), u->cfg->host,
-			u->cfg->port, what, err ? ": " : "", err ? strerror(err) : "");
-		u->outage_logged = true;
-	} else {
-		gw_debug("upstream %s: %s%s%s (retry in %.0f s)", up_name(u), what, err ? ": " : "",
-			 err ? strerror(err) : "", u->backoff);
-	}
-	ev_timer_set(&u->wait, u->backoff, 0.);
+	char who[CONF_NAME_MAX + CONF_HOST_MAX + 32], why[300];
+	snprintf(who, sizeof(who), "upstream %s: %s:%d", up_name(u), u->cfg->host, u->cfg->port);
+	snprintf(why, sizeof(why), "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
+	ev_timer_set(&u->wait, gw_retry_failed(&u->rt, who, why), 0.);
 	ev_timer_start(loop, &u->wait);
-	u->backoff = u->backoff * 2 > UP_BACKOFF_MAX ? UP_BACKOFF_MAX : u->backoff * 2;
 }
 
 static void up_connected(struct gw_upstream *u)
 {
 	ev_timer_stop(u->gw->loop, &u->wait);
 	u->state = UP_IDLE;
-	u->backoff = UP_BACKOFF_MIN;
 	gw_info("upstream %s: connected to %s:%d%s", up_name(u), u->cfg->host, u->cfg->port,
-		u->outage_logged ? " again" : "");
-	u->outage_logged = false;
+		gw_retry_up(&u->rt) >= 0 ? " again" : "");
 	up_set_events(u, EV_READ);
 	up_push(u);
 }
@@ -364,7 +354,7 @@ static struct gw_upstream *up_new(struct gw *gw, const struct conf_upstream *cfg
 	u->gw = gw;
 	u->cfg = cfg;
 	u->fd = -1;
-	u->backoff = UP_BACKOFF_MIN;
+	gw_retry_init(&u->rt);
 	u->stale_logged = -1;
 	ev_init(&u->io, up_io_cb);
 	ev_init(&u->wait, up_wait_cb);
@@ -398,10 +388,10 @@ static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b
 	       a->reg_last == b->reg_last;
 }
 
-void gw_upstreams_apply(struct gw *gw)
+struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
 {
 	const struct conf *c = gw->conf;
-	struct gw_upstream *old = gw->upstreams, *head = NULL, **tail = &head;
+	struct gw_upstream *head = NULL, **tail = &head;
 	for (int i = 0; i < c->nupstreams; i++) {
 		const struct conf_upstream *cfg = &c->upstreams[i];
 		struct gw_upstream **pp = &old, *u;
@@ -423,14 +413,14 @@ void gw_upstreams_apply(struct gw *gw)
 		up_free(old);
 		old = n;
 	}
-	gw->upstreams = head;
+	return head;
 }
 
-void gw_upstreams_free(struct gw *gw)
+void gw_upstreams_free(struct gw_upstream *list)
 {
-	while (gw->upstreams) {
-		struct gw_upstream *n = gw->upstreams->next;
-		up_free(gw->upstreams);
-		gw->upstreams = n;
+	while (list) {
+		struct gw_upstream *n = list->next;
+		up_free(list);
+		list = n;
 	}
 }

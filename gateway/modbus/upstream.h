@@ -9,13 +9,14 @@
 struct gw;
 struct gw_upstream;
 
-/* Make gw->upstreams match gw->conf: one pusher per [upstream.*] section
- * (non-blocking; each connects, pushes every `interval` and reconnects on its
- * own).  Pushers whose settings did not change keep running as they are;
- * the others stop.  Called at start and after a reload. */
-void gw_upstreams_apply(struct gw *gw);
-/* Stop and free them all. */
-void gw_upstreams_free(struct gw *gw);
+/* The pushers of gw->conf from the running ones (list `old`, NULL at
+ * start): one per [upstream.*] section (non-blocking; each connects, pushes
+ * every `interval` and reconnects on its own).  Pushers whose settings did
+ * not change keep running as they are; the others stop.  Returns the new
+ * list. */
+struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old);
+/* Stop and free them all; NULL is fine. */
+void gw_upstreams_free(struct gw_upstream *list);
 
 /* One FC16 request (MBAP + PDU) into out (>= 7 + 6 + 2*count bytes).
  * count 1..123.  Returns its length.  Pure. */

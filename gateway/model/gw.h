@@ -19,19 +19,23 @@
 #include "../../conf/conf.h"
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
-#include "../poll/control.h"
 #include "energy.h"
-#include "../mqtt/mqtt.h"
+#include "service.h"
 
 struct gw;
 struct gw_link;
-struct gw_server;
-struct gw_upstream;
 struct gw_resolver;
-struct gw_tunnel;
-struct gw_http;
-struct gw_history;
 struct gw_ble;
+
+/* What one pack's MOSFET control has done (poll/control.c acts on it; the
+ * registers 123-124, /metrics and the state file read it). */
+struct gw_ctl;
+struct gw_pack_ctl {
+	struct gw_ctl *cur;            /* the command in progress, NULL if none */
+	double last;                   /* monotonic time of the last accepted command */
+	bool intent[2];                /* what the gateway wants of each FET (JBD writes both) */
+	uint32_t done, failed;         /* commands confirmed / not (registers 123-124) */
+};
 
 struct gw_pack {
 	const struct conf_pack *cfg;
@@ -61,7 +65,6 @@ struct gw_pack {
 
 	bool attempted;                /* at least one poll finished (for --once) */
 	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
-	struct gw_pack_mqtt mq;        /* what the MQTT client published of it */
 	struct gw_pack_ctl ctl;        /* MOSFET control */
 };
 
@@ -110,12 +113,10 @@ struct gw {
 	int npacks, nlinks;
 	struct gw_pack *packs[CONF_MAX_PACKS]; /* packs[i] serves conf->packs[i] */
 	struct gw_link *links[CONF_MAX_PACKS];
-	struct gw_server *server;      /* NULL in --once */
-	struct gw_upstream *upstreams; /* list, NULL if none */
-	struct gw_mqtt *mqtt;          /* NULL without [mqtt] */
-	struct gw_tunnel *tunnels;     /* list, NULL if none */
-	struct gw_http *http;          /* NULL without [http] */
-	struct gw_history *history;    /* NULL without history */
+	int nout;                      /* the outputs (the daemon's service table), in its order */
+	struct gw_output out[GW_MAX_OUTPUTS];
+	bool serving;                  /* the daemon serves (gw_serve), not --once */
+	int modbus_clients;            /* Modbus TCP clients connected now (the server counts) */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	struct gw_ble *ble;            /* BlueZ client of the ble:// links (ble.c), NULL until one opens */
 	double start;                  /* monotonic */
@@ -135,30 +136,6 @@ struct gw {
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
 };
-
-/* Build packs and links from a validated configuration, which gw owns from
- * now on (gw_free() frees it).  0, or -1 with a logged error. */
-int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf);
-/* The daemon's side: raise the descriptor limit, open the Modbus TCP
- * server, start the upstream pushers and the once-a-second tick (systemd
- * watchdog and status).  0, or -1 with a logged error (cannot listen). */
-int gw_serve(struct gw *gw);
-/* Open every link and start polling (non-blocking; failures retry on their own). */
-void gw_start(struct gw *gw);
-/* Apply a new, validated configuration with the least disruption (see
- * daemon.c).  On success gw owns nc and returns 0; on failure (the new
- * listen address cannot be opened) nothing changed, err says why, the
- * caller still owns nc, and -1 is returned. */
-int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen);
-/* A poll of p finished (ok: a new snapshot was committed): energy counters,
- * publishing, then gw->on_poll.  Called by the poller. */
-void gw_polled(struct gw *gw, struct gw_pack *p, bool ok);
-/* SIGHUP: read the configuration file again and apply it (gw_reload), or
- * log why not and keep running as before; tells systemd RELOADING/READY. */
-void gw_reload_file(struct gw *gw);
-/* Stop every watcher, close every link, client and socket, free everything
- * (the configuration too).  The loop itself stays. */
-void gw_free(struct gw *gw);
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);

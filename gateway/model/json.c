@@ -28,29 +28,6 @@ static void json_bool(FILE *o, const char *key, bool v, bool present)
 	fprintf(o, ",\"%s\":%s", key, present ? (v ? "true" : "false") : "null");
 }
 
-void gw_json_str(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(o, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(o, "\\u%04x", ch);
-		else
-			fputc(ch, o);
-	}
-	fputc('"', o);
-}
-
-void gw_json_utc(FILE *o, const char *key, time_t t)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	fprintf(o, "\"%s\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", key, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* ,"key":"2026-11-22T10:00:00Z" for the wall-clock time of monotonic t */
 static void json_time(FILE *o, const char *key, double mono_t)
 {

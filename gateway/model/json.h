@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "../core/jsonw.h"
+
 struct gw;
 struct gw_pack;
 
@@ -16,9 +18,5 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p);
 /* One line: the bank unit as served now ({"bank":true,"packs_online":...}),
  * with the same value keys as a pack. */
 void gw_bank_json(FILE *o, const struct gw *gw);
-/* "key":"2026-11-22T10:00:00Z", the UTC time t. */
-void gw_json_utc(FILE *o, const char *key, time_t t);
-/* A JSON string literal of s (quotes, escapes). */
-void gw_json_str(FILE *o, const char *s);
 
 #endif

@@ -23,14 +23,6 @@ struct gw_pack;
 struct gw_link;
 struct gw_ctl;
 
-/* What one pack's control has done, in struct gw_pack. */
-struct gw_pack_ctl {
-	struct gw_ctl *cur;            /* the command in progress, NULL if none */
-	double last;                   /* monotonic time of the last accepted command */
-	bool intent[2];                /* what the gateway wants of each FET (JBD writes both) */
-	uint32_t done, failed;         /* commands confirmed / not (registers 123-124) */
-};
-
 /* The end of a command: exception 0 = done, else its Modbus exception
  * code; why says what happened (for logs and MQTT results). */
 typedef void (*gw_ctl_done)(void *ctx, int exception, const char *why);

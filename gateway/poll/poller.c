@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "../model/events.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../wire/wire.h"
@@ -112,6 +113,15 @@ static void soc_track(struct gw_pack *p)
 	}
 }
 
+/* A poll of p finished: the model and the outputs hear of it first, then a
+ * MOSFET command this poll reads back ends (an MQTT client that sees
+ * "done" has the switched state already). */
+static void polled(struct gw *gw, struct gw_pack *p, bool ok)
+{
+	gw_emit_polled(gw, p, ok);
+	gw_control_polled(gw, p, ok);
+}
+
 static void poll_done(struct gw_link *l, bool ok, const char *why)
 {
 	struct gw_pack *p = l->cur;
@@ -166,14 +176,14 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 		 * any more is reopened (the transport says after how many) */
 		if (++l->silent_polls >= l->tr->silent_reopen && l->tr->silent_reopen) {
 			l->silent_polls = 0;
-			gw_polled(gw, p, ok);
+			polled(gw, p, ok);
 			gw_link_close(l, l->tr->silent_why);
 			return;
 		}
 	} else {
 		l->silent_polls = 0;
 	}
-	gw_polled(gw, p, ok);
+	polled(gw, p, ok);
 	link_schedule(l);
 }
 

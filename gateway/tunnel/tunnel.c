@@ -18,7 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../core/jsonw.h"
 #include "../core/log.h"
+#include "../core/prom.h"
 #include "../core/net.h"
 #include "tunnel.h"
 #include "../core/util.h"
@@ -318,8 +320,8 @@ static void tunnel_close(struct gw_tunnel *t)
 	free(t);
 }
 
-int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, struct gw_tunnel **out, char *err,
-		       size_t errlen)
+int gw_tunnels_prepare(struct gw *gw, struct gw_tunnel *cur, const struct conf *nc, bool may_block,
+		       struct gw_tunnel **out, char *err, size_t errlen)
 {
 	struct gw_tunnel *head = NULL, **tail = &head;
 	*out = NULL;
@@ -328,7 +330,7 @@ int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, str
 		struct gw_tunnel *n = calloc(1, sizeof(*n));
 		if (!n) {
 			snprintf(err, errlen, "out of memory");
-			gw_tunnels_discard(gw, head);
+			gw_tunnels_discard(head);
 			return -1;
 		}
 		n->gw = gw;
@@ -336,7 +338,7 @@ int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, str
 		n->lfd = n->cfd = -1;
 		*tail = n;
 		tail = &n->next;
-		for (struct gw_tunnel *o = gw->tunnels; o; o = o->next) {
+		for (struct gw_tunnel *o = cur; o; o = o->next) {
 			if (same_tunnel(o->cfg, c))
 				n->reuse = o;
 			else if (strcmp(o->cfg->listen_host, c->listen_host) == 0 && o->cfg->listen_port == c->listen_port)
@@ -350,7 +352,7 @@ int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, str
 		if (n->lfd < 0) {
 			size_t l = strlen(err);
 			snprintf(err + l, errlen - l, " ([tunnel.%s] listen)", c->name);
-			gw_tunnels_discard(gw, head);
+			gw_tunnels_discard(head);
 			return -1;
 		}
 	}
@@ -358,9 +360,8 @@ int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, str
 	return 0;
 }
 
-void gw_tunnels_discard(struct gw *gw, struct gw_tunnel *prepared)
+void gw_tunnels_discard(struct gw_tunnel *prepared)
 {
-	(void)gw;
 	while (prepared) {
 		struct gw_tunnel *n = prepared->next;
 		if (prepared->lfd >= 0)
@@ -370,7 +371,7 @@ void gw_tunnels_discard(struct gw *gw, struct gw_tunnel *prepared)
 	}
 }
 
-void gw_tunnels_install(struct gw *gw, struct gw_tunnel *prepared)
+struct gw_tunnel *gw_tunnels_install(struct gw *gw, struct gw_tunnel *cur, struct gw_tunnel *prepared)
 {
 	const struct conf *nc = gw->conf;
 	struct gw_tunnel *head = NULL, **tail = &head;
@@ -378,7 +379,7 @@ void gw_tunnels_install(struct gw *gw, struct gw_tunnel *prepared)
 	for (struct gw_tunnel *n = prepared; n; n = n->next)
 		if (n->fd_from)
 			n->fd_from->fd_taken = true;
-	for (struct gw_tunnel *o = gw->tunnels, *next; o; o = next) {
+	for (struct gw_tunnel *o = cur, *next; o; o = next) {
 		next = o->next;
 		bool kept = false;
 		for (struct gw_tunnel *n = prepared; n && !kept; n = n->next)
@@ -419,24 +420,104 @@ void gw_tunnels_install(struct gw *gw, struct gw_tunnel *prepared)
 		*tail = t;
 		tail = &t->next;
 	}
-	gw->tunnels = head;
+	return head;
 }
 
-void gw_tunnels_free(struct gw *gw)
+void gw_tunnels_free(struct gw_tunnel *list)
 {
-	while (gw->tunnels) {
-		struct gw_tunnel *t = gw->tunnels;
-		gw->tunnels = t->next;
+	while (list) {
+		struct gw_tunnel *t = list;
+		list = t->next;
 		end_session(t, "disconnected: bmsgw stops", false);
 		t->fd_taken = false;
 		tunnel_close(t);
 	}
 }
 
-int gw_tunnels_active(const struct gw *gw)
+int gw_tunnels_active(const struct gw_tunnel *list)
 {
 	int n = 0;
-	for (const struct gw_tunnel *t = gw->tunnels; t; t = t->next)
+	for (const struct gw_tunnel *t = list; t; t = t->next)
 		n += t->cfd >= 0;
 	return n;
 }
+
+/* ---------------------------------------------------------------- the output */
+
+static long tun_fds(const struct conf *c)
+{
+	return 2L * c->ntunnels; /* listening socket + tool */
+}
+
+static int tun_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
+		       size_t errlen)
+{
+	struct gw_tunnel *t = NULL;
+	int rc = gw_tunnels_prepare(gw, cur, nc, may_block, &t, err, errlen);
+	*next = t;
+	return rc;
+}
+
+static void *tun_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+{
+	(void)oc;
+	return gw_tunnels_install(gw, cur, next);
+}
+
+static void tun_discard(struct gw *gw, void *cur, void *next)
+{
+	(void)gw;
+	(void)cur;
+	gw_tunnels_discard(next);
+}
+
+static void tun_stop(void *st, bool clean)
+{
+	(void)clean;
+	gw_tunnels_free(st);
+}
+
+/* "tunnels": each with its wire, its address and its tool, if one is connected. */
+static void tun_status_json(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	double now = gw_mono();
+	fputc('[', o);
+	for (const struct gw_tunnel *t = st; t; t = t->next) {
+		fprintf(o, "%s{\"name\":", t == st ? "" : ",");
+		gw_json_str(o, t->cfg->name);
+		fprintf(o, ",\"port\":");
+		gw_json_str(o, t->cfg->port);
+		fprintf(o, ",\"listen_port\":%d,\"tool\":", t->cfg->listen_port);
+		if (t->cfd >= 0) {
+			gw_json_str(o, t->peer);
+			fprintf(o, ",\"connected_s\":%.0f,\"to_wire\":%lu,\"from_wire\":%lu", now - t->since, t->to_wire,
+				t->from_wire);
+		} else {
+			fputs("null", o);
+		}
+		fputc('}', o);
+	}
+	fputc(']', o);
+}
+
+static void tun_metrics(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	const struct gw_prom_metric mm[] = {
+		{ "bmsgw_tunnel_tools", "gauge", "Maintenance tunnels with a tool connected (their wire is not polled).",
+		  gw_tunnels_active(st) },
+	};
+	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+}
+
+const struct gw_service gw_svc_tunnel = {
+	.name = "tunnels",
+	.fds = tun_fds,
+	.prepare = tun_prepare,
+	.commit = tun_commit,
+	.discard = tun_discard,
+	.stop = tun_stop,
+	.status_json = tun_status_json,
+	.metrics = tun_metrics,
+};

@@ -14,26 +14,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../model/service.h"
+
 struct gw;
 struct conf;
 struct gw_tunnel;
 
+/* The tunnels' row of the service table. */
+extern const struct gw_service gw_svc_tunnel;
+
 /* The tunnels of configuration nc, ready to be installed: unchanged ones of
- * gw are carried over (with their tool), the others get their listening
+ * the running list cur are carried over (with their tool), the others get their listening
  * socket now (taken over from an old tunnel on the same address, or
  * opened; may_block: a name may be resolved by the system, at start only).
  * Changes nothing in gw.  0 with *out set, or -1 with err filled in. */
-int gw_tunnels_prepare(struct gw *gw, const struct conf *nc, bool may_block, struct gw_tunnel **out, char *err,
-		       size_t errlen);
+int gw_tunnels_prepare(struct gw *gw, struct gw_tunnel *cur, const struct conf *nc, bool may_block,
+		       struct gw_tunnel **out, char *err, size_t errlen);
 /* Undo a prepare that will not be installed. */
-void gw_tunnels_discard(struct gw *gw, struct gw_tunnel *prepared);
-/* Install prepared tunnels (gw->conf is nc and its links are in place):
- * tunnels not carried over end (their tool is disconnected, their wire
- * given back) and the new ones start listening. */
-void gw_tunnels_install(struct gw *gw, struct gw_tunnel *prepared);
-/* Close every tunnel (stop). */
-void gw_tunnels_free(struct gw *gw);
+void gw_tunnels_discard(struct gw_tunnel *prepared);
+/* Install prepared tunnels in place of the running ones (cur; gw->conf is
+ * nc and its links are in place): tunnels not carried over end (their tool
+ * is disconnected, their wire given back) and the new ones start
+ * listening.  Returns the running list. */
+struct gw_tunnel *gw_tunnels_install(struct gw *gw, struct gw_tunnel *cur, struct gw_tunnel *prepared);
+/* Close every tunnel of the list (stop). */
+void gw_tunnels_free(struct gw_tunnel *list);
 /* Tunnels with a tool connected now. */
-int gw_tunnels_active(const struct gw *gw);
+int gw_tunnels_active(const struct gw_tunnel *list);
 
 #endif

@@ -512,7 +512,7 @@ static ssize_t csv_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	struct req *r = cls;
 	struct gw_http *h = r->h;
-	if (h->stopping || r->fail || !h->gw->history)
+	if (h->stopping || r->fail || !gw_history_of(h->gw))
 		return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut transfer */
 	if (r->off < r->len) {
 		size_t n = r->len - r->off < max ? r->len - r->off : max;
@@ -523,7 +523,7 @@ static ssize_t csv_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (r->eof)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (!r->q) {
-		r->q = gw_history_csv(h->gw->history, r->unit, r->from, r->to, r->step, r->cursor, CSV_ROWS, on_answer,
+		r->q = gw_history_csv(gw_history_of(h->gw), r->unit, r->from, r->to, r->step, r->cursor, CSV_ROWS, on_answer,
 				      r);
 		if (!r->q)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -575,7 +575,7 @@ static bool history_args(struct MHD_Connection *con, struct req *r, enum MHD_Res
 static enum MHD_Result start_history(struct gw_http *h, struct req *r, bool csv)
 {
 	struct MHD_Connection *con = r->con;
-	if (!h->gw->history)
+	if (!gw_history_of(h->gw))
 		return send_error(con, MHD_HTTP_NOT_FOUND, true, "history is off ([history] file = none)");
 	enum MHD_Result rc = MHD_NO;
 	if (!history_args(con, r, &rc))
@@ -587,7 +587,7 @@ static enum MHD_Result start_history(struct gw_http *h, struct req *r, bool csv)
 					  step);
 		r->kind = RQ_CSV;
 		r->cursor = r->from - 1;
-		r->q = gw_history_csv(h->gw->history, r->unit, r->from, r->to, r->step, r->cursor, CSV_ROWS, on_answer, r);
+		r->q = gw_history_csv(gw_history_of(h->gw), r->unit, r->from, r->to, r->step, r->cursor, CSV_ROWS, on_answer, r);
 	} else {
 		const char *pts = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "points");
 		long points = CHART_POINTS;
@@ -599,7 +599,7 @@ static enum MHD_Result start_history(struct gw_http *h, struct req *r, bool csv)
 						  CHART_POINTS_MAX);
 		}
 		r->kind = RQ_CHART;
-		r->q = gw_history_chart(h->gw->history, r->unit, r->from, r->to, (int)points, on_answer, r);
+		r->q = gw_history_chart(gw_history_of(h->gw), r->unit, r->from, r->to, (int)points, on_answer, r);
 	}
 	if (!r->q)
 		return MHD_NO;
@@ -754,9 +754,8 @@ bool gw_http_same(const struct conf_http *a, const struct conf_http *b)
 	       strcmp(a->clients.text, b->clients.text) == 0;
 }
 
-struct gw_http *gw_http_new(struct gw *gw, bool may_block, char *err, size_t errlen)
+struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen)
 {
-	const struct conf_http *c = &gw->conf->http;
 	char lerr[256];
 	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
 	if (fd < 0) {

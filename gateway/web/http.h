@@ -7,14 +7,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../model/service.h"
+
 struct gw;
 struct gw_http;
 struct conf_http;
 
-/* Listen on gw->conf->http (enabled).  At start (may_block) a listen name
+/* The HTTP server's row of the service table (web.c). */
+extern const struct gw_service gw_svc_http;
+
+/* Listen as section c says (enabled).  At start (may_block) a listen name
  * may go to the system resolver; at a reload only an address or an
  * /etc/hosts name.  NULL with err filled in when it cannot listen. */
-struct gw_http *gw_http_new(struct gw *gw, bool may_block, char *err, size_t errlen);
+struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen);
 /* The settings a running server must be replaced for. */
 bool gw_http_same(const struct conf_http *a, const struct conf_http *b);
 /* Something changed (a poll finished): live pages get the new state

@@ -13,14 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/prom.h"
 #include "../model/gw.h"
-#include "../history/history.h"
-#include "http.h"
 #include "../model/json.h"
-#include "../mqtt/mqtt.h"
-#include "../modbus/server.h"
-#include "status.h"
 #include "../wire/wire.h"
+#include "status.h"
 
 #ifndef BMSGW_VERSION
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
@@ -54,8 +51,8 @@ static void links_json(struct gw *gw, FILE *o)
 		gw_json_str(o, l->port);
 		fprintf(o, ",\"kind\":\"%s\",\"state\":\"%s\",\"up\":%s,\"opens\":%lu", link_kind(l), link_state(l),
 			l->state == GW_LINK_UP ? "true" : "false", l->opens);
-		if (l->state != GW_LINK_UP && l->outage_logged)
-			fprintf(o, ",\"down_s\":%.0f", now - l->down_since);
+		if (l->state != GW_LINK_UP && l->rt.outage_logged)
+			fprintf(o, ",\"down_s\":%.0f", now - l->rt.down_since);
 		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"packs\":[",
 			l->stats.checksum_errors, l->stats.short_frames, l->stats.timeouts);
 		bool first = true;
@@ -116,98 +113,25 @@ void gw_status_json(struct gw *gw, FILE *o)
 	fprintf(o, ",\"links\":");
 	links_json(gw, o);
 
-	struct gw_server_info si;
-	gw_server_info(gw->server, &si);
-	fprintf(o, ",\"modbus\":{\"listen\":\"%s%s%s:%d\",\"base\":%d,\"max_clients\":%d,\"connections\":%lu,"
-		"\"refused\":%lu,\"requests\":%lu,\"exceptions\":%lu,\"clients\":",
-		strchr(c->gw.listen_host, ':') ? "[" : "", c->gw.listen_host, strchr(c->gw.listen_host, ':') ? "]" : "",
-		c->gw.listen_port, c->gw.base, c->gw.max_clients, si.accepted, si.refused, si.requests, si.exceptions);
-	gw_server_clients_json(gw->server, o);
-	fprintf(o, "},\"mqtt\":");
-	if (gw->mqtt)
-		gw_mqtt_status_json(gw->mqtt, o);
-	else
-		fputs("null", o);
-
-	fprintf(o, ",\"http\":");
-	if (gw->http) {
-		struct gw_http_info hi;
-		gw_http_info(gw->http, &hi);
-		fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu}", hi.clients,
-			hi.sse_clients, hi.requests, hi.refused);
-	} else {
-		fputs("null", o);
-	}
-	fprintf(o, ",\"history\":");
-	if (gw->history) {
-		struct gw_history_stats hs;
-		gw_history_stats(gw->history, &hs);
-		fprintf(o, "{\"file\":");
-		gw_json_str(o, hs.path);
-		fprintf(o, ",\"open\":%s,\"interval\":%g,\"retention_days\":%g,\"raw_days\":%g,\"written\":%lu,"
-			"\"dropped\":%lu,\"errors\":%lu,\"queued\":%zu,\"last_write_ms\":%.1f,\"last_error\":",
-			hs.open ? "true" : "false", c->history.interval, c->history.retention, c->history.raw_days,
-			hs.written, hs.dropped, hs.errors, hs.queued, hs.last_write_ms);
-		if (hs.last_error[0])
-			gw_json_str(o, hs.last_error);
+	/* each output's own member, in the service table's order */
+	for (int i = 0; i < gw->nout; i++) {
+		const struct gw_output *out = &gw->out[i];
+		fprintf(o, ",\"%s\":", out->svc->name);
+		if (out->state)
+			out->svc->status_json(out->state, gw, o);
 		else
 			fputs("null", o);
-		fputc('}', o);
-	} else {
-		fputs("null", o);
 	}
 	fputs("}\n", o);
 }
 
 /* ------------------------------------------------------------- /metrics */
 
-static void label_value(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(o, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", o);
-		else
-			fputc(*s, o);
-	}
-	fputc('"', o);
-}
-
-static void family(FILE *o, const char *name, const char *type, const char *help)
-{
-	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* A value as Prometheus reads it: integers whole, floats with the digits they have. */
-static void value(FILE *o, double v)
-{
-	if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
-		fprintf(o, " %.0f\n", v);
-	else if (isfinite(v))
-		fprintf(o, " %.7g\n", v); /* the values are floats: no digits beyond theirs */
-	else
-		fprintf(o, " NaN\n");
-}
-
 /* A metric with a single value and no labels: its family and its value. */
 static void single(FILE *o, const char *name, const char *type, const char *help, double v)
 {
-	family(o, name, type, help);
-	fputs(name, o);
-	value(o, v);
-}
-
-/* name{pack="x"[,extra]} value */
-static void sample(FILE *o, const char *name, const char *pack, const char *extra, double v)
-{
-	fprintf(o, "%s{pack=", name);
-	label_value(o, pack);
-	if (extra)
-		fprintf(o, ",%s", extra);
-	fputc('}', o);
-	value(o, v);
+	const struct gw_prom_metric m = { name, type, help, v };
+	gw_prom_singles(o, &m, 1);
 }
 
 /* A unit that metrics show values of: a pack or the bank, fresh or not. */
@@ -248,37 +172,37 @@ static const struct vfam vfams[] = {
 static void unit_metrics(FILE *o, const struct munit *u, int n)
 {
 	for (size_t f = 0; f < sizeof(vfams) / sizeof(vfams[0]); f++) {
-		family(o, vfams[f].name, "gauge", vfams[f].help);
+		gw_prom_family(o, vfams[f].name, "gauge", vfams[f].help);
 		for (int i = 0; i < n; i++)
 			if (u[i].s && (u[i].s->present & vfams[f].need))
-				sample(o, vfams[f].name, u[i].name, NULL, vfams[f].get(u[i].s));
+				gw_prom_sample(o, vfams[f].name, u[i].name, NULL, vfams[f].get(u[i].s));
 	}
 	char lab[64];
-	family(o, "bmsgw_temperature_celsius", "gauge", "Temperature sensor of the pack (the bank: the mean of sensor n).");
+	gw_prom_family(o, "bmsgw_temperature_celsius", "gauge", "Temperature sensor of the pack (the bank: the mean of sensor n).");
 	for (int i = 0; i < n; i++)
 		for (unsigned k = 0; u[i].s && k < u[i].s->ntemps && k < BMS_MAX_TEMPS; k++)
 			if (isfinite(u[i].s->temp_c[k])) {
 				snprintf(lab, sizeof(lab), "sensor=\"%u\"", k + 1);
-				sample(o, "bmsgw_temperature_celsius", u[i].name, lab, u[i].s->temp_c[k]);
+				gw_prom_sample(o, "bmsgw_temperature_celsius", u[i].name, lab, u[i].s->temp_c[k]);
 			}
-	family(o, "bmsgw_cell_voltage_volts", "gauge", "Voltage of one cell.");
+	gw_prom_family(o, "bmsgw_cell_voltage_volts", "gauge", "Voltage of one cell.");
 	for (int i = 0; i < n; i++)
 		for (unsigned k = 0; u[i].s && k < u[i].s->ncells && k < BMS_MAX_CELLS; k++) {
 			snprintf(lab, sizeof(lab), "cell=\"%u\"", k + 1);
-			sample(o, "bmsgw_cell_voltage_volts", u[i].name, lab, u[i].s->cell_mv[k] / 1000.0);
+			gw_prom_sample(o, "bmsgw_cell_voltage_volts", u[i].name, lab, u[i].s->cell_mv[k] / 1000.0);
 		}
-	family(o, "bmsgw_cell_balancing", "gauge", "1 while the cell is being balanced.");
+	gw_prom_family(o, "bmsgw_cell_balancing", "gauge", "1 while the cell is being balanced.");
 	for (int i = 0; i < n; i++)
 		for (unsigned k = 0; u[i].s && (u[i].s->present & BMS_HAS_BALANCE) && k < u[i].s->ncells && k < 32; k++) {
 			snprintf(lab, sizeof(lab), "cell=\"%u\"", k + 1);
-			sample(o, "bmsgw_cell_balancing", u[i].name, lab, (u[i].s->balance >> k) & 1u);
+			gw_prom_sample(o, "bmsgw_cell_balancing", u[i].name, lab, (u[i].s->balance >> k) & 1u);
 		}
 	static const char *const stat_names[] = { "bmsgw_cell_min_volts", "bmsgw_cell_max_volts",
 						  "bmsgw_cell_average_volts", "bmsgw_cell_delta_volts" };
 	static const char *const stat_help[] = { "Lowest cell voltage.", "Highest cell voltage.",
 						 "Mean cell voltage.", "Highest minus lowest cell voltage." };
 	for (int k = 0; k < 4; k++) {
-		family(o, stat_names[k], "gauge", stat_help[k]);
+		gw_prom_family(o, stat_names[k], "gauge", stat_help[k]);
 		for (int i = 0; i < n; i++) {
 			if (!u[i].s)
 				continue;
@@ -295,20 +219,20 @@ static void unit_metrics(FILE *o, const struct munit *u, int n)
 				bms_cell_stats(u[i].s, &cs);
 				mv[0] = cs.min_mv, mv[1] = cs.max_mv, mv[2] = cs.avg_mv, mv[3] = cs.delta_mv;
 			}
-			sample(o, stat_names[k], u[i].name, NULL, mv[k] / 1000.0);
+			gw_prom_sample(o, stat_names[k], u[i].name, NULL, mv[k] / 1000.0);
 		}
 	}
-	family(o, "bmsgw_mosfet_on", "gauge", "1 when the MOSFET is on (conducting).");
+	gw_prom_family(o, "bmsgw_mosfet_on", "gauge", "1 when the MOSFET is on (conducting).");
 	for (int i = 0; i < n; i++)
 		if (u[i].s && (u[i].s->present & BMS_HAS_MOSFETS)) {
-			sample(o, "bmsgw_mosfet_on", u[i].name, "fet=\"charge\"", u[i].s->chg_mos);
-			sample(o, "bmsgw_mosfet_on", u[i].name, "fet=\"discharge\"", u[i].s->dsg_mos);
+			gw_prom_sample(o, "bmsgw_mosfet_on", u[i].name, "fet=\"charge\"", u[i].s->chg_mos);
+			gw_prom_sample(o, "bmsgw_mosfet_on", u[i].name, "fet=\"discharge\"", u[i].s->dsg_mos);
 		}
-	family(o, "bmsgw_alarm", "gauge", "1 while the alarm is active (normalised alarm set).");
+	gw_prom_family(o, "bmsgw_alarm", "gauge", "1 while the alarm is active (normalised alarm set).");
 	for (int i = 0; i < n; i++)
 		for (unsigned k = 0; u[i].s && (u[i].s->present & BMS_HAS_ALARMS) && k < BMS_AL_COUNT; k++) {
 			snprintf(lab, sizeof(lab), "alarm=\"%s\"", bms_alarm_name(k));
-			sample(o, "bmsgw_alarm", u[i].name, lab, (u[i].s->alarms >> k) & 1u);
+			gw_prom_sample(o, "bmsgw_alarm", u[i].name, lab, (u[i].s->alarms >> k) & 1u);
 		}
 }
 
@@ -316,7 +240,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 {
 	const struct conf *c = gw->conf;
 	double now = gw_mono();
-	family(o, "bmsgw_info", "gauge", "Version of bmsgw.");
+	gw_prom_family(o, "bmsgw_info", "gauge", "Version of bmsgw.");
 	fprintf(o, "bmsgw_info{version=\"%s\"} 1\n", BMSGW_VERSION);
 	single(o, "bmsgw_start_time_seconds", "gauge", "Start time of the daemon (unix seconds).",
 	       floor((double)time(NULL) - (now - gw->start)));
@@ -330,34 +254,34 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	       "Packs with fresh data.", gw_packs_online(gw));
 
 	/* per pack */
-	family(o, "bmsgw_pack_info", "gauge", "A configured pack: protocol, port, address and Modbus unit id.");
+	gw_prom_family(o, "bmsgw_pack_info", "gauge", "A configured pack: protocol, port, address and Modbus unit id.");
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
 		fputs("bmsgw_pack_info{pack=", o);
-		label_value(o, p->cfg->name);
+		gw_prom_label(o, p->cfg->name);
 		fprintf(o, ",protocol=\"%s\",port=", p->drv->name);
-		label_value(o, p->cfg->port);
+		gw_prom_label(o, p->cfg->port);
 		fprintf(o, ",address=\"%d\",unit_id=\"%d\"} 1\n", p->cfg->address, p->cfg->unit_id);
 	}
-	family(o, "bmsgw_pack_online", "gauge", "1 while the pack's data is fresh (younger than stale_after).");
+	gw_prom_family(o, "bmsgw_pack_online", "gauge", "1 while the pack's data is fresh (younger than stale_after).");
 	for (int i = 0; i < gw->npacks; i++)
-		sample(o, "bmsgw_pack_online", gw->packs[i]->cfg->name, NULL, gw_pack_online(gw, gw->packs[i]));
-	family(o, "bmsgw_pack_data_age_seconds", "gauge", "Seconds since the pack's last good poll.");
+		gw_prom_sample(o, "bmsgw_pack_online", gw->packs[i]->cfg->name, NULL, gw_pack_online(gw, gw->packs[i]));
+	gw_prom_family(o, "bmsgw_pack_data_age_seconds", "gauge", "Seconds since the pack's last good poll.");
 	for (int i = 0; i < gw->npacks; i++)
 		if (gw->packs[i]->have_data)
-			sample(o, "bmsgw_pack_data_age_seconds", gw->packs[i]->cfg->name, NULL,
+			gw_prom_sample(o, "bmsgw_pack_data_age_seconds", gw->packs[i]->cfg->name, NULL,
 			       now - gw->packs[i]->last_good);
-	family(o, "bmsgw_pack_polls_total", "counter", "Polls of the pack by result.");
+	gw_prom_family(o, "bmsgw_pack_polls_total", "counter", "Polls of the pack by result.");
 	for (int i = 0; i < gw->npacks; i++) {
-		sample(o, "bmsgw_pack_polls_total", gw->packs[i]->cfg->name, "result=\"good\"", gw->packs[i]->good_polls);
-		sample(o, "bmsgw_pack_polls_total", gw->packs[i]->cfg->name, "result=\"failed\"",
+		gw_prom_sample(o, "bmsgw_pack_polls_total", gw->packs[i]->cfg->name, "result=\"good\"", gw->packs[i]->good_polls);
+		gw_prom_sample(o, "bmsgw_pack_polls_total", gw->packs[i]->cfg->name, "result=\"failed\"",
 		       gw->packs[i]->failed_polls);
 	}
-	family(o, "bmsgw_pack_control_commands_total", "counter", "MOSFET commands by outcome.");
+	gw_prom_family(o, "bmsgw_pack_control_commands_total", "counter", "MOSFET commands by outcome.");
 	for (int i = 0; i < gw->npacks; i++) {
-		sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"done\"",
+		gw_prom_sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"done\"",
 		       gw->packs[i]->ctl.done);
-		sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"failed\"",
+		gw_prom_sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"failed\"",
 		       gw->packs[i]->ctl.failed);
 	}
 
@@ -380,15 +304,15 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 		n++;
 	}
 	unit_metrics(o, u, n);
-	family(o, "bmsgw_energy_kwh_total", "counter", "Energy charged (in) and discharged (out), integrated over good polls.");
+	gw_prom_family(o, "bmsgw_energy_kwh_total", "counter", "Energy charged (in) and discharged (out), integrated over good polls.");
 	for (int i = 0; i < gw->npacks; i++) {
-		sample(o, "bmsgw_energy_kwh_total", gw->packs[i]->cfg->name, "direction=\"in\"", gw->packs[i]->energy.in_kwh);
-		sample(o, "bmsgw_energy_kwh_total", gw->packs[i]->cfg->name, "direction=\"out\"",
+		gw_prom_sample(o, "bmsgw_energy_kwh_total", gw->packs[i]->cfg->name, "direction=\"in\"", gw->packs[i]->energy.in_kwh);
+		gw_prom_sample(o, "bmsgw_energy_kwh_total", gw->packs[i]->cfg->name, "direction=\"out\"",
 		       gw->packs[i]->energy.out_kwh);
 	}
 	if (c->bank.enabled) {
-		sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"in\"", gw->bank_energy.in_kwh);
-		sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"out\"", gw->bank_energy.out_kwh);
+		gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"in\"", gw->bank_energy.in_kwh);
+		gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"out\"", gw->bank_energy.out_kwh);
 		single(o, "bmsgw_bank_packs_online", "gauge",
 		       "Packs of the bank with fresh data.", bs.online);
 		single(o, "bmsgw_bank_packs_configured", "gauge",
@@ -406,64 +330,19 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 		{ "bmsgw_link_timeouts_total", "counter", "Requests with no complete answer in time." },
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
-		family(o, lf[f].name, lf[f].type, lf[f].help);
+		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
 		for (int i = 0; i < gw->nlinks; i++) {
 			const struct gw_link *l = gw->links[i];
 			double v[] = { l->state == GW_LINK_UP && !l->tunnel, (double)l->opens, l->stats.checksum_errors,
 				       l->stats.short_frames, l->stats.timeouts };
 			fprintf(o, "%s{port=", lf[f].name);
-			label_value(o, l->port);
+			gw_prom_label(o, l->port);
 			fprintf(o, ",kind=\"%s\"} %.0f\n", link_kind(l), v[f]);
 		}
 	}
 
-	/* clients */
-	struct gw_server_info si;
-	gw_server_info(gw->server, &si);
-	single(o, "bmsgw_modbus_clients", "gauge",
-	       "Modbus TCP clients connected.", si.clients);
-	single(o, "bmsgw_modbus_connections_total", "counter",
-	       "Modbus TCP connections served.", si.accepted);
-	single(o, "bmsgw_modbus_refused_total", "counter",
-	       "Modbus TCP connections closed at once (max_clients, descriptors).", si.refused);
-	single(o, "bmsgw_modbus_requests_total", "counter",
-	       "Modbus requests answered.", si.requests);
-	single(o, "bmsgw_modbus_exceptions_total", "counter",
-	       "Modbus requests answered with an exception.", si.exceptions);
-	if (gw->mqtt) {
-		struct gw_mqtt_counters mc;
-		gw_mqtt_counters(gw->mqtt, &mc);
-		single(o, "bmsgw_mqtt_connected", "gauge",
-		       "1 while connected to the MQTT broker.", mc.connected);
-		single(o, "bmsgw_mqtt_connects_total", "counter",
-		       "Connections to the broker.", mc.connects);
-		single(o, "bmsgw_mqtt_states_skipped_total", "counter",
-		       "States not published because the broker lagged.", mc.skipped);
-	}
-	if (gw->http) {
-		struct gw_http_info hi;
-		gw_http_info(gw->http, &hi);
-		single(o, "bmsgw_http_clients", "gauge",
-		       "HTTP connections open.", hi.clients);
-		single(o, "bmsgw_http_event_streams", "gauge",
-		       "Live pages (server-sent event streams) open.", hi.sse_clients);
-		single(o, "bmsgw_http_requests_total", "counter",
-		       "HTTP requests.", hi.requests);
-		single(o, "bmsgw_http_refused_total", "counter",
-		       "HTTP connections refused (clients allowlist).", hi.refused);
-	}
-	if (gw->history) {
-		struct gw_history_stats hs;
-		gw_history_stats(gw->history, &hs);
-		single(o, "bmsgw_history_open", "gauge",
-		       "1 while the history database is open.", hs.open);
-		single(o, "bmsgw_history_samples_written_total", "counter",
-		       "History samples written.", hs.written);
-		single(o, "bmsgw_history_samples_dropped_total", "counter",
-		       "History samples lost (disk full, no database).", hs.dropped);
-		single(o, "bmsgw_history_queue", "gauge",
-		       "History samples waiting for the disk.", hs.queued);
-		single(o, "bmsgw_history_last_write_seconds", "gauge",
-		       "Duration of the last history write.", hs.last_write_ms / 1000.0);
-	}
+	/* each output's own families */
+	for (int i = 0; i < gw->nout; i++)
+		if (gw->out[i].state && gw->out[i].svc->metrics)
+			gw->out[i].svc->metrics(gw->out[i].state, gw, o);
 }

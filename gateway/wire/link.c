@@ -37,8 +37,6 @@
 #include "../core/util.h"
 #include "wire.h"
 
-#define BACKOFF_MIN 1.0
-#define BACKOFF_MAX 30.0
 #define CONNECT_TIMEOUT 5.0
 
 static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -74,15 +72,13 @@ static void link_failed(struct gw_link *l, const char *what, int err)
 void gw_link_up(struct gw_link *l)
 {
 	l->state = GW_LINK_UP;
-	l->backoff = BACKOFF_MIN;
 	l->opens++;
 	ev_timer_stop(l->gw->loop, &l->conn_timer);
-	if (l->outage_logged) {
-		gw_info("link %s: back after %.0f s", l->port, gw_mono() - l->down_since);
-		l->outage_logged = false;
-	} else {
+	double outage = gw_retry_up(&l->rt);
+	if (outage >= 0)
+		gw_info("link %s: back after %.0f s", l->port, outage);
+	else
 		gw_info("link %s: open", l->port);
-	}
 	if (l->fd >= 0)
 		link_set_events(l);
 	gw_poll_link_up(l);
@@ -266,7 +262,7 @@ struct gw_link *gw_link_new(struct gw *gw, const struct conf_pack *cfg)
 	l->tr = gw_link_transport(cfg);
 	l->fd = -1;
 	l->state = GW_LINK_DOWN;
-	l->backoff = BACKOFF_MIN;
+	gw_retry_init(&l->rt);
 	ev_init(&l->conn_timer, conn_timer_cb);
 	ev_init(&l->io, link_io_cb);
 	gw_poll_init(l);
@@ -355,17 +351,10 @@ void gw_link_close(struct gw_link *l, const char *why)
 	l->txlen = l->txoff = 0;
 	bms_rx_clear(&l->rx);
 	if (why) {
-		if (!l->outage_logged) {
-			gw_warn("link %s: %s; retrying in the background (every %.0f s at most)", l->port,
-				why, BACKOFF_MAX);
-			l->outage_logged = true;
-			l->down_since = gw_mono();
-		} else {
-			gw_debug("link %s: %s (retry in %.0f s)", l->port, why, l->backoff);
-		}
-		ev_timer_set(&l->conn_timer, l->backoff, 0.);
+		char who[CONF_PORT_MAX + 8];
+		snprintf(who, sizeof(who), "link %s", l->port);
+		ev_timer_set(&l->conn_timer, gw_retry_failed(&l->rt, who, why), 0.);
 		ev_timer_start(loop, &l->conn_timer);
-		l->backoff = l->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : l->backoff * 2;
 	}
 	/* a failed open or connect also tells the poller (its polls fail until the wire is back) */
 	if (why || was_up)

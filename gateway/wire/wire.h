@@ -8,6 +8,7 @@
 
 #include <termios.h>
 
+#include "../core/retry.h"
 #include "../model/gw.h"
 
 struct gw_lookup;
@@ -70,9 +71,7 @@ struct gw_link {
 	struct gw_lookup *lookup;      /* RESOLVING: the host name lookup */
 	ev_io io;
 	ev_timer conn_timer;           /* reconnect backoff / connect timeout */
-	double backoff;
-	bool outage_logged;
-	double down_since;
+	struct gw_retry rt;            /* reopen backoff, the outage logged once */
 	unsigned silent_polls;         /* consecutive polls of any pack without a byte received */
 	bool got_bytes;                /* bytes arrived during the current poll */
 	unsigned long opens;           /* times the wire was opened (connected) */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/daemon/daemon.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/modbus/server.h"
 

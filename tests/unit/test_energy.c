@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../../gateway/model/energy.h"
+#include "../../gateway/daemon/daemon.h"
 #include "../../gateway/model/gw.h"
 #include "check.h"
 

@@ -1,0 +1,31 @@
+/* gateway/daemon/daemon.h - the daemon's lifecycle: build, serve, reload,
+ * free (daemon.c), walking the service table (services.c). */
+#ifndef GATEWAY_DAEMON_DAEMON_H
+#define GATEWAY_DAEMON_DAEMON_H
+
+#include <stddef.h>
+
+#include "../model/gw.h"
+
+/* Build packs and links from a validated configuration, which gw owns from
+ * now on (gw_free() frees it).  0, or -1 with a logged error. */
+int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf);
+/* The daemon's side: raise the descriptor limit, open the Modbus TCP
+ * server, start the upstream pushers and the once-a-second tick (systemd
+ * watchdog and status).  0, or -1 with a logged error (cannot listen). */
+int gw_serve(struct gw *gw);
+/* Open every link and start polling (non-blocking; failures retry on their own). */
+void gw_start(struct gw *gw);
+/* Apply a new, validated configuration with the least disruption (see
+ * daemon.c).  On success gw owns nc and returns 0; on failure (the new
+ * listen address cannot be opened) nothing changed, err says why, the
+ * caller still owns nc, and -1 is returned. */
+int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen);
+/* SIGHUP: read the configuration file again and apply it (gw_reload), or
+ * log why not and keep running as before; tells systemd RELOADING/READY. */
+void gw_reload_file(struct gw *gw);
+/* Stop every watcher, close every link, client and socket, free everything
+ * (the configuration too).  The loop itself stays. */
+void gw_free(struct gw *gw);
+
+#endif

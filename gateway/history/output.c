@@ -1,0 +1,120 @@
+/* gateway/history/output.c - the history as the daemon sees it: its row of
+ * the service table (model/service.h).
+ *
+ * The worker starts at commit (a reload that fails elsewhere never opened
+ * the new file); a reload that keeps the [history] settings keeps it as it
+ * is; one that changes them stops the old worker and starts a new one.
+ */
+#include <stdlib.h>
+
+#include "../core/jsonw.h"
+#include "../core/prom.h"
+#include "history.h"
+#include "../model/gw.h"
+
+struct hist_out {
+	struct gw_history *h;          /* NULL until committed */
+};
+
+static long hist_fds(const struct conf *c)
+{
+	return c->history.enabled ? 4 : 0; /* database, WAL, shared memory, journal */
+}
+
+static int hist_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
+			size_t errlen)
+{
+	(void)may_block;
+	*next = NULL;
+	if (!nc->history.enabled)
+		return 0;
+	if (cur && gw_history_same(&gw->conf->history, &nc->history)) {
+		*next = cur;
+		return 0;
+	}
+	if (!(*next = calloc(1, sizeof(struct hist_out)))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void hist_stop(void *st, bool clean)
+{
+	(void)clean;
+	struct hist_out *o = st;
+	gw_history_free(o->h); /* writes what it holds first */
+	free(o);
+}
+
+static void *hist_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+{
+	(void)oc;
+	struct hist_out *o = next;
+	if (cur && cur != next)
+		hist_stop(cur, false);
+	if (o && !o->h && !(o->h = gw_history_new(gw))) {
+		free(o); /* logged: the gateway goes on without history */
+		return NULL;
+	}
+	return o;
+}
+
+static void hist_discard(struct gw *gw, void *cur, void *next)
+{
+	(void)gw;
+	if (next != cur)
+		free(next); /* never started */
+}
+
+static void hist_status_json(void *st, const struct gw *gw, FILE *o)
+{
+	const struct conf_history *c = &gw->conf->history;
+	struct gw_history_stats hs;
+	gw_history_stats(((struct hist_out *)st)->h, &hs);
+	fprintf(o, "{\"file\":");
+	gw_json_str(o, hs.path);
+	fprintf(o, ",\"open\":%s,\"interval\":%g,\"retention_days\":%g,\"raw_days\":%g,\"written\":%lu,"
+		"\"dropped\":%lu,\"errors\":%lu,\"queued\":%zu,\"last_write_ms\":%.1f,\"last_error\":",
+		hs.open ? "true" : "false", c->interval, c->retention, c->raw_days, hs.written, hs.dropped, hs.errors,
+		hs.queued, hs.last_write_ms);
+	if (hs.last_error[0])
+		gw_json_str(o, hs.last_error);
+	else
+		fputs("null", o);
+	fputc('}', o);
+}
+
+static void hist_metrics(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	struct gw_history_stats hs;
+	gw_history_stats(((struct hist_out *)st)->h, &hs);
+	const struct gw_prom_metric mm[] = {
+		{ "bmsgw_history_open", "gauge", "1 while the history database is open.", hs.open },
+		{ "bmsgw_history_samples_written_total", "counter", "History samples written.", (double)hs.written },
+		{ "bmsgw_history_samples_dropped_total", "counter", "History samples lost (disk full, no database).",
+		  (double)hs.dropped },
+		{ "bmsgw_history_queue", "gauge", "History samples waiting for the disk.", (double)hs.queued },
+		{ "bmsgw_history_last_write_seconds", "gauge", "Duration of the last history write.",
+		  hs.last_write_ms / 1000.0 },
+	};
+	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+}
+
+const struct gw_service gw_svc_history = {
+	.name = "history",
+	.fds = hist_fds,
+	.prepare = hist_prepare,
+	.commit = hist_commit,
+	.discard = hist_discard,
+	.stop = hist_stop,
+	.status_json = hist_status_json,
+	.metrics = hist_metrics,
+};
+
+struct gw_history *gw_history_of(const struct gw *gw)
+{
+	struct hist_out *o = gw_output_state(gw, "history");
+	return o ? o->h : NULL;
+}

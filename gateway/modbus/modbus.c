@@ -1,0 +1,132 @@
+/* gateway/modbus/modbus.c - the Modbus TCP output as the daemon sees it:
+ * its row of the service table (model/service.h): the server (server.c)
+ * and the upstream pushers (upstream.c).
+ *
+ * A reload keeps the server and its clients; a new listen address is
+ * opened in prepare (a failure refuses the reload whole), and only at
+ * commit are the clients of the old address closed.  Pushers whose
+ * settings did not change keep their connection.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/jsonw.h"
+#include "../core/log.h"
+#include "../core/prom.h"
+#include "modbus.h"
+#include "server.h"
+#include "upstream.h"
+
+struct mb_out {
+	struct gw_server *srv;
+	struct gw_upstream *upstreams;
+	int next_fd;                   /* prepared: the new listening socket, -1 = none */
+};
+
+static long mb_fds(const struct conf *c)
+{
+	/* the clients are budgeted apart (max_clients); the pushers' sockets */
+	return c->nupstreams;
+}
+
+static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
+		      size_t errlen)
+{
+	struct mb_out *m = cur;
+	const struct conf_gateway *og = &gw->conf->gw, *ng = &nc->gw;
+	bool moved = !m || strcmp(og->listen_host, ng->listen_host) != 0 || og->listen_port != ng->listen_port;
+	int fd = -1;
+	if (moved && (fd = gw_server_listen(ng, may_block, err, errlen)) < 0)
+		return -1;
+	if (!m && !(m = calloc(1, sizeof(*m)))) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	m->next_fd = fd;
+	*next = m;
+	return 0;
+}
+
+static void mb_discard(struct gw *gw, void *cur, void *next)
+{
+	(void)gw;
+	(void)cur;
+	struct mb_out *m = next;
+	if (m->next_fd >= 0)
+		close(m->next_fd);
+	m->next_fd = -1;
+	if (!m->srv)
+		free(m); /* prepared at a start that failed */
+}
+
+static void *mb_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+{
+	(void)cur;
+	(void)oc;
+	struct mb_out *m = next;
+	if (!m->srv) {
+		m->srv = gw_server_new(gw, m->next_fd); /* it owns the socket either way */
+		if (!m->srv)
+			gw_err("the Modbus TCP server could not start: Modbus clients are not served");
+	} else {
+		gw_server_apply(m->srv, m->next_fd);
+	}
+	m->next_fd = -1;
+	m->upstreams = gw_upstreams_apply(gw, m->upstreams);
+	return m;
+}
+
+static void mb_stop(void *st, bool clean)
+{
+	(void)clean;
+	struct mb_out *m = st;
+	gw_upstreams_free(m->upstreams);
+	gw_server_free(m->srv);
+	free(m);
+}
+
+static void mb_status_json(void *st, const struct gw *gw, FILE *o)
+{
+	const struct mb_out *m = st;
+	const struct conf_gateway *g = &gw->conf->gw;
+	struct gw_server_info si;
+	gw_server_info(m->srv, &si);
+	bool v6 = strchr(g->listen_host, ':') != NULL;
+	fprintf(o, "{\"listen\":\"%s%s%s:%d\",\"base\":%d,\"max_clients\":%d,\"connections\":%lu,"
+		"\"refused\":%lu,\"requests\":%lu,\"exceptions\":%lu,\"clients\":",
+		v6 ? "[" : "", g->listen_host, v6 ? "]" : "", g->listen_port, g->base, g->max_clients, si.accepted,
+		si.refused, si.requests, si.exceptions);
+	gw_server_clients_json(m->srv, o);
+	fputc('}', o);
+}
+
+static void mb_metrics(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	const struct mb_out *m = st;
+	struct gw_server_info si;
+	gw_server_info(m->srv, &si);
+	const struct gw_prom_metric mm[] = {
+		{ "bmsgw_modbus_clients", "gauge", "Modbus TCP clients connected.", si.clients },
+		{ "bmsgw_modbus_connections_total", "counter", "Modbus TCP connections served.", (double)si.accepted },
+		{ "bmsgw_modbus_refused_total", "counter",
+		  "Modbus TCP connections closed at once (max_clients, descriptors).", (double)si.refused },
+		{ "bmsgw_modbus_requests_total", "counter", "Modbus requests answered.", (double)si.requests },
+		{ "bmsgw_modbus_exceptions_total", "counter", "Modbus requests answered with an exception.",
+		  (double)si.exceptions },
+	};
+	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+}
+
+const struct gw_service gw_svc_modbus = {
+	.name = "modbus",
+	.fds = mb_fds,
+	.prepare = mb_prepare,
+	.commit = mb_commit,
+	.discard = mb_discard,
+	.stop = mb_stop,
+	.status_json = mb_status_json,
+	.metrics = mb_metrics,
+};

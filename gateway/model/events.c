@@ -1,0 +1,64 @@
+/* gateway/model/events.c - events of the model told to the outputs (see
+ * events.h). */
+#include "events.h"
+
+#include <string.h>
+
+#include "gw.h"
+
+static bool in_bank(const struct gw *gw, const struct gw_pack *p)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; b->enabled && k < b->npacks; k++)
+		if (gw->packs[b->pack_idx[k]] == p)
+			return true;
+	return false;
+}
+
+/* The energy counters of p and of its bank, integrated over good polls. */
+static void count_energy(struct gw *gw, struct gw_pack *p)
+{
+	double max_gap = gw->conf->gw.stale_after;
+	if (p->snap.present & BMS_HAS_POWER)
+		gw_energy_add(&p->energy, p->last_good, p->snap.power, max_gap);
+	else
+		gw_energy_break(&p->energy);
+	if (!in_bank(gw, p))
+		return;
+	struct gw_bank_state bs;
+	gw_bank_compute(gw, &bs);
+	if (bs.online && (bs.snap.present & BMS_HAS_POWER))
+		gw_energy_add(&gw->bank_energy, p->last_good, bs.snap.power, max_gap);
+	else
+		gw_energy_break(&gw->bank_energy);
+}
+
+void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
+{
+	if (ok)
+		count_energy(gw, p);
+	for (int i = 0; i < gw->nout; i++) {
+		const struct gw_output *o = &gw->out[i];
+		if (o->state && o->svc->polled)
+			o->svc->polled(o->state, p, ok);
+	}
+	if (gw->on_poll)
+		gw->on_poll(gw, p, ok);
+}
+
+void gw_emit_tick(struct gw *gw, double now)
+{
+	for (int i = 0; i < gw->nout; i++) {
+		const struct gw_output *o = &gw->out[i];
+		if (o->state && o->svc->tick)
+			o->svc->tick(o->state, now);
+	}
+}
+
+void *gw_output_state(const struct gw *gw, const char *name)
+{
+	for (int i = 0; i < gw->nout; i++)
+		if (strcmp(gw->out[i].svc->name, name) == 0)
+			return gw->out[i].state;
+	return NULL;
+}

@@ -1,0 +1,103 @@
+/* gateway/mqtt/mqtt_int.h - private to the MQTT output: the client's state
+ * and what its files (mqtt.c, session.c, publish.c, commands.c) call of
+ * each other. */
+#ifndef GATEWAY_MQTT_MQTT_INT_H
+#define GATEWAY_MQTT_MQTT_INT_H
+
+#include <ev.h>
+#include <mosquitto.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../core/retry.h"
+#include "../model/gw.h"
+
+#define CONNECT_TIMEOUT 10.0   /* TCP + TLS + CONNACK */
+#define QUEUE_MAX (256 * 1024) /* bytes queued before states are skipped */
+#define STUCK_S 30.0           /* the broker takes nothing for this long: reconnect */
+#define RECONCILE_S 5.0        /* how long retained configs are collected after connecting */
+
+enum mq_state { MQ_DOWN, MQ_RESOLVING, MQ_CONNECTING, MQ_UP };
+
+/* A command on its way through control.c. */
+struct mq_cmd {
+	struct gw_mqtt *m;
+	struct mq_cmd *next;
+	struct gw_ctl *handle;
+	char unit[CONF_NAME_MAX + 1];
+	char command[32];              /* charge_mos / discharge_mos */
+	char payload[4];               /* ON / OFF */
+};
+
+/* What the client knows of one pack: its slot, kept across a reload for a
+ * pack of the same name. */
+struct mq_pack {
+	char name[CONF_NAME_MAX];
+	int avail;                     /* availability published: -1 none, 0 offline, 1 online */
+	double last_state;             /* monotonic time of the last state published */
+	bool state_pending;            /* a good poll waits for publish_interval */
+	unsigned disc_cells, disc_temps; /* the shape the discovery configs announced */
+	bool disc_sent;                /* since the current connection */
+};
+
+struct gw_mqtt {
+	struct gw *gw;
+	struct mosquitto *mosq;
+	SSL_CTX *ssl;
+	enum mq_state state;
+	struct gw_lookup *lookup;
+	ev_io io;
+	int fd;
+	ev_timer retry;               /* backoff, connect timeout */
+	ev_timer rediscover;          /* Home Assistant came online: discovery again */
+	struct gw_retry rt;           /* backoff and the outage log */
+	int protocol;                 /* MQTT_PROTOCOL_V5, or V311 after a refusal */
+	char addr[INET6_ADDRSTRLEN];
+	unsigned long connects, reconnects;
+	double reconcile_until;       /* collecting retained configs of removed units */
+	double stuck_since;           /* output pending since, 0 = none */
+	size_t queued;                /* bytes handed to libmosquitto since the socket drained */
+	unsigned long skipped;        /* states not published because the broker lagged */
+	struct mq_pack packs[CONF_MAX_PACKS]; /* slot i: gw->packs[i] */
+	int bank_avail;
+	double bank_last;
+	bool bank_pending;
+	unsigned bank_disc_temps;
+	char gw_state[512];           /* last published P/gateway */
+	char started[32];
+	bool stopping;                /* a disconnect is expected */
+	struct mq_cmd *cmds;          /* commands in progress */
+	unsigned long commands;       /* commands received (any outcome) */
+	char last_error[200];         /* why the last connection ended or failed */
+	double up_since;              /* monotonic, while connected */
+};
+
+/* session.c: the connection */
+struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c);
+void mq_close(struct gw_mqtt *m, bool clean);
+void mq_set_events(struct gw_mqtt *m);
+void mq_lost(struct gw_mqtt *m, const char *why);
+void mq_tick(struct gw_mqtt *m);
+void mq_start(struct gw_mqtt *m);
+const char *mq_prefix(const struct gw_mqtt *m);
+
+/* publish.c: states, availability, discovery, retained topics */
+struct mq_pack *mq_slot(struct gw_mqtt *m, const struct gw_pack *p);
+void mq_slots_sync(struct gw_mqtt *m);
+bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool retain, int qos, bool essential);
+void mq_clear_topic(struct gw_mqtt *m, const char *topic);
+void mq_publish_avail(struct gw_mqtt *m, const char *name, bool online);
+void mq_publish_all(struct gw_mqtt *m);
+void mq_publish_periodic(struct gw_mqtt *m);
+void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok);
+void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg);
+void mq_reloaded(struct gw_mqtt *m, const struct conf *oc);
+void mq_offline(struct gw_mqtt *m);
+
+/* commands.c */
+bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
+void mq_commands_cancel(struct gw_mqtt *m);
+
+#endif

@@ -1,0 +1,473 @@
+/* gateway/mqtt/publish.c - what the MQTT client publishes: the state and
+ * availability of every pack and the bank, the gateway's own state, Home
+ * Assistant discovery, and the clean-up of retained topics of units that
+ * are gone.
+ *
+ * Topics (P = topic_prefix; README.md "MQTT and Home Assistant"):
+ *   P/status                 online / offline (will), retained
+ *   P/NAME/availability      online / offline by the freshness test of
+ *                            Modbus 0x0B, retained
+ *   P/NAME/state             the --once JSON of the pack, retained
+ *   P/bank/availability, P/bank/state     the bank unit
+ *   P/gateway                the gateway's own state (JSON), retained
+ * While disconnected nothing is queued; on (re)connect the latest state of
+ * every unit is published.  A broker that stops reading gets at most
+ * QUEUE_MAX bytes of state before states are skipped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+#include "../ha/discovery.h"
+#include "../model/json.h"
+#include "mqtt.h"
+#include "mqtt_int.h"
+
+#ifndef BMSGW_VERSION
+#error "BMSGW_VERSION comes from the Makefile (VERSION)"
+#endif
+
+/* The slot of pack p (slot i belongs to gw->packs[i]). */
+struct mq_pack *mq_slot(struct gw_mqtt *m, const struct gw_pack *p)
+{
+	for (int i = 0; i < m->gw->npacks; i++)
+		if (m->gw->packs[i] == p)
+			return &m->packs[i];
+	return NULL;
+}
+
+/* After the packs changed (start, reload): slot i for gw->packs[i], the
+ * slot of a pack of the same name carried over, a new pack's fresh. */
+void mq_slots_sync(struct gw_mqtt *m)
+{
+	static struct mq_pack old[CONF_MAX_PACKS];
+	const struct gw *gw = m->gw;
+	memcpy(old, m->packs, sizeof(old));
+	for (int i = 0; i < gw->npacks; i++) {
+		struct mq_pack *s = &m->packs[i];
+		const char *name = gw->packs[i]->cfg->name;
+		memset(s, 0, sizeof(*s));
+		s->avail = -1;
+		snprintf(s->name, sizeof(s->name), "%s", name);
+		for (int j = 0; j < CONF_MAX_PACKS; j++)
+			if (old[j].name[0] && strcmp(old[j].name, name) == 0) {
+				*s = old[j];
+				break;
+			}
+	}
+	for (int i = gw->npacks; i < CONF_MAX_PACKS; i++)
+		memset(&m->packs[i], 0, sizeof(m->packs[i]));
+}
+
+/* Publish when connected; `essential` messages (discovery, availability)
+ * are always queued, states are skipped while the broker lags. */
+bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool retain, int qos, bool essential)
+{
+	if (m->state != MQ_UP)
+		return false;
+	size_t len = strlen(payload);
+	if (!essential && m->queued > QUEUE_MAX) {
+		m->skipped++;
+		gw_debug("mqtt: %s skipped: the broker is %zu bytes behind", topic, m->queued);
+		return false;
+	}
+	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		gw_debug("mqtt: publish %s: %s", topic, mosquitto_strerror(rc));
+		return false;
+	}
+	m->queued += len + strlen(topic) + 8;
+	return true;
+}
+
+static void emit_config(void *ctx, const char *topic, const char *payload)
+{
+	mq_publish(ctx, topic, payload, true, 1, true);
+}
+
+/* The JSON of pack p (or the bank) into a malloc'd string without its newline. */
+static char *unit_json(struct gw_mqtt *m, const struct gw_pack *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	if (!o)
+		return NULL;
+	if (p)
+		gw_pack_json(o, m->gw, p);
+	else
+		gw_bank_json(o, m->gw);
+	if (fclose(o) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+static void publish_state(struct gw_mqtt *m, struct gw_pack *p)
+{
+	char topic[400];
+	snprintf(topic, sizeof(topic), "%s/%s/state", mq_prefix(m), p ? p->cfg->name : "bank");
+	char *js = unit_json(m, p);
+	if (!js)
+		return;
+	if (mq_publish(m, topic, js, true, 0, false)) {
+		struct mq_pack *s = p ? mq_slot(m, p) : NULL;
+		if (s) {
+			s->last_state = gw_mono();
+			s->state_pending = false;
+		} else if (!p) {
+			m->bank_last = gw_mono();
+			m->bank_pending = false;
+		}
+	}
+	free(js);
+}
+
+void mq_publish_avail(struct gw_mqtt *m, const char *name, bool online)
+{
+	char topic[400];
+	snprintf(topic, sizeof(topic), "%s/%s/availability", mq_prefix(m), name);
+	mq_publish(m, topic, online ? "online" : "offline", true, 1, true);
+}
+
+/* The shape discovery announces for p: cells and temperature sensors. */
+static void pack_shape(const struct gw_pack *p, unsigned *ncells, unsigned *ntemps)
+{
+	*ncells = p->cfg->cells > 0 ? (unsigned)p->cfg->cells : p->have_data ? p->snap.ncells : 0;
+	*ntemps = p->have_data ? p->snap.ntemps : 0;
+}
+
+static unsigned bank_temps(const struct gw *gw)
+{
+	struct gw_bank_state bs;
+	gw_bank_compute(gw, &bs);
+	return bs.snap.ntemps;
+}
+
+static void discover_pack(struct gw_mqtt *m, struct gw_pack *p)
+{
+	const struct conf *c = m->gw->conf;
+	if (!c->mqtt.discovery || m->state != MQ_UP)
+		return;
+	unsigned nc, nt;
+	pack_shape(p, &nc, &nt);
+	gw_disc_pack(c, p->cfg, nc, nt, emit_config, m);
+	struct mq_pack *s = mq_slot(m, p);
+	s->disc_cells = nc;
+	s->disc_temps = nt;
+	s->disc_sent = true;
+}
+
+static void discover_all(struct gw_mqtt *m)
+{
+	struct gw *gw = m->gw;
+	const struct conf *c = gw->conf;
+	if (!c->mqtt.discovery || m->state != MQ_UP)
+		return;
+	gw_disc_gateway(c, emit_config, m);
+	if (c->bank.enabled) {
+		m->bank_disc_temps = bank_temps(gw);
+		gw_disc_bank(c, m->bank_disc_temps, emit_config, m);
+	}
+	for (int i = 0; i < gw->npacks; i++)
+		discover_pack(m, gw->packs[i]);
+}
+
+static void publish_gateway(struct gw_mqtt *m, bool force)
+{
+	struct gw *gw = m->gw;
+	char js[sizeof(m->gw_state)];
+	snprintf(js, sizeof(js),
+		 "{\"version\":\"%s\",\"started\":\"%s\",\"packs_online\":%d,\"packs_configured\":%d,"
+		 "\"modbus_clients\":%d,\"mqtt_reconnects\":%lu,\"reloads\":%lu}",
+		 BMSGW_VERSION, m->started, gw_packs_online(gw), gw->npacks, gw->modbus_clients,
+		 m->reconnects, gw->reloads);
+	if (!force && strcmp(js, m->gw_state) == 0)
+		return;
+	char topic[300];
+	snprintf(topic, sizeof(topic), "%s/gateway", mq_prefix(m));
+	if (mq_publish(m, topic, js, true, 1, true))
+		memcpy(m->gw_state, js, sizeof(js));
+}
+
+/* Availability follows freshness: flip it the moment it changes. */
+static void update_availability(struct gw_mqtt *m)
+{
+	struct gw *gw = m->gw;
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		int on = gw_pack_online(gw, p);
+		if (on != m->packs[i].avail) {
+			mq_publish_avail(m, p->cfg->name, on);
+			if (m->state == MQ_UP)
+				m->packs[i].avail = on;
+		}
+	}
+	if (gw->conf->bank.enabled) {
+		struct gw_unit u = { NULL, true };
+		int on = gw_unit_online(gw, &u);
+		if (on != m->bank_avail) {
+			mq_publish_avail(m, "bank", on);
+			if (m->state == MQ_UP)
+				m->bank_avail = on;
+		}
+	}
+}
+
+/* States that wait for publish_interval, once it is over. */
+static void publish_due(struct gw_mqtt *m)
+{
+	struct gw *gw = m->gw;
+	double now = gw_mono(), iv = gw->conf->mqtt.publish_interval;
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		if (m->packs[i].state_pending && now - m->packs[i].last_state >= iv && gw_pack_online(gw, p))
+			publish_state(m, p);
+	}
+	if (m->bank_pending && now - m->bank_last >= iv)
+		publish_state(m, NULL);
+}
+
+/* Everything, after (re)connecting: the latest state, nothing piled up. */
+void mq_publish_all(struct gw_mqtt *m)
+{
+	struct gw *gw = m->gw;
+	char topic[300];
+	snprintf(topic, sizeof(topic), "%s/status", mq_prefix(m));
+	mq_publish(m, topic, "online", true, 1, true);
+	discover_all(m);
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		m->packs[i].avail = -1;
+		if (p->have_data && gw_pack_online(gw, p))
+			publish_state(m, p);
+	}
+	m->bank_avail = -1;
+	if (gw->conf->bank.enabled) {
+		struct gw_unit u = { NULL, true };
+		if (gw_unit_online(gw, &u))
+			publish_state(m, NULL);
+	}
+	update_availability(m);
+	publish_gateway(m, true);
+	mq_set_events(m);
+}
+
+/* Once a second: availability, states that waited for publish_interval,
+ * the gateway's state when it changed. */
+void mq_publish_periodic(struct gw_mqtt *m)
+{
+	update_availability(m);
+	publish_due(m);
+	publish_gateway(m, false);
+}
+
+/* Is `name` a unit of this configuration ("bank", "gateway" included)? */
+static bool configured(const struct gw *gw, const char *name)
+{
+	if (strcmp(name, "gateway") == 0 || (gw->conf->bank.enabled && strcmp(name, "bank") == 0))
+		return true;
+	return gw_find_pack(gw, name) != NULL;
+}
+
+void mq_clear_topic(struct gw_mqtt *m, const char *topic)
+{
+	mq_publish(m, topic, "", true, 1, true);
+}
+
+/* Does the JSON text name `id` as its via_device ("via_device" : "id",
+ * blanks allowed)? */
+static bool names_via(const char *js, const char *id)
+{
+	for (const char *p = strstr(js, "\"via_device\""); p; p = strstr(p + 1, "\"via_device\"")) {
+		const char *q = p + strlen("\"via_device\"");
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		if (*q++ != ':')
+			continue;
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		size_t n = strlen(id);
+		if (*q == '"' && strncmp(q + 1, id, n) == 0 && q[1 + n] == '"')
+			return true;
+	}
+	return false;
+}
+
+/* A retained config or availability of a unit this gateway no longer has:
+ * clear it.  Configs are matched by the gateway id they name, so those of
+ * another bmsgw on the same broker are left alone. */
+void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
+{
+	const struct conf *c = m->gw->conf;
+	if (!msg->payloadlen || gw_mono() > m->reconcile_until)
+		return;
+	const char *t = msg->topic;
+	size_t pl = strlen(c->mqtt.topic_prefix);
+	if (strncmp(t, c->mqtt.topic_prefix, pl) == 0 && t[pl] == '/') {
+		/* P/NAME/availability */
+		char name[CONF_NAME_MAX + 1];
+		const char *n = t + pl + 1, *e = strchr(n, '/');
+		if (!e || (size_t)(e - n) >= sizeof(name) || strcmp(e, "/availability") != 0)
+			return;
+		memcpy(name, n, (size_t)(e - n));
+		name[e - n] = '\0';
+		if (configured(m->gw, name))
+			return;
+		char topic[400];
+		gw_info("mqtt: clearing the retained topics of unit %s (no longer configured)", name);
+		snprintf(topic, sizeof(topic), "%s/%s/availability", c->mqtt.topic_prefix, name);
+		mq_clear_topic(m, topic);
+		snprintf(topic, sizeof(topic), "%s/%s/state", c->mqtt.topic_prefix, name);
+		mq_clear_topic(m, topic);
+		return;
+	}
+	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config (a
+	 * switch config of a pack that may no longer be switched is ours to
+	 * clear too) */
+	char gid[96], node_pfx[128];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
+	size_t dl = strlen(c->mqtt.discovery_prefix);
+	if (strncmp(t, c->mqtt.discovery_prefix, dl) != 0 || t[dl] != '/')
+		return;
+	const char *node = strchr(t + dl + 1, '/');
+	if (!node)
+		return;
+	node++;
+	const char *end = strchr(node, '/');
+	if (!end || strncmp(node, node_pfx, strlen(node_pfx)) != 0)
+		return;
+	char name[CONF_NAME_MAX + 1];
+	const char *n = node + strlen(node_pfx);
+	if (end <= n || (size_t)(end - n) >= sizeof(name))
+		return;
+	memcpy(name, n, (size_t)(end - n));
+	name[end - n] = '\0';
+	/* ours: the payload names this gateway as its hub */
+	char *payload = strndup(msg->payload, (size_t)msg->payloadlen);
+	bool ours = payload && names_via(payload, gid);
+	free(payload);
+	if (!ours)
+		return;
+	if (configured(m->gw, name)) {
+		size_t sl = strlen("/switch/");
+		const struct gw_pack *p = gw_find_pack(m->gw, name);
+		if (strncmp(t + dl, "/switch/", sl) != 0 || (p && gw_disc_control(c, p->cfg)))
+			return;
+		gw_debug("mqtt: clearing %s (MQTT control of %s is off)", t, name);
+	} else {
+		gw_debug("mqtt: clearing %s (unit %s is no longer configured)", t, name);
+	}
+	mq_clear_topic(m, t);
+}
+
+/* A poll of p finished: its state (and the bank's) as publish_interval
+ * allows; discovery again when the pack showed its cells or sensors. */
+void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
+{
+	struct gw *gw = m->gw;
+	struct mq_pack *s = mq_slot(m, p);
+	if (ok) {
+		double now = gw_mono(), iv = gw->conf->mqtt.publish_interval;
+		if (m->state != MQ_UP || now - s->last_state < iv)
+			s->state_pending = true;
+		else
+			publish_state(m, p);
+		unsigned nc, nt;
+		pack_shape(p, &nc, &nt);
+		if (m->state == MQ_UP && s->disc_sent && (nc != s->disc_cells || nt != s->disc_temps))
+			discover_pack(m, p); /* the pack showed its cells / sensors */
+		const struct conf_bank *b = &gw->conf->bank;
+		for (int k = 0; b->enabled && k < b->npacks; k++)
+			if (gw->packs[b->pack_idx[k]] == p) {
+				if (m->state != MQ_UP || now - m->bank_last < iv)
+					m->bank_pending = true;
+				else
+					publish_state(m, NULL);
+				if (m->state == MQ_UP && bank_temps(gw) != m->bank_disc_temps) {
+					m->bank_disc_temps = bank_temps(gw);
+					gw_disc_bank(gw->conf, m->bank_disc_temps, emit_config, m);
+				}
+			}
+	}
+	update_availability(m);
+	mq_set_events(m);
+}
+
+/* The configs and retained topics of a unit that is gone. */
+static void clear_unit(struct gw_mqtt *m, const struct conf *oc, const char *name)
+{
+	char topic[400];
+	if (oc->mqtt.discovery)
+		gw_disc_clear(oc, name, emit_config, m);
+	snprintf(topic, sizeof(topic), "%s/%s/availability", mq_prefix(m), name);
+	mq_clear_topic(m, topic);
+	snprintf(topic, sizeof(topic), "%s/%s/state", mq_prefix(m), name);
+	mq_clear_topic(m, topic);
+}
+
+/* After a reload on the same broker (gw->conf is the new configuration,
+ * oc the old one): clear the topics of removed units and of switches no
+ * longer allowed, then announce and publish everything again. */
+void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
+{
+	struct gw *gw = m->gw;
+	mq_slots_sync(m);
+	for (int i = 0; i < oc->npacks; i++)
+		if (!configured(gw, oc->packs[i].name)) {
+			gw_info("mqtt: pack %s removed: its entities and topics are cleared", oc->packs[i].name);
+			clear_unit(m, oc, oc->packs[i].name);
+		}
+	if (oc->bank.enabled && !gw->conf->bank.enabled)
+		clear_unit(m, oc, "bank");
+	for (int i = 0; i < oc->npacks; i++) {
+		const struct gw_pack *p = gw_find_pack(gw, oc->packs[i].name);
+		if (p && oc->mqtt.discovery && gw_disc_control(oc, &oc->packs[i]) && !gw_disc_control(gw->conf, p->cfg))
+			gw_disc_clear_switches(oc, p->cfg->name, emit_config, m);
+	}
+	if (m->state == MQ_UP)
+		mq_publish_all(m); /* new packs, new shapes, new settings (cells, names) */
+}
+
+/* Every unit and P/status offline (a clean disconnect sends no will). */
+void mq_offline(struct gw_mqtt *m)
+{
+	struct gw *gw = m->gw;
+	for (int i = 0; i < gw->npacks; i++)
+		mq_publish_avail(m, gw->packs[i]->cfg->name, false);
+	if (gw->conf->bank.enabled)
+		mq_publish_avail(m, "bank", false);
+	char topic[300];
+	snprintf(topic, sizeof(topic), "%s/status", mq_prefix(m));
+	mq_publish(m, topic, "offline", true, 1, true);
+}
+
+static void emit_print(void *ctx, const char *topic, const char *payload)
+{
+	fprintf(ctx, "%s %s\n", topic, payload);
+}
+
+void gw_mqtt_dump(struct gw *gw, FILE *out)
+{
+	const struct conf *c = gw->conf;
+	if (!c->mqtt.discovery) {
+		fprintf(out, "# discovery = false: no discovery configs are published\n");
+		return;
+	}
+	gw_disc_gateway(c, emit_print, out);
+	if (c->bank.enabled)
+		gw_disc_bank(c, bank_temps(gw), emit_print, out);
+	for (int i = 0; i < gw->npacks; i++) {
+		unsigned nc, nt;
+		pack_shape(gw->packs[i], &nc, &nt);
+		if (!gw->packs[i]->have_data)
+			fprintf(out, "# pack %s did not answer: its cell and temperature sensors appear after its "
+				     "first poll\n", gw->packs[i]->cfg->name);
+		gw_disc_pack(c, gw->packs[i]->cfg, nc, nt, emit_print, out);
+	}
+}

@@ -1,0 +1,490 @@
+/* gateway/mqtt/session.c - the MQTT client's connection to the broker.
+ *
+ * libmosquitto without its thread: its socket is an ev_io of the daemon's
+ * loop (mosquitto_loop_read / _write on readiness, mosquitto_want_write for
+ * the write interest) and the daemon's tick runs mosquitto_loop_misc
+ * (keepalive).  The broker's name goes through the same non-blocking
+ * resolver as the links; libmosquitto only ever sees an address.  With TLS
+ * the SSL_CTX is ours, so the certificate is checked against the configured
+ * name (X509_VERIFY_PARAM_set1_host) during the handshake, before any
+ * credential is sent.  A connection that fails or drops is tried again
+ * after the shared backoff (core/retry.h), its outage logged once.
+ *
+ * Nothing here can delay a Modbus client: a broker that is down, refuses
+ * us, or accepts TCP and never answers costs a timer; a broker that stops
+ * reading is dropped after STUCK_S seconds; and a client that goes away at
+ * a reload is closed without waiting for its broker (only a clean stop,
+ * after the loop has ended, gives it a moment to take the offline
+ * messages).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/log.h"
+#include "../core/net.h"
+#include "../core/resolve.h"
+#include "../core/util.h"
+#include "mqtt_int.h"
+
+static void mq_connect(struct gw_mqtt *m);
+
+const char *mq_prefix(const struct gw_mqtt *m)
+{
+	return m->gw->conf->mqtt.topic_prefix;
+}
+
+void mq_set_events(struct gw_mqtt *m)
+{
+	if (m->state != MQ_CONNECTING && m->state != MQ_UP)
+		return;
+	int fd = mosquitto_socket(m->mosq);
+	if (fd < 0) {
+		ev_io_stop(m->gw->loop, &m->io);
+		m->fd = -1;
+		return;
+	}
+	int ev = EV_READ | (mosquitto_want_write(m->mosq) ? EV_WRITE : 0);
+	if (ev_is_active(&m->io) && m->fd == fd && m->io.events == ev)
+		return;
+	ev_io_stop(m->gw->loop, &m->io);
+	ev_io_set(&m->io, fd, ev);
+	ev_io_start(m->gw->loop, &m->io);
+	m->fd = fd;
+}
+
+/* Drop the connection (or attempt) and try again after the backoff; the
+ * first failure of an outage is a warning, the rest debug. */
+void mq_lost(struct gw_mqtt *m, const char *why)
+{
+	struct ev_loop *loop = m->gw->loop;
+	bool was_up = m->state == MQ_UP;
+	ev_io_stop(loop, &m->io);
+	m->fd = -1;
+	gw_lookup_cancel(&m->lookup);
+	m->state = MQ_DOWN;
+	m->queued = 0;
+	m->stuck_since = 0;
+	ev_timer_stop(loop, &m->rediscover);
+	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	snprintf(m->last_error, sizeof(m->last_error), "%s", why);
+	char who[CONF_HOST_MAX + 32];
+	snprintf(who, sizeof(who), "mqtt: %s:%d", c->host, c->port);
+	double wait = gw_retry_failed(&m->rt, who, why);
+	if (was_up)
+		m->reconnects++;
+	ev_timer_stop(loop, &m->retry);
+	ev_timer_set(&m->retry, wait, 0.);
+	ev_timer_start(loop, &m->retry);
+}
+
+/* A libmosquitto error code as text (errno for MOSQ_ERR_ERRNO, the
+ * certificate check or the TLS library's error for MOSQ_ERR_TLS). */
+static void mosq_error(struct gw_mqtt *m, int rc, char *buf, size_t cap)
+{
+	if (rc == MOSQ_ERR_ERRNO) {
+		snprintf(buf, cap, "%s", strerror(errno));
+	} else if (rc == MOSQ_ERR_TLS) {
+		SSL *ssl = mosquitto_ssl_get(m->mosq);
+		long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+		unsigned long e = ERR_get_error();
+		char es[256] = "";
+		if (vr != X509_V_OK)
+			snprintf(es, sizeof(es), "the broker's certificate: %s", X509_verify_cert_error_string(vr));
+		else if (e)
+			ERR_error_string_n(e, es, sizeof(es));
+		snprintf(buf, cap, "TLS: %s", es[0] ? es : "handshake failed");
+		ERR_clear_error();
+	} else {
+		snprintf(buf, cap, "%s", mosquitto_strerror(rc));
+	}
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	struct gw_mqtt *m = container_of(w, struct gw_mqtt, io);
+	/* loop_read first: it also drives a TLS handshake in progress */
+	int rc = MOSQ_ERR_SUCCESS;
+	if (revents & (EV_READ | EV_WRITE))
+		rc = mosquitto_loop_read(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && m->state != MQ_DOWN && (revents & EV_WRITE))
+		rc = mosquitto_loop_write(m->mosq, 1);
+	if (m->state == MQ_DOWN)
+		return; /* on_disconnect ran */
+	if (rc != MOSQ_ERR_SUCCESS) {
+		char why[300];
+		mosq_error(m, rc, why, sizeof(why));
+		mq_lost(m, why);
+		return;
+	}
+	if (!mosquitto_want_write(m->mosq))
+		m->queued = 0;
+	mq_set_events(m);
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
+{
+	(void)mosq;
+	(void)flags;
+	(void)props;
+	struct gw_mqtt *m = obj;
+	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION && m->protocol == MQTT_PROTOCOL_V5) {
+		gw_info("mqtt: %s:%d speaks MQTT 3.1.1 only: using that", c->host, c->port);
+		m->protocol = MQTT_PROTOCOL_V311;
+		mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+		m->rt.backoff = 0;
+		mq_lost(m, "reconnecting with MQTT 3.1.1");
+		m->rt.backoff = GW_RETRY_MIN;
+		return;
+	}
+	if (rc != 0) {
+		char why[300];
+		bool auth = m->protocol == MQTT_PROTOCOL_V5 ? (rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD ||
+							       rc == MQTT_RC_NOT_AUTHORIZED)
+							    : (rc == 4 || rc == 5);
+		snprintf(why, sizeof(why), "the broker refused the connection: %s%s",
+			 m->protocol == MQTT_PROTOCOL_V5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc),
+			 auth ? " (check username and password_file)" : "");
+		mq_lost(m, why);
+		return;
+	}
+	ev_timer_stop(m->gw->loop, &m->retry);
+	m->state = MQ_UP;
+	m->up_since = gw_mono();
+	m->connects++;
+	double outage = gw_retry_up(&m->rt);
+	if (outage >= 0)
+		gw_info("mqtt: connected to %s:%d again after %.0f s", c->host, c->port, outage);
+	else
+		gw_info("mqtt: connected to %s:%d (%s, MQTT %s%s)", c->host, c->port, m->addr,
+			m->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1", c->tls ? ", TLS" : "");
+	if (c->discovery) {
+		char sub[300];
+		snprintf(sub, sizeof(sub), "%s/status", c->discovery_prefix);
+		mosquitto_subscribe(m->mosq, NULL, sub, 0);
+		/* retained configs of units no longer configured are cleared */
+		snprintf(sub, sizeof(sub), "%s/+/+/+/config", c->discovery_prefix);
+		mosquitto_subscribe(m->mosq, NULL, sub, 0);
+	}
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
+	mosquitto_subscribe(m->mosq, NULL, sub, 0);
+	if (c->control) {
+		snprintf(sub, sizeof(sub), "%s/+/set/+", c->topic_prefix);
+		if (m->protocol == MQTT_PROTOCOL_V5)
+			mosquitto_subscribe_v5(m->mosq, NULL, sub, 1, MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, NULL);
+		else
+			mosquitto_subscribe(m->mosq, NULL, sub, 1);
+	}
+	m->reconcile_until = gw_mono() + RECONCILE_S;
+	mq_publish_all(m);
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *props)
+{
+	(void)mosq;
+	(void)props;
+	struct gw_mqtt *m = obj;
+	if (m->state == MQ_DOWN || m->stopping)
+		return;
+	char why[200];
+	snprintf(why, sizeof(why), "connection lost (%s)", rc ? mosquitto_strerror(rc) : "closed");
+	mq_lost(m, why);
+}
+
+static void rediscover_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_mqtt *m = container_of(w, struct gw_mqtt, rediscover);
+	if (m->state != MQ_UP)
+		return;
+	gw_info("mqtt: Home Assistant came online: discovery and states sent again");
+	mq_publish_all(m);
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+		       const mosquitto_property *props)
+{
+	(void)mosq;
+	(void)props;
+	struct gw_mqtt *m = obj;
+	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	char st[300];
+	snprintf(st, sizeof(st), "%s/status", c->discovery_prefix);
+	if (c->discovery && strcmp(msg->topic, st) == 0) {
+		/* Home Assistant's birth message: resend after a short random
+		 * delay, as its documentation asks (many gateways at once) */
+		if (msg->payloadlen == 6 && memcmp(msg->payload, "online", 6) == 0 && !ev_is_active(&m->rediscover)) {
+			ev_timer_set(&m->rediscover, 1.0 + (double)(rand() % 2000) / 1000.0, 0.);
+			ev_timer_start(m->gw->loop, &m->rediscover);
+		}
+		return;
+	}
+	if (c->control && mq_command(m, msg))
+		return;
+	mq_reconcile(m, msg);
+}
+
+static SSL_CTX *make_ssl(const struct conf_mqtt *c)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	int ok = c->ca_file[0] ? SSL_CTX_load_verify_locations(ctx, c->ca_file, NULL)
+			       : SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		gw_err("mqtt: TLS: cannot load %s", c->ca_file[0] ? c->ca_file : "the system's CA certificates");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* the broker's certificate must name the host of the configuration */
+	X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (gw_numeric_addr(c->host, c->port, &ss, &sl))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(vp, c->host);
+	else
+		ok = X509_VERIFY_PARAM_set1_host(vp, c->host, 0);
+	if (ok != 1) {
+		gw_err("mqtt: TLS: cannot check certificates against %s", c->host);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (c->cert_file[0] && (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1 ||
+				SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1 ||
+				SSL_CTX_check_private_key(ctx) != 1)) {
+		char es[256] = "?";
+		ERR_error_string_n(ERR_get_error(), es, sizeof(es));
+		gw_err("mqtt: TLS: client certificate %s / key %s: %s", c->cert_file, c->key_file, es);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static void resolved(void *arg, const struct gw_lookup_result *res)
+{
+	struct gw_mqtt *m = arg;
+	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	if (!res->ok) {
+		char why[400];
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host, res->error);
+		mq_lost(m, why);
+		return;
+	}
+	const void *a = res->addr.ss_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)&res->addr)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)&res->addr)->sin_addr;
+	inet_ntop(res->addr.ss_family, a, m->addr, sizeof(m->addr));
+	m->state = MQ_CONNECTING;
+	int rc = mosquitto_connect_async(m->mosq, m->addr, c->port, c->keepalive);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		char why[300];
+		mosq_error(m, rc, why, sizeof(why));
+		mq_lost(m, why);
+		return;
+	}
+	ev_timer_stop(m->gw->loop, &m->retry);
+	ev_timer_set(&m->retry, CONNECT_TIMEOUT, 0.);
+	ev_timer_start(m->gw->loop, &m->retry);
+	mq_set_events(m);
+}
+
+static void mq_connect(struct gw_mqtt *m)
+{
+	m->state = MQ_RESOLVING;
+	gw_resolve(m->gw->resolver, m->gw->conf->mqtt.host, m->gw->conf->mqtt.port, resolved, m, &m->lookup);
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_mqtt *m = container_of(w, struct gw_mqtt, retry);
+	if (m->state == MQ_CONNECTING)
+		mq_lost(m, "no answer (CONNACK) within 10 s");
+	else if (m->state == MQ_DOWN)
+		mq_connect(m);
+}
+
+/* Once a second: keepalive, a broker that takes nothing, the end of the
+ * reconciliation window, then what is due to be published. */
+void mq_tick(struct gw_mqtt *m)
+{
+	if (m->state != MQ_UP)
+		return;
+	int rc = mosquitto_loop_misc(m->mosq);
+	if (m->state != MQ_UP)
+		return;
+	if (rc != MOSQ_ERR_SUCCESS) {
+		char why[300];
+		mosq_error(m, rc, why, sizeof(why));
+		mq_lost(m, why);
+		return;
+	}
+	if (mosquitto_want_write(m->mosq)) {
+		if (!m->stuck_since)
+			m->stuck_since = gw_mono();
+		else if (gw_mono() - m->stuck_since > STUCK_S) {
+			mq_lost(m, "the broker has taken no data for 30 s");
+			return;
+		}
+	} else {
+		m->stuck_since = 0;
+		m->queued = 0;
+	}
+	if (m->reconcile_until && gw_mono() > m->reconcile_until) {
+		m->reconcile_until = 0;
+		const struct conf_mqtt *c = &m->gw->conf->mqtt;
+		char sub[300];
+		snprintf(sub, sizeof(sub), "%s/+/+/+/config", c->discovery_prefix);
+		if (c->discovery)
+			mosquitto_unsubscribe(m->mosq, NULL, sub);
+		snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
+		mosquitto_unsubscribe(m->mosq, NULL, sub);
+	}
+	mq_publish_periodic(m);
+	mq_set_events(m);
+}
+
+/* A client for section c (gw->conf may still be the previous configuration
+ * at a reload: nothing here reads it); it connects once started. */
+struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
+{
+	static bool lib_init;
+	if (!lib_init) {
+		mosquitto_lib_init();
+		lib_init = true;
+		srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	}
+	struct gw_mqtt *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->gw = gw;
+	m->fd = -1;
+	gw_retry_init(&m->rt);
+	m->protocol = MQTT_PROTOCOL_V5;
+	m->bank_avail = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	m->mosq = mosquitto_new(c->client_id, true, m);
+	if (!m->mosq) {
+		gw_err("mqtt: cannot start libmosquitto: %s", strerror(errno));
+		free(m);
+		return NULL;
+	}
+	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	mosquitto_connect_v5_callback_set(m->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
+	mosquitto_message_v5_callback_set(m->mosq, on_message);
+	char topic[300];
+	snprintf(topic, sizeof(topic), "%s/status", c->topic_prefix);
+	mosquitto_will_set(m->mosq, topic, 7, "offline", 1, true);
+	if (c->username[0])
+		mosquitto_username_pw_set(m->mosq, c->username, c->password[0] ? c->password : NULL);
+	if (c->tls) {
+		m->ssl = make_ssl(c);
+		if (!m->ssl) {
+			mosquitto_destroy(m->mosq);
+			free(m);
+			return NULL;
+		}
+		mosquitto_int_option(m->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+		mosquitto_void_option(m->mosq, MOSQ_OPT_SSL_CTX, m->ssl);
+	}
+	ev_init(&m->io, io_cb);
+	ev_init(&m->retry, retry_cb);
+	ev_init(&m->rediscover, rediscover_cb);
+	return m;
+}
+
+/* Start: slots for the packs, then the connection (gw->conf is the
+ * client's configuration now). */
+void mq_start(struct gw_mqtt *m)
+{
+	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	mq_slots_sync(m);
+	gw_info("mqtt: publishing under %s/ to %s:%d%s as %s", c->topic_prefix, c->host, c->port,
+		c->tls ? " (TLS)" : "", c->client_id);
+	mq_connect(m);
+}
+
+/* Give libmosquitto up to `budget` seconds to write what is queued: only at
+ * a clean stop, after the loop has ended (nothing else waits then). */
+static void flush(struct gw_mqtt *m, double budget)
+{
+	double end = gw_mono() + budget;
+	while (mosquitto_want_write(m->mosq) && mosquitto_socket(m->mosq) >= 0) {
+		double left = end - gw_mono();
+		if (left <= 0)
+			break;
+		struct pollfd pfd = { mosquitto_socket(m->mosq), POLLIN | POLLOUT, 0 };
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			break;
+		if ((pfd.revents & POLLIN) && mosquitto_loop_read(m->mosq, 1) != MOSQ_ERR_SUCCESS)
+			break;
+		if ((pfd.revents & POLLOUT) && mosquitto_loop_write(m->mosq, 1) != MOSQ_ERR_SUCCESS)
+			break;
+	}
+}
+
+/* Queue what the broker may still take without waiting: the socket is
+ * non-blocking, so this writes what the kernel accepts now and no more. */
+static void write_now(struct gw_mqtt *m)
+{
+	for (int i = 0; i < 64 && mosquitto_want_write(m->mosq) && mosquitto_socket(m->mosq) >= 0; i++)
+		if (mosquitto_loop_write(m->mosq, 1) != MOSQ_ERR_SUCCESS)
+			break;
+}
+
+/* Close the client and free it.  Every unit goes offline first (the will
+ * is not sent on a clean disconnect).  clean (the daemon stops, the loop
+ * has ended): the broker gets up to 1.2 s to take it; otherwise (a reload
+ * to another broker) what the socket takes now is sent and the connection
+ * closed without waiting: a broker that stopped reading costs nothing. */
+void mq_close(struct gw_mqtt *m, bool clean)
+{
+	struct ev_loop *loop = m->gw->loop;
+	ev_io_stop(loop, &m->io);
+	ev_timer_stop(loop, &m->retry);
+	ev_timer_stop(loop, &m->rediscover);
+	gw_lookup_cancel(&m->lookup);
+	mq_commands_cancel(m);
+	if (m->state == MQ_UP) {
+		mq_offline(m);
+		m->stopping = true;
+		if (clean) {
+			flush(m, 1.0);
+			mosquitto_disconnect(m->mosq);
+			flush(m, 0.2);
+		} else {
+			mosquitto_disconnect(m->mosq);
+			write_now(m);
+		}
+		gw_info("mqtt: disconnected (everything marked offline%s)",
+			clean || !mosquitto_want_write(m->mosq) ? "" : "; the broker did not take it all");
+	}
+	mosquitto_destroy(m->mosq);
+	if (m->ssl)
+		SSL_CTX_free(m->ssl);
+	free(m);
+}

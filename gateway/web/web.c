@@ -1,0 +1,125 @@
+/* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
+ * the daemon sees it: its row of the service table (model/service.h).
+ *
+ * A new listen address is opened in prepare, so a reload to an address
+ * that cannot be had fails whole; new settings on the same address restart
+ * the server at commit (the old socket goes first).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+#include "../core/prom.h"
+#include "../model/gw.h"
+#include "http.h"
+
+struct web_out {
+	struct gw_http *h;             /* NULL: started at commit */
+};
+
+static long web_fds(const struct conf *c)
+{
+	/* its clients, the listening socket, MHD's epoll, its wakeup */
+	return c->http.enabled ? c->http.max_clients + 3L : 0;
+}
+
+static int web_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
+		       size_t errlen)
+{
+	const struct conf_http *oc = &gw->conf->http, *c = &nc->http;
+	*next = NULL;
+	if (!c->enabled)
+		return 0;
+	if (cur && gw_http_same(oc, c)) {
+		*next = cur;
+		return 0;
+	}
+	struct web_out *w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	bool moved = !cur || strcmp(oc->listen_host, c->listen_host) != 0 || oc->listen_port != c->listen_port;
+	if (moved && !(w->h = gw_http_new(gw, c, may_block, err, errlen))) {
+		free(w);
+		return -1;
+	}
+	*next = w;
+	return 0;
+}
+
+static void web_stop(void *st, bool clean)
+{
+	(void)clean;
+	struct web_out *w = st;
+	gw_http_free(w->h);
+	free(w);
+}
+
+static void *web_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+{
+	(void)oc;
+	struct web_out *w = next;
+	if (cur && cur != next)
+		web_stop(cur, false); /* its history queries first */
+	if (w && !w->h) {
+		/* the same address with new settings: its old socket is closed now */
+		char err[300];
+		if (!(w->h = gw_http_new(gw, &gw->conf->http, false, err, sizeof(err)))) {
+			gw_err("%s", err);
+			free(w);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+static void web_discard(struct gw *gw, void *cur, void *next)
+{
+	(void)gw;
+	if (next && next != cur)
+		web_stop(next, false);
+}
+
+static void web_status_json(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	struct gw_http_info hi;
+	gw_http_info(((struct web_out *)st)->h, &hi);
+	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu}", hi.clients, hi.sse_clients,
+		hi.requests, hi.refused);
+}
+
+static void web_metrics(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	struct gw_http_info hi;
+	gw_http_info(((struct web_out *)st)->h, &hi);
+	const struct gw_prom_metric mm[] = {
+		{ "bmsgw_http_clients", "gauge", "HTTP connections open.", hi.clients },
+		{ "bmsgw_http_event_streams", "gauge", "Live pages (server-sent event streams) open.", hi.sse_clients },
+		{ "bmsgw_http_requests_total", "counter", "HTTP requests.", (double)hi.requests },
+		{ "bmsgw_http_refused_total", "counter", "HTTP connections refused (clients allowlist).",
+		  (double)hi.refused },
+	};
+	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+}
+
+static void web_polled(void *st, struct gw_pack *p, bool ok)
+{
+	(void)p;
+	(void)ok;
+	gw_http_changed(((struct web_out *)st)->h);
+}
+
+const struct gw_service gw_svc_http = {
+	.name = "http",
+	.fds = web_fds,
+	.prepare = web_prepare,
+	.commit = web_commit,
+	.discard = web_discard,
+	.stop = web_stop,
+	.status_json = web_status_json,
+	.metrics = web_metrics,
+	.polled = web_polled,
+};
