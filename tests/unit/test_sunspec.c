@@ -35,10 +35,18 @@ static FILE *fx_open(unsigned model)
 	FILE *f = fopen(path, "r");
 	if (f)
 		return f;
-	/* run from elsewhere: next to this source file */
-	const char *src = __FILE__, *slash = strrchr(src, '/');
-	int dir = slash ? (int)(slash - src) : 0;
-	snprintf(path, sizeof(path), "%.*s%s../fixtures/sunspec/model_%u.tsv", dir, src, dir ? "/" : "", model);
+	/* run from elsewhere: the tests folder this source file is in
+	 * (__FILE__ = .../tests/unit/test_sunspec.c) */
+	const char *src = __FILE__;
+	int cut = -1, slashes = 0;
+	for (int i = (int)strlen(src) - 1; i >= 0; i--)
+		if (src[i] == '/' && ++slashes == 2) {
+			cut = i;
+			break;
+		}
+	if (cut < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%.*s/fixtures/sunspec/model_%u.tsv", cut, src, model);
 	return fopen(path, "r");
 }
 
