@@ -1,0 +1,617 @@
+/* gateway/modbus/sunspec.c - the SunSpec register block of one unit (models
+ * 1, 802, 803 and the end model).  See sunspec.h for the layout, the
+ * sources and the sign convention.
+ *
+ * Every model is first filled with the "not implemented" value of each
+ * point's type (from the point tables), then the points with data are
+ * written over it.  The scale factors are constants of the unit, so that a
+ * client may read them once: a pack's are below; the bank's capacities,
+ * currents and powers are ceil(log10(packs)) decades coarser, so that the
+ * bank's sums fit whenever each pack's values fit. */
+#include "sunspec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SS_TABLE_(m, name, size, type, sf) { #name, SS##m##_##name, size, SS_T_##type, sf },
+static const struct ss_point ss_model1[] = { SS_1_POINTS(SS_TABLE_) };
+static const struct ss_point ss_model802[] = { SS_802_POINTS(SS_TABLE_) };
+static const struct ss_point ss_model803[] = { SS_803_POINTS(SS_TABLE_) };
+static const struct ss_point ss_model803s[] = { SS_803S_POINTS(SS_TABLE_) };
+#undef SS_TABLE_
+
+#define SS_NI16 0xFFFFu            /* uint16, enum16 */
+#define SS_NI_S16 0x8000u          /* int16, sunssf */
+#define SS_NI32 0xFFFFFFFFu        /* uint32, bitfield32 */
+
+/* Scale factors of a pack (the bank: + ss_bank_shift() where marked). */
+enum {
+	SF_AHRTG = -1,     /* 0.1 Ah (bank) */
+	SF_WHRTG = 0,      /* Wh (bank) */
+	SF_WMAX = 0,       /* W (bank) */
+	SF_SOC = -1,       /* 0.1 % */
+	SF_SOH = 0,        /* % */
+	SF_V = -2,         /* 0.01 V */
+	SF_CELLV = -3,     /* mV */
+	SF_A = -1,         /* 0.1 A (bank, 802 only) */
+	SF_AMAX = -1,      /* 0.1 A (bank) */
+	SF_W = 0,          /* W (bank) */
+	SF_MODTMP = -1,    /* 0.1 degC */
+};
+
+/* Below this current (A) a unit is neither charging nor discharging: the
+ * resolution of a pack's A. */
+#define SS_IDLE_A 0.1
+
+/* 802 enumerations (model_802.json, symbols of ChaSt, LocRemCtl, Typ,
+ * State, ReqInvState). */
+enum { CHAST_OFF = 1, CHAST_EMPTY = 2, CHAST_DISCHARGING = 3, CHAST_CHARGING = 4, CHAST_FULL = 5,
+       CHAST_HOLDING = 6 };
+enum { LOCREMCTL_LOCAL = 1, TYP_LITHIUM_ION = 4, REQINV_NO_REQUEST = 0 };
+enum { STATE_DISCONNECTED = 1, STATE_CONNECTED = 3, STATE_FAULT = 99 };
+/* Evt1 / StrEvt1 bits (model_802.json and model_803.json, same positions
+ * for those used here). */
+enum {
+	EVT_COMMUNICATION_ERROR = 0,
+	EVT_OVER_TEMP_ALARM = 1,
+	EVT_UNDER_TEMP_ALARM = 3,
+	EVT_OVER_CHARGE_CURRENT_ALARM = 5,
+	EVT_OVER_DISCHARGE_CURRENT_ALARM = 7,
+	EVT_OVER_VOLT_ALARM = 9,
+	EVT_UNDER_VOLT_ALARM = 11,
+	EVT_UNDER_SOC_MIN_ALARM = 13,
+	EVT_OVER_SOC_MAX_ALARM = 15,
+	EVT_VOLTAGE_IMBALANCE_WARNING = 17,
+	EVT_TEMPERATURE_IMBALANCE_ALARM = 18,
+	EVT_CONTACTOR_ERROR = 20,
+	EVT_OTHER_ALARM = 25,
+};
+/* StrSt bits (model_803.json): */
+enum { STRST_ENABLED = 1u << 0, STRST_CONTACTOR = 1u << 1 };
+
+/* Which Evt1 bit each normalised alarm sets.  The normalised set has no
+ * alarm / warning levels, so every alarm is an ALARM bit, except the cell
+ * voltage difference, for which 802 has a warning only.  MOSFETs are the
+ * pack's contactor. */
+static const struct { uint32_t alarm; uint8_t bit; } ss_evt_map[] = {
+	{ BMS_AL_CELL_OV, EVT_OVER_VOLT_ALARM },
+	{ BMS_AL_PACK_OV, EVT_OVER_VOLT_ALARM },
+	{ BMS_AL_CELL_UV, EVT_UNDER_VOLT_ALARM },
+	{ BMS_AL_PACK_UV, EVT_UNDER_VOLT_ALARM },
+	{ BMS_AL_CHG_OT, EVT_OVER_TEMP_ALARM },
+	{ BMS_AL_DSG_OT, EVT_OVER_TEMP_ALARM },
+	{ BMS_AL_MOS_OT, EVT_OVER_TEMP_ALARM },
+	{ BMS_AL_CHG_UT, EVT_UNDER_TEMP_ALARM },
+	{ BMS_AL_DSG_UT, EVT_UNDER_TEMP_ALARM },
+	{ BMS_AL_CHG_OC, EVT_OVER_CHARGE_CURRENT_ALARM },
+	{ BMS_AL_DSG_OC, EVT_OVER_DISCHARGE_CURRENT_ALARM },
+	{ BMS_AL_SHORT, EVT_OVER_DISCHARGE_CURRENT_ALARM },
+	{ BMS_AL_CELL_DIFF, EVT_VOLTAGE_IMBALANCE_WARNING },
+	{ BMS_AL_TEMP_DIFF, EVT_TEMPERATURE_IMBALANCE_ALARM },
+	{ BMS_AL_SOC_LOW, EVT_UNDER_SOC_MIN_ALARM },
+	{ BMS_AL_SOC_HIGH, EVT_OVER_SOC_MAX_ALARM },
+	{ BMS_AL_COMM, EVT_COMMUNICATION_ERROR },
+	{ BMS_AL_MOS_FAULT, EVT_CONTACTOR_ERROR },
+	{ BMS_AL_SENSOR, EVT_OTHER_ALARM },
+	{ BMS_AL_HW_FAULT, EVT_OTHER_ALARM },
+	{ BMS_AL_PROTECTION, EVT_OTHER_ALARM },
+	{ BMS_AL_OTHER, EVT_OTHER_ALARM },
+};
+
+/* Alarms that make State FAULT. */
+#define SS_FAULTS (BMS_AL_SHORT | BMS_AL_MOS_FAULT | BMS_AL_HW_FAULT)
+
+const struct ss_point *ss_points(enum ss_table t, size_t *n)
+{
+	switch (t) {
+	case SS_TABLE_1: *n = sizeof(ss_model1) / sizeof(ss_model1[0]); return ss_model1;
+	case SS_TABLE_802: *n = sizeof(ss_model802) / sizeof(ss_model802[0]); return ss_model802;
+	case SS_TABLE_803: *n = sizeof(ss_model803) / sizeof(ss_model803[0]); return ss_model803;
+	case SS_TABLE_803_STRING: *n = sizeof(ss_model803s) / sizeof(ss_model803s[0]); return ss_model803s;
+	default: *n = 0; return NULL;
+	}
+}
+
+uint32_t ss_evt1(uint32_t alarms)
+{
+	uint32_t e = 0;
+	for (size_t i = 0; i < sizeof(ss_evt_map) / sizeof(ss_evt_map[0]); i++)
+		if (alarms & ss_evt_map[i].alarm)
+			e |= 1u << ss_evt_map[i].bit;
+	return e;
+}
+
+int ss_block_len(bool bank, int npacks)
+{
+	if (!bank)
+		return SS_AT_803 + 2;
+	if (npacks < 0 || npacks > SS_MAX_PACKS)
+		return -1;
+	return SS_AT_803 + SS803_SIZE + SS803S_SIZE * npacks + 2;
+}
+
+/* Does [off, off + count) meet [a, b]? */
+static bool ss_meets(unsigned off, unsigned count, unsigned a, unsigned b)
+{
+	return count > 0 && off <= b && (unsigned long)off + count > a;
+}
+
+bool ss_range_has_data(bool bank, int npacks, unsigned off, unsigned count)
+{
+	if (ss_meets(off, count, SS_AT_802 + SS802_AHRtg, SS_AT_802 + SS802_SetInvState))
+		return true;
+	if (!bank || npacks < 0 || npacks > SS_MAX_PACKS)
+		return false;
+	if (ss_meets(off, count, SS_AT_803 + SS803_NStrCon, SS_AT_803 + SS803_NCellBal))
+		return true;
+	return npacks > 0 && ss_meets(off, count, SS_AT_803 + SS803_SIZE,
+				      SS_AT_803 + SS803_SIZE + SS803S_SIZE * (unsigned)npacks - 1);
+}
+
+/* ---- encoding of one value */
+
+static void ss_put32(uint16_t *r, uint32_t v)
+{
+	r[0] = (uint16_t)(v >> 16);
+	r[1] = (uint16_t)v;
+}
+
+/* v in units of 10^sf, rounded, clamped below the not-implemented value. */
+static uint16_t ss_u16(double v, int sf)
+{
+	if (!isfinite(v))
+		return SS_NI16;
+	double x = round(v * pow(10.0, -sf));
+	if (x < 0)
+		return 0;
+	return x > 65534.0 ? 65534 : (uint16_t)x;
+}
+
+static uint16_t ss_s16(double v, int sf)
+{
+	if (!isfinite(v))
+		return SS_NI_S16;
+	double x = round(v * pow(10.0, -sf));
+	if (x < -32767.0)
+		x = -32767.0;
+	if (x > 32767.0)
+		x = 32767.0;
+	return (uint16_t)(int16_t)x;
+}
+
+static uint16_t ss_sf(int sf)
+{
+	return (uint16_t)(int16_t)sf;
+}
+
+/* A string point of nregs registers: ASCII, high byte first, NUL padded;
+ * other bytes become '?'. */
+static void ss_put_str(uint16_t *r, int nregs, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	for (int i = 0; i < 2 * nregs; i++) {
+		uint8_t c = (size_t)i < n ? (uint8_t)s[i] : 0;
+		if ((size_t)i < n && (c < 0x20 || c > 0x7E))
+			c = '?';
+		if (i % 2 == 0)
+			r[i / 2] = (uint16_t)(c << 8);
+		else
+			r[i / 2] |= c;
+	}
+}
+
+/* Fill a model (or a string group) with the not-implemented values of its
+ * points' types. */
+static void ss_fill_ni(uint16_t *m, const struct ss_point *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint16_t *r = m + t[i].off;
+		switch (t[i].type) {
+		case SS_T_INT16:
+		case SS_T_SUNSSF: r[0] = SS_NI_S16; break;
+		case SS_T_UINT32:
+		case SS_T_BITFIELD32: ss_put32(r, SS_NI32); break;
+		case SS_T_STRING:
+		case SS_T_PAD: memset(r, 0, sizeof(*r) * t[i].size); break;
+		default: r[0] = SS_NI16; break;
+		}
+	}
+}
+
+/* ---- what the unit's data say */
+
+/* Cell voltages over the unit: a pack's own, or across the bank's fresh
+ * packs with their positions (string = bank position, module 1). */
+struct ss_cells {
+	bool have;
+	uint16_t max_mv, min_mv, avg_mv;
+	uint16_t max_str, min_str;
+};
+
+static bool ss_has(const struct bms_snapshot *s, uint32_t what)
+{
+	return s && (s->present & what) == what;
+}
+
+static bool ss_has_cells(const struct bms_snapshot *s)
+{
+	return ss_has(s, BMS_HAS_CELLS) && s->ncells > 0;
+}
+
+static void ss_unit_cells(const struct ss_unit *u, struct ss_cells *c)
+{
+	memset(c, 0, sizeof(*c));
+	int n = u->bank ? u->npacks : 1;
+	uint64_t sum = 0, cells = 0;
+	for (int k = 0; k < n; k++) {
+		const struct bms_snapshot *s = u->bank ? u->packs[k].snap : u->snap;
+		if ((u->bank && !u->packs[k].fresh) || !ss_has_cells(s))
+			continue;
+		struct bms_cell_stats st;
+		bms_cell_stats(s, &st);
+		if (!c->have || st.max_mv > c->max_mv) {
+			c->max_mv = st.max_mv;
+			c->max_str = (uint16_t)(k + 1);
+		}
+		if (!c->have || st.min_mv < c->min_mv) {
+			c->min_mv = st.min_mv;
+			c->min_str = (uint16_t)(k + 1);
+		}
+		c->have = true;
+		unsigned nc = s->ncells <= BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
+		for (unsigned i = 0; i < nc; i++)
+			sum += s->cell_mv[i];
+		cells += nc;
+	}
+	if (cells)
+		c->avg_mv = (uint16_t)((sum + cells / 2) / cells);
+}
+
+/* Nominal voltage of the unit (V), 0 if unknown: cells x cell_nominal_v;
+ * the bank's, the mean of its fresh packs' (all in parallel). */
+static double ss_nominal_v(const struct ss_unit *u)
+{
+	if (!(u->cell_nominal_v > 0))
+		return 0;
+	if (!u->bank)
+		return ss_has_cells(u->snap) ? u->snap->ncells * (double)u->cell_nominal_v : 0;
+	double sum = 0;
+	int n = 0;
+	for (int k = 0; k < u->npacks; k++)
+		if (u->packs[k].fresh && ss_has_cells(u->packs[k].snap)) {
+			sum += u->packs[k].snap->ncells * (double)u->cell_nominal_v;
+			n++;
+		}
+	return n ? sum / n : 0;
+}
+
+/* Connected: the MOSFETs let current through one way at least (unknown
+ * MOSFETs count as connected). */
+static bool ss_connected(const struct bms_snapshot *s)
+{
+	return !ss_has(s, BMS_HAS_MOSFETS) || s->chg_mos || s->dsg_mos;
+}
+
+static uint16_t ss_chast(const struct bms_snapshot *s)
+{
+	if (!s || !s->present)
+		return SS_NI16;
+	if (!ss_connected(s))
+		return CHAST_OFF;
+	if (ss_has(s, BMS_HAS_CURRENT) && s->current > SS_IDLE_A)
+		return CHAST_CHARGING;
+	if (ss_has(s, BMS_HAS_CURRENT) && s->current < -SS_IDLE_A)
+		return CHAST_DISCHARGING;
+	if (ss_has(s, BMS_HAS_SOC) && s->soc >= 100.0f)
+		return CHAST_FULL;
+	if (ss_has(s, BMS_HAS_SOC) && s->soc <= 0.0f)
+		return CHAST_EMPTY;
+	return ss_has(s, BMS_HAS_CURRENT) ? CHAST_HOLDING : SS_NI16;
+}
+
+static uint16_t ss_state(const struct bms_snapshot *s)
+{
+	if (!s || !s->present)
+		return SS_NI16;
+	if (ss_has(s, BMS_HAS_ALARMS) && (s->alarms & SS_FAULTS))
+		return STATE_FAULT;
+	return ss_connected(s) ? STATE_CONNECTED : STATE_DISCONNECTED;
+}
+
+/* NaN (not implemented) unless the snapshot has `what`. */
+static double ss_val(const struct bms_snapshot *s, uint32_t what, double v)
+{
+	return ss_has(s, what) ? v : NAN;
+}
+
+/* ceil(log10(npacks)): how many decades coarser the bank's sums are. */
+static int ss_bank_shift(const struct ss_unit *u)
+{
+	int k = 0;
+	for (long p = 1; u->bank && p < u->npacks; p *= 10)
+		k++;
+	return k;
+}
+
+/* ---- the models */
+
+static void ss_model_1(const struct ss_unit *u, uint16_t *m)
+{
+	ss_fill_ni(m, ss_model1, sizeof(ss_model1) / sizeof(ss_model1[0]));
+	m[SS1_ID] = 1;
+	m[SS1_L] = SS_L_1;
+	ss_put_str(m + SS1_Mn, 16, "bmsgw");
+	ss_put_str(m + SS1_Md, 16, u->bank ? "bank" : u->protocol);
+	ss_put_str(m + SS1_Opt, 8, u->name);
+	ss_put_str(m + SS1_Vr, 8, u->version);
+	/* SN: the unit's name and unit id from the configuration, e.g.
+	 * "rack1-1", "bank-100": stable across restarts and host names,
+	 * unique on a gateway; the name is cut so that the id stays. */
+	char id[8], sn[2 * 16 + 1];
+	int idn = snprintf(id, sizeof(id), "-%u", (unsigned)u->unit_id);
+	snprintf(sn, sizeof(sn), "%.*s%s", (int)sizeof(sn) - 1 - idn, u->name ? u->name : "", id);
+	ss_put_str(m + SS1_SN, 16, sn);
+	m[SS1_DA] = u->unit_id;
+	m[SS1_Pad] = 0;
+}
+
+/* 802's ratings, limits and scale factors. */
+static void ss_802_ratings(const struct ss_unit *u, uint16_t *m)
+{
+	const struct bms_snapshot *s = u->snap;
+	int k = ss_bank_shift(u);
+	double vnom = ss_nominal_v(u);
+	double ah = ss_val(s, BMS_HAS_FULL, s ? s->full_ah : 0);
+	m[SS802_AHRtg] = ss_u16(ah, SF_AHRTG + k);
+	m[SS802_WHRtg] = vnom > 0 ? ss_u16(ah * vnom, SF_WHRTG + k) : SS_NI16;
+	if (vnom > 0 && u->max_charge_a > 0)
+		m[SS802_WChaRteMax] = ss_u16(u->max_charge_a * vnom, SF_WMAX + k);
+	if (vnom > 0 && u->max_discharge_a > 0)
+		m[SS802_WDisChaRteMax] = ss_u16(u->max_discharge_a * vnom, SF_WMAX + k);
+	if (u->limits) {
+		m[SS802_VMax] = ss_u16(u->cvl_v, SF_V);
+		m[SS802_VMin] = ss_u16(u->dvl_v, SF_V);
+		m[SS802_AChaMax] = ss_u16(u->ccl_a, SF_AMAX + k);
+		m[SS802_ADisChaMax] = ss_u16(u->dcl_a, SF_AMAX + k);
+	}
+	m[SS802_AHRtg_SF] = ss_sf(SF_AHRTG + k);
+	m[SS802_WHRtg_SF] = ss_sf(SF_WHRTG + k);
+	m[SS802_WChaDisChaMax_SF] = ss_sf(SF_WMAX + k);
+	m[SS802_SoC_SF] = ss_sf(SF_SOC);
+	m[SS802_SoH_SF] = ss_sf(SF_SOH);
+	m[SS802_V_SF] = ss_sf(SF_V);
+	m[SS802_CellV_SF] = ss_sf(SF_CELLV);
+	m[SS802_A_SF] = ss_sf(SF_A + k);
+	m[SS802_AMax_SF] = ss_sf(SF_AMAX + k);
+	m[SS802_W_SF] = ss_sf(SF_W + k);
+}
+
+/* 802's measurements, state and events. */
+static void ss_802_data(const struct ss_unit *u, uint16_t *m)
+{
+	const struct bms_snapshot *s = u->snap;
+	int k = ss_bank_shift(u);
+	m[SS802_SoC] = ss_u16(ss_val(s, BMS_HAS_SOC, s ? s->soc : 0), SF_SOC);
+	m[SS802_SoH] = ss_u16(ss_val(s, BMS_HAS_SOH, s ? s->soh : 0), SF_SOH);
+	if (ss_has(s, BMS_HAS_CYCLES))
+		ss_put32(m + SS802_NCyc, s->cycles < SS_NI32 ? s->cycles : SS_NI32 - 1);
+	m[SS802_ChaSt] = ss_chast(s);
+	m[SS802_LocRemCtl] = LOCREMCTL_LOCAL; /* the BMS decides; writes are refused */
+	m[SS802_AlmRst] = 0;
+	m[SS802_Typ] = TYP_LITHIUM_ION;
+	m[SS802_State] = ss_state(s);
+	uint32_t evt = ss_has(s, BMS_HAS_ALARMS) ? ss_evt1(s->alarms) : 0;
+	if (!u->fresh)
+		evt |= 1u << EVT_COMMUNICATION_ERROR;
+	ss_put32(m + SS802_Evt1, evt);
+	ss_put32(m + SS802_Evt2, 0);
+	/* vendor events: bmsgw's own normalised alarm bits (register-map.md) */
+	ss_put32(m + SS802_EvtVnd1, ss_has(s, BMS_HAS_ALARMS) ? s->alarms : SS_NI32);
+	ss_put32(m + SS802_EvtVnd2, 0);
+	m[SS802_V] = ss_u16(ss_val(s, BMS_HAS_VOLTAGE, s ? s->voltage : 0), SF_V);
+	m[SS802_A] = ss_s16(ss_val(s, BMS_HAS_CURRENT, s ? -(double)s->current : 0), SF_A + k);
+	m[SS802_W] = ss_s16(ss_val(s, BMS_HAS_POWER, s ? -(double)s->power : 0), SF_W + k);
+	m[SS802_ReqInvState] = REQINV_NO_REQUEST;
+	struct ss_cells c;
+	ss_unit_cells(u, &c);
+	if (c.have) {
+		m[SS802_CellVMax] = c.max_mv;
+		m[SS802_CellVMaxStr] = c.max_str;
+		m[SS802_CellVMaxMod] = 1;
+		m[SS802_CellVMin] = c.min_mv;
+		m[SS802_CellVMinStr] = c.min_str;
+		m[SS802_CellVMinMod] = 1;
+		m[SS802_CellVAvg] = c.avg_mv;
+	}
+}
+
+static void ss_model_802(const struct ss_unit *u, uint16_t *m)
+{
+	ss_fill_ni(m, ss_model802, sizeof(ss_model802) / sizeof(ss_model802[0]));
+	m[SS802_ID] = 802;
+	m[SS802_L] = SS_L_802;
+	ss_802_ratings(u, m);
+	ss_802_data(u, m);
+}
+
+/* Temperatures of one pack's sensors (the module's): false if none. */
+static bool ss_temps(const struct bms_snapshot *s, double *max, double *min, double *avg)
+{
+	if (!ss_has(s, BMS_HAS_TEMPS) || s->ntemps == 0)
+		return false;
+	unsigned n = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS;
+	double sum = 0;
+	*max = -INFINITY;
+	*min = INFINITY;
+	for (unsigned i = 0; i < n; i++) {
+		double t = s->temp_c[i];
+		*max = t > *max ? t : *max;
+		*min = t < *min ? t : *min;
+		sum += t;
+	}
+	*avg = sum / n;
+	return true;
+}
+
+/* One string of 803: pack k of the bank. */
+static void ss_803_string(const struct ss_pack *p, uint16_t *g)
+{
+	const struct bms_snapshot *s = p->snap;
+	ss_fill_ni(g, ss_model803s, sizeof(ss_model803s) / sizeof(ss_model803s[0]));
+	g[SS803S_StrNMod] = 1; /* a pack is one module */
+	ss_put32(g + SS803S_StrEvt2, 0);
+	ss_put32(g + SS803S_StrEvtVnd2, 0);
+	g[SS803S_Pad1] = g[SS803S_Pad2] = 0;
+	if (!p->fresh || !s) {
+		/* never an old value as current: only the lost link */
+		ss_put32(g + SS803S_StrEvt1, 1u << EVT_COMMUNICATION_ERROR);
+		return;
+	}
+	bool con = ss_connected(s);
+	ss_put32(g + SS803S_StrSt, STRST_ENABLED | (con ? STRST_CONTACTOR : 0));
+	if (con) {
+		g[SS803S_StrConFail] = 0; /* NO_FAILURE */
+		g[SS803S_StrDisRsn] = 0;  /* NONE */
+	}
+	g[SS803S_StrSoC] = ss_u16(ss_val(s, BMS_HAS_SOC, s->soc), SF_SOC);
+	g[SS803S_StrSoH] = ss_u16(ss_val(s, BMS_HAS_SOH, s->soh), SF_SOH);
+	g[SS803S_StrA] = ss_s16(ss_val(s, BMS_HAS_CURRENT, -(double)s->current), SF_A);
+	if (ss_has_cells(s)) {
+		struct bms_cell_stats st;
+		bms_cell_stats(s, &st);
+		g[SS803S_StrCellVMax] = st.max_mv;
+		g[SS803S_StrCellVMaxMod] = 1;
+		g[SS803S_StrCellVMin] = st.min_mv;
+		g[SS803S_StrCellVMinMod] = 1;
+		g[SS803S_StrCellVAvg] = st.avg_mv;
+	}
+	double tmax, tmin, tavg;
+	if (ss_temps(s, &tmax, &tmin, &tavg)) {
+		g[SS803S_StrModTmpMax] = ss_s16(tmax, SF_MODTMP);
+		g[SS803S_StrModTmpMaxMod] = 1;
+		g[SS803S_StrModTmpMin] = ss_s16(tmin, SF_MODTMP);
+		g[SS803S_StrModTmpMinMod] = 1;
+		g[SS803S_StrModTmpAvg] = ss_s16(tavg, SF_MODTMP);
+	}
+	/* contactor 0 = the charge MOSFET, 1 = the discharge MOSFET, closed = on */
+	if (ss_has(s, BMS_HAS_MOSFETS))
+		ss_put32(g + SS803S_StrConSt, (s->chg_mos ? 1u : 0) | (s->dsg_mos ? 2u : 0));
+	bool al = ss_has(s, BMS_HAS_ALARMS);
+	ss_put32(g + SS803S_StrEvt1, al ? ss_evt1(s->alarms) : 0);
+	ss_put32(g + SS803S_StrEvtVnd1, al ? s->alarms : SS_NI32);
+}
+
+/* Extremes of one quantity across the fresh strings. */
+struct ss_ext {
+	int n;
+	double max, min, sum;
+	uint16_t max_str, min_str;
+};
+
+/* Add one string's highest, lowest and mean value. */
+static void ss_ext_add(struct ss_ext *e, double hi, double lo, double mean, int k)
+{
+	if (!e->n || hi > e->max) {
+		e->max = hi;
+		e->max_str = (uint16_t)(k + 1);
+	}
+	if (!e->n || lo < e->min) {
+		e->min = lo;
+		e->min_str = (uint16_t)(k + 1);
+	}
+	e->sum += mean;
+	e->n++;
+}
+
+/* 803's bank-wide points over the fresh packs. */
+static void ss_803_bank(const struct ss_unit *u, uint16_t *m)
+{
+	struct ss_ext t = { 0 }, v = { 0 }, a = { 0 };
+	unsigned con = 0, bal = 0;
+	bool have_bal = false;
+	for (int k = 0; k < u->npacks; k++) {
+		const struct bms_snapshot *s = u->packs[k].snap;
+		double tmax, tmin, tavg;
+		if (!u->packs[k].fresh || !s)
+			continue;
+		con += ss_connected(s);
+		/* the bank's mean temperature is the mean of the modules' means */
+		if (ss_temps(s, &tmax, &tmin, &tavg))
+			ss_ext_add(&t, tmax, tmin, tavg, k);
+		if (ss_has(s, BMS_HAS_VOLTAGE))
+			ss_ext_add(&v, s->voltage, s->voltage, s->voltage, k);
+		if (ss_has(s, BMS_HAS_CURRENT))
+			ss_ext_add(&a, -(double)s->current, -(double)s->current, -(double)s->current, k);
+		if (ss_has(s, BMS_HAS_BALANCE)) {
+			uint32_t b = s->balance;
+			if (s->ncells < 32)
+				b &= (1u << s->ncells) - 1;
+			for (; b; b &= b - 1)
+				bal++;
+			have_bal = true;
+		}
+	}
+	m[SS803_NStrCon] = (uint16_t)con;
+	if (t.n) {
+		m[SS803_ModTmpMax] = ss_s16(t.max, SF_MODTMP);
+		m[SS803_ModTmpMaxStr] = t.max_str;
+		m[SS803_ModTmpMaxMod] = 1;
+		m[SS803_ModTmpMin] = ss_s16(t.min, SF_MODTMP);
+		m[SS803_ModTmpMinStr] = t.min_str;
+		m[SS803_ModTmpMinMod] = 1;
+		m[SS803_ModTmpAvg] = ss_s16(t.sum / t.n, SF_MODTMP);
+	}
+	if (v.n) {
+		m[SS803_StrVMax] = ss_u16(v.max, SF_V);
+		m[SS803_StrVMaxStr] = v.max_str;
+		m[SS803_StrVMin] = ss_u16(v.min, SF_V);
+		m[SS803_StrVMinStr] = v.min_str;
+		m[SS803_StrVAvg] = ss_u16(v.sum / v.n, SF_V);
+	}
+	if (a.n) {
+		m[SS803_StrAMax] = ss_s16(a.max, SF_A);
+		m[SS803_StrAMaxStr] = a.max_str;
+		m[SS803_StrAMin] = ss_s16(a.min, SF_A);
+		m[SS803_StrAMinStr] = a.min_str;
+		m[SS803_StrAAvg] = ss_s16(a.sum / a.n, SF_A);
+	}
+	if (have_bal)
+		m[SS803_NCellBal] = (uint16_t)bal;
+}
+
+static void ss_model_803(const struct ss_unit *u, uint16_t *m)
+{
+	ss_fill_ni(m, ss_model803, sizeof(ss_model803) / sizeof(ss_model803[0]));
+	m[SS803_ID] = 803;
+	m[SS803_L] = (uint16_t)(SS_L_803 + SS803S_SIZE * u->npacks);
+	m[SS803_NStr] = (uint16_t)u->npacks;
+	ss_803_bank(u, m);
+	m[SS803_CellV_SF] = ss_sf(SF_CELLV);
+	m[SS803_ModTmp_SF] = ss_sf(SF_MODTMP);
+	m[SS803_A_SF] = ss_sf(SF_A);
+	m[SS803_SoH_SF] = ss_sf(SF_SOH);
+	m[SS803_SoC_SF] = ss_sf(SF_SOC);
+	m[SS803_V_SF] = ss_sf(SF_V);
+	for (int k = 0; k < u->npacks; k++)
+		ss_803_string(&u->packs[k], m + SS803_SIZE + SS803S_SIZE * k);
+}
+
+int ss_build(const struct ss_unit *u, uint16_t *regs, size_t cap)
+{
+	int len = ss_block_len(u->bank, u->npacks);
+	if (len < 0 || (size_t)len > cap || (u->bank && u->npacks > 0 && !u->packs))
+		return -1;
+	regs[0] = 0x5375; /* "SunS" */
+	regs[1] = 0x6E53;
+	ss_model_1(u, regs + SS_AT_1);
+	ss_model_802(u, regs + SS_AT_802);
+	int end = SS_AT_803;
+	if (u->bank) {
+		ss_model_803(u, regs + SS_AT_803);
+		end += SS803_SIZE + SS803S_SIZE * u->npacks;
+	}
+	regs[end] = SS_END_ID;
+	regs[end + 1] = 0;
+	return len;
+}
