@@ -36,6 +36,7 @@ static bool p485_check(struct pylon485_framer *fr, struct pylon485_req *req)
 	size_t len = fr->len, lenid;
 	struct bms_pylonframe h;
 
+	memset(req, 0, sizeof(*req));
 	for (size_t i = 1; i + 1 < len; i++) {
 		if (bms_pylonframe_hexval(b[i]) < 0) {
 			fr->bad_format++;

@@ -49,8 +49,9 @@ struct pylon485_framer {
 void pylon485_framer_init(struct pylon485_framer *fr);
 
 /* Feed p[0..n): uses bytes up to the end of the first complete good
- * request, fills *req, sets *got and returns the bytes used; or uses them
- * all (*got false).  Call again with the rest until n is used up. */
+ * request, fills *req (INFO bytes past ninfo are 0), sets *got and
+ * returns the bytes used; or uses them all (*got false).  Call again with
+ * the rest until n is used up. */
 size_t pylon485_feed(struct pylon485_framer *fr, const uint8_t *p, size_t n,
 		     struct pylon485_req *req, bool *got);
 
