@@ -214,7 +214,8 @@ static float p485_cell_v(const struct inv_battery *b, bool max)
 /* 0x61 (V3.5 system analog values), 49 bytes. */
 static void p485_61(const struct inv_battery *b, struct p485_w *w)
 {
-	bool mm = (b->present & INV_HAS_TEMP_MINMAX) && isfinite(b->temp_min_c) && isfinite(b->temp_max_c);
+	bool mm = (b->present & INV_HAS_TEMP_MINMAX) && isfinite(b->temp_min_c) &&
+		  isfinite(b->temp_max_c);
 	long cyc = (b->present & INV_HAS_CYCLES) ? (long)(b->cycles > 0xFFFF ? 0xFFFF : b->cycles) : 0;
 	long soh = inv_has(b, INV_HAS_SOH, b->soh) ? inv_scale(b->soh, 1, INV_NEAR, 0, 100) : 100;
 	float tmin = mm ? b->temp_min_c : p485_tavg(b), tmax = mm ? b->temp_max_c : p485_tavg(b);
@@ -344,9 +345,14 @@ static void p485_42(const struct inv_battery *b, uint8_t cmd, struct p485_w *w)
 {
 	float t[1 + BMS_MAX_TEMPS];
 	unsigned nt = p485_42_temps(b, t);
-	long rem = inv_has(b, INV_HAS_REMAIN, b->remain_ah) ? inv_scale(b->remain_ah, 1000, INV_NEAR, 0, 0xFFFFFF) : 0;
-	long full = inv_has(b, INV_HAS_FULL, b->full_ah) ? inv_scale(b->full_ah, 1000, INV_NEAR, 0, 0xFFFFFF) : 0;
-	long cyc = (b->present & INV_HAS_CYCLES) ? (long)(b->cycles > 0xFFFF ? 0xFFFF : b->cycles) : 0;
+	long rem = 0, full = 0, cyc = 0;
+
+	if (inv_has(b, INV_HAS_REMAIN, b->remain_ah))
+		rem = inv_scale(b->remain_ah, 1000, INV_NEAR, 0, 0xFFFFFF);
+	if (inv_has(b, INV_HAS_FULL, b->full_ah))
+		full = inv_scale(b->full_ah, 1000, INV_NEAR, 0, 0xFFFFFF);
+	if (b->present & INV_HAS_CYCLES)
+		cyc = (long)(b->cycles > 0xFFFF ? 0xFFFF : b->cycles);
 	bool big = full > 65000 || rem > 65000; /* "battery capacity > 65Ah" */
 
 	p485_u8(w, P485_INFOFLAG);

@@ -159,6 +159,7 @@ static const char stream[] =
 	"t30590011223344556677889\r"  /* DLC 9 */
 	"t8000\r"                     /* an 11-bit id above 0x7FF */
 	"t305100123\r"                /* 3 digits after the data */
+	"t30510012\r"                 /* 2 digits after the data */
 	"F8\r"                        /* short status */
 	"t0123456789abcdef0123456789abcdef0123\r" /* overlong */
 	"t30\a"                       /* BEL ends a partial line */
@@ -185,6 +186,7 @@ static const struct want wants[] = {
 	{ SLCAN_EV_FRAME, 0x305, 2, "ABCD", -1 },
 	{ SLCAN_EV_FRAME, 0x305, 1, "00", 0xEA5F },
 	{ SLCAN_EV_FRAME, 0x305, 8, "", -1 },
+	{ SLCAN_EV_BAD, 0, 0, NULL, -1 },
 	{ SLCAN_EV_BAD, 0, 0, NULL, -1 },
 	{ SLCAN_EV_BAD, 0, 0, NULL, -1 },
 	{ SLCAN_EV_BAD, 0, 0, NULL, -1 },
@@ -226,7 +228,7 @@ static bool stream_ok(const struct slcan_rx_event *ev, int n, const struct slcan
 		if (!matches(&ev[k], &wants[k], k))
 			return false;
 	return rx->frames == 5 && rx->oks == 1 && rx->errors == 2 && rx->acks == 2 &&
-	       rx->replies == 4 && rx->bad == 7 && rx->overlong_lines == 1;
+	       rx->replies == 4 && rx->bad == 8 && rx->overlong_lines == 1;
 }
 
 static void test_stream_chunkings(void)
