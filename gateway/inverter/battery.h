@@ -1,0 +1,109 @@
+/* gateway/inverter/battery.h - the virtual battery an inverter sees: the one
+ * plain input every inverter encoder (pylon_can.c, pylon_rs485.c) takes.
+ * The output fills it from a pack or the bank and the limit engine; the
+ * encoders only scale, clamp and place it (gateway/inverter/PROTOCOLS.md).
+ *
+ * Units: V, A (+ = charging), degC, %, Ah, mV.  A member is used only when
+ * its INV_HAS_* bit is set in `present`; an absent value is sent as the
+ * protocol's "invalid" where it has one (SMA) and as documented per field
+ * otherwise. */
+#ifndef GATEWAY_INVERTER_BATTERY_H
+#define GATEWAY_INVERTER_BATTERY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../bms/bms.h"
+
+/* Bits of struct inv_battery.present. */
+enum {
+	INV_HAS_LIMITS = 1u << 0,       /* cvl_v, ccl_a, dcl_a, dvl_v and the four flags */
+	INV_HAS_SOC = 1u << 1,
+	INV_HAS_SOH = 1u << 2,
+	INV_HAS_VOLTAGE = 1u << 3,
+	INV_HAS_CURRENT = 1u << 4,
+	INV_HAS_TEMP = 1u << 5,         /* temp_c */
+	INV_HAS_CELL_MINMAX = 1u << 6,  /* cell_min_mv, cell_max_mv and where they are */
+	INV_HAS_TEMP_MINMAX = 1u << 7,  /* temp_min_c, temp_max_c and where they are */
+	INV_HAS_MOS_TEMP = 1u << 8,
+	INV_HAS_CYCLES = 1u << 9,
+	INV_HAS_REMAIN = 1u << 10,
+	INV_HAS_FULL = 1u << 11,
+	INV_HAS_ALARMS = 1u << 12,      /* protect, warn */
+	INV_HAS_CELLS = 1u << 13,       /* ncells, cell_mv[] */
+	INV_HAS_TEMPS = 1u << 14,       /* ntemps, temps_c[] */
+	INV_HAS_TEMP_LIMITS = 1u << 15, /* chg_tmin_c .. dsg_tmax_c */
+};
+
+/* Where a minimum or maximum is: pack (module) and cell or sensor, both
+ * 1-based; 0 = unknown. */
+struct inv_where {
+	uint8_t pack;
+	uint8_t index;
+};
+
+#define INV_MANUFACTURER_MAX 8 /* characters of the manufacturer text (CAN 0x35E) */
+
+struct inv_battery {
+	uint32_t present;               /* INV_HAS_* */
+
+	/* limits, from the limit engine (INV_HAS_LIMITS) */
+	float cvl_v;                    /* charge voltage limit, V */
+	float ccl_a;                    /* charge current limit, A, >= 0 */
+	float dcl_a;                    /* discharge current limit, A, >= 0 */
+	float dvl_v;                    /* discharge voltage limit, V */
+	bool charge_allowed;            /* false: the encoders also send CCL = 0 */
+	bool discharge_allowed;         /* false: the encoders also send DCL = 0 */
+	bool force_charge;              /* charge now, from any source (low SOC) */
+	bool full_charge_request;       /* no full charge for too long (SOC calibration) */
+
+	/* state */
+	float soc;                      /* %, 0..100 */
+	float soh;                      /* %, 0..100 */
+	float voltage;                  /* V, battery (bank) voltage */
+	float current;                  /* A, + = charging, - = discharging */
+	float temp_c;                   /* degC, average cell temperature */
+	uint16_t cell_min_mv, cell_max_mv; /* lowest / highest cell, mV */
+	struct inv_where cell_min_at, cell_max_at;
+	float temp_min_c, temp_max_c;   /* degC, coldest / hottest sensor */
+	struct inv_where temp_min_at, temp_max_at;
+	float mos_temp_c;               /* degC, MOSFET (power stage) temperature */
+	uint32_t cycles;                /* charge cycles */
+	float remain_ah;                /* Ah left */
+	float full_ah;                  /* Ah when full (capacity) */
+
+	/* Alarms, as the normalised BMS_AL_* bits of bms/bms.h, split by level:
+	 * protect = protections acting now (the BMS cut, or will cut, the
+	 * current), warn = warnings (a protection may be in both).
+	 * inv_battery_set_alarms() splits a snapshot's word. */
+	uint32_t protect;
+	uint32_t warn;
+
+	uint16_t packs;                 /* packs (modules) online; 0 = unknown, sent as 1 */
+	char manufacturer[INV_MANUFACTURER_MAX + 1]; /* ASCII, NUL-terminated; "" = "PYLON" */
+
+	/* Optional detail for the RS485 module commands (0x42, 0x44, 0x47) */
+	uint8_t ncells;                 /* cells in cell_mv[] (INV_HAS_CELLS) */
+	uint16_t cell_mv[BMS_MAX_CELLS];
+	uint8_t ntemps;                 /* sensors in temps_c[] (INV_HAS_TEMPS) */
+	float temps_c[BMS_MAX_TEMPS];
+	uint8_t series_cells;           /* cells in series, for per-cell limits; 0 = unknown */
+	float chg_tmin_c, chg_tmax_c;   /* degC, charge allowed between (INV_HAS_TEMP_LIMITS) */
+	float dsg_tmin_c, dsg_tmax_c;   /* degC, discharge allowed between */
+};
+
+/* Split a snapshot's alarm word (BMS_AL_*) into protect / warn: every bit
+ * is a warning; a BMS that flags BMS_AL_PROTECTION is protecting, and then
+ * every bit it shows counts as a protection too (the level of each bit is
+ * not kept, so the worse is assumed).  BMS_AL_PROTECTION itself is
+ * dropped. */
+static inline void inv_battery_set_alarms(struct inv_battery *b, uint32_t alarms)
+{
+	uint32_t bits = alarms & ~(uint32_t)BMS_AL_PROTECTION;
+
+	b->protect = (alarms & BMS_AL_PROTECTION) ? bits : 0;
+	b->warn = bits;
+	b->present |= INV_HAS_ALARMS;
+}
+
+#endif

@@ -1,0 +1,51 @@
+/* gateway/inverter/invscale.h - the one rule by which the inverter encoders
+ * turn a value into a field (gateway/inverter/PROTOCOLS.md §4): scale,
+ * round (measurements to the nearest; limits toward the safe side), clamp
+ * to the field's range, never wrap.  Private to gateway/inverter/. */
+#ifndef GATEWAY_INVERTER_INVSCALE_H
+#define GATEWAY_INVERTER_INVSCALE_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "battery.h"
+
+enum inv_round {
+	INV_NEAR,   /* measurements: to the nearest, halves away from zero */
+	INV_DOWN,   /* CVL, CCL, DCL: never above what the limit engine allows */
+	INV_UP,     /* DVL: never below */
+};
+
+/* Tolerance, in units of the field, against binary fractions (a float's
+ * 55.2 is 55.1999...) before a limit is rounded toward the safe side. */
+#define INV_SCALE_EPS 0.01
+
+/* v * per_unit rounded as asked and clamped to [lo, hi]; a non-finite v
+ * gives lo. */
+static inline long inv_scale(double v, double per_unit, enum inv_round r, long lo, long hi)
+{
+	double x = v * per_unit;
+
+	if (!isfinite(x))
+		return lo;
+	if (r == INV_DOWN)
+		x = floor(x + INV_SCALE_EPS);
+	else if (r == INV_UP)
+		x = ceil(x - INV_SCALE_EPS);
+	else
+		x = round(x);
+	if (x < (double)lo)
+		return lo;
+	if (x > (double)hi)
+		return hi;
+	return (long)x;
+}
+
+/* Is the value of INV_HAS_* bit present and a number? */
+static inline bool inv_has(const struct inv_battery *b, uint32_t bit, float v)
+{
+	return (b->present & bit) && isfinite(v);
+}
+
+#endif

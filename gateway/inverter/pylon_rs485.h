@@ -1,0 +1,94 @@
+/* gateway/inverter/pylon_rs485.h - bmsgw as a Pylontech LV RS485 battery
+ * (V3.3/V3.5 ASCII protocol) on an inverter's RS485 port: the inverter is
+ * the master and polls
+ *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM \r	(ASCII hex, 9600 8N1)
+ * A framer assembles the requests from whatever read() returned and checks
+ * them (LCHKSUM, CHKSUM: bad ones are counted, never answered); the reply
+ * encoders answer them from a struct inv_battery.  Frame helpers are the
+ * BMS side's (bms/pylonframe.c).  Layouts, units, sources and dialects:
+ * gateway/inverter/PROTOCOLS.md §6.
+ *
+ * Pure: no I/O, no globals, no allocation. */
+#ifndef GATEWAY_INVERTER_PYLON_RS485_H
+#define GATEWAY_INVERTER_PYLON_RS485_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "battery.h"
+
+/* Longest request accepted, '~' to '\r' (18 characters of frame and up to
+ * 55 bytes of INFO); a longer one is dropped as overlong. */
+#define PYLON485_REQ_MAX 128
+#define PYLON485_INFO_MAX ((PYLON485_REQ_MAX - 18) / 2)
+/* Room a reply needs at most (0x42 with 32 cells and 8 sensors). */
+#define PYLON485_REPLY_MAX 256
+
+/* A checked request. */
+struct pylon485_req {
+	uint8_t ver, adr, cid1, cid2;
+	uint8_t ninfo;                 /* INFO bytes */
+	uint8_t info[PYLON485_INFO_MAX];
+};
+
+/* The framer.  Counters only grow. */
+struct pylon485_framer {
+	uint8_t buf[PYLON485_REQ_MAX];
+	size_t len;                    /* 0: between frames */
+	bool overlong;                 /* the frame overflowed: drop to its '\r' */
+	uint32_t requests;             /* good requests yielded */
+	uint32_t bad_checksum;         /* CHKSUM wrong */
+	uint32_t bad_length;           /* LCHKSUM wrong, or LENGTH not the INFO's size */
+	uint32_t bad_format;           /* not hex, cut short by a new '~', too short */
+	uint32_t overlong_frames;      /* longer than PYLON485_REQ_MAX */
+	uint32_t not_requests;         /* valid frames with a return code (another battery's answer) */
+	uint32_t noise;                /* bytes outside any frame */
+};
+
+void pylon485_framer_init(struct pylon485_framer *fr);
+
+/* Feed p[0..n): uses bytes up to the end of the first complete good
+ * request, fills *req (INFO bytes past ninfo are 0), sets *got and
+ * returns the bytes used; or uses them all (*got false).  Call again with
+ * the rest until n is used up. */
+size_t pylon485_feed(struct pylon485_framer *fr, const uint8_t *p, size_t n,
+		     struct pylon485_req *req, bool *got);
+
+/* Options for the inverters' dialects. */
+enum {
+	/* 0x63 currents in 10 mA (Fahmula's component before v1.2.2,
+	 * bms-to-inverter) instead of 100 mA */
+	PYLON485_CUR_10MA = 1u << 0,
+};
+
+struct pylon485_cfg {
+	uint8_t address;               /* the ADR we are (inverters poll 2) */
+	int reply_address;             /* -1: reply from the polled ADR; else answer every
+	                                * poll, from this ADR (SRNE: 2) */
+	uint8_t ver;                   /* VER of the replies (0 = 0x20) */
+	unsigned flags;                /* PYLON485_* */
+	const char *battery_name;      /* 0x51, <= 10 characters (NULL = "bmsgw") */
+	uint16_t sw_version;           /* 0x51 software version (2 bytes) */
+};
+
+/* The return codes (CID2 of a reply). */
+enum {
+	PYLON485_RTN_OK = 0x00,
+	PYLON485_RTN_CID2 = 0x04,      /* "CID2 invalid": a command we do not know */
+};
+
+/* Is req addressed to us (by ADR and device type CID1 0x46)? */
+bool pylon485_wants(const struct pylon485_cfg *c, const struct pylon485_req *req);
+
+/* The reply to req into out[0..cap): its length; 0 when req gets no answer
+ * (not for us); -1 when cap is too small.  Known commands:
+ *	0x4F protocol version, 0x51 manufacturer, 0x42 analog values,
+ *	0x44 alarm info, 0x47 system parameters, 0x92 charge/discharge
+ *	management, 0x61 system analog, 0x62 system alarms, 0x63 system
+ *	charge/discharge management;
+ * any other command is answered with RTN 0x04. */
+int pylon485_reply(const struct pylon485_cfg *c, const struct pylon485_req *req,
+		   const struct inv_battery *b, uint8_t *out, size_t cap);
+
+#endif

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""tests/tools/slcan_pycan.py - an independent reader of bmsgw's CAN output.
+
+Builds tests/tools/slcan_dump.c (the pylon-can and sma-can frame sets of a
+known battery, as slcan lines), feeds the lines to python-can's own slcan
+interface (Debian python3-can, can.interfaces.slcan over a pyserial
+loop:// port, no adapter needed) and decodes what it returns with the
+layouts of gateway/inverter/PROTOCOLS.md, checking the battery's values.
+Prints "N passed, N failed"; exit 1 on a failure, 77 without python3-can.
+
+  /usr/bin/python3 tests/tools/slcan_pycan.py [CC]
+"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+try:
+    import can
+    from can.interfaces.slcan import slcanBus
+except ImportError:
+    print("python3-can is not installed (apt-get install python3-can)")
+    sys.exit(77)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what)
+
+
+def lines_from_dump(cc):
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = os.path.join(tmp, "slcan_dump")
+        subprocess.run([cc, "-std=c11", "-I" + ROOT, os.path.join(ROOT, "tests/tools/slcan_dump.c"),
+                        os.path.join(ROOT, "gateway/inverter/pylon_can.c"),
+                        os.path.join(ROOT, "gateway/wire/slcan.c"), "-lm", "-o", exe], check=True)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+    return [l.split(" ", 1) for l in out.splitlines()]
+
+
+def decode_with_pycan(lines):
+    """The frames python-can's slcan reader makes of our lines."""
+    bus = slcanBus("loop://", sleep_after_open=0)
+    msgs = []
+    try:
+        for _, line in lines:
+            bus.serialPortOrig.write(line.encode() + b"\r")
+            msg = None
+            for _ in range(5):  # the setup lines python-can wrote come back first
+                msg = bus.recv(timeout=0.5)
+                if msg is not None:
+                    break
+            if msg is not None:
+                msgs.append(msg)
+    finally:
+        bus.shutdown()
+    return msgs
+
+
+def main():
+    cc = sys.argv[1] if len(sys.argv) > 1 else "cc"
+    lines = lines_from_dump(cc)
+    msgs = decode_with_pycan(lines)
+    check(len(msgs) == 12, "12 frames")
+    got = {}
+    for (dialect, line), m in zip(lines, msgs):
+        check(not m.is_extended_id and not m.is_remote_frame, line + " is a classic 11-bit data frame")
+        got[(dialect, m.arbitration_id)] = bytes(m.data)
+    for d in ("pylon-can", "sma-can"):
+        cvl, ccl, dcl, dvl = struct.unpack("<HhhH", got[(d, 0x351)])
+        check((cvl, ccl, dcl, dvl) == (552, 500, 600, 464), d + " 0x351 CVL 55.2 V CCL 50 A DCL 60 A DVL 46.4 V")
+        soc, soh = struct.unpack("<HH", got[(d, 0x355)][:4])
+        check((soc, soh) == (82, 97), d + " 0x355 SOC 82 % SOH 97 %")
+        v, i, t = struct.unpack("<hhh", got[(d, 0x356)][:6])
+        check((v, i, t) == (5313, -123, 246), d + " 0x356 53.13 V -12.3 A 24.6 C")
+        check(got[(d, 0x35E)] == b"PYLON   ", d + " 0x35E PYLON")
+    p = got[("pylon-can", 0x359)]
+    check(len(p) == 7 and p[0] == 0x02 and p[1] == 0 and p[2] == 0x02 and p[3] == 0x01 and p[4] == 2
+          and p[5:7] == b"PN", "pylon 0x359 cell OV protection, OV + charge OC alarms, 2 modules, PN")
+    check(got[("pylon-can", 0x35C)] == b"\xc0\x00", "pylon 0x35C charge and discharge enabled")
+    check(len(got[("pylon-can", 0x355)]) == 4 and len(got[("pylon-can", 0x356)]) == 6, "pylon DLCs 4 and 6")
+    s = got[("sma-can", 0x355)]
+    check(struct.unpack("<HH", s[4:8]) == (8160, 0xFFFF), "sma 0x355 HiResSOC 81.60 %, unused word invalid")
+    a = got[("sma-can", 0x35A)]
+    # alarm 2 (high voltage) arrives, the rest leave; warning 2 and 9 arrive
+    check(a[0] & 0x0C == 0x04 and a[4] & 0x0C == 0x04 and a[6] & 0x03 == 0x01 and a[2] & 0x03 == 0x02,
+          "sma 0x35A high voltage alarm and warning, charge current warning")
+    check(struct.unpack("<HHHH", got[("sma-can", 0x35F)]) == (0xFFFF, 0xFFFF, 100, 0xFFFF), "sma 0x35F 100 Ah")
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

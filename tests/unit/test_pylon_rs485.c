@@ -1,0 +1,382 @@
+/* tests/unit/test_pylon_rs485.c - bmsgw as a Pylontech RS485 battery
+ * (gateway/inverter/pylon_rs485.c): the request framer on good, bad,
+ * partial and interleaved input in every chunking, and every reply byte
+ * for byte.  The expected frames were computed apart from the C code, from
+ * the layouts of gateway/inverter/PROTOCOLS.md §6 (a short Python
+ * rendering); the two outside vectors are ai-republic/bms-to-inverter's
+ * request and Fahmula/esphome-pylontech-rs485's 0x63 reply. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../bms/pylonframe.h"
+#include "../../gateway/inverter/pylon_rs485.h"
+#include "check.h"
+
+/* inverter-pylon-rs485 PylonInverterRS485ProcessorTest.testReadFrame */
+#define REQ_61 "~20024661E00201FD33\r"
+/* 55.2 V, 46.4 V, 50 A, 60 A, C0 in 10 mA (Fahmula pylontech_rs485.cpp
+ * handle_command_63_ before v1.2.2) and in 100 mA (v1.2.2 on, ours) */
+#define REPLY_63_10MA "~20024600D012D7A0B54013881770C0F9BE\r"
+#define REPLY_63 "~20024600D012D7A0B54001F40258C0F9B7\r"
+
+#define REQ_63_3 "~20034663E00203FD2E\r"
+#define REQ_44 "~20024644E00202FD31\r"
+#define REQ_60 "~200246600000FDAC\r"
+#define REQ_4F "~2002464F0000FD98\r"
+#define REQ_51 "~200246510000FDAC\r"
+#define REQ_47 "~200246470000FDA7\r"
+#define REQ_92 "~20024692E00202FD2E\r"
+#define REQ_42 "~20024642E00202FD33\r"
+#define REQ_62 "~200246620000FDAA\r"
+#define REQ_63 "~200246630000FDA9\r"
+#define REQ_61_CID1_4A "~20024A61E00201FD28\r"
+#define BAD_LCHKSUM "~20024661F00201FD32\r"
+#define BAD_LENID "~20024661C00401FD33\r"
+#define REQ_LOWER "~20024661e00201fd13\r"
+
+#define F61 "~200246008062CF85FB2E52007B007B61610D0702090CF001040BA10BC202030B7F01010C090C0900000C090" \
+	"0000C090C0900000C090000E909\r"
+#define F42 "~20024600B07E1102100CF80CF00D020CFD0CF60D070CF90CFA0CF70CFC0CFE0CF50CFB0CF40CFF0D01050C" \
+	"090B7F0B910BAA0BC2FF85CF85FFFF04FFFF007B013A740186A0E0A5\r"
+#define F47 "~20024600B032110D7A0B540B540CD10AAB01F4D7A0B540B5400CD10A470258F2AB\r"
+#define F92 "~20024600B01402D7A0B54001F40258C0F955\r"
+#define F51 "~20024600C040626D7367770000000000010750594C4F4E000000000000000000000000000000F0EF\r"
+#define F4F "~200246000000FDB2\r"
+#define F60 "~200246040000FDAE\r"
+#define F62 "~20024600800823702060FC0E\r"
+#define F44 "~20024600A04210021000000000000200000000000000000000050000000000020002150E400000F10D\r"
+
+/* Feed s cut at cuts[0..ncuts) (ascending); each chunk is fed in a loop
+ * as a read() would be.  Requests go to reqs[0..max); returns their count. */
+static int feed_cut(struct pylon485_framer *fr, const char *s, size_t len, const size_t *cuts,
+		    int ncuts, struct pylon485_req *reqs, int max)
+{
+	size_t at = 0;
+	int got_n = 0;
+
+	for (int k = 0; k <= ncuts; k++) {
+		size_t end = k < ncuts ? cuts[k] : len;
+		while (at < end) {
+			struct pylon485_req r;
+			bool got;
+			size_t used = pylon485_feed(fr, (const uint8_t *)s + at, end - at, &r, &got);
+			if (used == 0 || used > end - at)
+				return -1;
+			at += used;
+			if (got && got_n < max)
+				reqs[got_n++] = r;
+		}
+	}
+	return got_n;
+}
+
+static int feed_str(struct pylon485_framer *fr, const char *s, struct pylon485_req *reqs, int max)
+{
+	return feed_cut(fr, s, strlen(s), NULL, 0, reqs, max);
+}
+
+static bool is_req61(const struct pylon485_req *r)
+{
+	return r->ver == 0x20 && r->adr == 2 && r->cid1 == 0x46 && r->cid2 == 0x61 &&
+	       r->ninfo == 1 && r->info[0] == 1;
+}
+
+/* The bms-to-inverter request in every chunking into 1, 2 and 3 reads,
+ * and byte by byte. */
+static void test_framer_chunkings(void)
+{
+	size_t len = strlen(REQ_61);
+	int bad = 0, runs = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		for (size_t j = i; j <= len; j++) {
+			struct pylon485_framer fr;
+			struct pylon485_req r[2];
+			size_t cuts[2] = { i, j };
+			pylon485_framer_init(&fr);
+			int n = feed_cut(&fr, REQ_61, len, cuts, 2, r, 2);
+			runs++;
+			if (n != 1 || !is_req61(&r[0]) || fr.requests != 1 || fr.noise || fr.bad_format)
+				bad++;
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(runs, (int)((len + 1) * (len + 2) / 2));
+
+	struct pylon485_framer fr;
+	struct pylon485_req r[2];
+	size_t cuts[32];
+	for (size_t k = 0; k < len - 1; k++)
+		cuts[k] = k + 1;
+	pylon485_framer_init(&fr);
+	CHECK_EQ_INT(feed_cut(&fr, REQ_61, len, cuts, (int)len - 1, r, 2), 1);
+	CHECK(is_req61(&r[0]));
+}
+
+/* Good, bad, partial and interleaved input. */
+static void test_framer_input(void)
+{
+	struct pylon485_framer fr;
+	struct pylon485_req r[4];
+
+	/* a bad CHKSUM is counted, never yielded */
+	pylon485_framer_init(&fr);
+	CHECK_EQ_INT(feed_str(&fr, "~20024661E00201FD34\r", r, 4), 0);
+	CHECK_EQ_INT(fr.bad_checksum, 1);
+	/* a bad LCHKSUM (CHKSUM right), and a LENGTH that is not the INFO's */
+	CHECK_EQ_INT(feed_str(&fr, BAD_LCHKSUM BAD_LENID, r, 4), 0);
+	CHECK_EQ_INT(fr.bad_length, 2);
+	CHECK_EQ_INT(fr.bad_checksum, 1);
+	/* a stray character, a frame too short to be one */
+	CHECK_EQ_INT(feed_str(&fr, "~20024661E0G201FD33\r~2002\r", r, 4), 0);
+	CHECK_EQ_INT(fr.bad_format, 2);
+	/* noise, a truncated frame cut by the next '~', then a good one */
+	pylon485_framer_init(&fr);
+	CHECK_EQ_INT(feed_str(&fr, "xx\r\n~2002466" REQ_61, r, 4), 1);
+	CHECK(is_req61(&r[0]));
+	CHECK_EQ_INT(fr.noise, 4);
+	CHECK_EQ_INT(fr.bad_format, 1);
+	/* two requests in one read, and another battery's answer between them */
+	pylon485_framer_init(&fr);
+	CHECK_EQ_INT(feed_str(&fr, REQ_61 F4F REQ_63_3, r, 4), 2);
+	CHECK(is_req61(&r[0]));
+	CHECK_EQ_INT(r[1].adr, 3);
+	CHECK_EQ_INT(r[1].cid2, 0x63);
+	CHECK_EQ_INT(fr.not_requests, 1);
+	CHECK_EQ_INT(fr.requests, 2);
+	/* lower-case hex (checksum over the characters as sent) */
+	CHECK_EQ_INT(feed_str(&fr, REQ_LOWER, r, 4), 1);
+	CHECK(is_req61(&r[0]));
+	/* an overlong frame is dropped to its CR; the next frame is good */
+	char big[300];
+	memset(big, '0', sizeof(big));
+	big[0] = '~';
+	big[sizeof(big) - 1] = '\0';
+	pylon485_framer_init(&fr);
+	CHECK_EQ_INT(feed_str(&fr, big, r, 4), 0);
+	CHECK_EQ_INT(feed_str(&fr, "\r" REQ_61, r, 4), 1);
+	CHECK_EQ_INT(fr.overlong_frames, 1);
+	/* an overlong frame cut by a '~' counts once */
+	CHECK_EQ_INT(feed_str(&fr, big, r, 4), 0);
+	CHECK_EQ_INT(feed_str(&fr, REQ_61, r, 4), 1);
+	CHECK_EQ_INT(fr.overlong_frames, 2);
+	CHECK_EQ_INT(fr.bad_format, 0);
+	/* the largest request that fits is accepted */
+	uint8_t info[PYLON485_INFO_MAX];
+	memset(info, 0xAB, sizeof(info));
+	uint8_t fbuf[PYLON485_REQ_MAX + 8];
+	int fl = bms_pylonframe_build(fbuf, sizeof(fbuf), 0x20, 2, 0x46, 0x94, info, sizeof(info));
+	CHECK(fl > 0 && fl <= PYLON485_REQ_MAX);
+	fbuf[fl] = '\0';
+	CHECK_EQ_INT(feed_str(&fr, (const char *)fbuf, r, 4), 1);
+	CHECK_EQ_INT(r[0].ninfo, PYLON485_INFO_MAX);
+	CHECK_EQ_INT(r[0].info[PYLON485_INFO_MAX - 1], 0xAB);
+}
+
+/* Every good and bad piece of a mixed stream, in every 2-cut chunking:
+ * the same requests and counters whatever the cuts. */
+static void test_framer_stream_chunkings(void)
+{
+	const char *s = "zz" REQ_61 "~20024661E00201FD34\r" BAD_LCHKSUM "~2002" F62 REQ_63_3;
+	size_t len = strlen(s);
+	int bad = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		for (size_t j = i; j <= len; j += 3) {
+			struct pylon485_framer fr;
+			struct pylon485_req r[4];
+			size_t cuts[2] = { i, j };
+			pylon485_framer_init(&fr);
+			int n = feed_cut(&fr, s, len, cuts, 2, r, 4);
+			if (n != 2 || !is_req61(&r[0]) || r[1].cid2 != 0x63 || fr.bad_checksum != 1 ||
+			    fr.bad_length != 1 || fr.bad_format != 1 || fr.not_requests != 1 || fr.noise != 2)
+				bad++;
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+/* B1: a 16-cell pack with everything known. */
+static void battery_b1(struct inv_battery *b)
+{
+	static const uint16_t cells[16] = { 3320, 3312, 3330, 3325, 3318, 3335, 3321, 3322,
+					    3319, 3324, 3326, 3317, 3323, 3316, 3327, 3329 };
+	static const float temps[4] = { 21.2f, 23.0f, 25.5f, 27.9f };
+
+	memset(b, 0, sizeof(*b));
+	b->present = INV_HAS_LIMITS | INV_HAS_SOC | INV_HAS_SOH | INV_HAS_VOLTAGE | INV_HAS_CURRENT |
+		     INV_HAS_TEMP | INV_HAS_CELL_MINMAX | INV_HAS_TEMP_MINMAX | INV_HAS_MOS_TEMP |
+		     INV_HAS_CYCLES | INV_HAS_REMAIN | INV_HAS_FULL | INV_HAS_ALARMS | INV_HAS_CELLS |
+		     INV_HAS_TEMPS;
+	b->cvl_v = 55.2f;
+	b->ccl_a = 50;
+	b->dcl_a = 60;
+	b->dvl_v = 46.4f;
+	b->charge_allowed = b->discharge_allowed = true;
+	b->soc = 81.6f;
+	b->soh = 97.4f;
+	b->voltage = 53.125f;
+	b->current = -12.34f;
+	b->temp_c = 24.56f;
+	b->cell_min_mv = 3312;
+	b->cell_min_at = (struct inv_where){ 1, 4 };
+	b->cell_max_mv = 3335;
+	b->cell_max_at = (struct inv_where){ 2, 9 };
+	b->temp_min_c = 21.2f;
+	b->temp_min_at = (struct inv_where){ 1, 1 };
+	b->temp_max_c = 27.9f;
+	b->temp_max_at = (struct inv_where){ 2, 3 };
+	b->mos_temp_c = 35.0f;
+	b->cycles = 123;
+	b->remain_ah = 80.5f;
+	b->full_ah = 100;
+	b->packs = 2;
+	strcpy(b->manufacturer, "PYLON");
+	b->ncells = 16;
+	memcpy(b->cell_mv, cells, sizeof(cells));
+	b->ntemps = 4;
+	memcpy(b->temps_c, temps, sizeof(temps));
+	b->series_cells = 16;
+}
+
+/* The reply to request frame req (parsed by the framer) as a string. */
+static int reply_to(const struct pylon485_cfg *c, const char *req, const struct inv_battery *b,
+		    char *out, size_t cap)
+{
+	struct pylon485_framer fr;
+	struct pylon485_req r;
+
+	pylon485_framer_init(&fr);
+	if (feed_str(&fr, req, &r, 1) != 1)
+		return -100;
+	int n = pylon485_reply(c, &r, b, (uint8_t *)out, cap - 1);
+	if (n >= 0)
+		out[n] = '\0';
+	return n;
+}
+
+#define REPLY_IS(cfg, req, b, want) do { \
+	char got_[PYLON485_REPLY_MAX + 1]; \
+	int n_ = reply_to(cfg, req, b, got_, sizeof(got_)); \
+	CHECK_EQ_INT(n_, (int)strlen(want)); \
+	CHECK_STR(n_ > 0 ? got_ : "", want); \
+} while (0)
+
+static void test_replies(void)
+{
+	struct pylon485_cfg c = { .address = 2, .reply_address = -1, .sw_version = 0x0107 };
+	struct inv_battery b;
+
+	battery_b1(&b);
+	REPLY_IS(&c, REQ_63, &b, REPLY_63);
+	c.flags = PYLON485_CUR_10MA;
+	REPLY_IS(&c, REQ_63, &b, REPLY_63_10MA);
+	c.flags = 0;
+	REPLY_IS(&c, REQ_61, &b, F61);
+	REPLY_IS(&c, REQ_42, &b, F42);
+	REPLY_IS(&c, REQ_47, &b, F47);
+	REPLY_IS(&c, REQ_92, &b, F92);
+	REPLY_IS(&c, REQ_51, &b, F51);
+	REPLY_IS(&c, REQ_4F, &b, F4F);
+	REPLY_IS(&c, REQ_60, &b, F60);  /* not known: RTN 04 */
+	/* alarms: CELL_OV, CHG_OC and SHORT protecting, more warnings */
+	b.protect = BMS_AL_CELL_OV | BMS_AL_CHG_OC | BMS_AL_SHORT;
+	b.warn = b.protect | BMS_AL_CELL_DIFF | BMS_AL_COMM | BMS_AL_MOS_OT;
+	REPLY_IS(&c, REQ_62, &b, F62);
+	REPLY_IS(&c, REQ_44, &b, F44);
+}
+
+/* Addressing: another ADR is not answered unless reply_address is set,
+ * then it is answered from that ADR; another device type never. */
+static void test_addressing(void)
+{
+	struct pylon485_cfg c = { .address = 2, .reply_address = -1 };
+	struct inv_battery b;
+	char out[PYLON485_REPLY_MAX + 1];
+
+	battery_b1(&b);
+	CHECK_EQ_INT(reply_to(&c, REQ_63_3, &b, out, sizeof(out)), 0);
+	CHECK_EQ_INT(reply_to(&c, REQ_61_CID1_4A, &b, out, sizeof(out)), 0);
+	c.reply_address = 2;
+	REPLY_IS(&c, REQ_63_3, &b, REPLY_63);
+	CHECK_EQ_INT(reply_to(&c, REQ_61_CID1_4A, &b, out, sizeof(out)), 0);
+	/* answering ADR 3 from ADR 3 */
+	c.address = 3;
+	c.reply_address = -1;
+	CHECK(reply_to(&c, REQ_63_3, &b, out, sizeof(out)) > 0);
+	CHECK(strncmp(out, "~20034600D012", 13) == 0);
+	/* too small a buffer */
+	c.address = 2;
+	CHECK_EQ_INT(reply_to(&c, REQ_61, &b, out, 40), -1);
+	/* our own reply fed back (an echo on the bus) is no request */
+	struct pylon485_framer fr;
+	struct pylon485_req r;
+	pylon485_framer_init(&fr);
+	CHECK_EQ_INT(feed_str(&fr, F61 REPLY_63, &r, 1), 0);
+	CHECK_EQ_INT(fr.not_requests, 2);
+}
+
+/* The limits: rounding toward the safe side, clamping, the flags. */
+static void test_limits(void)
+{
+	struct pylon485_cfg c = { .address = 2, .reply_address = -1 };
+	struct inv_battery b;
+	char out[PYLON485_REPLY_MAX + 1];
+	uint8_t info[16];
+	struct bms_pylonframe h;
+
+	battery_b1(&b);
+	b.cvl_v = 55.1999f;      /* 55199.9 mV: down to 55199 */
+	b.dvl_v = 46.4001f;      /* 46400.1 mV: up to 46401 */
+	b.ccl_a = 5000;          /* 50000 x 100 mA: clamped to 32767 */
+	b.dcl_a = -5;            /* a negative limit: 0 */
+	b.force_charge = b.full_charge_request = true;
+	int n = reply_to(&c, REQ_63, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	CHECK_EQ_INT(h.ninfo, 9);
+	CHECK_EQ_INT(bms_be16(info), 55199);
+	CHECK_EQ_INT(bms_be16(info + 2), 46401);
+	CHECK_EQ_INT(bms_be16(info + 4), 32767);
+	CHECK_EQ_INT(bms_be16(info + 6), 0);
+	CHECK_EQ_INT(info[8], 0xC0 | 0x30 | 0x08);
+	/* charging not allowed: CCL 0 and bit 7 clear whatever ccl_a says */
+	b.ccl_a = 50;
+	b.charge_allowed = false;
+	n = reply_to(&c, REQ_63, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	CHECK_EQ_INT(bms_be16(info + 4), 0);
+	CHECK_EQ_INT(info[8], 0x40 | 0x30 | 0x08);
+	/* no limits at all: every value 0 and nothing enabled */
+	b.present &= ~(uint32_t)INV_HAS_LIMITS;
+	n = reply_to(&c, REQ_63, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	for (int k = 0; k < 9; k++)
+		CHECK_EQ_INT(info[k], 0);
+	/* 0x61 current at its field's limit: -400 A in 10 mA clamps to -32768 */
+	battery_b1(&b);
+	b.current = -400;
+	n = reply_to(&c, REQ_61, &b, out, sizeof(out));
+	uint8_t i61[64];
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, i61, sizeof(i61)) == BMS_OK);
+	CHECK_EQ_INT(h.ninfo, 49);
+	CHECK_EQ_INT(bms_be16(i61 + 2), 0x8000);
+	/* an empty battery: 0x42 with no cells and no sensors stays well formed */
+	memset(&b, 0, sizeof(b));
+	n = reply_to(&c, REQ_42, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, i61, sizeof(i61)) == BMS_OK);
+	CHECK_EQ_INT(h.ninfo, 2 + 1 + 1 + 2 + 2 + 2 + 1 + 2 + 2);
+	CHECK_EQ_INT(i61[2], 0); /* M */
+	CHECK_EQ_INT(i61[3], 0); /* N */
+	CHECK_EQ_INT(i61[10], 2); /* P: u16 capacities */
+}
+
+int main(void)
+{
+	test_framer_chunkings();
+	test_framer_input();
+	test_framer_stream_chunkings();
+	test_replies();
+	test_addressing();
+	test_limits();
+	return check_report();
+}
