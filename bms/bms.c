@@ -111,6 +111,25 @@ bool bms_slow_due(const struct bms_poll *poll, uint32_t want)
 	return poll->refresh || (poll->kept.have & want) != want;
 }
 
+void bms_set_cur_limits(struct bms_poll *poll, float ccl_a, float dcl_a, bool keep)
+{
+	poll->snap.bms_ccl_a = ccl_a;
+	poll->snap.bms_dcl_a = dcl_a;
+	poll->snap.present |= BMS_HAS_CUR_LIMITS;
+	if (keep) {
+		poll->kept.ccl_a = ccl_a;
+		poll->kept.dcl_a = dcl_a;
+		poll->kept.have |= BMS_HAS_CUR_LIMITS;
+	}
+}
+
+void bms_use_kept_limits(struct bms_poll *poll)
+{
+	if ((poll->snap.present & BMS_HAS_CUR_LIMITS) || !(poll->kept.have & BMS_HAS_CUR_LIMITS))
+		return;
+	bms_set_cur_limits(poll, poll->kept.ccl_a, poll->kept.dcl_a, false);
+}
+
 uint16_t bms_crc16_modbus(const uint8_t *p, size_t n)
 {
 	uint16_t crc = 0xFFFF;

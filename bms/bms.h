@@ -191,10 +191,12 @@ const char *bms_strerror(int code);
  * bms_poll_begin() keeps them; bms_slow_due() says when to read them. */
 struct bms_kept {
 	uint32_t have;          /* BMS_HAS_CELLS (ncells), BMS_HAS_TEMPS (ntemps),
-	                         * BMS_HAS_CYCLES, BMS_HAS_FULL: which are kept */
+	                         * BMS_HAS_CYCLES, BMS_HAS_FULL, BMS_HAS_CUR_LIMITS
+	                         * (ccl_a, dcl_a): which are kept */
 	uint8_t ncells, ntemps;
 	uint32_t cycles;
 	float full_ah;
+	float ccl_a, dcl_a;     /* current limits a settings read gave (jk-pb, jk-ble) */
 };
 
 /* State of one poll of one pack (a sequence of request/response steps).
@@ -347,6 +349,14 @@ void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced
 /* Must this poll read the slow values `want` (BMS_HAS_* bits of struct
  * bms_kept)?  When the gateway asks (refresh) or some are not kept yet. */
 bool bms_slow_due(const struct bms_poll *poll, uint32_t want);
+
+/* Current limits the BMS reports (A, >= 0) into the poll's snapshot
+ * (BMS_HAS_CUR_LIMITS); with keep, also into poll->kept for the polls that
+ * do not read them. */
+void bms_set_cur_limits(struct bms_poll *poll, float ccl_a, float dcl_a, bool keep);
+/* A poll that did not read the current limits: the kept ones, if any, into
+ * its snapshot. */
+void bms_use_kept_limits(struct bms_poll *poll);
 
 /* The sample check every pack with cells shares (finish()): voltage and at
  * least one cell present, and a voltage above 0 unless allow_zero_volts

@@ -27,8 +27,11 @@
  * most 0x86 of them), voltage (0x83), current (0x84, encoding chosen by the
  * protocol version 0xC0, §5.4), SOC (0x85), cycles (0x87), warnings (0x8B,
  * §5.5), MOSFET states (0x8C), capacity (0xB9 "actual" when non-zero, else
- * 0xAA nominal).  Not transmitted, so absent: remaining capacity, SOH,
- * per-cell balancing (0x8C b2 only says the balancer is running), power.
+ * 0xAA nominal), the switch settings (0xAB / 0xAC) and, as the current
+ * limits, the over-current protection settings: charge 0x99, discharge
+ * 0x97 (A, 1..1000; 0 A for a direction whose switch is off; §5.3).  Not
+ * transmitted, so absent: remaining capacity, SOH, per-cell balancing (0x8C
+ * b2 only says the balancer is running), power, voltage limits.
  *
  * raw_alarms[0] = 0x8B warning bits, raw_alarms[1] = 0x8C status bits.
  *
@@ -71,6 +74,8 @@ enum {
 	JK_ID_CYCLES = 0x87,
 	JK_ID_WARNINGS = 0x8B,
 	JK_ID_STATUS = 0x8C,
+	JK_ID_DSG_OCP = 0x97,     /* discharge over-current protection, A */
+	JK_ID_CHG_OCP = 0x99,     /* charge over-current protection, A */
 	JK_ID_CAPACITY = 0xAA,
 	JK_ID_SW_CHG = 0xAB,      /* charge switch as set: 1 on, 0 off */
 	JK_ID_SW_DSG = 0xAC,      /* discharge switch as set */
@@ -120,6 +125,7 @@ struct jk_vals {
 	uint16_t ncells;
 	uint16_t cell_mv[BMS_MAX_CELLS];
 	uint16_t mos_temp, t[2], voltage, current, cycles, warnings, status;
+	uint16_t dsg_ocp, chg_ocp;
 	uint8_t soc, nsensors, proto_ver, sw_chg, sw_dsg;
 	uint32_t capacity, actual_cap;
 	bool complete;                  /* the walk reached the end of the data */
@@ -142,7 +148,11 @@ enum {
 	JK_SEEN_PROTO_VER = 1u << 13,
 	JK_SEEN_SW_CHG = 1u << 14,
 	JK_SEEN_SW_DSG = 1u << 15,
+	JK_SEEN_DSG_OCP = 1u << 16,
+	JK_SEEN_CHG_OCP = 1u << 17,
 };
+
+#define JK_OCP_MAX 1000 /* A: the range of 0x97 / 0x99 is 1..1000 (§5.3) */
 
 static uint16_t jk_sum(const uint8_t *p, size_t n)
 {
@@ -216,6 +226,8 @@ static uint32_t jk_seen_flag(uint8_t id)
 	case JK_ID_PROTO_VER: return JK_SEEN_PROTO_VER;
 	case JK_ID_SW_CHG: return JK_SEEN_SW_CHG;
 	case JK_ID_SW_DSG: return JK_SEEN_SW_DSG;
+	case JK_ID_DSG_OCP: return JK_SEEN_DSG_OCP;
+	case JK_ID_CHG_OCP: return JK_SEEN_CHG_OCP;
 	default: return 0;
 	}
 }
@@ -258,6 +270,8 @@ static void jk_item(struct jk_vals *v, const uint8_t *p)
 	case JK_ID_PROTO_VER: v->proto_ver = val[0]; break;
 	case JK_ID_SW_CHG: v->sw_chg = val[0]; break;
 	case JK_ID_SW_DSG: v->sw_dsg = val[0]; break;
+	case JK_ID_DSG_OCP: v->dsg_ocp = bms_be16(val); break;
+	case JK_ID_CHG_OCP: v->chg_ocp = bms_be16(val); break;
 	}
 }
 
@@ -370,6 +384,18 @@ static enum bms_scan jk_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	return BMS_SCAN_FRAME;
 }
 
+/* The over-current protection settings as the current limits, 0 A where
+ * the switch is off; none when either is missing or outside 1..1000 A. */
+static void jk_limits(struct bms_poll *poll, const struct jk_vals *v)
+{
+	if (!(v->seen & JK_SEEN_CHG_OCP) || !(v->seen & JK_SEEN_DSG_OCP) || v->chg_ocp < 1 ||
+	    v->chg_ocp > JK_OCP_MAX || v->dsg_ocp < 1 || v->dsg_ocp > JK_OCP_MAX)
+		return;
+	bool chg = !(v->seen & JK_SEEN_SW_CHG) || v->sw_chg != 0;
+	bool dsg = !(v->seen & JK_SEEN_SW_DSG) || v->sw_dsg != 0;
+	bms_set_cur_limits(poll, chg ? (float)v->chg_ocp : 0.0f, dsg ? (float)v->dsg_ocp : 0.0f, false);
+}
+
 static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	struct bms_snapshot *s = &poll->snap;
@@ -476,6 +502,7 @@ static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		s->nraw = 2;
 		s->present |= BMS_HAS_ALARMS;
 	}
+	jk_limits(poll, &v);
 	poll->step = 1;
 	return BMS_OK;
 }
@@ -539,7 +566,7 @@ const struct bms_driver bms_jk_driver = {
 	.protocol_id = 4,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
-		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
+		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,
 	.default_baud = 115200,
 	/* "Interval between packets shall be at least 100 ms" (JK protocol
 	 * V2.5, bms/PROTOCOLS.md §5.1): before a read and between the frames

@@ -26,9 +26,13 @@
  *		while the layout is not known, and after a poll that failed
  *		there;
  *	SETTINGS 0x96 -> settings: asked when the BMS is not known to be
- *		streaming and for packs with control (the record holds the
- *		charge / discharge switch settings); a cell record that comes
- *		instead completes the poll when the settings are not wanted;
+ *		streaming, for packs with control (the record holds the
+ *		charge / discharge switch settings), and with the slow values
+ *		(refresh polls, and while no current limits are kept): the
+ *		record's max charge / discharge current (0 A where a switch is
+ *		off) are the current limits, kept for the polls between; a
+ *		cell record that comes instead completes the poll when the
+ *		settings are not wanted;
  *	CELLS	nothing is sent (struct bms_driver.listens): the next cell
  *		record the BMS streams completes the poll.  A listening try
  *		that gets none marks the BMS as not streaming, so the retry
@@ -48,7 +52,9 @@
  *		at JKB_BEGIN the step is the first one the poll needs
  *	persist	JKB_P_LAYOUT (the layout is known), JKB_P_24S (it is
  *		JK02_24S), JKB_P_GREETED (0x97 answered on this connection),
- *		JKB_P_STREAMING (the last listening step got a cell record)
+ *		JKB_P_STREAMING (the last listening step got a cell record),
+ *		JKB_P_NOLIM (the last settings record had impossible limits:
+ *		no limits, read again on refresh polls)
  */
 #include "bms.h"
 
@@ -71,8 +77,16 @@ enum { JKB_BEGIN = 0, JKB_INFO, JKB_SETTINGS, JKB_CELLS, JKB_DONE };
 #define JKB_P_24S 0x2u
 #define JKB_P_GREETED 0x4u
 #define JKB_P_STREAMING 0x8u
+#define JKB_P_NOLIM 0x10u
 
 static const uint8_t jkb_req_magic[4] = { 0xAA, 0x55, 0x90, 0xEB };
+
+/* Does this poll want the settings record (switches, current limits)? */
+static bool jkb_settings_wanted(const struct bms_poll *poll)
+{
+	return poll->setpoints || poll->refresh ||
+	       (!(poll->kept.have & BMS_HAS_CUR_LIMITS) && !(poll->persist & JKB_P_NOLIM));
+}
 
 /* The step the poll is at: the first one it needs until an answer moved
  * it on. */
@@ -82,7 +96,7 @@ static int jkb_step(const struct bms_poll *poll)
 		return poll->step;
 	if (poll->link_fresh || (poll->persist & (JKB_P_LAYOUT | JKB_P_GREETED)) != (JKB_P_LAYOUT | JKB_P_GREETED))
 		return JKB_INFO;
-	if (poll->setpoints || !(poll->persist & JKB_P_STREAMING))
+	if (jkb_settings_wanted(poll) || !(poll->persist & JKB_P_STREAMING))
 		return JKB_SETTINGS;
 	return JKB_CELLS;
 }
@@ -179,20 +193,40 @@ static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	return BMS_SCAN_SKIP;
 }
 
-/* A cell record: the sample, in the learned layout; switch settings read
- * earlier in this poll are kept. */
+/* A cell record: the sample, in the learned layout; switch settings and
+ * limits read earlier in this poll are kept. */
 static void jkb_cells(struct bms_poll *poll, const uint8_t *frame)
 {
 	struct bms_snapshot *s = &poll->snap;
-	bool chg_set = s->chg_set, dsg_set = s->dsg_set;
-	uint32_t setpoint = s->present & BMS_HAS_SETPOINT;
+	const struct bms_snapshot was = *s;
 
 	jk_record_decode_cells(frame, jkb_layout(poll), poll->cells_forced, poll->invert_current, s);
-	s->chg_set = chg_set;
-	s->dsg_set = dsg_set;
-	s->present |= setpoint;
+	s->chg_set = was.chg_set;
+	s->dsg_set = was.dsg_set;
+	s->bms_ccl_a = was.bms_ccl_a;
+	s->bms_dcl_a = was.bms_dcl_a;
+	s->present |= was.present & (BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS);
 	poll->persist |= JKB_P_STREAMING;
 	poll->step = JKB_DONE;
+}
+
+/* A settings record: the switches (for packs with control) and the
+ * current limits, kept; impossible limits are neither reported nor kept. */
+static void jkb_settings(struct bms_poll *poll, const uint8_t *frame)
+{
+	float ccl, dcl;
+
+	if (poll->setpoints) {
+		jk_record_switches(frame, &poll->snap.chg_set, &poll->snap.dsg_set);
+		poll->snap.present |= BMS_HAS_SETPOINT;
+	}
+	if (jk_record_limits(frame, &ccl, &dcl) == BMS_OK) {
+		bms_set_cur_limits(poll, ccl, dcl, true);
+		poll->persist &= ~JKB_P_NOLIM;
+	} else {
+		poll->kept.have &= ~(uint32_t)BMS_HAS_CUR_LIMITS;
+		poll->persist |= JKB_P_NOLIM;
+	}
 }
 
 static int jkb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
@@ -219,14 +253,11 @@ static int jkb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	}
 	case JKB_SETTINGS:
 		if (type == JK_REC_SETTINGS) {
-			if (poll->setpoints) {
-				jk_record_switches(frame, &poll->snap.chg_set, &poll->snap.dsg_set);
-				poll->snap.present |= BMS_HAS_SETPOINT;
-			}
+			jkb_settings(poll, frame);
 			poll->step = JKB_CELLS;
 			return BMS_OK;
 		}
-		if (type == JK_REC_CELLS && !poll->setpoints) {
+		if (type == JK_REC_CELLS && !jkb_settings_wanted(poll)) {
 			jkb_cells(poll, frame); /* already streaming: the sample */
 			return BMS_OK;
 		}
@@ -254,6 +285,7 @@ static int jkb_finish(struct bms_poll *poll)
 {
 	if (poll->step != JKB_DONE)
 		return BMS_E_INVALID;
+	bms_use_kept_limits(poll);
 	return bms_check_pack(&poll->snap, false);
 }
 
@@ -302,7 +334,7 @@ const struct bms_driver bms_jk_ble_driver = {
 	.protocol_id = 11,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
-		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,
 	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
 	.default_baud = 115200,
 	.gap_floor = 0,

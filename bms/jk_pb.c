@@ -12,11 +12,24 @@
  * in either order, sometimes with a 0x00 byte before or after the ack.
  * The status frame carries no address: it is attributed by the ack.
  *
- * A poll is one step.  Both frames must arrive: a payload followed by our
- * ack, or our ack followed by a payload, completes it.  A payload followed
- * by the ack of another address was that pack's (a late answer on a shared
- * bus): it is dropped.  Stray 0x00 bytes, echoes of our request and acks of
- * other requests are skipped by scan()/handle().
+ * A poll is one or two steps, each a trigger answered by a payload and an
+ * ack:
+ *	STATUS	 0x1620 -> status frame (type 2): every poll;
+ *	SETTINGS 0x161E -> settings frame (type 1): the current limits (max
+ *		 charge / discharge current, 0 A where the charge / discharge
+ *		 switch is off) and the switch settings.  The limits are
+ *		 settings, changed by hand: read with the slow-changing values
+ *		 (struct bms_kept: the first poll, every refresh poll, and while
+ *		 none are kept), and every poll for a pack with control (the
+ *		 switches are the read-back of a MOSFET command, and they gate
+ *		 the limits).  Between, the kept limits are reported.
+ * Both frames of a step must arrive: a payload followed by our ack, or our
+ * ack followed by a payload, completes it.  A payload followed by the ack
+ * of another address was that pack's (a late answer on a shared bus): it
+ * is dropped.  Stray 0x00 bytes, echoes of our request and acks of other
+ * requests are skipped by scan()/handle().  A pack that has never answered
+ * the settings trigger (or whose limits are impossible) is not failed for
+ * it: the step ends without limits, and it is asked again on refresh polls.
  *
  * The status payload is JK's 300-byte cell-info record in its JK02_32S
  * layout (offsets = status block offset + 6): bms/jkrecord.c decodes it,
@@ -27,9 +40,13 @@
  * (payload 166..169).
  *
  * Progress in struct bms_poll:
- *	step	0 = status request outstanding, 1 = done
- *	seen	JKPB_SEEN_PAYLOAD: a status payload is decoded into snap (it
- *		becomes ours with our ack); JKPB_SEEN_ACK: our ack arrived
+ *	step	0 = status, 1 = settings (when due), 2 = done
+ *	seen	JKPB_SEEN_PAYLOAD: the step's payload is decoded (into snap,
+ *		or the settings into scratch; it becomes ours with our ack);
+ *		JKPB_SEEN_ACK: our ack arrived
+ *	persist	JKPB_P_SET_OK: the settings trigger was answered once;
+ *		JKPB_P_NOLIM: no usable limits (no answer, impossible values):
+ *		settings read on refresh polls (and with control) only
  */
 #include "bms.h"
 
@@ -42,6 +59,7 @@
 #define JKPB_FC_WRITE 0x10
 #define JKPB_FC_WRITE_EXC 0x90
 #define JKPB_REG_STATUS 0x1620
+#define JKPB_REG_SETTINGS 0x161E
 #define JKPB_REQ_LEN 11
 #define JKPB_ACK_LEN 8
 #define JKPB_EXC_LEN 5
@@ -53,23 +71,61 @@
 #define JKPB_SEEN_PAYLOAD 0x1u
 #define JKPB_SEEN_ACK 0x2u
 
+#define JKPB_P_SET_OK 0x1u
+#define JKPB_P_NOLIM 0x2u
+
+enum { JKPB_ST_STATUS = 0, JKPB_ST_SETTINGS = 1, JKPB_ST_DONE = 2 };
+
+/* The settings a payload of the settings step gave, in poll->scratch until
+ * our ack makes them ours. */
+struct jkpb_set {
+	bool chg_set, dsg_set;
+	bool limits_ok;
+	float ccl_a, dcl_a;
+};
+_Static_assert(sizeof(struct jkpb_set) <= sizeof(((struct bms_poll *)0)->scratch), "scratch holds the settings");
+
 static bool jkpb_is_addr(uint8_t a)
 {
 	return a >= 1 && a <= JKPB_MAX_ADDR;
+}
+
+/* Is the settings step due in this poll? */
+static bool jkpb_settings_due(const struct bms_poll *poll)
+{
+	return poll->setpoints || poll->refresh ||
+	       (!(poll->kept.have & BMS_HAS_CUR_LIMITS) && !(poll->persist & JKPB_P_NOLIM));
+}
+
+/* The step the poll is at (JKPB_ST_DONE when it is complete). */
+static int jkpb_cur(const struct bms_poll *poll)
+{
+	if (poll->step == JKPB_ST_STATUS)
+		return JKPB_ST_STATUS;
+	if (poll->step == JKPB_ST_SETTINGS && jkpb_settings_due(poll))
+		return JKPB_ST_SETTINGS;
+	return JKPB_ST_DONE;
+}
+
+static uint16_t jkpb_step_reg(int step)
+{
+	return step == JKPB_ST_SETTINGS ? JKPB_REG_SETTINGS : JKPB_REG_STATUS;
 }
 
 static int jkpb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	if (!jkpb_is_addr(poll->address))
 		return BMS_E_RANGE;
-	if (poll->step != 0)
+	int step = jkpb_cur(poll);
+	if (step == JKPB_ST_DONE)
 		return 0;
 	if (cap < JKPB_REQ_LEN)
 		return BMS_E_NOSPACE;
+	uint16_t reg = jkpb_step_reg(step);
 	out[0] = poll->address;
 	out[1] = JKPB_FC_WRITE;
-	out[2] = (uint8_t)(JKPB_REG_STATUS >> 8);
-	out[3] = (uint8_t)JKPB_REG_STATUS;
+	out[2] = (uint8_t)(reg >> 8);
+	out[3] = (uint8_t)reg;
 	out[4] = 0x00; /* one register */
 	out[5] = 0x01;
 	out[6] = 0x02; /* two bytes: value 0x0000 */
@@ -169,38 +225,80 @@ static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, 
 	return BMS_SCAN_SKIP;
 }
 
+/* The settings of a completed settings step into the snapshot (and the
+ * limits into poll->kept). */
+static void jkpb_apply_settings(struct bms_poll *poll)
+{
+	struct jkpb_set st;
+	memcpy(&st, poll->scratch, sizeof(st));
+	if (poll->setpoints) {
+		poll->snap.chg_set = st.chg_set;
+		poll->snap.dsg_set = st.dsg_set;
+		poll->snap.present |= BMS_HAS_SETPOINT;
+	}
+	poll->persist |= JKPB_P_SET_OK;
+	if (st.limits_ok) {
+		bms_set_cur_limits(poll, st.ccl_a, st.dcl_a, true);
+		poll->persist &= ~JKPB_P_NOLIM;
+	} else {
+		poll->kept.have &= ~(uint32_t)BMS_HAS_CUR_LIMITS;
+		poll->persist |= JKPB_P_NOLIM;
+	}
+}
+
 /* Both halves of the answer are in: the step is complete. */
 static int jkpb_complete(struct bms_poll *poll)
 {
 	if ((poll->seen & (JKPB_SEEN_PAYLOAD | JKPB_SEEN_ACK)) != (JKPB_SEEN_PAYLOAD | JKPB_SEEN_ACK))
 		return BMS_MORE;
+	if (poll->step == JKPB_ST_SETTINGS)
+		jkpb_apply_settings(poll);
 	poll->seen = 0;
-	poll->step = 1;
+	poll->step++;
 	return BMS_OK;
+}
+
+/* A 300-byte payload (sum checked by scan()). */
+static int jkpb_payload(struct bms_poll *poll, const uint8_t *frame)
+{
+	int step = jkpb_cur(poll);
+	if (jk_record_sum(frame, JKPB_PAYLOAD - 1) != frame[JKPB_O_SUM])
+		return BMS_E_CHECKSUM;
+	if (step == JKPB_ST_STATUS && frame[JKPB_O_TYPE] == JKPB_TYPE_STATUS) {
+		jk_record_decode_cells(frame, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current,
+				       &poll->snap);
+	} else if (step == JKPB_ST_SETTINGS && frame[JKPB_O_TYPE] == JK_REC_SETTINGS) {
+		struct jkpb_set st;
+		memset(&st, 0, sizeof(st));
+		jk_record_switches(frame, &st.chg_set, &st.dsg_set);
+		st.limits_ok = jk_record_limits(frame, &st.ccl_a, &st.dcl_a) == BMS_OK;
+		memcpy(poll->scratch, &st, sizeof(st));
+	} else {
+		return BMS_E_UNEXPECTED; /* another frame type, or after the poll */
+	}
+	poll->seen |= JKPB_SEEN_PAYLOAD;
+	return jkpb_complete(poll);
 }
 
 static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
-	if (len == JKPB_PAYLOAD && memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) == 0) {
-		if (jk_record_sum(frame, JKPB_PAYLOAD - 1) != frame[JKPB_O_SUM])
-			return BMS_E_CHECKSUM;
-		/* settings / device info frames, or anything after the poll */
-		if (poll->step != 0 || frame[JKPB_O_TYPE] != JKPB_TYPE_STATUS)
-			return BMS_E_UNEXPECTED;
-		jk_record_decode_cells(frame, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current, &poll->snap);
-		poll->seen |= JKPB_SEEN_PAYLOAD;
-		return jkpb_complete(poll);
-	}
+	int step = jkpb_cur(poll);
+
+	if (len == JKPB_PAYLOAD && memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) == 0)
+		return jkpb_payload(poll, frame);
 	if (len == JKPB_ACK_LEN && jkpb_is_addr(frame[0]) && frame[1] == JKPB_FC_WRITE) {
 		if (!bms_crc16_modbus_ok(frame, len))
 			return BMS_E_CHECKSUM;
-		if (poll->step != 0 || bms_be16(frame + 2) != JKPB_REG_STATUS || bms_be16(frame + 4) != 1)
+		if (step == JKPB_ST_DONE || bms_be16(frame + 2) != jkpb_step_reg(step) || bms_be16(frame + 4) != 1)
 			return BMS_E_UNEXPECTED;
 		if (frame[0] != poll->address) {
 			/* another pack's answer: a payload before its ack was its own */
 			if (poll->seen & JKPB_SEEN_PAYLOAD) {
 				poll->seen &= ~JKPB_SEEN_PAYLOAD;
-				memset(&poll->snap, 0, sizeof(poll->snap));
+				if (step == JKPB_ST_STATUS)
+					memset(&poll->snap, 0, sizeof(poll->snap));
+				else
+					memset(poll->scratch, 0, sizeof(poll->scratch));
 			}
 			return BMS_E_UNEXPECTED;
 		}
@@ -211,11 +309,26 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		if (!bms_crc16_modbus_ok(frame, len))
 			return BMS_E_CHECKSUM;
 		/* our pack refuses the trigger: fail this try */
-		if (poll->step != 0 || frame[0] != poll->address)
+		if (step == JKPB_ST_DONE || frame[0] != poll->address)
 			return BMS_E_UNEXPECTED;
 		return BMS_E_REFUSED;
 	}
 	return len < JKPB_EXC_LEN ? BMS_E_SHORT : BMS_E_HEADER;
+}
+
+/* A try failed.  The settings step of a pack that has never answered it
+ * is complete without limits (asked again on refresh polls); the status
+ * step, and the settings of a pack that answered them before, are tried
+ * again as usual. */
+static bool jkpb_timeout(struct bms_poll *poll)
+{
+	if (jkpb_cur(poll) != JKPB_ST_SETTINGS || (poll->persist & JKPB_P_SET_OK))
+		return false;
+	poll->persist |= JKPB_P_NOLIM;
+	poll->kept.have &= ~(uint32_t)BMS_HAS_CUR_LIMITS;
+	poll->seen = 0;
+	poll->step = JKPB_ST_DONE;
+	return true;
 }
 
 /* ---- MOSFET control (bms/PROTOCOLS.md §6.6) -----------------------------
@@ -279,19 +392,20 @@ static int jkpb_control_ack(struct bms_control *c, const uint8_t *frame, size_t 
 
 static int jkpb_finish(struct bms_poll *poll)
 {
-	if (poll->step != 1)
+	if (poll->step == JKPB_ST_STATUS || jkpb_cur(poll) != JKPB_ST_DONE)
 		return BMS_E_INVALID;
+	bms_use_kept_limits(poll);
 	return bms_check_pack(&poll->snap, false);
 }
 
 const struct bms_driver bms_jk_pb_driver = {
 	.name = "jk-pb",
-	.description = "JK-PB inverter BMS, RS485 0x1620 trigger -> 0x55AA status frame (115200 baud, DIP address 1-15)",
+	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
 	.vendor = "JK",
 	.protocol_id = 5,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
-		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,
 	.default_baud = 115200,
 	/* 100 ms: requests of the 0x1620 trigger less than 50 ms apart gave
 	 * apparent cross-talk between packs; 100 ms kept them apart
@@ -304,7 +418,7 @@ const struct bms_driver bms_jk_pb_driver = {
 	.next_request = jkpb_next_request,
 	.scan = jkpb_scan,
 	.handle = jkpb_handle,
-	.timeout = NULL,
+	.timeout = jkpb_timeout,
 	.finish = jkpb_finish,
 	.control_request = jkpb_control_request,
 	.control_ack = jkpb_control_ack,

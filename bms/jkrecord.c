@@ -25,6 +25,11 @@
  *
  * raw_alarms[0] = alarm bits 0..15, raw_alarms[1] = alarm bits 16..31
  * (JK02_32S only: nraw = 1 in JK02_24S).
+ *
+ * Settings record (both layouts, offsets = settings block 0x1000 offset +
+ * 6; bms/PROTOCOLS.md §6.7): 50 max charge current (u32 mA, 0x2C), 62 max
+ * discharge current (0x38), 118 / 122 charge / discharge switch (u32,
+ * 0x70 / 0x74).
  */
 #include "jkrecord.h"
 
@@ -60,9 +65,12 @@ enum {
 #define JKR_SLOTS_32S 32
 #define JKR_SLOTS_24S 24
 
-/* Settings record: the switches (u32, 1 on). */
+/* Settings record: the switches (u32, 1 on), the over-current settings
+ * (u32 mA). */
 #define JKR_O_SET_CHG 118
 #define JKR_O_SET_DSG 122
+#define JKR_O_SET_CCL 50
+#define JKR_O_SET_DCL 62
 /* Device-info record: the software version, 8 characters. */
 #define JKR_O_SW 30
 #define JKR_SW_LEN 8
@@ -189,6 +197,19 @@ void jk_record_switches(const uint8_t *p, bool *chg_on, bool *dsg_on)
 {
 	*chg_on = le32(p + JKR_O_SET_CHG) != 0;
 	*dsg_on = le32(p + JKR_O_SET_DSG) != 0;
+}
+
+int jk_record_limits(const uint8_t *p, float *ccl_a, float *dcl_a)
+{
+	uint32_t ccl = le32(p + JKR_O_SET_CCL), dcl = le32(p + JKR_O_SET_DCL);
+	bool chg, dsg;
+
+	if (ccl > JK_RECORD_MAX_CUR_MA || dcl > JK_RECORD_MAX_CUR_MA)
+		return BMS_E_RANGE;
+	jk_record_switches(p, &chg, &dsg);
+	*ccl_a = chg ? (float)ccl / 1000.0f : 0.0f;
+	*dcl_a = dsg ? (float)dcl / 1000.0f : 0.0f;
+	return BMS_OK;
 }
 
 int jk_record_sw_major(const uint8_t *p)

@@ -63,6 +63,16 @@ void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cel
  * offsets in both layouts. */
 void jk_record_switches(const uint8_t *p, bool *chg_on, bool *dsg_on);
 
+/* The current limits of the settings record p (300 bytes, checked by the
+ * caller), in A: max charge current (u32 mA at 50 = settings block 0x2C,
+ * "CurBatCOC") and max discharge current (u32 mA at 62 = 0x38,
+ * "CurBatDcOC"), the over-current protection settings; 0 A for a direction
+ * whose switch (118 / 122) is off.  The same offsets in both layouts.
+ * BMS_OK, or BMS_E_RANGE (nothing written) for a current above
+ * JK_RECORD_MAX_CUR_MA. */
+#define JK_RECORD_MAX_CUR_MA 1000000u
+int jk_record_limits(const uint8_t *p, float *ccl_a, float *dcl_a);
+
 /* The major number of the software version of the device-info record p
  * (300 bytes; 8 characters at offset 30, e.g. "11.17", "7.1.0H"; a leading
  * 'V' is skipped), or -1 when it does not start with a number. */

@@ -5,6 +5,8 @@
  * with VER 0x20 and INFO = one byte command value = ADR:
  *	0x42 analog values:  cells, temperatures, current, voltage, capacities
  *	0x44 alarm info:     state bytes, Status1..5 (MOSFETs, direction, faults)
+ *	0x92 management info: charge / discharge voltage and current limits,
+ *			     charge / discharge enable (§9.4)
  * e.g. ~20024642E00202FD33\r.  Several packs share one RS485 port and are
  * polled in turn, one address at a time.
  *
@@ -39,7 +41,20 @@
  *	[2] Status5 << 8 | charge-current state,
  *	[3] module-voltage state << 8 | discharge-current state.
  *
- * Progress in struct bms_poll: step = index into pyl_steps[].
+ * 0x92 answer INFO (no DATAFLAG): command value (= ADR), charge voltage
+ * limit (u16 mV), discharge voltage limit (u16 mV), charge current limit
+ * (s16 100 mA), discharge current limit (s16 100 mA; real packs send it
+ * negative, so its magnitude is taken), status: b7 charge enable, b6
+ * discharge enable (0 = "request stop": that limit reads 0 A), b5/b4
+ * charge immediately, b3 full charge request (not kept).  Asked every poll
+ * (the limits are live values).  A pack that refuses the command ("CID2
+ * invalid") or has never answered it is not failed for it: the step ends
+ * without limits and the command is asked again only on refresh polls;
+ * once a pack has answered it, a missing answer fails the try as usual.
+ *
+ * Progress in struct bms_poll: step = index into pyl_steps[];
+ * persist PYL_P_MGMT_OK (0x92 answered), PYL_P_MGMT_NONE (refused or never
+ * answered: asked on refresh polls only).
  */
 #include "bms.h"
 
@@ -57,13 +72,20 @@
 #define PYL_P_SHORT 2           /* user-defined count: u16 capacities */
 #define PYL_P_LONG 4            /* user-defined count: + u24 capacities */
 #define PYL_44_SLACK 4          /* bytes an alarm answer may carry beyond Status5 */
+#define PYL_92_SLACK 4          /* ... and a management answer beyond its status byte */
+#define PYL_RTN_CID2_INVALID 0x04
+#define PYL_MGMT_CHG_EN 0x80    /* 0x92 status: charge enable */
+#define PYL_MGMT_DSG_EN 0x40    /* discharge enable */
+#define PYL_P_MGMT_OK 0x1u      /* persist: the pack has answered 0x92 */
+#define PYL_P_MGMT_NONE 0x2u    /* it refused 0x92 or never answered it */
 
 enum {
 	PYL_ANALOG = 0x42,
 	PYL_ALARM = 0x44,
+	PYL_MGMT = 0x92,
 };
 
-static const uint8_t pyl_steps[] = { PYL_ANALOG, PYL_ALARM };
+static const uint8_t pyl_steps[] = { PYL_ANALOG, PYL_ALARM, PYL_MGMT };
 #define PYL_NSTEPS ((int)(sizeof(pyl_steps) / sizeof(pyl_steps[0])))
 
 #define L2 BMS_AL_PROTECTION
@@ -81,6 +103,18 @@ static bool pyl_valid_adr(uint8_t adr)
 	       module <= PYL_MODULE_MAX;
 }
 
+/* The command of the current step; 0 when the poll is complete (0x92 is
+ * skipped for a pack that does not answer it, except on refresh polls). */
+static uint8_t pyl_cur(const struct bms_poll *poll)
+{
+	if (poll->step < 0 || poll->step >= PYL_NSTEPS)
+		return 0;
+	uint8_t cmd = pyl_steps[poll->step];
+	if (cmd == PYL_MGMT && (poll->persist & PYL_P_MGMT_NONE) && !poll->refresh)
+		return 0;
+	return cmd;
+}
+
 static int pyl_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	uint8_t adr = poll->address;
@@ -89,10 +123,10 @@ static int pyl_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 		return BMS_E_RANGE;
 	if (poll->step < 0)
 		return BMS_E_RANGE;
-	if (poll->step >= PYL_NSTEPS)
+	uint8_t cmd = pyl_cur(poll);
+	if (cmd == 0)
 		return 0;
-	return bms_pylonframe_build(out, cap, PYL_VER, adr, BMS_PYLONFRAME_CID1_BATTERY,
-				    pyl_steps[poll->step], &adr, 1);
+	return bms_pylonframe_build(out, cap, PYL_VER, adr, BMS_PYLONFRAME_CID1_BATTERY, cmd, &adr, 1);
 }
 
 static enum bms_scan pyl_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
@@ -249,22 +283,81 @@ static int pyl_alarm(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
 	return BMS_OK;
 }
 
+/* The 0x92 answer: limits into the snapshot. */
+static int pyl_mgmt(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_snapshot *s = &poll->snap;
+	struct bms_pylonframe_rd r;
+
+	/* no DATAFLAG: the command value comes first (a late 0x44 answer
+	 * starts with its DATAFLAG, never a module address) */
+	if (ninfo > 0 && info[0] != poll->address)
+		return BMS_E_UNEXPECTED;
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r);
+	uint16_t cvl = bms_pylonframe_u16(&r);
+	uint16_t dvl = bms_pylonframe_u16(&r);
+	int16_t ccl = bms_pylonframe_s16(&r);
+	int16_t dcl = bms_pylonframe_s16(&r);
+	uint8_t st = bms_pylonframe_u8(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	if (bms_pylonframe_left(&r) > PYL_92_SLACK)
+		return BMS_E_UNEXPECTED;
+	/* a charge limit below zero, or a charge voltage limit not above the
+	 * discharge one, is no limit anybody can apply */
+	if (cvl == 0 || dvl == 0 || dvl >= cvl || ccl < 0)
+		return BMS_E_RANGE;
+
+	float dcl_a = (float)(dcl < 0 ? -(int32_t)dcl : dcl) / 10.0f;
+	bms_set_cur_limits(poll, (st & PYL_MGMT_CHG_EN) ? (float)ccl / 10.0f : 0.0f,
+			   (st & PYL_MGMT_DSG_EN) ? dcl_a : 0.0f, false);
+	s->bms_cvl_v = (float)cvl / 1000.0f;
+	s->bms_dvl_v = (float)dvl / 1000.0f;
+	s->present |= BMS_HAS_VOLT_LIMITS;
+	poll->persist = (poll->persist & ~PYL_P_MGMT_NONE) | PYL_P_MGMT_OK;
+	return BMS_OK;
+}
+
 static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	struct bms_pylonframe f;
 	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
 	int rc;
+	uint8_t cmd = pyl_cur(poll);
 
 	rc = bms_pylonframe_take(poll, PYL_NSTEPS, frame, len, &f, info, sizeof(info));
+	if (rc >= 0 && cmd == 0)
+		return BMS_E_UNEXPECTED; /* the poll is complete */
+	if (rc == BMS_E_REFUSED && cmd == PYL_MGMT && f.cid2 == PYL_RTN_CID2_INVALID) {
+		/* the firmware does not know 0x92: the poll goes on without limits */
+		poll->persist = (poll->persist & ~PYL_P_MGMT_OK) | PYL_P_MGMT_NONE;
+		poll->step++;
+		return BMS_OK;
+	}
 	if (rc < 0)
 		return rc;
-	if (pyl_steps[poll->step] == PYL_ANALOG)
+	if (cmd == PYL_ANALOG)
 		rc = pyl_analog(poll, info, f.ninfo);
-	else
+	else if (cmd == PYL_ALARM)
 		rc = pyl_alarm(poll, info, f.ninfo);
+	else
+		rc = pyl_mgmt(poll, info, f.ninfo);
 	if (rc == BMS_OK)
 		poll->step++;
 	return rc;
+}
+
+/* A try failed.  For 0x92 of a pack that has never answered it: the step
+ * is complete without limits, and 0x92 is asked again on refresh polls
+ * only (firmware that ignores unknown commands costs one timeout then). */
+static bool pyl_timeout(struct bms_poll *poll)
+{
+	if (pyl_cur(poll) != PYL_MGMT || (poll->persist & PYL_P_MGMT_OK))
+		return false;
+	poll->persist |= PYL_P_MGMT_NONE;
+	poll->step++;
+	return true;
 }
 
 static int pyl_finish(struct bms_poll *poll)
@@ -274,12 +367,12 @@ static int pyl_finish(struct bms_poll *poll)
 
 const struct bms_driver bms_pylontech_driver = {
 	.name = "pylontech",
-	.description = "Pylontech US2000/US3000/US5000 RS485 protocol V3.3 (~...CR ASCII, 0x42/0x44)",
+	.description = "Pylontech US2000/US3000/US5000 RS485 protocol V3.3 (~...CR ASCII, 0x42/0x44/0x92)",
 	.vendor = "Pylontech",
 	.protocol_id = 7,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
-		BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
+		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
 	.default_baud = 115200,
 	/* no floor is documented (3.5 character times) */
 	.gap_floor = 0,
@@ -291,5 +384,6 @@ const struct bms_driver bms_pylontech_driver = {
 	.next_request = pyl_next_request,
 	.scan = pyl_scan,
 	.handle = pyl_handle,
+	.timeout = pyl_timeout,
 	.finish = pyl_finish,
 };

@@ -139,6 +139,16 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 	REQUIRE(sn->state <= t->max_state);
 	REQUIRE((sn->alarms >> BMS_AL_COUNT) == 0);
 	REQUIRE(!(sn->present & t->never));
+	REQUIRE(!(sn->present & ~t->drv->provides & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
+	/* limits a BMS reports are usable caps: currents >= 0, a charge voltage
+	 * limit above the discharge one; kept ones likewise */
+	if (sn->present & BMS_HAS_CUR_LIMITS)
+		REQUIRE(sn->bms_ccl_a >= 0.0f && sn->bms_dcl_a >= 0.0f && sn->bms_ccl_a <= 3276.8f &&
+			sn->bms_dcl_a <= 3276.8f);
+	if (sn->present & BMS_HAS_VOLT_LIMITS)
+		REQUIRE(sn->bms_dvl_v > 0.0f && sn->bms_cvl_v > sn->bms_dvl_v);
+	if (s->poll.kept.have & BMS_HAS_CUR_LIMITS)
+		REQUIRE(s->poll.kept.ccl_a >= 0.0f && s->poll.kept.dcl_a >= 0.0f);
 	if (t->snap)
 		t->snap(s, sn);
 }

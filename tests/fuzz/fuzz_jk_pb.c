@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_jk_pb.c - libFuzzer target: whole polls of the JK-PB RS485
- * driver (0x1620 trigger -> 0x55AA status frame + FC16 ack), driven the way
- * gateway/poll/poller.c drives it (harness: fuzz_drive.h).
+ * driver (0x1620 / 0x161E triggers -> 0x55AA status / settings frames + FC16
+ * acks), driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	DIP address (& 0x1f: 0 and 16..31 are invalid)
@@ -23,7 +23,8 @@ static void pb_request(const struct fd *s, const uint8_t *req, int n)
 {
 	REQUIRE(n == 11);
 	uint16_t c = fd_crc16(req, 9);
-	REQUIRE(req[0] == s->address && req[1] == 0x10 && req[2] == 0x16 && req[3] == 0x20 &&
+	/* the status (0x1620) or settings (0x161E) trigger */
+	REQUIRE(req[0] == s->address && req[1] == 0x10 && req[2] == 0x16 && (req[3] == 0x20 || req[3] == 0x1E) &&
 		req[4] == 0 && req[5] == 1 && req[6] == 2 && req[7] == 0 && req[8] == 0 &&
 		req[9] == (uint8_t)c && req[10] == (uint8_t)(c >> 8));
 }

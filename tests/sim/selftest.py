@@ -994,6 +994,9 @@ def test_ble():
         recs = jk_records(d)
         check(len(recs) >= 1 and recs[0][4] == 1 and le(recs[0], 118, 4) == 1 and le(recs[0], 122, 4) == 1,
               "jk-ble %s: 0x96 -> settings (switches 118 / 122 on)" % layout)
+        check(len(recs) >= 1 and le(recs[0], 50, 4) == round(st["ccl_a"] * 1000) and
+              le(recs[0], 62, 4) == round(st["dcl_a"] * 1000) and st["ccl_a"] == 50.0 and st["dcl_a"] == 100.0,
+              "jk-ble %s: settings max charge / discharge current (50 / 62, mA) = the state's limits" % layout)
         data, times = collect(w, 1.3)
         cells = [r for r in jk_records(data) if r[4] == 2]
         check(2 <= len(cells) <= 4, "jk-ble %s: cell records stream every 0.4 s (%d in 1.3 s)" % (layout, len(cells)))
@@ -1071,7 +1074,80 @@ def test_ble():
     check(r.returncode == 2, "daly: dialect= is daly-modbus's option only")
 
 
+def pyl_frame(ver, adr, cid2, info):
+    """~ VER ADR 46 CID2 LENGTH INFO CHKSUM CR (bms/PROTOCOLS.md §8)."""
+    h = info.hex().upper()
+    n = len(h)
+    lchk = (-((n & 0xF) + (n >> 4 & 0xF) + (n >> 8 & 0xF))) & 0xF
+    body = "%02X%02X46%02X%04X%s" % (ver, adr, cid2, (lchk << 12 | n) if n else 0, h)
+    return ("~" + body + "%04X" % ((~sum(body.encode()) + 1) & 0xFFFF) + "\r").encode()
+
+
+def pyl_info(frame):
+    """The INFO bytes of an answer, None if its CHKSUM fails."""
+    s = frame.decode("ascii", "replace").strip()
+    if not s.startswith("~") or (~sum(s[1:-4].encode()) + 1) & 0xFFFF != int(s[-4:], 16):
+        return None
+    return bytes.fromhex(s[13:-4])
+
+
+def test_limits():
+    """The limits a BMS reports: pylontech 0x92, jk-pb's settings frame
+    (0x161E), jk's read-all 0x97 / 0x99, against `state` and after `set`."""
+    sim = Sim("--static", "--pack", "address=2,ccl=37,dcl=55.5,cvl=53.25,dvl=45", protocol="pylontech")
+    w = TcpWire(sim.tcp)
+    st = sim.state()["packs"][0]
+    check((st["ccl_a"], st["dcl_a"], st["cvl_v"], st["dvl_v"]) == (37.0, 55.5, 53.25, 45.0),
+          "pylontech: --pack ccl/dcl/cvl/dvl in state")
+    d = xf(w, pyl_frame(0x20, 2, 0x92, bytes([2])))
+    i = pyl_info(d)
+    check(i is not None and len(i) == 10 and i[0] == 2 and int.from_bytes(i[1:3], "big") == 53250 and
+          int.from_bytes(i[3:5], "big") == 45000 and int.from_bytes(i[5:7], "big", signed=True) == 370 and
+          int.from_bytes(i[7:9], "big", signed=True) == -555 and i[9] == 0xC0,
+          "pylontech 0x92: 53.25 / 45.0 V, +37.0 / -55.5 A (discharge sent negative), status C0")
+    check(sim.ctl("set 2 ccl 12.5") == "ok" and sim.ctl("set 2 dsg_set 0") == "ok", "pylontech: set ccl, dsg_set")
+    st = sim.state()["packs"][0]
+    i = pyl_info(xf(w, pyl_frame(0x20, 2, 0x92, bytes([2]))))
+    check(i is not None and int.from_bytes(i[5:7], "big") == 125 and i[9] == 0x80 and
+          st["ccl_a"] == 12.5 and st["dcl_a"] == 0.0,
+          "pylontech 0x92: ccl 12.5 A; dsg_set 0 clears b6 and state shows dcl 0")
+    check(sim.ctl("set 2 ccl 3001").startswith("error") and sim.ctl("set 2 cvl -1").startswith("error"),
+          "pylontech: set ccl / cvl out of range refused")
+    d = xf(w, pyl_frame(0x20, 2, 0x92, bytes([3])))
+    check(d == b"", "pylontech 0x92 with a command value not the address: no answer")
+    w.close()
+    sim.stop()
+
+    sim = Sim("--static", "--pack", "address=3,ccl=60,dcl=100", protocol="jk-pb")
+    w = TcpWire(sim.tcp)
+    d = xf(w, crc16([3, 0x10, 0x16, 0x1E, 0, 1, 2, 0, 0]))
+    rec = d[:300] if d[:4] == hx("55 AA EB 90") else d[8:308]
+    check(len(rec) == 300 and rec[4] == 1 and le(rec, 50, 4) == 60000 and le(rec, 62, 4) == 100000 and
+          le(rec, 118, 4) == 1, "jk-pb 0x161E: settings max charge / discharge current 60000 / 100000 mA")
+    check(sim.ctl("set 3 chg_set 0") == "ok", "jk-pb: set chg_set 0")
+    st = sim.state()["packs"][0]
+    check(st["ccl_a"] == 0.0 and st["dcl_a"] == 100.0 and st["cvl_v"] is None,
+          "jk-pb: state shows ccl 0 with the charge switch off, no voltage limits")
+    w.close()
+    sim.stop()
+
+    sim = Sim("--static", "--pack", "ccl=25,dcl=150", protocol="jk")
+    w = TcpWire(sim.tcp)
+    ids = jk_ids(xf(w, hx("4E 57 00 13 00 00 00 00 06 03 00 00 00 00 00 00 68 00 00 01 29")))
+    st = sim.state()["packs"][0]
+    check(ids.get(0x99) == 25 and ids.get(0x97) == 150 and st["ccl_a"] == 25.0 and st["dcl_a"] == 150.0,
+          "jk read-all: 0x99 charge / 0x97 discharge over-current = 25 / 150 A = state")
+    w.close()
+    sim.stop()
+
+    sim = Sim("--static", protocol="daly")
+    st = sim.state()["packs"][0]
+    check(st["ccl_a"] is None and st["cvl_v"] is None, "daly: no limits on its wire (null)")
+    sim.stop()
+
+
 test_cmdline()
+test_limits()
 test_wire()
 test_ble()
 test_control()

@@ -70,6 +70,9 @@ struct sim_pack {
 	unsigned cycles;
 	double soh;             /* %, state of health */
 	int mos_temp_c;         /* MOSFET / board temperature */
+	double ccl_a, dcl_a;    /* charge / discharge current limit the BMS reports, A
+	                         * (`ccl`, `dcl`; a switch setting off reads 0 A) */
+	double cvl_v, dvl_v;    /* charge / discharge voltage limit, V (`cvl`, `dvl`) */
 	int cell_offset_mv[SIM_MAX_CELLS]; /* per-cell offset from the SOC curve */
 	int cell_pin_mv[SIM_MAX_CELLS];    /* >= 0: cell pinned to this value (`set ... cell`) */
 	int temp_c[SIM_MAX_TEMPS];
@@ -112,6 +115,8 @@ enum {
 	SIM_HAS_TEMPS = 1u << 8,
 	SIM_HAS_ALARMS = 1u << 9,
 	SIM_HAS_BALANCE = 1u << 10,
+	SIM_HAS_CUR_LIMITS = 1u << 11, /* ccl_a, dcl_a */
+	SIM_HAS_VOLT_LIMITS = 1u << 12, /* cvl_v, dvl_v */
 };
 
 /* The quantised values a protocol puts on the wire for one pack; the control
@@ -135,6 +140,9 @@ struct sim_view {
 	int nalarm;
 	uint8_t alarm[SIM_MAX_ALARM];
 	uint64_t balance;
+	double ccl_a, dcl_a;    /* the current limits as a reader takes them (0 A
+	                         * where the protocol says the direction is off) */
+	double cvl_v, dvl_v;
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */

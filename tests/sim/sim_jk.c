@@ -9,6 +9,9 @@
  * protocol version 0xC0 = 1: current = bit 15 charging + magnitude in 10 mA.
  * Writes (command 0x02) of 0xAB / 0xAC set the charge / discharge switch,
  * which read-all reports as 0xAB / 0xAC, the MOSFETs as 0x8C bits 0 / 1.
+ * The over-current settings 0x99 (charge) / 0x97 (discharge) carry the
+ * pack's `ccl` / `dcl` in whole A (a reader takes 0 A where the switch is
+ * off).
  * There is no bus address: the single pack is address 1.
  * With the pack quirk junk=1 the reply carries an ID the protocol document
  * does not list (0xC8, 3 value bytes) in the middle of the list, as a newer
@@ -42,6 +45,7 @@ struct jk_raw {
 	unsigned capacity_ah;  /* 0xAA */
 	unsigned warnings;     /* 0x8B */
 	unsigned status;       /* 0x8C */
+	unsigned chg_ocp, dsg_ocp; /* 0x99 / 0x97, A */
 };
 
 static int clampi(long v, long lo, long hi)
@@ -72,6 +76,8 @@ static void jk_quantise(const struct sim_pack *p, struct jk_raw *r)
 		r->temp_c[i] = clampi(p->temp_c[i], -100, 100);
 	r->mos_temp_c = clampi(p->mos_temp_c, -100, 100);
 	r->capacity_ah = (unsigned)lround(p->capacity_ah);
+	r->chg_ocp = (unsigned)clampi(lround(p->ccl_a), 0, 65535);
+	r->dsg_ocp = (unsigned)clampi(lround(p->dcl_a), 0, 65535);
 	r->warnings = (unsigned)p->alarm[0] | (unsigned)p->alarm[1] << 8;
 	/* a protection holding a MOSFET off: 0x8B b2 charge over-voltage / b3
 	 * discharge under-voltage (the per-direction protections of the JK
@@ -113,6 +119,12 @@ static void jk_view(const struct sim_pack *p, struct sim_view *v)
 	v->alarm[0] = (uint8_t)r.warnings;
 	v->alarm[1] = (uint8_t)(r.warnings >> 8);
 	v->balance = 0;
+	/* 0x99 / 0x97 (1..1000 A is a limit); 0 A where 0xAB / 0xAC is off */
+	if (r.chg_ocp >= 1 && r.chg_ocp <= 1000 && r.dsg_ocp >= 1 && r.dsg_ocp <= 1000) {
+		v->has |= SIM_HAS_CUR_LIMITS;
+		v->ccl_a = p->chg_set ? r.chg_ocp : 0;
+		v->dcl_a = p->dsg_set ? r.dsg_ocp : 0;
+	}
 }
 
 static unsigned jk_sum(const uint8_t *b, size_t n)
@@ -262,11 +274,14 @@ static void jk_read_all(const struct sim_pack *p, unsigned cmd, struct sim_reply
 		uint16_t v;
 	} set16[] = {
 		{ 0x8E, 0x1626 }, { 0x8F, 0x10AE }, { 0x90, 0x0FD2 }, { 0x91, 0x0FA0 }, { 0x92, 5 },
-		{ 0x93, 0x0BEA }, { 0x94, 0x0C1C }, { 0x95, 5 }, { 0x96, 300 }, { 0x97, 7 },
-		{ 0x98, 3 }, { 0x99, 5 }, { 0x9A, 5 }, { 0x9B, 0x0CE4 }, { 0x9C, 8 },
+		{ 0x93, 0x0BEA }, { 0x94, 0x0C1C }, { 0x95, 5 }, { 0x96, 300 }, { 0x97, 0 },
+		{ 0x98, 3 }, { 0x99, 0 }, { 0x9A, 5 }, { 0x9B, 0x0CE4 }, { 0x9C, 8 },
 	};
-	for (size_t i = 0; i < sizeof set16 / sizeof set16[0]; i++)
-		id16(&o, set16[i].id, set16[i].v);
+	for (size_t i = 0; i < sizeof set16 / sizeof set16[0]; i++) {
+		/* the over-current settings (A) are the pack's `dcl` / `ccl` */
+		unsigned v = set16[i].id == 0x97 ? r.dsg_ocp : set16[i].id == 0x99 ? r.chg_ocp : set16[i].v;
+		id16(&o, set16[i].id, v);
+	}
 	id8(&o, 0x9D, 1);
 	static const uint16_t temps[] = { 90, 70, 100, 100, 20, 70, 70, 0xFFEC, 0xFFF6, 0xFFEC, 0xFFF6 };
 	for (unsigned i = 0; i < sizeof temps / sizeof temps[0]; i++)

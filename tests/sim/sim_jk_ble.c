@@ -46,6 +46,7 @@ static uint8_t sum8(const uint8_t *b, size_t n)
 static void jb_view(const struct sim_pack *p, struct sim_view *v)
 {
 	sim_jk_view(p, p->layout24, v);
+	sim_jk_view_limits(p, v);
 }
 
 static void jb_cells(struct sim_pack *p, uint8_t *f)
@@ -59,6 +60,8 @@ static void jb_settings(struct sim_pack *p, uint8_t *f)
 	static const unsigned long mv[] = { 3500, 2700, 2900, 3650, 3440, 5, 3445, 2900, 3450, 3350, 2500 };
 	for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++)
 		sim_jk_le32(f + 6 + 4 * i, mv[i]);
+	sim_jk_le32(f + 50, sim_jk_limit_ma(p->ccl_a)); /* max charge current mA */
+	sim_jk_le32(f + 62, sim_jk_limit_ma(p->dcl_a)); /* max discharge current mA */
 	sim_jk_le32(f + 114, (unsigned long)p->ncells);
 	sim_jk_le32(f + 118, p->chg_set ? 1 : 0); /* the switch settings */
 	sim_jk_le32(f + 122, p->dsg_set ? 1 : 0);

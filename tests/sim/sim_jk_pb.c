@@ -97,6 +97,7 @@ static void pb_status(const struct sim_pack *p, uint8_t *f)
 static void pb_view(const struct sim_pack *p, struct sim_view *v)
 {
 	sim_jk_view(p, false, v);
+	sim_jk_view_limits(p, v);
 }
 
 static void pb_settings(const struct sim_pack *p, uint8_t *f)
@@ -105,8 +106,8 @@ static void pb_settings(const struct sim_pack *p, uint8_t *f)
 	static const unsigned long mv[] = { 3500, 2700, 2900, 3650, 3440, 5, 3445, 2900, 3450, 3350, 2500 };
 	for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++)
 		sim_jk_le32(f + 6 + 4 * i, mv[i]);
-	sim_jk_le32(f + 6 + 0x2C, 100000); /* max charge current mA */
-	sim_jk_le32(f + 6 + 0x38, 100000); /* max discharge current mA */
+	sim_jk_le32(f + 6 + 0x2C, sim_jk_limit_ma(p->ccl_a)); /* max charge current mA */
+	sim_jk_le32(f + 6 + 0x38, sim_jk_limit_ma(p->dcl_a)); /* max discharge current mA */
 	sim_jk_le32(f + 6 + 0x6C, (unsigned long)p->ncells);
 	sim_jk_le32(f + 6 + 0x70, p->chg_set ? 1 : 0); /* the switch settings */
 	sim_jk_le32(f + 6 + 0x74, p->dsg_set ? 1 : 0);

@@ -187,3 +187,16 @@ void sim_jk_view(const struct sim_pack *p, bool layout24, struct sim_view *v)
 	for (int i = 0; i < v->nalarm; i++)
 		v->alarm[i] = (uint8_t)(r.alarms >> (8 * i));
 }
+
+unsigned long sim_jk_limit_ma(double a)
+{
+	long ma = lround(a * 1000.0);
+	return ma < 0 ? 0ul : (unsigned long)ma;
+}
+
+void sim_jk_view_limits(const struct sim_pack *p, struct sim_view *v)
+{
+	v->has |= SIM_HAS_CUR_LIMITS;
+	v->ccl_a = p->chg_set ? (double)sim_jk_limit_ma(p->ccl_a) / 1000.0 : 0.0;
+	v->dcl_a = p->dsg_set ? (double)sim_jk_limit_ma(p->dcl_a) / 1000.0 : 0.0;
+}

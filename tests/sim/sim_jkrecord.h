@@ -42,5 +42,11 @@ void sim_jk_end(uint8_t *f);
 void sim_jk_cells(const struct sim_pack *p, bool layout24, uint8_t counter, uint8_t *f);
 /* What that record shows of p, after the wire's rounding. */
 void sim_jk_view(const struct sim_pack *p, bool layout24, struct sim_view *v);
+/* A current limit (A) as the settings record's u32 mA (max charge current at
+ * 50, max discharge current at 62: settings block 0x2C / 0x38 + 6). */
+unsigned long sim_jk_limit_ma(double a);
+/* What the settings record shows of p's current limits: 0 A where the
+ * switch (118 / 122) is off. */
+void sim_jk_view_limits(const struct sim_pack *p, struct sim_view *v);
 
 #endif

@@ -133,6 +133,10 @@ void sim_pack_init(struct sim_pack *p, int address)
 	p->cycles = 0;
 	p->soh = 98.0;
 	p->mos_temp_c = 30;
+	p->ccl_a = 50.0;
+	p->dcl_a = 100.0;
+	p->cvl_v = 56.8; /* 16 x 3.55 V */
+	p->dvl_v = 48.0; /* 16 x 3.0 V */
 	for (int i = 0; i < SIM_MAX_CELLS; i++) {
 		p->cell_offset_mv[i] = sim_rand_range(-4, 4);
 		p->cell_pin_mv[i] = -1;
@@ -333,6 +337,22 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 
 #define CURRENT_MAX 3000.0
 #define CAPACITY_MAX 100000.0
+#define LIMIT_V_MAX 1000.0
+
+/* The limit keys (`ccl`, `dcl` A; `cvl`, `dvl` V): their field, or NULL. */
+static double *limit_field(struct sim_pack *p, const char *k, double *max)
+{
+	*max = k[1] == 'c' ? CURRENT_MAX : LIMIT_V_MAX;
+	if (strcmp(k, "ccl") == 0)
+		return &p->ccl_a;
+	if (strcmp(k, "dcl") == 0)
+		return &p->dcl_a;
+	if (strcmp(k, "cvl") == 0)
+		return &p->cvl_v;
+	if (strcmp(k, "dvl") == 0)
+		return &p->dvl_v;
+	return NULL;
+}
 
 int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
                    char *err, size_t errlen)
@@ -392,6 +412,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_long(v, -40, 150, &l) == 0;
 			if (ok)
 				p->mos_temp_c = (int)l;
+		} else if (limit_field(p, k, &d)) {
+			double *f = limit_field(p, k, &d);
+			ok = parse_double(v, 0, d, f) == 0;
 		} else if (strcmp(k, "full16") == 0) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok) {
@@ -540,9 +563,13 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		if (parse_u64(v, &u))
 			goto bad;
 		p->balance = u;
+	} else if (limit_field(p, k, &d)) {
+		double *f = limit_field(p, k, &d);
+		if (parse_double(v, 0, d, f))
+			goto bad;
 	} else {
 		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles soh mos_temp cells sensors cell temp "
-		         "alarm chg_mos dsg_mos chg_set dsg_set balance full16 junk)", k);
+		         "alarm chg_mos dsg_mos chg_set dsg_set balance full16 junk ccl dcl cvl dvl)", k);
 		return -1;
 	}
 	return 0;
@@ -571,6 +598,10 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	json_opt(b, "capacity_ah", v->capacity_ah, v->has & SIM_HAS_CAPACITY, 3);
 	json_opt(b, "soh", v->soh, v->has & SIM_HAS_SOH, 1);
 	json_opt(b, "mos_temp_c", v->mos_temp_c, v->has & SIM_HAS_MOS_TEMP, 1);
+	json_opt(b, "ccl_a", v->ccl_a, v->has & SIM_HAS_CUR_LIMITS, 3);
+	json_opt(b, "dcl_a", v->dcl_a, v->has & SIM_HAS_CUR_LIMITS, 3);
+	json_opt(b, "cvl_v", v->cvl_v, v->has & SIM_HAS_VOLT_LIMITS, 3);
+	json_opt(b, "dvl_v", v->dvl_v, v->has & SIM_HAS_VOLT_LIMITS, 3);
 	if (v->has & SIM_HAS_CYCLES)
 		sim_buf_printf(b, ",\"cycles\":%u", v->cycles);
 	else

@@ -13,6 +13,12 @@
  *        Status1 = alarm byte 0; Status2 = alarm byte 1 with b1 charge /
  *        b2 discharge MOSFET from the pack; Status3 = alarm byte 2 with b7 /
  *        b6 set from the current direction; Status4/5 = alarm bytes 3/4.
+ *   0x92 management info (no DATAFLAG): command value, charge / discharge
+ *        voltage limit u16 mV (`cvl`, `dvl`), charge current limit s16
+ *        100 mA (`ccl`), discharge current limit s16 100 mA sent negative
+ *        (`dcl`, as the recorded answers of bms/PROTOCOLS.md §9.4 do),
+ *        status b7 charge enable = chg_set, b6 discharge enable = dsg_set
+ *        (`set ADDR chg_set 0` forbids charging).
  * Other commands (and a command byte that is not the address) get no answer
  * and count as bad requests.  Encoded here; bms/ is deliberately not used.
  */
@@ -38,6 +44,9 @@ struct pyl_raw {
 	int long_caps;                     /* P = 4 */
 	unsigned cycles;
 	uint8_t status[5];
+	unsigned cvl_mv, dvl_mv;           /* 0x92 */
+	long ccl_da, dcl_da;               /* 100 mA; dcl_da <= 0 */
+	uint8_t mgmt;                      /* 0x92 status byte */
 };
 
 static void pyl_quantise(const struct sim_pack *p, struct pyl_raw *r)
@@ -65,6 +74,11 @@ static void pyl_quantise(const struct sim_pack *p, struct pyl_raw *r)
 	                         (r->current_da < 0 ? 0x40 : 0));
 	r->status[3] = p->alarm[3];
 	r->status[4] = p->alarm[4];
+	r->cvl_mv = (unsigned)sim_pylonframe_clamp(lround(p->cvl_v * 1000.0), 0, 65535);
+	r->dvl_mv = (unsigned)sim_pylonframe_clamp(lround(p->dvl_v * 1000.0), 0, 65535);
+	r->ccl_da = sim_pylonframe_clamp(lround(p->ccl_a * 10.0), 0, 32767);
+	r->dcl_da = -sim_pylonframe_clamp(lround(p->dcl_a * 10.0), 0, 32768);
+	r->mgmt = (uint8_t)((p->chg_set ? 0x80 : 0) | (p->dsg_set ? 0x40 : 0));
 }
 
 static void pyl_view(const struct sim_pack *p, struct sim_view *v)
@@ -96,6 +110,12 @@ static void pyl_view(const struct sim_pack *p, struct sim_view *v)
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	v->nalarm = 5;
 	memcpy(v->alarm, r.status, 5);
+	/* 0x92: a direction whose enable bit is clear reads 0 A */
+	v->has |= SIM_HAS_CUR_LIMITS | SIM_HAS_VOLT_LIMITS;
+	v->ccl_a = (r.mgmt & 0x80) ? r.ccl_da / 10.0 : 0.0;
+	v->dcl_a = (r.mgmt & 0x40) ? -r.dcl_da / 10.0 : 0.0;
+	v->cvl_v = r.cvl_mv / 1000.0;
+	v->dvl_v = r.dvl_mv / 1000.0;
 }
 
 static enum sim_resp pyl_respond(struct sim_pack *p, const uint8_t *req, size_t n,
@@ -150,6 +170,16 @@ static enum sim_resp pyl_respond(struct sim_pack *p, const uint8_t *req, size_t 
 			sim_pylonframe_put8(&in, 0);
 		for (int i = 0; i < 5; i++)
 			sim_pylonframe_put8(&in, r.status[i]);
+		break;
+	case 0x92:
+		if (q.info[0] != q.adr)
+			return SIM_RESP_BAD; /* one module at a time */
+		sim_pylonframe_put8(&in, cmdval);
+		sim_pylonframe_put16(&in, r.cvl_mv);
+		sim_pylonframe_put16(&in, r.dvl_mv);
+		sim_pylonframe_put16(&in, (unsigned)(r.ccl_da & 0xFFFF));
+		sim_pylonframe_put16(&in, (unsigned)(r.dcl_da & 0xFFFF));
+		sim_pylonframe_put8(&in, r.mgmt);
 		break;
 	default:
 		return SIM_RESP_BAD;

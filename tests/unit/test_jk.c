@@ -117,9 +117,12 @@ static void check_jk01(const struct bms_snapshot *s, bool inv)
 	CHECK_EQ_INT(s->state, 0);
 	/* 0xAB / 0xAC: both switches on */
 	CHECK(s->chg_set && s->dsg_set);
+	/* the over-current settings: charge 0x99 = 5 A, discharge 0x97 = 7 A */
+	CHECK_NEAR(s->bms_ccl_a, 5.0, 1e-6);
+	CHECK_NEAR(s->bms_dcl_a, 7.0, 1e-6);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CYCLES |
 		     BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS |
-		     BMS_HAS_ALARMS | BMS_HAS_FULL | BMS_HAS_SETPOINT);
+		     BMS_HAS_ALARMS | BMS_HAS_FULL | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS);
 }
 
 static void check_jk02(const struct bms_snapshot *s)
@@ -138,6 +141,13 @@ static void check_jk02(const struct bms_snapshot *s)
 	CHECK_EQ_INT(s->alarms, 0);
 	CHECK_EQ_INT(s->raw_alarms[1], 0x0004);
 	CHECK(!(s->present & (BMS_HAS_REMAIN | BMS_HAS_SOH | BMS_HAS_BALANCE | BMS_HAS_POWER)));
+	/* charge OCP 25 A, discharge OCP 150 A, but both switches (0xAB / 0xAC)
+	 * are off: 0 A either way */
+	CHECK(s->present & BMS_HAS_CUR_LIMITS);
+	CHECK(!s->chg_set && !s->dsg_set);
+	CHECK_NEAR(s->bms_ccl_a, 0.0, 1e-6);
+	CHECK_NEAR(s->bms_dcl_a, 0.0, 1e-6);
+	CHECK(!(s->present & BMS_HAS_VOLT_LIMITS));
 }
 
 static void test_request(void)
@@ -382,6 +392,40 @@ static void test_fields(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	CHECK_EQ_INT(decode_items(&poll, CELLS2 "8314e0", false), BMS_OK);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+}
+
+/* The over-current settings 0x99 (charge) / 0x97 (discharge) as current
+ * limits, gated by the switches 0xAB / 0xAC; outside 1..1000 A none. */
+static void test_limits(void)
+{
+	struct bms_poll poll = { 0 };
+	static const struct {
+		const char *items;
+		bool have;
+		double ccl, dcl;
+	} v[] = {
+		{ CELLS2 "8314e0 970096 990019 ab01 ac01", true, 25.0, 150.0 },
+		{ CELLS2 "8314e0 970096 990019 ab00 ac01", true, 0.0, 150.0 },
+		{ CELLS2 "8314e0 970096 990019 ab01 ac00", true, 25.0, 0.0 },
+		{ CELLS2 "8314e0 970096 990019", true, 25.0, 150.0 },     /* no switches: not gated */
+		{ CELLS2 "8314e0 9703e8 990001 ab01 ac01", true, 1.0, 1000.0 },
+		{ CELLS2 "8314e0 970096 ab01 ac01", false, 0, 0 },        /* 0x99 missing */
+		{ CELLS2 "8314e0 990019 ab01 ac01", false, 0, 0 },        /* 0x97 missing */
+		{ CELLS2 "8314e0 970000 990019 ab01 ac01", false, 0, 0 }, /* 0 A */
+		{ CELLS2 "8314e0 970096 9903e9 ab01 ac01", false, 0, 0 }, /* 1001 A */
+		{ CELLS2 "8314e0 97ffff 990019 ab01 ac01", false, 0, 0 },
+	};
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+		CHECK_EQ_INT(decode_items(&poll, v[k].items, false), BMS_OK);
+		CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_CUR_LIMITS), v[k].have);
+		if (v[k].have) {
+			CHECK_NEAR(poll.snap.bms_ccl_a, v[k].ccl, 1e-6);
+			CHECK_NEAR(poll.snap.bms_dcl_a, v[k].dcl, 1e-6);
+		}
+		/* the rest of the sample does not depend on them */
+		CHECK_NEAR(poll.snap.voltage, 53.44, 1e-4);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	}
 }
 
 static void test_alarms(void)
@@ -642,6 +686,7 @@ int main(void)
 	test_current();
 	test_temps();
 	test_fields();
+	test_limits();
 	test_alarms();
 	test_unknown_ids();
 	test_bad_lengths();

@@ -168,6 +168,24 @@ static bool req_is(struct bms_poll *poll, const char *hex)
 	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
 }
 
+/* A poll as the gateway makes them between its refreshes (poll.refresh
+ * false), of a pack whose current limits are kept (KEPT_CCL / KEPT_DCL,
+ * unless a settings record gave others): the settings record is not
+ * wanted for them. */
+#define KEPT_CCL 60.0f
+#define KEPT_DCL 100.0f
+static void ble_begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv,
+		      uint8_t link, bool fresh)
+{
+	drive_begin_link(poll, rx, addr, forced, inv, link, fresh);
+	poll->refresh = false;
+	if (!(poll->kept.have & BMS_HAS_CUR_LIMITS)) {
+		poll->kept.have |= BMS_HAS_CUR_LIMITS;
+		poll->kept.ccl_a = KEPT_CCL;
+		poll->kept.dcl_a = KEPT_DCL;
+	}
+}
+
 /* ---- the values of the captures ---------------------------------------- */
 
 static void check_03(const struct bms_snapshot *s) /* BD6A24S10P, JK02_24S */
@@ -189,7 +207,7 @@ static void check_03(const struct bms_snapshot *s) /* BD6A24S10P, JK02_24S */
 	CHECK(s->chg_mos && s->dsg_mos);
 	CHECK_EQ_INT(s->alarms, 0);
 	CHECK_EQ_INT(s->nraw, 1); /* JK02_24S: 16 alarm bits */
-	CHECK_EQ_INT(s->present & ~BMS_HAS_SETPOINT, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH |
+	CHECK_EQ_INT(s->present & ~(uint32_t)(BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS), BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH |
 		     BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		     BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS);
 }
@@ -315,7 +333,7 @@ static void test_requests(void)
 	size_t n;
 
 	/* a fresh link: device info first (AA 55 90 EB 97 00 ... 11) */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	CHECK(!drv->listens(&poll));
 	CHECK(req_is(&poll, "aa5590eb97000000000000000000000000000011"));
 	CHECK_EQ_INT(drv->next_request(&poll, req, 19), BMS_E_NOSPACE);
@@ -339,13 +357,13 @@ static void test_requests(void)
 	/* with the layout known and the stream running (a later poll): it
 	 * listens; a retry asks with 0x96 (AA 55 90 EB 96 00 ... 10) */
 	poll.persist = 0xF;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK(drv->listens(&poll));
 	poll.attempt = 1;
 	CHECK(!drv->listens(&poll));
 	CHECK(req_is(&poll, "aa5590eb96000000000000000000000000000010"));
 	/* the same on a fresh link: device info again */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	CHECK(req_is(&poll, "aa5590eb97000000000000000000000000000011"));
 }
 
@@ -365,7 +383,7 @@ static void test_session_24s(void)
 	CHECK_EQ_INT(ns, 320);
 	CHECK_EQ_INT(nc, 300);
 
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	struct drive_answer a[3] = {
 		DRIVE_ANSWER(info, ni, notif128),
 		DRIVE_ANSWER(set, ns, notif128),
@@ -382,7 +400,7 @@ static void test_session_24s(void)
 
 	/* the next polls just listen, in the learned JK02_24S layout */
 	for (int k = 0; k < 3; k++) {
-		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 		struct drive_answer b[1] = { DRIVE_ANSWER(cell, nc, notif128) };
 		b[0].req_len = DRIVE_LISTENS;
 		CHECK_EQ_INT(drive_poll(&poll, &rx, b, 1, &r), BMS_OK);
@@ -391,13 +409,13 @@ static void test_session_24s(void)
 	}
 
 	/* a reconnection: device info and settings again */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	CHECK_EQ_INT(drive_poll(&poll, &rx, a, 3, &r), BMS_OK);
 	check_03(&poll.snap);
 
 	/* with the switch settings (a pack with control): always 0x96 and
 	 * the settings record, then the stream */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	poll.setpoints = true;
 	CHECK_EQ_INT(drive_poll(&poll, &rx, a + 1, 2, &r), BMS_OK);
 	check_03(&poll.snap);
@@ -406,7 +424,7 @@ static void test_session_24s(void)
 	/* a discharge switch set off (settings offset 122) */
 	put32(set, 122, 0);
 	fix_sum(set);
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	poll.setpoints = true;
 	CHECK_EQ_INT(drive_poll(&poll, &rx, a + 1, 2, &r), BMS_OK);
 	CHECK(poll.snap.chg_set && !poll.snap.dsg_set);
@@ -425,7 +443,7 @@ static void test_session_32s(void)
 	size_t nc2 = hexb(JK02_07, cell2);
 
 	poll.persist = 0;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	struct drive_answer a[3] = {
 		DRIVE_ANSWER(info, ni, chunks_odd),
 		DRIVE_ANSWER(set, ns, notif20),
@@ -436,7 +454,7 @@ static void test_session_32s(void)
 	a[2].req_len = DRIVE_LISTENS;
 	CHECK_EQ_INT(drive_poll(&poll, &rx, a, 3, &r), BMS_OK);
 	check_06(&poll.snap);
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	struct drive_answer b[1] = { DRIVE_ANSWER(cell2, nc2, notif128) };
 	b[0].req_len = DRIVE_LISTENS;
 	CHECK_EQ_INT(drive_poll(&poll, &rx, b, 1, &r), BMS_OK);
@@ -445,7 +463,7 @@ static void test_session_32s(void)
 	/* the JK-PB: device info 15.41, then its cell record (T1-T4) */
 	ni = hexb(JK02_12, info);
 	nc = hexb(JK02_13, cell);
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	struct drive_answer c[3] = {
 		DRIVE_ANSWER(info, ni, notif128),
 		DRIVE_ANSWER(set, ns, notif128),
@@ -456,6 +474,108 @@ static void test_session_32s(void)
 	c[2].req_len = DRIVE_LISTENS;
 	CHECK_EQ_INT(drive_poll(&poll, &rx, c, 3, &r), BMS_OK);
 	check_13(&poll.snap);
+}
+
+/* The settings record's current limits: JK02-02 (BD6A24S10P, JK02_24S:
+ * 25 / 50 A) and JK02-05 (B2A8S20P, JK02_32S: 25 / 200 A); read on the
+ * first poll of a connection and on refresh polls (asking 0x96 while the
+ * BMS streams), kept for the polls between; a switch off reads 0 A;
+ * impossible values are no limits. */
+static void test_limits(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r = { 0 };
+	uint8_t info[400], set[400], cell[400], set5[400], info4[400], cell6[400];
+	size_t ni = hexb(JK02_01, info), ns = hexb(JK02_02, set), nc = hexb(JK02_03, cell);
+	size_t ns5 = hexb(JK02_05, set5), ni4 = hexb(JK02_04, info4), nc6 = hexb(JK02_06, cell6);
+
+	/* a new connection, nothing kept yet */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	poll.refresh = false;
+	struct drive_answer a[3] = {
+		DRIVE_ANSWER(info, ni, notif128),
+		DRIVE_ANSWER(set, ns, notif20),
+		DRIVE_ANSWER(cell, nc, chunks_odd),
+	};
+	a[0].req_len = 20;
+	a[1].req_len = 20;
+	a[2].req_len = DRIVE_LISTENS;
+	CHECK_EQ_INT(drive_poll(&poll, &rx, a, 3, &r), BMS_OK);
+	check_03(&poll.snap);
+	CHECK(poll.snap.present & BMS_HAS_CUR_LIMITS);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 25.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 50.0, 1e-4);
+	CHECK_NEAR(poll.kept.ccl_a, 25.0, 1e-4);
+	CHECK(!(poll.snap.present & BMS_HAS_VOLT_LIMITS));
+
+	/* between refreshes: it listens; the kept limits */
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.refresh = false;
+	struct drive_answer b[1] = { DRIVE_ANSWER(cell, nc, notif128) };
+	b[0].req_len = DRIVE_LISTENS;
+	CHECK_EQ_INT(drive_poll(&poll, &rx, b, 1, &r), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 25.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 50.0, 1e-4);
+
+	/* a refresh poll: 0x96 although streaming; a streamed cell record
+	 * before the settings record is not the answer; the charge switch off */
+	put32(set, 118, 0);
+	fix_sum(set);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	CHECK(poll.refresh);
+	CHECK(!drv->listens(&poll));
+	CHECK(req_is(&poll, "aa5590eb96000000000000000000000000000010"));
+	uint8_t both[800];
+	memcpy(both, cell, nc);
+	memcpy(both + nc, set, ns);
+	struct drive_answer c[2] = {
+		DRIVE_ANSWER(both, nc + ns, chunks_odd),
+		DRIVE_ANSWER(cell, nc, notif128),
+	};
+	c[0].unexpected = 1;
+	c[0].req_len = 20;
+	c[1].req_len = DRIVE_LISTENS;
+	CHECK_EQ_INT(drive_poll(&poll, &rx, c, 2, &r), BMS_OK);
+	check_03(&poll.snap);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 0.0, 1e-6);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 50.0, 1e-4);
+
+	/* impossible limits: none reported or kept; the next polls listen
+	 * without them, a refresh asks again */
+	put32(set, 118, 1);
+	put32(set, 62, 1000001u);
+	fix_sum(set);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	c[0].p = set;
+	c[0].len = ns;
+	c[0].unexpected = 0;
+	CHECK_EQ_INT(drive_poll(&poll, &rx, c, 2, &r), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	CHECK(!(poll.kept.have & BMS_HAS_CUR_LIMITS));
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.refresh = false;
+	CHECK(drv->listens(&poll));
+	CHECK_EQ_INT(drive_poll(&poll, &rx, b, 1, &r), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+
+	/* JK02_32S: JK02-05, both switches on */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	struct drive_answer d[3] = {
+		DRIVE_ANSWER(info4, ni4, notif128),
+		DRIVE_ANSWER(set5, ns5, chunks_big),
+		DRIVE_ANSWER(cell6, nc6, notif20),
+	};
+	d[0].req_len = 20;
+	d[1].req_len = 20;
+	d[2].req_len = DRIVE_LISTENS;
+	CHECK_EQ_INT(drive_poll(&poll, &rx, d, 3, &r), BMS_OK);
+	check_06(&poll.snap);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 25.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 200.0, 1e-4);
+	CHECK_EQ_INT(r.err, 0);
 }
 
 /* The JK02_24S records of other boards: B2A24S20P 10.07 (24 cells, its
@@ -469,7 +589,7 @@ static void test_records_24s(void)
 	size_t ni = hexb(JK02_08, info), nc = hexb(JK02_09, cell);
 
 	poll.persist = 0;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	r = FEED_BYTES(&poll, &rx, info, ni, notif128);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.persist & 0x3, 0x3); /* 10.07: JK02_24S */
@@ -485,7 +605,7 @@ static void test_records_24s(void)
 	} recs[] = { { JK02_10, 10 }, { JK02_11, 11 } };
 	for (size_t k = 0; k < 2; k++)
 		for (int inv = 0; inv < 2; inv++) {
-			drive_begin_link(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, false);
+			ble_begin(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, false);
 			CHECK(drv->listens(&poll));
 			nc = hexb(recs[k].hex, cell);
 			r = FEED_BYTES(&poll, &rx, cell, nc, chunks_odd);
@@ -497,11 +617,11 @@ static void test_records_24s(void)
 				check_11(&poll.snap, inv);
 		}
 	/* a cell count forced: the first slots (24 at most in JK02_24S) */
-	drive_begin_link(&poll, &rx, 0, 4, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 4, false, BMS_LINK_BLE, false);
 	nc = hexb(JK02_09, cell);
 	r = FEED_BYTES(&poll, &rx, cell, nc, chunks_big);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
-	drive_begin_link(&poll, &rx, 0, 40, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 40, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, cell, nc, chunks_big);
 	CHECK_EQ_INT(poll.snap.ncells, 24);
 }
@@ -525,7 +645,7 @@ static void test_versions(void)
 		memcpy(info + 30, v[k].sw, strlen(v[k].sw));
 		fix_sum(info);
 		poll.persist = 0;
-		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+		ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 		struct drive_res r = FEED_BYTES(&poll, &rx, info, ni, chunks_big);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT((poll.persist & 0x2) != 0, v[k].l24);
@@ -547,7 +667,7 @@ static void test_chunkings(void)
 	for (size_t k = 1; k < nc; k++) {
 		const size_t two[] = { k, nc - k };
 		poll.persist = 0xD; /* layout known (32S), greeted, streaming */
-		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 		struct drive_res r = FEED_BYTES(&poll, &rx, cell, nc, two);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.err + r.unexpected + r.badsum + r.bad_scan, 0);
@@ -571,7 +691,7 @@ static void test_chunkings(void)
 	const size_t *chs[] = { notif20, notif128, chunks_big, chunks_one, chunks_odd };
 	const size_t nchs[] = { 1, 1, 1, 1, DRIVE_NCH(chunks_odd) };
 	for (int k = 0; k < 5; k++) {
-		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 		struct drive_res r = drive_feed_bytes(&poll, &rx, buf, len, chs[k], nchs[k]);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.err + r.badsum + r.bad_scan, 0);
@@ -589,14 +709,14 @@ static void test_chunkings(void)
 	len += ns;
 	memcpy(buf + len, cell, nc);
 	len += nc;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	struct drive_res r = FEED_BYTES(&poll, &rx, buf, len, notif128);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 2);
 	check_06(&poll.snap);
 	/* a lost notification: the record's first 128 bytes, then the next
 	 * record whole: one checksum error, the next record found */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = (struct drive_res){ 0 };
 	drive_feed(&poll, &rx, cell, 128, notif128, 1, &r);
 	drive_feed(&poll, &rx, cell, nc, notif128, 1, &r);
@@ -611,7 +731,7 @@ static void test_chunkings(void)
 	memcpy(buf + 132, cell + 128, nc - 128);
 	memcpy(buf + 4 + nc, cell, nc);
 	len = 2 * nc + 4;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, buf, len, notif128);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(r.badsum >= 1);
@@ -630,7 +750,7 @@ static void test_stream(void)
 
 	/* streaming as far as known: listen; nothing comes (a timeout) */
 	poll.persist = 0xF; /* 24S, greeted, streaming */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK(drv->listens(&poll));
 	CHECK(!drv->timeout(&poll));
 	CHECK_EQ_INT(poll.persist & 0x8, 0); /* no longer streaming */
@@ -649,7 +769,7 @@ static void test_stream(void)
 	CHECK(poll.persist & 0x8);
 	/* a listening step that fails after the settings of its own poll:
 	 * the retry sends 0x96, its settings record is not the answer */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	poll.setpoints = true;
 	r = FEED_BYTES(&poll, &rx, set, ns, notif128);
 	CHECK_EQ_INT(r.ok, 1);
@@ -664,9 +784,9 @@ static void test_stream(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK(poll.snap.chg_set && poll.snap.dsg_set);
 	/* a poll whose listening failed for good: the next one asks first */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK(!drv->timeout(&poll));
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK(!drv->listens(&poll));
 	CHECK(req_is(&poll, "aa5590eb96000000000000000000000000000010"));
 	/* the BMS streams already: a cell record instead of the settings
@@ -678,24 +798,24 @@ static void test_stream(void)
 	CHECK(!drv->listens(&poll));
 	/* ... but not when they are */
 	poll.persist &= ~0x8u;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	poll.setpoints = true;
 	r = FEED_BYTES(&poll, &rx, cell, nc, chunks_big);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* a poll whose device-info step failed asks for it again next time */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	CHECK(req_is(&poll, "aa5590eb97000000000000000000000000000011"));
 	r = FEED_BYTES(&poll, &rx, cell, nc, chunks_big); /* not the answer */
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK(!drv->timeout(&poll));
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK(req_is(&poll, "aa5590eb97000000000000000000000000000011"));
 	/* without BLE's link_fresh (a gateway that never sets it, a TCP
 	 * bridge): the unknown layout asks for the device info */
 	poll.persist = 0;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, false);
 	CHECK(req_is(&poll, "aa5590eb97000000000000000000000000000011"));
 }
 
@@ -716,13 +836,13 @@ static void test_broken(void)
 	memcpy(two, bad, nc);
 	memcpy(two + nc, cell, nc);
 	poll.persist = 0xD;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, two, 2 * nc, notif128);
 	CHECK_EQ_INT(r.badsum, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	check_06(&poll.snap);
 	/* handed to handle() directly: checksum, truncated, header */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK_EQ_INT(drv->handle(&poll, bad, nc), BMS_E_CHECKSUM);
 	CHECK_EQ_INT(drv->handle(&poll, cell, nc - 1), BMS_E_SHORT);
 	memcpy(bad, cell, nc);
@@ -730,7 +850,7 @@ static void test_broken(void)
 	fix_sum(bad);
 	CHECK_EQ_INT(drv->handle(&poll, bad, nc), BMS_E_HEADER);
 	/* truncated in the stream: the record never completes */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, cell, nc - 1, notif128);
 	CHECK_EQ_INT(r.frames + r.badsum, 0);
 	CHECK_EQ_INT(rx.len, nc - 1);
@@ -738,7 +858,7 @@ static void test_broken(void)
 	memcpy(bad, cell, nc);
 	bad[4] = 4;
 	fix_sum(bad);
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, bad, nc, chunks_big);
 	CHECK_EQ_INT(r.frames, 0);
 	/* a logbook record (type 5) is a record, not the sample */
@@ -750,7 +870,7 @@ static void test_broken(void)
 	memcpy(bad, cell, nc);
 	put32(bad, 70, 0);
 	fix_sum(bad);
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, bad, nc, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 0);
@@ -759,7 +879,7 @@ static void test_broken(void)
 	put32(bad, 174, 0xFFFFFFF0u);
 	bad[173] = 250; /* SOC beyond 100 */
 	fix_sum(bad);
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, bad, nc, chunks_big);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK(!(poll.snap.present & BMS_HAS_REMAIN));
@@ -768,12 +888,12 @@ static void test_broken(void)
 	uint8_t ack[64];
 	size_t na = hexb(JK02_ACK_AT, ack);
 	ack[19] ^= 0x40;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, ack, na, chunks_big);
 	CHECK_EQ_INT(r.badsum, 1);
 	CHECK_EQ_INT(r.frames, 0);
 	/* a finished poll takes nothing more */
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	ble_begin(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = FEED_BYTES(&poll, &rx, cell, nc, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->handle(&poll, cell, nc), BMS_E_UNEXPECTED);
@@ -826,6 +946,7 @@ int main(void)
 	test_requests();
 	test_session_24s();
 	test_session_32s();
+	test_limits();
 	test_records_24s();
 	test_versions();
 	test_chunkings();

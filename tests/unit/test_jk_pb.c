@@ -59,6 +59,9 @@ static const struct bms_driver *const drv = &bms_jk_pb_driver;
 #define JKPB_REQ_1 "031016200001020000cf91"
 #define JKPB_REQ_2 "011016200001020000d6f1"
 #define JKPB_REQ_A2 "021016200001020000c201"
+#define JKPB_REQ_3 "0110161e0001020000d22f"
+/* computed: the settings trigger of address 3 */
+#define JKPB_REQ_SET3 "0310161e0001020000cb4f"
 
 static const size_t chunks_odd[] = { 1, 1, 1, 5, 2, 7, 13, 1, 26, 3, 11, 1, 40, 64, 17, 150 };
 
@@ -117,6 +120,19 @@ static void put32(uint8_t *p, int off, uint32_t v)
 	put16(p, off + 2, v >> 16);
 }
 
+/* A poll between the gateway's refreshes, of a pack whose limits are kept
+ * (KEPT_CCL / KEPT_DCL): the status step alone. */
+#define KEPT_CCL 60.0f
+#define KEPT_DCL 100.0f
+static void pb_begin(struct bms_poll *poll, struct bms_rx *rx, uint8_t addr, uint8_t forced, bool inv)
+{
+	drive_begin(poll, rx, addr, forced, inv);
+	poll->refresh = false;
+	poll->kept.have |= BMS_HAS_CUR_LIMITS;
+	poll->kept.ccl_a = KEPT_CCL;
+	poll->kept.dcl_a = KEPT_DCL;
+}
+
 static const uint16_t cells_01[16] = {
 	3293, 3293, 3293, 3293, 3293, 3293, 3294, 3293, 3294, 3294, 3294, 3294, 3294, 3293, 3294, 3293,
 };
@@ -157,29 +173,29 @@ static void test_request(void)
 	uint8_t req[32], want[16], f[16];
 	size_t n;
 
-	drive_begin(&poll, &rx, 1, 0, false);
+	pb_begin(&poll, &rx, 1, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
 	CHECK_EQ_INT(drive_hex(JKPB_REQ_2, want, 16), 11);
 	CHECK(memcmp(req, want, 11) == 0);
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
 	CHECK_EQ_INT(drive_hex(JKPB_REQ_1, want, 16), 11);
 	CHECK(memcmp(req, want, 11) == 0);
-	drive_begin(&poll, &rx, 2, 0, false);
+	pb_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
 	CHECK_EQ_INT(drive_hex(JKPB_REQ_A2, want, 16), 11);
 	CHECK(memcmp(req, want, 11) == 0);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 10), BMS_E_NOSPACE);
-	drive_begin(&poll, &rx, 0, 0, false); /* 0 = bus master: never polled */
+	pb_begin(&poll, &rx, 0, 0, false); /* 0 = bus master: never polled */
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
-	drive_begin(&poll, &rx, 16, 0, false);
+	pb_begin(&poll, &rx, 16, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
 
 	/* for every address: the echo of the request is skipped whole, the
 	 * ack is a frame (the ack's CRC never looks like the request's
 	 * byte count, and the reverse) */
 	for (uint8_t a = 1; a <= 15; a++) {
-		drive_begin(&poll, &rx, a, 0, false);
+		pb_begin(&poll, &rx, a, 0, false);
 		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
 		for (size_t k = 0; k < 11; k++)
 			if (drv->scan(&poll, req, k, &n) != BMS_SCAN_NEED) {
@@ -218,7 +234,7 @@ static void test_vectors(void)
 	const size_t nch[] = { 1, DRIVE_NCH(chunks_odd), 1 };
 	for (int k = 0; k < 3; k++) {
 		for (int inv = 0; inv < 2; inv++) {
-			drive_begin(&poll, &rx, 3, 0, inv);
+			pb_begin(&poll, &rx, 3, 0, inv);
 			r = drive_feed_hex(&poll, &rx, JKPB_01, chs[k], nch[k]);
 			CHECK_EQ_INT(r.frames, 2);
 			CHECK_EQ_INT(r.more, 1);
@@ -231,7 +247,7 @@ static void test_vectors(void)
 	}
 	n = drive_hex(JKPB_01, buf, sizeof(buf));
 	for (int k = 0; k < 40; k++) {
-		drive_begin(&poll, &rx, 3, 0, false);
+		pb_begin(&poll, &rx, 3, 0, false);
 		r = (struct drive_res){ 0 };
 		drive_feed_random(&poll, &rx, buf, (size_t)n, &lcg, 120, &r);
 		CHECK_EQ_INT(r.ok, 1);
@@ -239,7 +255,7 @@ static void test_vectors(void)
 	check_pb01(&poll.snap, false);
 
 	/* polled address 1: JKPB-01 is pack 3's answer */
-	drive_begin(&poll, &rx, 1, 0, false);
+	pb_begin(&poll, &rx, 1, 0, false);
 	r = FEED_HEX(&poll, &rx, JKPB_01, chunks_odd);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(r.more, 1);
@@ -252,7 +268,7 @@ static void test_vectors(void)
 	const char *other[] = { JKPB_02, JKPB_03, JKPB_05, JKPB_06 };
 	const uint8_t addr[] = { 3, 3, 1, 1 };
 	for (int k = 0; k < 4; k++) {
-		drive_begin(&poll, &rx, addr[k], 0, false);
+		pb_begin(&poll, &rx, addr[k], 0, false);
 		r = FEED_HEX(&poll, &rx, other[k], chunks_odd);
 		CHECK_EQ_INT(r.frames, 2);
 		CHECK_EQ_INT(r.unexpected, 2);
@@ -261,7 +277,7 @@ static void test_vectors(void)
 		CHECK_EQ_INT(rx.len, 0);
 	}
 	/* ... and a settings answer, then the status answer, merged */
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_HEX(&poll, &rx, JKPB_02 JKPB_01 "00", chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.unexpected, 2);
@@ -284,7 +300,7 @@ static void test_orders(void)
 	/* ack first, then the payload */
 	memcpy(b, ack, 8);
 	memcpy(b + 8, p, 300);
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 1);
@@ -298,7 +314,7 @@ static void test_orders(void)
 	b[n++] = 0;
 	memcpy(b + n, p, 300), n += 300;
 	b[n++] = 0;
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, n, chunks_one);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.skipped, 3);
@@ -308,7 +324,7 @@ static void test_orders(void)
 	memcpy(b, p, 300);
 	memcpy(b + 300, ack, 8);
 	for (int k = 0; k < 30; k++) {
-		drive_begin(&poll, &rx, 3, 0, false);
+		pb_begin(&poll, &rx, 3, 0, false);
 		r = (struct drive_res){ 0 };
 		drive_feed_random(&poll, &rx, b, 308, &lcg, 120, &r);
 		CHECK_EQ_INT(r.ok, 1);
@@ -329,14 +345,14 @@ static void test_orders(void)
 	b[n++] = 0;
 	memcpy(b + n, p, 300), n += 300;
 	memcpy(b + n, ack, 8), n += 8;
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, n, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.more, 2);
 	CHECK_EQ_INT(r.unexpected, 1);
 	check_pb01(&poll.snap, false);
 	/* polling pack 1 on the same bytes: its own */
-	drive_begin(&poll, &rx, 1, 0, false);
+	pb_begin(&poll, &rx, 1, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, n, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_NEAR(poll.snap.voltage, 48.0, 1e-4);
@@ -347,7 +363,7 @@ static void test_orders(void)
 	memcpy(b + n, p1, 300), n += 300;
 	memcpy(b + n, p, 300), n += 300;
 	memcpy(b + n, ack, 8), n += 8;
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, n, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	check_pb01(&poll.snap, false);
@@ -357,7 +373,7 @@ static void test_orders(void)
 	memcpy(b + n, ack, 8), n += 8;
 	memcpy(b + n, ack, 8), n += 8;
 	memcpy(b + n, p, 300), n += 300;
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, n, chunks_odd);
 	CHECK_EQ_INT(r.more, 2);
 	CHECK_EQ_INT(r.ok, 1);
@@ -365,14 +381,15 @@ static void test_orders(void)
 	/* an ack of another register (settings trigger) from our pack is not ours */
 	mk_ack(b, 3, 0x161E);
 	memcpy(b + 8, p, 300);
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
 	CHECK_EQ_INT(r.unexpected, 1);
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* the timeout does not complete a payload without its ack */
-	CHECK(drv->timeout == NULL);
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
 static int decode(struct bms_poll *poll, const uint8_t *p, uint8_t forced, bool inv)
@@ -382,7 +399,7 @@ static int decode(struct bms_poll *poll, const uint8_t *p, uint8_t forced, bool 
 	size_t n;
 	int rc;
 
-	drive_begin(poll, &rx, 5, forced, inv);
+	pb_begin(poll, &rx, 5, forced, inv);
 	CHECK_EQ_INT(drv->scan(poll, p, 300, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, 300);
 	CHECK_EQ_INT(drv->handle(poll, p, 300), BMS_MORE);
@@ -546,7 +563,7 @@ static void test_broken(void)
 	mk_ack(ack, 3, 0x1620);
 
 	/* every prefix of a payload needs more */
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	for (size_t k = 0; k < 300; k++)
 		if (drv->scan(&poll, p, k, &n) != BMS_SCAN_NEED) {
 			CHECK(0);
@@ -590,7 +607,7 @@ static void test_broken(void)
 	memcpy(b + len, ack, 8), len += 8;
 	memcpy(b + len, p, 300), len += 300;
 	memcpy(b + len, ack, 8), len += 8;
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, len, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.err, 0);
@@ -601,7 +618,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)"\x20\x10\x16\x20\x00\x01\x00\x00", 8), BMS_E_HEADER);
 
 	/* exception from our pack fails the try; from another it is ignored */
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	mk_exc(f, 3, 2);
 	CHECK_EQ_INT(drv->scan(&poll, f, 5, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(n, 5);
@@ -618,7 +635,7 @@ static void test_broken(void)
 	b[len++] = 0;
 	memcpy(b + len, ack, 8), len += 8;
 	b[len++] = 0;
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = FEED_BYTES(&poll, &rx, b, len, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.frames, 2);
@@ -635,7 +652,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, ack, 8), BMS_E_UNEXPECTED);
 	uint8_t req[16];
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	CHECK_EQ_INT(drv->handle(&poll, p, 300), BMS_MORE);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 
@@ -643,7 +660,7 @@ static void test_broken(void)
 	uint8_t junk[5000];
 	for (size_t k = 0; k < sizeof(junk); k++)
 		junk[k] = (uint8_t)(k % 11 == 0 ? 0x55 : k % 11 == 1 ? 0xAA : k % 5 == 0 ? 3 : k * 29 + (k >> 3));
-	drive_begin(&poll, &rx, 3, 0, false);
+	pb_begin(&poll, &rx, 3, 0, false);
 	r = (struct drive_res){ 0 };
 	drive_feed(&poll, &rx, junk, sizeof(junk), chunks_big, 1, &r);
 	CHECK_EQ_INT(r.bad_scan, 0);
@@ -668,7 +685,7 @@ static void test_bus(void)
 	for (int round = 0; round < 2; round++) {
 		for (int k = 0; k < 3; k++) {
 			struct bms_poll *poll = &polls[k];
-			drive_begin(poll, &rx, addrs[k], 0, false);
+			pb_begin(poll, &rx, addrs[k], 0, false);
 			CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 11);
 			CHECK_EQ_INT(req[0], addrs[k]);
 			/* each pack's answer carries its own voltage */
@@ -693,6 +710,245 @@ static void test_bus(void)
 	}
 }
 
+/* A fresh poll (refresh, as the gateway's first) of address a whose status
+ * step is answered with JKPB-01's payload: the settings step is due. */
+static bool to_settings(struct bms_poll *poll, struct bms_rx *rx, uint8_t a)
+{
+	uint8_t p[300], b[320], req[16];
+	base_payload(p);
+	drive_begin(poll, rx, a, 0, false);
+	memcpy(b, p, 300);
+	mk_ack(b + 300, a, 0x1620);
+	struct drive_res r = FEED_BYTES(poll, rx, b, 308, chunks_odd);
+	bms_rx_clear(rx);
+	return r.ok == 1 && drv->next_request(poll, req, sizeof(req)) == 11 && req[2] == 0x16 && req[3] == 0x1E;
+}
+
+/* The settings step: the recorded settings frames in every chunking, the
+ * switches gating the limits, the limits kept for the polls between. */
+static void test_settings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+	uint8_t req[32], want[16];
+
+	/* the requests: 0x161E (JKPB-REQ-3 for address 1) */
+	CHECK(to_settings(&poll, &rx, 1));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(drive_hex(JKPB_REQ_3, want, 16), 11);
+	CHECK(memcmp(req, want, 11) == 0);
+	CHECK(to_settings(&poll, &rx, 3));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(drive_hex(JKPB_REQ_SET3, want, 16), 11);
+	CHECK(memcmp(req, want, 11) == 0);
+
+	/* JKPB-02 (address 3: 60 / 100 A) and JKPB-05 (address 1: 150 / 150 A),
+	 * both switches on */
+	static const struct {
+		const char *hex;
+		uint8_t addr;
+		float ccl, dcl;
+	} caps[] = { { JKPB_02, 3, 60.0f, 100.0f }, { JKPB_05, 1, 150.0f, 150.0f } };
+	const size_t *chs[] = { chunks_one, chunks_odd, chunks_big };
+	const size_t nch[] = { 1, DRIVE_NCH(chunks_odd), 1 };
+	for (size_t c = 0; c < 2; c++) {
+		for (int k = 0; k < 4; k++) {
+			CHECK(to_settings(&poll, &rx, caps[c].addr));
+			poll.setpoints = k & 1;
+			if (k < 3) {
+				r = drive_feed_hex(&poll, &rx, caps[c].hex, chs[k], nch[k]);
+			} else {
+				uint8_t b[400];
+				int n = drive_hex(caps[c].hex, b, sizeof(b));
+				r = (struct drive_res){ 0 };
+				drive_feed_random(&poll, &rx, b, (size_t)n, &lcg, 97, &r);
+			}
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(r.more, 1);
+			CHECK_EQ_INT(r.err + r.bad_scan + r.unexpected, 0);
+			CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+			const struct bms_snapshot *s = &poll.snap;
+			CHECK(s->present & BMS_HAS_CUR_LIMITS);
+			CHECK_NEAR(s->bms_ccl_a, caps[c].ccl, 1e-3);
+			CHECK_NEAR(s->bms_dcl_a, caps[c].dcl, 1e-3);
+			CHECK(!(s->present & BMS_HAS_VOLT_LIMITS));
+			CHECK_EQ_INT(!!(s->present & BMS_HAS_SETPOINT), k & 1);
+			if (k & 1)
+				CHECK(s->chg_set && s->dsg_set);
+			CHECK(poll.kept.have & BMS_HAS_CUR_LIMITS);
+			CHECK_NEAR(poll.kept.ccl_a, caps[c].ccl, 1e-3);
+			/* the status data of the first step is still there */
+			struct bms_snapshot st = *s;
+			st.present &= ~(uint32_t)(BMS_HAS_CUR_LIMITS | BMS_HAS_SETPOINT);
+			check_pb01(&st, false);
+		}
+	}
+
+	/* the next poll without refresh: status only, the kept limits */
+	uint8_t p[300], b[700];
+	base_payload(p);
+	bms_poll_begin(&poll, 3, 0, false);
+	memcpy(b, p, 300);
+	mk_ack(b + 300, 3, 0x1620);
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 150.0, 1e-3); /* JKPB-05's, kept */
+	CHECK_NEAR(poll.snap.bms_dcl_a, 150.0, 1e-3);
+	/* ... and with control (setpoints) the settings are read every poll */
+	bms_poll_begin(&poll, 3, 0, false);
+	poll.setpoints = true;
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(req[3], 0x1E);
+
+	/* the switches: off reads 0 A for that direction */
+	uint8_t set[400];
+	int sn = drive_hex(JKPB_02, set, sizeof(set));
+	CHECK_EQ_INT(sn, 309);
+	static const struct {
+		uint8_t chg, dsg;
+		float ccl, dcl;
+	} sw[] = { { 0, 1, 0.0f, 100.0f }, { 1, 0, 60.0f, 0.0f }, { 0, 0, 0.0f, 0.0f } };
+	for (size_t k = 0; k < 3; k++) {
+		uint8_t q[400];
+		memcpy(q, set, (size_t)sn);
+		q[118] = sw[k].chg;
+		q[122] = sw[k].dsg;
+		fix_sum(q);
+		CHECK(to_settings(&poll, &rx, 3));
+		poll.setpoints = true;
+		r = FEED_BYTES(&poll, &rx, q, (size_t)sn, chunks_odd);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		CHECK_NEAR(poll.snap.bms_ccl_a, sw[k].ccl, 1e-3);
+		CHECK_NEAR(poll.snap.bms_dcl_a, sw[k].dcl, 1e-3);
+		CHECK_EQ_INT(poll.snap.chg_set, sw[k].chg);
+		CHECK_EQ_INT(poll.snap.dsg_set, sw[k].dsg);
+	}
+
+	/* impossible limits (above 1000 A): none reported, none kept, asked on
+	 * refresh polls only; the switches still count */
+	for (int which = 0; which < 2; which++) {
+		uint8_t q[400];
+		memcpy(q, set, (size_t)sn);
+		put32(q, which ? 62 : 50, 1000001u);
+		fix_sum(q);
+		CHECK(to_settings(&poll, &rx, 3));
+		poll.setpoints = true;
+		r = FEED_BYTES(&poll, &rx, q, (size_t)sn, chunks_odd);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+		CHECK(!(poll.kept.have & BMS_HAS_CUR_LIMITS));
+		CHECK(poll.snap.present & BMS_HAS_SETPOINT);
+		bms_poll_begin(&poll, 3, 0, false);
+		r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	}
+	/* 1000 A exactly is still a limit */
+	{
+		uint8_t q[400];
+		memcpy(q, set, (size_t)sn);
+		put32(q, 50, 1000000u);
+		fix_sum(q);
+		CHECK(to_settings(&poll, &rx, 3));
+		r = FEED_BYTES(&poll, &rx, q, (size_t)sn, chunks_big);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_NEAR(poll.snap.bms_ccl_a, 1000.0, 1e-3);
+	}
+}
+
+/* Broken and foreign answers in the settings step; a pack that never
+ * answers it. */
+static void test_settings_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+	uint8_t set[400], q[800], p[300], ack[8];
+	size_t n;
+	int sn = drive_hex(JKPB_02, set, sizeof(set));
+
+	base_payload(p);
+	/* bad sum: skipped; the good one after it counts */
+	memcpy(q, set, (size_t)sn);
+	q[299] ^= 0x01;
+	CHECK_EQ_INT(drv->scan(&poll, q, 300, &n), BMS_SCAN_BADSUM);
+	CHECK_EQ_INT(n, 1);
+	memcpy(q + sn, set, (size_t)sn);
+	CHECK(to_settings(&poll, &rx, 3));
+	r = FEED_BYTES(&poll, &rx, q, 2 * (size_t)sn, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(r.badsum >= 1);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 60.0, 1e-3);
+	/* truncated: waits for the rest; cut short and followed by a whole one */
+	for (size_t k = 0; k < 300; k += 37)
+		CHECK_EQ_INT(drv->scan(&poll, set, k, &n), BMS_SCAN_NEED);
+	memcpy(q, set, 150);
+	memcpy(q + 150, set, (size_t)sn);
+	CHECK(to_settings(&poll, &rx, 3));
+	r = FEED_BYTES(&poll, &rx, q, 150 + (size_t)sn, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 100.0, 1e-3);
+
+	/* the status frame and its ack are not the settings answer */
+	CHECK(to_settings(&poll, &rx, 3));
+	memcpy(q, p, 300);
+	mk_ack(q + 300, 3, 0x1620);
+	r = FEED_BYTES(&poll, &rx, q, 308, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 2);
+	CHECK_EQ_INT(r.ok + r.more, 0);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	/* a settings frame in the status step is not the status answer */
+	pb_begin(&poll, &rx, 3, 0, false);
+	r = FEED_HEX(&poll, &rx, JKPB_02, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 2);
+	CHECK_EQ_INT(poll.snap.present, 0);
+	/* another pack's settings (its ack after the payload) are dropped */
+	CHECK(to_settings(&poll, &rx, 1));
+	r = FEED_HEX(&poll, &rx, JKPB_02, chunks_odd); /* pack 3's */
+	CHECK_EQ_INT(r.more, 1);
+	CHECK_EQ_INT(r.unexpected, 1);
+	mk_ack(ack, 1, 0x161E);
+	r = FEED_BYTES(&poll, &rx, ack, 8, chunks_one);
+	CHECK_EQ_INT(r.more, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	/* our pack refuses the trigger */
+	uint8_t e[5];
+	mk_exc(e, 3, 0x02);
+	CHECK(to_settings(&poll, &rx, 3));
+	CHECK_EQ_INT(drv->handle(&poll, e, 5), BMS_E_REFUSED);
+
+	/* never answered: the try ends the step without limits; asked again
+	 * on refresh polls only */
+	memset(&poll, 0, sizeof(poll));
+	CHECK(to_settings(&poll, &rx, 3));
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, q, sizeof(q)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	bms_poll_begin(&poll, 3, 0, false);
+	memcpy(q, p, 300);
+	mk_ack(q + 300, 3, 0x1620);
+	r = FEED_BYTES(&poll, &rx, q, 308, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->next_request(&poll, q + 400, 32), 0);
+	/* answered once: a timeout is a failed try like any other */
+	CHECK(to_settings(&poll, &rx, 3));
+	r = FEED_HEX(&poll, &rx, JKPB_02, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(to_settings(&poll, &rx, 3));
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+}
+
 int main(void)
 {
 	test_request();
@@ -702,5 +958,7 @@ int main(void)
 	test_alarms();
 	test_broken();
 	test_bus();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }

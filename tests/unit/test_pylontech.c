@@ -1,8 +1,9 @@
 /* tests/unit/test_pylontech.c - Pylontech US RS485 V3.3 driver: the pylon
  * rows of tests/fixtures/vectors.tsv (PYL-*; TOP-01 and SEP-01 as foreign
- * answers) through scan() + handle() fed in odd chunks, built 0x42 / 0x44
- * answers, system (several-module) answers, whole polls through finish(),
- * and broken input.  Protocol facts: bms/PROTOCOLS.md §8, §9. */
+ * answers) through scan() + handle() fed in odd chunks, built 0x42 / 0x44 /
+ * 0x92 answers, system (several-module) answers, whole polls through
+ * finish(), the 0x92 step of packs that do not answer it, and broken input.
+ * Protocol facts: bms/PROTOCOLS.md §8, §9. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -24,6 +25,8 @@ static const struct bms_driver *const drv = &bms_pylontech_driver;
 #define PYL_04 "~20024600C0220248505443523033313731313132353930F6D2\r"
 #define PYL_REQ_51 "~200246510000FDAC\r"
 #define PYL_05 "~20024600C04055533230303043000000010750796C6F6E2D2D2D2D2D2D2D2D2D2D2D2D2D2D2DEFBD\r"
+#define PYL_06 "~20024600B014026EF05AA0022BFDD5C0F915\r"
+#define PYL_07 "~20024600B01402D002AFC80172FE8EC0F91C\r"
 #define TOP_01 "~52014600408401100D120D150D0F0D0D0D130D160D150D210D130D130D130D130D100D160D170D2306003D" \
 	"003E003E003E003B003B018014EE33B3063A9800025864000000000000E20A\r"
 #define SEP_01 "~2000460010960001100CD70CE90CF40CD60CEF0CE50CE10CDC0CE90CF00CE80CEF0CEA0CDA0CDE0CD8060" \
@@ -31,6 +34,10 @@ static const struct bms_driver *const drv = &bms_pylontech_driver;
 /* computed: the 0x42 request of the first slave, ADR 3 (bms/PROTOCOLS.md
  * §9.1) */
 #define PYL_REQ_42_3 "~20034642E00203FD31\r"
+/* computed: the 0x92 requests of ADR 2 and 3 (what python-pylontech's
+ * get_management_info() sends) */
+#define PYL_REQ_92 "~20024692E00202FD2E\r"
+#define PYL_REQ_92_3 "~20034692E00203FD2C\r"
 
 /* System answers (INFO FF) from Frankkkkk/python-pylontech examples/pdu:
  * three US2000 modules (P = 2) and four US3000 modules (P = 4). */
@@ -123,6 +130,36 @@ static bool answer_42(struct bms_poll *poll, struct bms_rx *rx)
 	bms_rx_clear(rx);
 	struct drive_res r = FEED_TEXT(poll, rx, f, chunks_odd);
 	return r.ok == 1 && r.err == 0 && cur_cmd(poll) == 0x44;
+}
+
+/* 0x92 answer from adr: command value b, CVL / DVL mV, CCL / DCL 100 mA,
+ * status byte, `trailing` extra zero bytes. */
+static void mk92(char *out, unsigned adr, unsigned b, unsigned cvl, unsigned dvl, int ccl, int dcl,
+		 uint8_t st, int trailing)
+{
+	struct pt_info i = { 0 };
+	pt8(&i, b);
+	pt16(&i, cvl);
+	pt16(&i, dvl);
+	pt16(&i, (unsigned)ccl & 0xFFFF);
+	pt16(&i, (unsigned)dcl & 0xFFFF);
+	pt8(&i, st);
+	for (int k = 0; k < trailing; k++)
+		pt8(&i, 0);
+	pt_frame(out, 0x20, adr, 0x00, i.b, i.n);
+}
+
+/* Answer the 0x42 and 0x44 steps: the 0x92 request is outstanding. */
+static bool answer_42_44(struct bms_poll *poll, struct bms_rx *rx)
+{
+	static const uint8_t st[5] = { 0, 0x06, 0x80, 0, 0 };
+	char f[PT_MAX];
+	if (!answer_42(poll, rx))
+		return false;
+	mk44(f, poll->address, 16, 0, 4, 0, 0, 0, 0, st, 0);
+	bms_rx_clear(rx);
+	struct drive_res r = FEED_TEXT(poll, rx, f, chunks_odd);
+	return r.ok == 1 && r.err == 0 && cur_cmd(poll) == 0x92;
 }
 
 static void test_table(void)
@@ -436,7 +473,7 @@ static void test_alarm(void)
 			CHECK_EQ_INT(s->raw_alarms[2], 0);
 			CHECK_EQ_INT(s->raw_alarms[3], 0);
 			CHECK_EQ_INT(s->state, 0);
-			CHECK_EQ_INT(cur_cmd(&poll), 0);
+			CHECK_EQ_INT(cur_cmd(&poll), 0x92);
 			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 		}
 	}
@@ -561,19 +598,25 @@ static void test_full_poll(void)
 {
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx = { 0 };
-	char f[PT_MAX], f44[PT_MAX];
+	char f[PT_MAX], f44[PT_MAX], f92[PT_MAX];
 	struct drive_res r = { 0 };
 	uint8_t st[5] = { 0, 0x06, 0x80, 0, 0 };
 
 	drive_begin(&poll, &rx, 0x12, 0, false);
 	mk42(f, 0x12, 0x12, &mod_default, 1);
 	mk44(f44, 0x12, 16, 0, 4, 0, 0, 0, 0, st, 1);
+	mk92(f92, 0x12, 0x12, 56800, 48000, 500, -1000, 0xC0, 0);
 	const struct drive_answer answers[] = {
 		DRIVE_ANSWER(f, strlen(f), chunks_odd),
 		DRIVE_ANSWER(f44, strlen(f44), chunks_one),
+		DRIVE_ANSWER(f92, strlen(f92), chunks_odd),
 	};
-	CHECK_EQ_INT(drive_poll(&poll, &rx, answers, 2, &r), BMS_OK);
-	CHECK_EQ_INT(r.ok, 2);
+	CHECK_EQ_INT(drive_poll(&poll, &rx, answers, 3, &r), BMS_OK);
+	CHECK_EQ_INT(r.ok, 3);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 50.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 100.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_cvl_v, 56.8, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dvl_v, 48.0, 1e-4);
 	CHECK_EQ_INT(cur_cmd(&poll), 0);
 	check_default_module(&poll.snap, false);
 	bms_snapshot_derive(&poll.snap);
@@ -582,7 +625,7 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(poll.snap.state, 1);
 	CHECK_EQ_INT(poll.snap.present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		     BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |
-		     BMS_HAS_ALARMS | BMS_HAS_POWER);
+		     BMS_HAS_ALARMS | BMS_HAS_POWER | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS);
 	/* finished: nothing more, anything else is unexpected */
 	char buf[64];
 	CHECK_STR(request_str(&poll, buf, sizeof(buf)), "");
@@ -601,6 +644,258 @@ static void test_full_poll(void)
 	/* nothing answered at all */
 	drive_begin(&poll, &rx, 2, 0, false);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+}
+
+/* 0x92: the two recorded answers in every chunking, the status bits. */
+static void test_mgmt(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	char buf[64];
+	struct drive_res r;
+	static const struct {
+		const char *frame;
+		double ccl, dcl, cvl, dvl;
+	} caps[] = {
+		/* UP2500 (24 V): 28.4 / 23.2 V, +55.5 / -55.5 A, status C0 */
+		{ PYL_06, 55.5, 55.5, 28.4, 23.2 },
+		/* 48 V: 53.25 / 45.0 V, +37.0 / -37.0 A, status C0 */
+		{ PYL_07, 37.0, 37.0, 53.25, 45.0 },
+	};
+
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(answer_42_44(&poll, &rx));
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_92);
+	drive_begin(&poll, &rx, 3, 0, false);
+	CHECK(answer_42_44(&poll, &rx));
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), PYL_REQ_92_3);
+
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		for (int way = 0; way < 5; way++) {
+			drive_begin(&poll, &rx, 2, 0, false);
+			CHECK(answer_42_44(&poll, &rx));
+			bms_rx_clear(&rx);
+			switch (way) {
+			case 0: r = FEED_TEXT(&poll, &rx, caps[k].frame, chunks_one); break;
+			case 1: r = FEED_TEXT(&poll, &rx, caps[k].frame, chunks_odd); break;
+			case 2: r = FEED_TEXT(&poll, &rx, caps[k].frame, chunks_big); break;
+			default: r = feed_random(&poll, &rx, caps[k].frame, 5u * (unsigned)way + (unsigned)k, 7); break;
+			}
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(r.err, 0);
+			CHECK_EQ_INT(r.skipped, 0);
+			CHECK_EQ_INT(r.bad_scan, 0);
+			const struct bms_snapshot *s = &poll.snap;
+			CHECK_EQ_INT(s->present & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS),
+				     BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS);
+			CHECK_NEAR(s->bms_ccl_a, caps[k].ccl, 1e-4);
+			CHECK_NEAR(s->bms_dcl_a, caps[k].dcl, 1e-4);
+			CHECK_NEAR(s->bms_cvl_v, caps[k].cvl, 1e-4);
+			CHECK_NEAR(s->bms_dvl_v, caps[k].dvl, 1e-4);
+			/* the earlier steps' data is still there */
+			check_default_module(s, false);
+			CHECK(s->chg_mos && s->dsg_mos);
+			CHECK_EQ_INT(cur_cmd(&poll), 0);
+			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		}
+	}
+
+	/* status: b7 charge enable, b6 discharge enable; b5..b3 change nothing;
+	 * a positive discharge limit counts the same as a negative one */
+	static const struct {
+		uint8_t st;
+		int dcl;
+		double want_ccl, want_dcl;
+	} sv[] = {
+		{ 0xC0, -370, 37.0, 37.0 }, { 0x40, -370, 0.0, 37.0 }, { 0x80, -370, 37.0, 0.0 },
+		{ 0x00, -370, 0.0, 0.0 },   { 0xF8, -370, 37.0, 37.0 }, { 0x38, -370, 0.0, 0.0 },
+		{ 0xC0, 370, 37.0, 37.0 },  { 0xC0, 0, 37.0, 0.0 },     { 0xC0, -32768, 37.0, 3276.8 },
+	};
+	for (size_t k = 0; k < sizeof(sv) / sizeof(sv[0]); k++) {
+		char f[PT_MAX];
+		drive_begin(&poll, &rx, 5, 0, false);
+		CHECK(answer_42_44(&poll, &rx));
+		mk92(f, 5, 5, 53250, 45000, 370, sv[k].dcl, sv[k].st, (int)k % 3);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_NEAR(poll.snap.bms_ccl_a, sv[k].want_ccl, 1e-3);
+		CHECK_NEAR(poll.snap.bms_dcl_a, sv[k].want_dcl, 1e-3);
+		CHECK_NEAR(poll.snap.bms_cvl_v, 53.25, 1e-4);
+		CHECK_NEAR(poll.snap.bms_dvl_v, 45.0, 1e-4);
+		CHECK_EQ_INT(cur_cmd(&poll), 0);
+	}
+}
+
+/* Broken and foreign 0x92 answers. */
+static void test_mgmt_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	char f[PT_MAX], g[2 * PT_MAX];
+	struct drive_res r;
+	size_t n, len = strlen(PYL_06);
+
+	/* bad CHKSUM: scan drops it, handle says checksum; the good one after it counts */
+	strcpy(g, PYL_06);
+	g[len - 2] = g[len - 2] == '0' ? '1' : '0';
+	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)g, len, &n), BMS_SCAN_BADSUM);
+	CHECK_EQ_INT(n, len);
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(answer_42_44(&poll, &rx));
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_CHECKSUM);
+	strcat(g, PYL_REQ_92);
+	strcat(g, PYL_06);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.badsum, 1);
+	CHECK_EQ_INT(r.skipped, len + strlen(PYL_REQ_92));
+	CHECK_NEAR(poll.snap.bms_ccl_a, 55.5, 1e-4);
+
+	/* truncated INFO (checksum recomputed): too short */
+	uint8_t info[32];
+	size_t ni = pt_info_of(PYL_06, info, sizeof(info));
+	CHECK_EQ_INT(ni, 10);
+	for (size_t cut = 1; cut < ni; cut++) {
+		pt_frame(f, 0x20, 2, 0, info, ni - cut);
+		drive_begin(&poll, &rx, 2, 0, false);
+		CHECK(answer_42_44(&poll, &rx));
+		CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_SHORT);
+		CHECK(!(poll.snap.present & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
+		CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+	}
+	/* every cut of the text: the framer waits */
+	for (size_t k = 0; k < len; k++)
+		CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)PYL_06, k, &n), BMS_SCAN_NEED);
+
+	/* not an answer to this 0x92: another command value, far too long, another
+	 * address, a late 0x44 answer */
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(answer_42_44(&poll, &rx));
+	mk92(f, 2, 3, 53250, 45000, 370, -370, 0xC0, 0);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_UNEXPECTED);
+	mk92(f, 2, 2, 53250, 45000, 370, -370, 0xC0, 5);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_UNEXPECTED);
+	mk92(f, 3, 3, 53250, 45000, 370, -370, 0xC0, 0);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_UNEXPECTED);
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_odd);
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+	/* a 0x92 answer is no 0x42 or 0x44 answer */
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(drv->handle(&poll, (const uint8_t *)PYL_06, strlen(PYL_06)) < 0);
+	CHECK_EQ_INT(cur_cmd(&poll), 0x42);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	CHECK(answer_42(&poll, &rx));
+	CHECK(drv->handle(&poll, (const uint8_t *)PYL_06, strlen(PYL_06)) < 0);
+	CHECK(!(poll.snap.present & (BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS)));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x44);
+
+	/* impossible values: no charge voltage limit, none below it, a charge
+	 * limit below zero */
+	static const struct {
+		unsigned cvl, dvl;
+		int ccl;
+	} bad[] = {
+		{ 0, 45000, 370 }, { 53250, 0, 370 }, { 45000, 45000, 370 }, { 45000, 53250, 370 },
+		{ 53250, 45000, -1 }, { 53250, 45000, -370 },
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		drive_begin(&poll, &rx, 2, 0, false);
+		CHECK(answer_42_44(&poll, &rx));
+		mk92(f, 2, 2, bad[k].cvl, bad[k].dvl, bad[k].ccl, -370, 0xC0, 0);
+		r = FEED_TEXT(&poll, &rx, f, chunks_odd);
+		CHECK_EQ_INT(r.err, 1);
+		CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+		CHECK(!(poll.snap.present & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
+		CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+	}
+	/* error return codes other than "CID2 invalid": a refusal of this try */
+	static const char *const rtn[] = { "01", "02", "03", "05", "06", "90", "91" };
+	for (size_t k = 0; k < sizeof(rtn) / sizeof(rtn[0]); k++) {
+		uint8_t none = 0;
+		pt_frame(g, 0x20, 2, 0, &none, 0);
+		memcpy(g + 7, rtn[k], 2);
+		pt_fix_chksum(g);
+		drive_begin(&poll, &rx, 2, 0, false);
+		CHECK(answer_42_44(&poll, &rx));
+		r = FEED_TEXT(&poll, &rx, g, chunks_odd);
+		CHECK_EQ_INT(r.err, 1);
+		CHECK_EQ_INT(r.last_err, BMS_E_REFUSED);
+		CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+	}
+}
+
+/* Firmware without 0x92: a refusal ("CID2 invalid") or silence ends the
+ * step without limits, and 0x92 is asked again only on refresh polls; a
+ * pack that has answered it is failed by a missing answer as usual. */
+static void test_mgmt_unsupported(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	char g[PT_MAX];
+	uint8_t none = 0;
+	struct drive_res r;
+
+	/* "CID2 invalid" */
+	pt_frame(g, 0x20, 2, 0, &none, 0);
+	memcpy(g + 7, "04", 2);
+	pt_fix_chksum(g);
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(answer_42_44(&poll, &rx));
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	CHECK(!(poll.snap.present & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	/* the next poll (no refresh) stops after 0x44; a refresh poll asks again */
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.refresh = false;
+	CHECK(answer_42(&poll, &rx));
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)PYL_06, strlen(PYL_06)), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	drive_begin(&poll, &rx, 2, 0, false); /* refresh */
+	CHECK(answer_42_44(&poll, &rx));
+	r = FEED_TEXT(&poll, &rx, PYL_06, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(poll.snap.present & BMS_HAS_CUR_LIMITS);
+	/* answered once: every poll asks, and a timeout is a failed try */
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.refresh = false;
+	CHECK(answer_42_44(&poll, &rx));
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+
+	/* silence from a pack that never answered 0x92 */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(!drv->timeout(&poll)); /* 0x42 is never skipped */
+	CHECK(answer_42(&poll, &rx));
+	CHECK(!drv->timeout(&poll)); /* nor 0x44 */
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_odd);
+	CHECK_EQ_INT(cur_cmd(&poll), 0x92);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.refresh = false;
+	CHECK(answer_42(&poll, &rx));
+	r = FEED_TEXT(&poll, &rx, PYL_02, chunks_odd);
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	/* a bad answer from such a pack ends the step the same way */
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(answer_42_44(&poll, &rx));
+	mk92(g, 2, 2, 0, 45000, 370, -370, 0xC0, 0);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_RANGE);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
 }
 
 static void test_broken(void)
@@ -774,6 +1069,9 @@ int main(void)
 	test_alarm();
 	test_foreign_answers();
 	test_full_poll();
+	test_mgmt();
+	test_mgmt_broken();
+	test_mgmt_unsupported();
 	test_broken();
 	return check_report();
 }
