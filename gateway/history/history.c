@@ -15,23 +15,24 @@
 #include "../model/gw.h"
 #include "history_int.h"
 #include "../core/log.h"
+#include "../core/statedir.h"
 #include "../core/util.h"
 
 #define QUEUE_MAX 100000          /* samples waiting for the worker before the oldest are dropped */
 
+/* No [history] file: the automatic place (core/statedir.h). */
+static bool automatic(const struct conf_history *c)
+{
+	return !c->file[0] || strcmp(c->file, "none") == 0;
+}
+
 void gw_history_path(const struct conf_history *c, char *out, size_t cap)
 {
-	if (c->file[0] && strcmp(c->file, "none") != 0) {
+	if (!automatic(c)) {
 		snprintf(out, cap, "%s", c->file);
 		return;
 	}
-	const char *sd = getenv("STATE_DIRECTORY");
-	if (sd && sd[0] == '/') {
-		size_t n = strcspn(sd, ":");
-		snprintf(out, cap, "%.*s/history.db", (int)n, sd);
-		return;
-	}
-	snprintf(out, cap, "/var/lib/bmsgw/history.db");
+	gw_state_path("history.db", out, cap);
 }
 
 bool gw_history_same(const struct conf_history *a, const struct conf_history *b)
@@ -153,6 +154,8 @@ struct gw_history *gw_history_new(struct gw *gw)
 	pthread_cond_init(&h->cond, NULL);
 	ev_async_init(&h->wake, wake_cb);
 	ev_async_start(gw->loop, &h->wake);
+	if (automatic(&h->cfg))
+		gw_state_dir_prepare(); /* started by hand: nobody made /var/lib/bmsgw */
 	int rc = pthread_create(&h->thread, NULL, gw_hist_worker, h);
 	if (rc != 0) {
 		gw_err("history: cannot start its thread: %s", strerror(rc));
