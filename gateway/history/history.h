@@ -62,7 +62,8 @@ void gw_history_sample(struct gw_hsample *out, int64_t ts, const char *unit, boo
 		       const struct bms_snapshot *s, const struct gw_bank_state *bank);
 
 /* The database file of a configuration: [history] file, else
- * $STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db. */
+ * $STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db (a directory
+ * gw_history_new makes when it is missing, gateway/core/statedir.h). */
 void gw_history_path(const struct conf_history *c, char *out, size_t cap);
 
 /* Start the worker on gw->conf->history (enabled): it opens (or creates)

@@ -21,8 +21,7 @@
 #include "energy.h"
 #include "gw.h"
 #include "../core/log.h"
-
-#define DEFAULT_STATE "/var/lib/bmsgw/state"
+#include "../core/statedir.h"
 
 void gw_energy_add(struct gw_energy *e, double t, double watts, double max_gap)
 {
@@ -68,14 +67,14 @@ void gw_energy_path(const struct gw *gw, char *out, size_t cap)
 		snprintf(out, cap, "%s", f);
 		return;
 	}
-	/* systemd's StateDirectory= (the first, if several) */
-	const char *sd = getenv("STATE_DIRECTORY");
-	if (sd && sd[0] == '/') {
-		size_t n = strcspn(sd, ":");
-		snprintf(out, cap, "%.*s/state", (int)n, sd);
-		return;
-	}
-	snprintf(out, cap, "%s", DEFAULT_STATE);
+	gw_state_path("state", out, cap);
+}
+
+/* No state_file: the automatic place needs its directory (core/statedir.h). */
+static void prepare_place(const struct gw *gw)
+{
+	if (!gw->conf->gw.state_file[0])
+		gw_state_dir_prepare();
 }
 
 /* Look name up ("bank" for the bank) in the file; true with the counters. */
@@ -142,6 +141,7 @@ void gw_energy_load(struct gw *gw)
 	gw_energy_path(gw, path, sizeof(path));
 	if (!path[0])
 		return;
+	prepare_place(gw);
 	if (access(path, F_OK) != 0) {
 		gw_info("energy counters: %s does not exist yet; counting from 0", path);
 		return;
@@ -209,6 +209,8 @@ void gw_energy_save(struct gw *gw, bool force)
 	gw_energy_path(gw, path, sizeof(path));
 	if (!dirty || !path[0])
 		return;
+	if (force)
+		prepare_place(gw); /* a reload may have just made it automatic */
 	char why[700];
 	if (write_all(path, gw, why, sizeof(why)) < 0) {
 		if (!gw->energy_save_failed)

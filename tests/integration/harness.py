@@ -7,6 +7,7 @@ line "N passed, N failed" at the end.
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,14 @@ import time
 
 BIN = os.environ.get("BIN", "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The automatic place of the gateway's files (no [gateway] state_file, no
+# [history] file): a directory of this test run, never the machine's
+# /var/lib/bmsgw, which bmsgw makes when it runs as root (test_statedir.py
+# tests that in a mount namespace of its own).
+STATE_DIR = tempfile.mkdtemp(prefix="bmsgw-state-")
+os.environ.setdefault("STATE_DIRECTORY", STATE_DIR)
+atexit.register(shutil.rmtree, STATE_DIR, True)
 
 
 class Checks:
@@ -118,10 +127,10 @@ atexit.register(_stop_all)
 class Proc:
     """A child process whose output goes to a log file."""
 
-    def __init__(self, args, name):
+    def __init__(self, args, name, env=None):
         self.name = name
         self.log = tempfile.NamedTemporaryFile(prefix="bmsgw-%s-" % name, suffix=".log", delete=False)
-        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         _procs.append(self)
 
     def text(self):

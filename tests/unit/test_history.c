@@ -1,9 +1,15 @@
 /* tests/unit/test_history.c - [http] and [history] parsing, and the pure
  * parts of the history: the sample of a snapshot, the database path, the
- * times and durations of /api/history and --history-csv. */
+ * times and durations of /api/history and --history-csv; the state
+ * directory that the automatic path needs (made in a directory of /tmp). */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/core/log.h"
+#include "../../gateway/core/statedir.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/history/history.h"
 #include "check.h"
@@ -196,6 +202,96 @@ static void path_tests(void)
 	unsetenv("STATE_DIRECTORY");
 	gw_history_path(&h, p, sizeof(p));
 	CHECK_STR(p, "/var/lib/bmsgw/history.db");
+	/* the automatic place: systemd's, else the one bmsgw makes */
+	setenv("STATE_DIRECTORY", "/var/lib/private/bmsgw", 1);
+	CHECK(!gw_state_path("state", p, sizeof(p)));
+	CHECK_STR(p, "/var/lib/private/bmsgw/state");
+	setenv("STATE_DIRECTORY", "relative/dir", 1); /* not systemd's: ignored */
+	CHECK(gw_state_path("state", p, sizeof(p)));
+	CHECK_STR(p, "/var/lib/bmsgw/state");
+	unsetenv("STATE_DIRECTORY");
+	CHECK(gw_state_path("history.db", p, sizeof(p)));
+	CHECK_STR(p, "/var/lib/bmsgw/history.db");
+}
+
+static int mode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* Lines of the log file f holding `needle`. */
+static int log_count(FILE *f, const char *needle)
+{
+	char line[1024];
+	int n = 0;
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+static void statedir_tests(void)
+{
+	char tmp[] = "/tmp/bmsgw-statedir-XXXXXX", p[200], q[256];
+	CHECK(mkdtemp(tmp) != NULL);
+	mode_t old = umask(077); /* bits the umask takes off are put back */
+	/* mkdir -p: the parents, then the directory itself 0750 */
+	snprintf(p, sizeof(p), "%s/var/lib/bmsgw", tmp);
+	CHECK_EQ_INT(gw_mkdir_p(p, 0750), 1);
+	CHECK_EQ_INT(mode_of(p), 0750);
+	snprintf(q, sizeof(q), "%s/var/lib", tmp);
+	CHECK(mode_of(q) >= 0);
+	CHECK_EQ_INT(gw_mkdir_p(p, 0750), 0); /* there already */
+	/* an existing directory keeps its mode */
+	CHECK_EQ_INT(chmod(p, 0700), 0);
+	CHECK_EQ_INT(gw_mkdir_p(p, 0750), 0);
+	CHECK_EQ_INT(mode_of(p), 0700);
+	snprintf(q, sizeof(q), "%s//", p); /* trailing slashes */
+	CHECK_EQ_INT(gw_mkdir_p(q, 0750), 0);
+	/* a file in the way, of the directory or of a parent */
+	snprintf(q, sizeof(q), "%s/file", tmp);
+	FILE *f = fopen(q, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	errno = 0;
+	CHECK_EQ_INT(gw_mkdir_p(q, 0750), -1);
+	CHECK_EQ_INT(errno, ENOTDIR);
+	snprintf(q, sizeof(q), "%s/file/bmsgw", tmp);
+	errno = 0;
+	CHECK_EQ_INT(gw_mkdir_p(q, 0750), -1);
+	CHECK_EQ_INT(errno, ENOTDIR);
+
+	/* gw_state_dir_make: a failure logged once, naming the keys, until it works */
+	FILE *log = tmpfile();
+	CHECK(log != NULL);
+	if (!log)
+		return;
+	gw_log_set_output(log);
+	CHECK_EQ_INT(gw_state_dir_make(q), -1);
+	CHECK_EQ_INT(gw_state_dir_make(q), -1);
+	gw_log_flush(gw_mono() + 3600); /* a second line would come out now as "repeated" */
+	CHECK_EQ_INT(log_count(log, "cannot create the state directory"), 1);
+	CHECK_EQ_INT(log_count(log, "repeated"), 0);
+	CHECK_EQ_INT(log_count(log, "Not a directory): the history and the energy counters have nowhere to go; set "
+				    "[history] file = ... or [gateway] state_file = ..., or run under systemd with "
+				    "StateDirectory= (the gateway goes on serving)"), 1);
+	snprintf(p, sizeof(p), "%s/made", tmp);
+	CHECK_EQ_INT(gw_state_dir_make(p), 0);
+	CHECK_EQ_INT(mode_of(p), 0750);
+	CHECK_EQ_INT(log_count(log, "created the state directory"), 1);
+	CHECK_EQ_INT(gw_state_dir_make(p), 0); /* there: nothing to say */
+	CHECK_EQ_INT(log_count(log, "created the state directory"), 1);
+	snprintf(q, sizeof(q), "%s/file/other", tmp); /* a new failure after it worked: logged again */
+	CHECK_EQ_INT(gw_state_dir_make(q), -1);
+	CHECK_EQ_INT(log_count(log, "cannot create the state directory"), 2);
+	gw_log_set_output(NULL);
+	fclose(log);
+	umask(old);
+
+	snprintf(q, sizeof(q), "rm -rf '%s'", tmp);
+	CHECK_EQ_INT(system(q), 0);
 }
 
 int main(void)
@@ -204,5 +300,6 @@ int main(void)
 	sample_tests();
 	time_tests();
 	path_tests();
+	statedir_tests();
 	return check_report();
 }

@@ -1,0 +1,125 @@
+/* gateway/history/history_int.h - what the files of the history share: the
+ * database layout, the state of a running history, and the calls from one
+ * file into another.  Not for use outside gateway/history/.
+ *
+ *	history.c  the loop side: queue, ev_async, lifecycle, stats
+ *	sample.c   the pure parts: the sample of a snapshot, times, durations
+ *	store.c    the worker thread: SQLite, batches, folding, retention,
+ *	           a corrupt database, a full disk
+ *	query.c    answers: chart buckets, CSV chunks, --history-csv
+ *
+ * Schema (user_version 1):
+ *
+ *	units(id, name)                       a pack name or "bank"
+ *	samples(unit, ts, span, n, online,    span 0: one sample at ts;
+ *	        soc, voltage, current, power, span 900: the n samples of
+ *	        cell_min, cell_max, cell_delta,       [ts, ts + 900) folded,
+ *	        temp_min, temp_max, mos_temp,         `online` of them online
+ *	        alarms)
+ *	primary key (unit, ts, span), WITHOUT ROWID
+ *
+ * Averages over several rows are weighted by the online samples each row
+ * holds, so a folded row counts as many samples as it folded; lowest cell
+ * and temperature are minima, highest cell, cell difference and
+ * temperatures maxima, alarms the OR of every sample.  A unit that is not
+ * online has no values (NULL), so charts show the outage as a gap.
+ */
+#ifndef GATEWAY_HISTORY_INT_H
+#define GATEWAY_HISTORY_INT_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "history.h"
+
+#define UNITS_MAX (CONF_MAX_PACKS * 4)
+
+/* the value columns, in table order after `online` */
+#define VALUE_COLS "soc, voltage, current, power, cell_min, cell_max, cell_delta, temp_min, temp_max, mos_temp, alarms"
+#define NVALUES 11
+
+/* one weighted average over rows (see the top of the file) */
+#define WAVG(c) "sum(" c " * online) / nullif(sum(CASE WHEN " c " IS NULL THEN 0 ELSE online END), 0)"
+/* the value columns aggregated over a group of rows */
+#define AGG_COLS                                                                                       \
+	WAVG("soc") ", " WAVG("voltage") ", " WAVG("current") ", " WAVG("power") ", min(cell_min), "        \
+		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms)"
+
+enum hq_kind { HQ_CHART, HQ_CSV };
+
+struct gw_hquery {
+	struct gw_hquery *next;
+	enum hq_kind kind;
+	char unit[CONF_NAME_MAX];
+	int64_t from, to, step, after;
+	int limit;                    /* chart: points; csv: rows */
+	gw_history_cb cb;
+	void *arg;
+	bool canceled;                /* set by the loop: drop the answer */
+	struct gw_hresult r;          /* filled by the worker */
+};
+
+struct hmsg {
+	struct hmsg *next;
+	enum conf_log_level level;
+	char text[320];
+};
+
+struct unit_id {
+	char name[CONF_NAME_MAX];
+	int64_t id;
+};
+
+struct gw_history {
+	struct gw *gw;
+	struct conf_history cfg;      /* a copy: the worker reads it */
+	char path[CONF_PORT_MAX];
+	ev_periodic sampler;
+	ev_async wake;                /* worker -> loop: answers, messages */
+
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	/* under mu */
+	bool stop;
+	struct gw_hsample *q;         /* queued samples */
+	size_t nq, capq;
+	struct gw_hquery *jobs, **jobs_tail;
+	struct gw_hquery *done, **done_tail;
+	struct hmsg *msgs, **msgs_tail;
+	struct gw_history_stats st;
+	bool drop_logged;             /* queue overflow episode */
+
+	/* worker only */
+	sqlite3 *db;
+	struct unit_id units[UNITS_MAX];
+	int nunits;
+	double next_maint, next_open;
+	bool folding;                 /* a fold is under way, one day per turn */
+	bool full;                    /* disk-full episode */
+	unsigned long full_dropped;
+	bool open_failed;             /* logged once until it opens */
+};
+
+/* ---- store.c ---- */
+
+/* The worker thread (pthread_create's start routine; arg: the history). */
+void *gw_hist_worker(void *arg);
+/* Schema, pragmas, functions on a freshly opened handle (readonly: the
+ * functions only, for --history-csv).  SQLite code, err filled in. */
+int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen);
+
+/* ---- query.c (run by the worker, or by --history-csv) ---- */
+
+/* One CSV chunk of unit id `unit` (named `name`) into r.  SQLite code. */
+int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int64_t step,
+		    int64_t after, int rows, struct gw_hresult *r);
+/* Chart columns into r, never finer than `interval`.  SQLite code. */
+int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int points,
+		      double interval, struct gw_hresult *r);
+
+#endif

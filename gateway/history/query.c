@@ -1,0 +1,307 @@
+/* gateway/history/query.c - the answers of the history: chart columns in
+ * buckets, CSV in chunks (both run by the worker on its handle), and
+ * --history-csv, the whole CSV from the file without the daemon.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "history_int.h"
+
+/* A growing text (open_memstream). */
+struct text {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static bool text_open(struct text *t)
+{
+	t->buf = NULL;
+	t->len = 0;
+	t->f = open_memstream(&t->buf, &t->len);
+	return t->f != NULL;
+}
+
+static void text_close(struct text *t, struct gw_hresult *r)
+{
+	fclose(t->f);
+	r->text = t->buf;
+	r->len = t->len;
+}
+
+static void iso_time(char *out, size_t cap, int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* column i (0-based) of st as a CSV field with prec decimals, empty when NULL */
+static void csv_num(FILE *f, sqlite3_stmt *st, int i, int prec)
+{
+	fputc(',', f);
+	if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		fprintf(f, "%.*f", prec, sqlite3_column_double(st, i));
+}
+
+static const struct { const char *name; int prec; } value_cols[NVALUES] = {
+	{ "soc", 1 },      { "voltage", 2 },  { "current", 2 },  { "power", 1 },
+	{ "cell_min", 0 }, { "cell_max", 0 }, { "cell_delta", 0 }, { "temp_min", 1 },
+	{ "temp_max", 1 }, { "mos_temp", 1 }, { "alarms", 0 },
+};
+
+/* Prepare the rows of a query: t, span, n, online, the values.  step 0 =
+ * the stored rows, else buckets of step seconds. */
+static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int64_t step, int limit,
+			sqlite3_stmt **st)
+{
+	char sql[1024];
+	if (step <= 0)
+		snprintf(sql, sizeof(sql),
+			 "SELECT ts, span, n, online, " VALUE_COLS " FROM samples WHERE unit = %" PRId64
+			 " AND ts >= %" PRId64 " AND ts < %" PRId64 " ORDER BY ts, span LIMIT %d",
+			 unit, from, to, limit);
+	else
+		snprintf(sql, sizeof(sql),
+			 "SELECT (ts / %" PRId64 ") * %" PRId64 " AS t, max(span), sum(n), sum(online), " AGG_COLS
+			 " FROM samples WHERE unit = %" PRId64 " AND ts >= %" PRId64 " AND ts < %" PRId64
+			 " GROUP BY t ORDER BY t LIMIT %d",
+			 step, step, unit, from, to, limit);
+	return sqlite3_prepare_v2(db, sql, -1, st, NULL);
+}
+
+static void alarm_names(FILE *f, int64_t bits)
+{
+	bool first = true;
+	for (unsigned i = 0; i < BMS_AL_COUNT; i++)
+		if (bits & (1LL << i)) {
+			fprintf(f, "%s%s", first ? "" : " ", bms_alarm_name(i));
+			first = false;
+		}
+}
+
+#define CSV_HEADER                                                                                       \
+	"time,unix,unit,span_s,samples,online,soc_pct,voltage_v,current_a,power_w,cell_min_mv,cell_max_mv," \
+	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms\r\n"
+
+int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int64_t step,
+		    int64_t after, int rows, struct gw_hresult *r)
+{
+	int64_t start = after < from ? from : step > 0 ? (after / step + 1) * step : after + 1;
+	sqlite3_stmt *st = NULL;
+	int rc = prepare_rows(db, unit, start, to, step, rows, &st);
+	if (rc != SQLITE_OK)
+		return rc;
+	struct text t;
+	if (!text_open(&t)) {
+		sqlite3_finalize(st);
+		return SQLITE_NOMEM;
+	}
+	if (after < from)
+		fputs(CSV_HEADER, t.f);
+	int n = 0;
+	int64_t last = after;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(st, 0);
+		char iso[32];
+		iso_time(iso, sizeof(iso), ts);
+		int64_t span = step > 0 ? step : sqlite3_column_int64(st, 1);
+		fprintf(t.f, "%s,%" PRId64 ",%s,%" PRId64 ",%lld,%lld", iso, ts, name, span,
+			(long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+		for (int c = 0; c < NVALUES - 1; c++)
+			csv_num(t.f, st, 4 + c, value_cols[c].prec);
+		if (sqlite3_column_type(st, 4 + NVALUES - 1) != SQLITE_NULL) {
+			int64_t bits = sqlite3_column_int64(st, 4 + NVALUES - 1);
+			fprintf(t.f, ",%" PRId64 ",", bits);
+			alarm_names(t.f, bits);
+		} else {
+			fputs(",,", t.f);
+		}
+		fputs("\r\n", t.f);
+		last = ts;
+		n++;
+	}
+	sqlite3_finalize(st);
+	text_close(&t, r);
+	if (rc != SQLITE_DONE)
+		return rc;
+	r->next = last;
+	r->done = n < rows;
+	r->status = 200;
+	return SQLITE_OK;
+}
+
+/* One bucket of a chart; span -1: a gap (nulls in every column). */
+struct chart_row {
+	int64_t t, span, n, online;
+	bool have[NVALUES];
+	double v[NVALUES];
+};
+
+/* Read the buckets of st into rows (room for cap * 2 + 2): a gap row goes
+ * in wherever the time between two buckets is longer than a bucket and the
+ * samples' own period.  The number of rows; *rcp the last step's code. */
+static int chart_rows(sqlite3_stmt *st, int64_t step, double interval, struct chart_row *rows, int cap, int *rcp)
+{
+	int n = 0, rc;
+	int64_t prev_end = -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < cap * 2) {
+		int64_t t = sqlite3_column_int64(st, 0), span = sqlite3_column_int64(st, 1);
+		/* a gap longer than a bucket and the samples' own period: a null between */
+		double period = interval > (double)step ? interval : (double)step;
+		if (prev_end >= 0 && (double)(t - prev_end) > 1.5 * period) {
+			memset(&rows[n], 0, sizeof(rows[n]));
+			rows[n].t = prev_end;
+			rows[n].span = -1;
+			n++;
+		}
+		struct chart_row *w = &rows[n++];
+		w->t = t;
+		w->span = span;
+		w->n = sqlite3_column_int64(st, 2);
+		w->online = sqlite3_column_int64(st, 3);
+		for (int c = 0; c < NVALUES; c++) {
+			w->have[c] = sqlite3_column_type(st, 4 + c) != SQLITE_NULL;
+			w->v[c] = sqlite3_column_double(st, 4 + c);
+		}
+		int64_t cover = span > step ? span : step;
+		prev_end = t + cover;
+	}
+	*rcp = rc;
+	return n;
+}
+
+/* The rows as JSON, column by column. */
+static void chart_json(FILE *f, const char *name, int64_t from, int64_t to, int64_t step,
+		       const struct chart_row *rows, int n)
+{
+	fprintf(f, "{\"unit\":\"%s\",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"step\":%" PRId64 ",\"t\":[", name,
+		from, to, step);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%" PRId64, i ? "," : "", rows[i].t);
+	fputs("],\"online\":[", f);
+	for (int i = 0; i < n; i++) {
+		if (rows[i].span < 0 || rows[i].n <= 0)
+			fprintf(f, "%snull", i ? "," : "");
+		else
+			fprintf(f, "%s%.3f", i ? "," : "", (double)rows[i].online / (double)rows[i].n);
+	}
+	fputc(']', f);
+	for (int c = 0; c < NVALUES; c++) {
+		fprintf(f, ",\"%s\":[", value_cols[c].name);
+		for (int i = 0; i < n; i++) {
+			if (i)
+				fputc(',', f);
+			if (rows[i].span >= 0 && rows[i].have[c])
+				fprintf(f, "%.*f", value_cols[c].prec, rows[i].v[c]);
+			else
+				fputs("null", f);
+		}
+		fputc(']', f);
+	}
+	fputs("}\n", f);
+}
+
+int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int points,
+		      double interval, struct gw_hresult *r)
+{
+	if (points < 10)
+		points = 10;
+	int64_t step = (to - from + points - 1) / points;
+	if (step < (int64_t)ceil(interval))
+		step = (int64_t)ceil(interval);
+	if (step < 1)
+		step = 1;
+	int64_t start = from / step * step;
+	sqlite3_stmt *st = NULL;
+	int rc = prepare_rows(db, unit, start, to, step, points + 2, &st);
+	if (rc != SQLITE_OK)
+		return rc;
+	/* read the rows, then write column by column */
+	int cap = points + 2;
+	struct chart_row *rows = calloc((size_t)cap * 2 + 2, sizeof(*rows));
+	if (!rows) {
+		sqlite3_finalize(st);
+		return SQLITE_NOMEM;
+	}
+	int n = chart_rows(st, step, interval, rows, cap, &rc);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(rows);
+		return rc;
+	}
+	struct text t;
+	if (!text_open(&t)) {
+		free(rows);
+		return SQLITE_NOMEM;
+	}
+	chart_json(t.f, name, from, to, step, rows, n);
+	text_close(&t, r);
+	free(rows);
+	r->status = 200;
+	r->done = true;
+	return SQLITE_OK;
+}
+
+/* ----------------------------------------------------------- --history-csv */
+
+int gw_history_export(const struct conf_history *c, const char *unit, int64_t from, int64_t to, int64_t step,
+		      FILE *out, char *err, size_t errlen)
+{
+	char path[CONF_PORT_MAX];
+	gw_history_path(c, path, sizeof(path));
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = gw_hist_db_setup(db, true, err, errlen);
+	else
+		snprintf(err, errlen, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	if (rc != SQLITE_OK) {
+		sqlite3_close_v2(db);
+		return -1;
+	}
+	sqlite3_stmt *st = NULL;
+	int64_t id = -1;
+	rc = sqlite3_prepare_v2(db, "SELECT id FROM units WHERE name = ?1", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			id = sqlite3_column_int64(st, 0);
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK && id < 0) {
+		snprintf(err, errlen, "no history of unit \"%s\"", unit);
+		sqlite3_close_v2(db);
+		return -1;
+	}
+	int64_t after = from - 1;
+	while (rc == SQLITE_OK) {
+		struct gw_hresult r;
+		memset(&r, 0, sizeof(r));
+		rc = gw_hist_run_csv(db, id, unit, from, to, step, after, 5000, &r);
+		if (rc == SQLITE_OK) {
+			fwrite(r.text, 1, r.len, out);
+			after = r.next;
+		}
+		free(r.text);
+		if (rc != SQLITE_OK || r.done)
+			break;
+	}
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	sqlite3_close_v2(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
