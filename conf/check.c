@@ -13,6 +13,11 @@
 
 #include "../bms/bms.h"
 
+int seen_line(const int *seen, int key, int header)
+{
+	return seen[key] ? seen[key] : header;
+}
+
 static int key_line(const struct load *x, int i, int key)
 {
 	int l = x->pack_seen[i][key];
@@ -225,7 +230,7 @@ static void check_packs(struct load *x, int i)
 	}
 }
 
-static int pack_by_name(const struct conf *c, const char *name, size_t len)
+int pack_by_name(const struct conf *c, const char *name, size_t len)
 {
 	for (int i = 0; i < c->npacks; i++)
 		if (strlen(c->packs[i].name) == len && memcmp(c->packs[i].name, name, len) == 0)
@@ -505,6 +510,7 @@ static void finish_tunnels(struct load *x)
 /* In this order: a step may rely on what the steps before it resolved. */
 static void (*const finish_steps[])(struct load *x) = {
 	finish_packs, finish_bank, finish_upstreams, finish_mqtt, finish_tunnels, finish_http,
+	finish_limits, finish_inverters, finish_sunspec, finish_rtu,
 };
 
 void conf_check(struct load *x)

@@ -17,11 +17,21 @@ static const char *const float_words[] = {"cdab", "abcd", NULL};
 static const char *const stale_words[] = {"exception", "flag", NULL};
 static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
 static const char *const cells_words[] = {"disabled", "enabled", "off", NULL};
+static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
+static const char *const interp_words[] = {"linear", "step", NULL};
+static const char *const rule_words[] = {"min", "sum", NULL};
+static const char *const inv_words[] = {"pylon-can", "sma-can", "pylon-rs485", NULL};
+static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 
 _Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_stale_policy) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_chemistry) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_interp) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_bank_rule) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 
 #define GW(f) offsetof(struct conf_gateway, f)
 #define PK(f) offsetof(struct conf_pack, f)
@@ -32,6 +42,10 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 #define HT(f) offsetof(struct conf_http, f)
 #define HI(f) offsetof(struct conf_history, f)
 #define BL(f) offsetof(struct conf_ble, f)
+#define LI(f) offsetof(struct conf_limits, f)
+#define IN(f) offsetof(struct conf_inverter, f)
+#define SS(f) offsetof(struct conf_sunspec, f)
+#define RT(f) offsetof(struct conf_rtu, f)
 
 /* The schema of the configuration file (README.md "Configuration",
  * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included. */
@@ -107,7 +121,106 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_HI_RAW_DAYS] = {SEC_HISTORY, "raw_days", KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days), "7"},
 	[K_BLE_ADAPTER] = {SEC_BLE, "adapter", KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {SEC_BLE, "connect_timeout", KT_DOUBLE, 10, 120, false, NULL, BL(connect_timeout), "20"},
+
+	/* the cell voltages and cell tables default by chemistry (chem_defaults[]) */
+	[K_LI_CHEMISTRY] = {SEC_LIMITS, "chemistry", KT_WORD, 0, 0, false, chem_words, LI(chemistry), "lfp"},
+	[K_LI_MAX_CELL] = {SEC_LIMITS, "max_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(max_cell_voltage), NULL},
+	[K_LI_FLOAT_CELL] = {SEC_LIMITS, "float_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(float_cell_voltage), NULL},
+	[K_LI_MIN_CELL] = {SEC_LIMITS, "min_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(min_cell_voltage), NULL},
+	[K_LI_MAX_CHARGE] = {SEC_LIMITS, "max_charge_current", KT_DOUBLE, 0, 10000, true, NULL, LI(max_charge_current), "50"},
+	[K_LI_MAX_DISCHARGE] = {SEC_LIMITS, "max_discharge_current", KT_DOUBLE, 0, 10000, true, NULL,
+	                        LI(max_discharge_current), "60"},
+	[K_LI_ABS_TIME] = {SEC_LIMITS, "absorption_time", KT_DOUBLE, 0, 86400, false, NULL, LI(absorption_time), "900"},
+	[K_LI_ABS_DIFF] = {SEC_LIMITS, "absorption_cell_diff", KT_DOUBLE, 0, 1, true, NULL, LI(absorption_cell_diff),
+	                   "0.010"},
+	[K_LI_REBULK_SOC] = {SEC_LIMITS, "rebulk_soc", KT_DOUBLE, 0, 100, false, NULL, LI(rebulk_soc), "80"},
+	[K_LI_REBULK_DIFF] = {SEC_LIMITS, "rebulk_cell_diff", KT_DOUBLE, 0, 1, true, NULL, LI(rebulk_cell_diff), "0.080"},
+	[K_LI_CHARGE_CELL] = {SEC_LIMITS, "charge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(charge_cell), NULL},
+	[K_LI_DISCHARGE_CELL] = {SEC_LIMITS, "discharge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(discharge_cell), NULL},
+	[K_LI_CHARGE_TEMP] = {SEC_LIMITS, "charge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(charge_temp),
+	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
+	[K_LI_DISCHARGE_TEMP] = {SEC_LIMITS, "discharge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(discharge_temp),
+	                         "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
+	[K_LI_MOS_TEMP] = {SEC_LIMITS, "mos_temp_table", KT_TABLE, -50, 150, false, NULL, LI(mos_temp), "70:1, 80:0.25, 90:0"},
+	[K_LI_SOC_CHARGE] = {SEC_LIMITS, "soc_charge_table", KT_TABLE, 0, 100, false, NULL, LI(soc_charge), ""},
+	[K_LI_SOC_DISCHARGE] = {SEC_LIMITS, "soc_discharge_table", KT_TABLE, 0, 100, false, NULL, LI(soc_discharge), ""},
+	[K_LI_INTERP] = {SEC_LIMITS, "interpolation", KT_WORD, 0, 0, false, interp_words, LI(interpolation), "linear"},
+	[K_LI_RECOVERY_HOLD] = {SEC_LIMITS, "recovery_hold", KT_DOUBLE, 0, 3600, false, NULL, LI(recovery_hold), "30"},
+	[K_LI_RECOVERY_RATE] = {SEC_LIMITS, "recovery_rate", KT_DOUBLE, 0, 10000, true, NULL, LI(recovery_rate), "5"},
+	[K_LI_CVL_HOLD] = {SEC_LIMITS, "cvl_recovery_hold", KT_DOUBLE, 0, 3600, false, NULL, LI(cvl_recovery_hold), "60"},
+	[K_LI_CVL_RATE] = {SEC_LIMITS, "cvl_rate", KT_DOUBLE, 0, 1, true, NULL, LI(cvl_rate), "0.001"},
+	[K_LI_FORCE_SOC] = {SEC_LIMITS, "force_charge_soc", KT_DOUBLE, 0, 100, false, NULL, LI(force_charge_soc), "5"},
+	[K_LI_FULL_DAYS] = {SEC_LIMITS, "full_charge_days", KT_DOUBLE, 0, 3650, false, NULL, LI(full_charge_days), "30"},
+	[K_LI_BANK_RULE] = {SEC_LIMITS, "bank_rule", KT_WORD, 0, 0, false, rule_words, LI(bank_rule), "min"},
+
+	[K_IN_PROTOCOL] = {SEC_INVERTER, "protocol", KT_WORD, 0, 0, false, inv_words, IN(protocol), NULL},
+	[K_IN_PORT] = {SEC_INVERTER, "port", KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
+	[K_IN_SOURCE] = {SEC_INVERTER, "source", KT_NAME, 0, 0, false, NULL, IN(source), NULL},
+	[K_IN_INTERVAL] = {SEC_INVERTER, "interval", KT_DOUBLE, 0.2, 60, false, NULL, IN(interval), "1"},
+	[K_IN_BAUD] = {SEC_INVERTER, "baud", KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
+	[K_IN_ADDRESS] = {SEC_INVERTER, "address", KT_INT, 1, 254, false, NULL, IN(address), "2"},
+	[K_IN_REPLY_ADDRESS] = {SEC_INVERTER, "reply_address", KT_INT, 1, 254, false, NULL, IN(reply_address), ""},
+	[K_IN_MANUFACTURER] = {SEC_INVERTER, "manufacturer", KT_LABEL, 1, 8, false, NULL, IN(manufacturer), "PYLON"},
+	[K_IN_FAILSAFE] = {SEC_INVERTER, "failsafe_silence", KT_DOUBLE, 0, 3600, false, NULL, IN(failsafe_silence), "30"},
+
+	[K_SS_BASE] = {SEC_SUNSPEC, "base", KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
+
+	[K_RT_PORT] = {SEC_RTU, "port", KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
+	[K_RT_BAUD] = {SEC_RTU, "baud", KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
+	[K_RT_MODE] = {SEC_RTU, "mode", KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
+	[K_RT_CONTROL] = {SEC_RTU, "control", KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
 };
+
+/* Units of the numbers and table abscissas of [limits] and after (messages,
+ * --check); the older keys are all seconds. */
+static const char *const key_units[K_COUNT] = {
+	[K_LI_MAX_CELL] = "volts per cell", [K_LI_FLOAT_CELL] = "volts per cell", [K_LI_MIN_CELL] = "volts per cell",
+	[K_LI_MAX_CHARGE] = "amperes", [K_LI_MAX_DISCHARGE] = "amperes",
+	[K_LI_ABS_DIFF] = "volts", [K_LI_REBULK_SOC] = "percent", [K_LI_REBULK_DIFF] = "volts",
+	[K_LI_CHARGE_CELL] = "volts per cell", [K_LI_DISCHARGE_CELL] = "volts per cell",
+	[K_LI_CHARGE_TEMP] = "degrees Celsius", [K_LI_DISCHARGE_TEMP] = "degrees Celsius",
+	[K_LI_MOS_TEMP] = "degrees Celsius", [K_LI_SOC_CHARGE] = "percent", [K_LI_SOC_DISCHARGE] = "percent",
+	[K_LI_RECOVERY_RATE] = "amperes per second", [K_LI_CVL_RATE] = "volts per cell per second",
+	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
+};
+
+const char *conf_key_unit(int key)
+{
+	return key >= 0 && key < K_COUNT ? key_units[key] : NULL;
+}
+
+/* [limits] defaults by chemistry (lfp, nmc, lto), applied after the parse to
+ * the keys the file does not set, whatever the order of the lines.
+ * lfp: dbus-serialbattery's MIN/MAX/FLOAT_CELL_VOLTAGE 2.900/3.450/3.375 and
+ *   its cell tables (https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/3634fc06521c17d97224f9ca0e9a4697d22e672c/etc/dbus-serialbattery/config.default.ini).
+ * nmc: Battery-Emulator keeps NMC cells 0.15 V under their 4.25 V limit and
+ *   0.30 V over their 2.70 V one, 4.10 and 3.00 V
+ *   (https://github.com/dalathegreat/Battery-Emulator/blob/main/Software/src/battery/MG-4-BATTERY.cpp,
+ *   "Danger limits", working_cell_max_mV / working_cell_min_mV); 4.00 V
+ *   float, one of the lower charge voltages Battery University gives for a
+ *   longer life (https://batteryuniversity.com/article/bu-808-how-to-prolong-lithium-based-batteries).
+ * lto: MAX_CELL_VOLTAGE 2.6 and MIN_CELL_VOLTAGE 1.9 of dbus-aggregate-batteries'
+ *   LTO configuration, whose LFP one has lfp's 3.45 and 2.90 V
+ *   (https://github.com/Dr-Gigavolt/dbus-aggregate-batteries/blob/2ea37cdf07a26e5cab4146e06bcb737fe5ea5980/config_LTO.ini);
+ *   2.45 V float, within its monthly charge voltages 2.35..2.50 V.  Yinlong
+ *   LTO66160H cells stop at 2.8 and 1.5 V
+ *   (https://github.com/wolfgangr/chargery2PERL/blob/dc5bdfdede1d9ec54f0828d8d78556e998e178aa/BMS-pack-info.pm).
+ * The cell tables of nmc and lto are lfp's moved with the voltages: the
+ * charge table keeps its offsets from max_cell_voltage (-0.075 V: 1 ...
+ * +0.05 V: 0), the discharge table its offsets from min_cell_voltage
+ * (+0.29 V: 1 ... -0.1 V: 0). */
+const struct chem_default chem_defaults[] = {
+	{ K_LI_MAX_CELL, { "3.45", "4.10", "2.60" } },
+	{ K_LI_FLOAT_CELL, { "3.375", "4.00", "2.45" } },
+	{ K_LI_MIN_CELL, { "2.90", "3.00", "1.90" } },
+	{ K_LI_CHARGE_CELL, { "3.375:1, 3.400:0.25, 3.425:0.05, 3.450:0.005, 3.500:0",
+	                      "4.025:1, 4.050:0.25, 4.075:0.05, 4.100:0.005, 4.150:0",
+	                      "2.525:1, 2.550:0.25, 2.575:0.05, 2.600:0.005, 2.650:0" } },
+	{ K_LI_DISCHARGE_CELL, { "3.190:1, 3.100:0.25, 3.000:0.05, 2.900:0.005, 2.800:0",
+	                         "3.290:1, 3.200:0.25, 3.100:0.05, 3.000:0.005, 2.900:0",
+	                         "2.190:1, 2.100:0.25, 2.000:0.05, 1.900:0.005, 1.800:0" } },
+};
+const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
 
 
 /* A single section: struct conf member m of type t, its seen lines, the
@@ -131,6 +244,10 @@ const struct sect_kind sect_kinds[] = {
 	/* history's `enabled` depends on [http] and `file` (check.c) */
 	SINGLE("history", SEC_HISTORY, history, struct conf_history, history_seen, CONF_NO_FIELD),
 	SINGLE("ble", SEC_BLE, ble, struct conf_ble, ble_seen, CONF_NO_FIELD),
+	SINGLE("limits", SEC_LIMITS, limits, struct conf_limits, limits_seen, offsetof(struct conf_limits, enabled)),
+	NAMED("inverter", SEC_INVERTER, inverters, ninverters, struct conf_inverter, CONF_MAX_INVERTERS, inverter_seen),
+	SINGLE("sunspec", SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
+	SINGLE("rtu", SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
 };
 const size_t nsect_kinds = sizeof(sect_kinds) / sizeof(sect_kinds[0]);
 

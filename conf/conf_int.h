@@ -6,8 +6,12 @@
  * address.c  hosts, ports, networks, Bluetooth addresses, the pack port
  * reader.c   the INI reader (lines, comments, [section] headers), inih's
  *            handler, conf_load_file() / conf_load_string()
- * check.c    the checks that need the whole file, after the parse
+ * check.c    the checks that need the whole file, after the parse: the
+ *            packs and the services that read them
+ * check_out.c  the same for the outputs: [limits], [inverter.NAME],
+ *            [sunspec], [rtu]
  * summary.c  conf_print_summary() for --check
+ * summary_out.c  its parts for the outputs
  *
  * A new section: its SEC_ in enum conf_sect, its keys (K_) and their rows in
  * conf_keys[], a `seen` array in struct load, a row in sect_kinds[], a step
@@ -29,7 +33,7 @@
 #define CONF_ERR_MAX 1280               /* one whole message */
 
 enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL, SEC_HTTP,
-		 SEC_HISTORY, SEC_BLE };
+		 SEC_HISTORY, SEC_BLE, SEC_LIMITS, SEC_INVERTER, SEC_SUNSPEC, SEC_RTU };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -52,6 +56,10 @@ enum conf_type {
 	KT_PATHTEXT, /* text: a port string as another section wrote it */
 	KT_KEY,      /* 16 bytes as 32 hex digits (have_key + key) */
 	KT_ADAPTER,  /* text: a Bluetooth adapter name, hci0 ... */
+	KT_TABLE,    /* struct conf_table: x:fraction points, x within min..max */
+	KT_OUTPORT,  /* text: an inverter's port, checked against its protocol after the parse */
+	KT_DEVICE,   /* text: a serial device path */
+	KT_LABEL,    /* text: min..max printable ASCII characters, spaces allowed */
 };
 
 /* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
@@ -70,6 +78,15 @@ enum {
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT,
+	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
+	K_LI_ABS_TIME, K_LI_ABS_DIFF, K_LI_REBULK_SOC, K_LI_REBULK_DIFF, K_LI_CHARGE_CELL, K_LI_DISCHARGE_CELL,
+	K_LI_CHARGE_TEMP, K_LI_DISCHARGE_TEMP, K_LI_MOS_TEMP, K_LI_SOC_CHARGE, K_LI_SOC_DISCHARGE, K_LI_INTERP,
+	K_LI_RECOVERY_HOLD, K_LI_RECOVERY_RATE, K_LI_CVL_HOLD, K_LI_CVL_RATE, K_LI_FORCE_SOC, K_LI_FULL_DAYS,
+	K_LI_BANK_RULE,
+	K_IN_PROTOCOL, K_IN_PORT, K_IN_SOURCE, K_IN_INTERVAL, K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS,
+	K_IN_MANUFACTURER, K_IN_FAILSAFE,
+	K_SS_BASE,
+	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
 	K_COUNT
 };
 
@@ -81,11 +98,21 @@ struct conf_key {
 	bool above;                /* KT_DOUBLE: value must be > min */
 	const char *const *words;  /* KT_WORD: accepted words, index = stored value */
 	size_t off;                /* in the section's struct (conf_gateway, conf_pack ...) */
-	const char *def;           /* default as text, NULL = none or computed */
+	const char *def;           /* default as text, NULL = none or computed; "" = the key
+	                            * may be empty, meaning none (a table of no points, -1) */
 };
 
 /* The schema (conf.c). */
 extern const struct conf_key conf_keys[K_COUNT];
+
+/* A default that depends on [limits] chemistry: text per enum conf_chemistry. */
+#define CONF_NCHEM 3
+struct chem_default {
+	int key;
+	const char *def[CONF_NCHEM];
+};
+extern const struct chem_default chem_defaults[];
+extern const size_t nchem_defaults;
 
 /* State of one load. */
 struct load {
@@ -107,6 +134,10 @@ struct load {
 	int http_seen[K_COUNT];
 	int history_seen[K_COUNT];
 	int ble_seen[K_COUNT];
+	int limits_seen[K_COUNT];
+	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
+	int sunspec_seen[K_COUNT];
+	int rtu_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -139,6 +170,9 @@ extern const size_t nsect_kinds;
 
 /* conf.c: the word of value i of a KT_WORD key ("?" outside its words). */
 const char *conf_key_word(int key, int i);
+/* The unit of a number or a table's x, in words ("volts per cell"); NULL =
+ * seconds (every number before [limits] is). */
+const char *conf_key_unit(int key);
 /* Defaults of every key of one section that has a fixed default. */
 void apply_defaults(enum conf_sect sect, void *obj);
 
@@ -158,6 +192,7 @@ void list_keys(enum conf_sect sect, char *buf, size_t cap);
 /* Parse value v of key k into obj (the section's struct: conf_gateway,
  * conf_pack ...).  0, or -1 with the problem in why. */
 int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl);
+void list_bauds(char *buf, size_t cap);
 
 /* address.c */
 bool is_ipv4_like(const char *h);
@@ -178,5 +213,23 @@ void fail(struct load *x, int line, const char *sect, const char *key, const cha
 
 /* check.c: the checks after the parse, in order, until the first error. */
 void conf_check(struct load *x);
+int pack_by_name(const struct conf *c, const char *name, size_t len);
+/* The line of key `key` of the section whose seen lines are `seen`, or the
+ * line of its header when the key was not written. */
+int seen_line(const int *seen, int key, int header);
+
+/* summary.c: "host:port", with brackets around an IPv6 host. */
+void fmt_hostport(char *buf, size_t cap, const char *host, int port);
+/* summary_out.c: the parts of the summary for the outputs. */
+void print_limits(const struct conf *c, FILE *out);
+void print_inverters(const struct conf *c, FILE *out);
+void print_sunspec(const struct conf *c, FILE *out);
+void print_rtu(const struct conf *c, FILE *out);
+
+/* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
+void finish_limits(struct load *x);
+void finish_inverters(struct load *x);
+void finish_sunspec(struct load *x);
+void finish_rtu(struct load *x);
 
 #endif

@@ -9,7 +9,7 @@
 #include "../bms/bms.h"
 
 /* "host:port", with brackets around an IPv6 host. */
-static void fmt_hostport(char *buf, size_t cap, const char *host, int port)
+void fmt_hostport(char *buf, size_t cap, const char *host, int port)
 {
 	if (strchr(host, ':'))
 		bfmt(buf, cap, "[%s]:%d", host, port);
@@ -243,7 +243,7 @@ static void print_upstreams(const struct conf *c, FILE *out)
 /* The parts of the summary, in the order they are printed. */
 static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
-	print_upstreams,
+	print_upstreams, print_limits, print_inverters, print_sunspec, print_rtu,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)

@@ -110,7 +110,7 @@ void list_keys(enum conf_sect sect, char *buf, size_t cap)
 	}
 }
 
-static void list_bauds(char *buf, size_t cap)
+void list_bauds(char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -123,52 +123,51 @@ static void list_bauds(char *buf, size_t cap)
 }
 
 
+/* What the key types whose text takes no parameter accept. */
+static const char *const fixed_expect[] = {
+	[KT_BOOL] = "true, false, yes, no, on, off, 1 or 0",
+	[KT_LISTEN] = "HOST:PORT, [IPV6]:PORT or PORT",
+	[KT_PORT] = "a device path /dev/..., tcp://HOST:PORT or ble://AA:BB:CC:DD:EE:FF",
+	[KT_KEY] = "32 hex digits (16 bytes)",
+	[KT_ADAPTER] = "a Bluetooth adapter name such as hci0",
+	[KT_NAMES] = "pack names separated by commas",
+	[KT_NAME] = "a pack name or bank",
+	[KT_HOST] = "a host name or address",
+	[KT_TOPIC] = "MQTT topic levels such as site/cabin/bmsgw, without + # or empty levels",
+	[KT_NETS] = "addresses or networks separated by commas, e.g. 127.0.0.1, 192.168.1.0/24, ::1",
+	[KT_PATHTEXT] = "the port of a configured pack (/dev/... or tcp://HOST:PORT)",
+	[KT_OUTPORT] = "a CAN interface such as can0 or slcan:///dev/ttyACM0 (pylon-can, sma-can), "
+	               "or a serial device /dev/... or tcp://HOST:PORT (pylon-rs485)",
+	[KT_DEVICE] = "a serial device path /dev/...",
+};
+
 /* What key k accepts, for messages: "a whole number 0..10", "one of cdab, abcd" ... */
 static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 {
 	char list[CONF_EXP_MAX];
+	const char *unit = conf_key_unit((int)(k - conf_keys));
+	if ((size_t)k->type < sizeof(fixed_expect) / sizeof(fixed_expect[0]) && fixed_expect[k->type]) {
+		bfmt(buf, cap, "%s", fixed_expect[k->type]);
+		return;
+	}
 	switch (k->type) {
 	case KT_INT:
 		bfmt(buf, cap, "a whole number %.0f..%.0f", k->min, k->max);
 		return;
 	case KT_DOUBLE:
-		bfmt(buf, cap, "seconds %s %g and <= %g", k->above ? ">" : ">=", k->min, k->max);
-		return;
-	case KT_BOOL:
-		bfmt(buf, cap, "true, false, yes, no, on, off, 1 or 0");
+		bfmt(buf, cap, "%s %s %g and <= %g", unit ? unit : "seconds", k->above ? ">" : ">=", k->min, k->max);
 		return;
 	case KT_WORD:
 		list_words(k->words, list, sizeof(list));
 		bfmt(buf, cap, "one of %s", list);
 		return;
-	case KT_LISTEN:
-		bfmt(buf, cap, "HOST:PORT, [IPV6]:PORT or PORT");
-		return;
 	case KT_PROTOCOL:
 		list_protocols(list, sizeof(list));
 		bfmt(buf, cap, "one of %s", list);
 		return;
-	case KT_PORT:
-		bfmt(buf, cap, "a device path /dev/..., tcp://HOST:PORT or ble://AA:BB:CC:DD:EE:FF");
-		return;
-	case KT_KEY:
-		bfmt(buf, cap, "32 hex digits (16 bytes)");
-		return;
-	case KT_ADAPTER:
-		bfmt(buf, cap, "a Bluetooth adapter name such as hci0");
-		return;
 	case KT_BAUD:
 		list_bauds(list, sizeof(list));
 		bfmt(buf, cap, "one of %s", list);
-		return;
-	case KT_NAMES:
-		bfmt(buf, cap, "pack names separated by commas");
-		return;
-	case KT_NAME:
-		bfmt(buf, cap, "a pack name or bank");
-		return;
-	case KT_HOST:
-		bfmt(buf, cap, "a host name or address");
 		return;
 	case KT_RANGE:
 		bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
@@ -176,21 +175,22 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 	case KT_PATH:
 		bfmt(buf, cap, "an absolute file path%s", k->sect == SEC_GATEWAY ? " or none" : "");
 		return;
-	case KT_TOPIC:
-		bfmt(buf, cap, "MQTT topic levels such as site/cabin/bmsgw, without + # or empty levels");
-		return;
 	case KT_IDENT:
 		bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
 		return;
 	case KT_TEXT:
 		bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
 		return;
-	case KT_NETS:
-		bfmt(buf, cap, "addresses or networks separated by commas, e.g. 127.0.0.1, 192.168.1.0/24, ::1");
+	case KT_TABLE:
+		bfmt(buf, cap, "1..%d x:fraction points separated by commas (x: %s %g..%g, strictly ascending or "
+		     "descending; fractions 0..1, at least one of them 1%s)", CONF_TABLE_MAX, unit ? unit : "?",
+		     k->min, k->max, k->def && !k->def[0] ? "; or nothing for no table" : "");
 		return;
-	case KT_PATHTEXT:
-		bfmt(buf, cap, "the port of a configured pack (/dev/... or tcp://HOST:PORT)");
+	case KT_LABEL:
+		bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
 		return;
+	default:
+		break;
 	}
 	bfmt(buf, cap, "?");
 }
@@ -535,6 +535,140 @@ static int set_text(SETTER_ARGS)
 	return 0;
 }
 
+/* One "x:fraction" point of a table; false if it is not two numbers. */
+static bool parse_point(char *item, double *x, double *y)
+{
+	char *colon = strchr(item, ':');
+	if (!colon)
+		return false;
+	*colon = '\0';
+	char *xs = rstrip(item), *ys = colon + 1;
+	while (isspace((unsigned char)*ys))
+		ys++;
+	return parse_double(xs, x) == 0 && parse_double(ys, y) == 0;
+}
+
+/* One point into t after the checks of its own and against the point before. */
+static int add_point(const struct conf_key *k, struct conf_table *t, const char *item, double x, double y,
+                     const char *exp, char *why, size_t wl)
+{
+	if (t->n >= CONF_TABLE_MAX) {
+		bfmt(why, wl, "more than %d points (expected %s)", CONF_TABLE_MAX, exp);
+		return -1;
+	}
+	if (x < k->min || x > k->max) {
+		bfmt(why, wl, "\"%s\": %g is out of range (expected %s)", item, x, exp);
+		return -1;
+	}
+	if (y < 0 || y > 1) {
+		bfmt(why, wl, "\"%s\": the fraction %g is out of range (expected %s)", item, y, exp);
+		return -1;
+	}
+	if (t->n >= 1 && (x == t->x[t->n - 1] ||
+	                  (t->n >= 2 && (x > t->x[t->n - 1]) != (t->x[1] > t->x[0])))) {
+		bfmt(why, wl, "\"%s\": %g does not continue the order of the points before it (expected %s)", item,
+		     x, exp);
+		return -1;
+	}
+	t->x[t->n] = x;
+	t->y[t->n] = y;
+	t->n++;
+	return 0;
+}
+
+static int set_table(SETTER_ARGS)
+{
+	struct conf_table t;
+	char buf[CONF_LINE_BUF], *item = buf;
+	bool full = false, more = true;
+	memset(&t, 0, sizeof(t));
+	bfmt(buf, sizeof(buf), "%s", v); /* a value is shorter than a line */
+	while (more) {
+		char *comma = strchr(item, ','), copy[CONF_LINE_BUF];
+		double x, y;
+		more = comma != NULL;
+		if (more)
+			*comma = '\0';
+		while (isspace((unsigned char)*item))
+			item++;
+		bfmt(copy, sizeof(copy), "%s", rstrip(item));
+		if (!*item) {
+			bfmt(why, wl, "\"%s\": a point is missing between two commas or at an end (expected %s)", v, exp);
+			return -1;
+		}
+		if (!parse_point(item, &x, &y)) {
+			bfmt(why, wl, "\"%s\" is not an x:fraction point (expected %s%s)", copy, exp, comment_hint(copy));
+			return -1;
+		}
+		if (add_point(k, &t, copy, x, y, exp, why, wl) < 0)
+			return -1;
+		full = full || y == 1;
+		if (more)
+			item = comma + 1;
+	}
+	if (!full) {
+		bfmt(why, wl, "no point has the fraction 1: the full current is never allowed (expected %s)", exp);
+		return -1;
+	}
+	memcpy(field, &t, sizeof(t));
+	return 0;
+}
+
+/* an inverter's port: text only; check_out.c reads it once the protocol is known */
+static int set_outport(SETTER_ARGS)
+{
+	(void)k;
+	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
+		return -1;
+	bfmt(field, CONF_PORT_MAX, "%s", v);
+	return 0;
+}
+
+static int set_device(SETTER_ARGS)
+{
+	(void)k;
+	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
+		return -1;
+	if (v[0] != '/' || v[1] == '\0') {
+		bfmt(why, wl, "\"%s\" is not an absolute device path (expected %s)", v, exp);
+		return -1;
+	}
+	bfmt(field, CONF_PORT_MAX, "%s", v);
+	return 0;
+}
+
+static int set_label(SETTER_ARGS)
+{
+	size_t n = strlen(v);
+	if (n < k->min || n > k->max) {
+		bfmt(why, wl, "\"%s\" has %zu characters (expected %s)", v, n, exp);
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if (*p < 0x20 || *p > 0x7E) {
+			bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected %s)", v, exp);
+			return -1;
+		}
+	bfmt(field, CONF_ID_MAX, "%s", v);
+	return 0;
+}
+
+/* An empty value of a key whose default is "" (an optional table, an
+ * optional address): none. */
+static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
+{
+	if (k->type == KT_TABLE) {
+		memset(field, 0, sizeof(struct conf_table));
+		return 0;
+	}
+	if (k->type == KT_INT) {
+		*(int *)(void *)field = -1;
+		return 0;
+	}
+	bfmt(why, wl, "internal error: no empty value for this key type");
+	return -1;
+}
+
 int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
 {
 	static int (*const setters[])(SETTER_ARGS) = {
@@ -544,10 +678,13 @@ int set_value(const struct conf_key *k, void *obj, const char *v, char *why, siz
 		[KT_NAME] = set_name,         [KT_HOST] = set_host,     [KT_RANGE] = set_range,
 		[KT_PATH] = set_path,         [KT_TOPIC] = set_topic,   [KT_IDENT] = set_ident,
 		[KT_TEXT] = set_text,         [KT_NETS] = set_nets,     [KT_PATHTEXT] = set_pathtext,
-		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter,
+		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter, [KT_TABLE] = set_table,
+		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));
+	if (*v == '\0' && k->def && !k->def[0])
+		return set_none(k, (char *)obj + k->off, why, wl);
 	if (*v == '\0') {
 		bfmt(why, wl, "empty value (expected %s)", exp);
 		return -1;
