@@ -171,8 +171,8 @@ static void test_inverter_errors(void)
 	expect_error("[inverter.X]\n", "invalid inverter name");
 	expect_error("[inverter.x]\nprotocol = pylon-can\nport = can0\n[inverter.x]\n",
 	             "t.ini:12: [inverter.x]: duplicate section (first on line 9)");
-	expect_error("[inverter.a]\n[inverter.b]\n[inverter.c]\n[inverter.d]\n[inverter.e]\n",
-	             "t.ini:13: [inverter.e]: too many inverters (expected at most 4)");
+	expect_error("[inverter.i1]\n[inverter.i2]\n[inverter.i3]\n[inverter.i4]\n[inverter.i5]\n",
+	             "t.ini:13: [inverter.i5]: too many inverters (expected at most 4)");
 }
 
 static void test_inverter_sources(void)
