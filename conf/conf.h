@@ -251,7 +251,8 @@ struct conf_inverter {
 	char port[CONF_PORT_MAX];        /* CAN: an interface (can0) or slcan:///dev/ttyACM0;
 	                                  * pylon-rs485: a serial device or tcp://HOST:PORT */
 	bool is_slcan;                   /* CAN through a Lawicel serial adapter */
-	char device[CONF_PORT_MAX];      /* the slcan adapter's serial device, or the CAN interface */
+	char device[CONF_PORT_MAX];      /* what is opened: the slcan adapter's serial device, the CAN
+	                                  * interface, or pylon-rs485's serial device ("" over tcp://) */
 	bool is_tcp;                     /* pylon-rs485 through a TCP serial server */
 	char tcp_host[CONF_HOST_MAX];
 	int tcp_port;
@@ -271,6 +272,18 @@ struct conf_sunspec {
 	int line;
 	int base;                        /* register address of "SunS" (default 40000) */
 };
+
+/* Lengths of the SunSpec models served, in registers after their ID and L
+ * (sunspec/models @7abdf89: json/model_1.json, model_802.json, model_803.json). */
+enum {
+	CONF_SUNSPEC_MARKER = 2,         /* "SunS" */
+	CONF_SUNSPEC_HEADER = 2,         /* ID and L in front of every model; the end model is only that */
+	CONF_SUNSPEC_COMMON = 66,        /* model 1, common */
+	CONF_SUNSPEC_BATTERY = 62,       /* model 802, battery base */
+	CONF_SUNSPEC_BANK = 26,          /* model 803, lithium-ion battery bank, without its strings */
+	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank) */
+};
+
 
 /* [rtu]: a Modbus RTU server on a serial port (README.md "Modbus RTU"). */
 enum conf_rtu_mode { CONF_RTU_8N1 = 0, CONF_RTU_8E1, CONF_RTU_8O1, CONF_RTU_8N2 };
@@ -312,5 +325,9 @@ int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen);
 /* Human summary for --check. */
 void conf_print_summary(const struct conf *c, FILE *out);
+/* Registers of the SunSpec block of a pack's unit (bank = false: "SunS",
+ * models 1 and 802, the end model) or of the bank's unit (bank = true:
+ * model 803 too, one string per pack of [bank]). */
+int conf_sunspec_regs(const struct conf *c, bool bank);
 
 #endif

@@ -1,0 +1,296 @@
+/* conf/check_out.c - the checks after the parse of what bmsgw sends out:
+ * [limits] (the defaults of its chemistry, the order of its voltages),
+ * [inverter.NAME] (its port read for its protocol, its source, keys of the
+ * other protocol), [sunspec] (where its block lies) and [rtu] (its port).
+ * They run after the packs, the bank and the tunnels are resolved.
+ */
+#include "conf_int.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ limits */
+
+/* The chemistry's default of every key the file did not set, whatever the
+ * order of the lines. */
+static void chemistry_defaults(struct load *x)
+{
+	struct conf_limits *l = &x->c.limits;
+	char why[CONF_WHY_MAX];
+	for (size_t i = 0; i < nchem_defaults; i++) {
+		const struct chem_default *d = &chem_defaults[i];
+		if (!x->limits_seen[d->key])
+			(void)set_value(&conf_keys[d->key], l, d->def[l->chemistry], why, sizeof(why));
+	}
+}
+
+static bool chemistry_key(int key)
+{
+	for (size_t i = 0; i < nchem_defaults; i++)
+		if (chem_defaults[i].key == key)
+			return true;
+	return false;
+}
+
+/* a (key ka) below b (key kb), or at most b when !strict; false after an
+ * error, which names the key the file wrote (ka if both or neither). */
+static bool in_order(struct load *x, int ka, double a, int kb, double b, bool strict, const char *rule)
+{
+	const int *seen = x->limits_seen;
+	if (strict ? a < b : a <= b)
+		return true;
+	int k = seen[ka] || !seen[kb] ? ka : kb, other = k == ka ? kb : ka;
+	char note[CONF_EXP_MAX] = "";
+	if (!seen[other])
+		bfmt(note, sizeof(note), "; %s %g is the %s%sdefault", conf_keys[other].name, other == ka ? a : b,
+		     chemistry_key(other) ? conf_key_word(K_LI_CHEMISTRY, (int)x->c.limits.chemistry) : "",
+		     chemistry_key(other) ? " " : "");
+	fail(x, seen_line(seen, k, x->c.limits.line), "limits", conf_keys[k].name, "%s %s %s (%g %s %g%s; expected %s)",
+	     conf_keys[ka].name, strict ? "not below" : "above", conf_keys[kb].name, a, strict ? ">=" : ">", b, note,
+	     rule);
+	return false;
+}
+
+/* [limits]: chemistry defaults, then the voltages and spreads in order. */
+void finish_limits(struct load *x)
+{
+	static const char volts[] = "min_cell_voltage < float_cell_voltage <= max_cell_voltage";
+	struct conf_limits *l = &x->c.limits;
+	if (!l->enabled)
+		return;
+	chemistry_defaults(x);
+	if (!in_order(x, K_LI_MIN_CELL, l->min_cell_voltage, K_LI_FLOAT_CELL, l->float_cell_voltage, true, volts) ||
+	    !in_order(x, K_LI_FLOAT_CELL, l->float_cell_voltage, K_LI_MAX_CELL, l->max_cell_voltage, false, volts))
+		return;
+	(void)in_order(x, K_LI_ABS_DIFF, l->absorption_cell_diff, K_LI_REBULK_DIFF, l->rebulk_cell_diff, true,
+	               "absorption_cell_diff < rebulk_cell_diff: a spread that starts absorption must not "
+	               "also end it");
+}
+
+/* --------------------------------------------------------------- inverters */
+
+/* What an inverter opens, to compare with the ports of the others: the
+ * slcan adapter's device, the CAN interface, the RS485 device or tcp://. */
+static const char *inverter_wire(const struct conf_inverter *v)
+{
+	return v->is_slcan ? v->device : v->port;
+}
+
+/* pylon-rs485: a serial device or tcp://HOST:PORT, as a pack's port. */
+static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
+{
+	char why[CONF_WHY_MAX];
+	struct conf_pack tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	if (strncmp(v->port, "tcp://", 6) != 0 && v->port[0] != '/') {
+		fail(x, line, sect, "port", "\"%s\" is not a serial device or TCP serial server (expected /dev/... or "
+		     "tcp://HOST:PORT for protocol pylon-rs485)", v->port);
+		return false;
+	}
+	if (set_port(&tmp, v->port, why, sizeof(why)) < 0) {
+		fail(x, line, sect, "port", "%s", why);
+		return false;
+	}
+	v->is_tcp = tmp.is_tcp;
+	bfmt(v->tcp_host, sizeof(v->tcp_host), "%s", tmp.tcp_host);
+	v->tcp_port = tmp.tcp_port;
+	bfmt(v->device, sizeof(v->device), "%s", v->is_tcp ? "" : v->port);
+	return true;
+}
+
+/* pylon-can, sma-can: a network interface (can0) or slcan:///dev/PATH. */
+static bool can_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
+{
+	const char *p = v->port, *dev = p + 8;
+	if (strncmp(p, "slcan://", 8) == 0) {
+		if (dev[0] != '/' || dev[1] == '\0') {
+			fail(x, line, sect, "port", "\"%s\": \"%s\" is not an absolute device path (expected "
+			     "slcan:///dev/ttyACM0, the serial device of the CAN adapter)", p, dev);
+			return false;
+		}
+		v->is_slcan = true;
+		bfmt(v->device, sizeof(v->device), "%s", dev);
+		return true;
+	}
+	size_t n = strlen(p);
+	bool ok = n >= 1 && n <= 15; /* IFNAMSIZ - 1 */
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)p[i]) || p[i] == '_' || p[i] == '.' || p[i] == '-';
+	if (!ok) {
+		fail(x, line, sect, "port", "\"%s\" is not a network interface name (expected a CAN interface such as "
+		     "can0, 1..15 characters of A-Z a-z 0-9 _ . -, or slcan://%s for a serial CAN adapter)", p,
+		     p[0] == '/' ? p : "/dev/ttyACM0");
+		return false;
+	}
+	bfmt(v->device, sizeof(v->device), "%s", p);
+	return true;
+}
+
+/* Keys of the other kind of protocol; false after an error. */
+static bool inverter_keys(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+{
+	static const int rs485_only[] = { K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS };
+	if (v->protocol == CONF_INV_PYLON_RS485) {
+		if (seen[K_IN_INTERVAL]) {
+			fail(x, seen[K_IN_INTERVAL], sect, "interval", "is for the CAN protocols (pylon-rs485 answers "
+			     "when the inverter asks: expected no interval key)");
+			return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(rs485_only) / sizeof(rs485_only[0]); i++) {
+		int k = rs485_only[i];
+		if (seen[k]) {
+			fail(x, seen[k], sect, conf_keys[k].name, "is for pylon-rs485 (protocol %s speaks on a CAN bus: "
+			     "expected no %s key)", conf_key_word(K_IN_PROTOCOL, (int)v->protocol), conf_keys[k].name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* source: a pack or the bank; by default the bank, else the only pack. */
+static bool inverter_source(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+{
+	if (!seen[K_IN_SOURCE] && (x->c.bank.enabled || x->c.npacks == 1)) {
+		bfmt(v->source, sizeof(v->source), "%s", x->c.bank.enabled ? "bank" : x->c.packs[0].name);
+	} else if (!seen[K_IN_SOURCE]) {
+		fail(x, v->line, sect, NULL, "missing key \"source\": %d packs and no [bank] section (expected source = "
+		     "the pack whose limits it sends, or a [bank] section)", x->c.npacks);
+		return false;
+	}
+	if (strcmp(v->source, "bank") == 0) {
+		if (!x->c.bank.enabled) {
+			fail(x, seen[K_IN_SOURCE], sect, "source", "bank, but there is no [bank] section");
+			return false;
+		}
+		v->source_pack = CONF_BANK_SOURCE;
+		return true;
+	}
+	v->source_pack = pack_by_name(&x->c, v->source, strlen(v->source));
+	if (v->source_pack < 0) {
+		fail(x, seen[K_IN_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
+		     v->source);
+		return false;
+	}
+	return true;
+}
+
+/* Its port against the packs' (and so the tunnels') and the inverters' before it. */
+static void inverter_shares(struct load *x, int i, int line, const char *sect)
+{
+	const struct conf_inverter *v = &x->c.inverters[i];
+	const char *w = inverter_wire(v);
+	for (int j = 0; j < x->c.npacks; j++)
+		if (strcmp(w, x->c.packs[j].port) == 0) {
+			fail(x, line, sect, "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
+			     "on a BMS's bus bmsgw is the master, on an inverter's a battery)", w, x->c.packs[j].name,
+			     x->c.packs[j].line);
+			return;
+		}
+	for (int j = 0; j < i; j++)
+		if (strcmp(w, inverter_wire(&x->c.inverters[j])) == 0) {
+			fail(x, line, sect, "port", "%s is already used by [inverter.%s] (line %d) (expected one inverter "
+			     "per port)", w, x->c.inverters[j].name, x->c.inverters[j].line);
+			return;
+		}
+}
+
+static void finish_inverter(struct load *x, int i)
+{
+	struct conf_inverter *v = &x->c.inverters[i];
+	const int *seen = x->inverter_seen[i];
+	char sect[CONF_NAME_MAX + 12];
+	bfmt(sect, sizeof(sect), "inverter.%s", v->name);
+	if (!x->c.limits.enabled) {
+		fail(x, v->line, sect, NULL, "needs a [limits] section (expected [limits]: the limits an inverter is "
+		     "sent come from there)");
+		return;
+	}
+	if (!seen[K_IN_PROTOCOL]) {
+		fail(x, v->line, sect, NULL, "missing key \"protocol\" (expected protocol = pylon-can, sma-can or "
+		     "pylon-rs485)");
+		return;
+	}
+	if (!seen[K_IN_PORT]) {
+		fail(x, v->line, sect, NULL, "missing key \"port\" (expected port = %s)",
+		     v->protocol == CONF_INV_PYLON_RS485 ? "/dev/... or tcp://HOST:PORT"
+		                                         : "a CAN interface such as can0, or slcan:///dev/ttyACM0");
+		return;
+	}
+	if (!inverter_keys(x, v, seen, sect))
+		return;
+	if (!(v->protocol == CONF_INV_PYLON_RS485 ? rs485_port : can_port)(x, v, seen[K_IN_PORT], sect))
+		return;
+	if (inverter_source(x, v, seen, sect))
+		inverter_shares(x, i, seen[K_IN_PORT], sect);
+}
+
+void finish_inverters(struct load *x)
+{
+	for (int i = 0; i < x->c.ninverters && !x->failed; i++)
+		finish_inverter(x, i);
+}
+
+/* ----------------------------------------------------------------- sunspec */
+
+int conf_sunspec_regs(const struct conf *c, bool bank)
+{
+	int n = CONF_SUNSPEC_MARKER + CONF_SUNSPEC_HEADER + CONF_SUNSPEC_COMMON + CONF_SUNSPEC_HEADER +
+	        CONF_SUNSPEC_BATTERY + CONF_SUNSPEC_HEADER;
+	if (bank)
+		n += CONF_SUNSPEC_HEADER + CONF_SUNSPEC_BANK + CONF_SUNSPEC_STRING * c->bank.npacks;
+	return n;
+}
+
+/* [sunspec]: the largest block fits below 65536 and clear of the register map. */
+void finish_sunspec(struct load *x)
+{
+	const struct conf_sunspec *s = &x->c.sunspec;
+	if (!s->enabled)
+		return;
+	int len = conf_sunspec_regs(&x->c, x->c.bank.enabled), gb = x->c.gw.base;
+	int line = seen_line(x->sunspec_seen, K_SS_BASE, s->line);
+	const char *which = x->c.bank.enabled ? "the bank's block" : "a pack's block";
+	if (s->base + len > 65536) {
+		fail(x, line, "sunspec", "base", "%d + %d registers (%s) runs past 65535 (expected a base of at most %d)",
+		     s->base, len, which, 65536 - len);
+		return;
+	}
+	if (s->base < gb + 125 && gb < s->base + len) {
+		char alt[CONF_EXP_MAX];
+		bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
+		fail(x, line, "sunspec", "base", "registers %d..%d (%s) overlap the register map %d..%d of [gateway] "
+		     "base = %d (expected a base of %s%d or more)", s->base, s->base + len - 1, which, gb, gb + 124, gb,
+		     gb - len >= 0 ? alt : "", gb + 125);
+	}
+}
+
+/* --------------------------------------------------------------------- rtu */
+
+/* [rtu]: a serial port that no pack, tunnel or inverter uses. */
+void finish_rtu(struct load *x)
+{
+	const struct conf_rtu *r = &x->c.rtu;
+	int line = x->rtu_seen[K_RT_PORT];
+	if (!r->enabled)
+		return;
+	if (!line) {
+		fail(x, r->line, "rtu", NULL, "missing key \"port\" (expected port = the serial device of the RS485 "
+		     "bus, /dev/...)");
+		return;
+	}
+	for (int j = 0; j < x->c.npacks; j++)
+		if (strcmp(r->port, x->c.packs[j].port) == 0) {
+			fail(x, line, "rtu", "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
+			     "on a BMS's bus bmsgw is the master, on this one a slave)", r->port, x->c.packs[j].name,
+			     x->c.packs[j].line);
+			return;
+		}
+	for (int j = 0; j < x->c.ninverters; j++)
+		if (strcmp(r->port, inverter_wire(&x->c.inverters[j])) == 0) {
+			fail(x, line, "rtu", "port", "%s is the port of [inverter.%s] (line %d) (expected a port of its "
+			     "own)", r->port, x->c.inverters[j].name, x->c.inverters[j].line);
+			return;
+		}
+}

@@ -1,0 +1,235 @@
+/* conf/conf_int.h - what the files of conf/ share, and nothing outside it.
+ *
+ * conf.c     the schema: every key of every section with its type, range
+ *            and default (conf_keys[]), the kinds of section (sect_kinds[])
+ * values.c   one parser per key type: text in, a field of a section out
+ * address.c  hosts, ports, networks, Bluetooth addresses, the pack port
+ * reader.c   the INI reader (lines, comments, [section] headers), inih's
+ *            handler, conf_load_file() / conf_load_string()
+ * check.c    the checks that need the whole file, after the parse: the
+ *            packs and the services that read them
+ * check_out.c  the same for the outputs: [limits], [inverter.NAME],
+ *            [sunspec], [rtu]
+ * summary.c  conf_print_summary() for --check
+ * summary_out.c  its parts for the outputs
+ *
+ * A new section: its SEC_ in enum conf_sect, its keys (K_) and their rows in
+ * conf_keys[], a `seen` array in struct load, a row in sect_kinds[], a step
+ * in check.c's finish_steps[] and a printer in summary.c's printers[].
+ */
+#ifndef CONF_CONF_INT_H
+#define CONF_CONF_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+#define CONF_BASE_MAX (65535 - 125 + 1) /* the 125-register map must fit */
+#define CONF_LINE_BUF 1024              /* longest physical line we read */
+#define CONF_EXP_MAX 256                /* one "expected ..." text or list */
+#define CONF_WHY_MAX 1024               /* one problem text */
+#define CONF_ERR_MAX 1280               /* one whole message */
+
+enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL, SEC_HTTP,
+		 SEC_HISTORY, SEC_BLE, SEC_LIMITS, SEC_INVERTER, SEC_SUNSPEC, SEC_RTU };
+
+enum conf_type {
+	KT_INT,      /* int, min..max */
+	KT_DOUBLE,   /* double, min..max (or > min when `above`) */
+	KT_BOOL,     /* bool */
+	KT_WORD,     /* enum stored as int: index in words[] */
+	KT_LISTEN,   /* listen_host + listen_port */
+	KT_PROTOCOL, /* driver via bms_find() */
+	KT_PORT,     /* port, is_tcp, tcp_host, tcp_port */
+	KT_BAUD,     /* int, one of the standard rates */
+	KT_NAMES,    /* text: a list of pack names, resolved after the parse */
+	KT_NAME,     /* text: one name ([a-z0-9_-]), resolved after the parse */
+	KT_HOST,     /* text: a host name or address */
+	KT_RANGE,    /* two ints: FIRST-LAST register offsets */
+	KT_PATH,     /* text: an absolute file path */
+	KT_TOPIC,    /* text: MQTT topic levels, no wildcards */
+	KT_IDENT,    /* text: [A-Za-z0-9_-] (an MQTT client id) */
+	KT_TEXT,     /* text: printable, no spaces (a user name) */
+	KT_NETS,     /* struct conf_nets: addresses or CIDR networks, comma separated */
+	KT_PATHTEXT, /* text: a port string as another section wrote it */
+	KT_KEY,      /* 16 bytes as 32 hex digits (have_key + key) */
+	KT_ADAPTER,  /* text: a Bluetooth adapter name, hci0 ... */
+	KT_TABLE,    /* struct conf_table: x:fraction points, x within min..max */
+	KT_OUTPORT,  /* text: an inverter's port, checked against its protocol after the parse */
+	KT_DEVICE,   /* text: a serial device path */
+	KT_LABEL,    /* text: min..max printable ASCII characters, spaces allowed */
+};
+
+/* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
+enum {
+	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
+	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS,
+	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
+	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
+	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
+	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
+	K_UP_REGISTERS,
+	K_MQ_HOST, K_MQ_PORT, K_MQ_CLIENT_ID, K_MQ_USERNAME, K_MQ_PASSWORD_FILE, K_MQ_TLS, K_MQ_CA_FILE,
+	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
+	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
+	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
+	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS,
+	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
+	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT,
+	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
+	K_LI_ABS_TIME, K_LI_ABS_DIFF, K_LI_REBULK_SOC, K_LI_REBULK_DIFF, K_LI_CHARGE_CELL, K_LI_DISCHARGE_CELL,
+	K_LI_CHARGE_TEMP, K_LI_DISCHARGE_TEMP, K_LI_MOS_TEMP, K_LI_SOC_CHARGE, K_LI_SOC_DISCHARGE, K_LI_INTERP,
+	K_LI_RECOVERY_HOLD, K_LI_RECOVERY_RATE, K_LI_CVL_HOLD, K_LI_CVL_RATE, K_LI_FORCE_SOC, K_LI_FULL_DAYS,
+	K_LI_BANK_RULE,
+	K_IN_PROTOCOL, K_IN_PORT, K_IN_SOURCE, K_IN_INTERVAL, K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS,
+	K_IN_MANUFACTURER, K_IN_FAILSAFE,
+	K_SS_BASE,
+	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
+	K_COUNT
+};
+
+struct conf_key {
+	enum conf_sect sect;
+	const char *name;
+	enum conf_type type;
+	double min, max;           /* KT_INT, KT_DOUBLE */
+	bool above;                /* KT_DOUBLE: value must be > min */
+	const char *const *words;  /* KT_WORD: accepted words, index = stored value */
+	size_t off;                /* in the section's struct (conf_gateway, conf_pack ...) */
+	const char *def;           /* default as text, NULL = none or computed; "" = the key
+	                            * may be empty, meaning none (a table of no points, -1) */
+};
+
+/* The schema (conf.c). */
+extern const struct conf_key conf_keys[K_COUNT];
+
+/* A default that depends on [limits] chemistry: text per enum conf_chemistry. */
+#define CONF_NCHEM 3
+struct chem_default {
+	int key;
+	const char *def[CONF_NCHEM];
+};
+extern const struct chem_default chem_defaults[];
+extern const size_t nchem_defaults;
+
+/* State of one load. */
+struct load {
+	const char *file;           /* name for messages */
+	FILE *fp;                   /* input: a file ... */
+	const char *s;              /* ... or the rest of a string */
+	int lineno;                 /* lines handed out so far */
+
+	enum conf_sect sect;        /* section being read */
+	char sect_name[64];         /* its name without brackets, for messages */
+	void *obj;                  /* the struct of the section being read */
+	int *seen;                  /* line of each key set in this section, 0 = unset */
+	int gw_seen[K_COUNT];
+	int pack_seen[CONF_MAX_PACKS][K_COUNT];
+	int bank_seen[K_COUNT];
+	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
+	int mqtt_seen[K_COUNT];
+	int tunnel_seen[CONF_MAX_TUNNELS][K_COUNT];
+	int http_seen[K_COUNT];
+	int history_seen[K_COUNT];
+	int ble_seen[K_COUNT];
+	int limits_seen[K_COUNT];
+	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
+	int sunspec_seen[K_COUNT];
+	int rtu_seen[K_COUNT];
+
+	bool failed;
+	char msg[CONF_ERR_MAX];     /* the first error */
+	struct conf c;              /* what we are building */
+};
+
+#define CONF_NO_FIELD ((size_t)-1)
+
+/* Every kind of section.  A single one ([gateway], [bank]) is one struct
+ * in struct conf with an `int line` (0 = not seen yet); a named one
+ * ([pack.NAME], [upstream.NAME]) is an array of structs with a name and a
+ * line, and a count.  The "seen" lines of its keys are in struct load. */
+struct sect_kind {
+	const char *word;          /* "gateway" or, named, "pack" for [pack.NAME] */
+	enum conf_sect sect;
+	bool named;
+	int max;                   /* named: at most this many */
+	size_t obj;                /* offset in struct conf: the struct, or the array */
+	size_t size;               /* named: element size */
+	size_t count;              /* named: offset of the count in struct conf */
+	size_t name, line;         /* offsets in the struct of its name (named) and line */
+	size_t seen;               /* offset in struct load of its seen lines (named: [max][K_COUNT]) */
+	size_t enabled;            /* offset in the struct of a bool set when the section
+	                            * opens, CONF_NO_FIELD = none */
+};
+extern const struct sect_kind sect_kinds[];
+extern const size_t nsect_kinds;
+
+#define FIELD(base, off, type) ((type)(void *)((char *)(base) + (off)))
+
+/* conf.c: the word of value i of a KT_WORD key ("?" outside its words). */
+const char *conf_key_word(int key, int i);
+/* The unit of a number or a table's x, in words ("volts per cell"); NULL =
+ * seconds (every number before [limits] is). */
+const char *conf_key_unit(int key);
+/* Defaults of every key of one section that has a fixed default. */
+void apply_defaults(enum conf_sect sect, void *obj);
+
+/* values.c */
+/* snprintf into a fixed buffer where cutting a long message short is fine
+ * (vsnprintf: the compiler's truncation warnings do not apply). */
+__attribute__((format(printf, 3, 4)))
+void bfmt(char *buf, size_t cap, const char *fmt, ...);
+char *rstrip(char *s);
+/* 0 ok, -1 not a number, -2 out of the range of long. */
+int parse_long(const char *s, long *out);
+/* A hint when a value holds '#': only " ;" starts a comment after a value. */
+const char *comment_hint(const char *v);
+bool valid_pack_name(const char *s, size_t len);
+void list_protocols(char *buf, size_t cap);
+void list_keys(enum conf_sect sect, char *buf, size_t cap);
+/* Parse value v of key k into obj (the section's struct: conf_gateway,
+ * conf_pack ...).  0, or -1 with the problem in why. */
+int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl);
+void list_bauds(char *buf, size_t cap);
+
+/* address.c */
+bool is_ipv4_like(const char *h);
+/* A host name or address as written (no brackets); 0 or -1 with why. */
+int check_host(const char *h, bool v6, char *why, size_t wl);
+/* HOST:PORT or [V6]:PORT; with `any`, also :PORT and PORT (host 0.0.0.0). */
+int parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
+/* One address or network: "192.168.1.0/24", "10.0.0.7", "fe80::/10", "[::1]". */
+int parse_net(const char *item, struct conf_net *n);
+/* The port key: /dev/... or tcp://HOST:PORT. */
+int set_port(struct conf_pack *p, const char *v, char *why, size_t wl);
+
+/* reader.c */
+/* Record the first error: "FILE:LINE: [sect] key: problem".  line 0 leaves
+ * out the line, sect/key NULL leave out those parts. */
+__attribute__((format(printf, 5, 6)))
+void fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
+
+/* check.c: the checks after the parse, in order, until the first error. */
+void conf_check(struct load *x);
+int pack_by_name(const struct conf *c, const char *name, size_t len);
+/* The line of key `key` of the section whose seen lines are `seen`, or the
+ * line of its header when the key was not written. */
+int seen_line(const int *seen, int key, int header);
+
+/* summary.c: "host:port", with brackets around an IPv6 host. */
+void fmt_hostport(char *buf, size_t cap, const char *host, int port);
+/* summary_out.c: the parts of the summary for the outputs. */
+void print_limits(const struct conf *c, FILE *out);
+void print_inverters(const struct conf *c, FILE *out);
+void print_sunspec(const struct conf *c, FILE *out);
+void print_rtu(const struct conf *c, FILE *out);
+
+/* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
+void finish_limits(struct load *x);
+void finish_inverters(struct load *x);
+void finish_sunspec(struct load *x);
+void finish_rtu(struct load *x);
+
+#endif

@@ -1,0 +1,253 @@
+/* conf/summary.c - what bmsgw --check prints: the configuration as it was
+ * loaded, with every default filled in and every derived value (wires,
+ * gaps, register ranges) worked out, one part per section.
+ */
+#include "conf_int.h"
+
+#include <string.h>
+
+#include "../bms/bms.h"
+
+/* "host:port", with brackets around an IPv6 host. */
+void fmt_hostport(char *buf, size_t cap, const char *host, int port)
+{
+	if (strchr(host, ':'))
+		bfmt(buf, cap, "[%s]:%d", host, port);
+	else
+		bfmt(buf, cap, "%s:%d", host, port);
+}
+
+/* Where a pack is: "tcp 192.168.1.50:8899" or "/dev/ttyUSB0 @ 9600 8N1". */
+static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
+{
+	if (p->is_tcp) {
+		char hp[CONF_HOST_MAX + 16];
+		fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
+		bfmt(buf, cap, "tcp %s", hp);
+	} else if (p->is_ble) {
+		bfmt(buf, cap, "ble %s", p->ble_addr);
+	} else {
+		bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
+	}
+}
+
+/* The first line and [gateway]. */
+static void print_gateway(const struct conf *c, FILE *out)
+{
+	const struct conf_gateway *g = &c->gw;
+	char hp[CONF_HOST_MAX + 16];
+	int nwires = 0;
+
+	for (int i = 0; i < c->npacks; i++) {
+		int j = 0;
+		while (j < i && strcmp(c->packs[j].port, c->packs[i].port) != 0)
+			j++;
+		nwires += j == i;
+	}
+
+	fmt_hostport(hp, sizeof(hp), g->listen_host, g->listen_port);
+	fprintf(out, "configuration %s: %d pack%s on %d wire%s\n", c->file, c->npacks,
+	        c->npacks == 1 ? "" : "s", nwires, nwires == 1 ? "" : "s");
+	fprintf(out, "gateway\n");
+	fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
+	        g->max_clients, g->idle_timeout);
+	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
+	        g->base + 124, conf_key_word(K_FLOAT_ORDER, (int)g->float_order),
+	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
+	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
+	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
+	                                                : "flag (last values, online=0, failure=1)");
+	fprintf(out, "  log level     %s\n", conf_key_word(K_LOG_LEVEL, (int)g->log_level));
+	fprintf(out, "  control from  %s\n", g->control_clients.n ? g->control_clients.text
+	                                   : "nobody (control_clients is empty: every write is refused)");
+	fprintf(out, "  state file    %s\n", strcmp(g->state_file, "none") == 0 ? "none (energy counters kept in memory only)"
+	                                   : g->state_file[0] ? g->state_file
+	                                   : "automatic ($STATE_DIRECTORY/state, else /var/lib/bmsgw/state)");
+}
+
+/* One line per [pack.*], in columns. */
+static void print_packs(const struct conf *c, FILE *out)
+{
+	char link[CONF_PORT_MAX + 32];
+	int wname = 4, wlink = 4;
+	for (int i = 0; i < c->npacks; i++) {
+		int n = (int)strlen(c->packs[i].name);
+		wname = n > wname ? n : wname;
+		fmt_link(link, sizeof(link), &c->packs[i]);
+		n = (int)strlen(link);
+		wlink = n > wlink ? n : wlink;
+	}
+	fprintf(out, "packs\n");
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		fmt_link(link, sizeof(link), p);
+		fprintf(out, "  %-*s  unit %3d  %-12s %-*s  address %-3d  poll %g s  timeout %g s  retries %d",
+		        wname, p->name, p->unit_id, p->driver ? p->driver->name : "?", wlink, link, p->address,
+		        p->poll_interval, p->timeout, p->retries);
+		if (p->cells)
+			fprintf(out, "  cells %d (forced)", p->cells);
+		if (p->invert_current)
+			fprintf(out, "  current inverted");
+		if (p->control)
+			fprintf(out, "  MOSFET control (timeout %g s)", p->control_timeout);
+		if (p->is_tcp && p->driver && p->baud != p->driver->default_baud)
+			fprintf(out, "  (baud %d: the serial server's line rate, for the gap)", p->baud);
+		fputc('\n', out);
+	}
+}
+
+/* One line per wire: its packs and the silence before each request. */
+static void print_wires(const struct conf *c, FILE *out)
+{
+	char link[CONF_PORT_MAX + 32];
+	fprintf(out, "wires\n");
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		int j = 0, n = 0;
+		while (j < i && strcmp(c->packs[j].port, p->port) != 0)
+			j++;
+		if (j < i)
+			continue; /* listed with the first pack on this port */
+		for (j = i; j < c->npacks; j++)
+			n += strcmp(c->packs[j].port, p->port) == 0;
+		fmt_link(link, sizeof(link), p);
+		fprintf(out, "  %s: ", link);
+		for (j = i; j < c->npacks; j++)
+			if (strcmp(c->packs[j].port, p->port) == 0)
+				fprintf(out, "%s%s", j == i ? "" : ", ", c->packs[j].name);
+		if (n > 1)
+			fprintf(out, " (shared by %d packs, polled in turn)", n);
+		/* the silence before each request: the wire's own, or its `gap` */
+		double g0 = conf_pack_gap(p, false);
+		fprintf(out, "; gap %.1f ms%s", g0 * 1000,
+		        p->gap >= 0 ? " (gap key)"
+		        : p->is_ble ? " (Bluetooth: no baud rate, the protocol's floor only)"
+		        : p->driver && g0 > p->driver->gap_floor ? " (3.5 characters)" : " (protocol floor)");
+		fputc('\n', out);
+	}
+}
+
+/* [ble] and the Bluetooth packs, when there are any. */
+static void print_ble(const struct conf *c, FILE *out)
+{
+	int nble = 0;
+	for (int i = 0; i < c->npacks; i++)
+		nble += c->packs[i].is_ble;
+	if (!nble && !c->ble.line)
+		return;
+	fprintf(out, "bluetooth (BlueZ over D-Bus)\n  adapter       %s; connect timeout %g s; one connection "
+	        "attempt at a time\n", c->ble.adapter[0] ? c->ble.adapter : "BlueZ's default (the first adapter)",
+	        c->ble.connect_timeout);
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		if (!p->is_ble)
+			continue;
+		fprintf(out, "  %s %s: %s\n", p->ble_addr, p->name,
+		        p->driver && p->driver->ble_company
+		        ? "read from its advertisements (no connection; discovery runs while bmsgw does)"
+		        : "connected (GATT notifications), reconnected with backoff");
+	}
+}
+
+static void print_bank(const struct conf *c, FILE *out)
+{
+	const struct conf_bank *b = &c->bank;
+	if (!b->enabled)
+		return;
+	fprintf(out, "bank\n  unit %d (also units 0 and 255): ", b->unit_id);
+	for (int i = 0; i < b->npacks; i++)
+		fprintf(out, "%s%s", i ? ", " : "", c->packs[b->pack_idx[i]].name);
+	fprintf(out, "; a pack departing by more than %g V from the others is flagged\n", b->max_deviation);
+}
+
+static void print_mqtt(const struct conf *c, FILE *out)
+{
+	const struct conf_mqtt *m = &c->mqtt;
+	char hp[CONF_HOST_MAX + 16];
+	if (!m->enabled)
+		return;
+	fmt_hostport(hp, sizeof(hp), m->host, m->port);
+	fprintf(out, "mqtt\n  broker        %s", hp);
+	if (m->tls)
+		fprintf(out, " (TLS, %s%s%s%s)", m->ca_file[0] ? "CA " : "system CAs", m->ca_file,
+		        m->cert_file[0] ? ", client certificate " : "", m->cert_file);
+	fprintf(out, ", client id %s", m->client_id);
+	if (m->username[0])
+		fprintf(out, ", user %s%s%s", m->username, m->password_file[0] ? ", password from " : "",
+		        m->password_file);
+	fprintf(out, "\n  topics        %s/status, %s/<pack>/state and /availability, %s/bank/..., "
+	        "%s/gateway\n", m->topic_prefix, m->topic_prefix, m->topic_prefix, m->topic_prefix);
+	if (m->discovery)
+		fprintf(out, "  discovery     %s/<component>/bmsgw_%s_<pack>/<key>/config (cells: %s)\n",
+		        m->discovery_prefix, m->client_id, conf_key_word(K_MQ_CELLS, (int)m->cells));
+	else
+		fprintf(out, "  discovery     off\n");
+	if (m->publish_interval > 0)
+		fprintf(out, "  publish       at most every %g s", m->publish_interval);
+	else
+		fprintf(out, "  publish       after every good poll");
+	fprintf(out, "; keepalive %d s; MOSFET commands %s\n", m->keepalive, m->control ? "on" : "off");
+}
+
+static void print_tunnels(const struct conf *c, FILE *out)
+{
+	char hp[CONF_HOST_MAX + 16];
+	if (c->ntunnels)
+		fprintf(out, "maintenance tunnels (raw TCP to a wire; its polling pauses while a tool is connected)\n");
+	for (int i = 0; i < c->ntunnels; i++) {
+		const struct conf_tunnel *t = &c->tunnels[i];
+		fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
+		fprintf(out, "  %s: %s -> %s, clients %s, idle timeout %g s\n", t->name, hp, t->port, t->clients.text,
+		        t->idle_timeout);
+	}
+}
+
+/* [http] and [history]. */
+static void print_http(const struct conf *c, FILE *out)
+{
+	char hp[CONF_HOST_MAX + 16];
+	if (c->http.enabled) {
+		const struct conf_http *w = &c->http;
+		fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
+		fprintf(out, "http\n  listen        %s (status page, /api/state, /metrics; read-only), at most %d "
+		        "connections, clients %s\n", hp, w->max_clients, w->clients.n ? w->clients.text : "any");
+	}
+	if (c->history.enabled) {
+		const struct conf_history *h = &c->history;
+		fprintf(out, "history\n  file          %s\n", h->file[0] ? h->file
+		        : "automatic ($STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db)");
+		fprintf(out, "  samples       every %g s, kept %g days at every sample, then 15-minute rows up to "
+		        "%g days\n", h->interval, h->raw_days, h->retention);
+	} else if (c->history.line) {
+		fprintf(out, "history\n  off (file = none)\n");
+	}
+}
+
+static void print_upstreams(const struct conf *c, FILE *out)
+{
+	char hp[CONF_HOST_MAX + 16];
+	if (c->nupstreams)
+		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");
+	for (int i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *u = &c->upstreams[i];
+		fmt_hostport(hp, sizeof(hp), u->host, u->port);
+		fprintf(out, "  %s: %s unit %d, registers %d..%d of %s%s -> addresses %d..%d, every %g s "
+		        "(timeout %g s); a stale source pushes only its failure flag\n",
+		        u->name, hp, u->unit_id, u->reg_first, u->reg_last,
+		        u->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ", 
+		        u->source_pack == CONF_BANK_SOURCE ? "" : u->source, u->base,
+		        u->base + u->reg_last - u->reg_first, u->interval, u->timeout);
+	}
+}
+
+/* The parts of the summary, in the order they are printed. */
+static void (*const printers[])(const struct conf *c, FILE *out) = {
+	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
+	print_upstreams, print_limits, print_inverters, print_sunspec, print_rtu,
+};
+
+void conf_print_summary(const struct conf *c, FILE *out)
+{
+	for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
+		printers[i](c, out);
+}

@@ -1,0 +1,135 @@
+/* conf/summary_out.c - the parts of --check's summary for what bmsgw sends
+ * out: [limits] with every value and table as the engine uses them,
+ * [inverter.NAME] with its source, [sunspec] with its register ranges,
+ * [rtu].  summary.c calls them after the other sections.
+ */
+#include "conf_int.h"
+
+#include <string.h>
+
+/* "3.375:1, 3.4:0.25 ..." or "off" */
+static void fmt_table(char *buf, size_t cap, const struct conf_table *t)
+{
+	size_t n = 0;
+	bfmt(buf, cap, "off");
+	for (int i = 0; i < t->n && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s%g:%g", i ? ", " : "", t->x[i], t->y[i]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+static void print_tables(const struct conf_limits *l, FILE *out)
+{
+	static const struct { size_t off; const char *what; } tables[] = {
+		{ offsetof(struct conf_limits, charge_cell), "charge, highest cell V" },
+		{ offsetof(struct conf_limits, discharge_cell), "discharge, lowest cell V" },
+		{ offsetof(struct conf_limits, charge_temp), "charge, temperature degC" },
+		{ offsetof(struct conf_limits, discharge_temp), "discharge, temperature degC" },
+		{ offsetof(struct conf_limits, mos_temp), "MOSFET temperature degC" },
+		{ offsetof(struct conf_limits, soc_charge), "charge, SOC %" },
+		{ offsetof(struct conf_limits, soc_discharge), "discharge, SOC %" },
+	};
+	char buf[CONF_TABLE_MAX * 32];
+	fprintf(out, "  tables        %s interpolation; x:fraction of the max current, the lowest fraction binds\n",
+	        conf_key_word(K_LI_INTERP, (int)l->interpolation));
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		fmt_table(buf, sizeof(buf), FIELD(l, tables[i].off, const struct conf_table *));
+		fprintf(out, "    %-28s %s\n", tables[i].what, buf);
+	}
+}
+
+void print_limits(const struct conf *c, FILE *out)
+{
+	const struct conf_limits *l = &c->limits;
+	if (!l->enabled)
+		return;
+	fprintf(out, "limits (CVL, CCL, DCL and DVL of every pack%s; chemistry %s)\n", c->bank.enabled ? " and the bank" : "",
+	        conf_key_word(K_LI_CHEMISTRY, (int)l->chemistry));
+	fprintf(out, "  cell voltage  max %g V (bulk and absorption), float %g V, min %g V (DVL = cells x min)\n",
+	        l->max_cell_voltage, l->float_cell_voltage, l->min_cell_voltage);
+	fprintf(out, "  current       charge %g A, discharge %g A per pack", l->max_charge_current,
+	        l->max_discharge_current);
+	if (c->bank.enabled)
+		fprintf(out, "; bank: %s", l->bank_rule == CONF_BANK_MIN
+		        ? "min (fresh packs x the lowest pack's limit)" : "sum (of the fresh packs' limits)");
+	fprintf(out, "\n  absorption    from a cell spread <= %g V for %g s, then float; bulk again below %g %% SOC "
+	        "or at a spread >= %g V\n", l->absorption_cell_diff, l->absorption_time, l->rebulk_soc,
+	        l->rebulk_cell_diff);
+	fprintf(out, "  recovery      a lowered current limit waits %g s, then rises at %g A/s; CVL waits %g s, then "
+	        "rises at %g V per cell per s (the float ramp too)\n", l->recovery_hold, l->recovery_rate,
+	        l->cvl_recovery_hold, l->cvl_rate);
+	if (l->force_charge_soc > 0)
+		fprintf(out, "  flags         force charge at or below %g %% SOC", l->force_charge_soc);
+	else
+		fprintf(out, "  flags         force charge never");
+	if (l->full_charge_days > 0)
+		fprintf(out, "; full-charge request after %g days without absorption\n", l->full_charge_days);
+	else
+		fprintf(out, "; full-charge request never\n");
+	print_tables(l, out);
+}
+
+/* Where an inverter is: "can0 (SocketCAN)", "tcp 192.0.2.9:4196" ... */
+static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter *v)
+{
+	char hp[CONF_HOST_MAX + 16];
+	if (v->is_slcan) {
+		bfmt(buf, cap, "slcan %s (serial CAN adapter, 500 kbit/s)", v->device);
+	} else if (v->protocol != CONF_INV_PYLON_RS485) {
+		bfmt(buf, cap, "%s (SocketCAN)", v->device);
+	} else if (v->is_tcp) {
+		fmt_hostport(hp, sizeof(hp), v->tcp_host, v->tcp_port);
+		bfmt(buf, cap, "tcp %s", hp);
+	} else {
+		bfmt(buf, cap, "%s @ %d 8N1", v->port, v->baud);
+	}
+}
+
+void print_inverters(const struct conf *c, FILE *out)
+{
+	char link[CONF_PORT_MAX + 64];
+	if (c->ninverters)
+		fprintf(out, "inverters (a virtual battery; nothing is sent to an inverter without this section)\n");
+	for (int i = 0; i < c->ninverters; i++) {
+		const struct conf_inverter *v = &c->inverters[i];
+		fmt_inverter_link(link, sizeof(link), v);
+		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name,
+		        conf_key_word(K_IN_PROTOCOL, (int)v->protocol), link,
+		        v->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ",
+		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source, v->manufacturer);
+		if (v->protocol == CONF_INV_PYLON_RS485 && v->reply_address >= 0)
+			fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
+		else if (v->protocol == CONF_INV_PYLON_RS485)
+			fprintf(out, ", answers address %d", v->address);
+		else
+			fprintf(out, ", every %g s", v->interval);
+		fprintf(out, "; a stale source: zero limits, then %s after %g s\n",
+		        v->protocol == CONF_INV_PYLON_RS485 ? "no answer" : "silence", v->failsafe_silence);
+	}
+}
+
+void print_sunspec(const struct conf *c, FILE *out)
+{
+	const struct conf_sunspec *s = &c->sunspec;
+	if (!s->enabled)
+		return;
+	int np = conf_sunspec_regs(c, false);
+	fprintf(out, "sunspec\n  registers     %d..%d on a pack's unit (SunS, models 1 and 802, end)", s->base,
+	        s->base + np - 1);
+	if (c->bank.enabled)
+		fprintf(out, "; %d..%d on the bank's unit (model 803 too, %d string%s)", s->base,
+		        s->base + conf_sunspec_regs(c, true) - 1, c->bank.npacks, c->bank.npacks == 1 ? "" : "s");
+	fprintf(out, "; read-only\n");
+}
+
+void print_rtu(const struct conf *c, FILE *out)
+{
+	const struct conf_rtu *r = &c->rtu;
+	if (!r->enabled)
+		return;
+	fprintf(out, "rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          %s @ %d "
+	        "%s; writes %s\n", r->port, r->baud, conf_key_word(K_RT_MODE, (int)r->mode),
+	        r->control ? "by the rules of MOSFET control, by unit" : "refused (control = false)");
+}
