@@ -1,7 +1,9 @@
-/* gateway/core/clock.h - the clocks every layer may read (a leaf, like
- * redis's monotonic.h): monotonic seconds for timeouts, ages and rates, the
- * wall clock for what users see, local time for the daily SOC maximum and
- * the time-zone register. */
+/* gateway/core/clock.h - the clocks every layer may read, a leaf like
+ * redis's monotonic clock
+ * (https://github.com/redis/redis/blob/unstable/src/monotonic.h):
+ * monotonic seconds for timeouts, ages and rates, the wall clock for what
+ * users see, local time for the daily SOC maximum and the time-zone
+ * register. */
 #ifndef GATEWAY_CORE_CLOCK_H
 #define GATEWAY_CORE_CLOCK_H
 

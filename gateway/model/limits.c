@@ -2,12 +2,14 @@
  * DCL, DVL, flags, mode, reasons) of one pack, and of the bank.
  *
  * The algorithm is that of dbus-serialbattery 2.1, read in
- * mr-manuel/venus-os_dbus-serialbattery: dbus-serialbattery/battery.py
+ * mr-manuel/venus-os_dbus-serialbattery: its battery module
  * (manage_charge_voltage_limit, manage_charge_and_discharge_current,
  * calc_max_charge_current_from_* / calc_max_discharge_current_from_*),
- * dbus-serialbattery/utils.py (calc_linear_relationship,
- * calc_step_relationship) and dbus-serialbattery/config.default.ini (the
- * defaults, the 0.015 recovery threshold).  Where bmsgw differs, on
+ * https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/master/dbus-serialbattery/battery.py,
+ * its utils module (calc_linear_relationship, calc_step_relationship),
+ * https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/master/dbus-serialbattery/utils.py,
+ * and its default configuration (the defaults, the 0.015 recovery
+ * threshold), https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/master/dbus-serialbattery/config.default.ini.  Where bmsgw differs, on
  * purpose:
  *
  * CVL, per pack with cell voltages (Vmax, Vfloat, Vmin = cells x
@@ -16,7 +18,7 @@
  *    spread <= absorption_cell_diff.  In absorption the timer restarts
  *    while the spread is wider than absorption_cell_diff + 3 mV, and the
  *    pack falls back to bulk when the sum drops 0.5 V under Vmax (both
- *    battery.py's values); float after absorption_time.
+ *    dbus-serialbattery's values); float after absorption_time.
  *  - float -> bulk at a spread >= rebulk_cell_diff, or when the SOC falls
  *    below rebulk_soc.  The SOC rule is armed only once the SOC was seen at
  *    or above rebulk_soc in float: dbus-serialbattery sets its own SOC to
@@ -25,9 +27,9 @@
  *    absorption_time.
  *  - bulk and absorption: any cell above max_cell_voltage lowers the
  *    target at once to the sum of the cells minus the sum of the excesses
- *    (battery.py's controller mode 1), never below Vmin.  A lowered CVL
+ *    (dbus-serialbattery's controller mode 1), never below Vmin.  A lowered CVL
  *    rises again only after cvl_recovery_hold without a new lowering, at
- *    cvl_rate (V per cell per s), and never above its target (battery.py
+ *    cvl_rate (V per cell per s), and never above its target (dbus-serialbattery
  *    ramps toward Vmax whatever the target, which overshoots and drops
  *    again).
  *  - the move to float is a ramp at cvl_rate (Louisvdw/dbus-serialbattery
@@ -49,7 +51,7 @@
  * equal limits go to the first of: alarm, mosfet_off, cell_voltage,
  * temperature, mos_temperature, soc, bms_limit; "none" when nothing is
  * below the max current.  A limit falls at once; it rises only once its
- * target has stayed above it for recovery_hold (as battery.py: any fall
+ * target has stayed above it for recovery_hold (as dbus-serialbattery: any fall
  * restarts the hold), then at recovery_rate (0 = at once after the hold);
  * from 0 only once the target is above 1.5 % of the max current
  * (Louisvdw/dbus-serialbattery#297, #371: limits flapping around 0).
@@ -57,7 +59,7 @@
  * snapshot after gw_limits_init() is adopted as it is (nothing was
  * published before it).
  *
- * Step interpolation: utils.py's calc_step_relationship takes, per table,
+ * Step interpolation: dbus-serialbattery's calc_step_relationship takes, per table,
  * either the point below or the point above the value (return_lower), so
  * some of its step tables allow more than the linear ones.  bmsgw takes,
  * between two points, the lower of their fractions (at a point, its own):
@@ -93,9 +95,9 @@
 
 #include "limits.h"
 
-#define ABS_RESTART_MV 3.0     /* battery.py SWITCH_TO_FLOAT_CELL_VOLTAGE_DEVIATION */
-#define ABS_DROP_V 0.5         /* battery.py measurement_tolerance_variation */
-#define ANTIFLAP 0.015         /* config.default.ini *_CURRENT_RECOVERY_THRESHOLD_PERCENT */
+#define ABS_RESTART_MV 3.0     /* dbus-serialbattery SWITCH_TO_FLOAT_CELL_VOLTAGE_DEVIATION */
+#define ABS_DROP_V 0.5         /* dbus-serialbattery measurement_tolerance_variation */
+#define ANTIFLAP 0.015         /* dbus-serialbattery's configuration *_CURRENT_RECOVERY_THRESHOLD_PERCENT */
 #define FORCE_HYST 2.0         /* % */
 #define EPS_MV 1e-6            /* settings in V compared with mV readings */
 #define WALL_MIN 1577836800    /* 2020-01-01: an earlier clock is not set yet */

@@ -1,7 +1,8 @@
 /* gateway/model/service.h - what every output is to the daemon: one row of
  * the service table (gateway/daemon/services.c), in the manner of nginx's
- * modules (ngx_module.h): the same lifecycle hooks for every output, walked
- * in the table's order, each with its own state.
+ * modules (https://github.com/nginx/nginx/blob/master/src/core/ngx_module.h):
+ * the same lifecycle hooks for every output, walked in the table's order,
+ * each with its own state.
  *
  * An output (the Modbus server and its upstreams, the tunnels, MQTT, the
  * history, the HTTP server, later the inverter outputs) is one folder and
