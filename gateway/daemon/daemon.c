@@ -36,150 +36,17 @@
 #include "../model/events.h"
 #include "../model/gw.h"
 #include "../poll/control.h"
+#include "../poll/poll.h"
 #include "../wire/ble/ble.h"
 #include "../wire/wire.h"
 #include "daemon.h"
+#include "plan.h"
 #include "services.h"
 
 /* descriptors kept for the daemon itself: stdio, epoll, signals, the
  * listening socket and its spare, DNS sockets, notifications, later MQTT
  * and HTTP */
 #define GW_FD_RESERVE 32
-
-/* ------------------------------------------------------------ packs, links */
-
-/* Same pack for a reload: its snapshot means the same thing under cfg b. */
-static bool same_pack(const struct conf_pack *a, const struct conf_pack *b)
-{
-	return strcmp(a->name, b->name) == 0 && a->driver == b->driver && gw_link_same_wire(a, b) &&
-	       a->address == b->address && a->cells == b->cells && a->invert_current == b->invert_current;
-}
-
-/* What a (re)build decided, before anything is changed. */
-struct plan {
-	struct gw_pack *packs[CONF_MAX_PACKS]; /* per new conf pack: kept or new */
-	bool pack_new[CONF_MAX_PACKS];
-	struct gw_link *links[CONF_MAX_PACKS]; /* per distinct wire: kept or new */
-	bool link_new[CONF_MAX_PACKS];
-	int link_of[CONF_MAX_PACKS];           /* per new conf pack: index in links[] */
-	int nlinks;
-	bool old_pack_kept[CONF_MAX_PACKS];
-	bool old_link_kept[CONF_MAX_PACKS];
-};
-
-static void plan_undo(struct plan *pl)
-{
-	for (int i = 0; i < CONF_MAX_PACKS; i++) {
-		if (pl->pack_new[i])
-			free(pl->packs[i]);
-		if (pl->link_new[i])
-			gw_link_free(pl->links[i]);
-	}
-}
-
-/* Decide which packs and links of gw carry over to nc and allocate the
- * rest.  Changes nothing in gw; -1 when out of memory (nothing allocated). */
-static int plan_make(struct gw *gw, const struct conf *nc, struct plan *pl)
-{
-	memset(pl, 0, sizeof(*pl));
-	double now = gw_mono();
-	for (int i = 0; i < nc->npacks; i++) {
-		const struct conf_pack *c = &nc->packs[i];
-		for (int j = 0; j < gw->npacks && !pl->packs[i]; j++)
-			if (!pl->old_pack_kept[j] && same_pack(gw->packs[j]->cfg, c)) {
-				pl->old_pack_kept[j] = true;
-				pl->packs[i] = gw->packs[j];
-			}
-		if (!pl->packs[i]) {
-			struct gw_pack *p = calloc(1, sizeof(*p));
-			if (!p)
-				goto fail;
-			p->next_due = now; /* a new pack is polled at once */
-			/* control: the gateway intends nothing locked until told */
-			p->ctl.intent[BMS_FET_CHARGE] = p->ctl.intent[BMS_FET_DISCHARGE] = true;
-			pl->packs[i] = p;
-			pl->pack_new[i] = true;
-		}
-		int k = 0;
-		while (k < pl->nlinks && strcmp(pl->links[k]->port, c->port) != 0)
-			k++;
-		if (k == pl->nlinks) {
-			for (int j = 0; j < gw->nlinks && !pl->links[k]; j++)
-				if (!pl->old_link_kept[j] && gw_link_same_wire(gw->links[j]->cfg, c)) {
-					pl->old_link_kept[j] = true;
-					pl->links[k] = gw->links[j];
-				}
-			if (!pl->links[k]) {
-				if (!(pl->links[k] = gw_link_new(gw, c)))
-					goto fail;
-				pl->link_new[k] = true;
-			}
-			pl->nlinks++;
-		}
-		pl->link_of[i] = k;
-	}
-	return 0;
-fail:
-	plan_undo(pl);
-	gw_err("out of memory");
-	return -1;
-}
-
-/* Carry the plan out: gw->conf is already nc. */
-static void plan_apply(struct gw *gw, struct plan *pl)
-{
-	const struct conf *nc = gw->conf;
-	/* commands of packs that go away end (their links still exist) */
-	for (int j = 0; j < gw->npacks; j++)
-		if (!pl->old_pack_kept[j])
-			gw_control_drop(gw->packs[j]);
-	/* polls of packs that go away are abandoned; links nobody uses close */
-	for (int j = 0; j < gw->nlinks; j++) {
-		struct gw_link *l = gw->links[j];
-		bool cur_kept = false;
-		for (int i = 0; i < nc->npacks; i++)
-			cur_kept = cur_kept || (l->cur && pl->packs[i] == l->cur);
-		if (pl->old_link_kept[j] && l->cur && !cur_kept)
-			gw_poll_abort(l);
-		if (!pl->old_link_kept[j]) {
-			gw_info("link %s: closed (no pack uses it any more)", l->port);
-			gw_link_free(l);
-		}
-	}
-	for (int j = 0; j < gw->npacks; j++)
-		if (!pl->old_pack_kept[j])
-			free(gw->packs[j]);
-	for (int k = 0; k < pl->nlinks; k++) {
-		struct gw_link *l = pl->links[k];
-		l->packs = NULL;
-		l->cfg = NULL;
-	}
-	for (int i = 0; i < nc->npacks; i++) {
-		struct gw_pack *p = pl->packs[i];
-		struct gw_link *l = pl->links[pl->link_of[i]];
-		p->cfg = &nc->packs[i];
-		p->drv = p->cfg->driver;
-		p->link = l;
-		p->next_on_link = NULL;
-		if (!l->cfg) {
-			l->cfg = p->cfg;
-			l->port = p->cfg->port;
-		}
-		/* append, so packs keep their configuration order */
-		struct gw_pack **tail = &l->packs;
-		while (*tail)
-			tail = &(*tail)->next_on_link;
-		*tail = p;
-		/* float_order may have changed: encode the kept snapshot again */
-		if (p->have_data)
-			reg_encode_data(&p->snap, nc->gw.float_order, p->data_regs);
-		gw->packs[i] = p;
-	}
-	gw->npacks = nc->npacks;
-	for (int k = 0; k < pl->nlinks; k++)
-		gw->links[k] = pl->links[k];
-	gw->nlinks = pl->nlinks;
-}
 
 int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 {
@@ -192,12 +59,15 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		gw_err("cannot start the name resolver");
 		return -1;
 	}
-	struct plan *pl = malloc(sizeof(*pl));
-	if (!pl || plan_make(gw, conf, pl) < 0) {
+	gw->wire_env.loop = loop;
+	gw->wire_env.resolver = gw->resolver;
+	gw->wire_env.ble_connect_timeout = conf->ble.connect_timeout;
+	struct gw_plan *pl = malloc(sizeof(*pl));
+	if (!pl || gw_plan_make(gw, conf, pl) < 0) {
 		free(pl);
 		return -1;
 	}
-	plan_apply(gw, pl);
+	gw_plan_apply(gw, pl);
 	free(pl);
 	return 0;
 }
@@ -213,9 +83,9 @@ static void fd_budget(struct gw *gw)
 	 * and, once for all, the D-Bus socket); the outputs say what they hold */
 	long other = GW_FD_RESERVE + gw_services_fds(c);
 	bool ble = false;
-	for (int i = 0; i < gw->nlinks; i++) {
-		other += gw->links[i]->tr->fds;
-		ble = ble || gw->links[i]->cfg->is_ble;
+	for (int i = 0; i < gw->nwires; i++) {
+		other += gw->wires[i]->link->tr->fds;
+		ble = ble || gw->wires[i]->link->cfg->is_ble;
 	}
 	other += ble;
 	long need = c->gw.max_clients + other;
@@ -314,8 +184,8 @@ int gw_serve(struct gw *gw)
 void gw_start(struct gw *gw)
 {
 	/* each link reports up or down to the poller, which then schedules */
-	for (int i = 0; i < gw->nlinks; i++)
-		gw_link_open(gw->links[i]);
+	for (int i = 0; i < gw->nwires; i++)
+		gw_wire_open(gw->wires[i]);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -324,8 +194,8 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 {
 	struct conf *oc = gw->conf;
 	void *next[GW_MAX_OUTPUTS];
-	struct plan *pl = malloc(sizeof(*pl));
-	if (!pl || plan_make(gw, nc, pl) < 0) {
+	struct gw_plan *pl = malloc(sizeof(*pl));
+	if (!pl || gw_plan_make(gw, nc, pl) < 0) {
 		free(pl);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -335,13 +205,14 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	if (gw->serving && gw_services_prepare(gw, nc, false, next, err, errlen) < 0)
 		goto undo;
 	/* from here on nothing fails */
-	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nlinks;
+	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nwires;
 	for (int j = 0; j < gw->npacks; j++)
 		kept += pl->old_pack_kept[j];
-	for (int j = 0; j < gw->nlinks; j++)
+	for (int j = 0; j < gw->nwires; j++)
 		kept_links += pl->old_link_kept[j];
 	gw->conf = nc;
-	plan_apply(gw, pl);
+	gw->wire_env.ble_connect_timeout = nc->ble.connect_timeout;
+	gw_plan_apply(gw, pl);
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
 	for (int i = 0; i < gw->npacks; i++)
@@ -354,20 +225,20 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 		gw_energy_save(gw, true);
 		gw_services_commit(gw, next, oc);
 	}
-	for (int k = 0; k < gw->nlinks; k++) {
+	for (int k = 0; k < gw->nwires; k++) {
 		if (pl->link_new[k])
-			gw_link_open(gw->links[k]);
+			gw_wire_open(gw->wires[k]);
 		else
-			gw_poll_schedule(gw->links[k]); /* new packs on it are due now */
+			gw_poll_schedule(gw->wires[k]); /* new packs on it are due now */
 	}
 	gw_info("reload: %d pack(s) kept, %d added, %d removed; %d link(s) kept, %d opened, %d closed",
-		kept, nc->npacks - kept, old_n - kept, kept_links, gw->nlinks - kept_links,
+		kept, nc->npacks - kept, old_n - kept, kept_links, gw->nwires - kept_links,
 		old_nl - kept_links);
 	free(pl);
 	free(oc);
 	return 0;
 undo:
-	plan_undo(pl);
+	gw_plan_undo(pl);
 	free(pl);
 	return -1;
 }
@@ -412,17 +283,17 @@ void gw_free(struct gw *gw)
 	gw->serving = false;
 	for (int i = 0; i < gw->npacks; i++)
 		gw_control_drop(gw->packs[i]);
-	for (int i = 0; i < gw->nlinks; i++)
-		gw_link_free(gw->links[i]);
-	gw->nlinks = 0;
+	for (int i = 0; i < gw->nwires; i++)
+		gw_wire_free(gw->wires[i]);
+	gw->nwires = 0;
 	for (int i = 0; i < gw->npacks; i++)
 		free(gw->packs[i]);
 	gw->npacks = 0;
 	gw_resolver_free(gw->resolver);
 	gw->resolver = NULL;
 #ifdef HAVE_SYSTEMD
-	gw_ble_free(gw->ble); /* after the links: their Disconnect()s go out with it */
-	gw->ble = NULL;
+	gw_ble_free(gw->wire_env.ble); /* after the links: their Disconnect()s go out with it */
+	gw->wire_env.ble = NULL;
 #endif
 	free(gw->conf);
 	gw->conf = NULL;

@@ -19,13 +19,14 @@
 #include "../../conf/conf.h"
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
+#include "../wire/wire.h"
 #include "energy.h"
 #include "service.h"
 
 struct gw;
 struct gw_link;
+struct gw_wire;
 struct gw_resolver;
-struct gw_ble;
 
 /* What one pack's MOSFET control has done (poll/control.c acts on it; the
  * registers 123-124, /metrics and the state file read it). */
@@ -40,7 +41,8 @@ struct gw_pack_ctl {
 struct gw_pack {
 	const struct conf_pack *cfg;
 	const struct bms_driver *drv;
-	struct gw_link *link;
+	struct gw_link *link;          /* its wire's transport half (wire/wire.h) */
+	struct gw_wire *wire;          /* its wire's scheduler half (poll/poll.h) */
 	struct gw_pack *next_on_link;
 
 	struct bms_poll poll;          /* the poll in progress */
@@ -70,12 +72,6 @@ struct gw_pack {
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
 
-/* Error counters of one wire, as libmodbus and mbusd keep them. */
-struct gw_wire_stats {
-	uint32_t checksum_errors;      /* complete frames whose checksum (or end marker) failed */
-	uint32_t short_frames;         /* frames cut short: truncated, or abandoned half-way */
-	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
-};
 /* The counters of the wire pack p is on. */
 const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p);
 
@@ -110,15 +106,15 @@ void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[R
 struct gw {
 	struct ev_loop *loop;
 	struct conf *conf;             /* owned; gw_reload() replaces it */
-	int npacks, nlinks;
+	int npacks, nwires;
 	struct gw_pack *packs[CONF_MAX_PACKS]; /* packs[i] serves conf->packs[i] */
-	struct gw_link *links[CONF_MAX_PACKS];
+	struct gw_wire *wires[CONF_MAX_PACKS]; /* one per distinct port */
+	struct gw_link_env wire_env;   /* what every link shares: loop, resolver, BlueZ client */
 	int nout;                      /* the outputs (the daemon's service table), in its order */
 	struct gw_output out[GW_MAX_OUTPUTS];
 	bool serving;                  /* the daemon serves (gw_serve), not --once */
 	int modbus_clients;            /* Modbus TCP clients connected now (the server counts) */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
-	struct gw_ble *ble;            /* BlueZ client of the ble:// links (ble.c), NULL until one opens */
 	double start;                  /* monotonic */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
 	bool stopping;                 /* gw_stop() runs: schedule nothing new */

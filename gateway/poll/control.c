@@ -12,15 +12,16 @@
  * reads back off: that is a failure (0x04) and the log names the active
  * protections.
  */
+#include <modbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
-#include "../model/gw.h"
 #include "../core/log.h"
 #include "../core/util.h"
-#include "../wire/wire.h"
+#include "../model/gw.h"
+#include "control.h"
+#include "poll.h"
 
 #define CTL_RATE_S 1.0         /* at most one command per pack per second */
 #define CTL_REPOLL_S 0.3       /* read-back disagrees: poll again after */
@@ -87,15 +88,15 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	struct gw_ctl *c = container_of(w, struct gw_ctl, deadline);
 	char why[400];
-	struct gw_link *l = c->pack->link;
+	struct gw_wire *wire = c->pack->wire;
 	switch (c->phase) {
 	case CTL_QUEUED:
-		finish(c, 0x0B, "the wire was busy until control_timeout; nothing was sent");
+		finish(c, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire was busy until control_timeout; nothing was sent");
 		return;
 	case CTL_WIRE:
-		gw_poll_control_abort(l);
+		gw_poll_control_abort(wire);
 		snprintf(why, sizeof(why), "no acknowledgement from the BMS within %g s", c->pack->cfg->control_timeout);
-		finish(c, 0x0B, why);
+		finish(c, MODBUS_EXCEPTION_GATEWAY_TARGET, why);
 		return;
 	case CTL_VERIFY:
 		if (c->disagreed)
@@ -103,7 +104,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		else
 			snprintf(why, sizeof(why), "acknowledged, but no read-back of the pack within %g s",
 				 c->pack->cfg->control_timeout);
-		finish(c, c->disagreed ? 0x04 : 0x0B, why);
+		finish(c, c->disagreed ? MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE : MODBUS_EXCEPTION_GATEWAY_TARGET, why);
 		return;
 	}
 }
@@ -116,24 +117,24 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	int exc = 0;
 	double now = gw_mono();
 	if (!p->cfg->control || !p->drv->control_request) {
-		exc = 0x01;
+		exc = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
 		snprintf(why, wl, "control is not enabled for this pack");
 	} else if (!gw_pack_online(gw, p)) {
-		exc = 0x0B;
+		exc = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack is stale: its state is not known");
-	} else if (p->link->tunnel) {
-		exc = 0x0B;
+	} else if (p->wire->lent) {
+		exc = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
 	} else if (!gw_link_is_up(p->link)) {
-		exc = 0x0B;
+		exc = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack's wire is down");
 	} else if (p->ctl.cur || (p->ctl.last > 0 && now - p->ctl.last < CTL_RATE_S)) {
-		exc = 0x06;
+		exc = MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY;
 		snprintf(why, wl, "busy: at most one command per pack per second");
 	}
 	struct gw_ctl *c = exc ? NULL : calloc(1, sizeof(*c));
 	if (!exc && !c) {
-		exc = 0x04;
+		exc = MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE;
 		snprintf(why, wl, "out of memory");
 	}
 	if (exc) {
@@ -168,7 +169,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	ev_timer_init(&c->deadline, deadline_cb, p->cfg->control_timeout, 0.);
 	ev_timer_start(gw->loop, &c->deadline);
 	gw_info("control: %s: pack %s: %s: queued", who, p->cfg->name, what);
-	gw_poll_kick(p->link);
+	gw_poll_kick(p->wire);
 	return 0;
 }
 
@@ -182,9 +183,9 @@ void gw_control_cancel(struct gw_ctl **handle)
 	c->handle = NULL;
 }
 
-struct gw_ctl *gw_control_queued(struct gw_link *l)
+struct gw_ctl *gw_control_queued(struct gw_wire *w)
 {
-	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
 		if (p->ctl.cur && p->ctl.cur->phase == CTL_QUEUED) {
 			p->ctl.cur->phase = CTL_WIRE;
 			return p->ctl.cur;
@@ -280,13 +281,13 @@ bool gw_control_readback_at(const struct gw_pack *p, double *at)
 void gw_control_end(struct gw_pack *p, int exception, const char *why)
 {
 	if (p->ctl.cur) {
-		if (p->ctl.cur->phase == CTL_WIRE && p->link)
-			gw_poll_control_abort(p->link);
+		if (p->ctl.cur->phase == CTL_WIRE && p->wire)
+			gw_poll_control_abort(p->wire);
 		finish(p->ctl.cur, exception, why);
 	}
 }
 
 void gw_control_drop(struct gw_pack *p)
 {
-	gw_control_end(p, 0x0B, "the pack was removed or the gateway stops");
+	gw_control_end(p, MODBUS_EXCEPTION_GATEWAY_TARGET, "the pack was removed or the gateway stops");
 }

@@ -20,7 +20,7 @@
 
 struct gw;
 struct gw_pack;
-struct gw_link;
+struct gw_wire;
 struct gw_ctl;
 
 /* The end of a command: exception 0 = done, else its Modbus exception
@@ -36,8 +36,8 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 /* The requester is gone: the command goes on, its result is only logged. */
 void gw_control_cancel(struct gw_ctl **handle);
 
-/* poller.c: a command queued on a pack of link l, or NULL. */
-struct gw_ctl *gw_control_queued(struct gw_link *l);
+/* poller.c: a command queued on a pack of wire w, or NULL. */
+struct gw_ctl *gw_control_queued(struct gw_wire *w);
 /* poller.c: the control transaction of c ended on the wire: acknowledged
  * (exception 0, the read-back comes next) or not (exception, why). */
 void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why);

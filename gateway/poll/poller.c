@@ -9,17 +9,19 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <modbus.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "../model/events.h"
 #include "../core/log.h"
 #include "../core/util.h"
-#include "../wire/wire.h"
+#include "../model/events.h"
+#include "control.h"
+#include "poll.h"
 
 /* the slow-changing values (cell count, cycles, capacity: struct bms_kept)
  * are read again every SLOW_EVERY good polls, and at least every half
@@ -27,45 +29,45 @@
 #define SLOW_EVERY 10
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
-static void link_schedule(struct gw_link *l);
-static bool ctl_start(struct gw_link *l);
-static void lend_now(struct gw_link *l);
+static void link_schedule(struct gw_wire *w);
+static bool ctl_start(struct gw_wire *w);
+static void lend_now(struct gw_wire *w);
 
 /* The poll timer of a link: the silence before a request, the response
  * timeout, the next poll.  libev's epoll backend sleeps whole milliseconds,
  * at least one (a 3.6 ms gap became 4-5 ms, a 0.3 ms one 1 ms), so the
  * timer is a timerfd (CLOCK_MONOTONIC, ns) read by an ev_io; an ev_timer
  * stands in if no timerfd could be made. */
-static void disarm(struct gw_link *l)
+static void disarm(struct gw_wire *w)
 {
-	ev_timer_stop(l->gw->loop, &l->poll_timer);
-	if (l->poll_tfd >= 0) {
+	ev_timer_stop(w->gw->loop, &w->poll_timer);
+	if (w->poll_tfd >= 0) {
 		struct itimerspec off;
 		memset(&off, 0, sizeof(off));
-		timerfd_settime(l->poll_tfd, 0, &off, NULL);
-		ev_io_stop(l->gw->loop, &l->poll_tio);
+		timerfd_settime(w->poll_tfd, 0, &off, NULL);
+		ev_io_stop(w->gw->loop, &w->poll_tio);
 	}
 }
 
-static void arm(struct gw_link *l, double after)
+static void arm(struct gw_wire *w, double after)
 {
-	disarm(l);
+	disarm(w);
 	if (after < 0)
 		after = 0;
-	if (l->poll_tfd >= 0) {
+	if (w->poll_tfd >= 0) {
 		struct itimerspec its;
 		memset(&its, 0, sizeof(its));
 		its.it_value.tv_sec = (time_t)after;
 		its.it_value.tv_nsec = (long)((after - (double)its.it_value.tv_sec) * 1e9);
 		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
 			its.it_value.tv_nsec = 1; /* all zero would disarm it */
-		if (timerfd_settime(l->poll_tfd, 0, &its, NULL) == 0) {
-			ev_io_start(l->gw->loop, &l->poll_tio);
+		if (timerfd_settime(w->poll_tfd, 0, &its, NULL) == 0) {
+			ev_io_start(w->gw->loop, &w->poll_tio);
 			return;
 		}
 	}
-	ev_timer_set(&l->poll_timer, after, 0.);
-	ev_timer_start(l->gw->loop, &l->poll_timer);
+	ev_timer_set(&w->poll_timer, after, 0.);
+	ev_timer_start(w->gw->loop, &w->poll_timer);
 }
 
 /* The current step of p's poll sends nothing: the BMS talks by itself
@@ -73,6 +75,16 @@ static void arm(struct gw_link *l, double after)
 static bool step_listens(const struct gw_pack *p)
 {
 	return p->drv->listen_only || (p->drv->listens && p->drv->listens(&p->poll));
+}
+
+/* Throw away what arrived before the request: stale bytes of an earlier
+ * answer cannot start this one. */
+static void drain(struct gw_wire *w)
+{
+	size_t total = w->rx.len + gw_link_drain(w->link);
+	if (total)
+		gw_debug("link %s: dropped %zu stale bytes before the request", w->link->port, total);
+	bms_rx_clear(&w->rx);
 }
 
 static double pack_gap(const struct gw_pack *p, bool write)
@@ -86,15 +98,15 @@ static void poll_begin(struct gw_pack *p, double now)
 	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
 	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
 	/* the transport: a driver that streams must be asked again on a new connection */
-	struct gw_link *l = p->link;
-	p->poll.link = (uint8_t)l->tr->bms_link;
-	p->poll.link_fresh = p->link_opens != l->opens;
-	p->link_opens = l->opens;
+	struct gw_wire *w = p->wire;
+	p->poll.link = (uint8_t)w->link->tr->bms_link;
+	p->poll.link_fresh = p->link_opens != w->link->opens;
+	p->link_opens = w->link->opens;
 	p->poll.have_key = p->cfg->have_key;
 	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
 	p->last_bad = 0;
 	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
-			  now - p->slow_at >= p->link->gw->conf->gw.stale_after / 2;
+			  now - p->slow_at >= p->wire->gw->conf->gw.stale_after / 2;
 	p->poll_started = now;
 }
 
@@ -122,12 +134,12 @@ static void polled(struct gw *gw, struct gw_pack *p, bool ok)
 	gw_control_polled(gw, p, ok);
 }
 
-static void poll_done(struct gw_link *l, bool ok, const char *why)
+static void poll_done(struct gw_wire *w, bool ok, const char *why)
 {
-	struct gw_pack *p = l->cur;
-	struct gw *gw = l->gw;
-	l->cur = NULL;
-	l->ps = GW_POLL_IDLE;
+	struct gw_pack *p = w->cur;
+	struct gw *gw = w->gw;
+	w->cur = NULL;
+	w->ps = GW_POLL_IDLE;
 	if (!p)
 		return;
 	double now = gw_mono();
@@ -160,7 +172,7 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 	} else {
 		p->failed_polls++;
 		snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
-		if (p->fail_streak++ == 0 && l->state == GW_LINK_UP)
+		if (p->fail_streak++ == 0 && w->link->state == GW_LINK_UP)
 			gw_warn("pack %s: poll failed: %s (logged once until it answers again)",
 				p->cfg->name, p->last_error);
 		else
@@ -171,116 +183,116 @@ static void poll_done(struct gw_link *l, bool ok, const char *why)
 	p->next_due = p->poll_started + p->cfg->poll_interval;
 	if (p->next_due < now)
 		p->next_due = now;
-	if (!l->got_bytes && l->state == GW_LINK_UP) {
+	if (!w->got_bytes && w->link->state == GW_LINK_UP) {
 		/* a TCP serial server or a BLE connection that passes nothing
 		 * any more is reopened (the transport says after how many) */
-		if (++l->silent_polls >= l->tr->silent_reopen && l->tr->silent_reopen) {
-			l->silent_polls = 0;
+		if (++w->silent_polls >= w->link->tr->silent_reopen && w->link->tr->silent_reopen) {
+			w->silent_polls = 0;
 			polled(gw, p, ok);
-			gw_link_close(l, l->tr->silent_why);
+			gw_link_close(w->link, w->link->tr->silent_why);
 			return;
 		}
 	} else {
-		l->silent_polls = 0;
+		w->silent_polls = 0;
 	}
 	polled(gw, p, ok);
-	link_schedule(l);
+	link_schedule(w);
 }
 
 /* Every step answered: let the driver validate the whole sample. */
-static void poll_finish(struct gw_link *l)
+static void poll_finish(struct gw_wire *w)
 {
-	struct gw_pack *p = l->cur;
+	struct gw_pack *p = w->cur;
 	int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
-	poll_done(l, rc >= 0, rc < 0 ? bms_strerror(rc) : NULL);
+	poll_done(w, rc >= 0, rc < 0 ? bms_strerror(rc) : NULL);
 }
 
 /* Send the request of the current step, or finish the poll. */
-static void step_send(struct gw_link *l)
+static void step_send(struct gw_wire *w)
 {
-	struct gw_pack *p = l->cur;
-	uint8_t req[sizeof(l->tx)];
+	struct gw_pack *p = w->cur;
+	uint8_t req[sizeof(w->link->tx)];
 	/* a control command goes ahead of the next poll step */
-	if (ctl_start(l))
+	if (ctl_start(w))
 		return;
 	if (step_listens(p)) {
 		/* the BMS talks by itself: wait for its frames, from a clean start */
-		bms_rx_clear(&l->rx);
-		l->ps = GW_POLL_WAIT;
-		arm(l, p->cfg->timeout);
+		bms_rx_clear(&w->rx);
+		w->ps = GW_POLL_WAIT;
+		arm(w, p->cfg->timeout);
 		return;
 	}
-	gw_link_drain(l);
+	drain(w);
 	int n = p->drv->next_request(&p->poll, req, sizeof(req));
 	if (n == 0) {
-		poll_finish(l);
+		poll_finish(w);
 		return;
 	}
 	if (n < 0) {
-		poll_done(l, false, bms_strerror(n));
+		poll_done(w, false, bms_strerror(n));
 		return;
 	}
-	if (gw_link_send(l, req, (size_t)n) < 0) {
-		/* the link went down: gw_poll_link_down() already ended the poll */
-		if (l->cur)
-			poll_done(l, false, "link down");
+	if (gw_link_send(w->link, req, (size_t)n) < 0) {
+		/* the link went down: link_down() already ended the poll */
+		if (w->cur)
+			poll_done(w, false, "link down");
 		return;
 	}
-	l->ps = GW_POLL_WAIT;
-	arm(l, p->cfg->timeout);
+	w->ps = GW_POLL_WAIT;
+	arm(w, p->cfg->timeout);
 }
 
-static void step_gap(struct gw_link *l)
+static void step_gap(struct gw_wire *w)
 {
-	if (l->lending) {
-		lend_now(l); /* the exchange on the wire is over: the tool's turn */
+	if (w->lending) {
+		lend_now(w); /* the exchange on the wire is over: the tool's turn */
 		return;
 	}
-	struct gw_pack *p = l->cur;
+	struct gw_pack *p = w->cur;
 	if (!step_listens(p)) {
 		/* that answer completed the poll: finish it now, not after a
 		 * silence that no request follows */
-		uint8_t req[sizeof(l->tx)];
+		uint8_t req[sizeof(w->link->tx)];
 		if (p->drv->next_request(&p->poll, req, sizeof(req)) == 0) {
-			poll_finish(l);
+			poll_finish(w);
 			return;
 		}
 	}
-	l->ps = GW_POLL_GAP;
-	l->gap_started = gw_mono();
-	arm(l, pack_gap(l->cur, false));
+	w->ps = GW_POLL_GAP;
+	w->gap_started = gw_mono();
+	arm(w, pack_gap(w->cur, false));
 }
 
 /* A try of the current step ended without a complete answer. */
-static void count_timeout(struct gw_link *l)
+static void count_timeout(struct gw_wire *w)
 {
-	struct gw_pack *p = l->cur;
-	l->stats.timeouts++;
-	if (l->rx.len) {
+	struct gw_pack *p = w->cur;
+	w->link->stats.timeouts++;
+	if (w->rx.len) {
 		/* a frame had started: it never came whole */
-		l->stats.short_frames++;
-		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", l->port,
-			 p->cfg->name, l->rx.len);
+		w->link->stats.short_frames++;
+		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", w->link->port,
+			 p->cfg->name, w->rx.len);
 	}
-	gw_debug("link %s: pack %s: timeout (%u so far)", l->port, p->cfg->name, l->stats.timeouts);
+	gw_debug("link %s: pack %s: timeout (%u so far)", w->link->port, p->cfg->name, w->link->stats.timeouts);
 }
 
 /* A try of the step failed: it timed out, or (timed_out false) a bad
  * answer came.  Retry, or fail the poll. */
-static void step_timeout(struct gw_link *l, bool timed_out)
+static void step_timeout(struct gw_wire *w, bool timed_out)
 {
-	struct gw_pack *p = l->cur;
+	struct gw_pack *p = w->cur;
 	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
 		/* the step is complete anyway (e.g. fewer frames than announced) */
 		p->poll.attempt = 0;
 		if (p->drv->listen_only)
-			poll_finish(l);
+			poll_finish(w);
 		else
-			step_gap(l);
+			step_gap(w);
 		return;
 	}
 	if (timed_out)
-		count_timeout(l);
+		count_timeout(w);
 	/* a pack that is already failing gets one try per poll, so a dead pack
 	 * on a shared bus costs the others only its own timeout */
 	int retries = p->fail_streak ? 0 : p->cfg->retries;
@@ -288,7 +300,7 @@ static void step_timeout(struct gw_link *l, bool timed_out)
 		p->poll.attempt++;
 		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, p->poll.step,
 			 p->poll.attempt);
-		step_gap(l);
+		step_gap(w);
 		return;
 	}
 	char why[160];
@@ -296,7 +308,7 @@ static void step_timeout(struct gw_link *l, bool timed_out)
 	snprintf(why, sizeof(why), "no complete answer within %.1f s (step %d, %d tries)%s%s",
 		 p->cfg->timeout, p->poll.step, p->poll.attempt + 1, p->last_bad ? "; last answer: " : "",
 		 p->last_bad ? bms_strerror(p->last_bad) : "");
-	poll_done(l, false, why);
+	poll_done(w, false, why);
 }
 
 /* ---- control commands on the wire ----------------------------------------
@@ -305,25 +317,25 @@ static void step_timeout(struct gw_link *l, bool timed_out)
  * the command; then the interrupted poll resumes with its current step. */
 
 /* After a control transaction: resume the interrupted poll, or schedule. */
-static void ctl_resume(struct gw_link *l)
+static void ctl_resume(struct gw_wire *w)
 {
-	l->ctl = NULL;
-	if (l->cur) {
-		step_gap(l);
+	w->ctl = NULL;
+	if (w->cur) {
+		step_gap(w);
 	} else {
-		l->ps = GW_POLL_IDLE;
-		link_schedule(l);
+		w->ps = GW_POLL_IDLE;
+		link_schedule(w);
 	}
 }
 
-static void ctl_end(struct gw_link *l, int exception, const char *why)
+static void ctl_end(struct gw_wire *w, int exception, const char *why)
 {
-	struct gw_ctl *c = l->ctl;
+	struct gw_ctl *c = w->ctl;
 	struct gw_pack *p = gw_control_pack(c);
-	disarm(l);
-	ctl_resume(l);
+	disarm(w);
+	ctl_resume(w);
 	gw_control_wire_done(c, exception, why);
-	if (exception == 0 && l->cur == p && l->ps == GW_POLL_GAP) {
+	if (exception == 0 && w->cur == p && w->ps == GW_POLL_GAP) {
 		/* the command interrupted a poll of its own pack: start that poll
 		 * over, so that it is the read-back (instead of finishing a poll
 		 * begun before the switch and then polling again) */
@@ -331,181 +343,181 @@ static void ctl_end(struct gw_link *l, int exception, const char *why)
 	}
 }
 
-static void ctl_gap(struct gw_link *l)
+static void ctl_gap(struct gw_wire *w)
 {
-	if (l->lending) {
-		lend_now(l);
+	if (w->lending) {
+		lend_now(w);
 		return;
 	}
-	l->ps = GW_POLL_CTL_GAP;
-	l->gap_started = gw_mono();
-	arm(l, pack_gap(gw_control_pack(l->ctl), true));
+	w->ps = GW_POLL_CTL_GAP;
+	w->gap_started = gw_mono();
+	arm(w, pack_gap(gw_control_pack(w->ctl), true));
 }
 
 /* Start a queued command, if there is one and the wire is up. */
-static bool ctl_start(struct gw_link *l)
+static bool ctl_start(struct gw_wire *w)
 {
-	if (l->ctl || l->state != GW_LINK_UP || l->gw->stopping || l->tunnel)
+	if (w->ctl || w->link->state != GW_LINK_UP || w->gw->stopping || w->lent)
 		return false;
-	struct gw_ctl *c = gw_control_queued(l);
+	struct gw_ctl *c = gw_control_queued(w);
 	if (!c)
 		return false;
-	l->ctl = c;
-	l->ctl_tries = 0;
-	ctl_gap(l);
+	w->ctl = c;
+	w->ctl_tries = 0;
+	ctl_gap(w);
 	return true;
 }
 
 /* The gap is over: the next frame of the command, or its end. */
-static void ctl_send(struct gw_link *l)
+static void ctl_send(struct gw_wire *w)
 {
-	struct gw_pack *p = gw_control_pack(l->ctl);
-	uint8_t req[sizeof(l->tx)];
-	gw_link_drain(l);
-	int n = p->drv->control_request(gw_control_cmd(l->ctl), req, sizeof(req));
+	struct gw_pack *p = gw_control_pack(w->ctl);
+	uint8_t req[sizeof(w->link->tx)];
+	drain(w);
+	int n = p->drv->control_request(gw_control_cmd(w->ctl), req, sizeof(req));
 	if (n == 0) {
-		ctl_end(l, 0, NULL); /* every frame acknowledged */
+		ctl_end(w, 0, NULL); /* every frame acknowledged */
 		return;
 	}
 	if (n < 0) {
-		ctl_end(l, 0x04, bms_strerror(n));
+		ctl_end(w, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE, bms_strerror(n));
 		return;
 	}
-	gw_debug("link %s: pack %s: control frame", l->port, p->cfg->name);
-	if (gw_link_send(l, req, (size_t)n) < 0)
-		return; /* the link went down: gw_poll_link_down() ended it */
+	gw_debug("link %s: pack %s: control frame", w->link->port, p->cfg->name);
+	if (gw_link_send(w->link, req, (size_t)n) < 0)
+		return; /* the link went down: link_down() ended it */
 	if (p->drv->control_unacked) {
 		/* nothing comes back: the next frame (or the read-back) after a gap */
-		ctl_gap(l);
+		ctl_gap(w);
 		return;
 	}
-	l->ps = GW_POLL_CTL_WAIT;
-	arm(l, p->cfg->timeout);
+	w->ps = GW_POLL_CTL_WAIT;
+	arm(w, p->cfg->timeout);
 }
 
 /* No (good) acknowledgement: the writes are absolute, so sending the frame
  * again is safe; after `retries` more tries the command has failed. */
-static void ctl_retry(struct gw_link *l, const char *what)
+static void ctl_retry(struct gw_wire *w, const char *what)
 {
-	struct gw_pack *p = gw_control_pack(l->ctl);
-	if (l->ctl_tries++ < p->cfg->retries) {
-		gw_debug("link %s: pack %s: control frame: %s, try %d", l->port, p->cfg->name, what, l->ctl_tries + 1);
-		ctl_gap(l);
+	struct gw_pack *p = gw_control_pack(w->ctl);
+	if (w->ctl_tries++ < p->cfg->retries) {
+		gw_debug("link %s: pack %s: control frame: %s, try %d", w->link->port, p->cfg->name, what, w->ctl_tries + 1);
+		ctl_gap(w);
 		return;
 	}
 	char why[160];
-	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, l->ctl_tries);
-	ctl_end(l, 0x0B, why);
+	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, w->ctl_tries);
+	ctl_end(w, MODBUS_EXCEPTION_GATEWAY_TARGET, why);
 }
 
-static void ctl_bytes(struct gw_link *l)
+static void ctl_bytes(struct gw_wire *w)
 {
-	struct gw_pack *p = gw_control_pack(l->ctl);
+	struct gw_pack *p = gw_control_pack(w->ctl);
 	const struct bms_driver *d = p->drv;
 	for (;;) {
 		size_t fl = 0;
-		enum bms_scan s = d->scan(&p->poll, l->rx.buf, l->rx.len, &fl);
+		enum bms_scan s = d->scan(&p->poll, w->rx.buf, w->rx.len, &fl);
 		if (s == BMS_SCAN_NEED)
 			return;
 		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			l->stats.checksum_errors += s == BMS_SCAN_BADSUM;
-			bms_rx_consume(&l->rx, fl ? fl : 1);
+			w->link->stats.checksum_errors += s == BMS_SCAN_BADSUM;
+			bms_rx_consume(&w->rx, fl ? fl : 1);
 			continue;
 		}
-		if (fl == 0 || fl > l->rx.len) {
-			bms_rx_clear(&l->rx);
+		if (fl == 0 || fl > w->rx.len) {
+			bms_rx_clear(&w->rx);
 			return;
 		}
-		int rc = d->control_ack(gw_control_cmd(l->ctl), l->rx.buf, fl);
-		bms_rx_consume(&l->rx, fl);
+		int rc = d->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
+		bms_rx_consume(&w->rx, fl);
 		if (rc == BMS_E_UNEXPECTED)
 			continue;
 		if (rc == BMS_OK) {
-			l->ctl_tries = 0;
-			ctl_gap(l); /* the next frame, or the end */
+			w->ctl_tries = 0;
+			ctl_gap(w); /* the next frame, or the end */
 			return;
 		}
 		if (rc == BMS_E_REFUSED) {
-			ctl_end(l, 0x04, "the BMS refused the command");
+			ctl_end(w, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE, "the BMS refused the command");
 			return;
 		}
-		ctl_retry(l, bms_strerror(rc));
+		ctl_retry(w, bms_strerror(rc));
 		return;
 	}
 }
 
-void gw_poll_kick(struct gw_link *l)
+void gw_poll_kick(struct gw_wire *w)
 {
-	if (l->ps == GW_POLL_IDLE && l->state == GW_LINK_UP) {
-		disarm(l);
-		link_schedule(l);
+	if (w->ps == GW_POLL_IDLE && w->link->state == GW_LINK_UP) {
+		disarm(w);
+		link_schedule(w);
 	}
 }
 
-void gw_poll_control_abort(struct gw_link *l)
+void gw_poll_control_abort(struct gw_wire *w)
 {
-	if (!l->ctl)
+	if (!w->ctl)
 		return;
-	disarm(l);
-	ctl_resume(l);
+	disarm(w);
+	ctl_resume(w);
 }
 
-static void poll_fire(struct gw_link *l);
+static void poll_fire(struct gw_wire *w);
 
-static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void poll_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop;
 	(void)revents;
-	poll_fire(container_of(w, struct gw_link, poll_timer));
+	poll_fire(container_of(t, struct gw_wire, poll_timer));
 }
 
-static void poll_tio_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void poll_tio_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)revents;
-	struct gw_link *l = container_of(w, struct gw_link, poll_tio);
+	struct gw_wire *w = container_of(io, struct gw_wire, poll_tio);
 	uint64_t n;
-	if (read(l->poll_tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+	if (read(w->poll_tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		return; /* re-armed or disarmed since it became readable */
-	ev_io_stop(loop, w);
-	poll_fire(l);
+	ev_io_stop(loop, io);
+	poll_fire(w);
 }
 
 /* The poll timer expired. */
-static void poll_fire(struct gw_link *l)
+static void poll_fire(struct gw_wire *w)
 {
-	switch (l->ps) {
+	switch (w->ps) {
 	case GW_POLL_IDLE:
-		link_schedule(l);
+		link_schedule(w);
 		break;
 	case GW_POLL_GAP:
-		step_send(l);
+		step_send(w);
 		break;
 	case GW_POLL_WAIT:
-		step_timeout(l, true);
+		step_timeout(w, true);
 		break;
 	case GW_POLL_CTL_GAP:
-		ctl_send(l);
+		ctl_send(w);
 		break;
 	case GW_POLL_CTL_WAIT:
-		l->stats.timeouts++;
-		ctl_retry(l, "timed out");
+		w->link->stats.timeouts++;
+		ctl_retry(w, "timed out");
 		break;
 	}
 }
 
 /* Start the pack that is due first, or sleep until it is. */
-static void link_schedule(struct gw_link *l)
+static void link_schedule(struct gw_wire *w)
 {
-	if (l->lending && l->ps == GW_POLL_IDLE)
-		lend_now(l);
-	if (l->ps != GW_POLL_IDLE || l->gw->stopping || l->tunnel)
+	if (w->lending && w->ps == GW_POLL_IDLE)
+		lend_now(w);
+	if (w->ps != GW_POLL_IDLE || w->gw->stopping || w->lent)
 		return;
-	if (ctl_start(l))
+	if (ctl_start(w))
 		return;
 	/* the pack due first; a read-back of a command goes ahead of the rest */
 	struct gw_pack *next = NULL;
 	double now = gw_mono(), next_at = 0;
-	for (struct gw_pack *p = l->packs; p; p = p->next_on_link) {
+	for (struct gw_pack *p = w->packs; p; p = p->next_on_link) {
 		double at = p->next_due, rb = 0;
 		if (gw_control_readback_at(p, &rb)) {
 			if (rb < at)
@@ -521,203 +533,265 @@ static void link_schedule(struct gw_link *l)
 	if (!next)
 		return;
 	if (next_at > now + 1e-4) {
-		arm(l, next_at - now);
+		arm(w, next_at - now);
 		return;
 	}
-	if (l->state == GW_LINK_CONNECTING || l->state == GW_LINK_RESOLVING)
-		return; /* gw_poll_link_up() or gw_poll_link_down() comes next */
-	if (l->state != GW_LINK_UP) {
+	if (w->link->state == GW_LINK_CONNECTING || w->link->state == GW_LINK_RESOLVING)
+		return; /* link_up() or link_down() comes next */
+	if (w->link->state != GW_LINK_UP) {
 		/* the wire is down: the poll fails without traffic (the link logs the outage) */
-		l->cur = next;
+		w->cur = next;
 		next->poll_started = now;
-		l->got_bytes = true; /* do not count as a silent poll */
-		poll_done(l, false, "link down");
+		w->got_bytes = true; /* do not count as a silent poll */
+		poll_done(w, false, "link down");
 		return;
 	}
-	l->cur = next;
-	l->got_bytes = false;
+	w->cur = next;
+	w->got_bytes = false;
 	poll_begin(next, now);
-	step_gap(l);
+	step_gap(w);
 }
 
-void gw_poll_link_up(struct gw_link *l)
+/* ---- what the link tells its owner ---- */
+
+static void link_up(void *arg)
 {
-	l->silent_polls = 0;
-	link_schedule(l);
+	struct gw_wire *w = arg;
+	w->silent_polls = 0;
+	bms_rx_clear(&w->rx);
+	link_schedule(w);
 }
 
-void gw_poll_link_down(struct gw_link *l)
+static void link_down(void *arg)
 {
-	if (l->ctl) {
-		struct gw_ctl *c = l->ctl;
-		disarm(l);
-		l->ctl = NULL;
-		l->ps = l->cur ? GW_POLL_WAIT : GW_POLL_IDLE; /* the interrupted poll ends below */
-		gw_control_wire_done(c, 0x0B, "the wire went down");
+	struct gw_wire *w = arg;
+	bms_rx_clear(&w->rx);
+	if (w->ctl) {
+		struct gw_ctl *c = w->ctl;
+		disarm(w);
+		w->ctl = NULL;
+		w->ps = w->cur ? GW_POLL_WAIT : GW_POLL_IDLE; /* the interrupted poll ends below */
+		gw_control_wire_done(c, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire went down");
 	}
-	if (l->cur && l->ps != GW_POLL_IDLE) {
-		disarm(l);
-		l->got_bytes = true;
-		poll_done(l, false, "link down");
+	if (w->cur && w->ps != GW_POLL_IDLE) {
+		disarm(w);
+		w->got_bytes = true;
+		poll_done(w, false, "link down");
 	} else {
-		link_schedule(l);
+		link_schedule(w);
 	}
 }
 
-void gw_poll_bytes(struct gw_link *l, const uint8_t *p, size_t n)
+static void link_bytes(void *arg, const uint8_t *p, size_t n)
 {
+	struct gw_wire *w = arg;
 	double now = gw_mono();
-	l->got_bytes = true;
-	if (l->ps == GW_POLL_CTL_WAIT) {
-		l->last_rx = now;
-		bms_rx_feed(&l->rx, p, n);
-		ctl_bytes(l);
+	w->got_bytes = true;
+	if (w->ps == GW_POLL_CTL_WAIT) {
+		w->last_rx = now;
+		bms_rx_feed(&w->rx, p, n);
+		ctl_bytes(w);
 		return;
 	}
-	if (l->ps != GW_POLL_WAIT) {
+	if (w->ps != GW_POLL_WAIT) {
 		/* nobody asked: late answers and line noise are dropped.  The gap
 		 * before a request means silence on the wire (a BMS may still be
 		 * sending surplus frames of the last answer on a half-duplex bus),
 		 * so bytes restart it -- for at most one timeout, so that a
 		 * chattering wire cannot hold the poll forever. */
-		l->last_rx = now;
-		if (l->ps == GW_POLL_GAP && now - l->gap_started < l->cur->cfg->timeout)
-			arm(l, pack_gap(l->cur, false));
-		else if (l->ps == GW_POLL_CTL_GAP && now - l->gap_started < gw_control_pack(l->ctl)->cfg->timeout)
-			arm(l, pack_gap(gw_control_pack(l->ctl), true));
+		w->last_rx = now;
+		if (w->ps == GW_POLL_GAP && now - w->gap_started < w->cur->cfg->timeout)
+			arm(w, pack_gap(w->cur, false));
+		else if (w->ps == GW_POLL_CTL_GAP && now - w->gap_started < gw_control_pack(w->ctl)->cfg->timeout)
+			arm(w, pack_gap(gw_control_pack(w->ctl), true));
 		return;
 	}
-	struct gw_pack *pk = l->cur;
+	struct gw_pack *pk = w->cur;
 	const struct bms_driver *d = pk->drv;
-	if (l->rx.len && d->interbyte > 0 && now - l->last_rx > d->interbyte) {
-		l->stats.short_frames++;
-		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", l->port, l->rx.len);
-		bms_rx_clear(&l->rx);
+	if (w->rx.len && d->interbyte > 0 && now - w->last_rx > d->interbyte) {
+		w->link->stats.short_frames++;
+		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", w->link->port, w->rx.len);
+		bms_rx_clear(&w->rx);
 	}
-	l->last_rx = now;
-	bms_rx_feed(&l->rx, p, n);
+	w->last_rx = now;
+	bms_rx_feed(&w->rx, p, n);
 	for (;;) {
 		size_t fl = 0;
-		enum bms_scan s = d->scan(&pk->poll, l->rx.buf, l->rx.len, &fl);
+		enum bms_scan s = d->scan(&pk->poll, w->rx.buf, w->rx.len, &fl);
 		if (s == BMS_SCAN_NEED)
 			return;
 		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
 			if (s == BMS_SCAN_BADSUM) {
-				l->stats.checksum_errors++;
-				gw_debug("link %s: pack %s: checksum error (%u so far)", l->port, pk->cfg->name,
-					 l->stats.checksum_errors);
+				w->link->stats.checksum_errors++;
+				gw_debug("link %s: pack %s: checksum error (%u so far)", w->link->port, pk->cfg->name,
+					 w->link->stats.checksum_errors);
 			}
-			bms_rx_consume(&l->rx, fl ? fl : 1);
+			bms_rx_consume(&w->rx, fl ? fl : 1);
 			continue;
 		}
-		if (fl == 0 || fl > l->rx.len) {
-			bms_rx_clear(&l->rx);
+		if (fl == 0 || fl > w->rx.len) {
+			bms_rx_clear(&w->rx);
 			return;
 		}
-		int rc = d->handle(&pk->poll, l->rx.buf, fl);
-		bms_rx_consume(&l->rx, fl);
+		int rc = d->handle(&pk->poll, w->rx.buf, fl);
+		bms_rx_consume(&w->rx, fl);
 		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
 			continue;
 		if (rc == BMS_OK) {
 			pk->poll.attempt = 0;
 			if (d->listen_only) {
-				poll_finish(l);
+				poll_finish(w);
 				return;
 			}
-			step_gap(l);
+			step_gap(w);
 			return;
 		}
 		/* a bad answer: count it as a failed try of this step */
 		if (rc == BMS_E_CHECKSUM)
-			l->stats.checksum_errors++;
+			w->link->stats.checksum_errors++;
 		else if (rc == BMS_E_SHORT)
-			l->stats.short_frames++;
+			w->link->stats.short_frames++;
 		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
 		pk->last_bad = rc;
-		step_timeout(l, false);
+		step_timeout(w, false);
 		return;
 	}
 }
 
-void gw_poll_init(struct gw_link *l)
+static void link_drained(void *arg)
 {
-	l->ps = GW_POLL_IDLE;
-	l->cur = NULL;
-	ev_init(&l->poll_timer, poll_timer_cb);
-	l->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l->poll_tfd < 0)
-		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", l->port,
+	(void)arg; /* a request is written whole or the link closes */
+}
+
+static void stop_polling(struct gw_wire *w)
+{
+	disarm(w);
+	w->cur = NULL;
+	w->ctl = NULL;
+	w->ps = GW_POLL_IDLE;
+}
+
+static void link_gone(void *arg)
+{
+	stop_polling(arg);
+}
+
+static const struct gw_link_owner poller_owner = { link_up, link_down, link_bytes, link_drained, link_gone };
+
+struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg)
+{
+	struct gw_wire *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	if (!(w->link = gw_link_new(&gw->wire_env, cfg))) {
+		free(w);
+		return NULL;
+	}
+	w->gw = gw;
+	w->ps = GW_POLL_IDLE;
+	gw_link_set_owner(w->link, &poller_owner, w);
+	ev_init(&w->poll_timer, poll_timer_cb);
+	w->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->poll_tfd < 0)
+		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", w->link->port,
 			strerror(errno));
-	ev_io_init(&l->poll_tio, poll_tio_cb, l->poll_tfd, EV_READ);
+	ev_io_init(&w->poll_tio, poll_tio_cb, w->poll_tfd, EV_READ);
+	return w;
 }
 
-void gw_poll_free(struct gw_link *l)
+void gw_wire_free(struct gw_wire *w)
 {
-	disarm(l);
-	if (l->poll_tfd >= 0)
-		close(l->poll_tfd);
-	l->poll_tfd = -1;
-}
-
-void gw_poll_abort(struct gw_link *l)
-{
-	if (!l->cur)
+	if (!w)
 		return;
-	gw_debug("link %s: poll of pack %s abandoned", l->port, l->cur->cfg->name);
-	disarm(l);
-	l->cur = NULL;
-	l->ps = GW_POLL_IDLE;
+	stop_polling(w);
+	w->packs = NULL;
+	if (w->lending)
+		w->lend_owner->gone(w->lend_arg); /* it never had the wire */
+	gw_link_free(w->link); /* the owner hears "gone": the poller, or a borrower */
+	if (w->poll_tfd >= 0)
+		close(w->poll_tfd);
+	free(w);
 }
 
-static void lend_now(struct gw_link *l)
+void gw_wire_open(struct gw_wire *w)
 {
-	l->lending = false;
-	disarm(l);
-	if (l->ctl) {
-		struct gw_ctl *c = l->ctl;
-		l->ctl = NULL;
-		gw_control_wire_done(c, 0x0B, "the wire was lent to a maintenance tool");
+	gw_link_open(w->link);
+}
+
+struct gw_wire *gw_wire_find(const struct gw *gw, const char *port)
+{
+	for (int i = 0; i < gw->nwires; i++)
+		if (strcmp(gw->wires[i]->link->port, port) == 0)
+			return gw->wires[i];
+	return NULL;
+}
+
+void gw_poll_abort(struct gw_wire *w)
+{
+	if (!w->cur)
+		return;
+	gw_debug("link %s: poll of pack %s abandoned", w->link->port, w->cur->cfg->name);
+	disarm(w);
+	w->cur = NULL;
+	w->ps = GW_POLL_IDLE;
+}
+
+static void lend_now(struct gw_wire *w)
+{
+	w->lending = false;
+	disarm(w);
+	if (w->ctl) {
+		struct gw_ctl *c = w->ctl;
+		w->ctl = NULL;
+		gw_control_wire_done(c, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
 	}
-	gw_poll_abort(l);
-	l->ps = GW_POLL_IDLE;
-	bms_rx_clear(&l->rx);
+	gw_poll_abort(w);
+	w->ps = GW_POLL_IDLE;
+	bms_rx_clear(&w->rx);
 	/* commands waiting for the wire end now */
-	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
-		gw_control_end(p, 0x0B, "the wire was lent to a maintenance tool");
-	gw_tunnel_wire_ready(l->tunnel);
+	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
+		gw_control_end(p, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
+	gw_link_set_owner(w->link, w->lend_owner, w->lend_arg); /* the borrower's now */
+	w->lend_ready(w->lend_arg);
 }
 
-void gw_poll_lend(struct gw_link *l, struct gw_tunnel *t)
+void gw_poll_lend(struct gw_wire *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg))
 {
-	l->tunnel = t;
-	if (l->ps == GW_POLL_WAIT || l->ps == GW_POLL_CTL_WAIT) {
+	w->lent = true;
+	w->lend_owner = o;
+	w->lend_ready = ready;
+	w->lend_arg = arg;
+	if (w->ps == GW_POLL_WAIT || w->ps == GW_POLL_CTL_WAIT) {
 		/* a request is on the wire: its answer (or its timeout) first,
 		 * so that the tool never sees it nor talks over it */
-		l->lending = true;
+		w->lending = true;
 		return;
 	}
-	lend_now(l);
+	lend_now(w);
 }
 
-void gw_poll_return(struct gw_link *l)
+void gw_poll_return(struct gw_wire *w)
 {
-	l->tunnel = NULL;
-	if (l->lending) {
-		l->lending = false; /* the tool left before it had the wire */
+	w->lent = false;
+	w->lend_owner = NULL;
+	w->lend_ready = NULL;
+	gw_link_set_owner(w->link, &poller_owner, w);
+	if (w->lending) {
+		w->lending = false; /* the tool left before it had the wire */
 		return;
 	}
 	double now = gw_mono();
-	for (struct gw_pack *p = l->packs; p; p = p->next_on_link)
+	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
 		p->next_due = now;
-	bms_rx_clear(&l->rx);
-	l->silent_polls = 0;
-	gw_poll_schedule(l);
+	bms_rx_clear(&w->rx);
+	w->silent_polls = 0;
+	gw_poll_schedule(w);
 }
 
-void gw_poll_schedule(struct gw_link *l)
+void gw_poll_schedule(struct gw_wire *w)
 {
-	if (l->ps == GW_POLL_IDLE)
-		disarm(l);
-	link_schedule(l);
+	if (w->ps == GW_POLL_IDLE)
+		disarm(w);
+	link_schedule(w);
 }

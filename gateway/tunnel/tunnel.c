@@ -24,7 +24,7 @@
 #include "../core/net.h"
 #include "tunnel.h"
 #include "../core/util.h"
-#include "../wire/wire.h"
+#include "../poll/poll.h"
 
 #define TOOL_BUF 65536      /* bytes from the wire not yet taken by the tool */
 #define ACCEPT_PAUSE_S 1.0  /* no descriptor for accept(): try again after */
@@ -43,7 +43,7 @@ struct gw_tunnel {
 	/* the tool */
 	int cfd;
 	char peer[INET6_ADDRSTRLEN + 8];
-	struct gw_link *link;          /* lent to the tool, NULL if no tool */
+	struct gw_wire *wire;          /* lent to the tool, NULL if no tool */
 	ev_io rd, wr;
 	ev_timer idle;
 	double since, last_bytes;
@@ -57,14 +57,6 @@ static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b
 	return strcmp(a->name, b->name) == 0 && strcmp(a->port, b->port) == 0 &&
 	       strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port &&
 	       strcmp(a->clients.text, b->clients.text) == 0 && a->idle_timeout == b->idle_timeout;
-}
-
-static struct gw_link *find_link(struct gw *gw, const char *port)
-{
-	for (int i = 0; i < gw->nlinks; i++)
-		if (strcmp(gw->links[i]->port, port) == 0)
-			return gw->links[i];
-	return NULL;
 }
 
 static void peer_text(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -96,15 +88,15 @@ static void end_session(struct gw_tunnel *t, const char *why, bool give_back)
 	ev_timer_stop(loop, &t->idle);
 	close(t->cfd);
 	t->cfd = -1;
-	struct gw_link *l = t->link;
-	t->link = NULL;
+	struct gw_wire *w = t->wire;
+	t->wire = NULL;
 	t->outlen = 0;
 	gw_info("tunnel %s: tool %s %s after %.0f s (%lu bytes to the wire, %lu from it%s); wire %s %s",
 		t->cfg->name, t->peer, why, gw_mono() - t->since, t->to_wire, t->from_wire,
 		t->dropped ? ", some lost while the wire was down" : "", t->cfg->port,
 		give_back ? "given back: polling resumes" : "closed");
-	if (l && give_back)
-		gw_poll_return(l);
+	if (w && give_back)
+		gw_poll_return(w); /* the poller owns the link again */
 }
 
 static void tool_write(struct gw_tunnel *t)
@@ -135,8 +127,10 @@ static void wr_cb(struct ev_loop *loop, ev_io *w, int revents)
 	tool_write(container_of(w, struct gw_tunnel, wr));
 }
 
-void gw_tunnel_wire_bytes(struct gw_tunnel *t, const uint8_t *p, size_t n)
+/* The wire's bytes go to the tool (the tunnel owns the link now). */
+static void wire_bytes(void *arg, const uint8_t *p, size_t n)
 {
+	struct gw_tunnel *t = arg;
 	if (t->cfd < 0)
 		return;
 	t->last_bytes = gw_mono();
@@ -153,10 +147,10 @@ void gw_tunnel_wire_bytes(struct gw_tunnel *t, const uint8_t *p, size_t n)
 /* Move the tool's bytes to the wire, as far as the wire's buffer takes them. */
 static void tool_read(struct gw_tunnel *t)
 {
-	struct gw_link *l = t->link;
+	struct gw_link *l = t->wire->link;
 	uint8_t buf[512];
 	for (int i = 0; i < 16; i++) {
-		size_t room = l->state == GW_LINK_UP ? sizeof(l->tx) - (l->txlen - l->txoff) : sizeof(buf);
+		size_t room = gw_link_is_up(l) ? gw_link_room(l) : sizeof(buf);
 		if (room == 0) {
 			ev_io_stop(t->gw->loop, &t->rd); /* until the wire drains */
 			return;
@@ -185,7 +179,7 @@ static void tool_read(struct gw_tunnel *t)
 		} else {
 			t->to_wire += (unsigned long)took; /* room was checked: all of it */
 		}
-		if (t->cfd < 0 || t->link == NULL)
+		if (t->cfd < 0 || t->wire == NULL)
 			return; /* the write failed and the link closed the session */
 	}
 }
@@ -197,18 +191,28 @@ static void rd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	tool_read(container_of(w, struct gw_tunnel, rd));
 }
 
-void gw_tunnel_wire_drained(struct gw_tunnel *t)
+/* The wire took what was queued: read the tool again. */
+static void wire_drained(void *arg)
 {
-	if (t->cfd >= 0 && !t->link->lending && !ev_is_active(&t->rd)) {
+	struct gw_tunnel *t = arg;
+	if (t->cfd >= 0 && !ev_is_active(&t->rd)) {
 		ev_io_start(t->gw->loop, &t->rd);
 		tool_read(t);
 	}
 }
 
-void gw_tunnel_wire_gone(struct gw_tunnel *t)
+static void wire_gone(void *arg)
 {
-	end_session(t, "disconnected: the wire is closed (reload)", false);
+	end_session(arg, "disconnected: the wire is closed (reload)", false);
 }
+
+/* While the wire reconnects the tool waits; its bytes meanwhile are lost. */
+static void wire_updown(void *arg)
+{
+	(void)arg;
+}
+
+static const struct gw_link_owner tunnel_owner = { wire_updown, wire_updown, wire_bytes, wire_drained, wire_gone };
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -234,13 +238,15 @@ static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &t->accept_io);
 }
 
+static void wire_ready(void *arg);
+
 static void start_session(struct gw_tunnel *t, int fd, const char *peer)
 {
 	struct gw *gw = t->gw;
-	struct gw_link *l = find_link(gw, t->cfg->port);
+	struct gw_wire *w = gw_wire_find(gw, t->cfg->port);
 	t->cfd = fd;
 	snprintf(t->peer, sizeof(t->peer), "%s", peer);
-	t->link = l;
+	t->wire = w;
 	t->since = t->last_bytes = gw_mono();
 	t->to_wire = t->from_wire = t->dropped = 0;
 	t->outlen = 0;
@@ -251,22 +257,24 @@ static void start_session(struct gw_tunnel *t, int fd, const char *peer)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	char packs[200] = "";
-	for (struct gw_pack *p = l->packs; p; p = p->next_on_link) {
+	for (struct gw_pack *p = w->packs; p; p = p->next_on_link) {
 		size_t n = strlen(packs);
 		snprintf(packs + n, sizeof(packs) - n, "%s%s", n ? ", " : "", p->cfg->name);
 	}
 	gw_info("tunnel %s: tool %s connected: wire %s lent for maintenance (%s); polling of %s paused, "
 		"its data goes stale",
-		t->cfg->name, peer, t->cfg->port, gw_link_is_up(l) ? "open" : "down, reconnecting", packs);
+		t->cfg->name, peer, t->cfg->port, gw_link_is_up(w->link) ? "open" : "down, reconnecting", packs);
 	ev_io_init(&t->rd, rd_cb, fd, EV_READ);
 	ev_io_init(&t->wr, wr_cb, fd, EV_WRITE);
 	ev_timer_init(&t->idle, idle_cb, t->cfg->idle_timeout, 0.);
 	ev_timer_start(gw->loop, &t->idle);
-	gw_poll_lend(l, t); /* gw_tunnel_wire_ready() when the wire is quiet */
+	gw_poll_lend(w, &tunnel_owner, t, wire_ready); /* wire_ready() when the wire is quiet */
 }
 
-void gw_tunnel_wire_ready(struct gw_tunnel *t)
+/* The poller let the wire go: the tunnel owns the link now. */
+static void wire_ready(void *arg)
 {
+	struct gw_tunnel *t = arg;
 	if (t->cfd < 0)
 		return;
 	ev_io_start(t->gw->loop, &t->rd); /* the tool's bytes waited in its socket */

@@ -16,16 +16,17 @@
 #include "../core/prom.h"
 #include "../model/gw.h"
 #include "../model/json.h"
-#include "../wire/wire.h"
+#include "../poll/poll.h"
 #include "status.h"
 
 #ifndef BMSGW_VERSION
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
-static const char *link_state(const struct gw_link *l)
+static const char *link_state(const struct gw_wire *w)
 {
-	if (l->tunnel)
+	const struct gw_link *l = w->link;
+	if (w->lent)
 		return "lent";
 	switch (l->state) {
 	case GW_LINK_DOWN: return "down";
@@ -45,25 +46,26 @@ static void links_json(struct gw *gw, FILE *o)
 {
 	double now = gw_mono();
 	fputc('[', o);
-	for (int i = 0; i < gw->nlinks; i++) {
-		const struct gw_link *l = gw->links[i];
+	for (int i = 0; i < gw->nwires; i++) {
+		const struct gw_wire *w = gw->wires[i];
+		const struct gw_link *l = w->link;
 		fprintf(o, "%s{\"port\":", i ? "," : "");
 		gw_json_str(o, l->port);
-		fprintf(o, ",\"kind\":\"%s\",\"state\":\"%s\",\"up\":%s,\"opens\":%lu", link_kind(l), link_state(l),
+		fprintf(o, ",\"kind\":\"%s\",\"state\":\"%s\",\"up\":%s,\"opens\":%lu", link_kind(l), link_state(w),
 			l->state == GW_LINK_UP ? "true" : "false", l->opens);
 		if (l->state != GW_LINK_UP && l->rt.outage_logged)
 			fprintf(o, ",\"down_s\":%.0f", now - l->rt.down_since);
 		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"packs\":[",
 			l->stats.checksum_errors, l->stats.short_frames, l->stats.timeouts);
 		bool first = true;
-		for (const struct gw_pack *p = l->packs; p; p = p->next_on_link) {
+		for (const struct gw_pack *p = w->packs; p; p = p->next_on_link) {
 			fprintf(o, "%s", first ? "" : ",");
 			gw_json_str(o, p->cfg->name);
 			first = false;
 		}
 		fprintf(o, "],\"polling\":");
-		if (l->cur)
-			gw_json_str(o, l->cur->cfg->name);
+		if (w->cur)
+			gw_json_str(o, w->cur->cfg->name);
 		else
 			fputs("null", o);
 		fputc('}', o);
@@ -127,12 +129,6 @@ void gw_status_json(struct gw *gw, FILE *o)
 
 /* ------------------------------------------------------------- /metrics */
 
-/* A metric with a single value and no labels: its family and its value. */
-static void single(FILE *o, const char *name, const char *type, const char *help, double v)
-{
-	const struct gw_prom_metric m = { name, type, help, v };
-	gw_prom_singles(o, &m, 1);
-}
 
 /* A unit that metrics show values of: a pack or the bank, fresh or not. */
 struct munit {
@@ -236,24 +232,53 @@ static void unit_metrics(FILE *o, const struct munit *u, int n)
 		}
 }
 
-void gw_status_metrics(struct gw *gw, FILE *o)
+/* The gateway itself. */
+static void gateway_metrics(const struct gw *gw, FILE *o)
 {
-	const struct conf *c = gw->conf;
 	double now = gw_mono();
 	gw_prom_family(o, "bmsgw_info", "gauge", "Version of bmsgw.");
 	fprintf(o, "bmsgw_info{version=\"%s\"} 1\n", BMSGW_VERSION);
-	single(o, "bmsgw_start_time_seconds", "gauge", "Start time of the daemon (unix seconds).",
-	       floor((double)time(NULL) - (now - gw->start)));
-	single(o, "bmsgw_reloads_total", "counter",
-	       "Configuration reloads applied.", gw->reloads);
-	single(o, "bmsgw_reload_failures_total", "counter",
-	       "Configuration reloads refused.", gw->reload_failures_total);
-	single(o, "bmsgw_packs_configured", "gauge",
-	       "Packs configured.", gw->npacks);
-	single(o, "bmsgw_packs_online", "gauge",
-	       "Packs with fresh data.", gw_packs_online(gw));
+	const struct gw_prom_metric mm[] = {
+		{ "bmsgw_start_time_seconds", "gauge", "Start time of the daemon (unix seconds).",
+		  floor((double)time(NULL) - (now - gw->start)) },
+		{ "bmsgw_reloads_total", "counter", "Configuration reloads applied.", (double)gw->reloads },
+		{ "bmsgw_reload_failures_total", "counter", "Configuration reloads refused.",
+		  (double)gw->reload_failures_total },
+		{ "bmsgw_packs_configured", "gauge", "Packs configured.", gw->npacks },
+		{ "bmsgw_packs_online", "gauge", "Packs with fresh data.", gw_packs_online(gw) },
+	};
+	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+}
 
-	/* per pack */
+/* A family with two samples per pack, told apart by one label. */
+static void pack_pairs(const struct gw *gw, FILE *o, const char *name, const char *type, const char *help,
+		       const char *label[2], double (*get)(const struct gw_pack *p, int k))
+{
+	gw_prom_family(o, name, type, help);
+	for (int i = 0; i < gw->npacks; i++)
+		for (int k = 0; k < 2; k++)
+			gw_prom_sample(o, name, gw->packs[i]->cfg->name, label[k], get(gw->packs[i], k));
+}
+
+static double polls_of(const struct gw_pack *p, int k)
+{
+	return k ? p->failed_polls : p->good_polls;
+}
+
+static double commands_of(const struct gw_pack *p, int k)
+{
+	return k ? p->ctl.failed : p->ctl.done;
+}
+
+static double energy_of(const struct gw_pack *p, int k)
+{
+	return k ? p->energy.out_kwh : p->energy.in_kwh;
+}
+
+/* Every pack, fresh or not: what it is, whether it is fresh, its age and counters. */
+static void packs_metrics(const struct gw *gw, FILE *o)
+{
+	double now = gw_mono();
 	gw_prom_family(o, "bmsgw_pack_info", "gauge", "A configured pack: protocol, port, address and Modbus unit id.");
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
@@ -270,22 +295,18 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	for (int i = 0; i < gw->npacks; i++)
 		if (gw->packs[i]->have_data)
 			gw_prom_sample(o, "bmsgw_pack_data_age_seconds", gw->packs[i]->cfg->name, NULL,
-			       now - gw->packs[i]->last_good);
-	gw_prom_family(o, "bmsgw_pack_polls_total", "counter", "Polls of the pack by result.");
-	for (int i = 0; i < gw->npacks; i++) {
-		gw_prom_sample(o, "bmsgw_pack_polls_total", gw->packs[i]->cfg->name, "result=\"good\"", gw->packs[i]->good_polls);
-		gw_prom_sample(o, "bmsgw_pack_polls_total", gw->packs[i]->cfg->name, "result=\"failed\"",
-		       gw->packs[i]->failed_polls);
-	}
-	gw_prom_family(o, "bmsgw_pack_control_commands_total", "counter", "MOSFET commands by outcome.");
-	for (int i = 0; i < gw->npacks; i++) {
-		gw_prom_sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"done\"",
-		       gw->packs[i]->ctl.done);
-		gw_prom_sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"failed\"",
-		       gw->packs[i]->ctl.failed);
-	}
+				       now - gw->packs[i]->last_good);
+	static const char *results[2] = { "result=\"good\"", "result=\"failed\"" };
+	static const char *outcomes[2] = { "result=\"done\"", "result=\"failed\"" };
+	pack_pairs(gw, o, "bmsgw_pack_polls_total", "counter", "Polls of the pack by result.", results, polls_of);
+	pack_pairs(gw, o, "bmsgw_pack_control_commands_total", "counter", "MOSFET commands by outcome.", outcomes,
+		   commands_of);
+}
 
-	/* values of every unit that is fresh */
+/* The values of every unit that is fresh, the energy counters, the bank's own. */
+static void values_metrics(const struct gw *gw, FILE *o)
+{
+	const struct conf *c = gw->conf;
 	struct munit u[CONF_MAX_PACKS + 1];
 	int n = 0;
 	for (int i = 0; i < gw->npacks; i++) {
@@ -304,24 +325,25 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 		n++;
 	}
 	unit_metrics(o, u, n);
-	gw_prom_family(o, "bmsgw_energy_kwh_total", "counter", "Energy charged (in) and discharged (out), integrated over good polls.");
-	for (int i = 0; i < gw->npacks; i++) {
-		gw_prom_sample(o, "bmsgw_energy_kwh_total", gw->packs[i]->cfg->name, "direction=\"in\"", gw->packs[i]->energy.in_kwh);
-		gw_prom_sample(o, "bmsgw_energy_kwh_total", gw->packs[i]->cfg->name, "direction=\"out\"",
-		       gw->packs[i]->energy.out_kwh);
-	}
-	if (c->bank.enabled) {
-		gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"in\"", gw->bank_energy.in_kwh);
-		gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", "direction=\"out\"", gw->bank_energy.out_kwh);
-		single(o, "bmsgw_bank_packs_online", "gauge",
-		       "Packs of the bank with fresh data.", bs.online);
-		single(o, "bmsgw_bank_packs_configured", "gauge",
-		       "Packs of the bank.", bs.configured);
-		single(o, "bmsgw_bank_deviation", "gauge",
-		       "1 while a fresh pack's voltage departs from the others.", bs.online ? bs.rb.deviation : 0);
-	}
+	static const char *dirs[2] = { "direction=\"in\"", "direction=\"out\"" };
+	pack_pairs(gw, o, "bmsgw_energy_kwh_total", "counter",
+		   "Energy charged (in) and discharged (out), integrated over good polls.", dirs, energy_of);
+	if (!c->bank.enabled)
+		return;
+	gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", dirs[0], gw->bank_energy.in_kwh);
+	gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", dirs[1], gw->bank_energy.out_kwh);
+	const struct gw_prom_metric mm[] = {
+		{ "bmsgw_bank_packs_online", "gauge", "Packs of the bank with fresh data.", bs.online },
+		{ "bmsgw_bank_packs_configured", "gauge", "Packs of the bank.", bs.configured },
+		{ "bmsgw_bank_deviation", "gauge", "1 while a fresh pack's voltage departs from the others.",
+		  bs.online ? bs.rb.deviation : 0 },
+	};
+	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+}
 
-	/* wires */
+/* Every wire: up, opens and its error counters, labelled port and kind. */
+static void wires_metrics(const struct gw *gw, FILE *o)
+{
 	static const struct { const char *name, *type, *help; } lf[] = {
 		{ "bmsgw_link_up", "gauge", "1 while the wire is open (0 while down or lent to a maintenance tool)." },
 		{ "bmsgw_link_opens_total", "counter", "Times the wire was opened or connected." },
@@ -331,16 +353,25 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
 		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
-		for (int i = 0; i < gw->nlinks; i++) {
-			const struct gw_link *l = gw->links[i];
-			double v[] = { l->state == GW_LINK_UP && !l->tunnel, (double)l->opens, l->stats.checksum_errors,
+		for (int i = 0; i < gw->nwires; i++) {
+			const struct gw_link *l = gw->wires[i]->link;
+			double v[] = { l->state == GW_LINK_UP && !gw->wires[i]->lent, (double)l->opens, l->stats.checksum_errors,
 				       l->stats.short_frames, l->stats.timeouts };
 			fprintf(o, "%s{port=", lf[f].name);
 			gw_prom_label(o, l->port);
 			fprintf(o, ",kind=\"%s\"} %.0f\n", link_kind(l), v[f]);
 		}
 	}
+}
 
+/* /metrics: the gateway, the packs, every unit's values, the wires, then
+ * each output's own families. */
+void gw_status_metrics(struct gw *gw, FILE *o)
+{
+	gateway_metrics(gw, o);
+	packs_metrics(gw, o);
+	values_metrics(gw, o);
+	wires_metrics(gw, o);
 	/* each output's own families */
 	for (int i = 0; i < gw->nout; i++)
 		if (gw->out[i].state && gw->out[i].svc->metrics)

@@ -1057,7 +1057,7 @@ static void timer_link_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			  "connected to another device such as a phone)", b->l->cfg->ble_addr, FIND_TIMEOUT);
 	else if (b->st == BL_RESOLVING)
 		link_fail(b, "connected, but BlueZ did not resolve the GATT services within %g s",
-			  b->l->gw->conf->ble.connect_timeout);
+			  b->l->env->ble_connect_timeout);
 }
 
 /* The characteristics of the first of the driver's layouts from b->layout
@@ -1166,7 +1166,7 @@ static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		char t[200];
 		err_text(e, t, sizeof(t));
 		if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
-			link_fail(b, "no connection within %g s (connect_timeout)", b->l->gw->conf->ble.connect_timeout);
+			link_fail(b, "no connection within %g s (connect_timeout)", b->l->env->ble_connect_timeout);
 		else if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
 			 sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD) ||
 			 sd_bus_error_has_name(e, "org.bluez.Error.DoesNotExist")) {
@@ -1182,7 +1182,7 @@ static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		if (dev && dev->resolved) {
 			start_notify(b);
 		} else {
-			ev_timer_set(&b->timer, b->l->gw->conf->ble.connect_timeout, 0.);
+			ev_timer_set(&b->timer, b->l->env->ble_connect_timeout, 0.);
 			ev_timer_start(m->loop, &b->timer);
 		}
 	}
@@ -1210,7 +1210,7 @@ static void queue_kick(struct gw_ble *m, struct ble_obj *ad)
 		next->st = BL_CONNECTING;
 		ad->connecting = next;
 		gw_debug("link %s: Connect %s", next->l->port, next->dev);
-		uint64_t usec = (uint64_t)(next->l->gw->conf->ble.connect_timeout * (double)USEC);
+		uint64_t usec = (uint64_t)(next->l->env->ble_connect_timeout * (double)USEC);
 		int r = call(m, &next->call, next->dev, IF_DEVICE, "Connect", on_connect, next, usec, NULL);
 		if (r < 0) {
 			ad->connecting = NULL;
@@ -1283,13 +1283,13 @@ static void link_advance(struct gw_ble_link *b)
 
 static void ble_open(struct gw_link *l)
 {
-	struct gw *gw = l->gw;
+	struct gw_link_env *env = l->env;
 	char why[200];
-	if (!gw->ble && !(gw->ble = ble_new(gw->loop))) {
+	if (!env->ble && !(env->ble = ble_new(env->loop))) {
 		gw_link_close(l, "out of memory");
 		return;
 	}
-	struct gw_ble *m = gw->ble;
+	struct gw_ble *m = env->ble;
 	if (!l->ble) {
 		struct gw_ble_link *b = calloc(1, sizeof(*b));
 		if (!b) {

@@ -1,0 +1,133 @@
+/* gateway/daemon/plan.c - which packs and wires of the running gateway a
+ * (re)build keeps, which it makes and which go (see plan.h).
+ *
+ * A pack whose protocol, port, address and serial settings (and cell count
+ * and current sign) are unchanged keeps its snapshot, counters, freshness
+ * and daily SOC maximum, and a poll it has in progress; a wire stays open
+ * while some pack still uses it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+#include "../poll/control.h"
+#include "../poll/poll.h"
+#include "plan.h"
+
+bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->driver == b->driver && gw_link_same_wire(a, b) &&
+	       a->address == b->address && a->cells == b->cells && a->invert_current == b->invert_current;
+}
+
+void gw_plan_undo(struct gw_plan *pl)
+{
+	for (int i = 0; i < CONF_MAX_PACKS; i++) {
+		if (pl->pack_new[i])
+			free(pl->packs[i]);
+		if (pl->link_new[i])
+			gw_wire_free(pl->wires[i]);
+	}
+}
+
+int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	double now = gw_mono();
+	for (int i = 0; i < nc->npacks; i++) {
+		const struct conf_pack *c = &nc->packs[i];
+		for (int j = 0; j < gw->npacks && !pl->packs[i]; j++)
+			if (!pl->old_pack_kept[j] && gw_plan_same_pack(gw->packs[j]->cfg, c)) {
+				pl->old_pack_kept[j] = true;
+				pl->packs[i] = gw->packs[j];
+			}
+		if (!pl->packs[i]) {
+			struct gw_pack *p = calloc(1, sizeof(*p));
+			if (!p)
+				goto fail;
+			p->next_due = now; /* a new pack is polled at once */
+			/* control: the gateway intends nothing locked until told */
+			p->ctl.intent[BMS_FET_CHARGE] = p->ctl.intent[BMS_FET_DISCHARGE] = true;
+			pl->packs[i] = p;
+			pl->pack_new[i] = true;
+		}
+		int k = 0;
+		while (k < pl->nwires && strcmp(pl->wires[k]->link->port, c->port) != 0)
+			k++;
+		if (k == pl->nwires) {
+			for (int j = 0; j < gw->nwires && !pl->wires[k]; j++)
+				if (!pl->old_link_kept[j] && gw_link_same_wire(gw->wires[j]->link->cfg, c)) {
+					pl->old_link_kept[j] = true;
+					pl->wires[k] = gw->wires[j];
+				}
+			if (!pl->wires[k]) {
+				if (!(pl->wires[k] = gw_wire_new(gw, c)))
+					goto fail;
+				pl->link_new[k] = true;
+			}
+			pl->nwires++;
+		}
+		pl->link_of[i] = k;
+	}
+	return 0;
+fail:
+	gw_plan_undo(pl);
+	gw_err("out of memory");
+	return -1;
+}
+
+void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
+{
+	const struct conf *nc = gw->conf;
+	/* commands of packs that go away end (their links still exist) */
+	for (int j = 0; j < gw->npacks; j++)
+		if (!pl->old_pack_kept[j])
+			gw_control_drop(gw->packs[j]);
+	/* polls of packs that go away are abandoned; links nobody uses close */
+	for (int j = 0; j < gw->nwires; j++) {
+		struct gw_wire *w = gw->wires[j];
+		bool cur_kept = false;
+		for (int i = 0; i < nc->npacks; i++)
+			cur_kept = cur_kept || (w->cur && pl->packs[i] == w->cur);
+		if (pl->old_link_kept[j] && w->cur && !cur_kept)
+			gw_poll_abort(w);
+		if (!pl->old_link_kept[j]) {
+			gw_info("link %s: closed (no pack uses it any more)", w->link->port);
+			gw_wire_free(w);
+		}
+	}
+	for (int j = 0; j < gw->npacks; j++)
+		if (!pl->old_pack_kept[j])
+			free(gw->packs[j]);
+	for (int k = 0; k < pl->nwires; k++) {
+		struct gw_wire *w = pl->wires[k];
+		w->packs = NULL;
+		w->link->cfg = NULL;
+	}
+	for (int i = 0; i < nc->npacks; i++) {
+		struct gw_pack *p = pl->packs[i];
+		struct gw_wire *w = pl->wires[pl->link_of[i]];
+		p->cfg = &nc->packs[i];
+		p->drv = p->cfg->driver;
+		p->wire = w;
+		p->link = w->link;
+		p->next_on_link = NULL;
+		if (!w->link->cfg) {
+			w->link->cfg = p->cfg;
+			w->link->port = p->cfg->port;
+		}
+		/* append, so packs keep their configuration order */
+		struct gw_pack **tail = &w->packs;
+		while (*tail)
+			tail = &(*tail)->next_on_link;
+		*tail = p;
+		/* float_order may have changed: encode the kept snapshot again */
+		if (p->have_data)
+			reg_encode_data(&p->snap, nc->gw.float_order, p->data_regs);
+		gw->packs[i] = p;
+	}
+	gw->npacks = nc->npacks;
+	for (int k = 0; k < pl->nwires; k++)
+		gw->wires[k] = pl->wires[k];
+	gw->nwires = pl->nwires;
+}
