@@ -65,6 +65,10 @@ done
 echo "== register map"
 step "register-map.md up to date" bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
 
+echo "== the rooms of gateway/"
+step "layering (no call up, none between outputs)" "$PY" tests/tools/layers.py "$BIN"
+step "functions fit a screen (gateway/, conf/)" "$PY" tests/tools/funclen.py
+
 if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 	# one target per core at a time (they are independent), reported in order
 	jobs_max=$(nproc 2>/dev/null || echo 2)

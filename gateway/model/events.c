@@ -6,15 +6,6 @@
 
 #include "gw.h"
 
-static bool in_bank(const struct gw *gw, const struct gw_pack *p)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	for (int k = 0; b->enabled && k < b->npacks; k++)
-		if (gw->packs[b->pack_idx[k]] == p)
-			return true;
-	return false;
-}
-
 /* The energy counters of p and of its bank, integrated over good polls. */
 static void count_energy(struct gw *gw, struct gw_pack *p)
 {
@@ -23,7 +14,7 @@ static void count_energy(struct gw *gw, struct gw_pack *p)
 		gw_energy_add(&p->energy, p->last_good, p->snap.power, max_gap);
 	else
 		gw_energy_break(&p->energy);
-	if (!in_bank(gw, p))
+	if (!gw_pack_in_bank(gw, p))
 		return;
 	struct gw_bank_state bs;
 	gw_bank_compute(gw, &bs);

@@ -135,6 +135,8 @@ struct gw {
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
+/* Is p one of the bank's packs? */
+bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p);
 /* The pack called `name`, or NULL. */
 struct gw_pack *gw_find_pack(const struct gw *gw, const char *name);
 /* Packs online now. */

@@ -20,6 +20,15 @@ struct gw_pack *gw_find_pack(const struct gw *gw, const char *name)
 	return NULL;
 }
 
+bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; b->enabled && k < b->npacks; k++)
+		if (gw->packs[b->pack_idx[k]] == p)
+			return true;
+	return false;
+}
+
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 {
 	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;

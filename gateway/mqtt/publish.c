@@ -382,18 +382,16 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 		pack_shape(p, &nc, &nt);
 		if (m->state == MQ_UP && s->disc_sent && (nc != s->disc_cells || nt != s->disc_temps))
 			discover_pack(m, p); /* the pack showed its cells / sensors */
-		const struct conf_bank *b = &gw->conf->bank;
-		for (int k = 0; b->enabled && k < b->npacks; k++)
-			if (gw->packs[b->pack_idx[k]] == p) {
-				if (m->state != MQ_UP || now - m->bank_last < iv)
-					m->bank_pending = true;
-				else
-					publish_state(m, NULL);
-				if (m->state == MQ_UP && bank_temps(gw) != m->bank_disc_temps) {
-					m->bank_disc_temps = bank_temps(gw);
-					gw_disc_bank(gw->conf, m->bank_disc_temps, emit_config, m);
-				}
+		if (gw_pack_in_bank(gw, p)) {
+			if (m->state != MQ_UP || now - m->bank_last < iv)
+				m->bank_pending = true;
+			else
+				publish_state(m, NULL);
+			if (m->state == MQ_UP && bank_temps(gw) != m->bank_disc_temps) {
+				m->bank_disc_temps = bank_temps(gw);
+				gw_disc_bank(gw->conf, m->bank_disc_temps, emit_config, m);
 			}
+		}
 	}
 	update_availability(m);
 	mq_set_events(m);

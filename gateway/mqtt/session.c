@@ -154,7 +154,8 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 		char why[300];
 		bool auth = m->protocol == MQTT_PROTOCOL_V5 ? (rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD ||
 							       rc == MQTT_RC_NOT_AUTHORIZED)
-							    : (rc == 4 || rc == 5);
+							    : (rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD ||
+							       rc == CONNACK_REFUSED_NOT_AUTHORIZED);
 		snprintf(why, sizeof(why), "the broker refused the connection: %s%s",
 			 m->protocol == MQTT_PROTOCOL_V5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc),
 			 auth ? " (check username and password_file)" : "");
@@ -317,10 +318,13 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw_mqtt *m = container_of(w, struct gw_mqtt, retry);
-	if (m->state == MQ_CONNECTING)
-		mq_lost(m, "no answer (CONNACK) within 10 s");
-	else if (m->state == MQ_DOWN)
+	if (m->state == MQ_CONNECTING) {
+		char why[64];
+		snprintf(why, sizeof(why), "no answer (CONNACK) within %.0f s", CONNECT_TIMEOUT);
+		mq_lost(m, why);
+	} else if (m->state == MQ_DOWN) {
 		mq_connect(m);
+	}
 }
 
 /* Once a second: keepalive, a broker that takes nothing, the end of the
@@ -342,7 +346,9 @@ void mq_tick(struct gw_mqtt *m)
 		if (!m->stuck_since)
 			m->stuck_since = gw_mono();
 		else if (gw_mono() - m->stuck_since > STUCK_S) {
-			mq_lost(m, "the broker has taken no data for 30 s");
+			char why[64];
+			snprintf(why, sizeof(why), "the broker has taken no data for %.0f s", STUCK_S);
+			mq_lost(m, why);
 			return;
 		}
 	} else {

@@ -14,6 +14,8 @@
 - kill -9 of bmsgw: P/status offline through the will; SIGTERM: offline
   published for every pack and the gateway;
 - the broker killed and restarted: bmsgw reconnects and republishes;
+- a reload to another broker while the old one has stopped reading (its
+  socket full) applies at once, Modbus served throughout;
 - a blackholed broker leaves Modbus reads under 50 ms;
 - TLS with a CA and a client certificate made here, password
   authentication; a wrong password logged clearly and retried with backoff;
@@ -319,6 +321,119 @@ def test_broker_outages(tmp):
         broker.cleanup()
 
 
+class StuckBroker:
+    """Answers CONNECT with CONNACK (MQTT 5 or 3.1.1, as asked), then never
+    reads again, with a small receive buffer: a broker that stopped reading,
+    so that the client's socket fills and what it publishes waits in it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # inherited by accepted sockets
+        self.ls.bind(("127.0.0.1", self.port))
+        self.ls.listen(4)
+        self.held = []
+        self.connected = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                s, _ = self.ls.accept()
+                head = s.recv(4096)
+            except OSError:
+                return
+            i = head.find(b"MQTT")
+            v5 = i >= 0 and len(head) > i + 4 and head[i + 4] == 5
+            s.sendall(b"\x20\x03\x00\x00\x00" if v5 else b"\x20\x02\x00\x00")
+            self.held.append(s)  # and never read it again
+            self.connected.set()
+
+    def close(self):
+        self.ls.close()
+        for s in self.held:
+            s.close()
+
+
+def test_reload_stuck_broker(tmp):
+    print("== a reload to another broker while the old one has stopped reading")
+    if os.environ.get("BMSGW_SMALL_SNDBUF") != "1":
+        # loopback sockets take megabytes before a writer waits: run this
+        # test in a private network namespace whose TCP send buffers are
+        # small, so that the old broker's socket really fills
+        if os.geteuid() != 0 or subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
+            print("SKIPPED: needs root and network namespaces (unshare -n)")
+            return
+        r = subprocess.run(["unshare", "-n", "sh", "-c",
+                            'ip link set lo up && sysctl -qw net.ipv4.tcp_wmem="4096 8192 8192" && exec "$0" "$@"',
+                            sys.executable, os.path.abspath(__file__), "--stuck-broker"],
+                           env=dict(os.environ, BMSGW_SMALL_SNDBUF="1"), capture_output=True, text=True, timeout=180)
+        print(r.stdout + r.stderr, end="")
+        m = re.search(r"(\d+) passed, (\d+) failed\s*$", r.stdout)
+        c.ok(m is not None and r.returncode in (0, 1), "(the test ran in its namespace)")
+        if m:
+            c.passed += int(m.group(1))
+            c.failed += int(m.group(2))
+        return
+    stuck = StuckBroker()
+    broker = Broker()
+    # eight packs with every cell announced: far more discovery than a
+    # socket takes while its peer reads nothing
+    sim = Sim(packs=["address=%d" % a for a in range(1, 9)])
+    gw_port = free_port()
+    conf = gateway_section(gw_port, os.path.join(tmp, "s6")) + mqtt_section(stuck.port, "cells = enabled\n")
+    for a in range(1, 9):
+        conf += pack_section("p%d" % a, "daly", sim.port, "address = %d\n" % a)
+    gw = Gateway(conf, gw_port)
+    stop = threading.Event()
+    worst = [0.0, 0]
+
+    def reader():
+        with socket.create_connection(("127.0.0.1", gw_port), timeout=5) as s:
+            while not stop.is_set():
+                t1 = time.monotonic()
+                s.sendall(mbap_request(worst[1] & 0xffff, 1, bytes([3, BASE >> 8, BASE & 255, 0, 125])))
+                if len(recv_adu(s)) < 9:
+                    break
+                worst[0] = max(worst[0], time.monotonic() - t1)
+                worst[1] += 1
+                time.sleep(0.005)
+    try:
+        c.ok(stuck.connected.wait(10), "the gateway connected to the broker that then stops reading")
+        # the first good polls make the states and discovery go out: they fill the socket
+        c.ok(wait_until(lambda: read_regs(gw_port, 8, BASE, 2) is not None, 15), "the packs are online")
+        time.sleep(1.0)  # (no condition to wait for: the broker reads nothing, so nothing tells)
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        wait_until(lambda: worst[1] > 20, 5)
+        with open(gw.conf, "w") as f:
+            f.write(conf.replace("port = %d\nclient_id" % stuck.port, "port = %d\nclient_id" % broker.port))
+        sub = Subscriber(broker.port, topics=("site/#",))
+        gw.p.send_signal(signal.SIGHUP)
+        m = wait_until(lambda: re.search(r"reload #1: applied in ([0-9.]+) ms", gw.text()), 10)
+        ms = float(m.group(1)) if m else -1
+        c.ok(m is not None and ms < 200, "the reload does not wait for the old broker (%.1f ms)" % ms)
+        c.ok("the broker did not take it all" in gw.text(),
+             "the old broker had stopped taking data: its socket was full at the reload")
+        c.ok(sub.wait_for("site/bmsgw/p8/state", timeout=15) is not None, "the new broker gets the state")
+        time.sleep(0.5)
+        stop.set()
+        t.join(5)
+        print("   %d Modbus reads around the reload, worst %.1f ms" % (worst[1], worst[0] * 1000))
+        c.ok(worst[1] > 50 and worst[0] < 0.1, "Modbus clients were served throughout (worst %.1f ms)" %
+             (worst[0] * 1000))
+        sub.close()
+    finally:
+        stop.set()
+        if c.failed:
+            gw.dump(30)
+        gw.stop()
+        sim.stop()
+        stuck.close()
+        broker.cleanup()
+
+
 def test_tls_and_auth(tmp):
     print("== TLS with client certificates, passwords")
     certs = Certs()
@@ -526,8 +641,11 @@ def test_dump_and_fleet(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-mqtt-")
-    for t in (test_protocols_and_discovery, test_broker_outages, test_tls_and_auth, test_v311_fallback,
-              test_dump_and_fleet):
+    if sys.argv[1:] == ["--stuck-broker"]:  # in its network namespace (test_reload_stuck_broker)
+        test_reload_stuck_broker(tmp)
+        return c.report()
+    for t in (test_protocols_and_discovery, test_broker_outages, test_reload_stuck_broker, test_tls_and_auth,
+              test_v311_fallback, test_dump_and_fleet):
         try:
             t(tmp)
         except Exception as e:  # a crash in a test is a failure, not an abort
