@@ -134,7 +134,7 @@ deps:
 # The whole suite runs on the ASan+UBSan build.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) -j$(NPROC) SANITIZE=1 all unit
+	$(MAKE) -j$(NPROC) SANITIZE=1 all unit build/san/slowdisk.so
 	$(MAKE) -j$(NPROC) fuzz
 	$(MAKE) -j$(NPROC) all
 	$(MAKE) -j$(NPROC) nosystemd

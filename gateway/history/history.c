@@ -68,11 +68,59 @@ static void deliver(struct gw_history *h)
 	}
 }
 
+/* Histories retired by a reload whose worker is still writing what they
+ * held: reaped from the loop when their worker says it is done. */
+static struct gw_history *retired;
+
+static void reap(struct gw_history *h)
+{
+	for (struct gw_history **pp = &retired; *pp; pp = &(*pp)->next_retired)
+		if (*pp == h) {
+			*pp = h->next_retired;
+			break;
+		}
+	h->retiring = false;
+	gw_history_free(h); /* the worker has returned or is returning: the join is immediate */
+}
+
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	deliver(container_of(w, struct gw_history, wake));
+	struct gw_history *h = container_of(w, struct gw_history, wake);
+	deliver(h);
+	if (h->retiring) {
+		pthread_mutex_lock(&h->mu);
+		bool exited = h->exited;
+		pthread_mutex_unlock(&h->mu);
+		if (exited)
+			reap(h);
+	}
+}
+
+void gw_history_retire(struct gw_history *h)
+{
+	if (!h)
+		return;
+	if (!h->started) {
+		gw_history_free(h);
+		return;
+	}
+	ev_periodic_stop(h->gw->loop, &h->sampler);
+	pthread_mutex_lock(&h->mu);
+	h->stop = true;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->mu);
+	h->retiring = true;
+	h->next_retired = retired;
+	retired = h;
+	/* if it exited already, its wakeup is pending and reaps it */
+}
+
+void gw_history_reap_all(void)
+{
+	while (retired)
+		reap(retired); /* the daemon stops: waiting for their last writes is fine now */
 }
 
 static void enqueue(struct gw_history *h, const struct gw_hsample *s)

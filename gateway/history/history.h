@@ -75,6 +75,13 @@ bool gw_history_same(const struct conf_history *a, const struct conf_history *b)
 /* Write what is queued, stop the worker, free everything; NULL is fine.
  * Queries still pending are dropped without their callbacks. */
 void gw_history_free(struct gw_history *h);
+/* A reload replaces h: it stops sampling now and its worker writes what
+ * it holds on its own; the loop frees it when the worker says it is done
+ * (never waiting for the disk).  Answers to queries still pending are
+ * delivered.  NULL is fine. */
+void gw_history_retire(struct gw_history *h);
+/* The daemon stops: wait for every retired history's worker and free it. */
+void gw_history_reap_all(void);
 
 /* Counters for /metrics and the status page. */
 struct gw_history_stats {

@@ -84,8 +84,12 @@ struct gw_history {
 	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
+	struct gw_history *next_retired; /* retired at a reload, its worker still writing */
+	bool retiring;
+
 	/* under mu */
 	bool stop;
+	bool exited;                  /* the worker is done (it returns right after) */
 	struct gw_hsample *q;         /* queued samples */
 	size_t nq, capq;
 	struct gw_hquery *jobs, **jobs_tail;

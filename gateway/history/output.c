@@ -43,7 +43,8 @@ static void hist_stop(void *st, bool clean)
 {
 	(void)clean;
 	struct hist_out *o = st;
-	gw_history_free(o->h); /* writes what it holds first */
+	gw_history_free(o->h); /* writes what it holds first: the loop has ended */
+	gw_history_reap_all();
 	free(o);
 }
 
@@ -51,8 +52,10 @@ static void *hist_commit(struct gw *gw, void *cur, void *next, const struct conf
 {
 	(void)oc;
 	struct hist_out *o = next;
-	if (cur && cur != next)
-		hist_stop(cur, false);
+	if (cur && cur != next) {
+		gw_history_retire(((struct hist_out *)cur)->h); /* writes what it holds, off the loop */
+		free(cur);
+	}
 	if (o && !o->h && !(o->h = gw_history_new(gw))) {
 		free(o); /* logged: the gateway goes on without history */
 		return NULL;

@@ -546,5 +546,10 @@ void *gw_hist_worker(void *arg)
 	if (h->db)
 		(void)sqlite3_exec(h->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	db_close(h);
+	/* a retired history is reaped by the loop once told (history.c) */
+	pthread_mutex_lock(&h->mu);
+	h->exited = true;
+	pthread_mutex_unlock(&h->mu);
+	ev_async_send(h->gw->loop, &h->wake);
 	return NULL;
 }
