@@ -29,7 +29,8 @@ void gw_energy_break(struct gw_energy *e);
 
 /* The state file in use ("" = none): [gateway] state_file, else
  * $STATE_DIRECTORY/state (systemd's StateDirectory=), else
- * /var/lib/bmsgw/state; "none" = none. */
+ * /var/lib/bmsgw/state (the directory is made when missing:
+ * core/statedir.h); "none" = none. */
 void gw_energy_path(const struct gw *gw, char *out, size_t cap);
 /* Read the counters of the configured packs and the bank from the state
  * file (those it does not name start at 0); a missing file is no error. */

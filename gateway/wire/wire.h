@@ -8,7 +8,8 @@
  *
  * A link never names who uses it: its owner installs callbacks (struct
  * gw_link_owner) and hears from it through them, as redis's connections
- * call only the handlers their owner set (connection.h).  The poller owns
+ * call only the handlers their owner set
+ * (https://github.com/redis/redis/blob/unstable/src/connection.h).  The poller owns
  * a link (poll/poll.h); a maintenance tunnel takes it over while a tool
  * has the wire, and hands it back.
  */
