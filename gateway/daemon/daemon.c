@@ -69,6 +69,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		return -1;
 	}
 	gw_plan_apply(gw, pl);
+	gw_charge_reset(gw);
 	free(pl);
 	return 0;
 }
@@ -214,12 +215,13 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	gw->conf = nc;
 	gw->wire_env.ble_connect_timeout = nc->ble.connect_timeout;
 	gw_plan_apply(gw, pl);
+	gw_charge_reset(gw);
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
 	for (int i = 0; i < gw->npacks; i++)
 		if (pl->pack_new[i]) {
 			gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
-			gw_state_restore_intent(gw, gw->packs[i]);
+			gw_state_restore_pack(gw, gw->packs[i]);
 		}
 	if (gw->serving) {
 		fd_budget(gw);

@@ -42,6 +42,7 @@ enum {
 	E_SWITCH = 1 << 6,   /* switch: state True / False, commands ON / OFF on
 	                      * P/NAME/set/<field>; only for packs whose MOSFETs
 	                      * may be switched over MQTT */
+	E_LIM = 1 << 7,      /* a charge limit: only with [limits] */
 };
 
 struct ent {
@@ -108,6 +109,27 @@ static const struct ent ents[] = {
 	{ "pack_missing", "Pack missing", "pack_missing", "problem", NULL, NULL, -1, E_BANK | E_BINARY, 0 },
 	{ "voltage_deviation", "Pack voltage deviation", "deviation", "problem", NULL, NULL, -1,
 	  E_BANK | E_BINARY, 0 },
+	{ "charge_voltage_limit", "Charge voltage limit", "limits.cvl_v", "voltage", "V", "measurement", 2,
+	  PB | E_LIM, 0 },
+	{ "charge_current_limit", "Charge current limit", "limits.ccl_a", "current", "A", "measurement", 1,
+	  PB | E_LIM, 0 },
+	{ "discharge_current_limit", "Discharge current limit", "limits.dcl_a", "current", "A", "measurement", 1,
+	  PB | E_LIM, 0 },
+	{ "discharge_voltage_limit", "Discharge voltage limit", "limits.dvl_v", "voltage", "V", "measurement", 2,
+	  PB | E_LIM | E_DIAG, 0 },
+	{ "charge_mode", "Charge mode", "limits.mode", NULL, NULL, NULL, -1, PB | E_LIM, 0 },
+	{ "charge_limit_reason", "Charge limit reason", "limits.ccl_reason", NULL, NULL, NULL, -1,
+	  PB | E_LIM | E_DIAG, 0 },
+	{ "discharge_limit_reason", "Discharge limit reason", "limits.dcl_reason", NULL, NULL, NULL, -1,
+	  PB | E_LIM | E_DIAG, 0 },
+	{ "charge_allowed", "Charge allowed", "limits.charge_allowed", "battery_charging", NULL, NULL, -1,
+	  PB | E_LIM | E_BINARY, 0 },
+	{ "discharge_allowed", "Discharge allowed", "limits.discharge_allowed", "power", NULL, NULL, -1,
+	  PB | E_LIM | E_BINARY, 0 },
+	{ "force_charge", "Force charge", "limits.force_charge", NULL, NULL, NULL, -1,
+	  PB | E_LIM | E_BINARY | E_DIAG, 0 },
+	{ "full_charge_request", "Full charge request", "limits.full_charge_request", NULL, NULL, NULL, -1,
+	  PB | E_LIM | E_BINARY | E_DIAG, 0 },
 	{ "modbus_clients", "Modbus clients", "modbus_clients", NULL, NULL, "measurement", 0, E_GW | E_DIAG, 0 },
 	{ "mqtt_reconnects", "MQTT reconnects", "mqtt_reconnects", NULL, NULL, "total_increasing", 0,
 	  E_GW | E_DIAG, 0 },
@@ -256,6 +278,8 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 			continue;
 		if ((e->flags & E_SWITCH) && !u->control)
 			continue;
+		if ((e->flags & E_LIM) && !u->c->limits.enabled)
+			continue;
 		config(u, e, e->key, e->name, e->field, !(e->flags & E_OFF));
 	}
 	if (u->kind == E_GW)
@@ -313,6 +337,18 @@ void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit
 		if (ents[i].flags & E_SWITCH) {
 			snprintf(topic, sizeof(topic), "%s/switch/%s_%s/%s/config", c->mqtt.discovery_prefix, gid, name,
 				 ents[i].key);
+			emit(ctx, topic, "");
+		}
+}
+
+void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], gid[96];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	for (size_t i = 0; i < NENTS; i++)
+		if (ents[i].flags & E_LIM) {
+			snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
+				 component(ents[i].flags), gid, name, ents[i].key);
 			emit(ctx, topic, "");
 		}
 }

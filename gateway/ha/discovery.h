@@ -30,6 +30,9 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 /* Empty payloads for the MOSFET switch configs of pack `name` (its control
  * was turned off). */
 void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* Empty payloads for the charge-limit configs of unit `name` ("bank" for
+ * the bank): [limits] was turned off. */
+void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
 /* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,
  * a protocol with control)?  Its switch entities exist only then. */
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p);

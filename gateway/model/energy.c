@@ -5,6 +5,8 @@
  *   # bmsgw state: energy counters in kWh (written by bmsgw, atomically)
  *   pack rack1 123.456789 98.765432
  *   bank 250.000000 199.000000
+ *   intent rack1 1 1          (what bmsgw last switched, packs with control)
+ *   full rack1 1795420800     (the last absorption or float, unix time)
  *
  * It is rewritten through a temporary file in the same directory, fsync'ed,
  * then renamed over the old one, so a power cut leaves either the old or the
@@ -115,7 +117,7 @@ void gw_energy_restore(struct gw *gw, const char *name, struct gw_energy *e)
 	}
 }
 
-void gw_state_restore_intent(struct gw *gw, struct gw_pack *p)
+void gw_state_restore_pack(struct gw *gw, struct gw_pack *p)
 {
 	char path[512];
 	gw_energy_path(gw, path, sizeof(path));
@@ -126,10 +128,14 @@ void gw_state_restore_intent(struct gw *gw, struct gw_pack *p)
 	while (fgets(line, sizeof(line), f)) {
 		char kind[16], nm[64];
 		int a, b;
+		long long t;
 		if (sscanf(line, "%15s %63s %d %d", kind, nm, &a, &b) == 4 && strcmp(kind, "intent") == 0 &&
 		    strcmp(nm, p->cfg->name) == 0 && (a == 0 || a == 1) && (b == 0 || b == 1)) {
 			p->ctl.intent[BMS_FET_CHARGE] = a == 1;
 			p->ctl.intent[BMS_FET_DISCHARGE] = b == 1;
+		} else if (sscanf(line, "%15s %63s %lld", kind, nm, &t) == 3 && strcmp(kind, "full") == 0 &&
+			   strcmp(nm, p->cfg->name) == 0 && t > 0) {
+			p->lim_st.last_full_wall = (int64_t)t; /* the last absorption or float */
 		}
 	}
 	fclose(f);
@@ -148,7 +154,7 @@ void gw_energy_load(struct gw *gw)
 	}
 	for (int i = 0; i < gw->npacks; i++) {
 		gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
-		gw_state_restore_intent(gw, gw->packs[i]);
+		gw_state_restore_pack(gw, gw->packs[i]);
 	}
 	gw_energy_restore(gw, NULL, &gw->bank_energy);
 	gw_info("energy counters: read from %s", path);
@@ -181,6 +187,12 @@ static int write_all(const char *path, const struct gw *gw, char *why, size_t wl
 		if (gw->packs[i]->cfg->control)
 			fprintf(f, "intent %s %d %d\n", gw->packs[i]->cfg->name,
 				gw->packs[i]->ctl.intent[BMS_FET_CHARGE], gw->packs[i]->ctl.intent[BMS_FET_DISCHARGE]);
+	/* when each pack was last full (absorption or float): the full-charge
+	 * request counts full_charge_days from it, across restarts */
+	for (int i = 0; i < gw->npacks; i++)
+		if (gw->packs[i]->lim_st.last_full_wall > 0)
+			fprintf(f, "full %s %lld\n", gw->packs[i]->cfg->name,
+				(long long)gw->packs[i]->lim_st.last_full_wall);
 	int bad = fflush(f) != 0 || fsync(fd) != 0;
 	int e = errno;
 	if (fclose(f) != 0 && !bad) {
@@ -202,7 +214,7 @@ static int write_all(const char *path, const struct gw *gw, char *why, size_t wl
 
 void gw_energy_save(struct gw *gw, bool force)
 {
-	bool dirty = force || gw->bank_energy.dirty || gw->intent_dirty;
+	bool dirty = force || gw->bank_energy.dirty || gw->intent_dirty || gw->state_dirty;
 	for (int i = 0; i < gw->npacks && !dirty; i++)
 		dirty = gw->packs[i]->energy.dirty;
 	char path[512];
@@ -226,4 +238,5 @@ void gw_energy_save(struct gw *gw, bool force)
 		gw->packs[i]->energy.dirty = false;
 	gw->bank_energy.dirty = false;
 	gw->intent_dirty = false;
+	gw->state_dirty = false;
 }

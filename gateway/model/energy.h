@@ -37,9 +37,10 @@ void gw_energy_path(const struct gw *gw, char *out, size_t cap);
 void gw_energy_load(struct gw *gw);
 /* The same for one pack only (a pack added by a reload). */
 void gw_energy_restore(struct gw *gw, const char *name, struct gw_energy *e);
-/* The MOSFET intent of pack p (what bmsgw last switched, JBD writes both
- * FETs from it) from the state file, if it holds one. */
-void gw_state_restore_intent(struct gw *gw, struct gw_pack *p);
+/* What the state file holds of pack p besides its energy: the MOSFET
+ * intent (what bmsgw last switched, JBD writes both FETs from it) and the
+ * time it was last full (the charge limits' full-charge request). */
+void gw_state_restore_pack(struct gw *gw, struct gw_pack *p);
 /* Write every counter to the state file (temporary file, fsync, rename) if
  * any changed or `force`.  Problems are logged once until it works again. */
 void gw_energy_save(struct gw *gw, bool force);

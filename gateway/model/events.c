@@ -28,6 +28,7 @@ void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
 {
 	if (ok)
 		count_energy(gw, p);
+	gw_charge_polled(gw, p); /* before anyone publishes them */
 	for (int i = 0; i < gw->nout; i++) {
 		const struct gw_output *o = &gw->out[i];
 		if (o->state && o->svc->polled)
@@ -39,6 +40,7 @@ void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
 
 void gw_emit_tick(struct gw *gw, double now)
 {
+	gw_charge_tick(gw, now);
 	for (int i = 0; i < gw->nout; i++) {
 		const struct gw_output *o = &gw->out[i];
 		if (o->state && o->svc->tick)

@@ -17,11 +17,12 @@ struct gw_pack;
 
 /* A poll of p finished (ok: a new snapshot was committed).  First the
  * model's own bookkeeping (the energy counters of the pack and of its
- * bank), then every output, then gw->on_poll.  The poller ends a MOSFET
+ * bank, the charge limits of both), then every output, then gw->on_poll.  The poller ends a MOSFET
  * command this poll confirms only after this, so that an MQTT client sees
  * the switched state before the command's "done". */
 void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok);
-/* A second passed (the daemon's tick): every output's tick. */
+/* A second passed (the daemon's tick): the charge limits (holds, ramps, a
+ * pack gone stale), then every output's tick. */
 void gw_emit_tick(struct gw *gw, double now);
 
 #endif

@@ -21,6 +21,7 @@
 #include "../core/clock.h"
 #include "../wire/wire.h"
 #include "energy.h"
+#include "limits.h"
 #include "service.h"
 
 struct gw;
@@ -67,6 +68,8 @@ struct gw_pack {
 
 	bool attempted;                /* at least one poll finished (for --once) */
 	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
+	struct gw_lim_state lim_st;    /* the charge-limit engine's memory (charge.c) */
+	struct gw_limits lim;          /* its charge and discharge limits now */
 	struct gw_pack_ctl ctl;        /* MOSFET control */
 };
 
@@ -125,6 +128,9 @@ struct gw {
 	double watchdog;               /* systemd's WatchdogSec, 0 = none */
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
+	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
+	bool bank_lim_known;           /* computed at least once (for the change log) */
+	bool state_dirty;              /* something else of the state file changed (last full charge) */
 	bool energy_save_failed;       /* the state file could not be written (logged once) */
 	bool intent_dirty;             /* a MOSFET intent changed since the state file was written */
 	double energy_saved_at;        /* monotonic */
@@ -132,6 +138,15 @@ struct gw {
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
 };
+
+/* charge.c: the charge and discharge limits ([limits]), kept current: a
+ * poll of p finished (its limits and the bank's), a second passed (every
+ * pack: holds, ramps, a pack gone stale is fail-safe), the configuration
+ * changed (off: every limit 0).  gw_unit_limits(): those a unit serves. */
+void gw_charge_polled(struct gw *gw, struct gw_pack *p);
+void gw_charge_tick(struct gw *gw, double now);
+void gw_charge_reset(struct gw *gw);
+const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit *u);
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);

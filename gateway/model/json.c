@@ -79,6 +79,27 @@ static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
 		}
 	fprintf(o, "\"");
 	json_bool(o, "problem", s->alarms != 0, h & BMS_HAS_ALARMS);
+	/* the limits the BMS itself reports (where its protocol has them) */
+	json_num(o, "bms_ccl_a", s->bms_ccl_a, h & BMS_HAS_CUR_LIMITS, 1);
+	json_num(o, "bms_dcl_a", s->bms_dcl_a, h & BMS_HAS_CUR_LIMITS, 1);
+	json_num(o, "bms_cvl_v", s->bms_cvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
+	json_num(o, "bms_dvl_v", s->bms_dvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
+}
+
+/* ,"limits":{...} of a pack or the bank ([limits]), or null without it. */
+static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l)
+{
+	if (!gw->conf->limits.enabled) {
+		fputs(",\"limits\":null", o);
+		return;
+	}
+	fprintf(o, ",\"limits\":{\"cvl_v\":%.2f,\"ccl_a\":%.1f,\"dcl_a\":%.1f,\"dvl_v\":%.2f", l->cvl_v, l->ccl_a,
+		l->dcl_a, l->dvl_v);
+	fprintf(o, ",\"charge_allowed\":%s,\"discharge_allowed\":%s,\"force_charge\":%s,\"full_charge_request\":%s",
+		l->charge_allowed ? "true" : "false", l->discharge_allowed ? "true" : "false",
+		l->force_charge ? "true" : "false", l->full_charge_request ? "true" : "false");
+	fprintf(o, ",\"mode\":\"%s\",\"ccl_reason\":\"%s\",\"dcl_reason\":\"%s\"}", gw_limits_mode_name(l->mode),
+		gw_limits_reason_name(l->ccl_reason), gw_limits_reason_name(l->dcl_reason));
 }
 
 static void energy_fields(FILE *o, const struct gw_energy *e)
@@ -101,6 +122,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 		ws->checksum_errors, ws->short_frames, ws->timeouts);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
+	limits_fields(o, gw, &p->lim); /* status: a stale pack shows its fail-safe */
 	if (!p->have_data) {
 		fprintf(o, ",\"error\":");
 		gw_json_str(o, p->last_error[0] ? p->last_error : "no answer");
@@ -177,6 +199,7 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
 	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
+	limits_fields(o, gw, &gw->bank_lim);
 	/* the bank's data is as new as its freshest pack */
 	double newest = -1;
 	for (int k = 0; k < b->npacks; k++) {

@@ -12,8 +12,9 @@ struct gw_pack;
 
 /* One line: {"pack":NAME,"protocol":...,"ok":true,"voltage":...} with every
  * decoded field (null where the protocol does not carry it), the wire's
- * error counters, the poll counters and the energy counters; or ok:false and
- * the reason the pack did not answer. */
+ * error counters, the poll counters, the energy counters and the charge
+ * limits ("limits", null without [limits]); or ok:false and the reason the
+ * pack did not answer. */
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p);
 /* One line: the bank unit as served now ({"bank":true,"packs_online":...}),
  * with the same value keys as a pack. */

@@ -428,6 +428,12 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 		if (p && oc->mqtt.discovery && gw_disc_control(oc, &oc->packs[i]) && !gw_disc_control(gw->conf, p->cfg))
 			gw_disc_clear_switches(oc, p->cfg->name, emit_config, m);
 	}
+	if (oc->mqtt.discovery && oc->limits.enabled && !gw->conf->limits.enabled) {
+		for (int i = 0; i < gw->npacks; i++)
+			gw_disc_clear_limits(oc, gw->packs[i]->cfg->name, emit_config, m);
+		if (gw->conf->bank.enabled)
+			gw_disc_clear_limits(oc, "bank", emit_config, m);
+	}
 	if (m->state == MQ_UP)
 		mq_publish_all(m); /* new packs, new shapes, new settings (cells, names) */
 }

@@ -341,6 +341,37 @@ static void values_metrics(const struct gw *gw, FILE *o)
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
 
+/* The charge limits of every pack and the bank ([limits]): status, so a
+ * stale unit shows its fail-safe zeros rather than a gap. */
+static void limits_metrics(const struct gw *gw, FILE *o)
+{
+	static const struct { const char *name, *help; } lf[] = {
+		{ "bmsgw_charge_voltage_limit_volts", "Charge voltage limit (CVL)." },
+		{ "bmsgw_charge_current_limit_amperes", "Charge current limit (CCL); 0 = no charging." },
+		{ "bmsgw_discharge_current_limit_amperes", "Discharge current limit (DCL); 0 = no discharging." },
+		{ "bmsgw_discharge_voltage_limit_volts", "Discharge voltage limit (DVL)." },
+	};
+	if (!gw->conf->limits.enabled)
+		return;
+	int n = gw->npacks + (gw->conf->bank.enabled ? 1 : 0);
+	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
+		gw_prom_family(o, lf[f].name, "gauge", lf[f].help);
+		for (int i = 0; i < n; i++) {
+			const struct gw_limits *l = i < gw->npacks ? &gw->packs[i]->lim : &gw->bank_lim;
+			double v[] = { l->cvl_v, l->ccl_a, l->dcl_a, l->dvl_v };
+			gw_prom_sample(o, lf[f].name, i < gw->npacks ? gw->packs[i]->cfg->name : "bank", NULL, v[f]);
+		}
+	}
+	gw_prom_family(o, "bmsgw_charge_limit_info", "gauge", "Charge mode and what binds each current limit.");
+	for (int i = 0; i < n; i++) {
+		const struct gw_limits *l = i < gw->npacks ? &gw->packs[i]->lim : &gw->bank_lim;
+		char lab[160];
+		snprintf(lab, sizeof(lab), "mode=\"%s\",ccl_reason=\"%s\",dcl_reason=\"%s\"", gw_limits_mode_name(l->mode),
+			 gw_limits_reason_name(l->ccl_reason), gw_limits_reason_name(l->dcl_reason));
+		gw_prom_sample(o, "bmsgw_charge_limit_info", i < gw->npacks ? gw->packs[i]->cfg->name : "bank", lab, 1);
+	}
+}
+
 /* Every wire: up, opens and its error counters, labelled port and kind. */
 static void wires_metrics(const struct gw *gw, FILE *o)
 {
@@ -371,6 +402,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	gateway_metrics(gw, o);
 	packs_metrics(gw, o);
 	values_metrics(gw, o);
+	limits_metrics(gw, o);
 	wires_metrics(gw, o);
 	/* each output's own families */
 	for (int i = 0; i < gw->nout; i++)

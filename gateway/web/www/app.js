@@ -75,6 +75,32 @@ function cellsChart(u) {
   return wrap;
 }
 
+/* The charge and discharge limits ([limits]): status, shown even when the
+ * unit is stale, where they are the fail-safe (0 A, nothing allowed). */
+function limitsBlock(u) {
+  const l = u.limits;
+  if (!l) return null;
+  const box = el('div', { class: 'limits' + (l.mode === 'failsafe' ? ' failsafe' : ''), 'data-field': 'limits', 'data-mode': l.mode });
+  const part = (label, field, text, why) => {
+    const s = el('span', { 'data-field': field }, label + ' ');
+    s.appendChild(el('b', {}, text));
+    if (why && why !== 'none') s.appendChild(el('span', { class: 'muted' }, ' (' + why.replace('_', ' ') + ')'));
+    box.appendChild(s);
+  };
+  part('Mode', 'mode', l.mode);
+  part('CVL', 'cvl', fmt(l.cvl_v, 2, 'V'));
+  part('CCL', 'ccl', fmt(l.ccl_a, 1, 'A'), l.ccl_reason);
+  part('DCL', 'dcl', fmt(l.dcl_a, 1, 'A'), l.dcl_reason);
+  part('DVL', 'dvl', fmt(l.dvl_v, 2, 'V'));
+  const flags = [];
+  if (!l.charge_allowed) flags.push('no charging');
+  if (!l.discharge_allowed) flags.push('no discharging');
+  if (l.force_charge) flags.push('force charge');
+  if (l.full_charge_request) flags.push('full charge requested');
+  if (flags.length) box.appendChild(el('span', { class: 'alarm', 'data-field': 'limit_flags' }, flags.join(', ')));
+  return box;
+}
+
 function unitCard(u, name, isBank) {
   const st = unitStatus(u);
   const card = el('article', { class: 'unit' + (isBank ? ' bank' : '') + (st !== 'online' ? ' stale' : ''), 'data-unit': name, 'data-status': st });
@@ -87,6 +113,8 @@ function unitCard(u, name, isBank) {
   const label = { online: 'online', stale: 'stale', nodata: 'no data' }[st];
   head.appendChild(el('span', { class: 'badge', 'data-field': 'status', 'data-state': st }, label));
   card.appendChild(head);
+  const lim = limitsBlock(u);
+  if (lim) card.appendChild(lim);
 
   if (st === 'nodata') {
     const err = (state.errors && state.errors[name]) || u.error || 'no answer yet';
