@@ -350,6 +350,24 @@ static uint16_t dm_reg(const uint8_t *d, uint16_t start, uint16_t reg)
 	return bms_be16(d + 2 * (reg - start));
 }
 
+/* Both maps: cells in registers 0..ncells-1 of the read that starts at
+ * `start` (mV), temperature slots from register `temp1` on (degC + 40).
+ * 0xFF marks a missing sensor even within the count (DALYN-04): present
+ * sensors are kept in order, missing ones left out. */
+static void dm_cells_temps(struct bms_snapshot *s, const uint8_t *d, uint16_t start, unsigned ncells,
+			   uint16_t temp1, unsigned nslots)
+{
+	s->ncells = (uint8_t)ncells;
+	for (unsigned i = 0; i < ncells; i++)
+		s->cell_mv[i] = dm_reg(d, start, (uint16_t)i);
+	s->ntemps = 0;
+	for (unsigned i = 0; i < nslots; i++) {
+		unsigned raw = dm_reg(d, start, (uint16_t)(temp1 + i));
+		if (raw < DM_TEMP_ABSENT)
+			s->temp_c[s->ntemps++] = (float)((int)raw - DM_TEMP_OFFSET);
+	}
+}
+
 /* 0x00..0x3F: cells, temperatures, voltage, current, SOC. */
 static int dm_decode_main(struct bms_poll *poll, const uint8_t *d)
 {
@@ -372,18 +390,7 @@ static int dm_decode_main(struct bms_poll *poll, const uint8_t *d)
 	s->current = poll->invert_current ? -cur : cur;
 	s->soc = raw_soc > 1000 ? 100.0f : (float)raw_soc / 10.0f;
 
-	s->ncells = (uint8_t)ncells;
-	for (unsigned i = 0; i < ncells; i++)
-		s->cell_mv[i] = dm_reg(d, st, (uint16_t)i);
-
-	/* 0xFF marks a missing sensor even within the count (DALYN-04):
-	 * present sensors are kept in order, missing ones left out. */
-	s->ntemps = 0;
-	for (unsigned i = 0; i < nslots; i++) {
-		unsigned raw = dm_reg(d, st, (uint16_t)(DM_R_TEMP1 + i));
-		if (raw < DM_TEMP_ABSENT)
-			s->temp_c[s->ntemps++] = (float)((int)raw - DM_TEMP_OFFSET);
-	}
+	dm_cells_temps(s, d, st, ncells, DM_R_TEMP1, nslots);
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS;
 	if (s->ntemps)
 		s->present |= BMS_HAS_TEMPS;
@@ -460,16 +467,7 @@ static int dm_decode_d2(struct bms_poll *poll, const uint8_t *d)
 	s->chg_mos = dm_reg(d, st, DM2_R_CHG_MOS) != 0;
 	s->dsg_mos = dm_reg(d, st, DM2_R_DSG_MOS) != 0;
 
-	s->ncells = (uint8_t)ncells;
-	for (unsigned i = 0; i < ncells; i++)
-		s->cell_mv[i] = dm_reg(d, st, (uint16_t)i);
-	/* as in the 0x81 map: 0xFF marks a missing sensor */
-	s->ntemps = 0;
-	for (unsigned i = 0; i < nslots; i++) {
-		unsigned raw = dm_reg(d, st, (uint16_t)(DM2_R_TEMP1 + i));
-		if (raw < DM_TEMP_ABSENT)
-			s->temp_c[s->ntemps++] = (float)((int)raw - DM_TEMP_OFFSET);
-	}
+	dm_cells_temps(s, d, st, ncells, DM2_R_TEMP1, nslots);
 
 	/* raw_alarms[0..3] = registers 0x3A..0x3D */
 	s->nraw = 4;

@@ -309,26 +309,37 @@ static float jk_temp(uint16_t raw)
 	return raw <= 100 ? (float)raw : (float)(100 - (int)raw);
 }
 
+/* A request (§5.2) of command `cmd` around the n bytes of data into out
+ * (the caller checked the room): terminal 0, source PC, type request,
+ * record number 0.  Returns its length, JK_HDR + n + JK_TRAILER. */
+static int jk_request(uint8_t *out, uint8_t cmd, const uint8_t *data, size_t n)
+{
+	size_t len = JK_HDR + n + JK_TRAILER;
+	memset(out, 0, len);
+	out[0] = JK_STX0;
+	out[1] = JK_STX1;
+	out[2] = (uint8_t)((len - 2) >> 8);
+	out[3] = (uint8_t)(len - 2);
+	out[8] = cmd;
+	out[9] = JK_SRC_PC;
+	out[10] = JK_TYPE_REQUEST;
+	memcpy(out + JK_HDR, data, n);
+	out[len - 5] = JK_END;
+	uint16_t sum = jk_sum(out, len - 4);
+	out[len - 2] = (uint8_t)(sum >> 8);
+	out[len - 1] = (uint8_t)sum;
+	return (int)len;
+}
+
 static int jk_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
+	static const uint8_t all[] = { 0x00 }; /* ID 0 = all */
 	if (poll->step != 0)
 		return 0;
 	if (cap < JK_REQ_LEN)
 		return BMS_E_NOSPACE;
 	/* 4E 57 00 13 00000000 06 03 00 | 00 | 00000000 68 0000 0129 */
-	memset(out, 0, JK_REQ_LEN);
-	out[0] = JK_STX0;
-	out[1] = JK_STX1;
-	out[3] = JK_REQ_LEN - 2;
-	out[8] = JK_CMD_READ_ALL;
-	out[9] = JK_SRC_PC;
-	out[10] = JK_TYPE_REQUEST;
-	out[11] = 0x00; /* ID 0 = all */
-	out[16] = JK_END;
-	uint16_t sum = jk_sum(out, JK_REQ_LEN - 4);
-	out[19] = (uint8_t)(sum >> 8);
-	out[20] = (uint8_t)sum;
-	return JK_REQ_LEN;
+	return jk_request(out, JK_CMD_READ_ALL, all, sizeof(all));
 }
 
 /* Length of a frame starting at buf (len >= 4), or 0 if LEN is impossible. */
@@ -529,21 +540,9 @@ static int jk_control_request(struct bms_control *c, uint8_t *out, size_t cap)
 		return 0;
 	if (cap < JK_WRITE_LEN)
 		return BMS_E_NOSPACE;
-	memset(out, 0, JK_WRITE_LEN);
-	out[0] = JK_STX0;
-	out[1] = JK_STX1;
-	out[3] = JK_WRITE_LEN - 2;
-	out[8] = JK_CMD_WRITE;
-	out[9] = JK_SRC_PC;
-	out[10] = JK_TYPE_REQUEST;
-	out[11] = f == BMS_FET_CHARGE ? JK_ID_SW_CHG : JK_ID_SW_DSG;
-	out[12] = c->on[f] ? 1 : 0;
-	out[17] = JK_END;
-	uint16_t sum = jk_sum(out, JK_WRITE_LEN - 4);
-	out[20] = (uint8_t)(sum >> 8);
-	out[21] = (uint8_t)sum;
+	const uint8_t item[2] = { f == BMS_FET_CHARGE ? JK_ID_SW_CHG : JK_ID_SW_DSG, c->on[f] ? 1 : 0 };
 	c->step++; /* nothing to wait for: the next frame, if any, follows */
-	return JK_WRITE_LEN;
+	return jk_request(out, JK_CMD_WRITE, item, sizeof(item));
 }
 
 static int jk_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)

@@ -1,5 +1,6 @@
-/* gateway/wire/ble/ble.h - Bluetooth LE through BlueZ's D-Bus API (ble.c) and the
- * pure helpers of `bmsgw --ble-scan` (bleclass.c).
+/* gateway/wire/ble/ble.h - Bluetooth LE through BlueZ's D-Bus API (ble.c and
+ * the files ble_int.h lists) and the pure helpers of `bmsgw --ble-scan`
+ * (bleclass.c).
  *
  * A ble:// link is the transport gw_transport_ble (wire.h): one BlueZ
  * client per process (struct gw_ble), on the daemon's libev loop, shared by
