@@ -39,7 +39,7 @@ static const char *link_state(const struct gw_wire *w)
 
 static const char *link_kind(const struct gw_link *l)
 {
-	return l->cfg->is_ble ? "ble" : l->cfg->is_tcp ? "tcp" : "serial";
+	return l->tr->name; /* serial, tcp, ble */
 }
 
 static void links_json(struct gw *gw, FILE *o)

@@ -158,7 +158,8 @@ static void read_some(struct gw_link *l)
 		}
 		if (n == 0) {
 			/* TCP: the server closed; tty: the adapter vanished (hangup) */
-			gw_link_failed(l, l->cfg->is_tcp ? "connection closed by the serial server" : "device hung up", 0);
+			gw_link_failed(l, l->tr == &gw_transport_tcp ? "connection closed by the serial server"
+								     : "device hung up", 0);
 			return;
 		}
 		if (errno != EAGAIN && errno != EINTR)
@@ -214,21 +215,51 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gw_link_open(l);
 }
 
-struct gw_link *gw_link_new(struct gw_link_env *env, const struct conf_pack *cfg)
+static struct gw_link *link_alloc(struct gw_link_env *env)
 {
 	struct gw_link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
 	l->env = env;
-	l->cfg = cfg;
-	l->port = cfg->port;
-	l->tr = gw_link_transport(cfg);
 	l->fd = -1;
 	l->state = GW_LINK_DOWN;
 	gw_retry_init(&l->rt);
 	gw_link_set_owner(l, NULL, NULL);
 	ev_init(&l->conn_timer, conn_timer_cb);
 	ev_init(&l->io, link_io_cb);
+	return l;
+}
+
+struct gw_link *gw_link_new(struct gw_link_env *env, const struct conf_pack *cfg)
+{
+	struct gw_link *l = link_alloc(env);
+	if (!l)
+		return NULL;
+	l->cfg = cfg;
+	l->port = cfg->port;
+	l->tr = gw_link_transport(cfg);
+	l->line = (struct gw_line){ cfg->baud, 'N', 1 };
+	snprintf(l->tcp_host, sizeof(l->tcp_host), "%s", cfg->tcp_host);
+	l->tcp_port = cfg->tcp_port;
+	return l;
+}
+
+struct gw_link *gw_link_new_port(struct gw_link_env *env, const char *port, const char *tcp_host, int tcp_port,
+				 const struct gw_line *line)
+{
+	struct gw_link *l = link_alloc(env);
+	if (!l)
+		return NULL;
+	snprintf(l->port_buf, sizeof(l->port_buf), "%s", port);
+	l->port = l->port_buf;
+	if (tcp_host && tcp_host[0]) {
+		l->tr = &gw_transport_tcp;
+		snprintf(l->tcp_host, sizeof(l->tcp_host), "%s", tcp_host);
+		l->tcp_port = tcp_port;
+	} else {
+		l->tr = &gw_transport_serial;
+	}
+	l->line = *line;
 	return l;
 }
 

@@ -46,7 +46,8 @@ static int lock_port(int fd)
 	return 0;
 }
 
-/* Fallback for ttys libserialport refuses (ptys): raw 8N1 with termios. */
+/* Fallback for ttys libserialport refuses (ptys): raw, 8 bits, the link's
+ * parity and stop bits, with termios. */
 static int open_termios(struct gw_link *l)
 {
 	int fd = open(l->port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
@@ -55,7 +56,7 @@ static int open_termios(struct gw_link *l)
 	struct termios t;
 	speed_t sp;
 	if (!isatty(fd) || lock_port(fd) < 0 || tcgetattr(fd, &t) < 0 ||
-	    baud_to_speed(l->cfg->baud, &sp) < 0) {
+	    baud_to_speed(l->line.baud, &sp) < 0) {
 		int e = errno ? errno : ENOTTY;
 		close(fd);
 		errno = e;
@@ -65,8 +66,12 @@ static int open_termios(struct gw_link *l)
 	 * port as it was (a getty, a modem tool) */
 	l->saved_tio = t;
 	cfmakeraw(&t);
-	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS);
+	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | PARODD | CRTSCTS);
 	t.c_cflag |= CLOCAL | CREAD | CS8;
+	if (l->line.parity == 'E' || l->line.parity == 'O')
+		t.c_cflag |= PARENB | (l->line.parity == 'O' ? PARODD : 0);
+	if (l->line.stop_bits == 2)
+		t.c_cflag |= CSTOPB;
 	cfsetispeed(&t, sp);
 	cfsetospeed(&t, sp);
 	t.c_cc[VMIN] = 0;
@@ -82,7 +87,8 @@ static int open_termios(struct gw_link *l)
 	return fd;
 }
 
-/* A serial port through libserialport: open, lock, then 8N1 at the baud. */
+/* A serial port through libserialport: open, lock, then 8 bits, the
+ * parity and the stop bits of the link at its baud. */
 static int open_sp(struct gw_link *l, struct sp_port *sp)
 {
 	int fd = -1;
@@ -94,8 +100,10 @@ static int open_sp(struct gw_link *l, struct sp_port *sp)
 		errno = e;
 		return -1;
 	}
-	if (sp_set_baudrate(sp, l->cfg->baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
-	    sp_set_parity(sp, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(sp, 1) != SP_OK ||
+	enum sp_parity par = l->line.parity == 'E' ? SP_PARITY_EVEN : l->line.parity == 'O' ? SP_PARITY_ODD
+											      : SP_PARITY_NONE;
+	if (sp_set_baudrate(sp, l->line.baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
+	    sp_set_parity(sp, par) != SP_OK || sp_set_stopbits(sp, l->line.stop_bits == 2 ? 2 : 1) != SP_OK ||
 	    sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK)
 		goto sp_failed;
 	return fd;

@@ -21,7 +21,7 @@ static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 	struct gw_link *l = arg;
 	if (!res->ok) {
 		char why[400];
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", l->cfg->tcp_host, res->error);
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", l->tcp_host, res->error);
 		gw_link_close(l, why);
 		return;
 	}
@@ -47,7 +47,7 @@ static void tcp_open(struct gw_link *l)
 {
 	l->state = GW_LINK_RESOLVING;
 	/* a numeric address answers at once; a name later, from the loop */
-	gw_resolve(l->env->resolver, l->cfg->tcp_host, l->cfg->tcp_port, tcp_resolved, l, &l->lookup);
+	gw_resolve(l->env->resolver, l->tcp_host, l->tcp_port, tcp_resolved, l, &l->lookup);
 }
 
 const struct gw_transport gw_transport_tcp = {

@@ -89,11 +89,23 @@ extern const struct gw_transport gw_transport_ble;
 
 enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
 
+/* The line settings of a serial port: 8 data bits, parity 'N', 'E' or 'O',
+ * 1 or 2 stop bits, no flow control. */
+struct gw_line {
+	int baud;
+	char parity;
+	int stop_bits;
+};
+
 struct gw_link {
-	struct gw_link_env *env;          /* loop, resolver, BlueZ client */
-	const struct conf_pack *cfg;   /* the first pack's settings for this wire */
-	const char *port;              /* conf string */
+	struct gw_link_env *env;       /* loop, resolver, BlueZ client */
+	const struct conf_pack *cfg;   /* a BMS wire: the first pack's settings (BLE reads them); NULL otherwise */
+	const char *port;              /* the port string (the configuration's, or port_buf) */
+	char port_buf[CONF_PORT_MAX];
 	const struct gw_transport *tr; /* its kind */
+	struct gw_line line;           /* serial: the line settings */
+	char tcp_host[CONF_HOST_MAX];  /* tcp: the serial server */
+	int tcp_port;
 	struct gw_ble_link *ble;       /* BLE: the device's state (ble/) */
 	int fd;                        /* serial / TCP: the wire's descriptor */
 	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
@@ -112,8 +124,15 @@ struct gw_link {
 	void *owner_arg;
 };
 
-/* link.c: a closed link for the wire of `cfg`; NULL when out of memory. */
+/* link.c: a closed link for the wire of `cfg` (a BMS pack's port, 8N1);
+ * NULL when out of memory. */
 struct gw_link *gw_link_new(struct gw_link_env *env, const struct conf_pack *cfg);
+/* A closed link to a serial device (line settings) or, with tcp_host, to
+ * a TCP serial server: the ports of the outputs that are slaves on a bus
+ * of their own (an inverter's RS485, the Modbus RTU server, a CAN
+ * adapter's serial line).  NULL when out of memory. */
+struct gw_link *gw_link_new_port(struct gw_link_env *env, const char *port, const char *tcp_host, int tcp_port,
+				 const struct gw_line *line);
 /* Tell the owner "gone", close the wire (quietly) and free the link; NULL is fine. */
 void gw_link_free(struct gw_link *l);
 /* Who hears from the link from now on. */
