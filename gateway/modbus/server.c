@@ -100,7 +100,8 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 
 /* FC06 / FC16: only the MOSFET registers of a pack with control, from an
  * allowed client, with values 0 or 1. */
-static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
+			 struct gw_screen *out)
 {
 	const struct gw_unit *u = &out->target;
 	unsigned base = (unsigned)gw->conf->gw.base;
@@ -176,7 +177,7 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 		out->set[f] = true;
 		out->on[f] = v == 1;
 	}
-	if (!gw_unit_online(gw, u)) {
+	if (!gw_unit_online_at(gw, u, now)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		out->why = "the pack is stale: its state is not known";
 		return;
@@ -184,7 +185,10 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 	out->write = true;
 }
 
-void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+/* gw_screen_request() at monotonic time now (the server reads the clock once
+ * for all the requests of a read). */
+static void screen(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
+		   struct gw_screen *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->unit = adu[6];
@@ -195,7 +199,7 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void
 		return;
 	}
 	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER || out->function == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
-		screen_write(gw, adu, len, peer, out);
+		screen_write(gw, adu, len, peer, now, out);
 		return;
 	}
 	if (out->function != MODBUS_FC_READ_HOLDING_REGISTERS) {
@@ -218,11 +222,16 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void
 		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
 		return;
 	}
-	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online(gw, u) &&
+	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online_at(gw, u, now) &&
 	    reg_range_has_data(out->addr - base, out->count)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		return;
 	}
+}
+
+void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+{
+	screen(gw, adu, len, peer, gw_mono(), out);
 }
 
 static void client_free(struct gw_client *c)
@@ -299,7 +308,7 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 {
 	struct gw_server *srv = c->srv;
 	struct gw_screen s;
-	gw_screen_request(srv->gw, adu, len, &c->addr, &s);
+	screen(srv->gw, adu, len, &c->addr, now, &s);
 	if (s.write) {
 		char who[80], why[160];
 		snprintf(who, sizeof(who), "Modbus client %s", c->peer);

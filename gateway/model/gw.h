@@ -100,6 +100,8 @@ struct gw_unit {
 bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u);
 /* Fresh data: a pack within stale_after, the bank with at least one fresh pack. */
 bool gw_unit_online(const struct gw *gw, const struct gw_unit *u);
+/* The same at monotonic time now (gw_mono()). */
+bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now);
 /* The full register image of a unit as served now. */
 void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE]);
 /* The images as the Modbus server sends them (units.c): big-endian, encoded

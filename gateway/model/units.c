@@ -57,15 +57,20 @@ bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u)
 	return false;
 }
 
-bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
+bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now)
 {
 	if (u->pack)
-		return gw_pack_online(gw, u->pack);
+		return fresh_at(gw, u->pack, now);
 	const struct conf_bank *b = &gw->conf->bank;
 	for (int k = 0; k < b->npacks; k++)
-		if (gw_pack_online(gw, gw->packs[b->pack_idx[k]]))
+		if (fresh_at(gw, gw->packs[b->pack_idx[k]], now))
 			return true;
 	return false;
+}
+
+bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
+{
+	return gw_unit_online_at(gw, u, gw_mono());
 }
 
 /* The local time the status registers show: the day key of gw_local_now()
