@@ -109,6 +109,10 @@ $(B)/mbread: $(B)/tests/tools/mbread.o
 $(B)/mbbench: $(B)/tests/tools/mbbench.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# the loopback bound the bench measures bmsgw's Modbus serving against
+$(B)/mbbound: $(B)/tests/tools/mbbound.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -174,7 +178,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDR)
 $(B)/slowdisk.so: tests/tools/slowdisk.c
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
-bench: all $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
+bench: all $(B)/mbbound $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
 	bash tests/bench.sh
 
 # ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the

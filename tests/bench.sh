@@ -6,6 +6,11 @@
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
 # (tests/tools/bench_ble.py, a fake BlueZ).  Figures, not assertions.
+# Modbus serving is also measured against the loopback bound
+# (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
+# mbbench load alternates between the two (0.2 s slices), so that the machine's other load
+# falls on both alike, and the ratio bmsgw/bound is printed (`bash
+# tests/bench.sh bound` runs only that; BOUND_SECONDS).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -13,7 +18,7 @@ conf=$(mktemp --suffix=.ini)
 cat >"$conf" <<INI
 [gateway]
 listen = 127.0.0.1:15502
-max_clients = 200
+max_clients = 300
 log_level = warn
 state_file = none
 [pack.bench]
@@ -25,7 +30,9 @@ INI
 sim=$!
 "$BIN/bmsgw" -c "$conf" &
 gw=$!
-trap 'kill $gw $sim 2>/dev/null; wait 2>/dev/null; rm -f "$conf"' EXIT
+"$BIN/mbbound" 127.0.0.1 15503 &
+bound=$!
+trap 'kill $gw $sim $bound 2>/dev/null; wait 2>/dev/null; rm -f "$conf"' EXIT
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/15502) 2>/dev/null && break; sleep 0.1; done
 # wait for the first good poll (online flag at offset 58)
 for _ in $(seq 1 100); do
@@ -33,9 +40,32 @@ for _ in $(seq 1 100); do
 	[ "$out" = "ok 1" ] && break
 	sleep 0.1
 done
+echo "rss at start: $(grep VmRSS /proc/$gw/status | awk '{print $2, $3}')"
+# the same load on the bound (port 15503) and on bmsgw (15502) in turn, 0.2 s
+# slices for BOUND_SECONDS: requests/s of each, the ratio bmsgw/bound; and the
+# CPU time each server took per request (utime + stime), which the machine's
+# other load disturbs less
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+vs_bound() {
+	local b0 g0 out
+	b0=$(cpu $bound); g0=$(cpu $gw)
+	out=$("$BIN/mbbench" 127.0.0.1 15503,15502 1 290 125 "$1" "${BOUND_SECONDS:-20}") ||
+		{ echo "vs bound, $1 connections: mbbench failed"; return 0; }
+	echo "$out" | sed -e 's/^port 15503: /bound: /' -e 's/^port 15502: /bmsgw: /' \
+		-e 's/^ratio 15502\/15503/ratio bmsgw\/bound/'
+	echo "$out" | awk -v b="$(($(cpu $bound) - b0))" -v g="$(($(cpu $gw) - g0))" -v hz="$(getconf CLK_TCK)" '
+		/^port 15503:/ { nb = $5 } /^port 15502:/ { ng = $5 }
+		END { printf "CPU per request: bound %.2f us, bmsgw %.2f us (bmsgw/bound %.2f)\n",
+			b / hz / nb * 1e6, g / hz / ng * 1e6, (g / ng) / (b / nb) }'
+}
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/15503) 2>/dev/null && break; sleep 0.1; done
+for c in 16 256; do
+	vs_bound "$c"
+done
+# `tests/bench.sh bound`: only that
+[ "${1:-}" = bound ] && exit 0
 "$BIN/bench_decode"
 "$BIN/bench_limits"
-echo "rss at start: $(grep VmRSS /proc/$gw/status | awk '{print $2, $3}')"
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
 done

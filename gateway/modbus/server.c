@@ -3,9 +3,16 @@
  * bmsgw frames MBAP itself from non-blocking reads into a per-client buffer
  * (never modbus_receive(), which waits for a whole frame and lets one slow
  * client stall every other), screens each request (unit id, function,
- * quantity, address, freshness) and answers bad ones at once with
- * modbus_reply_exception().  Only well-formed FC3 reads reach modbus_reply(),
- * with the unit's current image copied into the mapping first.
+ * quantity, address, freshness) and answers it: an exception, or for a
+ * well-formed FC3 read the registers out of the unit's image, which
+ * units.c keeps encoded big-endian and renews only when what it shows
+ * changes.  Replies are built as libmodbus's modbus_reply() and
+ * modbus_reply_exception() build them (the request's transaction and unit
+ * id; exception function = function + 0x80), into one buffer written once
+ * for all the requests a read brought.  Idle clients: a read notes the
+ * time, and the client's timer, armed for the whole timeout, looks at it
+ * when it fires (libev's "Be smart about timeouts", method 3), so a request
+ * costs no timer operation.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -34,6 +41,9 @@
 
 #define MBAP_LEN 7
 #define ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
+/* the replies to a full input buffer (two ADUs' worth of the shortest FC3
+ * requests, each answered with 125 registers) fit in one write */
+#define OUT_MAX ((2 * ADU_MAX / (MBAP_LEN + 5) + 1) * ADU_MAX)
 
 struct gw_client {
 	struct gw_server *srv;
@@ -41,6 +51,7 @@ struct gw_client {
 	int fd;
 	ev_io io;
 	ev_timer idle;
+	double active;                 /* monotonic time of its last read (idle timeout) */
 	char peer[64];
 	struct sockaddr_storage addr;  /* the client's address (control_clients) */
 	double since;                  /* monotonic time it connected */
@@ -59,9 +70,8 @@ struct gw_server {
 	ev_timer pause;           /* accept paused: no descriptor even for the spare trick */
 	double pause_for;
 	int spare;                /* a descriptor kept free to accept-and-close with */
-	modbus_t *mb;             /* reply builder only: never connects or receives */
-	modbus_mapping_t *map;    /* REG_MAP_SIZE holding registers at `base` */
-	int map_base;
+	struct gw_images *images; /* the units' registers as sent (units.c) */
+	double idle_timeout;      /* what the clients' timers count */
 	struct gw_client *clients;
 	int nclients;
 	/* episodes of refusals, each logged once when it starts and once when it ends */
@@ -72,6 +82,8 @@ struct gw_server {
 	unsigned long refused_total;
 	unsigned long accepted_total;  /* connections served */
 	unsigned long requests, exceptions; /* answered, all clients */
+	size_t outlen;            /* replies not yet written, to the client being served */
+	uint8_t out[OUT_MAX];
 };
 
 int gw_mbap_frame(const uint8_t *buf, size_t len)
@@ -89,7 +101,8 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 
 /* FC06 / FC16: only the MOSFET registers of a pack with control, from an
  * allowed client, with values 0 or 1. */
-static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
+			 struct gw_screen *out)
 {
 	const struct gw_unit *u = &out->target;
 	unsigned base = (unsigned)gw->conf->gw.base;
@@ -165,7 +178,7 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 		out->set[f] = true;
 		out->on[f] = v == 1;
 	}
-	if (!gw_unit_online(gw, u)) {
+	if (!gw_unit_online_at(gw, u, now)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		out->why = "the pack is stale: its state is not known";
 		return;
@@ -173,7 +186,10 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 	out->write = true;
 }
 
-void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+/* gw_screen_request() at monotonic time now (the server reads the clock once
+ * for all the requests of a read). */
+static void screen(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
+		   struct gw_screen *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->unit = adu[6];
@@ -184,7 +200,7 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void
 		return;
 	}
 	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER || out->function == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
-		screen_write(gw, adu, len, peer, out);
+		screen_write(gw, adu, len, peer, now, out);
 		return;
 	}
 	if (out->function != MODBUS_FC_READ_HOLDING_REGISTERS) {
@@ -207,11 +223,16 @@ void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void
 		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
 		return;
 	}
-	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online(gw, u) &&
+	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online_at(gw, u, now) &&
 	    reg_range_has_data(out->addr - base, out->count)) {
 		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
 		return;
 	}
+}
+
+void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
+{
+	screen(gw, adu, len, peer, gw_mono(), out);
 }
 
 static void client_free(struct gw_client *c)
@@ -236,19 +257,60 @@ static void client_free(struct gw_client *c)
 static void client_close(struct gw_client *c, const char *why)
 {
 	gw_debug("client %s: %s", c->peer, why);
+	c->srv->outlen = 0;
 	client_free(c);
 }
 
-/* Answer one complete ADU.  Returns -1 if the client must be dropped. */
+/* Write the replies gathered for c.  -1: the write failed (or fell short),
+ * the client must be dropped. */
+static int client_flush(struct gw_client *c)
+{
+	struct gw_server *srv = c->srv;
+	size_t n = srv->outlen;
+	srv->outlen = 0;
+	if (n == 0 || send(c->fd, srv->out, n, MSG_NOSIGNAL) == (ssize_t)n)
+		return 0;
+	gw_debug("client %s: reply failed: %s", c->peer, strerror(errno));
+	return -1;
+}
+
+/* Room for one more reply: write what is gathered if the buffer is full. */
+static int client_room(struct gw_client *c)
+{
+	return sizeof(c->srv->out) - c->srv->outlen < ADU_MAX ? client_flush(c) : 0;
+}
+
+/* Start a reply to adu with pdu_len bytes of PDU after the function code:
+ * the MBAP header (transaction id and unit id echoed, protocol 0, length of
+ * unit id + PDU) and the function code.  Returns where the rest goes. */
+static uint8_t *reply(struct gw_server *srv, const uint8_t *adu, unsigned function, size_t pdu_len)
+{
+	uint8_t *r = srv->out + srv->outlen;
+	size_t n = 2 + pdu_len; /* unit id, function code, the rest */
+	r[0] = adu[0];
+	r[1] = adu[1];
+	r[2] = r[3] = 0;
+	r[4] = (uint8_t)(n >> 8);
+	r[5] = (uint8_t)n;
+	r[6] = adu[6];
+	r[7] = (uint8_t)function;
+	srv->outlen += MBAP_LEN + 1 + pdu_len;
+	return r + MBAP_LEN + 1;
+}
+
+static void reply_exception(struct gw_server *srv, const uint8_t *adu, int exception)
+{
+	*reply(srv, adu, adu[7] + 0x80u, 1) = (uint8_t)exception;
+}
+
+/* Answer one complete ADU.  1: it waits for a BMS. */
 static void client_ctl_done(void *ctx, int exception, const char *why);
 
-static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
+static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, double now)
 {
 	struct gw_server *srv = c->srv;
 	struct gw_screen s;
-	gw_screen_request(srv->gw, adu, len, &c->addr, &s);
-	modbus_set_socket(srv->mb, c->fd);
-	int rc;
+	screen(srv->gw, adu, len, &c->addr, now, &s);
 	if (s.write) {
 		char who[80], why[160];
 		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
@@ -260,7 +322,7 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 			memcpy(c->req, adu, len);
 			c->req_len = len;
 			ev_io_stop(srv->gw->loop, &c->io);
-			return 0;
+			return 1;
 		}
 	}
 	if (s.exception && s.why) {
@@ -279,37 +341,47 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len)
 		srv->exceptions++;
 		gw_debug("client %s: unit %d fc %d addr %u count %u -> exception 0x%02x", c->peer,
 			 s.unit, s.function, s.addr, s.count, s.exception);
-		rc = modbus_reply_exception(srv->mb, adu, (unsigned)s.exception);
+		reply_exception(srv, adu, s.exception);
 	} else {
-		gw_unit_image(srv->gw, &s.target, srv->map->tab_registers);
-		rc = modbus_reply(srv->mb, adu, (int)len, srv->map);
-	}
-	if (rc < 0) {
-		gw_debug("client %s: reply failed: %s", c->peer, modbus_strerror(errno));
-		return -1;
+		const uint8_t *img = gw_unit_image_wire(srv->gw, &s.target, now, srv->images);
+		unsigned off = s.addr - (unsigned)srv->gw->conf->gw.base;
+		uint8_t *r = reply(srv, adu, MODBUS_FC_READ_HOLDING_REGISTERS, 1 + 2 * (size_t)s.count);
+		r[0] = (uint8_t)(2 * s.count);
+		memcpy(r + 1, img + 2 * off, 2 * (size_t)s.count);
 	}
 	return 0;
 }
 
-/* Answer every complete request in the buffer, until one waits for a BMS.
- * false when the client was closed. */
-static bool client_process(struct gw_client *c)
+/* Answer every complete request in the buffer, until one waits for a BMS,
+ * and write the replies.  false when the client was closed. */
+static bool client_process(struct gw_client *c, double now)
 {
+	size_t at = 0;
+	const char *fail = NULL;
 	while (!c->ctl) {
-		int al = gw_mbap_frame(c->buf, c->len);
+		int al = gw_mbap_frame(c->buf + at, c->len - at);
 		if (al == 0)
 			break;
 		if (al < 0) {
-			client_close(c, "not Modbus TCP (bad MBAP header)");
-			return false;
+			fail = "not Modbus TCP (bad MBAP header)";
+			break;
 		}
-		if (client_answer(c, c->buf, (size_t)al) < 0) {
-			client_close(c, "write failed");
-			return false;
+		if (client_room(c) < 0) {
+			fail = "write failed";
+			break;
 		}
-		memmove(c->buf, c->buf + al, c->len - (size_t)al);
-		c->len -= (size_t)al;
+		client_answer(c, c->buf + at, (size_t)al, now);
+		at += (size_t)al;
 	}
+	/* the replies so far go out even to a client dropped for what followed */
+	if (client_flush(c) < 0 && !fail)
+		fail = "write failed";
+	if (fail) {
+		client_close(c, fail);
+		return false;
+	}
+	memmove(c->buf, c->buf + at, c->len - at);
+	c->len -= at;
 	return true;
 }
 
@@ -319,36 +391,26 @@ static void client_ctl_done(void *ctx, int exception, const char *why)
 	(void)why;
 	struct gw_client *c = ctx;
 	struct gw_server *srv = c->srv;
-	int rc;
 	c->requests++;
 	srv->requests++;
 	if (exception) {
 		c->exceptions++;
 		srv->exceptions++;
-		modbus_set_socket(srv->mb, c->fd);
-		rc = modbus_reply_exception(srv->mb, c->req, (unsigned)exception);
+		reply_exception(srv, c->req, exception);
 	} else {
 		/* the normal reply: FC06 echoes the request, FC16 gives address and count */
-		uint8_t r[12];
-		size_t n = 12;
-		memcpy(r, c->req, 12);
-		if (c->req[7] == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
-			r[4] = 0;
-			r[5] = 6;
-		}
-		rc = send(c->fd, r, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+		uint8_t *r = reply(srv, c->req, c->req[7], 4);
+		memcpy(r, c->req + MBAP_LEN + 1, 4);
 	}
-	if (rc < 0) {
-		client_close(c, "write failed");
-		return;
-	}
+	double now = gw_mono();
+	c->active = now;
 	ev_io_start(srv->gw->loop, &c->io);
-	ev_timer_again(srv->gw->loop, &c->idle);
-	client_process(c);
+	client_process(c, now);
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	(void)loop;
 	(void)revents;
 	struct gw_client *c = container_of(w, struct gw_client, io);
 	ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
@@ -363,17 +425,31 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->len += (size_t)n;
+	double now = gw_mono();
+	c->active = now;
+	client_process(c, now);
+}
+
+/* The idle timer: fires once the timeout has passed since the last read
+ * noted, or sets itself for what is left. */
+static void client_idle_check(struct gw_client *c, double now)
+{
+	struct ev_loop *loop = c->srv->gw->loop;
+	double left = c->active + c->srv->idle_timeout - now;
+	if (left <= 0) {
+		gw_debug("client %s: idle for %.0f s, dropped", c->peer, c->srv->idle_timeout);
+		client_free(c);
+		return;
+	}
+	c->idle.repeat = left;
 	ev_timer_again(loop, &c->idle);
-	client_process(c);
 }
 
 static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct gw_client *c = container_of(w, struct gw_client, idle);
-	gw_debug("client %s: idle for %.0f s, dropped", c->peer, c->srv->gw->conf->gw.idle_timeout);
-	client_free(c);
+	client_idle_check(container_of(w, struct gw_client, idle), gw_mono());
 }
 
 static void peer_name(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -532,7 +608,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_init(&c->io, client_read_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
 		ev_init(&c->idle, client_idle_cb);
-		c->idle.repeat = srv->gw->conf->gw.idle_timeout;
+		c->active = gw_mono();
+		c->idle.repeat = srv->idle_timeout;
 		ev_timer_again(loop, &c->idle);
 		c->next = srv->clients;
 		if (srv->clients)
@@ -548,21 +625,6 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen)
 {
 	return gw_tcp_listen(g->listen_host, g->listen_port, may_block, err, errlen);
-}
-
-static int new_mapping(struct gw_server *srv)
-{
-	int base = srv->gw->conf->gw.base;
-	modbus_mapping_t *map = modbus_mapping_new_start_address(0, 0, 0, 0, (unsigned)base, REG_MAP_SIZE, 0, 0);
-	if (!map) {
-		gw_err("libmodbus: %s", modbus_strerror(errno));
-		return -1;
-	}
-	if (srv->map)
-		modbus_mapping_free(srv->map);
-	srv->map = map;
-	srv->map_base = base;
-	return 0;
 }
 
 static void log_listening(const struct gw_server *srv)
@@ -586,9 +648,10 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
 	srv->pause_for = 0.1;
 	srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ev_init(&srv->pause, pause_cb);
-	srv->mb = modbus_new_tcp("127.0.0.1", gw->conf->gw.listen_port);
-	if (!srv->mb || new_mapping(srv) < 0) {
-		gw_err("libmodbus: %s", modbus_strerror(errno));
+	srv->idle_timeout = gw->conf->gw.idle_timeout;
+	srv->images = gw_images_new();
+	if (!srv->images) {
+		gw_err("Modbus server: out of memory");
 		gw_server_free(srv);
 		return NULL;
 	}
@@ -616,13 +679,16 @@ void gw_server_apply(struct gw_server *srv, int listen_fd)
 		if (n)
 			gw_info("Modbus clients: %d connection(s) of the old address closed", n);
 	}
-	if (gw->conf->gw.base != srv->map_base)
-		(void)new_mapping(srv); /* on failure the old mapping stays: answers keep working */
-	for (struct gw_client *c = srv->clients; c; c = c->next)
-		if (c->idle.repeat != gw->conf->gw.idle_timeout) {
-			c->idle.repeat = gw->conf->gw.idle_timeout;
-			ev_timer_again(gw->loop, &c->idle);
+	if (srv->idle_timeout != gw->conf->gw.idle_timeout) {
+		/* the new timeout counts from now for every client */
+		double now = gw_mono();
+		srv->idle_timeout = gw->conf->gw.idle_timeout;
+		for (struct gw_client *c = srv->clients, *next; c; c = next) {
+			next = c->next;
+			c->active = now;
+			client_idle_check(c, now);
 		}
+	}
 }
 
 void gw_server_info(const struct gw_server *srv, struct gw_server_info *out)
@@ -670,9 +736,6 @@ void gw_server_free(struct gw_server *srv)
 	}
 	if (srv->spare >= 0)
 		close(srv->spare);
-	if (srv->map)
-		modbus_mapping_free(srv->map);
-	if (srv->mb)
-		modbus_free(srv->mb);
+	gw_images_free(srv->images);
 	free(srv);
 }

@@ -42,7 +42,7 @@ void gw_server_free(struct gw_server *srv);
 
 /* Result of screening one complete request ADU (MBAP + PDU). */
 struct gw_screen {
-	int exception;   /* 0 = serve with modbus_reply(), else the exception code */
+	int exception;   /* 0 = serve (the registers, or the write), else the exception code */
 	struct gw_unit target; /* what the unit id addresses (unless exception 0x0A) */
 	int unit;
 	int function;

@@ -103,8 +103,20 @@ struct gw_unit {
 bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u);
 /* Fresh data: a pack within stale_after, the bank with at least one fresh pack. */
 bool gw_unit_online(const struct gw *gw, const struct gw_unit *u);
+/* The same at monotonic time now (gw_mono()). */
+bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now);
 /* The full register image of a unit as served now. */
 void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE]);
+/* The images as the Modbus server sends them (units.c): big-endian, encoded
+ * again only when something they show has changed, so that a request costs
+ * a few comparisons.  One set per server. */
+struct gw_images;
+struct gw_images *gw_images_new(void);
+void gw_images_free(struct gw_images *im);
+/* u's registers at monotonic time now (gw_mono()), 2 * REG_MAP_SIZE bytes
+ * high byte first: what gw_unit_image() gives at that instant.  Valid until
+ * the next call with the same im. */
+const uint8_t *gw_unit_image_wire(const struct gw *gw, const struct gw_unit *u, double now, struct gw_images *im);
 
 struct gw {
 	struct ev_loop *loop;

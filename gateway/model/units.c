@@ -1,6 +1,7 @@
 /* gateway/model/units.c - what each Modbus unit id serves: a pack's image (its
  * last complete snapshot, encoded when the poll completed, plus live
  * status) or the bank's (aggregated now from the fresh packs). */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,9 +30,15 @@ bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p)
 	return false;
 }
 
+/* Fresh at monotonic time now: what "online" means everywhere. */
+static bool fresh_at(const struct gw *gw, const struct gw_pack *p, double now)
+{
+	return p->have_data && now - p->last_good <= gw->conf->gw.stale_after;
+}
+
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 {
-	return p->have_data && gw_mono() - p->last_good <= gw->conf->gw.stale_after;
+	return fresh_at(gw, p, gw_mono());
 }
 
 int gw_packs_online(const struct gw *gw)
@@ -65,37 +72,82 @@ bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u)
 	return false;
 }
 
-bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
+bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now)
 {
 	if (u->pack)
-		return gw_pack_online(gw, u->pack);
+		return fresh_at(gw, u->pack, now);
 	const struct conf_bank *b = &gw->conf->bank;
 	for (int k = 0; k < b->npacks; k++)
-		if (gw_pack_online(gw, gw->packs[b->pack_idx[k]]))
+		if (fresh_at(gw, gw->packs[b->pack_idx[k]], now))
 			return true;
 	return false;
 }
 
-/* Status common to packs and the bank: heartbeat and time zone. */
-static void common_status(const struct gw *gw, double now, const struct tm *tm, struct reg_status *st)
+bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
 {
-	st->heartbeat = (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
-	st->tz_hours = (int16_t)(tm->tm_gmtoff / 3600);
+	return gw_unit_online_at(gw, u, gw_mono());
 }
 
-static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t regs[REG_MAP_SIZE])
+/* The local time the status registers show: the day key of gw_local_now()
+ * (the highest SOC today) and the time zone. */
+struct local {
+	int day;
+	int16_t tz_hours;
+};
+
+static void local_now(struct local *lt)
 {
-	double now = gw_mono();
-	struct reg_status st = {0};
 	struct tm tm;
-	int day = gw_local_now(&tm);
+	lt->day = gw_local_now(&tm);
+	lt->tz_hours = (int16_t)(tm.tm_gmtoff / 3600);
+}
+
+/* The registers' seconds: since the start (heartbeat), since a poll (age). */
+static uint16_t heartbeat_at(const struct gw *gw, double now)
+{
+	return (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
+}
+
+static uint32_t age_s(double age)
+{
+	return age > 65535 ? 65535 : (uint32_t)age;
+}
+
+static uint32_t pack_age(const struct gw_pack *p, double now)
+{
+	return age_s(p->have_data ? now - p->last_good : 65535);
+}
+
+/* The bank's data is as old as its freshest pack. */
+static uint32_t bank_age(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	double age = 65535;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (p->have_data && now - p->last_good < age)
+			age = now - p->last_good;
+	}
+	return age_s(age);
+}
+
+/* Status common to packs and the bank: heartbeat and time zone. */
+static void common_status(const struct gw *gw, double now, const struct local *lt, struct reg_status *st)
+{
+	st->heartbeat = heartbeat_at(gw, now);
+	st->tz_hours = lt->tz_hours;
+}
+
+static void pack_image(const struct gw *gw, const struct gw_pack *p, double now, const struct local *lt,
+		       uint16_t regs[REG_MAP_SIZE])
+{
+	struct reg_status st = {0};
 	memcpy(regs, p->data_regs, sizeof(p->data_regs));
-	common_status(gw, now, &tm, &st);
+	common_status(gw, now, lt, &st);
 	st.have_data = p->have_data;
-	st.online = gw_pack_online(gw, p);
-	double age = p->have_data ? now - p->last_good : 65535;
-	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
-	if (p->have_data && p->soc_day == day) {
+	st.online = fresh_at(gw, p, now);
+	st.age_s = pack_age(p, now);
+	if (p->have_data && p->soc_day == lt->day) {
 		st.soc_max_today = p->soc_max;
 		st.soc_max_hour = p->soc_max_hour;
 		st.soc_max_minute = p->soc_max_minute;
@@ -114,25 +166,30 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, uint16_t re
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }
 
-static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
+/* gw_bank_compute() at monotonic time now. */
+static void bank_at(const struct gw *gw, double now, struct gw_bank_state *bs)
 {
-	double now = gw_mono();
+	const struct conf_bank *cb = &gw->conf->bank;
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
+	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		fresh[k] = fresh_at(gw, p, now) ? &p->snap : NULL;
+	}
+	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, bs);
+}
+
+static void bank_image(const struct gw *gw, double now, const struct local *lt, uint16_t regs[REG_MAP_SIZE])
+{
 	struct gw_bank_state bs;
 	struct reg_status st = {0};
 	const struct conf_bank *b = &gw->conf->bank;
-	gw_bank_compute(gw, &bs);
+	bank_at(gw, now, &bs);
 	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, gw->conf->gw.float_order,
 			regs);
-	struct tm tm;
-	gw_local_now(&tm);
-	common_status(gw, now, &tm, &st);
+	common_status(gw, now, lt, &st);
 	st.online = st.have_data = bs.online > 0;
-	/* the bank's data is as old as its freshest pack */
-	double age = 65535;
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (p->have_data && now - p->last_good < age)
-			age = now - p->last_good;
 		st.good_polls += p->good_polls;
 		st.failed_polls += p->failed_polls;
 		/* each wire once, however many bank packs share it */
@@ -146,7 +203,7 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 			st.wire_timeouts += ws->timeouts;
 		}
 	}
-	st.age_s = age > 65535 ? 65535 : (uint32_t)age;
+	st.age_s = bank_age(gw, now);
 	st.protocol_id = 0;
 	st.energy_in_kwh = gw->bank_energy.in_kwh;
 	st.energy_out_kwh = gw->bank_energy.out_kwh;
@@ -159,8 +216,149 @@ static void bank_image(const struct gw *gw, uint16_t regs[REG_MAP_SIZE])
 
 void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE])
 {
+	double now = gw_mono();
+	struct local lt;
+	local_now(&lt);
 	if (u->pack)
-		pack_image(gw, u->pack, regs);
+		pack_image(gw, u->pack, now, &lt, regs);
 	else
-		bank_image(gw, regs);
+		bank_image(gw, now, &lt, regs);
+}
+
+/* ---- the Modbus server's images, cached ----
+ *
+ * Everything an image shows besides its registers of pack data, reduced to
+ * what changes it: the key is made for every request (loads and compares,
+ * the seconds worked out from `now` exactly as the image does), and the
+ * image is encoded again only when the key differs.  Time shows as the
+ * heartbeat, the age and freshness (so a pack that went stale a moment ago
+ * is never served as fresh), the local day and time zone (localtime once a
+ * second of time()).  New data shows as a new good-poll count, a reload as
+ * a new count of reloads or another configuration.  The bank's counters are
+ * summed over its packs without folding shared wires: counters only grow
+ * between reloads, so a sum changes whenever one of them does.  Should a
+ * change ever escape the key, the heartbeat still renews the image every
+ * second. */
+struct image_key {
+	const void *unit;              /* the pack; NULL for the bank */
+	const struct conf *conf;
+	unsigned long reloads;
+	double energy_in, energy_out;
+	uint64_t online;               /* pack: fresh; bank: bit k = bank pack k fresh */
+	bool have_data;
+	uint16_t heartbeat;
+	uint32_t age_s;
+	uint32_t good_polls, failed_polls;
+	uint32_t wire_checksum, wire_short, wire_timeouts;
+	uint32_t ctl_done, ctl_failed;
+	struct local lt;
+};
+
+static bool key_equal(const struct image_key *a, const struct image_key *b)
+{
+	return a->unit == b->unit && a->conf == b->conf && a->reloads == b->reloads &&
+	       a->energy_in == b->energy_in && a->energy_out == b->energy_out && a->online == b->online &&
+	       a->have_data == b->have_data && a->heartbeat == b->heartbeat && a->age_s == b->age_s &&
+	       a->good_polls == b->good_polls && a->failed_polls == b->failed_polls &&
+	       a->wire_checksum == b->wire_checksum && a->wire_short == b->wire_short &&
+	       a->wire_timeouts == b->wire_timeouts && a->ctl_done == b->ctl_done &&
+	       a->ctl_failed == b->ctl_failed && a->lt.day == b->lt.day && a->lt.tz_hours == b->lt.tz_hours;
+}
+
+static void key_wire(struct image_key *k, const struct gw_pack *p)
+{
+	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+	k->wire_checksum += ws->checksum_errors;
+	k->wire_short += ws->short_frames;
+	k->wire_timeouts += ws->timeouts;
+}
+
+static void pack_key(const struct gw *gw, const struct gw_pack *p, double now, struct image_key *k)
+{
+	k->unit = p;
+	k->online = fresh_at(gw, p, now);
+	k->have_data = p->have_data;
+	k->age_s = pack_age(p, now);
+	k->good_polls = p->good_polls;
+	k->failed_polls = p->failed_polls;
+	key_wire(k, p);
+	k->energy_in = p->energy.in_kwh;
+	k->energy_out = p->energy.out_kwh;
+	k->ctl_done = p->ctl.done;
+	k->ctl_failed = p->ctl.failed;
+}
+
+static void bank_key(const struct gw *gw, double now, struct image_key *k)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	k->unit = NULL;
+	for (int i = 0; i < b->npacks; i++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[i]];
+		if (fresh_at(gw, p, now))
+			k->online |= (uint64_t)1 << (i & 63);
+		k->good_polls += p->good_polls;
+		k->failed_polls += p->failed_polls;
+		key_wire(k, p);
+	}
+	k->age_s = bank_age(gw, now);
+	k->energy_in = gw->bank_energy.in_kwh;
+	k->energy_out = gw->bank_energy.out_kwh;
+}
+
+struct image_slot {
+	bool valid;
+	struct image_key key;
+	uint8_t be[2 * REG_MAP_SIZE];
+};
+
+struct gw_images {
+	time_t wall;                   /* the second of time() that lt is for */
+	struct local lt;
+	struct image_slot slot[CONF_MAX_PACKS + 1]; /* by pack index; the last: the bank */
+};
+
+struct gw_images *gw_images_new(void)
+{
+	return calloc(1, sizeof(struct gw_images));
+}
+
+void gw_images_free(struct gw_images *im)
+{
+	free(im);
+}
+
+const uint8_t *gw_unit_image_wire(const struct gw *gw, const struct gw_unit *u, double now, struct gw_images *im)
+{
+	time_t t = time(NULL);
+	if (t != im->wall) {
+		local_now(&im->lt);
+		im->wall = t;
+	}
+	struct image_key k = {.conf = gw->conf, .reloads = gw->reloads, .lt = im->lt,
+			      .heartbeat = heartbeat_at(gw, now)};
+	int i = CONF_MAX_PACKS;
+	if (u->pack) {
+		/* a pack not (or no longer) in the table shares slot 0: its key differs */
+		for (i = 0; i < gw->npacks && gw->packs[i] != u->pack; i++)
+			;
+		i = i < gw->npacks ? i : 0;
+		pack_key(gw, u->pack, now, &k);
+	} else {
+		bank_key(gw, now, &k);
+	}
+	struct image_slot *s = &im->slot[i];
+	if (!s->valid || !key_equal(&s->key, &k)) {
+		uint16_t regs[REG_MAP_SIZE];
+		if (u->pack)
+			pack_image(gw, u->pack, now, &im->lt, regs);
+		else
+			bank_image(gw, now, &im->lt, regs);
+		for (int r = 0; r < REG_MAP_SIZE; r++) {
+			s->be[2 * r] = (uint8_t)(regs[r] >> 8);
+			s->be[2 * r + 1] = (uint8_t)regs[r];
+		}
+		s->key = k;
+		s->valid = true;
+	}
+	return s->be;
 }

@@ -4,7 +4,13 @@
  * per connection) for SECONDS; prints requests/s and latency percentiles.
  * With RATE, each connection sends RATE requests a second instead (a client
  * like Home Assistant's, whose latency is measured rather than the
- * server's throughput). */
+ * server's throughput).
+ *   mbbench HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS
+ * Two servers side by side: CLIENTS connections to each, loaded in turn for
+ * SLICE seconds at a time (each slice drains before the next starts), so
+ * that whatever else the machine does falls on both alike; a line for each
+ * port, then the ratio of their requests/s (PORT2 / PORT1) and the spread of
+ * the ratios of successive slice pairs. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,6 +24,8 @@
 
 #define MAXC 512
 #define MAXLAT 4000000
+#define SLICE 0.2
+#define MAXSLICES 4096
 
 static double now(void)
 {
@@ -32,10 +40,134 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int connect_to(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		perror("connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void report(const char *what, int nc, long n, int count, double el, float *lat, long errors)
+{
+	long m = n < MAXLAT ? n : MAXLAT;
+	qsort(lat, (size_t)m, sizeof(float), cmp);
+	printf("%sclients %d, %ld requests of %d registers in %.2f s: %.0f requests/s, "
+	       "latency p50 %.3f ms p99 %.3f ms max %.3f ms, exceptions %ld\n",
+	       what, nc, n, count, el, n / el, m ? lat[m / 2] * 1e3 : 0, m ? lat[m * 99 / 100] * 1e3 : 0,
+	       m ? lat[m - 1] * 1e3 : 0, errors);
+}
+
+/* One slice of server s: a request on each connection, a new one for each
+ * answer until `until`, then the last answers.  Requests answered. */
+static long slice(struct pollfd *pf, int nc, const unsigned char *req, size_t rlen, double until,
+		  float *lat, long *n, long *errors)
+{
+	static double sent[MAXC];
+	static size_t got[MAXC];
+	unsigned char buf[512];
+	long done = 0;
+	int out = 0;
+	for (int i = 0; i < nc; i++) {
+		sent[i] = now();
+		got[i] = 0;
+		if (write(pf[i].fd, req, 12) != 12)
+			exit(1);
+		out++;
+	}
+	while (out > 0) {
+		if (poll(pf, (nfds_t)nc, 2000) <= 0) {
+			fprintf(stderr, "no answer within 2 s\n");
+			exit(1);
+		}
+		for (int i = 0; i < nc; i++) {
+			if (!(pf[i].revents & POLLIN))
+				continue;
+			ssize_t r = read(pf[i].fd, buf, sizeof(buf));
+			if (r <= 0) {
+				fprintf(stderr, "connection %d closed\n", i);
+				exit(1);
+			}
+			if (got[i] == 0 && r >= 8 && (buf[7] & 0x80))
+				++*errors;
+			got[i] += (size_t)r;
+			if (got[i] < rlen && !(buf[7] & 0x80))
+				continue;
+			double t = now();
+			if (*n < MAXLAT)
+				lat[*n] = (float)(t - sent[i]);
+			++*n;
+			done++;
+			got[i] = 0;
+			if (t >= until) {
+				out--;
+				continue;
+			}
+			sent[i] = t;
+			if (write(pf[i].fd, req, 12) != 12)
+				exit(1);
+		}
+	}
+	return done;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The two-server mode: slices in turn, 0 1 0 1 ... */
+static int interleave(const struct sockaddr_in sa[2], const unsigned char *req, size_t rlen, int count, int nc,
+		      double secs)
+{
+	static struct pollfd pf[2][MAXC];
+	static double rate[2][MAXSLICES / 2], pair[MAXSLICES / 2];
+	float *lat[2] = {malloc(sizeof(float) * MAXLAT), malloc(sizeof(float) * MAXLAT)};
+	long n[2] = {0, 0}, errors[2] = {0, 0};
+	double busy[2] = {0, 0};
+	for (int s = 0; s < 2; s++)
+		for (int i = 0; i < nc; i++) {
+			pf[s][i].fd = connect_to(&sa[s]);
+			pf[s][i].events = POLLIN;
+		}
+	double end = now() + secs;
+	int k = 0;
+	while ((now() < end || k % 2) && k < MAXSLICES) {
+		int s = k % 2;
+		double t0 = now();
+		long done = slice(pf[s], nc, req, rlen, t0 + SLICE, lat[s], &n[s], &errors[s]);
+		double el = now() - t0;
+		busy[s] += el;
+		rate[s][k / 2] = done / el;
+		k++;
+	}
+	int pairs = k / 2;
+	for (int j = 0; j < pairs; j++)
+		pair[j] = rate[1][j] / rate[0][j];
+	qsort(pair, (size_t)pairs, sizeof(double), cmpd);
+	char what[32];
+	for (int s = 0; s < 2; s++) {
+		snprintf(what, sizeof(what), "port %d: ", ntohs(sa[s].sin_port));
+		report(what, nc, n[s], count, busy[s], lat[s], errors[s]);
+	}
+	printf("ratio %d/%d: %.3f (slice pairs %d: median %.3f, quartiles %.3f-%.3f)\n", ntohs(sa[1].sin_port),
+	       ntohs(sa[0].sin_port), (n[1] / busy[1]) / (n[0] / busy[0]), pairs, pair[pairs / 2],
+	       pair[pairs / 4], pair[pairs * 3 / 4]);
+	free(lat[0]);
+	free(lat[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 8 && argc != 9) {
-		fprintf(stderr, "usage: mbbench HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]\n");
+		fprintf(stderr, "usage: mbbench HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]\n"
+				"       mbbench HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS\n");
 		return 2;
 	}
 	int unit = atoi(argv[3]), addr = atoi(argv[4]), count = atoi(argv[5]);
@@ -46,23 +178,25 @@ int main(int argc, char **argv)
 		return 2;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
 	inet_pton(AF_INET, argv[1], &sa.sin_addr);
+	unsigned char req[12] = {0, 1, 0, 0, 0, 6, (unsigned char)unit, 3, (unsigned char)(addr >> 8),
+				 (unsigned char)addr, (unsigned char)(count >> 8), (unsigned char)count};
+	size_t rlen = 9 + 2 * (size_t)count;
+	const char *comma = strchr(argv[2], ',');
+	if (comma) {
+		if (period > 0)
+			return 2;
+		struct sockaddr_in two[2] = {sa, sa};
+		two[1].sin_port = htons((uint16_t)atoi(comma + 1));
+		return interleave(two, req, rlen, count, nc, secs);
+	}
 	struct pollfd pf[MAXC];
 	double sent[MAXC], due[MAXC];
 	size_t got[MAXC];
 	int idle[MAXC];
-	unsigned char req[12] = {0, 1, 0, 0, 0, 6, (unsigned char)unit, 3, (unsigned char)(addr >> 8),
-				 (unsigned char)addr, (unsigned char)(count >> 8), (unsigned char)count};
-	size_t rlen = 9 + 2 * (size_t)count;
 	float *lat = malloc(sizeof(float) * MAXLAT);
 	long n = 0, errors = 0;
 	for (int i = 0; i < nc; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			perror("connect");
-			return 1;
-		}
+		int fd = connect_to(&sa);
 		pf[i].fd = fd;
 		pf[i].events = POLLIN;
 		sent[i] = now();
@@ -121,12 +255,7 @@ int main(int argc, char **argv)
 		}
 	}
 	double el = now() - t0;
-	long m = n < MAXLAT ? n : MAXLAT;
-	qsort(lat, (size_t)m, sizeof(float), cmp);
-	printf("clients %d, %ld requests of %d registers in %.2f s: %.0f requests/s, "
-	       "latency p50 %.3f ms p99 %.3f ms max %.3f ms, exceptions %ld\n",
-	       nc, n, count, el, n / el, m ? lat[m / 2] * 1e3 : 0, m ? lat[m * 99 / 100] * 1e3 : 0,
-	       m ? lat[m - 1] * 1e3 : 0, errors);
+	report("", nc, n, count, el, lat, errors);
 	free(lat);
 	return 0;
 }
