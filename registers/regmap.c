@@ -98,10 +98,28 @@ static const struct reg_def reg_table[] = {
 	  "remaining capacity", "" },
 	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_FAILURE, REG_ABS_NONE,
 	  "failure flag", "1 = any BMS alarm active, or the pack is stale or never polled; 0 = none" },
+	/* charge and discharge limits ([limits]; README.md "Charge and
+	 * discharge limits"): status, so that a stale pack shows its fail-safe */
+	{ 46, 1, 0, REG_U16, 2, "V", REG_STATUS, REG_SRC_LIM_CVL, REG_ABS_NONE,
+	  "charge voltage limit (CVL)", "the highest pack voltage a charger may aim at now; 0 without [limits]" },
+	{ 47, 1, 0, REG_U16, 1, "A", REG_STATUS, REG_SRC_LIM_CCL, REG_ABS_NONE,
+	  "charge current limit (CCL)", "0 = do not charge (also while the pack is stale); 0 without [limits]" },
+	{ 48, 1, 0, REG_U16, 1, "A", REG_STATUS, REG_SRC_LIM_DCL, REG_ABS_NONE,
+	  "discharge current limit (DCL)", "0 = do not discharge (also while the pack is stale); 0 without [limits]" },
+	{ 49, 1, 0, REG_U16, 2, "V", REG_STATUS, REG_SRC_LIM_DVL, REG_ABS_NONE,
+	  "discharge voltage limit (DVL)", "the lowest pack voltage to discharge to; 0 without [limits]" },
+	{ 50, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_FLAGS, REG_ABS_NONE,
+	  "limit flags", "bit 0 charge allowed, 1 discharge allowed, 2 force charge, 3 full-charge request, 4 limits on, 5 fail-safe (the pack is stale, or the bank has no fresh pack)" },
 	{ 51, 1, 0, REG_U16, 0, "s", REG_STATUS, REG_SRC_HEARTBEAT, REG_ABS_NONE,
 	  "heartbeat", "seconds counter, wraps at 65536" },
 	{ 52, 1, 0, REG_S16, 0, "h", REG_STATUS, REG_SRC_TZ, REG_ABS_NONE,
 	  "time zone", "hours east of UTC" },
+	{ 53, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_MODE, REG_ABS_NONE,
+	  "charge mode", "0 off, 1 bulk, 2 absorption, 3 float, 4 fail-safe" },
+	{ 54, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_CCL_REASON, REG_ABS_NONE,
+	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale" },
+	{ 55, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_DCL_REASON, REG_ABS_NONE,
+	  "DCL reason", "what binds the discharge current limit, as offset 54" },
 	/* extension block */
 	{ 58, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_ONLINE, REG_ABS_NONE,
 	  "online", "1 = fresh data (last good poll within stale_after), 0 = stale or never polled" },
@@ -299,6 +317,14 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_ENERGY_OUT: *v = st->energy_out_kwh; return true;
 	case REG_SRC_CTL_DONE: *v = st->ctl_done & 0xffff; return true;
 	case REG_SRC_CTL_FAILED: *v = st->ctl_failed & 0xffff; return true;
+	case REG_SRC_LIM_CVL: *v = st->cvl_v; return true;
+	case REG_SRC_LIM_CCL: *v = st->ccl_a; return true;
+	case REG_SRC_LIM_DCL: *v = st->dcl_a; return true;
+	case REG_SRC_LIM_DVL: *v = st->dvl_v; return true;
+	case REG_SRC_LIM_FLAGS: *v = st->lim_flags; return true;
+	case REG_SRC_LIM_MODE: *v = st->lim_mode; return true;
+	case REG_SRC_LIM_CCL_REASON: *v = st->ccl_reason; return true;
+	case REG_SRC_LIM_DCL_REASON: *v = st->dcl_reason; return true;
 	default: return false; /* a data source */
 	}
 }
@@ -592,6 +618,29 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"- Quantity 0 or more than %u: exception 0x03 (illegal data value).\n"
 		"\n",
 		base, base + size, size);
+	fprintf(out,
+		"## Charge and discharge limits\n"
+		"\n"
+		"With a `[limits]` section, offsets 46-50 and 53-55 of every pack and of\n"
+		"the bank hold the charge voltage limit (CVL), the charge and discharge\n"
+		"current limits (CCL, DCL), the discharge voltage limit (DVL), the flags,\n"
+		"the charge mode and what binds each current limit (README.md \"Charge\n"
+		"and discharge limits\"). They are status registers: a stale pack (or a\n"
+		"bank without a fresh pack) reads CCL = DCL = 0, flags with bit 5\n"
+		"(fail-safe) set and bits 0-1 clear, mode 4, reasons 8 - never the last\n"
+		"limits as if they were current. Without `[limits]` they read 0.\n"
+		"\n"
+		"An EMS or a PLC that controls a charger or an inverter should read\n"
+		"%u-%u (one read of 10 registers) every few seconds and:\n"
+		"\n"
+		"- stop charging when bit 0 of offset 50 clears, and discharging when\n"
+		"  bit 1 clears;\n"
+		"- never set a charge current above CCL nor a discharge current above\n"
+		"  DCL, nor a charge voltage above CVL;\n"
+		"- treat a failed read, exception 0x0A or bit 5 of offset 50 as \"no\n"
+		"  charging, no discharging\": silence must never mean \"carry on\".\n"
+		"\n",
+		base + 46, base + 55);
 }
 
 static void reg_md_example(FILE *out, unsigned base)
@@ -634,7 +683,7 @@ static const struct reg_def *reg_find_dec(enum reg_src src, enum reg_type type, 
 }
 
 /* The Home Assistant sensors of a unit, by register source. */
-enum { HA_BOTH, HA_PACK, HA_BANK };
+enum { HA_BOTH, HA_PACK, HA_BANK, HA_LIMITS };
 static const struct {
 	enum reg_src src;
 	enum reg_type type;
@@ -665,6 +714,11 @@ static const struct {
 	{ REG_SRC_AGE, REG_U16, 0, HA_BOTH, "data_age", "data age", "duration", "measurement", 0 },
 	{ REG_SRC_BANK_ONLINE, REG_U16, 0, HA_BANK, "packs_online", "packs online", NULL, "measurement", 0 },
 	{ REG_SRC_BANK_DEVIATION, REG_U16, 0, HA_BANK, "deviation", "voltage deviation", NULL, NULL, 0 },
+	/* with [limits], on packs and the bank */
+	{ REG_SRC_LIM_CVL, REG_U16, 2, HA_LIMITS, "cvl", "charge voltage limit", "voltage", "measurement", 2 },
+	{ REG_SRC_LIM_CCL, REG_U16, 1, HA_LIMITS, "ccl", "charge current limit", "current", "measurement", 1 },
+	{ REG_SRC_LIM_DCL, REG_U16, 1, HA_LIMITS, "dcl", "discharge current limit", "current", "measurement", 1 },
+	{ REG_SRC_LIM_MODE, REG_U16, 0, HA_LIMITS, "charge_mode", "charge mode", NULL, NULL, 0 },
 };
 
 static const char *reg_ha_type(enum reg_type t)
@@ -706,11 +760,11 @@ static void reg_ha_entry(FILE *out, const struct reg_def *d, unsigned addr, enum
 }
 
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
-			  const char *id, unsigned ncells, bool bank, int scan_interval)
+			  const char *id, unsigned ncells, bool bank, bool limits, int scan_interval)
 {
 	char uid[96];
 	for (size_t k = 0; k < sizeof(reg_ha) / sizeof(reg_ha[0]); k++) {
-		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK))
+		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK) || (reg_ha[k].which == HA_LIMITS && !limits))
 			continue;
 		const struct reg_def *d = reg_find_dec(reg_ha[k].src, reg_ha[k].type, reg_ha[k].dec);
 		if (!d)

@@ -75,6 +75,15 @@ enum reg_src {
 	REG_SRC_ENERGY_OUT,
 	REG_SRC_CTL_DONE,
 	REG_SRC_CTL_FAILED,
+	/* charge and discharge limits ([limits]), from struct reg_status */
+	REG_SRC_LIM_CVL,
+	REG_SRC_LIM_CCL,
+	REG_SRC_LIM_DCL,
+	REG_SRC_LIM_DVL,
+	REG_SRC_LIM_FLAGS,
+	REG_SRC_LIM_MODE,
+	REG_SRC_LIM_CCL_REASON,
+	REG_SRC_LIM_DCL_REASON,
 };
 
 /* Offset of the first register fed by src (the register table is the only
@@ -100,6 +109,9 @@ struct reg_status {
 	uint32_t wire_checksum_errors, wire_short_frames, wire_timeouts;
 	double energy_in_kwh, energy_out_kwh; /* integrated by the gateway */
 	uint32_t ctl_done, ctl_failed;  /* MOSFET commands confirmed / refused or failed */
+	/* the charge and discharge limits (all 0 without [limits]) */
+	double cvl_v, ccl_a, dcl_a, dvl_v;
+	uint16_t lim_flags, lim_mode, ccl_reason, dcl_reason;
 };
 
 /* What the bank unit adds to an aggregated snapshot (cells are compared
@@ -136,10 +148,10 @@ float reg_get_float(const uint16_t *r, enum reg_float_order fo);
 /* Home Assistant `sensors:` entries (YAML list items, indented for a hub)
  * for one unit: name "<label> SOC" ..., unique_id "bmsgw_<id>_soc" ...
  * `ncells` individual cell sensors (0 = none); `bank` adds the bank rows
- * and leaves out per-pack ones.  Addresses, types and scales come from the
- * register table. */
+ * and leaves out per-pack ones; `limits` ([limits]) adds the charge
+ * limits.  Addresses, types and scales come from the register table. */
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
-			  const char *id, unsigned ncells, bool bank, int scan_interval);
+			  const char *id, unsigned ncells, bool bank, bool limits, int scan_interval);
 
 /* Write register-map.md (Markdown) for the given base address. */
 void reg_write_markdown(FILE *out, unsigned base);

@@ -131,6 +131,59 @@ static uint32_t bank_age(const struct gw *gw, double now)
 	return age_s(age);
 }
 
+/* The limit registers of a unit: its limits, or, when it is not fresh at
+ * the request's own time, the fail-safe at once (no current, nothing
+ * allowed) even before the once-a-second step catches up. */
+struct limit_words {
+	double cvl_v, ccl_a, dcl_a, dvl_v;
+	uint16_t flags, mode, ccl_reason, dcl_reason;
+};
+
+static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fresh, struct limit_words *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (!gw->conf->limits.enabled)
+		return;
+	struct gw_limits x = *l;
+	if (!fresh && !x.failsafe) {
+		x.ccl_a = x.dcl_a = 0;
+		x.charge_allowed = x.discharge_allowed = false;
+		x.failsafe = true;
+		x.mode = GW_LIM_FAILSAFE;
+		x.ccl_reason = x.dcl_reason = GW_LR_STALE;
+	}
+	w->cvl_v = x.cvl_v;
+	w->ccl_a = x.ccl_a;
+	w->dcl_a = x.dcl_a;
+	w->dvl_v = x.dvl_v;
+	w->flags = gw_limits_flags(&x);
+	w->mode = (uint16_t)x.mode;
+	w->ccl_reason = (uint16_t)x.ccl_reason;
+	w->dcl_reason = (uint16_t)x.dcl_reason;
+}
+
+static void status_limits(const struct limit_words *w, struct reg_status *st)
+{
+	st->cvl_v = w->cvl_v;
+	st->ccl_a = w->ccl_a;
+	st->dcl_a = w->dcl_a;
+	st->dvl_v = w->dvl_v;
+	st->lim_flags = w->flags;
+	st->lim_mode = w->mode;
+	st->ccl_reason = w->ccl_reason;
+	st->dcl_reason = w->dcl_reason;
+}
+
+/* Is any pack of the bank fresh at now? */
+static bool bank_fresh_at(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; k < b->npacks; k++)
+		if (fresh_at(gw, gw->packs[b->pack_idx[k]], now))
+			return true;
+	return false;
+}
+
 /* Status common to packs and the bank: heartbeat and time zone. */
 static void common_status(const struct gw *gw, double now, const struct local *lt, struct reg_status *st)
 {
@@ -163,6 +216,9 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, double now,
 	st.ctl_done = p->ctl.done;
 	st.ctl_failed = p->ctl.failed;
 	st.protocol_id = p->drv->protocol_id;
+	struct limit_words lw;
+	limit_words(gw, &p->lim, st.online, &lw);
+	status_limits(&lw, &st);
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }
 
@@ -211,6 +267,9 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	st.packs_configured = bs.configured;
 	st.online_mask = bs.online_mask;
 	st.degraded = bs.online < bs.configured || bs.rb.deviation;
+	struct limit_words lw;
+	limit_words(gw, &gw->bank_lim, bs.online > 0, &lw);
+	status_limits(&lw, &st);
 	reg_encode_status(&st, bs.alarms, regs);
 }
 
@@ -252,6 +311,7 @@ struct image_key {
 	uint32_t wire_checksum, wire_short, wire_timeouts;
 	uint32_t ctl_done, ctl_failed;
 	struct local lt;
+	struct limit_words lim;        /* what the limit registers show */
 };
 
 static bool key_equal(const struct image_key *a, const struct image_key *b)
@@ -262,7 +322,8 @@ static bool key_equal(const struct image_key *a, const struct image_key *b)
 	       a->good_polls == b->good_polls && a->failed_polls == b->failed_polls &&
 	       a->wire_checksum == b->wire_checksum && a->wire_short == b->wire_short &&
 	       a->wire_timeouts == b->wire_timeouts && a->ctl_done == b->ctl_done &&
-	       a->ctl_failed == b->ctl_failed && a->lt.day == b->lt.day && a->lt.tz_hours == b->lt.tz_hours;
+	       a->ctl_failed == b->ctl_failed && a->lt.day == b->lt.day && a->lt.tz_hours == b->lt.tz_hours &&
+	       memcmp(&a->lim, &b->lim, sizeof(a->lim)) == 0;
 }
 
 static void key_wire(struct image_key *k, const struct gw_pack *p)
@@ -286,6 +347,7 @@ static void pack_key(const struct gw *gw, const struct gw_pack *p, double now, s
 	k->energy_out = p->energy.out_kwh;
 	k->ctl_done = p->ctl.done;
 	k->ctl_failed = p->ctl.failed;
+	limit_words(gw, &p->lim, k->online != 0, &k->lim);
 }
 
 static void bank_key(const struct gw *gw, double now, struct image_key *k)
@@ -303,6 +365,7 @@ static void bank_key(const struct gw *gw, double now, struct image_key *k)
 	k->age_s = bank_age(gw, now);
 	k->energy_in = gw->bank_energy.in_kwh;
 	k->energy_out = gw->bank_energy.out_kwh;
+	limit_words(gw, &gw->bank_lim, bank_fresh_at(gw, now), &k->lim);
 }
 
 struct image_slot {

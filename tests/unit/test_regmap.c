@@ -23,7 +23,10 @@ static const struct expect_reg expect_map[] = {
 	{ 26, 1, 1 }, { 27, 1, 1 }, { 28, 1, 1 }, { 29, 1, 1 }, { 30, 1, 1 }, { 31, 1, 1 },
 	{ 32, 1, 1 }, { 33, 1, 1 }, { 34, 1, 1 }, { 35, 1, 1 },
 	{ 40, 1, 1 }, { 41, 1, 0 }, { 42, 1, 0 }, { 43, 1, 0 }, { 44, 1, 1 }, { 45, 1, 0 },
+	/* charge and discharge limits */
+	{ 46, 1, 0 }, { 47, 1, 0 }, { 48, 1, 0 }, { 49, 1, 0 }, { 50, 1, 0 },
 	{ 51, 1, 0 }, { 52, 1, 0 },
+	{ 53, 1, 0 }, { 54, 1, 0 }, { 55, 1, 0 },
 	{ 58, 1, 0 }, { 59, 1, 0 }, { 60, 1, 1 }, { 61, 1, 1 }, { 62, 1, 1 }, { 63, 2, 1 },
 	{ 65, 1, 1 }, { 66, 1, 1 },
 	{ 67, 1, 1 }, { 68, 1, 1 }, { 69, 1, 1 }, { 70, 1, 1 }, { 71, 1, 1 }, { 72, 1, 1 },
@@ -689,8 +692,8 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 46-50, 53-57.",
-		"Status offsets: 41-43, 45, 51-52, 58-59, 99-103, 105-108, 116-124 (addresses 331-333, 335, 341-342, 348-349, 389-393, 395-398, 406-414)",
+		"Unused offsets read 0: 16, 19, 36-39, 56-57.",
+		"Status offsets: 41-43, 45-55, 58-59, 99-103, 105-108, 116-124 (addresses 331-333, 335-345, 348-349, 389-393, 395-398, 406-414)",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
 		bool found = strstr(md, needles[i]) != NULL;
@@ -760,8 +763,45 @@ static void test_markdown(void)
 	free(md);
 }
 
+/* The limit registers 46-50 and 53-55: scales, rounding, clamping; they
+ * are status (readable while stale) and 0 when nothing is set. */
+static void test_limits(void)
+{
+	uint16_t regs[REG_MAP_SIZE];
+	struct reg_status st = { 0 };
+	reg_encode_status(&st, 0, regs);
+	for (unsigned o = 46; o <= 55; o++)
+		if (o != 51 && o != 52)
+			CHECK_EQ_INT(regs[o], 0);
+	st.cvl_v = 55.2;
+	st.ccl_a = 49.96;
+	st.dcl_a = 60.0;
+	st.dvl_v = 46.4;
+	st.lim_flags = 0x13;
+	st.lim_mode = 2;
+	st.ccl_reason = 1;
+	st.dcl_reason = 8;
+	reg_encode_status(&st, 0, regs);
+	CHECK_EQ_INT(regs[46], 5520);
+	CHECK_EQ_INT(regs[47], 500); /* 0.1 A, rounded */
+	CHECK_EQ_INT(regs[48], 600);
+	CHECK_EQ_INT(regs[49], 4640);
+	CHECK_EQ_INT(regs[50], 0x13);
+	CHECK_EQ_INT(regs[53], 2);
+	CHECK_EQ_INT(regs[54], 1);
+	CHECK_EQ_INT(regs[55], 8);
+	st.cvl_v = 1000; /* beyond u16 at 0.01 V: clamped, never wrapped */
+	st.ccl_a = -3;
+	reg_encode_status(&st, 0, regs);
+	CHECK_EQ_INT(regs[46], 65535);
+	CHECK_EQ_INT(regs[47], 0);
+	CHECK(!reg_range_has_data(46, 5));
+	CHECK(!reg_range_has_data(53, 3));
+}
+
 int main(void)
 {
+	test_limits();
 	test_float_wire();
 	test_full_snapshot();
 	test_cells();

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../gateway/daemon/daemon.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/wire/wire.h"
 #include "check.h"

@@ -1,0 +1,65 @@
+/* gateway/wire/can.h - a CAN bus port: SocketCAN (a network interface such
+ * as can0, a raw CAN socket) or a Lawicel "slcan" serial adapter (CANable,
+ * USBtin, CANUSB: slcan:///dev/ttyACM0).
+ *
+ * Like a link (wire.h) it never names who uses it: its owner installs
+ * callbacks and gets the port up, down and every frame received.  Both
+ * kinds are non-blocking on the loop, opened again with the shared backoff
+ * (core/retry.h) when the interface or the adapter goes away, the outage
+ * logged once when it starts and once when it ends.  socketcan.c is the
+ * socket transport; can.c the generic part and the slcan one, which is a
+ * serial link (link.c) speaking the line codec of slcan.c.
+ */
+#ifndef GATEWAY_WIRE_CAN_H
+#define GATEWAY_WIRE_CAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "canframe.h"
+#include "wire.h"
+
+struct gw_can;
+
+struct gw_can_owner {
+	void (*up)(void *arg);         /* the bus can be written to */
+	void (*down)(void *arg);       /* it went away (logged) */
+	void (*frame)(void *arg, const struct gw_can_frame *f); /* a frame from the bus */
+};
+
+struct gw_can_stats {
+	unsigned long tx;              /* frames handed to the interface or adapter */
+	unsigned long rx;              /* frames received */
+	unsigned long dropped;         /* frames not sent: the port was down or its queue full */
+	unsigned long errors;          /* adapter errors (slcan BEL), bad lines */
+	unsigned long opens;           /* times the port came up */
+};
+
+/* A closed port: port is the configured text (logs); slcan: device is the
+ * adapter's serial device, else the interface name.  bitrate in bit/s
+ * (500000 for the battery protocols). */
+struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
+			  uint32_t bitrate, const struct gw_can_owner *o, void *arg);
+/* Start opening it; up() follows, now or later. */
+void gw_can_open(struct gw_can *c);
+/* Send one frame: 0 when it went out (or is queued on the adapter's serial
+ * line), -1 when it could not (down, queue full: counted as dropped). */
+int gw_can_send(struct gw_can *c, const struct gw_can_frame *f);
+bool gw_can_is_up(const struct gw_can *c);
+void gw_can_stats(const struct gw_can *c, struct gw_can_stats *out);
+/* Close and free it (its owner hears nothing more); NULL is fine. */
+void gw_can_free(struct gw_can *c);
+
+/* socketcan.c, for can.c */
+struct gw_can_sock;
+struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname, struct gw_can *up);
+void gw_can_sock_open(struct gw_can_sock *s);
+int gw_can_sock_send(struct gw_can_sock *s, const struct gw_can_frame *f);
+bool gw_can_sock_is_up(const struct gw_can_sock *s);
+void gw_can_sock_free(struct gw_can_sock *s);
+/* what the socket transport tells the generic port */
+void gw_can_up(struct gw_can *c);
+void gw_can_down(struct gw_can *c);
+void gw_can_frame_in(struct gw_can *c, const struct gw_can_frame *f);
+
+#endif
