@@ -44,7 +44,7 @@ struct gw_upstream {
 	uint16_t image[REG_MAP_SIZE];
 	/* the writes of the current push: segments of offsets */
 	int nseg, seg;
-	struct { int off, count; } segs[4];
+	struct { int off, count; } segs[12];
 	uint8_t tx[7 + 6 + 2 * UP_CHUNK];
 	size_t txlen, txoff;
 	uint8_t rx[300];
@@ -199,13 +199,27 @@ static void up_push(struct gw_upstream *u)
 			u->segs[u->nseg++].count = n > UP_CHUNK ? UP_CHUNK : n;
 		}
 	} else {
-		/* never push stale values: only the failure flag (and online = 0) */
-		const int offs[] = { reg_offset(REG_SRC_FAILURE), reg_offset(REG_SRC_ONLINE) };
-		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
-			if (offs[i] >= 0 && offs[i] >= c->reg_first && offs[i] <= c->reg_last) {
-				u->segs[u->nseg].off = offs[i];
+		/* never push stale values: only the failure flag, online = 0 and,
+		 * with [limits], the fail-safe limits (a PLC reading the copy
+		 * must not keep charging on the last ones) */
+		const int offs[] = { reg_offset(REG_SRC_FAILURE), reg_offset(REG_SRC_ONLINE),
+				     reg_offset(REG_SRC_LIM_CVL), reg_offset(REG_SRC_LIM_CCL), reg_offset(REG_SRC_LIM_DCL),
+				     reg_offset(REG_SRC_LIM_DVL), reg_offset(REG_SRC_LIM_FLAGS), reg_offset(REG_SRC_LIM_MODE),
+				     reg_offset(REG_SRC_LIM_CCL_REASON), reg_offset(REG_SRC_LIM_DCL_REASON) };
+		size_t n = u->gw->conf->limits.enabled ? sizeof(offs) / sizeof(offs[0]) : 2;
+		for (int off = c->reg_first; off <= c->reg_last; off++) {
+			bool take = false;
+			for (size_t i = 0; i < n && !take; i++)
+				take = offs[i] == off;
+			if (!take)
+				continue;
+			if (u->nseg && u->segs[u->nseg - 1].off + u->segs[u->nseg - 1].count == off)
+				u->segs[u->nseg - 1].count++; /* next to the last one: one write */
+			else if (u->nseg < (int)(sizeof(u->segs) / sizeof(u->segs[0]))) {
+				u->segs[u->nseg].off = off;
 				u->segs[u->nseg++].count = 1;
 			}
+		}
 	}
 	if (u->stale_logged != !online) {
 		if (!online)

@@ -48,6 +48,7 @@ static void step_bank(struct gw *gw)
 		packs[k] = &gw->packs[b->pack_idx[k]]->lim;
 	struct gw_limits prev = gw->bank_lim;
 	gw_limits_bank(&gw->conf->limits, packs, b->npacks, &gw->bank_lim, NULL);
+	gw_limits_bank_follow(&gw->conf->limits, &gw->bank_lim_st, b->npacks, gw_mono(), &gw->bank_lim);
 	log_change("bank", &gw->bank_lim, gw->bank_lim_known ? gw_limits_changes(&prev, &gw->bank_lim) : 7,
 		   !gw->bank_lim_known);
 	gw->bank_lim_known = true;
@@ -86,6 +87,7 @@ void gw_charge_reset(struct gw *gw)
 		p->lim_st.last_full_wall = full;
 	}
 	memset(&gw->bank_lim, 0, sizeof(gw->bank_lim));
+	gw_limits_bank_init(&gw->bank_lim_st);
 	gw->bank_lim_known = false;
 }
 

@@ -141,6 +141,7 @@ struct gw {
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
 	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
+	struct gw_lim_bank_state bank_lim_st; /* ... and their memory (they rise slowly too) */
 	bool bank_lim_known;           /* computed at least once (for the change log) */
 	bool state_dirty;              /* something else of the state file changed (last full charge) */
 	bool energy_save_failed;       /* the state file could not be written (logged once) */

@@ -508,7 +508,9 @@ void gw_limits_bank(const struct conf_limits *cfg, const struct gw_limits *const
 	o.enabled = cfg->enabled;
 	for (int i = 0; cfg->enabled && i < n; i++) {
 		const struct gw_limits *p = packs[i];
-		if (!p || p->failsafe)
+		/* a pack back from stale joins once its own limits recovered:
+		 * until then its 0 A would stop the whole bank */
+		if (!p || p->failsafe || p->ccl_reason == GW_LR_STALE || p->dcl_reason == GW_LR_STALE)
 			continue;
 		fresh++;
 		if (first < 0)
@@ -551,6 +553,61 @@ void gw_limits_bank(const struct conf_limits *cfg, const struct gw_limits *const
 	*out = o;
 	if (binding)
 		*binding = b;
+}
+
+void gw_limits_bank_init(struct gw_lim_bank_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+/* The bank's CVL: down at once, up at cvl_rate per cell (the cells
+ * counted from the target itself, the bank knowing no cells). */
+static void bank_cvl(const struct conf_limits *cfg, struct gw_lim_bank_state *st, double now, struct gw_limits *o)
+{
+	if (!o->volt_valid)
+		return;
+	if (!st->cvl_known || o->cvl_v <= st->cvl) {
+		st->cvl = o->cvl_v;
+		st->cvl_known = true;
+		return;
+	}
+	double cells = cfg->max_cell_voltage > 0 ? round(o->cvl_v / cfg->max_cell_voltage) : 1;
+	st->cvl = fmin(o->cvl_v, st->cvl + cfg->cvl_rate * (cells > 0 ? cells : 1) * (now - st->t_prev));
+	o->cvl_v = st->cvl;
+}
+
+void gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st, int packs, double now,
+			   struct gw_limits *o)
+{
+	if (!cfg->enabled)
+		return;
+	if (o->failsafe || !st->seen) {
+		/* no fresh pack: no current at once (the CVL kept), and from 0 the
+		 * limits recover by the hold and the ramp; the very first result
+		 * is taken as it is (nothing was published before) */
+		st->ccl = (struct gw_lim_current){ o->ccl_a, false, now, o->ccl_reason };
+		st->dcl = (struct gw_lim_current){ o->dcl_a, false, now, o->dcl_reason };
+		if (!o->failsafe) {
+			st->cvl = o->cvl_v;
+			st->cvl_known = o->volt_valid;
+			st->seen = true;
+		}
+		st->t_prev = now;
+		return;
+	}
+	int n = packs > 0 ? packs : 1;
+	current_follow(cfg, &st->ccl, (struct pick){ o->ccl_a, o->ccl_reason }, n * cfg->max_charge_current, now,
+		       st->t_prev);
+	current_follow(cfg, &st->dcl, (struct pick){ o->dcl_a, o->dcl_reason }, n * cfg->max_discharge_current, now,
+		       st->t_prev);
+	o->ccl_a = st->ccl.a;
+	o->dcl_a = st->dcl.a;
+	o->ccl_reason = st->ccl.reason;
+	o->dcl_reason = st->dcl.reason;
+	o->charge_allowed = o->ccl_a > 0;
+	o->discharge_allowed = o->dcl_a > 0;
+	bank_cvl(cfg, st, now, o);
+	st->t_prev = now;
 }
 
 /* ---- words ---------------------------------------------------------------- */

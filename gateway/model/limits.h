@@ -130,8 +130,8 @@ void gw_limits_init(struct gw_lim_state *st);
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out);
 
-/* The bank from its packs' results: packs[i] NULL (or fail-safe) = that pack
- * is not fresh.  CVL = the lowest of the fresh packs, DVL = the highest,
+/* The bank from its packs' results: packs[i] NULL (or fail-safe, or still
+ * recovering from stale: a reason "stale") = that pack is not fresh.  CVL = the lowest of the fresh packs, DVL = the highest,
  * CCL/DCL by cfg->bank_rule (min: fresh packs x the lowest pack's limit;
  * sum: the sum), 0 as soon as one fresh pack does not allow that
  * direction; no fresh pack: fail-safe.  The mode is that of the pack whose
@@ -140,6 +140,24 @@ unsigned gw_limits_step(const struct conf_limits *cfg, const struct bms_snapshot
  * gw_limits_changes() to log a change once. */
 void gw_limits_bank(const struct conf_limits *cfg, const struct gw_limits *const packs[], int n,
 		    struct gw_limits *out, struct gw_lim_binding *binding);
+
+/* The bank's own memory: what it published, so that its limits too fall
+ * at once and rise slowly (a pack joining, a pack's limit recovering). */
+struct gw_lim_bank_state {
+	bool seen;
+	double t_prev;
+	struct gw_lim_current ccl, dcl;
+	bool cvl_known;
+	double cvl;
+};
+void gw_limits_bank_init(struct gw_lim_bank_state *st);
+/* After gw_limits_bank(): bring *o (the bank's target) to what the bank
+ * may publish now: a lower CCL / DCL / CVL at once, a higher one after
+ * recovery_hold at recovery_rate (the CVL at cvl_rate per cell), the
+ * anti-flap threshold counted over `packs` packs (the bank's).  With no
+ * fresh pack it is fail-safe at once. */
+void gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st, int packs, double now,
+			   struct gw_limits *o);
 
 /* GW_LIM_CHANGED_* bits where a and b differ. */
 unsigned gw_limits_changes(const struct gw_limits *a, const struct gw_limits *b);

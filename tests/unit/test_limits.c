@@ -1189,9 +1189,64 @@ static void test_bank_engine(void)
 	pp[1] = &o2;
 	gw_limits_step(&cfg, &s2, 2, WALL0 + 2, &st2, &o2);
 	gw_limits_bank(&cfg, pp, 2, &o, &bind);
-	CHECK_NEAR(o.ccl_a, 0, 1e-12); /* 2 x 0 while pack 2 holds */
-	CHECK_EQ_INT(o.ccl_reason, GW_LR_STALE);
+	/* pack 2 is back but its limits still recover (0 A, reason stale): it
+	 * joins the bank only once they did, so its 0 A does not stop the bank */
+	CHECK_NEAR(o2.ccl_a, 0, 1e-12);
+	CHECK_NEAR(o.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_NONE);
+	CHECK(o.charge_allowed);
+	for (int t = 3; t <= 40; t++)
+		gw_limits_step(&cfg, &s2, t, WALL0 + t, &st2, &o2);
+	gw_limits_bank(&cfg, pp, 2, &o, &bind);
+	CHECK_NEAR(o.ccl_a, 40, 1e-9); /* recovered: 2 x 20 A */
+}
+
+/* The bank's own hold and ramp: a lower target at once, a higher one after
+ * recovery_hold at recovery_rate; no fresh pack: 0 at once, then from 0
+ * by the hold and the ramp; the CVL down at once, up at cvl_rate a cell. */
+static void test_bank_follow(void)
+{
+	lfp(&cfg);
+	struct gw_lim_bank_state bst;
+	gw_limits_bank_init(&bst);
+	struct gw_limits t = { .enabled = true, .volt_valid = true, .cvl_v = 55.2, .ccl_a = 100, .dcl_a = 120,
+			       .mode = GW_LIM_BULK };
+	struct gw_limits o = t;
+	gw_limits_bank_follow(&cfg, &bst, 2, 0, &o);
+	CHECK_NEAR(o.ccl_a, 100, 1e-9); /* the first: as it is */
+	o = t;
+	o.ccl_a = 20;
+	o.ccl_reason = GW_LR_TEMPERATURE;
+	gw_limits_bank_follow(&cfg, &bst, 2, 1, &o);
+	CHECK_NEAR(o.ccl_a, 20, 1e-9); /* falls at once */
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_TEMPERATURE);
+	for (int s = 2; s <= 31; s++) {
+		o = t;
+		gw_limits_bank_follow(&cfg, &bst, 2, s, &o);
+		CHECK_NEAR(o.ccl_a, 20, 1e-9); /* held for recovery_hold (30 s) */
+	}
+	o = t;
+	gw_limits_bank_follow(&cfg, &bst, 2, 33, &o);
+	CHECK_NEAR(o.ccl_a, 25, 1e-9); /* then 5 A/s: risen at 2 s, held to 32, 1 s of ramp */
+	CHECK(o.charge_allowed);
+	o = t;
+	o.failsafe = true;
+	o.ccl_a = o.dcl_a = 0;
+	o.mode = GW_LIM_FAILSAFE;
+	gw_limits_bank_follow(&cfg, &bst, 2, 34, &o);
+	CHECK_NEAR(o.ccl_a, 0, 1e-12);
+	o = t;
+	gw_limits_bank_follow(&cfg, &bst, 2, 35, &o);
+	CHECK_NEAR(o.ccl_a, 0, 1e-12); /* back: from 0, held */
 	CHECK(!o.charge_allowed);
+	/* CVL: a lower target at once, then up at 0.001 V x 16 cells a second */
+	o = t;
+	o.cvl_v = 54.0;
+	gw_limits_bank_follow(&cfg, &bst, 2, 36, &o);
+	CHECK_NEAR(o.cvl_v, 54.0, 1e-9);
+	o = t;
+	gw_limits_bank_follow(&cfg, &bst, 2, 46, &o);
+	CHECK_NEAR(o.cvl_v, 54.0 + 0.001 * 16 * 10, 1e-9);
 }
 
 int main(void)
@@ -1214,5 +1269,6 @@ int main(void)
 	test_bank();
 	test_bank_failsafe();
 	test_bank_engine();
+	test_bank_follow();
 	return check_report();
 }

@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""Charge and discharge limits end to end: the real bmsgw with [limits]
+against two simulated Daly packs on one bus and a [bank], read over Modbus
+(registers 46-55), MQTT on a real Mosquitto, /api/state and /metrics.
+
+- a cell pinned above max_cell_voltage lowers the CVL and drives the CCL to
+  0 in the poll that read it, reason cell_voltage;
+- a cold sensor: reason temperature; the BMS's charge MOSFET off: reason
+  mosfet_off; a lowered limit recovers only after recovery_hold, then ramps;
+- every cell at the target: absorption, then float after absorption_time,
+  the CVL ramping down (never a step);
+- a muted pack is fail-safe as soon as it is stale, and the bank's CCL
+  follows bank_rule (min and sum, by a reload);
+- Modbus, MQTT, /api/state and /metrics carry the same numbers.
+"""
+import json
+import os
+import re
+import signal
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from mqtt_harness import Broker, Subscriber  # noqa: E402
+
+from pymodbus.client import ModbusTcpClient  # noqa: E402
+
+BASE = 290
+c = Checks()
+MODES = {0: "off", 1: "bulk", 2: "absorption", 3: "float", 4: "failsafe"}
+REASONS = {0: "none", 1: "cell_voltage", 2: "temperature", 3: "mos_temperature", 4: "soc", 5: "mosfet_off",
+           6: "alarm", 7: "bms_limit", 8: "stale"}
+
+
+def conf(gw_port, http_port, sim_port, broker_port, rule="min"):
+    packs = ""
+    for a in (1, 2):
+        packs += ("[pack.p%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
+                  "poll_interval = 0.5\ntimeout = 0.4\nretries = 0\n" % (a, sim_port, a, a))
+    return """[gateway]
+listen = 127.0.0.1:%d
+stale_after = 3
+state_file = none
+%s[bank]
+unit_id = 100
+[limits]
+recovery_hold = 2
+recovery_rate = 20
+cvl_recovery_hold = 2
+cvl_rate = 0.02
+absorption_time = 3
+bank_rule = %s
+[http]
+listen = 127.0.0.1:%d
+[history]
+file = none
+[mqtt]
+host = 127.0.0.1
+port = %d
+client_id = lim
+topic_prefix = t
+""" % (gw_port, packs, rule, http_port, broker_port)
+
+
+def limits(client, unit):
+    """Registers 46-55 of a unit as a dict, or None."""
+    rr = client.read_holding_registers(BASE + 46, 10, slave=unit)
+    if rr.isError():
+        return None
+    r = rr.registers
+    return {"cvl_v": r[0] / 100, "ccl_a": r[1] / 10, "dcl_a": r[2] / 10, "dvl_v": r[3] / 100, "flags": r[4],
+            "mode": MODES.get(r[7]), "ccl_reason": REASONS.get(r[8]), "dcl_reason": REASONS.get(r[9])}
+
+
+def fetch(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        return r.read().decode()
+
+
+def reset(sim, client):
+    for a in (1, 2):
+        for n in range(1, 17):
+            sim.ctl("set %d cell %d auto" % (a, n))
+        sim.ctl("set %d temp 1 25" % a)
+        sim.ctl("set %d chg_mos 1" % a)
+        sim.ctl("fault %d none" % a)
+    for unit in (1, 2):
+        wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 50 and l["dcl_a"] == 60 else None)(
+            limits(client, unit)), 20)
+
+
+def test_cell_voltage(sim, client):
+    print("== a cell above max_cell_voltage")
+    before = limits(client, 1)
+    c.ok(before and before["ccl_a"] == 50 and before["dcl_a"] == 60 and before["ccl_reason"] == "none",
+         "start: CCL 50 A, DCL 60 A, reason none (%s)" % before)
+    sim.ctl("set 1 cell 3 3600")
+    # one read of offsets 0-55: the first that shows the cell (max cell,
+    # offset 6) must show its limits too (the poll that read it)
+    first = None
+    t0 = time.monotonic()
+    while first is None and time.monotonic() - t0 < 10:
+        rr = client.read_holding_registers(BASE, 56, slave=1)
+        if not rr.isError() and rr.registers[6] == 3600:
+            first = rr.registers
+    c.ok(first is not None and first[47] == 0 and first[54] == 1,
+         "the read that first shows the 3.600 V cell shows CCL 0, reason cell_voltage (%r)" %
+         ((first[46:51], first[53:56]) if first else None,))
+    lim = limits(client, 1)
+    st = sim.state()["packs"][0]
+    cells = st["cells_mv"]
+    excess = sum(max(0, v - 3450) for v in cells) / 1000
+    c.ok(lim and lim["ccl_a"] == 0 and lim["ccl_reason"] == "cell_voltage",
+         "the poll that read it: CCL 0, reason cell_voltage (%s)" % lim)
+    c.ok(lim and not (lim["flags"] & 1) and lim["flags"] & 2, "charging not allowed, discharging allowed")
+    want = round(sum(cells) / 1000 - excess, 2)
+    c.ok(lim and abs(lim["cvl_v"] - want) <= 0.011,
+         "CVL lowered at once to the sum of the cells less the excess (%s, want %.2f)" % (lim and lim["cvl_v"], want))
+    sim.ctl("set 1 cell 3 auto")
+
+
+def test_temperature_and_mosfet(sim, client):
+    print("== a cold sensor, a MOSFET off, the recovery")
+    sim.ctl("set 1 temp 1 1")
+    lim = wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "temperature" else None)(limits(client, 1)), 5)
+    c.ok(lim and lim["ccl_reason"] == "temperature" and abs(lim["ccl_a"] - 6.2) <= 0.11,
+         "1 degC: CCL 50 x 0.125, reason temperature (%s)" % lim)
+    c.ok(lim and lim["dcl_reason"] == "temperature" and abs(lim["dcl_a"] - 18.0) <= 0.11,
+         "1 degC: DCL 60 x 0.3, reason temperature")
+    sim.ctl("set 1 temp 1 25")
+    sim.ctl("set 1 chg_mos 0")
+    lim = wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "mosfet_off" else None)(limits(client, 1)), 5)
+    c.ok(lim and lim["ccl_a"] == 0, "charge MOSFET off: CCL 0, reason mosfet_off (%s)" % lim)
+    sim.ctl("set 1 chg_mos 1")
+    t0 = time.monotonic()
+    seen, held = [], True
+    while time.monotonic() - t0 < 16:
+        lim = limits(client, 1)
+        if lim:
+            seen.append((time.monotonic() - t0, lim["ccl_a"]))
+            if lim["ccl_a"] >= 50:
+                break
+        time.sleep(0.1)
+    first_up = next((t for t, a in seen if a > 0), None)
+    held = first_up is not None and first_up >= 1.5
+    c.ok(held, "back on: CCL stays 0 for recovery_hold (2 s): first rise after %s s" %
+         (None if first_up is None else round(first_up, 1)))
+    mids = [a for t, a in seen if 0 < a < 50]
+    c.ok(len(mids) >= 3 and seen[-1][1] >= 50, "then it ramps (%d values between 0 and 50) up to 50 A" % len(mids))
+    steps = [b[1] - a[1] for a, b in zip(seen, seen[1:]) if b[0] - a[0] > 0]
+    rates = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(seen, seen[1:]) if b[0] - a[0] >= 0.3]
+    c.ok(steps and max(steps) <= 21, "at recovery_rate: no jump above 20 A/s (largest step %.1f A)" %
+         (max(steps) if steps else -1))
+    del rates
+
+
+def test_float(sim, client):
+    print("== absorption, then float with the CVL ramping down")
+    for n in range(1, 17):
+        sim.ctl("set 2 cell %d 3450" % n)
+    lim = wait_until(lambda: (lambda l: l if l and l["mode"] == "absorption" else None)(limits(client, 2)), 10)
+    c.ok(lim is not None and abs(lim["cvl_v"] - 55.2) < 0.011, "cells at 3.450 V: absorption, CVL 55.20 V (%s)" % lim)
+    t0 = time.monotonic()
+    lim = wait_until(lambda: (lambda l: l if l and l["mode"] == "float" else None)(limits(client, 2)), 10)
+    c.ok(lim is not None and time.monotonic() - t0 >= 2.0, "float after absorption_time (3 s)")
+    cvls = []
+    while time.monotonic() - t0 < 15:
+        lim = limits(client, 2)
+        if lim:
+            cvls.append(lim["cvl_v"])
+            if lim["cvl_v"] <= 54.0:
+                break
+        time.sleep(0.2)
+    steps = [a - b for a, b in zip(cvls, cvls[1:])]
+    c.ok(cvls and cvls[-1] <= 54.0 and abs(cvls[-1] - 54.0) < 0.011, "down to 16 x 3.375 = 54.00 V (%s)" %
+         (cvls[-1] if cvls else None))
+    c.ok(steps and max(steps) <= 0.33 and len([s for s in steps if s > 0]) >= 3,
+         "a ramp at 0.32 V/s, never a step (largest step %.2f V over %d reads)" %
+         (max(steps) if steps else -1, len(cvls)))
+
+
+def test_bank_and_failsafe(sim, client, gw, conf_text):
+    print("== a muted pack and the bank")
+    sim.ctl("set 1 temp 1 1")  # pack 1: CCL 6.25 A; pack 2: 50 A
+    wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "temperature" else None)(limits(client, 1)), 5)
+    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 12.4) <= 0.11 else None)(limits(client, 100)), 5)
+    c.ok(bank is not None, "bank_rule min: 2 fresh packs x the lowest CCL 6.2 = 12.4 A (%s)" % limits(client, 100))
+    sim.ctl("fault 2 silent")
+    stale = wait_until(lambda: (lambda l: l if l and l["mode"] == "failsafe" else None)(limits(client, 2)), 8)
+    c.ok(stale is not None and stale["ccl_a"] == 0 and stale["dcl_a"] == 0 and stale["flags"] & 0x20 and
+         not stale["flags"] & 3 and stale["ccl_reason"] == "stale",
+         "the muted pack is fail-safe: CCL = DCL = 0, nothing allowed, reason stale (%s)" % stale)
+    online = client.read_holding_registers(BASE + 58, 1, slave=2)
+    c.ok(stale is not None and not online.isError() and online.registers[0] == 0,
+         "... as soon as it is stale (online 0 in the same read)")
+    t0 = time.monotonic()
+    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 6.2) <= 0.11 else None)(limits(client, 100)), 3)
+    c.ok(bank is not None and time.monotonic() - t0 < 1.5,
+         "bank, min: 1 fresh pack x 6.2 A, within the second (%s)" % limits(client, 100))
+    sim.ctl("fault 2 none")
+    wait_until(lambda: (lambda l: l if l and l["mode"] == "bulk" else None)(limits(client, 2)), 10)
+    with open(gw.conf, "w") as f:
+        f.write(conf_text.replace("bank_rule = min", "bank_rule = sum"))
+    gw.p.send_signal(signal.SIGHUP)
+    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 56.2) <= 0.11 else None)(limits(client, 100)),
+                      30)
+    c.ok(bank is not None and abs(bank["ccl_a"] - 56.2) <= 0.11, "after a reload, bank_rule sum: 6.2 + 50 = 56.2 A (%s)"
+         % bank)
+    sim.ctl("set 1 temp 1 25")
+
+
+def test_same_numbers(sim, client, http_port, sub):
+    print("== the same numbers everywhere")
+    sim.ctl("freeze")
+    sim.ctl("set 1 temp 1 3")
+    wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "temperature" else None)(limits(client, 1)), 5)
+    time.sleep(1.5)  # (every poll now gives the same values: nothing to wait for)
+    regs = {u: limits(client, u) for u in (1, 2, 100)}
+    state = json.loads(fetch(http_port, "/api/state"))
+    api = {p["pack"]: p["limits"] for p in state["packs"]}
+    api["bank"] = state["bank"]["limits"]
+    metrics = fetch(http_port, "/metrics")
+    names = {1: "p1", 2: "p2", 100: "bank"}
+    for unit, name in names.items():
+        r, a = regs[unit], api[name]
+        c.ok(r is not None and a is not None and abs(r["cvl_v"] - a["cvl_v"]) < 0.006 and
+             abs(r["ccl_a"] - a["ccl_a"]) < 0.06 and abs(r["dcl_a"] - a["dcl_a"]) < 0.06 and
+             r["mode"] == a["mode"] and r["ccl_reason"] == a["ccl_reason"],
+             "%s: Modbus %s = /api/state %s" % (name, r, a))
+        m = re.search(r'bmsgw_charge_current_limit_amperes\{pack="%s"\} ([0-9.]+)' % name, metrics)
+        c.ok(m and abs(float(m.group(1)) - a["ccl_a"]) < 0.06, "%s: /metrics CCL %s" % (name, m and m.group(1)))
+        msg = sub.wait_for("t/%s/state" % name, lambda m: m.payload and json.loads(m.text()).get("limits") and
+                           abs(json.loads(m.text())["limits"]["ccl_a"] - a["ccl_a"]) < 0.06, 10)
+        c.ok(msg is not None, "%s: MQTT state carries CCL %.1f A" % (name, a["ccl_a"]))
+    sim.ctl("set 1 temp 1 25")
+    sim.ctl("thaw")
+
+
+def main():
+    sim = Sim(packs=("address=1", "address=2"))
+    broker = Broker()
+    gw_port, http_port = free_port(), free_port()
+    text = conf(gw_port, http_port, sim.port, broker.port)
+    gw = Gateway(text, gw_port)
+    sub = Subscriber(broker.port, topics=("t/#",))
+    client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+    client.connect()
+    try:
+        sim.ctl("freeze")
+        reset(sim, client)
+        for t in (lambda: test_cell_voltage(sim, client), lambda: test_temperature_and_mosfet(sim, client),
+                  lambda: test_float(sim, client), lambda: test_bank_and_failsafe(sim, client, gw, text),
+                  lambda: test_same_numbers(sim, client, http_port, sub)):
+            reset(sim, client)
+            t()
+        c.ok("charge limits now: mode" in gw.text(), "changes of mode and reasons are logged")
+        lines = [l for l in gw.text().splitlines() if "pack p1: charge limits" in l]
+        c.ok(0 < len(lines) < 40, "... once each, not per poll (%d lines for p1)" % len(lines))
+    finally:
+        if c.failed:
+            gw.dump(40)
+        client.close()
+        sub.close()
+        gw.stop()
+        sim.stop()
+        broker.cleanup()
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
