@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
 # Daly pack, and the daemon's memory (VmHWM); the charge limit engine's
-# cost per pack and per bank (tests/tools/bench_limits.c); MQTT publish latency; the
+# cost per pack and per bank (tests/tools/bench_limits.c) and the time from a
+# cell over-voltage on the wire to CCL = 0 in the registers
+# (tests/tools/bench_limits_wire.py); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
@@ -66,6 +68,7 @@ done
 [ "${1:-}" = bound ] && exit 0
 "$BIN/bench_decode"
 "$BIN/bench_limits"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_limits_wire.py "${LIMIT_TRIALS:-10}"
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
 done
