@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../history/history.h"
+#include "../inverter/inverter.h"
 #include "../modbus/modbus.h"
 #include "../mqtt/mqtt.h"
 #include "../tunnel/tunnel.h"
@@ -23,6 +24,7 @@ static const struct gw_service *const services[] = {
 	&gw_svc_tunnel,   /* maintenance tunnels */
 	&gw_svc_mqtt,     /* MQTT and Home Assistant discovery */
 	&gw_svc_history,  /* SQLite history */
+	&gw_svc_inverter, /* virtual battery towards inverters (CAN, RS485) */
 	&gw_svc_http,     /* status page, API, metrics */
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))

@@ -1,0 +1,152 @@
+/* gateway/inverter/invcan.c - an inverter on CAN: pylon-can or sma-can.
+ *
+ * The frame set (pylon_can.c) is built from the source at the moment it
+ * goes out.  pylon-can sends the whole set every `interval` (a Pylontech
+ * battery sends its frames back to back once a second); sma-can sends one
+ * frame at a time, at least 200 ms apart as SMA asks, the set rebuilt at
+ * its first frame.  The timer is libev's repeating one, which keeps its
+ * schedule (it adds the period to when it should have fired), so the sets
+ * do not drift.  A source that goes stale is told at once (the daemon's
+ * tick sends a fail-safe set then, without waiting for the next period);
+ * after failsafe_silence nothing is sent.  What the inverter sends (Pylon's
+ * 0x305 / 0x306, Victron's 0x307 "VIC", the Sunny Island's 0x305 / 0x306)
+ * is read and shown; it is not required.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/jsonw.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "invout.h"
+
+#define CAN_BITRATE 500000 /* Pylontech LV CAN and SMA: 500 kbit/s */
+
+/* The period of the send timer: a whole set (Pylon), or one frame (SMA). */
+static double period(const struct inv_out *o)
+{
+	if (o->dialect == PYLON_CAN_PYLON)
+		return o->cfg.interval;
+	double gap = pylon_can_gap_ms(o->dialect) / 1000.0, each = o->cfg.interval / PYLON_CAN_MAX_FRAMES;
+	return each > gap ? each : gap;
+}
+
+/* Build the set from the source now; the state follows the source. */
+static void build(struct inv_out *o, double now)
+{
+	struct inv_battery b;
+	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	inv_update_state(o, gw_can_is_up(o->can), fresh, now);
+	int n = pylon_can_encode(o->dialect, &b, o->set, PYLON_CAN_MAX_FRAMES);
+	o->nset = n > 0 ? n : 0;
+	o->next_frame = 0;
+	o->sets++;
+}
+
+static void send_frame(struct inv_out *o, int i, double now)
+{
+	if (i < o->nset && gw_can_send(o->can, &o->set[i]) == 0)
+		o->sent++;
+	o->last_frame_at = now;
+}
+
+/* What the timer does: the whole set, or the next frame of it. */
+static void send_due(struct inv_out *o, double now)
+{
+	if (o->dialect == PYLON_CAN_PYLON || o->next_frame >= o->nset || o->next_frame == 0)
+		build(o, now);
+	if (o->state != INV_SENDING && o->state != INV_FAILSAFE)
+		return;
+	if (o->dialect == PYLON_CAN_PYLON) {
+		for (int i = 0; i < o->nset; i++)
+			send_frame(o, i, now);
+		return;
+	}
+	send_frame(o, o->next_frame++, now);
+}
+
+static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct inv_out *o = container_of(w, struct inv_out, send);
+	send_due(o, gw_mono());
+}
+
+/* ---- the CAN port's owner ---- */
+
+static void can_up(void *arg)
+{
+	struct inv_out *o = arg;
+	o->next_frame = 0;
+	send_due(o, gw_mono()); /* at once, then on the period */
+}
+
+static void can_down(void *arg)
+{
+	struct inv_out *o = arg;
+	o->state = INV_DOWN;
+}
+
+static void can_frame(void *arg, const struct gw_can_frame *f)
+{
+	struct inv_out *o = arg;
+	if (pylon_can_seen(o->dialect, f, &o->inv) != PYLON_CAN_RX_OTHER) {
+		o->received++;
+		o->last_seen = gw_mono();
+	}
+}
+
+static const struct gw_can_owner owner = { can_up, can_down, can_frame };
+
+int inv_can_start(struct inv_out *o, char *err, size_t errlen)
+{
+	o->dialect = o->cfg.protocol == CONF_INV_SMA_CAN ? PYLON_CAN_SMA : PYLON_CAN_PYLON;
+	o->can = gw_can_new(&o->gw->wire_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
+	if (!o->can) {
+		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);
+		return -1;
+	}
+	ev_timer_init(&o->send, send_cb, period(o), period(o));
+	ev_timer_start(o->gw->loop, &o->send);
+	gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name,
+		pylon_can_dialect_name(o->dialect), o->cfg.port, o->cfg.source,
+		o->dialect == PYLON_CAN_PYLON ? o->cfg.interval : period(o) * PYLON_CAN_MAX_FRAMES);
+	gw_can_open(o->can);
+	return 0;
+}
+
+void inv_can_stop(struct inv_out *o)
+{
+	ev_timer_stop(o->gw->loop, &o->send);
+	gw_can_free(o->can);
+	o->can = NULL;
+}
+
+/* Once a second: a source that just went stale is told at once. */
+void inv_can_tick(struct inv_out *o, double now)
+{
+	if (o->state != INV_SENDING || !gw_can_is_up(o->can))
+		return;
+	struct inv_battery b;
+	if (inv_source(o->gw, &o->cfg, now, &b))
+		return;
+	o->next_frame = 0; /* the set is built again, the limits (0x351) first */
+	if (o->dialect == PYLON_CAN_SMA && now - o->last_frame_at < pylon_can_gap_ms(o->dialect) / 1000.0)
+		return; /* SMA's 200 ms between frames: at the next period */
+	send_due(o, now); /* the fail-safe set at once (SMA: its first frame) */
+	if (o->dialect == PYLON_CAN_SMA)
+		ev_timer_again(o->gw->loop, &o->send);
+}
+
+void inv_can_status(const struct inv_out *o, FILE *out)
+{
+	struct gw_can_stats st;
+	gw_can_stats(o->can, &st);
+	fprintf(out, ",\"frames_sent\":%lu,\"frame_sets\":%lu,\"frames_dropped\":%lu,\"frames_received\":%lu"
+		",\"adapter_errors\":%lu,\"victron\":%s", o->sent, o->sets, st.dropped, o->received, st.errors,
+		o->inv.victron ? "true" : "false");
+	if (o->inv.have_meas)
+		fprintf(out, ",\"inverter_voltage\":%.2f,\"inverter_current\":%.1f,\"inverter_soc\":%.0f",
+			o->inv.voltage, o->inv.current, o->inv.soc);
+}

@@ -1,0 +1,241 @@
+/* gateway/inverter/inverter.c - the inverter outputs as the daemon sees
+ * them: their row of the service table (model/service.h).
+ *
+ * One running output per [inverter.NAME].  A reload keeps an output whose
+ * settings did not change running as it is, without a gap in its frames or
+ * answers (its source may have moved in the pack list: it follows); one
+ * whose settings changed is stopped and started again, after the ones that
+ * go away have let go of their ports.  Nothing is ever sent to an inverter
+ * without this section.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/jsonw.h"
+#include "../core/log.h"
+#include "../core/prom.h"
+#include "inverter.h"
+#include "invout.h"
+
+/* The running outputs, and the ones a reload prepares. */
+struct inv_set {
+	struct inv_out *list;
+};
+
+static bool is_can(const struct conf_inverter *c)
+{
+	return c->protocol != CONF_INV_PYLON_RS485;
+}
+
+/* Everything but where the source is in the pack list. */
+static bool same_settings(const struct conf_inverter *a, const struct conf_inverter *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->protocol == b->protocol && strcmp(a->port, b->port) == 0 &&
+	       strcmp(a->source, b->source) == 0 && a->interval == b->interval && a->baud == b->baud &&
+	       a->address == b->address && a->reply_address == b->reply_address &&
+	       strcmp(a->manufacturer, b->manufacturer) == 0 && a->failsafe_silence == b->failsafe_silence;
+}
+
+static long inv_fds(const struct conf *c)
+{
+	return 2L * c->ninverters; /* the port, a serial adapter's line */
+}
+
+static void out_stop(struct inv_out *o)
+{
+	if (is_can(&o->cfg))
+		inv_can_stop(o);
+	else
+		inv_485_stop(o);
+	gw_info("inverter %s: stopped", o->cfg.name);
+	free(o);
+}
+
+static int inv_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
+		       size_t errlen)
+{
+	(void)may_block;
+	(void)err;
+	(void)errlen;
+	*next = NULL;
+	if (!nc->ninverters)
+		return 0;
+	struct inv_set *n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct inv_out **tail = &n->list;
+	for (int i = 0; i < nc->ninverters; i++) {
+		struct inv_out *o = calloc(1, sizeof(*o));
+		if (!o) {
+			for (struct inv_out *x = n->list, *nx; x; x = nx)
+				nx = x->next, free(x);
+			free(n);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		o->gw = gw;
+		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
+		*tail = o;
+		tail = &o->next;
+	}
+	(void)cur;
+	*next = n;
+	return 0;
+}
+
+/* The running output that a prepared one replaces unchanged, or NULL. */
+static struct inv_out *take_same(struct inv_set *cur, const struct conf_inverter *c)
+{
+	for (struct inv_out **pp = cur ? &cur->list : NULL; pp && *pp; pp = &(*pp)->next)
+		if (same_settings(&(*pp)->cfg, c)) {
+			struct inv_out *o = *pp;
+			*pp = o->next;
+			o->next = NULL;
+			return o;
+		}
+	return NULL;
+}
+
+static void *inv_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+{
+	(void)oc;
+	struct inv_set *c = cur, *n = next;
+	/* keep what did not change; the rest lets go of its ports first */
+	for (struct inv_out **pp = n ? &n->list : NULL; pp && *pp; pp = &(*pp)->next) {
+		struct inv_out *kept = take_same(c, &(*pp)->cfg);
+		if (kept) {
+			kept->cfg = (*pp)->cfg; /* the source's index in the new pack list */
+			kept->next = (*pp)->next;
+			free(*pp);
+			*pp = kept;
+		}
+	}
+	while (c && c->list) {
+		struct inv_out *o = c->list;
+		c->list = o->next;
+		out_stop(o);
+	}
+	free(c);
+	for (struct inv_out *o = n ? n->list : NULL; o; o = o->next) {
+		char err[200];
+		if (o->can || o->link)
+			continue; /* kept, running */
+		if ((is_can(&o->cfg) ? inv_can_start(o, err, sizeof(err)) : inv_485_start(o, err, sizeof(err))) < 0)
+			gw_err("%s", err);
+	}
+	(void)gw;
+	return n;
+}
+
+static void inv_discard(struct gw *gw, void *cur, void *next)
+{
+	(void)gw;
+	(void)cur;
+	struct inv_set *n = next;
+	for (struct inv_out *o = n ? n->list : NULL, *nx; o; o = nx) {
+		nx = o->next;
+		free(o); /* never started */
+	}
+	free(n);
+}
+
+static void inv_stop(void *st, bool clean)
+{
+	(void)clean;
+	struct inv_set *s = st;
+	while (s->list) {
+		struct inv_out *o = s->list;
+		s->list = o->next;
+		out_stop(o);
+	}
+	free(s);
+}
+
+static void inv_tick(void *st, double now)
+{
+	struct inv_set *s = st;
+	for (struct inv_out *o = s->list; o; o = o->next) {
+		if (o->can)
+			inv_can_tick(o, now);
+		else if (o->link)
+			inv_485_tick(o, now);
+	}
+}
+
+static const char *const protocols[] = { "pylon-can", "sma-can", "pylon-rs485" };
+
+static void inv_status_json(void *st, const struct gw *gw, FILE *out)
+{
+	(void)gw;
+	const struct inv_set *s = st;
+	double now = gw_mono();
+	fputc('[', out);
+	for (const struct inv_out *o = s->list; o; o = o->next) {
+		fprintf(out, "%s{\"name\":", o == s->list ? "" : ",");
+		gw_json_str(out, o->cfg.name);
+		fprintf(out, ",\"protocol\":\"%s\",\"port\":", protocols[o->cfg.protocol]);
+		gw_json_str(out, o->cfg.port);
+		fprintf(out, ",\"source\":");
+		gw_json_str(out, o->cfg.source);
+		fprintf(out, ",\"state\":\"%s\",\"inverter_seen\":%s", inv_state_name(o->state),
+			o->last_seen > 0 && now - o->last_seen <= INV_SEEN_S ? "true" : "false");
+		if (o->last_seen > 0)
+			fprintf(out, ",\"seen_s\":%.0f", now - o->last_seen);
+		if (o->stale_since > 0)
+			fprintf(out, ",\"stale_s\":%.0f", now - o->stale_since);
+		if (o->can)
+			inv_can_status(o, out);
+		else if (o->link)
+			inv_485_status(o, out);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void inv_metrics(void *st, const struct gw *gw, FILE *out)
+{
+	(void)gw;
+	const struct inv_set *s = st;
+	double now = gw_mono();
+	char lab[160];
+	gw_prom_family(out, "bmsgw_inverter_state", "gauge",
+		       "1 for the state the inverter output is in: down, sending, failsafe or silent.");
+	for (const struct inv_out *o = s->list; o; o = o->next)
+		for (int k = INV_DOWN; k <= INV_SILENT; k++) {
+			fprintf(out, "bmsgw_inverter_state{inverter=");
+			gw_prom_label(out, o->cfg.name);
+			fprintf(out, ",state=\"%s\"}", inv_state_name((enum inv_state)k));
+			gw_prom_value(out, o->state == (enum inv_state)k);
+		}
+	static const char *const fam[][3] = {
+		{ "bmsgw_inverter_sent_total", "counter", "CAN frames sent to the inverter, or RS485 answers." },
+		{ "bmsgw_inverter_received_total", "counter", "CAN frames or RS485 requests from the inverter." },
+		{ "bmsgw_inverter_seen", "gauge", "1 when the inverter sent a frame or a request in the last 10 s." },
+	};
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		gw_prom_family(out, fam[f][0], fam[f][1], fam[f][2]);
+		for (const struct inv_out *o = s->list; o; o = o->next) {
+			double v[] = { (double)o->sent, (double)o->received,
+				       o->last_seen > 0 && now - o->last_seen <= INV_SEEN_S };
+			snprintf(lab, sizeof(lab), "%s{inverter=", fam[f][0]);
+			fputs(lab, out);
+			gw_prom_label(out, o->cfg.name);
+			fprintf(out, ",protocol=\"%s\"}", protocols[o->cfg.protocol]);
+			gw_prom_value(out, v[f]);
+		}
+	}
+}
+
+const struct gw_service gw_svc_inverter = {
+	.name = "inverters",
+	.fds = inv_fds,
+	.prepare = inv_prepare,
+	.commit = inv_commit,
+	.discard = inv_discard,
+	.stop = inv_stop,
+	.status_json = inv_status_json,
+	.metrics = inv_metrics,
+	.tick = inv_tick,
+};
