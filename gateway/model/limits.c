@@ -589,8 +589,13 @@ void gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_sta
 		st->dcl = (struct gw_lim_current){ o->dcl_a, false, now, o->dcl_reason };
 		if (!o->failsafe) {
 			st->cvl = o->cvl_v;
+			st->dvl = o->dvl_v;
 			st->cvl_known = o->volt_valid;
 			st->seen = true;
+		} else if (st->cvl_known) {
+			o->cvl_v = st->cvl;
+			o->dvl_v = st->dvl;
+			o->volt_valid = true;
 		}
 		st->t_prev = now;
 		return;
@@ -607,6 +612,8 @@ void gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_sta
 	o->charge_allowed = o->ccl_a > 0;
 	o->discharge_allowed = o->dcl_a > 0;
 	bank_cvl(cfg, st, now, o);
+	if (o->volt_valid)
+		st->dvl = o->dvl_v;
 	st->t_prev = now;
 }
 

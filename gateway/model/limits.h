@@ -149,13 +149,15 @@ struct gw_lim_bank_state {
 	struct gw_lim_current ccl, dcl;
 	bool cvl_known;
 	double cvl;
+	double dvl;     /* the last DVL published, kept through fail-safe */
 };
 void gw_limits_bank_init(struct gw_lim_bank_state *st);
 /* After gw_limits_bank(): bring *o (the bank's target) to what the bank
  * may publish now: a lower CCL / DCL / CVL at once, a higher one after
  * recovery_hold at recovery_rate (the CVL at cvl_rate per cell), the
  * anti-flap threshold counted over `packs` packs (the bank's).  With no
- * fresh pack it is fail-safe at once. */
+ * fresh pack it is fail-safe at once, its CVL and DVL the last ones (an
+ * inverter must not read an empty battery). */
 void gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st, int packs, double now,
 			   struct gw_limits *o);
 

@@ -1209,8 +1209,8 @@ static void test_bank_follow(void)
 	lfp(&cfg);
 	struct gw_lim_bank_state bst;
 	gw_limits_bank_init(&bst);
-	struct gw_limits t = { .enabled = true, .volt_valid = true, .cvl_v = 55.2, .ccl_a = 100, .dcl_a = 120,
-			       .mode = GW_LIM_BULK };
+	struct gw_limits t = { .enabled = true, .volt_valid = true, .cvl_v = 55.2, .dvl_v = 46.4, .ccl_a = 100,
+			       .dcl_a = 120, .mode = GW_LIM_BULK };
 	struct gw_limits o = t;
 	gw_limits_bank_follow(&cfg, &bst, 2, 0, &o);
 	CHECK_NEAR(o.ccl_a, 100, 1e-9); /* the first: as it is */
@@ -1233,8 +1233,13 @@ static void test_bank_follow(void)
 	o.failsafe = true;
 	o.ccl_a = o.dcl_a = 0;
 	o.mode = GW_LIM_FAILSAFE;
+	o.volt_valid = false;
+	o.cvl_v = o.dvl_v = 0;
 	gw_limits_bank_follow(&cfg, &bst, 2, 34, &o);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
+	CHECK(o.failsafe && o.volt_valid); /* no fresh pack: the last CVL and DVL kept */
+	CHECK_NEAR(o.cvl_v, 55.2, 1e-9);
+	CHECK_NEAR(o.dvl_v, t.dvl_v, 1e-9);
 	o = t;
 	gw_limits_bank_follow(&cfg, &bst, 2, 35, &o);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12); /* back: from 0, held */
