@@ -37,15 +37,18 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 		gw->state_dirty = true;
 }
 
-/* The bank from its packs' results (a stale pack's are fail-safe: left out). */
+/* The bank from its packs' results: a pack not online (stale, or not read
+ * yet: its limits were never computed) is left out, as a fail-safe one. */
 static void step_bank(struct gw *gw)
 {
 	const struct conf_bank *b = &gw->conf->bank;
 	if (!b->enabled)
 		return;
 	const struct gw_limits *packs[CONF_MAX_PACKS];
-	for (int k = 0; k < b->npacks; k++)
-		packs[k] = &gw->packs[b->pack_idx[k]]->lim;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		packs[k] = gw_pack_online(gw, p) ? &p->lim : NULL;
+	}
 	struct gw_limits prev = gw->bank_lim;
 	gw_limits_bank(&gw->conf->limits, packs, b->npacks, &gw->bank_lim, NULL);
 	gw_limits_bank_follow(&gw->conf->limits, &gw->bank_lim_st, b->npacks, gw_mono(), &gw->bank_lim);

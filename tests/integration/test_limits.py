@@ -250,6 +250,15 @@ def main():
     try:
         sim.ctl("freeze")
         reset(sim, client)
+        # a pack not read yet is left out of the bank, not counted as 0 A
+        # (else the bank would start at 0 A and wait out its recovery_hold)
+        bank = limits(client, 100)
+        c.ok(bank and bank["ccl_a"] >= 50 and bank["dcl_a"] >= 60,
+             "right after the start the bank has current limits (%s)" % bank)
+        log = gw.text()
+        first = re.search(r"bank: charge limits: .*", log)
+        c.ok(first and "CCL 0.0 A" not in first.group(0), "the bank's first limits are not 0 A (%s)" %
+             (first and first.group(0)))
         for t in (lambda: test_cell_voltage(sim, client), lambda: test_temperature_and_mosfet(sim, client),
                   lambda: test_float(sim, client), lambda: test_bank_and_failsafe(sim, client, gw, text),
                   lambda: test_same_numbers(sim, client, http_port, sub)):

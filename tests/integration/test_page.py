@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import ROOT, Checks, Gateway, Sim, free_port, listener, wait_until  # noqa: E402
 from mqtt_harness import Broker  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
@@ -52,8 +52,10 @@ def api(port):
         return json.loads(r.read())
 
 
-def start_gateway(gw_port, http_port, sim_port, tmp, mqtt_port):
-    """Two Daly packs on one simulated bus, a bank, the page, history, MQTT."""
+def start_gateway(gw_port, http_port, sim_port, tmp, mqtt_port, inv_port):
+    """Two Daly packs on one simulated bus, a bank, the page, history, MQTT,
+    the limits and an inverter on RS485 through a TCP serial server (the
+    test's)."""
     return Gateway("""[gateway]
 listen = 127.0.0.1:%d
 stale_after = 3
@@ -82,7 +84,12 @@ interval = 1
 host = 127.0.0.1
 port = %d
 client_id = page-test
-""" % (gw_port, sim_port, sim_port, http_port, tmp, mqtt_port), gw_port)
+[limits]
+[inverter.hybrid]
+protocol = pylon-rs485
+port = tcp://127.0.0.1:%d
+source = bank
+""" % (gw_port, sim_port, sim_port, http_port, tmp, mqtt_port, inv_port), gw_port)
 
 
 def main():
@@ -99,9 +106,11 @@ def main():
     except Exception:
         broker.stop()
         raise
-    gw_port, http_port = free_port(), free_port()
+    gw_port, http_port, inv_port = free_port(), free_port(), free_port()
+    inverter = []  # the connections bmsgw makes to the "inverter's" serial server
+    inv_ls = listener(inv_port, inverter.append)
     try:
-        gw = start_gateway(gw_port, http_port, sim.port, tmp, broker.port)
+        gw = start_gateway(gw_port, http_port, sim.port, tmp, broker.port, inv_port)
     except Exception:
         sim.stop()
         broker.stop()
@@ -116,8 +125,9 @@ def main():
                         api(http_port)["packs"][0]["balancing"] == [1, 3], 10), "both packs online")
         time.sleep(2.2)  # a few history samples
         d = browser()
-        run(d, sim, gw, gw_port, http_port, broker.port)
+        run(d, sim, gw, gw_port, http_port, broker.port, inverter)
     finally:
+        inv_ls.close()
         if d:
             d.quit()
         gw.stop()
@@ -138,7 +148,31 @@ def card(d, unit, field):
               % (unit, field))
 
 
-def run(d, sim, gw, gw_port, http_port, mqtt_port):
+def inverter_row(d, field):
+    return js(d, "const e = document.querySelector(`#inv tr[data-inverter='hybrid'] [data-field='%s']`); "
+                 "return e ? e.textContent : null;" % field)
+
+
+def check_inverter(d, inverter):
+    """The inverter polls once (Pylontech RS485 0x61); the page shows it."""
+    c.ok(wait_until(lambda: inverter, 5), "bmsgw connects to the inverter's serial server")
+    s = inverter[0]
+    s.settimeout(3)
+    s.sendall(b"~20024661E00201FD33\r")
+    buf = b""
+    while not buf.endswith(b"\r"):
+        chunk = s.recv(512)
+        if not chunk:
+            break
+        buf += chunk
+    c.ok(buf.startswith(b"~20024600"), "the inverter's poll is answered (%r)" % buf[:20])
+    c.ok(wait_until(lambda: inverter_row(d, "seen") == "answering", 6),
+         "the Inverters panel shows the inverter answering (%s)" % inverter_row(d, "seen"))
+    c.eq(inverter_row(d, "state"), "sending the limits", "... and what is sent")
+    c.ok(wait_until(lambda: inverter_row(d, "sent") == "1", 3), "... and the answer counted")
+
+
+def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     d.get("http://127.0.0.1:%d/" % http_port)
     c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
          "the page is live (server-sent events)")
@@ -176,6 +210,7 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port):
     c.ok(wait_until(lambda: mq()[0] == "connected", 8), "the MQTT client is shown connected (%s)" % mq()[1])
     c.ok(wait_until(lambda: mq()[1].startswith("MQTT 127.0.0.1:%d (page-test): connected" % mqtt_port), 5),
          "... with its broker and client id")
+    check_inverter(d, inverter)
     c.ok(js(d, "return !!window.Chart"), "Chart.js loaded from /javascript/chart.js (Debian's libjs-chart.js)")
     c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0, 8),
          "history chart drawn (%s)" % js(d, "return document.querySelector('#h-note').textContent"))

@@ -203,6 +203,47 @@ function renderLinks() {
   });
 }
 
+// What each state means for the inverter, in a few words.
+const INV_STATES = {
+  sending: 'sending the limits',
+  failsafe: 'source stale: zero current limits',
+  silent: 'silent: the inverter is in its own loss-of-communication mode',
+  down: 'port down',
+};
+
+function invCells(o) {
+  const can = o.frames_sent !== undefined;
+  const sent = can ? o.frames_sent : o.answers_sent;
+  const got = can ? o.frames_received : o.requests;
+  const errs = can ? o.adapter_errors + o.frames_dropped : o.bad_checksum + o.bad_length;
+  let seen = o.inverter_seen ? 'answering' : (o.seen_s !== undefined ? 'last heard ' + age(o.seen_s + elapsed()) + ' ago' : 'not heard yet');
+  if (o.victron) seen += ' (Victron)';
+  if (o.inverter_voltage !== undefined) seen += ' · ' + fmt(o.inverter_voltage, 1, ' V') + ' ' + fmt(o.inverter_current, 1, ' A');
+  return [sent, got, errs, seen];
+}
+
+function renderInverters() {
+  const list = state.inverters || [];
+  $('#inverters').hidden = list.length === 0;
+  const tb = $('#inv tbody');
+  tb.replaceChildren();
+  list.forEach(o => {
+    const [sent, got, errs, seen] = invCells(o);
+    const tr = el('tr', { 'data-inverter': o.name, 'data-state': o.state });
+    tr.appendChild(el('td', {}, o.name + ' · ' + o.protocol));
+    tr.appendChild(el('td', {}, o.port));
+    tr.appendChild(el('td', {}, o.source));
+    let st = INV_STATES[o.state] || o.state;
+    if (o.stale_s !== undefined && o.state !== 'sending') st += ' for ' + age(o.stale_s + elapsed());
+    tr.appendChild(el('td', { 'data-field': 'state' }, st));
+    tr.appendChild(el('td', { 'data-field': 'seen' }, seen));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'sent' }, String(sent)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'received' }, String(got)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'errors' }, String(errs)));
+    tb.appendChild(tr);
+  });
+}
+
 function renderClients() {
   const m = state.modbus;
   $('#modbus-summary').textContent = 'Modbus TCP on ' + m.listen + ': ' + m.clients.length + ' client(s) connected, ' + m.requests + ' requests answered (' + m.exceptions + ' with an exception) since the start.';
@@ -232,6 +273,7 @@ function render() {
   $('#version').textContent = 'bmsgw ' + g.version + ', up ' + age(g.uptime_s + elapsed());
   renderUnits();
   renderLinks();
+  renderInverters();
   renderClients();
   fillUnits();
 }
