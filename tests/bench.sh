@@ -7,7 +7,10 @@
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
-# (tests/tools/bench_ble.py, a fake BlueZ).  Figures, not assertions.
+# (tests/tools/bench_ble.py, a fake BlueZ); the inverter outputs' frame
+# period jitter, RS485 reply latency and the time from a cell over-voltage
+# to CCL = 0 in a 0x351 (tests/tools/bench_inverter.py; INV_SECONDS=600 for
+# the ten minutes of its goal).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -69,6 +72,7 @@ done
 "$BIN/bench_decode"
 "$BIN/bench_limits"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_limits_wire.py "${LIMIT_TRIALS:-10}"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_inverter.py
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
 done

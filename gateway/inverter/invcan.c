@@ -7,7 +7,8 @@
  * its first frame.  The timer is libev's repeating one, which keeps its
  * schedule (it adds the period to when it should have fired), so the sets
  * do not drift.  A source that goes stale is told at once (the daemon's
- * tick sends a fail-safe set then, without waiting for the next period);
+ * tick sends a fail-safe set then, without waiting for the next period),
+ * and so is a current limit that fell in a poll (a set out of turn);
  * after failsafe_silence nothing is sent.  What the inverter sends (Pylon's
  * 0x305 / 0x306, Victron's 0x307 "VIC", the Sunny Island's 0x305 / 0x306)
  * is read and shown; it is not required.
@@ -123,6 +124,19 @@ void inv_can_stop(struct inv_out *o)
 	o->can = NULL;
 }
 
+/* A set out of turn, built now: Pylon sends it whole and keeps its
+ * schedule; SMA starts the set again with 0x351 as soon as its 200 ms
+ * allow, its next frames on the period from then. */
+static void send_now(struct inv_out *o, double now)
+{
+	o->next_frame = 0;
+	if (o->dialect == PYLON_CAN_SMA && now - o->last_frame_at < pylon_can_gap_ms(o->dialect) / 1000.0)
+		return; /* at the next period, 0x351 first */
+	send_due(o, now);
+	if (o->dialect == PYLON_CAN_SMA)
+		ev_timer_again(o->gw->loop, &o->send);
+}
+
 /* Once a second: a source that just went stale is told at once. */
 void inv_can_tick(struct inv_out *o, double now)
 {
@@ -131,12 +145,37 @@ void inv_can_tick(struct inv_out *o, double now)
 	struct inv_battery b;
 	if (inv_source(o->gw, &o->cfg, now, &b))
 		return;
-	o->next_frame = 0; /* the set is built again, the limits (0x351) first */
-	if (o->dialect == PYLON_CAN_SMA && now - o->last_frame_at < pylon_can_gap_ms(o->dialect) / 1000.0)
-		return; /* SMA's 200 ms between frames: at the next period */
-	send_due(o, now); /* the fail-safe set at once (SMA: its first frame) */
-	if (o->dialect == PYLON_CAN_SMA)
-		ev_timer_again(o->gw->loop, &o->send);
+	send_now(o, now); /* the fail-safe set */
+}
+
+/* CCL and DCL (0x351 bytes 2-5, s16) of a set, -1 without a 0x351. */
+static void set_currents(const struct gw_can_frame *set, int n, long cur[2])
+{
+	cur[0] = cur[1] = -1;
+	for (int i = 0; i < n; i++)
+		if (set[i].id == 0x351 && set[i].dlc >= 6) {
+			cur[0] = (int16_t)(set[i].data[2] | set[i].data[3] << 8);
+			cur[1] = (int16_t)(set[i].data[4] | set[i].data[5] << 8);
+		}
+}
+
+/* After a poll: a current limit that fell is sent at once, not at the
+ * next period (a limit falls at once; only a rise waits). */
+void inv_can_polled(struct inv_out *o, double now)
+{
+	if (o->state != INV_SENDING || !gw_can_is_up(o->can) || !o->nset)
+		return;
+	struct inv_battery b;
+	struct gw_can_frame set[PYLON_CAN_MAX_FRAMES];
+	inv_source(o->gw, &o->cfg, now, &b);
+	int n = pylon_can_encode(o->dialect, &b, set, PYLON_CAN_MAX_FRAMES);
+	long was[2], is[2];
+	set_currents(o->set, o->nset, was);
+	set_currents(set, n > 0 ? n : 0, is);
+	if ((is[0] >= 0 && is[0] < was[0]) || (is[1] >= 0 && is[1] < was[1])) {
+		o->early++;
+		send_now(o, now);
+	}
 }
 
 void inv_can_status(const struct inv_out *o, FILE *out)
@@ -144,8 +183,8 @@ void inv_can_status(const struct inv_out *o, FILE *out)
 	struct gw_can_stats st;
 	gw_can_stats(o->can, &st);
 	fprintf(out, ",\"frames_sent\":%lu,\"frame_sets\":%lu,\"frames_dropped\":%lu,\"frames_received\":%lu"
-		",\"adapter_errors\":%lu,\"victron\":%s", o->sent, o->sets, st.dropped, o->received, st.errors,
-		o->inv.victron ? "true" : "false");
+		",\"adapter_errors\":%lu,\"victron\":%s,\"early_sets\":%lu", o->sent, o->sets, st.dropped,
+		o->received, st.errors, o->inv.victron ? "true" : "false", o->early);
 	if (o->inv.have_meas)
 		fprintf(out, ",\"inverter_voltage\":%.2f,\"inverter_current\":%.1f,\"inverter_soc\":%.0f",
 			o->inv.voltage, o->inv.current, o->inv.soc);

@@ -153,6 +153,18 @@ static void inv_stop(void *st, bool clean)
 	free(s);
 }
 
+static void inv_polled(void *st, struct gw_pack *p, bool ok)
+{
+	(void)p;
+	if (!ok)
+		return;
+	struct inv_set *s = st;
+	double now = gw_mono();
+	for (struct inv_out *o = s->list; o; o = o->next)
+		if (o->can)
+			inv_can_polled(o, now);
+}
+
 static void inv_tick(void *st, double now)
 {
 	struct inv_set *s = st;
@@ -237,5 +249,6 @@ const struct gw_service gw_svc_inverter = {
 	.stop = inv_stop,
 	.status_json = inv_status_json,
 	.metrics = inv_metrics,
+	.polled = inv_polled,
 	.tick = inv_tick,
 };

@@ -34,6 +34,7 @@ struct inv_out {
 	double last_seen;              /* monotonic time of the inverter's last frame or request */
 	unsigned long sent;            /* CAN frames sent / RS485 answers sent */
 	unsigned long sets;            /* CAN frame sets begun */
+	unsigned long early;           /* CAN sets sent out of turn: a current limit fell */
 	unsigned long received;        /* CAN frames / RS485 requests from the inverter */
 	/* CAN */
 	struct gw_can *can;
@@ -64,6 +65,7 @@ const char *inv_state_name(enum inv_state s);
 int inv_can_start(struct inv_out *o, char *err, size_t errlen);
 void inv_can_stop(struct inv_out *o);
 void inv_can_tick(struct inv_out *o, double now);
+void inv_can_polled(struct inv_out *o, double now);
 void inv_can_status(const struct inv_out *o, FILE *out);
 
 /* inv485.c: an RS485 output (pylon-rs485) */

@@ -293,6 +293,8 @@ retries = 0
 [limits]
 recovery_hold = 1
 recovery_rate = 100
+cvl_recovery_hold = 1
+cvl_rate = 1
 [http]
 listen = 127.0.0.1:%d
 [history]
@@ -366,6 +368,22 @@ def test_pylon_can(env):
     c.ok(sent and int(sent.group(1)) >= 6 * 4, "/metrics counts the frames sent (%s)" % (sent and sent.group(1)))
     c.ok(re.search(r'bmsgw_inverter_state\{inverter="can",state="sending"\} 1', m) is not None,
          "/metrics state sending")
+
+
+def test_fall_at_once(env):
+    print("== a current limit that falls is sent at once, not at the next period")
+    r, port, sim = env["can"], env["http"], env["sim"]
+    early0 = output(port, "can")["early_sets"]
+    t0 = time.monotonic()
+    sim.ctl("set 1 cell 3 3600")
+    s = wait_set(r, [0x351], t0, 10, lambda s: struct.unpack("<h", s[0x351][2:4])[0] == 0)
+    c.ok(s is not None, "a cell at 3.600 V: CCL 0 in a 0x351")
+    o = output(port, "can")
+    c.ok(o["early_sets"] > early0, "... sent out of turn, in the poll that read the cell (early_sets %d -> %d)" %
+         (early0, o["early_sets"]))
+    sim.ctl("set 1 cell 3 auto")
+    back = wait_set(r, [0x351], time.monotonic(), 15, lambda s: struct.unpack("<hh", s[0x351][0:4]) == (552, 500))
+    c.ok(back, "the cell back: CVL and CCL back after their recovery holds")
 
 
 def test_sma_can(env):
@@ -692,6 +710,7 @@ def main():
     try:
         test_check(env)
         test_pylon_can(env)
+        test_fall_at_once(env)
         test_sma_can(env)
         test_rs485(env)
         test_stale(env)

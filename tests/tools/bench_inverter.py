@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""make bench: the inverter outputs' timing.
+
+The real bmsgw with [limits] and a simulated Daly pack (TCP), a pylon-can
+output on slcan over a socat pty pair (interval 1 s) and a pylon-rs485
+output on a second pair.  This script reads the CAN side as raw slcan lines
+(a select loop, each line stamped when it arrives) and is the RS485 master.
+
+1. Frame period jitter, for INV_SECONDS (default 60; the goal is stated
+   over 600): the arrival of every 0x351 (the first frame of a set) against
+   its schedule t0 + k x interval; printed: sets, mean period, and the
+   deviation from the schedule (p50, p99, max; goal: every set within
+   +-20 ms).  Meanwhile the master polls 0x61 every 200 ms.
+2. RS485 reply latency: from the request's last byte written to the
+   reply's CR read (p50, p99, max; goal: p99 < 20 ms).  A pty has no baud
+   rate: this is bmsgw's turnaround, the line time comes on top (a 0x61
+   answer is 118 characters, 123 ms at 9600 baud).
+3. From a cell over-voltage on the BMS wire to CCL = 0 in a 0x351, TRIALS
+   times: the simulator pins cell 3 at 3.600 V; the first Modbus read that
+   shows the cell marks the poll that read it; printed: the time from that
+   poll to the first 0x351 with CCL = 0 (goal: within one frame period).
+Figures, not assertions.
+"""
+import os
+import select
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+import tty
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import Gateway, Proc, Sim, free_port, mbap_request, recv_adu, wait_file, wait_until  # noqa: E402
+
+INTERVAL = 1.0
+
+
+def pty_pair(tmp, name):
+    a, b = os.path.join(tmp, name + "-gw"), os.path.join(tmp, name + "-test")
+    Proc(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
+    if not (wait_file(a) and wait_file(b)):
+        raise RuntimeError("socat did not make the pty pair")
+    return a, b
+
+
+class Lines(threading.Thread):
+    """slcan lines from the test's end of the CAN pty, stamped on arrival."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.frames = []  # (time, id, data)
+        self.lock = threading.Lock()
+        self.start()
+
+    def run(self):
+        buf = b""
+        while True:
+            r, _, _ = select.select([self.fd], [], [], 0.5)
+            if not r:
+                continue
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                return
+            now = time.monotonic()
+            buf += chunk
+            while b"\r" in buf:
+                line, buf = buf.split(b"\r", 1)
+                if line[:1] == b"t" and len(line) >= 5:
+                    ident, n = int(line[1:4], 16), int(line[4:5])
+                    with self.lock:
+                        self.frames.append((now, ident, bytes.fromhex(line[5:5 + 2 * n].decode())))
+
+    def since(self, t0, ident):
+        with self.lock:
+            return [(t, d) for t, i, d in self.frames if t >= t0 and i == ident]
+
+
+def p485(adr, cid2):
+    body = "20%02X46%02X0000" % (adr, cid2)
+    return ("~%s%04X\r" % (body, (~sum(body.encode()) + 1) & 0xFFFF)).encode()
+
+
+class Master(threading.Thread):
+    """Polls 0x61 every 200 ms; keeps each reply's latency."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.lat = []
+        self.missed = 0
+        self.running = True
+        self.start()
+
+    def run(self):
+        req = p485(2, 0x61)
+        while self.running:
+            os.write(self.fd, req)
+            t0 = time.monotonic()
+            buf = b""
+            while not buf.endswith(b"\r"):
+                r, _, _ = select.select([self.fd], [], [], 1.0)
+                if not r:
+                    self.missed += 1
+                    break
+                buf += os.read(self.fd, 4096)
+            else:
+                self.lat.append(time.monotonic() - t0)
+            time.sleep(0.2)
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(p / 100 * len(v)))] if v else float("nan")
+
+
+def jitter(lines, t_start, t_end):
+    ts = [t for t, _ in lines.since(t_start, 0x351) if t <= t_end]
+    if len(ts) < 3:
+        print("frame period: too few sets (%d)" % len(ts))
+        return
+    t0 = ts[0]
+    dev = [t - (t0 + round((t - t0) / INTERVAL) * INTERVAL) for t in ts]
+    base = sorted(dev)[len(dev) // 2]  # the reader's constant lag
+    d = [abs(x - base) * 1000 for x in dev]
+    periods = [b - a for a, b in zip(ts, ts[1:])]
+    print("frame period (pylon-can, interval %.1f s, %d sets over %.0f s): mean %.4f s; deviation from the "
+          "schedule p50 %.2f ms, p99 %.2f ms, max %.2f ms; sets within +-20 ms: %d of %d" %
+          (INTERVAL, len(ts), ts[-1] - ts[0], sum(periods) / len(periods), pct(d, 50), pct(d, 99), max(d),
+           sum(1 for x in d if x <= 20), len(d)))
+
+
+def read_cell(port, s, tid):
+    s.sendall(mbap_request(tid & 0xffff, 1, bytes([3, 290 >> 8, 290 & 255, 0, 8])))
+    r = recv_adu(s)
+    if len(r) < 9 + 16 or r[7] != 3:
+        return None
+    return r[9 + 12] << 8 | r[10 + 12]  # offset 6: the highest cell, mV
+
+
+def ov_trials(sim, lines, gw_port, trials):
+    s = socket.create_connection(("127.0.0.1", gw_port))
+    res = []
+    for k in range(trials):
+        sim.ctl("set 1 cell 3 auto")
+        wait_until(lambda: read_cell(gw_port, s, k) not in (None, 3600), 10)
+        t_auto = time.monotonic()
+        back = wait_until(lambda: any(struct.unpack("<h", d[2:4])[0] > 0 for _, d in lines.since(t_auto, 0x351)),
+                          20)
+        if not back:
+            print("trial %d: CCL did not recover" % k)
+            continue
+        sim.ctl("set 1 cell 3 3600")
+        t_set = time.monotonic()
+        t_poll = None
+        tid = 0
+        while time.monotonic() - t_set < 10 and t_poll is None:
+            tid += 1
+            if read_cell(gw_port, s, tid) == 3600:
+                t_poll = time.monotonic()
+        zero = wait_until(lambda: next((t for t, d in lines.since(t_set, 0x351)
+                                        if struct.unpack("<h", d[2:4])[0] == 0), None), 5)
+        if os.environ.get("INV_DEBUG"):
+            print("poll at %.3f; 0x351 frames: %s" % (t_poll - t_set, [("%.3f" % (t - t_set), struct.unpack("<h", d[2:4])[0]) for t, d in lines.since(t_set, 0x351)]))
+        if t_poll and zero:
+            res.append((zero - t_poll, zero - t_set))
+    s.close()
+    if not res:
+        print("cell over-voltage: no trial finished")
+        return
+    a = [x[0] * 1000 for x in res]
+    b = [x[1] * 1000 for x in res]
+    print("cell over-voltage -> CCL = 0 in a 0x351 (%d trials): after the poll that read it p50 %.1f ms, max "
+          "%.1f ms (goal: within one frame period, %.0f ms); after the simulator's change p50 %.0f ms, max %.0f ms"
+          % (len(res), pct(a, 50), max(a), INTERVAL * 1000, pct(b, 50), max(b)))
+
+
+def main():
+    seconds = float(os.environ.get("INV_SECONDS", "60"))
+    trials = int(os.environ.get("INV_TRIALS", "5"))
+    tmp = tempfile.mkdtemp(prefix="bmsgw-benchinv-")
+    can_a, can_b = pty_pair(tmp, "can")
+    rs_a, rs_b = pty_pair(tmp, "rs")
+    sim = Sim()
+    lines = Lines(can_b)
+    gw_port = free_port()
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.a]
+protocol = daly
+port = tcp://127.0.0.1:%d
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+[inverter.can]
+protocol = pylon-can
+port = slcan://%s
+source = a
+interval = %g
+[inverter.rs]
+protocol = pylon-rs485
+port = %s
+source = a
+""" % (gw_port, sim.port, can_a, INTERVAL, rs_a), gw_port)
+    try:
+        wait_until(lambda: lines.since(0, 0x351), 10)
+        master = Master(rs_b)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            time.sleep(0.5)
+        master.running = False
+        master.join(2)
+        jitter(lines, t0, time.monotonic())
+        lat = [x * 1000 for x in master.lat]
+        print("pylon-rs485 reply latency (%d requests, %d unanswered): p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+              "(goal: p99 < 20 ms; a pty, so without the line time)" %
+              (len(lat), master.missed, pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan")))
+        ov_trials(sim, lines, gw_port, trials)
+        with open("/proc/%d/status" % gw.p.pid) as f:
+            mem = " ".join(l.split(":")[1].strip() for l in f if l.startswith(("VmHWM", "VmRSS")))
+        print("bmsgw memory with two inverter outputs: VmHWM, VmRSS %s" % mem)
+    finally:
+        gw.stop()
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()
