@@ -5,6 +5,7 @@
 #   make demo       simulator + gateway on 127.0.0.1:1502
 #   make fuzz       libFuzzer targets (clang) in build/fuzz/
 #   make bench      throughput / memory benchmark
+#   make soak       ten minutes with every output live, health printed each minute
 #   make register-map.md   regenerate the register map document
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
@@ -80,7 +81,7 @@ GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o) $(B)/gen/www.o
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench clean check-map nosystemd install uninstall deb
+.PHONY: all deps test unit demo fuzz bench soak clean check-map nosystemd install uninstall deb
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
 $(B)/%.o: %.c
@@ -177,6 +178,10 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDR)
 # a slow disk for the history's part of the bench (LD_PRELOAD)
 $(B)/slowdisk.so: tests/tools/slowdisk.c
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+# SOAK_SECONDS (600) of every output live: tests/soak/soak.py
+soak: deps all
+	BIN=$(B) /usr/bin/python3 tests/soak/soak.py
 
 bench: all $(B)/mbbound $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
 	bash tests/bench.sh
