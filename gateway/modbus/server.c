@@ -32,6 +32,7 @@
 
 #include "../model/gw.h"
 #include "../model/json.h"
+#include "../core/acceptor.h"
 #include "../core/log.h"
 #include "../core/net.h"
 #include "../core/resolve.h"
@@ -40,6 +41,7 @@
 #include "../core/util.h"
 
 #define MBAP_LEN 7
+#define ACCEPT_BATCH 64 /* connections taken per readiness of the listening socket */
 #define ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
 /* the replies to a full input buffer (two ADUs' worth of the shortest FC3
  * requests, each answered with 125 registers) fit in one write */
@@ -65,11 +67,7 @@ struct gw_client {
 
 struct gw_server {
 	struct gw *gw;
-	int fd;
-	ev_io io;
-	ev_timer pause;           /* accept paused: no descriptor even for the spare trick */
-	double pause_for;
-	int spare;                /* a descriptor kept free to accept-and-close with */
+	struct gw_acceptor acc;   /* the listening socket */
 	struct gw_images *images; /* the units' registers as sent (units.c) */
 	double idle_timeout;      /* what the clients' timers count */
 	struct gw_client *clients;
@@ -77,9 +75,7 @@ struct gw_server {
 	/* episodes of refusals, each logged once when it starts and once when it ends */
 	bool full;                /* at max_clients (or what the descriptors allow) */
 	unsigned long full_refused;
-	bool starved;             /* accept() failed for lack of descriptors */
-	unsigned long starved_closed;
-	unsigned long refused_total;
+	unsigned long refused_total; /* at max_clients (the acceptor counts those closed for lack of descriptors) */
 	unsigned long accepted_total;  /* connections served */
 	unsigned long requests, exceptions; /* answered, all clients */
 	size_t outlen;            /* replies not yet written, to the client being served */
@@ -452,25 +448,6 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_idle_check(container_of(w, struct gw_client, idle), gw_mono());
 }
 
-static void peer_name(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		port = ntohs(a->sin_port);
-		snprintf(out, len, "%s:%d", host, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		port = ntohs(a->sin6_port);
-		snprintf(out, len, "[%s]:%d", host, port);
-	} else {
-		snprintf(out, len, "?");
-	}
-}
-
 /* Clients we may hold: max_clients, or fewer when the descriptors do not allow it. */
 static int client_limit(const struct gw_server *srv)
 {
@@ -488,137 +465,51 @@ static void full_end(struct gw_server *srv)
 	srv->full = false;
 }
 
-static void starved_end(struct gw_server *srv)
+/* A connection the acceptor took: refused at once at the limit, else a client. */
+static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 {
-	if (!srv->starved)
+	struct gw_server *srv = arg;
+	struct ev_loop *loop = srv->gw->loop;
+	int limit = client_limit(srv);
+	if (srv->nclients >= limit) {
+		if (!srv->full) {
+			srv->full = true;
+			srv->full_refused = 0;
+			gw_warn("Modbus clients: %d connected, the most %s: new connections are closed at once until "
+				"one leaves", srv->nclients, limit < srv->gw->conf->gw.max_clients
+					? "the open-file limit allows (raise LimitNOFILE)" : "max_clients allows");
+		}
+		srv->full_refused++;
+		srv->refused_total++;
+		close(fd);
 		return;
-	gw_info("Modbus clients: file descriptors available again (%lu connection(s) closed at once "
-		"while there were none)", srv->starved_closed);
-	srv->starved = false;
-}
-
-static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	struct gw_server *srv = container_of(w, struct gw_server, pause);
-	ev_io_start(loop, &srv->io);
-}
-
-/* accept() found no free descriptor (EMFILE/ENFILE).  Never spin on the
- * pending connection: free the spare descriptor, accept and close the
- * connection at once (the client sees the close instead of hanging in the
- * backlog), take the spare back.  If even that fails, stop watching the
- * listening socket for a while (0.1 s, doubling to 2 s).  false: stop
- * accepting for now. */
-static bool starved(struct gw_server *srv, int err)
-{
-	struct gw *gw = srv->gw;
-	if (!srv->starved) {
-		srv->starved = true;
-		srv->starved_closed = 0;
-		struct rlimit rl;
-		long limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				     ? (long)rl.rlim_cur : -1;
-		gw_warn("Modbus clients: accept: %s (open-file limit %ld, %d client(s) connected): new "
-			"connections are closed at once until descriptors are free", strerror(err), limit,
-			srv->nclients);
 	}
-	if (srv->spare >= 0) {
-		close(srv->spare);
-		srv->spare = -1;
-		int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0) {
-			close(fd);
-			srv->starved_closed++;
-			srv->refused_total++;
-		}
-		srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && srv->spare >= 0)
-			return true;
+	full_end(srv);
+	struct gw_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
 	}
-	ev_io_stop(gw->loop, &srv->io);
-	ev_timer_stop(gw->loop, &srv->pause);
-	ev_timer_set(&srv->pause, srv->pause_for, 0.);
-	ev_timer_start(gw->loop, &srv->pause);
-	srv->pause_for = srv->pause_for * 2 > 2.0 ? 2.0 : srv->pause_for * 2;
-	if (srv->spare < 0)
-		srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	return false;
-}
-
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)revents;
-	struct gw_server *srv = container_of(w, struct gw_server, io);
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(srv->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				if (starved(srv, errno))
-					continue;
-				return;
-			}
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				/* anything else: say so (folded if it repeats) and look
-				 * again a little later instead of spinning */
-				gw_warn("Modbus clients: accept: %s", strerror(errno));
-				ev_io_stop(loop, &srv->io);
-				ev_timer_stop(loop, &srv->pause);
-				ev_timer_set(&srv->pause, 0.1, 0.);
-				ev_timer_start(loop, &srv->pause);
-			}
-			return;
-		}
-		srv->pause_for = 0.1;
-		starved_end(srv);
-		int limit = client_limit(srv);
-		if (srv->nclients >= limit) {
-			if (!srv->full) {
-				srv->full = true;
-				srv->full_refused = 0;
-				gw_warn("Modbus clients: %d connected, the most %s: new connections are "
-					"closed at once until one leaves",
-					srv->nclients, limit < srv->gw->conf->gw.max_clients
-						       ? "the open-file limit allows (raise LimitNOFILE)"
-						       : "max_clients allows");
-			}
-			srv->full_refused++;
-			srv->refused_total++;
-			close(fd);
-			continue;
-		}
-		full_end(srv);
-		struct gw_client *c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->srv = srv;
-		c->fd = fd;
-		peer_name(&ss, c->peer, sizeof(c->peer));
-		memcpy(&c->addr, &ss, sizeof(ss));
-		c->since = gw_mono();
-		srv->accepted_total++;
-		ev_io_init(&c->io, client_read_cb, fd, EV_READ);
-		ev_io_start(loop, &c->io);
-		ev_init(&c->idle, client_idle_cb);
-		c->active = gw_mono();
-		c->idle.repeat = srv->idle_timeout;
-		ev_timer_again(loop, &c->idle);
-		c->next = srv->clients;
-		if (srv->clients)
-			srv->clients->prev = c;
-		srv->clients = c;
-		srv->nclients++;
-		srv->gw->modbus_clients = srv->nclients;
-		gw_debug("client %s connected (%d open)", c->peer, srv->nclients);
-	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->srv = srv;
+	c->fd = fd;
+	gw_peer_name(ss, c->peer, sizeof(c->peer));
+	memcpy(&c->addr, ss, sizeof(*ss));
+	c->since = c->active = gw_mono();
+	srv->accepted_total++;
+	ev_io_init(&c->io, client_read_cb, fd, EV_READ);
+	ev_io_start(loop, &c->io);
+	ev_init(&c->idle, client_idle_cb);
+	c->idle.repeat = srv->idle_timeout;
+	ev_timer_again(loop, &c->idle);
+	c->next = srv->clients;
+	if (srv->clients)
+		srv->clients->prev = c;
+	srv->clients = c;
+	srv->nclients++;
+	srv->gw->modbus_clients = srv->nclients;
+	gw_debug("client %s connected (%d open)", c->peer, srv->nclients);
 }
 
 /* A name in /etc/hosts (a reload must not wait for DNS). */
@@ -644,19 +535,15 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
 		return NULL;
 	}
 	srv->gw = gw;
-	srv->fd = listen_fd;
-	srv->pause_for = 0.1;
-	srv->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ev_init(&srv->pause, pause_cb);
 	srv->idle_timeout = gw->conf->gw.idle_timeout;
 	srv->images = gw_images_new();
 	if (!srv->images) {
 		gw_err("Modbus server: out of memory");
+		close(listen_fd);
 		gw_server_free(srv);
 		return NULL;
 	}
-	ev_io_init(&srv->io, accept_cb, srv->fd, EV_READ);
-	ev_io_start(gw->loop, &srv->io);
+	gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, "Modbus clients", client_accept, srv);
 	log_listening(srv);
 	return srv;
 }
@@ -669,12 +556,8 @@ void gw_server_apply(struct gw_server *srv, int listen_fd)
 		int n = srv->nclients;
 		while (srv->clients)
 			client_free(srv->clients);
-		ev_io_stop(gw->loop, &srv->io);
-		ev_timer_stop(gw->loop, &srv->pause);
-		close(srv->fd);
-		srv->fd = listen_fd;
-		ev_io_set(&srv->io, srv->fd, EV_READ);
-		ev_io_start(gw->loop, &srv->io);
+		gw_acceptor_stop(&srv->acc);
+		gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, "Modbus clients", client_accept, srv);
 		log_listening(srv);
 		if (n)
 			gw_info("Modbus clients: %d connection(s) of the old address closed", n);
@@ -698,7 +581,7 @@ void gw_server_info(const struct gw_server *srv, struct gw_server_info *out)
 		return;
 	out->clients = srv->nclients;
 	out->accepted = srv->accepted_total;
-	out->refused = srv->refused_total;
+	out->refused = srv->refused_total + srv->acc.closed_total;
 	out->requests = srv->requests;
 	out->exceptions = srv->exceptions;
 }
@@ -729,13 +612,7 @@ void gw_server_free(struct gw_server *srv)
 		return;
 	while (srv->clients)
 		client_free(srv->clients);
-	ev_timer_stop(srv->gw->loop, &srv->pause);
-	if (srv->fd >= 0) {
-		ev_io_stop(srv->gw->loop, &srv->io);
-		close(srv->fd);
-	}
-	if (srv->spare >= 0)
-		close(srv->spare);
+	gw_acceptor_stop(&srv->acc);
 	gw_images_free(srv->images);
 	free(srv);
 }

@@ -23,11 +23,12 @@
 #include "../core/prom.h"
 #include "../core/net.h"
 #include "tunnel.h"
+#include "../core/acceptor.h"
 #include "../core/util.h"
 #include "../poll/poll.h"
 
 #define TOOL_BUF 65536      /* bytes from the wire not yet taken by the tool */
-#define ACCEPT_PAUSE_S 1.0  /* no descriptor for accept(): try again after */
+#define ACCEPT_BATCH 8      /* connections taken per readiness of the listening socket */
 
 struct gw_tunnel {
 	struct gw *gw;
@@ -37,9 +38,8 @@ struct gw_tunnel {
 	struct gw_tunnel *reuse;       /* prepare: an unchanged old tunnel carried over */
 	struct gw_tunnel *fd_from;     /* prepare: the old tunnel whose socket it takes */
 	bool fd_taken;                 /* install: another tunnel took this one's socket */
-	int lfd;
-	ev_io accept_io;
-	ev_timer pause;
+	int lfd;                       /* the listening socket, the acceptor's once installed */
+	struct gw_acceptor acc;
 	/* the tool */
 	int cfd;
 	char peer[INET6_ADDRSTRLEN + 8];
@@ -57,22 +57,6 @@ static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b
 	return strcmp(a->name, b->name) == 0 && strcmp(a->port, b->port) == 0 &&
 	       strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port &&
 	       strcmp(a->clients.text, b->clients.text) == 0 && a->idle_timeout == b->idle_timeout;
-}
-
-static void peer_text(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		port = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		port = ntohs(s->sin6_port);
-	}
-	snprintf(out, cap, "%s:%d", a, port);
 }
 
 /* ---------------------------------------------------------------- a session */
@@ -231,13 +215,6 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---------------------------------------------------------------- accepting */
 
-static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	struct gw_tunnel *t = container_of(w, struct gw_tunnel, pause);
-	ev_io_start(loop, &t->accept_io);
-}
-
 static void wire_ready(void *arg);
 
 static void start_session(struct gw_tunnel *t, int fd, const char *peer)
@@ -281,39 +258,23 @@ static void wire_ready(void *arg)
 	tool_read(t);
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* A tool connects: one at a time, from the allowed clients. */
+static void tool_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 {
-	(void)revents;
-	struct gw_tunnel *t = container_of(w, struct gw_tunnel, accept_io);
-	for (int i = 0; i < 8; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(t->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				gw_warn("tunnel %s: accept: %s (trying again in %g s)", t->cfg->name, strerror(errno),
-					ACCEPT_PAUSE_S);
-				ev_io_stop(loop, w);
-				ev_timer_set(&t->pause, ACCEPT_PAUSE_S, 0.);
-				ev_timer_start(loop, &t->pause);
-			}
-			return;
-		}
-		char peer[sizeof(t->peer)];
-		peer_text(&ss, peer, sizeof(peer));
-		if (!conf_nets_match(&t->cfg->clients, &ss)) {
-			gw_warn("tunnel %s: %s refused: not in clients (%s)", t->cfg->name, peer, t->cfg->clients.text);
-			close(fd);
-			continue;
-		}
-		if (t->cfd >= 0) {
-			gw_warn("tunnel %s: %s refused: %s is connected (one tool at a time)", t->cfg->name, peer,
-				t->peer);
-			close(fd);
-			continue;
-		}
-		start_session(t, fd, peer);
+	struct gw_tunnel *t = arg;
+	char peer[sizeof(t->peer)];
+	gw_peer_name(ss, peer, sizeof(peer));
+	if (!conf_nets_match(&t->cfg->clients, ss)) {
+		gw_warn("tunnel %s: %s refused: not in clients (%s)", t->cfg->name, peer, t->cfg->clients.text);
+		close(fd);
+		return;
 	}
+	if (t->cfd >= 0) {
+		gw_warn("tunnel %s: %s refused: %s is connected (one tool at a time)", t->cfg->name, peer, t->peer);
+		close(fd);
+		return;
+	}
+	start_session(t, fd, peer);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -321,10 +282,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void tunnel_close(struct gw_tunnel *t)
 {
 	end_session(t, "disconnected: the tunnel is closed", true);
-	ev_io_stop(t->gw->loop, &t->accept_io);
-	ev_timer_stop(t->gw->loop, &t->pause);
-	if (t->lfd >= 0 && !t->fd_taken)
-		close(t->lfd);
+	if (t->fd_taken)
+		gw_acceptor_release(&t->acc); /* the socket goes on in the tunnel that took it */
+	else
+		gw_acceptor_stop(&t->acc);
 	free(t);
 }
 
@@ -412,9 +373,9 @@ struct gw_tunnel *gw_tunnels_install(struct gw *gw, struct gw_tunnel *cur, struc
 			t = n->reuse;
 			free(n);
 		} else {
-			ev_io_init(&t->accept_io, accept_cb, t->lfd, EV_READ);
-			ev_timer_init(&t->pause, pause_cb, ACCEPT_PAUSE_S, 0.);
-			ev_io_start(gw->loop, &t->accept_io);
+			char what[64];
+			snprintf(what, sizeof(what), "tunnel %s", c->name);
+			gw_acceptor_start(&t->acc, gw->loop, t->lfd, ACCEPT_BATCH, what, tool_accept, t);
 		}
 		t->cfg = c;
 		t->next = NULL;
