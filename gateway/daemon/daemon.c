@@ -282,6 +282,7 @@ void gw_free(struct gw *gw)
 		ev_timer_stop(gw->loop, &gw->tick);
 	if (gw->serving)
 		gw_energy_save(gw, true);
+	gw_energy_flush(gw); /* the loop is done: waiting for the disk is fine now */
 	gw_services_stop(gw, true); /* in reverse: the HTTP server before the history it reads */
 	gw_history_reap_all();      /* histories a reload replaced that still write */
 	gw->serving = false;

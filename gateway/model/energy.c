@@ -10,7 +10,8 @@
  *
  * It is rewritten through a temporary file in the same directory, fsync'ed,
  * then renamed over the old one, so a power cut leaves either the old or the
- * new counters, never a torn file.
+ * new counters, never a torn file; a thread does that (core/afile.c), so
+ * that a slow disk never stalls the loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 
 #include "energy.h"
 #include "gw.h"
+#include "../core/afile.h"
 #include "../core/log.h"
 #include "../core/statedir.h"
 
@@ -160,22 +162,13 @@ void gw_energy_load(struct gw *gw)
 	gw_info("energy counters: read from %s", path);
 }
 
-static int write_all(const char *path, const struct gw *gw, char *why, size_t wl)
+/* The file's content, in a buffer of its own (free() it); NULL when out of memory. */
+static char *state_text(const struct gw *gw, size_t *len)
 {
-	char tmp[600];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(why, wl, "cannot write %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		snprintf(why, wl, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	if (!f)
+		return NULL;
 	fprintf(f, "# bmsgw state: energy counters in kWh (written by bmsgw, atomically)\n");
 	for (int i = 0; i < gw->npacks; i++)
 		fprintf(f, "pack %s %.6f %.6f\n", gw->packs[i]->cfg->name, gw->packs[i]->energy.in_kwh,
@@ -193,28 +186,44 @@ static int write_all(const char *path, const struct gw *gw, char *why, size_t wl
 		if (gw->packs[i]->lim_st.last_full_wall > 0)
 			fprintf(f, "full %s %lld\n", gw->packs[i]->cfg->name,
 				(long long)gw->packs[i]->lim_st.last_full_wall);
-	int bad = fflush(f) != 0 || fsync(fd) != 0;
-	int e = errno;
-	if (fclose(f) != 0 && !bad) {
-		bad = 1;
-		e = errno;
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
 	}
-	if (bad) {
-		snprintf(why, wl, "cannot write %s: %s", tmp, strerror(e));
-		unlink(tmp);
-		return -1;
+	return buf;
+}
+
+/* A write that failed is logged once, and its content written again at
+ * the next save; the first that works again says so. */
+static void write_outcome(struct gw *gw, int r, const char *why)
+{
+	char path[512];
+	gw_energy_path(gw, path, sizeof(path));
+	if (r < 0) {
+		if (!gw->energy_save_failed)
+			gw_warn("energy counters: %s; they are kept in memory and saved when it works again "
+				"(set [gateway] state_file)", why);
+		gw->energy_save_failed = true;
+	} else if (r > 0 && gw->energy_save_failed) {
+		gw_info("energy counters: %s written again", path);
+		gw->energy_save_failed = false;
 	}
-	if (rename(tmp, path) != 0) {
-		snprintf(why, wl, "cannot rename it to %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+}
+
+void gw_energy_flush(struct gw *gw)
+{
+	char why[1400] = "";
+	int r = gw_afile_free(gw->state_writer, why, sizeof(why));
+	gw->state_writer = NULL;
+	write_outcome(gw, r, why);
 }
 
 void gw_energy_save(struct gw *gw, bool force)
 {
-	bool dirty = force || gw->bank_energy.dirty || gw->intent_dirty || gw->state_dirty;
+	char why[1400] = "";
+	if (gw->state_writer)
+		write_outcome(gw, gw_afile_result(gw->state_writer, why, sizeof(why)), why);
+	bool dirty = force || gw->energy_save_failed || gw->bank_energy.dirty || gw->intent_dirty || gw->state_dirty;
 	for (int i = 0; i < gw->npacks && !dirty; i++)
 		dirty = gw->packs[i]->energy.dirty;
 	char path[512];
@@ -223,20 +232,21 @@ void gw_energy_save(struct gw *gw, bool force)
 		return;
 	if (force)
 		prepare_place(gw); /* a reload may have just made it automatic */
-	char why[700];
-	if (write_all(path, gw, why, sizeof(why)) < 0) {
-		if (!gw->energy_save_failed)
-			gw_warn("energy counters: %s; they are kept in memory and saved when it works again "
-				"(set [gateway] state_file)", why);
-		gw->energy_save_failed = true;
-		return;
+	size_t len = 0;
+	char *text = state_text(gw, &len);
+	if (!gw->state_writer)
+		gw->state_writer = gw_afile_new();
+	if (!text || !gw->state_writer) {
+		write_outcome(gw, -1, "out of memory");
+	} else if (gw_afile_post(gw->state_writer, path, text, len, why, sizeof(why)) < 0) {
+		write_outcome(gw, -1, why);
+	} else {
+		/* handed over: a failure comes back at the next save, which writes again */
+		for (int i = 0; i < gw->npacks; i++)
+			gw->packs[i]->energy.dirty = false;
+		gw->bank_energy.dirty = false;
+		gw->intent_dirty = false;
+		gw->state_dirty = false;
 	}
-	if (gw->energy_save_failed)
-		gw_info("energy counters: %s written again", path);
-	gw->energy_save_failed = false;
-	for (int i = 0; i < gw->npacks; i++)
-		gw->packs[i]->energy.dirty = false;
-	gw->bank_energy.dirty = false;
-	gw->intent_dirty = false;
-	gw->state_dirty = false;
+	free(text);
 }

@@ -42,7 +42,12 @@ void gw_energy_restore(struct gw *gw, const char *name, struct gw_energy *e);
  * time it was last full (the charge limits' full-charge request). */
 void gw_state_restore_pack(struct gw *gw, struct gw_pack *p);
 /* Write every counter to the state file (temporary file, fsync, rename) if
- * any changed or `force`.  Problems are logged once until it works again. */
+ * any changed, the last write failed, or `force`: the content is taken now
+ * and written by a thread (never waits for the disk).  A failure is logged
+ * once, at the next save, until it works again. */
 void gw_energy_save(struct gw *gw, bool force);
+/* Wait until what was handed over is on disk, and log its outcome (at the
+ * end; the tests). */
+void gw_energy_flush(struct gw *gw);
 
 #endif

@@ -28,6 +28,7 @@ struct gw;
 struct gw_link;
 struct gw_wire;
 struct gw_resolver;
+struct gw_afile;
 
 /* What one pack's MOSFET control has done (poll/control.c acts on it; the
  * registers 123-124, /metrics and the state file read it). */
@@ -145,6 +146,7 @@ struct gw {
 	bool bank_lim_known;           /* computed at least once (for the change log) */
 	bool state_dirty;              /* something else of the state file changed (last full charge) */
 	bool energy_save_failed;       /* the state file could not be written (logged once) */
+	struct gw_afile *state_writer; /* writes the state file off the loop (core/afile.h) */
 	bool intent_dirty;             /* a MOSFET intent changed since the state file was written */
 	double energy_saved_at;        /* monotonic */
 	unsigned long reloads;         /* applied */

@@ -113,6 +113,7 @@ def main():
         corrupt(tmp)
         full_disk(tmp)
         slow_reload(tmp)
+        slow_state_file(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return c.report()
@@ -415,6 +416,57 @@ def slow_reload(tmp):
         before = len(rows(db, "house"))
         c.ok(wait_until(lambda: len(rows(db, "house")) > before, 20), "the new history writes to the same file")
         cl.close()
+    finally:
+        gw.stop()
+        sim.stop()
+        if c.failed:
+            gw.dump(30)
+
+
+def slow_state_file(tmp):
+    """The energy state file on a disk whose fsync takes 2 s: a reload (which
+    writes it at once) and the minute's save never wait for it; the file is
+    complete after SIGTERM."""
+    print("== the state file on a slow disk")
+    lib = os.path.join(ROOT, BIN, "slowdisk.so")
+    if not os.path.exists(lib):
+        c.ok(False, "%s is built by make test" % lib)
+        return
+    sim = Sim()
+    gw_port = free_port()
+    state = os.path.join(tmp, "slow-state")
+    text = ("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = %s\n[pack.house]\nprotocol = daly\n"
+            "port = tcp://127.0.0.1:%d\npoll_interval = 0.5\n[history]\nfile = none\n" % (gw_port, state, sim.port))
+    env = dict(os.environ, LD_PRELOAD=lib, SLOWDISK_MATCH="slow-state", SLOWDISK_SYNC_MS="2000",
+               SLOWDISK_WRITE_MS="1", ASAN_OPTIONS="verify_asan_link_order=0")
+    path = write_conf(text)
+    gw = Proc([os.path.join(ROOT, BIN, "bmsgw"), "-c", path], "bmsgw", env=env)
+    try:
+        c.ok(wait_port(gw_port), "bmsgw listens")
+        cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+        cl.connect()
+        c.ok(wait_until(lambda: not cl.read_holding_registers(BASE + 58, 1, slave=1).isError(), 10), "the pack is online")
+        worst, n = 0.0, 0
+        for k in (1, 2):
+            with open(path, "w") as f:
+                f.write(text.replace("poll_interval = 0.5", "poll_interval = %s" % (0.5 + 0.1 * k)))
+            gw.p.send_signal(signal.SIGHUP)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 2.5:
+                t1 = time.monotonic()
+                r = cl.read_holding_registers(BASE + 58, 2, slave=1)
+                worst = max(worst, time.monotonic() - t1)
+                n += 1 if not r.isError() else 0
+        ms = [float(x) for x in re.findall(r"reload #\d: applied in ([0-9.]+) ms", gw.text())]
+        c.ok(len(ms) == 2 and max(ms) < 200, "the reloads do not wait for the state file's fsync (%s ms)" % ms)
+        c.ok(n > 40 and worst < 0.2, "Modbus answers throughout (%d reads, worst %.0f ms)" % (n, worst * 1000))
+        cl.close()
+        c.eq(gw.stop(), 0, "SIGTERM: a clean stop")
+        with open(state) as f:
+            saved = f.read()
+        c.ok("pack house " in saved and saved.endswith("\n") and "bank " in saved,
+             "the state file is complete after the stop (%r)" % saved[-60:])
+        c.ok(not os.path.exists(state + ".tmp"), "no temporary file left")
     finally:
         gw.stop()
         sim.stop()

@@ -1,0 +1,162 @@
+/* gateway/core/afile.c - a small file rewritten atomically by a thread of
+ * its own (see afile.h). */
+#include "afile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct gw_afile {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool started, stop;
+	/* the next content, not begun */
+	char *path, *data;
+	size_t len;
+	/* the outcome of the last write finished, not yet taken */
+	int result;
+	char why[1400];
+};
+
+/* The write itself: temporary file, fsync, rename.  0 or -1 with why. */
+static int write_atomic(const char *path, const char *data, size_t len, char *why, size_t cap)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	int bad = done < len || fsync(fd) != 0;
+	int e = errno;
+	if (close(fd) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(e ? e : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(why, cap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void *writer(void *arg)
+{
+	struct gw_afile *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->data && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (!a->data)
+			break; /* stop, nothing pending */
+		char *path = a->path, *data = a->data;
+		size_t len = a->len;
+		a->path = a->data = NULL;
+		pthread_mutex_unlock(&a->mu);
+		char why[sizeof(a->why)];
+		int r = write_atomic(path, data, len, why, sizeof(why));
+		free(path);
+		free(data);
+		pthread_mutex_lock(&a->mu);
+		a->result = r == 0 ? 1 : -1;
+		if (r != 0)
+			memcpy(a->why, why, sizeof(why));
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+struct gw_afile *gw_afile_new(void)
+{
+	struct gw_afile *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	return a;
+}
+
+int gw_afile_post(struct gw_afile *a, const char *path, const char *data, size_t len, char *why, size_t cap)
+{
+	char *p = strdup(path), *d = malloc(len ? len : 1);
+	if (!p || !d) {
+		free(p);
+		free(d);
+		snprintf(why, cap, "out of memory");
+		return -1;
+	}
+	memcpy(d, data, len);
+	pthread_mutex_lock(&a->mu);
+	if (!a->started) {
+		int e = pthread_create(&a->thread, NULL, writer, a);
+		if (e != 0) {
+			pthread_mutex_unlock(&a->mu);
+			free(p);
+			free(d);
+			snprintf(why, cap, "cannot start its writer thread: %s", strerror(e));
+			return -1;
+		}
+		a->started = true;
+	}
+	free(a->path); /* a newer content replaces one not begun */
+	free(a->data);
+	a->path = p;
+	a->data = d;
+	a->len = len;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+int gw_afile_result(struct gw_afile *a, char *why, size_t cap)
+{
+	pthread_mutex_lock(&a->mu);
+	int r = a->result;
+	if (r < 0)
+		snprintf(why, cap, "%s", a->why);
+	a->result = 0;
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+int gw_afile_free(struct gw_afile *a, char *why, size_t cap)
+{
+	if (!a)
+		return 0;
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_signal(&a->cv);
+	bool started = a->started;
+	pthread_mutex_unlock(&a->mu);
+	if (started)
+		pthread_join(a->thread, NULL);
+	int r = gw_afile_result(a, why, cap);
+	free(a->path);
+	free(a->data);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+	return r;
+}

@@ -1,0 +1,29 @@
+/* gateway/core/afile.h - a small file rewritten atomically, off the loop.
+ *
+ * The content goes to a temporary file in the same directory, is
+ * fsync'ed and renamed over the old file, so that a power cut leaves the
+ * old content or the new one, never a torn file.  A thread of its own
+ * does it: an SD card's fsync can take seconds, and the loop must never
+ * wait for it (nor at a reload).  The loop hands over the whole content;
+ * a newer content replaces one not yet begun.  Only at the end
+ * (gw_afile_free) does the caller wait for the disk. */
+#ifndef GATEWAY_CORE_AFILE_H
+#define GATEWAY_CORE_AFILE_H
+
+#include <stddef.h>
+
+struct gw_afile;
+
+/* NULL when out of memory. */
+struct gw_afile *gw_afile_new(void);
+/* Write data (copied) to path, atomically, as soon as the thread can.
+ * 0, or -1 with the reason in why (out of memory, no thread). */
+int gw_afile_post(struct gw_afile *a, const char *path, const char *data, size_t len, char *why, size_t cap);
+/* What became of the writes finished since the last call: 1 written, -1
+ * failed (the reason in why), 0 none finished (or one is still going). */
+int gw_afile_result(struct gw_afile *a, char *why, size_t cap);
+/* Write what is pending, stop the thread, free (NULL is fine).  Waits for
+ * the disk.  The outcome of the last write, as gw_afile_result(). */
+int gw_afile_free(struct gw_afile *a, char *why, size_t cap);
+
+#endif
