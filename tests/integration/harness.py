@@ -213,6 +213,16 @@ class Gateway(Proc):
             raise RuntimeError("bmsgw did not start listening")
 
 
+def pty_pair(tmp, name):
+    """Two linked ptys made by socat (raw, no echo): (one end, the other),
+    as links named tmp/NAME-gw and tmp/NAME-test; socat ends with the test."""
+    a, b = os.path.join(tmp, name + "-gw"), os.path.join(tmp, name + "-test")
+    Proc(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
+    if not (wait_file(a) and wait_file(b)):
+        raise RuntimeError("socat did not make the pty pair " + name)
+    return a, b
+
+
 def mbap_request(tid, unit, pdu):
     return bytes([tid >> 8, tid & 255, 0, 0, (len(pdu) + 1) >> 8, (len(pdu) + 1) & 255, unit]) + pdu
 

@@ -36,7 +36,7 @@ import tty
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, wait_file, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, pty_pair, wait_until  # noqa: E402
 
 try:
     import can  # noqa: F401
@@ -53,15 +53,6 @@ SILENCE_485 = 5
 
 
 # ---------------------------------------------------------------- helpers
-
-def pty_pair(tmp, name):
-    """Two linked ptys: (the gateway's end, the test's end)."""
-    a, b = os.path.join(tmp, name + "-gw"), os.path.join(tmp, name + "-test")
-    Proc(["socat", "-d", "-d", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
-    if not (wait_file(a) and wait_file(b)):
-        raise RuntimeError("socat did not make the pty pair " + name)
-    return a, b
-
 
 def fetch(port, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:

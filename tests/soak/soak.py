@@ -43,7 +43,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 os.environ.setdefault("BIN", "build")
-from harness import Checks, Gateway, Proc, Sim, free_port, wait_file, wait_until  # noqa: E402
+from harness import Checks, Gateway, Sim, free_port, pty_pair, wait_until  # noqa: E402
+from test_inverter import p485_request  # noqa: E402
 from mqtt_harness import Broker, Subscriber  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
@@ -58,14 +59,6 @@ counts = {"mb_ok": 0, "mb_err": 0, "mb_stale": 0, "events": 0, "can_frames": 0, 
 def bump(k, n=1):
     with lock:
         counts[k] += n
-
-
-def pty_pair(tmp, name):
-    a, b = os.path.join(tmp, name + "-gw"), os.path.join(tmp, name + "-test")
-    Proc(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
-    if not (wait_file(a) and wait_file(b)):
-        raise RuntimeError("socat did not make the pty pair " + name)
-    return a, b
 
 
 def conf(gw_port, http_port, sim_port, broker_port, tmp, can_a, rs_a, n):
@@ -175,17 +168,12 @@ def can_reader(path):
     os.close(fd)
 
 
-def p485(cid2):
-    body = "200246%02X0000" % cid2
-    return ("~%s%04X\r" % (body, (~sum(body.encode()) + 1) & 0xFFFF)).encode()
-
-
 def rs_master(path):
     fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
     tty.setraw(fd)
     k = 0
     while not stop.is_set():
-        os.write(fd, p485(0x61 if k % 2 == 0 else 0x63))
+        os.write(fd, p485_request(2, 0x61 if k % 2 == 0 else 0x63))
         k += 1
         buf = b""
         deadline = time.monotonic() + 0.5

@@ -32,17 +32,10 @@ import time
 import tty
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import Gateway, Proc, Sim, free_port, mbap_request, recv_adu, wait_file, wait_until  # noqa: E402
+from harness import Gateway, Sim, free_port, mbap_request, pty_pair, recv_adu, wait_until  # noqa: E402
+from test_inverter import p485_request  # noqa: E402
 
 INTERVAL = 1.0
-
-
-def pty_pair(tmp, name):
-    a, b = os.path.join(tmp, name + "-gw"), os.path.join(tmp, name + "-test")
-    Proc(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
-    if not (wait_file(a) and wait_file(b)):
-        raise RuntimeError("socat did not make the pty pair")
-    return a, b
 
 
 class Lines(threading.Thread):
@@ -80,11 +73,6 @@ class Lines(threading.Thread):
             return [(t, d) for t, i, d in self.frames if t >= t0 and i == ident]
 
 
-def p485(adr, cid2):
-    body = "20%02X46%02X0000" % (adr, cid2)
-    return ("~%s%04X\r" % (body, (~sum(body.encode()) + 1) & 0xFFFF)).encode()
-
-
 class Master(threading.Thread):
     """Polls 0x61 every 200 ms; keeps each reply's latency."""
 
@@ -98,7 +86,7 @@ class Master(threading.Thread):
         self.start()
 
     def run(self):
-        req = p485(2, 0x61)
+        req = p485_request(2, 0x61)
         while self.running:
             os.write(self.fd, req)
             t0 = time.monotonic()
