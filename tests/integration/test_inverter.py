@@ -643,6 +643,7 @@ def test_socketcan(env):
         return
     print("== pylon-can over SocketCAN (vcan)")
     gw_port, http_port = free_port(), free_port()
+    sim = Sim(packs=(PACK,))  # a simulator of its own: its TCP port serves one gateway
     bus = can.Bus(interface="socketcan", channel="bmsgwvcan0")
     g = Gateway("""[gateway]
 listen = 127.0.0.1:%d
@@ -662,7 +663,7 @@ protocol = pylon-can
 port = bmsgwvcan0
 source = p1
 interval = 0.5
-""" % (gw_port, env["sim"].port, http_port), gw_port)
+""" % (gw_port, sim.port, http_port), gw_port)
     try:
         wait_until(lambda: (output(http_port, "v") or {}).get("state") == "sending", 15)
         got = {}
@@ -672,13 +673,14 @@ interval = 0.5
             if msg is not None:
                 got[msg.arbitration_id] = bytes(msg.data)
         lim = lim_of(pack_state(http_port))
-        want = expect_pylon(env["sim"].state()["packs"][0], lim)
+        want = expect_pylon(sim.state()["packs"][0], lim)
         for i in (0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E):
             c.eq(got.get(i, b"").hex(), want[i].hex(), "SocketCAN 0x%03X bytes" % i)
         bus.send(can.Message(arbitration_id=0x305, data=bytes(8), is_extended_id=False))
         c.ok(wait_until(lambda: (output(http_port, "v") or {}).get("inverter_seen"), 5), "SocketCAN: 0x305 seen")
     finally:
         g.stop()
+        sim.stop()
         bus.shutdown()
         subprocess.run(["ip", "link", "del", "bmsgwvcan0"])
 

@@ -62,8 +62,9 @@ def bump(k, n=1):
 
 
 def conf(gw_port, http_port, sim_port, broker_port, tmp, can_a, rs_a, n):
-    """The configuration of reload n: the poll interval and the history's
-    interval alternate, so every reload changes something."""
+    """The configuration of reload n: the poll interval and the limits'
+    recovery_hold alternate, so every reload changes packs and settings
+    (the outputs' own settings stay: a reload must keep them running)."""
     packs = ""
     for a in (1, 2):
         packs += ("[pack.p%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
@@ -77,12 +78,12 @@ control_clients = 127.0.0.1
 %s[bank]
 unit_id = 100
 [limits]
-recovery_hold = 5
+recovery_hold = %s
 [http]
 listen = 127.0.0.1:%d
 [history]
 file = %s/history.db
-interval = %s
+interval = 1
 [mqtt]
 host = 127.0.0.1
 port = %d
@@ -99,7 +100,7 @@ protocol = pylon-rs485
 port = %s
 source = bank
 failsafe_silence = 10
-""" % (gw_port, tmp, packs, http_port, tmp, "1" if n % 2 == 0 else "2", broker_port, can_a, rs_a)
+""" % (gw_port, tmp, packs, "5" if n % 2 == 0 else "6", http_port, tmp, broker_port, can_a, rs_a)
 
 
 # ------------------------------------------------------------------ loads
