@@ -10,10 +10,10 @@
  * identification).  No request ever reaches libmodbus's modbus_reply():
  * replies are built here as it builds them (the request's transaction and
  * unit id; exception function = function + 0x80), in place in one buffer
- * written once for all the requests a read brought.  Idle clients: a read notes the
- * time, and the client's timer, armed for the whole timeout, looks at it
- * when it fires (libev's "Be smart about timeouts", method 3), so a request
- * costs no timer operation.
+ * written once for all the requests a read brought.  Idle clients: a read
+ * notes the time, and the client's timer, armed for the whole timeout,
+ * looks at it when it fires (libev's "Be smart about timeouts", method 3),
+ * so a request costs no timer operation.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -99,10 +99,12 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 	return (int)(n + 6);
 }
 
-/* The writer a TCP client is: allowed to write when in control_clients. */
-static void tcp_writer(struct gw *gw, const void *peer, struct gw_writer *wr)
+/* The writer a TCP client is: allowed to write when in control_clients
+ * (looked up for writes only: reads cost no address match). */
+static void tcp_writer(struct gw *gw, const uint8_t *adu, const void *peer, struct gw_writer *wr)
 {
-	wr->allowed = peer && conf_nets_match(&gw->conf->gw.control_clients, peer);
+	bool w = adu[7] == GW_FC_WRITE_SINGLE || adu[7] == GW_FC_WRITE_MULTIPLE;
+	wr->allowed = w && peer && conf_nets_match(&gw->conf->gw.control_clients, peer);
 	wr->refused_why = "the client is not in control_clients";
 }
 
@@ -112,7 +114,7 @@ static void screen(struct gw *gw, const uint8_t *adu, size_t len, const void *pe
 		   struct gw_screen *out)
 {
 	struct gw_writer wr;
-	tcp_writer(gw, peer, &wr);
+	tcp_writer(gw, adu, peer, &wr);
 	gw_request_screen(gw, adu[6], adu + MBAP_LEN, len - MBAP_LEN, &wr, now, out);
 }
 
