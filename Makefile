@@ -20,7 +20,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev libsqlite3-dev libmicrohttpd-dev \
             nettle-dev \
             mosquitto mosquitto-clients python3-paho-mqtt openssl \
-            mbpoll python3 python3-pymodbus python3-yaml clang socat util-linux procps iproute2 \
+            mbpoll python3 python3-pymodbus python3-serial python3-yaml clang socat util-linux procps iproute2 \
             libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client sqlite3 \
             dpkg-dev lintian man-db groff-base systemd \
             dbus-daemon python3-dbus python3-gi python3-can
@@ -110,6 +110,10 @@ $(B)/mbread: $(B)/tests/tools/mbread.o
 $(B)/mbbench: $(B)/tests/tools/mbbench.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# the Modbus RTU server's turnaround (tests/tools/bench_rtu.py)
+$(B)/rtubench: $(B)/tests/tools/rtubench.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 # the loopback bound the bench measures bmsgw's Modbus serving against
 $(B)/mbbound: $(B)/tests/tools/mbbound.o
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -183,7 +187,7 @@ $(B)/slowdisk.so: tests/tools/slowdisk.c
 soak: deps all
 	BIN=$(B) /usr/bin/python3 tests/soak/soak.py
 
-bench: all $(B)/mbbound $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
+bench: all $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
 	bash tests/bench.sh
 
 # ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the

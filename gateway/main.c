@@ -20,6 +20,7 @@
 #include "wire/ble/ble.h"
 #include "daemon/daemon.h"
 #include "model/gw.h"
+#include "modbus/mbdoc.h"
 #include "mqtt/mqtt.h"
 #include "ha/hayaml.h"
 #include "history/history.h"
@@ -328,6 +329,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.regmap) {
 		reg_write_markdown(stdout, (unsigned)o.map_base);
+		gw_modbus_markdown(stdout, (unsigned)o.map_base, 40000); /* [sunspec] base's default */
 		return 0;
 	}
 	if (o.ble_scan)

@@ -3,7 +3,9 @@
 # Daly pack, and the daemon's memory (VmHWM); the charge limit engine's
 # cost per pack and per bank (tests/tools/bench_limits.c) and the time from a
 # cell over-voltage on the wire to CCL = 0 in the registers
-# (tests/tools/bench_limits_wire.py); MQTT publish latency; the
+# (tests/tools/bench_limits_wire.py); FC04 against FC03 (mbbench -f 4); the
+# Modbus RTU server's turnaround at 9600 and 115200 bit/s over a pty pair
+# (tests/tools/bench_rtu.py); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
@@ -77,6 +79,11 @@ for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
 done
 echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
+# FC04 serves the same image as FC03: the same throughput is expected
+for fc in 3 4; do
+	echo -n "FC0$fc: "; "$BIN/mbbench" -f $fc 127.0.0.1 15502 1 290 125 8 3
+done
+BIN=$BIN /usr/bin/python3 tests/tools/bench_rtu.py "${RTU_REQUESTS:-2000}"
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"

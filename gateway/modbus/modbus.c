@@ -1,11 +1,14 @@
-/* gateway/modbus/modbus.c - the Modbus TCP output as the daemon sees it:
- * its row of the service table (model/service.h): the server (server.c)
- * and the upstream pushers (upstream.c).
+/* gateway/modbus/modbus.c - the Modbus output as the daemon sees it: its
+ * row of the service table (model/service.h): the TCP server (server.c),
+ * the RTU server of [rtu] (rtu.c; both answer through request.c) and the
+ * upstream pushers (upstream.c).
  *
  * A reload keeps the server and its clients; a new listen address is
  * opened in prepare (a failure refuses the reload whole), and only at
  * commit are the clients of the old address closed.  Pushers whose
- * settings did not change keep their connection.
+ * settings did not change keep their connection.  The RTU port stays open
+ * when its line (port, baud, mode) did not change; otherwise the old port
+ * is closed at commit and the new one opened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "../core/log.h"
 #include "../core/prom.h"
 #include "modbus.h"
+#include "rtu.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -22,13 +26,19 @@ struct mb_out {
 	struct gw_server *srv;
 	struct gw_upstream *upstreams;
 	int next_fd;                   /* prepared: the new listening socket, -1 = none */
+	struct gw_rtu *rtu;            /* the RTU server, NULL without [rtu] */
+	bool rtu_replace;              /* prepared: rtu gives way to next_rtu (NULL = none) */
+	struct gw_rtu *next_rtu;
 };
 
 static long mb_fds(const struct conf *c)
 {
-	/* the clients are budgeted apart (max_clients); the pushers' sockets */
-	return c->nupstreams;
+	/* the clients are budgeted apart (max_clients); the pushers' sockets,
+	 * the RTU port and its timerfd */
+	return c->nupstreams + (c->rtu.enabled ? 2 : 0);
 }
+
+static void mb_discard(struct gw *gw, void *cur, void *next);
 
 static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
 		      size_t errlen)
@@ -45,6 +55,15 @@ static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_
 		return -1;
 	}
 	m->next_fd = fd;
+	/* the RTU port: kept when its line is the same */
+	const struct conf_rtu *nr = &nc->rtu;
+	m->rtu_replace = !(m->rtu && nr->enabled && gw_rtu_same_line(&gw->conf->rtu, nr));
+	m->next_rtu = NULL;
+	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(gw, nr))) {
+		mb_discard(gw, cur, m);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	*next = m;
 	return 0;
 }
@@ -57,6 +76,9 @@ static void mb_discard(struct gw *gw, void *cur, void *next)
 	if (m->next_fd >= 0)
 		close(m->next_fd);
 	m->next_fd = -1;
+	gw_rtu_free(m->next_rtu);
+	m->next_rtu = NULL;
+	m->rtu_replace = false;
 	if (!m->srv)
 		free(m); /* prepared at a start that failed */
 }
@@ -74,6 +96,16 @@ static void *mb_commit(struct gw *gw, void *cur, void *next, const struct conf *
 		gw_server_apply(m->srv, m->next_fd);
 	}
 	m->next_fd = -1;
+	if (m->rtu_replace) {
+		gw_rtu_free(m->rtu); /* the old port is closed before the new one opens */
+		m->rtu = m->next_rtu;
+		m->next_rtu = NULL;
+		m->rtu_replace = false;
+		if (m->rtu)
+			gw_rtu_start(m->rtu);
+	} else if (m->rtu) {
+		gw_rtu_apply(m->rtu, &gw->conf->rtu);
+	}
 	m->upstreams = gw_upstreams_apply(gw, m->upstreams);
 	return m;
 }
@@ -83,6 +115,7 @@ static void mb_stop(void *st, bool clean)
 	(void)clean;
 	struct mb_out *m = st;
 	gw_upstreams_free(m->upstreams);
+	gw_rtu_free(m->rtu);
 	gw_server_free(m->srv);
 	free(m);
 }
@@ -99,6 +132,11 @@ static void mb_status_json(void *st, const struct gw *gw, FILE *o)
 		v6 ? "[" : "", g->listen_host, v6 ? "]" : "", g->listen_port, g->base, g->max_clients, si.accepted,
 		si.refused, si.requests, si.exceptions);
 	gw_server_clients_json(m->srv, o);
+	fprintf(o, ",\"rtu\":");
+	if (m->rtu)
+		gw_rtu_status_json(m->rtu, o);
+	else
+		fprintf(o, "null");
 	fputc('}', o);
 }
 
@@ -118,6 +156,8 @@ static void mb_metrics(void *st, const struct gw *gw, FILE *o)
 		  (double)si.exceptions },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
+	if (m->rtu)
+		gw_rtu_metrics(m->rtu, o);
 }
 
 const struct gw_service gw_svc_modbus = {

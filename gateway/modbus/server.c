@@ -2,23 +2,23 @@
  *
  * bmsgw frames MBAP itself from non-blocking reads into a per-client buffer
  * (never modbus_receive(), which waits for a whole frame and lets one slow
- * client stall every other), screens each request (unit id, function,
- * quantity, address, freshness) and answers it: an exception, or for a
- * well-formed FC3 read the registers out of the unit's image, which
- * units.c keeps encoded big-endian and renews only when what it shows
- * changes.  Replies are built as libmodbus's modbus_reply() and
- * modbus_reply_exception() build them (the request's transaction and unit
- * id; exception function = function + 0x80), into one buffer written once
- * for all the requests a read brought.  Idle clients: a read notes the
- * time, and the client's timer, armed for the whole timeout, looks at it
- * when it fires (libev's "Be smart about timeouts", method 3), so a request
- * costs no timer operation.
+ * client stall every other), screens each request (request.c: unit id,
+ * function, quantity, address, freshness) and answers it: an exception,
+ * or for a well-formed FC3 / FC4 read of the map the registers out of the
+ * unit's image, which units.c keeps encoded big-endian and renews only
+ * when what it shows changes (request.c also answers SunSpec reads and
+ * identification).  No request ever reaches libmodbus's modbus_reply():
+ * replies are built here as it builds them (the request's transaction and
+ * unit id; exception function = function + 0x80), in place in one buffer
+ * written once for all the requests a read brought.  Idle clients: a read
+ * notes the time, and the client's timer, armed for the whole timeout,
+ * looks at it when it fires (libev's "Be smart about timeouts", method 3),
+ * so a request costs no timer operation.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <modbus.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -68,7 +68,7 @@ struct gw_client {
 struct gw_server {
 	struct gw *gw;
 	struct gw_acceptor acc;   /* the listening socket */
-	struct gw_images *images; /* the units' registers as sent (units.c) */
+	struct gw_answerer *ans;  /* the units' registers as sent, SunSpec, identification */
 	double idle_timeout;      /* what the clients' timers count */
 	struct gw_client *clients;
 	int nclients;
@@ -95,91 +95,13 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 	return (int)(n + 6);
 }
 
-/* FC06 / FC16: only the MOSFET registers of a pack with control, from an
- * allowed client, with values 0 or 1. */
-static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
-			 struct gw_screen *out)
+/* The writer a TCP client is: allowed to write when in control_clients
+ * (looked up for writes only: reads cost no address match). */
+static void tcp_writer(struct gw *gw, const uint8_t *adu, const void *peer, struct gw_writer *wr)
 {
-	const struct gw_unit *u = &out->target;
-	unsigned base = (unsigned)gw->conf->gw.base;
-	unsigned r_dsg = base + (unsigned)reg_offset(REG_SRC_DSG_MOS), r_chg = base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
-	const uint8_t *pdu = adu + MBAP_LEN;
-	size_t plen = len - MBAP_LEN;
-	if (plen >= 5) { /* for the log, whatever comes next */
-		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
-		out->count = out->function == MODBUS_FC_WRITE_SINGLE_REGISTER ? 1 : (unsigned)(pdu[3] << 8 | pdu[4]);
-	}
-	out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
-	if (u->bank) {
-		out->why = "the bank unit is never writable";
-		return;
-	}
-	if (!peer || !conf_nets_match(&gw->conf->gw.control_clients, peer)) {
-		out->why = "the client is not in control_clients";
-		return;
-	}
-	if (!u->pack->drv->control_request) {
-		out->why = "this protocol has no MOSFET control";
-		return;
-	}
-	if (!u->pack->cfg->control) {
-		out->why = "control is not enabled for this pack";
-		return;
-	}
-	out->exception = 0;
-	unsigned nvals;
-	const uint8_t *vals;
-	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER) {
-		if (plen != 5) {
-			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-			out->why = "malformed FC06 request";
-			return;
-		}
-		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
-		out->count = nvals = 1;
-		vals = pdu + 3;
-		if (out->addr != r_dsg && out->addr != r_chg) {
-			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
-			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
-			return;
-		}
-	} else {
-		if (plen < 6) {
-			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-			out->why = "malformed FC16 request";
-			return;
-		}
-		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
-		out->count = nvals = (unsigned)(pdu[3] << 8 | pdu[4]);
-		vals = pdu + 6;
-		if (out->addr < r_dsg || out->addr > r_chg) {
-			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
-			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
-			return;
-		}
-		if (nvals < 1 || out->addr + nvals - 1 > r_chg || pdu[5] != 2 * nvals || plen != 6 + 2 * (size_t)nvals) {
-			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-			out->why = "FC16 must stay within offsets 17-18, with a matching byte count";
-			return;
-		}
-	}
-	for (unsigned i = 0; i < nvals; i++) {
-		unsigned v = (unsigned)(vals[2 * i] << 8 | vals[2 * i + 1]);
-		if (v > 1) {
-			out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-			out->why = "the value must be 0 (off) or 1 (on)";
-			return;
-		}
-		int f = out->addr + i == r_dsg ? BMS_FET_DISCHARGE : BMS_FET_CHARGE;
-		out->set[f] = true;
-		out->on[f] = v == 1;
-	}
-	if (!gw_unit_online_at(gw, u, now)) {
-		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
-		out->why = "the pack is stale: its state is not known";
-		return;
-	}
-	out->write = true;
+	bool w = adu[7] == GW_FC_WRITE_SINGLE || adu[7] == GW_FC_WRITE_MULTIPLE;
+	wr->allowed = w && peer && conf_nets_match(&gw->conf->gw.control_clients, peer);
+	wr->refused_why = "the client is not in control_clients";
 }
 
 /* gw_screen_request() at monotonic time now (the server reads the clock once
@@ -187,43 +109,9 @@ static void screen_write(struct gw *gw, const uint8_t *adu, size_t len, const vo
 static void screen(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
 		   struct gw_screen *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->unit = adu[6];
-	out->function = adu[7];
-	struct gw_unit *u = &out->target;
-	if (!gw_unit_lookup(gw, out->unit, u)) {
-		out->exception = MODBUS_EXCEPTION_GATEWAY_PATH;
-		return;
-	}
-	if (out->function == MODBUS_FC_WRITE_SINGLE_REGISTER || out->function == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
-		screen_write(gw, adu, len, peer, now, out);
-		return;
-	}
-	if (out->function != MODBUS_FC_READ_HOLDING_REGISTERS) {
-		out->exception = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
-		return;
-	}
-	if (len != MBAP_LEN + 5) {
-		/* FC3 PDU is exactly function + address + quantity */
-		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-		return;
-	}
-	out->addr = (unsigned)(adu[8] << 8 | adu[9]);
-	out->count = (unsigned)(adu[10] << 8 | adu[11]);
-	if (out->count < 1 || out->count > MODBUS_MAX_READ_REGISTERS) {
-		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-		return;
-	}
-	unsigned base = (unsigned)gw->conf->gw.base;
-	if (out->addr < base || out->addr + out->count > base + REG_MAP_SIZE) {
-		out->exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
-		return;
-	}
-	if (gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION && !gw_unit_online_at(gw, u, now) &&
-	    reg_range_has_data(out->addr - base, out->count)) {
-		out->exception = MODBUS_EXCEPTION_GATEWAY_TARGET;
-		return;
-	}
+	struct gw_writer wr;
+	tcp_writer(gw, adu, peer, &wr);
+	gw_request_screen(gw, adu[6], adu + MBAP_LEN, len - MBAP_LEN, &wr, now, out);
 }
 
 void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
@@ -276,27 +164,32 @@ static int client_room(struct gw_client *c)
 	return sizeof(c->srv->out) - c->srv->outlen < ADU_MAX ? client_flush(c) : 0;
 }
 
-/* Start a reply to adu with pdu_len bytes of PDU after the function code:
- * the MBAP header (transaction id and unit id echoed, protocol 0, length of
- * unit id + PDU) and the function code.  Returns where the rest goes. */
-static uint8_t *reply(struct gw_server *srv, const uint8_t *adu, unsigned function, size_t pdu_len)
+/* Where the PDU of the next reply goes (function code first), after its
+ * MBAP header. */
+static uint8_t *reply_pdu(struct gw_server *srv)
+{
+	return srv->out + srv->outlen + MBAP_LEN;
+}
+
+/* The reply to adu whose PDU (pdu_len bytes) is at reply_pdu(): its MBAP
+ * header (transaction id and unit id echoed, protocol 0, the length of
+ * unit id + PDU), then it joins the replies to write. */
+static void reply_done(struct gw_server *srv, const uint8_t *adu, size_t pdu_len)
 {
 	uint8_t *r = srv->out + srv->outlen;
-	size_t n = 2 + pdu_len; /* unit id, function code, the rest */
+	size_t n = 1 + pdu_len; /* unit id, PDU */
 	r[0] = adu[0];
 	r[1] = adu[1];
 	r[2] = r[3] = 0;
 	r[4] = (uint8_t)(n >> 8);
 	r[5] = (uint8_t)n;
 	r[6] = adu[6];
-	r[7] = (uint8_t)function;
-	srv->outlen += MBAP_LEN + 1 + pdu_len;
-	return r + MBAP_LEN + 1;
+	srv->outlen += MBAP_LEN + pdu_len;
 }
 
 static void reply_exception(struct gw_server *srv, const uint8_t *adu, int exception)
 {
-	*reply(srv, adu, adu[7] + 0x80u, 1) = (uint8_t)exception;
+	reply_done(srv, adu, (size_t)gw_request_exception(adu[7], exception, reply_pdu(srv)));
 }
 
 /* Answer one complete ADU.  1: it waits for a BMS. */
@@ -323,27 +216,22 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 	}
 	if (s.exception && s.why) {
 		/* a write refused before it reached control.c: logged and counted the same */
-		struct gw_pack *p = s.target.bank ? NULL : s.target.pack;
-		if (p)
-			p->ctl.failed++;
-		gw_info("control: Modbus client %s: %s %s: FC%02d at %u count %u: refused (exception 0x%02X): %s",
-			c->peer, p ? "pack" : "unit", p ? p->cfg->name : "bank", s.function, s.addr, s.count,
-			s.exception, s.why);
+		char who[80];
+		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
+		gw_request_refused(&s, who);
 	}
 	c->requests++;
 	srv->requests++;
-	if (s.exception) {
+	int n = s.exception ? -s.exception
+			    : gw_request_answer(srv->ans, &s, adu + MBAP_LEN, len - MBAP_LEN, now, reply_pdu(srv));
+	if (n < 0) {
 		c->exceptions++;
 		srv->exceptions++;
 		gw_debug("client %s: unit %d fc %d addr %u count %u -> exception 0x%02x", c->peer,
-			 s.unit, s.function, s.addr, s.count, s.exception);
-		reply_exception(srv, adu, s.exception);
+			 s.unit, s.function, s.addr, s.count, -n);
+		reply_exception(srv, adu, -n);
 	} else {
-		const uint8_t *img = gw_unit_image_wire(srv->gw, &s.target, now, srv->images);
-		unsigned off = s.addr - (unsigned)srv->gw->conf->gw.base;
-		uint8_t *r = reply(srv, adu, MODBUS_FC_READ_HOLDING_REGISTERS, 1 + 2 * (size_t)s.count);
-		r[0] = (uint8_t)(2 * s.count);
-		memcpy(r + 1, img + 2 * off, 2 * (size_t)s.count);
+		reply_done(srv, adu, (size_t)n);
 	}
 	return 0;
 }
@@ -395,8 +283,9 @@ static void client_ctl_done(void *ctx, int exception, const char *why)
 		reply_exception(srv, c->req, exception);
 	} else {
 		/* the normal reply: FC06 echoes the request, FC16 gives address and count */
-		uint8_t *r = reply(srv, c->req, c->req[7], 4);
-		memcpy(r, c->req + MBAP_LEN + 1, 4);
+		uint8_t *r = reply_pdu(srv);
+		memcpy(r, c->req + MBAP_LEN, 5);
+		reply_done(srv, c->req, 5);
 	}
 	double now = gw_mono();
 	c->active = now;
@@ -536,8 +425,8 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
 	}
 	srv->gw = gw;
 	srv->idle_timeout = gw->conf->gw.idle_timeout;
-	srv->images = gw_images_new();
-	if (!srv->images) {
+	srv->ans = gw_answerer_new(gw);
+	if (!srv->ans) {
 		gw_err("Modbus server: out of memory");
 		close(listen_fd);
 		gw_server_free(srv);
@@ -613,6 +502,6 @@ void gw_server_free(struct gw_server *srv)
 	while (srv->clients)
 		client_free(srv->clients);
 	gw_acceptor_stop(&srv->acc);
-	gw_images_free(srv->images);
+	gw_answerer_free(srv->ans);
 	free(srv);
 }

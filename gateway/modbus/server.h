@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "../model/gw.h"
+#include "request.h"
 
 struct gw_server;
 
@@ -40,30 +41,17 @@ int gw_server_clients(const struct gw_server *srv);
 /* Close every client and the listening socket; NULL is fine. */
 void gw_server_free(struct gw_server *srv);
 
-/* Result of screening one complete request ADU (MBAP + PDU). */
-struct gw_screen {
-	int exception;   /* 0 = serve (the registers, or the write), else the exception code */
-	struct gw_unit target; /* what the unit id addresses (unless exception 0x0A) */
-	int unit;
-	int function;
-	unsigned addr, count;
-	bool write;      /* a MOSFET command (FC06 / FC16 at offsets 17-18) to carry out */
-	bool set[2];     /* by enum bms_fet: which FETs it switches ... */
-	bool on[2];      /* ... and to what */
-	const char *why; /* a write refused here: the reason, for the log */
-};
-
 /* Length of the first complete ADU in buf: >0 = complete ADU of that length,
  * 0 = need more bytes, -1 = not Modbus TCP (bad protocol id or length):
  * the connection must be closed.  Pure. */
 int gw_mbap_frame(const uint8_t *buf, size_t len);
 
-/* Decide how to answer a complete ADU (README.md "Register map" and "MOSFET
- * control"):
- * reads (FC03), MOSFET writes (FC06 to offset 17 or 18, FC16 over exactly
- * 17-18) from a client in control_clients (peer, NULL = none) to a pack
- * with control.  Pure apart from reading the gateway's pack table and the
- * clock. */
+/* Decide how to answer a complete ADU (request.h; README.md "Register
+ * map" and "MOSFET control"): reads (FC03, FC04) of the map and of the
+ * SunSpec block, identification (FC 0x11, FC 0x2B), MOSFET writes (FC06
+ * to offset 17 or 18, FC16 over exactly 17-18) from a client in
+ * control_clients (peer, NULL = none) to a pack with control.  Pure apart
+ * from reading the gateway's pack table and the clock. */
 void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out);
 
 #endif

@@ -18,10 +18,14 @@
  *
  * Signs: A and W (802) and the string currents (803) are positive when the
  * battery discharges (power out of it, the DER convention), the opposite of
- * bmsgw's register map: evcc reads 802:W as its battery power, which is
- * positive when discharging (its template
- * https://github.com/evcc-io/evcc/blob/005a1866b99773f648f281bd5f4c7fc134cc72c5/templates/definition/meter/sunspec-battery-control.yaml
- * reads it with no scale). */
+ * bmsgw's register map.  model_802.json gives no sign ("Total DC current
+ * flowing to/from the battery bank", "Total power flowing to/from the
+ * battery bank"), so the readers decide: evcc reads 802:W as its battery
+ * power with no scale (its template
+ * https://github.com/evcc-io/evcc/blob/005a1866b99773f648f281bd5f4c7fc134cc72c5/templates/definition/meter/sunspec-battery-control.yaml),
+ * and evcc's battery power is positive when the battery discharges
+ * (https://docs.evcc.io/en/reference/configuration/meters, "Positive (+)
+ * for incoming energy: ... house battery discharge"). */
 #ifndef GATEWAY_MODBUS_SUNSPEC_H
 #define GATEWAY_MODBUS_SUNSPEC_H
 

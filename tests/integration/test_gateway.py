@@ -133,9 +133,9 @@ def test_tcp():
 
         # raw requests: unsupported function and bad quantities are answered at once
         for fc, pdu, exc, what in [
-                (4, bytes([4, 1, 34, 0, 2]), 1, "FC4 read input registers -> 0x01"),
+                (1, bytes([1, 1, 34, 0, 2]), 1, "FC1 read coils -> 0x01"),
                 (6, bytes([6, 1, 34, 0, 1]), 1, "FC6 write -> 0x01"),
-                (0x2B, bytes([0x2B, 0x0E, 1, 0]), 1, "FC43 device identification -> 0x01"),
+                (0x2B, bytes([0x2B, 0x0D, 1, 0]), 1, "FC43 MEI 0x0D (CANopen) -> 0x01"),
                 (3, bytes([3, 1, 34, 0, 126]), 3, "quantity 126 -> 0x03"),
                 (3, bytes([3, 1, 34, 0, 0]), 3, "quantity 0 -> 0x03")]:
             resp, dt = raw_request(gw_port, mbap_request(0x1234, 1, pdu))

@@ -1,6 +1,6 @@
 /* tests/tools/mbbench.c - Modbus TCP load generator for `make bench`.
- *   mbbench HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]
- * CLIENTS connections each send FC3 requests back to back (one outstanding
+ *   mbbench [-f FC] HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]
+ * CLIENTS connections each send FC3 requests (-f 4: FC4) back to back (one outstanding
  * per connection) for SECONDS; prints requests/s and latency percentiles.
  * With RATE, each connection sends RATE requests a second instead (a client
  * like Home Assistant's, whose latency is measured rather than the
@@ -165,9 +165,15 @@ static int interleave(const struct sockaddr_in sa[2], const unsigned char *req, 
 
 int main(int argc, char **argv)
 {
-	if (argc != 8 && argc != 9) {
-		fprintf(stderr, "usage: mbbench HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]\n"
-				"       mbbench HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS\n");
+	int fc = 3;
+	if (argc > 2 && strcmp(argv[1], "-f") == 0) {
+		fc = atoi(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if ((argc != 8 && argc != 9) || (fc != 3 && fc != 4)) {
+		fprintf(stderr, "usage: mbbench [-f 3|4] HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]\n"
+				"       mbbench [-f 3|4] HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS\n");
 		return 2;
 	}
 	int unit = atoi(argv[3]), addr = atoi(argv[4]), count = atoi(argv[5]);
@@ -178,7 +184,7 @@ int main(int argc, char **argv)
 		return 2;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
 	inet_pton(AF_INET, argv[1], &sa.sin_addr);
-	unsigned char req[12] = {0, 1, 0, 0, 0, 6, (unsigned char)unit, 3, (unsigned char)(addr >> 8),
+	unsigned char req[12] = {0, 1, 0, 0, 0, 6, (unsigned char)unit, (unsigned char)fc, (unsigned char)(addr >> 8),
 				 (unsigned char)addr, (unsigned char)(count >> 8), (unsigned char)count};
 	size_t rlen = 9 + 2 * (size_t)count;
 	const char *comma = strchr(argv[2], ',');

@@ -1,0 +1,303 @@
+/* gateway/modbus/request.c - one Modbus request to a unit: screened, then
+ * answered; shared by the TCP and the RTU server.  See request.h.
+ *
+ * Reads (FC03 and FC04 alike, as Victron's dbus-modbustcp answers both
+ * on one map: https://github.com/victronenergy/dbus-modbustcp) lie wholly
+ * in the register map or wholly in the unit's SunSpec block; a range that
+ * crosses from one into the other, or runs past either, is 0x02.  Stale
+ * data follows stale_policy in both: 0x0B for a range that touches data
+ * registers (registers/regmap.c, sunspec.c ss_range_has_data()).  The
+ * SunSpec block is read-only (0x01 for a write into it); the only
+ * writable registers are the MOSFET offsets 17-18 of the map, under the
+ * rules of README.md "MOSFET control". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+#include "identity.h"
+#include "mbident.h"
+#include "request.h"
+
+_Static_assert(GW_PDU_MAX == MBID_PDU_MAX, "one PDU size");
+_Static_assert(GW_PDU_MAX >= 2 + 2 * 125, "a read of 125 registers fits");
+
+enum {
+	EX_ILLEGAL_FUNCTION = 0x01,
+	EX_ILLEGAL_ADDRESS = 0x02,
+	EX_ILLEGAL_VALUE = 0x03,
+	EX_DEVICE_FAILURE = 0x04,
+	EX_GATEWAY_PATH = 0x0A,
+	EX_GATEWAY_TARGET = 0x0B,
+};
+
+#define READ_MAX 125 /* registers in one FC03 / FC04 (section 6.3) */
+
+static void refuse(struct gw_screen *out, int exception)
+{
+	out->exception = exception;
+	out->kind = GW_REQ_NONE;
+}
+
+/* Packs of the bank's block (model 803's strings). */
+static int ss_npacks(const struct gw *gw, const struct gw_unit *u)
+{
+	int n = gw->conf->bank.npacks;
+	return !u->bank ? 0 : n < SS_MAX_PACKS ? n : SS_MAX_PACKS;
+}
+
+/* Does [addr, addr + count) meet u's SunSpec block? */
+static bool in_sunspec(const struct gw *gw, const struct gw_unit *u, unsigned addr, unsigned count)
+{
+	if (!gw->conf->sunspec.enabled || count == 0)
+		return false;
+	unsigned long sb = (unsigned)gw->conf->sunspec.base;
+	unsigned long se = sb + (unsigned)ss_block_len(u->bank, ss_npacks(gw, u));
+	return addr < se && (unsigned long)addr + count > sb;
+}
+
+/* FC06 / FC16 of the MOSFET registers: the addresses and values. */
+static void write_fields(struct gw *gw, const uint8_t *pdu, size_t plen, struct gw_screen *out)
+{
+	unsigned base = (unsigned)gw->conf->gw.base;
+	unsigned r_dsg = base + (unsigned)reg_offset(REG_SRC_DSG_MOS), r_chg = base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
+	unsigned nvals;
+	const uint8_t *vals;
+	out->exception = EX_ILLEGAL_VALUE;
+	if (out->function == GW_FC_WRITE_SINGLE) {
+		if (plen != 5) {
+			out->why = "malformed FC06 request";
+			return;
+		}
+		out->count = nvals = 1;
+		vals = pdu + 3;
+		if (out->addr != r_dsg && out->addr != r_chg) {
+			out->exception = EX_ILLEGAL_ADDRESS;
+			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
+			return;
+		}
+	} else {
+		if (plen < 6) {
+			out->why = "malformed FC16 request";
+			return;
+		}
+		nvals = out->count;
+		vals = pdu + 6;
+		if (out->addr < r_dsg || out->addr > r_chg) {
+			out->exception = EX_ILLEGAL_ADDRESS;
+			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
+			return;
+		}
+		if (nvals < 1 || out->addr + nvals - 1 > r_chg || pdu[5] != 2 * nvals || plen != 6 + 2 * (size_t)nvals) {
+			out->why = "FC16 must stay within offsets 17-18, with a matching byte count";
+			return;
+		}
+	}
+	for (unsigned i = 0; i < nvals; i++) {
+		unsigned v = (unsigned)(vals[2 * i] << 8 | vals[2 * i + 1]);
+		if (v > 1) {
+			out->why = "the value must be 0 (off) or 1 (on)";
+			return;
+		}
+		int f = out->addr + i == r_dsg ? BMS_FET_DISCHARGE : BMS_FET_CHARGE;
+		out->set[f] = true;
+		out->on[f] = v == 1;
+	}
+	out->exception = 0;
+}
+
+/* FC06 / FC16: only the MOSFET registers of a pack with control, from a
+ * writer the transport allows, with values 0 or 1. */
+static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const struct gw_writer *wr, double now,
+			 struct gw_screen *out)
+{
+	const struct gw_unit *u = &out->target;
+	if (plen >= 5) { /* for the log, whatever comes next */
+		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+		out->count = out->function == GW_FC_WRITE_SINGLE ? 1 : (unsigned)(pdu[3] << 8 | pdu[4]);
+		if (in_sunspec(gw, u, out->addr, out->count)) {
+			refuse(out, EX_ILLEGAL_FUNCTION); /* read-only; not a MOSFET command */
+			return;
+		}
+	}
+	refuse(out, EX_ILLEGAL_FUNCTION);
+	if (u->bank)
+		out->why = "the bank unit is never writable";
+	else if (!wr->allowed)
+		out->why = wr->refused_why;
+	else if (!u->pack->drv->control_request)
+		out->why = "this protocol has no MOSFET control";
+	else if (!u->pack->cfg->control)
+		out->why = "control is not enabled for this pack";
+	if (out->why)
+		return;
+	write_fields(gw, pdu, plen, out);
+	if (out->exception)
+		return;
+	if (!gw_unit_online_at(gw, u, now)) {
+		refuse(out, EX_GATEWAY_TARGET);
+		out->why = "the pack is stale: its state is not known";
+		return;
+	}
+	out->kind = GW_REQ_WRITE;
+	out->write = true;
+}
+
+/* FC03 / FC04: the map, or the SunSpec block. */
+static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double now, struct gw_screen *out)
+{
+	const struct gw_unit *u = &out->target;
+	if (plen != 5) {
+		/* function + address + quantity, exactly */
+		refuse(out, EX_ILLEGAL_VALUE);
+		return;
+	}
+	out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
+	out->count = (unsigned)(pdu[3] << 8 | pdu[4]);
+	if (out->count < 1 || out->count > READ_MAX) {
+		refuse(out, EX_ILLEGAL_VALUE);
+		return;
+	}
+	bool exc = gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION;
+	unsigned base = (unsigned)gw->conf->gw.base;
+	if (out->addr >= base && out->addr + out->count <= base + REG_MAP_SIZE) {
+		out->kind = GW_REQ_MAP;
+		if (exc && !gw_unit_online_at(gw, u, now) && reg_range_has_data(out->addr - base, out->count))
+			refuse(out, EX_GATEWAY_TARGET);
+		return;
+	}
+	unsigned sb = (unsigned)gw->conf->sunspec.base;
+	int np = ss_npacks(gw, u);
+	if (gw->conf->sunspec.enabled && out->addr >= sb &&
+	    out->addr + out->count <= sb + (unsigned)ss_block_len(u->bank, np)) {
+		out->kind = GW_REQ_SUNSPEC;
+		if (exc && !gw_unit_online_at(gw, u, now) && ss_range_has_data(u->bank, np, out->addr - sb, out->count))
+			refuse(out, EX_GATEWAY_TARGET);
+		return;
+	}
+	refuse(out, EX_ILLEGAL_ADDRESS);
+}
+
+/* FC 0x11, FC 0x2B: what mbident would answer decides (a bad MEI type,
+ * read code or object id). */
+static void screen_ident(struct gw *gw, const uint8_t *pdu, size_t plen, double now, struct gw_screen *out)
+{
+	struct mbid_identity id;
+	uint8_t scratch[GW_PDU_MAX];
+	gw_unit_ident(gw, &out->target, now, &id);
+	int n = mbid_reply(&id, pdu, plen, scratch, sizeof(scratch));
+	if (n < 0)
+		refuse(out, -n);
+	else
+		out->kind = GW_REQ_IDENT;
+}
+
+void gw_request_screen(struct gw *gw, int unit, const uint8_t *pdu, size_t len, const struct gw_writer *wr,
+		       double now, struct gw_screen *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->unit = unit;
+	out->function = len ? pdu[0] : 0;
+	if (!gw_unit_lookup(gw, unit, &out->target)) {
+		refuse(out, EX_GATEWAY_PATH);
+		return;
+	}
+	switch (out->function) {
+	case GW_FC_READ_HOLDING:
+	case GW_FC_READ_INPUT: screen_read(gw, pdu, len, now, out); break;
+	case GW_FC_WRITE_SINGLE:
+	case GW_FC_WRITE_MULTIPLE: screen_write(gw, pdu, len, wr, now, out); break;
+	case GW_FC_REPORT_SERVER_ID:
+	case GW_FC_MEI: screen_ident(gw, pdu, len, now, out); break;
+	default: refuse(out, EX_ILLEGAL_FUNCTION); break;
+	}
+}
+
+/* ---- answers */
+
+struct gw_answerer {
+	struct gw *gw;
+	struct gw_images *images;      /* the map, cached (units.c) */
+	struct gw_ss_scratch sc;
+	uint16_t ss[SS_MAX_BLOCK];     /* the SunSpec block, built for each read of it */
+};
+
+struct gw_answerer *gw_answerer_new(struct gw *gw)
+{
+	struct gw_answerer *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->gw = gw;
+	a->images = gw_images_new();
+	if (!a->images) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void gw_answerer_free(struct gw_answerer *a)
+{
+	if (!a)
+		return;
+	gw_images_free(a->images);
+	free(a);
+}
+
+int gw_request_exception(int function, int exception, uint8_t *out)
+{
+	out[0] = (uint8_t)(function | 0x80);
+	out[1] = (uint8_t)exception;
+	return 2;
+}
+
+/* The SunSpec registers of the read, built now, big-endian. */
+static int answer_sunspec(struct gw_answerer *a, const struct gw_screen *s, double now, uint8_t *out)
+{
+	struct ss_unit su;
+	gw_unit_sunspec(a->gw, &s->target, now, &a->sc, &su);
+	int n = ss_build(&su, a->ss, sizeof(a->ss) / sizeof(a->ss[0]));
+	unsigned off = s->addr - (unsigned)a->gw->conf->sunspec.base;
+	if (n < 0 || off + s->count > (unsigned)n)
+		return -EX_DEVICE_FAILURE; /* screened against the same length: never */
+	for (unsigned i = 0; i < s->count; i++) {
+		out[2 + 2 * i] = (uint8_t)(a->ss[off + i] >> 8);
+		out[3 + 2 * i] = (uint8_t)a->ss[off + i];
+	}
+	return 0;
+}
+
+int gw_request_answer(struct gw_answerer *a, const struct gw_screen *s, const uint8_t *pdu, size_t len,
+		      double now, uint8_t *out)
+{
+	struct gw *gw = a->gw;
+	if (s->exception)
+		return -s->exception;
+	if (s->kind == GW_REQ_IDENT) {
+		struct mbid_identity id;
+		gw_unit_ident(gw, &s->target, now, &id);
+		return mbid_reply(&id, pdu, len, out, GW_PDU_MAX);
+	}
+	if (s->kind != GW_REQ_MAP && s->kind != GW_REQ_SUNSPEC)
+		return -EX_DEVICE_FAILURE;
+	out[0] = (uint8_t)s->function;
+	out[1] = (uint8_t)(2 * s->count);
+	if (s->kind == GW_REQ_MAP) {
+		const uint8_t *img = gw_unit_image_wire(gw, &s->target, now, a->images);
+		unsigned off = s->addr - (unsigned)gw->conf->gw.base;
+		memcpy(out + 2, img + 2 * off, 2 * (size_t)s->count);
+	} else {
+		int rc = answer_sunspec(a, s, now, out);
+		if (rc < 0)
+			return rc;
+	}
+	return 2 + 2 * (int)s->count;
+}
+
+void gw_request_refused(const struct gw_screen *s, const char *who)
+{
+	struct gw_pack *p = s->target.bank ? NULL : s->target.pack;
+	if (p)
+		p->ctl.failed++;
+	gw_info("control: %s: %s %s: FC%02d at %u count %u: refused (exception 0x%02X): %s", who,
+		p ? "pack" : "unit", p ? p->cfg->name : "bank", s->function, s->addr, s->count, s->exception, s->why);
+}
