@@ -268,7 +268,8 @@ void finish_sunspec(struct load *x)
 
 /* --------------------------------------------------------------------- rtu */
 
-/* [rtu]: a serial port that no pack, tunnel or inverter uses. */
+/* [rtu]: a serial port that no pack or inverter uses (a tunnel lends a
+ * pack's wire: the packs cover it). */
 void finish_rtu(struct load *x)
 {
 	const struct conf_rtu *r = &x->c.rtu;
