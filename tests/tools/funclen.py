@@ -47,6 +47,9 @@ def all_functions():
 
 
 def main():
+    global ROOT
+    if len(sys.argv) == 2:
+        ROOT = sys.argv[1]
     if len(sys.argv) > 2 and sys.argv[1] == "--top":
         for length, p, line, name in sorted(all_functions(), reverse=True)[:int(sys.argv[2])]:
             print("%4d  %s:%d  %s" % (length, p, line, name))
