@@ -19,10 +19,12 @@
  * on either: no MOSFET is switched by a broadcast), an address not served
  * or outside 1-247 (other slaves may share the bus), and a response of
  * some other slave (function code with bit 7 set).  Adapters that hear
- * their own transmission give our answer back: a frame equal to the answer
- * just sent, within its time on the wire and 20 ms (an FTDI chip's default
- * latency timer is 16 ms), is that echo and is dropped - answered, it would
- * start an endless exchange of exceptions with ourselves.
+ * their own transmission give our answer back: the next frame, equal to
+ * the answer just sent (an FC06 answer only within its time on the wire
+ * and 20 ms: an FTDI chip's default latency timer is 16 ms), is that echo
+ * and is dropped - answered, it would
+ * start an endless exchange of exceptions with ourselves (is_echo() says
+ * when a frame is one).
  *
  * A MOSFET write ([rtu] control = true, then the pack's own rules) is
  * answered when the BMS has confirmed it, if the master still waits: any
@@ -121,14 +123,21 @@ static void send_answer(struct gw_rtu *r, uint8_t addr, const uint8_t *pdu, size
 	r->answered++;
 }
 
-/* Our own answer, heard back from the adapter? */
+/* Our own answer, heard back from the adapter?  Only the frame right after
+ * it can be.  Most answers cannot be mistaken for a request (a read's has
+ * a byte count where a request has its address and quantity), so they are
+ * an echo whenever they come back; an FC06 answer repeats its request
+ * byte for byte, so only within the answer's time on the wire and
+ * RTU_ECHO_SLACK is it one (a master repeating its write later is asking
+ * again).  The first rule keeps a loop that ran late from answering an
+ * echo. */
 static bool is_echo(struct gw_rtu *r, const struct rtu_frame *f, double now)
 {
-	if (!r->last_len || now - r->last_at > r->last_len * r->rx.tchar + RTU_ECHO_SLACK ||
-	    f->pdu_len + 3 != r->last_len || f->addr != r->last[0] || memcmp(f->pdu, r->last + 1, f->pdu_len) != 0)
-		return false;
+	size_t len = r->last_len;
 	r->last_len = 0;
-	return true;
+	if (!len || f->pdu_len + 3 != len || f->addr != r->last[0] || memcmp(f->pdu, r->last + 1, f->pdu_len) != 0)
+		return false;
+	return r->last[1] != 0x06 || now - r->last_at <= len * r->rx.tchar + RTU_ECHO_SLACK;
 }
 
 static void ctl_done(void *ctx, int exception, const char *why)

@@ -203,6 +203,13 @@ def write_conf(text):
     return f.name
 
 
+def http_port_of(conf_text):
+    """The port of [http] listen in a configuration, or None."""
+    import re
+    m = re.search(r"^\[http\][^\[]*?^listen\s*=\s*\S*:(\d+)\s*$", conf_text, re.M | re.S)
+    return int(m.group(1)) if m else None
+
+
 class Gateway(Proc):
     def __init__(self, conf_text, port, extra=()):
         self.conf = write_conf(conf_text)
@@ -211,6 +218,12 @@ class Gateway(Proc):
         if not wait_port(port):
             self.dump()
             raise RuntimeError("bmsgw did not start listening")
+        # the Modbus socket accepts before the daemon's loop runs: the
+        # status page's server may start a moment later
+        http = http_port_of(conf_text)
+        if http and not wait_port(http):
+            self.dump()
+            raise RuntimeError("bmsgw's status page did not start listening")
 
 
 def pty_pair(tmp, name):

@@ -60,7 +60,12 @@ def fetch(port, path):
 
 
 def api(port):
-    return json.loads(fetch(port, "/api/state"))
+    """/api/state, or {} while the page's server is not up yet (the daemon
+    listens for Modbus first)."""
+    try:
+        return json.loads(fetch(port, "/api/state"))
+    except OSError:
+        return {}
 
 
 def output(port, name):
@@ -71,7 +76,7 @@ def output(port, name):
 
 
 def pack_state(port):
-    return api(port)["packs"][0]
+    return wait_until(lambda: (api(port).get("packs") or [None])[0], 5)
 
 
 class CanReader:

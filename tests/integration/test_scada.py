@@ -487,8 +487,13 @@ def check_rtu_silence(http_port, sim):
     while len(answer) < 9 and time.monotonic() < deadline:
         select.select([m.fd], [], [], 0.5)
         answer += m.pending()
+    # late on purpose: a read's answer cannot be a request, so it is an echo
+    # however late a loaded loop reads it (only an FC06 answer, which
+    # repeats its request, must come back within its wire time + 20 ms)
+    time.sleep(0.1)
     m.send(answer)
-    c.ok(wait_until(lambda: rtu_state(http_port)["echoes"] > st0["echoes"], 3), "our answer's echo is recognised")
+    c.ok(wait_until(lambda: rtu_state(http_port)["echoes"] > st0["echoes"], 3),
+         "our answer's echo is recognised, 100 ms late")
     c.eq(m.pending(), b"", "the echo gets silence")
     writes0 = json.loads(sim.ctl("stats"))["writes"]
     for key, frame, what in [
@@ -533,9 +538,17 @@ def check_late_answer(gw, sim, http_port):
     st0 = rtu_state(http_port)
 
     def queued():
-        # a command a second per pack: 0x06 at once means "again later"
-        return m.ask(1, off, timeout=0.15) == b""
-    c.ok(wait_until(queued, 5, 0.2), "RTU MOSFET write queued (no answer yet)")
+        # queued = it reached the BMS with no answer yet (the answer waits
+        # for the read-back); a command a second per pack: 0x06 means "again
+        # later".  Decided by the simulator's count of writes, not by how
+        # fast an answer comes (a loaded machine answers late).
+        w0 = sim.state()["packs"][0]["writes"]
+        m.pending()
+        m.send(bytes([1]) + off + crc16(bytes([1]) + off))
+        if wait_until(lambda: sim.state()["packs"][0]["writes"] > w0, 2, 0.02):
+            return m.pending() == b""
+        return False
+    c.ok(wait_until(queued, 8, 0.2), "RTU MOSFET write queued (no answer yet)")
     c.eq(len(m.ask(1, read)), 9, "the master moves on: its read is answered")
     c.ok(rtu_state(http_port)["late_answers"] > st0["late_answers"], "the write's answer is given up (late_answers)")
     c.ok(wait_until(lambda: done() > done0, 5), "the write itself goes on to the BMS and is confirmed")
