@@ -3,12 +3,12 @@
 # runs, integration tests against the real binary and the simulator.
 # Ends with the line "N passed, N failed".
 #   BIN=build/san  binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
-#   FUZZ=build/fuzz  libFuzzer targets (optional); FUZZ_SECONDS (default 10)
+#   FUZZ=build/fuzz  libFuzzer targets (optional); FUZZ_SECONDS (default 6)
 set -u
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
 FUZZ=${FUZZ:-}
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
 passed=0
 failed=0
