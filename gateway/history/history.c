@@ -98,6 +98,16 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
+/* No more samples; the worker finishes what it holds and exits. */
+static void ask_stop(struct gw_history *h)
+{
+	ev_periodic_stop(h->gw->loop, &h->sampler);
+	pthread_mutex_lock(&h->mu);
+	h->stop = true;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->mu);
+}
+
 void gw_history_retire(struct gw_history *h)
 {
 	if (!h)
@@ -106,11 +116,7 @@ void gw_history_retire(struct gw_history *h)
 		gw_history_free(h);
 		return;
 	}
-	ev_periodic_stop(h->gw->loop, &h->sampler);
-	pthread_mutex_lock(&h->mu);
-	h->stop = true;
-	pthread_cond_signal(&h->cond);
-	pthread_mutex_unlock(&h->mu);
+	ask_stop(h);
 	h->retiring = true;
 	h->next_retired = retired;
 	retired = h;
@@ -223,11 +229,7 @@ void gw_history_free(struct gw_history *h)
 {
 	if (!h)
 		return;
-	ev_periodic_stop(h->gw->loop, &h->sampler);
-	pthread_mutex_lock(&h->mu);
-	h->stop = true;
-	pthread_cond_signal(&h->cond);
-	pthread_mutex_unlock(&h->mu);
+	ask_stop(h);
 	if (h->started)
 		pthread_join(h->thread, NULL);
 	/* the last messages; answers nobody waits for any more are dropped */
