@@ -103,17 +103,23 @@ def tcp_read(client, unit, addr, count, fc=3):
     return list(rr.registers)
 
 
-def tcp_read_many(client, unit, addr, count, fc=3):
+def read_many(read, unit, addr, count):
+    """count registers through read(unit, addr, n) in reads of 125 at most;
+    the first failed read's result when one fails."""
     out = []
     while count > 0:
         n = min(count, 125)
-        r = tcp_read(client, unit, addr, n, fc)
+        r = read(unit, addr, n)
         if not isinstance(r, list):
             return r
         out += r
         addr += n
         count -= n
     return out
+
+
+def tcp_read_many(client, unit, addr, count, fc=3):
+    return read_many(lambda u, a, n: tcp_read(client, u, a, n, fc), unit, addr, count)
 
 
 def raw_exc(port, unit, pdu):
@@ -273,8 +279,8 @@ def walk(read, unit, what):
             c.eq(length, 0, "%s unit %d: end model 0xFFFF with L = 0 at %d" % (what, unit, addr))
             c.eq(read(unit, addr, 3), 2, "%s unit %d: a read past the end model -> 0x02" % (what, unit))
             break
-        regs = tcp_read_many_f(read, unit, addr, length + 2)
-        if regs is None or mid not in MODELS:
+        regs = read_many(read, unit, addr, length + 2)
+        if not isinstance(regs, list) or mid not in MODELS:
             c.ok(False, "%s unit %d: model %d at %d read (a known model)" % (what, unit, mid, addr))
             return None
         m = Model(mid, regs)
@@ -285,19 +291,6 @@ def walk(read, unit, what):
         addr += length + 2
     c.eq(order, [1, 802, 803] if unit == 100 else [1, 802], "%s unit %d: models in order" % (what, unit))
     return models
-
-
-def tcp_read_many_f(read, unit, addr, count):
-    out = []
-    while count > 0:
-        n = min(count, 125)
-        r = read(unit, addr, n)
-        if not isinstance(r, list):
-            return None
-        out += r
-        addr += n
-        count -= n
-    return out
 
 
 # ------------------------------------------------------------------ tests
