@@ -609,25 +609,33 @@ def socketcan_available():
     return None
 
 
-def test_socketcan_missing(env):
-    print("== a SocketCAN interface that is not there")
-    gw_port, http_port = free_port(), free_port()
-    g = Gateway("""[gateway]
+def socketcan_conf(gw_port, sim_port, http_port, name, ifname):
+    """One pack and a pylon-can output NAME on the SocketCAN interface IFNAME."""
+    return """[gateway]
 listen = 127.0.0.1:%d
 state_file = none
 [pack.p1]
 protocol = daly
 port = tcp://127.0.0.1:%d
 address = 1
+poll_interval = 0.3
 [limits]
 [http]
 listen = 127.0.0.1:%d
 [history]
 file = none
-[inverter.c0]
+[inverter.%s]
 protocol = pylon-can
-port = bmsgwnone0
-""" % (gw_port, free_port(), http_port), gw_port)
+port = %s
+source = p1
+interval = 0.5
+""" % (gw_port, sim_port, http_port, name, ifname)
+
+
+def test_socketcan_missing(env):
+    print("== a SocketCAN interface that is not there")
+    gw_port, http_port = free_port(), free_port()
+    g = Gateway(socketcan_conf(gw_port, free_port(), http_port, "c0", "bmsgwnone0"), gw_port)
     try:
         o = wait_until(lambda: output(http_port, "c0"), 5)
         c.eq(o and o["state"], "down", "an interface that is not there: state down")
@@ -650,25 +658,7 @@ def test_socketcan(env):
     gw_port, http_port = free_port(), free_port()
     sim = Sim(packs=(PACK,))  # a simulator of its own: its TCP port serves one gateway
     bus = can.Bus(interface="socketcan", channel="bmsgwvcan0")
-    g = Gateway("""[gateway]
-listen = 127.0.0.1:%d
-state_file = none
-[pack.p1]
-protocol = daly
-port = tcp://127.0.0.1:%d
-address = 1
-poll_interval = 0.3
-[limits]
-[http]
-listen = 127.0.0.1:%d
-[history]
-file = none
-[inverter.v]
-protocol = pylon-can
-port = bmsgwvcan0
-source = p1
-interval = 0.5
-""" % (gw_port, sim.port, http_port), gw_port)
+    g = Gateway(socketcan_conf(gw_port, sim.port, http_port, "v", "bmsgwvcan0"), gw_port)
     try:
         wait_until(lambda: (output(http_port, "v") or {}).get("state") == "sending", 15)
         got = {}
