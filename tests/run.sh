@@ -13,6 +13,10 @@ PY=/usr/bin/python3
 passed=0
 failed=0
 failures=()
+# every failed check, "step: FAIL ...", repeated at the end so that the last
+# lines of a red run (all a CI page may show) say what failed
+fails_log=$(mktemp)
+trap 'rm -f "$fails_log"' EXIT
 
 # add the "N passed, N failed" line of a step's output to the totals
 tally() { # name logfile rc seconds
@@ -44,8 +48,13 @@ step() { # name command...
 report() { # name logfile rc seconds: tally, show what failed, remove the log
 	local name=$1 log=$2 rc=$3
 	tally "$name" "$log" "$rc" "$4"
+	grep '^FAIL' "$log" | cut -c1-200 | sed "s|^|$name: |" >>"$fails_log"
 	if [ "$rc" != 0 ]; then
 		echo "---- $name (exit $rc) ----"
+		if grep -q '^FAIL' "$log"; then
+			grep -B2 -A3 '^FAIL' "$log" | head -n 60
+			echo "---- $name: the last lines ----"
+		fi
 		tail -n 40 "$log"
 		echo "----"
 	elif grep -q '^FAIL' "$log"; then
@@ -111,6 +120,10 @@ for t in tests/integration/test_*.sh; do
 	step "integration $(basename "$t" .sh)" env BIN="$BIN" bash "$t"
 done
 
+if [ -s "$fails_log" ]; then
+	echo "failed checks ($(wc -l <"$fails_log")):"
+	head -n 15 "$fails_log"
+fi
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed steps: ${failures[*]}"
 fi
