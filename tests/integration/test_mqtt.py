@@ -134,7 +134,10 @@ def test_protocols_and_discovery(tmp):
     try:
         names = [p.replace("-", "_") for p in protos]
         ok = wait_until(lambda: all(state(sub, n) for n in names), 30)
-        c.ok(ok, "every pack publishes its state")
+        missing = [n for n in names if not state(sub, n)]
+        c.ok(ok, "every pack publishes its state (none missing: %s)" % missing)
+        for n in missing:  # what the gateway said of it, for a report that shows only the FAIL lines
+            print("   %s: %s" % (n, [line for line in gw.text().splitlines() if n in line][-6:]))
         for proto in protos:
             js = state(sub, proto.replace("-", "_"))
             if js:
@@ -365,13 +368,21 @@ def test_reload_stuck_broker(tmp):
         if os.geteuid() != 0 or subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
             print("SKIPPED: needs root and network namespaces (unshare -n)")
             return
-        r = subprocess.run(["unshare", "-n", "sh", "-c",
-                            'ip link set lo up && sysctl -qw net.ipv4.tcp_wmem="4096 8192 8192" && exec "$0" "$@"',
-                            sys.executable, os.path.abspath(__file__), "--stuck-broker"],
-                           env=dict(os.environ, BMSGW_SMALL_SNDBUF="1"), capture_output=True, text=True, timeout=180)
-        print(r.stdout + r.stderr, end="")
-        m = re.search(r"(\d+) passed, (\d+) failed\s*$", r.stdout)
-        c.ok(m is not None and r.returncode in (0, 1), "(the test ran in its namespace)")
+        # a session of its own: at a timeout, everything it started goes too
+        r = subprocess.Popen(["unshare", "-n", "sh", "-c",
+                              'ip link set lo up && sysctl -qw net.ipv4.tcp_wmem="4096 8192 8192" && exec "$0" "$@"',
+                              sys.executable, os.path.abspath(__file__), "--stuck-broker"],
+                             env=dict(os.environ, BMSGW_SMALL_SNDBUF="1"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            out, err = r.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(r.pid, signal.SIGKILL)
+            out, err = r.communicate()
+            err += "(killed after 180 s)\n"
+        print(out + err, end="")
+        m = re.search(r"(\d+) passed, (\d+) failed\s*$", out)
+        c.ok(m is not None and r.returncode in (0, 1), "(the test ran in its namespace: exit %s)" % r.returncode)
         if m:
             c.passed += int(m.group(1))
             c.failed += int(m.group(2))
