@@ -18,6 +18,8 @@
 #define QUEUE_MAX (256 * 1024) /* bytes queued before states are skipped */
 #define STUCK_S 30.0           /* the broker takes nothing for this long: reconnect */
 #define RECONCILE_S 5.0        /* how long retained configs are collected after connecting */
+#define STOP_S 1.2             /* a clean stop waits this long for the broker to confirm offline */
+#define STOP_MIN_S 0.3         /* ... and at least this long for the offline messages themselves */
 
 enum mq_state { MQ_DOWN, MQ_RESOLVING, MQ_CONNECTING, MQ_UP };
 
@@ -59,6 +61,8 @@ struct gw_mqtt {
 	double reconcile_until;       /* collecting retained configs of removed units */
 	double stuck_since;           /* output pending since, 0 = none */
 	size_t queued;                /* bytes handed to libmosquitto since the socket drained */
+	unsigned pending;             /* messages handed to libmosquitto and not yet written (QoS 0)
+	                                 or acknowledged (QoS 1): a clean stop waits for them */
 	unsigned long skipped;        /* states not published because the broker lagged */
 	struct mq_pack packs[CONF_MAX_PACKS]; /* slot i: gw->packs[i] */
 	int bank_avail;

@@ -78,6 +78,7 @@ bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool 
 		return false;
 	}
 	m->queued += len + strlen(topic) + 8;
+	m->pending++;
 	return true;
 }
 

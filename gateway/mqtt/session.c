@@ -75,6 +75,7 @@ void mq_lost(struct gw_mqtt *m, const char *why)
 	gw_lookup_cancel(&m->lookup);
 	m->state = MQ_DOWN;
 	m->queued = 0;
+	m->pending = 0;
 	m->stuck_since = 0;
 	ev_timer_stop(loop, &m->rediscover);
 	const struct conf_mqtt *c = &m->gw->conf->mqtt;
@@ -132,6 +133,18 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (!mosquitto_want_write(m->mosq))
 		m->queued = 0;
 	mq_set_events(m);
+}
+
+/* A message was written (QoS 0) or acknowledged (QoS 1). */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
+{
+	(void)mosq;
+	(void)mid;
+	(void)rc;
+	(void)props;
+	struct gw_mqtt *m = obj;
+	if (m->pending)
+		m->pending--;
 }
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
@@ -402,6 +415,7 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
 	mosquitto_connect_v5_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(m->mosq, on_message);
+	mosquitto_publish_v5_callback_set(m->mosq, on_publish);
 	char topic[300];
 	snprintf(topic, sizeof(topic), "%s/status", c->topic_prefix);
 	mosquitto_will_set(m->mosq, topic, 7, "offline", 1, true);
@@ -434,16 +448,18 @@ void mq_start(struct gw_mqtt *m)
 	mq_connect(m);
 }
 
-/* Give libmosquitto up to `budget` seconds to write what is queued: only at
- * a clean stop, after the loop has ended (nothing else waits then). */
-static void flush(struct gw_mqtt *m, double budget)
+/* Give libmosquitto until `end` (monotonic) to write what is queued and
+ * to have it acknowledged: QoS 1 messages beyond the broker's receive
+ * maximum wait in libmosquitto for the acks of those in flight, unwritten.
+ * Only at a clean stop, after the loop has ended (nothing else waits then). */
+static void flush(struct gw_mqtt *m, double end)
 {
-	double end = gw_mono() + budget;
-	while (mosquitto_want_write(m->mosq) && mosquitto_socket(m->mosq) >= 0) {
+	while ((mosquitto_want_write(m->mosq) || m->pending) && mosquitto_socket(m->mosq) >= 0) {
 		double left = end - gw_mono();
 		if (left <= 0)
 			break;
-		struct pollfd pfd = { mosquitto_socket(m->mosq), POLLIN | POLLOUT, 0 };
+		short ev = POLLIN | (mosquitto_want_write(m->mosq) ? POLLOUT : 0);
+		struct pollfd pfd = { mosquitto_socket(m->mosq), ev, 0 };
 		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 			break;
 		if ((pfd.revents & POLLIN) && mosquitto_loop_read(m->mosq, 1) != MOSQ_ERR_SUCCESS)
@@ -460,6 +476,32 @@ static void write_now(struct gw_mqtt *m)
 	for (int i = 0; i < 64 && mosquitto_want_write(m->mosq) && mosquitto_socket(m->mosq) >= 0; i++)
 		if (mosquitto_loop_write(m->mosq, 1) != MOSQ_ERR_SUCCESS)
 			break;
+}
+
+/* A clean stop: what was queued before, then every unit offline, confirmed
+ * by the broker within STOP_S in all.  If the broker has not confirmed the
+ * offline messages by then, the connection ends without a clean DISCONNECT
+ * (MQTT 5: "disconnect with will message"; 3.1.1: the socket just closes),
+ * so that the broker publishes the will, P/status offline. */
+static void clean_disconnect(struct gw_mqtt *m)
+{
+	double t0 = gw_mono();
+	flush(m, t0 + STOP_S / 2);
+	mq_offline(m);
+	double end = t0 + STOP_S;
+	flush(m, end - gw_mono() < STOP_MIN_S ? gw_mono() + STOP_MIN_S : end);
+	bool confirmed = !m->pending;
+	if (confirmed)
+		mosquitto_disconnect(m->mosq);
+	else if (m->protocol == MQTT_PROTOCOL_V5)
+		mosquitto_disconnect_v5(m->mosq, MQTT_RC_DISCONNECT_WITH_WILL_MSG, NULL);
+	if (confirmed || m->protocol == MQTT_PROTOCOL_V5)
+		flush(m, gw_mono() + 0.2);
+	if (confirmed)
+		gw_info("mqtt: disconnected (everything marked offline)");
+	else
+		gw_warn("mqtt: disconnected; the broker confirmed %s within %.1f s: it publishes the will (%s/status "
+			"offline)", "not every offline message", STOP_S, m->gw->conf->mqtt.topic_prefix);
 }
 
 /* Close the client and free it.  Every unit goes offline first (the will
@@ -479,15 +521,14 @@ void mq_close(struct gw_mqtt *m, bool clean)
 		mq_offline(m);
 		m->stopping = true;
 		if (clean) {
-			flush(m, 1.0);
-			mosquitto_disconnect(m->mosq);
-			flush(m, 0.2);
+			clean_disconnect(m);
 		} else {
 			mosquitto_disconnect(m->mosq);
 			write_now(m);
 		}
-		gw_info("mqtt: disconnected (everything marked offline%s)",
-			clean || !mosquitto_want_write(m->mosq) ? "" : "; the broker did not take it all");
+		if (!clean)
+			gw_info("mqtt: disconnected (everything marked offline%s)",
+				!mosquitto_want_write(m->mosq) ? "" : "; the broker did not take it all");
 	}
 	mosquitto_destroy(m->mosq);
 	if (m->ssl)
