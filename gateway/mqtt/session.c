@@ -500,13 +500,13 @@ static void clean_disconnect(struct gw_mqtt *m)
 	if (confirmed)
 		gw_info("mqtt: disconnected (everything marked offline)");
 	else
-		gw_warn("mqtt: disconnected; the broker confirmed %s within %.1f s: it publishes the will (%s/status "
-			"offline)", "not every offline message", STOP_S, m->gw->conf->mqtt.topic_prefix);
+		gw_warn("mqtt: disconnected; the broker confirmed not every offline message within %.1f s: "
+			"it publishes the will (%s/status offline)", STOP_S, m->gw->conf->mqtt.topic_prefix);
 }
 
 /* Close the client and free it.  Every unit goes offline first (the will
  * is not sent on a clean disconnect).  clean (the daemon stops, the loop
- * has ended): the broker gets up to 1.2 s to take it; otherwise (a reload
+ * has ended): clean_disconnect(); otherwise (a reload
  * to another broker) what the socket takes now is sent and the connection
  * closed without waiting: a broker that stopped reading costs nothing. */
 void mq_close(struct gw_mqtt *m, bool clean)
@@ -518,17 +518,16 @@ void mq_close(struct gw_mqtt *m, bool clean)
 	gw_lookup_cancel(&m->lookup);
 	mq_commands_cancel(m);
 	if (m->state == MQ_UP) {
-		mq_offline(m);
 		m->stopping = true;
 		if (clean) {
 			clean_disconnect(m);
 		} else {
+			mq_offline(m);
 			mosquitto_disconnect(m->mosq);
 			write_now(m);
-		}
-		if (!clean)
 			gw_info("mqtt: disconnected (everything marked offline%s)",
 				!mosquitto_want_write(m->mosq) ? "" : "; the broker did not take it all");
+		}
 	}
 	mosquitto_destroy(m->mosq);
 	if (m->ssl)
