@@ -107,6 +107,15 @@ def compare(js, p, label):
         c.ok(k in js, label + ": key %s present" % k)
 
 
+def eight_packs_conf(gw_port, state_file, broker_port, sim_port):
+    """Eight Daly packs p1..p8 on one simulator, every cell announced: far
+    more discovery than a broker takes at once."""
+    conf = gateway_section(gw_port, state_file) + mqtt_section(broker_port, "cells = enabled\n")
+    for a in range(1, 9):
+        conf += pack_section("p%d" % a, "daly", sim_port, "address = %d\n" % a)
+    return conf
+
+
 def discovery_problems(broker_port, known):
     configs = {t: m.text() for t, m in retained(broker_port, "homeassistant/#").items() if m.payload}
     return configs, ha_check(configs, known)
@@ -396,9 +405,7 @@ def test_reload_stuck_broker(tmp):
     # socket takes while its peer reads nothing
     sim = Sim(packs=["address=%d" % a for a in range(1, 9)])
     gw_port = free_port()
-    conf = gateway_section(gw_port, os.path.join(tmp, "s6")) + mqtt_section(stuck.port, "cells = enabled\n")
-    for a in range(1, 9):
-        conf += pack_section("p%d" % a, "daly", sim.port, "address = %d\n" % a)
+    conf = eight_packs_conf(gw_port, os.path.join(tmp, "s6"), stuck.port, sim.port)
     gw = Gateway(conf, gw_port)
     stop = threading.Event()
     worst = [0.0, 0]
@@ -456,9 +463,7 @@ def test_stop_behind_queue(tmp):
     broker = Broker(extra_conf=["max_inflight_messages 1"])
     sim = Sim(packs=["address=%d" % a for a in range(1, 9)])
     gw_port = free_port()
-    conf = gateway_section(gw_port, os.path.join(tmp, "s7")) + mqtt_section(broker.port, "cells = enabled\n")
-    for a in range(1, 9):
-        conf += pack_section("p%d" % a, "daly", sim.port, "address = %d\n" % a)
+    conf = eight_packs_conf(gw_port, os.path.join(tmp, "s7"), broker.port, sim.port)
     gw = Gateway(conf, gw_port)
     sub = Subscriber(broker.port, topics=("site/#", "homeassistant/#"))
     try:
