@@ -6,6 +6,8 @@
  */
 #include "conf_int.h"
 
+#include "../bms/bms.h"
+
 #include <ctype.h>
 #include <string.h>
 
@@ -51,12 +53,29 @@ static bool in_order(struct load *x, int ka, double a, int kb, double b, bool st
 	return false;
 }
 
+/* A pack's own current rating is a [limits] setting. */
+static bool pack_ratings(struct load *x)
+{
+	for (int i = 0; i < x->c.npacks; i++) {
+		const int *seen = x->pack_seen[i];
+		int k = seen[K_PK_MAX_CHARGE] ? K_PK_MAX_CHARGE : seen[K_PK_MAX_DISCHARGE] ? K_PK_MAX_DISCHARGE : -1;
+		if (k >= 0 && !x->c.limits.enabled) {
+			char sect[CONF_NAME_MAX + 8];
+			bfmt(sect, sizeof(sect), "pack.%s", x->c.packs[i].name);
+			fail(x, seen[k], sect, conf_keys[k].name, "is a charge limit setting, but there is no [limits] "
+			     "section (expected [limits], or no %s key)", conf_keys[k].name);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* [limits]: chemistry defaults, then the voltages and spreads in order. */
 void finish_limits(struct load *x)
 {
 	static const char volts[] = "min_cell_voltage < float_cell_voltage <= max_cell_voltage";
 	struct conf_limits *l = &x->c.limits;
-	if (!l->enabled)
+	if (!pack_ratings(x) || !l->enabled)
 		return;
 	chemistry_defaults(x);
 	if (!in_order(x, K_LI_MIN_CELL, l->min_cell_voltage, K_LI_FLOAT_CELL, l->float_cell_voltage, true, volts) ||
@@ -176,6 +195,37 @@ static bool inverter_source(struct load *x, struct conf_inverter *v, const int *
 	return true;
 }
 
+/* What a pack of driver d can give an inverter: a CVL (from its cells or
+ * reported by the BMS) and a SOC; NULL, or what it lacks. */
+static const char *source_lacks(const struct bms_driver *d)
+{
+	if (!(d->provides & (BMS_HAS_CELLS | BMS_HAS_VOLT_LIMITS)))
+		return "a charge voltage limit (it reads no cell voltages and reports none)";
+	if (!(d->provides & BMS_HAS_SOC))
+		return "a state of charge";
+	return NULL;
+}
+
+/* The source can give an inverter what it must read: an output whose source
+ * never can would send zeros as data, so it is refused.  The bank can when
+ * one of its packs can. */
+static bool inverter_source_data(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+{
+	const struct conf_bank *b = &x->c.bank;
+	bool bank = v->source_pack == CONF_BANK_SOURCE;
+	const struct conf_pack *p = &x->c.packs[bank ? b->pack_idx[0] : v->source_pack];
+	const char *lack = source_lacks(p->driver);
+	for (int k = 1; bank && lack && k < b->npacks; k++)
+		if (!source_lacks(x->c.packs[b->pack_idx[k]].driver))
+			lack = NULL;
+	if (!lack)
+		return true;
+	fail(x, seen_line(seen, K_IN_SOURCE, v->line), sect, "source", "%spack %s (protocol %s) can never give %s "
+	     "(expected a source whose protocol reads cell voltages, or a bank with such a pack)",
+	     bank ? "no pack of the bank can give what an inverter reads: " : "", p->name, p->driver->name, lack);
+	return false;
+}
+
 /* Its port against the packs' (and so the tunnels') and the inverters' before it. */
 static void inverter_shares(struct load *x, int i, int line, const char *sect)
 {
@@ -222,7 +272,7 @@ static void finish_inverter(struct load *x, int i)
 		return;
 	if (!(v->protocol == CONF_INV_PYLON_RS485 ? rs485_port : can_port)(x, v, seen[K_IN_PORT], sect))
 		return;
-	if (inverter_source(x, v, seen, sect))
+	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect))
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
 }
 

@@ -19,7 +19,8 @@ static const char *const level_words[] = {"error", "warn", "info", "debug", NULL
 static const char *const cells_words[] = {"disabled", "enabled", "off", NULL};
 static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
-static const char *const rule_words[] = {"min", "sum", NULL};
+static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
+static const char *const stale_rule_words[] = {"degrade", "block", NULL};
 static const char *const inv_words[] = {"pylon-can", "sma-can", "pylon-rs485", NULL};
 static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 
@@ -30,6 +31,7 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 _Static_assert(sizeof(enum conf_chemistry) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_interp) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_rule) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_bank_stale) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 
@@ -75,6 +77,9 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_CONTROL] = {SEC_PACK, "control", KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
 	[K_CONTROL_TIMEOUT] = {SEC_PACK, "control_timeout", KT_DOUBLE, 0.5, 60, false, NULL, PK(control_timeout), "3"},
 	[K_KEY] = {SEC_PACK, "key", KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
+	[K_PK_MAX_CHARGE] = {SEC_PACK, "max_charge_current", KT_DOUBLE, 0, 10000, true, NULL, PK(max_charge_current), ""},
+	[K_PK_MAX_DISCHARGE] = {SEC_PACK, "max_discharge_current", KT_DOUBLE, 0, 10000, true, NULL,
+	                        PK(max_discharge_current), ""},
 
 	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
@@ -137,8 +142,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_LI_REBULK_DIFF] = {SEC_LIMITS, "rebulk_cell_diff", KT_DOUBLE, 0, 1, true, NULL, LI(rebulk_cell_diff), "0.080"},
 	[K_LI_CHARGE_CELL] = {SEC_LIMITS, "charge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(charge_cell), NULL},
 	[K_LI_DISCHARGE_CELL] = {SEC_LIMITS, "discharge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(discharge_cell), NULL},
-	[K_LI_CHARGE_TEMP] = {SEC_LIMITS, "charge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(charge_temp),
-	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
+	[K_LI_CHARGE_TEMP] = {SEC_LIMITS, "charge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(charge_temp), NULL},
 	[K_LI_DISCHARGE_TEMP] = {SEC_LIMITS, "discharge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(discharge_temp),
 	                         "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
 	[K_LI_MOS_TEMP] = {SEC_LIMITS, "mos_temp_table", KT_TABLE, -50, 150, false, NULL, LI(mos_temp), "70:1, 80:0.25, 90:0"},
@@ -152,6 +156,16 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_LI_FORCE_SOC] = {SEC_LIMITS, "force_charge_soc", KT_DOUBLE, 0, 100, false, NULL, LI(force_charge_soc), "5"},
 	[K_LI_FULL_DAYS] = {SEC_LIMITS, "full_charge_days", KT_DOUBLE, 0, 3650, false, NULL, LI(full_charge_days), "30"},
 	[K_LI_BANK_RULE] = {SEC_LIMITS, "bank_rule", KT_WORD, 0, 0, false, rule_words, LI(bank_rule), "min"},
+	[K_LI_BANK_STALE] = {SEC_LIMITS, "bank_stale", KT_WORD, 0, 0, false, stale_rule_words, LI(bank_stale), "degrade"},
+	[K_LI_UNKNOWN_TEMP] = {SEC_LIMITS, "unknown_temp_fraction", KT_DOUBLE, 0, 1, false, NULL,
+	                       LI(unknown_temp_fraction), "0.1"},
+	[K_LI_VOLTAGE_DROP] = {SEC_LIMITS, "voltage_drop", KT_DOUBLE, 0, 5, false, NULL, LI(voltage_drop), "0"},
+	[K_LI_ABS_TOL] = {SEC_LIMITS, "absorption_tolerance", KT_DOUBLE, 0, 1, false, NULL, LI(absorption_tolerance),
+	                  "0.05"},
+	[K_LI_TAIL] = {SEC_LIMITS, "tail_current", KT_DOUBLE, 0, 10000, false, NULL, LI(tail_current), "0"},
+	[K_LI_MAX_BULK] = {SEC_LIMITS, "max_bulk_time", KT_DOUBLE, 0, 604800, false, NULL, LI(max_bulk_time), "0"},
+	[K_LI_HYST] = {SEC_LIMITS, "table_hysteresis", KT_DOUBLE, 0, 0.5, false, NULL, LI(table_hysteresis), "0.020"},
+	[K_LI_EXCEEDED] = {SEC_LIMITS, "limit_exceeded", KT_DOUBLE, 0, 3600, false, NULL, LI(limit_exceeded), "10"},
 
 	[K_IN_PROTOCOL] = {SEC_INVERTER, "protocol", KT_WORD, 0, 0, false, inv_words, IN(protocol), NULL},
 	[K_IN_PORT] = {SEC_INVERTER, "port", KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
@@ -182,6 +196,9 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_MOS_TEMP] = "degrees Celsius", [K_LI_SOC_CHARGE] = "percent", [K_LI_SOC_DISCHARGE] = "percent",
 	[K_LI_RECOVERY_RATE] = "amperes per second", [K_LI_CVL_RATE] = "volts per cell per second",
 	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
+	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
+	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
+	[K_LI_HYST] = "volts",
 };
 
 const char *conf_key_unit(int key)
@@ -208,7 +225,14 @@ const char *conf_key_unit(int key)
  * The cell tables of nmc and lto are lfp's moved with the voltages: the
  * charge table keeps its offsets from max_cell_voltage (-0.075 V: 1 ...
  * +0.05 V: 0), the discharge table its offsets from min_cell_voltage
- * (+0.29 V: 1 ... -0.1 V: 0). */
+ * (+0.29 V: 1 ... -0.1 V: 0).
+ * charge_temp_table: lfp allows no charge up to 1 degC and 10 % at 3 degC,
+ *   a margin of 1-2 degC over the cells' 0 degC limit for a sensor's
+ *   error (the Sunny Island / Deye reviews of bmsgw's limits: EVE LF280K
+ *   "0 degC: never charging", txubelaxu/esphome-jk-bms-can's "utp: 1.0"
+ *   low-temperature charge stop,
+ *   https://github.com/txubelaxu/esphome-jk-bms-can/blob/3af9221d/ESP32_LFP_Wire_jk-bms-can.yaml);
+ *   nmc and lto keep dbus-serialbattery's table. */
 const struct chem_default chem_defaults[] = {
 	{ K_LI_MAX_CELL, { "3.45", "4.10", "2.60" } },
 	{ K_LI_FLOAT_CELL, { "3.375", "4.00", "2.45" } },
@@ -219,6 +243,9 @@ const struct chem_default chem_defaults[] = {
 	{ K_LI_DISCHARGE_CELL, { "3.190:1, 3.100:0.25, 3.000:0.05, 2.900:0.005, 2.800:0",
 	                         "3.290:1, 3.200:0.25, 3.100:0.05, 3.000:0.005, 2.900:0",
 	                         "2.190:1, 2.100:0.25, 2.000:0.05, 1.900:0.005, 1.800:0" } },
+	{ K_LI_CHARGE_TEMP, { "1:0, 3:0.1, 5:0.25, 10:1, 40:1, 45:0.5, 50:0.25, 55:0",
+	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0",
+	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0" } },
 };
 const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
 

@@ -82,6 +82,8 @@ struct conf_pack {
 	bool invert_current;
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
+	double max_charge_current;       /* A: this pack's rating for [limits], -1 = [limits]' */
+	double max_discharge_current;    /* A, -1 = [limits]' */
 	int line;                        /* line of the [pack.NAME] header */
 };
 
@@ -201,7 +203,9 @@ struct conf_history {
  * cell, currents per pack. */
 enum conf_chemistry { CONF_CHEM_LFP = 0, CONF_CHEM_NMC, CONF_CHEM_LTO };
 enum conf_interp { CONF_INTERP_LINEAR = 0, CONF_INTERP_STEP };
-enum conf_bank_rule { CONF_BANK_MIN = 0, CONF_BANK_SUM };
+enum conf_bank_rule { CONF_BANK_MIN = 0, CONF_BANK_SUM, CONF_BANK_WEIGHTED };
+/* [limits] bank_stale: what a configured bank pack that is stale does to the bank. */
+enum conf_bank_stale { CONF_BANK_STALE_DEGRADE = 0, CONF_BANK_STALE_BLOCK };
 #define CONF_TABLE_MAX 16
 /* x:fraction points of one table, as written (x ascending or descending);
  * n = 0: the table is not used. */
@@ -217,7 +221,7 @@ struct conf_limits {
 	double max_cell_voltage;         /* V: bulk / absorption target */
 	double float_cell_voltage;       /* V */
 	double min_cell_voltage;         /* V: DVL = cells x this */
-	double max_charge_current;       /* A per pack */
+	double max_charge_current;       /* A per pack ([pack.NAME] may set its own) */
 	double max_discharge_current;    /* A per pack */
 	double absorption_time;          /* s at the target before float */
 	double absorption_cell_diff;     /* V: spread at or under which absorption starts */
@@ -238,6 +242,14 @@ struct conf_limits {
 	double force_charge_soc;         /* % at or below which force charge is asked (0 = never) */
 	double full_charge_days;         /* days without absorption before the full-charge request (0 = never) */
 	enum conf_bank_rule bank_rule;
+	enum conf_bank_stale bank_stale; /* a configured bank pack is stale: degrade | block */
+	double unknown_temp_fraction;    /* fraction of the max charge current while no temperature reads */
+	double voltage_drop;             /* V added to the published CVL only (cables, fuse, shunt) */
+	double absorption_tolerance;     /* V per 16 cells under the target at which absorption may start */
+	double tail_current;             /* A: absorption also starts at the CVL under this current (0 = off) */
+	double max_bulk_time;            /* s at the bulk target before float anyway (0 = never) */
+	double table_hysteresis;         /* V: a cell-table limit rises only once the cell is this much better */
+	double limit_exceeded;           /* s a current beyond CCL / DCL lasts before it is flagged (0 = off) */
 };
 
 /* [inverter.NAME]: a virtual battery towards an inverter (README.md

@@ -40,6 +40,30 @@ static void print_tables(const struct conf_limits *l, FILE *out)
 	}
 }
 
+/* The currents: per pack, the packs with their own rating, the bank's rule
+ * and what a stale pack of it does. */
+static void print_currents(const struct conf *c, FILE *out)
+{
+	static const char *const rules[] = { "min (fresh packs x the lowest pack's limit)",
+		"sum (of the fresh packs' limits)", "weighted (the lowest of each pack's limit over its share of the "
+		"bank's capacity)" };
+	const struct conf_limits *l = &c->limits;
+	fprintf(out, "  current       charge %g A, discharge %g A per pack", l->max_charge_current,
+	        l->max_discharge_current);
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		if (p->max_charge_current > 0 || p->max_discharge_current > 0)
+			fprintf(out, "; pack %s: %g A, %g A", p->name,
+			        p->max_charge_current > 0 ? p->max_charge_current : l->max_charge_current,
+			        p->max_discharge_current > 0 ? p->max_discharge_current : l->max_discharge_current);
+	}
+	if (c->bank.enabled)
+		fprintf(out, "; bank: %s; a stale pack of it: %s", rules[l->bank_rule],
+		        l->bank_stale == CONF_BANK_STALE_BLOCK ? "block (fail-safe)"
+		                                               : "degrade (CVL at float, a communication warning)");
+	fputc('\n', out);
+}
+
 void print_limits(const struct conf *c, FILE *out)
 {
 	const struct conf_limits *l = &c->limits;
@@ -49,25 +73,34 @@ void print_limits(const struct conf *c, FILE *out)
 	        conf_key_word(K_LI_CHEMISTRY, (int)l->chemistry));
 	fprintf(out, "  cell voltage  max %g V (bulk and absorption), float %g V, min %g V (DVL = cells x min)\n",
 	        l->max_cell_voltage, l->float_cell_voltage, l->min_cell_voltage);
-	fprintf(out, "  current       charge %g A, discharge %g A per pack", l->max_charge_current,
-	        l->max_discharge_current);
-	if (c->bank.enabled)
-		fprintf(out, "; bank: %s", l->bank_rule == CONF_BANK_MIN
-		        ? "min (fresh packs x the lowest pack's limit)" : "sum (of the fresh packs' limits)");
-	fprintf(out, "\n  absorption    from a cell spread <= %g V for %g s, then float; bulk again below %g %% SOC "
-	        "or at a spread >= %g V\n", l->absorption_cell_diff, l->absorption_time, l->rebulk_soc,
-	        l->rebulk_cell_diff);
+	fprintf(out, "  CVL           + %g V voltage drop; never under the battery less 0.05 V per 16 cells\n",
+	        l->voltage_drop);
+	print_currents(c, out);
+	fprintf(out, "  absorption    within %g V per 16 cells of the target with a cell spread <= %g V", 
+	        l->absorption_tolerance, l->absorption_cell_diff);
+	if (l->tail_current > 0)
+		fprintf(out, ", or under %g A at the CVL", l->tail_current);
+	fprintf(out, ", for %g s, then float; bulk again below %g %% SOC or at a spread >= %g V\n", l->absorption_time,
+	        l->rebulk_soc, l->rebulk_cell_diff);
+	if (l->max_bulk_time > 0)
+		fprintf(out, "  max bulk      float after %g s at the target without absorbing\n", l->max_bulk_time);
 	fprintf(out, "  recovery      a lowered current limit waits %g s, then rises at %g A/s; CVL waits %g s, then "
-	        "rises at %g V per cell per s (the float ramp too)\n", l->recovery_hold, l->recovery_rate,
-	        l->cvl_recovery_hold, l->cvl_rate);
+	        "rises at %g V per cell per s (the float ramp too); cell tables rise %g V past where they fell\n",
+	        l->recovery_hold, l->recovery_rate, l->cvl_recovery_hold, l->cvl_rate, l->table_hysteresis);
+	fprintf(out, "  temperature   no sensor reading: %g of the charge current\n", l->unknown_temp_fraction);
 	if (l->force_charge_soc > 0)
-		fprintf(out, "  flags         force charge at or below %g %% SOC", l->force_charge_soc);
+		fprintf(out, "  flags         force charge at or below %g %% SOC (while charging is allowed)",
+		        l->force_charge_soc);
 	else
 		fprintf(out, "  flags         force charge never");
 	if (l->full_charge_days > 0)
-		fprintf(out, "; full-charge request after %g days without absorption\n", l->full_charge_days);
+		fprintf(out, "; full-charge request after %g days without absorption or 97 %% SOC", l->full_charge_days);
 	else
-		fprintf(out, "; full-charge request never\n");
+		fprintf(out, "; full-charge request never");
+	if (l->limit_exceeded > 0)
+		fprintf(out, "; limit exceeded after %g s beyond CCL or DCL\n", l->limit_exceeded);
+	else
+		fprintf(out, "; limit exceeded never\n");
 	print_tables(l, out);
 }
 

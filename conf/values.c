@@ -665,6 +665,10 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 		*(int *)(void *)field = -1;
 		return 0;
 	}
+	if (k->type == KT_DOUBLE) {
+		*(double *)(void *)field = -1;
+		return 0;
+	}
 	bfmt(why, wl, "internal error: no empty value for this key type");
 	return -1;
 }

@@ -8,7 +8,8 @@
  * the source as it is at that moment: the reply is queued on the port in
  * the same turn of the loop, well within the 50 ms an inverter waits.  A
  * bad checksum, a bad LENGTH checksum or another address gets no answer.
- * While the source is stale the answers carry zero current limits and
+ * Before the source was ever fresh there is no answer (zeros are never
+ * data); while it is stale the answers carry zero current limits and
  * charge and discharge disabled; after failsafe_silence there is no answer
  * at all, so that the inverter falls into its own loss-of-communication
  * mode.
@@ -27,9 +28,9 @@ static void answer(struct inv_out *o, const struct pylon485_req *req)
 	o->received++;
 	o->last_seen = now;
 	struct inv_battery b;
-	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_link_is_up(o->link), fresh, now);
-	if (o->state == INV_SILENT) {
+	if (!inv_state_speaks(o->state)) {
 		o->unanswered++;
 		return;
 	}
@@ -107,7 +108,7 @@ void inv_485_stop(struct inv_out *o)
 void inv_485_tick(struct inv_out *o, double now)
 {
 	struct inv_battery b;
-	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_link_is_up(o->link), fresh, now);
 }
 

@@ -36,7 +36,7 @@ static double period(const struct inv_out *o)
 static void build(struct inv_out *o, double now)
 {
 	struct inv_battery b;
-	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_can_is_up(o->can), fresh, now);
 	int n = pylon_can_encode(o->dialect, &b, o->set, PYLON_CAN_MAX_FRAMES);
 	o->nset = n > 0 ? n : 0;
@@ -56,7 +56,7 @@ static void send_due(struct inv_out *o, double now)
 {
 	if (o->dialect == PYLON_CAN_PYLON || o->next_frame >= o->nset || o->next_frame == 0)
 		build(o, now);
-	if (o->state != INV_SENDING && o->state != INV_FAILSAFE)
+	if (!inv_state_speaks(o->state))
 		return;
 	if (o->dialect == PYLON_CAN_PYLON) {
 		for (int i = 0; i < o->nset; i++)
@@ -143,7 +143,7 @@ void inv_can_tick(struct inv_out *o, double now)
 	if (o->state != INV_SENDING || !gw_can_is_up(o->can))
 		return;
 	struct inv_battery b;
-	if (inv_source(o->gw, &o->cfg, now, &b))
+	if (inv_source(o, now, &b, false))
 		return;
 	send_now(o, now); /* the fail-safe set */
 }
@@ -167,7 +167,7 @@ void inv_can_polled(struct inv_out *o, double now)
 		return;
 	struct inv_battery b;
 	struct gw_can_frame set[PYLON_CAN_MAX_FRAMES];
-	inv_source(o->gw, &o->cfg, now, &b);
+	inv_source(o, now, &b, false);
 	int n = pylon_can_encode(o->dialect, &b, set, PYLON_CAN_MAX_FRAMES);
 	long was[2], is[2];
 	set_currents(o->set, o->nset, was);

@@ -213,9 +213,9 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 	double now = gw_mono();
 	char lab[160];
 	gw_prom_family(out, "bmsgw_inverter_state", "gauge",
-		       "1 for the state the inverter output is in: down, sending, failsafe or silent.");
+		       "1 for the state the inverter output is in: down, waiting, sending, failsafe or silent.");
 	for (const struct inv_out *o = s->list; o; o = o->next)
-		for (int k = INV_DOWN; k <= INV_SILENT; k++) {
+		for (int k = INV_DOWN; k < INV_STATES; k++) {
 			fprintf(out, "bmsgw_inverter_state{inverter=");
 			gw_prom_label(out, o->cfg.name);
 			fprintf(out, ",state=\"%s\"}", inv_state_name((enum inv_state)k));

@@ -215,13 +215,20 @@ static void pc_sma_pairs(uint32_t active, uint8_t *p)
 	}
 }
 
+/* Under-voltage and under-temperature protections go to a Sunny Island as
+ * warnings: it goes to standby on any alarm (SMA's external BMS document
+ * §1.2), which would also stop the charging that rescues an empty pack,
+ * while the limits sent already stop the direction they forbid. */
+#define PC_SMA_AS_WARNING (PC_UV | PC_UT | BMS_AL_SOC_LOW)
+
 static void pc_35a(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	bool have = (b->present & INV_HAS_ALARMS) != 0;
+	uint32_t p = have ? b->protect : 0, w = have ? b->warn : 0;
 
 	pc_begin(f, 0x35A, 8);
-	pc_sma_pairs(have ? b->protect : 0, f->data);
-	pc_sma_pairs(have ? b->warn : 0, f->data + 4);
+	pc_sma_pairs(p & ~(uint32_t)PC_SMA_AS_WARNING, f->data);
+	pc_sma_pairs(w | (p & PC_SMA_AS_WARNING), f->data + 4);
 }
 
 /* SMA 0x35F: battery type, BMS version, capacity (Ah), manufacturer id;

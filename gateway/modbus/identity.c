@@ -49,8 +49,16 @@ static float cell_nominal(const struct conf_limits *l)
 	return 0;
 }
 
+/* A pack's own current rating, else [limits]'. */
+static double rating(const struct conf_limits *cl, const struct conf_pack *p, bool charge)
+{
+	double own = charge ? p->max_charge_current : p->max_discharge_current;
+	return own > 0 ? own : charge ? cl->max_charge_current : cl->max_discharge_current;
+}
+
 /* The limits of [limits]: as the map's limit registers show them, zero
- * currents for a unit that is not fresh at now. */
+ * currents for a unit that is not fresh at now; the rated currents are the
+ * pack's, or the sum of the bank's packs'. */
 static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npacks, struct ss_unit *su)
 {
 	const struct conf_limits *cl = &gw->conf->limits;
@@ -63,8 +71,12 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 	su->dvl_v = l->volt_valid ? (float)l->dvl_v : NAN;
 	su->ccl_a = su->fresh ? (float)l->ccl_a : 0;
 	su->dcl_a = su->fresh ? (float)l->dcl_a : 0;
-	su->max_charge_a = (float)(cl->max_charge_current * npacks);
-	su->max_discharge_a = (float)(cl->max_discharge_current * npacks);
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; k < npacks; k++) {
+		const struct conf_pack *p = u->pack ? u->pack->cfg : &gw->conf->packs[b->pack_idx[k]];
+		su->max_charge_a += (float)rating(cl, p, true);
+		su->max_discharge_a += (float)rating(cl, p, false);
+	}
 }
 
 void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, struct gw_ss_scratch *sc,
@@ -97,6 +109,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	su->protocol = "bank";
 	su->snap = sc->bank.online ? &sc->bank.snap : NULL;
 	su->fresh = sc->bank.online > 0;
+	su->comm_warning = gw->conf->limits.enabled ? gw->bank_lim.member_stale : sc->bank.online < n;
 	su->npacks = n;
 	su->packs = sc->packs;
 	sunspec_limits(gw, u, n, su);

@@ -402,7 +402,7 @@ static void ss_802_data(const struct ss_unit *u, uint16_t *m)
 	m[SS802_Typ] = TYP_LITHIUM_ION;
 	m[SS802_State] = ss_state(s);
 	uint32_t evt = ss_has(s, BMS_HAS_ALARMS) ? ss_evt1(s->alarms) : 0;
-	if (!u->fresh)
+	if (!u->fresh || u->comm_warning)
 		evt |= 1u << EVT_COMMUNICATION_ERROR;
 	ss_put32(m + SS802_Evt1, evt);
 	ss_put32(m + SS802_Evt2, 0);

@@ -166,6 +166,8 @@ struct ss_unit {
 	const struct bms_snapshot *snap; /* the unit's data (the bank: gw_bank_aggregate()'s
 	                                  * aggregate, which has no cells); NULL = none */
 	bool fresh;                      /* false: Evt1 says COMMUNICATION_ERROR */
+	bool comm_warning;               /* the bank: a pack of it is stale (Evt1 says
+	                                  * COMMUNICATION_ERROR too) */
 	float cell_nominal_v;            /* V a cell, for the ratings in Wh and W (lfp 3.2,
 	                                  * nmc 3.7, lto 2.4); 0 = unknown */
 	bool limits;                     /* [limits] on: the values below are set */

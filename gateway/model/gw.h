@@ -69,6 +69,7 @@ struct gw_pack {
 
 	bool attempted;                /* at least one poll finished (for --once) */
 	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
+	double created;                /* monotonic time the pack was configured (start or reload) */
 	struct gw_lim_state lim_st;    /* the charge-limit engine's memory (charge.c) */
 	struct gw_limits lim;          /* its charge and discharge limits now */
 	struct gw_pack_ctl ctl;        /* MOSFET control */
@@ -85,7 +86,12 @@ struct gw_bank_state {
 	struct reg_bank rb;            /* cross-pack cell statistics, deviation */
 	uint16_t online, configured;
 	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
-	uint32_t alarms;
+	uint32_t alarms;               /* the OR of the fresh packs' words */
+	uint32_t protect, warn;        /* the OR of their levels (gw_limits_alarm_levels) */
+	struct gw_temp_at {           /* the coldest and hottest sensor of every fresh pack */
+		float c;
+		uint8_t pack, index;   /* bank position and sensor, 1-based; pack 0 = none */
+	} tmin, tmax;
 };
 /* The bank now: gw_bank_aggregate() over the bank's packs that are fresh. */
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);

@@ -147,7 +147,7 @@ static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fre
 	struct gw_limits x = *l;
 	if (!fresh && !x.failsafe) {
 		x.ccl_a = x.dcl_a = 0;
-		x.charge_allowed = x.discharge_allowed = false;
+		x.charge_allowed = x.discharge_allowed = x.force_charge = false;
 		x.failsafe = true;
 		x.mode = GW_LIM_FAILSAFE;
 		x.ccl_reason = x.dcl_reason = GW_LR_STALE;

@@ -15,6 +15,13 @@ made by socat:
 - the fail-safe timeline of the pack going stale: zero current limits and
   the enable bits cleared at once, silence after failsafe_silence, frames
   again when it answers; each transition logged once;
+- nothing at all before the source's first data: no frame, no RS485
+  answer, state "waiting" (a pack whose BMS is silent from the start);
+- SOC-low protection keeps the charge enable bit and the CCL; no force
+  charge while charging is forbidden (0 degC);
+- a bank with a stale member: the communication warning (0x359 byte 3 bit
+  3, SMA 0x35A warning 12, RS485 0x62 alarm 2 bit 4) and the CVL held at
+  float voltage;
 - a reload keeps an unchanged output sending without a gap and restarts a
   changed one; --check lists each output;
 - SocketCAN where the kernel has vcan (skipped with its reason otherwise),
@@ -382,6 +389,29 @@ def test_fall_at_once(env):
     c.ok(back, "the cell back: CVL and CCL back after their recovery holds")
 
 
+def test_soc_low_and_force(env):
+    print("== SOC-low protection stays chargeable; no force charge with charging forbidden")
+    r, sim = env["can"], env["sim"]
+    sim.ctl("set 1 alarm 2 0x80")  # Daly: SOC low, level 2
+    s = wait_set(r, [0x351, 0x35C], time.monotonic(), 10, lambda s: s[0x35C][0] & 0xC0 == 0x80)
+    c.ok(s is not None and struct.unpack("<h", s[0x351][2:4])[0] > 0 and struct.unpack("<h", s[0x351][4:6])[0] == 0,
+         "SOC-low protection: CCL > 0 with charge enable, DCL 0 without discharge enable (%s)" %
+         ((s and (s[0x351].hex(), s[0x35C].hex())),))
+    sim.ctl("set 1 alarm 2 0")
+    sim.ctl("set 1 soc 3")
+    s = wait_set(r, [0x35C], time.monotonic(), 10, lambda s: s[0x35C][0] == 0xF0)
+    c.ok(s is not None, "SOC 3 %: charge, discharge and force charge (0x35C 0xF0)")
+    sim.ctl("set 1 temp 1 0")
+    s = wait_set(r, [0x351, 0x35C], time.monotonic(), 10, lambda s: struct.unpack("<h", s[0x351][2:4])[0] == 0)
+    c.ok(s is not None and s[0x35C][0] == 0x40,
+         "0 degC: CCL 0 and 0x35C 0x40, no force charge to an inverter that ignores 0 A (%s)" %
+         (s and s[0x35C].hex()))
+    sim.ctl("set 1 temp 1 25")
+    sim.ctl("set 1 soc 57.5")
+    wait_set(r, [0x351, 0x35C], time.monotonic(), 15, lambda s: s[0x35C][0] == 0xC0 and
+             struct.unpack("<h", s[0x351][2:4])[0] == 500)
+
+
 def test_sma_can(env):
     print("== sma-can over slcan")
     r, port, sim = env["sma"], env["http"], env["sim"]
@@ -595,6 +625,103 @@ def test_check(env):
              "--check lists inverter %s (%s)" % (name, proto))
 
 
+def own_gateway(packs, inverters):
+    """A gateway of its own: [gateway] with stale_after 2, the packs, [limits]
+    (and [bank] when asked), the page and the inverter sections; (gateway,
+    http port)."""
+    gw_port, http_port = free_port(), free_port()
+    text = ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 2\nstate_file = none\n%s[limits]\n[http]\n"
+            "listen = 127.0.0.1:%d\n[history]\nfile = none\n%s") % (gw_port, packs, http_port, inverters)
+    return Gateway(text, gw_port), http_port
+
+
+def daly_pack(name, port, address):
+    return ("[pack.%s]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\npoll_interval = 0.3\n"
+            "timeout = 0.3\nretries = 0\n" % (name, port, address))
+
+
+def test_waiting(tmp):
+    print("== nothing before the source's first data")
+    can_a, can_b = pty_pair(tmp, "wcan")
+    rs_a, rs_b = pty_pair(tmp, "wrs")
+    sim = Sim(packs=(PACK,))
+    sim.ctl("fault 1 silent")  # the BMS never answers
+    reader, m = CanReader(can_b), Master(rs_b)
+    t0 = time.monotonic()
+    g, http_port = own_gateway(daly_pack("p1", sim.port, 1), "[inverter.can]\nprotocol = pylon-can\n"
+                               "port = slcan://%s\ninterval = 0.3\n[inverter.rs]\nprotocol = pylon-rs485\n"
+                               "port = %s\n" % (can_a, rs_a))
+    try:
+        o = wait_until(lambda: (lambda x: x if x and x["state"] == "waiting" else None)(output(http_port, "can")), 10)
+        c.ok(o is not None, "pylon-can: state waiting while the pack has never answered (%s)" % o)
+        c.eq((output(http_port, "rs") or {}).get("state"), "waiting", "pylon-rs485: state waiting")
+        raw, _ = m.ask(p485_request(2, 0x61), 1.0)
+        c.ok(raw is None, "pylon-rs485 before any data: no answer (%r)" % raw)
+        wait_until(lambda: time.monotonic() - t0 > 3.0, 5)  # 10 intervals of 0.3 s
+        c.eq(len(reader.since(0)), 0, "pylon-can before any data: not one frame in 3 s (no zero CVL, no zero SOC)")
+        c.ok(re.search(r"bmsgw_inverter_state\{inverter=\"can\",state=\"waiting\"\} 1", fetch(http_port, "/metrics")),
+             "/metrics state waiting")
+        sim.ctl("fault 1 none")
+        s = wait_set(reader, [0x351, 0x355, 0x35C], 0, 10)
+        c.ok(s is not None and struct.unpack("<H", s[0x351][0:2])[0] > 500 and struct.unpack("<H", s[0x355][0:2])[0] > 0,
+             "the first data: frames with a real CVL and SOC (%s)" % ((s and (s[0x351].hex(), s[0x355].hex())),))
+        first = next((bytes(fr.data) for _, fr in reader.since(0) if fr.arbitration_id == 0x351), None)
+        c.ok(first is not None and struct.unpack("<H", first[0:2])[0] > 500,
+             "the very first 0x351 on the bus carries a real CVL (%s)" % (first and first.hex()))
+        raw, _ = m.ask(p485_request(2, 0x63), 2.0)
+        c.ok(raw is not None and p485_parse(raw)["chk_ok"], "pylon-rs485 answers once there is data")
+        c.eq(len(re.findall(r"inverter can: waiting for the first data of source p1", g.text())), 1,
+             "the wait is logged once")
+    finally:
+        g.stop()
+        sim.stop()
+        reader.close()
+        m.close()
+
+
+def test_bank_member(tmp):
+    print("== a bank whose member goes stale: the communication warning, the CVL at float")
+    can_a, can_b = pty_pair(tmp, "bcan")
+    sma_a, sma_b = pty_pair(tmp, "bsma")
+    rs_a, rs_b = pty_pair(tmp, "brs")
+    sim = Sim(packs=("address=1,cells=16,soc=60", "address=2,cells=16,soc=60"))
+    reader, sma, m = CanReader(can_b), CanReader(sma_b), Master(rs_b)
+    g, http_port = own_gateway(daly_pack("p1", sim.port, 1) + daly_pack("p2", sim.port, 2) + "[bank]\n",
+                               "[inverter.can]\nprotocol = pylon-can\nport = slcan://%s\ninterval = 0.3\n"
+                               "[inverter.sma]\nprotocol = sma-can\nport = slcan://%s\n[inverter.rs]\n"
+                               "protocol = pylon-rs485\nport = %s\n" % (can_a, sma_a, rs_a))
+    try:
+        s = wait_set(reader, [0x351, 0x359], 0, 15, lambda s: s[0x359][4] == 2)
+        c.ok(s is not None and s[0x359][3] & 0x08 == 0, "both packs fresh: no communication warning (%s)" %
+             (s and s[0x359].hex()))
+        sim.ctl("fault 2 silent")
+        t0 = time.monotonic()
+        s = wait_set(reader, [0x351, 0x359], t0, 15, lambda s: s[0x359][3] & 0x08)
+        c.ok(s is not None and s[0x359][4] == 1, "p2 stale: 0x359 byte 3 bit 3 (communication) and 1 pack (%s)" %
+             (s and s[0x359].hex()))
+        c.ok(s is not None and struct.unpack("<H", s[0x351][0:2])[0] == 540,
+             "... and the CVL held at 16 x 3.375 = 54.0 V (%s)" % (s and s[0x351].hex()))
+        c.ok(s is not None and struct.unpack("<h", s[0x351][2:4])[0] > 0, "... while the other pack still charges")
+        ss = wait_set(sma, [0x35A], time.monotonic(), 10, lambda s: struct.unpack("<I", s[0x35A][4:8])[0] &
+                      (1 << 22))
+        c.ok(ss is not None and not struct.unpack("<I", ss[0x35A][0:4])[0] & (1 << 22),
+             "sma-can: 0x35A warning 12 (BMS internal) arrives, no alarm (%s)" % (ss and ss[0x35A].hex()))
+        raw, _ = m.ask(p485_request(2, 0x62), 2.0)
+        f = p485_parse(raw) if raw else None
+        c.ok(f is not None and f["info"][1] & 0x10, "pylon-rs485 0x62: alarm 2 bit 4, communication (%r)" % raw)
+        api = json.loads(fetch(http_port, "/api/state"))
+        c.ok(api["bank"]["limits"]["member_stale"] is True, "/api/state bank limits.member_stale")
+        sim.ctl("fault 2 none")
+        s = wait_set(reader, [0x359], time.monotonic(), 15, lambda s: not s[0x359][3] & 0x08 and s[0x359][4] == 2)
+        c.ok(s is not None, "p2 back: the warning clears")
+    finally:
+        g.stop()
+        sim.stop()
+        reader.close()
+        sma.close()
+        m.close()
+
+
 def socketcan_available():
     if not hasattr(socket, "AF_CAN"):
         return "this Python has no AF_CAN"
@@ -699,12 +826,15 @@ def main():
         test_check(env)
         test_pylon_can(env)
         test_fall_at_once(env)
+        test_soc_low_and_force(env)
         test_sma_can(env)
         test_rs485(env)
         test_stale(env)
         test_reload(env)
         test_socketcan_missing(env)
         test_socketcan(env)
+        test_waiting(tmp)
+        test_bank_member(tmp)
         c.ok(gw.alive(), "the daemon ran through it all")
         c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
     except Exception:

@@ -111,6 +111,18 @@ static void test_inverter_defaults(void)
 
 static void test_inverter_errors(void)
 {
+	/* a source that can never give a CVL: a shunt, alone or as the only
+	 * kind of pack in a bank; a bank with one pack that can is fine */
+	static const char shunt[] = "[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB2\n[limits]\n"; /* 1-4 */
+	expect_error_with(shunt, "[inverter.x]\nprotocol = pylon-can\nport = can0\nsource = s\n",
+	                  "t.ini:8: [inverter.x] source: pack s (protocol vedirect) can never give a charge voltage "
+	                  "limit (it reads no cell voltages and reports none)");
+	expect_error_with(shunt, "[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\n",
+	                  "t.ini:6: [inverter.x] source: no pack of the bank can give what an inverter reads: pack s "
+	                  "(protocol vedirect)");
+	CHECK_EQ_INT(load_with("[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB2\n[pack.d]\nprotocol = daly\n"
+	                       "port = /dev/ttyUSB0\n[limits]\n[bank]\n", "[inverter.x]\nprotocol = pylon-can\n"
+	                       "port = can0\n"), 0);
 	expect_error_with("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n", "[inverter.x]\nprotocol = pylon-can\n"
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
