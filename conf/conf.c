@@ -21,7 +21,12 @@ static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
 static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
 static const char *const stale_rule_words[] = {"degrade", "block", NULL};
-static const char *const inv_words[] = {"pylon-can", "sma-can", "pylon-rs485", NULL};
+#define CONF_INV_WORD_(id, sym, name, kind, extras) name,
+static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) NULL};
+#undef CONF_INV_WORD_
+static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
+static const char *const override_words[] = {"none", "deye", NULL};
+static const char *const unit_words[] = {"100mA", "10mA", NULL};
 static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 
 _Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
@@ -33,6 +38,8 @@ _Static_assert(sizeof(enum conf_interp) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_rule) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_stale) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_soc_override) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_current_unit) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 
 #define GW(f) offsetof(struct conf_gateway, f)
@@ -170,7 +177,14 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_IN_PROTOCOL] = {SEC_INVERTER, "protocol", KT_WORD, 0, 0, false, inv_words, IN(protocol), NULL},
 	[K_IN_PORT] = {SEC_INVERTER, "port", KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
 	[K_IN_SOURCE] = {SEC_INVERTER, "source", KT_NAME, 0, 0, false, NULL, IN(source), NULL},
-	[K_IN_INTERVAL] = {SEC_INVERTER, "interval", KT_DOUBLE, 0.2, 60, false, NULL, IN(interval), "1"},
+	[K_IN_INTERVAL] = {SEC_INVERTER, "interval", KT_DOUBLE, 0.2, 5, false, NULL, IN(interval), "1"},
+	[K_IN_EXTRAS] = {SEC_INVERTER, "extras", KT_FLAGS, 0, 0, false, extras_words, IN(extras), ""},
+	[K_IN_SOC_OVERRIDE] = {SEC_INVERTER, "soc_override", KT_WORD, 0, 0, false, override_words, IN(soc_override),
+	                       "none"},
+	[K_IN_SOC_HOLD] = {SEC_INVERTER, "soc_hold_full", KT_DOUBLE, 0, 100, false, NULL, IN(soc_hold_full), "98"},
+	[K_IN_VER] = {SEC_INVERTER, "ver", KT_VER, 0x20, 0x2F, false, NULL, IN(ver), "0x20"},
+	[K_IN_CURRENT_UNIT] = {SEC_INVERTER, "current_unit", KT_WORD, 0, 0, false, unit_words, IN(current_unit),
+	                       "100mA"},
 	[K_IN_BAUD] = {SEC_INVERTER, "baud", KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
 	[K_IN_ADDRESS] = {SEC_INVERTER, "address", KT_INT, 1, 254, false, NULL, IN(address), "2"},
 	[K_IN_REPLY_ADDRESS] = {SEC_INVERTER, "reply_address", KT_INT, 1, 254, false, NULL, IN(reply_address), ""},
@@ -198,7 +212,7 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
 	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
 	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
-	[K_LI_HYST] = "volts",
+	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent",
 };
 
 const char *conf_key_unit(int key)
@@ -277,6 +291,28 @@ const struct sect_kind sect_kinds[] = {
 	SINGLE("rtu", SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
 };
 const size_t nsect_kinds = sizeof(sect_kinds) / sizeof(sect_kinds[0]);
+
+/* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
+#define CONF_INV_ROW_(id, sym, name, kind, extras) { name, kind, extras },
+static const struct { const char *name; enum conf_inv_kind kind; unsigned extras; } inv_rows[] = {
+	CONF_INV_PROTOCOL_LIST(CONF_INV_ROW_)
+};
+#undef CONF_INV_ROW_
+
+const char *conf_inv_name(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].name : "?";
+}
+
+enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].kind : CONF_INV_CAN;
+}
+
+unsigned conf_inv_default_extras(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].extras : 0;
+}
 
 const char *conf_key_word(int key, int i)
 {

@@ -254,26 +254,60 @@ struct conf_limits {
 
 /* [inverter.NAME]: a virtual battery towards an inverter (README.md
  * "Inverters"); needs [limits]. */
-enum conf_inv_protocol { CONF_INV_PYLON_CAN = 0, CONF_INV_SMA_CAN, CONF_INV_PYLON_RS485 };
+enum conf_inv_kind { CONF_INV_CAN = 0, CONF_INV_RS485 };
+/* `extras`: CAN frames beyond a protocol's own set. */
+enum {
+	CONF_EXTRA_CAPACITY = 1u << 0,   /* 0x35F, 0x379: installed capacity */
+	CONF_EXTRA_CELLS = 1u << 1,      /* 0x373 cell and temperature extremes, 0x374-0x377 where */
+	CONF_EXTRA_MODULES = 1u << 2,    /* 0x372 modules online, blocking, offline */
+	CONF_EXTRA_NAME = 1u << 3,       /* 0x382 product name */
+};
+/* Every inverter protocol, written once (README.md "Adding an inverter
+ * protocol"): X(ID, sym, "name", kind, default extras).  Its codec is
+ * inv_codec_<sym> in gateway/inverter/<sym>.c. */
+#define CONF_INV_PROTOCOL_LIST(X) \
+	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY) \
+	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0) \
+	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0) \
+	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0)
+
+#define CONF_INV_ENUM_(id, sym, name, kind, extras) CONF_INV_##id,
+enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
+#undef CONF_INV_ENUM_
+/* A protocol's name ("pylon-can"), kind and default extras. */
+const char *conf_inv_name(enum conf_inv_protocol p);
+enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
+unsigned conf_inv_default_extras(enum conf_inv_protocol p);
+
+enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
+enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
+#define CONF_VER_ECHO (-1)             /* pylon-rs485 ver = echo */
+#define CONF_INV_INTERVAL_MAX 5.0      /* s: a Victron GX stops after 3 s without 0x351 */
 #define CONF_MAX_INVERTERS 4
 struct conf_inverter {
 	char name[CONF_NAME_MAX];
 	int line;
 	enum conf_inv_protocol protocol;
 	char port[CONF_PORT_MAX];        /* CAN: an interface (can0) or slcan:///dev/ttyACM0;
-	                                  * pylon-rs485: a serial device or tcp://HOST:PORT */
+	                                  * RS485: a serial device or tcp://HOST:PORT */
 	bool is_slcan;                   /* CAN through a Lawicel serial adapter */
 	char device[CONF_PORT_MAX];      /* what is opened: the slcan adapter's serial device, the CAN
-	                                  * interface, or pylon-rs485's serial device ("" over tcp://) */
-	bool is_tcp;                     /* pylon-rs485 through a TCP serial server */
+	                                  * interface, or the RS485 serial device ("" over tcp://) */
+	bool is_tcp;                     /* RS485 through a TCP serial server */
 	char tcp_host[CONF_HOST_MAX];
 	int tcp_port;
 	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
 	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
-	double interval;                 /* s between CAN frame sets (default 1) */
-	int baud;                        /* pylon-rs485 (default 9600) */
-	int address;                     /* pylon-rs485: the ADR the inverter polls (default 2) */
-	int reply_address;               /* pylon-rs485: answer with this ADR (-1 = the one polled) */
+	double interval;                 /* s between CAN frame sets (default 1, at most 5) */
+	int extras;                      /* CAN: CONF_EXTRA_* bits (default: the protocol's) */
+	enum conf_soc_override soc_override;
+	double soc_hold_full;            /* % the SOC sent stays at or under until the source
+	                                  * completed absorption (0 = off; default 98) */
+	int baud;                        /* RS485 (default 9600) */
+	int address;                     /* RS485: the ADR the inverter polls (default 2) */
+	int reply_address;               /* RS485: answer with this ADR (-1 = the one polled) */
+	int ver;                         /* RS485: VER of the answers (0x20), CONF_VER_ECHO = the request's */
+	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
 	char manufacturer[CONF_ID_MAX];  /* CAN 0x35E / RS485 0x51 text (default PYLON) */
 	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
 };

@@ -110,7 +110,7 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 	char hp[CONF_HOST_MAX + 16];
 	if (v->is_slcan) {
 		bfmt(buf, cap, "slcan %s (serial CAN adapter, 500 kbit/s)", v->device);
-	} else if (v->protocol != CONF_INV_PYLON_RS485) {
+	} else if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
 		bfmt(buf, cap, "%s (SocketCAN)", v->device);
 	} else if (v->is_tcp) {
 		fmt_hostport(hp, sizeof(hp), v->tcp_host, v->tcp_port);
@@ -120,6 +120,39 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 	}
 }
 
+/* "capacity, cells" or "none" */
+static void fmt_extras(char *buf, size_t cap, int extras)
+{
+	size_t n = 0;
+	bfmt(buf, cap, "none");
+	for (int i = 0; i < 8 && n < cap; i++) {
+		if (!(extras & (1 << i)))
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_key_word(K_IN_EXTRAS, i));
+		n += r > 0 ? (size_t)r : 0;
+	}
+}
+
+/* How it speaks: every interval with its extras, or answering an address. */
+static void print_inverter_speech(const struct conf_inverter *v, FILE *out)
+{
+	char extras[CONF_EXP_MAX];
+	if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
+		fmt_extras(extras, sizeof(extras), v->extras);
+		fprintf(out, ", every %g s, extras %s", v->interval, extras);
+		return;
+	}
+	if (v->reply_address >= 0)
+		fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
+	else
+		fprintf(out, ", answers address %d", v->address);
+	if (v->ver == CONF_VER_ECHO)
+		fprintf(out, ", VER as asked");
+	else
+		fprintf(out, ", VER 0x%02X", v->ver);
+	fprintf(out, ", currents in %s", conf_key_word(K_IN_CURRENT_UNIT, (int)v->current_unit));
+}
+
 void print_inverters(const struct conf *c, FILE *out)
 {
 	char link[CONF_PORT_MAX + 64];
@@ -127,19 +160,18 @@ void print_inverters(const struct conf *c, FILE *out)
 		fprintf(out, "inverters (a virtual battery; nothing is sent to an inverter without this section)\n");
 	for (int i = 0; i < c->ninverters; i++) {
 		const struct conf_inverter *v = &c->inverters[i];
+		bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
 		fmt_inverter_link(link, sizeof(link), v);
-		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name,
-		        conf_key_word(K_IN_PROTOCOL, (int)v->protocol), link,
+		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name, conf_inv_name(v->protocol), link,
 		        v->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ",
 		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source, v->manufacturer);
-		if (v->protocol == CONF_INV_PYLON_RS485 && v->reply_address >= 0)
-			fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
-		else if (v->protocol == CONF_INV_PYLON_RS485)
-			fprintf(out, ", answers address %d", v->address);
-		else
-			fprintf(out, ", every %g s", v->interval);
-		fprintf(out, "; a stale source: zero limits, then %s after %g s\n",
-		        v->protocol == CONF_INV_PYLON_RS485 ? "no answer" : "silence", v->failsafe_silence);
+		print_inverter_speech(v, out);
+		if (v->soc_hold_full > 0)
+			fprintf(out, "; SOC at most %g %% until absorbed", v->soc_hold_full);
+		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)
+			fprintf(out, "; SOC 0 %% while DCL = 0, 100 %% while CCL = 0 (soc_override deye)");
+		fprintf(out, "; a stale source: zero limits, then %s after %g s\n", can ? "silence" : "no answer",
+		        v->failsafe_silence);
 	}
 }
 

@@ -81,6 +81,11 @@ struct inv_battery {
 	uint32_t warn;
 
 	uint16_t packs;                 /* packs (modules) online; 0 = unknown, sent as 1 */
+	uint16_t packs_offline;         /* configured packs not online (the bank's stale ones) */
+	uint16_t packs_no_charge;       /* packs online that do not allow charging */
+	uint16_t packs_no_discharge;    /* ... discharging */
+	bool absorbed;                  /* the source completed absorption in this charge cycle */
+	bool machine;                   /* the source runs a charge machine (it has cells) */
 	char manufacturer[INV_MANUFACTURER_MAX + 1]; /* ASCII, NUL-terminated; "" = "PYLON" */
 
 	/* Optional detail for the RS485 module commands (0x42, 0x44, 0x47) */

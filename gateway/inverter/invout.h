@@ -11,7 +11,7 @@
 #include "../wire/can.h"
 #include "../wire/wire.h"
 #include "battery.h"
-#include "pylon_can.h"
+#include "codec.h"
 #include "pylon_rs485.h"
 
 /* What the inverter gets now (the README says what each means to it). */
@@ -25,11 +25,13 @@ enum inv_state {
 #define INV_STATES 5
 
 #define INV_SEEN_S 10.0    /* "the inverter was seen": a frame or a request within this */
+#define INV_SET_GAP 0.05   /* s: two CAN sets are never closer than this */
 
 struct inv_out {
 	struct gw *gw;
 	struct inv_out *next;
 	struct conf_inverter cfg;      /* a copy: the running settings */
+	const struct inv_codec *codec; /* its protocol's */
 	enum inv_state state;
 	double stale_since;            /* monotonic start of the source's staleness, 0 = fresh */
 	bool ever_fresh;               /* the source had data since the output started */
@@ -42,13 +44,14 @@ struct inv_out {
 	unsigned long received;        /* CAN frames / RS485 requests from the inverter */
 	/* CAN */
 	struct gw_can *can;
-	enum pylon_can_dialect dialect;
-	ev_timer send;                 /* the next frame (SMA) or frame set (Pylon) */
-	int next_frame;                /* SMA: the frame of the set to send next */
+	ev_timer send;                 /* the next frame (one by one) or frame set */
+	int next_frame;                /* one by one: the frame of the set to send next */
 	double last_frame_at;          /* monotonic time of the last frame sent */
-	struct gw_can_frame set[PYLON_CAN_MAX_FRAMES];
+	double last_set_at;            /* ... and of the last set begun */
+	struct gw_can_frame set[INV_CAN_MAX_FRAMES];
 	int nset;
-	struct pylon_can_inverter inv; /* what the inverter said */
+	struct inv_heard inv;          /* what the inverter said */
+	double last_shutdown;          /* monotonic time of its last "shutdown battery", 0 = none */
 	/* RS485 */
 	struct gw_link *link;
 	struct pylon485_framer fr;

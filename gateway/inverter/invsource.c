@@ -105,6 +105,8 @@ static void fill_cells(struct inv_battery *b, const struct bms_snapshot *s)
 /* The limits, only once they hold a CVL: a pack without one has none. */
 static void fill_limits(struct inv_battery *b, const struct gw_limits *l)
 {
+	b->absorbed = l->absorbed;
+	b->machine = l->mode != GW_LIM_OFF && l->mode != GW_LIM_FAILSAFE;
 	if (!l->volt_valid || l->failsafe)
 		return;
 	b->cvl_v = (float)l->cvl_v;
@@ -147,6 +149,15 @@ static bool bank_source(const struct gw *gw, struct inv_battery *b)
 	gw_limits_bank_alarm_levels(l, &b->protect, &b->warn);
 	b->present |= INV_HAS_ALARMS;
 	b->packs = bs.online;
+	b->packs_offline = (uint16_t)(bs.configured - bs.online);
+	const struct conf_bank *cb = &gw->conf->bank;
+	for (int k = 0; k < cb->npacks; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		if (!gw_pack_online(gw, p))
+			continue;
+		b->packs_no_charge += !p->lim.charge_allowed;
+		b->packs_no_discharge += !p->lim.discharge_allowed;
+	}
 	fill_limits(b, l);
 	return bs.online > 0 && !l->failsafe;
 }
@@ -164,8 +175,33 @@ static bool pack_source(const struct gw *gw, int idx, struct inv_battery *b)
 		b->present |= INV_HAS_ALARMS;
 	}
 	b->packs = 1;
+	b->packs_no_charge = !p->lim.charge_allowed;
+	b->packs_no_discharge = !p->lim.discharge_allowed;
 	fill_limits(b, &p->lim);
 	return true;
+}
+
+/* The SOC as this inverter gets it: at most soc_hold_full until the source
+ * completed absorption in this cycle (several inverters stop charging at
+ * 100 %; YamBMS sends 98 % until the battery is full); with soc_override =
+ * deye, 0 % while the discharge limit sent is 0 and 100 % while the charge
+ * limit is (a Deye off grid follows the SOC alone: Battery-Emulator #873,
+ * its "Deye workaround").  A limit under 0.1 A is 0 on every wire. */
+static void adjust_soc(const struct conf_inverter *c, struct inv_battery *b)
+{
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	if (c->soc_hold_full > 0 && b->machine && !b->absorbed && (b->present & INV_HAS_SOC) &&
+	    b->soc > c->soc_hold_full)
+		b->soc = (float)c->soc_hold_full;
+	if (c->soc_override != CONF_SOC_OVERRIDE_DEYE || !lim)
+		return;
+	if (!b->discharge_allowed || b->dcl_a < 0.1f)
+		b->soc = 0;
+	else if (!b->charge_allowed || b->ccl_a < 0.1f)
+		b->soc = 100;
+	else
+		return;
+	b->present |= INV_HAS_SOC;
 }
 
 /* The last battery sent, with the fail-safe limits: the CVL and DVL kept,
@@ -191,12 +227,15 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 	memcpy(b->manufacturer, c->manufacturer, ml);
 	b->manufacturer[ml] = '\0';
 	if (fresh) {
+		adjust_soc(c, b);
 		if (keep)
 			o->last = *b;
 		return true;
 	}
-	if (o->ever_fresh)
+	if (o->ever_fresh) {
 		failsafe_battery(o, b);
+		adjust_soc(c, b);
+	}
 	return false;
 }
 

@@ -122,13 +122,19 @@ class CanReader:
 
 
 def last_set(frames, ids):
-    """The newest complete frame set: {id: bytes} for the ids, in one run."""
-    got = {}
-    for _, m in reversed(frames):
-        if m.arbitration_id in ids and m.arbitration_id not in got:
-            got[m.arbitration_id] = bytes(m.data)
-        if len(got) == len(ids):
-            return got
+    """The newest frame set holding all the ids: {id: bytes}.  A set begins
+    with its 0x351, so frames are grouped at each 0x351 (the newest set may
+    still be arriving: then the one before it)."""
+    groups, cur = [], None
+    for _, m in frames:
+        if m.arbitration_id == 0x351:
+            cur = {}
+            groups.append(cur)
+        if cur is not None and m.arbitration_id in ids:
+            cur[m.arbitration_id] = bytes(m.data)
+    for g in reversed(groups):
+        if all(i in g for i in ids):
+            return g
     return None
 
 
@@ -143,11 +149,14 @@ def wait_set(reader, ids, t0, timeout=10, pred=None):
 
 def scale(v, per, mode, lo, hi):
     """gateway/inverter/invscale.h: limits toward the safe side after a
-    tolerance of 0.01, measurements to the nearest (halves away from 0)."""
+    tolerance of 0.01, the SOC down (after 0.0001 %), measurements to the
+    nearest (halves away from 0)."""
     import math
     x = v * per
     if mode == "down":
         x = math.floor(x + 0.01)
+    elif mode == "floor":
+        x = math.floor(x + 1e-4 * per)
     elif mode == "up":
         x = math.ceil(x - 0.01)
     else:
@@ -169,7 +178,7 @@ def expect_pylon(sim, lim, manufacturer="PYLON"):
              (0x30 if lim["force_charge"] else 0) | (0x08 if lim["full_charge_request"] else 0))
     return {
         0x351: le16(cvl) + le16(ccl) + le16(dcl) + le16(dvl),
-        0x355: le16(scale(sim["soc"], 1, "near", 0, 100)) + le16(100),  # Daly: no SOH -> 100
+        0x355: le16(scale(sim["soc"], 1, "floor", 0, 100)) + le16(100),  # Daly: no SOH -> 100
         0x356: (le16(scale(sim["voltage"], 100, "near", 0, 0x7FFF)) +
                 le16(scale(sim["current"], 10, "near", -0x7FFF, 0x7FFF)) +
                 le16(scale(sum(temps) / len(temps), 10, "near", -0x7FFF, 0x7FFF))),
@@ -189,7 +198,7 @@ def expect_sma(sim, lim, manufacturer="PYLON"):
     # every SMA message "left" (01): no alarm, no warning
     return {
         0x351: le16(cvl) + le16(ccl) + le16(dcl) + le16(dvl),
-        0x355: (le16(scale(soc, 1, "near", 0, 100)) + le16(0xFFFF) + le16(scale(soc, 100, "near", 0, 10000)) +
+        0x355: (le16(scale(soc, 1, "floor", 0, 100)) + le16(0xFFFF) + le16(scale(soc, 100, "floor", 0, 10000)) +
                 le16(0xFFFF)),
         0x356: (le16(scale(sim["voltage"], 100, "near", 0, 0x7FFF)) +
                 le16(scale(sim["current"], 10, "near", -0x7FFF, 0x7FFF)) +
@@ -459,7 +468,7 @@ def test_rs485(env):
         i = f["info"]
         volt, cur, soc = struct.unpack(">HhB", i[0:5])
         c.eq((volt, cur, soc), (round(st["voltage"] * 1000), scale(st["current"], 100, "near", -32768, 32767),
-                                scale(st["soc"], 1, "near", 0, 100)), "0x61 voltage mV, current 10 mA, SOC")
+                                scale(st["soc"], 1, "floor", 0, 100)), "0x61 voltage mV, current 10 mA, SOC (down)")
         cmax, cmax_at, cmin, cmin_at = struct.unpack(">HHHH", i[11:19])
         cells = st["cells_mv"]
         c.eq((cmax, cmin), (max(cells), min(cells)), "0x61 highest and lowest cell mV")
