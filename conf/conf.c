@@ -192,6 +192,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_IN_FAILSAFE] = {SEC_INVERTER, "failsafe_silence", KT_DOUBLE, 0, 3600, false, NULL, IN(failsafe_silence), "30"},
 
 	[K_SS_BASE] = {SEC_SUNSPEC, "base", KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
+	[K_SS_SERIAL] = {SEC_SUNSPEC, "serial", KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL, SS(serial), NULL},
 
 	[K_RT_PORT] = {SEC_RTU, "port", KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
 	[K_RT_BAUD] = {SEC_RTU, "baud", KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},

@@ -317,7 +317,12 @@ struct conf_sunspec {
 	bool enabled;
 	int line;
 	int base;                        /* register address of "SunS" (default 40000) */
+	char serial[CONF_ID_MAX];        /* SN's stem instead of the unit's name and the machine
+	                                  * ("" = none): SN = serial-unit id */
 };
+/* [sunspec] serial: at most this many characters, so that "-" and a unit id
+ * (up to 247) fit in model 1's SN (32 characters). */
+#define CONF_SS_SERIAL_MAX 28
 
 /* Lengths of the SunSpec models served, in registers after their ID and L
  * (sunspec/models @7abdf89: json/model_1.json, model_802.json, model_803.json). */

@@ -186,7 +186,7 @@ void print_sunspec(const struct conf *c, FILE *out)
 	if (c->bank.enabled)
 		fprintf(out, "; %d..%d on the bank's unit (model 803 too, %d string%s)", s->base,
 		        s->base + conf_sunspec_regs(c, true) - 1, c->bank.npacks, c->bank.npacks == 1 ? "" : "s");
-	fprintf(out, "; read-only\n");
+	fprintf(out, "; read-only\n  serial        %s\n", s->serial[0] ? s->serial : "(the unit's name, id and this machine's id)");
 }
 
 void print_rtu(const struct conf *c, FILE *out)

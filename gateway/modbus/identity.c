@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../model/limits.h"
 #include "identity.h"
 
 #ifndef BMSGW_VERSION
@@ -79,6 +80,28 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 	}
 }
 
+/* A pack's alarms by level (model/limits.h); the BMS's own protection
+ * flag is a protection too. */
+static void pack_levels(const struct gw_pack *p, uint32_t *protect, uint32_t *warn)
+{
+	*protect = *warn = 0;
+	if (!p->have_data || !(p->snap.present & BMS_HAS_ALARMS))
+		return;
+	gw_limits_alarm_levels(p->snap.alarms, protect, warn);
+	*protect |= p->snap.alarms & BMS_AL_PROTECTION;
+}
+
+/* The bank's: the OR of its fresh packs' levels; with [limits], a pack's
+ * protection is the bank's where the bank's own limit is 0 too, a warning
+ * where the bank still charges or discharges (as the inverter outputs). */
+static void bank_levels(const struct gw *gw, const struct gw_bank_state *bs, struct ss_unit *su)
+{
+	su->protect = bs->protect;
+	su->warn = bs->warn;
+	if (gw->conf->limits.enabled)
+		gw_limits_bank_alarm_levels(&gw->bank_lim, &su->protect, &su->warn);
+}
+
 void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, struct gw_ss_scratch *sc,
 		     struct ss_unit *su)
 {
@@ -86,12 +109,15 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	su->bank = u->bank;
 	su->version = BMSGW_VERSION;
 	su->unit_id = (uint8_t)gw_unit_id(gw, u);
+	su->serial = gw->conf->sunspec.serial;
+	su->machine = gw->machine;
 	if (u->pack) {
 		struct gw_pack *p = u->pack;
 		su->name = p->cfg->name;
 		su->protocol = p->drv->name;
 		su->snap = p->have_data ? &p->snap : NULL;
 		su->fresh = pack_fresh(gw, p, now);
+		pack_levels(p, &su->protect, &su->warn);
 		sunspec_limits(gw, u, 1, su);
 		return;
 	}
@@ -102,6 +128,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		sc->packs[k].fresh = pack_fresh(gw, p, now);
 		sc->packs[k].snap = p->have_data ? &p->snap : NULL;
+		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
 		fresh[k] = sc->packs[k].fresh ? &p->snap : NULL;
 	}
 	gw_bank_aggregate(fresh, n, b->max_deviation, &sc->bank);
@@ -109,7 +136,9 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	su->protocol = "bank";
 	su->snap = sc->bank.online ? &sc->bank.snap : NULL;
 	su->fresh = sc->bank.online > 0;
-	su->comm_warning = gw->conf->limits.enabled ? gw->bank_lim.member_stale : sc->bank.online < n;
+	for (int k = 0; k < n; k++)
+		su->comm_warning = su->comm_warning || gw_pack_stale_at(gw, gw->packs[b->pack_idx[k]], now);
+	bank_levels(gw, &sc->bank, su);
 	su->npacks = n;
 	su->packs = sc->packs;
 	sunspec_limits(gw, u, n, su);

@@ -65,14 +65,6 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 		gw->state_dirty = true;
 }
 
-/* A bank pack is stale when it is not fresh and either had data or has had
- * stale_after since it was configured to get some (not read yet at start
- * is not stale). */
-static bool member_stale(const struct gw *gw, const struct gw_pack *p, double now)
-{
-	return !gw_pack_online(gw, p) && (p->have_data || now - p->created >= gw->conf->gw.stale_after);
-}
-
 /* Its capacity for bank_rule = weighted: full, else remaining / SOC. */
 static double capacity(const struct gw_pack *p)
 {
@@ -114,7 +106,7 @@ static void step_bank(struct gw *gw, double now)
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		bool online = gw_pack_online(gw, p);
-		m[k] = (struct gw_lim_member){ online ? &p->lim : NULL, member_stale(gw, p, now), rating(cfg, p->cfg),
+		m[k] = (struct gw_lim_member){ online ? &p->lim : NULL, gw_pack_stale_at(gw, p, now), rating(cfg, p->cfg),
 					       online ? capacity(p) : 0 };
 	}
 	struct gw_bank_state bs;

@@ -138,6 +138,7 @@ struct gw {
 	int modbus_clients;            /* Modbus TCP clients connected now (the server counts) */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	double start;                  /* monotonic */
+	char machine[9];               /* this machine's tag (core/machine.h), "" = none */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
 	bool stopping;                 /* gw_stop() runs: schedule nothing new */
 	bool verbose;                  /* -v: debug logging whatever log_level says */
@@ -171,6 +172,10 @@ const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
+/* Stale at monotonic time now: not fresh, and it either had data or has
+ * had stale_after since it was configured to get some (not read yet at
+ * start is not stale). */
+bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now);
 /* Is p one of the bank's packs? */
 bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p);
 /* The pack called `name`, or NULL. */

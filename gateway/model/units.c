@@ -41,6 +41,11 @@ bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 	return fresh_at(gw, p, gw_mono());
 }
 
+bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now)
+{
+	return !fresh_at(gw, p, now) && (p->have_data || now - p->created >= gw->conf->gw.stale_after);
+}
+
 int gw_packs_online(const struct gw *gw)
 {
 	int n = 0;

@@ -296,7 +296,16 @@ static void test_sunspec(void)
 	expect_error_with("[gateway]\nbase = 39950\n", "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[sunspec]\n",
 	                  "t.ini:6: [sunspec] base: registers 40000..40135");
 	expect_error("[sunspec]\nbase = 40000\nbase = 41000\n", "t.ini:11: [sunspec] base: duplicate key");
-	expect_error("[sunspec]\nmodels = 802\n", "t.ini:10: [sunspec] models: unknown key (expected one of base)");
+	expect_error("[sunspec]\nmodels = 802\n", "t.ini:10: [sunspec] models: unknown key (expected one of base, "
+	             "serial)");
+	/* serial: model 1's SN stem, room left for "-247" */
+	CHECK_STR(c.sunspec.serial, "");
+	CHECK_EQ_INT(load("[sunspec]\nserial = A1234 rack\n"), 0);
+	CHECK_STR(c.sunspec.serial, "A1234 rack");
+	CHECK_EQ_INT(load("[sunspec]\nserial = 0123456789012345678901234567\n"), 0);
+	expect_error("[sunspec]\nserial = 01234567890123456789012345678\n", "t.ini:10: [sunspec] serial: "
+	             "\"01234567890123456789012345678\" has 29 characters (expected 1..28 printable ASCII characters)");
+	expect_error("[sunspec]\nserial = caf\xc3\xa9\n", "not printable ASCII");
 }
 
 static void test_rtu(void)
