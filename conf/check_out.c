@@ -165,6 +165,12 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 	}
 	if (v->extras < 0)
 		v->extras = (int)conf_inv_default_extras(v->protocol);
+	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);
+	if (extra) {
+		fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (SMA: \"No "
+		     "further CAN-IDs are allowed\"; expected extras = none)", conf_inv_name(v->protocol));
+		return false;
+	}
 	return true;
 }
 

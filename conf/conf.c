@@ -21,7 +21,7 @@ static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
 static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
 static const char *const stale_rule_words[] = {"degrade", "block", NULL};
-#define CONF_INV_WORD_(id, sym, name, kind, extras) name,
+#define CONF_INV_WORD_(id, sym, name, kind, extras, allowed) name,
 static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) NULL};
 #undef CONF_INV_WORD_
 static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
@@ -294,8 +294,8 @@ const struct sect_kind sect_kinds[] = {
 const size_t nsect_kinds = sizeof(sect_kinds) / sizeof(sect_kinds[0]);
 
 /* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
-#define CONF_INV_ROW_(id, sym, name, kind, extras) { name, kind, extras },
-static const struct { const char *name; enum conf_inv_kind kind; unsigned extras; } inv_rows[] = {
+#define CONF_INV_ROW_(id, sym, name, kind, extras, allowed) { name, kind, extras, allowed },
+static const struct { const char *name; enum conf_inv_kind kind; unsigned extras, allowed; } inv_rows[] = {
 	CONF_INV_PROTOCOL_LIST(CONF_INV_ROW_)
 };
 #undef CONF_INV_ROW_
@@ -313,6 +313,11 @@ enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p)
 unsigned conf_inv_default_extras(enum conf_inv_protocol p)
 {
 	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].extras : 0;
+}
+
+unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
 }
 
 const char *conf_key_word(int key, int i)

@@ -261,23 +261,28 @@ enum {
 	CONF_EXTRA_CELLS = 1u << 1,      /* 0x373 cell and temperature extremes, 0x374-0x377 where */
 	CONF_EXTRA_MODULES = 1u << 2,    /* 0x372 modules online, blocking, offline */
 	CONF_EXTRA_NAME = 1u << 3,       /* 0x382 product name */
+	CONF_EXTRA_ALL = 0xF,
 };
 /* Every inverter protocol, written once (README.md "Adding an inverter
- * protocol"): X(ID, sym, "name", kind, default extras).  Its codec is
- * inv_codec_<sym> in gateway/inverter/<sym>.c. */
+ * protocol"): X(ID, sym, "name", kind, default extras, extras allowed).
+ * Its codec is inv_codec_<sym> in gateway/inverter/<sym>.c.  A Sunny
+ * Island takes no identifier beyond SMA's table ("No further CAN-IDs are
+ * allowed", SMA's FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
 #define CONF_INV_PROTOCOL_LIST(X) \
-	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY) \
-	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0) \
-	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0) \
-	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0)
+	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL) \
+	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL) \
+	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0) \
+	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0)
 
-#define CONF_INV_ENUM_(id, sym, name, kind, extras) CONF_INV_##id,
+#define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
 #undef CONF_INV_ENUM_
-/* A protocol's name ("pylon-can"), kind and default extras. */
+/* A protocol's name ("pylon-can"), kind, default extras and the extras it
+ * may send. */
 const char *conf_inv_name(enum conf_inv_protocol p);
 enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
+unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
 enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };

@@ -81,7 +81,7 @@ struct inv_codec {
 };
 
 /* Every protocol's codec, inv_codec_<sym> (<sym>.c). */
-#define INV_CODEC_DECL_(id, sym, name, kind, extras) extern const struct inv_codec inv_codec_##sym;
+#define INV_CODEC_DECL_(id, sym, name, kind, extras, allowed) extern const struct inv_codec inv_codec_##sym;
 CONF_INV_PROTOCOL_LIST(INV_CODEC_DECL_)
 #undef INV_CODEC_DECL_
 

@@ -122,7 +122,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		return;
 	}
 	const struct conf_bank *b = &gw->conf->bank;
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
 	int n = b->npacks < SS_MAX_PACKS ? b->npacks : SS_MAX_PACKS;
 	for (int k = 0; k < n; k++) {
 		struct gw_pack *p = gw->packs[b->pack_idx[k]];

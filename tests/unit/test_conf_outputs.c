@@ -141,6 +141,10 @@ static void test_inverter_errors(void)
 	             "modules, name separated by commas)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nextras = name\n",
 	             "t.ini:13: [inverter.x] extras: is for the CAN protocols");
+	expect_error("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = capacity\n",
+	             "t.ini:13: [inverter.x] extras: sma-can sends only the frames of its document (SMA: \"No further "
+	             "CAN-IDs are allowed\"; expected extras = none)");
+	CHECK_EQ_INT(load("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = none\n"), 0);
 	expect_error("[bank]\n[inverter.x]\nprotocol = lux-can\nport = can0\nver = 0x28\n",
 	             "t.ini:13: [inverter.x] ver: is for the RS485 protocols");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 28\n",
