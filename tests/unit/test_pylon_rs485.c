@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../bms/pylonframe.h"
+#include "../../gateway/inverter/codec.h"
 #include "../../gateway/inverter/pylon_rs485.h"
 #include "check.h"
 
@@ -253,7 +254,13 @@ static int reply_to(const struct pylon485_cfg *c, const char *req, const struct 
 	pylon485_framer_init(&fr);
 	if (feed_str(&fr, req, &r, 1) != 1)
 		return -100;
-	int n = pylon485_reply(c, &r, b, (uint8_t *)out, cap - 1);
+	/* through the codec, as the output calls it */
+	const struct inv_codec *k = inv_codec_of(CONF_INV_PYLON_RS485);
+	if (k != &inv_codec_pylon_rs485 || !k->wants || !k->reply)
+		return -101;
+	if (!k->wants(c, &r))
+		return 0;
+	int n = k->reply(c, &r, b, (uint8_t *)out, cap - 1);
 	if (n >= 0)
 		out[n] = '\0';
 	return n;
