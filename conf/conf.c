@@ -75,6 +75,8 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_CONTROL] = {SEC_PACK, "control", KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
 	[K_CONTROL_TIMEOUT] = {SEC_PACK, "control_timeout", KT_DOUBLE, 0.5, 60, false, NULL, PK(control_timeout), "3"},
 	[K_KEY] = {SEC_PACK, "key", KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
+	[K_ADDRESS_ANY] = {SEC_PACK, "address_any", KT_BOOL, 0, 0, false, NULL, PK(address_any), "false"},
+	[K_POSITION] = {SEC_PACK, "position", KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position), NULL},
 
 	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},

@@ -80,6 +80,11 @@ struct conf_pack {
 	                                  * at the baud rate, or the protocol's floor) */
 	int cells;                       /* 0..32 */
 	bool invert_current;
+	bool address_any;                /* an answer from any address is this pack's (drivers with
+	                                  * any_address; alone on its port, or in a group) */
+	int position;                    /* 1..15: its record in the answer for all packs of the pack
+	                                  * at `address` (a group: same port, protocol, address);
+	                                  * 0 = none */
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
 	int line;                        /* line of the [pack.NAME] header */

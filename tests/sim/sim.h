@@ -90,6 +90,8 @@ struct sim_pack {
 	int junk;               /* junk (stale bytes) in unused slots / reserved bytes */
 	/* Bluetooth LE variants (pack options) */
 	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect */
+	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
+	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* what the pack sends by itself */
@@ -146,7 +148,7 @@ struct sim_view {
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */
-#define SIM_REPLY_MAX 1024
+#define SIM_REPLY_MAX 4096
 #define SIM_REPLY_FRAMES 40
 struct sim_reply {
 	size_t len;
@@ -223,6 +225,14 @@ extern const struct sim_proto sim_proto_jbd; /* sim_jbd.c */
 extern const struct sim_proto sim_proto_vedirect; /* sim_vedirect.c */
 extern const struct sim_proto sim_proto_jk_ble; /* sim_jk_ble.c */
 extern const struct sim_proto sim_proto_victron_ble; /* sim_victron_ble.c */
+extern const struct sim_proto sim_proto_pace; /* sim_pace.c */
+
+/* The packs of the simulated bus, in --pack order (a master that answers
+ * for all its packs, pace). */
+int sim_bus_npacks(void);
+struct sim_pack *sim_bus_pack(int i);
+/* The address an answer of p carries (its reply_adr if set). */
+int sim_pack_reply_adr(const struct sim_pack *p);
 
 /* Deterministic PRNG (xorshift64*), seeded by --seed. */
 void sim_seed(uint64_t seed);
