@@ -26,7 +26,9 @@
 	X(vedirect)    /* 10 */ \
 	X(jk_ble)      /* 11 */ \
 	X(victron_ble) /* 12 */ \
-	X(pace)        /* 13 */
+	X(pace)        /* 13 */ \
+	X(eg4_lp4)     /* 14 */ \
+	X(daren)       /* 15 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -1,5 +1,5 @@
 /* bms/pylonframe.c - Pylontech-style ("paceic") ASCII framing shared by the
- * pylontech, topbms, seplos and pace drivers
+ * pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers
  * (bms/PROTOCOLS.md §8).  See pylonframe.h. */
 #include "pylonframe.h"
 

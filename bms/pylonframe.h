@@ -1,5 +1,5 @@
 /* bms/pylonframe.h - the Pylontech-style ("paceic") ASCII framing (YD/T 1363.3)
- * shared by the pylontech, topbms, seplos and pace drivers.
+ * shared by the pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers.
  * bms/PROTOCOLS.md §8.
  *
  *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR
@@ -121,7 +121,7 @@ int bms_pylonframe_pack_index(uint8_t b, uint8_t cmd, unsigned want_if_count);
  * the upper limit, F0 other error; anything else = user defined). */
 uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, uint32_t other);
 
-/* ---- a paceic protocol as a table of commands (pace) ----
+/* ---- a paceic protocol as a table of commands (pace, eg4-lp4, daren) ----
  * A poll sends the steps in order: the measurements every poll, the
  * identity commands while bms_ident_due() (an identity command the BMS
  * refuses or does not answer ends the identity part of the poll: see

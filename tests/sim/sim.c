@@ -46,6 +46,8 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_jk_ble,
 	&sim_proto_victron_ble,
 	&sim_proto_pace,
+	&sim_proto_eg4_lp4,
+	&sim_proto_daren,
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 

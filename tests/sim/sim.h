@@ -89,7 +89,8 @@ struct sim_pack {
 	int full16;             /* Daly: always 16 frames of 0x95 */
 	int junk;               /* junk (stale bytes) in unused slots / reserved bytes */
 	/* Bluetooth LE variants (pack options) */
-	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect */
+	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect;
+	                         * daren: 'K' KS48100 ('>' frames) */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
@@ -226,6 +227,8 @@ extern const struct sim_proto sim_proto_vedirect; /* sim_vedirect.c */
 extern const struct sim_proto sim_proto_jk_ble; /* sim_jk_ble.c */
 extern const struct sim_proto sim_proto_victron_ble; /* sim_victron_ble.c */
 extern const struct sim_proto sim_proto_pace; /* sim_pace.c */
+extern const struct sim_proto sim_proto_eg4_lp4; /* sim_eg4_lp4.c */
+extern const struct sim_proto sim_proto_daren; /* sim_daren.c */
 
 /* The packs of the simulated bus, in --pack order (a master that answers
  * for all its packs, pace). */

@@ -434,7 +434,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->junk = (int)l;
 				junk_set = 1;
 			}
-		} else if (strcmp(k, "reply_adr") == 0 && strcmp(proto->name, "pace") == 0) {
+		} else if (strcmp(k, "reply_adr") == 0 && (strcmp(proto->name, "pace") == 0 ||
+							 strcmp(proto->name, "eg4-lp4") == 0 ||
+							 strcmp(proto->name, "daren") == 0)) {
 			ok = parse_long(v, 0, 255, &l) == 0;
 			if (ok)
 				p->reply_adr = (int)l;
@@ -442,6 +444,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "d2") == 0 || strcmp(v, "81") == 0;
 			if (ok)
 				p->dialect = v[0] == 'd' ? 0xD2 : 0;
+		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daren") == 0) {
+			ok = strcmp(v, "ks") == 0 || strcmp(v, "dr") == 0;
+			if (ok)
+				p->dialect = v[0] == 'k' ? 'K' : 0;
 		} else if (strcmp(k, "layout") == 0 && strcmp(proto->name, "jk-ble") == 0) {
 			ok = strcmp(v, "24s") == 0 || strcmp(v, "32s") == 0;
 			if (ok)
