@@ -316,6 +316,9 @@ struct bms_driver {
 	double interbyte;        /* seconds of silence that abandon a partial frame */
 	uint8_t min_address;     /* lowest valid `address`, also its default (0 or 1) */
 	uint8_t max_address;     /* highest valid `address` (0 = the protocol has none) */
+	/* The default `address` where it is not min_address (0 = min_address),
+	 * e.g. Renogy's 48 (0x30). */
+	uint8_t default_address;
 	/* Answers may come from another address than the one asked, and the
 	 * configuration may say `address_any` (struct bms_poll.address_any). */
 	bool any_address;
@@ -415,6 +418,10 @@ bool bms_ident_due(const struct bms_poll *poll);
  * if they gave nothing it is not asked again (BMS_IDENT_NONE).  The first
  * identity answer of a poll clears struct bms_kept.ident. */
 void bms_ident_missing(struct bms_poll *poll, bool refused);
+
+/* The highest current limit a BMS may report (A): the gateway serves them
+ * in 0.1 A as s16.  A driver takes a higher one as no limit at all. */
+#define BMS_MAX_LIMIT_A 3276.7f
 
 /* Current limits the BMS reports (A, >= 0) into the poll's snapshot
  * (BMS_HAS_CUR_LIMITS); with keep, also into poll->kept for the polls that

@@ -29,6 +29,11 @@ size_t bms_mb_data_bytes(uint8_t fc, uint16_t count)
 	return fc == BMS_MB_FC_COILS ? (count + 7u) / 8u : 2u * count;
 }
 
+void bms_mb_text(const uint8_t *d, uint16_t start, uint16_t reg, unsigned n, char *dst, size_t cap)
+{
+	bms_ident_text(dst, cap, d + 2u * (uint16_t)(reg - start), 2u * n);
+}
+
 static bool mb_due(const struct bms_mb_proto *pr, const struct bms_poll *poll, int i)
 {
 	switch (pr->blocks[i].when) {
@@ -111,6 +116,12 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 	if (bms_crc16_modbus_ok(buf, need)) {
 		*n = need;
 		return BMS_SCAN_FRAME;
+	}
+	/* a request of another master (whose first bytes look like an
+	 * answer): skipped whole */
+	if (need > BMS_MB_REQ_LEN && mb_is_read(buf[1]) && bms_crc16_modbus_ok(buf, BMS_MB_REQ_LEN)) {
+		*n = BMS_MB_REQ_LEN;
+		return BMS_SCAN_SKIP;
 	}
 	/* the answer we wait for, damaged: counted, dropped whole */
 	if (ours) {

@@ -56,6 +56,8 @@ static inline uint32_t bms_mb_reg32(const uint8_t *d, uint16_t start, uint16_t r
 	return (uint32_t)bms_mb_reg(d, start, reg) << 16 | bms_mb_reg(d, start, (uint16_t)(reg + 1));
 }
 
+/* n registers from reg on, as text (bms_ident_text()), into dst[0..cap). */
+void bms_mb_text(const uint8_t *d, uint16_t start, uint16_t reg, unsigned n, char *dst, size_t cap);
 /* When a block of a register-table protocol is read. */
 enum bms_mb_when {
 	BMS_MB_LIVE = 0,     /* every poll; an exception fails the try */
@@ -103,7 +105,9 @@ bool bms_mb_timeout(const struct bms_mb_proto *pr, struct bms_poll *poll);
 int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 
 /* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
- * functions above for the protocol table `proto`, for a driver table. */
+ * functions above for the protocol table `proto`, and <pfx>_finish (the
+ * sample needs a voltage and cells: bms_check_pack()), for a driver
+ * table. */
 #define BMS_MB_DRIVER_FUNCS(pfx, proto) \
 	static int pfx##_next_request(struct bms_poll *poll, uint8_t *out, size_t cap) \
 	{ \
@@ -120,6 +124,10 @@ int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 	static bool pfx##_timeout(struct bms_poll *poll) \
 	{ \
 		return bms_mb_timeout(&(proto), poll); \
+	} \
+	static int pfx##_finish(struct bms_poll *poll) \
+	{ \
+		return bms_check_pack(&poll->snap, false); \
 	}
 
 #endif

@@ -125,7 +125,7 @@ static void finish_pack(struct load *x, int i)
 		return;
 	}
 	if (!seen[K_ADDRESS])
-		p->address = d->max_address ? d->min_address : 0;
+		p->address = !d->max_address ? 0 : d->default_address ? d->default_address : d->min_address;
 	if (d->max_address != 0 && (p->address > d->max_address || p->address < d->min_address)) {
 		fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d)",
 		     p->address, d->name, d->min_address, d->max_address);

@@ -70,7 +70,8 @@ struct conf_pack {
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */
-	int address;                     /* driver->min_address..max_address (default min_address; 0 if none) */
+	int address;                     /* driver->min_address..max_address (default driver->default_address,
+	                                  * else min_address; 0 if none) */
 	int unit_id;                     /* 1..247, unique; default: position (1, 2 ...) */
 	double poll_interval;            /* >= 0.2 s */
 	double timeout;                  /* > 0 s */

@@ -366,6 +366,22 @@ static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 	return k + 1;
 }
 
+/* The three configuration bytes of the rack-battery targets
+ * (fuzz_paceic.h, fuzz_mbtable.h): the address (any byte), bit 6 + cells
+ * forced, then bit 0 invert_current, bits 2..3 retries, bit 5 refresh on
+ * every poll, bit 6 the first poll is the first of a new link, bit 7
+ * address_any. */
+static inline void fd_rack_config(struct fd *s, const uint8_t *d)
+{
+	s->address = d[0];
+	s->cells_forced = (d[1] & 0x40) ? (d[1] & 0x3f) : 0;
+	s->invert = d[2] & 1;
+	s->retries = (d[2] >> 2) & 3;
+	s->refresh = (d[2] & 0x20) != 0;
+	s->fresh = (d[2] & 0x40) != 0;
+	s->address_any = (d[2] & 0x80) != 0;
+}
+
 /* One run: polls after polls until the input is used up. */
 static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
 {

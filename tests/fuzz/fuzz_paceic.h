@@ -111,13 +111,7 @@ static size_t pz_config(struct fd *s, const uint8_t *d, size_t size)
 #endif
 	if (size < need)
 		return 0;
-	s->address = d[0];
-	s->cells_forced = (d[1] & 0x40) ? (d[1] & 0x3f) : 0;
-	s->invert = d[2] & 1;
-	s->retries = (d[2] >> 2) & 3;
-	s->refresh = (d[2] & 0x20) != 0;
-	s->fresh = (d[2] & 0x40) != 0;
-	s->address_any = (d[2] & 0x80) != 0;
+	fd_rack_config(s, d);
 #ifdef FUZZ_GROUP
 	s->position = d[3] & 0x0F;
 	s->group = (d[3] & 0x10) != 0;

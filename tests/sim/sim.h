@@ -93,6 +93,9 @@ struct sim_pack {
 	                         * daren: 'K' KS48100 ('>' frames) */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
+	int refuse;             /* >= 0: a register-table BMS answers reads that start at
+	                         * this register with exception 02 (`refuse`: a BMS
+	                         * without that block) */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* what the pack sends by itself */
@@ -210,6 +213,12 @@ struct sim_proto {
 	 * wire to the first byte of the answer (uniform in min..max); 0..0 =
 	 * no figure published for the brand: SIM_LATENCY_MIN_MS..MAX_MS. */
 	int latency_min_ms, latency_max_ms;
+	/* The pack option `reply_adr` applies: answers may carry another
+	 * address than the one asked (the responder uses sim_pack_reply_adr()). */
+	int reply_adr;
+	/* A Modbus register-table BMS (sim_mbslave.c): the pack option
+	 * `refuse` applies. */
+	int mb_slave;
 };
 #define SIM_LATENCY_MIN_MS 20
 #define SIM_LATENCY_MAX_MS 50

@@ -187,4 +187,5 @@ const struct sim_proto sim_proto_daren = {
 	.respond = drn_respond,
 	.view = drn_view,
 	.corrupt = sim_pylonframe_corrupt,
+	.reply_adr = 1,
 };

@@ -196,4 +196,5 @@ const struct sim_proto sim_proto_eg4_lp4 = {
 	.respond = lp4_respond,
 	.view = lp4_view,
 	.corrupt = sim_pylonframe_corrupt,
+	.reply_adr = 1,
 };

@@ -227,4 +227,5 @@ const struct sim_proto sim_proto_pace = {
 	.respond = pace_respond,
 	.view = pace_view,
 	.corrupt = sim_pylonframe_corrupt,
+	.reply_adr = 1,
 };

@@ -151,6 +151,7 @@ void sim_pack_init(struct sim_pack *p, int address)
 	p->chg_mos = p->dsg_mos = 1;
 	p->chg_set = p->dsg_set = 1;
 	p->reply_adr = -1;
+	p->refuse = -1;
 	p->ctl = SIM_CTL_NORMAL;
 	p->fault = SIM_F_NONE;
 	/* victron-ble: the key of the SmartShunt whose advertisements
@@ -434,12 +435,14 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->junk = (int)l;
 				junk_set = 1;
 			}
-		} else if (strcmp(k, "reply_adr") == 0 && (strcmp(proto->name, "pace") == 0 ||
-							 strcmp(proto->name, "eg4-lp4") == 0 ||
-							 strcmp(proto->name, "daren") == 0)) {
+		} else if (strcmp(k, "reply_adr") == 0 && proto->reply_adr) {
 			ok = parse_long(v, 0, 255, &l) == 0;
 			if (ok)
 				p->reply_adr = (int)l;
+		} else if (strcmp(k, "refuse") == 0 && proto->mb_slave) {
+			ok = parse_long(v, 0, 65535, &l) == 0;
+			if (ok)
+				p->refuse = (int)l;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daly-modbus") == 0) {
 			ok = strcmp(v, "d2") == 0 || strcmp(v, "81") == 0;
 			if (ok)
