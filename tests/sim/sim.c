@@ -48,6 +48,10 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_pace,
 	&sim_proto_eg4_lp4,
 	&sim_proto_daren,
+	&sim_proto_seplos3,
+	&sim_proto_eg4_ll,
+	&sim_proto_renogy,
+	&sim_proto_pace_modbus,
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 

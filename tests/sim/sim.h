@@ -238,6 +238,10 @@ extern const struct sim_proto sim_proto_victron_ble; /* sim_victron_ble.c */
 extern const struct sim_proto sim_proto_pace; /* sim_pace.c */
 extern const struct sim_proto sim_proto_eg4_lp4; /* sim_eg4_lp4.c */
 extern const struct sim_proto sim_proto_daren; /* sim_daren.c */
+extern const struct sim_proto sim_proto_seplos3; /* sim_seplos3.c */
+extern const struct sim_proto sim_proto_eg4_ll; /* sim_eg4_ll.c */
+extern const struct sim_proto sim_proto_renogy; /* sim_renogy.c */
+extern const struct sim_proto sim_proto_pace_modbus; /* sim_pace_modbus.c */
 
 /* The packs of the simulated bus, in --pack order (a master that answers
  * for all its packs, pace). */
