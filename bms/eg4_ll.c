@@ -138,6 +138,16 @@ static const struct bms_mb_proto ll_proto = {
 
 BMS_MB_DRIVER_FUNCS(ll, ll_proto)
 
+/* Over Bluetooth LE (bms/PROTOCOLS.md §13.1, §23.1) the pack's module
+ * carries the same Modbus frames: service 1000, notifications of 1002,
+ * requests written to 1001 (aiobmsble's eg4_bms, which reads the same
+ * block at slave 1). */
+static const struct bms_gatt ll_gatt[] = {
+	{ "00001000-0000-1000-8000-00805f9b34fb", "00001002-0000-1000-8000-00805f9b34fb",
+	  "00001001-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
 const struct bms_driver bms_eg4_ll_driver = {
 	.name = "eg4-ll",
 	.description = "EG4-LL / LL-S / LifePower4 V2 RS485 Modbus RTU (FC03 0x0000 x 39, identity 0x0069)",
@@ -159,4 +169,5 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.handle = ll_handle,
 	.timeout = ll_timeout,
 	.finish = ll_finish,
+	.ble_gatt = ll_gatt,
 };

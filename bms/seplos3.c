@@ -198,6 +198,16 @@ static const struct bms_mb_proto sv3_proto = {
 
 BMS_MB_DRIVER_FUNCS(sv3, sv3_proto)
 
+/* Over Bluetooth LE (bms/PROTOCOLS.md §13.1, §22.1) the BMS's own module
+ * carries the same Modbus frames: service FFF0, notifications of FFF1,
+ * requests written to FFF2 (aiobmsble's seplos_bms and its service dump;
+ * syssi's SEPLOS3 frames were taken over this link). */
+static const struct bms_gatt sv3_gatt[] = {
+	{ "0000fff0-0000-1000-8000-00805f9b34fb", "0000fff1-0000-1000-8000-00805f9b34fb",
+	  "0000fff2-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
 const struct bms_driver bms_seplos3_driver = {
 	.name = "seplos3",
 	.description = "Seplos V3 (XZH) RS485 Modbus RTU (FC04 0x1000/0x1100, FC01 0x1200, identity 0x1700)",
@@ -219,4 +229,5 @@ const struct bms_driver bms_seplos3_driver = {
 	.handle = sv3_handle,
 	.timeout = sv3_timeout,
 	.finish = sv3_finish,
+	.ble_gatt = sv3_gatt,
 };
