@@ -106,6 +106,43 @@ void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced
 	poll->invert_current = invert_current;
 }
 
+void bms_ident_text(char *dst, size_t cap, const uint8_t *p, size_t n)
+{
+	size_t k = 0;
+
+	if (cap == 0)
+		return;
+	for (size_t i = 0; i < n && p[i] != 0; i++) {
+		if (p[i] < 0x20 || p[i] > 0x7E)
+			continue;
+		if (k == 0 && p[i] == ' ')
+			continue;
+		if (k + 1 < cap)
+			dst[k++] = (char)p[i];
+	}
+	while (k > 0 && dst[k - 1] == ' ')
+		k--;
+	dst[k] = 0;
+}
+
+bool bms_ident_any(const struct bms_ident *id)
+{
+	return id->vendor[0] || id->model[0] || id->firmware[0] || id->serial[0] || id->pack_serial[0];
+}
+
+bool bms_ident_due(const struct bms_poll *poll)
+{
+	return poll->kept.ident_state == BMS_IDENT_UNKNOWN || poll->link_fresh;
+}
+
+void bms_ident_missing(struct bms_poll *poll, bool refused)
+{
+	if (refused)
+		poll->refusals++;
+	if (poll->kept.ident_state != BMS_IDENT_HAVE)
+		poll->kept.ident_state = bms_ident_any(&poll->kept.ident) ? BMS_IDENT_HAVE : BMS_IDENT_NONE;
+}
+
 bool bms_slow_due(const struct bms_poll *poll, uint32_t want)
 {
 	return poll->refresh || (poll->kept.have & want) != want;
@@ -158,6 +195,15 @@ int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)
 	if (s->ncells < 32)
 		s->balance &= (1u << s->ncells) - 1;
 	return BMS_OK;
+}
+
+uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_alarm_rule *map, size_t n)
+{
+	uint32_t al = 0;
+	for (size_t k = 0; k < n; k++)
+		if (map[k].word < nwords && map[k].bit < 16 && (words[map[k].word] >> map[k].bit) & 1u)
+			al |= map[k].al;
+	return al;
 }
 
 void bms_snapshot_derive(struct bms_snapshot *s)

@@ -18,6 +18,7 @@
 #define BMS_MAX_CELLS 32
 #define BMS_MAX_TEMPS 8
 #define BMS_MAX_RAW_ALARMS 4 /* raw brand alarm words (16 bit each) */
+#define BMS_MAX_GROUP 15     /* packs in one answer "for all" (struct bms_poll.position) */
 
 /* Bits of struct bms_snapshot.present: which optional fields the BMS gave. */
 enum {
@@ -145,8 +146,9 @@ struct bms_snapshot {
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
- * the driver's scan() says where frames start and end. */
-#define BMS_RX_CAP 1024
+ * the driver's scan() says where frames start and end.  Room for a PACE
+ * answer for 15 packs (§19: up to 2 x 91 characters a pack of 16 cells). */
+#define BMS_RX_CAP 4096
 struct bms_rx {
 	size_t len;
 	uint8_t buf[BMS_RX_CAP];
@@ -185,6 +187,31 @@ enum {
 };
 const char *bms_strerror(int code);
 
+/* What a BMS says about itself, from the identity commands of its protocol
+ * (PACE 0xC1 / 0xC2, 0x51, Daren B0, the Modbus identity blocks): read on
+ * the first poll, logged once and served as Modbus device identification.
+ * Printable ASCII, trailing blanks and padding removed; "" = not given. */
+#define BMS_IDENT_LEN 41
+struct bms_ident {
+	char vendor[BMS_IDENT_LEN];      /* the maker as the BMS names itself */
+	char model[BMS_IDENT_LEN];       /* hardware / model / device name */
+	char firmware[BMS_IDENT_LEN];    /* software version */
+	char serial[BMS_IDENT_LEN];      /* the BMS's serial number */
+	char pack_serial[BMS_IDENT_LEN]; /* the pack's serial number, where it has its own */
+};
+/* struct bms_kept.ident_state */
+enum {
+	BMS_IDENT_UNKNOWN = 0, /* not asked yet */
+	BMS_IDENT_HAVE,        /* ident holds what the BMS answered */
+	BMS_IDENT_NONE,        /* the BMS refused or ignored its identity commands: not asked again */
+};
+/* n bytes of a BMS's text field into dst[0..cap), NUL-terminated: up to the
+ * first NUL, non-printable bytes dropped, leading and trailing blanks
+ * removed (0xFF padding is non-printable). */
+void bms_ident_text(char *dst, size_t cap, const uint8_t *p, size_t n);
+/* Anything in it? */
+bool bms_ident_any(const struct bms_ident *id);
+
 /* Slow-changing values (cell and sensor count, cycles, rated capacity) that
  * a driver reads only every few polls: a poll stores what it read here, and
  * a poll that does not read them again copies them into its snapshot.
@@ -197,6 +224,9 @@ struct bms_kept {
 	uint32_t cycles;
 	float full_ah;
 	float ccl_a, dcl_a;     /* current limits a settings read gave (jk-pb, jk-ble) */
+	uint8_t ident_state;    /* BMS_IDENT_*: the identity commands (not cleared by a
+	                         * poll; a driver asks them while BMS_IDENT_UNKNOWN) */
+	struct bms_ident ident;
 };
 
 /* State of one poll of one pack (a sequence of request/response steps).
@@ -208,6 +238,21 @@ struct bms_poll {
 	uint8_t address;        /* bus address / board number (protocol specific) */
 	uint8_t cells_forced;   /* 0 = from the BMS */
 	bool invert_current;
+	bool address_any;       /* an answer from another address is this pack's (`address_any`,
+	                         * set by the gateway after bms_poll_begin(), for a driver
+	                         * with any_address) */
+	/* A pack read through the answer its master gives for all its packs
+	 * (`position`, for a driver whose struct bms_driver.group is not 0;
+	 * set by the gateway after bms_poll_begin()):
+	 * position = its record (1-based) in the answer of the pack at
+	 * `address`, 0 = it answers for itself.  The records of the other packs
+	 * of that answer go into group[k] (record k + 1, k < group_cap) with
+	 * bit k of group_have set, each one a whole snapshot; finish() checks
+	 * them as it checks snap (a bad one loses its bit). */
+	uint8_t position;
+	uint8_t group_cap;
+	uint32_t group_have;
+	struct bms_snapshot *group;
 	/* progress, private to the driver */
 	int step;
 	int sub;                /* e.g. frames received for a multi-frame reply */
@@ -219,6 +264,10 @@ struct bms_poll {
 	bool refresh;           /* read the slow-changing values again this poll (set by the
 	                         * gateway after bms_poll_begin(); see struct bms_kept) */
 	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
+	uint32_t refusals;      /* error answers (RTN != 0, Modbus exceptions) handle() took
+	                         * without failing the step (an identity command the BMS does
+	                         * not know): the gateway counts them with the ones that made
+	                         * handle() return BMS_E_REFUSED, and clears this */
 	/* transport, set by the gateway after bms_poll_begin() */
 	uint8_t link;           /* enum bms_link */
 	bool link_fresh;        /* first poll since the link was (re)opened (a BLE
@@ -267,6 +316,15 @@ struct bms_driver {
 	double interbyte;        /* seconds of silence that abandon a partial frame */
 	uint8_t min_address;     /* lowest valid `address`, also its default (0 or 1) */
 	uint8_t max_address;     /* highest valid `address` (0 = the protocol has none) */
+	/* The default `address` where it is not min_address (0 = min_address),
+	 * e.g. Renogy's 48 (0x30). */
+	uint8_t default_address;
+	/* Answers may come from another address than the one asked, and the
+	 * configuration may say `address_any` (struct bms_poll.address_any). */
+	bool any_address;
+	/* Packs one master answers for (struct bms_poll.position): at most
+	 * this many (0 = the protocol has no such answers). */
+	uint8_t group;
 	/* Optional: false for an address inside min..max that the protocol cannot
 	 * use (e.g. Pylontech's module numbers have gaps); checked by conf/. */
 	bool (*address_ok)(uint8_t address);
@@ -350,6 +408,21 @@ void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced
  * bms_kept)?  When the gateway asks (refresh) or some are not kept yet. */
 bool bms_slow_due(const struct bms_poll *poll, uint32_t want);
 
+/* Are the identity commands due in this poll?  While the identity is not
+ * known, and on the first poll of a (re)opened link (another BMS may be
+ * there now). */
+bool bms_ident_due(const struct bms_poll *poll);
+/* An identity command was refused (an error answer: counted in
+ * poll->refusals) or not answered: the poll goes on without it; what the
+ * identity commands before it gave is the identity (BMS_IDENT_HAVE), and
+ * if they gave nothing it is not asked again (BMS_IDENT_NONE).  The first
+ * identity answer of a poll clears struct bms_kept.ident. */
+void bms_ident_missing(struct bms_poll *poll, bool refused);
+
+/* The highest current limit a BMS may report (A): the gateway serves them
+ * in 0.1 A as s16.  A driver takes a higher one as no limit at all. */
+#define BMS_MAX_LIMIT_A 3276.7f
+
 /* Current limits the BMS reports (A, >= 0) into the poll's snapshot
  * (BMS_HAS_CUR_LIMITS); with keep, also into poll->kept for the polls that
  * do not read them. */
@@ -380,6 +453,14 @@ uint16_t bms_crc16_modbus(const uint8_t *p, size_t n);
 /* The last two bytes of frame[0..n) (n >= 2) are the CRC-16/MODBUS of the
  * rest, low byte first. */
 bool bms_crc16_modbus_ok(const uint8_t *frame, size_t n);
+
+/* One alarm bit of a brand: bit `bit` (0 = LSB) of raw word `word` raises `al`. */
+struct bms_alarm_rule {
+	uint8_t word, bit;
+	uint32_t al;
+};
+/* The alarms the set bits of words[0..nwords) raise, by the table map[0..n). */
+uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_alarm_rule *map, size_t n);
 
 /* Helpers for drivers. */
 static inline uint16_t bms_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }

@@ -50,15 +50,16 @@
 
 #include "dalyalarm.h"
 #include "drivers.h"
+#include "mbmaster.h"
 
 #define DM_REQ_BASE 0x80   /* request address = 0x80 + board */
 #define DM_RESP_BASE 0x50  /* reply address = 0x50 + board */
 #define DM_MAX_BOARD 16
-#define DM_FC_READ 0x03
-#define DM_FC_WRITE 0x06
-#define DM_FC_ERROR 0x80   /* function code | 0x80: exception reply */
-#define DM_REQ_LEN 8
-#define DM_ERR_LEN 5
+#define DM_FC_READ BMS_MB_FC_HOLDING
+#define DM_FC_WRITE BMS_MB_FC_WRITE1
+#define DM_FC_ERROR BMS_MB_EXCEPTION /* function code | 0x80: exception reply */
+#define DM_REQ_LEN BMS_MB_REQ_LEN
+#define DM_ERR_LEN BMS_MB_EXC_LEN
 #define DM_CURRENT_ZERO 30000 /* 0x39 raw offset, 0.1 A, + = charging */
 #define DM_TEMP_OFFSET 40
 #define DM_TEMP_ABSENT 0xFF   /* temperature register of a missing sensor (§3.3) */
@@ -264,20 +265,10 @@ static int dm_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 		return BMS_E_RANGE;
 	if (poll->step < 0 || poll->step >= dm_nreads(poll))
 		return 0;
-	if (cap < DM_REQ_LEN)
-		return BMS_E_NOSPACE;
 	uint16_t start, count;
 	dm_read_of(poll, poll->step, &start, &count);
-	out[0] = dm_dialect(poll) == DM_D2 ? DM_D2_ADDR : (uint8_t)(DM_REQ_BASE + poll->address);
-	out[1] = DM_FC_READ;
-	out[2] = (uint8_t)(start >> 8);
-	out[3] = (uint8_t)start;
-	out[4] = (uint8_t)(count >> 8);
-	out[5] = (uint8_t)count;
-	uint16_t crc = bms_crc16_modbus(out, 6);
-	out[6] = (uint8_t)crc;
-	out[7] = (uint8_t)(crc >> 8);
-	return DM_REQ_LEN;
+	return bms_mb_request(out, cap, dm_dialect(poll) == DM_D2 ? DM_D2_ADDR : (uint8_t)(DM_REQ_BASE + poll->address),
+			      DM_FC_READ, start, count);
 }
 
 /* Over BLE a frame of the D2 dialect (0xD2 both ways) is a reply too. */
@@ -616,23 +607,13 @@ static int dm_control_request(struct bms_control *c, uint8_t *out, size_t cap)
 		return 0;
 	if (c->link == BMS_LINK_BLE && !(c->persist & DM_P_KNOWN))
 		return BMS_E_INVALID; /* which dialect? no poll has answered yet */
-	if (cap < DM_REQ_LEN)
-		return BMS_E_NOSPACE;
 	uint16_t reg = f == BMS_FET_CHARGE ? DM_R_SET_CHG : DM_R_SET_DSG;
-	out[0] = (uint8_t)(DM_REQ_BASE + c->address);
+	uint8_t to = (uint8_t)(DM_REQ_BASE + c->address);
 	if (dm_ctl_d2(c)) {
 		reg = f == BMS_FET_CHARGE ? DM2_R_SET_CHG : DM2_R_SET_DSG;
-		out[0] = DM_D2_ADDR;
+		to = DM_D2_ADDR;
 	}
-	out[1] = DM_FC_WRITE;
-	out[2] = (uint8_t)(reg >> 8);
-	out[3] = (uint8_t)reg;
-	out[4] = 0;
-	out[5] = c->on[f] ? 1 : 0;
-	uint16_t crc = bms_crc16_modbus(out, 6);
-	out[6] = (uint8_t)crc;
-	out[7] = (uint8_t)(crc >> 8);
-	return DM_REQ_LEN;
+	return bms_mb_request(out, cap, to, DM_FC_WRITE, reg, c->on[f] ? 1 : 0);
 }
 
 static int dm_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)

@@ -25,7 +25,14 @@
 	X(seplos)      /* 9 */ \
 	X(vedirect)    /* 10 */ \
 	X(jk_ble)      /* 11 */ \
-	X(victron_ble) /* 12 */
+	X(victron_ble) /* 12 */ \
+	X(pace)        /* 13 */ \
+	X(eg4_lp4)     /* 14 */ \
+	X(daren)       /* 15 */ \
+	X(seplos3)     /* 16 */ \
+	X(eg4_ll)      /* 17 */ \
+	X(renogy)      /* 18 */ \
+	X(pace_modbus) /* 19 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

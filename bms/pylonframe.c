@@ -1,5 +1,6 @@
-/* bms/pylonframe.c - Pylontech-style ASCII framing shared by the pylontech,
- * topbms and seplos drivers (bms/PROTOCOLS.md §8).  See pylonframe.h. */
+/* bms/pylonframe.c - Pylontech-style ("paceic") ASCII framing shared by the
+ * pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers
+ * (bms/PROTOCOLS.md §8).  See pylonframe.h. */
 #include "pylonframe.h"
 
 #include <string.h>
@@ -67,6 +68,12 @@ static void bms_pylonframe_put_hex(uint8_t *p, unsigned v, size_t n)
 int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uint8_t cid1,
 			 uint8_t cid2, const uint8_t *info, size_t ninfo)
 {
+	return bms_pylonframe_build_soi(out, cap, BMS_PYLONFRAME_SOI, ver, adr, cid1, cid2, info, ninfo);
+}
+
+int bms_pylonframe_build_soi(uint8_t *out, size_t cap, uint8_t soi, uint8_t ver, uint8_t adr, uint8_t cid1,
+			     uint8_t cid2, const uint8_t *info, size_t ninfo)
+{
 	size_t lenid = 2 * ninfo, total = lenid + BMS_PYLONFRAME_OVERHEAD;
 	uint8_t *p = out;
 
@@ -74,7 +81,7 @@ int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uin
 		return BMS_E_RANGE;
 	if (cap < total)
 		return BMS_E_NOSPACE;
-	*p++ = BMS_PYLONFRAME_SOI;
+	*p++ = soi;
 	bms_pylonframe_put_hex(p, ver, 2);
 	bms_pylonframe_put_hex(p + 2, adr, 2);
 	bms_pylonframe_put_hex(p + 4, cid1, 2);
@@ -91,14 +98,26 @@ int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uin
 
 enum bms_scan bms_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n)
 {
+	return bms_pylonframe_scan_sois(buf, len, n, "~");
+}
+
+/* Is c one of the start characters sois? */
+static bool bms_pylonframe_is_soi(uint8_t c, const char *sois)
+{
+	return c != 0 && strchr(sois, c) != NULL;
+}
+
+enum bms_scan bms_pylonframe_scan_sois(const uint8_t *buf, size_t len, size_t *n, const char *sois)
+{
 	size_t i, total, lenid;
 	long length, chk, cid2;
 
 	if (len == 0)
 		return BMS_SCAN_NEED;
-	if (buf[0] != BMS_PYLONFRAME_SOI) {
-		const uint8_t *p = memchr(buf, BMS_PYLONFRAME_SOI, len);
-		*n = p ? (size_t)(p - buf) : len;
+	if (!bms_pylonframe_is_soi(buf[0], sois)) {
+		for (i = 1; i < len && !bms_pylonframe_is_soi(buf[i], sois); i++)
+			;
+		*n = i;
 		return BMS_SCAN_SKIP;
 	}
 	/* Every character of the header must be hex; a stray one (a CR, or the
@@ -152,7 +171,8 @@ int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe
 	memset(f, 0, sizeof(*f));
 	if (len < BMS_PYLONFRAME_OVERHEAD)
 		return BMS_E_SHORT;
-	if (frame[0] != BMS_PYLONFRAME_SOI || frame[len - 1] != BMS_PYLONFRAME_EOI)
+	if ((frame[0] != BMS_PYLONFRAME_SOI && frame[0] != BMS_PYLONFRAME_SOI_KS) ||
+	    frame[len - 1] != BMS_PYLONFRAME_EOI)
 		return BMS_E_HEADER;
 	for (int k = 0; k < 4; k++)
 		v[k] = bms_pylonframe_hexn(frame + 1 + 2 * k, 2);
@@ -189,7 +209,12 @@ int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe
 
 int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr)
 {
-	if (!bms_pylonframe_is_rtn(f->cid2) || f->adr != adr || f->cid1 != BMS_PYLONFRAME_CID1_BATTERY)
+	return bms_pylonframe_check_from(f, BMS_PYLONFRAME_CID1_BATTERY, adr, false);
+}
+
+int bms_pylonframe_check_from(const struct bms_pylonframe *f, uint8_t cid1, uint8_t adr, bool any_adr)
+{
+	if (!bms_pylonframe_is_rtn(f->cid2) || (f->adr != adr && !any_adr) || f->cid1 != cid1)
 		return BMS_E_UNEXPECTED;
 	if (f->cid2 != 0)
 		return BMS_E_REFUSED;
@@ -199,12 +224,18 @@ int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr)
 int bms_pylonframe_take(const struct bms_poll *poll, int nsteps, const uint8_t *frame, size_t len,
 			struct bms_pylonframe *f, uint8_t *info, size_t cap)
 {
+	return bms_pylonframe_take_from(poll, nsteps, BMS_PYLONFRAME_CID1_BATTERY, frame, len, f, info, cap);
+}
+
+int bms_pylonframe_take_from(const struct bms_poll *poll, int nsteps, uint8_t cid1, const uint8_t *frame,
+			     size_t len, struct bms_pylonframe *f, uint8_t *info, size_t cap)
+{
 	int rc = bms_pylonframe_parse(frame, len, f, info, cap);
 	if (rc < 0)
 		return rc;
 	if (poll->step < 0 || poll->step >= nsteps)
 		return BMS_E_UNEXPECTED;
-	return bms_pylonframe_check_reply(f, poll->address);
+	return bms_pylonframe_check_from(f, cid1, poll->address, poll->address_any);
 }
 
 void bms_pylonframe_rd_init(struct bms_pylonframe_rd *r, const uint8_t *p, size_t len)
@@ -222,6 +253,14 @@ bool bms_pylonframe_skip(struct bms_pylonframe_rd *r, size_t n)
 		return false;
 	}
 	r->off += n;
+	return true;
+}
+
+bool bms_pylonframe_text(struct bms_pylonframe_rd *r, size_t n, char *dst, size_t cap)
+{
+	if (!bms_pylonframe_skip(r, n))
+		return false;
+	bms_ident_text(dst, cap, r->p + r->off - n, n);
 	return true;
 }
 
@@ -275,4 +314,86 @@ uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, 
 	case 0x02: return high;
 	default: return other;
 	}
+}
+
+/* ---- a paceic protocol as a table of commands ---------------------------- */
+
+static bool bms_paceic_due(const struct bms_paceic *pc, const struct bms_poll *poll, int i)
+{
+	if (!pc->steps[i].ident)
+		return true;
+	return bms_ident_due(poll) && (!pc->has_ident || pc->has_ident(poll));
+}
+
+int bms_paceic_current(const struct bms_paceic *pc, const struct bms_poll *poll)
+{
+	for (int i = poll->step < 0 ? pc->nsteps : poll->step; i < pc->nsteps; i++)
+		if (bms_paceic_due(pc, poll, i))
+			return i;
+	return pc->nsteps;
+}
+
+int bms_paceic_next_request(const struct bms_paceic *pc, struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	uint8_t info[16];
+	if (poll->address < pc->min_address || poll->address > pc->max_address || poll->step < 0)
+		return BMS_E_RANGE;
+	int i = bms_paceic_current(pc, poll);
+	if (i >= pc->nsteps)
+		return 0;
+	const struct bms_paceic_step *st = &pc->steps[i];
+	size_t n = st->info ? st->info(poll, info) : 0;
+	return bms_pylonframe_build_soi(out, cap, pc->soi ? pc->soi(poll) : BMS_PYLONFRAME_SOI, pc->ver, poll->address,
+					pc->cid1, st->cid2, info, n);
+}
+
+enum bms_scan bms_paceic_scan(const struct bms_paceic *pc, const struct bms_poll *poll, const uint8_t *buf,
+			      size_t len, size_t *n)
+{
+	(void)poll;
+	return bms_pylonframe_scan_sois(buf, len, n, pc->sois);
+}
+
+/* The identity part of the poll ends (refused: an error code came). */
+static void bms_paceic_no_ident(const struct bms_paceic *pc, struct bms_poll *poll, bool refused)
+{
+	bms_ident_missing(poll, refused);
+	poll->step = pc->nsteps;
+}
+
+int bms_paceic_handle(const struct bms_paceic *pc, struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	struct bms_pylonframe f;
+	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
+	int i = bms_paceic_current(pc, poll);
+
+	int rc = bms_pylonframe_take_from(poll, pc->nsteps, pc->cid1, frame, len, &f, info, sizeof(info));
+	if (rc >= 0 && i >= pc->nsteps)
+		return BMS_E_UNEXPECTED; /* the poll is complete */
+	if ((rc == BMS_OK || rc == BMS_E_REFUSED) && pc->answered)
+		pc->answered(poll, frame[0]);
+	if (rc == BMS_E_REFUSED && i < pc->nsteps && pc->steps[i].ident) {
+		bms_paceic_no_ident(pc, poll, true);
+		return BMS_OK;
+	}
+	if (rc < 0)
+		return rc;
+	rc = pc->steps[i].decode(poll, info, f.ninfo);
+	if (rc == BMS_OK)
+		poll->step = i + 1;
+	return rc;
+}
+
+bool bms_paceic_timeout(const struct bms_paceic *pc, struct bms_poll *poll)
+{
+	int i = bms_paceic_current(pc, poll);
+	if (i >= pc->nsteps || poll->step < 0)
+		return false;
+	if (pc->steps[i].ident) {
+		bms_paceic_no_ident(pc, poll, false);
+		return true;
+	}
+	if (pc->missed)
+		pc->missed(poll);
+	return false;
 }

@@ -1,5 +1,6 @@
-/* bms/pylonframe.h - the Pylontech-style ASCII framing (YD/T 1363.3) shared by
- * the pylontech, topbms and seplos drivers.  bms/PROTOCOLS.md §8.
+/* bms/pylonframe.h - the Pylontech-style ("paceic") ASCII framing (YD/T 1363.3)
+ * shared by the pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers.
+ * bms/PROTOCOLS.md §8.
  *
  *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR
  *	1  2   2   2    2    4    LENID  4    1	(characters)
@@ -21,10 +22,12 @@
 #include "bms.h"
 
 #define BMS_PYLONFRAME_SOI '~'
+#define BMS_PYLONFRAME_SOI_KS '>'   /* KS48100 firmware of the Daren BMS (§8) */
 #define BMS_PYLONFRAME_EOI '\r'
 #define BMS_PYLONFRAME_HEAD 13      /* '~' + VER ADR CID1 CID2 LENGTH */
 #define BMS_PYLONFRAME_OVERHEAD 18  /* HEAD + CHKSUM (4) + CR */
 #define BMS_PYLONFRAME_CID1_BATTERY 0x46
+#define BMS_PYLONFRAME_CID1_4A 0x4A /* EG4 LifePower4, Daren / Basen DR-1363 */
 /* Largest INFO (bytes) of a frame that fits in the gateway's rx buffer. */
 #define BMS_PYLONFRAME_MAX_INFO ((BMS_RX_CAP - BMS_PYLONFRAME_OVERHEAD) / 2)
 
@@ -48,6 +51,9 @@ bool bms_pylonframe_is_rtn(uint8_t cid2);
  * (INFO too long for LENID). */
 int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uint8_t cid1,
 			 uint8_t cid2, const uint8_t *info, size_t ninfo);
+/* The same with another start character (BMS_PYLONFRAME_SOI_KS). */
+int bms_pylonframe_build_soi(uint8_t *out, size_t cap, uint8_t soi, uint8_t ver, uint8_t adr, uint8_t cid1,
+			     uint8_t cid2, const uint8_t *info, size_t ninfo);
 
 /* Framer: where is the next complete, valid frame in buf?  Resynchronises on
  * '~', checks every character as it arrives (a frame with a stray character
@@ -56,10 +62,12 @@ int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uin
  * not a return code (our own request echoed, or another master's request), is
  * skipped. */
 enum bms_scan bms_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n);
+/* The same for frames starting with any character of sois ("~>": both). */
+enum bms_scan bms_pylonframe_scan_sois(const uint8_t *buf, size_t len, size_t *n, const char *sois);
 
-/* Parse and validate a complete frame, hex-decoding INFO into info[0..cap).
- * BMS_OK, or BMS_E_SHORT (length), BMS_E_HEADER (layout, hex, LCHKSUM),
- * BMS_E_CHECKSUM, BMS_E_NOSPACE (INFO longer than cap). */
+/* Parse and validate a complete frame ('~' or '>' first), hex-decoding INFO
+ * into info[0..cap).  BMS_OK, or BMS_E_SHORT (length), BMS_E_HEADER (layout,
+ * hex, LCHKSUM), BMS_E_CHECKSUM, BMS_E_NOSPACE (INFO longer than cap). */
 int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe *f,
 			 uint8_t *info, size_t cap);
 
@@ -67,12 +75,19 @@ int bms_pylonframe_parse(const uint8_t *frame, size_t len, struct bms_pylonframe
  * BMS_E_UNEXPECTED for another address, another device type (CID1) or a
  * command; BMS_E_REFUSED when the BMS returned an error code (RTN != 0). */
 int bms_pylonframe_check_reply(const struct bms_pylonframe *f, uint8_t adr);
+/* The same for device type cid1; with any_adr an answer from any address
+ * is taken (`address_any`: packs that answer from another address than the
+ * one asked, §8). */
+int bms_pylonframe_check_from(const struct bms_pylonframe *f, uint8_t cid1, uint8_t adr, bool any_adr);
 
 /* The common start of a driver's handle(): parse `frame` (as above), then
  * BMS_E_UNEXPECTED unless one of the poll's `nsteps` requests is
  * outstanding, then check_reply() against poll->address. */
 int bms_pylonframe_take(const struct bms_poll *poll, int nsteps, const uint8_t *frame, size_t len,
 			struct bms_pylonframe *f, uint8_t *info, size_t cap);
+/* The same for device type cid1, honouring poll->address_any. */
+int bms_pylonframe_take_from(const struct bms_poll *poll, int nsteps, uint8_t cid1, const uint8_t *frame,
+			     size_t len, struct bms_pylonframe *f, uint8_t *info, size_t cap);
 
 /* Bounds-checked big-endian reader over a decoded INFO.  A read past the end
  * sets `bad` and returns 0; check `bad` before using what was read. */
@@ -86,6 +101,9 @@ uint8_t bms_pylonframe_u8(struct bms_pylonframe_rd *r);
 uint16_t bms_pylonframe_u16(struct bms_pylonframe_rd *r);
 int16_t bms_pylonframe_s16(struct bms_pylonframe_rd *r);
 uint32_t bms_pylonframe_u24(struct bms_pylonframe_rd *r);
+/* n bytes as text into dst[0..cap) (bms_ident_text()); false, and `bad`
+ * set, if they are not there. */
+bool bms_pylonframe_text(struct bms_pylonframe_rd *r, size_t n, char *dst, size_t cap);
 /* Skip n bytes (false, and `bad` set, if they are not there). */
 bool bms_pylonframe_skip(struct bms_pylonframe_rd *r, size_t n);
 /* Bytes left. */
@@ -102,5 +120,64 @@ int bms_pylonframe_pack_index(uint8_t b, uint8_t cmd, unsigned want_if_count);
 /* Alarm bits of a state byte (00 normal, 01 below the lower limit, 02 above
  * the upper limit, F0 other error; anything else = user defined). */
 uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, uint32_t other);
+
+/* ---- a paceic protocol as a table of commands (pace, eg4-lp4, daren) ----
+ * A poll sends the steps in order: the measurements every poll, the
+ * identity commands while bms_ident_due() (an identity command the BMS
+ * refuses or does not answer ends the identity part of the poll: see
+ * bms_ident_missing()).  handle() checks an answer against the step
+ * outstanding (its device type, the pack's address unless address_any, no
+ * error code) and hands its INFO to the step's decoder; BMS_OK moves to
+ * the next step. */
+struct bms_paceic_step {
+	uint8_t cid2;
+	bool ident;                 /* an identity command */
+	/* its INFO into info[0..16): the length (NULL: no INFO) */
+	size_t (*info)(const struct bms_poll *poll, uint8_t *info);
+	int (*decode)(struct bms_poll *poll, const uint8_t *info, size_t n);
+};
+struct bms_paceic {
+	uint8_t ver, cid1;
+	uint8_t min_address, max_address; /* others: BMS_E_RANGE */
+	const char *sois;           /* start characters of answers ("~", "~>") */
+	const struct bms_paceic_step *steps;
+	uint8_t nsteps;
+	/* optional: the start character of the next request (NULL: '~') */
+	uint8_t (*soi)(const struct bms_poll *poll);
+	/* optional: does this pack have an identity of its own (NULL: yes) */
+	bool (*has_ident)(const struct bms_poll *poll);
+	/* optional: a frame of the pack (an answer or an error code) came
+	 * with start character soi */
+	void (*answered)(struct bms_poll *poll, uint8_t soi);
+	/* optional: a measurement step failed a try */
+	void (*missed)(struct bms_poll *poll);
+};
+/* The step the poll is at (nsteps when it is complete). */
+int bms_paceic_current(const struct bms_paceic *pc, const struct bms_poll *poll);
+int bms_paceic_next_request(const struct bms_paceic *pc, struct bms_poll *poll, uint8_t *out, size_t cap);
+enum bms_scan bms_paceic_scan(const struct bms_paceic *pc, const struct bms_poll *poll, const uint8_t *buf,
+			      size_t len, size_t *n);
+int bms_paceic_handle(const struct bms_paceic *pc, struct bms_poll *poll, const uint8_t *frame, size_t len);
+bool bms_paceic_timeout(const struct bms_paceic *pc, struct bms_poll *poll);
+
+/* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
+ * functions above for the protocol table `pc`, for a driver table. */
+#define BMS_PACEIC_DRIVER_FUNCS(pfx, pc) \
+	static int pfx##_next_request(struct bms_poll *poll, uint8_t *out, size_t cap) \
+	{ \
+		return bms_paceic_next_request(&(pc), poll, out, cap); \
+	} \
+	static enum bms_scan pfx##_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n) \
+	{ \
+		return bms_paceic_scan(&(pc), poll, buf, len, n); \
+	} \
+	static int pfx##_handle(struct bms_poll *poll, const uint8_t *frame, size_t len) \
+	{ \
+		return bms_paceic_handle(&(pc), poll, frame, len); \
+	} \
+	static bool pfx##_timeout(struct bms_poll *poll) \
+	{ \
+		return bms_paceic_timeout(&(pc), poll); \
+	}
 
 #endif

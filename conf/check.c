@@ -86,6 +86,16 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 }
 
 /* Per pack: required keys, computed defaults, address against the protocol. */
+static bool takes_any_address(const struct bms_driver *d)
+{
+	return d->any_address;
+}
+
+static bool has_group(const struct bms_driver *d)
+{
+	return d->group > 0;
+}
+
 static void finish_pack(struct load *x, int i)
 {
 	struct conf_pack *p = &x->c.packs[i];
@@ -115,7 +125,7 @@ static void finish_pack(struct load *x, int i)
 		return;
 	}
 	if (!seen[K_ADDRESS])
-		p->address = d->max_address ? d->min_address : 0;
+		p->address = !d->max_address ? 0 : d->default_address ? d->default_address : d->min_address;
 	if (d->max_address != 0 && (p->address > d->max_address || p->address < d->min_address)) {
 		fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d)",
 		     p->address, d->name, d->min_address, d->max_address);
@@ -135,6 +145,21 @@ static void finish_pack(struct load *x, int i)
 		fail(x, seen[K_CONTROL], sect, "control",
 		     "protocol %s has no MOSFET control documented well enough to use (expected false; "
 		     "control exists for daly, daly-modbus, jbd, jk and jk-pb)", d->name);
+		return;
+	}
+	char list[CONF_EXP_MAX];
+	if (p->address_any && !d->any_address) {
+		list_protocols_with(list, sizeof(list), takes_any_address);
+		fail(x, seen[K_ADDRESS_ANY], sect, "address_any",
+		     "protocol %s takes only answers from the address it asks (expected false; address_any "
+		     "exists for %s)", d->name, list);
+		return;
+	}
+	if (p->position > d->group) {
+		list_protocols_with(list, sizeof(list), has_group);
+		fail(x, seen[K_POSITION], sect, "position",
+		     "protocol %s has no answer for several packs (expected no position; positions exist "
+		     "for %s)", d->name, list);
 		return;
 	}
 	if (!seen[K_UNIT_ID])
@@ -169,6 +194,40 @@ static void share_gaps(struct load *x)
 			if (x->c.packs[j].gap >= 0 && strcmp(p->port, x->c.packs[j].port) == 0)
 				p->gap = x->c.packs[j].gap;
 	}
+}
+
+/* Packs i and j (j < i) share a port: distinct addresses, or one group
+ * (the same protocol and address, distinct positions); address_any only
+ * where no other pack could be taken for this one. */
+static bool check_shared(struct load *x, int i, int j, const char *sect)
+{
+	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
+	bool group = p->position && q->position && p->driver == q->driver && p->address == q->address;
+	if (group && p->position == q->position) {
+		fail(x, key_line(x, i, K_POSITION), sect, "position",
+		     "%d is already used by [pack.%s] (line %d) in the answer of address %d on %s "
+		     "(expected a distinct position per pack)", p->position, q->name, key_line(x, j, K_POSITION),
+		     p->address, p->port);
+		return false;
+	}
+	if (!group && p->address == q->address) {
+		fail(x, key_line(x, i, K_ADDRESS), sect, "address",
+		     "%d is already used by [pack.%s] (line %d) on the same port %s "
+		     "(expected a distinct address per wire, or a position in its answer for all)",
+		     p->address, q->name, key_line(x, j, K_ADDRESS), p->port);
+		return false;
+	}
+	if (!group && (p->address_any || q->address_any)) {
+		int k = p->address_any ? i : j;
+		char ksect[CONF_NAME_MAX + 8];
+		bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
+		fail(x, key_line(x, k, K_ADDRESS_ANY), ksect, "address_any",
+		     "[pack.%s] takes answers from any address, but [pack.%s] shares its port %s "
+		     "(expected address_any only for a pack alone on its port, or the packs of one answer "
+		     "for all)", x->c.packs[k].name, x->c.packs[k == i ? j : i].name, p->port);
+		return false;
+	}
+	return true;
 }
 
 /* Between packs: unique unit ids, one serial setting and distinct addresses per wire. */
@@ -220,13 +279,8 @@ static void check_packs(struct load *x, int i)
 			     p->port, q->name, key_line(x, j, K_PORT), nd->name);
 			return;
 		}
-		if (p->address == q->address) {
-			fail(x, key_line(x, i, K_ADDRESS), sect, "address",
-			     "%d is already used by [pack.%s] (line %d) on the same port %s "
-			     "(expected a distinct address per wire)",
-			     p->address, q->name, key_line(x, j, K_ADDRESS), p->port);
+		if (!check_shared(x, i, j, sect))
 			return;
-		}
 	}
 }
 

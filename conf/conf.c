@@ -87,6 +87,8 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_PK_MAX_CHARGE] = {SEC_PACK, "max_charge_current", KT_DOUBLE, 0, 10000, true, NULL, PK(max_charge_current), ""},
 	[K_PK_MAX_DISCHARGE] = {SEC_PACK, "max_discharge_current", KT_DOUBLE, 0, 10000, true, NULL,
 	                        PK(max_discharge_current), ""},
+	[K_ADDRESS_ANY] = {SEC_PACK, "address_any", KT_BOOL, 0, 0, false, NULL, PK(address_any), "false"},
+	[K_POSITION] = {SEC_PACK, "position", KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position), NULL},
 
 	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},

@@ -70,7 +70,8 @@ struct conf_pack {
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */
-	int address;                     /* driver->min_address..max_address (default min_address; 0 if none) */
+	int address;                     /* driver->min_address..max_address (default driver->default_address,
+	                                  * else min_address; 0 if none) */
 	int unit_id;                     /* 1..247, unique; default: position (1, 2 ...) */
 	double poll_interval;            /* >= 0.2 s */
 	double timeout;                  /* > 0 s */
@@ -80,6 +81,11 @@ struct conf_pack {
 	                                  * at the baud rate, or the protocol's floor) */
 	int cells;                       /* 0..32 */
 	bool invert_current;
+	bool address_any;                /* an answer from any address is this pack's (drivers with
+	                                  * any_address; alone on its port, or in a group) */
+	int position;                    /* 1..15: its record in the answer for all packs of the pack
+	                                  * at `address` (a group: same port, protocol, address);
+	                                  * 0 = none */
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
 	double max_charge_current;       /* A: this pack's rating for [limits], -1 = [limits]' */

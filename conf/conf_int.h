@@ -71,6 +71,7 @@ enum {
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
 	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
 	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
+	K_ADDRESS_ANY, K_POSITION,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
@@ -194,6 +195,8 @@ bool valid_pack_name(const char *s, size_t len);
 void list_protocols(char *buf, size_t cap);
 /* "a, b, c" of a NULL-terminated word list. */
 void list_words(const char *const *w, char *buf, size_t cap);
+/* The same, of the protocols for which has() is true. */
+void list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d));
 void list_keys(enum conf_sect sect, char *buf, size_t cap);
 /* Parse value v of key k into obj (the section's struct: conf_gateway,
  * conf_pack ...).  0, or -1 with the problem in why. */

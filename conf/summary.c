@@ -88,6 +88,10 @@ static void print_packs(const struct conf *c, FILE *out)
 			fprintf(out, "  cells %d (forced)", p->cells);
 		if (p->invert_current)
 			fprintf(out, "  current inverted");
+		if (p->position)
+			fprintf(out, "  position %d in the answer for all", p->position);
+		if (p->address_any)
+			fprintf(out, "  answers from any address");
 		if (p->control)
 			fprintf(out, "  MOSFET control (timeout %g s)", p->control_timeout);
 		if (p->is_tcp && p->driver && p->baud != p->driver->default_baud)

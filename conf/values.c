@@ -96,6 +96,20 @@ void list_protocols(char *buf, size_t cap)
 	}
 }
 
+void list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d))
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; bms_drivers[i] && n < cap; i++) {
+		if (!has(bms_drivers[i]))
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", bms_drivers[i]->name);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
 void list_keys(enum conf_sect sect, char *buf, size_t cap)
 {
 	size_t n = 0;

@@ -17,7 +17,8 @@
 bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->driver == b->driver && gw_link_same_wire(a, b) &&
-	       a->address == b->address && a->cells == b->cells && a->invert_current == b->invert_current;
+	       a->address == b->address && a->cells == b->cells && a->invert_current == b->invert_current &&
+	       a->position == b->position && a->address_any == b->address_any;
 }
 
 void gw_plan_undo(struct gw_plan *pl)

@@ -31,6 +31,14 @@ void gw_unit_ident(const struct gw *gw, const struct gw_unit *u, double now, str
 	id->product_name = GW_PRODUCT_NAME;
 	id->model_name = d ? d->description : "bank of parallel packs";
 	id->app_name = u->pack ? u->pack->cfg->name : "bank";
+	if (u->pack) {
+		const struct bms_ident *b = &u->pack->ident;
+		id->ext[MBID_EXT_VENDOR] = b->vendor;
+		id->ext[MBID_EXT_MODEL] = b->model;
+		id->ext[MBID_EXT_FIRMWARE] = b->firmware;
+		id->ext[MBID_EXT_SERIAL] = b->serial;
+		id->ext[MBID_EXT_PACK_SERIAL] = b->pack_serial;
+	}
 	id->server_id = (uint8_t)gw_unit_id(gw, u);
 	id->running = gw_unit_online_at(gw, u, now);
 }

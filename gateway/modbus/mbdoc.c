@@ -48,12 +48,22 @@ static void doc_ident(FILE *out)
 		"| 0x04 | ProductName | `%s` |\n"
 		"| 0x05 | ModelName | the protocol's description; `bank of parallel packs` on the bank unit |\n"
 		"| 0x06 | UserApplicationName | the pack's name (`[pack.NAME]`); `bank` on the bank unit |\n"
+		"| 0x80 | (extended) | the BMS's maker, as the BMS names itself |\n"
+		"| 0x81 | (extended) | the BMS's hardware or model |\n"
+		"| 0x82 | (extended) | the BMS's software version |\n"
+		"| 0x83 | (extended) | the BMS's serial number |\n"
+		"| 0x84 | (extended) | the pack's serial number |\n"
 		"\n"
+		"- Objects 0x80-0x84: what a pack's BMS says about itself, for the protocols with\n"
+		"  identity commands (README.md \"Supported BMSs\"), once a poll has read them; each only\n"
+		"  if the BMS gives it. A unit that has one answers with conformity level 0x%02X\n"
+		"  (extended identification).\n"
 		"- Read Device ID code 1 (basic): objects 0x00-0x02; 2 (regular): 0x00-0x02 and\n"
-		"  0x04-0x06; 3 (extended): answered as 2, there are no extended objects; 4: the one\n"
-		"  object asked.\n"
-		"- Object 0x03 (VendorUrl) is not served: code 4 for it, or for an object above 0x06:\n"
-		"  exception 0x02. A stream asked to start at an object not served starts at 0x00.\n"
+		"  0x04-0x06; 3 (extended): the regular objects, then the extended ones (none: as 2);\n"
+		"  4: the one object asked.\n"
+		"- Object 0x03 (VendorUrl) is not served: code 4 for it, or for any object the unit\n"
+		"  does not have: exception 0x02. A stream asked to start at an object not served starts\n"
+		"  at 0x00.\n"
 		"- Another read code: 0x03. An MEI type other than 0x0E: 0x01. The answer does not\n"
 		"  depend on the unit's freshness.\n"
 		"\n"
@@ -62,7 +72,7 @@ static void doc_ident(FILE *out)
 		"unit's data are fresh, 0x00 while it is stale), then the text\n"
 		"`bmsgw VERSION NAME PROTOCOL` (`bmsgw 1.2.3 house daly`, `bmsgw 1.2.3 bank bank`).\n"
 		"\n",
-		MBID_CONFORMITY, MBID_VENDOR, GW_PRODUCT_NAME);
+		MBID_CONFORMITY, MBID_VENDOR, GW_PRODUCT_NAME, MBID_CONFORMITY_EXT);
 }
 
 /* What bmsgw puts in a point, by model and name. */

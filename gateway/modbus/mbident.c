@@ -34,9 +34,32 @@ static const char *mbid_object(const struct mbid_identity *id, unsigned obj)
 	case 4: v = id->product_name; break;
 	case 5: v = id->model_name; break;
 	case 6: v = id->app_name; break;
-	default: return NULL;
+	default:
+		if (obj >= MBID_EXT_FIRST && obj < MBID_EXT_FIRST + MBID_EXT_COUNT) {
+			v = id->ext[obj - MBID_EXT_FIRST];
+			return v && v[0] ? v : NULL;
+		}
+		return NULL;
 	}
 	return v ? v : "";
+}
+
+/* Does the unit have extended objects? */
+static bool mbid_has_ext(const struct mbid_identity *id)
+{
+	for (unsigned i = 0; i < MBID_EXT_COUNT; i++)
+		if (mbid_object(id, MBID_EXT_FIRST + i))
+			return true;
+	return false;
+}
+
+/* The object after obj in a stream that ends at `last` (0x80.. follow 0x06
+ * in an extended one); 256 past the end. */
+static unsigned mbid_after(unsigned obj, unsigned last)
+{
+	if (obj == MBID_OBJECTS - 1 && last >= MBID_EXT_FIRST)
+		return MBID_EXT_FIRST;
+	return obj + 1 <= last ? obj + 1 : 256;
 }
 
 /* Append object obj at out[*pos] if it fits in limit; false if not. */
@@ -69,7 +92,7 @@ static int mbid_device_id(const struct mbid_identity *id, const uint8_t *req, si
 	out[0] = MBID_FC_MEI;
 	out[1] = MBID_MEI_DEVICE_ID;
 	out[2] = (uint8_t)code;
-	out[3] = MBID_CONFORMITY;
+	out[3] = mbid_has_ext(id) ? MBID_CONFORMITY_EXT : MBID_CONFORMITY;
 	out[4] = 0x00; /* More Follows */
 	out[5] = 0x00; /* Next Object Id */
 	out[6] = 0;    /* Number of objects */
@@ -81,12 +104,14 @@ static int mbid_device_id(const struct mbid_identity *id, const uint8_t *req, si
 		out[6] = 1;
 		return (int)pos;
 	}
-	/* a stream: basic = 0..2; regular and extended = 0..6 (we have no
-	 * extended objects: answered at our conformity level) */
+	/* a stream: basic = 0..2; regular = 0..6; extended = 0..6 and the
+	 * extended objects the unit has (none: as regular) */
 	unsigned last = code == RD_BASIC ? 2 : MBID_OBJECTS - 1;
-	if (obj > last || !mbid_object(id, obj))
+	if (code == RD_EXTENDED && mbid_has_ext(id))
+		last = MBID_EXT_FIRST + MBID_EXT_COUNT - 1;
+	if (obj > last || (obj >= MBID_OBJECTS && obj < MBID_EXT_FIRST) || !mbid_object(id, obj))
 		obj = 0;
-	for (; obj <= last; obj++) {
+	for (; obj <= last; obj = mbid_after(obj, last)) {
 		if (!mbid_object(id, obj))
 			continue;
 		if (!mbid_put(id, obj, out, &pos, MBID_PDU_MAX)) {

@@ -15,8 +15,22 @@
 #define MBID_FC_REPORT_SERVER_ID 0x11
 #define MBID_FC_MEI 0x2B
 #define MBID_MEI_DEVICE_ID 0x0E
-/* Regular identification, stream and individual access (section 6.21). */
+/* Regular identification, stream and individual access (section 6.21);
+ * a unit with extended objects (what its BMS says about itself): extended
+ * identification. */
 #define MBID_CONFORMITY 0x82
+#define MBID_CONFORMITY_EXT 0x83
+/* Extended objects 0x80.. (private, section 6.21): what the BMS says about
+ * itself (bms/bms.h struct bms_ident). */
+enum {
+	MBID_EXT_VENDOR = 0,   /* 0x80 the BMS's maker, as it names itself */
+	MBID_EXT_MODEL,        /* 0x81 its hardware / model */
+	MBID_EXT_FIRMWARE,     /* 0x82 its software version */
+	MBID_EXT_SERIAL,       /* 0x83 its serial number */
+	MBID_EXT_PACK_SERIAL,  /* 0x84 the pack's serial number */
+	MBID_EXT_COUNT
+};
+#define MBID_EXT_FIRST 0x80
 /* The longest PDU (section 4.1), so the size of out. */
 #define MBID_PDU_MAX 253
 /* The longest object value: a PDU of one object (7 bytes of header, the
@@ -41,6 +55,7 @@ struct mbid_identity {
 	const char *product_name;  /* object 4 ProductName (e.g. "bmsgw BMS gateway") */
 	const char *model_name;    /* object 5 ModelName (e.g. the protocol's description) */
 	const char *app_name;      /* object 6 UserApplicationName: the pack's name, or "bank" */
+	const char *ext[MBID_EXT_COUNT]; /* objects 0x80.. (MBID_EXT_*): NULL or "" = absent */
 	uint8_t server_id;         /* FC 0x11 Server ID: the unit id */
 	bool running;              /* FC 0x11 Run Indicator: 0xFF when fresh, 0x00 when stale */
 };
@@ -54,7 +69,8 @@ bool mbid_handles(uint8_t fc);
  *   FC 0x2B: MEI type other than 0x0E -> 0x01; a PDU not of exactly
  *     function, MEI type, Read Device ID code and Object Id -> 0x03;
  *     a Read Device ID code other than 1 (basic), 2 (regular),
- *     3 (extended: answered as regular, the conformity level) or
+ *     3 (extended: the regular objects, then the extended ones the unit
+ *     has; a unit without any answers it as regular) or
  *     4 (one object) -> 0x03; code 4 for an object this unit does not
  *     have -> 0x02.  A stream starting at an object it does not have
  *     starts at object 0 (section 6.21); objects that do not fit the PDU

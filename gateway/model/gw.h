@@ -73,6 +73,11 @@ struct gw_pack {
 	struct gw_lim_state lim_st;    /* the charge-limit engine's memory (charge.c) */
 	struct gw_limits lim;          /* its charge and discharge limits now */
 	struct gw_pack_ctl ctl;        /* MOSFET control */
+	struct bms_ident ident;        /* what the BMS said about itself (identity commands) by its
+	                                * last good poll; logged when it changes */
+	/* the records a poll of this pack gets for the other packs of its
+	 * master's answer for all (`position`: the group's lead polls) */
+	struct bms_snapshot group[BMS_MAX_GROUP];
 };
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);

@@ -109,6 +109,30 @@ static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *
 	fputc('}', o);
 }
 
+/* What the BMS says about itself: "bms":{...} with the fields it gave,
+ * nothing when it gave none. */
+static void ident_fields(FILE *o, const struct bms_ident *id)
+{
+	if (!bms_ident_any(id))
+		return;
+	const struct {
+		const char *key, *v;
+	} f[] = {
+		{ "vendor", id->vendor }, { "model", id->model }, { "firmware", id->firmware },
+		{ "serial", id->serial }, { "pack_serial", id->pack_serial },
+	};
+	fprintf(o, ",\"bms\":{");
+	bool first = true;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!f[i].v[0])
+			continue;
+		fprintf(o, "%s\"%s\":", first ? "" : ",", f[i].key);
+		gw_json_str(o, f[i].v);
+		first = false;
+	}
+	fputc('}', o);
+}
+
 static void energy_fields(FILE *o, const struct gw_energy *e)
 {
 	fprintf(o, ",\"energy_in_kwh\":%.3f,\"energy_out_kwh\":%.3f", e->in_kwh, e->out_kwh);
@@ -125,8 +149,9 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
 		p->have_data ? "true" : "false");
 	fprintf(o, ",\"online\":%s", gw_pack_online(gw, p) ? "true" : "false");
-	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u}",
-		ws->checksum_errors, ws->short_frames, ws->timeouts);
+	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u}",
+		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions);
+	ident_fields(o, &p->ident);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
 	limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */

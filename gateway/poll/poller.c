@@ -107,7 +107,28 @@ static void poll_begin(struct gw_pack *p, double now)
 	p->last_bad = 0;
 	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
 			  now - p->slow_at >= p->wire->gw->conf->gw.stale_after / 2;
+	p->poll.address_any = p->cfg->address_any;
+	p->poll.position = (uint8_t)p->cfg->position;
+	if (p->cfg->position) {
+		p->poll.group = p->group;
+		p->poll.group_cap = BMS_MAX_GROUP;
+	}
 	p->poll_started = now;
+}
+
+/* A pack read through its master's answer for all (`position`): the pack
+ * of its group (the same wire, protocol and address) with the lowest
+ * position polls for them all.  NULL for a pack that answers for itself. */
+static struct gw_pack *group_lead(const struct gw_pack *p)
+{
+	if (!p->cfg->position)
+		return NULL;
+	struct gw_pack *lead = NULL;
+	for (struct gw_pack *q = p->wire->packs; q; q = q->next_on_link)
+		if (q->cfg->position && q->drv == p->drv && q->cfg->address == p->cfg->address &&
+		    (!lead || q->cfg->position < lead->cfg->position))
+			lead = q;
+	return lead;
 }
 
 static void soc_track(struct gw_pack *p)
@@ -134,6 +155,87 @@ static void polled(struct gw *gw, struct gw_pack *p, bool ok)
 	gw_control_polled(gw, p, ok);
 }
 
+/* What the BMS says about itself, when a poll read it anew: kept, and
+ * logged when it is new or another. */
+static void ident_seen(struct gw_pack *p)
+{
+	const struct bms_kept *k = &p->poll.kept;
+	if (k->ident_state != BMS_IDENT_HAVE || memcmp(&k->ident, &p->ident, sizeof(p->ident)) == 0)
+		return;
+	p->ident = k->ident;
+	const struct bms_ident *id = &p->ident;
+	gw_info("pack %s: the BMS says%s%s%s%s%s%s%s%s%s%s", p->cfg->name, id->vendor[0] ? " vendor " : "",
+		id->vendor, id->model[0] ? " model " : "", id->model, id->firmware[0] ? " firmware " : "",
+		id->firmware, id->serial[0] ? " serial " : "", id->serial, id->pack_serial[0] ? " pack serial " : "",
+		id->pack_serial);
+}
+
+/* A good poll gave p the snapshot snap (the poll began at `started`; with
+ * refresh it read the slow-changing values too). */
+static void pack_good(struct gw *gw, struct gw_pack *p, struct bms_snapshot *snap, double started, bool refresh,
+		      double now)
+{
+	bms_snapshot_derive(snap);
+	p->snap = *snap;
+	p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
+	/* encode into a scratch block, then swap in whole */
+	uint16_t regs[REG_MAP_SIZE];
+	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
+	memcpy(p->data_regs, regs, sizeof(regs));
+	p->have_data = true;
+	p->last_good = now;
+	p->good_polls++;
+	if (refresh) {
+		p->slow_at = started;
+		p->slow_age = 0;
+	} else {
+		p->slow_age++;
+	}
+	soc_track(p);
+	if (p->fail_streak)
+		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
+	p->fail_streak = 0;
+	p->last_error[0] = 0;
+	gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name, p->snap.voltage,
+		 p->snap.current, p->snap.soc, p->snap.ncells, (now - started) * 1000);
+}
+
+static void pack_failed(struct gw_wire *w, struct gw_pack *p, const char *why)
+{
+	p->failed_polls++;
+	snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
+	if (p->fail_streak++ == 0 && w->link->state == GW_LINK_UP)
+		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
+			p->last_error);
+	else
+		gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+}
+
+/* The lead of a group polled: the other packs of its answer get their
+ * records (their own `cells` and current sign applied), or fail with it. */
+static void group_done(struct gw_wire *w, struct gw_pack *lead, bool ok, const char *why, double now)
+{
+	for (struct gw_pack *m = w->packs; m && lead->cfg->position; m = m->next_on_link) {
+		if (m == lead || group_lead(m) != lead)
+			continue;
+		unsigned k = (unsigned)m->cfg->position - 1u;
+		bool have = ok && (lead->poll.group_have & (1u << k));
+		if (have) {
+			struct bms_snapshot s = lead->group[k];
+			if (m->cfg->invert_current)
+				s.current = -s.current;
+			if (m->cfg->cells && m->cfg->cells < s.ncells)
+				s.ncells = (uint8_t)m->cfg->cells;
+			pack_good(w->gw, m, &s, lead->poll_started, lead->poll.refresh, now);
+		} else {
+			pack_failed(w, m, ok ? "its record is not in the answer for all (position too high?)" : why);
+		}
+		m->attempted = true;
+		m->next_due = lead->next_due;
+		polled(w->gw, m, have);
+	}
+}
+
 static void poll_done(struct gw_wire *w, bool ok, const char *why)
 {
 	struct gw_pack *p = w->cur;
@@ -144,45 +246,17 @@ static void poll_done(struct gw_wire *w, bool ok, const char *why)
 		return;
 	double now = gw_mono();
 	if (ok) {
-		bms_snapshot_derive(&p->poll.snap);
-		p->snap = p->poll.snap;
-		p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
-		/* encode into a scratch block, then swap in whole */
-		uint16_t regs[REG_MAP_SIZE];
-		reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
-		memcpy(p->data_regs, regs, sizeof(regs));
-		p->have_data = true;
-		p->last_good = now;
-		p->good_polls++;
-		if (p->poll.refresh) {
-			p->slow_at = p->poll_started;
-			p->slow_age = 0;
-		} else {
-			p->slow_age++;
-		}
-		soc_track(p);
-		if (p->fail_streak)
-			gw_info("pack %s: answering again after %u failed polls", p->cfg->name,
-				p->fail_streak);
-		p->fail_streak = 0;
-		p->last_error[0] = 0;
-		gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name,
-			 p->snap.voltage, p->snap.current, p->snap.soc, p->snap.ncells,
-			 (now - p->poll_started) * 1000);
+		pack_good(gw, p, &p->poll.snap, p->poll_started, p->poll.refresh, now);
+		ident_seen(p);
 	} else {
-		p->failed_polls++;
-		snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
-		if (p->fail_streak++ == 0 && w->link->state == GW_LINK_UP)
-			gw_warn("pack %s: poll failed: %s (logged once until it answers again)",
-				p->cfg->name, p->last_error);
-		else
-			gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+		pack_failed(w, p, why);
 	}
 	p->attempted = true;
 	/* next poll on the interval grid; never in the past */
 	p->next_due = p->poll_started + p->cfg->poll_interval;
 	if (p->next_due < now)
 		p->next_due = now;
+	group_done(w, p, ok, why, now);
 	if (!w->got_bytes && w->link->state == GW_LINK_UP) {
 		/* a TCP serial server or a BLE connection that passes nothing
 		 * any more is reopened (the transport says after how many) */
@@ -518,6 +592,8 @@ static void link_schedule(struct gw_wire *w)
 	struct gw_pack *next = NULL;
 	double now = gw_mono(), next_at = 0;
 	for (struct gw_pack *p = w->packs; p; p = p->next_on_link) {
+		if (group_lead(p) && group_lead(p) != p)
+			continue; /* its group's lead polls for it */
 		double at = p->next_due, rb = 0;
 		if (gw_control_readback_at(p, &rb)) {
 			if (rb < at)
@@ -582,6 +658,19 @@ static void link_down(void *arg)
 	}
 }
 
+/* Error answers (exceptions, error codes): the one that failed a try, and
+ * those the driver took without failing the step (poll.refusals). */
+static void count_refusals(struct gw_wire *w, struct gw_pack *p, int rc)
+{
+	uint32_t n = p->poll.refusals + (rc == BMS_E_REFUSED);
+	p->poll.refusals = 0;
+	if (n == 0)
+		return;
+	w->link->stats.exceptions += n;
+	gw_debug("link %s: pack %s: an error answer (%u so far)", w->link->port, p->cfg->name,
+		 w->link->stats.exceptions);
+}
+
 static void link_bytes(void *arg, const uint8_t *p, size_t n)
 {
 	struct gw_wire *w = arg;
@@ -635,6 +724,7 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 		}
 		int rc = d->handle(&pk->poll, w->rx.buf, fl);
 		bms_rx_consume(&w->rx, fl);
+		count_refusals(w, pk, rc);
 		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
 			continue;
 		if (rc == BMS_OK) {

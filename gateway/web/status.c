@@ -55,8 +55,8 @@ static void links_json(struct gw *gw, FILE *o)
 			l->state == GW_LINK_UP ? "true" : "false", l->opens);
 		if (l->state != GW_LINK_UP && l->rt.outage_logged)
 			fprintf(o, ",\"down_s\":%.0f", now - l->rt.down_since);
-		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"packs\":[",
-			l->stats.checksum_errors, l->stats.short_frames, l->stats.timeouts);
+		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,\"packs\":[",
+			l->stats.checksum_errors, l->stats.short_frames, l->stats.timeouts, l->stats.exceptions);
 		bool first = true;
 		for (const struct gw_pack *p = w->packs; p; p = p->next_on_link) {
 			fprintf(o, "%s", first ? "" : ",");
@@ -392,13 +392,14 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 		{ "bmsgw_link_checksum_errors_total", "counter", "Complete frames whose checksum failed." },
 		{ "bmsgw_link_short_frames_total", "counter", "Frames cut short." },
 		{ "bmsgw_link_timeouts_total", "counter", "Requests with no complete answer in time." },
+		{ "bmsgw_link_exceptions_total", "counter", "Answers that were an error code (a Modbus exception)." },
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
 		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
 		for (int i = 0; i < gw->nwires; i++) {
 			const struct gw_link *l = gw->wires[i]->link;
 			double v[] = { l->state == GW_LINK_UP && !gw->wires[i]->lent, (double)l->opens, l->stats.checksum_errors,
-				       l->stats.short_frames, l->stats.timeouts };
+				       l->stats.short_frames, l->stats.timeouts, l->stats.exceptions };
 			fprintf(o, "%s{port=", lf[f].name);
 			gw_prom_label(o, l->port);
 			fprintf(o, ",kind=\"%s\"} %.0f\n", link_kind(l), v[f]);

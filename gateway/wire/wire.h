@@ -46,6 +46,8 @@ struct gw_wire_stats {
 	uint32_t checksum_errors;      /* complete frames whose checksum (or end marker) failed */
 	uint32_t short_frames;         /* frames cut short: truncated, or abandoned half-way */
 	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
+	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
+	                                * a paceic RTN other than 00) */
 };
 
 /* What a link tells its owner.  arg is what the owner installed. */

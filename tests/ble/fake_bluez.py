@@ -21,7 +21,7 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
-                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | [custom],
+                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -83,6 +83,10 @@ LAYOUTS = {
     "jk2": [(0xFFE0, [(0xFFE1, ["write", "write-without-response"]), (0xFFE1, ["read", "notify"])])],
     # Daly: FFF0 / FFF1 notify / FFF2 write
     "daly": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write", "write-without-response"])])],
+    # Seplos V3: FFF0 / FFF1 read, notify / FFF2 read, write, write without response (aiobmsble's dump)
+    "seplos3": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
+    # EG4-LL: 1000 / 1002 notify / 1001 write (aiobmsble eg4_bms; flags not published: both writes)
+    "eg4": [(0x1000, [(0x1002, ["read", "notify"]), (0x1001, ["write", "write-without-response"])])],
     # newer Daly firmware: StartNotify on FFF1 is refused, FF00 / FF01 / FF02 work
     "daly-new": [(0xFFF0, [(0xFFF1, ["read", "notify", "!notify-refused"]),
                            (0xFFF2, ["read", "write", "write-without-response"])]),

@@ -34,6 +34,7 @@
 #ifndef TESTS_FUZZ_DRIVE_H
 #define TESTS_FUZZ_DRIVE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,6 +126,11 @@ struct fd {
 	bool done;
 	uint8_t req[64]; /* the outstanding request */
 	int req_len;
+	/* a target's config() may set these for every poll */
+	bool address_any;
+	uint8_t position;  /* struct bms_poll.position */
+	bool group;        /* with a group of BMS_MAX_GROUP records */
+	struct bms_snapshot grp[BMS_MAX_GROUP];
 };
 
 static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
@@ -142,9 +148,10 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 	REQUIRE(!(sn->present & ~t->drv->provides & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
 	/* limits a BMS reports are usable caps: currents >= 0, a charge voltage
 	 * limit above the discharge one; kept ones likewise */
+	/* (a direction the BMS gives no limit for is NAN) */
 	if (sn->present & BMS_HAS_CUR_LIMITS)
-		REQUIRE(sn->bms_ccl_a >= 0.0f && sn->bms_dcl_a >= 0.0f && sn->bms_ccl_a <= 3276.8f &&
-			sn->bms_dcl_a <= 3276.8f);
+		REQUIRE((isnan(sn->bms_ccl_a) || (sn->bms_ccl_a >= 0.0f && sn->bms_ccl_a <= 3276.8f)) &&
+			(isnan(sn->bms_dcl_a) || (sn->bms_dcl_a >= 0.0f && sn->bms_dcl_a <= 3276.8f)));
 	if (sn->present & BMS_HAS_VOLT_LIMITS)
 		REQUIRE(sn->bms_dvl_v > 0.0f && sn->bms_cvl_v > sn->bms_dvl_v);
 	if (s->poll.kept.have & BMS_HAS_CUR_LIMITS)
@@ -164,6 +171,13 @@ static void fd_begin(struct fd *s)
 	s->fresh = false;
 	s->poll.have_key = s->have_key;
 	memcpy(s->poll.key, s->key, sizeof(s->poll.key));
+	s->poll.address_any = s->address_any;
+	s->poll.position = s->position;
+	if (s->group) {
+		memset(s->grp, 0xA5, sizeof(s->grp)); /* what a poll does not write stays unused */
+		s->poll.group = s->grp;
+		s->poll.group_cap = BMS_MAX_GROUP;
+	}
 	if (!s->keep_rx)
 		bms_rx_clear(&s->rx);
 	s->need_request = !s->drv->listen_only;
@@ -208,6 +222,16 @@ static void fd_finish(struct fd *s)
 			REQUIRE((sn->balance >> sn->ncells) == 0);
 		if (t->ok)
 			t->ok(s, sn);
+		/* the other packs of an answer for all: whole, valid snapshots */
+		REQUIRE(s->poll.group_have >> BMS_MAX_GROUP == 0);
+		REQUIRE(s->poll.group_have == 0 || (s->group && s->position));
+		for (unsigned k = 0; k < BMS_MAX_GROUP; k++) {
+			if (!(s->poll.group_have & (1u << k)))
+				continue;
+			REQUIRE(k + 1u != s->position);
+			fd_check_snap(s, &s->grp[k]);
+			REQUIRE(s->grp[k].ncells > 0 && s->grp[k].voltage > 0);
+		}
 		bms_snapshot_derive(&s->poll.snap);
 	}
 	fd_begin(s);
@@ -340,6 +364,22 @@ static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 	s->link = (d[k] & 0x40) ? BMS_LINK_BLE : BMS_LINK_WIRE;
 	s->fresh = s->link == BMS_LINK_BLE;
 	return k + 1;
+}
+
+/* The three configuration bytes of the rack-battery targets
+ * (fuzz_paceic.h, fuzz_mbtable.h): the address (any byte), bit 6 + cells
+ * forced, then bit 0 invert_current, bits 2..3 retries, bit 5 refresh on
+ * every poll, bit 6 the first poll is the first of a new link, bit 7
+ * address_any. */
+static inline void fd_rack_config(struct fd *s, const uint8_t *d)
+{
+	s->address = d[0];
+	s->cells_forced = (d[1] & 0x40) ? (d[1] & 0x3f) : 0;
+	s->invert = d[2] & 1;
+	s->retries = (d[2] >> 2) & 3;
+	s->refresh = (d[2] & 0x20) != 0;
+	s->fresh = (d[2] & 0x40) != 0;
+	s->address_any = (d[2] & 0x80) != 0;
 }
 
 /* One run: polls after polls until the input is used up. */

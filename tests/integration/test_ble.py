@@ -47,8 +47,9 @@ EXE = os.path.join(ROOT, BIN, "bmsgw")
 
 # One row per protocol spoken over BLE: (protocol, simulator protocol, GATT
 # layout of the fake device, notification size (0 = each simulator write as
-# one notification)).  A row whose protocol has no BLE mode in this build
-# (a build without libsystemd) is reported and skipped.
+# one notification)[, the pack's address, configured too]).  A row whose
+# protocol has no BLE mode in this build (a build without libsystemd) is
+# reported and skipped.
 ROWS = [
     ("jbd", "jbd", "jbd", 20),           # FF00/FF01/FF02, 20-byte chunks as captured
     ("jbd", "jbd", "jbd", 0),            # whole answers in one notification (MTU 512)
@@ -59,6 +60,8 @@ ROWS = [
     ("jk-ble", "jk-ble", "jk", 128),     # one FFE1 that writes and notifies, 128-byte chunks
     ("jk-ble", "jk-ble", "jk2", 128),    # two FFE1 (new module): told apart by their flags
     ("victron-ble", "victron-ble", "adv", 0),       # advertisements, no connection
+    ("seplos3", "seplos3", "seplos3", 20, 1),       # Modbus RTU over FFF0, pack 1, 20-byte chunks
+    ("eg4-ll", "eg4-ll", "eg4", 20, 1),             # Modbus RTU over 1000, slave 1
 ]
 
 MAC_A, MAC_B, MAC_C = "A4:C1:38:00:00:0A", "A4:C1:38:00:00:0B", "A4:C1:38:00:00:0C"
@@ -183,19 +186,19 @@ def ble_pack(name, mac, proto="jbd", unit=1, extra=""):
 def test_rows():
     print("== one row per protocol over BLE")
     sims_help = sim_protocols()
-    for proto, simproto, layout, chunk in ROWS:
+    for proto, simproto, layout, chunk, *addr in ROWS:
         label = "%s over BLE (layout %s, %s)" % (proto, layout, "chunks of %d" % chunk if chunk else "whole")
         if not ble_supported(proto) or simproto not in sims_help:
             c.ok(False, "%s: no BLE mode in this build's driver, or no simulator" % label)
             continue
         key = "00112233445566778899aabbccddeeff"
-        sim = Sim(protocol=simproto, packs=("key=" + key,) if layout == "adv" else ("address=1",))
+        sim = Sim(protocol=simproto, packs=("key=" + key,) if layout == "adv" else ("address=%d" % (addr or [1])[0],))
         if layout == "adv":
             dev = {"address": MAC_A, "name": "SmartShunt", "mode": "adv", "sim": "127.0.0.1:%d" % sim.port}
             extra = "key = %s\n" % key
         else:
             dev = device(MAC_A, sim, layout=layout, chunk=chunk)
-            extra = ""
+            extra = "address = %d\n" % addr[0] if addr else ""
         fake = Fake([dev])
         port = free_port()
         gw = Gateway(gw_conf(port, [ble_pack("p", MAC_A, proto, extra=extra)]), port)

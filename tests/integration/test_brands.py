@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """End-to-end, per protocol: for every protocol that both bmsgw and the
 simulator speak, run the real gateway against the simulated BMS (TCP serial
-server) and check that the register image and --once equal the simulator's
-wire state, and that quantities the protocol does not carry read as
-register-map.md documents (0, 0x8000 for temperatures)."""
+server) and check that the register image, /api/state and --once equal the
+simulator's wire state, that quantities the protocol does not carry read as
+register-map.md documents (0, 0x8000 for temperatures) and are absent
+(null) in /api/state, that the BMS's identity, where the protocol has one,
+is in /api/state, and, for the protocols with a bus address, two packs on
+one bus.  MQTT per protocol: test_mqtt.py.  (While iterating:
+test_brands.py PROTOCOL... runs only those.)"""
+import http.client
 import json
 import os
 import re
@@ -79,6 +84,50 @@ def once_checks(js, p, proto):
     c.eq(js.get("soh") is None, p["soh"] is None, proto + ": --once SOH null exactly when absent")
 
 
+# Protocols whose BMS tells its identity (bms/PROTOCOLS.md §1.7): a text
+# the simulator's identity answer carries.
+IDENTITY = {"pace": "serial", "eg4-lp4": "vendor", "daren": "model", "seplos3": "vendor", "eg4-ll": "model",
+            "renogy": "model", "pace-modbus": "serial"}
+
+
+def api_state(port):
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/api/state")
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        return json.loads(body) if r.status == 200 else None
+    except (OSError, ValueError):
+        return None
+
+
+def api_checks(js, p, proto):
+    """The pack's object in /api/state against the simulator's state."""
+    pk = js["packs"][0]
+    c.eq(pk.get("online"), True, proto + ": /api/state online")
+    c.near(pk.get("voltage"), p["voltage"], 0.006, proto + ": /api/state voltage")
+    c.near(pk.get("current"), p["current"], 0.006, proto + ": /api/state current")
+    c.eq(pk.get("cells_mv"), p["cells_mv"], proto + ": /api/state cells")
+    c.eq([round(t, 1) for t in pk.get("temps_c") or []], [float(t) for t in p["temps_c"][:8]],
+         proto + ": /api/state temperatures")
+    for key, sim_key, eps in (("soc", "soc", 0.06), ("soh", "soh", 0.06), ("remaining_ah", "remaining_ah", 0.006),
+                              ("mos_temp_c", "mos_temp_c", 0.06)):
+        if p[sim_key] is None:
+            c.eq(pk.get(key), None, proto + ": /api/state %s absent (null)" % key)
+        else:
+            c.near(pk.get(key), p[sim_key], eps, proto + ": /api/state %s" % key)
+    ident = pk.get("bms")
+    if proto in IDENTITY:
+        c.ok(ident is not None and ident.get(IDENTITY[proto]), proto + ": the BMS's identity (%s) in /api/state (%r)"
+             % (IDENTITY[proto], ident))
+    else:
+        c.eq(ident, None, proto + ": no identity in /api/state (the protocol has none)")
+    link = js["links"][0]
+    c.eq((link.get("checksum_errors"), link.get("exceptions")), (0, 0),
+         proto + ": no checksum errors or exception answers on the wire")
+
+
 def check_text(conf):
     return subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True,
                           text=True).stdout
@@ -107,15 +156,18 @@ def run(proto):
 
 def run_sim(proto, sim):
     addr = sim.state()["packs"][0]["address"]
-    gw_port = free_port()
+    gw_port, http_port = free_port(), free_port()
     conf = """[gateway]
 listen = 127.0.0.1:%d
 stale_after = 5
+state_file = none
+[http]
+listen = 127.0.0.1:%d
 [pack.p]
 protocol = %s
 port = tcp://127.0.0.1:%d
 poll_interval = 0.5
-""" % (gw_port, proto, sim.port)
+""" % (gw_port, http_port, proto, sim.port)
     gw = Gateway(conf, gw_port)
     client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
     client.connect()
@@ -131,6 +183,9 @@ poll_interval = 0.5
         p = sim.state()["packs"][0]
         image_checks(regs, p, proto)
         c.eq(regs[103], protocol_id(gw_port), proto + ": protocol id register matches --register-map")
+        js = wait_until(lambda: (lambda j: j if j and j["packs"][0].get("online") else None)(api_state(http_port)), 10)
+        if c.ok(js is not None, proto + ": /api/state answers"):
+            api_checks(js, sim.state()["packs"][0], proto)
         sim.ctl("fault %d silent" % addr)
         c.ok(wait_until(lambda: client.read_holding_registers(BASE, 1, slave=1).isError(), 15),
              proto + ": silent BMS -> exception")
@@ -147,7 +202,8 @@ poll_interval = 0.5
 
 # Protocols with a bus address: two packs on one simulated RS485 bus.
 MULTIDROP = {"daly": (1, 2), "daly-modbus": (1, 2), "jk-pb": (1, 15), "pylontech": (2, 3),
-             "topbms": (1, 2), "seplos": (0, 1)}
+             "topbms": (1, 2), "seplos": (0, 1), "pace": (1, 2), "eg4-lp4": (1, 2), "daren": (1, 2),
+             "seplos3": (0, 1), "eg4-ll": (1, 64), "renogy": (48, 49), "pace-modbus": (1, 2)}
 
 
 def run_bus(proto, addrs):
@@ -214,6 +270,8 @@ if __name__ == "__main__":
         _ids[m.group(2)] = int(m.group(1))
     both = [p for p in gw_protos if p in sim_protos]
     c.ok("daly" in both, "protocols tested end to end: " + " ".join(both))
+    if sys.argv[1:]:  # while iterating: only the protocols named
+        both = [p for p in both if p in sys.argv[1:]]
     missing = [p for p in gw_protos if p not in sim_protos]
     c.eq(missing, [], "every protocol of bmsgw has a simulator responder")
     for proto in both:

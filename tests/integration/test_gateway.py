@@ -416,8 +416,9 @@ def test_once_and_check():
         c.eq(js.get("temps_c"), [float(t) for t in p["temps_c"]], "--once: temperatures")
         c.eq(js.get("cycles"), p["cycles"], "--once: cycles")
         c.eq(js.get("soh"), None, "--once: SOH absent on Daly classic -> null")
-        c.eq(sorted(js.get("wire", {}).keys()), ["checksum_errors", "short_frames", "timeouts"],
+        c.eq(sorted(js.get("wire", {}).keys()), ["checksum_errors", "exceptions", "short_frames", "timeouts"],
              "--once: the wire's error counters")
+        c.ok("bms" not in js, "--once: no \"bms\" identity for a protocol without identity commands")
         sim.ctl("fault 1 silent")
         out = subprocess.run([exe, "-c", conf, "--once"], capture_output=True, text=True, timeout=60)
         c.eq(out.returncode, 1, "--once exit 1 when a pack is silent")

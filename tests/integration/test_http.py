@@ -164,7 +164,7 @@ def run(sim, gw, gw_port, http_port, tmp):
     c.eq(links["tcp://127.0.0.1:%d" % sim.port]["state"], "up", "the simulator's wire is up")
     dead = [l for l in js["links"] if l["packs"] == ["shed"]][0]
     c.ok(dead["state"] in ("down", "connecting", "resolving"), "the dead pack's wire is not up (%s)" % dead["state"])
-    for k in ("checksum_errors", "short_frames", "timeouts", "opens"):
+    for k in ("checksum_errors", "short_frames", "timeouts", "exceptions", "opens"):
         c.ok(k in dead, "wire counter %s" % k)
     c.eq(js["mqtt"], None, "no MQTT configured")
     c.ok(js["history"]["file"].endswith("history.db"), "history file named")

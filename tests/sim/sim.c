@@ -45,6 +45,13 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_vedirect,
 	&sim_proto_jk_ble,
 	&sim_proto_victron_ble,
+	&sim_proto_pace,
+	&sim_proto_eg4_lp4,
+	&sim_proto_daren,
+	&sim_proto_seplos3,
+	&sim_proto_eg4_ll,
+	&sim_proto_renogy,
+	&sim_proto_pace_modbus,
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 
@@ -447,6 +454,16 @@ static void tx_flush(int64_t now)
 			S.answer_out = 0;
 		}
 	}
+}
+
+int sim_bus_npacks(void)
+{
+	return S.npacks;
+}
+
+struct sim_pack *sim_bus_pack(int i)
+{
+	return i >= 0 && i < S.npacks ? &S.packs[i] : NULL;
 }
 
 static struct sim_pack *find_pack(int address)

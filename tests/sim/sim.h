@@ -89,7 +89,13 @@ struct sim_pack {
 	int full16;             /* Daly: always 16 frames of 0x95 */
 	int junk;               /* junk (stale bytes) in unused slots / reserved bytes */
 	/* Bluetooth LE variants (pack options) */
-	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect */
+	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect;
+	                         * daren: 'K' KS48100 ('>' frames) */
+	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
+	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
+	int refuse;             /* >= 0: a register-table BMS answers reads that start at
+	                         * this register with exception 02 (`refuse`: a BMS
+	                         * without that block) */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* what the pack sends by itself */
@@ -146,7 +152,7 @@ struct sim_view {
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */
-#define SIM_REPLY_MAX 1024
+#define SIM_REPLY_MAX 4096
 #define SIM_REPLY_FRAMES 40
 struct sim_reply {
 	size_t len;
@@ -207,6 +213,12 @@ struct sim_proto {
 	 * wire to the first byte of the answer (uniform in min..max); 0..0 =
 	 * no figure published for the brand: SIM_LATENCY_MIN_MS..MAX_MS. */
 	int latency_min_ms, latency_max_ms;
+	/* The pack option `reply_adr` applies: answers may carry another
+	 * address than the one asked (the responder uses sim_pack_reply_adr()). */
+	int reply_adr;
+	/* A Modbus register-table BMS (sim_mbslave.c): the pack option
+	 * `refuse` applies. */
+	int mb_slave;
 };
 #define SIM_LATENCY_MIN_MS 20
 #define SIM_LATENCY_MAX_MS 50
@@ -223,6 +235,20 @@ extern const struct sim_proto sim_proto_jbd; /* sim_jbd.c */
 extern const struct sim_proto sim_proto_vedirect; /* sim_vedirect.c */
 extern const struct sim_proto sim_proto_jk_ble; /* sim_jk_ble.c */
 extern const struct sim_proto sim_proto_victron_ble; /* sim_victron_ble.c */
+extern const struct sim_proto sim_proto_pace; /* sim_pace.c */
+extern const struct sim_proto sim_proto_eg4_lp4; /* sim_eg4_lp4.c */
+extern const struct sim_proto sim_proto_daren; /* sim_daren.c */
+extern const struct sim_proto sim_proto_seplos3; /* sim_seplos3.c */
+extern const struct sim_proto sim_proto_eg4_ll; /* sim_eg4_ll.c */
+extern const struct sim_proto sim_proto_renogy; /* sim_renogy.c */
+extern const struct sim_proto sim_proto_pace_modbus; /* sim_pace_modbus.c */
+
+/* The packs of the simulated bus, in --pack order (a master that answers
+ * for all its packs, pace). */
+int sim_bus_npacks(void);
+struct sim_pack *sim_bus_pack(int i);
+/* The address an answer of p carries (its reply_adr if set). */
+int sim_pack_reply_adr(const struct sim_pack *p);
 
 /* Deterministic PRNG (xorshift64*), seeded by --seed. */
 void sim_seed(uint64_t seed);

@@ -121,6 +121,11 @@ int sim_fault_parse(const char *s)
 #define CELL_BASE_MV 3200.0
 #define CELL_MV_PER_SOC 1.5
 
+int sim_pack_reply_adr(const struct sim_pack *p)
+{
+	return p->reply_adr >= 0 ? p->reply_adr : p->address;
+}
+
 void sim_pack_init(struct sim_pack *p, int address)
 {
 	memset(p, 0, sizeof *p);
@@ -145,6 +150,8 @@ void sim_pack_init(struct sim_pack *p, int address)
 		p->temp_c[i] = 25 + i % 2;
 	p->chg_mos = p->dsg_mos = 1;
 	p->chg_set = p->dsg_set = 1;
+	p->reply_adr = -1;
+	p->refuse = -1;
 	p->ctl = SIM_CTL_NORMAL;
 	p->fault = SIM_F_NONE;
 	/* victron-ble: the key of the SmartShunt whose advertisements
@@ -428,10 +435,22 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->junk = (int)l;
 				junk_set = 1;
 			}
+		} else if (strcmp(k, "reply_adr") == 0 && proto->reply_adr) {
+			ok = parse_long(v, 0, 255, &l) == 0;
+			if (ok)
+				p->reply_adr = (int)l;
+		} else if (strcmp(k, "refuse") == 0 && proto->mb_slave) {
+			ok = parse_long(v, 0, 65535, &l) == 0;
+			if (ok)
+				p->refuse = (int)l;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daly-modbus") == 0) {
 			ok = strcmp(v, "d2") == 0 || strcmp(v, "81") == 0;
 			if (ok)
 				p->dialect = v[0] == 'd' ? 0xD2 : 0;
+		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daren") == 0) {
+			ok = strcmp(v, "ks") == 0 || strcmp(v, "dr") == 0;
+			if (ok)
+				p->dialect = v[0] == 'k' ? 'K' : 0;
 		} else if (strcmp(k, "layout") == 0 && strcmp(proto->name, "jk-ble") == 0) {
 			ok = strcmp(v, "24s") == 0 || strcmp(v, "32s") == 0;
 			if (ok)

@@ -7,9 +7,15 @@
 #include <string.h>
 
 #define SOI '~'
+#define SOI_KS '>'               /* KS48100 */
 #define EOI '\r'
 #define HEAD 13                  /* '~' VER ADR CID1 CID2 LENGTH */
 #define MAX_FRAME 1100           /* longest request we wait for */
+
+static int is_soi(uint8_t c)
+{
+	return c == SOI || c == SOI_KS;
+}
 
 static int hexval(uint8_t c)
 {
@@ -51,7 +57,7 @@ static unsigned checksum(const uint8_t *p, size_t n)
 /* Is buf[0..n) (from '~' through CR) a well-formed frame? */
 static int valid(const uint8_t *buf, size_t n)
 {
-	if (n < HEAD + 5 || buf[0] != SOI || buf[n - 1] != EOI)
+	if (n < HEAD + 5 || !is_soi(buf[0]) || buf[n - 1] != EOI)
 		return 0;
 	for (size_t i = 1; i < n - 1; i++)
 		if (hexval(buf[i]) < 0)
@@ -67,15 +73,15 @@ enum sim_scan sim_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n)
 {
 	if (len == 0)
 		return SIM_SCAN_NEED;
-	if (buf[0] != SOI) {
+	if (!is_soi(buf[0])) {
 		size_t i = 1;
-		while (i < len && buf[i] != SOI)
+		while (i < len && !is_soi(buf[i]))
 			i++;
 		*n = i;
 		return SIM_SCAN_SKIP;
 	}
 	for (size_t i = 1; i < len; i++) {
-		if (buf[i] == SOI) { /* a new frame before this one ended */
+		if (is_soi(buf[i])) { /* a new frame before this one ended */
 			*n = i;
 			return SIM_SCAN_BAD;
 		}
@@ -95,6 +101,7 @@ int sim_pylonframe_parse(const uint8_t *req, size_t n, struct sim_pylonframe_req
 {
 	if (!valid(req, n))
 		return -1;
+	r->soi = req[0];
 	r->ver = (uint8_t)hexn(req + 1, 2);
 	r->adr = (uint8_t)hexn(req + 3, 2);
 	r->cid1 = (uint8_t)hexn(req + 5, 2);
@@ -124,15 +131,28 @@ static void puthex(uint8_t *p, unsigned v, int digits)
 int sim_pylonframe_reply(struct sim_reply *reply, uint8_t ver, uint8_t adr, uint8_t rtn,
                          const struct sim_pylonframe_info *info)
 {
+	return sim_pylonframe_reply_ex(reply, SOI, ver, adr, SIM_PYLONFRAME_CID1, rtn, info);
+}
+
+void sim_pylonframe_text(struct sim_pylonframe_info *i, const char *s, size_t n)
+{
+	size_t l = strlen(s);
+	for (size_t k = 0; k < n; k++)
+		sim_pylonframe_put8(i, k < l ? (uint8_t)s[k] : ' ');
+}
+
+int sim_pylonframe_reply_ex(struct sim_reply *reply, uint8_t soi, uint8_t ver, uint8_t adr, uint8_t cid1,
+                            uint8_t rtn, const struct sim_pylonframe_info *info)
+{
 	uint8_t f[HEAD + 5 + 2 * SIM_PYLONFRAME_MAX_INFO];
 	size_t ninfo = info ? info->len : 0, k = 0;
 
 	if (info && info->overflow)
 		return -1;
-	f[k++] = SOI;
+	f[k++] = soi;
 	puthex(f + k, ver, 2);
 	puthex(f + k + 2, adr, 2);
-	puthex(f + k + 4, SIM_PYLONFRAME_CID1, 2);
+	puthex(f + k + 4, cid1, 2);
 	puthex(f + k + 6, rtn, 2);
 	puthex(f + k + 8, length_word((unsigned)(2 * ninfo)), 4);
 	k += 12;

@@ -1,8 +1,9 @@
-/* tests/sim/sim_pylonframe.h - the BMS side of the Pylontech-style ASCII
- * framing (bms/PROTOCOLS.md §8), shared by sim_pylontech.c, sim_topbms.c and
- * sim_seplos.c.  Independent of bms/ (the code under test).
+/* tests/sim/sim_pylonframe.h - the BMS side of the Pylontech-style ("paceic")
+ * ASCII framing (bms/PROTOCOLS.md §8), shared by sim_pylontech.c,
+ * sim_topbms.c, sim_seplos.c and sim_pace.c.
+ * Independent of bms/ (the code under test).
  *
- *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR
+ *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM CR	('>' instead of '~': KS48100)
  */
 #ifndef BMSGW_SIM_PYLONFRAME_H
 #define BMSGW_SIM_PYLONFRAME_H
@@ -12,11 +13,12 @@
 
 #include "sim.h"
 
-#define SIM_PYLONFRAME_MAX_INFO 500   /* bytes */
+#define SIM_PYLONFRAME_MAX_INFO 2000  /* bytes */
 #define SIM_PYLONFRAME_CID1 0x46      /* lithium battery */
 
 /* A request, parsed. */
 struct sim_pylonframe_req {
+	uint8_t soi;                  /* '~' or '>' */
 	uint8_t ver, adr, cid1, cid2;
 	size_t ninfo;
 	uint8_t info[SIM_PYLONFRAME_MAX_INFO];
@@ -29,8 +31,9 @@ struct sim_pylonframe_info {
 	uint8_t b[SIM_PYLONFRAME_MAX_INFO];
 };
 
-/* Requests in the received bytes: SKIP up to '~', FRAME for a valid frame
- * through its CR, BAD for a frame with a wrong character, LENGTH or CHKSUM. */
+/* Requests in the received bytes: SKIP up to '~' or '>', FRAME for a valid
+ * frame through its CR, BAD for a frame with a wrong character, LENGTH or
+ * CHKSUM. */
 enum sim_scan sim_pylonframe_scan(const uint8_t *buf, size_t len, size_t *n);
 /* Parse a frame scan() accepted: 0, or -1. */
 int sim_pylonframe_parse(const uint8_t *req, size_t n, struct sim_pylonframe_req *r);
@@ -39,6 +42,11 @@ int sim_pylonframe_address(const uint8_t *req, size_t n);
 /* Encode a frame and append it to the reply: 0, or -1 when it does not fit. */
 int sim_pylonframe_reply(struct sim_reply *reply, uint8_t ver, uint8_t adr, uint8_t rtn,
                          const struct sim_pylonframe_info *info);
+/* The same with another start character and device type (CID1). */
+int sim_pylonframe_reply_ex(struct sim_reply *reply, uint8_t soi, uint8_t ver, uint8_t adr, uint8_t cid1,
+                            uint8_t rtn, const struct sim_pylonframe_info *info);
+/* An ASCII text field of n bytes, padded with blanks. */
+void sim_pylonframe_text(struct sim_pylonframe_info *i, const char *s, size_t n);
 /* Fault badsum: one CHKSUM character changed (the CR stays last). */
 void sim_pylonframe_corrupt(uint8_t *frame, size_t n);
 

@@ -1,6 +1,8 @@
 /* tests/tools/bench_decode.c - decoder throughput for `make bench`: whole
  * polls (framer + decoder + register encoding) per second, per driver, on
- * the recorded frames of a full answer. */
+ * the recorded frames of a full answer (tests/fixtures/vectors.tsv; built
+ * answers where no capture of a block exists), and the cost of one poll. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,14 +18,14 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Feed `wire` (all answers back to back) through one poll; returns 0 if the
- * poll completed and finish() accepted it. */
-static int run_poll(const struct bms_driver *d, const uint8_t *wire, size_t n, struct bms_poll *poll)
+/* Feed `wire` (all answers back to back) through one poll of the pack at
+ * addr; returns 0 if the poll completed and finish() accepted it. */
+static int run_poll(const struct bms_driver *d, uint8_t addr, const uint8_t *wire, size_t n, struct bms_poll *poll)
 {
 	static struct bms_rx rx;
 	uint8_t req[64];
 	size_t off = 0;
-	bms_poll_begin(poll, 1, 0, false);
+	bms_poll_begin(poll, addr, 0, false);
 	bms_rx_clear(&rx);
 	while (d->next_request(poll, req, sizeof(req)) > 0) {
 		int rc = BMS_MORE;
@@ -62,36 +64,95 @@ static size_t hex(const char *h, uint8_t *out, size_t cap)
 	return n;
 }
 
-int main(void)
-{
+/* One driver's poll: the answers of its live requests, in order (the
+ * identity is taken as known, as after the first poll). */
+struct bench_case {
+	const char *name;
+	const struct bms_driver *drv;
+	uint8_t addr;
+	bool text; /* ASCII frames as they are, else hex */
+	const char *wire;
+};
+
+static const struct bench_case cases[] = {
 	/* a 16S Daly: 0x90..0x94, 6 cell frames, 1 temperature frame, 0x97, 0x98 */
-	static const char *daly =
+	{ "daly", &bms_daly_driver, 1, false,
 		"a5019008021400007545037889" "a50191080d000f0cfe010378e1" "a501920837013701fe0103782a"
 		"a5019308020101780003cb40cb" "a5019408100100000000034096"
 		"a5019508010cfd0cfe0cfe40a1a5019508020cfe0cfe0cfe40a3a5019508030cfe0cfe0cfe40a4"
 		"a5019508040cfe0cfc0cfe40a3a5019508050cfe0cff0cfe40a7a5019508060cfc000000004091"
-		"a501960801370000000000007c" "a5019708000000000000000045" "a5019808000000000000000046";
-	uint8_t wire[512];
-	size_t n = hex(daly, wire, sizeof(wire));
+		"a501960801370000000000007c" "a5019708000000000000000045" "a5019808000000000000000046" },
+	/* PACE25-01, -02: 0x42 + 0x44 */
+	{ "pace", &bms_pace_driver, 1, true,
+		"~25014600F07A0001100CC70CC80CC70CC70CC70CC50CC60CC70CC70CC60CC70CC60CC60CC70CC60CC70"
+		"60B9B0B990B990B990BB30BBCFF1FCCCD12D303286A008C2710E1E4\r~25014600004C00011000000000"
+		"0000000000000000000000000600000000000000000000000E000000000000EF3A\r" },
+	/* EG4LP4-01, -02: 0x42 + 0x44 */
+	{ "eg4-lp4", &bms_eg4_lp4_driver, 1, true,
+		"~20014A00A0CA1001100D2F0D2C0D2C0D2D0D2D0D2F0D2F0D2F0D2C0D2D0D2D0D2F0D300D2C0D300D2C0"
+		"40B9B0BA50B9B0B9B0BB90BAF029D151521A9268400540F005700620D300D2C00040BA50B9B000ADAC00"
+		"00A54550005D473000570A600000680000004CA56897E24D1A5\r~20014A007054100110000000000000"
+		"000000000000000000000400000000000000000900000000000003020000000000EDC3\r" },
+	/* DAREN-01: 0x42 */
+	{ "daren", &bms_daren_driver, 1, true,
+		"~22014A00E0C6001A2C14C0100D010D010CDB0D010D010D000D020CE60CF80D020D010CDF0D020D020D0"
+		"00CE0010E0104010E040104010401040104000000000050011F4014F000CC00000000000000000023000"
+		"0000000000000000000000000000000000000000000D582\r" },
+	/* SEPLOS3-01, -02 and a PIC answer */
+	{ "seplos3", &bms_seplos3_driver, 1, false,
+		"01042214cdff776b4080e80122034003e7000a0cff0b7f0d000cff0b810b7e000000b400b4d32e010434"
+		"0cff0cff0d000d000d000cff0d000cff0d000d000d000d000d000cff0cff0d000b820b7f0b810b7e0aab"
+		"0aab0aab0aab0b8c0b7f01130101120000000000000000010000000000000300002aa5" },
+	/* EG4LL-01 */
+	{ "eg4-ll", &bms_eg4_ll_driver, 2, false,
+		"02034e14f600780d1a0d190d1b0d1b0d1a0d1b0d1a0d1b0d1a0d1b0d1a0d1a0d1a0d1b0d1a0d1a001900"
+		"1b0018006100640064006100010000000000000000000b15752a00181818180000001003e800004e71" },
+	/* RENOGY-01 and built 5042 / 5100 answers */
+	{ "renogy", &bms_renogy_driver, 48, false,
+		"30034400040023002100210021000000000000000000000000000000000000000000000000000200aa00"
+		"aa00000000000000000000000000000000000000000000000000000000257430030e00fa008800015f90"
+		"000186a00003fd9d300310000000000000000000000000000680001760" },
+	/* a built 0 x 37 answer (no capture exists) */
+	{ "pace-modbus", &bms_pace_modbus_driver, 1, false,
+		"01034afb2e14c8004c00631db02710271001410000000000000e000003000000000cf80cf90cfa0cfb0c"
+		"fc0cfd0cfe0cff0d000d010d020d030d040d050d060d0700fb00fcffcb00fe013100dd4170" },
+};
+
+/* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
+static int bench(const struct bench_case *c, double seconds)
+{
+	static uint8_t wire[2048];
+	size_t n = c->text ? strlen(c->wire) : hex(c->wire, wire, sizeof(wire));
+	if (c->text)
+		memcpy(wire, c->wire, n);
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
+	poll.kept.ident_state = BMS_IDENT_NONE;
 	uint16_t regs[REG_MAP_SIZE];
-	if (run_poll(&bms_daly_driver, wire, n, &poll) != 0) {
-		fprintf(stderr, "bench_decode: the recorded daly poll does not decode\n");
+	if (run_poll(c->drv, c->addr, wire, n, &poll) != 0) {
+		fprintf(stderr, "bench_decode: the %s poll does not decode\n", c->name);
 		return 1;
 	}
 	long iters = 0;
 	double t0 = now(), t;
 	do {
 		for (int i = 0; i < 1000; i++) {
-			run_poll(&bms_daly_driver, wire, n, &poll);
+			run_poll(c->drv, c->addr, wire, n, &poll);
 			bms_snapshot_derive(&poll.snap);
 			reg_encode_data(&poll.snap, REG_FLOAT_CDAB, regs);
 		}
 		iters += 1000;
 		t = now();
-	} while (t - t0 < 2.0);
-	printf("daly: %.0f complete polls/s decoded and encoded (%zu wire bytes each, %.2f us per poll)\n",
+	} while (t - t0 < seconds);
+	printf("%-12s %9.0f polls/s decoded and encoded (%4zu wire bytes, %6.2f us per poll)\n", c->name,
 	       iters / (t - t0), n, (t - t0) / iters * 1e6);
 	return 0;
+}
+
+int main(void)
+{
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		rc |= bench(&cases[i], i == 0 ? 2.0 : 1.0);
+	return rc;
 }

@@ -46,6 +46,15 @@ PROTOCOLS = {
     "sinowealth": (9600, [None], 0),
     "jbd": (9600, [None], 0),
     "jk": (115200, [None], 0.1),
+    # the rack batteries; pace: a bus of 8 packs at 9600 baud (issue 29's
+    # goal: refreshed within 1.15 x (wire + the BMS's answer time))
+    "pace": (9600, list(range(1, 9)), 0),
+    "eg4-lp4": (9600, list(range(1, 16)), 0.2),
+    "daren": (19200, list(range(1, 16)), 0),
+    "seplos3": (19200, list(range(0, 16)), 0),
+    "eg4-ll": (9600, list(range(1, 17)), 0),
+    "renogy": (9600, list(range(48, 56)), 0),
+    "pace-modbus": (9600, list(range(1, 17)), 0),
 }
 
 

@@ -30,7 +30,7 @@ static inline struct drive_res feed_random(struct bms_poll *poll, struct bms_rx 
 
 /* ---- an independent encoder ---------------------------------------------- */
 
-#define PT_MAX 1100
+#define PT_MAX 4200
 
 static inline void pt_hex(char *p, unsigned v, int digits)
 {
@@ -39,16 +39,17 @@ static inline void pt_hex(char *p, unsigned v, int digits)
 		p[i] = h[(v >> (4 * (digits - 1 - i))) & 0xF];
 }
 
-/* ~ VER ADR 46 CID2 LENGTH INFO CHKSUM CR into out (NUL-terminated). */
-static inline void pt_frame(char *out, unsigned ver, unsigned adr, unsigned cid2, const uint8_t *info, size_t n)
+/* SOI VER ADR CID1 CID2 LENGTH INFO CHKSUM CR into out (NUL-terminated). */
+static inline void pt_frame_ex(char *out, char soi, unsigned ver, unsigned adr, unsigned cid1, unsigned cid2,
+			       const uint8_t *info, size_t n)
 {
 	size_t k = 0;
 	unsigned lenid = (unsigned)(2 * n), ls, sum = 0;
 
-	out[k++] = '~';
+	out[k++] = soi;
 	pt_hex(out + k, ver, 2);
 	pt_hex(out + k + 2, adr, 2);
-	pt_hex(out + k + 4, 0x46, 2);
+	pt_hex(out + k + 4, cid1, 2);
 	pt_hex(out + k + 6, cid2, 2);
 	ls = (lenid & 0xF) + ((lenid >> 4) & 0xF) + ((lenid >> 8) & 0xF);
 	pt_hex(out + k + 8, (((~ls + 1) & 0xF) << 12) | lenid, 4);
@@ -63,10 +64,16 @@ static inline void pt_frame(char *out, unsigned ver, unsigned adr, unsigned cid2
 	out[k] = 0;
 }
 
+/* ~ VER ADR 46 CID2 LENGTH INFO CHKSUM CR into out (NUL-terminated). */
+static inline void pt_frame(char *out, unsigned ver, unsigned adr, unsigned cid2, const uint8_t *info, size_t n)
+{
+	pt_frame_ex(out, '~', ver, adr, 0x46, cid2, info, n);
+}
+
 /* INFO builder. */
 struct pt_info {
 	size_t n;
-	uint8_t b[520];
+	uint8_t b[2100];
 };
 
 static inline void pt8(struct pt_info *i, unsigned v)

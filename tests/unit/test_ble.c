@@ -162,6 +162,12 @@ static void test_classify(void)
 	CHECK_STR(guess("JBD-SP04S034", NULL, 0, NULL), "jbd");
 	CHECK_STR(guess("", "0000ff00-0000-1000-8000-00805f9b34fb", 0, NULL), "jbd");
 	CHECK_STR(guess("", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "daly");
+	/* Seplos V3 names, not JBD's SP0...; EG4-LL's service */
+	CHECK_STR(guess("SP05B2312190075", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "seplos3");
+	CHECK_STR(guess("SP157B000001", NULL, 0, NULL), "seplos3");
+	CHECK_STR(guess("XZHX1234", NULL, 0, NULL), "seplos3");
+	CHECK_STR(guess("SP04S034", NULL, 0, NULL), "jbd");
+	CHECK_STR(guess("", "00001000-0000-1000-8000-00805f9b34fb", 0, NULL), "eg4-ll");
 	CHECK_STR(guess("Headphones", "0000110b-0000-1000-8000-00805f9b34fb", 0x004C, NULL), "-");
 	CHECK_STR(guess("", NULL, 0, NULL), "-");
 	/* the company id wins over a name */

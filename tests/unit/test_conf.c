@@ -460,6 +460,39 @@ static void test_errors(void)
 	CHECK_EQ_INT(c.packs[0].cells, 4);
 }
 
+/* position (the packs of one answer for all) and address_any */
+static void test_groups(void)
+{
+#define PACE_A "[pack.a]\nprotocol = pace\nport = /dev/x\naddress = 1\n"
+#define PACE_B "[pack.b]\nprotocol = pace\nport = /dev/x\naddress = 1\n"
+	CHECK_EQ_INT(load(PACE_A "position = 1\n" PACE_B "position = 3\ncells = 8\n"), 0);
+	CHECK_EQ_INT(c.packs[0].position, 1);
+	CHECK_EQ_INT(c.packs[1].position, 3);
+	CHECK(!c.packs[0].address_any);
+	EXPECT_ERROR(PACE_A "position = 2\n" PACE_B "position = 2\n", "t.ini:10: [pack.b] position: 2 is already used",
+		     "distinct position");
+	EXPECT_ERROR(PACE_A "position = 2\n" PACE_B, "t.ini:9: [pack.b] address: 1 is already used",
+		     "position in its answer for all");
+	EXPECT_ERROR(PACE_A "position = 16\n", "t.ini:5: [pack.a] position:", NULL);
+	EXPECT_ERROR(PACE_A "position = 0\n", "t.ini:5: [pack.a] position:", NULL);
+	EXPECT_ERROR(ONE_PACK "position = 1\n", "t.ini:4: [pack.a] position: protocol daly has no answer for several",
+		     "exist for pace");
+	/* address_any: alone on its port, or a group's */
+	CHECK_EQ_INT(load(PACE_A "address_any = true\n"), 0);
+	CHECK(c.packs[0].address_any);
+	CHECK_EQ_INT(load(PACE_A "address_any = yes\nposition = 1\n" PACE_B "position = 2\n"), 0);
+	EXPECT_ERROR(PACE_A "address_any = true\n[pack.b]\nprotocol = pace\nport = /dev/x\naddress = 2\n",
+		     "t.ini:5: [pack.a] address_any: [pack.a] takes answers from any address, but [pack.b]",
+		     "alone on its port");
+	EXPECT_ERROR("[pack.b]\nprotocol = pace\nport = /dev/x\naddress = 2\n" PACE_A "address_any = true\n",
+		     "t.ini:9: [pack.a] address_any: [pack.a] takes answers", NULL);
+	CHECK_EQ_INT(load(PACE_A "address_any = true\n[pack.b]\nprotocol = pace\nport = /dev/y\naddress = 2\n"), 0);
+	EXPECT_ERROR(ONE_PACK "address_any = true\n", "t.ini:4: [pack.a] address_any: protocol daly takes only",
+		     "exists for pace");
+#undef PACE_A
+#undef PACE_B
+}
+
 static void test_all_or_nothing(void)
 {
 	CHECK_EQ_INT(load("[gateway]\nbase = 100\n" ONE_PACK), 0);
@@ -507,6 +540,7 @@ int main(void)
 	test_gap();
 	test_examples();
 	test_errors();
+	test_groups();
 	test_all_or_nothing();
 	test_files();
 	if (check_failed == 0) {

@@ -103,6 +103,58 @@ static void test_individual(void)
 	EXPECT_EXC(&pack, "2b 0e 04 ff", 0x02);
 }
 
+/* objects 0x80.. (what the BMS says about itself): extended identification */
+static void test_extended(void)
+{
+	struct mbid_identity b = pack;
+	b.ext[MBID_EXT_MODEL] = "P16S100A-1812-1.00";
+	b.ext[MBID_EXT_SERIAL] = "1812101380309D";
+	b.ext[MBID_EXT_PACK_SERIAL] = ""; /* empty: absent */
+#define X81 "81 12 50313653313030412d313831322d312e3030"
+#define X83 "83 0e 3138313231303133383033303944"
+	/* basic and regular streams as before, at conformity 0x83 */
+	EXPECT(&b, "2b 0e 01 00", "2b 0e 01 83 00 00 03" O0 O1 O2);
+	EXPECT(&b, "2b 0e 02 00", "2b 0e 02 83 00 00 06" O0 O1 O2 O4 O5 O6);
+	/* extended: then the extended objects the unit has */
+	EXPECT(&b, "2b 0e 03 00", "2b 0e 03 83 00 00 08" O0 O1 O2 O4 O5 O6 X81 X83);
+	EXPECT(&b, "2b 0e 03 06", "2b 0e 03 83 00 00 03" O6 X81 X83);
+	EXPECT(&b, "2b 0e 03 81", "2b 0e 03 83 00 00 02" X81 X83);
+	EXPECT(&b, "2b 0e 03 83", "2b 0e 03 83 00 00 01" X83);
+	/* from an object it does not have: from 0 */
+	EXPECT(&b, "2b 0e 03 80", "2b 0e 03 83 00 00 08" O0 O1 O2 O4 O5 O6 X81 X83);
+	EXPECT(&b, "2b 0e 03 84", "2b 0e 03 83 00 00 08" O0 O1 O2 O4 O5 O6 X81 X83);
+	EXPECT(&b, "2b 0e 03 07", "2b 0e 03 83 00 00 08" O0 O1 O2 O4 O5 O6 X81 X83);
+	/* a regular stream never reaches them */
+	EXPECT(&b, "2b 0e 02 81", "2b 0e 02 83 00 00 06" O0 O1 O2 O4 O5 O6);
+	/* individual access */
+	EXPECT(&b, "2b 0e 04 81", "2b 0e 04 83 00 00 01" X81);
+	EXPECT(&b, "2b 0e 04 83", "2b 0e 04 83 00 00 01" X83);
+	EXPECT_EXC(&b, "2b 0e 04 80", 0x02);
+	EXPECT_EXC(&b, "2b 0e 04 84", 0x02);
+	EXPECT_EXC(&b, "2b 0e 04 85", 0x02);
+	/* long ones: More Follows into the extended objects */
+	char longv[MBID_EXT_COUNT][120];
+	for (int i = 0; i < MBID_EXT_COUNT; i++) {
+		memset(longv[i], 'a' + i, sizeof(longv[i]) - 1);
+		longv[i][sizeof(longv[i]) - 1] = 0;
+		b.ext[i] = longv[i];
+	}
+	uint8_t req[4] = { 0x2B, 0x0E, 0x03, 0x00 }, out[MBID_PDU_MAX];
+	int seen = 0, guard = 0;
+	do {
+		int n = mbid_reply(&b, req, 4, out, sizeof(out));
+		CHECK(n >= 7 && n <= MBID_PDU_MAX);
+		for (int k = 0, pos = 7; k < out[6] && pos + 1 < n; k++, pos += 2 + out[pos + 1])
+			seen += out[pos] >= 0x80 && out[pos + 1] == 119;
+		req[3] = out[5];
+		if (out[4] != 0xFF)
+			break;
+	} while (++guard < 10);
+	CHECK_EQ_INT(seen, MBID_EXT_COUNT);
+#undef X81
+#undef X83
+}
+
 static void test_exceptions(void)
 {
 	/* Read Device ID codes other than 1-4: Illegal Data Value */
@@ -250,6 +302,7 @@ int main(void)
 {
 	test_streams();
 	test_individual();
+	test_extended();
 	test_exceptions();
 	test_more_follows();
 	test_server_id();

@@ -974,7 +974,8 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, len), BMS_E_HEADER);
 	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)"~20024600F001", 13, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 1);
-	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)"~20024600C400", 13, &n), BMS_SCAN_SKIP); /* LENID 1024 */
+	/* LENID 4080: longer than the rx buffer (BMS_RX_CAP) */
+	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)"~200246002FF0", 13, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(drv->scan(&poll, (const uint8_t *)"~2002460073E8", 13, &n), BMS_SCAN_NEED); /* LENID 1000 */
 	/* EOI missing */
 	strcpy(g, f);

@@ -53,6 +53,8 @@ static void test_drivers(void)
 		CHECK(d->default_baud >= 1200);
 		CHECK(d->gap_floor >= 0 && d->control_gap_floor >= 0 && d->interbyte >= 0);
 		CHECK(d->min_address <= d->max_address || d->max_address == 0);
+		CHECK(d->default_address == 0 ||
+		      (d->default_address >= d->min_address && d->default_address <= d->max_address));
 		for (const char *p = d->name; *p; p++)
 			CHECK(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-');
 	}

@@ -199,6 +199,7 @@ function renderLinks() {
     tr.appendChild(el('td', { class: 'num', 'data-field': 'checksum_errors' }, String(l.checksum_errors)));
     tr.appendChild(el('td', { class: 'num', 'data-field': 'short_frames' }, String(l.short_frames)));
     tr.appendChild(el('td', { class: 'num', 'data-field': 'timeouts' }, String(l.timeouts)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'exceptions' }, String(l.exceptions)));
     tb.appendChild(tr);
   });
 }

@@ -6,7 +6,10 @@
  * https://github.com/patman15/aiobmsble (its jbd, daly and jikong BMS
  * classes: names and services), github.com/syssi/esphome-jbd-bms
  * (service FF00), github.com/syssi/esphome-jk-bms (service FFE0, names
- * JK-*), github.com/syssi/esphome-daly-bms (service FFF0, names DL-*) and
+ * JK-*), github.com/syssi/esphome-daly-bms (service FFF0, names DL-*),
+ * aiobmsble's seplos_bms (names SP??B*, SP1??B*, XZHX*: Seplos V3, whose
+ * SP05B... names would otherwise read as JBD's SP0...) and eg4_bms
+ * (service 1000) and
  * Victron's "Extra manufacturer data" document in
  * github.com/keshavdv/victron-ble (company id 0x02E1).
  */
@@ -36,6 +39,15 @@ long gw_ble_uuid16(const char *uuid)
 static bool prefix(const char *name, const char *p)
 {
 	return strncasecmp(name, p, strlen(p)) == 0;
+}
+
+/* Seplos V3: "SP" two characters "B" (SP05B..., SP57B...), "SP1" two
+ * characters "B", or "XZHX". */
+static bool seplos3_name(const char *n)
+{
+	size_t len = strlen(n);
+	return prefix(n, "XZHX") || (prefix(n, "SP") && len >= 5 && toupper((unsigned char)n[4]) == 'B') ||
+	       (prefix(n, "SP1") && len >= 6 && toupper((unsigned char)n[5]) == 'B');
 }
 
 static bool has_service(const struct gw_ble_seen *d, long u16)
@@ -69,6 +81,11 @@ void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g)
 		g->why = "name DL-* (Daly since 2023)";
 		return;
 	}
+	if (seplos3_name(n)) {
+		g->protocol = "seplos3";
+		g->why = "name SP??B* / XZHX* (Seplos V3)";
+		return;
+	}
 	if (prefix(n, "xiaoxiang") || prefix(n, "JBD-") || prefix(n, "SP0") || prefix(n, "SP1") ||
 	    prefix(n, "SP2") || prefix(n, "DWF") || prefix(n, "SX1")) {
 		g->protocol = "jbd";
@@ -86,6 +103,11 @@ void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g)
 		g->protocol = "jk-ble";
 		g->why = "service FFE0 (JK)";
 		g->pairing = true;
+		return;
+	}
+	if (has_service(d, 0x1000)) {
+		g->protocol = "eg4-ll";
+		g->why = "service 1000 (EG4-LL)";
 		return;
 	}
 	if (has_service(d, 0xFFF0)) {

@@ -1,0 +1,190 @@
+/* bms/mbmaster.c - the Modbus RTU master of the BMS side (bms/PROTOCOLS.md
+ * §18).  See mbmaster.h. */
+#include "mbmaster.h"
+
+#include <string.h>
+
+#define MB_MAX_BLOCKS 16
+#define MB_P_REFUSED(i) (1u << (i))         /* persist: optional block i refused */
+#define MB_P_ANSWERED(i) (1u << (16 + (i))) /* persist: ... answered at least once */
+
+int bms_mb_request(uint8_t *out, size_t cap, uint8_t addr, uint8_t fc, uint16_t a, uint16_t b)
+{
+	if (cap < BMS_MB_REQ_LEN)
+		return BMS_E_NOSPACE;
+	out[0] = addr;
+	out[1] = fc;
+	out[2] = (uint8_t)(a >> 8);
+	out[3] = (uint8_t)a;
+	out[4] = (uint8_t)(b >> 8);
+	out[5] = (uint8_t)b;
+	uint16_t crc = bms_crc16_modbus(out, 6);
+	out[6] = (uint8_t)crc;
+	out[7] = (uint8_t)(crc >> 8);
+	return BMS_MB_REQ_LEN;
+}
+
+size_t bms_mb_data_bytes(uint8_t fc, uint16_t count)
+{
+	return fc == BMS_MB_FC_COILS ? (count + 7u) / 8u : 2u * count;
+}
+
+void bms_mb_text(const uint8_t *d, uint16_t start, uint16_t reg, unsigned n, char *dst, size_t cap)
+{
+	bms_ident_text(dst, cap, d + 2u * (uint16_t)(reg - start), 2u * n);
+}
+
+static bool mb_due(const struct bms_mb_proto *pr, const struct bms_poll *poll, int i)
+{
+	switch (pr->blocks[i].when) {
+	case BMS_MB_OPTIONAL:
+		return !(poll->persist & MB_P_REFUSED(i)) || poll->refresh;
+	case BMS_MB_IDENT:
+		return bms_ident_due(poll);
+	default:
+		return true;
+	}
+}
+
+int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll)
+{
+	int n = pr->nblocks < MB_MAX_BLOCKS ? pr->nblocks : MB_MAX_BLOCKS;
+	for (int i = poll->step < 0 ? n : poll->step; i < n; i++)
+		if (mb_due(pr, poll, i))
+			return i;
+	return n;
+}
+
+int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (poll->address < pr->min_address || poll->address > pr->max_address || poll->step < 0)
+		return BMS_E_RANGE;
+	int i = bms_mb_current(pr, poll);
+	if (i >= pr->nblocks)
+		return 0;
+	const struct bms_mb_block *b = &pr->blocks[i];
+	return bms_mb_request(out, cap, poll->address, b->fc, b->start, b->count);
+}
+
+static bool mb_is_read(uint8_t fc)
+{
+	return fc == BMS_MB_FC_COILS || fc == BMS_MB_FC_HOLDING || fc == BMS_MB_FC_INPUT;
+}
+
+enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *poll, const uint8_t *buf,
+			  size_t len, size_t *n)
+{
+	uint8_t req[BMS_MB_REQ_LEN];
+	int i = bms_mb_current(pr, poll);
+	bool out = i < pr->nblocks && poll->step >= 0 &&
+		   bms_mb_request(req, sizeof(req), poll->address, pr->blocks[i].fc, pr->blocks[i].start,
+				  pr->blocks[i].count) == BMS_MB_REQ_LEN;
+
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	*n = 1;
+	/* our request, echoed by a half-duplex adapter: skipped whole */
+	if (out && memcmp(buf, req, len < BMS_MB_REQ_LEN ? len : BMS_MB_REQ_LEN) == 0) {
+		if (len < BMS_MB_REQ_LEN)
+			return BMS_SCAN_NEED;
+		*n = BMS_MB_REQ_LEN;
+		return BMS_SCAN_SKIP;
+	}
+	if (buf[0] != poll->address && !poll->address_any)
+		return BMS_SCAN_SKIP;
+	if (len < 2)
+		return BMS_SCAN_NEED;
+	uint8_t fc = buf[1];
+	bool ours = out && buf[0] == poll->address;
+	size_t need;
+	if ((fc & BMS_MB_EXCEPTION) && mb_is_read(fc & (uint8_t)~BMS_MB_EXCEPTION)) {
+		need = BMS_MB_EXC_LEN;
+		ours = ours && fc == (pr->blocks[i].fc | BMS_MB_EXCEPTION);
+	} else if (mb_is_read(fc)) {
+		if (len < 3)
+			return BMS_SCAN_NEED;
+		if (buf[2] == 0)
+			return BMS_SCAN_SKIP;
+		need = 5u + buf[2];
+		ours = ours && fc == pr->blocks[i].fc &&
+		       buf[2] == bms_mb_data_bytes(pr->blocks[i].fc, pr->blocks[i].count);
+	} else {
+		return BMS_SCAN_SKIP;
+	}
+	if (len < need)
+		return BMS_SCAN_NEED;
+	if (bms_crc16_modbus_ok(buf, need)) {
+		*n = need;
+		return BMS_SCAN_FRAME;
+	}
+	/* a request of another master (whose first bytes look like an
+	 * answer): skipped whole */
+	if (need > BMS_MB_REQ_LEN && mb_is_read(buf[1]) && bms_crc16_modbus_ok(buf, BMS_MB_REQ_LEN)) {
+		*n = BMS_MB_REQ_LEN;
+		return BMS_SCAN_SKIP;
+	}
+	/* the answer we wait for, damaged: counted, dropped whole */
+	if (ours) {
+		*n = need;
+		return BMS_SCAN_BADSUM;
+	}
+	return BMS_SCAN_SKIP;
+}
+
+/* A block the BMS refused (exception) or did not answer, where that does
+ * not fail the try: noted, and the poll goes on. */
+static void mb_skip(const struct bms_mb_proto *pr, struct bms_poll *poll, int i, bool refused)
+{
+	if (pr->blocks[i].when == BMS_MB_IDENT) {
+		bms_ident_missing(poll, refused);
+	} else {
+		poll->persist |= MB_P_REFUSED(i);
+		poll->refusals += refused;
+	}
+	poll->step = i + 1;
+}
+
+int bms_mb_handle(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	if (len < BMS_MB_EXC_LEN)
+		return BMS_E_SHORT;
+	if (!bms_crc16_modbus_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	int i = bms_mb_current(pr, poll);
+	if (i >= pr->nblocks || poll->step < 0 || (frame[0] != poll->address && !poll->address_any))
+		return BMS_E_UNEXPECTED;
+	const struct bms_mb_block *b = &pr->blocks[i];
+	if (frame[1] == (b->fc | BMS_MB_EXCEPTION)) {
+		if (len != BMS_MB_EXC_LEN)
+			return BMS_E_SHORT;
+		if (b->when == BMS_MB_LIVE)
+			return BMS_E_REFUSED;
+		mb_skip(pr, poll, i, true);
+		return BMS_OK;
+	}
+	size_t want = bms_mb_data_bytes(b->fc, b->count);
+	/* another read's answer (late, or another master's) */
+	if (frame[1] != b->fc || frame[2] != want || len != 5u + want)
+		return BMS_E_UNEXPECTED;
+	int rc = pr->decode(poll, i, frame + 3, want);
+	if (rc < 0)
+		return rc;
+	if (b->when == BMS_MB_OPTIONAL)
+		poll->persist = (poll->persist & ~MB_P_REFUSED(i)) | MB_P_ANSWERED(i);
+	else if (b->when == BMS_MB_IDENT)
+		poll->kept.ident_state = BMS_IDENT_HAVE;
+	poll->step = i + 1;
+	return BMS_OK;
+}
+
+bool bms_mb_timeout(const struct bms_mb_proto *pr, struct bms_poll *poll)
+{
+	int i = bms_mb_current(pr, poll);
+	if (i >= pr->nblocks || poll->step < 0)
+		return false;
+	const struct bms_mb_block *b = &pr->blocks[i];
+	if (b->when == BMS_MB_LIVE || (b->when == BMS_MB_OPTIONAL && (poll->persist & MB_P_ANSWERED(i))))
+		return false;
+	mb_skip(pr, poll, i, false);
+	return true;
+}

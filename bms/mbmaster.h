@@ -1,0 +1,133 @@
+/* bms/mbmaster.h - the Modbus RTU master of the BMS side: the frames every
+ * Modbus protocol shares (daly-modbus builds its requests here), and the
+ * register-table protocols (seplos3, eg4-ll, renogy, pace-modbus), each of
+ * which is a table of blocks and a decoder (struct bms_mb_proto) that this
+ * master polls.  bms/PROTOCOLS.md §18.
+ *
+ *	request	  <slave> <fc> <start:2> <count:2> <crc:2>	(8 bytes)
+ *	answer	  <slave> <fc> <bytes> <data ...> <crc:2>
+ *	exception <slave> <fc|0x80> <code> <crc:2>		(5 bytes)
+ * Registers big-endian, CRC-16/MODBUS low byte first ("MODBUS over Serial
+ * Line V1.02", modbus.org).  FC 0x01 answers coils packed eight to a byte,
+ * the lowest coil in bit 0.
+ *
+ * Everything here is pure: no globals, no I/O, no allocation.
+ */
+#ifndef BMS_MBMASTER_H
+#define BMS_MBMASTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bms.h"
+
+#define BMS_MB_REQ_LEN 8
+#define BMS_MB_EXC_LEN 5
+#define BMS_MB_EXCEPTION 0x80 /* function code | 0x80: an exception answer */
+
+enum {
+	BMS_MB_FC_COILS = 0x01,
+	BMS_MB_FC_HOLDING = 0x03,
+	BMS_MB_FC_INPUT = 0x04,
+	BMS_MB_FC_WRITE1 = 0x06,
+};
+
+/* The 8-byte frame <addr> <fc> <a:2> <b:2> <crc:2> (a read: a = start, b =
+ * count; FC 0x06: a = register, b = value) into out.  BMS_MB_REQ_LEN or
+ * BMS_E_NOSPACE. */
+int bms_mb_request(uint8_t *out, size_t cap, uint8_t addr, uint8_t fc, uint16_t a, uint16_t b);
+/* Data bytes the answer to a read of count registers (coils for FC 0x01)
+ * carries. */
+size_t bms_mb_data_bytes(uint8_t fc, uint16_t count);
+/* Register reg of an answer's data d to a read that starts at start. */
+static inline uint16_t bms_mb_reg(const uint8_t *d, uint16_t start, uint16_t reg)
+{
+	return bms_be16(d + 2u * (uint16_t)(reg - start));
+}
+static inline int16_t bms_mb_sreg(const uint8_t *d, uint16_t start, uint16_t reg)
+{
+	uint16_t v = bms_mb_reg(d, start, reg);
+	return (int16_t)(v >= 0x8000u ? (int)v - 0x10000 : (int)v);
+}
+/* Two registers from reg on, high word first. */
+static inline uint32_t bms_mb_reg32(const uint8_t *d, uint16_t start, uint16_t reg)
+{
+	return (uint32_t)bms_mb_reg(d, start, reg) << 16 | bms_mb_reg(d, start, (uint16_t)(reg + 1));
+}
+
+/* n registers from reg on, as text (bms_ident_text()), into dst[0..cap). */
+void bms_mb_text(const uint8_t *d, uint16_t start, uint16_t reg, unsigned n, char *dst, size_t cap);
+/* When a block of a register-table protocol is read. */
+enum bms_mb_when {
+	BMS_MB_LIVE = 0,     /* every poll; an exception fails the try */
+	BMS_MB_OPTIONAL,     /* every poll; a BMS that answers it with an exception (or,
+	                      * never having answered it, not at all) is polled without
+	                      * it, and asked again on refresh polls */
+	BMS_MB_IDENT,        /* the identity (struct bms_kept.ident): while unknown, and
+	                      * on the first poll of a (re)opened link; an exception or
+	                      * silence ends it (BMS_IDENT_NONE) */
+};
+
+/* One read of a poll. */
+struct bms_mb_block {
+	uint8_t fc;          /* BMS_MB_FC_COILS, _HOLDING or _INPUT */
+	uint16_t start, count;
+	uint8_t when;        /* enum bms_mb_when */
+};
+
+/* A register-table protocol.  Blocks are read in order (live ones first,
+ * the identity last, so that a pack that does not answer at all never has
+ * its identity marked missing).  At most 16 blocks: struct bms_poll.persist
+ * keeps, per optional block i, bit i "refused" and bit 16 + i "answered". */
+struct bms_mb_proto {
+	const struct bms_mb_block *blocks;
+	uint8_t nblocks;
+	uint8_t min_address, max_address; /* others: BMS_E_RANGE */
+	/* Decode the data d[0..n) of block i (n = bms_mb_data_bytes() of it)
+	 * into poll->snap (or poll->kept.ident): BMS_OK or a BMS_E_* code. */
+	int (*decode)(struct bms_poll *poll, int block, const uint8_t *d, size_t n);
+};
+
+/* The members of a struct bms_driver for a register-table protocol. */
+int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, uint8_t *out, size_t cap);
+/* Frames: the answer to the outstanding read (or an exception) from the
+ * pack's address (any address with poll->address_any), answers of other
+ * addresses and other reads (handle() ignores them); the echo of a request
+ * is skipped whole, anything else a byte at a time; a frame of the expected
+ * header whose CRC fails is BMS_SCAN_BADSUM. */
+enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *poll, const uint8_t *buf,
+			  size_t len, size_t *n);
+int bms_mb_handle(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *frame, size_t len);
+bool bms_mb_timeout(const struct bms_mb_proto *pr, struct bms_poll *poll);
+
+/* The block the poll is at (pr->nblocks when it is complete). */
+int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
+
+/* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
+ * functions above for the protocol table `proto`, and <pfx>_finish (the
+ * sample needs a voltage and cells: bms_check_pack()), for a driver
+ * table. */
+#define BMS_MB_DRIVER_FUNCS(pfx, proto) \
+	static int pfx##_next_request(struct bms_poll *poll, uint8_t *out, size_t cap) \
+	{ \
+		return bms_mb_next_request(&(proto), poll, out, cap); \
+	} \
+	static enum bms_scan pfx##_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n) \
+	{ \
+		return bms_mb_scan(&(proto), poll, buf, len, n); \
+	} \
+	static int pfx##_handle(struct bms_poll *poll, const uint8_t *frame, size_t len) \
+	{ \
+		return bms_mb_handle(&(proto), poll, frame, len); \
+	} \
+	static bool pfx##_timeout(struct bms_poll *poll) \
+	{ \
+		return bms_mb_timeout(&(proto), poll); \
+	} \
+	static int pfx##_finish(struct bms_poll *poll) \
+	{ \
+		return bms_check_pack(&poll->snap, false); \
+	}
+
+#endif

@@ -1,0 +1,184 @@
+/* bms/pace_modbus.c - PACE BMSs whose RS485 port is set to Modbus (in PbmsTools
+ * "Modbus" instead of the paceic ASCII protocol of bms/pace.c): "PACE BMS
+ * Modbus Protocol for RS485" V1.3 (2017-06-27), Modbus RTU.
+ *
+ * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §25.  9600 8N1,
+ * slave = the DIP address 1..16.  A poll reads, from slave `address`
+ * (registers in decimal, as the document numbers them):
+ *	FC03 0 x 37	current (s16 10 mA, + = charging), voltage 10 mV, SOC
+ *			and SOH (%), remaining / full / design capacity
+ *			(10 mAh), cycles, warning, protection and status/fault
+ *			flags, balancing, cells 1-16 (mV), cell temperatures
+ *			1-4, MOSFET and environment temperature (s16 0.1 degC)
+ *	FC03 150 x 30	version, BMS serial ("model SN") and pack serial, 20
+ *			ASCII each (the identity, once)
+ * The document lists no cell count: the cells are the slots up to the last
+ * non-zero one.  No capture of this protocol is public (§25.4).
+ * raw_alarms[]: [0] warning (9), [1] protection (10), [2] status/fault (11).
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+#include "mbmaster.h"
+
+#define PM_CELLS 16
+#define PM_CELL_TEMPS 4
+/* MOSFET and environment temperatures may be "invalid" (§25.2): a value
+ * outside this range (0.1 degC) is taken as none */
+#define PM_TEMP_MIN (-500)
+#define PM_TEMP_MAX 1500
+
+enum { PM_B_LIVE, PM_B_IDENT };
+
+enum {
+	PM_R_CURRENT = 0,
+	PM_R_VOLT = 1,
+	PM_R_SOC = 2,
+	PM_R_SOH = 3,
+	PM_R_REMAIN = 4,
+	PM_R_FULL = 5,
+	PM_R_CYCLES = 7,
+	PM_R_WARNING = 9,
+	PM_R_PROTECTION = 10,
+	PM_R_STATUS = 11,
+	PM_R_BALANCE = 12,
+	PM_R_CELL1 = 15,
+	PM_R_TEMP1 = 31,
+	PM_R_MOS_TEMP = 35,
+	PM_R_ENV_TEMP = 36,
+	PM_R_LIVE_N = 37,
+	PM_R_VERSION = 150,
+	PM_R_MODEL_SN = 160,
+	PM_R_PACK_SN = 170,
+	PM_R_IDENT_N = 30,
+};
+
+static const struct bms_mb_block pm_blocks[] = {
+	[PM_B_LIVE] = { BMS_MB_FC_HOLDING, 0, PM_R_LIVE_N, BMS_MB_LIVE },
+	[PM_B_IDENT] = { BMS_MB_FC_HOLDING, PM_R_VERSION, PM_R_IDENT_N, BMS_MB_IDENT },
+};
+
+#define L2 BMS_AL_PROTECTION
+/* words: 0 warning, 1 protection, 2 status/fault (§25.3) */
+static const struct bms_alarm_rule pm_rules[] = {
+	{ 0, 0, BMS_AL_CELL_OV }, { 0, 1, BMS_AL_CELL_UV }, { 0, 2, BMS_AL_PACK_OV }, { 0, 3, BMS_AL_PACK_UV },
+	{ 0, 4, BMS_AL_CHG_OC }, { 0, 5, BMS_AL_DSG_OC }, { 0, 8, BMS_AL_CHG_OT }, { 0, 9, BMS_AL_DSG_OT },
+	{ 0, 10, BMS_AL_CHG_UT }, { 0, 11, BMS_AL_DSG_UT }, { 0, 12, BMS_AL_OTHER }, { 0, 13, BMS_AL_OTHER },
+	{ 0, 14, BMS_AL_MOS_OT }, { 0, 15, BMS_AL_SOC_LOW },
+	{ 1, 0, BMS_AL_CELL_OV | L2 }, { 1, 1, BMS_AL_CELL_UV | L2 }, { 1, 2, BMS_AL_PACK_OV | L2 },
+	{ 1, 3, BMS_AL_PACK_UV | L2 }, { 1, 4, BMS_AL_CHG_OC | L2 }, { 1, 5, BMS_AL_DSG_OC | L2 },
+	{ 1, 6, BMS_AL_SHORT | L2 }, { 1, 7, BMS_AL_OTHER | L2 }, { 1, 8, BMS_AL_CHG_OT | L2 },
+	{ 1, 9, BMS_AL_DSG_OT | L2 }, { 1, 10, BMS_AL_CHG_UT | L2 }, { 1, 11, BMS_AL_DSG_UT | L2 },
+	{ 1, 12, BMS_AL_MOS_OT | L2 }, { 1, 13, BMS_AL_OTHER | L2 }, { 1, 14, BMS_AL_OTHER | L2 },
+	{ 2, 0, BMS_AL_MOS_FAULT }, { 2, 1, BMS_AL_MOS_FAULT }, { 2, 2, BMS_AL_SENSOR }, { 2, 4, BMS_AL_HW_FAULT },
+	{ 2, 5, BMS_AL_HW_FAULT },
+};
+#undef L2
+#define PM_ST_CHARGING 0x0100
+#define PM_ST_DISCHARGING 0x0200
+#define PM_ST_CHG_MOS 0x0400
+#define PM_ST_DSG_MOS 0x0800
+
+static void pm_cells(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	unsigned n = 0;
+	for (unsigned i = 0; i < PM_CELLS; i++) {
+		s->cell_mv[i] = bms_mb_reg(d, 0, (uint16_t)(PM_R_CELL1 + i));
+		if (s->cell_mv[i])
+			n = i + 1;
+	}
+	s->ncells = (uint8_t)(poll->cells_forced && poll->cells_forced < n ? poll->cells_forced : n);
+	for (unsigned i = s->ncells; i < PM_CELLS; i++)
+		s->cell_mv[i] = 0;
+	s->ntemps = 0;
+	for (unsigned i = 0; i < PM_CELL_TEMPS; i++)
+		s->temp_c[s->ntemps++] = (float)bms_mb_sreg(d, 0, (uint16_t)(PM_R_TEMP1 + i)) / 10.0f;
+	int env = bms_mb_sreg(d, 0, PM_R_ENV_TEMP), mos = bms_mb_sreg(d, 0, PM_R_MOS_TEMP);
+	if (env >= PM_TEMP_MIN && env <= PM_TEMP_MAX)
+		s->temp_c[s->ntemps++] = (float)env / 10.0f;
+	if (mos >= PM_TEMP_MIN && mos <= PM_TEMP_MAX) {
+		s->mos_temp_c = (float)mos / 10.0f;
+		s->present |= BMS_HAS_MOS_TEMP;
+	}
+	s->balance = bms_mb_reg(d, 0, PM_R_BALANCE);
+	s->present |= BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_BALANCE;
+}
+
+static int pm_live(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	uint16_t soc = bms_mb_reg(d, 0, PM_R_SOC), soh = bms_mb_reg(d, 0, PM_R_SOH);
+	s->current = (float)bms_mb_sreg(d, 0, PM_R_CURRENT) / 100.0f;
+	if (poll->invert_current)
+		s->current = -s->current;
+	s->voltage = (float)bms_mb_reg(d, 0, PM_R_VOLT) / 100.0f;
+	s->soc = soc > 100 ? 100.0f : (float)soc;
+	s->soh = soh > 100 ? 100.0f : (float)soh;
+	s->remain_ah = (float)bms_mb_reg(d, 0, PM_R_REMAIN) / 100.0f;
+	s->full_ah = (float)bms_mb_reg(d, 0, PM_R_FULL) / 100.0f;
+	s->cycles = bms_mb_reg(d, 0, PM_R_CYCLES);
+	pm_cells(poll, d);
+	uint16_t w[3] = { bms_mb_reg(d, 0, PM_R_WARNING), bms_mb_reg(d, 0, PM_R_PROTECTION),
+			  bms_mb_reg(d, 0, PM_R_STATUS) };
+	s->alarms = bms_alarm_map(w, 3, pm_rules, sizeof(pm_rules) / sizeof(pm_rules[0]));
+	s->nraw = 3;
+	memcpy(s->raw_alarms, w, sizeof(w));
+	s->chg_mos = (w[2] & PM_ST_CHG_MOS) != 0;
+	s->dsg_mos = (w[2] & PM_ST_DSG_MOS) != 0;
+	s->state = (w[2] & PM_ST_CHARGING) ? 1 : (w[2] & PM_ST_DISCHARGING) ? 2 : 0;
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN | BMS_HAS_FULL |
+		      BMS_HAS_CYCLES | BMS_HAS_ALARMS | BMS_HAS_MOSFETS;
+	return BMS_OK;
+}
+
+static int pm_ident(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_ident *id = &poll->kept.ident;
+	memset(id, 0, sizeof(*id));
+	bms_mb_text(d, PM_R_VERSION, PM_R_VERSION, 10, id->firmware, sizeof(id->firmware));
+	bms_mb_text(d, PM_R_VERSION, PM_R_MODEL_SN, 10, id->serial, sizeof(id->serial));
+	bms_mb_text(d, PM_R_VERSION, PM_R_PACK_SN, 10, id->pack_serial, sizeof(id->pack_serial));
+	return BMS_OK;
+}
+
+static int pm_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t n)
+{
+	(void)n; /* the master checked the byte count of the block */
+	return block == PM_B_LIVE ? pm_live(poll, d) : pm_ident(poll, d);
+}
+
+static const struct bms_mb_proto pm_proto = {
+	.blocks = pm_blocks,
+	.nblocks = sizeof(pm_blocks) / sizeof(pm_blocks[0]),
+	.min_address = 1,
+	.max_address = 247,
+	.decode = pm_decode,
+};
+
+BMS_MB_DRIVER_FUNCS(pm, pm_proto)
+
+const struct bms_driver bms_pace_modbus_driver = {
+	.name = "pace-modbus",
+	.description = "PACE BMS with its RS485 port set to Modbus RTU V1.3 (FC03 0 x 37, identity 150)",
+	.vendor = "PACE",
+	.protocol_id = 19,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
+		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	.default_baud = 9600,
+	/* Modbus RTU: 3.5 character times; no floor documented */
+	.gap_floor = 0,
+	.interbyte = 0.2,
+	.min_address = 1,
+	.max_address = 247,
+	.any_address = true,
+	.default_timeout = 1.0,
+	.next_request = pm_next_request,
+	.scan = pm_scan,
+	.handle = pm_handle,
+	.timeout = pm_timeout,
+	.finish = pm_finish,
+};

@@ -1,0 +1,182 @@
+/* bms/renogy.c - Renogy smart LiFePO4 batteries (RBT100LFP12S, RBT50LFP48S
+ * ...) on their RS485 communication port: "Lithium Iron Battery BMS Modbus
+ * Protocol V1.7", Modbus RTU.
+ *
+ * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §24.  9600 8N1;
+ * slave 0x30 (48) on a single battery or the first on a Renogy hub, 0x30..
+ * 0x37 for the batteries of a hub, 0xF7 (247) on some.  A poll reads, from
+ * slave `address` (registers in decimal, as the document numbers them):
+ *	FC03 5000 x 34	cell count, cells 1-16 (0.1 V), temperature count,
+ *			cell temperatures 1-16 (s16 0.1 degC)
+ *	FC03 5042 x 7	current (s16 0.01 A, + = charging), voltage (0.1 V),
+ *			remaining and full capacity (u32 mAh), cycles
+ *	FC03 5100 x 8	alarm and status words (optional: a BMS that refuses
+ *			it is polled without)
+ *	FC03 5104 x 28	the serial, model and software version (identity)
+ * SOC is remaining / full (not transmitted).
+ * raw_alarms[]: [0] status 1 (5106), [1] status 2 (5107), [2] / [3] the
+ *	other-alarm words 5104 / 5105.
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+#include "mbmaster.h"
+
+#define RNG_MAX_CELLS 16
+#define RNG_MAX_TEMPS 16
+
+enum { RNG_B_CELLS, RNG_B_PACK, RNG_B_ALARMS, RNG_B_IDENT };
+
+static const struct bms_mb_block rng_blocks[] = {
+	[RNG_B_CELLS] = { BMS_MB_FC_HOLDING, 5000, 34, BMS_MB_LIVE },
+	[RNG_B_PACK] = { BMS_MB_FC_HOLDING, 5042, 7, BMS_MB_LIVE },
+	[RNG_B_ALARMS] = { BMS_MB_FC_HOLDING, 5100, 8, BMS_MB_OPTIONAL },
+	[RNG_B_IDENT] = { BMS_MB_FC_HOLDING, 5104, 28, BMS_MB_IDENT },
+};
+
+#define L2 BMS_AL_PROTECTION
+/* words: 0 status 1 (5106), 1 status 2 (5107) */
+static const struct bms_alarm_rule rng_rules[] = {
+	{ 0, 0, BMS_AL_SHORT | L2 }, { 0, 4, BMS_AL_CHG_OC | L2 }, { 0, 5, BMS_AL_DSG_OC | L2 },
+	{ 0, 6, BMS_AL_PACK_OV | L2 }, { 0, 7, BMS_AL_CELL_UV | L2 }, { 0, 8, BMS_AL_CELL_OV | L2 },
+	{ 0, 9, BMS_AL_CHG_OC | L2 }, { 0, 10, BMS_AL_DSG_OC | L2 }, { 0, 11, BMS_AL_DSG_UT | L2 },
+	{ 0, 12, BMS_AL_DSG_OT | L2 }, { 0, 13, BMS_AL_CHG_UT | L2 }, { 0, 14, BMS_AL_CHG_OT | L2 },
+	{ 0, 15, BMS_AL_PACK_UV | L2 },
+	{ 1, 0, BMS_AL_CELL_UV }, { 1, 1, BMS_AL_CELL_OV }, { 1, 2, BMS_AL_PACK_UV }, { 1, 3, BMS_AL_PACK_OV },
+	{ 1, 4, BMS_AL_CHG_UT }, { 1, 5, BMS_AL_CHG_OT }, { 1, 6, BMS_AL_DSG_UT }, { 1, 7, BMS_AL_DSG_OT },
+};
+#undef L2
+#define RNG_S1_CHG_MOS 0x0002
+#define RNG_S1_DSG_MOS 0x0004
+#define RNG_S2_DSG 0x4000       /* effective discharge current */
+#define RNG_S2_CHG 0x8000       /* effective charge current */
+
+static int rng_cells(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	unsigned n = bms_mb_reg(d, 5000, 5000), nt = bms_mb_reg(d, 5000, 5017);
+	if (n > RNG_MAX_CELLS || nt > RNG_MAX_TEMPS)
+		return BMS_E_RANGE;
+	s->ncells = (uint8_t)(poll->cells_forced && poll->cells_forced < n ? poll->cells_forced : n);
+	for (unsigned i = 0; i < s->ncells; i++)
+		s->cell_mv[i] = (uint16_t)(bms_mb_reg(d, 5000, (uint16_t)(5001 + i)) * 100u);
+	s->ntemps = (uint8_t)(nt < BMS_MAX_TEMPS ? nt : BMS_MAX_TEMPS);
+	for (unsigned i = 0; i < s->ntemps; i++)
+		s->temp_c[i] = (float)bms_mb_sreg(d, 5000, (uint16_t)(5018 + i)) / 10.0f;
+	s->present |= BMS_HAS_CELLS | (s->ntemps ? BMS_HAS_TEMPS : 0);
+	return BMS_OK;
+}
+
+static int rng_pack(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	uint32_t remain = bms_mb_reg32(d, 5042, 5044), full = bms_mb_reg32(d, 5042, 5046);
+	s->current = (float)bms_mb_sreg(d, 5042, 5042) / 100.0f;
+	if (poll->invert_current)
+		s->current = -s->current;
+	s->voltage = (float)bms_mb_reg(d, 5042, 5043) / 10.0f;
+	s->remain_ah = (float)((double)remain / 1000.0);
+	s->full_ah = (float)((double)full / 1000.0);
+	s->cycles = bms_mb_reg(d, 5042, 5048);
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES;
+	if (full > 0) {
+		s->soc = remain >= full ? 100.0f : (float)((double)remain * 100.0 / (double)full);
+		s->present |= BMS_HAS_SOC;
+	}
+	return BMS_OK;
+}
+
+/* Two bits a field, field i at bits 2i..2i+1 of the 32 bits: 01 below the
+ * lower limit, 10 above the upper, 11 another alarm. */
+static uint32_t rng_fields(uint32_t v, unsigned nfields, uint32_t low, uint32_t high)
+{
+	uint32_t al = 0;
+	for (unsigned i = 0; i < nfields && i < 16; i++) {
+		unsigned f = (v >> (2 * i)) & 3u;
+		al |= f == 1 ? low : f == 2 ? high : f == 3 ? BMS_AL_OTHER : 0;
+	}
+	return al;
+}
+
+static int rng_alarms(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	uint32_t al = rng_fields(bms_mb_reg32(d, 5100, 5100), s->ncells, BMS_AL_CELL_UV, BMS_AL_CELL_OV);
+	al |= rng_fields(bms_mb_reg32(d, 5100, 5102), s->ntemps, BMS_AL_CHG_UT | BMS_AL_DSG_UT,
+			 BMS_AL_CHG_OT | BMS_AL_DSG_OT);
+	/* the other alarms, fields 9 discharge current, 10 charge current,
+	 * 11-14 heater and environment temperatures, 15 BMS temperature */
+	uint32_t other = bms_mb_reg32(d, 5100, 5104);
+	al |= rng_fields(other >> 18, 1, BMS_AL_OTHER, BMS_AL_DSG_OC);
+	al |= rng_fields(other >> 20, 1, BMS_AL_OTHER, BMS_AL_CHG_OC);
+	al |= rng_fields(other >> 22, 4, BMS_AL_OTHER, BMS_AL_OTHER);
+	al |= rng_fields(other >> 30, 1, BMS_AL_OTHER, BMS_AL_MOS_OT);
+	uint16_t w[2] = { bms_mb_reg(d, 5100, 5106), bms_mb_reg(d, 5100, 5107) };
+	s->alarms = al | bms_alarm_map(w, 2, rng_rules, sizeof(rng_rules) / sizeof(rng_rules[0]));
+	s->nraw = 4;
+	s->raw_alarms[0] = w[0];
+	s->raw_alarms[1] = w[1];
+	s->raw_alarms[2] = bms_mb_reg(d, 5100, 5104);
+	s->raw_alarms[3] = bms_mb_reg(d, 5100, 5105);
+	s->chg_mos = (w[0] & RNG_S1_CHG_MOS) != 0;
+	s->dsg_mos = (w[0] & RNG_S1_DSG_MOS) != 0;
+	s->state = (w[1] & RNG_S2_CHG) ? 1 : (w[1] & RNG_S2_DSG) ? 2 : 0;
+	s->present |= BMS_HAS_ALARMS | BMS_HAS_MOSFETS;
+	return BMS_OK;
+}
+
+static int rng_ident(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_ident *id = &poll->kept.ident;
+	memset(id, 0, sizeof(*id));
+	bms_mb_text(d, 5104, 5110, 8, id->serial, sizeof(id->serial));
+	bms_mb_text(d, 5104, 5122, 8, id->model, sizeof(id->model));
+	bms_mb_text(d, 5104, 5130, 2, id->firmware, sizeof(id->firmware));
+	return BMS_OK;
+}
+
+static int rng_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t n)
+{
+	(void)n;
+	switch (block) {
+	case RNG_B_CELLS: return rng_cells(poll, d);
+	case RNG_B_PACK: return rng_pack(poll, d);
+	case RNG_B_ALARMS: return rng_alarms(poll, d);
+	default: return rng_ident(poll, d);
+	}
+}
+
+static const struct bms_mb_proto rng_proto = {
+	.blocks = rng_blocks,
+	.nblocks = sizeof(rng_blocks) / sizeof(rng_blocks[0]),
+	.min_address = 1,
+	.max_address = 247,
+	.decode = rng_decode,
+};
+
+BMS_MB_DRIVER_FUNCS(rng, rng_proto)
+
+const struct bms_driver bms_renogy_driver = {
+	.name = "renogy",
+	.description = "Renogy smart LiFePO4 RS485 Modbus RTU V1.7 (FC03 5000.., ids 0x30-0x37)",
+	.vendor = "Renogy",
+	.protocol_id = 18,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
+		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
+	.default_baud = 9600,
+	/* Modbus RTU: 3.5 character times; no floor documented */
+	.gap_floor = 0,
+	.interbyte = 0.2,
+	.min_address = 1,
+	.max_address = 247,
+	.default_address = 0x30,
+	.any_address = true,
+	.default_timeout = 1.0,
+	.next_request = rng_next_request,
+	.scan = rng_scan,
+	.handle = rng_handle,
+	.timeout = rng_timeout,
+	.finish = rng_finish,
+};

@@ -1,0 +1,233 @@
+/* bms/seplos3.c - Seplos V3 ("XZH" BMS, Seplos 3.0 / 10E boards and later)
+ * on RS485: Modbus RTU.
+ *
+ * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §22.  19200 8N1,
+ * slave = the DIP address 0..15 (0 is an ordinary address here, not a
+ * broadcast).  A poll reads, from slave `address`:
+ *	FC04 0x1000 x 0x11	PIA: voltage 10 mV, current s16 10 mA (+ =
+ *				charging), remaining and full 10 mAh, SOC and
+ *				SOH 0.1 %, cycles, the maximum discharge /
+ *				charge current (A)
+ *	FC04 0x1100 x 0x1A	PIB: cells 1-16 mV, cell temperatures 1-4,
+ *				ambient, power (MOSFET) temperature (0.1 K,
+ *				0 degC = 2731)
+ *	FC01 0x1200 x 0x90	PIC: 18 bytes of event bits: alarms, balancing,
+ *				system state, the switches (optional: a BMS that
+ *				refuses it is polled without)
+ *	FC04 0x1700 x 0x33	VIA: maker, device name, firmware, BMS and pack
+ *				serial (the identity, once)
+ * raw_alarms[]: PIC [0] voltage << 8 | cell temperature events, [1]
+ *	ambient / power temperature << 8 | current 1, [2] current 2 << 8 |
+ *	capacity, [3] hardware failure << 8 | balancing events.
+ */
+#include "bms.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "drivers.h"
+#include "mbmaster.h"
+
+#define SV3_MAX_ADR 15
+#define SV3_KELVIN_DK 2731      /* 0 degC in 0.1 K (§22.2) */
+#define SV3_CELLS 16
+#define SV3_CELL_SENSORS 4
+
+enum {
+	SV3_PIA = 0x1000,
+	SV3_PIB = 0x1100,
+	SV3_PIC = 0x1200,
+	SV3_VIA = 0x1700,
+};
+enum { SV3_B_PIA, SV3_B_PIB, SV3_B_PIC, SV3_B_VIA };
+
+static const struct bms_mb_block sv3_blocks[] = {
+	[SV3_B_PIA] = { BMS_MB_FC_INPUT, SV3_PIA, 0x11, BMS_MB_LIVE },
+	[SV3_B_PIB] = { BMS_MB_FC_INPUT, SV3_PIB, 0x1A, BMS_MB_LIVE },
+	[SV3_B_PIC] = { BMS_MB_FC_COILS, SV3_PIC, 0x90, BMS_MB_OPTIONAL },
+	[SV3_B_VIA] = { BMS_MB_FC_INPUT, SV3_VIA, 0x33, BMS_MB_IDENT },
+};
+
+/* PIC, byte by byte (the document's tables 4.1-4.10) */
+enum {
+	SV3_C_BAL1 = 6,     /* cells 1-8 balancing */
+	SV3_C_BAL2 = 7,     /* cells 9-16 */
+	SV3_C_SYSTEM = 8,   /* b0 discharging, b1 charging ... */
+	SV3_C_VOLT = 9,
+	SV3_C_CELLT = 10,
+	SV3_C_ENVT = 11,
+	SV3_C_CUR1 = 12,
+	SV3_C_CUR2 = 13,
+	SV3_C_CAP = 14,
+	SV3_C_FET = 15,     /* b0 discharge, b1 charge switch on */
+	SV3_C_BALEV = 16,
+	SV3_C_HW = 17,
+	SV3_C_BYTES = 18,
+};
+
+#define L2 BMS_AL_PROTECTION
+/* words: the PIC bytes 9..17 as 0..8 */
+static const struct bms_alarm_rule sv3_rules[] = {
+	{ 0, 0, BMS_AL_CELL_OV }, { 0, 1, BMS_AL_CELL_OV | L2 }, { 0, 2, BMS_AL_CELL_UV }, { 0, 3, BMS_AL_CELL_UV | L2 },
+	{ 0, 4, BMS_AL_PACK_OV }, { 0, 5, BMS_AL_PACK_OV | L2 }, { 0, 6, BMS_AL_PACK_UV }, { 0, 7, BMS_AL_PACK_UV | L2 },
+	{ 1, 0, BMS_AL_CHG_OT }, { 1, 1, BMS_AL_CHG_OT | L2 }, { 1, 2, BMS_AL_CHG_UT }, { 1, 3, BMS_AL_CHG_UT | L2 },
+	{ 1, 4, BMS_AL_DSG_OT }, { 1, 5, BMS_AL_DSG_OT | L2 }, { 1, 6, BMS_AL_DSG_UT }, { 1, 7, BMS_AL_DSG_UT | L2 },
+	{ 2, 0, BMS_AL_OTHER }, { 2, 1, BMS_AL_OTHER | L2 }, { 2, 2, BMS_AL_OTHER }, { 2, 3, BMS_AL_OTHER | L2 },
+	{ 2, 4, BMS_AL_MOS_OT }, { 2, 5, BMS_AL_MOS_OT | L2 },
+	{ 3, 0, BMS_AL_CHG_OC }, { 3, 1, BMS_AL_CHG_OC | L2 }, { 3, 2, BMS_AL_CHG_OC | L2 }, { 3, 3, BMS_AL_DSG_OC },
+	{ 3, 4, BMS_AL_DSG_OC | L2 }, { 3, 5, BMS_AL_DSG_OC | L2 }, { 3, 6, BMS_AL_SHORT | L2 },
+	{ 4, 0, BMS_AL_SHORT | L2 }, { 4, 1, BMS_AL_OTHER | L2 }, { 4, 2, BMS_AL_CHG_OC | L2 }, { 4, 3, BMS_AL_DSG_OC | L2 },
+	{ 5, 2, BMS_AL_SOC_LOW }, { 5, 3, BMS_AL_SOC_LOW | L2 }, { 5, 4, BMS_AL_CELL_DIFF }, { 5, 6, BMS_AL_OTHER | L2 },
+	{ 7, 4, BMS_AL_HW_FAULT },
+	{ 8, 0, BMS_AL_SENSOR }, { 8, 1, BMS_AL_HW_FAULT }, { 8, 2, BMS_AL_MOS_FAULT }, { 8, 3, BMS_AL_MOS_FAULT },
+	{ 8, 4, BMS_AL_HW_FAULT }, { 8, 5, BMS_AL_HW_FAULT }, { 8, 6, BMS_AL_OTHER }, { 8, 7, BMS_AL_OTHER | L2 },
+};
+#undef L2
+#define SV3_SYS_DSG 0x01
+#define SV3_SYS_CHG 0x02
+#define SV3_FET_DSG 0x01
+#define SV3_FET_CHG 0x02
+
+static float sv3_kelvin(uint16_t raw)
+{
+	return (float)((int)raw - SV3_KELVIN_DK) / 10.0f;
+}
+
+static int sv3_pia(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const uint16_t a = SV3_PIA;
+	uint16_t soc = bms_mb_reg(d, a, 0x1005), soh = bms_mb_reg(d, a, 0x1006);
+	s->voltage = (float)bms_mb_reg(d, a, 0x1000) / 100.0f;
+	s->current = (float)bms_mb_sreg(d, a, 0x1001) / 100.0f;
+	if (poll->invert_current)
+		s->current = -s->current;
+	s->remain_ah = (float)bms_mb_reg(d, a, 0x1002) / 100.0f;
+	s->full_ah = (float)bms_mb_reg(d, a, 0x1003) / 100.0f;
+	s->soc = soc > 1000 ? 100.0f : (float)soc / 10.0f;
+	s->soh = soh > 1000 ? 100.0f : (float)soh / 10.0f;
+	s->cycles = bms_mb_reg(d, a, 0x1007);
+	/* the limits the BMS asks for: charge (0x1010), discharge (0x100F) */
+	float ccl = (float)bms_mb_reg(d, a, 0x1010), dcl = (float)bms_mb_reg(d, a, 0x100F);
+	if (ccl <= BMS_MAX_LIMIT_A && dcl <= BMS_MAX_LIMIT_A)
+		bms_set_cur_limits(poll, ccl, dcl, false);
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_SOC | BMS_HAS_SOH |
+		      BMS_HAS_CYCLES;
+	return BMS_OK;
+}
+
+static int sv3_pib(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const uint16_t b = SV3_PIB;
+	unsigned n = 0;
+	/* slots after the last cell read 0: the pack has no more */
+	for (unsigned i = 0; i < SV3_CELLS; i++) {
+		s->cell_mv[i] = bms_mb_reg(d, b, (uint16_t)(b + i));
+		if (s->cell_mv[i])
+			n = i + 1;
+	}
+	s->ncells = (uint8_t)(poll->cells_forced && poll->cells_forced < n ? poll->cells_forced : n);
+	for (unsigned i = s->ncells; i < SV3_CELLS; i++)
+		s->cell_mv[i] = 0;
+	s->ntemps = 0;
+	for (unsigned i = 0; i < SV3_CELL_SENSORS; i++)
+		s->temp_c[s->ntemps++] = sv3_kelvin(bms_mb_reg(d, b, (uint16_t)(0x1110 + i)));
+	s->temp_c[s->ntemps++] = sv3_kelvin(bms_mb_reg(d, b, 0x1118)); /* ambient */
+	s->mos_temp_c = sv3_kelvin(bms_mb_reg(d, b, 0x1119));        /* power */
+	s->present |= BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP;
+	return BMS_OK;
+}
+
+static int sv3_pic(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	uint16_t w[9];
+	for (int i = 0; i < 9; i++)
+		w[i] = d[SV3_C_VOLT + i];
+	s->alarms = bms_alarm_map(w, 9, sv3_rules, sizeof(sv3_rules) / sizeof(sv3_rules[0]));
+	s->nraw = 4;
+	s->raw_alarms[0] = (uint16_t)(d[SV3_C_VOLT] << 8 | d[SV3_C_CELLT]);
+	s->raw_alarms[1] = (uint16_t)(d[SV3_C_ENVT] << 8 | d[SV3_C_CUR1]);
+	s->raw_alarms[2] = (uint16_t)(d[SV3_C_CUR2] << 8 | d[SV3_C_CAP]);
+	s->raw_alarms[3] = (uint16_t)(d[SV3_C_HW] << 8 | d[SV3_C_BALEV]);
+	s->balance = (uint32_t)d[SV3_C_BAL1] | (uint32_t)d[SV3_C_BAL2] << 8;
+	s->chg_mos = (d[SV3_C_FET] & SV3_FET_CHG) != 0;
+	s->dsg_mos = (d[SV3_C_FET] & SV3_FET_DSG) != 0;
+	s->state = (d[SV3_C_SYSTEM] & SV3_SYS_CHG) ? 1 : (d[SV3_C_SYSTEM] & SV3_SYS_DSG) ? 2 : 0;
+	/* a switch that is off allows no current that way */
+	if ((s->present & BMS_HAS_CUR_LIMITS) && !s->chg_mos)
+		s->bms_ccl_a = 0;
+	if ((s->present & BMS_HAS_CUR_LIMITS) && !s->dsg_mos)
+		s->bms_dcl_a = 0;
+	s->present |= BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE;
+	return BMS_OK;
+}
+
+static int sv3_via(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_ident *id = &poll->kept.ident;
+	const uint16_t v = SV3_VIA;
+	memset(id, 0, sizeof(*id));
+	bms_mb_text(d, v, 0x1700, 10, id->vendor, sizeof(id->vendor));
+	bms_mb_text(d, v, 0x170A, 10, id->model, sizeof(id->model));
+	bms_mb_text(d, v, 0x1714, 1, id->firmware, sizeof(id->firmware));
+	bms_mb_text(d, v, 0x1715, 15, id->serial, sizeof(id->serial));
+	bms_mb_text(d, v, 0x1724, 15, id->pack_serial, sizeof(id->pack_serial));
+	return BMS_OK;
+}
+
+static int sv3_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t n)
+{
+	(void)n; /* the master checked the byte count of the block */
+	switch (block) {
+	case SV3_B_PIA: return sv3_pia(poll, d);
+	case SV3_B_PIB: return sv3_pib(poll, d);
+	case SV3_B_PIC: return sv3_pic(poll, d);
+	default: return sv3_via(poll, d);
+	}
+}
+
+static const struct bms_mb_proto sv3_proto = {
+	.blocks = sv3_blocks,
+	.nblocks = sizeof(sv3_blocks) / sizeof(sv3_blocks[0]),
+	.min_address = 0,
+	.max_address = SV3_MAX_ADR,
+	.decode = sv3_decode,
+};
+
+BMS_MB_DRIVER_FUNCS(sv3, sv3_proto)
+
+/* Over Bluetooth LE (bms/PROTOCOLS.md §13.1, §22.1) the BMS's own module
+ * carries the same Modbus frames: service FFF0, notifications of FFF1,
+ * requests written to FFF2 (aiobmsble's seplos_bms and its service dump;
+ * syssi's SEPLOS3 frames were taken over this link). */
+static const struct bms_gatt sv3_gatt[] = {
+	{ "0000fff0-0000-1000-8000-00805f9b34fb", "0000fff1-0000-1000-8000-00805f9b34fb",
+	  "0000fff2-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL },
+};
+
+const struct bms_driver bms_seplos3_driver = {
+	.name = "seplos3",
+	.description = "Seplos V3 (XZH) RS485 Modbus RTU (FC04 0x1000/0x1100, FC01 0x1200, identity 0x1700)",
+	.vendor = "Seplos",
+	.protocol_id = 16,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
+		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS,
+	.default_baud = 19200,
+	/* Modbus RTU: 3.5 character times; no floor documented */
+	.gap_floor = 0,
+	.interbyte = 0.2,
+	.min_address = 0,
+	.max_address = SV3_MAX_ADR,
+	.any_address = true,
+	.default_timeout = 1.0,
+	.next_request = sv3_next_request,
+	.scan = sv3_scan,
+	.handle = sv3_handle,
+	.timeout = sv3_timeout,
+	.finish = sv3_finish,
+	.ble_gatt = sv3_gatt,
+};

@@ -1,0 +1,139 @@
+/* tests/fuzz/fuzz_mbtable.h - what the targets of the Modbus register-table
+ * drivers (fuzz_seplos3.c, fuzz_eg4_ll.c, fuzz_renogy.c,
+ * fuzz_pace_modbus.c) share: whole polls of a driver built on the master of
+ * bms/mbmaster.c, driven the way gateway/poll/poller.c drives it (harness:
+ * fuzz_drive.h).  The frames (bms_mb_scan) and each driver's decoder.
+ *
+ * Input:
+ *	byte 0	address (any byte: invalid ones must fail cleanly)
+ *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
+ *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 5 refresh on
+ *		every poll, bit 6 the first poll is the first of a new link
+ *		(the identity asked even if known), bit 7 address_any
+ *	then events, by their first byte E:
+ *	E == 0		a timeout of the current step
+ *	E == 0xFF	a synthesised answer with a correct CRC: the next byte K
+ *			picks the address (bit 0: address + 1), an exception
+ *			(bit 1, its code the next byte), the function code of
+ *			another read (bit 2), a byte count one register short
+ *			(bit 3); then the data are taken from the input
+ *			(zero-padded) and the frame arrives as one read.  A
+ *			mutator cannot forge CRCs: this reaches the decoders
+ *			with arbitrary register contents.
+ *	otherwise	the next min(E, rest) bytes arrive as one read().
+ *
+ * The including file defines, before including this:
+ *	FUZZ_DRIVER	the driver table
+ *	FUZZ_NEVER	BMS_HAS_* bits the protocol never reports
+ *	fuzz_addr_ok(a)	is a a valid address
+ *	fuzz_read_ok(fc, start, count)	is this one of the protocol's reads
+ */
+#ifndef TESTS_FUZZ_MBTABLE_H
+#define TESTS_FUZZ_MBTABLE_H
+
+#include "fuzz_drive.h"
+
+/* A request is a read of the protocol's, well-formed, to the pack. */
+static void mz_check_request(const struct fd *s, const uint8_t *req, int n)
+{
+	REQUIRE(n == 8);
+	uint16_t crc = fd_crc16(req, 6);
+	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
+	REQUIRE(req[0] == s->address);
+	REQUIRE(fuzz_read_ok(req[1], (unsigned)(req[2] << 8 | req[3]), (unsigned)(req[4] << 8 | req[5])));
+}
+
+static void mz_check_frame(const struct fd *s, const uint8_t *f, size_t n)
+{
+	REQUIRE(n >= 5 && fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
+	REQUIRE(f[0] == s->address || s->address_any);
+}
+
+static void mz_check_snap(const struct fd *s, const struct bms_snapshot *sn)
+{
+	(void)s;
+	if (sn->present & BMS_HAS_SOC)
+		REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
+	if (sn->present & BMS_HAS_SOH)
+		REQUIRE(sn->soh >= 0.0f && sn->soh <= 100.0f);
+	if (sn->ntemps)
+		REQUIRE(sn->present & BMS_HAS_TEMPS);
+	for (unsigned i = 0; i < sn->ntemps; i++)
+		REQUIRE(isfinite(sn->temp_c[i]));
+}
+
+static size_t mz_config(struct fd *s, const uint8_t *d, size_t size)
+{
+	if (size < 3)
+		return 0;
+	fd_rack_config(s, d);
+	return 3;
+}
+
+/* E == 0xFF: an answer with a correct CRC to the outstanding read. */
+static size_t mz_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
+{
+	uint8_t f[5 + 255];
+	size_t used = 0, len;
+
+	if (e != 0xFF)
+		return FD_NOT_MINE;
+	if (avail == 0)
+		return 0;
+	uint8_t k = p[used++];
+	uint8_t fc = s->req_len == 8 ? s->req[1] : 0x03;
+	unsigned count = s->req_len == 8 ? (unsigned)(s->req[4] << 8 | s->req[5]) : 1;
+	f[0] = (k & 1) ? (uint8_t)(s->address + 1) : s->address;
+	if (k & 4)
+		fc = fc == 0x03 ? 0x04 : fc == 0x04 ? 0x01 : 0x03;
+	if (k & 2) {
+		f[1] = (uint8_t)(fc | 0x80);
+		f[2] = used < avail ? p[used++] : 0x02;
+		len = 3;
+	} else {
+		size_t nb = fc == 0x01 ? (count + 7) / 8 : 2u * count;
+		if ((k & 8) && nb >= 2)
+			nb -= 2;
+		if (nb > 250)
+			nb = 250;
+		f[1] = fc;
+		f[2] = (uint8_t)nb;
+		for (size_t i = 0; i < nb; i++)
+			f[3 + i] = used < avail ? p[used++] : 0;
+		len = 3 + nb;
+	}
+	uint16_t crc = fd_crc16(f, len);
+	f[len] = (uint8_t)crc;
+	f[len + 1] = (uint8_t)(crc >> 8);
+	fd_bytes(s, f, len + 2);
+	return used;
+}
+
+static const struct fd_target mz_target = {
+	.drv = &FUZZ_DRIVER,
+	.config = mz_config,
+	.event = mz_event,
+	.addr_ok = fuzz_addr_ok,
+	.request = mz_check_request,
+	.max_cells = BMS_MAX_CELLS,
+	.max_temps = BMS_MAX_TEMPS,
+	.max_raw = BMS_MAX_RAW_ALARMS,
+	.max_state = 2,
+	.never = FUZZ_NEVER,
+	.snap = mz_check_snap,
+	.frame = mz_check_frame,
+	/* scan() checked length and CRC: only these can come back */
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
+	       FD_RC(BMS_E_REFUSED),
+	.step = FD_STEP_ON,
+	.ok_has = BMS_HAS_CELLS,
+	.ok_volts = true,
+	.forced_at_most = true,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fd_run(&mz_target, data, size);
+}
+
+#endif

@@ -1,0 +1,147 @@
+/* tests/sim/sim_mbslave.c - the Modbus RTU slave of the simulated register-
+ * table BMSs (see sim_mbslave.h). */
+#include "sim_mbslave.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MB_EXCEPTION 0x80
+#define MB_E_FUNCTION 0x01
+#define MB_E_ADDRESS 0x02
+
+uint16_t sim_mb_crc(const uint8_t *b, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= b[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+size_t sim_mb_put_crc(uint8_t *f, size_t n)
+{
+	uint16_t c = sim_mb_crc(f, n);
+	f[n] = (uint8_t)c;
+	f[n + 1] = (uint8_t)(c >> 8);
+	return n + 2;
+}
+
+long sim_mb_clamp(long v, long lo, long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+unsigned sim_mb_cells(const struct sim_pack *p, int max, long lo, unsigned *mv, int *n)
+{
+	unsigned long sum = 0;
+	*n = p->ncells > max ? max : p->ncells;
+	for (int i = 0; i < *n; i++) {
+		mv[i] = (unsigned)sim_mb_clamp(sim_pack_cell_mv(p, i), lo, 65535);
+		sum += mv[i];
+	}
+	return (unsigned)sim_mb_clamp((long)((sum + 5) / 10), 0, 65535);
+}
+
+long sim_mb_current_ca(const struct sim_pack *p)
+{
+	return sim_mb_clamp(lround(p->current * 100.0), -32768, 32767);
+}
+
+void sim_mb_text(uint16_t *v, unsigned count, const char *text)
+{
+	size_t len = strlen(text);
+	for (unsigned i = 0; i < count; i++) {
+		uint8_t hi = 2 * i < len ? (uint8_t)text[2 * i] : 0;
+		uint8_t lo = 2 * i + 1 < len ? (uint8_t)text[2 * i + 1] : 0;
+		v[i] = (uint16_t)(hi << 8 | lo);
+	}
+}
+
+enum sim_scan sim_mb_scan(const uint8_t *buf, size_t len, size_t *n, int addr_min, int addr_max)
+{
+	if (len == 0)
+		return SIM_SCAN_NEED;
+	*n = 1;
+	if (buf[0] < addr_min || buf[0] > addr_max)
+		return SIM_SCAN_SKIP;
+	if (len < SIM_MB_REQ_LEN)
+		return SIM_SCAN_NEED;
+	uint16_t c = sim_mb_crc(buf, 6);
+	if (buf[6] != (uint8_t)c || buf[7] != (uint8_t)(c >> 8))
+		return SIM_SCAN_BAD;
+	*n = SIM_MB_REQ_LEN;
+	return SIM_SCAN_FRAME;
+}
+
+int sim_mb_address(const uint8_t *req, size_t n)
+{
+	return n < SIM_MB_REQ_LEN ? -1 : req[0];
+}
+
+static void mb_exception(struct sim_reply *reply, const struct sim_pack *p, uint8_t fc, uint8_t code)
+{
+	uint8_t f[5];
+	f[0] = (uint8_t)sim_pack_reply_adr(p);
+	f[1] = (uint8_t)(fc | MB_EXCEPTION);
+	f[2] = code;
+	sim_reply_add(reply, f, sim_mb_put_crc(f, 3));
+}
+
+/* The data of a read of count from start inside range r. */
+static size_t mb_data(const struct sim_mb_slave *s, const struct sim_pack *p, int r, unsigned start,
+                      unsigned count, uint8_t *d)
+{
+	uint16_t v[SIM_MB_RANGE_MAX];
+	const struct sim_mb_range *rg = &s->ranges[r];
+	memset(v, 0, sizeof v);
+	s->image(p, r, v);
+	unsigned off = start - rg->start;
+	if (rg->fc == 0x01) {
+		size_t nb = (count + 7) / 8;
+		memset(d, 0, nb);
+		for (unsigned i = 0; i < count; i++)
+			if (v[off + i])
+				d[i / 8] |= (uint8_t)(1u << (i % 8));
+		return nb;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		d[2 * i] = (uint8_t)(v[off + i] >> 8);
+		d[2 * i + 1] = (uint8_t)v[off + i];
+	}
+	return 2 * count;
+}
+
+enum sim_resp sim_mb_respond(const struct sim_mb_slave *s, struct sim_pack *p, const uint8_t *req, size_t n,
+                             struct sim_reply *reply)
+{
+	if (n < SIM_MB_REQ_LEN)
+		return SIM_RESP_BAD;
+	uint8_t fc = req[1];
+	unsigned start = (unsigned)req[2] << 8 | req[3], count = (unsigned)req[4] << 8 | req[5];
+	if (fc != 0x01 && fc != 0x03 && fc != 0x04) {
+		mb_exception(reply, p, fc, MB_E_FUNCTION);
+		return SIM_RESP_OK;
+	}
+	if (p->refuse >= 0 && start == (unsigned)p->refuse) {
+		mb_exception(reply, p, fc, MB_E_ADDRESS);
+		return SIM_RESP_OK;
+	}
+	unsigned max = fc == 0x01 ? SIM_MB_MAX_COILS : SIM_MB_MAX_READ;
+	for (int r = 0; r < s->nranges; r++) {
+		const struct sim_mb_range *rg = &s->ranges[r];
+		if (rg->fc != fc || rg->count > SIM_MB_RANGE_MAX || start < rg->start || count < 1 || count > max ||
+		    start + count > (unsigned)rg->start + rg->count)
+			continue;
+		uint8_t f[5 + 2 * SIM_MB_MAX_READ];
+		f[0] = (uint8_t)sim_pack_reply_adr(p);
+		f[1] = fc;
+		size_t nd = mb_data(s, p, r, start, count, f + 3);
+		f[2] = (uint8_t)nd;
+		sim_reply_add(reply, f, sim_mb_put_crc(f, 3 + nd));
+		return SIM_RESP_OK;
+	}
+	mb_exception(reply, p, fc, MB_E_ADDRESS);
+	return SIM_RESP_OK;
+}
