@@ -1,9 +1,12 @@
-/* gateway/main.c - bmsgw: BMS serial ports -> Modbus TCP server.
+/* gateway/main.c - bmsgw: BMSs in; Modbus, MQTT, the status page and the
+ * inverter outputs out.  main() reads as its steps:
  *
- *   1. parse the command line
+ *   1. parse the command line (--register-map and --ble-scan need no
+ *      configuration and end here)
  *   2. load and validate the configuration (all or nothing)
- *   3. --check / --register-map: print and exit
- *   4. build packs and links, open the Modbus TCP server
+ *   3. --check / --ha-yaml / --history-csv: print and exit
+ *   4. build the packs, their links and the outputs (daemon/: gw_init,
+ *      gw_serve)
  *   5. run the libev loop until SIGINT/SIGTERM (or, with --once, until every
  *      pack finished one poll); SIGHUP reloads the configuration
  *   6. tear down in reverse order
@@ -311,12 +314,16 @@ static int ble_scan(const struct opts *o)
 #endif
 }
 
+/* Requests of one poll that --once allows for, generously: Daly's poll has
+ * 7, a Sinowealth's reads some registers twice to confirm them. */
+#define ONCE_REQUESTS_PER_POLL 12
+
 /* --once: every pack gets its full timeout budget, plus one reconnect and a lookup. */
 static double once_budget(const struct gw *gw)
 {
 	double budget = 2.0 + GW_LOOKUP_TIMEOUT;
 	for (int i = 0; i < gw->npacks; i++)
-		budget += gw->packs[i]->cfg->timeout * (gw->packs[i]->cfg->retries + 1) * 12 + 1;
+		budget += gw->packs[i]->cfg->timeout * (gw->packs[i]->cfg->retries + 1) * ONCE_REQUESTS_PER_POLL + 1;
 	return budget;
 }
 

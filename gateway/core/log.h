@@ -1,7 +1,7 @@
 /* gateway/core/log.h - leveled logging to stderr (journald picks it up), with
  * repeated messages folded into one line per interval. */
-#ifndef GATEWAY_LOG_H
-#define GATEWAY_LOG_H
+#ifndef GATEWAY_CORE_LOG_H
+#define GATEWAY_CORE_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>

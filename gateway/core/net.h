@@ -1,7 +1,7 @@
 /* gateway/core/net.h - socket helpers shared by the links, the upstream pusher,
  * the Modbus server and the maintenance tunnels. */
-#ifndef GATEWAY_NET_H
-#define GATEWAY_NET_H
+#ifndef GATEWAY_CORE_NET_H
+#define GATEWAY_CORE_NET_H
 
 #include <stdbool.h>
 #include <sys/socket.h>

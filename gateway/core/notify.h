@@ -5,8 +5,8 @@
  * do nothing.  Outside a systemd service (no NOTIFY_SOCKET) they do nothing
  * either.
  */
-#ifndef GATEWAY_NOTIFY_H
-#define GATEWAY_NOTIFY_H
+#ifndef GATEWAY_CORE_NOTIFY_H
+#define GATEWAY_CORE_NOTIFY_H
 
 #include <stdbool.h>
 

@@ -52,7 +52,6 @@ struct gw_resolver {
 	ev_timer timer;
 	struct gw_lookup *pending;
 	unsigned npending;
-	unsigned long queries;
 	struct timespec rc_mtime;      /* resolv.conf as the channel read it */
 	ino_t rc_ino;
 };
@@ -327,7 +326,6 @@ void gw_resolve(struct gw_resolver *r, const char *host, int port, gw_lookup_cb 
 		r->pending->prev = q;
 	r->pending = q;
 	r->npending++;
-	r->queries++;
 	*handle = q;
 	ev_timer_init(&q->deadline, deadline_cb, GW_LOOKUP_TIMEOUT, 0.);
 	ev_timer_start(r->loop, &q->deadline);
@@ -350,9 +348,4 @@ void gw_lookup_cancel(struct gw_lookup **handle)
 	q->cb = NULL;
 	q->handle = NULL;
 	ev_timer_stop(q->r->loop, &q->deadline);
-}
-
-unsigned long gw_resolver_queries(const struct gw_resolver *r)
-{
-	return r ? r->queries : 0;
 }

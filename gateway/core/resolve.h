@@ -6,8 +6,8 @@
  * server.  Every lookup ends in its callback exactly once (an address, an
  * error, or a timeout) unless its owner cancels it first.
  */
-#ifndef GATEWAY_RESOLVE_H
-#define GATEWAY_RESOLVE_H
+#ifndef GATEWAY_CORE_RESOLVE_H
+#define GATEWAY_CORE_RESOLVE_H
 
 #include <ev.h>
 #include <stdbool.h>
@@ -47,8 +47,5 @@ void gw_resolve(struct gw_resolver *r, const char *host, int port, gw_lookup_cb 
 		struct gw_lookup **handle);
 /* Forget the pending lookup in *handle (if any): its callback will not run. */
 void gw_lookup_cancel(struct gw_lookup **handle);
-
-/* Lookups started so far that went to DNS (for tests and the status). */
-unsigned long gw_resolver_queries(const struct gw_resolver *r);
 
 #endif

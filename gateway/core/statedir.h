@@ -2,8 +2,8 @@
  * database, the energy state file) when the configuration names none:
  * systemd's StateDirectory=, else /var/lib/bmsgw, which bmsgw makes itself
  * when it is started by hand. */
-#ifndef GATEWAY_STATEDIR_H
-#define GATEWAY_STATEDIR_H
+#ifndef GATEWAY_CORE_STATEDIR_H
+#define GATEWAY_CORE_STATEDIR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* gateway/core/util.h - small helpers shared by the gateway's modules. */
-#ifndef GATEWAY_UTIL_H
-#define GATEWAY_UTIL_H
+#ifndef GATEWAY_CORE_UTIL_H
+#define GATEWAY_CORE_UTIL_H
 
 #include <stddef.h>
 

@@ -50,6 +50,11 @@
  * and HTTP */
 #define GW_FD_RESERVE 32
 
+/* s between two writes of the state file (energy counters, last full
+ * charge): once a minute at most, for an SD card's sake; a clean stop and
+ * a reload write it too. */
+#define ENERGY_SAVE_EVERY 60.0
+
 _Static_assert(sizeof(((struct gw *)0)->machine) > GW_MACHINE_TAG_LEN, "gw.machine holds a machine tag");
 
 int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
@@ -157,7 +162,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	send_status(gw, false);
 	double now = gw_mono();
 	gw_log_flush(now);
-	if (now - gw->energy_saved_at >= 60) {
+	if (now - gw->energy_saved_at >= ENERGY_SAVE_EVERY) {
 		gw_energy_save(gw, false);
 		gw->energy_saved_at = gw_mono();
 	}

@@ -4,8 +4,8 @@
  * pack's shape (cells, temperature sensors).  Pure apart from writing into
  * memory: the MQTT client publishes what `emit` is handed, --mqtt-dump
  * prints it. */
-#ifndef GATEWAY_DISCOVERY_H
-#define GATEWAY_DISCOVERY_H
+#ifndef GATEWAY_HA_DISCOVERY_H
+#define GATEWAY_HA_DISCOVERY_H
 
 #include <stdbool.h>
 

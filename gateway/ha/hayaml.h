@@ -1,6 +1,6 @@
 /* gateway/ha/hayaml.h - Home Assistant configuration output (--ha-yaml). */
-#ifndef GATEWAY_HAYAML_H
-#define GATEWAY_HAYAML_H
+#ifndef GATEWAY_HA_HAYAML_H
+#define GATEWAY_HA_HAYAML_H
 
 #include <stdio.h>
 

@@ -12,8 +12,8 @@
  * corrupt database is logged clearly and the gateway keeps serving (a
  * corrupt file is moved aside and a new one started).
  */
-#ifndef GATEWAY_HISTORY_H
-#define GATEWAY_HISTORY_H
+#ifndef GATEWAY_HISTORY_HISTORY_H
+#define GATEWAY_HISTORY_HISTORY_H
 
 #include <stdbool.h>
 #include <stddef.h>

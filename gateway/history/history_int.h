@@ -24,8 +24,8 @@
  * temperatures maxima, alarms the OR of every sample.  A unit that is not
  * online has no values (NULL), so charts show the outage as a gap.
  */
-#ifndef GATEWAY_HISTORY_INT_H
-#define GATEWAY_HISTORY_INT_H
+#ifndef GATEWAY_HISTORY_HISTORY_INT_H
+#define GATEWAY_HISTORY_HISTORY_INT_H
 
 #include <ev.h>
 #include <pthread.h>

@@ -81,14 +81,14 @@ static bool mbid_put(const struct mbid_identity *id, unsigned obj, uint8_t *out,
 static int mbid_device_id(const struct mbid_identity *id, const uint8_t *req, size_t len, uint8_t *out)
 {
 	if (len < 2)
-		return -MBID_EX_ILLEGAL_VALUE;
+		return -GW_MB_ILLEGAL_VALUE;
 	if (req[1] != MBID_MEI_DEVICE_ID)
-		return -MBID_EX_ILLEGAL_FUNCTION; /* e.g. 0x0D, CANopen: not served */
+		return -GW_MB_ILLEGAL_FUNCTION; /* e.g. 0x0D, CANopen: not served */
 	if (len != 4)
-		return -MBID_EX_ILLEGAL_VALUE;
+		return -GW_MB_ILLEGAL_VALUE;
 	unsigned code = req[2], obj = req[3];
 	if (code < RD_BASIC || code > RD_ONE)
-		return -MBID_EX_ILLEGAL_VALUE;
+		return -GW_MB_ILLEGAL_VALUE;
 	out[0] = MBID_FC_MEI;
 	out[1] = MBID_MEI_DEVICE_ID;
 	out[2] = (uint8_t)code;
@@ -99,7 +99,7 @@ static int mbid_device_id(const struct mbid_identity *id, const uint8_t *req, si
 	size_t pos = MBID_HDR;
 	if (code == RD_ONE) {
 		if (!mbid_object(id, obj))
-			return -MBID_EX_ILLEGAL_ADDRESS;
+			return -GW_MB_ILLEGAL_ADDRESS;
 		mbid_put(id, obj, out, &pos, MBID_PDU_MAX); /* always fits */
 		out[6] = 1;
 		return (int)pos;
@@ -129,7 +129,7 @@ static int mbid_device_id(const struct mbid_identity *id, const uint8_t *req, si
 static int mbid_server_id(const struct mbid_identity *id, size_t len, uint8_t *out)
 {
 	if (len != 1)
-		return -MBID_EX_ILLEGAL_VALUE;
+		return -GW_MB_ILLEGAL_VALUE;
 	char text[MBID_PDU_MAX];
 	int n = snprintf(text, sizeof(text), "%s %s %s %s", MBID_VENDOR, id->revision ? id->revision : "",
 			 id->app_name ? id->app_name : "", id->product_code ? id->product_code : "");
@@ -147,9 +147,9 @@ static int mbid_server_id(const struct mbid_identity *id, size_t len, uint8_t *o
 int mbid_reply(const struct mbid_identity *id, const uint8_t *req, size_t len, uint8_t *out, size_t cap)
 {
 	if (len < 1 || !mbid_handles(req[0]))
-		return -MBID_EX_ILLEGAL_FUNCTION;
+		return -GW_MB_ILLEGAL_FUNCTION;
 	if (cap < MBID_PDU_MAX)
-		return -MBID_EX_DEVICE_FAILURE;
+		return -GW_MB_DEVICE_FAILURE;
 	if (req[0] == MBID_FC_REPORT_SERVER_ID)
 		return mbid_server_id(id, len, out);
 	return mbid_device_id(id, req, len, out);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/mbexc.h"
+
 #define MBID_FC_REPORT_SERVER_ID 0x11
 #define MBID_FC_MEI 0x2B
 #define MBID_MEI_DEVICE_ID 0x0E
@@ -38,14 +40,6 @@ enum {
 #define MBID_OBJ_MAX (MBID_PDU_MAX - 7 - 2)
 /* Object 0 VendorName. */
 #define MBID_VENDOR "bmsgw"
-
-/* Exception codes (section 7). */
-enum {
-	MBID_EX_ILLEGAL_FUNCTION = 0x01,
-	MBID_EX_ILLEGAL_ADDRESS = 0x02,
-	MBID_EX_ILLEGAL_VALUE = 0x03,
-	MBID_EX_DEVICE_FAILURE = 0x04,
-};
 
 /* What one unit says about itself.  NULL reads as "". */
 struct mbid_identity {

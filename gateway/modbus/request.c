@@ -16,21 +16,13 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../core/mbexc.h"
 #include "identity.h"
 #include "mbident.h"
 #include "request.h"
 
 _Static_assert(GW_PDU_MAX == MBID_PDU_MAX, "one PDU size");
 _Static_assert(GW_PDU_MAX >= 2 + 2 * 125, "a read of 125 registers fits");
-
-enum {
-	EX_ILLEGAL_FUNCTION = 0x01,
-	EX_ILLEGAL_ADDRESS = 0x02,
-	EX_ILLEGAL_VALUE = 0x03,
-	EX_DEVICE_FAILURE = 0x04,
-	EX_GATEWAY_PATH = 0x0A,
-	EX_GATEWAY_TARGET = 0x0B,
-};
 
 #define READ_MAX 125 /* registers in one FC03 / FC04 (section 6.3) */
 
@@ -64,7 +56,7 @@ static void write_fields(struct gw *gw, const uint8_t *pdu, size_t plen, struct 
 	unsigned r_dsg = base + (unsigned)reg_offset(REG_SRC_DSG_MOS), r_chg = base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
 	unsigned nvals;
 	const uint8_t *vals;
-	out->exception = EX_ILLEGAL_VALUE;
+	out->exception = GW_MB_ILLEGAL_VALUE;
 	if (out->function == GW_FC_WRITE_SINGLE) {
 		if (plen != 5) {
 			out->why = "malformed FC06 request";
@@ -73,7 +65,7 @@ static void write_fields(struct gw *gw, const uint8_t *pdu, size_t plen, struct 
 		out->count = nvals = 1;
 		vals = pdu + 3;
 		if (out->addr != r_dsg && out->addr != r_chg) {
-			out->exception = EX_ILLEGAL_ADDRESS;
+			out->exception = GW_MB_ILLEGAL_ADDRESS;
 			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
 			return;
 		}
@@ -85,7 +77,7 @@ static void write_fields(struct gw *gw, const uint8_t *pdu, size_t plen, struct 
 		nvals = out->count;
 		vals = pdu + 6;
 		if (out->addr < r_dsg || out->addr > r_chg) {
-			out->exception = EX_ILLEGAL_ADDRESS;
+			out->exception = GW_MB_ILLEGAL_ADDRESS;
 			out->why = "only the MOSFET registers (offsets 17 and 18) are writable";
 			return;
 		}
@@ -117,11 +109,11 @@ static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const s
 		out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
 		out->count = out->function == GW_FC_WRITE_SINGLE ? 1 : (unsigned)(pdu[3] << 8 | pdu[4]);
 		if (in_sunspec(gw, u, out->addr, out->count)) {
-			refuse(out, EX_ILLEGAL_FUNCTION); /* read-only; not a MOSFET command */
+			refuse(out, GW_MB_ILLEGAL_FUNCTION); /* read-only; not a MOSFET command */
 			return;
 		}
 	}
-	refuse(out, EX_ILLEGAL_FUNCTION);
+	refuse(out, GW_MB_ILLEGAL_FUNCTION);
 	if (u->bank)
 		out->why = "the bank unit is never writable";
 	else if (!wr->allowed)
@@ -136,7 +128,7 @@ static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const s
 	if (out->exception)
 		return;
 	if (!gw_unit_online_at(gw, u, now)) {
-		refuse(out, EX_GATEWAY_TARGET);
+		refuse(out, GW_MB_GATEWAY_TARGET);
 		out->why = "the pack is stale: its state is not known";
 		return;
 	}
@@ -150,13 +142,13 @@ static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double n
 	const struct gw_unit *u = &out->target;
 	if (plen != 5) {
 		/* function + address + quantity, exactly */
-		refuse(out, EX_ILLEGAL_VALUE);
+		refuse(out, GW_MB_ILLEGAL_VALUE);
 		return;
 	}
 	out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
 	out->count = (unsigned)(pdu[3] << 8 | pdu[4]);
 	if (out->count < 1 || out->count > READ_MAX) {
-		refuse(out, EX_ILLEGAL_VALUE);
+		refuse(out, GW_MB_ILLEGAL_VALUE);
 		return;
 	}
 	bool exc = gw->conf->gw.stale_policy == CONF_STALE_EXCEPTION;
@@ -164,7 +156,7 @@ static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double n
 	if (out->addr >= base && out->addr + out->count <= base + REG_MAP_SIZE) {
 		out->kind = GW_REQ_MAP;
 		if (exc && !gw_unit_online_at(gw, u, now) && reg_range_has_data(out->addr - base, out->count))
-			refuse(out, EX_GATEWAY_TARGET);
+			refuse(out, GW_MB_GATEWAY_TARGET);
 		return;
 	}
 	unsigned sb = (unsigned)gw->conf->sunspec.base;
@@ -174,7 +166,7 @@ static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double n
 		out->kind = GW_REQ_SUNSPEC; /* stale: answered, not implemented values (sunspec.h) */
 		return;
 	}
-	refuse(out, EX_ILLEGAL_ADDRESS);
+	refuse(out, GW_MB_ILLEGAL_ADDRESS);
 }
 
 /* FC 0x11, FC 0x2B: what mbident would answer decides (a bad MEI type,
@@ -198,7 +190,7 @@ void gw_request_screen(struct gw *gw, int unit, const uint8_t *pdu, size_t len, 
 	out->unit = unit;
 	out->function = len ? pdu[0] : 0;
 	if (!gw_unit_lookup(gw, unit, &out->target)) {
-		refuse(out, EX_GATEWAY_PATH);
+		refuse(out, GW_MB_GATEWAY_PATH);
 		return;
 	}
 	switch (out->function) {
@@ -208,7 +200,7 @@ void gw_request_screen(struct gw *gw, int unit, const uint8_t *pdu, size_t len, 
 	case GW_FC_WRITE_MULTIPLE: screen_write(gw, pdu, len, wr, now, out); break;
 	case GW_FC_REPORT_SERVER_ID:
 	case GW_FC_MEI: screen_ident(gw, pdu, len, now, out); break;
-	default: refuse(out, EX_ILLEGAL_FUNCTION); break;
+	default: refuse(out, GW_MB_ILLEGAL_FUNCTION); break;
 	}
 }
 
@@ -258,7 +250,7 @@ static int answer_sunspec(struct gw_answerer *a, const struct gw_screen *s, doub
 	int n = ss_build(&su, a->ss, sizeof(a->ss) / sizeof(a->ss[0]));
 	unsigned off = s->addr - (unsigned)a->gw->conf->sunspec.base;
 	if (n < 0 || off + s->count > (unsigned)n)
-		return -EX_DEVICE_FAILURE; /* screened against the same length: never */
+		return -GW_MB_DEVICE_FAILURE; /* screened against the same length: never */
 	for (unsigned i = 0; i < s->count; i++) {
 		out[2 + 2 * i] = (uint8_t)(a->ss[off + i] >> 8);
 		out[3 + 2 * i] = (uint8_t)a->ss[off + i];
@@ -278,7 +270,7 @@ int gw_request_answer(struct gw_answerer *a, const struct gw_screen *s, const ui
 		return mbid_reply(&id, pdu, len, out, GW_PDU_MAX);
 	}
 	if (s->kind != GW_REQ_MAP && s->kind != GW_REQ_SUNSPEC)
-		return -EX_DEVICE_FAILURE;
+		return -GW_MB_DEVICE_FAILURE;
 	out[0] = (uint8_t)s->function;
 	out[1] = (uint8_t)(2 * s->count);
 	if (s->kind == GW_REQ_MAP) {

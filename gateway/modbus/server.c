@@ -490,11 +490,6 @@ void gw_server_clients_json(const struct gw_server *srv, FILE *o)
 	fputc(']', o);
 }
 
-int gw_server_clients(const struct gw_server *srv)
-{
-	return srv ? srv->nclients : 0;
-}
-
 void gw_server_free(struct gw_server *srv)
 {
 	if (!srv)

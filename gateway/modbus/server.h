@@ -1,6 +1,6 @@
 /* gateway/modbus/server.h - the Modbus TCP server (slave) of bmsgw. */
-#ifndef GATEWAY_SERVER_H
-#define GATEWAY_SERVER_H
+#ifndef GATEWAY_MODBUS_SERVER_H
+#define GATEWAY_MODBUS_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,8 +36,6 @@ void gw_server_info(const struct gw_server *srv, struct gw_server_info *out);
 /* The connected clients as a JSON array: peer, seconds connected, requests,
  * exceptions, whether one waits for a MOSFET command. */
 void gw_server_clients_json(const struct gw_server *srv, FILE *o);
-/* Clients connected now (0 for NULL). */
-int gw_server_clients(const struct gw_server *srv);
 /* Close every client and the listening socket; NULL is fine. */
 void gw_server_free(struct gw_server *srv);
 

@@ -1,7 +1,7 @@
 /* gateway/modbus/upstream.h - push a unit's register image to another Modbus TCP
  * server with FC16 ([upstream.NAME] sections). */
-#ifndef GATEWAY_UPSTREAM_H
-#define GATEWAY_UPSTREAM_H
+#ifndef GATEWAY_MODBUS_UPSTREAM_H
+#define GATEWAY_MODBUS_UPSTREAM_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * bank, integrated from power over good polls, for Home Assistant's Energy
  * dashboard (and the registers 119-122), kept across restarts in a small
  * state file written atomically. */
-#ifndef GATEWAY_ENERGY_H
-#define GATEWAY_ENERGY_H
+#ifndef GATEWAY_MODEL_ENERGY_H
+#define GATEWAY_MODEL_ENERGY_H
 
 #include <stdbool.h>
 

@@ -7,8 +7,8 @@
  * reload (gw_reload) can carry the unchanged ones over to the new
  * configuration as they are, wire open and poll in progress included.
  */
-#ifndef GATEWAY_GW_H
-#define GATEWAY_GW_H
+#ifndef GATEWAY_MODEL_GW_H
+#define GATEWAY_MODEL_GW_H
 
 #include <ev.h>
 #include <stdbool.h>
@@ -145,7 +145,7 @@ struct gw {
 	double start;                  /* monotonic */
 	char machine[9];               /* this machine's tag (core/machine.h), "" = none */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
-	bool stopping;                 /* gw_stop() runs: schedule nothing new */
+	bool stopping;                 /* gw_free() runs: schedule nothing new */
 	bool verbose;                  /* -v: debug logging whatever log_level says */
 	int fd_limit;                  /* RLIMIT_NOFILE soft limit in force */
 	int client_cap;                /* Modbus clients the descriptors allow */

@@ -1,6 +1,6 @@
 /* gateway/model/json.h - a pack and the bank as JSON objects (--once, MQTT state). */
-#ifndef GATEWAY_JSON_H
-#define GATEWAY_JSON_H
+#ifndef GATEWAY_MODEL_JSON_H
+#define GATEWAY_MODEL_JSON_H
 
 #include <stdio.h>
 #include <time.h>

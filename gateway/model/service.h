@@ -5,8 +5,9 @@
  * each with its own state.
  *
  * An output (the Modbus server and its upstreams, the tunnels, MQTT, the
- * history, the HTTP server, later the inverter outputs) is one folder and
- * one line of the table.  The daemon starts them in the table's order and
+ * history, the HTTP server, the inverter outputs) is one folder and one
+ * line of the table (README.md "Adding an output" lists what else it
+ * needs).  The daemon starts them in the table's order and
  * stops them in reverse; a reload prepares every one for the new
  * configuration first (anything that can fail, such as a new listening
  * socket, fails here and nothing changes), then commits them all (nothing

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../core/mbexc.h"
 #include "../model/json.h"
 #include "../poll/control.h"
 #include "mqtt_int.h"
@@ -106,7 +107,7 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	}
 	if (msg->retain) {
 		/* never executed: it would be replayed at every connect; cleared */
-		cmd_refuse(m, unit, cmd, payload, 0x01,
+		cmd_refuse(m, unit, cmd, payload, GW_MB_ILLEGAL_FUNCTION,
 			   "a retained command is never executed (it would be replayed at every connect); "
 			   "it has been cleared");
 		mq_clear_topic(m, msg->topic);
@@ -114,7 +115,7 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	}
 	int fet = strcmp(cmd, "charge_mos") == 0 ? BMS_FET_CHARGE : strcmp(cmd, "discharge_mos") == 0 ? BMS_FET_DISCHARGE : -1;
 	if (fet < 0) {
-		cmd_refuse(m, unit, cmd, payload, 0x02, "unknown command (expected charge_mos or discharge_mos)");
+		cmd_refuse(m, unit, cmd, payload, GW_MB_ILLEGAL_ADDRESS, "unknown command (expected charge_mos or discharge_mos)");
 		return;
 	}
 	bool on;
@@ -123,12 +124,12 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	else if (msg->payloadlen == 3 && memcmp(msg->payload, "OFF", 3) == 0)
 		on = false;
 	else {
-		cmd_refuse(m, unit, cmd, payload, 0x03, "the payload must be exactly ON or OFF");
+		cmd_refuse(m, unit, cmd, payload, GW_MB_ILLEGAL_VALUE, "the payload must be exactly ON or OFF");
 		return;
 	}
 	struct mq_cmd *k = calloc(1, sizeof(*k));
 	if (!k) {
-		cmd_refuse(m, unit, cmd, payload, 0x04, "out of memory");
+		cmd_refuse(m, unit, cmd, payload, GW_MB_DEVICE_FAILURE, "out of memory");
 		return;
 	}
 	k->m = m;

@@ -1,7 +1,7 @@
 /* gateway/mqtt/mqtt.h - MQTT publisher with Home Assistant discovery
  * (libmosquitto driven by the libev loop, no thread): the MQTT output. */
-#ifndef GATEWAY_MQTT_H
-#define GATEWAY_MQTT_H
+#ifndef GATEWAY_MQTT_MQTT_H
+#define GATEWAY_MQTT_MQTT_H
 
 #include <stdio.h>
 

@@ -12,12 +12,12 @@
  * reads back off: that is a failure (0x04) and the log names the active
  * protections.
  */
-#include <modbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/log.h"
+#include "../core/mbexc.h"
 #include "../core/util.h"
 #include "../model/gw.h"
 #include "control.h"
@@ -91,12 +91,12 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gw_wire *wire = c->pack->wire;
 	switch (c->phase) {
 	case CTL_QUEUED:
-		finish(c, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire was busy until control_timeout; nothing was sent");
+		finish(c, GW_MB_GATEWAY_TARGET, "the wire was busy until control_timeout; nothing was sent");
 		return;
 	case CTL_WIRE:
 		gw_poll_control_abort(wire);
 		snprintf(why, sizeof(why), "no acknowledgement from the BMS within %g s", c->pack->cfg->control_timeout);
-		finish(c, MODBUS_EXCEPTION_GATEWAY_TARGET, why);
+		finish(c, GW_MB_GATEWAY_TARGET, why);
 		return;
 	case CTL_VERIFY:
 		if (c->disagreed)
@@ -104,7 +104,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		else
 			snprintf(why, sizeof(why), "acknowledged, but no read-back of the pack within %g s",
 				 c->pack->cfg->control_timeout);
-		finish(c, c->disagreed ? MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE : MODBUS_EXCEPTION_GATEWAY_TARGET, why);
+		finish(c, c->disagreed ? GW_MB_DEVICE_FAILURE : GW_MB_GATEWAY_TARGET, why);
 		return;
 	}
 }
@@ -117,24 +117,24 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	int exc = 0;
 	double now = gw_mono();
 	if (!p->cfg->control || !p->drv->control_request) {
-		exc = MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
+		exc = GW_MB_ILLEGAL_FUNCTION;
 		snprintf(why, wl, "control is not enabled for this pack");
 	} else if (!gw_pack_online(gw, p)) {
-		exc = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		exc = GW_MB_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack is stale: its state is not known");
 	} else if (p->wire->lent) {
-		exc = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		exc = GW_MB_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
 	} else if (!gw_link_is_up(p->link)) {
-		exc = MODBUS_EXCEPTION_GATEWAY_TARGET;
+		exc = GW_MB_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack's wire is down");
 	} else if (p->ctl.cur || (p->ctl.last > 0 && now - p->ctl.last < CTL_RATE_S)) {
-		exc = MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY;
+		exc = GW_MB_DEVICE_BUSY;
 		snprintf(why, wl, "busy: at most one command per pack per second");
 	}
 	struct gw_ctl *c = exc ? NULL : calloc(1, sizeof(*c));
 	if (!exc && !c) {
-		exc = MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE;
+		exc = GW_MB_DEVICE_FAILURE;
 		snprintf(why, wl, "out of memory");
 	}
 	if (exc) {
@@ -289,5 +289,5 @@ void gw_control_end(struct gw_pack *p, int exception, const char *why)
 
 void gw_control_drop(struct gw_pack *p)
 {
-	gw_control_end(p, MODBUS_EXCEPTION_GATEWAY_TARGET, "the pack was removed or the gateway stops");
+	gw_control_end(p, GW_MB_GATEWAY_TARGET, "the pack was removed or the gateway stops");
 }

@@ -11,8 +11,8 @@
  * Nothing is ever sent at start or on reconnect; every attempt is logged
  * and counted.
  */
-#ifndef GATEWAY_CONTROL_H
-#define GATEWAY_CONTROL_H
+#ifndef GATEWAY_POLL_CONTROL_H
+#define GATEWAY_POLL_CONTROL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <modbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "../core/log.h"
+#include "../core/mbexc.h"
 #include "../core/util.h"
 #include "../model/events.h"
 #include "control.h"
@@ -454,7 +454,7 @@ static void ctl_send(struct gw_wire *w)
 		return;
 	}
 	if (n < 0) {
-		ctl_end(w, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE, bms_strerror(n));
+		ctl_end(w, GW_MB_DEVICE_FAILURE, bms_strerror(n));
 		return;
 	}
 	gw_debug("link %s: pack %s: control frame", w->link->port, p->cfg->name);
@@ -481,7 +481,7 @@ static void ctl_retry(struct gw_wire *w, const char *what)
 	}
 	char why[160];
 	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, w->ctl_tries);
-	ctl_end(w, MODBUS_EXCEPTION_GATEWAY_TARGET, why);
+	ctl_end(w, GW_MB_GATEWAY_TARGET, why);
 }
 
 static void ctl_bytes(struct gw_wire *w)
@@ -512,7 +512,7 @@ static void ctl_bytes(struct gw_wire *w)
 			return;
 		}
 		if (rc == BMS_E_REFUSED) {
-			ctl_end(w, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE, "the BMS refused the command");
+			ctl_end(w, GW_MB_DEVICE_FAILURE, "the BMS refused the command");
 			return;
 		}
 		ctl_retry(w, bms_strerror(rc));
@@ -647,7 +647,7 @@ static void link_down(void *arg)
 		disarm(w);
 		w->ctl = NULL;
 		w->ps = w->cur ? GW_POLL_WAIT : GW_POLL_IDLE; /* the interrupted poll ends below */
-		gw_control_wire_done(c, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire went down");
+		gw_control_wire_done(c, GW_MB_GATEWAY_TARGET, "the wire went down");
 	}
 	if (w->cur && w->ps != GW_POLL_IDLE) {
 		disarm(w);
@@ -834,14 +834,14 @@ static void lend_now(struct gw_wire *w)
 	if (w->ctl) {
 		struct gw_ctl *c = w->ctl;
 		w->ctl = NULL;
-		gw_control_wire_done(c, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
+		gw_control_wire_done(c, GW_MB_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
 	}
 	gw_poll_abort(w);
 	w->ps = GW_POLL_IDLE;
 	bms_rx_clear(&w->rx);
 	/* commands waiting for the wire end now */
 	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
-		gw_control_end(p, MODBUS_EXCEPTION_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
+		gw_control_end(p, GW_MB_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
 	gw_link_set_owner(w->link, w->lend_owner, w->lend_arg); /* the borrower's now */
 	w->lend_ready(w->lend_arg);
 }

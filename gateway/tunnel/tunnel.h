@@ -8,8 +8,8 @@
  * disconnects or stays silent for idle_timeout seconds, the wire is given
  * back and its packs are polled at once.
  */
-#ifndef GATEWAY_TUNNEL_H
-#define GATEWAY_TUNNEL_H
+#ifndef GATEWAY_TUNNEL_TUNNEL_H
+#define GATEWAY_TUNNEL_TUNNEL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* gateway/web/http.h - the read-only HTTP server: status page, JSON API,
  * server-sent events, history charts and CSV, Prometheus metrics
  * (libmicrohttpd driven by the libev loop, no thread). */
-#ifndef GATEWAY_HTTP_H
-#define GATEWAY_HTTP_H
+#ifndef GATEWAY_WEB_HTTP_H
+#define GATEWAY_WEB_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

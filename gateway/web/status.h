@@ -1,6 +1,6 @@
 /* gateway/web/status.h - the gateway as the status page and Prometheus see it. */
-#ifndef GATEWAY_STATUS_H
-#define GATEWAY_STATUS_H
+#ifndef GATEWAY_WEB_STATUS_H
+#define GATEWAY_WEB_STATUS_H
 
 #include <stdio.h>
 

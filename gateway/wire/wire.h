@@ -13,8 +13,8 @@
  * a link (poll/poll.h); a maintenance tunnel takes it over while a tool
  * has the wire, and hands it back.
  */
-#ifndef GATEWAY_WIRE_H
-#define GATEWAY_WIRE_H
+#ifndef GATEWAY_WIRE_WIRE_H
+#define GATEWAY_WIRE_WIRE_H
 
 #include <ev.h>
 #include <stdbool.h>

@@ -7,8 +7,8 @@
  * every BLE link.  Built only with libsystemd (HAVE_SYSTEMD); the
  * classification below is pure and always built.
  */
-#ifndef GATEWAY_BLE_H
-#define GATEWAY_BLE_H
+#ifndef GATEWAY_WIRE_BLE_BLE_H
+#define GATEWAY_WIRE_BLE_BLE_H
 
 #include <ev.h>
 #include <stdbool.h>

@@ -25,8 +25,8 @@
  * reason (link.c logs the outage once and retries with its backoff, 1 s
  * doubling to 30 s); its packs go stale as usual and nothing else waits.
  */
-#ifndef GATEWAY_WIRE_BLE_INT_H
-#define GATEWAY_WIRE_BLE_INT_H
+#ifndef GATEWAY_WIRE_BLE_BLE_INT_H
+#define GATEWAY_WIRE_BLE_BLE_INT_H
 
 #include <ev.h>
 #include <stdbool.h>
