@@ -266,7 +266,7 @@ def test_side_by_side_and_faults():
     port = free_port()
     tcp = "[pack.wire]\nprotocol = jbd\nport = tcp://127.0.0.1:%d\nunit_id = 3\npoll_interval = 0.5\n" % st.port
     conf = gw_conf(port, [ble_pack("a", MAC_A, unit=1), ble_pack("b", MAC_B, unit=2), tcp],
-                   extra="", stale=3) + "[ble]\nconnect_timeout = 10\n"
+                   extra="", stale=3) + "[ble]\nconnect_timeout = 3\n"
     gw = Gateway(conf, port)
     try:
         c.ok(wait_until(lambda: online(port, 1) and online(port, 2) and online(port, 3), 20),
@@ -335,7 +335,7 @@ def test_side_by_side_and_faults():
         th0 = time.monotonic()
         fake.ctl("disconnect %s" % MAC_B)
         c.ok(wait_until(lambda: fake.dev(MAC_A)["hanging"] == 0, 25), "the hung Connect is given up and cancelled "
-             "(Disconnect) after %.1f s (connect_timeout 10 s)" % (time.monotonic() - th0))
+             "(Disconnect) after %.1f s (connect_timeout 3 s)" % (time.monotonic() - th0))
         c.eq(fake.state()["adapters"]["hci0"]["max_pending_connects"], 1, "never two Connects at once")
         c.ok(wait_until(lambda: online(port, 1) and online(port, 2), 40), "both back")
         c.ok(wait_until(lambda: matches(port, 2, sb), 5), "the waiting one too, values exact")
