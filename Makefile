@@ -196,11 +196,11 @@ deps:
 # The whole suite runs on the ASan+UBSan build.  Its builds share one
 # jobserver (the clang fuzz objects beside the sanitizer build, the normal
 # build and the one without libsystemd, which reuses the normal objects, after
-# them).
+# them); T=PATTERN runs only the matching steps (tests/run.sh PATTERN).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	$(MAKE) -j$(NPROC) -Otarget test-builds
-	BIN=build/san FUZZ=build/fuzz bash tests/run.sh
+	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
 
 .PHONY: test-builds test-san test-fuzz test-normal
 test-builds: test-san test-fuzz test-normal

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: nice=5
 """The build configuration cannot go stale (Makefile: each build directory
 records its flags in build.flags), in a fresh copy of the tree (the files
 git knows, as the working tree has them; no build/):

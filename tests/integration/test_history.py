@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: parts=2
 """History end to end: the real bmsgw against the simulator with [history]
 and [http].
 
@@ -18,6 +19,9 @@ and [http].
   applies at once, the old worker finishing on its own;
 - a pack of the configuration that has no row yet: the CSV's header alone,
   a chart without points; 404 only for a unit that is not there.
+
+tests/run.sh runs it in parts, each with its share of the tests of main()
+(harness.my_part).
 """
 import csv
 import io
@@ -34,7 +38,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, wait_port, wait_until, write_conf  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, my_part, wait_port, wait_until,  # noqa: E402
+                     write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -110,13 +115,9 @@ def fnum(v):
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-hist-")
     try:
-        live(tmp)
-        no_rows_yet(tmp)
-        folding(tmp)
-        corrupt(tmp)
-        full_disk(tmp)
-        slow_reload(tmp)
-        slow_state_file(tmp)
+        for t in (live, no_rows_yet, folding, corrupt, full_disk, slow_reload, slow_state_file):
+            if my_part():
+                t(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return c.report()

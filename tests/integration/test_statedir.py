@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: uses=/var/lib/bmsgw
 """The automatic state directory end to end: the real bmsgw started by hand
 as root (no systemd, so no $STATE_DIRECTORY), with neither [history] file
 nor [gateway] state_file, in a private mount namespace whose /var/lib is a
