@@ -21,8 +21,9 @@
 # says nice=5 (the fuzz targets run at 10), and a slow one is split in N steps with parts=N, each run
 # with PART=i/N (harness.my_part() says which work is whose).
 #
-# Each step's output is kept and reported whole when it fails, in the order
-# of the list below whatever the order they finish in.  The run ends with
+# Each step's report is one block, in the order of the list below whatever
+# the order they finish in; a failed step shows its failed checks and last
+# lines, and its whole output is kept in $BIN/test-logs/.  The run ends with
 # the failed checks (step: FAIL ...), the 10 slowest steps (with the CPU
 # time of their processes), the wall time, and the line "N passed, N failed".
 set -u
@@ -58,12 +59,15 @@ add() { # section name uses nice rank command...
 	shift 5
 	selected "$name" || return 0
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
-	S_CMD+=("$(printf '%q ' "$@")")
+	local cmd
+	printf -v cmd '%q ' "$@"
+	S_CMD+=("$cmd")
 }
 
-# a script's "# run.sh: KEY=VALUE" (VALUE, empty without)
-marker() { # file key
-	sed -n -E "s/^# run\.sh:.*\b$2=([^ ]+).*/\1/p" "$1" | head -n 1
+# KEY of a script's line "# run.sh: KEY=VALUE ..." in M_KEY (empty without)
+marker() { # line key
+	M_KEY=
+	if [[ $1 =~ [[:space:]]$2=([^[:space:]]+) ]]; then M_KEY=${BASH_REMATCH[1]}; fi
 }
 
 # one fuzz target for FUZZ_SECONDS on a copy of its corpus
@@ -94,11 +98,12 @@ fi
 
 # a script, or its N parts
 add_script() { # section name-prefix file command...
-	local sect=$1 name=$2 file=$3 parts uses nice i
+	local sect=$1 name=$2 file=$3 line parts uses nice i
 	shift 3
-	parts=$(marker "$file" parts)
-	uses=$(marker "$file" uses)
-	nice=$(marker "$file" nice)
+	line=$(grep -m 1 '^# run\.sh:' "$file")
+	marker "$line" parts && parts=$M_KEY
+	marker "$line" uses && uses=$M_KEY
+	marker "$line" nice && nice=$M_KEY
 	if [ -z "$parts" ] || [ "$parts" -le 1 ]; then
 		add "$sect" "$name" "$uses" "$nice" 20 env BIN="$BIN" "$@"
 		return
@@ -197,10 +202,18 @@ tally() { # name logfile rc seconds
 	printf '%-40s %s passed, %s failed (%s s)\n' "$1" "$p" "$f" "$4"
 }
 
+# the whole output of each failed step is kept there
+LOGS=$BIN/test-logs
+rm -rf "$LOGS"
+
 report() { # name logfile rc seconds: tally, show what failed
-	local name=$1 log=$2 rc=$3
+	local name=$1 log=$2 rc=$3 keep
 	tally "$name" "$log" "$rc" "$4"
 	grep '^FAIL' "$log" | cut -c1-200 | sed "s|^|$name: |" >>"$fails_log"
+	if [ "$rc" != 0 ] || grep -q '^FAIL' "$log"; then
+		keep=$LOGS/${name//[^A-Za-z0-9_.-]/_}.log
+		mkdir -p "$LOGS" && cp "$log" "$keep" && echo "---- $name: its whole output is in $keep"
+	fi
 	if [ "$rc" != 0 ]; then
 		echo "---- $name (exit $rc) ----"
 		if grep -q '^FAIL' "$log"; then
@@ -216,6 +229,12 @@ report() { # name logfile rc seconds: tally, show what failed
 	fi
 }
 
+# TENTHS: tenths of a second from $EPOCHREALTIME $1 to $2
+tenths() {
+	local a=${1/./} b=${2/./}
+	TENTHS=$(((10#$b - 10#$a + 50000) / 100000))
+}
+
 section=""
 reported=0
 report_ready() { # the finished steps at the head of the list, in its order
@@ -223,8 +242,9 @@ report_ready() { # the finished steps at the head of the list, in its order
 	while [ "$reported" -lt "$N" ] && [ -e "$work/$reported.rc" ]; do
 		read -r rc t0 t1 cpu <"$work/$reported.rc"
 		STEP_CPU[reported]=$cpu
-		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a + 0.5 }')
-		STEP_SECS[reported]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+		tenths "$t0" "$t1"
+		secs=$(((TENTHS + 5) / 10))
+		STEP_SECS[reported]=$((TENTHS / 10)).$((TENTHS % 10))
 		if [ "${S_SECT[reported]}" != "$section" ]; then
 			section=${S_SECT[reported]}
 			echo "== $section"
@@ -287,7 +307,8 @@ echo "the 10 slowest steps (wall, CPU):"
 for ((i = 0; i < N; i++)); do
 	printf '%8s s %7s s  %s\n' "${STEP_SECS[i]}" "${STEP_CPU[i]}" "${S_NAME[i]}"
 done | sort -k1,1nr | head -n 10
-wall=$(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a + 0.5 }')
+tenths "$T_START" "$EPOCHREALTIME"
+wall=$(((TENTHS + 5) / 10))
 printf 'wall time: %d:%02d (%d s; %d steps, %d at a time on %d cores)\n' $((wall / 60)) $((wall % 60)) "$wall" \
 	"$N" "$JOBS" "$CORES"
 echo "$passed passed, $failed failed"

@@ -628,6 +628,9 @@ def test_control():
              "victron-ble with a wrong key: the log says so")
         c.ok(not online(port, 1), "... and the shunt is never shown with data")
     finally:
+        if c.failed:
+            gw.dump(20)
+            fake.dump(20)
         gw.stop()
         fake.stop()
         sim.stop()
