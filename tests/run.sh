@@ -11,10 +11,10 @@
 #   JOBS=N            steps at a time (default 3 per core)
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
-# of the last run are kept in $BIN/test-times); the fuzz targets one per core
-# at a time.  Steps that only compute (fuzzing, the checks of the sources,
-# the package) run under nice, so that they do not take the CPU from the
-# gateways whose answers other steps time.  Every integration script takes
+# of the last run are kept in $BIN/test-times).  Steps that only compute
+# (fuzzing, the checks of the sources, the package) run under nice, so that
+# they do not take the CPU from the gateways whose answers other steps time,
+# one per core at a time, beside the JOBS others.  Every integration script takes
 # its own free ports and temporary directories; in a line "# run.sh: ..." a
 # script that shares something else with another names it (uses=NAME[,NAME]:
 # two steps that use one NAME never run at once), one that only computes
@@ -58,6 +58,8 @@ add() { # section name uses nice rank command...
 	local sect=$1 name=$2 uses=$3 nice=$4 rank=$5
 	shift 5
 	selected "$name" || return 0
+	# a niced step runs beside JOBS others, one per core at a time
+	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}cpu*$CORES; fi
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
 	local cmd
 	printf -v cmd '%q ' "$@"
@@ -92,7 +94,7 @@ if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 	for f in "$FUZZ"/fuzz_*; do
 		[ -x "$f" ] || continue
 		add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz $(basename "$f")" \
-			"cpu*$CORES" 10 5 fuzz_one "$f"
+			"" 10 5 fuzz_one "$f"
 	done
 fi
 
@@ -260,18 +262,17 @@ declare -A ACTIVE=()
 pending=("${ORDER[@]}")
 while [ "$reported" -lt "$N" ]; do
 	# start what fits, the longest first
-	if [ "$running" -lt "$JOBS" ]; then
-		for k in "${!pending[@]}"; do
-			i=${pending[k]}
-			fits "$i" || continue
-			hold "$i" 1
-			start "$i"
-			ACTIVE[$i]=1
-			unset 'pending[k]'
-			running=$((running + 1))
-			[ "$running" -ge "$JOBS" ] && break
-		done
-	fi
+	# (the niced steps take no place of JOBS: one per core at a time)
+	for k in "${!pending[@]}"; do
+		i=${pending[k]}
+		[ "${S_NICE[i]}" != 0 ] || [ "$running" -lt "$JOBS" ] || continue
+		fits "$i" || continue
+		hold "$i" 1
+		start "$i"
+		ACTIVE[$i]=1
+		unset 'pending[k]'
+		[ "${S_NICE[i]}" != 0 ] || running=$((running + 1))
+	done
 	# wait for one to end (unless one already has)
 	done_one=""
 	for i in "${!ACTIVE[@]}"; do [ -e "$work/$i.rc" ] && done_one=1 && break; done
@@ -280,7 +281,7 @@ while [ "$reported" -lt "$N" ]; do
 		if [ -e "$work/$i.rc" ]; then
 			unset 'ACTIVE[$i]'
 			hold "$i" -1
-			running=$((running - 1))
+			[ "${S_NICE[i]}" != 0 ] || running=$((running - 1))
 		fi
 	done
 	report_ready
