@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# run.sh: parts=5
+# run.sh: parts=8
 """End-to-end, per protocol: for every protocol that both bmsgw and the
 simulator speak, run the real gateway against the simulated BMS (TCP serial
 server) and check that the register image, /api/state and --once equal the

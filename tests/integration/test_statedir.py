@@ -69,11 +69,15 @@ class NsGateway(Proc):
 
 
 def fetch(port, path):
+    """(status, body); (0, "") while the status page does not listen yet (it
+    starts a moment after the Modbus port that NsGateway waits for)."""
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+    except urllib.error.URLError:
+        return 0, ""
 
 
 def csv_rows(port, unit):
