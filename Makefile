@@ -174,9 +174,14 @@ $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
 $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)
+# a unit test links what it uses of the daemon's objects (an archive)
+$(B)/bmsgw.a: $(GW_OBJ) $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/bmsgw.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
 
 unit: $(UNIT_BIN)
 
@@ -230,21 +235,28 @@ check-map: $(B)/bmsgw
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
-FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h $(addsuffix /*.h,$(GW_DIRS)) conf/*.h registers/*.h)
-# the code under test is compiled once, with coverage (fuzzer-no-link), and
-# every target links it
-FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+# the code under test is compiled once, with coverage (fuzzer-no-link),
+# into an archive: each target links the objects it uses.  Their headers come
+# from -MMD as in the other builds, and they are kept (.SECONDARY: make
+# deleted them as the intermediate files of a chain, so that any change
+# compiled all of them again).
+FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o
+FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o)
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN)
 $(eval $(call build_flags,build/fuzz/build.flags,$(strip clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) / $(PKG_LIBS)),))
 build/fuzz/obj/gen/www.o: build/gen/www.c build/fuzz/build.flags
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
-build/fuzz/obj/%.o: %.c $(FUZZ_HDR) build/fuzz/build.flags
+build/fuzz/obj/%.o: %.c build/fuzz/build.flags
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDR) build/fuzz/build.flags
-	@mkdir -p $(dir $@)
-	clang $(CSTD) -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+build/fuzz/fuzzed.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< -Wl,--start-group build/fuzz/fuzzed.a -Wl,--end-group \
+		$(PKG_LIBS)
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)
 $(B)/slowdisk.so: tests/tools/slowdisk.c $(B)/build.flags

@@ -188,7 +188,7 @@ fails_log=$work/fails
 STEP_SECS=() STEP_CPU=()
 
 # add the "N passed, N failed" line of a step's output to the totals
-tally() { # name logfile rc seconds
+tally() { # name logfile rc seconds cpu-seconds
 	local line p f
 	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
 	if [ -n "$line" ]; then
@@ -201,16 +201,16 @@ tally() { # name logfile rc seconds
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" != 0 ]; then failures+=("$1"); fi
-	printf '%-40s %s passed, %s failed (%s s)\n' "$1" "$p" "$f" "$4"
+	printf '%-40s %s passed, %s failed (%s s, CPU %s s)\n' "$1" "$p" "$f" "$4" "$5"
 }
 
 # the whole output of each failed step is kept there
 LOGS=$BIN/test-logs
 rm -rf "$LOGS"
 
-report() { # name logfile rc seconds: tally, show what failed
+report() { # name logfile rc seconds cpu-seconds: tally, show what failed
 	local name=$1 log=$2 rc=$3 keep
-	tally "$name" "$log" "$rc" "$4"
+	tally "$name" "$log" "$rc" "$4" "$5"
 	grep '^FAIL' "$log" | cut -c1-200 | sed "s|^|$name: |" >>"$fails_log"
 	if [ "$rc" != 0 ] || grep -q '^FAIL' "$log"; then
 		keep=$LOGS/${name//[^A-Za-z0-9_.-]/_}.log
@@ -251,7 +251,7 @@ report_ready() { # the finished steps at the head of the list, in its order
 			section=${S_SECT[reported]}
 			echo "== $section"
 		fi
-		report "${S_NAME[reported]}" "$work/$reported.log" "$rc" "$secs"
+		report "${S_NAME[reported]}" "$work/$reported.log" "$rc" "$secs" "$cpu"
 		rm -f "$work/$reported.log"
 		reported=$((reported + 1))
 	done
@@ -310,7 +310,8 @@ for ((i = 0; i < N; i++)); do
 done | sort -k1,1nr | head -n 10
 tenths "$T_START" "$EPOCHREALTIME"
 wall=$(((TENTHS + 5) / 10))
-printf 'wall time: %d:%02d (%d s; %d steps, %d at a time on %d cores)\n' $((wall / 60)) $((wall % 60)) "$wall" \
-	"$N" "$JOBS" "$CORES"
+cpu_all=$(printf '%s\n' "${STEP_CPU[@]}" | awk '{ s += $1 } END { printf "%d", s + 0.5 }')
+printf 'wall time: %d:%02d (%d s; %d steps, %d at a time on %d cores; CPU %d s)\n' $((wall / 60)) $((wall % 60)) \
+	"$wall" "$N" "$JOBS" "$CORES" "$cpu_all"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
