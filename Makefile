@@ -1,8 +1,8 @@
 # bmsgw - BMS serial to Modbus TCP gateway.
 #   make            build build/bmsgw and the simulator build/bmsgw-sim
 #   make deps       install missing Debian packages (apt-get, as root); no-op when present
-#   make test       ASan+UBSan build + unit, fuzz-smoke and integration tests
-#   make demo       simulator + gateway on 127.0.0.1:1502
+#   make test       ASan+UBSan build + unit, fuzz-smoke and integration tests (tests/run.sh)
+#   make demo       make deps, then simulator + gateway on 127.0.0.1:1502
 #   make fuzz       libFuzzer targets (clang) in build/fuzz/
 #   make bench      throughput / memory benchmark
 #   make soak       ten minutes with every output live, health printed each minute
@@ -11,6 +11,9 @@
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 #   make install    binary, unit, man pages, docs, config (PREFIX DESTDIR sysconfdir); make uninstall
 #   make deb        build/bmsgw_$(VERSION)_ARCH.deb from a PREFIX=/usr staging (dpkg-deb, offline)
+# Each build directory records the flags it was made with (build.flags):
+# a change of SYSTEMD, SANITIZE, WERROR, CC, CFLAGS or the pkg-config flags
+# rebuilds it.
 
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
@@ -25,7 +28,9 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             dpkg-dev lintian man-db groff-base systemd \
             dbus-daemon python3-dbus python3-gi python3-can
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
-# without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite)
+# without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite).
+# Decided when this file is read: a target that installs packages first (demo,
+# soak, test) runs make again after `deps`, which then sees libsystemd-dev.
 ifeq ($(NOSYSTEMD),1)
 SYSTEMD := 0
 endif
@@ -54,8 +59,8 @@ B       := build
 SANFLAGS :=
 endif
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -pthread
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -pthread
 
 # Debian's hardening flags (dpkg-buildflags), but not under the sanitizers
 ifneq ($(SANITIZE),1)
@@ -66,6 +71,33 @@ endif
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 
+# ---- the configuration a build was made with, as git records GIT-CFLAGS:
+# DIR/build.flags holds the flags (compiler, CFLAGS with SYSTEMD's and
+# SANITIZE's, the pkg-config flags, LDFLAGS and the libraries).  It is
+# rewritten only when they change, and every object depends on it, so
+# `make SYSTEMD=0` then `make` rebuilds.  -Werror changes no object: a build
+# made with it stays good without it (its record loses -Werror but keeps its
+# time), one made without it is rebuilt when WERROR=1 asks for it.
+# $(call build_flags,FILE,FLAGS without -Werror,WERROR)
+define build_flags
+$(1): export FLAGS_NOW := $(2)
+$(1): export FLAGS_WANT := $(2)$(if $(filter 1,$(3)), -Werror)
+$(1): FORCE
+	@mkdir -p $$(@D)
+	@old=$$$$(cat $$@ 2>/dev/null); \
+	if [ "$$$$old" = "$$$$FLAGS_WANT" ]; then :; \
+	elif [ "$$$$old" = "$$$$FLAGS_NOW -Werror" ]; then \
+		touch -r $$@ $$@.t && printf '%s\n' "$$$$FLAGS_WANT" >$$@ && touch -r $$@.t $$@ && rm -f $$@.t; \
+	else \
+		if [ -n "$$$$old" ]; then echo "$$(@D): new build flags, rebuilding"; fi; \
+		printf '%s\n' "$$$$FLAGS_WANT" >$$@; \
+	fi
+endef
+$(eval $(call build_flags,$(B)/build.flags,$(strip $(CC) $(filter-out -Werror,$(CFLAGS)) $(PKG_CFLAGS) \
+	/ $(LDFLAGS) $(PKG_LIBS)),$(WERROR)))
+.PHONY: FORCE
+FORCE:
+
 # pure code (no I/O): decoders, register map, configuration
 CORE_SRC := $(wildcard bms/*.c) $(wildcard registers/*.c) $(wildcard conf/*.c)
 # the daemon: gateway/ and its rooms (gateway/core/, gateway/wire/ble/ ...)
@@ -74,17 +106,35 @@ GW_SRC   := $(filter-out gateway/main.c,$(wildcard $(addsuffix /*.c,$(GW_DIRS)))
 SIM_SRC  := $(wildcard tests/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+# The build without libsystemd compiles again only the files that test
+# HAVE_SYSTEMD (no header does) and links the normal build's objects for the
+# rest, which are the same with it or without: `make nosystemd` makes them
+# first.
+ifeq ($(NOSYSTEMD),1)
+SD_TEST  := '^[[:space:]]*\#[[:space:]]*(if|elif).*HAVE_SYSTEMD'
+SD_HDR   := $(shell grep -lE $(SD_TEST) $(wildcard bms/*.h conf/*.h registers/*.h $(addsuffix /*.h,$(GW_DIRS))))
+ifneq ($(SD_HDR),)
+$(warning $(SD_HDR) test HAVE_SYSTEMD: $(B) compiles every file)
+SD_SRC   := $(CORE_SRC) $(GW_SRC) gateway/main.c gen/www.c
+else
+SD_SRC   := $(shell grep -lE $(SD_TEST) $(CORE_SRC) $(GW_SRC) gateway/main.c)
+endif
+objs = $(foreach f,$(1),$(if $(filter $(f),$(SD_SRC)),$(B),build)/$(f:.c=.o))
+else
+objs = $(patsubst %.c,$(B)/%.o,$(1))
+endif
+CORE_OBJ := $(call objs,$(CORE_SRC))
+MAIN_OBJ := $(call objs,gateway/main.c)
 # the status page's files, built into the binary (gateway/web/www/embed.sh)
 WWW_SRC  := $(sort $(wildcard gateway/web/www/*.html gateway/web/www/*.js gateway/web/www/*.css gateway/web/www/*.svg))
-GW_OBJ   := $(GW_SRC:%.c=$(B)/%.o) $(B)/gen/www.o
+GW_OBJ   := $(call objs,$(GW_SRC) gen/www.c)
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench soak clean check-map nosystemd install uninstall deb
+.PHONY: all deps test unit demo fuzz bench soak clean check-map nosystemd install uninstall deb objects
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c $(B)/build.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
@@ -92,13 +142,13 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	sh gateway/web/www/embed.sh $@ $(WWW_SRC)
 
-$(B)/gen/www.o: $(B)/gen/www.c gateway/web/http.h
+$(B)/gen/www.o: $(B)/gen/www.c gateway/web/http.h $(B)/build.flags
 	$(CC) $(CFLAGS) -I. -c $< -o $@
 
 # the version is compiled in
 $(B)/gateway/main.o: Makefile
 
-$(B)/bmsgw: $(B)/gateway/main.o $(GW_OBJ) $(CORE_OBJ)
+$(B)/bmsgw: $(MAIN_OBJ) $(GW_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bmsgw-sim: $(SIM_OBJ) $(CORE_OBJ)
@@ -124,11 +174,19 @@ $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
 $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)
+# a unit test links what it uses of the daemon's objects (an archive)
+$(B)/bmsgw.a: $(GW_OBJ) $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/bmsgw.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
 
 unit: $(UNIT_BIN)
+
+# the objects of bmsgw (those of the build without libsystemd come from here)
+objects: $(MAIN_OBJ) $(GW_OBJ) $(CORE_OBJ)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -140,19 +198,32 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "deps: all Debian packages present"; fi
 
-# The whole suite runs on the ASan+UBSan build.
+# The whole suite runs on the ASan+UBSan build.  Its builds share one
+# jobserver (the clang fuzz objects beside the sanitizer build, the normal
+# build and the one without libsystemd, which reuses the normal objects, after
+# them); T=PATTERN runs only the matching steps (tests/run.sh PATTERN).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) -j$(NPROC) SANITIZE=1 all unit build/san/slowdisk.so
-	$(MAKE) -j$(NPROC) fuzz
-	$(MAKE) -j$(NPROC) all
-	$(MAKE) -j$(NPROC) nosystemd
-	BIN=build/san FUZZ=build/fuzz bash tests/run.sh
+	$(MAKE) -j$(NPROC) -Otarget test-builds
+	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
+
+.PHONY: test-builds test-san test-fuzz test-normal
+test-builds: test-san test-fuzz test-normal
+test-san:
+	$(MAKE) SANITIZE=1 all unit build/san/slowdisk.so
+test-fuzz:
+	$(MAKE) fuzz
+test-normal:
+	$(MAKE) all
+	$(MAKE) nosystemd
 
 nosystemd:
+	$(MAKE) objects
 	$(MAKE) NOSYSTEMD=1 build/nosystemd/bmsgw
 
-demo: deps all
+# make runs again after deps: its packages (libsystemd-dev) are seen
+demo: deps
+	$(MAKE) all
 	bash tests/demo.sh
 
 register-map.md: $(B)/bmsgw
@@ -164,27 +235,36 @@ check-map: $(B)/bmsgw
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
-FUZZ_HDR := $(wildcard tests/fuzz/*.h bms/*.h $(addsuffix /*.h,$(GW_DIRS)) conf/*.h registers/*.h)
-# the code under test is compiled once, with coverage (fuzzer-no-link), and
-# every target links it
-FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+# the code under test is compiled once, with coverage (fuzzer-no-link),
+# into an archive: each target links the objects it uses.  Their headers come
+# from -MMD as in the other builds, and they are kept (.SECONDARY: make
+# deleted them as the intermediate files of a chain, so that any change
+# compiled all of them again).
+FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o
-build/fuzz/obj/gen/www.o: build/gen/www.c
+FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o)
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN)
+$(eval $(call build_flags,build/fuzz/build.flags,$(strip clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) / $(PKG_LIBS)),))
+build/fuzz/obj/gen/www.o: build/gen/www.c build/fuzz/build.flags
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
-build/fuzz/obj/%.o: %.c $(FUZZ_HDR)
+build/fuzz/obj/%.o: %.c build/fuzz/build.flags
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDR)
-	@mkdir -p $(dir $@)
-	clang $(CSTD) -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+build/fuzz/fuzzed.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< -Wl,--start-group build/fuzz/fuzzed.a -Wl,--end-group \
+		$(PKG_LIBS)
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)
-$(B)/slowdisk.so: tests/tools/slowdisk.c
+$(B)/slowdisk.so: tests/tools/slowdisk.c $(B)/build.flags
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # SOAK_SECONDS (600) of every output live: tests/soak/soak.py
-soak: deps all
+soak: deps
+	$(MAKE) all
 	BIN=$(B) /usr/bin/python3 tests/soak/soak.py
 
 bench: all $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so

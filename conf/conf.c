@@ -134,7 +134,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_HI_RETENTION] = {SEC_HISTORY, "retention", KT_DOUBLE, 0, 3650, true, NULL, HI(retention), "180"},
 	[K_HI_RAW_DAYS] = {SEC_HISTORY, "raw_days", KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days), "7"},
 	[K_BLE_ADAPTER] = {SEC_BLE, "adapter", KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
-	[K_BLE_CONNECT_TIMEOUT] = {SEC_BLE, "connect_timeout", KT_DOUBLE, 10, 120, false, NULL, BL(connect_timeout), "20"},
+	[K_BLE_CONNECT_TIMEOUT] = {SEC_BLE, "connect_timeout", KT_DOUBLE, 1, 120, false, NULL, BL(connect_timeout), "20"},
 
 	/* the cell voltages and cell tables default by chemistry (chem_defaults[]) */
 	[K_LI_CHEMISTRY] = {SEC_LIMITS, "chemistry", KT_WORD, 0, 0, false, chem_words, LI(chemistry), "lfp"},

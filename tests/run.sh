@@ -1,25 +1,194 @@
 #!/usr/bin/env bash
-# tests/run.sh - the whole suite: unit tests, register-map check, fuzz smoke
-# runs, integration tests against the real binary and the simulator.
-# Ends with the line "N passed, N failed".
-#   BIN=build/san  binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
-#   FUZZ=build/fuzz  libFuzzer targets (optional); FUZZ_SECONDS (default 6)
+# tests/run.sh - the whole suite: unit tests, register-map check, the rooms'
+# checks, fuzz smoke runs, the simulator's self-test and the integration
+# tests against the real binary and the simulator.
+#
+#   tests/run.sh [PATTERN...]   only the steps whose name matches one of the
+#                               patterns (extended regular expressions), e.g.
+#                               tests/run.sh test_brands 'unit test_conf'
+#   BIN=build/san     binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
+#   FUZZ=build/fuzz   libFuzzer targets (optional); FUZZ_SECONDS (default 6)
+#   JOBS=N            steps at a time (default 3 per core)
+#
+# The steps run side by side, JOBS at a time, the longest first (their times
+# of the last run are kept in $BIN/test-times).  Steps that only compute
+# (fuzzing, the checks of the sources, the package) run under nice, so that
+# they do not take the CPU from the gateways whose answers other steps time,
+# one per core at a time, beside the JOBS others.  Every integration script takes
+# its own free ports and temporary directories; in a line "# run.sh: ..." a
+# script that shares something else with another names it (uses=NAME[,NAME]:
+# two steps that use one NAME never run at once), one that only computes
+# says nice=5 (the fuzz targets run at 10), and a slow one is split in N steps with parts=N, each run
+# with PART=i/N (harness.my_part() says which work is whose).
+#
+# Each step's report is one block, in the order of the list below whatever
+# the order they finish in; a failed step shows its failed checks and last
+# lines, and its whole output is kept in $BIN/test-logs/.  The run ends with
+# the failed checks (step: FAIL ...), the 10 slowest steps (with the CPU
+# time of their processes), the wall time, and the line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
 FUZZ=${FUZZ:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
+CORES=$(nproc 2>/dev/null || echo 2)
+JOBS=${JOBS:-$((3 * CORES))}
+PATTERNS=("$@")
+T_START=$EPOCHREALTIME
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# ------------------------------------------------------------------ the steps
+# step i: its section, name, resources (NAME or NAME*capacity), niceness,
+# the default rank (higher starts first when there is no time of the last
+# run) and the command (a quoted string, run by bash in a subshell)
+S_SECT=() S_NAME=() S_USES=() S_NICE=() S_RANK=() S_CMD=()
+
+selected() { # name: matches one of PATTERNS (all without)
+	local p
+	[ ${#PATTERNS[@]} = 0 ] && return 0
+	for p in "${PATTERNS[@]}"; do
+		[[ $1 =~ $p ]] && return 0
+	done
+	return 1
+}
+
+add() { # section name uses nice rank command...
+	local sect=$1 name=$2 uses=$3 nice=$4 rank=$5
+	shift 5
+	selected "$name" || return 0
+	# a niced step runs beside JOBS others, one per core at a time
+	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}cpu*$CORES; fi
+	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
+	local cmd
+	printf -v cmd '%q ' "$@"
+	S_CMD+=("$cmd")
+}
+
+# KEY of a script's line "# run.sh: KEY=VALUE ..." in M_KEY (empty without)
+marker() { # line key
+	M_KEY=
+	if [[ $1 =~ [[:space:]]$2=([^[:space:]]+) ]]; then M_KEY=${BASH_REMATCH[1]}; fi
+}
+
+# one fuzz target for FUZZ_SECONDS on a copy of its corpus
+fuzz_one() { # target
+	local n corpus dir
+	n=$(basename "$1")
+	corpus=tests/fuzz/corpus/${n#fuzz_}
+	dir=$(mktemp -d "$work/$n.XXXXXX")
+	[ -d "$corpus" ] && cp -r "$corpus"/. "$dir"/
+	"$1" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 "$dir"
+}
+
+for t in "$BIN"/tests/test_*; do
+	[ -x "$t" ] || continue
+	add "unit tests ($BIN)" "unit $(basename "$t")" "" 0 2 "$t"
+done
+add "register map" "register-map.md up to date" "" 0 1 \
+	bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
+add "the rooms of gateway/" "layering (no call up, none between outputs)" "" 5 3 "$PY" tests/tools/layers.py "$BIN"
+add "the rooms of gateway/" "functions fit a screen (gateway/, conf/)" "" 5 1 "$PY" tests/tools/funclen.py
+if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
+	for f in "$FUZZ"/fuzz_*; do
+		[ -x "$f" ] || continue
+		add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz $(basename "$f")" \
+			"" 10 5 fuzz_one "$f"
+	done
+fi
+
+# a script, or its N parts
+add_script() { # section name-prefix file command...
+	local sect=$1 name=$2 file=$3 line parts uses nice i
+	shift 3
+	line=$(grep -m 1 '^# run\.sh:' "$file")
+	marker "$line" parts && parts=$M_KEY
+	marker "$line" uses && uses=$M_KEY
+	marker "$line" nice && nice=$M_KEY
+	if [ -z "$parts" ] || [ "$parts" -le 1 ]; then
+		add "$sect" "$name" "$uses" "$nice" 20 env BIN="$BIN" "$@"
+		return
+	fi
+	for ((i = 1; i <= parts; i++)); do
+		add "$sect" "$name $i/$parts" "$uses" "$nice" 20 env BIN="$BIN" PART="$i/$parts" "$@"
+	done
+}
+add_script "simulator self-test" "simulator selftest" tests/sim/selftest.py \
+	"$PY" tests/sim/selftest.py "$BIN/bmsgw-sim"
+for t in tests/integration/test_*.py tests/integration/test_*.sh; do
+	[ -f "$t" ] || continue
+	case $t in
+	*.py) add_script "integration tests" "integration $(basename "$t" .py)" "$t" "$PY" "$t" ;;
+	*.sh) add_script "integration tests" "integration $(basename "$t" .sh)" "$t" bash "$t" ;;
+	esac
+done
+
+N=${#S_NAME[@]}
+if [ "$N" = 0 ]; then
+	echo "no step matches: ${PATTERNS[*]}" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# ------------------------------------------------------------------ the order
+# the longest first: the times of the last run, else the default ranks
+TIMES=$BIN/test-times
+declare -A LAST=()
+if [ -r "$TIMES" ]; then
+	while IFS=$'\t' read -r secs name; do LAST[$name]=$secs; done <"$TIMES"
+fi
+ORDER=()
+while read -r _ i; do ORDER+=("$i"); done < <(
+	for ((i = 0; i < N; i++)); do
+		w=${LAST[${S_NAME[i]}]:-}
+		[ -n "$w" ] || w=${S_RANK[i]}
+		printf '%s %s\n' "$w" "$i"
+	done | sort -s -k1,1nr)
+
+# ------------------------------------------------------------------ running
+declare -A HELD=()
+fits() { # step: its resources are free
+	local u name cap
+	for u in ${S_USES[$1]//,/ }; do
+		name=${u%\**} cap=1
+		[ "$name" != "$u" ] && cap=${u#*\*}
+		[ "${HELD[$name]:-0}" -lt "$cap" ] || return 1
+	done
+	return 0
+}
+hold() { # step +1|-1
+	local u
+	for u in ${S_USES[$1]//,/ }; do
+		u=${u%\**}
+		HELD[$u]=$((${HELD[$u]:-0} + $2))
+	done
+}
+start() { # step
+	(
+		[ "${S_NICE[$1]}" = 0 ] || renice -n "${S_NICE[$1]}" -p "$BASHPID" >/dev/null
+		t0=$EPOCHREALTIME
+		eval "${S_CMD[$1]}" >"$work/$1.log" 2>&1 </dev/null
+		rc=$?
+		t1=$EPOCHREALTIME
+		# the CPU time of the step's processes (the second line of times,
+		# which a pipe or $(...) would run in a subshell of its own)
+		times >"$work/$1.times"
+		cpu=$(awk 'NR == 2 { gsub(/[ms]/, " "); printf "%.1f", $1 * 60 + $2 + $3 * 60 + $4 }' "$work/$1.times")
+		echo "$rc $t0 $t1 ${cpu:-?}" >"$work/$1.tmp"
+		mv "$work/$1.tmp" "$work/$1.rc"
+	) &
+}
+
 passed=0
 failed=0
 failures=()
-# every failed check, "step: FAIL ...", repeated at the end so that the last
-# lines of a red run (all a CI page may show) say what failed
-fails_log=$(mktemp)
-trap 'rm -f "$fails_log"' EXIT
+fails_log=$work/fails
+: >"$fails_log"
+STEP_SECS=() STEP_CPU=()
 
 # add the "N passed, N failed" line of a step's output to the totals
-tally() { # name logfile rc seconds
+tally() { # name logfile rc seconds cpu-seconds
 	local line p f
 	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
 	if [ -n "$line" ]; then
@@ -32,23 +201,21 @@ tally() { # name logfile rc seconds
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" != 0 ]; then failures+=("$1"); fi
-	printf '%-40s %s passed, %s failed (%s s)\n' "$1" "$p" "$f" "${4:-?}"
+	printf '%-40s %s passed, %s failed (%s s, CPU %s s)\n' "$1" "$p" "$f" "$4" "$5"
 }
 
-step() { # name command...
-	local name=$1 log rc
-	shift
-	log=$(mktemp)
-	t0=$SECONDS
-	"$@" >"$log" 2>&1
-	rc=$?
-	report "$name" "$log" "$rc" "$((SECONDS - t0))"
-}
+# the whole output of each failed step is kept there
+LOGS=$BIN/test-logs
+rm -rf "$LOGS"
 
-report() { # name logfile rc seconds: tally, show what failed, remove the log
-	local name=$1 log=$2 rc=$3
-	tally "$name" "$log" "$rc" "$4"
+report() { # name logfile rc seconds cpu-seconds: tally, show what failed
+	local name=$1 log=$2 rc=$3 keep
+	tally "$name" "$log" "$rc" "$4" "$5"
 	grep '^FAIL' "$log" | cut -c1-200 | sed "s|^|$name: |" >>"$fails_log"
+	if [ "$rc" != 0 ] || grep -q '^FAIL' "$log"; then
+		keep=$LOGS/${name//[^A-Za-z0-9_.-]/_}.log
+		mkdir -p "$LOGS" && cp "$log" "$keep" && echo "---- $name: its whole output is in $keep"
+	fi
 	if [ "$rc" != 0 ]; then
 		echo "---- $name (exit $rc) ----"
 		if grep -q '^FAIL' "$log"; then
@@ -62,64 +229,74 @@ report() { # name logfile rc seconds: tally, show what failed, remove the log
 		grep -A3 '^FAIL' "$log" | head -n 40
 		echo "----"
 	fi
-	rm -f "$log"
 }
 
-echo "== unit tests ($BIN)"
-for t in "$BIN"/tests/test_*; do
-	[ -x "$t" ] || continue
-	step "unit $(basename "$t")" "$t"
+# TENTHS: tenths of a second from $EPOCHREALTIME $1 to $2
+tenths() {
+	local a=${1/./} b=${2/./}
+	TENTHS=$(((10#$b - 10#$a + 50000) / 100000))
+}
+
+section=""
+reported=0
+report_ready() { # the finished steps at the head of the list, in its order
+	local rc t0 t1 cpu secs
+	while [ "$reported" -lt "$N" ] && [ -e "$work/$reported.rc" ]; do
+		read -r rc t0 t1 cpu <"$work/$reported.rc"
+		STEP_CPU[reported]=$cpu
+		tenths "$t0" "$t1"
+		secs=$(((TENTHS + 5) / 10))
+		STEP_SECS[reported]=$((TENTHS / 10)).$((TENTHS % 10))
+		if [ "${S_SECT[reported]}" != "$section" ]; then
+			section=${S_SECT[reported]}
+			echo "== $section"
+		fi
+		report "${S_NAME[reported]}" "$work/$reported.log" "$rc" "$secs" "$cpu"
+		rm -f "$work/$reported.log"
+		reported=$((reported + 1))
+	done
+}
+
+running=0
+declare -A ACTIVE=()
+pending=("${ORDER[@]}")
+while [ "$reported" -lt "$N" ]; do
+	# start what fits, the longest first
+	# (the niced steps take no place of JOBS: one per core at a time)
+	for k in "${!pending[@]}"; do
+		i=${pending[k]}
+		[ "${S_NICE[i]}" != 0 ] || [ "$running" -lt "$JOBS" ] || continue
+		fits "$i" || continue
+		hold "$i" 1
+		start "$i"
+		ACTIVE[$i]=1
+		unset 'pending[k]'
+		[ "${S_NICE[i]}" != 0 ] || running=$((running + 1))
+	done
+	# wait for one to end (unless one already has)
+	done_one=""
+	for i in "${!ACTIVE[@]}"; do [ -e "$work/$i.rc" ] && done_one=1 && break; done
+	[ -n "$done_one" ] || wait -n
+	for i in "${!ACTIVE[@]}"; do
+		if [ -e "$work/$i.rc" ]; then
+			unset 'ACTIVE[$i]'
+			hold "$i" -1
+			[ "${S_NICE[i]}" != 0 ] || running=$((running - 1))
+		fi
+	done
+	report_ready
 done
+wait
 
-echo "== register map"
-step "register-map.md up to date" bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
-
-echo "== the rooms of gateway/"
-step "layering (no call up, none between outputs)" "$PY" tests/tools/layers.py "$BIN"
-step "functions fit a screen (gateway/, conf/)" "$PY" tests/tools/funclen.py
-
-if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
-	# one target per core at a time (they are independent), reported in order
-	jobs_max=$(nproc 2>/dev/null || echo 2)
-	echo "== fuzz smoke runs (${FUZZ_SECONDS}s each, $jobs_max at a time)"
-	fuzz_dir=$(mktemp -d)
-	names=()
-	for f in "$FUZZ"/fuzz_*; do
-		[ -x "$f" ] || continue
-		n=$(basename "$f")
-		names+=("$n")
-		corpus=tests/fuzz/corpus/${n#fuzz_}
-		mkdir "$fuzz_dir/$n.work"
-		[ -d "$corpus" ] && cp -r "$corpus"/. "$fuzz_dir/$n.work"/
-		(
-			t0=$SECONDS
-			"$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 "$fuzz_dir/$n.work" \
-				>"$fuzz_dir/$n.log" 2>&1
-			echo "$? $((SECONDS - t0))" >"$fuzz_dir/$n.rc"
-		) &
-		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
-	done
-	wait
-	for n in "${names[@]}"; do
-		read -r rc secs <"$fuzz_dir/$n.rc" || { rc=1; secs=?; }
-		report "fuzz $n" "$fuzz_dir/$n.log" "$rc" "$secs"
-	done
-	rm -rf "$fuzz_dir"
+# ------------------------------------------------------------------ the end
+if [ -z "${PATTERNS[*]}" ] || [ ! -e "$TIMES" ]; then
+	for ((i = 0; i < N; i++)); do printf '%s\t%s\n' "${STEP_SECS[i]}" "${S_NAME[i]}"; done >"$TIMES" 2>/dev/null
+else # a partial run: keep the others' times
+	{
+		for ((i = 0; i < N; i++)); do printf '%s\t%s\n' "${STEP_SECS[i]}" "${S_NAME[i]}"; done
+		for name in "${!LAST[@]}"; do printf '%s\t%s\n' "${LAST[$name]}" "$name"; done
+	} | sort -t $'\t' -k2,2 -u -s >"$work/times" && cp "$work/times" "$TIMES" 2>/dev/null
 fi
-
-echo "== simulator self-test"
-step "simulator selftest" "$PY" tests/sim/selftest.py "$BIN/bmsgw-sim"
-
-echo "== integration tests"
-for t in tests/integration/test_*.py; do
-	[ -f "$t" ] || continue
-	step "integration $(basename "$t" .py)" env BIN="$BIN" "$PY" "$t"
-done
-for t in tests/integration/test_*.sh; do
-	[ -f "$t" ] || continue
-	step "integration $(basename "$t" .sh)" env BIN="$BIN" bash "$t"
-done
-
 if [ -s "$fails_log" ]; then
 	echo "failed checks ($(wc -l <"$fails_log")):"
 	head -n 15 "$fails_log"
@@ -127,5 +304,14 @@ fi
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed steps: ${failures[*]}"
 fi
+echo "the 10 slowest steps (wall, CPU):"
+for ((i = 0; i < N; i++)); do
+	printf '%8s s %7s s  %s\n' "${STEP_SECS[i]}" "${STEP_CPU[i]}" "${S_NAME[i]}"
+done | sort -k1,1nr | head -n 10
+tenths "$T_START" "$EPOCHREALTIME"
+wall=$(((TENTHS + 5) / 10))
+cpu_all=$(printf '%s\n' "${STEP_CPU[@]}" | awk '{ s += $1 } END { printf "%d", s + 0.5 }')
+printf 'wall time: %d:%02d (%d s; %d steps, %d at a time on %d cores; CPU %d s)\n' $((wall / 60)) $((wall % 60)) \
+	"$wall" "$N" "$JOBS" "$CORES" "$cpu_all"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

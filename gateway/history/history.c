@@ -268,14 +268,26 @@ static struct gw_hquery *submit(struct gw_history *h, struct gw_hquery *q)
 	return q;
 }
 
-static struct gw_hquery *query_new(enum hq_kind kind, const char *unit, int64_t from, int64_t to, gw_history_cb cb,
-				   void *arg)
+/* unit is a pack or the bank of the running configuration (on the loop) */
+static bool unit_known(const struct gw *gw, const char *unit)
+{
+	if (gw->conf->bank.enabled && strcmp(unit, "bank") == 0)
+		return true;
+	for (int i = 0; i < gw->npacks; i++)
+		if (strcmp(gw->packs[i]->cfg->name, unit) == 0)
+			return true;
+	return false;
+}
+
+static struct gw_hquery *query_new(const struct gw_history *h, enum hq_kind kind, const char *unit, int64_t from,
+				   int64_t to, gw_history_cb cb, void *arg)
 {
 	struct gw_hquery *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
 	q->kind = kind;
 	snprintf(q->unit, sizeof(q->unit), "%s", unit);
+	q->known = unit_known(h->gw, unit);
 	q->from = from;
 	q->to = to;
 	q->cb = cb;
@@ -286,7 +298,7 @@ static struct gw_hquery *query_new(enum hq_kind kind, const char *unit, int64_t 
 struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64_t from, int64_t to, int points,
 				   gw_history_cb cb, void *arg)
 {
-	struct gw_hquery *q = query_new(HQ_CHART, unit, from, to, cb, arg);
+	struct gw_hquery *q = query_new(h, HQ_CHART, unit, from, to, cb, arg);
 	if (!q)
 		return NULL;
 	q->limit = points;
@@ -296,7 +308,7 @@ struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64
 struct gw_hquery *gw_history_csv(struct gw_history *h, const char *unit, int64_t from, int64_t to, int64_t step,
 				 int64_t after, int rows, gw_history_cb cb, void *arg)
 {
-	struct gw_hquery *q = query_new(HQ_CSV, unit, from, to, cb, arg);
+	struct gw_hquery *q = query_new(h, HQ_CSV, unit, from, to, cb, arg);
 	if (!q)
 		return NULL;
 	q->step = step;

@@ -101,7 +101,9 @@ void gw_history_stats(struct gw_history *h, struct gw_history_stats *out);
 
 /* A query's answer: status 200 with text (malloc'd, the callee owns it;
  * for CSV `next` is where the next chunk starts and `done` says there is
- * none), 404 (unknown unit) or 500 (err). */
+ * none), 404 (a unit that is neither in the file nor a pack or the bank of
+ * the running configuration; a known one without rows yet answers 200 with
+ * no rows) or 500 (err). */
 struct gw_hresult {
 	int status;
 	char *text;

@@ -56,6 +56,9 @@ struct gw_hquery {
 	char unit[CONF_NAME_MAX];
 	int64_t from, to, step, after;
 	int limit;                    /* chart: points; csv: rows */
+	bool known;                   /* a pack or the bank of the running
+	                               * configuration: no rows yet is an empty
+	                               * answer, not a 404 */
 	gw_history_cb cb;
 	void *arg;
 	bool canceled;                /* set by the loop: drop the answer */

@@ -460,7 +460,9 @@ static void run_query(struct gw_history *h, struct gw_hquery *q)
 	}
 	int rc = SQLITE_OK;
 	int64_t id = unit_id(h, q->unit, false, &rc);
-	if (rc == SQLITE_OK && id < 0) {
+	/* a known unit without rows yet (before its first sample is written):
+	 * the answer of no rows, the CSV's header alone */
+	if (rc == SQLITE_OK && id < 0 && !q->known) {
 		r->status = 404;
 		snprintf(r->err, sizeof(r->err), "no history of unit \"%s\"", q->unit);
 		return;

@@ -85,9 +85,10 @@ struct gw_transport {
 	void (*release)(struct gw_link *l);
 };
 extern const struct gw_transport gw_transport_serial, gw_transport_tcp;
-#ifdef HAVE_SYSTEMD
+/* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no
+ * header tests HAVE_SYSTEMD (the Makefile's build without libsystemd shares
+ * the objects of every file that does not test it) */
 extern const struct gw_transport gw_transport_ble;
-#endif
 
 enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
 

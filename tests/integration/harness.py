@@ -27,6 +27,27 @@ os.environ.setdefault("STATE_DIRECTORY", STATE_DIR)
 atexit.register(shutil.rmtree, STATE_DIR, True)
 
 
+# PART=i/n: tests/run.sh runs a script marked "# run.sh: parts=n" as n steps,
+# each with its share of the script's pieces of work (my_part)
+_PART = [int(x) for x in os.environ.get("PART", "1/1").split("/")]
+_pieces = [0]
+
+
+def my_part():
+    """Whether the next piece of work is this process's.  A script asks once
+    per piece, in the same order whatever happens (never skipping a call on a
+    result), and the pieces are dealt out in turn: with PART=i/n the i-th,
+    the (i+n)-th ... are part i's; without PART all are."""
+    k, n = _PART
+    _pieces[0] += 1
+    return (_pieces[0] - 1) % n == k - 1
+
+
+def first_part():
+    """The part that also runs a script's checks done once (all without PART)."""
+    return _PART[0] == 1
+
+
 class Checks:
     def __init__(self):
         self.passed = 0

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: parts=4
 """Bluetooth LE end to end, without a radio: the real bmsgw against a fake
 BlueZ (tests/ble/fake_bluez.py) on a private dbus-daemon (tests/ble/bus.conf),
 pointed at by DBUS_SYSTEM_BUS_ADDRESS, whose devices bridge to the BMS
@@ -22,7 +23,8 @@ simulator (bmsgw-sim) or answer recorded frames.
   Victron key;
 - configuration errors, and the build without libsystemd.
 
-Prints "N passed, N failed".
+Prints "N passed, N failed".  tests/run.sh runs it in parts, each with its
+share of the tests of main() (harness.my_part).
 """
 import json
 import os
@@ -36,7 +38,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, mbap_request,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, mbap_request, my_part,  # noqa: E402
                      recv_adu, wait_port, wait_until, write_conf)
 
 c = Checks()
@@ -259,131 +261,21 @@ def log_count(gw, pattern):
     return len(re.findall(pattern, gw.text()))
 
 
-def test_side_by_side_and_faults():
-    print("== two BLE packs and a TCP serial pack; faults")
+def side_by_side(body):
+    """Two BLE packs (units 1 and 2) and a TCP serial pack (unit 3), all jbd:
+    body(port, (sa, sb, st), fake, gw, conf) once the three are online."""
     sa, sb, st = Sim(protocol="jbd"), Sim(protocol="jbd", packs=("soc=40",)), Sim(protocol="jbd", packs=("soc=80",))
     fake = Fake([device(MAC_A, sa, connect_delay=0.3), device(MAC_B, sb, connect_delay=0.3)])
     port = free_port()
     tcp = "[pack.wire]\nprotocol = jbd\nport = tcp://127.0.0.1:%d\nunit_id = 3\npoll_interval = 0.5\n" % st.port
+    # a Connect given up after 3 s (the fake answers one in 0.3 s)
     conf = gw_conf(port, [ble_pack("a", MAC_A, unit=1), ble_pack("b", MAC_B, unit=2), tcp],
-                   extra="", stale=3) + "[ble]\nconnect_timeout = 10\n"
+                   extra="", stale=3) + "[ble]\nconnect_timeout = 3\n"
     gw = Gateway(conf, port)
     try:
         c.ok(wait_until(lambda: online(port, 1) and online(port, 2) and online(port, 3), 20),
              "all three packs online")
-        for unit, sim in ((1, sa), (2, sb), (3, st)):
-            c.ok(wait_until(lambda: matches(port, unit, sim), 5), "unit %d equals its simulator" % unit)
-        s = fake.state()
-        c.eq(s["adapters"]["hci0"]["max_pending_connects"], 1, "one Connect at a time on the adapter")
-        c.eq(s["discovery_starts"], 0, "no discovery for devices BlueZ knows")
-
-        # stale -> 0x0B -> recovery after a reconnect
-        fake.ctl("connect %s fail 1000" % MAC_A)
-        fake.ctl("disconnect %s" % MAC_A)
-        t0 = time.monotonic()
-        ok = wait_until(lambda: read_raw(port, 1, BASE, 2)[1] == 0x0B, 10)
-        c.ok(ok, "a disconnected pack goes stale: 0x0B (%.1f s)" % (time.monotonic() - t0))
-        c.ok(online(port, 2) and online(port, 3), "the other packs are served meanwhile")
-        time.sleep(0.1)
-        fake.ctl("connect %s fail 0" % MAC_A)
-        t1 = time.monotonic()
-        ok = wait_until(lambda: online(port, 1), 40)
-        rt = time.monotonic() - t1
-        c.ok(ok, "back after the reconnect")
-        print("   figure: reconnect %.1f s after the fault cleared (backoff 1 s doubling, 30 s at most)" % rt)
-        c.ok(wait_until(lambda: matches(port, 1, sa), 5), "and equal to the simulator")
-        c.eq(log_count(gw, r"warn: link ble://%s: " % MAC_A), 1, "the outage is logged once")
-        c.ok(re.search(r"link ble://%s: back after" % MAC_A, gw.text()) is not None, "its end is logged")
-
-        # Connect "in progress"
-        n0 = fake.dev(MAC_A)["connects"]
-        fake.ctl("connect %s inprogress 2" % MAC_A)
-        fake.ctl("disconnect %s" % MAC_A)
-        c.ok(wait_until(lambda: not online(port, 1) or fake.dev(MAC_A)["connects"] > n0, 10), "link dropped")
-        c.ok(wait_until(lambda: fake.dev(MAC_A)["connected"] and online(port, 1), 30),
-             "org.bluez.Error.InProgress twice, then connected")
-        c.ok(fake.dev(MAC_A)["connects"] - n0 >= 3, "... after %d Connect calls" % (fake.dev(MAC_A)["connects"] - n0))
-
-        # a disconnect in the middle of a record
-        fake.ctl("midrecord %s" % MAC_A)
-        c.ok(wait_until(lambda: fake.dev(MAC_A)["drops"] >= 3, 10), "dropped in the middle of an answer")
-        c.ok(wait_until(lambda: online(port, 1) and matches(port, 1, sa), 30), "recovered, values exact")
-
-        # notifications that stop
-        fake.ctl("mute %s 1" % MAC_A)
-        c.ok(wait_until(lambda: "no notification from the BMS for 3 polls" in gw.text(), 15),
-             "silent notifications: reconnect after 3 polls")
-        fake.ctl("mute %s 0" % MAC_A)
-        c.ok(wait_until(lambda: online(port, 1) and matches(port, 1, sa), 40), "notifications back: fresh again")
-
-        # the device removed from BlueZ (InterfacesRemoved): found again by discovery
-        d0 = fake.state()["discovery_starts"]
-        fake.ctl("remove %s" % MAC_A)
-        c.ok(wait_until(lambda: not online(port, 1) or fake.state()["discovery_starts"] > d0, 10),
-             "removal noticed")
-        c.ok(wait_until(lambda: fake.dev(MAC_A)["connected"] and fake.dev(MAC_A)["exported"], 40),
-             "rediscovered and connected")
-        c.ok(fake.state()["discovery_starts"] > d0, "... through discovery")
-        c.ok(wait_until(lambda: not fake.state()["adapters"]["hci0"]["discovering"], 10),
-             "discovery stops once the device is known")
-        c.ok(wait_until(lambda: online(port, 1), 20), "and fresh")
-
-        # a Connect that never returns: the other device waits its turn
-        fake.ctl("connect %s hang 1" % MAC_A)
-        fake.ctl("disconnect %s" % MAC_A)
-        c.ok(wait_until(lambda: fake.dev(MAC_A)["hanging"] == 1, 15), "a Connect hangs")
-        th0 = time.monotonic()
-        fake.ctl("disconnect %s" % MAC_B)
-        c.ok(wait_until(lambda: fake.dev(MAC_A)["hanging"] == 0, 25), "the hung Connect is given up and cancelled "
-             "(Disconnect) after %.1f s (connect_timeout 10 s)" % (time.monotonic() - th0))
-        c.eq(fake.state()["adapters"]["hci0"]["max_pending_connects"], 1, "never two Connects at once")
-        c.ok(wait_until(lambda: online(port, 1) and online(port, 2), 40), "both back")
-        c.ok(wait_until(lambda: matches(port, 2, sb), 5), "the waiting one too, values exact")
-
-        # Modbus stays fast while a BLE link flaps
-        lat, stop = [], threading.Event()
-
-        def reader():
-            while not stop.is_set():
-                for unit in (2, 3):
-                    _, _, dt = read_raw(port, unit, BASE, 125)
-                    lat.append(dt)
-
-        th = threading.Thread(target=reader)
-        th.start()
-        t_end = time.monotonic() + 6
-        flaps = 0
-        while time.monotonic() < t_end:
-            fake.ctl("disconnect %s" % MAC_A)
-            flaps += 1
-            time.sleep(0.3)
-        stop.set()
-        th.join()
-        lat.sort()
-        p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 1e9
-        print("   figure: %d Modbus reads while ble://%s flapped %d times: p50 %.2f ms, p99 %.2f ms, max %.2f ms"
-              % (len(lat), MAC_A, flaps, lat[len(lat) // 2] * 1000, p99, lat[-1] * 1000))
-        c.ok(len(lat) > 100 and p99 < 50, "Modbus p99 under 50 ms while a BLE link flaps (%.2f ms)" % p99)
-        c.ok(wait_until(lambda: online(port, 1), 40), "the flapping link comes back")
-
-        # the adapter powered off
-        fake.ctl("power hci0 0")
-        c.ok(wait_until(lambda: read_raw(port, 1, BASE, 2)[1] == 0x0B and read_raw(port, 2, BASE, 2)[1] == 0x0B, 10),
-             "adapter off: both BLE packs stale")
-        c.ok(online(port, 3), "the TCP pack is not")
-        fake.ctl("power hci0 1")
-        c.ok(wait_until(lambda: online(port, 1) and online(port, 2), 40), "adapter on: both back")
-
-        # reload keeps an unchanged BLE link
-        n0 = fake.dev(MAC_B)["connects"]
-        with open(gw.conf, "w") as f:
-            f.write(conf.replace("unit_id = 3\npoll_interval = 0.5", "unit_id = 3\npoll_interval = 0.7"))
-        gw.p.send_signal(1)
-        c.ok(wait_until(lambda: "reload #1: applied" in gw.text(), 10), "reload applied")
-        c.ok(re.search(r"3 link\(s\) kept", gw.text()) is not None, "the BLE links are kept")
-        time.sleep(1)
-        c.eq(fake.dev(MAC_B)["connects"], n0, "no new connection")
-        c.ok(online(port, 2), "still fresh")
+        body(port, (sa, sb, st), fake, gw, conf)
     finally:
         if c.failed:
             gw.dump(40)
@@ -394,6 +286,136 @@ def test_side_by_side_and_faults():
         for s in (sa, sb, st):
             s.stop()
     c.ok(fake.p.returncode is not None, "fake stopped")
+
+
+def test_side_by_side_and_faults():
+    print("== two BLE packs and a TCP serial pack; stale, InProgress, a cut record, silent notifications")
+    side_by_side(faults_link)
+
+
+def test_side_by_side_and_more_faults():
+    print("== two BLE packs and a TCP serial pack; removal, a hung Connect, flapping, the adapter off, a reload")
+    side_by_side(faults_adapter)
+
+
+def faults_link(port, sims, fake, gw, conf):
+    sa = sims[0]
+    for unit, sim in zip((1, 2, 3), sims):
+        c.ok(wait_until(lambda: matches(port, unit, sim), 5), "unit %d equals its simulator" % unit)
+    s = fake.state()
+    c.eq(s["adapters"]["hci0"]["max_pending_connects"], 1, "one Connect at a time on the adapter")
+    c.eq(s["discovery_starts"], 0, "no discovery for devices BlueZ knows")
+
+    # stale -> 0x0B -> recovery after a reconnect
+    fake.ctl("connect %s fail 1000" % MAC_A)
+    fake.ctl("disconnect %s" % MAC_A)
+    t0 = time.monotonic()
+    ok = wait_until(lambda: read_raw(port, 1, BASE, 2)[1] == 0x0B, 10)
+    c.ok(ok, "a disconnected pack goes stale: 0x0B (%.1f s)" % (time.monotonic() - t0))
+    c.ok(online(port, 2) and online(port, 3), "the other packs are served meanwhile")
+    time.sleep(0.1)
+    fake.ctl("connect %s fail 0" % MAC_A)
+    t1 = time.monotonic()
+    ok = wait_until(lambda: online(port, 1), 40)
+    rt = time.monotonic() - t1
+    c.ok(ok, "back after the reconnect")
+    print("   figure: reconnect %.1f s after the fault cleared (backoff 1 s doubling, 30 s at most)" % rt)
+    c.ok(wait_until(lambda: matches(port, 1, sa), 5), "and equal to the simulator")
+    c.eq(log_count(gw, r"warn: link ble://%s: " % MAC_A), 1, "the outage is logged once")
+    c.ok(re.search(r"link ble://%s: back after" % MAC_A, gw.text()) is not None, "its end is logged")
+
+    # Connect "in progress"
+    n0 = fake.dev(MAC_A)["connects"]
+    fake.ctl("connect %s inprogress 2" % MAC_A)
+    fake.ctl("disconnect %s" % MAC_A)
+    c.ok(wait_until(lambda: not online(port, 1) or fake.dev(MAC_A)["connects"] > n0, 10), "link dropped")
+    c.ok(wait_until(lambda: fake.dev(MAC_A)["connected"] and online(port, 1), 30),
+         "org.bluez.Error.InProgress twice, then connected")
+    c.ok(fake.dev(MAC_A)["connects"] - n0 >= 3, "... after %d Connect calls" % (fake.dev(MAC_A)["connects"] - n0))
+
+    # a disconnect in the middle of a record
+    fake.ctl("midrecord %s" % MAC_A)
+    c.ok(wait_until(lambda: fake.dev(MAC_A)["drops"] >= 3, 10), "dropped in the middle of an answer")
+    c.ok(wait_until(lambda: online(port, 1) and matches(port, 1, sa), 30), "recovered, values exact")
+
+    # notifications that stop
+    fake.ctl("mute %s 1" % MAC_A)
+    c.ok(wait_until(lambda: "no notification from the BMS for 3 polls" in gw.text(), 15),
+         "silent notifications: reconnect after 3 polls")
+    fake.ctl("mute %s 0" % MAC_A)
+    c.ok(wait_until(lambda: online(port, 1) and matches(port, 1, sa), 40), "notifications back: fresh again")
+
+
+def faults_adapter(port, sims, fake, gw, conf):
+    sb = sims[1]
+    # the device removed from BlueZ (InterfacesRemoved): found again by discovery
+    d0 = fake.state()["discovery_starts"]
+    fake.ctl("remove %s" % MAC_A)
+    c.ok(wait_until(lambda: not online(port, 1) or fake.state()["discovery_starts"] > d0, 10),
+         "removal noticed")
+    c.ok(wait_until(lambda: fake.dev(MAC_A)["connected"] and fake.dev(MAC_A)["exported"], 40),
+         "rediscovered and connected")
+    c.ok(fake.state()["discovery_starts"] > d0, "... through discovery")
+    c.ok(wait_until(lambda: not fake.state()["adapters"]["hci0"]["discovering"], 10),
+         "discovery stops once the device is known")
+    c.ok(wait_until(lambda: online(port, 1), 20), "and fresh")
+
+    # a Connect that never returns: the other device waits its turn
+    fake.ctl("connect %s hang 1" % MAC_A)
+    fake.ctl("disconnect %s" % MAC_A)
+    c.ok(wait_until(lambda: fake.dev(MAC_A)["hanging"] == 1, 15), "a Connect hangs")
+    th0 = time.monotonic()
+    fake.ctl("disconnect %s" % MAC_B)
+    c.ok(wait_until(lambda: fake.dev(MAC_A)["hanging"] == 0, 25), "the hung Connect is given up and cancelled "
+         "(Disconnect) after %.1f s (connect_timeout 3 s)" % (time.monotonic() - th0))
+    c.eq(fake.state()["adapters"]["hci0"]["max_pending_connects"], 1, "never two Connects at once")
+    c.ok(wait_until(lambda: online(port, 1) and online(port, 2), 40), "both back")
+    c.ok(wait_until(lambda: matches(port, 2, sb), 5), "the waiting one too, values exact")
+
+    # Modbus stays fast while a BLE link flaps
+    lat, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            for unit in (2, 3):
+                _, _, dt = read_raw(port, unit, BASE, 125)
+                lat.append(dt)
+
+    th = threading.Thread(target=reader)
+    th.start()
+    t_end = time.monotonic() + 6
+    flaps = 0
+    while time.monotonic() < t_end:
+        fake.ctl("disconnect %s" % MAC_A)
+        flaps += 1
+        time.sleep(0.3)
+    stop.set()
+    th.join()
+    lat.sort()
+    p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 1e9
+    print("   figure: %d Modbus reads while ble://%s flapped %d times: p50 %.2f ms, p99 %.2f ms, max %.2f ms"
+          % (len(lat), MAC_A, flaps, lat[len(lat) // 2] * 1000, p99, lat[-1] * 1000))
+    c.ok(len(lat) > 100 and p99 < 50, "Modbus p99 under 50 ms while a BLE link flaps (%.2f ms)" % p99)
+    c.ok(wait_until(lambda: online(port, 1), 40), "the flapping link comes back")
+
+    # the adapter powered off
+    fake.ctl("power hci0 0")
+    c.ok(wait_until(lambda: read_raw(port, 1, BASE, 2)[1] == 0x0B and read_raw(port, 2, BASE, 2)[1] == 0x0B, 10),
+         "adapter off: both BLE packs stale")
+    c.ok(online(port, 3), "the TCP pack is not")
+    fake.ctl("power hci0 1")
+    c.ok(wait_until(lambda: online(port, 1) and online(port, 2), 40), "adapter on: both back")
+
+    # reload keeps an unchanged BLE link
+    n0 = fake.dev(MAC_B)["connects"]
+    with open(gw.conf, "w") as f:
+        f.write(conf.replace("unit_id = 3\npoll_interval = 0.5", "unit_id = 3\npoll_interval = 0.7"))
+    gw.p.send_signal(1)
+    c.ok(wait_until(lambda: "reload #1: applied" in gw.text(), 10), "reload applied")
+    c.ok(re.search(r"3 link\(s\) kept", gw.text()) is not None, "the BLE links are kept")
+    time.sleep(1)
+    c.eq(fake.dev(MAC_B)["connects"], n0, "no new connection")
+    c.ok(online(port, 2), "still fresh")
 
 
 def test_unknown_device():
@@ -606,6 +628,9 @@ def test_control():
              "victron-ble with a wrong key: the log says so")
         c.ok(not online(port, 1), "... and the shunt is never shown with data")
     finally:
+        if c.failed:
+            gw.dump(20)
+            fake.dump(20)
         gw.stop()
         fake.stop()
         sim.stop()
@@ -616,11 +641,12 @@ def main():
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     only = os.environ.get("ONLY", "")
     tests = [("config", test_config), ("rows", test_rows), ("recorded", test_recorded),
-             ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan), ("faults", test_side_by_side_and_faults),
+             ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan),
+             ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control)]
     try:
         for name, fn in tests:
-            if only and name not in only.split(","):
+            if not my_part() or (only and name not in only.split(",")):
                 continue
             try:
                 fn()

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: nice=5
 """Adding a brand is a checklist (README "Adding a protocol"): every protocol
 registered in bms/drivers.h must have its driver file, be listed by
 `bmsgw --help`, have a simulator responder the simulator lists (so

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
+# run.sh: parts=5
 """MOSFET control end to end: the real bmsgw against the simulator of every
 protocol with control (daly, daly-modbus, jbd, jk, jk-pb), written to with
 pymodbus as Home Assistant's modbus switch does it (write_register), raw
 Modbus frames, and MQTT commands on a real Mosquitto; then the maintenance
 tunnel.  Each outcome of README.md "MOSFET control" is produced by the simulator
 (normal, refuse, noswitch, silent, stale) and checked on the wire, in the
-registers, in the simulator's state and in the log."""
+registers, in the simulator's state and in the log.  tests/run.sh runs it in
+parts, each with its share of the pieces below (harness.my_part)."""
 import json
 import os
 import re
@@ -17,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbap_request, raw_request,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbap_request, my_part, raw_request,  # noqa: E402
                      recv_adu, wait_until, write_conf)
 from mqtt_harness import Broker, Subscriber, pub, retained  # noqa: E402
 
@@ -614,14 +616,11 @@ def test_tunnel():
         sim.stop()
 
 
-# ONLY=mqtt,tunnel,jbd ... runs a part (while working on it)
+# ONLY=mqtt,tunnel,jbd ... runs some of the pieces (while working on them)
 only = set(filter(None, os.environ.get("ONLY", "").split(",")))
-if not only or "config" in only:
-    test_config_errors()
-for proto in PROTOCOLS:
-    if not only or proto in only:
-        run_protocol(proto)
-for name, fn in (("bank", test_bank), ("mqtt", test_mqtt), ("tunnel", test_tunnel)):
-    if not only or name in only:
+pieces = [("config", test_config_errors)] + [(p, lambda p=p: run_protocol(p)) for p in PROTOCOLS] + \
+    [("bank", test_bank), ("mqtt", test_mqtt), ("tunnel", test_tunnel)]
+for name, fn in pieces:
+    if my_part() and (not only or name in only):
         fn()
 c.report()

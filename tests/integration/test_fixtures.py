@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: nice=5
 """The recorded frames of tests/fixtures/vectors.tsv, checked on their own:
 
 - every row is well formed: a unique id, a known family, a frame of whole

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
+# run.sh: parts=2
 """The gateway suite, end to end: the real bmsgw against the simulated Daly
 BMS (the reference protocol), read with
 pymodbus (Home Assistant's library, floats decoded as HA does), libmodbus
-(tests/tools/mbread) and mbpoll."""
+(tests/tools/mbread) and mbpoll.  tests/run.sh runs it in parts, each with its
+share of the tests below (harness.my_part)."""
 import os
 import re
 import signal
@@ -14,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, mbap_request,  # noqa: E402
-                     mbread, raw_request, recv_adu, s16, wait_until, write_conf)
+                     mbread, my_part, raw_request, recv_adu, s16, wait_until, write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -440,6 +442,8 @@ def test_once_and_check():
 if __name__ == "__main__":
     for t in (test_tcp, test_outage_once, test_pty, test_pty_settings, test_flag_policy_and_limits,
               test_once_and_check):
+        if not my_part():
+            continue
         print("== " + t.__name__, flush=True)
         try:
             t()

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: nice=5
 """The Home Assistant discovery checker (tests/tools/ha_discovery.py) must
 pass good configs and catch every broken one, each by the rule meant to
 catch it, or the MQTT tests that rely on it could pass while wrong.

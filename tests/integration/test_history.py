@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: parts=2
 """History end to end: the real bmsgw against the simulator with [history]
 and [http].
 
@@ -15,7 +16,12 @@ and [http].
   logged once and the gateway goes on serving Modbus, and history resumes
   when there is room again (a tmpfs in a private mount namespace, as root);
 - a reload that replaces the history while its worker waits on a slow disk
-  applies at once, the old worker finishing on its own.
+  applies at once, the old worker finishing on its own;
+- a pack of the configuration that has no row yet: the CSV's header alone,
+  a chart without points; 404 only for a unit that is not there.
+
+tests/run.sh runs it in parts, each with its share of the tests of main()
+(harness.my_part).
 """
 import csv
 import io
@@ -32,7 +38,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, wait_port, wait_until, write_conf  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, my_part, wait_port, wait_until,  # noqa: E402
+                     write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -108,12 +115,9 @@ def fnum(v):
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-hist-")
     try:
-        live(tmp)
-        folding(tmp)
-        corrupt(tmp)
-        full_disk(tmp)
-        slow_reload(tmp)
-        slow_state_file(tmp)
+        for t in (live, no_rows_yet, folding, corrupt, full_disk, slow_reload, slow_state_file):
+            if my_part():
+                t(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return c.report()
@@ -217,6 +221,44 @@ def live(tmp):
         sim.stop()
         if c.failed:
             gw.dump(40)
+
+
+def no_rows_yet(tmp):
+    """A pack of the configuration before its first row: the CSV is its header
+    alone and the chart has no points (200); a unit that is not there: 404."""
+    hist = os.path.join(tmp, "empty.db")
+    now = time.time()
+    # the first sample is at the next multiple of the interval: one whose
+    # next multiple is at least a minute away
+    interval = max((86400, 86399), key=lambda iv: iv - now % iv)
+    sim = Sim("daly", packs=("address=1",))
+    gw_port, http_port = free_port(), free_port()
+    text = re.sub(r"^interval = 1$", "interval = %d" % interval, conf(gw_port, http_port, sim.port, free_port(), hist),
+                  flags=re.M)
+    gw = Gateway(text, gw_port)
+
+    def get(path):
+        try:
+            return fetch(http_port, path)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+    try:
+        st, body = get("/api/history.csv?unit=house")
+        lines = body.decode().splitlines()
+        c.eq(st, 200, "CSV of a pack with no rows yet: 200")
+        c.ok(len(lines) == 1 and lines[0].startswith("time,unix,unit,"), "... the header line alone: %r" % lines)
+        st, body = get("/api/history?unit=house")
+        ch = json.loads(body) if st == 200 else {}
+        c.ok(st == 200 and ch.get("unit") == "house" and ch.get("t") == [] and ch.get("soc") == [],
+             "chart of a pack with no rows yet: 200, no points (%d %s)" % (st, body[:80]))
+        c.eq(rows(hist, "house"), [], "(no row of house was written meanwhile)")
+        for path in ("/api/history.csv?unit=nope", "/api/history?unit=nope", "/api/history.csv?unit=bank"):
+            c.eq(get(path)[0], 404, "%s (neither in the configuration nor in the file): 404" % path)
+    finally:
+        gw.stop()
+        sim.stop()
+        if c.failed:
+            gw.dump(30)
 
 
 def folding(tmp):

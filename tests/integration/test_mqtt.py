@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: parts=3
 """MQTT with Home Assistant discovery, against a real Mosquitto broker:
 
 - every protocol: P/NAME/state equals the simulator's wire state;
@@ -24,6 +25,9 @@
 - --mqtt-dump prints the configs without connecting;
 - fleet: a site's broker bridging to a central one, where a subscriber sees
   the site's topics under its own prefix.
+
+tests/run.sh runs it in parts, each with its share of the tests of main()
+(harness.my_part).
 """
 import json
 import os
@@ -38,7 +42,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, mbap_request, recv_adu,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, mbap_request, my_part, recv_adu,  # noqa: E402
                      wait_port, wait_until, wire_protocol, write_conf)
 from ha_discovery import check as ha_check  # noqa: E402
 from mqtt_harness import Blackhole, Broker, Certs, Subscriber, pub, retained  # noqa: E402
@@ -700,6 +704,8 @@ def main():
     for t in (test_protocols_and_discovery, test_broker_outages, test_reload_stuck_broker, test_stop_behind_queue,
               test_tls_and_auth,
               test_v311_fallback, test_dump_and_fleet):
+        if not my_part():
+            continue
         try:
             t(tmp)
         except Exception as e:  # a crash in a test is a failure, not an abort

@@ -1,3 +1,4 @@
+# run.sh: uses=/var/lib/bmsgw nice=5
 """Installation and packaging: make install / uninstall, the systemd unit,
 the man pages, make deb, and the package installed and removed with dpkg.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: nice=5
 """The repository is self-contained: no tracked file names a file outside it.
 
 For every tracked text file (`git ls-files`; a plain walk of the tree when

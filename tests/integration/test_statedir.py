@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# run.sh: uses=/var/lib/bmsgw
 """The automatic state directory end to end: the real bmsgw started by hand
 as root (no systemd, so no $STATE_DIRECTORY), with neither [history] file
 nor [gateway] state_file, in a private mount namespace whose /var/lib is a
@@ -68,11 +69,15 @@ class NsGateway(Proc):
 
 
 def fetch(port, path):
+    """(status, body); (0, "") while the status page does not listen yet (it
+    starts a moment after the Modbus port that NsGateway waits for)."""
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+    except urllib.error.URLError:
+        return 0, ""
 
 
 def csv_rows(port, unit):

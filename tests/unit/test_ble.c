@@ -87,8 +87,8 @@ static void test_conf(void)
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[tunnel.t]\nport = ble://A4:C1:38:0F:1E:2D\n"
 		   "listen = 127.0.0.1:8899\nclients = 127.0.0.1\n", "[tunnel.t] port: ble://A4:C1:38:0F:1E:2D is a Bluetooth device");
 	EXPECT_ERR(GW "[ble]\nadapter = hci 0\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n", "t.ini:4: [ble] adapter");
-	EXPECT_ERR(GW "[ble]\nconnect_timeout = 5\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
-		   "t.ini:4: [ble] connect_timeout: 5 is out of range");
+	EXPECT_ERR(GW "[ble]\nconnect_timeout = 0.5\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
+		   "t.ini:4: [ble] connect_timeout: 0.5 is out of range");
 	EXPECT_ERR(GW "[ble]\nscan = 1\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
 		   "t.ini:4: [ble] scan: unknown key (expected one of adapter, connect_timeout)");
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble:/A4:C1:38:0F:1E:2D\n", "t.ini:5: [pack.a] port");

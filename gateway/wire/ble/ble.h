@@ -47,13 +47,13 @@ void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g);
  * not of the Bluetooth base (a vendor's 128-bit UUID). */
 long gw_ble_uuid16(const char *uuid);
 
-#ifdef HAVE_SYSTEMD
+/* The two below exist with libsystemd only (HAVE_SYSTEMD), and are declared
+ * either way: no header tests HAVE_SYSTEMD (see gateway/wire/wire.h). */
 /* Close every BLE link's device (sent before the bus is flushed) and free
  * the client; NULL is fine. */
 void gw_ble_free(struct gw_ble *b);
 /* bmsgw --ble-scan: discovery on `adapter` ("" = BlueZ's default) for
  * `seconds`, then one line per device found to out.  Returns the exit code. */
 int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE *out);
-#endif
 
 #endif
