@@ -121,7 +121,7 @@ $(B)/mbbound: $(B)/tests/tools/mbbound.o
 $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(GW_OBJ) $(CORE_OBJ)

@@ -6,6 +6,8 @@
  */
 #include "conf_int.h"
 
+#include "../bms/bms.h"
+
 #include <ctype.h>
 #include <string.h>
 
@@ -51,12 +53,29 @@ static bool in_order(struct load *x, int ka, double a, int kb, double b, bool st
 	return false;
 }
 
+/* A pack's own current rating is a [limits] setting. */
+static bool pack_ratings(struct load *x)
+{
+	for (int i = 0; i < x->c.npacks; i++) {
+		const int *seen = x->pack_seen[i];
+		int k = seen[K_PK_MAX_CHARGE] ? K_PK_MAX_CHARGE : seen[K_PK_MAX_DISCHARGE] ? K_PK_MAX_DISCHARGE : -1;
+		if (k >= 0 && !x->c.limits.enabled) {
+			char sect[CONF_NAME_MAX + 8];
+			bfmt(sect, sizeof(sect), "pack.%s", x->c.packs[i].name);
+			fail(x, seen[k], sect, conf_keys[k].name, "is a charge limit setting, but there is no [limits] "
+			     "section (expected [limits], or no %s key)", conf_keys[k].name);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* [limits]: chemistry defaults, then the voltages and spreads in order. */
 void finish_limits(struct load *x)
 {
 	static const char volts[] = "min_cell_voltage < float_cell_voltage <= max_cell_voltage";
 	struct conf_limits *l = &x->c.limits;
-	if (!l->enabled)
+	if (!pack_ratings(x) || !l->enabled)
 		return;
 	chemistry_defaults(x);
 	if (!in_order(x, K_LI_MIN_CELL, l->min_cell_voltage, K_LI_FLOAT_CELL, l->float_cell_voltage, true, volts) ||
@@ -76,7 +95,7 @@ static const char *inverter_wire(const struct conf_inverter *v)
 	return v->is_slcan ? v->device : v->port;
 }
 
-/* pylon-rs485: a serial device or tcp://HOST:PORT, as a pack's port. */
+/* RS485: a serial device or tcp://HOST:PORT, as a pack's port. */
 static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
 {
 	char why[CONF_WHY_MAX];
@@ -84,7 +103,7 @@ static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const 
 	memset(&tmp, 0, sizeof(tmp));
 	if (strncmp(v->port, "tcp://", 6) != 0 && v->port[0] != '/') {
 		fail(x, line, sect, "port", "\"%s\" is not a serial device or TCP serial server (expected /dev/... or "
-		     "tcp://HOST:PORT for protocol pylon-rs485)", v->port);
+		     "tcp://HOST:PORT for protocol %s)", v->port, conf_inv_name(v->protocol));
 		return false;
 	}
 	if (set_port(&tmp, v->port, why, sizeof(why)) < 0) {
@@ -98,7 +117,7 @@ static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const 
 	return true;
 }
 
-/* pylon-can, sma-can: a network interface (can0) or slcan:///dev/PATH. */
+/* CAN: a network interface (can0) or slcan:///dev/PATH. */
 static bool can_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
 {
 	const char *p = v->port, *dev = p + 8;
@@ -126,25 +145,31 @@ static bool can_port(struct load *x, struct conf_inverter *v, int line, const ch
 	return true;
 }
 
-/* Keys of the other kind of protocol; false after an error. */
-static bool inverter_keys(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+/* Keys of the other kind of protocol (CAN or RS485); false after an error.
+ * The CAN protocols' extras default to the protocol's. */
+static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
-	static const int rs485_only[] = { K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS };
-	if (v->protocol == CONF_INV_PYLON_RS485) {
-		if (seen[K_IN_INTERVAL]) {
-			fail(x, seen[K_IN_INTERVAL], sect, "interval", "is for the CAN protocols (pylon-rs485 answers "
-			     "when the inverter asks: expected no interval key)");
-			return false;
-		}
-		return true;
-	}
-	for (size_t i = 0; i < sizeof(rs485_only) / sizeof(rs485_only[0]); i++) {
-		int k = rs485_only[i];
+	static const int can_only[] = { K_IN_INTERVAL, K_IN_EXTRAS };
+	static const int rs485_only[] = { K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT };
+	bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
+	const int *other = can ? rs485_only : can_only;
+	size_t n = can ? sizeof(rs485_only) / sizeof(rs485_only[0]) : sizeof(can_only) / sizeof(can_only[0]);
+	for (size_t i = 0; i < n; i++) {
+		int k = other[i];
 		if (seen[k]) {
-			fail(x, seen[k], sect, conf_keys[k].name, "is for pylon-rs485 (protocol %s speaks on a CAN bus: "
-			     "expected no %s key)", conf_key_word(K_IN_PROTOCOL, (int)v->protocol), conf_keys[k].name);
+			fail(x, seen[k], sect, conf_keys[k].name, "is for the %s protocols (protocol %s %s: expected no "
+			     "%s key)", can ? "RS485" : "CAN", conf_inv_name(v->protocol),
+			     can ? "speaks on a CAN bus" : "answers when the inverter asks", conf_keys[k].name);
 			return false;
 		}
+	}
+	if (v->extras < 0)
+		v->extras = (int)conf_inv_default_extras(v->protocol);
+	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);
+	if (extra) {
+		fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (SMA: \"No "
+		     "further CAN-IDs are allowed\"; expected extras = none)", conf_inv_name(v->protocol));
+		return false;
 	}
 	return true;
 }
@@ -174,6 +199,37 @@ static bool inverter_source(struct load *x, struct conf_inverter *v, const int *
 		return false;
 	}
 	return true;
+}
+
+/* What a pack of driver d can give an inverter: a CVL (from its cells or
+ * reported by the BMS) and a SOC; NULL, or what it lacks. */
+static const char *source_lacks(const struct bms_driver *d)
+{
+	if (!(d->provides & (BMS_HAS_CELLS | BMS_HAS_VOLT_LIMITS)))
+		return "a charge voltage limit (it reads no cell voltages and reports none)";
+	if (!(d->provides & BMS_HAS_SOC))
+		return "a state of charge";
+	return NULL;
+}
+
+/* The source can give an inverter what it must read: an output whose source
+ * never can would send zeros as data, so it is refused.  The bank can when
+ * one of its packs can. */
+static bool inverter_source_data(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+{
+	const struct conf_bank *b = &x->c.bank;
+	bool bank = v->source_pack == CONF_BANK_SOURCE;
+	const struct conf_pack *p = &x->c.packs[bank ? b->pack_idx[0] : v->source_pack];
+	const char *lack = source_lacks(p->driver);
+	for (int k = 1; bank && lack && k < b->npacks; k++)
+		if (!source_lacks(x->c.packs[b->pack_idx[k]].driver))
+			lack = NULL;
+	if (!lack)
+		return true;
+	fail(x, seen_line(seen, K_IN_SOURCE, v->line), sect, "source", "%spack %s (protocol %s) can never give %s "
+	     "(expected a source whose protocol reads cell voltages, or a bank with such a pack)",
+	     bank ? "no pack of the bank can give what an inverter reads: " : "", p->name, p->driver->name, lack);
+	return false;
 }
 
 /* Its port against the packs' (and so the tunnels') and the inverters' before it. */
@@ -208,21 +264,22 @@ static void finish_inverter(struct load *x, int i)
 		return;
 	}
 	if (!seen[K_IN_PROTOCOL]) {
-		fail(x, v->line, sect, NULL, "missing key \"protocol\" (expected protocol = pylon-can, sma-can or "
-		     "pylon-rs485)");
+		char list[CONF_EXP_MAX];
+		list_words(conf_keys[K_IN_PROTOCOL].words, list, sizeof(list));
+		fail(x, v->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
 		return;
 	}
+	bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
 	if (!seen[K_IN_PORT]) {
 		fail(x, v->line, sect, NULL, "missing key \"port\" (expected port = %s)",
-		     v->protocol == CONF_INV_PYLON_RS485 ? "/dev/... or tcp://HOST:PORT"
-		                                         : "a CAN interface such as can0, or slcan:///dev/ttyACM0");
+		     can ? "a CAN interface such as can0, or slcan:///dev/ttyACM0" : "/dev/... or tcp://HOST:PORT");
 		return;
 	}
 	if (!inverter_keys(x, v, seen, sect))
 		return;
-	if (!(v->protocol == CONF_INV_PYLON_RS485 ? rs485_port : can_port)(x, v, seen[K_IN_PORT], sect))
+	if (!(can ? can_port : rs485_port)(x, v, seen[K_IN_PORT], sect))
 		return;
-	if (inverter_source(x, v, seen, sect))
+	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect))
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
 }
 

@@ -19,8 +19,14 @@ static const char *const level_words[] = {"error", "warn", "info", "debug", NULL
 static const char *const cells_words[] = {"disabled", "enabled", "off", NULL};
 static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
-static const char *const rule_words[] = {"min", "sum", NULL};
-static const char *const inv_words[] = {"pylon-can", "sma-can", "pylon-rs485", NULL};
+static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
+static const char *const stale_rule_words[] = {"degrade", "block", NULL};
+#define CONF_INV_WORD_(id, sym, name, kind, extras, allowed) name,
+static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) NULL};
+#undef CONF_INV_WORD_
+static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
+static const char *const override_words[] = {"none", "deye", NULL};
+static const char *const unit_words[] = {"100mA", "10mA", NULL};
 static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 
 _Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
@@ -30,7 +36,10 @@ _Static_assert(sizeof(enum conf_mqtt_cells) == sizeof(int), "enum stored as int"
 _Static_assert(sizeof(enum conf_chemistry) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_interp) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_rule) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_bank_stale) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_soc_override) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_current_unit) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 
 #define GW(f) offsetof(struct conf_gateway, f)
@@ -77,6 +86,9 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_KEY] = {SEC_PACK, "key", KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
 	[K_ADDRESS_ANY] = {SEC_PACK, "address_any", KT_BOOL, 0, 0, false, NULL, PK(address_any), "false"},
 	[K_POSITION] = {SEC_PACK, "position", KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position), NULL},
+	[K_PK_MAX_CHARGE] = {SEC_PACK, "max_charge_current", KT_DOUBLE, 0, 10000, true, NULL, PK(max_charge_current), ""},
+	[K_PK_MAX_DISCHARGE] = {SEC_PACK, "max_discharge_current", KT_DOUBLE, 0, 10000, true, NULL,
+	                        PK(max_discharge_current), ""},
 
 	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
@@ -139,8 +151,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_LI_REBULK_DIFF] = {SEC_LIMITS, "rebulk_cell_diff", KT_DOUBLE, 0, 1, true, NULL, LI(rebulk_cell_diff), "0.080"},
 	[K_LI_CHARGE_CELL] = {SEC_LIMITS, "charge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(charge_cell), NULL},
 	[K_LI_DISCHARGE_CELL] = {SEC_LIMITS, "discharge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(discharge_cell), NULL},
-	[K_LI_CHARGE_TEMP] = {SEC_LIMITS, "charge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(charge_temp),
-	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
+	[K_LI_CHARGE_TEMP] = {SEC_LIMITS, "charge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(charge_temp), NULL},
 	[K_LI_DISCHARGE_TEMP] = {SEC_LIMITS, "discharge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(discharge_temp),
 	                         "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
 	[K_LI_MOS_TEMP] = {SEC_LIMITS, "mos_temp_table", KT_TABLE, -50, 150, false, NULL, LI(mos_temp), "70:1, 80:0.25, 90:0"},
@@ -154,11 +165,28 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_LI_FORCE_SOC] = {SEC_LIMITS, "force_charge_soc", KT_DOUBLE, 0, 100, false, NULL, LI(force_charge_soc), "5"},
 	[K_LI_FULL_DAYS] = {SEC_LIMITS, "full_charge_days", KT_DOUBLE, 0, 3650, false, NULL, LI(full_charge_days), "30"},
 	[K_LI_BANK_RULE] = {SEC_LIMITS, "bank_rule", KT_WORD, 0, 0, false, rule_words, LI(bank_rule), "min"},
+	[K_LI_BANK_STALE] = {SEC_LIMITS, "bank_stale", KT_WORD, 0, 0, false, stale_rule_words, LI(bank_stale), "degrade"},
+	[K_LI_UNKNOWN_TEMP] = {SEC_LIMITS, "unknown_temp_fraction", KT_DOUBLE, 0, 1, false, NULL,
+	                       LI(unknown_temp_fraction), "0.1"},
+	[K_LI_VOLTAGE_DROP] = {SEC_LIMITS, "voltage_drop", KT_DOUBLE, 0, 5, false, NULL, LI(voltage_drop), "0"},
+	[K_LI_ABS_TOL] = {SEC_LIMITS, "absorption_tolerance", KT_DOUBLE, 0, 1, false, NULL, LI(absorption_tolerance),
+	                  "0.05"},
+	[K_LI_TAIL] = {SEC_LIMITS, "tail_current", KT_DOUBLE, 0, 10000, false, NULL, LI(tail_current), "0"},
+	[K_LI_MAX_BULK] = {SEC_LIMITS, "max_bulk_time", KT_DOUBLE, 0, 604800, false, NULL, LI(max_bulk_time), "0"},
+	[K_LI_HYST] = {SEC_LIMITS, "table_hysteresis", KT_DOUBLE, 0, 0.5, false, NULL, LI(table_hysteresis), "0.020"},
+	[K_LI_EXCEEDED] = {SEC_LIMITS, "limit_exceeded", KT_DOUBLE, 0, 3600, false, NULL, LI(limit_exceeded), "10"},
 
 	[K_IN_PROTOCOL] = {SEC_INVERTER, "protocol", KT_WORD, 0, 0, false, inv_words, IN(protocol), NULL},
 	[K_IN_PORT] = {SEC_INVERTER, "port", KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
 	[K_IN_SOURCE] = {SEC_INVERTER, "source", KT_NAME, 0, 0, false, NULL, IN(source), NULL},
-	[K_IN_INTERVAL] = {SEC_INVERTER, "interval", KT_DOUBLE, 0.2, 60, false, NULL, IN(interval), "1"},
+	[K_IN_INTERVAL] = {SEC_INVERTER, "interval", KT_DOUBLE, 0.2, 5, false, NULL, IN(interval), "1"},
+	[K_IN_EXTRAS] = {SEC_INVERTER, "extras", KT_FLAGS, 0, 0, false, extras_words, IN(extras), ""},
+	[K_IN_SOC_OVERRIDE] = {SEC_INVERTER, "soc_override", KT_WORD, 0, 0, false, override_words, IN(soc_override),
+	                       "none"},
+	[K_IN_SOC_HOLD] = {SEC_INVERTER, "soc_hold_full", KT_DOUBLE, 0, 100, false, NULL, IN(soc_hold_full), "98"},
+	[K_IN_VER] = {SEC_INVERTER, "ver", KT_VER, 0x20, 0x2F, false, NULL, IN(ver), "0x20"},
+	[K_IN_CURRENT_UNIT] = {SEC_INVERTER, "current_unit", KT_WORD, 0, 0, false, unit_words, IN(current_unit),
+	                       "100mA"},
 	[K_IN_BAUD] = {SEC_INVERTER, "baud", KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
 	[K_IN_ADDRESS] = {SEC_INVERTER, "address", KT_INT, 1, 254, false, NULL, IN(address), "2"},
 	[K_IN_REPLY_ADDRESS] = {SEC_INVERTER, "reply_address", KT_INT, 1, 254, false, NULL, IN(reply_address), ""},
@@ -166,6 +194,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_IN_FAILSAFE] = {SEC_INVERTER, "failsafe_silence", KT_DOUBLE, 0, 3600, false, NULL, IN(failsafe_silence), "30"},
 
 	[K_SS_BASE] = {SEC_SUNSPEC, "base", KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
+	[K_SS_SERIAL] = {SEC_SUNSPEC, "serial", KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL, SS(serial), NULL},
 
 	[K_RT_PORT] = {SEC_RTU, "port", KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
 	[K_RT_BAUD] = {SEC_RTU, "baud", KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
@@ -184,6 +213,9 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_MOS_TEMP] = "degrees Celsius", [K_LI_SOC_CHARGE] = "percent", [K_LI_SOC_DISCHARGE] = "percent",
 	[K_LI_RECOVERY_RATE] = "amperes per second", [K_LI_CVL_RATE] = "volts per cell per second",
 	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
+	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
+	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
+	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent",
 };
 
 const char *conf_key_unit(int key)
@@ -210,7 +242,14 @@ const char *conf_key_unit(int key)
  * The cell tables of nmc and lto are lfp's moved with the voltages: the
  * charge table keeps its offsets from max_cell_voltage (-0.075 V: 1 ...
  * +0.05 V: 0), the discharge table its offsets from min_cell_voltage
- * (+0.29 V: 1 ... -0.1 V: 0). */
+ * (+0.29 V: 1 ... -0.1 V: 0).
+ * charge_temp_table: lfp allows no charge up to 1 degC and 10 % at 3 degC,
+ *   a margin of 1-2 degC over the cells' 0 degC limit for a sensor's
+ *   error (the Sunny Island / Deye reviews of bmsgw's limits: EVE LF280K
+ *   "0 degC: never charging", txubelaxu/esphome-jk-bms-can's "utp: 1.0"
+ *   low-temperature charge stop,
+ *   https://github.com/txubelaxu/esphome-jk-bms-can/blob/3af9221d/ESP32_LFP_Wire_jk-bms-can.yaml);
+ *   nmc and lto keep dbus-serialbattery's table. */
 const struct chem_default chem_defaults[] = {
 	{ K_LI_MAX_CELL, { "3.45", "4.10", "2.60" } },
 	{ K_LI_FLOAT_CELL, { "3.375", "4.00", "2.45" } },
@@ -221,6 +260,9 @@ const struct chem_default chem_defaults[] = {
 	{ K_LI_DISCHARGE_CELL, { "3.190:1, 3.100:0.25, 3.000:0.05, 2.900:0.005, 2.800:0",
 	                         "3.290:1, 3.200:0.25, 3.100:0.05, 3.000:0.005, 2.900:0",
 	                         "2.190:1, 2.100:0.25, 2.000:0.05, 1.900:0.005, 1.800:0" } },
+	{ K_LI_CHARGE_TEMP, { "1:0, 3:0.1, 5:0.25, 10:1, 40:1, 45:0.5, 50:0.25, 55:0",
+	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0",
+	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0" } },
 };
 const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
 
@@ -252,6 +294,33 @@ const struct sect_kind sect_kinds[] = {
 	SINGLE("rtu", SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
 };
 const size_t nsect_kinds = sizeof(sect_kinds) / sizeof(sect_kinds[0]);
+
+/* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
+#define CONF_INV_ROW_(id, sym, name, kind, extras, allowed) { name, kind, extras, allowed },
+static const struct { const char *name; enum conf_inv_kind kind; unsigned extras, allowed; } inv_rows[] = {
+	CONF_INV_PROTOCOL_LIST(CONF_INV_ROW_)
+};
+#undef CONF_INV_ROW_
+
+const char *conf_inv_name(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].name : "?";
+}
+
+enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].kind : CONF_INV_CAN;
+}
+
+unsigned conf_inv_default_extras(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].extras : 0;
+}
+
+unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
+}
 
 const char *conf_key_word(int key, int i)
 {

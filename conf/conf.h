@@ -88,6 +88,8 @@ struct conf_pack {
 	                                  * 0 = none */
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
+	double max_charge_current;       /* A: this pack's rating for [limits], -1 = [limits]' */
+	double max_discharge_current;    /* A, -1 = [limits]' */
 	int line;                        /* line of the [pack.NAME] header */
 };
 
@@ -207,7 +209,9 @@ struct conf_history {
  * cell, currents per pack. */
 enum conf_chemistry { CONF_CHEM_LFP = 0, CONF_CHEM_NMC, CONF_CHEM_LTO };
 enum conf_interp { CONF_INTERP_LINEAR = 0, CONF_INTERP_STEP };
-enum conf_bank_rule { CONF_BANK_MIN = 0, CONF_BANK_SUM };
+enum conf_bank_rule { CONF_BANK_MIN = 0, CONF_BANK_SUM, CONF_BANK_WEIGHTED };
+/* [limits] bank_stale: what a configured bank pack that is stale does to the bank. */
+enum conf_bank_stale { CONF_BANK_STALE_DEGRADE = 0, CONF_BANK_STALE_BLOCK };
 #define CONF_TABLE_MAX 16
 /* x:fraction points of one table, as written (x ascending or descending);
  * n = 0: the table is not used. */
@@ -223,7 +227,7 @@ struct conf_limits {
 	double max_cell_voltage;         /* V: bulk / absorption target */
 	double float_cell_voltage;       /* V */
 	double min_cell_voltage;         /* V: DVL = cells x this */
-	double max_charge_current;       /* A per pack */
+	double max_charge_current;       /* A per pack ([pack.NAME] may set its own) */
 	double max_discharge_current;    /* A per pack */
 	double absorption_time;          /* s at the target before float */
 	double absorption_cell_diff;     /* V: spread at or under which absorption starts */
@@ -244,30 +248,77 @@ struct conf_limits {
 	double force_charge_soc;         /* % at or below which force charge is asked (0 = never) */
 	double full_charge_days;         /* days without absorption before the full-charge request (0 = never) */
 	enum conf_bank_rule bank_rule;
+	enum conf_bank_stale bank_stale; /* a configured bank pack is stale: degrade | block */
+	double unknown_temp_fraction;    /* fraction of the max charge current while no temperature reads */
+	double voltage_drop;             /* V added to the published CVL only (cables, fuse, shunt) */
+	double absorption_tolerance;     /* V per 16 cells under the target at which absorption may start */
+	double tail_current;             /* A: absorption also starts at the CVL under this current (0 = off) */
+	double max_bulk_time;            /* s at the bulk target before float anyway (0 = never) */
+	double table_hysteresis;         /* V: a cell-table limit rises only once the cell is this much better */
+	double limit_exceeded;           /* s a current beyond CCL / DCL lasts before it is flagged (0 = off) */
 };
 
 /* [inverter.NAME]: a virtual battery towards an inverter (README.md
  * "Inverters"); needs [limits]. */
-enum conf_inv_protocol { CONF_INV_PYLON_CAN = 0, CONF_INV_SMA_CAN, CONF_INV_PYLON_RS485 };
+enum conf_inv_kind { CONF_INV_CAN = 0, CONF_INV_RS485 };
+/* `extras`: CAN frames beyond a protocol's own set. */
+enum {
+	CONF_EXTRA_CAPACITY = 1u << 0,   /* 0x35F, 0x379: installed capacity */
+	CONF_EXTRA_CELLS = 1u << 1,      /* 0x373 cell and temperature extremes, 0x374-0x377 where */
+	CONF_EXTRA_MODULES = 1u << 2,    /* 0x372 modules online, blocking, offline */
+	CONF_EXTRA_NAME = 1u << 3,       /* 0x382 product name */
+	CONF_EXTRA_ALL = 0xF,
+};
+/* Every inverter protocol, written once (README.md "Adding an inverter
+ * protocol"): X(ID, sym, "name", kind, default extras, extras allowed).
+ * Its codec is inv_codec_<sym> in gateway/inverter/<sym>.c.  A Sunny
+ * Island takes no identifier beyond SMA's table ("No further CAN-IDs are
+ * allowed", SMA's FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
+#define CONF_INV_PROTOCOL_LIST(X) \
+	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL) \
+	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL) \
+	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0) \
+	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0)
+
+#define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
+enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
+#undef CONF_INV_ENUM_
+/* A protocol's name ("pylon-can"), kind, default extras and the extras it
+ * may send. */
+const char *conf_inv_name(enum conf_inv_protocol p);
+enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
+unsigned conf_inv_default_extras(enum conf_inv_protocol p);
+unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
+
+enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
+enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
+#define CONF_VER_ECHO (-1)             /* pylon-rs485 ver = echo */
+#define CONF_INV_INTERVAL_MAX 5.0      /* s: a Victron GX stops after 3 s without 0x351 */
 #define CONF_MAX_INVERTERS 4
 struct conf_inverter {
 	char name[CONF_NAME_MAX];
 	int line;
 	enum conf_inv_protocol protocol;
 	char port[CONF_PORT_MAX];        /* CAN: an interface (can0) or slcan:///dev/ttyACM0;
-	                                  * pylon-rs485: a serial device or tcp://HOST:PORT */
+	                                  * RS485: a serial device or tcp://HOST:PORT */
 	bool is_slcan;                   /* CAN through a Lawicel serial adapter */
 	char device[CONF_PORT_MAX];      /* what is opened: the slcan adapter's serial device, the CAN
-	                                  * interface, or pylon-rs485's serial device ("" over tcp://) */
-	bool is_tcp;                     /* pylon-rs485 through a TCP serial server */
+	                                  * interface, or the RS485 serial device ("" over tcp://) */
+	bool is_tcp;                     /* RS485 through a TCP serial server */
 	char tcp_host[CONF_HOST_MAX];
 	int tcp_port;
 	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
 	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
-	double interval;                 /* s between CAN frame sets (default 1) */
-	int baud;                        /* pylon-rs485 (default 9600) */
-	int address;                     /* pylon-rs485: the ADR the inverter polls (default 2) */
-	int reply_address;               /* pylon-rs485: answer with this ADR (-1 = the one polled) */
+	double interval;                 /* s between CAN frame sets (default 1, at most 5) */
+	int extras;                      /* CAN: CONF_EXTRA_* bits (default: the protocol's) */
+	enum conf_soc_override soc_override;
+	double soc_hold_full;            /* % the SOC sent stays at or under until the source
+	                                  * completed absorption (0 = off; default 98) */
+	int baud;                        /* RS485 (default 9600) */
+	int address;                     /* RS485: the ADR the inverter polls (default 2) */
+	int reply_address;               /* RS485: answer with this ADR (-1 = the one polled) */
+	int ver;                         /* RS485: VER of the answers (0x20), CONF_VER_ECHO = the request's */
+	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
 	char manufacturer[CONF_ID_MAX];  /* CAN 0x35E / RS485 0x51 text (default PYLON) */
 	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
 };
@@ -277,7 +328,12 @@ struct conf_sunspec {
 	bool enabled;
 	int line;
 	int base;                        /* register address of "SunS" (default 40000) */
+	char serial[CONF_ID_MAX];        /* SN's stem instead of the unit's name and the machine
+	                                  * ("" = none): SN = serial-unit id */
 };
+/* [sunspec] serial: at most this many characters, so that "-" and a unit id
+ * (up to 247) fit in model 1's SN (32 characters). */
+#define CONF_SS_SERIAL_MAX 28
 
 /* Lengths of the SunSpec models served, in registers after their ID and L
  * (sunspec/models @7abdf89: json/model_1.json, model_802.json, model_803.json). */

@@ -60,6 +60,8 @@ enum conf_type {
 	KT_OUTPORT,  /* text: an inverter's port, checked against its protocol after the parse */
 	KT_DEVICE,   /* text: a serial device path */
 	KT_LABEL,    /* text: min..max printable ASCII characters, spaces allowed */
+	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
+	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
 };
 
 /* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
@@ -69,6 +71,7 @@ enum {
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
 	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
 	K_ADDRESS_ANY, K_POSITION,
+	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
@@ -83,10 +86,11 @@ enum {
 	K_LI_ABS_TIME, K_LI_ABS_DIFF, K_LI_REBULK_SOC, K_LI_REBULK_DIFF, K_LI_CHARGE_CELL, K_LI_DISCHARGE_CELL,
 	K_LI_CHARGE_TEMP, K_LI_DISCHARGE_TEMP, K_LI_MOS_TEMP, K_LI_SOC_CHARGE, K_LI_SOC_DISCHARGE, K_LI_INTERP,
 	K_LI_RECOVERY_HOLD, K_LI_RECOVERY_RATE, K_LI_CVL_HOLD, K_LI_CVL_RATE, K_LI_FORCE_SOC, K_LI_FULL_DAYS,
-	K_LI_BANK_RULE,
-	K_IN_PROTOCOL, K_IN_PORT, K_IN_SOURCE, K_IN_INTERVAL, K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS,
-	K_IN_MANUFACTURER, K_IN_FAILSAFE,
-	K_SS_BASE,
+	K_LI_BANK_RULE, K_LI_BANK_STALE, K_LI_UNKNOWN_TEMP, K_LI_VOLTAGE_DROP, K_LI_ABS_TOL, K_LI_TAIL,
+	K_LI_MAX_BULK, K_LI_HYST, K_LI_EXCEEDED,
+	K_IN_PROTOCOL, K_IN_PORT, K_IN_SOURCE, K_IN_INTERVAL, K_IN_EXTRAS, K_IN_SOC_OVERRIDE, K_IN_SOC_HOLD, K_IN_BAUD,
+	K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT, K_IN_MANUFACTURER, K_IN_FAILSAFE,
+	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
 	K_COUNT
 };
@@ -191,6 +195,8 @@ bool valid_pack_name(const char *s, size_t len);
 void list_protocols(char *buf, size_t cap);
 /* The same, of the protocols for which has() is true. */
 void list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d));
+/* "a, b, c" of a NULL-terminated word list. */
+void list_words(const char *const *w, char *buf, size_t cap);
 void list_keys(enum conf_sect sect, char *buf, size_t cap);
 /* Parse value v of key k into obj (the section's struct: conf_gateway,
  * conf_pack ...).  0, or -1 with the problem in why. */

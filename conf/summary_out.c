@@ -40,6 +40,30 @@ static void print_tables(const struct conf_limits *l, FILE *out)
 	}
 }
 
+/* The currents: per pack, the packs with their own rating, the bank's rule
+ * and what a stale pack of it does. */
+static void print_currents(const struct conf *c, FILE *out)
+{
+	static const char *const rules[] = { "min (fresh packs x the lowest pack's limit)",
+		"sum (of the fresh packs' limits)", "weighted (the lowest of each pack's limit over its share of the "
+		"bank's capacity)" };
+	const struct conf_limits *l = &c->limits;
+	fprintf(out, "  current       charge %g A, discharge %g A per pack", l->max_charge_current,
+	        l->max_discharge_current);
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		if (p->max_charge_current > 0 || p->max_discharge_current > 0)
+			fprintf(out, "; pack %s: %g A, %g A", p->name,
+			        p->max_charge_current > 0 ? p->max_charge_current : l->max_charge_current,
+			        p->max_discharge_current > 0 ? p->max_discharge_current : l->max_discharge_current);
+	}
+	if (c->bank.enabled)
+		fprintf(out, "; bank: %s; a stale pack of it: %s", rules[l->bank_rule],
+		        l->bank_stale == CONF_BANK_STALE_BLOCK ? "block (fail-safe)"
+		                                               : "degrade (CVL at float, a communication warning)");
+	fputc('\n', out);
+}
+
 void print_limits(const struct conf *c, FILE *out)
 {
 	const struct conf_limits *l = &c->limits;
@@ -49,25 +73,34 @@ void print_limits(const struct conf *c, FILE *out)
 	        conf_key_word(K_LI_CHEMISTRY, (int)l->chemistry));
 	fprintf(out, "  cell voltage  max %g V (bulk and absorption), float %g V, min %g V (DVL = cells x min)\n",
 	        l->max_cell_voltage, l->float_cell_voltage, l->min_cell_voltage);
-	fprintf(out, "  current       charge %g A, discharge %g A per pack", l->max_charge_current,
-	        l->max_discharge_current);
-	if (c->bank.enabled)
-		fprintf(out, "; bank: %s", l->bank_rule == CONF_BANK_MIN
-		        ? "min (fresh packs x the lowest pack's limit)" : "sum (of the fresh packs' limits)");
-	fprintf(out, "\n  absorption    from a cell spread <= %g V for %g s, then float; bulk again below %g %% SOC "
-	        "or at a spread >= %g V\n", l->absorption_cell_diff, l->absorption_time, l->rebulk_soc,
-	        l->rebulk_cell_diff);
+	fprintf(out, "  CVL           + %g V voltage drop; never under the battery less 0.05 V per 16 cells\n",
+	        l->voltage_drop);
+	print_currents(c, out);
+	fprintf(out, "  absorption    within %g V per 16 cells of the target with a cell spread <= %g V", 
+	        l->absorption_tolerance, l->absorption_cell_diff);
+	if (l->tail_current > 0)
+		fprintf(out, ", or under %g A at the CVL", l->tail_current);
+	fprintf(out, ", for %g s, then float; bulk again below %g %% SOC or at a spread >= %g V\n", l->absorption_time,
+	        l->rebulk_soc, l->rebulk_cell_diff);
+	if (l->max_bulk_time > 0)
+		fprintf(out, "  max bulk      float after %g s at the target without absorbing\n", l->max_bulk_time);
 	fprintf(out, "  recovery      a lowered current limit waits %g s, then rises at %g A/s; CVL waits %g s, then "
-	        "rises at %g V per cell per s (the float ramp too)\n", l->recovery_hold, l->recovery_rate,
-	        l->cvl_recovery_hold, l->cvl_rate);
+	        "rises at %g V per cell per s (the float ramp too); cell tables rise %g V past where they fell\n",
+	        l->recovery_hold, l->recovery_rate, l->cvl_recovery_hold, l->cvl_rate, l->table_hysteresis);
+	fprintf(out, "  temperature   no sensor reading: %g of the charge current\n", l->unknown_temp_fraction);
 	if (l->force_charge_soc > 0)
-		fprintf(out, "  flags         force charge at or below %g %% SOC", l->force_charge_soc);
+		fprintf(out, "  flags         force charge at or below %g %% SOC (while charging is allowed)",
+		        l->force_charge_soc);
 	else
 		fprintf(out, "  flags         force charge never");
 	if (l->full_charge_days > 0)
-		fprintf(out, "; full-charge request after %g days without absorption\n", l->full_charge_days);
+		fprintf(out, "; full-charge request after %g days without absorption or 97 %% SOC", l->full_charge_days);
 	else
-		fprintf(out, "; full-charge request never\n");
+		fprintf(out, "; full-charge request never");
+	if (l->limit_exceeded > 0)
+		fprintf(out, "; limit exceeded after %g s beyond CCL or DCL\n", l->limit_exceeded);
+	else
+		fprintf(out, "; limit exceeded never\n");
 	print_tables(l, out);
 }
 
@@ -77,7 +110,7 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 	char hp[CONF_HOST_MAX + 16];
 	if (v->is_slcan) {
 		bfmt(buf, cap, "slcan %s (serial CAN adapter, 500 kbit/s)", v->device);
-	} else if (v->protocol != CONF_INV_PYLON_RS485) {
+	} else if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
 		bfmt(buf, cap, "%s (SocketCAN)", v->device);
 	} else if (v->is_tcp) {
 		fmt_hostport(hp, sizeof(hp), v->tcp_host, v->tcp_port);
@@ -87,6 +120,39 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 	}
 }
 
+/* "capacity, cells" or "none" */
+static void fmt_extras(char *buf, size_t cap, int extras)
+{
+	size_t n = 0;
+	bfmt(buf, cap, "none");
+	for (int i = 0; i < 8 && n < cap; i++) {
+		if (!(extras & (1 << i)))
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_key_word(K_IN_EXTRAS, i));
+		n += r > 0 ? (size_t)r : 0;
+	}
+}
+
+/* How it speaks: every interval with its extras, or answering an address. */
+static void print_inverter_speech(const struct conf_inverter *v, FILE *out)
+{
+	char extras[CONF_EXP_MAX];
+	if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
+		fmt_extras(extras, sizeof(extras), v->extras);
+		fprintf(out, ", every %g s, extras %s", v->interval, extras);
+		return;
+	}
+	if (v->reply_address >= 0)
+		fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
+	else
+		fprintf(out, ", answers address %d", v->address);
+	if (v->ver == CONF_VER_ECHO)
+		fprintf(out, ", VER as asked");
+	else
+		fprintf(out, ", VER 0x%02X", v->ver);
+	fprintf(out, ", currents in %s", conf_key_word(K_IN_CURRENT_UNIT, (int)v->current_unit));
+}
+
 void print_inverters(const struct conf *c, FILE *out)
 {
 	char link[CONF_PORT_MAX + 64];
@@ -94,19 +160,18 @@ void print_inverters(const struct conf *c, FILE *out)
 		fprintf(out, "inverters (a virtual battery; nothing is sent to an inverter without this section)\n");
 	for (int i = 0; i < c->ninverters; i++) {
 		const struct conf_inverter *v = &c->inverters[i];
+		bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
 		fmt_inverter_link(link, sizeof(link), v);
-		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name,
-		        conf_key_word(K_IN_PROTOCOL, (int)v->protocol), link,
+		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name, conf_inv_name(v->protocol), link,
 		        v->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ",
 		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source, v->manufacturer);
-		if (v->protocol == CONF_INV_PYLON_RS485 && v->reply_address >= 0)
-			fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
-		else if (v->protocol == CONF_INV_PYLON_RS485)
-			fprintf(out, ", answers address %d", v->address);
-		else
-			fprintf(out, ", every %g s", v->interval);
-		fprintf(out, "; a stale source: zero limits, then %s after %g s\n",
-		        v->protocol == CONF_INV_PYLON_RS485 ? "no answer" : "silence", v->failsafe_silence);
+		print_inverter_speech(v, out);
+		if (v->soc_hold_full > 0)
+			fprintf(out, "; SOC at most %g %% until absorbed", v->soc_hold_full);
+		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)
+			fprintf(out, "; SOC 0 %% while DCL = 0, 100 %% while CCL = 0 (soc_override deye)");
+		fprintf(out, "; a stale source: zero limits, then %s after %g s\n", can ? "silence" : "no answer",
+		        v->failsafe_silence);
 	}
 }
 
@@ -121,7 +186,7 @@ void print_sunspec(const struct conf *c, FILE *out)
 	if (c->bank.enabled)
 		fprintf(out, "; %d..%d on the bank's unit (model 803 too, %d string%s)", s->base,
 		        s->base + conf_sunspec_regs(c, true) - 1, c->bank.npacks, c->bank.npacks == 1 ? "" : "s");
-	fprintf(out, "; read-only\n");
+	fprintf(out, "; read-only\n  serial        %s\n", s->serial[0] ? s->serial : "(the unit's name, id and this machine's id)");
 }
 
 void print_rtu(const struct conf *c, FILE *out)

@@ -72,7 +72,7 @@ const char *comment_hint(const char *v)
 	return strchr(v, '#') ? "; comments after a value start with \" ;\"" : "";
 }
 
-static void list_words(const char *const *w, char *buf, size_t cap)
+void list_words(const char *const *w, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -202,6 +202,13 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 		return;
 	case KT_LABEL:
 		bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
+		return;
+	case KT_FLAGS:
+		list_words(k->words, list, sizeof(list));
+		bfmt(buf, cap, "none, or some of %s separated by commas", list);
+		return;
+	case KT_VER:
+		bfmt(buf, cap, "a hex byte 0x%02X..0x%02X, or echo", (unsigned)k->min, (unsigned)k->max);
 		return;
 	default:
 		break;
@@ -667,6 +674,56 @@ static int set_label(SETTER_ARGS)
 	return 0;
 }
 
+/* Comma-separated words as bits: word i is bit i; "none" alone is 0. */
+static int set_flags(SETTER_ARGS)
+{
+	char buf[CONF_LINE_BUF];
+	int bits = 0;
+	bfmt(buf, sizeof(buf), "%s", v);
+	if (strcasecmp(rstrip(buf), "none") == 0) {
+		*(int *)(void *)field = 0;
+		return 0;
+	}
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		while (*w == ' ' || *w == '\t')
+			w++;
+		rstrip(w);
+		int i = 0;
+		while (k->words[i] && strcasecmp(w, k->words[i]) != 0)
+			i++;
+		if (!k->words[i]) {
+			bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", w, exp, comment_hint(v));
+			return -1;
+		}
+		bits |= 1 << i;
+	}
+	*(int *)(void *)field = bits;
+	return 0;
+}
+
+/* A hex byte "0xNN" within min..max, or "echo". */
+static int set_ver(SETTER_ARGS)
+{
+	char *end;
+	if (strcasecmp(v, "echo") == 0) {
+		*(int *)(void *)field = CONF_VER_ECHO;
+		return 0;
+	}
+	bool hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X') && isxdigit((unsigned char)v[2]);
+	errno = 0;
+	long n = hex ? strtol(v + 2, &end, 16) : 0;
+	if (!hex || *end != '\0' || errno) {
+		bfmt(why, wl, "\"%s\" is not a hex byte (expected %s%s)", v, exp, comment_hint(v));
+		return -1;
+	}
+	if (n < k->min || n > k->max) {
+		bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		return -1;
+	}
+	*(int *)(void *)field = (int)n;
+	return 0;
+}
+
 /* An empty value of a key whose default is "" (an optional table, an
  * optional address): none. */
 static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
@@ -675,8 +732,12 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 		memset(field, 0, sizeof(struct conf_table));
 		return 0;
 	}
-	if (k->type == KT_INT) {
+	if (k->type == KT_INT || k->type == KT_FLAGS) {
 		*(int *)(void *)field = -1;
+		return 0;
+	}
+	if (k->type == KT_DOUBLE) {
+		*(double *)(void *)field = -1;
 		return 0;
 	}
 	bfmt(why, wl, "internal error: no empty value for this key type");
@@ -694,6 +755,7 @@ int set_value(const struct conf_key *k, void *obj, const char *v, char *why, siz
 		[KT_TEXT] = set_text,         [KT_NETS] = set_nets,     [KT_PATHTEXT] = set_pathtext,
 		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter, [KT_TABLE] = set_table,
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
+		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));

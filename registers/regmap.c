@@ -109,7 +109,7 @@ static const struct reg_def reg_table[] = {
 	{ 49, 1, 0, REG_U16, 2, "V", REG_STATUS, REG_SRC_LIM_DVL, REG_ABS_NONE,
 	  "discharge voltage limit (DVL)", "the lowest pack voltage to discharge to; 0 without [limits]" },
 	{ 50, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_FLAGS, REG_ABS_NONE,
-	  "limit flags", "bit 0 charge allowed, 1 discharge allowed, 2 force charge, 3 full-charge request, 4 limits on, 5 fail-safe (the pack is stale, or the bank has no fresh pack)" },
+	  "limit flags", "bit 0 charge allowed, 1 discharge allowed, 2 force charge (only while charging is allowed), 3 full-charge request, 4 limits on, 5 fail-safe (the pack is stale, or the bank has no fresh pack), 6 a pack of the bank is stale (bank unit; bank_stale), 7 limit exceeded (the current has been beyond CCL or DCL for limit_exceeded seconds)" },
 	{ 51, 1, 0, REG_U16, 0, "s", REG_STATUS, REG_SRC_HEARTBEAT, REG_ABS_NONE,
 	  "heartbeat", "seconds counter, wraps at 65536" },
 	{ 52, 1, 0, REG_S16, 0, "h", REG_STATUS, REG_SRC_TZ, REG_ABS_NONE,
@@ -641,6 +641,12 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"  DCL, nor a charge voltage above CVL;\n"
 		"- treat a failed read, exception 0x0A or bit 5 of offset 50 as \"no\n"
 		"  charging, no discharging\": silence must never mean \"carry on\".\n"
+		"\n"
+		"Bit 6 of the bank's offset 50 says that one of its packs is stale while\n"
+		"still on the DC bus: with `bank_stale = degrade` the bank's CVL is held\n"
+		"at float voltage meanwhile, with `block` the bank is fail-safe. Bit 7\n"
+		"(any unit) says that the current has been beyond CCL or DCL by max(5 A,\n"
+		"10 %%) for `limit_exceeded` seconds: the inverter does not follow them.\n"
 		"\n",
 		base + 46, base + 55);
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../core/log.h"
+#include "../core/machine.h"
 #include "../core/notify.h"
 #include "../core/resolve.h"
 #include "../core/util.h"
@@ -49,6 +50,8 @@
  * and HTTP */
 #define GW_FD_RESERVE 32
 
+_Static_assert(sizeof(((struct gw *)0)->machine) > GW_MACHINE_TAG_LEN, "gw.machine holds a machine tag");
+
 int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 {
 	memset(gw, 0, sizeof(*gw));
@@ -56,6 +59,8 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 	gw->conf = conf;
 	gw->start = gw_mono();
 	gw->fd_limit = -1;
+	if (gw_machine_tag(NULL, 0, gw->machine) < 0)
+		gw_info("no machine id in /etc/machine-id: SunSpec serial numbers carry no machine part");
 	if (!(gw->resolver = gw_resolver_new(loop))) {
 		gw_err("cannot start the name resolver");
 		return -1;

@@ -47,6 +47,7 @@ int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl)
 			if (!p)
 				goto fail;
 			p->next_due = now; /* a new pack is polled at once */
+			p->created = now;
 			/* control: the gateway intends nothing locked until told */
 			p->ctl.intent[BMS_FET_CHARGE] = p->ctl.intent[BMS_FET_DISCHARGE] = true;
 			gw_limits_init(&p->lim_st);

@@ -130,6 +130,8 @@ static const struct ent ents[] = {
 	  PB | E_LIM | E_BINARY | E_DIAG, 0 },
 	{ "full_charge_request", "Full charge request", "limits.full_charge_request", NULL, NULL, NULL, -1,
 	  PB | E_LIM | E_BINARY | E_DIAG, 0 },
+	{ "limit_exceeded", "Limit exceeded", "limits.limit_exceeded", "problem", NULL, NULL, -1,
+	  PB | E_LIM | E_BINARY, 0 },
 	{ "modbus_clients", "Modbus clients", "modbus_clients", NULL, NULL, "measurement", 0, E_GW | E_DIAG, 0 },
 	{ "mqtt_reconnects", "MQTT reconnects", "mqtt_reconnects", NULL, NULL, "total_increasing", 0,
 	  E_GW | E_DIAG, 0 },

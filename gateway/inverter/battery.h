@@ -74,12 +74,18 @@ struct inv_battery {
 
 	/* Alarms, as the normalised BMS_AL_* bits of bms/bms.h, split by level:
 	 * protect = protections acting now (the BMS cut, or will cut, the
-	 * current), warn = warnings (a protection may be in both).
-	 * inv_battery_set_alarms() splits a snapshot's word. */
+	 * current), warn = warnings (a protection may be in both).  The
+	 * output splits a pack's word with gw_limits_alarm_levels() and the
+	 * bank's with gw_limits_bank_alarm_levels() (model/limits.h). */
 	uint32_t protect;
 	uint32_t warn;
 
 	uint16_t packs;                 /* packs (modules) online; 0 = unknown, sent as 1 */
+	uint16_t packs_offline;         /* configured packs not online (the bank's stale ones) */
+	uint16_t packs_no_charge;       /* packs online that do not allow charging */
+	uint16_t packs_no_discharge;    /* ... discharging */
+	bool absorbed;                  /* the source completed absorption in this charge cycle */
+	bool machine;                   /* the source runs a charge machine (it has cells) */
 	char manufacturer[INV_MANUFACTURER_MAX + 1]; /* ASCII, NUL-terminated; "" = "PYLON" */
 
 	/* Optional detail for the RS485 module commands (0x42, 0x44, 0x47) */
@@ -91,19 +97,5 @@ struct inv_battery {
 	float chg_tmin_c, chg_tmax_c;   /* degC, charge allowed between (INV_HAS_TEMP_LIMITS) */
 	float dsg_tmin_c, dsg_tmax_c;   /* degC, discharge allowed between */
 };
-
-/* Split a snapshot's alarm word (BMS_AL_*) into protect / warn: every bit
- * is a warning; a BMS that flags BMS_AL_PROTECTION is protecting, and then
- * every bit it shows counts as a protection too (the level of each bit is
- * not kept, so the worse is assumed).  BMS_AL_PROTECTION itself is
- * dropped. */
-static inline void inv_battery_set_alarms(struct inv_battery *b, uint32_t alarms)
-{
-	uint32_t bits = alarms & ~(uint32_t)BMS_AL_PROTECTION;
-
-	b->protect = (alarms & BMS_AL_PROTECTION) ? bits : 0;
-	b->warn = bits;
-	b->present |= INV_HAS_ALARMS;
-}
 
 #endif

@@ -1,5 +1,5 @@
-/* gateway/inverter/inv485.c - an inverter on RS485: pylon-rs485, bmsgw a
- * slave answering the inverter's polls.
+/* gateway/inverter/inv485.c - an inverter on RS485 (codec.h: pylon-rs485),
+ * bmsgw a slave answering the inverter's polls.
  *
  * The port is a link of its own (a serial device or a TCP serial server,
  * 8N1 at `baud`; wire/link.c: reopened with backoff, the outage logged
@@ -8,7 +8,8 @@
  * the source as it is at that moment: the reply is queued on the port in
  * the same turn of the loop, well within the 50 ms an inverter waits.  A
  * bad checksum, a bad LENGTH checksum or another address gets no answer.
- * While the source is stale the answers carry zero current limits and
+ * Before the source was ever fresh there is no answer (zeros are never
+ * data); while it is stale the answers carry zero current limits and
  * charge and discharge disabled; after failsafe_silence there is no answer
  * at all, so that the inverter falls into its own loss-of-communication
  * mode.
@@ -22,19 +23,19 @@
 static void answer(struct inv_out *o, const struct pylon485_req *req)
 {
 	double now = gw_mono();
-	if (!pylon485_wants(&o->pc, req))
+	if (!o->codec->wants(&o->pc, req))
 		return; /* another battery's, or another device type */
 	o->received++;
 	o->last_seen = now;
 	struct inv_battery b;
-	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_link_is_up(o->link), fresh, now);
-	if (o->state == INV_SILENT) {
+	if (!inv_state_speaks(o->state)) {
 		o->unanswered++;
 		return;
 	}
-	uint8_t out[PYLON485_REPLY_MAX];
-	int n = pylon485_reply(&o->pc, req, &b, out, sizeof(out));
+	static uint8_t out[PYLON485_REPLY_MAX]; /* the loop's one thread: not on its stack */
+	int n = o->codec->reply(&o->pc, req, &b, out, sizeof(out));
 	if (n > 0 && gw_link_append(o->link, out, (size_t)n) == n)
 		o->sent++;
 }
@@ -87,11 +88,13 @@ int inv_485_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	o->pc = (struct pylon485_cfg){ .address = (uint8_t)o->cfg.address, .reply_address = o->cfg.reply_address,
+				       .ver = o->cfg.ver == CONF_VER_ECHO ? PYLON485_VER_ECHO : o->cfg.ver,
+				       .flags = o->cfg.current_unit == CONF_CURRENT_10MA ? PYLON485_CUR_10MA : 0,
 				       .battery_name = o->cfg.manufacturer };
 	pylon485_framer_init(&o->fr);
 	gw_link_set_owner(o->link, &owner, o);
-	gw_info("inverter %s: pylon-rs485 on %s, address %d%s, source %s", o->cfg.name, o->cfg.port, o->cfg.address,
-		o->cfg.reply_address >= 0 ? " (replies from a fixed address)" : "", o->cfg.source);
+	gw_info("inverter %s: %s on %s, address %d%s, source %s", o->cfg.name, o->codec->name, o->cfg.port,
+		o->cfg.address, o->cfg.reply_address >= 0 ? " (replies from a fixed address)" : "", o->cfg.source);
 	gw_link_open(o->link);
 	return 0;
 }
@@ -107,7 +110,7 @@ void inv_485_stop(struct inv_out *o)
 void inv_485_tick(struct inv_out *o, double now)
 {
 	struct inv_battery b;
-	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_link_is_up(o->link), fresh, now);
 }
 

@@ -1,17 +1,22 @@
-/* gateway/inverter/invcan.c - an inverter on CAN: pylon-can or sma-can.
+/* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
+ * list (codec.h: pylon-can, lux-can, sma-can).
  *
- * The frame set (pylon_can.c) is built from the source at the moment it
- * goes out.  pylon-can sends the whole set every `interval` (a Pylontech
- * battery sends its frames back to back once a second); sma-can sends one
- * frame at a time, at least 200 ms apart as SMA asks, the set rebuilt at
- * its first frame.  The timer is libev's repeating one, which keeps its
- * schedule (it adds the period to when it should have fired), so the sets
- * do not drift.  A source that goes stale is told at once (the daemon's
- * tick sends a fail-safe set then, without waiting for the next period),
- * and so is a current limit that fell in a poll (a set out of turn);
- * after failsafe_silence nothing is sent.  What the inverter sends (Pylon's
- * 0x305 / 0x306, Victron's 0x307 "VIC", the Sunny Island's 0x305 / 0x306)
- * is read and shown; it is not required.
+ * The frame set is built from the source at the moment it goes out, with
+ * the extras the output asks for.  A codec that sends its set whole (Pylon,
+ * Luxpower) does so every `interval` (a Pylontech battery sends its frames
+ * back to back once a second); one that goes frame by frame (SMA) sends a
+ * frame at a time, at least gap_ms apart, the set rebuilt at its first
+ * frame.  The timer is libev's repeating one, which keeps its schedule (it
+ * adds the period to when it should have fired), so the sets do not drift.
+ * A source that goes stale is told at once (the daemon's tick sends a
+ * fail-safe set then), and so is a current limit that fell in a poll: a
+ * set out of turn, which replaces the periodic one (the schedule starts
+ * again from it), so that two sets are never closer than INV_SET_GAP (a
+ * frame-by-frame codec keeps its own gap); after failsafe_silence nothing
+ * is sent.  What the inverter sends (0x305 / 0x306, Victron's 0x307 "VIC",
+ * the Sunny Island's measurements, Luxpower's 0x300 "shutdown battery") is
+ * read and shown; it is not required, and a shutdown request is never
+ * obeyed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,14 +26,15 @@
 #include "../core/util.h"
 #include "invout.h"
 
-#define CAN_BITRATE 500000 /* Pylontech LV CAN and SMA: 500 kbit/s */
+#define CAN_BITRATE 500000 /* the battery protocols: 500 kbit/s */
+#define SHUTDOWN_QUIET 60.0 /* s: a shutdown request after this long is logged again */
 
-/* The period of the send timer: a whole set (Pylon), or one frame (SMA). */
+/* The period of the send timer: a whole set, or one frame. */
 static double period(const struct inv_out *o)
 {
-	if (o->dialect == PYLON_CAN_PYLON)
+	if (!o->codec->one_by_one)
 		return o->cfg.interval;
-	double gap = pylon_can_gap_ms(o->dialect) / 1000.0, each = o->cfg.interval / PYLON_CAN_MAX_FRAMES;
+	double gap = o->codec->gap_ms / 1000.0, each = o->cfg.interval / (o->nset > 0 ? o->nset : 6);
 	return each > gap ? each : gap;
 }
 
@@ -36,12 +42,11 @@ static double period(const struct inv_out *o)
 static void build(struct inv_out *o, double now)
 {
 	struct inv_battery b;
-	bool fresh = inv_source(o->gw, &o->cfg, now, &b);
+	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_can_is_up(o->can), fresh, now);
-	int n = pylon_can_encode(o->dialect, &b, o->set, PYLON_CAN_MAX_FRAMES);
+	int n = inv_can_encode(o->codec, &b, (unsigned)o->cfg.extras, o->set, INV_CAN_MAX_FRAMES);
 	o->nset = n > 0 ? n : 0;
 	o->next_frame = 0;
-	o->sets++;
 }
 
 static void send_frame(struct inv_out *o, int i, double now)
@@ -54,11 +59,16 @@ static void send_frame(struct inv_out *o, int i, double now)
 /* What the timer does: the whole set, or the next frame of it. */
 static void send_due(struct inv_out *o, double now)
 {
-	if (o->dialect == PYLON_CAN_PYLON || o->next_frame >= o->nset || o->next_frame == 0)
+	bool whole = !o->codec->one_by_one;
+	if (whole || o->next_frame >= o->nset || o->next_frame == 0)
 		build(o, now);
-	if (o->state != INV_SENDING && o->state != INV_FAILSAFE)
+	if (!inv_state_speaks(o->state))
 		return;
-	if (o->dialect == PYLON_CAN_PYLON) {
+	if (o->next_frame == 0) {
+		o->sets++;
+		o->last_set_at = now;
+	}
+	if (whole) {
 		for (int i = 0; i < o->nset; i++)
 			send_frame(o, i, now);
 		return;
@@ -72,6 +82,10 @@ static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	struct inv_out *o = container_of(w, struct inv_out, send);
 	send_due(o, gw_mono());
+	if (w->repeat != period(o)) {
+		w->repeat = period(o); /* after a deferred set out of turn, or a set of another size */
+		ev_timer_again(o->gw->loop, w);
+	}
 }
 
 /* ---- the CAN port's owner ---- */
@@ -89,20 +103,34 @@ static void can_down(void *arg)
 	o->state = INV_DOWN;
 }
 
+/* Luxpower's "shutdown battery": shown, logged (again after a quiet
+ * minute), never obeyed. */
+static void heard_shutdown(struct inv_out *o, double now)
+{
+	if (o->last_shutdown == 0 || now - o->last_shutdown >= SHUTDOWN_QUIET)
+		gw_warn("inverter %s: the inverter asks the battery to shut down (0x300): not obeyed, bmsgw never "
+			"switches a battery off for an inverter (request %lu)", o->cfg.name,
+			(unsigned long)o->inv.shutdowns);
+	o->last_shutdown = now;
+}
+
 static void can_frame(void *arg, const struct gw_can_frame *f)
 {
 	struct inv_out *o = arg;
-	if (pylon_can_seen(o->dialect, f, &o->inv) != PYLON_CAN_RX_OTHER) {
-		o->received++;
-		o->last_seen = gw_mono();
-	}
+	enum inv_rx rx = o->codec->heard(f, &o->inv);
+	if (rx == INV_RX_OTHER)
+		return;
+	double now = gw_mono();
+	o->received++;
+	o->last_seen = now;
+	if (rx == INV_RX_SHUTDOWN)
+		heard_shutdown(o, now);
 }
 
 static const struct gw_can_owner owner = { can_up, can_down, can_frame };
 
 int inv_can_start(struct inv_out *o, char *err, size_t errlen)
 {
-	o->dialect = o->cfg.protocol == CONF_INV_SMA_CAN ? PYLON_CAN_SMA : PYLON_CAN_PYLON;
 	o->can = gw_can_new(&o->gw->wire_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
 	if (!o->can) {
 		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);
@@ -110,9 +138,8 @@ int inv_can_start(struct inv_out *o, char *err, size_t errlen)
 	}
 	ev_timer_init(&o->send, send_cb, period(o), period(o));
 	ev_timer_start(o->gw->loop, &o->send);
-	gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name,
-		pylon_can_dialect_name(o->dialect), o->cfg.port, o->cfg.source,
-		o->dialect == PYLON_CAN_PYLON ? o->cfg.interval : period(o) * PYLON_CAN_MAX_FRAMES);
+	gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name, o->cfg.port,
+		o->cfg.source, o->codec->one_by_one ? period(o) * (o->nset > 0 ? o->nset : 6) : o->cfg.interval);
 	gw_can_open(o->can);
 	return 0;
 }
@@ -124,17 +151,24 @@ void inv_can_stop(struct inv_out *o)
 	o->can = NULL;
 }
 
-/* A set out of turn, built now: Pylon sends it whole and keeps its
- * schedule; SMA starts the set again with 0x351 as soon as its 200 ms
- * allow, its next frames on the period from then. */
+/* A set out of turn, built now; it replaces the periodic one (the timer
+ * starts again from it), no closer than INV_SET_GAP to the last set (a
+ * frame-by-frame codec: its gap to the last frame, 0x351 first); too close,
+ * it goes when the gap allows. */
 static void send_now(struct inv_out *o, double now)
 {
+	double gap = o->codec->one_by_one ? o->codec->gap_ms / 1000.0 : INV_SET_GAP;
+	double last = o->codec->one_by_one ? o->last_frame_at : o->last_set_at;
 	o->next_frame = 0;
-	if (o->dialect == PYLON_CAN_SMA && now - o->last_frame_at < pylon_can_gap_ms(o->dialect) / 1000.0)
-		return; /* at the next period, 0x351 first */
+	ev_timer_stop(o->gw->loop, &o->send);
+	if (last > 0 && now - last < gap) {
+		ev_timer_set(&o->send, last + gap - now, 0.); /* send_cb restores the period */
+		ev_timer_start(o->gw->loop, &o->send);
+		return;
+	}
 	send_due(o, now);
-	if (o->dialect == PYLON_CAN_SMA)
-		ev_timer_again(o->gw->loop, &o->send);
+	ev_timer_set(&o->send, period(o), period(o));
+	ev_timer_start(o->gw->loop, &o->send);
 }
 
 /* Once a second: a source that just went stale is told at once. */
@@ -143,8 +177,9 @@ void inv_can_tick(struct inv_out *o, double now)
 	if (o->state != INV_SENDING || !gw_can_is_up(o->can))
 		return;
 	struct inv_battery b;
-	if (inv_source(o->gw, &o->cfg, now, &b))
+	if (inv_source(o, now, &b, false))
 		return;
+	o->early++;
 	send_now(o, now); /* the fail-safe set */
 }
 
@@ -166,9 +201,9 @@ void inv_can_polled(struct inv_out *o, double now)
 	if (o->state != INV_SENDING || !gw_can_is_up(o->can) || !o->nset)
 		return;
 	struct inv_battery b;
-	struct gw_can_frame set[PYLON_CAN_MAX_FRAMES];
-	inv_source(o->gw, &o->cfg, now, &b);
-	int n = pylon_can_encode(o->dialect, &b, set, PYLON_CAN_MAX_FRAMES);
+	struct gw_can_frame set[INV_CAN_MAX_FRAMES];
+	inv_source(o, now, &b, false);
+	int n = inv_can_encode(o->codec, &b, (unsigned)o->cfg.extras, set, INV_CAN_MAX_FRAMES);
 	long was[2], is[2];
 	set_currents(o->set, o->nset, was);
 	set_currents(set, n > 0 ? n : 0, is);
@@ -183,8 +218,11 @@ void inv_can_status(const struct inv_out *o, FILE *out)
 	struct gw_can_stats st;
 	gw_can_stats(o->can, &st);
 	fprintf(out, ",\"frames_sent\":%lu,\"frame_sets\":%lu,\"frames_dropped\":%lu,\"frames_received\":%lu"
-		",\"adapter_errors\":%lu,\"victron\":%s,\"early_sets\":%lu", o->sent, o->sets, st.dropped,
-		o->received, st.errors, o->inv.victron ? "true" : "false", o->early);
+		",\"adapter_errors\":%lu,\"victron\":%s,\"early_sets\":%lu,\"shutdown_requests\":%lu", o->sent, o->sets,
+		st.dropped, o->received, st.errors, o->inv.victron ? "true" : "false", o->early,
+		(unsigned long)o->inv.shutdowns);
+	if (o->last_shutdown > 0)
+		fprintf(out, ",\"shutdown_s\":%.0f", gw_mono() - o->last_shutdown);
 	if (o->inv.have_meas)
 		fprintf(out, ",\"inverter_voltage\":%.2f,\"inverter_current\":%.1f,\"inverter_soc\":%.0f",
 			o->inv.voltage, o->inv.current, o->inv.soc);

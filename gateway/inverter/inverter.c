@@ -24,7 +24,7 @@ struct inv_set {
 
 static bool is_can(const struct conf_inverter *c)
 {
-	return c->protocol != CONF_INV_PYLON_RS485;
+	return conf_inv_kind(c->protocol) == CONF_INV_CAN;
 }
 
 /* Everything but where the source is in the pack list. */
@@ -33,7 +33,9 @@ static bool same_settings(const struct conf_inverter *a, const struct conf_inver
 	return strcmp(a->name, b->name) == 0 && a->protocol == b->protocol && strcmp(a->port, b->port) == 0 &&
 	       strcmp(a->source, b->source) == 0 && a->interval == b->interval && a->baud == b->baud &&
 	       a->address == b->address && a->reply_address == b->reply_address &&
-	       strcmp(a->manufacturer, b->manufacturer) == 0 && a->failsafe_silence == b->failsafe_silence;
+	       strcmp(a->manufacturer, b->manufacturer) == 0 && a->failsafe_silence == b->failsafe_silence &&
+	       a->extras == b->extras && a->soc_override == b->soc_override && a->soc_hold_full == b->soc_hold_full &&
+	       a->ver == b->ver && a->current_unit == b->current_unit;
 }
 
 static long inv_fds(const struct conf *c)
@@ -77,6 +79,7 @@ static int inv_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may
 		}
 		o->gw = gw;
 		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
+		o->codec = inv_codec_of(o->cfg.protocol);
 		*tail = o;
 		tail = &o->next;
 	}
@@ -176,8 +179,6 @@ static void inv_tick(void *st, double now)
 	}
 }
 
-static const char *const protocols[] = { "pylon-can", "sma-can", "pylon-rs485" };
-
 static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 {
 	(void)gw;
@@ -187,7 +188,7 @@ static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 	for (const struct inv_out *o = s->list; o; o = o->next) {
 		fprintf(out, "%s{\"name\":", o == s->list ? "" : ",");
 		gw_json_str(out, o->cfg.name);
-		fprintf(out, ",\"protocol\":\"%s\",\"port\":", protocols[o->cfg.protocol]);
+		fprintf(out, ",\"protocol\":\"%s\",\"port\":", conf_inv_name(o->cfg.protocol));
 		gw_json_str(out, o->cfg.port);
 		fprintf(out, ",\"source\":");
 		gw_json_str(out, o->cfg.source);
@@ -213,9 +214,9 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 	double now = gw_mono();
 	char lab[160];
 	gw_prom_family(out, "bmsgw_inverter_state", "gauge",
-		       "1 for the state the inverter output is in: down, sending, failsafe or silent.");
+		       "1 for the state the inverter output is in: down, waiting, sending, failsafe or silent.");
 	for (const struct inv_out *o = s->list; o; o = o->next)
-		for (int k = INV_DOWN; k <= INV_SILENT; k++) {
+		for (int k = INV_DOWN; k < INV_STATES; k++) {
 			fprintf(out, "bmsgw_inverter_state{inverter=");
 			gw_prom_label(out, o->cfg.name);
 			fprintf(out, ",state=\"%s\"}", inv_state_name((enum inv_state)k));
@@ -234,7 +235,7 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 			snprintf(lab, sizeof(lab), "%s{inverter=", fam[f][0]);
 			fputs(lab, out);
 			gw_prom_label(out, o->cfg.name);
-			fprintf(out, ",protocol=\"%s\"}", protocols[o->cfg.protocol]);
+			fprintf(out, ",protocol=\"%s\"}", conf_inv_name(o->cfg.protocol));
 			gw_prom_value(out, v[f]);
 		}
 	}

@@ -15,11 +15,15 @@ enum inv_round {
 	INV_NEAR,   /* measurements: to the nearest, halves away from zero */
 	INV_DOWN,   /* CVL, CCL, DCL: never above what the limit engine allows */
 	INV_UP,     /* DVL: never below */
+	INV_FLOOR,  /* SOC: rounded down, never 100 % before the battery says 100 */
 };
 
 /* Tolerance, in units of the field, against binary fractions (a float's
- * 55.2 is 55.1999...) before a limit is rounded toward the safe side. */
+ * 55.2 is 55.1999...) before a limit is rounded toward the safe side; the
+ * SOC's is 0.0001 % (a mean of packs at 60 % may be 59.99998; 99.999 %
+ * is not 100). */
 #define INV_SCALE_EPS 0.01
+#define INV_FLOOR_EPS 1e-4
 
 /* v * per_unit rounded as asked and clamped to [lo, hi]; a non-finite v
  * gives lo. */
@@ -31,6 +35,8 @@ static inline long inv_scale(double v, double per_unit, enum inv_round r, long l
 		return lo;
 	if (r == INV_DOWN)
 		x = floor(x + INV_SCALE_EPS);
+	else if (r == INV_FLOOR)
+		x = floor(x + INV_FLOOR_EPS * per_unit);
 	else if (r == INV_UP)
 		x = ceil(x - INV_SCALE_EPS);
 	else

@@ -2,14 +2,20 @@
  * sends (struct inv_battery), from its source, a pack or the bank, and the
  * fail-safe state machine of the outputs.
  *
- * A stale source gives zero current limits and charge and discharge
- * disabled at once, decided at the moment of sending (not a second later,
- * when the limit engine steps); the CVL and DVL and the measurements keep
- * their last values, so that an inverter does not read "empty" (some would
- * start charging from the grid on a SOC of 0).  After failsafe_silence the
- * output goes silent: some inverters keep using a battery whose limits are
- * 0 A, but all of them fall into their own loss-of-communication mode when
- * it stops talking.
+ * Nothing is sent, nothing answered, until the source has been fresh once
+ * with a charge voltage limit and a SOC: zeros are never data (a Sunny
+ * Island given a CVL under the battery's voltage discharges it and ignores
+ * the DCL; given no SOC it falls back to 0 % and shuts down: SMA's
+ * external BMS document, "FSS-ConnectingBat-TI-en-10" §5).
+ *
+ * A stale source gives zero current limits, charge and discharge disabled
+ * and a communication warning at once, decided at the moment of sending
+ * (not a second later, when the limit engine steps); the CVL, the DVL and
+ * the measurements are the last ones sent, so that an inverter does not
+ * read "empty" (some would start charging from the grid on a SOC of 0).
+ * After failsafe_silence the output goes silent: some inverters keep using
+ * a battery whose limits are 0 A, but all of them fall into their own
+ * loss-of-communication mode when it stops talking.
  */
 #include <math.h>
 #include <stdio.h>
@@ -53,8 +59,6 @@ static void fill_state(struct inv_battery *b, const struct bms_snapshot *s)
 		b->mos_temp_c = s->mos_temp_c;
 		b->present |= INV_HAS_MOS_TEMP;
 	}
-	if (h & BMS_HAS_ALARMS)
-		inv_battery_set_alarms(b, s->alarms);
 }
 
 /* Temperatures: the average, the coldest and the hottest sensor. */
@@ -98,29 +102,41 @@ static void fill_cells(struct inv_battery *b, const struct bms_snapshot *s)
 	b->present |= INV_HAS_CELL_MINMAX | INV_HAS_CELLS;
 }
 
-static void fill_limits(struct inv_battery *b, const struct gw_limits *l, bool fresh)
+/* The limits, only once they hold a CVL: a pack without one has none. */
+static void fill_limits(struct inv_battery *b, const struct gw_limits *l)
 {
+	b->absorbed = l->absorbed;
+	b->machine = l->mode != GW_LIM_OFF && l->mode != GW_LIM_FAILSAFE;
+	if (!l->volt_valid || l->failsafe)
+		return;
 	b->cvl_v = (float)l->cvl_v;
 	b->dvl_v = (float)l->dvl_v;
-	b->present |= INV_HAS_LIMITS;
-	if (!fresh || l->failsafe)
-		return; /* no current, nothing allowed */
 	b->ccl_a = (float)l->ccl_a;
 	b->dcl_a = (float)l->dcl_a;
 	b->charge_allowed = l->charge_allowed;
 	b->discharge_allowed = l->discharge_allowed;
 	b->force_charge = l->force_charge;
 	b->full_charge_request = l->full_charge_request;
+	b->present |= INV_HAS_LIMITS;
 }
 
-static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
+/* The bank: its aggregate, every sensor's extremes, and its alarms by
+ * level (a pack's protection a warning where the bank still runs; a stale
+ * member a communication warning). */
+static bool bank_source(const struct gw *gw, struct inv_battery *b)
 {
 	struct gw_bank_state bs;
 	gw_bank_compute(gw, &bs);
-	(void)now;
-	bool fresh = bs.online > 0;
+	const struct gw_limits *l = &gw->bank_lim;
 	fill_state(b, &bs.snap);
 	fill_temps(b, &bs.snap, 0);
+	if (bs.tmin.pack) {
+		b->temp_min_c = bs.tmin.c;
+		b->temp_max_c = bs.tmax.c;
+		b->temp_min_at = (struct inv_where){ bs.tmin.pack, bs.tmin.index };
+		b->temp_max_at = (struct inv_where){ bs.tmax.pack, bs.tmax.index };
+		b->present |= INV_HAS_TEMP_MINMAX;
+	}
 	if (bs.rb.have_cells) {
 		b->cell_min_mv = bs.rb.min_mv;
 		b->cell_max_mv = bs.rb.max_mv;
@@ -128,43 +144,116 @@ static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
 		b->cell_max_at = (struct inv_where){ bs.rb.max_pack, bs.rb.max_cell };
 		b->present |= INV_HAS_CELL_MINMAX;
 	}
+	b->protect = bs.protect;
+	b->warn = bs.warn | (l->member_stale ? BMS_AL_COMM : 0);
+	gw_limits_bank_alarm_levels(l, &b->protect, &b->warn);
+	b->present |= INV_HAS_ALARMS;
 	b->packs = bs.online;
-	fill_limits(b, &gw->bank_lim, fresh);
-	return fresh;
+	b->packs_offline = (uint16_t)(bs.configured - bs.online);
+	const struct conf_bank *cb = &gw->conf->bank;
+	for (int k = 0; k < cb->npacks; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		if (!gw_pack_online(gw, p))
+			continue;
+		b->packs_no_charge += !p->lim.charge_allowed;
+		b->packs_no_discharge += !p->lim.discharge_allowed;
+	}
+	fill_limits(b, l);
+	return bs.online > 0 && !l->failsafe;
 }
 
-bool inv_source(const struct gw *gw, const struct conf_inverter *c, double now, struct inv_battery *b)
+static bool pack_source(const struct gw *gw, int idx, struct inv_battery *b)
 {
+	const struct gw_pack *p = idx >= 0 && idx < gw->npacks ? gw->packs[idx] : NULL;
+	if (!p || !p->have_data || !gw_pack_online(gw, p))
+		return false;
+	fill_state(b, &p->snap);
+	fill_temps(b, &p->snap, 1);
+	fill_cells(b, &p->snap);
+	if (p->snap.present & BMS_HAS_ALARMS) {
+		gw_limits_alarm_levels(p->snap.alarms, &b->protect, &b->warn);
+		b->present |= INV_HAS_ALARMS;
+	}
+	b->packs = 1;
+	b->packs_no_charge = !p->lim.charge_allowed;
+	b->packs_no_discharge = !p->lim.discharge_allowed;
+	fill_limits(b, &p->lim);
+	return true;
+}
+
+/* The SOC as this inverter gets it: at most soc_hold_full until the source
+ * completed absorption in this cycle (several inverters stop charging at
+ * 100 %; YamBMS sends 98 % until the battery is full); with soc_override =
+ * deye, 0 % while the discharge limit sent is 0 and 100 % while the charge
+ * limit is (a Deye off grid follows the SOC alone: Battery-Emulator #873,
+ * its "Deye workaround").  A limit under 0.1 A is 0 on every wire. */
+static void adjust_soc(const struct conf_inverter *c, struct inv_battery *b)
+{
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	if (c->soc_hold_full > 0 && b->machine && !b->absorbed && (b->present & INV_HAS_SOC) &&
+	    b->soc > c->soc_hold_full)
+		b->soc = (float)c->soc_hold_full;
+	if (c->soc_override != CONF_SOC_OVERRIDE_DEYE || !lim)
+		return;
+	if (!b->discharge_allowed || b->dcl_a < 0.1f)
+		b->soc = 0;
+	else if (!b->charge_allowed || b->ccl_a < 0.1f)
+		b->soc = 100;
+	else
+		return;
+	b->present |= INV_HAS_SOC;
+}
+
+/* The last battery sent, with the fail-safe limits: the CVL and DVL kept,
+ * no current, nothing allowed, and a communication warning. */
+static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
+{
+	*b = o->last;
+	b->ccl_a = b->dcl_a = 0;
+	b->charge_allowed = b->discharge_allowed = false;
+	b->force_charge = b->full_charge_request = false;
+	b->warn |= BMS_AL_COMM;
+	b->present |= INV_HAS_ALARMS;
+}
+
+bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
+{
+	const struct conf_inverter *c = &o->cfg;
+	(void)now;
 	memset(b, 0, sizeof(*b));
+	bool fresh = c->source_pack == CONF_BANK_SOURCE ? bank_source(o->gw, b) : pack_source(o->gw, c->source_pack, b);
+	fresh = fresh && (b->present & INV_HAS_LIMITS) && (b->present & INV_HAS_SOC);
 	size_t ml = strnlen(c->manufacturer, INV_MANUFACTURER_MAX); /* [inverter] checked: 1..8 */
 	memcpy(b->manufacturer, c->manufacturer, ml);
 	b->manufacturer[ml] = '\0';
-	if (c->source_pack == CONF_BANK_SOURCE)
-		return bank_source(gw, now, b);
-	const struct gw_pack *p = c->source_pack >= 0 && c->source_pack < gw->npacks ? gw->packs[c->source_pack] : NULL;
-	if (!p)
-		return false;
-	bool fresh = gw_pack_online(gw, p);
-	if (p->have_data) {
-		fill_state(b, &p->snap);
-		fill_temps(b, &p->snap, 1);
-		fill_cells(b, &p->snap);
+	if (fresh) {
+		adjust_soc(c, b);
+		if (keep)
+			o->last = *b;
+		return true;
 	}
-	b->packs = 1;
-	fill_limits(b, &p->lim, fresh);
-	return fresh;
+	if (o->ever_fresh) {
+		failsafe_battery(o, b);
+		adjust_soc(c, b);
+	}
+	return false;
 }
 
 const char *inv_state_name(enum inv_state s)
 {
-	static const char *const names[] = { "down", "sending", "failsafe", "silent" };
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting" };
+	return (unsigned)s < INV_STATES ? names[s] : "?";
 }
 
-void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
+bool inv_state_speaks(enum inv_state s)
+{
+	return s == INV_SENDING || s == INV_FAILSAFE;
+}
+
+/* The source's freshness changed: said once each way. */
+static void log_source(struct inv_out *o, bool fresh, double now)
 {
 	const char *name = o->cfg.name;
-	enum inv_state was = o->state;
 	if (fresh) {
 		if (o->stale_since > 0 && o->ever_fresh)
 			gw_info("inverter %s: source %s fresh again after %.0f s: its limits are sent again", name,
@@ -173,17 +262,25 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
 			gw_info("inverter %s: source %s has data: its limits are sent", name, o->cfg.source);
 		o->stale_since = 0;
 		o->ever_fresh = true;
-	} else if (o->stale_since == 0) {
+	} else if (o->stale_since == 0 && o->ever_fresh) {
 		o->stale_since = now;
-		if (o->ever_fresh)
-			gw_warn("inverter %s: source %s is stale: zero current limits, charge and discharge disabled; "
-				"silent after %g s", name, o->cfg.source, o->cfg.failsafe_silence);
-		else
-			gw_info("inverter %s: no data from source %s yet: zero current limits until it has some", name,
-				o->cfg.source);
+		gw_warn("inverter %s: source %s is stale: zero current limits, charge and discharge disabled; "
+			"silent after %g s", name, o->cfg.source, o->cfg.failsafe_silence);
+	} else if (!o->ever_fresh && !o->waiting_logged) {
+		o->waiting_logged = true;
+		gw_info("inverter %s: waiting for the first data of source %s (a CVL and a SOC): nothing is sent "
+			"until then", name, o->cfg.source);
 	}
+}
+
+void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
+{
+	enum inv_state was = o->state;
+	log_source(o, fresh, now);
 	if (!up)
 		o->state = INV_DOWN;
+	else if (!o->ever_fresh)
+		o->state = INV_WAITING;
 	else if (fresh)
 		o->state = INV_SENDING;
 	else if (now - o->stale_since >= o->cfg.failsafe_silence)
@@ -192,5 +289,5 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
 		o->state = INV_FAILSAFE;
 	if (o->state == INV_SILENT && was != INV_SILENT)
 		gw_warn("inverter %s: silent (source stale for %g s): the inverter falls into its own "
-			"loss-of-communication mode", name, o->cfg.failsafe_silence);
+			"loss-of-communication mode", o->cfg.name, o->cfg.failsafe_silence);
 }

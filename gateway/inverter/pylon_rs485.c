@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../bms/pylonframe.h"
+#include "codec.h"
 #include "invscale.h"
 
 #define P485_CID1 0x46          /* battery data */
@@ -16,7 +17,8 @@
 #define P485_DATAFLAG 0x10      /* 0x44 (as a US2000 sends it) */
 #define P485_P_SHORT 2          /* 0x42 user-defined items: u16 capacities */
 #define P485_P_LONG 4           /* ... and u24 ones (capacity > 65 Ah) */
-#define P485_INFO_CAP 128       /* bytes of reply INFO (0x42 needs < 110) */
+#define P485_INFO_CAP 1080      /* bytes of reply INFO (0x60 of 64 modules: 1057) */
+#define P485_SERIAL 16          /* 0x60: a module's serial number, ASCII */
 
 static const char p485_default_name[] = "bmsgw";
 static const char p485_default_manufacturer[] = "PYLON";
@@ -184,8 +186,10 @@ static void p485_limits(const struct inv_battery *b, double cur_ma, struct p485_
 	l->dvl = p485_mv(b->dvl_v, INV_UP);
 	l->ccl = b->charge_allowed ? inv_scale(b->ccl_a, per_a, INV_DOWN, 0, 0x7FFF) : 0;
 	l->dcl = b->discharge_allowed ? inv_scale(b->dcl_a, per_a, INV_DOWN, 0, 0x7FFF) : 0;
-	l->status = (uint8_t)((b->charge_allowed ? 0x80 : 0) | (b->discharge_allowed ? 0x40 : 0) |
-			      (b->force_charge ? 0x30 : 0) | (b->full_charge_request ? 0x08 : 0));
+	/* an enable bit never goes with a limit its field rounds to 0; force
+	 * charge only with the charge enable */
+	l->status = (uint8_t)((l->ccl > 0 ? 0x80 : 0) | (l->dcl > 0 ? 0x40 : 0) |
+			      (l->ccl > 0 && b->force_charge ? 0x30 : 0) | (b->full_charge_request ? 0x08 : 0));
 }
 
 /* Average cell temperature, and the other temperatures with it as their
@@ -223,7 +227,7 @@ static void p485_61(const struct inv_battery *b, struct p485_w *w)
 	p485_u16(w, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ? p485_mv(b->voltage, INV_NEAR) : 0);
 	p485_u16(w, inv_has(b, INV_HAS_CURRENT, b->current) ?
 		 inv_scale(b->current, 100, INV_NEAR, -0x8000, 0x7FFF) : 0);
-	p485_u8(w, inv_has(b, INV_HAS_SOC, b->soc) ? inv_scale(b->soc, 1, INV_NEAR, 0, 100) : 0);
+	p485_u8(w, inv_has(b, INV_HAS_SOC, b->soc) ? inv_scale(b->soc, 1, INV_FLOOR, 0, 100) : 0);
 	p485_u16(w, cyc);
 	p485_u16(w, cyc);
 	p485_u8(w, soh);
@@ -301,6 +305,25 @@ static void p485_51(const struct pylon485_cfg *c, const struct inv_battery *b, s
 	p485_text(w, b->manufacturer[0] ? b->manufacturer : p485_default_manufacturer, 20);
 }
 
+/* 0x60 (V3.5 system basic information): battery name (10), manufacturer
+ * (20), software version (2), the number of modules, and each module's
+ * serial number (16): not known, so left empty (NUL), never invented.
+ * bms-to-inverter answers the same layout (PylonInverterRS485Processor
+ * createSystemInfo). */
+static void p485_60(const struct pylon485_cfg *c, const struct inv_battery *b, struct p485_w *w)
+{
+	unsigned n = b->packs ? b->packs : 1;
+
+	if (n > 64)
+		n = 64;
+	p485_text(w, c->battery_name ? c->battery_name : p485_default_name, 10);
+	p485_text(w, b->manufacturer[0] ? b->manufacturer : p485_default_manufacturer, 20);
+	p485_u16(w, c->sw_version);
+	p485_u8(w, n);
+	for (unsigned i = 0; i < n; i++)
+		p485_text(w, "", P485_SERIAL);
+}
+
 /* 0x42 cells: the list, else the lowest and highest as two cells. */
 static void p485_42_cells(const struct inv_battery *b, struct p485_w *w)
 {
@@ -340,8 +363,8 @@ static unsigned p485_42_temps(const struct inv_battery *b, float *t)
 	return n;
 }
 
-/* 0x42 (V3.3 analog values of one module). */
-static void p485_42(const struct inv_battery *b, uint8_t cmd, struct p485_w *w)
+/* 0x42 (V3.3 analog values of one module); current in cur_ma steps. */
+static void p485_42(const struct inv_battery *b, uint8_t cmd, double cur_ma, struct p485_w *w)
 {
 	float t[1 + BMS_MAX_TEMPS];
 	unsigned nt = p485_42_temps(b, t);
@@ -362,7 +385,7 @@ static void p485_42(const struct inv_battery *b, uint8_t cmd, struct p485_w *w)
 	for (unsigned i = 0; i < nt; i++)
 		p485_u16(w, p485_dk(t[i]));
 	p485_u16(w, inv_has(b, INV_HAS_CURRENT, b->current) ?
-		 inv_scale(b->current, 10, INV_NEAR, -0x8000, 0x7FFF) : 0);
+		 inv_scale(b->current, 1000.0 / cur_ma, INV_NEAR, -0x8000, 0x7FFF) : 0);
 	p485_u16(w, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ? p485_mv(b->voltage, INV_NEAR) : 0);
 	p485_u16(w, big ? 0xFFFF : rem);
 	p485_u8(w, big ? P485_P_LONG : P485_P_SHORT);
@@ -439,7 +462,7 @@ static void p485_44(const struct inv_battery *b, uint8_t cmd, struct p485_w *w)
 	uint32_t p = (b->present & INV_HAS_ALARMS) ? b->protect : 0;
 	bool lim = (b->present & INV_HAS_LIMITS) != 0;
 	float i = inv_has(b, INV_HAS_CURRENT, b->current) ? b->current : 0.0f;
-	bool full = inv_has(b, INV_HAS_SOC, b->soc) && b->soc >= 99.5f;
+	bool full = inv_has(b, INV_HAS_SOC, b->soc) && b->soc >= 100.0f - 1e-3f;
 
 	p485_u8(w, P485_DATAFLAG);
 	p485_u8(w, cmd);
@@ -460,10 +483,10 @@ static void p485_44(const struct inv_battery *b, uint8_t cmd, struct p485_w *w)
 }
 
 /* 0x47 (V3.3 system parameters): per-cell and module voltage limits, the
- * temperature windows and the current limits (s16, 100 mA).  Without
- * temperature limits: dbus-serialbattery's defaults (charge 0..55 degC,
- * discharge -10..55 degC). */
-static void p485_47(const struct inv_battery *b, struct p485_w *w)
+ * temperature windows and the current limits (s16, cur_ma steps).
+ * Without temperature limits: dbus-serialbattery's defaults (charge 0..55
+ * degC, discharge -10..55 degC). */
+static void p485_47(const struct inv_battery *b, double cur_ma, struct p485_w *w)
 {
 	struct p485_limits l;
 	unsigned cells = b->series_cells ? b->series_cells :
@@ -471,7 +494,7 @@ static void p485_47(const struct inv_battery *b, struct p485_w *w)
 	bool tl = (b->present & INV_HAS_TEMP_LIMITS) != 0;
 	bool have = (b->present & INV_HAS_LIMITS) && cells;
 
-	p485_limits(b, 100, &l);
+	p485_limits(b, cur_ma, &l);
 	p485_u8(w, P485_INFOFLAG);
 	p485_u16(w, have ? p485_mv(b->cvl_v / cells, INV_DOWN) : 0);
 	p485_u16(w, have ? p485_mv(b->dvl_v / cells, INV_UP) : 0);
@@ -497,20 +520,22 @@ static uint8_t p485_info(const struct pylon485_cfg *c, const struct pylon485_req
 			 const struct inv_battery *b, struct p485_w *w)
 {
 	uint8_t cmd = req->ninfo ? req->info[0] : req->adr;
+	double cur_ma = (c->flags & PYLON485_CUR_10MA) ? 10 : 100;
 
 	switch (req->cid2) {
 	case 0x4F: break; /* the version is the reply's VER */
 	case 0x51: p485_51(c, b, w); break;
-	case 0x42: p485_42(b, cmd, w); break;
+	case 0x42: p485_42(b, cmd, cur_ma, w); break;
 	case 0x44: p485_44(b, cmd, w); break;
-	case 0x47: p485_47(b, w); break;
+	case 0x47: p485_47(b, cur_ma, w); break;
 	case 0x92:
 		p485_u8(w, cmd);
 		p485_limits_info(b, 100, w);
 		break;
+	case 0x60: p485_60(c, b, w); break;
 	case 0x61: p485_61(b, w); break;
 	case 0x62: p485_62(b, w); break;
-	case 0x63: p485_limits_info(b, (c->flags & PYLON485_CUR_10MA) ? 10 : 100, w); break;
+	case 0x63: p485_limits_info(b, cur_ma, w); break;
 	default: return PYLON485_RTN_CID2;
 	}
 	return PYLON485_RTN_OK;
@@ -520,7 +545,7 @@ int pylon485_reply(const struct pylon485_cfg *c, const struct pylon485_req *req,
 		   const struct inv_battery *b, uint8_t *out, size_t cap)
 {
 	struct p485_w w;
-	uint8_t rtn, adr;
+	uint8_t rtn, adr, ver;
 	int n;
 
 	if (!pylon485_wants(c, req))
@@ -530,6 +555,13 @@ int pylon485_reply(const struct pylon485_cfg *c, const struct pylon485_req *req,
 	if (w.bad)
 		return -1;
 	adr = c->reply_address >= 0 ? (uint8_t)c->reply_address : req->adr;
-	n = bms_pylonframe_build(out, cap, c->ver ? c->ver : P485_VER, adr, P485_CID1, rtn, w.b, w.n);
+	ver = c->ver == PYLON485_VER_ECHO ? req->ver : c->ver > 0 ? (uint8_t)c->ver : P485_VER;
+	n = bms_pylonframe_build(out, cap, ver, adr, P485_CID1, rtn, w.b, w.n);
 	return n < 0 ? -1 : n;
 }
+
+const struct inv_codec inv_codec_pylon_rs485 = {
+	.name = "pylon-rs485",
+	.wants = pylon485_wants,
+	.reply = pylon485_reply,
+};

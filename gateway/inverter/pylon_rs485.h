@@ -22,8 +22,9 @@
  * 55 bytes of INFO); a longer one is dropped as overlong. */
 #define PYLON485_REQ_MAX 128
 #define PYLON485_INFO_MAX ((PYLON485_REQ_MAX - 18) / 2)
-/* Room a reply needs at most (0x42 with 32 cells and 8 sensors). */
-#define PYLON485_REPLY_MAX 256
+/* Room a reply needs at most (0x60 with 64 modules: 33 + 16 x 64 bytes of
+ * INFO, hex). */
+#define PYLON485_REPLY_MAX 2200
 
 /* A checked request. */
 struct pylon485_req {
@@ -57,19 +58,20 @@ size_t pylon485_feed(struct pylon485_framer *fr, const uint8_t *p, size_t n,
 
 /* Options for the inverters' dialects. */
 enum {
-	/* 0x63 currents in 10 mA (Fahmula's component before v1.2.2,
-	 * bms-to-inverter) instead of 100 mA */
+	/* 0x42, 0x47 and 0x63 currents in 10 mA (Fahmula's component before
+	 * v1.2.2, bms-to-inverter) instead of 100 mA */
 	PYLON485_CUR_10MA = 1u << 0,
 };
+#define PYLON485_VER_ECHO (-1)         /* reply with the request's VER */
 
 struct pylon485_cfg {
 	uint8_t address;               /* the ADR we are (inverters poll 2) */
 	int reply_address;             /* -1: reply from the polled ADR; else answer every
 	                                * poll, from this ADR (SRNE: 2) */
-	uint8_t ver;                   /* VER of the replies (0 = 0x20) */
+	int ver;                       /* VER of the replies (0 = 0x20), PYLON485_VER_ECHO */
 	unsigned flags;                /* PYLON485_* */
-	const char *battery_name;      /* 0x51, <= 10 characters (NULL = "bmsgw") */
-	uint16_t sw_version;           /* 0x51 software version (2 bytes) */
+	const char *battery_name;      /* 0x51 and 0x60, <= 10 characters (NULL = "bmsgw") */
+	uint16_t sw_version;           /* 0x51 and 0x60 software version (2 bytes) */
 };
 
 /* The return codes (CID2 of a reply). */
@@ -85,8 +87,8 @@ bool pylon485_wants(const struct pylon485_cfg *c, const struct pylon485_req *req
  * (not for us); -1 when cap is too small.  Known commands:
  *	0x4F protocol version, 0x51 manufacturer, 0x42 analog values,
  *	0x44 alarm info, 0x47 system parameters, 0x92 charge/discharge
- *	management, 0x61 system analog, 0x62 system alarms, 0x63 system
- *	charge/discharge management;
+ *	management, 0x60 system basic information, 0x61 system analog,
+ *	0x62 system alarms, 0x63 system charge/discharge management;
  * any other command is answered with RTN 0x04. */
 int pylon485_reply(const struct pylon485_cfg *c, const struct pylon485_req *req,
 		   const struct inv_battery *b, uint8_t *out, size_t cap);

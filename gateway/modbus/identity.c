@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../model/limits.h"
 #include "identity.h"
 
 #ifndef BMSGW_VERSION
@@ -57,8 +58,16 @@ static float cell_nominal(const struct conf_limits *l)
 	return 0;
 }
 
+/* A pack's own current rating, else [limits]'. */
+static double rating(const struct conf_limits *cl, const struct conf_pack *p, bool charge)
+{
+	double own = charge ? p->max_charge_current : p->max_discharge_current;
+	return own > 0 ? own : charge ? cl->max_charge_current : cl->max_discharge_current;
+}
+
 /* The limits of [limits]: as the map's limit registers show them, zero
- * currents for a unit that is not fresh at now. */
+ * currents for a unit that is not fresh at now; the rated currents are the
+ * pack's, or the sum of the bank's packs'. */
 static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npacks, struct ss_unit *su)
 {
 	const struct conf_limits *cl = &gw->conf->limits;
@@ -71,8 +80,34 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 	su->dvl_v = l->volt_valid ? (float)l->dvl_v : NAN;
 	su->ccl_a = su->fresh ? (float)l->ccl_a : 0;
 	su->dcl_a = su->fresh ? (float)l->dcl_a : 0;
-	su->max_charge_a = (float)(cl->max_charge_current * npacks);
-	su->max_discharge_a = (float)(cl->max_discharge_current * npacks);
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int k = 0; k < npacks; k++) {
+		const struct conf_pack *p = u->pack ? u->pack->cfg : &gw->conf->packs[b->pack_idx[k]];
+		su->max_charge_a += (float)rating(cl, p, true);
+		su->max_discharge_a += (float)rating(cl, p, false);
+	}
+}
+
+/* A pack's alarms by level (model/limits.h); the BMS's own protection
+ * flag is a protection too. */
+static void pack_levels(const struct gw_pack *p, uint32_t *protect, uint32_t *warn)
+{
+	*protect = *warn = 0;
+	if (!p->have_data || !(p->snap.present & BMS_HAS_ALARMS))
+		return;
+	gw_limits_alarm_levels(p->snap.alarms, protect, warn);
+	*protect |= p->snap.alarms & BMS_AL_PROTECTION;
+}
+
+/* The bank's: the OR of its fresh packs' levels; with [limits], a pack's
+ * protection is the bank's where the bank's own limit is 0 too, a warning
+ * where the bank still charges or discharges (as the inverter outputs). */
+static void bank_levels(const struct gw *gw, const struct gw_bank_state *bs, struct ss_unit *su)
+{
+	su->protect = bs->protect;
+	su->warn = bs->warn;
+	if (gw->conf->limits.enabled)
+		gw_limits_bank_alarm_levels(&gw->bank_lim, &su->protect, &su->warn);
 }
 
 void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, struct gw_ss_scratch *sc,
@@ -82,22 +117,26 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	su->bank = u->bank;
 	su->version = BMSGW_VERSION;
 	su->unit_id = (uint8_t)gw_unit_id(gw, u);
+	su->serial = gw->conf->sunspec.serial;
+	su->machine = gw->machine;
 	if (u->pack) {
 		struct gw_pack *p = u->pack;
 		su->name = p->cfg->name;
 		su->protocol = p->drv->name;
 		su->snap = p->have_data ? &p->snap : NULL;
 		su->fresh = pack_fresh(gw, p, now);
+		pack_levels(p, &su->protect, &su->warn);
 		sunspec_limits(gw, u, 1, su);
 		return;
 	}
 	const struct conf_bank *b = &gw->conf->bank;
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
 	int n = b->npacks < SS_MAX_PACKS ? b->npacks : SS_MAX_PACKS;
 	for (int k = 0; k < n; k++) {
 		struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		sc->packs[k].fresh = pack_fresh(gw, p, now);
 		sc->packs[k].snap = p->have_data ? &p->snap : NULL;
+		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
 		fresh[k] = sc->packs[k].fresh ? &p->snap : NULL;
 	}
 	gw_bank_aggregate(fresh, n, b->max_deviation, &sc->bank);
@@ -105,6 +144,9 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	su->protocol = "bank";
 	su->snap = sc->bank.online ? &sc->bank.snap : NULL;
 	su->fresh = sc->bank.online > 0;
+	for (int k = 0; k < n; k++)
+		su->comm_warning = su->comm_warning || gw_pack_stale_at(gw, gw->packs[b->pack_idx[k]], now);
+	bank_levels(gw, &sc->bank, su);
 	su->npacks = n;
 	su->packs = sc->packs;
 	sunspec_limits(gw, u, n, su);

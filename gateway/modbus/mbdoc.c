@@ -83,7 +83,8 @@ static const struct {
 	{ "1", "Md", "the pack's `protocol`; `bank`" },
 	{ "1", "Opt", "the pack's name; `bank`" },
 	{ "1", "Vr", "bmsgw's version" },
-	{ "1", "SN", "name-unit_id: `house-1`, `bank-100`" },
+	{ "1", "SN", "name-unit_id-machine (the first 8 digits of /etc/machine-id): `house-1-3d1219c7`, "
+		     "`bank-100-3d1219c7`; with `[sunspec] serial`: serial-unit_id" },
 	{ "1", "DA", "the unit id" },
 	{ "802", "AHRtg", "full capacity as the BMS reports it; the bank: the sum" },
 	{ "802", "WHRtg", "AHRtg x nominal voltage (cells x 3.2, 3.7 or 2.4 V by `[limits]` chemistry); "
@@ -98,15 +99,16 @@ static const struct {
 	{ "802", "LocRemCtl", "1 local: the BMS decides, SunSpec writes are refused" },
 	{ "802", "AlmRst", "0" },
 	{ "802", "Typ", "4 lithium-ion" },
-	{ "802", "State", "3 connected, 1 disconnected (both MOSFETs off), 99 fault (short circuit, MOSFET or "
-			  "hardware fault)" },
-	{ "802", "Evt1", "the BMS's alarms as 802's bits; bit 0 communication error while not fresh" },
+	{ "802", "State", "3 connected, 1 disconnected (both MOSFETs off, or not fresh), 99 fault (short circuit, "
+			  "MOSFET or hardware fault)" },
+	{ "802", "Evt1", "the BMS's protections as 802's *_ALARM bits, its warnings as *_WARNING bits; bit 0 "
+			 "communication error while not fresh (the bank: also while a pack of it is stale)" },
 	{ "802", "Evt2", "0" },
 	{ "802", "EvtVnd1", "bmsgw's alarm bits (\"Alarm bits\" above)" },
 	{ "802", "EvtVnd2", "0" },
 	{ "802", "V", "pack (bank) voltage" },
-	{ "802", "VMax", "CVL of `[limits]`" },
-	{ "802", "VMin", "DVL of `[limits]`" },
+	{ "802", "VMax", "CVL of `[limits]` (not implemented while not fresh)" },
+	{ "802", "VMin", "DVL of `[limits]` (not implemented while not fresh)" },
 	{ "802", "CellVMax", "highest cell" },
 	{ "802", "CellVMaxStr", "the pack holding it: its position in the bank; 1 on a pack's unit" },
 	{ "802", "CellVMaxMod", "1 (a pack is one module)" },
@@ -119,6 +121,8 @@ static const struct {
 	{ "802", "ADisChaMax", "DCL of `[limits]` (0 while not fresh)" },
 	{ "802", "W", "power, + = discharging (the opposite of the map)" },
 	{ "802", "ReqInvState", "0 no request" },
+	{ "802", "SetOp", "1 connect (read-only)" },
+	{ "802", "SetInvState", "3 inverter started (read-only)" },
 	{ "803", "NStr", "packs in the bank" },
 	{ "803", "NStrCon", "fresh packs with a MOSFET on" },
 	{ "803", "ModTmpMax", "highest temperature sensor of the fresh packs (a pack is a module)" },
@@ -159,7 +163,8 @@ static const struct {
 	{ "803S", "StrEvt2", "0" },
 	{ "803S", "StrEvtVnd2", "0" },
 	{ "803S", "StrConSt", "bit 0 the charge MOSFET on, bit 1 the discharge MOSFET on" },
-	{ "803S", "StrEvt1", "the pack's alarms as 803's bits; only bit 0 (communication error) while not fresh" },
+	{ "803S", "StrEvt1", "the pack's protections and warnings as 803's *_ALARM and *_WARNING bits; only bit 0 "
+			     "(communication error) while not fresh" },
 	{ "803S", "StrEvtVnd1", "bmsgw's alarm bits of the pack" },
 };
 
@@ -277,13 +282,13 @@ static void doc_sunspec_intro(FILE *out, unsigned b)
 		b);
 	doc_layout(out, b);
 	fprintf(out,
-		"Stale data, as in the map: with `stale_policy = exception` a read that touches\n"
-		"802's points AHRtg to SetInvState, or 803's NStrCon to NCellBal or any string,\n"
-		"while the unit is stale is answered 0x0B; \"SunS\", the model headers, model 1, the\n"
-		"scale factors, NStr and the end model stay readable. With `stale_policy = flag`\n"
-		"the block is served with Evt1 bit 0 (communication error) set and AChaMax =\n"
-		"ADisChaMax = 0. A stale pack's string of 803 holds only StrEvt1 = communication\n"
-		"error.\n"
+		"Stale data: the block is answered whatever `stale_policy` says (it applies to the\n"
+		"map), so that a SunSpec reader walking the models always finds them whole. While\n"
+		"the unit is stale its data points (kind \"data\" below) hold not-implemented\n"
+		"values, never the last ones: State = 1 disconnected, Evt1 = bit 0 (communication\n"
+		"error), AChaMax = ADisChaMax = 0; \"SunS\", the model headers, model 1, the scale\n"
+		"factors, NStr and the end model are as always, and SetOp = 1, SetInvState = 3. A\n"
+		"stale pack's string of 803 holds only StrEvt1 = communication error.\n"
 		"\n"
 		"A write into the block: 0x01 (bmsgw takes no SunSpec control; the RW points of the\n"
 		"models are read-only here). A read from the map into the block, or past the\n"

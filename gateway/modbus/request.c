@@ -5,9 +5,11 @@
  * on one map: https://github.com/victronenergy/dbus-modbustcp) lie wholly
  * in the register map or wholly in the unit's SunSpec block; a range that
  * crosses from one into the other, or runs past either, is 0x02.  Stale
- * data follows stale_policy in both: 0x0B for a range that touches data
- * registers (registers/regmap.c, sunspec.c ss_range_has_data()).  The
- * SunSpec block is read-only (0x01 for a write into it); the only
+ * data in the map follows stale_policy: 0x0B for a range that touches data
+ * registers (registers/regmap.c).  The SunSpec block is always answered:
+ * a stale unit's data points hold not-implemented values, State says
+ * DISCONNECTED and Evt1 COMMUNICATION_ERROR (sunspec.h), so that a SunSpec
+ * reader walking the models sees every model whole.  The SunSpec block is read-only (0x01 for a write into it); the only
  * writable registers are the MOSFET offsets 17-18 of the map, under the
  * rules of README.md "MOSFET control". */
 #include <stdlib.h>
@@ -169,9 +171,7 @@ static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double n
 	int np = ss_npacks(gw, u);
 	if (gw->conf->sunspec.enabled && out->addr >= sb &&
 	    out->addr + out->count <= sb + (unsigned)ss_block_len(u->bank, np)) {
-		out->kind = GW_REQ_SUNSPEC;
-		if (exc && !gw_unit_online_at(gw, u, now) && ss_range_has_data(u->bank, np, out->addr - sb, out->count))
-			refuse(out, EX_GATEWAY_TARGET);
+		out->kind = GW_REQ_SUNSPEC; /* stale: answered, not implemented values (sunspec.h) */
 		return;
 	}
 	refuse(out, EX_ILLEGAL_ADDRESS);

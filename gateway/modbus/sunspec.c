@@ -50,53 +50,66 @@ enum { CHAST_OFF = 1, CHAST_EMPTY = 2, CHAST_DISCHARGING = 3, CHAST_CHARGING = 4
        CHAST_HOLDING = 6 };
 enum { LOCREMCTL_LOCAL = 1, TYP_LITHIUM_ION = 4, REQINV_NO_REQUEST = 0 };
 enum { STATE_DISCONNECTED = 1, STATE_CONNECTED = 3, STATE_FAULT = 99 };
-/* Evt1 / StrEvt1 bits (model_802.json and model_803.json, same positions
- * for those used here). */
+/* Evt1 / StrEvt1 bits (model_802.json and model_803.json: the same
+ * positions for every bit used here). */
 enum {
 	EVT_COMMUNICATION_ERROR = 0,
 	EVT_OVER_TEMP_ALARM = 1,
+	EVT_OVER_TEMP_WARNING = 2,
 	EVT_UNDER_TEMP_ALARM = 3,
+	EVT_UNDER_TEMP_WARNING = 4,
 	EVT_OVER_CHARGE_CURRENT_ALARM = 5,
+	EVT_OVER_CHARGE_CURRENT_WARNING = 6,
 	EVT_OVER_DISCHARGE_CURRENT_ALARM = 7,
+	EVT_OVER_DISCHARGE_CURRENT_WARNING = 8,
 	EVT_OVER_VOLT_ALARM = 9,
+	EVT_OVER_VOLT_WARNING = 10,
 	EVT_UNDER_VOLT_ALARM = 11,
+	EVT_UNDER_VOLT_WARNING = 12,
 	EVT_UNDER_SOC_MIN_ALARM = 13,
+	EVT_UNDER_SOC_MIN_WARNING = 14,
 	EVT_OVER_SOC_MAX_ALARM = 15,
+	EVT_OVER_SOC_MAX_WARNING = 16,
 	EVT_VOLTAGE_IMBALANCE_WARNING = 17,
 	EVT_TEMPERATURE_IMBALANCE_ALARM = 18,
+	EVT_TEMPERATURE_IMBALANCE_WARNING = 19,
 	EVT_CONTACTOR_ERROR = 20,
 	EVT_OTHER_ALARM = 25,
+	EVT_OTHER_WARNING = 26,
 };
+/* 802's SetOp CONNECT and SetInvState INVERTER_STARTED: what a battery
+ * that nobody can switch (writes are refused) reports. */
+enum { SETOP_CONNECT = 1, SETINVSTATE_STARTED = 3 };
 /* StrSt bits (model_803.json): */
 enum { STRST_ENABLED = 1u << 0, STRST_CONTACTOR = 1u << 1 };
 
-/* Which Evt1 bit each normalised alarm sets.  The normalised set has no
- * alarm / warning levels, so every alarm is an ALARM bit, except the cell
- * voltage difference, for which 802 has a warning only.  MOSFETs are the
- * pack's contactor. */
-static const struct { uint32_t alarm; uint8_t bit; } ss_evt_map[] = {
-	{ BMS_AL_CELL_OV, EVT_OVER_VOLT_ALARM },
-	{ BMS_AL_PACK_OV, EVT_OVER_VOLT_ALARM },
-	{ BMS_AL_CELL_UV, EVT_UNDER_VOLT_ALARM },
-	{ BMS_AL_PACK_UV, EVT_UNDER_VOLT_ALARM },
-	{ BMS_AL_CHG_OT, EVT_OVER_TEMP_ALARM },
-	{ BMS_AL_DSG_OT, EVT_OVER_TEMP_ALARM },
-	{ BMS_AL_MOS_OT, EVT_OVER_TEMP_ALARM },
-	{ BMS_AL_CHG_UT, EVT_UNDER_TEMP_ALARM },
-	{ BMS_AL_DSG_UT, EVT_UNDER_TEMP_ALARM },
-	{ BMS_AL_CHG_OC, EVT_OVER_CHARGE_CURRENT_ALARM },
-	{ BMS_AL_DSG_OC, EVT_OVER_DISCHARGE_CURRENT_ALARM },
-	{ BMS_AL_SHORT, EVT_OVER_DISCHARGE_CURRENT_ALARM },
-	{ BMS_AL_CELL_DIFF, EVT_VOLTAGE_IMBALANCE_WARNING },
-	{ BMS_AL_TEMP_DIFF, EVT_TEMPERATURE_IMBALANCE_ALARM },
-	{ BMS_AL_SOC_LOW, EVT_UNDER_SOC_MIN_ALARM },
-	{ BMS_AL_SOC_HIGH, EVT_OVER_SOC_MAX_ALARM },
-	{ BMS_AL_COMM, EVT_COMMUNICATION_ERROR },
-	{ BMS_AL_MOS_FAULT, EVT_CONTACTOR_ERROR },
-	{ BMS_AL_SENSOR, EVT_OTHER_ALARM },
-	{ BMS_AL_HW_FAULT, EVT_OTHER_ALARM },
-	{ BMS_AL_PROTECTION, EVT_OTHER_ALARM },
-	{ BMS_AL_OTHER, EVT_OTHER_ALARM },
+/* Which Evt1 bits each normalised alarm sets, as a protection (alarm) and
+ * as a warning.  The cell voltage difference has a warning only in 802;
+ * MOSFETs are the pack's contactor; the BMS's own "protection" flag is an
+ * alarm. */
+static const struct { uint32_t alarm; uint8_t alarm_bit, warn_bit; } ss_evt_map[] = {
+	{ BMS_AL_CELL_OV, EVT_OVER_VOLT_ALARM, EVT_OVER_VOLT_WARNING },
+	{ BMS_AL_PACK_OV, EVT_OVER_VOLT_ALARM, EVT_OVER_VOLT_WARNING },
+	{ BMS_AL_CELL_UV, EVT_UNDER_VOLT_ALARM, EVT_UNDER_VOLT_WARNING },
+	{ BMS_AL_PACK_UV, EVT_UNDER_VOLT_ALARM, EVT_UNDER_VOLT_WARNING },
+	{ BMS_AL_CHG_OT, EVT_OVER_TEMP_ALARM, EVT_OVER_TEMP_WARNING },
+	{ BMS_AL_DSG_OT, EVT_OVER_TEMP_ALARM, EVT_OVER_TEMP_WARNING },
+	{ BMS_AL_MOS_OT, EVT_OVER_TEMP_ALARM, EVT_OVER_TEMP_WARNING },
+	{ BMS_AL_CHG_UT, EVT_UNDER_TEMP_ALARM, EVT_UNDER_TEMP_WARNING },
+	{ BMS_AL_DSG_UT, EVT_UNDER_TEMP_ALARM, EVT_UNDER_TEMP_WARNING },
+	{ BMS_AL_CHG_OC, EVT_OVER_CHARGE_CURRENT_ALARM, EVT_OVER_CHARGE_CURRENT_WARNING },
+	{ BMS_AL_DSG_OC, EVT_OVER_DISCHARGE_CURRENT_ALARM, EVT_OVER_DISCHARGE_CURRENT_WARNING },
+	{ BMS_AL_SHORT, EVT_OVER_DISCHARGE_CURRENT_ALARM, EVT_OVER_DISCHARGE_CURRENT_WARNING },
+	{ BMS_AL_CELL_DIFF, EVT_VOLTAGE_IMBALANCE_WARNING, EVT_VOLTAGE_IMBALANCE_WARNING },
+	{ BMS_AL_TEMP_DIFF, EVT_TEMPERATURE_IMBALANCE_ALARM, EVT_TEMPERATURE_IMBALANCE_WARNING },
+	{ BMS_AL_SOC_LOW, EVT_UNDER_SOC_MIN_ALARM, EVT_UNDER_SOC_MIN_WARNING },
+	{ BMS_AL_SOC_HIGH, EVT_OVER_SOC_MAX_ALARM, EVT_OVER_SOC_MAX_WARNING },
+	{ BMS_AL_COMM, EVT_COMMUNICATION_ERROR, EVT_COMMUNICATION_ERROR },
+	{ BMS_AL_MOS_FAULT, EVT_CONTACTOR_ERROR, EVT_CONTACTOR_ERROR },
+	{ BMS_AL_SENSOR, EVT_OTHER_ALARM, EVT_OTHER_WARNING },
+	{ BMS_AL_HW_FAULT, EVT_OTHER_ALARM, EVT_OTHER_WARNING },
+	{ BMS_AL_PROTECTION, EVT_OTHER_ALARM, EVT_OTHER_ALARM },
+	{ BMS_AL_OTHER, EVT_OTHER_ALARM, EVT_OTHER_WARNING },
 };
 
 /* Alarms that make State FAULT. */
@@ -113,12 +126,15 @@ const struct ss_point *ss_points(enum ss_table t, size_t *n)
 	}
 }
 
-uint32_t ss_evt1(uint32_t alarms)
+uint32_t ss_evt1(uint32_t protect, uint32_t warn)
 {
 	uint32_t e = 0;
-	for (size_t i = 0; i < sizeof(ss_evt_map) / sizeof(ss_evt_map[0]); i++)
-		if (alarms & ss_evt_map[i].alarm)
-			e |= 1u << ss_evt_map[i].bit;
+	for (size_t i = 0; i < sizeof(ss_evt_map) / sizeof(ss_evt_map[0]); i++) {
+		if (protect & ss_evt_map[i].alarm)
+			e |= 1u << ss_evt_map[i].alarm_bit;
+		else if (warn & ss_evt_map[i].alarm)
+			e |= 1u << ss_evt_map[i].warn_bit;
+	}
 	return e;
 }
 
@@ -345,12 +361,17 @@ static void ss_model_1(const struct ss_unit *u, uint16_t *m)
 	ss_put_str(m + SS1_Md, 16, u->bank ? "bank" : u->protocol);
 	ss_put_str(m + SS1_Opt, 8, u->name);
 	ss_put_str(m + SS1_Vr, 8, u->version);
-	/* SN: the unit's name and unit id from the configuration, e.g.
-	 * "rack1-1", "bank-100": stable across restarts and host names,
-	 * unique on a gateway; the name is cut so that the id stays. */
-	char id[8], sn[2 * 16 + 1];
-	int idn = snprintf(id, sizeof(id), "-%u", (unsigned)u->unit_id);
-	snprintf(sn, sizeof(sn), "%.*s%s", (int)sizeof(sn) - 1 - idn, u->name ? u->name : "", id);
+	/* SN: [sunspec] serial and the unit id ("A1234-100"), else the
+	 * unit's name, its id and the machine's tag ("rack1-1-3d1219c7"):
+	 * stable across restarts and host names, unique on a gateway and
+	 * between gateways; the stem is cut so that the rest stays. */
+	bool own = u->serial && u->serial[0];
+	bool mach = !own && u->machine && u->machine[0];
+	char tail[32], sn[2 * 16 + 1];
+	int tn = snprintf(tail, sizeof(tail), "-%u%s%.8s", (unsigned)u->unit_id, mach ? "-" : "",
+			  mach ? u->machine : "");
+	const char *stem = own ? u->serial : u->name ? u->name : "";
+	snprintf(sn, sizeof(sn), "%.*s%s", (int)sizeof(sn) - 1 - tn, stem, tail);
 	ss_put_str(m + SS1_SN, 16, sn);
 	m[SS1_DA] = u->unit_id;
 	m[SS1_Pad] = 0;
@@ -370,10 +391,11 @@ static void ss_802_ratings(const struct ss_unit *u, uint16_t *m)
 	if (vnom > 0 && u->max_discharge_a > 0)
 		m[SS802_WDisChaRteMax] = ss_u16(u->max_discharge_a * vnom, SF_WMAX + k);
 	if (u->limits) {
-		m[SS802_VMax] = ss_u16(u->cvl_v, SF_V);
-		m[SS802_VMin] = ss_u16(u->dvl_v, SF_V);
-		m[SS802_AChaMax] = ss_u16(u->ccl_a, SF_AMAX + k);
-		m[SS802_ADisChaMax] = ss_u16(u->dcl_a, SF_AMAX + k);
+		/* while stale: no voltages of the past, the currents fail-safe 0 */
+		m[SS802_VMax] = u->fresh ? ss_u16(u->cvl_v, SF_V) : SS_NI16;
+		m[SS802_VMin] = u->fresh ? ss_u16(u->dvl_v, SF_V) : SS_NI16;
+		m[SS802_AChaMax] = u->fresh ? ss_u16(u->ccl_a, SF_AMAX + k) : 0;
+		m[SS802_ADisChaMax] = u->fresh ? ss_u16(u->dcl_a, SF_AMAX + k) : 0;
 	}
 	m[SS802_AHRtg_SF] = ss_sf(SF_AHRTG + k);
 	m[SS802_WHRtg_SF] = ss_sf(SF_WHRTG + k);
@@ -400,9 +422,9 @@ static void ss_802_data(const struct ss_unit *u, uint16_t *m)
 	m[SS802_LocRemCtl] = LOCREMCTL_LOCAL; /* the BMS decides; writes are refused */
 	m[SS802_AlmRst] = 0;
 	m[SS802_Typ] = TYP_LITHIUM_ION;
-	m[SS802_State] = ss_state(s);
-	uint32_t evt = ss_has(s, BMS_HAS_ALARMS) ? ss_evt1(s->alarms) : 0;
-	if (!u->fresh)
+	m[SS802_State] = u->fresh ? ss_state(s) : STATE_DISCONNECTED;
+	uint32_t evt = ss_has(s, BMS_HAS_ALARMS) ? ss_evt1(u->protect, u->warn) : 0;
+	if (!u->fresh || u->comm_warning)
 		evt |= 1u << EVT_COMMUNICATION_ERROR;
 	ss_put32(m + SS802_Evt1, evt);
 	ss_put32(m + SS802_Evt2, 0);
@@ -413,6 +435,8 @@ static void ss_802_data(const struct ss_unit *u, uint16_t *m)
 	m[SS802_A] = ss_s16(ss_val(s, BMS_HAS_CURRENT, s ? -(double)s->current : 0), SF_A + k);
 	m[SS802_W] = ss_s16(ss_val(s, BMS_HAS_POWER, s ? -(double)s->power : 0), SF_W + k);
 	m[SS802_ReqInvState] = REQINV_NO_REQUEST;
+	m[SS802_SetOp] = SETOP_CONNECT;
+	m[SS802_SetInvState] = SETINVSTATE_STARTED;
 	struct ss_cells c;
 	ss_unit_cells(u, &c);
 	if (c.have) {
@@ -498,7 +522,7 @@ static void ss_803_string(const struct ss_pack *p, uint16_t *g)
 	if (ss_has(s, BMS_HAS_MOSFETS))
 		ss_put32(g + SS803S_StrConSt, (s->chg_mos ? 1u : 0) | (s->dsg_mos ? 2u : 0));
 	bool al = ss_has(s, BMS_HAS_ALARMS);
-	ss_put32(g + SS803S_StrEvt1, al ? ss_evt1(s->alarms) : 0);
+	ss_put32(g + SS803S_StrEvt1, al ? ss_evt1(p->protect, p->warn) : 0);
 	ss_put32(g + SS803S_StrEvtVnd1, al ? s->alarms : SS_NI32);
 }
 
@@ -602,6 +626,11 @@ int ss_build(const struct ss_unit *u, uint16_t *regs, size_t cap)
 	int len = ss_block_len(u->bank, u->npacks);
 	if (len < 0 || (size_t)len > cap || (u->bank && u->npacks > 0 && !u->packs))
 		return -1;
+	/* never an old value as current: a unit that is not fresh has no data */
+	struct ss_unit now = *u;
+	if (!now.fresh)
+		now.snap = NULL;
+	u = &now;
 	regs[0] = 0x5375; /* "SunS" */
 	regs[1] = 0x6E53;
 	ss_model_1(u, regs + SS_AT_1);

@@ -154,6 +154,8 @@ const struct ss_point *ss_points(enum ss_table t, size_t *n);
 struct ss_pack {
 	const struct bms_snapshot *snap; /* its last snapshot, NULL = never had data */
 	bool fresh;                      /* within stale_after: only a fresh pack's data are shown */
+	uint32_t protect, warn;          /* its alarms by level (BMS_AL_*): StrEvt1's *_ALARM
+	                                  * and *_WARNING bits */
 };
 
 /* Everything the block of one unit shows. */
@@ -163,9 +165,18 @@ struct ss_unit {
 	const char *protocol;            /* Md: the pack's protocol ("daly"); the bank's is "bank" */
 	const char *version;             /* Vr: bmsgw's version */
 	uint8_t unit_id;                 /* DA */
+	const char *serial;              /* [sunspec] serial: SN = serial-unit id; NULL or "" = none */
+	const char *machine;             /* this machine's tag: SN = name-unit id-machine; NULL or
+	                                  * "" = none (name-unit id) */
 	const struct bms_snapshot *snap; /* the unit's data (the bank: gw_bank_aggregate()'s
 	                                  * aggregate, which has no cells); NULL = none */
-	bool fresh;                      /* false: Evt1 says COMMUNICATION_ERROR */
+	bool fresh;                      /* false: every data point not implemented, State
+	                                  * DISCONNECTED, Evt1 COMMUNICATION_ERROR */
+	uint32_t protect, warn;          /* the unit's alarms by level (BMS_AL_*, model/limits.h
+	                                  * gw_limits_alarm_levels()): Evt1's *_ALARM bits for
+	                                  * protect, *_WARNING for the rest of warn */
+	bool comm_warning;               /* the bank: a pack of it is stale (Evt1 says
+	                                  * COMMUNICATION_ERROR too) */
 	float cell_nominal_v;            /* V a cell, for the ratings in Wh and W (lfp 3.2,
 	                                  * nmc 3.7, lto 2.4); 0 = unknown */
 	bool limits;                     /* [limits] on: the values below are set */
@@ -186,16 +197,22 @@ int ss_block_len(bool bank, int npacks);
  * or -1 if it does not fit or the unit is impossible (npacks, packs NULL). */
 int ss_build(const struct ss_unit *u, uint16_t *regs, size_t cap);
 
-/* Does the read of count registers from offset off (from [sunspec] base)
+/* Does the range of count registers from offset off (from [sunspec] base)
  * touch a data register?  Data: 802's points from AHRtg to SetInvState,
- * and of 803 the points from NStrCon to NCellBal and every string.  The
- * marker, the headers, model 1, 802's and 803's scale factors, NStr and
- * the end model are identification: readable while the unit is stale. */
+ * and of 803 the points from NStrCon to NCellBal and every string: not
+ * implemented while the unit is stale (SetOp and SetInvState excepted,
+ * they are constants).  The marker, the headers, model 1, 802's and 803's
+ * scale factors, NStr and the end model are identification, the same
+ * whether the unit is fresh or not.  A read of the block is answered
+ * either way (sunspec: no 0x0B, a SunSpec reader walks the models). */
 bool ss_range_has_data(bool bank, int npacks, unsigned off, unsigned count);
 
-/* SunSpec 802 Evt1 bits (model_802.json, point Evt1, symbols) of a set of
- * BMS_AL_* alarms; ss_build() adds COMMUNICATION_ERROR for a unit that
- * is not fresh. */
-uint32_t ss_evt1(uint32_t alarms);
+/* SunSpec 802 Evt1 bits (model_802.json, point Evt1, symbols; 803's
+ * StrEvt1 has the same) of a unit's alarms by level: a bit of protect
+ * sets its *_ALARM bit, a bit only in warn its *_WARNING bit (the cell
+ * voltage difference, the lost link and a MOSFET fault have one bit for
+ * both).  ss_build() adds COMMUNICATION_ERROR for a unit that is not
+ * fresh. */
+uint32_t ss_evt1(uint32_t protect, uint32_t warn);
 
 #endif

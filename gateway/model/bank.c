@@ -8,6 +8,8 @@
  *   SOH   mean    cycles   max    MOS temperature   max
  *   temperature sensor n   average temperature of bank pack n (n <= 8)
  *   MOSFETs   on only if on in every fresh pack     alarms   OR of all
+ *             (and of their protections and warnings, kept apart)
+ *   coldest / hottest sensor of every fresh pack, with its pack
  *   cells     min / max / mean across every cell of every fresh pack,
  *             with the pack (bank position) and cell number
  *   deviation a fresh pack whose voltage departs from the median of the
@@ -131,6 +133,23 @@ static void add_values(struct bank_acc *a, struct bms_snapshot *s, int k, const 
 	}
 }
 
+/* Every sensor of pack k into the bank's coldest and hottest. */
+static void add_temps(struct gw_bank_state *out, int k, const struct bms_snapshot *ps)
+{
+	if (!(ps->present & BMS_HAS_TEMPS))
+		return;
+	for (unsigned i = 0; i < ps->ntemps && i < BMS_MAX_TEMPS; i++) {
+		float t = ps->temp_c[i];
+		struct gw_temp_at at = { t, (uint8_t)(k + 1), (uint8_t)(i + 1) };
+		if (!isfinite(t))
+			continue;
+		if (!out->tmin.pack || t < out->tmin.c)
+			out->tmin = at;
+		if (!out->tmax.pack || t > out->tmax.c)
+			out->tmax = at;
+	}
+}
+
 /* Every cell of pack k into the cross-pack lowest / highest / mean. */
 static void add_cells(struct bank_acc *a, struct reg_bank *b, int k, const struct bms_snapshot *ps)
 {
@@ -227,8 +246,13 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 			continue;
 		out->online++;
 		out->online_mask |= 1u << (k & 31);
+		uint32_t protect, warn;
+		gw_limits_alarm_levels(ps->alarms, &protect, &warn);
 		out->alarms |= ps->alarms;
+		out->protect |= protect;
+		out->warn |= warn;
 		add_values(&a, &out->snap, k, ps);
+		add_temps(out, k, ps);
 		add_cells(&a, &out->rb, k, ps);
 	}
 	if (out->online == 0)

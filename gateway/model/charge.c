@@ -1,8 +1,10 @@
 /* gateway/model/charge.c - the charge and discharge limits of every pack
- * and of the bank, kept current: the engine (limits.c) stepped at every
- * good poll and once a second, a stale pack fail-safe within the second, a
- * change of mode or of a reason logged once.
+ * and of the bank, kept current: the engine (limits.c, bank_limits.c)
+ * stepped at every good poll and once a second, a stale pack fail-safe
+ * within the second, a change of mode, of a reason, of a bank member's
+ * freshness or of limit_exceeded logged once.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +18,34 @@
 
 static void log_change(const char *who, const struct gw_limits *l, unsigned changed, bool first)
 {
-	if (!changed)
+	if (!(changed & GW_LIM_CHANGED_WORDS))
 		return;
 	gw_info("%s: charge limits%s: mode %s, CVL %.2f V, CCL %.1f A (%s), DCL %.1f A (%s)", who,
 		first ? "" : " now", gw_limits_mode_name(l->mode), l->cvl_v, l->ccl_a,
 		gw_limits_reason_name(l->ccl_reason), l->dcl_a, gw_limits_reason_name(l->dcl_reason));
+}
+
+/* limit_exceeded raised or cleared, max_bulk_time fired: once each. */
+static void log_events(const char *who, const struct gw_limits *l, unsigned changed, double amps, double secs)
+{
+	if ((changed & GW_LIM_CHANGED_EXCEEDED) && l->exceeded != GW_LIM_EXC_NONE)
+		gw_warn("%s: the current (%.1f A) has been beyond its %s limit (%.1f A) for %g s: the inverter does "
+			"not follow the limits (limits.exceeded = %s)", who, amps, gw_limits_exceeded_name(l->exceeded),
+			l->exceeded == GW_LIM_EXC_CHARGE ? l->ccl_a : l->dcl_a, secs,
+			gw_limits_exceeded_name(l->exceeded));
+	else if (changed & GW_LIM_CHANGED_EXCEEDED)
+		gw_info("%s: the current is within its limits again (limits.exceeded cleared)", who);
+	if (changed & GW_LIM_EVENT_BULK_TIME)
+		gw_warn("%s: max_bulk_time (%g s) at the target without absorbing (cells never close enough): float",
+			who, secs);
+}
+
+/* A pack's own current ratings, else [limits]'. */
+static struct gw_lim_rating rating(const struct conf_limits *cfg, const struct conf_pack *c)
+{
+	return (struct gw_lim_rating){ c->max_charge_current > 0 ? c->max_charge_current : cfg->max_charge_current,
+				       c->max_discharge_current > 0 ? c->max_discharge_current
+								    : cfg->max_discharge_current };
 }
 
 static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall)
@@ -29,31 +54,74 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 	bool fresh = p->have_data && gw_pack_online(gw, p);
 	bool first = !p->lim_st.have_prev;
 	int64_t full = p->lim_st.last_full_wall;
-	unsigned changed = gw_limits_step(cfg, fresh ? &p->snap : NULL, now, wall, &p->lim_st, &p->lim);
+	struct gw_lim_rating r = rating(cfg, p->cfg);
+	unsigned changed = gw_limits_step(cfg, &r, fresh ? &p->snap : NULL, now, wall, &p->lim_st, &p->lim);
 	char who[CONF_NAME_MAX + 8];
 	snprintf(who, sizeof(who), "pack %s", p->cfg->name);
 	log_change(who, &p->lim, changed, first);
+	log_events(who, &p->lim, changed, p->snap.current,
+		   (changed & GW_LIM_EVENT_BULK_TIME) ? cfg->max_bulk_time : cfg->limit_exceeded);
 	if (llabs(p->lim_st.last_full_wall - full) >= FULL_SAVE_S || (full == 0 && p->lim_st.last_full_wall))
 		gw->state_dirty = true;
 }
 
+/* Its capacity for bank_rule = weighted: full, else remaining / SOC. */
+static double capacity(const struct gw_pack *p)
+{
+	const struct bms_snapshot *s = &p->snap;
+	if ((s->present & BMS_HAS_FULL) && s->full_ah > 0)
+		return s->full_ah;
+	if ((s->present & (BMS_HAS_REMAIN | BMS_HAS_SOC)) == (BMS_HAS_REMAIN | BMS_HAS_SOC) && s->soc > 1.0f)
+		return s->remain_ah * 100.0 / s->soc;
+	return 0;
+}
+
+static void log_members(const struct gw *gw, const struct gw_lim_member *m, bool was)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	bool block = gw->conf->limits.bank_stale == CONF_BANK_STALE_BLOCK;
+	if (gw->bank_lim.member_stale == was)
+		return;
+	if (!was) {
+		for (int k = 0; k < b->npacks; k++)
+			if (m[k].stale)
+				gw_warn("bank: pack %s is stale but still on the DC bus: %s (bank_stale = %s); a "
+					"communication warning goes to every inverter", gw->packs[b->pack_idx[k]]->cfg->name,
+					block ? "the bank is fail-safe" : "its CVL held at float voltage",
+					block ? "block" : "degrade");
+	} else {
+		gw_info("bank: every pack fresh again: the stale-member %s ends", block ? "fail-safe" : "float cap");
+	}
+}
+
 /* The bank from its packs' results: a pack not online (stale, or not read
  * yet: its limits were never computed) is left out, as a fail-safe one. */
-static void step_bank(struct gw *gw)
+static void step_bank(struct gw *gw, double now)
 {
 	const struct conf_bank *b = &gw->conf->bank;
 	if (!b->enabled)
 		return;
-	const struct gw_limits *packs[CONF_MAX_PACKS];
+	const struct conf_limits *cfg = &gw->conf->limits;
+	struct gw_lim_member m[CONF_MAX_PACKS];
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		packs[k] = gw_pack_online(gw, p) ? &p->lim : NULL;
+		bool online = gw_pack_online(gw, p);
+		m[k] = (struct gw_lim_member){ online ? &p->lim : NULL, gw_pack_stale_at(gw, p, now), rating(cfg, p->cfg),
+					       online ? capacity(p) : 0 };
 	}
+	struct gw_bank_state bs;
+	gw_bank_compute(gw, &bs);
+	const struct bms_snapshot *s = &bs.snap;
+	struct gw_lim_bank_in in = { m, b->npacks, (s->present & BMS_HAS_VOLTAGE) != 0,
+				     (s->present & BMS_HAS_CURRENT) != 0, (s->present & BMS_HAS_SOC) != 0,
+				     s->voltage, s->current, s->soc };
 	struct gw_limits prev = gw->bank_lim;
-	gw_limits_bank(&gw->conf->limits, packs, b->npacks, &gw->bank_lim, NULL);
-	gw_limits_bank_follow(&gw->conf->limits, &gw->bank_lim_st, b->npacks, gw_mono(), &gw->bank_lim);
-	log_change("bank", &gw->bank_lim, gw->bank_lim_known ? gw_limits_changes(&prev, &gw->bank_lim) : 7,
-		   !gw->bank_lim_known);
+	gw_limits_bank(cfg, &in, &gw->bank_lim, NULL);
+	unsigned ev = gw_limits_bank_follow(cfg, &gw->bank_lim_st, &in, now, &gw->bank_lim);
+	unsigned ch = gw->bank_lim_known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;
+	log_change("bank", &gw->bank_lim, ch, !gw->bank_lim_known);
+	log_events("bank", &gw->bank_lim, ev, s->current, cfg->limit_exceeded);
+	log_members(gw, m, gw->bank_lim_known && prev.member_stale);
 	gw->bank_lim_known = true;
 }
 
@@ -61,9 +129,10 @@ void gw_charge_polled(struct gw *gw, struct gw_pack *p)
 {
 	if (!gw->conf->limits.enabled)
 		return;
-	step_pack(gw, p, gw_mono(), (int64_t)gw_wall());
+	double now = gw_mono();
+	step_pack(gw, p, now, (int64_t)gw_wall());
 	if (gw_pack_in_bank(gw, p))
-		step_bank(gw);
+		step_bank(gw, now);
 }
 
 void gw_charge_tick(struct gw *gw, double now)
@@ -73,7 +142,7 @@ void gw_charge_tick(struct gw *gw, double now)
 	int64_t wall = (int64_t)gw_wall();
 	for (int i = 0; i < gw->npacks; i++)
 		step_pack(gw, gw->packs[i], now, wall);
-	step_bank(gw);
+	step_bank(gw, now);
 }
 
 void gw_charge_reset(struct gw *gw)

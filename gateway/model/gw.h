@@ -69,6 +69,7 @@ struct gw_pack {
 
 	bool attempted;                /* at least one poll finished (for --once) */
 	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
+	double created;                /* monotonic time the pack was configured (start or reload) */
 	struct gw_lim_state lim_st;    /* the charge-limit engine's memory (charge.c) */
 	struct gw_limits lim;          /* its charge and discharge limits now */
 	struct gw_pack_ctl ctl;        /* MOSFET control */
@@ -90,7 +91,12 @@ struct gw_bank_state {
 	struct reg_bank rb;            /* cross-pack cell statistics, deviation */
 	uint16_t online, configured;
 	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
-	uint32_t alarms;
+	uint32_t alarms;               /* the OR of the fresh packs' words */
+	uint32_t protect, warn;        /* the OR of their levels (gw_limits_alarm_levels) */
+	struct gw_temp_at {           /* the coldest and hottest sensor of every fresh pack */
+		float c;
+		uint8_t pack, index;   /* bank position and sensor, 1-based; pack 0 = none */
+	} tmin, tmax;
 };
 /* The bank now: gw_bank_aggregate() over the bank's packs that are fresh. */
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);
@@ -137,6 +143,7 @@ struct gw {
 	int modbus_clients;            /* Modbus TCP clients connected now (the server counts) */
 	struct gw_resolver *resolver;  /* host names of links and upstreams */
 	double start;                  /* monotonic */
+	char machine[9];               /* this machine's tag (core/machine.h), "" = none */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
 	bool stopping;                 /* gw_stop() runs: schedule nothing new */
 	bool verbose;                  /* -v: debug logging whatever log_level says */
@@ -170,6 +177,10 @@ const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit
 
 /* True if the pack's data is fresh (units.c). */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
+/* Stale at monotonic time now: not fresh, and it either had data or has
+ * had stale_after since it was configured to get some (not read yet at
+ * start is not stale). */
+bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now);
 /* Is p one of the bank's packs? */
 bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p);
 /* The pack called `name`, or NULL. */

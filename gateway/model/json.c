@@ -86,8 +86,9 @@ static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
 	json_num(o, "bms_dvl_v", s->bms_dvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
 }
 
-/* ,"limits":{...} of a pack or the bank ([limits]), or null without it. */
-static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l)
+/* ,"limits":{...} of a pack or the bank ([limits]), or null without it;
+ * the bank's also says whether one of its packs is stale. */
+static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l, bool bank)
 {
 	if (!gw->conf->limits.enabled) {
 		fputs(",\"limits\":null", o);
@@ -98,8 +99,14 @@ static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *
 	fprintf(o, ",\"charge_allowed\":%s,\"discharge_allowed\":%s,\"force_charge\":%s,\"full_charge_request\":%s",
 		l->charge_allowed ? "true" : "false", l->discharge_allowed ? "true" : "false",
 		l->force_charge ? "true" : "false", l->full_charge_request ? "true" : "false");
-	fprintf(o, ",\"mode\":\"%s\",\"ccl_reason\":\"%s\",\"dcl_reason\":\"%s\"}", gw_limits_mode_name(l->mode),
+	fprintf(o, ",\"mode\":\"%s\",\"ccl_reason\":\"%s\",\"dcl_reason\":\"%s\"", gw_limits_mode_name(l->mode),
 		gw_limits_reason_name(l->ccl_reason), gw_limits_reason_name(l->dcl_reason));
+	const char *exc = gw_limits_exceeded_name(l->exceeded);
+	fprintf(o, ",\"exceeded\":%s%s%s,\"limit_exceeded\":%s", exc ? "\"" : "", exc ? exc : "null", exc ? "\"" : "",
+		exc ? "true" : "false");
+	if (bank)
+		fprintf(o, ",\"member_stale\":%s", l->member_stale ? "true" : "false");
+	fputc('}', o);
 }
 
 /* What the BMS says about itself: "bms":{...} with the fields it gave,
@@ -147,7 +154,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	ident_fields(o, &p->ident);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
-	limits_fields(o, gw, &p->lim); /* status: a stale pack shows its fail-safe */
+	limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
 	if (!p->have_data) {
 		fprintf(o, ",\"error\":");
 		gw_json_str(o, p->last_error[0] ? p->last_error : "no answer");
@@ -224,7 +231,7 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
 	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
-	limits_fields(o, gw, &gw->bank_lim);
+	limits_fields(o, gw, &gw->bank_lim, true);
 	/* the bank's data is as new as its freshest pack */
 	double newest = -1;
 	for (int k = 0; k < b->npacks; k++) {

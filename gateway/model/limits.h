@@ -48,7 +48,12 @@ enum {
 	GW_LIM_F_FULL_CHARGE = 1u << 3,  /* full-charge request */
 	GW_LIM_F_ON = 1u << 4,           /* [limits] is configured */
 	GW_LIM_F_FAILSAFE = 1u << 5,
+	GW_LIM_F_MEMBER_STALE = 1u << 6, /* the bank: one of its packs is stale */
+	GW_LIM_F_EXCEEDED = 1u << 7,     /* the current is beyond CCL or DCL (limit_exceeded) */
 };
+
+/* A current beyond a limit for limit_exceeded seconds: which one. */
+enum gw_lim_exceeded { GW_LIM_EXC_NONE = 0, GW_LIM_EXC_CHARGE, GW_LIM_EXC_DISCHARGE };
 
 /* What is published for a pack or the bank. */
 struct gw_limits {
@@ -67,6 +72,14 @@ struct gw_limits {
 	bool failsafe;
 	enum gw_lim_mode mode;
 	enum gw_lim_reason ccl_reason, dcl_reason;
+	bool member_stale;       /* the bank: a configured pack of it is stale */
+	enum gw_lim_exceeded exceeded; /* the current goes beyond CCL or DCL (an inverter
+	                          * that does not follow them) */
+	/* What the bank's charge machine reads of a pack */
+	int cells;               /* cells in series, 0 = unknown */
+	double bulk_cvl_v;       /* the bulk / absorption CVL (cell over-voltage reduction,
+	                          * the BMS's cap and voltage_drop included) even in float */
+	bool absorbed;           /* absorption completed in this charge cycle (float) */
 };
 
 /* One current limit (CCL or DCL) on its way: it falls at once, and rises
@@ -79,6 +92,14 @@ struct gw_lim_current {
 	enum gw_lim_reason reason; /* published reason: the target's, kept while rising */
 };
 
+/* A current beyond its limit: the direction it is beyond now and since
+ * when, and what was declared after limit_exceeded seconds. */
+struct gw_lim_exceed {
+	enum gw_lim_exceeded state;   /* declared */
+	enum gw_lim_exceeded now;     /* beyond now (NONE = within) */
+	double since;                 /* monotonic start of `now` */
+};
+
 /* The engine's memory for one pack.  gw_limits_init() before the first
  * step; the daemon may then restore last_full_wall from its state file,
  * and saves it from here. */
@@ -89,14 +110,22 @@ struct gw_lim_state {
 	enum gw_lim_mode mode;   /* the CVL machine: bulk, absorption or float */
 	double abs_since;        /* absorption timer: start (restarted when the spread widens) */
 	bool soc_armed;          /* in float: SOC seen at or above rebulk_soc */
+	bool absorbed;           /* absorption completed in this charge cycle */
+	bool at_target;          /* bulk: the cells reached the target (max_bulk_time runs) */
+	double target_since;     /* ... since then (monotonic) */
 	bool cvl_known;          /* cvl holds a value */
-	double cvl;              /* the machine's CVL, V (before the BMS's cap) */
+	double cvl;              /* the bulk / absorption CVL, V (before the BMS's cap), kept in float too */
+	bool fcvl_known;
+	double fcvl;             /* the float CVL on its ramp, V */
 	bool cvl_limited;        /* held below the bulk target (cell over-voltage,
 	                          * stale, back from float): recovering */
 	double cvl_since;        /* last time it was lowered: the hold runs from here */
 	double cvl_out, dvl_out; /* last published CVL and DVL (kept while stale) */
 	bool volt_valid;         /* and whether they were known */
 	struct gw_lim_current ccl, dcl;
+	double frac[2];          /* cell-table fractions held (charge, discharge): table_hysteresis */
+	bool frac_known[2];
+	struct gw_lim_exceed exc;
 	bool force;              /* force-charge flag (with its hysteresis) */
 	int64_t last_full_wall;  /* unix time of the last step in absorption or
 	                          * float, 0 = unknown: the first fresh step with
@@ -111,6 +140,16 @@ enum {
 	GW_LIM_CHANGED_MODE = 1u << 0,
 	GW_LIM_CHANGED_CCL_REASON = 1u << 1,
 	GW_LIM_CHANGED_DCL_REASON = 1u << 2,
+	GW_LIM_CHANGED_EXCEEDED = 1u << 3,  /* limits.exceeded was raised or cleared */
+	GW_LIM_CHANGED_MEMBER = 1u << 4,    /* the bank: member_stale changed */
+	GW_LIM_EVENT_BULK_TIME = 1u << 5,   /* a pack entered float by max_bulk_time (not a change of words) */
+};
+#define GW_LIM_CHANGED_WORDS (GW_LIM_CHANGED_MODE | GW_LIM_CHANGED_CCL_REASON | GW_LIM_CHANGED_DCL_REASON)
+
+/* A pack's own current ratings, A: [pack.NAME] max_charge_current and
+ * max_discharge_current, else [limits]'. */
+struct gw_lim_rating {
+	double charge_a, discharge_a;
 };
 
 /* Which pack binds each bank value: an index into packs[], -1 = none. */
@@ -120,26 +159,67 @@ struct gw_lim_binding {
 
 void gw_limits_init(struct gw_lim_state *st);
 
-/* One step for one pack.  s: its snapshot, NULL while it is stale (then
- * at once CCL = DCL = 0, nothing allowed, mode failsafe, reasons stale;
- * the CVL and DVL keep their last values).  now: monotonic seconds (holds,
- * ramps, the absorption timer); wall: unix time (full_charge_days only).
- * Returns the GW_LIM_CHANGED_* bits of mode and reasons against the
- * previous step (all three on the first step), so that the caller logs a
- * change once, never per poll. */
-unsigned gw_limits_step(const struct conf_limits *cfg, const struct bms_snapshot *s,
+/* One step for one pack.  r: its ratings (NULL = [limits]' currents).  s:
+ * its snapshot, NULL while it is stale (then at once CCL = DCL = 0,
+ * nothing allowed, mode failsafe, reasons stale; the CVL and DVL keep
+ * their last values).  now: monotonic seconds (holds, ramps, the
+ * absorption timer); wall: unix time (full_charge_days only).  Returns the
+ * GW_LIM_CHANGED_* bits of mode, reasons and exceeded against the previous
+ * step (the words on the first step), and GW_LIM_EVENT_BULK_TIME, so that
+ * the caller logs a change once, never per poll. */
+unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out);
 
-/* The bank from its packs' results: packs[i] NULL (or fail-safe, or still
- * recovering from stale: a reason "stale") = that pack is not fresh.  CVL = the lowest of the fresh packs, DVL = the highest,
- * CCL/DCL by cfg->bank_rule (min: fresh packs x the lowest pack's limit;
- * sum: the sum), 0 as soon as one fresh pack does not allow that
- * direction; no fresh pack: fail-safe.  The mode is that of the pack whose
- * CVL binds, each reason that of the pack whose limit binds (the lowest).
- * binding may be NULL.  Stateless: the caller compares with
- * gw_limits_changes() to log a change once. */
-void gw_limits_bank(const struct conf_limits *cfg, const struct gw_limits *const packs[], int n,
-		    struct gw_limits *out, struct gw_lim_binding *binding);
+/* The least CVL published while fresh: the measured voltage less 0.05 V per
+ * 16 cells (cells 0: 16), so that an inverter never discharges the
+ * battery to reach the CVL (SMA, Deye). */
+double gw_limits_floor(double volts, int cells);
+
+/* Exceeded: step e with the current (A, + = charging) against the limits
+ * published; raised and cleared after limit_exceeded seconds each way
+ * (0 = off).  true when e->state changed. */
+bool gw_limits_exceed_step(const struct conf_limits *cfg, struct gw_lim_exceed *e, bool have_i, double amps,
+			   double ccl, double dcl, double now);
+
+/* One pack of the bank, as the bank engine sees it. */
+struct gw_lim_member {
+	const struct gw_limits *lim;   /* its limits while its data is fresh, else NULL */
+	bool stale;                    /* not fresh, and not merely unread at start: it is
+	                                * missing from the bank though still on its bus */
+	struct gw_lim_rating rating;   /* its max currents */
+	double capacity_ah;            /* its capacity for bank_rule = weighted, 0 = unknown */
+};
+
+/* What the bank engine is given: its packs and the bank's measurements. */
+struct gw_lim_bank_in {
+	const struct gw_lim_member *m;
+	int n;
+	bool have_v, have_i, have_soc;
+	double volts, amps, soc;       /* the bank's voltage, current (+ = charging), SOC */
+};
+
+/* The bank's target from its packs (bank_limits.c), stateless:
+ *  - a pack with a fresh snapshot counts for the voltages; for the currents
+ *    only once its own limits recovered from stale (a reason "stale": its 0 A
+ *    would stop the bank), and a pack without a fresh snapshot not at all;
+ *    no pack counting for the currents: fail-safe;
+ *  - one charge machine: while a pack with cells has not completed absorption
+ *    in this cycle, CVL = the lowest of the packs' bulk / absorption CVLs
+ *    (never a pack's float CVL); once every one has, float: the lowest of
+ *    their CVLs (each ramping down as its voltage falls);
+ *  - a stale member: bank_stale = block makes the bank fail-safe; degrade caps
+ *    the CVL at cells x float_cell_voltage (+ voltage_drop); member_stale;
+ *  - DVL the highest; CCL / DCL by bank_rule (min: packs x the lowest; sum;
+ *    weighted: the lowest of each pack's limit over its share of the bank's
+ *    capacity), 0 as soon as one pack does not allow that direction;
+ *  - a CVL under the bank's voltage less the margin (gw_limits_floor) is
+ *    raised to it, and charging stopped through the CCL;
+ *  - force charge only while charging is allowed; the full-charge request of
+ *    any pack, cleared while the bank floats or its SOC is 97 % or more.
+ * The mode: float, absorption (a pack absorbs), else bulk; each reason that
+ * of the pack whose limit binds.  binding may be NULL. */
+void gw_limits_bank(const struct conf_limits *cfg, const struct gw_lim_bank_in *in, struct gw_limits *out,
+		    struct gw_lim_binding *binding);
 
 /* The bank's own memory: what it published, so that its limits too fall
  * at once and rise slowly (a pack joining, a pack's limit recovering). */
@@ -150,16 +230,19 @@ struct gw_lim_bank_state {
 	bool cvl_known;
 	double cvl;
 	double dvl;     /* the last DVL published, kept through fail-safe */
+	struct gw_lim_exceed exc;
 };
 void gw_limits_bank_init(struct gw_lim_bank_state *st);
 /* After gw_limits_bank(): bring *o (the bank's target) to what the bank
  * may publish now: a lower CCL / DCL / CVL at once, a higher one after
- * recovery_hold at recovery_rate (the CVL at cvl_rate per cell), the
- * anti-flap threshold counted over `packs` packs (the bank's).  With no
- * fresh pack it is fail-safe at once, its CVL and DVL the last ones (an
- * inverter must not read an empty battery). */
-void gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st, int packs, double now,
-			   struct gw_limits *o);
+ * recovery_hold at recovery_rate (the CVL at cvl_rate per cell, never under
+ * the floor), the anti-flap threshold counted over the packs' ratings; the
+ * exceeded flag from the bank's current.  With no fresh pack it is
+ * fail-safe at once, its CVL and DVL the last ones (an inverter must not
+ * read an empty battery).  Returns GW_LIM_CHANGED_EXCEEDED when that flag
+ * changed. */
+unsigned gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st,
+			       const struct gw_lim_bank_in *in, double now, struct gw_limits *o);
 
 /* GW_LIM_CHANGED_* bits where a and b differ. */
 unsigned gw_limits_changes(const struct gw_limits *a, const struct gw_limits *b);
@@ -167,9 +250,18 @@ unsigned gw_limits_changes(const struct gw_limits *a, const struct gw_limits *b)
 /* The flag word of register offset 50 (GW_LIM_F_*). */
 uint16_t gw_limits_flags(const struct gw_limits *l);
 
-/* "off", "bulk", "absorption", "float", "failsafe"; "cell_voltage" ... */
+/* "off", "bulk", "absorption", "float", "failsafe"; "cell_voltage" ...;
+ * "charge", "discharge" or NULL (none). */
 const char *gw_limits_mode_name(enum gw_lim_mode m);
 const char *gw_limits_reason_name(enum gw_lim_reason r);
+const char *gw_limits_exceeded_name(enum gw_lim_exceeded e);
+
+/* The engine's rule for one current limit, shared by the pack and the bank
+ * (limits.c): down to target at once; up only after recovery_hold, at
+ * recovery_rate, and from 0 only above 1.5 % of max.  prev: the time of
+ * the previous step. */
+void gw_limits_current_follow(const struct conf_limits *cfg, struct gw_lim_current *l, double target,
+			      enum gw_lim_reason reason, double max, double now, double prev);
 
 /* The fraction (0..1) of table t at x: below its first point the first
  * fraction, above its last the last; linear interpolation between points,
@@ -179,12 +271,25 @@ double gw_limits_table(const struct conf_table *t, double x, enum conf_interp in
 
 /* Which alarm bits (BMS_AL_*) forbid charging, and which discharging. */
 #define GW_LIM_AL_CHARGE (BMS_AL_CELL_OV | BMS_AL_PACK_OV | BMS_AL_CHG_OT | BMS_AL_CHG_UT | \
-			  BMS_AL_CHG_OC | BMS_AL_SENSOR)
+			  BMS_AL_CHG_OC | BMS_AL_SENSOR | BMS_AL_SOC_HIGH)
 #define GW_LIM_AL_DISCHARGE (BMS_AL_CELL_UV | BMS_AL_PACK_UV | BMS_AL_DSG_OT | BMS_AL_DSG_UT | \
-			     BMS_AL_DSG_OC | BMS_AL_SHORT)
+			     BMS_AL_DSG_OC | BMS_AL_SHORT | BMS_AL_SOC_LOW)
 #define GW_LIM_AL_BOTH (BMS_AL_MOS_OT | BMS_AL_MOS_FAULT | BMS_AL_HW_FAULT | BMS_AL_COMM)
 /* The GW_LIM_F_CHARGE / GW_LIM_F_DISCHARGE sides an alarm set blocks
  * (BMS_AL_PROTECTION: see limits.c). */
 unsigned gw_limits_alarm_side(uint32_t alarms);
+
+/* A pack's alarm word split by level: warn = every bit it shows; protect =
+ * the bits a BMS raising BMS_AL_PROTECTION protects on: its sided bits
+ * (GW_LIM_AL_*) when it shows any, else all of them (the level of each
+ * bit is not carried, so a protection without a side is taken as the
+ * protection).  BMS_AL_PROTECTION itself is in neither. */
+void gw_limits_alarm_levels(uint32_t alarms, uint32_t *protect, uint32_t *warn);
+
+/* The bank's protections given its limits: a pack's protection stays one
+ * where the bank's own limit in its direction is 0 (both, for a bit of both
+ * sides or none), and is a warning otherwise (the bank still charges or
+ * discharges through the other packs).  protect and warn in, out. */
+void gw_limits_bank_alarm_levels(const struct gw_limits *bank, uint32_t *protect, uint32_t *warn);
 
 #endif

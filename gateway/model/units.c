@@ -41,6 +41,11 @@ bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 	return fresh_at(gw, p, gw_mono());
 }
 
+bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now)
+{
+	return !fresh_at(gw, p, now) && (p->have_data || now - p->created >= gw->conf->gw.stale_after);
+}
+
 int gw_packs_online(const struct gw *gw)
 {
 	int n = 0;
@@ -147,7 +152,7 @@ static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fre
 	struct gw_limits x = *l;
 	if (!fresh && !x.failsafe) {
 		x.ccl_a = x.dcl_a = 0;
-		x.charge_allowed = x.discharge_allowed = false;
+		x.charge_allowed = x.discharge_allowed = x.force_charge = false;
 		x.failsafe = true;
 		x.mode = GW_LIM_FAILSAFE;
 		x.ccl_reason = x.dcl_reason = GW_LR_STALE;

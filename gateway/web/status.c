@@ -370,6 +370,17 @@ static void limits_metrics(const struct gw *gw, FILE *o)
 			 gw_limits_reason_name(l->ccl_reason), gw_limits_reason_name(l->dcl_reason));
 		gw_prom_sample(o, "bmsgw_charge_limit_info", i < gw->npacks ? gw->packs[i]->cfg->name : "bank", lab, 1);
 	}
+	gw_prom_family(o, "bmsgw_limit_exceeded", "gauge", "1 while the current has been beyond that limit for "
+		       "limit_exceeded seconds: the inverter does not follow it.");
+	for (int i = 0; i < n; i++) {
+		const struct gw_limits *l = i < gw->npacks ? &gw->packs[i]->lim : &gw->bank_lim;
+		for (enum gw_lim_exceeded e = GW_LIM_EXC_CHARGE; e <= GW_LIM_EXC_DISCHARGE; e++) {
+			fputs("bmsgw_limit_exceeded{unit=", o);
+			gw_prom_label(o, i < gw->npacks ? gw->packs[i]->cfg->name : "bank");
+			fprintf(o, ",direction=\"%s\"}", gw_limits_exceeded_name(e));
+			gw_prom_value(o, l->exceeded == e);
+		}
+	}
 }
 
 /* Every wire: up, opens and its error counters, labelled port and kind. */

@@ -50,6 +50,13 @@ void gw_can_stats(const struct gw_can *c, struct gw_can_stats *out);
 /* Close and free it (its owner hears nothing more); NULL is fine. */
 void gw_can_free(struct gw_can *c);
 
+/* What a SocketCAN error frame says (socketcan.c; pure, for the tests):
+ * the controller went bus-off (it stopped: nothing acknowledges its frames,
+ * or a wiring fault; the kernel restarts it only with restart-ms), it was
+ * restarted, or something else (warnings, passive, lost arbitration). */
+enum gw_can_err { GW_CAN_ERR_OTHER = 0, GW_CAN_ERR_BUSOFF, GW_CAN_ERR_RESTARTED };
+enum gw_can_err gw_can_err_class(uint32_t can_id);
+
 /* socketcan.c, for can.c */
 struct gw_can_sock;
 struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname, struct gw_can *up);

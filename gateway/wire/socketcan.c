@@ -7,9 +7,16 @@
  * it again after the shared backoff, the outage logged once.  A full
  * transmit queue (ENOBUFS, EAGAIN: nothing acknowledges the frames, no
  * inverter on the bus) drops the frame; the generic port counts it.
+ *
+ * The socket asks for the controller's error frames (CAN_RAW_ERR_FILTER):
+ * a bus-off makes the port down (its owner shows it, logged once) until the
+ * kernel restarts the controller, which it does only with the interface's
+ * restart-ms (ip link set can0 type can bitrate 500000 restart-ms 100);
+ * without it the interface stays dead until it is set down and up.
  */
 #include <errno.h>
 #include <linux/can.h>
+#include <linux/can/error.h>
 #include <linux/can/raw.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -28,6 +35,7 @@ struct gw_can_sock {
 	struct gw_can *up;             /* the generic port it reports to */
 	char ifname[IFNAMSIZ];
 	int fd;
+	bool busoff;                   /* the controller is bus-off: the port is down */
 	ev_io io;
 	ev_timer retry;
 	struct gw_retry rt;
@@ -62,6 +70,34 @@ static void from_kernel(const struct can_frame *k, struct gw_can_frame *f)
 		memcpy(f->data, k->data, f->dlc);
 }
 
+enum gw_can_err gw_can_err_class(uint32_t can_id)
+{
+	if (!(can_id & CAN_ERR_FLAG))
+		return GW_CAN_ERR_OTHER;
+	if (can_id & CAN_ERR_BUSOFF)
+		return GW_CAN_ERR_BUSOFF;
+	if (can_id & CAN_ERR_RESTARTED)
+		return GW_CAN_ERR_RESTARTED;
+	return GW_CAN_ERR_OTHER;
+}
+
+/* An error frame: bus-off takes the port down, a restart brings it back;
+ * each said once. */
+static void error_frame(struct gw_can_sock *s, const struct can_frame *k)
+{
+	enum gw_can_err e = gw_can_err_class(k->can_id);
+	if (e == GW_CAN_ERR_BUSOFF && !s->busoff) {
+		s->busoff = true;
+		gw_warn("can %s: bus-off (the controller stopped: nothing acknowledges its frames, or the wiring is "
+			"faulty); it comes back only if the interface has restart-ms set", s->ifname);
+		gw_can_down(s->up);
+	} else if (e == GW_CAN_ERR_RESTARTED && s->busoff) {
+		s->busoff = false;
+		gw_info("can %s: the controller restarted after bus-off", s->ifname);
+		gw_can_up(s->up);
+	}
+}
+
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
@@ -71,8 +107,10 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		struct can_frame k;
 		ssize_t n = read(s->fd, &k, sizeof(k));
 		if (n == (ssize_t)sizeof(k)) {
-			if (k.can_id & CAN_ERR_FLAG)
-				continue; /* error frames are not asked for; ignore any */
+			if (k.can_id & CAN_ERR_FLAG) {
+				error_frame(s, &k);
+				continue;
+			}
 			struct gw_can_frame f;
 			from_kernel(&k, &f);
 			gw_can_frame_in(s->up, &f);
@@ -107,6 +145,10 @@ static int sock_open(struct gw_can_sock *s, const char **what)
 	*what = "bind";
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;
+	can_err_mask_t errs = CAN_ERR_BUSOFF | CAN_ERR_RESTARTED;
+	*what = "error filter";
+	if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, &errs, sizeof(errs)) < 0)
+		goto fail;
 	return fd;
 fail: {
 	int e = errno;
@@ -126,6 +168,7 @@ void gw_can_sock_open(struct gw_can_sock *s)
 		return;
 	}
 	s->fd = fd;
+	s->busoff = false;
 	ev_io_init(&s->io, io_cb, fd, EV_READ);
 	ev_io_start(s->env->loop, &s->io);
 	double outage = gw_retry_up(&s->rt);
@@ -145,7 +188,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 int gw_can_sock_send(struct gw_can_sock *s, const struct gw_can_frame *f)
 {
-	if (s->fd < 0)
+	if (s->fd < 0 || s->busoff)
 		return -1;
 	struct can_frame k;
 	memset(&k, 0, sizeof(k));
@@ -163,7 +206,7 @@ int gw_can_sock_send(struct gw_can_sock *s, const struct gw_can_frame *f)
 
 bool gw_can_sock_is_up(const struct gw_can_sock *s)
 {
-	return s->fd >= 0;
+	return s->fd >= 0 && !s->busoff;
 }
 
 struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname, struct gw_can *up)

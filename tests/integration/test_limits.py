@@ -10,7 +10,14 @@ against two simulated Daly packs on one bus and a [bank], read over Modbus
 - every cell at the target: absorption, then float after absorption_time,
   the CVL ramping down (never a step);
 - a muted pack is fail-safe as soon as it is stale, and the bank's CCL
-  follows bank_rule (min and sum, by a reload);
+  follows bank_rule (min and sum, by a reload); meanwhile the bank flags a
+  stale member (bit 6) and holds its CVL at float voltage (bank_stale =
+  degrade);
+- a pack's own rating (max_discharge_current in [pack.p2]);
+- SOC-low protection (Daly 0x98 byte 2 bit 7) keeps the pack chargeable;
+  force charge is not asked while charging is forbidden (0 degC);
+- a current beyond the CCL raises limit_exceeded (bit 7, the JSON, the
+  gauge, the Home Assistant problem sensor), logged once, and clears;
 - Modbus, MQTT, /api/state and /metrics carry the same numbers.
 """
 import json
@@ -39,6 +46,8 @@ def conf(gw_port, http_port, sim_port, broker_port, rule="min"):
     for a in (1, 2):
         packs += ("[pack.p%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
                   "poll_interval = 0.5\ntimeout = 0.4\nretries = 0\n" % (a, sim_port, a, a))
+        if a == 2:
+            packs += "max_discharge_current = 80\n"  # its own rating
     return """[gateway]
 listen = 127.0.0.1:%d
 stale_after = 3
@@ -51,6 +60,7 @@ recovery_rate = 20
 cvl_recovery_hold = 2
 cvl_rate = 0.02
 absorption_time = 3
+limit_exceeded = 2
 bank_rule = %s
 [http]
 listen = 127.0.0.1:%d
@@ -79,16 +89,22 @@ def fetch(port, path):
         return r.read().decode()
 
 
+DCL = {1: 60, 2: 80}  # [limits]' 60 A, p2's own 80 A
+
+
 def reset(sim, client):
     for a in (1, 2):
         for n in range(1, 17):
             sim.ctl("set %d cell %d auto" % (a, n))
         sim.ctl("set %d temp 1 25" % a)
         sim.ctl("set %d chg_mos 1" % a)
+        sim.ctl("set %d alarm 2 0" % a)
+        sim.ctl("set %d soc 60" % a)
+        sim.ctl("set %d current 5" % a)
         sim.ctl("fault %d none" % a)
     for unit in (1, 2):
-        wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 50 and l["dcl_a"] == 60 else None)(
-            limits(client, unit)), 20)
+        wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 50 and l["dcl_a"] == DCL[unit] and
+                            not l["flags"] & 0x80 else None)(limits(client, unit)), 20)
 
 
 def test_cell_voltage(sim, client):
@@ -96,6 +112,8 @@ def test_cell_voltage(sim, client):
     before = limits(client, 1)
     c.ok(before and before["ccl_a"] == 50 and before["dcl_a"] == 60 and before["ccl_reason"] == "none",
          "start: CCL 50 A, DCL 60 A, reason none (%s)" % before)
+    p2 = limits(client, 2)
+    c.ok(p2 and p2["dcl_a"] == 80 and p2["ccl_a"] == 50, "pack p2's own rating: DCL 80 A, CCL [limits]' 50 A (%s)" % p2)
     sim.ctl("set 1 cell 3 3600")
     # one read of offsets 0-55: the first that shows the cell (max cell,
     # offset 6) must show its limits too (the poll that read it)
@@ -123,12 +141,16 @@ def test_cell_voltage(sim, client):
 
 def test_temperature_and_mosfet(sim, client):
     print("== a cold sensor, a MOSFET off, the recovery")
-    sim.ctl("set 1 temp 1 1")
+    sim.ctl("set 1 temp 1 3")
     lim = wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "temperature" else None)(limits(client, 1)), 5)
-    c.ok(lim and lim["ccl_reason"] == "temperature" and abs(lim["ccl_a"] - 6.2) <= 0.11,
-         "1 degC: CCL 50 x 0.125, reason temperature (%s)" % lim)
-    c.ok(lim and lim["dcl_reason"] == "temperature" and abs(lim["dcl_a"] - 18.0) <= 0.11,
-         "1 degC: DCL 60 x 0.3, reason temperature")
+    c.ok(lim and lim["ccl_reason"] == "temperature" and abs(lim["ccl_a"] - 5.0) <= 0.11,
+         "3 degC: CCL 50 x 0.1 (lfp's table), reason temperature (%s)" % lim)
+    c.ok(lim and lim["dcl_reason"] == "temperature" and abs(lim["dcl_a"] - 24.0) <= 0.11,
+         "3 degC: DCL 60 x 0.4, reason temperature")
+    sim.ctl("set 1 temp 1 1")
+    lim = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 0 else None)(limits(client, 1)), 5)
+    c.ok(lim and lim["ccl_reason"] == "temperature" and not lim["flags"] & 1,
+         "1 degC: no charge at all (a sensor's error of margin over 0 degC) (%s)" % lim)
     sim.ctl("set 1 temp 1 25")
     sim.ctl("set 1 chg_mos 0")
     lim = wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "mosfet_off" else None)(limits(client, 1)), 5)
@@ -165,28 +187,44 @@ def test_float(sim, client):
     t0 = time.monotonic()
     lim = wait_until(lambda: (lambda l: l if l and l["mode"] == "float" else None)(limits(client, 2)), 10)
     c.ok(lim is not None and time.monotonic() - t0 >= 2.0, "float after absorption_time (3 s)")
+    # the cells stay at 3.450 V (55.2 V): the CVL goes no lower than the
+    # battery less 0.05 V (a CVL under it makes a Sunny Island discharge)
+    held = wait_until(lambda: (lambda l: l if l and l["cvl_v"] <= 55.16 else None)(limits(client, 2)), 5)
+    t1 = time.monotonic()
+    wait_until(lambda: time.monotonic() - t1 > 1.5, 3)
+    lim = limits(client, 2)
+    c.ok(held and lim and abs(lim["cvl_v"] - 55.15) <= 0.011 and lim["mode"] == "float",
+         "float with the cells at 3.450 V: the CVL stops at the battery less 0.05 V (%s)" % lim)
+    # the cells relax: the CVL follows them down to float voltage
+    for n in range(1, 17):
+        sim.ctl("set 2 cell %d 3340" % n)
     cvls = []
+    t0 = time.monotonic()
     while time.monotonic() - t0 < 15:
         lim = limits(client, 2)
         if lim:
-            cvls.append(lim["cvl_v"])
+            cvls.append((time.monotonic(), lim["cvl_v"]))
             if lim["cvl_v"] <= 54.0:
                 break
         time.sleep(0.2)
-    steps = [a - b for a, b in zip(cvls, cvls[1:])]
-    c.ok(cvls and cvls[-1] <= 54.0 and abs(cvls[-1] - 54.0) < 0.011, "down to 16 x 3.375 = 54.00 V (%s)" %
-         (cvls[-1] if cvls else None))
-    c.ok(steps and max(steps) <= 0.33 and len([s for s in steps if s > 0]) >= 3,
-         "a ramp at 0.32 V/s, never a step (largest step %.2f V over %d reads)" %
-         (max(steps) if steps else -1, len(cvls)))
+    # a ramp at 0.32 V/s: a step between two reads is at most the ramp over
+    # the time between them plus one engine step (a second's worth)
+    steps = [(a[1] - b[1], b[0] - a[0]) for a, b in zip(cvls, cvls[1:])]
+    c.ok(cvls and cvls[-1][1] <= 54.0 and abs(cvls[-1][1] - 54.0) < 0.011, "down to 16 x 3.375 = 54.00 V (%s)" %
+         (cvls[-1][1] if cvls else None))
+    worst = max((d - 0.32 * dt for d, dt in steps), default=None)
+    c.ok(worst is not None and worst <= 0.33 and len([d for d, _ in steps if d > 0]) >= 3,
+         "a ramp at 0.32 V/s, never a step (largest step beyond the ramp %.2f V over %d reads)" %
+         (worst if worst is not None else -1, len(cvls)))
 
 
 def test_bank_and_failsafe(sim, client, gw, conf_text):
     print("== a muted pack and the bank")
-    sim.ctl("set 1 temp 1 1")  # pack 1: CCL 6.25 A; pack 2: 50 A
+    sim.ctl("set 1 temp 1 3")  # pack 1: CCL 5 A; pack 2: 50 A
     wait_until(lambda: (lambda l: l if l and l["ccl_reason"] == "temperature" else None)(limits(client, 1)), 5)
-    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 12.4) <= 0.11 else None)(limits(client, 100)), 5)
-    c.ok(bank is not None, "bank_rule min: 2 fresh packs x the lowest CCL 6.2 = 12.4 A (%s)" % limits(client, 100))
+    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 10) <= 0.11 else None)(limits(client, 100)), 5)
+    c.ok(bank is not None, "bank_rule min: 2 fresh packs x the lowest CCL 5 = 10 A (%s)" % limits(client, 100))
+    c.ok(bank and not bank["flags"] & 0x40, "no stale member: bit 6 clear")
     sim.ctl("fault 2 silent")
     stale = wait_until(lambda: (lambda l: l if l and l["mode"] == "failsafe" else None)(limits(client, 2)), 8)
     c.ok(stale is not None and stale["ccl_a"] == 0 and stale["dcl_a"] == 0 and stale["flags"] & 0x20 and
@@ -196,19 +234,65 @@ def test_bank_and_failsafe(sim, client, gw, conf_text):
     c.ok(stale is not None and not online.isError() and online.registers[0] == 0,
          "... as soon as it is stale (online 0 in the same read)")
     t0 = time.monotonic()
-    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 6.2) <= 0.11 else None)(limits(client, 100)), 3)
+    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 5) <= 0.11 else None)(limits(client, 100)), 3)
     c.ok(bank is not None and time.monotonic() - t0 < 1.5,
-         "bank, min: 1 fresh pack x 6.2 A, within the second (%s)" % limits(client, 100))
+         "bank, min: 1 fresh pack x 5 A, within the second (%s)" % limits(client, 100))
+    c.ok(bank and bank["flags"] & 0x40 and abs(bank["cvl_v"] - 54.0) <= 0.011,
+         "a stale member: bank flags bit 6, CVL held at 16 x 3.375 = 54.00 V (bank_stale = degrade) (%s)" % bank)
+    c.ok(len(re.findall(r"bank: pack p2 is stale but still on the DC bus", gw.text())) == 1,
+         "the stale member is logged once")
     sim.ctl("fault 2 none")
     wait_until(lambda: (lambda l: l if l and l["mode"] == "bulk" else None)(limits(client, 2)), 10)
     with open(gw.conf, "w") as f:
         f.write(conf_text.replace("bank_rule = min", "bank_rule = sum"))
     gw.p.send_signal(signal.SIGHUP)
-    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 56.2) <= 0.11 else None)(limits(client, 100)),
-                      30)
-    c.ok(bank is not None and abs(bank["ccl_a"] - 56.2) <= 0.11, "after a reload, bank_rule sum: 6.2 + 50 = 56.2 A (%s)"
-         % bank)
+    bank = wait_until(lambda: (lambda l: l if l and abs(l["ccl_a"] - 55) <= 0.11 and abs(l["dcl_a"] - 104) <= 0.11
+                               else None)(limits(client, 100)), 30)
+    c.ok(bank is not None and abs(bank["ccl_a"] - 55) <= 0.11 and not bank["flags"] & 0x40,
+         "after a reload, bank_rule sum: 5 + 50 = 55 A, no stale member (%s)" % bank)
+    c.ok(bank is not None and abs(bank["dcl_a"] - 104) <= 0.11,
+         "bank_rule sum: DCL 24 (p1 at 3 degC) + 80 (p2's own rating) = 104 A (%s)" % bank)
     sim.ctl("set 1 temp 1 25")
+
+
+def test_soc_low_and_force(sim, client):
+    print("== SOC-low protection stays chargeable; no force charge while charging is forbidden")
+    sim.ctl("set 1 alarm 2 0x80")  # Daly 0x98 byte 2 bit 7: SOC low, level 2
+    lim = wait_until(lambda: (lambda l: l if l and l["dcl_reason"] == "alarm" else None)(limits(client, 1)), 5)
+    c.ok(lim and lim["dcl_a"] == 0 and lim["ccl_a"] == 50 and lim["flags"] & 1 and not lim["flags"] & 2,
+         "SOC-low protection: DCL 0 (alarm), CCL 50 A, charging allowed (%s)" % lim)
+    sim.ctl("set 1 alarm 2 0")
+    sim.ctl("set 1 soc 3")
+    lim = wait_until(lambda: (lambda l: l if l and l["flags"] & 4 else None)(limits(client, 1)), 5)
+    c.ok(lim is not None and lim["flags"] & 1, "SOC 3 %%: force charge (bit 2) with charging allowed (%s)" % lim)
+    sim.ctl("set 1 temp 1 0")
+    lim = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 0 else None)(limits(client, 1)), 5)
+    c.ok(lim is not None and not lim["flags"] & 4 and not lim["flags"] & 1,
+         "0 degC: CCL 0 and no force charge (bits 0 and 2 clear) (%s)" % lim)
+
+
+def test_exceeded(sim, client, http_port, gw):
+    print("== a current beyond the CCL: limit_exceeded")
+    sim.ctl("set 1 current 70")  # CCL 50 A: beyond 55 A
+    t0 = time.monotonic()
+    lim = wait_until(lambda: (lambda l: l if l and l["flags"] & 0x80 else None)(limits(client, 1)), 10)
+    c.ok(lim is not None and time.monotonic() - t0 >= 1.5,
+         "70 A against a CCL of 50 A: bit 7 after limit_exceeded (2 s) (%s after %.1f s)" %
+         (lim, time.monotonic() - t0))
+    st = json.loads(fetch(http_port, "/api/state"))
+    p1 = [p for p in st["packs"] if p["pack"] == "p1"][0]["limits"]
+    c.ok(p1["exceeded"] == "charge" and p1["limit_exceeded"] is True, "/api/state limits.exceeded = charge (%s)" % p1)
+    m = fetch(http_port, "/metrics")
+    c.ok(re.search(r'bmsgw_limit_exceeded\{unit="p1",direction="charge"\} 1', m) is not None and
+         re.search(r'bmsgw_limit_exceeded\{unit="p1",direction="discharge"\} 0', m) is not None,
+         "/metrics bmsgw_limit_exceeded{unit=\"p1\",direction=\"charge\"} 1")
+    sim.ctl("set 1 current 5")
+    lim = wait_until(lambda: (lambda l: l if l and not l["flags"] & 0x80 else None)(limits(client, 1)), 10)
+    c.ok(lim is not None, "back within: bit 7 clears")
+    log = gw.text()
+    c.eq(len(re.findall(r"pack p1: the current \(70.0 A\) has been beyond its charge limit", log)), 1,
+         "raised: logged once")
+    c.eq(len(re.findall(r"pack p1: the current is within its limits again", log)), 1, "cleared: logged once")
 
 
 def test_same_numbers(sim, client, http_port, sub):
@@ -234,6 +318,10 @@ def test_same_numbers(sim, client, http_port, sub):
         msg = sub.wait_for("t/%s/state" % name, lambda m: m.payload and json.loads(m.text()).get("limits") and
                            abs(json.loads(m.text())["limits"]["ccl_a"] - a["ccl_a"]) < 0.06, 10)
         c.ok(msg is not None, "%s: MQTT state carries CCL %.1f A" % (name, a["ccl_a"]))
+    cfg = sub.latest("homeassistant/binary_sensor/bmsgw_lim_p1/limit_exceeded/config")
+    c.ok(cfg is not None and json.loads(cfg.text()).get("device_class") == "problem" and
+         "limits.limit_exceeded" in json.loads(cfg.text()).get("value_template", ""),
+         "Home Assistant: a limit_exceeded problem sensor per pack (%s)" % (cfg and cfg.text()[:120]))
     sim.ctl("set 1 temp 1 25")
     sim.ctl("thaw")
 
@@ -244,7 +332,7 @@ def main():
     gw_port, http_port = free_port(), free_port()
     text = conf(gw_port, http_port, sim.port, broker.port)
     gw = Gateway(text, gw_port)
-    sub = Subscriber(broker.port, topics=("t/#",))
+    sub = Subscriber(broker.port, topics=("t/#", "homeassistant/#"))
     client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
     client.connect()
     try:
@@ -261,6 +349,7 @@ def main():
              (first and first.group(0)))
         for t in (lambda: test_cell_voltage(sim, client), lambda: test_temperature_and_mosfet(sim, client),
                   lambda: test_float(sim, client), lambda: test_bank_and_failsafe(sim, client, gw, text),
+                  lambda: test_soc_low_and_force(sim, client), lambda: test_exceeded(sim, client, http_port, gw),
                   lambda: test_same_numbers(sim, client, http_port, sub)):
             reset(sim, client)
             t()

@@ -11,8 +11,11 @@ socat pty pair.
 - a SunSpec walker from "SunS" to the end model, each model's length
   against the model definitions (tests/fixtures/sunspec/*.tsv, from
   sunspec/models) and the values against the simulator's and the map's;
-  0x0B for 802's data while stale, 0x01 for writes, 0x02 across the map
-  and the block or past its end;
+  SN with this machine's id; a stale pack's block walked whole (its data
+  not implemented, State 1 disconnected, Evt1 communication error, the
+  currents 0) while the map answers 0x0B; the bank's Evt1 says a pack of
+  it is stale; 0x01 for writes, 0x02 across the map and the block or past
+  its end;
 - RTU: pymodbus's serial client and `mbpoll -m rtu`; a bad CRC, a foreign
   unit and broadcasts get silence and are counted (/api/state, /metrics);
   control = false refuses a MOSFET write with 0x01, control = true carries
@@ -52,6 +55,24 @@ PTY_MASTER = os.path.join(TMP, "rtu-master")  # the master's end
 VERSION = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "--version"], capture_output=True,
                          text=True).stdout.split()[1]
 NI16, NI_S16, NI32 = 0xFFFF, 0x8000, 0xFFFFFFFF
+
+
+def machine_tag():
+    """The first 8 digits of this machine's id, as bmsgw puts them in SN."""
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            with open(path) as f:
+                t = f.read().strip()[:8].lower()
+        except OSError:
+            continue
+        if re.fullmatch(r"[0-9a-f]{8}", t):
+            return t
+    return ""
+
+
+def sn(name, unit):
+    m = machine_tag()
+    return "%s-%d-%s" % (name, unit, m) if m else "%s-%d" % (name, unit)
 
 
 def conf(gw_port, http_port, sim_port, poll=0.3, control="false", mode="8N1"):
@@ -353,7 +374,7 @@ def check_sunspec_pack(m, unit, pack, limits):
     """802 and 1 of a pack's unit against the simulator's pack and the map's limits."""
     name = "p%d" % unit
     c.eq([m[1].raw(x) for x in ("Mn", "Md", "Opt", "Vr", "SN", "DA")], ["bmsgw", "daly", name, VERSION,
-         "%s-%d" % (name, unit), unit], "unit %d model 1: Mn Md Opt Vr SN DA" % unit)
+         sn(name, unit), unit], "unit %d model 1: Mn Md Opt Vr SN DA (SN with the machine id)" % unit)
     b = m[802]
     cells = pack["cells_mv"]
     c.near(b.val("SoC"), pack["soc"], 0.05, "unit %d 802 SoC" % unit)
@@ -381,7 +402,7 @@ def map_limits(client, unit):
 
 
 def check_sunspec_bank(m, packs, bank_map):
-    c.eq([m[1].raw(x) for x in ("Md", "Opt", "SN", "DA")], ["bank", "bank", "bank-100", 100],
+    c.eq([m[1].raw(x) for x in ("Md", "Opt", "SN", "DA")], ["bank", "bank", sn("bank", 100), 100],
          "bank model 1: Md Opt SN DA")
     b, s = m[802], m[803]
     c.eq(b.raw("V"), bank_map[1], "bank 802 V = the bank map's voltage (0.01 V)")
@@ -436,14 +457,28 @@ def check_stale(client, sim, gw_port):
     stale = wait_until(lambda: tcp_read(client, 2, BASE, 1) == 0x0B, 6)
     c.ok(stale, "pack 2 silenced: map data -> 0x0B")
     soc = SS + 2 + 68 + 11
-    c.eq([tcp_read(client, 2, soc, 1, fc) for fc in (3, 4)], [0x0B, 0x0B], "stale: 802 SoC -> 0x0B by FC03 and FC04")
-    c.ok(isinstance(tcp_read(client, 2, SS, 70), list), "stale: \"SunS\" and model 1 stay readable")
-    c.ok(isinstance(tcp_read(client, 2, SS + 2 + 68 + 52, 12), list), "stale: 802's scale factors stay readable")
+    c.eq([tcp_read(client, 2, soc, 1, fc) for fc in (3, 4)], [[NI16], [NI16]],
+         "stale: 802 SoC answered, not implemented, by FC03 and FC04 (no 0x0B in the SunSpec block)")
     c.eq(server_id(client, 2), (2, 0x00, "bmsgw %s p2 daly" % VERSION), "FC 0x11 unit 2 stale: run indicator 0x00")
+    for fc in (3, 4):
+        p = walk(lambda u, a, n: tcp_read(client, u, a, n, fc), 2, "TCP FC%02d, pack 2 stale," % fc)
+        if not p:
+            continue
+        b = p[802]
+        c.eq([p[1].raw("Md"), p[1].raw("SN"), p[1].raw("DA")], ["daly", sn("p2", 2), 2],
+             "FC%02d stale pack 2: model 1 as always" % fc)
+        c.eq([b.raw("State"), b.raw("Evt1"), b.raw("SetOp"), b.raw("SetInvState")], [1, 1, 1, 3],
+             "FC%02d stale pack 2: State 1 disconnected, Evt1 communication error, SetOp 1, SetInvState 3" % fc)
+        c.eq([b.val(x) for x in ("SoC", "V", "A", "W", "NCyc", "CellVMax", "VMax", "VMin", "ChaSt")], [None] * 9,
+             "FC%02d stale pack 2: no old value (SoC V A W NCyc CellVMax VMax VMin ChaSt not implemented)" % fc)
+        c.eq([b.raw("AChaMax"), b.raw("ADisChaMax"), b.raw("V_SF")], [0, 0, -2],
+             "FC%02d stale pack 2: AChaMax = ADisChaMax = 0, the scale factors kept" % fc)
     m = walk(lambda u, a, n: tcp_read(client, u, a, n), 100, "TCP, pack 2 stale,")
     if m:
         c.eq([m[803].raw("NStrCon"), m[803].raw("StrEvt1", 2), m[803].raw("StrSoC", 2)], [1, 1, NI16],
              "bank 803: string 2 lost (COMMUNICATION_ERROR, no old SoC), one string connected")
+        c.eq([m[802].raw("Evt1") & 1, m[802].raw("State")], [1, 3],
+             "bank 802 with a stale pack: Evt1 communication error, State still connected")
     sim.ctl("fault 2 none")
     c.ok(wait_until(lambda: isinstance(tcp_read(client, 2, BASE, 1), list), 6), "pack 2 fresh again")
 

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """make bench: the inverter outputs' timing.
 
-The real bmsgw with [limits] and a simulated Daly pack (TCP), a pylon-can
-output on slcan over a socat pty pair (interval 1 s) and a pylon-rs485
-output on a second pair.  This script reads the CAN side as raw slcan lines
+The real bmsgw with [limits] and a simulated JK-PB pack (TCP), a pylon-can
+output with every extra (capacity, cells, modules, name: 15 frames a set)
+on slcan over a socat pty pair (interval 1 s) and a pylon-rs485 output on
+a second pair.  This script reads the CAN side as raw slcan lines
 (a select loop, each line stamped when it arrives) and is the RS485 master.
 
 1. Frame period jitter, for INV_SECONDS (default 60; the goal is stated
@@ -71,6 +72,10 @@ class Lines(threading.Thread):
     def since(self, t0, ident):
         with self.lock:
             return [(t, d) for t, i, d in self.frames if t >= t0 and i == ident]
+
+    def ids_since(self, t0):
+        with self.lock:
+            return [(t, i) for t, i, _ in self.frames if t >= t0]
 
 
 class Master(threading.Thread):
@@ -164,8 +169,8 @@ def ov_trials(sim, lines, gw_port, trials):
     a = [x[0] * 1000 for x in res]
     b = [x[1] * 1000 for x in res]
     print("cell over-voltage -> CCL = 0 in a 0x351 (%d trials): after the poll that read it p50 %.1f ms, max "
-          "%.1f ms (goal: within one frame period, %.0f ms); after the simulator's change p50 %.0f ms, max %.0f ms"
-          % (len(res), pct(a, 50), max(a), INTERVAL * 1000, pct(b, 50), max(b)))
+          "%.1f ms (goal: within 5 ms, a set out of turn); after the simulator's change p50 %.0f ms, max %.0f ms"
+          % (len(res), pct(a, 50), max(a), pct(b, 50), max(b)))
 
 
 def main():
@@ -174,7 +179,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-benchinv-")
     can_a, can_b = pty_pair(tmp, "can")
     rs_a, rs_b = pty_pair(tmp, "rs")
-    sim = Sim()
+    sim = Sim(protocol="jk-pb", packs=("address=1,cells=16,sensors=4,capacity=280",))
     lines = Lines(can_b)
     gw_port = free_port()
     gw = Gateway("""[gateway]
@@ -183,8 +188,9 @@ stale_after = 5
 state_file = none
 log_level = warn
 [pack.a]
-protocol = daly
+protocol = jk-pb
 port = tcp://127.0.0.1:%d
+address = 1
 poll_interval = 0.5
 [limits]
 recovery_hold = 0.5
@@ -194,6 +200,7 @@ protocol = pylon-can
 port = slcan://%s
 source = a
 interval = %g
+extras = capacity, cells, modules, name
 [inverter.rs]
 protocol = pylon-rs485
 port = %s
@@ -208,6 +215,8 @@ source = a
         master.running = False
         master.join(2)
         jitter(lines, t0, time.monotonic())
+        ids = {i for t, i in lines.ids_since(t0)}
+        print("frames in a set: %d (%s)" % (len(ids), " ".join("%03X" % i for i in sorted(ids))))
         lat = [x * 1000 for x in master.lat]
         print("pylon-rs485 reply latency (%d requests, %d unanswered): p50 %.2f ms, p99 %.2f ms, max %.2f ms "
               "(goal: p99 < 20 ms; a pty, so without the line time)" %

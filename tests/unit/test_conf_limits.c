@@ -64,8 +64,9 @@ static void test_defaults(void)
 	            (const double[]){1, 0.25, 0.05, 0.005, 0});
 	check_table(&l->discharge_cell, 5, (const double[]){3.190, 3.100, 3.000, 2.900, 2.800},
 	            (const double[]){1, 0.25, 0.05, 0.005, 0});
-	check_table(&l->charge_temp, 8, (const double[]){0, 2, 5, 10, 40, 45, 50, 55},
-	            (const double[]){0, 0.25, 0.5, 1, 1, 0.5, 0.25, 0});
+	/* lfp: no charge to 1 degC, 10 % at 3 degC (a sensor's error of margin) */
+	check_table(&l->charge_temp, 8, (const double[]){1, 3, 5, 10, 40, 45, 50, 55},
+	            (const double[]){0, 0.1, 0.25, 1, 1, 0.5, 0.25, 0});
 	check_table(&l->discharge_temp, 8, (const double[]){-10, 0, 5, 10, 40, 45, 50, 55},
 	            (const double[]){0, 0.25, 0.5, 1, 1, 0.5, 0.25, 0});
 	check_table(&l->mos_temp, 3, (const double[]){70, 80, 90}, (const double[]){1, 0.25, 0});
@@ -79,12 +80,23 @@ static void test_defaults(void)
 	CHECK_NEAR(l->force_charge_soc, 5, 1e-9);
 	CHECK_NEAR(l->full_charge_days, 30, 1e-9);
 	CHECK_EQ_INT(l->bank_rule, CONF_BANK_MIN);
+	CHECK_EQ_INT(l->bank_stale, CONF_BANK_STALE_DEGRADE);
+	CHECK_NEAR(l->unknown_temp_fraction, 0.1, 1e-12);
+	CHECK_NEAR(l->voltage_drop, 0, 1e-12);
+	CHECK_NEAR(l->absorption_tolerance, 0.05, 1e-12);
+	CHECK_NEAR(l->tail_current, 0, 1e-12);
+	CHECK_NEAR(l->max_bulk_time, 0, 1e-12);
+	CHECK_NEAR(l->table_hysteresis, 0.020, 1e-12);
+	CHECK_NEAR(l->limit_exceeded, 10, 1e-12);
+	CHECK_NEAR(c.packs[0].max_charge_current, -1, 1e-12); /* [limits]' */
 
 	/* every key written, none at its default */
 	CHECK_EQ_INT(load("[limits]\nmax_charge_current = 100.5\nmax_discharge_current = 120\nabsorption_time = 0\n"
 	                  "absorption_cell_diff = 0.005\nrebulk_soc = 0\nrebulk_cell_diff = 1\ninterpolation = STEP\n"
 	                  "recovery_hold = 0\nrecovery_rate = 0.5\ncvl_recovery_hold = 3600\ncvl_rate = 1\n"
-	                  "force_charge_soc = 0\nfull_charge_days = 3650\nbank_rule = sum\n"), 0);
+	                  "force_charge_soc = 0\nfull_charge_days = 3650\nbank_rule = sum\nbank_stale = block\n"
+	                  "unknown_temp_fraction = 0\nvoltage_drop = 0.15\nabsorption_tolerance = 0\ntail_current = 3.5\n"
+	                  "max_bulk_time = 7200\ntable_hysteresis = 0\nlimit_exceeded = 0\n"), 0);
 	CHECK_NEAR(l->max_charge_current, 100.5, 1e-9);
 	CHECK_NEAR(l->max_discharge_current, 120, 1e-9);
 	CHECK_NEAR(l->absorption_time, 0, 1e-9);
@@ -99,6 +111,26 @@ static void test_defaults(void)
 	CHECK_NEAR(l->force_charge_soc, 0, 1e-9);
 	CHECK_NEAR(l->full_charge_days, 3650, 1e-9);
 	CHECK_EQ_INT(l->bank_rule, CONF_BANK_SUM);
+	CHECK_EQ_INT(l->bank_stale, CONF_BANK_STALE_BLOCK);
+	CHECK_NEAR(l->unknown_temp_fraction, 0, 1e-12);
+	CHECK_NEAR(l->voltage_drop, 0.15, 1e-12);
+	CHECK_NEAR(l->absorption_tolerance, 0, 1e-12);
+	CHECK_NEAR(l->tail_current, 3.5, 1e-12);
+	CHECK_NEAR(l->max_bulk_time, 7200, 1e-12);
+	CHECK_NEAR(l->table_hysteresis, 0, 1e-12);
+	CHECK_NEAR(l->limit_exceeded, 0, 1e-12);
+	CHECK_EQ_INT(load("[limits]\nbank_rule = weighted\n"), 0);
+	CHECK_EQ_INT(l->bank_rule, CONF_BANK_WEIGHTED);
+	/* a pack's own ratings */
+	CHECK_EQ_INT(load("[limits]\n[pack.c]\nprotocol = daly\nport = /dev/ttyUSB1\nmax_charge_current = 140\n"
+	                  "max_discharge_current = 200.5\n"), 0);
+	CHECK_NEAR(c.packs[2].max_charge_current, 140, 1e-9);
+	CHECK_NEAR(c.packs[2].max_discharge_current, 200.5, 1e-9);
+	CHECK_NEAR(c.packs[0].max_charge_current, -1, 1e-12);
+	expect_error("[pack.c]\nprotocol = daly\nport = /dev/ttyUSB1\nmax_charge_current = 140\n",
+	             "t.ini:13: [pack.c] max_charge_current: is a charge limit setting, but there is no [limits] section");
+	expect_error("[limits]\n[pack.c]\nprotocol = daly\nport = /dev/ttyUSB1\nmax_charge_current = 0\n",
+	             "t.ini:14: [pack.c] max_charge_current: 0 is out of range (expected amperes > 0 and <= 10000)");
 }
 
 static void test_chemistry(void)
@@ -113,8 +145,9 @@ static void test_chemistry(void)
 	            (const double[]){1, 0.25, 0.05, 0.005, 0});
 	check_table(&l->discharge_cell, 5, (const double[]){3.290, 3.200, 3.100, 3.000, 2.900},
 	            (const double[]){1, 0.25, 0.05, 0.005, 0});
-	/* the temperature tables do not depend on the chemistry */
-	CHECK_EQ_INT(l->charge_temp.n, 8);
+	/* nmc and lto keep dbus-serialbattery's charge temperature table */
+	check_table(&l->charge_temp, 8, (const double[]){0, 2, 5, 10, 40, 45, 50, 55},
+	            (const double[]){0, 0.25, 0.5, 1, 1, 0.5, 0.25, 0});
 
 	CHECK_EQ_INT(load("[limits]\nchemistry = LTO\n"), 0);
 	CHECK_EQ_INT(l->chemistry, CONF_CHEM_LTO);
@@ -169,7 +202,7 @@ static void test_ranges(void)
 	expect_error("[limits]\ninterpolation = cubic\n",
 	             "t.ini:11: [limits] interpolation: \"cubic\" is not valid (expected one of linear, step)");
 	expect_error("[limits]\nbank_rule = mean\n", "t.ini:11: [limits] bank_rule: \"mean\" is not valid (expected one "
-	             "of min, sum)");
+	             "of min, sum, weighted)");
 	expect_error("[limits]\nmax_charge_current = 50A\n", "t.ini:11: [limits] max_charge_current: \"50A\" is not a number");
 	expect_error("[limits]\nmax_cell_voltage =\n", "t.ini:11: [limits] max_cell_voltage: empty value");
 	expect_error("[limits]\ncolour = red\n", "t.ini:11: [limits] colour: unknown key (expected one of chemistry, "
@@ -274,10 +307,14 @@ static void test_summary(void)
 	static const char *const want[] = {
 		"limits (CVL, CCL, DCL and DVL of every pack and the bank; chemistry nmc)\n",
 		"  cell voltage  max 4.1 V (bulk and absorption), float 4 V, min 3 V (DVL = cells x min)\n",
-		"  current       charge 50 A, discharge 60 A per pack; bank: sum (of the fresh packs' limits)\n",
-		"  absorption    from a cell spread <= 0.01 V for 900 s, then float; bulk again below 80 % SOC or at a "
-		"spread >= 0.08 V\n",
-		"  flags         force charge never; full-charge request after 30 days without absorption\n",
+		"  current       charge 50 A, discharge 60 A per pack; bank: sum (of the fresh packs' limits); a stale pack "
+		"of it: degrade (CVL at float, a communication warning)\n",
+		"  CVL           + 0 V voltage drop; never under the battery less 0.05 V per 16 cells\n",
+		"  absorption    within 0.05 V per 16 cells of the target with a cell spread <= 0.01 V, for 900 s, then "
+		"float; bulk again below 80 % SOC or at a spread >= 0.08 V\n",
+		"  temperature   no sensor reading: 0.1 of the charge current\n",
+		"  flags         force charge never; full-charge request after 30 days without absorption or 97 % SOC; "
+		"limit exceeded after 10 s beyond CCL or DCL\n",
 		"  tables        linear interpolation; x:fraction of the max current, the lowest fraction binds\n",
 		"    charge, highest cell V       4.025:1, 4.05:0.25, 4.075:0.05, 4.1:0.005, 4.15:0\n",
 		"    discharge, lowest cell V     3.29:1, 3.2:0.25, 3.1:0.05, 3:0.005, 2.9:0\n",

@@ -62,6 +62,31 @@ static void test_inverter_defaults(void)
 	CHECK_EQ_INT(v->reply_address, -1);
 	CHECK_STR(v->manufacturer, "PYLON");
 	CHECK_NEAR(v->failsafe_silence, 30, 1e-9);
+	CHECK_EQ_INT(v->extras, CONF_EXTRA_CAPACITY); /* pylon-can's default */
+	CHECK_EQ_INT(v->soc_override, CONF_SOC_OVERRIDE_NONE);
+	CHECK_NEAR(v->soc_hold_full, 98, 1e-9);
+	CHECK_EQ_INT(v->ver, 0x20);
+	CHECK_EQ_INT(v->current_unit, CONF_CURRENT_100MA);
+	/* lux-can: no extras by default; extras, the SOC rules */
+	CHECK_EQ_INT(load("[bank]\n[inverter.lx]\nprotocol = lux-can\nport = can0\n"), 0);
+	CHECK_EQ_INT(v->protocol, CONF_INV_LUX_CAN);
+	CHECK_EQ_INT(v->extras, 0);
+	CHECK_EQ_INT(load("[bank]\n[inverter.lx]\nprotocol = lux-can\nport = can0\nextras = Cells,capacity , name\n"
+	                  "soc_override = deye\nsoc_hold_full = 0\ninterval = 5\n"), 0);
+	CHECK_EQ_INT(v->extras, CONF_EXTRA_CELLS | CONF_EXTRA_CAPACITY | CONF_EXTRA_NAME);
+	CHECK_EQ_INT(v->soc_override, CONF_SOC_OVERRIDE_DEYE);
+	CHECK_NEAR(v->soc_hold_full, 0, 1e-9);
+	CHECK_EQ_INT(load("[bank]\n[inverter.hy]\nprotocol = pylon-can\nport = can0\nextras = none\n"), 0);
+	CHECK_EQ_INT(v->extras, 0);
+	CHECK_EQ_INT(load("[bank]\n[inverter.hy]\nprotocol = pylon-can\nport = can0\nextras = modules\n"), 0);
+	CHECK_EQ_INT(v->extras, CONF_EXTRA_MODULES);
+	/* RS485: VER, echo, 10 mA */
+	CHECK_EQ_INT(load("[bank]\n[inverter.rs]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 0x28\n"
+	                  "current_unit = 10MA\n"), 0);
+	CHECK_EQ_INT(v->ver, 0x28);
+	CHECK_EQ_INT(v->current_unit, CONF_CURRENT_10MA);
+	CHECK_EQ_INT(load("[bank]\n[inverter.rs]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = echo\n"), 0);
+	CHECK_EQ_INT(v->ver, CONF_VER_ECHO);
 
 	CHECK_EQ_INT(load("[inverter.si]\nprotocol = sma-can\nport = slcan:///dev/serial/by-id/usb-CANable-if00\n"
 	                  "source = b\ninterval = 0.2\nmanufacturer = BYD HV\nfailsafe_silence = 0\n"), 0);
@@ -111,16 +136,49 @@ static void test_inverter_defaults(void)
 
 static void test_inverter_errors(void)
 {
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = can0\nextras = capacity, voltage\n",
+	             "t.ini:13: [inverter.x] extras: \"voltage\" is not valid (expected none, or some of capacity, cells, "
+	             "modules, name separated by commas)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nextras = name\n",
+	             "t.ini:13: [inverter.x] extras: is for the CAN protocols");
+	expect_error("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = capacity\n",
+	             "t.ini:13: [inverter.x] extras: sma-can sends only the frames of its document (SMA: \"No further "
+	             "CAN-IDs are allowed\"; expected extras = none)");
+	CHECK_EQ_INT(load("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = none\n"), 0);
+	expect_error("[bank]\n[inverter.x]\nprotocol = lux-can\nport = can0\nver = 0x28\n",
+	             "t.ini:13: [inverter.x] ver: is for the RS485 protocols");
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 28\n",
+	             "t.ini:13: [inverter.x] ver: \"28\" is not a hex byte (expected a hex byte 0x20..0x2F, or echo)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 0x30\n",
+	             "t.ini:13: [inverter.x] ver: 0x30 is out of range (expected a hex byte 0x20..0x2F, or echo)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 0x2G\n",
+	             "\"0x2G\" is not a hex byte");
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = can0\ninterval = 6\n",
+	             "t.ini:13: [inverter.x] interval: 6 is out of range (expected seconds >= 0.2 and <= 5)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = can0\nsoc_override = victron\n",
+	             "(expected one of none, deye)");
+	/* a source that can never give a CVL: a shunt, alone or as the only
+	 * kind of pack in a bank; a bank with one pack that can is fine */
+	static const char shunt[] = "[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB2\n[limits]\n"; /* 1-4 */
+	expect_error_with(shunt, "[inverter.x]\nprotocol = pylon-can\nport = can0\nsource = s\n",
+	                  "t.ini:8: [inverter.x] source: pack s (protocol vedirect) can never give a charge voltage "
+	                  "limit (it reads no cell voltages and reports none)");
+	expect_error_with(shunt, "[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\n",
+	                  "t.ini:6: [inverter.x] source: no pack of the bank can give what an inverter reads: pack s "
+	                  "(protocol vedirect)");
+	CHECK_EQ_INT(load_with("[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB2\n[pack.d]\nprotocol = daly\n"
+	                       "port = /dev/ttyUSB0\n[limits]\n[bank]\n", "[inverter.x]\nprotocol = pylon-can\n"
+	                       "port = can0\n"), 0);
 	expect_error_with("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n", "[inverter.x]\nprotocol = pylon-can\n"
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
-	             "protocol = pylon-can, sma-can or pylon-rs485)");
+	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
-	             "valid (expected one of pylon-can, sma-can, pylon-rs485)");
+	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485)");
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
@@ -143,18 +201,18 @@ static void test_inverter_errors(void)
 	             "t.ini:12: [inverter.x] port: \"/dev/tty USB1\" contains a space");
 	/* keys of the other kind of protocol, with their own line */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\ninterval = 2\n",
-	             "t.ini:13: [inverter.x] interval: is for the CAN protocols (pylon-rs485 answers when the inverter "
-	             "asks: expected no interval key)");
+	             "t.ini:13: [inverter.x] interval: is for the CAN protocols (protocol pylon-rs485 answers when the "
+	             "inverter asks: expected no interval key)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = can0\nbaud = 9600\n",
-	             "t.ini:13: [inverter.x] baud: is for pylon-rs485 (protocol pylon-can speaks on a CAN bus: expected no "
-	             "baud key)");
+	             "t.ini:13: [inverter.x] baud: is for the RS485 protocols (protocol pylon-can speaks on a CAN bus: "
+	             "expected no baud key)");
 	expect_error("[bank]\n[inverter.x]\naddress = 3\nprotocol = sma-can\nport = can0\n",
-	             "t.ini:11: [inverter.x] address: is for pylon-rs485 (protocol sma-can");
+	             "t.ini:11: [inverter.x] address: is for the RS485 protocols (protocol sma-can");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = can0\nreply_address =\n",
-	             "t.ini:13: [inverter.x] reply_address: is for pylon-rs485");
+	             "t.ini:13: [inverter.x] reply_address: is for the RS485 protocols");
 	/* ranges */
 	expect_error("[inverter.x]\ninterval = 0.1\n", "t.ini:10: [inverter.x] interval: 0.1 is out of range (expected "
-	             "seconds >= 0.2 and <= 60)");
+	             "seconds >= 0.2 and <= 5)");
 	expect_error("[inverter.x]\ninterval = 61\n", "interval: 61 is out of range");
 	expect_error("[inverter.x]\nbaud = 14400\n", "t.ini:10: [inverter.x] baud: 14400 is not a standard rate");
 	expect_error("[inverter.x]\naddress = 0\n", "t.ini:10: [inverter.x] address: 0 is out of range (expected a whole "
@@ -167,7 +225,8 @@ static void test_inverter_errors(void)
 	expect_error("[inverter.x]\nfailsafe_silence = 3601\n", "failsafe_silence: 3601 is out of range (expected seconds "
 	             ">= 0 and <= 3600)");
 	expect_error("[inverter.x]\nspeed = 500k\n", "t.ini:10: [inverter.x] speed: unknown key (expected one of protocol, "
-	             "port, source, interval, baud, address, reply_address, manufacturer, failsafe_silence)");
+	             "port, source, interval, extras, soc_override, soc_hold_full, baud, address, reply_address, ver, "
+	             "current_unit, manufacturer, failsafe_silence)");
 	expect_error("[inverter.X]\n", "invalid inverter name");
 	expect_error("[inverter.x]\nprotocol = pylon-can\nport = can0\n[inverter.x]\n",
 	             "t.ini:12: [inverter.x]: duplicate section (first on line 9)");
@@ -241,7 +300,16 @@ static void test_sunspec(void)
 	expect_error_with("[gateway]\nbase = 39950\n", "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[sunspec]\n",
 	                  "t.ini:6: [sunspec] base: registers 40000..40135");
 	expect_error("[sunspec]\nbase = 40000\nbase = 41000\n", "t.ini:11: [sunspec] base: duplicate key");
-	expect_error("[sunspec]\nmodels = 802\n", "t.ini:10: [sunspec] models: unknown key (expected one of base)");
+	expect_error("[sunspec]\nmodels = 802\n", "t.ini:10: [sunspec] models: unknown key (expected one of base, "
+	             "serial)");
+	/* serial: model 1's SN stem, room left for "-247" */
+	CHECK_STR(c.sunspec.serial, "");
+	CHECK_EQ_INT(load("[sunspec]\nserial = A1234 rack\n"), 0);
+	CHECK_STR(c.sunspec.serial, "A1234 rack");
+	CHECK_EQ_INT(load("[sunspec]\nserial = 0123456789012345678901234567\n"), 0);
+	expect_error("[sunspec]\nserial = 01234567890123456789012345678\n", "t.ini:10: [sunspec] serial: "
+	             "\"01234567890123456789012345678\" has 29 characters (expected 1..28 printable ASCII characters)");
+	expect_error("[sunspec]\nserial = caf\xc3\xa9\n", "not printable ASCII");
 }
 
 static void test_rtu(void)
@@ -292,7 +360,9 @@ static void test_summary(void)
 	size_t len = 0;
 	CHECK_EQ_INT(load("[bank]\n[inverter.hy]\nprotocol = pylon-can\nport = slcan:///dev/ttyACM0\n[inverter.bk]\n"
 	                  "protocol = pylon-rs485\nport = tcp://192.0.2.7:4196\nsource = a\nreply_address = 3\n"
-	                  "manufacturer = BMSGW\n[inverter.si]\nprotocol = sma-can\nport = can1\ninterval = 0.5\n"
+	                  "manufacturer = BMSGW\nver = echo\ncurrent_unit = 10mA\n[inverter.si]\nprotocol = sma-can\n"
+	                  "port = can1\ninterval = 0.5\nsoc_hold_full = 0\n[inverter.lx]\nprotocol = lux-can\nport = can2\n"
+	                  "extras = cells, name\nsoc_override = deye\n"
 	                  "[sunspec]\n[rtu]\nport = /dev/ttyUSB5\nmode = 8E1\ncontrol = true\n"), 0);
 	FILE *m = open_memstream(&buf, &len);
 	conf_print_summary(&c, m);
@@ -300,11 +370,16 @@ static void test_summary(void)
 	static const char *const want[] = {
 		"inverters (a virtual battery; nothing is sent to an inverter without this section)\n"
 		"  hy: pylon-can on slcan /dev/ttyACM0 (serial CAN adapter, 500 kbit/s), source the bank, manufacturer "
-		"\"PYLON\", every 1 s; a stale source: zero limits, then silence after 30 s\n"
-		"  bk: pylon-rs485 on tcp 192.0.2.7:4196, source pack a, manufacturer \"BMSGW\", answers address 2 as 3; a "
-		"stale source: zero limits, then no answer after 30 s\n"
-		"  si: sma-can on can1 (SocketCAN), source the bank, manufacturer \"PYLON\", every 0.5 s; a stale source: "
-		"zero limits, then silence after 30 s\n",
+		"\"PYLON\", every 1 s, extras capacity; SOC at most 98 % until absorbed; a stale source: zero limits, then "
+		"silence after 30 s\n"
+		"  bk: pylon-rs485 on tcp 192.0.2.7:4196, source pack a, manufacturer \"BMSGW\", answers address 2 as 3, VER "
+		"as asked, currents in 10mA; SOC at most 98 % until absorbed; a stale source: zero limits, then no answer "
+		"after 30 s\n"
+		"  si: sma-can on can1 (SocketCAN), source the bank, manufacturer \"PYLON\", every 0.5 s, extras none; a "
+		"stale source: zero limits, then silence after 30 s\n"
+		"  lx: lux-can on can2 (SocketCAN), source the bank, manufacturer \"PYLON\", every 1 s, extras cells, name; "
+		"SOC at most 98 % until absorbed; SOC 0 % while DCL = 0, 100 % while CCL = 0 (soc_override deye); a stale "
+		"source: zero limits, then silence after 30 s\n",
 		"sunspec\n  registers     40000..40135 on a pack's unit (SunS, models 1 and 802, end); 40000..40227 on the "
 		"bank's unit (model 803 too, 2 strings); read-only\n",
 		"rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          /dev/ttyUSB5 @ "

@@ -1,13 +1,16 @@
 /* tests/unit/test_daemon.c - the daemon's helpers that need no loop:
- * folding of repeated log lines (gateway/core/log.c) and numeric addresses that
- * never go to DNS (gateway/core/resolve.c). */
+ * folding of repeated log lines (gateway/core/log.c), numeric addresses that
+ * never go to DNS (gateway/core/resolve.c) and the machine's tag
+ * (gateway/core/machine.c). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../gateway/core/log.h"
+#include "../../gateway/core/machine.h"
 #include "../../gateway/core/resolve.h"
 #include "check.h"
 
@@ -116,6 +119,34 @@ static void test_numeric(void)
 	CHECK(!gw_numeric_addr("", 502, &ss, &len));
 }
 
+/* The machine's tag: the first 8 hex digits of machine-id(5), lower case;
+ * the first file that holds one. */
+static void test_machine_tag(void)
+{
+	char tag[GW_MACHINE_TAG_LEN + 1];
+	CHECK_EQ_INT(gw_machine_tag_parse("3d1219c7c4c5404aaa1f6d2a48adfda4\n", tag), 0);
+	CHECK_STR(tag, "3d1219c7");
+	CHECK_EQ_INT(gw_machine_tag_parse("  3D1219C7C4C5404AAA1F6D2A48ADFDA4", tag), 0);
+	CHECK_STR(tag, "3d1219c7");
+	CHECK_EQ_INT(gw_machine_tag_parse("3d1219c", tag), -1); /* too short */
+	CHECK_STR(tag, "");
+	CHECK_EQ_INT(gw_machine_tag_parse("uninitialized\n", tag), -1); /* systemd's first-boot marker */
+	CHECK_EQ_INT(gw_machine_tag_parse("", tag), -1);
+	char empty[] = "/tmp/bmsgw-test-machine-XXXXXX", good[] = "/tmp/bmsgw-test-machine-XXXXXX";
+	int fe = mkstemp(empty), fg = mkstemp(good);
+	CHECK(fe >= 0 && fg >= 0);
+	CHECK_EQ_INT(write(fg, "0123ABCDef0123456789abcdef012345\n", 33), 33);
+	close(fe);
+	close(fg);
+	const char *const paths[] = { "/nonexistent/machine-id", empty, good };
+	CHECK_EQ_INT(gw_machine_tag(paths, 3, tag), 0);
+	CHECK_STR(tag, "0123abcd");
+	CHECK_EQ_INT(gw_machine_tag(paths, 2, tag), -1);
+	CHECK_STR(tag, "");
+	unlink(empty);
+	unlink(good);
+}
+
 int main(void)
 {
 	out = tmpfile();
@@ -124,6 +155,7 @@ int main(void)
 	gw_log_set_output(out);
 	test_fold();
 	test_numeric();
+	test_machine_tag();
 	gw_log_set_output(NULL);
 	return check_report();
 }

@@ -26,12 +26,13 @@ static void table(struct conf_table *t, int n, const double *xy)
 	}
 }
 
-/* The LFP defaults of [limits] (README.md "Charge and discharge limits"). */
+/* The LFP defaults of [limits] (README.md "Charge and discharge limits";
+ * conf/conf.c is checked against them in test_conf_limits.c). */
 static void lfp(struct conf_limits *c)
 {
 	static const double cc[] = { 3.375, 1, 3.400, 0.25, 3.425, 0.05, 3.450, 0.005, 3.500, 0 };
 	static const double dc[] = { 3.190, 1, 3.100, 0.25, 3.000, 0.05, 2.900, 0.005, 2.800, 0 };
-	static const double ct[] = { 0, 0, 2, 0.25, 5, 0.5, 10, 1, 40, 1, 45, 0.5, 50, 0.25, 55, 0 };
+	static const double ct[] = { 1, 0, 3, 0.1, 5, 0.25, 10, 1, 40, 1, 45, 0.5, 50, 0.25, 55, 0 };
 	static const double dt[] = { -10, 0, 0, 0.25, 5, 0.5, 10, 1, 40, 1, 45, 0.5, 50, 0.25, 55, 0 };
 	static const double mt[] = { 70, 1, 80, 0.25, 90, 0 };
 	memset(c, 0, sizeof(*c));
@@ -59,6 +60,14 @@ static void lfp(struct conf_limits *c)
 	c->force_charge_soc = 5;
 	c->full_charge_days = 30;
 	c->bank_rule = CONF_BANK_MIN;
+	c->bank_stale = CONF_BANK_STALE_DEGRADE;
+	c->unknown_temp_fraction = 0.1;
+	c->voltage_drop = 0;
+	c->absorption_tolerance = 0.05;
+	c->tail_current = 0;
+	c->max_bulk_time = 0;
+	c->table_hysteresis = 0.020;
+	c->limit_exceeded = 10;
 }
 
 /* A healthy 16-cell pack: every cell at mv, sensors 25 degC, MOSFET 30
@@ -88,7 +97,7 @@ static void fresh(void)
 
 static unsigned run(double t, const struct bms_snapshot *s)
 {
-	return gw_limits_step(&cfg, s, t, WALL0 + (int64_t)t, &st, &out);
+	return gw_limits_step(&cfg, NULL, s, t, WALL0 + (int64_t)t, &st, &out);
 }
 
 /* ---- tables ------------------------------------------------------------- */
@@ -129,10 +138,14 @@ static void test_tables(void)
 	const struct conf_table *ct = &cfg.charge_temp, *dt = &cfg.discharge_temp;
 	CHECK_NEAR(gw_limits_table(ct, -5, L), 0, 1e-12);
 	CHECK_NEAR(gw_limits_table(ct, 60, S), 0, 1e-12);
-	CHECK_NEAR(gw_limits_table(ct, 1, L), 0.125, 1e-12);
+	/* lfp's table moved up by a sensor's error: no charge to 1 degC, 5 %
+	 * at 2 degC (was 25 %) */
+	CHECK_NEAR(gw_limits_table(ct, 1, L), 0, 1e-12);
 	CHECK_NEAR(gw_limits_table(ct, 1, S), 0, 1e-12);
-	CHECK_NEAR(gw_limits_table(ct, 7.5, L), 0.75, 1e-12);
-	CHECK_NEAR(gw_limits_table(ct, 7.5, S), 0.5, 1e-12);
+	CHECK_NEAR(gw_limits_table(ct, 2, L), 0.05, 1e-12);
+	CHECK_NEAR(gw_limits_table(ct, 2, S), 0, 1e-12);
+	CHECK_NEAR(gw_limits_table(ct, 7.5, L), 0.625, 1e-12);
+	CHECK_NEAR(gw_limits_table(ct, 7.5, S), 0.25, 1e-12);
 	CHECK_NEAR(gw_limits_table(ct, 10, S), 1, 1e-12);
 	CHECK_NEAR(gw_limits_table(ct, 25, S), 1, 1e-12);
 	CHECK_NEAR(gw_limits_table(ct, 42.5, L), 0.75, 1e-12);
@@ -227,13 +240,13 @@ static void test_engine_tables(void)
 	CHECK_NEAR(out.dcl_a, 9, 1e-9);
 	CHECK_EQ_INT(out.dcl_reason, GW_LR_CELL_VOLTAGE);
 	CHECK_NEAR(out.ccl_a, 50, 1e-9);
-	/* the lowest sensor 1 degC: charge 0.125 -> 6.25 A, discharge
-	 * 0.25 + 0.25 * 0.2 = 0.3 -> 18 A */
+	/* the lowest sensor 1 degC: charge 0 (lfp, a sensor's error of margin
+	 * over 0 degC), discharge 0.25 + 0.25 * 0.2 = 0.3 -> 18 A */
 	fresh();
 	pack16(&s, 3300);
 	s.temp_c[1] = 1;
 	run(0, &s);
-	CHECK_NEAR(out.ccl_a, 6.25, 1e-9);
+	CHECK_NEAR(out.ccl_a, 0, 1e-9);
 	CHECK_NEAR(out.dcl_a, 18, 1e-9);
 	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
 	CHECK_EQ_INT(out.dcl_reason, GW_LR_TEMPERATURE);
@@ -245,12 +258,12 @@ static void test_engine_tables(void)
 	run(0, &s);
 	CHECK_NEAR(out.ccl_a, 20, 1e-9);
 	CHECK_NEAR(out.dcl_a, 24, 1e-9);
-	/* both sensors count: cold 3 degC (0.25 + 0.25/3) and hot 47 degC (0.4) */
-	s.temp_c[1] = 3;
+	/* both sensors count: cold 4 degC (0.1 + 0.15/2) and hot 47 degC (0.4) */
+	s.temp_c[1] = 4;
 	fresh();
 	run(0, &s);
-	CHECK_NEAR(out.ccl_a, 50 * (0.25 + 0.25 / 3), 1e-9);
-	CHECK_NEAR(out.dcl_a, 24, 1e-9); /* discharge at 3 degC: 0.4 too */
+	CHECK_NEAR(out.ccl_a, 50 * (0.1 + 0.15 / 2), 1e-9);
+	CHECK_NEAR(out.dcl_a, 24, 1e-9); /* discharge at 4 degC: 0.4 too */
 	/* MOSFET 75 degC: 0.625 both ways */
 	fresh();
 	pack16(&s, 3300);
@@ -366,16 +379,38 @@ static void test_cvl_machine(void)
 		bad += run(t, &s) != 0 || out.mode != GW_LIM_ABSORPTION || fabs(out.cvl_v - 55.2) > 1e-9;
 	CHECK_EQ_INT(bad, 0);
 	/* 900 s after the start (t = 2): float, the CVL ramps down at
-	 * 16 x 0.001 V/s from 55.2 to 16 x 3.375 = 54.0, checked every second */
+	 * 16 x 0.001 V/s from 55.2 toward 16 x 3.375 = 54.0, checked every
+	 * second, but never under the battery less 0.05 V: with the cells
+	 * still at 3.450 V (55.2 V) it stops at 55.15 V ... */
 	CHECK_EQ_INT(run(902, &s), GW_LIM_CHANGED_MODE);
 	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
 	CHECK_NEAR(out.cvl_v, 55.184, 1e-9);
 	double last = out.cvl_v;
 	int off = 0, jump = 0;
-	for (int t = 903; t <= 1000; t++) {
+	for (int t = 903; t <= 950; t++) {
 		run(t, &s);
-		double want = fmax(54.0, 55.2 - 0.016 * (t - 901));
-		off += fabs(out.cvl_v - want) > 1e-9 || out.mode != GW_LIM_FLOAT;
+		double want = fmax(55.15, 55.2 - 0.016 * (t - 901));
+		off += fabs(out.cvl_v - want) > 1e-5 || out.mode != GW_LIM_FLOAT;
+		jump += last - out.cvl_v > 0.016 + 1e-9 || out.cvl_v > last;
+		last = out.cvl_v;
+	}
+	CHECK_EQ_INT(off, 0);
+	CHECK_NEAR(out.cvl_v, 55.15, 1e-5); /* the pack's voltage is a float */
+	CHECK_NEAR(out.ccl_a, 0.25, 1e-9); /* charging not stopped: float follows, it wants nothing lower */
+	/* ... and follows the cells down as they relax: 3.400 V (54.4 V), then
+	 * 3.350 V (53.6 V: under float, so the ramp ends at 54.0) */
+	pack16(&s, 3400);
+	for (int t = 951; t <= 1000; t++) {
+		run(t, &s);
+		off += fabs(out.cvl_v - fmax(54.35, 55.15 - 0.016 * (t - 950))) > 1e-5;
+		jump += last - out.cvl_v > 0.016 + 1e-9 || out.cvl_v > last;
+		last = out.cvl_v;
+	}
+	CHECK_NEAR(out.cvl_v, 54.35, 1e-5);
+	pack16(&s, 3350);
+	for (int t = 1001; t <= 1100; t++) {
+		run(t, &s);
+		off += fabs(out.cvl_v - fmax(54.0, 54.35 - 0.016 * (t - 1000))) > 1e-5 || out.mode != GW_LIM_FLOAT;
 		jump += last - out.cvl_v > 0.016 + 1e-9 || out.cvl_v > last;
 		last = out.cvl_v;
 	}
@@ -387,21 +422,21 @@ static void test_cvl_machine(void)
 	 * loop through absorption) */
 	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
 	s.soc = 100;
-	run(1001, &s);
+	run(1101, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
 	s.soc = 80;
-	run(1002, &s);
+	run(1102, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
 	/* below rebulk_soc: bulk; the CVL climbs from float at 0.016 V/s, no hold */
 	pack16(&s, 3300);
 	s.soc = 79.9f;
-	CHECK_EQ_INT(run(1003, &s), GW_LIM_CHANGED_MODE);
+	CHECK_EQ_INT(run(1103, &s), GW_LIM_CHANGED_MODE);
 	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
 	CHECK_NEAR(out.cvl_v, 54.0, 1e-9);
 	off = 0;
-	for (int t = 1004; t <= 1100; t++) {
+	for (int t = 1104; t <= 1200; t++) {
 		run(t, &s);
-		off += fabs(out.cvl_v - fmin(55.2, 54.0 + 0.016 * (t - 1003))) > 1e-9 || out.mode != GW_LIM_BULK;
+		off += fabs(out.cvl_v - fmin(55.2, 54.0 + 0.016 * (t - 1103))) > 1e-9 || out.mode != GW_LIM_BULK;
 	}
 	CHECK_EQ_INT(off, 0);
 	CHECK(!st.cvl_limited);
@@ -478,11 +513,25 @@ static void test_absorption(void)
 	s.cell_mv[0] = 3442; /* sum 55.222 V, spread 10 mV */
 	run(1, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
-	/* and the sum must reach Vmax: 16 x 3.449 with spread 0 does not */
+	/* and the sum must reach Vmax less absorption_tolerance (0.05 V per 16
+	 * cells): 16 x 3.449 = 55.184 V does, 16 x 3.446 = 55.136 V does not */
 	fresh();
 	pack16(&s, 3449);
 	run(0, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
+	fresh();
+	pack16(&s, 3446);
+	run(0, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	/* with no tolerance, Vmax exactly (dbus-serialbattery's rule) */
+	fresh();
+	cfg.absorption_tolerance = 0;
+	pack16(&s, 3449);
+	run(0, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	pack16(&s, 3450);
+	run(1, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
 }
 
 /* The cell over-voltage rule: down at once by the sum of the excesses,
@@ -551,7 +600,8 @@ static void test_ovp_modes(void)
 	run(1, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
 	CHECK_NEAR(out.cvl_v, 55.185, 1e-9);
-	/* not in float: the ramp goes on whatever a cell does (spread 60 mV) */
+	/* in float too: the lower of the ramp and the over-voltage rule
+	 * (spread 60 mV: 15 cells at 3.400, one at 3.460: 54.46 - 0.010) */
 	fresh();
 	double tf = to_float(0, &s, 100);
 	pack16(&s, 3400);
@@ -559,10 +609,12 @@ static void test_ovp_modes(void)
 	run(tf + 1, &s);
 	run(tf + 2, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
-	CHECK_NEAR(out.cvl_v, 55.2 - 0.016 * 3, 1e-9);
-	/* a CVL lowered under Vfloat in absorption climbs to it in float:
+	CHECK_NEAR(out.cvl_v, 54.45, 1e-5);
+	CHECK_NEAR(out.bulk_cvl_v, 54.45, 1e-5);
+	/* a cell over-voltage that would put the CVL under the battery: the CVL
+	 * stays at the battery less 0.05 V and charging stops through the CCL.
 	 * 12 cells at 3.3 V and 4 at 3.8 V (sum 54.8 V, still absorption; the
-	 * spread restarts the timer): 54.8 - 4 x 0.35 = 53.4 V */
+	 * spread restarts the timer): the rule's 54.8 - 4 x 0.35 = 53.4 V */
 	fresh();
 	cfg.absorption_time = 10;
 	pack16(&s, 3450);
@@ -570,22 +622,32 @@ static void test_ovp_modes(void)
 	pack16(&s, 3300);
 	for (int i = 0; i < 4; i++)
 		s.cell_mv[i] = 3800;
+	s.voltage = 54.8f;
 	run(1, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
-	CHECK_NEAR(out.cvl_v, 53.4, 1e-9);
+	CHECK_NEAR(out.cvl_v, 54.75, 1e-5);
+	CHECK_NEAR(out.bulk_cvl_v, 53.4, 1e-9);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CELL_VOLTAGE);
 	pack16(&s, 3450);
 	for (int t = 2; t <= 10; t++)
 		run(t, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
-	CHECK_NEAR(out.cvl_v, 53.4, 1e-9); /* held */
+	CHECK_NEAR(out.bulk_cvl_v, 53.4, 1e-9); /* held */
+	CHECK_NEAR(out.cvl_v, 55.15, 1e-5);     /* at the battery, not under it */
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
 	run(11, &s);
 	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
-	CHECK_NEAR(out.cvl_v, 53.416, 1e-9);
-	for (int t = 12; t <= 20; t++)
+	/* relaxed to 3.300 V a cell: the float ramp (from 53.4 toward 54.0)
+	 * stays under the rule's CVL held at 53.4 until its hold ends (60 s
+	 * after t = 1), which then climbs at 0.016 V/s */
+	pack16(&s, 3300);
+	int off = 0;
+	for (int t = 12; t <= 120; t++) {
 		run(t, &s);
-	CHECK_NEAR(out.cvl_v, 53.56, 1e-9);
-	for (int t = 21; t <= 60; t++)
-		run(t, &s);
+		off += fabs(out.cvl_v - fmin(54.0, 53.4 + 0.016 * fmax(0, t - 61))) > 1e-9 || out.mode != GW_LIM_FLOAT;
+	}
+	CHECK_EQ_INT(off, 0);
 	CHECK_NEAR(out.cvl_v, 54.0, 1e-9);
 }
 
@@ -698,8 +760,10 @@ static void test_antiflap(void)
 	run(182, &s);
 	CHECK_NEAR(out.ccl_a, 0.8, 1e-6);
 	CHECK(out.charge_allowed);
-	/* the discharge side has its own 1.5 % (0.9 A of 60 A) */
+	/* the discharge side has its own 1.5 % (0.9 A of 60 A); without the
+	 * cell tables' hysteresis (test_hysteresis) */
 	fresh();
+	cfg.table_hysteresis = 0;
 	pack16(&s, 3300);
 	s.dsg_mos = false;
 	run(0, &s);
@@ -740,9 +804,9 @@ static void test_mosfet_alarms(void)
 	CHECK_NEAR(out.dcl_a, 60, 1e-9);
 	/* every alarm bit alone, on its side */
 	static const uint32_t chg = BMS_AL_CELL_OV | BMS_AL_PACK_OV | BMS_AL_CHG_OT | BMS_AL_CHG_UT |
-				    BMS_AL_CHG_OC | BMS_AL_SENSOR;
+				    BMS_AL_CHG_OC | BMS_AL_SENSOR | BMS_AL_SOC_HIGH;
 	static const uint32_t dsg = BMS_AL_CELL_UV | BMS_AL_PACK_UV | BMS_AL_DSG_OT | BMS_AL_DSG_UT |
-				    BMS_AL_DSG_OC | BMS_AL_SHORT;
+				    BMS_AL_DSG_OC | BMS_AL_SHORT | BMS_AL_SOC_LOW;
 	static const uint32_t both = BMS_AL_MOS_OT | BMS_AL_MOS_FAULT | BMS_AL_HW_FAULT | BMS_AL_COMM |
 				     BMS_AL_PROTECTION;
 	int bad = 0;
@@ -766,7 +830,31 @@ static void test_mosfet_alarms(void)
 	CHECK_EQ_INT(gw_limits_alarm_side(BMS_AL_PROTECTION | BMS_AL_CELL_DIFF),
 		     GW_LIM_F_CHARGE | GW_LIM_F_DISCHARGE);
 	CHECK_EQ_INT(gw_limits_alarm_side(BMS_AL_CELL_OV | BMS_AL_CELL_UV), GW_LIM_F_CHARGE | GW_LIM_F_DISCHARGE);
-	CHECK_EQ_INT(gw_limits_alarm_side(BMS_AL_SOC_LOW | BMS_AL_OTHER | BMS_AL_TEMP_DIFF), 0);
+	CHECK_EQ_INT(gw_limits_alarm_side(BMS_AL_CELL_DIFF | BMS_AL_OTHER | BMS_AL_TEMP_DIFF), 0);
+	/* SOC-low protection (Daly 0x98 byte 2 bit 7: soc_low + protection) is
+	 * a discharge-side alarm: the pack stays chargeable; SOC-high the
+	 * charge side */
+	CHECK_EQ_INT(gw_limits_alarm_side(BMS_AL_PROTECTION | BMS_AL_SOC_LOW), GW_LIM_F_DISCHARGE);
+	CHECK_EQ_INT(gw_limits_alarm_side(BMS_AL_PROTECTION | BMS_AL_SOC_HIGH), GW_LIM_F_CHARGE);
+	pack16(&s, 3300);
+	s.alarms = BMS_AL_SOC_LOW | BMS_AL_PROTECTION;
+	fresh();
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	CHECK(out.charge_allowed && !out.discharge_allowed);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_ALARM);
+	/* the levels kept apart: a protection names its sided bits, a
+	 * protection without a side (and no sided bit) is all of them */
+	uint32_t pr, wa;
+	gw_limits_alarm_levels(BMS_AL_CELL_UV, &pr, &wa);
+	CHECK_EQ_INT(pr, 0);
+	CHECK_EQ_INT(wa, BMS_AL_CELL_UV);
+	gw_limits_alarm_levels(BMS_AL_CELL_UV | BMS_AL_CELL_DIFF | BMS_AL_PROTECTION, &pr, &wa);
+	CHECK_EQ_INT(pr, BMS_AL_CELL_UV);
+	CHECK_EQ_INT(wa, BMS_AL_CELL_UV | BMS_AL_CELL_DIFF);
+	gw_limits_alarm_levels(BMS_AL_CELL_DIFF | BMS_AL_PROTECTION, &pr, &wa);
+	CHECK_EQ_INT(pr, BMS_AL_CELL_DIFF);
+	CHECK_EQ_INT(wa, BMS_AL_CELL_DIFF);
 	/* an alarm and an open FET: the alarm is the reason */
 	pack16(&s, 3300);
 	s.alarms = BMS_AL_CHG_OT;
@@ -930,9 +1018,9 @@ static void test_force_full(void)
 	CHECK(!out.full_charge_request);
 	/* a clock not set yet (1970): nothing recorded, nothing asked */
 	fresh();
-	gw_limits_step(&cfg, &s, 0, 1000, &st, &out);
+	gw_limits_step(&cfg, NULL, &s, 0, 1000, &st, &out);
 	CHECK_EQ_INT(st.last_full_wall, 0);
-	gw_limits_step(&cfg, &s, 1, 1000 + 40 * 86400, &st, &out);
+	gw_limits_step(&cfg, NULL, &s, 1, 1000 + 40 * 86400, &st, &out);
 	CHECK(!out.full_charge_request);
 }
 
@@ -970,6 +1058,13 @@ static void test_no_cells(void)
 	CHECK(out.volt_valid);
 	CHECK_NEAR(out.cvl_v, 56, 1e-9);
 	CHECK_NEAR(out.dvl_v, 44, 1e-9);
+	/* ... never under the battery: the CVL stays at it, charging stops */
+	s.bms_cvl_v = 52;
+	for (int t = 3; t < 6; t++)
+		run(40 * 86400 + t, &s);
+	CHECK_NEAR(out.cvl_v, 52.95, 1e-5);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_BMS_LIMIT);
 }
 
 static void test_disabled_words(void)
@@ -1025,16 +1120,282 @@ static void test_disabled_words(void)
 	CHECK_EQ_INT(gw_limits_changes(&a, &b), GW_LIM_CHANGED_MODE | GW_LIM_CHANGED_DCL_REASON);
 }
 
+
+/* ---- issue 26: what a real inverter needs ------------------------------- */
+
+/* Force charge only while charging is allowed; the full-charge request
+ * clears at a SOC of 97 %. */
+static void test_force_allowed(void)
+{
+	struct bms_snapshot s;
+	fresh();
+	pack16(&s, 3100);
+	s.soc = 3;
+	s.temp_c[0] = s.temp_c[1] = 0; /* no charge at 0 degC */
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK(!out.force_charge && !(gw_limits_flags(&out) & GW_LIM_F_FORCE_CHARGE));
+	CHECK(st.force); /* wanted, not sent */
+	s.temp_c[0] = s.temp_c[1] = 25;
+	for (int t = 1; t <= 31; t++) {
+		run(t, &s);
+		CHECK(!out.force_charge || out.ccl_a > 0);
+	}
+	run(32, &s); /* the hold ended: 5 A/s */
+	CHECK_NEAR(out.ccl_a, 5, 1e-9);
+	CHECK(out.force_charge);
+	s.alarms = BMS_AL_CHG_OT;
+	run(33, &s);
+	CHECK(!out.charge_allowed && !out.force_charge);
+	s.alarms = 0;
+	s.chg_mos = false;
+	fresh();
+	run(0, &s);
+	CHECK(!out.force_charge);
+	/* full charge: a step at 97 % SOC counts as full (Pylontech's rule) */
+	fresh();
+	pack16(&s, 3300);
+	s.soc = 97;
+	run(0, &s);
+	run(40 * 86400, &s);
+	CHECK(!out.full_charge_request);
+	CHECK_EQ_INT(st.last_full_wall, WALL0 + 40 * 86400);
+	s.soc = 96.9f;
+	run(70 * 86400 - 1, &s);
+	CHECK(!out.full_charge_request);
+	run(70 * 86400, &s);
+	CHECK(out.full_charge_request);
+}
+
+/* voltage_drop, absorption_tolerance, tail_current, max_bulk_time. */
+static void test_absorption_entry(void)
+{
+	struct bms_snapshot s;
+	/* voltage_drop: on the published CVL only; entry compares the cells */
+	fresh();
+	cfg.voltage_drop = 0.2;
+	pack16(&s, 3300);
+	run(0, &s);
+	CHECK_NEAR(out.cvl_v, 55.4, 1e-9);
+	CHECK_NEAR(out.bulk_cvl_v, 55.4, 1e-9);
+	pack16(&s, 3447); /* 55.152 V: within 0.05 V of 55.2 */
+	run(1, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
+	CHECK_NEAR(out.cvl_v, 55.4, 1e-9);
+	/* tail_current: at the CVL with the cells apart (29 mV), absorption
+	 * once the charge current is under 2 A */
+	fresh();
+	cfg.tail_current = 2;
+	pack16(&s, 3449);
+	s.cell_mv[7] = 3420; /* 55.155 V */
+	s.present |= BMS_HAS_CURRENT;
+	s.current = 5;
+	run(0, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	s.current = 1.5f;
+	run(1, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_ABSORPTION);
+	/* ... not below the CVL: 30 mV lower */
+	fresh();
+	cfg.tail_current = 2;
+	pack16(&s, 3447);
+	s.cell_mv[7] = 3390;
+	s.present |= BMS_HAS_CURRENT;
+	s.current = 0.5f;
+	run(0, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	/* max_bulk_time: at the target, never together: float after 600 s */
+	fresh();
+	cfg.max_bulk_time = 600;
+	pack16(&s, 3449);
+	s.cell_mv[7] = 3420;
+	unsigned ev = 0;
+	for (int t = 0; t < 600; t++)
+		ev |= run(t, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	CHECK(!(ev & GW_LIM_EVENT_BULK_TIME));
+	ev = run(600, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
+	CHECK(ev & GW_LIM_EVENT_BULK_TIME);
+	CHECK(out.absorbed);
+	/* the timer runs only at the target: 0.5 V under it, it stops */
+	fresh();
+	cfg.max_bulk_time = 600;
+	pack16(&s, 3449);
+	s.cell_mv[7] = 3420;
+	run(0, &s);
+	pack16(&s, 3400); /* 54.4 V: 0.8 V under */
+	run(300, &s);
+	pack16(&s, 3449);
+	s.cell_mv[7] = 3420;
+	run(301, &s);
+	run(700, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	run(901, &s);
+	CHECK_EQ_INT(out.mode, GW_LIM_FLOAT);
+}
+
+/* No temperature known: unknown_temp_fraction of the charge current. */
+static void test_unknown_temp(void)
+{
+	struct bms_snapshot s;
+	fresh();
+	pack16(&s, 3300);
+	s.present &= ~(uint32_t)BMS_HAS_TEMPS;
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 5, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
+	CHECK_NEAR(out.dcl_a, 60, 1e-9);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_NONE);
+	fresh();
+	pack16(&s, 3300);
+	s.temp_c[0] = s.temp_c[1] = NAN; /* sensors that read nothing */
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 5, 1e-9);
+	fresh();
+	cfg.unknown_temp_fraction = 0;
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK(!out.charge_allowed);
+	s.temp_c[1] = 20; /* one reads: its table */
+	fresh();
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+}
+
+/* A pack's own ratings. */
+static void test_rating(void)
+{
+	struct bms_snapshot s;
+	struct gw_lim_rating r = { 100, 30 };
+	fresh();
+	pack16(&s, 3300);
+	gw_limits_step(&cfg, &r, &s, 0, WALL0, &st, &out);
+	CHECK_NEAR(out.ccl_a, 100, 1e-9);
+	CHECK_NEAR(out.dcl_a, 30, 1e-9);
+	s.temp_c[0] = 47; /* 0.4 of its own */
+	gw_limits_step(&cfg, &r, &s, 1, WALL0 + 1, &st, &out);
+	CHECK_NEAR(out.ccl_a, 40, 1e-9);
+	CHECK_NEAR(out.dcl_a, 12, 1e-9);
+}
+
+/* The knee of a cell table with and without table_hysteresis (at once: no
+ * hold, no ramp). */
+static void test_hysteresis(void)
+{
+	struct bms_snapshot s;
+	static const int up[] = { 3400, 3390, 3375, 3360, 3350 };
+	/* the highest cell falls to 3.400 V (0.25), then rises back */
+	static const double with[] = { 12.5, 12.5, 20, 42.5, 50 };
+	static const double without[] = { 12.5, 27.5, 50, 50, 50 };
+	for (int h = 0; h < 2; h++) {
+		fresh();
+		cfg.recovery_hold = 0;
+		cfg.recovery_rate = 0;
+		cfg.table_hysteresis = h ? 0.020 : 0;
+		int bad = 0;
+		for (int i = 0; i < 5; i++) {
+			pack16(&s, 3300);
+			s.cell_mv[2] = (uint16_t)up[i];
+			run(i, &s);
+			bad += fabs(out.ccl_a - (h ? with : without)[i]) > 1e-9;
+		}
+		CHECK_EQ_INT(bad, 0);
+	}
+	/* the discharge side: the lowest cell back up from 3.100 V (0.25) */
+	fresh();
+	cfg.recovery_hold = 0;
+	cfg.recovery_rate = 0;
+	static const int dn[] = { 3100, 3110, 3120, 3130, 3100 };
+	static const double dwant[] = { 15, 15, 15, 20, 15 };
+	int bad = 0;
+	for (int i = 0; i < 5; i++) {
+		pack16(&s, 3300);
+		s.cell_mv[9] = (uint16_t)dn[i];
+		run(i, &s);
+		bad += fabs(out.dcl_a - dwant[i]) > 1e-6;
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+/* limit_exceeded: 10 s beyond by max(5 A, 10 %), cleared after 10 s within. */
+static void test_exceeded(void)
+{
+	struct bms_snapshot s;
+	fresh();
+	pack16(&s, 3300);
+	s.present |= BMS_HAS_CURRENT;
+	s.current = 55; /* CCL 50: 5 A over, not beyond */
+	for (int t = 0; t <= 20; t++)
+		run(t, &s);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_NONE);
+	s.current = 55.5f;
+	unsigned ev = 0;
+	for (int t = 21; t <= 30; t++)
+		ev |= run(t, &s);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_NONE);
+	CHECK(!(ev & GW_LIM_CHANGED_EXCEEDED));
+	ev = run(31, &s);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_CHARGE);
+	CHECK(ev & GW_LIM_CHANGED_EXCEEDED);
+	CHECK(gw_limits_flags(&out) & GW_LIM_F_EXCEEDED);
+	CHECK_STR(gw_limits_exceeded_name(out.exceeded), "charge");
+	s.current = 10;
+	for (int t = 32; t <= 41; t++)
+		CHECK(!(run(t, &s) & GW_LIM_CHANGED_EXCEEDED));
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_CHARGE);
+	CHECK(run(42, &s) & GW_LIM_CHANGED_EXCEEDED);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_NONE);
+	/* discharge: DCL 60, beyond 66 A */
+	s.current = -67;
+	for (int t = 43; t <= 53; t++)
+		run(t, &s);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_DISCHARGE);
+	/* stale: not judged */
+	CHECK(run(54, NULL) & GW_LIM_CHANGED_EXCEEDED);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_NONE);
+	/* 0 = off */
+	fresh();
+	cfg.limit_exceeded = 0;
+	pack16(&s, 3300);
+	s.present |= BMS_HAS_CURRENT;
+	s.current = 200;
+	for (int t = 0; t <= 100; t++)
+		run(t, &s);
+	CHECK_EQ_INT(out.exceeded, GW_LIM_EXC_NONE);
+}
+
 /* ---- the bank --------------------------------------------------------------- */
 
 static struct gw_limits mk(double cvl, double ccl, double dcl, double dvl, enum gw_lim_mode mode,
 			   enum gw_lim_reason rc, enum gw_lim_reason rd)
 {
 	struct gw_limits l = { .enabled = true, .volt_valid = true, .cvl_v = cvl, .ccl_a = ccl,
-			       .dcl_a = dcl, .dvl_v = dvl, .mode = mode, .ccl_reason = rc, .dcl_reason = rd };
+			       .dcl_a = dcl, .dvl_v = dvl, .mode = mode, .ccl_reason = rc, .dcl_reason = rd,
+			       .cells = 16, .bulk_cvl_v = cvl, .absorbed = mode == GW_LIM_FLOAT };
 	l.charge_allowed = ccl > 0;
 	l.discharge_allowed = dcl > 0;
 	return l;
+}
+
+/* The bank of n packs (NULL = not fresh, not stale), [limits]' ratings, no
+ * measurement. */
+static void bank(const struct gw_limits *const p[], int n, struct gw_limits *o, struct gw_lim_binding *b)
+{
+	struct gw_lim_member m[8];
+	for (int i = 0; i < n && i < 8; i++)
+		m[i] = (struct gw_lim_member){ p[i], false, { cfg.max_charge_current, cfg.max_discharge_current }, 0 };
+	struct gw_lim_bank_in in = { m, n < 8 ? n : 8, false, false, false, 0, 0, 0 };
+	gw_limits_bank(&cfg, &in, o, b);
+}
+
+/* The bank's follow step for two packs of [limits]' ratings, no measurement. */
+static void follow(struct gw_lim_bank_state *bst, double now, struct gw_limits *o)
+{
+	struct gw_lim_rating r = { cfg.max_charge_current, cfg.max_discharge_current };
+	struct gw_lim_member m[2] = { { NULL, false, r, 0 }, { NULL, false, r, 0 } };
+	struct gw_lim_bank_in in = { m, 2, false, false, false, 0, 0, 0 };
+	gw_limits_bank_follow(&cfg, bst, &in, now, o);
 }
 
 static void test_bank(void)
@@ -1048,7 +1409,7 @@ static void test_bank(void)
 	struct gw_lim_binding bind;
 
 	/* min: 3 fresh packs x the lowest */
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 90, 1e-9);
 	CHECK_NEAR(o.dcl_a, 60, 1e-9);
 	CHECK_NEAR(o.cvl_v, 55.0, 1e-9);
@@ -1064,7 +1425,7 @@ static void test_bank(void)
 	CHECK_EQ_INT(gw_limits_flags(&o), 0x13);
 	/* sum */
 	cfg.bank_rule = CONF_BANK_SUM;
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 120, 1e-9);
 	CHECK_NEAR(o.dcl_a, 140, 1e-9);
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_TEMPERATURE);
@@ -1072,14 +1433,14 @@ static void test_bank(void)
 	c.ccl_a = 0;
 	c.charge_allowed = false;
 	c.ccl_reason = GW_LR_MOSFET_OFF;
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
 	CHECK(!o.charge_allowed && o.discharge_allowed);
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_MOSFET_OFF);
 	CHECK_EQ_INT(bind.ccl, 2);
 	CHECK_NEAR(o.dcl_a, 140, 1e-9);
 	cfg.bank_rule = CONF_BANK_MIN;
-	gw_limits_bank(&cfg, p, 4, &o, NULL);
+	bank(p, 4, &o, NULL);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_MOSFET_OFF);
 	/* a pack that reports allowed = false with a current above 0 still blocks */
@@ -1087,42 +1448,42 @@ static void test_bank(void)
 	d.discharge_allowed = false;
 	const struct gw_limits *pd[2] = { &a, &d };
 	cfg.bank_rule = CONF_BANK_SUM;
-	gw_limits_bank(&cfg, pd, 2, &o, NULL);
+	bank(pd, 2, &o, NULL);
 	CHECK_NEAR(o.dcl_a, 0, 1e-12);
 	cfg.bank_rule = CONF_BANK_MIN;
 	/* packs dropping out: the others carry the bank */
 	c.ccl_a = 40;
 	c.charge_allowed = true;
 	p[1] = NULL;
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 80, 1e-9); /* 2 x 40 */
 	CHECK_NEAR(o.cvl_v, 55.1, 1e-9);
-	CHECK_EQ_INT(o.mode, GW_LIM_FLOAT);
+	CHECK_EQ_INT(o.mode, GW_LIM_BULK); /* one charge machine: pack a has not absorbed */
 	CHECK_EQ_INT(bind.cvl, 2);
 	/* a fail-safe result counts as not fresh */
 	struct gw_limits f = mk(50, 0, 0, 40, GW_LIM_FAILSAFE, GW_LR_STALE, GW_LR_STALE);
 	f.failsafe = true;
 	p[1] = &f;
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 80, 1e-9);
 	CHECK_NEAR(o.cvl_v, 55.1, 1e-9);
 	CHECK(!o.failsafe);
 	/* flags of the packs: any force charge, any full-charge request */
 	a.force_charge = true;
 	c.full_charge_request = true;
-	gw_limits_bank(&cfg, p, 4, &o, NULL);
+	bank(p, 4, &o, NULL);
 	CHECK(o.force_charge && o.full_charge_request);
 	CHECK_EQ_INT(gw_limits_flags(&o), 0x1F);
 	/* a pack without voltages does not set the bank's CVL/DVL */
 	c.volt_valid = false;
 	c.cvl_v = c.dvl_v = 0;
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK_NEAR(o.cvl_v, 55.2, 1e-9);
 	CHECK_NEAR(o.dvl_v, 46.4, 1e-9);
 	CHECK_EQ_INT(bind.cvl, 0);
 	CHECK_EQ_INT(o.mode, GW_LIM_BULK);
 	a.volt_valid = false;
-	gw_limits_bank(&cfg, p, 4, &o, &bind);
+	bank(p, 4, &o, &bind);
 	CHECK(!o.volt_valid);
 	CHECK_EQ_INT(bind.cvl, -1);
 	CHECK_EQ_INT(o.mode, GW_LIM_BULK); /* the first fresh pack's */
@@ -1139,7 +1500,7 @@ static void test_bank_failsafe(void)
 	f.failsafe = true;
 	const struct gw_limits *p[2] = { &a, &f };
 	const struct gw_limits *none[3] = { NULL, &f, NULL };
-	gw_limits_bank(&cfg, none, 3, &o, &bind);
+	bank(none, 3, &o, &bind);
 	CHECK(o.failsafe && !o.charge_allowed && !o.discharge_allowed && o.enabled);
 	CHECK_EQ_INT(o.mode, GW_LIM_FAILSAFE);
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_STALE);
@@ -1147,11 +1508,11 @@ static void test_bank_failsafe(void)
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
 	CHECK_EQ_INT(gw_limits_flags(&o), 0x30);
 	CHECK_EQ_INT(bind.ccl, -1);
-	gw_limits_bank(&cfg, none, 0, &o, NULL);
+	bank(none, 0, &o, NULL);
 	CHECK(o.failsafe);
 	/* without [limits]: all 0, off */
 	cfg.enabled = false;
-	gw_limits_bank(&cfg, p, 2, &o, NULL);
+	bank(p, 2, &o, NULL);
 	CHECK_EQ_INT(o.mode, GW_LIM_OFF);
 	CHECK_EQ_INT(gw_limits_flags(&o), 0);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
@@ -1174,21 +1535,21 @@ static void test_bank_engine(void)
 	pack16(&s2, 3300);
 	s2.temp_c[0] = 47; /* 20 A, 24 A */
 	const struct gw_limits *pp[2] = { &o1, &o2 };
-	gw_limits_step(&cfg, &s1, 0, WALL0, &st1, &o1);
-	gw_limits_step(&cfg, &s2, 0, WALL0, &st2, &o2);
-	gw_limits_bank(&cfg, pp, 2, &o, &bind);
+	gw_limits_step(&cfg, NULL, &s1, 0, WALL0, &st1, &o1);
+	gw_limits_step(&cfg, NULL, &s2, 0, WALL0, &st2, &o2);
+	bank(pp, 2, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 40, 1e-9);
 	CHECK_NEAR(o.dcl_a, 48, 1e-9);
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_TEMPERATURE);
 	CHECK_EQ_INT(bind.ccl, 1);
-	gw_limits_step(&cfg, NULL, 1, WALL0 + 1, &st2, &o2);
+	gw_limits_step(&cfg, NULL, NULL, 1, WALL0 + 1, &st2, &o2);
 	pp[1] = NULL; /* not fresh */
-	gw_limits_bank(&cfg, pp, 2, &o, &bind);
+	bank(pp, 2, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 50, 1e-9);
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_NONE);
 	pp[1] = &o2;
-	gw_limits_step(&cfg, &s2, 2, WALL0 + 2, &st2, &o2);
-	gw_limits_bank(&cfg, pp, 2, &o, &bind);
+	gw_limits_step(&cfg, NULL, &s2, 2, WALL0 + 2, &st2, &o2);
+	bank(pp, 2, &o, &bind);
 	/* pack 2 is back but its limits still recover (0 A, reason stale): it
 	 * joins the bank only once they did, so its 0 A does not stop the bank */
 	CHECK_NEAR(o2.ccl_a, 0, 1e-12);
@@ -1196,8 +1557,8 @@ static void test_bank_engine(void)
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_NONE);
 	CHECK(o.charge_allowed);
 	for (int t = 3; t <= 40; t++)
-		gw_limits_step(&cfg, &s2, t, WALL0 + t, &st2, &o2);
-	gw_limits_bank(&cfg, pp, 2, &o, &bind);
+		gw_limits_step(&cfg, NULL, &s2, t, WALL0 + t, &st2, &o2);
+	bank(pp, 2, &o, &bind);
 	CHECK_NEAR(o.ccl_a, 40, 1e-9); /* recovered: 2 x 20 A */
 }
 
@@ -1212,21 +1573,21 @@ static void test_bank_follow(void)
 	struct gw_limits t = { .enabled = true, .volt_valid = true, .cvl_v = 55.2, .dvl_v = 46.4, .ccl_a = 100,
 			       .dcl_a = 120, .mode = GW_LIM_BULK };
 	struct gw_limits o = t;
-	gw_limits_bank_follow(&cfg, &bst, 2, 0, &o);
+	follow(&bst, 0, &o);
 	CHECK_NEAR(o.ccl_a, 100, 1e-9); /* the first: as it is */
 	o = t;
 	o.ccl_a = 20;
 	o.ccl_reason = GW_LR_TEMPERATURE;
-	gw_limits_bank_follow(&cfg, &bst, 2, 1, &o);
+	follow(&bst, 1, &o);
 	CHECK_NEAR(o.ccl_a, 20, 1e-9); /* falls at once */
 	CHECK_EQ_INT(o.ccl_reason, GW_LR_TEMPERATURE);
 	for (int s = 2; s <= 31; s++) {
 		o = t;
-		gw_limits_bank_follow(&cfg, &bst, 2, s, &o);
+		follow(&bst, s, &o);
 		CHECK_NEAR(o.ccl_a, 20, 1e-9); /* held for recovery_hold (30 s) */
 	}
 	o = t;
-	gw_limits_bank_follow(&cfg, &bst, 2, 33, &o);
+	follow(&bst, 33, &o);
 	CHECK_NEAR(o.ccl_a, 25, 1e-9); /* then 5 A/s: risen at 2 s, held to 32, 1 s of ramp */
 	CHECK(o.charge_allowed);
 	o = t;
@@ -1235,23 +1596,245 @@ static void test_bank_follow(void)
 	o.mode = GW_LIM_FAILSAFE;
 	o.volt_valid = false;
 	o.cvl_v = o.dvl_v = 0;
-	gw_limits_bank_follow(&cfg, &bst, 2, 34, &o);
+	follow(&bst, 34, &o);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12);
 	CHECK(o.failsafe && o.volt_valid); /* no fresh pack: the last CVL and DVL kept */
 	CHECK_NEAR(o.cvl_v, 55.2, 1e-9);
 	CHECK_NEAR(o.dvl_v, t.dvl_v, 1e-9);
 	o = t;
-	gw_limits_bank_follow(&cfg, &bst, 2, 35, &o);
+	follow(&bst, 35, &o);
 	CHECK_NEAR(o.ccl_a, 0, 1e-12); /* back: from 0, held */
 	CHECK(!o.charge_allowed);
 	/* CVL: a lower target at once, then up at 0.001 V x 16 cells a second */
 	o = t;
 	o.cvl_v = 54.0;
-	gw_limits_bank_follow(&cfg, &bst, 2, 36, &o);
+	follow(&bst, 36, &o);
 	CHECK_NEAR(o.cvl_v, 54.0, 1e-9);
 	o = t;
-	gw_limits_bank_follow(&cfg, &bst, 2, 46, &o);
+	follow(&bst, 46, &o);
 	CHECK_NEAR(o.cvl_v, 54.0 + 0.001 * 16 * 10, 1e-9);
+}
+
+
+/* The bank of two engine packs, stepped with their snapshots at t. */
+struct two {
+	struct gw_lim_state st[2];
+	struct gw_limits lim[2];
+	struct gw_lim_member m[2];
+	struct gw_lim_bank_state bst;
+	struct gw_limits o;
+};
+
+static void two_init(struct two *b)
+{
+	memset(b, 0, sizeof(*b));
+	for (int k = 0; k < 2; k++) {
+		gw_limits_init(&b->st[k]);
+		b->m[k] = (struct gw_lim_member){ &b->lim[k], false, { cfg.max_charge_current, cfg.max_discharge_current },
+						  0 };
+	}
+	gw_limits_bank_init(&b->bst);
+}
+
+static void two_step(struct two *b, double t, const struct bms_snapshot *a, const struct bms_snapshot *c)
+{
+	const struct bms_snapshot *s[2] = { a, c };
+	double v = 0;
+	for (int k = 0; k < 2; k++) {
+		gw_limits_step(&cfg, NULL, s[k], t, WALL0 + (int64_t)t, &b->st[k], &b->lim[k]);
+		v += s[k] ? s[k]->voltage : 0;
+	}
+	struct gw_lim_bank_in in = { b->m, 2, true, false, false, v / 2, 0, 0 };
+	gw_limits_bank(&cfg, &in, &b->o, NULL);
+	gw_limits_bank_follow(&cfg, &b->bst, &in, t, &b->o);
+}
+
+/* One charge machine: pack A absorbs and floats first; the bank keeps the
+ * bulk CVL (never A's float CVL) until B has absorbed too, then floats. */
+static void test_bank_machine(void)
+{
+	struct two b;
+	struct bms_snapshot sa, sb;
+	lfp(&cfg);
+	cfg.absorption_time = 100;
+	two_init(&b);
+	pack16(&sa, 3450);          /* A at the target, together: absorption */
+	pack16(&sb, 3430);          /* B: 54.88 V, bulk */
+	two_step(&b, 0, &sa, &sb);
+	CHECK_EQ_INT(b.lim[0].mode, GW_LIM_ABSORPTION);
+	CHECK_EQ_INT(b.o.mode, GW_LIM_ABSORPTION);
+	CHECK_NEAR(b.o.cvl_v, 55.2, 1e-9);
+	int bad = 0;
+	for (int t = 1; t <= 300; t++) {
+		two_step(&b, t, &sa, &sb);
+		bad += fabs(b.o.cvl_v - 55.2) > 1e-9 || b.o.mode == GW_LIM_FLOAT || b.o.absorbed;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(b.lim[0].mode, GW_LIM_FLOAT);    /* A floats ... */
+	CHECK(b.lim[0].absorbed && !b.lim[1].absorbed);
+	CHECK_NEAR(b.lim[0].bulk_cvl_v, 55.2, 1e-9);  /* ... its bulk CVL is what the bank reads */
+	CHECK_EQ_INT(b.o.mode, GW_LIM_BULK);
+	/* a cell of A over the target lowers the bank's CVL through A's rule */
+	sa.cell_mv[0] = 3470;
+	sa.voltage = 55.22f;
+	two_step(&b, 301, &sa, &sb);
+	CHECK_NEAR(b.o.cvl_v, 55.2, 1e-5);            /* 55.22 - 0.02, over the floor (55.15) */
+	CHECK_NEAR(b.lim[0].bulk_cvl_v, 55.2, 1e-5);
+	sa.cell_mv[0] = 3450;
+	sa.voltage = 55.2f;
+	/* B reaches the target: absorption, then the bank floats with it */
+	pack16(&sb, 3450);
+	two_step(&b, 302, &sa, &sb);
+	CHECK_EQ_INT(b.lim[1].mode, GW_LIM_ABSORPTION);
+	CHECK_EQ_INT(b.o.mode, GW_LIM_ABSORPTION);
+	for (int t = 303; t <= 402; t++)
+		two_step(&b, t, &sa, &sb);
+	CHECK_EQ_INT(b.lim[1].mode, GW_LIM_FLOAT);
+	CHECK_EQ_INT(b.o.mode, GW_LIM_FLOAT);
+	CHECK(b.o.absorbed);
+	CHECK_NEAR(b.o.cvl_v, 55.15, 1e-5);           /* at the battery, not under it */
+	/* both relax: the bank's CVL follows them down to float */
+	pack16(&sa, 3340);
+	pack16(&sb, 3340);
+	for (int t = 403; t <= 600; t++)
+		two_step(&b, t, &sa, &sb);
+	CHECK_NEAR(b.o.cvl_v, 54.0, 1e-9);
+	/* full-charge request: cleared while the bank floats */
+	b.lim[1].full_charge_request = true;
+	struct gw_lim_bank_in in = { b.m, 2, true, false, false, 53.44, 0, 0 };
+	gw_limits_bank(&cfg, &in, &b.o, NULL);
+	CHECK(!b.o.full_charge_request);
+	b.lim[1].absorbed = false;
+	b.lim[1].mode = GW_LIM_BULK;
+	gw_limits_bank(&cfg, &in, &b.o, NULL);
+	CHECK(b.o.full_charge_request && b.o.mode == GW_LIM_BULK);
+	in.have_soc = true;
+	in.soc = 97;
+	gw_limits_bank(&cfg, &in, &b.o, NULL);
+	CHECK(!b.o.full_charge_request); /* or at 97 % */
+}
+
+/* A stale member: degrade caps the CVL at float and flags it; block is
+ * fail-safe; a pack not read yet is neither. */
+static void test_bank_stale(void)
+{
+	lfp(&cfg);
+	struct gw_limits a = mk(55.2, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
+	struct gw_lim_rating r = { 50, 60 };
+	struct gw_lim_member m[2] = { { &a, false, r, 0 }, { NULL, false, r, 0 } };
+	struct gw_lim_bank_in in = { m, 2, true, false, false, 53.0, 0, 0 };
+	struct gw_limits o;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(!o.member_stale);
+	CHECK_NEAR(o.cvl_v, 55.2, 1e-9);
+	CHECK_NEAR(o.ccl_a, 50, 1e-9);
+	m[1].stale = true;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(o.member_stale && !o.failsafe);
+	CHECK_NEAR(o.cvl_v, 54.0, 1e-9); /* 16 x 3.375 */
+	CHECK_NEAR(o.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(gw_limits_flags(&o), GW_LIM_F_CHARGE | GW_LIM_F_DISCHARGE | GW_LIM_F_ON | GW_LIM_F_MEMBER_STALE);
+	/* the battery above float: the CVL stays at it, charging stops */
+	in.volts = 54.6;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK_NEAR(o.cvl_v, 54.55, 1e-9);
+	CHECK_NEAR(o.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_STALE);
+	CHECK(o.discharge_allowed);
+	/* block: fail-safe */
+	cfg.bank_stale = CONF_BANK_STALE_BLOCK;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(o.failsafe && o.member_stale && !o.charge_allowed && !o.discharge_allowed);
+	CHECK_EQ_INT(gw_limits_flags(&o), GW_LIM_F_ON | GW_LIM_F_FAILSAFE | GW_LIM_F_MEMBER_STALE);
+	m[1].stale = false; /* not read yet at start: not stale */
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(!o.failsafe && !o.member_stale);
+}
+
+/* bank_rule = weighted, by capacity, else by rating; per-pack ratings in
+ * the anti-flap threshold. */
+static void test_bank_weighted(void)
+{
+	lfp(&cfg);
+	cfg.bank_rule = CONF_BANK_WEIGHTED;
+	struct gw_limits a = mk(55.2, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
+	struct gw_limits c = mk(55.2, 140, 168, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
+	struct gw_lim_member m[2] = { { &a, false, { 50, 60 }, 100 }, { &c, false, { 140, 168 }, 280 } };
+	struct gw_lim_bank_in in = { m, 2, false, false, false, 0, 0, 0 };
+	struct gw_limits o;
+	struct gw_lim_binding bind;
+	gw_limits_bank(&cfg, &in, &o, &bind);
+	CHECK_NEAR(o.ccl_a, 190, 1e-9); /* 50 / (100/380) = 140 / (280/380) */
+	CHECK_NEAR(o.dcl_a, 228, 1e-9);
+	c.ccl_a = 100;                   /* the big pack's cells are warm */
+	c.ccl_reason = GW_LR_TEMPERATURE;
+	gw_limits_bank(&cfg, &in, &o, &bind);
+	CHECK_NEAR(o.ccl_a, 100 * 380.0 / 280, 1e-9);
+	CHECK_EQ_INT(bind.ccl, 1);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_TEMPERATURE);
+	/* min of the same packs: 2 x 50; sum: 150 */
+	cfg.bank_rule = CONF_BANK_MIN;
+	gw_limits_bank(&cfg, &in, &o, &bind);
+	CHECK_NEAR(o.ccl_a, 100, 1e-9);
+	cfg.bank_rule = CONF_BANK_SUM;
+	gw_limits_bank(&cfg, &in, &o, &bind);
+	CHECK_NEAR(o.ccl_a, 150, 1e-9);
+	/* no capacity for one: weights by rating (50 : 140) */
+	cfg.bank_rule = CONF_BANK_WEIGHTED;
+	m[0].capacity_ah = 0;
+	gw_limits_bank(&cfg, &in, &o, &bind);
+	CHECK_NEAR(o.ccl_a, fmin(50 * 190.0 / 50, 100 * 190.0 / 140), 1e-9);
+}
+
+/* The bank's alarm levels; its CVL never under the battery; its force
+ * charge only while it may charge. */
+static void test_bank_levels(void)
+{
+	lfp(&cfg);
+	struct gw_limits l = mk(55.2, 50, 0, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_ALARM);
+	uint32_t p = BMS_AL_CELL_UV | BMS_AL_CELL_DIFF | BMS_AL_CHG_OT, w = BMS_AL_CELL_DIFF;
+	gw_limits_bank_alarm_levels(&l, &p, &w);
+	CHECK_EQ_INT(p, BMS_AL_CELL_UV); /* the bank still charges: UV stays, the rest warns */
+	CHECK_EQ_INT(w, BMS_AL_CELL_UV | BMS_AL_CELL_DIFF | BMS_AL_CHG_OT);
+	l = mk(55.2, 0, 0, 46.4, GW_LIM_BULK, GW_LR_ALARM, GW_LR_ALARM);
+	p = BMS_AL_CELL_UV | BMS_AL_CELL_DIFF | BMS_AL_HW_FAULT;
+	w = 0;
+	gw_limits_bank_alarm_levels(&l, &p, &w);
+	CHECK_EQ_INT(p, BMS_AL_CELL_UV | BMS_AL_CELL_DIFF | BMS_AL_HW_FAULT);
+	l = mk(55.2, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
+	p = BMS_AL_HW_FAULT | BMS_AL_CELL_OV;
+	w = 0;
+	gw_limits_bank_alarm_levels(&l, &p, &w);
+	CHECK_EQ_INT(p, 0);
+	CHECK_EQ_INT(w, BMS_AL_HW_FAULT | BMS_AL_CELL_OV);
+	/* a bulk CVL under the battery (a pack's over-voltage rule): held up at
+	 * the battery, charging stopped */
+	struct gw_limits a = mk(54.0, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
+	a.force_charge = true;
+	struct gw_lim_member m[1] = { { &a, false, { 50, 60 }, 0 } };
+	struct gw_lim_bank_in in = { m, 1, true, false, false, 55.0, 0, 0 };
+	struct gw_limits o;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK_NEAR(o.cvl_v, 54.95, 1e-9);
+	CHECK_NEAR(o.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK(!o.force_charge); /* the pack's force, but the bank may not charge */
+	in.volts = 53.0;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK_NEAR(o.cvl_v, 54.0, 1e-9);
+	CHECK(o.force_charge);
+	/* the bank's exceeded, from its current */
+	struct gw_lim_bank_state bst;
+	gw_limits_bank_init(&bst);
+	in.have_i = true;
+	in.amps = 60; /* CCL 50 */
+	unsigned ch = 0;
+	for (int t = 0; t <= 11; t++) { /* the first step is taken as it is: 10 s from t = 1 */
+		gw_limits_bank(&cfg, &in, &o, NULL);
+		ch |= gw_limits_bank_follow(&cfg, &bst, &in, t, &o);
+	}
+	CHECK_EQ_INT(o.exceeded, GW_LIM_EXC_CHARGE);
+	CHECK(ch & GW_LIM_CHANGED_EXCEEDED);
 }
 
 int main(void)
@@ -1271,9 +1854,19 @@ int main(void)
 	test_force_full();
 	test_no_cells();
 	test_disabled_words();
+	test_force_allowed();
+	test_absorption_entry();
+	test_unknown_temp();
+	test_rating();
+	test_hysteresis();
+	test_exceeded();
 	test_bank();
 	test_bank_failsafe();
 	test_bank_engine();
 	test_bank_follow();
+	test_bank_machine();
+	test_bank_stale();
+	test_bank_weighted();
+	test_bank_levels();
 	return check_report();
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../bms/pylonframe.h"
+#include "../../gateway/inverter/codec.h"
 #include "../../gateway/inverter/pylon_rs485.h"
 #include "check.h"
 
@@ -34,15 +35,19 @@
 #define BAD_LENID "~20024661C00401FD33\r"
 #define REQ_LOWER "~20024661e00201fd13\r"
 
-#define F61 "~200246008062CF85FB2E52007B007B61610D0702090CF001040BA10BC202030B7F01010C090C0900000C090" \
-	"0000C090C0900000C090000E909\r"
+/* SOC 81.6 % goes out rounded down: 81 (0x51) */
+#define F61 "~200246008062CF85FB2E51007B007B61610D0702090CF001040BA10BC202030B7F01010C090C0900000C090" \
+	"0000C090C0900000C090000E90A\r"
 #define F42 "~20024600B07E1102100CF80CF00D020CFD0CF60D070CF90CFA0CF70CFC0CFE0CF50CFB0CF40CFF0D01050C" \
 	"090B7F0B910BAA0BC2FF85CF85FFFF04FFFF007B013A740186A0E0A5\r"
 #define F47 "~20024600B032110D7A0B540B540CD10AAB01F4D7A0B540B5400CD10A470258F2AB\r"
 #define F92 "~20024600B01402D7A0B54001F40258C0F955\r"
 #define F51 "~20024600C040626D7367770000000000010750594C4F4E000000000000000000000000000000F0EF\r"
 #define F4F "~200246000000FDB2\r"
-#define F60 "~200246040000FDAE\r"
+/* 0x60: name "bmsgw" (10), manufacturer "PYLON" (20), version 01 07, 2
+ * modules, two serial numbers not known (16 NUL each) */
+#define F60 "~2002460060826" "26D7367770000000000" "50594C4F4E" "000000000000000000000000000000" "0107" "02" \
+	"0000000000000000000000000000000000000000000000000000000000000000" "E494\r"
 #define F62 "~20024600800823702060FC0E\r"
 #define F44 "~20024600A04210021000000000000200000000000000000000050000000000020002150E400000F10D\r"
 
@@ -249,7 +254,13 @@ static int reply_to(const struct pylon485_cfg *c, const char *req, const struct 
 	pylon485_framer_init(&fr);
 	if (feed_str(&fr, req, &r, 1) != 1)
 		return -100;
-	int n = pylon485_reply(c, &r, b, (uint8_t *)out, cap - 1);
+	/* through the codec, as the output calls it */
+	const struct inv_codec *k = inv_codec_of(CONF_INV_PYLON_RS485);
+	if (k != &inv_codec_pylon_rs485 || !k->wants || !k->reply)
+		return -101;
+	if (!k->wants(c, &r))
+		return 0;
+	int n = k->reply(c, &r, b, (uint8_t *)out, cap - 1);
 	if (n >= 0)
 		out[n] = '\0';
 	return n;
@@ -278,12 +289,49 @@ static void test_replies(void)
 	REPLY_IS(&c, REQ_92, &b, F92);
 	REPLY_IS(&c, REQ_51, &b, F51);
 	REPLY_IS(&c, REQ_4F, &b, F4F);
-	REPLY_IS(&c, REQ_60, &b, F60);  /* not known: RTN 04 */
+	REPLY_IS(&c, REQ_60, &b, F60);
 	/* alarms: CELL_OV, CHG_OC and SHORT protecting, more warnings */
 	b.protect = BMS_AL_CELL_OV | BMS_AL_CHG_OC | BMS_AL_SHORT;
 	b.warn = b.protect | BMS_AL_CELL_DIFF | BMS_AL_COMM | BMS_AL_MOS_OT;
 	REPLY_IS(&c, REQ_62, &b, F62);
 	REPLY_IS(&c, REQ_44, &b, F44);
+}
+
+/* The dialects: VER 0x28 (Voltronic's "PYL" mode, diyBMSv4ESP32's
+ * pylon_rs485.cpp), VER as asked (echo), currents in 10 mA. */
+static void test_dialects(void)
+{
+	struct pylon485_cfg c = { .address = 2, .reply_address = -1, .ver = 0x28 };
+	struct inv_battery b;
+	char out[PYLON485_REPLY_MAX + 1];
+	uint8_t info[128];
+	struct bms_pylonframe h;
+
+	battery_b1(&b);
+	REPLY_IS(&c, REQ_4F, &b, "~280246000000FDAA\r");
+	REPLY_IS(&c, "~2802464F0000FD90\r", &b, "~280246000000FDAA\r");
+	c.ver = PYLON485_VER_ECHO;
+	REPLY_IS(&c, "~2802464F0000FD90\r", &b, "~280246000000FDAA\r");
+	REPLY_IS(&c, REQ_4F, &b, F4F);
+	c.ver = 0;
+	REPLY_IS(&c, "~2802464F0000FD90\r", &b, F4F);
+	/* 10 mA: 0x42's current, 0x47's and 0x63's limits */
+	c.flags = PYLON485_CUR_10MA;
+	REPLY_IS(&c, REQ_63, &b, REPLY_63_10MA);
+	int n = reply_to(&c, REQ_42, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	size_t k = 3 + 2 * info[2];
+	k += 1 + 2 * info[k];
+	CHECK_EQ_INT((int16_t)bms_be16(info + k), -1234);   /* -12.34 A in 10 mA */
+	c.flags = 0;
+	n = reply_to(&c, REQ_42, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	CHECK_EQ_INT((int16_t)bms_be16(info + k), -123);    /* in 100 mA */
+	c.flags = PYLON485_CUR_10MA;
+	n = reply_to(&c, REQ_47, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	CHECK_EQ_INT(bms_be16(info + 11), 5000);            /* CCL 50 A in 10 mA */
+	CHECK_EQ_INT(bms_be16(info + 23), 6000);            /* DCL 60 A */
 }
 
 /* Addressing: another ADR is not answered unless reply_address is set,
@@ -338,14 +386,24 @@ static void test_limits(void)
 	CHECK_EQ_INT(bms_be16(info + 2), 46401);
 	CHECK_EQ_INT(bms_be16(info + 4), 32767);
 	CHECK_EQ_INT(bms_be16(info + 6), 0);
-	CHECK_EQ_INT(info[8], 0xC0 | 0x30 | 0x08);
-	/* charging not allowed: CCL 0 and bit 7 clear whatever ccl_a says */
+	/* the DCL's field is 0: no discharge bit */
+	CHECK_EQ_INT(info[8], 0x80 | 0x30 | 0x08);
+	/* charging not allowed: CCL 0, bit 7 clear whatever ccl_a says, and no
+	 * force charge; discharging allowed */
 	b.ccl_a = 50;
+	b.dcl_a = 60;
 	b.charge_allowed = false;
 	n = reply_to(&c, REQ_63, &b, out, sizeof(out));
 	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
 	CHECK_EQ_INT(bms_be16(info + 4), 0);
-	CHECK_EQ_INT(info[8], 0x40 | 0x30 | 0x08);
+	CHECK_EQ_INT(info[8], 0x40 | 0x08);
+	/* a current under one field step: 0, and its bit clear */
+	b.charge_allowed = true;
+	b.ccl_a = 0.09f;
+	n = reply_to(&c, REQ_63, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, info, sizeof(info)) == BMS_OK);
+	CHECK_EQ_INT(bms_be16(info + 4), 0);
+	CHECK_EQ_INT(info[8], 0x40 | 0x08);
 	/* no limits at all: every value 0 and nothing enabled */
 	b.present &= ~(uint32_t)INV_HAS_LIMITS;
 	n = reply_to(&c, REQ_63, &b, out, sizeof(out));
@@ -376,6 +434,7 @@ int main(void)
 	test_framer_input();
 	test_framer_stream_chunkings();
 	test_replies();
+	test_dialects();
 	test_addressing();
 	test_limits();
 	return check_report();

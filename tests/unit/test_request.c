@@ -160,23 +160,37 @@ static void test_ranges(void)
 	gw.conf->sunspec.enabled = true;
 }
 
-/* Stale: 802's data 0x0B (FC03 and FC04), identification readable; with
- * stale_policy = flag the block is served, the limits at zero current. */
+/* Stale: the map's data 0x0B (stale_policy = exception); the SunSpec block
+ * answered with either policy (FC03 and FC04): its data not implemented,
+ * State 1, Evt1 COMMUNICATION_ERROR, the limits at zero current, SetOp 1,
+ * SetInvState 3. */
 static void test_stale(void)
 {
 	struct gw_screen s;
 	uint8_t out[GW_PDU_MAX];
 	double later = NOW + 20; /* stale_after 10 */
-	CHECK_EQ_INT(-ask(1, "03 01 F0 00 01", &allowed, later, &s, out), 0x0B);
-	CHECK_EQ_INT(-ask(1, "04 01 F0 00 01", &allowed, later, &s, out), 0x0B);
-	CHECK_EQ_INT(-ask(1, "03 01 22 00 01", &allowed, later, &s, out), 0x0B); /* the map too */
-	CHECK_EQ_INT(ask(1, "03 01 9F 00 46", &allowed, later, &s, out), 2 + 140); /* SunS + model 1 */
-	CHECK_EQ_INT(ask(1, "03 02 19 00 0C", &allowed, later, &s, out), 2 + 24);  /* 802's scale factors */
-	gw.conf->gw.stale_policy = CONF_STALE_FLAG;
-	int n = ask(1, "03 02 12 00 02", &allowed, later, &s, out);
-	CHECK(bytes_are(out, n, "03 04 00 00 00 00")); /* AChaMax, ADisChaMax */
-	n = ask(1, "03 01 FF 00 02", &allowed, later, &s, out);
-	CHECK(bytes_are(out, n, "03 04 00 00 00 01")); /* Evt1: COMMUNICATION_ERROR */
+	CHECK_EQ_INT(-ask(1, "03 01 22 00 01", &allowed, later, &s, out), 0x0B); /* the map */
+	for (int flag = 0; flag <= 1; flag++) {
+		gw.conf->gw.stale_policy = flag ? CONF_STALE_FLAG : CONF_STALE_EXCEPTION;
+		int n = ask(1, "03 01 F0 00 01", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "03 02 FF FF")); /* SoC not implemented */
+		n = ask(1, "04 01 F0 00 01", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "04 02 FF FF"));
+		CHECK_EQ_INT(ask(1, "03 01 9F 00 46", &allowed, later, &s, out), 2 + 140); /* SunS + model 1 */
+		CHECK_EQ_INT(ask(1, "03 02 19 00 0C", &allowed, later, &s, out), 2 + 24);  /* 802's scale factors */
+		n = ask(1, "03 01 FB 00 01", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "03 02 00 01")); /* State: DISCONNECTED */
+		n = ask(1, "03 02 12 00 02", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "03 04 00 00 00 00")); /* AChaMax, ADisChaMax */
+		n = ask(1, "03 02 08 00 02", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "03 04 FF FF FF FF")); /* VMax, VMin: no voltage of the past */
+		n = ask(1, "03 01 FF 00 02", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "03 04 00 00 00 01")); /* Evt1: COMMUNICATION_ERROR */
+		n = ask(1, "03 02 17 00 02", &allowed, later, &s, out);
+		CHECK(bytes_are(out, n, "03 04 00 01 00 03")); /* SetOp CONNECT, SetInvState STARTED */
+		/* the whole block in one read, as a SunSpec walker might */
+		CHECK_EQ_INT(ask(1, "03 01 9F 00 7D", &allowed, later, &s, out), 2 + 250);
+	}
 	gw.conf->gw.stale_policy = CONF_STALE_EXCEPTION;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../gateway/wire/can.h"
 #include "../../gateway/wire/slcan.h"
 #include "check.h"
 
@@ -298,8 +299,20 @@ static void test_state(void)
 	CHECK_EQ_INT(e.frame.data[7], 0x88);
 }
 
+/* SocketCAN's error frames as the port reads them (gateway/wire/
+ * socketcan.c): bus-off, restarted, the rest ignored. */
+static void test_error_frames(void)
+{
+	CHECK_EQ_INT(gw_can_err_class(0x20000040u), GW_CAN_ERR_BUSOFF);    /* CAN_ERR_FLAG | CAN_ERR_BUSOFF */
+	CHECK_EQ_INT(gw_can_err_class(0x20000100u), GW_CAN_ERR_RESTARTED); /* | CAN_ERR_RESTARTED */
+	CHECK_EQ_INT(gw_can_err_class(0x20000004u), GW_CAN_ERR_OTHER);     /* | CAN_ERR_CRTL (warning, passive) */
+	CHECK_EQ_INT(gw_can_err_class(0x00000040u), GW_CAN_ERR_OTHER);     /* a data frame 0x040 */
+	CHECK_EQ_INT(gw_can_err_class(0x20000140u), GW_CAN_ERR_BUSOFF);    /* both: bus-off wins */
+}
+
 int main(void)
 {
+	test_error_frames();
 	test_encode();
 	test_round_trip();
 	test_stream_chunkings();

@@ -306,8 +306,8 @@ static void test_no_data(void)
 	CHECK_EQ_INT(w.atend, 134);
 	CHECK_EQ_INT(r[134], 0xFFFF);
 	CHECK_EQ_INT(r[135], 0);
-	static const char *const set[] = { "ID", "L", "LocRemCtl", "AlmRst", "Typ", "Evt1", "Evt2", "EvtVnd2",
-					   "ReqInvState", "AHRtg_SF", "WHRtg_SF", "WChaDisChaMax_SF", "SoC_SF",
+	static const char *const set[] = { "ID", "L", "LocRemCtl", "AlmRst", "Typ", "State", "Evt1", "Evt2",
+					   "EvtVnd2", "ReqInvState", "SetOp", "SetInvState", "AHRtg_SF", "WHRtg_SF", "WChaDisChaMax_SF", "SoC_SF",
 					   "SoH_SF", "V_SF", "CellV_SF", "A_SF", "AMax_SF", "W_SF", NULL };
 	check_ni(r + w.at802, fx802.p, fx802.n, set);
 	CHECK_EQ_INT(P802(w, r, "ID"), 802);
@@ -315,20 +315,24 @@ static void test_no_data(void)
 	CHECK_EQ_INT(P802(w, r, "LocRemCtl"), 1);       /* LOCAL */
 	CHECK_EQ_INT(P802(w, r, "AlmRst"), 0);
 	CHECK_EQ_INT(P802(w, r, "Typ"), 4);             /* LITHIUM_ION */
+	CHECK_EQ_INT(P802(w, r, "State"), 1);           /* DISCONNECTED */
+	CHECK_EQ_INT(P802(w, r, "SetOp"), 1);           /* CONNECT */
+	CHECK_EQ_INT(P802(w, r, "SetInvState"), 3);     /* INVERTER_STARTED */
 	CHECK_EQ_INT(P802_32(w, r, "Evt1"), 1);         /* COMMUNICATION_ERROR */
 	CHECK_EQ_INT(P802_32(w, r, "Evt2"), 0);
 	CHECK_EQ_INT(P802_32(w, r, "EvtVnd2"), 0);
 	CHECK_EQ_INT(P802(w, r, "ReqInvState"), 0);     /* NO REQUEST */
 	check_pack_sf(&w, r);
-	/* limits on (the fail-safe: 0 A) show even without data */
+	/* limits on: the fail-safe 0 A shows without data, no voltage of the past */
 	u.limits = true;
 	u.cvl_v = 52.0f;
 	u.dvl_v = 44.8f;
+	u.ccl_a = 30.0f;
 	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
 	CHECK_EQ_INT(P802(w, r, "AChaMax"), 0);
 	CHECK_EQ_INT(P802(w, r, "ADisChaMax"), 0);
-	CHECK_EQ_INT(P802(w, r, "VMax"), 5200);
-	CHECK_EQ_INT(P802(w, r, "VMin"), 4480);
+	CHECK_EQ_INT(P802(w, r, "VMax"), 0xFFFF);
+	CHECK_EQ_INT(P802(w, r, "VMin"), 0xFFFF);
 	/* too small a buffer, a NULL packs array */
 	CHECK_EQ_INT(ss_build(&u, r, 135), -1);
 	u.bank = true;
@@ -361,7 +365,7 @@ static void test_common(void)
 	CHECK_EQ_INT(P1(w, r, "DA"), 3);
 	CHECK_EQ_INT(P1(w, r, "Pad"), 0);
 	/* the bank */
-	struct ss_pack packs[1] = { { NULL, false } };
+	struct ss_pack packs[1] = { { .snap = NULL, .fresh = false } };
 	struct ss_unit b = { .bank = true, .name = "bank", .protocol = "ignored", .version = "0.1.0",
 			     .unit_id = 100, .npacks = 1, .packs = packs };
 	CHECK_EQ_INT(ss_build(&b, r, SS_MAX_BLOCK), 196);
@@ -382,6 +386,26 @@ static void test_common(void)
 	CHECK_STR(str_at(&P1(w, r, "Vr"), 8), "0.1???");
 	CHECK_STR(str_at(&P1(w, r, "Md"), 16), "");
 	CHECK_EQ_INT(P1(w, r, "DA"), 247);
+	/* the machine's tag after the unit id; the name gives way */
+	u.machine = "3d1219c7";
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
+	CHECK_STR(str_at(&P1(w, r, "SN"), 16), "abcdefghijklmnopqrs-247-3d1219c7");
+	u.name = "rack1";
+	u.unit_id = 3;
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
+	CHECK_STR(str_at(&P1(w, r, "SN"), 16), "rack1-3-3d1219c7");
+	/* [sunspec] serial replaces the name and the machine */
+	u.serial = "A1234";
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
+	CHECK_STR(str_at(&P1(w, r, "SN"), 16), "A1234-3");
+	u.serial = "0123456789012345678901234567"; /* 28, the longest */
+	u.unit_id = 247;
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
+	CHECK_STR(str_at(&P1(w, r, "SN"), 16), "0123456789012345678901234567-247");
+	u.serial = "";
+	u.machine = "";
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
+	CHECK_STR(str_at(&P1(w, r, "SN"), 16), "rack1-247");
 }
 
 /* A 16-cell pack with everything, charging. */
@@ -424,6 +448,9 @@ static void test_known_pack(void)
 	u.dcl_a = 60.5f;
 	u.max_charge_a = 50.0f;
 	u.max_discharge_a = 60.0f;
+	/* the cell over-voltage a protection, the rest warnings */
+	u.protect = BMS_AL_CELL_OV;
+	u.warn = s.alarms;
 	uint16_t r[SS_MAX_BLOCK], stale[SS_MAX_BLOCK];
 	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 136);
 	struct walk w;
@@ -437,7 +464,7 @@ static void test_known_pack(void)
 	CHECK_EQ_INT(P802_32(w, r, "NCyc"), 123456);
 	CHECK_EQ_INT(P802(w, r, "ChaSt"), 4);             /* CHARGING */
 	CHECK_EQ_INT(P802(w, r, "State"), 3);             /* CONNECTED */
-	CHECK_EQ_INT(P802_32(w, r, "Evt1"), (1u << 9) | (1u << 1) | (1u << 17));
+	CHECK_EQ_INT(P802_32(w, r, "Evt1"), (1u << 9) | (1u << 2) | (1u << 17)); /* OV alarm, OT warning */
 	CHECK_EQ_INT(P802_32(w, r, "EvtVnd1"), s.alarms);
 	CHECK_EQ_INT(P802(w, r, "V"), 5312);
 	CHECK_EQ_INT(P802(w, r, "VMax"), 5520);
@@ -455,8 +482,8 @@ static void test_known_pack(void)
 	CHECK_EQ_INT(P802(w, r, "W"), 0xFD71);            /* -655 W */
 	check_pack_sf(&w, r);
 	static const char *const ni_only[] = { "DisChaRte", "SoCMax", "SoCMin", "SocRsvMax", "SoCRsvMin", "DoD",
-					       "Hb", "CtrlHb", "StateVnd", "WarrDt", "ReqW", "SetOp",
-					       "SetInvState", "DisChaRte_SF", "DoD_SF", NULL };
+					       "Hb", "CtrlHb", "StateVnd", "WarrDt", "ReqW", "DisChaRte_SF",
+					       "DoD_SF", NULL };
 	for (int i = 0; i < fx802.n; i++)
 		if (in_list(fx802.p[i].name, ni_only)) {
 			if (is_ni(r + w.at802 + fx802.p[i].off, &fx802.p[i]))
@@ -466,14 +493,28 @@ static void test_known_pack(void)
 				fprintf(stderr, "FAIL: %s is set\n", fx802.p[i].name);
 			}
 		}
-	/* the same data, stale (stale_policy = flag): only Evt1 differs */
+	CHECK_EQ_INT(P802(w, r, "SetOp"), 1);
+	CHECK_EQ_INT(P802(w, r, "SetInvState"), 3);
+	/* the same data, stale: the marker, model 1 and the scale factors as
+	 * they were; every data point not implemented, State DISCONNECTED,
+	 * Evt1 COMMUNICATION_ERROR alone, the current limits 0 */
 	u.fresh = false;
 	CHECK_EQ_INT(ss_build(&u, stale, SS_MAX_BLOCK), 136);
-	int evt1 = w.at802 + fx_off(&fx802, false, "Evt1");
-	for (int i = 0; i < 136; i++)
-		if (i != evt1 + 1)
-			CHECK_EQ_INT(stale[i], r[i]);
-	CHECK_EQ_INT(stale[evt1 + 1], r[evt1 + 1] | 1);
+	for (int i = 0; i < w.at802 + 2; i++)
+		CHECK_EQ_INT(stale[i], r[i]);
+	static const char *const kept[] = { "ID", "L", "LocRemCtl", "AlmRst", "Typ", "State", "Evt1", "Evt2",
+					    "EvtVnd2", "AChaMax", "ADisChaMax", "ReqInvState", "SetOp", "SetInvState",
+					    "AHRtg_SF", "WHRtg_SF", "WChaDisChaMax_SF", "SoC_SF", "SoH_SF", "V_SF",
+					    "CellV_SF", "A_SF", "AMax_SF", "W_SF", NULL };
+	check_ni(stale + w.at802, fx802.p, fx802.n, kept);
+	CHECK_EQ_INT(P802(w, stale, "State"), 1);
+	CHECK_EQ_INT(P802_32(w, stale, "Evt1"), 1);
+	CHECK_EQ_INT(P802(w, stale, "AChaMax"), 0);
+	CHECK_EQ_INT(P802(w, stale, "ADisChaMax"), 0);
+	CHECK_EQ_INT(P802(w, stale, "SetOp"), 1);
+	CHECK_EQ_INT(P802(w, stale, "SetInvState"), 3);
+	for (int i = w.at802 + fx_off(&fx802, false, "AHRtg_SF"); i < 136; i++)
+		CHECK_EQ_INT(stale[i], r[i]);
 	/* without [limits] and without a cell chemistry */
 	u.fresh = true;
 	u.limits = false;
@@ -577,7 +618,7 @@ static void test_bank(void)
 	p3.soh = 97;
 	p3.chg_mos = false;
 	p3.balance = 0x1;
-	p3.alarms = BMS_AL_CELL_DIFF;
+	p3.alarms = BMS_AL_CELL_DIFF | BMS_AL_CHG_OT;
 	/* the aggregate as gw_bank_aggregate() gives it: no cells of its own */
 	memset(&agg, 0, sizeof(agg));
 	agg.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
@@ -591,9 +632,12 @@ static void test_bank(void)
 	agg.cycles = 300;
 	agg.dsg_mos = true;
 	agg.alarms = BMS_AL_CELL_DIFF;
-	struct ss_pack packs[3] = { { &p1, true }, { &p2, false }, { &p3, true } };
+	/* pack 3 protects on its temperature: a protection of its string, a
+	 * warning of the bank (whose other packs still charge) */
+	struct ss_pack packs[3] = { { &p1, true, 0, 0 }, { &p2, false, BMS_AL_SHORT, BMS_AL_SHORT },
+				    { &p3, true, BMS_AL_CHG_OT, p3.alarms } };
 	struct ss_unit u = { .bank = true, .name = "bank", .version = "0.1.0", .unit_id = 100, .snap = &agg,
-			     .fresh = true, .cell_nominal_v = 3.2f, .limits = true, .ccl_a = 100, .dcl_a = 120,
+			     .fresh = true, .warn = p3.alarms, .cell_nominal_v = 3.2f, .limits = true, .ccl_a = 100, .dcl_a = 120,
 			     .npacks = 3, .packs = packs };
 	uint16_t r[SS_MAX_BLOCK];
 	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 164 + 96);
@@ -627,7 +671,7 @@ static void test_bank(void)
 	CHECK_EQ_INT(P802(w, r, "CellVMinStr"), 1);
 	CHECK_EQ_INT(P802(w, r, "CellVAvg"), 3301);         /* 105630 / 32 */
 	CHECK_EQ_INT(P802(w, r, "ChaSt"), 4);
-	CHECK_EQ_INT(P802_32(w, r, "Evt1"), 1u << 17);
+	CHECK_EQ_INT(P802_32(w, r, "Evt1"), (1u << 17) | (1u << 2)); /* imbalance, over-temperature warning */
 	/* 803's bank points over the fresh packs */
 	CHECK_EQ_INT(P803(w, r, "NStr"), 3);
 	CHECK_EQ_INT(P803(w, r, "NStrCon"), 2);
@@ -693,8 +737,8 @@ static void test_bank(void)
 	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrConSt"), 2);
 	CHECK_EQ_INT(PSTR(w, r, 2, "StrA"), 40);
 	CHECK_EQ_INT(PSTR(w, r, 2, "StrCellVMax"), 3350);
-	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrEvt1"), 1u << 17);
-	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrEvtVnd1"), BMS_AL_CELL_DIFF);
+	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrEvt1"), (1u << 17) | (1u << 1)); /* over-temperature alarm */
+	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrEvtVnd1"), p3.alarms);
 	/* both MOSFETs off: contactor open, no reason known */
 	p3.dsg_mos = false;
 	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 260);
@@ -711,8 +755,8 @@ static void test_bank(void)
 	u.limits = false;
 	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 260);
 	CHECK(walk(r, 260, &w));
-	static const char *const set802[] = { "ID", "L", "LocRemCtl", "AlmRst", "Typ", "Evt1", "Evt2", "EvtVnd2",
-					      "ReqInvState", "AHRtg_SF", "WHRtg_SF", "WChaDisChaMax_SF",
+	static const char *const set802[] = { "ID", "L", "LocRemCtl", "AlmRst", "Typ", "State", "Evt1", "Evt2",
+					      "EvtVnd2", "ReqInvState", "SetOp", "SetInvState", "AHRtg_SF", "WHRtg_SF", "WChaDisChaMax_SF",
 					      "SoC_SF", "SoH_SF", "V_SF", "CellV_SF", "A_SF", "AMax_SF", "W_SF",
 					      NULL };
 	check_ni(r + w.at802, fx802.p, fx802.n, set802);
@@ -811,28 +855,38 @@ static void test_data_ranges(void)
 	CHECK(!ss_range_has_data(true, -1, 162, 2));
 }
 
-/* Evt1 bit of each normalised alarm (model_802.json, Evt1 symbols). */
+/* Evt1 bits of each normalised alarm as a protection and as a warning
+ * (model_802.json, Evt1 symbols: *_ALARM, *_WARNING). */
 static void test_evt1(void)
 {
-	static const struct { uint32_t alarm; int bit; } m[] = {
-		{ BMS_AL_CELL_OV, 9 }, { BMS_AL_CELL_UV, 11 }, { BMS_AL_PACK_OV, 9 }, { BMS_AL_PACK_UV, 11 },
-		{ BMS_AL_CHG_OT, 1 }, { BMS_AL_CHG_UT, 3 }, { BMS_AL_DSG_OT, 1 }, { BMS_AL_DSG_UT, 3 },
-		{ BMS_AL_CHG_OC, 5 }, { BMS_AL_DSG_OC, 7 }, { BMS_AL_SHORT, 7 }, { BMS_AL_CELL_DIFF, 17 },
-		{ BMS_AL_TEMP_DIFF, 18 }, { BMS_AL_MOS_OT, 1 }, { BMS_AL_SOC_LOW, 13 }, { BMS_AL_SOC_HIGH, 15 },
-		{ BMS_AL_SENSOR, 25 }, { BMS_AL_MOS_FAULT, 20 }, { BMS_AL_HW_FAULT, 25 }, { BMS_AL_COMM, 0 },
-		{ BMS_AL_PROTECTION, 25 }, { BMS_AL_OTHER, 25 },
+	static const struct { uint32_t alarm; int alarm_bit, warn_bit; } m[] = {
+		{ BMS_AL_CELL_OV, 9, 10 }, { BMS_AL_CELL_UV, 11, 12 }, { BMS_AL_PACK_OV, 9, 10 },
+		{ BMS_AL_PACK_UV, 11, 12 }, { BMS_AL_CHG_OT, 1, 2 }, { BMS_AL_CHG_UT, 3, 4 },
+		{ BMS_AL_DSG_OT, 1, 2 }, { BMS_AL_DSG_UT, 3, 4 }, { BMS_AL_CHG_OC, 5, 6 }, { BMS_AL_DSG_OC, 7, 8 },
+		{ BMS_AL_SHORT, 7, 8 }, { BMS_AL_CELL_DIFF, 17, 17 }, { BMS_AL_TEMP_DIFF, 18, 19 },
+		{ BMS_AL_MOS_OT, 1, 2 }, { BMS_AL_SOC_LOW, 13, 14 }, { BMS_AL_SOC_HIGH, 15, 16 },
+		{ BMS_AL_SENSOR, 25, 26 }, { BMS_AL_MOS_FAULT, 20, 20 }, { BMS_AL_HW_FAULT, 25, 26 },
+		{ BMS_AL_COMM, 0, 0 }, { BMS_AL_PROTECTION, 25, 25 }, { BMS_AL_OTHER, 25, 26 },
 	};
 	CHECK_EQ_INT(sizeof(m) / sizeof(m[0]), BMS_AL_COUNT); /* every alarm is mapped */
 	uint32_t all = 0;
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		CHECK_EQ_INT(ss_evt1(m[i].alarm), 1u << m[i].bit);
+		CHECK_EQ_INT(ss_evt1(m[i].alarm, m[i].alarm), 1u << m[i].alarm_bit);
+		CHECK_EQ_INT(ss_evt1(m[i].alarm, 0), 1u << m[i].alarm_bit);
+		CHECK_EQ_INT(ss_evt1(0, m[i].alarm), 1u << m[i].warn_bit);
 		all |= m[i].alarm;
 	}
-	CHECK_EQ_INT(ss_evt1(0), 0);
-	CHECK_EQ_INT(ss_evt1(all), (1u << 0) | (1u << 1) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 9) |
-					   (1u << 11) | (1u << 13) | (1u << 15) | (1u << 17) | (1u << 18) |
-					   (1u << 20) | (1u << 25));
-	CHECK_EQ_INT(ss_evt1(1u << BMS_AL_COUNT), 0); /* bits beyond the set mean nothing */
+	CHECK_EQ_INT(ss_evt1(0, 0), 0);
+	CHECK_EQ_INT(ss_evt1(all, all), (1u << 0) | (1u << 1) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 9) |
+						(1u << 11) | (1u << 13) | (1u << 15) | (1u << 17) | (1u << 18) |
+						(1u << 20) | (1u << 25));
+	CHECK_EQ_INT(ss_evt1(0, all), (1u << 0) | (1u << 2) | (1u << 4) | (1u << 6) | (1u << 8) | (1u << 10) |
+					      (1u << 12) | (1u << 14) | (1u << 16) | (1u << 17) | (1u << 19) |
+					      (1u << 20) | (1u << 25) | (1u << 26));
+	/* a warning and a protection of the same kind: the alarm bit only */
+	CHECK_EQ_INT(ss_evt1(BMS_AL_CELL_OV, BMS_AL_PACK_OV), (1u << 9) | (1u << 10));
+	CHECK_EQ_INT(ss_evt1(BMS_AL_CELL_OV, BMS_AL_CELL_OV | BMS_AL_CHG_UT), (1u << 9) | (1u << 4));
+	CHECK_EQ_INT(ss_evt1(1u << BMS_AL_COUNT, 1u << BMS_AL_COUNT), 0); /* bits beyond the set mean nothing */
 }
 
 int main(void)

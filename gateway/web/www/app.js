@@ -206,6 +206,7 @@ function renderLinks() {
 
 // What each state means for the inverter, in a few words.
 const INV_STATES = {
+  waiting: 'waiting for the source\'s first data: nothing sent',
   sending: 'sending the limits',
   failsafe: 'source stale: zero current limits',
   silent: 'silent: the inverter is in its own loss-of-communication mode',

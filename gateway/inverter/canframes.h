@@ -1,0 +1,59 @@
+/* gateway/inverter/canframes.h - private to gateway/inverter/: the frames and
+ * fields the CAN codecs (pylon_can.c, lux_can.c, sma_can.c) share, and the
+ * extras any of them may send.  Layouts and sources: PROTOCOLS.md §1-§3.
+ * Pure: struct in, frame out. */
+#ifndef GATEWAY_INVERTER_CANFRAMES_H
+#define GATEWAY_INVERTER_CANFRAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../wire/canframe.h"
+#include "battery.h"
+#include "codec.h"
+
+/* The limits as fields (0.1 V, 0.1 A) and the request flags as sent: a
+ * current not allowed, or whose field is 0, is 0 with its enable bit clear;
+ * force charge only with the charge enable; all 0 without limits. */
+struct inv_cf_limits {
+	long cvl, ccl, dcl, dvl;
+	bool charge, discharge, force, full;
+};
+void inv_cf_limits(const struct inv_battery *b, struct inv_cf_limits *l);
+/* Pylontech's request flag byte (0x35C byte 0, Luxpower's too): b7 charge,
+ * b6 discharge enable, b5+b4 force charge, b3 full-charge request. */
+uint8_t inv_cf_request_flags(const struct inv_battery *b);
+
+void inv_cf_begin(struct gw_can_frame *f, uint32_t id, uint8_t dlc);
+void inv_cf_put16(uint8_t *p, long v);
+/* SOC and SOH as fields of `per` units a percent: SOC rounded down, SOH
+ * to the nearest; `none` when absent. */
+long inv_cf_soc(const struct inv_battery *b, long per, long none);
+long inv_cf_soh(const struct inv_battery *b, long none);
+/* Protections and alarms in Pylontech's four bytes (0x359 bytes 0-3,
+ * Luxpower's too). */
+void inv_cf_alarm_bytes(const struct inv_battery *b, uint8_t *d);
+
+/* Pylontech frames (also Luxpower's 0x351 and 0x35E) */
+bool inv_cf_351(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_35e(const struct inv_battery *b, struct gw_can_frame *f);
+
+/* The extras: 0x35F (Victron's layout: capacity), 0x379 (installed Ah),
+ * 0x372 (modules), 0x373 (cell and temperature extremes), 0x374-0x377
+ * (where they are, ASCII), 0x382 (product name); in that order when
+ * asked, each left out without its data. */
+bool inv_cf_35f(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_379(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_372(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_373(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_374(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_375(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_376(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_377(const struct inv_battery *b, struct gw_can_frame *f);
+bool inv_cf_382(const struct inv_battery *b, struct gw_can_frame *f);
+
+/* What a Pylon-speaking inverter sends: 0x305 (11 or 29 bits), 0x306,
+ * 0x307 "VIC". */
+enum inv_rx inv_cf_heard_pylon(const struct gw_can_frame *f, struct inv_heard *h);
+
+#endif

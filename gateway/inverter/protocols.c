@@ -1,0 +1,14 @@
+/* gateway/inverter/protocols.c - the codec of every inverter protocol, by
+ * its place in CONF_INV_PROTOCOL_LIST (conf/conf.h). */
+#include <stddef.h>
+
+#include "canframes.h"
+
+#define INV_CODEC_ROW_(id, sym, name, kind, extras, allowed) [CONF_INV_##id] = &inv_codec_##sym,
+static const struct inv_codec *const codecs[CONF_INV_NPROTOCOLS] = { CONF_INV_PROTOCOL_LIST(INV_CODEC_ROW_) };
+#undef INV_CODEC_ROW_
+
+const struct inv_codec *inv_codec_of(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? codecs[p] : NULL;
+}
