@@ -1,4 +1,4 @@
-/* tests/unit/test_pylon_can.c - the pylon-can codec (gateway/inverter/
+/* tests/unit/test_inv_pylon_can.c - the pylon-can codec (gateway/inverter/
  * pylon_can.c, canframes.c) byte for byte against the layouts of
  * gateway/inverter/PROTOCOLS.md §1 (Pylontech LV CAN V1.2): every frame
  * from a known battery, fields at their limits, negative current, absent
