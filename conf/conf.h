@@ -103,6 +103,9 @@ struct conf_pack {
  * control_gap_floor), whichever is longer; `gap` replaces that, a write
  * still keeping its floor. */
 double conf_pack_gap(const struct conf_pack *p, bool write);
+/* What a pack's port opens, to compare with other ports: the slcan
+ * adapter's serial device, else the port itself. */
+const char *conf_pack_wire(const struct conf_pack *p);
 
 #define CONF_MAX_UPSTREAMS 16
 #define CONF_BANK_SOURCE (-1) /* conf_upstream.source_pack: the bank */

@@ -135,9 +135,11 @@ def main():
         c.ok(name in gw_list, "%s: bmsgw --help lists it" % name)
         c.ok(os.path.exists(os.path.join(ROOT, "tests/sim/sim_%s.c" % sym)) and name in sim_list,
              "%s: a simulator responder (tests/sim/sim_%s.c), listed by bmsgw-sim" % (name, sym))
-        c.ok(os.path.exists(os.path.join(ROOT, "tests/unit/test_%s.c" % sym)) and
+        unit = "tests/unit/test_%s.c" % sym
+        c.ok(os.path.exists(os.path.join(ROOT, unit)) and
+             re.search(r"\bbms_%s_driver\b" % sym, read(unit)) is not None and
              os.path.exists(os.path.join(ROOT, BIN, "tests", "test_%s" % sym)),
-             "%s: a unit test (tests/unit/test_%s.c), built" % (name, sym))
+             "%s: a unit test (%s) of its driver, built" % (name, unit))
         seeds = glob.glob(os.path.join(ROOT, "tests/fuzz/corpus", sym, "*"))
         c.ok(os.path.exists(os.path.join(ROOT, "tests/fuzz/fuzz_%s.c" % sym)) and len(seeds) > 0,
              "%s: a fuzz target (tests/fuzz/fuzz_%s.c) with seeds (%d)" % (name, sym, len(seeds)))
