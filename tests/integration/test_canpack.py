@@ -10,8 +10,8 @@ end without CAN hardware:
     SOC in 0.01 %, another maker); foreign frames and damaged lines; stale
     after stale_after when the battery goes silent, and back when it talks;
     the adapter opened listen only ("L"), and with "O" by an adapter that
-    refuses "L"; bmsgw wrote no frame (the simulator counts every transmit
-    line it gets); --check.
+    refuses "L"; a reload that keeps the link; bmsgw wrote no frame (the
+    simulator counts every transmit line it gets); --check.
 (b) a Pylontech-CAN battery played by the test with Debian's python3-can
     (slcanBus on the test's end of a socat pty pair), read by bmsgw, feeding
     [limits] and a pylon-can [inverter.*] output of bmsgw's own on a second
@@ -28,6 +28,7 @@ failed".
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -271,6 +272,21 @@ def a_check(conf):
     c.ok("bmsgw sends no frame" in out.stdout, "--check: the wire says bmsgw sends nothing")
 
 
+def a_reload(gw, sim, regs, path):
+    print("== (a) a reload keeps the CAN link")
+    with open(gw.conf) as f:
+        text = f.read()
+    with open(gw.conf, "w") as f:
+        f.write(text.replace("poll_interval = 0.5", "poll_interval = 0.6"))
+    opens = gw.text().count("link slcan://%s: open" % path)
+    gw.p.send_signal(signal.SIGHUP)
+    c.ok(wait_until(lambda: "1 link(s) kept, 0 opened, 0 closed" in gw.text(), 5), "reload: the link kept")
+    good = wait_until(lambda: (lambda r: r if r and u32(r, 99) else None)(regs.online()), 5)
+    c.ok(good is not None, "reload: online")
+    c.eq(gw.text().count("link slcan://%s: open" % path), opens, "reload: the adapter not reopened")
+    c.eq(sim.state()["packs"][0]["can_open"], "listen", "reload: the adapter still listen only")
+
+
 def part_a(tmp):
     path = os.path.join(tmp, "bat")
     sim = Sim(protocol="pylon-can", tcp=False, pty_path=path, packs=(PACK,))
@@ -285,6 +301,7 @@ def part_a(tmp):
         a_noise(sim, regs, http)
         a_stale(sim, regs, http)
         a_check(gw.conf)
+        a_reload(gw, sim, regs, path)
         c.eq(sim.state()["packs"][0]["can_frames_heard"], 0, "bmsgw wrote no frame on the battery's bus")
         c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
         regs.close()
