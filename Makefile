@@ -168,7 +168,7 @@ $(B)/rtubench: $(B)/tests/tools/rtubench.o
 $(B)/mbbound: $(B)/tests/tools/mbbound.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(CORE_OBJ)
+$(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(B)/gateway/wire/slcan.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o

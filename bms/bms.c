@@ -238,3 +238,20 @@ void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out)
 	out->avg_mv = (uint16_t)((sum + n / 2) / n);
 	out->delta_mv = (uint16_t)(out->max_mv - out->min_mv);
 }
+
+size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,
+		      const uint8_t *data)
+{
+	size_t n = BMS_CAN_HDR + (rtr ? 0u : (size_t)dlc);
+	if (dlc > BMS_CAN_MAX_DLC || id > (ext ? 0x1FFFFFFFu : 0x7FFu) || cap < n || (!rtr && dlc && !data))
+		return 0;
+	out[0] = BMS_CAN_MAGIC0;
+	out[1] = BMS_CAN_MAGIC1;
+	out[2] = (uint8_t)((ext ? BMS_CAN_EXT : 0u) | (rtr ? BMS_CAN_RTR : 0u));
+	for (int i = 0; i < 4; i++)
+		out[3 + i] = (uint8_t)(id >> (8 * i));
+	out[7] = dlc;
+	if (!rtr && dlc)
+		memcpy(out + BMS_CAN_HDR, data, dlc);
+	return n;
+}

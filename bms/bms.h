@@ -114,6 +114,19 @@ struct bms_gatt {
 #define BMS_ADV_MAGIC1 0x5E
 #define BMS_ADV_HDR 5
 
+/* A CAN frame as a CAN port hands it to a driver with can_bitrate (the
+ * CAN transport, gateway/wire/canlink.c): BMS_CAN_MAGIC0, BMS_CAN_MAGIC1,
+ * flags (BMS_CAN_EXT, BMS_CAN_RTR), the identifier (little-endian 32 bit:
+ * 11 bits, or 29 with BMS_CAN_EXT), the DLC (0..8), then the DLC's data
+ * bytes (none for a remote frame).  bms_can_record() writes one. */
+#define BMS_CAN_MAGIC0 0xCA
+#define BMS_CAN_MAGIC1 0x4E
+#define BMS_CAN_HDR 8
+#define BMS_CAN_EXT 0x01u
+#define BMS_CAN_RTR 0x02u
+#define BMS_CAN_MAX_DLC 8
+#define BMS_CAN_REC_MAX (BMS_CAN_HDR + BMS_CAN_MAX_DLC)
+
 /* One pack, normalised.  Units: V, A (+ = charging), W, %, Ah, mV, degC. */
 struct bms_snapshot {
 	uint32_t present;          /* BMS_HAS_* */
@@ -394,6 +407,15 @@ struct bms_driver {
 	 * next_request() is not called for a step that listens; handle()
 	 * returning BMS_OK ends the step as usual. */
 	bool (*listens)(const struct bms_poll *poll);
+	/* CAN (a `port` that is a CAN interface or an slcan adapter); 0 where
+	 * the protocol is not spoken on a CAN bus.  can_bitrate: the bus's
+	 * bit rate; a CAN protocol is listen_only and reads nothing but the
+	 * frames the CAN port hands it as records (BMS_CAN_MAGIC0 ...), and
+	 * only a CAN port may carry it.  can_id / can_mask: the standard
+	 * identifiers it reads, as a SocketCAN filter (an id passes when
+	 * id & can_mask == can_id & can_mask); other frames are not read. */
+	uint32_t can_bitrate;
+	uint16_t can_id, can_mask;
 };
 
 /* All drivers, NULL-terminated. */
@@ -461,6 +483,12 @@ struct bms_alarm_rule {
 };
 /* The alarms the set bits of words[0..nwords) raise, by the table map[0..n). */
 uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_alarm_rule *map, size_t n);
+
+/* One CAN frame as a record (BMS_CAN_MAGIC0 ...) into out[0..cap): its
+ * length, or 0 when the frame cannot be one (dlc > 8, an id out of its
+ * range) or cap is too small. */
+size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,
+		      const uint8_t *data);
 
 /* Helpers for drivers. */
 static inline uint16_t bms_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }

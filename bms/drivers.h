@@ -32,7 +32,8 @@
 	X(seplos3)     /* 16 */ \
 	X(eg4_ll)      /* 17 */ \
 	X(renogy)      /* 18 */ \
-	X(pace_modbus) /* 19 */
+	X(pace_modbus) /* 19 */ \
+	X(pylon_can)   /* 20 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

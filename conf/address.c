@@ -1,6 +1,7 @@
 /* conf/address.c - addresses as the configuration writes them: host names
  * and IP addresses, HOST:PORT, networks for allowlists, Bluetooth
- * addresses, and the port of a pack (/dev/..., tcp://HOST:PORT, ble://MAC).
+ * addresses, and the port of a pack (/dev/..., tcp://HOST:PORT, ble://MAC,
+ * a CAN interface or slcan:///dev/...).
  */
 #include "conf_int.h"
 
@@ -119,6 +120,60 @@ int parse_hostport(const char *v, bool any, char *host, int *port, char *why, si
 	return 0;
 }
 
+bool conf_is_ifname(const char *v)
+{
+	size_t n = strlen(v);
+	bool ok = n >= 1 && n <= 15; /* IFNAMSIZ - 1 */
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)v[i]) || v[i] == '_' || v[i] == '.' || v[i] == '-';
+	return ok;
+}
+
+int conf_can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl)
+{
+	const char *d = v + 8;
+	if (strncmp(v, "slcan://", 8) == 0) {
+		if (d[0] != '/' || d[1] == '\0') {
+			bfmt(why, wl, "\"%s\": \"%s\" is not an absolute device path (expected slcan:///dev/ttyACM0, the "
+			     "serial device of the CAN adapter)", v, d);
+			return -1;
+		}
+		*slcan = true;
+		bfmt(dev, cap, "%s", d);
+		return 0;
+	}
+	if (!conf_is_ifname(v)) {
+		bfmt(why, wl, "\"%s\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
+		     "characters of A-Z a-z 0-9 _ . -, or slcan://%s for a serial CAN adapter)", v,
+		     v[0] == '/' ? v : "/dev/ttyACM0");
+		return -1;
+	}
+	*slcan = false;
+	bfmt(dev, cap, "%s", v);
+	return 0;
+}
+
+/* A pack's port that is no CAN bus: none of the CAN fields. */
+static void not_can(struct conf_pack *p)
+{
+	p->is_can = p->is_slcan = false;
+	p->can_device[0] = '\0';
+}
+
+static int set_tcp_port(struct conf_pack *p, const char *v, char *why, size_t wl)
+{
+	char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
+	int port;
+	if (parse_hostport(v + 6, false, host, &port, w, sizeof(w)) < 0) {
+		bfmt(why, wl, "\"%s\": %s (expected tcp://HOST:PORT)", v, w);
+		return -1;
+	}
+	p->is_tcp = true;
+	bfmt(p->tcp_host, sizeof(p->tcp_host), "%s", host);
+	p->tcp_port = port;
+	return 0;
+}
+
 int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 {
 	if (strlen(v) >= CONF_PORT_MAX) {
@@ -127,20 +182,15 @@ int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 	}
 	for (const char *q = v; *q; q++)
 		if (isspace((unsigned char)*q) || iscntrl((unsigned char)*q)) {
-			bfmt(why, wl, "\"%s\" contains a space (expected /dev/..., tcp://HOST:PORT or ble://MAC%s)",
-			         v, comment_hint(v));
+			bfmt(why, wl, "\"%s\" contains a space (expected /dev/..., tcp://HOST:PORT, ble://MAC or a CAN "
+			     "port%s)", v, comment_hint(v));
 			return -1;
 		}
+	not_can(p);
+	p->is_ble = false;
 	if (strncmp(v, "tcp://", 6) == 0) {
-		char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
-		int port;
-		if (parse_hostport(v + 6, false, host, &port, w, sizeof(w)) < 0) {
-			bfmt(why, wl, "\"%s\": %s (expected tcp://HOST:PORT)", v, w);
+		if (set_tcp_port(p, v, why, wl) < 0)
 			return -1;
-		}
-		p->is_tcp = true;
-		bfmt(p->tcp_host, sizeof(p->tcp_host), "%s", host);
-		p->tcp_port = port;
 	} else if (strncmp(v, "ble://", 6) == 0) {
 		char mac[18];
 		if (!conf_parse_mac(v + 6, mac)) {
@@ -155,18 +205,31 @@ int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 		p->tcp_port = 0;
 		bfmt(p->port, sizeof(p->port), "ble://%s", mac);
 		return 0;
+	} else if (strncmp(v, "slcan://", 8) == 0 || conf_is_ifname(v)) {
+		/* a CAN bus: SocketCAN's interface, or a serial CAN adapter */
+		if (conf_can_port(v, &p->is_slcan, p->can_device, sizeof(p->can_device), why, wl) < 0)
+			return -1;
+		p->is_can = true;
+		p->is_tcp = false;
+		p->tcp_host[0] = '\0';
+		p->tcp_port = 0;
 	} else if (v[0] == '/' && v[1] != '\0') {
 		p->is_tcp = false;
 		p->tcp_host[0] = '\0';
 		p->tcp_port = 0;
 	} else {
-		bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/..., tcp://HOST:PORT or "
-		     "ble://AA:BB:CC:DD:EE:FF)", v,
-		         strstr(v, "://") ? "not a supported address" : "not an absolute device path");
+		bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/..., tcp://HOST:PORT, "
+		     "ble://AA:BB:CC:DD:EE:FF, a CAN interface such as can0 or slcan:///dev/ttyACM0)", v,
+		     strstr(v, "://") ? "not a supported address" : "not an absolute device path");
 		return -1;
 	}
 	bfmt(p->port, sizeof(p->port), "%s", v);
 	return 0;
+}
+
+const char *conf_pack_wire(const struct conf_pack *p)
+{
+	return p->is_slcan ? p->can_device : p->port;
 }
 
 int parse_net(const char *item, struct conf_net *n)

@@ -85,6 +85,39 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 	return true;
 }
 
+static bool is_can_protocol(const struct bms_driver *d)
+{
+	return d->can_bitrate != 0;
+}
+
+/* A CAN port and a CAN protocol go together; a CAN bus has no baud rate of
+ * the configuration's.  false after an error. */
+static bool check_can_pack(struct load *x, int i, const char *sect)
+{
+	const struct conf_pack *p = &x->c.packs[i];
+	const int *seen = x->pack_seen[i];
+	const struct bms_driver *d = p->driver;
+	char list[CONF_EXP_MAX];
+	list_protocols_with(list, sizeof(list), is_can_protocol);
+	if (d->can_bitrate && !p->is_can) {
+		fail(x, seen[K_PORT], sect, "port", "protocol %s reads a CAN bus (expected port = a CAN interface such "
+		     "as can0, or slcan:///dev/ttyACM0 for a serial CAN adapter)", d->name);
+		return false;
+	}
+	if (p->is_can && !d->can_bitrate) {
+		fail(x, seen[K_PORT], sect, "port", "\"%s\" is a CAN port, and protocol %s is not spoken on a CAN bus "
+		     "(expected /dev/..., tcp://HOST:PORT or ble://MAC%s%s; a CAN port is for %s)", p->port, d->name,
+		     p->is_slcan ? "" : ", e.g. /dev/", p->is_slcan ? "" : p->port, list);
+		return false;
+	}
+	if (p->is_can && seen[K_BAUD]) {
+		fail(x, seen[K_BAUD], sect, "baud", "a CAN bus (%s) runs at the protocol's bit rate, %u kbit/s (expected "
+		     "no baud key)", p->port, (unsigned)(d->can_bitrate / 1000));
+		return false;
+	}
+	return true;
+}
+
 /* Per pack: required keys, computed defaults, address against the protocol. */
 static bool takes_any_address(const struct bms_driver *d)
 {
@@ -110,12 +143,13 @@ static void finish_pack(struct load *x, int i)
 		return;
 	}
 	if (!seen[K_PORT]) {
-		fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT or "
-		     "ble://AA:BB:CC:DD:EE:FF)");
+		fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT, "
+		     "ble://AA:BB:CC:DD:EE:FF, or for %s a CAN interface such as can0 or slcan:///dev/ttyACM0)",
+		     p->driver && p->driver->can_bitrate ? p->driver->name : "pylon-can");
 		return;
 	}
 	const struct bms_driver *d = p->driver;
-	if (!check_ble_pack(x, i, sect))
+	if (!check_ble_pack(x, i, sect) || !check_can_pack(x, i, sect))
 		return;
 	if (!seen[K_BAUD])
 		p->baud = d->default_baud;
@@ -178,7 +212,7 @@ double conf_pack_gap(const struct conf_pack *p, bool write)
 		floor = d->control_gap_floor;
 	if (p->gap >= 0)
 		return write && floor > p->gap ? floor : p->gap;
-	if (p->is_ble)
+	if (p->is_ble || p->is_can)
 		return floor; /* no baud rate, no character time: the protocol's floor only */
 	double t35 = T35_CHARS * CHAR_BITS / (p->baud > 0 ? p->baud : d->default_baud);
 	return t35 > floor ? t35 : floor;
@@ -247,8 +281,15 @@ static void check_packs(struct load *x, int i)
 			     key_line(x, j, K_UNIT_ID));
 			return;
 		}
-		if (strcmp(p->port, q->port) != 0)
+		if (strcmp(p->port, q->port) != 0) {
+			if (strcmp(conf_pack_wire(p), conf_pack_wire(q)) == 0) {
+				fail(x, key_line(x, i, K_PORT), sect, "port", "%s opens %s, as [pack.%s] (line %d) does with "
+				     "%s (expected one way to a device: the same port string on every pack of it)", p->port,
+				     conf_pack_wire(p), q->name, key_line(x, j, K_PORT), q->port);
+				return;
+			}
 			continue;
+		}
 		if (p->is_ble) {
 			fail(x, key_line(x, i, K_PORT), sect, "port",
 			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device)",
@@ -403,9 +444,10 @@ static void finish_tunnel(struct load *x, int i)
 		fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
 		return;
 	}
-	if (x->c.packs[j].is_ble) {
-		fail(x, seen[K_TU_PORT], sect, "port", "%s is a Bluetooth device (expected a serial or tcp:// wire: "
-		     "a vendor's PC tool talks to a wire)", t->port);
+	if (x->c.packs[j].is_ble || x->c.packs[j].is_can) {
+		fail(x, seen[K_TU_PORT], sect, "port", "%s is a %s (expected a serial or tcp:// wire: a vendor's PC "
+		     "tool talks to a wire)", t->port, x->c.packs[j].is_ble ? "Bluetooth device" : "CAN bus bmsgw only "
+		     "listens to");
 		return;
 	}
 	if (t->listen_port == x->c.gw.listen_port &&

@@ -120,28 +120,11 @@ static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const 
 /* CAN: a network interface (can0) or slcan:///dev/PATH. */
 static bool can_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
 {
-	const char *p = v->port, *dev = p + 8;
-	if (strncmp(p, "slcan://", 8) == 0) {
-		if (dev[0] != '/' || dev[1] == '\0') {
-			fail(x, line, sect, "port", "\"%s\": \"%s\" is not an absolute device path (expected "
-			     "slcan:///dev/ttyACM0, the serial device of the CAN adapter)", p, dev);
-			return false;
-		}
-		v->is_slcan = true;
-		bfmt(v->device, sizeof(v->device), "%s", dev);
-		return true;
-	}
-	size_t n = strlen(p);
-	bool ok = n >= 1 && n <= 15; /* IFNAMSIZ - 1 */
-	for (size_t i = 0; ok && i < n; i++)
-		ok = isalnum((unsigned char)p[i]) || p[i] == '_' || p[i] == '.' || p[i] == '-';
-	if (!ok) {
-		fail(x, line, sect, "port", "\"%s\" is not a network interface name (expected a CAN interface such as "
-		     "can0, 1..15 characters of A-Z a-z 0-9 _ . -, or slcan://%s for a serial CAN adapter)", p,
-		     p[0] == '/' ? p : "/dev/ttyACM0");
+	char why[CONF_WHY_MAX];
+	if (conf_can_port(v->port, &v->is_slcan, v->device, sizeof(v->device), why, sizeof(why)) < 0) {
+		fail(x, line, sect, "port", "%s", why);
 		return false;
 	}
-	bfmt(v->device, sizeof(v->device), "%s", p);
 	return true;
 }
 
@@ -237,13 +220,18 @@ static void inverter_shares(struct load *x, int i, int line, const char *sect)
 {
 	const struct conf_inverter *v = &x->c.inverters[i];
 	const char *w = inverter_wire(v);
-	for (int j = 0; j < x->c.npacks; j++)
-		if (strcmp(w, x->c.packs[j].port) == 0) {
+	for (int j = 0; j < x->c.npacks; j++) {
+		const struct conf_pack *p = &x->c.packs[j];
+		if (strcmp(w, conf_pack_wire(p)) != 0)
+			continue;
+		if (p->is_can)
+			fail(x, line, sect, "port", "%s is the CAN bus [pack.%s] (line %d) reads: bmsgw would be a second "
+			     "battery on that bus (expected a CAN port of its own for the inverter)", w, p->name, p->line);
+		else
 			fail(x, line, sect, "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
-			     "on a BMS's bus bmsgw is the master, on an inverter's a battery)", w, x->c.packs[j].name,
-			     x->c.packs[j].line);
-			return;
-		}
+			     "on a BMS's bus bmsgw is the master, on an inverter's a battery)", w, p->name, p->line);
+		return;
+	}
 	for (int j = 0; j < i; j++)
 		if (strcmp(w, inverter_wire(&x->c.inverters[j])) == 0) {
 			fail(x, line, sect, "port", "%s is already used by [inverter.%s] (line %d) (expected one inverter "
@@ -339,7 +327,7 @@ void finish_rtu(struct load *x)
 		return;
 	}
 	for (int j = 0; j < x->c.npacks; j++)
-		if (strcmp(r->port, x->c.packs[j].port) == 0) {
+		if (strcmp(r->port, conf_pack_wire(&x->c.packs[j])) == 0) {
 			fail(x, line, "rtu", "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
 			     "on a BMS's bus bmsgw is the master, on this one a slave)", r->port, x->c.packs[j].name,
 			     x->c.packs[j].line);

@@ -59,10 +59,14 @@ struct conf_gateway {
 struct conf_pack {
 	char name[CONF_NAME_MAX];        /* [a-z0-9_-]+ */
 	const struct bms_driver *driver; /* from protocol = */
-	char port[CONF_PORT_MAX];        /* device path, tcp://host:port or ble://AA:BB:CC:DD:EE:FF
-	                                  * (a BLE address in upper case, whatever the file says) */
+	char port[CONF_PORT_MAX];        /* device path, tcp://host:port, ble://AA:BB:CC:DD:EE:FF
+	                                  * (a BLE address in upper case, whatever the file says),
+	                                  * a CAN interface (can0) or slcan:///dev/ttyACM0 */
 	bool is_tcp;                     /* port is tcp://HOST:PORT */
 	bool is_ble;                     /* port is ble://MAC: a Bluetooth LE device through BlueZ */
+	bool is_can;                     /* port is a CAN bus: an interface name or slcan:// */
+	bool is_slcan;                   /* ... through a Lawicel serial adapter */
+	char can_device[CONF_PORT_MAX];  /* CAN: the interface, or the slcan adapter's serial device */
 	char ble_addr[18];               /* its address, "AA:BB:CC:DD:EE:FF" */
 	char ble_adapter[CONF_ID_MAX];   /* [ble] adapter for BLE packs ("" = BlueZ's default) */
 	bool have_key;                   /* key = given (protocols read from advertisements) */
@@ -99,6 +103,9 @@ struct conf_pack {
  * control_gap_floor), whichever is longer; `gap` replaces that, a write
  * still keeping its floor. */
 double conf_pack_gap(const struct conf_pack *p, bool write);
+/* What a pack's port opens, to compare with other ports: the slcan
+ * adapter's serial device, else the port itself. */
+const char *conf_pack_wire(const struct conf_pack *p);
 
 #define CONF_MAX_UPSTREAMS 16
 #define CONF_BANK_SOURCE (-1) /* conf_upstream.source_pack: the bank */

@@ -213,6 +213,12 @@ int parse_hostport(const char *v, bool any, char *host, int *port, char *why, si
 int parse_net(const char *item, struct conf_net *n);
 /* The port key: /dev/... or tcp://HOST:PORT. */
 int set_port(struct conf_pack *p, const char *v, char *why, size_t wl);
+/* A CAN port as the configuration writes it: an interface name (can0) or
+ * slcan:///dev/PATH; *slcan and the interface or device into dev.  0, or
+ * -1 with why. */
+int conf_can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl);
+/* 1..15 characters of A-Z a-z 0-9 _ . - (a network interface's name). */
+bool conf_is_ifname(const char *v);
 
 /* reader.c */
 /* Record the first error: "FILE:LINE: [sect] key: problem".  line 0 leaves

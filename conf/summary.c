@@ -26,6 +26,10 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 		bfmt(buf, cap, "tcp %s", hp);
 	} else if (p->is_ble) {
 		bfmt(buf, cap, "ble %s", p->ble_addr);
+	} else if (p->is_can) {
+		bfmt(buf, cap, "%s %s (%s, %u kbit/s, listen only)", p->is_slcan ? "slcan" : "can", p->can_device,
+		     p->is_slcan ? "serial CAN adapter" : "SocketCAN",
+		     p->driver ? (unsigned)(p->driver->can_bitrate / 1000) : 0u);
 	} else {
 		bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
 	}
@@ -121,6 +125,10 @@ static void print_wires(const struct conf *c, FILE *out)
 				fprintf(out, "%s%s", j == i ? "" : ", ", c->packs[j].name);
 		if (n > 1)
 			fprintf(out, " (shared by %d packs, polled in turn)", n);
+		if (p->is_can) {
+			fprintf(out, "; bmsgw sends no frame (the battery talks, a poll listens for a whole cycle)\n");
+			continue;
+		}
 		/* the silence before each request: the wire's own, or its `gap` */
 		double g0 = conf_pack_gap(p, false);
 		fprintf(out, "; gap %.1f ms%s", g0 * 1000,

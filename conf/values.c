@@ -141,7 +141,8 @@ void list_bauds(char *buf, size_t cap)
 static const char *const fixed_expect[] = {
 	[KT_BOOL] = "true, false, yes, no, on, off, 1 or 0",
 	[KT_LISTEN] = "HOST:PORT, [IPV6]:PORT or PORT",
-	[KT_PORT] = "a device path /dev/..., tcp://HOST:PORT or ble://AA:BB:CC:DD:EE:FF",
+	[KT_PORT] = "a device path /dev/..., tcp://HOST:PORT, ble://AA:BB:CC:DD:EE:FF, or a CAN interface "
+	            "such as can0 or slcan:///dev/ttyACM0 (pylon-can)",
 	[KT_KEY] = "32 hex digits (16 bytes)",
 	[KT_ADAPTER] = "a Bluetooth adapter name such as hci0",
 	[KT_NAMES] = "pack names separated by commas",

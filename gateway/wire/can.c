@@ -9,6 +9,18 @@
  * an error (BEL) is logged once until the adapter answers well again.  A
  * frame is written whole or not at all: a line cut in two would garble the
  * next one.
+ *
+ * A listening port (gw_can_new_listener(), a battery's bus read by a pack)
+ * never transmits: gw_can_send() refuses without writing, and the adapter
+ * is opened with "L", listen only, which Lawicel's and CanHacker's
+ * adapters have (the controller sends no acknowledgement, no error frame).
+ * The CANable slcan firmwares have no "L" (an unknown command: BEL) and
+ * the Linux slcan driver opens with "O" only; an adapter that refuses "L"
+ * is opened with "O" instead, logged once: its controller acknowledges
+ * the battery's frames as any node on the bus does, and bmsgw still
+ * sends none.  The reply to "L" is the third after the setup (C, S, L):
+ * each command gets one, CR or BEL; frames between them are no reply, and
+ * what the line held before the setup is drained first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +40,8 @@ struct gw_can {
 	struct gw_link *link;          /* slcan: the adapter's serial line */
 	struct slcan_rx rx;
 	bool adapter_error;            /* a BEL was logged; cleared by the next OK */
+	bool listen_only;              /* never transmits (gw_can_new_listener()) */
+	unsigned setup_replies;        /* replies to the setup commands so far (listen only) */
 	struct gw_can_sock *sock;      /* SocketCAN */
 	bool up;
 	const struct gw_can_owner *owner;
@@ -66,12 +80,34 @@ static void slcan_up(void *arg)
 	char rate[8];
 	int n = slcan_cmd_bitrate(c->bitrate, rate, sizeof(rate));
 	slcan_rx_init(&c->rx);
+	/* what the line held before (an answer to the last close, frames of a
+	 * run before) is no reply to this setup */
+	(void)gw_link_drain(c->link);
 	/* closed first: an adapter left open by someone else refuses S */
 	gw_link_append(c->link, (const uint8_t *)SLCAN_CMD_CLOSE, strlen(SLCAN_CMD_CLOSE));
 	if (n > 0)
 		gw_link_append(c->link, (const uint8_t *)rate, (size_t)n);
-	gw_link_append(c->link, (const uint8_t *)SLCAN_CMD_OPEN, strlen(SLCAN_CMD_OPEN));
+	const char *open = c->listen_only ? SLCAN_CMD_LISTEN : SLCAN_CMD_OPEN;
+	gw_link_append(c->link, (const uint8_t *)open, strlen(open));
+	c->setup_replies = 0;
 	gw_can_up(c);
+}
+
+/* Listen only: the third reply of the setup is the one to "L"; a BEL there
+ * is an adapter without listen-only mode, opened with "O" instead.  True
+ * when the reply was that one (it needs no other handling). */
+static bool slcan_setup_reply(struct gw_can *c, bool ok)
+{
+	if (!c->listen_only || c->setup_replies >= 3)
+		return false;
+	if (++c->setup_replies < 3)
+		return false;
+	if (ok)
+		return true;
+	gw_warn("can %s: the adapter has no listen-only mode (it refused \"L\"): opened with \"O\"; its "
+		"controller acknowledges the battery's frames, bmsgw sends none", c->port);
+	gw_link_append(c->link, (const uint8_t *)SLCAN_CMD_OPEN, strlen(SLCAN_CMD_OPEN));
+	return true;
 }
 
 static void slcan_down(void *arg)
@@ -86,11 +122,15 @@ static void slcan_event(struct gw_can *c, const struct slcan_rx_event *ev)
 		gw_can_frame_in(c, &ev->frame);
 		break;
 	case SLCAN_EV_OK:
+		if (slcan_setup_reply(c, true))
+			break;
 		if (c->adapter_error)
 			gw_info("can %s: the adapter accepts commands again", c->port);
 		c->adapter_error = false;
 		break;
 	case SLCAN_EV_ERROR:
+		if (slcan_setup_reply(c, false))
+			break;
 		c->st.errors++;
 		if (!c->adapter_error)
 			gw_warn("can %s: the adapter refused a command or a frame (BEL; logged once until it "
@@ -139,8 +179,8 @@ static int slcan_send(struct gw_can *c, const struct gw_can_frame *f)
 
 /* ---- the port ---- */
 
-struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
-			  uint32_t bitrate, const struct gw_can_owner *o, void *arg)
+static struct gw_can *can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
+			      uint32_t bitrate, bool listen_only, const struct gw_can_owner *o, void *arg)
 {
 	struct gw_can *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -149,6 +189,7 @@ struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan,
 	snprintf(c->port, sizeof(c->port), "%s", port);
 	c->slcan = slcan;
 	c->bitrate = bitrate;
+	c->listen_only = listen_only;
 	c->owner = o;
 	c->arg = arg;
 	if (slcan) {
@@ -166,6 +207,22 @@ struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan,
 	return c;
 }
 
+struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
+			  uint32_t bitrate, const struct gw_can_owner *o, void *arg)
+{
+	return can_new(env, port, slcan, device, bitrate, false, o, arg);
+}
+
+struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bool slcan, const char *device,
+				   uint32_t bitrate, uint32_t id_filter, uint32_t mask, const struct gw_can_owner *o,
+				   void *arg)
+{
+	struct gw_can *c = can_new(env, port, slcan, device, bitrate, true, o, arg);
+	if (c && c->sock)
+		gw_can_sock_filter(c->sock, id_filter, mask);
+	return c;
+}
+
 void gw_can_open(struct gw_can *c)
 {
 	if (c->slcan)
@@ -176,6 +233,10 @@ void gw_can_open(struct gw_can *c)
 
 int gw_can_send(struct gw_can *c, const struct gw_can_frame *f)
 {
+	if (c->listen_only) {
+		c->st.dropped++; /* a battery's bus: bmsgw is no node that talks there */
+		return -1;
+	}
 	int rc = c->slcan ? slcan_send(c, f) : gw_can_sock_send(c->sock, f);
 	if (rc == 0)
 		c->st.tx++;

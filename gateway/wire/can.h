@@ -40,6 +40,14 @@ struct gw_can_stats {
  * (500000 for the battery protocols). */
 struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
 			  uint32_t bitrate, const struct gw_can_owner *o, void *arg);
+/* The same, for a port that only listens (a battery's bus, read by a
+ * pack): it never transmits (gw_can_send() refuses), an slcan adapter is
+ * opened listen only ("L", or "O" where the adapter refuses "L": see
+ * can.c), and SocketCAN delivers only the standard data frames with
+ * id & mask == id_filter & mask. */
+struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bool slcan, const char *device,
+				   uint32_t bitrate, uint32_t id_filter, uint32_t mask, const struct gw_can_owner *o,
+				   void *arg);
 /* Start opening it; up() follows, now or later. */
 void gw_can_open(struct gw_can *c);
 /* Send one frame: 0 when it went out (or is queued on the adapter's serial
@@ -60,6 +68,9 @@ enum gw_can_err gw_can_err_class(uint32_t can_id);
 /* socketcan.c, for can.c */
 struct gw_can_sock;
 struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname, struct gw_can *up);
+/* Receive only the standard data frames with id & mask == id_filter & mask
+ * (CAN_RAW_FILTER), from the next open on. */
+void gw_can_sock_filter(struct gw_can_sock *s, uint32_t id_filter, uint32_t mask);
 void gw_can_sock_open(struct gw_can_sock *s);
 int gw_can_sock_send(struct gw_can_sock *s, const struct gw_can_frame *f);
 bool gw_can_sock_is_up(const struct gw_can_sock *s);

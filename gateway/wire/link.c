@@ -28,6 +28,8 @@ const struct gw_transport *gw_link_transport(const struct conf_pack *cfg)
 	if (cfg->is_ble)
 		return &gw_transport_ble;
 #endif
+	if (cfg->is_can)
+		return &gw_transport_can;
 	return cfg->is_tcp ? &gw_transport_tcp : &gw_transport_serial;
 }
 
@@ -286,6 +288,8 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 		return false;
 	if (a->is_ble) /* the same device through the same adapter */
 		return strcmp(a->ble_adapter, b->ble_adapter) == 0;
+	if (a->is_can) /* the same bus at the protocol's bit rate */
+		return b->is_can && a->driver == b->driver;
 	return a->is_tcp || a->baud == b->baud;
 }
 
@@ -313,6 +317,15 @@ void gw_link_close(struct gw_link *l, const char *why)
 	/* a failed open or connect also tells the owner (its polls fail until the wire is back) */
 	if (why || was_up)
 		l->owner->down(l->owner_arg);
+}
+
+void gw_link_lost(struct gw_link *l)
+{
+	ev_io_stop(l->env->loop, &l->io);
+	ev_timer_stop(l->env->loop, &l->conn_timer);
+	l->state = GW_LINK_DOWN;
+	l->txlen = l->txoff = 0;
+	l->owner->down(l->owner_arg);
 }
 
 size_t gw_link_drain(struct gw_link *l)

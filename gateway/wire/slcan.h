@@ -7,7 +7,7 @@
  *	tIIIL<data>\r        standard frame (III hex, L = 0..8, 2 hex a byte)
  *	TIIIIIIIIL<data>\r   extended frame (29-bit id in 8 hex)
  *	rIIIL\r, RIIIIIIIIL\r remote frames
- *	C\r close, S0..S8\r bit rate, O\r open
+ *	C\r close, S0..S8\r bit rate, O\r open, L\r open listen only
  * A received frame may carry 4 more hex digits, the adapter's timestamp
  * (ms, 0..0xEA5F), when it was enabled with Z1.
  *
@@ -27,6 +27,9 @@
 
 #define SLCAN_CMD_CLOSE "C\r"
 #define SLCAN_CMD_OPEN "O\r"
+/* open listen only: the controller sends nothing, not even acknowledgements
+ * (Lawicel / CanHacker; not every firmware has it: see can.c) */
+#define SLCAN_CMD_LISTEN "L\r"
 
 /* Lawicel bit rate code for bps ('0'..'8': 10k 20k 50k 100k 125k 250k 500k
  * 800k 1M), or -1 when the adapter has no fixed code for it. */

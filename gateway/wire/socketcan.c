@@ -13,6 +13,12 @@
  * kernel restarts the controller, which it does only with the interface's
  * restart-ms (ip link set can0 type can bitrate 500000 restart-ms 100);
  * without it the interface stays dead until it is set down and up.
+ *
+ * A listening port (a battery's bus read by a pack) sets a receive filter
+ * (CAN_RAW_FILTER): only standard data frames of the pack's identifiers
+ * reach the socket; it is never written to (can.c refuses first).  Whether
+ * the controller acknowledges frames is the interface's setting, not the
+ * socket's (ip link set can0 type can ... listen-only on).
  */
 #include <errno.h>
 #include <linux/can.h>
@@ -36,6 +42,8 @@ struct gw_can_sock {
 	char ifname[IFNAMSIZ];
 	int fd;
 	bool busoff;                   /* the controller is bus-off: the port is down */
+	bool filtered;                 /* receive only id_filter / mask (gw_can_sock_filter()) */
+	uint32_t id_filter, mask;
 	ev_io io;
 	ev_timer retry;
 	struct gw_retry rt;
@@ -145,6 +153,13 @@ static int sock_open(struct gw_can_sock *s, const char **what)
 	*what = "bind";
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;
+	/* standard data frames whose id matches: the EFF and RTR flags are in
+	 * the mask and clear in the id */
+	struct can_filter flt = { s->id_filter & CAN_SFF_MASK,
+				  (s->mask & CAN_SFF_MASK) | CAN_EFF_FLAG | CAN_RTR_FLAG };
+	*what = "receive filter";
+	if (s->filtered && setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, &flt, sizeof(flt)) < 0)
+		goto fail;
 	can_err_mask_t errs = CAN_ERR_BUSOFF | CAN_ERR_RESTARTED;
 	*what = "error filter";
 	if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, &errs, sizeof(errs)) < 0)
@@ -222,6 +237,13 @@ struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname,
 	ev_init(&s->retry, retry_cb);
 	ev_init(&s->io, io_cb);
 	return s;
+}
+
+void gw_can_sock_filter(struct gw_can_sock *s, uint32_t id_filter, uint32_t mask)
+{
+	s->filtered = true;
+	s->id_filter = id_filter;
+	s->mask = mask;
 }
 
 void gw_can_sock_free(struct gw_can_sock *s)

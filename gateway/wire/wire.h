@@ -1,10 +1,11 @@
 /* gateway/wire/wire.h - one wire (a link): the transport half.
  *
- * A link is one `port` string: a serial device, a TCP serial server or a
- * Bluetooth LE device.  link.c keeps what every kind shares (the state,
- * the reopen with backoff and the outage logged once, the send buffer);
- * one const struct gw_transport per kind does the rest (serial.c, tcp.c,
- * ble/), as libmodbus has one backend per transport.
+ * A link is one `port` string: a serial device, a TCP serial server, a
+ * Bluetooth LE device or a CAN bus a pack listens to.  link.c keeps what
+ * every kind shares (the state, the reopen with backoff and the outage
+ * logged once, the send buffer); one const struct gw_transport per kind
+ * does the rest (serial.c, tcp.c, ble/, canlink.c), as libmodbus has one
+ * backend per transport.
  *
  * A link never names who uses it: its owner installs callbacks (struct
  * gw_link_owner) and hears from it through them, as redis's connections
@@ -31,6 +32,7 @@ struct gw_link;
 struct gw_ble;
 struct gw_ble_link;
 struct gw_resolver;
+struct gw_can;
 
 /* What every link of the process shares (struct gw holds it). */
 struct gw_link_env {
@@ -84,7 +86,7 @@ struct gw_transport {
 	/* optional: the link is freed (after a quiet close): free its state */
 	void (*release)(struct gw_link *l);
 };
-extern const struct gw_transport gw_transport_serial, gw_transport_tcp;
+extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
 /* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no
  * header tests HAVE_SYSTEMD (the Makefile's build without libsystemd shares
  * the objects of every file that does not test it) */
@@ -110,6 +112,7 @@ struct gw_link {
 	char tcp_host[CONF_HOST_MAX];  /* tcp: the serial server */
 	int tcp_port;
 	struct gw_ble_link *ble;       /* BLE: the device's state (ble/) */
+	struct gw_can *can;            /* CAN: the bus port, listen only (canlink.c) */
 	int fd;                        /* serial / TCP: the wire's descriptor */
 	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
 	struct termios saved_tio;      /* termios fallback: the settings before we opened it */
@@ -161,6 +164,10 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
 bool gw_link_is_up(const struct gw_link *l);
 /* The transport of a pack's port. */
 const struct gw_transport *gw_link_transport(const struct conf_pack *cfg);
+/* For a transport that opens its wire again by itself (canlink.c): the
+ * wire is not there now (its transport logged why); the owner hears
+ * "down", and the link schedules no reopen of its own. */
+void gw_link_lost(struct gw_link *l);
 /* For transports: the wire is open (logs the end of an outage, tells the
  * owner); bytes arrived from it (to the owner). */
 void gw_link_up(struct gw_link *l);

@@ -148,12 +148,14 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 	REQUIRE(!(sn->present & ~t->drv->provides & (BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
 	/* limits a BMS reports are usable caps: currents >= 0, a charge voltage
 	 * limit above the discharge one; kept ones likewise */
-	/* (a direction the BMS gives no limit for is NAN) */
+	/* (a direction the BMS gives no limit for is NAN; so is a discharge
+	 * voltage limit the BMS does not send beside its charge one) */
 	if (sn->present & BMS_HAS_CUR_LIMITS)
 		REQUIRE((isnan(sn->bms_ccl_a) || (sn->bms_ccl_a >= 0.0f && sn->bms_ccl_a <= 3276.8f)) &&
 			(isnan(sn->bms_dcl_a) || (sn->bms_dcl_a >= 0.0f && sn->bms_dcl_a <= 3276.8f)));
 	if (sn->present & BMS_HAS_VOLT_LIMITS)
-		REQUIRE(sn->bms_dvl_v > 0.0f && sn->bms_cvl_v > sn->bms_dvl_v);
+		REQUIRE(sn->bms_cvl_v > 0.0f &&
+			(isnan(sn->bms_dvl_v) || (sn->bms_dvl_v > 0.0f && sn->bms_cvl_v > sn->bms_dvl_v)));
 	if (s->poll.kept.have & BMS_HAS_CUR_LIMITS)
 		REQUIRE(s->poll.kept.ccl_a >= 0.0f && s->poll.kept.dcl_a >= 0.0f);
 	if (t->snap)
@@ -183,12 +185,17 @@ static void fd_begin(struct fd *s)
 	s->need_request = !s->drv->listen_only;
 }
 
+static void fd_finish(struct fd *s);
+
 /* A try of the current step failed (timeout or bad answer). */
 static void fd_fail_step(struct fd *s)
 {
 	if (s->drv->timeout && s->drv->timeout(&s->poll)) {
 		s->poll.attempt = 0; /* complete anyway */
-		s->need_request = !s->drv->listen_only;
+		if (s->drv->listen_only)
+			fd_finish(s); /* as the poller: the poll is whole */
+		else
+			s->need_request = true;
 		return;
 	}
 	if (s->poll.attempt < s->retries) {

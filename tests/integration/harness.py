@@ -307,11 +307,21 @@ def mbread(port, unit, addr, count):
 
 def wire_protocol(proto):
     """True if proto is spoken over a wire (a tcp:// port is accepted); the
-    Bluetooth-only protocols are run end to end by test_ble.py."""
+    Bluetooth-only protocols are run end to end by test_ble.py, the CAN ones
+    (can_protocol()) over an slcan pty."""
     conf = write_conf("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\nport = tcp://127.0.0.1:9\n" % proto)
     r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True, text=True)
     os.unlink(conf)
-    return "exists only over Bluetooth LE" not in r.stderr
+    return "exists only over Bluetooth LE" not in r.stderr and "reads a CAN bus" not in r.stderr
+
+
+def can_protocol(proto):
+    """True if proto is read from a CAN bus (its port is can0 or slcan://):
+    the simulator plays it as an slcan adapter on a pty."""
+    conf = write_conf("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\nport = slcan:///dev/null\n" % proto)
+    r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", conf, "--check"], capture_output=True, text=True)
+    os.unlink(conf)
+    return r.returncode == 0
 
 
 def ha_float(regs, swap_word=True):

@@ -7,9 +7,11 @@ simulator's wire state, that quantities the protocol does not carry read as
 register-map.md documents (0, 0x8000 for temperatures) and are absent
 (null) in /api/state, that the BMS's identity, where the protocol has one,
 is in /api/state, and, for the protocols with a bus address, two packs on
-one bus.  MQTT per protocol: test_mqtt.py.  (While iterating:
-test_brands.py PROTOCOL... runs only those.)  tests/run.sh runs it in parts:
-the protocols are dealt out to them (harness.my_part)."""
+one bus.  A protocol read from a CAN bus (pylon-can) runs over a pty, the
+simulator playing an slcan adapter on the battery's bus.  MQTT per protocol:
+test_mqtt.py.  (While iterating: test_brands.py PROTOCOL... runs only those.)
+tests/run.sh runs it in parts: the protocols are dealt out to them
+(harness.my_part)."""
 import http.client
 import json
 import os
@@ -19,8 +21,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, first_part, free_port, ha_float, my_part, s16,  # noqa: E402
-                     wait_until, wire_protocol, write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Sim, can_protocol, first_part, free_port, ha_float, my_part,  # noqa: E402
+                     s16, wait_until, wire_protocol, write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -89,7 +91,7 @@ def once_checks(js, p, proto):
 # Protocols whose BMS tells its identity (bms/PROTOCOLS.md §1.7): a text
 # the simulator's identity answer carries.
 IDENTITY = {"pace": "serial", "eg4-lp4": "vendor", "daren": "model", "seplos3": "vendor", "eg4-ll": "model",
-            "renogy": "model", "pace-modbus": "serial"}
+            "renogy": "model", "pace-modbus": "serial", "pylon-can": "vendor"}
 
 
 def api_state(port):
@@ -156,7 +158,21 @@ def run(proto):
         sim.stop()
 
 
-def run_sim(proto, sim):
+def run_can(proto):
+    """A CAN protocol: the simulator on a pty as the slcan adapter."""
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="bmsgw-can-")
+    path = os.path.join(tmp, "can")
+    sim = Sim(protocol=proto, tcp=False, pty_path=path)
+    try:
+        run_sim(proto, sim, "slcan://" + path)
+        c.eq(sim.state()["packs"][0].get("can_frames_heard"), 0, proto + ": bmsgw wrote no frame on the bus")
+    finally:
+        sim.stop()
+        os.rmdir(tmp)
+
+
+def run_sim(proto, sim, port=None):
     addr = sim.state()["packs"][0]["address"]
     gw_port, http_port = free_port(), free_port()
     # a pack polled every 0.5 s is stale 3 s after its BMS went silent
@@ -168,9 +184,9 @@ state_file = none
 listen = 127.0.0.1:%d
 [pack.p]
 protocol = %s
-port = tcp://127.0.0.1:%d
+port = %s
 poll_interval = 0.5
-""" % (gw_port, http_port, proto, sim.port)
+""" % (gw_port, http_port, proto, port or "tcp://127.0.0.1:%d" % sim.port)
     gw = Gateway(conf, gw_port)
     client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
     client.connect()
@@ -284,6 +300,14 @@ if __name__ == "__main__":
             continue
         print("== " + proto, flush=True)
         current[0] = proto
+        if can_protocol(proto):
+            try:
+                run_can(proto)
+            except Exception as e:
+                import traceback
+                traceback.print_exc()
+                c.ok(False, "%s raised %r" % (proto, e))
+            continue
         if not wire_protocol(proto):
             # no wire to put a simulator on: end to end through the fake BlueZ instead
             c.ok(re.search(r'\("%s",' % re.escape(proto), open(os.path.join(ROOT, "tests/integration/test_ble.py"))

@@ -9,8 +9,9 @@ row in register-map.md's protocol ids.
 
 Adding an inverter protocol is one too (README "Adding an inverter
 protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must have its
-codec file defining inv_codec_<sym> with the row's name, a unit test that
-uses the codec, fuzzing (fuzz_inv_can.c runs every CAN protocol of the list;
+codec file defining inv_codec_<sym> with the row's name, a unit test
+(tests/unit/test_inv_<sym>.c: a BMS protocol may share the sym) that uses
+the codec, fuzzing (fuzz_inv_can.c runs every CAN protocol of the list;
 an RS485 one has its own target), test_inverter.py configuring it, an
 example configuration that --check accepts, a README bullet and a row in
 its "Which inverter" table, a PROTOCOLS.md section and the name in
@@ -85,10 +86,12 @@ def check_inverters():
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
         c.ok(re.search(r"const struct inv_codec inv_codec_%s = \{[^}]*\.name = \"%s\"" % (sym, re.escape(name)),
                        src, re.S) is not None, "%s: %s defines inv_codec_%s named %s" % (name, path, sym, name))
-        unit = "tests/unit/test_%s.c" % sym
+        # test_inv_<sym>: a BMS protocol may have the same sym (pylon_can:
+        # the inverter codec, and the battery read from its CAN bus)
+        unit = "tests/unit/test_inv_%s.c" % sym
         c.ok(os.path.exists(os.path.join(ROOT, unit)) and
              re.search(r"\b(CONF_INV_%s|inv_codec_%s)\b" % (sym.upper(), sym), read(unit)) is not None and
-             os.path.exists(os.path.join(ROOT, BIN, "tests", "test_%s" % sym)),
+             os.path.exists(os.path.join(ROOT, BIN, "tests", "test_inv_%s" % sym)),
              "%s: a unit test (%s) of its codec, built" % (name, unit))
         if kind == "CAN":
             c.ok("CONF_INV_NPROTOCOLS" in fuzz and "inv_codec_of" in fuzz,
@@ -133,9 +136,11 @@ def main():
         c.ok(name in gw_list, "%s: bmsgw --help lists it" % name)
         c.ok(os.path.exists(os.path.join(ROOT, "tests/sim/sim_%s.c" % sym)) and name in sim_list,
              "%s: a simulator responder (tests/sim/sim_%s.c), listed by bmsgw-sim" % (name, sym))
-        c.ok(os.path.exists(os.path.join(ROOT, "tests/unit/test_%s.c" % sym)) and
+        unit = "tests/unit/test_%s.c" % sym
+        c.ok(os.path.exists(os.path.join(ROOT, unit)) and
+             re.search(r"\bbms_%s_driver\b" % sym, read(unit)) is not None and
              os.path.exists(os.path.join(ROOT, BIN, "tests", "test_%s" % sym)),
-             "%s: a unit test (tests/unit/test_%s.c), built" % (name, sym))
+             "%s: a unit test (%s) of its driver, built" % (name, unit))
         seeds = glob.glob(os.path.join(ROOT, "tests/fuzz/corpus", sym, "*"))
         c.ok(os.path.exists(os.path.join(ROOT, "tests/fuzz/fuzz_%s.c" % sym)) and len(seeds) > 0,
              "%s: a fuzz target (tests/fuzz/fuzz_%s.c) with seeds (%d)" % (name, sym, len(seeds)))

@@ -8,7 +8,8 @@
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
   sum8, Victron's key check byte and the set unused bits of the decrypted
-  record), so a
+  record; CAN frames carry none in their data: their ids and lengths are
+  checked), so a
   fixture cannot rot unnoticed;
 - every frame occurs in at least one unit test (tests/unit/test_*.c), so no
   recorded frame goes unused.  The unit tests embed frames as C string
@@ -30,7 +31,8 @@ from harness import ROOT, Checks  # noqa: E402
 from aes128 import victron_ctr  # noqa: E402
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
-FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron")
+FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron", "can")
+CAN_FRAME = re.compile(r"^([0-7][0-9A-Fa-f]{2}|[01][0-9A-Fa-f]{7})#((?:[0-9A-Fa-f]{2}){0,8})$")
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -152,6 +154,9 @@ def wanted(family, frame):
     case, no spaces); None if the frame is malformed."""
     if family == "pylon":
         return [frame.lower()] if frame.startswith("~") else None
+    if family == "can":
+        # the frames as the test spells them: "ID#DATA ID#DATA ..."
+        return [re.sub(r"\s+", "", frame).lower()] if all(CAN_FRAME.match(f) for f in frame.split()) else None
     parts = [frame]
     if family in ("sino", "victron"):
         parts = [p.strip() for p in frame.split("->")]
@@ -165,6 +170,10 @@ def wanted(family, frame):
 def checksum_ok(family, frame):
     if family == "pylon":
         return pylon_ok(frame)
+    if family == "can":
+        # no checksum in the data: every frame well formed, ids unique in the cycle
+        ids = [f.split("#")[0].upper() for f in frame.split()]
+        return len(ids) > 0 and all(CAN_FRAME.match(f) for f in frame.split()) and len(set(ids)) == len(ids)
     if family == "sino":
         req, rsp = (bytes.fromhex(p.strip()) for p in frame.split("->"))
         return len(req) == 3 and req[0] == 0x0A and len(rsp) == req[2] + 1 and \

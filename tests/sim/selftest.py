@@ -1178,11 +1178,108 @@ def test_limits():
     sim.stop()
 
 
+def can_cycles(data):
+    """The slcan lines of data as cycles: a list of {(kind, id): (dlc, bytes)},
+    a new cycle at each 0x351 data frame (lines before the first dropped)."""
+    out, cur = [], None
+    for line in data.decode("ascii", "replace").split("\r"):
+        if not line or line[0] not in "tTrR":
+            continue
+        ext = line[0] in "TR"
+        n = 8 if ext else 3
+        cid, dlc = int(line[1:1 + n], 16), int(line[1 + n])
+        body = bytes.fromhex(line[2 + n:2 + n + 2 * dlc]) if line[0] in "tT" else b""
+        if line[0] == "t" and cid == 0x351:
+            cur = {}
+            out.append(cur)
+        if cur is not None:
+            cur[(line[0], cid)] = (dlc, body)
+    return out
+
+
+def test_pylon_can():
+    """pylon-can: an slcan adapter on a Pylontech battery's CAN bus: the
+    setup commands, the cycle of each dialect against `state`, the host's
+    frames counted and never answered, nolisten, faults."""
+    d = tempfile.mkdtemp()
+    link = os.path.join(d, "ttyCAN")
+    sim = Sim("--pack", "soc=70,current=-12.5,ccl=40,dcl=80,cvl=55.2,dvl=46.4", pty_path=link,
+              protocol="pylon-can")
+    sim.ctl("freeze")
+    w = PtyWire(link)
+    data, _ = collect(w, 1.3)
+    check(data == b"", "pylon-can: a closed channel delivers nothing")
+    data, *_ = w.xfer(b"C\rS6\rL\r", quiet=0.1, first=0.3)
+    st = sim.state()["packs"][0]
+    check(data.startswith(b"\r\r\r") and st["can_open"] == "listen", "pylon-can: C, S6, L acknowledged (%r, %s)"
+          % (data[:3], st["can_open"]))
+    cyc = can_cycles(collect(w, 2.3)[0])
+    c = cyc[0] if cyc else {}
+    check(sorted(k[1] for k in c) == [0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E] and
+          [c[("t", i)][0] for i in (0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E)] == [8, 4, 6, 7, 2, 8],
+          "pylon-can: a V1.2 cycle, the real battery's DLCs (%s)" % sorted((hex(k[1]), v[0]) for k, v in c.items()))
+    if ("t", 0x356) in c:
+        def u(i, o, s=False):
+            return int.from_bytes(c[("t", i)][1][o:o + 2], "little", signed=s)
+        check((u(0x351, 0), u(0x351, 2), u(0x351, 4), u(0x351, 6)) == (552, 400, 800, 464) and
+              (u(0x355, 0), u(0x355, 2)) == (70, 98) and u(0x356, 2, True) == -125 and u(0x356, 4, True) == 250 and
+              u(0x356, 0) == round(st["voltage"] * 100) and c[("t", 0x35C)][1] == b"\xc0\x00" and
+              c[("t", 0x35E)][1] == b"PYLON   " and c[("t", 0x359)][1][4:] == b"\x01PN",
+              "pylon-can: the cycle's values are the state's")
+    check(st["cvl_v"] == 55.2 and st["ccl_a"] == 40.0 and st["soc"] == 70.0 and st["current"] == -12.5,
+          "pylon-can: the state")
+    data, *_ = w.xfer(b"t35180000000000000000\rR000003051\r", quiet=0.2, first=0.2)
+    st = sim.state()["packs"][0]
+    check(b"z" not in data and st["can_frames_heard"] == 2, "pylon-can: the host's frames are counted, never "
+          "answered (%d)" % st["can_frames_heard"])
+    sim.ctl("set 1 chg_set 0")
+    sim.ctl("set 1 alarm 0 2")
+    sim.ctl("set 1 alarm 4 0x20")
+    cyc = can_cycles(collect(w, 2.3)[0])
+    c = cyc[0] if cyc else {}
+    check(c.get(("t", 0x351), (0, b"\0" * 8))[1][2:4] == b"\0\0" and c.get(("t", 0x35C), (0, b""))[1][:1] == b"\x60"
+          and c.get(("t", 0x359), (0, b""))[1][:1] == b"\x02" and sim.state()["packs"][0]["ccl_a"] == 0.0,
+          "pylon-can: chg_set 0 -> CCL 0 and the enable bit clear; alarm bytes and force charge sent")
+    sim.ctl("set 1 chg_set 1")
+    sim.ctl("set 1 dialect v13")
+    sim.ctl("set 1 junk 1")
+    cyc = can_cycles(collect(w, 2.3)[0])
+    c = cyc[0] if cyc else {}
+    ids = sorted(k[1] for k in c if k[0] == "t")
+    check(ids == [0x305, 0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, 0x370] and
+          c[("t", 0x355)][1][4:6] == (7000).to_bytes(2, "little") and c[("t", 0x35E)][1] == b"SIMV13\0\0",
+          "pylon-can: v13 has no 0x359 / 0x35C, a 0.01 %% SOC, 0x35A, 0x35F; junk frames (%s %r %r)" %
+          ([hex(i) for i in ids], c.get(("t", 0x355)), c.get(("t", 0x35E))))
+    check(sim.state()["packs"][0]["dialect"] == "v13", "pylon-can: set dialect v13")
+    sim.ctl("set 1 junk 0")
+    sim.ctl("fault 1 badsum 1")
+    data, _ = collect(w, 1.2)
+    bad = [line for line in data.decode().split("\r") if line.startswith("t") and line[4] == "9"]
+    check(len(bad) >= 5, "pylon-can: badsum -> impossible DLC digits (%d lines)" % len(bad))
+    check(sim.ctl("set 1 nolisten 1") == "ok", "pylon-can: set nolisten")
+    data, *_ = w.xfer(b"C\rL\r", quiet=0.1, first=0.3)
+    replies = b"".join(x for x in data.split(b"\r") if x[:1] not in (b"t", b"T", b"r", b"R"))
+    check(data.count(b"\r") >= 1 and replies == b"\x07" and sim.state()["packs"][0]["can_open"] == "closed",
+          "pylon-can: nolisten refuses L (BEL) (%r)" % data)
+    data, *_ = w.xfer(b"O\r", quiet=0.1, first=0.3)
+    check(data.startswith(b"\r") and sim.state()["packs"][0]["can_open"] == "normal", "pylon-can: O opens it")
+    data, *_ = w.xfer(b"X\r", quiet=0.1, first=0.3)
+    check(b"\x07" in data, "pylon-can: an unknown command gets BEL")
+    check(sim.state()["packs"][0]["can_frames_heard"] == 2, "pylon-can: commands are no frames")
+    w.close()
+    r = subprocess.run([SIM, "--protocol", "pylon-can", "--pty", link + "x", "--pack", "dialect=v14"],
+                       capture_output=True)
+    check(r.returncode == 2, "pylon-can: dialect=v14 is a bad command line")
+    rc = sim.stop()
+    check(rc == 0, "pylon-can: SIGTERM exit 0")
+    os.rmdir(d)
+
+
 for t in (test_cmdline, test_limits, test_wire, test_ble):
     if my_part():
         t()
 test_control()  # a piece per protocol
-for t in (test_tcp, test_pty):
+for t in (test_tcp, test_pty, test_pylon_can):
     if my_part():
         t()
 print("%d passed, %d failed" % (passes, failures))

@@ -52,6 +52,7 @@ static const struct sim_proto *const protocols[] = {
 	&sim_proto_eg4_ll,
 	&sim_proto_renogy,
 	&sim_proto_pace_modbus,
+	&sim_proto_pylon_can,
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 
@@ -177,7 +178,8 @@ static void usage(FILE *f)
 	        "                      address cells sensors soc current capacity cycles soh mos_temp\n"
 	        "                      ccl dcl (A) cvl dvl (V) full16 junk; dialect=d2|81 (daly-modbus),\n"
 	        "                      layout=24s|32s\n"
-	        "                      (jk-ble), key=32 hex digits (victron-ble)\n"
+	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
+	        "                      nolisten=0|1 (pylon-can)\n"
 	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
 	        "                      current +5.0 A, capacity 100 Ah)\n"
 	        "  --control HOST:PORT line-based control port (state, set, fault, stats, freeze, ...)\n"
@@ -544,7 +546,8 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 		return 0; /* nobody on the bus has that address */
 	if (S.proto->is_write && S.proto->is_write(req, n))
 		p->writes++; /* received, whatever the fault or the control mode does */
-	enum sim_fault f = take_fault(p);
+	/* an slcan adapter answers the host whatever the battery does */
+	enum sim_fault f = S.proto->slcan ? SIM_F_NONE : take_fault(p);
 	if (f == SIM_F_SILENT)
 		return 0;
 	if (f == SIM_F_DROP && S.is_tcp) {
@@ -834,6 +837,10 @@ static int ctl_exec(char *line, struct sim_buf *out)
 			if (i)
 				sim_buf_printf(out, ",");
 			sim_view_json(out, &v, &S.packs[i]);
+			if (S.proto->slcan) {
+				out->len--; /* the pack's closing brace: the adapter's members go inside */
+				sim_can_json(out, &S.packs[i]);
+			}
 		}
 		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d]}",
 		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max);

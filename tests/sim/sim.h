@@ -90,7 +90,8 @@ struct sim_pack {
 	int junk;               /* junk (stale bytes) in unused slots / reserved bytes */
 	/* Bluetooth LE variants (pack options) */
 	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect;
-	                         * daren: 'K' KS48100 ('>' frames) */
+	                         * daren: 'K' KS48100 ('>' frames); pylon-can: 0 the V1.2
+	                         * set, 13 the V1.3 / Victron-style set */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int refuse;             /* >= 0: a register-table BMS answers reads that start at
@@ -98,6 +99,10 @@ struct sim_pack {
 	                         * without that block) */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
+	/* pylon-can: the slcan adapter on the battery's bus */
+	int can_open;           /* its channel: 0 closed, 'O' open, 'L' open listen only */
+	int no_listen;          /* it refuses "L" (no listen-only mode: `nolisten`) */
+	unsigned long can_heard; /* transmit lines (t T r R) the host wrote to it */
 	/* what the pack sends by itself */
 	int stream;             /* jk-ble: streams cell records (after 0x96) until the
 	                         * connection ends (the core clears it) */
@@ -219,6 +224,10 @@ struct sim_proto {
 	/* A Modbus register-table BMS (sim_mbslave.c): the pack option
 	 * `refuse` applies. */
 	int mb_slave;
+	/* The host talks to a Lawicel slcan adapter, never to the battery:
+	 * no fault applies to what it writes, and `state` shows the adapter
+	 * (can_open, can_frames_heard). */
+	int slcan;
 };
 #define SIM_LATENCY_MIN_MS 20
 #define SIM_LATENCY_MAX_MS 50
@@ -242,6 +251,7 @@ extern const struct sim_proto sim_proto_seplos3; /* sim_seplos3.c */
 extern const struct sim_proto sim_proto_eg4_ll; /* sim_eg4_ll.c */
 extern const struct sim_proto sim_proto_renogy; /* sim_renogy.c */
 extern const struct sim_proto sim_proto_pace_modbus; /* sim_pace_modbus.c */
+extern const struct sim_proto sim_proto_pylon_can; /* sim_pylon_can.c */
 
 /* The packs of the simulated bus, in --pack order (a master that answers
  * for all its packs, pace). */
@@ -291,5 +301,8 @@ int sim_pack_control(struct sim_pack *p, const char *mode, const char *fets, cha
 unsigned sim_pack_held(const struct sim_pack *p);
 const char *sim_fet_name(unsigned fets); /* none chg dsg both */
 void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p);
+/* The adapter's part of a pack's state (an slcan protocol), after its
+ * other members: ,"can_open":"closed|normal|listen","can_frames_heard":N */
+void sim_can_json(struct sim_buf *b, const struct sim_pack *p);
 
 #endif

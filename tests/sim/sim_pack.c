@@ -361,6 +361,21 @@ static double *limit_field(struct sim_pack *p, const char *k, double *max)
 	return NULL;
 }
 
+/* pylon-can: dialect v12 | v13, nolisten 0 | 1.  0 or -1. */
+static int set_can_key(struct sim_pack *p, const char *k, const char *v)
+{
+	if (strcmp(k, "dialect") == 0) {
+		if (strcmp(v, "v12") != 0 && strcmp(v, "v13") != 0)
+			return -1;
+		p->dialect = v[2] == '3' ? 13 : 0;
+		return 0;
+	}
+	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+		return -1;
+	p->no_listen = v[0] == '1';
+	return 0;
+}
+
 int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
                    char *err, size_t errlen)
 {
@@ -457,6 +472,8 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->layout24 = v[0] == '2';
 		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
 			ok = parse_key(v, p->key) == 0;
+		} else if ((strcmp(k, "dialect") == 0 || strcmp(k, "nolisten") == 0) && proto->slcan) {
+			ok = set_can_key(p, k, v) == 0;
 		} else {
 			snprintf(err, errlen, "pack spec: unknown key '%s'", k);
 			rc = -1;
@@ -586,6 +603,9 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		double *f = limit_field(p, k, &d);
 		if (parse_double(v, 0, d, f))
 			goto bad;
+	} else if ((strcmp(k, "dialect") == 0 || strcmp(k, "nolisten") == 0) && proto->slcan) {
+		if (set_can_key(p, k, v))
+			goto bad;
 	} else {
 		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles soh mos_temp cells sensors cell temp "
 		         "alarm chg_mos dsg_mos chg_set dsg_set balance full16 junk ccl dcl cvl dvl)", k);
@@ -645,4 +665,12 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	sim_buf_printf(b, ",\"chg_set\":%d,\"dsg_set\":%d,\"control\":\"%s\",\"protect\":\"%s\",\"writes\":%lu,"
 	               "\"writes_applied\":%lu}", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
 	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
+}
+
+void sim_can_json(struct sim_buf *b, const struct sim_pack *p)
+{
+	sim_buf_printf(b, ",\"dialect\":\"%s\",\"can_open\":\"%s\",\"nolisten\":%d,\"can_frames_heard\":%lu}",
+	               p->dialect == 13 ? "v13" : "v12",
+	               p->can_open == 'L' ? "listen" : p->can_open == 'O' ? "normal" : "closed", p->no_listen,
+	               p->can_heard);
 }

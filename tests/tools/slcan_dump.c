@@ -1,6 +1,6 @@
 /* tests/tools/slcan_dump.c - print the frame sets of every CAN codec
  * (pylon-can, lux-can, sma-can; every extra) of a known battery (the B1 of
- * tests/unit/test_pylon_can.c) as the slcan lines bmsgw writes to a serial
+ * tests/unit/test_inv_pylon_can.c) as the slcan lines bmsgw writes to a serial
  * CAN adapter, for tests/tools/slcan_pycan.py to decode with python-can.
  * Built by that script: cc -I. this file gateway/inverter/canframes.c
  * gateway/inverter/pylon_can.c gateway/inverter/lux_can.c

@@ -1,5 +1,5 @@
-/* tests/unit/inv_check.h - what the CAN codec tests share (test_pylon_can.c,
- * test_lux_can.c, test_sma_can.c): a frame compared byte for byte with its
+/* tests/unit/inv_check.h - what the CAN codec tests share (test_inv_pylon_can.c,
+ * test_inv_lux_can.c, test_inv_sma_can.c): a frame compared byte for byte with its
  * layout, the known battery B1, an inverter frame from hex. */
 #ifndef TESTS_UNIT_INV_CHECK_H
 #define TESTS_UNIT_INV_CHECK_H

@@ -532,6 +532,67 @@ static void test_files(void)
 	remove(path);
 }
 
+/* A CAN port and a CAN protocol (pylon-can) go together; no baud, no
+ * address; one bus is never a pack's and an inverter's. */
+static void test_can(void)
+{
+	CHECK_EQ_INT(conf_load_file("conf/pylon-can.ini", &c, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK(c.packs[0].driver == bms_find("pylon-can"));
+	CHECK(c.packs[0].is_can && !c.packs[0].is_slcan && !c.packs[0].is_tcp && !c.packs[0].is_ble);
+	CHECK_STR(c.packs[0].can_device, "can0");
+	CHECK_STR(conf_pack_wire(&c.packs[0]), "can0");
+	CHECK_NEAR(c.packs[0].timeout, 3.0, 1e-9);
+	CHECK_NEAR(conf_pack_gap(&c.packs[0], false), 0.0, 1e-12);
+
+	CHECK_EQ_INT(load("[pack.a]\nprotocol = pylon-can\nport = slcan:///dev/ttyACM0\n"), 0);
+	CHECK(c.packs[0].is_can && c.packs[0].is_slcan);
+	CHECK_STR(c.packs[0].can_device, "/dev/ttyACM0");
+	CHECK_STR(c.packs[0].port, "slcan:///dev/ttyACM0");
+	CHECK_STR(conf_pack_wire(&c.packs[0]), "/dev/ttyACM0");
+	CHECK_EQ_INT(c.packs[0].address, 0);
+
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = /dev/ttyUSB0\n",
+	             "t.ini:3: [pack.a] port: protocol pylon-can reads a CAN bus", "slcan:///dev/ttyACM0");
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = tcp://10.0.0.2:8899\n",
+	             "t.ini:3: [pack.a] port: protocol pylon-can reads a CAN bus", NULL);
+	EXPECT_ERROR("[pack.a]\nprotocol = daly\nport = can0\n",
+	             "t.ini:3: [pack.a] port: \"can0\" is a CAN port, and protocol daly is not spoken on a CAN bus",
+	             "a CAN port is for pylon-can");
+	EXPECT_ERROR("[pack.a]\nprotocol = daly\nport = ttyUSB0\n", "is a CAN port", "e.g. /dev/ttyUSB0");
+	EXPECT_ERROR("[pack.a]\nprotocol = jbd\nport = slcan:///dev/ttyACM0\n", "is a CAN port", NULL);
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = slcan://ttyACM0\n",
+	             "t.ini:3: [pack.a] port: \"slcan://ttyACM0\": \"ttyACM0\" is not an absolute device path", NULL);
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = can0\nbaud = 9600\n",
+	             "t.ini:4: [pack.a] baud: a CAN bus (can0) runs at the protocol's bit rate, 500 kbit/s",
+	             "expected no baud key");
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = can0\naddress = 2\n",
+	             "t.ini:4: [pack.a] address: protocol pylon-can has no bus address", NULL);
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = can0\ncontrol = true\n", "[pack.a] control:", NULL);
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = can0\n[pack.b]\nprotocol = pylon-can\nport = can0\n",
+	             "[pack.b] port: can0 is already used by [pack.a]", "has no bus address");
+	/* one adapter, two spellings */
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = slcan:///dev/ttyACM0\n[pack.b]\nprotocol = daly\n"
+	             "port = /dev/ttyACM0\n", "[pack.b] port: /dev/ttyACM0 opens /dev/ttyACM0, as [pack.a]", NULL);
+	/* a tunnel lends a wire, not a CAN bus */
+	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = can0\n[tunnel.t]\nport = can0\nlisten = 127.0.0.1:9000\n"
+	             "clients = 127.0.0.1\n", "[tunnel.t] port: can0 is a CAN bus bmsgw only listens to", NULL);
+	/* the battery's bus is no inverter's: bmsgw would be a second battery */
+	static const char inv[] = "[limits]\n[inverter.i]\nprotocol = pylon-can\nsource = a\nport = ";
+	char text[512];
+	snprintf(text, sizeof(text), "[pack.a]\nprotocol = pylon-can\nport = can0\n%scan0\n", inv);
+	EXPECT_ERROR(text, "[inverter.i] port: can0 is the CAN bus [pack.a] (line 1) reads: bmsgw would be a second "
+	             "battery on that bus", NULL);
+	snprintf(text, sizeof(text), "[pack.a]\nprotocol = pylon-can\nport = slcan:///dev/ttyACM0\n%s"
+	         "slcan:///dev/ttyACM0\n", inv);
+	EXPECT_ERROR(text, "[inverter.i] port: /dev/ttyACM0 is the CAN bus [pack.a] (line 1) reads", NULL);
+	/* on a bus of its own, the battery's limits feed an inverter */
+	snprintf(text, sizeof(text), "[pack.a]\nprotocol = pylon-can\nport = slcan:///dev/ttyACM0\n%s"
+	         "slcan:///dev/ttyACM1\n", inv);
+	CHECK_EQ_INT(load(text), 0);
+	CHECK_STR(err, "");
+}
+
 int main(void)
 {
 	test_defaults();
@@ -543,6 +604,7 @@ int main(void)
 	test_groups();
 	test_all_or_nothing();
 	test_files();
+	test_can();
 	if (check_failed == 0) {
 		CHECK_EQ_INT(conf_load_file("conf/serial-daly.ini", &c, err, sizeof(err)), 0);
 		conf_print_summary(&c, stdout);

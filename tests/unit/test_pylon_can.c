@@ -1,269 +1,501 @@
-/* tests/unit/test_pylon_can.c - the pylon-can codec (gateway/inverter/
- * pylon_can.c, canframes.c) byte for byte against the layouts of
- * gateway/inverter/PROTOCOLS.md §1 (Pylontech LV CAN V1.2): every frame
- * from a known battery, fields at their limits, negative current, absent
- * values, rounding (the SOC down), the enable bits and force charge, the
- * module count, every extra (0x35F, 0x379, 0x372, 0x373-0x377, 0x382) and
- * the inverter's frames (§3); the codec table (protocols.c). */
-#include "inv_check.h"
+/* tests/unit/test_pylon_can.c - a battery's Pylontech LV CAN read listen only
+ * (bms/pylon_can.c): the pyloncan rows of tests/fixtures/vectors.tsv (a
+ * US5000's V1.2 cycle, and a Daly's Victron-style set without 0x359 and
+ * 0x35C) as the CAN transport hands them over (BMS_CAN records), in every
+ * chunking; when a poll completes (the cycle of the last poll, V1.2's six,
+ * the next 0x351, the end of the wait); broken frames (a short DLC,
+ * impossible values, extended and remote frames, other identifiers,
+ * garbage between records); the limits with the request flags; the alarm
+ * bits of both levels and SMA's message pairs.  Protocol facts:
+ * bms/PROTOCOLS.md §26.  The inverter codec of the same name is tested by
+ * test_inv_pylon_can.c. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
 
-static const struct inv_codec *const P = &inv_codec_pylon_can;
+#include <stdint.h>
+#include <stdlib.h>
 
-/* The whole set, in order, from B1; the codec table. */
-static void test_set(void)
+static const struct bms_driver *const drv = &bms_pylon_can_driver;
+
+#include "drive.h"
+
+/* tests/fixtures/vectors.tsv, family can (PYLONCAN_01 = row PYLONCAN-01) */
+#define PYLONCAN_01 "351#1402C012C012C201 355#58005E00 356#7A13F2FE6B01 359#0000000006504E 35C#C000 " \
+	"35E#50594C4F4E202020"
+#define PYLONCAN_02 "351#2001A60EA60EE400 355#46006400581B0000 356#460A0000C8000000 35A#0000000000000000 " \
+	"35E#4C56616969657900 35F#000001018D000000"
+
+static const size_t chunks_odd[] = { 1, 3, 2, 7, 5, 11 };
+
+/* One record (bms_can_record()) per "ID#HEX" of the text ("IDx#" with x
+ * = 'x' an extended id, 'r' a remote frame of DLC HEX's digit); out is
+ * filled up to cap; returns the bytes. */
+static size_t recs(uint8_t *out, size_t cap, const char *text)
 {
-	struct inv_battery b;
-	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
-
-	battery_b1(&b);
-	CHECK_EQ_INT(inv_can_encode(P, &b, 0, f, INV_CAN_MAX_FRAMES), 6);
-	CHECK(frame_is(&f[0], 0x351, "28 02 F4 01 58 02 D0 01"));
-	CHECK(frame_is(&f[1], 0x355, "51 00 61 00"));
-	CHECK(frame_is(&f[2], 0x356, "C1 14 85 FF F6 00"));
-	CHECK(frame_is(&f[3], 0x359, "00 00 00 00 02 50 4E"));
-	CHECK(frame_is(&f[4], 0x35C, "C0 00"));
-	CHECK(frame_is(&f[5], 0x35E, "50 59 4C 4F 4E 20 20 20"));
-	/* too small an array; frames outside the set; extras not asked for */
-	CHECK_EQ_INT(inv_can_encode(P, &b, 0, f, 5), -1);
-	CHECK_EQ_INT(inv_can_frame(P, 0x35A, &b, 0, f), -1);
-	CHECK_EQ_INT(inv_can_frame(P, 0x379, &b, 0, f), -1);
-	CHECK_EQ_INT(inv_can_frame(P, 0x370, &b, CONF_EXTRA_CAPACITY, f), -1);
-	/* the table: every protocol of the list has its codec, by kind */
-	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
-		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-		bool can = conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN;
-		CHECK(c != NULL && strcmp(c->name, conf_inv_name((enum conf_inv_protocol)p)) == 0);
-		CHECK(c && (can ? c->nframes > 0 && c->heard && !c->reply : !c->nframes && c->wants && c->reply));
+	size_t n = 0;
+	const char *p = text;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		char *end;
+		unsigned long id = strtoul(p, &end, 16);
+		bool ext = *end == 'x', rtr = *end == 'r';
+		if (ext || rtr)
+			end++;
+		CHECK(*end == '#');
+		p = end + 1;
+		uint8_t d[8];
+		int dlc = 0;
+		if (rtr) {
+			dlc = *p++ - '0';
+		} else {
+			while (p[0] && p[0] != ' ' && p[1] && dlc < 8) {
+				char h[3] = { p[0], p[1], 0 };
+				d[dlc++] = (uint8_t)strtoul(h, NULL, 16);
+				p += 2;
+			}
+		}
+		size_t k = bms_can_record(out + n, cap - n, (uint32_t)id, ext, rtr, (uint8_t)dlc, d);
+		CHECK(k > 0);
+		n += k;
 	}
-	CHECK(inv_codec_of(CONF_INV_NPROTOCOLS) == NULL);
-	CHECK(inv_codec_of(CONF_INV_PYLON_CAN) == P);
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_PYLON_CAN), CONF_EXTRA_CAPACITY);
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_LUX_CAN), 0);
-	CHECK_EQ_INT(P->gap_ms, 0);
-	CHECK(!P->one_by_one);
+	return n;
 }
 
-/* The extras, after the set, each with data only. */
-static void test_extras(void)
+static void begin(struct bms_poll *poll, struct bms_rx *rx, bool inv)
 {
-	struct inv_battery b;
-	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
-	unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
-
-	battery_b1(&b);
-	b.present |= INV_HAS_CELL_MINMAX | INV_HAS_TEMP_MINMAX;
-	b.cell_min_mv = 3301;
-	b.cell_max_mv = 3342;
-	b.cell_min_at = (struct inv_where){ 2, 7 };
-	b.cell_max_at = (struct inv_where){ 1, 16 };
-	b.temp_min_c = -2.4f;   /* 270.75 K: 271 */
-	b.temp_max_c = 27.0f;   /* 300.15 K: 300 */
-	b.temp_min_at = (struct inv_where){ 2, 1 };
-	b.temp_max_at = (struct inv_where){ 12, 8 };
-	b.packs_no_charge = 1;
-	b.packs_offline = 1;
-	CHECK_EQ_INT(inv_can_encode(P, &b, all, f, INV_CAN_MAX_FRAMES), 15);
-	/* capacity: 0x35F (Victron's layout: the Ah in bytes 4-5) and 0x379 */
-	CHECK(frame_is(&f[6], 0x35F, "00 00 00 00 64 00 00 00"));
-	CHECK(frame_is(&f[7], 0x379, "64 00 00 00 00 00 00 00"));
-	/* modules: online, blocking charge, blocking discharge, offline */
-	CHECK(frame_is(&f[8], 0x372, "02 00 01 00 00 00 01 00"));
-	/* cells: lowest, highest mV; coldest, hottest K; where, ASCII */
-	CHECK(frame_is(&f[9], 0x373, "E5 0C 0E 0D 0F 01 2C 01"));
-	CHECK(frame_is(&f[10], 0x374, "50 32 43 37 00 00 00 00"));   /* P2C7 */
-	CHECK(frame_is(&f[11], 0x375, "50 31 43 31 36 00 00 00"));   /* P1C16 */
-	CHECK(frame_is(&f[12], 0x376, "50 32 54 31 00 00 00 00"));   /* P2T1 */
-	CHECK(frame_is(&f[13], 0x377, "50 31 32 54 38 00 00 00"));   /* P12T8 */
-	CHECK(frame_is(&f[14], 0x382, "62 6D 73 67 77 00 00 00"));   /* bmsgw */
-	/* one extra alone */
-	CHECK_EQ_INT(inv_can_encode(P, &b, CONF_EXTRA_NAME, f, INV_CAN_MAX_FRAMES), 7);
-	CHECK(frame_is(&f[6], 0x382, "62 6D 73 67 77 00 00 00"));
-	/* no data, no frame: no capacity, no extremes (never zeros as data) */
-	b.present &= ~(uint32_t)(INV_HAS_FULL | INV_HAS_CELL_MINMAX);
-	CHECK_EQ_INT(inv_can_encode(P, &b, all, f, INV_CAN_MAX_FRAMES), 6 + 1 + 2 + 1);
-	CHECK_EQ_INT(inv_can_frame(P, 0x379, &b, all, f), -1);
-	CHECK_EQ_INT(inv_can_frame(P, 0x373, &b, all, f), -1);
-	CHECK_EQ_INT(inv_can_frame(P, 0x374, &b, all, f), -1);
-	FRAME_X(P, all, 0x376, &b, "50 32 54 31 00 00 00 00");
-	/* an unknown place is no frame either */
-	b.temp_min_at = (struct inv_where){ 0, 0 };
-	CHECK_EQ_INT(inv_can_frame(P, 0x376, &b, all, f), -1);
-	/* module count: 0 = unknown sent as 1 */
-	b.packs = 0;
-	FRAME_X(P, all, 0x372, &b, "01 00 01 00 00 00 01 00");
+	drive_begin(poll, rx, 0, 0, inv);
 }
 
-/* Protections and warnings in 0x359. */
+/* A poll that knows no cycle yet: it takes every frame up to the wait's end. */
+static void fresh(struct bms_poll *poll, struct bms_rx *rx)
+{
+	begin(poll, rx, false);
+	poll->persist = 0;
+}
+
+static struct drive_res feed(struct bms_poll *poll, struct bms_rx *rx, const char *text)
+{
+	uint8_t buf[1024];
+	size_t n = recs(buf, sizeof(buf), text);
+	return FEED_BYTES(poll, rx, buf, n, chunks_odd);
+}
+
+static void test_table(void)
+{
+	CHECK_STR(drv->name, "pylon-can");
+	CHECK_EQ_INT(drv->protocol_id, 20);
+	CHECK(bms_find("pylon-can") == drv);
+	CHECK(drv->listen_only && drv->next_request == NULL);
+	CHECK_EQ_INT(drv->can_bitrate, 500000);
+	CHECK_EQ_INT(drv->can_id, 0x350);
+	CHECK_EQ_INT(drv->can_mask, 0x7F0);
+	CHECK(drv->max_address == 0);
+	CHECK(!drv->ble_gatt && !drv->ble_company && !drv->ble_only);
+	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_REMAIN)));
+	CHECK(drv->provides & BMS_HAS_CUR_LIMITS);
+	CHECK(drv->provides & BMS_HAS_VOLT_LIMITS);
+	/* every identifier it reads passes its filter; 0x305 (the inverter's) does not */
+	static const unsigned ids[] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		CHECK((ids[i] & drv->can_mask) == drv->can_id);
+	CHECK((0x305 & drv->can_mask) != drv->can_id);
+}
+
+/* bms_can_record() itself. */
+static void test_record(void)
+{
+	uint8_t out[32], d[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	CHECK_EQ_INT(bms_can_record(out, sizeof(out), 0x351, false, false, 8, d), 16);
+	CHECK(out[0] == BMS_CAN_MAGIC0 && out[1] == BMS_CAN_MAGIC1 && out[2] == 0);
+	CHECK(out[3] == 0x51 && out[4] == 0x03 && out[5] == 0 && out[6] == 0 && out[7] == 8 && out[15] == 8);
+	CHECK_EQ_INT(bms_can_record(out, sizeof(out), 0x1FFFFFFF, true, true, 8, NULL), 8);
+	CHECK(out[2] == (BMS_CAN_EXT | BMS_CAN_RTR) && out[6] == 0x1F);
+	CHECK_EQ_INT(bms_can_record(out, sizeof(out), 0x800, false, false, 0, NULL), 0); /* 12 bits */
+	CHECK_EQ_INT(bms_can_record(out, sizeof(out), 0x351, false, false, 9, d), 0);    /* DLC 9 */
+	CHECK_EQ_INT(bms_can_record(out, 15, 0x351, false, false, 8, d), 0);             /* no room */
+	CHECK_EQ_INT(bms_can_record(out, sizeof(out), 0x351, false, false, 0, NULL), 8);
+}
+
+static void check_01(const struct bms_poll *poll, bool inv)
+{
+	const struct bms_snapshot *s = &poll->snap;
+	CHECK_NEAR(s->bms_cvl_v, 53.2, 1e-4);
+	CHECK_NEAR(s->bms_ccl_a, 480.0, 1e-4);
+	CHECK_NEAR(s->bms_dcl_a, 480.0, 1e-4);
+	CHECK_NEAR(s->bms_dvl_v, 45.0, 1e-4);
+	CHECK_NEAR(s->soc, 88.0, 1e-4);
+	CHECK_NEAR(s->soh, 94.0, 1e-4);
+	CHECK_NEAR(s->voltage, 49.86, 1e-4);
+	CHECK_NEAR(s->current, inv ? 27.0 : -27.0, 1e-4);
+	CHECK_EQ_INT(s->ntemps, 1);
+	CHECK_NEAR(s->temp_c[0], 36.3, 1e-4);
+	CHECK_EQ_INT(s->ncells, 0);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->nraw, 4);
+	CHECK_EQ_INT(s->raw_alarms[0], 0);
+	CHECK_EQ_INT(s->raw_alarms[1], 0);
+	CHECK_EQ_INT(s->raw_alarms[2], 0xC0); /* charge and discharge enabled */
+	CHECK_EQ_INT(s->raw_alarms[3], 0);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_TEMPS |
+				 BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS);
+	CHECK_EQ_INT(poll->scratch[8 * 3 + 4], 6); /* 0x359 byte 4: six modules */
+	CHECK_STR(poll->kept.ident.vendor, "PYLON");
+	CHECK_EQ_INT(poll->kept.ident_state, BMS_IDENT_HAVE);
+}
+
+/* PYLONCAN-01: a whole V1.2 cycle completes the poll at its last frame. */
+static void test_v12(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t buf[256];
+	size_t n = recs(buf, sizeof(buf), PYLONCAN_01);
+	CHECK_EQ_INT(n, 6 * 8 + 8 + 4 + 6 + 7 + 2 + 8);
+
+	const size_t *chs[] = { chunks_one, chunks_odd, chunks_big };
+	const size_t nchs[] = { 1, DRIVE_NCH(chunks_odd), 1 };
+	for (int k = 0; k < 3; k++)
+		for (int inv = 0; inv < 2; inv++) {
+			begin(&poll, &rx, inv);
+			struct drive_res r = drive_feed_bytes(&poll, &rx, buf, n, chs[k], nchs[k]);
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(r.more, 5);
+			CHECK_EQ_INT(r.err + r.unexpected + r.bad_scan + r.badsum, 0);
+			CHECK_EQ_INT(r.done_at, n);
+			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+			check_01(&poll, inv);
+		}
+	/* every split into two pieces */
+	for (size_t k = 1; k < n; k++) {
+		const size_t two[] = { k, n - k };
+		begin(&poll, &rx, false);
+		struct drive_res r = FEED_BYTES(&poll, &rx, buf, n, two);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	}
+	check_01(&poll, false);
+
+	/* the next poll knows the cycle: the same six, in another order */
+	begin(&poll, &rx, false);
+	struct drive_res r = feed(&poll, &rx, "356#7A13F2FE6B01 359#0000000006504E 35C#C000 35E#50594C4F4E202020 "
+				  "351#1402C012C012C201 355#58005E00");
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_01(&poll, false);
+}
+
+/* PYLONCAN-02: no 0x359 nor 0x35C; 0x35A, 0x35F.  The first poll waits for
+ * the next 0x351; the next one knows the cycle and ends at its last frame. */
+static void test_v13(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	begin(&poll, &rx, false);
+	struct drive_res r = feed(&poll, &rx, PYLONCAN_02);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.more, 5);
+	CHECK_EQ_INT(r.unexpected, 1); /* 0x35F */
+	CHECK_EQ_INT(r.err, 0);
+	r = feed(&poll, &rx, "351#2001A60EA60EE400");
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	const struct bms_snapshot *s = &poll.snap;
+	CHECK_NEAR(s->bms_cvl_v, 28.8, 1e-4);
+	CHECK_NEAR(s->bms_ccl_a, 375.0, 1e-4);
+	CHECK_NEAR(s->bms_dcl_a, 375.0, 1e-4);
+	CHECK_NEAR(s->bms_dvl_v, 22.8, 1e-4);
+	CHECK_NEAR(s->soc, 70.0, 1e-4); /* 7000 in 0.01 %: it agrees */
+	CHECK_NEAR(s->soh, 100.0, 1e-4);
+	CHECK_NEAR(s->voltage, 26.30, 1e-4);
+	CHECK_NEAR(s->current, 0.0, 1e-6);
+	CHECK_NEAR(s->temp_c[0], 20.0, 1e-4);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK(s->present & BMS_HAS_ALARMS); /* 0x35A: no message raised */
+	CHECK_EQ_INT(s->nraw, 4);
+	CHECK_EQ_INT(s->raw_alarms[2], 0); /* no 0x35C */
+	CHECK_STR(poll.kept.ident.vendor, "LVaiiey");
+
+	/* learned: 0x351, 0x355, 0x356, 0x35A, 0x35E */
+	begin(&poll, &rx, false);
+	r = feed(&poll, &rx, PYLONCAN_02);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.more, 4);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.voltage, 26.30, 1e-4);
+
+	/* the battery is V1.2 again: the learned 0x35A never comes, so the
+	 * cycle ends at the next 0x351; the poll after that knows V1.2's six */
+	begin(&poll, &rx, false);
+	r = feed(&poll, &rx, PYLONCAN_01);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.more, 6);
+	r = feed(&poll, &rx, "351#1402C012C012C201");
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_01(&poll, false);
+	begin(&poll, &rx, false);
+	r = feed(&poll, &rx, PYLONCAN_01);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.done_at > 0, 1);
+}
+
+/* The learned set holds an id the battery stopped sending: the next 0x351
+ * ends the cycle, and that 0x351 is not taken into it. */
+static void test_wrap(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	begin(&poll, &rx, false);
+	CHECK_EQ_INT(feed(&poll, &rx, PYLONCAN_01).ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	/* the next cycle lacks 0x35E */
+	begin(&poll, &rx, false);
+	struct drive_res r = feed(&poll, &rx, "351#1402C012C012C201 355#58005E00 356#7A13F2FE6B01 "
+				  "359#0000000006504E 35C#C000");
+	CHECK_EQ_INT(r.ok, 0);
+	r = feed(&poll, &rx, "351#E4010000C8000000 355#58005E00");
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_cvl_v, 53.2, 1e-4); /* the first 0x351's */
+	CHECK_NEAR(poll.snap.bms_ccl_a, 480.0, 1e-4);
+	CHECK_STR(poll.kept.ident.vendor, "PYLON"); /* kept from the poll before */
+
+	/* a second 0x351 before 0x355 / 0x356: it replaces the first */
+	begin(&poll, &rx, false);
+	r = feed(&poll, &rx, "351#1402C012C012C201 351#E4010000C8000000 355#58005E00 356#7A13F2FE6B01");
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK(drv->timeout(&poll)); /* the wait ends: 0x351, 0x355, 0x356 are there */
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_cvl_v, 48.4, 1e-4);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 0.0, 1e-6);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 20.0, 1e-4);
+	CHECK(!(poll.snap.present & BMS_HAS_ALARMS)); /* neither 0x359 nor 0x35A this time */
+}
+
+/* Frames a decoder must refuse or pass over. */
+static void test_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+
+	/* a DLC too short for the fields read */
+	static const char *const shorts[] = { "351#1402C012C0", "355#5800", "356#7A13F2FE", "359#000000",
+					      "35A#00000000000000", "35C#", "35E#" };
+	for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
+		begin(&poll, &rx, false);
+		r = feed(&poll, &rx, shorts[i]);
+		CHECK_EQ_INT(r.err, 1);
+		CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
+		CHECK_EQ_INT(poll.seen, 0);
+	}
+	/* impossible values: SOC 101 %, 0 V, a negative voltage */
+	static const char *const ranges[] = { "355#65005E00", "356#00000000B400", "356#00F00000B400" };
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		begin(&poll, &rx, false);
+		r = feed(&poll, &rx, ranges[i]);
+		CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+		CHECK_EQ_INT(poll.seen, 0);
+	}
+	/* extended and remote frames of the same ids, other ids: passed over */
+	begin(&poll, &rx, false);
+	r = feed(&poll, &rx, "351x#1402C012C012C201 351r#8 305#0000000000000000 370#0102030405060708 "
+		 "35F#000001018D000000 7FF#");
+	CHECK_EQ_INT(r.unexpected, 6);
+	CHECK_EQ_INT(r.err + r.ok + r.more, 0);
+	CHECK_EQ_INT(poll.seen, 0);
+	/* garbage between records is skipped; so is a header with a DLC of 9 or
+	 * unknown flags */
+	uint8_t buf[512];
+	size_t n = recs(buf, sizeof(buf), "351#1402C012C012C201");
+	static const uint8_t junk[] = { 0x00, 0xCA, 0x00, 0xCA, 0x4E, 0x00, 0x51, 0x03, 0, 0, 9, 0xCA, 0x4E,
+					0x10, 0x51, 0x03, 0, 0, 0, 't', '3', '5', '1', '\r' };
+	memcpy(buf + n, junk, sizeof(junk));
+	n += sizeof(junk);
+	n += recs(buf + n, sizeof(buf) - n, "355#58005E00 356#7A13F2FE6B01 359#0000000006504E 35C#C000 "
+		  "35E#50594C4F4E202020");
+	begin(&poll, &rx, false);
+	r = FEED_BYTES(&poll, &rx, buf, n, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err + r.bad_scan, 0);
+	CHECK(r.skipped >= sizeof(junk));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_01(&poll, false);
+
+	/* 0x351, 0x355 or 0x356 missing: never complete, not even at the end of
+	 * the wait; finish() refuses it */
+	static const char *const missing[] = {
+		"355#58005E00 356#7A13F2FE6B01 359#0000000006504E 35C#C000 35E#50594C4F4E202020",
+		"351#1402C012C012C201 356#7A13F2FE6B01 359#0000000006504E 35C#C000 35E#50594C4F4E202020 "
+		"351#1402C012C012C201",
+		"351#1402C012C012C201 355#58005E00 359#0000000006504E 35C#C000 35E#50594C4F4E202020",
+	};
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		begin(&poll, &rx, false);
+		r = feed(&poll, &rx, missing[i]);
+		CHECK_EQ_INT(r.ok, 0);
+		CHECK(!drv->timeout(&poll));
+		CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	}
+	/* handle() on a frame scan() would never give */
+	begin(&poll, &rx, false);
+	uint8_t bad[16] = { BMS_CAN_MAGIC0, BMS_CAN_MAGIC1, 0, 0x51, 0x03, 0, 0, 8 };
+	CHECK_EQ_INT(drv->handle(&poll, bad, 12), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, bad, 4), BMS_E_SHORT);
+	bad[7] = 9;
+	CHECK_EQ_INT(drv->handle(&poll, bad, 16), BMS_E_SHORT);
+	bad[0] = 0;
+	bad[7] = 0;
+	CHECK_EQ_INT(drv->handle(&poll, bad, 8), BMS_E_SHORT);
+}
+
+/* A cycle from its frames' data: 0x351, 0x35C (NULL: none), 0x359 (NULL:
+ * none), finished. */
+static int cycle(struct bms_poll *poll, const char *f351, const char *f35c, const char *f359, const char *f35a)
+{
+	struct bms_rx rx = { 0 };
+	char text[512];
+	begin(poll, &rx, false);
+	poll->persist = 0; /* no cycle learned: every frame given is fed */
+	snprintf(text, sizeof(text), "351#%s 355#3C006400 356#C8140000FA00 %s%s %s%s %s%s", f351,
+		 f359 ? "359#" : "", f359 ? f359 : "", f35a ? "35A#" : "", f35a ? f35a : "", f35c ? "35C#" : "",
+		 f35c ? f35c : "");
+	(void)feed(poll, &rx, text);
+	CHECK(drv->timeout(poll));
+	return drv->finish(poll);
+}
+
+static void test_limits(void)
+{
+	struct bms_poll poll = { 0 };
+	/* CVL 56.0 V, CCL 50.0 A, DCL 100.0 A, DVL 48.0 V, both enabled */
+	CHECK_EQ_INT(cycle(&poll, "3002F401E803E001", "C0", NULL, NULL), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_cvl_v, 56.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 50.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 100.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dvl_v, 48.0, 1e-4);
+	/* charge enable clear: CCL 0; discharge enable clear: DCL 0 */
+	CHECK_EQ_INT(cycle(&poll, "3002F401E803E001", "40", NULL, NULL), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 0.0, 1e-6);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 100.0, 1e-4);
+	CHECK_EQ_INT(cycle(&poll, "3002F401E803E001", "B8", "00000000", NULL), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 50.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 0.0, 1e-6);
+	CHECK_EQ_INT(poll.snap.raw_alarms[2], 0xB8); /* force charge I + II, full charge request */
+	/* no 0x35C (V1.3): the limits as sent */
+	CHECK_EQ_INT(cycle(&poll, "3002F401E803E001", NULL, NULL, NULL), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 50.0, 1e-4);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 100.0, 1e-4);
+	/* a negative DCL is its magnitude; a negative CCL allows nothing */
+	CHECK_EQ_INT(cycle(&poll, "300218FC18FCE001", NULL, NULL, NULL), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 0.0, 1e-6);
+	CHECK_NEAR(poll.snap.bms_dcl_a, 100.0, 1e-4);
+	/* CVL 0: no voltage limits; a DVL at or above the CVL is none; DLC 6:
+	 * no DVL */
+	CHECK_EQ_INT(cycle(&poll, "0000F401E803E001", NULL, NULL, NULL), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_VOLT_LIMITS));
+	CHECK(poll.snap.present & BMS_HAS_CUR_LIMITS);
+	CHECK_EQ_INT(cycle(&poll, "3002F401E8033002", NULL, NULL, NULL), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_cvl_v, 56.0, 1e-4);
+	CHECK(isnan(poll.snap.bms_dvl_v));
+	CHECK_EQ_INT(cycle(&poll, "3002F401E803", NULL, NULL, NULL), BMS_OK);
+	CHECK(isnan(poll.snap.bms_dvl_v));
+	CHECK(poll.snap.present & BMS_HAS_VOLT_LIMITS);
+}
+
 static void test_alarms(void)
 {
-	struct inv_battery b;
-
-	battery_b1(&b);
-	b.protect = BMS_AL_CELL_OV | BMS_AL_CHG_OC | BMS_AL_SHORT | BMS_AL_HW_FAULT;
-	b.warn = b.protect | BMS_AL_CELL_UV | BMS_AL_COMM | BMS_AL_CHG_UT;
-	FRAME_IS(P, 0x359, &b, "82 09 96 09 02 50 4E");
-	/* over temperature (MOSFET too), under temperature */
-	b.protect = BMS_AL_MOS_OT | BMS_AL_DSG_UT;
-	b.warn = BMS_AL_CHG_OT | BMS_AL_CELL_DIFF;
-	FRAME_IS(P, 0x359, &b, "18 00 08 00 02 50 4E");
-	/* no alarm word at all: nothing set */
-	b.present &= ~(uint32_t)INV_HAS_ALARMS;
-	FRAME_IS(P, 0x359, &b, "00 00 00 00 02 50 4E");
-	/* a pack in cell under-voltage protection */
-	b.present |= INV_HAS_ALARMS;
-	b.protect = b.warn = BMS_AL_CELL_UV;
-	FRAME_IS(P, 0x359, &b, "04 00 04 00 02 50 4E");
-	/* module count: 0 = unknown sent as 1, clamped to 255 */
-	b.packs = 0;
-	FRAME_IS(P, 0x359, &b, "04 00 04 00 01 50 4E");
-	b.packs = 300;
-	FRAME_IS(P, 0x359, &b, "04 00 04 00 FF 50 4E");
-	b.packs = 7;
-	FRAME_IS(P, 0x359, &b, "04 00 04 00 07 50 4E");
+	struct bms_poll poll = { 0 };
+	const char *lim = "3002F401E803E001";
+	/* protections: over voltage, over temperature, charge over current,
+	 * system error; all with PROTECTION */
+	CHECK_EQ_INT(cycle(&poll, lim, "C0", "0A090000010000", NULL), BMS_OK);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_CELL_OV | BMS_AL_CHG_OT | BMS_AL_DSG_OT | BMS_AL_CHG_OC |
+				       BMS_AL_HW_FAULT | BMS_AL_PROTECTION);
+	CHECK_EQ_INT(poll.snap.raw_alarms[0], 0x090A);
+	/* alarms (warnings): under voltage, under temperature, discharge over
+	 * current, internal communication fail; no PROTECTION */
+	CHECK_EQ_INT(cycle(&poll, lim, "C0", "00009408010000", NULL), BMS_OK);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_CELL_UV | BMS_AL_CHG_UT | BMS_AL_DSG_OC | BMS_AL_COMM);
+	CHECK_EQ_INT(poll.snap.raw_alarms[1], 0x0894);
+	/* bits the document does not name: OTHER (protection level too) */
+	CHECK_EQ_INT(cycle(&poll, lim, "C0", "6100000002504E", NULL), BMS_OK);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER | BMS_AL_PROTECTION);
+	CHECK_EQ_INT(cycle(&poll, lim, "C0", "000080F0", NULL), BMS_OK);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_DSG_OC | BMS_AL_OTHER);
+	/* SMA's 0x35A: message 2 raised as an alarm (01), message 3 cleared
+	 * (10), message 4 "11" (ignored); warnings: message 1 raised, 13
+	 * raised; message 14 raised is SMA's own: raw only */
+	CHECK_EQ_INT(cycle(&poll, lim, NULL, NULL, "E4000004" "01000001"), BMS_OK);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_PACK_OV | BMS_AL_PROTECTION | BMS_AL_OTHER | BMS_AL_CELL_DIFF);
+	CHECK_EQ_INT(poll.snap.raw_alarms[3], (1u << 1) | (1u << 13));
+	CHECK_EQ_INT(poll.snap.nraw, 4);
+	/* both frames: their alarms together */
+	CHECK_EQ_INT(cycle(&poll, lim, "C0", "02000000", "00000000" "00000100"), BMS_OK);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_CELL_OV | BMS_AL_PROTECTION | BMS_AL_CHG_OC);
 }
 
-/* Request flags and the currents they force to 0; an enable bit never goes
- * with a current its field rounds to 0; force charge only with the charge
- * enable. */
-static void test_flags(void)
+/* SOC, SOH, temperature: what is taken and what is not. */
+static void test_values(void)
 {
-	struct inv_battery b;
-
-	battery_b1(&b);
-	b.force_charge = b.full_charge_request = true;
-	FRAME_IS(P, 0x35C, &b, "F8 00");
-	b.charge_allowed = false;
-	FRAME_IS(P, 0x35C, &b, "48 00");
-	FRAME_IS(P, 0x351, &b, "28 02 00 00 58 02 D0 01");
-	b.discharge_allowed = false;
-	b.force_charge = b.full_charge_request = false;
-	FRAME_IS(P, 0x35C, &b, "00 00");
-	/* allowed, but under 0.1 A: the field is 0, so is the bit */
-	battery_b1(&b);
-	b.force_charge = true;
-	b.ccl_a = 0.09f;
-	b.dcl_a = 0.04f;
-	FRAME_IS(P, 0x351, &b, "28 02 00 00 00 00 D0 01");
-	FRAME_IS(P, 0x35C, &b, "00 00");
-	b.ccl_a = 0.1f;           /* exactly 1 x 0.1 A */
-	FRAME_IS(P, 0x35C, &b, "B0 00");
-	/* no limits: nothing allowed, currents 0 */
-	battery_b1(&b);
-	b.present &= ~(uint32_t)INV_HAS_LIMITS;
-	FRAME_IS(P, 0x35C, &b, "00 00");
-	FRAME_IS(P, 0x351, &b, "00 00 00 00 00 00 00 00");
-}
-
-/* Fields at their limits: clamped, never wrapped; rounding. */
-static void test_ranges(void)
-{
-	struct inv_battery b;
-
-	battery_b1(&b);
-	b.cvl_v = 7000;          /* 70000 x 0.1 V: 0xFFFF */
-	b.ccl_a = 5000;          /* s16: 32767 */
-	b.dcl_a = -3;            /* never negative */
-	b.dvl_v = -1;
-	b.voltage = 400;         /* s16 0.01 V: 327.67 V */
-	b.current = 5000;
-	b.temp_c = -5000;        /* -32767 */
-	b.soc = 150;
-	b.soh = -4;
-	FRAME_IS(P, 0x351, &b, "FF FF FF 7F 00 00 00 00");
-	FRAME_IS(P, 0x356, &b, "FF 7F FF 7F 01 80");
-	FRAME_IS(P, 0x355, &b, "64 00 00 00");
-	b.current = -5000;
-	FRAME_IS(P, 0x356, &b, "FF 7F 01 80 01 80");
-	/* rounding: limits toward the safe side, measurements to the nearest,
-	 * the SOC down (never 100 % before the battery says 100) */
-	battery_b1(&b);
-	b.cvl_v = 55.19f;        /* 551.9: 551 */
-	b.ccl_a = 50.09f;        /* 500.9: 500 */
-	b.dcl_a = 0.05f;         /* 0.5: 0 */
-	b.dvl_v = 46.41f;        /* 464.1: 465 */
-	b.soc = 99.5f;           /* 99 */
-	b.current = -0.26f;      /* -2.6: -3 */
-	b.temp_c = 0.04f;        /* 0.4: 0 */
-	FRAME_IS(P, 0x351, &b, "27 02 F4 01 00 00 D1 01");
-	FRAME_IS(P, 0x355, &b, "63 00 61 00");
-	FRAME_IS(P, 0x356, &b, "C1 14 FD FF 00 00");
-	b.soc = 99.99f;
-	FRAME_IS(P, 0x355, &b, "63 00 61 00");
-	b.soc = 100;
-	FRAME_IS(P, 0x355, &b, "64 00 61 00");
-	b.soc = 59.99998f;       /* a mean of packs at 60 %: 60 */
-	FRAME_IS(P, 0x355, &b, "3C 00 61 00");
-	/* a float's 55.2 is 55.19999..: still 552 */
-	b.cvl_v = 55.2f;
-	b.dvl_v = 46.4f;
-	FRAME_IS(P, 0x351, &b, "28 02 F4 01 00 00 D0 01");
-}
-
-/* Absent values: Pylon's documented stand-ins. */
-static void test_absent(void)
-{
-	struct inv_battery b;
-
-	battery_b1(&b);
-	b.present = INV_HAS_LIMITS;
-	FRAME_IS(P, 0x355, &b, "00 00 64 00");
-	FRAME_IS(P, 0x356, &b, "00 00 00 00 00 00");
-	/* manufacturer: default, 8 characters, non-printable */
-	battery_b1(&b);
-	b.manufacturer[0] = '\0';
-	FRAME_IS(P, 0x35E, &b, "50 59 4C 4F 4E 20 20 20");
-	strcpy(b.manufacturer, "ABCDEFGH");
-	FRAME_IS(P, 0x35E, &b, "41 42 43 44 45 46 47 48");
-	strcpy(b.manufacturer, "A\001\x7f");
-	FRAME_IS(P, 0x35E, &b, "41 3F 3F 20 20 20 20 20");
-}
-
-/* The inverter's frames. */
-static void test_heard(void)
-{
-	struct inv_heard inv;
-	struct gw_can_frame f;
-
-	memset(&inv, 0, sizeof(inv));
-	f = inv_mk(0x305, false, "00 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
-	f = inv_mk(0x305, true, "00 00 00 00 00 00 00 00"); /* Schneider: 29 bit */
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
-	f = inv_mk(0x305, false, "21 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
-	f = inv_mk(0x306, false, "00 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_306);
-	CHECK(!inv.victron);
-	f = inv_mk(0x307, false, "12 34 56 78 56 49 43 00"); /* Victron GX: "VIC" */
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_VICTRON);
-	CHECK(inv.victron);
-	f = inv_mk(0x307, false, "12 34");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
-	CHECK_EQ_INT(inv.frames, 6);
-	/* not the inverter's: our own frames, other ids, remote frames, 0x300 */
-	f = inv_mk(0x351, false, "28 02 F4 01 58 02 D0 01");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
-	f = inv_mk(0x306, true, "00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
-	f = inv_mk(0x300, false, "01 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
-	f = inv_mk(0x305, false, "");
-	f.rtr = true;
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
-	f = inv_mk(0x305, false, "00 00 00 00 00 00 00 00");
-	f.dlc = 9;
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
-	CHECK_EQ_INT(inv.frames, 6);
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	/* 0.01 % SOC that agrees (70.55 %), that does not (12.00 % vs 70 %) */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#460064008F1B 356#460A0000C800");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.soc, 70.55, 1e-3);
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006400B004 356#460A0000C800");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.soc, 70.0, 1e-4);
+	/* SOH 101: absent; a temperature of -60 degC or 200 degC: absent */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006500 356#460A0000A8FD");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & (BMS_HAS_SOH | BMS_HAS_TEMPS)));
+	CHECK_EQ_INT(poll.snap.ntemps, 0);
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006400 356#460A9CFFD007");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
+	CHECK_NEAR(poll.snap.current, -10.0, 1e-4);
+	/* -10.5 degC is a reading */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006400 356#460A9CFF97FF");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.temp_c[0], -10.5, 1e-4);
+	/* an empty or unprintable 0x35E is no identity */
+	fresh(&poll, &rx);
+	poll.kept.ident_state = BMS_IDENT_UNKNOWN;
+	memset(&poll.kept.ident, 0, sizeof(poll.kept.ident));
+	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006400 356#460A00000000 35E#2020000102");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.kept.ident_state, BMS_IDENT_UNKNOWN);
 }
 
 int main(void)
 {
-	test_set();
-	test_extras();
+	test_table();
+	test_record();
+	test_v12();
+	test_v13();
+	test_wrap();
+	test_broken();
+	test_limits();
 	test_alarms();
-	test_flags();
-	test_ranges();
-	test_absent();
-	test_heard();
+	test_values();
 	return check_report();
 }

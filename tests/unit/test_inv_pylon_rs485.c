@@ -1,4 +1,4 @@
-/* tests/unit/test_pylon_rs485.c - bmsgw as a Pylontech RS485 battery
+/* tests/unit/test_inv_pylon_rs485.c - bmsgw as a Pylontech RS485 battery
  * (gateway/inverter/pylon_rs485.c): the request framer on good, bad,
  * partial and interleaved input in every chunking, and every reply byte
  * for byte.  The expected frames were computed apart from the C code, from

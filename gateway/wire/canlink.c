@@ -1,0 +1,117 @@
+/* gateway/wire/canlink.c - the CAN transport of a link: a pack whose port
+ * is a CAN bus (a SocketCAN interface, or an slcan adapter) listens to a
+ * battery talking to its inverter, and never transmits.
+ *
+ * The link owns a listening CAN port (can.h, gw_can_new_listener()): the
+ * driver's bit rate and identifiers (struct bms_driver can_bitrate,
+ * can_id, can_mask), SocketCAN with that receive filter, an slcan adapter
+ * opened listen only.  Every frame it receives goes to the link's owner as
+ * one record (bms.h: BMS_CAN_MAGIC0 ...), whole, as a BLE advertisement
+ * goes to victron-ble's framer.  The port reopens itself with the shared
+ * backoff (its outage logged once by can.c / socketcan.c / the adapter's
+ * serial link): the link is up while the port is, down while it is not
+ * (gw_link_lost(): its owner's polls fail "link down"), and never reopens
+ * it on its own.  Nothing is ever written: a write
+ * (which no listen_only driver asks for) is dropped and logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "../core/log.h"
+#include "can.h"
+#include "wire.h"
+
+static void cl_up(void *arg)
+{
+	struct gw_link *l = arg;
+	if (l->state != GW_LINK_UP)
+		gw_link_up(l);
+}
+
+static void cl_down(void *arg)
+{
+	/* quietly: the port logged the outage, and reopens itself */
+	gw_link_lost(arg);
+}
+
+/* A frame of the bus, as a record to the link's owner (while the link is
+ * up: a frame between a poll's end and the next is dropped by the owner). */
+static void cl_frame(void *arg, const struct gw_can_frame *f)
+{
+	struct gw_link *l = arg;
+	uint8_t rec[BMS_CAN_REC_MAX];
+	if (l->state != GW_LINK_UP)
+		return;
+	size_t n = bms_can_record(rec, sizeof(rec), f->id, f->ext, f->rtr, f->dlc, f->data);
+	if (n)
+		gw_link_bytes(l, rec, n);
+}
+
+static const struct gw_can_owner cl_owner = { cl_up, cl_down, cl_frame };
+
+static void cl_open(struct gw_link *l)
+{
+	if (l->can) {
+		/* the port opens itself again after an outage: up once it is */
+		if (gw_can_is_up(l->can))
+			gw_link_up(l);
+		else
+			gw_link_lost(l);
+		return;
+	}
+	const struct conf_pack *cfg = l->cfg;
+	const struct bms_driver *d = cfg ? cfg->driver : NULL;
+	if (!d || !d->can_bitrate) {
+		gw_link_failed(l, "open", EINVAL);
+		return;
+	}
+	l->can = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, d->can_bitrate, d->can_id,
+				     d->can_mask, &cl_owner, l);
+	if (!l->can) {
+		gw_link_failed(l, "open", ENOMEM);
+		return;
+	}
+	gw_can_open(l->can);
+	if (!gw_can_is_up(l->can))
+		gw_link_lost(l); /* it failed, or opens later: polls fail "link down" until then */
+}
+
+/* The link closes (a poller's reopen, a reload): the port stays as it is;
+ * release() frees it with the link. */
+static void cl_close(struct gw_link *l)
+{
+	(void)l;
+}
+
+static int cl_write(struct gw_link *l)
+{
+	gw_err("link %s: a CAN bus a pack listens to is never written to: %zu bytes dropped", l->port,
+	       l->txlen - l->txoff);
+	l->txlen = l->txoff = 0;
+	return 0;
+}
+
+static size_t cl_drain(struct gw_link *l)
+{
+	(void)l;
+	return 0;
+}
+
+static void cl_release(struct gw_link *l)
+{
+	gw_can_free(l->can);
+	l->can = NULL;
+}
+
+const struct gw_transport gw_transport_can = {
+	.name = "can",
+	.bms_link = BMS_LINK_WIRE,
+	.fds = 2, /* the socket or the adapter's serial device, the poll timerfd */
+	/* a quiet bus is a silent battery: stale by age, nothing to reopen */
+	.silent_reopen = 0,
+	.open = cl_open,
+	.close = cl_close,
+	.write = cl_write,
+	.drain = cl_drain,
+	.release = cl_release,
+};
