@@ -7,6 +7,7 @@
 #   make bench      throughput / memory benchmark
 #   make soak       ten minutes with every output live, health printed each minute
 #   make register-map.md   regenerate the register map document
+#   make man               regenerate the man pages' lists of protocols
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 #   make install    binary, unit, man pages, docs, config (PREFIX DESTDIR sysconfdir); make uninstall
@@ -131,7 +132,7 @@ GW_OBJ   := $(call objs,$(GW_SRC) gen/www.c)
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit demo fuzz bench soak clean check-map nosystemd install uninstall deb objects
+.PHONY: all deps test unit demo fuzz bench soak clean check-map man nosystemd install uninstall deb objects
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
 $(B)/%.o: %.c $(B)/build.flags
@@ -228,6 +229,10 @@ demo: deps
 
 register-map.md: $(B)/bmsgw
 	$(B)/bmsgw --register-map > $@
+
+# the man pages' lists of protocols, from the driver table
+man: $(B)/bmsgw
+	/usr/bin/python3 tests/tools/man_protocols.py $(B)/bmsgw
 
 check-map: $(B)/bmsgw
 	$(B)/bmsgw --register-map | diff -u register-map.md - && echo "register-map.md is up to date"

@@ -308,6 +308,23 @@ struct bms_control {
 	uint8_t scratch[8];
 };
 
+/* One thing a BMS's advertisement is recognised by (--ble-scan), as the
+ * open-source BLE readers match them: a company id in its manufacturer
+ * data, a name (a case-insensitive prefix, or a test of the whole name) or
+ * an advertised 16-bit service.  The hints of every driver are tried in
+ * rank order, lowest first (a more specific name before a general one,
+ * names before services); the first that matches names the protocol. */
+enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE };
+struct bms_ble_hint {
+	uint8_t rank;
+	enum bms_ble_hint_kind kind;
+	const char *prefix;                /* BMS_BLE_NAME: the name starts with it, or */
+	bool (*name_ok)(const char *name); /* BMS_BLE_NAME: the name passes this test */
+	uint16_t value;                    /* the company id or the service */
+	bool pairing;                      /* the BMS may ask for a passkey */
+	const char *why;                   /* what --ble-scan says; NULL ends a list */
+};
+
 struct bms_driver {
 	const char *name;        /* protocol key in the configuration, e.g. "daly" */
 	const char *description; /* one line for --help / --check */
@@ -399,6 +416,10 @@ struct bms_driver {
 	const struct bms_gatt *ble_gatt;
 	uint16_t ble_company;
 	bool ble_only;
+	/* What `bmsgw --ble-scan` recognises a device of this protocol by
+	 * (struct bms_ble_hint, the list ended by a NULL why); NULL = nothing.
+	 * The scan tries every driver's hints in rank order. */
+	const struct bms_ble_hint *ble_hints;
 	/* Optional: true when the current step of the poll sends nothing and
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as

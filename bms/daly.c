@@ -420,6 +420,14 @@ static int daly_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* --ble-scan: service FFF0 (github.com/syssi/esphome-daly-bms), shared
+ * with the Modbus-like protocol of Daly's newer boards. */
+static const struct bms_ble_hint daly_ble_hints[] = {
+	{6, BMS_BLE_SERVICE, NULL, NULL, 0xFFF0, false,
+	 "service FFF0 (Daly: daly with the classic dongle, daly-modbus since 2023)"},
+	{0},
+};
+
 const struct bms_driver bms_daly_driver = {
 	.name = "daly",
 	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
@@ -447,4 +455,5 @@ const struct bms_driver bms_daly_driver = {
 	.control_request = daly_control_request,
 	.control_ack = daly_control_ack,
 	.ble_gatt = daly_gatt,
+	.ble_hints = daly_ble_hints,
 };

@@ -652,6 +652,13 @@ static const struct bms_gatt dm_gatt[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* --ble-scan: names DL-* and JHB-* (aiobmsble's daly_bms). */
+static const struct bms_ble_hint dm_ble_hints[] = {
+	{1, BMS_BLE_NAME, "DL-", NULL, 0, false, "name DL-* (Daly since 2023)"},
+	{1, BMS_BLE_NAME, "JHB-", NULL, 0, false, "name DL-* (Daly since 2023)"},
+	{0},
+};
+
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
@@ -679,4 +686,5 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.control_request = dm_control_request,
 	.control_ack = dm_control_ack,
 	.ble_gatt = dm_gatt,
+	.ble_hints = dm_ble_hints,
 };

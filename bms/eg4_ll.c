@@ -148,6 +148,12 @@ static const struct bms_gatt ll_gatt[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* --ble-scan: service 1000 (aiobmsble's eg4_bms). */
+static const struct bms_ble_hint ll_ble_hints[] = {
+	{5, BMS_BLE_SERVICE, NULL, NULL, 0x1000, false, "service 1000 (EG4-LL)"},
+	{0},
+};
+
 const struct bms_driver bms_eg4_ll_driver = {
 	.name = "eg4-ll",
 	.description = "EG4-LL / LL-S / LifePower4 V2 RS485 Modbus RTU (FC03 0x0000 x 39, identity 0x0069)",
@@ -170,4 +176,5 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.timeout = ll_timeout,
 	.finish = ll_finish,
 	.ble_gatt = ll_gatt,
+	.ble_hints = ll_ble_hints,
 };

@@ -295,6 +295,21 @@ static const struct bms_gatt jbd_gatt[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* --ble-scan: names and service FF00 (aiobmsble's jbd_bms,
+ * github.com/syssi/esphome-jbd-bms); after Seplos V3's SP??B* names, which
+ * would read as SP0... / SP1...; the newest firmware asks for a passkey. */
+static const struct bms_ble_hint jbd_ble_hints[] = {
+	{2, BMS_BLE_NAME, "xiaoxiang", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{2, BMS_BLE_NAME, "JBD-", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{2, BMS_BLE_NAME, "SP0", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{2, BMS_BLE_NAME, "SP1", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{2, BMS_BLE_NAME, "SP2", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{2, BMS_BLE_NAME, "DWF", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{2, BMS_BLE_NAME, "SX1", NULL, 0, true, "name (JBD / Xiaoxiang)"},
+	{3, BMS_BLE_SERVICE, NULL, NULL, 0xFF00, true, "service FF00 (JBD / Xiaoxiang)"},
+	{0},
+};
+
 const struct bms_driver bms_jbd_driver = {
 	.name = "jbd",
 	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
@@ -318,4 +333,5 @@ const struct bms_driver bms_jbd_driver = {
 	.control_request = jbd_control_request,
 	.control_ack = jbd_control_ack,
 	.ble_gatt = jbd_gatt,
+	.ble_hints = jbd_ble_hints,
 };

@@ -327,6 +327,17 @@ static const struct bms_gatt jkb_gatt[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* --ble-scan: names JK-*, service FFE0 (github.com/syssi/esphome-jk-bms,
+ * aiobmsble's jikong_bms); hardware V19 with firmware 19.3x+ asks for a
+ * passkey. */
+static const struct bms_ble_hint jkb_ble_hints[] = {
+	{1, BMS_BLE_NAME, "JK-", NULL, 0, true, "name JK-*"},
+	{1, BMS_BLE_NAME, "JK_", NULL, 0, true, "name JK-*"},
+	{1, BMS_BLE_NAME, "JK02", NULL, 0, true, "name JK-*"},
+	{4, BMS_BLE_SERVICE, NULL, NULL, 0xFFE0, true, "service FFE0 (JK)"},
+	{0},
+};
+
 const struct bms_driver bms_jk_ble_driver = {
 	.name = "jk-ble",
 	.description = "JK BMS over Bluetooth LE (JK02: JK-B/BD boards, JK-PB), 0x97/0x96 then streamed 0x55AA records",
@@ -354,6 +365,7 @@ const struct bms_driver bms_jk_ble_driver = {
 	.control_ack = jkb_control_ack,
 	.control_unacked = true,
 	.ble_gatt = jkb_gatt,
+	.ble_hints = jkb_ble_hints,
 	.ble_only = true,
 	.listens = jkb_listens,
 };

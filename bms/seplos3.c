@@ -22,8 +22,10 @@
  */
 #include "bms.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "drivers.h"
 #include "mbmaster.h"
@@ -208,6 +210,22 @@ static const struct bms_gatt sv3_gatt[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* --ble-scan: Seplos V3's names (aiobmsble's seplos_bms): "SP", two
+ * characters, "B" (SP05B..., SP57B...), "SP1", two characters, "B", or
+ * "XZHX"; before JBD's SP0... / SP1... names. */
+static bool sv3_ble_name(const char *n)
+{
+	size_t len = strlen(n);
+	return strncasecmp(n, "XZHX", 4) == 0 ||
+	       (strncasecmp(n, "SP", 2) == 0 && len >= 5 && toupper((unsigned char)n[4]) == 'B') ||
+	       (strncasecmp(n, "SP1", 3) == 0 && len >= 6 && toupper((unsigned char)n[5]) == 'B');
+}
+
+static const struct bms_ble_hint sv3_ble_hints[] = {
+	{1, BMS_BLE_NAME, NULL, sv3_ble_name, 0, false, "name SP??B* / XZHX* (Seplos V3)"},
+	{0},
+};
+
 const struct bms_driver bms_seplos3_driver = {
 	.name = "seplos3",
 	.description = "Seplos V3 (XZH) RS485 Modbus RTU (FC04 0x1000/0x1100, FC01 0x1200, identity 0x1700)",
@@ -230,4 +248,5 @@ const struct bms_driver bms_seplos3_driver = {
 	.timeout = sv3_timeout,
 	.finish = sv3_finish,
 	.ble_gatt = sv3_gatt,
+	.ble_hints = sv3_ble_hints,
 };

@@ -256,6 +256,14 @@ static int vic_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+/* --ble-scan: Victron's company id in the manufacturer data ("Extra
+ * manufacturer data", github.com/keshavdv/victron-ble). */
+static const struct bms_ble_hint vic_ble_hints[] = {
+	{0, BMS_BLE_COMPANY, NULL, NULL, VIC_COMPANY, false,
+	 "Victron Instant Readout advertisements (key: VictronConnect, Product info)"},
+	{0},
+};
+
 const struct bms_driver bms_victron_ble_driver = {
 	.name = "victron-ble",
 	.description = "Victron SmartShunt / BMV Instant Readout (Bluetooth LE advertisements, AES-CTR with the pack's key)",
@@ -279,5 +287,6 @@ const struct bms_driver bms_victron_ble_driver = {
 	.timeout = NULL,
 	.finish = vic_finish,
 	.ble_company = VIC_COMPANY,
+	.ble_hints = vic_ble_hints,
 	.ble_only = true,
 };

@@ -394,6 +394,10 @@ int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen);
 /* Human summary for --check. */
 void conf_print_summary(const struct conf *c, FILE *out);
+/* The man page block that lists the protocols (bmsgw --man-protocols):
+ * section 8 names them, section 5 describes each.  0, or -1 for another
+ * section. */
+int conf_print_man_protocols(FILE *o, int section);
 /* Registers of the SunSpec block of a pack's unit (bank = false: "SunS",
  * models 1 and 802, the end model) or of the bank's unit (bank = true:
  * model 803 too, one string per pack of [bank]). */

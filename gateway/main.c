@@ -132,6 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"history-csv", required_argument, NULL, 'H'}, {"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'T'},     {"step", required_argument, NULL, 'S'},
 		{"ble-scan", optional_argument, NULL, 's'},
+		{"man-protocols", required_argument, NULL, 'M'}, /* hidden: make man */
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -145,6 +146,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'k': o->check = true; break;
 		case 'o': o->once = true; break;
 		case 'm': o->regmap = true; break;
+		case 'M': /* 5 or 8 */
+			return conf_print_man_protocols(stdout, optarg[0] && !optarg[1] ? optarg[0] - '0' : -1) ? 2 : 0;
 		case 'y': o->hayaml = true; break;
 		case 'q': o->mqtt_dump = o->once = true; break;
 		case 'b': {

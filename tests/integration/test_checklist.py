@@ -15,7 +15,18 @@ the codec, fuzzing (fuzz_inv_can.c runs every CAN protocol of the list;
 an RS485 one has its own target), test_inverter.py configuring it, an
 example configuration that --check accepts, a README bullet and a row in
 its "Which inverter" table, a PROTOCOLS.md section and the name in
-bmsgw.ini(5)."""
+bmsgw.ini(5).
+
+What a driver's table implies is asked of `bmsgw --check` itself, and must
+be in the documents and the tests: a protocol that takes `control = true`
+is named where README's "MOSFET control" and bmsgw.ini(5)'s `control` list
+them and is run by test_control.py (test_ble.py for one that exists only
+over Bluetooth), and no other protocol is named there; one that takes an
+`address` on a wire is in bmsgw.ini(5)'s `address` ranges and test_brands.py
+runs two of its packs on one bus; one that takes a ble:// port has a row in
+README's Bluetooth table, a case in test_ble.py and the hints --ble-scan
+knows it by (ble_hints); and the man pages' lists of protocols are the
+driver table's (`make man`)."""
 import glob
 import os
 import re
@@ -115,6 +126,83 @@ def check_inverters():
         c.ok(re.search(r"^\.B %s$" % re.escape(name), man, re.M) is not None, "%s: bmsgw.ini(5) names it" % name)
 
 
+def run_check(name, body):
+    """`bmsgw --check` of a [pack] section of protocol name with body."""
+    path = os.path.join(ROOT, BIN, "checklist-%d.ini" % os.getpid())
+    with open(path, "w") as f:
+        f.write("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\n%s" % (name, body))
+    try:
+        return subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--check"],
+                              capture_output=True, text=True)
+    finally:
+        os.unlink(path)
+
+
+def accepted(name, body):
+    return run_check(name, body).returncode == 0
+
+
+def the_port(name):
+    """The lines of a port the protocol takes: a wire, else Bluetooth LE
+    (with a key where it needs one), else CAN."""
+    for body in ("port = tcp://127.0.0.1:9\n", "port = ble://AA:BB:CC:DD:EE:FF\n",
+                 "port = ble://AA:BB:CC:DD:EE:FF\nkey = %s\n" % ("0" * 32), "port = slcan:///dev/null\n"):
+        if accepted(name, body):
+            return body
+    return None
+
+
+def words_of(text):
+    """The protocol-like words of a document's passage."""
+    return set(re.findall(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", text))
+
+
+def check_implied(names):
+    """The control, multi-drop and Bluetooth rows a driver's table implies."""
+    readme = read("README.md")
+    ini5 = read("conf/bmsgw.ini.5").replace("\\-", "-").replace("\\(en", "-")
+    m = re.search(r"^It is off unless every layer allows it:(.*?)\n\n", readme, re.S | re.M)
+    readme_control = words_of(m.group(1)) if m else set()
+    m = re.search(r"^\.B control\nA boolean: true lets(.*?)^\.TP", ini5, re.S | re.M)
+    ini_control = words_of(m.group(1)) if m else set()
+    m = re.search(r"^\.B address\n0 to 255(.*?)^Protocols without an address", ini5, re.S | re.M)
+    ini_address = words_of(m.group(1)) if m else set()
+    m = re.search(r"^## Bluetooth\n(.*?)^```", readme, re.S | re.M)
+    ble_table = m.group(1) if m else ""
+    test_control, test_ble, test_brands = (read("tests/integration/" + t) for t in
+                                           ("test_control.py", "test_ble.py", "test_brands.py"))
+    m = re.search(r"^MULTIDROP = \{(.*?)\}", test_brands, re.S | re.M)
+    multidrop = set(re.findall(r'"([\w-]+)":', m.group(1))) if m else set()
+    for name in names:
+        sym = name.replace("-", "_")
+        port = the_port(name)
+        if not c.ok(port is not None, "%s: --check takes a port of it" % name):
+            continue
+        control = accepted(name, port + "control = true\n")
+        named = (name in readme_control, name in ini_control)
+        c.eq(named, (control, control), "%s: %s in README's MOSFET control and bmsgw.ini(5)'s control" %
+             (name, "named" if control else "not named"))
+        if control:
+            runner = test_control if "tcp:" in port else test_ble
+            c.ok(re.search(r'"%s"' % re.escape(name), runner) is not None,
+                 "%s: its MOSFET control run by %s" % (name, "test_control.py" if runner is test_control
+                                                       else "test_ble.py"))
+        addressed = "tcp:" in port and "has no bus address" not in run_check(name, port + "address = 1\n").stderr
+        c.eq((name in ini_address, name in multidrop), (addressed, addressed),
+             "%s: %s bmsgw.ini(5)'s address ranges and test_brands.py's MULTIDROP" %
+             (name, "in" if addressed else "not in"))
+        ble = "ble:" in port or accepted(name, "port = ble://AA:BB:CC:DD:EE:FF\n")
+        if ble:
+            c.ok(re.search(r"^\| `%s` \|" % re.escape(name), ble_table, re.M) is not None,
+                 "%s: a row in README's Bluetooth table" % name)
+            c.ok(re.search(r'"%s"' % re.escape(name), test_ble) is not None, "%s: a case in test_ble.py" % name)
+            c.ok(re.search(r"\.ble_hints = \w+", read("bms/%s.c" % sym)) is not None,
+                 "%s: the hints --ble-scan knows it by (ble_hints)" % name)
+    r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/tools/man_protocols.py"), "--check",
+                        os.path.join(ROOT, BIN, "bmsgw")], capture_output=True, text=True)
+    c.ok(r.returncode == 0, "the man pages' lists of protocols are the driver table's (make man) " + r.stderr.strip())
+
+
 def main():
     check_inverters()
     syms = registry()
@@ -153,6 +241,7 @@ def main():
         c.ok(re.search(r"^\| %d \| %s \|" % (pid, re.escape(name)), regmap, re.M) is not None,
              "%s: protocol id %d in register-map.md" % (name, pid))
     c.eq(sorted(gw_list), sorted(s.replace("_", "-") for s in syms), "bmsgw lists exactly the registry")
+    check_implied([s.replace("_", "-") for s in syms])
     return c.report()
 
 

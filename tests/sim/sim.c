@@ -32,28 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static const struct sim_proto *const protocols[] = {
-	&sim_proto_daly,
-	&sim_proto_daly_modbus,
-	&sim_proto_sinowealth,
-	&sim_proto_pylontech,
-	&sim_proto_topbms,
-	&sim_proto_seplos,
-	&sim_proto_jk,
-	&sim_proto_jk_pb,
-	&sim_proto_jbd,
-	&sim_proto_vedirect,
-	&sim_proto_jk_ble,
-	&sim_proto_victron_ble,
-	&sim_proto_pace,
-	&sim_proto_eg4_lp4,
-	&sim_proto_daren,
-	&sim_proto_seplos3,
-	&sim_proto_eg4_ll,
-	&sim_proto_renogy,
-	&sim_proto_pace_modbus,
-	&sim_proto_pylon_can,
-};
+/* in protocol-id order, from the registry's one list */
+#define SIM_PROTO_REF_(sym) &sim_proto_##sym,
+static const struct sim_proto *const protocols[] = { BMS_DRIVER_LIST(SIM_PROTO_REF_) };
+#undef SIM_PROTO_REF_
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])
 
 #define NS_PER_MS 1000000ll

@@ -6,11 +6,11 @@
  *   sim_<p>.c   one protocol responder per file (sim_daly.c, ...)
  *
  * A protocol responder is one const struct sim_proto.  To add a protocol:
- * write tests/sim/sim_<name>.c defining `const struct sim_proto sim_proto_<name>`,
- * declare it below and add it to the table in sim.c.  Responders encode their
- * frames themselves; they must not use bms/ (that is the code under test).
- *
- * Nothing here depends on the rest of the project.
+ * write tests/sim/sim_<sym>.c defining `const struct sim_proto sim_proto_<sym>`
+ * for the driver X(sym) of bms/drivers.h: the simulator's table is made from
+ * that one list.  Responders encode their frames themselves; they must not use
+ * bms/'s code (that is the code under test): the list of names is all the
+ * simulator takes from the rest of the project.
  */
 #ifndef BMSGW_SIM_H
 #define BMSGW_SIM_H
@@ -18,6 +18,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../../bms/drivers.h" /* BMS_DRIVER_LIST only */
 
 #define SIM_MAX_PACKS 32
 #define SIM_MAX_CELLS 48 /* Daly: 16 frames x 3 cells */
@@ -232,26 +234,11 @@ struct sim_proto {
 #define SIM_LATENCY_MIN_MS 20
 #define SIM_LATENCY_MAX_MS 50
 
-extern const struct sim_proto sim_proto_daly; /* sim_daly.c */
-extern const struct sim_proto sim_proto_daly_modbus; /* sim_daly_modbus.c */
-extern const struct sim_proto sim_proto_sinowealth; /* sim_sinowealth.c */
-extern const struct sim_proto sim_proto_pylontech; /* sim_pylontech.c */
-extern const struct sim_proto sim_proto_topbms; /* sim_topbms.c */
-extern const struct sim_proto sim_proto_seplos; /* sim_seplos.c */
-extern const struct sim_proto sim_proto_jk; /* sim_jk.c */
-extern const struct sim_proto sim_proto_jk_pb; /* sim_jk_pb.c */
-extern const struct sim_proto sim_proto_jbd; /* sim_jbd.c */
-extern const struct sim_proto sim_proto_vedirect; /* sim_vedirect.c */
-extern const struct sim_proto sim_proto_jk_ble; /* sim_jk_ble.c */
-extern const struct sim_proto sim_proto_victron_ble; /* sim_victron_ble.c */
-extern const struct sim_proto sim_proto_pace; /* sim_pace.c */
-extern const struct sim_proto sim_proto_eg4_lp4; /* sim_eg4_lp4.c */
-extern const struct sim_proto sim_proto_daren; /* sim_daren.c */
-extern const struct sim_proto sim_proto_seplos3; /* sim_seplos3.c */
-extern const struct sim_proto sim_proto_eg4_ll; /* sim_eg4_ll.c */
-extern const struct sim_proto sim_proto_renogy; /* sim_renogy.c */
-extern const struct sim_proto sim_proto_pace_modbus; /* sim_pace_modbus.c */
-extern const struct sim_proto sim_proto_pylon_can; /* sim_pylon_can.c */
+/* One responder per driver of the registry (bms/drivers.h, the one list of
+ * protocols): tests/sim/sim_<sym>.c defines sim_proto_<sym>. */
+#define SIM_PROTO_DECL_(sym) extern const struct sim_proto sim_proto_##sym;
+BMS_DRIVER_LIST(SIM_PROTO_DECL_)
+#undef SIM_PROTO_DECL_
 
 /* The packs of the simulated bus, in --pack order (a master that answers
  * for all its packs, pace). */
