@@ -20,8 +20,9 @@
  *    absorption_tolerance (V per 16 cells) with the spread <=
  *    absorption_cell_diff, or, with tail_current, once the sum is at the
  *    CVL (less the tolerance) and the charge current under tail_current
- *    (Sleeper85/esphome-yambms documents/README/Charging_logic.md: an
- *    inverter regulating at its terminals keeps the sum a little under the
+ *    (YamBMS's charging logic,
+ *    https://github.com/Sleeper85/esphome-yambms/blob/main/documents/README/Charging_logic.md:
+ *    an inverter regulating at its terminals keeps the sum a little under the
  *    CVL it was sent, and dbus-serialbattery's users report "never reaches
  *    float", Louisvdw/dbus-serialbattery#947, mr-manuel#251, #1001).  In
  *    absorption the timer restarts while the spread is wider than

@@ -17,7 +17,7 @@
 - the broker killed and restarted: bmsgw reconnects and republishes;
 - a reload to another broker while the old one has stopped reading (its
   socket full) applies at once, Modbus served throughout;
-- a blackholed broker leaves Modbus reads under 50 ms;
+- a blackholed broker never holds a Modbus read (none waits 0.5 s);
 - TLS with a CA and a client certificate made here, password
   authentication; a wrong password logged clearly and retried with backoff;
   a certificate for another name refused;
@@ -328,7 +328,10 @@ def test_broker_outages(tmp):
                     break
                 time.sleep(0.02)
         print("   %d reads beside a blackholed broker, worst %.1f ms" % (n, worst * 1000))
-        c.ok(n > 300 and worst < 0.05, "a blackholed broker leaves Modbus reads under 50 ms (worst %.1f ms)" %
+        # a loop that waited for the CONNACK would hold a read for up to
+        # 10 s; 0.5 s leaves room for a loaded machine's scheduling (the
+        # figures are make bench's)
+        c.ok(n > 300 and worst < 0.5, "a blackholed broker never holds a Modbus read (worst %.1f ms)" %
              (worst * 1000))
         c.ok("no answer (CONNACK) within 10 s" in gw.text(), "the silent broker is logged")
         hole.close()
@@ -446,7 +449,9 @@ def test_reload_stuck_broker(tmp):
         stop.set()
         t.join(5)
         print("   %d Modbus reads around the reload, worst %.1f ms" % (worst[1], worst[0] * 1000))
-        c.ok(worst[1] > 50 and worst[0] < 0.1, "Modbus clients were served throughout (worst %.1f ms)" %
+        # a reload that waited for the old broker's full socket would hold
+        # the reads until the reader's 5 s timeout
+        c.ok(worst[1] > 50 and worst[0] < 0.5, "Modbus clients were served throughout (worst %.1f ms)" %
              (worst[0] * 1000))
         sub.close()
     finally:

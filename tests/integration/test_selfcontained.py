@@ -132,6 +132,8 @@ def missing_names(line, names):
             continue  # a number or a version ("1.5", "V2.8"), not a man page
         if not re.search(r"[A-Za-z]", base.rsplit(".", 1)[0]):
             continue  # "0.5", "3.in"
+        if tok[-2:] in (".c", ".h") and "/" not in tok and "." in tok[:-2]:
+            continue  # a C member ("bs.tmin.c"), not a file: no source file has two dots
         if base in names or base in ALLOW:
             continue
         bad.append(tok)
