@@ -99,11 +99,14 @@ enum bms_link { BMS_LINK_WIRE = 0, BMS_LINK_BLE = 1 };
  * characteristic the BMS notifies on and the one the gateway writes to, as
  * full 128-bit UUIDs in lower case ("0000ff01-0000-1000-8000-00805f9b34fb").
  * notify and write may name the same UUID (JK: one FFE1 with both flags, or
- * two FFE1 characteristics told apart by their flags). */
+ * two FFE1 characteristics told apart by their flags).  write_service: the
+ * service of the write characteristic where it is another one (Renogy's
+ * BT-2: write FFD1 of FFD0, notify FFF1 of FFF0); NULL = service. */
 struct bms_gatt {
 	const char *service;
 	const char *notify;
 	const char *write;
+	const char *write_service;
 };
 
 /* An advertisement as the BLE transport hands it to a listen-only driver

@@ -143,9 +143,9 @@ BMS_MB_DRIVER_FUNCS(ll, ll_proto)
  * requests written to 1001 (aiobmsble's eg4_bms, which reads the same
  * block at slave 1). */
 static const struct bms_gatt ll_gatt[] = {
-	{ "00001000-0000-1000-8000-00805f9b34fb", "00001002-0000-1000-8000-00805f9b34fb",
-	  "00001001-0000-1000-8000-00805f9b34fb" },
-	{ NULL, NULL, NULL },
+	{ .service = "00001000-0000-1000-8000-00805f9b34fb", .notify = "00001002-0000-1000-8000-00805f9b34fb",
+	  .write = "00001001-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
 };
 
 /* --ble-scan: service 1000 (aiobmsble's eg4_bms). */

@@ -290,9 +290,9 @@ static int jbd_finish(struct bms_poll *poll)
  * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
  * of its jbd_bms_ble component. */
 static const struct bms_gatt jbd_gatt[] = {
-	{ "0000ff00-0000-1000-8000-00805f9b34fb", "0000ff01-0000-1000-8000-00805f9b34fb",
-	  "0000ff02-0000-1000-8000-00805f9b34fb" },
-	{ NULL, NULL, NULL },
+	{ .service = "0000ff00-0000-1000-8000-00805f9b34fb", .notify = "0000ff01-0000-1000-8000-00805f9b34fb",
+	  .write = "0000ff02-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
 };
 
 /* --ble-scan: names and service FF00 (aiobmsble's jbd_bms,

@@ -322,9 +322,9 @@ static int jkb_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
 
 /* Service FFE0; notify and write on FFE1 (§13.1). */
 static const struct bms_gatt jkb_gatt[] = {
-	{ "0000ffe0-0000-1000-8000-00805f9b34fb", "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  "0000ffe1-0000-1000-8000-00805f9b34fb" },
-	{ NULL, NULL, NULL },
+	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
+	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
 };
 
 /* --ble-scan: names JK-*, service FFE0 (github.com/syssi/esphome-jk-bms,

@@ -14,6 +14,10 @@
  *			it is polled without)
  *	FC03 5104 x 28	the serial, model and software version (identity)
  * SOC is remaining / full (not transmitted).
+ * Over Bluetooth LE the BT-1 / BT-2 module (and the batteries with one
+ * built in) carries the same frames: written to FFD1 of service FFD0,
+ * notified on FFF1 of service FFF0, slave 48 as on the wire (aiobmsble's
+ * renogy_bms reads the same registers from 0x30; cyrils/renogy-bt).
  * raw_alarms[]: [0] status 1 (5106), [1] status 2 (5107), [2] / [3] the
  *	other-alarm words 5104 / 5105.
  */
@@ -158,6 +162,20 @@ static const struct bms_mb_proto rng_proto = {
 
 BMS_MB_DRIVER_FUNCS(rng, rng_proto)
 
+static const struct bms_gatt rng_gatt[] = {
+	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
+	  .write = "0000ffd1-0000-1000-8000-00805f9b34fb", .write_service = "0000ffd0-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* --ble-scan: the BT-1 / BT-2 modules' names BT-TH-* (aiobmsble's
+ * renogy_bms matcher, cyrils/renogy-bt) and their write service FFD0. */
+static const struct bms_ble_hint rng_ble_hints[] = {
+	{1, BMS_BLE_NAME, "BT-TH-", NULL, 0, false, "name BT-TH-* (Renogy BT-1 / BT-2 module)"},
+	{3, BMS_BLE_SERVICE, NULL, NULL, 0xFFD0, false, "service FFD0 (Renogy BT-1 / BT-2 module)"},
+	{0},
+};
+
 const struct bms_driver bms_renogy_driver = {
 	.name = "renogy",
 	.description = "Renogy smart LiFePO4 RS485 Modbus RTU V1.7 (FC03 5000.., ids 0x30-0x37)",
@@ -179,4 +197,6 @@ const struct bms_driver bms_renogy_driver = {
 	.handle = rng_handle,
 	.timeout = rng_timeout,
 	.finish = rng_finish,
+	.ble_gatt = rng_gatt,
+	.ble_hints = rng_ble_hints,
 };

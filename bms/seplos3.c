@@ -205,9 +205,9 @@ BMS_MB_DRIVER_FUNCS(sv3, sv3_proto)
  * requests written to FFF2 (aiobmsble's seplos_bms and its service dump;
  * syssi's SEPLOS3 frames were taken over this link). */
 static const struct bms_gatt sv3_gatt[] = {
-	{ "0000fff0-0000-1000-8000-00805f9b34fb", "0000fff1-0000-1000-8000-00805f9b34fb",
-	  "0000fff2-0000-1000-8000-00805f9b34fb" },
-	{ NULL, NULL, NULL },
+	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
+	  .write = "0000fff2-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
 };
 
 /* --ble-scan: Seplos V3's names (aiobmsble's seplos_bms): "SP", two

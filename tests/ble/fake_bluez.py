@@ -21,7 +21,7 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
-                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | [custom],
+                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -87,6 +87,8 @@ LAYOUTS = {
     "seplos3": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # EG4-LL: 1000 / 1002 notify / 1001 write (aiobmsble eg4_bms; flags not published: both writes)
     "eg4": [(0x1000, [(0x1002, ["read", "notify"]), (0x1001, ["write", "write-without-response"])])],
+    # Renogy BT-2: write FFD1 of FFD0, notify FFF1 of FFF0 (aiobmsble renogy_bms)
+    "renogy": [(0xFFD0, [(0xFFD1, ["write-without-response", "write"])]), (0xFFF0, [(0xFFF1, ["read", "notify"])])],
     # newer Daly firmware: StartNotify on FFF1 is refused, FF00 / FF01 / FF02 work
     "daly-new": [(0xFFF0, [(0xFFF1, ["read", "notify", "!notify-refused"]),
                            (0xFFF2, ["read", "write", "write-without-response"])]),

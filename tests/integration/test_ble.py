@@ -64,6 +64,7 @@ ROWS = [
     ("victron-ble", "victron-ble", "adv", 0),       # advertisements, no connection
     ("seplos3", "seplos3", "seplos3", 20, 1),       # Modbus RTU over FFF0, pack 1, 20-byte chunks
     ("eg4-ll", "eg4-ll", "eg4", 20, 1),             # Modbus RTU over 1000, slave 1
+    ("renogy", "renogy", "renogy", 20, 48),         # BT-2: write FFD1 of FFD0, notify FFF1 of FFF0, slave 48
 ]
 
 MAC_A, MAC_B, MAC_C = "A4:C1:38:00:00:0A", "A4:C1:38:00:00:0B", "A4:C1:38:00:00:0C"

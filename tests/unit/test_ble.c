@@ -168,6 +168,9 @@ static void test_classify(void)
 	CHECK_STR(guess("XZHX1234", NULL, 0, NULL), "seplos3");
 	CHECK_STR(guess("SP04S034", NULL, 0, NULL), "jbd");
 	CHECK_STR(guess("", "00001000-0000-1000-8000-00805f9b34fb", 0, NULL), "eg4-ll");
+	/* Renogy's BT-1 / BT-2 module: its name, or its write service FFD0 */
+	CHECK_STR(guess("BT-TH-B00F1234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "renogy");
+	CHECK_STR(guess("", "0000ffd0-0000-1000-8000-00805f9b34fb", 0, NULL), "renogy");
 	CHECK_STR(guess("Headphones", "0000110b-0000-1000-8000-00805f9b34fb", 0x004C, NULL), "-");
 	CHECK_STR(guess("", NULL, 0, NULL), "-");
 	/* the company id wins over a name */

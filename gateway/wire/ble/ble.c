@@ -65,39 +65,47 @@ static void timer_link_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			      b->l->env->ble_connect_timeout);
 }
 
+/* The device's characteristic uuid with one of the flags under a service
+ * of uuid svc: the first, or for a write the best (write without response
+ * first; of two with the same UUID, JK's new module, the one that is not
+ * `not`, the notifier). */
+static struct ble_obj *find_char(struct gw_ble_link *b, const char *svc, const char *uuid, unsigned flags,
+				 const struct ble_obj *not)
+{
+	struct ble_obj *found = NULL;
+	int best = -1;
+	for (struct ble_obj *s = b->m->objs; s; s = s->next) {
+		if (!(s->ifs & OBJ_SERVICE) || !ble_under(s->path, b->dev) || strcasecmp(s->uuid, svc) != 0)
+			continue;
+		for (struct ble_obj *c = b->m->objs; c; c = c->next) {
+			if (!(c->ifs & OBJ_CHAR) || !ble_under(c->path, s->path) || strcasecmp(c->uuid, uuid) != 0 ||
+			    !(c->flags & flags))
+				continue;
+			int score = (c->flags & CF_WWR ? 2 : 0) + (c != not);
+			if (score > best) {
+				best = score;
+				found = c;
+			}
+			if (!(flags & (CF_WRITE | CF_WWR)))
+				return found; /* a notifier: the first */
+		}
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
 /* The characteristics of the first of the driver's layouts from b->layout
  * on that the device has (b->layout set to it), or false. */
 static bool pick_chars(struct gw_ble_link *b)
 {
-	struct gw_ble *m = b->m;
 	const struct bms_gatt *g0 = b->l->cfg->driver->ble_gatt, *g = g0;
 	for (int k = 0; g && g->service && k < b->layout; k++)
 		g++;
 	for (; g && g->service; g++) {
-		struct ble_obj *notify = NULL, *write = NULL;
-		int best = -1;
-		for (struct ble_obj *s = m->objs; s; s = s->next) {
-			if (!(s->ifs & OBJ_SERVICE) || !ble_under(s->path, b->dev) || strcasecmp(s->uuid, g->service) != 0)
-				continue;
-			for (struct ble_obj *c = m->objs; c; c = c->next)
-				if ((c->ifs & OBJ_CHAR) && ble_under(c->path, s->path) && strcasecmp(c->uuid, g->notify) == 0 &&
-				    (c->flags & (CF_NOTIFY | CF_INDICATE)) && !notify)
-					notify = c;
-			for (struct ble_obj *c = m->objs; c; c = c->next) {
-				if (!(c->ifs & OBJ_CHAR) || !ble_under(c->path, s->path) || strcasecmp(c->uuid, g->write) != 0 ||
-				    !(c->flags & (CF_WRITE | CF_WWR)))
-					continue;
-				/* write without response first; of two with the same UUID
-				 * (JK's new module) the one that is not the notifier */
-				int score = (c->flags & CF_WWR ? 2 : 0) + (c != notify);
-				if (score > best) {
-					best = score;
-					write = c;
-				}
-			}
-			if (notify && write)
-				break;
-		}
+		struct ble_obj *notify = find_char(b, g->service, g->notify, CF_NOTIFY | CF_INDICATE, NULL);
+		const char *ws = g->write_service ? g->write_service : g->service;
+		struct ble_obj *write = notify ? find_char(b, ws, g->write, CF_WRITE | CF_WWR, notify) : NULL;
 		if (notify && write) {
 			snprintf(b->notify, sizeof(b->notify), "%s", notify->path);
 			snprintf(b->write, sizeof(b->write), "%s", write->path);
