@@ -54,6 +54,12 @@ static void send_frame(struct inv_out *o, int i, double now)
 	if (i < o->nset && gw_can_send(o->can, &o->set[i]) == 0)
 		o->sent++;
 	o->last_frame_at = now;
+	if (i == 0) { /* a set begins: by the clock at its write, which the gap rule measures from */
+		double t = gw_mono();
+		if (o->last_set_at > 0 && (o->min_set_gap == 0 || t - o->last_set_at < o->min_set_gap))
+			o->min_set_gap = t - o->last_set_at;
+		o->last_set_at = t;
+	}
 }
 
 /* What the timer does: the whole set, or the next frame of it. */
@@ -64,10 +70,8 @@ static void send_due(struct inv_out *o, double now)
 		build(o, now);
 	if (!inv_state_speaks(o->state))
 		return;
-	if (o->next_frame == 0) {
+	if (o->next_frame == 0)
 		o->sets++;
-		o->last_set_at = now;
-	}
 	if (whole) {
 		for (int i = 0; i < o->nset; i++)
 			send_frame(o, i, now);
@@ -76,25 +80,50 @@ static void send_due(struct inv_out *o, double now)
 	send_frame(o, o->next_frame++, now);
 }
 
+/* The least time between two sets (a frame-by-frame codec: between two
+ * frames) and the time the last one began. */
+static double gap_of(const struct inv_out *o, double *last)
+{
+	*last = o->codec->one_by_one ? o->last_frame_at : o->last_set_at;
+	return o->codec->one_by_one ? o->codec->gap_ms / 1000.0 : INV_SET_GAP;
+}
+
+/* The send timer, once, at monotonic time `at`: libev counts from the
+ * loop's time, which a long callback leaves behind the clock, so that
+ * time is brought up to date first (the timer would fire early). */
+static void send_at(struct inv_out *o, double at)
+{
+	ev_now_update(o->gw->loop);
+	double in = at - gw_mono();
+	ev_timer_set(&o->send, in > 0 ? in : 0., 0.); /* send_cb restores the period */
+	ev_timer_start(o->gw->loop, &o->send);
+}
+
 static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	(void)loop;
 	(void)revents;
 	struct inv_out *o = container_of(w, struct inv_out, send);
-	send_due(o, gw_mono());
+	double now = gw_mono(), last, gap = gap_of(o, &last);
+	if (last > 0 && now - last < gap) { /* early by the loop's clock: never two sets within the gap */
+		ev_timer_stop(loop, w);
+		send_at(o, last + gap);
+		return;
+	}
+	send_due(o, now);
 	if (w->repeat != period(o)) {
 		w->repeat = period(o); /* after a deferred set out of turn, or a set of another size */
 		ev_timer_again(o->gw->loop, w);
 	}
 }
 
+static void send_now(struct inv_out *o);
+
 /* ---- the CAN port's owner ---- */
 
 static void can_up(void *arg)
 {
 	struct inv_out *o = arg;
-	o->next_frame = 0;
-	send_due(o, gw_mono()); /* at once, then on the period */
+	send_now(o); /* at once (the gap allowing), then on the period */
 }
 
 static void can_down(void *arg)
@@ -155,18 +184,18 @@ void inv_can_stop(struct inv_out *o)
  * starts again from it), no closer than INV_SET_GAP to the last set (a
  * frame-by-frame codec: its gap to the last frame, 0x351 first); too close,
  * it goes when the gap allows. */
-static void send_now(struct inv_out *o, double now)
+static void send_now(struct inv_out *o)
 {
-	double gap = o->codec->one_by_one ? o->codec->gap_ms / 1000.0 : INV_SET_GAP;
-	double last = o->codec->one_by_one ? o->last_frame_at : o->last_set_at;
+	double now = gw_mono(); /* not a tick's time, which may be behind the clock */
+	double last, gap = gap_of(o, &last);
 	o->next_frame = 0;
 	ev_timer_stop(o->gw->loop, &o->send);
 	if (last > 0 && now - last < gap) {
-		ev_timer_set(&o->send, last + gap - now, 0.); /* send_cb restores the period */
-		ev_timer_start(o->gw->loop, &o->send);
+		send_at(o, last + gap);
 		return;
 	}
 	send_due(o, now);
+	ev_now_update(o->gw->loop);
 	ev_timer_set(&o->send, period(o), period(o));
 	ev_timer_start(o->gw->loop, &o->send);
 }
@@ -180,7 +209,7 @@ void inv_can_tick(struct inv_out *o, double now)
 	if (inv_source(o, now, &b, false))
 		return;
 	o->early++;
-	send_now(o, now); /* the fail-safe set */
+	send_now(o); /* the fail-safe set */
 }
 
 /* CCL and DCL (0x351 bytes 2-5, s16) of a set, -1 without a 0x351. */
@@ -209,7 +238,7 @@ void inv_can_polled(struct inv_out *o, double now)
 	set_currents(set, n > 0 ? n : 0, is);
 	if ((is[0] >= 0 && is[0] < was[0]) || (is[1] >= 0 && is[1] < was[1])) {
 		o->early++;
-		send_now(o, now);
+		send_now(o);
 	}
 }
 
@@ -221,6 +250,8 @@ void inv_can_status(const struct inv_out *o, FILE *out)
 		",\"adapter_errors\":%lu,\"victron\":%s,\"early_sets\":%lu,\"shutdown_requests\":%lu", o->sent, o->sets,
 		st.dropped, o->received, st.errors, o->inv.victron ? "true" : "false", o->early,
 		(unsigned long)o->inv.shutdowns);
+	if (o->min_set_gap > 0)
+		fprintf(out, ",\"min_set_gap_ms\":%.1f", o->min_set_gap * 1000);
 	if (o->last_shutdown > 0)
 		fprintf(out, ",\"shutdown_s\":%.0f", gw_mono() - o->last_shutdown);
 	if (o->inv.have_meas)

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Stamp every slcan data frame that arrives on the test's end of a CAN pty:
-one line "MONOTONIC_TIME ID" (hex) per frame into OUT, at real-time priority
+one line "MONOTONIC_TIME ID READ" per frame into OUT (ID in hex, READ the
+number of the read() that brought its end: frames of one read arrived
+together, whatever their sender's timing), at real-time priority
 (SCHED_FIFO) when the system allows it, else at nice -20, else as it is; the
 first line says which ("# SCHED_FIFO").  A process of its own, so that the
 arrival times do not wait for the test's own threads; its select() wakes as
@@ -34,6 +36,7 @@ def main():
     with open(out, "w", buffering=1) as f:
         f.write("# %s\n" % how)
         buf = b""
+        reads = 0
         while True:
             r, _, _ = select.select([fd], [], [], 0.5)
             if not r:
@@ -45,13 +48,14 @@ def main():
             if not chunk:
                 return 0
             t = time.monotonic()
+            reads += 1
             buf += chunk
             while b"\r" in buf:
                 line, buf = buf.split(b"\r", 1)
                 line = line.lstrip(b"\n")
                 if line[:1] in (b"t", b"T") and len(line) >= 5:
                     ident = line[1:4] if line[:1] == b"t" else line[1:9]
-                    f.write("%.6f %s\n" % (t, ident.decode("ascii", "replace")))
+                    f.write("%.6f %s %d\n" % (t, ident.decode("ascii", "replace"), reads))
             if len(buf) > 4096:
                 buf = b""
 
