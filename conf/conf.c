@@ -1,12 +1,12 @@
 /* conf/conf.c - the schema of the configuration file: every key of every
- * section with its type, range and default (conf_keys[]), and the kinds of
- * section (sect_kinds[]).
+ * section with its type, range and default (conf__keys[]), and the kinds of
+ * section (conf__sect_kinds[]).
  *
  * The rest of conf/ walks these tables (conf_int.h says which file does
  * what): values.c parses a value by its key's type, reader.c finds keys and
  * sections here, check.c runs the checks that need the whole file,
  * summary.c prints what was loaded.  tests/integration/test_package.py reads
- * conf_keys[] from this file to check that bmsgw.ini(5) documents every key.
+ * conf__keys[] from this file to check that bmsgw.ini(5) documents every key.
  */
 #include "conf_int.h"
 
@@ -58,7 +58,7 @@ _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 
 /* The schema of the configuration file (README.md "Configuration",
  * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included. */
-const struct conf_key conf_keys[K_COUNT] = {
+const struct conf_key conf__keys[K_COUNT] = {
 	[K_LISTEN] = {SEC_GATEWAY, "listen", KT_LISTEN, 0, 0, false, NULL, GW(listen_host), "0.0.0.0:502"},
 	[K_BASE] = {SEC_GATEWAY, "base", KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},
 	[K_FLOAT_ORDER] = {SEC_GATEWAY, "float_order", KT_WORD, 0, 0, false, float_words, GW(float_order), "cdab"},
@@ -136,7 +136,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_BLE_ADAPTER] = {SEC_BLE, "adapter", KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {SEC_BLE, "connect_timeout", KT_DOUBLE, 10, 120, false, NULL, BL(connect_timeout), "20"},
 
-	/* the cell voltages and cell tables default by chemistry (chem_defaults[]) */
+	/* the cell voltages and cell tables default by chemistry (conf__chem_defaults[]) */
 	[K_LI_CHEMISTRY] = {SEC_LIMITS, "chemistry", KT_WORD, 0, 0, false, chem_words, LI(chemistry), "lfp"},
 	[K_LI_MAX_CELL] = {SEC_LIMITS, "max_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(max_cell_voltage), NULL},
 	[K_LI_FLOAT_CELL] = {SEC_LIMITS, "float_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(float_cell_voltage), NULL},
@@ -218,7 +218,7 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent",
 };
 
-const char *conf_key_unit(int key)
+const char *conf__key_unit(int key)
 {
 	return key >= 0 && key < K_COUNT ? key_units[key] : NULL;
 }
@@ -250,7 +250,7 @@ const char *conf_key_unit(int key)
  *   low-temperature charge stop,
  *   https://github.com/txubelaxu/esphome-jk-bms-can/blob/3af9221d/ESP32_LFP_Wire_jk-bms-can.yaml);
  *   nmc and lto keep dbus-serialbattery's table. */
-const struct chem_default chem_defaults[] = {
+const struct chem_default conf__chem_defaults[] = {
 	{ K_LI_MAX_CELL, { "3.45", "4.10", "2.60" } },
 	{ K_LI_FLOAT_CELL, { "3.375", "4.00", "2.45" } },
 	{ K_LI_MIN_CELL, { "2.90", "3.00", "1.90" } },
@@ -264,7 +264,7 @@ const struct chem_default chem_defaults[] = {
 	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0",
 	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0" } },
 };
-const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
+const size_t conf__nchem_defaults = sizeof(conf__chem_defaults) / sizeof(conf__chem_defaults[0]);
 
 
 /* A single section: struct conf member m of type t, its seen lines, the
@@ -277,7 +277,7 @@ const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
 	  offsetof(t, line), offsetof(struct load, seen), CONF_NO_FIELD }
 
 /* The sections, in the order messages list them. */
-const struct sect_kind sect_kinds[] = {
+const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("gateway", SEC_GATEWAY, gw, struct conf_gateway, gw_seen, CONF_NO_FIELD),
 	NAMED("pack", SEC_PACK, packs, npacks, struct conf_pack, CONF_MAX_PACKS, pack_seen),
 	SINGLE("bank", SEC_BANK, bank, struct conf_bank, bank_seen, offsetof(struct conf_bank, enabled)),
@@ -293,7 +293,7 @@ const struct sect_kind sect_kinds[] = {
 	SINGLE("sunspec", SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
 	SINGLE("rtu", SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
 };
-const size_t nsect_kinds = sizeof(sect_kinds) / sizeof(sect_kinds[0]);
+const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 
 /* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
 #define CONF_INV_ROW_(id, sym, name, kind, extras, allowed) { name, kind, extras, allowed },
@@ -322,9 +322,9 @@ unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
 	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
 }
 
-const char *conf_key_word(int key, int i)
+const char *conf__key_word(int key, int i)
 {
-	const char *const *words = conf_keys[key].words;
+	const char *const *words = conf__keys[key].words;
 	for (int j = 0; words && words[j]; j++)
 		if (j == i)
 			return words[j];
@@ -332,18 +332,18 @@ const char *conf_key_word(int key, int i)
 }
 
 /* Defaults of every key of one section that has a fixed default. */
-void apply_defaults(enum conf_sect sect, void *obj)
+void conf__apply_defaults(enum conf_sect sect, void *obj)
 {
 	char why[CONF_WHY_MAX];
 	for (size_t i = 0; i < K_COUNT; i++)
-		if (conf_keys[i].sect == sect && conf_keys[i].def)
-			(void)set_value(&conf_keys[i], obj, conf_keys[i].def, why, sizeof(why));
+		if (conf__keys[i].sect == sect && conf__keys[i].def)
+			(void)conf__set_value(&conf__keys[i], obj, conf__keys[i].def, why, sizeof(why));
 }
 
 void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < nsect_kinds; i++)
-		if (!sect_kinds[i].named)
-			apply_defaults(sect_kinds[i].sect, (char *)c + sect_kinds[i].obj);
+	for (size_t i = 0; i < conf__nsect_kinds; i++)
+		if (!conf__sect_kinds[i].named)
+			conf__apply_defaults(conf__sect_kinds[i].sect, (char *)c + conf__sect_kinds[i].obj);
 }

@@ -242,7 +242,7 @@ static int history_csv(const struct opts *o, const struct conf *conf)
 static struct conf *load_conf(const struct opts *o, int *rc)
 {
 	struct conf *conf = malloc(sizeof(*conf));
-	char err[1280];
+	char err[CONF_ERR_MAX];
 	*rc = 1;
 	if (!conf) {
 		fprintf(stderr, "bmsgw: out of memory\n");
@@ -284,7 +284,7 @@ static int ble_scan(const struct opts *o)
 	if (o->file) {
 		/* only for its [ble] adapter */
 		struct conf *c = malloc(sizeof(*c));
-		char err[1280];
+		char err[CONF_ERR_MAX];
 		if (!c || conf_load_file(o->file, c, err, sizeof(err)) < 0) {
 			fprintf(stderr, "bmsgw: %s\n", c ? err : "out of memory");
 			free(c);

@@ -257,7 +257,7 @@ void gw_reload_file(struct gw *gw)
 	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
 	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
-	char err[1280];
+	char err[CONF_ERR_MAX];
 	struct conf *nc = malloc(sizeof(*nc));
 	int rc = -1;
 	if (!nc)
