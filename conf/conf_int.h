@@ -15,10 +15,14 @@
  *            [sunspec], [rtu]
  * summary.c  conf_print_summary() for --check
  * summary_out.c  its parts for the outputs
+ * keys.c     the key table read back: conf_section_same() for a reload,
+ *            a value as text (/api/config), bmsgw --keys
  *
- * A new section: its SEC_ in enum conf_sect, its keys (K_) and their rows in
- * conf__keys[], a `seen` array in struct load, a row in conf__sect_kinds[], a step
- * in check.c's finish_steps[] and a printer in summary.c's printers[].
+ * A new key: its field in the section's struct (conf.h), its K_ below and
+ * its row in conf__keys[] with its reload class.  A new section: its
+ * CONF_SEC_ in enum conf_sect (conf.h), its keys, a `seen` array in struct
+ * load, a row in conf__sect_kinds[], a step in check.c's finish_steps[] and
+ * a printer in summary.c's printers[] (README.md "Adding an output").
  */
 #ifndef CONF_CONF_INT_H
 #define CONF_CONF_INT_H
@@ -33,9 +37,6 @@
 #define CONF_LINE_BUF 1024              /* longest physical line we read */
 #define CONF_EXP_MAX 256                /* one "expected ..." text or list */
 #define CONF_WHY_MAX 1024               /* one problem text (a whole message: CONF_ERR_MAX, conf.h) */
-
-enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL, SEC_HTTP,
-		 SEC_HISTORY, SEC_BLE, SEC_LIMITS, SEC_INVERTER, SEC_SUNSPEC, SEC_RTU };
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -64,6 +65,7 @@ enum conf_type {
 	KT_LABEL,    /* text: min..max printable ASCII characters, spaces allowed */
 	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
 	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
+	KT_COUNT
 };
 
 /* Index of every key in conf__keys[] (and in the per-section "seen" lines). */
@@ -100,6 +102,7 @@ enum {
 struct conf_key {
 	enum conf_sect sect;
 	const char *name;
+	enum conf_reload reload;   /* what a change does on SIGHUP (conf.h, README "Reload") */
 	enum conf_type type;
 	double min, max;           /* KT_INT, KT_DOUBLE */
 	bool above;                /* KT_DOUBLE: value must be > min */
@@ -111,6 +114,17 @@ struct conf_key {
 
 /* The schema (conf.c). */
 extern const struct conf_key conf__keys[K_COUNT];
+
+/* A text field the checks derive from a key after the parse, which a
+ * reload compares as a key of its class (conf.c: the password read from
+ * password_file). */
+struct conf_derived {
+	enum conf_sect sect;
+	size_t off;                /* a NUL-terminated text in the section's struct */
+	enum conf_reload reload;
+};
+extern const struct conf_derived conf__derived[];
+extern const size_t conf__nderived;
 
 /* A default that depends on [limits] chemistry: text per enum conf_chemistry. */
 #define CONF_NCHEM 3

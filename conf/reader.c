@@ -79,7 +79,7 @@ static bool open_section(struct load *x, const struct sect_kind *k, const char *
 		}
 		/* these name the bank and the gateway in MQTT topics and discovery */
 		static const char *const reserved[] = { "bank", "gateway", "status" };
-		for (size_t r = 0; k->sect == SEC_PACK && r < sizeof(reserved) / sizeof(reserved[0]); r++)
+		for (size_t r = 0; k->sect == CONF_SEC_PACK && r < sizeof(reserved) / sizeof(reserved[0]); r++)
 			if (strlen(reserved[r]) == nlen && memcmp(nm, reserved[r], nlen) == 0) {
 				conf__fail(x, line, x->sect_name, NULL, "\"%s\" is reserved (expected another pack "
 				     "name)",
@@ -238,7 +238,7 @@ static char *conf_reader(char *str, int num, void *stream)
 		if (!begin_section(x, p))
 			return NULL;
 	} else if (*p && !strpbrk(p, "=:")) {
-		conf__fail(x, x->lineno, x->sect == SEC_NONE ? NULL : x->sect_name, NULL,
+		conf__fail(x, x->lineno, x->sect == CONF_SEC_NONE ? NULL : x->sect_name, NULL,
 		     "\"%s\" is not a [section] or key = value line", p);
 		return NULL;
 	}
@@ -256,7 +256,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 
 	if (x->failed)
 		return 0;
-	if (x->sect == SEC_NONE) {
+	if (x->sect == CONF_SEC_NONE) {
 		list_sections(why, sizeof(why));
 		conf__fail(x, line, NULL, name, "key outside of any section (expected %s above it)", why);
 		return 0;

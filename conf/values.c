@@ -188,7 +188,7 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 		conf__bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
 		return;
 	case KT_PATH:
-		conf__bfmt(buf, cap, "an absolute file path%s", k->sect == SEC_GATEWAY ? " or none" : "");
+		conf__bfmt(buf, cap, "an absolute file path%s", k->sect == CONF_SEC_GATEWAY ? " or none" : "");
 		return;
 	case KT_IDENT:
 		conf__bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
@@ -513,7 +513,7 @@ static int set_path(SETTER_ARGS)
 {
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
-	if (v[0] != '/' && !((k->sect == SEC_GATEWAY || k->sect == SEC_HISTORY) && strcmp(v, "none") == 0)) {
+	if (v[0] != '/' && !((k->sect == CONF_SEC_GATEWAY || k->sect == CONF_SEC_HISTORY) && strcmp(v, "none") == 0)) {
 		conf__bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
 		return -1;
 	}

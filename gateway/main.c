@@ -111,7 +111,7 @@ static void once_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* What the command line asks for. */
 struct opts {
 	const char *file;
-	bool check, once, regmap, verbose, hayaml, mqtt_dump, ble_scan;
+	bool check, once, regmap, verbose, hayaml, mqtt_dump, ble_scan, keys;
 	long map_base;
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 	double scan_seconds;
@@ -129,6 +129,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"history-csv", required_argument, NULL, 'H'}, {"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'T'},     {"step", required_argument, NULL, 'S'},
 		{"ble-scan", optional_argument, NULL, 's'},
+		{"keys", no_argument, NULL, 'K'}, /* not in --help: the key table, for the tests */
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -168,6 +169,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				scan_arg = argv[optind++];
 			break;
 		case 'v': o->verbose = true; break;
+		case 'K': o->keys = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bmsgw %s\n", BMSGW_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -191,7 +193,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
 		return 2;
 	}
-	if (!o->regmap && !o->ble_scan && !o->file) {
+	if (!o->regmap && !o->ble_scan && !o->keys && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
@@ -334,6 +336,10 @@ int main(int argc, char **argv)
 	}
 	if (o.ble_scan)
 		return ble_scan(&o);
+	if (o.keys) { /* every key: section, name, type, range, words, default, reload class */
+		conf_print_keys(stdout);
+		return 0;
+	}
 
 	/* 2. configuration; 3. --check, --ha-yaml */
 	struct conf *conf = load_conf(&o, &rc);

@@ -140,8 +140,8 @@ def conf_keys():
     src = read(os.path.join(ROOT, "conf/conf.c"))
     table = src[src.index("conf__keys[K_COUNT] = {"):]
     table = table[:table.index("\n};")]
-    names = re.findall(r'\{SEC_(\w+),\s*"([^"]+)"', table)
-    full = re.findall(r'\{SEC_(\w+),\s*"([^"]+)",\s*(KT_\w+),\s*([^,]+),\s*([^,]+),\s*(?:true|false),'
+    names = re.findall(r'\{CONF_SEC_(\w+),\s*"([^"]+)"', table)
+    full = re.findall(r'\{CONF_SEC_(\w+),\s*"([^"]+)",\s*CONF_(?:LIVE|RESTART|RELINK),\s*(KT_\w+),\s*([^,]+),\s*([^,]+),\s*(?:true|false),'
                       r'\s*(\w+),\s*\w+\([^)]*\),\s*("[^"]*"|NULL)\}', table)
     words = dict(re.findall(r"static const char \*const (\w+)\[\] = \{([^}]*)\}", src))
     keys = []
