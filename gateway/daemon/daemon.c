@@ -9,15 +9,17 @@
  *   gw_free    everything, in reverse order
  *
  * A reload follows ser2net's rule: the new file was validated whole before
- * it gets here, and nothing changes unless all of it can be applied.  A pack
- * whose protocol, port, address and serial settings (and cell count and
- * current sign) are unchanged keeps its snapshot, counters, freshness and
- * daily SOC maximum, and a poll it has in progress; a wire stays open while
- * some pack still uses it; every output is prepared for the new file first
- * (a listen address that cannot be opened refuses the reload whole) and
- * then switched over, keeping what did not change (Modbus clients stay
- * connected unless `listen` changed); new packs are polled at once;
- * removed ones stop answering (0x0A).  Nothing on the way waits.
+ * it gets here, and nothing changes unless all of it can be applied.  Each
+ * key's row in conf/conf.c says whether a new value is live or restarts
+ * its part (plan.c for the packs and wires, each output for itself).  A
+ * pack none of whose restarting keys changed keeps its snapshot, counters,
+ * freshness and daily SOC maximum, and a poll it has in progress; a wire
+ * stays open while some pack still uses it; every output is prepared for
+ * the new file first (a listen address that cannot be opened refuses the
+ * reload whole) and then switched over, keeping what did not change
+ * (Modbus clients stay connected unless `listen` changed); new packs are
+ * polled at once; removed ones stop answering (0x0A).  Nothing on the way
+ * waits.
  */
 #include <errno.h>
 #include <limits.h>

@@ -2,8 +2,9 @@
  * the service table (model/service.h).
  *
  * The worker starts at commit (a reload that fails elsewhere never opened
- * the new file); a reload that keeps the [history] settings keeps it as it
- * is; one that changes them stops the old worker and starts a new one.
+ * the new file); a reload that changes no key of [history] keeps it as it
+ * is; one that changes any (every one restarts it, conf/conf.c) stops the
+ * old worker and starts a new one.
  */
 #include <stdlib.h>
 
@@ -24,11 +25,13 @@ static long hist_fds(const struct conf *c)
 static int hist_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
 			size_t errlen)
 {
+	(void)gw;
 	(void)may_block;
 	*next = NULL;
 	if (!nc->history.enabled)
 		return 0;
-	if (cur && gw_history_same(&gw->conf->history, &nc->history)) {
+	const struct hist_out *o = cur;
+	if (o && conf_section_same(CONF_SEC_HISTORY, CONF_RESTART, gw_history_conf(o->h), &nc->history)) {
 		*next = cur;
 		return 0;
 	}
@@ -72,9 +75,11 @@ static void hist_discard(struct gw *gw, void *cur, void *next)
 
 static void hist_status_json(void *st, const struct gw *gw, FILE *o)
 {
-	const struct conf_history *c = &gw->conf->history;
+	(void)gw;
+	struct gw_history *h = ((struct hist_out *)st)->h;
+	const struct conf_history *c = gw_history_conf(h);
 	struct gw_history_stats hs;
-	gw_history_stats(((struct hist_out *)st)->h, &hs);
+	gw_history_stats(h, &hs);
 	fprintf(o, "{\"file\":");
 	gw_json_str(o, hs.path);
 	fprintf(o, ",\"open\":%s,\"interval\":%g,\"retention_days\":%g,\"raw_days\":%g,\"written\":%lu,"

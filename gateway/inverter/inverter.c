@@ -27,15 +27,11 @@ static bool is_can(const struct conf_inverter *c)
 	return conf_inv_kind(c->protocol) == CONF_INV_CAN;
 }
 
-/* Everything but where the source is in the pack list. */
-static bool same_settings(const struct conf_inverter *a, const struct conf_inverter *b)
+/* The same output under the new section: its name, and every key that
+ * restarts it (conf/conf.c: all of them). */
+static bool same_output(const struct conf_inverter *a, const struct conf_inverter *b)
 {
-	return strcmp(a->name, b->name) == 0 && a->protocol == b->protocol && strcmp(a->port, b->port) == 0 &&
-	       strcmp(a->source, b->source) == 0 && a->interval == b->interval && a->baud == b->baud &&
-	       a->address == b->address && a->reply_address == b->reply_address &&
-	       strcmp(a->manufacturer, b->manufacturer) == 0 && a->failsafe_silence == b->failsafe_silence &&
-	       a->extras == b->extras && a->soc_override == b->soc_override && a->soc_hold_full == b->soc_hold_full &&
-	       a->ver == b->ver && a->current_unit == b->current_unit;
+	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_INVERTER, CONF_RESTART, a, b);
 }
 
 static long inv_fds(const struct conf *c)
@@ -92,7 +88,7 @@ static int inv_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may
 static struct inv_out *take_same(struct inv_set *cur, const struct conf_inverter *c)
 {
 	for (struct inv_out **pp = cur ? &cur->list : NULL; pp && *pp; pp = &(*pp)->next)
-		if (same_settings(&(*pp)->cfg, c)) {
+		if (same_output(&(*pp)->cfg, c)) {
 			struct inv_out *o = *pp;
 			*pp = o->next;
 			o->next = NULL;
@@ -109,7 +105,8 @@ static void *inv_commit(struct gw *gw, void *cur, void *next, const struct conf 
 	for (struct inv_out **pp = n ? &n->list : NULL; pp && *pp; pp = &(*pp)->next) {
 		struct inv_out *kept = take_same(c, &(*pp)->cfg);
 		if (kept) {
-			kept->cfg = (*pp)->cfg; /* the source's index in the new pack list */
+			/* its settings stay; its source may have moved in the pack list */
+			kept->cfg.source_pack = (*pp)->cfg.source_pack;
 			kept->next = (*pp)->next;
 			free(*pp);
 			*pp = kept;

@@ -7,8 +7,9 @@
  * opened in prepare (a failure refuses the reload whole), and only at
  * commit are the clients of the old address closed.  Pushers whose
  * settings did not change keep their connection.  The RTU port stays open
- * when its line (port, baud, mode) did not change; otherwise the old port
- * is closed at commit and the new one opened.
+ * when no key of [rtu] that restarts it changed (its line: port, baud,
+ * mode); otherwise the old port is closed at commit and the new one
+ * opened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,11 @@ static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_
 		      size_t errlen)
 {
 	struct mb_out *m = cur;
-	const struct conf_gateway *og = &gw->conf->gw, *ng = &nc->gw;
-	bool moved = !m || strcmp(og->listen_host, ng->listen_host) != 0 || og->listen_port != ng->listen_port;
+	/* a new socket when a key of [gateway] that restarts the server changed
+	 * (conf/conf.c: listen); it reads the others as it goes */
+	bool moved = !m || !conf_section_same(CONF_SEC_GATEWAY, CONF_RESTART, &gw->conf->gw, &nc->gw);
 	int fd = -1;
-	if (moved && (fd = gw_server_listen(ng, may_block, err, errlen)) < 0)
+	if (moved && (fd = gw_server_listen(&nc->gw, may_block, err, errlen)) < 0)
 		return -1;
 	if (!m && !(m = calloc(1, sizeof(*m)))) {
 		close(fd);
@@ -55,9 +57,10 @@ static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_
 		return -1;
 	}
 	m->next_fd = fd;
-	/* the RTU port: kept when its line is the same */
+	/* the RTU port: kept when no key of [rtu] that restarts it changed */
 	const struct conf_rtu *nr = &nc->rtu;
-	m->rtu_replace = !(m->rtu && nr->enabled && gw_rtu_same_line(&gw->conf->rtu, nr));
+	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(CONF_SEC_RTU, CONF_RESTART, gw_rtu_conf(m->rtu),
+								       nr));
 	m->next_rtu = NULL;
 	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(gw, nr))) {
 		mb_discard(gw, cur, m);

@@ -2,11 +2,13 @@
  * the service table (model/service.h).
  *
  * A client per [mqtt] section (session.c: the connection; publish.c:
- * states, availability, discovery; commands.c: MOSFET commands).  A reload
- * that keeps the broker settings keeps the client and its connection and
- * reconciles the topics (removed units cleared, new ones announced); one
- * that changes them closes the old client without waiting for its broker
- * and starts a new one.
+ * states, availability, discovery; commands.c: MOSFET commands), holding
+ * its own copy of the section.  A reload that changes no key of [mqtt]
+ * that restarts it (conf/conf.c: all but discovery, publish_interval,
+ * cells and the name of password_file) keeps the client and its
+ * connection, gives it those keys and reconciles the topics (removed units
+ * cleared, new ones announced); one that changes them closes the old
+ * client without waiting for its broker and starts a new one.
  */
 #include <mqtt_protocol.h>
 #include <string.h>
@@ -16,14 +18,16 @@
 #include "mqtt.h"
 #include "mqtt_int.h"
 
-static bool same_broker(const struct conf_mqtt *a, const struct conf_mqtt *b)
+/* The keys of [mqtt] a running client takes from a reload (conf/conf.c's
+ * CONF_LIVE ones; the others restart it): what it announces and how
+ * often it publishes are reconciled by mq_reloaded(), the password file's
+ * name is only a name (its password restarts it). */
+static void take_live(struct conf_mqtt *held, const struct conf_mqtt *c)
 {
-	return strcmp(a->host, b->host) == 0 && a->port == b->port && strcmp(a->client_id, b->client_id) == 0 &&
-	       strcmp(a->username, b->username) == 0 && strcmp(a->password, b->password) == 0 &&
-	       a->tls == b->tls && strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
-	       strcmp(a->key_file, b->key_file) == 0 && strcmp(a->topic_prefix, b->topic_prefix) == 0 &&
-	       strcmp(a->discovery_prefix, b->discovery_prefix) == 0 && a->keepalive == b->keepalive &&
-	       a->control == b->control; /* the command subscription */
+	held->discovery = c->discovery;
+	held->publish_interval = c->publish_interval;
+	held->cells = c->cells;
+	memcpy(held->password_file, c->password_file, sizeof(held->password_file));
 }
 
 static long mqtt_fds(const struct conf *c)
@@ -40,25 +44,28 @@ static int mqtt_prepare(struct gw *gw, const struct conf *nc, void *cur, bool ma
 	*next = NULL;
 	if (!nc->mqtt.enabled)
 		return 0;
-	if (cur && same_broker(&gw->conf->mqtt, &nc->mqtt)) {
+	const struct gw_mqtt *m = cur;
+	if (m && conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &m->cfg, &nc->mqtt)) {
 		*next = cur;
 		return 0;
 	}
-	/* a client that cannot start (libmosquitto, TLS files) is logged and
-	 * MQTT stays off: the gateway serves without it */
+	/* a new broker, or new settings for it: a client that cannot start
+	 * (libmosquitto, TLS files) is logged and MQTT stays off: the gateway
+	 * serves without it */
 	*next = mq_new(gw, &nc->mqtt);
 	return 0;
 }
 
 static void *mqtt_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
 {
-	(void)gw;
 	if (cur && cur != next)
 		mq_close(cur, false); /* removed, or another broker: no waiting */
 	if (next && next != cur)
 		mq_start(next);
-	else if (next && oc)
+	else if (next && oc) {
+		take_live(&((struct gw_mqtt *)next)->cfg, &gw->conf->mqtt);
 		mq_reloaded(next, oc);
+	}
 	return next;
 }
 
@@ -76,8 +83,9 @@ static void mqtt_stop(void *st, bool clean)
 
 static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)
 {
+	(void)gw;
 	const struct gw_mqtt *m = st;
-	const struct conf_mqtt *c = &gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	static const char *const states[] = { "down", "resolving", "connecting", "connected" };
 	double now = gw_mono();
 	fprintf(o, "{\"broker\":");

@@ -747,11 +747,9 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------- lifecycle */
 
-bool gw_http_same(const struct conf_http *a, const struct conf_http *b)
+const struct conf_http *gw_http_conf(const struct gw_http *h)
 {
-	return a->enabled == b->enabled && strcmp(a->listen_host, b->listen_host) == 0 &&
-	       a->listen_port == b->listen_port && a->max_clients == b->max_clients &&
-	       strcmp(a->clients.text, b->clients.text) == 0;
+	return &h->cfg;
 }
 
 struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen)

@@ -1,9 +1,11 @@
 /* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
  * the daemon sees it: its row of the service table (model/service.h).
  *
- * A new listen address is opened in prepare, so a reload to an address
- * that cannot be had fails whole; new settings on the same address restart
- * the server at commit (the old socket goes first).
+ * A reload that changes a key of [http] (every one restarts the server,
+ * conf/conf.c) replaces it: a new listen address is opened in prepare, so
+ * a reload to an address that cannot be had fails whole; new settings on
+ * the same address restart the server at commit (the old socket goes
+ * first).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,11 @@ static long web_fds(const struct conf *c)
 static int web_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
 		       size_t errlen)
 {
-	const struct conf_http *oc = &gw->conf->http, *c = &nc->http;
+	const struct conf_http *c = &nc->http, *oc = cur ? gw_http_conf(((struct web_out *)cur)->h) : NULL;
 	*next = NULL;
 	if (!c->enabled)
 		return 0;
-	if (cur && gw_http_same(oc, c)) {
+	if (oc && conf_section_same(CONF_SEC_HTTP, CONF_RESTART, oc, c)) {
 		*next = cur;
 		return 0;
 	}
@@ -39,7 +41,7 @@ static int web_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	bool moved = !cur || strcmp(oc->listen_host, c->listen_host) != 0 || oc->listen_port != c->listen_port;
+	bool moved = !oc || strcmp(oc->listen_host, c->listen_host) != 0 || oc->listen_port != c->listen_port;
 	if (moved && !(w->h = gw_http_new(gw, c, may_block, err, errlen))) {
 		free(w);
 		return -1;
