@@ -36,7 +36,6 @@
 #include "../core/notify.h"
 #include "../core/resolve.h"
 #include "../core/util.h"
-#include "../history/history.h"
 #include "../model/events.h"
 #include "../model/gw.h"
 #include "../poll/control.h"
@@ -291,7 +290,6 @@ void gw_free(struct gw *gw)
 		gw_energy_save(gw, true);
 	gw_energy_flush(gw); /* the loop is done: waiting for the disk is fine now */
 	gw_services_stop(gw, true); /* in reverse: the HTTP server before the history it reads */
-	gw_history_reap_all();      /* histories a reload replaced that still write */
 	gw->serving = false;
 	for (int i = 0; i < gw->npacks; i++)
 		gw_control_drop(gw->packs[i]);

@@ -80,7 +80,8 @@ void gw_history_free(struct gw_history *h);
  * (never waiting for the disk).  Answers to queries still pending are
  * delivered.  NULL is fine. */
 void gw_history_retire(struct gw_history *h);
-/* The daemon stops: wait for every retired history's worker and free it. */
+/* The daemon exits (the history's at_exit hook, output.c): wait for every
+ * retired history's worker and free it. */
 void gw_history_reap_all(void);
 
 /* Counters for /metrics and the status page. */

@@ -49,39 +49,42 @@ static void out_stop(struct inv_out *o)
 	free(o);
 }
 
-static int inv_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		       size_t errlen)
+/* A prepared set, none of whose outputs started. */
+static void free_unstarted(struct inv_set *n)
 {
-	(void)may_block;
-	(void)err;
-	(void)errlen;
-	*next = NULL;
+	for (struct inv_out *o = n ? n->list : NULL, *nx; o; o = nx) {
+		nx = o->next;
+		free(o);
+	}
+	free(n);
+}
+
+static int inv_prepare(struct gw_svc_ctx *x)
+{
+	const struct conf *nc = x->nc;
+	x->next = NULL;
 	if (!nc->ninverters)
 		return 0;
 	struct inv_set *n = calloc(1, sizeof(*n));
-	if (!n) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!n)
+		goto fail;
 	struct inv_out **tail = &n->list;
 	for (int i = 0; i < nc->ninverters; i++) {
 		struct inv_out *o = calloc(1, sizeof(*o));
-		if (!o) {
-			for (struct inv_out *x = n->list, *nx; x; x = nx)
-				nx = x->next, free(x);
-			free(n);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		o->gw = gw;
+		if (!o)
+			goto fail;
+		o->gw = x->gw;
 		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
 		o->codec = inv_codec_of(o->cfg.protocol);
 		*tail = o;
 		tail = &o->next;
 	}
-	(void)cur;
-	*next = n;
+	x->next = n;
 	return 0;
+fail:
+	free_unstarted(n);
+	snprintf(x->err, x->errlen, "out of memory");
+	return -1;
 }
 
 /* The running output that a prepared one replaces unchanged, or NULL. */
@@ -97,10 +100,9 @@ static struct inv_out *take_same(struct inv_set *cur, const struct conf_inverter
 	return NULL;
 }
 
-static void *inv_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *inv_commit(const struct gw_svc_ctx *x)
 {
-	(void)oc;
-	struct inv_set *c = cur, *n = next;
+	struct inv_set *c = x->cur, *n = x->next;
 	/* keep what did not change; the rest lets go of its ports first */
 	for (struct inv_out **pp = n ? &n->list : NULL; pp && *pp; pp = &(*pp)->next) {
 		struct inv_out *kept = take_same(c, &(*pp)->cfg);
@@ -125,26 +127,17 @@ static void *inv_commit(struct gw *gw, void *cur, void *next, const struct conf 
 		if ((is_can(&o->cfg) ? inv_can_start(o, err, sizeof(err)) : inv_485_start(o, err, sizeof(err))) < 0)
 			gw_err("%s", err);
 	}
-	(void)gw;
 	return n;
 }
 
-static void inv_discard(struct gw *gw, void *cur, void *next)
+static void inv_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	(void)cur;
-	struct inv_set *n = next;
-	for (struct inv_out *o = n ? n->list : NULL, *nx; o; o = nx) {
-		nx = o->next;
-		free(o); /* never started */
-	}
-	free(n);
+	free_unstarted(x->next);
 }
 
-static void inv_stop(void *st, bool clean)
+static void inv_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	struct inv_set *s = st;
+	struct inv_set *s = x->cur;
 	while (s->list) {
 		struct inv_out *o = s->list;
 		s->list = o->next;

@@ -39,21 +39,33 @@ static long mb_fds(const struct conf *c)
 	return c->nupstreams + (c->rtu.enabled ? 2 : 0);
 }
 
-static void mb_discard(struct gw *gw, void *cur, void *next);
-
-static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		      size_t errlen)
+/* What prepare made and commit will not take: the new socket and RTU port
+ * (and the state itself, prepared at a start that failed). */
+static void forget(struct mb_out *m)
 {
-	struct mb_out *m = cur;
+	if (m->next_fd >= 0)
+		close(m->next_fd);
+	m->next_fd = -1;
+	gw_rtu_free(m->next_rtu);
+	m->next_rtu = NULL;
+	m->rtu_replace = false;
+	if (!m->srv)
+		free(m);
+}
+
+static int mb_prepare(struct gw_svc_ctx *x)
+{
+	const struct conf *nc = x->nc;
+	struct mb_out *m = x->cur;
 	/* a new socket when a key of [gateway] that restarts the server changed
 	 * (conf/conf.c: listen); it reads the others as it goes */
-	bool moved = !m || !conf_section_same(CONF_SEC_GATEWAY, CONF_RESTART, &gw->conf->gw, &nc->gw);
+	bool moved = !m || !conf_section_same(CONF_SEC_GATEWAY, CONF_RESTART, &x->gw->conf->gw, &nc->gw);
 	int fd = -1;
-	if (moved && (fd = gw_server_listen(&nc->gw, may_block, err, errlen)) < 0)
+	if (moved && (fd = gw_server_listen(&nc->gw, x->may_block, x->err, x->errlen)) < 0)
 		return -1;
 	if (!m && !(m = calloc(1, sizeof(*m)))) {
 		close(fd);
-		snprintf(err, errlen, "out of memory");
+		snprintf(x->err, x->errlen, "out of memory");
 		return -1;
 	}
 	m->next_fd = fd;
@@ -62,35 +74,24 @@ static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_
 	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(CONF_SEC_RTU, CONF_RESTART, gw_rtu_conf(m->rtu),
 								       nr));
 	m->next_rtu = NULL;
-	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(gw, nr))) {
-		mb_discard(gw, cur, m);
-		snprintf(err, errlen, "out of memory");
+	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(x->gw, nr))) {
+		forget(m);
+		snprintf(x->err, x->errlen, "out of memory");
 		return -1;
 	}
-	*next = m;
+	x->next = m;
 	return 0;
 }
 
-static void mb_discard(struct gw *gw, void *cur, void *next)
+static void mb_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	(void)cur;
-	struct mb_out *m = next;
-	if (m->next_fd >= 0)
-		close(m->next_fd);
-	m->next_fd = -1;
-	gw_rtu_free(m->next_rtu);
-	m->next_rtu = NULL;
-	m->rtu_replace = false;
-	if (!m->srv)
-		free(m); /* prepared at a start that failed */
+	forget(x->next);
 }
 
-static void *mb_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *mb_commit(const struct gw_svc_ctx *x)
 {
-	(void)cur;
-	(void)oc;
-	struct mb_out *m = next;
+	struct gw *gw = x->gw;
+	struct mb_out *m = x->next;
 	if (!m->srv) {
 		m->srv = gw_server_new(gw, m->next_fd); /* it owns the socket either way */
 		if (!m->srv)
@@ -113,10 +114,9 @@ static void *mb_commit(struct gw *gw, void *cur, void *next, const struct conf *
 	return m;
 }
 
-static void mb_stop(void *st, bool clean)
+static void mb_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	struct mb_out *m = st;
+	struct mb_out *m = x->cur;
 	gw_upstreams_free(m->upstreams);
 	gw_rtu_free(m->rtu);
 	gw_server_free(m->srv);

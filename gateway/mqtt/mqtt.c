@@ -35,50 +35,47 @@ static long mqtt_fds(const struct conf *c)
 	return c->mqtt.enabled ? 1 : 0; /* the broker's socket */
 }
 
-static int mqtt_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-			size_t errlen)
+static int mqtt_prepare(struct gw_svc_ctx *x)
 {
-	(void)may_block;
-	(void)err;
-	(void)errlen;
-	*next = NULL;
-	if (!nc->mqtt.enabled)
+	const struct conf_mqtt *c = &x->nc->mqtt;
+	const struct gw_mqtt *m = x->cur;
+	x->next = NULL;
+	if (!c->enabled)
 		return 0;
-	const struct gw_mqtt *m = cur;
-	if (m && conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &m->cfg, &nc->mqtt)) {
-		*next = cur;
+	if (m && conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &m->cfg, c)) {
+		x->next = x->cur;
 		return 0;
 	}
 	/* a new broker, or new settings for it: a client that cannot start
-	 * (libmosquitto, TLS files) is logged and MQTT stays off: the gateway
-	 * serves without it */
-	*next = mq_new(gw, &nc->mqtt);
+	 * (libmosquitto, TLS files) is logged and
+	 * MQTT stays off: the gateway serves without it */
+	x->next = mq_new(x->gw, c);
 	return 0;
 }
 
-static void *mqtt_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *mqtt_commit(const struct gw_svc_ctx *x)
 {
+	struct gw_mqtt *cur = x->cur, *next = x->next;
 	if (cur && cur != next)
 		mq_close(cur, false); /* removed, or another broker: no waiting */
 	if (next && next != cur)
 		mq_start(next);
-	else if (next && oc) {
-		take_live(&((struct gw_mqtt *)next)->cfg, &gw->conf->mqtt);
-		mq_reloaded(next, oc);
+	else if (next && x->oc) {
+		take_live(&next->cfg, &x->nc->mqtt);
+		mq_reloaded(next, x->oc);
 	}
 	return next;
 }
 
-static void mqtt_discard(struct gw *gw, void *cur, void *next)
+static void mqtt_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	if (next && next != cur)
-		mq_close(next, false);
+	if (x->next && x->next != x->cur)
+		mq_close(x->next, false);
 }
 
-static void mqtt_stop(void *st, bool clean)
+static void mqtt_stop(const struct gw_svc_ctx *x)
 {
-	mq_close(st, clean);
+	mq_close(x->cur, x->clean);
 }
 
 static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)

@@ -412,32 +412,27 @@ static long tun_fds(const struct conf *c)
 	return 2L * c->ntunnels; /* listening socket + tool */
 }
 
-static int tun_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		       size_t errlen)
+static int tun_prepare(struct gw_svc_ctx *x)
 {
 	struct gw_tunnel *t = NULL;
-	int rc = gw_tunnels_prepare(gw, cur, nc, may_block, &t, err, errlen);
-	*next = t;
+	int rc = gw_tunnels_prepare(x->gw, x->cur, x->nc, x->may_block, &t, x->err, x->errlen);
+	x->next = t;
 	return rc;
 }
 
-static void *tun_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *tun_commit(const struct gw_svc_ctx *x)
 {
-	(void)oc;
-	return gw_tunnels_install(gw, cur, next);
+	return gw_tunnels_install(x->gw, x->cur, x->next);
 }
 
-static void tun_discard(struct gw *gw, void *cur, void *next)
+static void tun_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	(void)cur;
-	gw_tunnels_discard(next);
+	gw_tunnels_discard(x->next);
 }
 
-static void tun_stop(void *st, bool clean)
+static void tun_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	gw_tunnels_free(st);
+	gw_tunnels_free(x->cur);
 }
 
 /* "tunnels": each with its wire, its address and its tool, if one is connected. */
