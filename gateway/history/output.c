@@ -75,6 +75,13 @@ static void hist_discard(const struct gw_svc_ctx *x)
 		free(x->next); /* never started */
 }
 
+static const void *hist_held(void *st, enum conf_sect s, const char *name)
+{
+	(void)name;
+	const struct hist_out *o = st;
+	return s == CONF_SEC_HISTORY && o->h ? gw_history_conf(o->h) : NULL;
+}
+
 static void hist_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	(void)gw;
@@ -120,6 +127,7 @@ const struct gw_service gw_svc_history = {
 	.discard = hist_discard,
 	.stop = hist_stop,
 	.at_exit = hist_at_exit,
+	.held = hist_held,
 	.status_json = hist_status_json,
 	.metrics = hist_metrics,
 };

@@ -169,6 +169,15 @@ static void inv_tick(void *st, double now)
 	}
 }
 
+static const void *inv_held(void *st, enum conf_sect s, const char *name)
+{
+	const struct inv_set *set = st;
+	for (const struct inv_out *o = set->list; s == CONF_SEC_INVERTER && name && o; o = o->next)
+		if (strcmp(o->cfg.name, name) == 0)
+			return &o->cfg;
+	return NULL;
+}
+
 static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 {
 	(void)gw;
@@ -238,6 +247,7 @@ const struct gw_service gw_svc_inverter = {
 	.commit = inv_commit,
 	.discard = inv_discard,
 	.stop = inv_stop,
+	.held = inv_held,
 	.status_json = inv_status_json,
 	.metrics = inv_metrics,
 	.polled = inv_polled,

@@ -123,6 +123,16 @@ static void mb_stop(const struct gw_svc_ctx *x)
 	free(m);
 }
 
+/* The pushers' and the RTU server's copies ([gateway] is read from the
+ * running configuration as the server goes). */
+static const void *mb_held(void *st, enum conf_sect s, const char *name)
+{
+	const struct mb_out *m = st;
+	if (s == CONF_SEC_UPSTREAM && name)
+		return gw_upstream_conf(m->upstreams, name);
+	return s == CONF_SEC_RTU && m->rtu ? gw_rtu_conf(m->rtu) : NULL;
+}
+
 static void mb_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	const struct mb_out *m = st;
@@ -170,6 +180,7 @@ const struct gw_service gw_svc_modbus = {
 	.commit = mb_commit,
 	.discard = mb_discard,
 	.stop = mb_stop,
+	.held = mb_held,
 	.status_json = mb_status_json,
 	.metrics = mb_metrics,
 };

@@ -401,6 +401,14 @@ static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b
 	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_UPSTREAM, CONF_RESTART, a, b);
 }
 
+const struct conf_upstream *gw_upstream_conf(const struct gw_upstream *list, const char *name)
+{
+	for (const struct gw_upstream *u = list; u; u = u->next)
+		if (strcmp(u->cfg.name, name) == 0)
+			return &u->cfg;
+	return NULL;
+}
+
 struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
 {
 	const struct conf *c = gw->conf;

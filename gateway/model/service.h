@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../../conf/conf.h"
+
 struct gw;
 struct gw_pack;
 struct conf;
@@ -66,6 +68,11 @@ struct gw_service {
 	 * its state (a history a reload replaced that still writes); NULL =
 	 * nothing.  Called whether the output ran or not. */
 	void (*at_exit)(const struct gw_svc_ctx *x);
+	/* The copy of section s (its instance `name` when the section is
+	 * named, else NULL) the running output works from: what /api/config
+	 * shows, so a key whose new value a reload did not bring in shows its
+	 * old one.  NULL: not a section it copies (or the hook is NULL). */
+	const void *(*held)(void *st, enum conf_sect s, const char *name);
 	/* Its member of /api/state: a JSON value ("null" is written for an
 	 * output that is off, without calling this). */
 	void (*status_json)(void *st, const struct gw *gw, FILE *o);

@@ -78,6 +78,13 @@ static void mqtt_stop(const struct gw_svc_ctx *x)
 	mq_close(x->cur, x->clean);
 }
 
+static const void *mqtt_held(void *st, enum conf_sect s, const char *name)
+{
+	(void)name;
+	const struct gw_mqtt *m = st;
+	return s == CONF_SEC_MQTT ? &m->cfg : NULL;
+}
+
 static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	(void)gw;
@@ -137,6 +144,7 @@ const struct gw_service gw_svc_mqtt = {
 	.commit = mqtt_commit,
 	.discard = mqtt_discard,
 	.stop = mqtt_stop,
+	.held = mqtt_held,
 	.status_json = mqtt_status_json,
 	.metrics = mqtt_metrics,
 	.polled = mqtt_polled,

@@ -436,6 +436,14 @@ static void tun_stop(const struct gw_svc_ctx *x)
 }
 
 /* "tunnels": each with its wire, its address and its tool, if one is connected. */
+static const void *tun_held(void *st, enum conf_sect s, const char *name)
+{
+	for (const struct gw_tunnel *t = st; s == CONF_SEC_TUNNEL && name && t; t = t->next)
+		if (strcmp(t->cfg.name, name) == 0)
+			return &t->cfg;
+	return NULL;
+}
+
 static void tun_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	(void)gw;
@@ -476,6 +484,7 @@ const struct gw_service gw_svc_tunnel = {
 	.commit = tun_commit,
 	.discard = tun_discard,
 	.stop = tun_stop,
+	.held = tun_held,
 	.status_json = tun_status_json,
 	.metrics = tun_metrics,
 };

@@ -84,6 +84,13 @@ static void web_discard(const struct gw_svc_ctx *x)
 		web_free(x->next);
 }
 
+static const void *web_held(void *st, enum conf_sect s, const char *name)
+{
+	(void)name;
+	const struct web_out *w = st;
+	return s == CONF_SEC_HTTP && w->h ? gw_http_conf(w->h) : NULL;
+}
+
 static void web_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	(void)gw;
@@ -122,6 +129,7 @@ const struct gw_service gw_svc_http = {
 	.commit = web_commit,
 	.discard = web_discard,
 	.stop = web_stop,
+	.held = web_held,
 	.status_json = web_status_json,
 	.metrics = web_metrics,
 	.polled = web_polled,
