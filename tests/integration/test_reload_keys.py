@@ -257,7 +257,10 @@ def class_after(d, row, title, p0, what):
 
 def change(d, row, tmp, ports, ptys):
     sect, key = row[0], row[1]
-    title = INSTANCE.get((sect, key)) or next(t for t, _ in d.conf if t.split(".")[0] == sect)
+    title = INSTANCE.get((sect, key)) or next((t for t, _ in d.conf if t.split(".")[0] == sect), None)
+    if title is None:
+        c.ok(False, "[%s] %s: the test's base configuration has a [%s] section (base_conf)" % (sect, key, sect))
+        return
     before = d.config().get(title, {})
     cur = before.get(key)
     what = "[%s] %s" % (title, key)
