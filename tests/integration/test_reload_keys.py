@@ -14,7 +14,9 @@ the rest from the running configuration), must show the new value where
 it showed another before.  For [pack.NAME] the reload's summary line must
 also match the key's class (live: the pack and its wire are kept; restart:
 the pack starts again; relink: its wire opens again); a new [gateway] or
-[http] listen address must be served."""
+[http] listen address must be served; the output that holds the section
+must run (one that is off would show the running configuration's value).
+No key is refused at reload by design: every change must be applied."""
 import functools
 import json
 import os
