@@ -2,7 +2,7 @@
  * required keys, defaults computed from other keys (a protocol's baud rate
  * and address, a pack's unit id), names that point at other sections, and
  * what sections must not share (unit ids, wires, listening ports).  Each
- * step records the first error with fail() and the rest are skipped.
+ * step records the first error with conf__fail() and the rest are skipped.
  */
 #include "conf_int.h"
 
@@ -13,7 +13,7 @@
 
 #include "../bms/bms.h"
 
-int seen_line(const int *seen, int key, int header)
+int conf__seen_line(const int *seen, int key, int header)
 {
 	return seen[key] ? seen[key] : header;
 }
@@ -39,7 +39,7 @@ static void list_ble_protocols(char *buf, size_t cap)
 		n += (size_t)r;
 	}
 	if (!n)
-		bfmt(buf, cap, "none in this build");
+		conf__bfmt(buf, cap, "none in this build");
 }
 
 /* A pack's port against its protocol's transports, baud and key.  false after an error. */
@@ -52,33 +52,33 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 	list_ble_protocols(list, sizeof(list));
 	if (p->is_ble) {
 #ifndef HAVE_SYSTEMD
-		fail(x, seen[K_PORT], sect, "port", "%s: built without Bluetooth support (bmsgw reaches BlueZ "
+		conf__fail(x, seen[K_PORT], sect, "port", "%s: built without Bluetooth support (bmsgw reaches BlueZ "
 		     "through libsystemd's D-Bus library; this build has none: expected a serial or tcp:// port)",
 		     p->port);
 		return false;
 #endif
 		if (!d->ble_gatt && !d->ble_company) {
-			fail(x, seen[K_PORT], sect, "port", "protocol %s is not spoken over Bluetooth LE (expected a "
+			conf__fail(x, seen[K_PORT], sect, "port", "protocol %s is not spoken over Bluetooth LE (expected a "
 			     "/dev/... or tcp:// port, or a protocol with a Bluetooth mode: %s)", d->name, list);
 			return false;
 		}
 		if (seen[K_BAUD]) {
-			fail(x, seen[K_BAUD], sect, "baud", "a Bluetooth link (%s) has no baud rate (expected no baud "
+			conf__fail(x, seen[K_BAUD], sect, "baud", "a Bluetooth link (%s) has no baud rate (expected no baud "
 			     "key)", p->port);
 			return false;
 		}
 	} else if (d->ble_only) {
-		fail(x, seen[K_PORT], sect, "port", "protocol %s exists only over Bluetooth LE (expected port = "
+		conf__fail(x, seen[K_PORT], sect, "port", "protocol %s exists only over Bluetooth LE (expected port = "
 		     "ble://AA:BB:CC:DD:EE:FF)", d->name);
 		return false;
 	}
 	if (d->ble_company && !seen[K_KEY]) {
-		fail(x, p->line, sect, NULL, "missing key \"key\" (protocol %s decrypts the device's "
+		conf__fail(x, p->line, sect, NULL, "missing key \"key\" (protocol %s decrypts the device's "
 		     "advertisements: expected key = its 32 hex digit advertisement key)", d->name);
 		return false;
 	}
 	if (seen[K_KEY] && !d->ble_company) {
-		fail(x, seen[K_KEY], sect, "key", "protocol %s takes no key (expected no key: only protocols read "
+		conf__fail(x, seen[K_KEY], sect, "key", "protocol %s takes no key (expected no key: only protocols read "
 		     "from advertisements, such as victron-ble, have one)", d->name);
 		return false;
 	}
@@ -98,20 +98,20 @@ static bool check_can_pack(struct load *x, int i, const char *sect)
 	const int *seen = x->pack_seen[i];
 	const struct bms_driver *d = p->driver;
 	char list[CONF_EXP_MAX];
-	list_protocols_with(list, sizeof(list), is_can_protocol);
+	conf__list_protocols_with(list, sizeof(list), is_can_protocol);
 	if (d->can_bitrate && !p->is_can) {
-		fail(x, seen[K_PORT], sect, "port", "protocol %s reads a CAN bus (expected port = a CAN interface such "
+		conf__fail(x, seen[K_PORT], sect, "port", "protocol %s reads a CAN bus (expected port = a CAN interface such "
 		     "as can0, or slcan:///dev/ttyACM0 for a serial CAN adapter)", d->name);
 		return false;
 	}
 	if (p->is_can && !d->can_bitrate) {
-		fail(x, seen[K_PORT], sect, "port", "\"%s\" is a CAN port, and protocol %s is not spoken on a CAN bus "
+		conf__fail(x, seen[K_PORT], sect, "port", "\"%s\" is a CAN port, and protocol %s is not spoken on a CAN bus "
 		     "(expected /dev/..., tcp://HOST:PORT or ble://MAC%s%s; a CAN port is for %s)", p->port, d->name,
 		     p->is_slcan ? "" : ", e.g. /dev/", p->is_slcan ? "" : p->port, list);
 		return false;
 	}
 	if (p->is_can && seen[K_BAUD]) {
-		fail(x, seen[K_BAUD], sect, "baud", "a CAN bus (%s) runs at the protocol's bit rate, %u kbit/s (expected "
+		conf__fail(x, seen[K_BAUD], sect, "baud", "a CAN bus (%s) runs at the protocol's bit rate, %u kbit/s (expected "
 		     "no baud key)", p->port, (unsigned)(d->can_bitrate / 1000));
 		return false;
 	}
@@ -134,16 +134,16 @@ static void finish_pack(struct load *x, int i)
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	bfmt(sect, sizeof(sect), "pack.%s", p->name);
+	conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
 
 	if (!seen[K_PROTOCOL]) {
 		char list[CONF_EXP_MAX];
-		list_protocols(list, sizeof(list));
-		fail(x, p->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
+		conf__list_protocols(list, sizeof(list));
+		conf__fail(x, p->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
 		return;
 	}
 	if (!seen[K_PORT]) {
-		fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT, "
+		conf__fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT, "
 		     "ble://AA:BB:CC:DD:EE:FF, or for %s a CAN interface such as can0 or slcan:///dev/ttyACM0)",
 		     p->driver && p->driver->can_bitrate ? p->driver->name : "pylon-can");
 		return;
@@ -154,19 +154,19 @@ static void finish_pack(struct load *x, int i)
 	if (!seen[K_BAUD])
 		p->baud = d->default_baud;
 	if (seen[K_ADDRESS] && d->max_address == 0) {
-		fail(x, seen[K_ADDRESS], sect, "address", "protocol %s has no bus address (expected no address key)",
+		conf__fail(x, seen[K_ADDRESS], sect, "address", "protocol %s has no bus address (expected no address key)",
 		     d->name);
 		return;
 	}
 	if (!seen[K_ADDRESS])
 		p->address = !d->max_address ? 0 : d->default_address ? d->default_address : d->min_address;
 	if (d->max_address != 0 && (p->address > d->max_address || p->address < d->min_address)) {
-		fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d)",
+		conf__fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d)",
 		     p->address, d->name, d->min_address, d->max_address);
 		return;
 	}
 	if (d->max_address != 0 && d->address_ok && !d->address_ok((uint8_t)p->address)) {
-		fail(x, seen[K_ADDRESS] ? seen[K_ADDRESS] : p->line, sect, "address",
+		conf__fail(x, seen[K_ADDRESS] ? seen[K_ADDRESS] : p->line, sect, "address",
 		     "%d (0x%02X) is not an address protocol %s can use (expected a valid %s address in %d..%d)",
 		     p->address, p->address, d->name, d->name, d->min_address, d->max_address);
 		return;
@@ -176,22 +176,22 @@ static void finish_pack(struct load *x, int i)
 	if (!seen[K_GAP])
 		p->gap = -1; /* derived from the baud rate (may come from another pack of the port) */
 	if (p->control && !d->control_request) {
-		fail(x, seen[K_CONTROL], sect, "control",
+		conf__fail(x, seen[K_CONTROL], sect, "control",
 		     "protocol %s has no MOSFET control documented well enough to use (expected false; "
 		     "control exists for daly, daly-modbus, jbd, jk and jk-pb)", d->name);
 		return;
 	}
 	char list[CONF_EXP_MAX];
 	if (p->address_any && !d->any_address) {
-		list_protocols_with(list, sizeof(list), takes_any_address);
-		fail(x, seen[K_ADDRESS_ANY], sect, "address_any",
+		conf__list_protocols_with(list, sizeof(list), takes_any_address);
+		conf__fail(x, seen[K_ADDRESS_ANY], sect, "address_any",
 		     "protocol %s takes only answers from the address it asks (expected false; address_any "
 		     "exists for %s)", d->name, list);
 		return;
 	}
 	if (p->position > d->group) {
-		list_protocols_with(list, sizeof(list), has_group);
-		fail(x, seen[K_POSITION], sect, "position",
+		conf__list_protocols_with(list, sizeof(list), has_group);
+		conf__fail(x, seen[K_POSITION], sect, "position",
 		     "protocol %s has no answer for several packs (expected no position; positions exist "
 		     "for %s)", d->name, list);
 		return;
@@ -238,14 +238,14 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
 	bool group = p->position && q->position && p->driver == q->driver && p->address == q->address;
 	if (group && p->position == q->position) {
-		fail(x, key_line(x, i, K_POSITION), sect, "position",
+		conf__fail(x, key_line(x, i, K_POSITION), sect, "position",
 		     "%d is already used by [pack.%s] (line %d) in the answer of address %d on %s "
 		     "(expected a distinct position per pack)", p->position, q->name, key_line(x, j, K_POSITION),
 		     p->address, p->port);
 		return false;
 	}
 	if (!group && p->address == q->address) {
-		fail(x, key_line(x, i, K_ADDRESS), sect, "address",
+		conf__fail(x, key_line(x, i, K_ADDRESS), sect, "address",
 		     "%d is already used by [pack.%s] (line %d) on the same port %s "
 		     "(expected a distinct address per wire, or a position in its answer for all)",
 		     p->address, q->name, key_line(x, j, K_ADDRESS), p->port);
@@ -254,8 +254,8 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 	if (!group && (p->address_any || q->address_any)) {
 		int k = p->address_any ? i : j;
 		char ksect[CONF_NAME_MAX + 8];
-		bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
-		fail(x, key_line(x, k, K_ADDRESS_ANY), ksect, "address_any",
+		conf__bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
+		conf__fail(x, key_line(x, k, K_ADDRESS_ANY), ksect, "address_any",
 		     "[pack.%s] takes answers from any address, but [pack.%s] shares its port %s "
 		     "(expected address_any only for a pack alone on its port, or the packs of one answer "
 		     "for all)", x->c.packs[k].name, x->c.packs[k == i ? j : i].name, p->port);
@@ -270,12 +270,12 @@ static void check_packs(struct load *x, int i)
 	const struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	bfmt(sect, sizeof(sect), "pack.%s", p->name);
+	conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
 
 	for (int j = 0; j < i && !x->failed; j++) {
 		const struct conf_pack *q = &x->c.packs[j];
 		if (p->unit_id == q->unit_id) {
-			fail(x, key_line(x, i, K_UNIT_ID), sect, "unit_id",
+			conf__fail(x, key_line(x, i, K_UNIT_ID), sect, "unit_id",
 			     "%d%s is already used by [pack.%s] (line %d) (expected a unique unit id 1..247)",
 			     p->unit_id, seen[K_UNIT_ID] ? "" : " (default: the pack's position)", q->name,
 			     key_line(x, j, K_UNIT_ID));
@@ -283,7 +283,7 @@ static void check_packs(struct load *x, int i)
 		}
 		if (strcmp(p->port, q->port) != 0) {
 			if (strcmp(conf_pack_wire(p), conf_pack_wire(q)) == 0) {
-				fail(x, key_line(x, i, K_PORT), sect, "port", "%s opens %s, as [pack.%s] (line %d) does with "
+				conf__fail(x, key_line(x, i, K_PORT), sect, "port", "%s opens %s, as [pack.%s] (line %d) does with "
 				     "%s (expected one way to a device: the same port string on every pack of it)", p->port,
 				     conf_pack_wire(p), q->name, key_line(x, j, K_PORT), q->port);
 				return;
@@ -291,13 +291,13 @@ static void check_packs(struct load *x, int i)
 			continue;
 		}
 		if (p->is_ble) {
-			fail(x, key_line(x, i, K_PORT), sect, "port",
+			conf__fail(x, key_line(x, i, K_PORT), sect, "port",
 			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device)",
 			     p->port, q->name, key_line(x, j, K_PORT));
 			return;
 		}
 		if (!p->is_tcp && p->baud != q->baud) {
-			fail(x, key_line(x, i, K_BAUD), sect, "baud",
+			conf__fail(x, key_line(x, i, K_BAUD), sect, "baud",
 			     "%d%s differs from %d of [pack.%s] (line %d) on the same port %s "
 			     "(expected one serial setting per wire)",
 			     p->baud, seen[K_BAUD] ? "" : " (protocol default)", q->baud, q->name,
@@ -305,7 +305,7 @@ static void check_packs(struct load *x, int i)
 			return;
 		}
 		if (seen[K_GAP] && x->pack_seen[j][K_GAP] && p->gap != q->gap) {
-			fail(x, key_line(x, i, K_GAP), sect, "gap",
+			conf__fail(x, key_line(x, i, K_GAP), sect, "gap",
 			     "%g differs from %g of [pack.%s] (line %d) on the same port %s "
 			     "(expected one gap per wire)",
 			     p->gap, q->gap, q->name, key_line(x, j, K_GAP), p->port);
@@ -314,7 +314,7 @@ static void check_packs(struct load *x, int i)
 		const struct bms_driver *nd = p->driver->max_address == 0 ? p->driver
 		                              : q->driver->max_address == 0 ? q->driver : NULL;
 		if (nd) {
-			fail(x, key_line(x, i, K_PORT), sect, "port",
+			conf__fail(x, key_line(x, i, K_PORT), sect, "port",
 			     "%s is already used by [pack.%s] (line %d) and protocol %s has no bus address "
 			     "(expected one pack on this port)",
 			     p->port, q->name, key_line(x, j, K_PORT), nd->name);
@@ -325,7 +325,7 @@ static void check_packs(struct load *x, int i)
 	}
 }
 
-int pack_by_name(const struct conf *c, const char *name, size_t len)
+int conf__pack_by_name(const struct conf *c, const char *name, size_t len)
 {
 	for (int i = 0; i < c->npacks; i++)
 		if (strlen(c->packs[i].name) == len && memcmp(c->packs[i].name, name, len) == 0)
@@ -352,28 +352,28 @@ static void finish_bank(struct load *x)
 			if (!*p)
 				break;
 			size_t n = strcspn(p, ", \t");
-			int idx = pack_by_name(&x->c, p, n);
+			int idx = conf__pack_by_name(&x->c, p, n);
 			if (idx < 0) {
-				fail(x, pl, "bank", "packs", "no [pack.%.*s] section (expected names of configured packs)",
+				conf__fail(x, pl, "bank", "packs", "no [pack.%.*s] section (expected names of configured packs)",
 				     (int)n, p);
 				return;
 			}
 			for (int j = 0; j < b->npacks; j++)
 				if (b->pack_idx[j] == idx) {
-					fail(x, pl, "bank", "packs", "%.*s is listed twice", (int)n, p);
+					conf__fail(x, pl, "bank", "packs", "%.*s is listed twice", (int)n, p);
 					return;
 				}
 			b->pack_idx[b->npacks++] = idx;
 			p += n;
 		}
 		if (b->npacks == 0) {
-			fail(x, pl, "bank", "packs", "empty list (expected pack names, or no key for all packs)");
+			conf__fail(x, pl, "bank", "packs", "empty list (expected pack names, or no key for all packs)");
 			return;
 		}
 	}
 	for (int i = 0; i < x->c.npacks; i++)
 		if (x->c.packs[i].unit_id == b->unit_id) {
-			fail(x, x->bank_seen[K_BANK_UNIT_ID] ? x->bank_seen[K_BANK_UNIT_ID] : b->line, "bank", "unit_id",
+			conf__fail(x, x->bank_seen[K_BANK_UNIT_ID] ? x->bank_seen[K_BANK_UNIT_ID] : b->line, "bank", "unit_id",
 			     "%d is already the unit id of [pack.%s] (line %d)%s", b->unit_id, x->c.packs[i].name,
 			     key_line(x, i, K_UNIT_ID), x->bank_seen[K_BANK_UNIT_ID] ? "" : " (100 is the bank's default)");
 			return;
@@ -386,25 +386,25 @@ static void finish_upstream(struct load *x, int i)
 	struct conf_upstream *u = &x->c.upstreams[i];
 	const int *seen = x->up_seen[i];
 	char sect[CONF_NAME_MAX + 12];
-	bfmt(sect, sizeof(sect), "upstream.%s", u->name);
+	conf__bfmt(sect, sizeof(sect), "upstream.%s", u->name);
 	if (!seen[K_UP_HOST]) {
-		fail(x, u->line, sect, NULL, "missing key \"host\" (expected host = the Modbus TCP server to push to)");
+		conf__fail(x, u->line, sect, NULL, "missing key \"host\" (expected host = the Modbus TCP server to push to)");
 		return;
 	}
 	if (!seen[K_UP_SOURCE]) {
-		fail(x, u->line, sect, NULL, "missing key \"source\" (expected source = a pack name or bank)");
+		conf__fail(x, u->line, sect, NULL, "missing key \"source\" (expected source = a pack name or bank)");
 		return;
 	}
 	if (strcmp(u->source, "bank") == 0) {
 		if (!x->c.bank.enabled) {
-			fail(x, seen[K_UP_SOURCE], sect, "source", "bank, but there is no [bank] section");
+			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "bank, but there is no [bank] section");
 			return;
 		}
 		u->source_pack = CONF_BANK_SOURCE;
 	} else {
-		u->source_pack = pack_by_name(&x->c, u->source, strlen(u->source));
+		u->source_pack = conf__pack_by_name(&x->c, u->source, strlen(u->source));
 		if (u->source_pack < 0) {
-			fail(x, seen[K_UP_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
+			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
 			     u->source);
 			return;
 		}
@@ -413,7 +413,7 @@ static void finish_upstream(struct load *x, int i)
 	if (!u->base_set)
 		u->base = x->c.gw.base + u->reg_first;
 	if (u->base + (u->reg_last - u->reg_first) > 65535) {
-		fail(x, seen[K_UP_BASE] ? seen[K_UP_BASE] : seen[K_UP_REGISTERS], sect, "base",
+		conf__fail(x, seen[K_UP_BASE] ? seen[K_UP_BASE] : seen[K_UP_REGISTERS], sect, "base",
 		     "%d + %d registers runs past 65535", u->base, u->reg_last - u->reg_first + 1);
 		return;
 	}
@@ -425,7 +425,7 @@ static void finish_tunnel(struct load *x, int i)
 	struct conf_tunnel *t = &x->c.tunnels[i];
 	const int *seen = x->tunnel_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
+	conf__bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
 	static const struct { int key; const char *what; } req[] = {
 		{ K_TU_PORT, "port = the port of the wire to lend, as a [pack.*] section gives it" },
 		{ K_TU_LISTEN, "listen = HOST:PORT for the PC tool" },
@@ -433,7 +433,7 @@ static void finish_tunnel(struct load *x, int i)
 	};
 	for (size_t k = 0; k < sizeof(req) / sizeof(req[0]); k++)
 		if (!seen[req[k].key]) {
-			fail(x, t->line, sect, NULL, "missing key \"%s\" (expected %s)", conf_keys[req[k].key].name,
+			conf__fail(x, t->line, sect, NULL, "missing key \"%s\" (expected %s)", conf__keys[req[k].key].name,
 			     req[k].what);
 			return;
 		}
@@ -441,11 +441,11 @@ static void finish_tunnel(struct load *x, int i)
 	while (j < x->c.npacks && strcmp(x->c.packs[j].port, t->port) != 0)
 		j++;
 	if (j == x->c.npacks) {
-		fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
+		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
 		return;
 	}
 	if (x->c.packs[j].is_ble || x->c.packs[j].is_can) {
-		fail(x, seen[K_TU_PORT], sect, "port", "%s is a %s (expected a serial or tcp:// wire: a vendor's PC "
+		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is a %s (expected a serial or tcp:// wire: a vendor's PC "
 		     "tool talks to a wire)", t->port, x->c.packs[j].is_ble ? "Bluetooth device" : "CAN bus bmsgw only "
 		     "listens to");
 		return;
@@ -453,19 +453,19 @@ static void finish_tunnel(struct load *x, int i)
 	if (t->listen_port == x->c.gw.listen_port &&
 	    (strcmp(t->listen_host, x->c.gw.listen_host) == 0 || strcmp(t->listen_host, "0.0.0.0") == 0 ||
 	     strcmp(x->c.gw.listen_host, "0.0.0.0") == 0)) {
-		fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
+		conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
 		     t->listen_port);
 		return;
 	}
 	for (int k = 0; k < i; k++) {
 		const struct conf_tunnel *o = &x->c.tunnels[k];
 		if (strcmp(o->port, t->port) == 0) {
-			fail(x, seen[K_TU_PORT], sect, "port", "%s is already lent by [tunnel.%s] (line %d)", t->port,
+			conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is already lent by [tunnel.%s] (line %d)", t->port,
 			     o->name, o->line);
 			return;
 		}
 		if (o->listen_port == t->listen_port) {
-			fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is already used by [tunnel.%s] (line %d)",
+			conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is already used by [tunnel.%s] (line %d)",
 			     t->listen_port, o->name, o->line);
 			return;
 		}
@@ -478,7 +478,7 @@ static bool readable(struct load *x, int key, const char *sect, const char *path
 {
 	if (access(path, R_OK) == 0)
 		return true;
-	fail(x, x->mqtt_seen[key], sect, conf_keys[key].name, "cannot read %s: %s", path, strerror(errno));
+	conf__fail(x, x->mqtt_seen[key], sect, conf__keys[key].name, "cannot read %s: %s", path, strerror(errno));
 	return false;
 }
 
@@ -491,7 +491,7 @@ static void finish_mqtt(struct load *x)
 	const int *seen = x->mqtt_seen;
 	const char *sect = "mqtt";
 	if (!seen[K_MQ_HOST]) {
-		fail(x, m->line, sect, NULL, "missing key \"host\" (expected host = the MQTT broker's name or address)");
+		conf__fail(x, m->line, sect, NULL, "missing key \"host\" (expected host = the MQTT broker's name or address)");
 		return;
 	}
 	if (!seen[K_MQ_PORT] && m->tls)
@@ -500,25 +500,25 @@ static void finish_mqtt(struct load *x)
 		/* bmsgw-<hostname>, in the characters a client id may hold */
 		char h[CONF_ID_MAX] = "";
 		if (gethostname(h, sizeof(h) - 1) != 0 || !h[0])
-			bfmt(h, sizeof(h), "host");
+			conf__bfmt(h, sizeof(h), "host");
 		h[sizeof(h) - 1] = '\0';
 		for (char *p = h; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
 				*p = '-';
-		bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
+		conf__bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
 	}
 	if (!m->tls) {
 		static const int tls_keys[] = { K_MQ_CA_FILE, K_MQ_CERT_FILE, K_MQ_KEY_FILE };
 		for (size_t i = 0; i < sizeof(tls_keys) / sizeof(tls_keys[0]); i++)
 			if (seen[tls_keys[i]]) {
-				fail(x, seen[tls_keys[i]], sect, conf_keys[tls_keys[i]].name,
+				conf__fail(x, seen[tls_keys[i]], sect, conf__keys[tls_keys[i]].name,
 				     "is for TLS (expected tls = true with it)");
 				return;
 			}
 	}
 	if (!seen[K_MQ_CERT_FILE] != !seen[K_MQ_KEY_FILE]) {
 		int k = seen[K_MQ_CERT_FILE] ? K_MQ_CERT_FILE : K_MQ_KEY_FILE;
-		fail(x, seen[k], sect, conf_keys[k].name, "needs %s too (a client certificate and its key)",
+		conf__fail(x, seen[k], sect, conf__keys[k].name, "needs %s too (a client certificate and its key)",
 		     k == K_MQ_CERT_FILE ? "key_file" : "cert_file");
 		return;
 	}
@@ -528,13 +528,13 @@ static void finish_mqtt(struct load *x)
 		return;
 	if (seen[K_MQ_PASSWORD_FILE]) {
 		if (!seen[K_MQ_USERNAME]) {
-			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
+			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
 			     "a password needs a user name (expected username = ... too)");
 			return;
 		}
 		FILE *f = fopen(m->password_file, "r");
 		if (!f) {
-			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file", "cannot read %s: %s",
+			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file", "cannot read %s: %s",
 			     m->password_file, strerror(errno));
 			return;
 		}
@@ -543,7 +543,7 @@ static void finish_mqtt(struct load *x)
 		fclose(f);
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!got || !line[0] || strlen(line) >= sizeof(m->password)) {
-			fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
+			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
 			     "%s: the first line must hold the password (1..%d characters)", m->password_file,
 			     (int)sizeof(m->password) - 1);
 			return;
@@ -559,7 +559,7 @@ static void finish_http(struct load *x)
 	const struct conf_http *w = &x->c.http;
 	h->enabled = (w->enabled || h->line) && strcmp(h->file, "none") != 0;
 	if (h->line && h->raw_days > h->retention) {
-		fail(x, x->history_seen[K_HI_RAW_DAYS], "history", "raw_days",
+		conf__fail(x, x->history_seen[K_HI_RAW_DAYS], "history", "raw_days",
 		     "%g is longer than retention = %g (expected at most the days history is kept)", h->raw_days,
 		     h->retention);
 		return;
@@ -568,7 +568,7 @@ static void finish_http(struct load *x)
 	    (strcmp(x->c.gw.listen_host, w->listen_host) == 0 || strcmp(w->listen_host, "0.0.0.0") == 0 ||
 	     strcmp(w->listen_host, "::") == 0 || strcmp(x->c.gw.listen_host, "0.0.0.0") == 0 ||
 	     strcmp(x->c.gw.listen_host, "::") == 0)) {
-		fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
+		conf__fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
 		     "port %d is the Modbus server's (expected another port)", w->listen_port);
 		return;
 	}
@@ -578,7 +578,7 @@ static void finish_http(struct load *x)
 static void finish_packs(struct load *x)
 {
 	if (x->c.npacks == 0) {
-		fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack)");
+		conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack)");
 		return;
 	}
 	for (int i = 0; i < x->c.npacks && !x->failed; i++)
@@ -588,7 +588,7 @@ static void finish_packs(struct load *x)
 	share_gaps(x);
 	for (int i = 0; i < x->c.npacks; i++)
 		if (x->c.packs[i].is_ble)
-			bfmt(x->c.packs[i].ble_adapter, CONF_ID_MAX, "%s", x->c.ble.adapter);
+			conf__bfmt(x->c.packs[i].ble_adapter, CONF_ID_MAX, "%s", x->c.ble.adapter);
 }
 
 static void finish_upstreams(struct load *x)
@@ -606,10 +606,10 @@ static void finish_tunnels(struct load *x)
 /* In this order: a step may rely on what the steps before it resolved. */
 static void (*const finish_steps[])(struct load *x) = {
 	finish_packs, finish_bank, finish_upstreams, finish_mqtt, finish_tunnels, finish_http,
-	finish_limits, finish_inverters, finish_sunspec, finish_rtu,
+	conf__finish_limits, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
 };
 
-void conf_check(struct load *x)
+void conf__check(struct load *x)
 {
 	for (size_t i = 0; i < sizeof(finish_steps) / sizeof(finish_steps[0]) && !x->failed; i++)
 		finish_steps[i](x);

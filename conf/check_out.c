@@ -19,17 +19,17 @@ static void chemistry_defaults(struct load *x)
 {
 	struct conf_limits *l = &x->c.limits;
 	char why[CONF_WHY_MAX];
-	for (size_t i = 0; i < nchem_defaults; i++) {
-		const struct chem_default *d = &chem_defaults[i];
+	for (size_t i = 0; i < conf__nchem_defaults; i++) {
+		const struct chem_default *d = &conf__chem_defaults[i];
 		if (!x->limits_seen[d->key])
-			(void)set_value(&conf_keys[d->key], l, d->def[l->chemistry], why, sizeof(why));
+			(void)conf__set_value(&conf__keys[d->key], l, d->def[l->chemistry], why, sizeof(why));
 	}
 }
 
 static bool chemistry_key(int key)
 {
-	for (size_t i = 0; i < nchem_defaults; i++)
-		if (chem_defaults[i].key == key)
+	for (size_t i = 0; i < conf__nchem_defaults; i++)
+		if (conf__chem_defaults[i].key == key)
 			return true;
 	return false;
 }
@@ -44,11 +44,11 @@ static bool in_order(struct load *x, int ka, double a, int kb, double b, bool st
 	int k = seen[ka] || !seen[kb] ? ka : kb, other = k == ka ? kb : ka;
 	char note[CONF_EXP_MAX] = "";
 	if (!seen[other])
-		bfmt(note, sizeof(note), "; %s %g is the %s%sdefault", conf_keys[other].name, other == ka ? a : b,
-		     chemistry_key(other) ? conf_key_word(K_LI_CHEMISTRY, (int)x->c.limits.chemistry) : "",
+		conf__bfmt(note, sizeof(note), "; %s %g is the %s%sdefault", conf__keys[other].name, other == ka ? a : b,
+		     chemistry_key(other) ? conf__key_word(K_LI_CHEMISTRY, (int)x->c.limits.chemistry) : "",
 		     chemistry_key(other) ? " " : "");
-	fail(x, seen_line(seen, k, x->c.limits.line), "limits", conf_keys[k].name, "%s %s %s (%g %s %g%s; expected %s)",
-	     conf_keys[ka].name, strict ? "not below" : "above", conf_keys[kb].name, a, strict ? ">=" : ">", b, note,
+	conf__fail(x, conf__seen_line(seen, k, x->c.limits.line), "limits", conf__keys[k].name, "%s %s %s (%g %s %g%s; expected %s)",
+	     conf__keys[ka].name, strict ? "not below" : "above", conf__keys[kb].name, a, strict ? ">=" : ">", b, note,
 	     rule);
 	return false;
 }
@@ -61,9 +61,9 @@ static bool pack_ratings(struct load *x)
 		int k = seen[K_PK_MAX_CHARGE] ? K_PK_MAX_CHARGE : seen[K_PK_MAX_DISCHARGE] ? K_PK_MAX_DISCHARGE : -1;
 		if (k >= 0 && !x->c.limits.enabled) {
 			char sect[CONF_NAME_MAX + 8];
-			bfmt(sect, sizeof(sect), "pack.%s", x->c.packs[i].name);
-			fail(x, seen[k], sect, conf_keys[k].name, "is a charge limit setting, but there is no [limits] "
-			     "section (expected [limits], or no %s key)", conf_keys[k].name);
+			conf__bfmt(sect, sizeof(sect), "pack.%s", x->c.packs[i].name);
+			conf__fail(x, seen[k], sect, conf__keys[k].name, "is a charge limit setting, but there is no [limits] "
+			     "section (expected [limits], or no %s key)", conf__keys[k].name);
 			return false;
 		}
 	}
@@ -71,7 +71,7 @@ static bool pack_ratings(struct load *x)
 }
 
 /* [limits]: chemistry defaults, then the voltages and spreads in order. */
-void finish_limits(struct load *x)
+void conf__finish_limits(struct load *x)
 {
 	static const char volts[] = "min_cell_voltage < float_cell_voltage <= max_cell_voltage";
 	struct conf_limits *l = &x->c.limits;
@@ -102,18 +102,18 @@ static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const 
 	struct conf_pack tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	if (strncmp(v->port, "tcp://", 6) != 0 && v->port[0] != '/') {
-		fail(x, line, sect, "port", "\"%s\" is not a serial device or TCP serial server (expected /dev/... or "
+		conf__fail(x, line, sect, "port", "\"%s\" is not a serial device or TCP serial server (expected /dev/... or "
 		     "tcp://HOST:PORT for protocol %s)", v->port, conf_inv_name(v->protocol));
 		return false;
 	}
-	if (set_port(&tmp, v->port, why, sizeof(why)) < 0) {
-		fail(x, line, sect, "port", "%s", why);
+	if (conf__set_port(&tmp, v->port, why, sizeof(why)) < 0) {
+		conf__fail(x, line, sect, "port", "%s", why);
 		return false;
 	}
 	v->is_tcp = tmp.is_tcp;
-	bfmt(v->tcp_host, sizeof(v->tcp_host), "%s", tmp.tcp_host);
+	conf__bfmt(v->tcp_host, sizeof(v->tcp_host), "%s", tmp.tcp_host);
 	v->tcp_port = tmp.tcp_port;
-	bfmt(v->device, sizeof(v->device), "%s", v->is_tcp ? "" : v->port);
+	conf__bfmt(v->device, sizeof(v->device), "%s", v->is_tcp ? "" : v->port);
 	return true;
 }
 
@@ -121,8 +121,8 @@ static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const 
 static bool can_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
 {
 	char why[CONF_WHY_MAX];
-	if (conf_can_port(v->port, &v->is_slcan, v->device, sizeof(v->device), why, sizeof(why)) < 0) {
-		fail(x, line, sect, "port", "%s", why);
+	if (conf__can_port(v->port, &v->is_slcan, v->device, sizeof(v->device), why, sizeof(why)) < 0) {
+		conf__fail(x, line, sect, "port", "%s", why);
 		return false;
 	}
 	return true;
@@ -140,9 +140,9 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 	for (size_t i = 0; i < n; i++) {
 		int k = other[i];
 		if (seen[k]) {
-			fail(x, seen[k], sect, conf_keys[k].name, "is for the %s protocols (protocol %s %s: expected no "
+			conf__fail(x, seen[k], sect, conf__keys[k].name, "is for the %s protocols (protocol %s %s: expected no "
 			     "%s key)", can ? "RS485" : "CAN", conf_inv_name(v->protocol),
-			     can ? "speaks on a CAN bus" : "answers when the inverter asks", conf_keys[k].name);
+			     can ? "speaks on a CAN bus" : "answers when the inverter asks", conf__keys[k].name);
 			return false;
 		}
 	}
@@ -150,7 +150,7 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 		v->extras = (int)conf_inv_default_extras(v->protocol);
 	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);
 	if (extra) {
-		fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (SMA: \"No "
+		conf__fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (SMA: \"No "
 		     "further CAN-IDs are allowed\"; expected extras = none)", conf_inv_name(v->protocol));
 		return false;
 	}
@@ -161,23 +161,23 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 static bool inverter_source(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
 	if (!seen[K_IN_SOURCE] && (x->c.bank.enabled || x->c.npacks == 1)) {
-		bfmt(v->source, sizeof(v->source), "%s", x->c.bank.enabled ? "bank" : x->c.packs[0].name);
+		conf__bfmt(v->source, sizeof(v->source), "%s", x->c.bank.enabled ? "bank" : x->c.packs[0].name);
 	} else if (!seen[K_IN_SOURCE]) {
-		fail(x, v->line, sect, NULL, "missing key \"source\": %d packs and no [bank] section (expected source = "
+		conf__fail(x, v->line, sect, NULL, "missing key \"source\": %d packs and no [bank] section (expected source = "
 		     "the pack whose limits it sends, or a [bank] section)", x->c.npacks);
 		return false;
 	}
 	if (strcmp(v->source, "bank") == 0) {
 		if (!x->c.bank.enabled) {
-			fail(x, seen[K_IN_SOURCE], sect, "source", "bank, but there is no [bank] section");
+			conf__fail(x, seen[K_IN_SOURCE], sect, "source", "bank, but there is no [bank] section");
 			return false;
 		}
 		v->source_pack = CONF_BANK_SOURCE;
 		return true;
 	}
-	v->source_pack = pack_by_name(&x->c, v->source, strlen(v->source));
+	v->source_pack = conf__pack_by_name(&x->c, v->source, strlen(v->source));
 	if (v->source_pack < 0) {
-		fail(x, seen[K_IN_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
+		conf__fail(x, seen[K_IN_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
 		     v->source);
 		return false;
 	}
@@ -209,7 +209,7 @@ static bool inverter_source_data(struct load *x, const struct conf_inverter *v, 
 			lack = NULL;
 	if (!lack)
 		return true;
-	fail(x, seen_line(seen, K_IN_SOURCE, v->line), sect, "source", "%spack %s (protocol %s) can never give %s "
+	conf__fail(x, conf__seen_line(seen, K_IN_SOURCE, v->line), sect, "source", "%spack %s (protocol %s) can never give %s "
 	     "(expected a source whose protocol reads cell voltages, or a bank with such a pack)",
 	     bank ? "no pack of the bank can give what an inverter reads: " : "", p->name, p->driver->name, lack);
 	return false;
@@ -225,16 +225,16 @@ static void inverter_shares(struct load *x, int i, int line, const char *sect)
 		if (strcmp(w, conf_pack_wire(p)) != 0)
 			continue;
 		if (p->is_can)
-			fail(x, line, sect, "port", "%s is the CAN bus [pack.%s] (line %d) reads: bmsgw would be a second "
+			conf__fail(x, line, sect, "port", "%s is the CAN bus [pack.%s] (line %d) reads: bmsgw would be a second "
 			     "battery on that bus (expected a CAN port of its own for the inverter)", w, p->name, p->line);
 		else
-			fail(x, line, sect, "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
+			conf__fail(x, line, sect, "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
 			     "on a BMS's bus bmsgw is the master, on an inverter's a battery)", w, p->name, p->line);
 		return;
 	}
 	for (int j = 0; j < i; j++)
 		if (strcmp(w, inverter_wire(&x->c.inverters[j])) == 0) {
-			fail(x, line, sect, "port", "%s is already used by [inverter.%s] (line %d) (expected one inverter "
+			conf__fail(x, line, sect, "port", "%s is already used by [inverter.%s] (line %d) (expected one inverter "
 			     "per port)", w, x->c.inverters[j].name, x->c.inverters[j].line);
 			return;
 		}
@@ -245,21 +245,21 @@ static void finish_inverter(struct load *x, int i)
 	struct conf_inverter *v = &x->c.inverters[i];
 	const int *seen = x->inverter_seen[i];
 	char sect[CONF_NAME_MAX + 12];
-	bfmt(sect, sizeof(sect), "inverter.%s", v->name);
+	conf__bfmt(sect, sizeof(sect), "inverter.%s", v->name);
 	if (!x->c.limits.enabled) {
-		fail(x, v->line, sect, NULL, "needs a [limits] section (expected [limits]: the limits an inverter is "
+		conf__fail(x, v->line, sect, NULL, "needs a [limits] section (expected [limits]: the limits an inverter is "
 		     "sent come from there)");
 		return;
 	}
 	if (!seen[K_IN_PROTOCOL]) {
 		char list[CONF_EXP_MAX];
-		list_words(conf_keys[K_IN_PROTOCOL].words, list, sizeof(list));
-		fail(x, v->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
+		conf__list_words(conf__keys[K_IN_PROTOCOL].words, list, sizeof(list));
+		conf__fail(x, v->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
 		return;
 	}
 	bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
 	if (!seen[K_IN_PORT]) {
-		fail(x, v->line, sect, NULL, "missing key \"port\" (expected port = %s)",
+		conf__fail(x, v->line, sect, NULL, "missing key \"port\" (expected port = %s)",
 		     can ? "a CAN interface such as can0, or slcan:///dev/ttyACM0" : "/dev/... or tcp://HOST:PORT");
 		return;
 	}
@@ -271,7 +271,7 @@ static void finish_inverter(struct load *x, int i)
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
 }
 
-void finish_inverters(struct load *x)
+void conf__finish_inverters(struct load *x)
 {
 	for (int i = 0; i < x->c.ninverters && !x->failed; i++)
 		finish_inverter(x, i);
@@ -289,23 +289,23 @@ int conf_sunspec_regs(const struct conf *c, bool bank)
 }
 
 /* [sunspec]: the largest block fits below 65536 and clear of the register map. */
-void finish_sunspec(struct load *x)
+void conf__finish_sunspec(struct load *x)
 {
 	const struct conf_sunspec *s = &x->c.sunspec;
 	if (!s->enabled)
 		return;
 	int len = conf_sunspec_regs(&x->c, x->c.bank.enabled), gb = x->c.gw.base;
-	int line = seen_line(x->sunspec_seen, K_SS_BASE, s->line);
+	int line = conf__seen_line(x->sunspec_seen, K_SS_BASE, s->line);
 	const char *which = x->c.bank.enabled ? "the bank's block" : "a pack's block";
 	if (s->base + len > 65536) {
-		fail(x, line, "sunspec", "base", "%d + %d registers (%s) runs past 65535 (expected a base of at most %d)",
+		conf__fail(x, line, "sunspec", "base", "%d + %d registers (%s) runs past 65535 (expected a base of at most %d)",
 		     s->base, len, which, 65536 - len);
 		return;
 	}
 	if (s->base < gb + 125 && gb < s->base + len) {
 		char alt[CONF_EXP_MAX];
-		bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
-		fail(x, line, "sunspec", "base", "registers %d..%d (%s) overlap the register map %d..%d of [gateway] "
+		conf__bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
+		conf__fail(x, line, "sunspec", "base", "registers %d..%d (%s) overlap the register map %d..%d of [gateway] "
 		     "base = %d (expected a base of %s%d or more)", s->base, s->base + len - 1, which, gb, gb + 124, gb,
 		     gb - len >= 0 ? alt : "", gb + 125);
 	}
@@ -315,27 +315,27 @@ void finish_sunspec(struct load *x)
 
 /* [rtu]: a serial port that no pack or inverter uses (a tunnel lends a
  * pack's wire: the packs cover it). */
-void finish_rtu(struct load *x)
+void conf__finish_rtu(struct load *x)
 {
 	const struct conf_rtu *r = &x->c.rtu;
 	int line = x->rtu_seen[K_RT_PORT];
 	if (!r->enabled)
 		return;
 	if (!line) {
-		fail(x, r->line, "rtu", NULL, "missing key \"port\" (expected port = the serial device of the RS485 "
+		conf__fail(x, r->line, "rtu", NULL, "missing key \"port\" (expected port = the serial device of the RS485 "
 		     "bus, /dev/...)");
 		return;
 	}
 	for (int j = 0; j < x->c.npacks; j++)
 		if (strcmp(r->port, conf_pack_wire(&x->c.packs[j])) == 0) {
-			fail(x, line, "rtu", "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
+			conf__fail(x, line, "rtu", "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
 			     "on a BMS's bus bmsgw is the master, on this one a slave)", r->port, x->c.packs[j].name,
 			     x->c.packs[j].line);
 			return;
 		}
 	for (int j = 0; j < x->c.ninverters; j++)
 		if (strcmp(r->port, inverter_wire(&x->c.inverters[j])) == 0) {
-			fail(x, line, "rtu", "port", "%s is the port of [inverter.%s] (line %d) (expected a port of its "
+			conf__fail(x, line, "rtu", "port", "%s is the port of [inverter.%s] (line %d) (expected a port of its "
 			     "own)", r->port, x->c.inverters[j].name, x->c.inverters[j].line);
 			return;
 		}

@@ -1,12 +1,12 @@
 /* conf/conf.c - the schema of the configuration file: every key of every
- * section with its type, range and default (conf_keys[]), and the kinds of
- * section (sect_kinds[]).
+ * section with its type, range and default (conf__keys[]), and the kinds of
+ * section (conf__sect_kinds[]).
  *
  * The rest of conf/ walks these tables (conf_int.h says which file does
  * what): values.c parses a value by its key's type, reader.c finds keys and
  * sections here, check.c runs the checks that need the whole file,
  * summary.c prints what was loaded.  tests/integration/test_package.py reads
- * conf_keys[] from this file to check that bmsgw.ini(5) documents every key.
+ * conf__keys[] from this file to check that bmsgw.ini(5) documents every key.
  */
 #include "conf_int.h"
 
@@ -57,150 +57,242 @@ _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 #define RT(f) offsetof(struct conf_rtu, f)
 
 /* The schema of the configuration file (README.md "Configuration",
- * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included. */
-const struct conf_key conf_keys[K_COUNT] = {
-	[K_LISTEN] = {SEC_GATEWAY, "listen", KT_LISTEN, 0, 0, false, NULL, GW(listen_host), "0.0.0.0:502"},
-	[K_BASE] = {SEC_GATEWAY, "base", KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},
-	[K_FLOAT_ORDER] = {SEC_GATEWAY, "float_order", KT_WORD, 0, 0, false, float_words, GW(float_order), "cdab"},
-	[K_MAX_CLIENTS] = {SEC_GATEWAY, "max_clients", KT_INT, 1, 10000, false, NULL, GW(max_clients), "64"},
-	[K_IDLE_TIMEOUT] = {SEC_GATEWAY, "idle_timeout", KT_DOUBLE, 0, 86400, true, NULL, GW(idle_timeout), "300"},
-	[K_STALE_AFTER] = {SEC_GATEWAY, "stale_after", KT_DOUBLE, 0, 86400, true, NULL, GW(stale_after), "30"},
-	[K_STALE_POLICY] = {SEC_GATEWAY, "stale_policy", KT_WORD, 0, 0, false, stale_words, GW(stale_policy), "exception"},
-	[K_LOG_LEVEL] = {SEC_GATEWAY, "log_level", KT_WORD, 0, 0, false, level_words, GW(log_level), "info"},
-	[K_STATE_FILE] = {SEC_GATEWAY, "state_file", KT_PATH, 0, 0, false, NULL, GW(state_file), NULL},
-	[K_CONTROL_CLIENTS] = {SEC_GATEWAY, "control_clients", KT_NETS, 0, 0, false, NULL, GW(control_clients), NULL},
+ * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included.  A row is
+ *   section, key, reload, type, min, max, above, words, offset, default
+ * and `reload` says what a new value does on SIGHUP (README.md "Reload"):
+ *   CONF_LIVE     the part that uses it takes it and goes on: what the
+ *                 daemon reads from the running configuration (a pack's
+ *                 polling and control settings, [gateway] but listen,
+ *                 [bank], [limits], [sunspec], [ble] connect_timeout), and
+ *                 the keys an output takes into its own copy ([mqtt]
+ *                 discovery, publish_interval, cells, password_file; [rtu]
+ *                 control)
+ *   CONF_RESTART  its part stops and starts again with the new section: an
+ *                 output ([upstream.NAME], [mqtt], [tunnel.NAME], [http],
+ *                 [history], [inverter.NAME], the [rtu] line), the Modbus
+ *                 server's listening socket ([gateway] listen), a pack
+ *                 (its snapshot meant something else)
+ *   CONF_RELINK   the wires it concerns close and open again and their
+ *                 packs start again: a pack's port and baud (the wire's
+ *                 rule, wire/link.c: a tcp:// or ble:// wire has no baud
+ *                 rate, a ble:// one also follows [ble] adapter)
+ * conf_section_same() (keys.c) compares a section's keys of one class. */
+const struct conf_key conf__keys[K_COUNT] = {
+	[K_LISTEN] = {CONF_SEC_GATEWAY, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, GW(listen_host),
+	              "0.0.0.0:502"},
+	[K_BASE] = {CONF_SEC_GATEWAY, "base", CONF_LIVE, KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},
+	[K_FLOAT_ORDER] = {CONF_SEC_GATEWAY, "float_order", CONF_LIVE, KT_WORD, 0, 0, false, float_words,
+	                   GW(float_order), "cdab"},
+	[K_MAX_CLIENTS] = {CONF_SEC_GATEWAY, "max_clients", CONF_LIVE, KT_INT, 1, 10000, false, NULL, GW(max_clients),
+	                   "64"},
+	[K_IDLE_TIMEOUT] = {CONF_SEC_GATEWAY, "idle_timeout", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
+	                    GW(idle_timeout), "300"},
+	[K_STALE_AFTER] = {CONF_SEC_GATEWAY, "stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, GW(stale_after),
+	                   "30"},
+	[K_STALE_POLICY] = {CONF_SEC_GATEWAY, "stale_policy", CONF_LIVE, KT_WORD, 0, 0, false, stale_words,
+	                    GW(stale_policy), "exception"},
+	[K_LOG_LEVEL] = {CONF_SEC_GATEWAY, "log_level", CONF_LIVE, KT_WORD, 0, 0, false, level_words, GW(log_level),
+	                 "info"},
+	[K_STATE_FILE] = {CONF_SEC_GATEWAY, "state_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, GW(state_file), NULL},
+	[K_CONTROL_CLIENTS] = {CONF_SEC_GATEWAY, "control_clients", CONF_LIVE, KT_NETS, 0, 0, false, NULL,
+	                       GW(control_clients), NULL},
 
-	[K_PROTOCOL] = {SEC_PACK, "protocol", KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
-	[K_PORT] = {SEC_PACK, "port", KT_PORT, 0, 0, false, NULL, PK(port), NULL},
-	[K_BAUD] = {SEC_PACK, "baud", KT_BAUD, 0, 0, false, NULL, PK(baud), NULL},
-	[K_ADDRESS] = {SEC_PACK, "address", KT_INT, 0, 255, false, NULL, PK(address), NULL},
-	[K_UNIT_ID] = {SEC_PACK, "unit_id", KT_INT, 1, 247, false, NULL, PK(unit_id), NULL},
-	[K_POLL_INTERVAL] = {SEC_PACK, "poll_interval", KT_DOUBLE, 0.2, 86400, false, NULL, PK(poll_interval), "5"},
-	[K_TIMEOUT] = {SEC_PACK, "timeout", KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
-	[K_RETRIES] = {SEC_PACK, "retries", KT_INT, 0, 10, false, NULL, PK(retries), "2"},
-	[K_GAP] = {SEC_PACK, "gap", KT_DOUBLE, 0, 10, false, NULL, PK(gap), NULL},
-	[K_CELLS] = {SEC_PACK, "cells", KT_INT, 0, 32, false, NULL, PK(cells), "0"},
-	[K_INVERT_CURRENT] = {SEC_PACK, "invert_current", KT_BOOL, 0, 0, false, NULL, PK(invert_current), "false"},
-	[K_CONTROL] = {SEC_PACK, "control", KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
-	[K_CONTROL_TIMEOUT] = {SEC_PACK, "control_timeout", KT_DOUBLE, 0.5, 60, false, NULL, PK(control_timeout), "3"},
-	[K_KEY] = {SEC_PACK, "key", KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
-	[K_PK_MAX_CHARGE] = {SEC_PACK, "max_charge_current", KT_DOUBLE, 0, 10000, true, NULL, PK(max_charge_current), ""},
-	[K_PK_MAX_DISCHARGE] = {SEC_PACK, "max_discharge_current", KT_DOUBLE, 0, 10000, true, NULL,
+	[K_PROTOCOL] = {CONF_SEC_PACK, "protocol", CONF_RESTART, KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
+	[K_PORT] = {CONF_SEC_PACK, "port", CONF_RELINK, KT_PORT, 0, 0, false, NULL, PK(port), NULL},
+	[K_BAUD] = {CONF_SEC_PACK, "baud", CONF_RELINK, KT_BAUD, 0, 0, false, NULL, PK(baud), NULL},
+	[K_ADDRESS] = {CONF_SEC_PACK, "address", CONF_RESTART, KT_INT, 0, 255, false, NULL, PK(address), NULL},
+	[K_UNIT_ID] = {CONF_SEC_PACK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, PK(unit_id), NULL},
+	[K_POLL_INTERVAL] = {CONF_SEC_PACK, "poll_interval", CONF_LIVE, KT_DOUBLE, 0.2, 86400, false, NULL,
+	                     PK(poll_interval), "5"},
+	[K_TIMEOUT] = {CONF_SEC_PACK, "timeout", CONF_LIVE, KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
+	[K_RETRIES] = {CONF_SEC_PACK, "retries", CONF_LIVE, KT_INT, 0, 10, false, NULL, PK(retries), "2"},
+	[K_GAP] = {CONF_SEC_PACK, "gap", CONF_LIVE, KT_DOUBLE, 0, 10, false, NULL, PK(gap), NULL},
+	[K_CELLS] = {CONF_SEC_PACK, "cells", CONF_RESTART, KT_INT, 0, 32, false, NULL, PK(cells), "0"},
+	[K_INVERT_CURRENT] = {CONF_SEC_PACK, "invert_current", CONF_RESTART, KT_BOOL, 0, 0, false, NULL,
+	                      PK(invert_current), "false"},
+	[K_CONTROL] = {CONF_SEC_PACK, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
+	[K_CONTROL_TIMEOUT] = {CONF_SEC_PACK, "control_timeout", CONF_LIVE, KT_DOUBLE, 0.5, 60, false, NULL,
+	                       PK(control_timeout), "3"},
+	[K_KEY] = {CONF_SEC_PACK, "key", CONF_LIVE, KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
+	[K_PK_MAX_CHARGE] = {CONF_SEC_PACK, "max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                     PK(max_charge_current), ""},
+	[K_PK_MAX_DISCHARGE] = {CONF_SEC_PACK, "max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                        PK(max_discharge_current), ""},
-	[K_ADDRESS_ANY] = {SEC_PACK, "address_any", KT_BOOL, 0, 0, false, NULL, PK(address_any), "false"},
-	[K_POSITION] = {SEC_PACK, "position", KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position), NULL},
+	[K_ADDRESS_ANY] = {CONF_SEC_PACK, "address_any", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(address_any),
+	                   "false"},
+	[K_POSITION] = {CONF_SEC_PACK, "position", CONF_RESTART, KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position),
+	                NULL},
 
-	[K_BANK_UNIT_ID] = {SEC_BANK, "unit_id", KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
-	[K_BANK_PACKS] = {SEC_BANK, "packs", KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
-	[K_BANK_DEVIATION] = {SEC_BANK, "max_deviation", KT_DOUBLE, 0, 100, true, NULL, BK(max_deviation), "1.0"},
+	[K_BANK_UNIT_ID] = {CONF_SEC_BANK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
+	[K_BANK_PACKS] = {CONF_SEC_BANK, "packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
+	[K_BANK_DEVIATION] = {CONF_SEC_BANK, "max_deviation", CONF_LIVE, KT_DOUBLE, 0, 100, true, NULL,
+	                      BK(max_deviation), "1.0"},
 
-	[K_UP_HOST] = {SEC_UPSTREAM, "host", KT_HOST, 0, 0, false, NULL, UP(host), NULL},
-	[K_UP_PORT] = {SEC_UPSTREAM, "port", KT_INT, 1, 65535, false, NULL, UP(port), "502"},
-	[K_UP_UNIT_ID] = {SEC_UPSTREAM, "unit_id", KT_INT, 0, 255, false, NULL, UP(unit_id), "1"},
-	[K_UP_BASE] = {SEC_UPSTREAM, "base", KT_INT, 0, 65535, false, NULL, UP(base), NULL},
-	[K_UP_SOURCE] = {SEC_UPSTREAM, "source", KT_NAME, 0, 0, false, NULL, UP(source), NULL},
-	[K_UP_INTERVAL] = {SEC_UPSTREAM, "interval", KT_DOUBLE, 0.2, 86400, false, NULL, UP(interval), "5"},
-	[K_UP_TIMEOUT] = {SEC_UPSTREAM, "timeout", KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
-	[K_UP_REGISTERS] = {SEC_UPSTREAM, "registers", KT_RANGE, 0, 124, false, NULL, UP(reg_first), "0-124"},
+	[K_UP_HOST] = {CONF_SEC_UPSTREAM, "host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, UP(host), NULL},
+	[K_UP_PORT] = {CONF_SEC_UPSTREAM, "port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, UP(port), "502"},
+	[K_UP_UNIT_ID] = {CONF_SEC_UPSTREAM, "unit_id", CONF_RESTART, KT_INT, 0, 255, false, NULL, UP(unit_id), "1"},
+	[K_UP_BASE] = {CONF_SEC_UPSTREAM, "base", CONF_RESTART, KT_INT, 0, 65535, false, NULL, UP(base), NULL},
+	[K_UP_SOURCE] = {CONF_SEC_UPSTREAM, "source", CONF_RESTART, KT_NAME, 0, 0, false, NULL, UP(source), NULL},
+	[K_UP_INTERVAL] = {CONF_SEC_UPSTREAM, "interval", CONF_RESTART, KT_DOUBLE, 0.2, 86400, false, NULL,
+	                   UP(interval), "5"},
+	[K_UP_TIMEOUT] = {CONF_SEC_UPSTREAM, "timeout", CONF_RESTART, KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
+	[K_UP_REGISTERS] = {CONF_SEC_UPSTREAM, "registers", CONF_RESTART, KT_RANGE, 0, 124, false, NULL, UP(reg_first),
+	                    "0-124"},
 
-	[K_MQ_HOST] = {SEC_MQTT, "host", KT_HOST, 0, 0, false, NULL, MQ(host), NULL},
-	[K_MQ_PORT] = {SEC_MQTT, "port", KT_INT, 1, 65535, false, NULL, MQ(port), "1883"},
-	[K_MQ_CLIENT_ID] = {SEC_MQTT, "client_id", KT_IDENT, 0, 0, false, NULL, MQ(client_id), NULL},
-	[K_MQ_USERNAME] = {SEC_MQTT, "username", KT_TEXT, 0, 0, false, NULL, MQ(username), NULL},
-	[K_MQ_PASSWORD_FILE] = {SEC_MQTT, "password_file", KT_PATH, 0, 0, false, NULL, MQ(password_file), NULL},
-	[K_MQ_TLS] = {SEC_MQTT, "tls", KT_BOOL, 0, 0, false, NULL, MQ(tls), "false"},
-	[K_MQ_CA_FILE] = {SEC_MQTT, "ca_file", KT_PATH, 0, 0, false, NULL, MQ(ca_file), NULL},
-	[K_MQ_CERT_FILE] = {SEC_MQTT, "cert_file", KT_PATH, 0, 0, false, NULL, MQ(cert_file), NULL},
-	[K_MQ_KEY_FILE] = {SEC_MQTT, "key_file", KT_PATH, 0, 0, false, NULL, MQ(key_file), NULL},
-	[K_MQ_TOPIC_PREFIX] = {SEC_MQTT, "topic_prefix", KT_TOPIC, 0, 0, false, NULL, MQ(topic_prefix), "bmsgw"},
-	[K_MQ_DISCOVERY] = {SEC_MQTT, "discovery", KT_BOOL, 0, 0, false, NULL, MQ(discovery), "true"},
-	[K_MQ_DISCOVERY_PREFIX] = {SEC_MQTT, "discovery_prefix", KT_TOPIC, 0, 0, false, NULL, MQ(discovery_prefix), "homeassistant"},
-	[K_MQ_PUBLISH_INTERVAL] = {SEC_MQTT, "publish_interval", KT_DOUBLE, 0, 86400, false, NULL, MQ(publish_interval), "0"},
-	[K_MQ_CELLS] = {SEC_MQTT, "cells", KT_WORD, 0, 0, false, cells_words, MQ(cells), "disabled"},
-	[K_MQ_KEEPALIVE] = {SEC_MQTT, "keepalive", KT_INT, 5, 3600, false, NULL, MQ(keepalive), "30"},
-	[K_MQ_CONTROL] = {SEC_MQTT, "control", KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
+	[K_MQ_HOST] = {CONF_SEC_MQTT, "host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, MQ(host), NULL},
+	[K_MQ_PORT] = {CONF_SEC_MQTT, "port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, MQ(port), "1883"},
+	[K_MQ_CLIENT_ID] = {CONF_SEC_MQTT, "client_id", CONF_RESTART, KT_IDENT, 0, 0, false, NULL, MQ(client_id), NULL},
+	[K_MQ_USERNAME] = {CONF_SEC_MQTT, "username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, MQ(username), NULL},
+	[K_MQ_PASSWORD_FILE] = {CONF_SEC_MQTT, "password_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL,
+	                        MQ(password_file), NULL},
+	[K_MQ_TLS] = {CONF_SEC_MQTT, "tls", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(tls), "false"},
+	[K_MQ_CA_FILE] = {CONF_SEC_MQTT, "ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(ca_file), NULL},
+	[K_MQ_CERT_FILE] = {CONF_SEC_MQTT, "cert_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(cert_file), NULL},
+	[K_MQ_KEY_FILE] = {CONF_SEC_MQTT, "key_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(key_file), NULL},
+	[K_MQ_TOPIC_PREFIX] = {CONF_SEC_MQTT, "topic_prefix", CONF_RESTART, KT_TOPIC, 0, 0, false, NULL,
+	                       MQ(topic_prefix), "bmsgw"},
+	[K_MQ_DISCOVERY] = {CONF_SEC_MQTT, "discovery", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(discovery), "true"},
+	[K_MQ_DISCOVERY_PREFIX] = {CONF_SEC_MQTT, "discovery_prefix", CONF_RESTART, KT_TOPIC, 0, 0, false, NULL,
+	                           MQ(discovery_prefix), "homeassistant"},
+	[K_MQ_PUBLISH_INTERVAL] = {CONF_SEC_MQTT, "publish_interval", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	                           MQ(publish_interval), "0"},
+	[K_MQ_CELLS] = {CONF_SEC_MQTT, "cells", CONF_LIVE, KT_WORD, 0, 0, false, cells_words, MQ(cells), "disabled"},
+	[K_MQ_KEEPALIVE] = {CONF_SEC_MQTT, "keepalive", CONF_RESTART, KT_INT, 5, 3600, false, NULL, MQ(keepalive),
+	                    "30"},
+	[K_MQ_CONTROL] = {CONF_SEC_MQTT, "control", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
 
-	[K_TU_PORT] = {SEC_TUNNEL, "port", KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
-	[K_TU_LISTEN] = {SEC_TUNNEL, "listen", KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
-	[K_TU_CLIENTS] = {SEC_TUNNEL, "clients", KT_NETS, 0, 0, false, NULL, TU(clients), NULL},
-	[K_TU_IDLE_TIMEOUT] = {SEC_TUNNEL, "idle_timeout", KT_DOUBLE, 0, 86400, true, NULL, TU(idle_timeout), "300"},
+	[K_TU_PORT] = {CONF_SEC_TUNNEL, "port", CONF_RESTART, KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
+	[K_TU_LISTEN] = {CONF_SEC_TUNNEL, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
+	[K_TU_CLIENTS] = {CONF_SEC_TUNNEL, "clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, TU(clients), NULL},
+	[K_TU_IDLE_TIMEOUT] = {CONF_SEC_TUNNEL, "idle_timeout", CONF_RESTART, KT_DOUBLE, 0, 86400, true, NULL,
+	                       TU(idle_timeout), "300"},
 
-	[K_HT_LISTEN] = {SEC_HTTP, "listen", KT_LISTEN, 0, 0, false, NULL, HT(listen_host), "0.0.0.0:8080"},
-	[K_HT_CLIENTS] = {SEC_HTTP, "clients", KT_NETS, 0, 0, false, NULL, HT(clients), NULL},
-	[K_HT_MAX_CLIENTS] = {SEC_HTTP, "max_clients", KT_INT, 1, 1000, false, NULL, HT(max_clients), "32"},
+	[K_HT_LISTEN] = {CONF_SEC_HTTP, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, HT(listen_host),
+	                 "0.0.0.0:8080"},
+	[K_HT_CLIENTS] = {CONF_SEC_HTTP, "clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, HT(clients), NULL},
+	[K_HT_MAX_CLIENTS] = {CONF_SEC_HTTP, "max_clients", CONF_RESTART, KT_INT, 1, 1000, false, NULL, HT(max_clients),
+	                      "32"},
 
-	[K_HI_FILE] = {SEC_HISTORY, "file", KT_PATH, 0, 0, false, NULL, HI(file), NULL},
-	[K_HI_INTERVAL] = {SEC_HISTORY, "interval", KT_DOUBLE, 1, 86400, false, NULL, HI(interval), "60"},
-	[K_HI_RETENTION] = {SEC_HISTORY, "retention", KT_DOUBLE, 0, 3650, true, NULL, HI(retention), "180"},
-	[K_HI_RAW_DAYS] = {SEC_HISTORY, "raw_days", KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days), "7"},
-	[K_BLE_ADAPTER] = {SEC_BLE, "adapter", KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
-	[K_BLE_CONNECT_TIMEOUT] = {SEC_BLE, "connect_timeout", KT_DOUBLE, 1, 120, false, NULL, BL(connect_timeout), "20"},
+	[K_HI_FILE] = {CONF_SEC_HISTORY, "file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL},
+	[K_HI_INTERVAL] = {CONF_SEC_HISTORY, "interval", CONF_RESTART, KT_DOUBLE, 1, 86400, false, NULL, HI(interval),
+	                   "60"},
+	[K_HI_RETENTION] = {CONF_SEC_HISTORY, "retention", CONF_RESTART, KT_DOUBLE, 0, 3650, true, NULL, HI(retention),
+	                    "180"},
+	[K_HI_RAW_DAYS] = {CONF_SEC_HISTORY, "raw_days", CONF_RESTART, KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days),
+	                   "7"},
+	[K_BLE_ADAPTER] = {CONF_SEC_BLE, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
+	[K_BLE_CONNECT_TIMEOUT] = {CONF_SEC_BLE, "connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
+	                           BL(connect_timeout), "20"},
 
-	/* the cell voltages and cell tables default by chemistry (chem_defaults[]) */
-	[K_LI_CHEMISTRY] = {SEC_LIMITS, "chemistry", KT_WORD, 0, 0, false, chem_words, LI(chemistry), "lfp"},
-	[K_LI_MAX_CELL] = {SEC_LIMITS, "max_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(max_cell_voltage), NULL},
-	[K_LI_FLOAT_CELL] = {SEC_LIMITS, "float_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(float_cell_voltage), NULL},
-	[K_LI_MIN_CELL] = {SEC_LIMITS, "min_cell_voltage", KT_DOUBLE, 1, 5, false, NULL, LI(min_cell_voltage), NULL},
-	[K_LI_MAX_CHARGE] = {SEC_LIMITS, "max_charge_current", KT_DOUBLE, 0, 10000, true, NULL, LI(max_charge_current), "50"},
-	[K_LI_MAX_DISCHARGE] = {SEC_LIMITS, "max_discharge_current", KT_DOUBLE, 0, 10000, true, NULL,
+	/* the cell voltages and cell tables default by chemistry (conf__chem_defaults[]) */
+	[K_LI_CHEMISTRY] = {CONF_SEC_LIMITS, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, LI(chemistry),
+	                    "lfp"},
+	[K_LI_MAX_CELL] = {CONF_SEC_LIMITS, "max_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                   LI(max_cell_voltage), NULL},
+	[K_LI_FLOAT_CELL] = {CONF_SEC_LIMITS, "float_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                     LI(float_cell_voltage), NULL},
+	[K_LI_MIN_CELL] = {CONF_SEC_LIMITS, "min_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                   LI(min_cell_voltage), NULL},
+	[K_LI_MAX_CHARGE] = {CONF_SEC_LIMITS, "max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                     LI(max_charge_current), "50"},
+	[K_LI_MAX_DISCHARGE] = {CONF_SEC_LIMITS, "max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                        LI(max_discharge_current), "60"},
-	[K_LI_ABS_TIME] = {SEC_LIMITS, "absorption_time", KT_DOUBLE, 0, 86400, false, NULL, LI(absorption_time), "900"},
-	[K_LI_ABS_DIFF] = {SEC_LIMITS, "absorption_cell_diff", KT_DOUBLE, 0, 1, true, NULL, LI(absorption_cell_diff),
-	                   "0.010"},
-	[K_LI_REBULK_SOC] = {SEC_LIMITS, "rebulk_soc", KT_DOUBLE, 0, 100, false, NULL, LI(rebulk_soc), "80"},
-	[K_LI_REBULK_DIFF] = {SEC_LIMITS, "rebulk_cell_diff", KT_DOUBLE, 0, 1, true, NULL, LI(rebulk_cell_diff), "0.080"},
-	[K_LI_CHARGE_CELL] = {SEC_LIMITS, "charge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(charge_cell), NULL},
-	[K_LI_DISCHARGE_CELL] = {SEC_LIMITS, "discharge_cell_table", KT_TABLE, 0, 5, false, NULL, LI(discharge_cell), NULL},
-	[K_LI_CHARGE_TEMP] = {SEC_LIMITS, "charge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(charge_temp), NULL},
-	[K_LI_DISCHARGE_TEMP] = {SEC_LIMITS, "discharge_temp_table", KT_TABLE, -50, 150, false, NULL, LI(discharge_temp),
-	                         "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
-	[K_LI_MOS_TEMP] = {SEC_LIMITS, "mos_temp_table", KT_TABLE, -50, 150, false, NULL, LI(mos_temp), "70:1, 80:0.25, 90:0"},
-	[K_LI_SOC_CHARGE] = {SEC_LIMITS, "soc_charge_table", KT_TABLE, 0, 100, false, NULL, LI(soc_charge), ""},
-	[K_LI_SOC_DISCHARGE] = {SEC_LIMITS, "soc_discharge_table", KT_TABLE, 0, 100, false, NULL, LI(soc_discharge), ""},
-	[K_LI_INTERP] = {SEC_LIMITS, "interpolation", KT_WORD, 0, 0, false, interp_words, LI(interpolation), "linear"},
-	[K_LI_RECOVERY_HOLD] = {SEC_LIMITS, "recovery_hold", KT_DOUBLE, 0, 3600, false, NULL, LI(recovery_hold), "30"},
-	[K_LI_RECOVERY_RATE] = {SEC_LIMITS, "recovery_rate", KT_DOUBLE, 0, 10000, true, NULL, LI(recovery_rate), "5"},
-	[K_LI_CVL_HOLD] = {SEC_LIMITS, "cvl_recovery_hold", KT_DOUBLE, 0, 3600, false, NULL, LI(cvl_recovery_hold), "60"},
-	[K_LI_CVL_RATE] = {SEC_LIMITS, "cvl_rate", KT_DOUBLE, 0, 1, true, NULL, LI(cvl_rate), "0.001"},
-	[K_LI_FORCE_SOC] = {SEC_LIMITS, "force_charge_soc", KT_DOUBLE, 0, 100, false, NULL, LI(force_charge_soc), "5"},
-	[K_LI_FULL_DAYS] = {SEC_LIMITS, "full_charge_days", KT_DOUBLE, 0, 3650, false, NULL, LI(full_charge_days), "30"},
-	[K_LI_BANK_RULE] = {SEC_LIMITS, "bank_rule", KT_WORD, 0, 0, false, rule_words, LI(bank_rule), "min"},
-	[K_LI_BANK_STALE] = {SEC_LIMITS, "bank_stale", KT_WORD, 0, 0, false, stale_rule_words, LI(bank_stale), "degrade"},
-	[K_LI_UNKNOWN_TEMP] = {SEC_LIMITS, "unknown_temp_fraction", KT_DOUBLE, 0, 1, false, NULL,
+	[K_LI_ABS_TIME] = {CONF_SEC_LIMITS, "absorption_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	                   LI(absorption_time), "900"},
+	[K_LI_ABS_DIFF] = {CONF_SEC_LIMITS, "absorption_cell_diff", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                   LI(absorption_cell_diff), "0.010"},
+	[K_LI_REBULK_SOC] = {CONF_SEC_LIMITS, "rebulk_soc", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL, LI(rebulk_soc),
+	                     "80"},
+	[K_LI_REBULK_DIFF] = {CONF_SEC_LIMITS, "rebulk_cell_diff", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                      LI(rebulk_cell_diff), "0.080"},
+	[K_LI_CHARGE_CELL] = {CONF_SEC_LIMITS, "charge_cell_table", CONF_LIVE, KT_TABLE, 0, 5, false, NULL,
+	                      LI(charge_cell), NULL},
+	[K_LI_DISCHARGE_CELL] = {CONF_SEC_LIMITS, "discharge_cell_table", CONF_LIVE, KT_TABLE, 0, 5, false, NULL,
+	                         LI(discharge_cell), NULL},
+	[K_LI_CHARGE_TEMP] = {CONF_SEC_LIMITS, "charge_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL,
+	                      LI(charge_temp), NULL},
+	[K_LI_DISCHARGE_TEMP] = {CONF_SEC_LIMITS, "discharge_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL,
+	                         LI(discharge_temp), "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
+	[K_LI_MOS_TEMP] = {CONF_SEC_LIMITS, "mos_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL, LI(mos_temp),
+	                   "70:1, 80:0.25, 90:0"},
+	[K_LI_SOC_CHARGE] = {CONF_SEC_LIMITS, "soc_charge_table", CONF_LIVE, KT_TABLE, 0, 100, false, NULL,
+	                     LI(soc_charge), ""},
+	[K_LI_SOC_DISCHARGE] = {CONF_SEC_LIMITS, "soc_discharge_table", CONF_LIVE, KT_TABLE, 0, 100, false, NULL,
+	                        LI(soc_discharge), ""},
+	[K_LI_INTERP] = {CONF_SEC_LIMITS, "interpolation", CONF_LIVE, KT_WORD, 0, 0, false, interp_words,
+	                 LI(interpolation), "linear"},
+	[K_LI_RECOVERY_HOLD] = {CONF_SEC_LIMITS, "recovery_hold", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
+	                        LI(recovery_hold), "30"},
+	[K_LI_RECOVERY_RATE] = {CONF_SEC_LIMITS, "recovery_rate", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                        LI(recovery_rate), "5"},
+	[K_LI_CVL_HOLD] = {CONF_SEC_LIMITS, "cvl_recovery_hold", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
+	                   LI(cvl_recovery_hold), "60"},
+	[K_LI_CVL_RATE] = {CONF_SEC_LIMITS, "cvl_rate", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, LI(cvl_rate), "0.001"},
+	[K_LI_FORCE_SOC] = {CONF_SEC_LIMITS, "force_charge_soc", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                    LI(force_charge_soc), "5"},
+	[K_LI_FULL_DAYS] = {CONF_SEC_LIMITS, "full_charge_days", CONF_LIVE, KT_DOUBLE, 0, 3650, false, NULL,
+	                    LI(full_charge_days), "30"},
+	[K_LI_BANK_RULE] = {CONF_SEC_LIMITS, "bank_rule", CONF_LIVE, KT_WORD, 0, 0, false, rule_words, LI(bank_rule),
+	                    "min"},
+	[K_LI_BANK_STALE] = {CONF_SEC_LIMITS, "bank_stale", CONF_LIVE, KT_WORD, 0, 0, false, stale_rule_words,
+	                     LI(bank_stale), "degrade"},
+	[K_LI_UNKNOWN_TEMP] = {CONF_SEC_LIMITS, "unknown_temp_fraction", CONF_LIVE, KT_DOUBLE, 0, 1, false, NULL,
 	                       LI(unknown_temp_fraction), "0.1"},
-	[K_LI_VOLTAGE_DROP] = {SEC_LIMITS, "voltage_drop", KT_DOUBLE, 0, 5, false, NULL, LI(voltage_drop), "0"},
-	[K_LI_ABS_TOL] = {SEC_LIMITS, "absorption_tolerance", KT_DOUBLE, 0, 1, false, NULL, LI(absorption_tolerance),
-	                  "0.05"},
-	[K_LI_TAIL] = {SEC_LIMITS, "tail_current", KT_DOUBLE, 0, 10000, false, NULL, LI(tail_current), "0"},
-	[K_LI_MAX_BULK] = {SEC_LIMITS, "max_bulk_time", KT_DOUBLE, 0, 604800, false, NULL, LI(max_bulk_time), "0"},
-	[K_LI_HYST] = {SEC_LIMITS, "table_hysteresis", KT_DOUBLE, 0, 0.5, false, NULL, LI(table_hysteresis), "0.020"},
-	[K_LI_EXCEEDED] = {SEC_LIMITS, "limit_exceeded", KT_DOUBLE, 0, 3600, false, NULL, LI(limit_exceeded), "10"},
+	[K_LI_VOLTAGE_DROP] = {CONF_SEC_LIMITS, "voltage_drop", CONF_LIVE, KT_DOUBLE, 0, 5, false, NULL,
+	                       LI(voltage_drop), "0"},
+	[K_LI_ABS_TOL] = {CONF_SEC_LIMITS, "absorption_tolerance", CONF_LIVE, KT_DOUBLE, 0, 1, false, NULL,
+	                  LI(absorption_tolerance), "0.05"},
+	[K_LI_TAIL] = {CONF_SEC_LIMITS, "tail_current", CONF_LIVE, KT_DOUBLE, 0, 10000, false, NULL, LI(tail_current),
+	               "0"},
+	[K_LI_MAX_BULK] = {CONF_SEC_LIMITS, "max_bulk_time", CONF_LIVE, KT_DOUBLE, 0, 604800, false, NULL,
+	                   LI(max_bulk_time), "0"},
+	[K_LI_HYST] = {CONF_SEC_LIMITS, "table_hysteresis", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
+	               LI(table_hysteresis), "0.020"},
+	[K_LI_EXCEEDED] = {CONF_SEC_LIMITS, "limit_exceeded", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
+	                   LI(limit_exceeded), "10"},
 
-	[K_IN_PROTOCOL] = {SEC_INVERTER, "protocol", KT_WORD, 0, 0, false, inv_words, IN(protocol), NULL},
-	[K_IN_PORT] = {SEC_INVERTER, "port", KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
-	[K_IN_SOURCE] = {SEC_INVERTER, "source", KT_NAME, 0, 0, false, NULL, IN(source), NULL},
-	[K_IN_INTERVAL] = {SEC_INVERTER, "interval", KT_DOUBLE, 0.2, 5, false, NULL, IN(interval), "1"},
-	[K_IN_EXTRAS] = {SEC_INVERTER, "extras", KT_FLAGS, 0, 0, false, extras_words, IN(extras), ""},
-	[K_IN_SOC_OVERRIDE] = {SEC_INVERTER, "soc_override", KT_WORD, 0, 0, false, override_words, IN(soc_override),
-	                       "none"},
-	[K_IN_SOC_HOLD] = {SEC_INVERTER, "soc_hold_full", KT_DOUBLE, 0, 100, false, NULL, IN(soc_hold_full), "98"},
-	[K_IN_VER] = {SEC_INVERTER, "ver", KT_VER, 0x20, 0x2F, false, NULL, IN(ver), "0x20"},
-	[K_IN_CURRENT_UNIT] = {SEC_INVERTER, "current_unit", KT_WORD, 0, 0, false, unit_words, IN(current_unit),
-	                       "100mA"},
-	[K_IN_BAUD] = {SEC_INVERTER, "baud", KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
-	[K_IN_ADDRESS] = {SEC_INVERTER, "address", KT_INT, 1, 254, false, NULL, IN(address), "2"},
-	[K_IN_REPLY_ADDRESS] = {SEC_INVERTER, "reply_address", KT_INT, 1, 254, false, NULL, IN(reply_address), ""},
-	[K_IN_MANUFACTURER] = {SEC_INVERTER, "manufacturer", KT_LABEL, 1, 8, false, NULL, IN(manufacturer), "PYLON"},
-	[K_IN_FAILSAFE] = {SEC_INVERTER, "failsafe_silence", KT_DOUBLE, 0, 3600, false, NULL, IN(failsafe_silence), "30"},
+	[K_IN_PROTOCOL] = {CONF_SEC_INVERTER, "protocol", CONF_RESTART, KT_WORD, 0, 0, false, inv_words, IN(protocol),
+	                   NULL},
+	[K_IN_PORT] = {CONF_SEC_INVERTER, "port", CONF_RESTART, KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
+	[K_IN_SOURCE] = {CONF_SEC_INVERTER, "source", CONF_RESTART, KT_NAME, 0, 0, false, NULL, IN(source), NULL},
+	[K_IN_INTERVAL] = {CONF_SEC_INVERTER, "interval", CONF_RESTART, KT_DOUBLE, 0.2, 5, false, NULL, IN(interval),
+	                   "1"},
+	[K_IN_EXTRAS] = {CONF_SEC_INVERTER, "extras", CONF_RESTART, KT_FLAGS, 0, 0, false, extras_words, IN(extras),
+	                 ""},
+	[K_IN_SOC_OVERRIDE] = {CONF_SEC_INVERTER, "soc_override", CONF_RESTART, KT_WORD, 0, 0, false, override_words,
+	                       IN(soc_override), "none"},
+	[K_IN_SOC_HOLD] = {CONF_SEC_INVERTER, "soc_hold_full", CONF_RESTART, KT_DOUBLE, 0, 100, false, NULL,
+	                   IN(soc_hold_full), "98"},
+	[K_IN_VER] = {CONF_SEC_INVERTER, "ver", CONF_RESTART, KT_VER, 0x20, 0x2F, false, NULL, IN(ver), "0x20"},
+	[K_IN_CURRENT_UNIT] = {CONF_SEC_INVERTER, "current_unit", CONF_RESTART, KT_WORD, 0, 0, false, unit_words,
+	                       IN(current_unit), "100mA"},
+	[K_IN_BAUD] = {CONF_SEC_INVERTER, "baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
+	[K_IN_ADDRESS] = {CONF_SEC_INVERTER, "address", CONF_RESTART, KT_INT, 1, 254, false, NULL, IN(address), "2"},
+	[K_IN_REPLY_ADDRESS] = {CONF_SEC_INVERTER, "reply_address", CONF_RESTART, KT_INT, 1, 254, false, NULL,
+	                        IN(reply_address), ""},
+	[K_IN_MANUFACTURER] = {CONF_SEC_INVERTER, "manufacturer", CONF_RESTART, KT_LABEL, 1, 8, false, NULL,
+	                       IN(manufacturer), "PYLON"},
+	[K_IN_FAILSAFE] = {CONF_SEC_INVERTER, "failsafe_silence", CONF_RESTART, KT_DOUBLE, 0, 3600, false, NULL,
+	                   IN(failsafe_silence), "30"},
 
-	[K_SS_BASE] = {SEC_SUNSPEC, "base", KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
-	[K_SS_SERIAL] = {SEC_SUNSPEC, "serial", KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL, SS(serial), NULL},
+	[K_SS_BASE] = {CONF_SEC_SUNSPEC, "base", CONF_LIVE, KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
+	[K_SS_SERIAL] = {CONF_SEC_SUNSPEC, "serial", CONF_LIVE, KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL,
+	                 SS(serial), NULL},
 
-	[K_RT_PORT] = {SEC_RTU, "port", KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
-	[K_RT_BAUD] = {SEC_RTU, "baud", KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
-	[K_RT_MODE] = {SEC_RTU, "mode", KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
-	[K_RT_CONTROL] = {SEC_RTU, "control", KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
+	[K_RT_PORT] = {CONF_SEC_RTU, "port", CONF_RESTART, KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
+	[K_RT_BAUD] = {CONF_SEC_RTU, "baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
+	[K_RT_MODE] = {CONF_SEC_RTU, "mode", CONF_RESTART, KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
+	[K_RT_CONTROL] = {CONF_SEC_RTU, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
 };
+
+/* What the checks derive from a key after the parse and a reload compares
+ * as a key of its class: the MQTT client holds the password that
+ * password_file gave, so a new password in the same file restarts it,
+ * while the file's name alone is live (check.c reads the file). */
+const struct conf_derived conf__derived[] = {
+	{ CONF_SEC_MQTT, MQ(password), CONF_RESTART },
+};
+const size_t conf__nderived = sizeof(conf__derived) / sizeof(conf__derived[0]);
 
 /* Units of the numbers and table abscissas of [limits] and after (messages,
  * --check); the older keys are all seconds. */
@@ -218,7 +310,7 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent",
 };
 
-const char *conf_key_unit(int key)
+const char *conf__key_unit(int key)
 {
 	return key >= 0 && key < K_COUNT ? key_units[key] : NULL;
 }
@@ -250,7 +342,7 @@ const char *conf_key_unit(int key)
  *   low-temperature charge stop,
  *   https://github.com/txubelaxu/esphome-jk-bms-can/blob/3af9221d/ESP32_LFP_Wire_jk-bms-can.yaml);
  *   nmc and lto keep dbus-serialbattery's table. */
-const struct chem_default chem_defaults[] = {
+const struct chem_default conf__chem_defaults[] = {
 	{ K_LI_MAX_CELL, { "3.45", "4.10", "2.60" } },
 	{ K_LI_FLOAT_CELL, { "3.375", "4.00", "2.45" } },
 	{ K_LI_MIN_CELL, { "2.90", "3.00", "1.90" } },
@@ -264,7 +356,7 @@ const struct chem_default chem_defaults[] = {
 	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0",
 	                      "0:0, 2:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0" } },
 };
-const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
+const size_t conf__nchem_defaults = sizeof(conf__chem_defaults) / sizeof(conf__chem_defaults[0]);
 
 
 /* A single section: struct conf member m of type t, its seen lines, the
@@ -277,23 +369,23 @@ const size_t nchem_defaults = sizeof(chem_defaults) / sizeof(chem_defaults[0]);
 	  offsetof(t, line), offsetof(struct load, seen), CONF_NO_FIELD }
 
 /* The sections, in the order messages list them. */
-const struct sect_kind sect_kinds[] = {
-	SINGLE("gateway", SEC_GATEWAY, gw, struct conf_gateway, gw_seen, CONF_NO_FIELD),
-	NAMED("pack", SEC_PACK, packs, npacks, struct conf_pack, CONF_MAX_PACKS, pack_seen),
-	SINGLE("bank", SEC_BANK, bank, struct conf_bank, bank_seen, offsetof(struct conf_bank, enabled)),
-	NAMED("upstream", SEC_UPSTREAM, upstreams, nupstreams, struct conf_upstream, CONF_MAX_UPSTREAMS, up_seen),
-	SINGLE("mqtt", SEC_MQTT, mqtt, struct conf_mqtt, mqtt_seen, offsetof(struct conf_mqtt, enabled)),
-	NAMED("tunnel", SEC_TUNNEL, tunnels, ntunnels, struct conf_tunnel, CONF_MAX_TUNNELS, tunnel_seen),
-	SINGLE("http", SEC_HTTP, http, struct conf_http, http_seen, offsetof(struct conf_http, enabled)),
+const struct sect_kind conf__sect_kinds[] = {
+	SINGLE("gateway", CONF_SEC_GATEWAY, gw, struct conf_gateway, gw_seen, CONF_NO_FIELD),
+	NAMED("pack", CONF_SEC_PACK, packs, npacks, struct conf_pack, CONF_MAX_PACKS, pack_seen),
+	SINGLE("bank", CONF_SEC_BANK, bank, struct conf_bank, bank_seen, offsetof(struct conf_bank, enabled)),
+	NAMED("upstream", CONF_SEC_UPSTREAM, upstreams, nupstreams, struct conf_upstream, CONF_MAX_UPSTREAMS, up_seen),
+	SINGLE("mqtt", CONF_SEC_MQTT, mqtt, struct conf_mqtt, mqtt_seen, offsetof(struct conf_mqtt, enabled)),
+	NAMED("tunnel", CONF_SEC_TUNNEL, tunnels, ntunnels, struct conf_tunnel, CONF_MAX_TUNNELS, tunnel_seen),
+	SINGLE("http", CONF_SEC_HTTP, http, struct conf_http, http_seen, offsetof(struct conf_http, enabled)),
 	/* history's `enabled` depends on [http] and `file` (check.c) */
-	SINGLE("history", SEC_HISTORY, history, struct conf_history, history_seen, CONF_NO_FIELD),
-	SINGLE("ble", SEC_BLE, ble, struct conf_ble, ble_seen, CONF_NO_FIELD),
-	SINGLE("limits", SEC_LIMITS, limits, struct conf_limits, limits_seen, offsetof(struct conf_limits, enabled)),
-	NAMED("inverter", SEC_INVERTER, inverters, ninverters, struct conf_inverter, CONF_MAX_INVERTERS, inverter_seen),
-	SINGLE("sunspec", SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
-	SINGLE("rtu", SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
+	SINGLE("history", CONF_SEC_HISTORY, history, struct conf_history, history_seen, CONF_NO_FIELD),
+	SINGLE("ble", CONF_SEC_BLE, ble, struct conf_ble, ble_seen, CONF_NO_FIELD),
+	SINGLE("limits", CONF_SEC_LIMITS, limits, struct conf_limits, limits_seen, offsetof(struct conf_limits, enabled)),
+	NAMED("inverter", CONF_SEC_INVERTER, inverters, ninverters, struct conf_inverter, CONF_MAX_INVERTERS, inverter_seen),
+	SINGLE("sunspec", CONF_SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
+	SINGLE("rtu", CONF_SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
 };
-const size_t nsect_kinds = sizeof(sect_kinds) / sizeof(sect_kinds[0]);
+const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 
 /* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
 #define CONF_INV_ROW_(id, sym, name, kind, extras, allowed) { name, kind, extras, allowed },
@@ -322,9 +414,9 @@ unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
 	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
 }
 
-const char *conf_key_word(int key, int i)
+const char *conf__key_word(int key, int i)
 {
-	const char *const *words = conf_keys[key].words;
+	const char *const *words = conf__keys[key].words;
 	for (int j = 0; words && words[j]; j++)
 		if (j == i)
 			return words[j];
@@ -332,18 +424,18 @@ const char *conf_key_word(int key, int i)
 }
 
 /* Defaults of every key of one section that has a fixed default. */
-void apply_defaults(enum conf_sect sect, void *obj)
+void conf__apply_defaults(enum conf_sect sect, void *obj)
 {
 	char why[CONF_WHY_MAX];
 	for (size_t i = 0; i < K_COUNT; i++)
-		if (conf_keys[i].sect == sect && conf_keys[i].def)
-			(void)set_value(&conf_keys[i], obj, conf_keys[i].def, why, sizeof(why));
+		if (conf__keys[i].sect == sect && conf__keys[i].def)
+			(void)conf__set_value(&conf__keys[i], obj, conf__keys[i].def, why, sizeof(why));
 }
 
 void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < nsect_kinds; i++)
-		if (!sect_kinds[i].named)
-			apply_defaults(sect_kinds[i].sect, (char *)c + sect_kinds[i].obj);
+	for (size_t i = 0; i < conf__nsect_kinds; i++)
+		if (!conf__sect_kinds[i].named)
+			conf__apply_defaults(conf__sect_kinds[i].sect, (char *)c + conf__sect_kinds[i].obj);
 }

@@ -14,12 +14,31 @@
 
 struct bms_driver;
 
+/* The sections of the file, in the order messages and /api/config list
+ * them: [gateway], [pack.NAME] ... */
+enum conf_sect {
+	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
+	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
+	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_COUNT
+};
+
+/* What a new value of a key does to the running daemon on SIGHUP: each row
+ * of the key table (conf/conf.c) says which (README.md "Reload"). */
+enum conf_reload {
+	CONF_LIVE = 1,   /* applied live: the part that uses it takes the new value and goes on */
+	CONF_RESTART,    /* its part (an output, a pack, a listening socket) stops and starts again */
+	CONF_RELINK,     /* the wires it concerns close and open again, and their packs start again */
+};
+
 #define CONF_MAX_PACKS 64
 #define CONF_NAME_MAX 32
 #define CONF_PORT_MAX 256
 #define CONF_HOST_MAX 256
 #define CONF_TOPIC_MAX 128
 #define CONF_ID_MAX 64
+/* The size of a buffer that holds any message of conf_load_file() and
+ * conf_load_string() whole: FILE:LINE: [section] key: problem. */
+#define CONF_ERR_MAX 1280
 
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
 /* An address or a network: control_clients, tunnel clients. */
@@ -402,5 +421,32 @@ int conf_print_man_protocols(FILE *o, int section);
  * models 1 and 802, the end model) or of the bank's unit (bank = true:
  * model 803 too, one string per pack of [bank]). */
 int conf_sunspec_regs(const struct conf *c, bool bank);
+
+/* The key table read back (conf/keys.c).  A part of the daemon that a
+ * reload may keep compares its section's struct (struct conf_mqtt ...) in
+ * the configuration it runs with and in the new one: conf_section_same()
+ * is true when a and b of section s hold the same value of every key of
+ * reload class r, and of what the checks derived from those keys.  Which
+ * instance of a named section is which (its NAME) is the caller's. */
+bool conf_section_same(enum conf_sect s, enum conf_reload r, const void *a, const void *b);
+/* "gateway", "pack" ... ("?" for none). */
+const char *conf_section_word(enum conf_sect s);
+/* The i-th instance of section s in c (its struct), or NULL past the last
+ * or when c has none ([mqtt] without the section); *name gets its NAME
+ * (NULL for a single section). */
+const void *conf_section_at(const struct conf *c, enum conf_sect s, int i, const char **name);
+/* The keys of section s, in the table's order: the index of the first at or
+ * after k, -1 past the last.  for (k = conf_key_next(s, 0); k >= 0; k =
+ * conf_key_next(s, k + 1)) */
+int conf_key_next(enum conf_sect s, int k);
+const char *conf_key_name(int k);
+enum conf_reload conf_key_reload(int k);
+/* Key k's value in obj (its section's struct) as the file would write it
+ * ("" for none); a Bluetooth advertisement key as a fingerprint, never
+ * itself. */
+void conf_key_text(int k, const void *obj, char *buf, size_t cap);
+/* bmsgw --keys: the whole table, a key a line: section, key, type, min,
+ * max, words, default, reload class, tab-separated. */
+void conf_print_keys(FILE *out);
 
 #endif

@@ -1,7 +1,10 @@
 /* conf/conf_int.h - what the files of conf/ share, and nothing outside it.
+ * Its names carry conf/'s internal marker, conf__ (mosquitto's module__verb:
+ * conf__fail, conf__set_value); conf_ is the API of conf.h, which other
+ * rooms call.
  *
  * conf.c     the schema: every key of every section with its type, range
- *            and default (conf_keys[]), the kinds of section (sect_kinds[])
+ *            and default (conf__keys[]), the kinds of section (conf__sect_kinds[])
  * values.c   one parser per key type: text in, a field of a section out
  * address.c  hosts, ports, networks, Bluetooth addresses, the pack port
  * reader.c   the INI reader (lines, comments, [section] headers), inih's
@@ -12,10 +15,14 @@
  *            [sunspec], [rtu]
  * summary.c  conf_print_summary() for --check
  * summary_out.c  its parts for the outputs
+ * keys.c     the key table read back: conf_section_same() for a reload,
+ *            a value as text (/api/config), bmsgw --keys
  *
- * A new section: its SEC_ in enum conf_sect, its keys (K_) and their rows in
- * conf_keys[], a `seen` array in struct load, a row in sect_kinds[], a step
- * in check.c's finish_steps[] and a printer in summary.c's printers[].
+ * A new key: its field in the section's struct (conf.h), its K_ below and
+ * its row in conf__keys[] with its reload class.  A new section: its
+ * CONF_SEC_ in enum conf_sect (conf.h), its keys, a `seen` array in struct
+ * load, a row in conf__sect_kinds[], a step in check.c's finish_steps[] and
+ * a printer in summary.c's printers[] (README.md "Adding an output").
  */
 #ifndef CONF_CONF_INT_H
 #define CONF_CONF_INT_H
@@ -29,11 +36,7 @@
 #define CONF_BASE_MAX (65535 - 125 + 1) /* the 125-register map must fit */
 #define CONF_LINE_BUF 1024              /* longest physical line we read */
 #define CONF_EXP_MAX 256                /* one "expected ..." text or list */
-#define CONF_WHY_MAX 1024               /* one problem text */
-#define CONF_ERR_MAX 1280               /* one whole message */
-
-enum conf_sect { SEC_NONE = 0, SEC_GATEWAY, SEC_PACK, SEC_BANK, SEC_UPSTREAM, SEC_MQTT, SEC_TUNNEL, SEC_HTTP,
-		 SEC_HISTORY, SEC_BLE, SEC_LIMITS, SEC_INVERTER, SEC_SUNSPEC, SEC_RTU };
+#define CONF_WHY_MAX 1024               /* one problem text (a whole message: CONF_ERR_MAX, conf.h) */
 
 enum conf_type {
 	KT_INT,      /* int, min..max */
@@ -62,9 +65,10 @@ enum conf_type {
 	KT_LABEL,    /* text: min..max printable ASCII characters, spaces allowed */
 	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
 	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
+	KT_COUNT
 };
 
-/* Index of every key in conf_keys[] (and in the per-section "seen" lines). */
+/* Index of every key in conf__keys[] (and in the per-section "seen" lines). */
 enum {
 	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
 	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS,
@@ -98,6 +102,7 @@ enum {
 struct conf_key {
 	enum conf_sect sect;
 	const char *name;
+	enum conf_reload reload;   /* what a change does on SIGHUP (conf.h, README "Reload") */
 	enum conf_type type;
 	double min, max;           /* KT_INT, KT_DOUBLE */
 	bool above;                /* KT_DOUBLE: value must be > min */
@@ -108,7 +113,18 @@ struct conf_key {
 };
 
 /* The schema (conf.c). */
-extern const struct conf_key conf_keys[K_COUNT];
+extern const struct conf_key conf__keys[K_COUNT];
+
+/* A text field the checks derive from a key after the parse, which a
+ * reload compares as a key of its class (conf.c: the password read from
+ * password_file). */
+struct conf_derived {
+	enum conf_sect sect;
+	size_t off;                /* a NUL-terminated text in the section's struct */
+	enum conf_reload reload;
+};
+extern const struct conf_derived conf__derived[];
+extern const size_t conf__nderived;
 
 /* A default that depends on [limits] chemistry: text per enum conf_chemistry. */
 #define CONF_NCHEM 3
@@ -116,8 +132,8 @@ struct chem_default {
 	int key;
 	const char *def[CONF_NCHEM];
 };
-extern const struct chem_default chem_defaults[];
-extern const size_t nchem_defaults;
+extern const struct chem_default conf__chem_defaults[];
+extern const size_t conf__nchem_defaults;
 
 /* State of one load. */
 struct load {
@@ -168,83 +184,83 @@ struct sect_kind {
 	size_t enabled;            /* offset in the struct of a bool set when the section
 	                            * opens, CONF_NO_FIELD = none */
 };
-extern const struct sect_kind sect_kinds[];
-extern const size_t nsect_kinds;
+extern const struct sect_kind conf__sect_kinds[];
+extern const size_t conf__nsect_kinds;
 
 #define FIELD(base, off, type) ((type)(void *)((char *)(base) + (off)))
 
 /* conf.c: the word of value i of a KT_WORD key ("?" outside its words). */
-const char *conf_key_word(int key, int i);
+const char *conf__key_word(int key, int i);
 /* The unit of a number or a table's x, in words ("volts per cell"); NULL =
  * seconds (every number before [limits] is). */
-const char *conf_key_unit(int key);
+const char *conf__key_unit(int key);
 /* Defaults of every key of one section that has a fixed default. */
-void apply_defaults(enum conf_sect sect, void *obj);
+void conf__apply_defaults(enum conf_sect sect, void *obj);
 
 /* values.c */
 /* snprintf into a fixed buffer where cutting a long message short is fine
  * (vsnprintf: the compiler's truncation warnings do not apply). */
 __attribute__((format(printf, 3, 4)))
-void bfmt(char *buf, size_t cap, const char *fmt, ...);
-char *rstrip(char *s);
+void conf__bfmt(char *buf, size_t cap, const char *fmt, ...);
+char *conf__rstrip(char *s);
 /* 0 ok, -1 not a number, -2 out of the range of long. */
-int parse_long(const char *s, long *out);
+int conf__parse_long(const char *s, long *out);
 /* A hint when a value holds '#': only " ;" starts a comment after a value. */
-const char *comment_hint(const char *v);
-bool valid_pack_name(const char *s, size_t len);
-void list_protocols(char *buf, size_t cap);
+const char *conf__comment_hint(const char *v);
+bool conf__valid_pack_name(const char *s, size_t len);
+void conf__list_protocols(char *buf, size_t cap);
 /* "a, b, c" of a NULL-terminated word list. */
-void list_words(const char *const *w, char *buf, size_t cap);
+void conf__list_words(const char *const *w, char *buf, size_t cap);
 /* The same, of the protocols for which has() is true. */
-void list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d));
-void list_keys(enum conf_sect sect, char *buf, size_t cap);
+void conf__list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d));
+void conf__list_keys(enum conf_sect sect, char *buf, size_t cap);
 /* Parse value v of key k into obj (the section's struct: conf_gateway,
  * conf_pack ...).  0, or -1 with the problem in why. */
-int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl);
-void list_bauds(char *buf, size_t cap);
+int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl);
+void conf__list_bauds(char *buf, size_t cap);
 
 /* address.c */
-bool is_ipv4_like(const char *h);
+bool conf__is_ipv4_like(const char *h);
 /* A host name or address as written (no brackets); 0 or -1 with why. */
-int check_host(const char *h, bool v6, char *why, size_t wl);
+int conf__check_host(const char *h, bool v6, char *why, size_t wl);
 /* HOST:PORT or [V6]:PORT; with `any`, also :PORT and PORT (host 0.0.0.0). */
-int parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
+int conf__parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
 /* One address or network: "192.168.1.0/24", "10.0.0.7", "fe80::/10", "[::1]". */
-int parse_net(const char *item, struct conf_net *n);
+int conf__parse_net(const char *item, struct conf_net *n);
 /* The port key: /dev/... or tcp://HOST:PORT. */
-int set_port(struct conf_pack *p, const char *v, char *why, size_t wl);
+int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl);
 /* A CAN port as the configuration writes it: an interface name (can0) or
  * slcan:///dev/PATH; *slcan and the interface or device into dev.  0, or
  * -1 with why. */
-int conf_can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl);
+int conf__can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl);
 /* 1..15 characters of A-Z a-z 0-9 _ . - (a network interface's name). */
-bool conf_is_ifname(const char *v);
+bool conf__is_ifname(const char *v);
 
 /* reader.c */
 /* Record the first error: "FILE:LINE: [sect] key: problem".  line 0 leaves
  * out the line, sect/key NULL leave out those parts. */
 __attribute__((format(printf, 5, 6)))
-void fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
+void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
 
 /* check.c: the checks after the parse, in order, until the first error. */
-void conf_check(struct load *x);
-int pack_by_name(const struct conf *c, const char *name, size_t len);
+void conf__check(struct load *x);
+int conf__pack_by_name(const struct conf *c, const char *name, size_t len);
 /* The line of key `key` of the section whose seen lines are `seen`, or the
  * line of its header when the key was not written. */
-int seen_line(const int *seen, int key, int header);
+int conf__seen_line(const int *seen, int key, int header);
 
 /* summary.c: "host:port", with brackets around an IPv6 host. */
-void fmt_hostport(char *buf, size_t cap, const char *host, int port);
+void conf__fmt_hostport(char *buf, size_t cap, const char *host, int port);
 /* summary_out.c: the parts of the summary for the outputs. */
-void print_limits(const struct conf *c, FILE *out);
-void print_inverters(const struct conf *c, FILE *out);
-void print_sunspec(const struct conf *c, FILE *out);
-void print_rtu(const struct conf *c, FILE *out);
+void conf__print_limits(const struct conf *c, FILE *out);
+void conf__print_inverters(const struct conf *c, FILE *out);
+void conf__print_sunspec(const struct conf *c, FILE *out);
+void conf__print_rtu(const struct conf *c, FILE *out);
 
 /* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
-void finish_limits(struct load *x);
-void finish_inverters(struct load *x);
-void finish_sunspec(struct load *x);
-void finish_rtu(struct load *x);
+void conf__finish_limits(struct load *x);
+void conf__finish_inverters(struct load *x);
+void conf__finish_sunspec(struct load *x);
+void conf__finish_rtu(struct load *x);
 
 #endif

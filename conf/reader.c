@@ -21,7 +21,7 @@
 
 #include <ini.h>
 
-void fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...)
+void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...)
 {
 	if (x->failed)
 		return;
@@ -47,7 +47,7 @@ void fail(struct load *x, int line, const char *sect, const char *key, const cha
 static void set_err(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
-		bfmt(err, errlen, "%s", msg);
+		conf__bfmt(err, errlen, "%s", msg);
 }
 
 /* "[gateway], [pack.NAME], [bank] or [upstream.NAME]" */
@@ -55,9 +55,9 @@ static void list_sections(char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < nsect_kinds && n < cap; i++) {
-		int r = snprintf(buf + n, cap - n, "%s[%s%s]", i == 0 ? "" : i + 1 == nsect_kinds ? " or " : ", ",
-				 sect_kinds[i].word, sect_kinds[i].named ? ".NAME" : "");
+	for (size_t i = 0; i < conf__nsect_kinds && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s[%s%s]", i == 0 ? "" : i + 1 == conf__nsect_kinds ? " or " : ", ",
+				 conf__sect_kinds[i].word, conf__sect_kinds[i].named ? ".NAME" : "");
 		if (r < 0)
 			break;
 		n += (size_t)r;
@@ -71,17 +71,18 @@ static bool open_section(struct load *x, const struct sect_kind *k, const char *
 	int idx = 0;
 	if (k->named) {
 		int *count = FIELD(&x->c, k->count, int *);
-		if (!valid_pack_name(nm, nlen)) {
-			fail(x, line, x->sect_name, NULL,
+		if (!conf__valid_pack_name(nm, nlen)) {
+			conf__fail(x, line, x->sect_name, NULL,
 			     "invalid %s name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)", k->word,
 			     (int)nlen, nm, CONF_NAME_MAX - 1);
 			return false;
 		}
 		/* these name the bank and the gateway in MQTT topics and discovery */
 		static const char *const reserved[] = { "bank", "gateway", "status" };
-		for (size_t r = 0; k->sect == SEC_PACK && r < sizeof(reserved) / sizeof(reserved[0]); r++)
+		for (size_t r = 0; k->sect == CONF_SEC_PACK && r < sizeof(reserved) / sizeof(reserved[0]); r++)
 			if (strlen(reserved[r]) == nlen && memcmp(nm, reserved[r], nlen) == 0) {
-				fail(x, line, x->sect_name, NULL, "\"%s\" is reserved (expected another pack name)",
+				conf__fail(x, line, x->sect_name, NULL, "\"%s\" is reserved (expected another pack "
+				     "name)",
 				     reserved[r]);
 				return false;
 			}
@@ -89,23 +90,24 @@ static bool open_section(struct load *x, const struct sect_kind *k, const char *
 			char *o = obj + (size_t)i * k->size;
 			const char *other = FIELD(o, k->name, const char *);
 			if (strlen(other) == nlen && memcmp(other, nm, nlen) == 0) {
-				fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
+				conf__fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
 				     *FIELD(o, k->line, int *));
 				return false;
 			}
 		}
 		if (*count >= k->max) {
-			fail(x, line, x->sect_name, NULL, "too many %ss (expected at most %d)", k->word, k->max);
+			conf__fail(x, line, x->sect_name, NULL, "too many %ss (expected at most %d)", k->word, k->max);
 			return false;
 		}
 		idx = (*count)++;
 		obj += (size_t)idx * k->size;
 		memset(obj, 0, k->size);
-		apply_defaults(k->sect, obj);
+		conf__apply_defaults(k->sect, obj);
 		memcpy(FIELD(obj, k->name, char *), nm, nlen);
 		FIELD(obj, k->name, char *)[nlen] = '\0';
 	} else if (*FIELD(obj, k->line, int *)) {
-		fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)", *FIELD(obj, k->line, int *));
+		conf__fail(x, line, x->sect_name, NULL, "duplicate section (first on line "
+		     "%d)", *FIELD(obj, k->line, int *));
 		return false;
 	}
 	*FIELD(obj, k->line, int *) = line;
@@ -125,18 +127,18 @@ static bool begin_section(struct load *x, const char *p)
 	list_sections(list, sizeof(list));
 	const char *end = strchr(p, ']');
 	if (!end) {
-		fail(x, line, NULL, NULL, "missing ']' in section header (expected %s)", list);
+		conf__fail(x, line, NULL, NULL, "missing ']' in section header (expected %s)", list);
 		return false;
 	}
 	const char *name = p + 1;
 	size_t len = (size_t)(end - name);
-	bfmt(x->sect_name, sizeof(x->sect_name), "%.*s", (int)len, name);
+	conf__bfmt(x->sect_name, sizeof(x->sect_name), "%.*s", (int)len, name);
 	if (end[1] != '\0') {
-		fail(x, line, x->sect_name, NULL, "unexpected text after ']'");
+		conf__fail(x, line, x->sect_name, NULL, "unexpected text after ']'");
 		return false;
 	}
-	for (size_t i = 0; i < nsect_kinds; i++) {
-		const struct sect_kind *k = &sect_kinds[i];
+	for (size_t i = 0; i < conf__nsect_kinds; i++) {
+		const struct sect_kind *k = &conf__sect_kinds[i];
 		size_t wl = strlen(k->word);
 		if (len < wl || memcmp(name, k->word, wl) != 0)
 			continue;
@@ -145,7 +147,7 @@ static bool begin_section(struct load *x, const char *p)
 		if (k->named && len > wl && name[wl] == '.')
 			return open_section(x, k, name + wl + 1, len - wl - 1, line);
 	}
-	fail(x, line, x->sect_name, NULL, "unknown section (expected %s)", list);
+	conf__fail(x, line, x->sect_name, NULL, "unknown section (expected %s)", list);
 	return false;
 }
 
@@ -158,7 +160,7 @@ static int read_line(struct load *x, char *buf, size_t cap)
 		errno = 0;
 		if (!fgets(buf, (int)cap, x->fp)) {
 			if (ferror(x->fp)) {
-				fail(x, x->lineno + 1, NULL, NULL, "read error: %s",
+				conf__fail(x, x->lineno + 1, NULL, NULL, "read error: %s",
 				     strerror(errno ? errno : EIO));
 				return -1;
 			}
@@ -170,7 +172,8 @@ static int read_line(struct load *x, char *buf, size_t cap)
 		} else {
 			int ch = getc(x->fp);
 			if (ch != EOF) {
-				fail(x, x->lineno + 1, NULL, NULL, "line too long (expected at most %zu characters)",
+				conf__fail(x, x->lineno + 1, NULL, NULL, "line too long (expected at most %zu "
+				     "characters)",
 				     cap - 2);
 				return -1;
 			}
@@ -182,7 +185,7 @@ static int read_line(struct load *x, char *buf, size_t cap)
 	const char *nl = strchr(x->s, '\n');
 	n = nl ? (size_t)(nl - x->s) : strlen(x->s);
 	if (n >= cap - 1) {
-		fail(x, x->lineno + 1, NULL, NULL, "line too long (expected at most %zu characters)", cap - 2);
+		conf__fail(x, x->lineno + 1, NULL, NULL, "line too long (expected at most %zu characters)", cap - 2);
 		return -1;
 	}
 	memcpy(buf, x->s, n);
@@ -205,7 +208,7 @@ static void strip_comment(char *p)
 			break;
 		}
 	}
-	rstrip(p);
+	conf__rstrip(p);
 }
 
 /* inih's ini_reader: hand out one line at a time, cleaned up; section
@@ -227,7 +230,7 @@ static char *conf_reader(char *str, int num, void *stream)
 	strip_comment(p);
 	size_t len = strlen(p);
 	if (num < 1 || len > (size_t)num - 1) {
-		fail(x, x->lineno, NULL, NULL, "line too long (expected at most %d characters before a comment)",
+		conf__fail(x, x->lineno, NULL, NULL, "line too long (expected at most %d characters before a comment)",
 		     num - 1);
 		return NULL;
 	}
@@ -235,7 +238,7 @@ static char *conf_reader(char *str, int num, void *stream)
 		if (!begin_section(x, p))
 			return NULL;
 	} else if (*p && !strpbrk(p, "=:")) {
-		fail(x, x->lineno, x->sect == SEC_NONE ? NULL : x->sect_name, NULL,
+		conf__fail(x, x->lineno, x->sect == CONF_SEC_NONE ? NULL : x->sect_name, NULL,
 		     "\"%s\" is not a [section] or key = value line", p);
 		return NULL;
 	}
@@ -253,31 +256,31 @@ static int conf_handler(void *user, const char *section, const char *name, const
 
 	if (x->failed)
 		return 0;
-	if (x->sect == SEC_NONE) {
+	if (x->sect == CONF_SEC_NONE) {
 		list_sections(why, sizeof(why));
-		fail(x, line, NULL, name, "key outside of any section (expected %s above it)", why);
+		conf__fail(x, line, NULL, name, "key outside of any section (expected %s above it)", why);
 		return 0;
 	}
 	if (*name == '\0') {
-		fail(x, line, x->sect_name, NULL, "missing key name before '='");
+		conf__fail(x, line, x->sect_name, NULL, "missing key name before '='");
 		return 0;
 	}
 	size_t i;
 	for (i = 0; i < K_COUNT; i++)
-		if (conf_keys[i].sect == x->sect && strcmp(conf_keys[i].name, name) == 0)
+		if (conf__keys[i].sect == x->sect && strcmp(conf__keys[i].name, name) == 0)
 			break;
 	if (i == K_COUNT) {
-		list_keys(x->sect, why, sizeof(why));
-		fail(x, line, x->sect_name, name, "unknown key (expected one of %s)", why);
+		conf__list_keys(x->sect, why, sizeof(why));
+		conf__fail(x, line, x->sect_name, name, "unknown key (expected one of %s)", why);
 		return 0;
 	}
 	if (x->seen[i]) {
-		fail(x, line, x->sect_name, name, "duplicate key (first set on line %d)", x->seen[i]);
+		conf__fail(x, line, x->sect_name, name, "duplicate key (first set on line %d)", x->seen[i]);
 		return 0;
 	}
 	x->seen[i] = line;
-	if (set_value(&conf_keys[i], x->obj, value, why, sizeof(why)) < 0) {
-		fail(x, line, x->sect_name, name, "%s", why);
+	if (conf__set_value(&conf__keys[i], x->obj, value, why, sizeof(why)) < 0) {
+		conf__fail(x, line, x->sect_name, name, "%s", why);
 		return 0;
 	}
 	return 1;
@@ -289,20 +292,20 @@ static int conf_handler(void *user, const char *section, const char *name, const
 static void conf_parse(struct load *x)
 {
 	conf_defaults(&x->c);
-	bfmt(x->c.file, sizeof(x->c.file), "%s", x->file);
+	conf__bfmt(x->c.file, sizeof(x->c.file), "%s", x->file);
 
 	int r = ini_parse_stream(conf_reader, x, conf_handler, x);
 	if (x->failed)
 		return;
 	if (r == -2) {
-		fail(x, 0, NULL, NULL, "out of memory");
+		conf__fail(x, 0, NULL, NULL, "out of memory");
 		return;
 	}
 	if (r != 0) { /* a line inih refused that our reader let through */
-		fail(x, r > 0 ? r : 0, NULL, NULL, "syntax error (expected [section] or key = value)");
+		conf__fail(x, r > 0 ? r : 0, NULL, NULL, "syntax error (expected [section] or key = value)");
 		return;
 	}
-	conf_check(x);
+	conf__check(x);
 }
 
 static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
@@ -325,14 +328,14 @@ int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen)
 	}
 	FILE *fp = fopen(path, "r");
 	if (!fp) {
-		bfmt(msg, sizeof(msg), "%s: cannot open: %s", path, strerror(errno));
+		conf__bfmt(msg, sizeof(msg), "%s: cannot open: %s", path, strerror(errno));
 		set_err(err, errlen, msg);
 		return -1;
 	}
 	struct load *x = calloc(1, sizeof(*x));
 	if (!x) {
 		fclose(fp);
-		bfmt(msg, sizeof(msg), "%s: out of memory", path);
+		conf__bfmt(msg, sizeof(msg), "%s: out of memory", path);
 		set_err(err, errlen, msg);
 		return -1;
 	}
@@ -351,13 +354,13 @@ int conf_load_string(const char *text, const char *name, struct conf *c, char *e
 	if (!name)
 		name = "(string)";
 	if (!text || !c) {
-		bfmt(msg, sizeof(msg), "%s: no configuration text", name);
+		conf__bfmt(msg, sizeof(msg), "%s: no configuration text", name);
 		set_err(err, errlen, msg);
 		return -1;
 	}
 	struct load *x = calloc(1, sizeof(*x));
 	if (!x) {
-		bfmt(msg, sizeof(msg), "%s: out of memory", name);
+		conf__bfmt(msg, sizeof(msg), "%s: out of memory", name);
 		set_err(err, errlen, msg);
 		return -1;
 	}

@@ -9,12 +9,12 @@
 #include "../bms/bms.h"
 
 /* "host:port", with brackets around an IPv6 host. */
-void fmt_hostport(char *buf, size_t cap, const char *host, int port)
+void conf__fmt_hostport(char *buf, size_t cap, const char *host, int port)
 {
 	if (strchr(host, ':'))
-		bfmt(buf, cap, "[%s]:%d", host, port);
+		conf__bfmt(buf, cap, "[%s]:%d", host, port);
 	else
-		bfmt(buf, cap, "%s:%d", host, port);
+		conf__bfmt(buf, cap, "%s:%d", host, port);
 }
 
 /* Where a pack is: "tcp 192.168.1.50:8899" or "/dev/ttyUSB0 @ 9600 8N1". */
@@ -22,16 +22,16 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 {
 	if (p->is_tcp) {
 		char hp[CONF_HOST_MAX + 16];
-		fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
-		bfmt(buf, cap, "tcp %s", hp);
+		conf__fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
+		conf__bfmt(buf, cap, "tcp %s", hp);
 	} else if (p->is_ble) {
-		bfmt(buf, cap, "ble %s", p->ble_addr);
+		conf__bfmt(buf, cap, "ble %s", p->ble_addr);
 	} else if (p->is_can) {
-		bfmt(buf, cap, "%s %s (%s, %u kbit/s, listen only)", p->is_slcan ? "slcan" : "can", p->can_device,
+		conf__bfmt(buf, cap, "%s %s (%s, %u kbit/s, listen only)", p->is_slcan ? "slcan" : "can", p->can_device,
 		     p->is_slcan ? "serial CAN adapter" : "SocketCAN",
 		     p->driver ? (unsigned)(p->driver->can_bitrate / 1000) : 0u);
 	} else {
-		bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
+		conf__bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
 	}
 }
 
@@ -49,19 +49,19 @@ static void print_gateway(const struct conf *c, FILE *out)
 		nwires += j == i;
 	}
 
-	fmt_hostport(hp, sizeof(hp), g->listen_host, g->listen_port);
+	conf__fmt_hostport(hp, sizeof(hp), g->listen_host, g->listen_port);
 	fprintf(out, "configuration %s: %d pack%s on %d wire%s\n", c->file, c->npacks,
 	        c->npacks == 1 ? "" : "s", nwires, nwires == 1 ? "" : "s");
 	fprintf(out, "gateway\n");
 	fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
 	        g->max_clients, g->idle_timeout);
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
-	        g->base + 124, conf_key_word(K_FLOAT_ORDER, (int)g->float_order),
+	        g->base + 124, conf__key_word(K_FLOAT_ORDER, (int)g->float_order),
 	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
 	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
 	                                                : "flag (last values, online=0, failure=1)");
-	fprintf(out, "  log level     %s\n", conf_key_word(K_LOG_LEVEL, (int)g->log_level));
+	fprintf(out, "  log level     %s\n", conf__key_word(K_LOG_LEVEL, (int)g->log_level));
 	fprintf(out, "  control from  %s\n", g->control_clients.n ? g->control_clients.text
 	                                   : "nobody (control_clients is empty: every write is refused)");
 	fprintf(out, "  state file    %s\n", strcmp(g->state_file, "none") == 0 ? "none (energy counters kept in memory only)"
@@ -178,7 +178,7 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	char hp[CONF_HOST_MAX + 16];
 	if (!m->enabled)
 		return;
-	fmt_hostport(hp, sizeof(hp), m->host, m->port);
+	conf__fmt_hostport(hp, sizeof(hp), m->host, m->port);
 	fprintf(out, "mqtt\n  broker        %s", hp);
 	if (m->tls)
 		fprintf(out, " (TLS, %s%s%s%s)", m->ca_file[0] ? "CA " : "system CAs", m->ca_file,
@@ -191,7 +191,7 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	        "%s/gateway\n", m->topic_prefix, m->topic_prefix, m->topic_prefix, m->topic_prefix);
 	if (m->discovery)
 		fprintf(out, "  discovery     %s/<component>/bmsgw_%s_<pack>/<key>/config (cells: %s)\n",
-		        m->discovery_prefix, m->client_id, conf_key_word(K_MQ_CELLS, (int)m->cells));
+		        m->discovery_prefix, m->client_id, conf__key_word(K_MQ_CELLS, (int)m->cells));
 	else
 		fprintf(out, "  discovery     off\n");
 	if (m->publish_interval > 0)
@@ -208,7 +208,7 @@ static void print_tunnels(const struct conf *c, FILE *out)
 		fprintf(out, "maintenance tunnels (raw TCP to a wire; its polling pauses while a tool is connected)\n");
 	for (int i = 0; i < c->ntunnels; i++) {
 		const struct conf_tunnel *t = &c->tunnels[i];
-		fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
+		conf__fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
 		fprintf(out, "  %s: %s -> %s, clients %s, idle timeout %g s\n", t->name, hp, t->port, t->clients.text,
 		        t->idle_timeout);
 	}
@@ -220,7 +220,7 @@ static void print_http(const struct conf *c, FILE *out)
 	char hp[CONF_HOST_MAX + 16];
 	if (c->http.enabled) {
 		const struct conf_http *w = &c->http;
-		fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
+		conf__fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
 		fprintf(out, "http\n  listen        %s (status page, /api/state, /metrics; read-only), at most %d "
 		        "connections, clients %s\n", hp, w->max_clients, w->clients.n ? w->clients.text : "any");
 	}
@@ -242,7 +242,7 @@ static void print_upstreams(const struct conf *c, FILE *out)
 		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");
 	for (int i = 0; i < c->nupstreams; i++) {
 		const struct conf_upstream *u = &c->upstreams[i];
-		fmt_hostport(hp, sizeof(hp), u->host, u->port);
+		conf__fmt_hostport(hp, sizeof(hp), u->host, u->port);
 		fprintf(out, "  %s: %s unit %d, registers %d..%d of %s%s -> addresses %d..%d, every %g s "
 		        "(timeout %g s); a stale source pushes only its failure flag\n",
 		        u->name, hp, u->unit_id, u->reg_first, u->reg_last,
@@ -255,7 +255,7 @@ static void print_upstreams(const struct conf *c, FILE *out)
 /* The parts of the summary, in the order they are printed. */
 static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
-	print_upstreams, print_limits, print_inverters, print_sunspec, print_rtu,
+	print_upstreams, conf__print_limits, conf__print_inverters, conf__print_sunspec, conf__print_rtu,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)

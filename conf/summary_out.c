@@ -11,7 +11,7 @@
 static void fmt_table(char *buf, size_t cap, const struct conf_table *t)
 {
 	size_t n = 0;
-	bfmt(buf, cap, "off");
+	conf__bfmt(buf, cap, "off");
 	for (int i = 0; i < t->n && n < cap; i++) {
 		int r = snprintf(buf + n, cap - n, "%s%g:%g", i ? ", " : "", t->x[i], t->y[i]);
 		if (r < 0)
@@ -33,7 +33,7 @@ static void print_tables(const struct conf_limits *l, FILE *out)
 	};
 	char buf[CONF_TABLE_MAX * 32];
 	fprintf(out, "  tables        %s interpolation; x:fraction of the max current, the lowest fraction binds\n",
-	        conf_key_word(K_LI_INTERP, (int)l->interpolation));
+	        conf__key_word(K_LI_INTERP, (int)l->interpolation));
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		fmt_table(buf, sizeof(buf), FIELD(l, tables[i].off, const struct conf_table *));
 		fprintf(out, "    %-28s %s\n", tables[i].what, buf);
@@ -64,13 +64,13 @@ static void print_currents(const struct conf *c, FILE *out)
 	fputc('\n', out);
 }
 
-void print_limits(const struct conf *c, FILE *out)
+void conf__print_limits(const struct conf *c, FILE *out)
 {
 	const struct conf_limits *l = &c->limits;
 	if (!l->enabled)
 		return;
 	fprintf(out, "limits (CVL, CCL, DCL and DVL of every pack%s; chemistry %s)\n", c->bank.enabled ? " and the bank" : "",
-	        conf_key_word(K_LI_CHEMISTRY, (int)l->chemistry));
+	        conf__key_word(K_LI_CHEMISTRY, (int)l->chemistry));
 	fprintf(out, "  cell voltage  max %g V (bulk and absorption), float %g V, min %g V (DVL = cells x min)\n",
 	        l->max_cell_voltage, l->float_cell_voltage, l->min_cell_voltage);
 	fprintf(out, "  CVL           + %g V voltage drop; never under the battery less 0.05 V per 16 cells\n",
@@ -109,14 +109,14 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 {
 	char hp[CONF_HOST_MAX + 16];
 	if (v->is_slcan) {
-		bfmt(buf, cap, "slcan %s (serial CAN adapter, 500 kbit/s)", v->device);
+		conf__bfmt(buf, cap, "slcan %s (serial CAN adapter, 500 kbit/s)", v->device);
 	} else if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
-		bfmt(buf, cap, "%s (SocketCAN)", v->device);
+		conf__bfmt(buf, cap, "%s (SocketCAN)", v->device);
 	} else if (v->is_tcp) {
-		fmt_hostport(hp, sizeof(hp), v->tcp_host, v->tcp_port);
-		bfmt(buf, cap, "tcp %s", hp);
+		conf__fmt_hostport(hp, sizeof(hp), v->tcp_host, v->tcp_port);
+		conf__bfmt(buf, cap, "tcp %s", hp);
 	} else {
-		bfmt(buf, cap, "%s @ %d 8N1", v->port, v->baud);
+		conf__bfmt(buf, cap, "%s @ %d 8N1", v->port, v->baud);
 	}
 }
 
@@ -124,11 +124,11 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 static void fmt_extras(char *buf, size_t cap, int extras)
 {
 	size_t n = 0;
-	bfmt(buf, cap, "none");
+	conf__bfmt(buf, cap, "none");
 	for (int i = 0; i < 8 && n < cap; i++) {
 		if (!(extras & (1 << i)))
 			continue;
-		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_key_word(K_IN_EXTRAS, i));
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf__key_word(K_IN_EXTRAS, i));
 		n += r > 0 ? (size_t)r : 0;
 	}
 }
@@ -150,10 +150,10 @@ static void print_inverter_speech(const struct conf_inverter *v, FILE *out)
 		fprintf(out, ", VER as asked");
 	else
 		fprintf(out, ", VER 0x%02X", v->ver);
-	fprintf(out, ", currents in %s", conf_key_word(K_IN_CURRENT_UNIT, (int)v->current_unit));
+	fprintf(out, ", currents in %s", conf__key_word(K_IN_CURRENT_UNIT, (int)v->current_unit));
 }
 
-void print_inverters(const struct conf *c, FILE *out)
+void conf__print_inverters(const struct conf *c, FILE *out)
 {
 	char link[CONF_PORT_MAX + 64];
 	if (c->ninverters)
@@ -175,7 +175,7 @@ void print_inverters(const struct conf *c, FILE *out)
 	}
 }
 
-void print_sunspec(const struct conf *c, FILE *out)
+void conf__print_sunspec(const struct conf *c, FILE *out)
 {
 	const struct conf_sunspec *s = &c->sunspec;
 	if (!s->enabled)
@@ -189,12 +189,12 @@ void print_sunspec(const struct conf *c, FILE *out)
 	fprintf(out, "; read-only\n  serial        %s\n", s->serial[0] ? s->serial : "(the unit's name, id and this machine's id)");
 }
 
-void print_rtu(const struct conf *c, FILE *out)
+void conf__print_rtu(const struct conf *c, FILE *out)
 {
 	const struct conf_rtu *r = &c->rtu;
 	if (!r->enabled)
 		return;
 	fprintf(out, "rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          %s @ %d "
-	        "%s; writes %s\n", r->port, r->baud, conf_key_word(K_RT_MODE, (int)r->mode),
+	        "%s; writes %s\n", r->port, r->baud, conf__key_word(K_RT_MODE, (int)r->mode),
 	        r->control ? "by the rules of MOSFET control, by unit" : "refused (control = false)");
 }

@@ -1,6 +1,6 @@
 /* conf/values.c - one parser per key type (enum conf_type): the text of a
  * value in, a field of a section's struct out, or the problem for the
- * message.  expect_text() says what each type accepts; set_value() picks the
+ * message.  expect_text() says what each type accepts; conf__set_value() picks the
  * parser by the key's type.  Hosts, ports and networks are in address.c.
  */
 #include "conf_int.h"
@@ -22,7 +22,7 @@ _Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
 #define NBAUDS (sizeof(std_bauds) / sizeof(std_bauds[0]))
 
-void bfmt(char *buf, size_t cap, const char *fmt, ...)
+void conf__bfmt(char *buf, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 	if (cap == 0)
@@ -32,7 +32,7 @@ void bfmt(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-char *rstrip(char *s)
+char *conf__rstrip(char *s)
 {
 	size_t n = strlen(s);
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
@@ -40,7 +40,7 @@ char *rstrip(char *s)
 	return s;
 }
 
-int parse_long(const char *s, long *out)
+int conf__parse_long(const char *s, long *out)
 {
 	char *end;
 	errno = 0;
@@ -67,12 +67,12 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-const char *comment_hint(const char *v)
+const char *conf__comment_hint(const char *v)
 {
 	return strchr(v, '#') ? "; comments after a value start with \" ;\"" : "";
 }
 
-void list_words(const char *const *w, char *buf, size_t cap)
+void conf__list_words(const char *const *w, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -84,7 +84,7 @@ void list_words(const char *const *w, char *buf, size_t cap)
 	}
 }
 
-void list_protocols(char *buf, size_t cap)
+void conf__list_protocols(char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -96,7 +96,7 @@ void list_protocols(char *buf, size_t cap)
 	}
 }
 
-void list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d))
+void conf__list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d))
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -110,21 +110,21 @@ void list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_dri
 	}
 }
 
-void list_keys(enum conf_sect sect, char *buf, size_t cap)
+void conf__list_keys(enum conf_sect sect, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < K_COUNT && n < cap; i++) {
-		if (conf_keys[i].sect != sect)
+		if (conf__keys[i].sect != sect)
 			continue;
-		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_keys[i].name);
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf__keys[i].name);
 		if (r < 0)
 			break;
 		n += (size_t)r;
 	}
 }
 
-void list_bauds(char *buf, size_t cap)
+void conf__list_bauds(char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -160,77 +160,78 @@ static const char *const fixed_expect[] = {
 static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 {
 	char list[CONF_EXP_MAX];
-	const char *unit = conf_key_unit((int)(k - conf_keys));
+	const char *unit = conf__key_unit((int)(k - conf__keys));
 	if ((size_t)k->type < sizeof(fixed_expect) / sizeof(fixed_expect[0]) && fixed_expect[k->type]) {
-		bfmt(buf, cap, "%s", fixed_expect[k->type]);
+		conf__bfmt(buf, cap, "%s", fixed_expect[k->type]);
 		return;
 	}
 	switch (k->type) {
 	case KT_INT:
-		bfmt(buf, cap, "a whole number %.0f..%.0f", k->min, k->max);
+		conf__bfmt(buf, cap, "a whole number %.0f..%.0f", k->min, k->max);
 		return;
 	case KT_DOUBLE:
-		bfmt(buf, cap, "%s %s %g and <= %g", unit ? unit : "seconds", k->above ? ">" : ">=", k->min, k->max);
+		conf__bfmt(buf, cap, "%s %s %g and <= "
+		     "%g", unit ? unit : "seconds", k->above ? ">" : ">=", k->min, k->max);
 		return;
 	case KT_WORD:
-		list_words(k->words, list, sizeof(list));
-		bfmt(buf, cap, "one of %s", list);
+		conf__list_words(k->words, list, sizeof(list));
+		conf__bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_PROTOCOL:
-		list_protocols(list, sizeof(list));
-		bfmt(buf, cap, "one of %s", list);
+		conf__list_protocols(list, sizeof(list));
+		conf__bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_BAUD:
-		list_bauds(list, sizeof(list));
-		bfmt(buf, cap, "one of %s", list);
+		conf__list_bauds(list, sizeof(list));
+		conf__bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_RANGE:
-		bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
+		conf__bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
 		return;
 	case KT_PATH:
-		bfmt(buf, cap, "an absolute file path%s", k->sect == SEC_GATEWAY ? " or none" : "");
+		conf__bfmt(buf, cap, "an absolute file path%s", k->sect == CONF_SEC_GATEWAY ? " or none" : "");
 		return;
 	case KT_IDENT:
-		bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
+		conf__bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
 		return;
 	case KT_TEXT:
-		bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
+		conf__bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
 		return;
 	case KT_TABLE:
-		bfmt(buf, cap, "1..%d x:fraction points separated by commas (x: %s %g..%g, strictly ascending or "
+		conf__bfmt(buf, cap, "1..%d x:fraction points separated by commas (x: %s %g..%g, strictly ascending or "
 		     "descending; fractions 0..1, at least one of them 1%s)", CONF_TABLE_MAX, unit ? unit : "?",
 		     k->min, k->max, k->def && !k->def[0] ? "; or nothing for no table" : "");
 		return;
 	case KT_LABEL:
-		bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
+		conf__bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
 		return;
 	case KT_FLAGS:
-		list_words(k->words, list, sizeof(list));
-		bfmt(buf, cap, "none, or some of %s separated by commas", list);
+		conf__list_words(k->words, list, sizeof(list));
+		conf__bfmt(buf, cap, "none, or some of %s separated by commas", list);
 		return;
 	case KT_VER:
-		bfmt(buf, cap, "a hex byte 0x%02X..0x%02X, or echo", (unsigned)k->min, (unsigned)k->max);
+		conf__bfmt(buf, cap, "a hex byte 0x%02X..0x%02X, or echo", (unsigned)k->min, (unsigned)k->max);
 		return;
 	default:
 		break;
 	}
-	bfmt(buf, cap, "?");
+	conf__bfmt(buf, cap, "?");
 }
 
-/* The parsers of set_value(), one per key type: v (not empty) into the
+/* The parsers of conf__set_value(), one per key type: v (not empty) into the
  * field; 0, or -1 with the problem in why.  `exp` says what k accepts. */
 #define SETTER_ARGS const struct conf_key *k, char *field, const char *v, const char *exp, char *why, size_t wl
 
 static int set_int(SETTER_ARGS)
 {
 	long n;
-	int r = parse_long(v, &n);
+	int r = conf__parse_long(v, &n);
 	if (r == -1) {
-		bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+		conf__bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (r == -2 || n < k->min || n > k->max) {
-		bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		conf__bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
 		return -1;
 	}
 	*(int *)(void *)field = (int)n;
@@ -242,11 +243,11 @@ static int set_double(SETTER_ARGS)
 	double d;
 	int r = parse_double(v, &d);
 	if (r == -1) {
-		bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+		conf__bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (r == -2 || (k->above ? d <= k->min : d < k->min) || d > k->max) {
-		bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		conf__bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
 		return -1;
 	}
 	*(double *)(void *)field = d;
@@ -264,7 +265,7 @@ static int set_bool(SETTER_ARGS)
 			return 0;
 		}
 	}
-	bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, comment_hint(v));
+	conf__bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, conf__comment_hint(v));
 	return -1;
 }
 
@@ -276,7 +277,7 @@ static int set_word(SETTER_ARGS)
 			return 0;
 		}
 	}
-	bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, comment_hint(v));
+	conf__bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, conf__comment_hint(v));
 	return -1;
 }
 
@@ -290,11 +291,11 @@ static int set_listen(SETTER_ARGS)
 	(void)k;
 	char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
 	int port;
-	if (parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
-		bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, comment_hint(v));
+	if (conf__parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
+		conf__bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, conf__comment_hint(v));
 		return -1;
 	}
-	bfmt(field, CONF_HOST_MAX, "%s", host);
+	conf__bfmt(field, CONF_HOST_MAX, "%s", host);
 	memcpy(field + CONF_HOST_MAX, &port, sizeof(port));
 	return 0;
 }
@@ -305,34 +306,35 @@ static int set_nets(SETTER_ARGS)
 	(void)k;
 	struct conf_nets *nets = (struct conf_nets *)(void *)field;
 	if (strlen(v) >= sizeof(nets->text)) {
-		bfmt(why, wl, "too long (expected %s)", exp);
+		conf__bfmt(why, wl, "too long (expected %s)", exp);
 		return -1;
 	}
 	char buf[CONF_PORT_MAX];
-	bfmt(buf, sizeof(buf), "%s", v);
+	conf__bfmt(buf, sizeof(buf), "%s", v);
 	memset(nets, 0, sizeof(*nets));
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		while (isspace((unsigned char)*t))
 			t++;
-		rstrip(t);
+		conf__rstrip(t);
 		if (!*t)
 			continue;
 		if (nets->n >= CONF_MAX_NETS) {
-			bfmt(why, wl, "more than %d entries", CONF_MAX_NETS);
+			conf__bfmt(why, wl, "more than %d entries", CONF_MAX_NETS);
 			return -1;
 		}
-		if (parse_net(t, &nets->net[nets->n]) < 0) {
-			bfmt(why, wl, "\"%s\" is not an address or network (expected %s%s)", t, exp, comment_hint(t));
+		if (conf__parse_net(t, &nets->net[nets->n]) < 0) {
+			conf__bfmt(why, wl, "\"%s\" is not an address or network (expected "
+			     "%s%s)", t, exp, conf__comment_hint(t));
 			return -1;
 		}
 		nets->n++;
 	}
 	if (!nets->n) {
-		bfmt(why, wl, "no address (expected %s)", exp);
+		conf__bfmt(why, wl, "no address (expected %s)", exp);
 		return -1;
 	}
-	bfmt(nets->text, sizeof(nets->text), "%s", v);
+	conf__bfmt(nets->text, sizeof(nets->text), "%s", v);
 	return 0;
 }
 
@@ -342,10 +344,10 @@ static int set_pathtext(SETTER_ARGS)
 	(void)k;
 	struct conf_pack tmp;
 	memset(&tmp, 0, sizeof(tmp));
-	if (set_port(&tmp, v, why, wl) < 0)
+	if (conf__set_port(&tmp, v, why, wl) < 0)
 		return -1;
 	(void)exp;
-	bfmt(field, CONF_PORT_MAX, "%s", tmp.port);
+	conf__bfmt(field, CONF_PORT_MAX, "%s", tmp.port);
 	return 0;
 }
 
@@ -354,7 +356,7 @@ static int set_protocol(SETTER_ARGS)
 	(void)k;
 	const struct bms_driver *drv = bms_find(v);
 	if (!drv) {
-		bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
+		conf__bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
 		return -1;
 	}
 	*(const struct bms_driver **)(void *)field = drv;
@@ -371,7 +373,7 @@ static int set_key(SETTER_ARGS)
 	for (size_t i = 0; ok && i < n; i++)
 		ok = isxdigit((unsigned char)v[i]);
 	if (!ok) {
-		bfmt(why, wl, "\"%s\" is not a key (expected %s, as the vendor's app shows it%s)", v, exp,
+		conf__bfmt(why, wl, "\"%s\" is not a key (expected %s, as the vendor's app shows it%s)", v, exp,
 		     n == 32 ? "" : n < 32 ? ": too short" : ": too long");
 		return -1;
 	}
@@ -392,28 +394,28 @@ static int set_adapter(SETTER_ARGS)
 	for (const char *q = v; ok && *q; q++)
 		ok = isalnum((unsigned char)*q) || *q == '_' || *q == '-';
 	if (!ok) {
-		bfmt(why, wl, "\"%s\" is not an adapter name (expected %s, as bluetoothctl list or hciconfig "
+		conf__bfmt(why, wl, "\"%s\" is not an adapter name (expected %s, as bluetoothctl list or hciconfig "
 		     "shows it)", v, exp);
 		return -1;
 	}
-	bfmt(field, CONF_ID_MAX, "%s", v);
+	conf__bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
-/* set_port() fills port, is_tcp, tcp_host and tcp_port of the struct conf_pack */
+/* conf__set_port() fills port, is_tcp, tcp_host and tcp_port of the struct conf_pack */
 static int set_port_key(SETTER_ARGS)
 {
 	(void)exp;
-	return set_port((struct conf_pack *)(void *)(field - k->off), v, why, wl);
+	return conf__set_port((struct conf_pack *)(void *)(field - k->off), v, why, wl);
 }
 
 static int set_baud(SETTER_ARGS)
 {
 	(void)k;
 	long n;
-	int r = parse_long(v, &n);
+	int r = conf__parse_long(v, &n);
 	if (r == -1) {
-		bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, comment_hint(v));
+		conf__bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	for (size_t i = 0; r == 0 && i < NBAUDS; i++) {
@@ -422,7 +424,7 @@ static int set_baud(SETTER_ARGS)
 			return 0;
 		}
 	}
-	bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
+	conf__bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
 	return -1;
 }
 
@@ -430,21 +432,21 @@ static int set_names(SETTER_ARGS)
 {
 	(void)k;
 	if (strlen(v) >= CONF_PORT_MAX) {
-		bfmt(why, wl, "too long (expected %s)", exp);
+		conf__bfmt(why, wl, "too long (expected %s)", exp);
 		return -1;
 	}
-	bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
 static int set_name(SETTER_ARGS)
 {
 	(void)k;
-	if (strcmp(v, "bank") != 0 && !valid_pack_name(v, strlen(v))) {
-		bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
+	if (strcmp(v, "bank") != 0 && !conf__valid_pack_name(v, strlen(v))) {
+		conf__bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
 		return -1;
 	}
-	bfmt(field, CONF_NAME_MAX, "%s", v);
+	conf__bfmt(field, CONF_NAME_MAX, "%s", v);
 	return 0;
 }
 
@@ -455,13 +457,13 @@ static int set_host(SETTER_ARGS)
 	bool v6 = v[0] == '[';
 	size_t len = strlen(v);
 	if (v6 && (len < 3 || v[len - 1] != ']')) {
-		bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
+		conf__bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
 		return -1;
 	}
-	bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
-	if (check_host(h, v6, why, wl) < 0)
+	conf__bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
+	if (conf__check_host(h, v6, why, wl) < 0)
 		return -1;
-	bfmt(field, CONF_HOST_MAX, "%s", h);
+	conf__bfmt(field, CONF_HOST_MAX, "%s", h);
 	return 0;
 }
 
@@ -480,11 +482,11 @@ static int set_range(SETTER_ARGS)
 		b = a;
 	}
 	if (errno || *end != '\0' || end == v) {
-		bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, comment_hint(v));
+		conf__bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (a < k->min || b > k->max || a > b) {
-		bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
+		conf__bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
 		return -1;
 	}
 	((int *)(void *)field)[0] = (int)a;
@@ -496,13 +498,13 @@ static int set_range(SETTER_ARGS)
 static int text_fits(const char *v, size_t cap, const char *exp, char *why, size_t wl)
 {
 	if (strlen(v) >= cap) {
-		bfmt(why, wl, "too long (expected %s, at most %zu characters)", exp, cap - 1);
+		conf__bfmt(why, wl, "too long (expected %s, at most %zu characters)", exp, cap - 1);
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
 		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p)) {
-			bfmt(why, wl, "\"%s\" contains a space or control character (expected %s%s)", v, exp,
-			     comment_hint(v));
+			conf__bfmt(why, wl, "\"%s\" contains a space or control character (expected %s%s)", v, exp,
+			     conf__comment_hint(v));
 			return -1;
 		}
 	return 0;
@@ -512,11 +514,11 @@ static int set_path(SETTER_ARGS)
 {
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
-	if (v[0] != '/' && !((k->sect == SEC_GATEWAY || k->sect == SEC_HISTORY) && strcmp(v, "none") == 0)) {
-		bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
+	if (v[0] != '/' && !((k->sect == CONF_SEC_GATEWAY || k->sect == CONF_SEC_HISTORY) && strcmp(v, "none") == 0)) {
+		conf__bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
 		return -1;
 	}
-	bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -526,10 +528,10 @@ static int set_topic(SETTER_ARGS)
 	if (text_fits(v, CONF_TOPIC_MAX, exp, why, wl) < 0)
 		return -1;
 	if (strpbrk(v, "+#") || v[0] == '/' || v[0] == '$' || v[strlen(v) - 1] == '/' || strstr(v, "//")) {
-		bfmt(why, wl, "\"%s\" is not a topic prefix (expected %s, not starting with $)", v, exp);
+		conf__bfmt(why, wl, "\"%s\" is not a topic prefix (expected %s, not starting with $)", v, exp);
 		return -1;
 	}
-	bfmt(field, CONF_TOPIC_MAX, "%s", v);
+	conf__bfmt(field, CONF_TOPIC_MAX, "%s", v);
 	return 0;
 }
 
@@ -541,10 +543,10 @@ static int set_ident(SETTER_ARGS)
 	for (const char *p = v; ok && *p; p++)
 		ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
 	if (!ok) {
-		bfmt(why, wl, "\"%s\" is not valid (expected %s)", v, exp);
+		conf__bfmt(why, wl, "\"%s\" is not valid (expected %s)", v, exp);
 		return -1;
 	}
-	bfmt(field, CONF_ID_MAX, "%s", v);
+	conf__bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -553,7 +555,7 @@ static int set_text(SETTER_ARGS)
 	(void)k;
 	if (text_fits(v, CONF_ID_MAX, exp, why, wl) < 0)
 		return -1;
-	bfmt(field, CONF_ID_MAX, "%s", v);
+	conf__bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -564,7 +566,7 @@ static bool parse_point(char *item, double *x, double *y)
 	if (!colon)
 		return false;
 	*colon = '\0';
-	char *xs = rstrip(item), *ys = colon + 1;
+	char *xs = conf__rstrip(item), *ys = colon + 1;
 	while (isspace((unsigned char)*ys))
 		ys++;
 	return parse_double(xs, x) == 0 && parse_double(ys, y) == 0;
@@ -575,20 +577,21 @@ static int add_point(const struct conf_key *k, struct conf_table *t, const char 
                      const char *exp, char *why, size_t wl)
 {
 	if (t->n >= CONF_TABLE_MAX) {
-		bfmt(why, wl, "more than %d points (expected %s)", CONF_TABLE_MAX, exp);
+		conf__bfmt(why, wl, "more than %d points (expected %s)", CONF_TABLE_MAX, exp);
 		return -1;
 	}
 	if (x < k->min || x > k->max) {
-		bfmt(why, wl, "\"%s\": %g is out of range (expected %s)", item, x, exp);
+		conf__bfmt(why, wl, "\"%s\": %g is out of range (expected %s)", item, x, exp);
 		return -1;
 	}
 	if (y < 0 || y > 1) {
-		bfmt(why, wl, "\"%s\": the fraction %g is out of range (expected %s)", item, y, exp);
+		conf__bfmt(why, wl, "\"%s\": the fraction %g is out of range (expected %s)", item, y, exp);
 		return -1;
 	}
 	if (t->n >= 1 && (x == t->x[t->n - 1] ||
 	                  (t->n >= 2 && (x > t->x[t->n - 1]) != (t->x[1] > t->x[0])))) {
-		bfmt(why, wl, "\"%s\": %g does not continue the order of the points before it (expected %s)", item,
+		conf__bfmt(why, wl, "\"%s\": %g does not continue the order of the points before it (expected "
+		     "%s)", item,
 		     x, exp);
 		return -1;
 	}
@@ -604,7 +607,7 @@ static int set_table(SETTER_ARGS)
 	char buf[CONF_LINE_BUF], *item = buf;
 	bool full = false, more = true;
 	memset(&t, 0, sizeof(t));
-	bfmt(buf, sizeof(buf), "%s", v); /* a value is shorter than a line */
+	conf__bfmt(buf, sizeof(buf), "%s", v); /* a value is shorter than a line */
 	while (more) {
 		char *comma = strchr(item, ','), copy[CONF_LINE_BUF];
 		double x, y;
@@ -613,13 +616,15 @@ static int set_table(SETTER_ARGS)
 			*comma = '\0';
 		while (isspace((unsigned char)*item))
 			item++;
-		bfmt(copy, sizeof(copy), "%s", rstrip(item));
+		conf__bfmt(copy, sizeof(copy), "%s", conf__rstrip(item));
 		if (!*item) {
-			bfmt(why, wl, "\"%s\": a point is missing between two commas or at an end (expected %s)", v, exp);
+			conf__bfmt(why, wl, "\"%s\": a point is missing between two commas or at an end (expected "
+			     "%s)", v, exp);
 			return -1;
 		}
 		if (!parse_point(item, &x, &y)) {
-			bfmt(why, wl, "\"%s\" is not an x:fraction point (expected %s%s)", copy, exp, comment_hint(copy));
+			conf__bfmt(why, wl, "\"%s\" is not an x:fraction point (expected "
+			     "%s%s)", copy, exp, conf__comment_hint(copy));
 			return -1;
 		}
 		if (add_point(k, &t, copy, x, y, exp, why, wl) < 0)
@@ -629,7 +634,8 @@ static int set_table(SETTER_ARGS)
 			item = comma + 1;
 	}
 	if (!full) {
-		bfmt(why, wl, "no point has the fraction 1: the full current is never allowed (expected %s)", exp);
+		conf__bfmt(why, wl, "no point has the fraction 1: the full current is never allowed (expected "
+		     "%s)", exp);
 		return -1;
 	}
 	memcpy(field, &t, sizeof(t));
@@ -642,7 +648,7 @@ static int set_outport(SETTER_ARGS)
 	(void)k;
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
-	bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -652,10 +658,10 @@ static int set_device(SETTER_ARGS)
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
 	if (v[0] != '/' || v[1] == '\0') {
-		bfmt(why, wl, "\"%s\" is not an absolute device path (expected %s)", v, exp);
+		conf__bfmt(why, wl, "\"%s\" is not an absolute device path (expected %s)", v, exp);
 		return -1;
 	}
-	bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -663,15 +669,16 @@ static int set_label(SETTER_ARGS)
 {
 	size_t n = strlen(v);
 	if (n < k->min || n > k->max) {
-		bfmt(why, wl, "\"%s\" has %zu characters (expected %s)", v, n, exp);
+		conf__bfmt(why, wl, "\"%s\" has %zu characters (expected %s)", v, n, exp);
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
 		if (*p < 0x20 || *p > 0x7E) {
-			bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected %s)", v, exp);
+			conf__bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected "
+			     "%s)", v, exp);
 			return -1;
 		}
-	bfmt(field, CONF_ID_MAX, "%s", v);
+	conf__bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -680,20 +687,20 @@ static int set_flags(SETTER_ARGS)
 {
 	char buf[CONF_LINE_BUF];
 	int bits = 0;
-	bfmt(buf, sizeof(buf), "%s", v);
-	if (strcasecmp(rstrip(buf), "none") == 0) {
+	conf__bfmt(buf, sizeof(buf), "%s", v);
+	if (strcasecmp(conf__rstrip(buf), "none") == 0) {
 		*(int *)(void *)field = 0;
 		return 0;
 	}
 	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		while (*w == ' ' || *w == '\t')
 			w++;
-		rstrip(w);
+		conf__rstrip(w);
 		int i = 0;
 		while (k->words[i] && strcasecmp(w, k->words[i]) != 0)
 			i++;
 		if (!k->words[i]) {
-			bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", w, exp, comment_hint(v));
+			conf__bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", w, exp, conf__comment_hint(v));
 			return -1;
 		}
 		bits |= 1 << i;
@@ -714,11 +721,11 @@ static int set_ver(SETTER_ARGS)
 	errno = 0;
 	long n = hex ? strtol(v + 2, &end, 16) : 0;
 	if (!hex || *end != '\0' || errno) {
-		bfmt(why, wl, "\"%s\" is not a hex byte (expected %s%s)", v, exp, comment_hint(v));
+		conf__bfmt(why, wl, "\"%s\" is not a hex byte (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (n < k->min || n > k->max) {
-		bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		conf__bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
 		return -1;
 	}
 	*(int *)(void *)field = (int)n;
@@ -741,11 +748,11 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 		*(double *)(void *)field = -1;
 		return 0;
 	}
-	bfmt(why, wl, "internal error: no empty value for this key type");
+	conf__bfmt(why, wl, "internal error: no empty value for this key type");
 	return -1;
 }
 
-int set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
+int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
 {
 	static int (*const setters[])(SETTER_ARGS) = {
 		[KT_INT] = set_int,           [KT_DOUBLE] = set_double, [KT_BOOL] = set_bool,
@@ -763,18 +770,18 @@ int set_value(const struct conf_key *k, void *obj, const char *v, char *why, siz
 	if (*v == '\0' && k->def && !k->def[0])
 		return set_none(k, (char *)obj + k->off, why, wl);
 	if (*v == '\0') {
-		bfmt(why, wl, "empty value (expected %s)", exp);
+		conf__bfmt(why, wl, "empty value (expected %s)", exp);
 		return -1;
 	}
 	if ((size_t)k->type >= sizeof(setters) / sizeof(setters[0]) || !setters[k->type]) {
-		bfmt(why, wl, "internal error: bad key type");
+		conf__bfmt(why, wl, "internal error: bad key type");
 		return -1;
 	}
 	return setters[k->type](k, (char *)obj + k->off, v, exp, why, wl);
 }
 
 
-bool valid_pack_name(const char *s, size_t len)
+bool conf__valid_pack_name(const char *s, size_t len)
 {
 	if (len < 1 || len >= CONF_NAME_MAX)
 		return false;

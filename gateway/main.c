@@ -114,7 +114,7 @@ static void once_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* What the command line asks for. */
 struct opts {
 	const char *file;
-	bool check, once, regmap, verbose, hayaml, mqtt_dump, ble_scan;
+	bool check, once, regmap, verbose, hayaml, mqtt_dump, ble_scan, keys;
 	long map_base;
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 	double scan_seconds;
@@ -133,6 +133,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"to", required_argument, NULL, 'T'},     {"step", required_argument, NULL, 'S'},
 		{"ble-scan", optional_argument, NULL, 's'},
 		{"man-protocols", required_argument, NULL, 'M'}, /* hidden: make man */
+		{"keys", no_argument, NULL, 'K'}, /* not in --help: the key table, for the tests */
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -174,6 +175,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				scan_arg = argv[optind++];
 			break;
 		case 'v': o->verbose = true; break;
+		case 'K': o->keys = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bmsgw %s\n", BMSGW_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -197,7 +199,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
 		return 2;
 	}
-	if (!o->regmap && !o->ble_scan && !o->file) {
+	if (!o->regmap && !o->ble_scan && !o->keys && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
@@ -248,7 +250,7 @@ static int history_csv(const struct opts *o, const struct conf *conf)
 static struct conf *load_conf(const struct opts *o, int *rc)
 {
 	struct conf *conf = malloc(sizeof(*conf));
-	char err[1280];
+	char err[CONF_ERR_MAX];
 	*rc = 1;
 	if (!conf) {
 		fprintf(stderr, "bmsgw: out of memory\n");
@@ -290,7 +292,7 @@ static int ble_scan(const struct opts *o)
 	if (o->file) {
 		/* only for its [ble] adapter */
 		struct conf *c = malloc(sizeof(*c));
-		char err[1280];
+		char err[CONF_ERR_MAX];
 		if (!c || conf_load_file(o->file, c, err, sizeof(err)) < 0) {
 			fprintf(stderr, "bmsgw: %s\n", c ? err : "out of memory");
 			free(c);
@@ -344,6 +346,10 @@ int main(int argc, char **argv)
 	}
 	if (o.ble_scan)
 		return ble_scan(&o);
+	if (o.keys) { /* every key: section, name, type, range, words, default, reload class */
+		conf_print_keys(stdout);
+		return 0;
+	}
 
 	/* 2. configuration; 3. --check, --ha-yaml */
 	struct conf *conf = load_conf(&o, &rc);

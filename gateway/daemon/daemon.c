@@ -9,15 +9,17 @@
  *   gw_free    everything, in reverse order
  *
  * A reload follows ser2net's rule: the new file was validated whole before
- * it gets here, and nothing changes unless all of it can be applied.  A pack
- * whose protocol, port, address and serial settings (and cell count and
- * current sign) are unchanged keeps its snapshot, counters, freshness and
- * daily SOC maximum, and a poll it has in progress; a wire stays open while
- * some pack still uses it; every output is prepared for the new file first
- * (a listen address that cannot be opened refuses the reload whole) and
- * then switched over, keeping what did not change (Modbus clients stay
- * connected unless `listen` changed); new packs are polled at once;
- * removed ones stop answering (0x0A).  Nothing on the way waits.
+ * it gets here, and nothing changes unless all of it can be applied.  Each
+ * key's row in conf/conf.c says whether a new value is live or restarts
+ * its part (plan.c for the packs and wires, each output for itself).  A
+ * pack none of whose restarting keys changed keeps its snapshot, counters,
+ * freshness and daily SOC maximum, and a poll it has in progress; a wire
+ * stays open while some pack still uses it; every output is prepared for
+ * the new file first (a listen address that cannot be opened refuses the
+ * reload whole) and then switched over, keeping what did not change
+ * (Modbus clients stay connected unless `listen` changed); new packs are
+ * polled at once; removed ones stop answering (0x0A).  Nothing on the way
+ * waits.
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,7 +36,6 @@
 #include "../core/notify.h"
 #include "../core/resolve.h"
 #include "../core/util.h"
-#include "../history/history.h"
 #include "../model/events.h"
 #include "../model/gw.h"
 #include "../poll/control.h"
@@ -262,7 +263,7 @@ void gw_reload_file(struct gw *gw)
 	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
 	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
-	char err[1280];
+	char err[CONF_ERR_MAX];
 	struct conf *nc = malloc(sizeof(*nc));
 	int rc = -1;
 	if (!nc)
@@ -294,7 +295,6 @@ void gw_free(struct gw *gw)
 		gw_energy_save(gw, true);
 	gw_energy_flush(gw); /* the loop is done: waiting for the disk is fine now */
 	gw_services_stop(gw, true); /* in reverse: the HTTP server before the history it reads */
-	gw_history_reap_all();      /* histories a reload replaced that still write */
 	gw->serving = false;
 	for (int i = 0; i < gw->npacks; i++)
 		gw_control_drop(gw->packs[i]);

@@ -1,9 +1,11 @@
 /* gateway/daemon/plan.c - which packs and wires of the running gateway a
  * (re)build keeps, which it makes and which go (see plan.h).
  *
- * A pack whose protocol, port, address and serial settings (and cell count
- * and current sign) are unchanged keeps its snapshot, counters, freshness
- * and daily SOC maximum, and a poll it has in progress; a wire stays open
+ * A pack none of whose keys that restart it or its wire changed
+ * (conf/conf.c: protocol, address, cells, invert_current, position,
+ * address_any; port and baud by the wire's rule, wire/link.c) keeps its
+ * snapshot, counters, freshness and daily SOC maximum, and a poll it has
+ * in progress; the rest of its keys it reads live.  A wire stays open
  * while some pack still uses it.
  */
 #include <stdlib.h>
@@ -16,9 +18,8 @@
 
 bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
 {
-	return strcmp(a->name, b->name) == 0 && a->driver == b->driver && gw_link_same_wire(a, b) &&
-	       a->address == b->address && a->cells == b->cells && a->invert_current == b->invert_current &&
-	       a->position == b->position && a->address_any == b->address_any;
+	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_PACK, CONF_RESTART, a, b) &&
+	       gw_link_same_wire(a, b);
 }
 
 void gw_plan_undo(struct gw_plan *pl)

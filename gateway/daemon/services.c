@@ -39,25 +39,32 @@ long gw_services_fds(const struct conf *c)
 	return n;
 }
 
-static void discard_from(struct gw *gw, void *next[], int upto)
+static void discard_from(struct gw_svc_ctx *x, void *next[], int upto)
 {
-	for (int i = upto - 1; i >= 0; i--)
+	for (int i = upto - 1; i >= 0; i--) {
+		x->cur = x->gw->out[i].state;
+		x->next = next[i];
 		if (services[i]->discard)
-			services[i]->discard(gw, gw->out[i].state, next[i]);
+			services[i]->discard(x);
+	}
 }
 
 int gw_services_prepare(struct gw *gw, const struct conf *nc, bool may_block, void *next[], char *err,
 			size_t errlen)
 {
+	struct gw_svc_ctx x = { .gw = gw, .nc = nc, .may_block = may_block, .err = err, .errlen = errlen };
 	if (!gw->nout) {
 		for (int i = 0; i < NSERVICES; i++)
 			gw->out[i] = (struct gw_output){ services[i], NULL };
 		gw->nout = NSERVICES;
 	}
 	for (int i = 0; i < NSERVICES; i++) {
-		next[i] = NULL;
-		if (services[i]->prepare(gw, nc, gw->out[i].state, may_block, &next[i], err, errlen) < 0) {
-			discard_from(gw, next, i);
+		x.cur = gw->out[i].state;
+		x.next = NULL;
+		int rc = services[i]->prepare(&x);
+		next[i] = x.next;
+		if (rc < 0) {
+			discard_from(&x, next, i);
 			return -1;
 		}
 	}
@@ -66,15 +73,25 @@ int gw_services_prepare(struct gw *gw, const struct conf *nc, bool may_block, vo
 
 void gw_services_commit(struct gw *gw, void *next[], const struct conf *oc)
 {
-	for (int i = 0; i < NSERVICES; i++)
-		gw->out[i].state = services[i]->commit(gw, gw->out[i].state, next[i], oc);
+	struct gw_svc_ctx x = { .gw = gw, .nc = gw->conf, .oc = oc };
+	for (int i = 0; i < NSERVICES; i++) {
+		x.cur = gw->out[i].state;
+		x.next = next[i];
+		gw->out[i].state = services[i]->commit(&x);
+	}
 }
 
 void gw_services_stop(struct gw *gw, bool clean)
 {
+	struct gw_svc_ctx x = { .gw = gw, .nc = gw->conf, .clean = clean };
 	for (int i = gw->nout - 1; i >= 0; i--) {
-		if (gw->out[i].state)
-			gw->out[i].svc->stop(gw->out[i].state, clean);
+		x.cur = gw->out[i].state;
+		if (x.cur)
+			gw->out[i].svc->stop(&x);
 		gw->out[i].state = NULL;
 	}
+	x.cur = NULL;
+	for (int i = NSERVICES - 1; i >= 0; i--)
+		if (services[i]->at_exit)
+			services[i]->at_exit(&x);
 }

@@ -17,7 +17,9 @@ int gw_services_prepare(struct gw *gw, const struct conf *nc, bool may_block, vo
 /* Commit what gw_services_prepare() built (gw->conf is the new
  * configuration; oc the previous one, NULL at start). */
 void gw_services_commit(struct gw *gw, void *next[], const struct conf *oc);
-/* Stop every output, in reverse order (clean: the daemon stops). */
+/* Stop every output, in reverse order (clean: the daemon stops and the
+ * loop has ended), then let each release what outlived its state (the
+ * at_exit hooks). */
 void gw_services_stop(struct gw *gw, bool clean);
 
 #endif

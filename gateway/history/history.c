@@ -35,10 +35,9 @@ void gw_history_path(const struct conf_history *c, char *out, size_t cap)
 	gw_state_path("history.db", out, cap);
 }
 
-bool gw_history_same(const struct conf_history *a, const struct conf_history *b)
+const struct conf_history *gw_history_conf(const struct gw_history *h)
 {
-	return a->enabled == b->enabled && strcmp(a->file, b->file) == 0 && a->interval == b->interval &&
-	       a->retention == b->retention && a->raw_days == b->raw_days;
+	return &h->cfg;
 }
 
 static void deliver(struct gw_history *h)

@@ -70,8 +70,8 @@ void gw_history_path(const struct conf_history *c, char *out, size_t cap);
  * the database and the loop starts sampling every interval.  NULL with a
  * logged error only if no thread can be started. */
 struct gw_history *gw_history_new(struct gw *gw);
-/* The settings a running history needs restarting for. */
-bool gw_history_same(const struct conf_history *a, const struct conf_history *b);
+/* The [history] a running history was started with (its own copy). */
+const struct conf_history *gw_history_conf(const struct gw_history *h);
 /* Write what is queued, stop the worker, free everything; NULL is fine.
  * Queries still pending are dropped without their callbacks. */
 void gw_history_free(struct gw_history *h);
@@ -80,7 +80,8 @@ void gw_history_free(struct gw_history *h);
  * (never waiting for the disk).  Answers to queries still pending are
  * delivered.  NULL is fine. */
 void gw_history_retire(struct gw_history *h);
-/* The daemon stops: wait for every retired history's worker and free it. */
+/* The daemon exits (the history's at_exit hook, output.c): wait for every
+ * retired history's worker and free it. */
 void gw_history_reap_all(void);
 
 /* Counters for /metrics and the status page. */

@@ -2,8 +2,9 @@
  * the service table (model/service.h).
  *
  * The worker starts at commit (a reload that fails elsewhere never opened
- * the new file); a reload that keeps the [history] settings keeps it as it
- * is; one that changes them stops the old worker and starts a new one.
+ * the new file); a reload that changes no key of [history] keeps it as it
+ * is; one that changes any (every one restarts it, conf/conf.c) stops the
+ * old worker and starts a new one.
  */
 #include <stdlib.h>
 
@@ -21,60 +22,73 @@ static long hist_fds(const struct conf *c)
 	return c->history.enabled ? 4 : 0; /* database, WAL, shared memory, journal */
 }
 
-static int hist_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-			size_t errlen)
+static int hist_prepare(struct gw_svc_ctx *x)
 {
-	(void)may_block;
-	*next = NULL;
-	if (!nc->history.enabled)
+	const struct conf_history *c = &x->nc->history;
+	const struct hist_out *o = x->cur;
+	x->next = NULL;
+	if (!c->enabled)
 		return 0;
-	if (cur && gw_history_same(&gw->conf->history, &nc->history)) {
-		*next = cur;
+	if (o && conf_section_same(CONF_SEC_HISTORY, CONF_RESTART, gw_history_conf(o->h), c)) {
+		x->next = x->cur;
 		return 0;
 	}
-	if (!(*next = calloc(1, sizeof(struct hist_out)))) {
-		snprintf(err, errlen, "out of memory");
+	if (!(x->next = calloc(1, sizeof(struct hist_out)))) {
+		snprintf(x->err, x->errlen, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-static void hist_stop(void *st, bool clean)
+static void hist_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	struct hist_out *o = st;
+	struct hist_out *o = x->cur;
 	gw_history_free(o->h); /* writes what it holds first: the loop has ended */
-	gw_history_reap_all();
 	free(o);
 }
 
-static void *hist_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+/* The histories a reload replaced that still write (a process-wide list,
+ * whether a history runs now or not). */
+static void hist_at_exit(const struct gw_svc_ctx *x)
 {
-	(void)oc;
-	struct hist_out *o = next;
-	if (cur && cur != next) {
-		gw_history_retire(((struct hist_out *)cur)->h); /* writes what it holds, off the loop */
+	(void)x;
+	gw_history_reap_all();
+}
+
+static void *hist_commit(const struct gw_svc_ctx *x)
+{
+	struct hist_out *cur = x->cur, *o = x->next;
+	if (cur && cur != o) {
+		gw_history_retire(cur->h); /* writes what it holds, off the loop */
 		free(cur);
 	}
-	if (o && !o->h && !(o->h = gw_history_new(gw))) {
+	if (o && !o->h && !(o->h = gw_history_new(x->gw))) {
 		free(o); /* logged: the gateway goes on without history */
 		return NULL;
 	}
 	return o;
 }
 
-static void hist_discard(struct gw *gw, void *cur, void *next)
+static void hist_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	if (next != cur)
-		free(next); /* never started */
+	if (x->next != x->cur)
+		free(x->next); /* never started */
+}
+
+static const void *hist_held(void *st, enum conf_sect s, const char *name)
+{
+	(void)name;
+	const struct hist_out *o = st;
+	return s == CONF_SEC_HISTORY && o->h ? gw_history_conf(o->h) : NULL;
 }
 
 static void hist_status_json(void *st, const struct gw *gw, FILE *o)
 {
-	const struct conf_history *c = &gw->conf->history;
+	(void)gw;
+	struct gw_history *h = ((struct hist_out *)st)->h;
+	const struct conf_history *c = gw_history_conf(h);
 	struct gw_history_stats hs;
-	gw_history_stats(((struct hist_out *)st)->h, &hs);
+	gw_history_stats(h, &hs);
 	fprintf(o, "{\"file\":");
 	gw_json_str(o, hs.path);
 	fprintf(o, ",\"open\":%s,\"interval\":%g,\"retention_days\":%g,\"raw_days\":%g,\"written\":%lu,"
@@ -112,6 +126,8 @@ const struct gw_service gw_svc_history = {
 	.commit = hist_commit,
 	.discard = hist_discard,
 	.stop = hist_stop,
+	.at_exit = hist_at_exit,
+	.held = hist_held,
 	.status_json = hist_status_json,
 	.metrics = hist_metrics,
 };

@@ -27,15 +27,11 @@ static bool is_can(const struct conf_inverter *c)
 	return conf_inv_kind(c->protocol) == CONF_INV_CAN;
 }
 
-/* Everything but where the source is in the pack list. */
-static bool same_settings(const struct conf_inverter *a, const struct conf_inverter *b)
+/* The same output under the new section: its name, and every key that
+ * restarts it (conf/conf.c: all of them). */
+static bool same_output(const struct conf_inverter *a, const struct conf_inverter *b)
 {
-	return strcmp(a->name, b->name) == 0 && a->protocol == b->protocol && strcmp(a->port, b->port) == 0 &&
-	       strcmp(a->source, b->source) == 0 && a->interval == b->interval && a->baud == b->baud &&
-	       a->address == b->address && a->reply_address == b->reply_address &&
-	       strcmp(a->manufacturer, b->manufacturer) == 0 && a->failsafe_silence == b->failsafe_silence &&
-	       a->extras == b->extras && a->soc_override == b->soc_override && a->soc_hold_full == b->soc_hold_full &&
-	       a->ver == b->ver && a->current_unit == b->current_unit;
+	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_INVERTER, CONF_RESTART, a, b);
 }
 
 static long inv_fds(const struct conf *c)
@@ -53,46 +49,49 @@ static void out_stop(struct inv_out *o)
 	free(o);
 }
 
-static int inv_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		       size_t errlen)
+/* A prepared set, none of whose outputs started. */
+static void free_unstarted(struct inv_set *n)
 {
-	(void)may_block;
-	(void)err;
-	(void)errlen;
-	*next = NULL;
+	for (struct inv_out *o = n ? n->list : NULL, *nx; o; o = nx) {
+		nx = o->next;
+		free(o);
+	}
+	free(n);
+}
+
+static int inv_prepare(struct gw_svc_ctx *x)
+{
+	const struct conf *nc = x->nc;
+	x->next = NULL;
 	if (!nc->ninverters)
 		return 0;
 	struct inv_set *n = calloc(1, sizeof(*n));
-	if (!n) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!n)
+		goto fail;
 	struct inv_out **tail = &n->list;
 	for (int i = 0; i < nc->ninverters; i++) {
 		struct inv_out *o = calloc(1, sizeof(*o));
-		if (!o) {
-			for (struct inv_out *x = n->list, *nx; x; x = nx)
-				nx = x->next, free(x);
-			free(n);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		o->gw = gw;
+		if (!o)
+			goto fail;
+		o->gw = x->gw;
 		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
 		o->codec = inv_codec_of(o->cfg.protocol);
 		*tail = o;
 		tail = &o->next;
 	}
-	(void)cur;
-	*next = n;
+	x->next = n;
 	return 0;
+fail:
+	free_unstarted(n);
+	snprintf(x->err, x->errlen, "out of memory");
+	return -1;
 }
 
 /* The running output that a prepared one replaces unchanged, or NULL. */
 static struct inv_out *take_same(struct inv_set *cur, const struct conf_inverter *c)
 {
 	for (struct inv_out **pp = cur ? &cur->list : NULL; pp && *pp; pp = &(*pp)->next)
-		if (same_settings(&(*pp)->cfg, c)) {
+		if (same_output(&(*pp)->cfg, c)) {
 			struct inv_out *o = *pp;
 			*pp = o->next;
 			o->next = NULL;
@@ -101,15 +100,15 @@ static struct inv_out *take_same(struct inv_set *cur, const struct conf_inverter
 	return NULL;
 }
 
-static void *inv_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *inv_commit(const struct gw_svc_ctx *x)
 {
-	(void)oc;
-	struct inv_set *c = cur, *n = next;
+	struct inv_set *c = x->cur, *n = x->next;
 	/* keep what did not change; the rest lets go of its ports first */
 	for (struct inv_out **pp = n ? &n->list : NULL; pp && *pp; pp = &(*pp)->next) {
 		struct inv_out *kept = take_same(c, &(*pp)->cfg);
 		if (kept) {
-			kept->cfg = (*pp)->cfg; /* the source's index in the new pack list */
+			/* its settings stay; its source may have moved in the pack list */
+			kept->cfg.source_pack = (*pp)->cfg.source_pack;
 			kept->next = (*pp)->next;
 			free(*pp);
 			*pp = kept;
@@ -128,26 +127,17 @@ static void *inv_commit(struct gw *gw, void *cur, void *next, const struct conf 
 		if ((is_can(&o->cfg) ? inv_can_start(o, err, sizeof(err)) : inv_485_start(o, err, sizeof(err))) < 0)
 			gw_err("%s", err);
 	}
-	(void)gw;
 	return n;
 }
 
-static void inv_discard(struct gw *gw, void *cur, void *next)
+static void inv_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	(void)cur;
-	struct inv_set *n = next;
-	for (struct inv_out *o = n ? n->list : NULL, *nx; o; o = nx) {
-		nx = o->next;
-		free(o); /* never started */
-	}
-	free(n);
+	free_unstarted(x->next);
 }
 
-static void inv_stop(void *st, bool clean)
+static void inv_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	struct inv_set *s = st;
+	struct inv_set *s = x->cur;
 	while (s->list) {
 		struct inv_out *o = s->list;
 		s->list = o->next;
@@ -177,6 +167,15 @@ static void inv_tick(void *st, double now)
 		else if (o->link)
 			inv_485_tick(o, now);
 	}
+}
+
+static const void *inv_held(void *st, enum conf_sect s, const char *name)
+{
+	const struct inv_set *set = st;
+	for (const struct inv_out *o = set->list; s == CONF_SEC_INVERTER && name && o; o = o->next)
+		if (strcmp(o->cfg.name, name) == 0)
+			return &o->cfg;
+	return NULL;
 }
 
 static void inv_status_json(void *st, const struct gw *gw, FILE *out)
@@ -248,6 +247,7 @@ const struct gw_service gw_svc_inverter = {
 	.commit = inv_commit,
 	.discard = inv_discard,
 	.stop = inv_stop,
+	.held = inv_held,
 	.status_json = inv_status_json,
 	.metrics = inv_metrics,
 	.polled = inv_polled,

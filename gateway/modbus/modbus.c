@@ -7,8 +7,9 @@
  * opened in prepare (a failure refuses the reload whole), and only at
  * commit are the clients of the old address closed.  Pushers whose
  * settings did not change keep their connection.  The RTU port stays open
- * when its line (port, baud, mode) did not change; otherwise the old port
- * is closed at commit and the new one opened.
+ * when no key of [rtu] that restarts it changed (its line: port, baud,
+ * mode); otherwise the old port is closed at commit and the new one
+ * opened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,41 +39,10 @@ static long mb_fds(const struct conf *c)
 	return c->nupstreams + (c->rtu.enabled ? 2 : 0);
 }
 
-static void mb_discard(struct gw *gw, void *cur, void *next);
-
-static int mb_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		      size_t errlen)
+/* What prepare made and commit will not take: the new socket and RTU port
+ * (and the state itself, prepared at a start that failed). */
+static void forget(struct mb_out *m)
 {
-	struct mb_out *m = cur;
-	const struct conf_gateway *og = &gw->conf->gw, *ng = &nc->gw;
-	bool moved = !m || strcmp(og->listen_host, ng->listen_host) != 0 || og->listen_port != ng->listen_port;
-	int fd = -1;
-	if (moved && (fd = gw_server_listen(ng, may_block, err, errlen)) < 0)
-		return -1;
-	if (!m && !(m = calloc(1, sizeof(*m)))) {
-		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	m->next_fd = fd;
-	/* the RTU port: kept when its line is the same */
-	const struct conf_rtu *nr = &nc->rtu;
-	m->rtu_replace = !(m->rtu && nr->enabled && gw_rtu_same_line(&gw->conf->rtu, nr));
-	m->next_rtu = NULL;
-	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(gw, nr))) {
-		mb_discard(gw, cur, m);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	*next = m;
-	return 0;
-}
-
-static void mb_discard(struct gw *gw, void *cur, void *next)
-{
-	(void)gw;
-	(void)cur;
-	struct mb_out *m = next;
 	if (m->next_fd >= 0)
 		close(m->next_fd);
 	m->next_fd = -1;
@@ -80,14 +50,48 @@ static void mb_discard(struct gw *gw, void *cur, void *next)
 	m->next_rtu = NULL;
 	m->rtu_replace = false;
 	if (!m->srv)
-		free(m); /* prepared at a start that failed */
+		free(m);
 }
 
-static void *mb_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static int mb_prepare(struct gw_svc_ctx *x)
 {
-	(void)cur;
-	(void)oc;
-	struct mb_out *m = next;
+	const struct conf *nc = x->nc;
+	struct mb_out *m = x->cur;
+	/* a new socket when a key of [gateway] that restarts the server changed
+	 * (conf/conf.c: listen); it reads the others as it goes */
+	bool moved = !m || !conf_section_same(CONF_SEC_GATEWAY, CONF_RESTART, &x->gw->conf->gw, &nc->gw);
+	int fd = -1;
+	if (moved && (fd = gw_server_listen(&nc->gw, x->may_block, x->err, x->errlen)) < 0)
+		return -1;
+	if (!m && !(m = calloc(1, sizeof(*m)))) {
+		close(fd);
+		snprintf(x->err, x->errlen, "out of memory");
+		return -1;
+	}
+	m->next_fd = fd;
+	/* the RTU port: kept when no key of [rtu] that restarts it changed */
+	const struct conf_rtu *nr = &nc->rtu;
+	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(CONF_SEC_RTU, CONF_RESTART, gw_rtu_conf(m->rtu),
+								       nr));
+	m->next_rtu = NULL;
+	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(x->gw, nr))) {
+		forget(m);
+		snprintf(x->err, x->errlen, "out of memory");
+		return -1;
+	}
+	x->next = m;
+	return 0;
+}
+
+static void mb_discard(const struct gw_svc_ctx *x)
+{
+	forget(x->next);
+}
+
+static void *mb_commit(const struct gw_svc_ctx *x)
+{
+	struct gw *gw = x->gw;
+	struct mb_out *m = x->next;
 	if (!m->srv) {
 		m->srv = gw_server_new(gw, m->next_fd); /* it owns the socket either way */
 		if (!m->srv)
@@ -110,14 +114,23 @@ static void *mb_commit(struct gw *gw, void *cur, void *next, const struct conf *
 	return m;
 }
 
-static void mb_stop(void *st, bool clean)
+static void mb_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	struct mb_out *m = st;
+	struct mb_out *m = x->cur;
 	gw_upstreams_free(m->upstreams);
 	gw_rtu_free(m->rtu);
 	gw_server_free(m->srv);
 	free(m);
+}
+
+/* The pushers' and the RTU server's copies ([gateway] is read from the
+ * running configuration as the server goes). */
+static const void *mb_held(void *st, enum conf_sect s, const char *name)
+{
+	const struct mb_out *m = st;
+	if (s == CONF_SEC_UPSTREAM && name)
+		return gw_upstream_conf(m->upstreams, name);
+	return s == CONF_SEC_RTU && m->rtu ? gw_rtu_conf(m->rtu) : NULL;
 }
 
 static void mb_status_json(void *st, const struct gw *gw, FILE *o)
@@ -167,6 +180,7 @@ const struct gw_service gw_svc_modbus = {
 	.commit = mb_commit,
 	.discard = mb_discard,
 	.stop = mb_stop,
+	.held = mb_held,
 	.status_json = mb_status_json,
 	.metrics = mb_metrics,
 };

@@ -338,16 +338,18 @@ void gw_rtu_start(struct gw_rtu *r)
 	gw_link_open(r->link);
 }
 
-bool gw_rtu_same_line(const struct conf_rtu *a, const struct conf_rtu *b)
+const struct conf_rtu *gw_rtu_conf(const struct gw_rtu *r)
 {
-	return strcmp(a->port, b->port) == 0 && a->baud == b->baud && a->mode == b->mode;
+	return &r->cfg;
 }
 
+/* The keys of [rtu] a running server takes from a reload (conf/conf.c's
+ * CONF_LIVE ones); the others restart it. */
 void gw_rtu_apply(struct gw_rtu *r, const struct conf_rtu *cfg)
 {
 	if (cfg->control != r->cfg.control)
 		gw_info("%s: MOSFET writes %s", r->who, cfg->control ? "accepted by the packs' rules" : "refused");
-	r->cfg = *cfg;
+	r->cfg.control = cfg->control;
 }
 
 void gw_rtu_free(struct gw_rtu *r)

@@ -19,9 +19,10 @@ struct gw_rtu *gw_rtu_new(struct gw *gw, const struct conf_rtu *cfg);
 /* Open the port (non-blocking; a port that is missing or goes away is
  * reopened with backoff by its link, the outage logged once). */
 void gw_rtu_start(struct gw_rtu *r);
-/* Do a and b name the same line (port, baud, mode)?  Then a reload keeps
- * the port open and only applies the rest (gw_rtu_apply). */
-bool gw_rtu_same_line(const struct conf_rtu *a, const struct conf_rtu *b);
+/* The [rtu] it serves with (its own copy): a reload that changes none of
+ * its keys that restart it (the line: port, baud, mode) keeps the port
+ * open and gives it the rest (gw_rtu_apply: control). */
+const struct conf_rtu *gw_rtu_conf(const struct gw_rtu *r);
 void gw_rtu_apply(struct gw_rtu *r, const struct conf_rtu *cfg);
 /* Close the port and free; NULL is fine. */
 void gw_rtu_free(struct gw_rtu *r);

@@ -29,7 +29,7 @@ enum up_state { UP_DOWN, UP_RESOLVING, UP_CONNECTING, UP_IDLE, UP_WAIT };
 
 struct gw_upstream {
 	struct gw *gw;
-	const struct conf_upstream *cfg;
+	struct conf_upstream cfg;      /* its own copy of the section */
 	struct gw_upstream *next;
 	enum up_state state;
 	struct gw_lookup *lookup;       /* UP_RESOLVING */
@@ -81,7 +81,7 @@ static void up_push(struct gw_upstream *u);
 
 static const char *up_name(const struct gw_upstream *u)
 {
-	return u->cfg->name;
+	return u->cfg.name;
 }
 
 static void up_set_events(struct gw_upstream *u, int ev)
@@ -106,7 +106,7 @@ static void up_fail(struct gw_upstream *u, const char *what, int err)
 	u->fd = -1;
 	u->state = UP_DOWN;
 	char who[CONF_NAME_MAX + CONF_HOST_MAX + 32], why[300];
-	snprintf(who, sizeof(who), "upstream %s: %s:%d", up_name(u), u->cfg->host, u->cfg->port);
+	snprintf(who, sizeof(who), "upstream %s: %s:%d", up_name(u), u->cfg.host, u->cfg.port);
 	snprintf(why, sizeof(why), "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
 	ev_timer_set(&u->wait, gw_retry_failed(&u->rt, who, why), 0.);
 	ev_timer_start(loop, &u->wait);
@@ -116,7 +116,7 @@ static void up_connected(struct gw_upstream *u)
 {
 	ev_timer_stop(u->gw->loop, &u->wait);
 	u->state = UP_IDLE;
-	gw_info("upstream %s: connected to %s:%d%s", up_name(u), u->cfg->host, u->cfg->port,
+	gw_info("upstream %s: connected to %s:%d%s", up_name(u), u->cfg.host, u->cfg.port,
 		gw_retry_up(&u->rt) >= 0 ? " again" : "");
 	up_set_events(u, EV_READ);
 	up_push(u);
@@ -146,7 +146,7 @@ static void up_resolved(void *arg, const struct gw_lookup_result *res)
 	u->state = UP_CONNECTING;
 	up_set_events(u, EV_WRITE);
 	ev_timer_stop(u->gw->loop, &u->wait);
-	ev_timer_set(&u->wait, u->cfg->timeout, 0.);
+	ev_timer_set(&u->wait, u->cfg.timeout, 0.);
 	ev_timer_start(u->gw->loop, &u->wait);
 }
 
@@ -154,13 +154,13 @@ static void up_connect(struct gw_upstream *u)
 {
 	u->state = UP_RESOLVING;
 	/* a numeric address answers at once; a name later, from the loop */
-	gw_resolve(u->gw->resolver, u->cfg->host, u->cfg->port, up_resolved, u, &u->lookup);
+	gw_resolve(u->gw->resolver, u->cfg.host, u->cfg.port, up_resolved, u, &u->lookup);
 }
 
 /* Send the current segment's FC16. */
 static void up_send_segment(struct gw_upstream *u)
 {
-	const struct conf_upstream *c = u->cfg;
+	const struct conf_upstream *c = &u->cfg;
 	int off = u->segs[u->seg].off, n = u->segs[u->seg].count;
 	u->tid++;
 	u->txlen = gw_fc16_request(u->tx, u->tid, (uint8_t)c->unit_id,
@@ -183,7 +183,7 @@ static void up_send_segment(struct gw_upstream *u)
 /* Take the source's image now and start writing it. */
 static void up_push(struct gw_upstream *u)
 {
-	const struct conf_upstream *c = u->cfg;
+	const struct conf_upstream *c = &u->cfg;
 	struct gw_unit unit = { NULL, false };
 	if (c->source_pack == CONF_BANK_SOURCE)
 		unit.bank = true;
@@ -262,7 +262,7 @@ static void up_answer(struct gw_upstream *u, const uint8_t *r, size_t n)
 	u->failures++;
 	if (code != u->last_exception)
 		gw_warn("upstream %s: the server refused the write to %d..%d (unit %d): %s 0x%02x", up_name(u),
-			u->cfg->base, u->cfg->base + u->cfg->reg_last - u->cfg->reg_first, u->cfg->unit_id,
+			u->cfg.base, u->cfg.base + u->cfg.reg_last - u->cfg.reg_first, u->cfg.unit_id,
 			code >= 0 ? "exception" : "function", code >= 0 ? code : r[7]);
 	u->last_exception = code;
 }
@@ -366,7 +366,7 @@ static struct gw_upstream *up_new(struct gw *gw, const struct conf_upstream *cfg
 		return NULL;
 	}
 	u->gw = gw;
-	u->cfg = cfg;
+	u->cfg = *cfg;
 	u->fd = -1;
 	gw_retry_init(&u->rt);
 	u->stale_logged = -1;
@@ -393,13 +393,20 @@ static void up_free(struct gw_upstream *u)
 	free(u);
 }
 
-/* Same destination, source and schedule: a reload keeps the pusher as it is. */
+/* The same pusher under the new section: its name and every key that
+ * restarts it (conf/conf.c: all of them, destination, source and
+ * schedule): a reload keeps it as it is. */
 static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b)
 {
-	return strcmp(a->name, b->name) == 0 && strcmp(a->host, b->host) == 0 && a->port == b->port &&
-	       a->unit_id == b->unit_id && a->base == b->base && strcmp(a->source, b->source) == 0 &&
-	       a->interval == b->interval && a->timeout == b->timeout && a->reg_first == b->reg_first &&
-	       a->reg_last == b->reg_last;
+	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_UPSTREAM, CONF_RESTART, a, b);
+}
+
+const struct conf_upstream *gw_upstream_conf(const struct gw_upstream *list, const char *name)
+{
+	for (const struct gw_upstream *u = list; u; u = u->next)
+		if (strcmp(u->cfg.name, name) == 0)
+			return &u->cfg;
+	return NULL;
 }
 
 struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
@@ -409,11 +416,11 @@ struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
 	for (int i = 0; i < c->nupstreams; i++) {
 		const struct conf_upstream *cfg = &c->upstreams[i];
 		struct gw_upstream **pp = &old, *u;
-		while ((u = *pp) && !up_same(u->cfg, cfg))
+		while ((u = *pp) && !up_same(&u->cfg, cfg))
 			pp = &u->next;
 		if (u) {
 			*pp = u->next; /* unchanged: keep it, connection and all */
-			u->cfg = cfg;
+			u->cfg.source_pack = cfg->source_pack; /* its source may have moved in the pack list */
 		} else if (!(u = up_new(gw, cfg))) {
 			continue;
 		}
@@ -423,7 +430,7 @@ struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
 	}
 	while (old) {
 		struct gw_upstream *n = old->next;
-		gw_info("upstream %s: stopped", old->cfg->name);
+		gw_info("upstream %s: stopped", old->cfg.name);
 		up_free(old);
 		old = n;
 	}

@@ -5,9 +5,9 @@
  * each with its own state.
  *
  * An output (the Modbus server and its upstreams, the tunnels, MQTT, the
- * history, the HTTP server, the inverter outputs) is one folder and one
- * line of the table (README.md "Adding an output" lists what else it
- * needs).  The daemon starts them in the table's order and
+ * history, the inverter outputs, the HTTP server) is a folder of its own,
+ * a line of the table and its configuration in conf/ (README.md "Adding an
+ * output").  The daemon starts them in the table's order and
  * stops them in reverse; a reload prepares every one for the new
  * configuration first (anything that can fail, such as a new listening
  * socket, fails here and nothing changes), then commits them all (nothing
@@ -23,35 +23,56 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../../conf/conf.h"
+
 struct gw;
 struct gw_pack;
 struct conf;
+
+/* What a hook of the lifecycle is given: one context, as nginx hands its
+ * modules one cycle; each step sets what its hooks read. */
+struct gw_svc_ctx {
+	struct gw *gw;
+	const struct conf *nc;          /* prepare: the configuration to run (commit: gw->conf) */
+	const struct conf *oc;          /* commit: the previous configuration, NULL at start */
+	void *cur;                      /* the output's running state (NULL: off, or at start) */
+	void *next;                     /* prepare sets it, commit and discard read it */
+	bool may_block;                 /* prepare at start: a listen name may go to the system resolver */
+	bool clean;                     /* stop: the daemon stops and the loop has ended, so what
+	                                 * the output owes a peer may be flushed, off the loop */
+	char *err;                      /* prepare: why it failed */
+	size_t errlen;
+};
 
 struct gw_service {
 	const char *name;               /* "modbus", "mqtt" ...; also its key in /api/state */
 	/* Descriptors the output holds under configuration c (the daemon's
 	 * budget for RLIMIT_NOFILE); NULL = none. */
 	long (*fds)(const struct conf *c);
-	/* The output's state for configuration nc, built before anything
-	 * changes: cur is the running state (NULL when the output is off or at
-	 * start), *next the state to commit (NULL: the output is off under
-	 * nc).  May reuse or take over cur's parts at commit, never before.
-	 * may_block: at start, a listen name may go to the system resolver.
-	 * 0, or -1 with err filled in (the start or the reload fails whole). */
-	int (*prepare)(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		       size_t errlen);
-	/* Switch from cur to next (gw->conf is nc now, packs and links are in
-	 * place; oc is the previous configuration, NULL at start).  Nothing
-	 * fails; what cur had and next does not take is released without
-	 * waiting on the loop.  Returns the state now running (next, or what
-	 * it became; NULL = off). */
-	void *(*commit)(struct gw *gw, void *cur, void *next, const struct conf *oc);
-	/* Forget a prepared state that will not be committed (cur stays as it
-	 * was; next may be cur itself); NULL = nothing to undo. */
-	void (*discard)(struct gw *gw, void *cur, void *next);
-	/* Stop and free (the daemon stops: `clean` may flush what it owes a
-	 * peer, off the loop, since the loop has ended). */
-	void (*stop)(void *st, bool clean);
+	/* The output's state for configuration x->nc in x->next, built before
+	 * anything changes (NULL: the output is off under nc).  May reuse or
+	 * take over x->cur's parts at commit, never before.  0, or -1 with
+	 * x->err filled in (the start or the reload fails whole). */
+	int (*prepare)(struct gw_svc_ctx *x);
+	/* Switch from x->cur to x->next (gw->conf is nc now, packs and links
+	 * are in place).  Nothing fails; what cur had and next does not take
+	 * is released without waiting on the loop.  Returns the state now
+	 * running (next, or what it became; NULL = off). */
+	void *(*commit)(const struct gw_svc_ctx *x);
+	/* Forget x->next, a prepared state that will not be committed (x->cur
+	 * stays as it was; next may be cur itself); NULL = nothing to undo. */
+	void (*discard)(const struct gw_svc_ctx *x);
+	/* Stop and free the running state x->cur. */
+	void (*stop)(const struct gw_svc_ctx *x);
+	/* The daemon exits and every output has stopped: release what outlived
+	 * its state (a history a reload replaced that still writes); NULL =
+	 * nothing.  Called whether the output ran or not. */
+	void (*at_exit)(const struct gw_svc_ctx *x);
+	/* The copy of section s (its instance `name` when the section is
+	 * named, else NULL) the running output works from: what /api/config
+	 * shows, so a key whose new value a reload did not bring in shows its
+	 * old one.  NULL: not a section it copies (or the hook is NULL). */
+	const void *(*held)(void *st, enum conf_sect s, const char *name);
 	/* Its member of /api/state: a JSON value ("null" is written for an
 	 * output that is off, without calling this). */
 	void (*status_json)(void *st, const struct gw *gw, FILE *o);

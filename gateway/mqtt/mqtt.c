@@ -2,11 +2,13 @@
  * the service table (model/service.h).
  *
  * A client per [mqtt] section (session.c: the connection; publish.c:
- * states, availability, discovery; commands.c: MOSFET commands).  A reload
- * that keeps the broker settings keeps the client and its connection and
- * reconciles the topics (removed units cleared, new ones announced); one
- * that changes them closes the old client without waiting for its broker
- * and starts a new one.
+ * states, availability, discovery; commands.c: MOSFET commands), holding
+ * its own copy of the section.  A reload that changes no key of [mqtt]
+ * that restarts it (conf/conf.c: all but discovery, publish_interval,
+ * cells and the name of password_file) keeps the client and its
+ * connection, gives it those keys and reconciles the topics (removed units
+ * cleared, new ones announced); one that changes them closes the old
+ * client without waiting for its broker and starts a new one.
  */
 #include <mqtt_protocol.h>
 #include <string.h>
@@ -16,14 +18,16 @@
 #include "mqtt.h"
 #include "mqtt_int.h"
 
-static bool same_broker(const struct conf_mqtt *a, const struct conf_mqtt *b)
+/* The keys of [mqtt] a running client takes from a reload (conf/conf.c's
+ * CONF_LIVE ones; the others restart it): what it announces and how
+ * often it publishes are reconciled by mq_reloaded(), the password file's
+ * name is only a name (its password restarts it). */
+static void take_live(struct conf_mqtt *held, const struct conf_mqtt *c)
 {
-	return strcmp(a->host, b->host) == 0 && a->port == b->port && strcmp(a->client_id, b->client_id) == 0 &&
-	       strcmp(a->username, b->username) == 0 && strcmp(a->password, b->password) == 0 &&
-	       a->tls == b->tls && strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
-	       strcmp(a->key_file, b->key_file) == 0 && strcmp(a->topic_prefix, b->topic_prefix) == 0 &&
-	       strcmp(a->discovery_prefix, b->discovery_prefix) == 0 && a->keepalive == b->keepalive &&
-	       a->control == b->control; /* the command subscription */
+	held->discovery = c->discovery;
+	held->publish_interval = c->publish_interval;
+	held->cells = c->cells;
+	memcpy(held->password_file, c->password_file, sizeof(held->password_file));
 }
 
 static long mqtt_fds(const struct conf *c)
@@ -31,53 +35,61 @@ static long mqtt_fds(const struct conf *c)
 	return c->mqtt.enabled ? 1 : 0; /* the broker's socket */
 }
 
-static int mqtt_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-			size_t errlen)
+static int mqtt_prepare(struct gw_svc_ctx *x)
 {
-	(void)may_block;
-	(void)err;
-	(void)errlen;
-	*next = NULL;
-	if (!nc->mqtt.enabled)
+	const struct conf_mqtt *c = &x->nc->mqtt;
+	const struct gw_mqtt *m = x->cur;
+	x->next = NULL;
+	if (!c->enabled)
 		return 0;
-	if (cur && same_broker(&gw->conf->mqtt, &nc->mqtt)) {
-		*next = cur;
+	if (m && conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &m->cfg, c)) {
+		x->next = x->cur;
 		return 0;
 	}
-	/* a client that cannot start (libmosquitto, TLS files) is logged and
+	/* a new broker, or new settings for it: a client that cannot start
+	 * (libmosquitto, TLS files) is logged and
 	 * MQTT stays off: the gateway serves without it */
-	*next = mq_new(gw, &nc->mqtt);
+	x->next = mq_new(x->gw, c);
 	return 0;
 }
 
-static void *mqtt_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *mqtt_commit(const struct gw_svc_ctx *x)
 {
-	(void)gw;
+	struct gw_mqtt *cur = x->cur, *next = x->next;
 	if (cur && cur != next)
 		mq_close(cur, false); /* removed, or another broker: no waiting */
 	if (next && next != cur)
 		mq_start(next);
-	else if (next && oc)
-		mq_reloaded(next, oc);
+	else if (next && x->oc) {
+		take_live(&next->cfg, &x->nc->mqtt);
+		mq_reloaded(next, x->oc);
+	}
 	return next;
 }
 
-static void mqtt_discard(struct gw *gw, void *cur, void *next)
+static void mqtt_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	if (next && next != cur)
-		mq_close(next, false);
+	if (x->next && x->next != x->cur)
+		mq_close(x->next, false);
 }
 
-static void mqtt_stop(void *st, bool clean)
+static void mqtt_stop(const struct gw_svc_ctx *x)
 {
-	mq_close(st, clean);
+	mq_close(x->cur, x->clean);
+}
+
+static const void *mqtt_held(void *st, enum conf_sect s, const char *name)
+{
+	(void)name;
+	const struct gw_mqtt *m = st;
+	return s == CONF_SEC_MQTT ? &m->cfg : NULL;
 }
 
 static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)
 {
+	(void)gw;
 	const struct gw_mqtt *m = st;
-	const struct conf_mqtt *c = &gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	static const char *const states[] = { "down", "resolving", "connecting", "connected" };
 	double now = gw_mono();
 	fprintf(o, "{\"broker\":");
@@ -132,6 +144,7 @@ const struct gw_service gw_svc_mqtt = {
 	.commit = mqtt_commit,
 	.discard = mqtt_discard,
 	.stop = mqtt_stop,
+	.held = mqtt_held,
 	.status_json = mqtt_status_json,
 	.metrics = mqtt_metrics,
 	.polled = mqtt_polled,

@@ -46,6 +46,8 @@ struct mq_pack {
 
 struct gw_mqtt {
 	struct gw *gw;
+	struct conf_mqtt cfg;         /* its [mqtt]: the broker and topics it started with, and the
+	                                 keys a reload gives it live (mqtt.c) */
 	struct mosquitto *mosq;
 	SSL_CTX *ssl;
 	enum mq_state state;

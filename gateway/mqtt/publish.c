@@ -152,7 +152,7 @@ static unsigned bank_temps(const struct gw *gw)
 static void discover_pack(struct gw_mqtt *m, struct gw_pack *p)
 {
 	const struct conf *c = m->gw->conf;
-	if (!c->mqtt.discovery || m->state != MQ_UP)
+	if (!m->cfg.discovery || m->state != MQ_UP)
 		return;
 	unsigned nc, nt;
 	pack_shape(p, &nc, &nt);
@@ -167,7 +167,7 @@ static void discover_all(struct gw_mqtt *m)
 {
 	struct gw *gw = m->gw;
 	const struct conf *c = gw->conf;
-	if (!c->mqtt.discovery || m->state != MQ_UP)
+	if (!m->cfg.discovery || m->state != MQ_UP)
 		return;
 	gw_disc_gateway(c, emit_config, m);
 	if (c->bank.enabled) {
@@ -223,7 +223,7 @@ static void update_availability(struct gw_mqtt *m)
 static void publish_due(struct gw_mqtt *m)
 {
 	struct gw *gw = m->gw;
-	double now = gw_mono(), iv = gw->conf->mqtt.publish_interval;
+	double now = gw_mono(), iv = m->cfg.publish_interval;
 	for (int i = 0; i < gw->npacks; i++) {
 		struct gw_pack *p = gw->packs[i];
 		if (m->packs[i].state_pending && now - m->packs[i].last_state >= iv && gw_pack_online(gw, p))
@@ -308,8 +308,8 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	if (!msg->payloadlen || gw_mono() > m->reconcile_until)
 		return;
 	const char *t = msg->topic;
-	size_t pl = strlen(c->mqtt.topic_prefix);
-	if (strncmp(t, c->mqtt.topic_prefix, pl) == 0 && t[pl] == '/') {
+	size_t pl = strlen(m->cfg.topic_prefix);
+	if (strncmp(t, m->cfg.topic_prefix, pl) == 0 && t[pl] == '/') {
 		/* P/NAME/availability */
 		char name[CONF_NAME_MAX + 1];
 		const char *n = t + pl + 1, *e = strchr(n, '/');
@@ -321,9 +321,9 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 			return;
 		char topic[400];
 		gw_info("mqtt: clearing the retained topics of unit %s (no longer configured)", name);
-		snprintf(topic, sizeof(topic), "%s/%s/availability", c->mqtt.topic_prefix, name);
+		snprintf(topic, sizeof(topic), "%s/%s/availability", m->cfg.topic_prefix, name);
 		mq_clear_topic(m, topic);
-		snprintf(topic, sizeof(topic), "%s/%s/state", c->mqtt.topic_prefix, name);
+		snprintf(topic, sizeof(topic), "%s/%s/state", m->cfg.topic_prefix, name);
 		mq_clear_topic(m, topic);
 		return;
 	}
@@ -333,8 +333,8 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	char gid[96], node_pfx[128];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
-	size_t dl = strlen(c->mqtt.discovery_prefix);
-	if (strncmp(t, c->mqtt.discovery_prefix, dl) != 0 || t[dl] != '/')
+	size_t dl = strlen(m->cfg.discovery_prefix);
+	if (strncmp(t, m->cfg.discovery_prefix, dl) != 0 || t[dl] != '/')
 		return;
 	const char *node = strchr(t + dl + 1, '/');
 	if (!node)
@@ -374,7 +374,7 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 	struct gw *gw = m->gw;
 	struct mq_pack *s = mq_slot(m, p);
 	if (ok) {
-		double now = gw_mono(), iv = gw->conf->mqtt.publish_interval;
+		double now = gw_mono(), iv = m->cfg.publish_interval;
 		if (m->state != MQ_UP || now - s->last_state < iv)
 			s->state_pending = true;
 		else

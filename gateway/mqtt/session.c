@@ -42,7 +42,7 @@ static void mq_connect(struct gw_mqtt *m);
 
 const char *mq_prefix(const struct gw_mqtt *m)
 {
-	return m->gw->conf->mqtt.topic_prefix;
+	return m->cfg.topic_prefix;
 }
 
 void mq_set_events(struct gw_mqtt *m)
@@ -78,7 +78,7 @@ void mq_lost(struct gw_mqtt *m, const char *why)
 	m->pending = 0;
 	m->stuck_since = 0;
 	ev_timer_stop(loop, &m->rediscover);
-	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	snprintf(m->last_error, sizeof(m->last_error), "%s", why);
 	char who[CONF_HOST_MAX + 32];
 	snprintf(who, sizeof(who), "mqtt: %s:%d", c->host, c->port);
@@ -153,7 +153,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	(void)flags;
 	(void)props;
 	struct gw_mqtt *m = obj;
-	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION && m->protocol == MQTT_PROTOCOL_V5) {
 		gw_info("mqtt: %s:%d speaks MQTT 3.1.1 only: using that", c->host, c->port);
 		m->protocol = MQTT_PROTOCOL_V311;
@@ -236,7 +236,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	(void)mosq;
 	(void)props;
 	struct gw_mqtt *m = obj;
-	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	char st[300];
 	snprintf(st, sizeof(st), "%s/status", c->discovery_prefix);
 	if (c->discovery && strcmp(msg->topic, st) == 0) {
@@ -295,7 +295,7 @@ static SSL_CTX *make_ssl(const struct conf_mqtt *c)
 static void resolved(void *arg, const struct gw_lookup_result *res)
 {
 	struct gw_mqtt *m = arg;
-	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	if (!res->ok) {
 		char why[400];
 		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host, res->error);
@@ -323,7 +323,7 @@ static void resolved(void *arg, const struct gw_lookup_result *res)
 static void mq_connect(struct gw_mqtt *m)
 {
 	m->state = MQ_RESOLVING;
-	gw_resolve(m->gw->resolver, m->gw->conf->mqtt.host, m->gw->conf->mqtt.port, resolved, m, &m->lookup);
+	gw_resolve(m->gw->resolver, m->cfg.host, m->cfg.port, resolved, m, &m->lookup);
 }
 
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -370,7 +370,7 @@ void mq_tick(struct gw_mqtt *m)
 	}
 	if (m->reconcile_until && gw_mono() > m->reconcile_until) {
 		m->reconcile_until = 0;
-		const struct conf_mqtt *c = &m->gw->conf->mqtt;
+		const struct conf_mqtt *c = &m->cfg;
 		char sub[300];
 		snprintf(sub, sizeof(sub), "%s/+/+/+/config", c->discovery_prefix);
 		if (c->discovery)
@@ -396,6 +396,7 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
 	if (!m)
 		return NULL;
 	m->gw = gw;
+	m->cfg = *c;
 	m->fd = -1;
 	gw_retry_init(&m->rt);
 	m->protocol = MQTT_PROTOCOL_V5;
@@ -441,7 +442,7 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
  * client's configuration now). */
 void mq_start(struct gw_mqtt *m)
 {
-	const struct conf_mqtt *c = &m->gw->conf->mqtt;
+	const struct conf_mqtt *c = &m->cfg;
 	mq_slots_sync(m);
 	gw_info("mqtt: publishing under %s/ to %s:%d%s as %s", c->topic_prefix, c->host, c->port,
 		c->tls ? " (TLS)" : "", c->client_id);
@@ -501,7 +502,7 @@ static void clean_disconnect(struct gw_mqtt *m)
 		gw_info("mqtt: disconnected (everything marked offline)");
 	else
 		gw_warn("mqtt: disconnected; the broker confirmed not every offline message within %.1f s: "
-			"it publishes the will (%s/status offline)", STOP_S, m->gw->conf->mqtt.topic_prefix);
+			"it publishes the will (%s/status offline)", STOP_S, m->cfg.topic_prefix);
 }
 
 /* Close the client and free it.  Every unit goes offline first (the will

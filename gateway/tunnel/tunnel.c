@@ -33,8 +33,7 @@
 struct gw_tunnel {
 	struct gw *gw;
 	struct gw_tunnel *next;
-	const struct conf_tunnel *cfg;
-	struct conf_tunnel want;       /* prepare: the configuration it is built for */
+	struct conf_tunnel cfg;        /* its own copy (prepare: the section it is built for) */
 	struct gw_tunnel *reuse;       /* prepare: an unchanged old tunnel carried over */
 	struct gw_tunnel *fd_from;     /* prepare: the old tunnel whose socket it takes */
 	bool fd_taken;                 /* install: another tunnel took this one's socket */
@@ -52,11 +51,11 @@ struct gw_tunnel {
 	size_t outlen;
 };
 
+/* The same tunnel under the new section: its name and every key that
+ * restarts it (conf/conf.c: all of them). */
 static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b)
 {
-	return strcmp(a->name, b->name) == 0 && strcmp(a->port, b->port) == 0 &&
-	       strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port &&
-	       strcmp(a->clients.text, b->clients.text) == 0 && a->idle_timeout == b->idle_timeout;
+	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_TUNNEL, CONF_RESTART, a, b);
 }
 
 /* ---------------------------------------------------------------- a session */
@@ -76,8 +75,8 @@ static void end_session(struct gw_tunnel *t, const char *why, bool give_back)
 	t->wire = NULL;
 	t->outlen = 0;
 	gw_info("tunnel %s: tool %s %s after %.0f s (%lu bytes to the wire, %lu from it%s); wire %s %s",
-		t->cfg->name, t->peer, why, gw_mono() - t->since, t->to_wire, t->from_wire,
-		t->dropped ? ", some lost while the wire was down" : "", t->cfg->port,
+		t->cfg.name, t->peer, why, gw_mono() - t->since, t->to_wire, t->from_wire,
+		t->dropped ? ", some lost while the wire was down" : "", t->cfg.port,
 		give_back ? "given back: polling resumes" : "closed");
 	if (w && give_back)
 		gw_poll_return(w); /* the poller owns the link again */
@@ -158,7 +157,7 @@ static void tool_read(struct gw_tunnel *t)
 			/* the wire is down (it reconnects by itself): these bytes are lost */
 			if (!t->dropped)
 				gw_warn("tunnel %s: the wire %s is down: bytes of the tool are lost until it is back",
-					t->cfg->name, t->cfg->port);
+					t->cfg.name, t->cfg.port);
 			t->dropped += (unsigned long)n;
 		} else {
 			t->to_wire += (unsigned long)took; /* room was checked: all of it */
@@ -202,14 +201,14 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
 	struct gw_tunnel *t = container_of(w, struct gw_tunnel, idle);
-	double left = t->last_bytes + t->cfg->idle_timeout - gw_mono();
+	double left = t->last_bytes + t->cfg.idle_timeout - gw_mono();
 	if (left > 0.001) {
 		ev_timer_set(w, left, 0.);
 		ev_timer_start(loop, w);
 		return;
 	}
 	char why[80];
-	snprintf(why, sizeof(why), "disconnected: no bytes for %g s (idle_timeout)", t->cfg->idle_timeout);
+	snprintf(why, sizeof(why), "disconnected: no bytes for %g s (idle_timeout)", t->cfg.idle_timeout);
 	end_session(t, why, true);
 }
 
@@ -220,7 +219,7 @@ static void wire_ready(void *arg);
 static void start_session(struct gw_tunnel *t, int fd, const char *peer)
 {
 	struct gw *gw = t->gw;
-	struct gw_wire *w = gw_wire_find(gw, t->cfg->port);
+	struct gw_wire *w = gw_wire_find(gw, t->cfg.port);
 	t->cfd = fd;
 	snprintf(t->peer, sizeof(t->peer), "%s", peer);
 	t->wire = w;
@@ -240,10 +239,10 @@ static void start_session(struct gw_tunnel *t, int fd, const char *peer)
 	}
 	gw_info("tunnel %s: tool %s connected: wire %s lent for maintenance (%s); polling of %s paused, "
 		"its data goes stale",
-		t->cfg->name, peer, t->cfg->port, gw_link_is_up(w->link) ? "open" : "down, reconnecting", packs);
+		t->cfg.name, peer, t->cfg.port, gw_link_is_up(w->link) ? "open" : "down, reconnecting", packs);
 	ev_io_init(&t->rd, rd_cb, fd, EV_READ);
 	ev_io_init(&t->wr, wr_cb, fd, EV_WRITE);
-	ev_timer_init(&t->idle, idle_cb, t->cfg->idle_timeout, 0.);
+	ev_timer_init(&t->idle, idle_cb, t->cfg.idle_timeout, 0.);
 	ev_timer_start(gw->loop, &t->idle);
 	gw_poll_lend(w, &tunnel_owner, t, wire_ready); /* wire_ready() when the wire is quiet */
 }
@@ -264,13 +263,13 @@ static void tool_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	struct gw_tunnel *t = arg;
 	char peer[sizeof(t->peer)];
 	gw_peer_name(ss, peer, sizeof(peer));
-	if (!conf_nets_match(&t->cfg->clients, ss)) {
-		gw_warn("tunnel %s: %s refused: not in clients (%s)", t->cfg->name, peer, t->cfg->clients.text);
+	if (!conf_nets_match(&t->cfg.clients, ss)) {
+		gw_warn("tunnel %s: %s refused: not in clients (%s)", t->cfg.name, peer, t->cfg.clients.text);
 		close(fd);
 		return;
 	}
 	if (t->cfd >= 0) {
-		gw_warn("tunnel %s: %s refused: %s is connected (one tool at a time)", t->cfg->name, peer, t->peer);
+		gw_warn("tunnel %s: %s refused: %s is connected (one tool at a time)", t->cfg.name, peer, t->peer);
 		close(fd);
 		return;
 	}
@@ -303,14 +302,14 @@ int gw_tunnels_prepare(struct gw *gw, struct gw_tunnel *cur, const struct conf *
 			return -1;
 		}
 		n->gw = gw;
-		n->want = *c;
+		n->cfg = *c;
 		n->lfd = n->cfd = -1;
 		*tail = n;
 		tail = &n->next;
 		for (struct gw_tunnel *o = cur; o; o = o->next) {
-			if (same_tunnel(o->cfg, c))
+			if (same_tunnel(&o->cfg, c))
 				n->reuse = o;
-			else if (strcmp(o->cfg->listen_host, c->listen_host) == 0 && o->cfg->listen_port == c->listen_port)
+			else if (strcmp(o->cfg.listen_host, c->listen_host) == 0 && o->cfg.listen_port == c->listen_port)
 				n->fd_from = o;
 		}
 		if (n->reuse)
@@ -342,7 +341,6 @@ void gw_tunnels_discard(struct gw_tunnel *prepared)
 
 struct gw_tunnel *gw_tunnels_install(struct gw *gw, struct gw_tunnel *cur, struct gw_tunnel *prepared)
 {
-	const struct conf *nc = gw->conf;
 	struct gw_tunnel *head = NULL, **tail = &head;
 	/* mark what carries over, then end the rest */
 	for (struct gw_tunnel *n = prepared; n; n = n->next)
@@ -354,7 +352,7 @@ struct gw_tunnel *gw_tunnels_install(struct gw *gw, struct gw_tunnel *cur, struc
 		for (struct gw_tunnel *n = prepared; n && !kept; n = n->next)
 			kept = n->reuse == o;
 		if (!kept) {
-			gw_info("tunnel %s: closed (its configuration changed or is gone)", o->cfg->name);
+			gw_info("tunnel %s: closed (its configuration changed or is gone)", o->cfg.name);
 			int fd = o->lfd;
 			tunnel_close(o);
 			for (struct gw_tunnel *n = prepared; n; n = n->next)
@@ -364,28 +362,24 @@ struct gw_tunnel *gw_tunnels_install(struct gw *gw, struct gw_tunnel *cur, struc
 	}
 	for (struct gw_tunnel *n = prepared, *next; n; n = next) {
 		next = n->next;
-		const struct conf_tunnel *c = NULL;
-		for (int i = 0; i < nc->ntunnels && !c; i++)
-			if (strcmp(nc->tunnels[i].name, n->want.name) == 0)
-				c = &nc->tunnels[i];
 		struct gw_tunnel *t = n;
+		bool fresh = !n->reuse;
 		if (n->reuse) {
-			t = n->reuse;
+			t = n->reuse; /* unchanged: it keeps its copy of the section */
 			free(n);
 		} else {
 			char what[64];
-			snprintf(what, sizeof(what), "tunnel %s", c->name);
+			snprintf(what, sizeof(what), "tunnel %s", t->cfg.name);
 			gw_acceptor_start(&t->acc, gw->loop, t->lfd, ACCEPT_BATCH, what, tool_accept, t);
 		}
-		t->cfg = c;
 		t->next = NULL;
 		t->reuse = t->fd_from = NULL;
 		t->fd_taken = false;
 		/* a tunnel carried over keeps its tool if the wire itself was kept
 		 * (gw_link_free() ended the session otherwise) */
-		if (t == n)
-			gw_info("tunnel %s: listening on %s:%d for a tool from %s (wire %s)", c->name, c->listen_host,
-				c->listen_port, c->clients.text, c->port);
+		if (fresh)
+			gw_info("tunnel %s: listening on %s:%d for a tool from %s (wire %s)", t->cfg.name,
+				t->cfg.listen_host, t->cfg.listen_port, t->cfg.clients.text, t->cfg.port);
 		*tail = t;
 		tail = &t->next;
 	}
@@ -418,35 +412,38 @@ static long tun_fds(const struct conf *c)
 	return 2L * c->ntunnels; /* listening socket + tool */
 }
 
-static int tun_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		       size_t errlen)
+static int tun_prepare(struct gw_svc_ctx *x)
 {
 	struct gw_tunnel *t = NULL;
-	int rc = gw_tunnels_prepare(gw, cur, nc, may_block, &t, err, errlen);
-	*next = t;
+	int rc = gw_tunnels_prepare(x->gw, x->cur, x->nc, x->may_block, &t, x->err, x->errlen);
+	x->next = t;
 	return rc;
 }
 
-static void *tun_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void *tun_commit(const struct gw_svc_ctx *x)
 {
-	(void)oc;
-	return gw_tunnels_install(gw, cur, next);
+	return gw_tunnels_install(x->gw, x->cur, x->next);
 }
 
-static void tun_discard(struct gw *gw, void *cur, void *next)
+static void tun_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	(void)cur;
-	gw_tunnels_discard(next);
+	gw_tunnels_discard(x->next);
 }
 
-static void tun_stop(void *st, bool clean)
+static void tun_stop(const struct gw_svc_ctx *x)
 {
-	(void)clean;
-	gw_tunnels_free(st);
+	gw_tunnels_free(x->cur);
 }
 
 /* "tunnels": each with its wire, its address and its tool, if one is connected. */
+static const void *tun_held(void *st, enum conf_sect s, const char *name)
+{
+	for (const struct gw_tunnel *t = st; s == CONF_SEC_TUNNEL && name && t; t = t->next)
+		if (strcmp(t->cfg.name, name) == 0)
+			return &t->cfg;
+	return NULL;
+}
+
 static void tun_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	(void)gw;
@@ -454,10 +451,10 @@ static void tun_status_json(void *st, const struct gw *gw, FILE *o)
 	fputc('[', o);
 	for (const struct gw_tunnel *t = st; t; t = t->next) {
 		fprintf(o, "%s{\"name\":", t == st ? "" : ",");
-		gw_json_str(o, t->cfg->name);
+		gw_json_str(o, t->cfg.name);
 		fprintf(o, ",\"port\":");
-		gw_json_str(o, t->cfg->port);
-		fprintf(o, ",\"listen_port\":%d,\"tool\":", t->cfg->listen_port);
+		gw_json_str(o, t->cfg.port);
+		fprintf(o, ",\"listen_port\":%d,\"tool\":", t->cfg.listen_port);
 		if (t->cfd >= 0) {
 			gw_json_str(o, t->peer);
 			fprintf(o, ",\"connected_s\":%.0f,\"to_wire\":%lu,\"from_wire\":%lu", now - t->since, t->to_wire,
@@ -487,6 +484,7 @@ const struct gw_service gw_svc_tunnel = {
 	.commit = tun_commit,
 	.discard = tun_discard,
 	.stop = tun_stop,
+	.held = tun_held,
 	.status_json = tun_status_json,
 	.metrics = tun_metrics,
 };

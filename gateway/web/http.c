@@ -15,6 +15,7 @@
  *   /javascript/...      Debian's shared JavaScript (/usr/share/javascript,
  *                        e.g. libjs-chart.js), read-only
  *   /api/state           everything the page shows, as JSON (status.c)
+ *   /api/config          the configuration in force, key by key (status.c)
  *   /api/events          the same as server-sent events, at most once a
  *                        second after a poll and at least every 5 s
  *   /api/history         chart columns of one unit over a range
@@ -334,6 +335,8 @@ static enum MHD_Result send_js(struct MHD_Connection *con, const char *rest)
 
 /* ---------------------------------------------------------- state, metrics */
 
+enum state_kind { ST_STATE, ST_METRICS, ST_CONFIG };
+
 static char *state_text(struct gw *gw, size_t *len)
 {
 	char *text = NULL;
@@ -348,23 +351,27 @@ static char *state_text(struct gw *gw, size_t *len)
 	return text;
 }
 
-static enum MHD_Result send_state(struct gw_http *h, struct MHD_Connection *con, bool metrics)
+/* /api/state, /metrics or /api/config. */
+static enum MHD_Result send_state(struct gw_http *h, struct MHD_Connection *con, enum state_kind kind)
 {
 	char *text = NULL;
 	size_t len = 0;
-	if (metrics) {
+	if (kind != ST_STATE) {
 		FILE *o = open_memstream(&text, &len);
 		if (!o)
 			return MHD_NO;
-		gw_status_metrics(h->gw, o);
+		if (kind == ST_METRICS)
+			gw_status_metrics(h->gw, o);
+		else
+			gw_status_config(h->gw, o);
 		fclose(o);
 	} else {
 		text = state_text(h->gw, &len);
 	}
 	if (!text)
 		return MHD_NO;
-	return send_owned(con, MHD_HTTP_OK, metrics ? "text/plain; version=0.0.4; charset=utf-8" : "application/json",
-			  text, len);
+	return send_owned(con, MHD_HTTP_OK,
+			  kind == ST_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json", text, len);
 }
 
 /* ---------------------------------------------------------- live events */
@@ -673,9 +680,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return rc;
 	}
 	if (strcmp(url, "/api/state") == 0)
-		return send_state(h, con, false);
+		return send_state(h, con, ST_STATE);
 	if (strcmp(url, "/metrics") == 0)
-		return send_state(h, con, true);
+		return send_state(h, con, ST_METRICS);
+	if (strcmp(url, "/api/config") == 0)
+		return send_state(h, con, ST_CONFIG);
 	if (strcmp(url, "/api/events") == 0)
 		return start_sse(h, r);
 	if (strcmp(url, "/api/history") == 0)
@@ -747,11 +756,9 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------- lifecycle */
 
-bool gw_http_same(const struct conf_http *a, const struct conf_http *b)
+const struct conf_http *gw_http_conf(const struct gw_http *h)
 {
-	return a->enabled == b->enabled && strcmp(a->listen_host, b->listen_host) == 0 &&
-	       a->listen_port == b->listen_port && a->max_clients == b->max_clients &&
-	       strcmp(a->clients.text, b->clients.text) == 0;
+	return &h->cfg;
 }
 
 struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen)

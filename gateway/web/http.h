@@ -20,8 +20,8 @@ extern const struct gw_service gw_svc_http;
  * may go to the system resolver; at a reload only an address or an
  * /etc/hosts name.  NULL with err filled in when it cannot listen. */
 struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen);
-/* The settings a running server must be replaced for. */
-bool gw_http_same(const struct conf_http *a, const struct conf_http *b);
+/* The [http] the server runs with (its own copy). */
+const struct conf_http *gw_http_conf(const struct gw_http *h);
 /* Something changed (a poll finished): live pages get the new state
  * within a second. */
 void gw_http_changed(struct gw_http *h);

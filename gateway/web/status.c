@@ -127,6 +127,50 @@ void gw_status_json(struct gw *gw, FILE *o)
 	fputs("}\n", o);
 }
 
+/* ------------------------------------------------------------- /api/config */
+
+/* Section s, instance `name`, as the part that runs it holds it. */
+static const void *in_force(struct gw *gw, enum conf_sect s, const char *name, const void *conf_obj)
+{
+	for (int i = 0; i < gw->nout; i++) {
+		const struct gw_output *out = &gw->out[i];
+		const void *h = out->state && out->svc->held ? out->svc->held(out->state, s, name) : NULL;
+		if (h)
+			return h;
+	}
+	return conf_obj;
+}
+
+void gw_status_config(struct gw *gw, FILE *o)
+{
+	bool first = true;
+	fputc('{', o);
+	for (int s = CONF_SEC_NONE + 1; s < CONF_SEC_COUNT; s++) {
+		const char *name;
+		const void *obj;
+		for (int i = 0; (obj = conf_section_at(gw->conf, (enum conf_sect)s, i, &name)); i++) {
+			obj = in_force(gw, (enum conf_sect)s, name, obj);
+			char title[64 + CONF_NAME_MAX];
+			snprintf(title, sizeof(title), "%s%s%s", conf_section_word((enum conf_sect)s), name ? "." : "",
+				 name ? name : "");
+			fputs(first ? "\n" : ",\n", o);
+			first = false;
+			gw_json_str(o, title);
+			fputs(":{", o);
+			for (int k = conf_key_next((enum conf_sect)s, 0); k >= 0; k = conf_key_next((enum conf_sect)s, k + 1)) {
+				char text[1024];
+				conf_key_text(k, obj, text, sizeof(text));
+				fprintf(o, "%s", k == conf_key_next((enum conf_sect)s, 0) ? "" : ",");
+				gw_json_str(o, conf_key_name(k));
+				fputc(':', o);
+				gw_json_str(o, text);
+			}
+			fputc('}', o);
+		}
+	}
+	fputs("}\n", o);
+}
+
 /* ------------------------------------------------------------- /metrics */
 
 

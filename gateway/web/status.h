@@ -10,6 +10,12 @@ struct gw;
  * "links":[...],"modbus":{...},"mqtt":...,"http":...,"history":...}; every
  * pack is the object --once prints for it (README.md "Status page"). */
 void gw_status_json(struct gw *gw, FILE *o);
+/* /api/config: the configuration in force, {"gateway":{"listen":...},
+ * "pack.NAME":{...}, ...}: every key of every section present, as text
+ * (conf_key_text()); an output's sections from the copy it runs on (its
+ * service's `held` hook), the others, and those of an output that is off
+ * or could not start, from the running configuration. */
+void gw_status_config(struct gw *gw, FILE *o);
 /* /metrics: Prometheus text exposition format 0.0.4. */
 void gw_status_metrics(struct gw *gw, FILE *o);
 

@@ -1,9 +1,11 @@
 /* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
  * the daemon sees it: its row of the service table (model/service.h).
  *
- * A new listen address is opened in prepare, so a reload to an address
- * that cannot be had fails whole; new settings on the same address restart
- * the server at commit (the old socket goes first).
+ * A reload that changes a key of [http] (every one restarts the server,
+ * conf/conf.c) replaces it: a new listen address is opened in prepare, so
+ * a reload to an address that cannot be had fails whole; new settings on
+ * the same address restart the server at commit (the old socket goes
+ * first).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,49 +25,51 @@ static long web_fds(const struct conf *c)
 	return c->http.enabled ? c->http.max_clients + 3L : 0;
 }
 
-static int web_prepare(struct gw *gw, const struct conf *nc, void *cur, bool may_block, void **next, char *err,
-		       size_t errlen)
+static int web_prepare(struct gw_svc_ctx *x)
 {
-	const struct conf_http *oc = &gw->conf->http, *c = &nc->http;
-	*next = NULL;
+	const struct web_out *cur = x->cur;
+	const struct conf_http *c = &x->nc->http, *oc = cur ? gw_http_conf(cur->h) : NULL;
+	x->next = NULL;
 	if (!c->enabled)
 		return 0;
-	if (cur && gw_http_same(oc, c)) {
-		*next = cur;
+	if (oc && conf_section_same(CONF_SEC_HTTP, CONF_RESTART, oc, c)) {
+		x->next = x->cur;
 		return 0;
 	}
 	struct web_out *w = calloc(1, sizeof(*w));
 	if (!w) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(x->err, x->errlen, "out of memory");
 		return -1;
 	}
-	bool moved = !cur || strcmp(oc->listen_host, c->listen_host) != 0 || oc->listen_port != c->listen_port;
-	if (moved && !(w->h = gw_http_new(gw, c, may_block, err, errlen))) {
+	bool moved = !oc || strcmp(oc->listen_host, c->listen_host) != 0 || oc->listen_port != c->listen_port;
+	if (moved && !(w->h = gw_http_new(x->gw, c, x->may_block, x->err, x->errlen))) {
 		free(w);
 		return -1;
 	}
-	*next = w;
+	x->next = w;
 	return 0;
 }
 
-static void web_stop(void *st, bool clean)
+static void web_free(struct web_out *w)
 {
-	(void)clean;
-	struct web_out *w = st;
 	gw_http_free(w->h);
 	free(w);
 }
 
-static void *web_commit(struct gw *gw, void *cur, void *next, const struct conf *oc)
+static void web_stop(const struct gw_svc_ctx *x)
 {
-	(void)oc;
-	struct web_out *w = next;
-	if (cur && cur != next)
-		web_stop(cur, false); /* its history queries first */
+	web_free(x->cur);
+}
+
+static void *web_commit(const struct gw_svc_ctx *x)
+{
+	struct web_out *w = x->next;
+	if (x->cur && x->cur != w)
+		web_free(x->cur); /* its history queries first */
 	if (w && !w->h) {
 		/* the same address with new settings: its old socket is closed now */
 		char err[300];
-		if (!(w->h = gw_http_new(gw, &gw->conf->http, false, err, sizeof(err)))) {
+		if (!(w->h = gw_http_new(x->gw, &x->nc->http, false, err, sizeof(err)))) {
 			gw_err("%s", err);
 			free(w);
 			return NULL;
@@ -74,11 +78,17 @@ static void *web_commit(struct gw *gw, void *cur, void *next, const struct conf 
 	return w;
 }
 
-static void web_discard(struct gw *gw, void *cur, void *next)
+static void web_discard(const struct gw_svc_ctx *x)
 {
-	(void)gw;
-	if (next && next != cur)
-		web_stop(next, false);
+	if (x->next && x->next != x->cur)
+		web_free(x->next);
+}
+
+static const void *web_held(void *st, enum conf_sect s, const char *name)
+{
+	(void)name;
+	const struct web_out *w = st;
+	return s == CONF_SEC_HTTP && w->h ? gw_http_conf(w->h) : NULL;
 }
 
 static void web_status_json(void *st, const struct gw *gw, FILE *o)
@@ -119,6 +129,7 @@ const struct gw_service gw_svc_http = {
 	.commit = web_commit,
 	.discard = web_discard,
 	.stop = web_stop,
+	.held = web_held,
 	.status_json = web_status_json,
 	.metrics = web_metrics,
 	.polled = web_polled,

@@ -284,13 +284,14 @@ bool gw_link_is_up(const struct gw_link *l)
 
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 {
-	if (strcmp(a->port, b->port) != 0)
-		return false;
-	if (a->is_ble) /* the same device through the same adapter */
-		return strcmp(a->ble_adapter, b->ble_adapter) == 0;
 	if (a->is_can) /* the same bus at the protocol's bit rate */
-		return b->is_can && a->driver == b->driver;
-	return a->is_tcp || a->baud == b->baud;
+		return b->is_can && strcmp(a->port, b->port) == 0 && a->driver == b->driver;
+	/* a serial line: every key of a pack that relinks (port, baud) */
+	if (!a->is_tcp && !a->is_ble)
+		return conf_section_same(CONF_SEC_PACK, CONF_RELINK, a, b);
+	/* a tcp:// or ble:// wire has no baud rate; a ble:// one is the same
+	 * device through the same adapter ([ble] adapter) */
+	return strcmp(a->port, b->port) == 0 && strcmp(a->ble_adapter, b->ble_adapter) == 0;
 }
 
 void gw_link_open(struct gw_link *l)

@@ -157,7 +157,10 @@ int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
 int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n);
 /* Room in the send buffer now (0 while the wire is down). */
 size_t gw_link_room(const struct gw_link *l);
-/* Same wire and same serial settings: a reload may keep the link open. */
+/* Same wire under the new pack section: the keys of a pack that relink it
+ * (conf/conf.c: port, baud), by the transport's rule (a tcp:// or ble://
+ * wire has no baud rate; a ble:// one follows [ble] adapter).  A reload
+ * then keeps the link open. */
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
 
 /* True if the wire is open. */

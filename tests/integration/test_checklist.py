@@ -26,7 +26,16 @@ over Bluetooth), and no other protocol is named there; one that takes an
 runs two of its packs on one bus; one that takes a ble:// port has a row in
 README's Bluetooth table, a case in test_ble.py and the hints --ble-scan
 knows it by (ble_hints); and the man pages' lists of protocols are the
-driver table's (`make man`)."""
+driver table's (`make man`).
+
+Adding an output is one too (README "Adding an output"): every line of the
+service table in gateway/daemon/services.c must have its folder under
+gateway/ defining gw_svc_<sym> with a `held` hook, its room in layers.py's
+LAYERS between poll and daemon, its /api/state member in README's table and
+its folder in README's "Layout"; and every section its room reads
+(CONF_SEC_*) a subsection of bmsgw.ini(5), a mention in README, an
+integration test that configures it and its place in test_reload_keys.py's
+base configuration."""
 import glob
 import os
 import re
@@ -203,7 +212,70 @@ def check_implied(names):
     c.ok(r.returncode == 0, "the man pages' lists of protocols are the driver table's (make man) " + r.stderr.strip())
 
 
+def service_rows():
+    """The gw_svc_<sym> of the service table, in order."""
+    text = read("gateway/daemon/services.c")
+    m = re.search(r"services\[\] = \{(.*?)\};", text, re.S)
+    return re.findall(r"&gw_svc_(\w+)", m.group(1)) if m else []
+
+
+def layers():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+    import layers as mod  # noqa: E402 - tests/tools/layers.py, the order of the rooms
+    return mod.LAYERS
+
+
+def check_outputs():
+    syms = service_rows()
+    c.ok(len(syms) >= 6, "the service table lists the outputs (%d)" % len(syms))
+    readme = read("README.md")
+    state_row = next((l for l in readme.splitlines() if l.startswith("| `/api/state` |")), "")
+    layout = readme[readme.find("## Layout"):]
+    man = read("conf/bmsgw.ini.5").replace("\\fI", "").replace("\\fP", "")
+    keys_test = read("tests/integration/test_reload_keys.py")
+    tests = {os.path.basename(p): read(os.path.relpath(p, ROOT))
+             for p in glob.glob(os.path.join(ROOT, "tests/integration/test_*.py"))
+             if os.path.basename(p) not in ("test_reload_keys.py", "test_checklist.py")}
+    rooms = layers()
+    at = {room: i for i, line in enumerate(rooms) for room in line}
+    for sym in syms:
+        found = [p for p in glob.glob(os.path.join(ROOT, "gateway/*/*.c"))
+                 if re.search(r"^const struct gw_service gw_svc_%s = \{" % sym, read(os.path.relpath(p, ROOT)), re.M)]
+        if not c.ok(len(found) == 1, "%s: one file of gateway/<room>/ defines gw_svc_%s" % (sym, sym)):
+            continue
+        room = os.path.basename(os.path.dirname(found[0]))
+        src = read(os.path.relpath(found[0], ROOT))
+        body = src[src.find("const struct gw_service gw_svc_%s" % sym):]
+        body = body[:body.find("};")]
+        m = re.search(r'\.name = "([\w-]+)"', body)
+        name = m.group(1) if m else "?"
+        c.ok(room not in ("core", "model", "daemon", "poll", "wire"),
+             "%s: a folder of its own (gateway/%s/)" % (sym, room))
+        c.ok(room in at and at.get("poll", 99) < at[room] < at.get("daemon", -1),
+             "%s: room %s in LAYERS (tests/tools/layers.py) above poll and below daemon" % (sym, room))
+        c.ok(".held = " in body, "%s: a held hook (its section as it runs it, for /api/config)" % sym)
+        c.ok("`%s`" % name in state_row, "%s: its /api/state member `%s` in README's status table" % (sym, name))
+        c.ok(re.search(r"^  %s/ " % re.escape(room), layout, re.M) is not None,
+             "%s: gateway/%s/ in README's Layout" % (sym, room))
+        sects = set()
+        for path in glob.glob(os.path.join(ROOT, "gateway", room, "*.c")):
+            sects |= set(re.findall(r"\bCONF_SEC_([A-Z]+)\b", read(os.path.relpath(path, ROOT))))
+        sects -= {"NONE", "COUNT"}
+        c.ok(len(sects) > 0, "%s: its room reads its section(s) of the configuration (%s)" %
+             (sym, ", ".join(sorted(sects)) or "none"))
+        for word in sorted(x.lower() for x in sects):
+            head = re.compile(r"\[%s[\].]" % word)
+            c.ok(re.search(r"^\.SS \[%s[\].]" % word, man, re.M) is not None,
+                 "%s: [%s] has a subsection of bmsgw.ini(5)" % (sym, word))
+            c.ok(head.search(readme) is not None, "%s: README names [%s]" % (sym, word))
+            users = sorted(t for t, text in tests.items() if head.search(text))
+            c.ok(len(users) > 0, "%s: an integration test configures [%s] (%s)" % (sym, word, ", ".join(users[:3])))
+            c.ok(re.search(r'\("%s[".]' % word, keys_test) is not None,
+                 "%s: [%s] is in test_reload_keys.py's base configuration" % (sym, word))
+
+
 def main():
+    check_outputs()
     check_inverters()
     syms = registry()
     c.ok(len(syms) >= 10, "the registry lists the protocols (%d)" % len(syms))

@@ -2,7 +2,7 @@
 """Installation and packaging: make install / uninstall, the systemd unit,
 the man pages, make deb, and the package installed and removed with dpkg.
 
-- every key of conf_keys[] (conf/conf.c) is documented in bmsgw.ini(5) in
+- every key of conf__keys[] (conf/conf.c) is documented in bmsgw.ini(5) in
   its section, with its default, its largest value and its words; every
   option of `bmsgw --help` and every protocol in bmsgw(8) / bmsgw.ini(5);
   both pages render without a groff warning;
@@ -137,12 +137,12 @@ def man_sections(path):
 
 
 def conf_keys():
-    """[(section word, key, type, min, max, words, default)] from conf_keys[]."""
+    """[(section word, key, type, min, max, words, default)] from conf__keys[]."""
     src = read(os.path.join(ROOT, "conf/conf.c"))
-    table = src[src.index("conf_keys[K_COUNT] = {"):]
+    table = src[src.index("conf__keys[K_COUNT] = {"):]
     table = table[:table.index("\n};")]
-    names = re.findall(r'\{SEC_(\w+),\s*"([^"]+)"', table)
-    full = re.findall(r'\{SEC_(\w+),\s*"([^"]+)",\s*(KT_\w+),\s*([^,]+),\s*([^,]+),\s*(?:true|false),'
+    names = re.findall(r'\{CONF_SEC_(\w+),\s*"([^"]+)"', table)
+    full = re.findall(r'\{CONF_SEC_(\w+),\s*"([^"]+)",\s*CONF_(?:LIVE|RESTART|RELINK),\s*(KT_\w+),\s*([^,]+),\s*([^,]+),\s*(?:true|false),'
                       r'\s*(\w+),\s*\w+\([^)]*\),\s*("[^"]*"|NULL)\}', table)
     words = dict(re.findall(r"static const char \*const (\w+)\[\] = \{([^}]*)\}", src))
     keys = []
@@ -156,8 +156,8 @@ def test_man_pages():
     ini5 = os.path.join(ROOT, "conf/bmsgw.ini.5")
     man8 = os.path.join(ROOT, "conf/bmsgw.8")
     names, keys = conf_keys()
-    c.ok(len(names) >= 29, "conf_keys[] parsed: %d keys" % len(names))
-    c.eq(len(keys), len(names), "every conf_keys[] entry has the layout this test reads")
+    c.ok(len(names) >= 29, "conf__keys[] parsed: %d keys" % len(names))
+    c.eq(len(keys), len(names), "every conf__keys[] entry has the layout this test reads")
     doc = man_sections(ini5)
     # SEC_GATEWAY -> "[gateway]", SEC_PACK -> "[pack.NAME]", a new SEC_MQTT -> "[mqtt]" ...
     head_of = {}
@@ -186,7 +186,7 @@ def test_man_pages():
     for head, entries in doc.items():
         m = re.match(r"\[(\w+)", head)
         for k in entries if m else ():
-            c.ok((m.group(1), k) in table, "bmsgw.ini(5) [%s] %s is a key of conf_keys[]" % (m.group(1), k))
+            c.ok((m.group(1), k) in table, "bmsgw.ini(5) [%s] %s is a key of conf__keys[]" % (m.group(1), k))
 
     help_text = run([EXE, "--help"]).stdout
     opts = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b", help_text)))

@@ -11,7 +11,7 @@
 #include "check.h"
 
 static struct conf c;
-static char err[1280];
+static char err[CONF_ERR_MAX];
 
 #define PACK "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n"
 

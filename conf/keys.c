@@ -1,0 +1,257 @@
+/* conf/keys.c - the key table read back: whether two configurations of a
+ * section differ in the keys of a reload class (a reload keeps a part of
+ * the daemon when they do not), a key's value as text (/api/config), and
+ * the table itself (bmsgw --keys).
+ *
+ * Every comparison and every text goes by the key's type (enum conf_type)
+ * and its offset in the section's struct, the way values.c stores it: a
+ * new key is compared and shown the moment its row is in conf__keys[].
+ */
+#include "conf_int.h"
+
+#include <string.h>
+
+#include "../bms/bms.h"
+
+static const char *const type_names[KT_COUNT] = {
+	[KT_INT] = "int",           [KT_DOUBLE] = "double",   [KT_BOOL] = "bool",       [KT_WORD] = "word",
+	[KT_LISTEN] = "listen",     [KT_PROTOCOL] = "protocol", [KT_PORT] = "port",     [KT_BAUD] = "baud",
+	[KT_NAMES] = "names",       [KT_NAME] = "name",       [KT_HOST] = "host",       [KT_RANGE] = "range",
+	[KT_PATH] = "path",         [KT_TOPIC] = "topic",     [KT_IDENT] = "ident",     [KT_TEXT] = "text",
+	[KT_NETS] = "nets",         [KT_PATHTEXT] = "pathtext", [KT_KEY] = "key",       [KT_ADAPTER] = "adapter",
+	[KT_TABLE] = "table",       [KT_OUTPORT] = "outport", [KT_DEVICE] = "device",   [KT_LABEL] = "label",
+	[KT_FLAGS] = "flags",       [KT_VER] = "ver",
+};
+static const char *const reload_names[] = {
+	[CONF_LIVE] = "live", [CONF_RESTART] = "restart", [CONF_RELINK] = "relink",
+};
+
+static const struct sect_kind *kind_of(enum conf_sect s)
+{
+	for (size_t i = 0; i < conf__nsect_kinds; i++)
+		if (conf__sect_kinds[i].sect == s)
+			return &conf__sect_kinds[i];
+	return NULL;
+}
+
+/* Does key k hold the same value in the section structs a and b? */
+static bool key_same(const struct conf_key *k, const void *a, const void *b)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+	switch (k->type) {
+	case KT_INT: case KT_WORD: case KT_BAUD: case KT_FLAGS: case KT_VER:
+		return *(const int *)(const void *)fa == *(const int *)(const void *)fb;
+	case KT_RANGE:
+		return memcmp(fa, fb, 2 * sizeof(int)) == 0;
+	case KT_DOUBLE:
+		return *(const double *)(const void *)fa == *(const double *)(const void *)fb;
+	case KT_BOOL:
+		return *(const bool *)(const void *)fa == *(const bool *)(const void *)fb;
+	case KT_LISTEN: /* the host, then its port */
+		return strcmp(fa, fb) == 0 && memcmp(fa + CONF_HOST_MAX, fb + CONF_HOST_MAX, sizeof(int)) == 0;
+	case KT_PROTOCOL:
+		return *(const struct bms_driver *const *)(const void *)fa ==
+		       *(const struct bms_driver *const *)(const void *)fb;
+	case KT_NETS: /* as written, as the running parts compared it */
+		return strcmp(((const struct conf_nets *)(const void *)fa)->text,
+			      ((const struct conf_nets *)(const void *)fb)->text) == 0;
+	case KT_KEY: /* have_key, then the 16 bytes */
+		return memcmp(fa, fb, 1 + 16) == 0;
+	case KT_TABLE: {
+		const struct conf_table *ta = (const void *)fa, *tb = (const void *)fb;
+		if (ta->n != tb->n)
+			return false;
+		for (int i = 0; i < ta->n; i++)
+			if (ta->x[i] != tb->x[i] || ta->y[i] != tb->y[i])
+				return false;
+		return true;
+	}
+	default: /* a text: port, names, host, path ... */
+		return strcmp(fa, fb) == 0;
+	}
+}
+
+bool conf_section_same(enum conf_sect s, enum conf_reload r, const void *a, const void *b)
+{
+	const struct sect_kind *sk = kind_of(s);
+	if (!sk)
+		return false;
+	for (int k = 0; k < K_COUNT; k++)
+		if (conf__keys[k].sect == s && conf__keys[k].reload == r && !key_same(&conf__keys[k], a, b))
+			return false;
+	for (size_t i = 0; i < conf__nderived; i++) {
+		const struct conf_derived *d = &conf__derived[i];
+		if (d->sect == s && d->reload == r && strcmp((const char *)a + d->off, (const char *)b + d->off) != 0)
+			return false;
+	}
+	return true;
+}
+
+const char *conf_section_word(enum conf_sect s)
+{
+	const struct sect_kind *sk = kind_of(s);
+	return sk ? sk->word : "?";
+}
+
+const void *conf_section_at(const struct conf *c, enum conf_sect s, int i, const char **name)
+{
+	const struct sect_kind *sk = kind_of(s);
+	const char *obj = sk ? (const char *)c + sk->obj : NULL;
+	*name = NULL;
+	if (!obj || i < 0)
+		return NULL;
+	if (sk->named) {
+		if (i >= *(const int *)(const void *)((const char *)c + sk->count))
+			return NULL;
+		obj += (size_t)i * sk->size;
+		*name = obj + sk->name;
+		return obj;
+	}
+	if (i > 0 || (sk->enabled != CONF_NO_FIELD && !*(const bool *)(const void *)(obj + sk->enabled)))
+		return NULL;
+	return obj;
+}
+
+int conf_key_next(enum conf_sect s, int k)
+{
+	for (; k >= 0 && k < K_COUNT; k++)
+		if (conf__keys[k].sect == s)
+			return k;
+	return -1;
+}
+
+const char *conf_key_name(int k)
+{
+	return k >= 0 && k < K_COUNT ? conf__keys[k].name : "?";
+}
+
+enum conf_reload conf_key_reload(int k)
+{
+	return k >= 0 && k < K_COUNT ? conf__keys[k].reload : CONF_RESTART;
+}
+
+/* "x:fraction, ..." of a table, "" for none. */
+static void table_text(const struct conf_table *t, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < t->n && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s%.10g:%.10g", i ? ", " : "", t->x[i], t->y[i]);
+		if (r < 0)
+			return;
+		n += (size_t)r;
+	}
+}
+
+/* "capacity, cells" of the bits of a KT_FLAGS key, "none" for none. */
+static void flags_text(const struct conf_key *k, int bits, char *buf, size_t cap)
+{
+	size_t n = 0;
+	conf__bfmt(buf, cap, "none");
+	for (int i = 0; k->words[i] && n < cap; i++) {
+		if (!(bits & 1 << i))
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", k->words[i]);
+		if (r < 0)
+			return;
+		n += (size_t)r;
+	}
+}
+
+/* A number outside its key's range is none: left unset by the file, for the
+ * checks to derive (a pack's gap) or because it does not apply (position,
+ * reply_address -1, a pack's own current limits -1). */
+static bool is_none(const struct conf_key *k, double v)
+{
+	return (k->above ? v <= k->min : v < k->min) || v > k->max;
+}
+
+/* 32-bit FNV-1a of an advertisement key: which key is in force, not the key. */
+static unsigned fingerprint(const unsigned char *key, size_t n)
+{
+	unsigned h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h;
+}
+
+/* The text of a key that holds a number (or none). */
+static void number_text(const struct conf_key *k, const char *f, char *buf, size_t cap)
+{
+	int iv = 0;
+	double dv = 0;
+	if (k->type == KT_DOUBLE)
+		memcpy(&dv, f, sizeof(dv));
+	else
+		memcpy(&iv, f, sizeof(iv));
+	if ((k->type == KT_DOUBLE && is_none(k, dv)) || (k->type == KT_INT && is_none(k, iv)) ||
+	    (k->type == KT_FLAGS && iv < 0) || (k->type == KT_BAUD && !iv))
+		conf__bfmt(buf, cap, "%s", ""); /* none (a Bluetooth pack has no baud rate) */
+	else if (k->type == KT_DOUBLE)
+		conf__bfmt(buf, cap, "%.10g", dv);
+	else if (k->type == KT_WORD)
+		conf__bfmt(buf, cap, "%s", conf__key_word((int)(k - conf__keys), iv));
+	else if (k->type == KT_FLAGS)
+		flags_text(k, iv, buf, cap);
+	else if (k->type == KT_VER && iv == CONF_VER_ECHO)
+		conf__bfmt(buf, cap, "%s", "echo");
+	else if (k->type == KT_VER)
+		conf__bfmt(buf, cap, "0x%02X", (unsigned)iv);
+	else if (k->type == KT_RANGE)
+		conf__bfmt(buf, cap, "%d-%d", iv, ((const int *)(const void *)f)[1]);
+	else
+		conf__bfmt(buf, cap, "%d", iv);
+}
+
+void conf_key_text(int key, const void *obj, char *buf, size_t cap)
+{
+	const struct conf_key *k = &conf__keys[key >= 0 && key < K_COUNT ? key : 0];
+	const char *f = (const char *)obj + k->off;
+	switch (k->type) {
+	case KT_INT: case KT_BAUD: case KT_DOUBLE: case KT_WORD: case KT_FLAGS: case KT_VER: case KT_RANGE:
+		number_text(k, f, buf, cap);
+		return;
+	case KT_BOOL:
+		conf__bfmt(buf, cap, "%s", *(const bool *)(const void *)f ? "true" : "false");
+		return;
+	case KT_LISTEN: {
+		int port;
+		memcpy(&port, f + CONF_HOST_MAX, sizeof(port));
+		conf__fmt_hostport(buf, cap, f, port);
+		return;
+	}
+	case KT_PROTOCOL: {
+		const struct bms_driver *d = *(const struct bms_driver *const *)(const void *)f;
+		conf__bfmt(buf, cap, "%s", d ? d->name : "");
+		return;
+	}
+	case KT_NETS:
+		conf__bfmt(buf, cap, "%s", ((const struct conf_nets *)(const void *)f)->text);
+		return;
+	case KT_KEY:
+		if (*(const bool *)(const void *)f)
+			conf__bfmt(buf, cap, "fnv1a:%08x", fingerprint((const unsigned char *)f + 1, 16));
+		else
+			conf__bfmt(buf, cap, "%s", "");
+		return;
+	case KT_TABLE:
+		table_text((const struct conf_table *)(const void *)f, buf, cap);
+		return;
+	default:
+		conf__bfmt(buf, cap, "%s", f);
+		return;
+	}
+}
+
+void conf_print_keys(FILE *out)
+{
+	for (int i = 0; i < K_COUNT; i++) {
+		const struct conf_key *k = &conf__keys[i];
+		char words[CONF_EXP_MAX] = "";
+		for (int j = 0; k->words && k->words[j]; j++)
+			conf__bfmt(words + strlen(words), sizeof(words) - strlen(words), "%s%s", j ? "," : "", k->words[j]);
+		fprintf(out, "%s\t%s\t%s\t%s%.10g\t%.10g\t%s\t%s\t%s\n", conf_section_word(k->sect), k->name,
+			type_names[k->type], k->above ? ">" : "", k->min, k->max, words, k->def ? k->def : "-",
+			reload_names[k->reload]);
+	}
+}

@@ -1,0 +1,353 @@
+#!/usr/bin/python3
+"""Every key of every section, changed by SIGHUP, is in force afterwards.
+
+The keys come from `bmsgw --keys` (the key table, conf/conf.c), so a new
+key is covered the moment its row exists: a number, a flag or a word gets
+a new value from its range or its words; any other type needs a line in
+NEW below, or the test fails for it.
+
+One daemon runs with every section. For each key in turn, the file is
+rewritten with the key's new value and the daemon gets SIGHUP; the reload
+must be applied, and /api/config, which shows each section as the part
+that runs it holds it (an output's own copy: its service's `held` hook;
+the rest from the running configuration), must show the new value where
+it showed another before.  For [pack.NAME] the reload's summary line must
+also match the key's class (live: the pack and its wire are kept; restart:
+the pack starts again; relink: its wire opens again); a new [gateway] or
+[http] listen address must be served; the output that holds the section
+must run (one that is off would show the running configuration's value).
+No key is refused at reload by design: every change must be applied."""
+import functools
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, pty_pair, wait_port, wait_until  # noqa: E402
+
+c = Checks()
+
+
+def keys_table():
+    """(section, key, type, min, max, words, reload) of each row of the key table."""
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "--keys"], capture_output=True, text=True,
+                         check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        sect, key, typ, lo, hi, words, _default, reload = line.split("\t")
+        rows.append((sect, key, typ, float(lo.lstrip(">")), lo.startswith(">"), float(hi),
+                     words.split(",") if words else [], reload))
+    return rows
+
+
+def base_conf(tmp, ports, ptys):
+    """The sections, in order: [title] -> {key: value}."""
+    return [
+        ("gateway", {"listen": "127.0.0.1:%d" % ports["gw"], "state_file": "none"}),
+        ("pack.a", {"protocol": "daly", "port": "tcp://127.0.0.1:%d" % ports["sim"], "address": "1",
+                    "unit_id": "1", "poll_interval": "0.2", "timeout": "0.3", "retries": "0"}),
+        ("pack.b", {"protocol": "jbd", "port": ptys["pack"], "unit_id": "5", "poll_interval": "0.2",
+                    "timeout": "0.2", "retries": "0"}),
+        ("pack.v", {"protocol": "victron-ble", "port": "ble://C8:47:8C:E1:23:45", "unit_id": "7",
+                    "key": "0123456789abcdef0123456789abcdef", "poll_interval": "0.2", "timeout": "0.3"}),
+        ("bank", {"packs": "a, b"}),
+        ("upstream.u", {"host": "127.0.0.1", "port": str(ports["up"]), "source": "a", "base": "0"}),
+        ("mqtt", {"host": "127.0.0.1", "port": str(ports["mqtt"]), "username": "u",
+                  "password_file": os.path.join(tmp, "pw")}),
+        ("tunnel.t", {"port": ptys["pack"], "listen": "127.0.0.1:%d" % ports["tun"], "clients": "127.0.0.1"}),
+        ("http", {"listen": "127.0.0.1:%d" % ports["http"]}),
+        ("history", {"file": os.path.join(tmp, "h.db")}),
+        ("ble", {"adapter": "hci0"}),
+        ("limits", {}),
+        ("inverter.rs", {"protocol": "pylon-rs485", "port": ptys["inv"], "source": "a"}),
+        ("inverter.can", {"protocol": "sma-can", "port": "slcan://" + ptys["can"], "source": "a"}),
+        ("inverter.p", {"protocol": "pylon-can", "port": "slcan://" + ptys["can2"], "source": "a"}),
+        ("sunspec", {"serial": "ABC"}),
+        ("rtu", {"port": ptys["rtu"]}),
+    ]
+
+
+# The instance of a named section whose key changes (the first one of the
+# section unless said here).
+INSTANCE = {
+    ("pack", "baud"): "pack.b",               # a serial wire
+    ("pack", "key"): "pack.v",                # an advertisement key: a Victron BLE pack
+    ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
+    ("inverter", "protocol"): "inverter.p",   # CAN to CAN
+    ("inverter", "interval"): "inverter.can",  # CAN keys
+    ("inverter", "extras"): "inverter.p",
+    ("inverter", "manufacturer"): "inverter.can",
+}
+
+# New values of the keys whose type has no rule below (and of those whose
+# rule would break another key's check): (section, key) -> value, or a
+# function of (tmp, ports, ptys).  The expected text in /api/config is the
+# value unless EXPECT says otherwise.
+NEW = {
+    ("gateway", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["gw2"],
+    ("gateway", "state_file"): lambda tmp, ports, ptys: os.path.join(tmp, "state"),
+    ("gateway", "control_clients"): "127.0.0.1",
+    ("pack", "protocol"): "pace",             # pace: address_any and position below apply
+    ("pack", "port"): lambda tmp, ports, ptys: "tcp://127.0.0.1:%d" % ports["sim2"],
+    ("pack", "baud"): "19200",
+    ("pack", "poll_interval"): "0.3",         # the generic rules would slow the counters down
+    ("pack", "timeout"): "0.4",
+    ("pack", "key"): "00112233445566778899aabbccddeeff",
+    ("bank", "packs"): "a",
+    ("upstream", "host"): "localhost",
+    ("upstream", "source"): "b",
+    ("upstream", "registers"): "0-99",
+    ("mqtt", "host"): "localhost",
+    ("mqtt", "client_id"): "keys",
+    ("mqtt", "username"): "v",
+    ("mqtt", "password_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw2"),
+    ("mqtt", "ca_file"): lambda tmp, ports, ptys: os.path.join(tmp, "cert1"),
+    ("mqtt", "cert_file"): lambda tmp, ports, ptys: os.path.join(tmp, "cert2"),
+    ("mqtt", "key_file"): lambda tmp, ports, ptys: os.path.join(tmp, "key2"),
+    ("mqtt", "topic_prefix"): "keys",
+    ("mqtt", "discovery_prefix"): "ha",
+    ("tunnel", "port"): lambda tmp, ports, ptys: "tcp://127.0.0.1:%d" % ports["sim2"],  # pack a's port now
+    ("tunnel", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["tun2"],
+    ("tunnel", "clients"): "127.0.0.0/8",
+    ("http", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["http2"],
+    ("http", "clients"): "127.0.0.0/8",
+    ("history", "file"): lambda tmp, ports, ptys: os.path.join(tmp, "h2.db"),
+    ("ble", "adapter"): "hci1",
+    ("limits", "max_cell_voltage"): "4.15",   # chemistry is nmc by then
+    ("limits", "float_cell_voltage"): "4.05",
+    ("limits", "min_cell_voltage"): "3.1",
+    ("limits", "charge_cell_table"): "3.4:1, 3.5:0.5, 3.6:0",
+    ("limits", "discharge_cell_table"): "2.8:0, 3:0.5, 3.1:1",
+    ("limits", "charge_temp_table"): "0:0, 5:0.5, 10:1, 45:1, 50:0",
+    ("limits", "discharge_temp_table"): "-20:0, -10:1, 50:1, 60:0",
+    ("limits", "mos_temp_table"): "75:1, 85:0",
+    ("limits", "soc_charge_table"): "90:1, 100:0.5",
+    ("limits", "soc_discharge_table"): "0:0, 10:1",
+    ("inverter", "baud"): "19200",
+    ("rtu", "baud"): "19200",
+    ("inverter", "port"): lambda tmp, ports, ptys: ptys["inv2"],
+    ("inverter", "source"): "b",
+    ("inverter", "extras"): "capacity, cells",
+    ("inverter", "manufacturer"): "BMSGW",
+    ("inverter", "ver"): "0x21",
+    ("sunspec", "serial"): "XYZ",
+    ("rtu", "port"): lambda tmp, ports, ptys: ptys["rtu2"],
+}
+EXPECT = {
+    # shown as its fingerprint only (conf/keys.c): 32-bit FNV-1a of the 16 bytes
+    ("pack", "key"): "fnv1a:%08x" % functools.reduce(lambda h, b: ((h ^ b) * 16777619) & 0xffffffff,
+                                                     bytes.fromhex(NEW[("pack", "key")]), 2166136261),
+}
+# Keys written together with another one, which a check demands with it.
+ALSO = {
+    ("mqtt", "tls"): {"cert_file": "cert1", "key_file": "key1"},  # a client certificate: both files
+}
+
+
+def render(conf):
+    return "".join("[%s]\n%s" % (t, "".join("%s = %s\n" % kv for kv in d.items())) for t, d in conf)
+
+
+def number(v):
+    return "%.10g" % v
+
+
+def generic(row, cur):
+    """A new value for a number, a flag or a word, from its range or words
+    and its value now (text, "" for none); None: no rule for the type."""
+    _sect, _key, typ, lo, above, hi, words, _r = row
+    if typ == "bool":
+        return "false" if cur == "true" else "true"
+    if typ == "word":
+        return words[(words.index(cur) + 1) % len(words)] if cur in words else words[0]
+    if typ in ("int", "double"):
+        v = float(cur) if cur else None
+        cands = [v + 1, v * 2, v / 2, (lo + hi) / 2] if v is not None else [lo + 1, (lo + hi) / 2]
+        for n in cands:
+            if typ == "int":
+                n = float(int(n))
+            if (n > lo if above else n >= lo) and n <= hi and n != v:
+                return number(n)
+    return None
+
+
+class Daemon:
+    def __init__(self, tmp, conf, ports):
+        self.tmp, self.conf, self.ports = tmp, conf, ports
+        self.gw = Gateway(render(conf), ports["gw"])
+        self.http = ports["http"]
+        self.reloads = 0
+
+    def config(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/config" % self.http, timeout=5) as r:
+            return json.loads(r.read().decode())
+
+    def reload(self):
+        """Write the file, SIGHUP; the reload's result as logged."""
+        with open(self.gw.conf, "w") as f:
+            f.write(render(self.conf))
+        self.reloads += 1
+        n = self.reloads
+        pat = re.compile(r"reload #%d: applied|reload #%d failed" % (n, n))
+        start = len(self.gw.text().splitlines())
+        self.gw.p.send_signal(signal.SIGHUP)
+        got = wait_until(lambda: [l for l in self.gw.text().splitlines()[start:] if pat.search(l)], 10)
+        return got[0] if got else "no reload line"
+
+
+def section_of(conf, title):
+    for t, d in conf:
+        if t == title:
+            return d
+    raise KeyError(title)
+
+
+def state(d):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % d.http, timeout=5) as r:
+        return json.loads(r.read().decode())
+
+
+def running(st, sect, name):
+    """Does the output that holds section sect (instance name) run?  One
+    that is off shows the running configuration's value in /api/config,
+    which would prove nothing.  (Upstreams are not in /api/state.)"""
+    names = {"tunnel": "tunnels", "inverter": "inverters"}
+    if sect in ("mqtt", "history", "http"):
+        return st.get(sect) is not None
+    if sect in names:
+        return name in [o.get("name") for o in st.get(names[sect]) or []]
+    if sect == "rtu":
+        return (st.get("modbus") or {}).get("rtu") is not None
+    return True
+
+
+def polls(d, name):
+    """Polls so far (good and failed) of pack NAME in /api/state, None: no such pack."""
+    for p in state(d).get("packs", []):
+        if p.get("pack") == name:
+            return p["good_polls"] + p["failed_polls"]
+    return None
+
+
+def class_before(d, row, title):
+    """For a pack's key: its polls before the reload (a pack that starts
+    again counts from 0), after at least 3 when the key restarts it."""
+    if row[0] != "pack":
+        return None
+    name = title.split(".", 1)[1]
+    if row[7] != "live":
+        wait_until(lambda: (polls(d, name) or 0) >= 3, 10)
+    return polls(d, name)
+
+
+def class_after(d, row, title, p0, what):
+    if row[0] != "pack" or p0 is None:
+        return
+    p1 = polls(d, title.split(".", 1)[1])
+    if row[7] == "live":
+        c.ok(p1 is not None and p1 >= p0, "%s (live): the pack goes on, its %d polls kept (%s)" % (what, p0, p1))
+    else:
+        c.ok(p0 >= 3 and p1 is not None and p1 < p0,
+             "%s (%s): the pack starts again (%s polls before, %s after)" % (what, row[7], p0, p1))
+
+
+def change(d, row, tmp, ports, ptys):
+    sect, key = row[0], row[1]
+    title = INSTANCE.get((sect, key)) or next((t for t, _ in d.conf if t.split(".")[0] == sect), None)
+    if title is None:
+        c.ok(False, "[%s] %s: the test's base configuration has a [%s] section (base_conf)" % (sect, key, sect))
+        return
+    before = d.config().get(title, {})
+    cur = before.get(key)
+    what = "[%s] %s" % (title, key)
+    if cur is None:
+        c.ok(False, "%s: /api/config shows the key" % what)
+        return
+    new = NEW.get((sect, key))
+    if callable(new):
+        new = new(tmp, ports, ptys)
+    if new is None:
+        new = generic(row, cur)
+    if new is None:
+        c.ok(False, "%s: the test has a new value for it (NEW in %s)" % (what, os.path.basename(__file__)))
+        return
+    want = EXPECT.get((sect, key), new)
+    if cur == want:
+        c.ok(False, "%s: the new value %r differs from the value now" % (what, want))
+        return
+    sec = section_of(d.conf, title)
+    written = sec.get(key)
+    sec[key] = new
+    for k, v in ALSO.get((sect, key), {}).items():
+        sec[k] = os.path.join(tmp, v)
+    if (sect, key) == ("http", "listen"):
+        d.http = int(new.rsplit(":", 1)[1])
+    p0 = class_before(d, row, title)
+    line = d.reload()
+    if "applied" not in line:
+        c.ok(False, "%s = %s: the reload is applied (%s)" % (what, new, line))
+        if written is None:  # back to what runs
+            del sec[key]
+        else:
+            sec[key] = written
+        if (sect, key) == ("http", "listen"):
+            d.http = int(cur.rsplit(":", 1)[1])
+        return
+    if (sect, key) in (("gateway", "listen"), ("http", "listen")):
+        c.ok(wait_port(int(new.rsplit(":", 1)[1]), 3), "%s: the new address %s is served" % (what, new))
+    name = title.split(".", 1)[1] if "." in title else None
+    c.ok(running(state(d), sect, name), "%s: its output runs" % what)
+    got = d.config().get(title, {}).get(key)
+    c.eq(got, want, "%s: %s -> %s in force" % (what, cur, want))
+    class_after(d, row, title, p0, what)
+
+
+def main():
+    rows = keys_table()
+    c.ok(len(rows) > 100, "(test) bmsgw --keys lists the key table (%d keys)" % len(rows))
+    tmp = tempfile.mkdtemp(prefix="bmsgw-keys-")
+    for name in ("pw", "pw2"):
+        with open(os.path.join(tmp, name), "w") as f:
+            f.write("secret-%s\n" % name)
+    # TLS files the client loads: two certificates of one key, the key
+    # under two names (each key of [mqtt] changes alone)
+    key1, key2 = os.path.join(tmp, "key1"), os.path.join(tmp, "key2")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key1, "-out",
+                    os.path.join(tmp, "cert1"), "-days", "2", "-subj", "/CN=bmsgw-test"], check=True,
+                   capture_output=True)
+    subprocess.run(["openssl", "req", "-x509", "-key", key1, "-out", os.path.join(tmp, "cert2"), "-days", "2",
+                    "-subj", "/CN=bmsgw-test2"], check=True, capture_output=True)
+    shutil.copy(key1, key2)
+    ptys = {}
+    for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
+        ptys[name] = pty_pair(tmp, name)[0]
+    ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
+                                      "http", "http2")}
+    sims = [Sim(), Sim()]  # daly, address 1: pack a's wire, then the one its port moves to
+    ports["sim"], ports["sim2"] = sims[0].port, sims[1].port
+    conf = base_conf(tmp, ports, ptys)
+    d = Daemon(tmp, conf, ports)
+    try:
+        c.ok(wait_until(lambda: d.config(), 5), "/api/config answers")
+        for row in rows:
+            change(d, row, tmp, ports, ptys)
+        c.ok(d.gw.alive(), "bmsgw ran through %d reloads" % d.reloads)
+        c.eq(d.gw.stop(), 0, "bmsgw stops cleanly on SIGTERM (the histories replaced on the way reaped)")
+        c.ok("Sanitizer" not in d.gw.text(), "no sanitizer report")
+    finally:
+        if c.failed:
+            d.gw.dump(40)
+        d.gw.stop()
+        for s in sims:
+            s.stop()
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
