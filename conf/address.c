@@ -169,6 +169,11 @@ int set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 	return 0;
 }
 
+int conf_parse_port(struct conf_pack *p, const char *v, char *why, size_t wl)
+{
+	return set_port(p, v, why, wl);
+}
+
 int parse_net(const char *item, struct conf_net *n)
 {
 	char a[CONF_HOST_MAX];
