@@ -420,6 +420,16 @@ static int daly_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§26): 0x90 (voltage, current, SOC), a read, at board 1
+ * through host 0x40 and then 0x80 (the driver's own alternation). */
+static const struct bms_probe daly_probe = {
+	.bauds = { 9600 },
+	.rank = 4,
+	.tries = 2,
+	.gap = 0.05,
+	.timeout = 0.2, /* an awake Daly answers in 50-80 ms (§2.9) */
+};
+
 const struct bms_driver bms_daly_driver = {
 	.name = "daly",
 	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
@@ -447,4 +457,5 @@ const struct bms_driver bms_daly_driver = {
 	.control_request = daly_control_request,
 	.control_ack = daly_control_ack,
 	.ble_gatt = daly_gatt,
+	.probe = &daly_probe,
 };

@@ -295,6 +295,15 @@ static const struct bms_gatt jbd_gatt[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* Identification (§26): 0x03 basic information, DD A5 03 00 FF FD 77, a
+ * read (never the 0x5A writes, never the factory mode). */
+static const struct bms_probe jbd_probe = {
+	.bauds = { 9600 },
+	.rank = 3,
+	.gap = 0.05,
+	.timeout = 0.2,
+};
+
 const struct bms_driver bms_jbd_driver = {
 	.name = "jbd",
 	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
@@ -318,4 +327,5 @@ const struct bms_driver bms_jbd_driver = {
 	.control_request = jbd_control_request,
 	.control_ack = jbd_control_ack,
 	.ble_gatt = jbd_gatt,
+	.probe = &jbd_probe,
 };
