@@ -48,7 +48,8 @@ double gw_plan_gap(const struct gw_detect_try *t);
 double gw_plan_timeout(const struct gw_detect_try *t);
 /* The seconds a request of n bytes takes on the wire at the try's rate. */
 double gw_plan_wire(const struct gw_detect_try *t, size_t n);
-/* What a try costs when nothing answers (s): its gaps, requests, waits. */
+/* What a try costs when nothing answers (s): its gaps, requests, waits,
+ * and 8 ms a request of the loop's own latency. */
 double gw_plan_cost(const struct gw_detect_try *t);
 
 #endif

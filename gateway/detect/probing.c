@@ -62,7 +62,7 @@ void gw_det_probe_start(struct det *d)
 	double worst = 0;
 	for (size_t i = 0; i < d->nplan; i++)
 		worst += gw_plan_cost(&d->plan[i]);
-	gw_det_say(d, "probing with read-only requests: %zu probes, at most %.1f s more when nothing answers", d->nplan,
+	gw_det_say(d, "probing with read-only requests: %zu probes, about %.1f s more when nothing answers", d->nplan,
 		   worst);
 	d->pi = 0;
 	d->attempt = 0;
