@@ -181,6 +181,9 @@ static void take(struct det *d)
 			memmove(d->rx, d->rx + d->reqlen, d->rxlen - d->reqlen);
 			d->rxlen -= d->reqlen;
 			d->echo = true;
+			if (d->o->verbose)
+				gw_det_say(d, "      <- the request's own echo (%zu bytes, a 2-wire adapter): ignored",
+					   d->reqlen);
 		}
 	}
 	struct bms_probe_result r;

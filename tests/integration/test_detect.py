@@ -13,7 +13,8 @@ port?"), the real binary against the real simulator on ptys:
 - an address sweep, and --all on a bus of two packs (two sections);
 - an energy meter (Debian's python3-pymodbus serial server on a socat pty,
   with ordinary holding and input registers) and a device that echoes
-  everything are not taken for a BMS;
+  everything are not taken for a BMS; a BMS behind an echoing adapter
+  (Daly, EG4-LL) is found, its echo ignored;
 - a line with another master (the test writes valid Modbus, or paceic,
   requests) is not written to at all (the line is recorded); random noise
   is reported and the probing goes on;
@@ -423,6 +424,26 @@ def echo_case():
     return res
 
 
+def echo_bms_case(proto):
+    """A BMS behind a 2-wire adapter: each of its answers follows the
+    request's own echo (the simulator's `echo` fault), which is ignored."""
+    res = []
+    sim = Sim(proto, "echo-" + proto)
+    try:
+        sim.ctl("fault %d echo" % (DEFAULTS[proto][1] or 1))
+        rc, out, err, secs = detect(sim.path, "-v")
+        sec = sections(out)
+        res.append((rc == 0 and [v.get("protocol") for v in sec.values()] == [proto],
+                    "%s behind an echoing adapter: found (exit %d, %s, %.1f s)" % (proto, rc, sorted(sec), secs)))
+        res.append(("the request's own echo" in err, "%s behind an echoing adapter: -v shows the echo ignored" % proto))
+        data, lost = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok, "%s behind an echoing adapter: only reads sent: %s" % (proto, summary)))
+    finally:
+        sim.stop()
+    return res
+
+
 def master_case(kind):
     """Another master polls the line: the detector sends nothing at all."""
     res = []
@@ -631,7 +652,8 @@ def main():
          "every protocol spoken on a serial port has its cases here (DEFAULTS, unusual())")
     protos = list(DEFAULTS)
     jobs = [(lambda p=p: usual_case(p)) for p in protos] + [(lambda p=p: unusual_case(p)) for p in protos]
-    jobs += [sweep_case, all_case, meter_case, echo_case, lambda: master_case("modbus"),
+    jobs += [sweep_case, all_case, meter_case, echo_case, lambda: echo_bms_case("daly"),
+             lambda: echo_bms_case("eg4-ll"), lambda: master_case("modbus"),
              lambda: master_case("paceic"), noise_case, silent_case, verbose_case, tcp_case, held_by_test_case,
              held_by_daemon_case, lock_file_case, exit_code_cases]
     # the slow ones first, so that the pool ends together
