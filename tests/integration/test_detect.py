@@ -21,7 +21,8 @@ port?"), the real binary against the real simulator on ptys:
 - a TCP serial server (bmsgw-sim --tcp): one listen, every probe once;
 - a port held by another process (this test's own descriptor; a running
   bmsgw daemon; a UUCP lock file) is refused with the holder named, and
-  nothing is written to it;
+  nothing is written to it; the daemon's port is exclusive (TIOCEXCL,
+  flock);
 - exit codes 0 / 1 / 2, a silent port within the 15 s budget, -v.
 
 The cases run side by side (each waits on timers, not on the CPU).
@@ -573,9 +574,39 @@ def held_by_daemon_case():
         res.append((ok and b"\x0a\x01\x02" not in data and b"\x4e\x57" not in data,
                     "the daemon's port got only the daemon's own Daly reads: %s" % summary))
         res.append((gw.p.poll() is None, "the daemon runs on"))
+        res += exclusive_checks(sim.path)
     finally:
         gw.stop()
         sim.stop()
+    return res
+
+
+def exclusive_checks(path):
+    """The daemon opened its port exclusively: TIOCEXCL set (a second open
+    is refused with EBUSY, except to root, which can still ask the flag:
+    TIOCGEXCL) and its flock() held."""
+    import errno
+    import fcntl
+    import struct
+    res = []
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as e:
+        return [(e.errno == errno.EBUSY, "a second open of the daemon's port: refused (%s)" % e)]
+    try:
+        try:
+            excl = struct.unpack("i", fcntl.ioctl(fd, 0x80045440, b"\0\0\0\0"))[0]  # TIOCGEXCL
+            res.append((excl == 1, "the daemon's port is in exclusive mode (TIOCGEXCL %d; opened as root)" % excl))
+        except OSError as e:
+            res.append((True, "TIOCGEXCL unsupported here (%s): not checked" % e))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            res.append((False, "the daemon's port: its flock() is not held"))
+        except OSError as e:
+            res.append((e.errno in (errno.EWOULDBLOCK, errno.EAGAIN), "the daemon's port: flock() held (%s)" % e))
+    finally:
+        os.close(fd)
     return res
 
 
