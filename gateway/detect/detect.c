@@ -48,6 +48,7 @@ void gw_det_finish(struct det *d, int rc)
 	d->phase = DET_DONE;
 	ev_timer_stop(d->loop, &d->timer);
 	ev_timer_stop(d->loop, &d->budget);
+	ev_idle_stop(d->loop, &d->settle);
 	d->rc = d->nfound ? 0 : rc;
 	gw_det_sections(d);
 	ev_break(d->loop, EVBREAK_ALL);
@@ -104,6 +105,20 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gw_det_listen_end(d);
 	else if (d->phase == DET_GAP || d->phase == DET_SEND || d->phase == DET_WAIT)
 		gw_det_probe_timer(d);
+}
+
+/* A wait ran out (timer_cb): the answer is over only if no byte is still
+ * waiting in the kernel.  libev runs an expired timer before the input
+ * that became readable in the same iteration (a detector descheduled for
+ * longer than the wait, on a loaded host), and an idle watcher runs only
+ * when nothing else is pending: then the line was really quiet. */
+static void settle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)revents;
+	struct det *d = w->data;
+	ev_idle_stop(loop, w);
+	if (d->phase == DET_WAIT && d->rx_seq == d->settle_seq)
+		gw_det_probe_settled(d);
 }
 
 static void budget_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -193,6 +208,8 @@ static void watch(struct det *d)
 	d->timer.data = d;
 	ev_init(&d->budget, budget_cb);
 	d->budget.data = d;
+	ev_idle_init(&d->settle, settle_cb);
+	d->settle.data = d;
 	ev_signal_init(&d->sigint, signal_cb, SIGINT);
 	ev_signal_init(&d->sigterm, signal_cb, SIGTERM);
 	d->sigint.data = d->sigterm.data = d;

@@ -37,6 +37,8 @@ struct det {
 	struct gw_link *link;
 	ev_timer timer;                 /* the listening window, the gap, the wait */
 	ev_timer budget;
+	ev_idle settle;                 /* a wait that ran out: bytes pending first */
+	unsigned long rx_seq, settle_seq; /* chunks received; at the wait's end */
 	ev_signal sigint, sigterm;
 	ev_tstamp t0;
 	enum det_phase phase;
@@ -80,6 +82,7 @@ void gw_det_probe_start(struct det *d);
 void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n);
 void gw_det_probe_timer(struct det *d);
 void gw_det_probe_drained(struct det *d);
+void gw_det_probe_settled(struct det *d);
 /* report.c */
 void gw_det_say(struct det *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gw_det_hex(struct det *d, const char *dir, const uint8_t *p, size_t n);

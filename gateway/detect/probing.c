@@ -202,6 +202,7 @@ static void take(struct det *d)
 
 void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n)
 {
+	d->rx_seq++;
 	if (d->phase == DET_GAP) {
 		/* the line is not quiet: the gap starts again, for a while */
 		d->stray += n;
@@ -225,6 +226,14 @@ void gw_det_probe_timer(struct det *d)
 {
 	if (d->phase == DET_GAP)
 		send_probe(d);
-	else if (d->phase == DET_WAIT)
-		no_answer(d);
+	else if (d->phase == DET_WAIT) {
+		/* over once the loop has taken what is pending (detect.c: settle_cb) */
+		d->settle_seq = d->rx_seq;
+		ev_idle_start(d->loop, &d->settle);
+	}
+}
+
+void gw_det_probe_settled(struct det *d)
+{
+	no_answer(d);
 }
