@@ -328,6 +328,75 @@ struct bms_ble_hint {
 	const char *why;                   /* what --ble-scan says; NULL ends a list */
 };
 
+/* ---- identification: `bmsgw --detect` (gateway/detect/) -------------------
+ * A wired driver carries a probe: the cheapest read-only request of its
+ * protocol that proves a BMS speaks it, and the judge of what came back.
+ * Pure like the rest: the gateway sends the request and feeds the bytes
+ * back.  A probe never writes (no Modbus FC 05/06/0F/10, no Daly D9/DA, no
+ * JBD 0x5A or factory mode, no JK-PB trigger) and never enters an EEPROM
+ * mode.  A driver without a probe (NULL) is not tried. */
+
+/* What a probe makes of the bytes that came back after its request. */
+enum bms_probe_verdict {
+	BMS_PROBE_NONE = 0,     /* no complete answer of this protocol (yet) */
+	BMS_PROBE_MATCH,        /* a valid answer (checksum, framing) with plausible content */
+	BMS_PROBE_REFUSED,      /* a valid answer that is an error code (Modbus exception,
+	                         * paceic RTN != 0): a device of the family, another map */
+	BMS_PROBE_IMPLAUSIBLE,  /* a valid frame whose content is no battery's */
+};
+
+#define BMS_PROBE_TEXT 96
+struct bms_probe_result {
+	enum bms_probe_verdict verdict;
+	size_t start, used;     /* the judged frame is buf[start..used) */
+	unsigned frames;        /* complete, checksum-valid frames the driver's framer found */
+	unsigned bad;           /* frames whose checksum (or end marker) failed */
+	char what[BMS_PROBE_TEXT]; /* MATCH: what the answer says ("16 cells, 52.6 V,
+	                         * SOC 60 %" or its identity); otherwise why it is not one */
+};
+
+#define BMS_PROBE_BAUDS 3       /* baud rates a probe lists at most */
+#define BMS_PROBE_ADDRS 4       /* addresses tried without a sweep at most */
+#define BMS_PROBE_MIN_GAP 0.05  /* s of silence before any probe */
+#define BMS_PROBE_SWEEP_MAX 16  /* a sweep tries 0..16 (within the driver's range) */
+
+struct bms_probe {
+	/* The baud rates a BMS of the protocol is known to run at, the usual
+	 * first; 0 ends the list (tcp:// ports and --baud try every probe
+	 * once, at the one rate). */
+	int bauds[BMS_PROBE_BAUDS];
+	/* The addresses tried without a sweep (0 entries: the driver's default
+	 * address), e.g. Renogy's 0x30 and 0xF7. */
+	uint8_t addrs[BMS_PROBE_ADDRS];
+	uint8_t naddrs;
+	/* The special ids a sweep (--scan-addresses) adds to 0..16. */
+	const uint8_t *sweep;
+	uint8_t nsweep;
+	/* Order among the probes of one baud rate: the most used first. */
+	uint8_t rank;
+	/* Tries of one address (0 = 1); poll->attempt counts them, as a
+	 * driver's retries do (Daly's host 0x40 then 0x80). */
+	uint8_t tries;
+	/* Silence before the request (s; at least BMS_PROBE_MIN_GAP and the
+	 * driver's gap_floor), and the wait for the first byte of the answer
+	 * once the request is on the wire (s). */
+	double gap, timeout;
+	/* Optional: set up the fresh poll of a try (after bms_poll_begin() at
+	 * the address, poll->attempt set), e.g. the start character of a try. */
+	void (*prepare)(struct bms_poll *poll);
+	/* Optional: the request (NULL: the driver's next_request() of the
+	 * prepared poll, its first poll step, which must be a read).  A
+	 * listen-only driver has none: it is recognised while listening. */
+	int (*request)(struct bms_poll *poll, uint8_t *out, size_t cap);
+	/* Optional: judge buf[0..len) (NULL: the driver's scan() and handle()
+	 * of the prepared poll until a step completes, then `check`). */
+	void (*judge)(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r);
+	/* Optional: is what handle() decoded a battery's (NULL:
+	 * bms_probe_plausible() of the snapshot, or the identity text)?  what:
+	 * a summary, or why not. */
+	bool (*check)(const struct bms_poll *poll, char *what, size_t cap);
+};
+
 struct bms_driver {
 	const char *name;        /* protocol key in the configuration, e.g. "daly" */
 	const char *description; /* one line for --help / --check */
@@ -440,6 +509,9 @@ struct bms_driver {
 	 * id & can_mask == can_id & can_mask); other frames are not read. */
 	uint32_t can_bitrate;
 	uint16_t can_id, can_mask;
+	/* Identification (`bmsgw --detect`): its read-only probe; NULL = not
+	 * tried (a Bluetooth-only or CAN protocol). */
+	const struct bms_probe *probe;
 };
 
 /* All drivers, NULL-terminated. */
@@ -513,6 +585,37 @@ uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_al
  * range) or cap is too small. */
 size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,
 		      const uint8_t *data);
+/* ---- probes (bms/probe.c) ---- */
+/* The address a probe tries first: the probe's first, else the driver's default. */
+uint8_t bms_probe_address(const struct bms_driver *d);
+/* A fresh poll for try `attempt` of d's probe at `address`. */
+void bms_probe_begin(const struct bms_driver *d, struct bms_poll *poll, uint8_t address, int attempt);
+/* The probe's request for a poll from bms_probe_begin(): its length (> 0)
+ * or a BMS_E_* code. */
+int bms_probe_request(const struct bms_driver *d, struct bms_poll *poll, uint8_t *out, size_t cap);
+/* Judge the bytes that came back (echoes of the request already removed
+ * by the caller, or skipped by the driver's framer).  Stateless: call it
+ * again with more bytes. */
+void bms_probe_judge(const struct bms_driver *d, const struct bms_poll *poll, const uint8_t *buf, size_t len,
+		     struct bms_probe_result *r);
+/* The default judge (a probe's own judge may start with it): the driver's
+ * scan() and handle() on a copy of the poll until a frame completes the
+ * step, then the probe's check (or the default: the measurements, else the
+ * identity). */
+void bms_probe_judge_frames(const struct bms_driver *d, const struct bms_poll *poll, const uint8_t *buf,
+			    size_t len, struct bms_probe_result *r);
+/* Is p[0..n) a text field: printable ASCII up to the first NUL (or 0xFF),
+ * then nothing but padding (NUL, 0xFF, blanks), at least 3 characters with
+ * letters or digits among them? */
+bool bms_probe_raw_text_ok(const uint8_t *p, size_t n);
+/* Is the snapshot a battery's?  Cells 1..32 at 1.0..4.7 V each, at most
+ * 1.5 V apart; a pack voltage of 2..160 V that agrees with the cells (or
+ * with the cell count); a current under 3000 A.  A voltage or cells must
+ * be there.  what: "16 cells, 52.6 V, SOC 60 %", or why not. */
+bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap);
+/* Is text (NUL-terminated) an identity: at least 3 characters, letters or
+ * digits among them, nothing but printable ASCII? */
+bool bms_probe_text_ok(const char *text);
 
 /* Helpers for drivers. */
 static inline uint16_t bms_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }

@@ -428,6 +428,16 @@ static const struct bms_ble_hint daly_ble_hints[] = {
 	{0},
 };
 
+/* Identification (§27): 0x90 (voltage, current, SOC), a read, at board 1
+ * through host 0x40 and then 0x80 (the driver's own alternation). */
+static const struct bms_probe daly_probe = {
+	.bauds = { 9600 },
+	.rank = 4,
+	.tries = 2,
+	.gap = 0.05,
+	.timeout = 0.2, /* an awake Daly answers in 50-80 ms (§2.9) */
+};
+
 const struct bms_driver bms_daly_driver = {
 	.name = "daly",
 	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
@@ -456,4 +466,5 @@ const struct bms_driver bms_daly_driver = {
 	.control_ack = daly_control_ack,
 	.ble_gatt = daly_gatt,
 	.ble_hints = daly_ble_hints,
+	.probe = &daly_probe,
 };

@@ -659,6 +659,15 @@ static const struct bms_ble_hint dm_ble_hints[] = {
 	{0},
 };
 
+/* Identification (§27): the first read of a poll, FC03 0x00 x 64 to
+ * 0x80 + board (cells, temperatures, V, I, SOC). */
+static const struct bms_probe dm_probe = {
+	.bauds = { 9600 },
+	.rank = 5,
+	.gap = 0.05,
+	.timeout = 0.2,
+};
+
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
@@ -687,4 +696,5 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.control_ack = dm_control_ack,
 	.ble_gatt = dm_gatt,
 	.ble_hints = dm_ble_hints,
+	.probe = &dm_probe,
 };

@@ -235,6 +235,32 @@ static int drn_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's first read, 0x42 of ADR 1 (VER 0x22,
+ * CID1 0x4A), first with '~', then with KS48100's '>' (§21.1). */
+static void drn_probe_prepare(struct bms_poll *poll)
+{
+	if (poll->attempt & 1)
+		poll->persist |= DRN_P_KS;
+}
+
+static void drn_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	static const uint8_t vers[] = { DRN_VER, 0 };
+	bms_paceic_probe_judge(&bms_daren_driver, vers, poll, buf, len, r);
+}
+
+static const struct bms_probe drn_probe = {
+	.bauds = { 19200, 9600 },
+	.addrs = { 1 },
+	.naddrs = 1,
+	.rank = 12,
+	.tries = 2,
+	.gap = 0.05,
+	.timeout = 0.3,
+	.prepare = drn_probe_prepare,
+	.judge = drn_probe_judge,
+};
+
 const struct bms_driver bms_daren_driver = {
 	.name = "daren",
 	.description = "Daren / Basen DR-1363 and KS48100 RS485 (~22..4A...CR or >22..., 0x42/0x51/0xB0)",
@@ -256,4 +282,5 @@ const struct bms_driver bms_daren_driver = {
 	.handle = drn_handle,
 	.timeout = drn_timeout,
 	.finish = drn_finish,
+	.probe = &drn_probe,
 };

@@ -154,6 +154,21 @@ static const struct bms_ble_hint ll_ble_hints[] = {
 	{0},
 };
 
+/* Identification (§27): the live read, FC03 0x0000 x 39 (cells, voltage,
+ * cell count: they must agree), at the DIP address 1 and at 0x40, where
+ * packs without DIP switches answer (dbus-serialbattery#473). */
+static const uint8_t ll_sweep[] = { 0x40 };
+static const struct bms_probe ll_probe = {
+	.bauds = { 9600 },
+	.addrs = { 1, 0x40 },
+	.naddrs = 2,
+	.sweep = ll_sweep,
+	.nsweep = sizeof(ll_sweep),
+	.rank = 10,
+	.gap = 0.05,
+	.timeout = 0.2,
+};
+
 const struct bms_driver bms_eg4_ll_driver = {
 	.name = "eg4-ll",
 	.description = "EG4-LL / LL-S / LifePower4 V2 RS485 Modbus RTU (FC03 0x0000 x 39, identity 0x0069)",
@@ -177,4 +192,5 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.finish = ll_finish,
 	.ble_gatt = ll_gatt,
 	.ble_hints = ll_ble_hints,
+	.probe = &ll_probe,
 };

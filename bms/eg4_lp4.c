@@ -214,6 +214,25 @@ static int lp4_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's first read, 0x42 of ADR 1
+ * (VER 0x20, CID1 0x4A) after the 200 ms of silence EG4 needs; its firmware
+ * is slow, so it gets the longest wait of all probes. */
+static void lp4_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	static const uint8_t vers[] = { 0x20, 0 };
+	bms_paceic_probe_judge(&bms_eg4_lp4_driver, vers, poll, buf, len, r);
+}
+
+static const struct bms_probe lp4_probe = {
+	.bauds = { 9600 },
+	.addrs = { 1 },
+	.naddrs = 1,
+	.rank = 13,
+	.gap = 0.2,
+	.timeout = 1.0,
+	.judge = lp4_probe_judge,
+};
+
 const struct bms_driver bms_eg4_lp4_driver = {
 	.name = "eg4-lp4",
 	.description = "EG4 LifePower4 paceic v2.0 RS485 (~20..4A...CR ASCII, 0x42/0x44/0x51)",
@@ -236,4 +255,5 @@ const struct bms_driver bms_eg4_lp4_driver = {
 	.handle = lp4_handle,
 	.timeout = lp4_timeout,
 	.finish = lp4_finish,
+	.probe = &lp4_probe,
 };

@@ -310,6 +310,15 @@ static const struct bms_ble_hint jbd_ble_hints[] = {
 	{0},
 };
 
+/* Identification (§27): 0x03 basic information, DD A5 03 00 FF FD 77, a
+ * read (never the 0x5A writes, never the factory mode). */
+static const struct bms_probe jbd_probe = {
+	.bauds = { 9600 },
+	.rank = 3,
+	.gap = 0.05,
+	.timeout = 0.2,
+};
+
 const struct bms_driver bms_jbd_driver = {
 	.name = "jbd",
 	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
@@ -334,4 +343,5 @@ const struct bms_driver bms_jbd_driver = {
 	.control_ack = jbd_control_ack,
 	.ble_gatt = jbd_gatt,
 	.ble_hints = jbd_ble_hints,
+	.probe = &jbd_probe,
 };

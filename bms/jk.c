@@ -558,6 +558,14 @@ static int jk_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's one request, "read all" (command 0x06). */
+static const struct bms_probe jk_probe = {
+	.bauds = { 115200 },
+	.rank = 1,
+	.gap = 0.1, /* at least 100 ms between packets (§5.1) */
+	.timeout = 0.25,
+};
+
 const struct bms_driver bms_jk_driver = {
 	.name = "jk",
 	.description = "JK-Bx BMS, GPS/UART port 0x4E57 \"read all\" protocol (115200 baud, one BMS per port)",
@@ -583,4 +591,5 @@ const struct bms_driver bms_jk_driver = {
 	.control_request = jk_control_request,
 	.control_ack = jk_control_ack,
 	.control_unacked = true,
+	.probe = &jk_probe,
 };

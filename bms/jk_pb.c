@@ -50,10 +50,12 @@
  */
 #include "bms.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers.h"
 #include "jkrecord.h"
+#include "mbmaster.h"
 
 #define JKPB_MAX_ADDR 15
 #define JKPB_FC_WRITE 0x10
@@ -398,6 +400,93 @@ static int jkpb_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* ---- identification (§27) ------------------------------------------------
+ * Never the trigger a poll sends (an FC 0x10 write of 0x1620): the probe is
+ * a plain FC 0x03 read of the device-info block, 16 registers = 32 bytes
+ * from 0x1400 (JK addresses bytes, §6.2): the device ID (16 ASCII), the
+ * hardware (8) and software version (8).  FC 0x03 is flaky on JK-PB
+ * (§6.2): one retry. */
+#define JKPB_REG_INFO 0x1400
+#define JKPB_INFO_REGS 16
+#define JKPB_INFO_ANSWER (5 + 2 * JKPB_INFO_REGS)
+
+static int jkpb_probe_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (poll->address < 1 || poll->address > JKPB_MAX_ADDR)
+		return BMS_E_RANGE;
+	return bms_mb_request(out, cap, poll->address, BMS_MB_FC_HOLDING, JKPB_REG_INFO, JKPB_INFO_REGS);
+}
+
+/* p[0..n): printable text, then only padding (or nothing at all). */
+static bool jkpb_field_ok(const uint8_t *p, size_t n)
+{
+	size_t k = 0;
+	while (k < n && p[k] >= 0x20 && p[k] <= 0x7E)
+		k++;
+	for (; k < n; k++)
+		if (p[k] != 0x00 && p[k] != 0xFF)
+			return false;
+	return true;
+}
+
+/* A frame of our address at buf[0..left): its length when it is a whole
+ * FC 0x03 answer of our size or an exception with a good CRC, 0 when it is
+ * none, -1 when more bytes are needed. */
+static long jkpb_probe_frame(const uint8_t *f, size_t left, uint8_t addr)
+{
+	if (f[0] != addr)
+		return 0;
+	if (left < 3)
+		return -1;
+	size_t need = f[1] == (BMS_MB_FC_HOLDING | BMS_MB_EXCEPTION) ? BMS_MB_EXC_LEN
+		    : f[1] == BMS_MB_FC_HOLDING && f[2] == 2 * JKPB_INFO_REGS ? JKPB_INFO_ANSWER : 0;
+	if (!need)
+		return 0;
+	if (left < need)
+		return -1;
+	return bms_crc16_modbus_ok(f, need) ? (long)need : 0;
+}
+
+static void jkpb_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	for (size_t off = 0; off < len; off++) {
+		long n = jkpb_probe_frame(buf + off, len - off, poll->address);
+		if (n < 0)
+			return;
+		if (n == 0)
+			continue;
+		const uint8_t *d = buf + off + 3;
+		r->frames++;
+		r->start = off;
+		r->used = off + (size_t)n;
+		if (n == BMS_MB_EXC_LEN) {
+			r->verdict = BMS_PROBE_REFUSED;
+			snprintf(r->what, sizeof(r->what), "Modbus exception %02X", buf[off + 2]);
+		} else if (bms_probe_raw_text_ok(d, 16) && jkpb_field_ok(d + 16, 8) && jkpb_field_ok(d + 24, 8)) {
+			char id[17], hw[9], sw[9];
+			bms_ident_text(id, sizeof(id), d, 16);
+			bms_ident_text(hw, sizeof(hw), d + 16, 8);
+			bms_ident_text(sw, sizeof(sw), d + 24, 8);
+			r->verdict = BMS_PROBE_MATCH;
+			snprintf(r->what, sizeof(r->what), "device \"%s\", hardware %s, software %s", id, hw, sw);
+		} else {
+			r->verdict = BMS_PROBE_IMPLAUSIBLE;
+			snprintf(r->what, sizeof(r->what), "no device-info text at 0x1400");
+		}
+		return;
+	}
+}
+
+static const struct bms_probe jkpb_probe = {
+	.bauds = { 115200, 9600 }, /* a 9600 variant can be chosen per UART (§6.1) */
+	.rank = 2,
+	.tries = 2,
+	.gap = 0.1, /* as between triggers (§6.3) */
+	.timeout = 0.25, /* JK's own master waits 220 ms per address (§6.3) */
+	.request = jkpb_probe_request,
+	.judge = jkpb_probe_judge,
+};
+
 const struct bms_driver bms_jk_pb_driver = {
 	.name = "jk-pb",
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
@@ -422,4 +511,5 @@ const struct bms_driver bms_jk_pb_driver = {
 	.finish = jkpb_finish,
 	.control_request = jkpb_control_request,
 	.control_ack = jkpb_control_ack,
+	.probe = &jkpb_probe,
 };

@@ -354,6 +354,24 @@ static int pace_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's first read, 0x42 for all
+ * packs at ADR 0 (VER 0x25): an answer of VER 0x25 only. */
+static void pace_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	static const uint8_t vers[] = { 0x25, 0 };
+	bms_paceic_probe_judge(&bms_pace_driver, vers, poll, buf, len, r);
+}
+
+static const struct bms_probe pace_probe = {
+	.bauds = { 9600 },
+	.addrs = { 0 },
+	.naddrs = 1,
+	.rank = 8,
+	.gap = 0.05,
+	.timeout = 0.3,
+	.judge = pace_probe_judge,
+};
+
 const struct bms_driver bms_pace_driver = {
 	.name = "pace",
 	.description = "PACE BMS paceic v2.5 RS232/RS485 (~25...CR ASCII, 0x42/0x44/0xC1/0xC2)",
@@ -376,4 +394,5 @@ const struct bms_driver bms_pace_driver = {
 	.handle = pace_handle,
 	.timeout = pace_timeout,
 	.finish = pace_finish,
+	.probe = &pace_probe,
 };

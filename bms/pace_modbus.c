@@ -160,6 +160,15 @@ static const struct bms_mb_proto pm_proto = {
 
 BMS_MB_DRIVER_FUNCS(pm, pm_proto)
 
+/* Identification (§27): the live read, FC03 0 x 37 (current, voltage,
+ * cells: the voltage must be the cells' sum). */
+static const struct bms_probe pm_probe = {
+	.bauds = { 9600 },
+	.rank = 14,
+	.gap = 0.05,
+	.timeout = 0.2,
+};
+
 const struct bms_driver bms_pace_modbus_driver = {
 	.name = "pace-modbus",
 	.description = "PACE BMS with its RS485 port set to Modbus RTU V1.3 (FC03 0 x 37, identity 150)",
@@ -181,4 +190,5 @@ const struct bms_driver bms_pace_modbus_driver = {
 	.handle = pm_handle,
 	.timeout = pm_timeout,
 	.finish = pm_finish,
+	.probe = &pm_probe,
 };

@@ -3,6 +3,7 @@
  * (bms/PROTOCOLS.md §8).  See pylonframe.h. */
 #include "pylonframe.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char bms_pylonframe_digits[] = "0123456789ABCDEF";
@@ -396,4 +397,26 @@ bool bms_paceic_timeout(const struct bms_paceic *pc, struct bms_poll *poll)
 	if (pc->missed)
 		pc->missed(poll);
 	return false;
+}
+
+/* ---- probes ---------------------------------------------------------------- */
+
+void bms_paceic_probe_judge(const struct bms_driver *d, const uint8_t *vers, const struct bms_poll *poll,
+			    const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	bms_probe_judge_frames(d, poll, buf, len, r);
+	if (r->verdict == BMS_PROBE_NONE || r->used - r->start < BMS_PYLONFRAME_HEAD)
+		return;
+	const uint8_t *f = buf + r->start;
+	long ver = bms_pylonframe_hexn(f + 1, 2), rtn = bms_pylonframe_hexn(f + 7, 2);
+	bool known = false;
+	for (const uint8_t *v = vers; *v; v++)
+		known = known || *v == ver;
+	if (r->verdict == BMS_PROBE_REFUSED) {
+		snprintf(r->what, sizeof(r->what), "error code RTN 0x%02lX from a device of protocol version 0x%02lX",
+			 rtn, ver);
+	} else if (!known) {
+		r->verdict = BMS_PROBE_IMPLAUSIBLE;
+		snprintf(r->what, sizeof(r->what), "an answer of protocol version 0x%02lX (another dialect)", ver);
+	}
 }

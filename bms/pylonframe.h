@@ -160,6 +160,14 @@ enum bms_scan bms_paceic_scan(const struct bms_paceic *pc, const struct bms_poll
 int bms_paceic_handle(const struct bms_paceic *pc, struct bms_poll *poll, const uint8_t *frame, size_t len);
 bool bms_paceic_timeout(const struct bms_paceic *pc, struct bms_poll *poll);
 
+/* A paceic driver's probe judge (bms.h, "identification"): the default
+ * judge, and the answer must carry one of the protocol versions of `vers`
+ * (0-terminated; the dialects share CID1 and differ by VER: an answer of
+ * another VER is another dialect's).  An error answer names its RTN and
+ * VER. */
+void bms_paceic_probe_judge(const struct bms_driver *d, const uint8_t *vers, const struct bms_poll *poll,
+			    const uint8_t *buf, size_t len, struct bms_probe_result *r);
+
 /* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
  * functions above for the protocol table `pc`, for a driver table. */
 #define BMS_PACEIC_DRIVER_FUNCS(pfx, pc) \

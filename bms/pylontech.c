@@ -365,6 +365,25 @@ static int pyl_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's first read, 0x42 analog
+ * values of ADR 2 (VER 0x20, CID1 0x46); the answer carries VER 0x20 (a
+ * Pace pack answers with its own 0x25). */
+static void pyl_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	static const uint8_t vers[] = { 0x20, 0 };
+	bms_paceic_probe_judge(&bms_pylontech_driver, vers, poll, buf, len, r);
+}
+
+static const struct bms_probe pyl_probe = {
+	.bauds = { 115200, 9600 },
+	.addrs = { PYL_MIN_ADR },
+	.naddrs = 1,
+	.rank = 6,
+	.gap = 0.05,
+	.timeout = 0.3,
+	.judge = pyl_probe_judge,
+};
+
 const struct bms_driver bms_pylontech_driver = {
 	.name = "pylontech",
 	.description = "Pylontech US2000/US3000/US5000 RS485 protocol V3.3 (~...CR ASCII, 0x42/0x44/0x92)",
@@ -386,4 +405,5 @@ const struct bms_driver bms_pylontech_driver = {
 	.handle = pyl_handle,
 	.timeout = pyl_timeout,
 	.finish = pyl_finish,
+	.probe = &pyl_probe,
 };

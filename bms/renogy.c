@@ -176,6 +176,21 @@ static const struct bms_ble_hint rng_ble_hints[] = {
 	{0},
 };
 
+/* Identification (§27): the first read, FC03 5000 x 34 (cell count,
+ * cells, temperatures), at 48 (0x30, a battery alone or the first of a
+ * hub) and 247 (0xF7, some batteries alone); a sweep adds the hub's 48..55. */
+static const uint8_t rng_sweep[] = { 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0xF7 };
+static const struct bms_probe rng_probe = {
+	.bauds = { 9600 },
+	.addrs = { 0x30, 0xF7 },
+	.naddrs = 2,
+	.sweep = rng_sweep,
+	.nsweep = sizeof(rng_sweep),
+	.rank = 11,
+	.gap = 0.05,
+	.timeout = 0.2,
+};
+
 const struct bms_driver bms_renogy_driver = {
 	.name = "renogy",
 	.description = "Renogy smart LiFePO4 RS485 Modbus RTU V1.7 (FC03 5000.., ids 0x30-0x37)",
@@ -199,4 +214,5 @@ const struct bms_driver bms_renogy_driver = {
 	.finish = rng_finish,
 	.ble_gatt = rng_gatt,
 	.ble_hints = rng_ble_hints,
+	.probe = &rng_probe,
 };

@@ -310,6 +310,24 @@ static int sep_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's first read, 0x42 of DIP
+ * address 0 (VER 0x20, CID1 0x46); 19200 baud, the document's 9600 second. */
+static void sep_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	static const uint8_t vers[] = { 0x20, 0 };
+	bms_paceic_probe_judge(&bms_seplos_driver, vers, poll, buf, len, r);
+}
+
+static const struct bms_probe sep_probe = {
+	.bauds = { 19200, 9600 },
+	.addrs = { SEP_MIN_ADR },
+	.naddrs = 1,
+	.rank = 7,
+	.gap = 0.05,
+	.timeout = 0.3,
+	.judge = sep_probe_judge,
+};
+
 const struct bms_driver bms_seplos_driver = {
 	.name = "seplos",
 	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44)",
@@ -329,4 +347,5 @@ const struct bms_driver bms_seplos_driver = {
 	.scan = sep_scan,
 	.handle = sep_handle,
 	.finish = sep_finish,
+	.probe = &sep_probe,
 };

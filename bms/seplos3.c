@@ -226,6 +226,23 @@ static const struct bms_ble_hint sv3_ble_hints[] = {
 	{0},
 };
 
+/* Identification (§27): PIB, FC04 0x1100 x 0x1A (the cells and
+ * temperatures: a Modbus device that answers the read with other
+ * registers has no 16 cell voltages of one pack there), at address 0,
+ * which Seplos V3 treats as an ordinary address. */
+static void sv3_probe_prepare(struct bms_poll *poll)
+{
+	poll->step = SV3_B_PIB;
+}
+
+static const struct bms_probe sv3_probe = {
+	.bauds = { 19200 },
+	.rank = 9,
+	.gap = 0.05,
+	.timeout = 0.2,
+	.prepare = sv3_probe_prepare,
+};
+
 const struct bms_driver bms_seplos3_driver = {
 	.name = "seplos3",
 	.description = "Seplos V3 (XZH) RS485 Modbus RTU (FC04 0x1000/0x1100, FC01 0x1200, identity 0x1700)",
@@ -249,4 +266,5 @@ const struct bms_driver bms_seplos3_driver = {
 	.finish = sv3_finish,
 	.ble_gatt = sv3_gatt,
 	.ble_hints = sv3_ble_hints,
+	.probe = &sv3_probe,
 };

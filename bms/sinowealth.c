@@ -40,6 +40,7 @@
  */
 #include "bms.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers.h"
@@ -454,6 +455,33 @@ static int sino_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): cell 1, 0A 01 02, a read the framer checks
+ * against a cell's range; the value must be a cell's voltage.  Tried last
+ * of all: dbus-serialbattery took other BMSs for Sinowealth and turned its
+ * probe off by default (Louisvdw/dbus-serialbattery PR #314, PR #704). */
+#define SINO_PROBE_STEP 1 /* sino_steps[1]: cell 1 */
+
+static void sino_probe_prepare(struct bms_poll *poll)
+{
+	poll->step = SINO_PROBE_STEP;
+}
+
+static bool sino_probe_check(const struct bms_poll *poll, char *what, size_t cap)
+{
+	unsigned mv = poll->snap.cell_mv[0];
+	snprintf(what, cap, "cell 1 at %u mV", mv);
+	return mv >= 1000 && mv <= 4700;
+}
+
+static const struct bms_probe sino_probe = {
+	.bauds = { 9600 },
+	.rank = 99,
+	.gap = 0.05,
+	.timeout = 0.2,
+	.prepare = sino_probe_prepare,
+	.check = sino_probe_check,
+};
+
 const struct bms_driver bms_sinowealth_driver = {
 	.name = "sinowealth",
 	.description = "Sinowealth protocol of small Daly 3S-4S packs (BMStool, CRC-8 register reads)",
@@ -474,4 +502,5 @@ const struct bms_driver bms_sinowealth_driver = {
 	.handle = sino_handle,
 	.timeout = NULL,
 	.finish = sino_finish,
+	.probe = &sino_probe,
 };

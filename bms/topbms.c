@@ -201,6 +201,24 @@ static int top_finish(struct bms_poll *poll)
 	return bms_check_pack(&poll->snap, false);
 }
 
+/* Identification (§27): the poll's read, 0x42 of ADR 1 (VER 0x21,
+ * CID1 0x46); TopBMS answers with VER 0x52 (TOP-01). */
+static void top_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	static const uint8_t vers[] = { 0x52, 0x21, 0 };
+	bms_paceic_probe_judge(&bms_topbms_driver, vers, poll, buf, len, r);
+}
+
+static const struct bms_probe top_probe = {
+	.bauds = { 9600 },
+	.addrs = { TOP_MIN_ADR },
+	.naddrs = 1,
+	.rank = 15,
+	.gap = 0.05,
+	.timeout = 0.3,
+	.judge = top_probe_judge,
+};
+
 const struct bms_driver bms_topbms_driver = {
 	.name = "topbms",
 	.description = "TopBMS V1.7 RS485/RS232 (Pylontech-style ~...CR ASCII, 0x42)",
@@ -220,4 +238,5 @@ const struct bms_driver bms_topbms_driver = {
 	.scan = top_scan,
 	.handle = top_handle,
 	.finish = top_finish,
+	.probe = &top_probe,
 };

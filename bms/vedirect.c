@@ -41,6 +41,7 @@
  */
 #include "bms.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers.h"
@@ -486,6 +487,48 @@ static int ved_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+/* Identification (§27): nothing is sent; a device talking its text
+ * protocol is recognised while the port is listened to: one checksummed
+ * block with a voltage and a SOC (a battery monitor; a charger has no
+ * SOC). */
+static void ved_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	struct bms_poll p = *poll;
+	size_t off = 0;
+	while (off < len) {
+		size_t n = 0;
+		enum bms_scan sc = ved_scan(&p, buf + off, len - off, &n);
+		if (sc == BMS_SCAN_NEED)
+			break;
+		if (n == 0 || n > len - off)
+			n = 1;
+		if (sc != BMS_SCAN_FRAME) {
+			r->bad += sc == BMS_SCAN_BADSUM;
+			off += n;
+			continue;
+		}
+		r->frames++;
+		int rc = ved_handle(&p, buf + off, n);
+		r->start = off;
+		off += n;
+		if (rc < 0 || !(p.snap.present & BMS_HAS_VOLTAGE))
+			continue;
+		r->used = off;
+		bool ok = bms_probe_plausible(&p.snap, r->what, sizeof(r->what));
+		if (ok && !(p.snap.present & BMS_HAS_SOC)) {
+			ok = false;
+			snprintf(r->what, sizeof(r->what), "a VE.Direct device without a SOC (not a battery monitor)");
+		}
+		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
+		return;
+	}
+}
+
+static const struct bms_probe ved_probe = {
+	.bauds = { 19200 },
+	.judge = ved_probe_judge,
+};
+
 const struct bms_driver bms_vedirect_driver = {
 	.name = "vedirect",
 	.description = "Victron VE.Direct text protocol (SmartShunt, BMV-60x/70x), listen only",
@@ -506,4 +549,5 @@ const struct bms_driver bms_vedirect_driver = {
 	.handle = ved_handle,
 	.timeout = ved_timeout,
 	.finish = ved_finish,
+	.probe = &ved_probe,
 };

@@ -232,6 +232,11 @@ const char *conf_pack_wire(const struct conf_pack *p)
 	return p->is_slcan ? p->can_device : p->port;
 }
 
+int conf_parse_port(struct conf_pack *p, const char *v, char *why, size_t wl)
+{
+	return conf__set_port(p, v, why, wl);
+}
+
 int conf__parse_net(const char *item, struct conf_net *n)
 {
 	char a[CONF_HOST_MAX];

@@ -193,6 +193,13 @@ struct conf_ble {
 /* "AA:BB:CC:DD:EE:FF" (either case, ':' or '-' between the bytes) into
  * canon, upper case with ':'; false if s is not a 48-bit address. */
 bool conf_parse_mac(const char *s, char canon[18]);
+/* A pack's port string (/dev/..., tcp://HOST:PORT or ble://MAC) into p's
+ * port, is_tcp, tcp_host, tcp_port, is_ble and ble_addr, as the `port` key
+ * takes it (bmsgw --detect takes one on its command line).  0, or -1 with
+ * the reason in why. */
+int conf_parse_port(struct conf_pack *p, const char *v, char *why, size_t wl);
+/* Is n a baud rate the `baud` key takes (a standard rate, 1200..921600)? */
+bool conf_baud_ok(long n);
 
 /* [tunnel.NAME]: lend one wire to a vendor PC tool through a raw TCP port. */
 #define CONF_MAX_TUNNELS 8

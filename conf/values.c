@@ -428,6 +428,14 @@ static int set_baud(SETTER_ARGS)
 	return -1;
 }
 
+bool conf_baud_ok(long n)
+{
+	for (size_t i = 0; i < NBAUDS; i++)
+		if (n == std_bauds[i])
+			return true;
+	return false;
+}
+
 static int set_names(SETTER_ARGS)
 {
 	(void)k;

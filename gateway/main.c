@@ -22,6 +22,7 @@
 
 #include "wire/ble/ble.h"
 #include "daemon/daemon.h"
+#include "detect/detect.h"
 #include "model/gw.h"
 #include "modbus/mbdoc.h"
 #include "mqtt/mqtt.h"
@@ -43,6 +44,7 @@ static void usage(FILE *out)
 		"       bmsgw -c FILE --history-csv UNIT [--from TIME] [--to TIME] [--step SPAN]\n"
 		"       bmsgw --register-map [--base N]\n"
 		"       bmsgw --ble-scan [SECONDS] [-c FILE]\n"
+		"       bmsgw --detect PORT [--baud N] [--address A | --scan-addresses] [--all] [-v]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (INI)\n"
@@ -65,7 +67,21 @@ static void usage(FILE *out)
 		"                      BlueZ's default) and list address, RSSI, name, the likely\n"
 		"                      protocol and whether it may need pairing; no configuration\n"
 		"                      needed\n"
-		"  -v, --verbose       log level debug (hex dumps of wire traffic)\n"
+		"      --detect PORT   which BMS is on PORT (/dev/... or tcp://HOST:PORT)? Listens\n"
+		"                      first (another master on the line: nothing is sent), then\n"
+		"                      sends each protocol's read-only probe at its usual rates\n"
+		"                      and addresses; prints a [pack.NAME] section for what\n"
+		"                      answered (stdout) and what was tried (stderr); exit 0\n"
+		"                      found, 1 nothing found, 2 the port cannot be used (it\n"
+		"                      cannot be opened, another process holds it, another\n"
+		"                      master is on the line); no configuration needed\n"
+		"      --baud N        with --detect: listen and probe at N baud only\n"
+		"      --address A     with --detect: probe address A only\n"
+		"      --scan-addresses  with --detect: every address 0..16 and the protocols'\n"
+		"                      special ones (Renogy 48..55 and 247, EG4 64): slower\n"
+		"      --all           with --detect: every probe, not only until the first match\n"
+		"  -v, --verbose       log level debug (hex dumps of wire traffic); with\n"
+		"                      --detect: every request and answer in hex\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
 		"\nprotocols:");
@@ -118,7 +134,81 @@ struct opts {
 	long map_base;
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 	double scan_seconds;
+	const char *detect, *detect_baud, *detect_address; /* --detect PORT and its options */
+	bool detect_sweep, detect_all;
 };
+
+/* The options of --detect into *d.  -1 to go on, else the exit code. */
+static int detect_args(const struct opts *o, struct gw_detect_opts *d)
+{
+	*d = (struct gw_detect_opts){ o->detect, 0, -1, o->detect_sweep, o->detect_all, o->verbose,
+				      GW_DETECT_LISTEN, GW_DETECT_BUDGET };
+	if (!o->detect) {
+		if (!o->detect_baud && !o->detect_address && !o->detect_sweep && !o->detect_all)
+			return -1;
+		fprintf(stderr, "bmsgw: --baud, --address, --scan-addresses and --all go with --detect PORT\n");
+		return 2;
+	}
+	char *end;
+	if (o->detect_baud) {
+		errno = 0;
+		long b = strtol(o->detect_baud, &end, 10);
+		if (errno || *end || !conf_baud_ok(b)) {
+			fprintf(stderr, "bmsgw: --baud: \"%s\" is not a standard rate (1200 ... 921600)\n", o->detect_baud);
+			return 2;
+		}
+		d->baud = (int)b;
+	}
+	if (o->detect_address) {
+		errno = 0;
+		const char *t = o->detect_address;
+		bool hex = t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
+		long a = strtol(hex ? t + 2 : t, &end, hex ? 16 : 10);
+		if (errno || *end || !*t || (hex && !t[2]) || a < 0 || a > 255) {
+			fprintf(stderr, "bmsgw: --address: \"%s\" is not 0..255\n", o->detect_address);
+			return 2;
+		}
+		d->address = (int)a;
+	}
+	if (o->detect_address && o->detect_sweep) {
+		fprintf(stderr, "bmsgw: --address and --scan-addresses exclude each other\n");
+		return 2;
+	}
+	return -1;
+}
+
+/* What is left after the options: -1 to go on, else the exit code. */
+static int check_args(int argc, char **argv, struct opts *o, const char *scan_arg)
+{
+	if (optind < argc) {
+		fprintf(stderr, "bmsgw: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (scan_arg) {
+		char *end;
+		errno = 0;
+		o->scan_seconds = strtod(scan_arg, &end);
+		if (errno || *end || !(o->scan_seconds >= 1 && o->scan_seconds <= 3600)) {
+			fprintf(stderr, "bmsgw: --ble-scan: \"%s\" is not 1..3600 seconds\n", scan_arg);
+			return 2;
+		}
+	}
+	if ((o->hist_from || o->hist_to || o->hist_step) && !o->hist_unit) {
+		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
+		return 2;
+	}
+	struct gw_detect_opts d;
+	int rc = detect_args(o, &d);
+	if (rc >= 0)
+		return rc;
+	if (!o->regmap && !o->ble_scan && !o->detect && !o->keys && !o->file) {
+		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
 
 /* 1. The command line into *o.  -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -134,6 +224,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"ble-scan", optional_argument, NULL, 's'},
 		{"man-protocols", required_argument, NULL, 'M'}, /* hidden: make man */
 		{"keys", no_argument, NULL, 'K'}, /* not in --help: the key table, for the tests */
+		{"detect", required_argument, NULL, 'D'}, {"baud", required_argument, NULL, 'R'},
+		{"address", required_argument, NULL, 'A'}, {"scan-addresses", no_argument, NULL, 'W'},
+		{"all", no_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -174,6 +267,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			else if (optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
 				scan_arg = argv[optind++];
 			break;
+		case 'D': o->detect = optarg; break;
+		case 'R': o->detect_baud = optarg; break;
+		case 'A': o->detect_address = optarg; break;
+		case 'W': o->detect_sweep = true; break;
+		case 'L': o->detect_all = true; break;
 		case 'v': o->verbose = true; break;
 		case 'K': o->keys = true; break;
 		case 'h': usage(stdout); return 0;
@@ -181,30 +279,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "bmsgw: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (scan_arg) {
-		char *end;
-		errno = 0;
-		o->scan_seconds = strtod(scan_arg, &end);
-		if (errno || *end || !(o->scan_seconds >= 1 && o->scan_seconds <= 3600)) {
-			fprintf(stderr, "bmsgw: --ble-scan: \"%s\" is not 1..3600 seconds\n", scan_arg);
-			return 2;
-		}
-	}
-	if ((o->hist_from || o->hist_to || o->hist_step) && !o->hist_unit) {
-		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
-		return 2;
-	}
-	if (!o->regmap && !o->ble_scan && !o->keys && !o->file) {
-		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
-		usage(stderr);
-		return 2;
-	}
-	return -1;
+	return check_args(argc, argv, o, scan_arg);
 }
 
 /* --history-csv: the history of one unit as CSV on stdout. */
@@ -323,6 +398,24 @@ static int ble_scan(const struct opts *o)
  * 7, a Sinowealth's reads some registers twice to confirm them. */
 #define ONCE_REQUESTS_PER_POLL 12
 
+/* --detect PORT: which BMS is there; its own loop, as --ble-scan. */
+static int detect_mode(const struct opts *o)
+{
+	struct gw_detect_opts d;
+	if (detect_args(o, &d) >= 0)
+		return 2;
+	gw_log_threshold = GW_LOG_ERROR; /* the detector says what happens itself */
+	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "bmsgw: cannot initialise libev\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = gw_detect(loop, &d, stdout, stderr);
+	ev_loop_destroy(loop);
+	return rc;
+}
+
 /* --once: every pack gets its full timeout budget, plus one reconnect and a lookup. */
 static double once_budget(const struct gw *gw)
 {
@@ -350,6 +443,8 @@ int main(int argc, char **argv)
 		conf_print_keys(stdout);
 		return 0;
 	}
+	if (o.detect)
+		return detect_mode(&o);
 
 	/* 2. configuration; 3. --check, --ha-yaml */
 	struct conf *conf = load_conf(&o, &rc);

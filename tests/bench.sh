@@ -12,7 +12,10 @@
 # (tests/tools/bench_ble.py, a fake BlueZ); the inverter outputs' frame
 # period jitter, RS485 reply latency and the time from a cell over-voltage
 # to CCL = 0 in a 0x351 (tests/tools/bench_inverter.py; INV_SECONDS=600 for
-# the ten minutes of its goal).  Figures, not assertions.
+# the ten minutes of its goal); `bmsgw --detect`: the time to identify each
+# protocol at its default settings and to give up on a silent port
+# (tests/tools/bench_detect.py; DETECT_TRIALS, DETECT_SWEEP=1 measures a
+# whole address sweep).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -92,3 +95,4 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
 if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
 	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble.py "${BLE_SECONDS:-10}"
 fi
+BIN=$BIN /usr/bin/python3 tests/tools/bench_detect.py

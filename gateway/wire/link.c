@@ -311,6 +311,7 @@ void gw_link_close(struct gw_link *l, const char *why)
 	l->txlen = l->txoff = 0;
 	if (why) {
 		char who[CONF_PORT_MAX + 8];
+		snprintf(l->why, sizeof(l->why), "%s", why);
 		snprintf(who, sizeof(who), "link %s", l->port);
 		ev_timer_set(&l->conn_timer, gw_retry_failed(&l->rt, who, why), 0.);
 		ev_timer_start(loop, &l->conn_timer);
@@ -327,6 +328,14 @@ void gw_link_lost(struct gw_link *l)
 	l->state = GW_LINK_DOWN;
 	l->txlen = l->txoff = 0;
 	l->owner->down(l->owner_arg);
+}
+
+int gw_link_set_baud(struct gw_link *l, int baud)
+{
+	l->line.baud = baud;
+	if (l->state != GW_LINK_UP || !l->tr->set_baud)
+		return 0;
+	return l->tr->set_baud(l);
 }
 
 size_t gw_link_drain(struct gw_link *l)

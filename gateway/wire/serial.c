@@ -4,6 +4,13 @@
  * made non-blocking and locked exclusively; devices libserialport does not
  * recognise as serial ports (ptys, some converters) are opened with
  * termios instead, and their settings restored at close.
+ *
+ * Exclusive, so that no second program garbles a bus bmsgw is master of:
+ * flock(LOCK_EX) refuses another program that locks the same way (a
+ * second bmsgw, ser2net, `bmsgw --detect`), and TIOCEXCL (tty_ioctl(4))
+ * makes the kernel refuse every further open() of the tty with EBUSY, a
+ * process with CAP_SYS_ADMIN (root) excepted.  `bmsgw --detect` also finds
+ * the holder in /proc and refuses the port by name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +152,33 @@ static int open_serial(struct gw_link *l)
 	return fd;
 }
 
+/* Another baud rate on the open port (bmsgw --detect listens and probes at
+ * several); what arrived at the old rate is dropped. */
+static int serial_set_baud(struct gw_link *l)
+{
+	if (l->sp) {
+		if (sp_set_baudrate(l->sp, l->line.baud) != SP_OK) {
+			errno = EINVAL;
+			return -1;
+		}
+	} else {
+		struct termios t;
+		speed_t sp;
+		if (tcgetattr(l->fd, &t) < 0)
+			return -1;
+		if (baud_to_speed(l->line.baud, &sp) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		cfsetispeed(&t, sp);
+		cfsetospeed(&t, sp);
+		if (tcsetattr(l->fd, TCSANOW, &t) < 0)
+			return -1;
+	}
+	(void)tcflush(l->fd, TCIFLUSH);
+	return 0;
+}
+
 static void serial_open(struct gw_link *l)
 {
 	errno = 0;
@@ -165,4 +199,5 @@ const struct gw_transport gw_transport_serial = {
 	.close = gw_link_fd_close,
 	.write = gw_link_fd_write,
 	.drain = gw_link_fd_drain,
+	.set_baud = serial_set_baud,
 };

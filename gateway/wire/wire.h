@@ -85,6 +85,9 @@ struct gw_transport {
 	size_t (*drain)(struct gw_link *l);
 	/* optional: the link is freed (after a quiet close): free its state */
 	void (*release)(struct gw_link *l);
+	/* optional: another baud rate on the open wire (l->line.baud set by
+	 * the caller), input received so far dropped; 0 or -1 with errno */
+	int (*set_baud)(struct gw_link *l);
 };
 extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
 /* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no
@@ -124,6 +127,7 @@ struct gw_link {
 	struct gw_retry rt;            /* reopen backoff, the outage logged once */
 	unsigned long opens;           /* times the wire was opened (connected) */
 	struct gw_wire_stats stats;
+	char why[160];                 /* why the wire last failed or could not be opened */
 	uint8_t tx[1024];              /* a request, or a tool's bytes (tunnel) */
 	size_t txlen, txoff;
 	const struct gw_link_owner *owner;
@@ -157,6 +161,10 @@ int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
 int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n);
 /* Room in the send buffer now (0 while the wire is down). */
 size_t gw_link_room(const struct gw_link *l);
+/* Another baud rate for the link (a serial port: at once, the input
+ * received so far dropped; a TCP serial server keeps its own).  0, or -1
+ * with errno. */
+int gw_link_set_baud(struct gw_link *l, int baud);
 /* Same wire under the new pack section: the keys of a pack that relink it
  * (conf/conf.c: port, baud), by the transport's rule (a tcp:// or ble://
  * wire has no baud rate; a ble:// one follows [ble] adapter).  A reload

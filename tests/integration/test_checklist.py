@@ -5,7 +5,10 @@ registered in bms/drivers.h must have its driver file, be listed by
 `bmsgw --help`, have a simulator responder the simulator lists (so
 test_brands.py runs it end to end), a unit test, a fuzz target with seeds,
 an example configuration that `bmsgw --check` accepts, a README row and a
-row in register-map.md's protocol ids.
+row in register-map.md's protocol ids; a protocol spoken over a serial
+port also a probe for `bmsgw --detect` (`.probe` in its driver table), a
+row in bms/PROTOCOLS.md §27 and its cases in test_detect.py (its usual
+and an unusual rate and address).
 
 Adding an inverter protocol is one too (README "Adding an inverter
 protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must have its
@@ -65,6 +68,29 @@ def listed(exe):
     text = out.stdout + out.stderr
     m = re.search(r"protocols:\s*(.*)", text) or re.search(r"--protocol NAME\s+protocol spoken by the packs: (.*)", text)
     return m.group(1).split() if m else []
+
+
+def serial_protocol(name):
+    """Does a pack of this protocol on a serial port pass --check (not a
+    Bluetooth-only or CAN protocol)?"""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".ini") as f:
+        f.write("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\nport = /dev/ttyUSB0\n" % name)
+        f.flush()
+        r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", f.name, "--check"], capture_output=True)
+    return r.returncode == 0
+
+
+def check_probe(sym, name, detect_test, probes_doc):
+    """A wired protocol has its probe, its §27 row and its test_detect.py cases."""
+    src = read("bms/%s.c" % sym) if os.path.exists(os.path.join(ROOT, "bms/%s.c" % sym)) else ""
+    table = re.search(r"const struct bms_driver bms_%s_driver = \{(.*?)\n\};" % sym, src, re.S)
+    c.ok(table is not None and re.search(r"\.probe = &\w+,", table.group(1)) is not None,
+         "%s: a probe for bmsgw --detect (.probe in bms/%s.c's driver table)" % (name, sym))
+    c.ok(re.search(r"^\| %s \|" % re.escape(name), probes_doc, re.M) is not None,
+         "%s: a row in bms/PROTOCOLS.md §27 (its probe)" % name)
+    c.ok(len(re.findall(r'"%s": \(' % re.escape(name), detect_test)) == 2,
+         "%s: test_detect.py identifies it at its usual and at an unusual rate and address" % name)
 
 
 def inverter_rows():
@@ -283,6 +309,9 @@ def main():
     sim_list = listed("bmsgw-sim")
     readme = read("README.md")
     regmap = read("register-map.md")
+    detect_test = read("tests/integration/test_detect.py")
+    protocols_md = read("bms/PROTOCOLS.md")
+    probes_doc = protocols_md[protocols_md.find("### 27.2"):]
     confs = {}
     for path in glob.glob(os.path.join(ROOT, "conf", "*.ini")):
         m = re.search(r"^protocol\s*=\s*([\w-]+)", read(os.path.relpath(path, ROOT)), re.M)
@@ -312,6 +341,8 @@ def main():
              "%s: a row in README's Supported BMSs table" % name)
         c.ok(re.search(r"^\| %d \| %s \|" % (pid, re.escape(name)), regmap, re.M) is not None,
              "%s: protocol id %d in register-map.md" % (name, pid))
+        if serial_protocol(name):
+            check_probe(sym, name, detect_test, probes_doc)
     c.eq(sorted(gw_list), sorted(s.replace("_", "-") for s in syms), "bmsgw lists exactly the registry")
     check_implied([s.replace("_", "-") for s in syms])
     return c.report()

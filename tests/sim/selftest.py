@@ -408,6 +408,76 @@ def test_pty():
     os.rmdir(d)
 
 
+def holders(dev):
+    """PIDs with the pty slave dev open (its /proc/PID/fd entries)."""
+    st = os.stat(dev)
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                f = os.stat("/proc/%s/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if f.st_rdev == st.st_rdev and f.st_mode & 0o170000 == 0o020000:
+                out.append(int(pid))
+                break
+    return out
+
+
+def set_speed(fd, speed):
+    t = termios.tcgetattr(fd)
+    t[4] = t[5] = speed
+    termios.tcsetattr(fd, termios.TCSANOW, t)
+
+
+def test_detect_support():
+    """What bmsgw --detect's tests rely on: --unheld, --strict-baud, rxlog,
+    jk-pb's device-info block over FC 0x03."""
+    d = tempfile.mkdtemp()
+    link = os.path.join(d, "ttyDET")
+    sim = Sim("--pack", "cells=16", "--strict-baud", "--unheld", "--static", pty_path=link)
+    check(sim.p.pid not in holders(sim.pty), "--unheld: the simulator does not hold the pty's slave")
+    w = PtyWire(link)
+    set_speed(w.fd, termios.B19200)
+    data, *_ = w.xfer(req(0x40, 0x90), first=0.3)
+    st = sim.stats()
+    check(data == b"" and st["wrong_baud"] == 13 and st["requests"] == 0,
+          "--strict-baud: a request at 19200 is garbage to a 9600 BMS (%r)" % st)
+    set_speed(w.fd, termios.B9600)
+    data, *_ = w.xfer(req(0x40, 0x90))
+    check(len(data) == 13 and sum_ok(data), "--strict-baud: answered at its own 9600")
+    log = json.loads(sim.ctl("rxlog"))
+    got = bytes.fromhex("".join(c[2] for c in log["chunks"]))
+    check(got == req(0x40, 0x90) * 2 and [c[1] for c in log["chunks"]][0] == 19200 and log["chunks"][-1][1] == 9600,
+          "rxlog: every byte received, with the rate of the pty (%r)" % log["chunks"])
+    check(sim.ctl("rxlog reset") == "ok" and json.loads(sim.ctl("rxlog"))["chunks"] == [], "rxlog reset")
+    w.close()
+    w = PtyWire(link)
+    set_speed(w.fd, termios.B9600)
+    data, *_ = w.xfer(req(0x40, 0x90))
+    check(len(data) == 13, "--unheld: the port reopened and served")
+    w.close()
+    check(sim.stop() == 0, "--unheld: exit 0")
+    sim = Sim("--pack", "address=3", protocol="jk-pb")
+    w = TcpWire(sim.tcp)
+    data, *_ = w.xfer(crc16([3, 3, 0x14, 0x00, 0x00, 0x10]))
+    check(len(data) == 37 and data[:3] == bytes([3, 3, 32]) and crc16(data[:-2]) == data and
+          data[3:16] == b"JK_PB2A16S20P" and data[19:22] == b"15A" and data[27:32] == b"15.41",
+          "jk-pb: FC 0x03 of 0x1400 x 16: device ID, hardware, software (%s)" % data.hex())
+    data, *_ = w.xfer(crc16([3, 3, 0x12, 0x00, 0x00, 0x10]))
+    check(data[:3] == bytes([3, 0x83, 0x02]) and len(data) == 5, "jk-pb: FC 0x03 elsewhere: exception 02")
+    check(sim.stats()["writes"] == 0, "jk-pb: a read is no write")
+    w.close()
+    sim.stop()
+    os.rmdir(d)
+
+
 def test_cmdline():
     for args in ([], ["--protocol", "daly"], ["--protocol", "nope", "--tcp", "127.0.0.1:0"],
                  ["--protocol", "daly", "--tcp", "x"], ["--protocol", "daly", "--tcp", "127.0.0.1:0", "--pty", "/tmp/x"],
@@ -1279,7 +1349,7 @@ for t in (test_cmdline, test_limits, test_wire, test_ble):
     if my_part():
         t()
 test_control()  # a piece per protocol
-for t in (test_tcp, test_pty, test_pylon_can):
+for t in (test_tcp, test_pty, test_pylon_can, test_detect_support):
     if my_part():
         t()
 print("%d passed, %d failed" % (passes, failures))

@@ -49,6 +49,8 @@ static const struct sim_proto *const protocols[] = { BMS_DRIVER_LIST(SIM_PROTO_R
 #define CTL_OUT_MAX (1u << 20)
 #define LATENCY_MAX_MS 10000
 #define IDLE_SAMPLES 65536
+#define RXLOG_BYTES (256 * 1024)
+#define RXLOG_CHUNKS 16384
 
 enum tx_mode { TX_NORMAL, TX_SPLIT, TX_MERGE };
 
@@ -113,6 +115,17 @@ static struct {
 	int64_t idle[IDLE_SAMPLES]; /* the last IDLE_SAMPLES samples, ns */
 	int64_t next_tick;
 	int64_t next_emit;
+	/* pty options */
+	int strict_baud;        /* requests at another speed than --baud are garbage */
+	int unheld;             /* the slave is not kept open */
+	int64_t pty_hup_until;  /* unheld, nobody has the slave open: look again then */
+	unsigned long wrong_baud; /* bytes received at another speed */
+	/* every byte received, in read() chunks (control `rxlog`) */
+	size_t log_len, log_n;
+	unsigned long log_lost;
+	uint8_t log[RXLOG_BYTES];
+	struct { size_t off, len; int64_t t; int baud; } log_chunk[RXLOG_CHUNKS];
+	int64_t t_start;
 } S;
 
 static volatile sig_atomic_t stop_flag;
@@ -169,6 +182,9 @@ static void usage(FILE *f)
 	        "  --static            the state does not move (like the control command `freeze`)\n"
 	        "  --latency MS|MIN-MAX  BMS response latency after the request's end on the wire\n"
 	        "                      (default: the protocol's, daly 50-80, others 20-50 ms)\n"
+	        "  --strict-baud       pty: the master must set --baud on the pty; bytes at another\n"
+	        "                      rate are garbage to the BMS (and what it sends, to the master)\n"
+	        "  --unheld            pty: do not keep the slave open (nobody holds the port)\n"
 	        "PORT 0 picks a free port; the real one is printed on stdout.\n");
 }
 
@@ -558,6 +574,46 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 	return 0;
 }
 
+/* The speed the master set on the pty (a pty carries any; the master's
+ * termios are read through the master side), 0 when unknown or on TCP. */
+static int line_baud(void)
+{
+	static const struct { speed_t s; int b; } t[] = {
+		{B1200, 1200}, {B2400, 2400}, {B4800, 4800}, {B9600, 9600}, {B19200, 19200}, {B38400, 38400},
+		{B57600, 57600}, {B115200, 115200}, {B230400, 230400}, {B460800, 460800}, {B921600, 921600},
+	};
+	struct termios tio;
+	if (S.is_tcp || S.pty_master < 0 || tcgetattr(S.pty_master, &tio) < 0)
+		return 0;
+	speed_t sp = cfgetospeed(&tio);
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (t[i].s == sp)
+			return t[i].b;
+	return 0;
+}
+
+/* --strict-baud: does the master talk at the simulated BMS's rate? */
+static int baud_matches(void)
+{
+	int b = S.strict_baud ? line_baud() : 0;
+	return !b || b == S.baud;
+}
+
+static void log_rx(const uint8_t *p, size_t n, int64_t now)
+{
+	if (S.log_n >= RXLOG_CHUNKS || S.log_len + n > RXLOG_BYTES) {
+		S.log_lost += n;
+		return;
+	}
+	memcpy(S.log + S.log_len, p, n);
+	S.log_chunk[S.log_n].off = S.log_len;
+	S.log_chunk[S.log_n].len = n;
+	S.log_chunk[S.log_n].t = now;
+	S.log_chunk[S.log_n].baud = line_baud();
+	S.log_n++;
+	S.log_len += n;
+}
+
 /* Every emit_ms, for protocols whose BMS talks unasked: what every pack
  * sends by itself, with its fault applied as to an answer (a fault's
  * COUNT counts what was sent). */
@@ -578,6 +634,9 @@ static void emit_unsolicited(int64_t now)
 			close_client();
 			return;
 		}
+		if (!baud_matches())
+			for (size_t k = 0; k < r.len; k++)
+				r.buf[k] = (uint8_t)sim_rand(); /* what a reader at another rate decodes */
 		S.answers++;
 		queue_reply(&r, f, now);
 	}
@@ -630,6 +689,13 @@ static void wire_read(int64_t now)
 	if (n < 0)
 		return;
 	S.rx_bytes += (unsigned long)n;
+	log_rx(buf, (size_t)n, now);
+	if (!baud_matches()) {
+		/* a UART at another rate receives garbage: no request in it */
+		S.wrong_baud += (unsigned long)n;
+		S.rxlen = 0;
+		return;
+	}
 	if (S.rxlen && now - S.rx_last > RX_GAP_NS) {
 		S.bad_requests++; /* an incomplete request, abandoned */
 		S.rxlen = 0;
@@ -758,8 +824,24 @@ static void stats_reset(void)
 	S.idle_n = 0;
 	S.idle_sum = S.idle_max = 0;
 	S.idle_from = 0;
+	S.wrong_baud = 0;
 	for (int i = 0; i < S.npacks; i++)
 		S.packs[i].writes = 0;
+}
+
+/* `rxlog`: every byte received, chunk by chunk: ms since the start, the
+ * rate the master had set on the pty (0: unknown, TCP), the bytes. */
+static void rxlog_json(struct sim_buf *out)
+{
+	sim_buf_printf(out, "{\"chunks\":[");
+	for (size_t i = 0; i < S.log_n; i++) {
+		sim_buf_printf(out, "%s[%lld,%d,\"", i ? "," : "", (long long)((S.log_chunk[i].t - S.t_start) / NS_PER_MS),
+		               S.log_chunk[i].baud);
+		for (size_t k = 0; k < S.log_chunk[i].len; k++)
+			sim_buf_printf(out, "%02x", S.log[S.log_chunk[i].off + k]);
+		sim_buf_printf(out, "\"]");
+	}
+	sim_buf_printf(out, "],\"lost\":%lu}", S.log_lost);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -777,10 +859,10 @@ static void stats_wire_json(struct sim_buf *out)
 	qsort(sorted, n, sizeof sorted[0], cmp_i64);
 	long long p50 = n ? sorted[(n - 1) / 2] / 1000 : 0, p95 = n ? sorted[(n - 1) * 95 / 100] / 1000 : 0;
 	sim_buf_printf(out,
-	               "\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"transactions\":%lu,\"latency_ms_sum\":%lld,"
+	               "\"wrong_baud\":%lu,\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"transactions\":%lu,\"latency_ms_sum\":%lld,"
 	               "\"idle_n\":%lu,\"idle_us_mean\":%lld,\"idle_us_p50\":%lld,\"idle_us_p95\":%lld,"
 	               "\"idle_us_max\":%lld}",
-	               S.rx_bytes, S.tx_bytes, S.transactions, (long long)(S.latency_ns_sum / NS_PER_MS),
+	               S.wrong_baud, S.rx_bytes, S.tx_bytes, S.transactions, (long long)(S.latency_ns_sum / NS_PER_MS),
 	               S.idle_n, S.idle_n ? (long long)(S.idle_sum / (int64_t)S.idle_n / 1000) : 0LL, p50, p95,
 	               (long long)(S.idle_max / 1000));
 }
@@ -838,6 +920,12 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		               "\"writes\":%lu,",
 		               S.requests, S.answers, S.bad_requests, S.connections, writes);
 		stats_wire_json(out);
+	} else if (strcmp(cmd, "rxlog") == 0 && argc == 1) {
+		rxlog_json(out);
+	} else if (strcmp(cmd, "rxlog") == 0 && argc == 2 && strcmp(argv[1], "reset") == 0) {
+		S.log_len = S.log_n = 0;
+		S.log_lost = 0;
+		sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "latency") == 0 && argc == 2) {
 		int lo, hi;
 		if (parse_latency(argv[1], &lo, &hi)) {
@@ -908,7 +996,7 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		else
 			sim_buf_printf(out, "ok");
 	} else if (strcmp(cmd, "help") == 0) {
-		sim_buf_printf(out, "commands: state | stats [reset] | latency MS|MIN-MAX | freeze | thaw | "
+		sim_buf_printf(out, "commands: state | stats [reset] | rxlog [reset] | latency MS|MIN-MAX | freeze | thaw | "
 		               "set ADDR KEY VALUE | fault ADDR KIND [COUNT] | control ADDR MODE [chg|dsg|both] | quit");
 	} else {
 		sim_buf_printf(out, "error: unknown command '%s' (try help)", cmd);
@@ -1038,6 +1126,8 @@ static int64_t next_deadline(int64_t now)
 			d = S.pend[i].due;
 	if (S.txhead < S.txtail && S.txrel[S.txhead] < d)
 		d = S.txrel[S.txhead];
+	if (S.pty_hup_until > now && S.pty_hup_until < d)
+		d = S.pty_hup_until;
 	return d > now ? d : now;
 }
 
@@ -1072,7 +1162,7 @@ static void loop(const sigset_t *waitmask)
 			i_listen = nfd;
 			pfd[nfd++] = (struct pollfd){.fd = S.listen_fd, .events = POLLIN};
 		}
-		if (wire_fd() >= 0 && !(S.is_tcp && S.client_eof)) {
+		if (wire_fd() >= 0 && !(S.is_tcp && S.client_eof) && now >= S.pty_hup_until) {
 			i_wire = nfd;
 			pfd[nfd++] = (struct pollfd){.fd = wire_fd(), .events = POLLIN};
 		}
@@ -1103,7 +1193,10 @@ static void loop(const sigset_t *waitmask)
 		if (i_wire >= 0 && (pfd[i_wire].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    pfd[i_wire].fd == wire_fd()) {
 			if (!S.is_tcp && !(pfd[i_wire].revents & POLLIN))
-				; /* pty without a reader on the other side: nothing to read */
+				/* pty without a reader on the other side: nothing to read;
+				 * with --unheld the master says so until somebody opens
+				 * the slave: look again in a few ms instead of spinning */
+				S.pty_hup_until = S.unheld ? now + 5 * NS_PER_MS : 0;
 			else
 				wire_read(now);
 		}
@@ -1137,6 +1230,7 @@ int main(int argc, char **argv)
 		{"pack", required_argument, NULL, 'k'},     {"control", required_argument, NULL, 'c'},
 		{"seed", required_argument, NULL, 's'},     {"static", no_argument, NULL, 'S'},
 		{"latency", required_argument, NULL, 'l'},
+		{"strict-baud", no_argument, NULL, 'B'},    {"unheld", no_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -1178,6 +1272,12 @@ int main(int argc, char **argv)
 			if (parse_latency(optarg, &lat_lo, &lat_hi))
 				die_usage("bad --latency '%s' (want MS or MIN-MAX, 0..%d)", optarg, LATENCY_MAX_MS);
 			break;
+		case 'B':
+			S.strict_baud = 1;
+			break;
+		case 'U':
+			S.unheld = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1199,6 +1299,8 @@ int main(int argc, char **argv)
 		die_usage("unknown protocol '%s'", proto_name);
 	if (!tcp == !pty)
 		die_usage("%s", "exactly one of --tcp and --pty is required");
+	if ((S.strict_baud || S.unheld) && !pty)
+		die_usage("%s", "--strict-baud and --unheld go with --pty");
 	S.baud = baud ? (int)baud : S.proto->default_baud;
 	if (lat_lo >= 0) {
 		S.lat_min = lat_lo;
@@ -1221,6 +1323,7 @@ int main(int argc, char **argv)
 	}
 
 	sim_seed(seed);
+	S.t_start = now_ns();
 	S.npacks = nspecs ? nspecs : 1;
 	for (int i = 0; i < S.npacks; i++) {
 		sim_pack_init(&S.packs[i], S.proto->addr_min + i);
@@ -1264,6 +1367,9 @@ int main(int argc, char **argv)
 	} else if (pty_open(pty) < 0) {
 		pty_unlink();
 		return 1;
+	} else if (S.unheld) {
+		close(S.pty_slave); /* its settings (raw) stay with the pty */
+		S.pty_slave = -1;
 	}
 	if (control) {
 		S.ctl_fd = listen_on(control, ctl_desc, sizeof ctl_desc);

@@ -9,8 +9,11 @@
  * answers only its own DIP address (1..15).  Writes of 2 registers at 0x1070 /
  * 0x1074 (charge / discharge enable) set the switches (reported by the
  * settings frame at 118 / 122; the MOSFETs by the status frame at 198 / 199)
- * and are acknowledged; other registers get exception 02.  FC 0x03 (sub-protocol A) is not
- * simulated: no answer.
+ * and are acknowledged; other registers get exception 02.  Of FC 0x03 (sub-protocol A,
+ * bms/PROTOCOLS.md §6.2: register = block base + byte offset, N registers = 2N bytes)
+ * only the device-info block is simulated, the read `bmsgw --detect` makes:
+ * 0x1400.. 0x143F (device ID, hardware and software version, uptime, power-on
+ * count, serial; 32-bit values high word first); other reads get exception 02.
  *
  * Order of an answer: payload then ack (mpp-solar's captures).  With the pack
  * quirk junk=1 each answer is, at random, payload 00 ack 00 (mr-manuel's
@@ -129,6 +132,47 @@ static void pb_info(const struct sim_pack *p, uint8_t *f)
 	sim_jk_end(f);
 }
 
+/* The device-info block 0x1400 as FC 0x03 reads it (§6.2: bytes in block
+ * order, 32-bit values big-endian, high word first). */
+#define PB_INFO_BASE 0x1400
+#define PB_INFO_LEN 64
+
+static void pb_info_block(const struct sim_pack *p, uint8_t *b)
+{
+	memset(b, 0, PB_INFO_LEN);
+	sim_jk_text(b, "JK_PB2A16S20P");
+	sim_jk_text(b + 16, "15A");
+	sim_jk_text(b + 24, "15.41");
+	b[32] = (uint8_t)(p->life >> 24);
+	b[33] = (uint8_t)(p->life >> 16);
+	b[34] = (uint8_t)(p->life >> 8);
+	b[35] = (uint8_t)p->life;
+	b[39] = 1; /* power-on count */
+	sim_jk_text(b + 40, "BMSGWSIM");
+}
+
+/* FC 0x03: the device-info block, else exception 02. */
+static enum sim_resp pb_read(struct sim_pack *p, const uint8_t *req, struct sim_reply *reply)
+{
+	unsigned reg = (unsigned)req[2] << 8 | req[3];
+	unsigned cnt = (unsigned)req[4] << 8 | req[5];
+	uint8_t f[5 + PB_INFO_LEN], block[PB_INFO_LEN];
+	if (reg < PB_INFO_BASE || cnt < 1 || reg - PB_INFO_BASE + 2 * cnt > PB_INFO_LEN) {
+		uint8_t e[5] = { (uint8_t)p->address, PB_FC_READ | 0x80, 0x02 };
+		pb_put_crc(e, 3);
+		sim_reply_add(reply, e, sizeof e);
+		return SIM_RESP_OK;
+	}
+	pb_info_block(p, block);
+	f[0] = (uint8_t)p->address;
+	f[1] = PB_FC_READ;
+	f[2] = (uint8_t)(2 * cnt);
+	memcpy(f + 3, block + (reg - PB_INFO_BASE), 2 * cnt);
+	pb_put_crc(f, 3 + 2 * cnt);
+	sim_reply_add(reply, f, 5 + 2 * cnt);
+	return SIM_RESP_OK;
+}
+
 /* An FC 0x10 acknowledgement or exception from this pack. */
 static void pb_ack(struct sim_reply *reply, const struct sim_pack *p, const uint8_t *req)
 {
@@ -149,8 +193,10 @@ static void pb_exception(struct sim_reply *reply, const struct sim_pack *p, uint
 static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                 struct sim_reply *reply)
 {
+	if (n == 8 && req[1] == PB_FC_READ)
+		return pb_read(p, req, reply);
 	if (n < 8 || req[1] != PB_FC_WRITE || n < 11)
-		return SIM_RESP_BAD; /* FC 0x03 is not simulated */
+		return SIM_RESP_BAD;
 	unsigned reg = (unsigned)req[2] << 8 | req[3];
 	unsigned cnt = (unsigned)req[4] << 8 | req[5];
 	if (req[6] != 2 * cnt || n != 9 + 2 * cnt)

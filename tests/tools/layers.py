@@ -22,6 +22,7 @@ import sys
 LAYERS = [
     ["core"],                                    # clock, log, notify, sockets, resolver, retry, JSON, Prometheus
     ["wire"],                                    # the generic link, one file per transport (ble/ too)
+    ["detect"],                                  # bmsgw --detect: listen, read-only probes, a [pack] section
     ["model"],                                   # struct gw and packs, units, bank, energy, events, limits
     ["ha"],                                      # Home Assistant: discovery, YAML (configuration in, text out)
     ["poll"],                                    # poller, control

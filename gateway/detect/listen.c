@@ -1,0 +1,123 @@
+/* gateway/detect/listen.c - listen before talking.
+ *
+ * About 1.2 s at each rate (115200, 19200, 9600; the one rate of --baud
+ * or of a TCP serial server), nothing sent.  What was heard is cut into
+ * frames (sniff.h): frames of any family mean another master polls this
+ * line, or a device talks on it, and nothing is ever written then (exit
+ * 2).  A protocol whose device talks by itself (VE.Direct) is recognised
+ * here by its probe's judge, confirmed by a second block, and the port is
+ * not probed at all.  Bytes that form no frame are noise: reported, and
+ * the probing goes on.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+void gw_det_listen_start(struct det *d)
+{
+	if (d->li == 0)
+		gw_det_say(d, "%s: listening first, sending nothing", d->o->port);
+	if (gw_det_set_baud(d, d->lbauds[d->li]) < 0)
+		return;
+	d->phase = DET_LISTEN;
+	d->nheard = d->lost = 0;
+	d->extended = false;
+	gw_det_timer(d, d->o->listen);
+}
+
+void gw_det_listen_bytes(struct det *d, const uint8_t *p, size_t n)
+{
+	size_t room = GW_HEARD_MAX - d->nheard;
+	size_t k = n < room ? n : room;
+	memcpy(d->heard + d->nheard, p, k);
+	d->nheard += k;
+	d->lost += n - k;
+}
+
+/* A driver that talks by itself at this rate, twice in what was heard:
+ * found.  Returns 1 found, 0 none, -1 one block only (listen on). */
+static int talkers(struct det *d, int baud)
+{
+	int partial = 0;
+	for (size_t i = 0; bms_drivers[i]; i++) {
+		const struct bms_driver *drv = bms_drivers[i];
+		if (!gw_plan_listens_at(&d->po, drv, baud))
+			continue;
+		struct bms_poll poll;
+		struct bms_probe_result r1, r2;
+		bms_probe_begin(drv, &poll, bms_probe_address(drv), 0);
+		bms_probe_judge(drv, &poll, d->heard, d->nheard, &r1);
+		if (r1.verdict == BMS_PROBE_IMPLAUSIBLE)
+			gw_det_say(d, "  %s text heard, but %s", drv->name, r1.what);
+		if (r1.verdict != BMS_PROBE_MATCH)
+			continue;
+		bms_probe_judge(drv, &poll, d->heard + r1.used, d->nheard - r1.used, &r2);
+		if (r2.verdict != BMS_PROBE_MATCH) {
+			partial = -1;
+			continue;
+		}
+		gw_det_say(d, "  %s talks on its own: %s (twice)", drv->name, r1.what);
+		gw_det_add_found(d, drv, baud, bms_probe_address(drv), r1.what);
+		return 1;
+	}
+	return partial;
+}
+
+/* Another master (or device) on the line: name what was heard. */
+static void foreign(struct det *d, const struct gw_sniff *s)
+{
+	for (int k = 0; k < GW_SNIFF_KINDS; k++)
+		if (s->count[k] && k != GW_SNIFF_TALKER)
+			gw_det_say(d, "  %u x %s, e.g. %s", s->count[k], gw_sniff_kind_name((enum gw_sniff_kind)k),
+				   s->first[k]);
+	gw_det_say(d, "another master polls this line (or a device talks on it): nothing was sent, and nothing will "
+		      "be; bmsgw must be the only master of a bus (see README \"Which BMS is on this port?\")");
+}
+
+static void describe_window(struct det *d, int baud, const struct gw_sniff *s)
+{
+	char rate[32];
+	snprintf(rate, sizeof(rate), baud ? "%d baud" : "the server's rate", baud);
+	if (!s->bytes)
+		gw_det_say(d, "  %s, %.1f s: quiet", rate, d->o->listen * (d->extended ? 2 : 1));
+	else if (s->noise == s->bytes)
+		gw_det_say(d, "  %s, %.1f s: %zu bytes that form no frame (noise, or another rate)", rate,
+			   d->o->listen * (d->extended ? 2 : 1), s->bytes);
+	else
+		gw_det_say(d, "  %s, %.1f s: %zu bytes, %u frames, %zu bytes of noise", rate,
+			   d->o->listen * (d->extended ? 2 : 1), s->bytes, gw_sniff_foreign(s) + s->count[GW_SNIFF_TALKER],
+			   s->noise);
+	if (d->o->verbose && d->nheard)
+		gw_det_hex(d, "heard", d->heard, d->nheard);
+}
+
+void gw_det_listen_end(struct det *d)
+{
+	struct gw_sniff s;
+	int baud = d->lbauds[d->li];
+	memset(&s, 0, sizeof(s));
+	gw_sniff_scan(d->heard, d->nheard, &s);
+	s.bytes += d->lost;
+	s.noise += d->lost;
+	int talk = gw_sniff_foreign(&s) ? 0 : talkers(d, baud);
+	if (talk < 0 && !d->extended) {
+		d->extended = true; /* one block: listen as long again for the second */
+		gw_det_timer(d, d->o->listen);
+		return;
+	}
+	describe_window(d, baud, &s);
+	if (gw_sniff_foreign(&s)) {
+		foreign(d, &s);
+		gw_det_finish(d, 2);
+		return;
+	}
+	if (talk > 0) {
+		gw_det_finish(d, 0);
+		return;
+	}
+	if (++d->li < d->nlisten)
+		gw_det_listen_start(d);
+	else
+		gw_det_probe_start(d);
+}

@@ -1,0 +1,239 @@
+/* gateway/detect/probing.c - the probes, one at a time (plan.h's order).
+ *
+ * Before each request the line must be quiet for the probe's gap (at
+ * least 50 ms after the last byte, longer where a protocol asks: EG4
+ * 200 ms, JK 100 ms); a line that never goes quiet for a second skips
+ * the probe.  The request must be a read (sniff.h checks every one before
+ * it is written: a probe that built anything else is a bug, and nothing
+ * is sent).  The answer is judged by the probe (bms.h) as bytes come: our
+ * own echo first removed (a 2-wire adapter hears what it sends), a valid
+ * and plausible answer is asked for a second time, and counts when that
+ * one is valid too.  Silence after the answer began, or its wait, ends a
+ * try; a probe has as many tries as it says (Daly's two host addresses,
+ * Daren's two start characters, JK-PB's retry).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+static const struct gw_detect_try *cur(const struct det *d)
+{
+	return &d->plan[d->pi];
+}
+
+static const char *where(const struct det *d, char *buf, size_t cap)
+{
+	const struct gw_detect_try *t = cur(d);
+	return gw_det_where(d, t->drv, t->baud, t->address, t->drv->max_address != 0, buf, cap);
+}
+
+/* The gap before the current try (or the end of the plan). */
+static void next(struct det *d)
+{
+	if (d->pi >= d->nplan) {
+		gw_det_finish(d, 1);
+		return;
+	}
+	if (gw_det_set_baud(d, cur(d)->baud) < 0)
+		return;
+	d->phase = DET_GAP;
+	d->gap_from = ev_now(d->loop);
+	gw_det_timer(d, gw_plan_gap(cur(d)));
+}
+
+static void advance(struct det *d)
+{
+	d->pi++;
+	d->attempt = 0;
+	d->confirming = false;
+	next(d);
+}
+
+void gw_det_probe_start(struct det *d)
+{
+	d->plan = calloc(GW_PLAN_MAX, sizeof(*d->plan));
+	if (!d->plan) {
+		gw_det_say(d, "out of memory");
+		gw_det_finish(d, 2);
+		return;
+	}
+	d->nplan = gw_plan_build(&d->po, d->plan, GW_PLAN_MAX);
+	double worst = 0;
+	for (size_t i = 0; i < d->nplan; i++)
+		worst += gw_plan_cost(&d->plan[i]);
+	gw_det_say(d, "probing with read-only requests: %zu probes, about %.1f s more when nothing answers", d->nplan,
+		   worst);
+	d->pi = 0;
+	d->attempt = 0;
+	d->confirming = false;
+	next(d);
+}
+
+static void send_probe(struct det *d)
+{
+	const struct gw_detect_try *t = cur(d);
+	char w[96];
+	bms_probe_begin(t->drv, &d->poll, t->address, d->attempt);
+	int n = bms_probe_request(t->drv, &d->poll, d->req, sizeof(d->req));
+	if (n <= 0 || !gw_sniff_is_read(d->req, (size_t)n)) {
+		gw_det_say(d, "  %s: the probe is %s: not sent", where(d, w, sizeof(w)),
+			   n <= 0 ? bms_strerror(n) : "not a read request");
+		advance(d);
+		return;
+	}
+	d->reqlen = (size_t)n;
+	d->rxlen = 0;
+	d->echo = false;
+	d->sent++;
+	if (d->o->verbose)
+		gw_det_hex(d, "->", d->req, d->reqlen);
+	d->phase = DET_WAIT;
+	double wait = gw_plan_wire(t, d->reqlen) + gw_plan_timeout(t);
+	d->hard_end = ev_now(d->loop) + wait + GW_ANSWER_MAX;
+	gw_det_timer(d, wait);
+	if (gw_link_send(d->link, d->req, d->reqlen) < 0 && d->phase != DET_DONE) {
+		gw_det_say(d, "cannot write to %s", d->o->port);
+		gw_det_finish(d, 2);
+	}
+}
+
+void gw_det_probe_drained(struct det *d)
+{
+	/* the request left the kernel only now: its wait starts now */
+	if (d->phase == DET_WAIT && d->rxlen == 0)
+		gw_det_timer(d, gw_plan_wire(cur(d), d->reqlen) + gw_plan_timeout(cur(d)));
+}
+
+/* What came back that was no answer, in a few words. */
+static void describe_rx(const struct det *d, char *out, size_t cap)
+{
+	struct gw_sniff s;
+	memset(&s, 0, sizeof(s));
+	if (d->rxlen == 0) {
+		snprintf(out, cap, d->echo ? "only the echo of the request" : "no answer");
+		return;
+	}
+	gw_sniff_scan(d->rx, d->rxlen, &s);
+	for (int k = 0; k < GW_SNIFF_KINDS; k++)
+		if (s.count[k]) {
+			snprintf(out, cap, "no answer of this protocol; came: %s", s.first[k]);
+			return;
+		}
+	snprintf(out, cap, "%zu bytes that form no answer", d->rxlen);
+}
+
+static void no_answer(struct det *d)
+{
+	const struct gw_detect_try *t = cur(d);
+	char w[96], what[192];
+	if (d->o->verbose && d->rxlen)
+		gw_det_hex(d, "<-", d->rx, d->rxlen);
+	describe_rx(d, what, sizeof(what));
+	if (d->confirming) {
+		gw_det_say(d, "  %s: answered once, then %s: not counted", where(d, w, sizeof(w)), what);
+		advance(d);
+		return;
+	}
+	if (++d->attempt < t->tries) {
+		next(d);
+		return;
+	}
+	if (t->tries > 1)
+		gw_det_say(d, "  %s: %s (%u tries)", where(d, w, sizeof(w)), what, t->tries);
+	else
+		gw_det_say(d, "  %s: %s", where(d, w, sizeof(w)), what);
+	advance(d);
+}
+
+static void verdict(struct det *d, const struct bms_probe_result *r)
+{
+	const struct gw_detect_try *t = cur(d);
+	char w[96];
+	if (d->o->verbose)
+		gw_det_hex(d, "<-", d->rx, d->rxlen);
+	if (r->verdict == BMS_PROBE_MATCH && !d->confirming) {
+		d->confirming = true; /* the same request once more */
+		next(d);
+		return;
+	}
+	if (r->verdict == BMS_PROBE_MATCH) {
+		gw_det_say(d, "  %s: %s (confirmed)", where(d, w, sizeof(w)), r->what);
+		gw_det_add_found(d, t->drv, t->baud, t->address, r->what);
+		if (!d->o->all) {
+			gw_det_finish(d, 0);
+			return;
+		}
+	} else {
+		gw_det_say(d, "  %s: %s%s: %s", where(d, w, sizeof(w)), d->confirming ? "answered once, then " : "",
+			   r->verdict == BMS_PROBE_REFUSED ? "refused" : "not a battery's answer", r->what);
+	}
+	advance(d);
+}
+
+static void take(struct det *d)
+{
+	if (!d->echo && d->rxlen) {
+		size_t k = d->rxlen < d->reqlen ? d->rxlen : d->reqlen;
+		if (memcmp(d->rx, d->req, k) == 0) {
+			if (d->rxlen < d->reqlen)
+				return; /* the echo, so far */
+			memmove(d->rx, d->rx + d->reqlen, d->rxlen - d->reqlen);
+			d->rxlen -= d->reqlen;
+			d->echo = true;
+			if (d->o->verbose)
+				gw_det_say(d, "      <- the request's own echo (%zu bytes, a 2-wire adapter): ignored",
+					   d->reqlen);
+		}
+	}
+	struct bms_probe_result r;
+	bms_probe_judge(cur(d)->drv, &d->poll, d->rx, d->rxlen, &r);
+	if (r.verdict != BMS_PROBE_NONE) {
+		verdict(d, &r);
+		return;
+	}
+	if (d->rxlen) {
+		/* an answer under way: wait while its bytes keep coming */
+		double ib = cur(d)->drv->interbyte > BMS_PROBE_MIN_GAP ? cur(d)->drv->interbyte : BMS_PROBE_MIN_GAP;
+		double left = d->hard_end - ev_now(d->loop);
+		gw_det_timer(d, ib < left ? ib : left);
+	}
+}
+
+void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n)
+{
+	d->rx_seq++;
+	if (d->phase == DET_GAP) {
+		/* the line is not quiet: the gap starts again, for a while */
+		d->stray += n;
+		if (ev_now(d->loop) - d->gap_from > GW_QUIET_MAX) {
+			char w[96];
+			gw_det_say(d, "  %s: the line is never quiet for %.0f ms: not sent", where(d, w, sizeof(w)),
+				   gw_plan_gap(cur(d)) * 1000);
+			advance(d);
+		} else {
+			gw_det_timer(d, gw_plan_gap(cur(d)));
+		}
+		return;
+	}
+	size_t room = sizeof(d->rx) - d->rxlen, k = n < room ? n : room;
+	memcpy(d->rx + d->rxlen, p, k);
+	d->rxlen += k;
+	take(d);
+}
+
+void gw_det_probe_timer(struct det *d)
+{
+	if (d->phase == DET_GAP)
+		send_probe(d);
+	else if (d->phase == DET_WAIT) {
+		/* over once the loop has taken what is pending (detect.c: settle_cb) */
+		d->settle_seq = d->rx_seq;
+		ev_idle_start(d->loop, &d->settle);
+	}
+}
+
+void gw_det_probe_settled(struct det *d)
+{
+	no_answer(d);
+}

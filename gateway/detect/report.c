@@ -1,0 +1,119 @@
+/* gateway/detect/report.c - what the detector says: what it tried and what
+ * answered on stderr (with -v every request and answer in hex, what a user
+ * attaches to a support request), and on stdout one [pack.NAME] section
+ * per BMS found, ready to paste into bmsgw.ini: protocol and port always,
+ * baud only when it is not the protocol's default, address only when it is
+ * not the protocol's default address.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+void gw_det_say(struct det *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(d->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', d->err);
+	fflush(d->err);
+}
+
+void gw_det_hex(struct det *d, const char *dir, const uint8_t *p, size_t n)
+{
+	fprintf(d->err, "      %s", dir);
+	for (size_t i = 0; i < n; i++) {
+		if (i && i % 32 == 0)
+			fprintf(d->err, "\n      %*s", (int)strlen(dir), "");
+		fprintf(d->err, " %02X", p[i]);
+	}
+	fputc('\n', d->err);
+	fflush(d->err);
+}
+
+const char *gw_det_where(const struct det *d, const struct bms_driver *drv, int baud, uint8_t address, bool addr,
+			 char *buf, size_t cap)
+{
+	char a[24] = "";
+	if (addr)
+		snprintf(a, sizeof(a), ", address %u", address);
+	if (d->port.is_tcp)
+		snprintf(buf, cap, "%s%s", drv->name, a);
+	else
+		snprintf(buf, cap, "%s at %d baud%s", drv->name, baud, a);
+	return buf;
+}
+
+void gw_det_add_found(struct det *d, const struct bms_driver *drv, int baud, uint8_t address, const char *what)
+{
+	if (d->nfound >= GW_FOUND_MAX)
+		return;
+	struct gw_found *f = &d->found[d->nfound++];
+	f->drv = drv;
+	f->baud = baud;
+	f->address = address;
+	snprintf(f->what, sizeof(f->what), "%s", what);
+	f->at = gw_det_now(d);
+}
+
+/* The address a section names: the protocol's default is left out. */
+static bool needs_address(const struct gw_found *f)
+{
+	const struct bms_driver *drv = f->drv;
+	uint8_t def = drv->default_address ? drv->default_address : drv->min_address;
+	return drv->max_address != 0 && f->address != def;
+}
+
+/* A name for the section, unique among those printed before it. */
+static void section_name(const struct det *d, int i, char *out, size_t cap)
+{
+	const struct gw_found *f = &d->found[i];
+	if (needs_address(f))
+		snprintf(out, cap, "%s-%u", f->drv->name, f->address);
+	else
+		snprintf(out, cap, "%s", f->drv->name);
+	for (int j = 0; j < i; j++) {
+		char other[64];
+		section_name(d, j, other, sizeof(other));
+		if (strcmp(other, out) == 0) {
+			size_t l = strlen(out);
+			snprintf(out + l, cap - l, "-%d", i + 1);
+			return;
+		}
+	}
+}
+
+static void section(struct det *d, int i)
+{
+	const struct gw_found *f = &d->found[i];
+	char name[64], w[96];
+	section_name(d, i, name, sizeof(name));
+	fprintf(d->out, "%s; %s: %s\n[pack.%s]\nprotocol = %s\nport = %s\n", i ? "\n" : "",
+		gw_det_where(d, f->drv, f->baud, f->address, f->drv->max_address != 0, w, sizeof(w)), f->what, name,
+		f->drv->name, d->o->port);
+	if (!d->port.is_tcp && f->baud != f->drv->default_baud)
+		fprintf(d->out, "baud = %d\n", f->baud);
+	if (needs_address(f))
+		fprintf(d->out, "address = %u\n", f->address);
+}
+
+void gw_det_sections(struct det *d)
+{
+	for (int i = 0; i < d->nfound; i++)
+		section(d, i);
+	fflush(d->out);
+	if (d->nfound) {
+		char w[96];
+		for (int i = 0; i < d->nfound; i++)
+			gw_det_say(d, "found: %s (after %.1f s)",
+				   gw_det_where(d, d->found[i].drv, d->found[i].baud, d->found[i].address,
+						d->found[i].drv->max_address != 0, w, sizeof(w)),
+				   d->found[i].at);
+		return;
+	}
+	if (d->rc == 1 && d->phase == DET_DONE && d->plan)
+		gw_det_say(d, "nothing answered as a BMS after %.1f s (%u requests). Try --scan-addresses (a pack at "
+			      "another address), --baud N (another rate); on RS485 check the adapter's A and B",
+			   gw_det_now(d), d->sent);
+}

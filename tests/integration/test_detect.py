@@ -1,0 +1,710 @@
+#!/usr/bin/python3
+"""`bmsgw --detect PORT` end to end (issue 30, README "Which BMS is on this
+port?"), the real binary against the real simulator on ptys:
+
+- every wired protocol's simulator (a pty whose rate matters:
+  bmsgw-sim --strict-baud; nobody else holds it: --unheld) at its usual
+  rate and address, and at an unusual rate and address, is identified with
+  the right [pack] section (baud and address only where not the defaults),
+  which `bmsgw --check` accepts; every byte the simulator received is one
+  read request of a protocol bmsgw knows (rxlog, parsed here independently
+  of bms/: Modbus FC 01-04, paceic read commands, Daly 0x90-0x98, JBD
+  DD A5 03/04/05, JK 0x06, a Sinowealth register read), never a write;
+- an address sweep, and --all on a bus of two packs (two sections);
+- an energy meter (Debian's python3-pymodbus serial server on a socat pty,
+  with ordinary holding and input registers) and a device that echoes
+  everything are not taken for a BMS; a BMS behind an echoing adapter
+  (Daly, EG4-LL) is found, its echo ignored;
+- a line with another master (the test writes valid Modbus, or paceic,
+  requests) is not written to at all (the line is recorded); random noise
+  is reported and the probing goes on;
+- a TCP serial server (bmsgw-sim --tcp): one listen, every probe once;
+- a port held by another process (this test's own descriptor; a running
+  bmsgw daemon; a UUCP lock file) is refused with the holder named, and
+  nothing is written to it; the daemon's port is exclusive (TIOCEXCL,
+  flock);
+- exit codes 0 / 1 / 2, a silent port within the 15 s budget, -v.
+
+The cases run side by side (each waits on timers, not on the CPU).
+"""
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Gateway, free_port, wait_file, wait_until  # noqa: E402
+
+c = Checks()
+TMP = tempfile.mkdtemp(prefix="bmsgw-detect-")
+BMSGW = os.path.join(ROOT, BIN, "bmsgw")
+SIMBIN = os.path.join(ROOT, BIN, "bmsgw-sim")
+PARALLEL = int(os.environ.get("DETECT_PARALLEL", "5"))
+_lock = threading.Lock()
+_children = []
+
+DEFAULTS = {  # protocol: (default baud, default address or None)
+    "daly": (9600, 1), "daly-modbus": (9600, 1), "sinowealth": (9600, None), "jk": (115200, None),
+    "jk-pb": (115200, 1), "jbd": (9600, None), "pylontech": (115200, 2), "topbms": (9600, 1),
+    "seplos": (19200, 0), "vedirect": (19200, None), "pace": (9600, 0), "eg4-lp4": (9600, 1),
+    "daren": (19200, 1), "seplos3": (19200, 0), "eg4-ll": (9600, 1), "renogy": (9600, 48),
+    "pace-modbus": (9600, 1),
+}
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    with _lock:
+        _children.append(p)
+    return p
+
+
+def kill_all():
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+# ---- the simulator and the detector ----
+
+class Sim:
+    """bmsgw-sim on a pty (rate checked, slave not held) or over TCP."""
+
+    def __init__(self, protocol, name, baud=None, packs=(), tcp=False):
+        args = [SIMBIN, "--protocol", protocol, "--static", "--control", "127.0.0.1:0"]
+        if tcp:
+            args += ["--tcp", "127.0.0.1:0"]
+        else:
+            self.path = os.path.join(TMP, name)
+            args += ["--pty", self.path, "--strict-baud", "--unheld"]
+        if baud:
+            args += ["--baud", str(baud)]
+        for p in packs:
+            args += ["--pack", p]
+        self.p = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.ctlport = None
+        while self.ctlport is None:
+            line = self.p.stdout.readline()
+            if not line:
+                raise RuntimeError("bmsgw-sim %s did not start" % protocol)
+            m = re.match(r"listening tcp 127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.path = "tcp://127.0.0.1:%s" % m.group(1)
+            m = re.match(r"control 127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.ctlport = int(m.group(1))
+
+    def ctl(self, cmd):
+        import socket
+        with socket.create_connection(("127.0.0.1", self.ctlport), timeout=10) as s:
+            s.sendall((cmd + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+        return buf.decode().strip()
+
+    def received(self):
+        log = json.loads(self.ctl("rxlog"))
+        return bytes.fromhex("".join(ch[2] for ch in log["chunks"])), log["lost"]
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def detect(port, *args, timeout=200):
+    t0 = time.monotonic()
+    r = subprocess.run([BMSGW, "--detect", port] + list(args), capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr, time.monotonic() - t0
+
+
+def sections(text):
+    """The [pack.NAME] sections of a text: name -> {key: value}."""
+    out, cur = {}, None
+    for line in text.splitlines():
+        line = line.split(";")[0].strip()
+        m = re.match(r"\[pack\.([\w-]+)\]$", line)
+        if m:
+            cur = out.setdefault(m.group(1), {})
+        elif cur is not None and "=" in line:
+            k, v = (x.strip() for x in line.split("=", 1))
+            cur[k] = v
+    return out
+
+
+def check_accepts(text):
+    path = os.path.join(TMP, "check-%d.ini" % threading.get_ident())
+    with open(path, "w") as f:
+        f.write("[gateway]\nstate_file = none\n\n" + text)
+    r = subprocess.run([BMSGW, "-c", path, "--check"], capture_output=True, text=True)
+    return r.returncode == 0, r.stderr.strip()
+
+
+# ---- an independent parser of what was sent: reads only ----
+
+PACEIC_READS = {0x42, 0x44, 0x47, 0x4F, 0x51, 0x61, 0x62, 0x63, 0x92, 0x93, 0x96, 0xC1, 0xC2}
+
+
+def crc16(b):
+    crc = 0xFFFF
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def one_request(b, i):
+    """(length, what, is_read) of the request at b[i:], or None."""
+    rest = b[i:]
+    if rest[:1] in (b"~", b">"):
+        end = rest.find(b"\r")
+        body = rest[1:end] if end > 0 else b""
+        if end > 0 and len(body) >= 16 and re.fullmatch(rb"[0-9A-F]+", body):
+            chk = int(body[-4:], 16)
+            if (sum(body[:-4]) + chk) & 0xFFFF == 0:
+                cid2 = int(body[6:8], 16)
+                return end + 1, "paceic CID2 %02X" % cid2, cid2 in PACEIC_READS
+    if len(rest) >= 13 and rest[0] == 0xA5 and rest[3] == 8 and sum(rest[:12]) & 0xFF == rest[12]:
+        return 13, "Daly %02X" % rest[2], 0x90 <= rest[2] <= 0x98
+    if len(rest) >= 7 and rest[0] == 0xDD and rest[1] in (0xA5, 0x5A):
+        n = rest[3] + 7
+        if len(rest) >= n and rest[n - 1] == 0x77 and (0x10000 - sum(rest[2:n - 3])) & 0xFFFF == (rest[n - 3] << 8 | rest[n - 2]):
+            return n, "JBD %02X %02X" % (rest[1], rest[2]), rest[1] == 0xA5 and rest[2] in (3, 4, 5)
+    if len(rest) >= 20 and rest[:2] == b"\x4e\x57":
+        n = (rest[2] << 8 | rest[3]) + 2
+        if len(rest) >= n and sum(rest[:n - 4]) & 0xFFFF == (rest[n - 2] << 8 | rest[n - 1]):
+            return n, "JK command %02X" % rest[8], rest[8] in (0x06, 0x03) and rest[10] == 0
+    if len(rest) >= 8 and crc16(rest[:6]) == (rest[6] | rest[7] << 8) and rest[1] in (1, 2, 3, 4, 5, 6):
+        return 8, "Modbus unit %d FC %02X" % (rest[0], rest[1]), rest[1] <= 4
+    if len(rest) >= 9 and rest[1] in (15, 16):
+        n = 9 + rest[6]
+        if len(rest) >= n and crc16(rest[:n - 2]) == (rest[n - 2] | rest[n - 1] << 8):
+            return n, "Modbus unit %d FC %02X (a write)" % (rest[0], rest[1]), False
+    if len(rest) >= 3 and rest[0] == 0x0A and rest[2] in (2, 4):
+        return 3, "Sinowealth register %02X" % rest[1], True
+    return None
+
+
+def reads_only(b):
+    """(True, summary) when b is a sequence of read requests only."""
+    i, kinds = 0, {}
+    while i < len(b):
+        r = one_request(b, i)
+        if r is None:
+            return False, "byte %d (%s...) is no request bmsgw knows" % (i, b[i:i + 16].hex())
+        n, what, is_read = r
+        if not is_read:
+            return False, "a write or unknown command at byte %d: %s (%s)" % (i, what, b[i:i + n].hex())
+        kinds[what.split()[0]] = kinds.get(what.split()[0], 0) + 1
+        i += n
+    return True, "%d bytes, %s" % (len(b), ", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())))
+
+
+# ---- the cases: each returns [(ok, text)] ----
+
+def bms_case(proto, baud=None, packs=(), args=(), want_baud=None, want_addr=None, label="usual"):
+    res = []
+    sim = Sim(proto, "%s-%s" % (proto, label), baud=baud, packs=packs)
+    try:
+        rc, out, err, secs = detect(sim.path, *args)
+        sec = sections(out)
+        what = "%s (%s%s%s)" % (proto, label, ", sim at %d baud" % baud if baud else "",
+                                " " + " ".join(args) if args else "")
+        res.append((rc == 0 and len(sec) == 1, "%s: found, exit %d, %.1f s" % (what, rc, secs)))
+        s = next(iter(sec.values()), {})
+        res.append((s.get("protocol") == proto and s.get("port") == sim.path,
+                    "%s: the section names protocol %s and the port (%r)" % (what, proto, s)))
+        res.append((s.get("baud") == (str(want_baud) if want_baud else None),
+                    "%s: baud %s (%r)" % (what, want_baud or "not given (the default)", s.get("baud"))))
+        res.append((s.get("address") == (str(want_addr) if want_addr is not None else None),
+                    "%s: address %s (%r)" % (what, want_addr if want_addr is not None else "not given", s.get("address"))))
+        ok, why = check_accepts(out)
+        res.append((ok, "%s: bmsgw --check accepts the section %s" % (what, why)))
+        data, lost = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok and lost == 0, "%s: the simulator received only read requests: %s" % (what, summary)))
+        st = json.loads(sim.ctl("stats"))
+        res.append((st["writes"] == 0, "%s: no MOSFET write reached the pack" % what))
+        if rc != 0 or not ok:
+            res.append((True, "stderr of %s:\n%s" % (what, err)))
+    finally:
+        sim.stop()
+    return res
+
+
+def unusual(proto):
+    """An unusual rate and address, and the arguments it needs."""
+    table = {
+        "daly": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
+        "daly-modbus": (19200, ["address=5"], ["--baud", "19200", "--address", "5"], 19200, 5),
+        "sinowealth": (19200, [], ["--baud", "19200"], 19200, None),
+        "jk": (9600, [], ["--baud", "9600"], 9600, None),
+        "jk-pb": (9600, ["address=3"], ["--address", "3"], 9600, 3),            # 9600 is in its list
+        "jbd": (19200, [], ["--baud", "19200"], 19200, None),
+        "pylontech": (9600, ["address=5"], ["--address", "5"], 9600, 5),        # so is 9600
+        "topbms": (19200, ["address=7"], ["--baud", "19200", "--address", "7"], 19200, 7),
+        "seplos": (9600, ["address=3"], ["--address", "3"], 9600, 3),           # the document's 9600
+        "vedirect": (9600, [], ["--baud", "9600"], 9600, None),
+        "pace": (19200, ["address=4"], ["--baud", "19200", "--address", "4"], 19200, 4),
+        "eg4-lp4": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
+        "daren": (9600, ["address=4,dialect=ks"], ["--address", "4"], 9600, 4),  # KS48100's '>'
+        "seplos3": (9600, ["address=5"], ["--baud", "9600", "--address", "5"], 9600, 5),
+        "eg4-ll": (19200, ["address=64"], ["--baud", "19200"], 19200, 64),       # 64 without asking
+        "renogy": (9600, ["address=247"], [], None, 247),                        # 247 without asking
+        "pace-modbus": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
+    }
+    return table[proto]
+
+
+def usual_case(proto):
+    packs = ["address=48"] if proto == "renogy" else []
+    return bms_case(proto, packs=packs)
+
+
+def unusual_case(proto):
+    baud, packs, args, want_baud, want_addr = unusual(proto)
+    return bms_case(proto, baud=baud, packs=packs, args=args, want_baud=want_baud, want_addr=want_addr,
+                    label="unusual")
+
+
+def sweep_case():
+    """--scan-addresses finds a Daly board 3 at 9600, address by address."""
+    return bms_case("daly", packs=["address=3"], args=["--scan-addresses", "--baud", "9600"], want_addr=3,
+                    label="sweep")
+
+
+def all_case():
+    """--all on a bus of two EG4-LL packs (1 and 64): a section for each."""
+    res = []
+    sim = Sim("eg4-ll", "eg4-all", packs=["address=1", "address=64"])
+    try:
+        rc, out, err, secs = detect(sim.path, "--all", "--baud", "9600")
+        sec = sections(out)
+        res.append((rc == 0 and set(sec) == {"eg4-ll", "eg4-ll-64"},
+                    "--all: both packs of the bus, each with its section (%s; %.1f s)" % (sorted(sec), secs)))
+        res.append((sec.get("eg4-ll-64", {}).get("address") == "64" and "address" not in sec.get("eg4-ll", {}),
+                    "--all: the second section names address 64"))
+        ok, why = check_accepts(out)
+        res.append((ok, "--all: bmsgw --check accepts both sections together %s" % why))
+        res.append((err.count("(confirmed)") == 2, "--all: stderr shows both matches"))
+        data, _ = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok, "--all: only reads sent: %s" % summary))
+    finally:
+        sim.stop()
+    return res
+
+
+# ---- a pty pair made by socat, the test's side held, the detector's not ----
+
+class Pair:
+    """socat PTY (this test's end, `near`) <-> PTY (the detector's end,
+    `far`, made with wait-slave: socat does not hold it)."""
+
+    def __init__(self, name, near_cmd=None):
+        self.near = os.path.join(TMP, name + "-near")
+        self.far = os.path.join(TMP, name + "-far")
+        first = near_cmd or "PTY,link=%s,raw,echo=0" % self.near
+        self.p = spawn(["socat", first, "PTY,link=%s,raw,echo=0,wait-slave" % self.far],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_file(self.far):
+            raise RuntimeError("socat did not make " + self.far)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(5)
+
+
+class Line(threading.Thread):
+    """This test's end of a pair: writes `what()` every `every` s while it
+    runs, and records everything the other end sends."""
+
+    def __init__(self, path, what=None, every=0.1):
+        super().__init__(daemon=True)
+        import termios
+        import tty
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        tty.setraw(self.fd)
+        termios.tcflush(self.fd, termios.TCIOFLUSH)
+        self.what, self.every, self.got, self.run_ = what, every, b"", True
+        self.start()
+
+    def run(self):
+        import select
+        last = 0
+        while self.run_:
+            now = time.monotonic()
+            if self.what and now - last >= self.every:
+                try:
+                    os.write(self.fd, self.what())
+                except OSError:
+                    pass
+                last = now
+            r, _, _ = select.select([self.fd], [], [], 0.01)
+            if r:
+                try:
+                    self.got += os.read(self.fd, 4096)
+                except OSError:
+                    time.sleep(0.01)
+
+    def stop(self):
+        self.run_ = False
+        self.join(5)
+        os.close(self.fd)
+
+
+def meter_case():
+    """An energy meter (pymodbus's serial server, every unit id, holding and
+    input registers 0..599 of a meter) answers the Modbus probes: no BMS."""
+    res = []
+    pair = Pair("meter")
+    meter = spawn([sys.executable, "-c", METER, pair.near], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                  text=True)
+    try:
+        ready = meter.stdout.readline().strip() == "ready"
+        rc, out, err, secs = detect(pair.far)
+        res.append((ready and rc == 1 and sections(out) == {},
+                    "an energy meter is no BMS: exit %d, no section (%.1f s)" % (rc, secs)))
+        meter_said = [l for l in err.splitlines() if "not a battery's answer" in l or "refused" in l]
+        res.append((len(meter_said) >= 3, "the meter's answers are named and refused (%d lines: %s)" %
+                    (len(meter_said), " | ".join(meter_said[:3]))))
+        if rc != 1:
+            res.append((True, "stderr:\n" + err))
+    finally:
+        meter.kill()
+        meter.wait()
+        pair.stop()
+    return res
+
+
+METER = r"""
+import sys
+from pymodbus.server import StartSerialServer
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusSlaveContext, ModbusServerContext
+from pymodbus.transaction import ModbusRtuFramer
+# a single-phase meter: 230.1 V, 5.2 A, 1196 W, 50.00 Hz, cos phi, energy ...
+regs = [2301, 52, 1196, 5000, 998, 0, 12345, 0, 678, 1, 2300, 2302, 2299, 51, 49, 50, 1190, 1200, 1198, 4] * 30
+ctx = ModbusServerContext(slaves=ModbusSlaveContext(
+    hr=ModbusSequentialDataBlock(0, regs), ir=ModbusSequentialDataBlock(0, regs),
+    co=ModbusSequentialDataBlock(0, [0] * 100), di=ModbusSequentialDataBlock(0, [0] * 100), zero_mode=True),
+    single=True)
+print("ready", flush=True)
+StartSerialServer(context=ctx, framer=ModbusRtuFramer, port=sys.argv[1], baudrate=9600, timeout=0.05)
+"""
+
+
+def echo_case():
+    """A 2-wire adapter with nothing behind it: every request comes back."""
+    res = []
+    pair = Pair("echo", near_cmd="PIPE")
+    try:
+        rc, out, err, secs = detect(pair.far, "--baud", "9600")
+        n = err.count("only the echo of the request")
+        res.append((rc == 1 and sections(out) == {} and n >= 10,
+                    "an echoing line is no BMS: exit %d, %d probes saw only their echo (%.1f s)" % (rc, n, secs)))
+    finally:
+        pair.stop()
+    return res
+
+
+def echo_bms_case(proto):
+    """A BMS behind a 2-wire adapter: each of its answers follows the
+    request's own echo (the simulator's `echo` fault), which is ignored."""
+    res = []
+    sim = Sim(proto, "echo-" + proto)
+    try:
+        sim.ctl("fault %d echo" % (DEFAULTS[proto][1] or 1))
+        rc, out, err, secs = detect(sim.path, "-v")
+        sec = sections(out)
+        res.append((rc == 0 and [v.get("protocol") for v in sec.values()] == [proto],
+                    "%s behind an echoing adapter: found (exit %d, %s, %.1f s)" % (proto, rc, sorted(sec), secs)))
+        res.append(("the request's own echo" in err, "%s behind an echoing adapter: -v shows the echo ignored" % proto))
+        data, lost = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok, "%s behind an echoing adapter: only reads sent: %s" % (proto, summary)))
+    finally:
+        sim.stop()
+    return res
+
+
+def master_case(kind):
+    """Another master polls the line: the detector sends nothing at all."""
+    res = []
+    pair = Pair("master-" + kind)
+    if kind == "modbus":
+        req = bytes([1, 3, 0, 0, 0, 10])
+        req += bytes([crc16(req) & 0xFF, crc16(req) >> 8])
+    else:
+        req = b"~20024642E00202FD33\r"
+    line = Line(pair.near, lambda: req, 0.1)
+    try:
+        rc, out, err, secs = detect(pair.far)
+        res.append((rc == 2 and "another master" in err and sections(out) == {},
+                    "%s master on the line: exit %d, reported (%.1f s)" % (kind, rc, secs)))
+        res.append((("Modbus RTU request" if kind == "modbus" else "paceic") in err,
+                    "%s master: its frames are named" % kind))
+    finally:
+        line.stop()
+        pair.stop()
+    res.append((line.got == b"", "%s master: nothing was written to its line (%d bytes)" % (kind, len(line.got))))
+    return res
+
+
+def noise_case():
+    """Random bytes now and then: noise, reported; the probing goes on."""
+    import random
+    rnd = random.Random(7)
+    res = []
+    pair = Pair("noise")
+    line = Line(pair.near, lambda: bytes(rnd.getrandbits(8) for _ in range(16)), 0.4)
+    try:
+        rc, out, err, secs = detect(pair.far)
+        res.append((rc == 1 and "noise" in err and "probing" in err,
+                    "noise on the line: said, and probed anyway (exit %d, %.1f s)" % (rc, secs)))
+    finally:
+        line.stop()
+        pair.stop()
+    ok, summary = reads_only(line.got)
+    res.append((ok and len(line.got) > 100, "noise: what was sent is read requests only: %s" % summary))
+    return res
+
+
+def silent_case():
+    """Nothing answers: exit 1 within the 15 s budget, only reads sent."""
+    res = []
+    pair = Pair("silent")
+    line = Line(pair.near)
+    try:
+        rc, out, err, secs = detect(pair.far)
+        res.append((rc == 1 and sections(out) == {} and "nothing answered" in err,
+                    "a silent port: exit %d, nothing found" % rc))
+        res.append((secs <= 15.5, "a silent port is given up within 15 s (%.1f s)" % secs))
+        m = re.search(r"probing with read-only requests: (\d+) probes", err)
+        res.append((m is not None and int(m.group(1)) >= 20, "the plan is said (%s)" % (m and m.group(0))))
+    finally:
+        line.stop()
+        pair.stop()
+    ok, summary = reads_only(line.got)
+    res.append((ok, "a silent port: only read requests were sent: %s" % summary))
+    return res
+
+
+def verbose_case():
+    """-v: every request and answer in hex."""
+    res = []
+    sim = Sim("jbd", "jbd-verbose")
+    try:
+        rc, out, err, secs = detect(sim.path, "-v", "--baud", "9600")
+        res.append((rc == 0 and "-> DD A5 03 00 FF FD 77" in err and re.search(r"<- DD 03 00", err) is not None,
+                    "-v: the request and the answer in hex (exit %d)" % rc))
+    finally:
+        sim.stop()
+    return res
+
+
+def tcp_case():
+    res = []
+    sim = Sim("seplos", "seplos-tcp", tcp=True)
+    try:
+        rc, out, err, secs = detect(sim.path)
+        sec = sections(out).get("seplos", {})
+        res.append((rc == 0 and sec.get("port") == sim.path and "baud" not in sec,
+                    "a TCP serial server: found, port %s, no baud (%.1f s)" % (sec.get("port"), secs)))
+        res.append(("the server's rate, 1.2 s" in err and err.count("baud, 1.2 s") == 0,
+                    "a TCP serial server: listened to once, at its own rate"))
+        ok, why = check_accepts(out)
+        res.append((ok, "a TCP serial server: --check accepts the section %s" % why))
+        data, _ = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok, "a TCP serial server: only reads: %s" % summary))
+    finally:
+        sim.stop()
+    return res
+
+
+def held_by_test_case():
+    res = []
+    sim = Sim("daly", "daly-held")
+    fd = os.open(sim.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        rc, out, err, secs = detect(sim.path)
+        res.append((rc == 2 and "pid %d" % os.getpid() in err and "held by" in err,
+                    "a port this test holds open: refused, the holder named (exit %d: %s)" %
+                    (rc, err.strip().splitlines()[0] if err.strip() else "")))
+        data, _ = sim.received()
+        res.append((data == b"", "a held port: nothing written to it"))
+    finally:
+        os.close(fd)
+        sim.stop()
+    return res
+
+
+def held_by_daemon_case():
+    res = []
+    sim = Sim("daly", "daly-daemon")
+    port = free_port()
+    gw = Gateway("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[pack.p]\nprotocol = daly\nport = %s\n"
+                 "poll_interval = 0.5\n" % (port, sim.path), port)
+    try:
+        wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] > 0, 10)
+        sim.ctl("rxlog reset")
+        rc, out, err, secs = detect(sim.path)
+        res.append((rc == 2 and "held by bmsgw (pid %d)" % gw.p.pid in err,
+                    "a port a running bmsgw daemon holds: refused, bmsgw and its pid named (exit %d)" % rc))
+        data, _ = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok and b"\x0a\x01\x02" not in data and b"\x4e\x57" not in data,
+                    "the daemon's port got only the daemon's own Daly reads: %s" % summary))
+        res.append((gw.p.poll() is None, "the daemon runs on"))
+        res += exclusive_checks(sim.path)
+    finally:
+        gw.stop()
+        sim.stop()
+    return res
+
+
+def exclusive_checks(path):
+    """The daemon opened its port exclusively: TIOCEXCL set (a second open
+    is refused with EBUSY, except to root, which can still ask the flag:
+    TIOCGEXCL) and its flock() held."""
+    import errno
+    import fcntl
+    import struct
+    res = []
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as e:
+        return [(e.errno == errno.EBUSY, "a second open of the daemon's port: refused (%s)" % e)]
+    try:
+        try:
+            excl = struct.unpack("i", fcntl.ioctl(fd, 0x80045440, b"\0\0\0\0"))[0]  # TIOCGEXCL
+            res.append((excl == 1, "the daemon's port is in exclusive mode (TIOCGEXCL %d; opened as root)" % excl))
+        except OSError as e:
+            res.append((True, "TIOCGEXCL unsupported here (%s): not checked" % e))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            res.append((False, "the daemon's port: its flock() is not held"))
+        except OSError as e:
+            res.append((e.errno in (errno.EWOULDBLOCK, errno.EAGAIN), "the daemon's port: flock() held (%s)" % e))
+    finally:
+        os.close(fd)
+    return res
+
+
+def lock_file_case():
+    res = []
+    lockdir = "/run/lock" if os.access("/run/lock", os.W_OK) else None
+    if not lockdir:
+        return [(True, "a UUCP lock file: skipped (/run/lock is not writable)")]
+    sim = Sim("daly", "daly-lock")
+    dev = os.path.realpath(sim.path)
+    lock = os.path.join(lockdir, "LCK.." + dev[len("/dev/"):].replace("/", "_"))
+    owner = spawn(["sleep", "60"])
+    try:
+        with open(lock, "w") as f:
+            f.write("%10d\n" % owner.pid)
+        rc, out, err, secs = detect(sim.path)
+        res.append((rc == 2 and "lock file %s" % lock in err and "pid %d" % owner.pid in err,
+                    "a live UUCP lock file: refused, its owner named (exit %d)" % rc))
+        os.unlink(lock)
+        with open(lock, "w") as f:
+            f.write("%10d\n" % 999999999)
+        rc, out, err, secs = detect(sim.path, "--baud", "9600")
+        res.append((rc == 0, "a stale lock file (its process gone) is no holder (exit %d)" % rc))
+    finally:
+        if os.path.exists(lock):
+            os.unlink(lock)
+        owner.kill()
+        owner.wait()
+        sim.stop()
+    return res
+
+
+def exit_code_cases():
+    res = []
+    plain = os.path.join(TMP, "plain-file")
+    open(plain, "w").close()
+    for args, want, text, what in (
+            (["--detect", "/nonexistent/ttyUSB9"], 2, "cannot use", "a port that does not exist"),
+            (["--detect", plain], 2, "not a serial device", "a plain file"),
+            (["--detect", "ble://AA:BB:CC:DD:EE:FF"], 2, "--ble-scan", "a Bluetooth device"),
+            (["--detect", "tcp://127.0.0.1:1"], 2, "cannot open", "a TCP serial server that is not there"),
+            (["--detect", "/dev/ttyS0", "--baud", "12345"], 2, "not a standard rate", "--baud 12345"),
+            (["--detect", "/dev/ttyS0", "--address", "5", "--scan-addresses"], 2, "exclude", "--address with a sweep"),
+            (["--detect", "/dev/ttyS0", "--address", "300"], 2, "0..255", "--address 300"),
+            (["--all"], 2, "go with --detect", "--all without --detect"),
+            (["--detect", "relative/path"], 2, "absolute", "a relative path")):
+        r = subprocess.run([BMSGW] + args, capture_output=True, text=True, timeout=30)
+        res.append((r.returncode == want and text in r.stderr and r.stdout == "",
+                    "exit %d for %s (got %d: %s)" % (want, what, r.returncode, r.stderr.strip().splitlines()[-1:])))
+    r = subprocess.run([BMSGW, "--help"], capture_output=True, text=True)
+    res.append(("--detect PORT" in r.stdout and "--scan-addresses" in r.stdout, "--help documents --detect"))
+    return res
+
+
+def wired_protocols():
+    """The protocols of `bmsgw --help` whose packs --check takes on a serial port."""
+    out = subprocess.run([BMSGW, "--help"], capture_output=True, text=True).stdout
+    names = re.search(r"protocols:\s*(.*)", out).group(1).split()
+    wired = []
+    for name in names:
+        with tempfile.NamedTemporaryFile("w", suffix=".ini", dir=TMP) as f:
+            f.write("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\nport = /dev/ttyUSB0\n" % name)
+            f.flush()
+            if subprocess.run([BMSGW, "-c", f.name, "--check"], capture_output=True).returncode == 0:
+                wired.append(name)
+    return wired
+
+
+def main():
+    if not shutil.which("socat"):
+        print("FAIL socat is missing")
+        return 1
+    c.eq(sorted(wired_protocols()), sorted(DEFAULTS),
+         "every protocol spoken on a serial port has its cases here (DEFAULTS, unusual())")
+    protos = list(DEFAULTS)
+    jobs = [(lambda p=p: usual_case(p)) for p in protos] + [(lambda p=p: unusual_case(p)) for p in protos]
+    jobs += [sweep_case, all_case, meter_case, echo_case, lambda: echo_bms_case("daly"),
+             lambda: echo_bms_case("eg4-ll"), lambda: master_case("modbus"),
+             lambda: master_case("paceic"), noise_case, silent_case, verbose_case, tcp_case, held_by_test_case,
+             held_by_daemon_case, lock_file_case, exit_code_cases]
+    # the slow ones first, so that the pool ends together
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
+        futures = [ex.submit(j) for j in jobs]
+        for f in futures:
+            try:
+                for ok, text in f.result():
+                    c.ok(ok, text)
+            except Exception as e:  # noqa: BLE001 - a case that broke is a failure, with its reason
+                c.ok(False, "a case raised %r" % e)
+    print("(%d cases, %.0f s, %d at a time)" % (len(jobs), time.monotonic() - t0, PARALLEL))
+    return c.report()
+
+
+if __name__ == "__main__":
+    try:
+        rc = main()
+    finally:
+        kill_all()
+        shutil.rmtree(TMP, True)
+    sys.exit(rc)
