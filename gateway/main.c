@@ -425,6 +425,25 @@ static double once_budget(const struct gw *gw)
 	return budget;
 }
 
+/* The modes that need no configuration: their exit code, or -1. */
+static int without_conf(const struct opts *o)
+{
+	if (o->regmap) {
+		reg_write_markdown(stdout, (unsigned)o->map_base);
+		gw_modbus_markdown(stdout, (unsigned)o->map_base, 40000); /* [sunspec] base's default */
+		return 0;
+	}
+	if (o->ble_scan)
+		return ble_scan(o);
+	if (o->keys) { /* every key: section, name, type, range, words, default, reload class */
+		conf_print_keys(stdout);
+		return 0;
+	}
+	if (o->detect)
+		return detect_mode(o);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	/* 1. command line */
@@ -432,19 +451,8 @@ int main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (o.regmap) {
-		reg_write_markdown(stdout, (unsigned)o.map_base);
-		gw_modbus_markdown(stdout, (unsigned)o.map_base, 40000); /* [sunspec] base's default */
-		return 0;
-	}
-	if (o.ble_scan)
-		return ble_scan(&o);
-	if (o.keys) { /* every key: section, name, type, range, words, default, reload class */
-		conf_print_keys(stdout);
-		return 0;
-	}
-	if (o.detect)
-		return detect_mode(&o);
+	if ((rc = without_conf(&o)) >= 0)
+		return rc;
 
 	/* 2. configuration; 3. --check, --ha-yaml */
 	struct conf *conf = load_conf(&o, &rc);
