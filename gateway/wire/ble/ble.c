@@ -42,7 +42,10 @@
 
 /* ------------------------------------------------------------ one link */
 
-void ble_link_fail(struct gw_ble_link *b, const char *fmt, ...)
+static void ble_link_advance(struct gw_ble_link *b);
+
+/* Close the link with the reason (link.c logs it and retries). */
+static void __attribute__((format(printf, 2, 3))) ble_link_fail(struct gw_ble_link *b, const char *fmt, ...)
 {
 	char why[320];
 	va_list ap;
@@ -225,7 +228,8 @@ static void queue_kick(struct gw_ble *m, struct ble_obj *ad)
 	}
 }
 
-void ble_link_advance(struct gw_ble_link *b)
+/* Take the link as far as BlueZ's mirrored state allows. */
+static void ble_link_advance(struct gw_ble_link *b)
 {
 	struct gw_ble *m = b->m;
 	const struct conf_pack *cfg = b->l->cfg;
@@ -286,11 +290,19 @@ void ble_link_advance(struct gw_ble_link *b)
 
 /* ------------------------------------------------------------ the transport */
 
+static void link_fail_why(struct gw_ble_link *b, const char *why)
+{
+	ble_link_fail(b, "%s", why);
+}
+
+/* what the mirror and discovery tell the links */
+static const struct ble_users link_users = { link_fail_why, ble_link_advance, NULL, NULL };
+
 static void ble_open(struct gw_link *l)
 {
 	struct gw_link_env *env = l->env;
 	char why[200];
-	if (!env->ble && !(env->ble = ble_new(env->loop))) {
+	if (!env->ble && !(env->ble = ble_new(env->loop, &link_users))) {
 		gw_link_close(l, "out of memory");
 		return;
 	}
