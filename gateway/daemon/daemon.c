@@ -96,8 +96,8 @@ static void fd_budget(struct gw *gw)
 	long other = GW_FD_RESERVE + gw_services_fds(c);
 	bool ble = false;
 	for (int i = 0; i < gw->nwires; i++) {
-		other += gw->wires[i]->link->tr->fds;
-		ble = ble || gw->wires[i]->link->cfg->is_ble;
+		other += gw_link_fds(gw->wires[i]->link);
+		ble = ble || gw_link_cfg(gw->wires[i]->link)->is_ble;
 	}
 	other += ble;
 	long need = c->gw.max_clients + other;

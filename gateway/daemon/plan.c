@@ -55,11 +55,11 @@ int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl)
 			pl->pack_new[i] = true;
 		}
 		int k = 0;
-		while (k < pl->nwires && strcmp(pl->wires[k]->link->port, c->port) != 0)
+		while (k < pl->nwires && strcmp(gw_link_port(pl->wires[k]->link), c->port) != 0)
 			k++;
 		if (k == pl->nwires) {
 			for (int j = 0; j < gw->nwires && !pl->wires[k]; j++)
-				if (!pl->old_link_kept[j] && gw_link_same_wire(gw->wires[j]->link->cfg, c)) {
+				if (!pl->old_link_kept[j] && gw_link_same_wire(gw_link_cfg(gw->wires[j]->link), c)) {
 					pl->old_link_kept[j] = true;
 					pl->wires[k] = gw->wires[j];
 				}
@@ -95,7 +95,7 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 		if (pl->old_link_kept[j] && w->cur && !cur_kept)
 			gw_poll_abort(w);
 		if (!pl->old_link_kept[j]) {
-			gw_info("link %s: closed (no pack uses it any more)", w->link->port);
+			gw_info("link %s: closed (no pack uses it any more)", gw_link_port(w->link));
 			gw_wire_free(w);
 		}
 	}
@@ -105,7 +105,7 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 	for (int k = 0; k < pl->nwires; k++) {
 		struct gw_wire *w = pl->wires[k];
 		w->packs = NULL;
-		w->link->cfg = NULL;
+		gw_link_rebind(w->link, NULL);
 	}
 	for (int i = 0; i < nc->npacks; i++) {
 		struct gw_pack *p = pl->packs[i];
@@ -114,11 +114,10 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 		p->drv = p->cfg->driver;
 		p->wire = w;
 		p->link = w->link;
+		p->wire_stats = &w->stats;
 		p->next_on_link = NULL;
-		if (!w->link->cfg) {
-			w->link->cfg = p->cfg;
-			w->link->port = p->cfg->port;
-		}
+		if (!gw_link_cfg(w->link))
+			gw_link_rebind(w->link, p->cfg);
 		/* append, so packs keep their configuration order */
 		struct gw_pack **tail = &w->packs;
 		while (*tail)

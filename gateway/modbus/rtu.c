@@ -372,7 +372,7 @@ void gw_rtu_status_json(const struct gw_rtu *r, FILE *o)
 		"\"answered\":%lu,\"exceptions\":%lu,\"bad_crc\":%lu,\"short_frames\":%lu,\"overruns\":%lu,"
 		"\"foreign_unit\":%lu,\"broadcasts\":%lu,\"echoes\":%lu,\"late_answers\":%lu}",
 		r->cfg.baud, mode_name(r->cfg.mode), r->cfg.control ? "true" : "false",
-		gw_link_is_up(r->link) ? "true" : "false", r->link->opens, st->frames, r->answered, r->exceptions,
+		gw_link_is_up(r->link) ? "true" : "false", gw_link_opens(r->link), st->frames, r->answered, r->exceptions,
 		st->bad_crc, st->short_frames, st->overruns, r->foreign, r->broadcasts, r->echoes, r->late);
 }
 

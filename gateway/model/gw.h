@@ -45,6 +45,7 @@ struct gw_pack {
 	const struct bms_driver *drv;
 	struct gw_link *link;          /* its wire's transport half (wire/wire.h) */
 	struct gw_wire *wire;          /* its wire's scheduler half (poll/poll.h) */
+	struct gw_wire_stats *wire_stats; /* that wire's counters (struct gw_wire) */
 	struct gw_pack *next_on_link;
 
 	struct bms_poll poll;          /* the poll in progress */
@@ -81,6 +82,16 @@ struct gw_pack {
 };
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
+
+/* Error counters of one wire, as libmodbus and mbusd keep them (its poller
+ * counts them: it is the one that frames what arrives). */
+struct gw_wire_stats {
+	uint32_t checksum_errors;      /* complete frames whose checksum (or end marker) failed */
+	uint32_t short_frames;         /* frames cut short: truncated, or abandoned half-way */
+	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
+	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
+	                                * a paceic RTN other than 00) */
+};
 
 /* The counters of the wire pack p is on. */
 const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p);

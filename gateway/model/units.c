@@ -10,7 +10,7 @@
 
 const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p)
 {
-	return &p->link->stats;
+	return p->wire_stats;
 }
 
 struct gw_pack *gw_find_pack(const struct gw *gw, const char *name)

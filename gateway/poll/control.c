@@ -152,7 +152,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	memcpy(c->what, what, sizeof(c->what));
 	c->bc.address = (uint8_t)p->cfg->address;
 	c->bc.persist = p->poll.persist;
-	c->bc.link = (uint8_t)p->link->tr->bms_link;
+	c->bc.link = (uint8_t)gw_link_bms_link(p->link);
 	for (int f = 0; f < 2; f++) {
 		c->bc.set[f] = set[f];
 		c->bc.on[f] = on[f];

@@ -29,6 +29,7 @@ struct gw_ctl;
 struct gw_wire {
 	struct gw *gw;
 	struct gw_link *link;          /* the transport half */
+	struct gw_wire_stats stats;    /* its error counters (the poller frames what arrives) */
 	struct gw_pack *packs;         /* list via next_on_link */
 	struct gw_pack *cur;           /* pack being polled (also while a control command interrupts it) */
 	struct gw_ctl *ctl;            /* the control command on the wire now, NULL if none */

@@ -83,7 +83,7 @@ static void drain(struct gw_wire *w)
 {
 	size_t total = w->rx.len + gw_link_drain(w->link);
 	if (total)
-		gw_debug("link %s: dropped %zu stale bytes before the request", w->link->port, total);
+		gw_debug("link %s: dropped %zu stale bytes before the request", gw_link_port(w->link), total);
 	bms_rx_clear(&w->rx);
 }
 
@@ -99,9 +99,9 @@ static void poll_begin(struct gw_pack *p, double now)
 	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
 	/* the transport: a driver that streams must be asked again on a new connection */
 	struct gw_wire *w = p->wire;
-	p->poll.link = (uint8_t)w->link->tr->bms_link;
-	p->poll.link_fresh = p->link_opens != w->link->opens;
-	p->link_opens = w->link->opens;
+	p->poll.link = (uint8_t)gw_link_bms_link(w->link);
+	p->poll.link_fresh = p->link_opens != gw_link_opens(w->link);
+	p->link_opens = gw_link_opens(w->link);
 	p->poll.have_key = p->cfg->have_key;
 	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
 	p->last_bad = 0;
@@ -204,7 +204,7 @@ static void pack_failed(struct gw_wire *w, struct gw_pack *p, const char *why)
 {
 	p->failed_polls++;
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
-	if (p->fail_streak++ == 0 && w->link->state == GW_LINK_UP)
+	if (p->fail_streak++ == 0 && gw_link_state(w->link) == GW_LINK_UP)
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
 	else
@@ -257,13 +257,15 @@ static void poll_done(struct gw_wire *w, bool ok, const char *why)
 	if (p->next_due < now)
 		p->next_due = now;
 	group_done(w, p, ok, why, now);
-	if (!w->got_bytes && w->link->state == GW_LINK_UP) {
+	const char *silent_why;
+	unsigned silent_reopen = gw_link_silent_reopen(w->link, &silent_why);
+	if (!w->got_bytes && gw_link_state(w->link) == GW_LINK_UP) {
 		/* a TCP serial server or a BLE connection that passes nothing
 		 * any more is reopened (the transport says after how many) */
-		if (++w->silent_polls >= w->link->tr->silent_reopen && w->link->tr->silent_reopen) {
+		if (++w->silent_polls >= silent_reopen && silent_reopen) {
 			w->silent_polls = 0;
 			polled(gw, p, ok);
-			gw_link_close(w->link, w->link->tr->silent_why);
+			gw_link_close(w->link, silent_why);
 			return;
 		}
 	} else {
@@ -285,7 +287,7 @@ static void poll_finish(struct gw_wire *w)
 static void step_send(struct gw_wire *w)
 {
 	struct gw_pack *p = w->cur;
-	uint8_t req[sizeof(w->link->tx)];
+	uint8_t req[GW_LINK_TX_MAX];
 	/* a control command goes ahead of the next poll step */
 	if (ctl_start(w))
 		return;
@@ -326,7 +328,7 @@ static void step_gap(struct gw_wire *w)
 	if (!step_listens(p)) {
 		/* that answer completed the poll: finish it now, not after a
 		 * silence that no request follows */
-		uint8_t req[sizeof(w->link->tx)];
+		uint8_t req[GW_LINK_TX_MAX];
 		if (p->drv->next_request(&p->poll, req, sizeof(req)) == 0) {
 			poll_finish(w);
 			return;
@@ -341,14 +343,14 @@ static void step_gap(struct gw_wire *w)
 static void count_timeout(struct gw_wire *w)
 {
 	struct gw_pack *p = w->cur;
-	w->link->stats.timeouts++;
+	w->stats.timeouts++;
 	if (w->rx.len) {
 		/* a frame had started: it never came whole */
-		w->link->stats.short_frames++;
-		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", w->link->port,
+		w->stats.short_frames++;
+		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", gw_link_port(w->link),
 			 p->cfg->name, w->rx.len);
 	}
-	gw_debug("link %s: pack %s: timeout (%u so far)", w->link->port, p->cfg->name, w->link->stats.timeouts);
+	gw_debug("link %s: pack %s: timeout (%u so far)", gw_link_port(w->link), p->cfg->name, w->stats.timeouts);
 }
 
 /* A try of the step failed: it timed out, or (timed_out false) a bad
@@ -431,7 +433,7 @@ static void ctl_gap(struct gw_wire *w)
 /* Start a queued command, if there is one and the wire is up. */
 static bool ctl_start(struct gw_wire *w)
 {
-	if (w->ctl || w->link->state != GW_LINK_UP || w->gw->stopping || w->lent)
+	if (w->ctl || gw_link_state(w->link) != GW_LINK_UP || w->gw->stopping || w->lent)
 		return false;
 	struct gw_ctl *c = gw_control_queued(w);
 	if (!c)
@@ -446,7 +448,7 @@ static bool ctl_start(struct gw_wire *w)
 static void ctl_send(struct gw_wire *w)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
-	uint8_t req[sizeof(w->link->tx)];
+	uint8_t req[GW_LINK_TX_MAX];
 	drain(w);
 	int n = p->drv->control_request(gw_control_cmd(w->ctl), req, sizeof(req));
 	if (n == 0) {
@@ -457,7 +459,7 @@ static void ctl_send(struct gw_wire *w)
 		ctl_end(w, GW_MB_DEVICE_FAILURE, bms_strerror(n));
 		return;
 	}
-	gw_debug("link %s: pack %s: control frame", w->link->port, p->cfg->name);
+	gw_debug("link %s: pack %s: control frame", gw_link_port(w->link), p->cfg->name);
 	if (gw_link_send(w->link, req, (size_t)n) < 0)
 		return; /* the link went down: link_down() ended it */
 	if (p->drv->control_unacked) {
@@ -475,7 +477,7 @@ static void ctl_retry(struct gw_wire *w, const char *what)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
 	if (w->ctl_tries++ < p->cfg->retries) {
-		gw_debug("link %s: pack %s: control frame: %s, try %d", w->link->port, p->cfg->name, what, w->ctl_tries + 1);
+		gw_debug("link %s: pack %s: control frame: %s, try %d", gw_link_port(w->link), p->cfg->name, what, w->ctl_tries + 1);
 		ctl_gap(w);
 		return;
 	}
@@ -494,7 +496,7 @@ static void ctl_bytes(struct gw_wire *w)
 		if (s == BMS_SCAN_NEED)
 			return;
 		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			w->link->stats.checksum_errors += s == BMS_SCAN_BADSUM;
+			w->stats.checksum_errors += s == BMS_SCAN_BADSUM;
 			bms_rx_consume(&w->rx, fl ? fl : 1);
 			continue;
 		}
@@ -522,7 +524,7 @@ static void ctl_bytes(struct gw_wire *w)
 
 void gw_poll_kick(struct gw_wire *w)
 {
-	if (w->ps == GW_POLL_IDLE && w->link->state == GW_LINK_UP) {
+	if (w->ps == GW_POLL_IDLE && gw_link_state(w->link) == GW_LINK_UP) {
 		disarm(w);
 		link_schedule(w);
 	}
@@ -573,7 +575,7 @@ static void poll_fire(struct gw_wire *w)
 		ctl_send(w);
 		break;
 	case GW_POLL_CTL_WAIT:
-		w->link->stats.timeouts++;
+		w->stats.timeouts++;
 		ctl_retry(w, "timed out");
 		break;
 	}
@@ -612,9 +614,9 @@ static void link_schedule(struct gw_wire *w)
 		arm(w, next_at - now);
 		return;
 	}
-	if (w->link->state == GW_LINK_CONNECTING || w->link->state == GW_LINK_RESOLVING)
+	if (gw_link_state(w->link) == GW_LINK_CONNECTING || gw_link_state(w->link) == GW_LINK_RESOLVING)
 		return; /* link_up() or link_down() comes next */
-	if (w->link->state != GW_LINK_UP) {
+	if (gw_link_state(w->link) != GW_LINK_UP) {
 		/* the wire is down: the poll fails without traffic (the link logs the outage) */
 		w->cur = next;
 		next->poll_started = now;
@@ -666,9 +668,9 @@ static void count_refusals(struct gw_wire *w, struct gw_pack *p, int rc)
 	p->poll.refusals = 0;
 	if (n == 0)
 		return;
-	w->link->stats.exceptions += n;
-	gw_debug("link %s: pack %s: an error answer (%u so far)", w->link->port, p->cfg->name,
-		 w->link->stats.exceptions);
+	w->stats.exceptions += n;
+	gw_debug("link %s: pack %s: an error answer (%u so far)", gw_link_port(w->link), p->cfg->name,
+		 w->stats.exceptions);
 }
 
 static void link_bytes(void *arg, const uint8_t *p, size_t n)
@@ -698,8 +700,8 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 	struct gw_pack *pk = w->cur;
 	const struct bms_driver *d = pk->drv;
 	if (w->rx.len && d->interbyte > 0 && now - w->last_rx > d->interbyte) {
-		w->link->stats.short_frames++;
-		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", w->link->port, w->rx.len);
+		w->stats.short_frames++;
+		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", gw_link_port(w->link), w->rx.len);
 		bms_rx_clear(&w->rx);
 	}
 	w->last_rx = now;
@@ -711,9 +713,9 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 			return;
 		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
 			if (s == BMS_SCAN_BADSUM) {
-				w->link->stats.checksum_errors++;
-				gw_debug("link %s: pack %s: checksum error (%u so far)", w->link->port, pk->cfg->name,
-					 w->link->stats.checksum_errors);
+				w->stats.checksum_errors++;
+				gw_debug("link %s: pack %s: checksum error (%u so far)", gw_link_port(w->link), pk->cfg->name,
+					 w->stats.checksum_errors);
 			}
 			bms_rx_consume(&w->rx, fl ? fl : 1);
 			continue;
@@ -738,9 +740,9 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 		}
 		/* a bad answer: count it as a failed try of this step */
 		if (rc == BMS_E_CHECKSUM)
-			w->link->stats.checksum_errors++;
+			w->stats.checksum_errors++;
 		else if (rc == BMS_E_SHORT)
-			w->link->stats.short_frames++;
+			w->stats.short_frames++;
 		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
 		pk->last_bad = rc;
@@ -784,7 +786,7 @@ struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg)
 	ev_init(&w->poll_timer, poll_timer_cb);
 	w->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->poll_tfd < 0)
-		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", w->link->port,
+		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", gw_link_port(w->link),
 			strerror(errno));
 	ev_io_init(&w->poll_tio, poll_tio_cb, w->poll_tfd, EV_READ);
 	return w;
@@ -812,7 +814,7 @@ void gw_wire_open(struct gw_wire *w)
 struct gw_wire *gw_wire_find(const struct gw *gw, const char *port)
 {
 	for (int i = 0; i < gw->nwires; i++)
-		if (strcmp(gw->wires[i]->link->port, port) == 0)
+		if (strcmp(gw_link_port(gw->wires[i]->link), port) == 0)
 			return gw->wires[i];
 	return NULL;
 }
@@ -821,7 +823,7 @@ void gw_poll_abort(struct gw_wire *w)
 {
 	if (!w->cur)
 		return;
-	gw_debug("link %s: poll of pack %s abandoned", w->link->port, w->cur->cfg->name);
+	gw_debug("link %s: poll of pack %s abandoned", gw_link_port(w->link), w->cur->cfg->name);
 	disarm(w);
 	w->cur = NULL;
 	w->ps = GW_POLL_IDLE;

@@ -15,7 +15,7 @@
 
 #include "ble_int.h"
 #include "../../core/log.h"
-#include "../wire.h"
+#include "../wire_int.h"
 
 static bool disc_wanted(struct gw_ble *m, struct ble_obj *ad)
 {

@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "ble_int.h"
-#include "../wire.h"
+#include "../wire_int.h"
 
 /* ------------------------------------------------------------ objects */
 
