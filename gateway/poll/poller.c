@@ -486,9 +486,16 @@ static void ctl_retry(struct gw_wire *w, const char *what)
 	ctl_end(w, GW_MB_GATEWAY_TARGET, why);
 }
 
-static void ctl_bytes(struct gw_wire *w)
+/* What a frame handler tells the framing loop: scan on, or stop (the step
+ * moved on: a gap, a retry, the end). */
+enum frame_next { FRAME_MORE, FRAME_STOP };
+
+/* The one framing loop, for polls and control frames alike: what arrived
+ * on w goes through the framer of pack p; noise is skipped (a frame with a
+ * bad checksum counted), and each complete frame, fl bytes at the start of
+ * w->rx, goes to take(), which consumes it and says whether to go on. */
+static void frames(struct gw_wire *w, struct gw_pack *p, enum frame_next (*take)(struct gw_wire *w, size_t fl))
 {
-	struct gw_pack *p = gw_control_pack(w->ctl);
 	const struct bms_driver *d = p->drv;
 	for (;;) {
 		size_t fl = 0;
@@ -496,7 +503,11 @@ static void ctl_bytes(struct gw_wire *w)
 		if (s == BMS_SCAN_NEED)
 			return;
 		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			w->stats.checksum_errors += s == BMS_SCAN_BADSUM;
+			if (s == BMS_SCAN_BADSUM) {
+				w->stats.checksum_errors++;
+				gw_debug("link %s: pack %s: checksum error (%u so far)", gw_link_port(w->link), p->cfg->name,
+					 w->stats.checksum_errors);
+			}
 			bms_rx_consume(&w->rx, fl ? fl : 1);
 			continue;
 		}
@@ -504,22 +515,28 @@ static void ctl_bytes(struct gw_wire *w)
 			bms_rx_clear(&w->rx);
 			return;
 		}
-		int rc = d->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
-		bms_rx_consume(&w->rx, fl);
-		if (rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			w->ctl_tries = 0;
-			ctl_gap(w); /* the next frame, or the end */
+		if (take(w, fl) == FRAME_STOP)
 			return;
-		}
-		if (rc == BMS_E_REFUSED) {
-			ctl_end(w, GW_MB_DEVICE_FAILURE, "the BMS refused the command");
-			return;
-		}
-		ctl_retry(w, bms_strerror(rc));
-		return;
 	}
+}
+
+/* A complete frame while a control frame waits for its acknowledgement. */
+static enum frame_next ctl_frame(struct gw_wire *w, size_t fl)
+{
+	struct gw_pack *p = gw_control_pack(w->ctl);
+	int rc = p->drv->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
+	bms_rx_consume(&w->rx, fl);
+	if (rc == BMS_E_UNEXPECTED)
+		return FRAME_MORE;
+	if (rc == BMS_OK) {
+		w->ctl_tries = 0;
+		ctl_gap(w); /* the next frame, or the end */
+	} else if (rc == BMS_E_REFUSED) {
+		ctl_end(w, GW_MB_DEVICE_FAILURE, "the BMS refused the command");
+	} else {
+		ctl_retry(w, bms_strerror(rc));
+	}
+	return FRAME_STOP;
 }
 
 void gw_poll_kick(struct gw_wire *w)
@@ -673,6 +690,36 @@ static void count_refusals(struct gw_wire *w, struct gw_pack *p, int rc)
 		 w->stats.exceptions);
 }
 
+/* A complete answer to the poll request on the wire. */
+static enum frame_next poll_frame(struct gw_wire *w, size_t fl)
+{
+	struct gw_pack *pk = w->cur;
+	const struct bms_driver *d = pk->drv;
+	int rc = d->handle(&pk->poll, w->rx.buf, fl);
+	bms_rx_consume(&w->rx, fl);
+	count_refusals(w, pk, rc);
+	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+		return FRAME_MORE;
+	if (rc == BMS_OK) {
+		pk->poll.attempt = 0;
+		if (d->listen_only)
+			poll_finish(w);
+		else
+			step_gap(w);
+		return FRAME_STOP;
+	}
+	/* a bad answer: count it as a failed try of this step */
+	if (rc == BMS_E_CHECKSUM)
+		w->stats.checksum_errors++;
+	else if (rc == BMS_E_SHORT)
+		w->stats.short_frames++;
+	gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
+	snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
+	pk->last_bad = rc;
+	step_timeout(w, false);
+	return FRAME_STOP;
+}
+
 static void link_bytes(void *arg, const uint8_t *p, size_t n)
 {
 	struct gw_wire *w = arg;
@@ -681,7 +728,7 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 	if (w->ps == GW_POLL_CTL_WAIT) {
 		w->last_rx = now;
 		bms_rx_feed(&w->rx, p, n);
-		ctl_bytes(w);
+		frames(w, gw_control_pack(w->ctl), ctl_frame);
 		return;
 	}
 	if (w->ps != GW_POLL_WAIT) {
@@ -706,49 +753,7 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 	}
 	w->last_rx = now;
 	bms_rx_feed(&w->rx, p, n);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan s = d->scan(&pk->poll, w->rx.buf, w->rx.len, &fl);
-		if (s == BMS_SCAN_NEED)
-			return;
-		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			if (s == BMS_SCAN_BADSUM) {
-				w->stats.checksum_errors++;
-				gw_debug("link %s: pack %s: checksum error (%u so far)", gw_link_port(w->link), pk->cfg->name,
-					 w->stats.checksum_errors);
-			}
-			bms_rx_consume(&w->rx, fl ? fl : 1);
-			continue;
-		}
-		if (fl == 0 || fl > w->rx.len) {
-			bms_rx_clear(&w->rx);
-			return;
-		}
-		int rc = d->handle(&pk->poll, w->rx.buf, fl);
-		bms_rx_consume(&w->rx, fl);
-		count_refusals(w, pk, rc);
-		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			pk->poll.attempt = 0;
-			if (d->listen_only) {
-				poll_finish(w);
-				return;
-			}
-			step_gap(w);
-			return;
-		}
-		/* a bad answer: count it as a failed try of this step */
-		if (rc == BMS_E_CHECKSUM)
-			w->stats.checksum_errors++;
-		else if (rc == BMS_E_SHORT)
-			w->stats.short_frames++;
-		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
-		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
-		pk->last_bad = rc;
-		step_timeout(w, false);
-		return;
-	}
+	frames(w, pk, poll_frame);
 }
 
 static void link_drained(void *arg)
