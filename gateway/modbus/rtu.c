@@ -313,7 +313,7 @@ struct gw_rtu *gw_rtu_new(struct gw *gw, const struct conf_rtu *cfg)
 	struct gw_line line;
 	line_of(cfg, &line);
 	r->ans = gw_answerer_new(gw);
-	r->link = r->ans ? gw_link_new_port(&gw->wire_env, cfg->port, NULL, 0, &line) : NULL;
+	r->link = r->ans ? gw_link_new_port(&gw->link_env, cfg->port, NULL, 0, &line) : NULL;
 	if (!r->link) {
 		gw_answerer_free(r->ans);
 		free(r);

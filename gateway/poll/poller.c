@@ -1,4 +1,4 @@
-/* gateway/poll/poller.c - polls the packs of each wire, one transaction at a time.
+/* gateway/poll/poller.c - polls the packs of each bus, one transaction at a time.
  *
  * Per link: IDLE (waiting for the next pack to be due) -> GAP (the protocol's
  * inter-frame silence) -> drain stale bytes, send the step's request -> WAIT
@@ -29,16 +29,16 @@
 #define SLOW_EVERY 10
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
-static void link_schedule(struct gw_wire *w);
-static bool ctl_start(struct gw_wire *w);
-static void lend_now(struct gw_wire *w);
+static void link_schedule(struct gw_bus *w);
+static bool ctl_start(struct gw_bus *w);
+static void lend_now(struct gw_bus *w);
 
 /* The poll timer of a link: the silence before a request, the response
  * timeout, the next poll.  libev's epoll backend sleeps whole milliseconds,
  * at least one (a 3.6 ms gap became 4-5 ms, a 0.3 ms one 1 ms), so the
  * timer is a timerfd (CLOCK_MONOTONIC, ns) read by an ev_io; an ev_timer
  * stands in if no timerfd could be made. */
-static void disarm(struct gw_wire *w)
+static void disarm(struct gw_bus *w)
 {
 	ev_timer_stop(w->gw->loop, &w->poll_timer);
 	if (w->poll_tfd >= 0) {
@@ -49,7 +49,7 @@ static void disarm(struct gw_wire *w)
 	}
 }
 
-static void arm(struct gw_wire *w, double after)
+static void arm(struct gw_bus *w, double after)
 {
 	disarm(w);
 	if (after < 0)
@@ -79,7 +79,7 @@ static bool step_listens(const struct gw_pack *p)
 
 /* Throw away what arrived before the request: stale bytes of an earlier
  * answer cannot start this one. */
-static void drain(struct gw_wire *w)
+static void drain(struct gw_bus *w)
 {
 	size_t total = w->rx.len + gw_link_drain(w->link);
 	if (total)
@@ -98,7 +98,7 @@ static void poll_begin(struct gw_pack *p, double now)
 	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
 	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
 	/* the transport: a driver that streams must be asked again on a new connection */
-	struct gw_wire *w = p->wire;
+	struct gw_bus *w = p->bus;
 	p->poll.link = (uint8_t)gw_link_bms_link(w->link);
 	p->poll.link_fresh = p->link_opens != gw_link_opens(w->link);
 	p->link_opens = gw_link_opens(w->link);
@@ -106,7 +106,7 @@ static void poll_begin(struct gw_pack *p, double now)
 	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
 	p->last_bad = 0;
 	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
-			  now - p->slow_at >= p->wire->gw->conf->gw.stale_after / 2;
+			  now - p->slow_at >= p->bus->gw->conf->gw.stale_after / 2;
 	p->poll.address_any = p->cfg->address_any;
 	p->poll.position = (uint8_t)p->cfg->position;
 	if (p->cfg->position) {
@@ -124,7 +124,7 @@ static struct gw_pack *group_lead(const struct gw_pack *p)
 	if (!p->cfg->position)
 		return NULL;
 	struct gw_pack *lead = NULL;
-	for (struct gw_pack *q = p->wire->packs; q; q = q->next_on_link)
+	for (struct gw_pack *q = p->bus->packs; q; q = q->next_on_link)
 		if (q->cfg->position && q->drv == p->drv && q->cfg->address == p->cfg->address &&
 		    (!lead || q->cfg->position < lead->cfg->position))
 			lead = q;
@@ -200,7 +200,7 @@ static void pack_good(struct gw *gw, struct gw_pack *p, struct bms_snapshot *sna
 		 p->snap.current, p->snap.soc, p->snap.ncells, (now - started) * 1000);
 }
 
-static void pack_failed(struct gw_wire *w, struct gw_pack *p, const char *why)
+static void pack_failed(struct gw_bus *w, struct gw_pack *p, const char *why)
 {
 	p->failed_polls++;
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
@@ -213,7 +213,7 @@ static void pack_failed(struct gw_wire *w, struct gw_pack *p, const char *why)
 
 /* The lead of a group polled: the other packs of its answer get their
  * records (their own `cells` and current sign applied), or fail with it. */
-static void group_done(struct gw_wire *w, struct gw_pack *lead, bool ok, const char *why, double now)
+static void group_done(struct gw_bus *w, struct gw_pack *lead, bool ok, const char *why, double now)
 {
 	for (struct gw_pack *m = w->packs; m && lead->cfg->position; m = m->next_on_link) {
 		if (m == lead || group_lead(m) != lead)
@@ -236,7 +236,7 @@ static void group_done(struct gw_wire *w, struct gw_pack *lead, bool ok, const c
 	}
 }
 
-static void poll_done(struct gw_wire *w, bool ok, const char *why)
+static void poll_done(struct gw_bus *w, bool ok, const char *why)
 {
 	struct gw_pack *p = w->cur;
 	struct gw *gw = w->gw;
@@ -276,7 +276,7 @@ static void poll_done(struct gw_wire *w, bool ok, const char *why)
 }
 
 /* Every step answered: let the driver validate the whole sample. */
-static void poll_finish(struct gw_wire *w)
+static void poll_finish(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
 	int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
@@ -284,7 +284,7 @@ static void poll_finish(struct gw_wire *w)
 }
 
 /* Send the request of the current step, or finish the poll. */
-static void step_send(struct gw_wire *w)
+static void step_send(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
 	uint8_t req[GW_LINK_TX_MAX];
@@ -318,7 +318,7 @@ static void step_send(struct gw_wire *w)
 	arm(w, p->cfg->timeout);
 }
 
-static void step_gap(struct gw_wire *w)
+static void step_gap(struct gw_bus *w)
 {
 	if (w->lending) {
 		lend_now(w); /* the exchange on the wire is over: the tool's turn */
@@ -340,7 +340,7 @@ static void step_gap(struct gw_wire *w)
 }
 
 /* A try of the current step ended without a complete answer. */
-static void count_timeout(struct gw_wire *w)
+static void count_timeout(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
 	w->stats.timeouts++;
@@ -355,7 +355,7 @@ static void count_timeout(struct gw_wire *w)
 
 /* A try of the step failed: it timed out, or (timed_out false) a bad
  * answer came.  Retry, or fail the poll. */
-static void step_timeout(struct gw_wire *w, bool timed_out)
+static void step_timeout(struct gw_bus *w, bool timed_out)
 {
 	struct gw_pack *p = w->cur;
 	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
@@ -393,7 +393,7 @@ static void step_timeout(struct gw_wire *w, bool timed_out)
  * the command; then the interrupted poll resumes with its current step. */
 
 /* After a control transaction: resume the interrupted poll, or schedule. */
-static void ctl_resume(struct gw_wire *w)
+static void ctl_resume(struct gw_bus *w)
 {
 	w->ctl = NULL;
 	if (w->cur) {
@@ -404,7 +404,7 @@ static void ctl_resume(struct gw_wire *w)
 	}
 }
 
-static void ctl_end(struct gw_wire *w, int exception, const char *why)
+static void ctl_end(struct gw_bus *w, int exception, const char *why)
 {
 	struct gw_ctl *c = w->ctl;
 	struct gw_pack *p = gw_control_pack(c);
@@ -419,7 +419,7 @@ static void ctl_end(struct gw_wire *w, int exception, const char *why)
 	}
 }
 
-static void ctl_gap(struct gw_wire *w)
+static void ctl_gap(struct gw_bus *w)
 {
 	if (w->lending) {
 		lend_now(w);
@@ -431,7 +431,7 @@ static void ctl_gap(struct gw_wire *w)
 }
 
 /* Start a queued command, if there is one and the wire is up. */
-static bool ctl_start(struct gw_wire *w)
+static bool ctl_start(struct gw_bus *w)
 {
 	if (w->ctl || gw_link_state(w->link) != GW_LINK_UP || w->gw->stopping || w->lent)
 		return false;
@@ -445,7 +445,7 @@ static bool ctl_start(struct gw_wire *w)
 }
 
 /* The gap is over: the next frame of the command, or its end. */
-static void ctl_send(struct gw_wire *w)
+static void ctl_send(struct gw_bus *w)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
 	uint8_t req[GW_LINK_TX_MAX];
@@ -473,7 +473,7 @@ static void ctl_send(struct gw_wire *w)
 
 /* No (good) acknowledgement: the writes are absolute, so sending the frame
  * again is safe; after `retries` more tries the command has failed. */
-static void ctl_retry(struct gw_wire *w, const char *what)
+static void ctl_retry(struct gw_bus *w, const char *what)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
 	if (w->ctl_tries++ < p->cfg->retries) {
@@ -494,7 +494,7 @@ enum frame_next { FRAME_MORE, FRAME_STOP };
  * on w goes through the framer of pack p; noise is skipped (a frame with a
  * bad checksum counted), and each complete frame, fl bytes at the start of
  * w->rx, goes to take(), which consumes it and says whether to go on. */
-static void frames(struct gw_wire *w, struct gw_pack *p, enum frame_next (*take)(struct gw_wire *w, size_t fl))
+static void frames(struct gw_bus *w, struct gw_pack *p, enum frame_next (*take)(struct gw_bus *w, size_t fl))
 {
 	const struct bms_driver *d = p->drv;
 	for (;;) {
@@ -521,7 +521,7 @@ static void frames(struct gw_wire *w, struct gw_pack *p, enum frame_next (*take)
 }
 
 /* A complete frame while a control frame waits for its acknowledgement. */
-static enum frame_next ctl_frame(struct gw_wire *w, size_t fl)
+static enum frame_next ctl_frame(struct gw_bus *w, size_t fl)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
 	int rc = p->drv->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
@@ -539,7 +539,7 @@ static enum frame_next ctl_frame(struct gw_wire *w, size_t fl)
 	return FRAME_STOP;
 }
 
-void gw_poll_kick(struct gw_wire *w)
+void gw_poll_kick(struct gw_bus *w)
 {
 	if (w->ps == GW_POLL_IDLE && gw_link_state(w->link) == GW_LINK_UP) {
 		disarm(w);
@@ -547,7 +547,7 @@ void gw_poll_kick(struct gw_wire *w)
 	}
 }
 
-void gw_poll_control_abort(struct gw_wire *w)
+void gw_poll_control_abort(struct gw_bus *w)
 {
 	if (!w->ctl)
 		return;
@@ -555,19 +555,19 @@ void gw_poll_control_abort(struct gw_wire *w)
 	ctl_resume(w);
 }
 
-static void poll_fire(struct gw_wire *w);
+static void poll_fire(struct gw_bus *w);
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop;
 	(void)revents;
-	poll_fire(container_of(t, struct gw_wire, poll_timer));
+	poll_fire(container_of(t, struct gw_bus, poll_timer));
 }
 
 static void poll_tio_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)revents;
-	struct gw_wire *w = container_of(io, struct gw_wire, poll_tio);
+	struct gw_bus *w = container_of(io, struct gw_bus, poll_tio);
 	uint64_t n;
 	if (read(w->poll_tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		return; /* re-armed or disarmed since it became readable */
@@ -576,7 +576,7 @@ static void poll_tio_cb(struct ev_loop *loop, ev_io *io, int revents)
 }
 
 /* The poll timer expired. */
-static void poll_fire(struct gw_wire *w)
+static void poll_fire(struct gw_bus *w)
 {
 	switch (w->ps) {
 	case GW_POLL_IDLE:
@@ -599,7 +599,7 @@ static void poll_fire(struct gw_wire *w)
 }
 
 /* Start the pack that is due first, or sleep until it is. */
-static void link_schedule(struct gw_wire *w)
+static void link_schedule(struct gw_bus *w)
 {
 	if (w->lending && w->ps == GW_POLL_IDLE)
 		lend_now(w);
@@ -651,7 +651,7 @@ static void link_schedule(struct gw_wire *w)
 
 static void link_up(void *arg)
 {
-	struct gw_wire *w = arg;
+	struct gw_bus *w = arg;
 	w->silent_polls = 0;
 	bms_rx_clear(&w->rx);
 	link_schedule(w);
@@ -659,7 +659,7 @@ static void link_up(void *arg)
 
 static void link_down(void *arg)
 {
-	struct gw_wire *w = arg;
+	struct gw_bus *w = arg;
 	bms_rx_clear(&w->rx);
 	if (w->ctl) {
 		struct gw_ctl *c = w->ctl;
@@ -679,7 +679,7 @@ static void link_down(void *arg)
 
 /* Error answers (exceptions, error codes): the one that failed a try, and
  * those the driver took without failing the step (poll.refusals). */
-static void count_refusals(struct gw_wire *w, struct gw_pack *p, int rc)
+static void count_refusals(struct gw_bus *w, struct gw_pack *p, int rc)
 {
 	uint32_t n = p->poll.refusals + (rc == BMS_E_REFUSED);
 	p->poll.refusals = 0;
@@ -691,7 +691,7 @@ static void count_refusals(struct gw_wire *w, struct gw_pack *p, int rc)
 }
 
 /* A complete answer to the poll request on the wire. */
-static enum frame_next poll_frame(struct gw_wire *w, size_t fl)
+static enum frame_next poll_frame(struct gw_bus *w, size_t fl)
 {
 	struct gw_pack *pk = w->cur;
 	const struct bms_driver *d = pk->drv;
@@ -722,7 +722,7 @@ static enum frame_next poll_frame(struct gw_wire *w, size_t fl)
 
 static void link_bytes(void *arg, const uint8_t *p, size_t n)
 {
-	struct gw_wire *w = arg;
+	struct gw_bus *w = arg;
 	double now = gw_mono();
 	w->got_bytes = true;
 	if (w->ps == GW_POLL_CTL_WAIT) {
@@ -761,7 +761,7 @@ static void link_drained(void *arg)
 	(void)arg; /* a request is written whole or the link closes */
 }
 
-static void stop_polling(struct gw_wire *w)
+static void stop_polling(struct gw_bus *w)
 {
 	disarm(w);
 	w->cur = NULL;
@@ -776,12 +776,12 @@ static void link_gone(void *arg)
 
 static const struct gw_link_owner poller_owner = { link_up, link_down, link_bytes, link_drained, link_gone };
 
-struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg)
+struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg)
 {
-	struct gw_wire *w = calloc(1, sizeof(*w));
+	struct gw_bus *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	if (!(w->link = gw_link_new(&gw->wire_env, cfg))) {
+	if (!(w->link = gw_link_new(&gw->link_env, cfg))) {
 		free(w);
 		return NULL;
 	}
@@ -797,7 +797,7 @@ struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg)
 	return w;
 }
 
-void gw_wire_free(struct gw_wire *w)
+void gw_bus_free(struct gw_bus *w)
 {
 	if (!w)
 		return;
@@ -811,20 +811,20 @@ void gw_wire_free(struct gw_wire *w)
 	free(w);
 }
 
-void gw_wire_open(struct gw_wire *w)
+void gw_bus_open(struct gw_bus *w)
 {
 	gw_link_open(w->link);
 }
 
-struct gw_wire *gw_wire_find(const struct gw *gw, const char *port)
+struct gw_bus *gw_bus_find(const struct gw *gw, const char *port)
 {
-	for (int i = 0; i < gw->nwires; i++)
-		if (strcmp(gw_link_port(gw->wires[i]->link), port) == 0)
-			return gw->wires[i];
+	for (int i = 0; i < gw->nbuses; i++)
+		if (strcmp(gw_link_port(gw->buses[i]->link), port) == 0)
+			return gw->buses[i];
 	return NULL;
 }
 
-void gw_poll_abort(struct gw_wire *w)
+void gw_poll_abort(struct gw_bus *w)
 {
 	if (!w->cur)
 		return;
@@ -834,7 +834,7 @@ void gw_poll_abort(struct gw_wire *w)
 	w->ps = GW_POLL_IDLE;
 }
 
-static void lend_now(struct gw_wire *w)
+static void lend_now(struct gw_bus *w)
 {
 	w->lending = false;
 	disarm(w);
@@ -853,7 +853,7 @@ static void lend_now(struct gw_wire *w)
 	w->lend_ready(w->lend_arg);
 }
 
-void gw_poll_lend(struct gw_wire *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg))
+void gw_poll_lend(struct gw_bus *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg))
 {
 	w->lent = true;
 	w->lend_owner = o;
@@ -868,7 +868,7 @@ void gw_poll_lend(struct gw_wire *w, const struct gw_link_owner *o, void *arg, v
 	lend_now(w);
 }
 
-void gw_poll_return(struct gw_wire *w)
+void gw_poll_return(struct gw_bus *w)
 {
 	w->lent = false;
 	w->lend_owner = NULL;
@@ -886,7 +886,7 @@ void gw_poll_return(struct gw_wire *w)
 	gw_poll_schedule(w);
 }
 
-void gw_poll_schedule(struct gw_wire *w)
+void gw_poll_schedule(struct gw_bus *w)
 {
 	if (w->ps == GW_POLL_IDLE)
 		disarm(w);

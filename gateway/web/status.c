@@ -23,7 +23,7 @@
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
-static const char *link_state(const struct gw_wire *w, const struct gw_link_info *li)
+static const char *link_state(const struct gw_bus *w, const struct gw_link_info *li)
 {
 	if (w->lent)
 		return "lent";
@@ -40,8 +40,8 @@ static void links_json(struct gw *gw, FILE *o)
 {
 	double now = gw_mono();
 	fputc('[', o);
-	for (int i = 0; i < gw->nwires; i++) {
-		const struct gw_wire *w = gw->wires[i];
+	for (int i = 0; i < gw->nbuses; i++) {
+		const struct gw_bus *w = gw->buses[i];
 		struct gw_link_info li;
 		gw_link_info(w->link, &li);
 		fprintf(o, "%s{\"port\":", i ? "," : "");
@@ -391,8 +391,8 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
 		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
-		for (int i = 0; i < gw->nwires; i++) {
-			const struct gw_wire *w = gw->wires[i];
+		for (int i = 0; i < gw->nbuses; i++) {
+			const struct gw_bus *w = gw->buses[i];
 			struct gw_link_info li;
 			gw_link_info(w->link, &li);
 			double v[] = { li.state == GW_LINK_UP && !w->lent, (double)li.opens, w->stats.checksum_errors,
@@ -404,7 +404,7 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 	}
 }
 
-/* /metrics: the gateway, the packs, every unit's values, the wires, then
+/* /metrics: the gateway, the packs, every unit's values, the buses' links, then
  * each output's own families. */
 void gw_status_metrics(struct gw *gw, FILE *o)
 {
