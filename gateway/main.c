@@ -494,7 +494,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		gw_info("bmsgw %s started: %d pack(s) on %d link(s)", BMSGW_VERSION, gw.npacks,
-			gw.nwires);
+			gw.nbuses);
 	}
 	gw_start(&gw);
 

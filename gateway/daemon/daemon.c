@@ -71,9 +71,9 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		gw_err("cannot start the name resolver");
 		return -1;
 	}
-	gw->wire_env.loop = loop;
-	gw->wire_env.resolver = gw->resolver;
-	gw->wire_env.ble_connect_timeout = conf->ble.connect_timeout;
+	gw->link_env.loop = loop;
+	gw->link_env.resolver = gw->resolver;
+	gw->link_env.ble_connect_timeout = conf->ble.connect_timeout;
 	struct gw_plan *pl = malloc(sizeof(*pl));
 	if (!pl || gw_plan_make(gw, conf, pl) < 0) {
 		free(pl);
@@ -96,9 +96,9 @@ static void fd_budget(struct gw *gw)
 	 * and, once for all, the D-Bus socket); the outputs say what they hold */
 	long other = GW_FD_RESERVE + gw_services_fds(c);
 	bool ble = false;
-	for (int i = 0; i < gw->nwires; i++) {
-		other += gw->wires[i]->link->tr->fds;
-		ble = ble || gw->wires[i]->link->cfg->is_ble;
+	for (int i = 0; i < gw->nbuses; i++) {
+		other += gw_link_fds(gw->buses[i]->link);
+		ble = ble || gw_link_cfg(gw->buses[i]->link)->is_ble;
 	}
 	other += ble;
 	long need = c->gw.max_clients + other;
@@ -197,8 +197,8 @@ int gw_serve(struct gw *gw)
 void gw_start(struct gw *gw)
 {
 	/* each link reports up or down to the poller, which then schedules */
-	for (int i = 0; i < gw->nwires; i++)
-		gw_wire_open(gw->wires[i]);
+	for (int i = 0; i < gw->nbuses; i++)
+		gw_bus_open(gw->buses[i]);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -218,13 +218,13 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	if (gw->serving && gw_services_prepare(gw, nc, false, next, err, errlen) < 0)
 		goto undo;
 	/* from here on nothing fails */
-	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nwires;
+	int kept = 0, kept_links = 0, old_n = gw->npacks, old_nl = gw->nbuses;
 	for (int j = 0; j < gw->npacks; j++)
 		kept += pl->old_pack_kept[j];
-	for (int j = 0; j < gw->nwires; j++)
+	for (int j = 0; j < gw->nbuses; j++)
 		kept_links += pl->old_link_kept[j];
 	gw->conf = nc;
-	gw->wire_env.ble_connect_timeout = nc->ble.connect_timeout;
+	gw->link_env.ble_connect_timeout = nc->ble.connect_timeout;
 	gw_plan_apply(gw, pl);
 	gw_charge_reset(gw);
 	if (!gw->verbose)
@@ -239,14 +239,14 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 		gw_energy_save(gw, true);
 		gw_services_commit(gw, next, oc);
 	}
-	for (int k = 0; k < gw->nwires; k++) {
+	for (int k = 0; k < gw->nbuses; k++) {
 		if (pl->link_new[k])
-			gw_wire_open(gw->wires[k]);
+			gw_bus_open(gw->buses[k]);
 		else
-			gw_poll_schedule(gw->wires[k]); /* new packs on it are due now */
+			gw_poll_schedule(gw->buses[k]); /* new packs on it are due now */
 	}
 	gw_info("reload: %d pack(s) kept, %d added, %d removed; %d link(s) kept, %d opened, %d closed",
-		kept, nc->npacks - kept, old_n - kept, kept_links, gw->nwires - kept_links,
+		kept, nc->npacks - kept, old_n - kept, kept_links, gw->nbuses - kept_links,
 		old_nl - kept_links);
 	free(pl);
 	free(oc);
@@ -298,17 +298,17 @@ void gw_free(struct gw *gw)
 	gw->serving = false;
 	for (int i = 0; i < gw->npacks; i++)
 		gw_control_drop(gw->packs[i]);
-	for (int i = 0; i < gw->nwires; i++)
-		gw_wire_free(gw->wires[i]);
-	gw->nwires = 0;
+	for (int i = 0; i < gw->nbuses; i++)
+		gw_bus_free(gw->buses[i]);
+	gw->nbuses = 0;
 	for (int i = 0; i < gw->npacks; i++)
 		free(gw->packs[i]);
 	gw->npacks = 0;
 	gw_resolver_free(gw->resolver);
 	gw->resolver = NULL;
 #ifdef HAVE_SYSTEMD
-	gw_ble_free(gw->wire_env.ble); /* after the links: their Disconnect()s go out with it */
-	gw->wire_env.ble = NULL;
+	gw_ble_free(gw->link_env.ble); /* after the links: their Disconnect()s go out with it */
+	gw->link_env.ble = NULL;
 #endif
 	free(gw->conf);
 	gw->conf = NULL;

@@ -1,4 +1,4 @@
-/* gateway/daemon/plan.c - which packs and wires of the running gateway a
+/* gateway/daemon/plan.c - which packs and buses of the running gateway a
  * (re)build keeps, which it makes and which go (see plan.h).
  *
  * A pack none of whose keys that restart it or its wire changed
@@ -28,7 +28,7 @@ void gw_plan_undo(struct gw_plan *pl)
 		if (pl->pack_new[i])
 			free(pl->packs[i]);
 		if (pl->link_new[i])
-			gw_wire_free(pl->wires[i]);
+			gw_bus_free(pl->buses[i]);
 	}
 }
 
@@ -56,20 +56,20 @@ int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl)
 			pl->pack_new[i] = true;
 		}
 		int k = 0;
-		while (k < pl->nwires && strcmp(pl->wires[k]->link->port, c->port) != 0)
+		while (k < pl->nbuses && strcmp(gw_link_port(pl->buses[k]->link), c->port) != 0)
 			k++;
-		if (k == pl->nwires) {
-			for (int j = 0; j < gw->nwires && !pl->wires[k]; j++)
-				if (!pl->old_link_kept[j] && gw_link_same_wire(gw->wires[j]->link->cfg, c)) {
+		if (k == pl->nbuses) {
+			for (int j = 0; j < gw->nbuses && !pl->buses[k]; j++)
+				if (!pl->old_link_kept[j] && gw_link_same_wire(gw_link_cfg(gw->buses[j]->link), c)) {
 					pl->old_link_kept[j] = true;
-					pl->wires[k] = gw->wires[j];
+					pl->buses[k] = gw->buses[j];
 				}
-			if (!pl->wires[k]) {
-				if (!(pl->wires[k] = gw_wire_new(gw, c)))
+			if (!pl->buses[k]) {
+				if (!(pl->buses[k] = gw_bus_new(gw, c)))
 					goto fail;
 				pl->link_new[k] = true;
 			}
-			pl->nwires++;
+			pl->nbuses++;
 		}
 		pl->link_of[i] = k;
 	}
@@ -88,38 +88,37 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 		if (!pl->old_pack_kept[j])
 			gw_control_drop(gw->packs[j]);
 	/* polls of packs that go away are abandoned; links nobody uses close */
-	for (int j = 0; j < gw->nwires; j++) {
-		struct gw_wire *w = gw->wires[j];
+	for (int j = 0; j < gw->nbuses; j++) {
+		struct gw_bus *w = gw->buses[j];
 		bool cur_kept = false;
 		for (int i = 0; i < nc->npacks; i++)
 			cur_kept = cur_kept || (w->cur && pl->packs[i] == w->cur);
 		if (pl->old_link_kept[j] && w->cur && !cur_kept)
 			gw_poll_abort(w);
 		if (!pl->old_link_kept[j]) {
-			gw_info("link %s: closed (no pack uses it any more)", w->link->port);
-			gw_wire_free(w);
+			gw_info("link %s: closed (no pack uses it any more)", gw_link_port(w->link));
+			gw_bus_free(w);
 		}
 	}
 	for (int j = 0; j < gw->npacks; j++)
 		if (!pl->old_pack_kept[j])
 			free(gw->packs[j]);
-	for (int k = 0; k < pl->nwires; k++) {
-		struct gw_wire *w = pl->wires[k];
+	for (int k = 0; k < pl->nbuses; k++) {
+		struct gw_bus *w = pl->buses[k];
 		w->packs = NULL;
-		w->link->cfg = NULL;
+		gw_link_rebind(w->link, NULL);
 	}
 	for (int i = 0; i < nc->npacks; i++) {
 		struct gw_pack *p = pl->packs[i];
-		struct gw_wire *w = pl->wires[pl->link_of[i]];
+		struct gw_bus *w = pl->buses[pl->link_of[i]];
 		p->cfg = &nc->packs[i];
 		p->drv = p->cfg->driver;
-		p->wire = w;
+		p->bus = w;
 		p->link = w->link;
+		p->bus_stats = &w->stats;
 		p->next_on_link = NULL;
-		if (!w->link->cfg) {
-			w->link->cfg = p->cfg;
-			w->link->port = p->cfg->port;
-		}
+		if (!gw_link_cfg(w->link))
+			gw_link_rebind(w->link, p->cfg);
 		/* append, so packs keep their configuration order */
 		struct gw_pack **tail = &w->packs;
 		while (*tail)
@@ -131,7 +130,7 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 		gw->packs[i] = p;
 	}
 	gw->npacks = nc->npacks;
-	for (int k = 0; k < pl->nwires; k++)
-		gw->wires[k] = pl->wires[k];
-	gw->nwires = pl->nwires;
+	for (int k = 0; k < pl->nbuses; k++)
+		gw->buses[k] = pl->buses[k];
+	gw->nbuses = pl->nbuses;
 }

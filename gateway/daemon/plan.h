@@ -1,4 +1,4 @@
-/* gateway/daemon/plan.h - the packs and wires of a configuration: decided
+/* gateway/daemon/plan.h - the packs and buses of a configuration: decided
  * first (nothing changes, only allocations that can be undone), then
  * carried out (plan.c). */
 #ifndef GATEWAY_DAEMON_PLAN_H
@@ -12,17 +12,17 @@
 struct gw_plan {
 	struct gw_pack *packs[CONF_MAX_PACKS]; /* per new conf pack: kept or new */
 	bool pack_new[CONF_MAX_PACKS];
-	struct gw_wire *wires[CONF_MAX_PACKS]; /* per distinct port: kept or new */
+	struct gw_bus *buses[CONF_MAX_PACKS]; /* per distinct port: kept or new */
 	bool link_new[CONF_MAX_PACKS];
-	int link_of[CONF_MAX_PACKS];           /* per new conf pack: index in wires[] */
-	int nwires;
+	int link_of[CONF_MAX_PACKS];           /* per new conf pack: index in buses[] */
+	int nbuses;
 	bool old_pack_kept[CONF_MAX_PACKS];
 	bool old_link_kept[CONF_MAX_PACKS];
 };
 
 /* Same pack for a reload: its snapshot means the same thing under cfg b. */
 bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b);
-/* Decide which packs and wires of gw carry over to nc and allocate the
+/* Decide which packs and buses of gw carry over to nc and allocate the
  * rest.  Changes nothing in gw; -1 when out of memory (nothing allocated). */
 int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl);
 /* Free what gw_plan_make() allocated (the plan is not carried out). */

@@ -16,44 +16,6 @@
 #include "detect_int.h"
 #include "holders.h"
 
-double gw_det_now(const struct det *d)
-{
-	return ev_now(d->loop) - d->t0;
-}
-
-void gw_det_timer(struct det *d, double after)
-{
-	ev_timer_stop(d->loop, &d->timer);
-	ev_timer_set(&d->timer, after > 0 ? after : 0, 0.);
-	ev_timer_start(d->loop, &d->timer);
-}
-
-int gw_det_set_baud(struct det *d, int baud)
-{
-	if (d->port.is_tcp || baud == d->baud)
-		return 0;
-	if (gw_link_set_baud(d->link, baud) < 0) {
-		gw_det_say(d, "cannot set %d baud on %s: %s", baud, d->o->port, strerror(errno));
-		gw_det_finish(d, 2);
-		return -1;
-	}
-	d->baud = baud;
-	return 0;
-}
-
-void gw_det_finish(struct det *d, int rc)
-{
-	if (d->phase == DET_DONE)
-		return;
-	d->phase = DET_DONE;
-	ev_timer_stop(d->loop, &d->timer);
-	ev_timer_stop(d->loop, &d->budget);
-	ev_idle_stop(d->loop, &d->settle);
-	d->rc = d->nfound ? 0 : rc;
-	gw_det_sections(d);
-	ev_break(d->loop, EVBREAK_ALL);
-}
-
 /* ---- the link's owner ---- */
 
 static void on_up(void *arg)
@@ -68,8 +30,10 @@ static void on_down(void *arg)
 	struct det *d = arg;
 	if (d->phase == DET_DONE)
 		return;
+	struct gw_link_info li;
+	gw_link_info(d->link, &li);
 	gw_det_say(d, "%s %s: %s", d->phase == DET_OPEN ? "cannot open" : "lost", d->o->port,
-		   d->link->why[0] ? d->link->why : "closed");
+		   li.why[0] ? li.why : "closed");
 	gw_det_finish(d, 2);
 }
 

@@ -20,21 +20,6 @@
 
 #define QUEUE_MAX 100000          /* samples waiting for the worker before the oldest are dropped */
 
-/* No [history] file: the automatic place (core/statedir.h). */
-static bool automatic(const struct conf_history *c)
-{
-	return !c->file[0] || strcmp(c->file, "none") == 0;
-}
-
-void gw_history_path(const struct conf_history *c, char *out, size_t cap)
-{
-	if (!automatic(c)) {
-		snprintf(out, cap, "%s", c->file);
-		return;
-	}
-	gw_state_path("history.db", out, cap);
-}
-
 const struct conf_history *gw_history_conf(const struct gw_history *h)
 {
 	return &h->cfg;
@@ -207,7 +192,7 @@ struct gw_history *gw_history_new(struct gw *gw)
 	pthread_cond_init(&h->cond, NULL);
 	ev_async_init(&h->wake, wake_cb);
 	ev_async_start(gw->loop, &h->wake);
-	if (automatic(&h->cfg))
+	if (gw_hist_automatic(&h->cfg))
 		gw_state_dir_prepare(); /* started by hand: nobody made /var/lib/bmsgw */
 	int rc = pthread_create(&h->thread, NULL, gw_hist_worker, h);
 	if (rc != 0) {

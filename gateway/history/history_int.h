@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "history.h"
 
@@ -112,7 +113,13 @@ struct gw_history {
 	bool open_failed;             /* logged once until it opens */
 };
 
-/* ---- store.c ---- */
+/* No [history] file: the automatic place (core/statedir.h). */
+static inline bool gw_hist_automatic(const struct conf_history *c)
+{
+	return !c->file[0] || strcmp(c->file, "none") == 0;
+}
+
+/* ---- store.c (gw_history_path too: history.h) ---- */
 
 /* The worker thread (pthread_create's start routine; arg: the history). */
 void *gw_hist_worker(void *arg);

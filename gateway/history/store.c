@@ -19,11 +19,23 @@
 
 #include "../model/gw.h"
 #include "history_int.h"
+#include "../core/statedir.h"
 
 #define MAINT_EVERY 3600.0        /* seconds between folds and prunes */
 #define MAINT_FIRST 5.0           /* ... and the first, after the start */
 #define REOPEN_EVERY 60.0         /* a database that could not be opened is tried again */
 #define SCHEMA_VERSION 1
+
+/* Here, not in history.c: the worker opens the file and query.c reads it,
+ * and neither calls back into the loop side. */
+void gw_history_path(const struct conf_history *c, char *out, size_t cap)
+{
+	if (!gw_hist_automatic(c)) {
+		snprintf(out, cap, "%s", c->file);
+		return;
+	}
+	gw_state_path("history.db", out, cap);
+}
 
 /* ------------------------------------------------------------- SQL helpers */
 

@@ -81,7 +81,7 @@ static const struct gw_link_owner owner = { port_up, port_down, port_bytes, port
 int inv_485_start(struct inv_out *o, char *err, size_t errlen)
 {
 	struct gw_line line = { o->cfg.baud, 'N', 1 };
-	o->link = gw_link_new_port(&o->gw->wire_env, o->cfg.port, o->cfg.is_tcp ? o->cfg.tcp_host : NULL,
+	o->link = gw_link_new_port(&o->gw->link_env, o->cfg.port, o->cfg.is_tcp ? o->cfg.tcp_host : NULL,
 				   o->cfg.tcp_port, &line);
 	if (!o->link) {
 		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);

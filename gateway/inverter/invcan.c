@@ -160,7 +160,7 @@ static const struct gw_can_owner owner = { can_up, can_down, can_frame };
 
 int inv_can_start(struct inv_out *o, char *err, size_t errlen)
 {
-	o->can = gw_can_new(&o->gw->wire_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
+	o->can = gw_can_new(&o->gw->link_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
 	if (!o->can) {
 		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);
 		return -1;

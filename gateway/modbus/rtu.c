@@ -313,7 +313,7 @@ struct gw_rtu *gw_rtu_new(struct gw *gw, const struct conf_rtu *cfg)
 	struct gw_line line;
 	line_of(cfg, &line);
 	r->ans = gw_answerer_new(gw);
-	r->link = r->ans ? gw_link_new_port(&gw->wire_env, cfg->port, NULL, 0, &line) : NULL;
+	r->link = r->ans ? gw_link_new_port(&gw->link_env, cfg->port, NULL, 0, &line) : NULL;
 	if (!r->link) {
 		gw_answerer_free(r->ans);
 		free(r);
@@ -374,7 +374,7 @@ void gw_rtu_status_json(const struct gw_rtu *r, FILE *o)
 		"\"answered\":%lu,\"exceptions\":%lu,\"bad_crc\":%lu,\"short_frames\":%lu,\"overruns\":%lu,"
 		"\"foreign_unit\":%lu,\"broadcasts\":%lu,\"echoes\":%lu,\"late_answers\":%lu}",
 		r->cfg.baud, mode_name(r->cfg.mode), r->cfg.control ? "true" : "false",
-		gw_link_is_up(r->link) ? "true" : "false", r->link->opens, st->frames, r->answered, r->exceptions,
+		gw_link_is_up(r->link) ? "true" : "false", gw_link_opens(r->link), st->frames, r->answered, r->exceptions,
 		st->bad_crc, st->short_frames, st->overruns, r->foreign, r->broadcasts, r->echoes, r->late);
 }
 

@@ -1,11 +1,12 @@
-/* gateway/model/gw.h - the daemon's state: packs, links (wires) and the loop.
+/* gateway/model/gw.h - the daemon's state: packs, buses and the loop.
  *
- * One gw_link per distinct `port` string (a serial device, a TCP serial
- * server or a Bluetooth LE device); the packs on it are polled one after the other.  A pack's last
+ * One bus (struct gw_bus, poll/poll.h) per distinct `port` string: its
+ * link (a serial device, a TCP serial server, a Bluetooth LE device or a
+ * CAN bus; wire/wire.h) and the packs on it, polled one after the other.  A pack's last
  * complete snapshot and its encoded register block are replaced only by a
  * complete, validated poll.  Packs and links are allocated one by one, so a
  * reload (gw_reload) can carry the unchanged ones over to the new
- * configuration as they are, wire open and poll in progress included.
+ * configuration as they are, link open and poll in progress included.
  */
 #ifndef GATEWAY_MODEL_GW_H
 #define GATEWAY_MODEL_GW_H
@@ -26,7 +27,7 @@
 
 struct gw;
 struct gw_link;
-struct gw_wire;
+struct gw_bus;
 struct gw_resolver;
 struct gw_afile;
 
@@ -43,8 +44,9 @@ struct gw_pack_ctl {
 struct gw_pack {
 	const struct conf_pack *cfg;
 	const struct bms_driver *drv;
-	struct gw_link *link;          /* its wire's transport half (wire/wire.h) */
-	struct gw_wire *wire;          /* its wire's scheduler half (poll/poll.h) */
+	struct gw_link *link;          /* its bus's link (wire/wire.h) */
+	struct gw_bus *bus;            /* its bus: the packs on that link, the poller's state (poll/poll.h) */
+	struct gw_bus_stats *bus_stats; /* that bus's counters (struct gw_bus) */
 	struct gw_pack *next_on_link;
 
 	struct bms_poll poll;          /* the poll in progress */
@@ -82,8 +84,18 @@ struct gw_pack {
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
 
-/* The counters of the wire pack p is on. */
-const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p);
+/* Error counters of one bus, as libmodbus and mbusd keep them (its poller
+ * counts them: it is the one that frames what arrives). */
+struct gw_bus_stats {
+	uint32_t checksum_errors;      /* complete frames whose checksum (or end marker) failed */
+	uint32_t short_frames;         /* frames cut short: truncated, or abandoned half-way */
+	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
+	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
+	                                * a paceic RTN other than 00) */
+};
+
+/* The counters of the bus pack p is on. */
+const struct gw_bus_stats *gw_pack_bus_stats(const struct gw_pack *p);
 
 /* The bank unit, as computed now from the fresh packs (bank.c). */
 struct gw_bank_state {
@@ -133,10 +145,10 @@ const uint8_t *gw_unit_image_wire(const struct gw *gw, const struct gw_unit *u, 
 struct gw {
 	struct ev_loop *loop;
 	struct conf *conf;             /* owned; gw_reload() replaces it */
-	int npacks, nwires;
+	int npacks, nbuses;
 	struct gw_pack *packs[CONF_MAX_PACKS]; /* packs[i] serves conf->packs[i] */
-	struct gw_wire *wires[CONF_MAX_PACKS]; /* one per distinct port */
-	struct gw_link_env wire_env;   /* what every link shares: loop, resolver, BlueZ client */
+	struct gw_bus *buses[CONF_MAX_PACKS]; /* one per distinct port */
+	struct gw_link_env link_env;   /* what every link shares: loop, resolver, BlueZ client */
 	int nout;                      /* the outputs (the daemon's service table), in its order */
 	struct gw_output out[GW_MAX_OUTPUTS];
 	bool serving;                  /* the daemon serves (gw_serve), not --once */

@@ -145,7 +145,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	gw_json_str(o, p->cfg->name);
 	fprintf(o, ",\"protocol\":\"%s\",\"port\":", p->drv->name);
 	gw_json_str(o, p->cfg->port);
-	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+	const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
 	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
 		p->have_data ? "true" : "false");
 	fprintf(o, ",\"online\":%s", gw_pack_online(gw, p) ? "true" : "false");

@@ -8,9 +8,9 @@
 #include "gw.h"
 #include "../wire/wire.h"
 
-const struct gw_wire_stats *gw_pack_wire_stats(const struct gw_pack *p)
+const struct gw_bus_stats *gw_pack_bus_stats(const struct gw_pack *p)
 {
-	return &p->link->stats;
+	return p->bus_stats;
 }
 
 struct gw_pack *gw_find_pack(const struct gw *gw, const char *name)
@@ -212,7 +212,7 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, double now,
 	}
 	st.good_polls = p->good_polls;
 	st.failed_polls = p->failed_polls;
-	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+	const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
 	st.wire_checksum_errors = ws->checksum_errors;
 	st.wire_short_frames = ws->short_frames;
 	st.wire_timeouts = ws->timeouts;
@@ -254,10 +254,10 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 		st.good_polls += p->good_polls;
 		st.failed_polls += p->failed_polls;
 		/* each wire once, however many bank packs share it */
-		const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+		const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
 		bool counted = false;
 		for (int j = 0; j < k && !counted; j++)
-			counted = gw_pack_wire_stats(gw->packs[b->pack_idx[j]]) == ws;
+			counted = gw_pack_bus_stats(gw->packs[b->pack_idx[j]]) == ws;
 		if (!counted) {
 			st.wire_checksum_errors += ws->checksum_errors;
 			st.wire_short_frames += ws->short_frames;
@@ -299,7 +299,7 @@ void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[R
  * is never served as fresh), the local day and time zone (localtime once a
  * second of time()).  New data shows as a new good-poll count, a reload as
  * a new count of reloads or another configuration.  The bank's counters are
- * summed over its packs without folding shared wires: counters only grow
+ * summed over its packs without folding shared buses: counters only grow
  * between reloads, so a sum changes whenever one of them does.  Should a
  * change ever escape the key, the heartbeat still renews the image every
  * second. */
@@ -333,7 +333,7 @@ static bool key_equal(const struct image_key *a, const struct image_key *b)
 
 static void key_wire(struct image_key *k, const struct gw_pack *p)
 {
-	const struct gw_wire_stats *ws = gw_pack_wire_stats(p);
+	const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
 	k->wire_checksum += ws->checksum_errors;
 	k->wire_short += ws->short_frames;
 	k->wire_timeouts += ws->timeouts;

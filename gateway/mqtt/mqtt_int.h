@@ -83,13 +83,20 @@ struct gw_mqtt {
 /* session.c: the connection */
 struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c);
 void mq_close(struct gw_mqtt *m, bool clean);
-void mq_set_events(struct gw_mqtt *m);
 void mq_lost(struct gw_mqtt *m, const char *why);
 void mq_tick(struct gw_mqtt *m);
 void mq_start(struct gw_mqtt *m);
-const char *mq_prefix(const struct gw_mqtt *m);
 
-/* publish.c: states, availability, discovery, retained topics */
+/* The topic prefix ([mqtt] topic_prefix). */
+static inline const char *mq_prefix(const struct gw_mqtt *m)
+{
+	return m->cfg.topic_prefix;
+}
+
+/* publish.c: states, availability, discovery, retained topics; the
+ * socket's write interest (mq_set_events), so that what publishes never
+ * calls back into session.c */
+void mq_set_events(struct gw_mqtt *m);
 struct mq_pack *mq_slot(struct gw_mqtt *m, const struct gw_pack *p);
 void mq_slots_sync(struct gw_mqtt *m);
 bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool retain, int qos, bool essential);

@@ -28,6 +28,27 @@
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
+/* The socket's watcher: read always, write while libmosquitto holds
+ * something to send (after every publish; session.c after its own I/O). */
+void mq_set_events(struct gw_mqtt *m)
+{
+	if (m->state != MQ_CONNECTING && m->state != MQ_UP)
+		return;
+	int fd = mosquitto_socket(m->mosq);
+	if (fd < 0) {
+		ev_io_stop(m->gw->loop, &m->io);
+		m->fd = -1;
+		return;
+	}
+	int ev = EV_READ | (mosquitto_want_write(m->mosq) ? EV_WRITE : 0);
+	if (ev_is_active(&m->io) && m->fd == fd && m->io.events == ev)
+		return;
+	ev_io_stop(m->gw->loop, &m->io);
+	ev_io_set(&m->io, fd, ev);
+	ev_io_start(m->gw->loop, &m->io);
+	m->fd = fd;
+}
+
 /* The slot of pack p (slot i belongs to gw->packs[i]). */
 struct mq_pack *mq_slot(struct gw_mqtt *m, const struct gw_pack *p)
 {

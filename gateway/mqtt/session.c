@@ -40,30 +40,6 @@
 
 static void mq_connect(struct gw_mqtt *m);
 
-const char *mq_prefix(const struct gw_mqtt *m)
-{
-	return m->cfg.topic_prefix;
-}
-
-void mq_set_events(struct gw_mqtt *m)
-{
-	if (m->state != MQ_CONNECTING && m->state != MQ_UP)
-		return;
-	int fd = mosquitto_socket(m->mosq);
-	if (fd < 0) {
-		ev_io_stop(m->gw->loop, &m->io);
-		m->fd = -1;
-		return;
-	}
-	int ev = EV_READ | (mosquitto_want_write(m->mosq) ? EV_WRITE : 0);
-	if (ev_is_active(&m->io) && m->fd == fd && m->io.events == ev)
-		return;
-	ev_io_stop(m->gw->loop, &m->io);
-	ev_io_set(&m->io, fd, ev);
-	ev_io_start(m->gw->loop, &m->io);
-	m->fd = fd;
-}
-
 /* Drop the connection (or attempt) and try again after the backoff; the
  * first failure of an outage is a warning, the rest debug. */
 void mq_lost(struct gw_mqtt *m, const char *why)

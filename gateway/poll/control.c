@@ -88,7 +88,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	struct gw_ctl *c = container_of(w, struct gw_ctl, deadline);
 	char why[400];
-	struct gw_wire *wire = c->pack->wire;
+	struct gw_bus *wire = c->pack->bus;
 	switch (c->phase) {
 	case CTL_QUEUED:
 		finish(c, GW_MB_GATEWAY_TARGET, "the wire was busy until control_timeout; nothing was sent");
@@ -122,7 +122,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	} else if (!gw_pack_online(gw, p)) {
 		exc = GW_MB_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack is stale: its state is not known");
-	} else if (p->wire->lent) {
+	} else if (p->bus->lent) {
 		exc = GW_MB_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
 	} else if (!gw_link_is_up(p->link)) {
@@ -152,7 +152,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	memcpy(c->what, what, sizeof(c->what));
 	c->bc.address = (uint8_t)p->cfg->address;
 	c->bc.persist = p->poll.persist;
-	c->bc.link = (uint8_t)p->link->tr->bms_link;
+	c->bc.link = (uint8_t)gw_link_bms_link(p->link);
 	for (int f = 0; f < 2; f++) {
 		c->bc.set[f] = set[f];
 		c->bc.on[f] = on[f];
@@ -169,7 +169,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	ev_timer_init(&c->deadline, deadline_cb, p->cfg->control_timeout, 0.);
 	ev_timer_start(gw->loop, &c->deadline);
 	gw_info("control: %s: pack %s: %s: queued", who, p->cfg->name, what);
-	gw_poll_kick(p->wire);
+	gw_poll_kick(p->bus);
 	return 0;
 }
 
@@ -183,7 +183,7 @@ void gw_control_cancel(struct gw_ctl **handle)
 	c->handle = NULL;
 }
 
-struct gw_ctl *gw_control_queued(struct gw_wire *w)
+struct gw_ctl *gw_control_queued(struct gw_bus *w)
 {
 	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
 		if (p->ctl.cur && p->ctl.cur->phase == CTL_QUEUED) {
@@ -281,8 +281,8 @@ bool gw_control_readback_at(const struct gw_pack *p, double *at)
 void gw_control_end(struct gw_pack *p, int exception, const char *why)
 {
 	if (p->ctl.cur) {
-		if (p->ctl.cur->phase == CTL_WIRE && p->wire)
-			gw_poll_control_abort(p->wire);
+		if (p->ctl.cur->phase == CTL_WIRE && p->bus)
+			gw_poll_control_abort(p->bus);
 		finish(p->ctl.cur, exception, why);
 	}
 }

@@ -20,7 +20,7 @@
 
 struct gw;
 struct gw_pack;
-struct gw_wire;
+struct gw_bus;
 struct gw_ctl;
 
 /* The end of a command: exception 0 = done, else its Modbus exception
@@ -37,7 +37,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 void gw_control_cancel(struct gw_ctl **handle);
 
 /* poller.c: a command queued on a pack of wire w, or NULL. */
-struct gw_ctl *gw_control_queued(struct gw_wire *w);
+struct gw_ctl *gw_control_queued(struct gw_bus *w);
 /* poller.c: the control transaction of c ended on the wire: acknowledged
  * (exception 0, the read-back comes next) or not (exception, why). */
 void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why);

@@ -1,6 +1,7 @@
-/* gateway/poll/poll.h - the scheduler half of a wire: the packs polled on
- * one link, one transaction at a time (poller.c), and the MOSFET commands
- * that go between two poll steps (control.c).
+/* gateway/poll/poll.h - a bus: the packs polled on one link, one
+ * transaction at a time (poller.c), and the MOSFET commands that go
+ * between two poll steps (control.c).  The link is the wire room's
+ * (wire/wire.h); the bus is the poller's side of it.
  *
  * The poller owns its link (wire/wire.h) and hears from it through the
  * link's owner callbacks.  A maintenance tunnel borrows the link: the
@@ -25,10 +26,11 @@ enum gw_poll_state {
 };
 struct gw_ctl;
 
-/* One wire and the packs on it. */
-struct gw_wire {
+/* One bus: a link (wire/wire.h) and the packs polled on it. */
+struct gw_bus {
 	struct gw *gw;
 	struct gw_link *link;          /* the transport half */
+	struct gw_bus_stats stats;    /* its error counters (the poller frames what arrives) */
 	struct gw_pack *packs;         /* list via next_on_link */
 	struct gw_pack *cur;           /* pack being polled (also while a control command interrupts it) */
 	struct gw_ctl *ctl;            /* the control command on the wire now, NULL if none */
@@ -49,30 +51,30 @@ struct gw_wire {
 	void *lend_arg;
 };
 
-/* A wire for the port of cfg, its link closed; NULL when out of memory. */
-struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg);
-/* Stop polling, free the link (its borrower hears "gone") and the wire; NULL is fine. */
-void gw_wire_free(struct gw_wire *w);
-/* Open the wire; the poller starts once it is up. */
-void gw_wire_open(struct gw_wire *w);
+/* A bus for the port of cfg, its link closed; NULL when out of memory. */
+struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg);
+/* Stop polling, free the link (its borrower hears "gone") and the bus; NULL is fine. */
+void gw_bus_free(struct gw_bus *w);
+/* Open the bus's link; the poller starts once it is up. */
+void gw_bus_open(struct gw_bus *w);
 /* Abandon the poll in progress (its pack is going away) without counting it. */
-void gw_poll_abort(struct gw_wire *w);
+void gw_poll_abort(struct gw_bus *w);
 /* Start the pack that is due first, or sleep until it is (after a reload). */
-void gw_poll_schedule(struct gw_wire *w);
+void gw_poll_schedule(struct gw_bus *w);
 /* A control command was queued on w: start it now if the wire is idle (else
  * it goes ahead of the next poll step). */
-void gw_poll_kick(struct gw_wire *w);
+void gw_poll_kick(struct gw_bus *w);
 /* Stop the control command on the wire (its deadline passed); polling goes on. */
-void gw_poll_control_abort(struct gw_wire *w);
+void gw_poll_control_abort(struct gw_bus *w);
 /* Lend the wire to a maintenance tool: once the request on the wire (if
  * any) is answered or timed out, polling stops (the poll in progress is
  * abandoned, commands of its packs end with 0x0B), the borrower's o
  * becomes the link's owner and ready(arg) is called.  Until
  * gw_poll_return(), which takes the link back and polls every pack of the
  * wire at once.  A wire freed in between tells the borrower o->gone(). */
-void gw_poll_lend(struct gw_wire *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg));
-void gw_poll_return(struct gw_wire *w);
-/* The wire of the port string, or NULL. */
-struct gw_wire *gw_wire_find(const struct gw *gw, const char *port);
+void gw_poll_lend(struct gw_bus *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg));
+void gw_poll_return(struct gw_bus *w);
+/* The bus of the port string, or NULL. */
+struct gw_bus *gw_bus_find(const struct gw *gw, const char *port);
 
 #endif

@@ -1,4 +1,4 @@
-/* gateway/poll/poller.c - polls the packs of each wire, one transaction at a time.
+/* gateway/poll/poller.c - polls the packs of each bus, one transaction at a time.
  *
  * Per link: IDLE (waiting for the next pack to be due) -> GAP (the protocol's
  * inter-frame silence) -> drain stale bytes, send the step's request -> WAIT
@@ -29,16 +29,16 @@
 #define SLOW_EVERY 10
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
-static void link_schedule(struct gw_wire *w);
-static bool ctl_start(struct gw_wire *w);
-static void lend_now(struct gw_wire *w);
+static void link_schedule(struct gw_bus *w);
+static bool ctl_start(struct gw_bus *w);
+static void lend_now(struct gw_bus *w);
 
 /* The poll timer of a link: the silence before a request, the response
  * timeout, the next poll.  libev's epoll backend sleeps whole milliseconds,
  * at least one (a 3.6 ms gap became 4-5 ms, a 0.3 ms one 1 ms), so the
  * timer is a timerfd (CLOCK_MONOTONIC, ns) read by an ev_io; an ev_timer
  * stands in if no timerfd could be made. */
-static void disarm(struct gw_wire *w)
+static void disarm(struct gw_bus *w)
 {
 	ev_timer_stop(w->gw->loop, &w->poll_timer);
 	if (w->poll_tfd >= 0) {
@@ -49,7 +49,7 @@ static void disarm(struct gw_wire *w)
 	}
 }
 
-static void arm(struct gw_wire *w, double after)
+static void arm(struct gw_bus *w, double after)
 {
 	disarm(w);
 	if (after < 0)
@@ -79,11 +79,11 @@ static bool step_listens(const struct gw_pack *p)
 
 /* Throw away what arrived before the request: stale bytes of an earlier
  * answer cannot start this one. */
-static void drain(struct gw_wire *w)
+static void drain(struct gw_bus *w)
 {
 	size_t total = w->rx.len + gw_link_drain(w->link);
 	if (total)
-		gw_debug("link %s: dropped %zu stale bytes before the request", w->link->port, total);
+		gw_debug("link %s: dropped %zu stale bytes before the request", gw_link_port(w->link), total);
 	bms_rx_clear(&w->rx);
 }
 
@@ -98,15 +98,15 @@ static void poll_begin(struct gw_pack *p, double now)
 	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
 	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
 	/* the transport: a driver that streams must be asked again on a new connection */
-	struct gw_wire *w = p->wire;
-	p->poll.link = (uint8_t)w->link->tr->bms_link;
-	p->poll.link_fresh = p->link_opens != w->link->opens;
-	p->link_opens = w->link->opens;
+	struct gw_bus *w = p->bus;
+	p->poll.link = (uint8_t)gw_link_bms_link(w->link);
+	p->poll.link_fresh = p->link_opens != gw_link_opens(w->link);
+	p->link_opens = gw_link_opens(w->link);
 	p->poll.have_key = p->cfg->have_key;
 	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
 	p->last_bad = 0;
 	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
-			  now - p->slow_at >= p->wire->gw->conf->gw.stale_after / 2;
+			  now - p->slow_at >= p->bus->gw->conf->gw.stale_after / 2;
 	p->poll.address_any = p->cfg->address_any;
 	p->poll.position = (uint8_t)p->cfg->position;
 	if (p->cfg->position) {
@@ -124,7 +124,7 @@ static struct gw_pack *group_lead(const struct gw_pack *p)
 	if (!p->cfg->position)
 		return NULL;
 	struct gw_pack *lead = NULL;
-	for (struct gw_pack *q = p->wire->packs; q; q = q->next_on_link)
+	for (struct gw_pack *q = p->bus->packs; q; q = q->next_on_link)
 		if (q->cfg->position && q->drv == p->drv && q->cfg->address == p->cfg->address &&
 		    (!lead || q->cfg->position < lead->cfg->position))
 			lead = q;
@@ -200,11 +200,11 @@ static void pack_good(struct gw *gw, struct gw_pack *p, struct bms_snapshot *sna
 		 p->snap.current, p->snap.soc, p->snap.ncells, (now - started) * 1000);
 }
 
-static void pack_failed(struct gw_wire *w, struct gw_pack *p, const char *why)
+static void pack_failed(struct gw_bus *w, struct gw_pack *p, const char *why)
 {
 	p->failed_polls++;
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
-	if (p->fail_streak++ == 0 && w->link->state == GW_LINK_UP)
+	if (p->fail_streak++ == 0 && gw_link_state(w->link) == GW_LINK_UP)
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
 	else
@@ -213,7 +213,7 @@ static void pack_failed(struct gw_wire *w, struct gw_pack *p, const char *why)
 
 /* The lead of a group polled: the other packs of its answer get their
  * records (their own `cells` and current sign applied), or fail with it. */
-static void group_done(struct gw_wire *w, struct gw_pack *lead, bool ok, const char *why, double now)
+static void group_done(struct gw_bus *w, struct gw_pack *lead, bool ok, const char *why, double now)
 {
 	for (struct gw_pack *m = w->packs; m && lead->cfg->position; m = m->next_on_link) {
 		if (m == lead || group_lead(m) != lead)
@@ -236,7 +236,7 @@ static void group_done(struct gw_wire *w, struct gw_pack *lead, bool ok, const c
 	}
 }
 
-static void poll_done(struct gw_wire *w, bool ok, const char *why)
+static void poll_done(struct gw_bus *w, bool ok, const char *why)
 {
 	struct gw_pack *p = w->cur;
 	struct gw *gw = w->gw;
@@ -257,13 +257,15 @@ static void poll_done(struct gw_wire *w, bool ok, const char *why)
 	if (p->next_due < now)
 		p->next_due = now;
 	group_done(w, p, ok, why, now);
-	if (!w->got_bytes && w->link->state == GW_LINK_UP) {
+	const char *silent_why;
+	unsigned silent_reopen = gw_link_silent_reopen(w->link, &silent_why);
+	if (!w->got_bytes && gw_link_state(w->link) == GW_LINK_UP) {
 		/* a TCP serial server or a BLE connection that passes nothing
 		 * any more is reopened (the transport says after how many) */
-		if (++w->silent_polls >= w->link->tr->silent_reopen && w->link->tr->silent_reopen) {
+		if (++w->silent_polls >= silent_reopen && silent_reopen) {
 			w->silent_polls = 0;
 			polled(gw, p, ok);
-			gw_link_close(w->link, w->link->tr->silent_why);
+			gw_link_close(w->link, silent_why);
 			return;
 		}
 	} else {
@@ -274,7 +276,7 @@ static void poll_done(struct gw_wire *w, bool ok, const char *why)
 }
 
 /* Every step answered: let the driver validate the whole sample. */
-static void poll_finish(struct gw_wire *w)
+static void poll_finish(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
 	int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
@@ -282,10 +284,10 @@ static void poll_finish(struct gw_wire *w)
 }
 
 /* Send the request of the current step, or finish the poll. */
-static void step_send(struct gw_wire *w)
+static void step_send(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
-	uint8_t req[sizeof(w->link->tx)];
+	uint8_t req[GW_LINK_TX_MAX];
 	/* a control command goes ahead of the next poll step */
 	if (ctl_start(w))
 		return;
@@ -316,7 +318,7 @@ static void step_send(struct gw_wire *w)
 	arm(w, p->cfg->timeout);
 }
 
-static void step_gap(struct gw_wire *w)
+static void step_gap(struct gw_bus *w)
 {
 	if (w->lending) {
 		lend_now(w); /* the exchange on the wire is over: the tool's turn */
@@ -326,7 +328,7 @@ static void step_gap(struct gw_wire *w)
 	if (!step_listens(p)) {
 		/* that answer completed the poll: finish it now, not after a
 		 * silence that no request follows */
-		uint8_t req[sizeof(w->link->tx)];
+		uint8_t req[GW_LINK_TX_MAX];
 		if (p->drv->next_request(&p->poll, req, sizeof(req)) == 0) {
 			poll_finish(w);
 			return;
@@ -338,22 +340,22 @@ static void step_gap(struct gw_wire *w)
 }
 
 /* A try of the current step ended without a complete answer. */
-static void count_timeout(struct gw_wire *w)
+static void count_timeout(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
-	w->link->stats.timeouts++;
+	w->stats.timeouts++;
 	if (w->rx.len) {
 		/* a frame had started: it never came whole */
-		w->link->stats.short_frames++;
-		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", w->link->port,
+		w->stats.short_frames++;
+		gw_debug("link %s: pack %s: %zu bytes of an unfinished frame at the timeout", gw_link_port(w->link),
 			 p->cfg->name, w->rx.len);
 	}
-	gw_debug("link %s: pack %s: timeout (%u so far)", w->link->port, p->cfg->name, w->link->stats.timeouts);
+	gw_debug("link %s: pack %s: timeout (%u so far)", gw_link_port(w->link), p->cfg->name, w->stats.timeouts);
 }
 
 /* A try of the step failed: it timed out, or (timed_out false) a bad
  * answer came.  Retry, or fail the poll. */
-static void step_timeout(struct gw_wire *w, bool timed_out)
+static void step_timeout(struct gw_bus *w, bool timed_out)
 {
 	struct gw_pack *p = w->cur;
 	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
@@ -391,7 +393,7 @@ static void step_timeout(struct gw_wire *w, bool timed_out)
  * the command; then the interrupted poll resumes with its current step. */
 
 /* After a control transaction: resume the interrupted poll, or schedule. */
-static void ctl_resume(struct gw_wire *w)
+static void ctl_resume(struct gw_bus *w)
 {
 	w->ctl = NULL;
 	if (w->cur) {
@@ -402,7 +404,7 @@ static void ctl_resume(struct gw_wire *w)
 	}
 }
 
-static void ctl_end(struct gw_wire *w, int exception, const char *why)
+static void ctl_end(struct gw_bus *w, int exception, const char *why)
 {
 	struct gw_ctl *c = w->ctl;
 	struct gw_pack *p = gw_control_pack(c);
@@ -417,7 +419,7 @@ static void ctl_end(struct gw_wire *w, int exception, const char *why)
 	}
 }
 
-static void ctl_gap(struct gw_wire *w)
+static void ctl_gap(struct gw_bus *w)
 {
 	if (w->lending) {
 		lend_now(w);
@@ -429,9 +431,9 @@ static void ctl_gap(struct gw_wire *w)
 }
 
 /* Start a queued command, if there is one and the wire is up. */
-static bool ctl_start(struct gw_wire *w)
+static bool ctl_start(struct gw_bus *w)
 {
-	if (w->ctl || w->link->state != GW_LINK_UP || w->gw->stopping || w->lent)
+	if (w->ctl || gw_link_state(w->link) != GW_LINK_UP || w->gw->stopping || w->lent)
 		return false;
 	struct gw_ctl *c = gw_control_queued(w);
 	if (!c)
@@ -443,10 +445,10 @@ static bool ctl_start(struct gw_wire *w)
 }
 
 /* The gap is over: the next frame of the command, or its end. */
-static void ctl_send(struct gw_wire *w)
+static void ctl_send(struct gw_bus *w)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
-	uint8_t req[sizeof(w->link->tx)];
+	uint8_t req[GW_LINK_TX_MAX];
 	drain(w);
 	int n = p->drv->control_request(gw_control_cmd(w->ctl), req, sizeof(req));
 	if (n == 0) {
@@ -457,7 +459,7 @@ static void ctl_send(struct gw_wire *w)
 		ctl_end(w, GW_MB_DEVICE_FAILURE, bms_strerror(n));
 		return;
 	}
-	gw_debug("link %s: pack %s: control frame", w->link->port, p->cfg->name);
+	gw_debug("link %s: pack %s: control frame", gw_link_port(w->link), p->cfg->name);
 	if (gw_link_send(w->link, req, (size_t)n) < 0)
 		return; /* the link went down: link_down() ended it */
 	if (p->drv->control_unacked) {
@@ -471,11 +473,11 @@ static void ctl_send(struct gw_wire *w)
 
 /* No (good) acknowledgement: the writes are absolute, so sending the frame
  * again is safe; after `retries` more tries the command has failed. */
-static void ctl_retry(struct gw_wire *w, const char *what)
+static void ctl_retry(struct gw_bus *w, const char *what)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
 	if (w->ctl_tries++ < p->cfg->retries) {
-		gw_debug("link %s: pack %s: control frame: %s, try %d", w->link->port, p->cfg->name, what, w->ctl_tries + 1);
+		gw_debug("link %s: pack %s: control frame: %s, try %d", gw_link_port(w->link), p->cfg->name, what, w->ctl_tries + 1);
 		ctl_gap(w);
 		return;
 	}
@@ -484,9 +486,16 @@ static void ctl_retry(struct gw_wire *w, const char *what)
 	ctl_end(w, GW_MB_GATEWAY_TARGET, why);
 }
 
-static void ctl_bytes(struct gw_wire *w)
+/* What a frame handler tells the framing loop: scan on, or stop (the step
+ * moved on: a gap, a retry, the end). */
+enum frame_next { FRAME_MORE, FRAME_STOP };
+
+/* The one framing loop, for polls and control frames alike: what arrived
+ * on w goes through the framer of pack p; noise is skipped (a frame with a
+ * bad checksum counted), and each complete frame, fl bytes at the start of
+ * w->rx, goes to take(), which consumes it and says whether to go on. */
+static void frames(struct gw_bus *w, struct gw_pack *p, enum frame_next (*take)(struct gw_bus *w, size_t fl))
 {
-	struct gw_pack *p = gw_control_pack(w->ctl);
 	const struct bms_driver *d = p->drv;
 	for (;;) {
 		size_t fl = 0;
@@ -494,7 +503,11 @@ static void ctl_bytes(struct gw_wire *w)
 		if (s == BMS_SCAN_NEED)
 			return;
 		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			w->link->stats.checksum_errors += s == BMS_SCAN_BADSUM;
+			if (s == BMS_SCAN_BADSUM) {
+				w->stats.checksum_errors++;
+				gw_debug("link %s: pack %s: checksum error (%u so far)", gw_link_port(w->link), p->cfg->name,
+					 w->stats.checksum_errors);
+			}
 			bms_rx_consume(&w->rx, fl ? fl : 1);
 			continue;
 		}
@@ -502,33 +515,39 @@ static void ctl_bytes(struct gw_wire *w)
 			bms_rx_clear(&w->rx);
 			return;
 		}
-		int rc = d->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
-		bms_rx_consume(&w->rx, fl);
-		if (rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			w->ctl_tries = 0;
-			ctl_gap(w); /* the next frame, or the end */
+		if (take(w, fl) == FRAME_STOP)
 			return;
-		}
-		if (rc == BMS_E_REFUSED) {
-			ctl_end(w, GW_MB_DEVICE_FAILURE, "the BMS refused the command");
-			return;
-		}
-		ctl_retry(w, bms_strerror(rc));
-		return;
 	}
 }
 
-void gw_poll_kick(struct gw_wire *w)
+/* A complete frame while a control frame waits for its acknowledgement. */
+static enum frame_next ctl_frame(struct gw_bus *w, size_t fl)
 {
-	if (w->ps == GW_POLL_IDLE && w->link->state == GW_LINK_UP) {
+	struct gw_pack *p = gw_control_pack(w->ctl);
+	int rc = p->drv->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
+	bms_rx_consume(&w->rx, fl);
+	if (rc == BMS_E_UNEXPECTED)
+		return FRAME_MORE;
+	if (rc == BMS_OK) {
+		w->ctl_tries = 0;
+		ctl_gap(w); /* the next frame, or the end */
+	} else if (rc == BMS_E_REFUSED) {
+		ctl_end(w, GW_MB_DEVICE_FAILURE, "the BMS refused the command");
+	} else {
+		ctl_retry(w, bms_strerror(rc));
+	}
+	return FRAME_STOP;
+}
+
+void gw_poll_kick(struct gw_bus *w)
+{
+	if (w->ps == GW_POLL_IDLE && gw_link_state(w->link) == GW_LINK_UP) {
 		disarm(w);
 		link_schedule(w);
 	}
 }
 
-void gw_poll_control_abort(struct gw_wire *w)
+void gw_poll_control_abort(struct gw_bus *w)
 {
 	if (!w->ctl)
 		return;
@@ -536,19 +555,19 @@ void gw_poll_control_abort(struct gw_wire *w)
 	ctl_resume(w);
 }
 
-static void poll_fire(struct gw_wire *w);
+static void poll_fire(struct gw_bus *w);
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop;
 	(void)revents;
-	poll_fire(container_of(t, struct gw_wire, poll_timer));
+	poll_fire(container_of(t, struct gw_bus, poll_timer));
 }
 
 static void poll_tio_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)revents;
-	struct gw_wire *w = container_of(io, struct gw_wire, poll_tio);
+	struct gw_bus *w = container_of(io, struct gw_bus, poll_tio);
 	uint64_t n;
 	if (read(w->poll_tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		return; /* re-armed or disarmed since it became readable */
@@ -557,7 +576,7 @@ static void poll_tio_cb(struct ev_loop *loop, ev_io *io, int revents)
 }
 
 /* The poll timer expired. */
-static void poll_fire(struct gw_wire *w)
+static void poll_fire(struct gw_bus *w)
 {
 	switch (w->ps) {
 	case GW_POLL_IDLE:
@@ -573,14 +592,14 @@ static void poll_fire(struct gw_wire *w)
 		ctl_send(w);
 		break;
 	case GW_POLL_CTL_WAIT:
-		w->link->stats.timeouts++;
+		w->stats.timeouts++;
 		ctl_retry(w, "timed out");
 		break;
 	}
 }
 
 /* Start the pack that is due first, or sleep until it is. */
-static void link_schedule(struct gw_wire *w)
+static void link_schedule(struct gw_bus *w)
 {
 	if (w->lending && w->ps == GW_POLL_IDLE)
 		lend_now(w);
@@ -612,9 +631,9 @@ static void link_schedule(struct gw_wire *w)
 		arm(w, next_at - now);
 		return;
 	}
-	if (w->link->state == GW_LINK_CONNECTING || w->link->state == GW_LINK_RESOLVING)
+	if (gw_link_state(w->link) == GW_LINK_CONNECTING || gw_link_state(w->link) == GW_LINK_RESOLVING)
 		return; /* link_up() or link_down() comes next */
-	if (w->link->state != GW_LINK_UP) {
+	if (gw_link_state(w->link) != GW_LINK_UP) {
 		/* the wire is down: the poll fails without traffic (the link logs the outage) */
 		w->cur = next;
 		next->poll_started = now;
@@ -632,7 +651,7 @@ static void link_schedule(struct gw_wire *w)
 
 static void link_up(void *arg)
 {
-	struct gw_wire *w = arg;
+	struct gw_bus *w = arg;
 	w->silent_polls = 0;
 	bms_rx_clear(&w->rx);
 	link_schedule(w);
@@ -640,7 +659,7 @@ static void link_up(void *arg)
 
 static void link_down(void *arg)
 {
-	struct gw_wire *w = arg;
+	struct gw_bus *w = arg;
 	bms_rx_clear(&w->rx);
 	if (w->ctl) {
 		struct gw_ctl *c = w->ctl;
@@ -660,26 +679,56 @@ static void link_down(void *arg)
 
 /* Error answers (exceptions, error codes): the one that failed a try, and
  * those the driver took without failing the step (poll.refusals). */
-static void count_refusals(struct gw_wire *w, struct gw_pack *p, int rc)
+static void count_refusals(struct gw_bus *w, struct gw_pack *p, int rc)
 {
 	uint32_t n = p->poll.refusals + (rc == BMS_E_REFUSED);
 	p->poll.refusals = 0;
 	if (n == 0)
 		return;
-	w->link->stats.exceptions += n;
-	gw_debug("link %s: pack %s: an error answer (%u so far)", w->link->port, p->cfg->name,
-		 w->link->stats.exceptions);
+	w->stats.exceptions += n;
+	gw_debug("link %s: pack %s: an error answer (%u so far)", gw_link_port(w->link), p->cfg->name,
+		 w->stats.exceptions);
+}
+
+/* A complete answer to the poll request on the wire. */
+static enum frame_next poll_frame(struct gw_bus *w, size_t fl)
+{
+	struct gw_pack *pk = w->cur;
+	const struct bms_driver *d = pk->drv;
+	int rc = d->handle(&pk->poll, w->rx.buf, fl);
+	bms_rx_consume(&w->rx, fl);
+	count_refusals(w, pk, rc);
+	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+		return FRAME_MORE;
+	if (rc == BMS_OK) {
+		pk->poll.attempt = 0;
+		if (d->listen_only)
+			poll_finish(w);
+		else
+			step_gap(w);
+		return FRAME_STOP;
+	}
+	/* a bad answer: count it as a failed try of this step */
+	if (rc == BMS_E_CHECKSUM)
+		w->stats.checksum_errors++;
+	else if (rc == BMS_E_SHORT)
+		w->stats.short_frames++;
+	gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
+	snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
+	pk->last_bad = rc;
+	step_timeout(w, false);
+	return FRAME_STOP;
 }
 
 static void link_bytes(void *arg, const uint8_t *p, size_t n)
 {
-	struct gw_wire *w = arg;
+	struct gw_bus *w = arg;
 	double now = gw_mono();
 	w->got_bytes = true;
 	if (w->ps == GW_POLL_CTL_WAIT) {
 		w->last_rx = now;
 		bms_rx_feed(&w->rx, p, n);
-		ctl_bytes(w);
+		frames(w, gw_control_pack(w->ctl), ctl_frame);
 		return;
 	}
 	if (w->ps != GW_POLL_WAIT) {
@@ -698,55 +747,13 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 	struct gw_pack *pk = w->cur;
 	const struct bms_driver *d = pk->drv;
 	if (w->rx.len && d->interbyte > 0 && now - w->last_rx > d->interbyte) {
-		w->link->stats.short_frames++;
-		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", w->link->port, w->rx.len);
+		w->stats.short_frames++;
+		gw_debug("link %s: %zu bytes of a partial frame abandoned (silence)", gw_link_port(w->link), w->rx.len);
 		bms_rx_clear(&w->rx);
 	}
 	w->last_rx = now;
 	bms_rx_feed(&w->rx, p, n);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan s = d->scan(&pk->poll, w->rx.buf, w->rx.len, &fl);
-		if (s == BMS_SCAN_NEED)
-			return;
-		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			if (s == BMS_SCAN_BADSUM) {
-				w->link->stats.checksum_errors++;
-				gw_debug("link %s: pack %s: checksum error (%u so far)", w->link->port, pk->cfg->name,
-					 w->link->stats.checksum_errors);
-			}
-			bms_rx_consume(&w->rx, fl ? fl : 1);
-			continue;
-		}
-		if (fl == 0 || fl > w->rx.len) {
-			bms_rx_clear(&w->rx);
-			return;
-		}
-		int rc = d->handle(&pk->poll, w->rx.buf, fl);
-		bms_rx_consume(&w->rx, fl);
-		count_refusals(w, pk, rc);
-		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			pk->poll.attempt = 0;
-			if (d->listen_only) {
-				poll_finish(w);
-				return;
-			}
-			step_gap(w);
-			return;
-		}
-		/* a bad answer: count it as a failed try of this step */
-		if (rc == BMS_E_CHECKSUM)
-			w->link->stats.checksum_errors++;
-		else if (rc == BMS_E_SHORT)
-			w->link->stats.short_frames++;
-		gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
-		snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
-		pk->last_bad = rc;
-		step_timeout(w, false);
-		return;
-	}
+	frames(w, pk, poll_frame);
 }
 
 static void link_drained(void *arg)
@@ -754,7 +761,7 @@ static void link_drained(void *arg)
 	(void)arg; /* a request is written whole or the link closes */
 }
 
-static void stop_polling(struct gw_wire *w)
+static void stop_polling(struct gw_bus *w)
 {
 	disarm(w);
 	w->cur = NULL;
@@ -769,12 +776,12 @@ static void link_gone(void *arg)
 
 static const struct gw_link_owner poller_owner = { link_up, link_down, link_bytes, link_drained, link_gone };
 
-struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg)
+struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg)
 {
-	struct gw_wire *w = calloc(1, sizeof(*w));
+	struct gw_bus *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	if (!(w->link = gw_link_new(&gw->wire_env, cfg))) {
+	if (!(w->link = gw_link_new(&gw->link_env, cfg))) {
 		free(w);
 		return NULL;
 	}
@@ -784,13 +791,13 @@ struct gw_wire *gw_wire_new(struct gw *gw, const struct conf_pack *cfg)
 	ev_init(&w->poll_timer, poll_timer_cb);
 	w->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->poll_tfd < 0)
-		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", w->link->port,
+		gw_warn("link %s: timerfd: %s (the gaps on this wire keep libev's millisecond timer)", gw_link_port(w->link),
 			strerror(errno));
 	ev_io_init(&w->poll_tio, poll_tio_cb, w->poll_tfd, EV_READ);
 	return w;
 }
 
-void gw_wire_free(struct gw_wire *w)
+void gw_bus_free(struct gw_bus *w)
 {
 	if (!w)
 		return;
@@ -804,30 +811,30 @@ void gw_wire_free(struct gw_wire *w)
 	free(w);
 }
 
-void gw_wire_open(struct gw_wire *w)
+void gw_bus_open(struct gw_bus *w)
 {
 	gw_link_open(w->link);
 }
 
-struct gw_wire *gw_wire_find(const struct gw *gw, const char *port)
+struct gw_bus *gw_bus_find(const struct gw *gw, const char *port)
 {
-	for (int i = 0; i < gw->nwires; i++)
-		if (strcmp(gw->wires[i]->link->port, port) == 0)
-			return gw->wires[i];
+	for (int i = 0; i < gw->nbuses; i++)
+		if (strcmp(gw_link_port(gw->buses[i]->link), port) == 0)
+			return gw->buses[i];
 	return NULL;
 }
 
-void gw_poll_abort(struct gw_wire *w)
+void gw_poll_abort(struct gw_bus *w)
 {
 	if (!w->cur)
 		return;
-	gw_debug("link %s: poll of pack %s abandoned", w->link->port, w->cur->cfg->name);
+	gw_debug("link %s: poll of pack %s abandoned", gw_link_port(w->link), w->cur->cfg->name);
 	disarm(w);
 	w->cur = NULL;
 	w->ps = GW_POLL_IDLE;
 }
 
-static void lend_now(struct gw_wire *w)
+static void lend_now(struct gw_bus *w)
 {
 	w->lending = false;
 	disarm(w);
@@ -846,7 +853,7 @@ static void lend_now(struct gw_wire *w)
 	w->lend_ready(w->lend_arg);
 }
 
-void gw_poll_lend(struct gw_wire *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg))
+void gw_poll_lend(struct gw_bus *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg))
 {
 	w->lent = true;
 	w->lend_owner = o;
@@ -861,7 +868,7 @@ void gw_poll_lend(struct gw_wire *w, const struct gw_link_owner *o, void *arg, v
 	lend_now(w);
 }
 
-void gw_poll_return(struct gw_wire *w)
+void gw_poll_return(struct gw_bus *w)
 {
 	w->lent = false;
 	w->lend_owner = NULL;
@@ -879,7 +886,7 @@ void gw_poll_return(struct gw_wire *w)
 	gw_poll_schedule(w);
 }
 
-void gw_poll_schedule(struct gw_wire *w)
+void gw_poll_schedule(struct gw_bus *w)
 {
 	if (w->ps == GW_POLL_IDLE)
 		disarm(w);

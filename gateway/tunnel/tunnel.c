@@ -42,7 +42,7 @@ struct gw_tunnel {
 	/* the tool */
 	int cfd;
 	char peer[INET6_ADDRSTRLEN + 8];
-	struct gw_wire *wire;          /* lent to the tool, NULL if no tool */
+	struct gw_bus *bus;           /* lent to the tool, NULL if no tool */
 	ev_io rd, wr;
 	ev_timer idle;
 	double since, last_bytes;
@@ -71,8 +71,8 @@ static void end_session(struct gw_tunnel *t, const char *why, bool give_back)
 	ev_timer_stop(loop, &t->idle);
 	close(t->cfd);
 	t->cfd = -1;
-	struct gw_wire *w = t->wire;
-	t->wire = NULL;
+	struct gw_bus *w = t->bus;
+	t->bus = NULL;
 	t->outlen = 0;
 	gw_info("tunnel %s: tool %s %s after %.0f s (%lu bytes to the wire, %lu from it%s); wire %s %s",
 		t->cfg.name, t->peer, why, gw_mono() - t->since, t->to_wire, t->from_wire,
@@ -130,7 +130,7 @@ static void wire_bytes(void *arg, const uint8_t *p, size_t n)
 /* Move the tool's bytes to the wire, as far as the wire's buffer takes them. */
 static void tool_read(struct gw_tunnel *t)
 {
-	struct gw_link *l = t->wire->link;
+	struct gw_link *l = t->bus->link;
 	uint8_t buf[512];
 	for (int i = 0; i < 16; i++) {
 		size_t room = gw_link_is_up(l) ? gw_link_room(l) : sizeof(buf);
@@ -162,7 +162,7 @@ static void tool_read(struct gw_tunnel *t)
 		} else {
 			t->to_wire += (unsigned long)took; /* room was checked: all of it */
 		}
-		if (t->cfd < 0 || t->wire == NULL)
+		if (t->cfd < 0 || t->bus == NULL)
 			return; /* the write failed and the link closed the session */
 	}
 }
@@ -219,10 +219,10 @@ static void wire_ready(void *arg);
 static void start_session(struct gw_tunnel *t, int fd, const char *peer)
 {
 	struct gw *gw = t->gw;
-	struct gw_wire *w = gw_wire_find(gw, t->cfg.port);
+	struct gw_bus *w = gw_bus_find(gw, t->cfg.port);
 	t->cfd = fd;
 	snprintf(t->peer, sizeof(t->peer), "%s", peer);
-	t->wire = w;
+	t->bus = w;
 	t->since = t->last_bytes = gw_mono();
 	t->to_wire = t->from_wire = t->dropped = 0;
 	t->outlen = 0;

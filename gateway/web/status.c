@@ -23,12 +23,11 @@
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
-static const char *link_state(const struct gw_wire *w)
+static const char *link_state(const struct gw_bus *w, const struct gw_link_info *li)
 {
-	const struct gw_link *l = w->link;
 	if (w->lent)
 		return "lent";
-	switch (l->state) {
+	switch (li->state) {
 	case GW_LINK_DOWN: return "down";
 	case GW_LINK_RESOLVING: return "resolving";
 	case GW_LINK_CONNECTING: return "connecting";
@@ -37,26 +36,22 @@ static const char *link_state(const struct gw_wire *w)
 	return "?";
 }
 
-static const char *link_kind(const struct gw_link *l)
-{
-	return l->tr->name; /* serial, tcp, ble */
-}
-
 static void links_json(struct gw *gw, FILE *o)
 {
 	double now = gw_mono();
 	fputc('[', o);
-	for (int i = 0; i < gw->nwires; i++) {
-		const struct gw_wire *w = gw->wires[i];
-		const struct gw_link *l = w->link;
+	for (int i = 0; i < gw->nbuses; i++) {
+		const struct gw_bus *w = gw->buses[i];
+		struct gw_link_info li;
+		gw_link_info(w->link, &li);
 		fprintf(o, "%s{\"port\":", i ? "," : "");
-		gw_json_str(o, l->port);
-		fprintf(o, ",\"kind\":\"%s\",\"state\":\"%s\",\"up\":%s,\"opens\":%lu", link_kind(l), link_state(w),
-			l->state == GW_LINK_UP ? "true" : "false", l->opens);
-		if (l->state != GW_LINK_UP && l->rt.outage_logged)
-			fprintf(o, ",\"down_s\":%.0f", now - l->rt.down_since);
+		gw_json_str(o, li.port);
+		fprintf(o, ",\"kind\":\"%s\",\"state\":\"%s\",\"up\":%s,\"opens\":%lu", li.kind, link_state(w, &li),
+			li.state == GW_LINK_UP ? "true" : "false", li.opens);
+		if (li.state != GW_LINK_UP && li.down_since >= 0)
+			fprintf(o, ",\"down_s\":%.0f", now - li.down_since);
 		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,\"packs\":[",
-			l->stats.checksum_errors, l->stats.short_frames, l->stats.timeouts, l->stats.exceptions);
+			w->stats.checksum_errors, w->stats.short_frames, w->stats.timeouts, w->stats.exceptions);
 		bool first = true;
 		for (const struct gw_pack *p = w->packs; p; p = p->next_on_link) {
 			fprintf(o, "%s", first ? "" : ",");
@@ -440,18 +435,20 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
 		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
-		for (int i = 0; i < gw->nwires; i++) {
-			const struct gw_link *l = gw->wires[i]->link;
-			double v[] = { l->state == GW_LINK_UP && !gw->wires[i]->lent, (double)l->opens, l->stats.checksum_errors,
-				       l->stats.short_frames, l->stats.timeouts, l->stats.exceptions };
+		for (int i = 0; i < gw->nbuses; i++) {
+			const struct gw_bus *w = gw->buses[i];
+			struct gw_link_info li;
+			gw_link_info(w->link, &li);
+			double v[] = { li.state == GW_LINK_UP && !w->lent, (double)li.opens, w->stats.checksum_errors,
+				       w->stats.short_frames, w->stats.timeouts, w->stats.exceptions };
 			fprintf(o, "%s{port=", lf[f].name);
-			gw_prom_label(o, l->port);
-			fprintf(o, ",kind=\"%s\"} %.0f\n", link_kind(l), v[f]);
+			gw_prom_label(o, li.port);
+			fprintf(o, ",kind=\"%s\"} %.0f\n", li.kind, v[f]);
 		}
 	}
 }
 
-/* /metrics: the gateway, the packs, every unit's values, the wires, then
+/* /metrics: the gateway, the packs, every unit's values, the buses' links, then
  * each output's own families. */
 void gw_status_metrics(struct gw *gw, FILE *o)
 {

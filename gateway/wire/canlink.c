@@ -2,7 +2,8 @@
  * is a CAN bus (a SocketCAN interface, or an slcan adapter) listens to a
  * battery talking to its inverter, and never transmits.
  *
- * The link owns a listening CAN port (can.h, gw_can_new_listener()): the
+ * The link owns a listening CAN port (can.h, gw_can_new_listener(); its
+ * l->tr_data, made at the first open): the
  * driver's bit rate and identifiers (struct bms_driver can_bitrate,
  * can_id, can_mask), SocketCAN with that receive filter, an slcan adapter
  * opened listen only.  Every frame it receives goes to the link's owner as
@@ -19,7 +20,7 @@
 
 #include "../core/log.h"
 #include "can.h"
-#include "wire.h"
+#include "wire_int.h"
 
 static void cl_up(void *arg)
 {
@@ -51,9 +52,10 @@ static const struct gw_can_owner cl_owner = { cl_up, cl_down, cl_frame };
 
 static void cl_open(struct gw_link *l)
 {
-	if (l->can) {
+	struct gw_can *c = l->tr_data;
+	if (c) {
 		/* the port opens itself again after an outage: up once it is */
-		if (gw_can_is_up(l->can))
+		if (gw_can_is_up(c))
 			gw_link_up(l);
 		else
 			gw_link_lost(l);
@@ -65,14 +67,15 @@ static void cl_open(struct gw_link *l)
 		gw_link_failed(l, "open", EINVAL);
 		return;
 	}
-	l->can = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, d->can_bitrate, d->can_id,
-				     d->can_mask, &cl_owner, l);
-	if (!l->can) {
+	c = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, d->can_bitrate, d->can_id, d->can_mask,
+				&cl_owner, l);
+	if (!c) {
 		gw_link_failed(l, "open", ENOMEM);
 		return;
 	}
-	gw_can_open(l->can);
-	if (!gw_can_is_up(l->can))
+	l->tr_data = c;
+	gw_can_open(c);
+	if (!gw_can_is_up(c))
 		gw_link_lost(l); /* it failed, or opens later: polls fail "link down" until then */
 }
 
@@ -99,8 +102,8 @@ static size_t cl_drain(struct gw_link *l)
 
 static void cl_release(struct gw_link *l)
 {
-	gw_can_free(l->can);
-	l->can = NULL;
+	gw_can_free(l->tr_data);
+	l->tr_data = NULL;
 }
 
 const struct gw_transport gw_transport_can = {

@@ -1,14 +1,14 @@
-/* gateway/wire/link.c - one wire: the generic link (see wire.h).
+/* gateway/wire/link.c - one wire: the generic link (see wire.h, wire_int.h).
  *
  * What is common to every kind of link lives here: the state (down,
  * resolving, connecting, up), the reopen with capped exponential backoff
  * and the outage logged once when it starts and once when it ends
  * (core/retry.c), the send buffer, the owner's callbacks, and what the
  * descriptor-based transports (serial.c, tcp.c) share: the watcher that
- * reads, writes and completes a connect.  Bluetooth LE is ble/.
+ * reads, writes and completes a connect.  It calls a transport only
+ * through l->tr and names none (transports.c does); Bluetooth LE is ble/.
  */
 #include <errno.h>
-#include <libserialport.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +16,10 @@
 #include <unistd.h>
 
 #include "../core/log.h"
-#include "../core/resolve.h"
 #include "../core/util.h"
-#include "wire.h"
+#include "wire_int.h"
 
 static void link_io_cb(struct ev_loop *loop, ev_io *w, int revents);
-
-const struct gw_transport *gw_link_transport(const struct conf_pack *cfg)
-{
-#ifdef HAVE_SYSTEMD
-	if (cfg->is_ble)
-		return &gw_transport_ble;
-#endif
-	if (cfg->is_can)
-		return &gw_transport_can;
-	return cfg->is_tcp ? &gw_transport_tcp : &gw_transport_serial;
-}
 
 /* ---- the owner ---- */
 
@@ -85,20 +73,18 @@ void gw_link_attach(struct gw_link *l, int fd)
 	l->txlen = l->txoff = 0;
 }
 
-/* serial and TCP: the descriptor (and libserialport's handle) */
+/* serial and TCP: the descriptor */
 void gw_link_fd_close(struct gw_link *l)
 {
-	if (l->sp) {
-		sp_close(l->sp);
-		sp_free_port(l->sp);
-		l->sp = NULL;
-	} else if (l->fd >= 0) {
-		if (l->have_saved_tio)
-			(void)tcsetattr(l->fd, TCSANOW, &l->saved_tio);
+	if (l->fd >= 0)
 		close(l->fd);
-	}
-	l->have_saved_tio = false;
 	l->fd = -1;
+}
+
+void gw_link_free_data(struct gw_link *l)
+{
+	free(l->tr_data);
+	l->tr_data = NULL;
 }
 
 size_t gw_link_fd_drain(struct gw_link *l)
@@ -160,8 +146,7 @@ static void read_some(struct gw_link *l)
 		}
 		if (n == 0) {
 			/* TCP: the server closed; tty: the adapter vanished (hangup) */
-			gw_link_failed(l, l->tr == &gw_transport_tcp ? "connection closed by the serial server"
-								     : "device hung up", 0);
+			gw_link_failed(l, l->tr->eof_why ? l->tr->eof_why : "end of file", 0);
 			return;
 		}
 		if (errno != EAGAIN && errno != EINTR)
@@ -217,12 +202,14 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gw_link_open(l);
 }
 
-static struct gw_link *link_alloc(struct gw_link_env *env)
+struct gw_link *gw_link_alloc(struct gw_link_env *env, const struct gw_transport *tr, const char *port)
 {
 	struct gw_link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
 	l->env = env;
+	l->tr = tr;
+	l->port = port;
 	l->fd = -1;
 	l->state = GW_LINK_DOWN;
 	gw_retry_init(&l->rt);
@@ -232,37 +219,10 @@ static struct gw_link *link_alloc(struct gw_link_env *env)
 	return l;
 }
 
-struct gw_link *gw_link_new(struct gw_link_env *env, const struct conf_pack *cfg)
+void gw_link_copy_port(struct gw_link *l, const char *port)
 {
-	struct gw_link *l = link_alloc(env);
-	if (!l)
-		return NULL;
-	l->cfg = cfg;
-	l->port = cfg->port;
-	l->tr = gw_link_transport(cfg);
-	l->line = (struct gw_line){ cfg->baud, 'N', 1 };
-	snprintf(l->tcp_host, sizeof(l->tcp_host), "%s", cfg->tcp_host);
-	l->tcp_port = cfg->tcp_port;
-	return l;
-}
-
-struct gw_link *gw_link_new_port(struct gw_link_env *env, const char *port, const char *tcp_host, int tcp_port,
-				 const struct gw_line *line)
-{
-	struct gw_link *l = link_alloc(env);
-	if (!l)
-		return NULL;
 	snprintf(l->port_buf, sizeof(l->port_buf), "%s", port);
 	l->port = l->port_buf;
-	if (tcp_host && tcp_host[0]) {
-		l->tr = &gw_transport_tcp;
-		snprintf(l->tcp_host, sizeof(l->tcp_host), "%s", tcp_host);
-		l->tcp_port = tcp_port;
-	} else {
-		l->tr = &gw_transport_serial;
-	}
-	l->line = *line;
-	return l;
 }
 
 void gw_link_free(struct gw_link *l)
@@ -280,6 +240,59 @@ void gw_link_free(struct gw_link *l)
 bool gw_link_is_up(const struct gw_link *l)
 {
 	return l->state == GW_LINK_UP;
+}
+
+const char *gw_link_port(const struct gw_link *l)
+{
+	return l->port;
+}
+
+void gw_link_info(const struct gw_link *l, struct gw_link_info *out)
+{
+	out->port = l->port;
+	out->kind = l->tr->name;
+	out->state = l->state;
+	out->opens = l->opens;
+	out->down_since = l->rt.outage_logged ? l->rt.down_since : -1;
+	out->why = l->why;
+}
+
+enum gw_link_state gw_link_state(const struct gw_link *l)
+{
+	return l->state;
+}
+
+unsigned long gw_link_opens(const struct gw_link *l)
+{
+	return l->opens;
+}
+
+enum bms_link gw_link_bms_link(const struct gw_link *l)
+{
+	return l->tr->bms_link;
+}
+
+int gw_link_fds(const struct gw_link *l)
+{
+	return l->tr->fds;
+}
+
+unsigned gw_link_silent_reopen(const struct gw_link *l, const char **why)
+{
+	*why = l->tr->silent_why;
+	return l->tr->silent_reopen;
+}
+
+const struct conf_pack *gw_link_cfg(const struct gw_link *l)
+{
+	return l->cfg;
+}
+
+void gw_link_rebind(struct gw_link *l, const struct conf_pack *cfg)
+{
+	l->cfg = cfg;
+	if (cfg)
+		l->port = cfg->port;
 }
 
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
@@ -303,7 +316,6 @@ void gw_link_close(struct gw_link *l, const char *why)
 {
 	struct ev_loop *loop = l->env->loop;
 	bool was_up = l->state != GW_LINK_DOWN;
-	gw_lookup_cancel(&l->lookup);
 	ev_io_stop(loop, &l->io);
 	ev_timer_stop(loop, &l->conn_timer);
 	l->tr->close(l);
@@ -332,10 +344,7 @@ void gw_link_lost(struct gw_link *l)
 
 int gw_link_set_baud(struct gw_link *l, int baud)
 {
-	l->line.baud = baud;
-	if (l->state != GW_LINK_UP || !l->tr->set_baud)
-		return 0;
-	return l->tr->set_baud(l);
+	return l->tr->set_baud ? l->tr->set_baud(l, baud) : 0;
 }
 
 size_t gw_link_drain(struct gw_link *l)

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <libserialport.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -23,7 +24,31 @@
 #include <unistd.h>
 
 #include "../core/log.h"
-#include "wire.h"
+#include "wire_int.h"
+
+/* A serial link's own state (l->tr_data). */
+struct serial {
+	struct gw_line line;           /* the line settings */
+	struct sp_port *sp;            /* libserialport handle (NULL for termios) */
+	struct termios saved_tio;      /* termios fallback: the settings before we opened it */
+	bool have_saved_tio;
+};
+
+int gw_serial_setup(struct gw_link *l, const struct gw_line *line)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -1;
+	s->line = *line;
+	l->tr_data = s;
+	return 0;
+}
+
+/* A pack's serial port: 8N1 at its baud. */
+static int serial_setup(struct gw_link *l, const struct conf_pack *cfg)
+{
+	return gw_serial_setup(l, &(struct gw_line){ cfg->baud, 'N', 1 });
+}
 
 static int baud_to_speed(int baud, speed_t *out)
 {
@@ -57,13 +82,14 @@ static int lock_port(int fd)
  * parity and stop bits, with termios. */
 static int open_termios(struct gw_link *l)
 {
+	struct serial *s = l->tr_data;
 	int fd = open(l->port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct termios t;
 	speed_t sp;
 	if (!isatty(fd) || lock_port(fd) < 0 || tcgetattr(fd, &t) < 0 ||
-	    baud_to_speed(l->line.baud, &sp) < 0) {
+	    baud_to_speed(s->line.baud, &sp) < 0) {
 		int e = errno ? errno : ENOTTY;
 		close(fd);
 		errno = e;
@@ -71,13 +97,13 @@ static int open_termios(struct gw_link *l)
 	}
 	/* restored at close, as mbusd and tio do: the next program finds the
 	 * port as it was (a getty, a modem tool) */
-	l->saved_tio = t;
+	s->saved_tio = t;
 	cfmakeraw(&t);
 	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | PARODD | CRTSCTS);
 	t.c_cflag |= CLOCAL | CREAD | CS8;
-	if (l->line.parity == 'E' || l->line.parity == 'O')
-		t.c_cflag |= PARENB | (l->line.parity == 'O' ? PARODD : 0);
-	if (l->line.stop_bits == 2)
+	if (s->line.parity == 'E' || s->line.parity == 'O')
+		t.c_cflag |= PARENB | (s->line.parity == 'O' ? PARODD : 0);
+	if (s->line.stop_bits == 2)
 		t.c_cflag |= CSTOPB;
 	cfsetispeed(&t, sp);
 	cfsetospeed(&t, sp);
@@ -85,12 +111,12 @@ static int open_termios(struct gw_link *l)
 	t.c_cc[VTIME] = 0;
 	if (tcsetattr(fd, TCSANOW, &t) < 0) {
 		int e = errno;
-		(void)tcsetattr(fd, TCSANOW, &l->saved_tio);
+		(void)tcsetattr(fd, TCSANOW, &s->saved_tio);
 		close(fd);
 		errno = e;
 		return -1;
 	}
-	l->have_saved_tio = true;
+	s->have_saved_tio = true;
 	return fd;
 }
 
@@ -98,6 +124,7 @@ static int open_termios(struct gw_link *l)
  * parity and the stop bits of the link at its baud. */
 static int open_sp(struct gw_link *l, struct sp_port *sp)
 {
+	const struct serial *s = l->tr_data;
 	int fd = -1;
 	if (sp_open(sp, SP_MODE_READ_WRITE) != SP_OK || sp_get_port_handle(sp, &fd) != SP_OK)
 		goto sp_failed;
@@ -107,10 +134,10 @@ static int open_sp(struct gw_link *l, struct sp_port *sp)
 		errno = e;
 		return -1;
 	}
-	enum sp_parity par = l->line.parity == 'E' ? SP_PARITY_EVEN : l->line.parity == 'O' ? SP_PARITY_ODD
+	enum sp_parity par = s->line.parity == 'E' ? SP_PARITY_EVEN : s->line.parity == 'O' ? SP_PARITY_ODD
 											      : SP_PARITY_NONE;
-	if (sp_set_baudrate(sp, l->line.baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
-	    sp_set_parity(sp, par) != SP_OK || sp_set_stopbits(sp, l->line.stop_bits == 2 ? 2 : 1) != SP_OK ||
+	if (sp_set_baudrate(sp, s->line.baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
+	    sp_set_parity(sp, par) != SP_OK || sp_set_stopbits(sp, s->line.stop_bits == 2 ? 2 : 1) != SP_OK ||
 	    sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK)
 		goto sp_failed;
 	return fd;
@@ -128,6 +155,7 @@ sp_failed: {
 
 static int open_serial(struct gw_link *l)
 {
+	struct serial *s = l->tr_data;
 	struct sp_port *sp = NULL;
 	int fd;
 	if (sp_get_port_by_name(l->port, &sp) == SP_OK) {
@@ -138,7 +166,7 @@ static int open_serial(struct gw_link *l)
 			errno = e;
 			return -1;
 		}
-		l->sp = sp;
+		s->sp = sp;
 	} else {
 		if (sp)
 			sp_free_port(sp);
@@ -154,10 +182,14 @@ static int open_serial(struct gw_link *l)
 
 /* Another baud rate on the open port (bmsgw --detect listens and probes at
  * several); what arrived at the old rate is dropped. */
-static int serial_set_baud(struct gw_link *l)
+static int serial_set_baud(struct gw_link *l, int baud)
 {
-	if (l->sp) {
-		if (sp_set_baudrate(l->sp, l->line.baud) != SP_OK) {
+	struct serial *s = l->tr_data;
+	s->line.baud = baud;
+	if (l->state != GW_LINK_UP)
+		return 0;
+	if (s->sp) {
+		if (sp_set_baudrate(s->sp, baud) != SP_OK) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -166,7 +198,7 @@ static int serial_set_baud(struct gw_link *l)
 		speed_t sp;
 		if (tcgetattr(l->fd, &t) < 0)
 			return -1;
-		if (baud_to_speed(l->line.baud, &sp) < 0) {
+		if (baud_to_speed(baud, &sp) < 0) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -191,13 +223,33 @@ static void serial_open(struct gw_link *l)
 	gw_link_up(l);
 }
 
+/* The descriptor (and libserialport's handle, or the settings termios
+ * found, put back). */
+static void serial_close(struct gw_link *l)
+{
+	struct serial *s = l->tr_data;
+	if (s->sp) {
+		sp_close(s->sp);
+		sp_free_port(s->sp);
+		s->sp = NULL;
+		l->fd = -1; /* libserialport's */
+	} else if (l->fd >= 0 && s->have_saved_tio) {
+		(void)tcsetattr(l->fd, TCSANOW, &s->saved_tio);
+	}
+	s->have_saved_tio = false;
+	gw_link_fd_close(l);
+}
+
 const struct gw_transport gw_transport_serial = {
 	.name = "serial",
 	.bms_link = BMS_LINK_WIRE,
 	.fds = 2, /* the device, the poll timerfd */
+	.eof_why = "device hung up", /* the adapter vanished (hangup) */
+	.setup = serial_setup,
 	.open = serial_open,
-	.close = gw_link_fd_close,
+	.close = serial_close,
 	.write = gw_link_fd_write,
 	.drain = gw_link_fd_drain,
 	.set_baud = serial_set_baud,
+	.release = gw_link_free_data,
 };

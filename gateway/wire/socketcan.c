@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "../core/log.h"
+#include "../core/retry.h"
 #include "../core/util.h"
 #include "can.h"
 

@@ -7,13 +7,37 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "../core/net.h"
 #include "../core/resolve.h"
-#include "wire.h"
+#include "wire_int.h"
 
 #define CONNECT_TIMEOUT 5.0
+
+/* A TCP link's own state (l->tr_data). */
+struct tcp {
+	char host[CONF_HOST_MAX];      /* the serial server */
+	int port;
+	struct gw_lookup *lookup;      /* RESOLVING: the host name lookup */
+};
+
+int gw_tcp_setup(struct gw_link *l, const char *host, int port)
+{
+	struct tcp *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	t->port = port;
+	l->tr_data = t;
+	return 0;
+}
+
+static int tcp_setup(struct gw_link *l, const struct conf_pack *cfg)
+{
+	return gw_tcp_setup(l, cfg->tcp_host, cfg->tcp_port);
+}
 
 /* The TCP serial server's address is known: start the connection. */
 static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
@@ -21,7 +45,7 @@ static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 	struct gw_link *l = arg;
 	if (!res->ok) {
 		char why[400];
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", l->tcp_host, res->error);
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", ((struct tcp *)l->tr_data)->host, res->error);
 		gw_link_close(l, why);
 		return;
 	}
@@ -45,9 +69,18 @@ static void tcp_resolved(void *arg, const struct gw_lookup_result *res)
 
 static void tcp_open(struct gw_link *l)
 {
+	struct tcp *t = l->tr_data;
 	l->state = GW_LINK_RESOLVING;
 	/* a numeric address answers at once; a name later, from the loop */
-	gw_resolve(l->env->resolver, l->tcp_host, l->tcp_port, tcp_resolved, l, &l->lookup);
+	gw_resolve(l->env->resolver, t->host, t->port, tcp_resolved, l, &t->lookup);
+}
+
+/* The lookup in progress, or the socket. */
+static void tcp_close(struct gw_link *l)
+{
+	struct tcp *t = l->tr_data;
+	gw_lookup_cancel(&t->lookup);
+	gw_link_fd_close(l);
 }
 
 const struct gw_transport gw_transport_tcp = {
@@ -56,8 +89,11 @@ const struct gw_transport gw_transport_tcp = {
 	.fds = 2, /* the socket, the poll timerfd */
 	.silent_reopen = 3,
 	.silent_why = "serial server passes no bytes; reconnecting",
+	.eof_why = "connection closed by the serial server",
+	.setup = tcp_setup,
 	.open = tcp_open,
-	.close = gw_link_fd_close,
+	.close = tcp_close,
 	.write = gw_link_fd_write,
 	.drain = gw_link_fd_drain,
+	.release = gw_link_free_data,
 };

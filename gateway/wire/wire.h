@@ -5,7 +5,10 @@
  * every kind shares (the state, the reopen with backoff and the outage
  * logged once, the send buffer); one const struct gw_transport per kind
  * does the rest (serial.c, tcp.c, ble/, canlink.c), as libmodbus has one
- * backend per transport.
+ * backend per transport, and keeps its own state behind the link's
+ * tr_data, as libmodbus's backend_data.  struct gw_link and the
+ * transports are private to wire/ (wire_int.h); other rooms hold a
+ * pointer and use the calls below.  transports.c names every transport.
  *
  * A link never names who uses it: its owner installs callbacks (struct
  * gw_link_owner) and hears from it through them, as redis's connections
@@ -21,18 +24,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <termios.h>
 
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
-#include "../core/retry.h"
 
-struct gw_lookup;
 struct gw_link;
 struct gw_ble;
-struct gw_ble_link;
 struct gw_resolver;
-struct gw_can;
 
 /* What every link of the process shares (struct gw holds it). */
 struct gw_link_env {
@@ -40,16 +38,6 @@ struct gw_link_env {
 	struct gw_resolver *resolver;  /* host names of TCP serial servers */
 	struct gw_ble *ble;            /* the BlueZ client of the ble:// links, NULL until one opens */
 	double ble_connect_timeout;    /* [ble] connect_timeout */
-};
-
-/* Error counters of one wire, as libmodbus and mbusd keep them (its owner
- * counts them: it is the one that frames what arrives). */
-struct gw_wire_stats {
-	uint32_t checksum_errors;      /* complete frames whose checksum (or end marker) failed */
-	uint32_t short_frames;         /* frames cut short: truncated, or abandoned half-way */
-	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
-	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
-	                                * a paceic RTN other than 00) */
 };
 
 /* What a link tells its owner.  arg is what the owner installed. */
@@ -61,40 +49,6 @@ struct gw_link_owner {
 	void (*gone)(void *arg);       /* the link is being freed */
 };
 
-/* One kind of link: how a wire of that kind is opened, written, drained
- * and closed.  A transport reports an open wire with gw_link_up(), every
- * byte it receives with gw_link_bytes() and any failure with
- * gw_link_close(l, why). */
-struct gw_transport {
-	const char *name;           /* "serial", "tcp", "ble" (logs, --check) */
-	enum bms_link bms_link;     /* what the drivers see (struct bms_poll.link) */
-	int fds;                    /* descriptors one link holds, its poll timerfd included */
-	/* consecutive polls without a byte after which the link is reopened
-	 * (0 = never: a serial port has nothing to reopen), and what the log says */
-	unsigned silent_reopen;
-	const char *silent_why;
-	/* start opening l (non-blocking): gw_link_up() or gw_link_close() follows,
-	 * now or later from the loop */
-	void (*open)(struct gw_link *l);
-	/* release what open took, quietly (the generic close stops l->io) */
-	void (*close)(struct gw_link *l);
-	/* l->tx[txoff..txlen) is queued: write what can be written now;
-	 * 0, or -1 after closing the link with the reason */
-	int (*write)(struct gw_link *l);
-	/* read and throw away what is pending; returns the bytes dropped */
-	size_t (*drain)(struct gw_link *l);
-	/* optional: the link is freed (after a quiet close): free its state */
-	void (*release)(struct gw_link *l);
-	/* optional: another baud rate on the open wire (l->line.baud set by
-	 * the caller), input received so far dropped; 0 or -1 with errno */
-	int (*set_baud)(struct gw_link *l);
-};
-extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
-/* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no
- * header tests HAVE_SYSTEMD (the Makefile's build without libsystemd shares
- * the objects of every file that does not test it) */
-extern const struct gw_transport gw_transport_ble;
-
 enum gw_link_state { GW_LINK_DOWN, GW_LINK_RESOLVING, GW_LINK_CONNECTING, GW_LINK_UP };
 
 /* The line settings of a serial port: 8 data bits, parity 'N', 'E' or 'O',
@@ -105,39 +59,23 @@ struct gw_line {
 	int stop_bits;
 };
 
-struct gw_link {
-	struct gw_link_env *env;       /* loop, resolver, BlueZ client */
-	const struct conf_pack *cfg;   /* a BMS wire: the first pack's settings (BLE reads them); NULL otherwise */
-	const char *port;              /* the port string (the configuration's, or port_buf) */
-	char port_buf[CONF_PORT_MAX];
-	const struct gw_transport *tr; /* its kind */
-	struct gw_line line;           /* serial: the line settings */
-	char tcp_host[CONF_HOST_MAX];  /* tcp: the serial server */
-	int tcp_port;
-	struct gw_ble_link *ble;       /* BLE: the device's state (ble/) */
-	struct gw_can *can;            /* CAN: the bus port, listen only (canlink.c) */
-	int fd;                        /* serial / TCP: the wire's descriptor */
-	struct sp_port *sp;            /* libserialport handle (NULL for TCP / termios) */
-	struct termios saved_tio;      /* termios fallback: the settings before we opened it */
-	bool have_saved_tio;
+/* The longest request a link sends at once (its send buffer). */
+#define GW_LINK_TX_MAX 1024
+
+/* What the status page and the metrics show of a link (gw_link_info()). */
+struct gw_link_info {
+	const char *port;              /* the port string */
+	const char *kind;              /* its transport: "serial", "tcp", "can", "ble" */
 	enum gw_link_state state;
-	struct gw_lookup *lookup;      /* RESOLVING: the host name lookup */
-	ev_io io;
-	ev_timer conn_timer;           /* reconnect backoff / connect timeout */
-	struct gw_retry rt;            /* reopen backoff, the outage logged once */
 	unsigned long opens;           /* times the wire was opened (connected) */
-	struct gw_wire_stats stats;
-	char why[160];                 /* why the wire last failed or could not be opened */
-	uint8_t tx[1024];              /* a request, or a tool's bytes (tunnel) */
-	size_t txlen, txoff;
-	const struct gw_link_owner *owner;
-	void *owner_arg;
+	double down_since;             /* monotonic start of the outage, once logged; -1 otherwise */
+	const char *why;               /* why it last failed or could not be opened ("" = never) */
 };
 
-/* link.c: a closed link for the wire of `cfg` (a BMS pack's port, 8N1);
- * NULL when out of memory. */
+/* transports.c: a closed link for the wire of `cfg` (a BMS pack's port,
+ * 8N1), of the transport its port names; NULL when out of memory. */
 struct gw_link *gw_link_new(struct gw_link_env *env, const struct conf_pack *cfg);
-/* A closed link to a serial device (line settings) or, with tcp_host, to
+/* lineport.c: a closed link to a serial device (line settings) or, with tcp_host, to
  * a TCP serial server: the ports of the outputs that are slaves on a bus
  * of their own (an inverter's RS485, the Modbus RTU server, a CAN
  * adapter's serial line).  NULL when out of memory. */
@@ -173,23 +111,26 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b);
 
 /* True if the wire is open. */
 bool gw_link_is_up(const struct gw_link *l);
-/* The transport of a pack's port. */
-const struct gw_transport *gw_link_transport(const struct conf_pack *cfg);
-/* For a transport that opens its wire again by itself (canlink.c): the
- * wire is not there now (its transport logged why); the owner hears
- * "down", and the link schedules no reopen of its own. */
-void gw_link_lost(struct gw_link *l);
-/* For transports: the wire is open (logs the end of an outage, tells the
- * owner); bytes arrived from it (to the owner). */
-void gw_link_up(struct gw_link *l);
-void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n);
-
-/* serial.c, tcp.c: what the descriptor-based transports share (link.c). */
-void gw_link_attach(struct gw_link *l, int fd);
-void gw_link_set_events(struct gw_link *l);
-void gw_link_failed(struct gw_link *l, const char *what, int err);
-void gw_link_fd_close(struct gw_link *l);
-int gw_link_fd_write(struct gw_link *l);
-size_t gw_link_fd_drain(struct gw_link *l);
+/* The port string (for logs). */
+const char *gw_link_port(const struct gw_link *l);
+/* The port, kind, state, opens and outage of the link (the status page, metrics). */
+void gw_link_info(const struct gw_link *l, struct gw_link_info *out);
+/* The state of the link. */
+enum gw_link_state gw_link_state(const struct gw_link *l);
+/* Times the wire was opened: a change tells a driver the wire is new. */
+unsigned long gw_link_opens(const struct gw_link *l);
+/* What a driver sees of the wire (struct bms_poll.link). */
+enum bms_link gw_link_bms_link(const struct gw_link *l);
+/* Descriptors the link holds, its poll timerfd included (the fd budget). */
+int gw_link_fds(const struct gw_link *l);
+/* Consecutive polls without a byte after which the owner reopens the wire
+ * (0 = never), and what the log then says in *why. */
+unsigned gw_link_silent_reopen(const struct gw_link *l, const char **why);
+/* The pack settings a BMS wire was made or rebound for (NULL: an output's port). */
+const struct conf_pack *gw_link_cfg(const struct gw_link *l);
+/* A reload keeps the link for the packs of the new configuration: from now
+ * on it reads cfg (the first pack on it; gw_link_same_wire() held) and
+ * logs under cfg's port string.  NULL while the reload sorts packs out. */
+void gw_link_rebind(struct gw_link *l, const struct conf_pack *cfg);
 
 #endif

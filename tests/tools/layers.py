@@ -8,7 +8,12 @@ between two output rooms (they sit side by side and never call each other).
 bms/, registers/ and conf/ are below the whole gateway and may call none of
 it.  The order of the rooms is written once, in LAYERS below.
 
-    layers.py BIN            check (N passed, N failed; every offending call named)
+A call cycle among gateway/ object files longer than two files fails too
+(two files that call each other, a transport and its link helpers, are
+allowed): such a knot can only be read and changed as one piece.
+
+    layers.py BIN            check (N passed, N failed; every offending call
+                             and every cycle of more than MAX_CYCLE files named)
     layers.py --report BIN   the dependency picture: calls between files, the
                              largest cycle, files per room, and nothing fails
 """
@@ -32,6 +37,7 @@ LAYERS = [
     ["main"],                                    # gateway/main.c, the story of main()
 ]
 EXTRA = {("web", "history")}                     # the page's charts and CSV come from the history
+MAX_CYCLE = 2                                    # files in the longest call cycle allowed
 BELOW = {"bms", "registers", "conf"}             # pure code under everything
 
 
@@ -124,8 +130,51 @@ def check(bindir):
                 print("FAIL %s -> %s: %s (%s)" % (f[:-2] + ".c", g[:-2] + ".c", why, ", ".join(sorted(syms))))
             else:
                 passed += 1
+    knots = cycles(edges(owner, uses))
+    for cyc, comp in knots:
+        failed += 1
+        print("FAIL call cycle of %d files (more than %d): %s%s" % (
+            len(cyc) - 1, MAX_CYCLE, " -> ".join(f[:-2] + ".c" for f in cyc),
+            "" if len(cyc) - 1 == len(comp) else " (all %d files that call each other round: %s)" % (
+                len(comp), " ".join(f[:-2] + ".c" for f in sorted(comp)))))
+    if not knots:
+        passed += 1
     print("%d passed, %d failed" % (passed, failed))
     return failed == 0
+
+
+def gateway_graph(e):
+    """The calls between gateway/ object files: file -> set of files."""
+    return {f: {g for g in to if g.startswith("gateway/")} for f, to in e.items() if f.startswith("gateway/")}
+
+
+def long_cycle(graph, comp):
+    """A shortest cycle inside comp of more than MAX_CYCLE files, as
+    [a, b, ..., a] (a knot of more than MAX_CYCLE files has one)."""
+    def walk(path, want):
+        v = path[-1]
+        for w in sorted(graph.get(v, ()) & comp):
+            if w == path[0] and len(path) == want:
+                return path + [w]
+            if w not in path and len(path) < want:
+                found = walk(path + [w], want)
+                if found:
+                    return found
+        return None
+    for want in range(MAX_CYCLE + 1, len(comp) + 1):
+        for start in sorted(comp):
+            found = walk([start], want)
+            if found:
+                return found
+    return sorted(comp) + [min(comp)]
+
+
+def cycles(e):
+    """Every knot of more than MAX_CYCLE files that call each other round:
+    (one cycle of more than MAX_CYCLE files in it, the knot's files)."""
+    graph = gateway_graph(e)
+    return [(long_cycle(graph, set(comp)), comp)
+            for comp in sorted(sccs(graph), key=min) if len(comp) > MAX_CYCLE]
 
 
 def sccs(graph):
@@ -163,8 +212,7 @@ def sccs(graph):
 def report(bindir):
     owner, uses = load(bindir)
     e = edges(owner, uses)
-    graph = {f: set(to) for f, to in e.items() if f.startswith("gateway/")}
-    graph = {f: {g for g in to if g.startswith("gateway/")} for f, to in graph.items()}
+    graph = gateway_graph(e)
     big = max(sccs(graph), key=len)
     print("gateway object files: %d" % len([f for f in uses if f.startswith("gateway/")]))
     print("largest cycle: %d file(s)%s" % (len(big), (": " + " ".join(sorted(big))) if len(big) > 1 else ""))

@@ -114,11 +114,11 @@ static void test_changes(struct gw_images *im)
 	CHECK_EQ_INT(u32_at(img, REG_SRC_GOOD_POLLS), 2);
 	p->failed_polls++;
 	CHECK_EQ_INT(u32_at(image(&u, now, im), REG_SRC_FAILED_POLLS), 1);
-	p->link->stats.timeouts++;
+	p->bus_stats->timeouts++;
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_WIRE_TIMEOUTS), 1);
-	p->link->stats.checksum_errors += 2;
+	p->bus_stats->checksum_errors += 2;
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_WIRE_CHECKSUM), 2);
-	p->link->stats.short_frames += 3;
+	p->bus_stats->short_frames += 3;
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_WIRE_SHORT), 3);
 	p->ctl.done++;
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_CTL_DONE), 1);

@@ -1,5 +1,5 @@
 /* gateway/wire/ble/ble.c - one Bluetooth LE link: the transport
- * gw_transport_ble (wire.h), BlueZ through its D-Bus API (sd-bus,
+ * gw_transport_ble (wire_int.h), BlueZ through its D-Bus API (sd-bus,
  * libsystemd) on the daemon's libev loop.  The files it builds on are
  * listed in ble_int.h.
  *
@@ -35,14 +35,17 @@
 #include "ble_int.h"
 #include "../../core/log.h"
 #include "../../core/util.h"
-#include "../wire.h"
+#include "../wire_int.h"
 
 #define WRITE_TIMEOUT (5 * USEC)    /* one WriteValue */
 #define FIND_TIMEOUT 20.0           /* s of discovery for a device BlueZ does not know */
 
 /* ------------------------------------------------------------ one link */
 
-void ble_link_fail(struct gw_ble_link *b, const char *fmt, ...)
+static void ble_link_advance(struct gw_ble_link *b);
+
+/* Close the link with the reason (link.c logs it and retries). */
+static void __attribute__((format(printf, 2, 3))) ble_link_fail(struct gw_ble_link *b, const char *fmt, ...)
 {
 	char why[320];
 	va_list ap;
@@ -233,7 +236,8 @@ static void queue_kick(struct gw_ble *m, struct ble_obj *ad)
 	}
 }
 
-void ble_link_advance(struct gw_ble_link *b)
+/* Take the link as far as BlueZ's mirrored state allows. */
+static void ble_link_advance(struct gw_ble_link *b)
 {
 	struct gw_ble *m = b->m;
 	const struct conf_pack *cfg = b->l->cfg;
@@ -294,16 +298,24 @@ void ble_link_advance(struct gw_ble_link *b)
 
 /* ------------------------------------------------------------ the transport */
 
+static void link_fail_why(struct gw_ble_link *b, const char *why)
+{
+	ble_link_fail(b, "%s", why);
+}
+
+/* what the mirror and discovery tell the links */
+static const struct ble_users link_users = { link_fail_why, ble_link_advance, NULL, NULL };
+
 static void ble_open(struct gw_link *l)
 {
 	struct gw_link_env *env = l->env;
 	char why[200];
-	if (!env->ble && !(env->ble = ble_new(env->loop))) {
+	if (!env->ble && !(env->ble = ble_new(env->loop, &link_users))) {
 		gw_link_close(l, "out of memory");
 		return;
 	}
 	struct gw_ble *m = env->ble;
-	if (!l->ble) {
+	if (!l->tr_data) {
 		struct gw_ble_link *b = calloc(1, sizeof(*b));
 		if (!b) {
 			gw_link_close(l, "out of memory");
@@ -315,14 +327,14 @@ static void ble_open(struct gw_link *l)
 		ev_init(&b->timer, timer_link_cb);
 		b->next = m->links;
 		m->links = b;
-		l->ble = b;
+		l->tr_data = b;
 	}
 	if (ble_bus_open(m, why, sizeof(why)) < 0) {
 		gw_link_close(l, why);
 		return;
 	}
 	l->state = GW_LINK_CONNECTING;
-	struct gw_ble_link *b = l->ble;
+	struct gw_ble_link *b = l->tr_data;
 	b->st = BL_WAIT;
 	b->layout = 0;
 	b->dev[0] = b->notify[0] = b->write[0] = '\0';
@@ -333,7 +345,7 @@ static void ble_open(struct gw_link *l)
  * connection slot, the connection itself, discovery nobody wants any more. */
 static void ble_close(struct gw_link *l)
 {
-	struct gw_ble_link *b = l->ble;
+	struct gw_ble_link *b = l->tr_data;
 	if (!b || b->st == BL_IDLE)
 		return;
 	struct gw_ble *m = b->m;
@@ -359,7 +371,7 @@ static void ble_close(struct gw_link *l)
 
 static void unlink_ble(struct gw_link *l)
 {
-	struct gw_ble_link *b = l->ble;
+	struct gw_ble_link *b = l->tr_data;
 	if (!b)
 		return;
 	for (struct gw_ble_link **pp = &b->m->links; *pp; pp = &(*pp)->next)
@@ -368,7 +380,7 @@ static void unlink_ble(struct gw_link *l)
 			break;
 		}
 	free(b);
-	l->ble = NULL;
+	l->tr_data = NULL;
 }
 
 static int on_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -388,7 +400,7 @@ static int on_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
  * pieces of the ATT MTU less 3 for a write without response. */
 static int ble_write(struct gw_link *l)
 {
-	struct gw_ble_link *b = l->ble;
+	struct gw_ble_link *b = l->tr_data;
 	if (!b || b->st != BL_UP || !b->m->bus) {
 		l->txlen = l->txoff = 0;
 		return 0;

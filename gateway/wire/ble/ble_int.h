@@ -15,6 +15,9 @@
  *	             writes
  *	blescan.c    bmsgw --ble-scan
  *
+ * The users, ble.c and blescan.c, call into blebus.c, blemirror.c and
+ * bledisc.c; those report back only through struct ble_users.
+ *
  * One client (struct gw_ble) per process, shared by every ble:// link, made
  * when the first one opens.  BlueZ's objects (org.bluez.Adapter1, Device1,
  * GattService1, GattCharacteristic1; bluez doc/org.bluez.*.rst) are
@@ -125,8 +128,21 @@ struct gw_ble_link {
 	ev_timer timer;                 /* find / resolve deadline */
 };
 
+/* Who hears what the mirror and discovery find (blemirror.c, bledisc.c):
+ * the links (ble.c) or a scan (blescan.c), through the pointers the maker
+ * of the client gave ble_new(), so that those files call down into the
+ * mirror and the mirror never calls back up by name.  A NULL member: that
+ * user is not there (a scan has no links, a daemon no scan). */
+struct ble_users {
+	void (*link_fail)(struct gw_ble_link *b, const char *why);  /* close the link with why */
+	void (*link_advance)(struct gw_ble_link *b);                /* the mirror changed: go on */
+	void (*scan_objects)(struct gw_ble *m);                     /* BlueZ's objects are mirrored */
+	void (*scan_fail)(struct gw_ble *m, const char *why);       /* the scan failed */
+};
+
 struct gw_ble {
 	struct ev_loop *loop;
+	const struct ble_users *users;  /* ble.c's or blescan.c's */
 	sd_bus *bus;
 	ev_io io;
 	ev_timer timer;
@@ -148,8 +164,9 @@ struct gw_ble {
 
 /* ------------------------------------------------------------ blebus.c */
 
-/* A client on loop, its bus not open yet; NULL when out of memory. */
-struct gw_ble *ble_new(struct ev_loop *loop);
+/* A client on loop reporting to users, its bus not open yet; NULL when
+ * out of memory. */
+struct gw_ble *ble_new(struct ev_loop *loop, const struct ble_users *users);
 /* Open the system bus (once), watch BlueZ's signals and ask for its
  * objects; -1 with the reason in why. */
 int ble_bus_open(struct gw_ble *m, char *why, size_t wl);
@@ -191,18 +208,31 @@ void ble_fail_all(struct gw_ble *m, const char *why);
 /* Start or stop discovery on adapter ad as the links (and a scan) want it. */
 void ble_disc_update(struct gw_ble *m, struct ble_obj *ad);
 
-/* ------------------------------------------------------------ ble.c */
+/* ------------------------------------------------------------ the users */
 
-/* Close the link with the reason (link.c logs it and retries). */
-void ble_link_fail(struct gw_ble_link *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Take the link as far as BlueZ's mirrored state allows. */
-void ble_link_advance(struct gw_ble_link *b);
+/* The mirror and discovery tell the users (struct ble_users) through these. */
+static inline void ble_tell_link_fail(struct gw_ble_link *b, const char *why)
+{
+	if (b->m->users->link_fail)
+		b->m->users->link_fail(b, why);
+}
 
-/* ------------------------------------------------------------ blescan.c */
+static inline void ble_tell_link_advance(struct gw_ble_link *b)
+{
+	if (b->m->users->link_advance)
+		b->m->users->link_advance(b);
+}
 
-/* BlueZ's objects are mirrored: the scan's adapter, and discovery on it. */
-void ble_scan_objects(struct gw_ble *m);
-/* The scan failed: why, for --ble-scan to print. */
-void ble_scan_fail(struct gw_ble *m, const char *why);
+static inline void ble_tell_scan_objects(struct gw_ble *m)
+{
+	if (m->users->scan_objects)
+		m->users->scan_objects(m);
+}
+
+static inline void ble_tell_scan_fail(struct gw_ble *m, const char *why)
+{
+	if (m->users->scan_fail)
+		m->users->scan_fail(m, why);
+}
 
 #endif

@@ -170,12 +170,13 @@ static void bus_close(struct gw_ble *m, const char *why)
 	m->bus = sd_bus_close_unref(m->bus);
 }
 
-struct gw_ble *ble_new(struct ev_loop *loop)
+struct gw_ble *ble_new(struct ev_loop *loop, const struct ble_users *users)
 {
 	struct gw_ble *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->loop = loop;
+	m->users = users;
 	ev_init(&m->io, io_cb);
 	ev_init(&m->timer, timer_cb);
 	ev_prepare_init(&m->prep, prep_cb);

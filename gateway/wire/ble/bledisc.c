@@ -15,7 +15,7 @@
 
 #include "ble_int.h"
 #include "../../core/log.h"
-#include "../wire.h"
+#include "../wire_int.h"
 
 static bool disc_wanted(struct gw_ble *m, struct ble_obj *ad)
 {
@@ -77,10 +77,10 @@ static int on_disc(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 			ad->disc_busy = true; /* no new attempt while the links that wanted it fail */
 			for (struct gw_ble_link *b = m->links; b; b = b->next)
 				if ((b->st == BL_ADV_START || b->st == BL_FIND) && strcmp(b->adapter, ad->path) == 0)
-					ble_link_fail(b, "%s", why);
+					ble_tell_link_fail(b, why);
 			ad->disc_busy = false;
 			if (m->scan_adapter && strcmp(m->scan_path, ad->path) == 0)
-				ble_scan_fail(m, why);
+				ble_tell_scan_fail(m, why);
 			return 0;
 		}
 		gw_debug("ble: StopDiscovery on %s: %s", ad->path, t);

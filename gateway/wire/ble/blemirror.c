@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "ble_int.h"
-#include "../wire.h"
+#include "../wire_int.h"
 
 /* ------------------------------------------------------------ objects */
 
@@ -168,7 +168,7 @@ static void device_gone(struct gw_ble *m, const char *path, const char *why)
 	struct gw_ble_link *b;
 	while ((b = link_by_dev(m, path, NULL)) != NULL) {
 		b->dev[0] = '\0'; /* nothing to disconnect */
-		ble_link_fail(b, "%s", why);
+		ble_tell_link_fail(b, why);
 	}
 }
 
@@ -178,10 +178,10 @@ static void adapter_down(struct gw_ble *m, struct ble_obj *ad, const char *why)
 	for (struct gw_ble_link *b = m->links; b; b = b->next)
 		if (b->st != BL_IDLE && strcmp(b->adapter, ad->path) == 0) {
 			b->dev[0] = '\0';
-			ble_link_fail(b, "%s", why);
+			ble_tell_link_fail(b, why);
 		}
 	if (m->scan_adapter && strcmp(m->scan_path, ad->path) == 0)
-		ble_scan_fail(m, why);
+		ble_tell_scan_fail(m, why);
 }
 
 static int on_props_changed(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -223,14 +223,14 @@ static int on_props_changed(sd_bus_message *msg, void *ud, sd_bus_error *ret_err
 		struct gw_ble_link *b = link_by_dev(m, path, NULL);
 		for (; b; b = link_by_dev(m, path, b))
 			if (b->st == BL_RESOLVING || b->st == BL_NOTIFY || b->st == BL_UP) {
-				ble_link_fail(b, "disconnected (the BMS, or the radio, dropped the connection)");
+				ble_tell_link_fail(b, "disconnected (the BMS, or the radio, dropped the connection)");
 				break;
 			}
 	}
 	if (ch.resolved && o->resolved) {
 		for (struct gw_ble_link *b = m->links; b; b = b->next)
 			if (b->st == BL_RESOLVING && strcmp(b->dev, path) == 0) {
-				ble_link_advance(b);
+				ble_tell_link_advance(b);
 				break;
 			}
 	}
@@ -253,7 +253,7 @@ static int on_ifaces_added(sd_bus_message *msg, void *ud, sd_bus_error *ret_erro
 	for (struct gw_ble_link *b = m->links; b; b = b->next)
 		if (b->st == BL_FIND && ble_under(path, b->adapter) && strcasecmp(o->address, b->l->cfg->ble_addr) == 0) {
 			ev_timer_stop(m->loop, &b->timer);
-			ble_link_advance(b);
+			ble_tell_link_advance(b);
 			break;
 		}
 	if (o->nmfr)
@@ -302,10 +302,10 @@ void ble_fail_all(struct gw_ble *m, const char *why)
 	for (struct gw_ble_link *b = m->links; b; b = b->next)
 		if (b->st != BL_IDLE) {
 			b->dev[0] = '\0';
-			ble_link_fail(b, "%s", why);
+			ble_tell_link_fail(b, why);
 		}
 	if (m->scan_adapter)
-		ble_scan_fail(m, why);
+		ble_tell_scan_fail(m, why);
 }
 
 /* bluetoothd started or stopped */
@@ -365,9 +365,9 @@ static int on_objects(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	m->ready = true;
 	for (struct gw_ble_link *b = m->links; b; b = b->next)
 		if (b->st == BL_WAIT)
-			ble_link_advance(b);
+			ble_tell_link_advance(b);
 	if (m->scan_adapter)
-		ble_scan_objects(m);
+		ble_tell_scan_objects(m);
 	return 0;
 }
 

@@ -16,13 +16,15 @@
 #include "ble_int.h"
 #include "../../core/clock.h"
 
-void ble_scan_fail(struct gw_ble *m, const char *why)
+/* The scan failed: why, for --ble-scan to print. */
+static void ble_scan_fail(struct gw_ble *m, const char *why)
 {
 	m->scan_failed = true;
 	snprintf(m->scan_error, sizeof(m->scan_error), "%s", why);
 }
 
-void ble_scan_objects(struct gw_ble *m)
+/* BlueZ's objects are mirrored: the scan's adapter, and discovery on it. */
+static void ble_scan_objects(struct gw_ble *m)
 {
 	struct ble_obj *ad = ble_adapter_find(m, m->scan_adapter);
 	if (!ad) {
@@ -134,7 +136,8 @@ static void print_list(struct gw_ble *m, FILE *out)
 
 int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE *out)
 {
-	struct gw_ble *m = ble_new(loop);
+	static const struct ble_users scan_users = { NULL, NULL, ble_scan_objects, ble_scan_fail };
+	struct gw_ble *m = ble_new(loop, &scan_users);
 	if (!m) {
 		fprintf(stderr, "bmsgw: --ble-scan: out of memory\n");
 		return 1;

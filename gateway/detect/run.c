@@ -1,0 +1,48 @@
+/* gateway/detect/run.c - the detector's run as its phases share it: its
+ * clock, its one timer, the port's baud rate, and its end (the sections
+ * said, the loop left).  The phases (listen.c, probing.c) call these and
+ * detect.c dispatches the link's and the timer's events to them, so that
+ * no phase calls back into the file that calls it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+double gw_det_now(const struct det *d)
+{
+	return ev_now(d->loop) - d->t0;
+}
+
+void gw_det_timer(struct det *d, double after)
+{
+	ev_timer_stop(d->loop, &d->timer);
+	ev_timer_set(&d->timer, after > 0 ? after : 0, 0.);
+	ev_timer_start(d->loop, &d->timer);
+}
+
+int gw_det_set_baud(struct det *d, int baud)
+{
+	if (d->port.is_tcp || baud == d->baud)
+		return 0;
+	if (gw_link_set_baud(d->link, baud) < 0) {
+		gw_det_say(d, "cannot set %d baud on %s: %s", baud, d->o->port, strerror(errno));
+		gw_det_finish(d, 2);
+		return -1;
+	}
+	d->baud = baud;
+	return 0;
+}
+
+void gw_det_finish(struct det *d, int rc)
+{
+	if (d->phase == DET_DONE)
+		return;
+	d->phase = DET_DONE;
+	ev_timer_stop(d->loop, &d->timer);
+	ev_timer_stop(d->loop, &d->budget);
+	ev_idle_stop(d->loop, &d->settle);
+	d->rc = d->nfound ? 0 : rc;
+	gw_det_sections(d);
+	ev_break(d->loop, EVBREAK_ALL);
+}

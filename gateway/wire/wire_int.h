@@ -1,0 +1,118 @@
+/* gateway/wire/wire_int.h - what the files of the wire room share: the
+ * link itself, the transport table, and the calls a transport makes into
+ * the generic link.  Not for use outside gateway/wire/ (the other rooms
+ * see wire.h).
+ *
+ *	link.c        the generic link: state, reopen with backoff, send
+ *	              buffer, owner callbacks, the descriptor helpers
+ *	transports.c  the registry: which transport a pack's port names
+ *	              (the one file that names every transport)
+ *	lineport.c    a serial line an output owns (serial device or TCP
+ *	              serial server)
+ *	serial.c, tcp.c, canlink.c, ble/   one transport each
+ *
+ * Each transport keeps its own state behind l->tr_data, made by its setup
+ * (or at its first open) and freed by its release, as libmodbus's backends
+ * keep theirs behind backend_data and redis's connection types behind
+ * private_data.  The generic link calls a transport only through l->tr,
+ * and a transport calls the generic link by name: link.c names no
+ * transport, so no call cycle runs through it.
+ */
+#ifndef GATEWAY_WIRE_WIRE_INT_H
+#define GATEWAY_WIRE_WIRE_INT_H
+
+#include "../core/retry.h"
+#include "wire.h"
+
+/* One kind of link: how a wire of that kind is opened, written, drained
+ * and closed.  A transport reports an open wire with gw_link_up(), every
+ * byte it receives with gw_link_bytes() and any failure with
+ * gw_link_close(l, why). */
+struct gw_transport {
+	const char *name;           /* "serial", "tcp", "can", "ble" (logs, --check) */
+	enum bms_link bms_link;     /* what the drivers see (struct bms_poll.link) */
+	int fds;                    /* descriptors one link holds, its poll timerfd included */
+	/* consecutive polls without a byte after which the link is reopened
+	 * (0 = never: a serial port has nothing to reopen), and what the log says */
+	unsigned silent_reopen;
+	const char *silent_why;
+	/* descriptor-based: what a read of 0 bytes means */
+	const char *eof_why;
+	/* optional: make l->tr_data for the wire of a pack (transports.c);
+	 * 0, or -1 when out of memory */
+	int (*setup)(struct gw_link *l, const struct conf_pack *cfg);
+	/* start opening l (non-blocking): gw_link_up() or gw_link_close() follows,
+	 * now or later from the loop */
+	void (*open)(struct gw_link *l);
+	/* release what open took, quietly (the generic close stops l->io) */
+	void (*close)(struct gw_link *l);
+	/* l->tx[txoff..txlen) is queued: write what can be written now;
+	 * 0, or -1 after closing the link with the reason */
+	int (*write)(struct gw_link *l);
+	/* read and throw away what is pending; returns the bytes dropped */
+	size_t (*drain)(struct gw_link *l);
+	/* optional: the link is freed (after a quiet close): free l->tr_data */
+	void (*release)(struct gw_link *l);
+	/* optional: another baud rate, kept for the next open and, on an open
+	 * wire, set at once (input received so far dropped); 0 or -1 with errno */
+	int (*set_baud)(struct gw_link *l, int baud);
+};
+extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
+/* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no
+ * header tests HAVE_SYSTEMD (the Makefile's build without libsystemd shares
+ * the objects of every file that does not test it) */
+extern const struct gw_transport gw_transport_ble;
+
+struct gw_link {
+	struct gw_link_env *env;       /* loop, resolver, BlueZ client */
+	const struct conf_pack *cfg;   /* a BMS wire: the first pack's settings (BLE reads them); NULL otherwise */
+	const char *port;              /* the port string (the configuration's, or port_buf) */
+	char port_buf[CONF_PORT_MAX];
+	const struct gw_transport *tr; /* its kind */
+	void *tr_data;                 /* the transport's own state (serial.c, tcp.c, canlink.c, ble/) */
+	int fd;                        /* serial / TCP: the wire's descriptor */
+	enum gw_link_state state;
+	ev_io io;
+	ev_timer conn_timer;           /* reconnect backoff / connect timeout */
+	struct gw_retry rt;            /* reopen backoff, the outage logged once */
+	unsigned long opens;           /* times the wire was opened (connected) */
+	uint8_t tx[GW_LINK_TX_MAX];    /* a request, or a tool's bytes (tunnel) */
+	size_t txlen, txoff;
+	const struct gw_link_owner *owner;
+	void *owner_arg;
+	char why[160];                 /* why the wire last failed or could not be opened */
+};
+
+/* link.c: a closed link of transport tr, logging under port (kept as a
+ * pointer: the configuration's string, or copied with gw_link_copy_port);
+ * NULL when out of memory.  Its maker fills l->tr_data. */
+struct gw_link *gw_link_alloc(struct gw_link_env *env, const struct gw_transport *tr, const char *port);
+/* The link logs under a copy of port (an output's port). */
+void gw_link_copy_port(struct gw_link *l, const char *port);
+
+/* serial.c, tcp.c: the state of a serial line with its settings, of a
+ * connection to a TCP serial server; 0, or -1 when out of memory. */
+int gw_serial_setup(struct gw_link *l, const struct gw_line *line);
+int gw_tcp_setup(struct gw_link *l, const char *host, int port);
+
+/* For a transport that opens its wire again by itself (canlink.c): the
+ * wire is not there now (its transport logged why); the owner hears
+ * "down", and the link schedules no reopen of its own. */
+void gw_link_lost(struct gw_link *l);
+/* For transports: the wire is open (logs the end of an outage, tells the
+ * owner); bytes arrived from it (to the owner). */
+void gw_link_up(struct gw_link *l);
+void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n);
+
+/* serial.c, tcp.c: what the descriptor-based transports share (link.c). */
+void gw_link_attach(struct gw_link *l, int fd);
+void gw_link_set_events(struct gw_link *l);
+void gw_link_failed(struct gw_link *l, const char *what, int err);
+/* close l->fd (the transport released what it keeps around it first) */
+void gw_link_fd_close(struct gw_link *l);
+int gw_link_fd_write(struct gw_link *l);
+size_t gw_link_fd_drain(struct gw_link *l);
+/* free l->tr_data (a release of a transport with plain state) */
+void gw_link_free_data(struct gw_link *l);
+
+#endif
