@@ -2,7 +2,8 @@
  * port of a pack names, and the link made for it.
  *
  * The one file that names every transport (serial.c, tcp.c, canlink.c,
- * ble/), as redis registers its connection types by name in connection.c:
+ * ble/), as redis registers its connection types by name (its
+ * connection layer):
  * link.c calls a transport only through the link's table (l->tr), and the
  * transports call link.c, so the calls run one way.  The ports of the
  * outputs (always serial or TCP) are lineport.c's.
