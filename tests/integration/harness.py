@@ -74,12 +74,48 @@ class Checks:
         return 1 if self.failed else 0
 
 
+# Ports for servers a test starts: never from the kernel's ephemeral range
+# (any client connection of a test running beside it may take such a port
+# between the choice and the bind), but from a block of PORT_BLOCK ports this
+# process holds, by an flock on a file of PORT_DIR for as long as it runs
+# (released when it exits, even killed), so that the steps that tests/run.sh
+# runs side by side never choose the same port.
+PORT_DIR = os.path.join(tempfile.gettempdir(), "bmsgw-test-ports")
+PORT_LOW, PORT_HIGH, PORT_BLOCK = 10000, 32000, 100
+_port_block = {"fds": [], "next": 0, "end": 0}
+
+
+def _take_block():
+    import fcntl
+    os.makedirs(PORT_DIR, exist_ok=True)
+    for b in range((PORT_HIGH - PORT_LOW) // PORT_BLOCK):
+        fd = os.open(os.path.join(PORT_DIR, "%d.lock" % b), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _port_block["fds"].append(fd)
+        _port_block["next"], _port_block["end"] = PORT_LOW + b * PORT_BLOCK, PORT_LOW + (b + 1) * PORT_BLOCK
+        return
+    raise RuntimeError("no free block of test ports in %s" % PORT_DIR)
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port of 127.0.0.1 nothing listens on, from this process's block."""
+    while True:
+        if _port_block["next"] >= _port_block["end"]:
+            _take_block()
+        port = _port_block["next"]
+        _port_block["next"] += 1
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue  # something outside the tests holds it
+        finally:
+            s.close()
 
 
 def wait_port(port, timeout=10.0, host="127.0.0.1"):
