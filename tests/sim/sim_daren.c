@@ -46,14 +46,8 @@ struct drn_raw {
 
 static void drn_quantise(const struct sim_pack *p, struct drn_raw *r)
 {
-	unsigned long sum = 0;
-
 	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells > DRN_MAX_CELLS ? DRN_MAX_CELLS : p->ncells;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
-		sum += r->cell_mv[i];
-	}
+	unsigned long sum = sim_pylonframe_cells(p, DRN_MAX_CELLS, r->cell_mv, &r->ncells);
 	r->volt_cv = (unsigned)sim_pylonframe_clamp((long)((sum + 5) / 10), 0, 65535);
 	r->nt = p->ntemps > DRN_CELL_SENSORS ? DRN_CELL_SENSORS : p->ntemps;
 	for (int i = 0; i < r->nt; i++)

@@ -44,14 +44,8 @@ struct lp4_raw {
 
 static void lp4_quantise(const struct sim_pack *p, struct lp4_raw *r)
 {
-	unsigned long sum = 0;
-
 	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells > LP4_MAX_CELLS ? LP4_MAX_CELLS : p->ncells;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
-		sum += r->cell_mv[i];
-	}
+	unsigned long sum = sim_pylonframe_cells(p, LP4_MAX_CELLS, r->cell_mv, &r->ncells);
 	r->volt_cv = (unsigned)sim_pylonframe_clamp((long)((sum + 5) / 10), 0, 65535);
 	r->nt = p->ntemps > LP4_CELL_SENSORS ? LP4_CELL_SENSORS : p->ntemps;
 	for (int i = 0; i < r->nt; i++)

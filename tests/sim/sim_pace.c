@@ -50,14 +50,8 @@ struct pace_raw {
 
 static void pace_quantise(const struct sim_pack *p, struct pace_raw *r)
 {
-	unsigned long sum = 0;
-
 	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells > PACE_MAX_CELLS ? PACE_MAX_CELLS : p->ncells;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
-		sum += r->cell_mv[i];
-	}
+	unsigned long sum = sim_pylonframe_cells(p, PACE_MAX_CELLS, r->cell_mv, &r->ncells);
 	r->volt_mv = (unsigned)sim_pylonframe_clamp((long)sum, 0, 65535);
 	int sensors = p->ntemps > PACE_CELL_SENSORS ? PACE_CELL_SENSORS : p->ntemps;
 	for (int i = 0; i < sensors; i++)

@@ -199,3 +199,14 @@ long sim_pylonframe_clamp(long v, long lo, long hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
 }
+
+unsigned long sim_pylonframe_cells(const struct sim_pack *p, int max, unsigned *mv, int *n)
+{
+	unsigned long sum = 0;
+	*n = p->ncells > max ? max : p->ncells;
+	for (int i = 0; i < *n; i++) {
+		mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
+		sum += mv[i];
+	}
+	return sum;
+}

@@ -56,5 +56,9 @@ void sim_pylonframe_put24(struct sim_pylonframe_info *i, unsigned long v);
 
 /* Clamp helpers for quantising onto the wire. */
 long sim_pylonframe_clamp(long v, long lo, long hi);
+/* The pack's first (at most max) cells in whole mV, 0..65535, into mv[] and
+ * their number into *n; returns their sum in mV (the pack voltage the
+ * dialects derive from them). */
+unsigned long sim_pylonframe_cells(const struct sim_pack *p, int max, unsigned *mv, int *n);
 
 #endif

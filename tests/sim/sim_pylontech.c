@@ -51,14 +51,8 @@ struct pyl_raw {
 
 static void pyl_quantise(const struct sim_pack *p, struct pyl_raw *r)
 {
-	unsigned long sum = 0;
-
 	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells > PYL_MAX_CELLS ? PYL_MAX_CELLS : p->ncells;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
-		sum += r->cell_mv[i];
-	}
+	unsigned long sum = sim_pylonframe_cells(p, PYL_MAX_CELLS, r->cell_mv, &r->ncells);
 	r->volt_mv = (unsigned)sim_pylonframe_clamp((long)sum, 0, 65535);
 	r->ntemps = p->ntemps > PYL_MAX_TEMPS ? PYL_MAX_TEMPS : p->ntemps;
 	for (int i = 0; i < r->ntemps; i++)

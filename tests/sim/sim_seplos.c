@@ -50,15 +50,10 @@ static int clamp_temp(int t)
 
 static void sep_quantise(const struct sim_pack *p, struct sep_raw *r)
 {
-	unsigned long sum = 0;
 	int sensors;
 
 	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells > SEP_MAX_CELLS ? SEP_MAX_CELLS : p->ncells;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
-		sum += r->cell_mv[i];
-	}
+	unsigned long sum = sim_pylonframe_cells(p, SEP_MAX_CELLS, r->cell_mv, &r->ncells);
 	r->volt_cv = (unsigned)sim_pylonframe_clamp((long)((sum + 5) / 10), 0, 65535);
 	sensors = p->ntemps > SEP_MAX_CELL_SENSORS ? SEP_MAX_CELL_SENSORS : p->ntemps;
 	for (int i = 0; i < sensors; i++)

@@ -36,14 +36,8 @@ struct top_raw {
 
 static void top_quantise(const struct sim_pack *p, struct top_raw *r)
 {
-	unsigned long sum = 0;
-
 	memset(r, 0, sizeof *r);
-	r->ncells = p->ncells > TOP_MAX_CELLS ? TOP_MAX_CELLS : p->ncells;
-	for (int i = 0; i < r->ncells; i++) {
-		r->cell_mv[i] = (unsigned)sim_pylonframe_clamp(sim_pack_cell_mv(p, i), 0, 65535);
-		sum += r->cell_mv[i];
-	}
+	unsigned long sum = sim_pylonframe_cells(p, TOP_MAX_CELLS, r->cell_mv, &r->ncells);
 	r->volt_cv = (unsigned)sim_pylonframe_clamp((long)((sum + 5) / 10), 0, 65535);
 	r->ntemps = p->ntemps > TOP_MAX_TEMPS ? TOP_MAX_TEMPS : p->ntemps;
 	for (int i = 0; i < r->ntemps; i++)
