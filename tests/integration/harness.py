@@ -150,6 +150,25 @@ def listener(port, on_conn):
     return ls
 
 
+def api_state(port):
+    """The daemon's /api/state, or {} while its page's server is not up yet
+    (the daemon listens for Modbus first)."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % port, timeout=5) as r:
+            return json.loads(r.read().decode())
+    except OSError:
+        return {}
+
+
+def inverter_output(port, name):
+    """The inverter output `name` of /api/state, or None."""
+    for o in api_state(port).get("inverters") or []:
+        if o["name"] == name:
+            return o
+    return None
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

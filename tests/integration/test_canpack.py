@@ -25,7 +25,6 @@ end without CAN hardware:
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
-import json
 import os
 import re
 import signal
@@ -35,10 +34,10 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, pty_pair, s16, wait_until  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
+                     pty_pair, s16, wait_until)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -58,23 +57,14 @@ PACK = "soc=70,current=-12.5,ccl=40,dcl=80,cvl=55.2,dvl=46.4,soh=97"
 
 # ---------------------------------------------------------------- helpers
 
-def api(port):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % port, timeout=5) as r:
-            return json.loads(r.read().decode())
-    except (OSError, ValueError):
-        return {}
+api = api_state
 
 
 def pack(port):
     return (api(port).get("packs") or [None])[0] or {}
 
 
-def output(port, name):
-    for o in api(port).get("inverters") or []:
-        if o["name"] == name:
-            return o
-    return None
+output = inverter_output
 
 
 class Regs:

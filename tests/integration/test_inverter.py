@@ -54,7 +54,8 @@ import tty
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, pty_pair, wait_until  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
+                     pty_pair, wait_until)
 
 try:
     import can  # noqa: F401
@@ -77,20 +78,10 @@ def fetch(port, path):
         return r.read().decode()
 
 
-def api(port):
-    """/api/state, or {} while the page's server is not up yet (the daemon
-    listens for Modbus first)."""
-    try:
-        return json.loads(fetch(port, "/api/state"))
-    except OSError:
-        return {}
+api = api_state
 
 
-def output(port, name):
-    for o in api(port).get("inverters") or []:
-        if o["name"] == name:
-            return o
-    return None
+output = inverter_output
 
 
 def pack_state(port):
