@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: MIT
 # bmsgw - BMS serial to Modbus TCP gateway.
-#   make            build build/bmsgw and the simulator build/bmsgw-sim
+#   make            (all) build/bmsgw, the simulator build/bmsgw-sim and the test tools
 #   make deps       install missing Debian packages (apt-get, as root); no-op when present
 #   make test       ASan+UBSan build + unit, fuzz-smoke and integration tests (tests/run.sh)
 #   make demo       make deps, then simulator + gateway on 127.0.0.1:1502
@@ -15,6 +16,9 @@
 # Each build directory records the flags it was made with (build.flags):
 # a change of SYSTEMD, SANITIZE, WERROR, CC, CFLAGS or the pkg-config flags
 # rebuilds it.
+
+# `make` alone builds `all` (below), whatever rule comes first
+.DEFAULT_GOAL := all
 
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
@@ -175,6 +179,10 @@ $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(B)/gateway/wire/slcan.o $(C
 $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
+$(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gateway/model/soc_curve.o \
+		$(B)/gateway/model/soc_record.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
 # a unit test links what it uses of the daemon's objects (an archive)
 $(B)/bmsgw.a: $(GW_OBJ) $(CORE_OBJ)
 	rm -f $@
@@ -272,7 +280,7 @@ soak: deps
 	$(MAKE) all
 	BIN=$(B) /usr/bin/python3 tests/soak/soak.py
 
-bench: all $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/slowdisk.so
+bench: all $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/slowdisk.so
 	bash tests/bench.sh
 
 # ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the
@@ -290,6 +298,10 @@ sysconfdir ?= $(PREFIX)/etc
 unitdir ?= $(PREFIX)/lib/systemd/system
 endif
 EXAMPLES  := $(wildcard conf/*.ini)
+# the man pages: bmsgw(8), bmsgw.ini(5) and the topic pages bmsgw-*(7)
+MAN5      := conf/bmsgw.ini.5
+MAN7      := $(sort $(wildcard conf/bmsgw-*.7))
+MAN8      := conf/bmsgw.8
 CONF_FILE  = $(DESTDIR)$(sysconfdir)/bmsgw/bmsgw.ini
 UNIT_SED   = -e 's|@bindir@|$(bindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g'
 ifneq ($(sysconfdir),/etc)
@@ -300,14 +312,16 @@ UNIT_SED  += -e 's/^Type=notify/Type=exec/' -e '/^WatchdogSec=/d'
 endif
 
 install: $(B)/bmsgw
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
-		$(DESTDIR)$(unitdir) $(DESTDIR)$(docdir)/examples $(DESTDIR)$(sysconfdir)/bmsgw
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man7 \
+		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(unitdir) $(DESTDIR)$(docdir)/examples \
+		$(DESTDIR)$(sysconfdir)/bmsgw
 	install -m 755 $(B)/bmsgw $(DESTDIR)$(bindir)/bmsgw
-	install -m 644 conf/bmsgw.8 $(DESTDIR)$(mandir)/man8/bmsgw.8
-	install -m 644 conf/bmsgw.ini.5 $(DESTDIR)$(mandir)/man5/bmsgw.ini.5
+	install -m 644 $(MAN8) $(DESTDIR)$(mandir)/man8/
+	install -m 644 $(MAN5) $(DESTDIR)$(mandir)/man5/
+	install -m 644 $(MAN7) $(DESTDIR)$(mandir)/man7/
 	sed $(UNIT_SED) conf/bmsgw.service.in > $(B)/bmsgw.service
 	install -m 644 $(B)/bmsgw.service $(DESTDIR)$(unitdir)/bmsgw.service
-	install -m 644 README.md register-map.md bms/PROTOCOLS.md $(DESTDIR)$(docdir)/
+	install -m 644 README.md LICENSE register-map.md bms/PROTOCOLS.md $(DESTDIR)$(docdir)/
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	@# the configuration is the user's: installed only where there is none
 	@if [ -e $(CONF_FILE) ]; then echo "$(CONF_FILE) exists: kept"; \
@@ -315,9 +329,11 @@ install: $(B)/bmsgw
 
 # everything install added but the configuration, edited or not (remove it by hand)
 uninstall:
-	rm -f $(DESTDIR)$(bindir)/bmsgw $(DESTDIR)$(mandir)/man8/bmsgw.8 \
-		$(DESTDIR)$(mandir)/man5/bmsgw.ini.5 $(DESTDIR)$(unitdir)/bmsgw.service \
-		$(DESTDIR)$(docdir)/README.md $(DESTDIR)$(docdir)/register-map.md \
+	rm -f $(DESTDIR)$(bindir)/bmsgw $(DESTDIR)$(unitdir)/bmsgw.service \
+		$(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(mandir)/man5/,$(notdir $(MAN5))) \
+		$(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7))) \
+		$(DESTDIR)$(docdir)/README.md $(DESTDIR)$(docdir)/LICENSE $(DESTDIR)$(docdir)/register-map.md \
 		$(DESTDIR)$(docdir)/PROTOCOLS.md \
 		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(EXAMPLES)))
 	@rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true

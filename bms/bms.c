@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/bms.c - helpers shared by every driver, and the driver registry. */
 #include "bms.h"
 
@@ -212,6 +213,16 @@ void bms_snapshot_derive(struct bms_snapshot *s)
 	    (s->present & BMS_HAS_CURRENT)) {
 		s->power = s->voltage * s->current;
 		s->present |= BMS_HAS_POWER;
+	}
+}
+
+void bms_snapshot_state(struct bms_snapshot *s, float current_threshold)
+{
+	if (s->present & BMS_HAS_CURRENT) {
+		if (s->current >= current_threshold)
+			s->state = 1;
+		else if (s->current <= -current_threshold)
+			s->state = 2;
 	}
 }
 

@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/bms.h - the BMS driver interface shared by every brand.
  *
  * A driver is one const table (struct bms_driver) in one file of bms/.
  * Everything here is pure: bytes in, structs out, no I/O, no globals, no
  * allocation.  The gateway owns the wire: it asks the driver for the next
  * request, writes it, feeds whatever read() returned into a struct bms_rx,
- * asks the driver's scan() where the next complete frame is, and hands each
- * complete frame to the driver's handle(), which decodes it into the pack
- * snapshot being built.
+ * and frames it with bms_frames(): the driver's scan() says where the next
+ * complete frame is, and each complete frame goes to the driver's handle(),
+ * which decodes it into the pack snapshot being built.
  */
 #ifndef BMS_BMS_H
 #define BMS_BMS_H
@@ -39,6 +40,10 @@ enum {
 	BMS_HAS_SETPOINT = 1u << 14, /* the MOSFET switches as set (chg_set, dsg_set) */
 	BMS_HAS_CUR_LIMITS = 1u << 15, /* bms_ccl_a, bms_dcl_a: current limits the BMS reports */
 	BMS_HAS_VOLT_LIMITS = 1u << 16, /* bms_cvl_v, bms_dvl_v: voltage limits the BMS reports */
+	BMS_HAS_BALANCING = 1u << 17, /* balancing: balancing now, said as a whole (no cell bits) */
+	BMS_HAS_BALANCER = 1u << 18, /* bal_current, bal_status, bal_temp_c: an active
+	                              * balancer's own values (a balancer unit, e.g. neey) */
+	BMS_HAS_CELL_RES = 1u << 19, /* cell_res_mohm[]: a resistance per cell */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -159,6 +164,22 @@ struct bms_snapshot {
 	 * (discharging) reports 0 A. */
 	float bms_ccl_a, bms_dcl_a; /* A, >= 0 (BMS_HAS_CUR_LIMITS) */
 	float bms_cvl_v, bms_dvl_v; /* V: charge voltage limit, discharge voltage limit (BMS_HAS_VOLT_LIMITS) */
+	/* Balancing said as a whole (BMS_HAS_BALANCING), by a BMS or a balancer
+	 * that does not say which cells (balance stays 0, BMS_HAS_BALANCE unset). */
+	bool balancing;
+	/* An active balancer (BMS_HAS_BALANCER): a unit beside the BMS that
+	 * measures the cells and moves charge between them; it carries no pack
+	 * current, SOC or capacity (those stay absent), and a bank takes its
+	 * current, capacity and limits from its BMSs alone. */
+	float bal_current;         /* A it moves between the cells now, signed as the balancer
+	                            * reports it (bms/PROTOCOLS.md says what is known of the sign) */
+	float bal_temp_c;          /* its own board temperature, NaN = not reported */
+	uint8_t bal_status;        /* its operation status, brand specific (struct
+	                            * bms_driver.balancer_state names it) */
+	/* A resistance per cell, mOhm, [0..ncells) (BMS_HAS_CELL_RES): what the
+	 * BMS or balancer measures of the cell and its sense wire (its protocol
+	 * section says which). */
+	float cell_res_mohm[BMS_MAX_CELLS];
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
@@ -185,6 +206,41 @@ enum bms_scan {
 	BMS_SCAN_BADSUM,   /* like SKIP, for a frame that was complete but failed its
 	                    * checksum (or end marker): the gateway counts it */
 };
+
+/* ---- the framing loop (bms/frames.c): the one every user of scan() runs
+ * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,
+ * the decoder bench).  From the start of the bytes: the driver's scan()
+ * (poll read only); SKIP and BADSUM drop their bytes (BADSUM counted); each
+ * FRAME goes to take(), which says whether to go on; NEED ends it.  A
+ * length of 0 or beyond the bytes, or a result scan() may not give, is a
+ * framer bug: counted (bad_scan), and one byte dropped, so that the loop
+ * never stalls and a valid frame after it is still found. */
+struct bms_driver;
+struct bms_poll;
+/* What take() tells the loop: scan on, or stop (e.g. the frame moved the
+ * poll on: what is left waits for the next step). */
+enum bms_frame_next { BMS_FRAME_MORE = 0, BMS_FRAME_STOP };
+/* A complete frame, frame[0..len), checksum valid: decode it (handle(),
+ * control_ack()).  ctx is bms_frames()'s. */
+typedef enum bms_frame_next bms_frame_take(void *ctx, const uint8_t *frame, size_t len);
+/* What the loop did: added to the caller's counts (NULL: not counted). */
+struct bms_frame_counts {
+	unsigned frames;   /* complete frames handed to take() */
+	unsigned badsum;   /* BADSUM: complete frames whose checksum (or end marker) failed */
+	unsigned bad_scan; /* framer bugs (each dropped one byte) */
+	size_t skipped;    /* bytes dropped that were no frame (SKIP, BADSUM, framer bugs) */
+};
+/* Frame what rx holds; the frames handed on and the bytes dropped are
+ * consumed when it returns (take() sees rx as it was, and may empty it with
+ * bms_rx_clear() -- the loop then goes on with the empty buffer -- but
+ * never feed it).  True when take() said stop, false when scan() needs
+ * more bytes. */
+bool bms_frames(const struct bms_driver *d, const struct bms_poll *poll, struct bms_rx *rx, bms_frame_take *take,
+		void *ctx, struct bms_frame_counts *c);
+/* The same on buf[0..len), which stays as it is (the probes' stateless
+ * judge: called again with more bytes, it frames them all again). */
+bool bms_frames_buf(const struct bms_driver *d, const struct bms_poll *poll, const uint8_t *buf, size_t len,
+		    bms_frame_take *take, void *ctx, struct bms_frame_counts *c);
 
 /* Result codes of handle() and next_request(); negatives are errors. */
 enum {
@@ -245,6 +301,9 @@ struct bms_kept {
 	struct bms_ident ident;
 };
 
+/* Bytes of struct bms_poll.priv, the driver's own state of a poll. */
+#define BMS_PRIV_SIZE 64
+
 /* State of one poll of one pack (a sequence of request/response steps).
  * Created by bms_poll_begin() for every poll; `snap` is the snapshot being
  * built, copied out by the gateway only when next_request() says the poll is
@@ -290,9 +349,31 @@ struct bms_poll {
 	                         * connection: a BMS that streams must be asked again) */
 	bool have_key;          /* key[] holds the pack's `key =` (victron-ble) */
 	uint8_t key[16];
-	uint8_t scratch[64];
+	/* the driver's own state of this poll, private to it: a struct of its
+	 * own (defined in its file, or in bms/<driver>.h where its unit test
+	 * reads it) reached with BMS_PRIV(), never its bytes; zeroed by
+	 * bms_poll_begin() like the progress above (what lasts from poll to
+	 * poll goes into persist or kept) */
+	union {
+		max_align_t align_;
+		unsigned char bytes[BMS_PRIV_SIZE];
+	} priv;
 	struct bms_snapshot snap;
 };
+
+/* The driver's state in poll->priv as its own type T, e.g.
+ * `struct pc_state *st = BMS_PRIV(poll, struct pc_state);` (a const T * for a
+ * const poll, as scan() has).  It fails to compile when T is larger than
+ * the area (BMS_PRIV_SIZE) or aligned beyond max_align_t. */
+#define BMS_PRIV(poll, T) \
+	((void)sizeof(struct { \
+		_Static_assert(sizeof(T) <= BMS_PRIV_SIZE, "the driver's state is larger than bms_poll.priv"); \
+		_Static_assert(_Alignof(T) <= _Alignof(max_align_t), "the driver's state is aligned beyond priv"); \
+		char ok_; \
+	}), \
+	 _Generic((poll), \
+		const struct bms_poll *: (const T *)(const void *)(poll)->priv.bytes, \
+		default: (T *)(void *)(poll)->priv.bytes))
 
 /* MOSFET control: one command switches one or both FETs of one pack. */
 enum bms_fet { BMS_FET_CHARGE = 0, BMS_FET_DISCHARGE = 1 };
@@ -308,7 +389,6 @@ struct bms_control {
 	uint8_t link;           /* enum bms_link, as in polls */
 	/* progress, private to the driver */
 	int step;               /* frames acknowledged so far */
-	uint8_t scratch[8];
 };
 
 /* One thing a BMS's advertisement is recognised by (--ble-scan), as the
@@ -512,14 +592,18 @@ struct bms_driver {
 	/* Identification (`bmsgw --detect`): its read-only probe; NULL = not
 	 * tried (a Bluetooth-only or CAN protocol). */
 	const struct bms_probe *probe;
+	/* Optional, for a driver with BMS_HAS_BALANCER: the stable lower-case
+	 * name of its operation status code (struct bms_snapshot.bal_status),
+	 * e.g. "balancing"; NULL for a code it does not know. */
+	const char *(*balancer_state)(uint8_t status);
 };
 
 /* All drivers, NULL-terminated. */
 extern const struct bms_driver *const bms_drivers[];
 const struct bms_driver *bms_find(const char *name);
 
-/* Start a new poll: zero the progress and snapshot, keep poll->persist and
- * poll->kept. */
+/* Start a new poll: zero the progress, the driver's state (priv) and the
+ * snapshot, keep poll->persist and poll->kept. */
 void bms_poll_begin(struct bms_poll *poll, uint8_t address, uint8_t cells_forced, bool invert_current);
 
 /* Must this poll read the slow values `want` (BMS_HAS_* bits of struct
@@ -558,6 +642,40 @@ int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts);
 /* Fill derived fields common to every brand: power = V*I when the BMS did
  * not give it.  Called by the gateway after finish(). */
 void bms_snapshot_derive(struct bms_snapshot *s);
+/* The state (charging / discharging / idle) from the sign of the current
+ * where it is at least current_threshold A; a BMS's own state is kept while
+ * the current is under it.  So the state is never "idle" while a current
+ * flows, nor "charging" while the pack discharges, whatever the BMS says
+ * (most BMSs say nothing: state 0).  Called by the gateway after
+ * bms_snapshot_derive(). */
+void bms_snapshot_state(struct bms_snapshot *s, float current_threshold);
+/* The threshold the gateway uses where nothing else is configured (A). */
+#define BMS_STATE_THRESHOLD_A 0.1f
+
+/* ---- plausibility (bms/plausible.c) ----
+ * The one table every snapshot passes before it may replace a pack's
+ * cache: cells 0.5..5.0 V (0 = absent), sensors -50..+150 degC, SOC and SOH
+ * 0..100 %, currents within +-3000 A, the BMS's limits 0..3000 A and
+ * 0..1000 V, capacities 0..10,000 Ah, the pack 0..1000 V and within 10 %
+ * of its cells' sum where they are all given, cycles 0..100,000. */
+#define BMS_PLAUSIBLE_MIN_CELL_MV 500
+#define BMS_PLAUSIBLE_MAX_CELL_MV 5000
+#define BMS_PLAUSIBLE_MIN_C (-50.0)
+#define BMS_PLAUSIBLE_MAX_C 150.0
+#define BMS_PLAUSIBLE_MAX_A 3000.0
+#define BMS_PLAUSIBLE_MAX_V 1000.0
+#define BMS_PLAUSIBLE_MAX_AH 10000.0
+/* The first value out of its row: which, what it was, its bounds. */
+struct bms_implausible {
+	char field[40];          /* "cell 3", "temperature 2", "voltage" ... */
+	char unit[8];
+	double value, lo, hi;
+};
+/* True if every value s gives is within its row; else false with *why
+ * (may be NULL) naming the first that is not. */
+bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why);
+/* "cell 3 = 65.535 V (plausible: 0.5..5)" */
+void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
 
 /* Cell statistics over s->cell_mv[0..ncells): 0 if there are no cells. */
 struct bms_cell_stats {

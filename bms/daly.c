@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/daly.c - Daly legacy protocol (0xA5, fixed 13-byte frames).
  *
  * See bms/PROTOCOLS.md §2 for the protocol facts and their sources.
@@ -31,7 +32,7 @@
  *	step	index into daly_steps[] of the outstanding request; handle()
  *		advances it on BMS_OK, timeout() when it returns true
  *	seen	bit n-1 = frame n of the current multi-frame reply received
- *	scratch[0]  host address the last request went to
+ *	priv	struct daly_state (below)
  *	persist	bit 0: board 1 last answered on host 0x80 (learned)
  */
 #include "bms.h"
@@ -51,7 +52,11 @@
 #define DALY_TEMP_OFFSET 40
 
 #define DALY_PERSIST_ALT 0x1u   /* persist: board 1 answers on 0x80 */
-#define DALY_SCRATCH_HOST 0     /* scratch[]: host of the last request */
+
+/* The driver's state of a poll (struct bms_poll.priv, BMS_PRIV()). */
+struct daly_state {
+	uint8_t host;           /* host address the last request went to */
+};
 
 enum {
 	DALY_VOLT = 0x90,
@@ -162,7 +167,7 @@ static int daly_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	} else {
 		host = (uint8_t)(DALY_HOST + poll->address - 1);
 	}
-	poll->scratch[DALY_SCRATCH_HOST] = host;
+	BMS_PRIV(poll, struct daly_state)->host = host;
 
 	memset(out, 0, DALY_LEN);
 	out[0] = DALY_START;
@@ -318,7 +323,7 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	}
 
 	if (poll->address == 1 && poll->link != BMS_LINK_BLE) {
-		if (poll->scratch[DALY_SCRATCH_HOST] == DALY_HOST_ALT)
+		if (BMS_PRIV(poll, struct daly_state)->host == DALY_HOST_ALT)
 			poll->persist |= DALY_PERSIST_ALT;
 		else
 			poll->persist &= ~DALY_PERSIST_ALT;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/daly_modbus.c - Daly "new" protocol (H/K/M/S series, 100 Balance, 2023+).
  *
  * See bms/PROTOCOLS.md §3.  Modbus RTU framing with Daly's own addresses: the
@@ -39,7 +40,7 @@
  *
  * Progress in struct bms_poll: step = index into the dialect's reads of
  * the outstanding read (their count when the poll is complete).
- *	scratch[0]	BLE: the dialect this poll's first read was answered in
+ *	priv		struct dm_state (below)
  *	persist		BLE: DM_P_KNOWN a dialect answered, DM_P_P81 it is the
  *			0x81 one, DM_P_TRY81 the next try of an unknown one is
  *			0x81
@@ -69,14 +70,19 @@
 #define DM_D2_ADDR 0xD2        /* the D2 dialect's address, both ways (BLE) */
 #define DM_D2_MAX_CELLS 32     /* 0x00..0x1F */
 
-/* persist and scratch bits of the BLE dialects */
+/* persist bits of the BLE dialects */
 #define DM_P_KNOWN 0x1u        /* a dialect answered */
 #define DM_P_P81 0x2u          /* ... the 0x81 one (else D2) */
 #define DM_P_TRY81 0x4u        /* not known: the next try asks in 0x81 */
 #define DM_P81_BITS (DM_P_P81 | DM_P_TRY81)
-#define DM_S_DIALECT 0         /* scratch[]: the dialect of this poll (enum dm_dialect) */
 
 enum dm_dialect { DM_P81 = 0, DM_D2 = 1 };
+
+/* The driver's state of a poll (struct bms_poll.priv, BMS_PRIV()). */
+struct dm_state {
+	uint8_t dialect;        /* BLE: the dialect (enum dm_dialect) this poll's first
+	                         * read was answered in */
+};
 
 /* Register addresses (§3.2, p81 map). */
 enum {
@@ -236,7 +242,7 @@ static enum dm_dialect dm_dialect(const struct bms_poll *poll)
 {
 	if (poll->link != BMS_LINK_BLE || poll->step <= 0)
 		return dm_try_dialect(poll);
-	return poll->scratch[DM_S_DIALECT] == DM_D2 ? DM_D2 : DM_P81;
+	return BMS_PRIV(poll, struct dm_state)->dialect == DM_D2 ? DM_D2 : DM_P81;
 }
 
 /* Reads this poll makes: the settings read only when asked for. */
@@ -536,7 +542,7 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	}
 	if (rc == BMS_OK && poll->link == BMS_LINK_BLE && poll->step == 0) {
 		/* this dialect answers: the rest of the poll and the next polls */
-		poll->scratch[DM_S_DIALECT] = (uint8_t)dialect;
+		BMS_PRIV(poll, struct dm_state)->dialect = (uint8_t)dialect;
 		poll->persist &= ~(DM_P_P81 | DM_P_TRY81);
 		poll->persist |= DM_P_KNOWN | (dialect == DM_P81 ? DM_P81_BITS : 0);
 	}

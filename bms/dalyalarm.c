@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/dalyalarm.c - Daly's alarm bytes (see dalyalarm.h). */
 #include "dalyalarm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/dalyalarm.h - Daly's alarm bytes, shared by the legacy protocol
  * (bms/daly.c: the eight data bytes D0..D7 of the 0x98 answer) and the D2
  * dialect of the new one (bms/daly_modbus.c: registers 0x3A..0x3D hold the

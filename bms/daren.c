@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/daren.c - Daren / Basen "DR-1363" BMS (DR48100JC-03-V2, DR-JC03 and
  * the packs built on it), and the KS48100 firmware, whose frames start with
  * '>' instead of '~'.

@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/drivers.h - the driver registry, written once.
  *
- * BMS_DRIVER_LIST names every driver, in protocol-id order (the id is the
- * position, 1-based: tests/unit/test_registry.c checks it).  X(sym): the
+ * BMS_DRIVER_LIST names every driver, in protocol-id order: the comment
+ * of each line is its id, the `.protocol_id` of its table, fixed for good
+ * (register 103's value; an id is never reused; tests/unit/test_registry.c
+ * checks that they rise along the list, test_checklist.py that each is the
+ * comment's and register-map.md's).  X(sym): the
  * driver table `bms_<sym>_driver` lives in bms/<sym>.c and its protocol key
  * is sym with '_' written '-' (daly_modbus -> "daly-modbus").  Adding a
- * brand = one line here plus its file; see "Adding a protocol" in README.md.
+ * brand = one line here plus its file; see "Adding a protocol" in bms/README.md.
  * Only bms.c (the registry) and the tests name the tables; the gateway uses
  * bms_find() and bms_drivers[].
  */
@@ -33,7 +37,12 @@
 	X(eg4_ll)      /* 17 */ \
 	X(renogy)      /* 18 */ \
 	X(pace_modbus) /* 19 */ \
-	X(pylon_can)   /* 20 */
+	X(pylon_can)   /* 20 */ \
+	X(litime)      /* 23 */ \
+	X(tianpower)   /* 24 */ \
+	X(neey)        /* 25 */ \
+	X(abc)         /* 26 */ \
+	X(chins)       /* 30 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/eg4_ll.c - EG4-LL / LL-S, LifePower4 V2 and PowerPro packs on RS485:
  * "EG4-LL MODBUS Communication Protocol" V01.06, Modbus RTU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/eg4_lp4.c - EG4 LifePower4 (Qualtech QT-YS00-16SV100A boards):
  * "paceic" version 2.0 with CID1 0x4A.
  *

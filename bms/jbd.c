@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/jbd.c - JBD / Xiaoxiang / LLT "General protocol V4" (0xDD ... 0x77).
  *
  * See bms/PROTOCOLS.md §7.  Request and response:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/jk.c - JK-Bx "4G-GPS remote module common protocol" (0x4E 0x57).
  *
  * See bms/PROTOCOLS.md §5.  JK-B/JK-BD BMS on the GPS / UART-TTL port (or

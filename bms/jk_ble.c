@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/jk_ble.c - JK BMS over Bluetooth LE, the "JK02" protocol (JK-B / JK-BD
  * "JK-Bx" boards with the JK BLE module, and the JK-PB inverter BMS).
  *

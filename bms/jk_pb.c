@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/jk_pb.c - JK-PB inverter BMS on RS485 ("BMS RS485 Modbus V1.0/V1.1").
  *
  * See bms/PROTOCOLS.md §6.  115200 8N1, slave address = DIP switches 1..15
@@ -42,7 +43,8 @@
  * Progress in struct bms_poll:
  *	step	0 = status, 1 = settings (when due), 2 = done
  *	seen	JKPB_SEEN_PAYLOAD: the step's payload is decoded (into snap,
- *		or the settings into scratch; it becomes ours with our ack);
+ *		or the settings into priv, struct jkpb_state; it becomes ours
+ *		with our ack);
  *		JKPB_SEEN_ACK: our ack arrived
  *	persist	JKPB_P_SET_OK: the settings trigger was answered once;
  *		JKPB_P_NOLIM: no usable limits (no answer, impossible values):
@@ -78,14 +80,14 @@
 
 enum { JKPB_ST_STATUS = 0, JKPB_ST_SETTINGS = 1, JKPB_ST_DONE = 2 };
 
-/* The settings a payload of the settings step gave, in poll->scratch until
- * our ack makes them ours. */
-struct jkpb_set {
-	bool chg_set, dsg_set;
-	bool limits_ok;
-	float ccl_a, dcl_a;
+/* The driver's state of a poll (struct bms_poll.priv, BMS_PRIV()): the
+ * settings a payload of the settings step gave, until our ack makes them
+ * ours. */
+struct jkpb_state {
+	bool chg_set, dsg_set;  /* the MOSFET switches as set */
+	bool limits_ok;         /* ccl_a, dcl_a are usable limits */
+	float ccl_a, dcl_a;     /* the current limits the settings give, A */
 };
-_Static_assert(sizeof(struct jkpb_set) <= sizeof(((struct bms_poll *)0)->scratch), "scratch holds the settings");
 
 static bool jkpb_is_addr(uint8_t a)
 {
@@ -231,16 +233,15 @@ static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, 
  * limits into poll->kept). */
 static void jkpb_apply_settings(struct bms_poll *poll)
 {
-	struct jkpb_set st;
-	memcpy(&st, poll->scratch, sizeof(st));
+	const struct jkpb_state *st = BMS_PRIV(poll, struct jkpb_state);
 	if (poll->setpoints) {
-		poll->snap.chg_set = st.chg_set;
-		poll->snap.dsg_set = st.dsg_set;
+		poll->snap.chg_set = st->chg_set;
+		poll->snap.dsg_set = st->dsg_set;
 		poll->snap.present |= BMS_HAS_SETPOINT;
 	}
 	poll->persist |= JKPB_P_SET_OK;
-	if (st.limits_ok) {
-		bms_set_cur_limits(poll, st.ccl_a, st.dcl_a, true);
+	if (st->limits_ok) {
+		bms_set_cur_limits(poll, st->ccl_a, st->dcl_a, true);
 		poll->persist &= ~JKPB_P_NOLIM;
 	} else {
 		poll->kept.have &= ~(uint32_t)BMS_HAS_CUR_LIMITS;
@@ -270,11 +271,10 @@ static int jkpb_payload(struct bms_poll *poll, const uint8_t *frame)
 		jk_record_decode_cells(frame, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current,
 				       &poll->snap);
 	} else if (step == JKPB_ST_SETTINGS && frame[JKPB_O_TYPE] == JK_REC_SETTINGS) {
-		struct jkpb_set st;
-		memset(&st, 0, sizeof(st));
-		jk_record_switches(frame, &st.chg_set, &st.dsg_set);
-		st.limits_ok = jk_record_limits(frame, &st.ccl_a, &st.dcl_a) == BMS_OK;
-		memcpy(poll->scratch, &st, sizeof(st));
+		struct jkpb_state *st = BMS_PRIV(poll, struct jkpb_state);
+		memset(st, 0, sizeof(*st));
+		jk_record_switches(frame, &st->chg_set, &st->dsg_set);
+		st->limits_ok = jk_record_limits(frame, &st->ccl_a, &st->dcl_a) == BMS_OK;
 	} else {
 		return BMS_E_UNEXPECTED; /* another frame type, or after the poll */
 	}
@@ -300,7 +300,7 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 				if (step == JKPB_ST_STATUS)
 					memset(&poll->snap, 0, sizeof(poll->snap));
 				else
-					memset(poll->scratch, 0, sizeof(poll->scratch));
+					memset(BMS_PRIV(poll, struct jkpb_state), 0, sizeof(struct jkpb_state));
 			}
 			return BMS_E_UNEXPECTED;
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/jkrecord.c - JK's 300-byte records (bms/jkrecord.h): the cell-info /
  * status record decoder shared by jk-pb (RS485) and jk-ble (JK02 over
  * Bluetooth LE), in its two layouts.  bms/PROTOCOLS.md §6.3 (the JK02_32S

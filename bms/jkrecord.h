@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/jkrecord.h - JK's 300-byte "55 AA EB 90" records, shared by the JK-PB
  * RS485 driver (bms/jk_pb.c, its 0x55AA status frame) and the JK02
  * Bluetooth LE driver (bms/jk_ble.c, its cell-info record).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/mbmaster.c - the Modbus RTU master of the BMS side (bms/PROTOCOLS.md
  * §18).  See mbmaster.h. */
 #include "mbmaster.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/mbmaster.h - the Modbus RTU master of the BMS side: the frames every
  * Modbus protocol shares (daly-modbus builds its requests here), and the
  * register-table protocols (seplos3, eg4-ll, renogy, pace-modbus), each of

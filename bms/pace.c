@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/pace.c - PACE BMS "paceic" protocol version 2.5 (RS232 / RS485): SOK,
  * Jakiper, Gobel, Easun, Liontron, BSLBATT, Revov, Sunsynk and their many
  * rebrands.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/pace_modbus.c - PACE BMSs whose RS485 port is set to Modbus (in PbmsTools
  * "Modbus" instead of the paceic ASCII protocol of bms/pace.c): "PACE BMS
  * Modbus Protocol for RS485" V1.3 (2017-06-27), Modbus RTU.

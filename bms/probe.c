@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/probe.c - what every driver's probe shares (bms.h, "identification"):
  * the fresh poll of a try, the request, the judge that runs the driver's
  * own framer and decoder on what came back, and the plausibility of a
@@ -188,44 +189,46 @@ void bms_probe_judge(const struct bms_driver *d, const struct bms_poll *poll, co
 		bms_probe_judge_frames(d, poll, buf, len, r);
 }
 
+/* bms_probe_judge_frames(): the frames of the answer, on a copy of the poll. */
+struct judging {
+	const struct bms_driver *d;
+	struct bms_poll p;
+	const uint8_t *buf;
+	struct bms_probe_result *r;
+};
+
+/* One frame: on to the next while the step goes on, else the verdict. */
+static enum bms_frame_next judge_frame(void *ctx, const uint8_t *f, size_t n)
+{
+	struct judging *j = ctx;
+	struct bms_probe_result *r = j->r;
+	int rc = j->d->handle(&j->p, f, n);
+	r->start = (size_t)(f - j->buf);
+	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+		return BMS_FRAME_MORE;
+	r->used = r->start + n;
+	if (rc == BMS_E_REFUSED || (rc == BMS_OK && j->p.refusals)) {
+		r->verdict = BMS_PROBE_REFUSED;
+		snprintf(r->what, sizeof(r->what), "an error answer (a device of the family, another map or version)");
+	} else if (rc < 0) {
+		r->verdict = BMS_PROBE_IMPLAUSIBLE;
+		snprintf(r->what, sizeof(r->what), "its decoder says: %s", bms_strerror(rc));
+	} else {
+		const struct bms_probe *pr = j->d->probe;
+		bool ok = pr && pr->check ? pr->check(&j->p, r->what, sizeof(r->what))
+					  : default_check(&j->p, r->what, sizeof(r->what));
+		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
+	}
+	return BMS_FRAME_STOP;
+}
+
 void bms_probe_judge_frames(const struct bms_driver *d, const struct bms_poll *poll, const uint8_t *buf,
 			    size_t len, struct bms_probe_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	struct bms_poll p = *poll;
-	size_t off = 0;
-	while (off < len) {
-		size_t n = 0;
-		enum bms_scan sc = d->scan(&p, buf + off, len - off, &n);
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n == 0 || n > len - off)
-			n = 1; /* a framer's mistake must not stall the judge */
-		if (sc != BMS_SCAN_FRAME) {
-			r->bad += sc == BMS_SCAN_BADSUM;
-			off += n;
-			continue;
-		}
-		r->frames++;
-		int rc = d->handle(&p, buf + off, n);
-		r->start = off;
-		off += n;
-		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-			continue;
-		r->used = off;
-		if (rc == BMS_E_REFUSED || (rc == BMS_OK && p.refusals)) {
-			r->verdict = BMS_PROBE_REFUSED;
-			snprintf(r->what, sizeof(r->what), "an error answer (a device of the family, another map or version)");
-			return;
-		}
-		if (rc < 0) {
-			r->verdict = BMS_PROBE_IMPLAUSIBLE;
-			snprintf(r->what, sizeof(r->what), "its decoder says: %s", bms_strerror(rc));
-			return;
-		}
-		bool ok = d->probe && d->probe->check ? d->probe->check(&p, r->what, sizeof(r->what))
-					  : default_check(&p, r->what, sizeof(r->what));
-		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
-		return;
-	}
+	struct judging j = { .d = d, .p = *poll, .buf = buf, .r = r };
+	struct bms_frame_counts c = { 0 };
+	bms_frames_buf(d, &j.p, buf, len, judge_frame, &j, &c);
+	r->frames = c.frames;
+	r->bad = c.badsum;
 }

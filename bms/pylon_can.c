@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/pylon_can.c - a battery that speaks Pylontech LV CAN V1.2 to its
  * inverter (Pylontech, Pytes, Dyness, PACE, SOK, Seplos, JK-PB ...), read
  * listen only: bmsgw never sends a frame on that bus (pylon-can).
@@ -18,9 +19,9 @@
  *
  * The CAN transport hands every frame to scan() as a record (bms.h:
  * BMS_CAN_MAGIC0 ...).  handle() checks a frame (its DLC, its values) and
- * keeps its data: poll->scratch holds the last frame of each identifier
- * (slot k at scratch[8k], its DLC at scratch[PC_DLC + k]) and poll->seen
- * which slots arrived; finish() decodes them.  A poll is a whole cycle:
+ * keeps its data: the driver's state, struct pc_state (bms/pylon_can.h),
+ * holds the last frame of each identifier (its data and DLC in slot k) and
+ * poll->seen which slots arrived; finish() decodes them.  A poll is a whole cycle:
  * complete once 0x351, 0x355 and 0x356 arrived and either the identifiers
  * of the last complete cycle (poll->persist) or all six of V1.2 did, or
  * when 0x351 comes again (the cycle wrapped; that 0x351 is left to the
@@ -33,7 +34,7 @@
  * identity.  Kept in the raw alarm words (no field of the snapshot holds
  * them): [0] 0x359 bytes 0-1, [1] bytes 2-3, [2] 0x35C bytes 0-1 (force
  * charge, full charge request), [3] bit k-1 = SMA alarm message k raised.
- * The module count (0x359 byte 4) stays in scratch.
+ * The module count (0x359 byte 4) stays in the driver's state.
  */
 #include "bms.h"
 
@@ -41,14 +42,13 @@
 #include <string.h>
 
 #include "drivers.h"
+#include "pylon_can.h"
 
-/* The slots of poll->scratch, in the order of their identifiers. */
-enum { PC_351, PC_355, PC_356, PC_359, PC_35A, PC_35C, PC_35E, PC_NSLOTS };
+/* The identifiers of the slots of struct pc_state. */
 static const uint16_t pc_ids[PC_NSLOTS] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E };
 /* The least DLC whose bytes hold the fields read (the real battery's DLCs
  * are 8, 4, 6, 7, 2, 8: setfirelabs' capture, PYLONCAN-01). */
 static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1 };
-#define PC_DLC (8 * PC_NSLOTS) /* scratch: the DLCs after the data */
 
 #define PC_BIT(k) (1u << (k))
 #define PC_NEED (PC_BIT(PC_351) | PC_BIT(PC_355) | PC_BIT(PC_356))
@@ -150,9 +150,10 @@ static int pc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return rc;
 	if (k == PC_351 && (poll->seen & PC_BIT(PC_351)) && (poll->seen & PC_NEED) == PC_NEED)
 		return BMS_OK; /* the next cycle begins: this one is whole */
-	memset(poll->scratch + 8 * k, 0, 8);
-	memcpy(poll->scratch + 8 * k, d, dlc);
-	poll->scratch[PC_DLC + k] = dlc;
+	struct pc_state *st = BMS_PRIV(poll, struct pc_state);
+	memset(st->data[k], 0, sizeof(st->data[k]));
+	memcpy(st->data[k], d, dlc);
+	st->dlc[k] = dlc;
 	poll->seen |= PC_BIT(k);
 	poll->sub++;
 	return pc_complete(poll) ? BMS_OK : BMS_MORE;
@@ -166,12 +167,12 @@ static bool pc_timeout(struct bms_poll *poll)
 
 static const uint8_t *pc_data(const struct bms_poll *poll, int k)
 {
-	return (poll->seen & PC_BIT(k)) ? poll->scratch + 8 * k : NULL;
+	return (poll->seen & PC_BIT(k)) ? BMS_PRIV(poll, struct pc_state)->data[k] : NULL;
 }
 
 static uint8_t pc_dlc(const struct bms_poll *poll, int k)
 {
-	return poll->scratch[PC_DLC + k];
+	return BMS_PRIV(poll, struct pc_state)->dlc[k];
 }
 
 /* 0x351 (and 0x35C's enable bits): the battery's own limits. */

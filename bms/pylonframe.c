@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/pylonframe.c - Pylontech-style ("paceic") ASCII framing shared by the
  * pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers
  * (bms/PROTOCOLS.md §8).  See pylonframe.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/pylonframe.h - the Pylontech-style ("paceic") ASCII framing (YD/T 1363.3)
  * shared by the pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers.
  * bms/PROTOCOLS.md §8.

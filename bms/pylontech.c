@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/pylontech.c - Pylontech US2000/US3000/US5000 RS485 protocol V3.3.
  *
  * bms/PROTOCOLS.md §8 (framing, shared with topbms and seplos:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/renogy.c - Renogy smart LiFePO4 batteries (RBT100LFP12S, RBT50LFP48S
  * ...) on their RS485 communication port: "Lithium Iron Battery BMS Modbus
  * Protocol V1.7", Modbus RTU.

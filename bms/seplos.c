@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/seplos.c - Seplos V2 (EMU10xx / 11xx) RS485 "MODBUS-ASCII" V2.0.
  *
  * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §11.  A poll

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/seplos3.c - Seplos V3 ("XZH" BMS, Seplos 3.0 / 10E boards and later)
  * on RS485: Modbus RTU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/sinowealth.c - Sinowealth protocol of small Daly 3S-4S packs ("BMStool").
  *
  * See bms/PROTOCOLS.md §4.  One BMS per port, no address.  The request
@@ -36,7 +37,7 @@
  *	step	index into sino_steps[] of the outstanding read (SINO_NSTEPS
  *		when the poll is complete)
  *	sub	reads of the current step held for confirmation (0..2)
- *	scratch[0..7]  those reads, 32-bit big-endian each
+ *	priv	struct sino_state (below): those reads
  */
 #include "bms.h"
 
@@ -59,6 +60,12 @@
 #define SINO_CURRENT_MAX_MA 2000000L /* 2000 A */
 #define SINO_CAPACITY_MAX_MAH 2000000L /* 2000 Ah */
 #define SINO_MAX_READS 3        /* reads of one step until a value came twice */
+
+/* The driver's state of a poll (struct bms_poll.priv, BMS_PRIV()). */
+struct sino_state {
+	uint32_t held[SINO_MAX_READS - 1]; /* the reads of the current step held
+	                                    * for confirmation (poll->sub of them) */
+};
 
 enum {
 	SINO_R_CELL1 = 0x01,
@@ -397,14 +404,6 @@ static int sino_decode(struct bms_poll *poll, uint8_t reg, uint32_t v)
 	return BMS_OK;
 }
 
-static void sino_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static int sino_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	uint8_t req[SINO_REQ_LEN];
@@ -425,9 +424,10 @@ static int sino_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	} else {
 		/* Keep reading until a value has come twice.  BMS_OK without
 		 * advancing makes the gateway send the same request again. */
+		struct sino_state *st = BMS_PRIV(poll, struct sino_state);
 		bool agreed = false;
 		for (int i = 0; i < poll->sub && i < SINO_MAX_READS - 1; i++)
-			if (sino_agree(reg, v, bms_be32(poll->scratch + 4 * i)))
+			if (sino_agree(reg, v, st->held[i]))
 				agreed = true;
 		if (!agreed) {
 			if (poll->sub >= SINO_MAX_READS - 1) {
@@ -436,7 +436,7 @@ static int sino_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 			}
 			if (poll->sub < 0)
 				poll->sub = 0;
-			sino_put32(poll->scratch + 4 * poll->sub, v);
+			st->held[poll->sub] = v;
 			poll->sub++;
 			return BMS_OK;
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/topbms.c - TopBMS "Lithium iron phosphate battery system communication
  * protocol V1.7" (TopBMS / cleverbms 12-16S boards in AliExpress LFP packs).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/vedirect.c - Victron VE.Direct TEXT protocol (SmartShunt, BMV-60x/70x).
  *
  * Victron "VE.Direct Protocol" (text mode).  19200 baud 8N1, read only: the
@@ -18,8 +19,8 @@
  *
  * Decoded fields: V (mV), I (mA, + = into the battery), P (W), SOC (per
  * mille), T (degC), AR (alarm reason bits), Alarm / Relay (ON/OFF),
- * H4 (charge cycles), CE (consumed mAh, <= 0: kept in scratch, the
- * snapshot has no field for it).  A value "---" (the BMV's "not available",
+ * H4 (charge cycles), CE (consumed mAh, <= 0: kept in the driver's state,
+ * struct ved_state in bms/vedirect.h; the snapshot has no field for it).  A value "---" (the BMV's "not available",
  * e.g. SOC before the first synchronisation, T without a sensor) leaves the
  * quantity absent.  A shunt has no cells, no MOSFETs, no balancing.
  *
@@ -37,7 +38,7 @@
  * Progress in struct bms_poll:
  *	seen	VED_SEEN_* of the fields received in this poll
  *	persist	VED_PERSIST_NOHIST: the device sends no H4
- *	scratch[0..3]  CE, consumed mAh, int32 little-endian (if VED_SEEN_CE)
+ *	priv	struct ved_state (bms/vedirect.h): CE (if VED_SEEN_CE)
  */
 #include "bms.h"
 
@@ -45,6 +46,7 @@
 #include <string.h>
 
 #include "drivers.h"
+#include "vedirect.h"
 
 #define VED_MAX_LABEL 15    /* protocol: 8 characters ("Checksum") */
 #define VED_MAX_VALUE 48    /* protocol: 32 characters */
@@ -427,9 +429,7 @@ static void ved_commit(struct bms_poll *poll, const struct ved_block *b)
 		poll->persist &= ~VED_PERSIST_NOHIST;
 	}
 	if (b->has & VED_HAS_CE) {
-		uint32_t ce = (uint32_t)(int32_t)b->ce_mah;
-		for (int k = 0; k < 4; k++)
-			poll->scratch[k] = (uint8_t)(ce >> (8 * k));
+		BMS_PRIV(poll, struct ved_state)->ce_mah = (int32_t)b->ce_mah;
 		poll->seen |= VED_SEEN_CE;
 	}
 }
@@ -491,37 +491,39 @@ static int ved_finish(struct bms_poll *poll)
  * protocol is recognised while the port is listened to: one checksummed
  * block with a voltage and a SOC (a battery monitor; a charger has no
  * SOC). */
+/* ved_probe_judge(): the blocks heard, on a copy of the poll. */
+struct ved_judging {
+	struct bms_poll p;
+	const uint8_t *buf;
+	struct bms_probe_result *r;
+};
+
+/* One block: on to the next until one has a voltage, then the verdict. */
+static enum bms_frame_next ved_judge_block(void *ctx, const uint8_t *f, size_t n)
+{
+	struct ved_judging *j = ctx;
+	struct bms_probe_result *r = j->r;
+	int rc = ved_handle(&j->p, f, n);
+	r->start = (size_t)(f - j->buf);
+	if (rc < 0 || !(j->p.snap.present & BMS_HAS_VOLTAGE))
+		return BMS_FRAME_MORE;
+	r->used = r->start + n;
+	bool ok = bms_probe_plausible(&j->p.snap, r->what, sizeof(r->what));
+	if (ok && !(j->p.snap.present & BMS_HAS_SOC)) {
+		ok = false;
+		snprintf(r->what, sizeof(r->what), "a VE.Direct device without a SOC (not a battery monitor)");
+	}
+	r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
+	return BMS_FRAME_STOP;
+}
+
 static void ved_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
 {
-	struct bms_poll p = *poll;
-	size_t off = 0;
-	while (off < len) {
-		size_t n = 0;
-		enum bms_scan sc = ved_scan(&p, buf + off, len - off, &n);
-		if (sc == BMS_SCAN_NEED)
-			break;
-		if (n == 0 || n > len - off)
-			n = 1;
-		if (sc != BMS_SCAN_FRAME) {
-			r->bad += sc == BMS_SCAN_BADSUM;
-			off += n;
-			continue;
-		}
-		r->frames++;
-		int rc = ved_handle(&p, buf + off, n);
-		r->start = off;
-		off += n;
-		if (rc < 0 || !(p.snap.present & BMS_HAS_VOLTAGE))
-			continue;
-		r->used = off;
-		bool ok = bms_probe_plausible(&p.snap, r->what, sizeof(r->what));
-		if (ok && !(p.snap.present & BMS_HAS_SOC)) {
-			ok = false;
-			snprintf(r->what, sizeof(r->what), "a VE.Direct device without a SOC (not a battery monitor)");
-		}
-		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
-		return;
-	}
+	struct ved_judging j = { .p = *poll, .buf = buf, .r = r };
+	struct bms_frame_counts c = { 0 };
+	bms_frames_buf(&bms_vedirect_driver, &j.p, buf, len, ved_judge_block, &j, &c);
+	r->frames = c.frames;
+	r->bad = c.badsum;
 }
 
 static const struct bms_probe ved_probe = {

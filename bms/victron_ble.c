@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bms/victron_ble.c - Victron SmartShunt / BMV battery monitors over
  * Bluetooth LE: "Instant Readout" advertisements (listen only).
  *
@@ -35,15 +36,10 @@
  *
  * Decoded into the snapshot: voltage, current, SOC, the temperature (aux
  * mode 2, as temp_c[0]), the alarm reason (mapped as VE.Direct's AR,
- * raw_alarms[0]).  The snapshot has no fields for the others, which are
- * kept in poll->scratch (little-endian):
- *	scratch[0]	bit 0 time to go, bit 1 consumed Ah, bit 2 starter
- *			voltage, bit 3 mid-point voltage: present
- *	scratch[1]	aux mode (0..3)
- *	scratch[2..3]	time to go, min (u16)
- *	scratch[4..7]	consumed Ah, 0.1 Ah (int32, <= 0)
- *	scratch[8..9]	starter voltage (int16) or mid-point voltage (u16), 0.01 V
- *	scratch[10..11]	the record's nonce
+ * raw_alarms[0]).  The snapshot has no fields for the others: they are
+ * kept in the driver's state, struct vic_state (bms/victron_ble.h): which
+ * came, the aux mode, time to go, consumed Ah, the starter or mid-point
+ * voltage, and the record's nonce.
  * A shunt has no cells, MOSFETs, balancing or capacities.  One record
  * completes a poll.
  */
@@ -54,6 +50,7 @@
 #include <string.h>
 
 #include "drivers.h"
+#include "victron_ble.h"
 
 #define VIC_COMPANY 0x02E1
 #define VIC_PRODUCT_ADV 0x10        /* manufacturer data: product advertisement */
@@ -68,13 +65,6 @@ enum {
 	VIC_O_NONCE = 5,
 	VIC_O_KEYCHECK = 7,
 };
-
-enum { VIC_AUX_STARTER = 0, VIC_AUX_MIDPOINT = 1, VIC_AUX_TEMP = 2, VIC_AUX_NONE = 3 };
-
-#define VIC_S_TTG 0x1u
-#define VIC_S_CONSUMED 0x2u
-#define VIC_S_STARTER 0x4u
-#define VIC_S_MIDPOINT 0x8u
 
 /* Alarm reason bit n -> normalised alarms, as VE.Direct's AR (§12): 0 low
  * voltage, 1 high voltage, 2 low SOC, 3/4 low/high starter voltage, 5/6
@@ -137,12 +127,6 @@ static int32_t vic_signed(uint32_t v, unsigned bits)
 	return (v & (1u << (bits - 1))) ? (int32_t)(v - (1u << bits)) : (int32_t)v;
 }
 
-static void vic_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 /* nettle_cipher_func for ctr_crypt() (no cast of aes128_encrypt) */
 static void vic_aes(const void *ctx, size_t length, uint8_t *dst, const uint8_t *src)
 {
@@ -153,12 +137,12 @@ static void vic_aes(const void *ctx, size_t length, uint8_t *dst, const uint8_t 
 static void vic_decode(struct bms_poll *poll, const uint8_t *p, size_t len)
 {
 	struct bms_snapshot *s = &poll->snap;
-	uint8_t *sc = poll->scratch;
+	struct vic_state *st = BMS_PRIV(poll, struct vic_state);
 	uint32_t v, aux, mode;
 
 	if (vic_bits(p, len, 0, 16, &v) && v != 0xFFFF) {
-		sc[0] |= VIC_S_TTG;
-		vic_put16(sc + 2, (uint16_t)v);
+		st->have |= VIC_S_TTG;
+		st->ttg_min = (uint16_t)v;
 	}
 	if (vic_bits(p, len, 16, 16, &v) && v != 0x7FFF) {
 		s->voltage = (float)vic_signed(v, 16) / 100.0f;
@@ -173,20 +157,20 @@ static void vic_decode(struct bms_poll *poll, const uint8_t *p, size_t len)
 		s->present |= BMS_HAS_ALARMS;
 	}
 	if (vic_bits(p, len, 48, 16, &aux) && vic_bits(p, len, 64, 2, &mode)) {
-		sc[1] = (uint8_t)mode;
+		st->aux_mode = (uint8_t)mode;
 		if (mode == VIC_AUX_TEMP && aux != 0xFFFF) {
 			s->temp_c[0] = (float)aux / 100.0f - 273.15f;
 			s->ntemps = 1;
 			s->present |= BMS_HAS_TEMPS;
 		} else if (mode == VIC_AUX_STARTER && aux != 0x7FFF) {
-			sc[0] |= VIC_S_STARTER;
-			vic_put16(sc + 8, (uint16_t)aux);
+			st->have |= VIC_S_STARTER;
+			st->aux_cv = (uint16_t)aux;
 		} else if (mode == VIC_AUX_MIDPOINT && aux != 0xFFFF) {
-			sc[0] |= VIC_S_MIDPOINT;
-			vic_put16(sc + 8, (uint16_t)aux);
+			st->have |= VIC_S_MIDPOINT;
+			st->aux_cv = (uint16_t)aux;
 		}
 	} else {
-		sc[1] = VIC_AUX_NONE;
+		st->aux_mode = VIC_AUX_NONE;
 	}
 	if (vic_bits(p, len, 66, 22, &v) && v != 0x3FFFFF) {
 		float cur = (float)vic_signed(v, 22) / 1000.0f;
@@ -194,10 +178,8 @@ static void vic_decode(struct bms_poll *poll, const uint8_t *p, size_t len)
 		s->present |= BMS_HAS_CURRENT;
 	}
 	if (vic_bits(p, len, 88, 20, &v) && v != 0xFFFFF) {
-		uint32_t c = (uint32_t)-(int32_t)v;
-		sc[0] |= VIC_S_CONSUMED;
-		for (int k = 0; k < 4; k++)
-			sc[4 + k] = (uint8_t)(c >> (8 * k));
+		st->have |= VIC_S_CONSUMED;
+		st->consumed_dah = -(int32_t)v;
 	}
 	if (vic_bits(p, len, 108, 10, &v) && v != 0x3FF) {
 		s->soc = v > 1000 ? 100.0f : (float)v / 10.0f;
@@ -237,10 +219,10 @@ static int vic_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	ctr_crypt(&ctx, vic_aes, AES_BLOCK_SIZE, ctr, cl, plain, d + VIC_HDR);
 
 	memset(&poll->snap, 0, sizeof(poll->snap));
-	memset(poll->scratch, 0, 12);
+	struct vic_state *st = BMS_PRIV(poll, struct vic_state);
+	memset(st, 0, sizeof(*st));
 	vic_decode(poll, plain, cl);
-	poll->scratch[10] = d[VIC_O_NONCE];
-	poll->scratch[11] = d[VIC_O_NONCE + 1];
+	st->nonce = vic_le16(d + VIC_O_NONCE);
 	memset(plain, 0, sizeof(plain));
 	memset(&ctx, 0, sizeof(ctx));
 	return BMS_OK;

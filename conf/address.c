@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/address.c - addresses as the configuration writes them: host names
  * and IP addresses, HOST:PORT, networks for allowlists, Bluetooth
  * addresses, and the port of a pack (/dev/..., tcp://HOST:PORT, ble://MAC,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/check.c - the checks that need the whole file, run after the parse:
  * required keys, defaults computed from other keys (a protocol's baud rate
  * and address, a pack's unit id), names that point at other sections, and
@@ -606,7 +607,7 @@ static void finish_tunnels(struct load *x)
 /* In this order: a step may rely on what the steps before it resolved. */
 static void (*const finish_steps[])(struct load *x) = {
 	finish_packs, finish_bank, finish_upstreams, finish_mqtt, finish_tunnels, finish_http,
-	conf__finish_limits, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
+	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
 };
 
 void conf__check(struct load *x)

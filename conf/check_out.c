@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/check_out.c - the checks after the parse of what bmsgw sends out:
  * [limits] (the defaults of its chemistry, the order of its voltages),
  * [inverter.NAME] (its port read for its protocol, its source, keys of the

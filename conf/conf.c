@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/conf.c - the schema of the configuration file: every key of every
  * section with its type, range and default (conf__keys[]), and the kinds of
  * section (conf__sect_kinds[]).
@@ -28,6 +29,7 @@ static const char *const extras_words[] = {"capacity", "cells", "modules", "name
 static const char *const override_words[] = {"none", "deye", NULL};
 static const char *const unit_words[] = {"100mA", "10mA", NULL};
 static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
+static const char *const source_words[] = {"bms", "counted", NULL};
 
 _Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_stale_policy) == sizeof(int), "enum stored as int");
@@ -41,6 +43,7 @@ _Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as in
 _Static_assert(sizeof(enum conf_soc_override) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_current_unit) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int");
 
 #define GW(f) offsetof(struct conf_gateway, f)
 #define PK(f) offsetof(struct conf_pack, f)
@@ -55,11 +58,12 @@ _Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 #define IN(f) offsetof(struct conf_inverter, f)
 #define SS(f) offsetof(struct conf_sunspec, f)
 #define RT(f) offsetof(struct conf_rtu, f)
+#define SO(f) offsetof(struct conf_soc, f)
 
-/* The schema of the configuration file (README.md "Configuration",
- * bmsgw.ini(5) = conf/bmsgw.ini.5), defaults included.  A row is
+/* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
+ * defaults included.  A row is
  *   section, key, reload, type, min, max, above, words, offset, default
- * and `reload` says what a new value does on SIGHUP (README.md "Reload"):
+ * and `reload` says what a new value does on SIGHUP (bmsgw(8) "RELOAD"):
  *   CONF_LIVE     the part that uses it takes it and goes on: what the
  *                 daemon reads from the running configuration (a pack's
  *                 polling and control settings, [gateway] but listen,
@@ -283,6 +287,72 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_RT_BAUD] = {CONF_SEC_RTU, "baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
 	[K_RT_MODE] = {CONF_SEC_RTU, "mode", CONF_RESTART, KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
 	[K_RT_CONTROL] = {CONF_SEC_RTU, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
+
+	/* [soc]: a default of NULL is the chemistry's (conf_soc_derive), the
+	 * chemistry's is [limits]'; the estimator reads every key live */
+	[K_SOC_COUNTING] = {CONF_SEC_SOC, "count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(count), "true"},
+	[K_SOC_SOURCE] = {CONF_SEC_SOC, "source", CONF_LIVE, KT_WORD, 0, 0, false, source_words, SO(source), "bms"},
+	[K_SOC_CAPACITY] = {CONF_SEC_SOC, "capacity", CONF_LIVE, KT_DOUBLE, 0, 100000, true, NULL, SO(capacity), ""},
+	[K_SOC_CHEMISTRY] = {CONF_SEC_SOC, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, SO(chemistry),
+	                     NULL},
+	[K_SOC_EFFICIENCY] = {CONF_SEC_SOC, "charge_efficiency", CONF_LIVE, KT_DOUBLE, 0.5, 1, false, NULL,
+	                      SO(charge_efficiency), NULL},
+	[K_SOC_OFFSET] = {CONF_SEC_SOC, "current_offset", CONF_LIVE, KT_DOUBLE, -100, 100, false, NULL,
+	                  SO(current_offset), "0"},
+	[K_SOC_THRESHOLD] = {CONF_SEC_SOC, "current_threshold", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                     SO(current_threshold), "0.1"},
+	[K_SOC_FULL_CELL] = {CONF_SEC_SOC, "full_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                     SO(full_cell_voltage), NULL},
+	[K_SOC_TAIL] = {CONF_SEC_SOC, "tail_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(tail_current), "0.04"},
+	[K_SOC_FULL_TIME] = {CONF_SEC_SOC, "full_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(full_time),
+	                     "180"},
+	[K_SOC_EMPTY_CELL] = {CONF_SEC_SOC, "empty_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                      SO(empty_cell_voltage), NULL},
+	[K_SOC_EMPTY_CURRENT] = {CONF_SEC_SOC, "empty_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                         SO(empty_current), "0.2"},
+	[K_SOC_EMPTY_TIME] = {CONF_SEC_SOC, "empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(empty_time),
+	                      "60"},
+	[K_SOC_REST_CURRENT] = {CONF_SEC_SOC, "rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(rest_current),
+	                        "0.01"},
+	[K_SOC_REST_TIME] = {CONF_SEC_SOC, "rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, SO(rest_time),
+	                     "1800"},
+	[K_SOC_LEARN] = {CONF_SEC_SOC, "learn_capacity", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(learn_capacity),
+	                 "true"},
+	[K_SOC_SAVE_INTERVAL] = {CONF_SEC_SOC, "save_interval", CONF_LIVE, KT_DOUBLE, 1, 86400, false, NULL,
+	                         SO(save_interval), "300"},
+
+	/* a pack's own [soc] keys: unset, it takes [soc]'s (check_soc.c) */
+	[K_PK_SOC_COUNTING] = {CONF_SEC_PACK, "count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(soc.count), NULL},
+	[K_PK_SOC_SOURCE] = {CONF_SEC_PACK, "source", CONF_LIVE, KT_WORD, 0, 0, false, source_words, PK(soc.source),
+	                     NULL},
+	[K_PK_SOC_CAPACITY] = {CONF_SEC_PACK, "capacity", CONF_LIVE, KT_DOUBLE, 0, 100000, true, NULL,
+	                       PK(soc.capacity), ""},
+	[K_PK_SOC_CHEMISTRY] = {CONF_SEC_PACK, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words,
+	                        PK(soc.chemistry), NULL},
+	[K_PK_SOC_EFFICIENCY] = {CONF_SEC_PACK, "charge_efficiency", CONF_LIVE, KT_DOUBLE, 0.5, 1, false, NULL,
+	                         PK(soc.charge_efficiency), NULL},
+	[K_PK_SOC_OFFSET] = {CONF_SEC_PACK, "current_offset", CONF_LIVE, KT_DOUBLE, -100, 100, false, NULL,
+	                     PK(soc.current_offset), NULL},
+	[K_PK_SOC_THRESHOLD] = {CONF_SEC_PACK, "current_threshold", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                        PK(soc.current_threshold), NULL},
+	[K_PK_SOC_FULL_CELL] = {CONF_SEC_PACK, "full_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                        PK(soc.full_cell_voltage), NULL},
+	[K_PK_SOC_TAIL] = {CONF_SEC_PACK, "tail_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                   PK(soc.tail_current), NULL},
+	[K_PK_SOC_FULL_TIME] = {CONF_SEC_PACK, "full_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	                        PK(soc.full_time), NULL},
+	[K_PK_SOC_EMPTY_CELL] = {CONF_SEC_PACK, "empty_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                         PK(soc.empty_cell_voltage), NULL},
+	[K_PK_SOC_EMPTY_CURRENT] = {CONF_SEC_PACK, "empty_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                            PK(soc.empty_current), NULL},
+	[K_PK_SOC_EMPTY_TIME] = {CONF_SEC_PACK, "empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	                         PK(soc.empty_time), NULL},
+	[K_PK_SOC_REST_CURRENT] = {CONF_SEC_PACK, "rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                           PK(soc.rest_current), NULL},
+	[K_PK_SOC_REST_TIME] = {CONF_SEC_PACK, "rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
+	                        PK(soc.rest_time), NULL},
+	[K_PK_SOC_LEARN] = {CONF_SEC_PACK, "learn_capacity", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
+	                    PK(soc.learn_capacity), NULL},
 };
 
 /* What the checks derive from a key after the parse and a reload compares
@@ -294,6 +364,8 @@ const struct conf_derived conf__derived[] = {
 };
 const size_t conf__nderived = sizeof(conf__derived) / sizeof(conf__derived[0]);
 
+/* A current as a share of the capacity per hour ([soc]). */
+#define SOC_C "C (the capacity's share an hour, 0.04 = 11.2 A of 280 Ah)"
 /* Units of the numbers and table abscissas of [limits] and after (messages,
  * --check); the older keys are all seconds. */
 static const char *const key_units[K_COUNT] = {
@@ -308,6 +380,12 @@ static const char *const key_units[K_COUNT] = {
 	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
 	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
 	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent",
+	[K_SOC_CAPACITY] = "ampere-hours", [K_SOC_EFFICIENCY] = "fraction", [K_SOC_OFFSET] = "amperes",
+	[K_SOC_THRESHOLD] = "amperes", [K_SOC_FULL_CELL] = "volts per cell", [K_SOC_TAIL] = SOC_C,
+	[K_SOC_EMPTY_CELL] = "volts per cell", [K_SOC_EMPTY_CURRENT] = SOC_C, [K_SOC_REST_CURRENT] = SOC_C,
+	[K_PK_SOC_CAPACITY] = "ampere-hours", [K_PK_SOC_EFFICIENCY] = "fraction", [K_PK_SOC_OFFSET] = "amperes",
+	[K_PK_SOC_THRESHOLD] = "amperes", [K_PK_SOC_FULL_CELL] = "volts per cell", [K_PK_SOC_TAIL] = SOC_C,
+	[K_PK_SOC_EMPTY_CELL] = "volts per cell", [K_PK_SOC_EMPTY_CURRENT] = SOC_C, [K_PK_SOC_REST_CURRENT] = SOC_C,
 };
 
 const char *conf__key_unit(int key)
@@ -384,6 +462,7 @@ const struct sect_kind conf__sect_kinds[] = {
 	NAMED("inverter", CONF_SEC_INVERTER, inverters, ninverters, struct conf_inverter, CONF_MAX_INVERTERS, inverter_seen),
 	SINGLE("sunspec", CONF_SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
 	SINGLE("rtu", CONF_SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
+	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

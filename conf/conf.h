@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/conf.h - the configuration: one INI file read with inih.
  *
  * Loading is all-or-nothing: conf_load_file()/conf_load_string() fill a
@@ -19,11 +20,11 @@ struct bms_driver;
 enum conf_sect {
 	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
 	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
-	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_COUNT
+	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_COUNT
 };
 
 /* What a new value of a key does to the running daemon on SIGHUP: each row
- * of the key table (conf/conf.c) says which (README.md "Reload"). */
+ * of the key table (conf/conf.c) says which (bmsgw(8) "RELOAD"). */
 enum conf_reload {
 	CONF_LIVE = 1,   /* applied live: the part that uses it takes the new value and goes on */
 	CONF_RESTART,    /* its part (an output, a pack, a listening socket) stops and starts again */
@@ -75,6 +76,54 @@ struct conf_gateway {
 	int line;                        /* line of the [gateway] header, 0 = none */
 };
 
+/* [soc]: the gateway's own count of the charge (README.md "The counted
+ * SOC"; the estimator: gateway/model/soc.h).  [soc] holds the keys for
+ * every pack and the bank; a [pack.NAME] key of the same name (all but
+ * save_interval) overrides it for that pack.  After the parse every pack's
+ * conf_pack.soc holds what applies to it: its own keys, else [soc]'s, else
+ * the defaults, some of which follow the chemistry (conf_soc_derive). */
+/* The cells' chemistry ([limits] and [soc] chemistry). */
+enum conf_chemistry { CONF_CHEM_LFP = 0, CONF_CHEM_NMC, CONF_CHEM_LTO };
+enum conf_soc_source { CONF_SOC_SRC_BMS = 0, CONF_SOC_SRC_COUNTED };
+/* struct conf_soc.given: the keys with a chemistry's default that the file wrote */
+enum {
+	CONF_SOC_GIVEN_CHEMISTRY = 1u << 0,
+	CONF_SOC_GIVEN_EFFICIENCY = 1u << 1,
+	CONF_SOC_GIVEN_FULL = 1u << 2,
+	CONF_SOC_GIVEN_EMPTY = 1u << 3,
+};
+struct conf_limits;
+struct conf_soc {
+	int line;                        /* of [soc], 0 = none (the defaults) */
+	bool count;                      /* count the charge (false: the BMS's SOC alone) */
+	enum conf_soc_source source;     /* the SOC carried: the BMS's or the counted one */
+	double capacity;                 /* Ah usable, -1 = the BMS's full capacity */
+	enum conf_chemistry chemistry;   /* default: [limits]' */
+	double charge_efficiency;        /* share of the charge in that is stored */
+	double current_offset;           /* A added to the BMS's current */
+	double current_threshold;        /* A: under this a current counts as 0 */
+	double full_cell_voltage;        /* V: a full point at or above (highest cell) ... */
+	double tail_current;             /* C: ... the charge current at or under this ... */
+	double full_time;                /* s: ... for this long */
+	double empty_cell_voltage;       /* V: an empty point at or under (lowest cell) ... */
+	double empty_current;            /* C: ... discharging at most at this rate ... */
+	double empty_time;               /* s: ... for this long */
+	double rest_current;             /* C: at rest under this ... */
+	double rest_time;                /* s: ... after this long the open-circuit voltage corrects the count */
+	bool learn_capacity;             /* measure the capacity between full and empty (or rest) points */
+	double save_interval;            /* s between saves to the state file ([soc] only) */
+	unsigned given;                  /* CONF_SOC_GIVEN_*: which chemistry defaults the file replaced */
+};
+/* The defaults of the keys with a chemistry's default that s->given does
+ * not name, for s->chemistry: charge_efficiency 0.99 (nmc 0.98),
+ * full_cell_voltage [limits] max_cell_voltage when [limits] is on with the
+ * same chemistry, else 3.45 (nmc 4.15, lto 2.60), empty_cell_voltage 2.90
+ * (nmc 3.00, lto 1.90).  l may be NULL (no [limits]). */
+void conf_soc_derive(struct conf_soc *s, const struct conf_limits *l);
+/* Every key of s at its default for a chemistry (no [limits]): what
+ * bmsgw --soc-replay counts with when no configuration is given. */
+void conf_soc_defaults(struct conf_soc *s, enum conf_chemistry chemistry);
+
 struct conf_pack {
 	char name[CONF_NAME_MAX];        /* [a-z0-9_-]+ */
 	const struct bms_driver *driver; /* from protocol = */
@@ -113,6 +162,7 @@ struct conf_pack {
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
 	double max_charge_current;       /* A: this pack's rating for [limits], -1 = [limits]' */
 	double max_discharge_current;    /* A, -1 = [limits]' */
+	struct conf_soc soc;             /* [soc] as it applies to this pack */
 	int line;                        /* line of the [pack.NAME] header */
 };
 
@@ -158,8 +208,7 @@ struct conf_upstream {
 	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default) */
 };
 
-/* [mqtt]: MQTT publisher with Home Assistant discovery (README.md "MQTT and
- * Home Assistant"). */
+/* [mqtt]: MQTT publisher with Home Assistant discovery (bmsgw-mqtt(7)). */
 enum conf_mqtt_cells { CONF_CELLS_DISABLED = 0, CONF_CELLS_ENABLED, CONF_CELLS_OFF };
 struct conf_mqtt {
 	bool enabled;                    /* a [mqtt] section exists */
@@ -213,8 +262,7 @@ struct conf_tunnel {
 	double idle_timeout;             /* s without bytes before the wire is given back (300) */
 };
 
-/* [http]: the read-only status page, its JSON API and /metrics (README.md
- * "Status page, history and metrics"). */
+/* [http]: the read-only status page, its JSON API and /metrics (bmsgw(8) "STATUS PAGE, HISTORY AND METRICS"). */
 struct conf_http {
 	bool enabled;                    /* a [http] section exists */
 	int line;
@@ -238,9 +286,8 @@ struct conf_history {
 };
 
 /* [limits]: charge and discharge limits (CVL, CCL, DCL, DVL) for every pack
- * and the bank (README.md "Charge and discharge limits").  Voltages are per
+ * and the bank (bmsgw-inverters(7)).  Voltages are per
  * cell, currents per pack. */
-enum conf_chemistry { CONF_CHEM_LFP = 0, CONF_CHEM_NMC, CONF_CHEM_LTO };
 enum conf_interp { CONF_INTERP_LINEAR = 0, CONF_INTERP_STEP };
 enum conf_bank_rule { CONF_BANK_MIN = 0, CONF_BANK_SUM, CONF_BANK_WEIGHTED };
 /* [limits] bank_stale: what a configured bank pack that is stale does to the bank. */
@@ -291,8 +338,8 @@ struct conf_limits {
 	double limit_exceeded;           /* s a current beyond CCL / DCL lasts before it is flagged (0 = off) */
 };
 
-/* [inverter.NAME]: a virtual battery towards an inverter (README.md
- * "Inverters"); needs [limits]. */
+/* [inverter.NAME]: a virtual battery towards an inverter
+ * (bmsgw-inverters(7)); needs [limits]. */
 enum conf_inv_kind { CONF_INV_CAN = 0, CONF_INV_RS485 };
 /* `extras`: CAN frames beyond a protocol's own set. */
 enum {
@@ -302,7 +349,7 @@ enum {
 	CONF_EXTRA_NAME = 1u << 3,       /* 0x382 product name */
 	CONF_EXTRA_ALL = 0xF,
 };
-/* Every inverter protocol, written once (README.md "Adding an inverter
+/* Every inverter protocol, written once (gateway/README.md "Adding an inverter
  * protocol"): X(ID, sym, "name", kind, default extras, extras allowed).
  * Its codec is inv_codec_<sym> in gateway/inverter/<sym>.c.  A Sunny
  * Island takes no identifier beyond SMA's table ("No further CAN-IDs are
@@ -356,7 +403,7 @@ struct conf_inverter {
 	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
 };
 
-/* [sunspec]: SunSpec models on every unit (README.md "SunSpec"). */
+/* [sunspec]: SunSpec models on every unit (bmsgw-modbus(7) "SUNSPEC"). */
 struct conf_sunspec {
 	bool enabled;
 	int line;
@@ -380,7 +427,7 @@ enum {
 };
 
 
-/* [rtu]: a Modbus RTU server on a serial port (README.md "Modbus RTU"). */
+/* [rtu]: a Modbus RTU server on a serial port (bmsgw-modbus(7) "MODBUS RTU"). */
 enum conf_rtu_mode { CONF_RTU_8N1 = 0, CONF_RTU_8E1, CONF_RTU_8O1, CONF_RTU_8N2 };
 struct conf_rtu {
 	bool enabled;
@@ -410,6 +457,7 @@ struct conf {
 	struct conf_inverter inverters[CONF_MAX_INVERTERS];
 	struct conf_sunspec sunspec;
 	struct conf_rtu rtu;
+	struct conf_soc soc;             /* [soc]: the bank's, and what packs inherit */
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
@@ -418,6 +466,14 @@ void conf_defaults(struct conf *c);
 int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from a string; `name` stands in for the file name in messages. */
 int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen);
+/* conf/warnings.c: the poll cycle of pack i (s): its poll_interval, one
+ * request with all its tries, one answer's wait of each other pack that
+ * polls on its wire; *on_bus (may be NULL): those packs, itself included. */
+double conf_pack_cycle(const struct conf *c, int i, int *on_bus);
+/* What a valid configuration may still get wrong (a stale_after not longer
+ * than a pack's poll cycle): say() gets each text, "FILE:LINE: [pack.NAME]:
+ * ...".  Returns how many. */
+int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg);
 /* Human summary for --check. */
 void conf_print_summary(const struct conf *c, FILE *out);
 /* The man page block that lists the protocols (bmsgw --man-protocols):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/conf_int.h - what the files of conf/ share, and nothing outside it.
  * Its names carry conf/'s internal marker, conf__ (mosquitto's module__verb:
  * conf__fail, conf__set_value); conf_ is the API of conf.h, which other
@@ -13,6 +14,7 @@
  *            packs and the services that read them
  * check_out.c  the same for the outputs: [limits], [inverter.NAME],
  *            [sunspec], [rtu]
+ * check_soc.c  [soc]: the chemistry's defaults, each pack's copy, the checks
  * summary.c  conf_print_summary() for --check
  * summary_out.c  its parts for the outputs
  * keys.c     the key table read back: conf_section_same() for a reload,
@@ -22,7 +24,7 @@
  * its row in conf__keys[] with its reload class.  A new section: its
  * CONF_SEC_ in enum conf_sect (conf.h), its keys, a `seen` array in struct
  * load, a row in conf__sect_kinds[], a step in check.c's finish_steps[] and
- * a printer in summary.c's printers[] (README.md "Adding an output").
+ * a printer in summary.c's printers[] (gateway/README.md "Adding an output").
  */
 #ifndef CONF_CONF_INT_H
 #define CONF_CONF_INT_H
@@ -96,13 +98,25 @@ enum {
 	K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT, K_IN_MANUFACTURER, K_IN_FAILSAFE,
 	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
+	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
+	 * K_SOC_COUNTING + i), save_interval aside */
+	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
+	K_SOC_THRESHOLD, K_SOC_FULL_CELL, K_SOC_TAIL, K_SOC_FULL_TIME, K_SOC_EMPTY_CELL, K_SOC_EMPTY_CURRENT,
+	K_SOC_EMPTY_TIME, K_SOC_REST_CURRENT, K_SOC_REST_TIME, K_SOC_LEARN, K_SOC_SAVE_INTERVAL,
+	K_PK_SOC_COUNTING, K_PK_SOC_SOURCE, K_PK_SOC_CAPACITY, K_PK_SOC_CHEMISTRY, K_PK_SOC_EFFICIENCY,
+	K_PK_SOC_OFFSET, K_PK_SOC_THRESHOLD, K_PK_SOC_FULL_CELL, K_PK_SOC_TAIL, K_PK_SOC_FULL_TIME,
+	K_PK_SOC_EMPTY_CELL, K_PK_SOC_EMPTY_CURRENT, K_PK_SOC_EMPTY_TIME, K_PK_SOC_REST_CURRENT,
+	K_PK_SOC_REST_TIME, K_PK_SOC_LEARN,
 	K_COUNT
 };
+/* The [soc] keys a [pack.NAME] may override: K_SOC_COUNTING .. K_SOC_LEARN. */
+#define CONF_SOC_PACK_KEYS (K_SOC_LEARN - K_SOC_COUNTING + 1)
+_Static_assert(K_PK_SOC_LEARN - K_PK_SOC_COUNTING + 1 == CONF_SOC_PACK_KEYS, "one pack key per [soc] key");
 
 struct conf_key {
 	enum conf_sect sect;
 	const char *name;
-	enum conf_reload reload;   /* what a change does on SIGHUP (conf.h, README "Reload") */
+	enum conf_reload reload;   /* what a change does on SIGHUP (conf.h, bmsgw(8) "RELOAD") */
 	enum conf_type type;
 	double min, max;           /* KT_INT, KT_DOUBLE */
 	bool above;                /* KT_DOUBLE: value must be > min */
@@ -159,6 +173,7 @@ struct load {
 	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
 	int sunspec_seen[K_COUNT];
 	int rtu_seen[K_COUNT];
+	int soc_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -262,5 +277,10 @@ void conf__finish_limits(struct load *x);
 void conf__finish_inverters(struct load *x);
 void conf__finish_sunspec(struct load *x);
 void conf__finish_rtu(struct load *x);
+/* check_soc.c: [soc] and its keys in the packs, after [limits] (the full
+ * cell voltage follows its target). */
+void conf__finish_soc(struct load *x);
+/* summary_out.c */
+void conf__print_soc(const struct conf *c, FILE *out);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/keys.c - the key table read back: whether two configurations of a
  * section differ in the keys of a reload class (a reload keeps a part of
  * the daemon when they do not), a key's value as text (/api/config), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/manpage.c - the man pages' lists of the `protocol =` values, from the
  * driver table (bms/: each driver's name and description), so that a new
  * brand is named there without an edit.  bmsgw --man-protocols 5|8 prints

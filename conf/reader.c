@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/reader.c - reading the file: inih splits it, the schema (conf.c)
  * says what each key and section is.
  *

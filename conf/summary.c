@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/summary.c - what bmsgw --check prints: the configuration as it was
  * loaded, with every default filled in and every derived value (wires,
  * gaps, register ranges) worked out, one part per section.
@@ -255,7 +256,8 @@ static void print_upstreams(const struct conf *c, FILE *out)
 /* The parts of the summary, in the order they are printed. */
 static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
-	print_upstreams, conf__print_limits, conf__print_inverters, conf__print_sunspec, conf__print_rtu,
+	print_upstreams, conf__print_limits, conf__print_soc, conf__print_inverters, conf__print_sunspec,
+	conf__print_rtu,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/summary_out.c - the parts of --check's summary for what bmsgw sends
  * out: [limits] with every value and table as the engine uses them,
  * [inverter.NAME] with its source, [sunspec] with its register ranges,
@@ -197,4 +198,59 @@ void conf__print_rtu(const struct conf *c, FILE *out)
 	fprintf(out, "rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          %s @ %d "
 	        "%s; writes %s\n", r->port, r->baud, conf__key_word(K_RT_MODE, (int)r->mode),
 	        r->control ? "by the rules of MOSFET control, by unit" : "refused (control = false)");
+}
+
+/* A pack's [soc] keys that differ from [soc]'s: "; pack a: capacity 280, source counted". */
+static void print_soc_packs(const struct conf *c, FILE *out)
+{
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		bool first = true;
+		for (int j = 0; j < CONF_SOC_PACK_KEYS; j++) {
+			char mine[CONF_EXP_MAX], theirs[CONF_EXP_MAX];
+			conf_key_text(K_PK_SOC_COUNTING + j, p, mine, sizeof(mine));
+			conf_key_text(K_SOC_COUNTING + j, &c->soc, theirs, sizeof(theirs));
+			if (strcmp(mine, theirs) == 0)
+				continue;
+			if (first)
+				fprintf(out, "  pack %s: ", p->name);
+			else
+				fputs(", ", out);
+			fprintf(out, "%s %s", conf__keys[K_PK_SOC_COUNTING + j].name, mine[0] ? mine : "(the BMS's)");
+			first = false;
+		}
+		if (!first)
+			fputc('\n', out);
+	}
+}
+
+void conf__print_soc(const struct conf *c, FILE *out)
+{
+	const struct conf_soc *s = &c->soc;
+	static const char *const steep[CONF_NCHEM] = { "lfp: at or under 3.20 V or at or over 3.40 V a cell",
+		"nmc: anywhere", "lto: none (no open-circuit curve)" };
+	fprintf(out, "soc (bmsgw's own count of the charge, every pack and the bank; chemistry %s)\n",
+	        conf__key_word(K_SOC_CHEMISTRY, (int)s->chemistry));
+	if (!s->count)
+		fprintf(out, "  count         off: the BMS's SOC alone\n");
+	else
+		fprintf(out, "  count         on; the SOC carried: %s\n", s->source == CONF_SOC_SRC_COUNTED
+		        ? "the counted one once synced (the BMS's until then)" : "the BMS's (source = bms)");
+	if (s->capacity > 0)
+		fprintf(out, "  capacity      %g Ah", s->capacity);
+	else
+		fprintf(out, "  capacity      the BMS's full capacity");
+	fprintf(out, "%s\n", s->learn_capacity ? "; measured between full and empty (or rest) points, the median of "
+	        "the last 5" : "; never measured (learn_capacity = false)");
+	fprintf(out, "  current       %+g A offset, |I| under %g A counts as 0, charge efficiency %g\n",
+	        s->current_offset, s->current_threshold, s->charge_efficiency);
+	fprintf(out, "  full point    highest cell >= %g V, charge current <= %g C, for %g s\n", s->full_cell_voltage,
+	        s->tail_current, s->full_time);
+	fprintf(out, "  empty point   lowest cell <= %g V, discharging at most %g C, for %g s\n",
+	        s->empty_cell_voltage, s->empty_current, s->empty_time);
+	fprintf(out, "  rest point    under %g C for %g s, where the open-circuit curve is steep (%s), "
+	        "10..40 degC\n", s->rest_current, s->rest_time, steep[(unsigned)s->chemistry < CONF_NCHEM ? s->chemistry : 0]);
+	fprintf(out, "  saved         every %g s, at each point and at exit; resumed when saved within 24 h\n",
+	        s->save_interval);
+	print_soc_packs(c, out);
 }

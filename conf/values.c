@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf/values.c - one parser per key type (enum conf_type): the text of a
  * value in, a field of a section's struct out, or the problem for the
  * message.  expect_text() says what each type accepts; conf__set_value() picks the

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/main.c - bmsgw: BMSs in; Modbus, MQTT, the status page and the
  * inverter outputs out.  main() reads as its steps:
  *
- *   1. parse the command line (--register-map and --ble-scan need no
- *      configuration and end here)
+ *   1. parse the command line (--register-map, --ble-scan, --detect and
+ *      --soc-replay need no configuration and end here)
  *   2. load and validate the configuration (all or nothing)
  *   3. --check / --ha-yaml / --history-csv: print and exit
  *   4. build the packs, their links and the outputs (daemon/: gw_init,
@@ -26,9 +27,12 @@
 #include "model/gw.h"
 #include "modbus/mbdoc.h"
 #include "mqtt/mqtt.h"
+#include "poll/poll.h"
 #include "ha/hayaml.h"
 #include "history/history.h"
+#include "history/replay.h"
 #include "model/json.h"
+#include "model/statefile.h"
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/resolve.h"
@@ -45,6 +49,7 @@ static void usage(FILE *out)
 		"       bmsgw --register-map [--base N]\n"
 		"       bmsgw --ble-scan [SECONDS] [-c FILE]\n"
 		"       bmsgw --detect PORT [--baud N] [--address A | --scan-addresses] [--all] [-v]\n"
+		"       bmsgw --soc-replay FILE.csv [--capacity AH] [--chemistry lfp|nmc] [-c FILE [--pack NAME]]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (INI)\n"
@@ -80,6 +85,14 @@ static void usage(FILE *out)
 		"      --scan-addresses  with --detect: every address 0..16 and the protocols'\n"
 		"                      special ones (Renogy 48..55 and 247, EG4 64): slower\n"
 		"      --all           with --detect: every probe, not only until the first match\n"
+		"      --soc-replay FILE.csv\n"
+		"                      run bmsgw's SOC count over a history CSV (--history-csv's\n"
+		"                      format, - for stdin) and print, a row each, the time, the\n"
+		"                      BMS's SOC, the counted SOC, synced, the capacity in use and\n"
+		"                      the points; exit 2 on a file it cannot read\n"
+		"      --capacity AH   with --soc-replay: the usable capacity (else [soc] capacity)\n"
+		"      --chemistry lfp|nmc  with --soc-replay: the cells' (default lfp, or [soc]'s)\n"
+		"      --pack NAME     with --soc-replay -c FILE: count with that pack's [soc] keys\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic); with\n"
 		"                      --detect: every request and answer in hex\n"
 		"  -h, --help          this text\n"
@@ -95,7 +108,7 @@ static void once_cb(struct gw *gw, struct gw_pack *p, bool ok)
 	(void)p;
 	(void)ok;
 	for (int i = 0; i < gw->npacks; i++)
-		if (!gw->packs[i]->attempted)
+		if (!gw_poll_attempted(gw->packs[i]))
 			return;
 	ev_break(gw->loop, EVBREAK_ALL);
 }
@@ -136,6 +149,7 @@ struct opts {
 	double scan_seconds;
 	const char *detect, *detect_baud, *detect_address; /* --detect PORT and its options */
 	bool detect_sweep, detect_all;
+	const char *soc_replay, *capacity, *chemistry, *pack; /* --soc-replay FILE and its options */
 };
 
 /* The options of --detect into *d.  -1 to go on, else the exit code. */
@@ -202,7 +216,15 @@ static int check_args(int argc, char **argv, struct opts *o, const char *scan_ar
 	int rc = detect_args(o, &d);
 	if (rc >= 0)
 		return rc;
-	if (!o->regmap && !o->ble_scan && !o->detect && !o->keys && !o->file) {
+	if ((o->capacity || o->chemistry || o->pack) && !o->soc_replay) {
+		fprintf(stderr, "bmsgw: --capacity, --chemistry and --pack go with --soc-replay FILE\n");
+		return 2;
+	}
+	if (o->pack && !o->file) {
+		fprintf(stderr, "bmsgw: --pack NAME goes with -c FILE\n");
+		return 2;
+	}
+	if (!o->regmap && !o->ble_scan && !o->detect && !o->keys && !o->soc_replay && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
@@ -227,6 +249,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"detect", required_argument, NULL, 'D'}, {"baud", required_argument, NULL, 'R'},
 		{"address", required_argument, NULL, 'A'}, {"scan-addresses", no_argument, NULL, 'W'},
 		{"all", no_argument, NULL, 'L'},
+		{"soc-replay", required_argument, NULL, 'r'}, {"capacity", required_argument, NULL, 'a'},
+		{"chemistry", required_argument, NULL, 'e'}, {"pack", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -272,6 +296,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'A': o->detect_address = optarg; break;
 		case 'W': o->detect_sweep = true; break;
 		case 'L': o->detect_all = true; break;
+		case 'r': o->soc_replay = optarg; break;
+		case 'a': o->capacity = optarg; break;
+		case 'e': o->chemistry = optarg; break;
+		case 'p': o->pack = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'K': o->keys = true; break;
 		case 'h': usage(stdout); return 0;
@@ -320,6 +348,18 @@ static int history_csv(const struct opts *o, const struct conf *conf)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+static void warn_stderr(void *arg, const char *text)
+{
+	(void)arg;
+	fprintf(stderr, "bmsgw: warning: %s\n", text);
+}
+
+static void warn_log(void *arg, const char *text)
+{
+	(void)arg;
+	gw_warn("%s", text);
+}
+
 /* 2-3. The configuration, and the commands that only print something from
  * it.  Returns the configuration to run with, or NULL with *rc set. */
 static struct conf *load_conf(const struct opts *o, int *rc)
@@ -350,6 +390,7 @@ static struct conf *load_conf(const struct opts *o, int *rc)
 		if (o->hayaml) {
 			gw_write_ha_yaml(conf, stdout);
 		} else {
+			conf_warnings(conf, warn_stderr, NULL);
 			conf_print_summary(conf, stdout);
 			printf("configuration OK\n");
 		}
@@ -360,19 +401,29 @@ static struct conf *load_conf(const struct opts *o, int *rc)
 	return conf;
 }
 
+/* -c FILE for a mode that takes a part of it (--ble-scan, --soc-replay):
+ * NULL after the message. */
+static struct conf *conf_part(const char *file)
+{
+	struct conf *c = malloc(sizeof(*c));
+	char err[CONF_ERR_MAX];
+	if (!c || conf_load_file(file, c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bmsgw: %s\n", c ? err : "out of memory");
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* --ble-scan: BlueZ's discovery, then the list. */
 static int ble_scan(const struct opts *o)
 {
 	char adapter[CONF_ID_MAX] = "";
 	if (o->file) {
 		/* only for its [ble] adapter */
-		struct conf *c = malloc(sizeof(*c));
-		char err[CONF_ERR_MAX];
-		if (!c || conf_load_file(o->file, c, err, sizeof(err)) < 0) {
-			fprintf(stderr, "bmsgw: %s\n", c ? err : "out of memory");
-			free(c);
+		struct conf *c = conf_part(o->file);
+		if (!c)
 			return 1;
-		}
 		snprintf(adapter, sizeof(adapter), "%s", c->ble.adapter);
 		free(c);
 	}
@@ -425,6 +476,90 @@ static double once_budget(const struct gw *gw)
 	return budget;
 }
 
+/* -c FILE's [soc] keys of pack NAME (or of its only pack) and its
+ * stale_after for --soc-replay; --chemistry (chem >= 0) over them.  -1 to
+ * go on, else the exit code. */
+static int replay_conf(const struct opts *o, int chem, struct conf_soc *soc, double *stale_after)
+{
+	struct conf *c = conf_part(o->file);
+	if (!c)
+		return 1;
+	int k = -1;
+	for (int i = 0; i < c->npacks; i++)
+		if (o->pack ? strcmp(c->packs[i].name, o->pack) == 0 : c->npacks == 1)
+			k = i;
+	if (k < 0) {
+		fprintf(stderr, o->pack ? "bmsgw: %s has no [pack.%s]\n" : "bmsgw: %s has several packs: --pack NAME "
+			"says whose [soc] keys count\n", o->file, o->pack);
+	} else {
+		*soc = c->packs[k].soc;
+		*stale_after = c->gw.stale_after;
+		if (chem >= 0) {
+			soc->chemistry = (enum conf_chemistry)chem;
+			conf_soc_derive(soc, &c->limits);
+		}
+	}
+	free(c);
+	return k < 0 ? 2 : -1;
+}
+
+/* The [soc] keys --soc-replay counts with: -c FILE's, else the defaults;
+ * --chemistry and --capacity over them.  -1 to go on, else the exit code. */
+static int replay_keys(const struct opts *o, struct conf_soc *soc, double *stale_after)
+{
+	static const char *const chems[] = { "lfp", "nmc", "lto" };
+	int chem = -1, rc;
+	for (int i = 0; i < 3 && o->chemistry; i++)
+		if (strcmp(o->chemistry, chems[i]) == 0)
+			chem = i;
+	if (o->chemistry && chem < 0) {
+		fprintf(stderr, "bmsgw: --chemistry: \"%s\" is not lfp, nmc or lto\n", o->chemistry);
+		return 2;
+	}
+	conf_soc_defaults(soc, chem < 0 ? CONF_CHEM_LFP : (enum conf_chemistry)chem);
+	*stale_after = 30; /* [gateway]'s default */
+	if (o->file && (rc = replay_conf(o, chem, soc, stale_after)) >= 0)
+		return rc;
+	char *end;
+	if (o->capacity) {
+		soc->capacity = strtod(o->capacity, &end);
+		if (*end || !(soc->capacity > 0 && soc->capacity <= 100000)) {
+			fprintf(stderr, "bmsgw: --capacity: \"%s\" is not a capacity in Ah (0 < AH <= 100000)\n",
+				o->capacity);
+			return 2;
+		}
+	}
+	if (!(soc->capacity > 0)) {
+		fprintf(stderr, "bmsgw: --soc-replay needs the capacity: --capacity AH, or [soc] capacity in -c FILE "
+			"(a history holds no BMS capacity)\n");
+		return 2;
+	}
+	soc->count = true;
+	return -1;
+}
+
+/* --soc-replay FILE: the SOC count over a history CSV. */
+static int soc_replay_mode(const struct opts *o)
+{
+	struct conf_soc soc;
+	double stale_after;
+	int rc = replay_keys(o, &soc, &stale_after);
+	if (rc >= 0)
+		return rc;
+	bool std_in = strcmp(o->soc_replay, "-") == 0;
+	FILE *in = std_in ? stdin : fopen(o->soc_replay, "r");
+	if (!in) {
+		fprintf(stderr, "bmsgw: %s: %s\n", o->soc_replay, strerror(errno));
+		return 2;
+	}
+	rc = gw_soc_replay(in, std_in ? "stdin" : o->soc_replay, &soc, stale_after, stdout, stderr);
+	if (!std_in)
+		fclose(in);
+	if (fflush(stdout) != 0 && !rc)
+		rc = 1;
+	return rc;
+}
+
 /* The modes that need no configuration: their exit code, or -1. */
 static int without_conf(const struct opts *o)
 {
@@ -441,6 +576,8 @@ static int without_conf(const struct opts *o)
 	}
 	if (o->detect)
 		return detect_mode(o);
+	if (o->soc_replay)
+		return soc_replay_mode(o);
 	return -1;
 }
 
@@ -459,6 +596,7 @@ int main(int argc, char **argv)
 	if (!conf)
 		return rc;
 	gw_log_threshold = o.verbose ? GW_LOG_DEBUG : conf->gw.log_level;
+	conf_warnings(conf, warn_log, NULL);
 
 	/* 4. packs, links, server */
 	signal(SIGPIPE, SIG_IGN);
@@ -485,7 +623,7 @@ int main(int argc, char **argv)
 	ev_timer deadline;
 	if (o.once) {
 		gw.on_poll = once_cb;
-		gw_energy_load(&gw);
+		gw_statefile_load(&gw);
 		ev_timer_init(&deadline, once_deadline_cb, once_budget(&gw), 0.);
 		ev_timer_start(loop, &deadline);
 	} else {

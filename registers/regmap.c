@@ -1,5 +1,6 @@
-/* registers/regmap.c - the holding-register map of one unit (README.md
- * "Register map"; the full map, generated from reg_table[], is
+/* SPDX-License-Identifier: MIT */
+/* registers/regmap.c - the holding-register map of one unit (bmsgw-modbus(7)
+ * "THE REGISTER MAP"; the full map, generated from reg_table[], is
  * register-map.md).
  *
  * reg_table[] is the only place that knows offsets, types and scales.  The
@@ -98,8 +99,8 @@ static const struct reg_def reg_table[] = {
 	  "remaining capacity", "" },
 	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_FAILURE, REG_ABS_NONE,
 	  "failure flag", "1 = any BMS alarm active, or the pack is stale or never polled; 0 = none" },
-	/* charge and discharge limits ([limits]; README.md "Charge and
-	 * discharge limits"): status, so that a stale pack shows its fail-safe */
+	/* charge and discharge limits ([limits]; bmsgw-inverters(7) "CHARGE
+	 * LIMITS"): status, so that a stale pack shows its fail-safe */
 	{ 46, 1, 0, REG_U16, 2, "V", REG_STATUS, REG_SRC_LIM_CVL, REG_ABS_NONE,
 	  "charge voltage limit (CVL)", "the highest pack voltage a charger may aim at now; 0 without [limits]" },
 	{ 47, 1, 0, REG_U16, 1, "A", REG_STATUS, REG_SRC_LIM_CCL, REG_ABS_NONE,
@@ -154,7 +155,7 @@ static const struct reg_def reg_table[] = {
 	{ 103, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_PROTOCOL, REG_ABS_NONE,
 	  "protocol id", "the pack's protocol, see \"Protocol ids\"" },
 	{ 104, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_STATE, REG_ABS_ZERO,
-	  "state", "0 idle, 1 charging, 2 discharging (as the BMS reports it; 0 if unknown)" },
+	  "state", "0 idle, 1 charging, 2 discharging: from the current's sign where it is at least 0.1 A (never idle while a current flows), else as the BMS reports it (0 if it reports none)" },
 	/* bank unit only (0 on a pack's unit) */
 	{ 105, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_BANK_ONLINE, REG_ABS_NONE,
 	  "bank: packs online", "bank unit: packs with fresh data; 0 on a pack's unit" },
@@ -188,9 +189,9 @@ static const struct reg_def reg_table[] = {
 	  "energy discharged", "energy out of the pack (the bank: out of the bank), as above" },
 	/* MOSFET control */
 	{ 123, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_DONE, REG_ABS_NONE,
-	  "control: commands done", "MOSFET commands acknowledged and confirmed by read-back, since the gateway started; wraps at 65536; 0 on the bank" },
+	  "control: commands done", "MOSFET commands (over Modbus or MQTT) acknowledged and confirmed by read-back, since the gateway started; wraps at 65536; 0 on the bank" },
 	{ 124, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_FAILED, REG_ABS_NONE,
-	  "control: commands refused", "MOSFET commands refused or failed (not allowed, busy, stale, no answer, the BMS said no, the read-back disagreed); wraps at 65536" },
+	  "control: commands refused", "MOSFET commands (over Modbus or MQTT) refused (not allowed, control off, a bad register or value, busy, stale) or failed (no answer, the BMS said no, the read-back disagreed); wraps at 65536" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -626,8 +627,8 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"With a `[limits]` section, offsets 46-50 and 53-55 of every pack and of\n"
 		"the bank hold the charge voltage limit (CVL), the charge and discharge\n"
 		"current limits (CCL, DCL), the discharge voltage limit (DVL), the flags,\n"
-		"the charge mode and what binds each current limit (README.md \"Charge\n"
-		"and discharge limits\"). They are status registers: a stale pack (or a\n"
+		"the charge mode and what binds each current limit (bmsgw-inverters(7),\n"
+		"CHARGE LIMITS). They are status registers: a stale pack (or a\n"
 		"bank without a fresh pack) reads CCL = DCL = 0, flags with bit 5\n"
 		"(fail-safe) set and bits 0-1 clear, mode 4, reasons 8 - never the last\n"
 		"limits as if they were current. Without `[limits]` they read 0.\n"

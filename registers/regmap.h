@@ -1,5 +1,6 @@
-/* registers/regmap.h - the holding-register map of one unit (README.md
- * "Register map", register-map.md).
+/* SPDX-License-Identifier: MIT */
+/* registers/regmap.h - the holding-register map of one unit (bmsgw-modbus(7),
+ * register-map.md).
  *
  * One table (reg_table[] in regmap.c) describes every register: offset,
  * name, type, unit/scale, and whether it is pack data (subject to the stale

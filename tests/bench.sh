@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make bench: Modbus TCP throughput and latency of bmsgw serving a simulated
 # Daly pack, and the daemon's memory (VmHWM); the charge limit engine's
 # cost per pack and per bank (tests/tools/bench_limits.c) and the time from a
 # cell over-voltage on the wire to CCL = 0 in the registers
-# (tests/tools/bench_limits_wire.py); FC04 against FC03 (mbbench -f 4); the
+# (tests/tools/bench_limits_wire.py); the SOC estimator's cost per pack
+# step (tests/tools/bench_soc.c) and the time of bmsgw --soc-replay over 30
+# days at 10 s; FC04 against FC03 (mbbench -f 4); the
 # Modbus RTU server's turnaround at 9600 and 115200 bit/s over a pty pair
 # (tests/tools/bench_rtu.py); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
@@ -76,6 +79,16 @@ done
 [ "${1:-}" = bound ] && exit 0
 "$BIN/bench_decode"
 "$BIN/bench_limits"
+# the SOC estimator: a pack's step (tests/tools/bench_soc.c), and bmsgw
+# --soc-replay over 30 days at 10 s of the simulator's battery model
+"$BIN/bench_soc"
+soc_trace=$(mktemp --suffix=.csv)
+"$BIN/bmsgw-sim" --trace 30 --step 10 --seed 1 --pack capacity=280 >"$soc_trace"
+soc_rows=$(($(wc -l <"$soc_trace") - 1))
+soc_time=$( { TIMEFORMAT='%R %U %S'; time "$BIN/bmsgw" --soc-replay "$soc_trace" --capacity 280 >/dev/null; } 2>&1 )
+rm -f "$soc_trace"
+echo "$soc_time" | awk -v n="$soc_rows" '{ printf "soc replay: %d rows (30 days at 10 s) in %.2f s (CPU %.2f s); budget 2 s\n",
+	n, $1, $2 + $3 }'
 BIN=$BIN /usr/bin/python3 tests/tools/bench_limits_wire.py "${LIMIT_TRIALS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_inverter.py
 for c in 1 8 64; do

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make demo: the simulator (a Daly BMS behind a "TCP serial server" on
 # 127.0.0.1:15020) plus the gateway on 127.0.0.1:1502 with conf/demo.ini,
 # and its status page on http://127.0.0.1:8080/.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/run.sh - the whole suite: unit tests, register-map check, the rooms'
-# checks, fuzz smoke runs, the simulator's self-test and the integration
-# tests against the real binary and the simulator.
+# checks, the documents' links, fuzz smoke runs, the simulator's self-test
+# and the integration tests against the real binary and the simulator.
 #
 #   tests/run.sh [PATTERN...]   only the steps whose name matches one of the
 #                               patterns (extended regular expressions), e.g.
@@ -90,6 +91,7 @@ add "register map" "register-map.md up to date" "" 0 1 \
 	bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
 add "the rooms of gateway/" "layering (no call up, none between outputs)" "" 5 3 "$PY" tests/tools/layers.py "$BIN"
 add "the rooms of gateway/" "functions fit a screen (gateway/, conf/)" "" 5 1 "$PY" tests/tools/funclen.py
+add "the documents" "links and man page references lead somewhere" "" 5 1 "$PY" tests/tools/links.py
 if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 	for f in "$FUZZ"/fuzz_*; do
 		[ -x "$f" ] || continue

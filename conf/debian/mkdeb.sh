@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # conf/debian/mkdeb.sh - `make deb`: turn the staging of
 #   make install DESTDIR=STAGE PREFIX=/usr sysconfdir=/etc
 # into OUTDIR/bmsgw_VERSION_ARCH.deb with dpkg-deb, offline, doing what
@@ -28,6 +29,8 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
 # policy 12.3: man pages and documentation over 4 kB gzipped; examples as they are
 gzip -9n "$stage"/usr/share/man/man*/*
 find "$doc" -maxdepth 1 -type f -size +4k -exec gzip -9n {} +
+# the licence is in copyright (policy 12.5: no extra licence file)
+rm -f "$doc/LICENSE"
 install -m 644 "$here/copyright" "$doc/copyright"
 # a native package (no Debian revision): its changelog is changelog.gz
 gzip -9nc "$here/changelog" >"$doc/changelog.gz"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/acceptor.c - a listening TCP socket on the loop (see
  * acceptor.h). */
 #include "acceptor.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/acceptor.h - a listening TCP socket watched on the loop, for
  * the servers of bmsgw (the Modbus TCP server, the maintenance tunnels).
  *

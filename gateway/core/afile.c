@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/afile.c - a small file rewritten atomically by a thread of
  * its own (see afile.h). */
 #include "afile.h"

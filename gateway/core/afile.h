@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/afile.h - a small file rewritten atomically, off the loop.
  *
  * The content goes to a temporary file in the same directory, is

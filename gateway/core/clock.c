@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/clock.c - the clocks (see clock.h). */
 #include "clock.h"
 

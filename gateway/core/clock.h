@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/clock.h - the clocks every layer may read, a leaf like
  * redis's monotonic clock
  * (https://github.com/redis/redis/blob/unstable/src/monotonic.h):

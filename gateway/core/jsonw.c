@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/jsonw.c - JSON writers every layer shares (see jsonw.h). */
 #include "jsonw.h"
 

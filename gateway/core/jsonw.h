@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/jsonw.h - the pieces of JSON every part of the gateway
  * writes: string literals and UTC times. */
 #ifndef GATEWAY_CORE_JSONW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/log.c - leveled logging to stderr, with repeats folded.
  *
  * A message (error, warn or info) whose exact text was logged less than

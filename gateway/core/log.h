@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/log.h - leveled logging to stderr (journald picks it up), with
  * repeated messages folded into one line per interval. */
 #ifndef GATEWAY_CORE_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/machine.c - this machine's tag.  See machine.h. */
 #include <ctype.h>
 #include <stdio.h>

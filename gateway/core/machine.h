@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/machine.h - a short tag of this machine, from systemd's
  * machine id (machine-id(5): 32 hex digits, unique per installation,
  * stable across reboots; D-Bus keeps a copy in /var/lib/dbus/machine-id).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/mbexc.h - the Modbus exception codes bmsgw answers with,
  * written once for every room that chooses one (modbus/ for requests,
  * poll/ for MOSFET commands, mqtt/ for command replies).  The values are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/net.c - socket helpers shared by the links, the upstream pusher,
  * the Modbus server and the maintenance tunnels. */
 #include <errno.h>

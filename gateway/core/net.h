@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/net.h - socket helpers shared by the links, the upstream pusher,
  * the Modbus server and the maintenance tunnels. */
 #ifndef GATEWAY_CORE_NET_H

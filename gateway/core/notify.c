@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/notify.c - systemd's notification protocol through libsystemd. */
 #include <stdarg.h>
 #include <stdint.h>

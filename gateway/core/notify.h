@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/notify.h - systemd's notification protocol (Type=notify).
  *
  * Built with libsystemd (pkg-config finds it), these call sd_notify(); a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/prom.c - the Prometheus text format (see prom.h). */
 #include "prom.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/prom.h - the Prometheus text exposition format (0.0.4), as
  * /metrics writes it: families with their HELP and TYPE, samples with
  * labels, and a table of single-value metrics for the counters of an

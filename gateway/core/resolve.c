@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/resolve.c - host names resolved off the loop (c-ares on libev).
  *
  * c-ares tells us which sockets it wants watched (ARES_OPT_SOCK_STATE_CB);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/resolve.h - host names resolved off the loop (c-ares on libev).
  *
  * A numeric address (IPv4, IPv6, with or without a %scope) is converted at

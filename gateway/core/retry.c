@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/retry.c - backoff and outage logging (see retry.h). */
 #include "retry.h"
 

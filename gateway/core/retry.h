@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/retry.h - one reconnect policy for everything that connects
  * out (the links, the upstream pushers, the MQTT client, the CAN and RS485
  * ports of the inverter outputs): capped exponential backoff, from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/statedir.c - the place of bmsgw's own files when the
  * configuration names none, and its creation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/statedir.h - the place of bmsgw's own files (the history
  * database, the energy state file) when the configuration names none:
  * systemd's StateDirectory=, else /var/lib/bmsgw, which bmsgw makes itself

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/core/util.h - small helpers shared by the gateway's modules. */
 #ifndef GATEWAY_CORE_UTIL_H
 #define GATEWAY_CORE_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/daemon/daemon.c - the daemon's lifecycle: build, serve, reload, free.
  *
  *   gw_init    packs and links from a validated configuration
@@ -44,17 +45,13 @@
 #include "../wire/wire.h"
 #include "daemon.h"
 #include "plan.h"
+#include "records.h"
 #include "services.h"
 
 /* descriptors kept for the daemon itself: stdio, epoll, signals, the
  * listening socket and its spare, DNS sockets, notifications, later MQTT
  * and HTTP */
 #define GW_FD_RESERVE 32
-
-/* s between two writes of the state file (energy counters, last full
- * charge): once a minute at most, for an SD card's sake; a clean stop and
- * a reload write it too. */
-#define ENERGY_SAVE_EVERY 60.0
 
 _Static_assert(sizeof(((struct gw *)0)->machine) > GW_MACHINE_TAG_LEN, "gw.machine holds a machine tag");
 
@@ -71,9 +68,14 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		gw_err("cannot start the name resolver");
 		return -1;
 	}
-	gw->link_env.loop = loop;
-	gw->link_env.resolver = gw->resolver;
-	gw->link_env.ble_connect_timeout = conf->ble.connect_timeout;
+	if (!(gw->link_env = calloc(1, sizeof(*gw->link_env))) || !(gw->state = gw_statefile_new(gw_state_records)) ||
+	    !(gw->charge = gw_charge_bank_new())) {
+		gw_err("out of memory");
+		return -1;
+	}
+	gw->link_env->loop = loop;
+	gw->link_env->resolver = gw->resolver;
+	gw->link_env->ble_connect_timeout = conf->ble.connect_timeout;
 	struct gw_plan *pl = malloc(sizeof(*pl));
 	if (!pl || gw_plan_make(gw, conf, pl) < 0) {
 		free(pl);
@@ -163,10 +165,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	send_status(gw, false);
 	double now = gw_mono();
 	gw_log_flush(now);
-	if (now - gw->energy_saved_at >= ENERGY_SAVE_EVERY) {
-		gw_energy_save(gw, false);
-		gw->energy_saved_at = gw_mono();
-	}
+	gw_statefile_tick(gw, now);
 	gw_emit_tick(gw, now);
 }
 
@@ -175,8 +174,7 @@ int gw_serve(struct gw *gw)
 	char err[512];
 	void *next[GW_MAX_OUTPUTS];
 	fd_budget(gw);
-	gw_energy_load(gw);
-	gw->energy_saved_at = gw_mono();
+	gw_statefile_load(gw);
 	if (gw_services_prepare(gw, gw->conf, true, next, err, sizeof(err)) < 0) {
 		gw_err("%s", err);
 		return -1;
@@ -224,19 +222,17 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	for (int j = 0; j < gw->nbuses; j++)
 		kept_links += pl->old_link_kept[j];
 	gw->conf = nc;
-	gw->link_env.ble_connect_timeout = nc->ble.connect_timeout;
+	gw->link_env->ble_connect_timeout = nc->ble.connect_timeout;
 	gw_plan_apply(gw, pl);
 	gw_charge_reset(gw);
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
 	for (int i = 0; i < gw->npacks; i++)
-		if (pl->pack_new[i]) {
-			gw_energy_restore(gw, gw->packs[i]->cfg->name, &gw->packs[i]->energy);
-			gw_state_restore_pack(gw, gw->packs[i]);
-		}
+		if (pl->pack_new[i])
+			gw_statefile_restore_pack(gw, gw->packs[i]);
 	if (gw->serving) {
 		fd_budget(gw);
-		gw_energy_save(gw, true);
+		gw_statefile_save(gw, true);
 		gw_services_commit(gw, next, oc);
 	}
 	for (int k = 0; k < gw->nbuses; k++) {
@@ -257,6 +253,12 @@ undo:
 	return -1;
 }
 
+static void warn_log(void *arg, const char *text)
+{
+	(void)arg;
+	gw_warn("reload: %s", text);
+}
+
 void gw_reload_file(struct gw *gw)
 {
 	double t0 = gw_mono();
@@ -270,6 +272,8 @@ void gw_reload_file(struct gw *gw)
 		snprintf(err, sizeof(err), "out of memory");
 	else if ((rc = conf_load_file(gw->conf->file, nc, err, sizeof(err))) == 0)
 		rc = gw_reload(gw, nc, err, sizeof(err));
+	if (rc == 0)
+		conf_warnings(gw->conf, warn_log, NULL);
 	if (rc < 0) {
 		free(nc);
 		gw->reload_failures++;
@@ -291,9 +295,11 @@ void gw_free(struct gw *gw)
 	gw->stopping = true;
 	if (gw->loop)
 		ev_timer_stop(gw->loop, &gw->tick);
-	if (gw->serving)
-		gw_energy_save(gw, true);
-	gw_energy_flush(gw); /* the loop is done: waiting for the disk is fine now */
+	if (gw->state) {
+		if (gw->serving)
+			gw_statefile_save(gw, true);
+		gw_statefile_flush(gw); /* the loop is done: waiting for the disk is fine now */
+	}
 	gw_services_stop(gw, true); /* in reverse: the HTTP server before the history it reads */
 	gw->serving = false;
 	for (int i = 0; i < gw->npacks; i++)
@@ -302,14 +308,20 @@ void gw_free(struct gw *gw)
 		gw_bus_free(gw->buses[i]);
 	gw->nbuses = 0;
 	for (int i = 0; i < gw->npacks; i++)
-		free(gw->packs[i]);
+		gw_plan_pack_free(gw->packs[i]);
 	gw->npacks = 0;
 	gw_resolver_free(gw->resolver);
 	gw->resolver = NULL;
 #ifdef HAVE_SYSTEMD
-	gw_ble_free(gw->link_env.ble); /* after the links: their Disconnect()s go out with it */
-	gw->link_env.ble = NULL;
+	if (gw->link_env)
+		gw_ble_free(gw->link_env->ble); /* after the links: their Disconnect()s go out with it */
 #endif
+	free(gw->link_env);
+	gw->link_env = NULL;
+	gw_statefile_free(gw->state);
+	gw->state = NULL;
+	gw_charge_bank_free(gw->charge);
+	gw->charge = NULL;
 	free(gw->conf);
 	gw->conf = NULL;
 }

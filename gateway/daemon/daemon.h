@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/daemon/daemon.h - the daemon's lifecycle: build, serve, reload,
  * free (daemon.c), walking the service table (services.c). */
 #ifndef GATEWAY_DAEMON_DAEMON_H

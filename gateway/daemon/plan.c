@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/daemon/plan.c - which packs and buses of the running gateway a
  * (re)build keeps, which it makes and which go (see plan.h).
  *
@@ -22,11 +23,31 @@ bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
 	       gw_link_same_wire(a, b);
 }
 
+/* A new pack and what the rooms above the model keep of it. */
+static struct gw_pack *pack_new(double now)
+{
+	struct gw_pack *p = gw_pack_new(now);
+	if (p && (!(p->ctl = gw_control_new()) || !(p->slot = gw_poll_slot_new(now)))) {
+		gw_plan_pack_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void gw_plan_pack_free(struct gw_pack *p)
+{
+	if (!p)
+		return;
+	gw_control_free(p->ctl);
+	gw_poll_slot_free(p->slot);
+	gw_pack_free(p);
+}
+
 void gw_plan_undo(struct gw_plan *pl)
 {
 	for (int i = 0; i < CONF_MAX_PACKS; i++) {
 		if (pl->pack_new[i])
-			free(pl->packs[i]);
+			gw_plan_pack_free(pl->packs[i]);
 		if (pl->link_new[i])
 			gw_bus_free(pl->buses[i]);
 	}
@@ -44,14 +65,9 @@ int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl)
 				pl->packs[i] = gw->packs[j];
 			}
 		if (!pl->packs[i]) {
-			struct gw_pack *p = calloc(1, sizeof(*p));
+			struct gw_pack *p = pack_new(now);
 			if (!p)
 				goto fail;
-			p->next_due = now; /* a new pack is polled at once */
-			p->created = now;
-			/* control: the gateway intends nothing locked until told */
-			p->ctl.intent[BMS_FET_CHARGE] = p->ctl.intent[BMS_FET_DISCHARGE] = true;
-			gw_limits_init(&p->lim_st);
 			pl->packs[i] = p;
 			pl->pack_new[i] = true;
 		}
@@ -102,10 +118,10 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 	}
 	for (int j = 0; j < gw->npacks; j++)
 		if (!pl->old_pack_kept[j])
-			free(gw->packs[j]);
+			gw_plan_pack_free(gw->packs[j]);
 	for (int k = 0; k < pl->nbuses; k++) {
 		struct gw_bus *w = pl->buses[k];
-		w->packs = NULL;
+		gw_bus_detach_all(w);
 		gw_link_rebind(w->link, NULL);
 	}
 	for (int i = 0; i < nc->npacks; i++) {
@@ -116,17 +132,11 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 		p->bus = w;
 		p->link = w->link;
 		p->bus_stats = &w->stats;
-		p->next_on_link = NULL;
 		if (!gw_link_cfg(w->link))
 			gw_link_rebind(w->link, p->cfg);
-		/* append, so packs keep their configuration order */
-		struct gw_pack **tail = &w->packs;
-		while (*tail)
-			tail = &(*tail)->next_on_link;
-		*tail = p;
+		gw_bus_attach(w, p); /* appended: the packs keep their configuration order */
 		/* float_order may have changed: encode the kept snapshot again */
-		if (p->have_data)
-			reg_encode_data(&p->snap, nc->gw.float_order, p->data_regs);
+		gw_pack_reencode(p, nc->gw.float_order);
 		gw->packs[i] = p;
 	}
 	gw->npacks = nc->npacks;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/daemon/plan.h - the packs and buses of a configuration: decided
  * first (nothing changes, only allocations that can be undone), then
  * carried out (plan.c). */
@@ -29,5 +30,7 @@ int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl);
 void gw_plan_undo(struct gw_plan *pl);
 /* Carry the plan out: gw->conf is already nc. */
 void gw_plan_apply(struct gw *gw, struct gw_plan *pl);
+/* Free a pack and what the plan made for it (gw_free; NULL is fine). */
+void gw_plan_pack_free(struct gw_pack *p);
 
 #endif

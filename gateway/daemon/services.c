@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/daemon/services.c - the service table: every output of the
  * daemon, one line each, in the order they start (they stop in reverse),
  * and the walks over it (model/service.h says what each hook does).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/daemon/services.h - the walks over the service table (services.c). */
 #ifndef GATEWAY_DAEMON_SERVICES_H
 #define GATEWAY_DAEMON_SERVICES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/detect.c - `bmsgw --detect`: the port, the loop and the
  * link's owner (see detect.h).
  *

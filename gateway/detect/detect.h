@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/detect.h - `bmsgw --detect PORT`: which BMS is on this port?
  *
  * A command-line mode with a libev loop of its own, like --ble-scan: it
@@ -8,7 +9,7 @@
  * bms_probe) in the order of plan.h, with a quiet gap before each, takes
  * an answer only with a valid checksum and plausible content, confirms it
  * with a second read, and prints a [pack.NAME] section for what answered.
- * README.md "Which BMS is on this port?" and bms/PROTOCOLS.md §27.
+ * bmsgw(8) "DETECTING A BMS" and bms/PROTOCOLS.md §27.
  */
 #ifndef GATEWAY_DETECT_DETECT_H
 #define GATEWAY_DETECT_DETECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/detect_int.h - the detector's state, shared by its files:
  * detect.c (the port, the loop, the link's owner), listen.c (listening
  * before sending), probe.c (the probes), report.c (what it says). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/holders.c - who holds a serial port (see holders.h).
  *
  * A descriptor is the device when stat() through /proc/PID/fd/N (which

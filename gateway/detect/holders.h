@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/holders.h - who holds a serial port: the processes with the
  * device open (their /proc/PID/fd entries) and the live owner of its UUCP
  * lock file (/run/lock/LCK..ttyUSB0, /var/lock/LCK..ttyUSB0), as minicom,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/listen.c - listen before talking.
  *
  * About 1.2 s at each rate (115200, 19200, 9600; the one rate of --baud
@@ -72,7 +73,7 @@ static void foreign(struct det *d, const struct gw_sniff *s)
 			gw_det_say(d, "  %u x %s, e.g. %s", s->count[k], gw_sniff_kind_name((enum gw_sniff_kind)k),
 				   s->first[k]);
 	gw_det_say(d, "another master polls this line (or a device talks on it): nothing was sent, and nothing will "
-		      "be; bmsgw must be the only master of a bus (see README \"Which BMS is on this port?\")");
+		      "be; bmsgw must be the only master of a bus (see bmsgw(8), DETECTING A BMS)");
 }
 
 static void describe_window(struct det *d, int baud, const struct gw_sniff *s)

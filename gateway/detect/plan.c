@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/plan.c - the order of the probes and their cost (see plan.h). */
 #include "plan.h"
 

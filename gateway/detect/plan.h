@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/plan.h - which probes `bmsgw --detect` sends, in which order,
  * and what that costs (bms/PROTOCOLS.md §27).  Pure.
  *

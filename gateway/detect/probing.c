@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/probing.c - the probes, one at a time (plan.h's order).
  *
  * Before each request the line must be quiet for the probe's gap (at

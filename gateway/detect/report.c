@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/report.c - what the detector says: what it tried and what
  * answered on stderr (with -v every request and answer in hex, what a user
  * attaches to a support request), and on stdout one [pack.NAME] section

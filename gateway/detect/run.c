@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/run.c - the detector's run as its phases share it: its
  * clock, its one timer, the port's baud rate, and its end (the sections
  * said, the loop left).  The phases (listen.c, probing.c) call these and

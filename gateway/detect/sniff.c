@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/sniff.c - the traffic classifier (see sniff.h).
  *
  * Each family's frame is recognised only whole and only with its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/detect/sniff.h - what is talking on a line: the traffic
  * classifier of `bmsgw --detect` (bms/PROTOCOLS.md §27).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/ha/discovery.c - Home Assistant MQTT discovery configs.
  *
  * Per-entity configs (Home Assistant, Domoticz and openHAB all read them) at
@@ -43,6 +44,7 @@ enum {
 	                      * P/NAME/set/<field>; only for packs whose MOSFETs
 	                      * may be switched over MQTT */
 	E_LIM = 1 << 7,      /* a charge limit: only with [limits] */
+	E_ANY = 1 << 8,      /* needs any one of its BMS_HAS_* bits, not all */
 };
 
 struct ent {
@@ -103,8 +105,14 @@ static const struct ent ents[] = {
 	{ "discharge_switch", "Discharge MOSFET switch", "discharge_mos", NULL, NULL, NULL, -1, E_PACK | E_SWITCH,
 	  BMS_HAS_MOSFETS },
 	{ "charging", "Charging", "charging", "battery_charging", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_CURRENT },
-	{ "balancing", "Balancing", "balancing_any", "running", NULL, NULL, -1, E_PACK | E_BINARY | E_DIAG,
-	  BMS_HAS_BALANCE },
+	{ "discharging", "Discharging", "discharging", NULL, NULL, NULL, -1, PB | E_BINARY, BMS_HAS_CURRENT },
+	{ "balancing", "Balancing", "balancing_any", "running", NULL, NULL, -1, E_PACK | E_BINARY | E_DIAG | E_ANY,
+	  BMS_HAS_BALANCE | BMS_HAS_BALANCING },
+	{ "balance_current", "Balancing current", "balance_current_a", "current", "A", "measurement", 2, E_PACK,
+	  BMS_HAS_BALANCER },
+	{ "balancer_state", "Balancer state", "balancer_state", NULL, NULL, NULL, -1, E_PACK, BMS_HAS_BALANCER },
+	{ "balancer_temperature", "Balancer temperature", "balancer_temp_c", "temperature", "°C", "measurement", 1,
+	  E_PACK | E_DIAG, BMS_HAS_BALANCER },
 	{ "problem", "Problem", "problem", "problem", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_ALARMS },
 	{ "pack_missing", "Pack missing", "pack_missing", "problem", NULL, NULL, -1, E_BANK | E_BINARY, 0 },
 	{ "voltage_deviation", "Pack voltage deviation", "deviation", "problem", NULL, NULL, -1,
@@ -276,7 +284,7 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 	uint32_t provides = u->drv ? u->drv->provides : ~0u;
 	for (size_t i = 0; i < NENTS; i++) {
 		const struct ent *e = &ents[i];
-		if (!(e->flags & u->kind) || (e->needs & provides) != e->needs)
+		if (!(e->flags & u->kind) || ((e->flags & E_ANY) ? !(e->needs & provides) : (e->needs & provides) != e->needs))
 			continue;
 		if ((e->flags & E_SWITCH) && !u->control)
 			continue;
@@ -303,12 +311,20 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 		return;
 	static const struct ent cell = { "cell", "Cell", "cells_mv", "voltage", "mV", "measurement", 0,
 					 E_PACK | E_DIAG, BMS_HAS_CELLS };
+	static const struct ent res = { "cell_resistance", "Cell resistance", "cell_res_mohm", NULL, "mΩ",
+					"measurement", 1, E_PACK | E_DIAG, BMS_HAS_CELL_RES };
 	for (unsigned n = 1; n <= ncells && n <= BMS_MAX_CELLS; n++) {
 		char key[32], name[64], field[32];
 		snprintf(key, sizeof(key), "cell_%02u", n);
 		snprintf(name, sizeof(name), "Cell %02u", n);
 		snprintf(field, sizeof(field), "cells_mv[%u]", n - 1);
 		config(u, &cell, key, name, field, m->cells == CONF_CELLS_ENABLED);
+		if (!(provides & BMS_HAS_CELL_RES))
+			continue;
+		snprintf(key, sizeof(key), "cell_resistance_%02u", n);
+		snprintf(name, sizeof(name), "Cell %02u resistance", n);
+		snprintf(field, sizeof(field), "cell_res_mohm[%u]", n - 1);
+		config(u, &res, key, name, field, m->cells == CONF_CELLS_ENABLED);
 	}
 }
 
@@ -373,6 +389,9 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 	for (unsigned n = 1; n <= BMS_MAX_CELLS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/cell_%02u/config", c->mqtt.discovery_prefix, gid,
 			 name, n);
+		emit(ctx, topic, "");
+		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/cell_resistance_%02u/config", c->mqtt.discovery_prefix,
+			 gid, name, n);
 		emit(ctx, topic, "");
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/ha/discovery.h - Home Assistant MQTT discovery configs (per entity,
  * retained) for every pack, the bank and the gateway itself, built from the
  * configuration, the protocol's capabilities (bms_driver.provides) and the

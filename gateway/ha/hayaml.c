@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/ha/hayaml.c - `bmsgw -c FILE --ha-yaml`: a Home Assistant `modbus:`
  * configuration for every configured pack and the bank, one hub. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/ha/hayaml.h - Home Assistant configuration output (--ha-yaml). */
 #ifndef GATEWAY_HA_HAYAML_H
 #define GATEWAY_HA_HAYAML_H

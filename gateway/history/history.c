@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/history.c - samples in SQLite: the loop side.
  *
  * An ev_periodic takes one sample of every unit each interval (aligned to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/history.h - samples of every pack and the bank in SQLite.
  *
  * Every [history] interval the loop takes one sample of each unit (SOC, V,

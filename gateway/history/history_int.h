@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/history_int.h - what the files of the history share: the
  * database layout, the state of a running history, and the calls from one
  * file into another.  Not for use outside gateway/history/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/output.c - the history as the daemon sees it: its row of
  * the service table (model/service.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/query.c - the answers of the history: chart columns in
  * buckets, CSV in chunks (both run by the worker on its handle), and
  * --history-csv, the whole CSV from the file without the daemon.

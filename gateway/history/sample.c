@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/sample.c - the pure parts of the history: the sample of a
  * snapshot as it is stored, and the times and durations of /api/history and
  * --history-csv.  No I/O, no globals. */

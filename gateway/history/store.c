@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/history/store.c - the worker thread, which owns the database.
  *
  * It writes the queued samples batched in one transaction (WAL,

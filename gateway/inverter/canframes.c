@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/canframes.c - the frames and fields the CAN codecs share,
  * the extras, and a CAN codec's whole set (canframes.h, codec.h;
  * PROTOCOLS.md §1-§3). */
@@ -41,6 +42,21 @@ void inv_cf_limits(const struct inv_battery *b, struct inv_cf_limits *l)
 	l->discharge = l->dcl > 0;
 	l->force = l->charge && b->force_charge;
 	l->full = b->full_charge_request;
+}
+
+void inv_cf_report(const struct inv_cf_limits *l, struct inv_encoded *e)
+{
+	e->limits = true;
+	e->ccl_a = (float)(l->ccl / 10.0);
+	e->dcl_a = (float)(l->dcl / 10.0);
+}
+
+void inv_cf_encoded(const struct inv_battery *b, struct inv_encoded *e)
+{
+	struct inv_cf_limits l;
+
+	inv_cf_limits(b, &l);
+	inv_cf_report(&l, e);
 }
 
 uint8_t inv_cf_request_flags(const struct inv_battery *b)
@@ -92,17 +108,21 @@ void inv_cf_alarm_bytes(const struct inv_battery *b, uint8_t *d)
 	d[3] = (uint8_t)(((w & BMS_AL_CHG_OC) ? 0x01 : 0) | (((p | w) & BMS_AL_COMM) ? 0x08 : 0));
 }
 
-/* 0x351: CVL, CCL, DCL (u16/s16/s16) and DVL. */
+void inv_cf_put351(const struct inv_cf_limits *l, struct gw_can_frame *f)
+{
+	inv_cf_begin(f, 0x351, 8);
+	inv_cf_put16(f->data, l->cvl);
+	inv_cf_put16(f->data + 2, l->ccl);
+	inv_cf_put16(f->data + 4, l->dcl);
+	inv_cf_put16(f->data + 6, l->dvl);
+}
+
 bool inv_cf_351(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct inv_cf_limits l;
 
 	inv_cf_limits(b, &l);
-	inv_cf_begin(f, 0x351, 8);
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.ccl);
-	inv_cf_put16(f->data + 4, l.dcl);
-	inv_cf_put16(f->data + 6, l.dvl);
+	inv_cf_put351(&l, f);
 	return true;
 }
 
@@ -264,20 +284,25 @@ static const struct {
  * has a 0x35F of its own.) */
 static bool own_frame(const struct inv_codec *c, uint32_t id)
 {
-	for (size_t i = 0; i < c->nframes; i++)
-		if (c->frames[i].id == id)
+	for (size_t i = 0; i < c->can.nframes; i++)
+		if (c->can.frames[i].id == id)
 			return true;
 	return false;
 }
 
 int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsigned want, struct gw_can_frame *out,
-		   size_t cap)
+		   size_t cap, struct inv_encoded *e)
 {
 	size_t n = 0;
-	if (cap < c->nframes + NEXTRAS)
+	if (cap < c->can.nframes + NEXTRAS)
 		return -1;
-	for (size_t i = 0; i < c->nframes; i++)
-		if (c->frames[i].fill(b, &out[n]))
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		if (c->can.limits)
+			c->can.limits(b, e);
+	}
+	for (size_t i = 0; i < c->can.nframes; i++)
+		if (c->can.frames[i].fill(b, &out[n]))
 			n++;
 	for (size_t i = 0; i < NEXTRAS; i++)
 		if ((want & extras[i].bit) && !own_frame(c, extras[i].fn.id) && extras[i].fn.fill(b, &out[n]))
@@ -288,9 +313,9 @@ int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsig
 int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_battery *b, unsigned want,
 		  struct gw_can_frame *f)
 {
-	for (size_t i = 0; i < c->nframes; i++)
-		if (c->frames[i].id == id)
-			return c->frames[i].fill(b, f) ? 0 : -1;
+	for (size_t i = 0; i < c->can.nframes; i++)
+		if (c->can.frames[i].id == id)
+			return c->can.frames[i].fill(b, f) ? 0 : -1;
 	for (size_t i = 0; i < NEXTRAS; i++)
 		if (extras[i].fn.id == id && (want & extras[i].bit) && !own_frame(c, id))
 			return extras[i].fn.fill(b, f) ? 0 : -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/canframes.h - private to gateway/inverter/: the frames and
  * fields the CAN codecs (pylon_can.c, lux_can.c, sma_can.c) share, and the
  * extras any of them may send.  Layouts and sources: PROTOCOLS.md §1-§3.
@@ -20,6 +21,10 @@ struct inv_cf_limits {
 	bool charge, discharge, force, full;
 };
 void inv_cf_limits(const struct inv_battery *b, struct inv_cf_limits *l);
+/* The currents of l as the inverter reads them (0.1 A fields), and
+ * Pylontech's 0x351 limits so (a codec's `limits`). */
+void inv_cf_report(const struct inv_cf_limits *l, struct inv_encoded *e);
+void inv_cf_encoded(const struct inv_battery *b, struct inv_encoded *e);
 /* Pylontech's request flag byte (0x35C byte 0, Luxpower's too): b7 charge,
  * b6 discharge enable, b5+b4 force charge, b3 full-charge request. */
 uint8_t inv_cf_request_flags(const struct inv_battery *b);
@@ -33,6 +38,9 @@ long inv_cf_soh(const struct inv_battery *b, long none);
 /* Protections and alarms in Pylontech's four bytes (0x359 bytes 0-3,
  * Luxpower's too). */
 void inv_cf_alarm_bytes(const struct inv_battery *b, uint8_t *d);
+
+/* 0x351 of limits l: CVL, CCL, DCL (u16/s16/s16) and DVL. */
+void inv_cf_put351(const struct inv_cf_limits *l, struct gw_can_frame *f);
 
 /* Pylontech frames (also Luxpower's 0x351 and 0x35E) */
 bool inv_cf_351(const struct inv_battery *b, struct gw_can_frame *f);

@@ -1,16 +1,22 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/codec.h - one inverter protocol as the outputs use it:
  * its codec, one `const struct inv_codec inv_codec_<sym>` per protocol in
  * gateway/inverter/<sym>.c, found by the protocol's place in
  * CONF_INV_PROTOCOL_LIST (conf/conf.h, the one list of the protocols'
- * names and kinds; protocols.c).  Adding a CAN dialect is its codec file
- * and its row in that list (README.md "Adding an inverter protocol").
+ * names and kinds; protocols.c).  Adding a protocol of either kind is its
+ * codec file and its row in that list (gateway/README.md "Adding an inverter
+ * protocol"); the outputs (invcan.c, inv485.c) know no protocol.
  *
- * A CAN codec is a frame set: each frame built from the struct inv_battery
- * by a pure function (no I/O, no globals), in sending order; the outputs
- * send the set whole every `interval`, or frame by frame gap_ms apart
- * (SMA).  The extras (0x35F, 0x379, 0x372, 0x373-0x377, 0x382) follow any
- * CAN set when the output asks for them.  An RS485 codec answers the
- * requests the Pylontech ASCII framer (pylon_rs485.h) assembled.
+ * A codec fills the part of its row's kind.  A CAN codec is a frame set:
+ * each frame built from the struct inv_battery by a pure function (no I/O,
+ * no globals), in sending order; the outputs send the set whole every
+ * `interval`, or frame by frame gap_ms apart (SMA).  The extras (0x35F,
+ * 0x379, 0x372, 0x373-0x377, 0x382) follow any CAN set when the output asks
+ * for them.  An RS485 codec is a slave polled by the inverter: its framer
+ * finds the requests in the bytes the inverter sends (inv485rx.h assembles
+ * them from whatever read() returned), and it answers those that are its
+ * own.  Every codec reports the current limits it encoded (struct
+ * inv_encoded), so that no output reads its own frames back.
  */
 #ifndef GATEWAY_INVERTER_CODEC_H
 #define GATEWAY_INVERTER_CODEC_H
@@ -22,7 +28,6 @@
 #include "../../conf/conf.h"
 #include "../wire/canframe.h"
 #include "battery.h"
-#include "pylon_rs485.h"
 
 /* Frames a CAN set has at most, extras included. */
 #define INV_CAN_MAX_FRAMES 16
@@ -59,6 +64,13 @@ struct inv_heard {
 	float charge_setpoint_v;  /* V, the charge voltage it uses */
 };
 
+/* The current limits as an encoding carried them: what the inverter reads
+ * after the field's rounding and the codec's clamps (0 when not allowed). */
+struct inv_encoded {
+	bool limits;                           /* the encoding carried current limits */
+	float ccl_a, dcl_a;                    /* A */
+};
+
 /* One frame of a set: its identifier and its builder (false: no data for
  * it now, the frame is left out of this set). */
 struct inv_can_frame_fn {
@@ -66,18 +78,56 @@ struct inv_can_frame_fn {
 	bool (*fill)(const struct inv_battery *b, struct gw_can_frame *f);
 };
 
-struct inv_codec {
-	const char *name;                      /* as CONF_INV_PROTOCOL_LIST says it */
-	/* CAN */
+/* A CAN codec. */
+struct inv_can_codec {
 	const struct inv_can_frame_fn *frames; /* the protocol's own set, in sending order */
 	size_t nframes;
 	unsigned gap_ms;                       /* least time between two frames (SMA: 200) */
 	bool one_by_one;                       /* the set goes frame by frame, gap_ms apart */
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
-	/* RS485: is a request for us, and the reply (pylon_rs485.h) */
-	bool (*wants)(const struct pylon485_cfg *c, const struct pylon485_req *req);
-	int (*reply)(const struct pylon485_cfg *c, const struct pylon485_req *req, const struct inv_battery *b,
-		     uint8_t *out, size_t cap);
+	/* the limits as its frames carry them (the builders use the same) */
+	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
+};
+
+/* What the framer of an RS485 codec finds at the start of the bytes. */
+enum inv_scan {
+	INV_SCAN_MORE = 0,      /* the start of a frame: more bytes are needed (n = 0) */
+	INV_SCAN_REQUEST,       /* buf[0..n) is a whole request, checked */
+	INV_SCAN_OTHER,         /* ... a whole valid frame that is no request (another device's answer) */
+	INV_SCAN_NOISE,         /* ... bytes outside any frame */
+	INV_SCAN_BAD_FORMAT,    /* ... a frame cut short, too short, or with a character out of its format */
+	INV_SCAN_BAD_LENGTH,    /* ... a frame whose length field is wrong */
+	INV_SCAN_BAD_CHECKSUM,  /* ... a frame whose checksum is wrong */
+	INV_SCAN_OVERLONG,      /* ... the start of a frame longer than any request */
+	INV_SCAN_VERDICTS
+};
+
+/* Bytes a request may take before its framer decides (inv485rx.h's
+ * buffer), and room an answer has. */
+#define INV_485_RX_MAX 256
+#define INV_485_ANSWER_MAX 2304
+
+/* An RS485 codec. */
+struct inv_485_codec {
+	/* The framer: what buf[0..len) begins with, and in *n how many bytes
+	 * of it that is (1..len; 0 with MORE).  Pure, and the same verdict
+	 * whatever follows: it answers MORE only while a frame could still
+	 * end, and never for len >= INV_485_RX_MAX. */
+	enum inv_scan (*scan)(const uint8_t *buf, size_t len, size_t *n);
+	/* Is the request req[0..n) (a REQUEST of scan) for us under the
+	 * output's settings (its address, its device type)? */
+	bool (*ours)(const struct conf_inverter *c, const uint8_t *req, size_t n);
+	/* The answer to req[0..n) from b into out[0..cap): its length, 0 when
+	 * it gets none (not ours), -1 when cap is too small; *e the limits it
+	 * carried (e->limits false for an answer without them). */
+	int (*answer)(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *req, size_t n,
+		      uint8_t *out, size_t cap, struct inv_encoded *e);
+};
+
+struct inv_codec {
+	const char *name;                      /* as CONF_INV_PROTOCOL_LIST says it */
+	struct inv_can_codec can;              /* a CAN row's */
+	struct inv_485_codec rs485;            /* an RS485 row's */
 };
 
 /* Every protocol's codec, inv_codec_<sym> (<sym>.c). */
@@ -89,10 +139,11 @@ CONF_INV_PROTOCOL_LIST(INV_CODEC_DECL_)
 const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
 
 /* The whole set of a CAN codec into out[0..cap): its frames with data, then
- * the extras asked for (CONF_EXTRA_* bits) with data, in sending order.
- * Returns the number of frames, or -1 when cap is too small. */
+ * the extras asked for (CONF_EXTRA_* bits) with data, in sending order;
+ * *e (unless NULL) the limits the set carries.  Returns the number of
+ * frames, or -1 when cap is too small. */
 int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsigned extras, struct gw_can_frame *out,
-		   size_t cap);
+		   size_t cap, struct inv_encoded *e);
 /* One frame of it by identifier (extras included): 0, or -1 when the set
  * has no such frame or no data for it now. */
 int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_battery *b, unsigned extras,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can).
  *
@@ -32,9 +33,9 @@
 /* The period of the send timer: a whole set, or one frame. */
 static double period(const struct inv_out *o)
 {
-	if (!o->codec->one_by_one)
+	if (!o->codec->can.one_by_one)
 		return o->cfg.interval;
-	double gap = o->codec->gap_ms / 1000.0, each = o->cfg.interval / (o->nset > 0 ? o->nset : 6);
+	double gap = o->codec->can.gap_ms / 1000.0, each = o->cfg.interval / (o->can.nset > 0 ? o->can.nset : 6);
 	return each > gap ? each : gap;
 }
 
@@ -43,49 +44,52 @@ static void build(struct inv_out *o, double now)
 {
 	struct inv_battery b;
 	bool fresh = inv_source(o, now, &b, true);
-	inv_update_state(o, gw_can_is_up(o->can), fresh, now);
-	int n = inv_can_encode(o->codec, &b, (unsigned)o->cfg.extras, o->set, INV_CAN_MAX_FRAMES);
-	o->nset = n > 0 ? n : 0;
-	o->next_frame = 0;
+	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
+	int n = inv_can_encode(o->codec, &b, (unsigned)o->cfg.extras, o->can.set, INV_CAN_MAX_FRAMES,
+			       &o->can.set_limits);
+	o->can.nset = n > 0 ? n : 0;
+	o->can.next_frame = 0;
 }
 
 static void send_frame(struct inv_out *o, int i, double now)
 {
-	if (i < o->nset && gw_can_send(o->can, &o->set[i]) == 0)
+	if (i < o->can.nset && gw_can_send(o->can.port, &o->can.set[i]) == 0)
 		o->sent++;
-	o->last_frame_at = now;
+	o->can.last_frame_at = now;
 	if (i == 0) { /* a set begins: by the clock at its write, which the gap rule measures from */
 		double t = gw_mono();
-		if (o->last_set_at > 0 && (o->min_set_gap == 0 || t - o->last_set_at < o->min_set_gap))
-			o->min_set_gap = t - o->last_set_at;
-		o->last_set_at = t;
+		if (o->can.last_set_at > 0 && (o->can.min_set_gap == 0 || t - o->can.last_set_at < o->can.min_set_gap))
+			o->can.min_set_gap = t - o->can.last_set_at;
+		o->can.last_set_at = t;
 	}
 }
 
 /* What the timer does: the whole set, or the next frame of it. */
 static void send_due(struct inv_out *o, double now)
 {
-	bool whole = !o->codec->one_by_one;
-	if (whole || o->next_frame >= o->nset || o->next_frame == 0)
+	bool whole = !o->codec->can.one_by_one;
+	if (whole || o->can.next_frame >= o->can.nset || o->can.next_frame == 0)
 		build(o, now);
 	if (!inv_state_speaks(o->state))
 		return;
-	if (o->next_frame == 0)
-		o->sets++;
+	if (o->can.next_frame == 0) {
+		o->can.sets++;
+		o->told = o->can.set_limits;
+	}
 	if (whole) {
-		for (int i = 0; i < o->nset; i++)
+		for (int i = 0; i < o->can.nset; i++)
 			send_frame(o, i, now);
 		return;
 	}
-	send_frame(o, o->next_frame++, now);
+	send_frame(o, o->can.next_frame++, now);
 }
 
 /* The least time between two sets (a frame-by-frame codec: between two
  * frames) and the time the last one began. */
 static double gap_of(const struct inv_out *o, double *last)
 {
-	*last = o->codec->one_by_one ? o->last_frame_at : o->last_set_at;
-	return o->codec->one_by_one ? o->codec->gap_ms / 1000.0 : INV_SET_GAP;
+	*last = o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
+	return o->codec->can.one_by_one ? o->codec->can.gap_ms / 1000.0 : INV_SET_GAP;
 }
 
 /* The send timer, once, at monotonic time `at`: libev counts from the
@@ -95,14 +99,14 @@ static void send_at(struct inv_out *o, double at)
 {
 	ev_now_update(o->gw->loop);
 	double in = at - gw_mono();
-	ev_timer_set(&o->send, in > 0 ? in : 0., 0.); /* send_cb restores the period */
-	ev_timer_start(o->gw->loop, &o->send);
+	ev_timer_set(&o->can.send, in > 0 ? in : 0., 0.); /* send_cb restores the period */
+	ev_timer_start(o->gw->loop, &o->can.send);
 }
 
 static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
-	struct inv_out *o = container_of(w, struct inv_out, send);
+	struct inv_out *o = container_of(w, struct inv_out, can.send);
 	double now = gw_mono(), last, gap = gap_of(o, &last);
 	if (last > 0 && now - last < gap) { /* early by the loop's clock: never two sets within the gap */
 		ev_timer_stop(loop, w);
@@ -136,17 +140,17 @@ static void can_down(void *arg)
  * minute), never obeyed. */
 static void heard_shutdown(struct inv_out *o, double now)
 {
-	if (o->last_shutdown == 0 || now - o->last_shutdown >= SHUTDOWN_QUIET)
+	if (o->can.last_shutdown == 0 || now - o->can.last_shutdown >= SHUTDOWN_QUIET)
 		gw_warn("inverter %s: the inverter asks the battery to shut down (0x300): not obeyed, bmsgw never "
 			"switches a battery off for an inverter (request %lu)", o->cfg.name,
-			(unsigned long)o->inv.shutdowns);
-	o->last_shutdown = now;
+			(unsigned long)o->can.inv.shutdowns);
+	o->can.last_shutdown = now;
 }
 
 static void can_frame(void *arg, const struct gw_can_frame *f)
 {
 	struct inv_out *o = arg;
-	enum inv_rx rx = o->codec->heard(f, &o->inv);
+	enum inv_rx rx = o->codec->can.heard(f, &o->can.inv);
 	if (rx == INV_RX_OTHER)
 		return;
 	double now = gw_mono();
@@ -158,26 +162,26 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 
 static const struct gw_can_owner owner = { can_up, can_down, can_frame };
 
-int inv_can_start(struct inv_out *o, char *err, size_t errlen)
+static int can_start(struct inv_out *o, char *err, size_t errlen)
 {
-	o->can = gw_can_new(&o->gw->link_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
-	if (!o->can) {
+	o->can.port = gw_can_new(o->gw->link_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
+	if (!o->can.port) {
 		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);
 		return -1;
 	}
-	ev_timer_init(&o->send, send_cb, period(o), period(o));
-	ev_timer_start(o->gw->loop, &o->send);
+	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
+	ev_timer_start(o->gw->loop, &o->can.send);
 	gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name, o->cfg.port,
-		o->cfg.source, o->codec->one_by_one ? period(o) * (o->nset > 0 ? o->nset : 6) : o->cfg.interval);
-	gw_can_open(o->can);
+		o->cfg.source, o->codec->can.one_by_one ? period(o) * (o->can.nset > 0 ? o->can.nset : 6) : o->cfg.interval);
+	gw_can_open(o->can.port);
 	return 0;
 }
 
-void inv_can_stop(struct inv_out *o)
+static void can_stop(struct inv_out *o)
 {
-	ev_timer_stop(o->gw->loop, &o->send);
-	gw_can_free(o->can);
-	o->can = NULL;
+	ev_timer_stop(o->gw->loop, &o->can.send);
+	gw_can_free(o->can.port);
+	o->can.port = NULL;
 }
 
 /* A set out of turn, built now; it replaces the periodic one (the timer
@@ -188,73 +192,69 @@ static void send_now(struct inv_out *o)
 {
 	double now = gw_mono(); /* not a tick's time, which may be behind the clock */
 	double last, gap = gap_of(o, &last);
-	o->next_frame = 0;
-	ev_timer_stop(o->gw->loop, &o->send);
+	o->can.next_frame = 0;
+	ev_timer_stop(o->gw->loop, &o->can.send);
 	if (last > 0 && now - last < gap) {
 		send_at(o, last + gap);
 		return;
 	}
 	send_due(o, now);
 	ev_now_update(o->gw->loop);
-	ev_timer_set(&o->send, period(o), period(o));
-	ev_timer_start(o->gw->loop, &o->send);
+	ev_timer_set(&o->can.send, period(o), period(o));
+	ev_timer_start(o->gw->loop, &o->can.send);
 }
 
 /* Once a second: a source that just went stale is told at once. */
-void inv_can_tick(struct inv_out *o, double now)
+static void can_tick(struct inv_out *o, double now)
 {
-	if (o->state != INV_SENDING || !gw_can_is_up(o->can))
+	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port))
 		return;
 	struct inv_battery b;
 	if (inv_source(o, now, &b, false))
 		return;
-	o->early++;
+	o->can.early++;
 	send_now(o); /* the fail-safe set */
 }
 
-/* CCL and DCL (0x351 bytes 2-5, s16) of a set, -1 without a 0x351. */
-static void set_currents(const struct gw_can_frame *set, int n, long cur[2])
-{
-	cur[0] = cur[1] = -1;
-	for (int i = 0; i < n; i++)
-		if (set[i].id == 0x351 && set[i].dlc >= 6) {
-			cur[0] = (int16_t)(set[i].data[2] | set[i].data[3] << 8);
-			cur[1] = (int16_t)(set[i].data[4] | set[i].data[5] << 8);
-		}
-}
-
 /* After a poll: a current limit that fell is sent at once, not at the
- * next period (a limit falls at once; only a rise waits). */
-void inv_can_polled(struct inv_out *o, double now)
+ * next period (a limit falls at once; only a rise waits).  The codec says
+ * what its set would carry now. */
+static void can_polled(struct inv_out *o, double now)
 {
-	if (o->state != INV_SENDING || !gw_can_is_up(o->can) || !o->nset)
+	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port) || !o->can.nset)
 		return;
 	struct inv_battery b;
-	struct gw_can_frame set[INV_CAN_MAX_FRAMES];
+	struct inv_encoded is = { 0 }, *was = &o->can.set_limits;
 	inv_source(o, now, &b, false);
-	int n = inv_can_encode(o->codec, &b, (unsigned)o->cfg.extras, set, INV_CAN_MAX_FRAMES);
-	long was[2], is[2];
-	set_currents(o->set, o->nset, was);
-	set_currents(set, n > 0 ? n : 0, is);
-	if ((is[0] >= 0 && is[0] < was[0]) || (is[1] >= 0 && is[1] < was[1])) {
-		o->early++;
+	if (o->codec->can.limits)
+		o->codec->can.limits(&b, &is);
+	if (is.limits && was->limits && (is.ccl_a < was->ccl_a || is.dcl_a < was->dcl_a)) {
+		o->can.early++;
 		send_now(o);
 	}
 }
 
-void inv_can_status(const struct inv_out *o, FILE *out)
+static void can_status(const struct inv_out *o, FILE *out)
 {
 	struct gw_can_stats st;
-	gw_can_stats(o->can, &st);
+	gw_can_stats(o->can.port, &st);
 	fprintf(out, ",\"frames_sent\":%lu,\"frame_sets\":%lu,\"frames_dropped\":%lu,\"frames_received\":%lu"
-		",\"adapter_errors\":%lu,\"victron\":%s,\"early_sets\":%lu,\"shutdown_requests\":%lu", o->sent, o->sets,
-		st.dropped, o->received, st.errors, o->inv.victron ? "true" : "false", o->early,
-		(unsigned long)o->inv.shutdowns);
-	if (o->min_set_gap > 0)
-		fprintf(out, ",\"min_set_gap_ms\":%.1f", o->min_set_gap * 1000);
-	if (o->last_shutdown > 0)
-		fprintf(out, ",\"shutdown_s\":%.0f", gw_mono() - o->last_shutdown);
-	if (o->inv.have_meas)
+		",\"adapter_errors\":%lu,\"victron\":%s,\"early_sets\":%lu,\"shutdown_requests\":%lu", o->sent, o->can.sets,
+		st.dropped, o->received, st.errors, o->can.inv.victron ? "true" : "false", o->can.early,
+		(unsigned long)o->can.inv.shutdowns);
+	if (o->can.min_set_gap > 0)
+		fprintf(out, ",\"min_set_gap_ms\":%.1f", o->can.min_set_gap * 1000);
+	if (o->can.last_shutdown > 0)
+		fprintf(out, ",\"shutdown_s\":%.0f", gw_mono() - o->can.last_shutdown);
+	if (o->can.inv.have_meas)
 		fprintf(out, ",\"inverter_voltage\":%.2f,\"inverter_current\":%.1f,\"inverter_soc\":%.0f",
-			o->inv.voltage, o->inv.current, o->inv.soc);
+			o->can.inv.voltage, o->can.inv.current, o->can.inv.soc);
 }
+
+const struct inv_kind inv_kind_can = {
+	.start = can_start,
+	.stop = can_stop,
+	.tick = can_tick,
+	.polled = can_polled,
+	.status = can_status,
+};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/inverter.c - the inverter outputs as the daemon sees
  * them: their row of the service table (model/service.h).
  *
@@ -22,10 +23,11 @@ struct inv_set {
 	struct inv_out *list;
 };
 
-static bool is_can(const struct conf_inverter *c)
-{
-	return conf_inv_kind(c->protocol) == CONF_INV_CAN;
-}
+/* What an output does, by its protocol row's kind. */
+static const struct inv_kind *const kinds[] = {
+	[CONF_INV_CAN] = &inv_kind_can,
+	[CONF_INV_RS485] = &inv_kind_rs485,
+};
 
 /* The same output under the new section: its name, and every key that
  * restarts it (conf/conf.c: all of them). */
@@ -41,10 +43,7 @@ static long inv_fds(const struct conf *c)
 
 static void out_stop(struct inv_out *o)
 {
-	if (is_can(&o->cfg))
-		inv_can_stop(o);
-	else
-		inv_485_stop(o);
+	o->kind->stop(o);
 	gw_info("inverter %s: stopped", o->cfg.name);
 	free(o);
 }
@@ -76,6 +75,7 @@ static int inv_prepare(struct gw_svc_ctx *x)
 		o->gw = x->gw;
 		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
 		o->codec = inv_codec_of(o->cfg.protocol);
+		o->kind = kinds[conf_inv_kind(o->cfg.protocol)];
 		*tail = o;
 		tail = &o->next;
 	}
@@ -122,10 +122,12 @@ static void *inv_commit(const struct gw_svc_ctx *x)
 	free(c);
 	for (struct inv_out *o = n ? n->list : NULL; o; o = o->next) {
 		char err[200];
-		if (o->can || o->link)
-			continue; /* kept, running */
-		if ((is_can(&o->cfg) ? inv_can_start(o, err, sizeof(err)) : inv_485_start(o, err, sizeof(err))) < 0)
+		if (o->running)
+			continue; /* kept */
+		if (o->kind->start(o, err, sizeof(err)) < 0)
 			gw_err("%s", err);
+		else
+			o->running = true;
 	}
 	return n;
 }
@@ -154,19 +156,16 @@ static void inv_polled(void *st, struct gw_pack *p, bool ok)
 	struct inv_set *s = st;
 	double now = gw_mono();
 	for (struct inv_out *o = s->list; o; o = o->next)
-		if (o->can)
-			inv_can_polled(o, now);
+		if (o->running && o->kind->polled)
+			o->kind->polled(o, now);
 }
 
 static void inv_tick(void *st, double now)
 {
 	struct inv_set *s = st;
-	for (struct inv_out *o = s->list; o; o = o->next) {
-		if (o->can)
-			inv_can_tick(o, now);
-		else if (o->link)
-			inv_485_tick(o, now);
-	}
+	for (struct inv_out *o = s->list; o; o = o->next)
+		if (o->running)
+			o->kind->tick(o, now);
 }
 
 static const void *inv_held(void *st, enum conf_sect s, const char *name)
@@ -197,10 +196,10 @@ static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 			fprintf(out, ",\"seen_s\":%.0f", now - o->last_seen);
 		if (o->stale_since > 0)
 			fprintf(out, ",\"stale_s\":%.0f", now - o->stale_since);
-		if (o->can)
-			inv_can_status(o, out);
-		else if (o->link)
-			inv_485_status(o, out);
+		if (o->told.limits)
+			fprintf(out, ",\"sent_ccl_a\":%.2f,\"sent_dcl_a\":%.2f", o->told.ccl_a, o->told.dcl_a);
+		if (o->running)
+			o->kind->status(o, out);
 		fputc('}', out);
 	}
 	fputc(']', out);
@@ -221,10 +220,12 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 			fprintf(out, ",state=\"%s\"}", inv_state_name((enum inv_state)k));
 			gw_prom_value(out, o->state == (enum inv_state)k);
 		}
-	static const char *const fam[][3] = {
+	char seen[96];
+	snprintf(seen, sizeof(seen), "1 when the inverter sent a frame or a request in the last %d s.", INV_SEEN_S);
+	const char *const fam[][3] = {
 		{ "bmsgw_inverter_sent_total", "counter", "CAN frames sent to the inverter, or RS485 answers." },
 		{ "bmsgw_inverter_received_total", "counter", "CAN frames or RS485 requests from the inverter." },
-		{ "bmsgw_inverter_seen", "gauge", "1 when the inverter sent a frame or a request in the last 10 s." },
+		{ "bmsgw_inverter_seen", "gauge", seen },
 	};
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
 		gw_prom_family(out, fam[f][0], fam[f][1], fam[f][2]);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/inverter.h - the inverter outputs ([inverter.NAME]:
  * pylon-can, sma-can, pylon-rs485): their row of the service table. */
 #ifndef GATEWAY_INVERTER_INVERTER_H

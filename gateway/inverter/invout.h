@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invout.h - private to the inverter output: one running
  * [inverter.NAME] and what its files (inverter.c, invsource.c, invcan.c,
- * inv485.c) call of each other. */
+ * inv485.c) call of each other.  An output is of its protocol row's kind
+ * (conf_inv_kind: CAN or RS485), which picks its struct inv_kind and the
+ * member of the union it uses. */
 #ifndef GATEWAY_INVERTER_INVOUT_H
 #define GATEWAY_INVERTER_INVOUT_H
 
@@ -12,9 +15,9 @@
 #include "../wire/wire.h"
 #include "battery.h"
 #include "codec.h"
-#include "pylon_rs485.h"
+#include "inv485rx.h"
 
-/* What the inverter gets now (the README says what each means to it). */
+/* What the inverter gets now (bmsgw-inverters(7) says what each means to it). */
 enum inv_state {
 	INV_DOWN = 0,      /* the CAN interface, adapter or serial port is not open */
 	INV_SENDING,       /* the source is fresh: its limits and state */
@@ -24,26 +27,12 @@ enum inv_state {
 };
 #define INV_STATES 5
 
-#define INV_SEEN_S 10.0    /* "the inverter was seen": a frame or a request within this */
+#define INV_SEEN_S 10      /* s: "the inverter was seen": a frame or a request within this */
 #define INV_SET_GAP 0.05   /* s: two CAN sets are never closer than this */
 
-struct inv_out {
-	struct gw *gw;
-	struct inv_out *next;
-	struct conf_inverter cfg;      /* a copy: the running settings */
-	const struct inv_codec *codec; /* its protocol's */
-	enum inv_state state;
-	double stale_since;            /* monotonic start of the source's staleness, 0 = fresh */
-	bool ever_fresh;               /* the source had data since the output started */
-	bool waiting_logged;
-	struct inv_battery last;       /* what was sent while the source was last fresh */
-	double last_seen;              /* monotonic time of the inverter's last frame or request */
-	unsigned long sent;            /* CAN frames sent / RS485 answers sent */
-	unsigned long sets;            /* CAN frame sets begun */
-	unsigned long early;           /* CAN sets sent out of turn: a current limit fell */
-	unsigned long received;        /* CAN frames / RS485 requests from the inverter */
-	/* CAN */
-	struct gw_can *can;
+/* A CAN output's own. */
+struct inv_can_out {
+	struct gw_can *port;
 	ev_timer send;                 /* the next frame (one by one) or frame set */
 	int next_frame;                /* one by one: the frame of the set to send next */
 	double last_frame_at;          /* monotonic time of the last frame sent */
@@ -51,13 +40,52 @@ struct inv_out {
 	double min_set_gap;            /* the least time between two sets' first frames so far (0 = none) */
 	struct gw_can_frame set[INV_CAN_MAX_FRAMES];
 	int nset;
+	struct inv_encoded set_limits; /* the limits the set carries */
+	unsigned long sets;            /* frame sets begun */
+	unsigned long early;           /* sets sent out of turn: a current limit fell */
 	struct inv_heard inv;          /* what the inverter said */
 	double last_shutdown;          /* monotonic time of its last "shutdown battery", 0 = none */
-	/* RS485 */
+};
+
+/* An RS485 output's own. */
+struct inv_485_out {
 	struct gw_link *link;
-	struct pylon485_framer fr;
-	struct pylon485_cfg pc;
+	struct inv_485_rx rx;          /* the requests being assembled, the framer's counters */
 	unsigned long unanswered;      /* requests for us not answered (silent) */
+};
+
+struct inv_out;
+
+/* What an output of a kind does (invcan.c, inv485.c). */
+struct inv_kind {
+	int (*start)(struct inv_out *o, char *err, size_t errlen);
+	void (*stop)(struct inv_out *o);          /* also of one whose start failed */
+	void (*tick)(struct inv_out *o, double now);
+	void (*polled)(struct inv_out *o, double now); /* NULL: a poll changes nothing at once */
+	void (*status)(const struct inv_out *o, FILE *out);
+};
+extern const struct inv_kind inv_kind_can, inv_kind_rs485;
+
+struct inv_out {
+	struct gw *gw;
+	struct inv_out *next;
+	struct conf_inverter cfg;      /* a copy: the running settings */
+	const struct inv_codec *codec; /* its protocol's */
+	const struct inv_kind *kind;   /* its protocol's kind's */
+	bool running;                  /* started (a kept one is) */
+	enum inv_state state;
+	double stale_since;            /* monotonic start of the source's staleness, 0 = fresh */
+	bool ever_fresh;               /* the source had data since the output started */
+	bool waiting_logged;
+	struct inv_battery last;       /* what was sent while the source was last fresh */
+	struct inv_encoded told;       /* the limits last sent (told.limits false: none yet) */
+	double last_seen;              /* monotonic time of the inverter's last frame or request */
+	unsigned long sent;            /* CAN frames sent / RS485 answers sent */
+	unsigned long received;        /* CAN frames / RS485 requests from the inverter */
+	union {                        /* by kind */
+		struct inv_can_out can;
+		struct inv_485_out rs485;
+	};
 };
 
 /* invsource.c: the virtual battery from the output's source at now; true
@@ -73,18 +101,5 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now);
 /* May the output send (CAN) or answer (RS485) in its state? */
 bool inv_state_speaks(enum inv_state s);
 const char *inv_state_name(enum inv_state s);
-
-/* invcan.c: a CAN output (pylon-can, sma-can) */
-int inv_can_start(struct inv_out *o, char *err, size_t errlen);
-void inv_can_stop(struct inv_out *o);
-void inv_can_tick(struct inv_out *o, double now);
-void inv_can_polled(struct inv_out *o, double now);
-void inv_can_status(const struct inv_out *o, FILE *out);
-
-/* inv485.c: an RS485 output (pylon-rs485) */
-int inv_485_start(struct inv_out *o, char *err, size_t errlen);
-void inv_485_stop(struct inv_out *o);
-void inv_485_tick(struct inv_out *o, double now);
-void inv_485_status(const struct inv_out *o, FILE *out);
 
 #endif

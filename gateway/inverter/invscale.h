@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invscale.h - the one rule by which the inverter encoders
  * turn a value into a field (gateway/inverter/PROTOCOLS.md §4): scale,
  * round (measurements to the nearest; limits toward the safe side), clamp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invsource.c - the virtual battery an inverter output
  * sends (struct inv_battery), from its source, a pack or the bank, and the
  * fail-safe state machine of the outputs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/lux_can.c - the lux-can codec: Luxpower's "Battery CAN
  * BUS Protocol" V04 (2023-09-05), what LuxPower SNA / LXP and EG4 12000XP /
  * 18kPV inverters read on "Lithium brand 6" (PROTOCOLS.md §1a).  The
@@ -92,7 +93,10 @@ static enum inv_rx lx_heard(const struct gw_can_frame *f, struct inv_heard *h)
 
 const struct inv_codec inv_codec_lux_can = {
 	.name = "lux-can",
-	.frames = lx_frames,
-	.nframes = sizeof(lx_frames) / sizeof(lx_frames[0]),
-	.heard = lx_heard,
+	.can = {
+		.frames = lx_frames,
+		.nframes = sizeof(lx_frames) / sizeof(lx_frames[0]),
+		.heard = lx_heard,
+		.limits = inv_cf_encoded,
+	},
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/protocols.c - the codec of every inverter protocol, by
  * its place in CONF_INV_PROTOCOL_LIST (conf/conf.h). */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/pylon_can.c - the pylon-can codec: Pylontech LV CAN V1.2
  * (PROTOCOLS.md §1), the format most hybrid inverters read (Deye, Sunsynk,
  * Growatt, Sofar, Goodwe, Solis, a Victron GX).
@@ -64,7 +65,10 @@ static const struct inv_can_frame_fn pc_frames[] = {
 
 const struct inv_codec inv_codec_pylon_can = {
 	.name = "pylon-can",
-	.frames = pc_frames,
-	.nframes = sizeof(pc_frames) / sizeof(pc_frames[0]),
-	.heard = inv_cf_heard_pylon,
+	.can = {
+		.frames = pc_frames,
+		.nframes = sizeof(pc_frames) / sizeof(pc_frames[0]),
+		.heard = inv_cf_heard_pylon,
+		.limits = inv_cf_encoded,
+	},
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/pylon_rs485.c - bmsgw as a Pylontech LV RS485 battery
  * polled by an inverter: the request framer and the reply encoders
  * (gateway/inverter/PROTOCOLS.md §6).  Framing and checksums are
@@ -23,45 +24,67 @@
 static const char p485_default_name[] = "bmsgw";
 static const char p485_default_manufacturer[] = "PYLON";
 
+_Static_assert(PYLON485_REQ_MAX <= INV_485_RX_MAX, "a request fits the assembly buffer");
+_Static_assert(PYLON485_REPLY_MAX <= INV_485_ANSWER_MAX, "a reply fits the output's room");
+
 /* ---- the framer ---- */
 
-void pylon485_framer_init(struct pylon485_framer *fr)
+/* A complete frame f[0..len) ('~' .. '\r'): its verdict; a valid frame's
+ * header into *h and INFO into info[0..PYLON485_INFO_MAX). */
+static enum inv_scan p485_check(const uint8_t *f, size_t len, struct bms_pylonframe *h, uint8_t *info)
 {
-	memset(fr, 0, sizeof(*fr));
+	size_t lenid;
+
+	for (size_t i = 1; i + 1 < len; i++)
+		if (bms_pylonframe_hexval(f[i]) < 0)
+			return INV_SCAN_BAD_FORMAT;
+	if (len < BMS_PYLONFRAME_OVERHEAD)
+		return INV_SCAN_BAD_FORMAT;
+	lenid = (size_t)(bms_pylonframe_hexval(f[10]) << 8 | bms_pylonframe_hexval(f[11]) << 4 |
+			 bms_pylonframe_hexval(f[12]));
+	if ((unsigned)bms_pylonframe_hexval(f[9]) != (bms_pylonframe_length((uint16_t)lenid) >> 12) ||
+	    (lenid & 1) || len != lenid + BMS_PYLONFRAME_OVERHEAD)
+		return INV_SCAN_BAD_LENGTH;
+	if (bms_pylonframe_parse(f, len, h, info, PYLON485_INFO_MAX) != BMS_OK)
+		return INV_SCAN_BAD_CHECKSUM;
+	return bms_pylonframe_is_rtn(h->cid2) ? INV_SCAN_OTHER : INV_SCAN_REQUEST;
 }
 
-/* A complete frame fr->buf[0..len) ('~' .. '\r'): true for a good request
- * (into *req); otherwise the reason is counted. */
-static bool p485_check(struct pylon485_framer *fr, struct pylon485_req *req)
+enum inv_scan pylon485_scan(const uint8_t *buf, size_t len, size_t *n)
 {
-	const uint8_t *b = fr->buf;
-	size_t len = fr->len, lenid;
+	*n = 0;
+	if (!len)
+		return INV_SCAN_MORE;
+	if (buf[0] != BMS_PYLONFRAME_SOI) {
+		const uint8_t *soi = memchr(buf, BMS_PYLONFRAME_SOI, len);
+		*n = soi ? (size_t)(soi - buf) : len;
+		return INV_SCAN_NOISE;
+	}
+	for (size_t i = 1; i < len && i < PYLON485_REQ_MAX; i++) {
+		if (buf[i] == BMS_PYLONFRAME_SOI) {
+			*n = i; /* cut short by a new frame */
+			return INV_SCAN_BAD_FORMAT;
+		}
+		if (buf[i] == BMS_PYLONFRAME_EOI) {
+			struct bms_pylonframe h;
+			uint8_t info[PYLON485_INFO_MAX];
+			*n = i + 1;
+			return p485_check(buf, i + 1, &h, info);
+		}
+	}
+	if (len < PYLON485_REQ_MAX)
+		return INV_SCAN_MORE;
+	*n = PYLON485_REQ_MAX; /* the rest of it is noise up to the next '~' */
+	return INV_SCAN_OVERLONG;
+}
+
+bool pylon485_parse(const uint8_t *f, size_t n, struct pylon485_req *req)
+{
 	struct bms_pylonframe h;
 
 	memset(req, 0, sizeof(*req));
-	for (size_t i = 1; i + 1 < len; i++) {
-		if (bms_pylonframe_hexval(b[i]) < 0) {
-			fr->bad_format++;
-			return false;
-		}
-	}
-	if (len < BMS_PYLONFRAME_OVERHEAD) {
-		fr->bad_format++;
-		return false;
-	}
-	lenid = (size_t)(bms_pylonframe_hexval(b[10]) << 8 | bms_pylonframe_hexval(b[11]) << 4 |
-			 bms_pylonframe_hexval(b[12]));
-	if ((unsigned)bms_pylonframe_hexval(b[9]) != (bms_pylonframe_length((uint16_t)lenid) >> 12) ||
-	    (lenid & 1) || len != lenid + BMS_PYLONFRAME_OVERHEAD) {
-		fr->bad_length++;
-		return false;
-	}
-	if (bms_pylonframe_parse(b, len, &h, req->info, sizeof(req->info)) != BMS_OK) {
-		fr->bad_checksum++;
-		return false;
-	}
-	if (bms_pylonframe_is_rtn(h.cid2)) {
-		fr->not_requests++;
+	if (!n || f[0] != BMS_PYLONFRAME_SOI || p485_check(f, n, &h, req->info) != INV_SCAN_REQUEST) {
+		memset(req, 0, sizeof(*req));
 		return false;
 	}
 	req->ver = h.ver;
@@ -69,47 +92,7 @@ static bool p485_check(struct pylon485_framer *fr, struct pylon485_req *req)
 	req->cid1 = h.cid1;
 	req->cid2 = h.cid2;
 	req->ninfo = (uint8_t)h.ninfo;
-	fr->requests++;
 	return true;
-}
-
-size_t pylon485_feed(struct pylon485_framer *fr, const uint8_t *p, size_t n,
-		     struct pylon485_req *req, bool *got)
-{
-	*got = false;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (c == BMS_PYLONFRAME_SOI) {
-			/* a new frame: one in progress was cut short */
-			if (fr->overlong)
-				fr->overlong_frames++;
-			else if (fr->len)
-				fr->bad_format++;
-			fr->overlong = false;
-			fr->buf[0] = c;
-			fr->len = 1;
-		} else if (fr->overlong) {
-			if (c == BMS_PYLONFRAME_EOI) {
-				fr->overlong_frames++;
-				fr->overlong = false;
-			}
-		} else if (fr->len == 0) {
-			fr->noise++;
-		} else if (c == BMS_PYLONFRAME_EOI) {
-			fr->buf[fr->len++] = c;
-			*got = p485_check(fr, req);
-			fr->len = 0;
-			if (*got)
-				return i + 1;
-		} else if (fr->len >= PYLON485_REQ_MAX - 1) {
-			fr->overlong = true;
-			fr->len = 0;
-		} else {
-			fr->buf[fr->len++] = c;
-		}
-	}
-	return n;
 }
 
 /* ---- replies ---- */
@@ -510,14 +493,26 @@ static void p485_47(const struct inv_battery *b, double cur_ma, struct p485_w *w
 	p485_u16(w, l.dcl);
 }
 
-bool pylon485_wants(const struct pylon485_cfg *c, const struct pylon485_req *req)
+/* Is req addressed to us (by ADR and device type CID1 0x46)? */
+static bool p485_wants(const struct pylon485_cfg *c, const struct pylon485_req *req)
 {
 	return req->cid1 == P485_CID1 && (c->reply_address >= 0 || req->adr == c->address);
 }
 
-/* INFO of the answer to req; its RTN. */
+/* The limits an answer carries, in A as encoded (`cur_ma` mA steps). */
+static void p485_report(const struct inv_battery *b, double cur_ma, struct inv_encoded *e)
+{
+	struct p485_limits l;
+
+	p485_limits(b, cur_ma, &l);
+	e->limits = true;
+	e->ccl_a = (float)(l.ccl * cur_ma / 1000.0);
+	e->dcl_a = (float)(l.dcl * cur_ma / 1000.0);
+}
+
+/* INFO of the answer to req, and the limits it carries; its RTN. */
 static uint8_t p485_info(const struct pylon485_cfg *c, const struct pylon485_req *req,
-			 const struct inv_battery *b, struct p485_w *w)
+			 const struct inv_battery *b, struct p485_w *w, struct inv_encoded *e)
 {
 	uint8_t cmd = req->ninfo ? req->info[0] : req->adr;
 	double cur_ma = (c->flags & PYLON485_CUR_10MA) ? 10 : 100;
@@ -527,41 +522,86 @@ static uint8_t p485_info(const struct pylon485_cfg *c, const struct pylon485_req
 	case 0x51: p485_51(c, b, w); break;
 	case 0x42: p485_42(b, cmd, cur_ma, w); break;
 	case 0x44: p485_44(b, cmd, w); break;
-	case 0x47: p485_47(b, cur_ma, w); break;
+	case 0x47:
+		p485_47(b, cur_ma, w);
+		p485_report(b, cur_ma, e);
+		break;
 	case 0x92:
 		p485_u8(w, cmd);
 		p485_limits_info(b, 100, w);
+		p485_report(b, 100, e);
 		break;
 	case 0x60: p485_60(c, b, w); break;
 	case 0x61: p485_61(b, w); break;
 	case 0x62: p485_62(b, w); break;
-	case 0x63: p485_limits_info(b, cur_ma, w); break;
+	case 0x63:
+		p485_limits_info(b, cur_ma, w);
+		p485_report(b, cur_ma, e);
+		break;
 	default: return PYLON485_RTN_CID2;
 	}
 	return PYLON485_RTN_OK;
 }
 
 int pylon485_reply(const struct pylon485_cfg *c, const struct pylon485_req *req,
-		   const struct inv_battery *b, uint8_t *out, size_t cap)
+		   const struct inv_battery *b, uint8_t *out, size_t cap, struct inv_encoded *e)
 {
 	struct p485_w w;
+	struct inv_encoded none;
 	uint8_t rtn, adr, ver;
 	int n;
 
-	if (!pylon485_wants(c, req))
+	e = e ? e : &none;
+	memset(e, 0, sizeof(*e));
+	if (!p485_wants(c, req))
 		return 0;
 	memset(&w, 0, sizeof(w));
-	rtn = p485_info(c, req, b, &w);
+	rtn = p485_info(c, req, b, &w, e);
 	if (w.bad)
 		return -1;
 	adr = c->reply_address >= 0 ? (uint8_t)c->reply_address : req->adr;
 	ver = c->ver == PYLON485_VER_ECHO ? req->ver : c->ver > 0 ? (uint8_t)c->ver : P485_VER;
 	n = bms_pylonframe_build(out, cap, ver, adr, P485_CID1, rtn, w.b, w.n);
+	if (n < 0)
+		memset(e, 0, sizeof(*e));
 	return n < 0 ? -1 : n;
+}
+
+/* ---- the codec: the options from the [inverter] section ---- */
+
+static void p485_cfg_of(const struct conf_inverter *c, struct pylon485_cfg *pc)
+{
+	*pc = (struct pylon485_cfg){ .address = (uint8_t)c->address, .reply_address = c->reply_address,
+				     .ver = c->ver == CONF_VER_ECHO ? PYLON485_VER_ECHO : c->ver,
+				     .flags = c->current_unit == CONF_CURRENT_10MA ? PYLON485_CUR_10MA : 0,
+				     .battery_name = c->manufacturer };
+}
+
+static bool p485_ours(const struct conf_inverter *c, const uint8_t *f, size_t n)
+{
+	struct pylon485_cfg pc;
+	struct pylon485_req req;
+
+	p485_cfg_of(c, &pc);
+	return pylon485_parse(f, n, &req) && p485_wants(&pc, &req);
+}
+
+static int p485_answer(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *f, size_t n,
+		       uint8_t *out, size_t cap, struct inv_encoded *e)
+{
+	struct pylon485_cfg pc;
+	struct pylon485_req req;
+
+	memset(e, 0, sizeof(*e));
+	p485_cfg_of(c, &pc);
+	return pylon485_parse(f, n, &req) ? pylon485_reply(&pc, &req, b, out, cap, e) : 0;
 }
 
 const struct inv_codec inv_codec_pylon_rs485 = {
 	.name = "pylon-rs485",
-	.wants = pylon485_wants,
-	.reply = pylon485_reply,
+	.rs485 = {
+		.scan = pylon485_scan,
+		.ours = p485_ours,
+		.answer = p485_answer,
+	},
 };

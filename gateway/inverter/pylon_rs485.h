@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/pylon_rs485.h - bmsgw as a Pylontech LV RS485 battery
  * (V3.3/V3.5 ASCII protocol) on an inverter's RS485 port: the inverter is
  * the master and polls
  *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM \r	(ASCII hex, 9600 8N1)
- * A framer assembles the requests from whatever read() returned and checks
- * them (LCHKSUM, CHKSUM: bad ones are counted, never answered); the reply
- * encoders answer them from a struct inv_battery.  Frame helpers are the
+ * The framer finds and checks the requests (LCHKSUM, CHKSUM: bad ones are
+ * counted, never answered); the reply encoders answer them from a struct
+ * inv_battery.  The codec (codec.h, inv_codec_pylon_rs485) is these with
+ * the options taken from the [inverter] section.  Frame helpers are the
  * BMS side's (bms/pylonframe.c).  Layouts, units, sources and dialects:
  * gateway/inverter/PROTOCOLS.md §6.
  *
@@ -16,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../conf/conf.h"
 #include "battery.h"
+#include "codec.h"
 
 /* Longest request accepted, '~' to '\r' (18 characters of frame and up to
  * 55 bytes of INFO); a longer one is dropped as overlong. */
@@ -33,28 +37,15 @@ struct pylon485_req {
 	uint8_t info[PYLON485_INFO_MAX];
 };
 
-/* The framer.  Counters only grow. */
-struct pylon485_framer {
-	uint8_t buf[PYLON485_REQ_MAX];
-	size_t len;                    /* 0: between frames */
-	bool overlong;                 /* the frame overflowed: drop to its '\r' */
-	uint32_t requests;             /* good requests yielded */
-	uint32_t bad_checksum;         /* CHKSUM wrong */
-	uint32_t bad_length;           /* LCHKSUM wrong, or LENGTH not the INFO's size */
-	uint32_t bad_format;           /* not hex, cut short by a new '~', too short */
-	uint32_t overlong_frames;      /* longer than PYLON485_REQ_MAX */
-	uint32_t not_requests;         /* valid frames with a return code (another battery's answer) */
-	uint32_t noise;                /* bytes outside any frame */
-};
+/* The framer (codec.h, `scan`): '~' starts a frame, CR ends it; a frame
+ * cut by a new '~', too short, with a character that is not hex, with a
+ * wrong LCHKSUM or LENGTH or CHKSUM, longer than PYLON485_REQ_MAX, or
+ * that is an answer (a return code for CID2) is no request. */
+enum inv_scan pylon485_scan(const uint8_t *buf, size_t len, size_t *n);
 
-void pylon485_framer_init(struct pylon485_framer *fr);
-
-/* Feed p[0..n): uses bytes up to the end of the first complete good
- * request, fills *req (INFO bytes past ninfo are 0), sets *got and
- * returns the bytes used; or uses them all (*got false).  Call again with
- * the rest until n is used up. */
-size_t pylon485_feed(struct pylon485_framer *fr, const uint8_t *p, size_t n,
-		     struct pylon485_req *req, bool *got);
+/* The request in f[0..n) (a REQUEST of pylon485_scan): true, with *req
+ * (INFO bytes past ninfo 0). */
+bool pylon485_parse(const uint8_t *f, size_t n, struct pylon485_req *req);
 
 /* Options for the inverters' dialects. */
 enum {
@@ -80,17 +71,16 @@ enum {
 	PYLON485_RTN_CID2 = 0x04,      /* "CID2 invalid": a command we do not know */
 };
 
-/* Is req addressed to us (by ADR and device type CID1 0x46)? */
-bool pylon485_wants(const struct pylon485_cfg *c, const struct pylon485_req *req);
-
 /* The reply to req into out[0..cap): its length; 0 when req gets no answer
- * (not for us); -1 when cap is too small.  Known commands:
+ * (not for us: another ADR unless reply_address, or a device type other
+ * than CID1 0x46); -1 when cap is too small; *e the limits it carried.  Known
+ * commands:
  *	0x4F protocol version, 0x51 manufacturer, 0x42 analog values,
  *	0x44 alarm info, 0x47 system parameters, 0x92 charge/discharge
  *	management, 0x60 system basic information, 0x61 system analog,
  *	0x62 system alarms, 0x63 system charge/discharge management;
  * any other command is answered with RTN 0x04. */
 int pylon485_reply(const struct pylon485_cfg *c, const struct pylon485_req *req,
-		   const struct inv_battery *b, uint8_t *out, size_t cap);
+		   const struct inv_battery *b, uint8_t *out, size_t cap, struct inv_encoded *e);
 
 #endif

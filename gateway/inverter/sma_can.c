@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/inverter/sma_can.c - the sma-can codec: what SMA's Sunny Island
  * 6.0H-11 expects of an external BMS (SMA "FSS-ConnectingBat-TI-en-10";
  * PROTOCOLS.md §2): 0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, DLC 8, at
@@ -18,35 +19,46 @@
 #define SC_DVL_MAX 480
 #define SC_CUR_MAX 12000
 
-/* 0x351: a clamp that would allow more stops that current instead. */
+/* The limits as the Sunny Island gets them: a clamp that would allow more
+ * stops that current instead. */
+static void sc_limits(const struct inv_battery *b, struct inv_cf_limits *l)
+{
+	inv_cf_limits(b, l);
+	if (l->cvl < SC_CVL_MIN) {
+		l->cvl = SC_CVL_MIN;
+		l->ccl = 0;
+	}
+	if (l->cvl > SC_CVL_MAX)
+		l->cvl = SC_CVL_MAX;
+	if (l->dvl > SC_DVL_MAX) {
+		l->dvl = SC_DVL_MAX;
+		l->dcl = 0;
+	}
+	if (l->dvl < SC_DVL_MIN)
+		l->dvl = SC_DVL_MIN;
+	if (l->ccl > SC_CUR_MAX)
+		l->ccl = SC_CUR_MAX;
+	if (l->dcl > SC_CUR_MAX)
+		l->dcl = SC_CUR_MAX;
+	if (!(b->present & INV_HAS_LIMITS))
+		l->cvl = l->dvl = SC_INVALID_U16;
+}
+
+static void sc_encoded(const struct inv_battery *b, struct inv_encoded *e)
+{
+	struct inv_cf_limits l;
+
+	sc_limits(b, &l);
+	inv_cf_report(&l, e);
+}
+
+/* 0x351: CVL, CCL, DCL, DVL. */
 static bool sc_351(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct inv_cf_limits l;
 
-	inv_cf_limits(b, &l);
-	inv_cf_begin(f, 0x351, 8);
-	if (l.cvl < SC_CVL_MIN) {
-		l.cvl = SC_CVL_MIN;
-		l.ccl = 0;
-	}
-	if (l.cvl > SC_CVL_MAX)
-		l.cvl = SC_CVL_MAX;
-	if (l.dvl > SC_DVL_MAX) {
-		l.dvl = SC_DVL_MAX;
-		l.dcl = 0;
-	}
-	if (l.dvl < SC_DVL_MIN)
-		l.dvl = SC_DVL_MIN;
-	if (l.ccl > SC_CUR_MAX)
-		l.ccl = SC_CUR_MAX;
-	if (l.dcl > SC_CUR_MAX)
-		l.dcl = SC_CUR_MAX;
-	if (!(b->present & INV_HAS_LIMITS))
-		l.cvl = l.dvl = SC_INVALID_U16;
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.ccl);
-	inv_cf_put16(f->data + 4, l.dcl);
-	inv_cf_put16(f->data + 6, l.dvl);
+	sc_limits(b, &l);
+	inv_cf_put351(&l, f);
 	return true;
 }
 
@@ -183,9 +195,12 @@ static enum inv_rx sc_heard(const struct gw_can_frame *f, struct inv_heard *h)
 
 const struct inv_codec inv_codec_sma_can = {
 	.name = "sma-can",
-	.frames = sc_frames,
-	.nframes = sizeof(sc_frames) / sizeof(sc_frames[0]),
-	.gap_ms = 200,
-	.one_by_one = true,
-	.heard = sc_heard,
+	.can = {
+		.frames = sc_frames,
+		.nframes = sizeof(sc_frames) / sizeof(sc_frames[0]),
+		.gap_ms = 200,
+		.one_by_one = true,
+		.heard = sc_heard,
+		.limits = sc_encoded,
+	},
 };

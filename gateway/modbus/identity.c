@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/identity.c - a unit's identification and SunSpec inputs,
  * from the model.  See identity.h. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/identity.h - what a unit says about itself at a given
  * moment: its Modbus identification (mbident.h: FC 0x2B / 0x0E and FC
  * 0x11) and what its SunSpec block shows (sunspec.h), read from the

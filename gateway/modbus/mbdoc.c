@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/mbdoc.c - register-map.md's sections on function codes,
  * device identification and SunSpec.  See mbdoc.h.  The SunSpec tables are
  * walked from sunspec.c's point tables, and the scale factors read out of
@@ -20,8 +21,8 @@ static void doc_functions(FILE *out)
 		"| 04 (0x04) | Read Input Registers | the same registers with the same rules as 03 (ranges, quantity, "
 		"stale data, unit ids), for clients that read input registers (Home Assistant `input_type: input`, "
 		"PLCs, SCADA) |\n"
-		"| 06 (0x06), 16 (0x10) | Write Single / Multiple Registers | the MOSFET offsets 17-18 only (README.md "
-		"\"MOSFET control\"); 0x01 into the SunSpec block |\n"
+		"| 06 (0x06), 16 (0x10) | Write Single / Multiple Registers | the MOSFET offsets 17-18 only (bmsgw(8), "
+		"MOSFET CONTROL); 0x01 into the SunSpec block |\n"
 		"| 17 (0x11) | Report Server ID | see \"Device identification\" |\n"
 		"| 43 (0x2B), MEI 14 (0x0E) | Read Device Identification | see \"Device identification\" |\n"
 		"\n"
@@ -55,7 +56,7 @@ static void doc_ident(FILE *out)
 		"| 0x84 | (extended) | the pack's serial number |\n"
 		"\n"
 		"- Objects 0x80-0x84: what a pack's BMS says about itself, for the protocols with\n"
-		"  identity commands (README.md \"Supported BMSs\"), once a poll has read them; each only\n"
+		"  identity commands (bmsgw-bms(7)), once a poll has read them; each only\n"
 		"  if the BMS gives it. A unit that has one answers with conformity level 0x%02X\n"
 		"  (extended identification).\n"
 		"- Read Device ID code 1 (basic): objects 0x00-0x02; 2 (regular): 0x00-0x02 and\n"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/mbdoc.h - the part of register-map.md that the Modbus
  * output's own tables make: function codes, device identification, the
  * SunSpec block (from sunspec.c's point tables, so the document is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/mbident.c - FC 0x2B / MEI 0x0E (Read Device
  * Identification) and FC 0x11 (Report Server ID).  See mbident.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/mbident.h - the identification functions of a Modbus
  * server: FC 0x2B / MEI 0x0E (Read Device Identification) and FC 0x11
  * (Report Server ID), as the MODBUS Application Protocol Specification

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/modbus.c - the Modbus output as the daemon sees it: its
  * row of the service table (model/service.h): the TCP server (server.c),
  * the RTU server of [rtu] (rtu.c; both answer through request.c) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/modbus.h - the Modbus TCP output (server and upstream
  * pushers): its row of the service table. */
 #ifndef GATEWAY_MODBUS_MODBUS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/request.c - one Modbus request to a unit: screened, then
  * answered; shared by the TCP and the RTU server.  See request.h.
  *
@@ -11,13 +12,16 @@
  * DISCONNECTED and Evt1 COMMUNICATION_ERROR (sunspec.h), so that a SunSpec
  * reader walking the models sees every model whole.  The SunSpec block is read-only (0x01 for a write into it); the only
  * writable registers are the MOSFET offsets 17-18 of the map, under the
- * rules of README.md "MOSFET control". */
+ * rules of bmsgw(8) "MOSFET CONTROL". */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/log.h"
 #include "../core/mbexc.h"
+#include "../poll/control.h"
 #include "identity.h"
+#include "image.h"
 #include "mbident.h"
 #include "request.h"
 
@@ -208,7 +212,7 @@ void gw_request_screen(struct gw *gw, int unit, const uint8_t *pdu, size_t len, 
 
 struct gw_answerer {
 	struct gw *gw;
-	struct gw_images *images;      /* the map, cached (units.c) */
+	struct gw_images *images;      /* the map, cached (image.c) */
 	struct gw_ss_scratch sc;
 	uint16_t ss[SS_MAX_BLOCK];     /* the SunSpec block, built for each read of it */
 };
@@ -285,11 +289,28 @@ int gw_request_answer(struct gw_answerer *a, const struct gw_screen *s, const ui
 	return 2 + 2 * (int)s->count;
 }
 
-void gw_request_refused(const struct gw_screen *s, const char *who)
+/* A write refused by the screening: control.c logs and counts it as it
+ * does its own refusals (the bank has no counters: logged only). */
+static void refused(const struct gw_screen *s, const char *who)
 {
-	struct gw_pack *p = s->target.bank ? NULL : s->target.pack;
-	if (p)
-		p->ctl.failed++;
-	gw_info("control: %s: %s %s: FC%02d at %u count %u: refused (exception 0x%02X): %s", who,
-		p ? "pack" : "unit", p ? p->cfg->name : "bank", s->function, s->addr, s->count, s->exception, s->why);
+	char what[64];
+	snprintf(what, sizeof(what), "FC%02d at %u count %u", s->function, s->addr, s->count);
+	if (s->target.bank || !s->target.pack) /* the bank has no command counters */
+		gw_info("control: %s: unit bank: %s: refused (exception 0x%02X): %s", who, what, s->exception, s->why);
+	else
+		gw_control_refused(s->target.pack, who, what, s->exception, s->why);
+}
+
+bool gw_request_control(struct gw *gw, struct gw_screen *s, const char *who, gw_ctl_done done, void *ctx,
+			struct gw_ctl **handle)
+{
+	if (s->write) {
+		char why[160];
+		s->exception = gw_control_submit(gw, s->target.pack, s->set, s->on, who, done, ctx, handle, why,
+						 sizeof(why));
+		return s->exception == 0;
+	}
+	if (s->exception && s->why)
+		refused(s, who);
+	return false;
 }

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/request.h - one Modbus request to a unit, as the TCP
  * server (server.c) and the RTU server (rtu.c) both take it: screened
  * first, then answered.  The transports frame (MBAP, or address and CRC)
  * and send; everything about the request itself is decided here, so the
  * two serve the same units, map, function codes, SunSpec block and stale
- * rules (README.md "Register map", "SunSpec", "Modbus RTU").
+ * rules (bmsgw-modbus(7)).
  *
  * Screening decides every request before anything is answered: a
  * register read (FC03 or FC04) of the map or of the SunSpec block, a
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "../model/gw.h"
+#include "../poll/control.h"
 #include "sunspec.h"
 
 /* Function codes served. */
@@ -72,7 +74,7 @@ struct gw_writer {
 void gw_request_screen(struct gw *gw, int unit, const uint8_t *pdu, size_t len, const struct gw_writer *wr,
 		       double now, struct gw_screen *out);
 
-/* What one server keeps to answer: the units' cached images (units.c) and
+/* What one server keeps to answer: the units' cached images (image.c) and
  * a SunSpec block to build into. */
 struct gw_answerer;
 struct gw_answerer *gw_answerer_new(struct gw *gw);
@@ -87,9 +89,13 @@ int gw_request_answer(struct gw_answerer *a, const struct gw_screen *s, const ui
 /* The exception PDU: function + 0x80, the code; returns 2. */
 int gw_request_exception(int function, int exception, uint8_t *out);
 
-/* A write refused before it reached control.c: logged and counted as
- * control.c counts its own refusals.  who: "Modbus client 1.2.3.4:5",
- * "Modbus RTU /dev/ttyUSB1". */
-void gw_request_refused(const struct gw_screen *s, const char *who);
+/* What both servers do with a screened request before answering it: a
+ * MOSFET write goes to poll/control.c (true: queued, the answer waits for
+ * done(ctx, ...); false: refused, s->exception says how), and a write the
+ * screening refused is logged and counted there like every refused
+ * command (gw_control_refused).  who: "Modbus client 1.2.3.4:5", "Modbus
+ * RTU /dev/ttyUSB1". */
+bool gw_request_control(struct gw *gw, struct gw_screen *s, const char *who, gw_ctl_done done, void *ctx,
+			struct gw_ctl **handle);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/rtu.c - the Modbus RTU server on a serial port of its own.
  *
  * The port is a link (wire/link.c: a serial device at the baud rate,
@@ -42,6 +43,7 @@
 #include "../core/prom.h"
 #include "../core/util.h"
 #include "../poll/control.h"
+#include "../wire/wire.h"
 #include "request.h"
 #include "rtu.h"
 #include "rtuframe.h"
@@ -188,18 +190,11 @@ static void on_frame(struct gw_rtu *r, const struct rtu_frame *f)
 	struct gw_writer wr = { r->cfg.control, "[rtu] control is off" };
 	struct gw_screen s;
 	gw_request_screen(gw, f->addr, f->pdu, f->pdu_len, &wr, now, &s);
-	if (s.write) {
-		char why[160];
-		s.exception = gw_control_submit(gw, s.target.pack, s.set, s.on, r->who, ctl_done, r, &r->ctl, why,
-						sizeof(why));
-		if (!s.exception) {
-			r->ctl_addr = f->addr;
-			memcpy(r->ctl_pdu, f->pdu, sizeof(r->ctl_pdu)); /* FC06 / FC16: 5 bytes at least */
-			return;
-		}
+	if (gw_request_control(gw, &s, r->who, ctl_done, r, &r->ctl)) {
+		r->ctl_addr = f->addr;
+		memcpy(r->ctl_pdu, f->pdu, sizeof(r->ctl_pdu)); /* FC06 / FC16: 5 bytes at least */
+		return;
 	}
-	if (s.exception && s.why)
-		gw_request_refused(&s, r->who);
 	uint8_t pdu[GW_PDU_MAX];
 	int n = s.exception ? -s.exception : gw_request_answer(r->ans, &s, f->pdu, f->pdu_len, now, pdu);
 	if (n < 0) {
@@ -313,7 +308,7 @@ struct gw_rtu *gw_rtu_new(struct gw *gw, const struct conf_rtu *cfg)
 	struct gw_line line;
 	line_of(cfg, &line);
 	r->ans = gw_answerer_new(gw);
-	r->link = r->ans ? gw_link_new_port(&gw->link_env, cfg->port, NULL, 0, &line) : NULL;
+	r->link = r->ans ? gw_link_new_port(gw->link_env, cfg->port, NULL, 0, &line) : NULL;
 	if (!r->link) {
 		gw_answerer_free(r->ans);
 		free(r);

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/rtu.h - the Modbus RTU server ([rtu]): bmsgw a slave on
  * an RS485 bus of its own, serving the units, map, function codes and
  * SunSpec block of the TCP server (request.c) for PLCs, displays and
- * inverters without Ethernet (README.md "Modbus RTU").  Part of the
+ * inverters without Ethernet (bmsgw-modbus(7) "MODBUS RTU").  Part of the
  * Modbus output's service row (modbus.c). */
 #ifndef GATEWAY_MODBUS_RTU_H
 #define GATEWAY_MODBUS_RTU_H

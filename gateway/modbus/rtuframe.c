@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/rtuframe.c - Modbus RTU framing for a server on a serial
  * line: a receiver delimiting frames by silence, checking the CRC, piecing
  * together frames that the timestamps cut; the answer's ADU.  See

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/rtuframe.h - Modbus RTU framing for a server (slave) on a
  * serial line, pure: a receiver fed with the bytes read() returned and the
  * monotonic time they arrived (any chunking), which delimits frames by 3.5

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/server.c - Modbus TCP server on libev.
  *
  * bmsgw frames MBAP itself from non-blocking reads into a per-client buffer
@@ -200,12 +201,10 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 	struct gw_server *srv = c->srv;
 	struct gw_screen s;
 	screen(srv->gw, adu, len, &c->addr, now, &s);
-	if (s.write) {
-		char who[80], why[160];
+	if (s.write || s.why) {
+		char who[80];
 		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
-		s.exception = gw_control_submit(srv->gw, s.target.pack, s.set, s.on, who, client_ctl_done, c, &c->ctl,
-						why, sizeof(why));
-		if (!s.exception) {
+		if (gw_request_control(srv->gw, &s, who, client_ctl_done, c, &c->ctl)) {
 			/* the reply waits for the BMS: this client's further
 			 * requests wait in its socket, other clients go on */
 			memcpy(c->req, adu, len);
@@ -213,12 +212,6 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 			ev_io_stop(srv->gw->loop, &c->io);
 			return 1;
 		}
-	}
-	if (s.exception && s.why) {
-		/* a write refused before it reached control.c: logged and counted the same */
-		char who[80];
-		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
-		gw_request_refused(&s, who);
 	}
 	c->requests++;
 	srv->requests++;

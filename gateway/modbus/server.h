@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/server.h - the Modbus TCP server (slave) of bmsgw. */
 #ifndef GATEWAY_MODBUS_SERVER_H
 #define GATEWAY_MODBUS_SERVER_H
@@ -44,8 +45,8 @@ void gw_server_free(struct gw_server *srv);
  * the connection must be closed.  Pure. */
 int gw_mbap_frame(const uint8_t *buf, size_t len);
 
-/* Decide how to answer a complete ADU (request.h; README.md "Register
- * map" and "MOSFET control"): reads (FC03, FC04) of the map and of the
+/* Decide how to answer a complete ADU (request.h; bmsgw-modbus(7) and
+ * bmsgw(8) "MOSFET CONTROL"): reads (FC03, FC04) of the map and of the
  * SunSpec block, identification (FC 0x11, FC 0x2B), MOSFET writes (FC06
  * to offset 17 or 18, FC16 over exactly 17-18) from a client in
  * control_clients (peer, NULL = none) to a pack with control.  Pure apart

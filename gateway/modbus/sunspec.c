@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/sunspec.c - the SunSpec register block of one unit (models
  * 1, 802, 803 and the end model).  See sunspec.h for the layout, the
  * sources and the sign convention.

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/sunspec.h - the SunSpec register block of one unit (a pack
  * or the bank): "SunS", model 1 (common), model 802 (battery base), for the
  * bank model 803 (lithium-ion bank, one string per pack), then the end
  * model.  Pure: a struct in, registers out; the Modbus server serves the
- * block at [sunspec] base (README.md "SunSpec").
+ * block at [sunspec] base (bmsgw-modbus(7) "SUNSPEC").
  *
  * The points, their offsets, sizes and types are those of the SunSpec
  * Alliance's model definitions, https://github.com/sunspec/models

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/upstream.c - Modbus TCP client pushing a pack's or the bank's
  * image upstream (a PLC, an inverter, a display) with FC16.
  *
@@ -20,6 +21,7 @@
 #include "../core/net.h"
 #include "../core/resolve.h"
 #include "../core/retry.h"
+#include "image.h"
 #include "upstream.h"
 #include "../core/util.h"
 

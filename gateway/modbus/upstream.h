@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/modbus/upstream.h - push a unit's register image to another Modbus TCP
  * server with FC16 ([upstream.NAME] sections). */
 #ifndef GATEWAY_MODBUS_UPSTREAM_H

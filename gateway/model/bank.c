@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/bank.c - the bank unit: one virtual pack aggregating the fresh
  * packs of a parallel bank, computed on demand from the packs' last
  * complete snapshots (so it is never fresher or staler than they are).
@@ -5,6 +6,8 @@
  *
  *   voltage   mean of the fresh packs          current, power   sum
  *   remaining, full capacity   sum             SOC   capacity-weighted
+ *   (a unit that gives neither a current nor a capacity, an active
+ *   balancer beside a BMS, adds none and is not waited for)
  *   SOH   mean    cycles   max    MOS temperature   max
  *   temperature sensor n   average temperature of bank pack n (n <= 8)
  *   MOSFETs   on only if on in every fresh pack     alarms   OR of all
@@ -47,6 +50,7 @@ struct bank_acc {
 	bool weights_ok;                /* every fresh pack with SOC has a capacity */
 	double soc_w, soc_sum, soh_sum;
 	int n_soc, n_soh, n_full;
+	int n_cap;                      /* fresh packs the full capacity must come from */
 	bool tset[BMS_MAX_TEMPS];       /* temperature n = bank pack n was set */
 	uint32_t cell_sum, cell_n;
 };
@@ -88,6 +92,8 @@ static void add_values(struct bank_acc *a, struct bms_snapshot *s, int k, const 
 		s->full_ah += ps->full_ah;
 		a->n_full++;
 	}
+	if (ps->present & (BMS_HAS_CURRENT | BMS_HAS_FULL))
+		a->n_cap++;
 	if (ps->present & BMS_HAS_SOC) {
 		double w = 1.0;
 		if (a->weights_ok)
@@ -186,8 +192,9 @@ static void finish_values(const struct bank_acc *a, struct gw_bank_state *out)
 		s->voltage = (float)(v / a->nv);
 		s->present |= BMS_HAS_VOLTAGE;
 	}
-	/* the full capacity is known only if every fresh pack gives its own */
-	if (a->n_full && a->n_full == out->online)
+	/* the full capacity is known only if every fresh pack gives its own
+	 * (a balancer, without a current, has none to give) */
+	if (a->n_full && a->n_full == a->n_cap)
 		s->present |= BMS_HAS_FULL;
 	else
 		s->full_ah = 0;
@@ -213,8 +220,6 @@ static void finish_values(const struct bank_acc *a, struct gw_bank_state *out)
 	}
 	if (a->cell_n)
 		out->rb.avg_mv = (uint16_t)((a->cell_sum + a->cell_n / 2) / a->cell_n);
-	if (s->present & BMS_HAS_CURRENT)
-		s->state = s->current > 0.05f ? 1 : s->current < -0.05f ? 2 : 0;
 }
 
 /* A pack that left a parallel bank sits at another voltage than the
@@ -260,6 +265,7 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 	finish_values(&a, out);
 	find_deviation(&a, max_deviation, &out->rb);
 	bms_snapshot_derive(&out->snap);
+	bms_snapshot_state(&out->snap, BMS_STATE_THRESHOLD_A);
 }
 
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)

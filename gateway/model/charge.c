@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/charge.c - the charge and discharge limits of every pack
  * and of the bank, kept current: the engine (limits.c, bank_limits.c)
  * stepped at every good poll and once a second, a stale pack fail-safe
@@ -12,9 +13,45 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "gw.h"
+#include "statefile.h"
 
 /* A day's worth of seconds: the last full charge is saved this finely. */
 #define FULL_SAVE_S 3600
+
+/* The engine's memory of a pack, and of the bank: nobody else's. */
+struct gw_charge_pack {
+	struct gw_lim_state st;
+};
+struct gw_charge_bank {
+	struct gw_lim_bank_state st;   /* the bank's limits rise slowly too */
+	bool known;                    /* computed at least once (for the change log) */
+};
+
+struct gw_charge_pack *gw_charge_pack_new(void)
+{
+	struct gw_charge_pack *m = calloc(1, sizeof(*m));
+	if (m)
+		gw_limits_init(&m->st);
+	return m;
+}
+
+void gw_charge_pack_free(struct gw_charge_pack *m)
+{
+	free(m);
+}
+
+struct gw_charge_bank *gw_charge_bank_new(void)
+{
+	struct gw_charge_bank *m = calloc(1, sizeof(*m));
+	if (m)
+		gw_limits_bank_init(&m->st);
+	return m;
+}
+
+void gw_charge_bank_free(struct gw_charge_bank *m)
+{
+	free(m);
+}
 
 static void log_change(const char *who, const struct gw_limits *l, unsigned changed, bool first)
 {
@@ -52,17 +89,17 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 {
 	const struct conf_limits *cfg = &gw->conf->limits;
 	bool fresh = p->have_data && gw_pack_online(gw, p);
-	bool first = !p->lim_st.have_prev;
-	int64_t full = p->lim_st.last_full_wall;
+	bool first = !p->charge->st.have_prev;
+	int64_t full = p->charge->st.last_full_wall;
 	struct gw_lim_rating r = rating(cfg, p->cfg);
-	unsigned changed = gw_limits_step(cfg, &r, fresh ? &p->snap : NULL, now, wall, &p->lim_st, &p->lim);
+	unsigned changed = gw_limits_step(cfg, &r, fresh ? &p->snap : NULL, now, wall, &p->charge->st, &p->lim);
 	char who[CONF_NAME_MAX + 8];
 	snprintf(who, sizeof(who), "pack %s", p->cfg->name);
 	log_change(who, &p->lim, changed, first);
 	log_events(who, &p->lim, changed, p->snap.current,
 		   (changed & GW_LIM_EVENT_BULK_TIME) ? cfg->max_bulk_time : cfg->limit_exceeded);
-	if (llabs(p->lim_st.last_full_wall - full) >= FULL_SAVE_S || (full == 0 && p->lim_st.last_full_wall))
-		gw->state_dirty = true;
+	if (llabs(p->charge->st.last_full_wall - full) >= FULL_SAVE_S || (full == 0 && p->charge->st.last_full_wall))
+		gw_statefile_changed(gw);
 }
 
 /* Its capacity for bank_rule = weighted: full, else remaining / SOC. */
@@ -106,6 +143,14 @@ static void step_bank(struct gw *gw, double now)
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		bool online = gw_pack_online(gw, p);
+		/* a unit whose protocol measures no current (an active balancer
+		 * beside a BMS) carries none of the bank's current: it has no
+		 * share of its limits, and its going stale is no pack leaving
+		 * the DC bus */
+		if (!(p->drv->provides & BMS_HAS_CURRENT)) {
+			m[k] = (struct gw_lim_member){ NULL, false, { 0, 0 }, 0 };
+			continue;
+		}
 		m[k] = (struct gw_lim_member){ online ? &p->lim : NULL, gw_pack_stale_at(gw, p, now), rating(cfg, p->cfg),
 					       online ? capacity(p) : 0 };
 	}
@@ -117,12 +162,12 @@ static void step_bank(struct gw *gw, double now)
 				     s->voltage, s->current, s->soc };
 	struct gw_limits prev = gw->bank_lim;
 	gw_limits_bank(cfg, &in, &gw->bank_lim, NULL);
-	unsigned ev = gw_limits_bank_follow(cfg, &gw->bank_lim_st, &in, now, &gw->bank_lim);
-	unsigned ch = gw->bank_lim_known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;
-	log_change("bank", &gw->bank_lim, ch, !gw->bank_lim_known);
+	unsigned ev = gw_limits_bank_follow(cfg, &gw->charge->st, &in, now, &gw->bank_lim);
+	unsigned ch = gw->charge->known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;
+	log_change("bank", &gw->bank_lim, ch, !gw->charge->known);
 	log_events("bank", &gw->bank_lim, ev, s->current, cfg->limit_exceeded);
-	log_members(gw, m, gw->bank_lim_known && prev.member_stale);
-	gw->bank_lim_known = true;
+	log_members(gw, m, gw->charge->known && prev.member_stale);
+	gw->charge->known = true;
 }
 
 void gw_charge_polled(struct gw *gw, struct gw_pack *p)
@@ -153,17 +198,39 @@ void gw_charge_reset(struct gw *gw)
 	 * the engines start over when it comes back */
 	for (int i = 0; i < gw->npacks; i++) {
 		struct gw_pack *p = gw->packs[i];
-		int64_t full = p->lim_st.last_full_wall;
+		int64_t full = p->charge->st.last_full_wall;
 		memset(&p->lim, 0, sizeof(p->lim));
-		gw_limits_init(&p->lim_st);
-		p->lim_st.last_full_wall = full;
+		gw_limits_init(&p->charge->st);
+		p->charge->st.last_full_wall = full;
 	}
 	memset(&gw->bank_lim, 0, sizeof(gw->bank_lim));
-	gw_limits_bank_init(&gw->bank_lim_st);
-	gw->bank_lim_known = false;
+	gw_limits_bank_init(&gw->charge->st);
+	gw->charge->known = false;
 }
 
 const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit *u)
 {
 	return u->pack ? &u->pack->lim : &gw->bank_lim;
 }
+
+/* The state file's record "full NAME UNIXTIME": when each pack was last
+ * full (absorption or float), so that the full-charge request counts
+ * full_charge_days from it across restarts. */
+static bool save_full(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
+{
+	(void)gw;
+	if (p->charge->st.last_full_wall <= 0)
+		return false;
+	snprintf(out, cap, "%lld", (long long)p->charge->st.last_full_wall);
+	return true;
+}
+
+static void load_full(struct gw *gw, struct gw_pack *p, const char *rest)
+{
+	(void)gw;
+	long long t;
+	if (sscanf(rest, "%lld", &t) == 1 && t > 0)
+		p->charge->st.last_full_wall = (int64_t)t;
+}
+
+const struct gw_state_record gw_charge_full_record = { "full", true, save_full, load_full };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/events.c - events of the model told to the outputs (see
  * events.h). */
 #include "events.h"
@@ -5,29 +6,12 @@
 #include <string.h>
 
 #include "gw.h"
-
-/* The energy counters of p and of its bank, integrated over good polls. */
-static void count_energy(struct gw *gw, struct gw_pack *p)
-{
-	double max_gap = gw->conf->gw.stale_after;
-	if (p->snap.present & BMS_HAS_POWER)
-		gw_energy_add(&p->energy, p->last_good, p->snap.power, max_gap);
-	else
-		gw_energy_break(&p->energy);
-	if (!gw_pack_in_bank(gw, p))
-		return;
-	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
-	if (bs.online && (bs.snap.present & BMS_HAS_POWER))
-		gw_energy_add(&gw->bank_energy, p->last_good, bs.snap.power, max_gap);
-	else
-		gw_energy_break(&gw->bank_energy);
-}
+#include "service.h"
 
 void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
 {
 	if (ok)
-		count_energy(gw, p);
+		gw_energy_polled(gw, p);
 	gw_charge_polled(gw, p); /* before anyone publishes them */
 	for (int i = 0; i < gw->nout; i++) {
 		const struct gw_output *o = &gw->out[i];

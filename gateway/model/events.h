@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/events.h - what happens in the model, told to the outputs.
  *
  * The lower layers never name an output: a poll that finished and a second

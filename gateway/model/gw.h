@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/gw.h - the daemon's state: packs, buses and the loop.
  *
  * One bus (struct gw_bus, poll/poll.h) per distinct `port` string: its
@@ -20,67 +21,79 @@
 #include "../../conf/conf.h"
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
-#include "../wire/wire.h"
 #include "energy.h"
 #include "limits.h"
-#include "service.h"
 
 struct gw;
 struct gw_link;
+struct gw_link_env;
+struct gw_service;
 struct gw_bus;
 struct gw_resolver;
-struct gw_afile;
+struct gw_statefile;
+struct gw_poll_slot;
+struct gw_pack_ctl;
+struct gw_charge_pack;
+struct gw_charge_bank;
+struct gw_state_record;
 
-/* What one pack's MOSFET control has done (poll/control.c acts on it; the
- * registers 123-124, /metrics and the state file read it). */
-struct gw_ctl;
-struct gw_pack_ctl {
-	struct gw_ctl *cur;            /* the command in progress, NULL if none */
-	double last;                   /* monotonic time of the last accepted command */
-	bool intent[2];                /* what the gateway wants of each FET (JBD writes both) */
-	uint32_t done, failed;         /* commands confirmed / not (registers 123-124) */
-};
-
+/* One configured pack.  Each group of fields has one writer; other rooms
+ * read them, or ask their owner through its calls. */
 struct gw_pack {
+	/* Wiring: written by the plan (daemon/plan.c) at start and at each
+	 * reload that keeps the pack. */
 	const struct conf_pack *cfg;
 	const struct bms_driver *drv;
 	struct gw_link *link;          /* its bus's link (wire/wire.h) */
-	struct gw_bus *bus;            /* its bus: the packs on that link, the poller's state (poll/poll.h) */
+	struct gw_bus *bus;            /* its bus: the packs on that link (poll/poll.h) */
 	struct gw_bus_stats *bus_stats; /* that bus's counters (struct gw_bus) */
-	struct gw_pack *next_on_link;
+	/* What other rooms keep of the pack, each behind its own calls: made
+	 * with the pack (the plan; model/pack.c for the charge engine's),
+	 * written by their owner alone. */
+	struct gw_poll_slot *slot;     /* the poller's: its polls (poll/poll.h, poller.c) */
+	struct gw_pack_ctl *ctl;       /* MOSFET control's (poll/control.h, control.c) */
+	struct gw_charge_pack *charge; /* the charge-limit engine's memory (model/charge.c) */
 
-	struct bms_poll poll;          /* the poll in progress */
-	double poll_started;           /* monotonic */
-	double next_due;               /* monotonic time of the next poll */
-	double slow_at;                /* monotonic start of the last good poll that read the
-	                                * slow-changing values (0 = none yet) */
-	unsigned slow_age;             /* good polls since then */
-	unsigned long link_opens;      /* link->opens at its last poll (link_fresh) */
-
+	/* Its making and its register cache: written by model/pack.c alone
+	 * (gw_pack_new, gw_pack_commit, gw_pack_fail, gw_pack_ident), read
+	 * everywhere. */
+	double created;                /* monotonic time the pack was configured (start or reload) */
 	bool have_data;                /* snap/data_regs hold a good poll */
 	double last_good;              /* monotonic time of that poll */
 	struct bms_snapshot snap;      /* last complete, validated snapshot */
 	uint16_t data_regs[REG_MAP_SIZE];
 	uint32_t good_polls, failed_polls;
 	unsigned fail_streak;          /* failed polls since the last good one */
-	char last_error[160];
-	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
-
+	char last_error[160];          /* why the last poll failed ("" after a good one) */
 	int soc_day;                   /* local day of soc_max (tm_yday + 1000*year) */
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
-
-	bool attempted;                /* at least one poll finished (for --once) */
-	struct gw_energy energy;       /* charged / discharged, integrated over good polls */
-	double created;                /* monotonic time the pack was configured (start or reload) */
-	struct gw_lim_state lim_st;    /* the charge-limit engine's memory (charge.c) */
-	struct gw_limits lim;          /* its charge and discharge limits now */
-	struct gw_pack_ctl ctl;        /* MOSFET control */
 	struct bms_ident ident;        /* what the BMS said about itself (identity commands) by its
-	                                * last good poll; logged when it changes */
-	/* the records a poll of this pack gets for the other packs of its
-	 * master's answer for all (`position`: the group's lead polls) */
-	struct bms_snapshot group[BMS_MAX_GROUP];
+	                                * last good poll that read it; logged when it changes */
+
+	/* Written by model/energy.c alone (integrated over good polls, kept in
+	 * the state file). */
+	struct gw_energy energy;       /* charged / discharged */
+	/* Written by model/charge.c alone. */
+	struct gw_limits lim;          /* its charge and discharge limits now */
 };
+
+/* pack.c: a pack configured at monotonic time now, for the plan to wire
+ * (daemon/plan.c); NULL when out of memory.  gw_pack_free(): NULL is fine. */
+struct gw_pack *gw_pack_new(double now);
+void gw_pack_free(struct gw_pack *p);
+/* pack.c, the one writer of the register cache.  A good poll's snapshot s
+ * at monotonic time now: its derived values, the registers encoded in
+ * float order fo and swapped in whole, the counters, the day's highest
+ * SOC ("answering again" logged after failed polls). */
+void gw_pack_commit(struct gw_pack *p, const struct bms_snapshot *s, enum reg_float_order fo, double now);
+/* A failed poll: counted, why kept (logged at warning the first time
+ * while the wire is up, then at debug until a good poll). */
+void gw_pack_fail(struct gw_pack *p, const char *why, bool wire_up);
+/* What the BMS said about itself, read by a good poll: kept, and logged
+ * when it is new or another. */
+void gw_pack_ident(struct gw_pack *p, const struct bms_ident *id);
+/* The float order changed (a reload): the kept snapshot encoded again. */
+void gw_pack_reencode(struct gw_pack *p, enum reg_float_order fo);
 
 typedef void (*gw_poll_cb)(struct gw *gw, struct gw_pack *p, bool ok);
 
@@ -92,6 +105,8 @@ struct gw_bus_stats {
 	uint32_t timeouts;             /* tries with no complete answer within `timeout` */
 	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
 	                                * a paceic RTN other than 00) */
+	uint32_t implausible;          /* polls (or records of an answer for all) whose frames
+	                                * were valid but a value was not (bms/plausible.c) */
 };
 
 /* The counters of the bus pack p is on. */
@@ -122,25 +137,20 @@ struct gw_unit {
 	struct gw_pack *pack;          /* NULL for the bank */
 	bool bank;
 };
-/* Resolve a unit id (README.md "Register map"; 0/255 = the bank if any, else
+/* Resolve a unit id (bmsgw-modbus(7) "UNIT IDS AND EXCEPTIONS"; 0/255 = the bank if any, else
  * the only pack). */
 bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u);
 /* Fresh data: a pack within stale_after, the bank with at least one fresh pack. */
 bool gw_unit_online(const struct gw *gw, const struct gw_unit *u);
 /* The same at monotonic time now (gw_mono()). */
 bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now);
-/* The full register image of a unit as served now. */
-void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE]);
-/* The images as the Modbus server sends them (units.c): big-endian, encoded
- * again only when something they show has changed, so that a request costs
- * a few comparisons.  One set per server. */
-struct gw_images;
-struct gw_images *gw_images_new(void);
-void gw_images_free(struct gw_images *im);
-/* u's registers at monotonic time now (gw_mono()), 2 * REG_MAP_SIZE bytes
- * high byte first: what gw_unit_image() gives at that instant.  Valid until
- * the next call with the same im. */
-const uint8_t *gw_unit_image_wire(const struct gw *gw, const struct gw_unit *u, double now, struct gw_images *im);
+/* An output as the running daemon holds it: its row of the service table
+ * (model/service.h) and its state. */
+#define GW_MAX_OUTPUTS 16
+struct gw_output {
+	const struct gw_service *svc;
+	void *state;                    /* NULL while the output is off */
+};
 
 struct gw {
 	struct ev_loop *loop;
@@ -148,7 +158,7 @@ struct gw {
 	int npacks, nbuses;
 	struct gw_pack *packs[CONF_MAX_PACKS]; /* packs[i] serves conf->packs[i] */
 	struct gw_bus *buses[CONF_MAX_PACKS]; /* one per distinct port */
-	struct gw_link_env link_env;   /* what every link shares: loop, resolver, BlueZ client */
+	struct gw_link_env *link_env;  /* what every link shares: loop, resolver, BlueZ client (wire/wire.h) */
 	int nout;                      /* the outputs (the daemon's service table), in its order */
 	struct gw_output out[GW_MAX_OUTPUTS];
 	bool serving;                  /* the daemon serves (gw_serve), not --once */
@@ -166,13 +176,8 @@ struct gw {
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
 	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
-	struct gw_lim_bank_state bank_lim_st; /* ... and their memory (they rise slowly too) */
-	bool bank_lim_known;           /* computed at least once (for the change log) */
-	bool state_dirty;              /* something else of the state file changed (last full charge) */
-	bool energy_save_failed;       /* the state file could not be written (logged once) */
-	struct gw_afile *state_writer; /* writes the state file off the loop (core/afile.h) */
-	bool intent_dirty;             /* a MOSFET intent changed since the state file was written */
-	double energy_saved_at;        /* monotonic */
+	struct gw_charge_bank *charge; /* ... and the engine's memory of them (charge.c alone) */
+	struct gw_statefile *state;    /* the state file (model/statefile.h) */
 	unsigned long reloads;         /* applied */
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
@@ -185,10 +190,19 @@ struct gw {
 void gw_charge_polled(struct gw *gw, struct gw_pack *p);
 void gw_charge_tick(struct gw *gw, double now);
 void gw_charge_reset(struct gw *gw);
+/* The engine's memory of a pack (gw_pack_new) and of the bank (gw_init):
+ * NULL when out of memory; free: NULL is fine. */
+struct gw_charge_pack *gw_charge_pack_new(void);
+void gw_charge_pack_free(struct gw_charge_pack *m);
+struct gw_charge_bank *gw_charge_bank_new(void);
+void gw_charge_bank_free(struct gw_charge_bank *m);
+/* The state file's record of the last full charge (model/statefile.h). */
+extern const struct gw_state_record gw_charge_full_record;
 const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit *u);
 
-/* True if the pack's data is fresh (units.c). */
+/* True if the pack's data is fresh (units.c): now, or at monotonic time now. */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
+bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now);
 /* Stale at monotonic time now: not fresh, and it either had data or has
  * had stale_after since it was configured to get some (not read yet at
  * start is not stale). */

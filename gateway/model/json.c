@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/json.c - a pack, the bank and the gateway as JSON objects: the
  * output of --once, and the state MQTT publishes (the same keys, so a user
  * who ran --once knows every field of P/NAME/state).  Every key is always
@@ -50,8 +51,14 @@ static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
 	json_num(o, "stored_energy_wh", (double)s->voltage * s->remain_ah,
 		 (h & BMS_HAS_VOLTAGE) && (h & BMS_HAS_REMAIN), 0);
 	json_num(o, "cycles", s->cycles, h & BMS_HAS_CYCLES, 0);
-	fprintf(o, ",\"state\":\"%s\"", s->state == 1 ? "charging" : s->state == 2 ? "discharging" : "idle");
+	/* a unit without a current (a balancer) that says nothing is neither
+	 * charging nor idle: its state is unknown */
+	if (s->state == 0 && !(h & BMS_HAS_CURRENT))
+		fputs(",\"state\":null", o);
+	else
+		fprintf(o, ",\"state\":\"%s\"", s->state == 1 ? "charging" : s->state == 2 ? "discharging" : "idle");
 	json_bool(o, "charging", s->state == 1, h & BMS_HAS_CURRENT);
+	json_bool(o, "discharging", s->state == 2, h & BMS_HAS_CURRENT);
 	fprintf(o, ",\"temps_c\":[");
 	for (unsigned i = 0; i < s->ntemps && i < BMS_MAX_TEMPS; i++) {
 		if (isfinite(s->temp_c[i]))
@@ -133,6 +140,30 @@ static void ident_fields(FILE *o, const struct bms_ident *id)
 	fputc('}', o);
 }
 
+/* An active balancer's own values and the cells' resistances, null where
+ * the protocol has none. */
+static void balancer_fields(FILE *o, const struct bms_driver *drv, const struct bms_snapshot *s)
+{
+	bool bal = (s->present & BMS_HAS_BALANCER) != 0;
+	json_num(o, "balance_current_a", s->bal_current, bal, 3);
+	json_num(o, "balancer_status", s->bal_status, bal, 0);
+	const char *state = bal && drv->balancer_state ? drv->balancer_state(s->bal_status) : NULL;
+	fputs(",\"balancer_state\":", o);
+	if (state)
+		gw_json_str(o, state);
+	else
+		fputs("null", o);
+	json_num(o, "balancer_temp_c", s->bal_temp_c, bal, 1);
+	if (!(s->present & BMS_HAS_CELL_RES)) {
+		fputs(",\"cell_res_mohm\":null", o);
+		return;
+	}
+	fputs(",\"cell_res_mohm\":[", o);
+	for (unsigned i = 0; i < s->ncells && i < BMS_MAX_CELLS; i++)
+		fprintf(o, "%s%.1f", i ? "," : "", s->cell_res_mohm[i]);
+	fputc(']', o);
+}
+
 static void energy_fields(FILE *o, const struct gw_energy *e)
 {
 	fprintf(o, ",\"energy_in_kwh\":%.3f,\"energy_out_kwh\":%.3f", e->in_kwh, e->out_kwh);
@@ -149,8 +180,9 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
 		p->have_data ? "true" : "false");
 	fprintf(o, ",\"online\":%s", gw_pack_online(gw, p) ? "true" : "false");
-	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u}",
-		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions);
+	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
+		"\"implausible\":%u}",
+		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions, ws->implausible);
 	ident_fields(o, &p->ident);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
@@ -185,7 +217,9 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 			first = false;
 		}
 	fprintf(o, "]");
-	json_bool(o, "balancing_any", s->balance != 0, s->present & BMS_HAS_BALANCE);
+	json_bool(o, "balancing_any", s->balance != 0 || ((s->present & BMS_HAS_BALANCING) && s->balancing),
+		  s->present & (BMS_HAS_BALANCE | BMS_HAS_BALANCING));
+	balancer_fields(o, p->drv, s);
 	fprintf(o, ",\"raw_alarms\":[");
 	for (unsigned i = 0; i < s->nraw && i < BMS_MAX_RAW_ALARMS; i++)
 		fprintf(o, "%s%u", i ? "," : "", s->raw_alarms[i]);

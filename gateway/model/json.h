@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/json.h - a pack and the bank as JSON objects (--once, MQTT state). */
 #ifndef GATEWAY_MODEL_JSON_H
 #define GATEWAY_MODEL_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/limits.c - the charge and discharge limit engine (CVL, CCL,
  * DCL, DVL, flags, mode, reasons) of one pack; the bank's is in
  * bank_limits.c.
@@ -11,8 +12,8 @@
  * https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/master/dbus-serialbattery/utils.py,
  * and its default configuration (the defaults, the 0.015 recovery
  * threshold, VOLTAGE_DROP), https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/master/dbus-serialbattery/config.default.ini.
- * Where bmsgw differs, on purpose, the reason is given; README.md "Charge
- * and discharge limits" says what an inverter sees.
+ * Where bmsgw differs, on purpose, the reason is given; bmsgw-inverters(7)
+ * says what an inverter sees.
  *
  * CVL, per pack with cell voltages (Vmax, Vfloat, Vmin = cells x
  * max/float/min_cell_voltage; cell values compared in mV):

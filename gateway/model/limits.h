@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/limits.h - the charge and discharge limit engine: CVL, CCL,
  * DCL, DVL, the flags an inverter needs, the charge mode and the reasons,
  * for one pack from its snapshot and for the bank from its packs' results.
@@ -101,8 +102,8 @@ struct gw_lim_exceed {
 };
 
 /* The engine's memory for one pack.  gw_limits_init() before the first
- * step; the daemon may then restore last_full_wall from its state file,
- * and saves it from here. */
+ * step; charge.c then restores last_full_wall from the state file, and
+ * saves it from here. */
 struct gw_lim_state {
 	bool seen;               /* a fresh snapshot was stepped since init */
 	bool have_prev;          /* prev_* hold the last published words */

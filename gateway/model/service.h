@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/model/service.h - what every output is to the daemon: one row of
  * the service table (gateway/daemon/services.c), in the manner of nginx's
  * modules (https://github.com/nginx/nginx/blob/master/src/core/ngx_module.h):
@@ -6,8 +7,8 @@
  *
  * An output (the Modbus server and its upstreams, the tunnels, MQTT, the
  * history, the inverter outputs, the HTTP server) is a folder of its own,
- * a line of the table and its configuration in conf/ (README.md "Adding an
- * output").  The daemon starts them in the table's order and
+ * a line of the table and its configuration in conf/ (gateway/README.md
+ * "Adding an output").  The daemon starts them in the table's order and
  * stops them in reverse; a reload prepares every one for the new
  * configuration first (anything that can fail, such as a new listening
  * socket, fails here and nothing changes), then commits them all (nothing
@@ -82,13 +83,6 @@ struct gw_service {
 	 * (ok: a new snapshot was committed), a second passed. */
 	void (*polled)(void *st, struct gw_pack *p, bool ok);
 	void (*tick)(void *st, double now);
-};
-
-/* An output as the running daemon holds it: its row and its state. */
-#define GW_MAX_OUTPUTS 16
-struct gw_output {
-	const struct gw_service *svc;
-	void *state;                    /* NULL while the output is off */
 };
 
 /* The state of the running output called name, or NULL when it is off (for

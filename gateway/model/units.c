@@ -1,12 +1,11 @@
-/* gateway/model/units.c - what each Modbus unit id serves: a pack's image (its
- * last complete snapshot, encoded when the poll completed, plus live
- * status) or the bank's (aggregated now from the fresh packs). */
-#include <stdlib.h>
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/units.c - the units: which pack or the bank a Modbus unit id
+ * addresses, and whether a pack, or the bank, is fresh ("online") at a
+ * given time: the one rule every output serves by (its image of
+ * registers is modbus/image.c's). */
 #include <string.h>
-#include <time.h>
 
 #include "gw.h"
-#include "../wire/wire.h"
 
 const struct gw_bus_stats *gw_pack_bus_stats(const struct gw_pack *p)
 {
@@ -31,19 +30,19 @@ bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p)
 }
 
 /* Fresh at monotonic time now: what "online" means everywhere. */
-static bool fresh_at(const struct gw *gw, const struct gw_pack *p, double now)
+bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now)
 {
 	return p->have_data && now - p->last_good <= gw->conf->gw.stale_after;
 }
 
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 {
-	return fresh_at(gw, p, gw_mono());
+	return gw_pack_online_at(gw, p, gw_mono());
 }
 
 bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now)
 {
-	return !fresh_at(gw, p, now) && (p->have_data || now - p->created >= gw->conf->gw.stale_after);
+	return !gw_pack_online_at(gw, p, now) && (p->have_data || now - p->created >= gw->conf->gw.stale_after);
 }
 
 int gw_packs_online(const struct gw *gw)
@@ -80,10 +79,10 @@ bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u)
 bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now)
 {
 	if (u->pack)
-		return fresh_at(gw, u->pack, now);
+		return gw_pack_online_at(gw, u->pack, now);
 	const struct conf_bank *b = &gw->conf->bank;
 	for (int k = 0; k < b->npacks; k++)
-		if (fresh_at(gw, gw->packs[b->pack_idx[k]], now))
+		if (gw_pack_online_at(gw, gw->packs[b->pack_idx[k]], now))
 			return true;
 	return false;
 }
@@ -91,342 +90,4 @@ bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now)
 bool gw_unit_online(const struct gw *gw, const struct gw_unit *u)
 {
 	return gw_unit_online_at(gw, u, gw_mono());
-}
-
-/* The local time the status registers show: the day key of gw_local_now()
- * (the highest SOC today) and the time zone. */
-struct local {
-	int day;
-	int16_t tz_hours;
-};
-
-static void local_now(struct local *lt)
-{
-	struct tm tm;
-	lt->day = gw_local_now(&tm);
-	lt->tz_hours = (int16_t)(tm.tm_gmtoff / 3600);
-}
-
-/* The registers' seconds: since the start (heartbeat), since a poll (age). */
-static uint16_t heartbeat_at(const struct gw *gw, double now)
-{
-	return (uint16_t)((uint32_t)(now - gw->start) & 0xffff);
-}
-
-static uint32_t age_s(double age)
-{
-	return age > 65535 ? 65535 : (uint32_t)age;
-}
-
-static uint32_t pack_age(const struct gw_pack *p, double now)
-{
-	return age_s(p->have_data ? now - p->last_good : 65535);
-}
-
-/* The bank's data is as old as its freshest pack. */
-static uint32_t bank_age(const struct gw *gw, double now)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	double age = 65535;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (p->have_data && now - p->last_good < age)
-			age = now - p->last_good;
-	}
-	return age_s(age);
-}
-
-/* The limit registers of a unit: its limits, or, when it is not fresh at
- * the request's own time, the fail-safe at once (no current, nothing
- * allowed) even before the once-a-second step catches up. */
-struct limit_words {
-	double cvl_v, ccl_a, dcl_a, dvl_v;
-	uint16_t flags, mode, ccl_reason, dcl_reason;
-};
-
-static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fresh, struct limit_words *w)
-{
-	memset(w, 0, sizeof(*w));
-	if (!gw->conf->limits.enabled)
-		return;
-	struct gw_limits x = *l;
-	if (!fresh && !x.failsafe) {
-		x.ccl_a = x.dcl_a = 0;
-		x.charge_allowed = x.discharge_allowed = x.force_charge = false;
-		x.failsafe = true;
-		x.mode = GW_LIM_FAILSAFE;
-		x.ccl_reason = x.dcl_reason = GW_LR_STALE;
-	}
-	w->cvl_v = x.cvl_v;
-	w->ccl_a = x.ccl_a;
-	w->dcl_a = x.dcl_a;
-	w->dvl_v = x.dvl_v;
-	w->flags = gw_limits_flags(&x);
-	w->mode = (uint16_t)x.mode;
-	w->ccl_reason = (uint16_t)x.ccl_reason;
-	w->dcl_reason = (uint16_t)x.dcl_reason;
-}
-
-static void status_limits(const struct limit_words *w, struct reg_status *st)
-{
-	st->cvl_v = w->cvl_v;
-	st->ccl_a = w->ccl_a;
-	st->dcl_a = w->dcl_a;
-	st->dvl_v = w->dvl_v;
-	st->lim_flags = w->flags;
-	st->lim_mode = w->mode;
-	st->ccl_reason = w->ccl_reason;
-	st->dcl_reason = w->dcl_reason;
-}
-
-/* Is any pack of the bank fresh at now? */
-static bool bank_fresh_at(const struct gw *gw, double now)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	for (int k = 0; k < b->npacks; k++)
-		if (fresh_at(gw, gw->packs[b->pack_idx[k]], now))
-			return true;
-	return false;
-}
-
-/* Status common to packs and the bank: heartbeat and time zone. */
-static void common_status(const struct gw *gw, double now, const struct local *lt, struct reg_status *st)
-{
-	st->heartbeat = heartbeat_at(gw, now);
-	st->tz_hours = lt->tz_hours;
-}
-
-static void pack_image(const struct gw *gw, const struct gw_pack *p, double now, const struct local *lt,
-		       uint16_t regs[REG_MAP_SIZE])
-{
-	struct reg_status st = {0};
-	memcpy(regs, p->data_regs, sizeof(p->data_regs));
-	common_status(gw, now, lt, &st);
-	st.have_data = p->have_data;
-	st.online = fresh_at(gw, p, now);
-	st.age_s = pack_age(p, now);
-	if (p->have_data && p->soc_day == lt->day) {
-		st.soc_max_today = p->soc_max;
-		st.soc_max_hour = p->soc_max_hour;
-		st.soc_max_minute = p->soc_max_minute;
-	}
-	st.good_polls = p->good_polls;
-	st.failed_polls = p->failed_polls;
-	const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
-	st.wire_checksum_errors = ws->checksum_errors;
-	st.wire_short_frames = ws->short_frames;
-	st.wire_timeouts = ws->timeouts;
-	st.energy_in_kwh = p->energy.in_kwh;
-	st.energy_out_kwh = p->energy.out_kwh;
-	st.ctl_done = p->ctl.done;
-	st.ctl_failed = p->ctl.failed;
-	st.protocol_id = p->drv->protocol_id;
-	struct limit_words lw;
-	limit_words(gw, &p->lim, st.online, &lw);
-	status_limits(&lw, &st);
-	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
-}
-
-/* gw_bank_compute() at monotonic time now. */
-static void bank_at(const struct gw *gw, double now, struct gw_bank_state *bs)
-{
-	const struct conf_bank *cb = &gw->conf->bank;
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
-	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
-		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		fresh[k] = fresh_at(gw, p, now) ? &p->snap : NULL;
-	}
-	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, bs);
-}
-
-static void bank_image(const struct gw *gw, double now, const struct local *lt, uint16_t regs[REG_MAP_SIZE])
-{
-	struct gw_bank_state bs;
-	struct reg_status st = {0};
-	const struct conf_bank *b = &gw->conf->bank;
-	bank_at(gw, now, &bs);
-	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, gw->conf->gw.float_order,
-			regs);
-	common_status(gw, now, lt, &st);
-	st.online = st.have_data = bs.online > 0;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		st.good_polls += p->good_polls;
-		st.failed_polls += p->failed_polls;
-		/* each wire once, however many bank packs share it */
-		const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
-		bool counted = false;
-		for (int j = 0; j < k && !counted; j++)
-			counted = gw_pack_bus_stats(gw->packs[b->pack_idx[j]]) == ws;
-		if (!counted) {
-			st.wire_checksum_errors += ws->checksum_errors;
-			st.wire_short_frames += ws->short_frames;
-			st.wire_timeouts += ws->timeouts;
-		}
-	}
-	st.age_s = bank_age(gw, now);
-	st.protocol_id = 0;
-	st.energy_in_kwh = gw->bank_energy.in_kwh;
-	st.energy_out_kwh = gw->bank_energy.out_kwh;
-	st.packs_online = bs.online;
-	st.packs_configured = bs.configured;
-	st.online_mask = bs.online_mask;
-	st.degraded = bs.online < bs.configured || bs.rb.deviation;
-	struct limit_words lw;
-	limit_words(gw, &gw->bank_lim, bs.online > 0, &lw);
-	status_limits(&lw, &st);
-	reg_encode_status(&st, bs.alarms, regs);
-}
-
-void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE])
-{
-	double now = gw_mono();
-	struct local lt;
-	local_now(&lt);
-	if (u->pack)
-		pack_image(gw, u->pack, now, &lt, regs);
-	else
-		bank_image(gw, now, &lt, regs);
-}
-
-/* ---- the Modbus server's images, cached ----
- *
- * Everything an image shows besides its registers of pack data, reduced to
- * what changes it: the key is made for every request (loads and compares,
- * the seconds worked out from `now` exactly as the image does), and the
- * image is encoded again only when the key differs.  Time shows as the
- * heartbeat, the age and freshness (so a pack that went stale a moment ago
- * is never served as fresh), the local day and time zone (localtime once a
- * second of time()).  New data shows as a new good-poll count, a reload as
- * a new count of reloads or another configuration.  The bank's counters are
- * summed over its packs without folding shared buses: counters only grow
- * between reloads, so a sum changes whenever one of them does.  Should a
- * change ever escape the key, the heartbeat still renews the image every
- * second. */
-struct image_key {
-	const void *unit;              /* the pack; NULL for the bank */
-	const struct conf *conf;
-	unsigned long reloads;
-	double energy_in, energy_out;
-	uint64_t online;               /* pack: fresh; bank: bit k = bank pack k fresh */
-	bool have_data;
-	uint16_t heartbeat;
-	uint32_t age_s;
-	uint32_t good_polls, failed_polls;
-	uint32_t wire_checksum, wire_short, wire_timeouts;
-	uint32_t ctl_done, ctl_failed;
-	struct local lt;
-	struct limit_words lim;        /* what the limit registers show */
-};
-
-static bool key_equal(const struct image_key *a, const struct image_key *b)
-{
-	return a->unit == b->unit && a->conf == b->conf && a->reloads == b->reloads &&
-	       a->energy_in == b->energy_in && a->energy_out == b->energy_out && a->online == b->online &&
-	       a->have_data == b->have_data && a->heartbeat == b->heartbeat && a->age_s == b->age_s &&
-	       a->good_polls == b->good_polls && a->failed_polls == b->failed_polls &&
-	       a->wire_checksum == b->wire_checksum && a->wire_short == b->wire_short &&
-	       a->wire_timeouts == b->wire_timeouts && a->ctl_done == b->ctl_done &&
-	       a->ctl_failed == b->ctl_failed && a->lt.day == b->lt.day && a->lt.tz_hours == b->lt.tz_hours &&
-	       memcmp(&a->lim, &b->lim, sizeof(a->lim)) == 0;
-}
-
-static void key_wire(struct image_key *k, const struct gw_pack *p)
-{
-	const struct gw_bus_stats *ws = gw_pack_bus_stats(p);
-	k->wire_checksum += ws->checksum_errors;
-	k->wire_short += ws->short_frames;
-	k->wire_timeouts += ws->timeouts;
-}
-
-static void pack_key(const struct gw *gw, const struct gw_pack *p, double now, struct image_key *k)
-{
-	k->unit = p;
-	k->online = fresh_at(gw, p, now);
-	k->have_data = p->have_data;
-	k->age_s = pack_age(p, now);
-	k->good_polls = p->good_polls;
-	k->failed_polls = p->failed_polls;
-	key_wire(k, p);
-	k->energy_in = p->energy.in_kwh;
-	k->energy_out = p->energy.out_kwh;
-	k->ctl_done = p->ctl.done;
-	k->ctl_failed = p->ctl.failed;
-	limit_words(gw, &p->lim, k->online != 0, &k->lim);
-}
-
-static void bank_key(const struct gw *gw, double now, struct image_key *k)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	k->unit = NULL;
-	for (int i = 0; i < b->npacks; i++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[i]];
-		if (fresh_at(gw, p, now))
-			k->online |= (uint64_t)1 << (i & 63);
-		k->good_polls += p->good_polls;
-		k->failed_polls += p->failed_polls;
-		key_wire(k, p);
-	}
-	k->age_s = bank_age(gw, now);
-	k->energy_in = gw->bank_energy.in_kwh;
-	k->energy_out = gw->bank_energy.out_kwh;
-	limit_words(gw, &gw->bank_lim, bank_fresh_at(gw, now), &k->lim);
-}
-
-struct image_slot {
-	bool valid;
-	struct image_key key;
-	uint8_t be[2 * REG_MAP_SIZE];
-};
-
-struct gw_images {
-	time_t wall;                   /* the second of time() that lt is for */
-	struct local lt;
-	struct image_slot slot[CONF_MAX_PACKS + 1]; /* by pack index; the last: the bank */
-};
-
-struct gw_images *gw_images_new(void)
-{
-	return calloc(1, sizeof(struct gw_images));
-}
-
-void gw_images_free(struct gw_images *im)
-{
-	free(im);
-}
-
-const uint8_t *gw_unit_image_wire(const struct gw *gw, const struct gw_unit *u, double now, struct gw_images *im)
-{
-	time_t t = time(NULL);
-	if (t != im->wall) {
-		local_now(&im->lt);
-		im->wall = t;
-	}
-	struct image_key k = {.conf = gw->conf, .reloads = gw->reloads, .lt = im->lt,
-			      .heartbeat = heartbeat_at(gw, now)};
-	int i = CONF_MAX_PACKS;
-	if (u->pack) {
-		/* a pack not (or no longer) in the table shares slot 0: its key differs */
-		for (i = 0; i < gw->npacks && gw->packs[i] != u->pack; i++)
-			;
-		i = i < gw->npacks ? i : 0;
-		pack_key(gw, u->pack, now, &k);
-	} else {
-		bank_key(gw, now, &k);
-	}
-	struct image_slot *s = &im->slot[i];
-	if (!s->valid || !key_equal(&s->key, &k)) {
-		uint16_t regs[REG_MAP_SIZE];
-		if (u->pack)
-			pack_image(gw, u->pack, now, &im->lt, regs);
-		else
-			bank_image(gw, now, &im->lt, regs);
-		for (int r = 0; r < REG_MAP_SIZE; r++) {
-			s->be[2 * r] = (uint8_t)(regs[r] >> 8);
-			s->be[2 * r + 1] = (uint8_t)regs[r];
-		}
-		s->key = k;
-		s->valid = true;
-	}
-	return s->be;
 }

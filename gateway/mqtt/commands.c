@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/commands.c - MOSFET commands over MQTT.
  *
  * P/NAME/set/charge_mos, P/NAME/set/discharge_mos with ON / OFF, subscribed
@@ -61,12 +62,15 @@ static void cmd_done(void *ctx, int exception, const char *why)
 	free(k);
 }
 
-/* Refused before anything reached the BMS: log, answer, count. */
-static void cmd_refuse(struct gw_mqtt *m, const char *unit, const char *command, const char *payload, int exception,
+/* Refused before anything reached the BMS: logged and counted as every
+ * refused command is (poll/control.c), answered. */
+static void cmd_refuse(struct gw_mqtt *m, struct gw_pack *p, const char *command, const char *payload, int exception,
 		       const char *why)
 {
-	gw_warn("mqtt: command %s/%s/set/%s \"%s\" refused: %s", mq_prefix(m), unit, command, payload, why);
-	publish_result(m, unit, command, payload, "refused", exception, why);
+	char what[CONF_TOPIC_MAX + CONF_NAME_MAX + 64];
+	snprintf(what, sizeof(what), "%s/%s/set/%s \"%s\"", mq_prefix(m), p->cfg->name, command, payload);
+	gw_control_refused(p, "mqtt", what, exception, why);
+	publish_result(m, p->cfg->name, command, payload, "refused", exception, why);
 }
 
 /* P/NAME/set/COMMAND: is this a command topic?  Fills unit and command. */
@@ -107,7 +111,7 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	}
 	if (msg->retain) {
 		/* never executed: it would be replayed at every connect; cleared */
-		cmd_refuse(m, unit, cmd, payload, GW_MB_ILLEGAL_FUNCTION,
+		cmd_refuse(m, p, cmd, payload, GW_MB_ILLEGAL_FUNCTION,
 			   "a retained command is never executed (it would be replayed at every connect); "
 			   "it has been cleared");
 		mq_clear_topic(m, msg->topic);
@@ -115,7 +119,7 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	}
 	int fet = strcmp(cmd, "charge_mos") == 0 ? BMS_FET_CHARGE : strcmp(cmd, "discharge_mos") == 0 ? BMS_FET_DISCHARGE : -1;
 	if (fet < 0) {
-		cmd_refuse(m, unit, cmd, payload, GW_MB_ILLEGAL_ADDRESS, "unknown command (expected charge_mos or discharge_mos)");
+		cmd_refuse(m, p, cmd, payload, GW_MB_ILLEGAL_ADDRESS, "unknown command (expected charge_mos or discharge_mos)");
 		return;
 	}
 	bool on;
@@ -124,12 +128,12 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	else if (msg->payloadlen == 3 && memcmp(msg->payload, "OFF", 3) == 0)
 		on = false;
 	else {
-		cmd_refuse(m, unit, cmd, payload, GW_MB_ILLEGAL_VALUE, "the payload must be exactly ON or OFF");
+		cmd_refuse(m, p, cmd, payload, GW_MB_ILLEGAL_VALUE, "the payload must be exactly ON or OFF");
 		return;
 	}
 	struct mq_cmd *k = calloc(1, sizeof(*k));
 	if (!k) {
-		cmd_refuse(m, unit, cmd, payload, GW_MB_DEVICE_FAILURE, "out of memory");
+		cmd_refuse(m, p, cmd, payload, GW_MB_DEVICE_FAILURE, "out of memory");
 		return;
 	}
 	k->m = m;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt.c - the MQTT output as the daemon sees it: its row of
  * the service table (model/service.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt.h - MQTT publisher with Home Assistant discovery
  * (libmosquitto driven by the libev loop, no thread): the MQTT output. */
 #ifndef GATEWAY_MQTT_MQTT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt_int.h - private to the MQTT output: the client's state
  * and what its files (mqtt.c, session.c, publish.c, commands.c) call of
  * each other. */

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/publish.c - what the MQTT client publishes: the state and
  * availability of every pack and the bank, the gateway's own state, Home
  * Assistant discovery, and the clean-up of retained topics of units that
  * are gone.
  *
- * Topics (P = topic_prefix; README.md "MQTT and Home Assistant"):
+ * Topics (P = topic_prefix; bmsgw-mqtt(7) "TOPICS"):
  *   P/status                 online / offline (will), retained
  *   P/NAME/availability      online / offline by the freshness test of
  *                            Modbus 0x0B, retained

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/session.c - the MQTT client's connection to the broker.
  *
  * libmosquitto without its thread: its socket is an ev_io of the daemon's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/poll/control.c - switching a pack's MOSFETs, safely (see control.h).
  *
  *   submit   allowed? fresh? not busy?  -> queued on the pack's wire
@@ -11,6 +12,14 @@
  * An "on" that the BMS accepted while a protection holds the MOSFET off
  * reads back off: that is a failure (0x04) and the log names the active
  * protections.
+ *
+ * What control keeps of a pack (its command, the rate limit, the intents,
+ * the counters of registers 123-124) is this file's alone: the others
+ * read it through the calls of control.h.  Every command refused before
+ * it reached the BMS, whoever refused it (a Modbus server's screening,
+ * MQTT's, or this file's own checks), is logged and counted by
+ * gw_control_refused(), so that register 124 counts the same refusals
+ * whichever way the command came.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +29,7 @@
 #include "../core/mbexc.h"
 #include "../core/util.h"
 #include "../model/gw.h"
+#include "../model/statefile.h"
 #include "control.h"
 #include "poll.h"
 
@@ -27,6 +37,14 @@
 #define CTL_REPOLL_S 0.3       /* read-back disagrees: poll again after */
 
 enum ctl_phase { CTL_QUEUED, CTL_WIRE, CTL_VERIFY };
+
+/* A pack's MOSFET control. */
+struct gw_pack_ctl {
+	struct gw_ctl *cur;            /* the command in progress, NULL if none */
+	double last;                   /* monotonic time the last command ended or was accepted */
+	bool intent[2];                /* what the gateway wants of each FET (JBD writes both) */
+	uint32_t done, failed;         /* commands confirmed / refused or failed (registers 123-124) */
+};
 
 struct gw_ctl {
 	struct gw *gw;
@@ -57,24 +75,50 @@ static void describe(char *buf, size_t cap, const bool set[2], const bool on[2])
 		}
 }
 
+struct gw_pack_ctl *gw_control_new(void)
+{
+	struct gw_pack_ctl *pc = calloc(1, sizeof(*pc));
+	/* the gateway intends nothing locked until told */
+	if (pc)
+		pc->intent[BMS_FET_CHARGE] = pc->intent[BMS_FET_DISCHARGE] = true;
+	return pc;
+}
+
+void gw_control_free(struct gw_pack_ctl *pc)
+{
+	free(pc);
+}
+
+void gw_control_counts(const struct gw_pack *p, uint32_t *done, uint32_t *failed)
+{
+	*done = p->ctl->done;
+	*failed = p->ctl->failed;
+}
+
+void gw_control_refused(struct gw_pack *p, const char *who, const char *what, int exception, const char *why)
+{
+	p->ctl->failed++;
+	gw_info("control: %s: pack %s: %s: refused (exception 0x%02X): %s", who, p->cfg->name, what, exception, why);
+}
+
 /* The end of a command: log, count, tell the requester, free. */
 static void finish(struct gw_ctl *c, int exception, const char *why)
 {
 	struct gw_pack *p = c->pack;
 	ev_timer_stop(c->gw->loop, &c->deadline);
-	if (p->ctl.cur == c)
-		p->ctl.cur = NULL;
+	if (p->ctl->cur == c)
+		p->ctl->cur = NULL;
 	double took = gw_mono() - c->started;
 	if (exception == 0) {
-		p->ctl.done++;
+		p->ctl->done++;
 		gw_info("control: %s: pack %s: %s: done, confirmed by read-back in %.1f s", c->who, p->cfg->name,
 			c->what, took);
 	} else {
-		p->ctl.failed++;
+		p->ctl->failed++;
 		gw_warn("control: %s: pack %s: %s: failed (exception 0x%02X): %s", c->who, p->cfg->name, c->what,
 			exception, why);
 	}
-	p->ctl.last = gw_mono(); /* the next command a second after this one ends */
+	p->ctl->last = gw_mono(); /* the next command a second after this one ends */
 	if (c->handle)
 		*c->handle = NULL;
 	if (c->done)
@@ -128,7 +172,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	} else if (!gw_link_is_up(p->link)) {
 		exc = GW_MB_GATEWAY_TARGET;
 		snprintf(why, wl, "the pack's wire is down");
-	} else if (p->ctl.cur || (p->ctl.last > 0 && now - p->ctl.last < CTL_RATE_S)) {
+	} else if (p->ctl->cur || (p->ctl->last > 0 && now - p->ctl->last < CTL_RATE_S)) {
 		exc = GW_MB_DEVICE_BUSY;
 		snprintf(why, wl, "busy: at most one command per pack per second");
 	}
@@ -138,8 +182,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 		snprintf(why, wl, "out of memory");
 	}
 	if (exc) {
-		p->ctl.failed++;
-		gw_info("control: %s: pack %s: %s: refused (exception 0x%02X): %s", who, p->cfg->name, what, exc, why);
+		gw_control_refused(p, who, what, exc, why);
 		return exc;
 	}
 	c->gw = gw;
@@ -151,21 +194,21 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	snprintf(c->who, sizeof(c->who), "%s", who);
 	memcpy(c->what, what, sizeof(c->what));
 	c->bc.address = (uint8_t)p->cfg->address;
-	c->bc.persist = p->poll.persist;
+	c->bc.persist = gw_poll_persist(p);
 	c->bc.link = (uint8_t)gw_link_bms_link(p->link);
 	for (int f = 0; f < 2; f++) {
 		c->bc.set[f] = set[f];
 		c->bc.on[f] = on[f];
-		if (set[f] && p->ctl.intent[f] != on[f]) {
-			p->ctl.intent[f] = on[f];
-			gw->intent_dirty = true;
+		if (set[f] && p->ctl->intent[f] != on[f]) {
+			p->ctl->intent[f] = on[f];
+			gw_statefile_changed(gw);
 		}
-		c->bc.intent[f] = p->ctl.intent[f];
+		c->bc.intent[f] = p->ctl->intent[f];
 	}
 	if (handle)
 		*handle = c;
-	p->ctl.cur = c;
-	p->ctl.last = now;
+	p->ctl->cur = c;
+	p->ctl->last = now;
 	ev_timer_init(&c->deadline, deadline_cb, p->cfg->control_timeout, 0.);
 	ev_timer_start(gw->loop, &c->deadline);
 	gw_info("control: %s: pack %s: %s: queued", who, p->cfg->name, what);
@@ -185,11 +228,13 @@ void gw_control_cancel(struct gw_ctl **handle)
 
 struct gw_ctl *gw_control_queued(struct gw_bus *w)
 {
-	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
-		if (p->ctl.cur && p->ctl.cur->phase == CTL_QUEUED) {
-			p->ctl.cur->phase = CTL_WIRE;
-			return p->ctl.cur;
+	for (int i = 0; i < w->npacks; i++) {
+		struct gw_pack_ctl *pc = w->packs[i]->ctl;
+		if (pc->cur && pc->cur->phase == CTL_QUEUED) {
+			pc->cur->phase = CTL_WIRE;
+			return pc->cur;
 		}
+	}
 	return NULL;
 }
 
@@ -218,8 +263,8 @@ void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why)
 void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
 {
 	(void)gw;
-	struct gw_ctl *c = p->ctl.cur;
-	if (!c || c->phase != CTL_VERIFY || !ok || p->poll_started < c->acked_at)
+	struct gw_ctl *c = p->ctl->cur;
+	if (!c || c->phase != CTL_VERIFY || !ok || gw_poll_started(p) < c->acked_at)
 		return;
 	const struct bms_snapshot *s = &p->snap;
 	bool agree = (s->present & BMS_HAS_MOSFETS) != 0;
@@ -262,7 +307,7 @@ void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
 	double left = c->started + p->cfg->control_timeout - gw_mono();
 	gw_debug("control: pack %s: read-back shows %s; %.1f s left", p->cfg->name, c->readback, left);
 	/* poll again soon, unless there is no time for another poll */
-	double poll_takes = gw_mono() - p->poll_started;
+	double poll_takes = gw_mono() - gw_poll_started(p);
 	if (left > CTL_REPOLL_S + poll_takes) {
 		c->acked_at = gw_mono();
 		c->poll_at = c->acked_at + CTL_REPOLL_S;
@@ -271,8 +316,8 @@ void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
 
 bool gw_control_readback_at(const struct gw_pack *p, double *at)
 {
-	const struct gw_ctl *c = p->ctl.cur;
-	if (!c || c->phase != CTL_VERIFY || p->poll_started >= c->acked_at)
+	const struct gw_ctl *c = p->ctl->cur;
+	if (!c || c->phase != CTL_VERIFY || gw_poll_started(p) >= c->acked_at)
 		return false;
 	*at = c->poll_at;
 	return true;
@@ -280,10 +325,10 @@ bool gw_control_readback_at(const struct gw_pack *p, double *at)
 
 void gw_control_end(struct gw_pack *p, int exception, const char *why)
 {
-	if (p->ctl.cur) {
-		if (p->ctl.cur->phase == CTL_WIRE && p->bus)
+	if (p->ctl->cur) {
+		if (p->ctl->cur->phase == CTL_WIRE && p->bus)
 			gw_poll_control_abort(p->bus);
-		finish(p->ctl.cur, exception, why);
+		finish(p->ctl->cur, exception, why);
 	}
 }
 
@@ -291,3 +336,27 @@ void gw_control_drop(struct gw_pack *p)
 {
 	gw_control_end(p, GW_MB_GATEWAY_TARGET, "the pack was removed or the gateway stops");
 }
+
+/* The state file's record "intent NAME CHARGE DISCHARGE" (0 / 1) of every
+ * pack with control: what bmsgw last switched, so that a restart never
+ * unlocks a MOSFET it had locked (a JBD write carries both). */
+static bool save_intent(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
+{
+	(void)gw;
+	if (!p->cfg->control)
+		return false;
+	snprintf(out, cap, "%d %d", p->ctl->intent[BMS_FET_CHARGE], p->ctl->intent[BMS_FET_DISCHARGE]);
+	return true;
+}
+
+static void load_intent(struct gw *gw, struct gw_pack *p, const char *rest)
+{
+	(void)gw;
+	int a, b;
+	if (sscanf(rest, "%d %d", &a, &b) == 2 && (a == 0 || a == 1) && (b == 0 || b == 1)) {
+		p->ctl->intent[BMS_FET_CHARGE] = a == 1;
+		p->ctl->intent[BMS_FET_DISCHARGE] = b == 1;
+	}
+}
+
+const struct gw_state_record gw_control_intent_record = { "intent", true, save_intent, load_intent };

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/poll/control.h - switching a pack's MOSFETs, safely.
  *
  * A command (from a Modbus client or MQTT) is checked, queued on the pack's
  * wire ahead of the next poll step, sent, acknowledged by the BMS, then
  * confirmed by a fresh poll of the pack; only then is it reported done.
- * Everything else ends in a Modbus exception code (README.md "MOSFET
- * control"):
+ * Everything else ends in a Modbus exception code (bmsgw(8) "MOSFET
+ * CONTROL"):
  *   0x01 not allowed here    0x04 the BMS refused, or the read-back disagrees
  *   0x06 busy (one command per pack per second)    0x0B stale, link down,
  *   no acknowledgement or read-back within control_timeout.
@@ -27,10 +28,28 @@ struct gw_ctl;
  * code; why says what happened (for logs and MQTT results). */
 typedef void (*gw_ctl_done)(void *ctx, int exception, const char *why);
 
+/* A pack's control state (control.c alone), made with the pack by the
+ * plan: nothing locked intended, no command yet.  NULL when out of
+ * memory; free: NULL is fine. */
+struct gw_pack_ctl;
+struct gw_pack_ctl *gw_control_new(void);
+void gw_control_free(struct gw_pack_ctl *pc);
+/* The commands of p confirmed by read-back, and those refused or failed
+ * (registers 123-124, /metrics). */
+void gw_control_counts(const struct gw_pack *p, uint32_t *done, uint32_t *failed);
+
+/* A command for p refused before anything was sent (not allowed, control
+ * off, a bad value, stale, busy ...), whoever refused it: logged ("control:
+ * WHO: pack NAME: WHAT: refused (exception 0xNN): WHY") and counted in
+ * register 124, one meaning for every way a command comes.  what names
+ * the request (a FET and its state, a Modbus function, an MQTT topic). */
+void gw_control_refused(struct gw_pack *p, const char *who, const char *what, int exception, const char *why);
+
 /* Check a command and queue it: set[f] = switch FET f (enum bms_fet) to
  * on[f].  Returns 0 when queued (done is called later, once, unless the
  * requester cancels), or the exception code with why filled in (done is
- * not called).  `who` names the requester in the log. */
+ * not called; the refusal went through gw_control_refused()).  `who`
+ * names the requester in the log. */
 int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const bool on[2], const char *who,
 		      gw_ctl_done done, void *ctx, struct gw_ctl **handle, char *why, size_t wl);
 /* The requester is gone: the command goes on, its result is only logged. */
@@ -53,5 +72,9 @@ void gw_control_drop(struct gw_pack *p);
 bool gw_control_readback_at(const struct gw_pack *p, double *at);
 /* End p's command, if any, with this exception. */
 void gw_control_end(struct gw_pack *p, int exception, const char *why);
+
+/* The state file's record of the MOSFET intents (model/statefile.h). */
+struct gw_state_record;
+extern const struct gw_state_record gw_control_intent_record;
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/poll/poll.h - a bus: the packs polled on one link, one
  * transaction at a time (poller.c), and the MOSFET commands that go
  * between two poll steps (control.c).  The link is the wire room's
@@ -31,7 +32,8 @@ struct gw_bus {
 	struct gw *gw;
 	struct gw_link *link;          /* the transport half */
 	struct gw_bus_stats stats;    /* its error counters (the poller frames what arrives) */
-	struct gw_pack *packs;         /* list via next_on_link */
+	struct gw_pack *packs[CONF_MAX_PACKS]; /* the packs on it, in configuration order (gw_bus_attach) */
+	int npacks;
 	struct gw_pack *cur;           /* pack being polled (also while a control command interrupts it) */
 	struct gw_ctl *ctl;            /* the control command on the wire now, NULL if none */
 	int ctl_tries;                 /* failed tries of its current frame */
@@ -41,6 +43,10 @@ struct gw_bus {
 	ev_io poll_tio;                /* its watcher */
 	double gap_started;            /* monotonic start of the current gap */
 	struct bms_rx rx;              /* what arrived, for the driver's framer */
+	/* the records a poll of a group's lead gets for the other packs of its
+	 * master's answer for all (`position`), until it ends (one poll at a
+	 * time on a bus) */
+	struct bms_snapshot group[BMS_MAX_GROUP];
 	double last_rx;
 	unsigned silent_polls;         /* consecutive polls of any pack without a byte received */
 	bool got_bytes;                /* bytes arrived during the current poll */
@@ -50,6 +56,24 @@ struct gw_bus {
 	void (*lend_ready)(void *arg); /* tell the borrower the wire is its own */
 	void *lend_arg;
 };
+
+/* The poller's slot of a pack (poller.c alone): its poll in progress, when
+ * its next is due, what it read lately.  Made with the pack by the plan
+ * (due at once), freed with it; NULL when out of memory; free: NULL is
+ * fine. */
+struct gw_poll_slot;
+struct gw_poll_slot *gw_poll_slot_new(double now);
+void gw_poll_slot_free(struct gw_poll_slot *s);
+/* The plan puts the packs on their bus, in order: none, then each. */
+void gw_bus_detach_all(struct gw_bus *w);
+void gw_bus_attach(struct gw_bus *w, struct gw_pack *p);
+/* What the others may know of a pack's polls: at least one finished
+ * (--once); when the last began (monotonic; a MOSFET command's
+ * read-back); what its driver keeps across polls (struct bms_poll.persist,
+ * for its control frames). */
+bool gw_poll_attempted(const struct gw_pack *p);
+double gw_poll_started(const struct gw_pack *p);
+uint32_t gw_poll_persist(const struct gw_pack *p);
 
 /* A bus for the port of cfg, its link closed; NULL when out of memory. */
 struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/poll/poller.c - polls the packs of each bus, one transaction at a time.
  *
  * Per link: IDLE (waiting for the next pack to be due) -> GAP (the protocol's
@@ -8,7 +9,6 @@
  * which goes stale by age.  Nothing here blocks.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,28 @@
  * are read again every SLOW_EVERY good polls, and at least every half
  * stale_after, so that a committed snapshot never holds older ones */
 #define SLOW_EVERY 10
+
+/* The poller's slot of one pack (poll.h): what it keeps of the pack
+ * between and during its polls, written here alone. */
+/* The bytes of a poll's frames kept for the log of an implausible one. */
+#define HEARD_MAX 200
+
+struct gw_poll_slot {
+	struct bms_poll poll;          /* the poll in progress; what the driver keeps across polls */
+	double poll_started;           /* monotonic */
+	double next_due;               /* monotonic time of the next poll */
+	double slow_at;                /* monotonic start of the last good poll that read the
+	                                * slow-changing values (0 = none yet) */
+	unsigned slow_age;             /* good polls since then */
+	unsigned long link_opens;      /* the link's opens at its last poll (link_fresh) */
+	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
+	bool attempted;                /* at least one poll finished (for --once) */
+	/* the frames the poll in progress handed its driver (the first
+	 * HEARD_MAX bytes, `heard_len` in all): an implausible poll's log shows them */
+	uint8_t heard[HEARD_MAX];
+	size_t heard_len;
+	bool implausible_said;         /* its implausible polls since the last good one are logged */
+};
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void link_schedule(struct gw_bus *w);
@@ -74,7 +96,7 @@ static void arm(struct gw_bus *w, double after)
  * (a listen_only protocol, or a step its driver says listens). */
 static bool step_listens(const struct gw_pack *p)
 {
-	return p->drv->listen_only || (p->drv->listens && p->drv->listens(&p->poll));
+	return p->drv->listen_only || (p->drv->listens && p->drv->listens(&p->slot->poll));
 }
 
 /* Throw away what arrived before the request: stale bytes of an earlier
@@ -95,25 +117,27 @@ static double pack_gap(const struct gw_pack *p, bool write)
 /* A new poll of pack p (begun now). */
 static void poll_begin(struct gw_pack *p, double now)
 {
-	bms_poll_begin(&p->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
-	p->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
+	struct gw_poll_slot *s = p->slot;
+	bms_poll_begin(&s->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
+	s->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
 	/* the transport: a driver that streams must be asked again on a new connection */
 	struct gw_bus *w = p->bus;
-	p->poll.link = (uint8_t)gw_link_bms_link(w->link);
-	p->poll.link_fresh = p->link_opens != gw_link_opens(w->link);
-	p->link_opens = gw_link_opens(w->link);
-	p->poll.have_key = p->cfg->have_key;
-	memcpy(p->poll.key, p->cfg->key, sizeof(p->poll.key));
-	p->last_bad = 0;
-	p->poll.refresh = p->slow_at == 0 || p->fail_streak || p->slow_age >= SLOW_EVERY ||
-			  now - p->slow_at >= p->bus->gw->conf->gw.stale_after / 2;
-	p->poll.address_any = p->cfg->address_any;
-	p->poll.position = (uint8_t)p->cfg->position;
+	s->poll.link = (uint8_t)gw_link_bms_link(w->link);
+	s->poll.link_fresh = s->link_opens != gw_link_opens(w->link);
+	s->link_opens = gw_link_opens(w->link);
+	s->poll.have_key = p->cfg->have_key;
+	memcpy(s->poll.key, p->cfg->key, sizeof(s->poll.key));
+	s->last_bad = 0;
+	s->heard_len = 0;
+	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||
+			  now - s->slow_at >= w->gw->conf->gw.stale_after / 2;
+	s->poll.address_any = p->cfg->address_any;
+	s->poll.position = (uint8_t)p->cfg->position;
 	if (p->cfg->position) {
-		p->poll.group = p->group;
-		p->poll.group_cap = BMS_MAX_GROUP;
+		s->poll.group = w->group;
+		s->poll.group_cap = BMS_MAX_GROUP;
 	}
-	p->poll_started = now;
+	s->poll_started = now;
 }
 
 /* A pack read through its master's answer for all (`position`): the pack
@@ -124,26 +148,13 @@ static struct gw_pack *group_lead(const struct gw_pack *p)
 	if (!p->cfg->position)
 		return NULL;
 	struct gw_pack *lead = NULL;
-	for (struct gw_pack *q = p->bus->packs; q; q = q->next_on_link)
+	for (int i = 0; i < p->bus->npacks; i++) {
+		struct gw_pack *q = p->bus->packs[i];
 		if (q->cfg->position && q->drv == p->drv && q->cfg->address == p->cfg->address &&
 		    (!lead || q->cfg->position < lead->cfg->position))
 			lead = q;
-	return lead;
-}
-
-static void soc_track(struct gw_pack *p)
-{
-	if (!(p->snap.present & BMS_HAS_SOC))
-		return;
-	struct tm tm;
-	int day = gw_local_now(&tm);
-	uint16_t soc = (uint16_t)lrintf(p->snap.soc < 0 ? 0 : p->snap.soc > 100 ? 100 : p->snap.soc);
-	if (day != p->soc_day || soc > p->soc_max) {
-		p->soc_day = day;
-		p->soc_max = soc;
-		p->soc_max_hour = (uint16_t)tm.tm_hour;
-		p->soc_max_minute = (uint16_t)tm.tm_min;
 	}
+	return lead;
 }
 
 /* A poll of p finished: the model and the outputs hear of it first, then a
@@ -155,83 +166,83 @@ static void polled(struct gw *gw, struct gw_pack *p, bool ok)
 	gw_control_polled(gw, p, ok);
 }
 
-/* What the BMS says about itself, when a poll read it anew: kept, and
- * logged when it is new or another. */
-static void ident_seen(struct gw_pack *p)
-{
-	const struct bms_kept *k = &p->poll.kept;
-	if (k->ident_state != BMS_IDENT_HAVE || memcmp(&k->ident, &p->ident, sizeof(p->ident)) == 0)
-		return;
-	p->ident = k->ident;
-	const struct bms_ident *id = &p->ident;
-	gw_info("pack %s: the BMS says%s%s%s%s%s%s%s%s%s%s", p->cfg->name, id->vendor[0] ? " vendor " : "",
-		id->vendor, id->model[0] ? " model " : "", id->model, id->firmware[0] ? " firmware " : "",
-		id->firmware, id->serial[0] ? " serial " : "", id->serial, id->pack_serial[0] ? " pack serial " : "",
-		id->pack_serial);
-}
-
 /* A good poll gave p the snapshot snap (the poll began at `started`; with
- * refresh it read the slow-changing values too). */
-static void pack_good(struct gw *gw, struct gw_pack *p, struct bms_snapshot *snap, double started, bool refresh,
+ * refresh it read the slow-changing values too): committed to the pack's
+ * register cache (model/pack.c). */
+static void pack_good(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *snap, double started, bool refresh,
 		      double now)
 {
-	bms_snapshot_derive(snap);
-	p->snap = *snap;
-	p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
-	/* encode into a scratch block, then swap in whole */
-	uint16_t regs[REG_MAP_SIZE];
-	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
-	memcpy(p->data_regs, regs, sizeof(regs));
-	p->have_data = true;
-	p->last_good = now;
-	p->good_polls++;
+	gw_pack_commit(p, snap, gw->conf->gw.float_order, now);
+	p->slot->implausible_said = false;
 	if (refresh) {
-		p->slow_at = started;
-		p->slow_age = 0;
+		p->slot->slow_at = started;
+		p->slot->slow_age = 0;
 	} else {
-		p->slow_age++;
+		p->slot->slow_age++;
 	}
-	soc_track(p);
-	if (p->fail_streak)
-		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
-	p->fail_streak = 0;
-	p->last_error[0] = 0;
 	gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name, p->snap.voltage,
 		 p->snap.current, p->snap.soc, p->snap.ncells, (now - started) * 1000);
 }
 
 static void pack_failed(struct gw_bus *w, struct gw_pack *p, const char *why)
 {
-	p->failed_polls++;
-	snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
-	if (p->fail_streak++ == 0 && gw_link_state(w->link) == GW_LINK_UP)
-		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
-			p->last_error);
-	else
-		gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+	gw_pack_fail(p, why, gw_link_state(w->link) == GW_LINK_UP);
+}
+
+/* A snapshot of pack p (its own, or its record in its master's answer)
+ * that is not plausible (bms/plausible.c): counted, and logged with what
+ * was heard (the poll of slot s) once in a row of them; why (cap bytes)
+ * says which value. */
+static void implausible(struct gw_bus *w, struct gw_pack *p, const struct gw_poll_slot *s,
+			const struct bms_implausible *im, char *why, size_t cap)
+{
+	char what[160];
+	bms_implausible_text(im, what, sizeof(what));
+	snprintf(why, cap, "implausible: %s", what);
+	w->stats.implausible++;
+	if (p->slot->implausible_said)
+		return;
+	p->slot->implausible_said = true;
+	char hex[2 * HEARD_MAX + 1];
+	size_t n = s->heard_len < HEARD_MAX ? s->heard_len : HEARD_MAX;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", s->heard[i]);
+	hex[2 * n] = 0;
+	gw_warn("pack %s: a poll with %s is not served (the pack goes stale while its polls are implausible); "
+		"frames: %s%s", p->cfg->name, what, hex, s->heard_len > n ? " ..." : "");
 }
 
 /* The lead of a group polled: the other packs of its answer get their
  * records (their own `cells` and current sign applied), or fail with it. */
 static void group_done(struct gw_bus *w, struct gw_pack *lead, bool ok, const char *why, double now)
 {
-	for (struct gw_pack *m = w->packs; m && lead->cfg->position; m = m->next_on_link) {
+	for (int i = 0; i < w->npacks && lead->cfg->position; i++) {
+		struct gw_pack *m = w->packs[i];
 		if (m == lead || group_lead(m) != lead)
 			continue;
 		unsigned k = (unsigned)m->cfg->position - 1u;
-		bool have = ok && (lead->poll.group_have & (1u << k));
+		bool have = ok && (lead->slot->poll.group_have & (1u << k));
+		struct bms_snapshot s;
+		struct bms_implausible im;
+		char bad[224];
 		if (have) {
-			struct bms_snapshot s = lead->group[k];
+			s = w->group[k];
 			if (m->cfg->invert_current)
 				s.current = -s.current;
 			if (m->cfg->cells && m->cfg->cells < s.ncells)
 				s.ncells = (uint8_t)m->cfg->cells;
-			pack_good(w->gw, m, &s, lead->poll_started, lead->poll.refresh, now);
+		}
+		if (have && !bms_plausible(&s, &im)) {
+			have = false;
+			implausible(w, m, lead->slot, &im, bad, sizeof(bad));
+			pack_failed(w, m, bad);
+		} else if (have) {
+			pack_good(w->gw, m, &s, lead->slot->poll_started, lead->slot->poll.refresh, now);
 		} else {
 			pack_failed(w, m, ok ? "its record is not in the answer for all (position too high?)" : why);
 		}
-		m->attempted = true;
-		m->next_due = lead->next_due;
+		m->slot->attempted = true;
+		m->slot->next_due = lead->slot->next_due;
 		polled(w->gw, m, have);
 	}
 }
@@ -245,17 +256,19 @@ static void poll_done(struct gw_bus *w, bool ok, const char *why)
 	if (!p)
 		return;
 	double now = gw_mono();
+	struct gw_poll_slot *s = p->slot;
 	if (ok) {
-		pack_good(gw, p, &p->poll.snap, p->poll_started, p->poll.refresh, now);
-		ident_seen(p);
+		pack_good(gw, p, &s->poll.snap, s->poll_started, s->poll.refresh, now);
+		if (s->poll.kept.ident_state == BMS_IDENT_HAVE)
+			gw_pack_ident(p, &s->poll.kept.ident);
 	} else {
 		pack_failed(w, p, why);
 	}
-	p->attempted = true;
+	s->attempted = true;
 	/* next poll on the interval grid; never in the past */
-	p->next_due = p->poll_started + p->cfg->poll_interval;
-	if (p->next_due < now)
-		p->next_due = now;
+	s->next_due = s->poll_started + p->cfg->poll_interval;
+	if (s->next_due < now)
+		s->next_due = now;
 	group_done(w, p, ok, why, now);
 	const char *silent_why;
 	unsigned silent_reopen = gw_link_silent_reopen(w->link, &silent_why);
@@ -275,11 +288,19 @@ static void poll_done(struct gw_bus *w, bool ok, const char *why)
 	link_schedule(w);
 }
 
-/* Every step answered: let the driver validate the whole sample. */
+/* Every step answered: let the driver validate the whole sample, then the
+ * plausibility table: an implausible poll is rejected whole. */
 static void poll_finish(struct gw_bus *w)
 {
 	struct gw_pack *p = w->cur;
-	int rc = p->drv->finish ? p->drv->finish(&p->poll) : BMS_OK;
+	int rc = p->drv->finish ? p->drv->finish(&p->slot->poll) : BMS_OK;
+	struct bms_implausible im;
+	char why[224];
+	if (rc >= 0 && !bms_plausible(&p->slot->poll.snap, &im)) {
+		implausible(w, p, p->slot, &im, why, sizeof(why));
+		poll_done(w, false, why);
+		return;
+	}
 	poll_done(w, rc >= 0, rc < 0 ? bms_strerror(rc) : NULL);
 }
 
@@ -299,7 +320,7 @@ static void step_send(struct gw_bus *w)
 		return;
 	}
 	drain(w);
-	int n = p->drv->next_request(&p->poll, req, sizeof(req));
+	int n = p->drv->next_request(&p->slot->poll, req, sizeof(req));
 	if (n == 0) {
 		poll_finish(w);
 		return;
@@ -329,7 +350,7 @@ static void step_gap(struct gw_bus *w)
 		/* that answer completed the poll: finish it now, not after a
 		 * silence that no request follows */
 		uint8_t req[GW_LINK_TX_MAX];
-		if (p->drv->next_request(&p->poll, req, sizeof(req)) == 0) {
+		if (p->drv->next_request(&p->slot->poll, req, sizeof(req)) == 0) {
 			poll_finish(w);
 			return;
 		}
@@ -358,9 +379,10 @@ static void count_timeout(struct gw_bus *w)
 static void step_timeout(struct gw_bus *w, bool timed_out)
 {
 	struct gw_pack *p = w->cur;
-	if (p->drv->timeout && p->drv->timeout(&p->poll)) {
+	struct gw_poll_slot *s = p->slot;
+	if (p->drv->timeout && p->drv->timeout(&s->poll)) {
 		/* the step is complete anyway (e.g. fewer frames than announced) */
-		p->poll.attempt = 0;
+		s->poll.attempt = 0;
 		if (p->drv->listen_only)
 			poll_finish(w);
 		else
@@ -372,18 +394,17 @@ static void step_timeout(struct gw_bus *w, bool timed_out)
 	/* a pack that is already failing gets one try per poll, so a dead pack
 	 * on a shared bus costs the others only its own timeout */
 	int retries = p->fail_streak ? 0 : p->cfg->retries;
-	if (p->poll.attempt < retries) {
-		p->poll.attempt++;
-		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, p->poll.step,
-			 p->poll.attempt);
+	if (s->poll.attempt < retries) {
+		s->poll.attempt++;
+		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, s->poll.step, s->poll.attempt);
 		step_gap(w);
 		return;
 	}
 	char why[160];
 	/* what came instead, if anything did (a wrong key, a bad frame) */
 	snprintf(why, sizeof(why), "no complete answer within %.1f s (step %d, %d tries)%s%s",
-		 p->cfg->timeout, p->poll.step, p->poll.attempt + 1, p->last_bad ? "; last answer: " : "",
-		 p->last_bad ? bms_strerror(p->last_bad) : "");
+		 p->cfg->timeout, s->poll.step, s->poll.attempt + 1, s->last_bad ? "; last answer: " : "",
+		 s->last_bad ? bms_strerror(s->last_bad) : "");
 	poll_done(w, false, why);
 }
 
@@ -486,48 +507,58 @@ static void ctl_retry(struct gw_bus *w, const char *what)
 	ctl_end(w, GW_MB_GATEWAY_TARGET, why);
 }
 
-/* What a frame handler tells the framing loop: scan on, or stop (the step
- * moved on: a gap, a retry, the end). */
-enum frame_next { FRAME_MORE, FRAME_STOP };
+/* The framing of what arrived on a bus (bms_frames()): the handler of its
+ * frames, and what the loop counted and the link's counters have not yet. */
+struct framing {
+	struct gw_bus *w;
+	struct gw_pack *p;
+	enum bms_frame_next (*take)(struct gw_bus *w, const uint8_t *f, size_t fl);
+	struct bms_frame_counts counted;
+};
 
-/* The one framing loop, for polls and control frames alike: what arrived
- * on w goes through the framer of pack p; noise is skipped (a frame with a
- * bad checksum counted), and each complete frame, fl bytes at the start of
- * w->rx, goes to take(), which consumes it and says whether to go on. */
-static void frames(struct gw_bus *w, struct gw_pack *p, enum frame_next (*take)(struct gw_bus *w, size_t fl))
+/* Into the link's counters: before each frame (what it moves on may read
+ * them), and at the end. */
+static void framing_count(struct framing *fr)
 {
-	const struct bms_driver *d = p->drv;
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan s = d->scan(&p->poll, w->rx.buf, w->rx.len, &fl);
-		if (s == BMS_SCAN_NEED)
-			return;
-		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			if (s == BMS_SCAN_BADSUM) {
-				w->stats.checksum_errors++;
-				gw_debug("link %s: pack %s: checksum error (%u so far)", gw_link_port(w->link), p->cfg->name,
-					 w->stats.checksum_errors);
-			}
-			bms_rx_consume(&w->rx, fl ? fl : 1);
-			continue;
-		}
-		if (fl == 0 || fl > w->rx.len) {
-			bms_rx_clear(&w->rx);
-			return;
-		}
-		if (take(w, fl) == FRAME_STOP)
-			return;
+	struct gw_bus *w = fr->w;
+	if (fr->counted.badsum) {
+		w->stats.checksum_errors += fr->counted.badsum;
+		gw_debug("link %s: pack %s: %u checksum errors (%u so far)", gw_link_port(w->link), fr->p->cfg->name,
+			 fr->counted.badsum, w->stats.checksum_errors);
 	}
+	if (fr->counted.bad_scan)
+		gw_warn("link %s: pack %s: the %s framer gave %u impossible lengths (a bug: a byte dropped each)",
+			gw_link_port(w->link), fr->p->cfg->name, fr->p->drv->name, fr->counted.bad_scan);
+	memset(&fr->counted, 0, sizeof(fr->counted));
+}
+
+static enum bms_frame_next framing_take(void *ctx, const uint8_t *f, size_t fl)
+{
+	struct framing *fr = ctx;
+	framing_count(fr);
+	return fr->take(fr->w, f, fl);
+}
+
+/* The one framing loop (bms_frames()), for polls and control frames alike:
+ * what arrived on w goes through the framer of pack p; noise is skipped (a
+ * frame with a bad checksum counted), and each complete frame goes to
+ * take(), which says whether to go on (it stops after a frame that moved
+ * the step on: a gap, a retry, the end). */
+static void frames(struct gw_bus *w, struct gw_pack *p,
+		   enum bms_frame_next (*take)(struct gw_bus *w, const uint8_t *f, size_t fl))
+{
+	struct framing fr = { .w = w, .p = p, .take = take };
+	bms_frames(p->drv, &p->slot->poll, &w->rx, framing_take, &fr, &fr.counted);
+	framing_count(&fr);
 }
 
 /* A complete frame while a control frame waits for its acknowledgement. */
-static enum frame_next ctl_frame(struct gw_bus *w, size_t fl)
+static enum bms_frame_next ctl_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
 {
 	struct gw_pack *p = gw_control_pack(w->ctl);
-	int rc = p->drv->control_ack(gw_control_cmd(w->ctl), w->rx.buf, fl);
-	bms_rx_consume(&w->rx, fl);
+	int rc = p->drv->control_ack(gw_control_cmd(w->ctl), f, fl);
 	if (rc == BMS_E_UNEXPECTED)
-		return FRAME_MORE;
+		return BMS_FRAME_MORE;
 	if (rc == BMS_OK) {
 		w->ctl_tries = 0;
 		ctl_gap(w); /* the next frame, or the end */
@@ -536,7 +567,7 @@ static enum frame_next ctl_frame(struct gw_bus *w, size_t fl)
 	} else {
 		ctl_retry(w, bms_strerror(rc));
 	}
-	return FRAME_STOP;
+	return BMS_FRAME_STOP;
 }
 
 void gw_poll_kick(struct gw_bus *w)
@@ -610,10 +641,11 @@ static void link_schedule(struct gw_bus *w)
 	/* the pack due first; a read-back of a command goes ahead of the rest */
 	struct gw_pack *next = NULL;
 	double now = gw_mono(), next_at = 0;
-	for (struct gw_pack *p = w->packs; p; p = p->next_on_link) {
+	for (int i = 0; i < w->npacks; i++) {
+		struct gw_pack *p = w->packs[i];
 		if (group_lead(p) && group_lead(p) != p)
 			continue; /* its group's lead polls for it */
-		double at = p->next_due, rb = 0;
+		double at = p->slot->next_due, rb = 0;
 		if (gw_control_readback_at(p, &rb)) {
 			if (rb < at)
 				at = rb;
@@ -636,7 +668,7 @@ static void link_schedule(struct gw_bus *w)
 	if (gw_link_state(w->link) != GW_LINK_UP) {
 		/* the wire is down: the poll fails without traffic (the link logs the outage) */
 		w->cur = next;
-		next->poll_started = now;
+		next->slot->poll_started = now;
 		w->got_bytes = true; /* do not count as a silent poll */
 		poll_done(w, false, "link down");
 		return;
@@ -681,8 +713,8 @@ static void link_down(void *arg)
  * those the driver took without failing the step (poll.refusals). */
 static void count_refusals(struct gw_bus *w, struct gw_pack *p, int rc)
 {
-	uint32_t n = p->poll.refusals + (rc == BMS_E_REFUSED);
-	p->poll.refusals = 0;
+	uint32_t n = p->slot->poll.refusals + (rc == BMS_E_REFUSED);
+	p->slot->poll.refusals = 0;
 	if (n == 0)
 		return;
 	w->stats.exceptions += n;
@@ -691,22 +723,25 @@ static void count_refusals(struct gw_bus *w, struct gw_pack *p, int rc)
 }
 
 /* A complete answer to the poll request on the wire. */
-static enum frame_next poll_frame(struct gw_bus *w, size_t fl)
+static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
 {
 	struct gw_pack *pk = w->cur;
 	const struct bms_driver *d = pk->drv;
-	int rc = d->handle(&pk->poll, w->rx.buf, fl);
-	bms_rx_consume(&w->rx, fl);
+	struct gw_poll_slot *sl = pk->slot;
+	if (sl->heard_len < HEARD_MAX)
+		memcpy(sl->heard + sl->heard_len, f, fl < HEARD_MAX - sl->heard_len ? fl : HEARD_MAX - sl->heard_len);
+	sl->heard_len += fl;
+	int rc = d->handle(&sl->poll, f, fl);
 	count_refusals(w, pk, rc);
 	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-		return FRAME_MORE;
+		return BMS_FRAME_MORE;
 	if (rc == BMS_OK) {
-		pk->poll.attempt = 0;
+		pk->slot->poll.attempt = 0;
 		if (d->listen_only)
 			poll_finish(w);
 		else
 			step_gap(w);
-		return FRAME_STOP;
+		return BMS_FRAME_STOP;
 	}
 	/* a bad answer: count it as a failed try of this step */
 	if (rc == BMS_E_CHECKSUM)
@@ -714,10 +749,9 @@ static enum frame_next poll_frame(struct gw_bus *w, size_t fl)
 	else if (rc == BMS_E_SHORT)
 		w->stats.short_frames++;
 	gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
-	snprintf(pk->last_error, sizeof(pk->last_error), "%s", bms_strerror(rc));
-	pk->last_bad = rc;
+	pk->slot->last_bad = rc; /* named in the poll's failure, if it fails */
 	step_timeout(w, false);
-	return FRAME_STOP;
+	return BMS_FRAME_STOP;
 }
 
 static void link_bytes(void *arg, const uint8_t *p, size_t n)
@@ -781,7 +815,7 @@ struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg)
 	struct gw_bus *w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	if (!(w->link = gw_link_new(&gw->link_env, cfg))) {
+	if (!(w->link = gw_link_new(gw->link_env, cfg))) {
 		free(w);
 		return NULL;
 	}
@@ -802,7 +836,7 @@ void gw_bus_free(struct gw_bus *w)
 	if (!w)
 		return;
 	stop_polling(w);
-	w->packs = NULL;
+	w->npacks = 0;
 	if (w->lending)
 		w->lend_owner->gone(w->lend_arg); /* it never had the wire */
 	gw_link_free(w->link); /* the owner hears "gone": the poller, or a borrower */
@@ -847,8 +881,8 @@ static void lend_now(struct gw_bus *w)
 	w->ps = GW_POLL_IDLE;
 	bms_rx_clear(&w->rx);
 	/* commands waiting for the wire end now */
-	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
-		gw_control_end(p, GW_MB_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
+	for (int i = 0; i < w->npacks; i++)
+		gw_control_end(w->packs[i], GW_MB_GATEWAY_TARGET, "the wire was lent to a maintenance tool");
 	gw_link_set_owner(w->link, w->lend_owner, w->lend_arg); /* the borrower's now */
 	w->lend_ready(w->lend_arg);
 }
@@ -879,8 +913,8 @@ void gw_poll_return(struct gw_bus *w)
 		return;
 	}
 	double now = gw_mono();
-	for (struct gw_pack *p = w->packs; p; p = p->next_on_link)
-		p->next_due = now;
+	for (int i = 0; i < w->npacks; i++)
+		w->packs[i]->slot->next_due = now;
 	bms_rx_clear(&w->rx);
 	w->silent_polls = 0;
 	gw_poll_schedule(w);
@@ -891,4 +925,45 @@ void gw_poll_schedule(struct gw_bus *w)
 	if (w->ps == GW_POLL_IDLE)
 		disarm(w);
 	link_schedule(w);
+}
+
+/* ---- the packs of a bus and their slots ---- */
+
+struct gw_poll_slot *gw_poll_slot_new(double now)
+{
+	struct gw_poll_slot *s = calloc(1, sizeof(*s));
+	if (s)
+		s->next_due = now; /* a new pack is polled at once */
+	return s;
+}
+
+void gw_poll_slot_free(struct gw_poll_slot *s)
+{
+	free(s);
+}
+
+void gw_bus_attach(struct gw_bus *w, struct gw_pack *p)
+{
+	if (w->npacks < CONF_MAX_PACKS)
+		w->packs[w->npacks++] = p;
+}
+
+void gw_bus_detach_all(struct gw_bus *w)
+{
+	w->npacks = 0;
+}
+
+bool gw_poll_attempted(const struct gw_pack *p)
+{
+	return p->slot->attempted;
+}
+
+double gw_poll_started(const struct gw_pack *p)
+{
+	return p->slot->poll_started;
+}
+
+uint32_t gw_poll_persist(const struct gw_pack *p)
+{
+	return p->slot->poll.persist;
 }

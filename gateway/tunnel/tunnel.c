@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/tunnel/tunnel.c - maintenance tunnels (see tunnel.h).
  *
  * Each tunnel is a listening socket (an ev_io) and at most one tool
@@ -233,9 +234,9 @@ static void start_session(struct gw_tunnel *t, int fd, const char *peer)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	char packs[200] = "";
-	for (struct gw_pack *p = w->packs; p; p = p->next_on_link) {
+	for (int i = 0; i < w->npacks; i++) {
 		size_t n = strlen(packs);
-		snprintf(packs + n, sizeof(packs) - n, "%s%s", n ? ", " : "", p->cfg->name);
+		snprintf(packs + n, sizeof(packs) - n, "%s%s", n ? ", " : "", w->packs[i]->cfg->name);
 	}
 	gw_info("tunnel %s: tool %s connected: wire %s lent for maintenance (%s); polling of %s paused, "
 		"its data goes stale",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/tunnel/tunnel.h - maintenance tunnels: a wire lent to a vendor PC tool.
  *
  * [tunnel.NAME] listens on a TCP port of its own.  One allowlisted tool at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/web/http.c - the status page, its JSON API and /metrics.
  *
  * libmicrohttpd runs in its external-epoll mode on bmsgw's loop: one ev_io

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/web/http.h - the read-only HTTP server: status page, JSON API,
  * server-sent events, history charts and CSV, Prometheus metrics
  * (libmicrohttpd driven by the libev loop, no thread). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/web/status.c - /api/state (JSON) and /metrics (Prometheus).
  *
  * Both are built on demand from the live state, on the loop: packs as
@@ -16,6 +17,8 @@
 #include "../core/prom.h"
 #include "../model/gw.h"
 #include "../model/json.h"
+#include "../model/service.h"
+#include "../poll/control.h"
 #include "../poll/poll.h"
 #include "status.h"
 
@@ -50,13 +53,13 @@ static void links_json(struct gw *gw, FILE *o)
 			li.state == GW_LINK_UP ? "true" : "false", li.opens);
 		if (li.state != GW_LINK_UP && li.down_since >= 0)
 			fprintf(o, ",\"down_s\":%.0f", now - li.down_since);
-		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,\"packs\":[",
-			w->stats.checksum_errors, w->stats.short_frames, w->stats.timeouts, w->stats.exceptions);
-		bool first = true;
-		for (const struct gw_pack *p = w->packs; p; p = p->next_on_link) {
-			fprintf(o, "%s", first ? "" : ",");
-			gw_json_str(o, p->cfg->name);
-			first = false;
+		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
+			"\"implausible\":%u,\"packs\":[",
+			w->stats.checksum_errors, w->stats.short_frames, w->stats.timeouts, w->stats.exceptions,
+			w->stats.implausible);
+		for (int k = 0; k < w->npacks; k++) {
+			fprintf(o, "%s", k ? "," : "");
+			gw_json_str(o, w->packs[k]->cfg->name);
 		}
 		fprintf(o, "],\"polling\":");
 		if (w->cur)
@@ -306,7 +309,9 @@ static double polls_of(const struct gw_pack *p, int k)
 
 static double commands_of(const struct gw_pack *p, int k)
 {
-	return k ? p->ctl.failed : p->ctl.done;
+	uint32_t done, failed;
+	gw_control_counts(p, &done, &failed);
+	return k ? failed : done;
 }
 
 static double energy_of(const struct gw_pack *p, int k)
@@ -432,6 +437,8 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 		{ "bmsgw_link_short_frames_total", "counter", "Frames cut short." },
 		{ "bmsgw_link_timeouts_total", "counter", "Requests with no complete answer in time." },
 		{ "bmsgw_link_exceptions_total", "counter", "Answers that were an error code (a Modbus exception)." },
+		{ "bmsgw_link_implausible_total", "counter",
+		  "Polls whose frames were valid but a value was not plausible (not served)." },
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
 		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
@@ -440,7 +447,7 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 			struct gw_link_info li;
 			gw_link_info(w->link, &li);
 			double v[] = { li.state == GW_LINK_UP && !w->lent, (double)li.opens, w->stats.checksum_errors,
-				       w->stats.short_frames, w->stats.timeouts, w->stats.exceptions };
+				       w->stats.short_frames, w->stats.timeouts, w->stats.exceptions, w->stats.implausible };
 			fprintf(o, "%s{port=", lf[f].name);
 			gw_prom_label(o, li.port);
 			fprintf(o, ",kind=\"%s\"} %.0f\n", li.kind, v[f]);

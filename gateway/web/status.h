@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/web/status.h - the gateway as the status page and Prometheus see it. */
 #ifndef GATEWAY_WEB_STATUS_H
 #define GATEWAY_WEB_STATUS_H
@@ -8,7 +9,7 @@ struct gw;
 
 /* /api/state: one JSON object {"gateway":{...},"packs":[...],"bank":...,
  * "links":[...],"modbus":{...},"mqtt":...,"http":...,"history":...}; every
- * pack is the object --once prints for it (README.md "Status page"). */
+ * pack is the object --once prints for it (bmsgw(8) "STATUS PAGE"). */
 void gw_status_json(struct gw *gw, FILE *o);
 /* /api/config: the configuration in force, {"gateway":{"listen":...},
  * "pack.NAME":{...}, ...}: every key of every section present, as text

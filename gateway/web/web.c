@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
  * the daemon sees it: its row of the service table (model/service.h).
  *

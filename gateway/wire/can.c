@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/can.c - a CAN bus port (see can.h): what both kinds share,
  * and the slcan one.
  *

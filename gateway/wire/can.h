@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/can.h - a CAN bus port: SocketCAN (a network interface such
  * as can0, a raw CAN socket) or a Lawicel "slcan" serial adapter (CANable,
  * USBtin, CANUSB: slcan:///dev/ttyACM0).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/canframe.h - one classic CAN 2.0 frame as the gateway's CAN
  * transports (SocketCAN, Lawicel slcan) and the inverter codecs hand it
  * around.  Header only. */

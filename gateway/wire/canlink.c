@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/canlink.c - the CAN transport of a link: a pack whose port
  * is a CAN bus (a SocketCAN interface, or an slcan adapter) listens to a
  * battery talking to its inverter, and never transmits.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/lineport.c - the serial line of an output that is a slave
  * on a bus of its own (an inverter's RS485, the Modbus RTU server, a CAN
  * adapter's serial line): a local serial device with its line settings,

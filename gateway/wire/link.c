@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/link.c - one wire: the generic link (see wire.h, wire_int.h).
  *
  * What is common to every kind of link lives here: the state (down,
@@ -9,6 +10,7 @@
  * through l->tr and names none (transports.c does); Bluetooth LE is ble/.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +135,18 @@ static void connected(struct gw_link *l)
 
 /* Read what is there (at most 16 reads a turn, so one busy wire cannot
  * starve the loop). */
+/* A read of 0 bytes: the end of the wire, or (a raw tty) only an empty
+ * one.  A hung-up tty polls POLLHUP or POLLERR (the kernel's
+ * hung_up_tty_poll()); an empty one does not.  poll() with no wait does
+ * not block. */
+static bool zero_read_is_eof(struct gw_link *l)
+{
+	if (!l->tr->zero_read_may_be_empty)
+		return true;
+	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 static void read_some(struct gw_link *l)
 {
 	uint8_t buf[512];
@@ -145,8 +159,10 @@ static void read_some(struct gw_link *l)
 			continue;
 		}
 		if (n == 0) {
-			/* TCP: the server closed; tty: the adapter vanished (hangup) */
-			gw_link_failed(l, l->tr->eof_why ? l->tr->eof_why : "end of file", 0);
+			/* TCP: the server closed; tty: the adapter vanished (hangup),
+			 * or only nothing to read */
+			if (zero_read_is_eof(l))
+				gw_link_failed(l, l->tr->eof_why ? l->tr->eof_why : "end of file", 0);
 			return;
 		}
 		if (errno != EAGAIN && errno != EINTR)

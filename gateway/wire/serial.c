@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/serial.c - the serial transport: a local serial port.
  *
  * Opened with libserialport (8N1, no flow control, the configured baud),
@@ -245,6 +246,7 @@ const struct gw_transport gw_transport_serial = {
 	.bms_link = BMS_LINK_WIRE,
 	.fds = 2, /* the device, the poll timerfd */
 	.eof_why = "device hung up", /* the adapter vanished (hangup) */
+	.zero_read_may_be_empty = true,
 	.setup = serial_setup,
 	.open = serial_open,
 	.close = serial_close,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/slcan.c - the Lawicel slcan line codec: frames to lines and
  * a line parser that tolerates everything an adapter says
  * (gateway/inverter/PROTOCOLS.md §5).  See slcan.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/slcan.h - the Lawicel "slcan" ASCII line protocol of serial
  * CAN adapters (CANUSB, CANable/USBtin slcan firmwares): frames to lines,
  * and a parser fed with whatever read() returned that yields the received

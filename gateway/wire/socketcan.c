@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/socketcan.c - the SocketCAN transport of a CAN port (see
  * can.h): a raw CAN socket bound to one interface (can0), non-blocking,
  * read by an ev_io.

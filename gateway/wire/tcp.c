@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/tcp.c - the TCP transport: a serial port behind a TCP serial
  * server (USR-N540 style, raw mode).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/transports.c - the transport registry: which transport the
  * port of a pack names, and the link made for it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/wire.h - one wire (a link): the transport half.
  *
  * A link is one `port` string: a serial device, a TCP serial server, a

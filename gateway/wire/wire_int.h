@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/wire_int.h - what the files of the wire room share: the
  * link itself, the transport table, and the calls a transport makes into
  * the generic link.  Not for use outside gateway/wire/ (the other rooms
@@ -38,6 +39,12 @@ struct gw_transport {
 	const char *silent_why;
 	/* descriptor-based: what a read of 0 bytes means */
 	const char *eof_why;
+	/* a tty in raw mode (VMIN = 0, VTIME = 0) reads 0 bytes whenever it is
+	 * empty, even non-blocking: a readable descriptor emptied before the
+	 * read (a drain, a change of baud rate that flushed the input, a read
+	 * that took exactly a buffer) is no end of file.  The tty hung up only
+	 * when poll() also says POLLHUP or POLLERR (link.c: zero_read()) */
+	bool zero_read_may_be_empty;
 	/* optional: make l->tr_data for the wire of a pack (transports.c);
 	 * 0, or -1 when out of memory */
 	int (*setup)(struct gw_link *l, const struct conf_pack *cfg);

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A fake BlueZ for the tests: org.bluez on a private dbus-daemon.
 
 Run with Debian's python3 (python3-dbus, python3-gi), with
@@ -21,7 +22,8 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
-                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" | [custom],
+                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
+                          "litime" | "tianpower" | "nus" | "neey" | "sok" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -71,7 +73,11 @@ IF_OM = "org.freedesktop.DBus.ObjectManager"
 
 
 def u16(x):
-    return "0000%04x-0000-1000-8000-00805f9b34fb" % x
+    """A 16-bit UUID in its 128-bit form; a 128-bit one (a string) as it is."""
+    return x if isinstance(x, str) else "0000%04x-0000-1000-8000-00805f9b34fb" % x
+
+
+NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"  # Nordic UART service: RX 6e400002 (write), TX 6e400003 (notify)
 
 
 LAYOUTS = {
@@ -89,6 +95,23 @@ LAYOUTS = {
     "eg4": [(0x1000, [(0x1002, ["read", "notify"]), (0x1001, ["write", "write-without-response"])])],
     # Renogy BT-2: write FFD1 of FFD0, notify FFF1 of FFF0 (aiobmsble renogy_bms)
     "renogy": [(0xFFD0, [(0xFFD1, ["write-without-response", "write"])]), (0xFFF0, [(0xFFF1, ["read", "notify"])])],
+    # LiTime / Redodo / Power Queen: FFE0 / FFE1 notify / FFE2 write (calledit writes with response,
+    # flags not published: both); FFE3 the module's AT channel (it notifies too: never the one)
+    "litime": [(0xFFE0, [(0xFFE3, ["read", "write", "notify"]), (0xFFE1, ["read", "notify"]),
+                         (0xFFE2, ["read", "write", "write-without-response"])])],
+    # Tian Power: FF00 / FF01 notify / FF02 write; FF03 notifies too (esphome-tianpower-bms)
+    "tianpower": [(0xFF00, [(0xFF01, ["read", "notify"]), (0xFF02, ["read", "write", "write-without-response"]),
+                            (0xFF03, ["read", "notify"])])],
+    # E&J (Chins, Lithtech, Supervolt): the Nordic UART service
+    "nus": [(NUS, [("6e400002-b5a3-f393-e0a9-e50e24dcca9e", ["write", "write-without-response"]),
+                   ("6e400003-b5a3-f393-e0a9-e50e24dcca9e", ["notify"])])],
+    # NEEY / Heltec balancer: FFE1 writes (with and without response) and notifies, FFE2 the same, FFE3
+    # write only (properties 0x1c, 0x1c, 0x0c in syssi/esphome-jk-bms's GATT dumps of a GW-24S4EB)
+    "neey": [(0xFFE0, [(0xFFE1, ["write-without-response", "write", "notify"]),
+                       (0xFFE2, ["write-without-response", "write", "notify"]),
+                       (0xFFE3, ["write-without-response", "write"])])],
+    # SOK / ABC-BMS: FFE0 / FFE1 notify / FFE2 write (aiobmsble abc_bms; flags not published: both writes)
+    "sok": [(0xFFE0, [(0xFFE1, ["read", "notify"]), (0xFFE2, ["read", "write-without-response", "write"])])],
     # newer Daly firmware: StartNotify on FFF1 is refused, FF00 / FF01 / FF02 work
     "daly-new": [(0xFFF0, [(0xFFF1, ["read", "notify", "!notify-refused"]),
                            (0xFFF2, ["read", "write", "write-without-response"])]),

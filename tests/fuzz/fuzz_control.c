@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_control.c - libFuzzer target: the MOSFET control step of
  * every driver that has one (daly, daly-modbus, jbd, jk, jk-pb, jk-ble), driven the
  * way gateway/poll/poller.c drives it: control_request() for the next frame,
@@ -17,7 +18,8 @@
  *			its own request (echo-like protocols) so that checksums a
  *			mutator cannot forge are right; the next byte mutates it
  *			(0 = as is, else XOR into byte next % length)
- *	otherwise	the next min(E, rest) bytes arrive as one read().
+ *	otherwise	the next min(E, rest) bytes arrive as one read(), framed
+ *			by the daemon's loop (bms_frames()).
  * Invariants: requests fit and are never longer than the buffer; a driver
  * sends at most one frame per FET it switches; control_ack() returns only
  * OK, REFUSED, UNEXPECTED or a framing/checksum error; the command's step
@@ -93,6 +95,38 @@ static size_t ack_of(const struct bms_driver *d, const struct bms_control *c, co
 	return 0;
 }
 
+/* A command on the wire: what its frames did so far. */
+struct acking {
+	const struct bms_driver *d;
+	struct bms_control *c;
+	int frames;                 /* frames sent (a bad acknowledgement takes one back) */
+	bool need_frame;            /* the next frame (or the same again) is due */
+	bool refused;               /* the BMS said no: the command is over */
+	struct bms_frame_counts fc; /* what the framing loop counted */
+};
+
+/* A frame the daemon's framing loop (bms_frames()) found while a control
+ * frame waits: control_ack() and its invariants; on after an unexpected
+ * one, else stop (the next frame, the same again, or the end). */
+static enum bms_frame_next ack_take(void *ctx, const uint8_t *f, size_t fl)
+{
+	struct acking *a = ctx;
+	REQUIRE(a->fc.bad_scan == 0); /* every length scan() gave was one of the bytes */
+	int before = a->c->step;
+	int rc = a->d->control_ack(a->c, f, fl);
+	REQUIRE(rc == BMS_OK || rc == BMS_E_REFUSED || rc == BMS_E_UNEXPECTED || rc == BMS_E_CHECKSUM ||
+		rc == BMS_E_HEADER || rc == BMS_E_SHORT);
+	REQUIRE(a->c->step == before + (rc == BMS_OK));
+	if (rc == BMS_E_UNEXPECTED)
+		return BMS_FRAME_MORE;
+	if (rc == BMS_E_REFUSED)
+		a->refused = true;
+	else if (rc != BMS_OK)
+		a->frames--; /* a bad acknowledgement: the frame is sent again */
+	a->need_frame = true;
+	return BMS_FRAME_STOP;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
@@ -117,31 +151,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	poll.link = c.link;
 	struct bms_rx rx;
 	bms_rx_clear(&rx);
-	uint8_t req[256], ack[256];
-	int frames = 0;
+	uint8_t req[256];
+	struct acking a = { .d = d, .c = &c, .need_frame = true };
 	size_t k = 3;
-	bool need_frame = true;
 	int n = 0;
 	while (k <= size) {
-		if (need_frame) {
+		if (a.need_frame) {
 			int last_step = c.step;
 			n = d->control_request(&c, req, sizeof(req));
 			REQUIRE(n <= (int)sizeof(req));
 			REQUIRE(c.step >= last_step);
 			if (n <= 0)
 				return 0; /* done, or an address the protocol refuses */
-			frames++;
-			REQUIRE(frames <= (d == &bms_jbd_driver ? 1 : nset));
+			a.frames++;
+			REQUIRE(a.frames <= (d == &bms_jbd_driver ? 1 : nset));
 			if (d == &bms_jbd_driver)
 				REQUIRE(req[5] == ((c.intent[0] ? 0 : 1) | (c.intent[1] ? 0 : 2)));
 			if (d == &bms_daly_driver && c.link == BMS_LINK_BLE)
 				REQUIRE(req[1] == 0x80);
 			if (d == &bms_daly_modbus_driver && c.link == BMS_LINK_BLE)
 				REQUIRE(req[0] == 0xD2); /* persist 1: D2 known */
-			need_frame = false;
+			a.need_frame = false;
 			bms_rx_clear(&rx);
 			if (d->control_unacked) {
-				need_frame = true; /* nothing comes back */
+				a.need_frame = true; /* nothing comes back */
 				continue;
 			}
 		}
@@ -150,8 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t e = data[k++];
 		if (e == 0) {
 			c.step = c.step; /* the same frame again */
-			frames--;
-			need_frame = true;
+			a.frames--;
+			a.need_frame = true;
 			continue;
 		}
 		uint8_t in[256];
@@ -169,36 +202,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			k += len;
 		}
 		bms_rx_feed(&rx, in, len);
-		for (;;) {
-			size_t fl = 0;
-			enum bms_scan s = d->scan(&poll, rx.buf, rx.len, &fl);
-			if (s == BMS_SCAN_NEED)
-				break;
-			if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-				REQUIRE(fl <= rx.len);
-				bms_rx_consume(&rx, fl ? fl : 1);
-				continue;
-			}
-			REQUIRE(fl > 0 && fl <= rx.len);
-			(void)ack;
-			int before = c.step;
-			int rc = d->control_ack(&c, rx.buf, fl);
-			bms_rx_consume(&rx, fl);
-			REQUIRE(rc == BMS_OK || rc == BMS_E_REFUSED || rc == BMS_E_UNEXPECTED || rc == BMS_E_CHECKSUM ||
-				rc == BMS_E_HEADER || rc == BMS_E_SHORT);
-			REQUIRE(c.step == before + (rc == BMS_OK));
-			if (rc == BMS_E_UNEXPECTED)
-				continue;
-			if (rc == BMS_OK) {
-				need_frame = true;
-				break;
-			}
-			if (rc == BMS_E_REFUSED)
-				return 0;
-			frames--; /* a bad acknowledgement: the frame is sent again */
-			need_frame = true;
-			break;
-		}
+		bms_frames(d, &poll, &rx, ack_take, &a, &a.fc);
+		REQUIRE(a.fc.bad_scan == 0);
+		if (a.refused)
+			return 0;
 	}
 	return 0;
 }

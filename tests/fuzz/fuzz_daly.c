@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_daly.c - libFuzzer target: whole polls of the Daly legacy
  * driver, driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_daly_modbus.c - libFuzzer target: whole polls of the Daly
  * H/K/M/S Modbus-like driver, driven the way gateway/poll/poller.c drives it
  * (harness: fuzz_drive.h).

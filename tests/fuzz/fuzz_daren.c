@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_daren.c - libFuzzer target: whole polls of the Daren /
  * KS48100 driver, with both start characters (harness and input format:
  * fuzz_paceic.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_detect.c - libFuzzer target: what `bmsgw --detect` reads
  * from a port it does not know, as any device or master may send it.
  *

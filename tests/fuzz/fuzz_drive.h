@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_drive.h - the libFuzzer harness of the BMS driver
  * targets: whole polls driven from the fuzz input the way gateway/poll/poller.c
  * drives a driver (request, drain, read, scan + handle, retries, timeout(),
@@ -21,7 +22,8 @@
  *	E == 0		a timeout of the current step (or wait)
  *	E in event	the target's own (e.g. a synthesised reply with a CRC
  *			a mutator cannot forge)
- *	otherwise	the next min(E, rest) bytes arrive as one read().
+ *	otherwise	the next min(E, rest) bytes arrive as one read(),
+ *			framed by the daemon's loop (bms_frames()).
  * A finished poll (good or failed) starts the next one, keeping persist
  * and the kept slow values;
  * an address next_request() refuses ends the run.  A step the driver says
@@ -124,6 +126,7 @@ struct fd {
 	int retries;
 	bool need_request;
 	bool done;
+	struct bms_frame_counts fc; /* what the framing loop of the current read() counted */
 	uint8_t req[64]; /* the outstanding request */
 	int req_len;
 	/* a target's config() may set these for every poll */
@@ -206,6 +209,37 @@ static void fd_fail_step(struct fd *s)
 	fd_begin(s); /* the poll failed: next poll */
 }
 
+/* What the gateway serves of an accepted poll is a battery's, by bounds
+ * written here apart from bms/plausible.c (the gate the poller runs): a
+ * snapshot the gate lets through must be within them all. */
+static void fd_served(const struct bms_snapshot *sn)
+{
+	struct bms_implausible why;
+	if (!bms_plausible(sn, &why))
+		return; /* the poller rejects it: not served */
+	for (unsigned i = 0; i < sn->ncells && (sn->present & BMS_HAS_CELLS); i++)
+		REQUIRE(sn->cell_mv[i] == 0 || (sn->cell_mv[i] >= 500 && sn->cell_mv[i] <= 5000));
+	for (unsigned i = 0; i < sn->ntemps && (sn->present & BMS_HAS_TEMPS); i++)
+		REQUIRE(sn->temp_c[i] >= -50.0f && sn->temp_c[i] <= 150.0f);
+	if (sn->present & BMS_HAS_MOS_TEMP)
+		REQUIRE(sn->mos_temp_c >= -50.0f && sn->mos_temp_c <= 150.0f);
+	if (sn->present & BMS_HAS_VOLTAGE)
+		REQUIRE(sn->voltage >= 0.0f && sn->voltage <= 1000.0f);
+	if (sn->present & BMS_HAS_CURRENT)
+		REQUIRE(sn->current >= -3000.0f && sn->current <= 3000.0f);
+	if (sn->present & BMS_HAS_SOC)
+		REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
+	if (sn->present & BMS_HAS_SOH)
+		REQUIRE(sn->soh >= 0.0f && sn->soh <= 100.0f);
+	if (sn->present & BMS_HAS_REMAIN)
+		REQUIRE(sn->remain_ah >= 0.0f && sn->remain_ah <= 10000.0f);
+	if (sn->present & BMS_HAS_FULL)
+		REQUIRE(sn->full_ah >= 0.0f && sn->full_ah <= 10000.0f);
+	if (sn->present & BMS_HAS_CUR_LIMITS)
+		REQUIRE((isnan(sn->bms_ccl_a) || (sn->bms_ccl_a >= 0.0f && sn->bms_ccl_a <= 3000.0f)) &&
+			(isnan(sn->bms_dcl_a) || (sn->bms_dcl_a >= 0.0f && sn->bms_dcl_a <= 3000.0f)));
+}
+
 /* The last step is done: finish() and the next poll. */
 static void fd_finish(struct fd *s)
 {
@@ -238,8 +272,10 @@ static void fd_finish(struct fd *s)
 			REQUIRE(k + 1u != s->position);
 			fd_check_snap(s, &s->grp[k]);
 			REQUIRE(s->grp[k].ncells > 0 && s->grp[k].voltage > 0);
+			fd_served(&s->grp[k]);
 		}
 		bms_snapshot_derive(&s->poll.snap);
+		fd_served(&s->poll.snap);
 	}
 	fd_begin(s);
 }
@@ -289,65 +325,64 @@ static void fd_request(struct fd *s)
 	REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_SKIP && en == (size_t)n);
 }
 
-/* n bytes arrive as one read(): scan and handle until NEED. */
+/* A frame the daemon's framing loop (bms_frames()) found: the target's
+ * frame check, handle(), its checks; on to the next frame, or stop when
+ * the step moved on (a request is due). */
+static enum bms_frame_next fd_take(void *ctx, const uint8_t *f, size_t fl)
+{
+	struct fd *s = ctx;
+	const struct fd_target *t = s->t;
+
+	REQUIRE(s->fc.bad_scan == 0); /* every length scan() gave was one of the bytes */
+	if (t->frame)
+		t->frame(s, f, fl);
+	int step = s->poll.step;
+	const struct bms_snapshot before = s->poll.snap;
+	int rc = s->drv->handle(&s->poll, f, fl);
+	fd_check_snap(s, &s->poll.snap);
+	REQUIRE(rc >= BMS_E_KEY && rc <= BMS_MORE);
+	REQUIRE(t->rcs & FD_RC(rc));
+	if (t->handled)
+		t->handled(s, rc, fl);
+	if (rc != BMS_OK && t->step != FD_STEP_ANY)
+		REQUIRE(s->poll.step == step);
+	else if (t->step == FD_STEP_NEXT)
+		REQUIRE(s->poll.step == step + 1);
+	else if (t->step == FD_STEP_ON)
+		REQUIRE(s->poll.step > step);
+	else if (t->step == FD_STEP_ON_OR_SAME)
+		REQUIRE(s->poll.step >= step);
+	/* a frame that is not used leaves the snapshot alone */
+	if (rc == BMS_E_UNEXPECTED && t->unexpected_keeps_snap)
+		REQUIRE(memcmp(&before, &s->poll.snap, sizeof(before)) == 0);
+	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+		return BMS_FRAME_MORE;
+	if (rc == BMS_OK) {
+		s->poll.attempt = 0;
+		if (s->drv->listen_only) {
+			fd_finish(s);
+			return BMS_FRAME_MORE; /* the next poll: a listen-only wire keeps talking */
+		}
+		s->need_request = true;
+		return BMS_FRAME_STOP;
+	}
+	fd_fail_step(s); /* a bad answer counts as a failed try */
+	return s->drv->listen_only ? BMS_FRAME_MORE : BMS_FRAME_STOP;
+}
+
+/* n bytes arrive as one read(): the daemon's framing loop until NEED or a
+ * step moved on. */
 static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
 {
 	const struct fd_target *t = s->t;
 
 	bms_rx_feed(&s->rx, p, n);
 	REQUIRE(s->rx.len <= BMS_RX_CAP);
-	for (;;) {
-		size_t fl = 0;
-		enum bms_scan sc = s->drv->scan(&s->poll, s->rx.buf, s->rx.len, &fl);
-
-		if (sc == BMS_SCAN_NEED) {
-			if (t->need)
-				t->need(s);
-			return;
-		}
-		REQUIRE(sc == BMS_SCAN_SKIP || sc == BMS_SCAN_BADSUM || sc == BMS_SCAN_FRAME);
-		REQUIRE(fl >= 1 && fl <= s->rx.len);
-		if (sc == BMS_SCAN_SKIP || sc == BMS_SCAN_BADSUM) {
-			bms_rx_consume(&s->rx, fl);
-			continue;
-		}
-		if (t->frame)
-			t->frame(s, s->rx.buf, fl);
-		int step = s->poll.step;
-		const struct bms_snapshot before = s->poll.snap;
-		int rc = s->drv->handle(&s->poll, s->rx.buf, fl);
-		bms_rx_consume(&s->rx, fl);
-		fd_check_snap(s, &s->poll.snap);
-		REQUIRE(rc >= BMS_E_KEY && rc <= BMS_MORE);
-		REQUIRE(t->rcs & FD_RC(rc));
-		if (t->handled)
-			t->handled(s, rc, fl);
-		if (rc != BMS_OK && t->step != FD_STEP_ANY)
-			REQUIRE(s->poll.step == step);
-		else if (t->step == FD_STEP_NEXT)
-			REQUIRE(s->poll.step == step + 1);
-		else if (t->step == FD_STEP_ON)
-			REQUIRE(s->poll.step > step);
-		else if (t->step == FD_STEP_ON_OR_SAME)
-			REQUIRE(s->poll.step >= step);
-		/* a frame that is not used leaves the snapshot alone */
-		if (rc == BMS_E_UNEXPECTED && t->unexpected_keeps_snap)
-			REQUIRE(memcmp(&before, &s->poll.snap, sizeof(before)) == 0);
-		if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
-			continue;
-		if (rc == BMS_OK) {
-			s->poll.attempt = 0;
-			if (s->drv->listen_only) {
-				fd_finish(s);
-				continue; /* the next poll: a listen-only wire keeps talking */
-			}
-			s->need_request = true;
-			return;
-		}
-		fd_fail_step(s); /* a bad answer counts as a failed try */
-		if (!s->drv->listen_only)
-			return;
-	}
+	memset(&s->fc, 0, sizeof(s->fc));
+	bool stopped = bms_frames(s->drv, &s->poll, &s->rx, fd_take, s, &s->fc);
+	REQUIRE(s->fc.bad_scan == 0);
+	if (!stopped && t->need)
+		t->need(s);
 }
 
 /* The usual configuration bytes (see the top). */

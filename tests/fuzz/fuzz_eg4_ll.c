@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_eg4_ll.c - libFuzzer target: whole polls of the EG4-LL
  * driver (harness and input format: fuzz_mbtable.h). */
 #include <stdbool.h>

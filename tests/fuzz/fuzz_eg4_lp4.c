@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_eg4_lp4.c - libFuzzer target: whole polls of the EG4
  * LifePower4 driver (harness and input format: fuzz_paceic.h). */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_http_args.c - the status page's query arguments: times
  * (unix seconds, ISO 8601 dates and times with offsets, "now") and
  * durations ("24h", "7d", "15m"), as /api/history and --history-csv parse

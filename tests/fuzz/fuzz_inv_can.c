@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_inv_can.c - libFuzzer target: the CAN codecs of the
  * inverter outputs (gateway/inverter/codec.h: pylon-can, lux-can, sma-can)
  * on anything a bus or a source could give them.
@@ -7,9 +8,11 @@
  * a string), the rest as CAN frames of 10 bytes each (id low, id high,
  * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
  * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
- * 11-bit id, the enable bits of 0x35C never go with a current field of 0;
+ * 11-bit id, the enable bits of 0x35C never go with a current field of 0,
+ * the limits the codec reports are the ones its 0x351 carries;
  * what the inverter sent is classified without reading past the dlc, and
  * the counters only grow. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +28,8 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 {
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 	unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
-	int n = inv_can_encode(c, b, all, f, INV_CAN_MAX_FRAMES);
+	struct inv_encoded e;
+	int n = inv_can_encode(c, b, all, f, INV_CAN_MAX_FRAMES, &e);
 	long ccl = -1, dcl = -1;
 	REQUIRE(n >= 0 && n <= INV_CAN_MAX_FRAMES);
 	for (int i = 0; i < n; i++) {
@@ -34,10 +38,12 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 			ccl = (int16_t)(f[i].data[2] | f[i].data[3] << 8);
 			dcl = (int16_t)(f[i].data[4] | f[i].data[5] << 8);
 			REQUIRE(ccl >= 0 && dcl >= 0);
+			REQUIRE(e.limits && lroundf(e.ccl_a * 10) == ccl && lroundf(e.dcl_a * 10) == dcl);
 		}
 	}
+	REQUIRE(ccl >= 0 || !e.limits);
 	for (int i = 0; i < n; i++)
-		if (f[i].id == 0x35C && c->gap_ms == 0) {
+		if (f[i].id == 0x35C && c->can.gap_ms == 0) {
 			REQUIRE(!(f[i].data[0] & 0x80) || ccl > 0);
 			REQUIRE(!(f[i].data[0] & 0x40) || dcl > 0);
 			REQUIRE(!(f[i].data[0] & 0x30) || (f[i].data[0] & 0x80));
@@ -55,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b.ntemps = b.ntemps > BMS_MAX_TEMPS ? BMS_MAX_TEMPS : b.ntemps;
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-		if (c && c->nframes)
+		if (c && conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN)
 			check_set(c, &b);
 	}
 	struct inv_heard h[CONF_INV_NPROTOCOLS];
@@ -70,10 +76,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(f.data, data + at + 3, 7);
 		for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 			const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-			if (!c || !c->heard)
+			if (!c || conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
 				continue;
 			uint32_t before = h[p].frames, sd = h[p].shutdowns;
-			enum inv_rx rx = c->heard(&f, &h[p]);
+			enum inv_rx rx = c->can.heard(&f, &h[p]);
 			REQUIRE(rx >= INV_RX_OTHER && rx <= INV_RX_BAD);
 			REQUIRE(h[p].frames == before + (rx != INV_RX_OTHER));
 			REQUIRE(h[p].shutdowns == sd + (rx == INV_RX_SHUTDOWN));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_jbd.c - libFuzzer target: whole polls of the JBD (0xDD)
  * driver, driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_jk.c - libFuzzer target: whole polls of the JK-Bx 0x4E57
  * driver, driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *

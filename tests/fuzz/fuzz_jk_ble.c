@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_jk_ble.c - libFuzzer target: whole polls of the JK02
  * Bluetooth LE driver (0x97 device info, 0x96 settings, then listening to
  * the streamed cell records), driven the way gateway/poll/poller.c drives it,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_jk_pb.c - libFuzzer target: whole polls of the JK-PB RS485
  * driver (0x1620 / 0x161E triggers -> 0x55AA status / settings frames + FC16
  * acks), driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).

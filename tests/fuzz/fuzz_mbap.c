@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mbap.c - libFuzzer target for the Modbus TCP server's own
  * MBAP framing and request screening (gateway/modbus/server.c, request.c):
  * arbitrary client bytes, in arbitrary chunks, must never read out of

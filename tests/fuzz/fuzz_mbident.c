@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mbident.c - libFuzzer target: request PDUs to the
  * identification functions (gateway/modbus/mbident.c), FC 0x2B / MEI 0x0E
  * and FC 0x11, as any client may send them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mbtable.h - what the targets of the Modbus register-table
  * drivers (fuzz_seplos3.c, fuzz_eg4_ll.c, fuzz_renogy.c,
  * fuzz_pace_modbus.c) share: whole polls of a driver built on the master of

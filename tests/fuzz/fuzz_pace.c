@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_pace.c - libFuzzer target: whole polls of the PACE v2.5
  * driver, answers for all packs with a position and a group included
  * (harness and input format: fuzz_paceic.h). */

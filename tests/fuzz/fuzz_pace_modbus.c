@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_pace_modbus.c - libFuzzer target: whole polls of the PACE Modbus
  * driver (harness and input format: fuzz_mbtable.h). */
 #include <stdbool.h>

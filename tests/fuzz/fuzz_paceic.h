@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_paceic.h - what the targets of the paceic ASCII drivers
  * (fuzz_pace.c ...) share: whole polls of a "paceic" ASCII driver (VER, CID1 and
  * start character of its own), driven the way gateway/poll/poller.c drives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_pylon.h - what fuzz_pylontech.c, fuzz_topbms.c and
  * fuzz_seplos.c share: whole polls of a Pylontech-style ASCII driver, driven
  * the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).

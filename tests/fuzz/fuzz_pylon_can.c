@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_pylon_can.c - libFuzzer target: whole polls of the
  * listen-only pylon-can driver (a battery's Pylontech LV CAN, BMS_CAN
  * records as the CAN transport hands them over), driven the way
@@ -110,7 +111,7 @@ static const struct fd_target pylon_can = {
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_SHORT) |
 	       FD_RC(BMS_E_RANGE),
 	.step = FD_STEP_ANY,
-	/* handle() keeps frames in scratch; the snapshot is written by finish() */
+	/* handle() keeps frames in its state (priv); the snapshot is written by finish() */
 	.unexpected_keeps_snap = true,
 	.handled = pc_handled,
 	.ok_has = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CUR_LIMITS,

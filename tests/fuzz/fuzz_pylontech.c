@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_pylontech.c - libFuzzer target: whole polls of the
  * Pylontech US RS485 V3.3 driver, 0x42 / 0x44 / 0x92 (harness and input
  * format: fuzz_pylon.h). */

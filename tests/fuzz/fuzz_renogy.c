@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_renogy.c - libFuzzer target: whole polls of the Renogy
  * driver (harness and input format: fuzz_mbtable.h). */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_rtu.c - libFuzzer target: the Modbus RTU receiver of the
  * server (gateway/modbus/rtuframe.c) fed with bytes and arrival times from
  * the input, the way the daemon feeds it (an ev_io, a timer at the

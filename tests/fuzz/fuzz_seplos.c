@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_seplos.c - libFuzzer target: whole polls of the Seplos V2
  * driver (harness and input format: fuzz_pylon.h). */
 #include <stdbool.h>

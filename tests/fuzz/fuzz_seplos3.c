@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_seplos3.c - libFuzzer target: whole polls of the Seplos V3 (XZH)
  * driver (harness and input format: fuzz_mbtable.h). */
 #include <stdbool.h>

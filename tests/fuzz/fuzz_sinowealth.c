@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_sinowealth.c - libFuzzer target: whole polls of the
  * Sinowealth (Daly 3S-4S BMStool) driver, driven the way gateway/poll/poller.c
  * drives it (harness: fuzz_drive.h).

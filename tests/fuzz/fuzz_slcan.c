@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_slcan.c - libFuzzer target: the Lawicel slcan line
  * parser (gateway/wire/slcan.c) on anything an adapter could send.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_topbms.c - libFuzzer target: whole polls of the TopBMS
  * V1.7 driver (harness and input format: fuzz_pylon.h). */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_vedirect.c - libFuzzer target: whole polls of the
  * listen-only VE.Direct text driver, driven the way gateway/poll/poller.c drives
  * a listen_only driver (no requests, no drain; a poll waits for blocks until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_victron_ble.c - libFuzzer target: whole polls of the
  * listen-only Victron Instant Readout driver (BMS_ADV records of company
  * 0x02E1, AES-128-CTR with the pack's key), driven the way gateway/poll/poller.c

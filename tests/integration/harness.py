@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Small harness for the integration tests: processes, ports, checks.
 
 Starts the real bmsgw binary and the bundled simulator, waits for their ports

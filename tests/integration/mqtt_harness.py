@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real Mosquitto broker for the tests, and MQTT clients that record.
 
 Broker(...)      /usr/sbin/mosquitto on a free port with a configuration made

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Banks end to end: three simulated Daly packs on one shared RS485 bus (one
 TCP serial server) plus one pack on a second link, a [bank] unit, upstream
 pushes to a local pymodbus server (and one to a blackholed server), one pack

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: parts=4
 """Bluetooth LE end to end, without a radio: the real bmsgw against a fake
 BlueZ (tests/ble/fake_bluez.py) on a private dbus-daemon (tests/ble/bus.conf),
@@ -21,6 +22,10 @@ simulator (bmsgw-sim) or answer recorded frames.
 - MQTT availability of a BLE pack on a real Mosquitto;
 - MOSFET commands over the air (jbd, daly, daly-modbus D2, jk-ble), a wrong
   Victron key;
+- a NEEY balancer beside a BMS in one bank (scan, the balancer unit over
+  Modbus, /api/state and MQTT, the bank's values and limits the BMS's, the
+  balancer stale and the BMS stale); a SOK battery (scan, Modbus,
+  /api/state, MQTT);
 - configuration errors, and the build without libsystemd.
 
 Prints "N passed, N failed".  tests/run.sh runs it in parts, each with its
@@ -38,8 +43,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, mbap_request, my_part,  # noqa: E402
-                     recv_adu, wait_port, wait_until, write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, api_state, free_port, ha_float, mbap_request,  # noqa: E402
+                     my_part, recv_adu, wait_port, wait_until, write_conf)
 
 c = Checks()
 BASE = 290
@@ -49,7 +54,8 @@ EXE = os.path.join(ROOT, BIN, "bmsgw")
 
 # One row per protocol spoken over BLE: (protocol, simulator protocol, GATT
 # layout of the fake device, notification size (0 = each simulator write as
-# one notification)[, the pack's address, configured too]).  A row whose
+# one notification)[, the pack's address, configured too][, the simulated
+# pack's options]).  A row whose
 # protocol has no BLE mode in this build (a build without libsystemd) is
 # reported and skipped.
 ROWS = [
@@ -65,6 +71,12 @@ ROWS = [
     ("seplos3", "seplos3", "seplos3", 20, 1),       # Modbus RTU over FFF0, pack 1, 20-byte chunks
     ("eg4-ll", "eg4-ll", "eg4", 20, 1),             # Modbus RTU over 1000, slave 1
     ("renogy", "renogy", "renogy", 20, 48),         # BT-2: write FFD1 of FFD0, notify FFF1 of FFF0, slave 48
+    ("litime", "litime", "litime", 20),             # FFE0: notify FFE1, write FFE2 (FFE3: the AT channel)
+    ("tianpower", "tianpower", "tianpower", 20),    # FF00: notify FF01, write FF02 (FF03 notifies too)
+    ("chins", "chins", "nus", 20),                  # E&J's ASCII frames over the Nordic UART service
+    ("neey", "neey", "neey", 20),                   # a NEEY balancer unit: FFE0 / FFE1, 20-byte chunks (GW-24S4EB)
+    ("neey", "neey", "neey", 150, "layout=v2"),     # SW-2.0.0's v2 frames, 150-byte chunks (ATT MTU 153)
+    ("abc", "abc", "sok", 20),                      # SOK / ABC-BMS: FFE0, write FFE2, notify FFE1
 ]
 
 MAC_A, MAC_B, MAC_C = "A4:C1:38:00:00:0A", "A4:C1:38:00:00:0B", "A4:C1:38:00:00:0C"
@@ -189,13 +201,16 @@ def ble_pack(name, mac, proto="jbd", unit=1, extra=""):
 def test_rows():
     print("== one row per protocol over BLE")
     sims_help = sim_protocols()
-    for proto, simproto, layout, chunk, *addr in ROWS:
-        label = "%s over BLE (layout %s, %s)" % (proto, layout, "chunks of %d" % chunk if chunk else "whole")
+    for proto, simproto, layout, chunk, *more in ROWS:
+        addr = [a for a in more if isinstance(a, int)]
+        opts = "".join("," + o for o in more if isinstance(o, str))
+        label = "%s over BLE (layout %s, %s%s)" % (proto, layout, "chunks of %d" % chunk if chunk else "whole", opts)
         if not ble_supported(proto) or simproto not in sims_help:
             c.ok(False, "%s: no BLE mode in this build's driver, or no simulator" % label)
             continue
         key = "00112233445566778899aabbccddeeff"
-        sim = Sim(protocol=simproto, packs=("key=" + key,) if layout == "adv" else ("address=%d" % (addr or [1])[0],))
+        sim = Sim(protocol=simproto, packs=("key=" + key,) if layout == "adv" else
+                  ("address=%d%s" % ((addr or [1])[0], opts),))
         if layout == "adv":
             dev = {"address": MAC_A, "name": "SmartShunt", "mode": "adv", "sim": "127.0.0.1:%d" % sim.port}
             extra = "key = %s\n" % key
@@ -216,7 +231,10 @@ def test_rows():
             p = sim.state()["packs"][0]
             if c.ok(regs is not None, label + ": pymodbus reads the map"):
                 c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, label + ": voltage")
-                c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current")
+                if p.get("current") is None:  # a balancer unit: no pack current, absent reads 0, never a state
+                    c.eq((regs[12], regs[13], regs[2], regs[104]), (0, 0, 0, 0), label + ": no current, state 0")
+                else:
+                    c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current")
                 if p.get("soc") is not None:
                     c.eq(regs[60], round(p["soc"] * 10), label + ": SOC 0.1 %")
                 cells = p["cells_mv"]
@@ -482,6 +500,14 @@ def test_scan():
         {"address": "00:00:00:11:22:33", "name": "SomeHeadphones", "rssi": -90, "mode": "none", "uuids": []},
         {"address": "00:00:00:44:55:66", "name": "UnknownFffo", "rssi": -85, "mode": "none", "known": False,
          "uuids": ["0000fff0-0000-1000-8000-00805f9b34fb"]},
+        # a NEEY balancer (FFE0 and FEE7: its name, not JK's service, decides), a name
+        # that is not one (FFE0 alone: jk-ble), a SOK (FFF0: its name, not Daly's service)
+        {"address": "3C:A5:51:11:22:33", "name": "GW-24S4EB", "rssi": -70, "mode": "none",
+         "uuids": ["0000ffe0-0000-1000-8000-00805f9b34fb", "0000fee7-0000-1000-8000-00805f9b34fb"]},
+        {"address": "3C:A5:51:44:55:66", "name": "EK-Audio", "rssi": -75, "mode": "none",
+         "uuids": ["0000ffe0-0000-1000-8000-00805f9b34fb"]},
+        {"address": "D6:6C:0A:11:22:33", "name": "SOK-24V1127", "rssi": -94, "mode": "none",
+         "uuids": ["0000fff0-0000-1000-8000-00805f9b34fb"]},
     ]
     fake = Fake(devs)
     try:
@@ -490,9 +516,10 @@ def test_scan():
         print("\n".join("   " + x for x in out.splitlines()))
         c.eq(r.returncode, 0, "--ble-scan exits 0 without a configuration")
         rows = {l.split()[0]: l for l in out.splitlines()[1:] if re.match(r"[0-9A-F]{2}:", l)}
-        c.eq(len(rows), 6, "every device listed (a new one appears during the scan)")
+        c.eq(len(rows), 9, "every device listed (a new one appears during the scan)")
         want = {"A4:C1:38:11:22:33": "jbd", "C8:47:8C:11:22:33": "jk-ble", "41:18:12:11:22:33": "daly-modbus",
-                "E1:2B:DE:11:22:33": "victron-ble", "00:00:00:11:22:33": "-", "00:00:00:44:55:66": "daly"}
+                "E1:2B:DE:11:22:33": "victron-ble", "00:00:00:11:22:33": "-", "00:00:00:44:55:66": "daly",
+                "3C:A5:51:11:22:33": "neey", "3C:A5:51:44:55:66": "jk-ble", "D6:6C:0A:11:22:33": "abc"}
         for mac, proto in want.items():
             c.ok(mac in rows and rows[mac].split()[3 if proto != "-" else 3] is not None and
                  re.search(r"\s%s\s" % re.escape(proto), rows.get(mac, "")) is not None,
@@ -637,6 +664,342 @@ def test_control():
         sim.stop()
 
 
+# ------------------------------------------------------------------ LiTime, Tian Power, E&J
+
+NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
+# (protocol, GATT layout, advertised name, manufacturer data, services, the
+# simulated pack's options): the advertisements as aiobmsble's samples show
+# them (its test_data); a Chins in its single-frame variant, a Supervolt
+# whose module puts "AT\r\n" before and inside its answers.
+BLE1 = [
+    ("litime", "litime", "L-12100BNNA70-A09683", {"22618": "c8478015d834"},
+     ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=1"),
+    ("tianpower", "tianpower", "TP_123456", {}, [], "cells=16,sensors=4"),
+    ("chins", "nus", "G-12V300Ah-0345", {}, [NUS], "cells=4,dialect=sf,capacity=300"),
+    ("chins", "nus", "SV12V150224041", {"33384": "01020007a030f7"}, [NUS], "cells=4,junk=1,current=-7.5"),
+]
+BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
+
+
+def ble1_check(label, regs, pk, js, p, proto):
+    """One pack's Modbus registers, /api/state object and MQTT state against
+    the simulator's view of it."""
+    c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, label + ": Modbus voltage")
+    c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": Modbus current")
+    c.eq(regs[60], round(p["soc"] * 10), label + ": Modbus SOC 0.1 %")
+    c.eq(regs[20:36] + regs[83:99], (p["cells_mv"] + [0] * 32)[:32], label + ": Modbus cells")
+    c.eq(regs[61], round(p["soh"]) if p["soh"] is not None else 0, label + ": Modbus SOH (0 = absent)")
+    c.eq(regs[66], round(p["mos_temp_c"] * 10) & 0xFFFF if p["mos_temp_c"] is not None else 0x8000,
+         label + ": Modbus MOS temperature (0x8000 = absent)")
+    for where, o in (("/api/state", pk), ("MQTT", js)):
+        c.near(o.get("voltage"), p["voltage"], 0.006, "%s: %s voltage" % (label, where))
+        c.near(o.get("current"), p["current"], 0.006, "%s: %s current" % (label, where))
+        c.eq(o.get("cells_mv"), p["cells_mv"], "%s: %s cells" % (label, where))
+        c.eq([round(t, 1) for t in o.get("temps_c") or []], [float(t) for t in p["temps_c"]],
+             "%s: %s temperatures" % (label, where))
+        for key in ("soc", "soh", "remaining_ah", "mos_temp_c"):
+            if p[key] is None:
+                c.eq(o.get(key), None, "%s: %s %s absent (null)" % (label, where, key))
+            else:
+                c.near(o.get(key), p[key], 0.006, "%s: %s %s" % (label, where, key))
+        if p["chg_mos"] is None:
+            c.eq(o.get("charge_mos"), None, "%s: %s MOSFETs absent (null)" % (label, where))
+        else:
+            c.eq((o.get("charge_mos"), o.get("discharge_mos")), (bool(p["chg_mos"]), bool(p["dsg_mos"])),
+                 "%s: %s MOSFETs" % (label, where))
+    ident = pk.get("bms")
+    if proto == "tianpower":
+        c.ok(ident is not None and ident.get("model") == "TP-LT55" and ident.get("firmware") == "0.1.10",
+             label + ": the identity (0x81, 0x82) in /api/state (%r)" % ident)
+    else:
+        c.eq(ident, None, label + ": no identity (the protocol's is not read)")
+
+
+def test_ble1_brands():
+    """LiTime, Tian Power and E&J: advertisement -> --ble-scan names it ->
+    connect -> notify -> decode -> Modbus, /api/state, MQTT and its Home
+    Assistant discovery; the first reading's time after start."""
+    print("== LiTime, Tian Power, E&J: from the advertisement to Modbus, /api/state and MQTT")
+    from mqtt_harness import Broker, Subscriber, retained
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+    from ha_discovery import check as ha_check
+    sims, devs = [], []
+    for mac, (proto, layout, name, mfr, uuids, opts) in zip(BLE1_MACS, BLE1):
+        sim = Sim(protocol=proto, packs=("address=1," + opts,))
+        sims.append(sim)
+        devs.append(device(mac, sim, layout=layout, chunk=20, name=name, manufacturer=mfr, uuids=uuids))
+    fake = Fake(devs)
+    broker = Broker()
+    gw = sub = None
+    try:
+        r = subprocess.run([EXE, "--ble-scan", "2"], capture_output=True, text=True, timeout=30)
+        rows = {l.split()[0]: l for l in r.stdout.splitlines()[1:] if re.match(r"[0-9A-F]{2}:", l)}
+        for mac, (proto, _, name, _, _, _) in zip(BLE1_MACS, BLE1):
+            c.ok(re.search(r"\s%s\s" % re.escape(proto), rows.get(mac, "")) is not None,
+                 "--ble-scan names %s %s (%s)" % (name, proto, rows.get(mac, "").strip()))
+        c.ok(wait_until(lambda: not fake.state()["adapters"]["hci0"]["discovering"], 10), "discovery stopped")
+        port, http = free_port(), free_port()
+        packs = [ble_pack("b%d" % (i + 1), mac, proto, unit=i + 1)
+                 for i, (mac, (proto, *_)) in enumerate(zip(BLE1_MACS, BLE1))]
+        conf = gw_conf(port, packs) + "[http]\nlisten = 127.0.0.1:%d\n" % http + (
+            "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = t1\ntopic_prefix = site/bmsgw\n" % broker.port)
+        sub = Subscriber(broker.port, topics=("site/#", "homeassistant/#"))
+        t0 = time.monotonic()
+        gw = Gateway(conf, port)
+        firsts = []
+        for i in range(len(BLE1)):
+            ok = wait_until(lambda: online(port, i + 1), 30)
+            firsts.append(time.monotonic() - t0)
+            c.ok(ok, "%s (%s) online" % (BLE1[i][0], BLE1[i][2]))
+        print("   figure: first reading after start: %s (one Connect at a time on the adapter)" %
+              ", ".join("%s %.2f s" % (BLE1[i][2], t) for i, t in enumerate(firsts)))
+        state = api_state(http)
+        for i, (proto, _, name, *_rest) in enumerate(BLE1):
+            label = "%s %s" % (proto, name)
+            p = sims[i].state()["packs"][0]
+            regs, _, _ = read_raw(port, i + 1, BASE, 125)
+            m = sub.wait_for("site/bmsgw/b%d/state" % (i + 1), lambda m: bool(m.payload), 10)
+            js = json.loads(m.text()) if m else {}
+            pk = next((x for x in state.get("packs", []) if x.get("pack") == "b%d" % (i + 1)), {})
+            if c.ok(regs is not None and pk and js, label + ": Modbus, /api/state and MQTT answer"):
+                ble1_check(label, regs, pk, js, p, proto)
+            st = fake.dev(BLE1_MACS[i])
+            c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
+                 label + ": one connection, requests as Write Command (%s)" % st["write_types"])
+        known = {t: m.text() for t, m in retained(broker.port, "site/#").items()}
+        configs = {t: m.text() for t, m in retained(broker.port, "homeassistant/#").items() if m.payload}
+        c.eq(ha_check(configs, known)[:5], [], "Home Assistant discovery of the four packs passes HA's rules")
+        for i, (proto, *_rest) in enumerate(BLE1):
+            ent = {t.split("/")[-2] for t in configs if "/bmsgw_t1_b%d/" % (i + 1) in t}
+            p = sims[i].state()["packs"][0]
+            c.eq(("soh" in ent, "mos_temperature" in ent, "charge_mos" in ent),
+                 (p["soh"] is not None, p["mos_temp_c"] is not None, proto != "litime"),
+                 "%s: SOH, MOS temperature and MOSFET entities exactly where the protocol has them" % proto)
+        c.eq([l for l in (state.get("links") or []) if l.get("checksum_errors")], [],
+             "no checksum errors on the links")
+        # the simulator's faults: two answers with a bad checksum (Tian Power:
+        # a bad end byte), counted on the link; the next poll is good again
+        for i, (proto, *_rest) in enumerate(BLE1):
+            sims[i].ctl("fault 1 badsum 2")
+
+        def errors(i):
+            link = next((l for l in (api_state(http).get("links") or []) if l.get("packs") == ["b%d" % (i + 1)]), {})
+            return link.get("checksum_errors", 0)
+        for i, (proto, _, name, *_rest) in enumerate(BLE1):
+            c.ok(wait_until(lambda: errors(i) >= 1, 15), "%s %s: bad answers counted as checksum errors (%d)"
+                 % (proto, name, errors(i)))
+            c.ok(wait_until(lambda: sims[i].state()["packs"][0]["fault"] == "none" and matches(port, i + 1, sims[i]),
+                            15), "%s %s: good again after the fault" % (proto, name))
+    finally:
+        if c.failed and gw:
+            gw.dump(30)
+        if gw:
+            gw.stop()
+        if sub and hasattr(sub, "close"):
+            sub.close()
+        fake.stop()
+        for sim in sims:
+            sim.stop()
+# ------------------------------------------------------------------ issue 35 families
+
+FFE0, FEE7, FFF0 = ("0000%s-0000-1000-8000-00805f9b34fb" % u for u in ("ffe0", "fee7", "fff0"))
+
+
+def api_pack(http_port, name):
+    """The pack `name` of /api/state, or None."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % http_port, timeout=5) as r:
+            js = json.loads(r.read().decode())
+    except (OSError, ValueError):
+        return None
+    return next((p for p in js.get("packs", []) if p.get("pack") == name), None)
+
+
+def scan_names(mac, name, proto):
+    """--ble-scan lists mac with its name, classified proto."""
+    r = subprocess.run([EXE, "--ble-scan", "2"], capture_output=True, text=True, timeout=30)
+    row = next((l for l in r.stdout.splitlines() if l.startswith(mac)), "")
+    c.ok(name in row and re.search(r"\s%s\s" % re.escape(proto), row) is not None,
+         "--ble-scan names %s %s (%s)" % (name, proto, row.strip()))
+
+
+def lims(port, unit):
+    """Registers 46-50 (CVL, CCL, DCL, DVL, flags) of a unit, or None."""
+    regs, _, _ = read_raw(port, unit, BASE + 46, 5)
+    return regs
+
+
+def test_balancer():
+    """A NEEY balancer beside a BMS in one bank: advertisement -> --ble-scan
+    names it -> connect -> the balancer unit (no current, SOC or state; its
+    balancing current and state, cell resistances) over Modbus, /api/state
+    and MQTT with its discovery; the bank's current, SOC, capacities and
+    limits are the BMS's alone; the balancer gone stale changes none of them
+    (no stale member, no fail-safe); the BMS gone makes the bank fail-safe
+    though the balancer is fresh."""
+    print("== a NEEY balancer beside a BMS in one bank (Modbus, /api/state, MQTT)")
+    from mqtt_harness import Broker, Subscriber
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+    from ha_discovery import check as ha_check
+    broker = Broker()
+    bms = Sim(protocol="jbd", packs=("address=1,current=12,soc=60,capacity=280",))
+    bal = Sim(protocol="neey", packs=("address=1,current=8",))
+    fake = Fake([device(MAC_A, bal, layout="neey", chunk=20, name="GW-24S4EB", uuids=[FFE0, FEE7])])
+    port, http = free_port(), free_port()
+    wire = "[pack.bms]\nprotocol = jbd\nport = tcp://127.0.0.1:%d\nunit_id = 1\npoll_interval = 0.5\n" % bms.port
+    conf = gw_conf(port, [wire, ble_pack("bal", MAC_A, "neey", unit=2)]) + (
+        "[bank]\nunit_id = 10\n[limits]\n[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+        "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = nb\ntopic_prefix = nb\n" % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("nb/#", "homeassistant/#"))
+    scan_names(MAC_A, "GW-24S4EB", "neey")
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1) and online(port, 2) and online(port, 10), 20),
+             "balancer: the BMS, the balancer and the bank online")
+        balancer_unit(port, http, bal)
+        balancer_mqtt(sub, bal, ha_check)
+        balancer_bank(port, http, bms, fake)
+    finally:
+        if c.failed:
+            gw.dump(30)
+        gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        bal.stop()
+        bms.stop()
+        broker.cleanup()
+
+
+def balancer_unit(port, http, bal):
+    """The balancer's own unit: its cells and temperatures; no current, SOC,
+    capacity or state (absent); its values in /api/state."""
+    p = bal.state()["packs"][0]
+    regs, _, _ = read_raw(port, 2, BASE, 125)
+    if not c.ok(regs is not None, "balancer: its unit reads"):
+        return
+    c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, "balancer: voltage")
+    c.eq(regs[20:36], p["cells_mv"][:16], "balancer: cells")
+    c.eq((regs[67], regs[68]), (250, 260), "balancer: T1, T2 (0.1 degC)")
+    c.eq((regs[0], regs[2], regs[12], regs[13], regs[44], regs[60], regs[62], regs[104]), (0,) * 8,
+         "balancer: SOC, current, remaining, full capacity, state absent (0)")
+    c.eq(regs[66], 0x8000, "balancer: no MOS temperature in the v1 frames (0x8000)")
+    c.eq(regs[75:77], [0, 0], "balancer: no per-cell balancing bits (it does not say which)")
+    pk = wait_until(lambda: api_pack(http, "bal"), 10) or {}
+    c.eq((pk.get("current"), pk.get("soc"), pk.get("power"), pk.get("full_ah"), pk.get("state"), pk.get("charging")),
+         (None,) * 6, "balancer /api/state: current, SOC, power, capacity, state, charging null")
+    c.near(pk.get("balance_current_a"), p["balance_current"], 1e-3, "balancer /api/state: balancing current")
+    c.eq((pk.get("balancer_status"), pk.get("balancer_state"), pk.get("balancing_any")), (5, "balancing", True),
+         "balancer /api/state: balancing")
+    res = pk.get("cell_res_mohm") or []
+    c.ok(len(res) == 16 and all(abs(a - b) < 0.05 for a, b in zip(res, p["cell_res_mohm"])),
+         "balancer /api/state: cell resistances (%s)" % res[:3])
+    c.eq((pk.get("bms") or {}).get("model"), "GW-24S4EB", "balancer /api/state: its model")
+
+
+def balancer_mqtt(sub, bal, ha_check):
+    """The balancer's MQTT state and its discovery: a balancer's sensors,
+    none for what it does not measure."""
+    m = sub.wait_for("nb/bal/state", lambda m: bool(m.payload) and m.json().get("cell_res_mohm"), 20)
+    js = m.json() if m else {}
+    c.ok(js.get("current", 0) is None and js.get("state", 0) is None, "balancer mqtt: current and state null")
+    c.near(js.get("balance_current_a"), bal.state()["packs"][0]["balance_current"], 1e-3,
+           "balancer mqtt: balancing current")
+    pre = "homeassistant/sensor/bmsgw_nb_bal/"
+    c.ok(sub.wait_for(pre + "balance_current/config", timeout=10) is not None and
+         sub.wait_for(pre + "cell_resistance_16/config", timeout=10) is not None,
+         "balancer discovery: balancing current and 16 cell resistances")
+    c.eq([t for t in (pre + "current/config", pre + "soc/config", pre + "power/config") if sub.latest(t)], [],
+         "balancer discovery: no current, SOC or power sensor")
+    configs = {m.topic: m.text() for m in sub.all("homeassistant/#") if m.payload}
+    c.eq(ha_check(configs), [], "balancer discovery: Home Assistant's rules")
+
+
+def balancer_bank(port, http, bms, fake):
+    """The bank: the BMS's current, SOC, capacities and limits; the balancer
+    gone changes none of them; the BMS gone makes it fail-safe."""
+    def same(u_regs, b_regs):
+        return u_regs and b_regs and u_regs[:4] == b_regs[:4] and (b_regs[4] & 0x60) == 0
+    def bank_is_bms():
+        u, b = read_raw(port, 1, BASE, 125)[0], read_raw(port, 10, BASE, 125)[0]
+        if not u or not b:
+            return None
+        keys = (0, 2, 12, 13, 44, 60, 62)  # SOC, current, remaining, SOC 0.1 %, full capacity
+        return (u, b) if all(u[k] == b[k] for k in keys) and same(u[46:51], b[46:51]) else None
+    got = wait_until(bank_is_bms, 15)
+    c.ok(got is not None, "bank: current, SOC, remaining and full capacity, CVL/CCL/DCL/DVL are the BMS's")
+    if got:
+        u, b = got
+        print("   bank CCL %.1f A = the BMS's %.1f A (the balancer adds no share)" % (b[47] / 10, u[47] / 10))
+        c.ok(b[62] > 0 and b[47] > 0, "bank: a full capacity and a CCL at all")
+        c.eq(b[105:107], [2, 2], "bank: 2 units online of 2")
+    fake.ctl("connect %s fail 1000" % MAC_A)
+    fake.ctl("disconnect %s" % MAC_A)
+    c.ok(wait_until(lambda: read_raw(port, 2, BASE, 2)[1] == 0x0B, 15), "bank: the balancer goes stale")
+    time.sleep(1.5)  # the limits step once a second: two steps with the balancer stale
+    c.ok(bank_is_bms() is not None, "bank: the balancer stale, still the BMS's values and limits, no stale-member "
+         "or fail-safe bit")
+    c.ok(online(port, 10), "bank: online")
+    fake.ctl("connect %s fail 0" % MAC_A)
+    c.ok(wait_until(lambda: online(port, 2), 40), "bank: the balancer back")
+    bms.ctl("fault 1 silent")
+    c.ok(wait_until(lambda: (lambda r: r is not None and r[4] & 0x20 and r[1] == 0)(lims(port, 10)), 15),
+         "bank: the BMS stale, the balancer fresh: fail-safe, CCL 0")
+    bms.ctl("fault 1 none")
+
+    def back():
+        u, b = read_raw(port, 1, BASE, 125)[0], read_raw(port, 10, BASE, 125)[0]
+        return u and b and all(u[k] == b[k] for k in (0, 2, 12, 13, 44, 60, 62)) and not b[50] & 0x40
+    # (the bank stays fail-safe until the BMS's own limits have recovered
+    # from stale, after recovery_hold, as with any pack)
+    c.ok(wait_until(back, 30), "bank: the BMS back, its values again, no stale member")
+
+
+def test_sok():
+    """A SOK battery: advertisement -> --ble-scan names it abc -> connect ->
+    C0 / C1 / C2 / C4 -> Modbus, /api/state (its name), MQTT."""
+    print("== a SOK battery (ABC-BMS): scan, connect, Modbus, /api/state, MQTT")
+    from mqtt_harness import Broker, Subscriber
+    broker = Broker()
+    sim = Sim(protocol="abc", packs=("address=1,cells=8,current=-3.5",))
+    fake = Fake([device(MAC_B, sim, layout="sok", chunk=20, name="SOK-24V1127", uuids=[FFE0, FFF0])])
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("sok", MAC_B, "abc")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+        "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = sk\ntopic_prefix = sk\n" % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("sk/#",))
+    scan_names(MAC_B, "SOK-24V1127", "abc")
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "sok: online")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, "sok: the map reads"):
+            c.near(ha_float(regs[12:14]), p["current"], 1e-3, "sok: current (- = discharging)")
+            c.eq(regs[20:28], p["cells_mv"], "sok: 8 cells (their count from the pack voltage)")
+            c.eq(regs[40], 8, "sok: cell count")
+            c.eq(regs[62], round(p["capacity_ah"] * 10), "sok: full capacity")
+            c.eq((regs[17], regs[18]), (1, 1), "sok: MOSFETs")
+        pk = wait_until(lambda: api_pack(http, "sok"), 10) or {}
+        c.eq((pk.get("bms") or {}).get("model"), "SOK-BMS", "sok /api/state: its name (C0)")
+        c.eq((pk.get("balancing_any"), pk.get("alarms"), pk.get("balance_current_a")), (False, [], None),
+             "sok /api/state: not balancing, no alarm (C4), no balancer values")
+        m = sub.wait_for("sk/sok/state", lambda m: bool(m.payload), 20)
+        c.near((m.json() if m else {}).get("soc"), p["soc"], 0.06, "sok mqtt: SOC")
+        st = fake.dev(MAC_B)
+        c.ok(st["write_types"].get("command", 0) > 0 and not st["write_types"].get("request"),
+             "sok: requests written as Write Command to FFE2 (%s)" % st["write_types"])
+        c.eq(sim.ctl("stats").count('"bad_requests":0'), 1, "sok: only the read requests C0, C1, C2, C4")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        sim.stop()
+        broker.cleanup()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -644,7 +1007,8 @@ def main():
     tests = [("config", test_config), ("rows", test_rows), ("recorded", test_recorded),
              ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan),
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
-             ("mqtt", test_mqtt), ("control", test_control)]
+             ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands)]
+             ("mqtt", test_mqtt), ("control", test_control), ("balancer", test_balancer), ("sok", test_sok)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

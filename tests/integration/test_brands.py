@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: parts=8
 """End-to-end, per protocol: for every protocol that both bmsgw and the
 simulator speak, run the real gateway against the simulated BMS (TCP serial
@@ -172,6 +173,74 @@ def run_can(proto):
         os.rmdir(tmp)
 
 
+def state_checks(proto, sim, addr, client, http_port):
+    """The state agrees with the current's sign (offset 104, JSON state and
+    charging), whether or not the BMS reports a state of its own."""
+    if sim.state()["packs"][0].get("current") is None:
+        return
+    for amps, word, reg in ((5, "charging", 1), (-5, "discharging", 2)):
+        sim.ctl("set %d current %d" % (addr, amps))
+
+        def agrees():
+            js = api_state(http_port)
+            pk = js and js["packs"][0]
+            rr = client.read_holding_registers(BASE + 104, 1, slave=1)
+            return pk and pk.get("current") is not None and abs(pk["current"] - amps) < 0.5 and \
+                pk.get("state") == word and pk.get(word) is True and not rr.isError() and rr.registers[0] == reg
+        c.ok(wait_until(agrees, 10), "%s: at %+d A the state is %s (JSON state and %s, register 104 = %d)" %
+             (proto, amps, word, word, reg))
+
+
+def implausible_checks(proto, sim, addr, client, http_port, gw, online):
+    """A valid frame carrying a value no battery has (a 5.5 V cell, else a
+    200 degC sensor) is never served.  The gateway's plausibility table
+    rejects the poll whole: counted on the wire, logged once with the value
+    and the frames in hex, the pack stale until the value is a battery's
+    again.  A driver that refuses the value itself (its framer or decoder
+    checks that range: sinowealth's cells, pylon-can's temperature) either
+    fails the poll or leaves the value absent: not served either."""
+    p = sim.state()["packs"][0]
+    if p["cells_mv"]:
+        bad, good, what, absurd = "cell 1 5500", "cell 1 auto", "cell 1 = 5.5 V", \
+            lambda pk: 5500 in (pk.get("cells_mv") or [])
+    elif p["temps_c"]:
+        bad, good, what, absurd = "temp 1 200", "temp 1 25", "temperature 1 = 200 degC", \
+            lambda pk: 200.0 in (pk.get("temps_c") or [])
+    else:
+        c.ok(True, proto + ": (no cell or sensor to make implausible)")
+        return
+    n0 = len(gw.text().splitlines())
+    g0 = (api_state(http_port) or {"packs": [{}]})["packs"][0].get("good_polls", 0)
+    sim.ctl("set %d %s" % (addr, bad))
+    seen, outcome = [], [None]
+
+    def settled():
+        js = api_state(http_port)
+        if not js:
+            return False
+        pk = js["packs"][0]
+        seen.append(absurd(pk))
+        if client.read_holding_registers(BASE, 1, slave=1).isError():
+            outcome[0] = "stale"
+        elif pk.get("online") and pk.get("good_polls", 0) > g0 + 4:
+            outcome[0] = "absent"  # polled again and again, the value left out
+        return outcome[0] is not None
+    c.ok(wait_until(settled, 15), proto + ": with %s the pack goes stale or the value is left out (%s)" %
+         (what, outcome[0]))
+    c.eq(sum(seen), 0, proto + ": %s is never served (%d reads of /api/state)" % (what, len(seen)))
+    js = api_state(http_port)
+    n = js["links"][0].get("implausible", 0) if js else 0
+    said = [l for l in gw.text().splitlines()[n0:] if "is not served" in l]
+    if n:
+        c.ok(js["packs"][0]["wire"].get("implausible", 0) == n, proto + ": %d implausible polls counted on the wire" % n)
+        c.ok(len(said) == 1 and what in said[0] and re.search(r"frames: [0-9a-f]{8,}", said[0]) is not None,
+             proto + ": logged once with the value and the frames in hex (%s)" % (said[-1][-160:] if said else None))
+    else:
+        c.ok(not said, proto + ": the driver refuses %s itself (its own range check): nothing reached the gate" % what)
+    sim.ctl("set %d %s" % (addr, good))
+    c.ok(wait_until(online, 15) is not None, proto + ": served again once plausible")
+
+
 def run_sim(proto, sim, port=None):
     addr = sim.state()["packs"][0]["address"]
     gw_port, http_port = free_port(), free_port()
@@ -210,6 +279,8 @@ poll_interval = 0.5
              proto + ": silent BMS -> exception")
         sim.ctl("fault %d none" % addr)
         c.ok(wait_until(online, 15) is not None, proto + ": recovers")
+        state_checks(proto, sim, addr, client, http_port)
+        implausible_checks(proto, sim, addr, client, http_port, gw, online)
     finally:
         client.close()
         gw.stop()

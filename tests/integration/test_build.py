@@ -1,11 +1,12 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: nice=5
 """The build configuration cannot go stale (Makefile: each build directory
 records its flags in build.flags), in a fresh copy of the tree (the files
 git knows, as the working tree has them; no build/):
 
-- `make SYSTEMD=0` builds a bmsgw without libsystemd; a plain `make` then
-  rebuilds it with libsystemd (what `make demo` on a fresh machine does: its
+- `make SYSTEMD=0` builds a bmsgw without libsystemd; a plain `make` (no
+  target: `all`, the daemon, the simulator and the tools) then rebuilds it with libsystemd (what `make demo` on a fresh machine does: its
   deps install libsystemd-dev, then make runs again), and `make install`
   installs that binary (sd_notify, a Type=notify unit) without building;
 - an unchanged configuration builds nothing;
@@ -95,8 +96,10 @@ def main():
         c.ok("-DHAVE_SYSTEMD" not in open(os.path.join(tree, "build", "build.flags")).read(),
              "build/build.flags records the flags (no -DHAVE_SYSTEMD)")
 
-        rc, out = make(tree, "build/bmsgw")
+        rc, out = make(tree)
         c.ok(rc == 0 and "build: new build flags, rebuilding" in out, "make: the new flags are noticed")
+        built = [f for f in ("bmsgw", "bmsgw-sim", "mbread", "mbbench") if os.path.exists(os.path.join(tree, "build", f))]
+        c.eq(built, ["bmsgw", "bmsgw-sim", "mbread", "mbbench"], "a plain make builds `all`, not only the flags")
         c.ok("gateway/main.c" in compiled(out) and "bms/daly.c" in compiled(out),
              "... and every object is compiled again (%d sources)" % len(compiled(out)))
         c.ok(links_systemd(exe), "make after make SYSTEMD=0: build/bmsgw links libsystemd")

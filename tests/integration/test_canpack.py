@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A battery's Pylontech LV CAN read listen only (protocol pylon-can), end to
 end without CAN hardware:
 

@@ -1,44 +1,50 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: nice=5
-"""Adding a brand is a checklist (README "Adding a protocol"): every protocol
-registered in bms/drivers.h must have its driver file, be listed by
-`bmsgw --help`, have a simulator responder the simulator lists (so
+"""Adding a brand is a checklist (bms/README.md "Adding a protocol"): every
+protocol registered in bms/drivers.h must have its driver file, be listed
+by `bmsgw --help`, have a simulator responder the simulator lists (so
 test_brands.py runs it end to end), a unit test, a fuzz target with seeds,
-an example configuration that `bmsgw --check` accepts, a README row and a
-row in register-map.md's protocol ids; a protocol spoken over a serial
-port also a probe for `bmsgw --detect` (`.probe` in its driver table), a
-row in bms/PROTOCOLS.md §27 and its cases in test_detect.py (its usual
-and an unusual rate and address).
+an example configuration that `bmsgw --check` accepts, a row in README's
+Supported BMSs table, an entry under PROTOCOLS in bmsgw-bms(7) and a row in
+register-map.md's protocol ids; a protocol spoken over a serial port also
+a probe for `bmsgw --detect` (`.probe` in its driver table), a row in
+bms/PROTOCOLS.md §27 and its cases in test_detect.py (its usual and an
+unusual rate and address).
 
-Adding an inverter protocol is one too (README "Adding an inverter
-protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must have its
-codec file defining inv_codec_<sym> with the row's name, a unit test
-(tests/unit/test_inv_<sym>.c: a BMS protocol may share the sym) that uses
-the codec, fuzzing (fuzz_inv_can.c runs every CAN protocol of the list;
-an RS485 one has its own target), test_inverter.py configuring it, an
-example configuration that --check accepts, a README bullet and a row in
-its "Which inverter" table, a PROTOCOLS.md section and the name in
+Adding an inverter protocol is one too (gateway/README.md "Adding an
+inverter protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must
+have its codec file defining inv_codec_<sym> with the row's name and the
+part of its row's kind (.can: frames, heard, limits; .rs485: scan, ours,
+answer), a unit test (tests/unit/test_inv_<sym>.c: a BMS protocol may share
+the sym) that uses the codec, fuzzing (fuzz_inv_can.c runs every CAN
+protocol of the list; an RS485 one has its own target), test_inverter.py
+configuring it, an example configuration that --check accepts, an entry
+under PROTOCOLS in bmsgw-inverters(7) and an inverter of its "Which
+inverter, which settings" whose settings start with it, a PROTOCOLS.md
+section and the name in
 bmsgw.ini(5).
 
 What a driver's table implies is asked of `bmsgw --check` itself, and must
 be in the documents and the tests: a protocol that takes `control = true`
-is named where README's "MOSFET control" and bmsgw.ini(5)'s `control` list
+is named where bmsgw(8)'s MOSFET CONTROL and bmsgw.ini(5)'s `control` list
 them and is run by test_control.py (test_ble.py for one that exists only
 over Bluetooth), and no other protocol is named there; one that takes an
 `address` on a wire is in bmsgw.ini(5)'s `address` ranges and test_brands.py
-runs two of its packs on one bus; one that takes a ble:// port has a row in
-README's Bluetooth table, a case in test_ble.py and the hints --ble-scan
-knows it by (ble_hints); and the man pages' lists of protocols are the
-driver table's (`make man`).
+runs two of its packs on one bus; one that takes a ble:// port has an entry
+under "Protocols over Bluetooth" in bmsgw-bms(7), a case in test_ble.py and
+the hints --ble-scan knows it by (ble_hints); and the man pages' lists of
+protocols are the driver table's (`make man`).
 
-Adding an output is one too (README "Adding an output"): every line of the
-service table in gateway/daemon/services.c must have its folder under
-gateway/ defining gw_svc_<sym> with a `held` hook, its room in layers.py's
-LAYERS between poll and daemon, its /api/state member in README's table and
-its folder in README's "Layout"; and every section its room reads
-(CONF_SEC_*) a subsection of bmsgw.ini(5), a mention in README, an
-integration test that configures it and its place in test_reload_keys.py's
-base configuration."""
+Adding an output is one too (gateway/README.md "Adding an output"): every
+line of the service table in gateway/daemon/services.c must have its
+folder under gateway/ defining gw_svc_<sym> with a `held` hook, its room in
+layers.py's LAYERS between poll and daemon, its /api/state member in
+bmsgw(8)'s /api/state entry and its folder in gateway/README.md's "Layout";
+and every section its room reads (CONF_SEC_*) a subsection of bmsgw.ini(5),
+a mention in README (its "Where to read on" table), an integration test
+that configures it and its place in test_reload_keys.py's base
+configuration."""
 import glob
 import os
 import re
@@ -56,11 +62,37 @@ def read(path):
         return f.read()
 
 
+def man(path):
+    """A man page's source with plain hyphens (\\- written as -)."""
+    return read(path).replace("\\-", "-")
+
+
+def man_part(text, head, end=r"^\.S[HS] "):
+    """The part of a page's source from the line `head` (a regular
+    expression, a whole line) to the next heading ("" when it is missing)."""
+    m = re.search(r"^%s\n" % head, text, re.M)
+    if not m:
+        return ""
+    e = re.compile(end, re.M).search(text, m.end())
+    return text[m.end():e.start() if e else len(text)]
+
+
+def man_entry(text, name):
+    """Does the page part have a .TP entry whose tag is ".B name"?"""
+    return re.search(r"^\.TP\n\.B %s$" % re.escape(name), text, re.M) is not None
+
+
 def registry():
-    """The X(sym) entries of BMS_DRIVER_LIST, in order."""
+    """The X(sym) entries of BMS_DRIVER_LIST, in order, with the id each
+    line's comment gives: [(id, sym)] (id None where there is none)."""
     text = read("bms/drivers.h")
     m = re.search(r"#define BMS_DRIVER_LIST\(X\)(.*?)\n\n", text, re.S)
-    return re.findall(r"X\((\w+)\)", m.group(1)) if m else []
+    out = []
+    for line in (m.group(1).splitlines() if m else []):
+        x = re.search(r"X\((\w+)\)(?:\s*/\*\s*(\d+)\s*\*/)?", line)
+        if x:
+            out.append((int(x.group(2)) if x.group(2) else None, x.group(1)))
+    return out
 
 
 def listed(exe):
@@ -119,19 +151,25 @@ def inverter_confs():
 def check_inverters():
     rows = inverter_rows()
     c.ok(len(rows) >= 4, "CONF_INV_PROTOCOL_LIST lists the inverter protocols (%d)" % len(rows))
-    readme = read("README.md")
+    page = man("conf/bmsgw-inverters.7")
+    bullets = man_part(page, r"\.SH PROTOCOLS")
+    table = man_part(page, r"\.SS Which inverter, which settings")
     doc = read("gateway/inverter/PROTOCOLS.md")
-    man = read("conf/bmsgw.ini.5").replace("\\-", "-")
+    ini5 = man("conf/bmsgw.ini.5")
     test = read("tests/integration/test_inverter.py")
     fuzz = read("tests/fuzz/fuzz_inv_can.c")
     confs = inverter_confs()
-    table = readme[readme.find("**Which inverter, which settings.**"):]
-    table = table[:table.find("\n\n", table.find("|---"))]
     for sym, name, kind in rows:
         path = "gateway/inverter/%s.c" % sym
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
         c.ok(re.search(r"const struct inv_codec inv_codec_%s = \{[^}]*\.name = \"%s\"" % (sym, re.escape(name)),
                        src, re.S) is not None, "%s: %s defines inv_codec_%s named %s" % (name, path, sym, name))
+        m = re.search(r"const struct inv_codec inv_codec_%s = \{(.*?)\n\};" % sym, src, re.S)
+        body = m.group(1) if m else ""
+        part, other = (".can = {", ".rs485 = {") if kind == "CAN" else (".rs485 = {", ".can = {")
+        hooks = ("frames", "heard", "limits") if kind == "CAN" else ("scan", "ours", "answer")
+        c.ok(part in body and other not in body and all(re.search(r"\.%s = \w" % h, body) for h in hooks),
+             "%s: its codec fills %s (%s) and nothing of the other kind" % (name, part[:-4], ", ".join(hooks)))
         # test_inv_<sym>: a BMS protocol may have the same sym (pylon_can:
         # the inverter codec, and the battery read from its CAN bus)
         unit = "tests/unit/test_inv_%s.c" % sym
@@ -152,13 +190,12 @@ def check_inverters():
             [os.path.join(ROOT, BIN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
-        c.ok(re.search(r"^- \*\*`%s`\*\*" % re.escape(name), readme, re.M) is not None,
-             "%s: a bullet in README's Inverters" % name)
-        c.ok(re.search(r"^\|[^|\n]*\| `%s`" % re.escape(name), table, re.M) is not None,
-             "%s: a row of README's \"Which inverter\" table" % name)
+        c.ok(man_entry(bullets, name), "%s: an entry under PROTOCOLS in bmsgw-inverters(7)" % name)
+        c.ok(re.search(r"^Settings: \\fBprotocol = %s\\fP" % re.escape(name), table, re.M) is not None,
+             "%s: an inverter of bmsgw-inverters(7)'s \"Which inverter, which settings\" set to it" % name)
         c.ok(re.search(r"^## \d+[a-z]?\. %s:" % re.escape(name), doc, re.M) is not None,
              "%s: a section of gateway/inverter/PROTOCOLS.md" % name)
-        c.ok(re.search(r"^\.B %s$" % re.escape(name), man, re.M) is not None, "%s: bmsgw.ini(5) names it" % name)
+        c.ok(re.search(r"^\.B %s$" % re.escape(name), ini5, re.M) is not None, "%s: bmsgw.ini(5) names it" % name)
 
 
 def run_check(name, body):
@@ -194,16 +231,16 @@ def words_of(text):
 
 def check_implied(names):
     """The control, multi-drop and Bluetooth rows a driver's table implies."""
-    readme = read("README.md")
+    man8 = man("conf/bmsgw.8")
     ini5 = read("conf/bmsgw.ini.5").replace("\\-", "-").replace("\\(en", "-")
-    m = re.search(r"^It is off unless every layer allows it:(.*?)\n\n", readme, re.S | re.M)
-    readme_control = words_of(m.group(1)) if m else set()
+    m = re.search(r"^It is off unless every layer allows it:(.*?)^\.PP$", man_part(man8, r"\.SH MOSFET CONTROL"),
+                  re.S | re.M)
+    man8_control = words_of(m.group(1)) if m else set()
     m = re.search(r"^\.B control\nA boolean: true lets(.*?)^\.TP", ini5, re.S | re.M)
     ini_control = words_of(m.group(1)) if m else set()
     m = re.search(r"^\.B address\n0 to 255(.*?)^Protocols without an address", ini5, re.S | re.M)
     ini_address = words_of(m.group(1)) if m else set()
-    m = re.search(r"^## Bluetooth\n(.*?)^```", readme, re.S | re.M)
-    ble_table = m.group(1) if m else ""
+    ble_table = man_part(man("conf/bmsgw-bms.7"), r"\.SS Protocols over Bluetooth")
     test_control, test_ble, test_brands = (read("tests/integration/" + t) for t in
                                            ("test_control.py", "test_ble.py", "test_brands.py"))
     m = re.search(r"^MULTIDROP = \{(.*?)\}", test_brands, re.S | re.M)
@@ -214,8 +251,8 @@ def check_implied(names):
         if not c.ok(port is not None, "%s: --check takes a port of it" % name):
             continue
         control = accepted(name, port + "control = true\n")
-        named = (name in readme_control, name in ini_control)
-        c.eq(named, (control, control), "%s: %s in README's MOSFET control and bmsgw.ini(5)'s control" %
+        named = (name in man8_control, name in ini_control)
+        c.eq(named, (control, control), "%s: %s in bmsgw(8)'s MOSFET CONTROL and bmsgw.ini(5)'s control" %
              (name, "named" if control else "not named"))
         if control:
             runner = test_control if "tcp:" in port else test_ble
@@ -228,8 +265,7 @@ def check_implied(names):
              (name, "in" if addressed else "not in"))
         ble = "ble:" in port or accepted(name, "port = ble://AA:BB:CC:DD:EE:FF\n")
         if ble:
-            c.ok(re.search(r"^\| `%s` \|" % re.escape(name), ble_table, re.M) is not None,
-                 "%s: a row in README's Bluetooth table" % name)
+            c.ok(man_entry(ble_table, name), "%s: an entry under \"Protocols over Bluetooth\" in bmsgw-bms(7)" % name)
             c.ok(re.search(r'"%s"' % re.escape(name), test_ble) is not None, "%s: a case in test_ble.py" % name)
             c.ok(re.search(r"\.ble_hints = \w+", read("bms/%s.c" % sym)) is not None,
                  "%s: the hints --ble-scan knows it by (ble_hints)" % name)
@@ -255,9 +291,12 @@ def check_outputs():
     syms = service_rows()
     c.ok(len(syms) >= 6, "the service table lists the outputs (%d)" % len(syms))
     readme = read("README.md")
-    state_row = next((l for l in readme.splitlines() if l.startswith("| `/api/state` |")), "")
-    layout = readme[readme.find("## Layout"):]
-    man = read("conf/bmsgw.ini.5").replace("\\fI", "").replace("\\fP", "")
+    m = re.search(r"^\.TP\n\.I /api/state\n(.*?)^\.TP$", read("conf/bmsgw.8"), re.S | re.M)
+    state_entry = m.group(1) if m else ""
+    guide = read("gateway/README.md")
+    m = re.search(r"^## Layout\n+```\n(.*?)^```", guide, re.S | re.M)
+    layout = m.group(1) if m else ""
+    ini5 = read("conf/bmsgw.ini.5").replace("\\fI", "").replace("\\fP", "")
     keys_test = read("tests/integration/test_reload_keys.py")
     tests = {os.path.basename(p): read(os.path.relpath(p, ROOT))
              for p in glob.glob(os.path.join(ROOT, "tests/integration/test_*.py"))
@@ -280,9 +319,10 @@ def check_outputs():
         c.ok(room in at and at.get("poll", 99) < at[room] < at.get("daemon", -1),
              "%s: room %s in LAYERS (tests/tools/layers.py) above poll and below daemon" % (sym, room))
         c.ok(".held = " in body, "%s: a held hook (its section as it runs it, for /api/config)" % sym)
-        c.ok("`%s`" % name in state_row, "%s: its /api/state member `%s` in README's status table" % (sym, name))
+        c.ok("\\fB%s\\fP" % name in state_entry,
+             "%s: its /api/state member %s in bmsgw(8)'s /api/state entry" % (sym, name))
         c.ok(re.search(r"^  %s/ " % re.escape(room), layout, re.M) is not None,
-             "%s: gateway/%s/ in README's Layout" % (sym, room))
+             "%s: gateway/%s/ in gateway/README.md's Layout" % (sym, room))
         sects = set()
         for path in glob.glob(os.path.join(ROOT, "gateway", room, "*.c")):
             sects |= set(re.findall(r"\bCONF_SEC_([A-Z]+)\b", read(os.path.relpath(path, ROOT))))
@@ -291,9 +331,9 @@ def check_outputs():
              (sym, ", ".join(sorted(sects)) or "none"))
         for word in sorted(x.lower() for x in sects):
             head = re.compile(r"\[%s[\].]" % word)
-            c.ok(re.search(r"^\.SS \[%s[\].]" % word, man, re.M) is not None,
+            c.ok(re.search(r"^\.SS \[%s[\].]" % word, ini5, re.M) is not None,
                  "%s: [%s] has a subsection of bmsgw.ini(5)" % (sym, word))
-            c.ok(head.search(readme) is not None, "%s: README names [%s]" % (sym, word))
+            c.ok(head.search(readme) is not None, "%s: README names [%s] (Where to read on)" % (sym, word))
             users = sorted(t for t, text in tests.items() if head.search(text))
             c.ok(len(users) > 0, "%s: an integration test configures [%s] (%s)" % (sym, word, ", ".join(users[:3])))
             c.ok(re.search(r'\("%s[".]' % word, keys_test) is not None,
@@ -303,11 +343,15 @@ def check_outputs():
 def main():
     check_outputs()
     check_inverters()
-    syms = registry()
+    ids = registry()
+    syms = [sym for _, sym in ids]
     c.ok(len(syms) >= 10, "the registry lists the protocols (%d)" % len(syms))
+    c.ok(all(pid is not None for pid, _ in ids) and [pid for pid, _ in ids] == sorted(set(pid for pid, _ in ids)),
+         "every line of BMS_DRIVER_LIST gives its id, rising along the list (%s)" % [pid for pid, _ in ids])
     gw_list = listed("bmsgw")
     sim_list = listed("bmsgw-sim")
     readme = read("README.md")
+    bms_page = man_part(man("conf/bmsgw-bms.7"), r"\.SH PROTOCOLS")
     regmap = read("register-map.md")
     detect_test = read("tests/integration/test_detect.py")
     protocols_md = read("bms/PROTOCOLS.md")
@@ -317,7 +361,7 @@ def main():
         m = re.search(r"^protocol\s*=\s*([\w-]+)", read(os.path.relpath(path, ROOT)), re.M)
         if m:
             confs.setdefault(m.group(1), []).append(path)
-    for pid, sym in enumerate(syms, 1):
+    for pid, sym in ids:
         name = sym.replace("_", "-")
         c.ok(re.search(r"const struct bms_driver bms_%s_driver\b" % sym, read("bms/%s.c" % sym)) is not None
              if os.path.exists(os.path.join(ROOT, "bms/%s.c" % sym)) else False,
@@ -339,6 +383,7 @@ def main():
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
         c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None,
              "%s: a row in README's Supported BMSs table" % name)
+        c.ok(man_entry(bms_page, name), "%s: an entry under PROTOCOLS in bmsgw-bms(7) (what it decodes)" % name)
         c.ok(re.search(r"^\| %d \| %s \|" % (pid, re.escape(name)), regmap, re.M) is not None,
              "%s: protocol id %d in register-map.md" % (name, pid))
         if serial_protocol(name):

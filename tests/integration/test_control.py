@@ -1,10 +1,11 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: parts=5
 """MOSFET control end to end: the real bmsgw against the simulator of every
 protocol with control (daly, daly-modbus, jbd, jk, jk-pb), written to with
 pymodbus as Home Assistant's modbus switch does it (write_register), raw
 Modbus frames, and MQTT commands on a real Mosquitto; then the maintenance
-tunnel.  Each outcome of README.md "MOSFET control" is produced by the simulator
+tunnel.  Each outcome of bmsgw(8) "MOSFET CONTROL" is produced by the simulator
 (normal, refuse, noswitch, silent, stale) and checked on the wire, in the
 registers, in the simulator's state and in the log.  tests/run.sh runs it in
 parts, each with its share of the pieces below (harness.my_part)."""

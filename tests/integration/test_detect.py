@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""`bmsgw --detect PORT` end to end (issue 30, README "Which BMS is on this
-port?"), the real binary against the real simulator on ptys:
+# SPDX-License-Identifier: MIT
+"""`bmsgw --detect PORT` end to end (issue 30, bmsgw(8) "DETECTING A BMS"),
+the real binary against the real simulator on ptys:
 
 - every wired protocol's simulator (a pty whose rate matters:
   bmsgw-sim --strict-baud; nobody else holds it: --unheld) at its usual
@@ -24,6 +25,8 @@ port?"), the real binary against the real simulator on ptys:
   nothing is written to it; the daemon's port is exclusive (TIOCEXCL,
   flock);
 - exit codes 0 / 1 / 2, a silent port within the 15 s budget, -v.
+
+A failed check prints the stderr of every detector run of its case.
 
 The cases run side by side (each waits on timers, not on the CPU).
 """
@@ -128,10 +131,28 @@ class Sim:
                 self.p.wait()
 
 
+# the detector runs of the case this thread runs: a failed check of the case
+# prints their stderr (main)
+_runs = threading.local()
+
+
 def detect(port, *args, timeout=200):
     t0 = time.monotonic()
     r = subprocess.run([BMSGW, "--detect", port] + list(args), capture_output=True, text=True, timeout=timeout)
-    return r.returncode, r.stdout, r.stderr, time.monotonic() - t0
+    secs = time.monotonic() - t0
+    if getattr(_runs, "log", None) is not None:
+        _runs.log.append("bmsgw --detect %s %s -> exit %d, %.1f s; stderr:\n%s" %
+                         (port, " ".join(args), r.returncode, secs, r.stderr.rstrip()))
+    return r.returncode, r.stdout, r.stderr, secs
+
+
+def logged(job):
+    """Run a case; its checks and the stderr of every detector run it made."""
+    _runs.log = []
+    try:
+        return job(), _runs.log
+    finally:
+        _runs.log = None
 
 
 def sections(text):
@@ -250,8 +271,6 @@ def bms_case(proto, baud=None, packs=(), args=(), want_baud=None, want_addr=None
         res.append((ok and lost == 0, "%s: the simulator received only read requests: %s" % (what, summary)))
         st = json.loads(sim.ctl("stats"))
         res.append((st["writes"] == 0, "%s: no MOSFET write reached the pack" % what))
-        if rc != 0 or not ok:
-            res.append((True, "stderr of %s:\n%s" % (what, err)))
     finally:
         sim.stop()
     return res
@@ -698,11 +717,14 @@ def main():
     # the slow ones first, so that the pool ends together
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
-        futures = [ex.submit(j) for j in jobs]
+        futures = [ex.submit(logged, j) for j in jobs]
         for f in futures:
             try:
-                for ok, text in f.result():
+                res, runs = f.result()
+                for ok, text in res:
                     c.ok(ok, text)
+                    if not ok:  # every failed check says what the detector said
+                        print("\n".join("    " + line for run in runs for line in run.splitlines()))
             except Exception as e:  # noqa: BLE001 - a case that broke is a failure, with its reason
                 c.ok(False, "a case raised %r" % e)
     print("(%d cases, %.0f s, %d at a time)" % (len(jobs), time.monotonic() - t0, PARALLEL))

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Host names never block the loop.
 
 bmsgw runs in a private mount namespace (unshare -m) whose /etc/resolv.conf

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """File-descriptor exhaustion never makes bmsgw spin, flood its log or leave
 clients hanging.
 

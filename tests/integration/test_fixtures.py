@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: nice=5
 """The recorded frames of tests/fixtures/vectors.tsv, checked on their own:
 
@@ -7,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, Victron's key check byte and the set unused bits of the decrypted
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
   fixture cannot rot unnoticed;
@@ -31,9 +32,11 @@ from harness import ROOT, Checks  # noqa: E402
 from aes128 import victron_ctr  # noqa: E402
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
-FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron", "can")
+FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron", "can", "neey", "sok")
 CAN_FRAME = re.compile(r"^([0-7][0-9A-Fa-f]{2}|[01][0-9A-Fa-f]{7})#((?:[0-9A-Fa-f]{2}){0,8})$")
 HEX = re.compile(r"^[0-9a-fA-F]+$")
+# the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
+FAMILIES += ("litime", "tianpwr", "ej")
 
 
 def crc16_modbus(b):
@@ -118,6 +121,36 @@ def jk02_ok(b):
     return rest == b""
 
 
+def neey_ok(b):
+    """NEEY / Heltec over Bluetooth LE: a 55 AA 11 answer of the length its
+    bytes 6-7 announce, sum8 of all but the last two bytes, then 0xFF; or a
+    20-byte AA 55 11 request whose check byte is the sum or (the GW app's)
+    the XOR of bytes 0-17, then 0xFF."""
+    if b[:3] == b"\x55\xaa\x11":
+        return len(b) >= 20 and b[6] | b[7] << 8 == len(b) and sum(b[:-2]) & 0xFF == b[-2] and b[-1] == 0xFF
+    if b[:3] == b"\xaa\x55\x11" and len(b) == 20 and b[-1] == 0xFF:
+        x = 0
+        for v in b[:18]:
+            x ^= v
+        return b[18] in (sum(b[:18]) & 0xFF, x)
+    return False
+
+
+def crc8_maxim(b):
+    crc = 0
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8C if crc & 1 else crc >> 1
+    return crc
+
+
+def sok_ok(b):
+    """SOK / ABC-BMS over Bluetooth LE: a 20-byte CC answer or a 6-byte EE
+    request, CRC-8/MAXIM of all bytes but the last in the last."""
+    return ((len(b) == 20 and b[0] == 0xCC) or (len(b) == 6 and b[0] == 0xEE)) and crc8_maxim(b[:-1]) == b[-1]
+
+
 def jbd_ok(b):
     return (len(b) >= 7 and b[0] == 0xDD and b[-1] == 0x77 and len(b) == b[3] + 7 and
             (0x10000 - sum(b[2:-3])) & 0xFFFF == b[-3] << 8 | b[-2])
@@ -131,6 +164,30 @@ def pylon_ok(s):
     lchk = (-((lenid & 0xF) + (lenid >> 4 & 0xF) + (lenid >> 8 & 0xF))) & 0xF
     chk = (~sum(s[1:-4].encode()) + 1) & 0xFFFF
     return length >> 12 == lchk and len(s) == 13 + lenid + 4 and chk == int(s[-4:], 16)
+
+
+def litime_ok(b):
+    """00 00 n 01 cmd 55 AA ..., n + 4 bytes, the last the sum of the others."""
+    return (len(b) >= 8 and b[:2] == b"\x00\x00" and b[3] == 1 and b[5:7] == b"\x55\xaa" and
+            len(b) == b[2] + 4 and sum(b[:-1]) & 0xFF == b[-1])
+
+
+def tianpwr_ok(b):
+    """55 04 t AA (a request) or 55 14 t <16 bytes> AA: no checksum exists."""
+    return (len(b) == 4 and b[:2] == b"\x55\x04" and b[3] == 0xAA) or \
+        (len(b) == 20 and b[:2] == b"\x55\x14" and b[19] == 0xAA)
+
+
+def ej_ok(s):
+    """':' hex... '~': the length field (hex 6..9) is the frame's length, the
+    checksum the sum of the characters between ':' and it, XOR 0xFF."""
+    if not re.match(r"^:[0-9A-Fa-f]{12,}~$", s) or len(s) % 2:
+        return False
+    return int(s[7:11], 16) == len(s) and (sum(s[1:-3].encode()) & 0xFF) ^ 0xFF == int(s[-3:-1], 16)
+
+
+BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
+               "ej": ej_ok}
 
 
 def rows(c):
@@ -154,6 +211,8 @@ def wanted(family, frame):
     case, no spaces); None if the frame is malformed."""
     if family == "pylon":
         return [frame.lower()] if frame.startswith("~") else None
+    if family == "ej":
+        return [frame.lower()] if frame.startswith(":") else None
     if family == "can":
         # the frames as the test spells them: "ID#DATA ID#DATA ..."
         return [re.sub(r"\s+", "", frame).lower()] if all(CAN_FRAME.match(f) for f in frame.split()) else None
@@ -168,6 +227,8 @@ def wanted(family, frame):
 
 
 def checksum_ok(family, frame):
+    if family in BLE1_CHECKS:
+        return BLE1_CHECKS[family](frame)
     if family == "pylon":
         return pylon_ok(frame)
     if family == "can":
@@ -183,7 +244,7 @@ def checksum_ok(family, frame):
         return victron_ok(key, data)
     b = bytes.fromhex(frame)
     return {"daly": daly_ok, "modbus": modbus_ok, "jk4e57": jk_ok, "jkpb": jkpb_ok,
-            "jbd": jbd_ok, "jk02": jk02_ok}[family](b)
+            "jbd": jbd_ok, "jk02": jk02_ok, "neey": neey_ok, "sok": sok_ok}[family](b)
 
 
 def unit_literals():

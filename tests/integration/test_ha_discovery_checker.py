@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: nice=5
 """The Home Assistant discovery checker (tests/tools/ha_discovery.py) must
 pass good configs and catch every broken one, each by the rule meant to

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: parts=2
 """History end to end: the real bmsgw against the simulator with [history]
 and [http].

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The HTTP server end to end: the real bmsgw against the simulator with
 [http] and [history].
 

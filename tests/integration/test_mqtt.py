@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: parts=3
 """MQTT with Home Assistant discovery, against a real Mosquitto broker:
 

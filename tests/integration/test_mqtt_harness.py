@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The MQTT test harness (mqtt_harness.py) against a real Mosquitto:
 
 - a broker starts on a free port, ready without probe connections in its log;

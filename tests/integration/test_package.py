@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # run.sh: uses=/var/lib/bmsgw nice=5
 """Installation and packaging: make install / uninstall, the systemd unit,
 the man pages, make deb, and the package installed and removed with dpkg.
@@ -5,9 +6,12 @@ the man pages, make deb, and the package installed and removed with dpkg.
 - every key of conf__keys[] (conf/conf.c) is documented in bmsgw.ini(5) in
   its section, with its default, its largest value and its words; every
   option of `bmsgw --help` and every protocol in bmsgw(8) / bmsgw.ini(5);
-  both pages render without a groff warning;
-- `make install DESTDIR=...` installs exactly the expected files, never
-  overwrites a bmsgw.ini that exists, and `make uninstall` leaves only it;
+  every page (bmsgw(8), bmsgw.ini(5), the bmsgw-*(7) topic pages) renders
+  without a groff warning; bmsgw(8)'s SYSTEMD section shows lines of the
+  packaged unit, each of them in it;
+- `make install DESTDIR=...` installs exactly the expected files (every
+  page among them), never overwrites a bmsgw.ini that exists, and
+  `make uninstall` leaves only it;
 - `systemd-analyze verify` is silent on the unit (a prefix where the
   binary and the man pages really are, then the unit dpkg installed);
 - `make deb` builds a lintian-clean package of the normal build;
@@ -102,6 +106,12 @@ signal.signal(signal.SIGINT, on_signal)
 
 VERSION = re.search(r"^VERSION\s*:=\s*(\S+)", read(os.path.join(ROOT, "Makefile")), re.M).group(1)
 EXE = os.path.join(ROOT, BIN, "bmsgw")
+# the man pages of conf/: {section: [file names]}, bmsgw.8, bmsgw.ini.5 and the topic pages
+PAGES = {}
+for _f in sorted(os.listdir(os.path.join(ROOT, "conf"))):
+    _m = re.fullmatch(r"bmsgw[\w.-]*\.([1-9])", _f)
+    if _m:
+        PAGES.setdefault(_m.group(1), []).append(_f)
 
 
 # ------------------------------------------------------------------ man pages
@@ -210,7 +220,8 @@ def test_man_pages():
     for p in protos:
         c.ok(p in man8_text, "bmsgw(8) names protocol %s" % p)
 
-    for page in (man8, ini5):
+    c.ok(len(PAGES.get("7", [])) >= 3, "topic pages bmsgw-*(7): %s" % PAGES.get("7"))
+    for page in [os.path.join(ROOT, "conf", f) for fs in PAGES.values() for f in fs]:
         r = run(["groff", "-ww", "-man", "-z", page])
         if not c.ok(r.returncode == 0 and not r.stderr.strip(), "groff -ww -man: %s renders without warnings"
                     % os.path.basename(page)):
@@ -260,11 +271,13 @@ def test_make_install():
         show(r, "make")
         return
     examples = sorted(f for f in os.listdir(os.path.join(ROOT, "conf")) if f.endswith(".ini"))
-    want = {"usr/local/bin/bmsgw", "usr/local/share/man/man8/bmsgw.8", "usr/local/share/man/man5/bmsgw.ini.5",
-            "usr/local/lib/systemd/system/bmsgw.service", "usr/local/share/doc/bmsgw/README.md",
+    want = {"usr/local/bin/bmsgw", "usr/local/lib/systemd/system/bmsgw.service", "usr/local/share/doc/bmsgw/README.md", "usr/local/share/doc/bmsgw/LICENSE",
             "usr/local/share/doc/bmsgw/register-map.md", "usr/local/share/doc/bmsgw/PROTOCOLS.md",
             "usr/local/etc/bmsgw/bmsgw.ini"}
     want |= {"usr/local/share/doc/bmsgw/examples/" + f for f in examples}
+    want |= {"usr/local/share/man/man%s/%s" % (sec, f) for sec, fs in PAGES.items() for f in fs}
+    c.ok({"usr/local/share/man/man8/bmsgw.8", "usr/local/share/man/man5/bmsgw.ini.5"} <= want,
+         "the expected files hold bmsgw(8) and bmsgw.ini(5)")
     got = files_under(dest)
     c.eq(sorted(got - want), [], "make install: no file beyond the expected ones")
     c.eq(sorted(want - got), [], "make install: every expected file")
@@ -345,9 +358,9 @@ def test_make_deb():
     listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
     c.ok(listing and all(" root/root " in l for l in listing), "every file is root:root")
     paths = {l.split()[-1].lstrip(".") for l in listing}
-    for p in ("/usr/bin/bmsgw", CONF, "/usr/share/man/man8/bmsgw.8.gz", "/usr/share/man/man5/bmsgw.ini.5.gz",
-              "/usr/share/doc/bmsgw/copyright", "/usr/share/doc/bmsgw/changelog.gz",
-              "/usr/share/doc/bmsgw/examples/bank.ini"):
+    pages = ["/usr/share/man/man%s/%s.gz" % (sec, f) for sec, fs in PAGES.items() for f in fs]
+    for p in ["/usr/bin/bmsgw", CONF, "/usr/share/doc/bmsgw/copyright", "/usr/share/doc/bmsgw/changelog.gz",
+              "/usr/share/doc/bmsgw/examples/bank.ini"] + pages:
         c.ok(p in paths, "package holds %s" % p)
     units = [p for p in paths if p.endswith("/systemd/system/bmsgw.service")]
     c.ok(len(units) == 1, "package holds the unit: %s" % units)
@@ -359,13 +372,13 @@ def test_make_deb():
          "the binary is stripped (no debug sections, no symbol table)")
     if units:
         check_unit(x + units[0], "/usr/bin", "/etc", True)
-        # README shows the key lines of the shipped unit
-        readme = read(os.path.join(ROOT, "README.md"))
-        m = re.search(r"The unit is `conf/bmsgw.service.in`.*?```ini\n(.*?)```", readme, re.S)
-        shown = [l for l in (m.group(1).splitlines() if m else []) if l and not l.startswith(("#", "["))]
+        # bmsgw(8)'s SYSTEMD section shows the key lines of the shipped unit
+        man8 = read(os.path.join(ROOT, "conf/bmsgw.8"))
+        m = re.search(r"^\.SH SYSTEMD\n.*?^\.EX\n(.*?)^\.EE", man8, re.S | re.M)
+        shown = [roff_text(l) for l in (m.group(1).splitlines() if m else []) if l and not l.startswith(("#", "["))]
         lines = unit_lines(x + units[0])
-        c.ok(len(shown) >= 10, "README shows %d lines of the unit" % len(shown))
-        c.eq([l for l in shown if l not in lines], [], "every unit line README shows is in the packaged unit")
+        c.ok(len(shown) >= 10, "bmsgw(8) SYSTEMD shows %d lines of the unit" % len(shown))
+        c.eq([l for l in shown if l not in lines], [], "every unit line bmsgw(8) shows is in the packaged unit")
     ctl = os.path.join(TMP, "control")
     run(["dpkg-deb", "-e", deb, ctl])
     c.eq(read(os.path.join(ctl, "conffiles")).split(), [CONF], "conffiles: %s" % CONF)
@@ -398,6 +411,9 @@ def test_dpkg(deb):
     c.eq(r.stdout.strip(), "bmsgw " + VERSION, "/usr/bin/bmsgw --version")
     c.eq(run(["man", "-w", "bmsgw"]).stdout.strip(), "/usr/share/man/man8/bmsgw.8.gz", "man -w bmsgw")
     c.eq(run(["man", "-w", "bmsgw.ini"]).stdout.strip(), "/usr/share/man/man5/bmsgw.ini.5.gz", "man -w bmsgw.ini")
+    for f in PAGES.get("7", []):
+        name = f[:-2]
+        c.eq(run(["man", "-w", "7", name]).stdout.strip(), "/usr/share/man/man7/%s.gz" % f, "man -w 7 %s" % name)
     c.ok(os.path.isfile(CONF), "%s in place" % CONF)
     conff = run(["dpkg-query", "-W", "-f=${Conffiles}", "bmsgw"]).stdout.split()
     c.ok(CONF in conff, "dpkg-query lists %s as a conffile" % CONF)

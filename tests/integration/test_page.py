@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The status page in headless Chromium (Debian's chromium + chromium-driver,
 driven with Debian's python3-selenium), against the real bmsgw and the
 simulator:

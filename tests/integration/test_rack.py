@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Rack and wall batteries end to end (the real gateway against the bundled
 simulator, with pymodbus, a real Mosquitto broker and /api/state):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Live reload on SIGHUP, end to end, with one Modbus client connected
 throughout (one TCP connection, never reopened):
 
@@ -11,7 +12,9 @@ throughout (one TCP connection, never reopened):
 - add a [bank]: its unit appears;
 - reload a broken file: the error (file:line) is logged, the running
   configuration stays exactly as it was;
-- change `listen`: the server moves to the new address.
+- change `listen`: the server moves to the new address;
+- a poll interval that makes a pack's cycle longer than stale_after is
+  warned of, with file:line.
 Prints the time each reload took to apply."""
 import os
 import re
@@ -133,6 +136,13 @@ def main():
         c.ok(conf3 != conf2, "(test) the poll interval was edited")
         line = reload(gw, conf3, n)
         c.ok("applied" in line, "the reload is applied")
+        c.ok("is not longer than this pack's poll cycle" not in "\n".join(gw.text().splitlines()[:n]),
+             "the start said nothing of stale_after (4 s, polls every 0.5 s)")
+        warned = [l for l in gw.text().splitlines()[n:] if "stale_after = 4 s" in l]
+        c.ok(len(warned) == 1 and "reload: %s:4: [pack.a]" % gw.conf in warned[0]
+             and "about 5.0 s" in warned[0],
+             "the reload warns that stale_after 4 s is not longer than pack a's new cycle, with file:line (%s)"
+             % (warned[0] if warned else "nothing logged"))
         r = conn.read(1)
         g1 = counters(r)[0]
         c.ok(g1 >= g0, "pack a kept its counters (%d >= %d)" % (g1, g0))

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Every key of every section, changed by SIGHUP, is in force afterwards.
 
 The keys come from `bmsgw --keys` (the key table, conf/conf.c), so a new
@@ -70,6 +71,7 @@ def base_conf(tmp, ports, ptys):
         ("inverter.p", {"protocol": "pylon-can", "port": "slcan://" + ptys["can2"], "source": "a"}),
         ("sunspec", {"serial": "ABC"}),
         ("rtu", {"port": ptys["rtu"]}),
+        ("soc", {}),
     ]
 
 
@@ -138,6 +140,7 @@ NEW = {
     ("inverter", "ver"): "0x21",
     ("sunspec", "serial"): "XYZ",
     ("rtu", "port"): lambda tmp, ports, ptys: ptys["rtu2"],
+    ("pack", "charge_efficiency"): "0.95",    # [soc]'s 0.75 by then is the middle of its range
 }
 EXPECT = {
     # shown as its fingerprint only (conf/keys.c): 32-bit FNV-1a of the 16 bytes

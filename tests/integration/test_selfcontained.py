@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: nice=5
 """The repository is self-contained: no tracked file names a file outside it.
 
@@ -29,7 +30,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Checks  # noqa: E402
 
-EXTS = ("md", "tsv", "ini", "c", "h", "py", "sh", "in", "5", "8")
+EXTS = ("md", "tsv", "ini", "c", "h", "py", "sh", "in", "5", "7", "8")
 
 # Names that look like files but are not files of this repository.  Keep it
 # short; each entry says why it is not one.
@@ -128,7 +129,7 @@ def missing_names(line, names):
     bad = []
     for tok in NAME.findall(line):
         base = tok.rsplit("/", 1)[-1]
-        if tok[-2:] in (".5", ".8") and not re.search(r"[A-Za-z]\.[58]$", tok):
+        if tok[-2:] in (".5", ".7", ".8") and not re.search(r"[A-Za-z]\.[578]$", tok):
             continue  # a number or a version ("1.5", "V2.8"), not a man page
         if not re.search(r"[A-Za-z]", base.rsplit(".", 1)[0]):
             continue  # "0.5", "3.in"

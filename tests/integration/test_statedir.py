@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # run.sh: uses=/var/lib/bmsgw
 """The automatic state directory end to end: the real bmsgw started by hand
 as root (no systemd, so no $STATE_DIRECTORY), with neither [history] file

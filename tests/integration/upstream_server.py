@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A Modbus TCP server (pymodbus) standing in for a PLC / inverter that
 receives bmsgw's upstream push.  usage: upstream_server.py PORT
 It holds 65536 holding registers for any unit id; tests read back what was

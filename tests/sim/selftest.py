@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # run.sh: parts=4
 """Self-test of bmsgw-sim.  Usage: selftest.py [PATH-TO-bmsgw-sim]
 
@@ -51,7 +52,7 @@ def check(cond, what):
         failures += 1
 
 
-def measured(attempt, good, tries=3):
+def measured(attempt, good, tries=8):
     """The first of up to `tries` results of attempt() that is good(): for a
     measurement of when bytes arrive, which a reader the machine did not run
     in time can only spoil (pieces read together, read late), never fake."""
@@ -1324,7 +1325,9 @@ def test_pylon_can():
     sim.ctl("set 1 junk 0")
     sim.ctl("fault 1 badsum 1")
     data, _ = collect(w, 1.2)
-    bad = [line for line in data.decode().split("\r") if line.startswith("t") and line[4] == "9"]
+    # the last piece may be a line the window cut short: only whole lines count
+    bad = [line for line in data.decode(errors="replace").split("\r")[:-1]
+           if line.startswith("t") and len(line) > 4 and line[4] == "9"]
     check(len(bad) >= 5, "pylon-can: badsum -> impossible DLC digits (%d lines)" % len(bad))
     check(sim.ctl("set 1 nolisten 1") == "ok", "pylon-can: set nolisten")
     data, *_ = w.xfer(b"C\rL\r", quiet=0.1, first=0.3)

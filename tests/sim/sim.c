@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim.c - bmsgw-sim: main, command line, transports, pacing, control.
  *
  *   bmsgw-sim --protocol daly (--tcp HOST:PORT | --pty PATH) [--baud N]
@@ -161,6 +162,7 @@ static void usage(FILE *f)
 	        "usage: bmsgw-sim --protocol NAME (--tcp HOST:PORT | --pty PATH) [--baud N]\n"
 	        "                 [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]\n"
 	        "                 [--latency MS|MIN-MAX]\n"
+	        "       bmsgw-sim --trace DAYS [--step S] [--seed N] [--pack SPEC]\n"
 	        "  --protocol NAME     protocol spoken by the packs:");
 	for (size_t i = 0; i < NPROTOCOLS; i++)
 		fprintf(f, " %s", protocols[i]->name);
@@ -176,7 +178,8 @@ static void usage(FILE *f)
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
 	        "                      nolisten=0|1 (pylon-can)\n"
 	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
-	        "                      current +5.0 A, capacity 100 Ah)\n"
+	        "                      current +5.0 A, capacity 100 Ah); model=lfp|nmc runs the\n"
+	        "                      battery model instead (README.md \"Battery model\": its keys)\n"
 	        "  --control HOST:PORT line-based control port (state, set, fault, stats, freeze, ...)\n"
 	        "  --seed N            seed of the random generator (default 1)\n"
 	        "  --static            the state does not move (like the control command `freeze`)\n"
@@ -185,6 +188,10 @@ static void usage(FILE *f)
 	        "  --strict-baud       pty: the master must set --baud on the pty; bytes at another\n"
 	        "                      rate are garbage to the BMS (and what it sends, to the master)\n"
 	        "  --unheld            pty: do not keep the slave open (nobody holds the port)\n"
+	        "  --trace DAYS        write DAYS of the battery model as a history CSV with its truth\n"
+	        "                      on stdout, as fast as it goes (--pack: its capacity, cells and\n"
+	        "                      model keys; --seed: the model's)\n"
+	        "  --step S            with --trace: seconds between rows (default 10)\n"
 	        "PORT 0 picks a free port; the real one is printed on stdout.\n");
 }
 
@@ -1216,6 +1223,54 @@ static void loop(const sigset_t *waitmask)
 	}
 }
 
+/* --trace DAYS [--step S] [--seed N] [--pack SPEC]: the battery model's
+ * trace on stdout (sim_trace.c); SPEC: capacity, cells and the model's
+ * keys (model=lfp is implied). */
+static int trace_mode(const char *days_s, const char *step_s, const char *spec, int nspecs,
+                      unsigned long long seed)
+{
+	struct sim_model_cfg c;
+	char *end, *copy = strdup(spec), *save = NULL;
+	if (!days_s)
+		die_usage("%s", "--step goes with --trace DAYS");
+	if (nspecs > 1)
+		die_usage("%s", "--trace takes one --pack");
+	double days = strtod(days_s, &end);
+	if (!*days_s || *end || !(days > 0 && days <= 3650))
+		die_usage("bad --trace '%s' (want days, 0 < DAYS <= 3650)", days_s);
+	double step = step_s ? strtod(step_s, &end) : 10;
+	if (step_s && (!*step_s || *end || !(step >= 1 && step <= 86400)))
+		die_usage("bad --step '%s' (want seconds, 1..86400)", step_s);
+	sim_model_defaults(&c);
+	c.on = 1;
+	c.seed = seed;
+	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		int bad = !eq;
+		if (eq) {
+			*eq = '\0';
+			if (strcmp(tok, "capacity") == 0 || strcmp(tok, "cells") == 0) {
+				double v = strtod(eq + 1, &end);
+				bad = !eq[1] || *end || !(v >= 1 && v <= (tok[1] == 'a' ? 100000 : SIM_MODEL_CELLS));
+				if (tok[1] == 'a')
+					c.rated_ah = v;
+				else
+					c.cells = (int)v;
+			} else {
+				bad = sim_model_set(&c, tok, eq + 1) != 0;
+			}
+		}
+		if (bad)
+			die_usage("--trace --pack: bad or unknown '%s%s%s'", tok, eq ? "=" : "", eq ? eq + 1 : "");
+	}
+	free(copy);
+	if (sim_trace_write(&c, days, step, stdout) < 0) {
+		fprintf(stderr, "bmsgw-sim: --trace: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *proto_name = NULL, *tcp = NULL, *pty = NULL, *control = NULL;
@@ -1224,6 +1279,7 @@ int main(int argc, char **argv)
 	long baud = 0;
 	unsigned long long seed = 1;
 	int lat_lo = -1, lat_hi = -1;
+	const char *trace = NULL, *step = NULL;
 	static const struct option opts[] = {
 		{"protocol", required_argument, NULL, 'p'}, {"tcp", required_argument, NULL, 't'},
 		{"pty", required_argument, NULL, 'y'},      {"baud", required_argument, NULL, 'b'},
@@ -1231,6 +1287,7 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 's'},     {"static", no_argument, NULL, 'S'},
 		{"latency", required_argument, NULL, 'l'},
 		{"strict-baud", no_argument, NULL, 'B'},    {"unheld", no_argument, NULL, 'U'},
+		{"trace", required_argument, NULL, 'T'},    {"step", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -1278,6 +1335,12 @@ int main(int argc, char **argv)
 		case 'U':
 			S.unheld = 1;
 			break;
+		case 'T':
+			trace = optarg;
+			break;
+		case 'P':
+			step = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1290,6 +1353,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (trace || step)
+		return trace_mode(trace, step, nspecs ? specs[0] : "", nspecs, seed);
 	if (!proto_name)
 		die_usage("%s", "--protocol is required");
 	for (size_t i = 0; i < NPROTOCOLS; i++)

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim.h - bmsgw-sim: BMS simulator, shared declarations.
  *
- * The simulator is split in three parts:
+ * The simulator is split in these parts:
  *   sim.c       main, command line, transports (TCP, pty), pacing, control port
  *   sim_pack.c  the pack model: state, slow movement, `set`, JSON of the state
+ *   sim_model.c the battery model a pack may run instead (`model=lfp`), with
+ *               its truth; sim_trace.c writes a trace of it (--trace)
  *   sim_<p>.c   one protocol responder per file (sim_daly.c, ...)
  *
  * A protocol responder is one const struct sim_proto.  To add a protocol:
@@ -20,6 +23,7 @@
 #include <stdint.h>
 
 #include "../../bms/drivers.h" /* BMS_DRIVER_LIST only */
+#include "sim_model.h"
 
 #define SIM_MAX_PACKS 32
 #define SIM_MAX_CELLS 48 /* Daly: 16 frames x 3 cells */
@@ -93,7 +97,9 @@ struct sim_pack {
 	/* Bluetooth LE variants (pack options) */
 	int dialect;            /* daly-modbus: 0 the 0x81 map (wire), 0xD2 the D2 dialect;
 	                         * daren: 'K' KS48100 ('>' frames); pylon-can: 0 the V1.2
-	                         * set, 13 the V1.3 / Victron-style set */
+	                         * set, 13 the V1.3 / Victron-style set; neey (`layout`):
+	                         * 0 the v1 frames, 2 SW-2.0.0's v2; abc (`noprot`): 1 =
+	                         * C4 is not answered */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int refuse;             /* >= 0: a register-table BMS answers reads that start at
@@ -112,6 +118,9 @@ struct sim_pack {
 	/* fault injection */
 	enum sim_fault fault;
 	long fault_count;       /* requests left; < 0 = until `fault ADDR none` */
+	/* the battery model (model.cfg.on: `model=lfp|nmc`): it moves soc (the
+	 * BMS's), current (its sensor's), the cells and temperatures */
+	struct sim_model model;
 };
 
 /* Optional quantities of struct sim_view (has): what the protocol reports
@@ -130,6 +139,10 @@ enum {
 	SIM_HAS_BALANCE = 1u << 10,
 	SIM_HAS_CUR_LIMITS = 1u << 11, /* ccl_a, dcl_a */
 	SIM_HAS_VOLT_LIMITS = 1u << 12, /* cvl_v, dvl_v */
+	SIM_HAS_BALANCER = 1u << 13, /* an active balancer (neey): no pack current (`state`
+	                              * prints it null), bal_current, bal_status and
+	                              * cell_res_mohm instead */
+	SIM_HAS_BALANCING = 1u << 14, /* balancing, said as a whole */
 };
 
 /* The quantised values a protocol puts on the wire for one pack; the control
@@ -156,6 +169,10 @@ struct sim_view {
 	double ccl_a, dcl_a;    /* the current limits as a reader takes them (0 A
 	                         * where the protocol says the direction is off) */
 	double cvl_v, dvl_v;
+	int balancing;          /* SIM_HAS_BALANCING */
+	double bal_current;     /* SIM_HAS_BALANCER: A, as the balancer reports it */
+	int bal_status;         /* its operation status */
+	double cell_res_mohm[SIM_MAX_CELLS];
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */
@@ -260,6 +277,10 @@ struct sim_buf {
 void sim_buf_printf(struct sim_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_buf_num(struct sim_buf *b, double v, int decimals); /* JSON number, >= 1 decimal */
 void sim_buf_free(struct sim_buf *b);
+
+/* The truth of a pack that runs the battery model, as the members of its
+ * `state`: ,"truth":{...} (nothing for another pack). */
+void sim_truth_json(struct sim_buf *b, const struct sim_pack *p);
 
 /* Pack model (sim_pack.c). */
 void sim_pack_init(struct sim_pack *p, int address);

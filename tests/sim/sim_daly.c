@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_daly.c - Daly classic (0xA5) protocol, the BMS side.
  *
  * bms/PROTOCOLS.md §2.  Request and answer are 13 bytes:

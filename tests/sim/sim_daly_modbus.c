@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_daly_modbus.c - Daly H/K/M/S "new" protocol, the BMS side.
  *
  * bms/PROTOCOLS.md §3.  Modbus RTU framing with Daly's addresses: requests go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_daren.c - Daren / Basen DR-1363 and KS48100 (paceic, VER
  * 0x22, CID1 0x4A), the BMS side (bms/PROTOCOLS.md §8, §21).  Framing:
  * sim_pylonframe.c.  Encoded here; bms/ is deliberately not used.

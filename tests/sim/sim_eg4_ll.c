@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_eg4_ll.c - EG4-LL / LifePower4 V2 (Modbus RTU), the BMS side
  * (bms/PROTOCOLS.md §18, §23).  Framing: sim_mbslave.c.  Encoded here; bms/
  * is deliberately not used.

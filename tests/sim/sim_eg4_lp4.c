@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_eg4_lp4.c - EG4 LifePower4 (paceic v2.0, CID1 0x4A), the BMS
  * side (bms/PROTOCOLS.md §8, §20).  Framing: sim_pylonframe.c.  Encoded
  * here; bms/ is deliberately not used.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jbd.c - JBD / Xiaoxiang / LLT general protocol V4, the BMS side.
  *
  * bms/PROTOCOLS.md §7.  Request  DD A5|5A <reg> <len> <data> <chk16> 77,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jk.c - JK-Bx 0x4E57 protocol (GPS / UART-TTL port), the BMS side.
  *
  * bms/PROTOCOLS.md §5.  Frames:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jk_ble.c - JK BMS over Bluetooth LE ("JK02"), the BMS side
  * of the GATT link, as a fake BlueZ bridges it to a TCP port (writes to
  * FFE1 in, notifications of FFE1 out).

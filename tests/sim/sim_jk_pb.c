@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jk_pb.c - JK-PB inverter BMS on RS485, the BMS side.
  *
  * bms/PROTOCOLS.md §6.3 ("bus master" sub-protocol B).  A Modbus FC 0x10

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jkrecord.c - JK's 300-byte records, the BMS side (see
  * sim_jkrecord.h). */
 #include "sim_jkrecord.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jkrecord.h - the BMS side of JK's 300-byte little-endian
  * records, 55 AA EB 90 <type> <counter> ... <sum8 of 0..298>, shared by
  * sim_jk_pb.c (the RS485 status frame, bms/PROTOCOLS.md §6.3, which is the

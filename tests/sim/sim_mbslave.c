@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_mbslave.c - the Modbus RTU slave of the simulated register-
  * table BMSs (see sim_mbslave.h). */
 #include "sim_mbslave.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_mbslave.h - the Modbus RTU slave the simulated register-table
  * BMSs share (seplos3, eg4-ll, renogy, pace-modbus): request framing, CRC,
  * and reads served from a register image, each protocol giving only its

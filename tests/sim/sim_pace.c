@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pace.c - PACE BMS paceic v2.5, the BMS side
  * (bms/PROTOCOLS.md §8, §19).  Framing: sim_pylonframe.c; VER 0x25, CID1
  * 0x46.  Encoded here; bms/ is deliberately not used.

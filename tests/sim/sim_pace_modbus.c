@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pace_modbus.c - a PACE BMS with its RS485 port set to Modbus
  * (PACE "Modbus Protocol for RS485" V1.3), the BMS side (bms/PROTOCOLS.md
  * §18, §25).  Framing: sim_mbslave.c.  Encoded here; bms/ is deliberately

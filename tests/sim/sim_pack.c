@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pack.c - bmsgw-sim pack model: state, movement, `set`, JSON. */
 #include "sim.h"
 
@@ -160,6 +161,8 @@ void sim_pack_init(struct sim_pack *p, int address)
 		0xaf, 0xf4, 0xd0, 0x99, 0x5b, 0x7d, 0x1e, 0x17, 0x6c, 0x0c, 0x33, 0xec, 0xb9, 0xe7, 0x0d, 0xcd,
 	};
 	memcpy(p->key, test_key, sizeof(p->key));
+	sim_model_defaults(&p->model.cfg);
+	p->model.cfg.seed = (uint64_t)address;
 }
 
 /* 32 hex digits into 16 bytes; 0 or -1. */
@@ -282,12 +285,29 @@ int sim_pack_cell_mv(const struct sim_pack *p, int i)
 		return 0;
 	if (p->cell_pin_mv[i] >= 0)
 		return p->cell_pin_mv[i];
+	if (p->model.cfg.on)
+		return i < p->model.cfg.cells ? (int)lround(p->model.cell_v[i] * 1000) : 0;
 	long v = lround(CELL_BASE_MV + CELL_MV_PER_SOC * p->soc) + p->cell_offset_mv[i];
 	return v < 0 ? 0 : (int)v;
 }
 
+/* The battery model's second (or `speed` of its seconds). */
+static void model_tick(struct sim_pack *p)
+{
+	sim_model_run(&p->model, p->model.cfg.speed);
+	p->soc = sim_model_bms_soc(&p->model);
+	p->current = p->model.i_meas;
+	for (int i = 0; i < p->ntemps && i < SIM_MAX_TEMPS; i++)
+		p->temp_c[i] = (int)lround(p->model.temp_c) + i % 2;
+	p->life = (p->life + 1) & 0xFF;
+}
+
 void sim_pack_tick(struct sim_pack *p)
 {
+	if (p->model.cfg.on) {
+		model_tick(p);
+		return;
+	}
 	if (p->capacity_ah > 0)
 		p->soc += p->current / p->capacity_ah / 36.0;
 	if (p->soc > 100)
@@ -470,10 +490,24 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "24s") == 0 || strcmp(v, "32s") == 0;
 			if (ok)
 				p->layout24 = v[0] == '2';
+		} else if (strcmp(k, "layout") == 0 && strcmp(proto->name, "neey") == 0) {
+			ok = strcmp(v, "v1") == 0 || strcmp(v, "v2") == 0;
+			if (ok)
+				p->dialect = v[1] == '2' ? 2 : 0;
+		} else if (strcmp(k, "noprot") == 0 && strcmp(proto->name, "abc") == 0) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok)
+				p->dialect = (int)l;
 		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
 			ok = parse_key(v, p->key) == 0;
+		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "chins") == 0) {
+			ok = strcmp(v, "sf") == 0 || strcmp(v, "rt") == 0;
+			if (ok)
+				p->dialect = v[0] == 's' ? 'S' : 0;
 		} else if ((strcmp(k, "dialect") == 0 || strcmp(k, "nolisten") == 0) && proto->slcan) {
 			ok = set_can_key(p, k, v) == 0;
+		} else if ((ok = sim_model_set(&p->model.cfg, k, v)) <= 0) {
+			ok = ok == 0;
 		} else {
 			snprintf(err, errlen, "pack spec: unknown key '%s'", k);
 			rc = -1;
@@ -486,6 +520,13 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		}
 	}
 	free(copy);
+	if (rc == 0 && p->model.cfg.on) {
+		/* the model runs the pack: its rated capacity and cells are the pack's */
+		p->model.cfg.rated_ah = p->capacity_ah;
+		p->model.cfg.cells = p->ncells;
+		sim_model_init(&p->model, &p->model.cfg);
+		model_tick(p);
+	}
 	return rc;
 }
 
@@ -630,8 +671,7 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 {
 	sim_buf_printf(b, "{\"address\":%d,\"voltage\":", v->address);
 	sim_buf_num(b, v->voltage, 3);
-	sim_buf_printf(b, ",\"current\":");
-	sim_buf_num(b, v->current, 3);
+	json_opt(b, "current", v->current, !(v->has & SIM_HAS_BALANCER), 3);
 	json_opt(b, "soc", v->soc, v->has & SIM_HAS_SOC, 3);
 	json_opt(b, "remaining_ah", v->remaining_ah, v->has & SIM_HAS_REMAIN, 3);
 	json_opt(b, "capacity_ah", v->capacity_ah, v->has & SIM_HAS_CAPACITY, 3);
@@ -659,12 +699,36 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	sim_buf_printf(b, ",\"alarm_bytes\":[");
 	for (int i = 0; i < v->nalarm; i++)
 		sim_buf_printf(b, "%s%u", i ? "," : "", (unsigned)v->alarm[i]);
-	sim_buf_printf(b, "],\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld",
+	sim_buf_printf(b, "]");
+	if (v->has & SIM_HAS_BALANCING)
+		sim_buf_printf(b, ",\"balancing\":%s", v->balancing ? "true" : "false");
+	if (v->has & SIM_HAS_BALANCER) {
+		json_opt(b, "balance_current", v->bal_current, 1, 4);
+		sim_buf_printf(b, ",\"balancer_status\":%d,\"cell_res_mohm\":[", v->bal_status);
+		for (int i = 0; i < v->ncells; i++) {
+			sim_buf_printf(b, "%s", i ? "," : "");
+			sim_buf_num(b, v->cell_res_mohm[i], 3);
+		}
+		sim_buf_printf(b, "]");
+	}
+	sim_buf_printf(b, ",\"balance\":%llu,\"full16\":%d,\"junk\":%d,\"fault\":\"%s\",\"fault_count\":%ld",
 	               (unsigned long long)v->balance, p->full16, p->junk, sim_fault_name(p->fault),
 	               p->fault_count);
 	sim_buf_printf(b, ",\"chg_set\":%d,\"dsg_set\":%d,\"control\":\"%s\",\"protect\":\"%s\",\"writes\":%lu,"
-	               "\"writes_applied\":%lu}", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
+	               "\"writes_applied\":%lu", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
 	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
+	sim_truth_json(b, p);
+	sim_buf_printf(b, "}");
+}
+
+void sim_truth_json(struct sim_buf *b, const struct sim_pack *p)
+{
+	const struct sim_model *m = &p->model;
+	if (!m->cfg.on)
+		return;
+	sim_buf_printf(b, ",\"truth\":{\"soc\":%.3f,\"ah\":%.3f,\"capacity_ah\":%.3f,\"current\":%.3f,"
+	               "\"bms_soc\":%.3f,\"model_time\":%.0f}", sim_model_true_soc(m), m->q, sim_model_true_ah(m),
+	               m->i_true, sim_model_bms_soc(m), m->t);
 }
 
 void sim_can_json(struct sim_buf *b, const struct sim_pack *p)

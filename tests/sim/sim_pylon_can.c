@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pylon_can.c - a battery speaking Pylontech LV CAN V1.2 to its
  * inverter, as a Lawicel slcan adapter on that bus delivers it to a host
  * (bms/PROTOCOLS.md §26; gateway/inverter/PROTOCOLS.md §1 and §5).

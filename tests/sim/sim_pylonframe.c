@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pylonframe.c - Pylontech-style ASCII framing, BMS side.
  * See sim_pylonframe.h.  LENGTH = LCHKSUM << 12 | LENID with LCHKSUM =
  * -(sum of LENID's three nibbles) mod 16; CHKSUM = -(sum of the characters

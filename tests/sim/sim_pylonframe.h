@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pylonframe.h - the BMS side of the Pylontech-style ("paceic")
  * ASCII framing (bms/PROTOCOLS.md §8), shared by sim_pylontech.c,
  * sim_topbms.c, sim_seplos.c and sim_pace.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_pylontech.c - Pylontech US2000/US3000 RS485 protocol V3.3,
  * the BMS side (bms/PROTOCOLS.md §8, §9).  Framing: sim_pylonframe.c.
  *

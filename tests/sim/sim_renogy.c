@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_renogy.c - Renogy smart LiFePO4 (Modbus RTU V1.7), the BMS
  * side (bms/PROTOCOLS.md §18, §24).  Framing: sim_mbslave.c.  Encoded here;
  * bms/ is deliberately not used.

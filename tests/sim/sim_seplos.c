@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_seplos.c - Seplos V2 (EMU10xx/11xx), the BMS side
  * (bms/PROTOCOLS.md §8, §11).  Framing: sim_pylonframe.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_seplos3.c - Seplos V3 (XZH Modbus RTU), the BMS side
  * (bms/PROTOCOLS.md §18, §22).  Framing: sim_mbslave.c.  Encoded here; bms/
  * is deliberately not used.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_sinowealth.c - Sinowealth protocol of small Daly 3S-4S packs
  * ("BMStool"), the BMS side.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_topbms.c - TopBMS V1.7, the BMS side (bms/PROTOCOLS.md §8,
  * §10).  Framing: sim_pylonframe.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_vedirect.c - Victron VE.Direct TEXT protocol, the device side.
  *
  * A SmartShunt 500A/50mV with its aux input set to temperature: once a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_victron_ble.c - a Victron SmartShunt's Bluetooth LE
  * "Instant Readout" advertisements, as a fake BlueZ bridges them to a TCP
  * port: one record a second, unasked, in the framing the BLE transport

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make soak: bmsgw for SOAK_SECONDS (default 600) with every output live,
 and its health printed each minute.  Not part of make test.
 

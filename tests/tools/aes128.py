@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/tools/aes128.py - AES-128 (FIPS-197) in pure Python, for the tests
 that check Victron Instant Readout records without a crypto library
 (tests/integration/test_fixtures.py, tests/sim/selftest.py): one block

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench: Bluetooth LE figures, without a radio (the fake BlueZ of
 tests/ble on a private dbus-daemon, bridged to bmsgw-sim).  Figures, not
 assertions:
@@ -7,7 +8,12 @@ assertions:
   StartNotify, one JBD poll);
 - reconnect: from a dropped connection to fresh data again, N times;
 - Modbus latency (p50, p99, max) of a TCP serial pack and of the BLE pack
-  while the BLE link flaps (a disconnect every 0.3 s) for SECONDS.
+  while the BLE link flaps (a disconnect every 0.3 s) for SECONDS;
+- the first reading after start of a LiTime, a Tian Power and an E&J pack,
+  each alone (its own Connect, services, StartNotify and first poll: one
+  request for litime, six and the identity for tianpower, two for chins),
+  and of a NEEY balancer (device info, settings, cells) and a SOK (C0, C1,
+  C2, C4), in 20-byte notifications.
 
     BIN=build /usr/bin/python3 tests/tools/bench_ble.py [SECONDS]
 """
@@ -83,7 +89,31 @@ def main():
         fake.stop()
         sa.stop()
         st.stop()
+    try:
+        first_reading()
+    finally:
         bus.stop()
+
+
+def first_reading():
+    """The BLE protocols of issue 35: start to the first fresh reading of one
+    pack alone (its own Connect, services, StartNotify and first poll)."""
+    for proto, layout, name in (("litime", "litime", "L-12100BNNA70-A09683"), ("tianpower", "tianpower", "TP_1"),
+                                ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "sok", None)):
+        sim = Sim(protocol=proto)
+        kw = {"name": name} if name else {}
+        fake = T.Fake([T.device(T.MAC_A, sim, layout=layout, chunk=20, **kw)])
+        port = free_port()
+        t0 = time.monotonic()
+        gw = Gateway(T.gw_conf(port, [T.ble_pack("a", T.MAC_A, proto)], extra="log_level = warn\n"), port)
+        try:
+            ok = wait_until(lambda: T.online(port, 1), 30, step=0.005)
+            print("ble: %s first fresh data %.0f ms after start%s" % (proto, (time.monotonic() - t0) * 1000,
+                                                                        "" if ok else " (NOT ONLINE)"))
+        finally:
+            gw.stop()
+            fake.stop()
+            sim.stop()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/bench_decode.c - decoder throughput for `make bench`: whole
  * polls (framer + decoder + register encoding) per second, per driver, on
  * the recorded frames of a full answer (tests/fixtures/vectors.tsv; built
  * answers where no capture of a block exists), and the cost of one poll.
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
- * parser of gateway/wire/slcan.c, the records, the decoder). */
+ * parser of gateway/wire/slcan.c, the records, the decoder).  The
+ * Bluetooth LE ones (litime, tianpower, chins) as their notifications'
+ * bytes: the framer sees the same stream. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,32 +25,35 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One step: feed wire from *off until handle() says BMS_OK; 0, or -1. */
+/* run_step(): handle() on each frame, until one ends the step. */
+struct stepping {
+	const struct bms_driver *d;
+	struct bms_poll *poll;
+	int rc;
+};
+
+static enum bms_frame_next step_take(void *ctx, const uint8_t *f, size_t n)
+{
+	struct stepping *st = ctx;
+	st->rc = st->d->handle(st->poll, f, n);
+	return st->rc == BMS_OK || (st->rc < 0 && st->rc != BMS_E_UNEXPECTED) ? BMS_FRAME_STOP : BMS_FRAME_MORE;
+}
+
+/* One step: feed wire from *off in 13-byte reads, each framed by the
+ * daemon's loop (bms_frames()), until handle() says BMS_OK; 0, or -1. */
 static int run_step(const struct bms_driver *d, struct bms_poll *poll, struct bms_rx *rx, const uint8_t *wire,
 		    size_t n, size_t *off)
 {
-	int rc = BMS_MORE;
-	while (rc != BMS_OK) {
-		size_t fl = 0;
-		enum bms_scan s = d->scan(poll, rx->buf, rx->len, &fl);
-		if (s == BMS_SCAN_NEED) {
-			if (*off >= n)
-				return -1;
-			size_t chunk = n - *off < 13 ? n - *off : 13;
-			bms_rx_feed(rx, wire + *off, chunk);
-			*off += chunk;
-			continue;
-		}
-		if (s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) {
-			bms_rx_consume(rx, fl);
-			continue;
-		}
-		rc = d->handle(poll, rx->buf, fl);
-		bms_rx_consume(rx, fl);
-		if (rc < 0 && rc != BMS_E_UNEXPECTED)
+	struct stepping st = { d, poll, BMS_MORE };
+	/* as the poller: framed after a read (an empty buffer holds no frame) */
+	while (!rx->len || !bms_frames(d, poll, rx, step_take, &st, NULL)) {
+		if (*off >= n)
 			return -1;
+		size_t chunk = n - *off < 13 ? n - *off : 13;
+		bms_rx_feed(rx, wire + *off, chunk);
+		*off += chunk;
 	}
-	return 0;
+	return st.rc == BMS_OK ? 0 : -1;
 }
 
 /* Feed `wire` (all answers back to back) through one poll of the pack at
@@ -163,12 +169,75 @@ static const struct bench_case cases[] = {
 	{ "pace-modbus", &bms_pace_modbus_driver, 1, false,
 		"01034afb2e14c8004c00631db02710271001410000000000000e000003000000000cf80cf90cfa0cfb0c"
 		"fc0cfd0cfe0cff0d000d010d020d030d040d050d060d0700fb00fcffcb00fe013100dd4170", false },
+	/* LITIME-01: the 0x13 status, one 105-byte answer (Bluetooth LE) */
+	{ "litime", &bms_litime_driver, 0, false,
+		"000065019355aa0046660000bc670000f50cf70cfc0cfb0cf80cf20cfa0cf50c0000000000000000"
+		"000000000000000065faffff17001600feff00000000e91a04290000000000000000000000000000"
+		"00000000000000000000410064000000030000005f010000a2", false },
+	/* TIANPWR-04, -03, -05, -06, -07, -08: 0x84, 0x83, 0x85, 0x87, 0x88, 0x89
+	 * (the identity known) */
+	{ "tianpower", &bms_tianpower_driver, 0, false,
+		"551484100459d8364800000000000000000000aa" "551483003c1472011800e600f0000030300064aa"
+		"55148508230000000000000000000000000000aa" "55148700e600e600e600e60000000000000000aa"
+		"5514880cc10cd50cd20cd50cc80cd40cc80cd2aa" "5514890cc80cc80cc70cc70cc10cc30cca0cc8aa", false },
+	/* EJ-01, EJ-02: RT and CAP, ASCII */
+	{ "chins", &bms_chins_driver, 0, true,
+		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"
+		"0000000000000248424242F0000000000000000001AB~:009031001E00000002000A000AD8~", false },
+		"fc0cfd0cfe0cff0d000d010d020d030d040d050d060d0700fb00fcffcb00fe013100dd4170", false },	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
+	 * layout) and the cell frame after them, every later one only the first
+	 * cell frame, as a streaming balancer's poll does (300 bytes) */
+	{ "neey", &bms_neey_driver, 0, false,
+		"55aa110102002c01df1799544028a454409da6544062a55440eda25440b2a154409da65440eda25440d8"
+		"a7544077a054403d9f544028a454409da6544062a5544077a054409da654400000000000000000000000"
+		"00000000000000000000000000000000000000000061e1263e1c0a4a3ea486463ea9cd313eb0bb353e6a"
+		"bf253e30da1e3ef88f203e93e6233e8517283ecddc233ef3a0353ee9463d3e24f93d3ed27b3a3ed29e41"
+		"3e000000000000000000000000000000000000000000000000000000000000000063a3544263a3544000"
+		"106c3a08000f05939b03400bd7d3410bd7d3410000000000000000000000000000000000000000000000"
+		"00003dee0300000000000000000000000000000000000000000000000000000000000000000000000000"
+		"00000000ccff55aa110104006400106f12833b0000004000004040010102180100000000000000000000"
+		"000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+		"0000000000000000000000000000000000000000a5ff55aa110102002c01df1799544028a454409da654"
+		"4062a55440eda25440b2a154409da65440eda25440d8a7544077a054403d9f544028a454409da6544062"
+		"a5544077a054409da6544000000000000000000000000000000000000000000000000000000000000000"
+		"0061e1263e1c0a4a3ea486463ea9cd313eb0bb353e6abf253e30da1e3ef88f203e93e6233e8517283ecd"
+		"dc233ef3a0353ee9463d3e24f93d3ed27b3a3ed29e413e00000000000000000000000000000000000000"
+		"0000000000000000000000000063a3544263a3544000106c3a08000f05939b03400bd7d3410bd7d34100"
+		"0000000000000000000000000000000000000000000000003dee03000000000000000000000000000000"
+		"0000000000000000000000000000000000000000000000000000ccff", false },
+	/* the same with SW-2.0.0's v2 frames: NEEY-05, NEEY-06 (150 bytes), NEEY-05 */
+	{ "neey/v2", &bms_neey_driver, 0, false,
+		"55aa110102002c012294685140ecbd5140f2595140867e5140d953514049af51403bc5514049af5140e8"
+		"9651409e2b5140e1a1514070f8514057f25140019d514032a95140ded351400000000000000000000000"
+		"00000000000000000000000000000000000000000059dbad3df737a43df228923da8a09f3dd1b4a83d6a"
+		"56893d83c39f3d2c549e3db6fa9d3d71e8a53d48d3913d43dea23d7c3b963d57739f3d39eeb43d602c98"
+		"3d0000000000000000000000000000000000000000000000000000000000000000fd9d5142fd9d514000"
+		"d24c3c0b090f050266e000c13ca701406891e14152b8e0413333fb41b29d77420000a043316831433dc2"
+		"5d420000a04300000000c08cab4000000000000000000000000000000000000000000000000000400200"
+		"0000000005ff55aa11010400960002100000a043a69b443b6f12833a99995940eb515840000000419a99"
+		"694033336340666626409a9939400000803f3333333f0000004000002a4305002c010000484305007800"
+		"0000c843e803780000004844f40100000000704200004842000000c00000004000007042000048420000"
+		"20c10000a0c0010101010000000000000000000000000000000000006bff55aa110102002c0122946851"
+		"40ecbd5140f2595140867e5140d953514049af51403bc5514049af5140e89651409e2b5140e1a1514070"
+		"f8514057f25140019d514032a95140ded351400000000000000000000000000000000000000000000000"
+		"00000000000000000059dbad3df737a43df228923da8a09f3dd1b4a83d6a56893d83c39f3d2c549e3db6"
+		"fa9d3d71e8a53d48d3913d43dea23d7c3b963d57739f3d39eeb43d602c983d0000000000000000000000"
+		"000000000000000000000000000000000000000000fd9d5142fd9d514000d24c3c0b090f050266e000c1"
+		"3ca701406891e14152b8e0413333fb41b29d77420000a043316831433dc25d420000a04300000000c08c"
+		"ab40000000000000000000000000000000000000000000000000004002000000000005ff", false },
+	/* SOK-01 + SOK-03 (C1), SOK-01, SOK-04, SOK-05, SOK-06 (C2, 8 cells),
+	 * aiobmsble's F9 (C4): the 7 frames of a poll, 140 bytes */
+	{ "abc", &bms_abc_driver, 0, false,
+		"ccf0a26b00000000a08601409e01070063000021ccf201010114000000000000000200000000007fccf0"
+		"a26b00000000a08601409e01070063000021ccf3170312006400000100000000000000000036ccf40172"
+		"0d0002a80d00032f0d0004880d00008bccf405810d0006650d00071f0d00085c0d000033ccf900000000"
+		"00000000000000000000000000ed", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
 static int bench(const struct bench_case *c, double seconds)
 {
-	static uint8_t wire[2048];
+	static uint8_t wire[4096];
 	size_t n = c->text ? strlen(c->wire) : hex(c->wire, wire, sizeof(wire));
 	if (c->text)
 		memcpy(wire, c->wire, n);

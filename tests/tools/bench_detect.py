@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""make bench: how long `bmsgw --detect` takes (README "Which BMS is on this
-port?").
+# SPDX-License-Identifier: MIT
+"""make bench: how long `bmsgw --detect` takes (tests/README.md, "How long
+--detect takes"; bmsgw(8) "DETECTING A BMS").
 
 - the time to identify each protocol spoken on a serial port, its
   simulator at its default rate and address on a pty whose rate matters

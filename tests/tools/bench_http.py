@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench: Modbus latency while the status page is busy and the history
 is written to a slow disk.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench: the inverter outputs' timing.
 
 The real bmsgw with [limits] and a simulated JK-PB pack (TCP), a pylon-can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/bench_limits.c - cost of the charge limit engine for `make
  * bench`: ns per gw_limits_step() of one 16-cell pack replaying a charge
  * cycle (bulk with the cell over-voltage rule, absorption, float, rebulk,

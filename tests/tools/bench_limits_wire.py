@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench: from a cell over-voltage on the BMS wire to CCL = 0 in the
 registers.
 

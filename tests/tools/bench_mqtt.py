@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench, MQTT part: 16 simulated packs polled every second, each
 state published after every good poll to a real Mosquitto.  Reports the
 publish latency (from the end of the poll, as bmsgw's debug log stamps it,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench: the Modbus RTU server's turnaround, at 9600 and 115200 bit/s.
 
 The real bmsgw with [rtu] on one end of a socat pty pair and a simulated

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """make bench, wire part: for every protocol, up to 16 simulated packs on one
 RS485 bus (a pty, bytes paced at the protocol's default baud, each answer
 after the simulator's default BMS latency), polled by bmsgw as fast as the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A tiny DNS server for the tests, on UDP and TCP port 53 of one address.
 
   dnsd.py ADDRESS --swallow          read every query and never answer (a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Functions fit a screen: no function in gateway/ or conf/ longer than
 LIMIT lines (from its first line to its closing brace).
 

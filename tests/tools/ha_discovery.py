@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A checker of Home Assistant MQTT discovery configs.
 
     check(configs, known_topics=None, *, states=None, prefix="homeassistant",
@@ -46,8 +47,8 @@ Sources (cited again where each rule is encoded):
   DOMOTICZ   domoticz/domoticz hardware/MQTTAutoDiscover.cpp
              (allowed_components, the object ids it skips, CleanValueTemplate /
              GetValueFromTemplate, enabled_by_default read with asBool)
-  README     this repository's README.md, "MQTT and Home Assistant" (one
-             device per unit, availability_mode all)
+  MQTT-PAGE  this repository's conf/bmsgw-mqtt.7, HOME ASSISTANT DISCOVERY
+             (one device per unit, availability_mode all)
 """
 import datetime
 import json
@@ -297,7 +298,7 @@ RULES = {
     "unique-id": ("entities have a unique_id, unique across every config", "HA-MQTT"),
     "required": ("sensor and binary_sensor need state_topic; switch, button, number, select, text need "
                  "command_topic; select needs options", "HA-MQTT"),
-    "device": ("a device with identifiers (a non-empty list of strings) and a name", "HA-MQTT, README"),
+    "device": ("a device with identifiers (a non-empty list of strings) and a name", "HA-MQTT, MQTT-PAGE"),
     "device-consistent": ("configs naming one device identifier give it one name and via_device", "HA-MQTT"),
     "via-device": ("via_device names an identifier another config's device has", "HA-MQTT"),
     "origin": ("origin, when given (required for device discovery), is an object with a name", "HA-MQTT"),
@@ -319,7 +320,7 @@ RULES = {
                      "value_template}, not together with availability_topic; availability_mode all|any|latest",
                      "HA-MQTT"),
     "availability-mode": ("several availability topics come with availability_mode all or any (latest lets "
-                          "whichever spoke last decide)", "HA-MQTT, README"),
+                          "whichever spoke last decide)", "HA-MQTT, MQTT-PAGE"),
     "topic": ("state, command, availability and attribute topics are non-empty, without + or #", "HA-MQTT"),
     "topic-exists": ("state, availability and json_attributes topics are among the known topics", "HA-MQTT"),
     "template": ("templates have balanced {{ }} / {% %}, brackets and quotes, and read the payload "
@@ -360,7 +361,7 @@ SOURCES = {
     "HA-NAMING": "https://github.com/home-assistant/core/blob/dev/tests/components/mqtt/test_mixins.py, core PR #107188",
     "HA-ENERGY": "https://www.home-assistant.io/docs/energy/faq/",
     "DOMOTICZ": "domoticz/domoticz hardware/MQTTAutoDiscover.cpp",
-    "README": "README.md, MQTT and Home Assistant",
+    "MQTT-PAGE": "conf/bmsgw-mqtt.7, HOME ASSISTANT DISCOVERY",
 }
 
 

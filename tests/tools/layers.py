@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The layering check of gateway/ (README.md "Layout"), over the built objects.
+# SPDX-License-Identifier: MIT
+"""The layering check of gateway/ (gateway/README.md), over the built objects.
 
 Every defined symbol of an object under BIN/gateway/ belongs to the room
 (folder) of its source file; every undefined symbol an object uses is looked

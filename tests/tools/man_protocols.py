@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The man pages' lists of protocols, from the driver table.
 
     man_protocols.py BMSGW          rewrite the blocks of conf/bmsgw.8 and

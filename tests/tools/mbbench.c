@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/mbbench.c - Modbus TCP load generator for `make bench`.
  *   mbbench [-f FC] HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]
  * CLIENTS connections each send FC3 requests (-f 4: FC4) back to back (one outstanding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/mbbound.c - the loopback bound for `make bench`: the least a
  * single-threaded Modbus TCP server can do per request on this machine.
  *   mbbound HOST PORT

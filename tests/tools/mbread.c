@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/mbread.c - read holding registers with libmodbus (a real
  * Modbus client for the integration tests).
  *   mbread HOST PORT UNIT ADDR COUNT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/rtubench.c - Modbus RTU master for `make bench`: the
  * server's turnaround.
  *   rtubench DEVICE UNIT ADDR COUNT REQUESTS [FC]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/slcan_dump.c - print the frame sets of every CAN codec
  * (pylon-can, lux-can, sma-can; every extra) of a known battery (the B1 of
  * tests/unit/test_inv_pylon_can.c) as the slcan lines bmsgw writes to a serial
@@ -49,7 +50,7 @@ int main(void)
 	strcpy(b.manufacturer, "PYLON");
 	for (size_t d = 0; d < sizeof(codecs) / sizeof(codecs[0]); d++) {
 		unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
-		int n = inv_can_encode(codecs[d], &b, all, f, INV_CAN_MAX_FRAMES);
+		int n = inv_can_encode(codecs[d], &b, all, f, INV_CAN_MAX_FRAMES, NULL);
 		for (int i = 0; i < n; i++) {
 			int len = slcan_encode(&f[i], line, sizeof(line));
 			if (len < 0)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """tests/tools/slcan_pycan.py - an independent reader of bmsgw's CAN output.
 
 Builds tests/tools/slcan_dump.c (the pylon-can, lux-can and sma-can frame

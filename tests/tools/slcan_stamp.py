@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Stamp every slcan data frame that arrives on the test's end of a CAN pty:
 one line "MONOTONIC_TIME ID READ" per frame into OUT (ID in hex, READ the
 number of the read() that brought its end: frames of one read arrived

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tools/slowdisk.c - a slow disk for `make bench`, as an LD_PRELOAD
  * library: every fsync()/fdatasync() of a file whose path contains
  * SLOWDISK_MATCH (default "history") sleeps SLOWDISK_SYNC_MS (default 300)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/check.h - a tiny assertion helper; every test binary ends with
  * the line "N passed, N failed" and exits non-zero on a failure. */
 #ifndef TESTS_CHECK_H

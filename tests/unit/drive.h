@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/drive.h - the gateway's side of a serial link, for the unit
  * tests of the BMS drivers: bytes arrive in chunks the way read() returns
- * them, the driver's scan() finds frames in a struct bms_rx, handle() decodes
- * them, as gateway/poll/poller.c does; what happened is counted in a struct
+ * them into a struct bms_rx, the daemon's framing loop (bms_frames(), the
+ * driver's scan()) finds the frames, handle() decodes them, as
+ * gateway/poll/poller.c does; what happened is counted in a struct
  * drive_res.  Also a poll step by step (drain, answer, check) and a whole
  * poll from a list of answers, over a wire or over Bluetooth LE (the
  * transport fields of struct bms_poll), with the steps a driver says
@@ -39,56 +41,65 @@ static const size_t chunks_big[] __attribute__((unused)) = { 1000 };
 struct drive_res {
 	int ok, more, unexpected, err, last_err; /* handle() results; last_err: the last error */
 	int frames;                              /* frames handed to handle() */
-	size_t skipped;                          /* bytes scan() skipped (SKIP and BADSUM) */
+	size_t skipped;                          /* bytes dropped (SKIP, BADSUM, a framer bug's byte) */
 	int badsum;                              /* BADSUM results (checksum errors) */
-	int bad_scan;   /* scan() gave a length outside 1..len, or a frame failing DRIVE_FRAME_OK */
+	int bad_scan;   /* scan() gave a length outside 1..len (bms_frames() dropped a byte), or a
+	                 * frame failing DRIVE_FRAME_OK */
 	size_t done_at; /* listen-only: offset of the end of the block that completed the poll, 0 = never */
 	int nrc;                 /* handle() calls */
 	int rc[DRIVE_MAX_RC];    /* their results in order (the first DRIVE_MAX_RC) */
 };
 
-/* What the gateway does after every read(): scan and handle until NEED.  A
- * listen-only driver's poll is complete at BMS_OK: the poller stops there
- * (and drops what is left); returns true then. */
+/* drive_pump(): handle() on each frame bms_frames() finds. */
+struct drive_taking {
+	struct bms_poll *poll;
+	struct drive_res *r;
+	bool done;
+};
+
+static inline enum bms_frame_next drive_take(void *ctx, const uint8_t *f, size_t n)
+{
+	struct drive_taking *t = ctx;
+	struct drive_res *r = t->r;
+
+	if (!(DRIVE_FRAME_OK(f, n)))
+		r->bad_scan++;
+	r->frames++;
+	int rc = drv->handle(t->poll, f, n);
+	if (r->nrc < DRIVE_MAX_RC)
+		r->rc[r->nrc] = rc;
+	r->nrc++;
+	if (rc == BMS_OK) {
+		r->ok++;
+		if (drv->listen_only) {
+			t->done = true;
+			return BMS_FRAME_STOP;
+		}
+	} else if (rc == BMS_MORE) {
+		r->more++;
+	} else if (rc == BMS_E_UNEXPECTED) {
+		r->unexpected++;
+	} else {
+		r->err++;
+		r->last_err = rc;
+	}
+	return BMS_FRAME_MORE;
+}
+
+/* What the gateway does after every read(): the daemon's framing loop
+ * (bms_frames()), handle() on each frame.  A listen-only driver's poll is
+ * complete at BMS_OK: the poller stops there (and drops what is left);
+ * returns true then. */
 static inline bool drive_pump(struct bms_poll *poll, struct bms_rx *rx, struct drive_res *r)
 {
-	for (;;) {
-		size_t n = 0;
-		enum bms_scan sc = drv->scan(poll, rx->buf, rx->len, &n);
+	struct drive_taking t = { .poll = poll, .r = r };
+	struct bms_frame_counts c = { 0 };
 
-		if (sc == BMS_SCAN_NEED)
-			return false;
-		if (n < 1 || n > rx->len) {
-			r->bad_scan++;
-			return false;
-		}
-		if (sc == BMS_SCAN_SKIP || sc == BMS_SCAN_BADSUM) {
-			r->badsum += sc == BMS_SCAN_BADSUM;
-			r->skipped += n;
-			bms_rx_consume(rx, n);
-			continue;
-		}
-		if (!(DRIVE_FRAME_OK(rx->buf, n)))
-			r->bad_scan++;
-		r->frames++;
-		int rc = drv->handle(poll, rx->buf, n);
-		bms_rx_consume(rx, n);
-		if (r->nrc < DRIVE_MAX_RC)
-			r->rc[r->nrc] = rc;
-		r->nrc++;
-		if (rc == BMS_OK) {
-			r->ok++;
-			if (drv->listen_only)
-				return true;
-		} else if (rc == BMS_MORE) {
-			r->more++;
-		} else if (rc == BMS_E_UNEXPECTED) {
-			r->unexpected++;
-		} else {
-			r->err++;
-			r->last_err = rc;
-		}
-	}
+	bms_frames(drv, poll, rx, drive_take, &t, &c);
+	r->skipped += c.skipped;
+	r->badsum += (int)c.badsum;
+	r->bad_scan += (int)c.bad_scan;
+	return t.done;
 }
 
 /* Feed p[0..len) in chunks of the cycled sizes, pumping after each; adds to

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/inv_check.h - what the CAN codec tests share (test_inv_pylon_can.c,
  * test_inv_lux_can.c, test_inv_sma_can.c): a frame compared byte for byte with its
- * layout, the known battery B1, an inverter frame from hex. */
+ * layout, the limits a codec reports, the known battery B1, an inverter
+ * frame from hex. */
 #ifndef TESTS_UNIT_INV_CHECK_H
 #define TESTS_UNIT_INV_CHECK_H
 
@@ -39,6 +41,17 @@ static inline bool frame_is(const struct gw_can_frame *f, uint32_t id, const cha
 	CHECK(frame_is(&f_, id, hex)); \
 } while (0)
 #define FRAME_IS(c, id, b, hex) FRAME_X(c, 0, id, b, hex)
+
+/* The limits codec c reports for battery b (what its set carries) are
+ * ccl_da and dcl_da, in 0.1 A. */
+#define LIMITS_ARE(c, b, ccl_da, dcl_da) do { \
+	struct gw_can_frame s_[INV_CAN_MAX_FRAMES]; \
+	struct inv_encoded e_; \
+	CHECK(inv_can_encode(c, b, 0, s_, INV_CAN_MAX_FRAMES, &e_) > 0); \
+	CHECK(e_.limits); \
+	CHECK_EQ_INT(lroundf(e_.ccl_a * 10), ccl_da); \
+	CHECK_EQ_INT(lroundf(e_.dcl_a * 10), dcl_da); \
+} while (0)
 
 /* B1: 55.2 V / 50 A / 60 A / 46.4 V, SOC 81.6 %, SOH 97.4 %, 53.125 V,
  * -12.34 A, 24.56 degC, 100 Ah, 2 packs, alarms present and none. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/mb_check.h - helpers shared by the unit tests of the Modbus
  * register-table drivers (test_seplos3.c, test_eg4_ll.c, test_renogy.c,
  * test_pace_modbus.c): an independent encoder of answers (not

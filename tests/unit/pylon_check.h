@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/pylon_check.h - helpers shared by the unit tests of the
  * Pylontech-style ASCII drivers (test_pylontech.c, test_topbms.c,
  * test_seplos.c): an independent frame encoder (not bms/pylonframe.c, which

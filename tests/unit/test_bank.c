@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_bank.c - the bank unit's aggregation (gateway/model/bank.c,
- * gw_bank_aggregate), one test per rule of README "Banks of packs". */
+ * gw_bank_aggregate), one test per rule of bmsgw-bms(7) "The bank unit". */
 #include <math.h>
 #include <string.h>
 
@@ -169,6 +170,55 @@ static void test_empty(void)
 	CHECK_EQ_INT(o.online, 0);
 }
 
+/* An active balancer on the same cells as a BMS: its cells and sensors
+ * are the bank's like any pack's, but it gives no current, SOC or
+ * capacity, so the bank's are the BMS's alone (its missing capacity does
+ * not make the bank's unknown, it adds no 0 A). */
+static void test_balancer_beside_a_bms(void)
+{
+	struct bms_snapshot bms = pack(53.2f, 12.5f, 60, 280, 3320), bal;
+	memset(&bal, 0, sizeof(bal));
+	bal.present = BMS_HAS_VOLTAGE | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_BALANCER |
+		      BMS_HAS_BALANCING | BMS_HAS_CELL_RES;
+	bal.voltage = 53.16f;
+	bal.ncells = 4;
+	for (int i = 0; i < 4; i++)
+		bal.cell_mv[i] = (uint16_t)(3318 + i);
+	bal.ntemps = 2;
+	bal.temp_c[0] = bal.temp_c[1] = 26.5f;
+	bal.bal_current = 2.0f;
+	bms_snapshot_derive(&bal);
+	const struct bms_snapshot *f[] = { &bms, &bal };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, &o);
+	CHECK_EQ_INT(o.online, 2);
+	CHECK_NEAR(o.snap.current, 12.5, 1e-4);            /* the BMS's: not 12.5 + 0 of a second pack */
+	CHECK_NEAR(o.snap.power, 53.2 * 12.5, 0.01);
+	CHECK(o.snap.present & BMS_HAS_FULL);              /* the BMS's capacity is the bank's */
+	CHECK_NEAR(o.snap.full_ah, 280, 1e-4);
+	CHECK_NEAR(o.snap.remain_ah, 168, 1e-3);
+	CHECK_NEAR(o.snap.soc, 60, 1e-4);
+	CHECK_EQ_INT(o.snap.state, 1);
+	CHECK_EQ_INT(o.rb.min_mv, 3318);                   /* its cells count as cells */
+	CHECK_EQ_INT(o.rb.min_pack, 2);
+	CHECK_NEAR(o.snap.temp_c[1], 26.5, 1e-4);
+	CHECK(!o.rb.deviation);
+	/* the balancer alone: no current, SOC or capacity at all, nor a state */
+	const struct bms_snapshot *g[] = { NULL, &bal };
+	gw_bank_aggregate(g, 2, 1.0, &o);
+	CHECK_EQ_INT(o.online, 1);
+	CHECK(!(o.snap.present & (BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_FULL | BMS_HAS_REMAIN)));
+	CHECK_EQ_INT(o.snap.state, 0);
+	CHECK(o.snap.present & BMS_HAS_VOLTAGE);
+	/* a pack that gives a current but no capacity still makes it unknown */
+	struct bms_snapshot nocap = pack(53.1f, 1, 50, 100, 3300);
+	nocap.present &= ~(uint32_t)(BMS_HAS_FULL | BMS_HAS_REMAIN);
+	const struct bms_snapshot *h[] = { &bms, &bal, &nocap };
+	gw_bank_aggregate(h, 3, 1.0, &o);
+	CHECK(!(o.snap.present & BMS_HAS_FULL));
+	CHECK_NEAR(o.snap.current, 13.5, 1e-4);
+}
+
 int main(void)
 {
 	test_sums_and_weighted_soc();
@@ -179,5 +229,6 @@ int main(void)
 	test_cells_across_packs();
 	test_maxima();
 	test_empty();
+	test_balancer_beside_a_bms();
 	return check_report();
 }

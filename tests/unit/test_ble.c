@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_ble.c - the pure parts of Bluetooth LE: addresses
  * (conf_parse_mac), ble:// ports, keys and [ble] in the configuration, the
  * 16-bit form of a UUID and the --ble-scan classification. */
@@ -177,11 +178,45 @@ static void test_classify(void)
 	CHECK_STR(guess("JK-lookalike", NULL, 0x02E1, NULL), "victron-ble");
 }
 
+/* LiTime / Redodo / Power Queen, Tian Power and E&J (Chins, Lithtech,
+ * Supervolt): each by its names (aiobmsble's matchers, its advertisement
+ * samples), LiTime also by its company id 0x585A; none takes another
+ * brand's device, and the older LiTime serials go to E&J. */
+static void test_classify_ble1(void)
+{
+	static const char ffe0[] = "0000ffe0-0000-1000-8000-00805f9b34fb";
+	static const char nus[] = "6e400001-b5a3-f393-e0a9-e50e24dcca9e";
+	CHECK_STR(guess("L-12100BNNA70-A09683", ffe0, 0, NULL), "litime");
+	CHECK_STR(guess("R-24100BNN160-A00643", ffe0, 0, NULL), "litime");
+	CHECK_STR(guess("PQ-24100B-A00292", ffe0, 0, NULL), "litime");
+	CHECK_STR(guess("LT-12100BG-A07700", ffe0, 0, NULL), "litime");
+	CHECK_STR(guess("LT-24100B-A00473", ffe0, 0, NULL), "litime");
+	CHECK_STR(guess("SomeName", NULL, 0x585A, NULL), "litime");
+	CHECK_STR(guess("LT-12100BG-A06359", ffe0, 0x585A, NULL), "chins");
+	CHECK_STR(guess("LT-24100B-A00249", NULL, 0x585A, NULL), "chins");
+	CHECK_STR(guess("L-12V100AH-0902", NULL, 0, NULL), "chins");
+	CHECK_STR(guess("LT-12V-1544", NULL, 33384, NULL), "chins");
+	CHECK_STR(guess("V-12V200Ah-0215", NULL, 0, NULL), "chins");
+	CHECK_STR(guess("SV12V150224041", NULL, 33384, NULL), "chins");
+	CHECK_STR(guess("G-12V300Ah-0345", nus, 0, NULL), "chins");
+	CHECK_STR(guess("TP_123456", NULL, 0, NULL), "tianpower");
+	/* not theirs: the Fliteboard module without a checksum, NUS alone, a
+	 * JBD behind FF00 (Tian Power's service too), JK behind FFE0 (LiTime's) */
+	CHECK_STR(guess("libattU12E9", nus, 21320, NULL), "-");
+	CHECK_STR(guess("", nus, 0, NULL), "-");
+	CHECK_STR(guess("", "0000ff00-0000-1000-8000-00805f9b34fb", 0, NULL), "jbd");
+	CHECK_STR(guess("", ffe0, 0, NULL), "jk-ble");
+	CHECK_STR(guess("JK-B2A24S15P", ffe0, 0, NULL), "jk-ble");
+	CHECK_STR(guess("xiaoxiang BMS", NULL, 0, NULL), "jbd");
+	CHECK_STR(guess("SP05B2312190075", NULL, 0, NULL), "seplos3");
+}
+
 int main(void)
 {
 	test_mac();
 	test_conf();
 	test_uuid16();
 	test_classify();
+	test_classify_ble1();
 	return check_report();
 }

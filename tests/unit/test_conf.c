@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf.c - conf/: defaults, a full configuration, the example
  * files, and one test per error class with the line number it must name.
  * Runs from the repository root (the example files are opened as conf/...). */
@@ -593,6 +594,63 @@ static void test_can(void)
 	CHECK_STR(err, "");
 }
 
+/* conf_warnings(): a stale_after not longer than a pack's poll cycle (its
+ * interval, one answer with its retries, one answer's wait of each other
+ * pack on its wire) is said with file:line; the defaults are quiet, and so
+ * are the example files. */
+static char warned[4][CONF_ERR_MAX];
+static int nwarned;
+static void keep_warning(void *arg, const char *text)
+{
+	(void)arg;
+	if (nwarned < 4)
+		snprintf(warned[nwarned], sizeof(warned[0]), "%s", text);
+	nwarned++;
+}
+
+static int warnings_of(const char *text)
+{
+	nwarned = 0;
+	if (load(text) != 0) {
+		check_failed++;
+		fprintf(stderr, "FAIL %s: %s\n", __func__, err);
+		return -1;
+	}
+	return conf_warnings(&c, keep_warning, NULL);
+}
+
+static void test_warnings(void)
+{
+	CHECK_EQ_INT(warnings_of(ONE_PACK), 0); /* stale_after 30, cycle 5 + 1 x 3 */
+	int on_bus = 0;
+	CHECK_NEAR(conf_pack_cycle(&c, 0, &on_bus), 8.0, 1e-9);
+	CHECK_EQ_INT(on_bus, 1);
+	/* the trap of a long run: stale_after = 5 beside poll_interval = 5 */
+	CHECK_EQ_INT(warnings_of("[gateway]\nstale_after = 5\n\n" ONE_PACK), 1);
+	CHECK(strstr(warned[0], "t.ini:4: [pack.a]: stale_after = 5 s") != NULL);
+	CHECK(strstr(warned[0], "about 8.0 s") != NULL && strstr(warned[0], "at least 8 s") != NULL);
+	CHECK_EQ_INT(nwarned, 1);
+	/* two packs on one wire: each waits for the other's answer too */
+	const char *two = "[gateway]\nstale_after = 8.5\n"
+			  "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\n"
+			  "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\n"
+			  "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB1\n";
+	CHECK_EQ_INT(warnings_of(two), 2);
+	CHECK_NEAR(conf_pack_cycle(&c, 0, &on_bus), 9.0, 1e-9);
+	CHECK_EQ_INT(on_bus, 2);
+	CHECK_NEAR(conf_pack_cycle(&c, 2, &on_bus), 8.0, 1e-9);
+	CHECK(strstr(warned[0], "[pack.a]") != NULL && strstr(warned[1], "[pack.b]") != NULL);
+	/* a faster poll is fine with a short stale_after */
+	CHECK_EQ_INT(warnings_of("[gateway]\nstale_after = 5\n\n" ONE_PACK "poll_interval = 2\ntimeout = 0.5\n"), 0);
+	/* every example file is quiet */
+	const char *ex[] = { "conf/bmsgw.ini", "conf/bank.ini", "conf/demo.ini", "conf/limits.ini" };
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		nwarned = 0;
+		CHECK_EQ_INT(conf_load_file(ex[i], &c, err, sizeof(err)), 0);
+		CHECK_EQ_INT(conf_warnings(&c, keep_warning, NULL), 0);
+	}
+}
+
 int main(void)
 {
 	test_defaults();
@@ -605,6 +663,7 @@ int main(void)
 	test_all_or_nothing();
 	test_files();
 	test_can();
+	test_warnings();
 	if (check_failed == 0) {
 		CHECK_EQ_INT(conf_load_file("conf/serial-daly.ini", &c, err, sizeof(err)), 0);
 		conf_print_summary(&c, stdout);

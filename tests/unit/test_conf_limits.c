@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf_limits.c - [limits]: defaults, chemistry defaults and
  * overrides in either order, ranges, tables, the checks between keys, and
  * what --check prints of it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf_mqtt.c - the [mqtt] section and [gateway] state_file:
  * defaults, TLS files, the password file, and every error naming its line
  * and key. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf_outputs.c - [inverter.NAME], [sunspec] and [rtu]:
  * defaults, ports against the protocol and against the other sections,
  * sources, keys of the other kind of protocol, where the SunSpec block may

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_control.c - the MOSFET control step of the drivers:
  * the exact write frames the public captures and tested projects show, the
  * acknowledgements (and refusals) they answer with, and that the framers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_daemon.c - the daemon's helpers that need no loop:
  * folding of repeated log lines (gateway/core/log.c), numeric addresses that
  * never go to DNS (gateway/core/resolve.c) and the machine's tag

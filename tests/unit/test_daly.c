@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_daly.c - Daly legacy (0xA5) driver: the daly rows of
  * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
  * whole polls, broken input, and the same over Bluetooth LE (host 0x80,

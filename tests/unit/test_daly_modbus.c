@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_daly_modbus.c - Daly H/K/M/S Modbus-like driver: the modbus
  * rows of tests/fixtures/vectors.tsv through scan() + handle() fed in odd
  * chunks, whole polls through finish(), synthetic replies for what no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_daren.c - Daren / Basen DR-1363 and KS48100 driver: the
  * DAREN rows of tests/fixtures/vectors.tsv (0x42, 0x51, 0xB0 module 3 of a
  * DR48100JC-03-V2 pack; 0x47, 0x4F, 0x83, 0xB0 module 4 as answers no poll

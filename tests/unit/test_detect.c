@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_detect.c - `bmsgw --detect` without a port: every wired
  * driver's probe (its request is a read, its judge takes recorded answers
  * of tests/fixtures/vectors.tsv and refuses broken ones, echoes, an energy

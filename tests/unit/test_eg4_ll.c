@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_eg4_ll.c - EG4-LL (Modbus RTU) driver: the EG4LL rows of
  * tests/fixtures/vectors.tsv (the live block and the identity of a 51.2 V
  * 100 Ah pack at slave 2) through scan() + handle() fed in every chunking,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_eg4_lp4.c - EG4 LifePower4 driver: the EG4LP4 rows of
  * tests/fixtures/vectors.tsv (0x42, 0x44 and 0x51 of a live pack, the 0x42 /
  * 0x44 examples of EG4's document) through scan() + handle() fed in every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_history.c - [http] and [history] parsing, and the pure
  * parts of the history: the sample of a snapshot, the database path, the
  * times and durations of /api/history and --history-csv; the state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_lux_can.c - the lux-can codec (gateway/inverter/
  * lux_can.c) byte for byte against Luxpower's "Battery CAN BUS Protocol"
  * V04 (PROTOCOLS.md §1a): DLC 8 throughout; 0x355 bytes 4-7 the highest
@@ -28,7 +29,7 @@ static void test_set(void)
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 
 	battery_lux(&b);
-	CHECK_EQ_INT(inv_can_encode(L, &b, 0, f, INV_CAN_MAX_FRAMES), 6);
+	CHECK_EQ_INT(inv_can_encode(L, &b, 0, f, INV_CAN_MAX_FRAMES, NULL), 6);
 	CHECK(frame_is(&f[0], 0x351, "28 02 F4 01 58 02 D0 01"));
 	CHECK(frame_is(&f[1], 0x355, "51 00 61 00 0E 0D E5 0C"));
 	CHECK(frame_is(&f[2], 0x356, "C1 14 85 FF 0F 01 E8 FF"));
@@ -37,9 +38,10 @@ static void test_set(void)
 	CHECK(frame_is(&f[5], 0x35E, "50 59 4C 4F 4E 20 20 20"));
 	for (int i = 0; i < 6; i++)
 		CHECK_EQ_INT(f[i].dlc, 8);
-	CHECK(!L->one_by_one);
+	CHECK(!L->can.one_by_one);
+	LIMITS_ARE(L, &b, 500, 600);
 	/* extras as asked (none by default) */
-	CHECK_EQ_INT(inv_can_encode(L, &b, CONF_EXTRA_CAPACITY, f, INV_CAN_MAX_FRAMES), 8);
+	CHECK_EQ_INT(inv_can_encode(L, &b, CONF_EXTRA_CAPACITY, f, INV_CAN_MAX_FRAMES, NULL), 8);
 	CHECK(frame_is(&f[7], 0x379, "18 01 00 00 00 00 00 00"));
 }
 
@@ -79,19 +81,19 @@ static void test_heard(void)
 
 	memset(&inv, 0, sizeof(inv));
 	f = inv_mk(0x305, false, "00 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(L->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(L->can.heard(&f, &inv), INV_RX_ALIVE);
 	f = inv_mk(0x300, false, "01 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(L->heard(&f, &inv), INV_RX_SHUTDOWN);
+	CHECK_EQ_INT(L->can.heard(&f, &inv), INV_RX_SHUTDOWN);
 	CHECK_EQ_INT(inv.shutdowns, 1);
 	f = inv_mk(0x300, false, "00 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(L->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(L->can.heard(&f, &inv), INV_RX_ALIVE);
 	f = inv_mk(0x300, false, "");
-	CHECK_EQ_INT(L->heard(&f, &inv), INV_RX_BAD);
+	CHECK_EQ_INT(L->can.heard(&f, &inv), INV_RX_BAD);
 	f = inv_mk(0x300, true, "01");
-	CHECK_EQ_INT(L->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(L->can.heard(&f, &inv), INV_RX_OTHER);
 	f = inv_mk(0x300, false, "01");
 	f.rtr = true;
-	CHECK_EQ_INT(L->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(L->can.heard(&f, &inv), INV_RX_OTHER);
 	CHECK_EQ_INT(inv.shutdowns, 1);
 	CHECK_EQ_INT(inv.frames, 4);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_pylon_can.c - the pylon-can codec (gateway/inverter/
  * pylon_can.c, canframes.c) byte for byte against the layouts of
  * gateway/inverter/PROTOCOLS.md §1 (Pylontech LV CAN V1.2): every frame
@@ -16,15 +17,16 @@ static void test_set(void)
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 
 	battery_b1(&b);
-	CHECK_EQ_INT(inv_can_encode(P, &b, 0, f, INV_CAN_MAX_FRAMES), 6);
+	CHECK_EQ_INT(inv_can_encode(P, &b, 0, f, INV_CAN_MAX_FRAMES, NULL), 6);
 	CHECK(frame_is(&f[0], 0x351, "28 02 F4 01 58 02 D0 01"));
 	CHECK(frame_is(&f[1], 0x355, "51 00 61 00"));
 	CHECK(frame_is(&f[2], 0x356, "C1 14 85 FF F6 00"));
 	CHECK(frame_is(&f[3], 0x359, "00 00 00 00 02 50 4E"));
 	CHECK(frame_is(&f[4], 0x35C, "C0 00"));
 	CHECK(frame_is(&f[5], 0x35E, "50 59 4C 4F 4E 20 20 20"));
+	LIMITS_ARE(P, &b, 500, 600);
 	/* too small an array; frames outside the set; extras not asked for */
-	CHECK_EQ_INT(inv_can_encode(P, &b, 0, f, 5), -1);
+	CHECK_EQ_INT(inv_can_encode(P, &b, 0, f, 5, NULL), -1);
 	CHECK_EQ_INT(inv_can_frame(P, 0x35A, &b, 0, f), -1);
 	CHECK_EQ_INT(inv_can_frame(P, 0x379, &b, 0, f), -1);
 	CHECK_EQ_INT(inv_can_frame(P, 0x370, &b, CONF_EXTRA_CAPACITY, f), -1);
@@ -33,14 +35,16 @@ static void test_set(void)
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
 		bool can = conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN;
 		CHECK(c != NULL && strcmp(c->name, conf_inv_name((enum conf_inv_protocol)p)) == 0);
-		CHECK(c && (can ? c->nframes > 0 && c->heard && !c->reply : !c->nframes && c->wants && c->reply));
+		bool has_can = c && c->can.nframes > 0 && c->can.heard && c->can.limits;
+		bool has_485 = c && c->rs485.scan && c->rs485.ours && c->rs485.answer;
+		CHECK(can ? has_can && !has_485 : has_485 && !has_can && !c->can.limits);
 	}
 	CHECK(inv_codec_of(CONF_INV_NPROTOCOLS) == NULL);
 	CHECK(inv_codec_of(CONF_INV_PYLON_CAN) == P);
 	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_PYLON_CAN), CONF_EXTRA_CAPACITY);
 	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_LUX_CAN), 0);
-	CHECK_EQ_INT(P->gap_ms, 0);
-	CHECK(!P->one_by_one);
+	CHECK_EQ_INT(P->can.gap_ms, 0);
+	CHECK(!P->can.one_by_one);
 }
 
 /* The extras, after the set, each with data only. */
@@ -62,7 +66,7 @@ static void test_extras(void)
 	b.temp_max_at = (struct inv_where){ 12, 8 };
 	b.packs_no_charge = 1;
 	b.packs_offline = 1;
-	CHECK_EQ_INT(inv_can_encode(P, &b, all, f, INV_CAN_MAX_FRAMES), 15);
+	CHECK_EQ_INT(inv_can_encode(P, &b, all, f, INV_CAN_MAX_FRAMES, NULL), 15);
 	/* capacity: 0x35F (Victron's layout: the Ah in bytes 4-5) and 0x379 */
 	CHECK(frame_is(&f[6], 0x35F, "00 00 00 00 64 00 00 00"));
 	CHECK(frame_is(&f[7], 0x379, "64 00 00 00 00 00 00 00"));
@@ -76,11 +80,11 @@ static void test_extras(void)
 	CHECK(frame_is(&f[13], 0x377, "50 31 32 54 38 00 00 00"));   /* P12T8 */
 	CHECK(frame_is(&f[14], 0x382, "62 6D 73 67 77 00 00 00"));   /* bmsgw */
 	/* one extra alone */
-	CHECK_EQ_INT(inv_can_encode(P, &b, CONF_EXTRA_NAME, f, INV_CAN_MAX_FRAMES), 7);
+	CHECK_EQ_INT(inv_can_encode(P, &b, CONF_EXTRA_NAME, f, INV_CAN_MAX_FRAMES, NULL), 7);
 	CHECK(frame_is(&f[6], 0x382, "62 6D 73 67 77 00 00 00"));
 	/* no data, no frame: no capacity, no extremes (never zeros as data) */
 	b.present &= ~(uint32_t)(INV_HAS_FULL | INV_HAS_CELL_MINMAX);
-	CHECK_EQ_INT(inv_can_encode(P, &b, all, f, INV_CAN_MAX_FRAMES), 6 + 1 + 2 + 1);
+	CHECK_EQ_INT(inv_can_encode(P, &b, all, f, INV_CAN_MAX_FRAMES, NULL), 6 + 1 + 2 + 1);
 	CHECK_EQ_INT(inv_can_frame(P, 0x379, &b, all, f), -1);
 	CHECK_EQ_INT(inv_can_frame(P, 0x373, &b, all, f), -1);
 	CHECK_EQ_INT(inv_can_frame(P, 0x374, &b, all, f), -1);
@@ -135,6 +139,7 @@ static void test_flags(void)
 	b.charge_allowed = false;
 	FRAME_IS(P, 0x35C, &b, "48 00");
 	FRAME_IS(P, 0x351, &b, "28 02 00 00 58 02 D0 01");
+	LIMITS_ARE(P, &b, 0, 600);
 	b.discharge_allowed = false;
 	b.force_charge = b.full_charge_request = false;
 	FRAME_IS(P, 0x35C, &b, "00 00");
@@ -144,6 +149,7 @@ static void test_flags(void)
 	b.ccl_a = 0.09f;
 	b.dcl_a = 0.04f;
 	FRAME_IS(P, 0x351, &b, "28 02 00 00 00 00 D0 01");
+	LIMITS_ARE(P, &b, 0, 0);
 	FRAME_IS(P, 0x35C, &b, "00 00");
 	b.ccl_a = 0.1f;           /* exactly 1 x 0.1 A */
 	FRAME_IS(P, 0x35C, &b, "B0 00");
@@ -152,6 +158,7 @@ static void test_flags(void)
 	b.present &= ~(uint32_t)INV_HAS_LIMITS;
 	FRAME_IS(P, 0x35C, &b, "00 00");
 	FRAME_IS(P, 0x351, &b, "00 00 00 00 00 00 00 00");
+	LIMITS_ARE(P, &b, 0, 0);
 }
 
 /* Fields at their limits: clamped, never wrapped; rounding. */
@@ -226,33 +233,33 @@ static void test_heard(void)
 
 	memset(&inv, 0, sizeof(inv));
 	f = inv_mk(0x305, false, "00 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_ALIVE);
 	f = inv_mk(0x305, true, "00 00 00 00 00 00 00 00"); /* Schneider: 29 bit */
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_ALIVE);
 	f = inv_mk(0x305, false, "21 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_ALIVE);
 	f = inv_mk(0x306, false, "00 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_306);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_306);
 	CHECK(!inv.victron);
 	f = inv_mk(0x307, false, "12 34 56 78 56 49 43 00"); /* Victron GX: "VIC" */
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_VICTRON);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_VICTRON);
 	CHECK(inv.victron);
 	f = inv_mk(0x307, false, "12 34");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_ALIVE);
 	CHECK_EQ_INT(inv.frames, 6);
 	/* not the inverter's: our own frames, other ids, remote frames, 0x300 */
 	f = inv_mk(0x351, false, "28 02 F4 01 58 02 D0 01");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_OTHER);
 	f = inv_mk(0x306, true, "00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_OTHER);
 	f = inv_mk(0x300, false, "01 00 00 00 00 00 00 00");
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_OTHER);
 	f = inv_mk(0x305, false, "");
 	f.rtr = true;
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_OTHER);
 	f = inv_mk(0x305, false, "00 00 00 00 00 00 00 00");
 	f.dlc = 9;
-	CHECK_EQ_INT(P->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(P->can.heard(&f, &inv), INV_RX_OTHER);
 	CHECK_EQ_INT(inv.frames, 6);
 }
 

@@ -1,15 +1,20 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_pylon_rs485.c - bmsgw as a Pylontech RS485 battery
- * (gateway/inverter/pylon_rs485.c): the request framer on good, bad,
- * partial and interleaved input in every chunking, and every reply byte
- * for byte.  The expected frames were computed apart from the C code, from
- * the layouts of gateway/inverter/PROTOCOLS.md §6 (a short Python
- * rendering); the two outside vectors are ai-republic/bms-to-inverter's
- * request and Fahmula/esphome-pylontech-rs485's 0x63 reply. */
+ * (gateway/inverter/pylon_rs485.c): the request framer, through the
+ * output's assembly (inv485rx.c), on good, bad, partial and interleaved
+ * input in every chunking; every reply byte for byte; the codec as the
+ * output calls it, with the options of an [inverter] section, and the
+ * limits it reports.  The expected frames were computed apart from the C
+ * code, from the layouts of gateway/inverter/PROTOCOLS.md §6 (a short
+ * Python rendering); the two outside vectors are ai-republic/
+ * bms-to-inverter's request and Fahmula/esphome-pylontech-rs485's 0x63
+ * reply. */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../bms/pylonframe.h"
 #include "../../gateway/inverter/codec.h"
+#include "../../gateway/inverter/inv485rx.h"
 #include "../../gateway/inverter/pylon_rs485.h"
 #include "check.h"
 
@@ -51,40 +56,46 @@
 #define F62 "~20024600800823702060FC0E\r"
 #define F44 "~20024600A04210021000000000000200000000000000000000050000000000020002150E400000F10D\r"
 
-/* Feed s cut at cuts[0..ncuts) (ascending); each chunk is fed in a loop
- * as a read() would be.  Requests go to reqs[0..max); returns their count. */
-static int feed_cut(struct pylon485_framer *fr, const char *s, size_t len, const size_t *cuts,
-		    int ncuts, struct pylon485_req *reqs, int max)
+/* The requests an assembly yielded, as text. */
+struct got {
+	int n, max;
+	char (*req)[PYLON485_REQ_MAX + 1];
+};
+
+static void got_request(void *arg, const uint8_t *req, size_t n)
 {
+	struct got *g = arg;
+	if (g->n < g->max && n <= PYLON485_REQ_MAX) {
+		memcpy(g->req[g->n], req, n);
+		g->req[g->n][n] = '\0';
+	}
+	g->n++;
+}
+
+/* Feed s cut at cuts[0..ncuts) (ascending), each chunk as a read() would
+ * give it.  Requests go to reqs[0..max); returns their count. */
+static int feed_cut(struct inv_485_rx *rx, const char *s, size_t len, const size_t *cuts, int ncuts,
+		    char (*reqs)[PYLON485_REQ_MAX + 1], int max)
+{
+	struct got g = { 0, max, reqs };
 	size_t at = 0;
-	int got_n = 0;
 
 	for (int k = 0; k <= ncuts; k++) {
 		size_t end = k < ncuts ? cuts[k] : len;
-		while (at < end) {
-			struct pylon485_req r;
-			bool got;
-			size_t used = pylon485_feed(fr, (const uint8_t *)s + at, end - at, &r, &got);
-			if (used == 0 || used > end - at)
-				return -1;
-			at += used;
-			if (got && got_n < max)
-				reqs[got_n++] = r;
-		}
+		inv_485_rx_feed(rx, pylon485_scan, (const uint8_t *)s + at, end - at, got_request, &g);
+		at = end;
+		if (rx->len >= INV_485_RX_MAX)
+			return -1;
 	}
-	return got_n;
+	return g.n;
 }
 
-static int feed_str(struct pylon485_framer *fr, const char *s, struct pylon485_req *reqs, int max)
+static int feed_str(struct inv_485_rx *rx, const char *s, char (*reqs)[PYLON485_REQ_MAX + 1], int max)
 {
-	return feed_cut(fr, s, strlen(s), NULL, 0, reqs, max);
+	return feed_cut(rx, s, strlen(s), NULL, 0, reqs, max);
 }
 
-static bool is_req61(const struct pylon485_req *r)
-{
-	return r->ver == 0x20 && r->adr == 2 && r->cid1 == 0x46 && r->cid2 == 0x61 &&
-	       r->ninfo == 1 && r->info[0] == 1;
-}
+#define CNT(rx, v) ((rx).count[INV_SCAN_##v])
 
 /* The bms-to-inverter request in every chunking into 1, 2 and 3 reads,
  * and byte by byte. */
@@ -95,77 +106,87 @@ static void test_framer_chunkings(void)
 
 	for (size_t i = 0; i <= len; i++) {
 		for (size_t j = i; j <= len; j++) {
-			struct pylon485_framer fr;
-			struct pylon485_req r[2];
+			struct inv_485_rx rx;
+			char r[2][PYLON485_REQ_MAX + 1];
 			size_t cuts[2] = { i, j };
-			pylon485_framer_init(&fr);
-			int n = feed_cut(&fr, REQ_61, len, cuts, 2, r, 2);
+			inv_485_rx_init(&rx);
+			int n = feed_cut(&rx, REQ_61, len, cuts, 2, r, 2);
 			runs++;
-			if (n != 1 || !is_req61(&r[0]) || fr.requests != 1 || fr.noise || fr.bad_format)
+			if (n != 1 || strcmp(r[0], REQ_61) || CNT(rx, REQUEST) != 1 || CNT(rx, NOISE) ||
+			    CNT(rx, BAD_FORMAT) || rx.len)
 				bad++;
 		}
 	}
 	CHECK_EQ_INT(bad, 0);
 	CHECK_EQ_INT(runs, (int)((len + 1) * (len + 2) / 2));
 
-	struct pylon485_framer fr;
-	struct pylon485_req r[2];
+	struct inv_485_rx rx;
+	char r[2][PYLON485_REQ_MAX + 1];
 	size_t cuts[32];
 	for (size_t k = 0; k < len - 1; k++)
 		cuts[k] = k + 1;
-	pylon485_framer_init(&fr);
-	CHECK_EQ_INT(feed_cut(&fr, REQ_61, len, cuts, (int)len - 1, r, 2), 1);
-	CHECK(is_req61(&r[0]));
+	inv_485_rx_init(&rx);
+	CHECK_EQ_INT(feed_cut(&rx, REQ_61, len, cuts, (int)len - 1, r, 2), 1);
+	CHECK_STR(r[0], REQ_61);
+	/* the request parsed */
+	struct pylon485_req q;
+	CHECK(pylon485_parse((const uint8_t *)REQ_61, len, &q));
+	CHECK(q.ver == 0x20 && q.adr == 2 && q.cid1 == 0x46 && q.cid2 == 0x61 && q.ninfo == 1 && q.info[0] == 1);
+	CHECK(!pylon485_parse((const uint8_t *)F4F, strlen(F4F), &q)); /* an answer */
+	CHECK(!pylon485_parse((const uint8_t *)">20024661E00201FD33\r", len, &q));
 }
 
 /* Good, bad, partial and interleaved input. */
 static void test_framer_input(void)
 {
-	struct pylon485_framer fr;
-	struct pylon485_req r[4];
+	struct inv_485_rx rx;
+	char r[4][PYLON485_REQ_MAX + 1];
 
 	/* a bad CHKSUM is counted, never yielded */
-	pylon485_framer_init(&fr);
-	CHECK_EQ_INT(feed_str(&fr, "~20024661E00201FD34\r", r, 4), 0);
-	CHECK_EQ_INT(fr.bad_checksum, 1);
+	inv_485_rx_init(&rx);
+	CHECK_EQ_INT(feed_str(&rx, "~20024661E00201FD34\r", r, 4), 0);
+	CHECK_EQ_INT(CNT(rx, BAD_CHECKSUM), 1);
 	/* a bad LCHKSUM (CHKSUM right), and a LENGTH that is not the INFO's */
-	CHECK_EQ_INT(feed_str(&fr, BAD_LCHKSUM BAD_LENID, r, 4), 0);
-	CHECK_EQ_INT(fr.bad_length, 2);
-	CHECK_EQ_INT(fr.bad_checksum, 1);
+	CHECK_EQ_INT(feed_str(&rx, BAD_LCHKSUM BAD_LENID, r, 4), 0);
+	CHECK_EQ_INT(CNT(rx, BAD_LENGTH), 2);
+	CHECK_EQ_INT(CNT(rx, BAD_CHECKSUM), 1);
 	/* a stray character, a frame too short to be one */
-	CHECK_EQ_INT(feed_str(&fr, "~20024661E0G201FD33\r~2002\r", r, 4), 0);
-	CHECK_EQ_INT(fr.bad_format, 2);
+	CHECK_EQ_INT(feed_str(&rx, "~20024661E0G201FD33\r~2002\r", r, 4), 0);
+	CHECK_EQ_INT(CNT(rx, BAD_FORMAT), 2);
 	/* noise, a truncated frame cut by the next '~', then a good one */
-	pylon485_framer_init(&fr);
-	CHECK_EQ_INT(feed_str(&fr, "xx\r\n~2002466" REQ_61, r, 4), 1);
-	CHECK(is_req61(&r[0]));
-	CHECK_EQ_INT(fr.noise, 4);
-	CHECK_EQ_INT(fr.bad_format, 1);
+	inv_485_rx_init(&rx);
+	CHECK_EQ_INT(feed_str(&rx, "xx\r\n~2002466" REQ_61, r, 4), 1);
+	CHECK_STR(r[0], REQ_61);
+	CHECK_EQ_INT(CNT(rx, NOISE), 4);
+	CHECK_EQ_INT(CNT(rx, BAD_FORMAT), 1);
 	/* two requests in one read, and another battery's answer between them */
-	pylon485_framer_init(&fr);
-	CHECK_EQ_INT(feed_str(&fr, REQ_61 F4F REQ_63_3, r, 4), 2);
-	CHECK(is_req61(&r[0]));
-	CHECK_EQ_INT(r[1].adr, 3);
-	CHECK_EQ_INT(r[1].cid2, 0x63);
-	CHECK_EQ_INT(fr.not_requests, 1);
-	CHECK_EQ_INT(fr.requests, 2);
+	inv_485_rx_init(&rx);
+	CHECK_EQ_INT(feed_str(&rx, REQ_61 F4F REQ_63_3, r, 4), 2);
+	CHECK_STR(r[0], REQ_61);
+	CHECK_STR(r[1], REQ_63_3);
+	CHECK_EQ_INT(CNT(rx, OTHER), 1);
+	CHECK_EQ_INT(CNT(rx, REQUEST), 2);
 	/* lower-case hex (checksum over the characters as sent) */
-	CHECK_EQ_INT(feed_str(&fr, REQ_LOWER, r, 4), 1);
-	CHECK(is_req61(&r[0]));
-	/* an overlong frame is dropped to its CR; the next frame is good */
+	CHECK_EQ_INT(feed_str(&rx, REQ_LOWER, r, 4), 1);
+	struct pylon485_req q;
+	CHECK(pylon485_parse((const uint8_t *)r[0], strlen(r[0]), &q) && q.cid2 == 0x61 && q.info[0] == 1);
+	/* an overlong frame is dropped, the rest of it up to the next '~' as
+	 * noise; the next frame is good */
 	char big[300];
 	memset(big, '0', sizeof(big));
 	big[0] = '~';
 	big[sizeof(big) - 1] = '\0';
-	pylon485_framer_init(&fr);
-	CHECK_EQ_INT(feed_str(&fr, big, r, 4), 0);
-	CHECK_EQ_INT(feed_str(&fr, "\r" REQ_61, r, 4), 1);
-	CHECK_EQ_INT(fr.overlong_frames, 1);
+	inv_485_rx_init(&rx);
+	CHECK_EQ_INT(feed_str(&rx, big, r, 4), 0);
+	CHECK(rx.len < INV_485_RX_MAX);
+	CHECK_EQ_INT(feed_str(&rx, "\r" REQ_61, r, 4), 1);
+	CHECK_EQ_INT(CNT(rx, OVERLONG), 1);
+	CHECK_EQ_INT(CNT(rx, NOISE), (int)sizeof(big) - 1 - PYLON485_REQ_MAX + 1);
 	/* an overlong frame cut by a '~' counts once */
-	CHECK_EQ_INT(feed_str(&fr, big, r, 4), 0);
-	CHECK_EQ_INT(feed_str(&fr, REQ_61, r, 4), 1);
-	CHECK_EQ_INT(fr.overlong_frames, 2);
-	CHECK_EQ_INT(fr.bad_format, 0);
+	CHECK_EQ_INT(feed_str(&rx, big, r, 4), 0);
+	CHECK_EQ_INT(feed_str(&rx, REQ_61, r, 4), 1);
+	CHECK_EQ_INT(CNT(rx, OVERLONG), 2);
+	CHECK_EQ_INT(CNT(rx, BAD_FORMAT), 0);
 	/* the largest request that fits is accepted */
 	uint8_t info[PYLON485_INFO_MAX];
 	memset(info, 0xAB, sizeof(info));
@@ -173,9 +194,19 @@ static void test_framer_input(void)
 	int fl = bms_pylonframe_build(fbuf, sizeof(fbuf), 0x20, 2, 0x46, 0x94, info, sizeof(info));
 	CHECK(fl > 0 && fl <= PYLON485_REQ_MAX);
 	fbuf[fl] = '\0';
-	CHECK_EQ_INT(feed_str(&fr, (const char *)fbuf, r, 4), 1);
-	CHECK_EQ_INT(r[0].ninfo, PYLON485_INFO_MAX);
-	CHECK_EQ_INT(r[0].info[PYLON485_INFO_MAX - 1], 0xAB);
+	CHECK_EQ_INT(feed_str(&rx, (const char *)fbuf, r, 4), 1);
+	CHECK(pylon485_parse((const uint8_t *)r[0], strlen(r[0]), &q));
+	CHECK_EQ_INT(q.ninfo, PYLON485_INFO_MAX);
+	CHECK_EQ_INT(q.info[PYLON485_INFO_MAX - 1], 0xAB);
+	/* the framer alone: a frame begun needs more; its verdict does not
+	 * change with what follows */
+	size_t n = 99;
+	CHECK_EQ_INT(pylon485_scan((const uint8_t *)REQ_61, 10, &n), INV_SCAN_MORE);
+	CHECK_EQ_INT((int)n, 0);
+	CHECK_EQ_INT(pylon485_scan((const uint8_t *)REQ_61 "zz", strlen(REQ_61) + 2, &n), INV_SCAN_REQUEST);
+	CHECK_EQ_INT((int)n, (int)strlen(REQ_61));
+	CHECK_EQ_INT(pylon485_scan((const uint8_t *)"ab~", 3, &n), INV_SCAN_NOISE);
+	CHECK_EQ_INT((int)n, 2);
 }
 
 /* Every good and bad piece of a mixed stream, in every 2-cut chunking:
@@ -188,13 +219,14 @@ static void test_framer_stream_chunkings(void)
 
 	for (size_t i = 0; i <= len; i++) {
 		for (size_t j = i; j <= len; j += 3) {
-			struct pylon485_framer fr;
-			struct pylon485_req r[4];
+			struct inv_485_rx rx;
+			char r[4][PYLON485_REQ_MAX + 1];
 			size_t cuts[2] = { i, j };
-			pylon485_framer_init(&fr);
-			int n = feed_cut(&fr, s, len, cuts, 2, r, 4);
-			if (n != 2 || !is_req61(&r[0]) || r[1].cid2 != 0x63 || fr.bad_checksum != 1 ||
-			    fr.bad_length != 1 || fr.bad_format != 1 || fr.not_requests != 1 || fr.noise != 2)
+			inv_485_rx_init(&rx);
+			int n = feed_cut(&rx, s, len, cuts, 2, r, 4);
+			if (n != 2 || strcmp(r[0], REQ_61) || strcmp(r[1], REQ_63_3) || CNT(rx, BAD_CHECKSUM) != 1 ||
+			    CNT(rx, BAD_LENGTH) != 1 || CNT(rx, BAD_FORMAT) != 1 || CNT(rx, OTHER) != 1 ||
+			    CNT(rx, NOISE) != 2)
 				bad++;
 		}
 	}
@@ -244,23 +276,19 @@ static void battery_b1(struct inv_battery *b)
 	b->series_cells = 16;
 }
 
-/* The reply to request frame req (parsed by the framer) as a string. */
+/* The reply to request frame req (found by the framer) as a string. */
 static int reply_to(const struct pylon485_cfg *c, const char *req, const struct inv_battery *b,
 		    char *out, size_t cap)
 {
-	struct pylon485_framer fr;
-	struct pylon485_req r;
+	struct inv_485_rx rx;
+	char r[1][PYLON485_REQ_MAX + 1];
+	struct pylon485_req q;
+	struct inv_encoded e;
 
-	pylon485_framer_init(&fr);
-	if (feed_str(&fr, req, &r, 1) != 1)
+	inv_485_rx_init(&rx);
+	if (feed_str(&rx, req, r, 1) != 1 || !pylon485_parse((const uint8_t *)r[0], strlen(r[0]), &q))
 		return -100;
-	/* through the codec, as the output calls it */
-	const struct inv_codec *k = inv_codec_of(CONF_INV_PYLON_RS485);
-	if (k != &inv_codec_pylon_rs485 || !k->wants || !k->reply)
-		return -101;
-	if (!k->wants(c, &r))
-		return 0;
-	int n = k->reply(c, &r, b, (uint8_t *)out, cap - 1);
+	int n = pylon485_reply(c, &q, b, (uint8_t *)out, cap - 1, &e);
 	if (n >= 0)
 		out[n] = '\0';
 	return n;
@@ -357,11 +385,11 @@ static void test_addressing(void)
 	c.address = 2;
 	CHECK_EQ_INT(reply_to(&c, REQ_61, &b, out, 40), -1);
 	/* our own reply fed back (an echo on the bus) is no request */
-	struct pylon485_framer fr;
-	struct pylon485_req r;
-	pylon485_framer_init(&fr);
-	CHECK_EQ_INT(feed_str(&fr, F61 REPLY_63, &r, 1), 0);
-	CHECK_EQ_INT(fr.not_requests, 2);
+	struct inv_485_rx rx;
+	char r[1][PYLON485_REQ_MAX + 1];
+	inv_485_rx_init(&rx);
+	CHECK_EQ_INT(feed_str(&rx, F61 REPLY_63, r, 1), 0);
+	CHECK_EQ_INT(CNT(rx, OTHER), 2);
 }
 
 /* The limits: rounding toward the safe side, clamping, the flags. */
@@ -428,6 +456,96 @@ static void test_limits(void)
 	CHECK_EQ_INT(i61[10], 2); /* P: u16 capacities */
 }
 
+/* The codec as the output calls it: the options from an [inverter]
+ * section, which requests are ours, the answer and the limits it
+ * reports. */
+static int codec_answer(const struct conf_inverter *c, const char *req, const struct inv_battery *b,
+			char *out, size_t cap, struct inv_encoded *e)
+{
+	const struct inv_485_codec *k = &inv_codec_pylon_rs485.rs485;
+	size_t n = strlen(req), used;
+
+	if (k->scan((const uint8_t *)req, n, &used) != INV_SCAN_REQUEST || used != n)
+		return -100;
+	bool ours = k->ours(c, (const uint8_t *)req, n);
+	int len = k->answer(c, b, (const uint8_t *)req, n, (uint8_t *)out, cap - 1, e);
+	if (ours != (len != 0))
+		return -101;
+	if (len >= 0)
+		out[len] = '\0';
+	return len;
+}
+
+static void test_codec(void)
+{
+	struct conf_inverter c;
+	struct inv_battery b;
+	struct inv_encoded e;
+	char out[PYLON485_REPLY_MAX + 1];
+
+	CHECK(inv_codec_of(CONF_INV_PYLON_RS485) == &inv_codec_pylon_rs485);
+	CHECK(conf_inv_kind(CONF_INV_PYLON_RS485) == CONF_INV_RS485);
+	memset(&c, 0, sizeof(c));
+	c.address = 2;
+	c.reply_address = -1;
+	strcpy(c.manufacturer, "PYLON");
+	battery_b1(&b);
+	CHECK_EQ_INT(codec_answer(&c, REQ_63, &b, out, sizeof(out), &e), (int)strlen(REPLY_63));
+	CHECK_STR(out, REPLY_63);
+	CHECK(e.limits);
+	CHECK_NEAR(e.ccl_a, 50, 1e-3);
+	CHECK_NEAR(e.dcl_a, 60, 1e-3);
+	/* 0x61 carries no limits */
+	CHECK(codec_answer(&c, REQ_61, &b, out, sizeof(out), &e) > 0);
+	CHECK(!e.limits);
+	/* current_unit = 10mA; 0x92 stays in 100 mA; what 0x47 carries */
+	c.current_unit = CONF_CURRENT_10MA;
+	CHECK_EQ_INT(codec_answer(&c, REQ_63, &b, out, sizeof(out), &e), (int)strlen(REPLY_63_10MA));
+	CHECK_STR(out, REPLY_63_10MA);
+	b.ccl_a = 12.345f; /* 1234 x 10 mA, 123 x 100 mA: rounded down */
+	CHECK(codec_answer(&c, REQ_47, &b, out, sizeof(out), &e) > 0);
+	CHECK(e.limits);
+	CHECK_NEAR(e.ccl_a, 12.34, 1e-3);
+	CHECK(codec_answer(&c, REQ_92, &b, out, sizeof(out), &e) > 0);
+	CHECK(e.limits);
+	CHECK_NEAR(e.ccl_a, 12.3, 1e-3);
+	/* charging not allowed: the limit sent is 0 */
+	b.charge_allowed = false;
+	CHECK(codec_answer(&c, REQ_63, &b, out, sizeof(out), &e) > 0);
+	CHECK(e.limits && e.ccl_a == 0);
+	CHECK_NEAR(e.dcl_a, 60, 1e-3);
+	/* ver: 0x28, echo; the name in 0x51 is the manufacturer key */
+	battery_b1(&b);
+	c.current_unit = CONF_CURRENT_100MA;
+	c.ver = 0x28;
+	CHECK(codec_answer(&c, REQ_4F, &b, out, sizeof(out), &e) > 0);
+	CHECK_STR(out, "~280246000000FDAA\r");
+	c.ver = CONF_VER_ECHO;
+	CHECK(codec_answer(&c, "~2802464F0000FD90\r", &b, out, sizeof(out), &e) > 0);
+	CHECK_STR(out, "~280246000000FDAA\r");
+	c.ver = 0;
+	CHECK(codec_answer(&c, REQ_51, &b, out, sizeof(out), &e) > 0);
+	CHECK(strncmp(out + 13, "50594C4F4E", 10) == 0);
+	/* addressing: another ADR is not ours, unless reply_address */
+	CHECK_EQ_INT(codec_answer(&c, REQ_63_3, &b, out, sizeof(out), &e), 0);
+	CHECK(!e.limits);
+	CHECK_EQ_INT(codec_answer(&c, REQ_61_CID1_4A, &b, out, sizeof(out), &e), 0);
+	c.reply_address = 2;
+	CHECK_EQ_INT(codec_answer(&c, REQ_63_3, &b, out, sizeof(out), &e), (int)strlen(REPLY_63));
+	CHECK_STR(out, REPLY_63);
+	c.reply_address = -1;
+	c.address = 3;
+	CHECK(codec_answer(&c, REQ_63_3, &b, out, sizeof(out), &e) > 0);
+	CHECK(strncmp(out, "~20034600D012", 13) == 0);
+	/* too small a buffer; bytes that are no request */
+	CHECK_EQ_INT(inv_codec_pylon_rs485.rs485.answer(&c, &b, (const uint8_t *)REQ_63_3, strlen(REQ_63_3),
+							(uint8_t *)out, 20, &e), -1);
+	CHECK(!e.limits);
+	CHECK(!inv_codec_pylon_rs485.rs485.ours(&c, (const uint8_t *)"~2003", 5));
+	CHECK_EQ_INT(inv_codec_pylon_rs485.rs485.answer(&c, &b, (const uint8_t *)F4F, strlen(F4F),
+							(uint8_t *)out, sizeof(out), &e), 0);
+}
+
 int main(void)
 {
 	test_framer_chunkings();
@@ -437,5 +555,6 @@ int main(void)
 	test_dialects();
 	test_addressing();
 	test_limits();
+	test_codec();
 	return check_report();
 }

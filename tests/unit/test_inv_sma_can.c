@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_sma_can.c - the sma-can codec (gateway/inverter/sma_can.c)
  * byte for byte against SMA's "Connecting Batteries with external BMS to
  * Sunny Island" (PROTOCOLS.md §2): its set from a known battery, its ranges
  * and clamps toward the safe side, "invalid" for what is absent, the SOC
  * rounded down, 0x35A's alarm and warning pairs (under-voltage and
  * under-temperature protections as warnings), extras beside its own
- * 0x35F, and the Sunny Island's own frames. */
+ * 0x35F, the limits the codec reports after its clamps, and the Sunny
+ * Island's own frames. */
 #include "inv_check.h"
 
 static const struct inv_codec *const S = &inv_codec_sma_can;
@@ -15,19 +17,20 @@ static void test_set(void)
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 
 	battery_b1(&b);
-	CHECK_EQ_INT(inv_can_encode(S, &b, 0, f, INV_CAN_MAX_FRAMES), 6);
+	CHECK_EQ_INT(inv_can_encode(S, &b, 0, f, INV_CAN_MAX_FRAMES, NULL), 6);
 	CHECK(frame_is(&f[0], 0x351, "28 02 F4 01 58 02 D0 01"));
 	CHECK(frame_is(&f[1], 0x355, "51 00 61 00 E0 1F FF FF"));
 	CHECK(frame_is(&f[2], 0x356, "C1 14 85 FF F6 00 FF FF"));
 	CHECK(frame_is(&f[3], 0x35A, "AA AA AA 02 AA AA AA 02"));
 	CHECK(frame_is(&f[4], 0x35E, "50 59 4C 4F 4E 20 20 20"));
 	CHECK(frame_is(&f[5], 0x35F, "FF FF FF FF 64 00 FF FF"));
+	LIMITS_ARE(S, &b, 500, 600);
 	CHECK_EQ_INT(inv_can_frame(S, 0x359, &b, 0, f), -1);
 	CHECK_EQ_INT(inv_can_frame(S, 0x35C, &b, 0, f), -1);
-	CHECK_EQ_INT(S->gap_ms, 200);
-	CHECK(S->one_by_one);
+	CHECK_EQ_INT(S->can.gap_ms, 200);
+	CHECK(S->can.one_by_one);
 	/* capacity: only 0x379 more (its own 0x35F stays SMA's) */
-	CHECK_EQ_INT(inv_can_encode(S, &b, CONF_EXTRA_CAPACITY, f, INV_CAN_MAX_FRAMES), 7);
+	CHECK_EQ_INT(inv_can_encode(S, &b, CONF_EXTRA_CAPACITY, f, INV_CAN_MAX_FRAMES, NULL), 7);
 	CHECK(frame_is(&f[5], 0x35F, "FF FF FF FF 64 00 FF FF"));
 	CHECK(frame_is(&f[6], 0x379, "64 00 00 00 00 00 00 00"));
 	FRAME_X(S, CONF_EXTRA_CAPACITY, 0x35F, &b, "FF FF FF FF 64 00 FF FF");
@@ -69,17 +72,21 @@ static void test_ranges(void)
 	b.cvl_v = 70;
 	b.ccl_a = 1500;
 	FRAME_IS(S, 0x351, &b, "76 02 E0 2E 58 02 D0 01");
+	LIMITS_ARE(S, &b, 12000, 600);
 	/* a DVL above 48 V is sent as 48 V and discharging stops */
 	b.dvl_v = 50;
 	FRAME_IS(S, 0x351, &b, "76 02 E0 2E 00 00 E0 01");
+	LIMITS_ARE(S, &b, 12000, 0);
 	/* a CVL below 41 V is sent as 41 V and charging stops; DVL up to 41 V */
 	b.cvl_v = 30;
 	b.dvl_v = 30;
 	FRAME_IS(S, 0x351, &b, "9A 01 00 00 58 02 9A 01");
+	LIMITS_ARE(S, &b, 0, 600);
 	/* no charging allowed: CCL 0 */
 	battery_b1(&b);
 	b.charge_allowed = b.discharge_allowed = false;
 	FRAME_IS(S, 0x351, &b, "28 02 00 00 00 00 D0 01");
+	LIMITS_ARE(S, &b, 0, 0);
 	/* no limits: SMA's invalid voltages */
 	b.present &= ~(uint32_t)INV_HAS_LIMITS;
 	FRAME_IS(S, 0x351, &b, "FF FF 00 00 00 00 FF FF");
@@ -115,7 +122,7 @@ static void test_heard(void)
 	/* 52.3 V, -10.5 A (it counts charging negative), 25.0 C, 81.0 % */
 	memset(&inv, 0, sizeof(inv));
 	f = inv_mk(0x305, false, "0B 02 97 FF FA 00 2A 03");
-	CHECK_EQ_INT(S->heard(&f, &inv), INV_RX_SMA_MEAS);
+	CHECK_EQ_INT(S->can.heard(&f, &inv), INV_RX_SMA_MEAS);
 	CHECK(inv.have_meas);
 	CHECK_NEAR(inv.voltage, 52.3, 1e-4);
 	CHECK_NEAR(inv.current, 10.5, 1e-4);
@@ -123,7 +130,7 @@ static void test_heard(void)
 	CHECK_NEAR(inv.soc, 81.0, 1e-4);
 	/* SOH 97, procedure 10 (external BMS), operating, no error, 55.2 V */
 	f = inv_mk(0x306, false, "61 00 0A 01 00 00 28 02");
-	CHECK_EQ_INT(S->heard(&f, &inv), INV_RX_SMA_STATE);
+	CHECK_EQ_INT(S->can.heard(&f, &inv), INV_RX_SMA_STATE);
 	CHECK(inv.have_state);
 	CHECK_EQ_INT(inv.soh, 97);
 	CHECK_EQ_INT(inv.charging_procedure, 10);
@@ -132,16 +139,16 @@ static void test_heard(void)
 	CHECK_NEAR(inv.charge_setpoint_v, 55.2, 1e-4);
 	/* too short to use; the relay frame; a 29-bit 0x305 is not SMA's */
 	f = inv_mk(0x305, false, "0B 02 97 FF FA 00");
-	CHECK_EQ_INT(S->heard(&f, &inv), INV_RX_BAD);
+	CHECK_EQ_INT(S->can.heard(&f, &inv), INV_RX_BAD);
 	f = inv_mk(0x307, false, "01 00");
-	CHECK_EQ_INT(S->heard(&f, &inv), INV_RX_ALIVE);
+	CHECK_EQ_INT(S->can.heard(&f, &inv), INV_RX_ALIVE);
 	f = inv_mk(0x305, true, "0B 02 97 FF FA 00 2A 03");
-	CHECK_EQ_INT(S->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(S->can.heard(&f, &inv), INV_RX_OTHER);
 	CHECK_EQ_INT(inv.frames, 4);
 	/* a DLC above 8 (a bad transport) is not read */
 	f = inv_mk(0x305, false, "00 00 00 00 00 00 00 00");
 	f.dlc = 9;
-	CHECK_EQ_INT(S->heard(&f, &inv), INV_RX_OTHER);
+	CHECK_EQ_INT(S->can.heard(&f, &inv), INV_RX_OTHER);
 }
 
 int main(void)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_jbd.c - JBD / Xiaoxiang (0xDD) driver: the jbd rows of
  * tests/fixtures/vectors.tsv through scan() + handle() in a simulated poll,
  * whole polls, long 0x03 frames of newer firmware, broken input, and the
@@ -14,6 +15,7 @@ static const struct bms_driver *const drv = &bms_jbd_driver;
 /* a frame is DD reg status len ... chk chk 77: exactly len + 7 bytes */
 #define DRIVE_FRAME_OK(f, n) ((n) == (size_t)(f)[3] + 7)
 #include "drive.h"
+#include "jbd_check.h"
 
 /* tests/fixtures/vectors.tsv, family jbd: each macro is the row of the id it
  * spells (JBD_01 = JBD-01, JBD_MOS_1 = JBD-MOS-1, JBD_ACK_E1 = JBD-ACK-E1) */
@@ -54,26 +56,6 @@ static const uint16_t cells_08[15] = {
 /* Chunk sizes the simulated read() returns, cycled. */
 static const size_t chunks_odd[] = { 1, 2, 1, 5, 3, 7, 13, 1, 26, 3, 11, 1, 40 };
 static const size_t chunks_rnd[] = { 4, 9, 2, 17, 6, 1, 33, 8, 5, 60, 2 };
-
-/* Build a frame DD reg status len data chk chk 77; returns its length. */
-static size_t mk(uint8_t *f, uint8_t reg, uint8_t status, const uint8_t *d, size_t len)
-{
-	unsigned sum = 0;
-
-	f[0] = 0xDD;
-	f[1] = reg;
-	f[2] = status;
-	f[3] = (uint8_t)len;
-	if (len)
-		memcpy(f + 4, d, len);
-	for (size_t i = 2; i < 4 + len; i++)
-		sum += f[i];
-	unsigned chk = (0x10000u - sum) & 0xFFFFu;
-	f[4 + len] = (uint8_t)(chk >> 8);
-	f[5 + len] = (uint8_t)chk;
-	f[6 + len] = 0x77;
-	return len + 7;
-}
 
 static int request(struct bms_poll *poll, uint8_t *req)
 {
@@ -282,7 +264,7 @@ static void test_alarms_balance(void)
 		bms_poll_begin(&poll, 0, 0, false);
 		d[16] = (uint8_t)((1u << map[k].bit) >> 8);
 		d[17] = (uint8_t)(1u << map[k].bit);
-		n = mk(f, 0x03, 0, d, base[3]);
+		n = jbd_frame(f, 0x03, 0, d, base[3]);
 		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 		CHECK_EQ_INT(poll.snap.raw_alarms[0], 1u << map[k].bit);
 		CHECK_EQ_INT(poll.snap.alarms, map[k].al);
@@ -293,7 +275,7 @@ static void test_alarms_balance(void)
 	d[12] = 0x80; d[13] = 0x01; /* cells 16 and 1 */
 	d[14] = 0x00; d[15] = 0x02; /* cell 18 */
 	d[21] = 20;
-	n = mk(f, 0x03, 0, d, base[3]);
+	n = jbd_frame(f, 0x03, 0, d, base[3]);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0x00028001u);
 	CHECK_EQ_INT(poll.snap.ncells, 20);
@@ -303,16 +285,16 @@ static void test_alarms_balance(void)
 		c[2 * i] = 0x0D;
 		c[2 * i + 1] = (uint8_t)i;
 	}
-	n = mk(f, 0x04, 0, c, 40);
+	n = jbd_frame(f, 0x04, 0, c, 40);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0x00028001u);
 	CHECK_EQ_INT(poll.snap.cell_mv[19], 0x0D13);
 	bms_poll_begin(&poll, 0, 0, false);
 	d[21] = 16;
-	n = mk(f, 0x03, 0, d, base[3]);
+	n = jbd_frame(f, 0x03, 0, d, base[3]);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
-	n = mk(f, 0x04, 0, c, 32);
+	n = jbd_frame(f, 0x04, 0, c, 32);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.balance, 0x8001u);
@@ -333,7 +315,7 @@ static void test_long_basic(void)
 	memcpy(d + dlen, ext, sizeof(ext));
 	for (size_t extra = 0; extra <= sizeof(ext); extra++) {
 		bms_poll_begin(&poll, 0, 0, false);
-		n = mk(f, 0x03, 0, d, dlen + extra);
+		n = jbd_frame(f, 0x03, 0, d, dlen + extra);
 		CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 		CHECK_NEAR(poll.snap.voltage, 15.60, 1e-4);
 		CHECK_NEAR(poll.snap.remain_ah, 4.98, 1e-4); /* offsets 4 / 6, not the extension */
@@ -343,7 +325,7 @@ static void test_long_basic(void)
 	}
 	/* the longest possible frame (len 255), fed in odd chunks */
 	memset(d + dlen, 0xA5, 255 - dlen);
-	n = mk(f, 0x03, 0, d, 255);
+	n = jbd_frame(f, 0x03, 0, d, 255);
 	CHECK_EQ_INT(n, 262);
 	struct bms_rx rx = { 0 };
 	struct drive_res r = { 0 };
@@ -360,19 +342,19 @@ static void test_long_basic(void)
 		d[24 + 2 * i] = (uint8_t)(0x7B + i); /* 2939.. = 20.8.. degC */
 	}
 	bms_poll_begin(&poll, 0, 0, false);
-	n = mk(f, 0x03, 0, d, 23 + 20);
+	n = jbd_frame(f, 0x03, 0, d, 23 + 20);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ntemps, 8);
 	CHECK_NEAR(poll.snap.temp_c[7], (0x0B82 - 2731) / 10.0, 1e-4);
 	bms_poll_begin(&poll, 0, 0, false);
-	n = mk(f, 0x03, 0, d, 23 + 19);
+	n = jbd_frame(f, 0x03, 0, d, 23 + 19);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
 	/* negative temperature */
 	d[22] = 1;
 	d[23] = 0x0A;
 	d[24] = 0x83; /* 2691 = -4.0 degC */
 	bms_poll_begin(&poll, 0, 0, false);
-	n = mk(f, 0x03, 0, d, 25);
+	n = jbd_frame(f, 0x03, 0, d, 25);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_NEAR(poll.snap.temp_c[0], -4.0, 1e-4);
 }
@@ -419,7 +401,7 @@ static void test_cells(void)
 	/* 0x03 says 0 cells: the slots of 0x04 */
 	d[21] = 0;
 	bms_poll_begin(&poll, 0, 0, false);
-	n = mk(f, 0x03, 0, d, 27);
+	n = jbd_frame(f, 0x03, 0, d, 27);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(cur_reg(&poll), 0x04);
 	r = FEED_HEX(&poll, &rx, JBD_08, chunks_rnd);
@@ -649,31 +631,31 @@ static void test_broken(void)
 	/* 0x03 shorter than its documented part, or than its NTCs */
 	memcpy(d, f + 4, f[3]);
 	bms_poll_begin(&poll, 0, 0, false);
-	n = mk(f, 0x03, 0, d, 22);
+	n = jbd_frame(f, 0x03, 0, d, 22);
 	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
-	n = mk(f, 0x03, 0, d, 28); /* 3 NTCs need 29 */
+	n = jbd_frame(f, 0x03, 0, d, 28); /* 3 NTCs need 29 */
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
 	CHECK_EQ_INT(cur_reg(&poll), 0x03);
 	CHECK(!(poll.snap.present & BMS_HAS_VOLTAGE));
 
 	/* impossible cell count */
 	d[21] = 33;
-	n = mk(f, 0x03, 0, d, 29);
+	n = jbd_frame(f, 0x03, 0, d, 29);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
 	bms_poll_begin(&poll, 0, 16, false); /* ... unless the count is forced */
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 16);
 	d[21] = 0;
 	bms_poll_begin(&poll, 0, 0, false);
-	n = mk(f, 0x03, 0, d, 29);
+	n = jbd_frame(f, 0x03, 0, d, 29);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	memset(d, 0x0D, 66);
-	n = mk(f, 0x04, 0, d, 66); /* 33 slots */
+	n = jbd_frame(f, 0x04, 0, d, 66); /* 33 slots */
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
-	n = mk(f, 0x04, 0, d, 7); /* odd length */
+	n = jbd_frame(f, 0x04, 0, d, 7); /* odd length */
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);
-	n = mk(f, 0x04, 0, d, 0); /* no cells at all */
+	n = jbd_frame(f, 0x04, 0, d, 0); /* no cells at all */
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_INVALID);
 	CHECK_EQ_INT(cur_reg(&poll), 0x04);
 
@@ -689,11 +671,11 @@ static void test_broken(void)
 
 	/* the BMS refuses (status 0x80) */
 	drive_begin(&poll, &rx, 0, 0, false);
-	n = mk(f, 0x03, 0x80, d, 0);
+	n = jbd_frame(f, 0x03, 0x80, d, 0);
 	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_FRAME);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_HEADER);
 	/* a status byte that is neither: no frame */
-	n = mk(f, 0x03, 0x01, d, 0);
+	n = jbd_frame(f, 0x03, 0x01, d, 0);
 	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_SKIP);
 	CHECK_EQ_INT(n, 1);
 

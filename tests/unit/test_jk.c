@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_jk.c - JK-Bx 0x4E57 driver: the jk4e57 rows of
  * tests/fixtures/vectors.tsv through scan() + handle() fed in odd chunks,
  * whole polls, the TLV walk (unknown IDs, bad lengths), current encodings

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_jk_ble.c - JK BMS over Bluetooth LE (JK02, bms/jk_ble.c):
  * the jk02 rows of tests/fixtures/vectors.tsv (real sessions and records of
  * JK-BD6A24S10P, JK-B2A8S20P, JK-B2A24S20P, JK-B1A20S15P, JK-BD6A17S6P and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_jk_pb.c - JK-PB RS485 driver (0x1620 trigger -> 0x55AA status
  * frame + FC16 ack): the jkpb rows of tests/fixtures/vectors.tsv through
  * scan() + handle() fed in odd chunks, both orders of payload and ack,

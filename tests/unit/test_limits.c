@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_limits.c - the charge and discharge limit engine
  * (gateway/model/limits.c): the tables in both interpolations, the CVL
  * machine (bulk, absorption, float, rebulk), the cell over-voltage rule,
@@ -26,7 +27,7 @@ static void table(struct conf_table *t, int n, const double *xy)
 	}
 }
 
-/* The LFP defaults of [limits] (README.md "Charge and discharge limits";
+/* The LFP defaults of [limits] (bmsgw.ini(5) "[limits]";
  * conf/conf.c is checked against them in test_conf_limits.c). */
 static void lfp(struct conf_limits *c)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_mbident.c - FC 0x2B / MEI 0x0E and FC 0x11
  * (gateway/modbus/mbident.c): exact response bytes of every Read Device ID
  * code, individual access, restart at object 0, More Follows with long

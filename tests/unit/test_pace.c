@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_pace.c - PACE v2.5 driver: the PACE25 rows of
  * tests/fixtures/vectors.tsv (0x42, 0x44, 0xC1, 0xC2 of four packs, an
  * answer for two packs, answers from another address) through scan() +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_pace_modbus.c - PACE Modbus (V1.3) driver.  No capture of
  * this protocol is public (bms/PROTOCOLS.md §25.4): the answers are built
  * here from the document's register table, fed through scan() + handle() in

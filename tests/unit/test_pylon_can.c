@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_pylon_can.c - a battery's Pylontech LV CAN read listen only
  * (bms/pylon_can.c): the pyloncan rows of tests/fixtures/vectors.tsv (a
  * US5000's V1.2 cycle, and a Daly's Victron-style set without 0x359 and
@@ -11,6 +12,7 @@
  * test_inv_pylon_can.c. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/pylon_can.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -143,7 +145,7 @@ static void check_01(const struct bms_poll *poll, bool inv)
 	CHECK_EQ_INT(s->raw_alarms[3], 0);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_TEMPS |
 				 BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS);
-	CHECK_EQ_INT(poll->scratch[8 * 3 + 4], 6); /* 0x359 byte 4: six modules */
+	CHECK_EQ_INT(BMS_PRIV(poll, struct pc_state)->data[PC_359][4], 6); /* 0x359 byte 4: six modules */
 	CHECK_STR(poll->kept.ident.vendor, "PYLON");
 	CHECK_EQ_INT(poll->kept.ident_state, BMS_IDENT_HAVE);
 }

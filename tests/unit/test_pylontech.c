@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_pylontech.c - Pylontech US RS485 V3.3 driver: the pylon
  * rows of tests/fixtures/vectors.tsv (PYL-*; TOP-01 and SEP-01 as foreign
  * answers) through scan() + handle() fed in odd chunks, built 0x42 / 0x44 /

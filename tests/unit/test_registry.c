@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_registry.c - the facts written once: the driver registry
- * (bms/drivers.h), the alarm table (bms/bms.h) and the register offsets
- * other modules take from the register table. */
+ * (bms/drivers.h), the alarm table (bms/bms.h), a driver's own state in a
+ * poll (BMS_PRIV(), bms_poll_begin()) and the register offsets other
+ * modules take from the register table. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,9 +31,10 @@ static void test_drivers(void)
 	CHECK_EQ_INT(n, NLISTED);
 	for (size_t i = 0; i < n; i++) {
 		const struct bms_driver *d = bms_drivers[i];
-		/* the registry holds the list in order, the id is the position */
+		/* the registry holds the list in order; the ids rise along it
+		 * (each is fixed for good: register 103's value, never reused) */
 		CHECK(d == listed[i].drv);
-		CHECK_EQ_INT(d->protocol_id, i + 1);
+		CHECK(d->protocol_id >= 1 && (i == 0 || d->protocol_id > bms_drivers[i - 1]->protocol_id));
 		/* protocol key = symbol with '-' for '_' */
 		char want[64];
 		snprintf(want, sizeof(want), "%s", listed[i].sym);
@@ -83,6 +86,39 @@ static void test_alarms(void)
 	CHECK(BMS_AL_COUNT <= 32);
 }
 
+/* A driver's state of a poll: its own type over struct bms_poll.priv,
+ * const for a const poll, zeroed by bms_poll_begin() (which keeps what
+ * lasts from poll to poll: persist, kept). */
+struct test_state {
+	uint16_t a;
+	double b;
+	uint8_t tail[40];
+};
+
+static void test_priv(void)
+{
+	static struct bms_poll poll;
+	struct test_state *st = BMS_PRIV(&poll, struct test_state);
+	const struct bms_poll *cp = &poll;
+	const struct test_state *cst = BMS_PRIV(cp, struct test_state);
+
+	CHECK((void *)st == (void *)poll.priv.bytes);
+	CHECK(cst == st);
+	CHECK_EQ_INT((uintptr_t)st % _Alignof(max_align_t), 0);
+	st->a = 7;
+	st->b = 2.5;
+	st->tail[39] = 9;
+	poll.persist = 0x55;
+	poll.kept.ncells = 16;
+	bms_poll_begin(&poll, 3, 0, false);
+	for (size_t i = 0; i < sizeof(poll.priv.bytes); i++)
+		CHECK_EQ_INT(poll.priv.bytes[i], 0);
+	CHECK_EQ_INT(st->a, 0);
+	CHECK_EQ_INT(poll.persist, 0x55);
+	CHECK_EQ_INT(poll.kept.ncells, 16);
+	CHECK_EQ_INT(poll.address, 3);
+}
+
 static void test_offsets(void)
 {
 	/* register-map.md: the core offsets other modules rely on */
@@ -99,6 +135,7 @@ int main(void)
 {
 	test_drivers();
 	test_alarms();
+	test_priv();
 	test_offsets();
 	return check_report();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_regmap.c - the register map: float word order, scaling,
  * clamping, absent values, status registers, stale ranges, register-map.md. */
 #include "../../registers/regmap.h"

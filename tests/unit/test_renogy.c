@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_renogy.c - Renogy smart LiFePO4 (Modbus RTU V1.7) driver:
  * the RENOGY rows of tests/fixtures/vectors.tsv (cells and temperatures, the
  * identity and the model read of an RBT100LFP12-BT at slave 0x30) through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_request.c - one Modbus request screened and answered
  * (gateway/modbus/request.c, identity.c), as the TCP and RTU servers both
  * take it, on a fake clock: the exact answer PDUs of FC03 / FC04 of the

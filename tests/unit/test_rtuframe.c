@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_rtuframe.c - Modbus RTU framing of the server
  * (gateway/modbus/rtuframe.c) with fake times: the timings, the answer's
  * ADU, a request in every chunking at 9600 and 115200 bit/s, gaps inside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_seplos.c - Seplos V2 driver: the Seplos rows of
  * tests/fixtures/vectors.tsv (SEP-REQ-42/44/51, SEP-01, SEP-02; PYL-* and
  * TOP-01 as foreign answers) through scan() + handle() fed in odd chunks,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_seplos3.c - Seplos V3 (XZH Modbus RTU) driver: the SEPLOS3
  * rows of tests/fixtures/vectors.tsv (PIA, PIB and VIA of a live pack, two
  * exception answers, a request with an impossible count) through scan() +

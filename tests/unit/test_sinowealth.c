@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_sinowealth.c - Sinowealth (Daly 3S-4S BMStool) driver: the
  * sino rows of tests/fixtures/vectors.tsv through scan() + handle() fed in
  * odd chunks, whole polls through finish(), and broken input.  Protocol

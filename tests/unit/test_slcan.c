@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_slcan.c - the Lawicel slcan line codec
  * (gateway/wire/slcan.c): lines of frames and setup commands byte for
  * byte, encode/parse round trips, and every reply an adapter may send

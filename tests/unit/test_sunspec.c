@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_sunspec.c - the SunSpec block (gateway/modbus/sunspec.c)
  * against the SunSpec Alliance's model definitions copied into
  * tests/fixtures/sunspec/ (README.md there names the source and commit):

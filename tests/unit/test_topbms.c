@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_topbms.c - TopBMS V1.7 driver: the TopBMS rows of
  * tests/fixtures/vectors.tsv (TOP-REQ-1/2, TOP-01; PYL-* and SEP-01 as
  * foreign answers) through scan() + handle() fed in odd chunks, built answers

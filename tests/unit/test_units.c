@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_units.c - the images the Modbus server sends
- * (gateway/model/units.c, gw_unit_image_wire) on a fake clock: the `now`
+ * (gateway/modbus/image.c, gw_unit_image_wire) of the units of
+ * gateway/model/units.c, on a fake clock: the `now`
  * passed in.  At every step the long-lived cache must show what a new one
  * (which encodes afresh) shows at that instant, and the registers that
  * change are checked exactly: the heartbeat and the age turn at whole
@@ -11,7 +13,9 @@
 #include <string.h>
 
 #include "../../gateway/daemon/daemon.h"
+#include "../../gateway/modbus/image.h"
 #include "../../gateway/model/gw.h"
+#include "../../gateway/poll/control.h"
 #include "../../gateway/wire/wire.h"
 #include "check.h"
 
@@ -120,10 +124,11 @@ static void test_changes(struct gw_images *im)
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_WIRE_CHECKSUM), 2);
 	p->bus_stats->short_frames += 3;
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_WIRE_SHORT), 3);
-	p->ctl.done++;
-	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_CTL_DONE), 1);
-	p->ctl.failed += 4;
+	/* refused commands (a confirmed one: test_poller.c, over a wire) */
+	for (int i = 0; i < 4; i++)
+		gw_control_refused(p, "test", "FC06 at 307 count 1", 3, "the value must be 0 (off) or 1 (on)");
 	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_CTL_FAILED), 4);
+	CHECK_EQ_INT(reg_at(image(&u, now, im), REG_SRC_CTL_DONE), 0);
 	unsigned long e = u32_at(image(&u, now, im), REG_SRC_ENERGY_IN);
 	p->energy.in_kwh += 12.5; /* 0.01 kWh a count */
 	img = image(&u, now, im);

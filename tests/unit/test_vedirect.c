@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_vedirect.c - Victron VE.Direct text driver: captured and
  * documented-style text blocks through scan() + handle() as the gateway
  * feeds a listen-only driver, whole polls through finish(), HEX frames in
  * the stream, and broken input (bad checksum, truncated, garbage, noise). */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/vedirect.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -212,8 +214,8 @@ static void test_bmv700(void)
 	CHECK_NEAR(s->soc, 100.0, 1e-6);
 	CHECK_EQ_INT(s->cycles, 17);
 	CHECK_EQ_INT(s->raw_alarms[1], 0); /* Alarm OFF, Relay OFF */
-	/* the consumed amp hours are kept in scratch */
-	CHECK_EQ_INT(poll.scratch[0] | poll.scratch[1] << 8, 0);
+	/* the consumed amp hours are kept in the driver's state */
+	CHECK_EQ_INT(BMS_PRIV(&poll, struct ved_state)->ce_mah, 0);
 
 	/* merged in one read: the poll takes what it needs and stops */
 	drive_begin(&poll, &rx, 0, 0, false);
@@ -246,9 +248,7 @@ static void test_values(void)
 	CHECK_EQ_INT(s->raw_alarms[0], 5);
 	CHECK_EQ_INT(s->raw_alarms[1], 3);
 	CHECK_EQ_INT(s->alarms, BMS_AL_PACK_UV | BMS_AL_SOC_LOW);
-	int32_t ce = (int32_t)((uint32_t)poll.scratch[0] | (uint32_t)poll.scratch[1] << 8 |
-			       (uint32_t)poll.scratch[2] << 16 | (uint32_t)poll.scratch[3] << 24);
-	CHECK_EQ_INT(ce, -40350);
+	CHECK_EQ_INT(BMS_PRIV(&poll, struct ved_state)->ce_mah, -40350);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		     BMS_HAS_CYCLES | BMS_HAS_ALARMS | BMS_HAS_TEMPS);
 	CHECK(!(s->present & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_REMAIN | BMS_HAS_FULL |

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_victron_ble.c - Victron Instant Readout (bms/victron_ble.c):
  * the victron rows of tests/fixtures/vectors.tsv (two advertisements of a
  * SmartShunt 500A/50mV and its published key) as BMS_ADV records through
@@ -7,6 +8,7 @@
  * facts: bms/PROTOCOLS.md §16. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/victron_ble.h"
 #include "check.h"
 
 #include <nettle/aes.h>
@@ -87,15 +89,10 @@ static void begin(struct bms_poll *poll, struct bms_rx *rx, bool inv, bool have_
 	memcpy(poll->key, key, 16);
 }
 
-static int32_t scratch32(const struct bms_poll *poll, int off)
+/* What the poll keeps beside its snapshot (bms/victron_ble.h). */
+static const struct vic_state *kept_of(const struct bms_poll *poll)
 {
-	const uint8_t *p = poll->scratch + off;
-	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-}
-
-static unsigned scratch16(const struct bms_poll *poll, int off)
-{
-	return (unsigned)(poll->scratch[off] | poll->scratch[off + 1] << 8);
+	return BMS_PRIV(poll, struct vic_state);
 }
 
 static void check_01(const struct bms_poll *poll, bool inv)
@@ -111,10 +108,10 @@ static void check_01(const struct bms_poll *poll, bool inv)
 	CHECK_EQ_INT(s->raw_alarms[0], 0);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_ALARMS);
 	/* consumed -50.0 Ah; no time to go (NA); aux input none */
-	CHECK_EQ_INT(poll->scratch[0], 0x2);
-	CHECK_EQ_INT(scratch32(poll, 4), -500);
-	CHECK_EQ_INT(poll->scratch[1], 3);
-	CHECK_EQ_INT(scratch16(poll, 10), 0x40B0); /* the nonce */
+	CHECK_EQ_INT(kept_of(poll)->have, VIC_S_CONSUMED);
+	CHECK_EQ_INT(kept_of(poll)->consumed_dah, -500);
+	CHECK_EQ_INT(kept_of(poll)->aux_mode, VIC_AUX_NONE);
+	CHECK_EQ_INT(kept_of(poll)->nonce, 0x40B0); /* the nonce */
 }
 
 static void test_table(void)
@@ -175,9 +172,9 @@ static void test_vectors(void)
 	CHECK_NEAR(poll.snap.soc, 100.0, 1e-4);
 	CHECK_EQ_INT(poll.snap.ntemps, 0);
 	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
-	CHECK_EQ_INT(poll.scratch[1], 2);
-	CHECK_EQ_INT(poll.scratch[0], 0x2);
-	CHECK_EQ_INT(scratch32(&poll, 4), 0);
+	CHECK_EQ_INT(kept_of(&poll)->aux_mode, VIC_AUX_TEMP);
+	CHECK_EQ_INT(kept_of(&poll)->have, VIC_S_CONSUMED);
+	CHECK_EQ_INT(kept_of(&poll)->consumed_dah, 0);
 	bms_snapshot_derive(&poll.snap);
 	CHECK_NEAR(poll.snap.power, 0.0, 1e-6);
 
@@ -258,7 +255,7 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_NEAR(poll.snap.voltage, 12.53, 1e-4);
 	CHECK(!(poll.snap.present & BMS_HAS_SOC));
-	CHECK_EQ_INT(poll.scratch[0], 0);
+	CHECK_EQ_INT(kept_of(&poll)->have, 0);
 	/* a record cut short in the stream: waits for the rest */
 	n = rec_hex(rec, VIC_01);
 	begin(&poll, &rx, false, true);
@@ -322,20 +319,20 @@ static void test_fields(void)
 	begin(&poll, &rx, false, true);
 	r = FEED_BYTES(&poll, &rx, rec, n, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(poll.scratch[1], 1);
-	CHECK(poll.scratch[0] & 0x8);
-	CHECK_EQ_INT(scratch16(&poll, 8), 65534);
+	CHECK_EQ_INT(kept_of(&poll)->aux_mode, VIC_AUX_MIDPOINT);
+	CHECK(kept_of(&poll)->have & VIC_S_MIDPOINT);
+	CHECK_EQ_INT(kept_of(&poll)->aux_cv, 65534);
 	CHECK_NEAR(poll.snap.voltage, 12.54, 1e-4);
-	CHECK_EQ_INT(scratch16(&poll, 10), 0x1234);
+	CHECK_EQ_INT(kept_of(&poll)->nonce, 0x1234);
 	/* starter voltage -0.02 V (signed) */
 	pn = drive_hex(VIC_PLAIN_STARTER, p, (int)sizeof(p));
 	n = mk_adv(rec, key, 0xFFFF, p, (size_t)pn);
 	begin(&poll, &rx, false, true);
 	r = FEED_BYTES(&poll, &rx, rec, n, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(poll.scratch[1], 0);
-	CHECK(poll.scratch[0] & 0x4);
-	CHECK_EQ_INT((int16_t)scratch16(&poll, 8), -2);
+	CHECK_EQ_INT(kept_of(&poll)->aux_mode, VIC_AUX_STARTER);
+	CHECK(kept_of(&poll)->have & VIC_S_STARTER);
+	CHECK_EQ_INT((int16_t)kept_of(&poll)->aux_cv, -2);
 	/* temperature 0xFFFF: NA (victron-ble would say 382.2 degC) */
 	pn = drive_hex(VIC_PLAIN_TEMP_NA, p, (int)sizeof(p));
 	n = mk_adv(rec, key, 7, p, (size_t)pn);
@@ -369,9 +366,9 @@ static void test_fields(void)
 		CHECK_NEAR(s->temp_c[0], 25.0, 1e-3);
 		CHECK_EQ_INT(s->raw_alarms[0], 0x2004);
 		CHECK_EQ_INT(s->alarms, BMS_AL_SOC_LOW | BMS_AL_PROTECTION);
-		CHECK_EQ_INT(poll.scratch[0], 0x3);
-		CHECK_EQ_INT(scratch16(&poll, 2), 123);
-		CHECK_EQ_INT(scratch32(&poll, 4), -125);
+		CHECK_EQ_INT(kept_of(&poll)->have, VIC_S_TTG | VIC_S_CONSUMED);
+		CHECK_EQ_INT(kept_of(&poll)->ttg_min, 123);
+		CHECK_EQ_INT(kept_of(&poll)->consumed_dah, -125);
 	}
 	/* longer than one AES block: only the first 16 bytes count */
 	p[15] = 0xAA;
@@ -390,7 +387,7 @@ static void test_fields(void)
 	r = FEED_BYTES(&poll, &rx, rec, n, chunks_big);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(!(poll.snap.present & (BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_TEMPS)));
-	CHECK_EQ_INT(poll.scratch[0], 0);
+	CHECK_EQ_INT(kept_of(&poll)->have, 0);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* SOC beyond 100.0 %: read as 100; 0 V: no data */
 	memset(p, 0, sizeof(p));

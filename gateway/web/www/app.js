@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bmsgw status page: live state from /api/events (server-sent events), or
  * /api/state every 5 s where events do not get through; history charts from
  * /api/history with Chart.js (Debian's libjs-chart.js) when it is there. */
@@ -200,6 +201,7 @@ function renderLinks() {
     tr.appendChild(el('td', { class: 'num', 'data-field': 'short_frames' }, String(l.short_frames)));
     tr.appendChild(el('td', { class: 'num', 'data-field': 'timeouts' }, String(l.timeouts)));
     tr.appendChild(el('td', { class: 'num', 'data-field': 'exceptions' }, String(l.exceptions)));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'implausible' }, String(l.implausible)));
     tb.appendChild(tr);
   });
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gateway/web/www/embed.sh OUT FILE... - the status page's files as C arrays:
 # `const struct gw_www_file gw_www_files[]` (gateway/web/http.h), served at
 # /<file name>.  Run by the Makefile; needs only od and sed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/ble.c - one Bluetooth LE link: the transport
  * gw_transport_ble (wire_int.h), BlueZ through its D-Bus API (sd-bus,
  * libsystemd) on the daemon's libev loop.  The files it builds on are

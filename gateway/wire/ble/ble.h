@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/ble.h - Bluetooth LE through BlueZ's D-Bus API (ble.c and
  * the files ble_int.h lists) and the pure helpers of `bmsgw --ble-scan`
  * (bleclass.c).

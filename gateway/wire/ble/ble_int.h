@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/ble_int.h - what the files of the Bluetooth LE transport
  * share: BlueZ's names, the mirror of its objects, the state of the client
  * and of one link, and the calls from one file into another.  Not for use

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/blebus.c - sd-bus (libsystemd) on the daemon's libev
  * loop: the system bus of the BlueZ client opened and closed, and the
  * method calls on BlueZ.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/bleclass.c - what `bmsgw --ble-scan` makes of a device: the
  * likely protocol from its advertised name, service UUIDs and manufacturer
  * data.  Pure (no I/O), built with or without Bluetooth support.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/bledisc.c - discovery on an adapter, run while someone
  * wants it: a link whose device BlueZ does not know yet (BL_FIND), an
  * advertisement link (BL_ADV_START, BL_ADV), or --ble-scan.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/blemirror.c - the mirror of BlueZ's objects and what a
  * change in it means to the links.
  *

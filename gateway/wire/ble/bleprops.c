@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/bleprops.c - BlueZ's property dictionaries read into a
  * mirrored object: the a{sv} of one interface (org.bluez.Adapter1, Device1,
  * GattService1, GattCharacteristic1; bluez doc/org.bluez.*.rst), as

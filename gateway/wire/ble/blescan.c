@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/blescan.c - bmsgw --ble-scan: discovery on one adapter
  * for a while, then one line per device seen, strongest first, with the
  * protocol it likely speaks (bleclass.c).

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* bms/frames.c - the one framing loop (bms.h, bms_frames()): the driver's
+ * scan() on what is left of the bytes, garbage and bad frames dropped and
+ * counted, each complete frame handed to the caller's take().  The poller,
+ * the probes' judge, the unit tests' and the fuzz targets' drivers and the
+ * decoder bench all frame through it, so the tests run the daemon's loop.
+ *
+ * A framer bug -- a FRAME, SKIP or BADSUM whose length is 0 or beyond the
+ * bytes scanned, or a result scan() may not give -- is counted (bad_scan)
+ * and drops one byte: the loop never stalls on it, and a valid frame that
+ * follows is still found (dropping the whole buffer could lose it).
+ */
+#include "bms.h"
+
+/* buf[0..len) (or, with rx, what rx holds; take() may empty it) from the
+ * start until scan() needs more bytes or take() says stop; with rx, what
+ * was scanned is consumed at the end.  Inlined into both callers: rx is a
+ * constant in each. */
+static inline __attribute__((always_inline)) bool frames_run(const struct bms_driver *d,
+							       const struct bms_poll *poll, struct bms_rx *rx,
+							       const uint8_t *buf, size_t len, bms_frame_take *take,
+							       void *ctx, struct bms_frame_counts *c)
+{
+	size_t off = 0;
+	bool stop = false;
+
+	if (rx) {
+		buf = rx->buf;
+		len = rx->len;
+	}
+	while (!stop && off < len) {
+		size_t n = 0, left = len - off;
+		enum bms_scan s = d->scan(poll, buf + off, left, &n);
+		bool fits = n - 1 < left; /* 1 <= n <= left (n = 0 wraps) */
+		if (s == BMS_SCAN_FRAME && fits) {
+			if (c)
+				c->frames++;
+			stop = take(ctx, buf + off, n) == BMS_FRAME_STOP;
+			off += n;
+			if (rx && rx->len != len) {
+				/* take() emptied rx (a step that listens starts
+				 * afresh): go on with what it holds now */
+				len = rx->len;
+				off = 0;
+			}
+			continue;
+		}
+		if (s == BMS_SCAN_NEED)
+			break;
+		if ((s == BMS_SCAN_SKIP || s == BMS_SCAN_BADSUM) && fits) {
+			if (c) {
+				c->badsum += s == BMS_SCAN_BADSUM;
+				c->skipped += n;
+			}
+			off += n;
+			continue;
+		}
+		if (c) {
+			c->bad_scan++; /* a framer bug: one byte, and on */
+			c->skipped++;
+		}
+		off++;
+	}
+	if (rx && off)
+		bms_rx_consume(rx, off);
+	return stop;
+}
+
+bool bms_frames(const struct bms_driver *d, const struct bms_poll *poll, struct bms_rx *rx, bms_frame_take *take,
+		void *ctx, struct bms_frame_counts *c)
+{
+	return frames_run(d, poll, rx, NULL, 0, take, ctx, c);
+}
+
+bool bms_frames_buf(const struct bms_driver *d, const struct bms_poll *poll, const uint8_t *buf, size_t len,
+		    bms_frame_take *take, void *ctx, struct bms_frame_counts *c)
+{
+	return frames_run(d, poll, NULL, buf, len, take, ctx, c);
+}

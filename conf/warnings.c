@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/warnings.c - what a valid configuration may still get wrong: said
+ * (bmsgw --check, the start and every reload log it), never refused.
+ *
+ * A pack is stale when its last good poll is older than stale_after.  Its
+ * good polls come once a poll cycle: its poll_interval (start to start),
+ * plus the time the poll itself takes, and a poll may have to wait for
+ * the other packs of its bus.  stale_after = 5 beside the default
+ * poll_interval = 5 makes every pack flap stale between two good polls
+ * (seen in a long run: "pack sv3 is stale but still on the DC bus" ten
+ * times in ten minutes with no failed poll).  The cycle this file allows
+ * for is the interval, one request of this pack that needed all its tries
+ * (timeout x (retries + 1)), and one answer's wait (timeout) of every other
+ * pack that polls on the same wire before this one's turn; a pack read
+ * through its master's answer (position) takes no bus time of its own.
+ *
+ * [soc] source = counted with count = false counts nothing: the BMS's SOC
+ * is carried all the same.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+
+double conf_pack_cycle(const struct conf *c, int i, int *on_bus)
+{
+	const struct conf_pack *p = &c->packs[i];
+	double cycle = p->poll_interval + p->timeout * (p->retries + 1);
+	int n = 1;
+	for (int k = 0; k < c->npacks; k++) {
+		const struct conf_pack *q = &c->packs[k];
+		if (k == i || q->position || strcmp(conf_pack_wire(q), conf_pack_wire(p)) != 0)
+			continue;
+		cycle += q->timeout;
+		n++;
+	}
+	if (on_bus)
+		*on_bus = n;
+	return cycle;
+}
+
+/* source = counted without a count, in [soc] (i = -1) or pack i (said once
+ * where the pack only inherits it). */
+static int soc_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
+{
+	int n = 0;
+	for (int i = -1; i < c->npacks; i++) {
+		const struct conf_soc *s = i < 0 ? &c->soc : &c->packs[i].soc;
+		if (s->count || s->source != CONF_SOC_SRC_COUNTED ||
+		    (i >= 0 && !c->soc.count && c->soc.source == CONF_SOC_SRC_COUNTED))
+			continue;
+		char text[CONF_ERR_MAX];
+		snprintf(text, sizeof(text), "%s:%d: [%s%s]: source = counted, but count = false: nothing is counted, "
+			 "the BMS's SOC is carried", c->file, i < 0 ? c->soc.line : c->packs[i].line,
+			 i < 0 ? "soc" : "pack.", i < 0 ? "" : c->packs[i].name);
+		say(arg, text);
+		n++;
+	}
+	return n;
+}
+
+int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
+{
+	int n = soc_warnings(c, say, arg);
+	for (int i = 0; i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		int on_bus;
+		double cycle = conf_pack_cycle(c, i, &on_bus);
+		if (c->gw.stale_after >= cycle)
+			continue;
+		char text[CONF_ERR_MAX];
+		snprintf(text, sizeof(text),
+			 "%s:%d: [pack.%s]: stale_after = %g s ([gateway]) is not longer than this pack's poll "
+			 "cycle (about %.1f s: poll_interval %g s, up to %.1f s for one answer with its retries "
+			 "and the %d pack(s) on its wire): it will go stale between good polls; make stale_after "
+			 "at least %.0f s (twice the cycle is comfortable), or poll it more often",
+			 c->file, p->line, p->name, c->gw.stale_after, cycle, p->poll_interval,
+			 cycle - p->poll_interval, on_bus, ceil(cycle));
+		say(arg, text);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/daemon/records.c - the table of the state file's records
+ * (model/statefile.h): each kind of line and its owner, in the order they
+ * are written.  A record of a new owner is its const struct
+ * gw_state_record there and one line here; the daemon hands the table to
+ * the state file (gw_init), so that the file, in model/, names no owner
+ * above it. */
+#include "../model/energy.h"
+#include "../model/gw.h"
+#include "../poll/control.h"
+#include "records.h"
+
+const struct gw_state_record *const gw_state_records[] = {
+	&gw_energy_pack_record,     /* pack NAME IN OUT: energy counters, kWh */
+	&gw_energy_bank_record,     /* bank IN OUT */
+	&gw_control_intent_record,  /* intent NAME CHARGE DISCHARGE: what bmsgw last switched */
+	&gw_charge_full_record,     /* full NAME UNIXTIME: the last absorption or float */
+	NULL,
+};

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/soc.c - the estimator of soc.h: bmsgw's own count of a
+ * pack's charge.
+ *
+ * A BMS's SOC drifts: Daly counts nothing under ~2.5 A, JK resets only at
+ * its over-voltage, a cheap shunt reads with an offset.  The count here:
+ *
+ * Counting.  Between two good polls the charge is the trapezoid of their
+ * currents on the monotonic clock, the charging part times
+ * charge_efficiency (split where the current crosses zero).  The current
+ * counted is the BMS's plus current_offset plus the learned offset below;
+ * under current_threshold it counts as 0 (Victron's BMV / SmartShunt
+ * "current threshold", https://www.victronenergy.com/media/pg/SmartShunt/en/index-en.html,
+ * "Battery settings").  The count stays within 0 ... capacity.  A gap of
+ * lost polls (longer than stale_after) is never integrated: its charge is
+ * the change of the BMS's remaining Ah where the BMS gives one, else the
+ * count is marked unsynced.
+ *
+ * Points.  A full point (100 %) is Victron's rule: the highest cell at or
+ * over full_cell_voltage while the charge current is at or under
+ * tail_current (4 % of the capacity) for full_time (3 min), its "charged
+ * voltage", "tail current" and "charged detection time".  The default
+ * voltage is [limits]' target (conf/check_soc.c): the voltage bmsgw's own
+ * charge machine holds, not a BMS's over-voltage it never reaches.  An
+ * empty point (0 %) is dbus-serialbattery's: the lowest cell at or under
+ * empty_cell_voltage while discharging (at most empty_current) for
+ * empty_time (soc_calculation() of
+ * https://github.com/mr-manuel/venus-os_dbus-serialbattery/blob/3634fc06521c17d97224f9ca0e9a4697d22e672c/etc/dbus-serialbattery/battery.py).  A rest point:
+ * after rest_time under rest_current the mean cell voltage is an
+ * open-circuit voltage, and where the chemistry's curve is steep
+ * (soc_curve.c) the count is set to the curve's value, put on the count's
+ * scale (0 % is the curve's value at empty_cell_voltage, 100 % its top);
+ * only between 10 and 40 degC where the BMS gives a temperature.  Each
+ * point is taken once while its condition lasts (a full or empty point
+ * again only after its condition was off for POINT_REARM), and counted.
+ *
+ * The learned offset.  From one full point to the next the battery went
+ * from full to full: the net charge counted over the run should be nil,
+ * and what is left over the run's time is the current sensor's offset,
+ * which the count then subtracts.  From one empty point to the next
+ * likewise.  Only runs of at least OFFSET_MIN_RUN without a gap teach it
+ * (as Battery-Emulator's BYD auto-calibration waits between two
+ * calibrations, https://github.com/dalathegreat/Battery-Emulator); the
+ * first run whole, each later one weighed by its length against up to
+ * OFFSET_MEMORY of runs before (a drift with temperature is followed, one
+ * odd run does not undo the rest); the offset stays within 1 % of the
+ * capacity an hour.  The runs still going and the capacity samples taken
+ * are counted again with each new offset.  A gain error of the sensor
+ * needs no correction: the measured capacity is in the sensor's own Ah,
+ * so the SOC, their ratio, is right.
+ *
+ * Capacity.  The net Ah counted from a full point to the next empty point
+ * (or from an empty point to the next full one) is a sample of the usable
+ * capacity; so is the Ah from a full point to a rest point at least 50 %
+ * away, over the share of the capacity between them, as TI's Impedance
+ * Track measures its Qmax between two rested voltages
+ * (https://www.ti.com/lit/an/slua364b/slua364b.pdf).  A sample outside
+ * 0.5 ... 1.5 times the rated capacity is refused; the capacity in use is
+ * the median of the last GW_SOC_SAMPLES samples, the configured or BMS
+ * capacity until the first.  SOH (measured) = that / rated.  Until the
+ * first sample the count is only as good as the rated capacity: at a
+ * depth d below full it is off by d x (1 - measured / rated).
+ */
+#include "soc.h"
+
+#include <math.h>
+#include <string.h>
+
+#define OFFSET_MIN_RUN 21600.0   /* s: a full-to-full or empty-to-empty run shorter than this teaches no offset */
+#define OFFSET_MEMORY 259200.0   /* s of runs the offset learned weighs as at most (3 days) */
+#define OFFSET_MAX_C 0.01        /* the learned offset stays within this share of the capacity an hour */
+#define SAMPLE_MIN 0.5           /* a capacity sample is used within these times the rated capacity */
+#define SAMPLE_MAX 1.5
+#define REST_AWAY 50.0           /* %: a rest point this far from full gives a capacity sample */
+#define REST_TEMP_MIN 10.0       /* degC: the open-circuit curve is trusted within these */
+#define REST_TEMP_MAX 40.0
+#define POINT_REARM 1800.0       /* s a full or empty condition must end before its point repeats */
+
+static double clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+enum gw_soc_dir gw_soc_direction(double current, double threshold)
+{
+	if (!isfinite(current) || fabs(current) < threshold || current == 0)
+		return GW_SOC_IDLE;
+	return current > 0 ? GW_SOC_CHARGING : GW_SOC_DISCHARGING;
+}
+
+/* The median of the samples kept. */
+static double samples_median(const struct gw_soc *s)
+{
+	unsigned n = s->nsamples < GW_SOC_SAMPLES ? s->nsamples : GW_SOC_SAMPLES;
+	double v[GW_SOC_SAMPLES];
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = i;
+		for (; j > 0 && v[j - 1] > s->sample[i]; j--)
+			v[j] = v[j - 1];
+		v[j] = s->sample[i];
+	}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The capacity in use: the samples' median once measured, else the rated one (NAN unknown). */
+static double capacity_in_use(const struct gw_soc *s, const struct conf_soc *c)
+{
+	if (c->learn_capacity && s->nsamples)
+		return samples_median(s);
+	return s->rated_ah > 0 ? s->rated_ah : NAN;
+}
+
+/* The count follows a new capacity at the same SOC. */
+static void rescale(struct gw_soc *s, double cap)
+{
+	if (s->started && s->cap_ah > 0 && cap != s->cap_ah)
+		s->ah = clamp(s->ah * cap / s->cap_ah, 0, cap);
+	s->cap_ah = cap;
+}
+
+/* The current as counted: the BMS's, the offsets, the threshold. */
+static double corrected(const struct gw_soc *s, const struct conf_soc *c, double i)
+{
+	double v = i + c->current_offset + s->offset_a;
+	return fabs(v) < c->current_threshold ? 0 : v;
+}
+
+/* Net Ah of a straight current from a to b (A) over dt s: the charging
+ * part times the efficiency, split where it crosses zero. */
+static double trapezoid_ah(double a, double b, double dt, double eff)
+{
+	double in, out;
+	if (a >= 0 && b >= 0) {
+		in = (a + b) / 2 * dt;
+		out = 0;
+	} else if (a <= 0 && b <= 0) {
+		in = 0;
+		out = (a + b) / 2 * dt;
+	} else {
+		double f = a / (a - b); /* the share of dt before the crossing */
+		double first = a * f * dt / 2, second = b * (1 - f) * dt / 2;
+		in = a > 0 ? first : second;
+		out = a > 0 ? second : first;
+	}
+	return (in * eff + out) / 3600.0;
+}
+
+/* A capacity sample of ah over a run of run_s seconds (< 0: a discharge). */
+static void add_sample(struct gw_soc *s, const struct conf_soc *c, double ah, double run_s, struct gw_soc_ev *ev)
+{
+	ev->sample_ah = ah;
+	if (!(ah >= SAMPLE_MIN * s->rated_ah && ah <= SAMPLE_MAX * s->rated_ah)) {
+		ev->bits |= GW_SOC_EV_REJECTED;
+		return;
+	}
+	s->sample[s->nsamples % GW_SOC_SAMPLES] = ah;
+	s->sample_s[s->nsamples % GW_SOC_SAMPLES] = run_s;
+	s->nsamples++;
+	ev->bits |= GW_SOC_EV_SAMPLE;
+	ev->capacity_ah = capacity_in_use(s, c);
+}
+
+/* The offset the run since a point of the same kind (full to full, empty
+ * to empty: the battery back where it was) shows: what it counted over
+ * its time.  Runs are weighed by their length against OFFSET_MEMORY of
+ * what was learned before; the runs still going are counted again with
+ * the new offset. */
+static void learn_offset(struct gw_soc *s, const struct gw_soc_run *run, double cap, struct gw_soc_ev *ev)
+{
+	if (!run->ok || run->s < OFFSET_MIN_RUN)
+		return;
+	double e = run->ah * 3600.0 / run->s, lim = OFFSET_MAX_C * cap;
+	double old = s->offset_a, w = run->s / (run->s + s->offset_w);
+	s->offset_a = clamp(old - w * e, -lim, lim);
+	s->offset_w = fmin(s->offset_w + run->s, OFFSET_MEMORY);
+	double d = (s->offset_a - old) / 3600.0;
+	s->run_full.ah += d * s->run_full.s;
+	s->run_empty.ah += d * s->run_empty.s;
+	for (unsigned i = 0; i < GW_SOC_SAMPLES && i < s->nsamples; i++)
+		s->sample[i] += d * s->sample_s[i];
+	ev->bits |= GW_SOC_EV_OFFSET;
+	ev->offset_a = s->offset_a;
+}
+
+/* A point of one kind: what its run since the last one taught, the
+ * capacity sample of the other kind's run (full to empty, empty to full),
+ * then its own run starts anew. */
+static void point_runs(struct gw_soc *s, const struct conf_soc *c, struct gw_soc_run *own, struct gw_soc_run *other,
+		       double sign, double cap, struct gw_soc_ev *ev)
+{
+	learn_offset(s, own, cap, ev);
+	if (other->ok && !other->sampled && c->learn_capacity) {
+		add_sample(s, c, sign * other->ah, sign * other->s, ev);
+		other->sampled = true;
+	}
+	*own = (struct gw_soc_run){ .ok = true };
+}
+
+/* A full point at t: 100 %. */
+static void full_point(struct gw_soc *s, const struct conf_soc *c, double cap, double t, struct gw_soc_ev *ev)
+{
+	point_runs(s, c, &s->run_full, &s->run_empty, 1, cap, ev);
+	s->ah = cap;
+	s->started = s->synced = true;
+	s->full_points++;
+	s->have_full = true;
+	s->full_age = 0;
+	s->full_age_t = t;
+	s->full_pinned = true;
+	ev->bits |= GW_SOC_EV_FULL;
+}
+
+static void empty_point(struct gw_soc *s, const struct conf_soc *c, double cap, struct gw_soc_ev *ev)
+{
+	point_runs(s, c, &s->run_empty, &s->run_full, -1, cap, ev);
+	s->ah = 0;
+	s->started = s->synced = true;
+	s->empty_points++;
+	ev->bits |= GW_SOC_EV_EMPTY;
+}
+
+static void rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
+{
+	struct gw_soc_run *run = &s->run_full;
+	if (r <= 100 - REST_AWAY && run->ok && !run->sampled && c->learn_capacity) {
+		add_sample(s, c, -run->ah / (1 - r / 100), -run->s / (1 - r / 100), ev);
+		run->sampled = true;
+	}
+	s->ah = r / 100 * cap;
+	s->started = true;
+	s->rest_points++;
+	ev->bits |= GW_SOC_EV_REST;
+	ev->rest_soc = r;
+}
+
+/* Has a condition held for `need` s at t?  True once: the point, once
+ * taken (the caller sets tm->taken), is taken again only after the
+ * condition has been off for `rearm` s (a noisy current or voltage at the
+ * edge of a condition does not repeat a point). */
+static bool held_for(struct gw_soc_timer *tm, bool cond, double t, double need, double rearm)
+{
+	if (!cond) {
+		if (tm->on) {
+			tm->on = false;
+			tm->off_since = t;
+		}
+		if (tm->taken && t - tm->off_since >= rearm)
+			tm->taken = false;
+		return false;
+	}
+	if (!tm->on) {
+		tm->on = true;
+		tm->since = t;
+	}
+	return !tm->taken && t - tm->since >= need;
+}
+
+/* The rest point's value at this poll on the count's scale, NAN when the
+ * curve cannot tell: the curve's % from its value at empty_cell_voltage
+ * (the count's 0 %) to 100 %. */
+static double rest_value(const struct conf_soc *c, const struct gw_soc_in *in)
+{
+	if ((isfinite(in->temp_min_c) && in->temp_min_c < REST_TEMP_MIN) ||
+	    (isfinite(in->temp_max_c) && in->temp_max_c > REST_TEMP_MAX))
+		return NAN;
+	double v = isfinite(in->cell_avg_v) ? in->cell_avg_v : (in->cell_min_v + in->cell_max_v) / 2;
+	double r = gw_soc_rest_value(c->chemistry, v), e = gw_soc_curve(c->chemistry, c->empty_cell_voltage);
+	if (!isfinite(r) || !(e >= 0 && e < 100))
+		return r;
+	return clamp(100 * (r - e) / (100 - e), 0, 100);
+}
+
+/* The full, empty and rest points whose conditions this poll completes. */
+static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double ic, double cap,
+		   struct gw_soc_ev *ev)
+{
+	bool full = in->cell_max_v >= c->full_cell_voltage && ic <= c->tail_current * cap;
+	bool empty = in->cell_min_v <= c->empty_cell_voltage && ic < 0 && -ic <= c->empty_current * cap;
+	bool rest = fabs(ic) <= c->rest_current * cap;
+	if (held_for(&s->full_tm, full, in->t, c->full_time, POINT_REARM)) {
+		full_point(s, c, cap, in->t, ev);
+		s->full_tm.taken = true;
+	}
+	if (held_for(&s->empty_tm, empty, in->t, c->empty_time, POINT_REARM)) {
+		empty_point(s, c, cap, ev);
+		s->empty_tm.taken = true;
+	}
+	if (held_for(&s->rest_tm, rest, in->t, c->rest_time, 0)) {
+		double r = rest_value(c, in);
+		if (isfinite(r)) {
+			rest_point(s, c, r, cap, ev);
+			s->rest_tm.taken = true;
+		}
+	}
+}
+
+/* A gap of dt s since the last good poll: the BMS's remaining Ah bridges
+ * it, or the count is unsynced.  No learning run goes over a gap. */
+static void gap(struct gw_soc *s, const struct gw_soc_in *in, double dt, double cap, struct gw_soc_ev *ev)
+{
+	s->run_full.ok = s->run_empty.ok = false;
+	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = false;
+	if (!s->started)
+		return;
+	ev->gap_s = dt;
+	if (isfinite(in->bms_remain_ah) && isfinite(s->last_remain)) {
+		double d = in->bms_remain_ah - s->last_remain;
+		if (in->bms_full_ah > 0)
+			d *= cap / in->bms_full_ah; /* the BMS's share of its capacity, of ours */
+		s->ah = clamp(s->ah + d, 0, cap);
+		ev->bits |= GW_SOC_EV_BRIDGED;
+	} else {
+		s->synced = false;
+		ev->bits |= GW_SOC_EV_LOST;
+	}
+}
+
+/* The first poll after a load: the time of the last full point is pinned
+ * to the monotonic clock; a restart within stale_after goes on counting,
+ * bridged by the BMS's remaining Ah where it gives one. */
+static void after_load(struct gw_soc *s, const struct gw_soc_in *in, double cap)
+{
+	if (s->have_full && !s->full_pinned) {
+		s->full_age_t = in->t;
+		s->full_pinned = true;
+	}
+	if (s->have_saved_remain && s->started && isfinite(in->bms_remain_ah)) {
+		double d = in->bms_remain_ah - s->saved_remain;
+		if (in->bms_full_ah > 0)
+			d *= cap / in->bms_full_ah;
+		s->ah = clamp(s->ah + d, 0, cap);
+	}
+	s->have_saved_remain = false;
+}
+
+/* Start from the BMS's SOC, unsynced. */
+static void start(struct gw_soc *s, const struct gw_soc_in *in, double cap, struct gw_soc_ev *ev)
+{
+	if (s->started || !isfinite(in->bms_soc))
+		return;
+	s->ah = clamp(in->bms_soc / 100 * cap, 0, cap);
+	s->started = true;
+	s->synced = false;
+	ev->bits |= GW_SOC_EV_START;
+}
+
+void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after, const struct gw_soc_in *in,
+		 struct gw_soc_ev *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (!c->count || !isfinite(in->t))
+		return;
+	if (c->capacity > 0)
+		s->rated_ah = c->capacity;
+	else if (in->bms_full_ah > 0 && isfinite(in->bms_full_ah))
+		s->rated_ah = in->bms_full_ah;
+	double cap = capacity_in_use(s, c);
+	if (!(cap > 0) || !isfinite(in->current))
+		return; /* no capacity, or no current: nothing to count */
+	rescale(s, cap);
+	if (!s->have_last)
+		after_load(s, in, cap);
+	start(s, in, cap, ev);
+	double ic = corrected(s, c, in->current);
+	if (s->have_last) {
+		double dt = in->t - s->last_t;
+		if (dt > stale_after || dt < 0) {
+			gap(s, in, dt, cap, ev);
+		} else {
+			double dq = trapezoid_ah(corrected(s, c, s->last_i), ic, dt, c->charge_efficiency);
+			s->ah = clamp(s->ah + dq, 0, cap);
+			s->run_full.ah += dq;
+			s->run_full.s += dt;
+			s->run_empty.ah += dq;
+			s->run_empty.s += dt;
+		}
+	}
+	points(s, c, in, ic, cap, ev);
+	rescale(s, capacity_in_use(s, c));
+	s->have_last = true;
+	s->last_t = in->t;
+	s->last_i = in->current;
+	s->last_remain = in->bms_remain_ah;
+}
+
+void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_soc, double t, struct gw_soc_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	bool counting = c->count && s->started && s->cap_ah > 0;
+	o->soc_bms = bms_soc;
+	o->soc_counted = counting ? 100 * s->ah / s->cap_ah : NAN;
+	o->remaining_ah = counting ? s->ah : NAN;
+	o->capacity_ah = s->cap_ah > 0 ? s->cap_ah : NAN;
+	o->flags = (counting ? GW_SOC_F_COUNTING : 0u) | (counting && s->synced ? GW_SOC_F_SYNCED : 0u) |
+		   (s->resumed ? GW_SOC_F_RESUMED : 0u) | (c->learn_capacity && s->nsamples ? GW_SOC_F_MEASURED : 0u);
+	if (c->source == CONF_SOC_SRC_COUNTED && (o->flags & GW_SOC_F_SYNCED))
+		o->flags |= GW_SOC_F_SOURCE;
+	o->soc = o->flags & GW_SOC_F_SOURCE ? o->soc_counted : bms_soc;
+	o->soh_measured = o->flags & GW_SOC_F_MEASURED && s->rated_ah > 0 ? 100 * s->cap_ah / s->rated_ah : 0;
+	o->capacity_samples = s->nsamples;
+	o->since_full_s = !s->have_full ? -1 : s->full_age + (s->full_pinned ? t - s->full_age_t : 0);
+	o->full_points = s->full_points;
+	o->empty_points = s->empty_points;
+	o->rest_points = s->rest_points;
+}
+
+void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc *c, double bms_soc, double t,
+		 struct gw_soc_out *o)
+{
+	double ah = 0, cap = 0, rated = 0;
+	unsigned all = n > 0 ? GW_SOC_F_COUNTING | GW_SOC_F_SYNCED | GW_SOC_F_RESUMED | GW_SOC_F_MEASURED : 0;
+	struct gw_soc_out m, sum = { .capacity_samples = ~0u, .full_points = ~0u, .empty_points = ~0u,
+				     .rest_points = ~0u, .since_full_s = 0 };
+	for (int i = 0; i < n; i++) {
+		gw_soc_output(packs[i], c, NAN, t, &m);
+		all &= m.flags;
+		ah += packs[i]->ah;
+		cap += packs[i]->cap_ah;
+		rated += packs[i]->rated_ah;
+		sum.capacity_samples = m.capacity_samples < sum.capacity_samples ? m.capacity_samples : sum.capacity_samples;
+		sum.full_points = m.full_points < sum.full_points ? m.full_points : sum.full_points;
+		sum.empty_points = m.empty_points < sum.empty_points ? m.empty_points : sum.empty_points;
+		sum.rest_points = m.rest_points < sum.rest_points ? m.rest_points : sum.rest_points;
+		if (m.since_full_s < 0 || sum.since_full_s < 0)
+			sum.since_full_s = -1;
+		else if (m.since_full_s > sum.since_full_s)
+			sum.since_full_s = m.since_full_s;
+	}
+	*o = n > 0 ? sum : (struct gw_soc_out){ .since_full_s = -1 };
+	bool counting = all & GW_SOC_F_COUNTING;
+	o->flags = all;
+	o->soc_bms = bms_soc;
+	o->soc_counted = counting ? 100 * ah / cap : NAN;
+	o->remaining_ah = counting ? ah : NAN;
+	o->capacity_ah = cap > 0 ? cap : NAN;
+	if (c->source == CONF_SOC_SRC_COUNTED && (all & GW_SOC_F_SYNCED))
+		o->flags |= GW_SOC_F_SOURCE;
+	o->soc = o->flags & GW_SOC_F_SOURCE ? o->soc_counted : bms_soc;
+	o->soh_measured = all & GW_SOC_F_MEASURED && rated > 0 ? 100 * cap / rated : 0;
+}
