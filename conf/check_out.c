@@ -303,12 +303,12 @@ void conf__finish_sunspec(struct load *x)
 		     s->base, len, which, 65536 - len);
 		return;
 	}
-	if (s->base < gb + 125 && gb < s->base + len) {
+	if (s->base < gb + REG_MAP_SIZE && gb < s->base + len) {
 		char alt[CONF_EXP_MAX];
 		conf__bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
 		conf__fail(x, line, "sunspec", "base", "registers %d..%d (%s) overlap the register map %d..%d of [gateway] "
-		     "base = %d (expected a base of %s%d or more)", s->base, s->base + len - 1, which, gb, gb + 124, gb,
-		     gb - len >= 0 ? alt : "", gb + 125);
+		     "base = %d (expected a base of %s%d or more)", s->base, s->base + len - 1, which, gb,
+		     gb + REG_MAP_SIZE - 1, gb, gb - len >= 0 ? alt : "", gb + REG_MAP_SIZE);
 	}
 }
 

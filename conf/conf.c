@@ -140,7 +140,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_UP_INTERVAL] = {CONF_SEC_UPSTREAM, "interval", CONF_RESTART, KT_DOUBLE, 0.2, 86400, false, NULL,
 	                   UP(interval), "5"},
 	[K_UP_TIMEOUT] = {CONF_SEC_UPSTREAM, "timeout", CONF_RESTART, KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
-	[K_UP_REGISTERS] = {CONF_SEC_UPSTREAM, "registers", CONF_RESTART, KT_RANGE, 0, 124, false, NULL, UP(reg_first),
+	[K_UP_REGISTERS] = {CONF_SEC_UPSTREAM, "registers", CONF_RESTART, KT_RANGE, 0, REG_MAP_SIZE - 1, false, NULL, UP(reg_first),
 	                    "0-124"},
 
 	[K_MQ_HOST] = {CONF_SEC_MQTT, "host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, MQ(host), NULL},

@@ -35,7 +35,7 @@
 
 #include "conf.h"
 
-#define CONF_BASE_MAX (65535 - 125 + 1) /* the 125-register map must fit */
+#define CONF_BASE_MAX (65535 - REG_MAP_SIZE + 1) /* the register map must fit */
 #define CONF_LINE_BUF 1024              /* longest physical line we read */
 #define CONF_EXP_MAX 256                /* one "expected ..." text or list */
 #define CONF_WHY_MAX 1024               /* one problem text (a whole message: CONF_ERR_MAX, conf.h) */

@@ -192,6 +192,28 @@ static const struct reg_def reg_table[] = {
 	  "control: commands done", "MOSFET commands (over Modbus or MQTT) acknowledged and confirmed by read-back, since the gateway started; wraps at 65536; 0 on the bank" },
 	{ 124, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_FAILED, REG_ABS_NONE,
 	  "control: commands refused", "MOSFET commands (over Modbus or MQTT) refused (not allowed, control off, a bad register or value, busy, stale) or failed (no answer, the BMS said no, the read-back disagreed); wraps at 65536" },
+	/* the counted SOC ([soc], bmsgw-bms(7) "THE COUNTED SOC"): a second
+	 * block, beyond one read of 125 from offset 0 */
+	{ 125, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_BMS, REG_ABS_NONE,
+	  "SOC (BMS)", "the SOC the BMS says (the bank: its fresh packs' weighed by capacity), whatever [soc] source is; 0 while the unit has no fresh data" },
+	{ 126, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_COUNTED, REG_ABS_NONE,
+	  "SOC (counted)", "bmsgw's own count of the charge over the capacity in use (the bank: its packs' counted Ah over their capacities); kept while the pack is stale; 0 while not counting (flags bit 0 clear)" },
+	{ 127, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_FLAGS, REG_ABS_NONE,
+	  "SOC flags", "bit 0 counting, bit 1 synced (a full or empty point since the start or the last lost gap), bit 2 the SOC at offset 0/60 is the counted one ([soc] source = counted and synced), bit 3 resumed from the state file, bit 4 capacity measured" },
+	{ 128, 1, 0, REG_FLOAT, 0, "Ah", REG_STATUS, REG_SRC_SOC_REMAIN, REG_ABS_NAN,
+	  "remaining (counted)", "the charge counted remaining" },
+	{ 130, 1, 0, REG_FLOAT, 0, "Ah", REG_STATUS, REG_SRC_SOC_CAPACITY, REG_ABS_NAN,
+	  "capacity in use", "the median of the last 5 capacity samples once measured, else [soc] capacity or the BMS's full capacity" },
+	{ 132, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_SOH, REG_ABS_NONE,
+	  "SOH (measured)", "the capacity in use over the rated one (the BMS's or [soc] capacity); 0 until measured" },
+	{ 133, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_SAMPLES, REG_ABS_NONE,
+	  "capacity samples", "capacity samples taken (full to empty, or full to a rest point at least 50 % away)" },
+	{ 134, 1, 0, REG_U32, 0, "s", REG_STATUS, REG_SRC_SOC_SINCE_FULL, REG_ABS_NONE,
+	  "since the last full point", "seconds since the count's last full point; 4294967295 = never" },
+	{ 136, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_FULL_POINTS, REG_ABS_NONE,
+	  "full points", "full points seen (100 %); wraps at 65536" },
+	{ 137, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_EMPTY_POINTS, REG_ABS_NONE,
+	  "empty points", "empty points seen (0 %); wraps at 65536" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -326,6 +348,16 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_LIM_MODE: *v = st->lim_mode; return true;
 	case REG_SRC_LIM_CCL_REASON: *v = st->ccl_reason; return true;
 	case REG_SRC_LIM_DCL_REASON: *v = st->dcl_reason; return true;
+	case REG_SRC_SOC_BMS: *v = online ? st->soc_bms : NAN; return true;
+	case REG_SRC_SOC_COUNTED: *v = st->soc_counted; return true;
+	case REG_SRC_SOC_FLAGS: *v = st->soc_flags; return true;
+	case REG_SRC_SOC_REMAIN: *v = st->soc_remain_ah; return true;
+	case REG_SRC_SOC_CAPACITY: *v = st->soc_capacity_ah; return true;
+	case REG_SRC_SOC_SOH: *v = st->soh_measured; return true;
+	case REG_SRC_SOC_SAMPLES: *v = st->soc_samples; return true;
+	case REG_SRC_SOC_SINCE_FULL: *v = st->since_full_s < 0 ? 4294967295.0 : st->since_full_s; return true;
+	case REG_SRC_SOC_FULL_POINTS: *v = st->soc_full_points; return true;
+	case REG_SRC_SOC_EMPTY_POINTS: *v = st->soc_empty_points; return true;
 	default: return false; /* a data source */
 	}
 }
@@ -461,8 +493,7 @@ void reg_encode_status(const struct reg_status *st, uint32_t alarms, uint16_t re
 		for (unsigned e = 0; e < d->count; e++) {
 			double v = 0;
 			bool have = reg_status_value(st, alarms, d->src, &v);
-			/* float_order is irrelevant: there are no status floats */
-			reg_store(regs + d->off + e * reg_width(d->type), d, have, v, REG_FLOAT_CDAB);
+			reg_store(regs + d->off + e * reg_width(d->type), d, have, v, st->fo);
 		}
 	}
 }
@@ -565,10 +596,11 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"  protocol addresses, as in `mbpoll -0` and Home Assistant's `address:`;\n"
 		"  tools that count from 1 (`mbpoll` without `-0`, \"4xxxx\" notation) show\n"
 		"  address + 1.\n"
-		"- The map is offsets 0-%u (addresses %u-%u): one read of %u registers at\n"
-		"  address %u returns all of it.\n"
+		"- The map is offsets 0-%u (addresses %u-%u): one read of 125 registers at\n"
+		"  address %u returns offsets 0-124, everything but the counted SOC; a\n"
+		"  second read of %u at address %u returns the counted SOC (offsets 125-%u).\n"
 		"- Unused offsets read 0: ",
-		base, size - 1, base, base + size - 1, size, base);
+		base, size - 1, base, base + size - 1, base, size - 125, base + 125, size - 1);
 	reg_md_ranges(out, -1, 0);
 	fprintf(out,
 		".\n"

@@ -16,7 +16,7 @@
 
 #include "../bms/bms.h"
 
-#define REG_MAP_SIZE 125 /* offsets 0..124; one FC3 read covers it */
+#define REG_MAP_SIZE 138 /* offsets 0..137: 0..124 in one FC3 read, the counted SOC's 125..137 in a second */
 
 enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };
 
@@ -85,6 +85,17 @@ enum reg_src {
 	REG_SRC_LIM_MODE,
 	REG_SRC_LIM_CCL_REASON,
 	REG_SRC_LIM_DCL_REASON,
+	/* the counted SOC ([soc]), from struct reg_status */
+	REG_SRC_SOC_BMS,
+	REG_SRC_SOC_COUNTED,
+	REG_SRC_SOC_FLAGS,
+	REG_SRC_SOC_REMAIN,
+	REG_SRC_SOC_CAPACITY,
+	REG_SRC_SOC_SOH,
+	REG_SRC_SOC_SAMPLES,
+	REG_SRC_SOC_SINCE_FULL,
+	REG_SRC_SOC_FULL_POINTS,
+	REG_SRC_SOC_EMPTY_POINTS,
 };
 
 /* Offset of the first register fed by src (the register table is the only
@@ -113,6 +124,14 @@ struct reg_status {
 	/* the charge and discharge limits (all 0 without [limits]) */
 	double cvl_v, ccl_a, dcl_a, dvl_v;
 	uint16_t lim_flags, lim_mode, ccl_reason, dcl_reason;
+	/* the counted SOC (gateway/model/soc.h's struct gw_soc_out): NAN = none */
+	double soc_bms, soc_counted;    /* % */
+	uint16_t soc_flags;             /* GW_SOC_F_* */
+	double soc_remain_ah, soc_capacity_ah; /* Ah */
+	double soh_measured;            /* % (0 until measured) */
+	uint16_t soc_samples, soc_full_points, soc_empty_points;
+	double since_full_s;            /* s since the last full point, < 0 never */
+	enum reg_float_order fo;        /* the order of the status floats */
 };
 
 /* What the bank unit adds to an aggregated snapshot (cells are compared

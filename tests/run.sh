@@ -80,7 +80,10 @@ fuzz_one() { # target
 	corpus=tests/fuzz/corpus/${n#fuzz_}
 	dir=$(mktemp -d "$work/$n.XXXXXX")
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$dir"/
-	"$1" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 "$dir"
+	# a crash's input goes to $BIN/fuzz-crashes/, not into the working tree
+	mkdir -p "$BIN/fuzz-crashes"
+	"$1" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
+		-artifact_prefix="$BIN/fuzz-crashes/$n-" "$dir"
 }
 
 for t in "$BIN"/tests/test_*; do

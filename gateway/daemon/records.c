@@ -7,6 +7,7 @@
  * above it. */
 #include "../model/energy.h"
 #include "../model/gw.h"
+#include "../model/socunit.h"
 #include "../poll/control.h"
 #include "records.h"
 
@@ -15,5 +16,6 @@ const struct gw_state_record *const gw_state_records[] = {
 	&gw_energy_bank_record,     /* bank IN OUT */
 	&gw_control_intent_record,  /* intent NAME CHARGE DISCHARGE: what bmsgw last switched */
 	&gw_charge_full_record,     /* full NAME UNIXTIME: the last absorption or float */
+	&gw_soc_record,             /* soc NAME 1 saved=... : the counted SOC */
 	NULL,
 };

@@ -45,6 +45,7 @@ enum {
 	                      * may be switched over MQTT */
 	E_LIM = 1 << 7,      /* a charge limit: only with [limits] */
 	E_ANY = 1 << 8,      /* needs any one of its BMS_HAS_* bits, not all */
+	E_SOC = 1 << 9,      /* the counted SOC: only where the unit counts ([soc] count) */
 };
 
 struct ent {
@@ -88,6 +89,13 @@ static const struct ent ents[] = {
 	  BMS_HAS_CELLS },
 	{ "cell_high_pack", "Pack of the highest cell", "cell_max_pack", NULL, NULL, NULL, -1, E_BANK | E_DIAG,
 	  BMS_HAS_CELLS },
+	{ "soc_bms", "SOC (BMS)", "soc_estimate.bms", "battery", "%", "measurement", 1, PB | E_SOC, BMS_HAS_SOC },
+	{ "soc_counted", "SOC (counted)", "soc_estimate.counted", "battery", "%", "measurement", 1, PB | E_SOC,
+	  BMS_HAS_CURRENT },
+	{ "capacity_measured", "Capacity (measured)", "soc_estimate.capacity_ah", NULL, "Ah", "measurement", 1,
+	  PB | E_SOC, BMS_HAS_CURRENT },
+	{ "soh_measured", "SOH (measured)", "soc_estimate.soh_measured", NULL, "%", "measurement", 1,
+	  PB | E_SOC | E_DIAG, BMS_HAS_CURRENT },
 	{ "energy_in", "Energy charged", "energy_in_kwh", "energy", "kWh", "total_increasing", 2, PB, 0 },
 	{ "energy_out", "Energy discharged", "energy_out_kwh", "energy", "kWh", "total_increasing", 2, PB, 0 },
 	{ "protection", "Active alarms", "alarm_names", NULL, NULL, NULL, -1, PB | E_DIAG, BMS_HAS_ALARMS },
@@ -278,6 +286,17 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 	free(buf);
 }
 
+/* The unit counts the charge ([soc] count: a pack's own, the bank's). */
+static bool unit_counts(const struct unit *u)
+{
+	if (u->kind == E_BANK)
+		return u->c->soc.count;
+	for (int i = 0; u->kind == E_PACK && i < u->c->npacks; i++)
+		if (strcmp(u->c->packs[i].name, u->name) == 0)
+			return u->c->packs[i].soc.count;
+	return false;
+}
+
 /* Every entity of the table this unit has, then the numbered ones. */
 static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 {
@@ -289,6 +308,8 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 		if ((e->flags & E_SWITCH) && !u->control)
 			continue;
 		if ((e->flags & E_LIM) && !u->c->limits.enabled)
+			continue;
+		if ((e->flags & E_SOC) && !unit_counts(u))
 			continue;
 		config(u, e, e->key, e->name, e->field, !(e->flags & E_OFF));
 	}

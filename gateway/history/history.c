@@ -148,6 +148,20 @@ static void trim_queue(struct gw_history *h)
 	h->st.queued = h->nq;
 }
 
+/* The two SOCs of a unit into its sample: the BMS's while the unit is
+ * online, the count while it counts (socunit.h). */
+static void sample_socs(struct gw_hsample *s, const struct gw_soc_out *o)
+{
+	if (s->online && isfinite(o->soc_bms)) {
+		s->soc_bms = (float)o->soc_bms;
+		s->have |= GW_HS_SOC_BMS;
+	}
+	if (s->online && (o->flags & GW_SOC_F_COUNTING) && isfinite(o->soc_counted)) {
+		s->soc_counted = (float)o->soc_counted;
+		s->have |= GW_HS_SOC_COUNTED;
+	}
+}
+
 static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 {
 	(void)loop;
@@ -157,6 +171,8 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 	int64_t ts = (int64_t)floor(ev_now(loop) + 0.5);
 	struct gw_hsample s;
 	struct gw_bank_state bs;
+	struct gw_soc_out so;
+	double now = gw_mono();
 	if (gw->conf->bank.enabled)
 		gw_bank_compute(gw, &bs); /* before the worker is held up */
 	pthread_mutex_lock(&h->mu);
@@ -164,10 +180,14 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 		const struct gw_pack *p = gw->packs[i];
 		bool online = p->have_data && gw_pack_online(gw, p);
 		gw_history_sample(&s, ts, p->cfg->name, online, &p->snap, NULL);
+		gw_soc_pack_out(gw, p, now, &so);
+		sample_socs(&s, &so);
 		enqueue(h, &s);
 	}
 	if (gw->conf->bank.enabled) {
 		gw_history_sample(&s, ts, "bank", bs.online > 0, &bs.snap, &bs);
+		gw_soc_bank_out(gw, now, &so);
+		sample_socs(&s, &so);
 		enqueue(h, &s);
 	}
 	trim_queue(h);

@@ -9,14 +9,16 @@
  *	           a corrupt database, a full disk
  *	query.c    answers: chart buckets, CSV chunks, --history-csv
  *
- * Schema (user_version 1):
+ * Schema (user_version 2; a version 1 database gains soc_bms and
+ * soc_counted when opened):
  *
  *	units(id, name)                       a pack name or "bank"
  *	samples(unit, ts, span, n, online,    span 0: one sample at ts;
  *	        soc, voltage, current, power, span 900: the n samples of
  *	        cell_min, cell_max, cell_delta,       [ts, ts + 900) folded,
  *	        temp_min, temp_max, mos_temp,         `online` of them online
- *	        alarms)
+ *	        alarms, soc_bms, soc_counted)    the SOC the BMS says and bmsgw's count
+	                                      (model/socunit.h); soc is the one carried
  *	primary key (unit, ts, span), WITHOUT ROWID
  *
  * Averages over several rows are weighted by the online samples each row
@@ -40,15 +42,19 @@
 #define UNITS_MAX (CONF_MAX_PACKS * 4)
 
 /* the value columns, in table order after `online` */
-#define VALUE_COLS "soc, voltage, current, power, cell_min, cell_max, cell_delta, temp_min, temp_max, mos_temp, alarms"
-#define NVALUES 11
+#define VALUE_COLS                                                                                        \
+	"soc, voltage, current, power, cell_min, cell_max, cell_delta, temp_min, temp_max, mos_temp, alarms, " \
+	"soc_bms, soc_counted"
+#define NVALUES 13
+#define VC_ALARMS 10 /* the index of alarms among the value columns */
 
 /* one weighted average over rows (see the top of the file) */
 #define WAVG(c) "sum(" c " * online) / nullif(sum(CASE WHEN " c " IS NULL THEN 0 ELSE online END), 0)"
 /* the value columns aggregated over a group of rows */
 #define AGG_COLS                                                                                       \
 	WAVG("soc") ", " WAVG("voltage") ", " WAVG("current") ", " WAVG("power") ", min(cell_min), "        \
-		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms)"
+		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms), " \
+		    WAVG("soc_bms") ", " WAVG("soc_counted")
 
 enum hq_kind { HQ_CHART, HQ_CSV };
 

@@ -55,7 +55,8 @@ static void csv_num(FILE *f, sqlite3_stmt *st, int i, int prec)
 static const struct { const char *name; int prec; } value_cols[NVALUES] = {
 	{ "soc", 1 },      { "voltage", 2 },  { "current", 2 },  { "power", 1 },
 	{ "cell_min", 0 }, { "cell_max", 0 }, { "cell_delta", 0 }, { "temp_min", 1 },
-	{ "temp_max", 1 }, { "mos_temp", 1 }, { "alarms", 0 },
+	{ "temp_max", 1 }, { "mos_temp", 1 }, { "alarms", 0 }, { "soc_bms", 1 },
+	{ "soc_counted", 1 },
 };
 
 /* Prepare the rows of a query: t, span, n, online, the values.  step 0 =
@@ -63,7 +64,7 @@ static const struct { const char *name; int prec; } value_cols[NVALUES] = {
 static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int64_t step, int limit,
 			sqlite3_stmt **st)
 {
-	char sql[1024];
+	char sql[2048];
 	if (step <= 0)
 		snprintf(sql, sizeof(sql),
 			 "SELECT ts, span, n, online, " VALUE_COLS " FROM samples WHERE unit = %" PRId64
@@ -90,7 +91,7 @@ static void alarm_names(FILE *f, int64_t bits)
 
 #define CSV_HEADER                                                                                       \
 	"time,unix,unit,span_s,samples,online,soc_pct,voltage_v,current_a,power_w,cell_min_mv,cell_max_mv," \
-	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms\r\n"
+	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct\r\n"
 
 int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int64_t step,
 		    int64_t after, int rows, struct gw_hresult *r)
@@ -116,15 +117,17 @@ int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, i
 		int64_t span = step > 0 ? step : sqlite3_column_int64(st, 1);
 		fprintf(t.f, "%s,%" PRId64 ",%s,%" PRId64 ",%lld,%lld", iso, ts, name, span,
 			(long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
-		for (int c = 0; c < NVALUES - 1; c++)
+		for (int c = 0; c < VC_ALARMS; c++)
 			csv_num(t.f, st, 4 + c, value_cols[c].prec);
-		if (sqlite3_column_type(st, 4 + NVALUES - 1) != SQLITE_NULL) {
-			int64_t bits = sqlite3_column_int64(st, 4 + NVALUES - 1);
+		if (sqlite3_column_type(st, 4 + VC_ALARMS) != SQLITE_NULL) {
+			int64_t bits = sqlite3_column_int64(st, 4 + VC_ALARMS);
 			fprintf(t.f, ",%" PRId64 ",", bits);
 			alarm_names(t.f, bits);
 		} else {
 			fputs(",,", t.f);
 		}
+		for (int c = VC_ALARMS + 1; c < NVALUES; c++)
+			csv_num(t.f, st, 4 + c, value_cols[c].prec);
 		fputs("\r\n", t.f);
 		last = ts;
 		n++;

@@ -25,7 +25,7 @@
 #define MAINT_EVERY 3600.0        /* seconds between folds and prunes */
 #define MAINT_FIRST 5.0           /* ... and the first, after the start */
 #define REOPEN_EVERY 60.0         /* a database that could not be opened is tried again */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Here, not in history.c: the worker opens the file and query.c reads it,
  * and neither calls back into the loop side. */
@@ -88,7 +88,7 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		"CREATE TABLE IF NOT EXISTS samples(unit INTEGER NOT NULL, ts INTEGER NOT NULL,"
 		" span INTEGER NOT NULL DEFAULT 0, n INTEGER NOT NULL DEFAULT 1, online INTEGER NOT NULL,"
 		" soc REAL, voltage REAL, current REAL, power REAL, cell_min REAL, cell_max REAL, cell_delta REAL,"
-		" temp_min REAL, temp_max REAL, mos_temp REAL, alarms INTEGER,"
+		" temp_min REAL, temp_max REAL, mos_temp REAL, alarms INTEGER, soc_bms REAL, soc_counted REAL,"
 		" PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
 	char *msg = NULL;
 	rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
@@ -107,6 +107,13 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 	if (ver > SCHEMA_VERSION) {
 		snprintf(err, errlen, "written by a newer bmsgw (schema %d, this one knows %d)", ver, SCHEMA_VERSION);
 		return SQLITE_MISMATCH;
+	}
+	if (ver == 1) {
+		/* version 2 added the two SOCs: NULL in the rows before */
+		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN soc_bms REAL;"
+				  "ALTER TABLE samples ADD COLUMN soc_counted REAL;", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
 	}
 	if (ver < SCHEMA_VERSION) {
 		char q[64];
@@ -314,7 +321,7 @@ static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t 
 	sqlite3_stmt *st = NULL;
 	rc = sqlite3_prepare_v2(h->db,
 				"INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ") "
-				"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+				"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 				-1, &st, NULL);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		int64_t id = unit_id(h, s[i].unit, true, &rc);
@@ -339,6 +346,8 @@ static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t 
 			sqlite3_bind_int64(st, 14, s[i].alarms);
 		else
 			sqlite3_bind_null(st, 14);
+		bind_opt(st, 15, hv & GW_HS_SOC_BMS, s[i].soc_bms, 2);
+		bind_opt(st, 16, hv & GW_HS_SOC_COUNTED, s[i].soc_counted, 2);
 		rc = sqlite3_step(st);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
@@ -424,7 +433,7 @@ static void maintain(struct gw_history *h, double now)
 		/* fold [lo_b, hi): every unit, one day at most per turn */
 		int64_t lo_b = (lo >= 0 ? lo : lo - GW_HISTORY_FOLD + 1) / GW_HISTORY_FOLD * GW_HISTORY_FOLD;
 		int64_t hi = lo_b + 86400 < cutoff ? lo_b + 86400 : cutoff;
-		char sql[1024];
+		char sql[2048];
 		snprintf(sql, sizeof(sql),
 			 "BEGIN;"
 			 "INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ") "

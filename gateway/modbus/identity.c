@@ -140,7 +140,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
 		fresh[k] = sc->packs[k].fresh ? &p->snap : NULL;
 	}
-	gw_bank_aggregate(fresh, n, b->max_deviation, &sc->bank);
+	gw_bank_aggregate(fresh, n, b->max_deviation, gw->conf->soc.current_threshold, &sc->bank);
 	su->name = "bank";
 	su->protocol = "bank";
 	su->snap = sc->bank.online ? &sc->bank.snap : NULL;

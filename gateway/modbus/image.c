@@ -97,11 +97,27 @@ static void status_limits(const struct limit_words *w, struct reg_status *st)
 	st->dcl_reason = w->dcl_reason;
 }
 
-/* Status common to packs and the bank: heartbeat and time zone. */
+/* Status common to packs and the bank: heartbeat, time zone, float order. */
 static void common_status(const struct gw *gw, double now, const struct local *lt, struct reg_status *st)
 {
 	st->heartbeat = heartbeat_at(gw, now);
 	st->tz_hours = lt->tz_hours;
+	st->fo = gw->conf->gw.float_order;
+}
+
+/* The counted SOC's block (offsets 125-137). */
+static void status_soc(const struct gw_soc_out *o, struct reg_status *st)
+{
+	st->soc_bms = o->soc_bms;
+	st->soc_counted = o->soc_counted;
+	st->soc_flags = (uint16_t)o->flags;
+	st->soc_remain_ah = o->remaining_ah;
+	st->soc_capacity_ah = o->capacity_ah;
+	st->soh_measured = o->soh_measured;
+	st->soc_samples = (uint16_t)o->capacity_samples;
+	st->since_full_s = o->since_full_s;
+	st->soc_full_points = (uint16_t)o->full_points;
+	st->soc_empty_points = (uint16_t)o->empty_points;
 }
 
 static void pack_image(const struct gw *gw, const struct gw_pack *p, double now, const struct local *lt,
@@ -131,19 +147,10 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, double now,
 	struct limit_words lw;
 	limit_words(gw, &p->lim, st.online, &lw);
 	status_limits(&lw, &st);
+	struct gw_soc_out so;
+	gw_soc_pack_out(gw, p, now, &so);
+	status_soc(&so, &st);
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
-}
-
-/* gw_bank_compute() at monotonic time now. */
-static void bank_at(const struct gw *gw, double now, struct gw_bank_state *bs)
-{
-	const struct conf_bank *cb = &gw->conf->bank;
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
-	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
-		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		fresh[k] = gw_pack_online_at(gw, p, now) ? &p->snap : NULL;
-	}
-	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, bs);
 }
 
 static void bank_image(const struct gw *gw, double now, const struct local *lt, uint16_t regs[REG_MAP_SIZE])
@@ -151,7 +158,7 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	struct gw_bank_state bs;
 	struct reg_status st = {0};
 	const struct conf_bank *b = &gw->conf->bank;
-	bank_at(gw, now, &bs);
+	gw_bank_compute_at(gw, now, &bs);
 	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, gw->conf->gw.float_order,
 			regs);
 	common_status(gw, now, lt, &st);
@@ -182,6 +189,9 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	struct limit_words lw;
 	limit_words(gw, &gw->bank_lim, bs.online > 0, &lw);
 	status_limits(&lw, &st);
+	struct gw_soc_out so;
+	gw_soc_bank_out(gw, now, &so);
+	status_soc(&so, &st);
 	reg_encode_status(&st, bs.alarms, regs);
 }
 

@@ -236,7 +236,7 @@ static void find_deviation(const struct bank_acc *a, double max_deviation, struc
 }
 
 void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
-		       struct gw_bank_state *out)
+		       double state_threshold, struct gw_bank_state *out)
 {
 	struct bank_acc a;
 	memset(out, 0, sizeof(*out));
@@ -265,16 +265,31 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 	finish_values(&a, out);
 	find_deviation(&a, max_deviation, &out->rb);
 	bms_snapshot_derive(&out->snap);
-	bms_snapshot_state(&out->snap, BMS_STATE_THRESHOLD_A);
+	bms_snapshot_state(&out->snap, (float)state_threshold);
 }
 
-void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)
+void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
 {
 	const struct conf_bank *cb = &gw->conf->bank;
 	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
 	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
 		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		fresh[k] = gw_pack_online(gw, p) ? &p->snap : NULL;
+		fresh[k] = gw_pack_online_at(gw, p, now) ? &p->snap : NULL;
 	}
-	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, out);
+	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, gw->conf->soc.current_threshold, out);
+	if (!out->online)
+		return;
+	/* [soc] source = counted: the bank carries its packs' count once every
+	 * one is synced (socunit.h), else what its packs carry */
+	struct gw_soc_out so;
+	gw_soc_bank_out(gw, now, &so);
+	if (so.flags & GW_SOC_F_SOURCE) {
+		out->snap.soc = (float)so.soc;
+		out->snap.present |= BMS_HAS_SOC;
+	}
+}
+
+void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)
+{
+	gw_bank_compute_at(gw, gw_mono(), out);
 }

@@ -23,6 +23,7 @@
 #include "../core/clock.h"
 #include "energy.h"
 #include "limits.h"
+#include "socunit.h"
 
 struct gw;
 struct gw_link;
@@ -75,6 +76,9 @@ struct gw_pack {
 	struct gw_energy energy;       /* charged / discharged */
 	/* Written by model/charge.c alone. */
 	struct gw_limits lim;          /* its charge and discharge limits now */
+	/* Written by model/socunit.c alone (stepped over good polls, kept in
+	 * the state file). */
+	struct gw_socunit soc;         /* the counted SOC */
 };
 
 /* pack.c: a pack configured at monotonic time now, for the plan to wire
@@ -92,6 +96,10 @@ void gw_pack_fail(struct gw_pack *p, const char *why, bool wire_up);
 /* What the BMS said about itself, read by a good poll: kept, and logged
  * when it is new or another. */
 void gw_pack_ident(struct gw_pack *p, const struct bms_ident *id);
+/* [soc] source = counted and the count synced: the SOC the pack carries
+ * (snapshot and registers) is the counted one, soc %, from now until the
+ * next poll (model/socunit.c). */
+void gw_pack_carry_soc(struct gw_pack *p, double soc, enum reg_float_order fo);
 /* The float order changed (a reload): the kept snapshot encoded again. */
 void gw_pack_reencode(struct gw_pack *p, enum reg_float_order fo);
 
@@ -127,10 +135,13 @@ struct gw_bank_state {
 };
 /* The bank now: gw_bank_aggregate() over the bank's packs that are fresh. */
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);
+/* The same at monotonic time now (gw_mono()). */
+void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out);
 /* Pure: aggregate the n packs of a bank, fresh[k] = bank pack k's snapshot
- * if its data is fresh, NULL if not (it counts as configured, not online). */
+ * if its data is fresh, NULL if not (it counts as configured, not online);
+ * its state says idle under state_threshold A ([soc] current_threshold). */
 void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
-		       struct gw_bank_state *out);
+		       double state_threshold, struct gw_bank_state *out);
 
 /* What a Modbus unit id addresses: a pack, the bank, or nothing. */
 struct gw_unit {

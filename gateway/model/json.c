@@ -169,6 +169,31 @@ static void energy_fields(FILE *o, const struct gw_energy *e)
 	fprintf(o, ",\"energy_in_kwh\":%.3f,\"energy_out_kwh\":%.3f", e->in_kwh, e->out_kwh);
 }
 
+/* ,"soc_estimate":{...}: the counted SOC beside the BMS's (socunit.h) */
+static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
+{
+	bool counting = e->flags & GW_SOC_F_COUNTING;
+	fputs(",\"soc_estimate\":{\"source\":", o);
+	gw_json_str(o, gw_soc_source_name(e));
+	json_num(o, "soc", e->soc, true, 1);
+	json_num(o, "bms", e->soc_bms, true, 1);
+	json_num(o, "counted", e->soc_counted, counting, 1);
+	json_bool(o, "counting", counting, true);
+	json_bool(o, "synced", e->flags & GW_SOC_F_SYNCED, true);
+	json_bool(o, "resumed", e->flags & GW_SOC_F_RESUMED, true);
+	json_num(o, "remaining_ah", e->remaining_ah, counting, 2);
+	json_num(o, "capacity_ah", e->capacity_ah, true, 2);
+	json_bool(o, "capacity_measured", e->flags & GW_SOC_F_MEASURED, true);
+	fprintf(o, ",\"capacity_samples\":%u", e->capacity_samples);
+	json_num(o, "soh_measured", e->soh_measured, e->flags & GW_SOC_F_MEASURED, 1);
+	if (e->since_full_s >= 0)
+		json_time(o, "last_full", now - e->since_full_s);
+	else
+		fputs(",\"last_full\":null", o);
+	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u}", e->full_points,
+		e->empty_points, e->rest_points);
+}
+
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 {
 	const struct bms_snapshot *s = &p->snap;
@@ -186,6 +211,10 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	ident_fields(o, &p->ident);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
+	struct gw_soc_out so;
+	double now = gw_mono();
+	gw_soc_pack_out(gw, p, now, &so);
+	soc_estimate(o, &so, now);
 	limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
 	if (!p->have_data) {
 		fprintf(o, ",\"error\":");
@@ -265,6 +294,10 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
 	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
+	struct gw_soc_out so;
+	double now = gw_mono();
+	gw_soc_bank_out(gw, now, &so);
+	soc_estimate(o, &so, now);
 	limits_fields(o, gw, &gw->bank_lim, true);
 	/* the bank's data is as new as its freshest pack */
 	double newest = -1;

@@ -7,7 +7,8 @@
  * here alone: a poll that ended well is committed whole (gw_pack_commit),
  * one that did not is counted (gw_pack_fail), and the old snapshot stays
  * until it goes stale by age.  The poller (poll/poller.c) decides which;
- * every other room only reads.  A pack is made here too (gw_pack_new),
+ * every other room only reads.  With [soc] source = counted, the counted
+ * SOC replaces the BMS's in the cache once synced (gw_pack_carry_soc).  A pack is made here too (gw_pack_new),
  * with the charge engine's memory of it; the plan wires it.
  */
 #include <math.h>
@@ -26,6 +27,7 @@ struct gw_pack *gw_pack_new(double now)
 	if (!p)
 		return NULL;
 	p->created = now;
+	p->soc.bms_soc = NAN;
 	if (!(p->charge = gw_charge_pack_new())) {
 		free(p);
 		return NULL;
@@ -61,7 +63,7 @@ void gw_pack_commit(struct gw_pack *p, const struct bms_snapshot *s, enum reg_fl
 {
 	p->snap = *s;
 	bms_snapshot_derive(&p->snap);
-	bms_snapshot_state(&p->snap, BMS_STATE_THRESHOLD_A);
+	bms_snapshot_state(&p->snap, p->cfg->soc.current_threshold);
 	p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
 	/* encode into a scratch block, then swap in whole */
 	uint16_t regs[REG_MAP_SIZE];
@@ -98,6 +100,16 @@ void gw_pack_ident(struct gw_pack *p, const struct bms_ident *id)
 		id->vendor, id->model[0] ? " model " : "", id->model, id->firmware[0] ? " firmware " : "",
 		id->firmware, id->serial[0] ? " serial " : "", id->serial, id->pack_serial[0] ? " pack serial " : "",
 		id->pack_serial);
+}
+
+void gw_pack_carry_soc(struct gw_pack *p, double soc, enum reg_float_order fo)
+{
+	if (!p->have_data || !isfinite(soc))
+		return;
+	p->snap.soc = (float)(soc < 0 ? 0 : soc > 100 ? 100 : soc);
+	p->snap.present |= BMS_HAS_SOC;
+	reg_encode_data(&p->snap, fo, p->data_regs);
+	soc_track(p);
 }
 
 void gw_pack_reencode(struct gw_pack *p, enum reg_float_order fo)

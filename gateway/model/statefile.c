@@ -102,9 +102,18 @@ static bool load_file(struct gw *gw, const char *path, const struct gw_pack *onl
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return false;
-	char line[512];
-	while (fgets(line, sizeof(line), f))
+	char line[GW_STATE_LINE_MAX + 64];
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		if (n && line[n - 1] != '\n' && !feof(f)) {
+			/* longer than any record writes: not ours, skipped whole */
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
 		load_line(gw, line, only);
+	}
 	fclose(f);
 	return true;
 }

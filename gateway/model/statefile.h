@@ -10,6 +10,7 @@
  *   bank 250.000000 199.000000          the bank's (model/energy.c)
  *   intent rack1 1 1                    MOSFET intents (poll/control.c)
  *   full rack1 1795420800               the last full charge (model/charge.c)
+ *   soc rack1 1 saved=... ah=201.5 ...  the counted SOC (model/socunit.c)
  *
  * The file knows no record: each owner defines its kind of line (a const
  * struct gw_state_record: the word, how it writes and reads it) and the
@@ -29,8 +30,9 @@
 struct gw;
 struct gw_pack;
 
-/* The longest line read, and the longest rest a record writes. */
-#define GW_STATE_LINE_MAX 256
+/* The longest rest a record writes (the counted SOC's line, model/soc.h,
+ * is the longest); a line read may be the word and a pack's name longer. */
+#define GW_STATE_LINE_MAX 1100
 
 /* One kind of line, kept by its owner. */
 struct gw_state_record {

@@ -385,6 +385,46 @@ static void values_metrics(const struct gw *gw, FILE *o)
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
 
+/* The counted SOC of every unit that counts (model/socunit.h): kept while
+ * a pack is stale, as the count is. */
+static void soc_metrics(const struct gw *gw, FILE *o)
+{
+	int n = gw->npacks + (gw->conf->bank.enabled ? 1 : 0);
+	struct gw_soc_out so[CONF_MAX_PACKS + 1];
+	const char *name[CONF_MAX_PACKS + 1];
+	double now = gw_mono();
+	for (int i = 0; i < n; i++) {
+		if (i < gw->npacks)
+			gw_soc_pack_out(gw, gw->packs[i], now, &so[i]);
+		else
+			gw_soc_bank_out(gw, now, &so[i]);
+		name[i] = i < gw->npacks ? gw->packs[i]->cfg->name : "bank";
+	}
+	gw_prom_family(o, "bmsgw_soc_counted_percent", "gauge", "SOC counted by bmsgw from the current (not while it "
+		       "does not count).");
+	for (int i = 0; i < n; i++)
+		if (so[i].flags & GW_SOC_F_COUNTING)
+			gw_prom_sample(o, "bmsgw_soc_counted_percent", name[i], NULL, so[i].soc_counted);
+	gw_prom_family(o, "bmsgw_soc_synced", "gauge", "1 while the counted SOC is synced (a full or empty point since "
+		       "the start or a lost gap).");
+	for (int i = 0; i < n; i++)
+		if (so[i].flags & GW_SOC_F_COUNTING)
+			gw_prom_sample(o, "bmsgw_soc_synced", name[i], NULL, (so[i].flags & GW_SOC_F_SYNCED) != 0);
+	gw_prom_family(o, "bmsgw_capacity_measured_ah", "gauge", "Usable capacity measured between full and empty "
+		       "points (the median of the last five samples).");
+	for (int i = 0; i < n; i++)
+		if (so[i].flags & GW_SOC_F_MEASURED)
+			gw_prom_sample(o, "bmsgw_capacity_measured_ah", name[i], NULL, so[i].capacity_ah);
+	gw_prom_family(o, "bmsgw_soc_points_total", "counter", "Full, empty and rest points the count was set at.");
+	for (int i = 0; i < n; i++) {
+		if (!(so[i].flags & GW_SOC_F_COUNTING))
+			continue;
+		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"full\"", so[i].full_points);
+		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"empty\"", so[i].empty_points);
+		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"rest\"", so[i].rest_points);
+	}
+}
+
 /* The charge limits of every pack and the bank ([limits]): status, so a
  * stale unit shows its fail-safe zeros rather than a gap. */
 static void limits_metrics(const struct gw *gw, FILE *o)
@@ -462,6 +502,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	gateway_metrics(gw, o);
 	packs_metrics(gw, o);
 	values_metrics(gw, o);
+	soc_metrics(gw, o);
 	limits_metrics(gw, o);
 	wires_metrics(gw, o);
 	/* each output's own families */

@@ -22,7 +22,7 @@ static struct gw_answerer *ans;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A read stays in the map (290-414) or in the unit's SunSpec block (40000,
+/* A read stays in the map (290-427) or in the unit's SunSpec block (40000,
  * 136 registers a pack, 164 + 32 x 2 the bank); its answer is function,
  * byte count, the registers.  Identification answers within the PDU. */
 static void check_answer(const uint8_t *adu, size_t len, const struct gw_screen *s)
@@ -32,7 +32,7 @@ static void check_answer(const uint8_t *adu, size_t len, const struct gw_screen 
 	unsigned ss_end = 40000 + (s->target.bank ? 228u : 136u);
 	bool reg = s->function == 3 || s->function == 4;
 	if (reg && (s->count < 1 || s->count > 125 ||
-		    !((s->addr >= 290 && s->addr + s->count <= 415) || (s->addr >= 40000 && s->addr + s->count <= ss_end))))
+		    !((s->addr >= 290 && s->addr + s->count <= 290 + REG_MAP_SIZE) || (s->addr >= 40000 && s->addr + s->count <= ss_end))))
 		abort();
 	if (!reg && s->function != 0x11 && s->function != 0x2B)
 		abort();

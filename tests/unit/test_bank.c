@@ -35,7 +35,7 @@ static void test_sums_and_weighted_soc(void)
 	struct bms_snapshot a = pack(53.0f, 10, 50, 100, 3300), b = pack(53.2f, -4, 80, 200, 3310);
 	const struct bms_snapshot *f[] = { &a, &b };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.online, 2);
 	CHECK_EQ_INT(o.configured, 2);
 	CHECK_EQ_INT(o.online_mask, 3);
@@ -59,7 +59,7 @@ static void test_equal_weights_without_capacity(void)
 	b.present &= ~(uint32_t)(BMS_HAS_FULL | BMS_HAS_REMAIN);
 	const struct bms_snapshot *f[] = { &a, &b };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK_NEAR(o.snap.soc, 50, 1e-4);                  /* plain mean */
 	CHECK(!(o.snap.present & BMS_HAS_FULL));           /* one pack has no capacity */
 	CHECK_NEAR(o.snap.full_ah, 0, 1e-6);
@@ -70,7 +70,7 @@ static void test_dropout(void)
 	struct bms_snapshot a = pack(53, 10, 50, 100, 3300), c = pack(53, 2, 70, 100, 3305);
 	const struct bms_snapshot *f[] = { &a, NULL, &c };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 3, 1.0, &o);
+	gw_bank_aggregate(f, 3, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.online, 2);
 	CHECK_EQ_INT(o.configured, 3);
 	CHECK_EQ_INT(o.online_mask, 0x5);
@@ -88,14 +88,14 @@ static void test_deviation(void)
 			    c = pack(51.5f, 0, 50, 100, 3300);
 	const struct bms_snapshot *f[] = { &a, &b, &c };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 3, 1.0, &o);
+	gw_bank_aggregate(f, 3, 1.0, 0.1, &o);
 	CHECK(o.rb.deviation);
 	CHECK_EQ_INT(o.rb.deviation_mask, 0x4);            /* only pack 3 */
-	gw_bank_aggregate(f, 3, 2.0, &o);
+	gw_bank_aggregate(f, 3, 2.0, 0.1, &o);
 	CHECK(!o.rb.deviation);                             /* within 2 V */
 	/* one pack alone cannot deviate */
 	const struct bms_snapshot *one[] = { &c };
-	gw_bank_aggregate(one, 1, 0.1, &o);
+	gw_bank_aggregate(one, 1, 0.1, 0.1, &o);
 	CHECK(!o.rb.deviation);
 }
 
@@ -107,14 +107,14 @@ static void test_mosfets_and_alarms(void)
 	b.alarms = BMS_AL_MOS_OT;
 	const struct bms_snapshot *f[] = { &a, &b };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK(!o.snap.chg_mos);                             /* off in one pack: off */
 	CHECK(o.snap.dsg_mos);                              /* on in every pack: on */
 	CHECK_EQ_INT(o.alarms, BMS_AL_CELL_OV | BMS_AL_MOS_OT);
 	CHECK_EQ_INT(o.snap.alarms, BMS_AL_CELL_OV | BMS_AL_MOS_OT);
 	/* a pack without MOSFET state does not vote */
 	b.present &= ~(uint32_t)BMS_HAS_MOSFETS;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK(o.snap.chg_mos && o.snap.dsg_mos);
 }
 
@@ -124,7 +124,7 @@ static void test_cells_across_packs(void)
 	b.cell_mv[2] = 3400;
 	const struct bms_snapshot *f[] = { &a, &b };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK(o.rb.have_cells);
 	CHECK_EQ_INT(o.rb.min_mv, 3280);
 	CHECK_EQ_INT(o.rb.min_pack, 2);
@@ -149,7 +149,7 @@ static void test_maxima(void)
 	b.mos_temp_c = 44;
 	const struct bms_snapshot *f[] = { &a, &b };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.snap.cycles, 120);                  /* max */
 	CHECK_NEAR(o.snap.soh, 95, 1e-4);                  /* mean */
 	CHECK_NEAR(o.snap.mos_temp_c, 44, 1e-4);           /* max */
@@ -159,13 +159,13 @@ static void test_empty(void)
 {
 	const struct bms_snapshot *f[] = { NULL, NULL };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.online, 0);
 	CHECK_EQ_INT(o.configured, 2);
 	CHECK_EQ_INT(o.online_mask, 0);
 	CHECK_EQ_INT(o.snap.present, 0);                    /* nothing to show */
 	CHECK(!o.rb.have_cells && !o.rb.deviation);
-	gw_bank_aggregate(f, 0, 1.0, &o);
+	gw_bank_aggregate(f, 0, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.configured, 0);
 	CHECK_EQ_INT(o.online, 0);
 }
@@ -190,7 +190,7 @@ static void test_balancer_beside_a_bms(void)
 	bms_snapshot_derive(&bal);
 	const struct bms_snapshot *f[] = { &bms, &bal };
 	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, &o);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.online, 2);
 	CHECK_NEAR(o.snap.current, 12.5, 1e-4);            /* the BMS's: not 12.5 + 0 of a second pack */
 	CHECK_NEAR(o.snap.power, 53.2 * 12.5, 0.01);
@@ -205,7 +205,7 @@ static void test_balancer_beside_a_bms(void)
 	CHECK(!o.rb.deviation);
 	/* the balancer alone: no current, SOC or capacity at all, nor a state */
 	const struct bms_snapshot *g[] = { NULL, &bal };
-	gw_bank_aggregate(g, 2, 1.0, &o);
+	gw_bank_aggregate(g, 2, 1.0, 0.1, &o);
 	CHECK_EQ_INT(o.online, 1);
 	CHECK(!(o.snap.present & (BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_FULL | BMS_HAS_REMAIN)));
 	CHECK_EQ_INT(o.snap.state, 0);
@@ -214,7 +214,7 @@ static void test_balancer_beside_a_bms(void)
 	struct bms_snapshot nocap = pack(53.1f, 1, 50, 100, 3300);
 	nocap.present &= ~(uint32_t)(BMS_HAS_FULL | BMS_HAS_REMAIN);
 	const struct bms_snapshot *h[] = { &bms, &bal, &nocap };
-	gw_bank_aggregate(h, 3, 1.0, &o);
+	gw_bank_aggregate(h, 3, 1.0, 0.1, &o);
 	CHECK(!(o.snap.present & BMS_HAS_FULL));
 	CHECK_NEAR(o.snap.current, 13.5, 1e-4);
 }

@@ -18,7 +18,7 @@ static struct gw_answerer *ans;
 
 #define NOW 2000.0
 #define MAPB 290u      /* [gateway] base */
-#define SSB 415u       /* [sunspec] base: right after the map's last register (414) */
+#define SSB 428u       /* [sunspec] base: right after the map's last register (427) */
 #define AT802 (SSB + 70u)
 
 static const struct gw_writer allowed = { true, NULL };
@@ -31,7 +31,7 @@ static void setup(void)
 	const char ini[] = "[gateway]\nstate_file = none\nstale_after = 10\n"
 			   "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncontrol = true\n"
 			   "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\n"
-			   "[bank]\n[limits]\n[sunspec]\nbase = 415\n";
+			   "[bank]\n[limits]\n[sunspec]\nbase = 428\n";
 	CHECK(c && conf_load_string(ini, "t.ini", c, err, sizeof(err)) == 0);
 	CHECK_EQ_INT(gw_init(&gw, NULL, c), 0);
 	gw.start = 1000.0;
@@ -118,46 +118,46 @@ static void test_sunspec(void)
 {
 	struct gw_screen s;
 	uint8_t out[GW_PDU_MAX];
-	int n = ask(1, "03 01 9F 00 04", &allowed, NOW, &s, out);
+	int n = ask(1, "03 01 AC 00 04", &allowed, NOW, &s, out);
 	CHECK_EQ_INT(s.kind, GW_REQ_SUNSPEC);
 	CHECK(bytes_are(out, n, "03 08 53 75 6E 53 00 01 00 42"));
-	n = ask(1, "04 01 9F 00 04", &allowed, NOW, &s, out);
+	n = ask(1, "04 01 AC 00 04", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "04 08 53 75 6E 53 00 01 00 42"));
 	/* 802 at 485: ID 802 (0x0322), L 62; SoC (offset 11) 61.3 % in 0.1 % */
-	n = ask(1, "03 01 E5 00 02", &allowed, NOW, &s, out);
+	n = ask(1, "03 01 F2 00 02", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 04 03 22 00 3E"));
-	n = ask(2, "03 01 F0 00 01", &allowed, NOW, &s, out);
+	n = ask(2, "03 01 FD 00 01", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 02 02 6F")); /* 62.3 % */
 	/* VMax 55.20 V, VMin 46.40 V (offsets 35, 36), AChaMax 37.5 A, ADisChaMax 60 A (45, 46) */
-	n = ask(1, "03 02 08 00 02", &allowed, NOW, &s, out);
+	n = ask(1, "03 02 15 00 02", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 04 15 90 12 20"));
-	n = ask(1, "03 02 12 00 02", &allowed, NOW, &s, out);
+	n = ask(1, "03 02 1F 00 02", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 04 01 77 02 58"));
 	/* A (offset 44) and W (47): + = discharging, so a charging pack reads negative */
-	n = ask(1, "03 02 11 00 01", &allowed, NOW, &s, out);
+	n = ask(1, "03 02 1E 00 01", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 02 FF CE")); /* -5.0 A in 0.1 A */
-	n = ask(1, "03 02 14 00 01", &allowed, NOW, &s, out);
+	n = ask(1, "03 02 21 00 01", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 02 FE FA")); /* -262 W */
-	/* the end model of a pack at 415 + 134 = 549 */
-	n = ask(1, "03 02 25 00 02", &allowed, NOW, &s, out);
+	/* the end model of a pack at 428 + 134 = 562 */
+	n = ask(1, "03 02 32 00 02", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 04 FF FF 00 00"));
-	/* the bank's block is longer: 803 at 549, NStr 2 */
-	n = ask(100, "03 02 25 00 03", &allowed, NOW, &s, out);
+	/* the bank's block is longer: 803 at 562, NStr 2 */
+	n = ask(100, "03 02 32 00 03", &allowed, NOW, &s, out);
 	CHECK(bytes_are(out, n, "03 06 03 23 00 5A 00 02"));
 }
 
 /* Ranges: across the map and the block, past the end; without [sunspec]. */
 static void test_ranges(void)
 {
-	CHECK_EQ_INT(exc(1, "03 01 9E 00 02"), 2);   /* 414-415: the map's last, "SunS" */
-	CHECK_EQ_INT(exc(1, "04 01 9A 00 0A"), 2);
-	CHECK_EQ_INT(exc(1, "03 02 26 00 02"), 2);   /* 550-551: past a pack's end model */
-	CHECK_EQ_INT(exc(100, "03 02 26 00 02"), 0); /* inside the bank's 803 */
-	CHECK_EQ_INT(exc(100, "03 02 82 00 01"), 0); /* 415 + 227: the bank's last */
-	CHECK_EQ_INT(exc(100, "03 02 83 00 01"), 2);
-	CHECK_EQ_INT(exc(1, "03 01 9F 00 7E"), 3);
+	CHECK_EQ_INT(exc(1, "03 01 AB 00 02"), 2);   /* 427-428: the map's last, "SunS" */
+	CHECK_EQ_INT(exc(1, "04 01 A7 00 0A"), 2);
+	CHECK_EQ_INT(exc(1, "03 02 33 00 02"), 2);   /* 563-564: past a pack's end model */
+	CHECK_EQ_INT(exc(100, "03 02 33 00 02"), 0); /* inside the bank's 803 */
+	CHECK_EQ_INT(exc(100, "03 02 8F 00 01"), 0); /* 428 + 227: the bank's last */
+	CHECK_EQ_INT(exc(100, "03 02 90 00 01"), 2);
+	CHECK_EQ_INT(exc(1, "03 01 AC 00 7E"), 3);
 	gw.conf->sunspec.enabled = false;
-	CHECK_EQ_INT(exc(1, "03 01 9F 00 02"), 2);
+	CHECK_EQ_INT(exc(1, "03 01 AC 00 02"), 2);
 	gw.conf->sunspec.enabled = true;
 }
 
@@ -173,24 +173,24 @@ static void test_stale(void)
 	CHECK_EQ_INT(-ask(1, "03 01 22 00 01", &allowed, later, &s, out), 0x0B); /* the map */
 	for (int flag = 0; flag <= 1; flag++) {
 		gw.conf->gw.stale_policy = flag ? CONF_STALE_FLAG : CONF_STALE_EXCEPTION;
-		int n = ask(1, "03 01 F0 00 01", &allowed, later, &s, out);
+		int n = ask(1, "03 01 FD 00 01", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "03 02 FF FF")); /* SoC not implemented */
-		n = ask(1, "04 01 F0 00 01", &allowed, later, &s, out);
+		n = ask(1, "04 01 FD 00 01", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "04 02 FF FF"));
-		CHECK_EQ_INT(ask(1, "03 01 9F 00 46", &allowed, later, &s, out), 2 + 140); /* SunS + model 1 */
-		CHECK_EQ_INT(ask(1, "03 02 19 00 0C", &allowed, later, &s, out), 2 + 24);  /* 802's scale factors */
-		n = ask(1, "03 01 FB 00 01", &allowed, later, &s, out);
+		CHECK_EQ_INT(ask(1, "03 01 AC 00 46", &allowed, later, &s, out), 2 + 140); /* SunS + model 1 */
+		CHECK_EQ_INT(ask(1, "03 02 26 00 0C", &allowed, later, &s, out), 2 + 24);  /* 802's scale factors */
+		n = ask(1, "03 02 08 00 01", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "03 02 00 01")); /* State: DISCONNECTED */
-		n = ask(1, "03 02 12 00 02", &allowed, later, &s, out);
+		n = ask(1, "03 02 1F 00 02", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "03 04 00 00 00 00")); /* AChaMax, ADisChaMax */
-		n = ask(1, "03 02 08 00 02", &allowed, later, &s, out);
+		n = ask(1, "03 02 15 00 02", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "03 04 FF FF FF FF")); /* VMax, VMin: no voltage of the past */
-		n = ask(1, "03 01 FF 00 02", &allowed, later, &s, out);
+		n = ask(1, "03 02 0C 00 02", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "03 04 00 00 00 01")); /* Evt1: COMMUNICATION_ERROR */
-		n = ask(1, "03 02 17 00 02", &allowed, later, &s, out);
+		n = ask(1, "03 02 24 00 02", &allowed, later, &s, out);
 		CHECK(bytes_are(out, n, "03 04 00 01 00 03")); /* SetOp CONNECT, SetInvState STARTED */
 		/* the whole block in one read, as a SunSpec walker might */
-		CHECK_EQ_INT(ask(1, "03 01 9F 00 7D", &allowed, later, &s, out), 2 + 250);
+		CHECK_EQ_INT(ask(1, "03 01 AC 00 7D", &allowed, later, &s, out), 2 + 250);
 	}
 	gw.conf->gw.stale_policy = CONF_STALE_EXCEPTION;
 }
@@ -201,9 +201,9 @@ static void test_writes(void)
 {
 	struct gw_screen s;
 	uint8_t out[GW_PDU_MAX];
-	CHECK_EQ_INT(-ask(1, "06 01 EF 00 32", &allowed, NOW, &s, out), 1); /* 802 SoCRsvMin */
+	CHECK_EQ_INT(-ask(1, "06 02 09 00 32", &allowed, NOW, &s, out), 1); /* 802 SoCRsvMin */
 	CHECK(s.why == NULL);
-	CHECK_EQ_INT(-ask(1, "10 01 9F 00 02 04 00 00 00 00", &allowed, NOW, &s, out), 1);
+	CHECK_EQ_INT(-ask(1, "10 01 AC 00 02 04 00 00 00 00", &allowed, NOW, &s, out), 1);
 	CHECK(s.why == NULL);
 	CHECK_EQ_INT(-ask(1, "06 01 33 00 00", &refused, NOW, &s, out), 1); /* offset 17 */
 	CHECK_STR(s.why, "the transport says no");

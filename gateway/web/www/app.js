@@ -134,6 +134,13 @@ function unitCard(u, name, isBank) {
   valueRow(dl, 'Current', 'current', fmt(u.current, 2, 'A'));
   valueRow(dl, 'Power', 'power', fmt(u.power, 0, 'W'));
   valueRow(dl, 'Remaining', 'remaining_ah', fmt(u.remaining_ah, 1, 'Ah'));
+  const se = u.soc_estimate;
+  if (se && se.counting) {
+    /* the SOC above is the one carried ([soc] source); both shown beside */
+    valueRow(dl, 'SOC (BMS)', 'soc_bms', fmt(se.bms, 1, '%'));
+    valueRow(dl, 'SOC (counted)', 'soc_counted', fmt(se.counted, 1, '%') + (se.synced ? '' : ' (not synced)'));
+    if (se.capacity_measured) valueRow(dl, 'Capacity (measured)', 'capacity_measured', fmt(se.capacity_ah, 1, 'Ah'));
+  }
   if (u.full_ah !== null && u.full_ah !== undefined) valueRow(dl, 'Full', 'full_ah', fmt(u.full_ah, 1, 'Ah'));
   if (u.soh !== null && u.soh !== undefined) valueRow(dl, 'Health', 'soh', fmt(u.soh, 0, '%'));
   if (u.cycles !== null && u.cycles !== undefined) valueRow(dl, 'Cycles', 'cycles', fmt(u.cycles, 0));
@@ -357,9 +364,13 @@ function lineChart(id, h, datasets, yAxes) {
   /* ticks on whole hours or days */
   const step = { '24h': 4 * 3600, '7d': 86400, '30d': 5 * 86400 }[histRange] || 3600;
   const offset = new Date().getTimezoneOffset() * 60;
-  const scales = { x: { type: 'linear', min: h.from, max: h.to, afterBuildTicks: axis => {
+  /* the axis starts at the first data, not at an empty start of the range */
+  const first = h.t.find((t, i) => h.online[i] !== null);
+  const from = first !== undefined && first > h.from ? Math.max(h.from, first - h.step) : h.from;
+  const tick = Math.min(step, Math.max(60, Math.ceil((h.to - from) / 6 / 60) * 60));
+  const scales = { x: { type: 'linear', min: from, max: h.to, afterBuildTicks: axis => {
     const t = [];
-    for (let v = Math.ceil((h.from - offset) / step) * step + offset; v <= h.to; v += step) t.push({ value: v });
+    for (let v = Math.ceil((from - offset) / tick) * tick + offset; v <= h.to; v += tick) t.push({ value: v });
     axis.ticks = t;
   }, ticks: { callback: v => timeLabel(v, histRange) } } };
   Object.assign(scales, yAxes || { y: {} });
@@ -386,7 +397,12 @@ function drawHistory(h) {
   const n = h.t.filter((t, i) => h.online[i] !== null).length;
   $('#h-note').textContent = n ? n + (n === 1 ? ' point' : ' points') + ', ' + h.step + ' s each' : 'No samples in this range yet.';
   $('#h-note').setAttribute('data-points', String(n));
-  lineChart('c-soc', h, [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
+  /* the BMS's SOC and bmsgw's count, where it counts (/api/history soc_bms, soc_counted) */
+  const counted = (h.soc_counted || []).some(v => v !== null);
+  lineChart('c-soc', h, counted ? [
+    { label: 'SOC (BMS) %', data: series(h, 'soc_bms'), borderColor: '#1a7f37' },
+    { label: 'SOC (counted) %', data: series(h, 'soc_counted'), borderColor: '#4c8bf5' },
+  ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
   lineChart('c-vi', h, [
     { label: 'V', data: series(h, 'voltage'), borderColor: '#4c8bf5', yAxisID: 'y' },
     { label: 'A', data: series(h, 'current'), borderColor: '#f5a623', yAxisID: 'y1' },

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/socunit.c - the counted SOC of the daemon's packs and bank
+ * (socunit.h): soc.h's estimator stepped on each good poll, its points
+ * logged, its state saved every save_interval, at each point and at exit,
+ * and resumed at start.
+ */
+#include "socunit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "gw.h"
+#include "statefile.h"
+
+/* NAN where the snapshot does not carry the value. */
+static double have(const struct bms_snapshot *s, uint32_t bit, double v)
+{
+	return (s->present & bit) ? v : NAN;
+}
+
+/* What the estimator reads of a good poll. */
+static void poll_input(const struct gw_pack *p, double bms_soc, struct gw_soc_in *in)
+{
+	const struct bms_snapshot *s = &p->snap;
+	memset(in, 0, sizeof(*in));
+	in->t = p->last_good;
+	in->current = have(s, BMS_HAS_CURRENT, s->current);
+	in->cell_min_v = in->cell_max_v = in->cell_avg_v = NAN;
+	if ((s->present & BMS_HAS_CELLS) && s->ncells) {
+		unsigned lo = 65535, hi = 0, sum = 0;
+		for (unsigned i = 0; i < s->ncells; i++) {
+			lo = s->cell_mv[i] < lo ? s->cell_mv[i] : lo;
+			hi = s->cell_mv[i] > hi ? s->cell_mv[i] : hi;
+			sum += s->cell_mv[i];
+		}
+		in->cell_min_v = lo / 1000.0;
+		in->cell_max_v = hi / 1000.0;
+		in->cell_avg_v = sum / 1000.0 / s->ncells;
+	}
+	in->bms_soc = bms_soc;
+	in->bms_remain_ah = have(s, BMS_HAS_REMAIN, s->remain_ah);
+	in->bms_full_ah = have(s, BMS_HAS_FULL, s->full_ah);
+	in->temp_min_c = in->temp_max_c = NAN;
+	for (unsigned i = 0; (s->present & BMS_HAS_TEMPS) && i < s->ntemps && i < BMS_MAX_TEMPS; i++) {
+		double t = s->temp_c[i];
+		if (!isfinite(t))
+			continue;
+		in->temp_min_c = isnan(in->temp_min_c) || t < in->temp_min_c ? t : in->temp_min_c;
+		in->temp_max_c = isnan(in->temp_max_c) || t > in->temp_max_c ? t : in->temp_max_c;
+	}
+}
+
+/* Each event of a step, logged once as it happens. */
+static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, const struct gw_soc_out *o)
+{
+	const char *n = p->cfg->name;
+	if (ev->bits & GW_SOC_EV_START)
+		gw_info("pack %s: counting the charge from the BMS's SOC %.1f %%, not synced until a full or "
+			"empty point", n, o->soc_counted);
+	if (ev->bits & GW_SOC_EV_BRIDGED)
+		gw_info("pack %s: a gap of %.0f s counted from the BMS's remaining Ah", n, ev->gap_s);
+	if (ev->bits & GW_SOC_EV_LOST)
+		gw_warn("pack %s: a gap of %.0f s without the BMS's remaining Ah: the count is not synced until "
+			"the next full or empty point", n, ev->gap_s);
+	if (ev->bits & GW_SOC_EV_FULL)
+		gw_info("pack %s: full point: the counted SOC is 100 %% (full point %u)", n, o->full_points);
+	if (ev->bits & GW_SOC_EV_EMPTY)
+		gw_info("pack %s: empty point: the counted SOC is 0 %% (empty point %u)", n, o->empty_points);
+	if (ev->bits & GW_SOC_EV_REST)
+		gw_info("pack %s: rest point: the open-circuit voltage says %.1f %%", n, ev->rest_soc);
+	if (ev->bits & GW_SOC_EV_SAMPLE)
+		gw_info("pack %s: capacity measured %.1f Ah; %.1f Ah in use (SOH %.1f %%)", n, ev->sample_ah,
+			ev->capacity_ah, o->soh_measured);
+	if (ev->bits & GW_SOC_EV_REJECTED)
+		gw_warn("pack %s: a capacity sample of %.1f Ah is outside 0.5 ... 1.5 times the rated capacity: "
+			"not used", n, ev->sample_ah);
+	if (ev->bits & GW_SOC_EV_OFFSET)
+		gw_info("pack %s: current sensor offset learned: %.3f A", n, ev->offset_a);
+}
+
+double gw_soc_polled(struct gw *gw, struct gw_pack *p)
+{
+	const struct conf_soc *c = &p->cfg->soc;
+	struct gw_socunit *u = &p->soc;
+	const struct bms_snapshot *s = &p->snap;
+	u->bms_soc = have(s, BMS_HAS_SOC, s->soc);
+	if (!c->count)
+		return NAN;
+	struct gw_soc_in in;
+	struct gw_soc_ev ev = { 0 };
+	poll_input(p, u->bms_soc, &in);
+	bool started = u->est.started;
+	gw_soc_step(&u->est, c, gw->conf->gw.stale_after, &in, &ev);
+	struct gw_soc_out o;
+	gw_soc_output(&u->est, c, u->bms_soc, p->last_good, &o);
+	if (ev.bits)
+		log_events(p, &ev, &o);
+	if (!started && u->est.started)
+		u->changed_at = p->last_good;
+	if (ev.bits & GW_SOC_EV_SAVE) {
+		u->changed_at = p->last_good;
+		gw_statefile_changed(gw);
+		gw_statefile_save(gw, true);
+	}
+	return (o.flags & GW_SOC_F_SOURCE) ? o.soc : NAN;
+}
+
+void gw_soc_tick(struct gw *gw, double now)
+{
+	bool due = false;
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		if (!p->soc.est.started || now - p->soc.changed_at < gw->conf->soc.save_interval)
+			continue;
+		p->soc.changed_at = now;
+		due = true;
+	}
+	if (due) {
+		/* save_interval is the user's: not held to the file's once a minute */
+		gw_statefile_changed(gw);
+		gw_statefile_save(gw, false);
+	}
+}
+
+void gw_soc_pack_out(const struct gw *gw, const struct gw_pack *p, double now, struct gw_soc_out *o)
+{
+	(void)gw;
+	gw_soc_output(&p->soc.est, &p->cfg->soc, p->have_data ? p->soc.bms_soc : NAN, now, o);
+}
+
+/* The bank's SOC as its fresh packs' BMSs say it, weighed by their
+ * capacity (as the bank's own SOC is, model/bank.c), NAN when none says. */
+static double bank_bms_soc(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	double sum = 0, w = 0;
+	int n = 0;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (!gw_pack_online_at(gw, p, now) || !isfinite(p->soc.bms_soc))
+			continue;
+		double pw = (p->snap.present & BMS_HAS_FULL) && p->snap.full_ah > 0 ? p->snap.full_ah : 1;
+		sum += pw * p->soc.bms_soc;
+		w += pw;
+		n++;
+	}
+	return n ? sum / w : NAN;
+}
+
+void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	const struct gw_soc *est[CONF_MAX_PACKS];
+	int n = 0;
+	for (int k = 0; k < b->npacks && k < CONF_MAX_PACKS; k++)
+		est[n++] = &gw->packs[b->pack_idx[k]]->soc.est;
+	gw_soc_bank(est, n, &gw->conf->soc, bank_bms_soc(gw, now), now, o);
+}
+
+const char *gw_soc_source_name(const struct gw_soc_out *o)
+{
+	return (o->flags & GW_SOC_F_SOURCE) ? "counted" : "bms";
+}
+
+/* ---- the record: "soc NAME 1 saved=... ah=..." ---- */
+
+static bool save_soc(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
+{
+	(void)gw;
+	if (!p->soc.est.started && !p->soc.est.nsamples && !p->soc.est.full_points)
+		return false;
+	return gw_soc_save(&p->soc.est, gw_mono(), (int64_t)time(NULL), out, cap) > 0;
+}
+
+static void load_soc(struct gw *gw, struct gw_pack *p, const char *rest)
+{
+	char line[GW_STATE_LINE_MAX];
+	snprintf(line, sizeof(line), "%s", rest);
+	line[strcspn(line, "\n")] = '\0';
+	struct gw_soc est;
+	switch (gw_soc_load(&est, line, (int64_t)time(NULL), gw->conf->gw.stale_after)) {
+	case GW_SOC_LOAD_RESUMED:
+		p->soc.est = est;
+		gw_info("pack %s: counted SOC resumed from the state file: %.1f Ah of %.1f Ah, %s", p->cfg->name,
+			est.ah, est.cap_ah, est.synced ? "synced" : "not synced");
+		break;
+	case GW_SOC_LOAD_OLD:
+		p->soc.est = est;
+		gw_info("pack %s: the counted SOC in the state file is older than 24 h: counting starts again "
+			"from the BMS's SOC (what was learned is kept: %u capacity samples)", p->cfg->name,
+			est.nsamples);
+		break;
+	default:
+		gw_warn("pack %s: the counted SOC in the state file is not readable: counting starts afresh",
+			p->cfg->name);
+	}
+}
+
+const struct gw_state_record gw_soc_record = { "soc", true, save_soc, load_soc };

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/socunit.h - the counted SOC of the daemon's packs and bank:
+ * the estimator of soc.h run on every good poll, kept in the state file,
+ * and what each unit publishes of it (design: bmsgw-bms(7) "THE COUNTED
+ * SOC").
+ *
+ * Each pack holds a struct gw_socunit, written by socunit.c alone.  With
+ * [soc] source = counted a synced count is the SOC the pack carries
+ * (offset 0/60, JSON "soc", MQTT, the page, [limits], the inverters):
+ * the poll's event (model/events.c) hands what gw_soc_polled() returns to
+ * the register cache (gw_pack_carry_soc);
+ * until the count is synced the BMS's SOC is carried, never a guess.
+ */
+#ifndef GATEWAY_MODEL_SOCUNIT_H
+#define GATEWAY_MODEL_SOCUNIT_H
+
+#include <stdbool.h>
+
+#include "soc.h"
+
+struct gw;
+struct gw_pack;
+struct gw_state_record;
+
+/* A pack's counted SOC (in struct gw_pack). */
+struct gw_socunit {
+	struct gw_soc est;             /* the estimator (soc.h) */
+	double bms_soc;                /* % the BMS said at the last good poll (NAN none) */
+	double changed_at;             /* monotonic: the count last handed to the state file */
+};
+
+/* A good poll of p was committed: count it, log the points, keep the
+ * state file told.  The SOC p is to carry: the count's with [soc] source =
+ * counted and the count synced, else NAN (the BMS's stays).  First of the
+ * poll's subscribers (model/events.c). */
+double gw_soc_polled(struct gw *gw, struct gw_pack *p);
+/* Every second: the state file is told every [soc] save_interval while a
+ * pack counts. */
+void gw_soc_tick(struct gw *gw, double now);
+/* What a pack and the bank publish at monotonic time now. */
+void gw_soc_pack_out(const struct gw *gw, const struct gw_pack *p, double now, struct gw_soc_out *o);
+void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o);
+/* The source word of o ("counted" when o->flags carries GW_SOC_F_SOURCE, else "bms"). */
+const char *gw_soc_source_name(const struct gw_soc_out *o);
+/* The state file's record: "soc NAME <soc.h's line>". */
+extern const struct gw_state_record gw_soc_record;
+
+#endif

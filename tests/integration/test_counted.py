@@ -1,0 +1,299 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# run.sh: nice=5
+"""The counted SOC in the running daemon (issue 34), end to end: the real
+bmsgw against a simulated Daly pack whose cells and current the test sets,
+read over Modbus (offsets 0, 60 and 125-137), /api/state, /metrics, MQTT
+with Home Assistant discovery on a real Mosquitto, and a pylon-can
+inverter output read by Debian's python3-can over slcan.
+
+- counting starts from the BMS's SOC, not synced: with source = counted the
+  BMS's SOC is carried (offset 0/60, JSON soc, the inverter's 0x355), the
+  flags say counting only;
+- a full point (every cell at full_cell_voltage, the charge current under
+  the tail for full_time): synced, 100 %, carried at offset 0/60, in the
+  JSON, in 0x355, while the BMS still says its own; logged once;
+- a discharge is counted: the count falls by the Ah taken (within the
+  poll's error);
+- the state file: a restart (SIGTERM) resumes the count, synced, logged
+  "resumed"; a kill -9 loses at most what followed the last save (every
+  save_interval);
+- Home Assistant gets "SOC (BMS)", "SOC (counted)", "Capacity (measured)",
+  "SOH (measured)"; Prometheus bmsgw_soc_counted_percent;
+- [soc] count = false: nothing counted, nothing in the second block.
+Prints "N passed, N failed".
+"""
+import json
+import os
+import signal
+import struct
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, Gateway, Sim, api_state, free_port, pty_pair, wait_until  # noqa: E402
+from mqtt_harness import Broker, Subscriber  # noqa: E402
+
+from pymodbus.client import ModbusTcpClient  # noqa: E402
+
+try:
+    from test_inverter import CanReader
+except ImportError:
+    print("python3-can is not installed (make deps installs it)")
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+c = Checks()
+BASE = 290
+CAP = 100.0
+
+
+def conf(gw_port, http_port, sim_port, broker_port, can_port, state, count="true"):
+    return """[gateway]
+listen = 127.0.0.1:%d
+stale_after = 3
+state_file = %s
+[pack.p1]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+unit_id = 1
+poll_interval = 0.3
+timeout = 0.4
+retries = 0
+[soc]
+count = %s
+source = counted
+capacity = %g
+full_time = 2
+save_interval = 2
+[limits]
+recovery_hold = 1
+recovery_rate = 100
+[http]
+listen = 127.0.0.1:%d
+[history]
+file = none
+[mqtt]
+host = 127.0.0.1
+port = %d
+client_id = cnt
+topic_prefix = t
+[inverter.can]
+protocol = pylon-can
+port = slcan://%s
+source = p1
+interval = 0.5
+soc_hold_full = 0
+""" % (gw_port, state, sim_port, count, CAP, http_port, broker_port, can_port)
+
+
+def fetch(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        return r.read().decode()
+
+
+def estimate(http):
+    packs = api_state(http).get("packs") or []
+    return packs[0] if packs else {}
+
+
+def mbread(gw_port, unit, addr, count):
+    """count registers from addr (pymodbus), or None."""
+    cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+    try:
+        if not cl.connect():
+            return None
+        rr = cl.read_holding_registers(addr, count, slave=unit)
+        return None if rr.isError() else list(rr.registers)
+    finally:
+        cl.close()
+
+
+def block(gw_port):
+    """Offsets 125-137 (the second read), or None."""
+    return mbread(gw_port, 1, BASE + 125, 13)
+
+
+def soc355(reader, t0):
+    """The SOC of the last 0x355 since t0, or None."""
+    last = None
+    for _t, m in reader.since(t0):
+        if m.arbitration_id == 0x355:
+            last = struct.unpack("<H", bytes(m.data[0:2]))[0]
+    return last
+
+
+def set_cells(sim, mv):
+    for n in range(1, 17):
+        sim.ctl("set 1 cell %d %d" % (n, mv))
+
+
+def start(env, count="true"):
+    return Gateway(conf(env["gw"], env["http"], env["sim"].port, env["broker"].port, env["can_a"], env["state"],
+                        count), env["gw"])
+
+
+def check_unsynced(env, gw):
+    sim, http = env["sim"], env["http"]
+    p = wait_until(lambda: (lambda u: u if (u.get("soc_estimate") or {}).get("counting") else None)(estimate(http)),
+                   10)
+    e = (p or {}).get("soc_estimate") or {}
+    c.ok(e.get("source") == "bms" and e.get("synced") is False and abs(e.get("counted", -1) - 50) < 1,
+         "counting starts from the BMS's SOC, not synced, the BMS's carried (%r)" % e)
+    r = mbread(env["gw"], 1, BASE, 125)
+    b = block(env["gw"])
+    c.ok(r is not None and b is not None and r[0] == 50 and r[60] == 500 and b[0] == 500 and b[2] == 1,
+         "unsynced: offset 0/60 the BMS's 50 %%, 125 the BMS's, 127 = counting (%r)" % (b,))
+    t0 = time.monotonic()
+    v = wait_until(lambda: soc355(env["can"], t0), 5)
+    c.eq(v, 50, "unsynced: the inverter's 0x355 carries the BMS's SOC")
+
+
+def check_full(env, gw):
+    sim, http = env["sim"], env["http"]
+    set_cells(sim, 3460)
+    sim.ctl("set 1 current 2")
+    e = wait_until(lambda: (lambda x: x if x.get("synced") else None)(estimate(http).get("soc_estimate") or {}), 15)
+    e = e or {}
+    c.ok(e.get("source") == "counted" and e.get("counted") == 100.0 and e.get("full_points") == 1 and
+         e.get("last_full"), "a full point: synced, counted 100 %%, source counted (%r)" % e)
+    p = estimate(http)
+    c.ok((p.get("limits") or {}).get("mode") in ("absorption", "float"),
+         "the full point came under bmsgw's own charge machine: its target is the default full_cell_voltage "
+         "(mode %r)" % (p.get("limits") or {}).get("mode"))
+    c.ok(p.get("soc") == 100.0 and e.get("bms") == 50.0, "JSON soc is the counted one, bms beside it (%r, %r)" %
+         (p.get("soc"), e.get("bms")))
+    r = mbread(env["gw"], 1, BASE, 125)
+    b = block(env["gw"])
+    c.ok(r is not None and b is not None and r[0] == 100 and r[60] == 1000 and b[0] == 500 and b[1] == 1000 and
+         b[2] == 7 and b[11] == 1 and b[9:11] != [0xFFFF, 0xFFFF],
+         "synced: offset 0/60 = 100 %%, 125 = BMS 50.0, 126 = 100.0, 127 = 7, 136 = 1 full point (%r)" % (b,))
+    t0 = time.monotonic()
+    v = wait_until(lambda: (lambda s: s if s == 100 else None)(soc355(env["can"], t0)), 5)
+    c.eq(v, 100, "synced: the inverter's 0x355 carries the counted SOC")
+    logged = gw.text().count("full point: the counted SOC is 100")
+    c.eq(logged, 1, "the full point is logged once")
+    m = fetch(http, "/metrics")
+    c.ok('bmsgw_soc_counted_percent{pack="p1"} 100' in m, "Prometheus bmsgw_soc_counted_percent")
+
+
+def check_discharge(env):
+    """180 A out for about 10 s: the count falls by what flowed (the poll's
+    timing on either side at most a second)."""
+    sim, http = env["sim"], env["http"]
+    set_cells(sim, 3300)
+    e0 = estimate(http)["soc_estimate"]["remaining_ah"]
+    t0 = time.monotonic()
+    sim.ctl("set 1 current -180")
+    e = wait_until(lambda: (lambda x: x if x["remaining_ah"] <= e0 - 0.5 else None)(estimate(http)["soc_estimate"]),
+                   30)
+    sim.ctl("set 1 current 0")
+    dt = time.monotonic() - t0
+    e1 = estimate(http)["soc_estimate"]["remaining_ah"]
+    drop = e0 - e1
+    c.ok(e is not None and 180 * (dt - 1.5) / 3600 <= drop <= 180 * (dt + 1.5) / 3600,
+         "a discharge of 180 A for %.1f s: %.3f Ah counted (%.3f expected)" % (dt, drop, 180 * dt / 3600))
+
+
+def check_restart(env, gw):
+    http = env["http"]
+    before = estimate(http)["soc_estimate"]["counted"]
+    gw.stop()
+    text = open(env["state"]).read()
+    c.ok("\nsoc p1 1 " in text, "the state file holds the count at exit")
+    gw = start(env)
+    e = wait_until(lambda: (lambda x: x if x.get("resumed") else None)(estimate(http).get("soc_estimate") or {}), 10)
+    c.ok(e is not None and e["synced"] and abs(e["counted"] - before) < 0.5 and e["source"] == "counted",
+         "a restart resumes the count, synced (%r, before %.1f)" % (e, before))
+    c.ok("resumed from the state file" in gw.text(), "the resume is logged")
+    return gw
+
+
+def check_kill(env, gw):
+    """While counting the state file is written every save_interval (2 s);
+    kill -9 right after a save: the count that comes back is the saved one."""
+    http, st = env["http"], env["state"]
+    env["sim"].ctl("set 1 current -36")
+    times = []
+    for _ in range(3):
+        mtime = os.stat(st).st_mtime
+        wait_until(lambda m=mtime: os.stat(st).st_mtime > m, 10)
+        times.append(time.monotonic())
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    c.ok(gaps and max(gaps) <= 2 + 1.5, "saved every save_interval while counting (gaps %s s)" %
+         ", ".join("%.1f" % g for g in gaps))
+    saved = [ln for ln in open(st).read().splitlines() if ln.startswith("soc p1 ")]
+    gw.p.send_signal(signal.SIGKILL)
+    gw.p.wait(5)
+    env["sim"].ctl("set 1 current 0")
+    ah = float([f for f in saved[0].split() if f.startswith("ah=")][0][3:]) if saved else -1
+    gw = start(env)
+    e = wait_until(lambda: (lambda x: x if x.get("resumed") else None)(estimate(http).get("soc_estimate") or {}), 10)
+    c.ok(e is not None and abs(e["remaining_ah"] - ah) < 0.5, "kill -9: the count comes back from the last save "
+         "(%r Ah saved, %r)" % (ah, e and e["remaining_ah"]))
+    return gw
+
+
+def check_ha(env):
+    sub = env["sub"]
+    names = {}
+    for key in ("soc_bms", "soc_counted", "capacity_measured", "soh_measured"):
+        m = wait_until(lambda k=key: sub.latest("homeassistant/sensor/bmsgw_cnt_p1/%s/config" % k), 10)
+        names[key] = json.loads(m.text()).get("name") if m else None
+    c.eq(names, {"soc_bms": "SOC (BMS)", "soc_counted": "SOC (counted)", "capacity_measured": "Capacity (measured)",
+                 "soh_measured": "SOH (measured)"}, "Home Assistant: the counted SOC's four sensors")
+    m = wait_until(lambda: sub.latest("t/p1/state"), 10)
+    st = json.loads(m.text()) if m else {}
+    c.ok("soc_estimate" in st and "counted" in st["soc_estimate"], "MQTT state carries soc_estimate")
+
+
+def check_off(env):
+    """[soc] count = false: the second block says nothing, the BMS's SOC is carried."""
+    gw = start(env, count="false")
+    try:
+        p = wait_until(lambda: (lambda u: u if u.get("soc") is not None else None)(estimate(env["http"])), 10) or {}
+        b = block(env["gw"])
+        c.ok(p.get("soc") == 50.0 and (p.get("soc_estimate") or {}).get("counting") is False and b is not None and
+             b[1:3] == [0, 0], "count = false: the BMS's SOC, nothing counted (%r)" % (b,))
+    finally:
+        gw.stop()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="bmsgw-cnt-")
+    can_a, can_b = pty_pair(tmp, "can")
+    broker = Broker()
+    sim = Sim("daly", packs=("address=1,cells=16,soc=50,current=0",))
+    sim.ctl("freeze")
+    env = {"gw": free_port(), "http": free_port(), "sim": sim, "broker": broker, "can_a": can_a,
+           "state": os.path.join(tmp, "state")}
+    env["can"] = CanReader(can_b)
+    env["sub"] = Subscriber(broker.port, topics=("t/#", "homeassistant/#"))
+    gw = None
+    try:
+        gw = start(env)
+        check_unsynced(env, gw)
+        check_full(env, gw)
+        check_ha(env)
+        check_discharge(env)
+        gw = check_restart(env, gw)
+        gw = check_kill(env, gw)
+        gw.stop()
+        gw = None
+        os.unlink(env["state"])
+        check_off(env)
+    finally:
+        if gw:
+            gw.stop()
+        env["sub"].close()
+        env["can"].close()
+        sim.stop()
+        broker.cleanup()
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
