@@ -189,7 +189,7 @@ static const struct bench_case cases[] = {
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"
 		"0000000000000248424242F0000000000000000001AB~:009031001E00000002000A000AD8~", false },
-		"fc0cfd0cfe0cff0d000d010d020d030d040d050d060d0700fb00fcffcb00fe013100dd4170", false },	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
+	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
 	 * layout) and the cell frame after them, every later one only the first
 	 * cell frame, as a streaming balancer's poll does (300 bytes) */
 	{ "neey", &bms_neey_driver, 0, false,
