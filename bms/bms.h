@@ -106,7 +106,8 @@ enum bms_link { BMS_LINK_WIRE = 0, BMS_LINK_BLE = 1 };
  * notify and write may name the same UUID (JK: one FFE1 with both flags, or
  * two FFE1 characteristics told apart by their flags).  write_service: the
  * service of the write characteristic where it is another one (Renogy's
- * BT-2: write FFD1 of FFD0, notify FFF1 of FFF0); NULL = service. */
+ * BT-2: write FFD1 of FFD0, notify FFF1 of FFF0); NULL = service.  write
+ * NULL: the BMS is only listened to (a listen_only driver: Topband). */
 struct bms_gatt {
 	const char *service;
 	const char *notify;
@@ -396,14 +397,16 @@ struct bms_control {
  * data, a name (a case-insensitive prefix, or a test of the whole name) or
  * an advertised 16-bit service.  The hints of every driver are tried in
  * rank order, lowest first (a more specific name before a general one,
- * names before services); the first that matches names the protocol. */
-enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE };
+ * names before services); the first that matches names the protocol.
+ * BMS_BLE_COMPANY_SERVICE: a company id only beside an advertised 16-bit
+ * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16. */
+enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE, BMS_BLE_COMPANY_SERVICE };
 struct bms_ble_hint {
 	uint8_t rank;
 	enum bms_ble_hint_kind kind;
 	const char *prefix;                /* BMS_BLE_NAME: the name starts with it, or */
 	bool (*name_ok)(const char *name); /* BMS_BLE_NAME: the name passes this test */
-	uint16_t value;                    /* the company id or the service */
+	uint32_t value;                    /* the company id or the service (or both, above) */
 	bool pairing;                      /* the BMS may ask for a passkey */
 	const char *why;                   /* what --ble-scan says; NULL ends a list */
 };

@@ -23,7 +23,7 @@ SPEC (JSON):
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
-                          "litime" | "tianpower" | "nus" | "neey" | "sok" | [custom],
+                          "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -112,6 +112,9 @@ LAYOUTS = {
                        (0xFFE3, ["write-without-response", "write"])])],
     # SOK / ABC-BMS: FFE0 / FFE1 notify / FFE2 write (aiobmsble abc_bms; flags not published: both writes)
     "sok": [(0xFFE0, [(0xFFE1, ["read", "notify"]), (0xFFE2, ["read", "write-without-response", "write"])])],
+    # Topband (KiloVault HLX+, Ective, Startcraft): FFE0 / FFE4 notify, FFE6 the name (read); nothing to
+    # write to (aiobmsble topband_bms, syssi's topband_bms_v1_ble)
+    "topband": [(0xFFE0, [(0xFFE4, ["read", "notify"]), (0xFFE6, ["read"])])],
     # newer Daly firmware: StartNotify on FFF1 is refused, FF00 / FF01 / FF02 work
     "daly-new": [(0xFFF0, [(0xFFF1, ["read", "notify", "!notify-refused"]),
                            (0xFFF2, ["read", "write", "write-without-response"])]),

@@ -77,7 +77,11 @@ ROWS = [
     ("neey", "neey", "neey", 20),                   # a NEEY balancer unit: FFE0 / FFE1, 20-byte chunks (GW-24S4EB)
     ("neey", "neey", "neey", 150, "layout=v2"),     # SW-2.0.0's v2 frames, 150-byte chunks (ATT MTU 153)
     ("abc", "abc", "sok", 20),                      # SOK / ABC-BMS: FFE0, write FFE2, notify FFE1
+    ("topband", "topband", "topband", 20),          # Topband / KiloVault / Ective: FFE4 pushes, nothing written
+    ("topband", "topband", "topband", 0, "dialect=kv,junk=1"),  # KiloVault's 0xB0 frames with noise, whole
 ]
+# Protocols that are only listened to over their GATT link: nothing is ever written.
+NO_WRITES = ("topband",)
 
 MAC_A, MAC_B, MAC_C = "A4:C1:38:00:00:0A", "A4:C1:38:00:00:0B", "A4:C1:38:00:00:0C"
 
@@ -239,7 +243,10 @@ def test_rows():
                     c.eq(regs[60], round(p["soc"] * 10), label + ": SOC 0.1 %")
                 cells = p["cells_mv"]
                 c.eq(regs[20:36] + regs[83:99], (cells + [0] * 32)[:32], label + ": cells")
-            if layout != "adv":
+            if proto in NO_WRITES:
+                st = fake.dev(MAC_A)
+                c.eq((st["writes"], st["connects"]), (0, 1), label + ": nothing written, one connection")
+            elif layout != "adv":
                 st = fake.dev(MAC_A)
                 c.ok(st["write_types"].get("command", 0) > 0 and not st["write_types"].get("request"),
                      label + ": requests written as Write Command (%s)" % st["write_types"])
@@ -1000,6 +1007,61 @@ def test_sok():
         broker.cleanup()
 
 
+def test_topband():
+    """A KiloVault HLX+ (Topband v1): advertisement (FFE0, company 0xFFFF) ->
+    --ble-scan names it topband -> connect -> FFE4 notifications only (nothing
+    written) -> Modbus, /api/state, MQTT; the simulator's bad sums counted."""
+    print("== a Topband battery (KiloVault HLX+): scan, connect, listen, Modbus, /api/state, MQTT")
+    from mqtt_harness import Broker, Subscriber
+    broker = Broker()
+    sim = Sim(protocol="topband", packs=("address=1,cells=4,current=-7.25,dialect=kv,junk=1",))
+    fake = Fake([device(MAC_C, sim, layout="topband", chunk=20, name="NWJ20221223", uuids=[FFE0],
+                        manufacturer={"65535": "0102030405"})])
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("kv", MAC_C, "topband")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+        "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = tb\ntopic_prefix = tb\n" % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("tb/#",))
+    scan_names(MAC_C, "NWJ20221223", "topband")
+    t0 = time.monotonic()
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "topband: online")
+        print("   figure: topband first reading %.2f s after start" % (time.monotonic() - t0))
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "topband: the map equals the simulator")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, "topband: the map reads"):
+            c.near(ha_float(regs[12:14]), p["current"], 1e-3, "topband: current (- = discharging)")
+            c.eq(regs[20:24], p["cells_mv"], "topband: 4 cells")
+            c.eq(regs[60], round(p["soc"] * 10), "topband: SOC")
+            c.eq((regs[61], regs[66]), (0, 0x8000), "topband: SOH and MOS temperature absent")
+        pk = wait_until(lambda: api_pack(http, "kv"), 10) or {}
+        c.near((pk.get("temps_c") or [None])[0], p["temps_c"][0] + 0.05, 0.051, "topband /api/state: 0.1 K temperature")
+        c.eq((pk.get("charge_mos"), pk.get("soh"), pk.get("alarms")), (None, None, []),
+             "topband /api/state: no MOSFETs, no SOH (not sent), no alarm")
+        m = sub.wait_for("tb/kv/state", lambda m: bool(m.payload), 20)
+        c.near((m.json() if m else {}).get("remaining_ah"), p["remaining_ah"], 0.006, "topband mqtt: remaining Ah")
+        st = fake.dev(MAC_C)
+        c.eq((st["writes"], st["connects"]), (0, 1), "topband: nothing written, one connection")
+        sim.ctl("fault 1 badsum 2")
+
+        def errors():
+            link = next((l for l in (api_state(http).get("links") or []) if l.get("packs") == ["kv"]), {})
+            return link.get("checksum_errors", 0)
+        c.ok(wait_until(lambda: errors() >= 1, 15), "topband: bad sums counted as checksum errors (%d)" % errors())
+        c.ok(wait_until(lambda: sim.state()["packs"][0]["fault"] == "none" and matches(port, 1, sim), 15),
+             "topband: good again after the fault")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        sim.stop()
+        broker.cleanup()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1008,7 +1070,7 @@ def main():
              ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan),
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
-             ("balancer", test_balancer), ("sok", test_sok)]
+             ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

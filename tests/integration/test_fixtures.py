@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Victron's key check byte and the set unused bits of the decrypted
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
   fixture cannot rot unnoticed;
@@ -37,6 +37,7 @@ CAN_FRAME = re.compile(r"^([0-7][0-9A-Fa-f]{2}|[01][0-9A-Fa-f]{7})#((?:[0-9A-Fa-
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 # the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
 FAMILIES += ("litime", "tianpwr", "ej")
+FAMILIES += ("topband",)
 
 
 def crc16_modbus(b):
@@ -186,8 +187,17 @@ def ej_ok(s):
     return int(s[7:11], 16) == len(s) and (sum(s[1:-3].encode()) & 0xFF) ^ 0xFF == int(s[-3:-1], 16)
 
 
+def topband_ok(b):
+    """A start byte (0x5E, 0x83, 0xB0, 0xE8) and 112 hex digits, whose block's
+    bytes 54..55 are the big-endian 16-bit sum of its bytes 0..53."""
+    if len(b) != 113 or b[0] not in (0x5E, 0x83, 0xB0, 0xE8) or not re.match(rb"^[0-9A-Fa-f]{112}$", b[1:]):
+        return False
+    d = bytes.fromhex(b[1:].decode())
+    return sum(d[:54]) & 0xFFFF == d[54] << 8 | d[55]
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
-               "ej": ej_ok}
+               "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f))}
 
 
 def rows(c):

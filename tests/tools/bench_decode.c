@@ -6,7 +6,7 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, chins) as their notifications'
+ * Bluetooth LE ones (litime, tianpower, topband, chins) as their notifications'
  * bytes: the framer sees the same stream. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -180,11 +180,16 @@ static const struct bench_case cases[] = {
 		"551484100459d8364800000000000000000000aa" "551483003c1472011800e600f0000030300064aa"
 		"55148508230000000000000000000000000000aa" "55148700e600e600e600e60000000000000000aa"
 		"5514880cc10cd50cd20cd50cc80cd40cc80cd2aa" "5514890cc80cc80cc70cc70cc10cc30cca0cc8aa", false },
+	/* TOPBAND-01: one pushed v1 frame (113 bytes; listen-only, Bluetooth LE) */
+	{ "topband", &bms_topband_driver, 0, false,
+		"5e3834333530303030463843444646464632434639303230303937303136323030453130423030303030"
+		"303030354530443731304436353044354530443030303030303030303030303030303030303030303030"
+		"3030303030303030303030303030303030303030303030303030393446", false },
 	/* EJ-01, EJ-02: RT and CAP, ASCII */
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"
 		"0000000000000248424242F0000000000000000001AB~:009031001E00000002000A000AD8~", false },
-		"fc0cfd0cfe0cff0d000d010d020d030d040d050d060d0700fb00fcffcb00fe013100dd4170", false },	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
+	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
 	 * layout) and the cell frame after them, every later one only the first
 	 * cell frame, as a streaming balancer's poll does (300 bytes) */
 	{ "neey", &bms_neey_driver, 0, false,

@@ -108,7 +108,7 @@ static void test_conf(void)
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_gatt *g = bms_drivers[i]->ble_gatt;
 		for (int k = 0; g && g[k].service && k < 16; k++) {
-			CHECK(g[k].notify && g[k].write);
+			CHECK(g[k].notify && (g[k].write || bms_drivers[i]->listen_only));
 			CHECK_EQ_INT(strlen(g[k].service), 36);
 			for (const char *p = g[k].service; *p; p++)
 				CHECK(!(*p >= 'A' && *p <= 'Z'));
@@ -209,6 +209,19 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("JK-B2A24S15P", ffe0, 0, NULL), "jk-ble");
 	CHECK_STR(guess("xiaoxiang BMS", NULL, 0, NULL), "jbd");
 	CHECK_STR(guess("SP05B2312190075", NULL, 0, NULL), "seplos3");
+	/* Topband (KiloVault, Ective, Startcraft): FFE0 with company 0xFFFF or
+	 * 0x0000 (aiobmsble's matcher); the company alone, or FFE0 alone, is not */
+	CHECK_STR(guess("NWJ20221223", ffe0, 0xFFFF, NULL), "topband");
+	CHECK_STR(guess("NWJ20221223", NULL, 0xFFFF, NULL), "-");
+	CHECK_STR(guess("SmartBattery-1A2B", ffe0, 0x0001, NULL), "jk-ble");
+	CHECK_STR(guess("JK-B2A24S15P", ffe0, 0xFFFF, NULL), "jk-ble"); /* its name first */
+	struct gw_ble_seen s;
+	struct gw_ble_guess g;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uuids[0], sizeof(s.uuids[0]), "%s", ffe0);
+	s.nuuids = s.nmfr = 1; /* company 0x0000 */
+	gw_ble_classify(&s, &g);
+	CHECK_STR(g.protocol ? g.protocol : "-", "topband");
 }
 
 int main(void)

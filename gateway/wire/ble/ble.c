@@ -109,15 +109,16 @@ static bool pick_chars(struct gw_ble_link *b)
 	for (; g && g->service; g++) {
 		struct ble_obj *notify = find_char(b, g->service, g->notify, CF_NOTIFY | CF_INDICATE, NULL);
 		const char *ws = g->write_service ? g->write_service : g->service;
-		struct ble_obj *write = notify ? find_char(b, ws, g->write, CF_WRITE | CF_WWR, notify) : NULL;
-		if (notify && write) {
+		struct ble_obj *write = notify && g->write ? find_char(b, ws, g->write, CF_WRITE | CF_WWR, notify) : NULL;
+		if (notify && (write || !g->write)) {
+			/* no write: a BMS that only notifies (Topband), never written to */
 			snprintf(b->notify, sizeof(b->notify), "%s", notify->path);
-			snprintf(b->write, sizeof(b->write), "%s", write->path);
-			b->write_cmd = (write->flags & CF_WWR) != 0;
-			b->mtu = write->mtu;
+			snprintf(b->write, sizeof(b->write), "%s", write ? write->path : "");
+			b->write_cmd = write && (write->flags & CF_WWR) != 0;
+			b->mtu = write ? write->mtu : notify->mtu;
 			b->layout = (int)(g - g0);
 			gw_debug("link %s: GATT service %s: notify %s, write %s (%s)", b->l->port, g->service,
-				 notify->path, write->path, b->write_cmd ? "command" : "request");
+				 notify->path, write ? write->path : "none", b->write_cmd ? "command" : "request");
 			return true;
 		}
 	}
@@ -160,7 +161,7 @@ static void start_notify(struct gw_ble_link *b)
 		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
 		ble_link_fail(b, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s); "
 			      "a stale GATT cache is cleared with bluetoothctl remove %s", b->l->cfg->driver->name,
-			      g ? g->service : "?", g ? g->notify : "?", g ? g->write : "?",
+			      g ? g->service : "?", g ? g->notify : "?", g ? (g->write ? g->write : "none") : "?",
 			      g && g[1].service ? ", or the other layouts" : "", b->l->cfg->ble_addr);
 		return;
 	}
@@ -402,7 +403,7 @@ static int on_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 static int ble_write(struct gw_link *l)
 {
 	struct gw_ble_link *b = l->tr_data;
-	if (!b || b->st != BL_UP || !b->m->bus) {
+	if (!b || b->st != BL_UP || !b->m->bus || !b->write[0]) {
 		l->txlen = l->txoff = 0;
 		return 0;
 	}

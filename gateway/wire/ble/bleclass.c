@@ -29,13 +29,25 @@ long gw_ble_uuid16(const char *uuid)
 	return v;
 }
 
+static bool has_service(const struct gw_ble_seen *d, uint16_t svc)
+{
+	for (int i = 0; i < d->nuuids; i++)
+		if (gw_ble_uuid16(d->uuids[i]) == svc)
+			return true;
+	return false;
+}
+
 /* Does hint h match device d? */
 static bool hint_matches(const struct bms_ble_hint *h, const struct gw_ble_seen *d)
 {
 	switch (h->kind) {
+	case BMS_BLE_COMPANY_SERVICE:
+		if (!has_service(d, (uint16_t)(h->value >> 16)))
+			return false;
+		/* fall through */
 	case BMS_BLE_COMPANY:
 		for (int i = 0; i < d->nmfr; i++)
-			if (d->companies[i] == h->value)
+			if (d->companies[i] == (h->value & 0xFFFF))
 				return true;
 		return false;
 	case BMS_BLE_NAME:
@@ -43,10 +55,7 @@ static bool hint_matches(const struct bms_ble_hint *h, const struct gw_ble_seen 
 			return strncasecmp(d->name, h->prefix, strlen(h->prefix)) == 0;
 		return h->name_ok && h->name_ok(d->name);
 	case BMS_BLE_SERVICE:
-		for (int i = 0; i < d->nuuids; i++)
-			if (gw_ble_uuid16(d->uuids[i]) == h->value)
-				return true;
-		return false;
+		return has_service(d, h->value);
 	}
 	return false;
 }
