@@ -37,6 +37,8 @@ CAN_FRAME = re.compile(r"^([0-7][0-9A-Fa-f]{2}|[01][0-9A-Fa-f]{7})#((?:[0-9A-Fa-
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 # the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
 FAMILIES += ("litime", "tianpwr", "ej")
+# the LifePower binary RS485 family (its check below)
+FAMILIES += ("lifepower",)
 
 
 def crc16_modbus(b):
@@ -186,8 +188,19 @@ def ej_ok(s):
     return int(s[7:11], 16) == len(s) and (sum(s[1:-3].encode()) & 0xFF) ^ 0xFF == int(s[-3:-1], 16)
 
 
+def lifepower_ok(b):
+    """7E|7C addr cmd len data 0D, len + 6 bytes; the byte before 0D is the
+    XOR of SOI .. the last data byte XOR their sum (low byte)."""
+    if len(b) < 6 or b[0] not in (0x7E, 0x7C) or len(b) != b[3] + 6 or b[-1] != 0x0D:
+        return False
+    x = 0
+    for v in b[:-2]:
+        x ^= v
+    return x ^ (sum(b[:-2]) & 0xFF) == b[-2]
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
-               "ej": ej_ok}
+               "ej": ej_ok, "lifepower": lambda f: lifepower_ok(bytes.fromhex(f))}
 
 
 def rows(c):

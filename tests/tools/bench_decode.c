@@ -184,7 +184,7 @@ static const struct bench_case cases[] = {
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"
 		"0000000000000248424242F0000000000000000001AB~:009031001E00000002000A000AD8~", false },
-		"fc0cfd0cfe0cff0d000d010d020d030d040d050d060d0700fb00fcffcb00fe013100dd4170", false },	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
+	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
 	 * layout) and the cell frame after them, every later one only the first
 	 * cell frame, as a streaming balancer's poll does (300 bytes) */
 	{ "neey", &bms_neey_driver, 0, false,
@@ -232,6 +232,11 @@ static const struct bench_case cases[] = {
 		"a26b00000000a08601409e01070063000021ccf3170312006400000100000000000000000036ccf40172"
 		"0d0002a80d00032f0d0004880d00008bccf405810d0006650d00071f0d00085c0d000033ccf900000000"
 		"00000000000000000000000000ed", false },
+	/* LP-01: the 0x01 general information, one 94-byte answer (RS485) */
+	{ "lifepower", &bms_lifepower_driver, 1, false,
+		"7e01015801100cf30cf40cf30cf30cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40201753003"
+		"01229c04012710050600410041004000408042204206050000000000000000000007010001080114b909"
+		"0127100a0100003c0d", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
