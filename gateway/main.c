@@ -23,6 +23,7 @@
 
 #include "wire/ble/ble.h"
 #include "daemon/daemon.h"
+#include "detect/capture.h"
 #include "detect/detect.h"
 #include "model/gw.h"
 #include "modbus/mbdoc.h"
@@ -49,6 +50,8 @@ static void usage(FILE *out)
 		"       bmsgw --register-map [--base N]\n"
 		"       bmsgw --ble-scan [SECONDS] [-c FILE]\n"
 		"       bmsgw --detect PORT [--baud N] [--address A | --scan-addresses] [--all] [-v]\n"
+		"       bmsgw --capture PORT [--baud N] [--seconds S] [--probe PROTOCOL [--address A]]\n"
+		"             [--output FILE]\n"
 		"       bmsgw --soc-replay FILE.csv [--capacity AH] [--chemistry lfp|nmc] [-c FILE [--pack NAME]]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
@@ -80,8 +83,17 @@ static void usage(FILE *out)
 		"                      found, 1 nothing found, 2 the port cannot be used (it\n"
 		"                      cannot be opened, another process holds it, another\n"
 		"                      master is on the line); no configuration needed\n"
-		"      --baud N        with --detect: listen and probe at N baud only\n"
-		"      --address A     with --detect: probe address A only\n"
+		"      --capture PORT  record PORT into a capture file for a BMS bmsgw does not\n"
+		"                      read yet: listen only, nothing sent; --probe PROTOCOL\n"
+		"                      sends that protocol's read-only probe once a second and\n"
+		"                      records the answers; exit 0 done, 2 the port cannot be used\n"
+		"      --seconds S     with --capture: how long (default 60)\n"
+		"      --probe PROTOCOL  with --capture: the protocol whose read to send\n"
+		"      --output FILE   with --capture: the file (default: stdout)\n"
+		"      --baud N        with --detect: listen and probe at N baud only; with\n"
+		"                      --capture: the port's rate (default the probe's, or 9600)\n"
+		"      --address A     with --detect: probe address A only; with --capture\n"
+		"                      --probe: the address asked\n"
 		"      --scan-addresses  with --detect: every address 0..16 and the protocols'\n"
 		"                      special ones (Renogy 48..55 and 247, EG4 64): slower\n"
 		"      --all           with --detect: every probe, not only until the first match\n"
@@ -148,6 +160,7 @@ struct opts {
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 	double scan_seconds;
 	const char *detect, *detect_baud, *detect_address; /* --detect PORT and its options */
+	const char *capture, *cap_seconds, *cap_probe, *cap_output; /* --capture PORT and its own */
 	bool detect_sweep, detect_all;
 	const char *soc_replay, *capacity, *chemistry, *pack; /* --soc-replay FILE and its options */
 };
@@ -158,9 +171,13 @@ static int detect_args(const struct opts *o, struct gw_detect_opts *d)
 	*d = (struct gw_detect_opts){ o->detect, 0, -1, o->detect_sweep, o->detect_all, o->verbose,
 				      GW_DETECT_LISTEN, GW_DETECT_BUDGET };
 	if (!o->detect) {
-		if (!o->detect_baud && !o->detect_address && !o->detect_sweep && !o->detect_all)
-			return -1;
-		fprintf(stderr, "bmsgw: --baud, --address, --scan-addresses and --all go with --detect PORT\n");
+		if ((!o->detect_baud && !o->detect_address) || o->capture) {
+			if (!o->detect_sweep && !o->detect_all)
+				return -1;
+			fprintf(stderr, "bmsgw: --scan-addresses and --all go with --detect PORT\n");
+			return 2;
+		}
+		fprintf(stderr, "bmsgw: --baud and --address go with --detect PORT or --capture PORT\n");
 		return 2;
 	}
 	char *end;
@@ -191,6 +208,48 @@ static int detect_args(const struct opts *o, struct gw_detect_opts *d)
 	return -1;
 }
 
+/* The options of --capture into *c.  -1 to go on, else the exit code. */
+static int capture_args(const struct opts *o, struct gw_capture_opts *c)
+{
+	struct gw_detect_opts d;
+	*c = (struct gw_capture_opts){ o->capture, 0, -1, GW_CAPTURE_SECONDS, NULL, o->cap_output, o->verbose };
+	if (!o->capture) {
+		if (!o->cap_seconds && !o->cap_probe && !o->cap_output)
+			return -1;
+		fprintf(stderr, "bmsgw: --seconds, --probe and --output go with --capture PORT\n");
+		return 2;
+	}
+	if (o->detect) {
+		fprintf(stderr, "bmsgw: --capture and --detect exclude each other\n");
+		return 2;
+	}
+	struct opts t = *o; /* --baud and --address, read as --detect reads them */
+	t.detect = o->capture;
+	int rc = detect_args(&t, &d);
+	if (rc >= 0)
+		return rc;
+	c->baud = d.baud;
+	c->address = d.address;
+	if (o->cap_seconds) {
+		char *end;
+		errno = 0;
+		c->seconds = strtod(o->cap_seconds, &end);
+		if (errno || *end || !(c->seconds >= 0.1 && c->seconds <= 86400)) {
+			fprintf(stderr, "bmsgw: --seconds: \"%s\" is not 0.1..86400 seconds\n", o->cap_seconds);
+			return 2;
+		}
+	}
+	if (o->cap_probe && !(c->probe = bms_find(o->cap_probe))) {
+		fprintf(stderr, "bmsgw: --probe: \"%s\" is no protocol (bmsgw --help lists them)\n", o->cap_probe);
+		return 2;
+	}
+	if (o->detect_address && !c->probe) {
+		fprintf(stderr, "bmsgw: --address goes with --capture --probe PROTOCOL (listening asks nobody)\n");
+		return 2;
+	}
+	return -1;
+}
+
 /* What is left after the options: -1 to go on, else the exit code. */
 static int check_args(int argc, char **argv, struct opts *o, const char *scan_arg)
 {
@@ -213,8 +272,9 @@ static int check_args(int argc, char **argv, struct opts *o, const char *scan_ar
 		return 2;
 	}
 	struct gw_detect_opts d;
+	struct gw_capture_opts cap;
 	int rc = detect_args(o, &d);
-	if (rc >= 0)
+	if (rc >= 0 || (rc = capture_args(o, &cap)) >= 0)
 		return rc;
 	if ((o->capacity || o->chemistry || o->pack) && !o->soc_replay) {
 		fprintf(stderr, "bmsgw: --capacity, --chemistry and --pack go with --soc-replay FILE\n");
@@ -224,7 +284,7 @@ static int check_args(int argc, char **argv, struct opts *o, const char *scan_ar
 		fprintf(stderr, "bmsgw: --pack NAME goes with -c FILE\n");
 		return 2;
 	}
-	if (!o->regmap && !o->ble_scan && !o->detect && !o->keys && !o->soc_replay && !o->file) {
+	if (!o->regmap && !o->ble_scan && !o->detect && !o->capture && !o->keys && !o->soc_replay && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
@@ -249,6 +309,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"detect", required_argument, NULL, 'D'}, {"baud", required_argument, NULL, 'R'},
 		{"address", required_argument, NULL, 'A'}, {"scan-addresses", no_argument, NULL, 'W'},
 		{"all", no_argument, NULL, 'L'},
+		{"capture", required_argument, NULL, 'C'}, {"seconds", required_argument, NULL, 'E'},
+		{"probe", required_argument, NULL, 'P'},  {"output", required_argument, NULL, 'O'},
 		{"soc-replay", required_argument, NULL, 'r'}, {"capacity", required_argument, NULL, 'a'},
 		{"chemistry", required_argument, NULL, 'e'}, {"pack", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
@@ -296,6 +358,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'A': o->detect_address = optarg; break;
 		case 'W': o->detect_sweep = true; break;
 		case 'L': o->detect_all = true; break;
+		case 'C': o->capture = optarg; break;
+		case 'E': o->cap_seconds = optarg; break;
+		case 'P': o->cap_probe = optarg; break;
+		case 'O': o->cap_output = optarg; break;
 		case 'r': o->soc_replay = optarg; break;
 		case 'a': o->capacity = optarg; break;
 		case 'e': o->chemistry = optarg; break;
@@ -467,6 +533,24 @@ static int detect_mode(const struct opts *o)
 	return rc;
 }
 
+/* --capture PORT: record the port; its own loop, as --detect. */
+static int capture_mode(const struct opts *o)
+{
+	struct gw_capture_opts c;
+	if (capture_args(o, &c) >= 0)
+		return 2;
+	gw_log_threshold = GW_LOG_ERROR; /* the capture says what happens itself */
+	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "bmsgw: cannot initialise libev\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = gw_capture(loop, &c, stderr);
+	ev_loop_destroy(loop);
+	return rc;
+}
+
 /* --once: every pack gets its full timeout budget, plus one reconnect and a lookup. */
 static double once_budget(const struct gw *gw)
 {
@@ -576,6 +660,8 @@ static int without_conf(const struct opts *o)
 	}
 	if (o->detect)
 		return detect_mode(o);
+	if (o->capture)
+		return capture_mode(o);
 	if (o->soc_replay)
 		return soc_replay_mode(o);
 	return -1;

@@ -184,6 +184,27 @@ static size_t jkrec_at(const uint8_t *b, size_t len, enum gw_sniff_kind *k)
 	return JKREC_LEN;
 }
 
+/* The LifePower family (bms/PROTOCOLS.md §29): 7E|7C addr cmd len data chk
+ * 0D, chk = XOR of SOI .. the last data byte XOR their sum; len 0 is a
+ * request. */
+static size_t lp_at(const uint8_t *b, size_t len, enum gw_sniff_kind *k)
+{
+	if (len < 6 || (b[0] != 0x7E && b[0] != 0x7C) || b[1] > 0x0F)
+		return 0;
+	size_t n = (size_t)b[3] + 6;
+	if (n > len || b[n - 1] != 0x0D)
+		return 0;
+	uint8_t x = 0, s = 0;
+	for (size_t i = 0; i < n - 2; i++) {
+		x ^= b[i];
+		s = (uint8_t)(s + b[i]);
+	}
+	if ((uint8_t)(x ^ s) != b[n - 2])
+		return 0;
+	*k = b[3] == 0 ? GW_SNIFF_LP_REQ : GW_SNIFF_LP_ANS;
+	return n;
+}
+
 /* 1B1B1B1B 01010101 ... 1B1B1B1B 1A <pad> <crc:2> */
 static size_t sml_at(const uint8_t *b, size_t len, enum gw_sniff_kind *k)
 {
@@ -222,7 +243,7 @@ static size_t talker_at(const uint8_t *b, size_t len, struct gw_sniff_frame *f)
 bool gw_sniff_frame_at(const uint8_t *buf, size_t len, struct gw_sniff_frame *f)
 {
 	static size_t (*const finders[])(const uint8_t *, size_t, enum gw_sniff_kind *) = {
-		paceic_at, daly_at, jbd_at, jk_at, jkrec_at, sml_at, modbus_at,
+		paceic_at, daly_at, jbd_at, jk_at, jkrec_at, lp_at, sml_at, modbus_at,
 	};
 	memset(f, 0, sizeof(*f));
 	if (len == 0)
@@ -279,6 +300,8 @@ const char *gw_sniff_kind_name(enum gw_sniff_kind k)
 		[GW_SNIFF_JK_REQ] = "JK request",
 		[GW_SNIFF_JK_ANS] = "JK answer",
 		[GW_SNIFF_JK_RECORD] = "JK 0x55AA record",
+		[GW_SNIFF_LP_REQ] = "LifePower request",
+		[GW_SNIFF_LP_ANS] = "LifePower answer",
 		[GW_SNIFF_SML] = "SML smart-meter message",
 		[GW_SNIFF_TALKER] = "text of a device that talks by itself",
 	};
@@ -332,6 +355,10 @@ void gw_sniff_describe(const uint8_t *f, size_t n, char *out, size_t cap)
 	case GW_SNIFF_JK_ANS:
 		snprintf(out, cap, "%s: command %02X, source %02X, type %u", name, f[8], f[9], f[10]);
 		break;
+	case GW_SNIFF_LP_REQ:
+	case GW_SNIFF_LP_ANS:
+		snprintf(out, cap, "%s: SOI %02X, address %u, command %02X, %u data bytes", name, f[0], f[1], f[2], f[3]);
+		break;
 	case GW_SNIFF_TALKER:
 		snprintf(out, cap, "%s text (%zu bytes)", fr.talker, fr.len);
 		break;
@@ -369,6 +396,8 @@ bool gw_sniff_is_read(const uint8_t *req, size_t n)
 		return req[1] == 0xA5 && req[2] >= 0x03 && req[2] <= 0x05;
 	case GW_SNIFF_JK_REQ:
 		return req[8] == 0x06 || req[8] == 0x03;
+	case GW_SNIFF_LP_REQ: /* general information, model, barcode (§29.2) */
+		return req[2] == 0x01 || req[2] == 0x33 || req[2] == 0x42;
 	default:
 		return false;
 	}

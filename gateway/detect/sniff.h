@@ -7,7 +7,8 @@
  * checksum: Modbus RTU requests and answers (CRC-16), paceic ASCII frames
  * ('~' / '>' with LCHKSUM and CHKSUM), Daly 0xA5 frames (sum8), JBD 0xDD
  * frames (checksum, 0x77), JK 0x4E57 frames (sum16, 0x68), JK's 300-byte
- * 0x55AA records (sum8), SML smart-meter messages (their escape
+ * 0x55AA records (sum8), the LifePower family's 0x7E / 0x7C frames (XOR
+ * and sum, 0x0D), SML smart-meter messages (their escape
  * sequences), and the frames of the drivers that talk by themselves
  * (VE.Direct text blocks, through the driver's own framer).  Whatever forms
  * no frame is noise.  Pure: no I/O, no globals, every length checked.
@@ -31,6 +32,8 @@ enum gw_sniff_kind {
 	GW_SNIFF_JK_REQ,         /* 4E 57, TYPE 0 */
 	GW_SNIFF_JK_ANS,         /* 4E 57, TYPE 1 or 2 */
 	GW_SNIFF_JK_RECORD,      /* 55 AA EB 90, 300 bytes (JK-PB as a bus master's slaves) */
+	GW_SNIFF_LP_REQ,         /* 7E|7C addr cmd 00 chk 0D: a LifePower-family request */
+	GW_SNIFF_LP_ANS,         /* ... with data: its answer */
 	GW_SNIFF_SML,            /* an SML smart-meter message (1B 1B 1B 1B 01 01 01 01) */
 	GW_SNIFF_TALKER,         /* a frame of a driver that talks by itself (VE.Direct) */
 	GW_SNIFF_KINDS
@@ -70,7 +73,8 @@ const char *gw_sniff_kind_name(enum gw_sniff_kind k);
 void gw_sniff_describe(const uint8_t *f, size_t n, char *out, size_t cap);
 /* Is req[0..n) exactly one read request of a protocol bmsgw knows (Modbus
  * FC 01-04, a paceic read command, Daly 0x90-0x98, JBD DD A5 03/04/05, JK
- * command 0x06 or 0x03, a Sinowealth register read)?  The detector sends
+ * command 0x06 or 0x03, a Sinowealth register read, LifePower 0x01 / 0x33 /
+ * 0x42)?  The detector sends
  * nothing else. */
 bool gw_sniff_is_read(const uint8_t *req, size_t n);
 

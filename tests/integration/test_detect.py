@@ -58,7 +58,7 @@ DEFAULTS = {  # protocol: (default baud, default address or None)
     "jk-pb": (115200, 1), "jbd": (9600, None), "pylontech": (115200, 2), "topbms": (9600, 1),
     "seplos": (19200, 0), "vedirect": (19200, None), "pace": (9600, 0), "eg4-lp4": (9600, 1),
     "daren": (19200, 1), "seplos3": (19200, 0), "eg4-ll": (9600, 1), "renogy": (9600, 48),
-    "pace-modbus": (9600, 1),
+    "pace-modbus": (9600, 1), "lifepower": (9600, 1),
 }
 
 
@@ -202,6 +202,12 @@ def one_request(b, i):
             if (sum(body[:-4]) + chk) & 0xFFFF == 0:
                 cid2 = int(body[6:8], 16)
                 return end + 1, "paceic CID2 %02X" % cid2, cid2 in PACEIC_READS
+    if len(rest) >= 6 and rest[0] in (0x7E, 0x7C) and rest[3] == 0 and rest[5] == 0x0D:
+        x = 0
+        for v in rest[:4]:
+            x ^= v
+        if x ^ (sum(rest[:4]) & 0xFF) == rest[4]:
+            return 6, "LifePower %02X" % rest[2], rest[2] in (0x01, 0x33, 0x42)
     if len(rest) >= 13 and rest[0] == 0xA5 and rest[3] == 8 and sum(rest[:12]) & 0xFF == rest[12]:
         return 13, "Daly %02X" % rest[2], 0x90 <= rest[2] <= 0x98
     if len(rest) >= 7 and rest[0] == 0xDD and rest[1] in (0xA5, 0x5A):
@@ -296,6 +302,7 @@ def unusual(proto):
         "eg4-ll": (19200, ["address=64"], ["--baud", "19200"], 19200, 64),       # 64 without asking
         "renogy": (9600, ["address=247"], [], None, 247),                        # 247 without asking
         "pace-modbus": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
+        "lifepower": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
     }
     return table[proto]
 
@@ -492,6 +499,60 @@ def master_case(kind):
         line.stop()
         pair.stop()
     res.append((line.got == b"", "%s master: nothing was written to its line (%d bytes)" % (kind, len(line.got))))
+    return res
+
+
+class Responder(Line):
+    """This test's end of a pair as a recorded BMS: a request seen whole
+    (a key of `answers`) is answered with its recorded answer."""
+
+    def __init__(self, path, answers):
+        self.answers, self.pending = answers, b""
+        super().__init__(path)
+
+    def run(self):
+        import select
+        while self.run_:
+            r, _, _ = select.select([self.fd], [], [], 0.01)
+            if not r:
+                continue
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            self.got += chunk
+            self.pending += chunk
+            for req, ans in self.answers.items():
+                if self.pending.endswith(req):
+                    os.write(self.fd, ans)
+                    self.pending = b""
+
+
+# the lifepower rows of tests/fixtures/vectors.tsv: LP-REQ-01 -> LP-01
+LP_REQ_01 = bytes.fromhex("7e010100fe0d")
+LP_01 = bytes.fromhex(
+    "7e01015801100cf30cf40cf30cf30cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf4020175300301229c04012710"
+    "050600410041004000408042204206050000000000000000000007010001080114b9090127100a0100003c0d")
+
+
+def capture_case():
+    """A recorded EG4 LifePower (LP-01 of the fixtures) answers its probe:
+    found as lifepower, 16 cells, 53.05 V, with reads only."""
+    res = []
+    pair = Pair("lp-capture")
+    line = Responder(pair.near, {LP_REQ_01: LP_01})
+    try:
+        rc, out, err, secs = detect(pair.far, "--baud", "9600")
+        sec = sections(out)
+        res.append((rc == 0 and [v.get("protocol") for v in sec.values()] == ["lifepower"],
+                    "the LP-01 capture: found as lifepower (exit %d, %s, %.1f s)" % (rc, sorted(sec), secs)))
+        res.append(("16 cells" in err, "the LP-01 capture: its 16 cells are said"))
+    finally:
+        line.stop()
+        pair.stop()
+    ok, summary = reads_only(line.got)
+    res.append((ok and LP_REQ_01 in line.got, "the LP-01 capture: only reads were sent: %s" % summary))
     return res
 
 
@@ -711,7 +772,8 @@ def main():
     protos = list(DEFAULTS)
     jobs = [(lambda p=p: usual_case(p)) for p in protos] + [(lambda p=p: unusual_case(p)) for p in protos]
     jobs += [sweep_case, all_case, meter_case, echo_case, lambda: echo_bms_case("daly"),
-             lambda: echo_bms_case("eg4-ll"), lambda: master_case("modbus"),
+             lambda: echo_bms_case("eg4-ll"), lambda: echo_bms_case("lifepower"), capture_case,
+             lambda: master_case("modbus"),
              lambda: master_case("paceic"), noise_case, silent_case, verbose_case, tcp_case, held_by_test_case,
              held_by_daemon_case, lock_file_case, exit_code_cases]
     # the slow ones first, so that the pool ends together

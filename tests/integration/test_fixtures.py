@@ -38,6 +38,8 @@ HEX = re.compile(r"^[0-9a-fA-F]+$")
 # the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
 FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband",)
+# the LifePower binary RS485 family (its check below)
+FAMILIES += ("lifepower",)
 
 
 def crc16_modbus(b):
@@ -196,8 +198,20 @@ def topband_ok(b):
     return sum(d[:54]) & 0xFFFF == d[54] << 8 | d[55]
 
 
+def lifepower_ok(b):
+    """7E|7C addr cmd len data 0D, len + 6 bytes; the byte before 0D is the
+    XOR of SOI .. the last data byte XOR their sum (low byte)."""
+    if len(b) < 6 or b[0] not in (0x7E, 0x7C) or len(b) != b[3] + 6 or b[-1] != 0x0D:
+        return False
+    x = 0
+    for v in b[:-2]:
+        x ^= v
+    return x ^ (sum(b[:-2]) & 0xFF) == b[-2]
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
-               "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f))}
+               "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
+               "lifepower": lambda f: lifepower_ok(bytes.fromhex(f))}
 
 
 def rows(c):

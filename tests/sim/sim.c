@@ -163,6 +163,7 @@ static void usage(FILE *f)
 	        "                 [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]\n"
 	        "                 [--latency MS|MIN-MAX]\n"
 	        "       bmsgw-sim --trace DAYS [--step S] [--seed N] [--pack SPEC]\n"
+	        "       bmsgw-sim --replay FILE (--tcp HOST:PORT | --pty PATH) [--baud N] [--control HOST:PORT]\n"
 	        "  --protocol NAME     protocol spoken by the packs:");
 	for (size_t i = 0; i < NPROTOCOLS; i++)
 		fprintf(f, " %s", protocols[i]->name);
@@ -192,6 +193,9 @@ static void usage(FILE *f)
 	        "                      on stdout, as fast as it goes (--pack: its capacity, cells and\n"
 	        "                      model keys; --seed: the model's)\n"
 	        "  --step S            with --trace: seconds between rows (default 10)\n"
+	        "  --replay FILE       play a capture of `bmsgw --capture` back: a recorded request\n"
+	        "                      gets its recorded answer; a listen-only capture is played\n"
+	        "                      onto the line with its timing, round and round\n"
 	        "PORT 0 picks a free port; the real one is printed on stdout.\n");
 }
 
@@ -1279,7 +1283,7 @@ int main(int argc, char **argv)
 	long baud = 0;
 	unsigned long long seed = 1;
 	int lat_lo = -1, lat_hi = -1;
-	const char *trace = NULL, *step = NULL;
+	const char *trace = NULL, *step = NULL, *replay = NULL;
 	static const struct option opts[] = {
 		{"protocol", required_argument, NULL, 'p'}, {"tcp", required_argument, NULL, 't'},
 		{"pty", required_argument, NULL, 'y'},      {"baud", required_argument, NULL, 'b'},
@@ -1288,6 +1292,7 @@ int main(int argc, char **argv)
 		{"latency", required_argument, NULL, 'l'},
 		{"strict-baud", no_argument, NULL, 'B'},    {"unheld", no_argument, NULL, 'U'},
 		{"trace", required_argument, NULL, 'T'},    {"step", required_argument, NULL, 'P'},
+		{"replay", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -1341,6 +1346,9 @@ int main(int argc, char **argv)
 		case 'P':
 			step = optarg;
 			break;
+		case 'R':
+			replay = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1355,9 +1363,19 @@ int main(int argc, char **argv)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if (trace || step)
 		return trace_mode(trace, step, nspecs ? specs[0] : "", nspecs, seed);
-	if (!proto_name)
+	if (replay) {
+		char why[256];
+		if (proto_name || nspecs)
+			die_usage("%s", "--replay plays one capture: no --protocol, no --pack");
+		S.proto = sim_replay_load(replay, why, sizeof why);
+		if (!S.proto) {
+			fprintf(stderr, "bmsgw-sim: --replay %s\n", why);
+			return 1;
+		}
+	}
+	if (!proto_name && !S.proto)
 		die_usage("%s", "--protocol is required");
-	for (size_t i = 0; i < NPROTOCOLS; i++)
+	for (size_t i = 0; proto_name && i < NPROTOCOLS; i++)
 		if (strcmp(protocols[i]->name, proto_name) == 0)
 			S.proto = protocols[i];
 	if (!S.proto)

@@ -257,6 +257,12 @@ struct sim_proto {
 BMS_DRIVER_LIST(SIM_PROTO_DECL_)
 #undef SIM_PROTO_DECL_
 
+/* --replay FILE (sim_replay.c): a responder made from a capture file of
+ * `bmsgw --capture` (conf/capfile.h); NULL with why. */
+const struct sim_proto *sim_replay_load(const char *path, char *why, size_t cap);
+/* The different requests the loaded capture has (0: listen only). */
+size_t sim_replay_requests(void);
+
 /* The packs of the simulated bus, in --pack order (a master that answers
  * for all its packs, pace). */
 int sim_bus_npacks(void);

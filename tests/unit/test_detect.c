@@ -662,6 +662,41 @@ static void test_sniff(void)
 	CHECK_STR(w, "13 bytes that form no frame");
 }
 
+/* The LifePower family's frames (LP-REQ-01, LP-01, LP-03 of the fixtures):
+ * its requests, of which 0x01 / 0x33 / 0x42 are reads and the heating
+ * switch 0xE3 is not, its answers with either start byte, and a broken
+ * checksum, which is no frame. */
+static void test_sniff_lifepower(void)
+{
+	uint8_t f[BUF];
+	struct gw_sniff_frame fr;
+	char w[GW_SNIFF_DESC];
+	size_t n = frame("7e010100fe0d", f);
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_LP_REQ && fr.len == 6);
+	CHECK(gw_sniff_is_read(f, n));
+	gw_sniff_describe(f, n, w, sizeof(w));
+	CHECK_STR(w, "LifePower request: SOI 7E, address 1, command 01, 0 data bytes");
+	n = frame("7e01e300000d", f); /* the heating switch; its checksum: */
+	uint8_t x = 0, sum = 0;
+	for (int i = 0; i < 4; i++) {
+		x ^= f[i];
+		sum = (uint8_t)(sum + f[i]);
+	}
+	f[4] = (uint8_t)(x ^ sum);
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_LP_REQ);
+	CHECK(!gw_sniff_is_read(f, n));
+	n = frame("7e01015801100cf30cf40cf30cf30cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf4020175300301229c04012710"
+		  "050600410041004000408042204206050000000000000000000007010001080114b9090127100a0100003c0d", f);
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_LP_ANS && fr.len == 94);
+	CHECK(!gw_sniff_is_read(f, n));
+	f[10] ^= 1;
+	CHECK(!gw_sniff_frame_at(f, n, &fr));
+	n = frame("7c01331654502d42443136533438563135302d56332e312e3239e20d", f);
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_LP_ANS && fr.len == 28);
+	gw_sniff_describe(f, n, w, sizeof(w));
+	CHECK_STR(w, "LifePower answer: SOI 7C, address 1, command 33, 22 data bytes");
+}
+
 /* ---- the plan ---- */
 
 static size_t plan(bool tcp, int baud, int addr, bool sweep, struct gw_detect_try *out)
@@ -813,6 +848,7 @@ int main(void)
 	test_requests();
 	test_is_read();
 	test_sniff();
+	test_sniff_lifepower();
 	test_plan();
 	test_holders();
 	return check_report();

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/detect/capture.c - `bmsgw --capture PORT` (see capture.h): the
+ * port, the loop, the records.
+ *
+ * Listen only unless o->probe: then the only bytes ever written are that
+ * protocol's probe request, once per GW_CAPTURE_PERIOD, and only when the
+ * classifier takes it for one read of a protocol bmsgw knows.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../conf/capfile.h"
+#include "../../conf/conf.h"
+#include "../core/resolve.h"
+#include "../wire/wire.h"
+#include "holders.h"
+#include "sniff.h"
+
+struct cap {
+	struct ev_loop *loop;
+	const struct gw_capture_opts *o;
+	FILE *err, *out;
+	struct conf_pack port;
+	struct gw_link_env env;
+	struct gw_link *link;
+	ev_timer end, tick;
+	ev_signal sigint, sigterm;
+	ev_tstamp t0;
+	bool up, done;
+	int rc;
+	int baud;
+	uint8_t address;
+	unsigned long rx_records, rx_bytes, tx_records;
+	unsigned attempt;
+};
+
+static void say(struct cap *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct cap *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(c->err, "bmsgw --capture: ");
+	vfprintf(c->err, fmt, ap);
+	fprintf(c->err, "\n");
+	va_end(ap);
+}
+
+static void finish(struct cap *c, int rc)
+{
+	if (c->done)
+		return;
+	c->done = true;
+	c->rc = rc;
+	ev_timer_stop(c->loop, &c->end);
+	ev_timer_stop(c->loop, &c->tick);
+	ev_break(c->loop, EVBREAK_ALL);
+}
+
+static double since(const struct cap *c)
+{
+	double t = ev_now(c->loop) - c->t0;
+	return t > 0 ? t : 0;
+}
+
+static void record(struct cap *c, bool sent, const uint8_t *p, size_t n)
+{
+	char line[CAPFILE_MAX_LINE];
+	while (n > 0) {
+		size_t k = n > CAPFILE_MAX_RECORD ? CAPFILE_MAX_RECORD : n;
+		size_t len = capfile_line(line, sizeof(line), since(c), sent, p, k);
+		if (len && fwrite(line, 1, len, c->out) != len) {
+			say(c, "cannot write the capture: %s", strerror(errno));
+			finish(c, 2);
+			return;
+		}
+		p += k;
+		n -= k;
+	}
+	fflush(c->out);
+}
+
+/* --probe: the protocol's probe request, once a period. */
+static void send_probe(struct cap *c)
+{
+	const struct bms_driver *d = c->o->probe;
+	const struct bms_probe *pr = d->probe;
+	struct bms_poll poll;
+	uint8_t req[256];
+	unsigned tries = pr->tries ? pr->tries : 1;
+	bms_probe_begin(d, &poll, c->address, (int)(c->attempt++ % tries));
+	int n = bms_probe_request(d, &poll, req, sizeof(req));
+	if (n <= 0 || !gw_sniff_is_read(req, (size_t)n)) {
+		say(c, "--probe %s: its request is %s: nothing sent", d->name,
+		    n <= 0 ? bms_strerror(n) : "not a read request bmsgw knows");
+		finish(c, 2);
+		return;
+	}
+	record(c, true, req, (size_t)n);
+	c->tx_records++;
+	if (gw_link_send(c->link, req, (size_t)n) < 0 && !c->done) {
+		say(c, "cannot write to %s", c->o->port);
+		finish(c, 2);
+	}
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct cap *c = w->data;
+	if (c->up && !c->done)
+		send_probe(c);
+}
+
+static void end_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	finish(w->data, 0);
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct cap *c = w->data;
+	say(c, "interrupted: the capture ends here");
+	finish(c, 0);
+}
+
+/* ---- the link's owner ---- */
+
+static void header(struct cap *c)
+{
+	char when[64] = "unknown";
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(c->out, "# bmsgw capture: send this file with your battery's make and model\n");
+	fprintf(c->out, "%s\nport %s\nbaud %d\nmode %s\n", CAPFILE_MAGIC, c->o->port, c->port.is_tcp ? 0 : c->baud,
+		c->o->probe ? "probe" : "listen");
+	if (c->o->probe)
+		fprintf(c->out, "protocol %s\n", c->o->probe->name);
+	fprintf(c->out, "started %s\n", when);
+	fflush(c->out);
+}
+
+static void on_up(void *arg)
+{
+	struct cap *c = arg;
+	if (c->up || c->done)
+		return;
+	c->up = true;
+	ev_now_update(c->loop);
+	c->t0 = ev_now(c->loop);
+	header(c);
+	say(c, "recording %s for %.0f s, %s", c->o->port, c->o->seconds,
+	    c->o->probe ? "sending only the probe's read request once a second" : "listening only (nothing is sent)");
+	ev_timer_set(&c->end, c->o->seconds, 0.);
+	ev_timer_start(c->loop, &c->end);
+	if (c->o->probe) {
+		ev_timer_set(&c->tick, 0.1, GW_CAPTURE_PERIOD);
+		ev_timer_start(c->loop, &c->tick);
+	}
+}
+
+static void on_down(void *arg)
+{
+	struct cap *c = arg;
+	if (c->done)
+		return;
+	struct gw_link_info li;
+	gw_link_info(c->link, &li);
+	say(c, "%s %s: %s", c->up ? "lost" : "cannot open", c->o->port, li.why[0] ? li.why : "closed");
+	finish(c, 2);
+}
+
+static void on_bytes(void *arg, const uint8_t *p, size_t n)
+{
+	struct cap *c = arg;
+	if (!c->up || c->done || n == 0)
+		return;
+	record(c, false, p, n);
+	c->rx_records++;
+	c->rx_bytes += n;
+}
+
+static void on_nothing(void *arg)
+{
+	(void)arg;
+}
+
+static const struct gw_link_owner cap_owner = { on_up, on_down, on_bytes, on_nothing, on_nothing };
+
+/* ---- the port ---- */
+
+static bool port_held(struct cap *c)
+{
+	struct gw_holder h[GW_HOLDERS_MAX];
+	int n = gw_holders_find(c->o->port, h, GW_HOLDERS_MAX);
+	if (n < 0) {
+		say(c, "cannot use %s: %s", c->o->port,
+		    errno == ENOTTY ? "not a serial device (a character device)" : strerror(errno));
+		return true;
+	}
+	for (int i = 0; i < n; i++)
+		say(c, "%s is held by %s (pid %ld)%s", c->o->port, h[i].name, (long)h[i].pid,
+		    h[i].by_lock ? ": its lock file" : ": it has the port open");
+	if (n)
+		say(c, "not touching a port another program uses (stop it first; a bmsgw daemon: "
+		       "systemctl stop bmsgw)");
+	return n > 0;
+}
+
+static int setup(struct cap *c)
+{
+	char why[256];
+	const struct bms_driver *d = c->o->probe;
+	if (conf_parse_port(&c->port, c->o->port, why, sizeof(why)) < 0) {
+		say(c, "%s", why);
+		return -1;
+	}
+	if (c->port.is_ble) {
+		say(c, "%s is a Bluetooth device: --capture records serial ports and TCP serial servers", c->o->port);
+		return -1;
+	}
+	if (d && (!d->probe || d->ble_only || d->listen_only)) {
+		say(c, "--probe %s: the protocol has no read-only probe to send (listen only: leave --probe out)",
+		    d->name);
+		return -1;
+	}
+	c->baud = c->o->baud ? c->o->baud : d ? d->default_baud : 9600;
+	c->address = c->o->address >= 0 ? (uint8_t)c->o->address : d ? bms_probe_address(d) : 0;
+	if (!c->port.is_tcp && port_held(c))
+		return -1;
+	if (c->o->output && strcmp(c->o->output, "-") != 0) {
+		c->out = fopen(c->o->output, "w");
+		if (!c->out) {
+			say(c, "cannot write %s: %s", c->o->output, strerror(errno));
+			return -1;
+		}
+	} else {
+		c->out = stdout;
+	}
+	c->env = (struct gw_link_env){ .loop = c->loop };
+	if (c->port.is_tcp && !(c->env.resolver = gw_resolver_new(c->loop))) {
+		say(c, "cannot start the name resolver: %s", strerror(errno));
+		return -1;
+	}
+	struct gw_line line = { c->baud, 'N', 1 };
+	c->link = gw_link_new_port(&c->env, c->o->port, c->port.is_tcp ? c->port.tcp_host : NULL, c->port.tcp_port,
+				   &line);
+	if (!c->link) {
+		say(c, "out of memory");
+		return -1;
+	}
+	gw_link_set_owner(c->link, &cap_owner, c);
+	return 0;
+}
+
+static void watch(struct cap *c)
+{
+	ev_init(&c->end, end_cb);
+	ev_init(&c->tick, tick_cb);
+	c->end.data = c->tick.data = c;
+	ev_signal_init(&c->sigint, signal_cb, SIGINT);
+	ev_signal_init(&c->sigterm, signal_cb, SIGTERM);
+	c->sigint.data = c->sigterm.data = c;
+	ev_signal_start(c->loop, &c->sigint);
+	ev_signal_start(c->loop, &c->sigterm);
+}
+
+int gw_capture(struct ev_loop *loop, const struct gw_capture_opts *o, FILE *err)
+{
+	struct cap *c = calloc(1, sizeof(*c));
+	if (!c) {
+		fprintf(err, "bmsgw: out of memory\n");
+		return 2;
+	}
+	c->loop = loop;
+	c->o = o;
+	c->err = err;
+	c->rc = 2;
+	if (setup(c) == 0) {
+		watch(c);
+		gw_link_open(c->link); /* up (or down) now or from the loop */
+		if (!c->done)
+			ev_run(loop, 0);
+		ev_signal_stop(loop, &c->sigint);
+		ev_signal_stop(loop, &c->sigterm);
+		ev_timer_stop(loop, &c->end);
+		ev_timer_stop(loop, &c->tick);
+		if (c->up) {
+			fprintf(c->out, "# end: %lu chunks heard (%lu bytes), %lu requests sent, %.1f s\n", c->rx_records,
+				c->rx_bytes, c->tx_records, since(c));
+			say(c, "%lu chunks heard (%lu bytes), %lu requests sent", c->rx_records, c->rx_bytes,
+			    c->tx_records);
+		}
+	}
+	gw_link_free(c->link);
+	gw_resolver_free(c->env.resolver);
+	if (c->out && c->out != stdout)
+		fclose(c->out);
+	else if (c->out)
+		fflush(c->out);
+	int rc = c->rc;
+	free(c);
+	return rc;
+}
