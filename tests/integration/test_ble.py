@@ -1007,8 +1007,8 @@ def main():
     tests = [("config", test_config), ("rows", test_rows), ("recorded", test_recorded),
              ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan),
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
-             ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands)]
-             ("mqtt", test_mqtt), ("control", test_control), ("balancer", test_balancer), ("sok", test_sok)]
+             ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
+             ("balancer", test_balancer), ("sok", test_sok)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):
