@@ -57,6 +57,7 @@
 #define ANT_LEG_LEN 140
 #define ANT_LEG_REQ 6
 #define ANT_LEG_CELLS 32
+#define ANT_L_MAX_DA 30000      /* 3000 A in 0.1 A: beyond it no BMS's current */
 
 #define ANT_TEMP_ABSENT (-40)   /* 0xFFD8: no probe there */
 #define ANT_MAX_PROBES 16       /* more would be no ANT's (syssi: 4, aiobmsble: 6) */
@@ -359,7 +360,8 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
 {
 	unsigned n = f[ANT_L_CELLS];
-	if (n > ANT_LEG_CELLS || f[ANT_L_SOC] > 100)
+	int32_t deci_a = (int32_t)bms_be32(f + ANT_L_CURRENT);
+	if (n > ANT_LEG_CELLS || f[ANT_L_SOC] > 100 || deci_a > ANT_L_MAX_DA || deci_a < -ANT_L_MAX_DA)
 		return BMS_E_RANGE;
 	struct bms_snapshot s;
 	memset(&s, 0, sizeof(s));
@@ -368,7 +370,7 @@ static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
 		ant_temp(&s, (int16_t)bms_be16(f + ANT_L_TEMP + 2 * i));
 	s.voltage = (float)bms_be16(f + ANT_L_VOLT) / 10.0f;
 	/* raw > 0 = discharging (aiobmsble, dbus-serialbattery): negated */
-	s.current = -(float)(int32_t)bms_be32(f + ANT_L_CURRENT) / 10.0f;
+	s.current = -(float)deci_a / 10.0f;
 	s.power = -(float)(int32_t)bms_be32(f + ANT_L_POWER);
 	if (poll->invert_current) {
 		s.current = -s.current;
