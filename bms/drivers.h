@@ -38,6 +38,7 @@
 	X(renogy)      /* 18 */ \
 	X(pace_modbus) /* 19 */ \
 	X(pylon_can)   /* 20 */ \
+	X(ant)         /* 21 */ \
 	X(lifepower)   /* 22 */ \
 	X(litime)      /* 23 */ \
 	X(tianpower)   /* 24 */ \

@@ -381,6 +381,13 @@ bool gw_sniff_is_read(const uint8_t *req, size_t n)
 	/* Sinowealth: 0A <register> <2|4>, no checksum (§4) */
 	if (n == 3 && req[0] == 0x0A && (req[2] == 2 || req[2] == 4))
 		return true;
+	/* ANT legacy: 5A 5A 00 <hi> <lo> <sum>, the read-all (§28.3) */
+	if (n == 6 && req[0] == 0x5A && req[1] == 0x5A && req[2] == 0x00 && req[5] == (uint8_t)(req[3] + req[4]))
+		return true;
+	/* ANT 2021+: 7E A1 01 (status) or 02 (device information) ... CRC AA 55 (§28.2) */
+	if (n == 10 && req[0] == 0x7E && req[1] == 0xA1 && (req[2] == 0x01 || req[2] == 0x02) && req[8] == 0xAA &&
+	    req[9] == 0x55 && bms_crc16_modbus(req + 1, 5) == (uint16_t)(req[6] | req[7] << 8))
+		return true;
 	if (!gw_sniff_frame_at(req, n, &f) || f.len != n)
 		return false;
 	switch (f.kind) {

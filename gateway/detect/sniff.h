@@ -74,7 +74,7 @@ void gw_sniff_describe(const uint8_t *f, size_t n, char *out, size_t cap);
 /* Is req[0..n) exactly one read request of a protocol bmsgw knows (Modbus
  * FC 01-04, a paceic read command, Daly 0x90-0x98, JBD DD A5 03/04/05, JK
  * command 0x06 or 0x03, a Sinowealth register read, LifePower 0x01 / 0x33 /
- * 0x42)?  The detector sends
+ * 0x42, ANT's 5A 5A read-all or 7E A1 status / device information)?  The detector sends
  * nothing else. */
 bool gw_sniff_is_read(const uint8_t *req, size_t n);
 

@@ -23,7 +23,7 @@ SPEC (JSON):
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
-                          "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | [custom],
+                          "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -110,6 +110,9 @@ LAYOUTS = {
     "neey": [(0xFFE0, [(0xFFE1, ["write-without-response", "write", "notify"]),
                        (0xFFE2, ["write-without-response", "write", "notify"]),
                        (0xFFE3, ["write-without-response", "write"])])],
+    # ANT BMS: FFE0 / one FFE1 that notifies and takes the writes (syssi's ant_bms_ble, aiobmsble's
+    # ant_bms and ant_leg_bms; flags not published: both writes)
+    "ant": [(0xFFE0, [(0xFFE1, ["read", "write-without-response", "write", "notify"])])],
     # SOK / ABC-BMS: FFE0 / FFE1 notify / FFE2 write (aiobmsble abc_bms; flags not published: both writes)
     "sok": [(0xFFE0, [(0xFFE1, ["read", "notify"]), (0xFFE2, ["read", "write-without-response", "write"])])],
     # Topband (KiloVault HLX+, Ective, Startcraft): FFE0 / FFE4 notify, FFE6 the name (read); nothing to

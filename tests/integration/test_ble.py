@@ -77,6 +77,8 @@ ROWS = [
     ("neey", "neey", "neey", 20),                   # a NEEY balancer unit: FFE0 / FFE1, 20-byte chunks (GW-24S4EB)
     ("neey", "neey", "neey", 150, "layout=v2"),     # SW-2.0.0's v2 frames, 150-byte chunks (ATT MTU 153)
     ("abc", "abc", "sok", 20),                      # SOK / ABC-BMS: FFE0, write FFE2, notify FFE1
+    ("ant", "ant", "ant", 20),                      # ANT 2021+: 7E A1 on FFE0 / FFE1, 20-byte chunks
+    ("ant", "ant", "ant", 20, "dialect=legacy"),    # a 2019 ANT board: DB DB ..., the 140-byte frame
     ("topband", "topband", "topband", 20),          # Topband / KiloVault / Ective: FFE4 pushes, nothing written
     ("topband", "topband", "topband", 0, "dialect=kv,junk=1"),  # KiloVault's 0xB0 frames with noise, whole
 ]
@@ -671,19 +673,21 @@ def test_control():
         sim.stop()
 
 
-# ------------------------------------------------------------------ LiTime, Tian Power, E&J
+# ------------------------------------------------------------------ LiTime, Tian Power, E&J, ANT
 
 NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
 # (protocol, GATT layout, advertised name, manufacturer data, services, the
 # simulated pack's options): the advertisements as aiobmsble's samples show
 # them (its test_data); a Chins in its single-frame variant, a Supervolt
-# whose module puts "AT\r\n" before and inside its answers.
+# whose module puts "AT\r\n" before and inside its answers; an ANT board
+# by its name (syssi's btsnoop of an ANT-BLE16ZMUB).
 BLE1 = [
     ("litime", "litime", "L-12100BNNA70-A09683", {"22618": "c8478015d834"},
      ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=1"),
     ("tianpower", "tianpower", "TP_123456", {}, [], "cells=16,sensors=4"),
     ("chins", "nus", "G-12V300Ah-0345", {}, [NUS], "cells=4,dialect=sf,capacity=300"),
     ("chins", "nus", "SV12V150224041", {"33384": "01020007a030f7"}, [NUS], "cells=4,junk=1,current=-7.5"),
+    ("ant", "ant", "ANT-BLE16ZMUB", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=2"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
 
@@ -718,6 +722,9 @@ def ble1_check(label, regs, pk, js, p, proto):
     if proto == "tianpower":
         c.ok(ident is not None and ident.get("model") == "TP-LT55" and ident.get("firmware") == "0.1.10",
              label + ": the identity (0x81, 0x82) in /api/state (%r)" % ident)
+    elif proto == "ant":
+        c.ok(ident is not None and ident.get("model") == "16ZM" and ident.get("firmware") == "16ZMUB00-211026A",
+             label + ": the identity (the device information 0x02) in /api/state (%r)" % ident)
     else:
         c.eq(ident, None, label + ": no identity (the protocol's is not read)")
 

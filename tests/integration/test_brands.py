@@ -92,7 +92,7 @@ def once_checks(js, p, proto):
 # Protocols whose BMS tells its identity (bms/PROTOCOLS.md §1.7): a text
 # the simulator's identity answer carries.
 IDENTITY = {"pace": "serial", "eg4-lp4": "vendor", "daren": "model", "seplos3": "vendor", "eg4-ll": "model",
-            "renogy": "model", "pace-modbus": "serial", "pylon-can": "vendor", "lifepower": "model"}
+            "renogy": "model", "pace-modbus": "serial", "pylon-can": "vendor", "lifepower": "model", "ant": "model"}
 
 
 def api_state(port):

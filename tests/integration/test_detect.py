@@ -58,7 +58,7 @@ DEFAULTS = {  # protocol: (default baud, default address or None)
     "jk-pb": (115200, 1), "jbd": (9600, None), "pylontech": (115200, 2), "topbms": (9600, 1),
     "seplos": (19200, 0), "vedirect": (19200, None), "pace": (9600, 0), "eg4-lp4": (9600, 1),
     "daren": (19200, 1), "seplos3": (19200, 0), "eg4-ll": (9600, 1), "renogy": (9600, 48),
-    "pace-modbus": (9600, 1), "lifepower": (9600, 1),
+    "pace-modbus": (9600, 1), "lifepower": (9600, 1), "ant": (19200, None),
 }
 
 
@@ -224,6 +224,11 @@ def one_request(b, i):
         n = 9 + rest[6]
         if len(rest) >= n and crc16(rest[:n - 2]) == (rest[n - 2] | rest[n - 1] << 8):
             return n, "Modbus unit %d FC %02X (a write)" % (rest[0], rest[1]), False
+    if len(rest) >= 6 and rest[:3] == b"\x5a\x5a\x00" and (rest[3] + rest[4]) & 0xFF == rest[5]:
+        return 6, "ANT legacy read-all", True
+    if len(rest) >= 10 and rest[:2] == b"\x7e\xa1" and rest[8:10] == b"\xaa\x55" and \
+            crc16(rest[1:6]) == (rest[6] | rest[7] << 8):
+        return 10, "ANT 7E A1 function %02X" % rest[2], rest[2] in (1, 2)
     if len(rest) >= 3 and rest[0] == 0x0A and rest[2] in (2, 4):
         return 3, "Sinowealth register %02X" % rest[1], True
     return None
@@ -303,6 +308,7 @@ def unusual(proto):
         "renogy": (9600, ["address=247"], [], None, 247),                        # 247 without asking
         "pace-modbus": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
         "lifepower": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
+        "ant": (9600, ["dialect=legacy"], [], 9600, None),                     # a 2019 board at 9600
     }
     return table[proto]
 

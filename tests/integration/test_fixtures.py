@@ -40,6 +40,8 @@ FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband",)
 # the LifePower binary RS485 family (its check below)
 FAMILIES += ("lifepower",)
+# ANT BMS, wired and over Bluetooth LE (ant_ok below)
+FAMILIES += ("ant",)
 
 
 def crc16_modbus(b):
@@ -209,9 +211,26 @@ def lifepower_ok(b):
     return x ^ (sum(b[:-2]) & 0xFF) == b[-2]
 
 
+def ant_ok(b):
+    """ANT: 7E A1 frames (CRC-16/MODBUS of bytes 1 .. 5 + n at 6 + n, low
+    byte first, AA 55 at the end: n + 10 bytes, the device information 0x12
+    n + 16), the legacy 140-byte AA 55 AA FF answer (sum16 of 4..137,
+    big-endian, at 138) and the legacy requests (5A 5A / DB DB, 6 bytes,
+    the sum of bytes 2..4)."""
+    if len(b) >= 10 and b[:2] == b"\x7e\xa1":
+        body = b[5] + 6
+        if b[2] & 0x10 == 0:  # a request: the length byte is what it asks
+            body = 6
+        total = body + 4 + (6 if b[2] == 0x12 else 0)
+        return len(b) == total and b[-2:] == b"\xaa\x55" and crc16_modbus(b[1:body]) == b[body] | b[body + 1] << 8
+    if len(b) == 140 and b[:4] == b"\xaa\x55\xaa\xff":
+        return sum(b[4:138]) & 0xFFFF == b[138] << 8 | b[139]
+    return len(b) == 6 and b[0] == b[1] and b[0] in (0x5A, 0xDB) and sum(b[2:5]) & 0xFF == b[5]
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
                "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
-               "lifepower": lambda f: lifepower_ok(bytes.fromhex(f))}
+               "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -13,7 +13,9 @@ assertions:
   each alone (its own Connect, services, StartNotify and first poll: one
   request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame),
   and of a NEEY balancer (device info, settings, cells) and a SOK (C0, C1,
-  C2, C4), in 20-byte notifications.
+  C2, C4), and of an ANT board (the 7E A1 status and the device
+  information; a 2019 board: the 7E A1 try unanswered, then the legacy
+  read-all), in 20-byte notifications.
 
     BIN=build /usr/bin/python3 tests/tools/bench_ble.py [SECONDS]
 """
@@ -95,13 +97,17 @@ def main():
         bus.stop()
 
 
-def first_reading():
+def first_reading(only=None):
     """The BLE protocols of issue 35: start to the first fresh reading of one
-    pack alone (its own Connect, services, StartNotify and first poll)."""
-    for proto, layout, name in (("litime", "litime", "L-12100BNNA70-A09683"), ("tianpower", "tianpower", "TP_1"),
-                                ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "sok", None),
-                                ("topband", "topband", None)):
-        sim = Sim(protocol=proto)
+    pack alone (its own Connect, services, StartNotify and first poll);
+    only: those protocols alone."""
+    for proto, layout, name, *opts in (("litime", "litime", "L-12100BNNA70-A09683"), ("tianpower", "tianpower", "TP_1"),
+                                       ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "sok", None),
+                                       ("topband", "topband", None), ("ant", "ant", "ANT-BLE16ZMUB"),
+                                       ("ant", "ant", "ANT-BLE16ZMUB", "dialect=legacy")):
+        if only and proto not in only:
+            continue
+        sim = Sim(protocol=proto, packs=tuple("address=1," + o for o in opts) or ("address=1",))
         kw = {"name": name} if name else {}
         fake = T.Fake([T.device(T.MAC_A, sim, layout=layout, chunk=20, **kw)])
         port = free_port()
@@ -109,8 +115,8 @@ def first_reading():
         gw = Gateway(T.gw_conf(port, [T.ble_pack("a", T.MAC_A, proto)], extra="log_level = warn\n"), port)
         try:
             ok = wait_until(lambda: T.online(port, 1), 30, step=0.005)
-            print("ble: %s first fresh data %.0f ms after start%s" % (proto, (time.monotonic() - t0) * 1000,
-                                                                        "" if ok else " (NOT ONLINE)"))
+            print("ble: %s%s first fresh data %.0f ms after start%s" % (
+                proto, " (%s)" % opts[0] if opts else "", (time.monotonic() - t0) * 1000, "" if ok else " (NOT ONLINE)"))
         finally:
             gw.stop()
             fake.stop()

@@ -6,8 +6,8 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, chins) as their notifications'
- * bytes: the framer sees the same stream. */
+ * Bluetooth LE ones (litime, tianpower, topband, chins; ant over either) as
+ * their notifications' bytes: the framer sees the same stream. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -189,6 +189,19 @@ static const struct bench_case cases[] = {
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"
 		"0000000000000248424242F0000000000000000001AB~:009031001E00000002000A000AD8~", false },
+	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
+	 * identity known: no device information) */
+	{ "ant", &bms_ant_driver, 0, false,
+		"7ea11100008e05010210000000000000000080008001000000000000000000000000e40ce40ce50ce50c"
+		"e80ce70ce70ce60ce80ce70ce70ce70ce70ce70ce60ce90c0100020002000700a41403005b0064000101"
+		"00000076b010d5670e0fba324a000f00000010582e0200000000e90c1000e40c01000500e60c00008000"
+		"7a000f02f2fab98c3b00bbd85800da2d4300e8b649000543aa55", false },
+	/* ANT-10: the legacy 140-byte frame of the same generation's board */
+	{ "ant/legacy", &bms_ant_driver, 0, false,
+		"aa55aaff027d0f8f0f8f0f8e0f8d0f8d0f8f0f900f900f8e0f900f8f0f8c0f8c0f8e0f8d0f8f00000000"
+		"0000000000000000000000000000000000000000000000000000000000000000540df28e800ba4f04e00"
+		"0434e20017b7660017001900150016ffd8ffd801010000000000ff00000000070f90100f8c0f8e100002"
+		"007f007b02af00000000000019a4", false },
 	/* NEEY-01, NEEY-03, NEEY-01: the first poll takes the settings (the
 	 * layout) and the cell frame after them, every later one only the first
 	 * cell frame, as a streaming balancer's poll does (300 bytes) */

@@ -178,8 +178,8 @@ static void test_classify(void)
 	CHECK_STR(guess("JK-lookalike", NULL, 0x02E1, NULL), "victron-ble");
 }
 
-/* LiTime / Redodo / Power Queen, Tian Power and E&J (Chins, Lithtech,
- * Supervolt): each by its names (aiobmsble's matchers, its advertisement
+/* LiTime / Redodo / Power Queen, Tian Power, E&J (Chins, Lithtech,
+ * Supervolt) and ANT: each by its names (aiobmsble's matchers, its advertisement
  * samples), LiTime also by its company id 0x585A; none takes another
  * brand's device, and the older LiTime serials go to E&J. */
 static void test_classify_ble1(void)
@@ -200,6 +200,11 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("SV12V150224041", NULL, 33384, NULL), "chins");
 	CHECK_STR(guess("G-12V300Ah-0345", nus, 0, NULL), "chins");
 	CHECK_STR(guess("TP_123456", NULL, 0, NULL), "tianpower");
+	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
+	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
+	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
+	CHECK_STR(guess("ANT-BLE16ZMB0TB120A", ffe0, 0x2313, NULL), "ant");
+	CHECK_STR(guess("ANT-Speaker", ffe0, 0, NULL), "jk-ble");
 	/* not theirs: the Fliteboard module without a checksum, NUS alone, a
 	 * JBD behind FF00 (Tian Power's service too), JK behind FFE0 (LiTime's) */
 	CHECK_STR(guess("libattU12E9", nus, 21320, NULL), "-");

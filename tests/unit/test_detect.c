@@ -574,6 +574,15 @@ static void test_is_read(void)
 	f[n] = 0;
 	CHECK(!gw_sniff_is_read(f, n + 1));
 	CHECK(!gw_sniff_is_read(f, 0));
+	/* ANT: the reads (the legacy read-all, 7E A1 status and device
+	 * information), not its writes (A5 A5 F9, 7E A1 51, the password 23) */
+	CHECK(gw_sniff_is_read(f, frame("5a5a00000101", f)));
+	CHECK(gw_sniff_is_read(f, frame("7ea1010000be1855aa55", f)));
+	CHECK(gw_sniff_is_read(f, frame("7ea1026c022058c4aa55", f)));
+	CHECK(!gw_sniff_is_read(f, frame("5a5a00000102", f)));
+	CHECK(!gw_sniff_is_read(f, frame("a5a5f90001fa", f)));
+	CHECK(!gw_sniff_is_read(f, frame("7ea1510d000018e6aa55", f)));
+	CHECK(!gw_sniff_is_read(f, frame("7ea1010000be1955aa55", f))); /* a bad CRC */
 }
 
 /* ---- the traffic classifier ---- */

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/* bms/ant.c - ANT BMS ("ANT-BLE…" boards), both dialects, over its UART
+ * (TTL levels on the display / Bluetooth header: the pins marked "A/B" are
+ * not RS485) and over Bluetooth LE.
+ *
+ * See bms/PROTOCOLS.md §28.  Two dialects, one driver:
+ *
+ *   2021+ ("7E A1"), little-endian:
+ *	request  7E A1 <func> <addr lo> <addr hi> <len> <crc lo> <crc hi> AA 55
+ *	answer   7E A1 <func|0x10> <addr 2> <len> <len bytes> <crc 2> AA 55
+ *	CRC-16/MODBUS of bytes 1 .. len+5.  Status 0x01 (answer 0x11), device
+ *	information 0x02 at 0x026C (answer 0x12, whose CRC sits at 6+len as
+ *	usual but whose AA 55 comes 6 bytes later: 48 bytes for len 0x20).
+ *   legacy ("AA 55 AA FF"), big-endian:
+ *	request  5A 5A 00 00 01 01 over the UART, DB DB 00 00 00 00 over BLE
+ *	answer   AA 55 AA FF <134 bytes> <sum16 of bytes 4..137, big-endian>
+ *	140 bytes in all.
+ *
+ * A 2021 board answers both requests, a 2019 board only the legacy one.
+ * The dialect is learned from the first status answer and kept in
+ * poll->persist (ANT_P_*); until then the tries of the status step
+ * alternate: 7E A1 first (attempt 0, 2, ...), the legacy request on the
+ * retries (attempt 1, 3, ...).  A poll is the status request, then on the
+ * 7E A1 dialect the device information while the identity is due.
+ *
+ * Sign of the current: the 7E A1 status is served as sent (+ = charging,
+ * as syssi and aiobmsble read it; byte 7 says charging / discharging); the
+ * legacy current and power are negated (raw > 0 = discharging, as aiobmsble
+ * and dbus-serialbattery read it; syssi publishes it raw).  §28.5.
+ * MOSFET states: the status codes of byte 46 (charge) and 47 (discharge)
+ * after the cells and temperatures (legacy 103 / 104), as syssi and
+ * aiobmsble read them (batmon-ha swaps them); code 1 = on.
+ * raw_alarms[]: [0] charge | discharge MOSFET code << 8, [1] balancer
+ * status | battery status << 8 (0 on legacy), [2] / [3] the first four bytes
+ * of the 7E A1 protection bitmask (0 on legacy).
+ * Nothing else is ever written: no MOSFET switch (0x51 / A5 A5 F9..FA), no
+ * password (0x23 / A5 A5 F1..F4), no settings read that needs one.
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+#define ANT_NEW0 0x7E
+#define ANT_NEW1 0xA1
+#define ANT_END0 0xAA
+#define ANT_END1 0x55
+#define ANT_REQ_LEN 10
+#define ANT_NEW_MIN 10          /* header 6, CRC 2, AA 55 */
+#define ANT_F_STATUS 0x01
+#define ANT_F_INFO 0x02
+#define ANT_F_ANSWER 0x10
+#define ANT_INFO_EXTRA 6        /* the device information's bytes between CRC and AA 55 */
+#define ANT_INFO_TEXT 16        /* model at 6, firmware at 22 */
+
+#define ANT_LEG_LEN 140
+#define ANT_LEG_REQ 6
+#define ANT_LEG_CELLS 32
+#define ANT_L_MAX_DA 30000      /* 3000 A in 0.1 A: beyond it no BMS's current */
+
+#define ANT_TEMP_ABSENT (-40)   /* 0xFFD8: no probe there */
+#define ANT_MAX_PROBES 16       /* more would be no ANT's (syssi: 4, aiobmsble: 6) */
+#define ANT_LEG_PROBES 4        /* of the legacy frame's six slots (aiobmsble) */
+#define ANT_MOS_ON 1
+
+/* poll->persist: the dialect learned */
+#define ANT_P_NEW 0x1u
+#define ANT_P_LEGACY 0x2u
+#define ANT_P_MASK (ANT_P_NEW | ANT_P_LEGACY)
+
+enum { ANT_STATUS = 0, ANT_INFO, ANT_DONE };
+
+/* 7E A1 status answer, offsets before o = 2 * cells + 2 * probes */
+enum {
+	ANT_O_STATE = 7,
+	ANT_O_PROBES = 8,
+	ANT_O_CELLS = 9,
+	ANT_O_PROTECT = 10,
+	ANT_O_CELL = 34,
+	ANT_O_MOS_TEMP = 34,  /* + o */
+	ANT_O_VOLT = 38,
+	ANT_O_CURRENT = 40,
+	ANT_O_SOC = 42,
+	ANT_O_SOH = 44,
+	ANT_O_CHG = 46,
+	ANT_O_DSG = 47,
+	ANT_O_BAL = 48,
+	ANT_O_FULL = 50,
+	ANT_O_REMAIN = 54,
+	ANT_O_POWER = 62,
+	ANT_O_BALANCED = 70,
+	ANT_O_END = 112,      /* + o: the last field's end (charging time, 108 u32) */
+};
+
+/* legacy status answer */
+enum {
+	ANT_L_VOLT = 4,
+	ANT_L_CELL = 6,
+	ANT_L_CURRENT = 70,
+	ANT_L_SOC = 74,
+	ANT_L_FULL = 75,
+	ANT_L_REMAIN = 79,
+	ANT_L_TEMP = 91,
+	ANT_L_CHG = 103,
+	ANT_L_DSG = 104,
+	ANT_L_BAL = 105,
+	ANT_L_POWER = 111,
+	ANT_L_CELLS = 123,
+	ANT_L_BALANCED = 132,
+};
+
+static const uint8_t ant_req_status[ANT_REQ_LEN] = { 0x7E, 0xA1, 0x01, 0x00, 0x00, 0xBE, 0x18, 0x55, 0xAA, 0x55 };
+static const uint8_t ant_req_info[ANT_REQ_LEN] = { 0x7E, 0xA1, 0x02, 0x6C, 0x02, 0x20, 0x58, 0xC4, 0xAA, 0x55 };
+static const uint8_t ant_req_leg_wire[ANT_LEG_REQ] = { 0x5A, 0x5A, 0x00, 0x00, 0x01, 0x01 };
+static const uint8_t ant_req_leg_ble[ANT_LEG_REQ] = { 0xDB, 0xDB, 0x00, 0x00, 0x00, 0x00 };
+
+#define P BMS_AL_PROTECTION
+/* The charge MOSFET's status codes (syssi's ant_bms / ant_bms_old): 0 off,
+ * 1 on, 4 battery full, 0x0B reserved, 0x0E waiting, 0x0F manually off
+ * raise nothing; an unknown code OTHER. */
+static const uint32_t ant_chg_codes[0x15] = {
+	[0x02] = BMS_AL_CELL_OV | P, [0x03] = BMS_AL_CHG_OC | P, [0x05] = BMS_AL_PACK_OV | P,
+	[0x06] = BMS_AL_CHG_OT | P, [0x07] = BMS_AL_MOS_OT | P, [0x08] = BMS_AL_OTHER,
+	[0x09] = BMS_AL_HW_FAULT, [0x0A] = BMS_AL_OTHER, [0x0C] = BMS_AL_MOS_FAULT,
+	[0x0D] = BMS_AL_MOS_FAULT, [0x10] = BMS_AL_CELL_OV | P, [0x11] = BMS_AL_CHG_UT | P,
+	[0x12] = BMS_AL_CELL_DIFF | P, [0x14] = BMS_AL_HW_FAULT,
+};
+/* The discharge MOSFET's: 0 off, 1 on, 0x0B "charge MOSFET on", 0x0F
+ * manually off raise nothing. */
+static const uint32_t ant_dsg_codes[0x14] = {
+	[0x02] = BMS_AL_CELL_UV | P, [0x03] = BMS_AL_DSG_OC | P, [0x04] = BMS_AL_DSG_OC | P,
+	[0x05] = BMS_AL_PACK_UV | P, [0x06] = BMS_AL_DSG_OT | P, [0x07] = BMS_AL_MOS_OT | P,
+	[0x08] = BMS_AL_OTHER, [0x09] = BMS_AL_HW_FAULT, [0x0A] = BMS_AL_OTHER,
+	[0x0C] = BMS_AL_SHORT | P, [0x0D] = BMS_AL_MOS_FAULT, [0x0E] = BMS_AL_MOS_FAULT,
+	[0x10] = BMS_AL_CELL_UV | P, [0x11] = BMS_AL_DSG_UT | P, [0x12] = BMS_AL_CELL_DIFF | P,
+	[0x13] = BMS_AL_HW_FAULT,
+};
+#undef P
+
+static uint16_t ant_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t ant_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t ant_sum16(const uint8_t *p, size_t n)
+{
+	unsigned s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += p[i];
+	return (uint16_t)s;
+}
+
+/* The dialect this step asks in: the learned one, else by the try. */
+static uint32_t ant_dialect(const struct bms_poll *poll)
+{
+	uint32_t d = poll->persist & ANT_P_MASK;
+	if (d == ANT_P_NEW || d == ANT_P_LEGACY)
+		return d;
+	return (poll->attempt & 1) ? ANT_P_LEGACY : ANT_P_NEW;
+}
+
+static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	const uint8_t *req;
+	size_t n = ANT_REQ_LEN;
+	if (poll->step >= ANT_DONE)
+		return 0;
+	if (poll->step == ANT_INFO) {
+		req = ant_req_info;
+	} else if (ant_dialect(poll) == ANT_P_NEW) {
+		req = ant_req_status;
+	} else {
+		req = poll->link == BMS_LINK_BLE ? ant_req_leg_ble : ant_req_leg_wire;
+		n = ANT_LEG_REQ;
+	}
+	if (cap < n)
+		return BMS_E_NOSPACE;
+	memcpy(out, req, n);
+	return (int)n;
+}
+
+/* 7E A1 at buf[0]: a request (func without bit 4, 10 bytes, our own echoed)
+ * is skipped whole; an answer is <len> + 10 bytes (the device information
+ * + 6), its CRC at 6 + len and AA 55 at its end. */
+static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len < 2)
+		return BMS_SCAN_NEED;
+	if (buf[1] != ANT_NEW1) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	if (len < 6)
+		return BMS_SCAN_NEED;
+	if (!(buf[2] & ANT_F_ANSWER)) {
+		if (len < ANT_REQ_LEN)
+			return BMS_SCAN_NEED;
+		bool req = bms_crc16_modbus(buf + 1, 5) == ant_le16(buf + 6) && buf[8] == ANT_END0 && buf[9] == ANT_END1;
+		*n = req ? ANT_REQ_LEN : 1;
+		return BMS_SCAN_SKIP;
+	}
+	size_t body = (size_t)buf[5] + 6, total = body + 4;
+	if (len < body + 2)
+		return BMS_SCAN_NEED;
+	if (bms_crc16_modbus(buf + 1, body - 1) != ant_le16(buf + body)) {
+		*n = 1;
+		return BMS_SCAN_BADSUM;
+	}
+	if (buf[2] == (ANT_F_INFO | ANT_F_ANSWER))
+		total += ANT_INFO_EXTRA;
+	if (len < total)
+		return BMS_SCAN_NEED;
+	if (buf[total - 2] != ANT_END0 || buf[total - 1] != ANT_END1) {
+		*n = 1;
+		return BMS_SCAN_BADSUM;
+	}
+	*n = total;
+	return BMS_SCAN_FRAME;
+}
+
+/* AA 55 AA FF at buf[0]: 140 bytes, the sum of 4..137 at 138. */
+static enum bms_scan ant_scan_legacy(const uint8_t *buf, size_t len, size_t *n)
+{
+	static const uint8_t head[4] = { 0xAA, 0x55, 0xAA, 0xFF };
+	for (size_t i = 1; i < sizeof(head); i++) {
+		if (i >= len)
+			return BMS_SCAN_NEED;
+		if (buf[i] != head[i]) {
+			*n = 1;
+			return BMS_SCAN_SKIP;
+		}
+	}
+	if (len < ANT_LEG_LEN)
+		return BMS_SCAN_NEED;
+	if (ant_sum16(buf + 4, ANT_LEG_LEN - 6) != bms_be16(buf + ANT_LEG_LEN - 2)) {
+		*n = 1;
+		return BMS_SCAN_BADSUM;
+	}
+	*n = ANT_LEG_LEN;
+	return BMS_SCAN_FRAME;
+}
+
+static enum bms_scan ant_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] == ANT_NEW0)
+		return ant_scan_new(buf, len, n);
+	if (buf[0] == 0xAA)
+		return ant_scan_legacy(buf, len, n);
+	size_t i = 1;
+	while (i < len && buf[i] != ANT_NEW0 && buf[i] != 0xAA)
+		i++;
+	*n = i;
+	return BMS_SCAN_SKIP;
+}
+
+/* The alarms of the MOSFET status codes (and a protection bit set). */
+static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_t w1, const uint8_t *protect)
+{
+	uint32_t al = 0;
+	al |= chg < sizeof(ant_chg_codes) / sizeof(ant_chg_codes[0]) ? ant_chg_codes[chg] : BMS_AL_OTHER;
+	al |= dsg < sizeof(ant_dsg_codes) / sizeof(ant_dsg_codes[0]) ? ant_dsg_codes[dsg] : BMS_AL_OTHER;
+	s->raw_alarms[0] = (uint16_t)(chg | dsg << 8);
+	s->raw_alarms[1] = w1;
+	s->nraw = 2;
+	if (protect) {
+		for (int i = 0; i < 8; i++)
+			if (protect[i])
+				al |= BMS_AL_OTHER;
+		s->raw_alarms[2] = ant_le16(protect);
+		s->raw_alarms[3] = ant_le16(protect + 2);
+		s->nraw = 4;
+	}
+	s->alarms = al;
+	s->chg_mos = chg == ANT_MOS_ON;
+	s->dsg_mos = dsg == ANT_MOS_ON;
+}
+
+/* A probe's temperature, unless it is the absent marker (-40) or beyond
+ * any sensor's range. */
+static void ant_temp(struct bms_snapshot *s, int16_t v)
+{
+	if (v == ANT_TEMP_ABSENT || v < -60 || v > 150 || s->ntemps >= BMS_MAX_TEMPS)
+		return;
+	s->temp_c[s->ntemps++] = (float)v;
+	s->present |= BMS_HAS_TEMPS;
+}
+
+/* The cells: n of them (or the configured count, if fewer). */
+static void ant_cells(const struct bms_poll *poll, struct bms_snapshot *s, const uint8_t *p, unsigned n, bool be)
+{
+	if (poll->cells_forced && poll->cells_forced < n)
+		n = poll->cells_forced;
+	for (unsigned i = 0; i < n; i++)
+		s->cell_mv[i] = be ? bms_be16(p + 2 * i) : ant_le16(p + 2 * i);
+	s->ncells = (uint8_t)n;
+}
+
+static uint8_t ant_state(uint8_t status)
+{
+	return status == 2 ? 1 : status == 3 ? 2 : 0;
+}
+
+/* The 7E A1 status (0x11): f[0..len), its length checked against the
+ * counts. */
+static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
+{
+	unsigned n = f[ANT_O_CELLS], t = f[ANT_O_PROBES];
+	if (n > BMS_MAX_CELLS || t > ANT_MAX_PROBES)
+		return BMS_E_RANGE;
+	size_t o = 2 * (size_t)n + 2 * t;
+	if ((size_t)f[5] + 6 < ANT_O_END + o || len < ANT_O_END + o)
+		return BMS_E_SHORT;
+	uint16_t soc = ant_le16(f + ANT_O_SOC + o), soh = ant_le16(f + ANT_O_SOH + o);
+	if (soc > 100)
+		return BMS_E_RANGE;
+	struct bms_snapshot s;
+	memset(&s, 0, sizeof(s));
+	ant_cells(poll, &s, f + ANT_O_CELL, n, false);
+	for (unsigned i = 0; i < t; i++)
+		ant_temp(&s, (int16_t)ant_le16(f + ANT_O_CELL + 2 * n + 2 * i));
+	int16_t mos = (int16_t)ant_le16(f + ANT_O_MOS_TEMP + o);
+	if (mos != ANT_TEMP_ABSENT && mos >= -60 && mos <= 150) {
+		s.mos_temp_c = mos;
+		s.present |= BMS_HAS_MOS_TEMP;
+	}
+	s.voltage = (float)ant_le16(f + ANT_O_VOLT + o) / 100.0f;
+	s.current = (float)(int16_t)ant_le16(f + ANT_O_CURRENT + o) / 10.0f;
+	s.power = (float)(int32_t)ant_le32(f + ANT_O_POWER + o);
+	if (poll->invert_current) {
+		s.current = -s.current;
+		s.power = -s.power;
+	}
+	s.soc = soc;
+	if (soh <= 100) {
+		s.soh = soh;
+		s.present |= BMS_HAS_SOH;
+	}
+	s.full_ah = (float)((double)ant_le32(f + ANT_O_FULL + o) / 1e6);
+	s.remain_ah = (float)((double)ant_le32(f + ANT_O_REMAIN + o) / 1e6);
+	s.balance = ant_le32(f + ANT_O_BALANCED + o);
+	s.state = ant_state(f[ANT_O_STATE]);
+	s.present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
+		     BMS_HAS_FULL | BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS;
+	ant_alarms(&s, f[ANT_O_CHG + o], f[ANT_O_DSG + o], (uint16_t)(f[ANT_O_BAL + o] | f[ANT_O_STATE] << 8),
+		   f + ANT_O_PROTECT);
+	poll->snap = s;
+	return BMS_OK;
+}
+
+/* The legacy status (140 bytes, big-endian). */
+static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
+{
+	unsigned n = f[ANT_L_CELLS];
+	int32_t deci_a = (int32_t)bms_be32(f + ANT_L_CURRENT);
+	if (n > ANT_LEG_CELLS || f[ANT_L_SOC] > 100 || deci_a > ANT_L_MAX_DA || deci_a < -ANT_L_MAX_DA)
+		return BMS_E_RANGE;
+	struct bms_snapshot s;
+	memset(&s, 0, sizeof(s));
+	ant_cells(poll, &s, f + ANT_L_CELL, n, true);
+	for (unsigned i = 0; i < ANT_LEG_PROBES; i++)
+		ant_temp(&s, (int16_t)bms_be16(f + ANT_L_TEMP + 2 * i));
+	s.voltage = (float)bms_be16(f + ANT_L_VOLT) / 10.0f;
+	/* raw > 0 = discharging (aiobmsble, dbus-serialbattery): negated */
+	s.current = -(float)deci_a / 10.0f;
+	s.power = -(float)(int32_t)bms_be32(f + ANT_L_POWER);
+	if (poll->invert_current) {
+		s.current = -s.current;
+		s.power = -s.power;
+	}
+	s.soc = f[ANT_L_SOC];
+	s.full_ah = (float)((double)bms_be32(f + ANT_L_FULL) / 1e6);
+	s.remain_ah = (float)((double)bms_be32(f + ANT_L_REMAIN) / 1e6);
+	s.balance = bms_be32(f + ANT_L_BALANCED);
+	s.present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
+		     BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS;
+	if (s.full_ah > 0) /* some boards send 0 (ANT-09): not a capacity */
+		s.present |= BMS_HAS_FULL;
+	ant_alarms(&s, f[ANT_L_CHG], f[ANT_L_DSG], f[ANT_L_BAL], NULL);
+	poll->snap = s;
+	return BMS_OK;
+}
+
+/* The step after a status answer of dialect d. */
+static int ant_after_status(struct bms_poll *poll, uint32_t d)
+{
+	poll->persist = (poll->persist & ~ANT_P_MASK) | d;
+	poll->step = d == ANT_P_NEW && bms_ident_due(poll) ? ANT_INFO : ANT_DONE;
+	return BMS_OK;
+}
+
+static int ant_info(struct bms_poll *poll, const uint8_t *f, size_t len)
+{
+	if (len < 6 + 2 * ANT_INFO_TEXT || (size_t)f[5] < 2 * ANT_INFO_TEXT)
+		return BMS_E_SHORT;
+	struct bms_ident *id = &poll->kept.ident;
+	memset(id, 0, sizeof(*id));
+	bms_ident_text(id->model, sizeof(id->model), f + 6, ANT_INFO_TEXT);
+	bms_ident_text(id->firmware, sizeof(id->firmware), f + 6 + ANT_INFO_TEXT, ANT_INFO_TEXT);
+	poll->kept.ident_state = bms_ident_any(id) ? BMS_IDENT_HAVE : BMS_IDENT_NONE;
+	poll->step = ANT_DONE;
+	return BMS_OK;
+}
+
+static int ant_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	if (len == ANT_LEG_LEN && frame[0] == 0xAA) {
+		if (bms_be32(frame) != 0xAA55AAFFu)
+			return BMS_E_HEADER;
+		if (ant_sum16(frame + 4, ANT_LEG_LEN - 6) != bms_be16(frame + ANT_LEG_LEN - 2))
+			return BMS_E_CHECKSUM;
+		if (poll->step != ANT_STATUS)
+			return BMS_E_UNEXPECTED;
+		int rc = ant_status_legacy(poll, frame);
+		return rc == BMS_OK ? ant_after_status(poll, ANT_P_LEGACY) : rc;
+	}
+	if (len < ANT_NEW_MIN)
+		return BMS_E_SHORT;
+	if (frame[0] != ANT_NEW0 || frame[1] != ANT_NEW1 || frame[len - 2] != ANT_END0 || frame[len - 1] != ANT_END1)
+		return BMS_E_HEADER;
+	size_t body = (size_t)frame[5] + 6;
+	if (body + 4 > len)
+		return BMS_E_SHORT;
+	if (bms_crc16_modbus(frame + 1, body - 1) != ant_le16(frame + body))
+		return BMS_E_CHECKSUM;
+	if (poll->step == ANT_STATUS && frame[2] == (ANT_F_STATUS | ANT_F_ANSWER)) {
+		if (len != body + 4)
+			return BMS_E_SHORT;
+		int rc = ant_status_new(poll, frame, len);
+		return rc == BMS_OK ? ant_after_status(poll, ANT_P_NEW) : rc;
+	}
+	if (poll->step == ANT_INFO && frame[2] == (ANT_F_INFO | ANT_F_ANSWER))
+		return ant_info(poll, frame, len);
+	return BMS_E_UNEXPECTED;
+}
+
+/* An unanswered device information: the poll is complete without it. */
+static bool ant_timeout(struct bms_poll *poll)
+{
+	if (poll->step != ANT_INFO)
+		return false;
+	bms_ident_missing(poll, false);
+	poll->step = ANT_DONE;
+	return true;
+}
+
+static int ant_finish(struct bms_poll *poll)
+{
+	if (poll->step != ANT_DONE)
+		return BMS_E_INVALID;
+	return bms_check_pack(&poll->snap, false);
+}
+
+/* Service FFE0, one characteristic FFE1 that notifies and takes the
+ * writes (syssi's ant_bms_ble / ant_bms_old_ble, aiobmsble's ant_bms and
+ * ant_leg_bms). */
+static const struct bms_gatt ant_gatt[] = {
+	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
+	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* --ble-scan: the boards' names ANT-BLE… (aiobmsble: ANT-BLE* for both
+ * dialects, with service FFE0), before JK's service FFE0.  A board with a
+ * password set needs it (0x23), which bmsgw never sends: such a board is
+ * not read. */
+static const struct bms_ble_hint ant_ble_hints[] = {
+	{1, BMS_BLE_NAME, "ANT-BLE", NULL, 0, false, "name ANT-BLE* (ANT BMS)"},
+	{0},
+};
+
+/* Identification (§27, §28.6): the legacy read-all 5A 5A 00 00 01 01,
+ * which the 2019 and the 2021 boards both answer (ANT-09, ANT-10), at
+ * 19200 (the 2021+ boards, syssi) and 9600 (the legacy document): one try
+ * each, a short wait (the 140 bytes take 73 ms at 19200). */
+static void ant_probe_prepare(struct bms_poll *poll)
+{
+	poll->persist = ANT_P_LEGACY;
+}
+
+static const struct bms_probe ant_probe = {
+	.bauds = { 19200, 9600 },
+	.rank = 16, /* after the others of these rates, before Sinowealth */
+	.gap = 0.05,
+	.timeout = 0.15,
+	.prepare = ant_probe_prepare,
+};
+
+const struct bms_driver bms_ant_driver = {
+	.name = "ant",
+	.description = "ANT BMS, UART (TTL) or Bluetooth LE (7E A1 ... AA 55 and the legacy AA 55 AA FF frame)",
+	.vendor = "ANT",
+	.protocol_id = 21,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
+		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
+		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	.default_baud = 19200,
+	/* no floor is documented (3.5 character times) */
+	.gap_floor = 0,
+	.interbyte = 0.3,
+	.min_address = 0,
+	.max_address = 0,
+	.default_timeout = 1.0,
+	.next_request = ant_next_request,
+	.scan = ant_scan,
+	.handle = ant_handle,
+	.timeout = ant_timeout,
+	.finish = ant_finish,
+	.ble_gatt = ant_gatt,
+	.ble_hints = ant_ble_hints,
+	.probe = &ant_probe,
+};

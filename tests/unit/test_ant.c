@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_ant.c - ANT BMS (bms/ant.c), both dialects: the ant rows
+ * of tests/fixtures/vectors.tsv (five 7E A1 status answers of 14, 16 and 22
+ * cells, two device informations, three legacy 140-byte frames of a 2019
+ * and a 2021 board) through scan() + handle() in whole polls as the
+ * gateway runs them, over the UART and over Bluetooth LE, in every
+ * chunking (20-byte notifications, split at every boundary, one byte at a
+ * time, with junk and our own echoed requests around); the dialect learned
+ * and kept (persist), the requests of each try and link, the device
+ * information step and its timeout; and broken: a bad CRC or sum, a wrong
+ * end marker, truncated, a length field that does not fit the counts,
+ * impossible counts, values out of range.  Protocol facts:
+ * bms/PROTOCOLS.md §28. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
+
+#include <stdint.h>
+
+static const struct bms_driver *const drv = &bms_ant_driver;
+
+#include "drive.h"
+
+/* tests/fixtures/vectors.tsv, family ant */
+#define ANT_REQ_STATUS "7ea1010000be1855aa55"
+#define ANT_REQ_INFO "7ea1026c022058c4aa55"
+#define ANT_REQ_LEG_UART "5a5a00000101"
+#define ANT_REQ_LEG_BLE "dbdb00000000"
+#define ANT_01 "7ea11100008e05010210000000000000000080008001000000000000000000000000e40ce40ce50ce50ce80ce70ce70c" \
+	"e60ce80ce70ce70ce70ce70ce70ce60ce90c0100020002000700a41403005b006400010100000076b010d5670e0fba32" \
+	"4a000f00000010582e0200000000e90c1000e40c01000500e60c000080007a000f02f2fab98c3b00bbd85800da2d4300" \
+	"e8b649000543aa55"
+#define ANT_02 "7ea1126c022031365a4d00000000000000000000000031365a4d554230302d323131303236417208ff0b000041f2aa55"
+#define ANT_03 "7ea11100009e050404160000000000000000000088010000000000000000000000001e091b091e091d091d091e092009" \
+	"1e098f088e0890082209eb08200920091f091e091f091e091f0921091f091d001d001d001d001e001e00e01315000a00" \
+	"64000101000000b4c40486f197003aede8006a000000a1f2c0030000000022090c008e080a009400080900006d006a00" \
+	"af02f3fa4c74e5002866ec00c35d6200ccb39200edc8aa55"
+#define ANT_04 "7ea1126c02203234424800000000000000000000000032344248554230302d323131303236415796ff0b000041f2aa55"
+#define ANT_05 "7ea11100008a0501020e000000000000000000308001000000000000000000000000770d770d700d710d720d710d700d" \
+	"700d6e0d710d710d710d710d700d1500140017001700d2120300020064000101000080d1f00839b4670013ee2d000900" \
+	"00008fd4900000000000770d01006e0d09000900710d000080007a000e02f1fa6e992f00b7422c00a45a0c002a510a00" \
+	"4008aa55"
+#define ANT_06 "7ea11100009e0501041600002200000000000000000000000000000000000000000020091d091f091f091f091f092109" \
+	"1f0990088f0890082309eb082109210921091f0921091f092109220921091c001d001d001d001e001e00e21300000a00" \
+	"64000f0f000000b4c404f89f970044ede80000000000cdf2c0030000000023090c008f080a0094000a09010001000000" \
+	"af02f3fa6174e5002866ec00e75d6200ccb39200dfcbaa55"
+#define ANT_07 "7ea11100008e0501040e0200000000000000000000010000000000000000000000001110111011101110111011101110" \
+	"11101110111011101110111011101c001c00d8ff1c001c001c007e160000600064000102000080c3c9014f55b3010853" \
+	"0000000000006b28120000000000111001001110010000001110020070000300ac02f1fa7d2e000094770000de070000" \
+	"7776000035e2aa55"
+#define ANT_08 "aa55aaff01e80daa0d9c0da40d8e0d9c0d900db40d970db50db50da80d910d9e0d8c0000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000050290a21fe800419589300a9840f00fa08310016001500" \
+	"1500150015001501010003e800170000000186090db50e0d8c0d9f0e00000070006b02ac00000000400115f4"
+#define ANT_09 "aa55aaff010b0d0c0d0c0d0b0d0a0d0c0d0b0d0c0d0c0000000000000000000000000000000000000000000000000000" \
+	"00000000000000000000000000000000000000000000ffffff95290000000002e3db950126226301b16eba000f000f00" \
+	"0d000d000000000101000000000000fffffee3010d0c040d0a0d0b080000007e007a000000000000040f0edf"
+#define ANT_10 "aa55aaff027d0f8f0f8f0f8e0f8d0f8d0f8f0f900f900f8e0f900f8f0f8c0f8c0f8e0f8d0f8f00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000540df28e800ba4f04e000434e20017b7660017001900" \
+	"150016ffd8ffd801010000000000ff00000000070f90100f8c0f8e100002007f007b02af00000000000019a4"
+
+/* What each status capture decodes to (vectors-more's derived values; the
+ * legacy current and power negated, -40 degC probes absent). */
+struct want {
+	const char *id, *hex;
+	int ncells;
+	uint16_t cells[32];
+	float volt, amps, soc, soh; /* soh < 0: absent */
+	int ntemps;
+	float temps[6], mos; /* mos < -100: absent */
+	float full, remain, power; /* full < 0: absent */
+	bool chg, dsg;
+	uint32_t alarms;
+};
+
+static const struct want wants[] = {
+	{ "ANT-01", ANT_01, 16,
+	  { 3300, 3300, 3301, 3301, 3304, 3303, 3303, 3302, 3304, 3303, 3303, 3303,
+	    3303, 3303, 3302, 3305 },
+	  52.84f, 0.3f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
+	  280.0f, 252.602325f, 15.0f, true, true, 0 },
+	{ "ANT-03", ANT_03, 22,
+	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
+	    2283, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
+	  50.88f, 2.1f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.957766f, 106.0f, true, true, 0 },
+	{ "ANT-05", ANT_05, 14,
+	  { 3447, 3447, 3440, 3441, 3442, 3441, 3440, 3440, 3438, 3441, 3441, 3441,
+	    3441, 3440 },
+	  48.18f, 0.3f, 2.0f, 100.0f, 2, { 21.0f, 20.0f }, 23.0f,
+	  150.0f, 6.796345f, 9.0f, true, true, 0 },
+	{ "ANT-06", ANT_06, 22,
+	  { 2336, 2333, 2335, 2335, 2335, 2335, 2337, 2335, 2192, 2191, 2192, 2339,
+	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2338, 2337 },
+	  50.9f, 0.0f, 10.0f, 100.0f, 4, { 28.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.936888f, 0.0f, false, false, BMS_AL_OTHER },
+	{ "ANT-07", ANT_07, 14,
+	  { 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113,
+	    4113, 4113 },
+	  57.58f, 0.0f, 96.0f, 100.0f, 3, { 28.0f, 28.0f, 28.0f }, 28.0f,
+	  30.0f, 28.529999f, 0.0f, true, false, BMS_AL_CELL_UV | BMS_AL_PROTECTION | BMS_AL_OTHER },
+	{ "ANT-08", ANT_08, 14,
+	  { 3498, 3484, 3492, 3470, 3484, 3472, 3508, 3479, 3509, 3509, 3496, 3473,
+	    3486, 3468 },
+	  48.8f, -8.0f, 41.0f, -1.0f, 4, { 22.0f, 21.0f, 21.0f, 21.0f }, -1000.0f,
+	  170.0f, 68.769939f, -390.0f, true, true, 0 },
+	{ "ANT-09", ANT_09, 8,
+	  { 3340, 3340, 3339, 3338, 3340, 3339, 3340, 3340 },
+	  26.7f, 10.7f, 41.0f, -1.0f, 4, { 15.0f, 15.0f, 13.0f, 13.0f }, -1000.0f,
+	  -1.0f, 48.487317f, 285.0f, true, true, 0 },
+	{ "ANT-10", ANT_10, 16,
+	  { 3983, 3983, 3982, 3981, 3981, 3983, 3984, 3984, 3982, 3984, 3983, 3980,
+	    3980, 3982, 3981, 3983 },
+	  63.7f, 0.0f, 84.0f, -1.0f, 4, { 23.0f, 25.0f, 21.0f, 22.0f }, -1000.0f,
+	  234.0f, 195.358798f, 0.0f, true, true, 0 },
+};
+
+#define NWANTS (sizeof(wants) / sizeof(wants[0]))
+#define LEGACY_AT 5 /* wants[5..]: the legacy frames */
+
+static const size_t notif20[] = { 20 }; /* ATT MTU 23 */
+static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40 };
+
+static size_t hexb(const char *hex, uint8_t *out)
+{
+	return (size_t)drive_hex(hex, out, 512);
+}
+
+/* The 7E A1 frame's CRC made right again after an edit. */
+static void fix_crc(uint8_t *f)
+{
+	uint16_t c = drive_crc16(f + 1, (size_t)f[5] + 5);
+	f[6 + f[5]] = (uint8_t)c;
+	f[7 + f[5]] = (uint8_t)(c >> 8);
+}
+
+/* The legacy frame's sum made right again. */
+static void fix_sum(uint8_t *f)
+{
+	unsigned s = 0;
+	for (int i = 4; i < 138; i++)
+		s += f[i];
+	f[138] = (uint8_t)(s >> 8);
+	f[139] = (uint8_t)s;
+}
+
+/* A poll as the gateway begins it, nothing learned yet (persist, kept). */
+static void fresh(struct bms_poll *poll)
+{
+	memset(poll, 0, sizeof(*poll));
+}
+
+/* One whole poll: the status answer st (the try `attempt` asking for it),
+ * then the device information info while the identity is due (NULL: not
+ * asked), in chunks ch. */
+static int poll_one(struct bms_poll *poll, const uint8_t *st, size_t n, const uint8_t *info, size_t ni,
+		    const size_t *ch, size_t nch, uint8_t link, int attempt)
+{
+	struct bms_rx rx = { 0 };
+	struct drive_res r = { 0 };
+	bool fresh_link = poll->kept.ident_state == BMS_IDENT_UNKNOWN;
+	drive_begin_link(poll, &rx, 0, 0, false, link, fresh_link);
+	poll->refresh = false;
+	poll->attempt = attempt;
+	bool legacy = st[0] == 0xAA;
+	struct drive_answer a[2] = {
+		{ st, n, ch, nch, 0, legacy ? 6 : 10 },
+		{ info, ni, ch, nch, 0, 10 },
+	};
+	return drive_poll(poll, &rx, a, info ? 2 : 1, &r);
+}
+
+static void check_want(const struct bms_snapshot *s, const struct want *w, bool inv)
+{
+	bool leg = w->hex[0] == 'a';
+	drive_check_cells(s, w->cells, w->ncells);
+	CHECK_NEAR(s->voltage, w->volt, 1e-4);
+	CHECK_NEAR(s->current, inv ? -w->amps : w->amps, 1e-4);
+	CHECK_NEAR(s->power, inv ? -w->power : w->power, 1e-4);
+	CHECK_NEAR(s->soc, w->soc, 1e-6);
+	CHECK_EQ_INT(!!(s->present & BMS_HAS_SOH), w->soh >= 0);
+	if (w->soh >= 0)
+		CHECK_NEAR(s->soh, w->soh, 1e-6);
+	CHECK_EQ_INT(s->ntemps, w->ntemps);
+	for (int i = 0; i < w->ntemps; i++)
+		CHECK_NEAR(s->temp_c[i], w->temps[i], 1e-6);
+	CHECK_EQ_INT(!!(s->present & BMS_HAS_MOS_TEMP), w->mos > -100);
+	if (w->mos > -100)
+		CHECK_NEAR(s->mos_temp_c, w->mos, 1e-6);
+	CHECK_EQ_INT(!!(s->present & BMS_HAS_FULL), w->full >= 0);
+	if (w->full >= 0)
+		CHECK_NEAR(s->full_ah, w->full, 1e-3);
+	CHECK_NEAR(s->remain_ah, w->remain, 1e-4);
+	CHECK_EQ_INT(s->chg_mos, w->chg);
+	CHECK_EQ_INT(s->dsg_mos, w->dsg);
+	CHECK_EQ_INT(s->alarms, w->alarms);
+	CHECK_EQ_INT(s->balance, 0);
+	CHECK_EQ_INT(s->nraw, leg ? 2 : 4);
+	CHECK(!(s->present & BMS_HAS_CYCLES)); /* not transmitted: cycled Ah only */
+	if (s->alarms != w->alarms || s->ncells != w->ncells)
+		fprintf(stderr, "  (%s)\n", w->id);
+}
+
+static void test_table(void)
+{
+	CHECK_STR(drv->name, "ant");
+	CHECK_EQ_INT(drv->protocol_id, 21);
+	CHECK(bms_find("ant") == drv);
+	CHECK(!drv->ble_only && !drv->listen_only && !drv->listens);
+	CHECK_EQ_INT(drv->default_baud, 19200);
+	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK_EQ_INT(drv->max_address, 0);
+	CHECK(!drv->control_request && !drv->control_ack);
+	CHECK(drv->probe && drv->probe->bauds[0] == 19200 && drv->probe->bauds[1] == 9600 && !drv->probe->bauds[2]);
+	CHECK(!(drv->provides & (BMS_HAS_CYCLES | BMS_HAS_SETPOINT | BMS_HAS_BALANCER)));
+	CHECK_STR(drv->ble_hints[0].prefix, "ANT-BLE");
+	CHECK(drv->ble_hints[1].why == NULL);
+}
+
+/* The request of a step: by the try until the dialect is learned, then the
+ * learned one; the legacy one by the link. */
+static void want_req(struct bms_poll *poll, const char *hex)
+{
+	uint8_t req[32], want[32];
+	int n = check_hex(hex, want, sizeof(want));
+	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), n);
+	CHECK(memcmp(req, want, (size_t)n) == 0);
+}
+
+static void test_requests(void)
+{
+	struct bms_poll poll;
+	uint8_t req[32];
+	size_t n = 0;
+	fresh(&poll);
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, 9), BMS_E_NOSPACE);
+	want_req(&poll, ANT_REQ_STATUS);
+	poll.attempt = 1;
+	want_req(&poll, ANT_REQ_LEG_UART);
+	poll.link = BMS_LINK_BLE;
+	want_req(&poll, ANT_REQ_LEG_BLE);
+	poll.attempt = 2;
+	want_req(&poll, ANT_REQ_STATUS);
+	poll.persist = 0x2; /* learned: legacy, whatever the try */
+	want_req(&poll, ANT_REQ_LEG_BLE);
+	poll.persist = 0x1;
+	poll.attempt = 1;
+	want_req(&poll, ANT_REQ_STATUS);
+	poll.step = 1;
+	want_req(&poll, ANT_REQ_INFO);
+	poll.step = 2;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	/* our own requests echoed: no frames (7E A1 skipped whole, the legacy
+	 * ones as noise) */
+	const char *echo[] = { ANT_REQ_STATUS, ANT_REQ_INFO, ANT_REQ_LEG_UART, ANT_REQ_LEG_BLE };
+	for (int k = 0; k < 4; k++) {
+		int len = check_hex(echo[k], req, sizeof(req));
+		struct drive_res r = FEED_BYTES(&poll, &(struct bms_rx){ 0 }, req, (size_t)len, chunks_one);
+		CHECK_EQ_INT(r.frames + r.badsum + r.bad_scan, 0);
+	}
+	check_hex(ANT_REQ_STATUS, req, sizeof(req));
+	CHECK_EQ_INT(drv->scan(&poll, req, 10, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 10);
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID); /* nothing answered */
+}
+
+/* Every status capture in whole polls, over the UART and over BLE, in
+ * every chunking; the first poll of a 7E A1 pack reads the device
+ * information too (ANT-02 / ANT-04 alike), the next ones do not; a legacy
+ * pack answers the second try (the 7E A1 one went unanswered) and is asked
+ * in its own dialect from then on. */
+static void test_captures(void)
+{
+	static uint8_t f[NWANTS][512];
+	uint8_t info[2][64];
+	size_t n[NWANTS], ni[2] = { hexb(ANT_02, info[0]), hexb(ANT_04, info[1]) };
+	CHECK_EQ_INT(ni[0], 48);
+	CHECK_EQ_INT(ni[1], 48);
+	for (size_t k = 0; k < NWANTS; k++)
+		n[k] = hexb(wants[k].hex, f[k]);
+	const size_t *chs[] = { notif20, chunks_one, chunks_odd, chunks_big };
+	const size_t nchs[] = { 1, 1, DRIVE_NCH(chunks_odd), 1 };
+	for (size_t k = 0; k < NWANTS; k++) {
+		bool leg = k >= LEGACY_AT;
+		for (int c = 0; c < 4; c++) {
+			struct bms_poll poll;
+			uint8_t link = c & 1 ? BMS_LINK_BLE : BMS_LINK_WIRE;
+			fresh(&poll);
+			CHECK_EQ_INT(poll_one(&poll, f[k], n[k], leg ? NULL : info[c & 1], ni[c & 1], chs[c], nchs[c], link,
+					      leg ? 1 : 0), BMS_OK);
+			check_want(&poll.snap, &wants[k], false);
+			CHECK_EQ_INT(poll.persist, leg ? 0x2u : 0x1u);
+			CHECK_EQ_INT(poll.kept.ident_state, leg ? BMS_IDENT_UNKNOWN : BMS_IDENT_HAVE);
+			if (!leg) {
+				CHECK_STR(poll.kept.ident.model, c & 1 ? "24BH" : "16ZM");
+				CHECK_STR(poll.kept.ident.firmware, c & 1 ? "24BHUB00-211026A" : "16ZMUB00-211026A");
+			}
+			/* the next poll: the dialect learned (first try), no identity read */
+			poll.kept.ident_state = BMS_IDENT_HAVE;
+			CHECK_EQ_INT(poll_one(&poll, f[k], n[k], NULL, 0, chs[c], nchs[c], link, 0), BMS_OK);
+			check_want(&poll.snap, &wants[k], false);
+			CHECK_EQ_INT(poll_one(&poll, f[k], n[k], NULL, 0, chs[c], nchs[c], link, 0), BMS_OK);
+			/* invert_current flips the current and the power */
+			struct bms_rx rx = { 0 };
+			drive_begin_link(&poll, &rx, 0, 0, true, link, false);
+			struct drive_answer a = { f[k], n[k], chs[c], nchs[c], 0, 0 };
+			struct drive_res r = { 0 };
+			CHECK_EQ_INT(drive_poll(&poll, &rx, &a, 1, &r), BMS_OK);
+			check_want(&poll.snap, &wants[k], true);
+		}
+	}
+}
+
+/* Split at every boundary; junk, our echoed request and another
+ * function's answer around the status. */
+static void test_every_split(void)
+{
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	uint8_t buf[1024];
+	for (size_t k = 0; k < NWANTS; k += LEGACY_AT + 2) { /* ANT-01 and ANT-10 */
+		uint8_t f[512];
+		size_t n = hexb(wants[k].hex, f);
+		for (size_t cut = 1; cut < n; cut++) {
+			const size_t two[] = { cut, n - cut };
+			fresh(&poll);
+			drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, false);
+			poll.kept.ident_state = BMS_IDENT_HAVE;
+			poll.persist = k ? 0x2u : 0x1u;
+			struct drive_res r = FEED_BYTES(&poll, &rx, f, n, two);
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(r.err + r.unexpected + r.badsum + r.bad_scan, 0);
+			CHECK_EQ_INT(rx.len, 0);
+			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		}
+		check_want(&poll.snap, &wants[k], false);
+	}
+	/* noise with false starts (7E 7E, AA 55 AA 00), the echoed requests, the
+	 * device information (not asked now), then the status */
+	static const uint8_t junk[] = { 0x00, 0x7E, 0x7E, 0xA0, 0xAA, 0x55, 0xAA, 0x00, 0x41, 0x54, 0x0D, 0x0A };
+	size_t len = 0;
+	memcpy(buf, junk, sizeof(junk));
+	len += sizeof(junk);
+	len += (size_t)check_hex(ANT_REQ_STATUS, buf + len, 16);
+	len += (size_t)check_hex(ANT_REQ_LEG_UART, buf + len, 16);
+	len += hexb(ANT_02, buf + len);
+	len += hexb(ANT_05, buf + len);
+	const size_t *chs[] = { notif20, chunks_one, chunks_odd, chunks_big };
+	const size_t nchs[] = { 1, 1, DRIVE_NCH(chunks_odd), 1 };
+	for (int c = 0; c < 4; c++) {
+		fresh(&poll);
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		poll.kept.ident_state = BMS_IDENT_HAVE;
+		struct drive_res r = drive_feed_bytes(&poll, &rx, buf, len, chs[c], nchs[c]);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.unexpected, 1); /* the device information */
+		CHECK_EQ_INT(r.err + r.badsum + r.bad_scan, 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		check_want(&poll.snap, &wants[2], false);
+	}
+}
+
+/* Feed bytes to a fresh poll (the identity known); the results. */
+static struct drive_res feed(struct bms_poll *poll, const uint8_t *p, size_t n)
+{
+	struct bms_rx rx = { 0 };
+	fresh(poll);
+	drive_begin_link(poll, &rx, 0, 0, false, BMS_LINK_WIRE, false);
+	poll->kept.ident_state = BMS_IDENT_HAVE;
+	return FEED_BYTES(poll, &rx, p, n, chunks_odd);
+}
+
+static void test_broken_new(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512], g[512], two[1024];
+	size_t n = hexb(ANT_01, f);
+	struct drive_res r;
+
+	/* a value byte flipped: the CRC fails; the good frame after it is found */
+	memcpy(g, f, n);
+	g[40] ^= 0x10;
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK(r.badsum >= 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	memcpy(two, g, n);
+	memcpy(two + n, f, n);
+	r = feed(&poll, two, 2 * n);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(r.badsum >= 1);
+	check_want(&poll.snap, &wants[0], false);
+	/* a wrong end marker (AA 56): counted, no frame */
+	memcpy(g, f, n);
+	g[n - 1] = 0x56;
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK_EQ_INT(r.badsum, 1);
+	/* truncated: nothing taken, whatever the cut */
+	for (size_t k = 0; k < n; k += 11) {
+		r = feed(&poll, f, k);
+		CHECK_EQ_INT(r.frames + r.badsum, 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	}
+	/* a truncated answer, then a whole one */
+	memcpy(two, f, 70);
+	memcpy(two + 70, f, n);
+	r = feed(&poll, two, 70 + n);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	/* a cell count the length does not hold (16 -> 20, the CRC made right) */
+	memcpy(g, f, n);
+	g[9] = 20;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.err, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
+	/* impossible counts: 33 cells, 17 probes */
+	memcpy(g, f, n);
+	g[9] = 33;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	memcpy(g, f, n);
+	g[8] = 17;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	/* fewer cells than the length holds: short for the layout */
+	memcpy(g, f, n);
+	g[9] = 15;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.ok, 1); /* 15 cells: the fields move 2 bytes, still inside */
+	/* SOC 101 % */
+	memcpy(g, f, n);
+	g[42 + 36] = 101;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	/* SOH 255 %: absent; a probe at 0x7FFF: absent */
+	memcpy(g, f, n);
+	g[44 + 36] = 255;
+	g[34 + 32] = 0xFF;
+	g[35 + 32] = 0x7F;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(!(poll.snap.present & BMS_HAS_SOH));
+	CHECK_EQ_INT(poll.snap.ntemps, 1);
+	CHECK_NEAR(poll.snap.temp_c[0], 2.0, 1e-6);
+	/* no cells, 0 V: no sample */
+	memcpy(g, f, n);
+	memset(g + 34, 0, 32);
+	g[38 + 36] = g[39 + 36] = 0;
+	fix_crc(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* a status answer once the poll is complete: not taken */
+	r = feed(&poll, f, n);
+	r = FEED_BYTES(&poll, &(struct bms_rx){ 0 }, f, n, chunks_big);
+	CHECK_EQ_INT(r.unexpected, 1);
+	/* a length field 10 short, the frame cut there (CRC right): short */
+	memcpy(g, f, n);
+	g[5] = (uint8_t)(g[5] - 10);
+	fix_crc(g);
+	g[g[5] + 8] = 0xAA;
+	g[g[5] + 9] = 0x55;
+	r = feed(&poll, g, (size_t)g[5] + 10);
+	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
+}
+
+static void test_broken_legacy(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512], g[512], two[1024];
+	size_t n = hexb(ANT_09, f);
+	struct drive_res r;
+	CHECK_EQ_INT(n, 140);
+	/* a bad sum: counted; the good one after it is found */
+	memcpy(g, f, n);
+	g[20] ^= 0x01;
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK_EQ_INT(r.badsum, 1);
+	memcpy(two, g, n);
+	memcpy(two + n, f, n);
+	r = feed(&poll, two, 2 * n);
+	CHECK_EQ_INT(r.ok, 1);
+	check_want(&poll.snap, &wants[6], false);
+	/* truncated */
+	for (size_t k = 0; k < n; k += 9) {
+		r = feed(&poll, f, k);
+		CHECK_EQ_INT(r.frames + r.badsum, 0);
+	}
+	/* a wrong header (AA 55 AA FE): no frame */
+	memcpy(g, f, n);
+	g[3] = 0xFE;
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.frames + r.badsum, 0);
+	/* 33 cells, SOC 101 %: out of range */
+	memcpy(g, f, n);
+	g[123] = 33;
+	fix_sum(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	memcpy(g, f, n);
+	g[74] = 101;
+	fix_sum(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	/* 0 cells: no sample */
+	memcpy(g, f, n);
+	g[123] = 0;
+	fix_sum(g);
+	r = feed(&poll, g, n);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+}
+
+/* The MOSFET status codes: the alarms they raise, the raw words. */
+static void test_alarms(void)
+{
+	static const struct {
+		uint8_t chg, dsg;
+		bool on_c, on_d;
+		uint32_t al;
+	} t[] = {
+		{ 1, 1, true, true, 0 },
+		{ 0, 0, false, false, 0 },
+		{ 0x0F, 0x0F, false, false, 0 },   /* manually off */
+		{ 0x04, 0x01, false, true, 0 },    /* battery full */
+		{ 0x02, 0x01, false, true, BMS_AL_CELL_OV | BMS_AL_PROTECTION },
+		{ 0x03, 0x01, false, true, BMS_AL_CHG_OC | BMS_AL_PROTECTION },
+		{ 0x06, 0x01, false, true, BMS_AL_CHG_OT | BMS_AL_PROTECTION },
+		{ 0x11, 0x01, false, true, BMS_AL_CHG_UT | BMS_AL_PROTECTION },
+		{ 0x01, 0x02, true, false, BMS_AL_CELL_UV | BMS_AL_PROTECTION },
+		{ 0x01, 0x0C, true, false, BMS_AL_SHORT | BMS_AL_PROTECTION },
+		{ 0x01, 0x05, true, false, BMS_AL_PACK_UV | BMS_AL_PROTECTION },
+		{ 0x01, 0x0D, true, false, BMS_AL_MOS_FAULT },
+		{ 0x01, 0x0B, true, false, 0 },    /* "charge MOSFET on" */
+		{ 0x07, 0x07, false, false, BMS_AL_MOS_OT | BMS_AL_PROTECTION },
+		{ 0x30, 0x01, false, true, BMS_AL_OTHER }, /* unknown */
+		{ 0x01, 0x14, true, false, BMS_AL_OTHER },
+	};
+	struct bms_poll poll;
+	uint8_t g[512], l[512];
+	size_t n = hexb(ANT_05, g), nl = hexb(ANT_10, l);
+	size_t o = 2 * 14 + 2 * 2;
+	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		g[46 + o] = t[k].chg;
+		g[47 + o] = t[k].dsg;
+		fix_crc(g);
+		struct drive_res r = feed(&poll, g, n);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(poll.snap.alarms, t[k].al);
+		CHECK_EQ_INT(poll.snap.chg_mos, t[k].on_c);
+		CHECK_EQ_INT(poll.snap.dsg_mos, t[k].on_d);
+		CHECK_EQ_INT(poll.snap.raw_alarms[0], t[k].chg | t[k].dsg << 8);
+		CHECK_EQ_INT(poll.snap.raw_alarms[1], 0x0100); /* balancer 0, battery status 1 */
+		/* the same codes in the legacy frame */
+		l[103] = t[k].chg;
+		l[104] = t[k].dsg;
+		fix_sum(l);
+		r = feed(&poll, l, nl);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(poll.snap.alarms, t[k].al);
+		CHECK_EQ_INT(poll.snap.raw_alarms[0], t[k].chg | t[k].dsg << 8);
+	}
+	/* a protection bit (ANT-07's 0x02 at 10): OTHER, the raw words */
+	g[46 + o] = g[47 + o] = 1;
+	g[10] = 0x02;
+	g[13] = 0x80;
+	fix_crc(g);
+	feed(&poll, g, n);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER);
+	CHECK_EQ_INT(poll.snap.raw_alarms[2], 0x0002);
+	CHECK_EQ_INT(poll.snap.raw_alarms[3], 0x8000);
+	/* balancing cells, the battery's own state */
+	g[10] = g[13] = 0;
+	g[70 + o] = 0x05;
+	g[7] = 3;
+	fix_crc(g);
+	feed(&poll, g, n);
+	CHECK_EQ_INT(poll.snap.balance, 0x05);
+	CHECK_EQ_INT(poll.snap.state, 2);
+	l[132 + 3] = 0x09;
+	fix_sum(l);
+	feed(&poll, l, nl);
+	CHECK_EQ_INT(poll.snap.balance, 0x09);
+}
+
+/* A configured cell count; the identity step's timeout; the status step's. */
+static void test_forced_timeout(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512];
+	size_t n = hexb(ANT_03, f);
+	struct bms_rx rx = { 0 };
+	fresh(&poll);
+	drive_begin_link(&poll, &rx, 0, 4, false, BMS_LINK_WIRE, false);
+	poll.kept.ident_state = BMS_IDENT_HAVE;
+	FEED_BYTES(&poll, &rx, f, n, chunks_odd);
+	CHECK_EQ_INT(poll.snap.ncells, 4);
+	CHECK_EQ_INT(poll.snap.cell_mv[3], 2333);
+	CHECK_EQ_INT(poll.snap.cell_mv[4], 0);
+	/* the status unanswered: a failed try; the device information
+	 * unanswered: the poll is complete without it, not asked again */
+	fresh(&poll);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, true);
+	CHECK(!drv->timeout(&poll));
+	FEED_BYTES(&poll, &rx, f, n, chunks_big);
+	CHECK_EQ_INT(poll.step, 1);
+	CHECK(drv->timeout(&poll));
+	uint8_t req[16];
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.kept.ident_state, BMS_IDENT_NONE);
+	/* a device information with a bad CRC: counted, not taken */
+	uint8_t g[64];
+	size_t ni = hexb(ANT_04, g);
+	g[10] ^= 0x20;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, true);
+	poll.step = 1;
+	struct drive_res r = FEED_BYTES(&poll, &rx, g, ni, chunks_odd);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK_EQ_INT(r.badsum, 1);
+}
+
+/* The probe: the legacy read-all over the wire, judged by the framer and
+ * decoder; both boards' answers match, and a 7E A1 answer too. */
+static void test_probe(void)
+{
+	struct bms_poll poll;
+	struct bms_probe_result res;
+	uint8_t req[32], want[16], f[512];
+	bms_probe_begin(drv, &poll, bms_probe_address(drv), 0);
+	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, sizeof(req)), 6);
+	CHECK_EQ_INT(check_hex(ANT_REQ_LEG_UART, want, sizeof(want)), 6);
+	CHECK(memcmp(req, want, 6) == 0);
+	const char *yes[] = { ANT_08, ANT_09, ANT_10, ANT_01, ANT_07 };
+	for (int k = 0; k < 5; k++) {
+		size_t n = hexb(yes[k], f);
+		memset(&res, 0, sizeof(res));
+		bms_probe_judge(drv, &poll, f, n, &res);
+		CHECK_EQ_INT(res.verdict, BMS_PROBE_MATCH);
+		memset(&res, 0, sizeof(res));
+		bms_probe_judge(drv, &poll, f, n - 1, &res);
+		CHECK_EQ_INT(res.verdict, BMS_PROBE_NONE);
+	}
+	/* our echo, then the answer */
+	size_t n = (size_t)check_hex(ANT_REQ_LEG_UART, f, 16);
+	n += hexb(ANT_10, f + n);
+	memset(&res, 0, sizeof(res));
+	bms_probe_judge(drv, &poll, f, n, &res);
+	CHECK_EQ_INT(res.verdict, BMS_PROBE_MATCH);
+}
+
+int main(void)
+{
+	test_table();
+	test_requests();
+	test_captures();
+	test_every_split();
+	test_broken_new();
+	test_broken_legacy();
+	test_alarms();
+	test_forced_timeout();
+	test_probe();
+	return check_report();
+}
