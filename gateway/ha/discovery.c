@@ -380,16 +380,27 @@ void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit
 		}
 }
 
-void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+/* Empty configs for the entities of a unit that carry one of `flags`. */
+static void clear_flagged(const struct conf *c, const char *name, unsigned flags, gw_disc_emit emit, void *ctx)
 {
 	char topic[512], gid[96];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	for (size_t i = 0; i < NENTS; i++)
-		if (ents[i].flags & E_LIM) {
+		if (ents[i].flags & flags) {
 			snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
 				 component(ents[i].flags), gid, name, ents[i].key);
 			emit(ctx, topic, "");
 		}
+}
+
+void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	clear_flagged(c, name, E_LIM, emit, ctx);
+}
+
+void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	clear_flagged(c, name, E_SOC, emit, ctx);
 }
 
 void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)

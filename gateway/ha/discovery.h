@@ -34,6 +34,8 @@ void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit
 /* Empty payloads for the charge-limit configs of unit `name` ("bank" for
  * the bank): [limits] was turned off. */
 void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* The same for the counted SOC's entities, when a unit stops counting ([soc] count). */
+void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
 /* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,
  * a protocol with control)?  Its switch entities exist only then. */
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p);

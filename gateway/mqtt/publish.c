@@ -451,6 +451,13 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 		if (p && oc->mqtt.discovery && gw_disc_control(oc, &oc->packs[i]) && !gw_disc_control(gw->conf, p->cfg))
 			gw_disc_clear_switches(oc, p->cfg->name, emit_config, m);
 	}
+	for (int i = 0; i < oc->npacks && oc->mqtt.discovery; i++) {
+		const struct gw_pack *p = gw_find_pack(gw, oc->packs[i].name);
+		if (p && oc->packs[i].soc.count && !p->cfg->soc.count)
+			gw_disc_clear_counted(oc, p->cfg->name, emit_config, m);
+	}
+	if (oc->mqtt.discovery && oc->bank.enabled && gw->conf->bank.enabled && oc->soc.count && !gw->conf->soc.count)
+		gw_disc_clear_counted(oc, "bank", emit_config, m);
 	if (oc->mqtt.discovery && oc->limits.enabled && !gw->conf->limits.enabled) {
 		for (int i = 0; i < gw->npacks; i++)
 			gw_disc_clear_limits(oc, gw->packs[i]->cfg->name, emit_config, m);

@@ -250,6 +250,16 @@ def check_ha(env):
     c.ok("soc_estimate" in st and "counted" in st["soc_estimate"], "MQTT state carries soc_estimate")
 
 
+def check_reload_off(env, gw):
+    """A reload to count = false clears the counted SOC's Home Assistant entities."""
+    with open(gw.conf, "w") as f:
+        f.write(conf(env["gw"], env["http"], env["sim"].port, env["broker"].port, env["can_a"], env["state"], "false"))
+    gw.p.send_signal(signal.SIGHUP)
+    topic = "homeassistant/sensor/bmsgw_cnt_p1/soc_counted/config"
+    m = wait_until(lambda: (lambda x: x if x is not None and not x.payload else None)(env["sub"].latest(topic)), 10)
+    c.ok(m is not None, "a reload to count = false clears the SOC (counted) entity")
+
+
 def check_off(env):
     """[soc] count = false: the second block says nothing, the BMS's SOC is carried."""
     gw = start(env, count="false")
@@ -281,6 +291,7 @@ def main():
         check_discharge(env)
         gw = check_restart(env, gw)
         gw = check_kill(env, gw)
+        check_reload_off(env, gw)
         gw.stop()
         gw = None
         os.unlink(env["state"])

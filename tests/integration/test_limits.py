@@ -348,7 +348,8 @@ def main():
         # take longer than stale_after to the first poll logs the bank
         # fail-safe first, rightly: its packs were stale)
         log = gw.text()
-        first = re.search(r"bank: charge limits: (?!mode failsafe.*\(stale\)).*", log)
+        # (the first line says "charge limits:", later ones "charge limits now:")
+        first = re.search(r"bank: charge limits(?: now)?: (?!mode failsafe.*\(stale\)).*", log)
         c.ok(first and "CCL 0.0 A" not in first.group(0), "the bank's first limits are not 0 A (%s)" %
              (first and first.group(0)))
         for t in (lambda: test_cell_voltage(sim, client), lambda: test_temperature_and_mosfet(sim, client),
