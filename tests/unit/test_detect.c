@@ -358,6 +358,17 @@ static void test_refusals(void)
 	/* an answer of another address is not this probe's */
 	n = frame(EG4LL_01, f);
 	CHECK_EQ_INT(judge("eg4-ll", 1, f, n, &r), BMS_PROBE_NONE);
+	/* issue 36: but PACE's request for all at ADR 0 answered from ADR 1
+	 * (PACE25-01), and Seplos V3's at 0 from 1 (SEPLOS3-02), are taken,
+	 * the judge saying where they came from */
+	n = frame(PACE25_01, f);
+	CHECK_EQ_INT(judge("pace", 0, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(r.has_from && r.from == 1);
+	CHECK_EQ_INT(judge("pace", 1, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(r.has_from && r.from == 1);
+	n = frame(SEPLOS3_02, f);
+	CHECK_EQ_INT(judge("seplos3", 0, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(r.has_from && r.from == 1);
 	n = frame(DALY_01, f);
 	CHECK_EQ_INT(judge("daly", 2, f, n, &r), BMS_PROBE_NONE);
 	/* paceic: SEP-01's INFO with VER 0x25 (Pace's) is another dialect's */
@@ -696,15 +707,20 @@ static void test_plan(void)
 	/* at most 15 s a port with the listening */
 	CHECK(cost + 3 * 1.2 <= 15.0);
 	fprintf(stderr, "the default plan: %zu probes, %.2f s when nothing answers\n", n, cost);
-	int renogy = 0, ll = 0;
+	int renogy = 0, ll = 0, pace = 0, sv3 = 0;
 	for (size_t i = 0; i < n; i++) {
 		renogy += strcmp(p[i].drv->name, "renogy") == 0 && (p[i].address == 0x30 || p[i].address == 0xF7);
 		ll += strcmp(p[i].drv->name, "eg4-ll") == 0 && (p[i].address == 1 || p[i].address == 0x40);
+		/* issue 36: PACE and Seplos V3 at 0 and at 1, 0 first */
+		pace += strcmp(p[i].drv->name, "pace") == 0 && p[i].address == pace;
+		sv3 += strcmp(p[i].drv->name, "seplos3") == 0 && p[i].address == sv3;
 		if (strcmp(p[i].drv->name, "daly") == 0)
 			CHECK_EQ_INT(p[i].tries, 2);
 	}
 	CHECK_EQ_INT(renogy, 2);
 	CHECK_EQ_INT(ll, 2);
+	CHECK_EQ_INT(pace, 2);
+	CHECK_EQ_INT(sv3, 2);
 	/* --address 1: not for Pylontech (2..), the unaddressed ones still */
 	n = plan(false, 0, 1, false, p);
 	bool pyl = false, jk = false;
