@@ -436,6 +436,9 @@ struct bms_probe_result {
 	unsigned bad;           /* frames whose checksum (or end marker) failed */
 	char what[BMS_PROBE_TEXT]; /* MATCH: what the answer says ("16 cells, 52.6 V,
 	                         * SOC 60 %" or its identity); otherwise why it is not one */
+	bool has_from;          /* the judge read the address the answer came from: */
+	uint8_t from;           /* it (another than asked only where the probe's prepare()
+	                         * set poll->address_any: a request for all packs) */
 };
 
 #define BMS_PROBE_BAUDS 3       /* baud rates a probe lists at most */
@@ -465,7 +468,10 @@ struct bms_probe {
 	 * once the request is on the wire (s). */
 	double gap, timeout;
 	/* Optional: set up the fresh poll of a try (after bms_poll_begin() at
-	 * the address, poll->attempt set), e.g. the start character of a try. */
+	 * the address, poll->attempt set), e.g. the start character of a try,
+	 * or poll->address_any where the request asks for all packs and the
+	 * answer may come from another address (the judge says which:
+	 * bms_probe_result.from). */
 	void (*prepare)(struct bms_poll *poll);
 	/* Optional: the request (NULL: the driver's next_request() of the
 	 * prepared poll, its first poll step, which must be a read).  A

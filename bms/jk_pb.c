@@ -429,6 +429,22 @@ static bool jkpb_field_ok(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* The device ID, p[0..n): printable text (bms_probe_text_ok()) up to the
+ * first byte that is not, copied into id[0..cap).  What follows that byte
+ * is not judged: padding on most firmware (NUL, 0xFF), but a JK-PB2A16S20P
+ * on firmware 19.27 puts 0x10 right after its text (issue 36), and the
+ * frame is already proven by its address, size and CRC. */
+static bool jkpb_id_ok(const uint8_t *p, size_t n, char *id, size_t cap)
+{
+	size_t k = 0;
+	while (k < n && k + 1 < cap && p[k] >= 0x20 && p[k] <= 0x7E) {
+		id[k] = (char)p[k];
+		k++;
+	}
+	id[k] = '\0';
+	return bms_probe_text_ok(id);
+}
+
 /* A frame of our address at buf[0..left): its length when it is a whole
  * FC 0x03 answer of our size or an exception with a good CRC, 0 when it is
  * none, -1 when more bytes are needed. */
@@ -456,15 +472,14 @@ static void jkpb_probe_judge(const struct bms_poll *poll, const uint8_t *buf, si
 		if (n == 0)
 			continue;
 		const uint8_t *d = buf + off + 3;
+		char id[17], hw[9], sw[9];
 		r->frames++;
 		r->start = off;
 		r->used = off + (size_t)n;
 		if (n == BMS_MB_EXC_LEN) {
 			r->verdict = BMS_PROBE_REFUSED;
 			snprintf(r->what, sizeof(r->what), "Modbus exception %02X", buf[off + 2]);
-		} else if (bms_probe_raw_text_ok(d, 16) && jkpb_field_ok(d + 16, 8) && jkpb_field_ok(d + 24, 8)) {
-			char id[17], hw[9], sw[9];
-			bms_ident_text(id, sizeof(id), d, 16);
+		} else if (jkpb_id_ok(d, 16, id, sizeof(id)) && jkpb_field_ok(d + 16, 8) && jkpb_field_ok(d + 24, 8)) {
 			bms_ident_text(hw, sizeof(hw), d + 16, 8);
 			bms_ident_text(sw, sizeof(sw), d + 24, 8);
 			r->verdict = BMS_PROBE_MATCH;

@@ -356,7 +356,15 @@ static int pace_finish(struct bms_poll *poll)
 }
 
 /* Identification (§27): the poll's first read, 0x42 for all
- * packs at ADR 0 (VER 0x25): an answer of VER 0x25 only. */
+ * packs at ADR 0 (VER 0x25), then 0x42 of pack 1 at ADR 1 (what PbmsTools
+ * and RS232 use): an answer of VER 0x25 only.  A pack at ADR 1 answers the
+ * request for all at ADR 0 from ADR 1 (issue 36): taken, and the judge
+ * says the address it came from (the detector prints `address_any`). */
+static void pace_probe_prepare(struct bms_poll *poll)
+{
+	poll->address_any = true;
+}
+
 static void pace_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
 {
 	static const uint8_t vers[] = { 0x25, 0 };
@@ -365,11 +373,12 @@ static void pace_probe_judge(const struct bms_poll *poll, const uint8_t *buf, si
 
 static const struct bms_probe pace_probe = {
 	.bauds = { 9600 },
-	.addrs = { 0 },
-	.naddrs = 1,
+	.addrs = { 0, 1 },
+	.naddrs = 2,
 	.rank = 8,
 	.gap = 0.05,
 	.timeout = 0.3,
+	.prepare = pace_probe_prepare,
 	.judge = pace_probe_judge,
 };
 

@@ -410,6 +410,11 @@ void bms_paceic_probe_judge(const struct bms_driver *d, const uint8_t *vers, con
 		return;
 	const uint8_t *f = buf + r->start;
 	long ver = bms_pylonframe_hexn(f + 1, 2), rtn = bms_pylonframe_hexn(f + 7, 2);
+	long adr = bms_pylonframe_hexn(f + 3, 2);
+	if (adr >= 0) {
+		r->has_from = true;
+		r->from = (uint8_t)adr;
+	}
 	bool known = false;
 	for (const uint8_t *v = vers; *v; v++)
 		known = known || *v == ver;

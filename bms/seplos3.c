@@ -230,18 +230,34 @@ static const struct bms_ble_hint sv3_ble_hints[] = {
 /* Identification (§27): PIB, FC04 0x1100 x 0x1A (the cells and
  * temperatures: a Modbus device that answers the read with other
  * registers has no 16 cell voltages of one pack there), at address 0,
- * which Seplos V3 treats as an ordinary address. */
+ * which Seplos V3 treats as an ordinary address, then at 1, the first
+ * address of a bank's DIP switches.  An answer from another address than
+ * asked is taken (issue 36: a pack at 1 answered at 0 was refused), and
+ * the judge says where it came from (the slave byte). */
 static void sv3_probe_prepare(struct bms_poll *poll)
 {
 	poll->step = SV3_B_PIB;
+	poll->address_any = true;
+}
+
+static void sv3_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
+{
+	bms_probe_judge_frames(&bms_seplos3_driver, poll, buf, len, r);
+	if (r->verdict != BMS_PROBE_NONE && r->used > r->start) {
+		r->has_from = true;
+		r->from = buf[r->start];
+	}
 }
 
 static const struct bms_probe sv3_probe = {
 	.bauds = { 19200 },
+	.addrs = { 0, 1 },
+	.naddrs = 2,
 	.rank = 9,
 	.gap = 0.05,
 	.timeout = 0.2,
 	.prepare = sv3_probe_prepare,
+	.judge = sv3_probe_judge,
 };
 
 const struct bms_driver bms_seplos3_driver = {

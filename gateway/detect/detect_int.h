@@ -22,6 +22,9 @@ struct gw_found {
 	const struct bms_driver *drv;
 	int baud;                   /* 0: a TCP serial server's own */
 	uint8_t address;
+	bool any;                   /* it answered a request for all at `address` from `from`:
+	                             * its section says address_any */
+	uint8_t from;
 	char what[BMS_PROBE_TEXT];
 	double at;                  /* s since the start */
 };
@@ -89,7 +92,10 @@ void gw_det_say(struct det *d, const char *fmt, ...) __attribute__((format(print
 void gw_det_hex(struct det *d, const char *dir, const uint8_t *p, size_t n);
 const char *gw_det_where(const struct det *d, const struct bms_driver *drv, int baud, uint8_t address, bool addr,
 			 char *buf, size_t cap);
-void gw_det_add_found(struct det *d, const struct bms_driver *drv, int baud, uint8_t address, const char *what);
+struct gw_found *gw_det_add_found(struct det *d, const struct bms_driver *drv, int baud, uint8_t address, const char *what);
+/* Is a try of drv at baud and address a pack found already (at that
+ * address, or answering from it)? */
+bool gw_det_found_at(const struct det *d, const struct bms_driver *drv, int baud, uint8_t address);
 void gw_det_sections(struct det *d);
 
 #endif

@@ -6,11 +6,19 @@
  * same device number: a symlink such as /dev/serial/by-id/... or a pty
  * link names the same device.  A pty master (/dev/ptmx) is another device
  * than its slave, so the program on the other end of a pty pair does not
- * count unless it holds the slave too.
+ * count for its master; and a process that holds the master of this very
+ * pty (its fdinfo's tty-index, Linux 4.14 and later, is the slave's
+ * number) does not count for the slave either: it is the port's own far
+ * end, e.g. `socat pty,link=/dev/ttyBMS tcp:host:port`, which keeps the
+ * slave open beside the master (issue 36), not a competitor.
  *
  * UUCP lock files (Filesystem Hierarchy Standard 3.0, /var/lock: "LCK.."
  * followed by the device's base name, holding the owner's PID as ten ASCII
- * digits, or as a binary int in old ones) count while that process lives.
+ * digits, or as a binary int in old ones) count while that process lives
+ * and has the port open; its descriptors are all looked at above, so the
+ * lock names a holder only where they cannot be read (another user's
+ * process).  A live process whose descriptors show no port is a reused
+ * pid (its owner died without removing the lock): not a holder (issue 36).
  */
 #include "holders.h"
 
@@ -24,7 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#define PTMX_MAJOR 5    /* /dev/ptmx, /dev/pts/ptmx: 5, 2 */
+#define PTMX_MINOR 2
+#define PTS_MAJOR 136   /* UNIX98 pty slaves: 136..143, index = (major - 136) * 256 + minor */
+#define PTS_MAJORS 8
 
 static void comm_of(pid_t pid, char *out, size_t cap)
 {
@@ -52,26 +66,58 @@ static bool seen(const struct gw_holder *h, int n, pid_t pid)
 	return false;
 }
 
-/* Does process pid have the device rdev open? */
-static bool holds(pid_t pid, dev_t rdev)
+/* The pty index of a UNIX98 pty slave (/dev/pts/N: N), or -1. */
+static long pts_index(dev_t rdev)
+{
+	unsigned ma = major(rdev);
+	return ma >= PTS_MAJOR && ma < PTS_MAJOR + PTS_MAJORS ? (long)(ma - PTS_MAJOR) * 256 + minor(rdev) : -1;
+}
+
+/* Is descriptor fd of pid a pty master of index idx (fdinfo "tty-index:")? */
+static bool master_of(pid_t pid, const char *fd, long idx)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%.12s", (long)pid, fd);
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	ssize_t n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *t = strstr(buf, "tty-index:");
+	return t && strtol(t + strlen("tty-index:"), NULL, 10) == idx;
+}
+
+/* Does process pid have the device rdev open (1), without its pty's master
+ * (a process with both is the pty's far end: 0 then), or not (0)?  -1: its
+ * descriptors cannot be read (gone, or another user's). */
+static int holds(pid_t pid, dev_t rdev)
 {
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
 	DIR *d = opendir(dir);
 	if (!d)
-		return false; /* gone, or another user's */
-	bool found = false;
+		return -1;
+	long idx = pts_index(rdev);
+	bool slave = false, master = false;
 	struct dirent *e;
-	while (!found && (e = readdir(d)) != NULL) {
+	while ((e = readdir(d)) != NULL && !master && (!slave || idx >= 0)) {
 		char p[sizeof(dir) + 16];
 		struct stat st;
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		snprintf(p, sizeof(p), "%s/%.12s", dir, e->d_name);
-		found = stat(p, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev;
+		if (stat(p, &st) != 0 || !S_ISCHR(st.st_mode))
+			continue;
+		if (st.st_rdev == rdev)
+			slave = true;
+		else if (idx >= 0 && st.st_rdev == makedev(PTMX_MAJOR, PTMX_MINOR))
+			master = master_of(pid, e->d_name, idx);
 	}
 	closedir(d);
-	return found;
+	return slave && !master;
 }
 
 static int by_descriptor(dev_t rdev, struct gw_holder *out, int n, int max)
@@ -84,7 +130,7 @@ static int by_descriptor(dev_t rdev, struct gw_holder *out, int n, int max)
 	while (n < max && (e = readdir(d)) != NULL) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == self || !holds((pid_t)pid, rdev))
+		if (*end || pid <= 0 || pid == self || holds((pid_t)pid, rdev) != 1)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].pid = (pid_t)pid;
@@ -132,7 +178,7 @@ static pid_t lock_pid(const char *path)
 	return v > 0 && v <= INT_MAX ? (pid_t)v : 0;
 }
 
-static int by_lock(const char *devpath, struct gw_holder *out, int n, int max)
+static int by_lock(const char *devpath, dev_t rdev, struct gw_holder *out, int n, int max)
 {
 	static const char *const dirs[] = { "/run/lock", "/var/lock" };
 	char name[64];
@@ -142,7 +188,9 @@ static int by_lock(const char *devpath, struct gw_holder *out, int n, int max)
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
 		pid_t pid = lock_pid(path);
-		if (pid <= 0 || pid == getpid() || seen(out, n, pid) || (kill(pid, 0) < 0 && errno == ESRCH))
+		/* by_descriptor() saw every holder whose descriptors it can read */
+		if (pid <= 0 || pid == getpid() || seen(out, n, pid) || (kill(pid, 0) < 0 && errno == ESRCH) ||
+		    holds(pid, rdev) != -1)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].pid = pid;
@@ -167,8 +215,8 @@ int gw_holders_find(const char *path, struct gw_holder *out, int max)
 	int n = by_descriptor(st.st_rdev, out, 0, max);
 	if (!realpath(path, real))
 		snprintf(real, sizeof(real), "%s", path);
-	n = by_lock(real, out, n, max);
+	n = by_lock(real, st.st_rdev, out, n, max);
 	if (strcmp(real, path) != 0)
-		n = by_lock(path, out, n, max);
+		n = by_lock(path, st.st_rdev, out, n, max);
 	return n;
 }

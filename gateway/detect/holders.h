@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/holders.h - who holds a serial port: the processes with the
- * device open (their /proc/PID/fd entries) and the live owner of its UUCP
- * lock file (/run/lock/LCK..ttyUSB0, /var/lock/LCK..ttyUSB0), as minicom,
- * ModemManager and lockdev leave it.  `bmsgw --detect` refuses a port
- * anybody holds, bmsgw's own daemon included, and names the holder.
+ * device open (their /proc/PID/fd entries; not the program on the far side
+ * of a pty, which holds its master) and the live owner of its UUCP lock
+ * file (/run/lock/LCK..ttyUSB0, /var/lock/LCK..ttyUSB0), as minicom,
+ * ModemManager and lockdev leave it, where its descriptors cannot be read
+ * (one that can and has no port open is a reused pid).  `bmsgw --detect`
+ * refuses a port anybody holds, bmsgw's own daemon included, and names the
+ * holder.
  *
  * Reading /proc and two lock files is all it does: local files, no wait.
  * A process of another user whose descriptors this one may not read is

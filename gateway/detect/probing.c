@@ -29,9 +29,14 @@ static const char *where(const struct det *d, char *buf, size_t cap)
 	return gw_det_where(d, t->drv, t->baud, t->address, t->drv->max_address != 0, buf, cap);
 }
 
-/* The gap before the current try (or the end of the plan). */
+/* The gap before the current try (or the end of the plan); a try of a
+ * pack found already (--all: asked for all at ADR 0, it answered from 1,
+ * and the try at 1 is next) is passed over. */
 static void next(struct det *d)
 {
+	while (d->pi < d->nplan && d->attempt == 0 && !d->confirming &&
+	       gw_det_found_at(d, cur(d)->drv, cur(d)->baud, cur(d)->address))
+		d->pi++;
 	if (d->pi >= d->nplan) {
 		gw_det_finish(d, 1);
 		return;
@@ -160,7 +165,14 @@ static void verdict(struct det *d, const struct bms_probe_result *r)
 	}
 	if (r->verdict == BMS_PROBE_MATCH) {
 		gw_det_say(d, "  %s: %s (confirmed)", where(d, w, sizeof(w)), r->what);
-		gw_det_add_found(d, t->drv, t->baud, t->address, r->what);
+		struct gw_found *f = gw_det_add_found(d, t->drv, t->baud, t->address, r->what);
+		if (f && r->has_from && r->from != t->address && t->drv->any_address) {
+			f->any = true;
+			f->from = r->from;
+			gw_det_say(d, "  %s: the answer came from address %u, not the address asked: address_any "
+				      "= true takes it (or address = %u)",
+				   where(d, w, sizeof(w)), r->from, r->from);
+		}
 		if (!d->o->all) {
 			gw_det_finish(d, 0);
 			return;

@@ -4,7 +4,9 @@
  * attaches to a support request), and on stdout one [pack.NAME] section
  * per BMS found, ready to paste into bmsgw.ini: protocol and port always,
  * baud only when it is not the protocol's default, address only when it is
- * not the protocol's default address.
+ * not the protocol's default address, and address_any when the pack
+ * answered a request for all from another address (a PACE pack at ADR 1
+ * asked at ADR 0: the request that was answered is the one configured).
  */
 #include <stdarg.h>
 #include <string.h>
@@ -46,16 +48,30 @@ const char *gw_det_where(const struct det *d, const struct bms_driver *drv, int 
 	return buf;
 }
 
-void gw_det_add_found(struct det *d, const struct bms_driver *drv, int baud, uint8_t address, const char *what)
+struct gw_found *gw_det_add_found(struct det *d, const struct bms_driver *drv, int baud, uint8_t address,
+				  const char *what)
 {
 	if (d->nfound >= GW_FOUND_MAX)
-		return;
+		return NULL;
 	struct gw_found *f = &d->found[d->nfound++];
 	f->drv = drv;
 	f->baud = baud;
 	f->address = address;
+	f->any = false;
+	f->from = address;
 	snprintf(f->what, sizeof(f->what), "%s", what);
 	f->at = gw_det_now(d);
+	return f;
+}
+
+bool gw_det_found_at(const struct det *d, const struct bms_driver *drv, int baud, uint8_t address)
+{
+	for (int i = 0; i < d->nfound; i++) {
+		const struct gw_found *f = &d->found[i];
+		if (f->drv == drv && f->baud == baud && (f->address == address || (f->any && f->from == address)))
+			return true;
+	}
+	return false;
 }
 
 /* The address a section names: the protocol's default is left out. */
@@ -97,6 +113,10 @@ static void section(struct det *d, int i)
 		fprintf(d->out, "baud = %d\n", f->baud);
 	if (needs_address(f))
 		fprintf(d->out, "address = %u\n", f->address);
+	if (f->any)
+		fprintf(d->out, "; it answered a request to address %u from address %u:\n"
+				"; address_any takes that answer (or set address = %u instead)\naddress_any = true\n",
+			f->address, f->from, f->from);
 }
 
 void gw_det_sections(struct det *d)

@@ -21,9 +21,14 @@ the real binary against the real simulator on ptys:
   is reported and the probing goes on;
 - a TCP serial server (bmsgw-sim --tcp): one listen, every probe once;
 - a port held by another process (this test's own descriptor; a running
-  bmsgw daemon; a UUCP lock file) is refused with the holder named, and
-  nothing is written to it; the daemon's port is exclusive (TIOCEXCL,
-  flock);
+  bmsgw daemon; the owner of a UUCP lock file with the port open) is
+  refused with the holder named, and nothing is written to it; the
+  daemon's port is exclusive (TIOCEXCL, flock); a lock file naming a live
+  process without the port (a reused pid) and a `socat pty,link=...
+  tcp:...` port (socat holds both sides of the pty) are no holders (issue
+  36);
+- a PACE and a Seplos V3 pack at address 1 are found without --address,
+  and one answering the request at 0 from 1 gets `address_any = true`;
 - exit codes 0 / 1 / 2, a silent port within the 15 s budget, -v.
 
 A failed check prints the stderr of every detector run of its case.
@@ -251,7 +256,7 @@ def reads_only(b):
 
 # ---- the cases: each returns [(ok, text)] ----
 
-def bms_case(proto, baud=None, packs=(), args=(), want_baud=None, want_addr=None, label="usual"):
+def bms_case(proto, baud=None, packs=(), args=(), want_baud=None, want_addr=None, label="usual", want_any=False):
     res = []
     sim = Sim(proto, "%s-%s" % (proto, label), baud=baud, packs=packs)
     try:
@@ -275,6 +280,8 @@ def bms_case(proto, baud=None, packs=(), args=(), want_baud=None, want_addr=None
                     "%s: baud %s (%r)" % (what, want_baud or "not given (the default)", s.get("baud"))))
         res.append((s.get("address") == (str(want_addr) if want_addr is not None else None),
                     "%s: address %s (%r)" % (what, want_addr if want_addr is not None else "not given", s.get("address"))))
+        res.append((s.get("address_any") == ("true" if want_any else None),
+                    "%s: address_any %s (%r)" % (what, "true" if want_any else "not given", s.get("address_any"))))
         ok, why = check_accepts(out)
         res.append((ok, "%s: bmsgw --check accepts the section %s" % (what, why)))
         data, lost = sim.received()
@@ -322,6 +329,33 @@ def unusual_case(proto):
     baud, packs, args, want_baud, want_addr = unusual(proto)
     return bms_case(proto, baud=baud, packs=packs, args=args, want_baud=want_baud, want_addr=want_addr,
                     label="unusual")
+
+
+def other_address_case(proto, packs, want_addr, want_any, label):
+    """Issue 36: a pack at address 1 found without --address: PACE and
+    Seplos V3 are probed at 0 and at 1; a pack that answers the request at
+    0 from address 1 (the simulator's reply_adr) is taken, its section
+    saying address_any."""
+    return bms_case(proto, packs=packs, want_addr=want_addr, want_any=want_any, label=label)
+
+
+def all_from_case():
+    """--all on a bus where the PACE pack asked at ADR 0 answers from ADR 1
+    and a pack at 1 answers for itself: the pack answering from 1 is found
+    once, the try at ADR 1 passed over (one section, which --check takes)."""
+    res = []
+    sim = Sim("pace", "pace-all-from1", packs=["address=0,reply_adr=1", "address=1"])
+    try:
+        rc, out, err, secs = detect(sim.path, "--all", "--baud", "9600")
+        sec = sections(out)
+        res.append((rc == 0 and list(sec) == ["pace"] and sec["pace"].get("address_any") == "true",
+                    "--all, a pace pack answering from ADR 1: one section, address_any (%s; %.1f s)" %
+                    (sorted(sec), secs)))
+        ok, why = check_accepts(out)
+        res.append((ok, "--all, a pace pack answering from ADR 1: --check accepts it %s" % why))
+    finally:
+        sim.stop()
+    return res
 
 
 def sweep_case():
@@ -712,13 +746,25 @@ def lock_file_case():
     sim = Sim("daly", "daly-lock")
     dev = os.path.realpath(sim.path)
     lock = os.path.join(lockdir, "LCK.." + dev[len("/dev/"):].replace("/", "_"))
-    owner = spawn(["sleep", "60"])
+    # the lock's owner has the port open: refused, the owner named
+    fd = os.open(sim.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    owner = spawn(["sleep", "60"], stdin=fd)
+    os.close(fd)
+    # issue 36: a live process without the port (the lock's pid reused)
+    reused = spawn(["sleep", "60"])
     try:
         with open(lock, "w") as f:
             f.write("%10d\n" % owner.pid)
         rc, out, err, secs = detect(sim.path)
-        res.append((rc == 2 and "lock file %s" % lock in err and "pid %d" % owner.pid in err,
-                    "a live UUCP lock file: refused, its owner named (exit %d)" % rc))
+        res.append((rc == 2 and "pid %d" % owner.pid in err and "held by" in err,
+                    "a live UUCP lock file whose owner has the port open: refused, its owner named (exit %d)" % rc))
+        owner.kill()
+        owner.wait()
+        with open(lock, "w") as f:
+            f.write("%10d\n" % reused.pid)
+        rc, out, err, secs = detect(sim.path, "--baud", "9600")
+        res.append((rc == 0 and "held by" not in err,
+                    "a lock file naming a live process without the port (a reused pid) is no holder (exit %d)" % rc))
         os.unlink(lock)
         with open(lock, "w") as f:
             f.write("%10d\n" % 999999999)
@@ -727,8 +773,40 @@ def lock_file_case():
     finally:
         if os.path.exists(lock):
             os.unlink(lock)
-        owner.kill()
-        owner.wait()
+        for p in (owner, reused):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        sim.stop()
+    return res
+
+
+def socat_pty_case():
+    """Issue 36: a port made by `socat pty,link=... tcp:...` (a TCP serial
+    server reached as a device): socat holds the pty's master and its
+    slave, it is the port's own far end, no competitor; the pack behind it
+    is found."""
+    res = []
+    sim = Sim("daly", "daly-socat", tcp=True)
+    link = os.path.join(TMP, "ttyBMS-socat")
+    port = sim.path[len("tcp://"):]
+    sc = spawn(["socat", "pty,link=%s,raw,echo=0" % link, "tcp:%s" % port],
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_file(link):
+            return [(False, "socat did not make " + link)]
+        rc, out, err, secs = detect(link, "--baud", "9600")
+        sec = sections(out)
+        res.append((rc == 0 and "held by" not in err and [v.get("protocol") for v in sec.values()] == ["daly"],
+                    "a socat pty to a TCP serial server: not refused, the pack found (exit %d, %s, %.1f s)" %
+                    (rc, sorted(sec), secs)))
+        data, _ = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok, "a socat pty: only reads sent: %s" % summary))
+    finally:
+        if sc.poll() is None:
+            sc.terminate()
+            sc.wait(5)
         sim.stop()
     return res
 
@@ -781,7 +859,11 @@ def main():
              lambda: echo_bms_case("eg4-ll"), lambda: echo_bms_case("lifepower"), capture_case,
              lambda: master_case("modbus"),
              lambda: master_case("paceic"), noise_case, silent_case, verbose_case, tcp_case, held_by_test_case,
-             held_by_daemon_case, lock_file_case, exit_code_cases]
+             held_by_daemon_case, lock_file_case, socat_pty_case, exit_code_cases,
+             all_from_case, lambda: other_address_case("pace", ["address=1"], 1, False, "adr1"),
+             lambda: other_address_case("pace", ["address=0,reply_adr=1"], None, True, "from1"),
+             lambda: other_address_case("seplos3", ["address=1"], 1, False, "adr1"),
+             lambda: other_address_case("seplos3", ["address=0,reply_adr=1"], None, True, "from1")]
     # the slow ones first, so that the pool ends together
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:

@@ -358,6 +358,17 @@ static void test_refusals(void)
 	/* an answer of another address is not this probe's */
 	n = frame(EG4LL_01, f);
 	CHECK_EQ_INT(judge("eg4-ll", 1, f, n, &r), BMS_PROBE_NONE);
+	/* issue 36: but PACE's request for all at ADR 0 answered from ADR 1
+	 * (PACE25-01), and Seplos V3's at 0 from 1 (SEPLOS3-02), are taken,
+	 * the judge saying where they came from */
+	n = frame(PACE25_01, f);
+	CHECK_EQ_INT(judge("pace", 0, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(r.has_from && r.from == 1);
+	CHECK_EQ_INT(judge("pace", 1, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(r.has_from && r.from == 1);
+	n = frame(SEPLOS3_02, f);
+	CHECK_EQ_INT(judge("seplos3", 0, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(r.has_from && r.from == 1);
 	n = frame(DALY_01, f);
 	CHECK_EQ_INT(judge("daly", 2, f, n, &r), BMS_PROBE_NONE);
 	/* paceic: SEP-01's INFO with VER 0x25 (Pace's) is another dialect's */
@@ -740,15 +751,20 @@ static void test_plan(void)
 	/* at most 15 s a port with the listening */
 	CHECK(cost + 3 * 1.2 <= 15.0);
 	fprintf(stderr, "the default plan: %zu probes, %.2f s when nothing answers\n", n, cost);
-	int renogy = 0, ll = 0;
+	int renogy = 0, ll = 0, pace = 0, sv3 = 0;
 	for (size_t i = 0; i < n; i++) {
 		renogy += strcmp(p[i].drv->name, "renogy") == 0 && (p[i].address == 0x30 || p[i].address == 0xF7);
 		ll += strcmp(p[i].drv->name, "eg4-ll") == 0 && (p[i].address == 1 || p[i].address == 0x40);
+		/* issue 36: PACE and Seplos V3 at 0 and at 1, 0 first */
+		pace += strcmp(p[i].drv->name, "pace") == 0 && p[i].address == pace;
+		sv3 += strcmp(p[i].drv->name, "seplos3") == 0 && p[i].address == sv3;
 		if (strcmp(p[i].drv->name, "daly") == 0)
 			CHECK_EQ_INT(p[i].tries, 2);
 	}
 	CHECK_EQ_INT(renogy, 2);
 	CHECK_EQ_INT(ll, 2);
+	CHECK_EQ_INT(pace, 2);
+	CHECK_EQ_INT(sv3, 2);
 	/* --address 1: not for Pylontech (2..), the unaddressed ones still */
 	n = plan(false, 0, 1, false, p);
 	bool pyl = false, jk = false;
@@ -804,6 +820,84 @@ static void test_plan(void)
 
 /* ---- who holds a port ---- */
 
+/* A child that keeps this process's descriptors (but `drop1`, `drop2`)
+ * until release(). */
+struct child {
+	pid_t pid;
+	int pipe;
+};
+
+static struct child hold(int drop1, int drop2)
+{
+	int pfd[2];
+	struct child c = { -1, -1 };
+	if (pipe(pfd) != 0)
+		return c;
+	c.pid = fork();
+	if (c.pid == 0) {
+		char b;
+		close(pfd[1]);
+		if (drop1 >= 0)
+			close(drop1);
+		if (drop2 >= 0)
+			close(drop2);
+		if (read(pfd[0], &b, 1) < 0) /* until the pipe closes */
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[0]);
+	c.pipe = pfd[1];
+	return c;
+}
+
+static void release(struct child c)
+{
+	if (c.pipe >= 0)
+		close(c.pipe);
+	if (c.pid > 0)
+		waitpid(c.pid, NULL, 0);
+}
+
+/* Issue 36: a UUCP lock file naming a live process that does not have the
+ * port open (its pid reused) is no holder; one that has it open is (by
+ * its descriptor). */
+static void lock_file_holders(const char *dev, int m, int s)
+{
+	char name[64], lock[128];
+	struct gw_holder h[GW_HOLDERS_MAX];
+	if (access("/run/lock", W_OK) != 0 || !gw_holders_lock_name(dev, name, sizeof(name))) {
+		fprintf(stderr, "/run/lock is not writable: the lock-file checks skipped\n");
+		return;
+	}
+	snprintf(lock, sizeof(lock), "/run/lock/%s", name);
+	struct child c = hold(m, s); /* lives, holds neither side */
+	FILE *f = fopen(lock, "w");
+	CHECK(f != NULL);
+	if (!f) {
+		release(c);
+		return;
+	}
+	fprintf(f, "%10ld\n", (long)c.pid);
+	fclose(f);
+	int n = gw_holders_find(dev, h, GW_HOLDERS_MAX);
+	CHECK_EQ_INT(n, 0);
+	if (n > 0)
+		fprintf(stderr, "FAIL the lock file's pid %ld, without the port, taken for a holder (%s)\n",
+			(long)h[0].pid, h[0].lock);
+	release(c);
+	c = hold(m, -1); /* the slave open: a holder, by its descriptor */
+	f = fopen(lock, "w");
+	if (f) {
+		fprintf(f, "%10ld\n", (long)c.pid);
+		fclose(f);
+	}
+	n = gw_holders_find(dev, h, GW_HOLDERS_MAX);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n == 1 && h[0].pid == c.pid);
+	release(c);
+	unlink(lock);
+}
+
 static void test_holders(void)
 {
 	char name[64];
@@ -825,25 +919,18 @@ static void test_holders(void)
 	}
 	/* this process holds it: itself it never counts */
 	CHECK_EQ_INT(gw_holders_find(dev, h, GW_HOLDERS_MAX), 0);
-	int pfd[2];
-	CHECK(pipe(pfd) == 0);
-	pid_t child = fork();
-	if (child == 0) {
-		char c;
-		close(pfd[1]);
-		if (read(pfd[0], &c, 1) < 0) /* holds the slave until the pipe closes */
-			_exit(1);
-		_exit(0);
-	}
-	close(pfd[0]);
+	/* a process with the slave open holds it */
+	struct child c = hold(m, -1);
 	int n = gw_holders_find(dev, h, GW_HOLDERS_MAX);
-	CHECK(n >= 1);
-	bool found = false;
-	for (int i = 0; i < n; i++)
-		found = found || (h[i].pid == child && !h[i].by_lock && h[i].name[0]);
-	CHECK(found);
-	close(pfd[1]);
-	waitpid(child, NULL, 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n >= 1 && h[0].pid == c.pid && !h[0].by_lock && h[0].name[0]);
+	release(c);
+	/* issue 36: one with the master too is the pty's far end (socat
+	 * pty,link=... keeps both open): no holder */
+	c = hold(-1, -1);
+	CHECK_EQ_INT(gw_holders_find(dev, h, GW_HOLDERS_MAX), 0);
+	release(c);
+	lock_file_holders(dev, m, s);
 	close(s);
 	close(m);
 }

@@ -2,13 +2,16 @@
 /* tests/unit/test_jk_pb.c - JK-PB RS485 driver (0x1620 trigger -> 0x55AA status
  * frame + FC16 ack): the jkpb rows of tests/fixtures/vectors.tsv through
  * scan() + handle() fed in odd chunks, both orders of payload and ack,
- * several packs on one bus, whole polls, field decoding and broken input.
+ * several packs on one bus, whole polls, field decoding and broken input;
+ * the probe of `bmsgw --detect` on device-info answers.
  * Protocol facts: bms/PROTOCOLS.md §6. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 static const struct bms_driver *const drv = &bms_jk_pb_driver;
 
@@ -950,6 +953,63 @@ static void test_settings_broken(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
+/* The probe's answer (bms/PROTOCOLS.md §6.2, §27): FC 0x03 of the
+ * device-info block, 16 registers = 32 bytes from 0x1400: device ID (16),
+ * hardware (8), software version (8), each text then padding; tail: the
+ * byte after the device ID's text. */
+static size_t mk_info(uint8_t *f, uint8_t a, const char *id, int tail, const char *hw, const char *sw)
+{
+	memset(f, 0, 37);
+	f[0] = a;
+	f[1] = 0x03;
+	f[2] = 32;
+	memcpy(f + 3, id, strlen(id));
+	if (tail >= 0)
+		f[3 + strlen(id)] = (uint8_t)tail;
+	memcpy(f + 3 + 16, hw, strlen(hw));
+	memcpy(f + 3 + 24, sw, strlen(sw));
+	uint16_t c = drive_crc16(f, 35);
+	f[35] = (uint8_t)c;
+	f[36] = (uint8_t)(c >> 8);
+	return 37;
+}
+
+static enum bms_probe_verdict probe_judge(uint8_t a, const uint8_t *f, size_t n, struct bms_probe_result *r)
+{
+	struct bms_poll poll;
+	bms_probe_begin(drv, &poll, a, 0);
+	bms_probe_judge(drv, &poll, f, n, r);
+	return r->verdict;
+}
+
+static void test_probe(void)
+{
+	uint8_t f[64], req[16];
+	struct bms_poll poll;
+	struct bms_probe_result r;
+	bms_probe_begin(drv, &poll, 1, 0);
+	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, sizeof(req)), 8);
+	CHECK_EQ_INT(req[1], 0x03); /* a read, never the trigger */
+	size_t n = mk_info(f, 1, "JK_PB2A16S20P", -1, "15A", "15.41");
+	CHECK_EQ_INT(probe_judge(1, f, n, &r), BMS_PROBE_MATCH);
+	/* issue 36: firmware 19.27 puts 0x10 after the device ID's text */
+	n = mk_info(f, 1, "JK_PB2A16S20P", 0x10, "19A", "19.27");
+	CHECK_EQ_INT(probe_judge(1, f, n, &r), BMS_PROBE_MATCH);
+	CHECK(strstr(r.what, "\"JK_PB2A16S20P\"") && strstr(r.what, "19.27"));
+	if (r.verdict != BMS_PROBE_MATCH)
+		fprintf(stderr, "FAIL the 19.27 device info: %s\n", r.what);
+	/* ... its checksum still counts, and so does the text */
+	f[10] ^= 0x01;
+	CHECK(probe_judge(1, f, n, &r) != BMS_PROBE_MATCH);
+	n = mk_info(f, 1, "JK", 0x10, "19A", "19.27");
+	CHECK_EQ_INT(probe_judge(1, f, n, &r), BMS_PROBE_IMPLAUSIBLE);
+	n = mk_info(f, 1, "", 0x10, "19A", "19.27");
+	CHECK_EQ_INT(probe_judge(1, f, n, &r), BMS_PROBE_IMPLAUSIBLE);
+	/* another address's answer is not this probe's */
+	n = mk_info(f, 2, "JK_PB2A16S20P", 0x10, "19A", "19.27");
+	CHECK_EQ_INT(probe_judge(1, f, n, &r), BMS_PROBE_NONE);
+}
+
 int main(void)
 {
 	test_request();
@@ -961,5 +1021,6 @@ int main(void)
 	test_bus();
 	test_settings();
 	test_settings_broken();
+	test_probe();
 	return check_report();
 }
