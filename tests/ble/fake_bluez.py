@@ -23,7 +23,8 @@ SPEC (JSON):
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
-                          "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" | [custom],
+                          "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
+                          "ecoworthy" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -118,6 +119,8 @@ LAYOUTS = {
     # Topband (KiloVault HLX+, Ective, Startcraft): FFE0 / FFE4 notify, FFE6 the name (read); nothing to
     # write to (aiobmsble topband_bms, syssi's topband_bms_v1_ble)
     "topband": [(0xFFE0, [(0xFFE4, ["read", "notify"]), (0xFFE6, ["read"])])],
+    # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
+    "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # newer Daly firmware: StartNotify on FFF1 is refused, FF00 / FF01 / FF02 work
     "daly-new": [(0xFFF0, [(0xFFF1, ["read", "notify", "!notify-refused"]),
                            (0xFFF2, ["read", "write", "write-without-response"])]),

@@ -81,9 +81,11 @@ ROWS = [
     ("ant", "ant", "ant", 20, "dialect=legacy"),    # a 2019 ANT board: DB DB ..., the 140-byte frame
     ("topband", "topband", "topband", 20),          # Topband / KiloVault / Ective: FFE4 pushes, nothing written
     ("topband", "topband", "topband", 0, "dialect=kv,junk=1"),  # KiloVault's 0xB0 frames with noise, whole
+    ("ecoworthy", "ecoworthy", "ecoworthy", 20),    # Eco-Worthy BW02 v1: FFF1 pushes A1 + A2, nothing written
+    ("ecoworthy", "ecoworthy", "ecoworthy", 0, "layout=v2"),  # v2 frames (MAC first), whole
 ]
 # Protocols that are only listened to over their GATT link: nothing is ever written.
-NO_WRITES = ("topband",)
+NO_WRITES = ("topband", "ecoworthy")
 
 MAC_A, MAC_B, MAC_C = "A4:C1:38:00:00:0A", "A4:C1:38:00:00:0B", "A4:C1:38:00:00:0C"
 
@@ -1069,6 +1071,65 @@ def test_topband():
         broker.cleanup()
 
 
+def test_ecoworthy():
+    """An Eco-Worthy BW02, protocol v2: advertisement (name ECO-WORTHY 02_...,
+    FFF0) -> --ble-scan names it ecoworthy -> connect -> FFF1 notifications
+    only (the init writes are not sent) -> Modbus, /api/state, MQTT; the
+    simulator's bad CRCs counted."""
+    print("== an Eco-Worthy BW02 (v2): scan, connect, listen, Modbus, /api/state, MQTT")
+    from mqtt_harness import Broker, Subscriber
+    broker = Broker()
+    sim = Sim(protocol="ecoworthy", packs=("address=1,cells=4,sensors=3,current=-6.3,layout=v2",))
+    fake = Fake([device(MAC_C, sim, layout="ecoworthy", chunk=20, name="ECO-WORTHY 02_B8EF",
+                        uuids=["0000fff0-0000-1000-8000-00805f9b34fb"], manufacturer={"49844": "e0fab8f0"})])
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("eco", MAC_C, "ecoworthy")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+        "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = ew\ntopic_prefix = ew\n" % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("ew/#",))
+    scan_names(MAC_C, "ECO-WORTHY 02_B8EF", "ecoworthy")
+    t0 = time.monotonic()
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "ecoworthy: online")
+        print("   figure: ecoworthy first reading %.2f s after start" % (time.monotonic() - t0))
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "ecoworthy: the map equals the simulator")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, "ecoworthy: the map reads"):
+            c.near(ha_float(regs[12:14]), p["current"], 1e-3, "ecoworthy: v2 current in 0.1 A (- = discharging)")
+            c.eq(regs[20:24], p["cells_mv"], "ecoworthy: 4 cells")
+            c.eq(regs[60], round(p["soc"] * 10), "ecoworthy: SOC")
+            c.eq(regs[61], round(p["soh"]), "ecoworthy: SOH")
+            c.eq(regs[62], round(p["capacity_ah"] * 10), "ecoworthy: design capacity as the full one")
+            c.eq(regs[66], 0x8000, "ecoworthy: MOS temperature absent")
+        pk = wait_until(lambda: api_pack(http, "eco"), 10) or {}
+        c.eq([round(t, 1) for t in (pk.get("temps_c") or [])], [float(t) for t in p["temps_c"]],
+             "ecoworthy /api/state: 3 temperatures")
+        c.eq((pk.get("charge_mos"), pk.get("cycles"), pk.get("alarms")), (None, None, []),
+             "ecoworthy /api/state: no MOSFETs, no cycles (not sent), no alarm")
+        m = sub.wait_for("ew/eco/state", lambda m: bool(m.payload), 20)
+        c.near((m.json() if m else {}).get("soc"), p["soc"], 0.51, "ecoworthy mqtt: SOC")
+        st = fake.dev(MAC_C)
+        c.eq((st["writes"], st["connects"]), (0, 1), "ecoworthy: nothing written (no init writes), one connection")
+        sim.ctl("fault 1 badsum 2")
+
+        def errors():
+            link = next((l for l in (api_state(http).get("links") or []) if l.get("packs") == ["eco"]), {})
+            return link.get("checksum_errors", 0)
+        c.ok(wait_until(lambda: errors() >= 1, 15), "ecoworthy: bad CRCs counted as checksum errors (%d)" % errors())
+        c.ok(wait_until(lambda: sim.state()["packs"][0]["fault"] == "none" and matches(port, 1, sim), 15),
+             "ecoworthy: good again after the fault")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        sim.stop()
+        broker.cleanup()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1077,7 +1138,8 @@ def main():
              ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan),
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
-             ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband)]
+             ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
+             ("ecoworthy", test_ecoworthy)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

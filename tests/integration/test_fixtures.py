@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Victron's key check byte and the set unused bits of the decrypted
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
   fixture cannot rot unnoticed;
@@ -37,7 +37,7 @@ CAN_FRAME = re.compile(r"^([0-7][0-9A-Fa-f]{2}|[01][0-9A-Fa-f]{7})#((?:[0-9A-Fa-
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 # the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
 FAMILIES += ("litime", "tianpwr", "ej")
-FAMILIES += ("topband",)
+FAMILIES += ("topband", "ecoworthy")
 # the LifePower binary RS485 family (its check below)
 FAMILIES += ("lifepower",)
 # ANT BMS, wired and over Bluetooth LE (ant_ok below)
@@ -228,9 +228,17 @@ def ant_ok(b):
     return len(b) == 6 and b[0] == b[1] and b[0] in (0x5A, 0xDB) and sum(b[2:5]) & 0xFF == b[5]
 
 
+def ecoworthy_ok(b):
+    """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes), closed by the
+    CRC-16/MODBUS of the bytes before, low byte first."""
+    return ({0xA1: 84, 0xA2: 102}.get(b[0]) == len(b) and
+            crc16_modbus(b[:-2]) == b[-2] | b[-1] << 8)
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
                "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
-               "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f))}
+               "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
+               "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f))}
 
 
 def rows(c):

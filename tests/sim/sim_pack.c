@@ -512,6 +512,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "kv") == 0 || strcmp(v, "ective") == 0;
 			if (ok)
 				p->dialect = v[0] == 'k' ? 'K' : 0;
+		} else if (strcmp(k, "layout") == 0 && strcmp(proto->name, "ecoworthy") == 0) {
+			ok = strcmp(v, "v1") == 0 || strcmp(v, "v2") == 0;
+			if (ok)
+				p->dialect = v[1] == '2' ? 2 : 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "lifepower") == 0) {
 			ok = strcmp(v, "7c") == 0 || strcmp(v, "7e") == 0;
 			if (ok)

@@ -11,7 +11,7 @@ assertions:
   while the BLE link flaps (a disconnect every 0.3 s) for SECONDS;
 - the first reading after start of a LiTime, a Tian Power and an E&J pack,
   each alone (its own Connect, services, StartNotify and first poll: one
-  request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame),
+  request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame, none for ecoworthy: the next A1 and A2),
   and of a NEEY balancer (device info, settings, cells) and a SOK (C0, C1,
   C2, C4), and of an ANT board (the 7E A1 status and the device
   information; a 2019 board: the 7E A1 try unanswered, then the legacy
@@ -104,7 +104,8 @@ def first_reading(only=None):
     for proto, layout, name, *opts in (("litime", "litime", "L-12100BNNA70-A09683"), ("tianpower", "tianpower", "TP_1"),
                                        ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "sok", None),
                                        ("topband", "topband", None), ("ant", "ant", "ANT-BLE16ZMUB"),
-                                       ("ant", "ant", "ANT-BLE16ZMUB", "dialect=legacy")):
+                                       ("ant", "ant", "ANT-BLE16ZMUB", "dialect=legacy"),
+                                       ("ecoworthy", "ecoworthy", None)):
         if only and proto not in only:
             continue
         sim = Sim(protocol=proto, packs=tuple("address=1," + o for o in opts) or ("address=1",))

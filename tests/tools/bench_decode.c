@@ -6,8 +6,8 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, chins; ant over either) as
- * their notifications' bytes: the framer sees the same stream. */
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, chins; ant over
+ * either) as their notifications' bytes: the framer sees the same stream. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -185,6 +185,13 @@ static const struct bench_case cases[] = {
 		"5e3834333530303030463843444646464632434639303230303937303136323030453130423030303030"
 		"303030354530443731304436353044354530443030303030303030303030303030303030303030303030"
 		"3030303030303030303030303030303030303030303030303030393446", false },
+	/* ECO-01, ECO-02: the pushed A1 and A2 v1 frames (186 bytes; listen-only, Bluetooth LE) */
+	{ "ecoworthy", &bms_ecoworthy_driver, 0, false,
+		"a1000000650000000000180103440018004800640531ff8e00002710000100010000000000000000000100020000ffff"
+		"000000000000000000000000000000000000000000000000000000000000000000002186"
+		"a20000006500000000001801035600040cfb0cfd0cfb0cfaffffffffffffffffffffffffffffffffffffffffffffffffffff"
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff000300cd00c000befc18fc18fc18fc18fc18fc18976a",
+		false },
 	/* EJ-01, EJ-02: RT and CAP, ASCII */
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"

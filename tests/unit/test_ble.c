@@ -214,6 +214,11 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("JK-B2A24S15P", ffe0, 0, NULL), "jk-ble");
 	CHECK_STR(guess("xiaoxiang BMS", NULL, 0, NULL), "jbd");
 	CHECK_STR(guess("SP05B2312190075", NULL, 0, NULL), "seplos3");
+	/* Eco-Worthy BW02: by its names (FFF0 is Daly's service too) */
+	CHECK_STR(guess("ECO-WORTHY 02_B8EF", "0000fff0-0000-1000-8000-00805f9b34fb", 49844, NULL), "ecoworthy");
+	CHECK_STR(guess("ECO-WORTHY 0B_5AD4", NULL, 57570, NULL), "ecoworthy");
+	CHECK_STR(guess("DCHOUSE 01_1A2B", NULL, 0, NULL), "ecoworthy");
+	CHECK_STR(guess("ECOE934", NULL, 0x0515, NULL), "-"); /* HumsiENK's Eco-Worthy: not this protocol */
 	/* Topband (KiloVault, Ective, Startcraft): FFE0 with company 0xFFFF or
 	 * 0x0000 (aiobmsble's matcher); the company alone, or FFE0 alone, is not */
 	CHECK_STR(guess("NWJ20221223", ffe0, 0xFFFF, NULL), "topband");
