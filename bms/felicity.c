@@ -41,7 +41,7 @@
 #define FE_NULL INT64_MIN /* a null element of an array */
 #define FE_MAX_MV 200000  /* 200 V */
 #define FE_MAX_DA 20000   /* 2000 A in 0.1 A */
-#define FE_MAX_MAH 100000000 /* 100000 Ah */
+#define FE_MAX_MAH 10000000 /* 10000 Ah */
 #define FE_MAX_TEMPS 16   /* elements of BtemList read (the first 8 sensors served) */
 #define FE_NO_CELL 65535
 #define FE_NO_TEMP 32767

@@ -317,7 +317,7 @@ static void test_values(void)
 	CHECK_EQ_INT(rt_with("[[3296,3296", "[[-3296,3296", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("\"Bfault\":0", "\"Bfault\":65536", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("\"Bwarn\":0", "\"Bwarn\":-1", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("1000,300000]],\"BatcelList", "1000,100000001]],\"BatcelList", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("1000,300000]],\"BatcelList", "1000,10000001]],\"BatcelList", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("\"BatcelList\"", "\"BatcelLost\"", &p), BMS_E_SHORT);
 	CHECK_EQ_INT(rt_with("\"BatsocList\"", "\"BatsocLost\"", &p), BMS_E_SHORT);
 	CHECK_EQ_INT(rt_with("\"BatcelList\":[[", "\"BatcelList\":[3,[", &p), BMS_E_RANGE);
