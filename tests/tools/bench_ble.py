@@ -11,7 +11,8 @@ assertions:
   while the BLE link flaps (a disconnect every 0.3 s) for SECONDS;
 - the first reading after start of a LiTime, a Tian Power and an E&J pack,
   each alone (its own Connect, services, StartNotify and first poll: one
-  request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame),
+  request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame,
+  the JSON answer and the identity for felicity),
   and of a NEEY balancer (device info, settings, cells) and a SOK (C0, C1,
   C2, C4), in 20-byte notifications.
 
@@ -100,10 +101,12 @@ def first_reading():
     pack alone (its own Connect, services, StartNotify and first poll)."""
     for proto, layout, name in (("litime", "litime", "L-12100BNNA70-A09683"), ("tianpower", "tianpower", "TP_1"),
                                 ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "sok", None),
-                                ("topband", "topband", None)):
+                                ("topband", "topband", None), ("felicity", "felicity", "F100011002424470238")):
         sim = Sim(protocol=proto)
         kw = {"name": name} if name else {}
-        fake = T.Fake([T.device(T.MAC_A, sim, layout=layout, chunk=20, **kw)])
+        if proto == "felicity":
+            kw.update(mtu=38)  # its module notifies 35-byte pieces
+        fake = T.Fake([T.device(T.MAC_A, sim, layout=layout, chunk=35 if proto == "felicity" else 20, **kw)])
         port = free_port()
         t0 = time.monotonic()
         gw = Gateway(T.gw_conf(port, [T.ble_pack("a", T.MAC_A, proto)], extra="log_level = warn\n"), port)
