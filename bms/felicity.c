@@ -196,7 +196,7 @@ static size_t fe_value(const uint8_t *p, size_t len, size_t i)
 static int fe_key_of(const uint8_t *k, size_t n)
 {
 	for (int i = 0; i < FE_NKEYS; i++)
-		if (strlen(fe_names[i]) == n && memcmp(fe_names[i], k, n) == 0)
+		if (fe_names[i][0] == k[0] && strlen(fe_names[i]) == n && memcmp(fe_names[i], k, n) == 0)
 			return i;
 	return -1;
 }
@@ -495,6 +495,10 @@ static enum bms_scan fe_extent(const uint8_t *buf, size_t len, size_t *n)
 	bool str = false, esc = false;
 	struct fe_doc d;
 
+	/* while an answer arrives (a scan after every notification): no
+	 * brace after the first yet, nothing to decide */
+	if (len < FE_MAX_LEN && !memchr(buf + 1, '}', len - 1) && !memchr(buf + 1, '{', len - 1))
+		return BMS_SCAN_NEED;
 	for (size_t i = 1; i < len; i++) {
 		uint8_t c = buf[i];
 		if (i >= FE_MAX_LEN) {
