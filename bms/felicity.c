@@ -23,7 +23,8 @@
  *	Bfault, Bwarn  raw_alarms[0], [1]: any bit raises OTHER (their bits'
  *	meanings are not published)
  * Not transmitted: cycles, SOH, MOSFET states, balancing.  Not served:
- * LVolCur (limits as §36.3 says), BMaxMin, Bstate, Estate, Templist.
+ * LVolCur (limits by the look of it, read by no source: §36.2), BMaxMin,
+ * Bstate, Estate, Templist.
  */
 #include "bms.h"
 
