@@ -46,6 +46,7 @@
 	X(abc)         /* 26 */ \
 	X(topband)     /* 27 */ \
 	X(ecoworthy)   /* 28 */ \
+	X(felicity)    /* 29 */ \
 	X(chins)       /* 30 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;

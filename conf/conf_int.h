@@ -37,7 +37,7 @@
 
 #define CONF_BASE_MAX (65535 - REG_MAP_SIZE + 1) /* the register map must fit */
 #define CONF_LINE_BUF 1024              /* longest physical line we read */
-#define CONF_EXP_MAX 256                /* one "expected ..." text or list */
+#define CONF_EXP_MAX 512                /* one "expected ..." text or list (31 protocol names) */
 #define CONF_WHY_MAX 1024               /* one problem text (a whole message: CONF_ERR_MAX, conf.h) */
 
 enum conf_type {

@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | [custom],
+                          "ecoworthy" | "felicity" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -121,6 +121,11 @@ LAYOUTS = {
     "topband": [(0xFFE0, [(0xFFE4, ["read", "notify"]), (0xFFE6, ["read"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
+    # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;
+    # the write flags are not published: both)
+    "felicity": [("6e6f736a-4643-4d44-8fa9-0fafd005e455",
+                  [("49535258-184d-4bd9-bc61-20c647249616", ["write", "write-without-response"]),
+                   ("49535458-8341-43f4-a9d4-ec0e34729bb3", ["notify"])])],
     # newer Daly firmware: StartNotify on FFF1 is refused, FF00 / FF01 / FF02 work
     "daly-new": [(0xFFF0, [(0xFFF1, ["read", "notify", "!notify-refused"]),
                            (0xFFF2, ["read", "write", "write-without-response"])]),

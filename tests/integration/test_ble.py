@@ -83,6 +83,8 @@ ROWS = [
     ("topband", "topband", "topband", 0, "dialect=kv,junk=1"),  # KiloVault's 0xB0 frames with noise, whole
     ("ecoworthy", "ecoworthy", "ecoworthy", 20),    # Eco-Worthy BW02 v1: FFF1 pushes A1 + A2, nothing written
     ("ecoworthy", "ecoworthy", "ecoworthy", 0, "layout=v2"),  # v2 frames (MAC first), whole
+    ("felicity", "felicity", "felicity", 35),       # Felicity Solar: JSON answers in 35-byte notifications
+    ("felicity", "felicity", "felicity", 0, "junk=1"),  # a stale "get Date" answer and noise before each, whole
 ]
 # Protocols that are only listened to over their GATT link: nothing is ever written.
 NO_WRITES = ("topband", "ecoworthy")
@@ -1130,6 +1132,70 @@ def test_ecoworthy():
         broker.cleanup()
 
 
+def test_felicity():
+    """A Felicity Solar battery: advertisement (name F10... and digits) ->
+    --ble-scan names it felicity -> connect -> the read requests written,
+    the JSON answers in 35-byte notifications -> Modbus, /api/state (its
+    identity), MQTT; nothing but the documented read requests reaches the
+    BMS; the simulator's broken JSON counted as checksum errors."""
+    print("== a Felicity Solar battery: scan, connect, JSON answers, Modbus, /api/state, MQTT")
+    from mqtt_harness import Broker, Subscriber
+    broker = Broker()
+    sim = Sim(protocol="felicity", packs=("address=1,cells=16,current=-12.5,sensors=3,junk=1",))
+    name = "F100011002424470238"
+    fake = Fake([device(MAC_C, sim, layout="felicity", chunk=35, name=name, mtu=38,
+                        uuids=["6e6f736a-4643-4d44-8fa9-0fafd005e455"])])
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("fel", MAC_C, "felicity")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+        "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = fe\ntopic_prefix = fe\n" % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("fe/#",))
+    scan_names(MAC_C, name, "felicity")
+    t0 = time.monotonic()
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "felicity: online")
+        print("   figure: felicity first reading %.2f s after start" % (time.monotonic() - t0))
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "felicity: the map equals the simulator")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, "felicity: the map reads"):
+            c.near(ha_float(regs[12:14]), p["current"], 1e-3, "felicity: current (- = discharging)")
+            c.eq(regs[20:36], p["cells_mv"], "felicity: 16 cells")
+            c.eq(regs[60], round(p["soc"] * 10), "felicity: SOC")
+            c.eq((regs[61], regs[66]), (0, 0x8000), "felicity: SOH and MOS temperature absent")
+        pk = wait_until(lambda: api_pack(http, "fel"), 10) or {}
+        c.eq([round(t, 1) for t in (pk.get("temps_c") or [])], [float(t) for t in p["temps_c"][:3]],
+             "felicity /api/state: the three sensors (0.1 degC)")
+        c.eq((pk.get("charge_mos"), pk.get("soh"), pk.get("cycles"), pk.get("alarms")), (None, None, None, []),
+             "felicity /api/state: no MOSFETs, SOH, cycles (not sent), no alarm")
+        bms = pk.get("bms") or {}
+        c.eq((bms.get("serial"), bms.get("firmware")), ("100011002424470238", "519 (module 2.06)"),
+             "felicity /api/state: the identity of the first poll (%s)" % bms)
+        m = sub.wait_for("fe/fel/state", lambda m: bool(m.payload), 20)
+        c.near((m.json() if m else {}).get("remaining_ah"), p["remaining_ah"], 0.006, "felicity mqtt: remaining Ah")
+        st, ss = fake.dev(MAC_C), json.loads(sim.ctl("stats"))
+        c.ok(st["writes"] >= 2 and st["connects"] == 1, "felicity: requests written, one connection (%s)" % st)
+        c.ok(ss.get("requests", 0) >= 2 and ss.get("bad_requests", 1) == 0,
+             "felicity: every write a documented read request (%s)" % ss)
+        sim.ctl("fault 1 badsum 2")
+
+        def errors():
+            link = next((l for l in (api_state(http).get("links") or []) if l.get("packs") == ["fel"]), {})
+            return link.get("checksum_errors", 0)
+        c.ok(wait_until(lambda: errors() >= 1, 15), "felicity: broken JSON counted as checksum errors (%d)" % errors())
+        c.ok(wait_until(lambda: sim.state()["packs"][0]["fault"] == "none" and matches(port, 1, sim), 15),
+             "felicity: good again after the fault")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        sim.stop()
+        broker.cleanup()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1139,7 +1205,7 @@ def main():
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
-             ("ecoworthy", test_ecoworthy)]
+             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

@@ -8,7 +8,8 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, Victron's key check byte and the set unused bits of the decrypted
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
   fixture cannot rot unnoticed;
@@ -22,6 +23,7 @@ Independent of the C code under test: no build needed.  Prints "ok" /
 "FAIL" lines and ends with "N passed, N failed".
 """
 import glob
+import json
 import os
 import re
 import sys
@@ -38,6 +40,8 @@ HEX = re.compile(r"^[0-9a-fA-F]+$")
 # the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
 FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband", "ecoworthy")
+# Felicity Solar over Bluetooth LE: ASCII requests, JSON answers (their check below)
+FAMILIES += ("felicity",)
 # the LifePower binary RS485 family (its check below)
 FAMILIES += ("lifepower",)
 # ANT BMS, wired and over Bluetooth LE (ant_ok below)
@@ -235,10 +239,28 @@ def ecoworthy_ok(b):
             crc16_modbus(b[:-2]) == b[-2] | b[-1] << 8)
 
 
+FELICITY_REQUESTS = ("wifilocalMonitor:get dev real infor", "wifilocalMonitor:get dev basice infor",
+                     "wifilocalMonitor:get Date")
+
+
+def felicity_ok(s):
+    """A read request of the module, or one JSON object of printable ASCII,
+    from '{' to '}', with "CommVer": 1 (there is no checksum)."""
+    if s in FELICITY_REQUESTS:
+        return True
+    if not (s.startswith("{") and s.endswith("}")) or not all(0x20 <= ord(ch) < 0x7F for ch in s):
+        return False
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and obj.get("CommVer") == 1
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
                "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
-               "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f))}
+               "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)), "felicity": felicity_ok}
 
 
 def rows(c):
@@ -264,6 +286,9 @@ def wanted(family, frame):
         return [frame.lower()] if frame.startswith("~") else None
     if family == "ej":
         return [frame.lower()] if frame.startswith(":") else None
+    if family == "felicity":
+        # ASCII; in a C literal every '"' is written \\"
+        return [re.sub(r"\s+", "", frame).replace('"', '\\"').lower()] if frame.isascii() else None
     if family == "can":
         # the frames as the test spells them: "ID#DATA ID#DATA ..."
         return [re.sub(r"\s+", "", frame).lower()] if all(CAN_FRAME.match(f) for f in frame.split()) else None

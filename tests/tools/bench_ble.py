@@ -11,7 +11,8 @@ assertions:
   while the BLE link flaps (a disconnect every 0.3 s) for SECONDS;
 - the first reading after start of a LiTime, a Tian Power and an E&J pack,
   each alone (its own Connect, services, StartNotify and first poll: one
-  request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame, none for ecoworthy: the next A1 and A2),
+  request for litime, six and the identity for tianpower, two for chins, none for topband: it listens for the next pushed frame, none for ecoworthy: the next A1 and A2,
+  the JSON answer and the identity for felicity),
   and of a NEEY balancer (device info, settings, cells) and a SOK (C0, C1,
   C2, C4), and of an ANT board (the 7E A1 status and the device
   information; a 2019 board: the 7E A1 try unanswered, then the legacy
@@ -105,12 +106,15 @@ def first_reading(only=None):
                                        ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "sok", None),
                                        ("topband", "topband", None), ("ant", "ant", "ANT-BLE16ZMUB"),
                                        ("ant", "ant", "ANT-BLE16ZMUB", "dialect=legacy"),
-                                       ("ecoworthy", "ecoworthy", None)):
+                                       ("ecoworthy", "ecoworthy", None),
+                                       ("felicity", "felicity", None)):
         if only and proto not in only:
             continue
         sim = Sim(protocol=proto, packs=tuple("address=1," + o for o in opts) or ("address=1",))
         kw = {"name": name} if name else {}
-        fake = T.Fake([T.device(T.MAC_A, sim, layout=layout, chunk=20, **kw)])
+        if proto == "felicity":
+            kw.update(mtu=38)  # its module notifies 35-byte pieces
+        fake = T.Fake([T.device(T.MAC_A, sim, layout=layout, chunk=35 if proto == "felicity" else 20, **kw)])
         port = free_port()
         t0 = time.monotonic()
         gw = Gateway(T.gw_conf(port, [T.ble_pack("a", T.MAC_A, proto)], extra="log_level = warn\n"), port)

@@ -6,8 +6,9 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, chins; ant over
- * either) as their notifications' bytes: the framer sees the same stream. */
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins;
+ * ant over either) as their notifications' bytes: the framer sees the same
+ * stream. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,6 +193,19 @@ static const struct bench_case cases[] = {
 		"a20000006500000000001801035600040cfb0cfd0cfb0cfaffffffffffffffffffffffffffffffffffffffffffffffffffff"
 		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff000300cd00c000befc18fc18fc18fc18fc18fc18976a",
 		false },
+	/* FELICITY-01: the real-time JSON answer (802 bytes; the identity is not
+	 * asked after the first poll of a connection) */
+	{ "felicity", &bms_felicity_driver, 0, true,
+		"{\"CommVer\":1,\"wifiSN\":\"F100011002424470238\",\"modID\":1,\"date\":\"20210101010501\",\"DevSN\":\"100011002424470238\","
+		"\"Type\":112,\"SubType\":7300,\"Estate\":960,\"Bfault\":0,\"Bwarn\":0,\"Bstate\":960,\"BBfault\":0,"
+		"\"BBwarn\":0,\"BTemp\":[[130,130],[256,256]],\"Batt\":[[52800],[-1],[null]],\"Batsoc\":[[3300,"
+		"1000,300000]],\"Templist\":[[130,130],[0,0],[65535,65535],[65535,65535]],\"BattList\":[[52750,"
+		"65535],[-1,-1]],\"BatsocList\":[[3300,1000,300000]],\"BatcelList\":[[3296,3296,3297,3297,"
+		"3297,3297,3297,3297,3297,3297,3296,3297,3297,3297,3297,3297],[65535,65535,65535,65535,"
+		"65535,65535,65535,65535,65535,65535,65535,65535,65535,65535,65535,65535]],\"EMSpara\":[[1,"
+		"2]],\"BMaxMin\":[[3297,3296],[2,0]],\"LVolCur\":[[576,480],[1500,1500]],\"BMSpara\":[[1,"
+		"2]],\"BLVolCu\":[[576,480],[1500,1500]],\"BtemList\":[[130,130,130,130,32767,32767,32767,"
+		"32767]]}", false },
 	/* EJ-01, EJ-02: RT and CAP, ASCII */
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"

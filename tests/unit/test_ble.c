@@ -219,6 +219,11 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("ECO-WORTHY 0B_5AD4", NULL, 57570, NULL), "ecoworthy");
 	CHECK_STR(guess("DCHOUSE 01_1A2B", NULL, 0, NULL), "ecoworthy");
 	CHECK_STR(guess("ECOE934", NULL, 0x0515, NULL), "-"); /* HumsiENK's Eco-Worthy: not this protocol */
+	/* Felicity Solar: its module's Wi-Fi serial, F10 / F07 and digits
+	 * (aiobmsble's F10* / F07*, narrowed to digits) */
+	CHECK_STR(guess("F100011002424470238", "6e6f736a-4643-4d44-8fa9-0fafd005e455", 0, NULL), "felicity");
+	CHECK_STR(guess("F07123456789", NULL, 0, NULL), "felicity");
+	CHECK_STR(guess("F10 Pro Speaker", NULL, 0, NULL), "-");
 	/* Topband (KiloVault, Ective, Startcraft): FFE0 with company 0xFFFF or
 	 * 0x0000 (aiobmsble's matcher); the company alone, or FFE0 alone, is not */
 	CHECK_STR(guess("NWJ20221223", ffe0, 0xFFFF, NULL), "topband");
