@@ -346,8 +346,14 @@ def all_from_case():
     res = []
     sim = Sim("pace", "pace-all-from1", packs=["address=0,reply_adr=1", "address=1"])
     try:
-        rc, out, err, secs = detect(sim.path, "--all", "--baud", "9600")
-        sec = sections(out)
+        # the answer at ADR 0 run late by a loaded machine lands in the next
+        # probe's window (ADR 1's pack is found instead): run again, up to
+        # three times; a late answer can only spoil a run, never make one
+        for _ in range(3):
+            rc, out, err, secs = detect(sim.path, "--all", "--baud", "9600")
+            sec = sections(out)
+            if rc == 0 and list(sec) == ["pace"]:
+                break
         res.append((rc == 0 and list(sec) == ["pace"] and sec["pace"].get("address_any") == "true",
                     "--all, a pace pack answering from ADR 1: one section, address_any (%s; %.1f s)" %
                     (sorted(sec), secs)))

@@ -1052,10 +1052,15 @@ def dialect_gaps(env, t_cap, seconds=60):
     # on the wire, read by a reader of its own: 30 ms leaves room for the
     # tty's delays on a loaded machine; pairs that one read() brought
     # together are not measured there (a late reader only spoils the
-    # measure), but most must be
-    c.ok(gaps and gaps[0] >= 0.030 and together * 10 < len(sets),
-         "no two sets closer than 50 ms on the wire (the closest %.1f ms apart; %d of %d pairs unmeasured)" %
-         (gaps[0] * 1000 if gaps else -1, together, len(sets)))
+    # measure), but most must be.  One late delivery of the kernel's tty
+    # work can still bring one pair closer (a fresh clone beside a build
+    # saw 15.7 ms once while the daemon's own record said >= 50 ms): all
+    # but 1 % of the pairs must keep 30 ms, so sets written back to back
+    # fail and one scheduling hiccup does not
+    p1 = gaps[len(gaps) // 100] if gaps else -1
+    c.ok(gaps and p1 >= 0.030 and together * 10 < len(sets),
+         "no two sets closer than 50 ms on the wire (99 %% of the pairs at least %.1f ms apart, the closest %.1f ms; "
+         "%d of %d pairs unmeasured)" % (p1 * 1000, gaps[0] * 1000 if gaps else -1, together, len(sets)))
 
 
 def test_dialects(tmp):
