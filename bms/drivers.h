@@ -47,7 +47,8 @@
 	X(topband)     /* 27 */ \
 	X(ecoworthy)   /* 28 */ \
 	X(felicity)    /* 29 */ \
-	X(chins)       /* 30 */
+	X(chins)       /* 30 */ \
+	X(humsienk)    /* 31 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

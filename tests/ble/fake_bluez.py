@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -119,6 +119,9 @@ LAYOUTS = {
     # Topband (KiloVault HLX+, Ective, Startcraft): FFE0 / FFE4 notify, FFE6 the name (read); nothing to
     # write to (aiobmsble topband_bms, syssi's topband_bms_v1_ble)
     "topband": [(0xFFE0, [(0xFFE4, ["read", "notify"]), (0xFFE6, ["read"])])],
+    # HumsiENK: 0001 / 0003 notify / 0002 write (aiobmsble humsienk_bms; the write flags are not
+    # published: both)
+    "humsienk": [(0x0001, [(0x0003, ["read", "notify"]), (0x0002, ["read", "write-without-response", "write"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

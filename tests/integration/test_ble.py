@@ -692,6 +692,7 @@ BLE1 = [
     ("chins", "nus", "G-12V300Ah-0345", {}, [NUS], "cells=4,dialect=sf,capacity=300"),
     ("chins", "nus", "SV12V150224041", {"33384": "01020007a030f7"}, [NUS], "cells=4,junk=1,current=-7.5"),
     ("ant", "ant", "ANT-BLE16ZMUB", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=2"),
+    ("humsienk", "humsienk", "HS12V100", {}, ["00000001-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=5"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
 
@@ -729,6 +730,9 @@ def ble1_check(label, regs, pk, js, p, proto):
     elif proto == "ant":
         c.ok(ident is not None and ident.get("model") == "16ZM" and ident.get("firmware") == "16ZMUB00-211026A",
              label + ": the identity (the device information 0x02) in /api/state (%r)" % ident)
+    elif proto == "humsienk":
+        c.ok(ident is not None and ident.get("model") == "BMC-04S001" and ident.get("firmware") == "V02",
+             label + ": the identity (0x11, 0xF5) in /api/state (%r)" % ident)
     else:
         c.eq(ident, None, label + ": no identity (the protocol's is not read)")
 

@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -40,6 +40,7 @@ HEX = re.compile(r"^[0-9a-fA-F]+$")
 # the Bluetooth LE families of LiTime, Tian Power and E&J (their checks below)
 FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband", "ecoworthy")
+FAMILIES += ("humsienk",)
 # Felicity Solar over Bluetooth LE: ASCII requests, JSON answers (their check below)
 FAMILIES += ("felicity",)
 # the LifePower binary RS485 family (its check below)
@@ -232,6 +233,13 @@ def ant_ok(b):
     return len(b) == 6 and b[0] == b[1] and b[0] in (0x5A, 0xDB) and sum(b[2:5]) & 0xFF == b[5]
 
 
+def humsienk_ok(b):
+    """HumsiENK over Bluetooth LE: AA cmd len data, len + 5 bytes, closed by
+    the 16-bit sum of cmd through the data, low byte first."""
+    return (len(b) >= 5 and b[0] == 0xAA and len(b) == b[2] + 5 and
+            sum(b[1:-2]) & 0xFFFF == b[-2] | b[-1] << 8)
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes), closed by the
     CRC-16/MODBUS of the bytes before, low byte first."""
@@ -260,7 +268,8 @@ def felicity_ok(s):
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
                "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
-               "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)), "felicity": felicity_ok}
+               "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)),
+               "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok}
 
 
 def rows(c):

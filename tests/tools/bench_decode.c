@@ -6,7 +6,7 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins;
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -210,6 +210,13 @@ static const struct bench_case cases[] = {
 	{ "chins", &bms_chins_driver, 0, true,
 		":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000"
 		"0000000000000248424242F0000000000000000001AB~:009031001E00000002000A000AD8~", false },
+	/* HUMS-02, HUMS-03, HUMS-04: status 0x20, info 0x21, cells 0x22 (the
+	 * identity known: no 0x11 / 0xF5) */
+	{ "humsienk", &bms_humsienk_driver, 0, false,
+		"aa200f0000000080008000000000000000002f01"
+		"aa211a4a33000082fbffff2a64e4f70000f04902000300231a1a1a2c1a9108"
+		"aa2230d10cdb0cd40cd00c0000000000000000000000000000000000000000000000000000000000"
+		"0000000000000000000000d203", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

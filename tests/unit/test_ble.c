@@ -200,6 +200,10 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("SV12V150224041", NULL, 33384, NULL), "chins");
 	CHECK_STR(guess("G-12V300Ah-0345", nus, 0, NULL), "chins");
 	CHECK_STR(guess("TP_123456", NULL, 0, NULL), "tianpower");
+	/* HumsiENK: HS* and ECO???? (aiobmsble humsienk_bms), also with JBD's FF00 advertised */
+	CHECK_STR(guess("HS12V100", "00000001-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
+	CHECK_STR(guess("ECO1234", NULL, 0x0515, NULL), "humsienk");
+	CHECK_STR(guess("HS12V100", "0000ff00-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
@@ -218,7 +222,7 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("ECO-WORTHY 02_B8EF", "0000fff0-0000-1000-8000-00805f9b34fb", 49844, NULL), "ecoworthy");
 	CHECK_STR(guess("ECO-WORTHY 0B_5AD4", NULL, 57570, NULL), "ecoworthy");
 	CHECK_STR(guess("DCHOUSE 01_1A2B", NULL, 0, NULL), "ecoworthy");
-	CHECK_STR(guess("ECOE934", NULL, 0x0515, NULL), "-"); /* HumsiENK's Eco-Worthy: not this protocol */
+	CHECK_STR(guess("ECOE934", NULL, 0x0515, NULL), "humsienk"); /* HumsiENK's Eco-Worthy: not ecoworthy */
 	/* Felicity Solar: its module's Wi-Fi serial, F10 / F07 and digits
 	 * (aiobmsble's F10* / F07*, narrowed to digits) */
 	CHECK_STR(guess("F100011002424470238", "6e6f736a-4643-4d44-8fa9-0fafd005e455", 0, NULL), "felicity");

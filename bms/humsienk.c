@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/* bms/humsienk.c - the HumsiENK BMS (BMC-04S001 and others; some
+ * Eco-Worthy packs) over Bluetooth LE.
+ *
+ * See bms/PROTOCOLS.md §38.  Bluetooth LE only: service 0001, writes to
+ * 0002, notifications on 0003.  A request and an answer are both
+ *	AA <cmd> <len> <len data bytes> <sum lo> <sum hi>
+ * (len + 5 bytes; sum = the 16-bit sum of cmd..data, little-endian); a
+ * request has len 0.  A poll is:
+ *	MODEL	0x11 -> the model (ASCII), and
+ *	VERSION	0xF5 -> the hardware version (ASCII): on the first poll of a
+ *		connection while the identity is not known, skipped when not
+ *		answered;
+ *	STATUS	0x20 -> the MOSFETs, balancing, the balance bitmap, status bits;
+ *	INFO	0x21 -> voltage, current, SOC, SOH, capacities, cycles, six
+ *		temperatures (data byte 24 the MOSFET's, §38.3);
+ *	CELLS	0x22 -> up to 24 cells, mV.
+ * Not sent: the 0x00 "handshake/init" (no source says what it does or
+ * what it answers, §38.1) and 0x50..0x53 (MOSFET and balance control).
+ *
+ * Progress: step (enum below); no private state.
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+#define HS_HEAD 0xAA
+#define HS_OVER 5 /* AA, cmd, len, sum lo, sum hi */
+#define HS_CMD_MODEL 0x11
+#define HS_CMD_STATUS 0x20
+#define HS_CMD_INFO 0x21
+#define HS_CMD_CELLS 0x22
+#define HS_CMD_VERSION 0xF5
+#define HS_STATUS_LEN 14 /* days .. the disconnected-cell bitmap */
+#define HS_INFO_LEN 26   /* voltage .. the sixth temperature */
+#define HS_MAX_CELLS 24
+#define HS_MAX_CELL_MV 6500
+#define HS_NTEMPS 6
+#define HS_MOS_TEMP 4 /* of the six: data byte 24 (§38.3) */
+#define HS_ST_CHG 0x00000080u
+#define HS_ST_BAL 0x00008000u
+#define HS_ST_DSG 0x00800000u
+
+enum { HS_BEGIN = 0, HS_MODEL, HS_VERSION, HS_STATUS, HS_INFO, HS_CELLS, HS_DONE };
+
+static const uint8_t hs_cmd[] = { [HS_MODEL] = HS_CMD_MODEL, [HS_VERSION] = HS_CMD_VERSION,
+				  [HS_STATUS] = HS_CMD_STATUS, [HS_INFO] = HS_CMD_INFO, [HS_CELLS] = HS_CMD_CELLS };
+
+/* The 16-bit sum of p[0..n). */
+static uint16_t hs_sum(const uint8_t *p, size_t n)
+{
+	uint16_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s = (uint16_t)(s + p[i]);
+	return s;
+}
+
+static uint32_t hs_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t hs_u24(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static int hs_step(const struct bms_poll *poll)
+{
+	if (poll->step != HS_BEGIN)
+		return poll->step;
+	return bms_ident_due(poll) ? HS_MODEL : HS_STATUS;
+}
+
+static int hs_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	int step = hs_step(poll);
+	if (step == HS_DONE)
+		return 0;
+	if (step < HS_MODEL || step > HS_CELLS)
+		return BMS_E_RANGE;
+	if (cap < HS_OVER)
+		return BMS_E_NOSPACE;
+	out[0] = HS_HEAD;
+	out[1] = hs_cmd[step];
+	out[2] = 0;
+	out[3] = hs_cmd[step]; /* the sum of cmd and len 0 */
+	out[4] = 0;
+	return HS_OVER;
+}
+
+/* ---- the framer ---------------------------------------------------------- */
+
+/* AA <cmd> <len> ... <sum16le>: len + 5 bytes; anything else is skipped
+ * up to the next 0xAA, a bad sum skips the 0xAA alone, a request (len 0)
+ * is skipped whole. */
+static enum bms_scan hs_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] != HS_HEAD) {
+		size_t i = 1;
+		while (i < len && buf[i] != HS_HEAD)
+			i++;
+		*n = i;
+		return BMS_SCAN_SKIP;
+	}
+	if (len < 3)
+		return BMS_SCAN_NEED;
+	size_t want = (size_t)buf[2] + HS_OVER;
+	if (len < want)
+		return BMS_SCAN_NEED;
+	uint16_t sum = (uint16_t)(buf[want - 2] | buf[want - 1] << 8);
+	if (hs_sum(buf + 1, want - 3) != sum) {
+		*n = 1;
+		return BMS_SCAN_BADSUM;
+	}
+	*n = want;
+	/* no data: a request (ours echoed), never an answer bmsgw reads */
+	return buf[2] == 0 ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+}
+
+/* ---- the decoder --------------------------------------------------------- */
+
+/* 0x20: 0 u16 days, 2 hours, 3 minutes, 4 u32 status (bit 7 charge
+ * MOSFET on, 15 balancing, 23 discharge MOSFET on, the others protections
+ * and warnings whose meanings are not published), 8 u24 balancing cells,
+ * 11 u24 disconnected cells. */
+static int hs_status(struct bms_snapshot *s, const uint8_t *d, size_t n)
+{
+	if (n < HS_STATUS_LEN)
+		return BMS_E_SHORT;
+	uint32_t st = hs_u32(d + 4);
+	uint32_t other = st & ~(HS_ST_CHG | HS_ST_BAL | HS_ST_DSG);
+	uint32_t gone = hs_u24(d + 11);
+	s->chg_mos = (st & HS_ST_CHG) != 0;
+	s->dsg_mos = (st & HS_ST_DSG) != 0;
+	s->balance = hs_u24(d + 8);
+	s->raw_alarms[0] = (uint16_t)st;
+	s->raw_alarms[1] = (uint16_t)(st >> 16);
+	s->raw_alarms[2] = (uint16_t)gone;
+	s->raw_alarms[3] = (uint16_t)(gone >> 16);
+	s->nraw = 4;
+	s->alarms = (other || gone) ? BMS_AL_OTHER : 0;
+	s->present |= BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS;
+	return BMS_OK;
+}
+
+/* 0x21: 0 u32 mV, 4 s32 mA (+ = charging), 8 SOC %, 9 SOH %, 10 u32
+ * remaining mAh, 14 u32 full mAh, 18 u16 cycles, 20..25 s8 °C. */
+static int hs_info(struct bms_poll *poll, const uint8_t *d, size_t n)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (n < HS_INFO_LEN)
+		return BMS_E_SHORT;
+	if (d[8] > 100 || d[9] > 100)
+		return BMS_E_RANGE;
+	s->voltage = (float)hs_u32(d) / 1000.0f;
+	s->current = (float)(int32_t)hs_u32(d + 4) / 1000.0f;
+	if (poll->invert_current)
+		s->current = -s->current;
+	s->soc = d[8];
+	s->soh = d[9];
+	s->remain_ah = (float)hs_u32(d + 10) / 1000.0f;
+	s->full_ah = (float)hs_u32(d + 14) / 1000.0f;
+	s->cycles = (uint32_t)(d[18] | d[19] << 8);
+	unsigned k = 0;
+	for (unsigned i = 0; i < HS_NTEMPS; i++) {
+		float t = (float)(int8_t)d[20 + i];
+		if (i == HS_MOS_TEMP)
+			s->mos_temp_c = t;
+		else
+			s->temp_c[k++] = t;
+	}
+	s->ntemps = (uint8_t)k;
+	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
+		      BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP;
+	return BMS_OK;
+}
+
+/* 0x22: u16 mV per cell slot, 0 = no cell; the cells are the slots before
+ * the first 0 (`cells =`: that many), and no cell may follow an empty slot. */
+static int hs_cells(struct bms_poll *poll, const uint8_t *d, size_t n)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (n % 2 || n / 2 > HS_MAX_CELLS)
+		return BMS_E_SHORT;
+	unsigned slots = (unsigned)(n / 2), k = 0;
+	while (k < slots && (d[2 * k] | d[2 * k + 1] << 8) != 0)
+		k++;
+	for (unsigned i = k; i < slots; i++)
+		if (d[2 * i] | d[2 * i + 1])
+			return BMS_E_RANGE;
+	unsigned want = poll->cells_forced ? poll->cells_forced : k;
+	if (want == 0 || want > k)
+		return BMS_E_RANGE;
+	for (unsigned i = 0; i < want; i++)
+		if ((unsigned)(d[2 * i] | d[2 * i + 1] << 8) > HS_MAX_CELL_MV)
+			return BMS_E_RANGE;
+	memset(s->cell_mv, 0, sizeof(s->cell_mv));
+	for (unsigned i = 0; i < want; i++)
+		s->cell_mv[i] = (uint16_t)(d[2 * i] | d[2 * i + 1] << 8);
+	s->ncells = (uint8_t)want;
+	s->present |= BMS_HAS_CELLS;
+	return BMS_OK;
+}
+
+static int hs_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	if (len < HS_OVER || len != (size_t)frame[2] + HS_OVER)
+		return BMS_E_SHORT;
+	if (frame[0] != HS_HEAD)
+		return BMS_E_HEADER;
+	if (hs_sum(frame + 1, len - 3) != (uint16_t)(frame[len - 2] | frame[len - 1] << 8))
+		return BMS_E_CHECKSUM;
+	int step = hs_step(poll);
+	/* another command's answer, or a request (len 0: scan() skips it) */
+	if (step < HS_MODEL || step > HS_CELLS || frame[1] != hs_cmd[step] || frame[2] == 0)
+		return BMS_E_UNEXPECTED;
+	const uint8_t *d = frame + 3;
+	size_t n = frame[2];
+	struct bms_ident *id = &poll->kept.ident;
+	int rc = BMS_OK;
+	switch (step) {
+	case HS_MODEL:
+		memset(id, 0, sizeof(*id));
+		bms_ident_text(id->vendor, sizeof(id->vendor), (const uint8_t *)"HumsiENK", 8);
+		bms_ident_text(id->model, sizeof(id->model), d, n);
+		poll->kept.ident_state = BMS_IDENT_HAVE;
+		break;
+	case HS_VERSION:
+		bms_ident_text(id->firmware, sizeof(id->firmware), d, n);
+		break;
+	case HS_STATUS:
+		rc = hs_status(&poll->snap, d, n);
+		break;
+	case HS_INFO:
+		rc = hs_info(poll, d, n);
+		break;
+	default:
+		rc = hs_cells(poll, d, n);
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	poll->step = step == HS_CELLS ? HS_DONE : step + 1;
+	return BMS_OK;
+}
+
+/* A try failed: an unanswered identity read is skipped. */
+static bool hs_timeout(struct bms_poll *poll)
+{
+	switch (hs_step(poll)) {
+	case HS_MODEL:
+		bms_ident_missing(poll, false);
+		poll->step = HS_STATUS;
+		return true;
+	case HS_VERSION:
+		poll->step = HS_STATUS;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int hs_finish(struct bms_poll *poll)
+{
+	if (poll->step != HS_DONE)
+		return BMS_E_INVALID;
+	/* a balance bit names a cell only up to the count 0x22 gave */
+	if (poll->snap.ncells < 32)
+		poll->snap.balance &= (1u << poll->snap.ncells) - 1u;
+	return bms_check_pack(&poll->snap, false);
+}
+
+/* Service 0001, write 0002, notify 0003 (aiobmsble's humsienk_bms, §38.1). */
+static const struct bms_gatt hs_gatt[] = {
+	{ .service = "00000001-0000-1000-8000-00805f9b34fb", .notify = "00000003-0000-1000-8000-00805f9b34fb",
+	  .write = "00000002-0000-1000-8000-00805f9b34fb" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* ECO and four more characters (Eco-Worthy packs with this BMS). */
+static bool hs_ble_eco(const char *name)
+{
+	return strlen(name) == 7 && strncmp(name, "ECO", 3) == 0;
+}
+
+static const struct bms_ble_hint hs_ble_hints[] = {
+	{2, BMS_BLE_NAME, "HS", NULL, 0, false, "name HS* / ECO???? (HumsiENK)"},
+	{2, BMS_BLE_NAME, NULL, hs_ble_eco, 0, false, "name HS* / ECO???? (HumsiENK)"},
+	{0},
+};
+
+const struct bms_driver bms_humsienk_driver = {
+	.name = "humsienk",
+	.description = "HumsiENK BMS over Bluetooth LE (0xAA frames, 16-bit sum)",
+	.vendor = "HumsiENK",
+	.protocol_id = 31,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
+		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
+		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
+	.default_baud = 115200,
+	.gap_floor = 0,
+	.interbyte = 0.3,
+	.min_address = 0,
+	.max_address = 0,
+	.default_timeout = 2.0,
+	.next_request = hs_next_request,
+	.scan = hs_scan,
+	.handle = hs_handle,
+	.timeout = hs_timeout,
+	.finish = hs_finish,
+	.ble_gatt = hs_gatt,
+	.ble_hints = hs_ble_hints,
+	.ble_only = true,
+};

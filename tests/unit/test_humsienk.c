@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_humsienk.c - the HumsiENK BMS over Bluetooth LE
+ * (bms/humsienk.c): the humsienk rows of tests/fixtures/vectors.tsv (the
+ * one public session, a BMC-04S001 in patman15/aiobmsble's test data)
+ * through scan() + handle() in whole polls as the gateway runs them (0x11
+ * model and 0xF5 version on a new connection, 0x20 status, 0x21 info, 0x22
+ * cells), in every chunking (20-byte notifications, odd reads, one byte
+ * at a time), an unanswered identity, `cells =`, and broken input (bad
+ * sums, start byte, lengths, an answer to another command, impossible
+ * values).  Protocol facts: bms/PROTOCOLS.md §38. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
+
+#include <stdint.h>
+#include <strings.h>
+
+static const struct bms_driver *const drv = &bms_humsienk_driver;
+
+#include "drive.h"
+
+/* tests/fixtures/vectors.tsv, family humsienk: each macro is the row of
+ * the id it spells (HUMS_01 = HUMS-01, HUMS_REQ_20 = HUMS-REQ-20) */
+#define HUMS_REQ_11 "aa11001100"
+#define HUMS_REQ_20 "aa20002000"
+#define HUMS_REQ_21 "aa21002100"
+#define HUMS_REQ_22 "aa22002200"
+#define HUMS_REQ_F5 "aaf500f500"
+#define HUMS_01 "aa110a424d432d3034533030316202"
+#define HUMS_02 "aa200f0000000080008000000000000000002f01"
+#define HUMS_03 "aa211a4a33000082fbffff2a64e4f70000f04902000300231a1a1a2c1a9108"
+#define HUMS_04 "aa2230d10cdb0cd40cd00c000000000000000000000000000000000000000000" \
+		"00000000000000000000000000000000000000d203"
+#define HUMS_05 "aa2304dcfbfffffc03"
+#define HUMS_06 "aaf50c563032000000000000000000b901"
+
+static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40, 64, 17, 150 };
+static const size_t notif20[] = { 20 };
+
+struct chunking {
+	const size_t *ch;
+	size_t n;
+};
+static const struct chunking chunkings[] = {
+	{ notif20, DRIVE_NCH(notif20) }, { chunks_odd, DRIVE_NCH(chunks_odd) }, { chunks_one, DRIVE_NCH(chunks_one) },
+	{ chunks_big, DRIVE_NCH(chunks_big) },
+};
+#define NCHUNKINGS DRIVE_NCH(chunkings)
+
+/* Close a frame b[0..n) (n = len + 5) with its 16-bit sum. */
+static void seal(uint8_t *b, size_t n)
+{
+	unsigned s = 0;
+	for (size_t i = 1; i < n - 2; i++)
+		s += b[i];
+	b[n - 2] = (uint8_t)s;
+	b[n - 1] = (uint8_t)(s >> 8);
+}
+
+static bool req_is(struct bms_poll *poll, const char *hex)
+{
+	uint8_t req[32], want[32];
+	int n = drv->next_request(poll, req, sizeof(req));
+	int m = check_hex(hex, want, 32);
+	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
+}
+
+/* A poll from its answers (one hex frame a request). */
+static int poll_of(struct bms_poll *poll, struct bms_rx *rx, const char *const *answers, size_t n,
+		   const struct chunking *c)
+{
+	static uint8_t buf[8][128];
+	struct drive_answer a[8];
+	for (size_t i = 0; i < n && i < 8; i++)
+		a[i] = (struct drive_answer){ buf[i], (size_t)drive_hex(answers[i], buf[i], 128), c->ch, c->n, 0, 5 };
+	struct drive_res r = { 0 };
+	return drive_poll(poll, rx, a, n < 8 ? n : 8, &r);
+}
+
+static void check_session(const struct bms_poll *poll)
+{
+	const struct bms_snapshot *s = &poll->snap;
+	static const uint16_t c[4] = { 3281, 3291, 3284, 3280 };
+	drive_check_cells(s, c, 4);
+	CHECK_NEAR(s->voltage, 13.13, 1e-4);
+	CHECK_NEAR(s->current, -1.15, 1e-5);
+	CHECK_NEAR(s->soc, 42.0, 1e-6);
+	CHECK_NEAR(s->soh, 100.0, 1e-6);
+	CHECK_NEAR(s->remain_ah, 63.46, 1e-4);
+	CHECK_NEAR(s->full_ah, 150.0, 1e-4);
+	CHECK_EQ_INT(s->cycles, 3);
+	/* data bytes 20..23 and 25; 24 the MOSFET's (§38.3) */
+	CHECK_EQ_INT(s->ntemps, 5);
+	CHECK_NEAR(s->temp_c[0], 35.0, 1e-6);
+	CHECK_NEAR(s->temp_c[1], 26.0, 1e-6);
+	CHECK_NEAR(s->temp_c[2], 26.0, 1e-6);
+	CHECK_NEAR(s->temp_c[3], 26.0, 1e-6);
+	CHECK_NEAR(s->temp_c[4], 26.0, 1e-6);
+	CHECK_NEAR(s->mos_temp_c, 44.0, 1e-6);
+	CHECK(s->chg_mos && s->dsg_mos);
+	CHECK_EQ_INT(s->balance, 0);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->nraw, 4);
+	CHECK_EQ_INT(s->raw_alarms[0], 0x0080);
+	CHECK_EQ_INT(s->raw_alarms[1], 0x0080);
+	CHECK_EQ_INT(s->present,
+		     BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
+		     BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
+		     BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS);
+}
+
+/* ---- the table, the requests --------------------------------------------- */
+
+static void test_table(void)
+{
+	CHECK_STR(drv->name, "humsienk");
+	CHECK_EQ_INT(drv->protocol_id, 31);
+	CHECK(bms_find("humsienk") == drv);
+	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
+	CHECK_STR(drv->ble_gatt[0].service, "00000001-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].notify, "00000003-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble_gatt[0].write, "00000002-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble_gatt[0].write_service == NULL);
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(drv->probe == NULL);
+	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK_EQ_INT(drv->max_address, 0);
+}
+
+static bool hinted(const char *name)
+{
+	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++) {
+		CHECK(h->kind == BMS_BLE_NAME);
+		if (h->prefix ? strncasecmp(name, h->prefix, strlen(h->prefix)) == 0 : h->name_ok(name))
+			return true;
+	}
+	return false;
+}
+
+static void test_hints(void)
+{
+	CHECK(hinted("HS12V100"));
+	CHECK(hinted("HSBMS"));
+	CHECK(hinted("ECO1234"));
+	CHECK(hinted("ECOABCD"));
+	CHECK(!hinted("ECO123"));
+	CHECK(!hinted("ECO12345"));
+	CHECK(!hinted("ECOW-1234"));
+	CHECK(!hinted("SOK-24V1127"));
+	CHECK(!hinted("DL-41181211223"));
+}
+
+/* Every request is a read: 0x11, 0xF5, 0x20, 0x21, 0x22; never 0x00 or
+ * 0x50..0x53. */
+static void test_requests(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	CHECK(req_is(&poll, HUMS_REQ_11));
+	drive_step(&poll, &rx, HUMS_01, notif20, 1, 0);
+	CHECK_STR(poll.kept.ident.model, "BMC-04S001");
+	CHECK(req_is(&poll, HUMS_REQ_F5));
+	drive_step(&poll, &rx, HUMS_06, notif20, 1, 0);
+	CHECK_STR(poll.kept.ident.firmware, "V02");
+	CHECK(req_is(&poll, HUMS_REQ_20));
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	CHECK(req_is(&poll, HUMS_REQ_20)); /* the identity known: not asked again */
+	poll.step = 4;
+	CHECK(req_is(&poll, HUMS_REQ_21));
+	poll.step = 5;
+	CHECK(req_is(&poll, HUMS_REQ_22));
+	uint8_t req[8];
+	CHECK_EQ_INT(drv->next_request(&poll, req, 4), BMS_E_NOSPACE);
+	poll.step = 6;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	poll.step = 9;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
+}
+
+/* ---- whole polls ---------------------------------------------------------- */
+
+static void test_session(void)
+{
+	for (size_t k = 0; k < NCHUNKINGS; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		const char *const first[] = { HUMS_01, HUMS_06, HUMS_02, HUMS_03, HUMS_04 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+		CHECK_EQ_INT(poll_of(&poll, &rx, first, 5, &chunkings[k]), BMS_OK);
+		check_session(&poll);
+		CHECK_STR(poll.kept.ident.model, "BMC-04S001");
+		CHECK_STR(poll.kept.ident.firmware, "V02");
+		/* the next poll: no identity */
+		const char *const next[] = { HUMS_02, HUMS_03, HUMS_04 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		CHECK_EQ_INT(poll_of(&poll, &rx, next, 3, &chunkings[k]), BMS_OK);
+		check_session(&poll);
+	}
+}
+
+/* An unanswered identity is skipped: model and version alike. */
+static void test_no_ident(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	CHECK(req_is(&poll, HUMS_REQ_11));
+	CHECK(drv->timeout(&poll));
+	CHECK(req_is(&poll, HUMS_REQ_20));
+	CHECK(!drv->timeout(&poll)); /* a status read is not skipped */
+
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	poll.kept.ident_state = BMS_IDENT_UNKNOWN;
+	CHECK(req_is(&poll, HUMS_REQ_11));
+	drive_step(&poll, &rx, HUMS_01, notif20, 1, 0);
+	CHECK(req_is(&poll, HUMS_REQ_F5));
+	CHECK(drv->timeout(&poll));
+	CHECK(req_is(&poll, HUMS_REQ_20));
+	CHECK_STR(poll.kept.ident.model, "BMC-04S001");
+}
+
+/* One step on bytes b[0..n), the poll at `step`. */
+static struct drive_res step_bytes(struct bms_poll *poll, struct bms_rx *rx, int step, const uint8_t *b, size_t n,
+				   const size_t *ch, size_t nch)
+{
+	poll->step = step;
+	bms_rx_clear(rx);
+	return drive_feed_bytes(poll, rx, b, n, ch, nch);
+}
+
+/* `cells =`: fewer than the BMS sends are taken; more fail. */
+static void test_cells(void)
+{
+	for (int forced = 1; forced <= 5; forced++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		drive_begin_link(&poll, &rx, 0, (uint8_t)forced, false, BMS_LINK_BLE, false);
+		poll.kept.ident_state = BMS_IDENT_NONE;
+		uint8_t b[64];
+		size_t n = (size_t)drive_hex(HUMS_04, b, 64);
+		struct drive_res r = step_bytes(&poll, &rx, 5, b, n, notif20, 1);
+		if (forced <= 4) {
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(poll.snap.ncells, forced);
+			static const uint16_t mv[4] = { 3281, 3291, 3284, 3280 };
+			CHECK_EQ_INT(poll.snap.cell_mv[forced - 1], mv[forced - 1]);
+		} else {
+			CHECK_EQ_INT(r.err, 1);
+			CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+		}
+	}
+}
+
+/* Broken frames before the status answer: skipped or failing their sum,
+ * the answer after them decodes.  0x23 (not asked for) is unexpected. */
+static void test_broken(void)
+{
+	static const struct {
+		const char *bad;
+		int badsum, unexpected;
+	} cases[] = {
+		{ "aa200f0000000080008000000000000000002f02", 1, 0 }, /* the sum's high byte */
+		{ "aa200f0000000080008000000000000000003001", 1, 0 }, /* the sum's low byte */
+		{ "ab200f0000000080008000000000000000002f01", 0, 0 }, /* the start byte: skipped */
+		{ "aa200e0000000080008000000000000000002f01", 1, 0 }, /* a length one short */
+		{ HUMS_05, 0, 1 },                                   /* 0x23: not asked */
+		{ HUMS_REQ_20 "0d0a", 0, 0 },                        /* our request echoed (skipped), noise */
+	};
+	for (size_t i = 0; i < DRIVE_NCH(cases); i++)
+		for (size_t k = 0; k < NCHUNKINGS; k++) {
+			struct bms_poll poll = { 0 };
+			struct bms_rx rx;
+			uint8_t buf[256];
+			size_t n = (size_t)drive_hex(cases[i].bad, buf, 256);
+			n += (size_t)drive_hex(HUMS_02, buf + n, 64);
+			drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+			poll.kept.ident_state = BMS_IDENT_NONE;
+			struct drive_res r = step_bytes(&poll, &rx, 3, buf, n, chunkings[k].ch, chunkings[k].n);
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(r.badsum, cases[i].badsum);
+			CHECK_EQ_INT(r.unexpected, cases[i].unexpected);
+			CHECK_EQ_INT(r.err, 0);
+			CHECK_EQ_INT(r.bad_scan, 0);
+			CHECK_EQ_INT(poll.step, 4);
+			CHECK(poll.snap.chg_mos && poll.snap.dsg_mos);
+		}
+}
+
+/* A frame with a good sum whose content cannot be: the try fails. */
+static int bad_frame(const uint8_t *b, size_t n, int step)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.kept.ident_state = BMS_IDENT_NONE;
+	struct drive_res r = step_bytes(&poll, &rx, step, b, n, chunks_big, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.err, 1);
+	return r.last_err;
+}
+
+static int bad_value(const char *frame, int step, size_t off, uint8_t v)
+{
+	uint8_t b[64];
+	size_t n = (size_t)drive_hex(frame, b, 64);
+	b[off] = v;
+	seal(b, n);
+	return bad_frame(b, n, step);
+}
+
+/* The frame shortened to len data bytes, sealed again. */
+static int short_value(const char *frame, int step, uint8_t len)
+{
+	uint8_t b[64];
+	drive_hex(frame, b, 64);
+	b[2] = len;
+	seal(b, (size_t)len + 5);
+	return bad_frame(b, (size_t)len + 5, step);
+}
+
+static void test_impossible(void)
+{
+	CHECK_EQ_INT(bad_value(HUMS_03, 4, 3 + 8, 101), BMS_E_RANGE);  /* SOC 101 % */
+	CHECK_EQ_INT(bad_value(HUMS_03, 4, 3 + 9, 101), BMS_E_RANGE);  /* SOH 101 % */
+	CHECK_EQ_INT(bad_value(HUMS_04, 5, 3 + 1, 0x20), BMS_E_RANGE); /* 8.4 V a cell */
+	CHECK_EQ_INT(bad_value(HUMS_04, 5, 3 + 10, 0x01), BMS_E_RANGE); /* a cell after an empty slot */
+	CHECK_EQ_INT(short_value(HUMS_02, 3, 13), BMS_E_SHORT);          /* status: 13 of 14 bytes */
+	CHECK_EQ_INT(short_value(HUMS_03, 4, 25), BMS_E_SHORT);          /* info: 25 of 26 bytes */
+	CHECK_EQ_INT(short_value(HUMS_04, 5, 47), BMS_E_SHORT);          /* cells: an odd length */
+	/* handle() on its own: the length, start byte and sum */
+	uint8_t b[64];
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	size_t n = (size_t)drive_hex(HUMS_02, b, 64);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.step = 3;
+	CHECK_EQ_INT(drv->handle(&poll, b, n - 1), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, b, 4), BMS_E_SHORT);
+	uint8_t q[8];
+	size_t qn = (size_t)drive_hex(HUMS_REQ_20, q, 8), en = 0;
+	CHECK_EQ_INT(drv->scan(&poll, q, qn, &en), BMS_SCAN_SKIP); /* a request is never a frame */
+	CHECK_EQ_INT(en, 5);
+	CHECK_EQ_INT(drv->handle(&poll, q, qn), BMS_E_UNEXPECTED);
+	b[0] = 0xAB;
+	CHECK_EQ_INT(drv->handle(&poll, b, n), BMS_E_HEADER);
+	b[0] = 0xAA;
+	b[n - 1] ^= 1;
+	CHECK_EQ_INT(drv->handle(&poll, b, n), BMS_E_CHECKSUM);
+	/* more than 24 cells */
+	uint8_t c[64 + 5] = { 0xAA, 0x22, 50 };
+	for (int i = 0; i < 25; i++) {
+		c[3 + 2 * i] = 0xD0;
+		c[4 + 2 * i] = 0x0C;
+	}
+	seal(c, 55);
+	CHECK_EQ_INT(bad_frame(c, 55, 5), BMS_E_SHORT);
+	/* no cell at all */
+	memset(c + 3, 0, 48);
+	c[2] = 48;
+	seal(c, 53);
+	CHECK_EQ_INT(bad_frame(c, 53, 5), BMS_E_RANGE);
+}
+
+/* Status bits: balancing cells, an unknown protection bit, a lost cell. */
+static void test_status(void)
+{
+	uint8_t b[64];
+	size_t n = (size_t)drive_hex(HUMS_02, b, 64);
+	b[3 + 4] = 0x00; /* charge MOSFET off */
+	b[3 + 5] = 0x82; /* balancing (bit 15) and bit 9 */
+	b[3 + 8] = 0x05; /* cells 1 and 3 balancing */
+	seal(b, n);
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	struct drive_res r = step_bytes(&poll, &rx, 3, b, n, notif20, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(!poll.snap.chg_mos && poll.snap.dsg_mos);
+	CHECK_EQ_INT(poll.snap.balance, 5);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER);
+	CHECK_EQ_INT(poll.snap.raw_alarms[0], 0x8200);
+	drive_hex(HUMS_02, b, 64);
+	b[3 + 11] = 0x02; /* cell 2 disconnected */
+	seal(b, n);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	r = step_bytes(&poll, &rx, 3, b, n, notif20, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER);
+	CHECK_EQ_INT(poll.snap.raw_alarms[2], 2);
+}
+
+/* The current: signed, + = charging; invert_current. */
+static void test_current(void)
+{
+	for (int inv = 0; inv < 2; inv++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		uint8_t b[64];
+		size_t n = (size_t)drive_hex(HUMS_03, b, 64);
+		b[3 + 4] = 0xDC; /* +1500 mA */
+		b[3 + 5] = 0x05;
+		b[3 + 6] = 0;
+		b[3 + 7] = 0;
+		seal(b, n);
+		drive_begin_link(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, false);
+		struct drive_res r = step_bytes(&poll, &rx, 4, b, n, notif20, 1);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_NEAR(poll.snap.current, inv ? -1.5 : 1.5, 1e-6);
+	}
+}
+
+/* Random reads of the whole first poll's bytes. */
+static void test_random(void)
+{
+	uint32_t seed = 3;
+	static const char *const all[] = { HUMS_01, HUMS_06, HUMS_02, HUMS_03, HUMS_04 };
+	for (int round = 0; round < 40; round++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		struct drive_res r = { 0 };
+		uint8_t buf[128], req[8];
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+		for (size_t i = 0; i < DRIVE_NCH(all); i++) {
+			CHECK(drv->next_request(&poll, req, sizeof(req)) == 5);
+			bms_rx_clear(&rx);
+			drive_feed_random(&poll, &rx, buf, (size_t)drive_hex(all[i], buf, 128), &seed, 25, &r);
+		}
+		CHECK_EQ_INT(r.ok, 5);
+		CHECK_EQ_INT(r.err + r.badsum + r.bad_scan, 0);
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		check_session(&poll);
+	}
+}
+
+int main(void)
+{
+	test_table();
+	test_hints();
+	test_requests();
+	test_session();
+	test_no_ident();
+	test_cells();
+	test_broken();
+	test_impossible();
+	test_status();
+	test_current();
+	test_random();
+	return check_report();
+}
