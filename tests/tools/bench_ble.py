@@ -107,7 +107,7 @@ def first_reading(only=None):
                                        ("topband", "topband", None), ("ant", "ant", "ANT-BLE16ZMUB"),
                                        ("ant", "ant", "ANT-BLE16ZMUB", "dialect=legacy"),
                                        ("ecoworthy", "ecoworthy", None),
-                                       ("felicity", "felicity", None)):
+                                       ("felicity", "felicity", None), ("humsienk", "humsienk", None)):
         if only and proto not in only:
             continue
         sim = Sim(protocol=proto, packs=tuple("address=1," + o for o in opts) or ("address=1",))
