@@ -31,15 +31,11 @@ static void poll_input(const struct gw_pack *p, double bms_soc, struct gw_soc_in
 	in->current = have(s, BMS_HAS_CURRENT, s->current);
 	in->cell_min_v = in->cell_max_v = in->cell_avg_v = NAN;
 	if ((s->present & BMS_HAS_CELLS) && s->ncells) {
-		unsigned lo = 65535, hi = 0, sum = 0;
-		for (unsigned i = 0; i < s->ncells; i++) {
-			lo = s->cell_mv[i] < lo ? s->cell_mv[i] : lo;
-			hi = s->cell_mv[i] > hi ? s->cell_mv[i] : hi;
-			sum += s->cell_mv[i];
-		}
-		in->cell_min_v = lo / 1000.0;
-		in->cell_max_v = hi / 1000.0;
-		in->cell_avg_v = sum / 1000.0 / s->ncells;
+		struct bms_cell_stats cs;
+		bms_cell_stats(s, &cs);
+		in->cell_min_v = cs.min_mv / 1000.0;
+		in->cell_max_v = cs.max_mv / 1000.0;
+		in->cell_avg_v = cs.avg_mv / 1000.0;
 	}
 	in->bms_soc = bms_soc;
 	in->bms_remain_ah = have(s, BMS_HAS_REMAIN, s->remain_ah);
