@@ -486,6 +486,7 @@ struct bms_probe {
 	bool (*check)(const struct bms_poll *poll, char *what, size_t cap);
 };
 
+struct bms_listen; /* bms/bus.h */
 struct bms_driver {
 	const char *name;        /* protocol key in the configuration, e.g. "daly" */
 	const char *description; /* one line for --help / --check */
@@ -598,6 +599,10 @@ struct bms_driver {
 	 * id & can_mask == can_id & can_mask); other frames are not read. */
 	uint32_t can_bitrate;
 	uint16_t can_id, can_mask;
+	/* Listen mode (`listen = true`: another master polls the bus and the
+	 * gateway only hears it; bms/bus.h); NULL where the protocol's
+	 * answers cannot be paired with requests heard on a bus. */
+	const struct bms_listen *listen;
 	/* Identification (`bmsgw --detect`): its read-only probe; NULL = not
 	 * tried (a Bluetooth-only or CAN protocol). */
 	const struct bms_probe *probe;

@@ -46,6 +46,7 @@
  *			0x81
  */
 #include "bms.h"
+#include "bus.h"
 
 #include <string.h>
 
@@ -674,6 +675,9 @@ static const struct bms_probe dm_probe = {
 	.timeout = 0.2,
 };
 
+/* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
+BMS_LISTEN_REPLAY(dm, bms_daly_modbus_driver, bms_bus_modbus_at, NULL)
+
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
@@ -694,6 +698,7 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.max_address = DM_MAX_BOARD,
 	.default_timeout = 1.0,
 	.next_request = dm_next_request,
+	.listen = &dm_listen,
 	.scan = dm_scan,
 	.handle = dm_handle,
 	.timeout = dm_timeout,

@@ -29,6 +29,7 @@
  * DRN_P_KNOWN a start character was answered, DRN_P_KS it is '>'.
  */
 #include "bms.h"
+#include "bus.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -262,6 +263,9 @@ static const struct bms_probe drn_probe = {
 	.judge = drn_probe_judge,
 };
 
+/* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
+BMS_LISTEN_REPLAY(drn, bms_daren_driver, bms_bus_paceic_at, bms_listen_same_paceic)
+
 const struct bms_driver bms_daren_driver = {
 	.name = "daren",
 	.description = "Daren / Basen DR-1363 and KS48100 RS485 (~22..4A...CR or >22..., 0x42/0x51/0xB0)",
@@ -279,6 +283,7 @@ const struct bms_driver bms_daren_driver = {
 	.any_address = true,
 	.default_timeout = 1.0,
 	.next_request = drn_next_request,
+	.listen = &drn_listen,
 	.scan = drn_scan,
 	.handle = drn_handle,
 	.timeout = drn_timeout,

@@ -187,6 +187,7 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.any_address = true,
 	.default_timeout = 1.0,
 	.next_request = ll_next_request,
+	.listen = &ll_listen,
 	.scan = ll_scan,
 	.handle = ll_handle,
 	.timeout = ll_timeout,

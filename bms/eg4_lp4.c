@@ -31,6 +31,7 @@
  *	status << 8 | system status.
  */
 #include "bms.h"
+#include "bus.h"
 
 #include <string.h>
 
@@ -234,6 +235,9 @@ static const struct bms_probe lp4_probe = {
 	.judge = lp4_probe_judge,
 };
 
+/* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
+BMS_LISTEN_REPLAY(lp4, bms_eg4_lp4_driver, bms_bus_paceic_at, bms_listen_same_paceic)
+
 const struct bms_driver bms_eg4_lp4_driver = {
 	.name = "eg4-lp4",
 	.description = "EG4 LifePower4 paceic v2.0 RS485 (~20..4A...CR ASCII, 0x42/0x44/0x51)",
@@ -252,6 +256,7 @@ const struct bms_driver bms_eg4_lp4_driver = {
 	.any_address = true,
 	.default_timeout = 2.0,
 	.next_request = lp4_next_request,
+	.listen = &lp4_listen,
 	.scan = lp4_scan,
 	.handle = lp4_handle,
 	.timeout = lp4_timeout,

@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus.h"
 #include "drivers.h"
 #include "jkrecord.h"
 #include "mbmaster.h"
@@ -502,6 +503,37 @@ static const struct bms_probe jkpb_probe = {
 	.judge = jkpb_probe_judge,
 };
 
+/* ---- listen mode (bms/bus.h, bms/PROTOCOLS.md §39) -------------------------
+ * On a bus whose master is a JK-PB at DIP 0, a slave's record is
+ * attributed by the gateway (the acknowledgement after it); the record says
+ * what it is: the status (key 0, every round) and the settings (the
+ * limits and switches, kept: the master reads them now and then).  The
+ * device-information record is not read. */
+static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const uint8_t *ans, size_t an)
+{
+	(void)req;
+	(void)rn;
+	if (an != JKPB_PAYLOAD || memcmp(ans, jk_record_magic, sizeof(jk_record_magic)) != 0)
+		return BMS_E_UNEXPECTED;
+	if (jk_record_sum(ans, JKPB_PAYLOAD - 1) != ans[JKPB_O_SUM])
+		return BMS_E_CHECKSUM;
+	if (ans[JKPB_O_TYPE] == JKPB_TYPE_STATUS) {
+		jk_record_decode_cells(ans, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current, &poll->snap);
+		poll->step = JKPB_ST_DONE; /* what finish() asks of a poll: its status */
+		return 0;
+	}
+	if (ans[JKPB_O_TYPE] != JK_REC_SETTINGS)
+		return BMS_E_UNEXPECTED;
+	struct jkpb_state *st = BMS_PRIV(poll, struct jkpb_state);
+	memset(st, 0, sizeof(*st));
+	jk_record_switches(ans, &st->chg_set, &st->dsg_set);
+	st->limits_ok = jk_record_limits(ans, &st->ccl_a, &st->dcl_a) == BMS_OK;
+	jkpb_apply_settings(poll);
+	return BMS_LISTEN_EXTRA + JKPB_ST_SETTINGS;
+}
+
+static const struct bms_listen jkpb_listen = { bms_bus_jkpb_at, jkpb_hear };
+
 const struct bms_driver bms_jk_pb_driver = {
 	.name = "jk-pb",
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
@@ -520,6 +552,7 @@ const struct bms_driver bms_jk_pb_driver = {
 	.max_address = JKPB_MAX_ADDR,
 	.default_timeout = 0.5,
 	.next_request = jkpb_next_request,
+	.listen = &jkpb_listen,
 	.scan = jkpb_scan,
 	.handle = jkpb_handle,
 	.timeout = jkpb_timeout,

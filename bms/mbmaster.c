@@ -189,3 +189,79 @@ bool bms_mb_timeout(const struct bms_mb_proto *pr, struct bms_poll *poll)
 	mb_skip(pr, poll, i, false);
 	return true;
 }
+
+/* ---- listen mode (bms/bus.h): the answer to another master's read ---- */
+
+/* The block of fc whose data are n bytes, or up to 4 registers fewer (a
+ * master that reads a register more than the table: Seplos V3's own PIA
+ * is 0x12 registers, the table's 0x11), the closest: the read an answer
+ * without a request before it was the answer to.  -1: none. */
+static int mb_block_by_size(const struct bms_mb_proto *pr, uint8_t fc, size_t n)
+{
+	int best = -1;
+	size_t best_d = 9;
+	for (int i = 0; i < pr->nblocks && i < MB_MAX_BLOCKS; i++) {
+		const struct bms_mb_block *b = &pr->blocks[i];
+		size_t want = bms_mb_data_bytes(b->fc, b->count);
+		if (b->fc != fc || b->when == BMS_MB_IDENT || want > n || n - want >= best_d)
+			continue;
+		best = i;
+		best_d = n - want;
+	}
+	return best;
+}
+
+/* Block i whole inside a read of count from start (coils: on a byte). */
+static bool mb_covers(const struct bms_mb_block *b, uint16_t start, uint16_t count)
+{
+	if (b->start < start || (uint32_t)b->start + b->count > (uint32_t)start + count)
+		return false;
+	return b->fc != BMS_MB_FC_COILS || (b->start - start) % 8u == 0;
+}
+
+static int mb_hear_block(const struct bms_mb_proto *pr, struct bms_poll *poll, int i, const uint8_t *d,
+			 uint16_t start)
+{
+	const struct bms_mb_block *b = &pr->blocks[i];
+	size_t off = b->fc == BMS_MB_FC_COILS ? (size_t)(b->start - start) / 8u : 2u * (size_t)(b->start - start);
+	int rc = pr->decode(poll, i, d + off, bms_mb_data_bytes(b->fc, b->count));
+	if (rc < 0)
+		return rc;
+	if (b->when == BMS_MB_IDENT) {
+		poll->kept.ident_state = BMS_IDENT_HAVE;
+		return BMS_LISTEN_EXTRA + i;
+	}
+	return i;
+}
+
+int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *req, size_t rn,
+		const uint8_t *ans, size_t an)
+{
+	if (an < BMS_MB_EXC_LEN || !bms_crc16_modbus_ok(ans, an))
+		return BMS_E_CHECKSUM;
+	if (ans[0] != poll->address && !poll->address_any)
+		return BMS_E_UNEXPECTED;
+	if (ans[1] & BMS_MB_EXCEPTION)
+		return an == BMS_MB_EXC_LEN ? BMS_E_REFUSED : BMS_E_SHORT;
+	uint8_t fc = ans[1];
+	size_t n = ans[2];
+	if (!mb_is_read(fc) || an != 5u + n)
+		return BMS_E_UNEXPECTED;
+	uint16_t start, count;
+	if (rn == BMS_MB_REQ_LEN && req[1] == fc) {
+		start = bms_be16(req + 2);
+		count = bms_be16(req + 4);
+		if (bms_mb_data_bytes(fc, count) != n)
+			return BMS_E_SHORT;
+	} else {
+		int i = mb_block_by_size(pr, fc, n);
+		if (i < 0)
+			return BMS_E_UNEXPECTED;
+		start = pr->blocks[i].start;
+		count = (uint16_t)(fc == BMS_MB_FC_COILS ? 8u * n : n / 2u);
+	}
+	for (int i = 0; i < pr->nblocks && i < MB_MAX_BLOCKS; i++)
+		if (pr->blocks[i].fc == fc && mb_covers(&pr->blocks[i], start, count))
+			return mb_hear_block(pr, poll, i, ans + 3, start);
+	return BMS_E_UNEXPECTED;
+}

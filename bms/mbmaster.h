@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "bms.h"
+#include "bus.h"
 
 #define BMS_MB_REQ_LEN 8
 #define BMS_MB_EXC_LEN 5
@@ -102,13 +103,20 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 int bms_mb_handle(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *frame, size_t len);
 bool bms_mb_timeout(const struct bms_mb_proto *pr, struct bms_poll *poll);
 
+/* Listen mode (struct bms_listen.hear): the answer ans to the read req
+ * heard before it (rn 0: none, the pack's own answer, told by function
+ * code and size) decodes every block of the table the read holds whole;
+ * the key is the block (BMS_LISTEN_EXTRA + block for the identity). */
+int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *req, size_t rn,
+		const uint8_t *ans, size_t an);
+
 /* The block the poll is at (pr->nblocks when it is complete). */
 int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 
 /* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
- * functions above for the protocol table `proto`, and <pfx>_finish (the
- * sample needs a voltage and cells: bms_check_pack()), for a driver
- * table. */
+ * functions above for the protocol table `proto`, <pfx>_finish (the
+ * sample needs a voltage and cells: bms_check_pack()), and <pfx>_listen
+ * (listen mode: bms_mb_hear()), for a driver table. */
 #define BMS_MB_DRIVER_FUNCS(pfx, proto) \
 	static int pfx##_next_request(struct bms_poll *poll, uint8_t *out, size_t cap) \
 	{ \
@@ -129,6 +137,11 @@ int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 	static int pfx##_finish(struct bms_poll *poll) \
 	{ \
 		return bms_check_pack(&poll->snap, false); \
-	}
+	} \
+	static int pfx##_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const uint8_t *ans, size_t an) \
+	{ \
+		return bms_mb_hear(&(proto), poll, req, rn, ans, an); \
+	} \
+	static const struct bms_listen pfx##_listen = { bms_bus_modbus_at, pfx##_hear };
 
 #endif

@@ -52,6 +52,7 @@
  * core of bms/pylonframe.c).
  */
 #include "bms.h"
+#include "bus.h"
 
 #include <string.h>
 
@@ -382,6 +383,9 @@ static const struct bms_probe pace_probe = {
 	.judge = pace_probe_judge,
 };
 
+/* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
+BMS_LISTEN_REPLAY(pace, bms_pace_driver, bms_bus_paceic_at, bms_listen_same_paceic)
+
 const struct bms_driver bms_pace_driver = {
 	.name = "pace",
 	.description = "PACE BMS paceic v2.5 RS232/RS485 (~25...CR ASCII, 0x42/0x44/0xC1/0xC2)",
@@ -400,6 +404,7 @@ const struct bms_driver bms_pace_driver = {
 	.group = BMS_MAX_GROUP,
 	.default_timeout = 1.0,
 	.next_request = pace_next_request,
+	.listen = &pace_listen,
 	.scan = pace_scan,
 	.handle = pace_handle,
 	.timeout = pace_timeout,

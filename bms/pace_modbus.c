@@ -187,6 +187,7 @@ const struct bms_driver bms_pace_modbus_driver = {
 	.any_address = true,
 	.default_timeout = 1.0,
 	.next_request = pm_next_request,
+	.listen = &pm_listen,
 	.scan = pm_scan,
 	.handle = pm_handle,
 	.timeout = pm_timeout,

@@ -58,6 +58,7 @@
  * answered: asked on refresh polls only).
  */
 #include "bms.h"
+#include "bus.h"
 
 #include <string.h>
 
@@ -385,6 +386,9 @@ static const struct bms_probe pyl_probe = {
 	.judge = pyl_probe_judge,
 };
 
+/* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
+BMS_LISTEN_REPLAY(pyl, bms_pylontech_driver, bms_bus_paceic_at, bms_listen_same_paceic)
+
 const struct bms_driver bms_pylontech_driver = {
 	.name = "pylontech",
 	.description = "Pylontech US2000/US3000/US5000 RS485 protocol V3.3 (~...CR ASCII, 0x42/0x44/0x92)",
@@ -402,6 +406,7 @@ const struct bms_driver bms_pylontech_driver = {
 	.address_ok = pyl_valid_adr,
 	.default_timeout = 1.0,
 	.next_request = pyl_next_request,
+	.listen = &pyl_listen,
 	.scan = pyl_scan,
 	.handle = pyl_handle,
 	.timeout = pyl_timeout,

@@ -209,6 +209,7 @@ const struct bms_driver bms_renogy_driver = {
 	.any_address = true,
 	.default_timeout = 1.0,
 	.next_request = rng_next_request,
+	.listen = &rng_listen,
 	.scan = rng_scan,
 	.handle = rng_handle,
 	.timeout = rng_timeout,

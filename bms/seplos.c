@@ -40,6 +40,7 @@
  * Progress in struct bms_poll: step = index into sep_steps[].
  */
 #include "bms.h"
+#include "bus.h"
 
 #include <string.h>
 
@@ -329,6 +330,9 @@ static const struct bms_probe sep_probe = {
 	.judge = sep_probe_judge,
 };
 
+/* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
+BMS_LISTEN_REPLAY(sep, bms_seplos_driver, bms_bus_paceic_at, bms_listen_same_paceic)
+
 const struct bms_driver bms_seplos_driver = {
 	.name = "seplos",
 	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44)",
@@ -345,6 +349,7 @@ const struct bms_driver bms_seplos_driver = {
 	.max_address = SEP_MAX_ADR,
 	.default_timeout = 1.5,
 	.next_request = sep_next_request,
+	.listen = &sep_listen,
 	.scan = sep_scan,
 	.handle = sep_handle,
 	.finish = sep_finish,

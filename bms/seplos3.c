@@ -277,6 +277,7 @@ const struct bms_driver bms_seplos3_driver = {
 	.any_address = true,
 	.default_timeout = 1.0,
 	.next_request = sv3_next_request,
+	.listen = &sv3_listen,
 	.scan = sv3_scan,
 	.handle = sv3_handle,
 	.timeout = sv3_timeout,

@@ -119,6 +119,39 @@ static bool check_can_pack(struct load *x, int i, const char *sect)
 	return true;
 }
 
+static bool can_listen(const struct bms_driver *d)
+{
+	return d->listen != NULL;
+}
+
+/* listen = true: a driver that can be read so, a wire, never a write. */
+static void check_listen(struct load *x, int i, const char *sect)
+{
+	struct conf_pack *p = &x->c.packs[i];
+	const int *seen = x->pack_seen[i];
+	char list[CONF_EXP_MAX];
+	if (!p->listen) {
+		if (seen[K_TAKEOVER_AFTER] && p->takeover_after > 0)
+			conf__fail(x, seen[K_TAKEOVER_AFTER], sect, "takeover_after",
+			     "only a listening pack takes the bus over (expected listen = true, or no takeover_after)");
+		return;
+	}
+	if (!p->driver->listen || p->is_ble || p->is_can) {
+		conf__list_protocols_with(list, sizeof(list), can_listen);
+		conf__fail(x, seen[K_PK_LISTEN], sect, "listen",
+		     "protocol %s cannot be read by listening to its bus%s (expected false; listen mode exists for "
+		     "%s on a serial port or tcp://)", p->driver->name, p->is_ble || p->is_can ? " on this port" : "",
+		     list);
+	} else if (p->control) {
+		conf__fail(x, seen[K_CONTROL], sect, "control",
+		     "a listening pack is never written to: its bus has another master (expected control = false "
+		     "with listen = true)");
+	} else if (p->position) {
+		conf__fail(x, seen[K_POSITION], sect, "position",
+		     "a listening pack is heard at its own address (expected no position with listen = true)");
+	}
+}
+
 /* Per pack: required keys, computed defaults, address against the protocol. */
 static bool takes_any_address(const struct bms_driver *d)
 {
@@ -161,9 +194,11 @@ static void finish_pack(struct load *x, int i)
 	}
 	if (!seen[K_ADDRESS])
 		p->address = !d->max_address ? 0 : d->default_address ? d->default_address : d->min_address;
-	if (d->max_address != 0 && (p->address > d->max_address || p->address < d->min_address)) {
-		conf__fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d)",
-		     p->address, d->name, d->min_address, d->max_address);
+	/* a listened bus's master may sit below the addresses a poll may ask (a JK-PB at DIP 0) */
+	int lowest = p->listen ? 0 : d->min_address;
+	if (d->max_address != 0 && (p->address > d->max_address || p->address < lowest)) {
+		conf__fail(x, seen[K_ADDRESS], sect, "address", "%d is out of range for protocol %s (expected %d..%d%s)",
+		     p->address, d->name, lowest, d->max_address, p->listen ? " with listen = true" : "");
 		return;
 	}
 	if (d->max_address != 0 && d->address_ok && !d->address_ok((uint8_t)p->address)) {
@@ -199,6 +234,7 @@ static void finish_pack(struct load *x, int i)
 	}
 	if (!seen[K_UNIT_ID])
 		p->unit_id = i + 1;
+	check_listen(x, i, sect);
 }
 
 /* bits per character on the wire (8N1) and Modbus RTU's inter-frame silence */
@@ -265,6 +301,33 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 	return true;
 }
 
+/* Packs i and j (j < i) share a port: both listen or neither (one reader
+ * that never writes, or a poller), one protocol, one takeover. */
+static bool check_listen_shared(struct load *x, int i, int j, const char *sect)
+{
+	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
+	if (p->listen != q->listen) {
+		conf__fail(x, p->listen ? x->pack_seen[i][K_PK_LISTEN] : p->line, sect, "listen",
+		     "%s on %s, but [pack.%s] (line %d) %s there (expected listen = true on every pack of a bus "
+		     "another master polls, or on none)", p->listen ? "listens" : "polls", p->port, q->name,
+		     q->line, q->listen ? "listens" : "polls");
+		return false;
+	}
+	if (p->listen && p->driver != q->driver) {
+		conf__fail(x, x->pack_seen[i][K_PROTOCOL], sect, "protocol",
+		     "%s differs from %s of [pack.%s] (line %d) on the listened bus %s (expected the protocol of "
+		     "its master on every pack)", p->driver->name, q->driver->name, q->name, q->line, p->port);
+		return false;
+	}
+	if (p->listen && p->takeover_after != q->takeover_after) {
+		conf__fail(x, key_line(x, i, K_TAKEOVER_AFTER), sect, "takeover_after",
+		     "%g differs from %g of [pack.%s] (line %d) on the same bus %s (expected one takeover_after "
+		     "per bus)", p->takeover_after, q->takeover_after, q->name, q->line, p->port);
+		return false;
+	}
+	return true;
+}
+
 /* Between packs: unique unit ids, one serial setting and distinct addresses per wire. */
 static void check_packs(struct load *x, int i)
 {
@@ -321,7 +384,7 @@ static void check_packs(struct load *x, int i)
 			     p->port, q->name, key_line(x, j, K_PORT), nd->name);
 			return;
 		}
-		if (!check_shared(x, i, j, sect))
+		if (!check_shared(x, i, j, sect) || !check_listen_shared(x, i, j, sect))
 			return;
 	}
 }

@@ -126,6 +126,9 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                   "false"},
 	[K_POSITION] = {CONF_SEC_PACK, "position", CONF_RESTART, KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position),
 	                NULL},
+	[K_PK_LISTEN] = {CONF_SEC_PACK, "listen", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(listen), "false"},
+	[K_TAKEOVER_AFTER] = {CONF_SEC_PACK, "takeover_after", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
+	                      PK(takeover_after), "0"},
 
 	[K_BANK_UNIT_ID] = {CONF_SEC_BANK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {CONF_SEC_BANK, "packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},

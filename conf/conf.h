@@ -159,6 +159,9 @@ struct conf_pack {
 	                                  * at `address` (a group: same port, protocol, address);
 	                                  * 0 = none */
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
+	bool listen;                     /* another master polls its port: never written, its answers
+	                                  * heard (a driver with listen; every pack of the port) */
+	double takeover_after;           /* s with no master heard before bmsgw polls by itself, 0 = never */
 	double control_timeout;          /* s for acknowledgement + confirming read-back (default 3) */
 	double max_charge_current;       /* A: this pack's rating for [limits], -1 = [limits]' */
 	double max_discharge_current;    /* A, -1 = [limits]' */

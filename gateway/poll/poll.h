@@ -26,6 +26,7 @@ enum gw_poll_state {
 	GW_POLL_CTL_WAIT,   /* waiting for the acknowledgement of a control frame */
 };
 struct gw_ctl;
+struct gw_listener;
 
 /* One bus: a link (wire/wire.h) and the packs polled on it. */
 struct gw_bus {
@@ -55,6 +56,7 @@ struct gw_bus {
 	const struct gw_link_owner *lend_owner; /* the borrower, owner of the link once ready */
 	void (*lend_ready)(void *arg); /* tell the borrower the wire is its own */
 	void *lend_arg;
+	struct gw_listener *li;        /* listen mode (listener.h): another master polls this bus; NULL = none */
 };
 
 /* The poller's slot of a pack (poller.c alone): its poll in progress, when

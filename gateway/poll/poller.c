@@ -21,6 +21,7 @@
 #include "../core/util.h"
 #include "../model/events.h"
 #include "control.h"
+#include "listener.h"
 #include "poll.h"
 
 /* the slow-changing values (cell count, cycles, capacity: struct bms_kept)
@@ -54,6 +55,7 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void link_schedule(struct gw_bus *w);
 static bool ctl_start(struct gw_bus *w);
 static void lend_now(struct gw_bus *w);
+static const struct gw_listener_ops listener_ops;
 
 /* The poll timer of a link: the silence before a request, the response
  * timeout, the next poll.  libev's epoll backend sleeps whole milliseconds,
@@ -329,6 +331,8 @@ static void step_send(struct gw_bus *w)
 		poll_done(w, false, bms_strerror(n));
 		return;
 	}
+	if (w->li)
+		gw_listener_sent(w->li, req, (size_t)n); /* a bus taken over: its echo is not a master */
 	if (gw_link_send(w->link, req, (size_t)n) < 0) {
 		/* the link went down: link_down() already ended the poll */
 		if (w->cur)
@@ -636,6 +640,8 @@ static void link_schedule(struct gw_bus *w)
 		lend_now(w);
 	if (w->ps != GW_POLL_IDLE || w->gw->stopping || w->lent)
 		return;
+	if (w->li && !gw_listener_polls(w->li))
+		return; /* another master's bus: heard, never written */
 	if (ctl_start(w))
 		return;
 	/* the pack due first; a read-back of a command goes ahead of the rest */
@@ -686,6 +692,8 @@ static void link_up(void *arg)
 	struct gw_bus *w = arg;
 	w->silent_polls = 0;
 	bms_rx_clear(&w->rx);
+	if (w->li)
+		gw_listener_up(w->li);
 	link_schedule(w);
 }
 
@@ -759,6 +767,8 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 	struct gw_bus *w = arg;
 	double now = gw_mono();
 	w->got_bytes = true;
+	if (w->li && gw_listener_bytes(w->li, p, n))
+		return; /* listening: the listener's */
 	if (w->ps == GW_POLL_CTL_WAIT) {
 		w->last_rx = now;
 		bms_rx_feed(&w->rx, p, n);
@@ -821,6 +831,11 @@ struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg)
 	}
 	w->gw = gw;
 	w->ps = GW_POLL_IDLE;
+	if (cfg->listen && !(w->li = gw_listener_new(w, cfg, &listener_ops))) {
+		gw_link_free(w->link);
+		free(w);
+		return NULL;
+	}
 	gw_link_set_owner(w->link, &poller_owner, w);
 	ev_init(&w->poll_timer, poll_timer_cb);
 	w->poll_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -840,6 +855,7 @@ void gw_bus_free(struct gw_bus *w)
 	if (w->lending)
 		w->lend_owner->gone(w->lend_arg); /* it never had the wire */
 	gw_link_free(w->link); /* the owner hears "gone": the poller, or a borrower */
+	gw_listener_free(w->li);
 	if (w->poll_tfd >= 0)
 		close(w->poll_tfd);
 	free(w);
@@ -926,6 +942,55 @@ void gw_poll_schedule(struct gw_bus *w)
 		disarm(w);
 	link_schedule(w);
 }
+
+/* ---- what the listener asks (struct gw_listener_ops, listener.h) ---- */
+
+static void li_heard(struct gw_bus *w, struct gw_pack *p, struct bms_poll *poll, double started)
+{
+	int rc = p->drv->finish ? p->drv->finish(poll) : BMS_OK;
+	struct bms_implausible im;
+	char why[224] = "";
+	double now = gw_mono();
+	bool ok = rc >= 0;
+	if (!ok)
+		snprintf(why, sizeof(why), "what was heard of it is not a whole sample: %s", bms_strerror(rc));
+	if (ok && !bms_plausible(&poll->snap, &im)) {
+		ok = false;
+		implausible(w, p, p->slot, &im, why, sizeof(why));
+	}
+	if (ok) {
+		pack_good(w->gw, p, &poll->snap, started, true, now);
+		if (poll->kept.ident_state == BMS_IDENT_HAVE)
+			gw_pack_ident(p, &poll->kept.ident);
+	} else {
+		pack_failed(w, p, why);
+	}
+	p->slot->attempted = true;
+	p->slot->poll_started = started;
+	polled(w->gw, p, ok);
+}
+
+static void li_unheard(struct gw_bus *w, struct gw_pack *p, const char *why)
+{
+	pack_failed(w, p, why);
+	p->slot->attempted = true;
+	polled(w->gw, p, false);
+}
+
+static void li_yield(struct gw_bus *w)
+{
+	disarm(w);
+	w->cur = NULL;
+	w->ps = GW_POLL_IDLE;
+	bms_rx_clear(&w->rx);
+}
+
+static void li_take(struct gw_bus *w)
+{
+	gw_poll_schedule(w);
+}
+
+static const struct gw_listener_ops listener_ops = { li_heard, li_unheard, li_take, li_yield };
 
 /* ---- the packs of a bus and their slots ---- */
 
