@@ -200,3 +200,50 @@ void bms_bus_note_request(struct bms_bus_ctx *ctx, const uint8_t *req, size_t n)
 	if (req[1] >= 1 && req[1] <= 4 && n == 8)
 		ctx->answer_len = 5u + bms_mb_data_bytes(req[1], bms_be16(req + 4));
 }
+
+void bms_bus_pair_reset(struct bms_bus_pairer *pr)
+{
+	memset(&pr->ctx, 0, sizeof(pr->ctx));
+	pr->reqlen = pr->anonlen = 0;
+}
+
+/* The answer ans from addr, with the request to addr before it if any. */
+static int pair_answer(struct bms_bus_pairer *pr, uint8_t addr, const uint8_t *ans, size_t an, struct bms_bus_answer *a)
+{
+	a->addr = addr;
+	a->rn = pr->reqlen && pr->req_addr == addr ? pr->reqlen : 0;
+	a->req = a->rn ? pr->req : NULL;
+	a->ans = ans;
+	a->an = an;
+	return BMS_BUS_ANSWERED;
+}
+
+int bms_bus_pair(struct bms_bus_pairer *pr, const struct bms_bus_frame *f, const uint8_t *b, struct bms_bus_answer *a)
+{
+	switch (f->kind) {
+	case BMS_BUS_REQUEST:
+		pr->anonlen = 0;
+		pr->reqlen = f->len <= BMS_BUS_REQ_MAX ? f->len : 0;
+		memcpy(pr->req, b, pr->reqlen);
+		pr->req_addr = f->addr;
+		bms_bus_note_request(&pr->ctx, b, f->len);
+		return BMS_BUS_ASKED;
+	case BMS_BUS_ANSWER:
+		memset(&pr->ctx, 0, sizeof(pr->ctx));
+		pair_answer(pr, f->addr, b, f->len, a);
+		pr->reqlen = 0; /* a->req stays valid: the bytes are still there */
+		return BMS_BUS_ANSWERED;
+	case BMS_BUS_ANON:
+		pr->anonlen = f->len <= BMS_BUS_ANON_MAX ? f->len : 0;
+		memcpy(pr->anon, b, pr->anonlen);
+		return BMS_BUS_NOTHING;
+	case BMS_BUS_ACK:
+		if (!pr->anonlen)
+			return BMS_BUS_NOTHING; /* the acknowledgement of a trigger with no answer */
+		pair_answer(pr, f->addr, pr->anon, pr->anonlen, a);
+		pr->anonlen = 0;
+		pr->reqlen = 0;
+		return BMS_BUS_ANSWERED;
+	}
+	return BMS_BUS_NOTHING;
+}

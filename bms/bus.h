@@ -68,6 +68,36 @@ enum bms_scan bms_bus_scan(bms_bus_at *at, const struct bms_bus_ctx *ctx, const 
 /* What a request frame tells about its answer (ctx for the next scan). */
 void bms_bus_note_request(struct bms_bus_ctx *ctx, const uint8_t *req, size_t n);
 
+/* ---- pairing: which answer goes with which request -----------------------
+ * Fed every frame of the bus in order: a request is kept until an answer
+ * from its address comes (the request is then that answer's); an answer
+ * from an address no request went to is the pack's own (rn 0: a master's
+ * own data); an anonymous answer waits for the acknowledgement that names
+ * its address. */
+#define BMS_BUS_REQ_MAX 300
+#define BMS_BUS_ANON_MAX 320
+struct bms_bus_pairer {
+	struct bms_bus_ctx ctx;   /* for bms_bus_scan() */
+	uint8_t req[BMS_BUS_REQ_MAX];
+	size_t reqlen;
+	uint8_t req_addr;
+	uint8_t anon[BMS_BUS_ANON_MAX];
+	size_t anonlen;
+};
+/* An answer and what it pairs with (pointers into the frame and the pairer). */
+struct bms_bus_answer {
+	uint8_t addr;
+	const uint8_t *req;       /* the request to addr before it, NULL: none (rn 0) */
+	size_t rn;
+	const uint8_t *ans;
+	size_t an;
+};
+enum { BMS_BUS_NOTHING = 0, BMS_BUS_ASKED, BMS_BUS_ANSWERED };
+/* Frame f (its bytes b): BMS_BUS_ASKED for a request, BMS_BUS_ANSWERED with
+ * *a filled for a complete answer, BMS_BUS_NOTHING otherwise. */
+int bms_bus_pair(struct bms_bus_pairer *pr, const struct bms_bus_frame *f, const uint8_t *b, struct bms_bus_answer *a);
+void bms_bus_pair_reset(struct bms_bus_pairer *pr);
+
 /* ---- a driver in listen mode (struct bms_driver.listen) -------------------
  * The gateway frames the bus with `at`, pairs each answer with the request
  * to the same address heard just before it (none: the pack put it on the

@@ -22,8 +22,7 @@
 #include "../core/log.h"
 
 #define LI_TICK 0.5           /* s between looks at the clock */
-#define LI_REQ_MAX 300        /* a request kept to pair with its answer */
-#define LI_ANON_MAX 320       /* an anonymous answer kept until its acknowledgement */
+#define LI_REQ_MAX BMS_BUS_REQ_MAX /* the poller's request, to know its echo */
 
 /* The listener's poll of one pack. */
 struct li_pack {
@@ -41,12 +40,7 @@ struct gw_listener {
 	const struct bms_listen *ls;
 	double takeover_after;
 	struct bms_rx rx;
-	struct bms_bus_ctx ctx;
-	uint8_t req[LI_REQ_MAX];  /* the last request, to pair with an answer */
-	size_t reqlen;
-	uint8_t req_addr;
-	uint8_t anon[LI_ANON_MAX];
-	size_t anonlen;
+	struct bms_bus_pairer pair;
 	double master_at;         /* the master's last frame (monotonic) */
 	bool taken;               /* no master heard for takeover_after: the poller polls */
 	uint8_t sent[LI_REQ_MAX]; /* the poller's last request (taken over) */
@@ -142,50 +136,15 @@ static void li_answer(struct gw_listener *li, uint8_t addr, const uint8_t *req, 
 	}
 }
 
-/* The request before an answer from addr, if it went to addr. */
-static const uint8_t *li_paired(const struct gw_listener *li, uint8_t addr, size_t *rn)
-{
-	*rn = li->reqlen && li->req_addr == addr ? li->reqlen : 0;
-	return *rn ? li->req : NULL;
-}
-
 /* A frame of the bus, while listening. */
 static void li_frame(struct gw_listener *li, const struct bms_bus_frame *f, const uint8_t *b, double now)
 {
-	size_t rn;
-	const uint8_t *req;
-	switch (f->kind) {
-	case BMS_BUS_REQUEST:
-		li->master_at = now;
-		li->anonlen = 0;
-		li->reqlen = f->len <= LI_REQ_MAX ? f->len : 0;
-		memcpy(li->req, b, li->reqlen);
-		li->req_addr = f->addr;
-		bms_bus_note_request(&li->ctx, b, f->len);
-		return;
-	case BMS_BUS_ANSWER:
-		req = li_paired(li, f->addr, &rn);
-		if (!rn)
-			li->master_at = now; /* unasked: the master's own data */
-		li_answer(li, f->addr, req, rn, b, f->len, now);
-		li->reqlen = 0;
-		memset(&li->ctx, 0, sizeof(li->ctx));
-		return;
-	case BMS_BUS_ANON:
-		li->anonlen = f->len <= LI_ANON_MAX ? f->len : 0;
-		memcpy(li->anon, b, li->anonlen);
-		return;
-	case BMS_BUS_ACK:
-		if (!li->anonlen)
-			return; /* the acknowledgement of a trigger with no answer */
-		req = li_paired(li, f->addr, &rn);
-		if (!rn)
-			li->master_at = now;
-		li_answer(li, f->addr, req, rn, li->anon, li->anonlen, now);
-		li->anonlen = 0;
-		li->reqlen = 0;
-		return;
-	}
+	struct bms_bus_answer a;
+	int r = bms_bus_pair(&li->pair, f, b, &a);
+	if (r == BMS_BUS_ASKED || (r == BMS_BUS_ANSWERED && !a.rn))
+		li->master_at = now; /* a request, or the master's own data (unasked) */
+	if (r == BMS_BUS_ANSWERED)
+		li_answer(li, a.addr, a.req, a.rn, a.ans, a.an, now);
 }
 
 /* A frame while the poller has the bus: a request that is not its own is
@@ -199,6 +158,8 @@ static void li_watch(struct gw_listener *li, const struct bms_bus_frame *f, cons
 	gw_info("link %s: a master polls the bus again: bmsgw stops polling and listens",
 		gw_link_port(li->w->link));
 	li->ops->yield(li->w);
+	bms_bus_pair_reset(&li->pair);
+	li_frame(li, f, b, now); /* its answer is heard from now on */
 }
 
 bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
@@ -209,7 +170,7 @@ bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
 	for (;;) {
 		struct bms_bus_frame f;
 		size_t k = 0;
-		enum bms_scan r = bms_bus_scan(li->ls->at, &li->ctx, li->rx.buf, li->rx.len, &f, &k);
+		enum bms_scan r = bms_bus_scan(li->ls->at, &li->pair.ctx, li->rx.buf, li->rx.len, &f, &k);
 		if (r == BMS_SCAN_NEED)
 			break;
 		if (r == BMS_SCAN_FRAME) {
@@ -290,8 +251,7 @@ void gw_listener_up(struct gw_listener *li)
 {
 	li->master_at = gw_mono();
 	li->taken = false;
-	li->reqlen = li->anonlen = 0;
 	bms_rx_clear(&li->rx);
-	memset(&li->ctx, 0, sizeof(li->ctx));
+	bms_bus_pair_reset(&li->pair);
 	ev_timer_again(li->w->gw->loop, &li->tick);
 }
