@@ -514,6 +514,12 @@ static void finish_tunnel(struct load *x, int i)
 		     "listens to");
 		return;
 	}
+	if (x->c.packs[j].listen) {
+		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is a bus another master polls: [pack.%s] only listens "
+		     "there, and a PC tool would write over its master (expected the port of a bus bmsgw polls)", t->port,
+		     x->c.packs[j].name);
+		return;
+	}
 	if (t->listen_port == x->c.gw.listen_port &&
 	    (strcmp(t->listen_host, x->c.gw.listen_host) == 0 || strcmp(t->listen_host, "0.0.0.0") == 0 ||
 	     strcmp(x->c.gw.listen_host, "0.0.0.0") == 0)) {

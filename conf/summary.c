@@ -86,9 +86,16 @@ static void print_packs(const struct conf *c, FILE *out)
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		fmt_link(link, sizeof(link), p);
-		fprintf(out, "  %-*s  unit %3d  %-12s %-*s  address %-3d  poll %g s  timeout %g s  retries %d",
-		        wname, p->name, p->unit_id, p->driver ? p->driver->name : "?", wlink, link, p->address,
-		        p->poll_interval, p->timeout, p->retries);
+		fprintf(out, "  %-*s  unit %3d  %-12s %-*s  address %-3d", wname, p->name, p->unit_id,
+		        p->driver ? p->driver->name : "?", wlink, link, p->address);
+		if (p->listen)
+			fprintf(out, "  listens: another master polls this bus, nothing is written%s",
+			        p->takeover_after > 0 ? "" : " (never taken over)");
+		else
+			fprintf(out, "  poll %g s  timeout %g s  retries %d", p->poll_interval, p->timeout, p->retries);
+		if (p->listen && p->takeover_after > 0)
+			fprintf(out, " until no master is heard for %g s (then polled every %g s)", p->takeover_after,
+			        p->poll_interval);
 		if (p->cells)
 			fprintf(out, "  cells %d (forced)", p->cells);
 		if (p->invert_current)

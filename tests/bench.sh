@@ -11,6 +11,8 @@
 # (tests/tools/bench_rtu.py); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
+# listen mode: the delay from an answer heard on a bus with another master to
+# its registers (tests/tools/bench_listen.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
 # (tests/tools/bench_ble.py, a fake BlueZ); the inverter outputs' frame
 # period jitter, RS485 reply latency and the time from a cell over-voltage
@@ -104,6 +106,7 @@ echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"
 # a build with Bluetooth (libsystemd) and a dbus-daemon for the fake BlueZ
 if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
 	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble.py "${BLE_SECONDS:-10}"

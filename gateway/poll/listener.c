@@ -42,6 +42,8 @@ struct gw_listener {
 	struct bms_rx rx;
 	struct bms_bus_pairer pair;
 	double master_at;         /* the master's last frame (monotonic) */
+	bool master_heard;        /* ... since the link came up */
+	unsigned long frames, answers, taken_answers, noise;
 	bool taken;               /* no master heard for takeover_after: the poller polls */
 	uint8_t sent[LI_REQ_MAX]; /* the poller's last request (taken over) */
 	size_t sentlen;
@@ -131,6 +133,7 @@ static void li_answer(struct gw_listener *li, uint8_t addr, const uint8_t *req, 
 		struct gw_pack *p = w->packs[i];
 		if ((uint8_t)p->cfg->address == addr || p->cfg->address_any) {
 			li_hear(li, p, &li->lp[i], req, rn, ans, an, now);
+			li->taken_answers++;
 			return;
 		}
 	}
@@ -141,10 +144,14 @@ static void li_frame(struct gw_listener *li, const struct bms_bus_frame *f, cons
 {
 	struct bms_bus_answer a;
 	int r = bms_bus_pair(&li->pair, f, b, &a);
-	if (r == BMS_BUS_ASKED || (r == BMS_BUS_ANSWERED && !a.rn))
+	if (r == BMS_BUS_ASKED || (r == BMS_BUS_ANSWERED && !a.rn)) {
 		li->master_at = now; /* a request, or the master's own data (unasked) */
-	if (r == BMS_BUS_ANSWERED)
+		li->master_heard = true;
+	}
+	if (r == BMS_BUS_ANSWERED) {
+		li->answers++;
 		li_answer(li, a.addr, a.req, a.rn, a.ans, a.an, now);
+	}
 }
 
 /* A frame while the poller has the bus: a request that is not its own is
@@ -155,6 +162,7 @@ static void li_watch(struct gw_listener *li, const struct bms_bus_frame *f, cons
 		return;
 	li->taken = false;
 	li->master_at = now;
+	li->master_heard = true;
 	gw_info("link %s: a master polls the bus again: bmsgw stops polling and listens",
 		gw_link_port(li->w->link));
 	li->ops->yield(li->w);
@@ -173,7 +181,10 @@ bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
 		enum bms_scan r = bms_bus_scan(li->ls->at, &li->pair.ctx, li->rx.buf, li->rx.len, &f, &k);
 		if (r == BMS_SCAN_NEED)
 			break;
+		if (r != BMS_SCAN_FRAME)
+			li->noise += k;
 		if (r == BMS_SCAN_FRAME) {
+			li->frames++;
 			if (li->taken)
 				li_watch(li, &f, li->rx.buf, now);
 			else
@@ -254,4 +265,14 @@ void gw_listener_up(struct gw_listener *li)
 	bms_rx_clear(&li->rx);
 	bms_bus_pair_reset(&li->pair);
 	ev_timer_again(li->w->gw->loop, &li->tick);
+}
+
+void gw_listener_info(const struct gw_listener *li, struct gw_listener_info *out)
+{
+	out->master_ago = li->master_heard ? gw_mono() - li->master_at : -1;
+	out->taken = li->taken;
+	out->frames = li->frames;
+	out->answers = li->answers;
+	out->taken_answers = li->taken_answers;
+	out->noise = li->noise;
 }

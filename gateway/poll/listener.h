@@ -45,4 +45,15 @@ bool gw_listener_polls(const struct gw_listener *li);
 /* The poller sent req (taken over): heard back, it is its own echo. */
 void gw_listener_sent(struct gw_listener *li, const uint8_t *req, size_t n);
 
+/* What the listener has heard (/api/state). */
+struct gw_listener_info {
+	double master_ago;        /* s since the master was last heard (-1: never) */
+	bool taken;               /* the poller polls: no master heard for takeover_after */
+	unsigned long frames;     /* frames heard */
+	unsigned long answers;    /* answers heard */
+	unsigned long taken_answers; /* ... that a pack of this bus took */
+	unsigned long noise;      /* bytes in no frame (garbage, collisions, another rate) */
+};
+void gw_listener_info(const struct gw_listener *li, struct gw_listener_info *out);
+
 #endif

@@ -19,6 +19,7 @@
 #include "../model/json.h"
 #include "../model/service.h"
 #include "../poll/control.h"
+#include "../poll/listener.h"
 #include "../poll/poll.h"
 #include "status.h"
 
@@ -37,6 +38,22 @@ static const char *link_state(const struct gw_bus *w, const struct gw_link_info 
 	case GW_LINK_UP: return "up";
 	}
 	return "?";
+}
+
+/* A bus another master polls: what was heard of it. */
+static void listen_json(const struct gw_bus *w, FILE *o)
+{
+	if (!w->li)
+		return;
+	struct gw_listener_info li;
+	gw_listener_info(w->li, &li);
+	fprintf(o, ",\"listen\":{\"master_heard_s\":");
+	if (li.master_ago >= 0)
+		fprintf(o, "%.1f", li.master_ago);
+	else
+		fputs("null", o);
+	fprintf(o, ",\"taken_over\":%s,\"frames\":%lu,\"answers\":%lu,\"answers_used\":%lu,\"noise_bytes\":%lu}",
+		li.taken ? "true" : "false", li.frames, li.answers, li.taken_answers, li.noise);
 }
 
 static void links_json(struct gw *gw, FILE *o)
@@ -61,7 +78,9 @@ static void links_json(struct gw *gw, FILE *o)
 			fprintf(o, "%s", k ? "," : "");
 			gw_json_str(o, w->packs[k]->cfg->name);
 		}
-		fprintf(o, "],\"polling\":");
+		fprintf(o, "]");
+		listen_json(w, o);
+		fprintf(o, ",\"polling\":");
 		if (w->cur)
 			gw_json_str(o, w->cur->cfg->name);
 		else

@@ -55,6 +55,8 @@ def base_conf(tmp, ports, ptys):
                     "unit_id": "1", "poll_interval": "0.2", "timeout": "0.3", "retries": "0"}),
         ("pack.b", {"protocol": "jbd", "port": ptys["pack"], "unit_id": "5", "poll_interval": "0.2",
                     "timeout": "0.2", "retries": "0"}),
+        ("pack.l", {"protocol": "seplos3", "port": "tcp://127.0.0.1:%d" % ports["sim3"], "address": "1",
+                    "unit_id": "9", "poll_interval": "0.2", "timeout": "0.3", "retries": "0"}),
         ("pack.v", {"protocol": "victron-ble", "port": "ble://C8:47:8C:E1:23:45", "unit_id": "7",
                     "key": "0123456789abcdef0123456789abcdef", "poll_interval": "0.2", "timeout": "0.3"}),
         ("bank", {"packs": "a, b"}),
@@ -81,6 +83,8 @@ INSTANCE = {
     ("pack", "baud"): "pack.b",               # a serial wire
     ("pack", "key"): "pack.v",                # an advertisement key: a Victron BLE pack
     ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
+    ("pack", "listen"): "pack.l",             # seplos3, alone on its wire: a bus another master polls
+    ("pack", "takeover_after"): "pack.l",     # listening by then
     ("inverter", "protocol"): "inverter.p",   # CAN to CAN
     ("inverter", "interval"): "inverter.can",  # CAN keys
     ("inverter", "extras"): "inverter.p",
@@ -149,7 +153,10 @@ EXPECT = {
 }
 # Keys written together with another one, which a check demands with it.
 ALSO = {
-    ("mqtt", "tls"): {"cert_file": "cert1", "key_file": "key1"},  # a client certificate: both files
+    ("mqtt", "tls"): {"cert_file": lambda tmp: os.path.join(tmp, "cert1"),  # a client certificate: both files
+                      "key_file": lambda tmp: os.path.join(tmp, "key1")},
+    # the simulator is no master: bmsgw takes its bus over at once, so that the pack is polled
+    ("pack", "listen"): {"takeover_after": lambda tmp: "0.5"},
 }
 
 
@@ -288,7 +295,7 @@ def change(d, row, tmp, ports, ptys):
     written = sec.get(key)
     sec[key] = new
     for k, v in ALSO.get((sect, key), {}).items():
-        sec[k] = os.path.join(tmp, v)
+        sec[k] = v(tmp)
     if (sect, key) == ("http", "listen"):
         d.http = int(new.rsplit(":", 1)[1])
     p0 = class_before(d, row, title)
@@ -332,8 +339,8 @@ def main():
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
                                       "http", "http2")}
-    sims = [Sim(), Sim()]  # daly, address 1: pack a's wire, then the one its port moves to
-    ports["sim"], ports["sim2"] = sims[0].port, sims[1].port
+    sims = [Sim(), Sim(), Sim("seplos3")]  # daly, address 1: pack a's wire, then the one its port moves to;
+    ports["sim"], ports["sim2"], ports["sim3"] = sims[0].port, sims[1].port, sims[2].port  # pack l's
     conf = base_conf(tmp, ports, ptys)
     d = Daemon(tmp, conf, ports)
     try:

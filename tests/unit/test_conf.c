@@ -494,6 +494,38 @@ static void test_groups(void)
 #undef PACE_B
 }
 
+/* listen = true: a bus another master polls (bms/bus.h) */
+static void test_listen(void)
+{
+#define SV3(n, a) "[pack." n "]\nprotocol = seplos3\nport = /dev/x\naddress = " a "\nlisten = true\n"
+	CHECK_EQ_INT(load(SV3("m", "1") SV3("s", "2")), 0);
+	CHECK(c.packs[0].listen && c.packs[1].listen);
+	CHECK(c.packs[0].takeover_after == 0);
+	/* a JK-PB master at DIP 0 is heard, never polled */
+	CHECK_EQ_INT(load("[pack.m]\nprotocol = jk-pb\nport = /dev/x\naddress = 0\nlisten = true\n"), 0);
+	EXPECT_ERROR("[pack.m]\nprotocol = jk-pb\nport = /dev/x\naddress = 0\n",
+		     "t.ini:4: [pack.m] address: 0 is out of range for protocol jk-pb (expected 1..15)", NULL);
+	EXPECT_ERROR("[pack.m]\nprotocol = jk-pb\nport = /dev/x\naddress = 2\nlisten = true\ncontrol = true\n",
+		     "t.ini:6: [pack.m] control: a listening pack is never written to", NULL);
+	EXPECT_ERROR(ONE_PACK "listen = true\n", "t.ini:4: [pack.a] listen: protocol daly cannot be read by listening",
+		     "seplos3");
+	EXPECT_ERROR(SV3("m", "1") "[pack.s]\nprotocol = seplos3\nport = /dev/x\naddress = 2\n",
+		     "t.ini:6: [pack.s] listen: polls on /dev/x, but [pack.m] (line 1) listens there", "or on none");
+	EXPECT_ERROR(SV3("m", "1") "[pack.s]\nprotocol = renogy\nport = /dev/x\naddress = 2\nlisten = true\n"
+		     "baud = 19200\n", "t.ini:7: [pack.s] protocol: renogy differs from seplos3", NULL);
+	EXPECT_ERROR(SV3("m", "1") "takeover_after = 10\n" SV3("s", "2"),
+		     "[pack.s] takeover_after: 0 differs from 10", NULL);
+	EXPECT_ERROR(SV3("m", "1") "[tunnel.t]\nport = /dev/x\nlisten = 127.0.0.1:8899\nclients = 127.0.0.1\n",
+		     "t.ini:7: [tunnel.t] port: /dev/x is a bus another master polls", NULL);
+	CHECK_EQ_INT(load(SV3("m", "1") "takeover_after = 10\n"), 0);
+	CHECK(c.packs[0].takeover_after == 10);
+	EXPECT_ERROR(ONE_PACK "takeover_after = 10\n", "t.ini:4: [pack.a] takeover_after: only a listening pack",
+		     NULL);
+	EXPECT_ERROR("[pack.m]\nprotocol = seplos3\nport = ble://AA:BB:CC:DD:EE:FF\nlisten = true\n",
+		     "t.ini:4: [pack.m] listen: protocol seplos3 cannot be read by listening to its bus on this port", NULL);
+#undef SV3
+}
+
 static void test_all_or_nothing(void)
 {
 	CHECK_EQ_INT(load("[gateway]\nbase = 100\n" ONE_PACK), 0);
@@ -660,6 +692,7 @@ int main(void)
 	test_examples();
 	test_errors();
 	test_groups();
+	test_listen();
 	test_all_or_nothing();
 	test_files();
 	test_can();
