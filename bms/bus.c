@@ -205,6 +205,7 @@ void bms_bus_pair_reset(struct bms_bus_pairer *pr)
 {
 	memset(&pr->ctx, 0, sizeof(pr->ctx));
 	pr->reqlen = pr->anonlen = 0;
+	pr->acked = false;
 }
 
 /* The answer ans from addr, with the request to addr before it if any. */
@@ -220,6 +221,8 @@ static int pair_answer(struct bms_bus_pairer *pr, uint8_t addr, const uint8_t *a
 
 int bms_bus_pair(struct bms_bus_pairer *pr, const struct bms_bus_frame *f, const uint8_t *b, struct bms_bus_answer *a)
 {
+	bool acked = pr->acked;
+	pr->acked = false;
 	switch (f->kind) {
 	case BMS_BUS_REQUEST:
 		pr->anonlen = 0;
@@ -234,12 +237,22 @@ int bms_bus_pair(struct bms_bus_pairer *pr, const struct bms_bus_frame *f, const
 		pr->reqlen = 0; /* a->req stays valid: the bytes are still there */
 		return BMS_BUS_ANSWERED;
 	case BMS_BUS_ANON:
+		if (acked) {
+			/* its acknowledgement came first */
+			pair_answer(pr, pr->ack_addr, b, f->len, a);
+			pr->reqlen = 0;
+			return BMS_BUS_ANSWERED;
+		}
 		pr->anonlen = f->len <= BMS_BUS_ANON_MAX ? f->len : 0;
 		memcpy(pr->anon, b, pr->anonlen);
 		return BMS_BUS_NOTHING;
 	case BMS_BUS_ACK:
-		if (!pr->anonlen)
-			return BMS_BUS_NOTHING; /* the acknowledgement of a trigger with no answer */
+		if (!pr->anonlen) {
+			/* no answer yet: it may follow its acknowledgement */
+			pr->acked = true;
+			pr->ack_addr = f->addr;
+			return BMS_BUS_NOTHING;
+		}
 		pair_answer(pr, f->addr, pr->anon, pr->anonlen, a);
 		pr->anonlen = 0;
 		pr->reqlen = 0;

@@ -73,7 +73,8 @@ void bms_bus_note_request(struct bms_bus_ctx *ctx, const uint8_t *req, size_t n)
  * from its address comes (the request is then that answer's); an answer
  * from an address no request went to is the pack's own (rn 0: a master's
  * own data); an anonymous answer waits for the acknowledgement that names
- * its address. */
+ * its address, or takes the one that came just before it (a JK-PB sends
+ * its record and its acknowledgement in either order). */
 #define BMS_BUS_REQ_MAX 300
 #define BMS_BUS_ANON_MAX 320
 struct bms_bus_pairer {
@@ -83,6 +84,8 @@ struct bms_bus_pairer {
 	uint8_t req_addr;
 	uint8_t anon[BMS_BUS_ANON_MAX];
 	size_t anonlen;
+	bool acked;               /* an acknowledgement closed nothing: the anonymous */
+	uint8_t ack_addr;         /* answer right after it is ack_addr's (JK-PB sends either first) */
 };
 /* An answer and what it pairs with (pointers into the frame and the pairer). */
 struct bms_bus_answer {
