@@ -201,6 +201,11 @@ function renderLinks() {
     tr.appendChild(el('td', {}, l.port));
     let s = l.state + (l.down_s !== undefined ? ' for ' + age(l.down_s + elapsed()) : '');
     if (l.polling) s += ' · polling ' + l.polling;
+    if (l.listen) {
+      s += l.listen.taken_over ? ' · no master heard: bmsgw polls'
+        : ' · listening (another master)' + (l.listen.master_heard_s === null ? ', none heard yet'
+          : ', heard ' + age(l.listen.master_heard_s + elapsed()) + ' ago');
+    }
     tr.appendChild(el('td', { 'data-field': 'state' }, s));
     tr.appendChild(el('td', {}, l.packs.join(', ')));
     tr.appendChild(el('td', { class: 'num' }, String(l.opens)));
