@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Listen mode end to end: the real gateway on a bus whose master is not
+bmsgw (the bundled simulator's `--master`: a JK-PB at DIP 0, a Seplos V3
+master pack, an inverter polling Modbus or paceic packs; tests/sim/README.md
+"Bus master"), with /api/state and the simulator's own count of every byte
+that came from bmsgw's side of the pty:
+
+- every listening protocol with three packs: each pack's values are the
+  simulator's, the master's own data read where it puts them on the bus
+  (JK-PB address 0, Seplos V3 address 1), and bmsgw wrote nothing;
+- a pack that drops out goes stale while the others stay fresh, and comes
+  back; garbage and collisions on the bus are counted and harmless;
+- a master that stops: without takeover_after the packs go stale and
+  nothing is written; with it bmsgw polls them, and stops writing at the
+  master's first request again.
+"""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
+
+c = Checks()
+STALE = 5
+
+# protocol: the addresses of its three packs (the master's own first where
+# it puts data on the bus)
+PROTOCOLS = [
+    ("jk-pb", (0, 1, 2)),
+    ("seplos3", (1, 2, 3)),
+    ("eg4-ll", (1, 2, 3)),
+    ("renogy", (48, 49, 50)),
+    ("pace-modbus", (1, 2, 3)),
+    ("daly-modbus", (1, 2, 3)),
+    ("pace", (1, 2, 3)),
+    ("pylontech", (2, 3, 4)),
+    ("seplos", (0, 1, 2)),
+    ("daren", (1, 2, 3)),
+    ("eg4-lp4", (1, 2, 3)),
+]
+
+
+def conf(gw_port, http_port, proto, pty, addrs, extra=""):
+    text = ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = %d\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\n"
+            % (gw_port, STALE, http_port))
+    for i, a in enumerate(addrs):
+        text += ("[pack.p%d]\nprotocol = %s\nport = %s\naddress = %d\nunit_id = %d\nlisten = true\n"
+                 "poll_interval = 0.5\n%s" % (a, proto, pty, a, i + 1, extra))
+    return text
+
+
+def packs(http_port):
+    return {p["pack"]: p for p in api_state(http_port).get("packs", [])}
+
+
+def fresh(http_port, names):
+    st = packs(http_port)
+    return all(st.get(n, {}).get("online") for n in names)
+
+
+def values_match(p, s, label):
+    c.near(p.get("voltage"), s["voltage"], 0.02, label + ": voltage")
+    c.near(p.get("soc"), s["soc"], 0.6, label + ": SOC")
+    c.eq(p.get("cells_mv"), s["cells_mv"], label + ": cells")
+
+
+class Bus:
+    """A simulator with its own master on a pty, and bmsgw listening to it."""
+
+    def __init__(self, proto, addrs, extra="", specs=None):
+        self.tmp = tempfile.mkdtemp(prefix="bmsgw-listen-")
+        self.pty = os.path.join(self.tmp, "bus")
+        self.sim = Sim(proto, tcp=False, pty_path=self.pty,
+                       packs=specs or ["address=%d,soc=%d" % (a, 30 + 20 * i) for i, a in enumerate(addrs)],
+                       extra=["--master"])
+        self.gw_port, self.http = free_port(), free_port()
+        self.names = ["p%d" % a for a in addrs]
+        self.gw = Gateway(conf(self.gw_port, self.http, proto, self.pty, addrs, extra), self.gw_port)
+
+    def master(self):
+        import json
+        return json.loads(self.sim.ctl("master"))
+
+    def written(self):
+        return self.master().get("from_listener_bytes")
+
+    def stop(self):
+        self.gw.stop()
+        self.sim.stop()
+
+
+def test_protocol(proto, addrs):
+    bus = Bus(proto, addrs)
+    try:
+        ok = wait_until(lambda: fresh(bus.http, bus.names), 20)
+        if not c.ok(ok, "%s: the three packs are heard (%s)" % (proto, ", ".join(map(str, addrs)))):
+            bus.gw.dump(20)
+            print(bus.sim.ctl("master"))
+            return
+        sim = {p["address"]: p for p in bus.sim.state()["packs"]}
+        st = packs(bus.http)
+        for a in addrs:
+            values_match(st["p%d" % a], sim[a], "%s pack %d" % (proto, a))
+        c.eq(bus.written(), 0, "%s: bmsgw wrote nothing to the bus" % proto)
+    finally:
+        bus.stop()
+
+
+def test_dropout_noise():
+    print("== seplos3: a pack drops out and returns; garbage and collisions")
+    bus = Bus("seplos3", (1, 2, 3))
+    try:
+        c.ok(wait_until(lambda: fresh(bus.http, bus.names), 20), "the three packs are heard")
+        bus.sim.ctl("pack 3 absent")
+        c.ok(wait_until(lambda: not packs(bus.http)["p3"]["online"], STALE + 8), "a pack that drops out goes stale")
+        c.ok(fresh(bus.http, ["p1", "p2"]), "... while the master and the other slave stay fresh")
+        bus.sim.ctl("pack 3 present")
+        c.ok(wait_until(lambda: fresh(bus.http, bus.names), 10), "it comes back")
+        for _ in range(3):
+            bus.sim.ctl("garbage 200")
+            bus.sim.ctl("collide")
+        link = lambda: api_state(bus.http)["links"][0]["listen"]  # noqa: E731
+        c.ok(wait_until(lambda: link()["noise_bytes"] >= 600, 10), "garbage and collisions are counted as noise (%s)"
+             % link()["noise_bytes"])
+        good = {n: packs(bus.http)[n]["good_polls"] for n in bus.names}
+        c.ok(wait_until(lambda: all(packs(bus.http)[n]["good_polls"] > good[n] + 1 for n in bus.names), 10),
+             "the packs are read on through the noise")
+        c.ok(fresh(bus.http, bus.names), "... and stay fresh")
+        c.eq(bus.written(), 0, "bmsgw wrote nothing to the bus")
+        bus.sim.ctl("master stop")
+        c.ok(wait_until(lambda: not any(packs(bus.http)[n]["online"] for n in bus.names), STALE + 8),
+             "a master that stops: without takeover_after the packs go stale")
+        c.eq(bus.written(), 0, "... and nothing is written")
+    finally:
+        bus.stop()
+
+
+def test_takeover():
+    print("== seplos3: takeover_after")
+    bus = Bus("seplos3", (1, 2, 3), extra="takeover_after = 1\n")
+    try:
+        c.ok(wait_until(lambda: fresh(bus.http, bus.names), 20), "the three packs are heard")
+        c.eq(bus.written(), 0, "nothing written while the master polls")
+        bus.sim.ctl("master stop")
+        c.ok(wait_until(lambda: (bus.written() or 0) > 0, 10), "no master for takeover_after: bmsgw polls")
+        c.ok(wait_until(lambda: api_state(bus.http)["links"][0]["listen"]["taken_over"], 5), "/api/state says so")
+        good = {n: packs(bus.http)[n]["good_polls"] for n in bus.names}
+        c.ok(wait_until(lambda: all(packs(bus.http)[n]["good_polls"] > good[n] + 1 for n in bus.names), 10),
+             "its polls read every pack")
+        bus.sim.ctl("master start")
+        c.ok(wait_until(lambda: not api_state(bus.http)["links"][0]["listen"]["taken_over"], 10),
+             "the master polls again: bmsgw yields")
+        cycles = bus.master()["cycles"]
+        after = bus.written()
+        c.ok(wait_until(lambda: bus.master()["cycles"] >= cycles + 2, 10), "(the master runs two cycles)")
+        c.eq(bus.written(), after, "bmsgw writes nothing once the master is back")
+        c.ok(fresh(bus.http, bus.names), "the packs stay fresh, heard again")
+    finally:
+        bus.stop()
+
+
+def test_jk_master():
+    print("== jk-pb: a slave drops out, the master's own data stays")
+    bus = Bus("jk-pb", (0, 1, 2))
+    try:
+        c.ok(wait_until(lambda: fresh(bus.http, bus.names), 20), "the master and two slaves are heard")
+        bus.sim.ctl("pack 2 absent")
+        c.ok(wait_until(lambda: not packs(bus.http)["p2"]["online"], STALE + 8), "a slave that drops out goes stale")
+        c.ok(fresh(bus.http, ["p0", "p1"]), "... the master (address 0) and the other slave stay fresh")
+        c.eq(bus.written(), 0, "bmsgw wrote nothing to the bus")
+    finally:
+        bus.stop()
+
+
+def main():
+    only = sys.argv[1:]
+    for proto, addrs in PROTOCOLS:
+        if not only or proto in only:
+            print("== %s: three packs, listened to" % proto)
+            test_protocol(proto, addrs)
+    if not only:
+        test_dropout_noise()
+        test_takeover()
+        test_jk_master()
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
