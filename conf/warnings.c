@@ -13,6 +13,8 @@
  * (timeout x (retries + 1)), and one answer's wait (timeout) of every other
  * pack that polls on the same wire before this one's turn; a pack read
  * through its master's answer (position) takes no bus time of its own.
+ * A pack that only listens (listen = true without takeover_after) has no
+ * poll cycle: its master sets the pace.
  *
  * [soc] source = counted with count = false counts nothing: the BMS's SOC
  * is carried all the same.
@@ -67,8 +69,8 @@ int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text)
 		const struct conf_pack *p = &c->packs[i];
 		int on_bus;
 		double cycle = conf_pack_cycle(c, i, &on_bus);
-		if (c->gw.stale_after >= cycle)
-			continue;
+		if (c->gw.stale_after >= cycle || (p->listen && p->takeover_after <= 0))
+			continue; /* a listening pack follows its master's pace, not a poll cycle */
 		char text[CONF_ERR_MAX];
 		snprintf(text, sizeof(text),
 			 "%s:%d: [pack.%s]: stale_after = %g s ([gateway]) is not longer than this pack's poll "
