@@ -1443,14 +1443,16 @@ def read_for(sim, w, cond, limit):
     return data, times
 
 
-def read_cycles(sim, w, n, limit=12.0, align=True):
-    """What the listener receives while the master completes n more cycles
-    (align: from the start of the next one; else from now on)."""
+def read_cycles(sim, w, n, limit=12.0):
+    """What the listener receives from now until the master has completed
+    the cycle under way and n more."""
     c0 = master_state(sim)["cycles"]
-    if align:
-        read_for(sim, w, lambda m: m["cycles"] > c0, limit)
-        c0 += 1
-    return read_for(sim, w, lambda m: m["cycles"] >= c0 + n, limit)
+    return read_for(sim, w, lambda m: m["cycles"] >= c0 + 1 + n, limit)
+
+
+def from_cycle(ev):
+    """The events from the first request to address 1 on: a whole cycle's."""
+    return ev[ev.index(("req", 1, 0x1620)):] if ("req", 1, 0x1620) in ev else []
 
 
 def pb_pairs(frames):
@@ -1526,11 +1528,11 @@ def test_master_jkpb():
           % (max(gaps) * 1000 if gaps else -1))
     # a pack drops out and returns
     sim.ctl("pack 5 absent")
-    ev = pb_pairs(trim(mb_split(read_cycles(sim, w, 1)[0])))
+    ev = from_cycle(pb_pairs(trim(mb_split(read_cycles(sim, w, 1)[0]))))
     check(("req", 5, 0x1620) in ev and not [e for e in ev if e[0] == "answer" and e[1] == 5],
           "master jk-pb: pack 5 absent: asked, silent")
     sim.ctl("pack 5 present")
-    ev = pb_pairs(trim(mb_split(read_cycles(sim, w, 1)[0])))
+    ev = from_cycle(pb_pairs(trim(mb_split(read_cycles(sim, w, 1)[0]))))
     check([e for e in ev if e[0] == "answer" and e[1] == 5], "master jk-pb: pack 5 present: answers again")
     # the listener writes while the master runs: a collision, never answered
     sim.ctl("stats reset")
@@ -1564,13 +1566,13 @@ def test_master_jkpb():
     # garbage between two frames, a collision damaging an answer
     lead, _ = collect(w, 0.3)  # the stream goes on while the command is given
     sim.ctl("garbage 7")
-    fr = trim(mb_split(lead + read_cycles(sim, w, 1, align=False)[0]))
+    fr = trim(mb_split(lead + read_cycles(sim, w, 1)[0]))
     junk = [f for k, f in fr if k == "junk"]
     check(len(junk) == 1 and len(junk[0]) == 7, "master jk-pb: garbage 7: 7 bytes between two frames (%s)"
           % [len(j) for j in junk])
     lead, _ = collect(w, 0.3)
     sim.ctl("collide")
-    fr = trim(mb_split(lead + read_cycles(sim, w, 1, align=False)[0]))
+    fr = trim(mb_split(lead + read_cycles(sim, w, 1)[0]))
     kinds = [k for k, _ in fr]
     check(kinds.count("junk") == 1 and "rec" in kinds, "master jk-pb: collide: one answer broken, the bus goes on "
           "(%s)" % kinds.count("junk"))
@@ -1617,7 +1619,7 @@ def test_master_seplos3():
           % wrong[:3])
     check(set(seen.get(3, [])) == {(0x04, 0x1000, 0x12)}, "master seplos3: absent 3 times out on PIA, "
           "is not asked the rest")
-    check(own == 6, "master seplos3: the master's own PIA, PIB, PIC with no request before them (%d)" % own)
+    check(own >= 6, "master seplos3: the master's own PIA, PIB, PIC with no request before them (%d)" % own)
     pia = [f for k, f in fr if k == "ans" and f[0] == 2 and f[1] == 4 and f[2] == 0x24]
     check(pia and int.from_bytes(pia[0][3 + 10:3 + 12], "big") == 400, "master seplos3: pack 2's PIA, SOC 40.0 %")
     gaps = [times[k + 1][0] - times[k][0] for k in range(len(times) - 1)]
