@@ -1348,12 +1348,377 @@ def test_pylon_can():
     os.rmdir(d)
 
 
+# ---- --master: the simulator as the bus's master; the pty is a listener ----
+
+def mb_split(data):
+    """Cut a Modbus RTU bus stream into frames by function code, byte count
+    and CRC, never by silence (independent of the simulator): a JK-PB record
+    (55 AA EB 90, 300 bytes, sum8), an FC16 request (9 + byte count) or its
+    8-byte ACK, an 8-byte read request of FC 01 / 03 / 04 or its answer (3 +
+    byte count + 2).  A byte nothing starts at is junk.  Returns a list of
+    (kind, bytes) with kind rec, w16, ack, req, ans or junk (runs merged)."""
+    out, i = [], 0
+
+    def ok(f, n):
+        return len(f) >= n >= 4 and crc16(f[:n - 2]) == f[:n]
+
+    while i < len(data):
+        b = data[i:]
+        cand = []
+        if b[:4] == b"\x55\xaa\xeb\x90" and len(b) >= 300 and sum(b[:299]) & 0xFF == b[299]:
+            cand.append(("rec", 300))
+        if len(b) >= 2 and b[1] == 0x10:
+            if len(b) >= 7 and ok(b, 9 + b[6]):
+                cand.append(("w16", 9 + b[6]))
+            if ok(b, 8):
+                cand.append(("ack", 8))
+        if len(b) >= 3 and b[1] in (0x01, 0x03, 0x04):
+            if ok(b, 8):
+                cand.append(("req", 8))
+            if ok(b, 5 + b[2]):
+                cand.append(("ans", 5 + b[2]))
+        if cand:
+            kind, n = cand[0]
+            out.append((kind, bytes(b[:n])))
+            i += n
+            continue
+        if out and out[-1][0] == "junk":
+            out[-1] = ("junk", out[-1][1] + b[:1])
+        else:
+            out.append(("junk", bytes(b[:1])))
+        i += 1
+    return out
+
+
+def pf_split(data):
+    """Cut a paceic stream into frames: SOI ('~' or '>') to CR with a valid
+    CHKSUM; anything else is junk.  Returns (kind, bytes): frame or junk."""
+    out, i = [], 0
+    while i < len(data):
+        if data[i:i + 1] in (b"~", b">"):
+            j = data.find(b"\r", i)
+            s = data[i + 1:j] if j > 0 else b""
+            try:
+                good = len(s) >= 16 and (~sum(s[:-4]) + 1) & 0xFFFF == int(s[-4:], 16)
+            except ValueError:
+                good = False
+            if good:
+                out.append(("frame", bytes(data[i:j + 1])))
+                i = j + 1
+                continue
+        if out and out[-1][0] == "junk":
+            out[-1] = ("junk", out[-1][1] + data[i:i + 1])
+        else:
+            out.append(("junk", bytes(data[i:i + 1])))
+        i += 1
+    return out
+
+
+def trim(frames):
+    """Frames of a stream read from the middle: the junk before the first
+    whole frame and after the last one is a cut frame, not junk."""
+    while frames and frames[0][0] == "junk":
+        frames = frames[1:]
+    while frames and frames[-1][0] == "junk":
+        frames = frames[:-1]
+    return frames
+
+
+def master_state(sim):
+    return json.loads(sim.ctl("master"))
+
+
+def read_for(sim, w, cond, limit):
+    """What the listener receives until cond(master state) holds (asked
+    every 0.1 s), with the arrival time of each read."""
+    data, times, t0 = b"", [], time.monotonic()
+    while not cond(master_state(sim)) and time.monotonic() - t0 < limit:
+        end = time.monotonic() + 0.1
+        while time.monotonic() < end:
+            r, _, _ = select.select([w.s], [], [], max(0.0, end - time.monotonic()))
+            if r:
+                d = w.s.recv(4096)
+                times.append((time.monotonic(), len(data)))
+                data += d
+    return data, times
+
+
+def read_cycles(sim, w, n, limit=12.0):
+    """What the listener receives from now until the master has completed
+    the cycle under way and n more."""
+    c0 = master_state(sim)["cycles"]
+    return read_for(sim, w, lambda m: m["cycles"] >= c0 + 1 + n, limit)
+
+
+def from_cycle(ev):
+    """The events from the first request to address 1 on: a whole cycle's."""
+    return ev[ev.index(("req", 1, 0x1620)):] if ("req", 1, 0x1620) in ev else []
+
+
+def pb_pairs(frames):
+    """JK-PB frames as events: ('req', addr, reg), ('answer', addr, reg, type)
+    for a record followed by its ACK, ('bad', kind) for anything else."""
+    ev, i = [], 0
+    while i < len(frames):
+        k, f = frames[i]
+        if k == "w16":
+            ev.append(("req", f[0], f[2] << 8 | f[3]))
+        elif k == "rec" and i + 1 < len(frames) and frames[i + 1][0] == "ack":
+            a = frames[i + 1][1]
+            ev.append(("answer", a[0], a[2] << 8 | a[3], f[4]))
+            i += 1
+        else:
+            ev.append(("bad", k))
+        i += 1
+    return ev
+
+
+def pb_check_sequence(ev, present, what):
+    """Every answer follows the request to its address (the master's own,
+    address 0, follows none); absent addresses get silence."""
+    bad = [e for e in ev if e[0] == "bad"]
+    check(not bad, "%s: the stream splits into requests, records + ACKs (%s)" % (what, bad[:3]))
+    last, wrong, own, answered = None, [], 0, set()
+    for e in ev:
+        if e[0] == "req":
+            if last and last[0] == "req" and last[1] in present:
+                wrong.append(("unanswered", last))
+            last = e
+            continue
+        if e[0] != "answer":
+            continue
+        if e[1] == 0:
+            own += 1
+            if last and last[0] == "req" and last[1] == 0:
+                wrong.append(("own after a request", e))
+        elif not (last and last[0] == "req" and last[1] == e[1] and last[2] == e[2]):
+            wrong.append(("answer without its request", e, last))
+        else:
+            answered.add(e[1])
+        last = e
+    asked = [e[1] for e in ev if e[0] == "req"]
+    check(not wrong and answered == set(present) - {0}, "%s: request then answer for %s, silence for the others "
+          "(%s)" % (what, sorted(answered), wrong[:3]))
+    return own, asked
+
+
+def test_master_jkpb():
+    d = tempfile.mkdtemp()
+    link = os.path.join(d, "ttyJKM")
+    sim = Sim("--pack", "address=0", "--pack", "address=2", "--pack", "address=5", "--master", pty_path=link,
+              protocol="jk-pb")
+    w = PtyWire(link)
+    data, times = read_cycles(sim, w, 2)
+    frames = trim(mb_split(data))
+    ev = pb_pairs(frames)
+    own, asked = pb_check_sequence(ev, {0, 2, 5}, "master jk-pb")
+    check(sorted(set(asked)) == list(range(1, 16)) and all(y in (x, x % 15 + 1) for x, y in zip(asked, asked[1:])),
+          "master jk-pb: the master asks 1..15 in turn (%s)" % asked[:16])
+    st = [e for e in ev if e[0] == "req" and e[2] == 0x1620]
+    check(len(st) >= 28 and all(f[1] == crc16(bytes([f[1][0]]) + hx("10 16 20 00 01 02 00 00"))
+                               for f in frames if f[0] == "w16" and f[1][3] == 0x20),
+          "master jk-pb: status requests <a> 10 16 20 00 01 02 00 00 CRC (%d)" % len(st))
+    acks0 = [f for k, f in frames if k == "ack" and f[0] == 0]
+    check(own >= 2 and hx("00 10 16 20 00 01 05 9A") in acks0,
+          "master jk-pb: the master's own records, unasked, each with its ACK from 0x00 (%d)" % own)
+    # silence after a request to an absent address: the master's timeout
+    gaps = [times[k + 1][0] - times[k][0] for k in range(len(times) - 1)]
+    check(gaps and max(gaps) >= 0.08 and max(gaps) < 0.5,
+          "master jk-pb: an absent address: the request, then ~100 ms of silence (%.0f ms)"
+          % (max(gaps) * 1000 if gaps else -1))
+    # a pack drops out and returns
+    sim.ctl("pack 5 absent")
+    ev = from_cycle(pb_pairs(trim(mb_split(read_cycles(sim, w, 1)[0]))))
+    check(("req", 5, 0x1620) in ev and not [e for e in ev if e[0] == "answer" and e[1] == 5],
+          "master jk-pb: pack 5 absent: asked, silent")
+    sim.ctl("pack 5 present")
+    ev = from_cycle(pb_pairs(trim(mb_split(read_cycles(sim, w, 1)[0]))))
+    check([e for e in ev if e[0] == "answer" and e[1] == 5], "master jk-pb: pack 5 present: answers again")
+    # the listener writes while the master runs: a collision, never answered
+    sim.ctl("stats reset")
+    mine = crc16(hx("02 10 16 20 00 01 02 00 00"))
+    w.s.sendall(mine)
+    data, _ = read_cycles(sim, w, 1)
+    s = sim.stats()
+    pb_check_sequence(pb_pairs(trim(mb_split(data))), {0, 2, 5}, "master jk-pb, a listener's write")
+    check(s["from_listener_bytes"] == 11 and s["from_listener_hex"] == mine.hex() and s["collisions"] == 11 and
+          s["requests"] == 0, "master jk-pb: the listener's bytes counted as a collision, not answered (%s)"
+          % {k: s[k] for k in ("from_listener_bytes", "from_listener_hex", "collisions", "requests")})
+    # master stop: silence; the packs answer the listener
+    check(sim.ctl("master stop") == "ok", "master jk-pb: master stop")
+    collect(w, 0.3)  # an answer already on its way
+    data, _ = collect(w, 1.0)
+    m = master_state(sim)
+    check(data == b"" and m["master"] == "stopped", "master jk-pb: stopped, the bus is silent (%d bytes)" % len(data))
+    data, *_ = w.xfer(mine, quiet=0.1, first=0.3)
+    f = mb_split(data)
+    check([k for k, _ in f] == ["rec", "ack"] and f[1][1][0] == 2,
+          "master jk-pb: stopped: pack 2 answers the listener (%s)" % [k for k, _ in f])
+    check(sim.ctl("master start") == "ok", "master jk-pb: master start")
+    t0 = time.monotonic()
+    while not mb_split(collect(w, 0.1)[0]) and time.monotonic() - t0 < 3:
+        pass
+    before = sim.stats()["collisions"]
+    w.s.sendall(mine)
+    data, _ = read_cycles(sim, w, 1)
+    pb_check_sequence(pb_pairs(trim(mb_split(data))), {0, 2, 5}, "master jk-pb, started again")
+    check(sim.stats()["collisions"] == before + 11, "master jk-pb: started again, the listener collides again")
+    # garbage between two frames, a collision damaging an answer
+    lead, _ = collect(w, 0.3)  # the stream goes on while the command is given
+    sim.ctl("garbage 7")
+    fr = trim(mb_split(lead + read_cycles(sim, w, 1)[0]))
+    junk = [f for k, f in fr if k == "junk"]
+    check(len(junk) == 1 and len(junk[0]) == 7, "master jk-pb: garbage 7: 7 bytes between two frames (%s)"
+          % [len(j) for j in junk])
+    lead, _ = collect(w, 0.3)
+    sim.ctl("collide")
+    fr = trim(mb_split(lead + read_cycles(sim, w, 1)[0]))
+    kinds = [k for k, _ in fr]
+    check(kinds.count("junk") == 1 and "rec" in kinds, "master jk-pb: collide: one answer broken, the bus goes on "
+          "(%s)" % kinds.count("junk"))
+    m = master_state(sim)
+    check(m["requests"].get("1", 0) >= 5 and m["answers"].get("2", 0) >= 5 and "1" not in m["answers"] and
+          m["own_address"] == 0, "master jk-pb: `master` counts requests and answers per address")
+    w.close()
+    check(sim.stop() == 0, "master jk-pb: SIGTERM exit 0")
+    os.rmdir(d)
+
+
+def test_master_seplos3():
+    d = tempfile.mkdtemp()
+    link = os.path.join(d, "ttySV3")
+    sim = Sim("--pack", "address=1", "--pack", "address=2,soc=40", "--pack", "address=4", "--master",
+              pty_path=link, protocol="seplos3")
+    sim.ctl("freeze")
+    w = PtyWire(link)
+    data, times = read_cycles(sim, w, 2, limit=15)
+    fr = trim(mb_split(data))
+    check(not [k for k, _ in fr if k == "junk"], "master seplos3: the stream splits by FC, byte count and CRC")
+    blocks = {(0x04, 0x1000, 0x12), (0x04, 0x1100, 0x1A), (0x01, 0x1200, 0x90)}
+    size = {0x04: None, 0x01: 18}
+    wrong, own, seen, last = [], 0, {}, None
+    for k, f in fr:
+        if k == "req":
+            blk = (f[1], f[2] << 8 | f[3], f[4] << 8 | f[5])
+            if blk not in blocks:
+                wrong.append(("block", f.hex()))
+            seen.setdefault(f[0], []).append(blk)
+            last = f
+        elif k == "ans":
+            if last is not None and last[0] == f[0] and last[1] == f[1]:
+                n = 2 * (last[4] << 8 | last[5]) if f[1] == 4 else size[1]
+                if f[2] != n:
+                    wrong.append(("count", f[:3].hex()))
+            elif f[0] == 1:
+                own += 1
+            elif seen:  # (an answer whose request the read cut is no error)
+                wrong.append(("unasked", f[:3].hex()))
+            last = None
+    check(not wrong and sorted(seen) == [2, 3, 4] and len(seen[2]) >= 6 and len(seen[4]) >= 6,
+          "master seplos3: PIA x 0x12, PIB x 0x1A, PIC x 0x90 to 2, 3, 4, each answer after its request (%s)"
+          % wrong[:3])
+    check(set(seen.get(3, [])) == {(0x04, 0x1000, 0x12)}, "master seplos3: absent 3 times out on PIA, "
+          "is not asked the rest")
+    check(own >= 6, "master seplos3: the master's own PIA, PIB, PIC with no request before them (%d)" % own)
+    pia = [f for k, f in fr if k == "ans" and f[0] == 2 and f[1] == 4 and f[2] == 0x24]
+    check(pia and int.from_bytes(pia[0][3 + 10:3 + 12], "big") == 400, "master seplos3: pack 2's PIA, SOC 40.0 %")
+    gaps = [times[k + 1][0] - times[k][0] for k in range(len(times) - 1)]
+    check(gaps and max(gaps) < 0.25, "master seplos3: a request every ~200 ms (largest silence %.0f ms)"
+          % (max(gaps) * 1000 if gaps else -1))
+    w.close()
+    check(sim.stop() == 0, "master seplos3: SIGTERM exit 0")
+    os.rmdir(d)
+
+
+def pf_req(soi, ver, adr, cid1, cid2, info):
+    h = info.hex().upper()
+    n = len(h)
+    lchk = (-((n & 0xF) + (n >> 4 & 0xF) + (n >> 8 & 0xF))) & 0xF
+    body = "%02X%02X%02X%02X%04X%s" % (ver, adr, cid1, cid2, (lchk << 12 | n) if n else 0, h)
+    return (soi + body + "%04X" % ((~sum(body.encode()) + 1) & 0xFFFF) + "\r").encode()
+
+
+# protocol: (packs, the requests bmsgw's driver sends to address a, in order,
+# as bms/<driver>.c builds them, the answer's address)
+MASTER_EXTERNAL = {
+    "eg4-ll": ((1, 2), lambda a: [crc16(bytes([a, 3, 0, 0, 0, 39]))], lambda a: a),
+    "renogy": ((1, 2), lambda a: [crc16(bytes([a, 3]) + r.to_bytes(2, "big") + c.to_bytes(2, "big"))
+                                  for r, c in ((5000, 34), (5042, 7), (5100, 8))], lambda a: a),
+    "pace-modbus": ((1, 2), lambda a: [crc16(bytes([a, 3, 0, 0, 0, 37]))], lambda a: a),
+    "daly-modbus": ((1, 2), lambda a: [crc16(bytes([0x80 + a, 3, 0, 0, 0, 0x40])),
+                                       crc16(bytes([0x80 + a, 3, 0, 0x41, 0, 0x3E]))], lambda a: 0x50 + a),
+    "pace": ((0, 1), lambda a: [pf_req("~", 0x25, a, 0x46, c, bytes([a or 0xFF])) for c in (0x42, 0x44)], None),
+    "pylontech": ((2, 3), lambda a: [pf_req("~", 0x20, a, 0x46, c, bytes([a])) for c in (0x42, 0x44)], None),
+    "seplos": ((0, 1), lambda a: [pf_req("~", 0x20, a, 0x46, c, bytes([a])) for c in (0x42, 0x44)], None),
+    "daren": ((1, 2), lambda a: [pf_req("~", 0x22, a, 0x4A, 0x42, bytes([a]))], None),
+    "eg4-lp4": ((1, 2), lambda a: [pf_req("~", 0x20, a, 0x4A, c, b"") for c in (0x42, 0x44)], None),
+}
+
+
+def master_external(proto):
+    packs, reqs, ansadr = MASTER_EXTERNAL[proto]
+    d = tempfile.mkdtemp()
+    link = os.path.join(d, "ttyEXT")
+    args = []
+    for a in packs:
+        args += ["--pack", "address=%d" % a]
+    sim = Sim(*args, "--master", pty_path=link, protocol=proto)
+    sim.ctl("pack %d absent" % packs[1])
+    w = PtyWire(link)
+    data, _ = read_cycles(sim, w, 2, limit=15)
+    modbus = ansadr is not None
+    fr = trim(mb_split(data) if modbus else pf_split(data))
+    expect = {a: reqs(a) for a in packs}
+    mine = set(sum(expect.values(), []))
+    seq, wrong = [], []
+    for k, f in fr:
+        if k == "junk":
+            wrong.append(("junk", f[:8].hex()))
+        elif f in mine:
+            seq.append(("req", [a for a in packs if f in expect[a]][0], f))
+        else:
+            a = f[0] if modbus else int(f[3:5], 16)
+            seq.append(("ans", a, f))
+    # the cycle: each pack's requests in order, the present one answered
+    want = []
+    for a in packs:
+        for r in expect[a] if a == packs[0] else expect[a][:1]:  # silent: not asked the rest
+            want.append(("req", a))
+            if a == packs[0]:
+                want.append(("ans", ansadr(a) if modbus else a))
+    got = [(e[0], e[1]) for e in seq]
+    rep = want * (len(got) // max(1, len(want)) + 2)
+    fits = [i for i in range(len(want)) if got == rep[i:i + len(got)]]
+    check(not wrong and fits and len(got) >= 2 * len(want) - 1,
+          "master %s: the requests bmsgw's driver sends, byte for byte, pack after pack; the present pack "
+          "answers, the absent one is silent (%s %s)" % (proto, wrong[:2], got[:len(want) + 2]))
+    w.close()
+    check(sim.stop() == 0, "master %s: SIGTERM exit 0" % proto)
+    os.rmdir(d)
+
+
+def test_master_cmdline():
+    for args in (["--protocol", "jk-pb", "--tcp", "127.0.0.1:0", "--master"],
+                 ["--protocol", "jbd", "--pty", "/tmp/bmsgw-sim-nomaster", "--master"],
+                 ["--protocol", "jk-pb", "--pty", "/tmp/bmsgw-sim-nomaster", "--pack", "address=0"]):
+        r = subprocess.run([SIM] + args, capture_output=True, timeout=10)
+        check(r.returncode == 2, "master: bad command line %s exits 2" % " ".join(args[1:]))
+    sim = Sim()
+    check(sim.ctl("master").startswith("error:") and sim.ctl("pack 1 absent") == "ok" and
+          "from_listener_bytes" not in sim.stats(), "master: without --master, `master` is an error, `pack` works")
+    sim.stop()
+
+
 for t in (test_cmdline, test_limits, test_wire, test_ble):
     if my_part():
         t()
 test_control()  # a piece per protocol
-for t in (test_tcp, test_pty, test_pylon_can, test_detect_support):
+for t in (test_tcp, test_pty, test_pylon_can, test_detect_support, test_master_jkpb, test_master_seplos3,
+          test_master_cmdline):
     if my_part():
         t()
+for proto in MASTER_EXTERNAL:  # a piece per protocol
+    if my_part():
+        master_external(proto)
 print("%d passed, %d failed" % (passes, failures))
 sys.exit(1 if failures else 0)

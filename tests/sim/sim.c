@@ -3,6 +3,7 @@
  *
  *   bmsgw-sim --protocol daly (--tcp HOST:PORT | --pty PATH) [--baud N]
  *             [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]
+ *             [--master]
  *
  * One simulated wire (a TCP serial server or a pty) with one or more packs
  * on it; every pack answers only its own address.  Single-threaded, one
@@ -10,8 +11,9 @@
  * time, the answer is scheduled the BMS latency after that (--latency, the
  * protocol's default) and its bytes are released at the pace of the
  * configured baud (10 bits per byte).  The wire is measured: bytes, latency,
- * and the silence the master leaves after each answer.  See
- * tests/sim/README.md.
+ * and the silence the master leaves after each answer.  With --master the
+ * bus has a master of its own (sim_master.c), which polls the packs; what
+ * comes from the pty is then a listener's.  See tests/sim/README.md.
  */
 #include "sim.h"
 
@@ -78,6 +80,7 @@ static struct {
 	int npacks;
 	struct sim_pack packs[SIM_MAX_PACKS];
 	int frozen;
+	int master;             /* --master: the bus has its own master (sim_master.c) */
 	/* transport: TCP serial server or pty */
 	int is_tcp;
 	int listen_fd, client_fd;
@@ -161,7 +164,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: bmsgw-sim --protocol NAME (--tcp HOST:PORT | --pty PATH) [--baud N]\n"
 	        "                 [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]\n"
-	        "                 [--latency MS|MIN-MAX]\n"
+	        "                 [--latency MS|MIN-MAX] [--master]\n"
 	        "       bmsgw-sim --trace DAYS [--step S] [--seed N] [--pack SPEC]\n"
 	        "       bmsgw-sim --replay FILE (--tcp HOST:PORT | --pty PATH) [--baud N] [--control HOST:PORT]\n"
 	        "  --protocol NAME     protocol spoken by the packs:");
@@ -189,6 +192,8 @@ static void usage(FILE *f)
 	        "  --strict-baud       pty: the master must set --baud on the pty; bytes at another\n"
 	        "                      rate are garbage to the BMS (and what it sends, to the master)\n"
 	        "  --unheld            pty: do not keep the slave open (nobody holds the port)\n"
+	        "  --master            pty: the bus has a master of its own, which polls the packs as the\n"
+	        "                      protocol's real master does; the pty is a listener (README.md)\n"
 	        "  --trace DAYS        write DAYS of the battery model as a history CSV with its truth\n"
 	        "                      on stdout, as fast as it goes (--pack: its capacity, cells and\n"
 	        "                      model keys; --seed: the model's)\n"
@@ -551,7 +556,7 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 	if (S.line_free > now)
 		now = S.line_free;
 	struct sim_pack *p = find_pack(S.proto->address(req, n));
-	if (!p)
+	if (!p || p->absent)
 		return 0; /* nobody on the bus has that address */
 	if (S.proto->is_write && S.proto->is_write(req, n))
 		p->writes++; /* received, whatever the fault or the control mode does */
@@ -583,6 +588,56 @@ static int handle_request(const uint8_t *req, size_t n, int64_t now)
 	S.latency_ns_sum += lat;
 	queue_reply(&r, f, now + lat);
 	return 0;
+}
+
+int64_t sim_clock_ns(void)
+{
+	return now_ns();
+}
+
+int64_t sim_byte_ns(void)
+{
+	return 10 * NS_PER_S / S.baud;
+}
+
+int64_t sim_wire_put(const uint8_t *b, size_t n, int64_t now)
+{
+	static struct pending pd;
+	memset(&pd, 0, sizeof pd);
+	if (sim_reply_add(&pd.r, b, n))
+		return now;
+	emit(&pd, now);
+	return S.line_free > now ? S.line_free : now;
+}
+
+int64_t sim_bus_answer(struct sim_pack *p, const uint8_t *req, size_t n, int64_t end, int own,
+                       void (*mangle)(struct sim_reply *r))
+{
+	if (!p)
+		p = find_pack(S.proto->address(req, n));
+	if (!p || p->absent)
+		return 0;
+	if (S.proto->is_write && S.proto->is_write(req, n))
+		p->writes++;
+	enum sim_fault f = take_fault(p);
+	static struct sim_reply r;
+	memset(&r, 0, sizeof r);
+	if (f == SIM_F_SILENT || S.proto->respond(p, req, n, &r) != SIM_RESP_OK || r.len == 0)
+		return 0;
+	if (mangle)
+		mangle(&r);
+	int64_t lat = own ? 0 : (int64_t)sim_rand_range(S.lat_min, S.lat_max) * NS_PER_MS;
+	int before = S.npend;
+	queue_reply(&r, f, end + lat);
+	if (S.npend == before)
+		return 0;
+	S.answers++;
+	if (!own) {
+		S.transactions++;
+		S.latency_ns_sum += lat;
+	}
+	const struct pending *pd = &S.pend[S.npend - 1];
+	return end + lat + (int64_t)pd->r.len * sim_byte_ns() * (pd->slow ? 10 : 1);
 }
 
 /* The speed the master set on the pty (a pty carries any; the master's
@@ -701,6 +756,10 @@ static void wire_read(int64_t now)
 		return;
 	S.rx_bytes += (unsigned long)n;
 	log_rx(buf, (size_t)n, now);
+	if (S.master && sim_master_heard(buf, (size_t)n, now)) {
+		S.rxlen = 0; /* the bus's master talks: a collision, nobody answers */
+		return;
+	}
 	if (!baud_matches()) {
 		/* a UART at another rate receives garbage: no request in it */
 		S.wrong_baud += (unsigned long)n;
@@ -838,6 +897,7 @@ static void stats_reset(void)
 	S.wrong_baud = 0;
 	for (int i = 0; i < S.npacks; i++)
 		S.packs[i].writes = 0;
+	sim_master_stats_reset();
 }
 
 /* `rxlog`: every byte received, chunk by chunk: ms since the start, the
@@ -930,6 +990,8 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		               "{\"requests\":%lu,\"answers\":%lu,\"bad_requests\":%lu,\"connections\":%lu,"
 		               "\"writes\":%lu,",
 		               S.requests, S.answers, S.bad_requests, S.connections, writes);
+		if (S.master)
+			sim_master_stats_json(out);
 		stats_wire_json(out);
 	} else if (strcmp(cmd, "rxlog") == 0 && argc == 1) {
 		rxlog_json(out);
@@ -1006,9 +1068,22 @@ static int ctl_exec(char *line, struct sim_buf *out)
 			sim_buf_printf(out, "error: %s", err);
 		else
 			sim_buf_printf(out, "ok");
+	} else if (strcmp(cmd, "pack") == 0) {
+		if (argc != 3 || (strcmp(argv[2], "absent") && strcmp(argv[2], "present"))) {
+			sim_buf_printf(out, "error: usage: pack ADDR absent|present");
+			return 0;
+		}
+		struct sim_pack *p = ctl_pack(argv[1], out);
+		if (!p)
+			return 0;
+		p->absent = strcmp(argv[2], "absent") == 0;
+		sim_buf_printf(out, "ok");
+	} else if (sim_master_ctl(argc, argv, out)) {
+		/* master, garbage, collide: answered */
 	} else if (strcmp(cmd, "help") == 0) {
 		sim_buf_printf(out, "commands: state | stats [reset] | rxlog [reset] | latency MS|MIN-MAX | freeze | thaw | "
-		               "set ADDR KEY VALUE | fault ADDR KIND [COUNT] | control ADDR MODE [chg|dsg|both] | quit");
+		               "set ADDR KEY VALUE | fault ADDR KIND [COUNT] | control ADDR MODE [chg|dsg|both] | "
+		               "pack ADDR absent|present | master [start|stop] | garbage N | collide | quit");
 	} else {
 		sim_buf_printf(out, "error: unknown command '%s' (try help)", cmd);
 	}
@@ -1139,6 +1214,8 @@ static int64_t next_deadline(int64_t now)
 		d = S.txrel[S.txhead];
 	if (S.pty_hup_until > now && S.pty_hup_until < d)
 		d = S.pty_hup_until;
+	if (S.master && sim_master_due() < d)
+		d = sim_master_due();
 	return d > now ? d : now;
 }
 
@@ -1162,6 +1239,8 @@ static void loop(const sigset_t *waitmask)
 			if (S.next_emit <= now)
 				S.next_emit = now + emit_period();
 		}
+		if (S.master)
+			sim_master_run(now);
 		run_pending(now);
 		tx_flush(now);
 		if (S.client_eof && S.npend == 0 && S.txhead == S.txtail)
@@ -1292,7 +1371,7 @@ int main(int argc, char **argv)
 		{"latency", required_argument, NULL, 'l'},
 		{"strict-baud", no_argument, NULL, 'B'},    {"unheld", no_argument, NULL, 'U'},
 		{"trace", required_argument, NULL, 'T'},    {"step", required_argument, NULL, 'P'},
-		{"replay", required_argument, NULL, 'R'},
+		{"replay", required_argument, NULL, 'R'},   {"master", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -1349,6 +1428,9 @@ int main(int argc, char **argv)
 		case 'R':
 			replay = optarg;
 			break;
+		case 'M':
+			S.master = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1384,6 +1466,13 @@ int main(int argc, char **argv)
 		die_usage("%s", "exactly one of --tcp and --pty is required");
 	if ((S.strict_baud || S.unheld) && !pty)
 		die_usage("%s", "--strict-baud and --unheld go with --pty");
+	if (S.master) {
+		char why[256];
+		if (!pty || replay)
+			die_usage("%s", "--master goes with --pty and a --protocol");
+		if (sim_master_setup(S.proto, why, sizeof why))
+			die_usage("%s", why);
+	}
 	S.baud = baud ? (int)baud : S.proto->default_baud;
 	if (lat_lo >= 0) {
 		S.lat_min = lat_lo;
@@ -1413,7 +1502,8 @@ int main(int argc, char **argv)
 		char err[256];
 		if (i < nspecs && sim_pack_parse(&S.packs[i], specs[i], S.proto, err, sizeof err))
 			die_usage("%s", err);
-		if (S.packs[i].address < S.proto->addr_min || S.packs[i].address > S.proto->addr_max)
+		if ((S.packs[i].address < S.proto->addr_min || S.packs[i].address > S.proto->addr_max) &&
+		    !(S.master && S.packs[i].address == sim_master_own_address(S.proto)))
 			die_usage("pack address out of range in '%s'", i < nspecs ? specs[i] : "");
 		for (int j = 0; j < i; j++)
 			if (S.packs[j].address == S.packs[i].address)

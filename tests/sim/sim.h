@@ -116,6 +116,7 @@ struct sim_pack {
 	int stream;             /* jk-ble: streams cell records (after 0x96) until the
 	                         * connection ends (the core clears it) */
 	unsigned counter;       /* record counter / nonce of the last record sent */
+	int absent;             /* `pack N absent`: the pack is off the bus, silent */
 	/* fault injection */
 	enum sim_fault fault;
 	long fault_count;       /* requests left; < 0 = until `fault ADDR none` */
@@ -284,6 +285,38 @@ struct sim_buf {
 void sim_buf_printf(struct sim_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_buf_num(struct sim_buf *b, double v, int decimals); /* JSON number, >= 1 decimal */
 void sim_buf_free(struct sim_buf *b);
+
+/* --master (sim_master.c): the simulator plays a bus whose master is not
+ * bmsgw.  What sim.c gives it: */
+int64_t sim_clock_ns(void);  /* CLOCK_MONOTONIC, ns */
+int64_t sim_byte_ns(void);   /* one byte on the line: 10 bits at the baud */
+/* Put n bytes on the line from now on, after what is already on it, at the
+ * baud: the time its last byte is complete. */
+int64_t sim_wire_put(const uint8_t *b, size_t n, int64_t now);
+/* The answer of pack p (NULL: the pack req is addressed to) to the request
+ * req, whose last byte is on the line at `end`: queued the pack's latency
+ * after it (own: at `end`, the master's own data), with the pack's fault and,
+ * if mangle is not NULL, damaged by it.  The time its last byte is
+ * complete, 0 when there is none (no such pack, absent, silent). */
+int64_t sim_bus_answer(struct sim_pack *p, const uint8_t *req, size_t n, int64_t end, int own,
+                       void (*mangle)(struct sim_reply *r));
+/* What sim_master.c gives sim.c. */
+/* Set up the master for proto: 0, or -1 with why (a protocol without one). */
+int sim_master_setup(const struct sim_proto *proto, char *why, size_t cap);
+/* The address the master itself has outside the packs' range (jk-pb: 0,
+ * DIP 0), or -1. */
+int sim_master_own_address(const struct sim_proto *proto); /* -1 without --master */
+void sim_master_run(int64_t now);  /* what is due now */
+int64_t sim_master_due(void);      /* when it next has something to do */
+/* n bytes from the listener's side: counted; 1 = the master runs and they
+ * are a collision (never answered), 0 = the packs may answer them. */
+int sim_master_heard(const uint8_t *b, size_t n, int64_t now);
+/* Control commands master, garbage, collide: 1 if argv was one. */
+int sim_master_ctl(int argc, char **argv, struct sim_buf *out);
+/* `stats` members from_listener_bytes, from_listener_hex, collisions,
+ * each followed by a comma; and their reset. */
+void sim_master_stats_json(struct sim_buf *out);
+void sim_master_stats_reset(void);
 
 /* The truth of a pack that runs the battery model, as the members of its
  * `state`: ,"truth":{...} (nothing for another pack). */

@@ -419,7 +419,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		double d;
 		int ok = 0;
 		if (strcmp(k, "address") == 0) {
-			ok = parse_long(v, proto->addr_min, proto->addr_max, &l) == 0;
+			int own = sim_master_own_address(proto); /* --master: jk-pb's DIP 0 */
+			ok = parse_long(v, proto->addr_min, proto->addr_max, &l) == 0 ||
+			     (own >= 0 && parse_long(v, own, own, &l) == 0);
 			if (ok)
 				p->address = (int)l;
 		} else if (strcmp(k, "cells") == 0) {
