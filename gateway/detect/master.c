@@ -308,8 +308,9 @@ int gw_det_master_end(struct det *d, int baud)
 		for (int a = 0; a < 256; a++)
 			asked[a] = t->asked[a] > 0;
 		addr_list(asked, true, asks, sizeof(asks));
-		gw_det_say(d, "a %s master polls this line (it asks %s), but no pack answered it: nothing to listen to; "
-			      "nothing was sent, and nothing will be (see bmsgw(8), DETECTING A BMS)", family(t), asks);
+		gw_det_say(d, "another master polls this line: a %s master that asks %s, and no pack answered it: nothing "
+			      "to listen to; nothing was sent, and nothing will be (see bmsgw(8), DETECTING A BMS)",
+			   family(t), asks);
 		return 2;
 	}
 	int own = own_address(t);
