@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/detect_int.h - the detector's state, shared by its files:
  * detect.c (the port, the loop, the link's owner), listen.c (listening
- * before sending), probe.c (the probes), report.c (what it says). */
+ * before sending), master.c (a bus with another master: who polls whom),
+ * probe.c (the probes), report.c (what it says). */
 #ifndef GATEWAY_DETECT_INT_H
 #define GATEWAY_DETECT_INT_H
 
@@ -13,7 +14,15 @@
 #include "sniff.h"
 
 #define GW_FOUND_MAX 32
-#define GW_HEARD_MAX 16384      /* bytes kept of one listening window (115200 baud: 1.4 s) */
+/* bytes kept of one rate's listening (115200 baud: 7.1 s, the longest a
+ * master's bus is listened to, GW_MASTER_MAX, and more) */
+#define GW_HEARD_MAX 81920
+/* A bus with another master (master.c): listened to on, GW_MASTER_STEP at a
+ * time, until every address heard came round again (two rounds of the
+ * master), at most GW_MASTER_MAX s at that rate in all. */
+#define GW_MASTER_MAX 6.0
+#define GW_MASTER_STEP 0.5
+#define GW_BUS_PACKS 32         /* addresses with answers kept of one bus */
 #define GW_QUIET_MAX 1.0        /* s a probe waits for its quiet gap before it gives up */
 #define GW_ANSWER_MAX 2.0       /* s an answer may go on once it started */
 
@@ -27,6 +36,29 @@ struct gw_found {
 	uint8_t from;
 	char what[BMS_PROBE_TEXT];
 	double at;                  /* s since the start */
+	bool listen;                /* heard on a bus another master polls: listen = true */
+};
+
+/* One address of a bus heard with a master (master.c). */
+struct gw_bus_pack {
+	uint8_t addr;
+	unsigned answers;           /* answers of it the driver decoded */
+	unsigned unasked;           /* ... with no request before them (a master's own) */
+	char what[BMS_PROBE_TEXT];  /* what the last of them said (bms_probe_plausible()), or "" */
+};
+
+/* What one listening driver made of a bus (master.c). */
+struct gw_bus_tally {
+	const struct bms_driver *drv;
+	unsigned frames;            /* frames its bus framer cut */
+	unsigned requests;          /* ... of them requests */
+	unsigned decoded;           /* answers its hear() decoded */
+	unsigned refused;           /* answers its hear() found bad */
+	unsigned triggers;          /* requests that are JK-PB triggers (FC 16 to 0x16xx) */
+	unsigned asked[256];        /* requests per address */
+	uint8_t visits[256];        /* times each address came up, something else between */
+	int npacks;
+	struct gw_bus_pack packs[GW_BUS_PACKS];
 };
 
 enum det_phase { DET_OPEN, DET_LISTEN, DET_GAP, DET_SEND, DET_WAIT, DET_DONE };
@@ -50,6 +82,9 @@ struct det {
 	/* listening */
 	int lbauds[GW_PLAN_LISTEN], nlisten, li;
 	bool extended;                  /* this window was listened to twice */
+	double listened;                /* s listened to at this rate */
+	bool mastered;                  /* a master heard at this rate: listened on */
+	struct gw_bus_tally tally, best, asker; /* master.c: a driver's, the best, the most requests */
 	uint8_t heard[GW_HEARD_MAX];
 	size_t nheard, lost;
 	/* probing */
@@ -81,6 +116,13 @@ int gw_det_set_baud(struct det *d, int baud);
 void gw_det_listen_start(struct det *d);
 void gw_det_listen_bytes(struct det *d, const uint8_t *p, size_t n);
 void gw_det_listen_end(struct det *d);
+/* master.c: frames of another master were heard at baud.  0: listening
+ * on (the timer set); 1: done, the detector finished (the master and its
+ * packs named, or why not). */
+int gw_det_master(struct det *d, int baud);
+/* The verdict: 0 packs named (listen sections), 2 a master without answers,
+ * -1 no master of a listening protocol (say what was heard instead). */
+int gw_det_master_end(struct det *d, int baud);
 /* probe.c */
 void gw_det_probe_start(struct det *d);
 void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n);

@@ -4,8 +4,10 @@
  * About 1.2 s at each rate (115200, 19200, 9600; the one rate of --baud
  * or of a TCP serial server), nothing sent.  What was heard is cut into
  * frames (sniff.h): frames of any family mean another master polls this
- * line, or a device talks on it, and nothing is ever written then (exit
- * 2).  A protocol whose device talks by itself (VE.Direct) is recognised
+ * line, or a device talks on it, and nothing is ever written then: where
+ * a protocol bmsgw can listen to is heard, master.c names the master and
+ * the packs it polls (their sections say listen = true, exit 0);
+ * otherwise what was heard is said (exit 2).  A protocol whose device talks by itself (VE.Direct) is recognised
  * here by its probe's judge, confirmed by a second block, and the port is
  * not probed at all.  Bytes that form no frame are noise: reported, and
  * the probing goes on.
@@ -24,6 +26,8 @@ void gw_det_listen_start(struct det *d)
 	d->phase = DET_LISTEN;
 	d->nheard = d->lost = 0;
 	d->extended = false;
+	d->mastered = false;
+	d->listened = d->o->listen;
 	gw_det_timer(d, d->o->listen);
 }
 
@@ -65,15 +69,21 @@ static int talkers(struct det *d, int baud)
 	return partial;
 }
 
-/* Another master (or device) on the line: name what was heard. */
-static void foreign(struct det *d, const struct gw_sniff *s)
+/* Another master (or device) on the line: name what was heard, and who
+ * polls whom where a protocol bmsgw listens to is heard (master.c). */
+static void foreign(struct det *d, const struct gw_sniff *s, int baud)
 {
 	for (int k = 0; k < GW_SNIFF_KINDS; k++)
 		if (s->count[k] && k != GW_SNIFF_TALKER)
 			gw_det_say(d, "  %u x %s, e.g. %s", s->count[k], gw_sniff_kind_name((enum gw_sniff_kind)k),
 				   s->first[k]);
-	gw_det_say(d, "another master polls this line (or a device talks on it): nothing was sent, and nothing will "
-		      "be; bmsgw must be the only master of a bus (see bmsgw(8), DETECTING A BMS)");
+	int rc = gw_det_master_end(d, baud);
+	if (rc < 0) {
+		gw_det_say(d, "another master polls this line (or a device talks on it): nothing was sent, and nothing "
+			      "will be; bmsgw must be the only master of a bus (see bmsgw(8), DETECTING A BMS)");
+		rc = 2;
+	}
+	gw_det_finish(d, rc);
 }
 
 static void describe_window(struct det *d, int baud, const struct gw_sniff *s)
@@ -81,14 +91,13 @@ static void describe_window(struct det *d, int baud, const struct gw_sniff *s)
 	char rate[32];
 	snprintf(rate, sizeof(rate), baud ? "%d baud" : "the server's rate", baud);
 	if (!s->bytes)
-		gw_det_say(d, "  %s, %.1f s: quiet", rate, d->o->listen * (d->extended ? 2 : 1));
+		gw_det_say(d, "  %s, %.1f s: quiet", rate, d->listened);
 	else if (s->noise == s->bytes)
-		gw_det_say(d, "  %s, %.1f s: %zu bytes that form no frame (noise, or another rate)", rate,
-			   d->o->listen * (d->extended ? 2 : 1), s->bytes);
+		gw_det_say(d, "  %s, %.1f s: %zu bytes that form no frame (noise, or another rate)", rate, d->listened,
+			   s->bytes);
 	else
-		gw_det_say(d, "  %s, %.1f s: %zu bytes, %u frames, %zu bytes of noise", rate,
-			   d->o->listen * (d->extended ? 2 : 1), s->bytes, gw_sniff_foreign(s) + s->count[GW_SNIFF_TALKER],
-			   s->noise);
+		gw_det_say(d, "  %s, %.1f s: %zu bytes, %u frames, %zu bytes of noise", rate, d->listened, s->bytes,
+			   gw_sniff_foreign(s) + s->count[GW_SNIFF_TALKER], s->noise);
 	if (d->o->verbose && d->nheard)
 		gw_det_hex(d, "heard", d->heard, d->nheard);
 }
@@ -104,13 +113,15 @@ void gw_det_listen_end(struct det *d)
 	int talk = gw_sniff_foreign(&s) ? 0 : talkers(d, baud);
 	if (talk < 0 && !d->extended) {
 		d->extended = true; /* one block: listen as long again for the second */
+		d->listened += d->o->listen;
 		gw_det_timer(d, d->o->listen);
 		return;
 	}
+	if (gw_sniff_foreign(&s) && gw_det_master(d, baud) == 0)
+		return; /* a master: listened to on */
 	describe_window(d, baud, &s);
 	if (gw_sniff_foreign(&s)) {
-		foreign(d, &s);
-		gw_det_finish(d, 2);
+		foreign(d, &s, baud);
 		return;
 	}
 	if (talk > 0) {

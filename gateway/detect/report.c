@@ -7,6 +7,8 @@
  * not the protocol's default address, and address_any when the pack
  * answered a request for all from another address (a PACE pack at ADR 1
  * asked at ADR 0: the request that was answered is the one configured).
+ * A pack heard on a bus another master polls (master.c) is read by
+ * listening: its section always names its address and says listen = true.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -58,6 +60,7 @@ struct gw_found *gw_det_add_found(struct det *d, const struct bms_driver *drv, i
 	f->baud = baud;
 	f->address = address;
 	f->any = false;
+	f->listen = false;
 	f->from = address;
 	snprintf(f->what, sizeof(f->what), "%s", what);
 	f->at = gw_det_now(d);
@@ -74,10 +77,13 @@ bool gw_det_found_at(const struct det *d, const struct bms_driver *drv, int baud
 	return false;
 }
 
-/* The address a section names: the protocol's default is left out. */
+/* The address a section names: the protocol's default is left out, but
+ * for a pack listened to (the packs of one bus side by side). */
 static bool needs_address(const struct gw_found *f)
 {
 	const struct bms_driver *drv = f->drv;
+	if (f->listen)
+		return true;
 	uint8_t def = drv->default_address ? drv->default_address : drv->min_address;
 	return drv->max_address != 0 && f->address != def;
 }
@@ -117,6 +123,8 @@ static void section(struct det *d, int i)
 		fprintf(d->out, "; it answered a request to address %u from address %u:\n"
 				"; address_any takes that answer (or set address = %u instead)\naddress_any = true\n",
 			f->address, f->from, f->from);
+	if (f->listen)
+		fprintf(d->out, "listen = true\n");
 }
 
 void gw_det_sections(struct det *d)

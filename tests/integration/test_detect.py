@@ -29,7 +29,14 @@ the real binary against the real simulator on ptys:
   36);
 - a PACE and a Seplos V3 pack at address 1 are found without --address,
   and one answering the request at 0 from 1 gets `address_any = true`;
-- exit codes 0 / 1 / 2, a silent port within the 15 s budget, -v.
+- exit codes 0 / 1 / 2, a silent port within the 15 s budget, -v;
+- a bus another master polls (issue 36; tests/tools/busmaster.py plays a
+  JK-PB master's and a Seplos V3 master's rounds from bus captures, three
+  slaves each and the master's own data): the master and its packs are
+  named, a `listen = true` section printed for each of the four (which
+  --check takes), and not one byte is written to the line; garbage between
+  the frames changes nothing; a master whose packs do not answer is named,
+  with "no pack answered".
 
 A failed check prints the stderr of every detector run of its case.
 
@@ -49,6 +56,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Gateway, free_port, wait_file, wait_until  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+import busmaster  # noqa: E402
 
 c = Checks()
 TMP = tempfile.mkdtemp(prefix="bmsgw-detect-")
@@ -548,6 +558,68 @@ def master_case(kind):
     return res
 
 
+# a bus another master polls: (the round, the line --detect says, the
+# addresses of the sections, the arguments)
+BUSES = {
+    "jk-pb": (lambda: busmaster.jkpb_round({1, 2, 3}),
+              "a JK-PB master (address 0, its own data heard) polls packs 1, 2, 3 (it asks 1..15)", [0, 1, 2, 3], []),
+    # a pty has no rate: the rate is given, as on a line whose rate is known
+    "seplos3": (lambda: busmaster.seplos3_round([2, 3, 4]),
+                "a Seplos V3 master (address 1, its own data heard) polls packs 2, 3, 4 (it asks 2..4)", [1, 2, 3, 4],
+                ["--baud", "19200"]),
+}
+
+
+def bus_master_case(proto, garbage=False):
+    """Issue 36: --detect on a bus another master polls names the master
+    and every pack heard, each with a listen = true section, and writes
+    nothing; random bytes between the frames change nothing."""
+    import random
+    rnd = random.Random(36)
+    res = []
+    round_, said, addrs, args = BUSES[proto]
+    what = "%s master%s" % (proto, ", garbage between frames" if garbage else "")
+    pair = Pair("bus-%s%s" % (proto, "-garbage" if garbage else ""))
+    line = busmaster.Master(pair.near, round_,
+                            (lambda: bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 6)))) if garbage else None)
+    try:
+        rc, out, err, secs = detect(pair.far, *args)
+        sec = sections(out)
+        res.append((rc == 0 and said in err, "%s: the master and its packs named (exit %d, %.1f s): %r" %
+                    (what, rc, secs, said)))
+        got = sorted(int(v.get("address", "-1")) for v in sec.values())
+        res.append((got == addrs and all(v.get("protocol") == proto and v.get("listen") == "true" and
+                                         v.get("port") == pair.far and "baud" not in v for v in sec.values()),
+                    "%s: a listen = true section for each of %s (%s)" % (what, addrs, sec)))
+        ok, why = check_accepts(out)
+        res.append((ok, "%s: bmsgw --check accepts the sections together %s" % (what, why)))
+        res.append((secs <= 15.5, "%s: within the 15 s budget (%.1f s)" % (what, secs)))
+    finally:
+        line.stop()
+        pair.stop()
+    res.append((line.got == b"" and line.rounds >= 1, "%s: not one byte was written to the line (%d bytes; %d rounds "
+                "played)" % (what, len(line.got), line.rounds)))
+    return res
+
+
+def bus_requests_case():
+    """A JK-PB master whose packs do not answer (only its requests on the
+    line): the master is named, no pack answered, exit 2, nothing written."""
+    res = []
+    pair = Pair("bus-requests")
+    line = busmaster.Master(pair.near, lambda: busmaster.requests_only(busmaster.jkpb_round({1, 2, 3}, own=False)))
+    try:
+        rc, out, err, secs = detect(pair.far)
+        res.append((rc == 2 and sections(out) == {} and "a JK-PB master that asks 1..15" in err and
+                    "no pack answered" in err,
+                    "a master's requests only: named, no pack answered (exit %d, %.1f s)" % (rc, secs)))
+    finally:
+        line.stop()
+        pair.stop()
+    res.append((line.got == b"", "a master's requests only: nothing written to its line (%d bytes)" % len(line.got)))
+    return res
+
+
 class Responder(Line):
     """This test's end of a pair as a recorded BMS: a request seen whole
     (a key of `answers`) is answered with its recorded answer."""
@@ -864,7 +936,9 @@ def main():
     jobs += [sweep_case, all_case, meter_case, echo_case, lambda: echo_bms_case("daly"),
              lambda: echo_bms_case("eg4-ll"), lambda: echo_bms_case("lifepower"), capture_case,
              lambda: master_case("modbus"),
-             lambda: master_case("paceic"), noise_case, silent_case, verbose_case, tcp_case, held_by_test_case,
+             lambda: master_case("paceic"), lambda: bus_master_case("jk-pb"),
+             lambda: bus_master_case("jk-pb", garbage=True), lambda: bus_master_case("seplos3"),
+             lambda: bus_master_case("seplos3", garbage=True), bus_requests_case, noise_case, silent_case, verbose_case, tcp_case, held_by_test_case,
              held_by_daemon_case, lock_file_case, socat_pty_case, exit_code_cases,
              all_from_case, lambda: other_address_case("pace", ["address=1"], 1, False, "adr1"),
              lambda: other_address_case("pace", ["address=0,reply_adr=1"], None, True, "from1"),

@@ -11,7 +11,10 @@
   worst case of a port without a sweep, against the 15 s it may take; and
   with --baud 9600;
 - the worst case of --scan-addresses as the plan states it, and measured
-  with DETECT_SWEEP=1 (two minutes).
+  with DETECT_SWEEP=1 (two minutes);
+- the time to name a master on a bus it polls (busmaster.py plays a JK-PB
+  master's and a Seplos V3 master's rounds, three slaves and its own data,
+  onto a socat pty pair), its packs' listen sections printed.
 
 Figures, not assertions.  Runs DETECT_PARALLEL (default 4) at a time: the
 detector waits on timers, so the runs barely disturb each other.
@@ -32,6 +35,8 @@ BMSGW = os.path.join(ROOT, BIN, "bmsgw")
 SIM = os.path.join(ROOT, BIN, "bmsgw-sim")
 TMP = tempfile.mkdtemp(prefix="bmsgw-bench-detect-")
 PACKS = {"renogy": ["--pack", "address=48"]}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import busmaster  # noqa: E402
 
 
 def protocols():
@@ -99,6 +104,28 @@ def stated(*args):
     return said
 
 
+def bus_master(name, round_, *args):
+    """A bus another master polls: the time to name it and its packs."""
+    near, far = os.path.join(TMP, name + "-near"), os.path.join(TMP, name + "-far")
+    sc = subprocess.Popen(["socat", "PTY,link=%s,raw,echo=0" % near, "PTY,link=%s,raw,echo=0,wait-slave" % far],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(far):
+                break
+            time.sleep(0.05)
+        line = busmaster.Master(near, round_)
+        try:
+            rc, secs, err = detect(far, *args)
+        finally:
+            line.stop()
+        named = [l for l in err.splitlines() if " master " in l and "polls" in l]
+        return rc, secs, named[-1] if named else "not named", len(line.got)
+    finally:
+        sc.terminate()
+        sc.wait()
+
+
 def main():
     trials = int(os.environ.get("DETECT_TRIALS", "1"))
     par = int(os.environ.get("DETECT_PARALLEL", "4"))
@@ -129,6 +156,12 @@ def main():
             planned = planned or total
             print("detect: %s: %d probes, %.1f s when nothing answers (the plan's figure, listening included)" %
                   (" ".join(args), s[0], total))
+    if shutil.which("socat"):
+        for name, round_, args in (("jk-pb", lambda: busmaster.jkpb_round({1, 2, 3}), []),
+                                   ("seplos3", lambda: busmaster.seplos3_round([2, 3, 4]), ["--baud", "19200"])):
+            rc, secs, named, wrote = bus_master(name, round_, *args)
+            print("detect: a %s master's bus named after %.1f s (exit %d, %d bytes written): %s" %
+                  (name, secs, rc, wrote, named))
     if os.environ.get("DETECT_SWEEP") == "1":
         rc, secs, _ = silent("--scan-addresses")
         print("detect: --scan-addresses on a silent port: %.1f s measured (the plan: %.1f s)" % (secs, planned or 0))
