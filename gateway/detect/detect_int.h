@@ -84,6 +84,8 @@ struct det {
 	bool extended;                  /* this window was listened to twice */
 	double listened;                /* s listened to at this rate */
 	bool mastered;                  /* a master heard at this rate: listened on */
+	int foreign_baud;               /* frames of another master heard at this rate, none of its
+	                                 * packs' answers decoded (0: none such): never probed */
 	struct gw_bus_tally tally, best, asker; /* master.c: a driver's, the best, the most requests */
 	uint8_t heard[GW_HEARD_MAX];
 	size_t nheard, lost;

@@ -120,6 +120,16 @@ void gw_det_listen_end(struct det *d)
 	if (gw_sniff_foreign(&s) && gw_det_master(d, baud) == 0)
 		return; /* a master: listened to on */
 	describe_window(d, baud, &s);
+	if (gw_sniff_foreign(&s) && !d->best.drv && d->li + 1 < d->nlisten) {
+		/* frames, but no pack's answer decodes: perhaps another rate's
+		 * bytes (a pty carries any rate); the next rate is heard too */
+		if (!d->foreign_baud)
+			d->foreign_baud = baud ? baud : -1;
+		gw_det_say(d, "  no pack's answer decodes at this rate: listening at the next one, still sending nothing");
+		d->li++;
+		gw_det_listen_start(d);
+		return;
+	}
 	if (gw_sniff_foreign(&s)) {
 		foreign(d, &s, baud);
 		return;
@@ -128,8 +138,15 @@ void gw_det_listen_end(struct det *d)
 		gw_det_finish(d, 0);
 		return;
 	}
-	if (++d->li < d->nlisten)
+	if (++d->li < d->nlisten) {
 		gw_det_listen_start(d);
-	else
+	} else if (d->foreign_baud) {
+		/* a line another master polls is never probed */
+		gw_det_say(d, "another master polls this line (frames at %d baud), and no pack's answer decodes at any rate: "
+			      "nothing was sent, and nothing will be; bmsgw must be the only master of a bus (see bmsgw(8), "
+			      "DETECTING A BMS)", d->foreign_baud);
+		gw_det_finish(d, 2);
+	} else {
 		gw_det_probe_start(d);
+	}
 }

@@ -203,7 +203,8 @@ int gw_det_master(struct det *d, int baud)
 {
 	judge(d, baud);
 	const struct gw_bus_tally *t = d->best.drv ? &d->best : &d->asker;
-	if (!t->frames || rounds_seen(t) || d->listened >= GW_MASTER_MAX - 1e-6)
+	/* after a rate where nothing decoded, a rate is heard longer only for a decode */
+	if (!t->frames || rounds_seen(t) || d->listened >= GW_MASTER_MAX - 1e-6 || (d->foreign_baud && !d->best.drv))
 		return 1;
 	if (!d->mastered) {
 		d->mastered = true;

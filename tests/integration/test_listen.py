@@ -13,14 +13,20 @@ that came from bmsgw's side of the pty:
   back; garbage and collisions on the bus are counted and harmless;
 - a master that stops: without takeover_after the packs go stale and
   nothing is written; with it bmsgw polls them, and stops writing at the
-  master's first request again.
+  master's first request again;
+- `bmsgw --detect` on those buses (a JK-PB master, a Seplos V3 master, an
+  inverter polling renogy packs) names the master and prints a
+  `listen = true` section for each pack heard, writing nothing.
 """
+import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
 
 c = Checks()
 STALE = 5
@@ -80,7 +86,6 @@ class Bus:
         self.gw = Gateway(conf(self.gw_port, self.http, proto, self.pty, addrs, extra), self.gw_port)
 
     def master(self):
-        import json
         return json.loads(self.sim.ctl("master"))
 
     def written(self):
@@ -176,6 +181,28 @@ def test_jk_master():
         bus.stop()
 
 
+def test_detect(proto, addrs, says):
+    print("== --detect on a %s bus with a master" % proto)
+    tmp = tempfile.mkdtemp(prefix="bmsgw-listen-")
+    pty = os.path.join(tmp, "bus")
+    # --unheld: --detect refuses a port another process holds
+    sim = Sim(proto, tcp=False, pty_path=pty, packs=["address=%d" % a for a in addrs], extra=["--master", "--unheld"])
+    try:
+        r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "--detect", pty], capture_output=True, text=True,
+                           timeout=30)
+        out = r.stdout + r.stderr
+        c.eq(r.returncode, 0, "%s: --detect finds packs to listen to" % proto)
+        c.ok(says in out, "%s: it names the master (%r)" % (proto, says))
+        heard = sorted(int(a) for a in re.findall(r"^address = (\d+)$", out, re.M))
+        c.eq(heard, sorted(addrs), "%s: a section for each pack heard" % proto)
+        c.eq(len(re.findall(r"^listen = true$", out, re.M)), len(addrs), "%s: each says listen = true" % proto)
+        c.eq(json.loads(sim.ctl("master")).get("from_listener_bytes"), 0, "%s: --detect wrote nothing" % proto)
+        if c.failed:
+            print(out[-3000:])
+    finally:
+        sim.stop()
+
+
 def main():
     only = sys.argv[1:]
     for proto, addrs in PROTOCOLS:
@@ -186,6 +213,9 @@ def main():
         test_dropout_noise()
         test_takeover()
         test_jk_master()
+        test_detect("jk-pb", (0, 1, 2), "a JK-PB master (address 0, its own data heard) polls packs 1, 2")
+        test_detect("seplos3", (1, 2, 3), "a Seplos V3 master (address 1, its own data heard) polls packs 2, 3")
+        test_detect("renogy", (48, 49, 50), "master polls renogy packs 48, 49, 50")
     return c.report()
 
 
