@@ -89,27 +89,24 @@ static int mb_multi_at(const uint8_t *b, size_t len, struct bms_bus_frame *f)
 	return r == BMS_BUS_PART ? r : part;
 }
 
-/* The answer the last request asks for, where it is whole already. */
+/* The answer the last request asks for, where it is whole already (BAD:
+ * whole, its CRC wrong). */
 static int mb_expected(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t len, struct bms_bus_frame *f)
 {
 	if (!ctx || !ctx->have_req || !ctx->answer_len || b[0] != ctx->addr || b[1] != ctx->fc ||
 	    (size_t)b[2] + 5u != ctx->answer_len)
 		return BMS_BUS_NONE;
 	int r = mb_crc_at(b, len, ctx->answer_len);
+	if (r == BMS_BUS_NONE)
+		return BMS_BUS_BAD;
 	return r == BMS_BUS_FOUND ? mb_found(f, BMS_BUS_ANSWER, b[0], ctx->answer_len) : r;
 }
 
-int bms_bus_modbus_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t len, struct bms_bus_frame *f)
+/* Any frame at b but the answer the last request asks for. */
+static int mb_other_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t len, struct bms_bus_frame *f)
 {
-	if (len < 3)
-		return len && b[0] <= MB_MAX_UNIT && (len < 2 || mb_fc_known(b[1] & (uint8_t)~MB_EXC)) ? BMS_BUS_PART
-												   : BMS_BUS_NONE;
 	uint8_t fc = b[1];
-	if (b[0] > MB_MAX_UNIT || !mb_fc_known(fc & (uint8_t)~MB_EXC))
-		return BMS_BUS_NONE;
-	int r = mb_expected(ctx, b, len, f);
-	if (r == BMS_BUS_FOUND)
-		return r;
+	int r;
 	if (fc & MB_EXC) {
 		if (b[2] == 0 || b[2] > 11)
 			return BMS_BUS_NONE;
@@ -127,6 +124,25 @@ int bms_bus_modbus_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t le
 	return mb_multi_at(b, len, f);
 }
 
+int bms_bus_modbus_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t len, struct bms_bus_frame *f)
+{
+	if (len < 3)
+		return len && b[0] <= MB_MAX_UNIT && (len < 2 || mb_fc_known(b[1] & (uint8_t)~MB_EXC)) ? BMS_BUS_PART
+												   : BMS_BUS_NONE;
+	uint8_t fc = b[1];
+	if (b[0] > MB_MAX_UNIT || !mb_fc_known(fc & (uint8_t)~MB_EXC))
+		return BMS_BUS_NONE;
+	int r = mb_expected(ctx, b, len, f);
+	if (r == BMS_BUS_FOUND)
+		return r;
+	if (r == BMS_BUS_BAD) {
+		/* the answer asked for, broken, unless the bytes are another frame */
+		r = mb_other_at(ctx, b, len, f);
+		return r == BMS_BUS_NONE ? BMS_BUS_BAD : r;
+	}
+	return mb_other_at(ctx, b, len, f);
+}
+
 int bms_bus_paceic_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t len, struct bms_bus_frame *f)
 {
 	(void)ctx;
@@ -139,8 +155,11 @@ int bms_bus_paceic_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t le
 	size_t n = (size_t)(cr - b) + 1;
 	struct bms_pylonframe pf;
 	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
-	if (n < BMS_PYLONFRAME_OVERHEAD || bms_pylonframe_parse(b, n, &pf, info, sizeof(info)) != BMS_OK)
+	if (n < BMS_PYLONFRAME_OVERHEAD)
 		return BMS_BUS_NONE;
+	int rc = bms_pylonframe_parse(b, n, &pf, info, sizeof(info));
+	if (rc != BMS_OK)
+		return rc == BMS_E_CHECKSUM ? BMS_BUS_BAD : BMS_BUS_NONE;
 	return mb_found(f, bms_pylonframe_is_rtn(pf.cid2) ? BMS_BUS_ANSWER : BMS_BUS_REQUEST, pf.adr, n);
 }
 
@@ -153,7 +172,7 @@ int bms_bus_jkpb_at(const struct bms_bus_ctx *ctx, const uint8_t *b, size_t len,
 		if (len < JK_RECORD_LEN)
 			return BMS_BUS_PART;
 		if (jk_record_sum(b, JK_RECORD_LEN - 1) != b[JK_RECORD_SUM])
-			return BMS_BUS_NONE;
+			return BMS_BUS_BAD;
 		return mb_found(f, BMS_BUS_ANON, 0, JK_RECORD_LEN);
 	}
 	int r = bms_bus_modbus_at(ctx, b, len, f);
@@ -172,6 +191,10 @@ enum bms_scan bms_bus_scan(bms_bus_at *at, const struct bms_bus_ctx *ctx, const 
 	if (r == BMS_BUS_FOUND) {
 		*n = f->len;
 		return BMS_SCAN_FRAME;
+	}
+	if (r == BMS_BUS_BAD) {
+		*n = 1; /* what follows its first byte is looked at again */
+		return BMS_SCAN_BADSUM;
 	}
 	if (r == BMS_BUS_NONE) {
 		/* noise: up to the next place a frame starts or may start */

@@ -45,8 +45,10 @@ struct bms_bus_ctx {
 /* A frame at buf[0]?  BMS_BUS_FOUND: the family's whole frame, proved by
  * its checksum, *f filled; BMS_BUS_PART: one has begun (its header is
  * whole and fits) and more bytes are needed; BMS_BUS_NONE: none starts
- * there. */
-enum { BMS_BUS_NONE = 0, BMS_BUS_FOUND = 1, BMS_BUS_PART = 2 };
+ * there; BMS_BUS_BAD: a frame whose header leaves no doubt (the answer
+ * the request just heard asks for, a JK-PB record, a paceic frame) is
+ * whole but its checksum fails (none starts there either; counted). */
+enum { BMS_BUS_NONE = 0, BMS_BUS_FOUND = 1, BMS_BUS_PART = 2, BMS_BUS_BAD = 3 };
 typedef int bms_bus_at(const struct bms_bus_ctx *ctx, const uint8_t *buf, size_t len, struct bms_bus_frame *f);
 
 /* The families (struct bms_listen.at): Modbus RTU (requests FC 01-06,
@@ -59,7 +61,8 @@ int bms_bus_paceic_at(const struct bms_bus_ctx *ctx, const uint8_t *buf, size_t 
 int bms_bus_jkpb_at(const struct bms_bus_ctx *ctx, const uint8_t *buf, size_t len, struct bms_bus_frame *f);
 
 /* The bus framer of family `at`: a frame at buf[0] (BMS_SCAN_FRAME, *f
- * and *n set), bytes before the next frame (BMS_SCAN_SKIP), or
+ * and *n set), bytes before the next frame (BMS_SCAN_SKIP; BMS_SCAN_BADSUM,
+ * *n = 1, where a frame failed its checksum: BMS_BUS_BAD), or
  * BMS_SCAN_NEED (a frame may be arriving; at most max bytes are kept:
  * beyond, the oldest are skipped). */
 #define BMS_BUS_MAX 4096

@@ -183,6 +183,8 @@ bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
 			break;
 		if (r != BMS_SCAN_FRAME)
 			li->noise += k;
+		if (r == BMS_SCAN_BADSUM && !li->taken)
+			li->w->stats.checksum_errors++; /* (taken over, the poller counts its own) */
 		if (r == BMS_SCAN_FRAME) {
 			li->frames++;
 			if (li->taken)

@@ -185,7 +185,8 @@ struct heard {
 	struct bms_bus_frame f[MAXF];
 	size_t at[MAXF];        /* where in the stream each frame began */
 	struct pair a[MAXF];
-	size_t skipped;
+	size_t skipped;         /* bytes skipped, those of BADSUM with them */
+	int badsum;             /* whole frames whose checksum failed */
 	int asked;
 };
 
@@ -246,8 +247,9 @@ static void bus_bytes(struct bus *b, const uint8_t *p, size_t n)
 			CHECK(k == f.len);
 			take(b, &f, b->rx.buf);
 		} else {
-			CHECK(r == BMS_SCAN_SKIP);
+			CHECK(r == BMS_SCAN_SKIP || (r == BMS_SCAN_BADSUM && k == 1));
 			b->h.skipped += k;
+			b->h.badsum += r == BMS_SCAN_BADSUM;
 		}
 		bms_rx_consume(&b->rx, k);
 		b->done += k;
@@ -297,7 +299,8 @@ static void hear_stream(bms_bus_at *at, const struct stream *s, enum cut cut, si
 
 static bool same_heard(const struct heard *x, const struct heard *y)
 {
-	if (x->nf != y->nf || x->na != y->na || x->skipped != y->skipped || x->asked != y->asked)
+	if (x->nf != y->nf || x->na != y->na || x->skipped != y->skipped || x->asked != y->asked ||
+	    x->badsum != y->badsum)
 		return false;
 	for (int i = 0; i < x->nf; i++)
 		if (x->f[i].kind != y->f[i].kind || x->f[i].addr != y->f[i].addr || x->f[i].len != y->f[i].len ||
@@ -408,6 +411,7 @@ static void test_m2_stream(void)
 	static const size_t at[6] = { 0, 8, 49, 57, 114, 122 };
 	for (int i = 0; i < 6 && i < h.nf; i++)
 		CHECK_EQ_INT(h.at[i], at[i]);
+	CHECK_EQ_INT(h.badsum, 0);
 	CHECK_EQ_INT(h.skipped, 0);
 	CHECK_EQ_INT(h.asked, 3);
 	CHECK_EQ_INT(h.na, 3);
@@ -432,6 +436,7 @@ static void test_m2_master_own(void)
 	for (int i = 0; i < 3 && i < h.na; i++)
 		CHECK(h.a[i].addr == 1 && h.a[i].rn == 0);
 	check_m2_pairs(&h, 3);
+	CHECK_EQ_INT(h.badsum, 0);
 	CHECK_EQ_INT(h.skipped, 0);
 }
 
@@ -459,6 +464,7 @@ static void test_m2_garbage(void)
 	check_frames(&h, m2_frames, 6);
 	check_m2_pairs(&h, 0);
 	/* the trailing 00 00 ff: "00 00" may begin nothing, ff never: all skipped */
+	CHECK_EQ_INT(h.badsum, 0);
 	CHECK_EQ_INT(h.skipped, junk_n);
 }
 
@@ -477,6 +483,7 @@ static void test_m2_bad_crc(void)
 	hear_all_cuts(bms_bus_modbus_at, &s, &h, true);
 	static const struct want w[3] = { { BMS_BUS_REQUEST, 2, 8 }, { BMS_BUS_REQUEST, 2, 8 }, { BMS_BUS_ANSWER, 2, 57 } };
 	check_frames(&h, w, 3);
+	CHECK_EQ_INT(h.badsum, 1); /* the answer its request asked for, broken: counted */
 	CHECK_EQ_INT(h.skipped, 41);
 	CHECK(h.nf == 3 && h.at[1] == at + 41);
 	CHECK_EQ_INT(h.na, 1);
@@ -512,6 +519,7 @@ static void test_m2_truncated_collision(void)
 	static const struct want w[5] = { { BMS_BUS_REQUEST, 2, 8 }, { BMS_BUS_REQUEST, 2, 8 }, { BMS_BUS_ANSWER, 2, 57 },
 					  { BMS_BUS_REQUEST, 2, 8 }, { BMS_BUS_ANSWER, 2, 23 } };
 	check_frames(&h, w, 5);
+	CHECK_EQ_INT(h.badsum, 1); /* the cut answer (its request known); the collision is noise */
 	CHECK_EQ_INT(h.skipped, 20 + garbled);
 	CHECK_EQ_INT(h.na, 2);
 	check_pair(&h, 0, 2, BUS_SEPLOS3_REQ_02, BUS_SEPLOS3_02);
@@ -532,6 +540,7 @@ static void test_m1_slave(void)
 	hear_all_cuts(bms_bus_jkpb_at, &s, &h, false);
 	static const struct want w[3] = { { BMS_BUS_REQUEST, 1, 11 }, { BMS_BUS_ANON, 0, 300 }, { BMS_BUS_ACK, 1, 8 } };
 	check_frames(&h, w, 3);
+	CHECK_EQ_INT(h.badsum, 0);
 	CHECK_EQ_INT(h.skipped, 0);
 	CHECK_EQ_INT(h.na, 1);
 	char rec[601];
@@ -562,6 +571,7 @@ static void test_m1_master(void)
 					  { BMS_BUS_REQUEST, 14, 11 }, { BMS_BUS_REQUEST, 15, 11 },
 					  { BMS_BUS_ANON, 0, 300 },   { BMS_BUS_ACK, 0, 8 } };
 	check_frames(&h, w, 6);
+	CHECK_EQ_INT(h.badsum, 0);
 	CHECK_EQ_INT(h.skipped, 0);
 	CHECK_EQ_INT(h.na, 1);
 	CHECK(h.na == 1 && h.a[0].addr == 0 && h.a[0].rn == 0 && h.a[0].an == 300 && memcmp(h.a[0].ans, rec, 300) == 0);
@@ -581,9 +591,35 @@ static void test_m1_bad_sum(void)
 	put_hex(&s, JKPB_REQ_2);
 	put_hex(&s, BUS_JKPB_01);
 	hear_all_cuts(bms_bus_jkpb_at, &s, &h, true);
+	CHECK_EQ_INT(h.badsum, 1);
 	CHECK_EQ_INT(h.skipped, 302);
 	CHECK_EQ_INT(h.na, 1);
 	CHECK(h.na == 1 && h.a[0].addr == 1 && h.a[0].rn == 11 && h.a[0].an == 300);
+}
+
+/* paceic: a command and its RTN by ADR; one with a broken CHKSUM counted. */
+static void test_paceic_stream(void)
+{
+	static struct stream s;
+	static struct heard h;
+	static const char req[] = "~25014642E00201FD30\r"; /* PACE25-REQ-42 */
+	memset(&s, 0, sizeof(s));
+	put(&s, (const uint8_t *)req, strlen(req));
+	put(&s, (const uint8_t *)PACE25_01, strlen(PACE25_01));
+	s.b[s.n - 2] = s.b[s.n - 2] == '4' ? '5' : '4';
+	put(&s, (const uint8_t *)"\x00\x11", 2);
+	put(&s, (const uint8_t *)req, strlen(req));
+	put(&s, (const uint8_t *)PACE25_01, strlen(PACE25_01));
+	hear_all_cuts(bms_bus_paceic_at, &s, &h, false);
+	size_t rl = strlen(req), al = strlen(PACE25_01);
+	static struct want w[3];
+	w[0] = (struct want){ BMS_BUS_REQUEST, 1, rl };
+	w[1] = (struct want){ BMS_BUS_REQUEST, 1, rl };
+	w[2] = (struct want){ BMS_BUS_ANSWER, 1, al };
+	check_frames(&h, w, 3);
+	CHECK_EQ_INT(h.badsum, 1);
+	CHECK_EQ_INT(h.skipped, al + 2);
+	CHECK(h.na == 1 && h.a[0].addr == 1 && h.a[0].rn == rl && h.a[0].an == al);
 }
 
 /* ------------------------------------------------------------ hear() */
@@ -948,6 +984,7 @@ int main(void)
 	test_m1_slave();
 	test_m1_master();
 	test_m1_bad_sum();
+	test_paceic_stream();
 	test_hear_seplos3();
 	test_hear_seplos3_refused();
 	test_hear_jkpb();
