@@ -44,6 +44,7 @@ struct gw_listener {
 	double master_at;         /* the master's last frame (monotonic) */
 	bool master_heard;        /* ... since the link came up */
 	unsigned long frames, answers, taken_answers, noise;
+	double heard_at;          /* the last bytes heard */
 	bool taken;               /* no master heard for takeover_after: the poller polls */
 	uint8_t sent[LI_REQ_MAX]; /* the poller's last request (taken over) */
 	size_t sentlen;
@@ -166,21 +167,27 @@ static void li_watch(struct gw_listener *li, const struct bms_bus_frame *f, cons
 	gw_info("link %s: a master polls the bus again: bmsgw stops polling and listens",
 		gw_link_port(li->w->link));
 	li->ops->yield(li->w);
+	for (int i = 0; i < li->w->npacks; i++)
+		if (li->lp[i].heard_at)
+			li->lp[i].heard_at = now; /* polled until now: stale_after from here */
 	bms_bus_pair_reset(&li->pair);
 	li_frame(li, f, b, now); /* its answer is heard from now on */
 }
 
-bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
+/* The frames of what was heard.  silent: the bus has been quiet since: a
+ * frame begun is not coming, its beginning is skipped (else a false
+ * beginning inside a broken frame holds the frames after it until as
+ * many bytes as it claims come, a round later). */
+static void li_scan(struct gw_listener *li, double now, bool silent)
 {
-	double now = gw_mono();
-	bool was_taken = li->taken;
-	bms_rx_feed(&li->rx, p, n);
 	for (;;) {
 		struct bms_bus_frame f;
 		size_t k = 0;
 		enum bms_scan r = bms_bus_scan(li->ls->at, &li->pair.ctx, li->rx.buf, li->rx.len, &f, &k);
-		if (r == BMS_SCAN_NEED)
+		if (r == BMS_SCAN_NEED && (!silent || !li->rx.len))
 			break;
+		if (r == BMS_SCAN_NEED)
+			k = 1;
 		if (r != BMS_SCAN_FRAME)
 			li->noise += k;
 		if (r == BMS_SCAN_BADSUM && !li->taken)
@@ -194,6 +201,15 @@ bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
 		}
 		bms_rx_consume(&li->rx, k);
 	}
+}
+
+bool gw_listener_bytes(struct gw_listener *li, const uint8_t *p, size_t n)
+{
+	double now = gw_mono();
+	bool was_taken = li->taken;
+	li->heard_at = now;
+	bms_rx_feed(&li->rx, p, n);
+	li_scan(li, now, false);
 	return !was_taken;
 }
 
@@ -217,6 +233,8 @@ static void li_tick(struct ev_loop *loop, ev_timer *t, int revents)
 	struct gw_listener *li = t->data;
 	struct gw_bus *w = li->w;
 	double now = gw_mono();
+	if (li->rx.len && now - li->heard_at >= LI_TICK)
+		li_scan(li, now, true);
 	for (int i = 0; i < w->npacks && !li->taken; i++) {
 		struct li_pack *l = &li->lp[i];
 		double since = l->heard_at ? l->heard_at : li->master_at;
