@@ -63,8 +63,8 @@
 #define BUS_JKPB_REQ_04 "021016200001020000c201"
 #define BUS_JKPB_REQ_05 "0e10162000010200009701"
 #define BUS_JKPB_REQ_06 "0f10162000010200009a91"
-/* the status acknowledgement from the master itself (vectors-more M1's
- * text, computed: 00 10 16 20 00 01 + CRC) */
+/* the status acknowledgement from the master itself, as
+ * syssi/esphome-jk-bms#442 describes it (00 10 16 20 00 01 + its CRC) */
 #define JKPB_ACK_MASTER "001016200001"
 
 /* Other families' rows (tests/fixtures/README.md names their sources). */
@@ -565,7 +565,7 @@ static void test_m1_master(void)
 	CHECK_EQ_INT(hex(BUS_JKPB_01, rec, sizeof(rec)), 308);
 	put(&s, rec, 300); /* the record, without its ACK */
 	put_crc(&s, JKPB_ACK_MASTER);
-	CHECK(memcmp(s.b + s.n - 8, "\x00\x10\x16\x20\x00\x01\x05\x9a", 8) == 0); /* as vectors-more M1 gives it */
+	CHECK(memcmp(s.b + s.n - 8, "\x00\x10\x16\x20\x00\x01\x05\x9a", 8) == 0); /* 05 9A, as the issue gives it */
 	hear_all_cuts(bms_bus_jkpb_at, &s, &h, false);
 	static const struct want w[6] = { { BMS_BUS_ACK, 0, 8 },     { BMS_BUS_REQUEST, 2, 11 },
 					  { BMS_BUS_REQUEST, 14, 11 }, { BMS_BUS_REQUEST, 15, 11 },
@@ -742,7 +742,7 @@ static void test_hear_seplos3_refused(void)
 	CHECK(!(poll.snap.present & BMS_HAS_VOLTAGE));
 }
 
-/* jk-pb: the record of BUS-JKPB-01 (the capture's "derived" values). */
+/* jk-pb: the record of BUS-JKPB-01 (its values by the layout of bms/PROTOCOLS.md §6.3). */
 static void test_hear_jkpb(void)
 {
 	const struct bms_driver *d = &bms_jk_pb_driver;
