@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_listen.c - listen mode over a real wire: the listener
+/* tests/unit/test_listener.c - listen mode over a real wire: the listener
  * (gateway/poll/listener.c) and the poller's hooks, two TCP serial server
  * links over the loopback to two buses this test plays, each with another
  * master on it, in one libev loop run until a condition holds, with a
