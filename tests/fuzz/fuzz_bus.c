@@ -154,14 +154,13 @@ static void frame(struct fz *z, const struct bms_bus_frame *f, const uint8_t *b)
 	REQUIRE((r == BMS_BUS_ASKED) == (f->kind == BMS_BUS_REQUEST));
 	if (r != BMS_BUS_ANSWERED)
 		return;
-	REQUIRE(f->kind == BMS_BUS_ANSWER || f->kind == BMS_BUS_ACK);
-	REQUIRE(a.addr == f->addr);
+	REQUIRE(f->kind != BMS_BUS_REQUEST);
 	REQUIRE(a.rn <= BMS_BUS_REQ_MAX && (a.rn == 0) == (a.req == NULL));
 	REQUIRE(a.an > 0 && a.ans != NULL);
-	if (f->kind == BMS_BUS_ANSWER)
-		REQUIRE(a.ans == b && a.an == f->len);
-	else
-		REQUIRE(a.an <= BMS_BUS_ANON_MAX);
+	if (f->kind == BMS_BUS_ACK) /* the anonymous answer before it, kept */
+		REQUIRE(a.addr == f->addr && a.an <= BMS_BUS_ANON_MAX);
+	else /* an answer, or an anonymous one after its acknowledgement */
+		REQUIRE(a.ans == b && a.an == f->len && (f->kind == BMS_BUS_ANON || a.addr == f->addr));
 	heard(z, &a);
 }
 

@@ -577,6 +577,25 @@ static void test_m1_master(void)
 	CHECK(h.na == 1 && h.a[0].addr == 0 && h.a[0].rn == 0 && h.a[0].an == 300 && memcmp(h.a[0].ans, rec, 300) == 0);
 }
 
+/* The acknowledgement first, then the record (a JK-PB sends either
+ * first): the record is still the acknowledging slave's. */
+static void test_m1_ack_first(void)
+{
+	static struct stream s;
+	static struct heard h;
+	uint8_t rec[308];
+	CHECK_EQ_INT(hex(BUS_JKPB_01, rec, sizeof(rec)), 308);
+	memset(&s, 0, sizeof(s));
+	put_hex(&s, JKPB_REQ_2);
+	put(&s, rec + 300, 8);
+	put(&s, rec, 300);
+	hear_all_cuts(bms_bus_jkpb_at, &s, &h, false);
+	static const struct want w[3] = { { BMS_BUS_REQUEST, 1, 11 }, { BMS_BUS_ACK, 1, 8 }, { BMS_BUS_ANON, 0, 300 } };
+	check_frames(&h, w, 3);
+	CHECK_EQ_INT(h.na, 1);
+	CHECK(h.na == 1 && h.a[0].addr == 1 && h.a[0].rn == 11 && h.a[0].an == 300 && memcmp(h.a[0].ans, rec, 300) == 0);
+}
+
 /* A record with a broken sum, then a good one: the first is skipped whole
  * (its ACK pairs with nothing), the second attributed. */
 static void test_m1_bad_sum(void)
@@ -983,6 +1002,7 @@ int main(void)
 	test_m2_truncated_collision();
 	test_m1_slave();
 	test_m1_master();
+	test_m1_ack_first();
 	test_m1_bad_sum();
 	test_paceic_stream();
 	test_hear_seplos3();
