@@ -677,14 +677,16 @@ static const struct bms_probe dm_probe = {
 
 /* Listen mode (bms/bus.h): the answers to the requests of its own poll.
  * A request goes to 0x80 + board and its answer comes from 0x50 + board
- * (§3): on the bus both are the board's (another address: 0, no board's),
- * so that the answer pairs with its request and goes to that pack. */
+ * (§3): on the bus both are the board's, so that the answer pairs with
+ * its request and goes to that pack (other frames keep their address:
+ * --detect names another master's polls by them). */
 static int dm_bus_at(const struct bms_bus_ctx *ctx, const uint8_t *buf, size_t len, struct bms_bus_frame *f)
 {
 	int r = bms_bus_modbus_at(ctx, buf, len, f);
 	if (r == BMS_BUS_FOUND) {
 		unsigned base = f->kind == BMS_BUS_REQUEST ? DM_REQ_BASE : DM_RESP_BASE;
-		f->addr = f->addr > base && f->addr <= base + DM_MAX_BOARD ? (uint8_t)(f->addr - base) : 0;
+		if (f->addr > base && f->addr <= base + DM_MAX_BOARD)
+			f->addr = (uint8_t)(f->addr - base);
 	}
 	return r;
 }
