@@ -120,9 +120,11 @@ void gw_det_listen_end(struct det *d)
 	if (gw_sniff_foreign(&s) && gw_det_master(d, baud) == 0)
 		return; /* a master: listened to on */
 	describe_window(d, baud, &s);
-	if (gw_sniff_foreign(&s) && !d->best.drv && d->li + 1 < d->nlisten) {
-		/* frames, but no pack's answer decodes: perhaps another rate's
-		 * bytes (a pty carries any rate); the next rate is heard too */
+	unsigned answers = s.count[GW_SNIFF_MODBUS_ANS] + s.count[GW_SNIFF_PACEIC_ANS] + s.count[GW_SNIFF_JK_RECORD];
+	if (gw_sniff_foreign(&s) && answers && !d->best.drv && d->li + 1 < d->nlisten) {
+		/* answers, but none decodes: perhaps another rate's bytes (a
+		 * pty carries any rate); the next rate is heard too (a master
+		 * whose packs never answer is named at once) */
 		if (!d->foreign_baud)
 			d->foreign_baud = baud ? baud : -1;
 		gw_det_say(d, "  no pack's answer decodes at this rate: listening at the next one, still sending nothing");

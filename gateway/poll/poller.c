@@ -651,6 +651,8 @@ static void link_schedule(struct gw_bus *w)
 		struct gw_pack *p = w->packs[i];
 		if (group_lead(p) && group_lead(p) != p)
 			continue; /* its group's lead polls for it */
+		if (w->li && p->drv->max_address && p->cfg->address < p->drv->min_address)
+			continue; /* a listened bus's master (a JK-PB at DIP 0): heard only, never asked */
 		double at = p->slot->next_due, rb = 0;
 		if (gw_control_readback_at(p, &rb)) {
 			if (rb < at)
