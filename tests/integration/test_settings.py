@@ -14,7 +14,8 @@ simulated Daly packs and a [bank], written and read with pymodbus.
 - a CCL cap with a short cap_lease: CCL capped, reason cap, back to the
   maximum once the lease ran out (logged);
 - a restart keeps max_soc (the state file) but not the cap; a reload keeps
-  them;
+  them; a stale unit keeps its settings (readable, writable) and is
+  fail-safe as before;
 - /api/state shows each value, its origin and a cap's time left.
 """
 import json
@@ -197,6 +198,18 @@ def main():
         c.ok(s and s[0] == 70, "after the reload: max_soc 70 (%s)" % s)
         lim = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 50 else None)(limits(client, 1)), 10)
         c.ok(lim, "SOC 60 under max_soc 70: charging (%s)" % lim)
+        print("== a stale unit: its settings kept and writable, its outputs fail-safe as before")
+        sim.ctl("fault 1 silent")
+        lim = wait_until(lambda: (lambda l: l if l and l["flags"] & 0x20 else None)(limits(client, 1)), 10)
+        c.ok(lim and lim["ccl_a"] == 0 and lim["dcl_a"] == 0 and lim["ccl_reason"] == 8,
+             "p1 silent: fail-safe, CCL and DCL 0, reason stale (%s)" % lim)
+        c.eq(exc_of(client.write_register(SET + 2, 20, slave=1)), None, "min_soc 20 written while p1 is stale")
+        s = settings(client, 1)
+        c.ok(s and s[0] == 70 and s[2] == 20, "its settings read back while stale (%s)" % s)
+        sim.ctl("fault 1 none")
+        lim = wait_until(lambda: (lambda l: l if l and l["dcl_a"] == 60 and l["ccl_a"] == 50 else None)(
+            limits(client, 1)), 15)
+        c.ok(lim, "back: SOC 60 between min_soc 20 and max_soc 70, both directions recover (%s)" % lim)
     finally:
         if c.failed:
             gw.dump(40)
