@@ -208,7 +208,7 @@ struct conf_upstream {
 	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
 	double interval;                 /* seconds between pushes (default 5) */
 	double timeout;                  /* seconds to wait for an answer (default 2) */
-	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default; up to 137) */
+	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default; up to 160) */
 };
 
 /* [mqtt]: MQTT publisher with Home Assistant discovery (bmsgw-mqtt(7)). */

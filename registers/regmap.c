@@ -118,7 +118,7 @@ static const struct reg_def reg_table[] = {
 	{ 53, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_MODE, REG_ABS_NONE,
 	  "charge mode", "0 off, 1 bulk, 2 absorption, 3 float, 4 fail-safe" },
 	{ 54, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_CCL_REASON, REG_ABS_NONE,
-	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale" },
+	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale, 9 cap (a runtime ccl_cap / dcl_cap, offsets 157-158)" },
 	{ 55, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_DCL_REASON, REG_ABS_NONE,
 	  "DCL reason", "what binds the discharge current limit, as offset 54" },
 	/* extension block */
@@ -214,6 +214,28 @@ static const struct reg_def reg_table[] = {
 	  "full points", "full points seen (100 %); wraps at 65536" },
 	{ 137, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_EMPTY_POINTS, REG_ABS_NONE,
 	  "empty points", "empty points seen (0 %); wraps at 65536" },
+	/* the charge settings an EMS may write (FC06 / FC16, only from
+	 * control_clients; bmsgw-modbus(7) "CHARGE SETTINGS"): the values in force */
+	{ 150, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MAX_SOC, REG_ABS_NONE,
+	  "max_soc", "writable: charging stops (CCL 0, reason SOC) at this SOC and resumes max_soc_hysteresis under it; 1-100, 100 = off" },
+	{ 151, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MAX_SOC_HYST, REG_ABS_NONE,
+	  "max_soc_hysteresis", "writable: 1-50, default 5" },
+	{ 152, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MIN_SOC, REG_ABS_NONE,
+	  "min_soc", "writable: discharging stops (DCL 0, reason SOC) at this SOC and resumes min_soc_hysteresis above it; 0-99, 0 = off; under max_soc" },
+	{ 153, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MIN_SOC_HYST, REG_ABS_NONE,
+	  "min_soc_hysteresis", "writable: 1-50, default 5" },
+	{ 154, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SET_FORCE, REG_ABS_NONE,
+	  "force_charge", "writable: 1 = request grid charging now (limit flags bit 2, only while charging is allowed), until force_charge_until; 0 = off" },
+	{ 155, 1, 0, REG_U32, 0, "s", REG_STATUS, REG_SRC_SET_FORCE_UNTIL, REG_ABS_NONE,
+	  "force_charge_until", "writable (both registers in one write): unix time the force charge ends; 0 = when the SOC reaches force_charge_soc + 2 %" },
+	{ 157, 1, 0, REG_U16, 1, "A", REG_STATUS, REG_SRC_SET_CCL_CAP, REG_ABS_NONE,
+	  "ccl_cap", "writable: a cap on CCL (reason cap), at most the configured maximum charge current; 6553.5 (0xFFFF) = none; falls back to none cap_lease seconds after it was last written" },
+	{ 158, 1, 0, REG_U16, 1, "A", REG_STATUS, REG_SRC_SET_DCL_CAP, REG_ABS_NONE,
+	  "dcl_cap", "writable: a cap on DCL, as ccl_cap" },
+	{ 159, 1, 0, REG_U16, 0, "s", REG_STATUS, REG_SRC_SET_CAP_LEASE, REG_ABS_NONE,
+	  "cap_lease", "writable: 10-3600, default 60: how long a cap lasts without being written again" },
+	{ 160, 1, 0, REG_U16, 0, "days", REG_STATUS, REG_SRC_SET_FULL_DAYS, REG_ABS_NONE,
+	  "full_charge_days", "writable: a full-charge request at least every N days (replaces [limits] full_charge_days); 0-3650, 0 = off" },
 };
 
 #define REG_NDEFS (sizeof(reg_table) / sizeof(reg_table[0]))
@@ -358,6 +380,16 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_SOC_SINCE_FULL: *v = st->since_full_s < 0 ? 4294967295.0 : st->since_full_s; return true;
 	case REG_SRC_SOC_FULL_POINTS: *v = st->soc_full_points; return true;
 	case REG_SRC_SOC_EMPTY_POINTS: *v = st->soc_empty_points; return true;
+	case REG_SRC_SET_CCL_CAP:
+	case REG_SRC_SET_DCL_CAP: *v = st->settings[src - REG_SRC_SET_MAX_SOC] / 10.0; return true;
+	case REG_SRC_SET_MAX_SOC:
+	case REG_SRC_SET_MAX_SOC_HYST:
+	case REG_SRC_SET_MIN_SOC:
+	case REG_SRC_SET_MIN_SOC_HYST:
+	case REG_SRC_SET_FORCE:
+	case REG_SRC_SET_FORCE_UNTIL:
+	case REG_SRC_SET_CAP_LEASE:
+	case REG_SRC_SET_FULL_DAYS: *v = st->settings[src - REG_SRC_SET_MAX_SOC]; return true;
 	default: return false; /* a data source */
 	}
 }
@@ -597,10 +629,14 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"  tools that count from 1 (`mbpoll` without `-0`, \"4xxxx\" notation) show\n"
 		"  address + 1.\n"
 		"- The map is offsets 0-%u (addresses %u-%u): one read of 125 registers at\n"
-		"  address %u returns offsets 0-124, everything but the counted SOC; a\n"
-		"  second read of %u at address %u returns the counted SOC (offsets 125-%u).\n"
+		"  address %u returns offsets 0-124, everything but the counted SOC and the\n"
+		"  charge settings; a second read of %u at address %u returns the counted SOC\n"
+		"  (offsets 125-137) and the charge settings (offsets 150-%u).\n"
+		"- Writable: the MOSFET registers 17-18 of a pack with control, and the\n"
+		"  charge settings 150-%u of every unit (FC06 / FC16, only from\n"
+		"  `control_clients`; bmsgw-modbus(7) \"CHARGE SETTINGS\").\n"
 		"- Unused offsets read 0: ",
-		base, size - 1, base, base + size - 1, base, size - 125, base + 125, size - 1);
+		base, size - 1, base, base + size - 1, base, size - 125, base + 125, size - 1, size - 1);
 	reg_md_ranges(out, -1, 0);
 	fprintf(out,
 		".\n"

@@ -16,7 +16,8 @@
 
 #include "../bms/bms.h"
 
-#define REG_MAP_SIZE 138 /* offsets 0..137: 0..124 in one FC3 read, the counted SOC's 125..137 in a second */
+#define REG_MAP_SIZE 161 /* offsets 0..160: 0..124 in one FC3 read; the counted SOC's 125..137 and the charge
+                          * settings 150..160 in a second */
 
 enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };
 
@@ -96,7 +97,20 @@ enum reg_src {
 	REG_SRC_SOC_SINCE_FULL,
 	REG_SRC_SOC_FULL_POINTS,
 	REG_SRC_SOC_EMPTY_POINTS,
+	/* the runtime charge settings (gateway/model/settings.h), from struct
+	 * reg_status, in the order of their registers */
+	REG_SRC_SET_MAX_SOC,
+	REG_SRC_SET_MAX_SOC_HYST,
+	REG_SRC_SET_MIN_SOC,
+	REG_SRC_SET_MIN_SOC_HYST,
+	REG_SRC_SET_FORCE,
+	REG_SRC_SET_FORCE_UNTIL,
+	REG_SRC_SET_CCL_CAP,
+	REG_SRC_SET_DCL_CAP,
+	REG_SRC_SET_CAP_LEASE,
+	REG_SRC_SET_FULL_DAYS,
 };
+#define REG_SET_VALUES 10 /* REG_SRC_SET_MAX_SOC .. REG_SRC_SET_FULL_DAYS */
 
 /* Offset of the first register fed by src (the register table is the only
  * place that knows offsets), or -1 if no register is. */
@@ -131,6 +145,9 @@ struct reg_status {
 	double soh_measured;            /* % (0 until measured) */
 	uint16_t soc_samples, soc_full_points, soc_empty_points;
 	double since_full_s;            /* s since the last full point, < 0 never */
+	/* the charge settings in force, in the order of REG_SRC_SET_* (caps in
+	 * 0.1 A, 0xFFFF none) */
+	uint32_t settings[REG_SET_VALUES];
 	enum reg_float_order fo;        /* the order of the status floats */
 };
 

@@ -17,5 +17,7 @@ const struct gw_state_record *const gw_state_records[] = {
 	&gw_control_intent_record,  /* intent NAME CHARGE DISCHARGE: what bmsgw last switched */
 	&gw_charge_full_record,     /* full NAME UNIXTIME: the last absorption or float */
 	&gw_soc_record,             /* soc NAME 1 saved=... : the counted SOC */
+	&gw_charge_settings_record, /* set NAME max_soc=80/modbus ...: a pack's runtime charge settings */
+	&gw_charge_bank_settings_record, /* setbank max_soc=80/modbus ...: the bank's */
 	NULL,
 };

@@ -120,6 +120,14 @@ static void status_soc(const struct gw_soc_out *o, struct reg_status *st)
 	st->soc_empty_points = (uint16_t)o->empty_points;
 }
 
+/* The charge settings in force (model/settings.h), as registers 150-160 show them. */
+static void status_settings(const struct gw *gw, const struct gw_unit *u, struct reg_status *st)
+{
+	const struct gw_settings *set = gw_unit_settings(gw, u);
+	for (int i = 0; i < REG_SET_VALUES && i < GW_SET_COUNT; i++)
+		st->settings[i] = set->v[i];
+}
+
 static void pack_image(const struct gw *gw, const struct gw_pack *p, double now, const struct local *lt,
 		       uint16_t regs[REG_MAP_SIZE])
 {
@@ -150,6 +158,7 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, double now,
 	struct gw_soc_out so;
 	gw_soc_pack_out(gw, p, now, &so);
 	status_soc(&so, &st);
+	status_settings(gw, &(struct gw_unit){ .pack = (struct gw_pack *)p }, &st);
 	reg_encode_status(&st, p->have_data ? p->snap.alarms : 0, regs);
 }
 
@@ -192,6 +201,7 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	struct gw_soc_out so;
 	gw_soc_bank_out(gw, now, &so);
 	status_soc(&so, &st);
+	status_settings(gw, &(struct gw_unit){ .bank = true }, &st);
 	reg_encode_status(&st, bs.alarms, regs);
 }
 
@@ -234,6 +244,7 @@ struct image_key {
 	uint32_t ctl_done, ctl_failed;
 	struct local lt;
 	struct limit_words lim;        /* what the limit registers show */
+	uint32_t settings[GW_SET_COUNT]; /* the charge settings in force */
 };
 
 static bool key_equal(const struct image_key *a, const struct image_key *b)
@@ -245,7 +256,8 @@ static bool key_equal(const struct image_key *a, const struct image_key *b)
 	       a->wire_checksum == b->wire_checksum && a->wire_short == b->wire_short &&
 	       a->wire_timeouts == b->wire_timeouts && a->ctl_done == b->ctl_done &&
 	       a->ctl_failed == b->ctl_failed && a->lt.day == b->lt.day && a->lt.tz_hours == b->lt.tz_hours &&
-	       memcmp(&a->lim, &b->lim, sizeof(a->lim)) == 0;
+	       memcmp(&a->lim, &b->lim, sizeof(a->lim)) == 0 &&
+	       memcmp(a->settings, b->settings, sizeof(a->settings)) == 0;
 }
 
 static void key_wire(struct image_key *k, const struct gw_pack *p)
@@ -269,6 +281,8 @@ static void pack_key(const struct gw *gw, const struct gw_pack *p, double now, s
 	k->energy_out = p->energy.out_kwh;
 	gw_control_counts(p, &k->ctl_done, &k->ctl_failed);
 	limit_words(gw, &p->lim, k->online != 0, &k->lim);
+	memcpy(k->settings, gw_unit_settings(gw, &(struct gw_unit){ .pack = (struct gw_pack *)p })->v,
+	       sizeof(k->settings));
 }
 
 static void bank_key(const struct gw *gw, double now, struct image_key *k)
@@ -287,6 +301,7 @@ static void bank_key(const struct gw *gw, double now, struct image_key *k)
 	k->energy_in = gw->bank_energy.in_kwh;
 	k->energy_out = gw->bank_energy.out_kwh;
 	limit_words(gw, &gw->bank_lim, gw_unit_online_at(gw, &(struct gw_unit){ .bank = true }, now), &k->lim);
+	memcpy(k->settings, gw_unit_settings(gw, &(struct gw_unit){ .bank = true })->v, sizeof(k->settings));
 }
 
 struct image_slot {

@@ -12,11 +12,16 @@
  * DISCONNECTED and Evt1 COMMUNICATION_ERROR (sunspec.h), so that a SunSpec
  * reader walking the models sees every model whole.  The SunSpec block is read-only (0x01 for a write into it); the only
  * writable registers are the MOSFET offsets 17-18 of the map, under the
- * rules of bmsgw(8) "MOSFET CONTROL". */
+ * rules of bmsgw(8) "MOSFET CONTROL", and the charge settings 150-160 of
+ * every unit (bmsgw-modbus(7) "CHARGE SETTINGS"): from a writer the
+ * transport allows (else 0x01), within 150-160 and force_charge_until
+ * whole (else 0x02), values the settings take (else 0x03, nothing taken);
+ * nothing is sent to a BMS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/mbexc.h"
 #include "../poll/control.h"
@@ -103,8 +108,66 @@ static void write_fields(struct gw *gw, const uint8_t *pdu, size_t plen, struct 
 	out->exception = 0;
 }
 
+/* The values of a settings write (pdu checked): from register k0, nvals
+ * words, into ids and values; false when it splits force_charge_until. */
+static bool settings_values(const uint8_t *vals, unsigned k0, unsigned nvals, struct gw_screen *out)
+{
+	bool first;
+	if (k0 + nvals > GW_SET_REGS)
+		return false;
+	out->set_first = (int)gw_settings_reg_id(k0, &first);
+	if (!first)
+		return false;
+	out->set_n = 0;
+	for (unsigned k = k0; k < k0 + nvals; k++) {
+		uint32_t w = (uint32_t)(vals[2 * (k - k0)] << 8 | vals[2 * (k - k0) + 1]);
+		enum gw_set_id id = gw_settings_reg_id(k, &first);
+		if (id == GW_SET_FORCE_UNTIL && first) {
+			if (k + 1 >= k0 + nvals)
+				return false;
+			w = w << 16 | (uint32_t)(vals[2 * (k + 1 - k0)] << 8 | vals[2 * (k + 1 - k0) + 1]);
+			k++;
+		}
+		out->set_v[out->set_n++] = w;
+	}
+	return true;
+}
+
+/* FC06 / FC16 into the charge settings (offsets 150-160) of any unit. */
+static void screen_settings(struct gw *gw, const uint8_t *pdu, size_t plen, const struct gw_writer *wr,
+			    struct gw_screen *out)
+{
+	unsigned s0 = (unsigned)gw->conf->gw.base + (unsigned)reg_offset(REG_SRC_SET_MAX_SOC);
+	out->settings = true;
+	refuse(out, GW_MB_ILLEGAL_FUNCTION);
+	if (!wr->allowed) {
+		out->why = wr->refused_why;
+		return;
+	}
+	if (!gw->conf->limits.enabled) {
+		out->why = "the charge settings act through [limits], which is off";
+		return;
+	}
+	bool single = out->function == GW_FC_WRITE_SINGLE;
+	unsigned nvals = single ? 1 : out->count;
+	if (single ? plen != 5
+		   : (plen < 6 || nvals < 1 || nvals > 123 || pdu[5] != 2 * nvals || plen != 6 + 2 * (size_t)nvals)) {
+		refuse(out, GW_MB_ILLEGAL_VALUE);
+		out->why = single ? "malformed FC06 request" : "malformed FC16 request (count and byte count)";
+		return;
+	}
+	if (!settings_values(pdu + (single ? 3 : 6), out->addr - s0, nvals, out)) {
+		refuse(out, GW_MB_ILLEGAL_ADDRESS);
+		out->why = "a settings write stays within offsets 150-160 and writes force_charge_until (155-156) whole";
+		return;
+	}
+	out->exception = 0;
+	out->kind = GW_REQ_SETTINGS;
+}
+
 /* FC06 / FC16: only the MOSFET registers of a pack with control, from a
- * writer the transport allows, with values 0 or 1. */
+ * writer the transport allows, with values 0 or 1; or the charge
+ * settings. */
 static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const struct gw_writer *wr, double now,
 			 struct gw_screen *out)
 {
@@ -114,6 +177,11 @@ static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const s
 		out->count = out->function == GW_FC_WRITE_SINGLE ? 1 : (unsigned)(pdu[3] << 8 | pdu[4]);
 		if (in_sunspec(gw, u, out->addr, out->count)) {
 			refuse(out, GW_MB_ILLEGAL_FUNCTION); /* read-only; not a MOSFET command */
+			return;
+		}
+		unsigned s0 = (unsigned)gw->conf->gw.base + (unsigned)reg_offset(REG_SRC_SET_MAX_SOC);
+		if (out->addr >= s0 && out->addr < s0 + GW_SET_REGS) {
+			screen_settings(gw, pdu, plen, wr, out);
 			return;
 		}
 	}
@@ -273,6 +341,10 @@ int gw_request_answer(struct gw_answerer *a, const struct gw_screen *s, const ui
 		gw_unit_ident(gw, &s->target, now, &id);
 		return mbid_reply(&id, pdu, len, out, GW_PDU_MAX);
 	}
+	if (s->kind == GW_REQ_SETTINGS) {
+		memcpy(out, pdu, 5); /* FC06: address and value; FC16: address and count */
+		return 5;
+	}
 	if (s->kind != GW_REQ_MAP && s->kind != GW_REQ_SUNSPEC)
 		return -GW_MB_DEVICE_FAILURE;
 	out[0] = (uint8_t)s->function;
@@ -301,9 +373,30 @@ static void refused(const struct gw_screen *s, const char *who)
 		gw_control_refused(s->target.pack, who, what, s->exception, s->why);
 }
 
+/* A settings write: taken (or 0x03, nothing taken), or its refusal logged. */
+static void settings_write(struct gw *gw, struct gw_screen *s, const char *who)
+{
+	const char *unit = s->target.pack ? s->target.pack->cfg->name : "bank";
+	if (s->exception) {
+		if (s->why)
+			gw_info("settings: %s: unit %s: FC%02d at %u count %u: refused (exception 0x%02X): %s", who, unit,
+				s->function, s->addr, s->count, s->exception, s->why);
+		return;
+	}
+	if (gw_unit_settings_write(gw, &s->target, s->set_first, s->set_n, s->set_v, GW_ORIGIN_MODBUS, who,
+				   gw_mono()) != GW_SET_OK) {
+		s->exception = GW_MB_ILLEGAL_VALUE;
+		s->kind = GW_REQ_NONE;
+	}
+}
+
 bool gw_request_control(struct gw *gw, struct gw_screen *s, const char *who, gw_ctl_done done, void *ctx,
 			struct gw_ctl **handle)
 {
+	if (s->settings) {
+		settings_write(gw, s, who);
+		return false;
+	}
 	if (s->write) {
 		char why[160];
 		s->exception = gw_control_submit(gw, s->target.pack, s->set, s->on, who, done, ctx, handle, why,

@@ -44,6 +44,7 @@ enum gw_req_kind {
 	GW_REQ_SUNSPEC,  /* FC03 / FC04 of the SunSpec block */
 	GW_REQ_IDENT,    /* FC 0x11, FC 0x2B / 0x0E */
 	GW_REQ_WRITE,    /* a MOSFET command for poll/control.c */
+	GW_REQ_SETTINGS, /* a write of the unit's charge settings (offsets 150-160) */
 };
 
 /* Result of screening one request. */
@@ -58,6 +59,9 @@ struct gw_screen {
 	bool set[2];     /* by enum bms_fet: which FETs it switches ... */
 	bool on[2];      /* ... and to what */
 	const char *why; /* a write refused here: the reason, for the log */
+	bool settings;   /* a write into the charge settings (served or refused): gw_request_control() */
+	int set_first, set_n;            /* ... its values: ids (model/settings.h) ... */
+	uint32_t set_v[GW_SET_COUNT];    /* ... and values */
 };
 
 /* Who asks, as far as writes go: the transport's own rule comes before

@@ -201,7 +201,7 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 	struct gw_server *srv = c->srv;
 	struct gw_screen s;
 	screen(srv->gw, adu, len, &c->addr, now, &s);
-	if (s.write || s.why) {
+	if (s.write || s.why || s.settings) {
 		char who[80];
 		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
 		if (gw_request_control(srv->gw, &s, who, client_ctl_done, c, &c->ctl)) {

@@ -282,6 +282,32 @@ unsigned gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank
 	return ch;
 }
 
+#define BANK_FULL_SOC 97.0          /* %: as a pack's (limits.c) */
+#define BANK_WALL_MIN 1577836800    /* 2020-01-01: an earlier clock is not set yet */
+
+void gw_limits_bank_settings(const struct gw_settings *set, const struct gw_lim_bank_in *in, int64_t wall,
+			     struct gw_lim_bank_state *st, struct gw_limits *o)
+{
+	if (!set || o->failsafe)
+		return;
+	gw_limits_settings_apply(set, in->have_soc, in->soc, &st->latch, &o->ccl_a, &o->ccl_reason, &o->dcl_a,
+				 &o->dcl_reason);
+	o->charge_allowed = o->ccl_a > 0;
+	o->discharge_allowed = o->dcl_a > 0;
+	if (gw_limits_settings_force(set, wall))
+		o->force_charge = true; /* gw_limits_bank_follow keeps it only while charging is allowed */
+	if (wall < BANK_WALL_MIN)
+		return;
+	bool full = o->mode == GW_LIM_ABSORPTION || o->mode == GW_LIM_FLOAT ||
+		    (in->have_soc && isfinite(in->soc) && in->soc >= BANK_FULL_SOC);
+	if (st->last_full_wall == 0 || full)
+		st->last_full_wall = wall;
+	if (set->origin[GW_SET_FULL_DAYS] != GW_ORIGIN_CONFIG) {
+		double days = set->v[GW_SET_FULL_DAYS];
+		o->full_charge_request = !full && days > 0 && (double)(wall - st->last_full_wall) >= days * 86400.0;
+	}
+}
+
 /* The side of a protection bit: charge, discharge, both (or neither). */
 void gw_limits_bank_alarm_levels(const struct gw_limits *bank, uint32_t *protect, uint32_t *warn)
 {

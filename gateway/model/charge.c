@@ -3,7 +3,10 @@
  * and of the bank, kept current: the engine (limits.c, bank_limits.c)
  * stepped at every good poll and once a second, a stale pack fail-safe
  * within the second, a change of mode, of a reason, of a bank member's
- * freshness or of limit_exceeded logged once.
+ * freshness or of limit_exceeded logged once; and each unit's runtime
+ * charge settings (model/settings.h): written here, their leases and ends
+ * run out here, each change and expiry logged with who made it, kept in
+ * the state file (records "set NAME ..." and "setbank ...").
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,17 +24,23 @@
 /* The engine's memory of a pack, and of the bank: nobody else's. */
 struct gw_charge_pack {
 	struct gw_lim_state st;
+	struct gw_settings set;        /* its runtime settings */
 };
 struct gw_charge_bank {
 	struct gw_lim_bank_state st;   /* the bank's limits rise slowly too */
 	bool known;                    /* computed at least once (for the change log) */
+	struct gw_settings set;        /* the bank's runtime settings */
 };
+
+static const struct gw_set_bounds no_bounds = { 0, 0, 0 };
 
 struct gw_charge_pack *gw_charge_pack_new(void)
 {
 	struct gw_charge_pack *m = calloc(1, sizeof(*m));
-	if (m)
+	if (m) {
 		gw_limits_init(&m->st);
+		gw_settings_init(&m->set, &no_bounds); /* the configuration's by gw_charge_reset() */
+	}
 	return m;
 }
 
@@ -43,8 +52,10 @@ void gw_charge_pack_free(struct gw_charge_pack *m)
 struct gw_charge_bank *gw_charge_bank_new(void)
 {
 	struct gw_charge_bank *m = calloc(1, sizeof(*m));
-	if (m)
+	if (m) {
 		gw_limits_bank_init(&m->st);
+		gw_settings_init(&m->set, &no_bounds);
+	}
 	return m;
 }
 
@@ -85,6 +96,27 @@ static struct gw_lim_rating rating(const struct conf_limits *cfg, const struct c
 								    : cfg->max_discharge_current };
 }
 
+/* What ended of a unit's settings (a lease, a force charge's end): logged
+ * with who had set it. */
+static void expire(struct gw *gw, const char *unit, struct gw_settings *set, double now, int64_t wall, double soc)
+{
+	struct gw_settings was = *set;
+	unsigned fell = gw_settings_expire(set, now, wall, soc, gw->conf->limits.force_charge_soc + 2);
+	for (int i = 0; i < GW_SET_COUNT; i++) {
+		if (!(fell & (1u << i)))
+			continue;
+		if (i == GW_SET_FORCE)
+			gw_info("%s: force_charge set by %s ended (%s): off", unit, gw_settings_origin_name(was.origin[i]),
+				was.v[GW_SET_FORCE_UNTIL] ? "its end passed" : "the SOC reached force_charge_soc + 2 %");
+		else
+			gw_info("%s: %s %.1f A set by %s: its lease of %lu s ran out: none", unit,
+				gw_settings_name((enum gw_set_id)i), was.v[i] / 10.0, gw_settings_origin_name(was.origin[i]),
+				(unsigned long)was.v[GW_SET_CAP_LEASE]);
+	}
+	if (fell & (1u << GW_SET_FORCE))
+		gw_statefile_changed(gw);
+}
+
 static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall)
 {
 	const struct conf_limits *cfg = &gw->conf->limits;
@@ -92,9 +124,12 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 	bool first = !p->charge->st.have_prev;
 	int64_t full = p->charge->st.last_full_wall;
 	struct gw_lim_rating r = rating(cfg, p->cfg);
-	unsigned changed = gw_limits_step(cfg, &r, fresh ? &p->snap : NULL, now, wall, &p->charge->st, &p->lim);
 	char who[CONF_NAME_MAX + 8];
 	snprintf(who, sizeof(who), "pack %s", p->cfg->name);
+	double soc = fresh && (p->snap.present & BMS_HAS_SOC) ? p->snap.soc : NAN;
+	expire(gw, who, &p->charge->set, now, wall, soc);
+	unsigned changed = gw_limits_step_set(cfg, &r, &p->charge->set, fresh ? &p->snap : NULL, now, wall,
+					      &p->charge->st, &p->lim);
 	log_change(who, &p->lim, changed, first);
 	log_events(who, &p->lim, changed, p->snap.current,
 		   (changed & GW_LIM_EVENT_BULK_TIME) ? cfg->max_bulk_time : cfg->limit_exceeded);
@@ -133,7 +168,7 @@ static void log_members(const struct gw *gw, const struct gw_lim_member *m, bool
 
 /* The bank from its packs' results: a pack not online (stale, or not read
  * yet: its limits were never computed) is left out, as a fail-safe one. */
-static void step_bank(struct gw *gw, double now)
+static void step_bank(struct gw *gw, double now, int64_t wall)
 {
 	const struct conf_bank *b = &gw->conf->bank;
 	if (!b->enabled)
@@ -161,7 +196,9 @@ static void step_bank(struct gw *gw, double now)
 				     (s->present & BMS_HAS_CURRENT) != 0, (s->present & BMS_HAS_SOC) != 0,
 				     s->voltage, s->current, s->soc };
 	struct gw_limits prev = gw->bank_lim;
+	expire(gw, "bank", &gw->charge->set, now, wall, in.have_soc ? in.soc : NAN);
 	gw_limits_bank(cfg, &in, &gw->bank_lim, NULL);
+	gw_limits_bank_settings(&gw->charge->set, &in, wall, &gw->charge->st, &gw->bank_lim);
 	unsigned ev = gw_limits_bank_follow(cfg, &gw->charge->st, &in, now, &gw->bank_lim);
 	unsigned ch = gw->charge->known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;
 	log_change("bank", &gw->bank_lim, ch, !gw->charge->known);
@@ -175,9 +212,10 @@ void gw_charge_polled(struct gw *gw, struct gw_pack *p)
 	if (!gw->conf->limits.enabled)
 		return;
 	double now = gw_mono();
-	step_pack(gw, p, now, (int64_t)gw_wall());
+	int64_t wall = (int64_t)gw_wall();
+	step_pack(gw, p, now, wall);
 	if (gw_pack_in_bank(gw, p))
-		step_bank(gw, now);
+		step_bank(gw, now, wall);
 }
 
 void gw_charge_tick(struct gw *gw, double now)
@@ -187,11 +225,103 @@ void gw_charge_tick(struct gw *gw, double now)
 	int64_t wall = (int64_t)gw_wall();
 	for (int i = 0; i < gw->npacks; i++)
 		step_pack(gw, gw->packs[i], now, wall);
-	step_bank(gw, now);
+	step_bank(gw, now, wall);
+}
+
+/* ---- runtime settings ---- */
+
+/* What a unit's settings may not go beyond: a pack's ratings; the bank's,
+ * the sum of its packs' (no bank_rule allows more). */
+static struct gw_set_bounds pack_bounds(const struct gw *gw, const struct gw_pack *p)
+{
+	const struct conf_limits *cfg = &gw->conf->limits;
+	struct gw_lim_rating r = rating(cfg, p->cfg);
+	return (struct gw_set_bounds){ r.charge_a, r.discharge_a, cfg->full_charge_days };
+}
+
+static struct gw_set_bounds bank_bounds(const struct gw *gw)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	struct gw_set_bounds sb = { 0, 0, gw->conf->limits.full_charge_days };
+	for (int k = 0; k < b->npacks; k++) {
+		struct gw_set_bounds pb = pack_bounds(gw, gw->packs[b->pack_idx[k]]);
+		sb.max_charge_a += pb.max_charge_a;
+		sb.max_discharge_a += pb.max_discharge_a;
+	}
+	return sb;
+}
+
+static void log_fell(const char *unit, unsigned fell)
+{
+	for (int i = 0; i < GW_SET_COUNT; i++)
+		if (fell & (1u << i))
+			gw_warn("%s: %s: above what the configuration now allows: back to the configuration's",
+				unit, gw_settings_name((enum gw_set_id)i));
+}
+
+/* The start and a reload: the configuration's values, and runtime ones it
+ * no longer allows fall back. */
+static void settings_reconfigure(struct gw *gw)
+{
+	char who[CONF_NAME_MAX + 8];
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		struct gw_set_bounds b = pack_bounds(gw, p);
+		snprintf(who, sizeof(who), "pack %s", p->cfg->name);
+		log_fell(who, gw_settings_reconfigure(&p->charge->set, &b));
+	}
+	struct gw_set_bounds bb = bank_bounds(gw);
+	log_fell("bank", gw_settings_reconfigure(&gw->charge->set, &bb));
+}
+
+const struct gw_settings *gw_unit_settings(const struct gw *gw, const struct gw_unit *u)
+{
+	return u->pack ? &u->pack->charge->set : &gw->charge->set;
+}
+
+static void log_written(const char *unit, const struct gw_settings *was, const struct gw_settings *now,
+			unsigned changed, const char *who)
+{
+	for (int i = 0; i < GW_SET_COUNT; i++)
+		if (changed & (1u << i))
+			gw_info("%s: %s %lu -> %lu by %s (%s)", unit, gw_settings_name((enum gw_set_id)i),
+				(unsigned long)was->v[i], (unsigned long)now->v[i],
+				gw_settings_origin_name(now->origin[i]), who);
+}
+
+enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u, int first, int n,
+					  const uint32_t *v, enum gw_set_origin origin, const char *who, double now)
+{
+	struct gw_settings *set = u->pack ? &u->pack->charge->set : &gw->charge->set;
+	struct gw_set_bounds b = u->pack ? pack_bounds(gw, u->pack) : bank_bounds(gw);
+	char unit[CONF_NAME_MAX + 8];
+	snprintf(unit, sizeof(unit), u->pack ? "pack %s" : "bank", u->pack ? u->pack->cfg->name : "");
+	struct gw_settings was = *set;
+	unsigned changed;
+	enum gw_set_result r = gw_settings_write(set, &b, first, n, v, origin, now, &changed);
+	if (r != GW_SET_OK) {
+		gw_info("%s: settings %s..%s: refused (%s) from %s", unit, gw_settings_name((enum gw_set_id)first),
+			gw_settings_name((enum gw_set_id)(first + n - 1)),
+			r == GW_SET_RANGE ? "out of range" : "beyond what the configuration allows", who);
+		return r;
+	}
+	log_written(unit, &was, set, changed, who);
+	if (changed & ~((1u << GW_SET_CCL_CAP) | (1u << GW_SET_DCL_CAP)))
+		gw_statefile_changed(gw);
+	/* the limits follow at once, not at the next second */
+	if (gw->conf->limits.enabled) {
+		int64_t wall = (int64_t)gw_wall();
+		if (u->pack)
+			step_pack(gw, u->pack, gw_mono(), wall);
+		if (!u->pack || gw_pack_in_bank(gw, u->pack))
+			step_bank(gw, gw_mono(), wall);
+	}
+	return GW_SET_OK;
 }
 
 void gw_charge_reset(struct gw *gw)
 {
+	settings_reconfigure(gw);
 	if (gw->conf->limits.enabled)
 		return;
 	/* [limits] is off (or a reload removed it): nothing is limited, and
@@ -234,3 +364,20 @@ static void load_full(struct gw *gw, struct gw_pack *p, const char *rest)
 }
 
 const struct gw_state_record gw_charge_full_record = { "full", true, save_full, load_full };
+
+/* The state file's records "set NAME ..." (a pack's) and "setbank ..."
+ * (the bank's): the runtime settings but the caps (leases), as
+ * "max_soc=80/modbus ..." (model/settings.c). */
+static bool save_set(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
+{
+	return gw_settings_save(p ? &p->charge->set : &gw->charge->set, out, cap);
+}
+
+static void load_set(struct gw *gw, struct gw_pack *p, const char *rest)
+{
+	struct gw_set_bounds b = p ? pack_bounds(gw, p) : bank_bounds(gw);
+	gw_settings_load(p ? &p->charge->set : &gw->charge->set, &b, rest);
+}
+
+const struct gw_state_record gw_charge_settings_record = { "set", true, save_set, load_set };
+const struct gw_state_record gw_charge_bank_settings_record = { "setbank", false, save_set, load_set };

@@ -210,6 +210,14 @@ void gw_charge_bank_free(struct gw_charge_bank *m);
 /* The state file's record of the last full charge (model/statefile.h). */
 extern const struct gw_state_record gw_charge_full_record;
 const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit *u);
+/* charge.c: a unit's runtime charge settings (model/settings.h): those in
+ * force; a write of n values from id first by origin, `who` for the log
+ * (a refused one is logged and changes nothing), the limits stepped at
+ * once; the state file's records of them. */
+const struct gw_settings *gw_unit_settings(const struct gw *gw, const struct gw_unit *u);
+enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u, int first, int n,
+					  const uint32_t *v, enum gw_set_origin origin, const char *who, double now);
+extern const struct gw_state_record gw_charge_settings_record, gw_charge_bank_settings_record;
 
 /* True if the pack's data is fresh (units.c): now, or at monotonic time now. */
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);

@@ -116,6 +116,35 @@ static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *
 	fputc('}', o);
 }
 
+/* ,"settings":{...} of a unit with [limits] (model/settings.h): each value
+ * in force and its origin ("config", "modbus", "mqtt"); a cap in A (null:
+ * none) and the seconds left on its lease. */
+static void settings_fields(FILE *o, const struct gw *gw, const struct gw_unit *u, double now)
+{
+	if (!gw->conf->limits.enabled)
+		return;
+	const struct gw_settings *s = gw_unit_settings(gw, u);
+	fputs(",\"settings\":{", o);
+	for (int i = 0; i < GW_SET_COUNT; i++) {
+		enum gw_set_id id = (enum gw_set_id)i;
+		fprintf(o, "%s\"%s\":{\"value\":", i ? "," : "", gw_settings_name(id));
+		if (id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP) {
+			double a = gw_settings_cap_a(s, id);
+			if (a < 0)
+				fputs("null", o);
+			else
+				fprintf(o, "%.1f", a);
+		} else {
+			fprintf(o, "%lu", (unsigned long)s->v[i]);
+		}
+		fprintf(o, ",\"origin\":\"%s\"", gw_settings_origin_name(s->origin[i]));
+		if (id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP)
+			fprintf(o, ",\"left_s\":%.0f", ceil(gw_settings_cap_left(s, id, now)));
+		fputc('}', o);
+	}
+	fputc('}', o);
+}
+
 /* What the BMS says about itself: "bms":{...} with the fields it gave,
  * nothing when it gave none. */
 static void ident_fields(FILE *o, const struct bms_ident *id)
@@ -216,6 +245,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	gw_soc_pack_out(gw, p, now, &so);
 	soc_estimate(o, &so, now);
 	limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
+	settings_fields(o, gw, &(struct gw_unit){ .pack = (struct gw_pack *)p }, now);
 	if (!p->have_data) {
 		fprintf(o, ",\"error\":");
 		gw_json_str(o, p->last_error[0] ? p->last_error : "no answer");
@@ -299,6 +329,7 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	gw_soc_bank_out(gw, now, &so);
 	soc_estimate(o, &so, now);
 	limits_fields(o, gw, &gw->bank_lim, true);
+	settings_fields(o, gw, &(struct gw_unit){ .bank = true }, now);
 	/* the bank's data is as new as its freshest pack */
 	double newest = -1;
 	for (int k = 0; k < b->npacks; k++) {

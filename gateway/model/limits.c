@@ -123,6 +123,15 @@
  * float, or at a SOC of 97 % or more (Pylontech LV CAN V1.2 0x35C bit 3
  * and RS485 V3.3 §3.6: "when the SOC is 97%, the flag will be 0").
  *
+ * Runtime settings (settings.h, gw_limits_step_set): a SOC ceiling
+ * reached stops charging through the CCL (0, reason soc), never through a
+ * CVL under the battery (an inverter that follows the CVL only would keep
+ * charging, and one that reads a CVL under the battery discharges it: see
+ * the floor above); it is released max_soc_hysteresis under it.  A floor
+ * likewise through the DCL.  A cap bounds its target (reason cap when it
+ * binds).  These act on the targets: a limit still falls at once and
+ * rises by the hold and the ramp when a latch is released or a cap ends.
+ *
  * limit_exceeded: a current beyond the CCL or DCL published by max(5 A,
  * 10 %) for limit_exceeded seconds sets `exceeded` (an inverter that does
  * not follow the limits, Battery-Emulator safety.cpp
@@ -529,9 +538,11 @@ void gw_limits_current_follow(const struct conf_limits *cfg, struct gw_lim_curre
 
 /* ---- one pack ----------------------------------------------------------- */
 
-static void full_charge(const struct conf_limits *cfg, const struct bms_snapshot *s, bool machine, int64_t wall,
-			struct gw_lim_state *st, struct gw_limits *o)
+static void full_charge(const struct conf_limits *cfg, const struct gw_settings *set, const struct bms_snapshot *s,
+			bool machine, int64_t wall, struct gw_lim_state *st, struct gw_limits *o)
 {
+	double days = set && set->origin[GW_SET_FULL_DAYS] != GW_ORIGIN_CONFIG ? (double)set->v[GW_SET_FULL_DAYS]
+									       : cfg->full_charge_days;
 	if (wall < WALL_MIN)
 		return;
 	bool full = machine && (st->mode == GW_LIM_ABSORPTION || st->mode == GW_LIM_FLOAT);
@@ -539,8 +550,7 @@ static void full_charge(const struct conf_limits *cfg, const struct bms_snapshot
 		full = true;
 	if (st->last_full_wall == 0 || full)
 		st->last_full_wall = wall;
-	o->full_charge_request = machine && cfg->full_charge_days > 0 &&
-				 (double)(wall - st->last_full_wall) >= cfg->full_charge_days * DAY;
+	o->full_charge_request = machine && days > 0 && (double)(wall - st->last_full_wall) >= days * DAY;
 }
 
 /* A pack without cells: the BMS's own voltage limits, or none. */
@@ -613,8 +623,51 @@ static void force_flag(const struct conf_limits *cfg, const struct bms_snapshot 
 	}
 }
 
-static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
-			   double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *o)
+/* ---- runtime settings ---------------------------------------------------- */
+
+void gw_limits_settings_apply(const struct gw_settings *set, bool have_soc, double soc, struct gw_lim_latch *latch,
+			      double *ccl, enum gw_lim_reason *ccl_reason, double *dcl,
+			      enum gw_lim_reason *dcl_reason)
+{
+	uint32_t hi = set->v[GW_SET_MAX_SOC], lo = set->v[GW_SET_MIN_SOC];
+	if (hi >= 100)
+		latch->hi = false;
+	else if (have_soc && isfinite(soc) && soc >= hi)
+		latch->hi = true;
+	else if (have_soc && isfinite(soc) && soc <= (double)hi - set->v[GW_SET_MAX_SOC_HYST])
+		latch->hi = false;
+	if (lo == 0)
+		latch->lo = false;
+	else if (have_soc && isfinite(soc) && soc <= lo)
+		latch->lo = true;
+	else if (have_soc && isfinite(soc) && soc >= (double)lo + set->v[GW_SET_MIN_SOC_HYST])
+		latch->lo = false;
+	struct pick c = { *ccl, *ccl_reason }, d = { *dcl, *dcl_reason };
+	if (latch->hi)
+		pick(&c, 0, GW_LR_SOC);
+	if (latch->lo)
+		pick(&d, 0, GW_LR_SOC);
+	double cap = gw_settings_cap_a(set, GW_SET_CCL_CAP);
+	if (cap >= 0)
+		pick(&c, cap, GW_LR_CAP);
+	cap = gw_settings_cap_a(set, GW_SET_DCL_CAP);
+	if (cap >= 0)
+		pick(&d, cap, GW_LR_CAP);
+	*ccl = c.a;
+	*ccl_reason = c.r;
+	*dcl = d.a;
+	*dcl_reason = d.r;
+}
+
+bool gw_limits_settings_force(const struct gw_settings *set, int64_t wall)
+{
+	uint32_t until = set->v[GW_SET_FORCE_UNTIL];
+	return set->v[GW_SET_FORCE] && (until == 0 || wall < (int64_t)until);
+}
+
+static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct gw_settings *set,
+			   const struct bms_snapshot *s, double now, int64_t wall, struct gw_lim_state *st,
+			   struct gw_limits *o)
 {
 	struct cells cs;
 	const struct cells *c = cell_summary(s, &cs) ? &cs : NULL;
@@ -626,6 +679,9 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 	struct pick td = current_target(cfg, r->discharge_a, s, c, false, st);
 	if (block != GW_LR_NONE)
 		pick(&tc, 0, block);
+	if (set)
+		gw_limits_settings_apply(set, (s->present & BMS_HAS_SOC) != 0, s->soc, &st->latch, &tc.a, &tc.r, &td.a,
+					 &td.r);
 	if (!st->seen) {
 		st->ccl = (struct gw_lim_current){ .a = tc.a, .reason = tc.r };
 		st->dcl = (struct gw_lim_current){ .a = td.a, .reason = td.r };
@@ -638,8 +694,8 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 	o->ccl_reason = st->ccl.reason;
 	o->dcl_reason = st->dcl.reason;
 	force_flag(cfg, s, st);
-	o->force_charge = st->force && o->ccl_a > 0;
-	full_charge(cfg, s, c != NULL, wall, st, o);
+	o->force_charge = (st->force || (set && gw_limits_settings_force(set, wall))) && o->ccl_a > 0;
+	full_charge(cfg, set, s, c != NULL, wall, st, o);
 	bool have_i = (s->present & BMS_HAS_CURRENT) != 0;
 	if (gw_limits_exceed_step(cfg, &st->exc, have_i, s->current, o->ccl_a, o->dcl_a, now))
 		ev |= GW_LIM_CHANGED_EXCEEDED;
@@ -680,6 +736,13 @@ void gw_limits_init(struct gw_lim_state *st)
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out)
 {
+	return gw_limits_step_set(cfg, r, NULL, s, now, wall, st, out);
+}
+
+unsigned gw_limits_step_set(const struct conf_limits *cfg, const struct gw_lim_rating *r,
+			    const struct gw_settings *set, const struct bms_snapshot *s, double now, int64_t wall,
+			    struct gw_lim_state *st, struct gw_limits *out)
+{
 	struct gw_lim_rating own = { cfg->max_charge_current, cfg->max_discharge_current };
 	struct gw_limits o = { 0 };
 	unsigned ev = 0;
@@ -687,7 +750,7 @@ unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_ratin
 	if (!cfg->enabled)
 		o.mode = GW_LIM_OFF;
 	else if (s)
-		ev = fresh_step(cfg, r ? r : &own, s, now, wall, st, &o);
+		ev = fresh_step(cfg, r ? r : &own, set, s, now, wall, st, &o);
 	else
 		ev = stale_step(now, st, &o);
 	o.charge_allowed = o.ccl_a > 0;
@@ -740,7 +803,7 @@ const char *gw_limits_reason_name(enum gw_lim_reason r)
 {
 	static const char *const names[GW_LR_COUNT] = {
 		"none", "cell_voltage", "temperature", "mos_temperature", "soc",
-		"mosfet_off", "alarm", "bms_limit", "stale",
+		"mosfet_off", "alarm", "bms_limit", "stale", "cap",
 	};
 	return (unsigned)r < GW_LR_COUNT ? names[r] : "?";
 }

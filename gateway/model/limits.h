@@ -17,6 +17,7 @@
 
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
+#include "settings.h"
 
 /* Charge mode: the values of register offset 53. */
 enum gw_lim_mode {
@@ -38,8 +39,9 @@ enum gw_lim_reason {
 	GW_LR_ALARM = 6,         /* an alarm of that side (gw_limits_alarm_side) */
 	GW_LR_BMS_LIMIT = 7,     /* the limit the BMS itself reports */
 	GW_LR_STALE = 8,         /* no fresh data */
+	GW_LR_CAP = 9,           /* a runtime cap (ccl_cap / dcl_cap, model/settings.h) */
 };
-#define GW_LR_COUNT 9
+#define GW_LR_COUNT 10
 
 /* Bits of the limit flag word, register offset 50 (gw_limits_flags). */
 enum {
@@ -101,6 +103,13 @@ struct gw_lim_exceed {
 	double since;                 /* monotonic start of `now` */
 };
 
+/* A runtime SOC ceiling and floor reached (model/settings.h): held until
+ * the SOC is their hysteresis back. */
+struct gw_lim_latch {
+	bool hi;                 /* SOC >= max_soc: no charging */
+	bool lo;                 /* SOC <= min_soc: no discharging */
+};
+
 /* The engine's memory for one pack.  gw_limits_init() before the first
  * step; charge.c then restores last_full_wall from the state file, and
  * saves it from here. */
@@ -134,6 +143,7 @@ struct gw_lim_state {
 	                          * comes full_charge_days after that) */
 	enum gw_lim_mode prev_mode;
 	enum gw_lim_reason prev_ccl_reason, prev_dcl_reason;
+	struct gw_lim_latch latch; /* the runtime max_soc / min_soc (gw_limits_step_set) */
 };
 
 /* What changed in a step (gw_limits_step's result, gw_limits_changes). */
@@ -170,6 +180,28 @@ void gw_limits_init(struct gw_lim_state *st);
  * the caller logs a change once, never per poll. */
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out);
+
+/* gw_limits_step() with a unit's runtime settings (NULL: none), applied to
+ * the current targets before the hold and the ramp: SOC >= max_soc -> CCL 0
+ * (reason soc) until the SOC is max_soc_hysteresis under it; SOC <= min_soc
+ * -> DCL 0 (reason soc) until min_soc_hysteresis above; ccl_cap / dcl_cap
+ * bound the targets (reason cap); force_charge (before its end) sets the
+ * force-charge flag while charging is allowed; a full_charge_days that is
+ * not the configuration's replaces [limits]'.  The SOC is the snapshot's
+ * (the SOC in force). */
+unsigned gw_limits_step_set(const struct conf_limits *cfg, const struct gw_lim_rating *r,
+			    const struct gw_settings *set, const struct bms_snapshot *s, double now, int64_t wall,
+			    struct gw_lim_state *st, struct gw_limits *out);
+
+/* The settings' rule on one unit's current targets (shared by the pack's
+ * step and the bank's): the latch stepped with the SOC (have_soc false:
+ * kept as it is), then each target lowered to 0 or to its cap. */
+void gw_limits_settings_apply(const struct gw_settings *set, bool have_soc, double soc, struct gw_lim_latch *latch,
+			      double *ccl, enum gw_lim_reason *ccl_reason, double *dcl,
+			      enum gw_lim_reason *dcl_reason);
+
+/* Whether a force charge the settings ask for is in force at wall. */
+bool gw_limits_settings_force(const struct gw_settings *set, int64_t wall);
 
 /* The least CVL published while fresh: the measured voltage less 0.05 V per
  * 16 cells (cells 0: 16), so that an inverter never discharges the
@@ -232,6 +264,8 @@ struct gw_lim_bank_state {
 	double cvl;
 	double dvl;     /* the last DVL published, kept through fail-safe */
 	struct gw_lim_exceed exc;
+	struct gw_lim_latch latch;  /* the bank's runtime max_soc / min_soc */
+	int64_t last_full_wall;     /* the bank's last absorption, float or 97 % (its own full_charge_days) */
 };
 void gw_limits_bank_init(struct gw_lim_bank_state *st);
 /* After gw_limits_bank(): bring *o (the bank's target) to what the bank
@@ -244,6 +278,13 @@ void gw_limits_bank_init(struct gw_lim_bank_state *st);
  * changed. */
 unsigned gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st,
 			       const struct gw_lim_bank_in *in, double now, struct gw_limits *o);
+
+/* Between gw_limits_bank() and gw_limits_bank_follow(): the bank's runtime
+ * settings on its target *o (gw_limits_settings_apply with the bank's SOC;
+ * force_charge; a runtime full_charge_days counted from the bank's own last
+ * full charge, at wall).  Nothing for a fail-safe target or set NULL. */
+void gw_limits_bank_settings(const struct gw_settings *set, const struct gw_lim_bank_in *in, int64_t wall,
+			     struct gw_lim_bank_state *st, struct gw_limits *o);
 
 /* GW_LIM_CHANGED_* bits where a and b differ. */
 unsigned gw_limits_changes(const struct gw_limits *a, const struct gw_limits *b);

@@ -139,7 +139,7 @@ def test_tcp():
         c.eq(mbread(gw_port, 255, BASE, 1).split()[0], "ok", "unit 255 -> the only pack")
         c.eq(mbread(gw_port, 7, BASE, 1), "exception 0x0a", "unknown unit 7 -> 0x0A")
         c.eq(mbread(gw_port, 1, BASE - 1, 2), "exception 0x02", "address below the map -> 0x02")
-        c.eq(mbread(gw_port, 1, BASE + 137, 2), "exception 0x02", "read past the map -> 0x02")
+        c.eq(mbread(gw_port, 1, BASE + 160, 2), "exception 0x02", "read past the map -> 0x02")
 
         # raw requests: unsupported function and bad quantities are answered at once
         for fc, pdu, exc, what in [

@@ -39,7 +39,7 @@ BASE = 290
 c = Checks()
 MODES = {0: "off", 1: "bulk", 2: "absorption", 3: "float", 4: "failsafe"}
 REASONS = {0: "none", 1: "cell_voltage", 2: "temperature", 3: "mos_temperature", 4: "soc", 5: "mosfet_off",
-           6: "alarm", 7: "bms_limit", 8: "stale"}
+           6: "alarm", 7: "bms_limit", 8: "stale", 9: "cap"}
 
 
 def conf(gw_port, http_port, sim_port, broker_port, rule="min"):

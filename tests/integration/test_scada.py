@@ -46,7 +46,7 @@ from pymodbus.client import ModbusSerialClient, ModbusTcpClient  # noqa: E402
 from pymodbus.mei_message import ReadDeviceInformationRequest  # noqa: E402
 from pymodbus.other_message import ReportSlaveIdRequest  # noqa: E402
 
-BASE = 39862  # the map (138 registers) ends at 39999: the SunSpec block follows it at once
+BASE = 39839  # the map (161 registers) ends at 39999: the SunSpec block follows it at once
 SS = 40000
 MAP = 125  # one read: offsets 0-124
 c = Checks()
@@ -331,7 +331,7 @@ def check_fc04(client, gw_port):
         # the SunSpec block has no clock in it: the two reads match outright
         c.ok(isinstance(s3, list) and s3 == s4, "FC04 = FC03 over the %d SunSpec registers of unit %d" % (n, unit))
     for pdu, exc, what in [(bytes([4]) + (BASE).to_bytes(2, "big") + bytes([0, 126]), 3, "quantity 126 -> 0x03"),
-                           (bytes([4]) + (BASE + 133).to_bytes(2, "big") + bytes([0, 10]), 2,
+                           (bytes([4]) + (BASE + 155).to_bytes(2, "big") + bytes([0, 10]), 2,
                             "from the map into the SunSpec block -> 0x02"),
                            (bytes([4]) + (BASE - 1).to_bytes(2, "big") + bytes([0, 2]), 2, "below the map -> 0x02")]:
         c.eq(raw_exc(gw_port, 1, pdu), exc, "FC04 " + what)

@@ -203,8 +203,8 @@ static void test_values(void)
 	CHECK_STR(c.gw.listen_host, "localhost");
 
 	/* range edges */
-	CHECK_EQ_INT(load("[gateway]\nbase = 65398\nmax_clients = 10000\n" ONE_PACK), 0);
-	CHECK_EQ_INT(c.gw.base, 65398);
+	CHECK_EQ_INT(load("[gateway]\nbase = 65375\nmax_clients = 10000\n" ONE_PACK), 0);
+	CHECK_EQ_INT(c.gw.base, 65375);
 	CHECK_EQ_INT(load("[gateway]\nbase = 0\nmax_clients = 1\nstale_after = 0.001\n" ONE_PACK), 0);
 	CHECK_EQ_INT(load(ONE_PACK "unit_id = 247\nretries = 10\ncells = 32\n"), 0);
 	const struct bms_driver *daly = bms_find("daly");
@@ -344,8 +344,8 @@ static void test_errors(void)
 	EXPECT_ERROR(ONE_PACK "retries = ; nothing\n", "t.ini:4: [pack.a] retries: empty value", NULL);
 
 	/* out of range */
-	EXPECT_ERROR("[gateway]\nbase = 65399\n" ONE_PACK, "t.ini:2: [gateway] base: 65399 is out of range",
-	             "0..65398");
+	EXPECT_ERROR("[gateway]\nbase = 65376\n" ONE_PACK, "t.ini:2: [gateway] base: 65376 is out of range",
+	             "0..65375");
 	EXPECT_ERROR("[gateway]\nmax_clients = 0\n" ONE_PACK, "t.ini:2: [gateway] max_clients: 0 is out of range",
 	             NULL);
 	EXPECT_ERROR("[gateway]\nmax_clients = 10001\n" ONE_PACK,

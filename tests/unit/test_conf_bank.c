@@ -92,7 +92,7 @@ int main(void)
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = zz\n", "t.ini:14: [upstream.x] source: no [pack.zz]");
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = bank\n", "source: bank, but there is no [bank]");
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\nregisters = 5-2\n", "t.ini:15: [upstream.x] registers: 5-2 is out of range");
-	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\nregisters = 0-138\n", "registers: 0-138 is out of range");
+	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\nregisters = 0-161\n", "registers: 0-161 is out of range");
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\nregisters = all\n", "registers: \"all\" is not a range");
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\nbase = 65500\n", "base: 65500 + 125 registers runs past 65535");
 	expect_error("[upstream.x]\nhost = 192.0.2.1:502\nsource = a\n", "host: an IPv6 address needs brackets");

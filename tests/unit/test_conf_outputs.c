@@ -288,15 +288,15 @@ static void test_sunspec(void)
 	expect_error("[bank]\n[sunspec]\nbase = 65309\n", "t.ini:11: [sunspec] base: 65309 + 228 registers (the bank's "
 	             "block) runs past 65535 (expected a base of at most 65308)");
 	expect_error("[sunspec]\nbase = 65536\n", "t.ini:10: [sunspec] base: 65536 is out of range");
-	/* and stay clear of the register map (290..427 by default) */
+	/* and stay clear of the register map (290..450 by default) */
 	CHECK_EQ_INT(load("[sunspec]\nbase = 154\n"), 0);
 	expect_error("[sunspec]\nbase = 155\n", "t.ini:10: [sunspec] base: registers 155..290 (a pack's block) overlap the "
-	             "register map 290..427 of [gateway] base = 290 (expected a base of 154 or less, or 428 or more)");
-	expect_error("[sunspec]\nbase = 427\n", "registers 427..562 (a pack's block) overlap the register map 290..427");
-	CHECK_EQ_INT(load("[sunspec]\nbase = 428\n"), 0);
+	             "register map 290..450 of [gateway] base = 290 (expected a base of 154 or less, or 451 or more)");
+	expect_error("[sunspec]\nbase = 450\n", "registers 450..585 (a pack's block) overlap the register map 290..450");
+	CHECK_EQ_INT(load("[sunspec]\nbase = 451\n"), 0);
 	expect_error_with("[gateway]\nbase = 100\n", "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[bank]\n[sunspec]\n"
 	                  "base = 40\n", "t.ini:8: [sunspec] base: registers 40..235 (the bank's block) overlap the "
-	                  "register map 100..237 of [gateway] base = 100 (expected a base of 238 or more)");
+	                  "register map 100..260 of [gateway] base = 100 (expected a base of 261 or more)");
 	/* no key: the header's line */
 	expect_error_with("[gateway]\nbase = 39950\n", "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[sunspec]\n",
 	                  "t.ini:6: [sunspec] base: registers 40000..40135");

@@ -1107,7 +1107,7 @@ static void test_disabled_words(void)
 	CHECK_STR(gw_limits_mode_name(GW_LIM_FAILSAFE), "failsafe");
 	CHECK_STR(gw_limits_mode_name((enum gw_lim_mode)5), "?");
 	static const char *const why[] = { "none", "cell_voltage", "temperature", "mos_temperature",
-					   "soc", "mosfet_off", "alarm", "bms_limit", "stale" };
+					   "soc", "mosfet_off", "alarm", "bms_limit", "stale", "cap" };
 	for (int r = 0; r < GW_LR_COUNT; r++)
 		CHECK_STR(gw_limits_reason_name((enum gw_lim_reason)r), why[r]);
 	CHECK_STR(gw_limits_reason_name((enum gw_lim_reason)GW_LR_COUNT), "?");

@@ -17,7 +17,7 @@ static struct gw gw;
 static struct gw_answerer *ans;
 
 #define NOW 2000.0
-#define MAPB 290u      /* [gateway] base */
+#define MAPB 267u      /* [gateway] base: the map (161) ends at 427, right before SunSpec */
 #define SSB 428u       /* [sunspec] base: right after the map's last register (427) */
 #define AT802 (SSB + 70u)
 
@@ -28,7 +28,7 @@ static void setup(void)
 {
 	char err[256];
 	struct conf *c = malloc(sizeof(*c));
-	const char ini[] = "[gateway]\nstate_file = none\nstale_after = 10\n"
+	const char ini[] = "[gateway]\nbase = 267\nstate_file = none\nstale_after = 10\n"
 			   "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncontrol = true\n"
 			   "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\n"
 			   "[bank]\n[limits]\n[sunspec]\nbase = 428\n";
@@ -95,9 +95,9 @@ static void test_fc04(void)
 {
 	struct gw_screen s;
 	uint8_t a[GW_PDU_MAX], b[GW_PDU_MAX];
-	int na = ask(1, "03 01 22 00 7D", &allowed, NOW, &s, a);
+	int na = ask(1, "03 01 0B 00 7D", &allowed, NOW, &s, a);
 	CHECK_EQ_INT(s.kind, GW_REQ_MAP);
-	int nb = ask(1, "04 01 22 00 7D", &allowed, NOW, &s, b);
+	int nb = ask(1, "04 01 0B 00 7D", &allowed, NOW, &s, b);
 	CHECK_EQ_INT(na, 2 + 250);
 	CHECK_EQ_INT(nb, na);
 	CHECK_EQ_INT(a[0], 3);
@@ -105,12 +105,12 @@ static void test_fc04(void)
 	CHECK_EQ_INT(b[1], 250);
 	CHECK(memcmp(a + 1, b + 1, 251) == 0);
 	CHECK(bytes_are(b, 4, "04 FA 00 3D")); /* SOC 61 % */
-	CHECK_EQ_INT(exc(1, "04 01 22 00 7E"), 3);
-	CHECK_EQ_INT(exc(1, "04 01 22 00 00"), 3);
-	CHECK_EQ_INT(exc(1, "04 01 21 00 02"), 2);
-	CHECK_EQ_INT(exc(1, "04 01 22 00"), 3);
-	CHECK_EQ_INT(exc(9, "04 01 22 00 01"), 0x0A);
-	CHECK_EQ_INT(exc(1, "01 01 22 00 01"), 1);
+	CHECK_EQ_INT(exc(1, "04 01 0B 00 7E"), 3);
+	CHECK_EQ_INT(exc(1, "04 01 0B 00 00"), 3);
+	CHECK_EQ_INT(exc(1, "04 01 0A 00 02"), 2);
+	CHECK_EQ_INT(exc(1, "04 01 0B 00"), 3);
+	CHECK_EQ_INT(exc(9, "04 01 0B 00 01"), 0x0A);
+	CHECK_EQ_INT(exc(1, "01 01 0B 00 01"), 1);
 }
 
 /* The SunSpec block: "SunS", model 1's header, 802's SoC and limits. */
@@ -170,7 +170,7 @@ static void test_stale(void)
 	struct gw_screen s;
 	uint8_t out[GW_PDU_MAX];
 	double later = NOW + 20; /* stale_after 10 */
-	CHECK_EQ_INT(-ask(1, "03 01 22 00 01", &allowed, later, &s, out), 0x0B); /* the map */
+	CHECK_EQ_INT(-ask(1, "03 01 0B 00 01", &allowed, later, &s, out), 0x0B); /* the map */
 	for (int flag = 0; flag <= 1; flag++) {
 		gw.conf->gw.stale_policy = flag ? CONF_STALE_FLAG : CONF_STALE_EXCEPTION;
 		int n = ask(1, "03 01 FD 00 01", &allowed, later, &s, out);
@@ -205,14 +205,14 @@ static void test_writes(void)
 	CHECK(s.why == NULL);
 	CHECK_EQ_INT(-ask(1, "10 01 AC 00 02 04 00 00 00 00", &allowed, NOW, &s, out), 1);
 	CHECK(s.why == NULL);
-	CHECK_EQ_INT(-ask(1, "06 01 33 00 00", &refused, NOW, &s, out), 1); /* offset 17 */
+	CHECK_EQ_INT(-ask(1, "06 01 1C 00 00", &refused, NOW, &s, out), 1); /* offset 17 */
 	CHECK_STR(s.why, "the transport says no");
-	CHECK_EQ_INT(ask(1, "06 01 33 00 00", &allowed, NOW, &s, out), 0);
+	CHECK_EQ_INT(ask(1, "06 01 1C 00 00", &allowed, NOW, &s, out), 0);
 	CHECK(s.write && s.kind == GW_REQ_WRITE && s.set[BMS_FET_DISCHARGE] && !s.on[BMS_FET_DISCHARGE]);
-	CHECK_EQ_INT(-ask(2, "06 01 33 00 00", &allowed, NOW, &s, out), 1); /* b has no control */
-	CHECK_EQ_INT(-ask(100, "06 01 33 00 00", &allowed, NOW, &s, out), 1);
-	CHECK_EQ_INT(-ask(1, "06 01 33 00 00", &allowed, NOW + 20, &s, out), 0x0B);
-	CHECK_EQ_INT(-ask(1, "06 01 35 00 00", &allowed, NOW, &s, out), 2);
+	CHECK_EQ_INT(-ask(2, "06 01 1C 00 00", &allowed, NOW, &s, out), 1); /* b has no control */
+	CHECK_EQ_INT(-ask(100, "06 01 1C 00 00", &allowed, NOW, &s, out), 1);
+	CHECK_EQ_INT(-ask(1, "06 01 1C 00 00", &allowed, NOW + 20, &s, out), 0x0B);
+	CHECK_EQ_INT(-ask(1, "06 01 1E 00 00", &allowed, NOW, &s, out), 2);
 }
 
 /* FC 0x11 and FC 0x2B: exact answers, the run indicator, the refusals. */
@@ -249,6 +249,69 @@ static void test_ident(void)
 	CHECK_EQ_INT(exc(7, "11"), 0x0A);
 }
 
+/* A settings write (offsets 150-160 at 417-427): screened, taken by
+ * gw_request_control(), answered; the answer's length or minus the exception. */
+static int set_req(int unit, const char *hex, const struct gw_writer *wr, uint8_t *out)
+{
+	uint8_t pdu[GW_PDU_MAX];
+	struct gw_screen s;
+	int n = check_hex(hex, pdu, sizeof(pdu));
+	gw_request_screen(&gw, unit, pdu, (size_t)n, wr, NOW, &s);
+	CHECK(!gw_request_control(&gw, &s, "test", NULL, NULL, NULL));
+	if (s.exception)
+		return -s.exception;
+	return gw_request_answer(ans, &s, pdu, (size_t)n, NOW, out);
+}
+
+static void test_settings(void)
+{
+	uint8_t out[GW_PDU_MAX];
+	struct gw_unit u1 = { .pack = gw.packs[0] }, bank = { .bank = true };
+	const struct gw_settings *set = gw_unit_settings(&gw, &u1);
+	CHECK_EQ_INT(set->v[GW_SET_MAX_SOC], 100);
+	/* max_soc 80 by FC06: echoed, in force, origin modbus */
+	int n = set_req(1, "06 01 A1 00 50", &allowed, out);
+	CHECK(bytes_are(out, n, "06 01 A1 00 50"));
+	CHECK_EQ_INT(set->v[GW_SET_MAX_SOC], 80);
+	CHECK_EQ_INT(set->origin[GW_SET_MAX_SOC], GW_ORIGIN_MODBUS);
+	/* a writer the transport refuses: 0x01, nothing taken */
+	CHECK_EQ_INT(-set_req(1, "06 01 A1 00 46", &refused, out), 0x01);
+	CHECK_EQ_INT(set->v[GW_SET_MAX_SOC], 80);
+	/* out of range, loosening: 0x03 */
+	CHECK_EQ_INT(-set_req(1, "06 01 A1 00 00", &allowed, out), 0x03);
+	CHECK_EQ_INT(-set_req(1, "06 01 A3 00 50", &allowed, out), 0x03); /* min_soc 80 = max_soc */
+	CHECK_EQ_INT(-set_req(1, "06 01 A8 FF FE", &allowed, out), 0x03); /* a cap above the maximum */
+	n = set_req(1, "10 01 A8 00 02 04 00 64 00 65", &allowed, out); /* caps 10.0 and 10.1 A */
+	CHECK(bytes_are(out, n, "10 01 A8 00 02"));
+	/* half of force_charge_until, or past offset 160: 0x02 */
+	CHECK_EQ_INT(-set_req(1, "06 01 A6 00 01", &allowed, out), 0x02);
+	CHECK_EQ_INT(-set_req(1, "06 01 A7 00 01", &allowed, out), 0x02);
+	CHECK_EQ_INT(-set_req(1, "10 01 A5 00 02 04 00 01 F0 00", &allowed, out), 0x02);
+	CHECK_EQ_INT(-set_req(1, "10 01 AB 00 02 04 00 01 00 01", &allowed, out), 0x01); /* into SunSpec */
+	gw.conf->sunspec.enabled = false;
+	CHECK_EQ_INT(-set_req(1, "10 01 AB 00 02 04 00 01 00 01", &allowed, out), 0x02);
+	gw.conf->sunspec.enabled = true;
+	/* FC16 of force_charge and its end (2097): echoed with the count */
+	n = set_req(1, "10 01 A5 00 03 06 00 01 F0 00 00 00", &allowed, out);
+	CHECK(bytes_are(out, n, "10 01 A5 00 03"));
+	CHECK_EQ_INT(set->v[GW_SET_FORCE], 1);
+	CHECK_EQ_INT(set->v[GW_SET_FORCE_UNTIL], 0xF0000000u);
+	/* read back: the values in force */
+	n = ask(1, "03 01 A1 00 0A", &allowed, NOW, &(struct gw_screen){ 0 }, out);
+	CHECK(bytes_are(out, n, "03 14 00 50 00 05 00 00 00 05 00 01 F0 00 00 00 00 64 00 65 00 3C"));
+	/* the bank is writable here (and only here) */
+	n = set_req(100, "06 01 A9 00 64", &allowed, out);
+	CHECK(bytes_are(out, n, "06 01 A9 00 64"));
+	CHECK_EQ_INT(gw_unit_settings(&gw, &bank)->v[GW_SET_DCL_CAP], 100);
+	CHECK_EQ_INT(gw_unit_settings(&gw, &u1)->v[GW_SET_DCL_CAP], 0x65);
+	CHECK_EQ_INT(exc(100, "06 01 1C 00 00"), 0x01); /* its MOSFET offsets are not */
+	/* without [limits] nothing acts on them: 0x01 */
+	gw.conf->limits.enabled = false;
+	CHECK_EQ_INT(-set_req(1, "06 01 A1 00 5A", &allowed, out), 0x01);
+	gw.conf->limits.enabled = true;
+	CHECK_EQ_INT(set->v[GW_SET_MAX_SOC], 80);
+}
+
 int main(void)
 {
 	setup();
@@ -257,6 +320,7 @@ int main(void)
 	test_ranges();
 	test_stale();
 	test_writes();
+	test_settings();
 	test_ident();
 	gw_answerer_free(ans);
 	return check_report();
