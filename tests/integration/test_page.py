@@ -61,6 +61,7 @@ def start_gateway(gw_port, http_port, sim_port, tmp, mqtt_port, inv_port):
 listen = 127.0.0.1:%d
 stale_after = 3
 state_file = none
+control_clients = 127.0.0.1
 [pack.house]
 protocol = daly
 port = tcp://127.0.0.1:%d
@@ -186,6 +187,14 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     c.eq(card(d, "house", "temp1"), "%.1f °C" % st["temps_c"][0], "temperature 1 shown")
     c.eq(card(d, "house", "temp2"), "%.1f °C" % st["temps_c"][1], "temperature 2 shown")
     c.eq(card(d, "house", "charge_mos"), "Charge " + ("on" if st["chg_mos"] else "off"), "charge MOSFET shown")
+    # a charge setting an EMS wrote (Modbus offset 150, max_soc) is shown with where it came from
+    mb = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+    mb.connect()
+    wr = mb.write_register(290 + 150, 80, slave=1)
+    mb.close()
+    c.ok(not wr.isError(), "(max_soc = 80 written over Modbus)")
+    c.ok(wait_until(lambda: "max SOC 80 % (modbus)" in (card(d, "house", "settings") or ""), 5),
+         "the page shows the charge setting and its origin (%r)" % card(d, "house", "settings"))
     bars = js(d, "return Array.from(document.querySelectorAll(\"[data-unit='house'] .cell\")).map("
                  "e => [+e.dataset.cell, +e.dataset.mv, e.className]);")
     c.eq([b[1] for b in bars], st["cells_mv"], "16 cell bars with the simulator's millivolts")

@@ -99,7 +99,26 @@ function limitsBlock(u) {
   if (l.force_charge) flags.push('force charge');
   if (l.full_charge_request) flags.push('full charge requested');
   if (flags.length) box.appendChild(el('span', { class: 'alarm', 'data-field': 'limit_flags' }, flags.join(', ')));
+  const set = settingsText(u.settings);
+  if (set) box.appendChild(el('span', { 'data-field': 'settings' }, 'Settings: ' + set));
   return box;
+}
+
+/* The charge settings in effect (design: runtime settings), each with
+ * where it came from and, for a cap, the time left on its lease. */
+function settingsText(s) {
+  if (!s) return '';
+  const out = [];
+  const by = v => v.origin === 'config' ? '' : ' (' + v.origin + ')';
+  if (s.max_soc && s.max_soc.value < 100) out.push('max SOC ' + s.max_soc.value + ' %' + by(s.max_soc));
+  if (s.min_soc && s.min_soc.value > 0) out.push('min SOC ' + s.min_soc.value + ' %' + by(s.min_soc));
+  if (s.force_charge && s.force_charge.value) out.push('force charge' + by(s.force_charge));
+  [['ccl_cap', 'CCL cap'], ['dcl_cap', 'DCL cap']].forEach(([k, label]) => {
+    const v = s[k];
+    if (v && v.value !== null) out.push(label + ' ' + fmt(v.value, 1, 'A') + by(v) + ', ' + v.left_s + ' s left');
+  });
+  if (s.full_charge_days && s.full_charge_days.value) out.push('full charge every ' + s.full_charge_days.value + ' days' + by(s.full_charge_days));
+  return out.join(' · ');
 }
 
 function unitCard(u, name, isBank) {
