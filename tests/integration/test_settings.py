@@ -16,27 +16,38 @@ simulated Daly packs and a [bank], written and read with pymodbus.
 - a restart keeps max_soc (the state file) but not the cap; a reload keeps
   them; a stale unit keeps its settings (readable, writable) and is
   fail-safe as before;
-- /api/state shows each value, its origin and a cap's time left.
+- /api/state shows each value, its origin and a cap's time left;
+- the bank's max_soc reaches the inverter: a pylon-can output's 0x351 says
+  CCL 0 and its 0x35C charge enable is off (read by Debian's python3-can
+  over slcan).
 """
 import json
 import os
 import signal
+import struct
 import sys
 import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import Checks, Gateway, Sim, free_port, pty_pair, wait_until  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
+
+try:
+    from test_inverter import CanReader
+except ImportError:
+    print("python3-can is not installed (make deps installs it)")
+    print("0 passed, 1 failed")
+    sys.exit(1)
 
 BASE = 290
 SET = BASE + 150
 c = Checks()
 
 
-def conf(gw_port, http_port, sim_port, state):
+def conf(gw_port, http_port, sim_port, state, can_port):
     packs = ""
     for a in (1, 2):
         packs += ("[pack.p%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
@@ -55,7 +66,12 @@ recovery_rate = 20
 listen = 127.0.0.1:%d
 [history]
 file = none
-""" % (gw_port, state, packs, http_port)
+[inverter.can]
+protocol = pylon-can
+port = slcan://%s
+source = bank
+interval = 0.5
+""" % (gw_port, state, packs, http_port, can_port)
 
 
 def limits(client, unit):
@@ -98,7 +114,15 @@ def writes(sim):
     return json.loads(sim.ctl("stats"))["writes"]
 
 
-def test_max_soc(sim, client, refused):
+def can_last(can, t0):
+    """The last data of each CAN id since t0 (time.monotonic())."""
+    out = {}
+    for _t, m in can.since(t0):
+        out[m.arbitration_id] = bytes(m.data)
+    return out
+
+
+def test_max_soc(sim, client, refused, can):
     print("== max_soc: CCL 0 with reason soc")
     before = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 50 else None)(limits(client, 1)), 20)
     c.ok(before and before["flags"] & 1, "start: pack p1 CCL 50 A, charging allowed (%s)" % before)
@@ -128,6 +152,11 @@ def test_max_soc(sim, client, refused):
     c.eq(exc_of(client.write_register(SET, 55, slave=100)), None, "the bank's max_soc = 55: taken")
     bank = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 0 else None)(limits(client, 100)), 5)
     c.ok(bank and bank["ccl_reason"] == 4 and not bank["flags"] & 1, "the bank: CCL 0, reason soc (%s)" % bank)
+    t0 = time.monotonic()
+    frames = wait_until(lambda: (lambda f: f if 0x351 in f and 0x35C in f else None)(can_last(can, t0)), 5)
+    c.ok(frames and struct.unpack("<h", frames[0x351][2:4])[0] == 0 and not frames[0x35C][0] & 0x80
+         and frames[0x35C][0] & 0x40, "the inverter hears it: 0x351 CCL 0, 0x35C charge off, discharge on (%s)"
+         % {hex(k): v.hex() for k, v in (frames or {}).items() if k in (0x351, 0x35C)})
     p1 = limits(client, 1)
     c.ok(p1 and p1["ccl_a"] == 50, "... its packs' own limits untouched (%s)" % p1)
     c.eq(exc_of(client.write_register(SET, 100, slave=100)), None, "the bank's max_soc back to 100")
@@ -162,7 +191,9 @@ def main():
     state = os.path.join(tmp, "state")
     sim = Sim(packs=("address=1", "address=2"))
     gw_port, http_port = free_port(), free_port()
-    text = conf(gw_port, http_port, sim.port, state)
+    can_a, can_b = pty_pair(tmp, "can")
+    can = CanReader(can_b)
+    text = conf(gw_port, http_port, sim.port, state, can_a)
     gw = Gateway(text, gw_port)
     client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
     refused = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3, source_address=("127.0.0.2", 0))
@@ -173,7 +204,7 @@ def main():
         for a in (1, 2):
             sim.ctl("set %d soc 60" % a)
             sim.ctl("set %d current 5" % a)
-        test_max_soc(sim, client, refused)
+        test_max_soc(sim, client, refused, can)
         test_cap(sim, client, gw, http_port)
         print("== kept: a restart keeps max_soc, not the cap; a reload keeps them")
         c.eq(exc_of(client.write_register(SET, 70, slave=1)), None, "max_soc 70")
@@ -216,6 +247,7 @@ def main():
         client.close()
         refused.close()
         gw.stop()
+        can.close()
         sim.stop()
     return c.report()
 
