@@ -19,6 +19,7 @@ two simulated Daly packs and a real Mosquitto.
 """
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ NUMBERS = ["set_cap_lease", "set_ccl_cap", "set_dcl_cap", "set_full_charge_days"
            "set_max_soc_hysteresis", "set_min_soc", "set_min_soc_hysteresis"]
 
 
-def conf(gw_port, http_port, sim_port, state, broker_port, control):
+def conf(gw_port, http_port, sim_port, state, broker_port, control, limits=True):
     packs = ""
     for a in (1, 2):
         packs += ("[pack.p%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
@@ -46,10 +47,7 @@ stale_after = 3
 state_file = %s
 %s[bank]
 unit_id = 100
-[limits]
-recovery_hold = 2
-recovery_rate = 20
-[mqtt]
+%s[mqtt]
 host = 127.0.0.1
 port = %d
 client_id = st
@@ -59,7 +57,8 @@ control = %s
 listen = 127.0.0.1:%d
 [history]
 file = none
-""" % (gw_port, state, packs, broker_port, "true" if control else "false", http_port)
+""" % (gw_port, state, packs, "[limits]\nrecovery_hold = 2\nrecovery_rate = 20\n" if limits else "", broker_port,
+       "true" if control else "false", http_port)
 
 
 def api(http_port, unit):
@@ -215,6 +214,22 @@ def main():
         test_discovery(broker, sub)
         test_taken(sim, setter, http_port, gw)
         test_refused(setter, http_port, broker, gw)
+        print("== [limits] removed by a reload: the settings refused, their entities cleared")
+        with open(gw.conf, "w") as f:
+            f.write(conf(gw_port, http_port, sim.port, state, broker.port, True, limits=False))
+        gw.p.send_signal(signal.SIGHUP)
+        c.ok(wait_until(lambda: "reload #1: applied" in gw.text(), 10), "a reload")
+        c.ok(wait_until(lambda: not [t for t in retained(broker.port, "homeassistant/#") if "/set_" in t], 10),
+             "the settings entities are cleared")
+        res = setter("p1", "max_soc", "80")
+        c.ok(res and res["result"] == "refused" and "[limits]" in (res["message"] or ""),
+             "max_soc without [limits]: refused (%s)" % res)
+        with open(gw.conf, "w") as f:
+            f.write(conf(gw_port, http_port, sim.port, state, broker.port, True))
+        gw.p.send_signal(signal.SIGHUP)
+        c.ok(wait_until(lambda: "reload #2: applied" in gw.text(), 10), "[limits] back")
+        c.ok(wait_until(lambda: len([t for t in retained(broker.port, "homeassistant/#") if "/set_" in t]) == 27,
+                        10), "the settings entities are back (9 per unit)")
         print("== [mqtt] control = false")
         w0 = writes(sim)
         c.eq(gw.stop(), 0, "a clean stop")
