@@ -230,7 +230,15 @@ def main():
         c.ok(wait_until(lambda: "reload #2: applied" in gw.text(), 10), "[limits] back")
         c.ok(wait_until(lambda: len([t for t in retained(broker.port, "homeassistant/#") if "/set_" in t]) == 27,
                         10), "the settings entities are back (9 per unit)")
-        print("== [mqtt] control = false")
+        print("== a restart keeps the entities; [mqtt] control = false clears them")
+        unsub = "Received UNSUBSCRIBE from st"
+        n0 = broker.text().count(unsub)
+        c.eq(gw.stop(), 0, "a clean stop")
+        gw = Gateway(conf(gw_port, http_port, sim.port, state, broker.port, True), gw_port)
+        # the client unsubscribes from the retained configs once it has reconciled them
+        c.ok(wait_until(lambda: broker.text().count(unsub) > n0, 15), "restarted: the retained configs reconciled")
+        c.eq(len([t for t, m in retained(broker.port, "homeassistant/#").items() if "/set_" in t and m.payload]),
+             27, "... the settings entities kept")
         w0 = writes(sim)
         c.eq(gw.stop(), 0, "a clean stop")
         gw = Gateway(conf(gw_port, http_port, sim.port, state, broker.port, False), gw_port)
