@@ -18,6 +18,10 @@
  *   - object ids avoid what Domoticz drops (ids starting min_/max_, ending
  *     _min/_max, containing _alarm or _calibration; hardware/MQTTAutoDiscover.cpp);
  *   - templates are plain {{ value_json.key }} (Domoticz understands no filters).
+ * With [mqtt] control and [limits], each pack and the bank also get the
+ * charge settings (bmsgw-mqtt(7) "CHARGE SETTINGS"): number entities and a
+ * force-charge switch whose command topic is P/NAME/set/<setting> and whose
+ * state is the state JSON's settings.<setting>.value.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -219,6 +223,8 @@ static void device(FILE *o, const struct unit *u)
 	fprintf(o, "}");
 }
 
+static void tail(FILE *o, const struct unit *u, bool unit_avail);
+
 /* One config: entity e (or a numbered one: key/name/field given). */
 static void config(const struct unit *u, const struct ent *e, const char *key, const char *name, const char *field,
 		   bool enabled)
@@ -265,9 +271,20 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 		fprintf(o, ",\"entity_category\":\"diagnostic\"");
 	if (!enabled)
 		fprintf(o, ",\"enabled_by_default\":false");
+	tail(o, u, true);
+	if (fclose(o) == 0 && buf)
+		u->emit(u->ctx, topic, buf);
+	free(buf);
+}
+
+/* Availability (the gateway's status and, with unit_avail, the unit's
+ * freshness), device and origin: the end of every config. */
+static void tail(FILE *o, const struct unit *u, bool unit_avail)
+{
+	const struct conf_mqtt *m = &u->c->mqtt;
 	char status[300];
 	snprintf(status, sizeof(status), "%s/status", m->topic_prefix);
-	if (u->kind == E_GW) {
+	if (u->kind == E_GW || !unit_avail) {
 		fprintf(o, ",\"availability_topic\":");
 		gw_json_str(o, status);
 	} else {
@@ -281,9 +298,6 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 	}
 	device(o, u);
 	fprintf(o, ",\"origin\":{\"name\":\"bmsgw\",\"sw_version\":\"%s\"}}", BMSGW_VERSION);
-	if (fclose(o) == 0 && buf)
-		u->emit(u->ctx, topic, buf);
-	free(buf);
 }
 
 /* The unit counts the charge ([soc] count: a pack's own, the bank's). */
@@ -349,17 +363,139 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 	}
 }
 
+/* The charge settings (gateway/model/settings.h) as entities: a number
+ * each (a switch for force_charge), written on P/NAME/set/<setting>, read
+ * from the state's settings.<setting>.value.  Keys start with set_ (ids
+ * starting min_ / max_ are what Domoticz drops). */
+enum { S_NUM, S_SWITCH };
+struct set_ent {
+	const char *key, *name, *setting, *dclass, *unit;
+	int kind;
+	double min, max, step;  /* max < 0: the unit's maximum current (caps) */
+	bool config;            /* entity_category config */
+};
+static const struct set_ent set_ents[] = {
+	{ "set_max_soc", "Charge stop SOC", "max_soc", NULL, "%", S_NUM, 1, 100, 1, false },
+	{ "set_max_soc_hysteresis", "Charge resume hysteresis", "max_soc_hysteresis", NULL, "%", S_NUM, 1, 50, 1,
+	  true },
+	{ "set_min_soc", "Discharge stop SOC", "min_soc", NULL, "%", S_NUM, 0, 99, 1, false },
+	{ "set_min_soc_hysteresis", "Discharge resume hysteresis", "min_soc_hysteresis", NULL, "%", S_NUM, 1, 50, 1,
+	  true },
+	{ "set_ccl_cap", "Charge current cap", "ccl_cap", "current", "A", S_NUM, 0, -1, 0.1, false },
+	{ "set_dcl_cap", "Discharge current cap", "dcl_cap", "current", "A", S_NUM, 0, -2, 0.1, false },
+	{ "set_cap_lease", "Current cap lease", "cap_lease", "duration", "s", S_NUM, 10, 3600, 1, true },
+	{ "set_full_charge_days", "Full charge interval", "full_charge_days", "duration", "d", S_NUM, 0, 3650, 1,
+	  true },
+	{ "set_force_charge", "Force charge request", "force_charge", NULL, NULL, S_SWITCH, 0, 0, 0, false },
+};
+#define NSETS (sizeof(set_ents) / sizeof(set_ents[0]))
+
+bool gw_disc_settings(const struct conf *c)
+{
+	return c->mqtt.control && c->limits.enabled;
+}
+
+bool gw_disc_is_setting(const char *key, size_t len)
+{
+	for (size_t i = 0; i < NSETS; i++)
+		if (strlen(set_ents[i].key) == len && memcmp(set_ents[i].key, key, len) == 0)
+			return true;
+	return false;
+}
+
+/* A pack's maximum current, A, as the limit engine rates it (its own, else
+ * [limits]'); `discharge` for the discharge one. */
+static double pack_max_a(const struct conf *c, const struct conf_pack *p, bool discharge)
+{
+	double own = discharge ? p->max_discharge_current : p->max_charge_current;
+	return own > 0 ? own : discharge ? c->limits.max_discharge_current : c->limits.max_charge_current;
+}
+
+/* The largest cap a unit takes, A (the bank: the sum of its packs'). */
+static double unit_max_a(const struct unit *u, bool discharge)
+{
+	double sum = 0;
+	for (int i = 0; i < u->c->npacks; i++) {
+		const struct conf_pack *p = &u->c->packs[i];
+		if (u->kind == E_PACK && strcmp(p->name, u->name) == 0)
+			return pack_max_a(u->c, p, discharge);
+	}
+	for (int k = 0; u->kind == E_BANK && k < u->c->bank.npacks; k++)
+		sum += pack_max_a(u->c, &u->c->packs[u->c->bank.pack_idx[k]], discharge);
+	return sum > 0 && sum < 6553.4 ? sum : 6553.4;
+}
+
+static void set_config(const struct unit *u, const struct set_ent *e)
+{
+	const struct conf_mqtt *m = &u->c->mqtt;
+	char topic[512], gid[96], t[400];
+	gw_disc_gateway_id(u->c, gid, sizeof(gid));
+	snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", m->discovery_prefix,
+		 e->kind == S_SWITCH ? "switch" : "number", gid, u->name, e->key);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	if (!o)
+		return;
+	fprintf(o, "{\"name\":");
+	gw_json_str(o, e->name);
+	fprintf(o, ",\"unique_id\":\"%s_%s_%s\"", gid, u->name, e->key);
+	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
+	str_field(o, "state_topic", t);
+	fprintf(o, ",\"value_template\":\"{{ value_json.settings.%s.value }}\"", e->setting);
+	snprintf(t, sizeof(t), "%s/%s/set/%s", m->topic_prefix, u->name, e->setting);
+	str_field(o, "command_topic", t);
+	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1");
+	if (e->kind == S_SWITCH) {
+		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
+	} else {
+		double max = e->max >= 0 ? e->max : unit_max_a(u, e->max < -1.5);
+		fprintf(o, ",\"min\":%g,\"max\":%g,\"step\":%g,\"mode\":\"box\"", e->min, max, e->step);
+		str_field(o, "unit_of_measurement", e->unit);
+	}
+	if (e->dclass)
+		str_field(o, "device_class", e->dclass);
+	if (e->config)
+		fprintf(o, ",\"entity_category\":\"config\"");
+	tail(o, u, false); /* a stale unit's settings can still be written */
+	if (fclose(o) == 0 && buf)
+		u->emit(u->ctx, topic, buf);
+	free(buf);
+}
+
+/* The settings entities of a pack or the bank, when they may be written. */
+static void set_configs(const struct unit *u)
+{
+	if (u->kind == E_GW || !gw_disc_settings(u->c))
+		return;
+	for (size_t i = 0; i < NSETS; i++)
+		set_config(u, &set_ents[i]);
+}
+
+void gw_disc_clear_settings(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], gid[96];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	for (size_t i = 0; i < NSETS; i++) {
+		snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
+			 set_ents[i].kind == S_SWITCH ? "switch" : "number", gid, name, set_ents[i].key);
+		emit(ctx, topic, "");
+	}
+}
+
 void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncells, unsigned ntemps,
 		  gw_disc_emit emit, void *ctx)
 {
 	struct unit u = { c, p->name, E_PACK, p->driver, gw_disc_control(c, p), emit, ctx };
 	unit_configs(&u, ncells, ntemps);
+	set_configs(&u);
 }
 
 void gw_disc_bank(const struct conf *c, unsigned ntemps, gw_disc_emit emit, void *ctx)
 {
 	struct unit u = { c, "bank", E_BANK, NULL, false, emit, ctx };
 	unit_configs(&u, 0, ntemps);
+	set_configs(&u);
 }
 
 void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx)
@@ -396,6 +532,7 @@ static void clear_flagged(const struct conf *c, const char *name, unsigned flags
 void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
 {
 	clear_flagged(c, name, E_LIM, emit, ctx);
+	gw_disc_clear_settings(c, name, emit, ctx); /* they act through [limits] */
 }
 
 void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
@@ -413,6 +550,7 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 				 component(ents[i].flags), gid, name, ents[i].key);
 			emit(ctx, topic, "");
 		}
+	gw_disc_clear_settings(c, name, emit, ctx);
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,
 			 name, n);

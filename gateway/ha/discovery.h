@@ -9,6 +9,7 @@
 #define GATEWAY_HA_DISCOVERY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct conf;
 struct conf_pack;
@@ -34,6 +35,13 @@ void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit
 /* Empty payloads for the charge-limit configs of unit `name` ("bank" for
  * the bank): [limits] was turned off. */
 void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* Empty payloads for the charge-settings entities (number, switch) of unit
+ * `name` ("bank" for the bank): [mqtt] control or [limits] was turned off. */
+void gw_disc_clear_settings(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* Are the charge settings written over MQTT ([mqtt] control and [limits])?
+ * Their entities exist only then.  Is key (len bytes) one of theirs? */
+bool gw_disc_settings(const struct conf *c);
+bool gw_disc_is_setting(const char *key, size_t len);
 /* The same for the counted SOC's entities, when a unit stops counting ([soc] count). */
 void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
 /* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,

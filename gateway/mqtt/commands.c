@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/mqtt/commands.c - MOSFET commands over MQTT.
+/* gateway/mqtt/commands.c - MOSFET commands over MQTT (the charge
+ * settings on the same P/NAME/set/+ subscription: settings.c).
  *
  * P/NAME/set/charge_mos, P/NAME/set/discharge_mos with ON / OFF, subscribed
  * only with [mqtt] control = true; P/NAME/result gets the outcome of each
@@ -94,9 +95,14 @@ static bool command_topic(const struct gw_mqtt *m, const char *t, char *unit, si
 static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, const char *cmd)
 {
 	struct gw *gw = m->gw;
-	if (msg->payloadlen == 0)
-		return; /* a retained command being cleared (ours, or someone's) */
+	if (msg->payloadlen == 0 || strcmp(cmd, "result") == 0)
+		return; /* a retained command being cleared (ours, or someone's); our own answers (set/result) */
 	m->commands++;
+	int setting = mq_setting_id(cmd);
+	if (setting >= 0) {
+		mq_setting(m, msg, unit, setting); /* settings.c */
+		return;
+	}
 	char payload[16];
 	size_t n = (size_t)msg->payloadlen < sizeof(payload) - 1 ? (size_t)msg->payloadlen : sizeof(payload) - 1;
 	for (size_t i = 0; i < n; i++) {
@@ -119,7 +125,8 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	}
 	int fet = strcmp(cmd, "charge_mos") == 0 ? BMS_FET_CHARGE : strcmp(cmd, "discharge_mos") == 0 ? BMS_FET_DISCHARGE : -1;
 	if (fet < 0) {
-		cmd_refuse(m, p, cmd, payload, GW_MB_ILLEGAL_ADDRESS, "unknown command (expected charge_mos or discharge_mos)");
+		cmd_refuse(m, p, cmd, payload, GW_MB_ILLEGAL_ADDRESS,
+			   "unknown command (expected charge_mos, discharge_mos or a charge setting)");
 		return;
 	}
 	bool on;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt_int.h - private to the MQTT output: the client's state
- * and what its files (mqtt.c, session.c, publish.c, commands.c) call of
+ * and what its files (mqtt.c, session.c, publish.c, commands.c, settings.c) call of
  * each other. */
 #ifndef GATEWAY_MQTT_MQTT_INT_H
 #define GATEWAY_MQTT_MQTT_INT_H
@@ -109,9 +109,15 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok);
 void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_reloaded(struct gw_mqtt *m, const struct conf *oc);
 void mq_offline(struct gw_mqtt *m);
+void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
 
 /* commands.c */
 bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_commands_cancel(struct gw_mqtt *m);
+
+/* settings.c: P/UNIT/set/<setting>, the charge settings; -1: `name` is
+ * not one of them */
+int mq_setting_id(const char *name);
+void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, int id);
 
 #endif

@@ -350,8 +350,8 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 		return;
 	}
 	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config (a
-	 * switch config of a pack that may no longer be switched is ours to
-	 * clear too) */
+	 * switch config of a pack that may no longer be switched, a settings
+	 * entity without [mqtt] control or [limits], are ours to clear too) */
 	char gid[96], node_pfx[128];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
@@ -378,9 +378,13 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	if (!ours)
 		return;
 	if (configured(m->gw, name)) {
+		/* a switch or number of a unit that MQTT may no longer write */
 		size_t sl = strlen("/switch/");
+		bool sw = strncmp(t + dl, "/switch/", sl) == 0, num = strncmp(t + dl, "/number/", sl) == 0;
+		const char *key = end + 1, *ke = strchr(key, '/');
+		bool setting = ke && gw_disc_is_setting(key, (size_t)(ke - key));
 		const struct gw_pack *p = gw_find_pack(m->gw, name);
-		if (strncmp(t + dl, "/switch/", sl) != 0 || (p && gw_disc_control(c, p->cfg)))
+		if ((!sw && !num) || (setting ? gw_disc_settings(c) : sw && p && gw_disc_control(c, p->cfg)))
 			return;
 		gw_debug("mqtt: clearing %s (MQTT control of %s is off)", t, name);
 	} else {
@@ -417,6 +421,19 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 		}
 	}
 	update_availability(m);
+	mq_set_events(m);
+}
+
+/* A unit's charge settings were written over MQTT: its state (and the
+ * bank's, whose limits follow a pack's) at once, so that the entities show
+ * the values in force without waiting for a poll. */
+void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p)
+{
+	if (m->state != MQ_UP)
+		return;
+	publish_state(m, p);
+	if (p && m->gw->conf->bank.enabled && gw_pack_in_bank(m->gw, p))
+		publish_state(m, NULL);
 	mq_set_events(m);
 }
 
