@@ -14,6 +14,7 @@
 
 #include "../core/retry.h"
 #include "../model/gw.h"
+#include "../model/settings.h"
 
 #define CONNECT_TIMEOUT 10.0   /* TCP + TLS + CONNACK */
 #define QUEUE_MAX (256 * 1024) /* bytes queued before states are skipped */
@@ -115,8 +116,11 @@ void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
 bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_commands_cancel(struct gw_mqtt *m);
 
-/* settings.c: P/UNIT/set/<setting>, the charge settings; -1: `name` is
- * not one of them */
+/* settings.c: the payload t of setting id (a NUL-terminated text) -> the
+ * value as model/settings.h keeps it (a cap in 0.1 A, below
+ * GW_SET_CAP_NONE unless t is "none"); NULL, or why not (pure) */
+const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v);
+/* P/UNIT/set/<setting>, the charge settings; -1: `name` is not one of them */
 int mq_setting_id(const char *name);
 void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, int id);
 

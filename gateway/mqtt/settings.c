@@ -94,9 +94,7 @@ static bool whole(const char *t, uint32_t *v)
 	return true;
 }
 
-/* The payload t of setting id -> the value as settings.h keeps it; NULL,
- * or why not. */
-static const char *parse_value(enum gw_set_id id, const char *t, uint32_t *v)
+const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v)
 {
 	if (id == GW_SET_FORCE) {
 		if (strcmp(t, "ON") == 0 || strcmp(t, "1") == 0)
@@ -116,9 +114,10 @@ static const char *parse_value(enum gw_set_id id, const char *t, uint32_t *v)
 		double a = strtod(t, &end);
 		if (end == t || *end || !isfinite(a) || a < 0)
 			return "a cap is a current in A (0 or more, to 0.1 A) or none";
-		if (a >= GW_SET_CAP_NONE / 10.0)
-			return "out of range (a cap is below 6553.5 A)";
-		*v = (uint32_t)floor(a * 10 + 1e-6);
+		double tenths = a < GW_SET_CAP_NONE / 10.0 ? floor(a * 10 + 1e-6) : GW_SET_CAP_NONE;
+		if (tenths >= GW_SET_CAP_NONE)
+			return "out of range (a cap is below 6553.5 A)"; /* never "none" by rounding */
+		*v = (uint32_t)tenths;
 		return NULL;
 	}
 	if (!whole(t, v))
@@ -191,7 +190,7 @@ void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const ch
 	}
 	uint32_t v;
 	const char *why = (size_t)msg->payloadlen >= sizeof(payload) ? "the payload is too long"
-								  : parse_value(id, payload, &v);
+								  : mq_setting_parse(id, payload, &v);
 	if (why) {
 		refuse(m, unit, s, id, payload, why);
 		return;
