@@ -42,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
+#include "fuzz_served.h"
+
 struct fz {
 	const struct bms_driver *drv;
 	struct bms_rx rx;
@@ -67,36 +69,6 @@ static const struct bms_driver *pick(uint8_t b)
 	return n ? can[b % n] : NULL;
 }
 
-/* What the gateway serves of a poll the gate lets through: a battery's. */
-static void served(const struct bms_snapshot *sn)
-{
-	struct bms_implausible why;
-	if (!bms_plausible(sn, &why))
-		return;
-	for (unsigned i = 0; i < sn->ncells && (sn->present & BMS_HAS_CELLS); i++)
-		REQUIRE(sn->cell_mv[i] == 0 || (sn->cell_mv[i] >= 500 && sn->cell_mv[i] <= 5000));
-	for (unsigned i = 0; i < sn->ntemps && (sn->present & BMS_HAS_TEMPS); i++)
-		REQUIRE(sn->temp_c[i] >= -50.0f && sn->temp_c[i] <= 150.0f);
-	if (sn->present & BMS_HAS_MOS_TEMP)
-		REQUIRE(sn->mos_temp_c >= -50.0f && sn->mos_temp_c <= 150.0f);
-	if (sn->present & BMS_HAS_VOLTAGE)
-		REQUIRE(sn->voltage >= 0.0f && sn->voltage <= 1000.0f);
-	if (sn->present & BMS_HAS_CURRENT)
-		REQUIRE(sn->current >= -3000.0f && sn->current <= 3000.0f);
-	if (sn->present & BMS_HAS_SOC)
-		REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
-	if (sn->present & BMS_HAS_SOH)
-		REQUIRE(sn->soh >= 0.0f && sn->soh <= 100.0f);
-	if (sn->present & BMS_HAS_REMAIN)
-		REQUIRE(sn->remain_ah >= 0.0f && sn->remain_ah <= 10000.0f);
-	if (sn->present & BMS_HAS_FULL)
-		REQUIRE(sn->full_ah >= 0.0f && sn->full_ah <= 10000.0f);
-	if (sn->present & BMS_HAS_CUR_LIMITS)
-		REQUIRE((isnan(sn->bms_ccl_a) || (sn->bms_ccl_a >= 0.0f && sn->bms_ccl_a <= 3000.0f)) &&
-			(isnan(sn->bms_dcl_a) || (sn->bms_dcl_a >= 0.0f && sn->bms_dcl_a <= 3000.0f)));
-	REQUIRE(sn->ncells <= BMS_MAX_CELLS);
-}
-
 /* The poll is complete: judged as the poller judges a heard one. */
 static void complete(struct fz *z)
 {
@@ -105,7 +77,7 @@ static void complete(struct fz *z)
 	int rc = z->drv->finish ? z->drv->finish(&z->poll) : BMS_OK;
 	REQUIRE(rc == BMS_OK || rc < 0);
 	if (rc == BMS_OK)
-		served(&z->poll.snap);
+		fuzz_served(&z->poll.snap);
 	z->begun = false;
 	z->got = 0;
 }

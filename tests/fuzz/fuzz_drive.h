@@ -49,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
+#include "fuzz_served.h"
+
 /* A set of handle() results (BMS_E_KEY .. BMS_MORE). */
 #define FD_RC(rc) (1u << ((rc) - BMS_E_KEY)) /* BMS_E_KEY is the lowest code */
 
@@ -209,37 +211,6 @@ static void fd_fail_step(struct fd *s)
 	fd_begin(s); /* the poll failed: next poll */
 }
 
-/* What the gateway serves of an accepted poll is a battery's, by bounds
- * written here apart from bms/plausible.c (the gate the poller runs): a
- * snapshot the gate lets through must be within them all. */
-static void fd_served(const struct bms_snapshot *sn)
-{
-	struct bms_implausible why;
-	if (!bms_plausible(sn, &why))
-		return; /* the poller rejects it: not served */
-	for (unsigned i = 0; i < sn->ncells && (sn->present & BMS_HAS_CELLS); i++)
-		REQUIRE(sn->cell_mv[i] == 0 || (sn->cell_mv[i] >= 500 && sn->cell_mv[i] <= 5000));
-	for (unsigned i = 0; i < sn->ntemps && (sn->present & BMS_HAS_TEMPS); i++)
-		REQUIRE(sn->temp_c[i] >= -50.0f && sn->temp_c[i] <= 150.0f);
-	if (sn->present & BMS_HAS_MOS_TEMP)
-		REQUIRE(sn->mos_temp_c >= -50.0f && sn->mos_temp_c <= 150.0f);
-	if (sn->present & BMS_HAS_VOLTAGE)
-		REQUIRE(sn->voltage >= 0.0f && sn->voltage <= 1000.0f);
-	if (sn->present & BMS_HAS_CURRENT)
-		REQUIRE(sn->current >= -3000.0f && sn->current <= 3000.0f);
-	if (sn->present & BMS_HAS_SOC)
-		REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
-	if (sn->present & BMS_HAS_SOH)
-		REQUIRE(sn->soh >= 0.0f && sn->soh <= 100.0f);
-	if (sn->present & BMS_HAS_REMAIN)
-		REQUIRE(sn->remain_ah >= 0.0f && sn->remain_ah <= 10000.0f);
-	if (sn->present & BMS_HAS_FULL)
-		REQUIRE(sn->full_ah >= 0.0f && sn->full_ah <= 10000.0f);
-	if (sn->present & BMS_HAS_CUR_LIMITS)
-		REQUIRE((isnan(sn->bms_ccl_a) || (sn->bms_ccl_a >= 0.0f && sn->bms_ccl_a <= 3000.0f)) &&
-			(isnan(sn->bms_dcl_a) || (sn->bms_dcl_a >= 0.0f && sn->bms_dcl_a <= 3000.0f)));
-}
-
 /* The last step is done: finish() and the next poll. */
 static void fd_finish(struct fd *s)
 {
@@ -272,10 +243,10 @@ static void fd_finish(struct fd *s)
 			REQUIRE(k + 1u != s->position);
 			fd_check_snap(s, &s->grp[k]);
 			REQUIRE(s->grp[k].ncells > 0 && s->grp[k].voltage > 0);
-			fd_served(&s->grp[k]);
+			fuzz_served(&s->grp[k]);
 		}
 		bms_snapshot_derive(&s->poll.snap);
-		fd_served(&s->poll.snap);
+		fuzz_served(&s->poll.snap);
 	}
 	fd_begin(s);
 }
