@@ -9,7 +9,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../bms/bms.h"
@@ -552,6 +554,38 @@ static bool readable(struct load *x, int key, const char *sect, const char *path
 	return false;
 }
 
+int conf__private_file(const char *path, char *why, size_t wl)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		snprintf(why, wl, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, wl, "%s is not a file", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		snprintf(why, wl, "%s holds a secret and is %s by others (mode %04o; expected chmod o-rwx %s)", path,
+			 (st.st_mode & S_IROTH) ? "readable" : "writable", (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	if (access(path, R_OK) != 0) {
+		snprintf(why, wl, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static bool private(struct load *x, int key, const char *sect, const char *path)
+{
+	char why[CONF_PORT_MAX + 160];
+	if (conf__private_file(path, why, sizeof(why)) == 0)
+		return true;
+	conf__fail(x, x->mqtt_seen[key], sect, conf__keys[key].name, "%s", why);
+	return false;
+}
+
 /* [mqtt]: required host, computed defaults, TLS files, the password. */
 static void finish_mqtt(struct load *x)
 {
@@ -594,7 +628,7 @@ static void finish_mqtt(struct load *x)
 	}
 	if ((seen[K_MQ_CA_FILE] && !readable(x, K_MQ_CA_FILE, sect, m->ca_file)) ||
 	    (seen[K_MQ_CERT_FILE] && !readable(x, K_MQ_CERT_FILE, sect, m->cert_file)) ||
-	    (seen[K_MQ_KEY_FILE] && !readable(x, K_MQ_KEY_FILE, sect, m->key_file)))
+	    (seen[K_MQ_KEY_FILE] && !private(x, K_MQ_KEY_FILE, sect, m->key_file)))
 		return;
 	if (seen[K_MQ_PASSWORD_FILE]) {
 		if (!seen[K_MQ_USERNAME]) {
@@ -602,6 +636,8 @@ static void finish_mqtt(struct load *x)
 			     "a password needs a user name (expected username = ... too)");
 			return;
 		}
+		if (!private(x, K_MQ_PASSWORD_FILE, sect, m->password_file))
+			return;
 		FILE *f = fopen(m->password_file, "r");
 		if (!f) {
 			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file", "cannot read %s: %s",

@@ -257,6 +257,12 @@ bool conf__is_ifname(const char *v);
 __attribute__((format(printf, 5, 6)))
 void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
 
+/* check.c: a file that holds a secret (a key, a password, password
+ * hashes): a regular file bmsgw can read and others can neither read nor
+ * write (as ssh asks of a private key; the group may read, for a daemon
+ * that runs as a user of the key's group).  0, or -1 with why naming the
+ * path. */
+int conf__private_file(const char *path, char *why, size_t wl);
 /* check.c: the checks after the parse, in order, until the first error. */
 void conf__check(struct load *x);
 int conf__pack_by_name(const struct conf *c, const char *name, size_t len);

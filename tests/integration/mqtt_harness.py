@@ -99,8 +99,9 @@ class Certs:
         self._issue(self.server, self.server_key, "localhost", self.ca, self.ca_key, san)
         self._issue(self.client, self.client_key, "bmsgw", self.ca, self.ca_key, cli)
         self._issue(self.rogue_client, self.rogue_client_key, "bmsgw", self.other_ca, self.other_ca_key, cli)
-        for p in (self.server_key, self.client_key, self.rogue_client_key):
-            os.chmod(p, 0o644)
+        os.chmod(self.server_key, 0o644)  # mosquitto reads it as user mosquitto
+        for p in (self.client_key, self.rogue_client_key):  # bmsgw refuses a key others can read
+            os.chmod(p, 0o600)
 
     @staticmethod
     def _openssl(*args):

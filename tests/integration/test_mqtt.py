@@ -505,6 +505,7 @@ def test_tls_and_auth(tmp):
     pw = os.path.join(tmp, "pw")
     with open(pw, "w") as f:
         f.write("s3cret\n")
+    os.chmod(pw, 0o600)
     gw_port = free_port()
     tls = ("tls = true\nca_file = %s\ncert_file = %s\nkey_file = %s\nusername = bms\npassword_file = %s\n"
            % (certs.ca, certs.client, certs.client_key, pw))

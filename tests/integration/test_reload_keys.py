@@ -334,6 +334,8 @@ def main():
     subprocess.run(["openssl", "req", "-x509", "-key", key1, "-out", os.path.join(tmp, "cert2"), "-days", "2",
                     "-subj", "/CN=bmsgw-test2"], check=True, capture_output=True)
     shutil.copy(key1, key2)
+    for name in ("pw", "pw2", "key1", "key2"):  # secrets: bmsgw refuses them readable by others
+        os.chmod(os.path.join(tmp, name), 0o600)
     ptys = {}
     for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
         ptys[name] = pty_pair(tmp, name)[0]

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../conf/conf.h"
@@ -115,6 +116,21 @@ int main(void)
 		     "t.ini:7: [mqtt] password_file: cannot read /nonexistent/pw");
 	snprintf(text, sizeof(text), PACK "[mqtt]\nhost = b\npassword_file = %s\n", pw);
 	expect_error(text, "a password needs a user name");
+	/* secrets others may read or write are refused, with the path (as ssh does) */
+	chmod(pw, 0644);
+	snprintf(text, sizeof(text), PACK "[mqtt]\nhost = b\nusername = u\npassword_file = %s\n", pw);
+	expect_error(text, "[mqtt] password_file: ");
+	expect_error(text, "holds a secret and is readable by others (mode 0644; expected chmod o-rwx");
+	CHECK(strstr(err, pw) != NULL);
+	chmod(pw, 0602);
+	expect_error(text, "is writable by others (mode 0602");
+	chmod(pw, 0640); /* the group may read it (a daemon in the key's group) */
+	CHECK_EQ_INT(load(text), 0);
+	chmod(key, 0604);
+	snprintf(text, sizeof(text), PACK "[mqtt]\nhost = b\ntls = on\ncert_file = %s\nkey_file = %s\n", crt, key);
+	expect_error(text, "t.ini:8: [mqtt] key_file: ");
+	chmod(key, 0600);
+	CHECK_EQ_INT(load(text), 0);
 	char *empty = tmpfile_with("\n");
 	snprintf(text, sizeof(text), PACK "[mqtt]\nhost = b\nusername = u\npassword_file = %s\n", empty);
 	expect_error(text, "the first line must hold the password");
