@@ -31,6 +31,7 @@ Works with Debian 12's python3-paho-mqtt 1.6.1 and with paho-mqtt 2.x (which
 is asked for the version 2 callbacks; every callback below takes *args so
 both signatures fit).
 """
+import atexit
 import json
 import os
 import selectors
@@ -121,6 +122,17 @@ class Certs:
 
 # --------------------------------------------------------------------- broker
 
+# every broker started and not cleaned up yet: a test that ends on an
+# exception (or forgets cleanup) leaves no mosquitto running after it
+_LIVE_BROKERS = []
+
+
+@atexit.register
+def _stop_live_brokers():
+    for b in list(_LIVE_BROKERS):
+        b.cleanup()
+
+
 class Broker:
     """mosquitto listening on 127.0.0.1:port (plain) and, with certs, on
     127.0.0.1:tls_port (TLS 1.2+).
@@ -165,6 +177,7 @@ class Broker:
         self._extra = list(extra_conf)
         self.p = None
         self._log_start = 0
+        _LIVE_BROKERS.append(self)
         self.start()
 
     # the configuration, written before every start (ports may change)
@@ -324,6 +337,8 @@ class Broker:
         return {}
 
     def cleanup(self):
+        if self in _LIVE_BROKERS:
+            _LIVE_BROKERS.remove(self)
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
         if self._own_certs:
