@@ -124,6 +124,10 @@ static void setup(void)
 	    SSL_CTX_use_PrivateKey(client_ctx, key) != 1)
 		abort();
 	SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
+	X509_free(ca); /* the contexts hold their own references */
+	X509_free(srv);
+	X509_free(cli);
+	EVP_PKEY_free(key);
 }
 
 /* Move what one side wrote to the other. */
