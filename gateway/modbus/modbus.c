@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/modbus/modbus.c - the Modbus output as the daemon sees it: its
- * row of the service table (model/service.h): the TCP server (server.c),
- * the RTU server of [rtu] (rtu.c; both answer through request.c) and the
+ * row of the service table (model/service.h): the TCP server (server.c) on
+ * [gateway] listen (none when it is empty), the same server with TLS on
+ * [modbus_tls] listen (Modbus/TCP Security, mbtls.c), the RTU server of [rtu] (rtu.c; both answer through request.c) and the
  * upstream pushers (upstream.c).
  *
  * A reload keeps the server and its clients; a new listen address is
  * opened in prepare (a failure refuses the reload whole), and only at
- * commit are the clients of the old address closed.  Pushers whose
+ * commit are the clients of the old address closed.  802's certificate,
+ * key and CA are read again in prepare at every reload (a file that no
+ * longer loads refuses the reload); the new context serves the connections
+ * from the commit on, and those open keep theirs.  Pushers whose
  * settings did not change keep their connection.  The RTU port stays open
  * when no key of [rtu] that restarts it changed (its line: port, baud,
  * mode); otherwise the old port is closed at commit and the new one
@@ -263,7 +267,7 @@ static void tls_metrics(const struct mb_out *m, FILE *o)
 		  "Modbus/TCP Security requests answered with an exception.", (double)si.exceptions },
 		{ "bmsgw_modbus_tls_handshakes", "gauge", "Modbus/TCP Security TLS handshakes in flight.", si.handshakes },
 		{ "bmsgw_modbus_tls_handshake_failed_total", "counter",
-		  "Modbus/TCP Security handshakes refused (certificate, protocol) or timed out.", (double)si.hs_failed },
+		  "Modbus/TCP Security handshakes refused (certificate, protocol), timed out or closed by the client.", (double)si.hs_failed },
 		{ "bmsgw_modbus_tls_handshake_dropped_total", "counter",
 		  "Modbus/TCP Security unfinished handshakes dropped for new connections.", (double)si.hs_dropped },
 	};

@@ -40,7 +40,7 @@ struct gw_server_info {
 	unsigned long requests;        /* answered */
 	unsigned long exceptions;      /* of them with an exception */
 	int handshakes;                /* TLS: handshakes in flight */
-	unsigned long hs_failed;       /* TLS: handshakes refused or timed out */
+	unsigned long hs_failed;       /* TLS: handshakes refused, timed out or closed by the client */
 	unsigned long hs_dropped;      /* TLS: unfinished handshakes dropped for new connections */
 };
 void gw_server_info(const struct gw_server *srv, struct gw_server_info *out);
