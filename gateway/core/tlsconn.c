@@ -27,7 +27,7 @@ static void why_ssl(SSL *s, int err, char *why, size_t wl)
 {
 	unsigned long e = ERR_peek_last_error();
 	long vr = s ? SSL_get_verify_result(s) : X509_V_OK;
-	if (vr != X509_V_OK && s && SSL_get0_peer_certificate(s))
+	if (vr != X509_V_OK)
 		snprintf(why, wl, "client certificate refused: %s", X509_verify_cert_error_string(vr));
 	else if (err == SSL_ERROR_SYSCALL && !e)
 		snprintf(why, wl, "%s", errno ? strerror(errno) : "connection closed in the handshake");

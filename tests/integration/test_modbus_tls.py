@@ -51,14 +51,14 @@ def make_ca(name):
             "-subj", "/CN=%s" % name, "-keyout", name + ".key", "-out", name + ".pem")
 
 
-def make_cert(name, ca, ext_lines, serial):
+def make_cert(name, ca, ext_lines, serial, days="30"):
     """A key and a certificate signed by ca, with the extensions ext_lines."""
     with open(os.path.join(TMP, name + ".ext"), "w") as f:
         f.write("\n".join(["basicConstraints = CA:FALSE"] + ext_lines) + "\n")
     openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=%s/O=bmsgw test" % name,
             "-keyout", name + ".key", "-out", name + ".csr")
     openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-set_serial", str(serial),
-            "-days", "30", "-extfile", name + ".ext", "-out", name + ".pem")
+            "-days", days, "-extfile", name + ".ext", "-out", name + ".pem")
     os.chmod(os.path.join(TMP, name + ".key"), 0o600)
 
 
@@ -73,6 +73,7 @@ def make_all():
     make_cert("operlow", "ca", ["extendedKeyUsage = clientAuth", role % "operator"], 13)
     make_cert("norole", "ca", ["extendedKeyUsage = clientAuth"], 14)
     make_cert("stranger", "otherca", ["extendedKeyUsage = clientAuth", role % "Operator"], 15)
+    make_cert("expired", "ca", ["extendedKeyUsage = clientAuth", role % "Operator"], 16, days="-1")
 
 
 def p(name):
@@ -222,17 +223,19 @@ def test_roles(gw, gw_port, tls_port, http_port):
 
 
 def test_refused(gw, tls_port, http_port):
-    print("== another CA and no certificate: refused in the handshake")
+    print("== another CA, an expired certificate and none: refused in the handshake")
     before = tls_state(http_port).get("handshake_failed", 0)
-    for who, why in (("stranger", "unknown ca"), (None, "certificate")):
+    for who in ("stranger", "expired", None):
         cl = tls_client(tls_port, who)
         c.ok(read(cl, 1) is None, "%s: no answer" % (who or "no certificate"))
         cl.close()
-    c.ok(wait_until(lambda: tls_state(http_port).get("handshake_failed", 0) >= before + 2, 5),
-         "both counted (handshake_failed %s)" % tls_state(http_port).get("handshake_failed"))
+    c.ok(wait_until(lambda: tls_state(http_port).get("handshake_failed", 0) >= before + 3, 5),
+         "each counted (handshake_failed %s)" % tls_state(http_port).get("handshake_failed"))
     log = gw.text()
-    c.ok("refused in the TLS handshake" in log and "certificate" in log,
-         "the daemon logs why: %s" % [l for l in log.splitlines() if "refused in the TLS" in l][:2])
+    why = [l.split("handshake: ", 1)[1] for l in log.splitlines() if "refused in the TLS handshake" in l]
+    c.ok("client certificate refused: unable to get local issuer certificate" in why
+         and "client certificate refused: certificate has expired" in why
+         and "peer did not return a certificate" in why, "the daemon logs why: %s" % why)
     metrics = api(http_port, "/metrics") or ""
     c.ok("bmsgw_modbus_tls_handshake_failed_total" in metrics and "bmsgw_modbus_tls_clients" in metrics,
          "/metrics has the 802 families")
