@@ -45,9 +45,10 @@ struct mb_out {
 
 static long mb_fds(const struct conf *c)
 {
-	/* the clients are budgeted apart (max_clients); the pushers' sockets,
-	 * the RTU port and its timerfd */
-	return c->nupstreams + (c->rtu.enabled ? 2 : 0);
+	/* 502's clients are budgeted apart (max_clients); the pushers' sockets,
+	 * the RTU port and its timerfd; 802's listening socket and clients (its
+	 * own max_clients) */
+	return c->nupstreams + (c->rtu.enabled ? 2 : 0) + (c->mbtls.enabled ? c->gw.max_clients + 1 : 0);
 }
 
 /* What prepare made and commit will not take: the new sockets, the TLS
