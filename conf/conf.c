@@ -59,6 +59,7 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define SS(f) offsetof(struct conf_sunspec, f)
 #define RT(f) offsetof(struct conf_rtu, f)
 #define SO(f) offsetof(struct conf_soc, f)
+#define MT(f) offsetof(struct conf_modbus_tls, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
@@ -291,6 +292,15 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_RT_MODE] = {CONF_SEC_RTU, "mode", CONF_RESTART, KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
 	[K_RT_CONTROL] = {CONF_SEC_RTU, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
 
+	/* the files are read again at every reload (new connections take them) */
+	[K_MT_LISTEN] = {CONF_SEC_MODBUS_TLS, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, MT(listen_host),
+	                 "0.0.0.0:802"},
+	[K_MT_CERT] = {CONF_SEC_MODBUS_TLS, "cert", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(cert), NULL},
+	[K_MT_KEY] = {CONF_SEC_MODBUS_TLS, "key", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(key), NULL},
+	[K_MT_CA] = {CONF_SEC_MODBUS_TLS, "ca", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(ca), NULL},
+	[K_MT_WRITE_ROLE] = {CONF_SEC_MODBUS_TLS, "write_role", CONF_LIVE, KT_TEXT, 0, 0, false, NULL, MT(write_role),
+	                     "Operator"},
+
 	/* [soc]: a default of NULL is the chemistry's (conf_soc_derive), the
 	 * chemistry's is [limits]'; the estimator reads every key live */
 	[K_SOC_COUNTING] = {CONF_SEC_SOC, "count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(count), "true"},
@@ -466,6 +476,8 @@ const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("sunspec", CONF_SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
 	SINGLE("rtu", CONF_SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
 	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
+	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
+	       offsetof(struct conf_modbus_tls, enabled)),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

@@ -20,7 +20,7 @@ struct bms_driver;
 enum conf_sect {
 	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
 	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
-	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_COUNT
+	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_COUNT
 };
 
 /* What a new value of a key does to the running daemon on SIGHUP: each row
@@ -62,7 +62,7 @@ enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG
 
 struct conf_gateway {
 	char listen_host[CONF_HOST_MAX]; /* "0.0.0.0", "::", "127.0.0.1" ... (no brackets) */
-	int listen_port;                 /* 1..65535 */
+	int listen_port;                 /* 1..65535; 0 = `listen =` empty: no Modbus TCP server */
 	int base;                        /* 0..65411 (base + 124 <= 65535) */
 	enum reg_float_order float_order;  /* registers/regmap.h */
 	int max_clients;                 /* 1..10000 */
@@ -441,6 +441,28 @@ struct conf_rtu {
 	bool control;                    /* writes allowed (section 8's rules, by unit) */
 };
 
+/* [modbus_tls]: Modbus/TCP Security on port 802 (bmsgw-modbus(7) "MODBUS/TCP
+ * SECURITY"): the map of [gateway] in TLS, clients with a certificate of ca. */
+#define CONF_ROLE_MAX 64
+struct conf_modbus_tls {
+	bool enabled;
+	int line;
+	char listen_host[CONF_HOST_MAX]; /* no brackets */
+	int listen_port;                 /* follows listen_host (KT_LISTEN) */
+	char cert[CONF_PORT_MAX];        /* the server's certificate chain (PEM) */
+	char key[CONF_PORT_MAX];         /* its private key (PEM), not readable by others */
+	char ca[CONF_PORT_MAX];          /* the CAs client certificates must chain to */
+	char write_role[CONF_ROLE_MAX];  /* the role that may write; "" = none */
+};
+/* conf/tlsfiles.c: a TLS server's files into an OpenSSL SSL_CTX (ctx): the
+ * certificate chain, the key (which must match it) and the CAs of the
+ * clients (verified and told to the client).  0, or -1 with the file and
+ * what is wrong with it in err.  --check, a start and a reload load them
+ * so; gateway/core/tlsconn.c builds its contexts with it. */
+struct ssl_ctx_st;
+int conf_tls_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
+		  size_t errlen);
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
@@ -461,6 +483,7 @@ struct conf {
 	struct conf_sunspec sunspec;
 	struct conf_rtu rtu;
 	struct conf_soc soc;             /* [soc]: the bank's, and what packs inherit */
+	struct conf_modbus_tls mbtls;    /* [modbus_tls] */
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

@@ -98,6 +98,7 @@ enum {
 	K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT, K_IN_MANUFACTURER, K_IN_FAILSAFE,
 	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
+	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
 	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
 	 * K_SOC_COUNTING + i), save_interval aside */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -174,6 +175,7 @@ struct load {
 	int sunspec_seen[K_COUNT];
 	int rtu_seen[K_COUNT];
 	int soc_seen[K_COUNT];
+	int mbtls_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -283,6 +285,10 @@ void conf__finish_limits(struct load *x);
 void conf__finish_inverters(struct load *x);
 void conf__finish_sunspec(struct load *x);
 void conf__finish_rtu(struct load *x);
+/* check_mbtls.c: [modbus_tls] (its files, its port), and whether any
+ * Modbus server is left when [gateway] listen is empty. */
+void conf__finish_mbtls(struct load *x);
+void conf__print_mbtls(const struct conf *c, FILE *out);
 /* check_soc.c: [soc] and its keys in the packs, after [limits] (the full
  * cell voltage follows its target). */
 void conf__finish_soc(struct load *x);

@@ -218,7 +218,10 @@ void conf_key_text(int key, const void *obj, char *buf, size_t cap)
 	case KT_LISTEN: {
 		int port;
 		memcpy(&port, f + CONF_HOST_MAX, sizeof(port));
-		conf__fmt_hostport(buf, cap, f, port);
+		if (port == 0) /* [gateway] listen = (empty): off */
+			conf__bfmt(buf, cap, "%s", "");
+		else
+			conf__fmt_hostport(buf, cap, f, port);
 		return;
 	}
 	case KT_PROTOCOL: {

@@ -54,8 +54,12 @@ static void print_gateway(const struct conf *c, FILE *out)
 	fprintf(out, "configuration %s: %d pack%s on %d wire%s\n", c->file, c->npacks,
 	        c->npacks == 1 ? "" : "s", nwires, nwires == 1 ? "" : "s");
 	fprintf(out, "gateway\n");
-	fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
-	        g->max_clients, g->idle_timeout);
+	if (g->listen_port)
+		fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
+		        g->max_clients, g->idle_timeout);
+	else
+		fprintf(out, "  listen        off (no Modbus TCP server on 502%s)\n",
+		        c->mbtls.enabled ? "; [modbus_tls] serves the map" : "");
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
 	        g->base + 124, conf__key_word(K_FLOAT_ORDER, (int)g->float_order),
 	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
@@ -265,6 +269,7 @@ static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
 	print_upstreams, conf__print_limits, conf__print_soc, conf__print_inverters, conf__print_sunspec,
 	conf__print_rtu,
+	conf__print_mbtls,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)

@@ -778,6 +778,14 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 	expect_text(k, exp, sizeof(exp));
 	if (*v == '\0' && k->def && !k->def[0])
 		return set_none(k, (char *)obj + k->off, why, wl);
+	if (*v == '\0' && k == &conf__keys[K_LISTEN]) {
+		/* [gateway] listen = (empty): no Modbus TCP server on 502 */
+		char *f = (char *)obj + k->off;
+		int off = 0;
+		f[0] = '\0';
+		memcpy(f + CONF_HOST_MAX, &off, sizeof(off));
+		return 0;
+	}
 	if (*v == '\0') {
 		conf__bfmt(why, wl, "empty value (expected %s)", exp);
 		return -1;

@@ -30,6 +30,14 @@ set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
 conf=$(mktemp --suffix=.ini)
+# Modbus/TCP Security on 15802: a CA, the server's and a client's certificates
+tlsdir=$(mktemp -d)
+(cd "$tlsdir"
+ mk() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" -keyout "$1.key" -out "$1.csr"
+	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -days 2 -out "$1.pem" ${2:+-extfile "$2"}; }
+ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca -keyout ca.key -out ca.pem
+ printf '1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:Viewer\n' >client.ext
+ mk server && mk client client.ext && chmod 600 server.key) >/dev/null 2>&1
 cat >"$conf" <<INI
 [gateway]
 listen = 127.0.0.1:15502
@@ -40,6 +48,11 @@ state_file = none
 protocol = daly
 port = tcp://127.0.0.1:15520
 poll_interval = 1
+[modbus_tls]
+listen = 127.0.0.1:15802
+cert = $tlsdir/server.pem
+key = $tlsdir/server.key
+ca = $tlsdir/ca.pem
 INI
 "$BIN/bmsgw-sim" --protocol daly --tcp 127.0.0.1:15520 --control 127.0.0.1:15521 >/dev/null &
 sim=$!
@@ -47,7 +60,7 @@ sim=$!
 gw=$!
 "$BIN/mbbound" 127.0.0.1 15503 &
 bound=$!
-trap 'kill $gw $sim $bound 2>/dev/null; wait 2>/dev/null; rm -f "$conf"' EXIT
+trap 'kill $gw $sim $bound 2>/dev/null; wait 2>/dev/null; rm -rf "$conf" "$tlsdir"' EXIT
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/15502) 2>/dev/null && break; sleep 0.1; done
 # wait for the first good poll (online flag at offset 58)
 for _ in $(seq 1 100); do
@@ -95,6 +108,11 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_limits_wire.py "${LIMIT_TRIALS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_inverter.py
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
+done
+# Modbus/TCP Security (802) beside 502: one kept-alive connection and 16
+for c in 1 16; do
+	echo -n "502: "; "$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
+	echo -n "802 (TLS): "; "$BIN/mbbench" -t "$tlsdir" 127.0.0.1 15802 1 290 125 "$c" 3
 done
 echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
 # FC04 serves the same image as FC03: the same throughput is expected

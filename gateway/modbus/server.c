@@ -15,6 +15,11 @@
  * notes the time, and the client's timer, armed for the whole timeout,
  * looks at it when it fires (libev's "Be smart about timeouts", method 3),
  * so a request costs no timer operation.
+ *
+ * The same server runs Modbus/TCP Security on 802 with a TLS transport
+ * under it (mbtls.c): its handshake first, then the same framing and
+ * answers; a client there may write when its certificate's role is
+ * [modbus_tls] write_role (control_clients is 502's rule).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -38,50 +43,10 @@
 #include "../core/net.h"
 #include "../core/resolve.h"
 #include "../poll/control.h"
-#include "server.h"
+#include "server_int.h"
 #include "../core/util.h"
 
-#define MBAP_LEN 7
 #define ACCEPT_BATCH 64 /* connections taken per readiness of the listening socket */
-#define ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
-/* the replies to a full input buffer (two ADUs' worth of the shortest FC3
- * requests, each answered with 125 registers) fit in one write */
-#define OUT_MAX ((2 * ADU_MAX / (MBAP_LEN + 5) + 1) * ADU_MAX)
-
-struct gw_client {
-	struct gw_server *srv;
-	struct gw_client *next, *prev;
-	int fd;
-	ev_io io;
-	ev_timer idle;
-	double active;                 /* monotonic time of its last read (idle timeout) */
-	char peer[64];
-	struct sockaddr_storage addr;  /* the client's address (control_clients) */
-	double since;                  /* monotonic time it connected */
-	unsigned long requests, exceptions;
-	struct gw_ctl *ctl;            /* a MOSFET command waiting for the BMS */
-	uint8_t req[ADU_MAX];          /* its request, for the reply */
-	size_t req_len;
-	size_t len;
-	uint8_t buf[ADU_MAX * 2];
-};
-
-struct gw_server {
-	struct gw *gw;
-	struct gw_acceptor acc;   /* the listening socket */
-	struct gw_answerer *ans;  /* the units' registers as sent, SunSpec, identification */
-	double idle_timeout;      /* what the clients' timers count */
-	struct gw_client *clients;
-	int nclients;
-	/* episodes of refusals, each logged once when it starts and once when it ends */
-	bool full;                /* at max_clients (or what the descriptors allow) */
-	unsigned long full_refused;
-	unsigned long refused_total; /* at max_clients (the acceptor counts those closed for lack of descriptors) */
-	unsigned long accepted_total;  /* connections served */
-	unsigned long requests, exceptions; /* answered, all clients */
-	size_t outlen;            /* replies not yet written, to the client being served */
-	uint8_t out[OUT_MAX];
-};
 
 int gw_mbap_frame(const uint8_t *buf, size_t len)
 {
@@ -96,37 +61,54 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 	return (int)(n + 6);
 }
 
-/* The writer a TCP client is: allowed to write when in control_clients
- * (looked up for writes only: reads cost no address match). */
-static void tcp_writer(struct gw *gw, const uint8_t *adu, const void *peer, struct gw_writer *wr)
+/* The writer a client is, for writes only (reads cost no match): on 502
+ * allowed when in control_clients; on 802 (role not NULL) when its
+ * certificate's role is write_role, compared as written (case matters). */
+static void client_writer(struct gw *gw, const uint8_t *adu, const void *peer, const char *role,
+			  struct gw_writer *wr)
 {
 	bool w = adu[7] == GW_FC_WRITE_SINGLE || adu[7] == GW_FC_WRITE_MULTIPLE;
+	if (role) {
+		const char *want = gw->conf->mbtls.write_role;
+		wr->allowed = w && role[0] && want[0] && strcmp(role, want) == 0;
+		wr->refused_why = "the client's certificate has not the role write_role of [modbus_tls]";
+		return;
+	}
 	wr->allowed = w && peer && conf_nets_match(&gw->conf->gw.control_clients, peer);
 	wr->refused_why = "the client is not in control_clients";
 }
 
 /* gw_screen_request() at monotonic time now (the server reads the clock once
  * for all the requests of a read). */
-static void screen(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, double now,
+static void screen(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, const char *role, double now,
 		   struct gw_screen *out)
 {
 	struct gw_writer wr;
-	tcp_writer(gw, adu, peer, &wr);
+	client_writer(gw, adu, peer, role, &wr);
 	gw_request_screen(gw, adu[6], adu + MBAP_LEN, len - MBAP_LEN, &wr, now, out);
 }
 
 void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out)
 {
-	screen(gw, adu, len, peer, gw_mono(), out);
+	screen(gw, adu, len, peer, NULL, gw_mono(), out);
 }
 
-static void client_free(struct gw_client *c)
+void gw_screen_request_role(struct gw *gw, const uint8_t *adu, size_t len, const char *role,
+			    struct gw_screen *out)
+{
+	screen(gw, adu, len, NULL, role ? role : "", gw_mono(), out);
+}
+
+void gw_client_free(struct gw_client *c)
 {
 	struct gw_server *srv = c->srv;
 	struct ev_loop *loop = srv->gw->loop;
 	gw_control_cancel(&c->ctl); /* the command goes on; nobody waits for the answer */
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->idle);
+	if (c->handshaking)
+		srv->handshakes--;
+	SSL_free(c->tls); /* the fd is ours to close */
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -135,7 +117,7 @@ static void client_free(struct gw_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nclients--;
-	srv->gw->modbus_clients = srv->nclients;
+	srv->gw->modbus_clients--; /* both servers count there */
 	free(c);
 }
 
@@ -143,7 +125,7 @@ static void client_close(struct gw_client *c, const char *why)
 {
 	gw_debug("client %s: %s", c->peer, why);
 	c->srv->outlen = 0;
-	client_free(c);
+	gw_client_free(c);
 }
 
 /* Write the replies gathered for c.  -1: the write failed (or fell short),
@@ -153,7 +135,11 @@ static int client_flush(struct gw_client *c)
 	struct gw_server *srv = c->srv;
 	size_t n = srv->outlen;
 	srv->outlen = 0;
-	if (n == 0 || send(c->fd, srv->out, n, MSG_NOSIGNAL) == (ssize_t)n)
+	if (n == 0)
+		return 0;
+	if (c->tls)
+		return gw_mbtls_write(c, srv->out, n);
+	if (send(c->fd, srv->out, n, MSG_NOSIGNAL) == (ssize_t)n)
 		return 0;
 	gw_debug("client %s: reply failed: %s", c->peer, strerror(errno));
 	return -1;
@@ -200,10 +186,13 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 {
 	struct gw_server *srv = c->srv;
 	struct gw_screen s;
-	screen(srv->gw, adu, len, &c->addr, now, &s);
+	screen(srv->gw, adu, len, &c->addr, c->tls ? c->role : NULL, now, &s);
 	if (s.write || s.why || s.settings) {
-		char who[80];
-		snprintf(who, sizeof(who), "Modbus client %s", c->peer);
+		char who[200];
+		if (c->tls)
+			snprintf(who, sizeof(who), "Modbus/TCP Security client %s (role \"%s\")", c->peer, c->role);
+		else
+			snprintf(who, sizeof(who), "Modbus client %s", c->peer);
 		if (gw_request_control(srv->gw, &s, who, client_ctl_done, c, &c->ctl)) {
 			/* the reply waits for the BMS: this client's further
 			 * requests wait in its socket, other clients go on */
@@ -231,7 +220,7 @@ static int client_answer(struct gw_client *c, const uint8_t *adu, size_t len, do
 
 /* Answer every complete request in the buffer, until one waits for a BMS,
  * and write the replies.  false when the client was closed. */
-static bool client_process(struct gw_client *c, double now)
+bool gw_client_process(struct gw_client *c, double now)
 {
 	size_t at = 0;
 	const char *fail = NULL;
@@ -283,7 +272,9 @@ static void client_ctl_done(void *ctx, int exception, const char *why)
 	double now = gw_mono();
 	c->active = now;
 	ev_io_start(srv->gw->loop, &c->io);
-	client_process(c, now);
+	/* on 802 requests may wait decrypted in OpenSSL, which the socket does not signal */
+	if (gw_client_process(c, now) && c->tls && !c->ctl)
+		gw_mbtls_io(c);
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -291,6 +282,10 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw_client *c = container_of(w, struct gw_client, io);
+	if (c->tls) {
+		gw_mbtls_io(c);
+		return;
+	}
 	ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	if (n == 0) {
 		client_close(c, "closed the connection");
@@ -305,18 +300,23 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->len += (size_t)n;
 	double now = gw_mono();
 	c->active = now;
-	client_process(c, now);
+	gw_client_process(c, now);
 }
 
 /* The idle timer: fires once the timeout has passed since the last read
  * noted, or sets itself for what is left. */
-static void client_idle_check(struct gw_client *c, double now)
+void gw_client_idle_check(struct gw_client *c, double now)
 {
 	struct ev_loop *loop = c->srv->gw->loop;
-	double left = c->active + c->srv->idle_timeout - now;
+	double limit = c->handshaking ? GW_MBTLS_HANDSHAKE_S : c->srv->idle_timeout;
+	double left = c->active + limit - now;
+	if (left <= 0 && c->handshaking) {
+		gw_mbtls_refused(c, "no handshake finished in 10 s");
+		return;
+	}
 	if (left <= 0) {
 		gw_debug("client %s: idle for %.0f s, dropped", c->peer, c->srv->idle_timeout);
-		client_free(c);
+		gw_client_free(c);
 		return;
 	}
 	c->idle.repeat = left;
@@ -327,7 +327,7 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	client_idle_check(container_of(w, struct gw_client, idle), gw_mono());
+	gw_client_idle_check(container_of(w, struct gw_client, idle), gw_mono());
 }
 
 /* Clients we may hold: max_clients, or fewer when the descriptors do not allow it. */
@@ -342,8 +342,7 @@ static void full_end(struct gw_server *srv)
 {
 	if (!srv->full)
 		return;
-	gw_info("Modbus clients: accepting again (%lu connection(s) refused while full)",
-		srv->full_refused);
+	gw_info("%s: accepting again (%lu connection(s) refused while full)", srv->what, srv->full_refused);
 	srv->full = false;
 }
 
@@ -353,12 +352,14 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	struct gw_server *srv = arg;
 	struct ev_loop *loop = srv->gw->loop;
 	int limit = client_limit(srv);
+	if (srv->tls)
+		gw_mbtls_make_room(srv, ss); /* a stalled handshake gives way to a new connection */
 	if (srv->nclients >= limit) {
 		if (!srv->full) {
 			srv->full = true;
 			srv->full_refused = 0;
-			gw_warn("Modbus clients: %d connected, the most %s: new connections are closed at once until "
-				"one leaves", srv->nclients, limit < srv->gw->conf->gw.max_clients
+			gw_warn("%s: %d connected, the most %s: new connections are closed at once until "
+				"one leaves", srv->what, srv->nclients, limit < srv->gw->conf->gw.max_clients
 					? "the open-file limit allows (raise LimitNOFILE)" : "max_clients allows");
 		}
 		srv->full_refused++;
@@ -379,18 +380,23 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	gw_peer_name(ss, c->peer, sizeof(c->peer));
 	memcpy(&c->addr, ss, sizeof(*ss));
 	c->since = c->active = gw_mono();
+	if (srv->tls && !gw_mbtls_start(c)) {
+		close(fd);
+		free(c);
+		return;
+	}
 	srv->accepted_total++;
 	ev_io_init(&c->io, client_read_cb, fd, EV_READ);
 	ev_io_start(loop, &c->io);
 	ev_init(&c->idle, client_idle_cb);
-	c->idle.repeat = srv->idle_timeout;
+	c->idle.repeat = c->handshaking ? GW_MBTLS_HANDSHAKE_S : srv->idle_timeout;
 	ev_timer_again(loop, &c->idle);
 	c->next = srv->clients;
 	if (srv->clients)
 		srv->clients->prev = c;
 	srv->clients = c;
 	srv->nclients++;
-	srv->gw->modbus_clients = srv->nclients;
+	srv->gw->modbus_clients++;
 	gw_debug("client %s connected (%d open)", c->peer, srv->nclients);
 }
 
@@ -403,13 +409,15 @@ int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, si
 static void log_listening(const struct gw_server *srv)
 {
 	const struct conf_gateway *g = &srv->gw->conf->gw;
-	gw_info("Modbus TCP server on %s%s%s:%d, base %d, %s floats, %d pack(s)",
-		strchr(g->listen_host, ':') ? "[" : "", g->listen_host,
-		strchr(g->listen_host, ':') ? "]" : "", g->listen_port, g->base,
-		g->float_order == REG_FLOAT_CDAB ? "cdab" : "abcd", srv->gw->npacks);
+	const char *host = srv->tls ? srv->gw->conf->mbtls.listen_host : g->listen_host;
+	int port = srv->tls ? srv->gw->conf->mbtls.listen_port : g->listen_port;
+	gw_info("%s server on %s%s%s:%d, base %d, %s floats, %d pack(s)%s",
+		srv->tls ? "Modbus/TCP Security" : "Modbus TCP", strchr(host, ':') ? "[" : "", host,
+		strchr(host, ':') ? "]" : "", port, g->base, g->float_order == REG_FLOAT_CDAB ? "cdab" : "abcd",
+		srv->gw->npacks, srv->tls ? ", clients with a certificate of [modbus_tls] ca" : "");
 }
 
-struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd, SSL_CTX *tls)
 {
 	struct gw_server *srv = calloc(1, sizeof(*srv));
 	if (!srv) {
@@ -417,6 +425,8 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
 		return NULL;
 	}
 	srv->gw = gw;
+	srv->tls = tls;
+	srv->what = tls ? "Modbus/TCP Security clients" : "Modbus clients";
 	srv->idle_timeout = gw->conf->gw.idle_timeout;
 	srv->ans = gw_answerer_new(gw);
 	if (!srv->ans) {
@@ -425,7 +435,7 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd)
 		gw_server_free(srv);
 		return NULL;
 	}
-	gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, "Modbus clients", client_accept, srv);
+	gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, srv->what, client_accept, srv);
 	log_listening(srv);
 	return srv;
 }
@@ -437,12 +447,12 @@ void gw_server_apply(struct gw_server *srv, int listen_fd)
 		/* a new address: its clients start over there */
 		int n = srv->nclients;
 		while (srv->clients)
-			client_free(srv->clients);
+			gw_client_free(srv->clients);
 		gw_acceptor_stop(&srv->acc);
-		gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, "Modbus clients", client_accept, srv);
+		gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, srv->what, client_accept, srv);
 		log_listening(srv);
 		if (n)
-			gw_info("Modbus clients: %d connection(s) of the old address closed", n);
+			gw_info("%s: %d connection(s) of the old address closed", srv->what, n);
 	}
 	if (srv->idle_timeout != gw->conf->gw.idle_timeout) {
 		/* the new timeout counts from now for every client */
@@ -451,7 +461,7 @@ void gw_server_apply(struct gw_server *srv, int listen_fd)
 		for (struct gw_client *c = srv->clients, *next; c; c = next) {
 			next = c->next;
 			c->active = now;
-			client_idle_check(c, now);
+			gw_client_idle_check(c, now);
 		}
 	}
 }
@@ -466,6 +476,9 @@ void gw_server_info(const struct gw_server *srv, struct gw_server_info *out)
 	out->refused = srv->refused_total + srv->acc.closed_total;
 	out->requests = srv->requests;
 	out->exceptions = srv->exceptions;
+	out->handshakes = srv->handshakes;
+	out->hs_failed = srv->hs_failed_total;
+	out->hs_dropped = srv->hs_dropped_total;
 }
 
 void gw_server_clients_json(const struct gw_server *srv, FILE *o)
@@ -476,8 +489,16 @@ void gw_server_clients_json(const struct gw_server *srv, FILE *o)
 	for (const struct gw_client *c = srv ? srv->clients : NULL; c; c = c->next) {
 		fprintf(o, "%s{\"peer\":", first ? "" : ",");
 		gw_json_str(o, c->peer);
-		fprintf(o, ",\"connected_s\":%.0f,\"requests\":%lu,\"exceptions\":%lu,\"waiting_for_bms\":%s}",
+		fprintf(o, ",\"connected_s\":%.0f,\"requests\":%lu,\"exceptions\":%lu,\"waiting_for_bms\":%s",
 			now - c->since, c->requests, c->exceptions, c->ctl ? "true" : "false");
+		if (c->tls) {
+			/* the certificate's subject and role are names, never secrets */
+			fprintf(o, ",\"tls\":true,\"handshake\":%s,\"role\":", c->handshaking ? "true" : "false");
+			gw_json_str(o, c->role);
+			fprintf(o, ",\"subject\":");
+			gw_json_str(o, c->subject);
+		}
+		fputc('}', o);
 		first = false;
 	}
 	fputc(']', o);
@@ -488,8 +509,16 @@ void gw_server_free(struct gw_server *srv)
 	if (!srv)
 		return;
 	while (srv->clients)
-		client_free(srv->clients);
+		gw_client_free(srv->clients);
 	gw_acceptor_stop(&srv->acc);
 	gw_answerer_free(srv->ans);
+	SSL_CTX_free(srv->tls);
 	free(srv);
+}
+
+void gw_server_set_tls(struct gw_server *srv, SSL_CTX *tls)
+{
+	/* connections keep the context they started with (OpenSSL counts its references) */
+	SSL_CTX_free(srv->tls);
+	srv->tls = tls;
 }

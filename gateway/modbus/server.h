@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <openssl/ssl.h>
+
 #include "../model/gw.h"
 #include "request.h"
 
@@ -18,9 +20,14 @@ struct gw_server;
  * resolver only with may_block (at start, before anything is served).
  * Returns the fd, or -1 with the reason in err. */
 int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, size_t errlen);
-/* Serve Modbus TCP on listen_fd (the server owns it from now on); NULL with a
- * logged error on failure. */
-struct gw_server *gw_server_new(struct gw *gw, int listen_fd);
+/* Serve Modbus TCP on listen_fd (the server owns it from now on); with tls
+ * (its reference is the server's from now on), Modbus/TCP Security: each
+ * client's TLS handshake first ([modbus_tls]).  NULL with a logged error on
+ * failure. */
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd, SSL_CTX *tls);
+/* A TLS server's new context (a reload: new certificate, key or CA) for the
+ * connections from now on; the server takes the reference. */
+void gw_server_set_tls(struct gw_server *srv, SSL_CTX *tls);
 /* After gw->conf changed: listen_fd >= 0 is the new listening socket (the
  * clients of the old one are closed); a new base or idle_timeout applies at
  * once; max_clients at the next connection. */
@@ -32,6 +39,9 @@ struct gw_server_info {
 	unsigned long refused;         /* closed at once (max_clients, descriptors) */
 	unsigned long requests;        /* answered */
 	unsigned long exceptions;      /* of them with an exception */
+	int handshakes;                /* TLS: handshakes in flight */
+	unsigned long hs_failed;       /* TLS: handshakes refused, timed out or closed by the client */
+	unsigned long hs_dropped;      /* TLS: unfinished handshakes dropped for new connections */
 };
 void gw_server_info(const struct gw_server *srv, struct gw_server_info *out);
 /* The connected clients as a JSON array: peer, seconds connected, requests,
@@ -52,5 +62,9 @@ int gw_mbap_frame(const uint8_t *buf, size_t len);
  * control_clients (peer, NULL = none) to a pack with control.  Pure apart
  * from reading the gateway's pack table and the clock. */
 void gw_screen_request(struct gw *gw, const uint8_t *adu, size_t len, const void *peer, struct gw_screen *out);
+/* The same for a client of Modbus/TCP Security whose certificate has the
+ * role role ("" or NULL: none): writes only with [modbus_tls] write_role. */
+void gw_screen_request_role(struct gw *gw, const uint8_t *adu, size_t len, const char *role,
+			    struct gw_screen *out);
 
 #endif

@@ -74,6 +74,8 @@ def base_conf(tmp, ports, ptys):
         ("sunspec", {"serial": "ABC"}),
         ("rtu", {"port": ptys["rtu"]}),
         ("soc", {}),
+        ("modbus_tls", {"listen": "127.0.0.1:%d" % ports["tls"], "cert": os.path.join(tmp, "cert1"),
+                        "key": os.path.join(tmp, "key1"), "ca": os.path.join(tmp, "cert1")}),
     ]
 
 
@@ -145,6 +147,11 @@ NEW = {
     ("sunspec", "serial"): "XYZ",
     ("rtu", "port"): lambda tmp, ports, ptys: ptys["rtu2"],
     ("pack", "charge_efficiency"): "0.95",    # [soc]'s 0.75 by then is the middle of its range
+    ("modbus_tls", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["tls2"],
+    ("modbus_tls", "cert"): lambda tmp, ports, ptys: os.path.join(tmp, "cert2"),  # of the same key
+    ("modbus_tls", "key"): lambda tmp, ports, ptys: os.path.join(tmp, "key2"),
+    ("modbus_tls", "ca"): lambda tmp, ports, ptys: os.path.join(tmp, "cert2"),
+    ("modbus_tls", "write_role"): "Viewer",
 }
 EXPECT = {
     # shown as its fingerprint only (conf/keys.c): 32-bit FNV-1a of the 16 bytes
@@ -234,6 +241,8 @@ def running(st, sect, name):
         return name in [o.get("name") for o in st.get(names[sect]) or []]
     if sect == "rtu":
         return (st.get("modbus") or {}).get("rtu") is not None
+    if sect == "modbus_tls":
+        return (st.get("modbus") or {}).get("tls") is not None
     return True
 
 
@@ -340,7 +349,7 @@ def main():
     for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
-                                      "http", "http2")}
+                                      "http", "http2", "tls", "tls2")}
     sims = [Sim(), Sim(), Sim("seplos3")]  # daly, address 1: pack a's wire, then the one its port moves to;
     ports["sim"], ports["sim2"], ports["sim3"] = sims[0].port, sims[1].port, sims[2].port  # pack l's
     conf = base_conf(tmp, ports, ptys)

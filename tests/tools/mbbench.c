@@ -11,7 +11,11 @@
  * SLICE seconds at a time (each slice drains before the next starts), so
  * that whatever else the machine does falls on both alike; a line for each
  * port, then the ratio of their requests/s (PORT2 / PORT1) and the spread of
- * the ratios of successive slice pairs. */
+ * the ratios of successive slice pairs.
+ *   mbbench -t DIR ...
+ * Modbus/TCP Security (port 802): each connection in TLS with the client
+ * certificate DIR/client.pem (key DIR/client.key), the server's checked
+ * against DIR/ca.pem; the handshakes are done before the clock starts. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +26,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #define MAXC 512
 #define MAXLAT 4000000
@@ -41,6 +47,35 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define MAXFD 4096
+static SSL_CTX *tls;          /* -t: Modbus/TCP Security */
+static SSL *tls_of[MAXFD];    /* by fd */
+
+static ssize_t conn_read(int fd, void *buf, size_t n)
+{
+	return tls ? SSL_read(tls_of[fd], buf, (int)n) : read(fd, buf, n);
+}
+
+static ssize_t conn_write(int fd, const void *buf, size_t n)
+{
+	return tls ? SSL_write(tls_of[fd], buf, (int)n) : write(fd, buf, n);
+}
+
+static void tls_setup(const char *dir)
+{
+	char ca[512], cert[512], key[512];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/client.pem", dir);
+	snprintf(key, sizeof(key), "%s/client.key", dir);
+	tls = SSL_CTX_new(TLS_client_method());
+	if (!tls || SSL_CTX_load_verify_locations(tls, ca, NULL) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(tls, cert) != 1 || SSL_CTX_use_PrivateKey_file(tls, key, SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "mbbench: the TLS files of %s\n", dir);
+		exit(1);
+	}
+	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+}
+
 static int connect_to(const struct sockaddr_in *sa)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -49,6 +84,14 @@ static int connect_to(const struct sockaddr_in *sa)
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
 		perror("connect");
 		exit(1);
+	}
+	if (tls) {
+		SSL *ssl = fd < MAXFD ? SSL_new(tls) : NULL;
+		if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1) {
+			fprintf(stderr, "mbbench: TLS handshake failed\n");
+			exit(1);
+		}
+		tls_of[fd] = ssl;
 	}
 	return fd;
 }
@@ -76,7 +119,7 @@ static long slice(struct pollfd *pf, int nc, const unsigned char *req, size_t rl
 	for (int i = 0; i < nc; i++) {
 		sent[i] = now();
 		got[i] = 0;
-		if (write(pf[i].fd, req, 12) != 12)
+		if (conn_write(pf[i].fd, req, 12) != 12)
 			exit(1);
 		out++;
 	}
@@ -88,7 +131,7 @@ static long slice(struct pollfd *pf, int nc, const unsigned char *req, size_t rl
 		for (int i = 0; i < nc; i++) {
 			if (!(pf[i].revents & POLLIN))
 				continue;
-			ssize_t r = read(pf[i].fd, buf, sizeof(buf));
+			ssize_t r = conn_read(pf[i].fd, buf, sizeof(buf));
 			if (r <= 0) {
 				fprintf(stderr, "connection %d closed\n", i);
 				exit(1);
@@ -109,7 +152,7 @@ static long slice(struct pollfd *pf, int nc, const unsigned char *req, size_t rl
 				continue;
 			}
 			sent[i] = t;
-			if (write(pf[i].fd, req, 12) != 12)
+			if (conn_write(pf[i].fd, req, 12) != 12)
 				exit(1);
 		}
 	}
@@ -167,6 +210,11 @@ static int interleave(const struct sockaddr_in sa[2], const unsigned char *req, 
 int main(int argc, char **argv)
 {
 	int fc = 3;
+	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
+		tls_setup(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc > 2 && strcmp(argv[1], "-f") == 0) {
 		fc = atoi(argv[2]);
 		argc -= 2;
@@ -209,7 +257,7 @@ int main(int argc, char **argv)
 		sent[i] = now();
 		got[i] = 0;
 		idle[i] = 0;
-		if (write(fd, req, sizeof(req)) != (ssize_t)sizeof(req))
+		if (conn_write(fd, req, sizeof(req)) != (ssize_t)sizeof(req))
 			return 1;
 	}
 	double t0 = now(), end = t0 + secs;
@@ -224,7 +272,7 @@ int main(int argc, char **argv)
 				if (due[i] <= t) {
 					idle[i] = 0;
 					sent[i] = t;
-					if (write(pf[i].fd, req, sizeof(req)) != (ssize_t)sizeof(req))
+					if (conn_write(pf[i].fd, req, sizeof(req)) != (ssize_t)sizeof(req))
 						return 1;
 				} else if ((due[i] - t) * 1000 < wait_ms) {
 					wait_ms = (int)((due[i] - t) * 1000);
@@ -236,7 +284,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < nc; i++) {
 			if (!(pf[i].revents & POLLIN))
 				continue;
-			ssize_t r = read(pf[i].fd, buf, sizeof(buf));
+			ssize_t r = conn_read(pf[i].fd, buf, sizeof(buf));
 			if (r <= 0) {
 				fprintf(stderr, "connection %d closed\n", i);
 				return 1;
@@ -256,7 +304,7 @@ int main(int argc, char **argv)
 					continue;
 				}
 				sent[i] = t;
-				if (write(pf[i].fd, req, sizeof(req)) != (ssize_t)sizeof(req))
+				if (conn_write(pf[i].fd, req, sizeof(req)) != (ssize_t)sizeof(req))
 					return 1;
 			}
 		}

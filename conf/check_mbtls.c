@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/check_mbtls.c - [modbus_tls], Modbus/TCP Security: its checks after
+ * the parse (the three files present, the key private to bmsgw, the files
+ * loaded as the server will load them, a port of its own) and its part of
+ * the --check summary. */
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "conf_int.h"
+
+/* Two listening addresses that would take the same port. */
+static bool clash(const char *h1, int p1, const char *h2, int p2)
+{
+	if (p1 != p2 || p1 == 0)
+		return false;
+	bool any1 = strcmp(h1, "0.0.0.0") == 0 || strcmp(h1, "::") == 0;
+	bool any2 = strcmp(h2, "0.0.0.0") == 0 || strcmp(h2, "::") == 0;
+	return any1 || any2 || strcmp(h1, h2) == 0;
+}
+
+static bool port_free(struct load *x)
+{
+	const struct conf_modbus_tls *t = &x->c.mbtls;
+	int line = x->mbtls_seen[K_MT_LISTEN] ? x->mbtls_seen[K_MT_LISTEN] : t->line;
+	const char *other = NULL;
+	if (clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port))
+		other = "the Modbus TCP server's ([gateway] listen)";
+	else if (x->c.http.enabled &&
+		 clash(t->listen_host, t->listen_port, x->c.http.listen_host, x->c.http.listen_port))
+		other = "the status page's ([http] listen)";
+	for (int i = 0; i < x->c.ntunnels && !other; i++)
+		if (clash(t->listen_host, t->listen_port, x->c.tunnels[i].listen_host, x->c.tunnels[i].listen_port))
+			other = "a maintenance tunnel's ([tunnel.NAME] listen)";
+	if (other)
+		conf__fail(x, line, "modbus_tls", "listen", "port %d is %s (expected a port of its own, 802)",
+			   t->listen_port, other);
+	return !other;
+}
+
+/* The files as the server takes them (conf/tlsfiles.c), the key private. */
+static void files_load(struct load *x)
+{
+	const struct conf_modbus_tls *t = &x->c.mbtls;
+	char why[3 * CONF_PORT_MAX];
+	if (conf__private_file(t->key, why, sizeof(why)) < 0) {
+		conf__fail(x, x->mbtls_seen[K_MT_KEY], "modbus_tls", "key", "%s", why);
+		return;
+	}
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		conf__fail(x, t->line, "modbus_tls", NULL, "out of memory");
+		return;
+	}
+	if (conf_tls_load(ctx, t->cert, t->key, t->ca, why, sizeof(why)) < 0) {
+		/* the key of the row the message names first */
+		int k = strncmp(why, "certificate", 11) == 0 ? K_MT_CERT : strncmp(why, "CA", 2) == 0 ? K_MT_CA : K_MT_KEY;
+		conf__fail(x, x->mbtls_seen[k], "modbus_tls", conf__keys[k].name, "%s", why);
+	}
+	SSL_CTX_free(ctx);
+}
+
+void conf__finish_mbtls(struct load *x)
+{
+	const struct conf_modbus_tls *t = &x->c.mbtls;
+	if (!t->enabled)
+		return;
+	static const struct { int k; const char *what; } need[] = {
+		{ K_MT_CERT, "the server's certificate chain, PEM" },
+		{ K_MT_KEY, "its private key, PEM, readable by bmsgw alone" },
+		{ K_MT_CA, "the CA certificates the clients' certificates must chain to, PEM" },
+	};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!x->mbtls_seen[need[i].k]) {
+			conf__fail(x, t->line, "modbus_tls", NULL, "missing key \"%s\" (expected %s = %s)",
+				   conf__keys[need[i].k].name, conf__keys[need[i].k].name, need[i].what);
+			return;
+		}
+	if (port_free(x))
+		files_load(x);
+}
+
+void conf__print_mbtls(const struct conf *c, FILE *out)
+{
+	const struct conf_modbus_tls *t = &c->mbtls;
+	if (!t->enabled)
+		return;
+	char hp[CONF_HOST_MAX + 16];
+	conf__fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
+	fprintf(out, "modbus_tls (Modbus/TCP Security: the map of Modbus TCP in TLS 1.2+, mutual authentication)\n"
+		"  listen        %s (at most %d clients, idle timeout %g s, as [gateway])\n"
+		"  certificate   %s, key %s\n"
+		"  clients       certificates that chain to %s\n"
+		"  writes        by role %s (RoleOID 1.3.6.1.4.1.50316.802.1), by the rules of MOSFET control; "
+		"other roles read (writes: exception 0x01)\n",
+		hp, c->gw.max_clients, c->gw.idle_timeout, t->cert, t->key, t->ca, t->write_role);
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/modbus/mbtls.c - the TLS transport of the Modbus TCP server:
+ * Modbus/TCP Security (Modbus.org MB-TCP-Security v36, 2021) on port 802,
+ * the MBAP ADU unchanged inside TLS 1.2 or later, with a client certificate
+ * that chains to [modbus_tls] ca.
+ *
+ * A connection's handshake runs on the loop as steps (core/tlsconn.c):
+ * whatever OpenSSL waits for (the socket readable or writable) becomes the
+ * client's ev_io events.  Once it is done, the client's role is read from
+ * its certificate's RoleOID extension (1.3.6.1.4.1.50316.802.1, an ASN.1
+ * UTF8String: MB-TCP-Security v36 R-21, R-22; one role per certificate, the
+ * first extension is the one read, R-65; no extension, no role, R-23;
+ * https://modbus.org/docs/MB-TCP-Security-v36_2021-07-30.pdf).  server.c
+ * decides each write by it: the role must be write_role as written, case
+ * included (the specification names roles, it folds no case; an exact
+ * match never lets a certificate write that the PKI did not mean to).  Then requests are decrypted into the client's
+ * buffer and answered by server.c as on 502; bytes that OpenSSL holds
+ * decrypted are taken without waiting for the socket.
+ *
+ * A handshake costs the server a slot and a timer until it finishes, so a
+ * client that opens many and finishes none must not keep a good client
+ * out: at most HS_MAX handshakes are in flight (HS_PER_HOST from one
+ * address), each has GW_MBTLS_HANDSHAKE_S seconds, and a new connection
+ * beyond the caps (or at max_clients) drops the oldest unfinished
+ * handshake (of its own address first).  A real handshake finishes in
+ * milliseconds, so only a stalled one is ever dropped.  An episode of
+ * drops is logged once when it starts and once when it ends, as the
+ * server logs its max_clients episodes; a refused handshake is logged with
+ * its reason, by address (the log folds repeats).
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/log.h"
+#include "../core/tlsconn.h"
+#include "server_int.h"
+
+#define HS_MAX 64       /* handshakes in flight */
+#define HS_PER_HOST 16  /* ... from one address */
+#define ROLE_OID "1.3.6.1.4.1.50316.802.1"
+
+/* The address of ss without its port: "192.0.2.1", "2001:db8::1". */
+static void host_of(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	gw_peer_name(ss, out, len);
+	char *colon = strrchr(out, ':');
+	if (colon && out[0] == '[' && colon > out && colon[-1] == ']') {
+		memmove(out, out + 1, (size_t)(colon - out - 2));
+		out[colon - out - 2] = '\0';
+	} else if (colon && out[0] != '[') {
+		*colon = '\0';
+	}
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+static void drops_end(struct gw_server *srv)
+{
+	if (!srv->hs_full || srv->handshakes > 0)
+		return;
+	gw_info("Modbus/TCP Security: no handshake in flight any more (%lu unfinished one(s) dropped for new "
+		"connections)", srv->hs_dropped);
+	srv->hs_full = false;
+}
+
+void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss)
+{
+	struct gw_client *oldest = NULL, *oldest_here = NULL;
+	int here = 0;
+	/* the list is newest first: the last handshake seen is the oldest */
+	for (struct gw_client *c = srv->clients; c; c = c->next) {
+		if (!c->handshaking)
+			continue;
+		oldest = c;
+		if (same_host(&c->addr, ss)) {
+			here++;
+			oldest_here = c;
+		}
+	}
+	int max = srv->gw->conf->gw.max_clients;
+	struct gw_client *drop = here >= HS_PER_HOST ? oldest_here
+				 : srv->handshakes >= HS_MAX || srv->nclients >= max ? oldest : NULL;
+	if (!drop)
+		return;
+	if (!srv->hs_full) {
+		srv->hs_full = true;
+		srv->hs_dropped = 0;
+		char host[64];
+		host_of(ss, host, sizeof(host));
+		gw_warn("Modbus/TCP Security: %d TLS handshakes in flight (%d from %s; at most %d, %d from one address, "
+			"%d clients): the oldest unfinished one gives way to each new connection", srv->handshakes, here,
+			host, HS_MAX, HS_PER_HOST, max);
+	}
+	srv->hs_dropped++;
+	srv->hs_dropped_total++;
+	gw_debug("Modbus/TCP Security: client %s dropped in its handshake for a new connection", drop->peer);
+	gw_client_free(drop);
+}
+
+bool gw_mbtls_start(struct gw_client *c)
+{
+	c->tls = gw_tls_accept_new(c->srv->tls, c->fd);
+	if (!c->tls) {
+		gw_err("Modbus/TCP Security: out of memory for a TLS connection");
+		return false;
+	}
+	c->handshaking = true;
+	c->srv->handshakes++;
+	return true;
+}
+
+void gw_mbtls_refused(struct gw_client *c, const char *why)
+{
+	struct gw_server *srv = c->srv;
+	char host[64];
+	host_of(&c->addr, host, sizeof(host));
+	srv->hs_failed_total++;
+	gw_info("Modbus/TCP Security: a client at %s refused in the TLS handshake: %s", host, why);
+	gw_client_free(c);
+	drops_end(srv);
+}
+
+/* A client that closed before its handshake finished (a port check, a
+ * client that refused our certificate, a flood dropping its sockets):
+ * counted with the failures, logged only at debug. */
+static void gone(struct gw_client *c, const char *why)
+{
+	struct gw_server *srv = c->srv;
+	srv->hs_failed_total++;
+	gw_debug("Modbus/TCP Security: client %s: %s", c->peer, why);
+	gw_client_free(c);
+	drops_end(srv);
+}
+
+/* Wait for what OpenSSL waits for. */
+static void want(struct gw_client *c, enum gw_tls_st st)
+{
+	int ev = st == GW_TLS_WANT_WRITE ? EV_WRITE : EV_READ;
+	if ((c->io.events & (EV_READ | EV_WRITE)) == ev)
+		return;
+	struct ev_loop *loop = c->srv->gw->loop;
+	bool active = ev_is_active(&c->io);
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->fd, ev);
+	if (active)
+		ev_io_start(loop, &c->io);
+}
+
+/* The handshake has finished: who the client is, what it may do. */
+static void handshake_done(struct gw_client *c)
+{
+	struct gw_server *srv = c->srv;
+	c->handshaking = false;
+	srv->handshakes--;
+	gw_tls_peer_subject(c->tls, c->subject, sizeof(c->subject));
+	int r = gw_tls_peer_ext_utf8(c->tls, ROLE_OID, c->role, sizeof(c->role));
+	const char *wr = srv->gw->conf->mbtls.write_role;
+	bool writer = r > 0 && wr[0] && strcmp(c->role, wr) == 0;
+	gw_info("Modbus/TCP Security: client %s connected (%s), certificate \"%s\", %s%s%s: %s", c->peer,
+		gw_tls_version(c->tls), c->subject, r > 0 ? "role \"" : r == 0 ? "no role" : "a role that is not one "
+		"UTF8String", r > 0 ? c->role : "", r > 0 ? "\"" : "", writer ? "reads and writes" : "reads only");
+	double now = gw_mono();
+	c->active = now;
+	gw_client_idle_check(c, now); /* the idle timeout from now on */
+	drops_end(srv);
+}
+
+/* Decrypted requests into the buffer and answered, one socket read at a
+ * time (the ev_io is level-triggered: a client with more to send is served
+ * again after the others), and whatever OpenSSL already holds. */
+static void pump(struct gw_client *c)
+{
+	char why[160];
+	while (!c->ctl) {
+		size_t got = 0;
+		enum gw_tls_st st = gw_tls_read(c->tls, c->buf + c->len, sizeof(c->buf) - c->len, &got, why,
+						sizeof(why));
+		if (st == GW_TLS_WANT_READ || st == GW_TLS_WANT_WRITE) {
+			want(c, st);
+			return;
+		}
+		if (st != GW_TLS_OK) {
+			gw_debug("client %s: %s", c->peer, why);
+			gw_client_free(c);
+			return;
+		}
+		c->len += got;
+		double now = gw_mono();
+		c->active = now;
+		if (!gw_client_process(c, now))
+			return;
+		if (!gw_tls_pending(c->tls)) {
+			want(c, GW_TLS_WANT_READ);
+			return;
+		}
+	}
+}
+
+void gw_mbtls_io(struct gw_client *c)
+{
+	if (c->handshaking) {
+		char why[256];
+		enum gw_tls_st st = gw_tls_handshake(c->tls, why, sizeof(why));
+		if (st == GW_TLS_WANT_READ || st == GW_TLS_WANT_WRITE) {
+			want(c, st);
+			return;
+		}
+		if (st == GW_TLS_CLOSED)
+			gone(c, why);
+		else if (st != GW_TLS_OK)
+			gw_mbtls_refused(c, why);
+		if (st != GW_TLS_OK)
+			return;
+		handshake_done(c);
+	}
+	pump(c);
+}
+
+int gw_mbtls_write(struct gw_client *c, const uint8_t *p, size_t n)
+{
+	char why[160];
+	enum gw_tls_st st = gw_tls_write(c->tls, p, n, why, sizeof(why));
+	if (st == GW_TLS_OK)
+		return 0;
+	/* as on 502: a client that does not take its replies is dropped */
+	gw_debug("client %s: reply failed: %s", c->peer,
+		 st == GW_TLS_FAILED ? why : "the socket is full (the client does not read)");
+	return -1;
+}
