@@ -52,7 +52,7 @@ static void files_load(struct load *x)
 		conf__fail(x, t->line, "modbus_tls", NULL, "out of memory");
 		return;
 	}
-	if (conf_tls_load(ctx, t->cert, t->key, t->ca, why, sizeof(why)) < 0) {
+	if (conf_ssl_load(ctx, t->cert, t->key, t->ca, why, sizeof(why)) < 0) {
 		/* the key of the row the message names first */
 		int k = strncmp(why, "certificate", 11) == 0 ? K_MT_CERT : strncmp(why, "CA", 2) == 0 ? K_MT_CA : K_MT_KEY;
 		conf__fail(x, x->mbtls_seen[k], "modbus_tls", conf__keys[k].name, "%s", why);

@@ -460,7 +460,7 @@ struct conf_modbus_tls {
  * what is wrong with it in err.  --check, a start and a reload load them
  * so; gateway/core/tlsconn.c builds its contexts with it. */
 struct ssl_ctx_st;
-int conf_tls_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
+int conf_ssl_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
 		  size_t errlen);
 
 struct conf {

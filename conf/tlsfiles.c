@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* conf/tlsfiles.c - a TLS server's files into an OpenSSL context: the one
- * loader that --check, a start and a reload share (conf_tls_load(), conf.h),
+ * loader that --check, a start and a reload share (conf_ssl_load(), conf.h),
  * so that a file --check accepts is a file the server takes.
  *
  * The certificate chain (SSL_CTX_use_certificate_chain_file), the private
@@ -25,7 +25,7 @@ static int why_file(char *err, size_t errlen, const char *what, const char *path
 	return -1;
 }
 
-int conf_tls_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
+int conf_ssl_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
 		  size_t errlen)
 {
 	ERR_clear_error();

@@ -52,7 +52,7 @@ SSL_CTX *gw_tls_server_ctx(const char *cert_file, const char *key_file, const ch
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	if (conf_tls_load(ctx, cert_file, key_file, ca_file, err, errlen) < 0) {
+	if (conf_ssl_load(ctx, cert_file, key_file, ca_file, err, errlen) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
