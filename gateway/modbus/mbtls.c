@@ -8,12 +8,15 @@
  * whatever OpenSSL waits for (the socket readable or writable) becomes the
  * client's ev_io events.  Once it is done, the client's role is read from
  * its certificate's RoleOID extension (1.3.6.1.4.1.50316.802.1, an ASN.1
- * UTF8String: MB-TCP-Security v36 R-21, R-22; one role per certificate, the
- * first extension is the one read, R-65; no extension, no role, R-23;
- * https://modbus.org/docs/MB-TCP-Security-v36_2021-07-30.pdf).  server.c
- * decides each write by it: the role must be write_role as written, case
- * included (the specification names roles, it folds no case; an exact
- * match never lets a certificate write that the PKI did not mean to).  Then requests are decrypted into the client's
+ * UTF8String: MB-TCP-Security v36 R-21, R-22, listed with the other
+ * specifications at https://modbus.org/modbus-specifications; the OID and
+ * its UTF8String as a client sends them, with the openssl command that
+ * makes one: https://docs.aveva.com/bundle/adapter-for-modbus-tcp/page/1561624.html;
+ * one role per certificate, the first extension is the one read, R-65; no
+ * extension, no role, R-23).  server.c decides each write by it: the role
+ * must be write_role as written, case included (the specification names
+ * roles, it folds no case; an exact match never lets a certificate write
+ * that the PKI did not mean to).  Then requests are decrypted into the client's
  * buffer and answered by server.c as on 502; bytes that OpenSSL holds
  * decrypted are taken without waiting for the socket.
  *
