@@ -275,8 +275,10 @@ static bool start_check(struct gw_auth_ask *q)
 static void go_on(struct gw_auth_ask *q)
 {
 	int role = cache_find(q->a, q->mac);
-	if (role >= 0)
+	if (role >= 0) {
+		q->peer->failures = 0;
 		ask_done(q, role);
+	}
 	else if (!start_check(q))
 		ask_done(q, GW_AUTH_BUSY);
 }
@@ -435,6 +437,7 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	double now = gw_mono();
 	int role = p->until > now ? -1 : cache_find(a, q->mac);
 	if (role >= 0) {
+		p->failures = 0; /* a good login ends a run of failures */
 		p->asks--;
 		free(q);
 		return role;

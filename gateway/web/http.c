@@ -996,12 +996,12 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 	}
 	h->gw = gw;
 	h->cfg = *c;
-	int fd = -1;
-	if (take_secrets(h, sec, err, errlen) < 0 ||
-	    ((fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr))) < 0 &&
-	     snprintf(err, errlen, "http: %s", lerr) >= 0) ||
-	    (!(h->d = start_mhd(h, fd)) &&
-	     snprintf(err, errlen, "http: libmicrohttpd could not start on %s:%d", c->listen_host, c->listen_port) >= 0)) {
+	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
+	if (fd < 0)
+		snprintf(err, errlen, "http: %s", lerr);
+	else if (take_secrets(h, sec, err, errlen) == 0 && !(h->d = start_mhd(h, fd)))
+		snprintf(err, errlen, "http: libmicrohttpd could not start on %s:%d", c->listen_host, c->listen_port);
+	if (!h->d) {
 		gw_http_secrets_free(sec);
 		if (fd >= 0)
 			close(fd);
@@ -1054,9 +1054,21 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 			gw_err("http: cannot start the login thread: no logins, every request refused");
 		s->users = NULL;
 	} else if (!s->users && h->auth) {
-		gw_auth_free(h->auth); /* its asks: none, they are answered before a reload can run */
+		/* a request waiting for its login goes on without one */
+		bool any = false;
+		for (struct req *r = h->reqs; r; r = r->next)
+			if (r->ask) {
+				gw_auth_cancel(r->ask);
+				r->ask = NULL;
+				r->auth = AU_NONE;
+				resume(r);
+				any = true;
+			}
+		gw_auth_free(h->auth);
 		h->auth = NULL;
 		gw_info("http: no logins from now on (no users_file)");
+		if (any)
+			http_run(h);
 	}
 	gw_http_secrets_free(s);
 	memcpy(h->cfg.tls_cert, c->tls_cert, sizeof(h->cfg.tls_cert));

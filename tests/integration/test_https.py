@@ -238,6 +238,24 @@ def logins(port, ca, gw, lines):
     c.ok(st == 401 and t3 >= 2.5, "an unknown user from that address waits longer still (%.2f s)" % t3)
     st, _, t4, _ = curl(base + "/api/state", ca, adm)
     c.ok(st == 200 and t4 < 2, "another address is not delayed (%.2f s)" % t4)
+    # a request that comes while its address waits is held until the wait
+    # is over; a good login ends the run of failures
+    out = {}
+    th = threading.Thread(target=lambda: out.update(r=curl(base + "/api/state", ca, wrong, interface="127.0.0.4")))
+    th.start()
+    pat = re.compile(r'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d+) bmsgw warn: http: login refused for user "ada" '
+                     r'from 127\.0\.0\.4')
+    m = wait_until(lambda: pat.search(gw.text()), 20)
+    st, _, _, _ = curl(base + "/api/state", ca, adm, interface="127.0.0.4")
+    done = time.time()
+    th.join(30)
+    logged = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + float(m.group(2)) if m else done
+    c.ok(out.get("r", (0,))[0] == 401 and st == 200 and done >= logged + 0.95,
+         "the right password during its address's wait: held until the wait is over (%.2f s after the failure), 200"
+         % (done - logged))
+    st, _, t6, _ = curl(base + "/api/state", ca, wrong, interface="127.0.0.4")
+    c.ok(st == 401 and 0.9 <= t6 < 1.9, "a good login ended the run of failures: the next wait is 1 s again (%.2f s)"
+         % t6)
     log = gw.text()
     c.ok(re.search(r'login refused for user "ada" from 127\.0\.0\.2 \(1 failure', log) and
          re.search(r'login refused for user "nobody" from 127\.0\.0\.2 \(3 failures', log),
@@ -293,6 +311,54 @@ def metrics_public(gw, port, ca, conf_path, text):
     base = "https://127.0.0.1:%d" % port
     c.eq(curl(base + "/metrics", ca)[0], 200, "/metrics without a login with metrics_public")
     c.eq(curl(base + "/api/state", ca)[0], 401, "... /api/state still asks for one")
+
+
+def sighup(gw, what):
+    n0 = len(gw.text().splitlines())
+    gw.p.send_signal(signal.SIGHUP)
+    got = wait_until(lambda: re.search(r"reload #\d+: applied|reload #\d+ failed.*",
+                                       "\n".join(gw.text().splitlines()[n0:])), 10)
+    return got.group(0) if got else "no reload line"
+
+
+def users_reload(gw, port, ca, users, lines, tmp):
+    """A new user by SIGHUP; a broken users file refused, the old users kept."""
+    base = "https://127.0.0.1:%d" % port
+    r = subprocess.run([BMSGW, "--hash-password", "max", "read"], input="max-Pass-1\n", capture_output=True,
+                       text=True)
+    with open(users, "a") as f:
+        f.write(r.stdout)
+    c.eq(curl(base + "/api/state", ca, ("max", "max-Pass-1"))[0], 401, "(max is not a user yet)")
+    c.ok("applied" in sighup(gw, "users"), "a new users file by SIGHUP: applied")
+    c.eq(curl(base + "/api/state", ca, ("max", "max-Pass-1"))[0], 200, "... its new user logs in")
+    with open(users, "a") as f:
+        f.write("max:read:%s\n" % lines[0].split(":", 2)[2])
+    line = sighup(gw, "users")
+    c.ok("failed" in line and "%s:5: user max is on an earlier line too" % users in line,
+         "a users file with a duplicate name at reload: refused with file:line (%s)" % line[-120:])
+    c.eq(curl(base + "/api/state", ca, ("ada", PW["ada"]))[0], 200, "... the old users still log in")
+    with open(users, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def drop_users(gw, port, ca, conf_path, text):
+    """users_file removed by SIGHUP while a login waits (its address's
+    delay): the request goes on without one."""
+    base = "https://127.0.0.1:%d" % port
+    st, _, _, _ = curl(base + "/api/state", ca, ("ada", "wrong"), interface="127.0.0.3")
+    c.eq(st, 401, "(a wrong password from 127.0.0.3)")
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=curl(base + "/api/state", ca, ("ada", "wrong"),
+                                                          interface="127.0.0.3")))
+    t.start()
+    time.sleep(0.3)  # the request is in: it waits 2 s and more, its address's delay
+    with open(conf_path, "w") as f:
+        f.write(re.sub(r"(?m)^users_file = .*\n", "", text))
+    c.ok("applied" in sighup(gw, "no users"), "users_file removed by SIGHUP: applied")
+    t.join(40)
+    st = out.get("r", (0,))[0]
+    c.eq(st, 200, "the request that waited for its login is answered without one")
+    c.eq(curl(base + "/api/config", ca)[0], 200, "no login asked any more")
 
 
 def plain_login(ports):
@@ -367,6 +433,8 @@ def main():
         reload_cert(gw, ports["http"], ca, tmp, cert)
         metrics_public(gw, ports["http"], ca, gw.conf, text)
         chromium(ports["http"], cert)
+        users_reload(gw, ports["http"], ca, users, lines, tmp)
+        drop_users(gw, ports["http"], ca, gw.conf, text)
         plain_login(ports)
         c.ok(gw.alive(), "bmsgw still runs")
         c.eq(gw.stop(), 0, "bmsgw stops cleanly")
