@@ -809,6 +809,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		r->refs = 1;
 		*ctx = r;
 		h->requests++;
+		/* answer from the second call: a response queued in the first
+		 * makes libmicrohttpd 0.9.75 close the connection after it (no
+		 * keep-alive), which over TLS costs a handshake a request */
+		return MHD_YES;
 	}
 	if (*upload_size) {
 		*upload_size = 0; /* a body is never read */

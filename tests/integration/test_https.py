@@ -117,6 +117,14 @@ def curl(url, ca, user=None, extra=(), interface=None):
     return (int(code) if code.strip().isdigit() else 0), body, dt, r.returncode
 
 
+def connections(urls, ca, user=None):
+    """How many connections curl opened for urls, one after the other
+    (keep-alive: one)."""
+    args = ["curl", "-sv", "--max-time", "20", "--cacert", ca] + (["-u", "%s:%s" % user] if user else [])
+    r = subprocess.run(args + [a for u in urls for a in (u, "-o", "/dev/null")], capture_output=True, text=True)
+    return r.stderr.count("* Connected to")
+
+
 def peer_der(port, ca):
     """The certificate a new TLS connection to port gets (DER)."""
     ctx = ssl.create_default_context(cafile=ca)
@@ -223,6 +231,8 @@ def logins(port, ca, gw, lines):
     c.eq(st, 403, "a read user's /api/config: 403")
     st, cfg, _, _ = curl(base + "/api/config", ca, adm)
     c.eq(st, 200, "the admin's /api/config: 200")
+    n = connections([base + p for p in ("/", "/api/state", "/metrics", "/style.css")], ca, adm)
+    c.eq(n, 1, "four requests over one TLS connection (keep-alive: one handshake)")
     st, _, _, rc = curl(base + "/api/state", ca, adm, extra=("--tls-max", "1.1", "--tlsv1.0"))
     c.ok(st == 0 and rc != 0, "a TLS 1.1 client is refused (curl exit %d)" % rc)
     st, _, _, rc = curl(base + "/api/state", ca, adm, extra=("--tlsv1.2", "--tls-max", "1.2"))
@@ -369,6 +379,8 @@ def plain_login(ports):
         c.ok(st == 403 and b"logins only over HTTPS" in body, "a login over plain HTTP is refused and said (%d)" % st)
         c.eq(curl("http://127.0.0.1:%d/api/state" % ports["http2"], "/dev/null")[0], 200,
              "... and plain HTTP without a login still serves")
+        c.eq(connections(["http://127.0.0.1:%d%s" % (ports["http2"], p) for p in ("/", "/api/state", "/metrics")],
+                         "/dev/null"), 1, "... three requests over one connection (keep-alive)")
     finally:
         gw.stop()
 
