@@ -70,7 +70,8 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 [bank], [limits], [sunspec], [ble] connect_timeout), and
  *                 the keys an output takes into its own copy ([mqtt]
  *                 discovery, publish_interval, cells, password_file; [rtu]
- *                 control)
+ *                 control; [http] tls_cert, tls_key, users_file,
+ *                 metrics_public: the files read again at every reload)
  *   CONF_RESTART  its part stops and starts again with the new section: an
  *                 output ([upstream.NAME], [mqtt], [tunnel.NAME], [http],
  *                 [history], [inverter.NAME], the [rtu] line), the Modbus

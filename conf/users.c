@@ -175,6 +175,20 @@ int conf_users_load(const char *path, struct conf_users *out, char *err, size_t 
 	return rc;
 }
 
+bool conf_users_same(const struct conf_users *a, const struct conf_users *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++) {
+		const struct conf_user *x = &a->u[i], *y = &b->u[i];
+		if (strcmp(x->name, y->name) != 0 || x->role != y->role || x->iter != y->iter ||
+		    x->salt_len != y->salt_len || memcmp(x->salt, y->salt, x->salt_len) != 0 ||
+		    memcmp(x->dk, y->dk, sizeof(x->dk)) != 0)
+			return false;
+	}
+	return true;
+}
+
 int conf_user_hash_line(const char *name, const char *role, const char *pw, size_t pwlen, char *out, size_t outlen,
 			char *err, size_t errlen)
 {

@@ -51,6 +51,8 @@ int conf_user_parse(const char *line, struct conf_user *u, char *why, size_t wl)
  * duplicate name, too many lines), or a file that cannot be read or that
  * others may read or write (said with its path). */
 int conf_users_load(const char *path, struct conf_users *out, char *err, size_t errlen);
+/* Do a and b hold the same users (names, roles, hashes), in the same order? */
+bool conf_users_same(const struct conf_users *a, const struct conf_users *b);
 /* The users file line of NAME, ROLE and a password, with a random salt
  * (getrandom) and CONF_PBKDF2_ITER iterations: 0, or -1 with err. */
 int conf_user_hash_line(const char *name, const char *role, const char *pw, size_t pwlen, char *out, size_t outlen,

@@ -400,12 +400,17 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users)
 	return a;
 }
 
-void gw_auth_users(struct gw_auth *a, struct conf_users *users)
+bool gw_auth_users(struct gw_auth *a, struct conf_users *users)
 {
+	if (conf_users_same(a->users, users)) {
+		free(users);
+		return false;
+	}
 	free(a->users);
 	a->users = users;
 	a->gen++;
 	memset(a->cache, 0, sizeof(a->cache));
+	return true;
 }
 
 int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const char *pw, size_t pwlen, gw_auth_cb *cb,

@@ -6,6 +6,7 @@
 #define GATEWAY_WEB_AUTH_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf_users;
@@ -21,8 +22,9 @@ typedef void gw_auth_cb(void *arg, int result);
 
 /* Check logins against users (taken over). */
 struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users);
-/* A new users file (taken over): the memory of good logins is forgotten. */
-void gw_auth_users(struct gw_auth *a, struct conf_users *users);
+/* A users file read again (taken over): when its users changed, the
+ * memory of good logins is forgotten (true); else it is freed (false). */
+bool gw_auth_users(struct gw_auth *a, struct conf_users *users);
 /* Is USER / PW good for a client at address ADDR (text)?  The role at once
  * (a login checked a moment ago, the address not waiting), GW_AUTH_BUSY,
  * or GW_AUTH_PENDING with *ask set and cb called later, never from inside

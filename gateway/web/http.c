@@ -1043,13 +1043,15 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_http_secrets *s)
 {
 	if (s->creds && h->tls) {
-		log_cert(h, s->creds);
+		if (strcmp(s->creds->about, gw_tls_about(h->tls)) != 0)
+			log_cert(h, s->creds);
 		gw_tls_set(h->tls, s->creds);
 		s->creds = NULL;
 	}
 	if (s->users && h->auth) {
-		gw_info("http: %d user%s from %s", s->users->n, s->users->n == 1 ? "" : "s", c->users_file);
-		gw_auth_users(h->auth, s->users);
+		int n = s->users->n;
+		if (gw_auth_users(h->auth, s->users))
+			gw_info("http: %d user%s from %s", n, n == 1 ? "" : "s", c->users_file);
 		s->users = NULL;
 	} else if (s->users && !h->auth) {
 		if ((h->auth = gw_auth_new(h->gw->loop, s->users)))

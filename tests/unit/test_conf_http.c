@@ -3,7 +3,9 @@
  * errors of tls_cert, tls_key and users_file, the users file's lines
  * (good, and each way a line is refused, with file:line), a line from
  * conf_user_hash_line checked with conf_user_verify (right and wrong
- * password), and a users file others may read refused with its path. */
+ * password), a users file others may read refused with its path, and
+ * the comparison of two loads (a reload keeps the logins it remembers when
+ * the users did not change). */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -120,6 +122,17 @@ static void test_file(void)
 	write_file(path, text, 0600);
 	CHECK_EQ_INT(conf_users_load(path, us, err, sizeof(err)), 0);
 	CHECK_EQ_INT(us->n, 2);
+	struct conf_users *again = malloc(sizeof(*again));
+	CHECK_EQ_INT(conf_users_load(path, again, err, sizeof(err)), 0);
+	CHECK(conf_users_same(us, again));
+	again->u[1].role = CONF_ROLE_READ;
+	CHECK(!conf_users_same(us, again));
+	again->u[1].role = us->u[1].role;
+	again->u[1].dk[0] ^= 1;
+	CHECK(!conf_users_same(us, again));
+	again->n = 1;
+	CHECK(!conf_users_same(us, again));
+	free(again);
 	snprintf(text, sizeof(text), "%s\n%s\n", good, good);
 	write_file(path, text, 0600);
 	CHECK_EQ_INT(conf_users_load(path, us, err, sizeof(err)), -1);
