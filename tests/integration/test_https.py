@@ -371,6 +371,19 @@ def drop_users(gw, port, ca, conf_path, text):
     c.eq(curl(base + "/api/config", ca)[0], 200, "no login asked any more")
 
 
+def to_plain(gw, port, ca, conf_path):
+    """tls_cert and tls_key removed by SIGHUP: the server starts again
+    speaking plain HTTP on the same address."""
+    with open(conf_path) as f:
+        text = f.read()
+    with open(conf_path, "w") as f:
+        f.write(re.sub(r"(?m)^tls_(cert|key) = .*\n", "", text))
+    c.ok("applied" in sighup(gw, "plain"), "tls_cert and tls_key removed by SIGHUP: applied")
+    c.ok(wait_until(lambda: curl("http://127.0.0.1:%d/api/state" % port, "/dev/null")[0] == 200, 5),
+         "... the same address now speaks plain HTTP")
+    c.ok(curl("https://127.0.0.1:%d/api/state" % port, ca)[0] == 0, "... and no longer HTTPS")
+
+
 def plain_login(ports):
     text = conf(ports["gw2"], ports["http2"], ports["sim"], "")
     gw = Gateway(text, ports["gw2"])
@@ -447,6 +460,7 @@ def main():
         chromium(ports["http"], cert)
         users_reload(gw, ports["http"], ca, users, lines, tmp)
         drop_users(gw, ports["http"], ca, gw.conf, text)
+        to_plain(gw, ports["http"], ca, gw.conf)
         plain_login(ports)
         c.ok(gw.alive(), "bmsgw still runs")
         c.eq(gw.stop(), 0, "bmsgw stops cleanly")
