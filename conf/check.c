@@ -678,6 +678,7 @@ static void finish_http(struct load *x)
 		     "port %d is the Modbus server's (expected another port)", w->listen_port);
 		return;
 	}
+	conf__check_http_secure(x);
 }
 
 /* [pack.*]: at least one; each alone, then against the others. */

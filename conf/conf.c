@@ -71,7 +71,8 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 [bank], [limits], [sunspec], [ble] connect_timeout), and
  *                 the keys an output takes into its own copy ([mqtt]
  *                 discovery, publish_interval, cells, password_file; [rtu]
- *                 control)
+ *                 control; [http] tls_cert, tls_key, users_file,
+ *                 metrics_public: the files read again at every reload)
  *   CONF_RESTART  its part stops and starts again with the new section: an
  *                 output ([upstream.NAME], [mqtt], [tunnel.NAME], [http],
  *                 [history], [inverter.NAME], the [rtu] line), the Modbus
@@ -180,6 +181,11 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_HT_CLIENTS] = {CONF_SEC_HTTP, "clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, HT(clients), NULL},
 	[K_HT_MAX_CLIENTS] = {CONF_SEC_HTTP, "max_clients", CONF_RESTART, KT_INT, 1, 1000, false, NULL, HT(max_clients),
 	                      "32"},
+	[K_HT_TLS_CERT] = {CONF_SEC_HTTP, "tls_cert", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(tls_cert), NULL},
+	[K_HT_TLS_KEY] = {CONF_SEC_HTTP, "tls_key", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(tls_key), NULL},
+	[K_HT_USERS_FILE] = {CONF_SEC_HTTP, "users_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(users_file), NULL},
+	[K_HT_METRICS_PUBLIC] = {CONF_SEC_HTTP, "metrics_public", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
+	                         HT(metrics_public), "false"},
 
 	[K_HI_FILE] = {CONF_SEC_HISTORY, "file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL},
 	[K_HI_INTERVAL] = {CONF_SEC_HISTORY, "interval", CONF_RESTART, KT_DOUBLE, 1, 86400, false, NULL, HI(interval),
@@ -374,6 +380,9 @@ const struct conf_key conf__keys[K_COUNT] = {
  * while the file's name alone is live (check.c reads the file). */
 const struct conf_derived conf__derived[] = {
 	{ CONF_SEC_MQTT, MQ(password), CONF_RESTART },
+	/* HTTP and HTTPS are two servers: adding or removing tls_cert restarts
+	 * it; new files under the same scheme are taken live (web.c) */
+	{ CONF_SEC_HTTP, HT(scheme), CONF_RESTART },
 };
 const size_t conf__nderived = sizeof(conf__derived) / sizeof(conf__derived[0]);
 

@@ -273,6 +273,11 @@ struct conf_http {
 	int listen_port;                 /* default 8080 */
 	struct conf_nets clients;        /* allowlist; none given = every client */
 	int max_clients;                 /* HTTP connections at once (default 32) */
+	char tls_cert[CONF_PORT_MAX];    /* "" = plain HTTP; else HTTPS with this PEM chain */
+	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
+	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
+	bool metrics_public;             /* /metrics without a login */
+	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 
 /* [history]: samples of every pack and the bank in SQLite.  Kept when a

@@ -85,7 +85,7 @@ enum {
 	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
 	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
-	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS,
+	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT,
 	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
@@ -265,6 +265,8 @@ void conf__fail(struct load *x, int line, const char *sect, const char *key, con
  * that runs as a user of the key's group).  0, or -1 with why naming the
  * path. */
 int conf__private_file(const char *path, char *why, size_t wl);
+/* [http]'s TLS files and users file (check_http.c). */
+void conf__check_http_secure(struct load *x);
 /* check.c: the checks after the parse, in order, until the first error. */
 void conf__check(struct load *x);
 int conf__pack_by_name(const struct conf *c, const char *name, size_t len);

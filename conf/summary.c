@@ -235,6 +235,12 @@ static void print_http(const struct conf *c, FILE *out)
 		conf__fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
 		fprintf(out, "http\n  listen        %s (status page, /api/state, /metrics; read-only), at most %d "
 		        "connections, clients %s\n", hp, w->max_clients, w->clients.n ? w->clients.text : "any");
+		if (w->tls_cert[0])
+			fprintf(out, "  https         certificate %s, key %s (reloaded at SIGHUP), TLS 1.2 and 1.3\n",
+			        w->tls_cert, w->tls_key);
+		if (w->users_file[0])
+			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; /api/config for admin only)%s\n",
+			        w->users_file, w->metrics_public ? "; /metrics without a login" : "");
 	}
 	if (c->history.enabled) {
 		const struct conf_history *h = &c->history;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wire/ble/ble.h"
 #include "daemon/daemon.h"
@@ -37,6 +38,7 @@
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/resolve.h"
+#include "../conf/users.h"
 
 #ifndef BMSGW_VERSION
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
@@ -53,6 +55,7 @@ static void usage(FILE *out)
 		"       bmsgw --capture PORT [--baud N] [--seconds S] [--probe PROTOCOL [--address A]]\n"
 		"             [--output FILE]\n"
 		"       bmsgw --soc-replay FILE.csv [--capacity AH] [--chemistry lfp|nmc] [-c FILE [--pack NAME]]\n"
+		"       bmsgw --hash-password NAME ROLE < password\n"
 		"       bmsgw --help | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (INI)\n"
@@ -105,6 +108,10 @@ static void usage(FILE *out)
 		"      --capacity AH   with --soc-replay: the usable capacity (else [soc] capacity)\n"
 		"      --chemistry lfp|nmc  with --soc-replay: the cells' (default lfp, or [soc]'s)\n"
 		"      --pack NAME     with --soc-replay -c FILE: count with that pack's [soc] keys\n"
+		"      --hash-password NAME ROLE\n"
+		"                      read a password (one line) from standard input and print\n"
+		"                      the [http] users_file line of user NAME with ROLE (read or\n"
+		"                      admin): NAME:ROLE:$pbkdf2-sha256$600000$SALT$HASH\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic); with\n"
 		"                      --detect: every request and answer in hex\n"
 		"  -h, --help          this text\n"
@@ -163,6 +170,7 @@ struct opts {
 	const char *capture, *cap_seconds, *cap_probe, *cap_output; /* --capture PORT and its own */
 	bool detect_sweep, detect_all;
 	const char *soc_replay, *capacity, *chemistry, *pack; /* --soc-replay FILE and its options */
+	const char *hash_name, *hash_role; /* --hash-password NAME ROLE */
 };
 
 /* The options of --detect into *d.  -1 to go on, else the exit code. */
@@ -253,6 +261,13 @@ static int capture_args(const struct opts *o, struct gw_capture_opts *c)
 /* What is left after the options: -1 to go on, else the exit code. */
 static int check_args(int argc, char **argv, struct opts *o, const char *scan_arg)
 {
+	if (o->hash_name) {
+		if (optind >= argc) {
+			fprintf(stderr, "bmsgw: --hash-password NAME ROLE: the role (read or admin) is missing\n");
+			return 2;
+		}
+		o->hash_role = argv[optind++];
+	}
 	if (optind < argc) {
 		fprintf(stderr, "bmsgw: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
@@ -284,7 +299,7 @@ static int check_args(int argc, char **argv, struct opts *o, const char *scan_ar
 		fprintf(stderr, "bmsgw: --pack NAME goes with -c FILE\n");
 		return 2;
 	}
-	if (!o->regmap && !o->ble_scan && !o->detect && !o->capture && !o->keys && !o->soc_replay && !o->file) {
+	if (!o->regmap && !o->ble_scan && !o->detect && !o->capture && !o->keys && !o->soc_replay && !o->hash_name && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		usage(stderr);
 		return 2;
@@ -313,6 +328,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"probe", required_argument, NULL, 'P'},  {"output", required_argument, NULL, 'O'},
 		{"soc-replay", required_argument, NULL, 'r'}, {"capacity", required_argument, NULL, 'a'},
 		{"chemistry", required_argument, NULL, 'e'}, {"pack", required_argument, NULL, 'p'},
+		{"hash-password", required_argument, NULL, 'X'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -366,6 +382,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'a': o->capacity = optarg; break;
 		case 'e': o->chemistry = optarg; break;
 		case 'p': o->pack = optarg; break;
+		case 'X': o->hash_name = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'K': o->keys = true; break;
 		case 'h': usage(stdout); return 0;
@@ -644,6 +661,44 @@ static int soc_replay_mode(const struct opts *o)
 	return rc;
 }
 
+/* --hash-password NAME ROLE: the users_file line, from a password on stdin. */
+static int hash_password(const struct opts *o)
+{
+	char pw[CONF_PASSWORD_MAX + 2], line[512], err[200];
+	const char *bad = conf_user_name_bad(o->hash_name);
+	if (bad) {
+		fprintf(stderr, "bmsgw: --hash-password: \"%s\": %s\n", o->hash_name, bad);
+		return 2;
+	}
+	if (strcmp(o->hash_role, "read") != 0 && strcmp(o->hash_role, "admin") != 0) {
+		fprintf(stderr, "bmsgw: --hash-password: \"%s\" is not a role (expected read or admin)\n", o->hash_role);
+		return 2;
+	}
+	if (isatty(0))
+		fprintf(stderr, "password for %s (one line): ", o->hash_name);
+	if (!fgets(pw, sizeof(pw), stdin))
+		pw[0] = '\0';
+	size_t n = strcspn(pw, "\r\n");
+	bool whole = pw[n] != '\0' || feof(stdin);
+	pw[n] = '\0';
+	int rc = 0;
+	if (!whole || n > CONF_PASSWORD_MAX) {
+		fprintf(stderr, "bmsgw: --hash-password: the password is longer than %d bytes\n", CONF_PASSWORD_MAX);
+		rc = 2;
+	} else if (n == 0) {
+		fprintf(stderr, "bmsgw: --hash-password: the password is empty (expected one line on standard input)\n");
+		rc = 2;
+	} else if (conf_user_hash_line(o->hash_name, o->hash_role, pw, n, line, sizeof(line), err, sizeof(err)) < 0) {
+		fprintf(stderr, "bmsgw: --hash-password: %s\n", err);
+		rc = 1;
+	} else {
+		printf("%s\n", line);
+		rc = fflush(stdout) == 0 ? 0 : 1;
+	}
+	explicit_bzero(pw, sizeof(pw));
+	return rc;
+}
+
 /* The modes that need no configuration: their exit code, or -1. */
 static int without_conf(const struct opts *o)
 {
@@ -664,6 +719,8 @@ static int without_conf(const struct opts *o)
 		return capture_mode(o);
 	if (o->soc_replay)
 		return soc_replay_mode(o);
+	if (o->hash_name)
+		return hash_password(o);
 	return -1;
 }
 

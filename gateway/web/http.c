@@ -23,6 +23,14 @@
  *   /api/history.csv     the samples of one unit over a range, as CSV,
  *                        streamed in chunks of CSV_ROWS rows
  *   /metrics             Prometheus text format (status.c)
+ *
+ * With tls_cert the server speaks HTTPS only (tls.c hands each handshake
+ * the certificate; a reload replaces it without closing a connection);
+ * TLS 1.2 and 1.3 only.  With users_file every path asks for a login
+ * (HTTP Basic, which is why users_file needs tls_cert), checked off the
+ * loop (auth.c) while the request is suspended; /api/config is an admin's;
+ * metrics_public lets /metrics through without one.  A plain HTTP server
+ * refuses a request that carries a login: it has none, and says so.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +38,7 @@
 #include <limits.h>
 #include <math.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../conf/tls.h"
+#include "../../conf/users.h"
 #include "../model/gw.h"
+#include "auth.h"
+#include "tls.h"
 #include "../history/history.h"
 #include "http.h"
 #include "../model/json.h"
@@ -59,6 +72,11 @@
 #define CSV_ROWS 2000                    /* rows per chunk of a CSV download */
 #define CHART_POINTS 500
 #define CHART_POINTS_MAX 2000
+/* GnuTLS priorities: its defaults without SSL 3.0, TLS 1.0 and 1.1 */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define REALM "bmsgw"
+
+enum req_auth { AU_NONE, AU_WAIT, AU_DONE };
 
 enum req_kind { RQ_PLAIN, RQ_SSE, RQ_CHART, RQ_CSV };
 
@@ -83,6 +101,10 @@ struct req {
 	char unit[CONF_NAME_MAX];
 	int64_t from, to, step, cursor; /* CSV: the chunk after `cursor` comes next */
 	unsigned long seq;             /* SSE: the state event it has */
+	/* its login */
+	enum req_auth auth;
+	int role;                      /* enum conf_role, GW_AUTH_FAIL or GW_AUTH_BUSY */
+	struct gw_auth_ask *ask;
 };
 
 struct gw_http {
@@ -104,6 +126,9 @@ struct gw_http {
 	bool running;                  /* inside MHD_run() */
 	bool rerun;                    /* run again once it returns */
 	char etag[40];
+	struct gw_tls *tls;            /* NULL: plain HTTP */
+	struct gw_auth *auth;          /* NULL: no logins */
+	unsigned long plain_logins;    /* logins refused for plain HTTP */
 };
 
 static void http_run(struct gw_http *h);
@@ -646,6 +671,126 @@ static enum MHD_Result answer_history(struct gw_http *h, struct req *r)
 	return rc;
 }
 
+/* ---------------------------------------------------------- logins */
+
+/* A 401 with the challenge of HTTP Basic (RFC 7617). */
+static enum MHD_Result challenge(struct MHD_Connection *con, const char *msg)
+{
+	size_t n = strlen(msg);
+	char *text = malloc(n + 2);
+	if (!text)
+		return MHD_NO;
+	memcpy(text, msg, n);
+	memcpy(text + n, "\n", 2);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	add_common(resp, "text/plain; charset=utf-8", true);
+	enum MHD_Result rc = MHD_queue_basic_auth_fail_response(con, REALM, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static void client_addr(struct MHD_Connection *con, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, len, "?");
+	if (ci && ci->client_addr) {
+		socklen_t sl = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								    : sizeof(struct sockaddr_in);
+		if (getnameinfo(ci->client_addr, sl, out, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(out, len, "?");
+	}
+}
+
+/* The answer of the login of r came (auth.c). */
+static void login_answer(void *arg, int result)
+{
+	struct req *r = arg;
+	r->ask = NULL;
+	r->auth = AU_DONE;
+	r->role = result;
+	req_unlist(r->h, r);
+	resume(r);
+	http_run(r->h);
+}
+
+/* Ask auth.c about r's login: false when answered or waiting (*rc). */
+static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
+{
+	char *pw = NULL, addr[64];
+	char *user = MHD_basic_auth_get_username_password(r->con, &pw);
+	if (!user) {
+		if (pw)
+			MHD_free(pw);
+		*rc = challenge(r->con, "a login is needed (users_file)");
+		return false;
+	}
+	client_addr(r->con, addr, sizeof(addr));
+	struct gw_auth_ask *q = NULL;
+	size_t pwlen = pw ? strlen(pw) : 0;
+	int res = gw_auth_check(h->auth, addr, user, pw ? pw : "", pwlen, login_answer, r, &q);
+	if (pw) {
+		explicit_bzero(pw, pwlen);
+		MHD_free(pw);
+	}
+	MHD_free(user);
+	if (res == GW_AUTH_PENDING) {
+		r->ask = q;
+		r->auth = AU_WAIT;
+		req_list(h, r);
+		suspend(r);
+		*rc = MHD_YES;
+		return false;
+	}
+	r->auth = AU_DONE;
+	r->role = res;
+	return true;
+}
+
+/* May r go on?  false when it was answered or waits for its login (*rc). */
+static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc)
+{
+	struct MHD_Connection *con = r->con;
+	bool json = strncmp(url, "/api/", 5) == 0;
+	*rc = MHD_YES;
+	if (!h->auth) {
+		if (h->tls || !MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
+			return true;
+		h->plain_logins++;
+		*rc = send_error(con, MHD_HTTP_FORBIDDEN, json,
+				 "logins only over HTTPS: this server speaks plain HTTP ([http] has no tls_cert) and "
+				 "takes no login; the password crossed the network readable");
+		return false;
+	}
+	if (h->cfg.metrics_public && strcmp(url, "/metrics") == 0)
+		return true;
+	if (r->auth == AU_WAIT)
+		return false;
+	if (r->auth == AU_NONE && !ask_login(h, r, rc))
+		return false;
+	if (r->role == GW_AUTH_BUSY) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return (*rc = MHD_NO), false;
+		MHD_add_response_header(resp, "Retry-After", "2");
+		*rc = MHD_queue_response(con, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+		MHD_destroy_response(resp);
+		return false;
+	}
+	if (r->role == GW_AUTH_FAIL) {
+		*rc = challenge(con, "wrong user name or password");
+		return false;
+	}
+	if (strcmp(url, "/api/config") == 0 && r->role != CONF_ROLE_ADMIN) {
+		*rc = send_error(con, MHD_HTTP_FORBIDDEN, true, "/api/config is for a user of role admin");
+		return false;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------- requests */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
@@ -664,6 +809,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		r->refs = 1;
 		*ctx = r;
 		h->requests++;
+		/* answer from the second call: a response queued in the first
+		 * makes libmicrohttpd 0.9.75 close the connection after it (no
+		 * keep-alive), which over TLS costs a handshake a request */
+		return MHD_YES;
 	}
 	if (*upload_size) {
 		*upload_size = 0; /* a body is never read */
@@ -671,6 +820,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	}
 	if (r->kind == RQ_CHART || r->kind == RQ_CSV)
 		return r->answered ? answer_history(h, r) : MHD_YES;
+	enum MHD_Result grc;
+	if (!gate(h, r, url, &grc))
+		return grc;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		if (!resp)
@@ -717,6 +869,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum
 		gw_history_cancel(r->q);
 		r->q = NULL;
 	}
+	gw_auth_cancel(r->ask);
+	r->ask = NULL;
 	r->fail = true;
 	req_unref(r);
 }
@@ -725,12 +879,16 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	(void)con;
-	(void)socket_ctx;
 	struct gw_http *h = cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		h->nclients++;
-	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		if (h->tls)
+			gw_tls_conn_started(h->tls, socket_ctx);
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		h->nclients--;
+		if (h->tls)
+			gw_tls_conn_closed(socket_ctx);
+	}
 }
 
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
@@ -757,48 +915,114 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------- lifecycle */
 
+static void log_cert(struct gw_http *h, const struct conf_tls_creds *c)
+{
+	gw_info("http: certificate %s (%s)", h->cfg.tls_cert, c->about);
+}
+
 const struct conf_http *gw_http_conf(const struct gw_http *h)
 {
 	return &h->cfg;
 }
 
-struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen)
+int gw_http_secrets_load(const struct conf_http *c, struct gw_http_secrets *s, char *err, size_t errlen)
+{
+	char why[CONF_PORT_MAX * 2 + 200];
+	memset(s, 0, sizeof(*s));
+	if (c->tls_cert[0] && !(s->creds = conf_tls_load(c->tls_cert, c->tls_key, why, sizeof(why)))) {
+		snprintf(err, errlen, "http: tls_cert: %s", why);
+		return -1;
+	}
+	if (c->users_file[0]) {
+		if (!(s->users = malloc(sizeof(*s->users))) || conf_users_load(c->users_file, s->users, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "http: users_file: %s", s->users ? why : "out of memory");
+			gw_http_secrets_free(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void gw_http_secrets_free(struct gw_http_secrets *s)
+{
+	conf_tls_free(s->creds);
+	free(s->users);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
+{
+	const struct conf_http *c = &h->cfg;
+	unsigned per_ip = (unsigned)(c->max_clients / 4 > 4 ? c->max_clients / 4 : c->max_clients);
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)&gw_tls_retrieve },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+	return MHD_start_daemon(flags, 0, on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				per_ip, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
+				MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+}
+
+/* The certificate and the users as a server holds them (taken over). */
+static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err, size_t errlen)
+{
+	if (s->creds)
+		log_cert(h, s->creds);
+	if (s->creds && !(h->tls = gw_tls_new(s->creds))) {
+		s->creds = NULL;
+		snprintf(err, errlen, "http: out of memory");
+		return -1;
+	}
+	s->creds = NULL;
+	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users))) {
+		s->users = NULL;
+		snprintf(err, errlen, "http: cannot start the login thread");
+		return -1;
+	}
+	s->users = NULL;
+	return 0;
+}
+
+struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_http_secrets *sec, bool may_block,
+			    char *err, size_t errlen)
 {
 	char lerr[256];
-	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
-	if (fd < 0) {
-		snprintf(err, errlen, "http: %s", lerr);
-		return NULL;
-	}
 	struct gw_http *h = calloc(1, sizeof(*h));
 	if (!h) {
-		close(fd);
+		gw_http_secrets_free(sec);
 		snprintf(err, errlen, "http: out of memory");
 		return NULL;
 	}
 	h->gw = gw;
 	h->cfg = *c;
+	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
+	if (fd < 0)
+		snprintf(err, errlen, "http: %s", lerr);
+	else if (take_secrets(h, sec, err, errlen) == 0 && !(h->d = start_mhd(h, fd)))
+		snprintf(err, errlen, "http: libmicrohttpd could not start on %s:%d", c->listen_host, c->listen_port);
+	if (!h->d) {
+		gw_http_secrets_free(sec);
+		if (fd >= 0)
+			close(fd);
+		gw_tls_free(h->tls);
+		gw_auth_free(h->auth);
+		free(h);
+		return NULL;
+	}
 	uint32_t hsh = 2166136261u;
 	for (const struct gw_www_file *f = gw_www_files; f->path; f++)
 		hsh = fnv1a(f->data, f->len, hsh);
 	snprintf(h->etag, sizeof(h->etag), "\"%s-%08" PRIx32 "\"", BMSGW_VERSION, hsh);
-	unsigned per_ip = (unsigned)(c->max_clients / 4 > 4 ? c->max_clients / 4 : c->max_clients);
-	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, on_accept, h,
-				on_request, h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned)c->max_clients, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-				MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				(size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
-				MHD_OPTION_END);
-	if (!h->d) {
-		close(fd);
-		free(h);
-		snprintf(err, errlen, "http: libmicrohttpd could not start on %s:%d", c->listen_host, c->listen_port);
-		return NULL;
-	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!di) {
 		MHD_stop_daemon(h->d);
+		gw_tls_free(h->tls);
+		gw_auth_free(h->auth);
 		free(h);
 		snprintf(err, errlen, "http: libmicrohttpd has no epoll descriptor");
 		return NULL;
@@ -809,10 +1033,54 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_b
 	ev_init(&h->push, push_cb);
 	h->push.repeat = SSE_MIN;
 	arm_timer(h);
-	gw_info("http: status page on http://%s%s%s:%d/ (read-only%s)", strchr(c->listen_host, ':') ? "[" : "",
-		c->listen_host, strchr(c->listen_host, ':') ? "]" : "", c->listen_port,
-		c->clients.n ? ", clients allowlisted" : "");
+	gw_info("http: status page on %s://%s%s%s:%d/ (read-only%s%s%s)", h->tls ? "https" : "http",
+		strchr(c->listen_host, ':') ? "[" : "", c->listen_host, strchr(c->listen_host, ':') ? "]" : "",
+		c->listen_port, c->clients.n ? ", clients allowlisted" : "", h->auth ? ", logins from " : "",
+		h->auth ? c->users_file : "");
 	return h;
+}
+
+void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_http_secrets *s)
+{
+	if (s->creds && h->tls) {
+		if (strcmp(s->creds->about, gw_tls_about(h->tls)) != 0)
+			log_cert(h, s->creds);
+		gw_tls_set(h->tls, s->creds);
+		s->creds = NULL;
+	}
+	if (s->users && h->auth) {
+		int n = s->users->n;
+		if (gw_auth_users(h->auth, s->users))
+			gw_info("http: %d user%s from %s", n, n == 1 ? "" : "s", c->users_file);
+		s->users = NULL;
+	} else if (s->users && !h->auth) {
+		if ((h->auth = gw_auth_new(h->gw->loop, s->users)))
+			gw_info("http: logins from %s from now on", c->users_file);
+		else
+			gw_err("http: cannot start the login thread: no logins, every request refused");
+		s->users = NULL;
+	} else if (!s->users && h->auth) {
+		/* a request waiting for its login goes on without one */
+		bool any = false;
+		for (struct req *r = h->reqs; r; r = r->next)
+			if (r->ask) {
+				gw_auth_cancel(r->ask);
+				r->ask = NULL;
+				r->auth = AU_NONE;
+				resume(r);
+				any = true;
+			}
+		gw_auth_free(h->auth);
+		h->auth = NULL;
+		gw_info("http: no logins from now on (no users_file)");
+		if (any)
+			http_run(h);
+	}
+	gw_http_secrets_free(s);
+	memcpy(h->cfg.tls_cert, c->tls_cert, sizeof(h->cfg.tls_cert));
+	memcpy(h->cfg.tls_key, c->tls_key, sizeof(h->cfg.tls_key));
+	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
+	h->cfg.metrics_public = c->metrics_public;
 }
 
 void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
@@ -824,6 +1092,9 @@ void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
 	out->sse_clients = h->nsse;
 	out->requests = h->requests;
 	out->refused = h->refused;
+	out->https = h->tls != NULL;
+	out->login_failures = gw_auth_failures(h->auth);
+	out->plain_logins = h->plain_logins;
 }
 
 void gw_http_free(struct gw_http *h)
@@ -838,6 +1109,12 @@ void gw_http_free(struct gw_http *h)
 			gw_history_cancel(r->q);
 			r->q = NULL;
 		}
+		if (r->ask) {
+			gw_auth_cancel(r->ask);
+			r->ask = NULL;
+			r->auth = AU_DONE;
+			r->role = GW_AUTH_BUSY;
+		}
 		r->fail = true;
 		resume(r);
 	}
@@ -845,6 +1122,8 @@ void gw_http_free(struct gw_http *h)
 	ev_timer_stop(loop, &h->timer);
 	ev_timer_stop(loop, &h->push);
 	MHD_stop_daemon(h->d);
+	gw_tls_free(h->tls);
+	gw_auth_free(h->auth);
 	free(h->event);
 	free(h);
 }

@@ -13,14 +13,33 @@
 struct gw;
 struct gw_http;
 struct conf_http;
+struct conf_tls_creds;
+struct conf_users;
 
 /* The HTTP server's row of the service table (web.c). */
 extern const struct gw_service gw_svc_http;
 
-/* Listen as section c says (enabled).  At start (may_block) a listen name
- * may go to the system resolver; at a reload only an address or an
- * /etc/hosts name.  NULL with err filled in when it cannot listen. */
-struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, bool may_block, char *err, size_t errlen);
+/* What section c's files hold: the certificate and key (tls_cert), the
+ * users (users_file); NULL each without its key. */
+struct gw_http_secrets {
+	struct conf_tls_creds *creds;
+	struct conf_users *users;
+};
+/* Read them (at start and at every reload, even when the names did not
+ * change: a certificate renewed in place): 0, or -1 with err. */
+int gw_http_secrets_load(const struct conf_http *c, struct gw_http_secrets *s, char *err, size_t errlen);
+void gw_http_secrets_free(struct gw_http_secrets *s);
+
+/* Listen as section c says (enabled), with sec (taken over).  At start
+ * (may_block) a listen name may go to the system resolver; at a reload
+ * only an address or an /etc/hosts name.  NULL with err filled in when it
+ * cannot listen. */
+struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_http_secrets *sec, bool may_block,
+			    char *err, size_t errlen);
+/* A reload that keeps the server: c's live keys and new files s (taken
+ * over): new handshakes get the new certificate, connections open keep
+ * theirs; new users; metrics_public. */
+void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_http_secrets *s);
 /* The [http] the server runs with (its own copy). */
 const struct conf_http *gw_http_conf(const struct gw_http *h);
 /* Something changed (a poll finished): live pages get the new state
@@ -34,6 +53,9 @@ struct gw_http_info {
 	int sse_clients;               /* of them, live event streams */
 	unsigned long requests;        /* requests received */
 	unsigned long refused;         /* connections refused by the allowlist */
+	bool https;
+	unsigned long login_failures;  /* wrong user name or password */
+	unsigned long plain_logins;    /* logins refused over plain HTTP */
 };
 void gw_http_info(const struct gw_http *h, struct gw_http_info *out);
 

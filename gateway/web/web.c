@@ -2,11 +2,15 @@
 /* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
  * the daemon sees it: its row of the service table (model/service.h).
  *
- * A reload that changes a key of [http] (every one restarts the server,
- * conf/conf.c) replaces it: a new listen address is opened in prepare, so
- * a reload to an address that cannot be had fails whole; new settings on
- * the same address restart the server at commit (the old socket goes
- * first).
+ * A reload that changes a restart key of [http] (conf/conf.c; adding or
+ * removing tls_cert is one: HTTP and HTTPS are two servers) replaces it: a
+ * new listen address is opened in prepare, so a reload to an address that
+ * cannot be had fails whole; new settings on the same address restart the
+ * server at commit (the old socket goes first).  Every reload reads the
+ * certificate, its key and the users file again in prepare, even under
+ * the same names (a certificate renewed in place): a file that is not
+ * good fails the reload and the server keeps what it has; a server kept
+ * takes them at commit without closing a connection.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 
 struct web_out {
 	struct gw_http *h;             /* NULL: started at commit */
+	struct gw_http_secrets sec;    /* read in prepare, taken at commit */
 };
 
 static long web_fds(const struct conf *c)
@@ -33,20 +38,28 @@ static int web_prepare(struct gw_svc_ctx *x)
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
+	struct gw_http_secrets sec;
+	if (gw_http_secrets_load(c, &sec, x->err, x->errlen) < 0)
+		return -1;
 	if (oc && conf_section_same(CONF_SEC_HTTP, CONF_RESTART, oc, c)) {
+		struct web_out *kept = x->cur;
+		gw_http_secrets_free(&kept->sec);
+		kept->sec = sec;
 		x->next = x->cur;
 		return 0;
 	}
 	struct web_out *w = calloc(1, sizeof(*w));
 	if (!w) {
+		gw_http_secrets_free(&sec);
 		snprintf(x->err, x->errlen, "out of memory");
 		return -1;
 	}
 	bool moved = !oc || strcmp(oc->listen_host, c->listen_host) != 0 || oc->listen_port != c->listen_port;
-	if (moved && !(w->h = gw_http_new(x->gw, c, x->may_block, x->err, x->errlen))) {
+	if (moved && !(w->h = gw_http_new(x->gw, c, &sec, x->may_block, x->err, x->errlen))) {
 		free(w);
 		return -1;
 	}
+	w->sec = sec; /* empty when taken */
 	x->next = w;
 	return 0;
 }
@@ -54,6 +67,7 @@ static int web_prepare(struct gw_svc_ctx *x)
 static void web_free(struct web_out *w)
 {
 	gw_http_free(w->h);
+	gw_http_secrets_free(&w->sec);
 	free(w);
 }
 
@@ -67,10 +81,12 @@ static void *web_commit(const struct gw_svc_ctx *x)
 	struct web_out *w = x->next;
 	if (x->cur && x->cur != w)
 		web_free(x->cur); /* its history queries first */
+	if (w && w->h && w == x->cur)
+		gw_http_take_live(w->h, &x->nc->http, &w->sec);
 	if (w && !w->h) {
 		/* the same address with new settings: its old socket is closed now */
 		char err[300];
-		if (!(w->h = gw_http_new(x->gw, &x->nc->http, false, err, sizeof(err)))) {
+		if (!(w->h = gw_http_new(x->gw, &x->nc->http, &w->sec, false, err, sizeof(err)))) {
 			gw_err("%s", err);
 			free(w);
 			return NULL;
@@ -83,6 +99,8 @@ static void web_discard(const struct gw_svc_ctx *x)
 {
 	if (x->next && x->next != x->cur)
 		web_free(x->next);
+	else if (x->next)
+		gw_http_secrets_free(&((struct web_out *)x->next)->sec); /* the server keeps what it has */
 }
 
 static const void *web_held(void *st, enum conf_sect s, const char *name)
@@ -97,8 +115,9 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	(void)gw;
 	struct gw_http_info hi;
 	gw_http_info(((struct web_out *)st)->h, &hi);
-	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu}", hi.clients, hi.sse_clients,
-		hi.requests, hi.refused);
+	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
+		"\"login_failures\":%lu,\"plain_logins\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused,
+		hi.https ? "true" : "false", hi.login_failures, hi.plain_logins);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -112,6 +131,10 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		{ "bmsgw_http_requests_total", "counter", "HTTP requests.", (double)hi.requests },
 		{ "bmsgw_http_refused_total", "counter", "HTTP connections refused (clients allowlist).",
 		  (double)hi.refused },
+		{ "bmsgw_http_login_failures_total", "counter", "HTTP logins refused (wrong user name or password).",
+		  (double)hi.login_failures },
+		{ "bmsgw_http_plain_logins_total", "counter", "HTTP requests with a login refused over plain HTTP.",
+		  (double)hi.plain_logins },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

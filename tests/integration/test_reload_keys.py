@@ -18,12 +18,14 @@ the pack starts again; relink: its wire opens again); a new [gateway] or
 [http] listen address must be served; the output that holds the section
 must run (one that is off would show the running configuration's value).
 No key is refused at reload by design: every change must be applied."""
+import base64
 import functools
 import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -64,7 +66,10 @@ def base_conf(tmp, ports, ptys):
         ("mqtt", {"host": "127.0.0.1", "port": str(ports["mqtt"]), "username": "u",
                   "password_file": os.path.join(tmp, "pw")}),
         ("tunnel.t", {"port": ptys["pack"], "listen": "127.0.0.1:%d" % ports["tun"], "clients": "127.0.0.1"}),
-        ("http", {"listen": "127.0.0.1:%d" % ports["http"]}),
+        # HTTPS from the start (HTTP <-> HTTPS is a new server: tls_cert is
+        # changed to another certificate of the same key)
+        ("http", {"listen": "127.0.0.1:%d" % ports["http"], "tls_cert": os.path.join(tmp, "cert1"),
+                  "tls_key": os.path.join(tmp, "key1")}),
         ("history", {"file": os.path.join(tmp, "h.db")}),
         ("ble", {"adapter": "hci0"}),
         ("limits", {}),
@@ -125,6 +130,9 @@ NEW = {
     ("tunnel", "clients"): "127.0.0.0/8",
     ("http", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["http2"],
     ("http", "clients"): "127.0.0.0/8",
+    ("http", "tls_cert"): lambda tmp, ports, ptys: os.path.join(tmp, "cert2"),
+    ("http", "tls_key"): lambda tmp, ports, ptys: os.path.join(tmp, "key2"),
+    ("http", "users_file"): lambda tmp, ports, ptys: os.path.join(tmp, "users"),  # the requests carry its login
     ("history", "file"): lambda tmp, ports, ptys: os.path.join(tmp, "h2.db"),
     ("ble", "adapter"): "hci1",
     ("limits", "max_cell_voltage"): "4.15",   # chemistry is nmc by then
@@ -167,6 +175,18 @@ ALSO = {
 }
 
 
+# [http] speaks HTTPS (a test certificate: not verified) and, once
+# users_file is set, asks for this admin's login, which every request sends
+TLS = ssl._create_unverified_context()
+LOGIN = {"Authorization": "Basic " + base64.b64encode(b"keys:keys-Pass-31").decode()}
+
+
+def get_json(port, path):
+    req = urllib.request.Request("https://127.0.0.1:%d%s" % (port, path), headers=LOGIN)
+    with urllib.request.urlopen(req, timeout=10, context=TLS) as r:
+        return json.loads(r.read().decode())
+
+
 def render(conf):
     return "".join("[%s]\n%s" % (t, "".join("%s = %s\n" % kv for kv in d.items())) for t, d in conf)
 
@@ -202,8 +222,7 @@ class Daemon:
         self.reloads = 0
 
     def config(self):
-        with urllib.request.urlopen("http://127.0.0.1:%d/api/config" % self.http, timeout=5) as r:
-            return json.loads(r.read().decode())
+        return get_json(self.http, "/api/config")
 
     def reload(self):
         """Write the file, SIGHUP; the reload's result as logged."""
@@ -226,8 +245,7 @@ def section_of(conf, title):
 
 
 def state(d):
-    with urllib.request.urlopen("http://127.0.0.1:%d/api/state" % d.http, timeout=5) as r:
-        return json.loads(r.read().decode())
+    return get_json(d.http, "/api/state")
 
 
 def running(st, sect, name):
@@ -343,7 +361,11 @@ def main():
     subprocess.run(["openssl", "req", "-x509", "-key", key1, "-out", os.path.join(tmp, "cert2"), "-days", "2",
                     "-subj", "/CN=bmsgw-test2"], check=True, capture_output=True)
     shutil.copy(key1, key2)
-    for name in ("pw", "pw2", "key1", "key2"):  # secrets: bmsgw refuses them readable by others
+    r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "--hash-password", "keys", "admin"], input="keys-Pass-31\n",
+                       capture_output=True, text=True, check=True)
+    with open(os.path.join(tmp, "users"), "w") as f:
+        f.write(r.stdout)
+    for name in ("pw", "pw2", "key1", "key2", "users"):  # secrets: bmsgw refuses them readable by others
         os.chmod(os.path.join(tmp, name), 0o600)
     ptys = {}
     for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):

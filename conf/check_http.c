@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/check_http.c - the checks of [http]'s HTTPS and logins: tls_cert
+ * and tls_key together, readable, the key private and the certificate's;
+ * users_file only with TLS (a login over plain HTTP would show its
+ * password to the network), private, every line good. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_int.h"
+#include "tls.h"
+#include "users.h"
+
+static void fail_key(struct load *x, int k, const char *why)
+{
+	conf__fail(x, x->http_seen[k], "http", conf__keys[k].name, "%s", why);
+}
+
+void conf__check_http_secure(struct load *x)
+{
+	struct conf_http *w = &x->c.http;
+	const int *seen = x->http_seen;
+	char why[CONF_PORT_MAX * 2 + 200];
+	conf__bfmt(w->scheme, sizeof(w->scheme), "%s", seen[K_HT_TLS_CERT] ? "https" : "http");
+	if (!w->enabled)
+		return;
+	if (!seen[K_HT_TLS_CERT] != !seen[K_HT_TLS_KEY]) {
+		int k = seen[K_HT_TLS_CERT] ? K_HT_TLS_CERT : K_HT_TLS_KEY;
+		fail_key(x, k, k == K_HT_TLS_CERT ? "needs tls_key too (the certificate's private key)"
+							  : "needs tls_cert too (the certificate of the key)");
+		return;
+	}
+	if (seen[K_HT_TLS_CERT]) {
+		struct conf_tls_creds *c = conf_tls_load(w->tls_cert, w->tls_key, why, sizeof(why));
+		if (!c) {
+			fail_key(x, K_HT_TLS_CERT, why);
+			return;
+		}
+		conf_tls_free(c);
+	}
+	if (seen[K_HT_USERS_FILE]) {
+		if (!seen[K_HT_TLS_CERT]) {
+			fail_key(x, K_HT_USERS_FILE, "needs tls_cert (logins only over HTTPS: over plain HTTP "
+							  "every password would cross the network readable)");
+			return;
+		}
+		struct conf_users *u = malloc(sizeof(*u));
+		if (!u || conf_users_load(w->users_file, u, why, sizeof(why)) < 0)
+			fail_key(x, K_HT_USERS_FILE, u ? why : "out of memory");
+		else if (u->n == 0) {
+			conf__bfmt(why, sizeof(why), "%s has no user (expected lines of bmsgw --hash-password)",
+				   w->users_file);
+			fail_key(x, K_HT_USERS_FILE, why);
+		}
+		free(u);
+	}
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/tls.c - load a server certificate chain and its private key (PEM)
+ * with GnuTLS, and check that the key is the certificate's (their public
+ * keys compared). */
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf_int.h"
+#include "tls.h"
+
+static void about(struct conf_tls_creds *c)
+{
+	gnutls_x509_crt_t crt;
+	if (gnutls_pcert_export_x509(&c->pcert[0], &crt) < 0)
+		return;
+	char dn[120] = "", serial[40] = "", hex[84] = "";
+	size_t dl = sizeof(dn), sl = sizeof(serial);
+	if (gnutls_x509_crt_get_dn(crt, dn, &dl) < 0)
+		dn[0] = '\0';
+	if (gnutls_x509_crt_get_serial(crt, serial, &sl) < 0)
+		sl = 0;
+	for (size_t i = 0; i < sl && i < 40; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)serial[i]);
+	time_t t = gnutls_x509_crt_get_expiration_time(crt);
+	struct tm tm;
+	char until[32] = "?";
+	if (t != (time_t)-1 && gmtime_r(&t, &tm))
+		strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
+	snprintf(c->about, sizeof(c->about), "%.100s, serial %.40s, valid until %s", dn, hex, until);
+	gnutls_x509_crt_deinit(crt);
+}
+
+/* Is key the private key of the chain's first certificate? */
+static int key_matches(struct conf_tls_creds *c)
+{
+	gnutls_pubkey_t pk;
+	gnutls_datum_t a = {NULL, 0}, b = {NULL, 0};
+	int ok = 0;
+	if (gnutls_pubkey_init(&pk) < 0)
+		return 0;
+	if (gnutls_pubkey_import_privkey(pk, c->key, 0, 0) >= 0 &&
+	    gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &a) >= 0 &&
+	    gnutls_pubkey_export2(c->pcert[0].pubkey, GNUTLS_X509_FMT_DER, &b) >= 0)
+		ok = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
+	gnutls_free(a.data);
+	gnutls_free(b.data);
+	gnutls_pubkey_deinit(pk);
+	return ok;
+}
+
+struct conf_tls_creds *conf_tls_load(const char *cert, const char *key, char *err, size_t errlen)
+{
+	struct conf_tls_creds *c = calloc(1, sizeof(*c));
+	gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
+	int rc;
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->npcert = CONF_TLS_CHAIN_MAX;
+	char why[CONF_PORT_MAX + 200];
+	if (conf__private_file(key, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		rc = -1;
+		c->npcert = 0;
+	} else if ((rc = gnutls_load_file(cert, &cd)) < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", cert, gnutls_strerror(rc));
+	} else if ((rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &cd, GNUTLS_X509_FMT_PEM, 0)) < 0) {
+		c->npcert = 0;
+		snprintf(err, errlen, "%s: not a PEM certificate chain (of at most %d): %s", cert, CONF_TLS_CHAIN_MAX,
+			 gnutls_strerror(rc));
+	} else if ((rc = gnutls_load_file(key, &kd)) < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", key, gnutls_strerror(rc));
+	} else if ((rc = gnutls_privkey_init(&c->key)) < 0 ||
+		   (rc = gnutls_privkey_import_x509_raw(c->key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		snprintf(err, errlen, "%s: not a PEM private key without a passphrase: %s", key, gnutls_strerror(rc));
+	} else if (!key_matches(c)) {
+		snprintf(err, errlen, "%s is not the key of the certificate in %s", key, cert);
+		rc = -1;
+	}
+	gnutls_free(cd.data);
+	if (kd.data) {
+		gnutls_memset(kd.data, 0, kd.size);
+		gnutls_free(kd.data);
+	}
+	if (rc < 0) {
+		conf_tls_free(c);
+		return NULL;
+	}
+	about(c);
+	return c;
+}
+
+void conf_tls_free(struct conf_tls_creds *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < c->npcert; i++)
+		gnutls_pcert_deinit(&c->pcert[i]);
+	if (c->key)
+		gnutls_privkey_deinit(c->key);
+	free(c);
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/users.c - the users file of [http]: parse a line, load a file,
+ * hash a password for `bmsgw --hash-password`, check a password.
+ *
+ * The hash is PBKDF2-HMAC-SHA256 (RFC 8018) of the password with a
+ * random 16-byte salt, 32 bytes long, written as
+ * $pbkdf2-sha256$ITERATIONS$SALT$HASH with SALT and HASH in base64
+ * (RFC 4648 section 4, with padding), the iteration count read from each
+ * line so that stronger lines keep working. */
+#include <errno.h>
+#include <nettle/base64.h>
+#include <nettle/memops.h>
+#include <nettle/pbkdf2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "conf_int.h"
+#include "users.h"
+
+#define PREFIX "$pbkdf2-sha256$"
+
+const char *conf_role_name(enum conf_role r)
+{
+	return r == CONF_ROLE_ADMIN ? "admin" : "read";
+}
+
+static int role_parse(const char *s, size_t n, enum conf_role *r)
+{
+	if (n == 4 && memcmp(s, "read", 4) == 0)
+		*r = CONF_ROLE_READ;
+	else if (n == 5 && memcmp(s, "admin", 5) == 0)
+		*r = CONF_ROLE_ADMIN;
+	else
+		return -1;
+	return 0;
+}
+
+static const char *name_bad(const char *s, size_t n)
+{
+	if (n < 1 || n > CONF_USER_NAME_MAX)
+		return "a name is 1..32 characters";
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == ':')
+			return "a name is printable ASCII without ':' or spaces";
+	return NULL;
+}
+
+const char *conf_user_name_bad(const char *name)
+{
+	return name_bad(name, strlen(name));
+}
+
+/* base64 text [s, s+n) into out (at most max bytes): its length, or -1. */
+static long b64_decode(const char *s, size_t n, uint8_t *out, size_t max)
+{
+	uint8_t tmp[BASE64_DECODE_LENGTH(128)];
+	if (n == 0 || n > 128)
+		return -1;
+	struct base64_decode_ctx ctx;
+	size_t len = sizeof(tmp);
+	base64_decode_init(&ctx);
+	if (!base64_decode_update(&ctx, &len, tmp, n, s) || !base64_decode_final(&ctx) || len == 0 || len > max)
+		return -1;
+	memcpy(out, tmp, len);
+	return (long)len;
+}
+
+/* $pbkdf2-sha256$ITER$SALT$HASH */
+static const char *hash_parse(const char *h, struct conf_user *u)
+{
+	if (strncmp(h, PREFIX, strlen(PREFIX)) != 0)
+		return "the hash is not $pbkdf2-sha256$... (expected a line of bmsgw --hash-password)";
+	h += strlen(PREFIX);
+	char *end;
+	errno = 0;
+	unsigned long it = strtoul(h, &end, 10);
+	if (end == h || *end != '$' || errno || it < CONF_PBKDF2_ITER_MIN || it > CONF_PBKDF2_ITER_MAX ||
+	    h[0] < '0' || h[0] > '9')
+		return "the iteration count is not 1000..10000000";
+	u->iter = (unsigned)it;
+	const char *salt = end + 1, *dollar = strchr(salt, '$');
+	if (!dollar)
+		return "the hash has no $SALT$HASH";
+	long sl = b64_decode(salt, (size_t)(dollar - salt), u->salt, sizeof(u->salt));
+	if (sl < 8)
+		return "the salt is not base64 of 8..64 bytes";
+	u->salt_len = (size_t)sl;
+	const char *dk = dollar + 1;
+	uint8_t tmp[CONF_SALT_MAX];
+	if (b64_decode(dk, strlen(dk), tmp, sizeof(tmp)) != CONF_DK_LEN)
+		return "the hash is not base64 of 32 bytes";
+	memcpy(u->dk, tmp, CONF_DK_LEN);
+	return NULL;
+}
+
+int conf_user_parse(const char *line, struct conf_user *u, char *why, size_t wl)
+{
+	const char *p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p || *p == '#')
+		return 1;
+	memset(u, 0, sizeof(*u));
+	const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c2) {
+		snprintf(why, wl, "expected NAME:ROLE:HASH (a line of bmsgw --hash-password)");
+		return -1;
+	}
+	const char *bad = name_bad(line, (size_t)(c1 - line));
+	if (bad) {
+		snprintf(why, wl, "%s", bad);
+		return -1;
+	}
+	memcpy(u->name, line, (size_t)(c1 - line));
+	if (role_parse(c1 + 1, (size_t)(c2 - c1 - 1), &u->role) < 0) {
+		snprintf(why, wl, "user %s: the role is not read or admin", u->name);
+		return -1;
+	}
+	if ((bad = hash_parse(c2 + 1, u))) {
+		snprintf(why, wl, "user %s: %s", u->name, bad);
+		return -1;
+	}
+	return 0;
+}
+
+int conf_users_load(const char *path, struct conf_users *out, char *err, size_t errlen)
+{
+	out->n = 0;
+	if (conf__private_file(path, err, errlen) < 0)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[1024], why[160];
+	int ln = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		ln++;
+		size_t n = strcspn(line, "\r\n");
+		if (!line[n] && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: the line is too long", path, ln);
+			rc = -1;
+			break;
+		}
+		line[n] = '\0';
+		struct conf_user u;
+		int r = conf_user_parse(line, &u, why, sizeof(why));
+		if (r > 0)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, ln, why);
+			rc = -1;
+		} else if (out->n == CONF_USERS_MAX) {
+			snprintf(err, errlen, "%s:%d: more than %d users", path, ln, CONF_USERS_MAX);
+			rc = -1;
+		} else {
+			for (int i = 0; i < out->n && rc == 0; i++)
+				if (strcmp(out->u[i].name, u.name) == 0) {
+					snprintf(err, errlen, "%s:%d: user %s is on an earlier line too", path, ln, u.name);
+					rc = -1;
+				}
+			if (rc == 0)
+				out->u[out->n++] = u;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	fclose(f);
+	explicit_bzero(line, sizeof(line));
+	return rc;
+}
+
+bool conf_users_same(const struct conf_users *a, const struct conf_users *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++) {
+		const struct conf_user *x = &a->u[i], *y = &b->u[i];
+		if (strcmp(x->name, y->name) != 0 || x->role != y->role || x->iter != y->iter ||
+		    x->salt_len != y->salt_len || memcmp(x->salt, y->salt, x->salt_len) != 0 ||
+		    memcmp(x->dk, y->dk, sizeof(x->dk)) != 0)
+			return false;
+	}
+	return true;
+}
+
+int conf_user_hash_line(const char *name, const char *role, const char *pw, size_t pwlen, char *out, size_t outlen,
+			char *err, size_t errlen)
+{
+	enum conf_role r;
+	const char *bad = conf_user_name_bad(name);
+	if (bad) {
+		snprintf(err, errlen, "\"%s\": %s", name, bad);
+		return -1;
+	}
+	if (role_parse(role, strlen(role), &r) < 0) {
+		snprintf(err, errlen, "\"%s\" is not a role (expected read or admin)", role);
+		return -1;
+	}
+	if (pwlen == 0 || pwlen > CONF_PASSWORD_MAX) {
+		snprintf(err, errlen, "the password is empty or longer than %d bytes", CONF_PASSWORD_MAX);
+		return -1;
+	}
+	uint8_t salt[CONF_SALT_LEN], dk[CONF_DK_LEN];
+	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, CONF_PBKDF2_ITER, sizeof(salt), salt, sizeof(dk), dk);
+	char s64[BASE64_ENCODE_RAW_LENGTH(CONF_SALT_LEN) + 1], d64[BASE64_ENCODE_RAW_LENGTH(CONF_DK_LEN) + 1];
+	base64_encode_raw(s64, sizeof(salt), salt);
+	s64[BASE64_ENCODE_RAW_LENGTH(CONF_SALT_LEN)] = '\0';
+	base64_encode_raw(d64, sizeof(dk), dk);
+	d64[BASE64_ENCODE_RAW_LENGTH(CONF_DK_LEN)] = '\0';
+	explicit_bzero(dk, sizeof(dk));
+	int n = snprintf(out, outlen, "%s:%s:" PREFIX "%u$%s$%s", name, conf_role_name(r), CONF_PBKDF2_ITER, s64, d64);
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "the line is too long");
+		return -1;
+	}
+	return 0;
+}
+
+bool conf_user_verify(const struct conf_user *u, const char *pw, size_t pwlen)
+{
+	uint8_t dk[CONF_DK_LEN];
+	if (pwlen > CONF_PASSWORD_MAX)
+		return false;
+	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, u->iter, u->salt_len, u->salt, sizeof(dk), dk);
+	bool ok = memeql_sec(dk, u->dk, sizeof(dk)) != 0;
+	explicit_bzero(dk, sizeof(dk));
+	return ok;
+}

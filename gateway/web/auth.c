@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/web/auth.c - the logins of the HTTP server.
+ *
+ * A password is checked with PBKDF2 at the users file's iteration count
+ * (600,000: a large part of a second of CPU), so never on the loop: one
+ * thread takes the checks from a short queue (at most JOBS_MAX at once,
+ * one per client address) and an ev_async brings the answers back.  A good
+ * login is remembered for CACHE_TTL seconds by an HMAC-SHA256 of name and
+ * password under a key drawn at start (never the password itself), so that
+ * the page's requests do not each cost a PBKDF2; a new users file forgets
+ * them.  An unknown name costs the same PBKDF2 as a known one.
+ *
+ * After a failure, every answer to that address waits: 1 s after the
+ * first failure, then 2, 4 ... up to DELAY_MAX s, a wrong login answered
+ * only when its wait is over; a good login or FORGET_AFTER s without a
+ * failure ends it.  Each failure is logged once, with the address and the
+ * name asked (never the password).  The table of addresses is bounded
+ * (PEERS): when it is full of addresses that are waiting, a new one is
+ * told to come back later. */
+#include <nettle/hmac.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "../../conf/users.h"
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "auth.h"
+
+#define PEERS 256
+#define CACHE 32
+#define CACHE_TTL 300.0
+#define JOBS_MAX 8
+#define DELAY_MAX 30
+#define FORGET_AFTER 900.0
+
+struct peer {
+	char addr[48];
+	int failures;
+	double until, last;            /* answers wait until `until` (mono) */
+	int asks;                      /* asks of it open */
+	struct job *job;               /* its check in flight */
+};
+
+struct job {
+	struct job *next;
+	uint8_t mac[SHA256_DIGEST_SIZE];
+	struct conf_user u;            /* a copy: the thread reads no shared table */
+	bool known;
+	char pw[CONF_PASSWORD_MAX + 1];
+	size_t pwlen;
+	bool ok;
+	unsigned gen;                  /* of the users it was checked against */
+	struct peer *peer;
+	struct gw_auth_ask *waiters;
+};
+
+/* What the thread shares with the loop. */
+struct worker {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *todo, *done;
+	bool quit;                     /* the loop is gone: the thread frees this */
+	ev_async wake;
+	struct ev_loop *loop;
+	struct gw_auth *a;             /* the loop's side (only the loop reads it) */
+};
+
+enum ask_state { WAIT_BEFORE, IN_JOB, WAIT_FAIL };
+
+struct gw_auth_ask {
+	struct gw_auth *a;
+	struct peer *peer;
+	enum ask_state state;
+	uint8_t mac[SHA256_DIGEST_SIZE];
+	char user[CONF_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
+	bool bad_name;                 /* no user can have it */
+	char pw[CONF_PASSWORD_MAX + 1];  /* kept while waiting before its check */
+	size_t pwlen;
+	struct job *job;
+	struct gw_auth_ask *next;      /* among the job's waiters */
+	ev_timer timer;
+	gw_auth_cb *cb;
+	void *arg;
+};
+
+struct cached {
+	uint8_t mac[SHA256_DIGEST_SIZE];
+	int role;
+	double expires;
+};
+
+struct gw_auth {
+	struct ev_loop *loop;
+	struct conf_users *users;
+	unsigned gen;
+	uint8_t key[32];
+	struct peer peers[PEERS];
+	struct cached cache[CACHE];
+	int jobs;                      /* in flight */
+	unsigned long failures;
+	struct worker *w;
+	pthread_t thread;
+	struct conf_user dummy;        /* checked for an unknown name */
+};
+
+/* ----------------------------------------------------------- the thread */
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->todo && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit)
+			break;
+		struct job *j = w->todo;
+		w->todo = j->next;
+		pthread_mutex_unlock(&w->mu);
+		j->ok = conf_user_verify(&j->u, j->pw, j->pwlen) && j->known;
+		explicit_bzero(j->pw, sizeof(j->pw));
+		pthread_mutex_lock(&w->mu);
+		if (w->quit) {
+			free(j);
+			break;
+		}
+		j->next = w->done;
+		w->done = j;
+		ev_async_send(w->loop, &w->wake);
+	}
+	while (w->todo) {
+		struct job *j = w->todo;
+		w->todo = j->next;
+		explicit_bzero(j, sizeof(*j));
+		free(j);
+	}
+	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	return NULL;
+}
+
+/* ----------------------------------------------------------- the loop */
+
+static void mac_of(const struct gw_auth *a, const char *user, const char *pw, size_t pwlen, uint8_t *out)
+{
+	struct hmac_sha256_ctx ctx;
+	hmac_sha256_set_key(&ctx, sizeof(a->key), a->key);
+	hmac_sha256_update(&ctx, strlen(user) + 1, (const uint8_t *)user);
+	hmac_sha256_update(&ctx, pwlen, (const uint8_t *)pw);
+	hmac_sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+}
+
+static int cache_find(struct gw_auth *a, const uint8_t *mac)
+{
+	double now = gw_mono();
+	for (int i = 0; i < CACHE; i++)
+		if (a->cache[i].expires > now && memcmp(a->cache[i].mac, mac, SHA256_DIGEST_SIZE) == 0)
+			return a->cache[i].role;
+	return -1;
+}
+
+static void cache_put(struct gw_auth *a, const uint8_t *mac, int role)
+{
+	int k = 0;
+	for (int i = 1; i < CACHE; i++)
+		if (a->cache[i].expires < a->cache[k].expires)
+			k = i;
+	memcpy(a->cache[k].mac, mac, SHA256_DIGEST_SIZE);
+	a->cache[k].role = role;
+	a->cache[k].expires = gw_mono() + CACHE_TTL;
+}
+
+static struct peer *peer_of(struct gw_auth *a, const char *addr)
+{
+	struct peer *free_p = NULL;
+	double now = gw_mono();
+	for (int i = 0; i < PEERS; i++) {
+		struct peer *p = &a->peers[i];
+		if (p->addr[0] && strcmp(p->addr, addr) == 0) {
+			if (now - p->last > FORGET_AFTER && !p->job)
+				p->failures = 0;
+			return p;
+		}
+		/* a free slot, else the one quiet longest that nobody waits on */
+		if (!p->addr[0]) {
+			if (!free_p || free_p->addr[0])
+				free_p = p;
+		} else if (!p->asks && !p->job && p->until <= now &&
+			   (!free_p || (free_p->addr[0] && p->last < free_p->last))) {
+			free_p = p;
+		}
+	}
+	if (free_p) {
+		memset(free_p, 0, sizeof(*free_p));
+		snprintf(free_p->addr, sizeof(free_p->addr), "%s", addr);
+		free_p->last = now;
+	}
+	return free_p;
+}
+
+static void ask_done(struct gw_auth_ask *q, int result)
+{
+	gw_auth_cb *cb = q->cb;
+	void *arg = q->arg;
+	ev_timer_stop(q->a->loop, &q->timer);
+	q->peer->asks--;
+	explicit_bzero(q->pw, sizeof(q->pw));
+	free(q);
+	cb(arg, result);
+}
+
+static void unlink_waiter(struct gw_auth_ask *q)
+{
+	struct gw_auth_ask **pp = &q->job->waiters;
+	while (*pp && *pp != q)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = q->next;
+	q->job = NULL;
+}
+
+static const struct conf_user *user_named(const struct gw_auth *a, const char *name)
+{
+	for (int i = 0; i < a->users->n; i++)
+		if (strcmp(a->users->u[i].name, name) == 0)
+			return &a->users->u[i];
+	return NULL;
+}
+
+/* The check of q: remembered, joined to the same check in flight, or a
+ * new one.  false: busy. */
+static bool start_check(struct gw_auth_ask *q)
+{
+	struct gw_auth *a = q->a;
+	struct peer *p = q->peer;
+	if (p->job && memcmp(p->job->mac, q->mac, SHA256_DIGEST_SIZE) == 0 && p->job->gen == a->gen) {
+		q->job = p->job;
+	} else {
+		if (p->job || a->jobs >= JOBS_MAX || !a->w)
+			return false;
+		struct job *j = calloc(1, sizeof(*j));
+		if (!j)
+			return false;
+		const struct conf_user *u = q->bad_name ? NULL : user_named(a, q->user);
+		j->known = u != NULL;
+		j->u = u ? *u : a->dummy;
+		memcpy(j->mac, q->mac, SHA256_DIGEST_SIZE);
+		memcpy(j->pw, q->pw, q->pwlen);
+		j->pwlen = q->pwlen;
+		j->gen = a->gen;
+		j->peer = p;
+		p->job = j;
+		a->jobs++;
+		pthread_mutex_lock(&a->w->mu);
+		j->next = a->w->todo;
+		a->w->todo = j;
+		pthread_cond_signal(&a->w->cv);
+		pthread_mutex_unlock(&a->w->mu);
+		q->job = j;
+	}
+	explicit_bzero(q->pw, sizeof(q->pw));
+	q->state = IN_JOB;
+	q->next = q->job->waiters;
+	q->job->waiters = q;
+	return true;
+}
+
+/* After its wait before the check: remembered, or checked now. */
+static void go_on(struct gw_auth_ask *q)
+{
+	int role = cache_find(q->a, q->mac);
+	if (role >= 0) {
+		q->peer->failures = 0;
+		ask_done(q, role);
+	}
+	else if (!start_check(q))
+		ask_done(q, GW_AUTH_BUSY);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_auth_ask *q = container_of(t, struct gw_auth_ask, timer);
+	if (q->state == WAIT_FAIL)
+		ask_done(q, GW_AUTH_FAIL);
+	else
+		go_on(q);
+}
+
+static void wait_until(struct gw_auth_ask *q, enum ask_state st, double until)
+{
+	q->state = st;
+	ev_timer_set(&q->timer, until - gw_mono() > 0 ? until - gw_mono() : 0, 0);
+	ev_timer_start(q->a->loop, &q->timer);
+}
+
+/* A failure of peer p, asked for user: logged once; its wait grows. */
+static void failed(struct gw_auth *a, struct peer *p, const char *user)
+{
+	p->failures++;
+	a->failures++;
+	int delay = p->failures >= 6 ? DELAY_MAX : 1 << (p->failures - 1);
+	if (delay > DELAY_MAX)
+		delay = DELAY_MAX;
+	p->last = gw_mono();
+	p->until = p->last + delay;
+	gw_warn("http: login refused for user \"%s\" from %s (%d failure%s in a row: its answers wait %d s)", user,
+		p->addr, p->failures, p->failures == 1 ? "" : "s", delay);
+}
+
+/* A check came back. */
+static void finished(struct gw_auth *a, struct job *j)
+{
+	struct peer *p = j->peer;
+	p->job = NULL;
+	a->jobs--;
+	struct gw_auth_ask *q = j->waiters;
+	if (j->gen != a->gen) {
+		/* the users changed meanwhile: ask again */
+		for (struct gw_auth_ask *n; q; q = n) {
+			n = q->next;
+			q->job = NULL;
+			ask_done(q, GW_AUTH_BUSY);
+		}
+	} else if (j->ok) {
+		int role = (int)j->u.role;
+		cache_put(a, j->mac, role);
+		p->failures = 0;
+		p->until = 0;
+		for (struct gw_auth_ask *n; q; q = n) {
+			n = q->next;
+			q->job = NULL;
+			ask_done(q, role);
+		}
+	} else {
+		if (q)
+			failed(a, p, q->user);
+		for (struct gw_auth_ask *n; q; q = n) {
+			n = q->next;
+			q->job = NULL;
+			wait_until(q, WAIT_FAIL, p->until);
+		}
+	}
+	explicit_bzero(j, sizeof(*j));
+	free(j);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct worker *wk = container_of(w, struct worker, wake);
+	pthread_mutex_lock(&wk->mu);
+	struct job *done = wk->done;
+	wk->done = NULL;
+	pthread_mutex_unlock(&wk->mu);
+	for (struct job *n; done; done = n) {
+		n = done->next;
+		finished(wk->a, done);
+	}
+}
+
+struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users)
+{
+	struct gw_auth *a = calloc(1, sizeof(*a));
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!a || !w || getrandom(a->key, sizeof(a->key), 0) != (ssize_t)sizeof(a->key) ||
+	    getrandom(a->dummy.dk, sizeof(a->dummy.dk), 0) != (ssize_t)sizeof(a->dummy.dk)) {
+		free(a);
+		free(w);
+		free(users);
+		return NULL;
+	}
+	a->loop = loop;
+	a->users = users;
+	a->dummy.iter = CONF_PBKDF2_ITER;
+	a->dummy.salt_len = CONF_SALT_LEN;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->loop = loop;
+	w->a = a;
+	ev_async_init(&w->wake, wake_cb);
+	ev_async_start(loop, &w->wake);
+	if (pthread_create(&a->thread, NULL, work, w) != 0) {
+		ev_async_stop(loop, &w->wake);
+		free(w);
+		free(users);
+		free(a);
+		return NULL;
+	}
+	pthread_detach(a->thread);
+	a->w = w;
+	return a;
+}
+
+bool gw_auth_users(struct gw_auth *a, struct conf_users *users)
+{
+	if (conf_users_same(a->users, users)) {
+		free(users);
+		return false;
+	}
+	free(a->users);
+	a->users = users;
+	a->gen++;
+	memset(a->cache, 0, sizeof(a->cache));
+	return true;
+}
+
+int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const char *pw, size_t pwlen, gw_auth_cb *cb,
+		  void *arg, struct gw_auth_ask **ask)
+{
+	*ask = NULL;
+	if (pwlen > CONF_PASSWORD_MAX)
+		pwlen = CONF_PASSWORD_MAX + 1; /* never good; checked as any wrong one */
+	struct peer *p = peer_of(a, addr);
+	if (!p)
+		return GW_AUTH_BUSY;
+	struct gw_auth_ask *q = calloc(1, sizeof(*q));
+	if (!q)
+		return GW_AUTH_BUSY;
+	q->a = a;
+	q->peer = p;
+	q->cb = cb;
+	q->arg = arg;
+	q->bad_name = conf_user_name_bad(user) != NULL;
+	size_t i = 0;
+	for (; user[i] && i < CONF_USER_NAME_MAX; i++)
+		q->user[i] = user[i] > ' ' && user[i] <= '~' && user[i] != '"' && user[i] != '\\' ? user[i] : '?';
+	q->user[i] = '\0';
+	mac_of(a, user, pw, pwlen > CONF_PASSWORD_MAX ? CONF_PASSWORD_MAX : pwlen, q->mac);
+	if (pwlen > CONF_PASSWORD_MAX)
+		q->mac[0] ^= 1; /* not the one of its first bytes */
+	ev_init(&q->timer, timer_cb);
+	p->asks++;
+	double now = gw_mono();
+	int role = p->until > now ? -1 : cache_find(a, q->mac);
+	if (role >= 0) {
+		p->failures = 0; /* a good login ends a run of failures */
+		p->asks--;
+		free(q);
+		return role;
+	}
+	q->pwlen = pwlen > CONF_PASSWORD_MAX ? CONF_PASSWORD_MAX : pwlen;
+	memcpy(q->pw, pw, q->pwlen);
+	if (p->until > now) {
+		wait_until(q, WAIT_BEFORE, p->until);
+	} else if (!start_check(q)) {
+		p->asks--;
+		explicit_bzero(q, sizeof(*q));
+		free(q);
+		return GW_AUTH_BUSY;
+	}
+	*ask = q;
+	return GW_AUTH_PENDING;
+}
+
+void gw_auth_cancel(struct gw_auth_ask *q)
+{
+	if (!q)
+		return;
+	if (q->job)
+		unlink_waiter(q);
+	ev_timer_stop(q->a->loop, &q->timer);
+	q->peer->asks--;
+	explicit_bzero(q, sizeof(*q));
+	free(q);
+}
+
+unsigned long gw_auth_failures(const struct gw_auth *a)
+{
+	return a ? a->failures : 0;
+}
+
+void gw_auth_free(struct gw_auth *a)
+{
+	if (!a)
+		return;
+	struct worker *w = a->w;
+	ev_async_stop(a->loop, &w->wake);
+	pthread_mutex_lock(&w->mu);
+	struct job *done = w->done;
+	w->done = NULL;
+	w->quit = true; /* the thread frees w and what it holds */
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (struct job *n; done; done = n) {
+		n = done->next;
+		explicit_bzero(done, sizeof(*done));
+		free(done);
+	}
+	free(a->users);
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+}

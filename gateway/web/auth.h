@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/web/auth.h - the logins of the HTTP server: a name and password
+ * checked against the users file off the loop, a short-lived memory of
+ * good ones, and a growing delay for an address that failed. */
+#ifndef GATEWAY_WEB_AUTH_H
+#define GATEWAY_WEB_AUTH_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conf_users;
+struct gw_auth;
+struct gw_auth_ask;
+
+#define GW_AUTH_PENDING (-1)  /* the answer comes through the callback */
+#define GW_AUTH_FAIL (-2)     /* wrong name or password (after the address's delay) */
+#define GW_AUTH_BUSY (-3)     /* too many checks at once: try again later */
+
+/* result: the user's role (enum conf_role), GW_AUTH_FAIL or GW_AUTH_BUSY. */
+typedef void gw_auth_cb(void *arg, int result);
+
+/* Check logins against users (taken over). */
+struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users);
+/* A users file read again (taken over): when its users changed, the
+ * memory of good logins is forgotten (true); else it is freed (false). */
+bool gw_auth_users(struct gw_auth *a, struct conf_users *users);
+/* Is USER / PW good for a client at address ADDR (text)?  The role at once
+ * (a login checked a moment ago, the address not waiting), GW_AUTH_BUSY,
+ * or GW_AUTH_PENDING with *ask set and cb called later, never from inside
+ * this call. */
+int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const char *pw, size_t pwlen, gw_auth_cb *cb,
+		  void *arg, struct gw_auth_ask **ask);
+/* The client is gone: cb is not called. */
+void gw_auth_cancel(struct gw_auth_ask *ask);
+/* Logins refused so far. */
+unsigned long gw_auth_failures(const struct gw_auth *a);
+/* Every ask cancelled first.  A check running finishes on its thread. */
+void gw_auth_free(struct gw_auth *a);
+
+#endif
