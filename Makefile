@@ -321,6 +321,11 @@ install: $(B)/bmsgw
 	install -m 644 $(MAN7) $(DESTDIR)$(mandir)/man7/
 	sed $(UNIT_SED) conf/bmsgw.service.in > $(B)/bmsgw.service
 	install -m 644 $(B)/bmsgw.service $(DESTDIR)$(unitdir)/bmsgw.service
+	@# the unit's group for the secrets (root:bmsgw 0640): systemd refuses a
+	@# unit whose group does not exist, so a real install makes it
+	@if [ -z "$(DESTDIR)" ] && ! getent group bmsgw >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "groupadd --system bmsgw"; groupadd --system bmsgw; \
+	  else echo "make install: create the group bmsgw (groupadd --system bmsgw) before starting the unit" >&2; fi; fi
 	install -m 644 README.md LICENSE register-map.md bms/PROTOCOLS.md $(DESTDIR)$(docdir)/
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	@# the configuration is the user's: installed only where there is none

@@ -243,7 +243,7 @@ def check_unit(path, bindir, etc, confdir):
          "unit: ExecStart=%s/bmsgw -c %s/bmsgw/bmsgw.ini" % (bindir, etc))
     c.eq("ConfigurationDirectory=bmsgw" in lines, confdir, "unit: ConfigurationDirectory= only for /etc")
     for want in ("Type=notify", "WatchdogSec=30", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure",
-                 "DynamicUser=yes", "SupplementaryGroups=dialout", "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                 "DynamicUser=yes", "SupplementaryGroups=dialout bmsgw", "AmbientCapabilities=CAP_NET_BIND_SERVICE",
                  "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "NoNewPrivileges=yes",
                  "DevicePolicy=closed", "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-ttyACM rw",
                  "DeviceAllow=char-ttyS rw", "DeviceAllow=char-ttyAMA rw", "StateDirectory=bmsgw",
@@ -351,7 +351,7 @@ def test_make_deb():
     c.eq(field("Version"), VERSION, "package version is the Makefile's")
     c.eq(field("Architecture"), arch, "package architecture")
     dep = field("Depends")
-    want = needed_packages(os.path.join(ROOT, "build", "bmsgw")) | {"procps"}
+    want = needed_packages(os.path.join(ROOT, "build", "bmsgw")) | {"procps", "adduser"}
     missing = sorted(d for d in want if not re.search(r"(^|[ ,|])%s\b" % re.escape(d), dep))
     c.ok(len(want) > 5 and not missing, "Depends computed from the binary's libraries (%s): missing %s" %
          (dep, missing))
