@@ -176,7 +176,8 @@ $(B)/mbbound: $(B)/tests/tools/mbbound.o
 $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(B)/gateway/wire/slcan.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o \
+		$(B)/gateway/model/settings.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gateway/model/soc_curve.o \
@@ -216,15 +217,20 @@ test: deps
 	$(MAKE) -j$(NPROC) -Otarget test-builds
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
 
-.PHONY: test-builds test-san test-fuzz test-normal
+BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/slowdisk.so
+.PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:
 	$(MAKE) SANITIZE=1 all unit build/san/slowdisk.so
 test-fuzz:
 	$(MAKE) fuzz
 test-normal:
-	$(MAKE) all
+	$(MAKE) all bench-tools
 	$(MAKE) nosystemd
+
+# the bench's tools, built by the tests' builds so that a change that breaks
+# one is seen before `make bench`
+bench-tools: $(BENCH_TOOLS)
 
 nosystemd:
 	$(MAKE) objects
@@ -280,7 +286,7 @@ soak: deps
 	$(MAKE) all
 	BIN=$(B) /usr/bin/python3 tests/soak/soak.py
 
-bench: all $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/slowdisk.so
+bench: all $(BENCH_TOOLS)
 	bash tests/bench.sh
 
 # ---- install: GNU directory variables.  PREFIX=/usr (the package) puts the
