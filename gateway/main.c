@@ -469,6 +469,14 @@ static struct conf *load_conf(const struct opts *o, int *rc)
 		free(conf);
 		return NULL;
 	}
+	if (o->hayaml && conf->gw.listen_port == 0) {
+		fprintf(stderr, "bmsgw: --ha-yaml: [gateway] listen is empty, so there is no Modbus TCP server for Home "
+				"Assistant's Modbus integration to read (it has no TLS for [modbus_tls]); use [mqtt] "
+				"discovery, or a listen address\n");
+		free(conf);
+		*rc = 1;
+		return NULL;
+	}
 	if (o->hayaml || o->check) {
 		if (o->hayaml) {
 			gw_write_ha_yaml(conf, stdout);

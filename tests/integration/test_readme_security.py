@@ -12,7 +12,8 @@ accepts and serves:
 - plain Modbus TCP is off (`[gateway] listen =`);
 - 802 with the README's client certificate (role Operator): the pack's
   registers read and a charge setting written; the README's keys and users
-  file are 0640, which bmsgw accepts.
+  file are 0640, which bmsgw accepts;
+- --ha-yaml refuses a configuration without plain Modbus TCP.
 """
 import base64
 import grp
@@ -120,6 +121,10 @@ def serve(blocks):
     c.ok(r.returncode == 0, "--check accepts the README's configuration (%s)" % r.stderr.strip()[-300:])
     c.ok(re.search(r"^  listen +off \(no Modbus TCP server on 502", r.stdout, re.M) is not None,
          "--check: plain Modbus TCP is off")
+    r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", write_conf(text), "--ha-yaml"],
+                       capture_output=True, text=True)
+    c.ok(r.returncode == 1 and not r.stdout and "[gateway] listen is empty" in r.stderr,
+         "--ha-yaml with 502 off: refused, nothing printed (%s)" % r.stderr.strip())
     gw = Proc([os.path.join(ROOT, BIN, "bmsgw"), "-c", write_conf(text)], "bmsgw")
     try:
         c.ok(wait_port(tls) and wait_port(http), "bmsgw listens on HTTPS and 802")
