@@ -98,8 +98,22 @@ static enum gw_tls_st step(SSL *s, int r, char *why, size_t wl)
 		/* fall through */
 	default:
 		why_ssl(s, e, why, wl);
+		SSL_set_quiet_shutdown(s, 1); /* after a fatal error no close_notify (gw_tls_close) */
 		return GW_TLS_FAILED;
 	}
+}
+
+void gw_tls_close(SSL *s)
+{
+	if (!s)
+		return;
+	/* one try at close_notify on a connection that finished its handshake and
+	 * had no fatal error; the socket is non-blocking: it never waits, and
+	 * what does not fit is not sent */
+	if (SSL_is_init_finished(s) && !SSL_get_quiet_shutdown(s))
+		SSL_shutdown(s);
+	ERR_clear_error();
+	SSL_free(s);
 }
 
 enum gw_tls_st gw_tls_handshake(SSL *s, char *why, size_t wl)

@@ -36,6 +36,10 @@ SSL_CTX *gw_tls_server_ctx(const char *cert_file, const char *key_file, const ch
  * fd: SSL_free() does not close it); NULL when out of memory. */
 SSL *gw_tls_accept_new(SSL_CTX *ctx, int fd);
 
+/* Send close_notify once (never waiting, never after a fatal error) and free
+ * the connection; the fd stays the caller's.  NULL is nothing. */
+void gw_tls_close(SSL *s);
+
 /* One step of the handshake (SSL_accept). */
 enum gw_tls_st gw_tls_handshake(SSL *s, char *why, size_t wl);
 /* Read up to len decrypted bytes: GW_TLS_OK with *got > 0, or what to wait for. */

@@ -42,6 +42,7 @@
 #include "../core/log.h"
 #include "../core/net.h"
 #include "../core/resolve.h"
+#include "../core/tlsconn.h"
 #include "../poll/control.h"
 #include "server_int.h"
 #include "../core/util.h"
@@ -108,7 +109,7 @@ void gw_client_free(struct gw_client *c)
 	ev_timer_stop(loop, &c->idle);
 	if (c->handshaking)
 		srv->handshakes--;
-	SSL_free(c->tls); /* the fd is ours to close */
+	gw_tls_close(c->tls); /* close_notify if it can; the fd is ours to close */
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
