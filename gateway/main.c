@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "wire/ble/ble.h"
@@ -670,6 +671,25 @@ static int soc_replay_mode(const struct opts *o)
 }
 
 /* --hash-password NAME ROLE: the users_file line, from a password on stdin. */
+/* One line of standard input into pw; typed at a terminal, asked for on
+ * standard error and not echoed (as passwd and htpasswd do). */
+static void read_password(const char *name, char *pw, size_t cap)
+{
+	struct termios keep, quiet;
+	bool tty = isatty(0) && tcgetattr(0, &keep) == 0;
+	if (tty) {
+		fprintf(stderr, "password for %s (one line, not shown): ", name);
+		quiet = keep;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(0, TCSAFLUSH, &quiet);
+	}
+	if (!fgets(pw, (int)cap, stdin))
+		pw[0] = '\0';
+	if (tty)
+		tcsetattr(0, TCSAFLUSH, &keep);
+}
+
 static int hash_password(const struct opts *o)
 {
 	char pw[CONF_PASSWORD_MAX + 2], line[512], err[200];
@@ -682,10 +702,7 @@ static int hash_password(const struct opts *o)
 		fprintf(stderr, "bmsgw: --hash-password: \"%s\" is not a role (expected read or admin)\n", o->hash_role);
 		return 2;
 	}
-	if (isatty(0))
-		fprintf(stderr, "password for %s (one line): ", o->hash_name);
-	if (!fgets(pw, sizeof(pw), stdin))
-		pw[0] = '\0';
+	read_password(o->hash_name, pw, sizeof(pw));
 	size_t n = strcspn(pw, "\r\n");
 	bool whole = pw[n] != '\0' || feof(stdin);
 	pw[n] = '\0';

@@ -432,8 +432,41 @@ def chromium(port, cert):
         d.quit()
 
 
+def hash_at_terminal():
+    """--hash-password typed at a terminal (a pty): asked for, not echoed,
+    the line printed.  The password is written only once the prompt is
+    there, i.e. after echo is off."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(BMSGW, [BMSGW, "--hash-password", "tty", "read"])
+    out, sent, end = b"", False, time.monotonic() + 30
+    while time.monotonic() < end:
+        if not sent and b"not shown" in out:
+            os.write(fd, b"Tty-Pass-9\n")
+            sent = True
+        r, _, _ = select.select([fd], [], [], 1.0)
+        if not r:
+            continue
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    c.ok(sent and os.WEXITSTATUS(status) == 0, "--hash-password at a terminal asks for the password (%r)" % out[:80])
+    c.ok(b"Tty-Pass-9" not in out, "--hash-password at a terminal does not echo the password")
+    c.ok(re.search(rb"^tty:read:\$pbkdf2-sha256\$600000\$", out, re.M) is not None,
+         "--hash-password at a terminal prints the line")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-https-")
+    hash_at_terminal()
     ca = make_certs(tmp)
     users, lines = users_file(tmp)
     r = subprocess.run([BMSGW, "--hash-password", "a:b", "read"], input="x\n", capture_output=True, text=True)
