@@ -119,6 +119,19 @@ static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *
 /* ,"settings":{...} of a unit with [limits] (model/settings.h): each value
  * in force and its origin ("config", "modbus", "mqtt"); a cap in A (null:
  * none) and the seconds left on its lease. */
+void gw_setting_value_json(FILE *o, const struct gw_settings *s, enum gw_set_id id)
+{
+	if (gw_settings_is_cap(id)) {
+		double a = gw_settings_cap_a(s, id);
+		if (a < 0)
+			fputs("null", o);
+		else
+			fprintf(o, "%.1f", a);
+	} else {
+		fprintf(o, "%lu", (unsigned long)s->v[id]);
+	}
+}
+
 static void settings_fields(FILE *o, const struct gw *gw, const struct gw_unit *u, double now)
 {
 	if (!gw->conf->limits.enabled)
@@ -128,17 +141,9 @@ static void settings_fields(FILE *o, const struct gw *gw, const struct gw_unit *
 	for (int i = 0; i < GW_SET_COUNT; i++) {
 		enum gw_set_id id = (enum gw_set_id)i;
 		fprintf(o, "%s\"%s\":{\"value\":", i ? "," : "", gw_settings_name(id));
-		if (id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP) {
-			double a = gw_settings_cap_a(s, id);
-			if (a < 0)
-				fputs("null", o);
-			else
-				fprintf(o, "%.1f", a);
-		} else {
-			fprintf(o, "%lu", (unsigned long)s->v[i]);
-		}
+		gw_setting_value_json(o, s, id);
 		fprintf(o, ",\"origin\":\"%s\"", gw_settings_origin_name(s->origin[i]));
-		if (id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP)
+		if (gw_settings_is_cap(id))
 			fprintf(o, ",\"left_s\":%.0f", ceil(gw_settings_cap_left(s, id, now)));
 		fputc('}', o);
 	}

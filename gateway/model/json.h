@@ -8,8 +8,14 @@
 
 #include "../core/jsonw.h"
 
+#include "settings.h"
+
 struct gw;
 struct gw_pack;
+
+/* One runtime setting's value as the state JSON and MQTT's set/result show
+ * it: a cap in A with one decimal (null: none), the others as integers. */
+void gw_setting_value_json(FILE *o, const struct gw_settings *s, enum gw_set_id id);
 
 /* One line: {"pack":NAME,"protocol":...,"ok":true,"voltage":...} with every
  * decoded field (null where the protocol does not carry it), the wire's

@@ -214,7 +214,7 @@ bool gw_settings_save(const struct gw_settings *s, char *out, size_t cap)
 	size_t len = 0;
 	out[0] = '\0';
 	for (int i = 0; i < GW_SET_COUNT; i++) {
-		if (s->origin[i] == GW_ORIGIN_CONFIG || i == GW_SET_CCL_CAP || i == GW_SET_DCL_CAP)
+		if (s->origin[i] == GW_ORIGIN_CONFIG || gw_settings_is_cap((enum gw_set_id)i))
 			continue;
 		int w = snprintf(out + len, cap - len, "%s%s=%lu/%s", len ? " " : "", names[i], (unsigned long)s->v[i],
 				 gw_settings_origin_name(s->origin[i]));
@@ -236,7 +236,7 @@ static bool parse_item(const char *tok, int *id, uint32_t *v, enum gw_set_origin
 	for (int i = 0; i < GW_SET_COUNT; i++)
 		if (strcmp(name, names[i]) == 0)
 			*id = i;
-	if (*id < 0 || *id == GW_SET_CCL_CAP || *id == GW_SET_DCL_CAP)
+	if (*id < 0 || gw_settings_is_cap((enum gw_set_id)*id))
 		return false;
 	if (strcmp(org, "modbus") == 0)
 		*o = GW_ORIGIN_MODBUS;

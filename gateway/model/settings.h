@@ -32,6 +32,11 @@ enum gw_set_id {
 	GW_SET_FULL_DAYS,        /* days, 0 = off */
 };
 #define GW_SET_COUNT 10
+/* The two current caps (leased, in 0.1 A, GW_SET_CAP_NONE for none). */
+static inline bool gw_settings_is_cap(enum gw_set_id id)
+{
+	return id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP;
+}
 #define GW_SET_CAP_NONE 0xFFFFu
 #define GW_SET_HYST_MAX 50u
 #define GW_SET_LEASE_MIN 10u

@@ -35,21 +35,6 @@ int mq_setting_id(const char *name)
 	return -1;
 }
 
-/* One value in the state JSON's form: caps in A (null: none), the others
- * as they are. */
-static void value_json(FILE *o, const struct gw_settings *s, enum gw_set_id id)
-{
-	if (id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP) {
-		double a = gw_settings_cap_a(s, id);
-		if (a < 0)
-			fputs("null", o);
-		else
-			fprintf(o, "%.1f", a);
-	} else {
-		fprintf(o, "%lu", (unsigned long)s->v[id]);
-	}
-}
-
 /* P/UNIT/set/result: {"setting","payload","result","value","origin","message"}. */
 static void publish_result(struct gw_mqtt *m, const char *unit, const struct gw_settings *s, enum gw_set_id id,
 			   const char *payload, const char *why)
@@ -63,7 +48,7 @@ static void publish_result(struct gw_mqtt *m, const char *unit, const struct gw_
 	gw_json_str(o, payload);
 	fprintf(o, ",\"result\":\"%s\",\"value\":", why ? "refused" : "done");
 	if (s) {
-		value_json(o, s, id);
+		gw_setting_value_json(o, s, id);
 		fprintf(o, ",\"origin\":\"%s\"", gw_settings_origin_name(s->origin[id]));
 	} else {
 		fputs("null,\"origin\":null", o);
@@ -105,7 +90,7 @@ const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v)
 			return "force_charge takes ON, OFF, 1 or 0";
 		return NULL;
 	}
-	if (id == GW_SET_CCL_CAP || id == GW_SET_DCL_CAP) {
+	if (gw_settings_is_cap(id)) {
 		if (strcmp(t, "none") == 0) {
 			*v = GW_SET_CAP_NONE;
 			return NULL;
