@@ -186,6 +186,26 @@ static const char *component(unsigned flags)
 	return (flags & E_SWITCH) ? "switch" : (flags & E_BINARY) ? "binary_sensor" : "sensor";
 }
 
+/* The discovery topic of entity key of unit `unit`:
+ * PREFIX/COMPONENT/bmsgw_CLIENT_UNIT/KEY/config. */
+static void config_topic(const struct conf *c, const char *comp, const char *unit, const char *key, char *out,
+			 size_t cap)
+{
+	char gid[96];
+	gw_disc_gateway_id(c, gid, sizeof(gid));
+	snprintf(out, cap, "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix, comp, gid, unit, key);
+}
+
+/* A config's beginning: {"name":NAME,"unique_id":"bmsgw_CLIENT_UNIT_KEY". */
+static void config_head(FILE *o, const struct unit *u, const char *key, const char *name)
+{
+	char gid[96];
+	gw_disc_gateway_id(u->c, gid, sizeof(gid));
+	fprintf(o, "{\"name\":");
+	gw_json_str(o, name);
+	fprintf(o, ",\"unique_id\":\"%s_%s_%s\"", gid, u->name, key);
+}
+
 static void str_field(FILE *o, const char *key, const char *v)
 {
 	fprintf(o, ",\"%s\":", key);
@@ -230,18 +250,14 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 		   bool enabled)
 {
 	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512], gid[96];
-	gw_disc_gateway_id(u->c, gid, sizeof(gid));
-	snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", m->discovery_prefix, component(e->flags), gid,
-		 u->name, key);
+	char topic[512];
+	config_topic(u->c, component(e->flags), u->name, key, topic, sizeof(topic));
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
 	if (!o)
 		return;
-	fprintf(o, "{\"name\":");
-	gw_json_str(o, name);
-	fprintf(o, ",\"unique_id\":\"%s_%s_%s\"", gid, u->name, key);
+	config_head(o, u, key, name);
 	fprintf(o, ",\"state_topic\":");
 	char st[400];
 	snprintf(st, sizeof(st), "%s/%s%s", m->topic_prefix, u->name, u->kind == E_GW ? "" : "/state");
@@ -428,18 +444,14 @@ static double unit_max_a(const struct unit *u, bool discharge)
 static void set_config(const struct unit *u, const struct set_ent *e)
 {
 	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512], gid[96], t[400];
-	gw_disc_gateway_id(u->c, gid, sizeof(gid));
-	snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", m->discovery_prefix,
-		 e->kind == S_SWITCH ? "switch" : "number", gid, u->name, e->key);
+	char topic[512], t[400];
+	config_topic(u->c, e->kind == S_SWITCH ? "switch" : "number", u->name, e->key, topic, sizeof(topic));
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
 	if (!o)
 		return;
-	fprintf(o, "{\"name\":");
-	gw_json_str(o, e->name);
-	fprintf(o, ",\"unique_id\":\"%s_%s_%s\"", gid, u->name, e->key);
+	config_head(o, u, e->key, e->name);
 	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
 	str_field(o, "state_topic", t);
 	fprintf(o, ",\"value_template\":\"{{ value_json.settings.%s.value }}\"", e->setting);
@@ -474,11 +486,10 @@ static void set_configs(const struct unit *u)
 
 void gw_disc_clear_settings(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
 {
-	char topic[512], gid[96];
-	gw_disc_gateway_id(c, gid, sizeof(gid));
+	char topic[512];
 	for (size_t i = 0; i < NSETS; i++) {
-		snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
-			 set_ents[i].kind == S_SWITCH ? "switch" : "number", gid, name, set_ents[i].key);
+		config_topic(c, set_ents[i].kind == S_SWITCH ? "switch" : "number", name, set_ents[i].key, topic,
+			     sizeof(topic));
 		emit(ctx, topic, "");
 	}
 }
@@ -519,12 +530,10 @@ void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit
 /* Empty configs for the entities of a unit that carry one of `flags`. */
 static void clear_flagged(const struct conf *c, const char *name, unsigned flags, gw_disc_emit emit, void *ctx)
 {
-	char topic[512], gid[96];
-	gw_disc_gateway_id(c, gid, sizeof(gid));
+	char topic[512];
 	for (size_t i = 0; i < NENTS; i++)
 		if (ents[i].flags & flags) {
-			snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
-				 component(ents[i].flags), gid, name, ents[i].key);
+			config_topic(c, component(ents[i].flags), name, ents[i].key, topic, sizeof(topic));
 			emit(ctx, topic, "");
 		}
 }
@@ -544,12 +553,7 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 {
 	char topic[512], gid[96];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
-	for (size_t i = 0; i < NENTS; i++)
-		if (ents[i].flags & (E_PACK | E_BANK)) {
-			snprintf(topic, sizeof(topic), "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix,
-				 component(ents[i].flags), gid, name, ents[i].key);
-			emit(ctx, topic, "");
-		}
+	clear_flagged(c, name, E_PACK | E_BANK, emit, ctx);
 	gw_disc_clear_settings(c, name, emit, ctx);
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,
