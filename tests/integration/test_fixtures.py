@@ -332,15 +332,30 @@ def checksum_ok(family, frame):
             "jbd": jbd_ok, "jk02": jk02_ok, "neey": neey_ok, "sok": sok_ok}[family](b)
 
 
-def unit_literals():
-    """Every C string literal of tests/unit/test_*.c, adjacent literals
-    joined (also across lines and backslash-newlines), without blanks, in
-    lower case: {file: [literal, ...]}."""
-    lit = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+def unit_sources():
+    """{the path of each unit test: its text with the text of every tests/unit
+    header it includes after it}: a capture kept in a header two
+    tests share counts for each test that includes it."""
     out = {}
     for path in sorted(glob.glob(os.path.join(ROOT, "tests", "unit", "test_*.c"))):
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
+        for inc in re.findall(r'^#include "([a-z0-9_]+\.h)"', text, re.M):
+            hp = os.path.join(ROOT, "tests", "unit", inc)
+            if os.path.exists(hp):
+                with open(hp, encoding="utf-8", errors="replace") as f:
+                    text += "\n" + f.read()
+        out[path] = text
+    return out
+
+
+def unit_literals():
+    """Every C string literal of tests/unit/test_*.c and the headers each
+    includes, adjacent literals joined (also across lines and
+    backslash-newlines), without blanks, in lower case: {file: [literal, ...]}."""
+    lit = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+    out = {}
+    for path, text in unit_sources().items():
         joined, cur, end = [], None, None
         for m in lit.finditer(text):
             if cur is not None and re.fullmatch(r"[\s\\]*", text[end:m.start()]):
