@@ -678,16 +678,17 @@ static void read_password(const char *name, char *pw, size_t cap)
 	struct termios keep, quiet;
 	bool tty = isatty(0) && tcgetattr(0, &keep) == 0;
 	if (tty) {
-		fprintf(stderr, "password for %s (one line, not shown): ", name);
+		/* echo off before the prompt, so nothing typed after it is shown */
 		quiet = keep;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
 		tcsetattr(0, TCSAFLUSH, &quiet);
+		fprintf(stderr, "password for %s (one line, not shown): ", name);
 	}
 	if (!fgets(pw, (int)cap, stdin))
 		pw[0] = '\0';
 	if (tty)
-		tcsetattr(0, TCSAFLUSH, &keep);
+		tcsetattr(0, TCSANOW, &keep);
 }
 
 static int hash_password(const struct opts *o)
