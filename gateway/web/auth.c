@@ -54,6 +54,7 @@ struct job {
 	size_t pwlen;
 	bool ok;
 	unsigned gen;                  /* of the users it was checked against */
+	char user[CONF_USER_NAME_MAX + 1]; /* as asked, printable: for the log */
 	struct peer *peer;
 	struct gw_auth_ask *waiters;
 };
@@ -254,6 +255,7 @@ static bool start_check(struct gw_auth_ask *q)
 		memcpy(j->pw, q->pw, q->pwlen);
 		j->pwlen = q->pwlen;
 		j->gen = a->gen;
+		memcpy(j->user, q->user, sizeof(j->user));
 		j->peer = p;
 		p->job = j;
 		a->jobs++;
@@ -340,8 +342,7 @@ static void finished(struct gw_auth *a, struct job *j)
 			ask_done(q, role);
 		}
 	} else {
-		if (q)
-			failed(a, p, q->user);
+		failed(a, p, j->user); /* also when every asker has gone */
 		for (struct gw_auth_ask *n; q; q = n) {
 			n = q->next;
 			q->job = NULL;
