@@ -221,7 +221,7 @@ BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B
 .PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:
-	$(MAKE) SANITIZE=1 all unit build/san/slowdisk.so
+	$(MAKE) SANITIZE=1 all unit build/san/slowdisk.so build/san/nothread.so
 test-fuzz:
 	$(MAKE) fuzz
 test-normal:
@@ -279,6 +279,10 @@ build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)
 $(B)/slowdisk.so: tests/tools/slowdisk.c $(B)/build.flags
+	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+# pthread_create() failing on demand, for test_https (LD_PRELOAD)
+$(B)/nothread.so: tests/tools/nothread.c $(B)/build.flags
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # SOAK_SECONDS (600) of every output live: tests/soak/soak.py

@@ -756,7 +756,7 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 	struct MHD_Connection *con = r->con;
 	bool json = strncmp(url, "/api/", 5) == 0;
 	*rc = MHD_YES;
-	if (!h->auth) {
+	if (!h->auth && !h->cfg.users_file[0]) {
 		if (h->tls || !MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
 			return true;
 		h->plain_logins++;
@@ -767,6 +767,11 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 	}
 	if (h->cfg.metrics_public && strcmp(url, "/metrics") == 0)
 		return true;
+	if (!h->auth) { /* users_file, but its login thread could not start: refuse, never let in */
+		*rc = send_error(con, MHD_HTTP_SERVICE_UNAVAILABLE, json,
+				 "no logins can be checked (the login thread could not start): nothing is served");
+		return false;
+	}
 	if (r->auth == AU_WAIT)
 		return false;
 	if (r->auth == AU_NONE && !ask_login(h, r, rc))
@@ -1042,6 +1047,11 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 
 void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_http_secrets *s)
 {
+	/* first: a request resumed below passes the gate on the new keys */
+	memcpy(h->cfg.tls_cert, c->tls_cert, sizeof(h->cfg.tls_cert));
+	memcpy(h->cfg.tls_key, c->tls_key, sizeof(h->cfg.tls_key));
+	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
+	h->cfg.metrics_public = c->metrics_public;
 	if (s->creds && h->tls) {
 		if (strcmp(s->creds->about, gw_tls_about(h->tls)) != 0)
 			log_cert(h, s->creds);
@@ -1077,10 +1087,6 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 			http_run(h);
 	}
 	gw_http_secrets_free(s);
-	memcpy(h->cfg.tls_cert, c->tls_cert, sizeof(h->cfg.tls_cert));
-	memcpy(h->cfg.tls_key, c->tls_key, sizeof(h->cfg.tls_key));
-	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
-	h->cfg.metrics_public = c->metrics_public;
 }
 
 void gw_http_info(const struct gw_http *h, struct gw_http_info *out)

@@ -19,6 +19,9 @@ headless Chromium against the real bmsgw and the simulator.
 - SIGHUP with a new certificate in place while an event stream runs over
   TLS: the stream goes on, a new connection gets the new certificate; a
   broken certificate at reload: refused, the old one served;
+- logins added by SIGHUP while no thread can start (tests/tools/nothread.c):
+  every request refused (503), none served without a login; logins work
+  after the next SIGHUP;
 - Chromium loads the page over HTTPS with a login, trusting only the test
   certificate's key (--ignore-certificate-errors-spki-list), and the page
   goes live (its event stream through the login)."""
@@ -39,7 +42,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, wait_until, write_conf  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, wait_port, wait_until, write_conf  # noqa: E402
 
 c = Checks()
 BMSGW = os.path.join(ROOT, BIN, "bmsgw")
@@ -464,6 +467,45 @@ def hash_at_terminal():
          "--hash-password at a terminal prints the line")
 
 
+def no_login_thread(tmp, ca, cert, key, users, sim):
+    """users_file added by SIGHUP while pthread_create fails (as out of
+    threads): the server cannot check a login and refuses every request
+    (503) rather than serve without one; the next SIGHUP starts the login
+    thread and logins work."""
+    lib = os.path.join(ROOT, BIN, "nothread.so")
+    if not os.path.exists(lib):
+        c.ok(False, "%s is built by make test" % lib)
+        return
+    gw_port, http_port, flag = free_port(), free_port(), os.path.join(tmp, "nothread")
+    text = conf(gw_port, http_port, sim.port, "tls_cert = %s\ntls_key = %s\n" % (cert, key))
+    env = dict(os.environ, LD_PRELOAD=lib, NOTHREAD_FLAG=flag,
+               ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+    gw = Proc([BMSGW, "-c", write_conf(text)], "bmsgw-nothread", env=env)
+    base = "https://127.0.0.1:%d" % http_port
+    try:
+        c.ok(wait_port(http_port), "(a bmsgw whose threads can be made to fail serves HTTPS)")
+        c.eq(curl(base + "/api/state", ca)[0], 200, "(no users_file yet: no login asked)")
+        open(flag, "w").close()
+        with open(gw.p.args[2], "w") as f:
+            f.write(text + "users_file = %s\n" % users)
+        c.ok("applied" in sighup(gw, "users, no thread"), "users_file added by SIGHUP while no thread starts")
+        c.ok("cannot start the login thread" in gw.text(), "... the login thread that could not start is logged")
+        st, body, _, _ = curl(base + "/api/state", ca)
+        c.ok(st == 503 and b"no logins can be checked" in body,
+             "... a request without a login is refused, not served (%d)" % st)
+        c.eq(curl(base + "/api/state", ca, ("ada", PW["ada"]))[0], 503, "... one with a login too (none can be checked)")
+        c.eq(curl(base + "/", ca)[0], 503, "... and the page")
+        os.unlink(flag)
+        c.ok("applied" in sighup(gw, "users, threads again"), "the next SIGHUP, threads starting again")
+        c.eq(curl(base + "/api/state", ca)[0], 401, "... a request without a login is asked for one")
+        c.eq(curl(base + "/api/state", ca, ("ada", PW["ada"]))[0], 200, "... a good login is served")
+        c.eq(gw.stop(), 0, "(that bmsgw stops cleanly)")
+    finally:
+        if c.failed:
+            gw.dump(30)
+        gw.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-https-")
     hash_at_terminal()
@@ -495,6 +537,7 @@ def main():
         drop_users(gw, ports["http"], ca, gw.conf, text)
         to_plain(gw, ports["http"], ca, gw.conf)
         plain_login(ports)
+        no_login_thread(tmp, ca, cert, key, users, sim)
         c.ok(gw.alive(), "bmsgw still runs")
         c.eq(gw.stop(), 0, "bmsgw stops cleanly")
         c.ok("Sanitizer" not in gw.text(), "no sanitizer report")
