@@ -18,20 +18,27 @@
 #define PAUSE_MIN 0.1
 #define PAUSE_MAX 2.0
 
+void gw_peer_host(const struct sockaddr *sa, char *out, size_t len)
+{
+	const void *a = NULL;
+	if (sa && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (!a || len < 2 || !inet_ntop(sa->sa_family, a, out, (socklen_t)len))
+		snprintf(out, len, "?");
+}
+
 void gw_peer_name(const struct sockaddr_storage *ss, char *out, size_t len)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		snprintf(out, len, "%s:%d", host, ntohs(a->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		snprintf(out, len, "[%s]:%d", host, ntohs(a->sin6_port));
-	} else {
+	char host[INET6_ADDRSTRLEN];
+	gw_peer_host((const struct sockaddr *)ss, host, sizeof(host));
+	if (ss->ss_family == AF_INET)
+		snprintf(out, len, "%s:%d", host, ntohs(((const struct sockaddr_in *)ss)->sin_port));
+	else if (ss->ss_family == AF_INET6)
+		snprintf(out, len, "[%s]:%d", host, ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
+	else
 		snprintf(out, len, "?");
-	}
 }
 
 static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)

@@ -47,6 +47,8 @@ void gw_acceptor_stop(struct gw_acceptor *a);
  * (a reload gives it to the server that replaces this one). */
 int gw_acceptor_release(struct gw_acceptor *a);
 
+/* The address without its port: "192.0.2.1", "2001:db8::1", or "?". */
+void gw_peer_host(const struct sockaddr *sa, char *out, size_t len);
 /* "192.0.2.1:502", "[2001:db8::1]:502", or "?". */
 void gw_peer_name(const struct sockaddr_storage *ss, char *out, size_t len);
 

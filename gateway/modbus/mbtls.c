@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/acceptor.h"
 #include "../core/log.h"
 #include "../core/tlsconn.h"
 #include "server_int.h"
@@ -42,19 +43,6 @@
 #define HS_MAX 64       /* handshakes in flight */
 #define HS_PER_HOST 16  /* ... from one address */
 #define ROLE_OID "1.3.6.1.4.1.50316.802.1"
-
-/* The address of ss without its port: "192.0.2.1", "2001:db8::1". */
-static void host_of(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	gw_peer_name(ss, out, len);
-	char *colon = strrchr(out, ':');
-	if (colon && out[0] == '[' && colon > out && colon[-1] == ']') {
-		memmove(out, out + 1, (size_t)(colon - out - 2));
-		out[colon - out - 2] = '\0';
-	} else if (colon && out[0] != '[') {
-		*colon = '\0';
-	}
-}
 
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -101,7 +89,7 @@ void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss
 		srv->hs_full = true;
 		srv->hs_dropped = 0;
 		char host[64];
-		host_of(ss, host, sizeof(host));
+		gw_peer_host((const struct sockaddr *)ss, host, sizeof(host));
 		gw_warn("Modbus/TCP Security: %d TLS handshakes in flight (%d from %s; at most %d, %d from one address, "
 			"%d clients): the oldest unfinished one gives way to each new connection", srv->handshakes, here,
 			host, HS_MAX, HS_PER_HOST, max);
@@ -128,7 +116,7 @@ void gw_mbtls_refused(struct gw_client *c, const char *why)
 {
 	struct gw_server *srv = c->srv;
 	char host[64];
-	host_of(&c->addr, host, sizeof(host));
+	gw_peer_host((const struct sockaddr *)&c->addr, host, sizeof(host));
 	srv->hs_failed_total++;
 	gw_info("Modbus/TCP Security: a client at %s refused in the TLS handshake: %s", host, why);
 	gw_client_free(c);

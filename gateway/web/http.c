@@ -38,7 +38,6 @@
 #include <limits.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +54,7 @@
 #include "../history/history.h"
 #include "http.h"
 #include "../model/json.h"
+#include "../core/acceptor.h"
 #include "../core/log.h"
 #include "../core/net.h"
 #include "status.h"
@@ -696,13 +696,7 @@ static enum MHD_Result challenge(struct MHD_Connection *con, const char *msg)
 static void client_addr(struct MHD_Connection *con, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, len, "?");
-	if (ci && ci->client_addr) {
-		socklen_t sl = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								    : sizeof(struct sockaddr_in);
-		if (getnameinfo(ci->client_addr, sl, out, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
-			snprintf(out, len, "?");
-	}
+	gw_peer_host(ci ? ci->client_addr : NULL, out, len);
 }
 
 /* The answer of the login of r came (auth.c). */
