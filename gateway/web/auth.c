@@ -78,7 +78,7 @@ struct gw_auth_ask {
 	enum ask_state state;
 	uint8_t mac[SHA256_DIGEST_SIZE];
 	char user[CONF_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
-	bool bad_name;                 /* no user can have it */
+	bool never_good;               /* no user has that name, or the password is too long */
 	char pw[CONF_PASSWORD_MAX + 1];  /* kept while waiting before its check */
 	size_t pwlen;
 	struct job *job;
@@ -248,7 +248,7 @@ static bool start_check(struct gw_auth_ask *q)
 		struct job *j = calloc(1, sizeof(*j));
 		if (!j)
 			return false;
-		const struct conf_user *u = q->bad_name ? NULL : user_named(a, q->user);
+		const struct conf_user *u = q->never_good ? NULL : user_named(a, q->user);
 		j->known = u != NULL;
 		j->u = u ? *u : a->dummy;
 		memcpy(j->mac, q->mac, SHA256_DIGEST_SIZE);
@@ -430,7 +430,7 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	q->peer = p;
 	q->cb = cb;
 	q->arg = arg;
-	q->bad_name = conf_user_name_bad(user) != NULL;
+	q->never_good = conf_user_name_bad(user) != NULL || pwlen > CONF_PASSWORD_MAX;
 	size_t i = 0;
 	for (; user[i] && i < CONF_USER_NAME_MAX; i++)
 		q->user[i] = user[i] > ' ' && user[i] <= '~' && user[i] != '"' && user[i] != '\\' ? user[i] : '?';

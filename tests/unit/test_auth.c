@@ -4,7 +4,7 @@
  * later, then remembered; a wrong one counted and its address made to
  * wait, also when its client went away before the answer (else closing
  * the connection would be a way round the delay); other addresses not
- * delayed. */
+ * delayed; a password too long never good. */
 #include <ev.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -44,14 +44,21 @@ static void run_until_failures(struct ev_loop *loop, const struct gw_auth *a, un
 		ev_run(loop, EVRUN_ONCE);
 }
 
+static char longest[CONF_PASSWORD_MAX + 2]; /* a password of the longest length, and one byte more */
+
+/* ada (admin, "right") and len (read, a password of CONF_PASSWORD_MAX bytes) */
 static struct conf_users *users_with_ada(void)
 {
 	struct conf_users *u = calloc(1, sizeof(*u));
 	char line[512], err[200];
 	CHECK(u != NULL);
+	memset(longest, 'p', CONF_PASSWORD_MAX + 1);
 	CHECK_EQ_INT(conf_user_hash_line("ada", "admin", "right", 5, line, sizeof(line), err, sizeof(err)), 0);
 	CHECK_EQ_INT(conf_user_parse(line, &u->u[0], err, sizeof(err)), 0);
-	u->n = 1;
+	CHECK_EQ_INT(conf_user_hash_line("len", "read", longest, CONF_PASSWORD_MAX, line, sizeof(line), err,
+					 sizeof(err)), 0);
+	CHECK_EQ_INT(conf_user_parse(line, &u->u[1], err, sizeof(err)), 0);
+	u->n = 2;
 	return u;
 }
 
@@ -105,6 +112,23 @@ static void wrong_answered(struct ev_loop *loop, struct gw_auth *a)
 	CHECK_EQ_INT(gw_auth_failures(a), 2);
 }
 
+/* A password longer than CONF_PASSWORD_MAX is never good, not even one
+ * whose first CONF_PASSWORD_MAX bytes are a user's password. */
+static void too_long(struct ev_loop *loop, struct gw_auth *a)
+{
+	int res = NONE;
+	struct gw_auth_ask *q = NULL;
+	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.5", "len", longest, CONF_PASSWORD_MAX, answer, &res, &q),
+		     GW_AUTH_PENDING);
+	run_until_set(loop, &res, NONE);
+	CHECK_EQ_INT(res, CONF_ROLE_READ);
+	res = NONE;
+	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.6", "len", longest, CONF_PASSWORD_MAX + 1, answer, &res, &q),
+		     GW_AUTH_PENDING);
+	run_until_set(loop, &res, NONE);
+	CHECK_EQ_INT(res, GW_AUTH_FAIL);
+}
+
 int main(void)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
@@ -117,6 +141,7 @@ int main(void)
 		good_login(loop, a);
 		wrong_then_gone(loop, a);
 		wrong_answered(loop, a);
+		too_long(loop, a);
 		gw_auth_free(a);
 	}
 	ev_timer_stop(loop, &t);
