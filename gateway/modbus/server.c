@@ -312,7 +312,9 @@ void gw_client_idle_check(struct gw_client *c, double now)
 	double limit = c->handshaking ? GW_MBTLS_HANDSHAKE_S : c->srv->idle_timeout;
 	double left = c->active + limit - now;
 	if (left <= 0 && c->handshaking) {
-		gw_mbtls_refused(c, "no handshake finished in 10 s");
+		char why[64];
+		snprintf(why, sizeof(why), "no handshake finished in %.0f s", GW_MBTLS_HANDSHAKE_S);
+		gw_mbtls_refused(c, why);
 		return;
 	}
 	if (left <= 0) {
