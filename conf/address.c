@@ -341,3 +341,14 @@ bool conf_parse_mac(const char *s, char canon[18])
 	return true;
 }
 
+static bool any_address(const char *h)
+{
+	return strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
+}
+
+bool conf__listen_clash(const char *h1, int p1, const char *h2, int p2)
+{
+	if (p1 != p2 || p1 == 0)
+		return false;
+	return any_address(h1) || any_address(h2) || strcmp(h1, h2) == 0;
+}

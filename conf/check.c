@@ -522,9 +522,7 @@ static void finish_tunnel(struct load *x, int i)
 		     x->c.packs[j].name);
 		return;
 	}
-	if (t->listen_port == x->c.gw.listen_port &&
-	    (strcmp(t->listen_host, x->c.gw.listen_host) == 0 || strcmp(t->listen_host, "0.0.0.0") == 0 ||
-	     strcmp(x->c.gw.listen_host, "0.0.0.0") == 0)) {
+	if (conf__listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port)) {
 		conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
 		     t->listen_port);
 		return;
@@ -670,10 +668,7 @@ static void finish_http(struct load *x)
 		     h->retention);
 		return;
 	}
-	if (w->enabled && x->c.gw.listen_port == w->listen_port &&
-	    (strcmp(x->c.gw.listen_host, w->listen_host) == 0 || strcmp(w->listen_host, "0.0.0.0") == 0 ||
-	     strcmp(w->listen_host, "::") == 0 || strcmp(x->c.gw.listen_host, "0.0.0.0") == 0 ||
-	     strcmp(x->c.gw.listen_host, "::") == 0)) {
+	if (w->enabled && conf__listen_clash(x->c.gw.listen_host, x->c.gw.listen_port, w->listen_host, w->listen_port)) {
 		conf__fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
 		     "port %d is the Modbus server's (expected another port)", w->listen_port);
 		return;

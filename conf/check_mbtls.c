@@ -9,28 +9,18 @@
 
 #include "conf_int.h"
 
-/* Two listening addresses that would take the same port. */
-static bool clash(const char *h1, int p1, const char *h2, int p2)
-{
-	if (p1 != p2 || p1 == 0)
-		return false;
-	bool any1 = strcmp(h1, "0.0.0.0") == 0 || strcmp(h1, "::") == 0;
-	bool any2 = strcmp(h2, "0.0.0.0") == 0 || strcmp(h2, "::") == 0;
-	return any1 || any2 || strcmp(h1, h2) == 0;
-}
-
 static bool port_free(struct load *x)
 {
 	const struct conf_modbus_tls *t = &x->c.mbtls;
 	int line = x->mbtls_seen[K_MT_LISTEN] ? x->mbtls_seen[K_MT_LISTEN] : t->line;
 	const char *other = NULL;
-	if (clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port))
+	if (conf__listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port))
 		other = "the Modbus TCP server's ([gateway] listen)";
 	else if (x->c.http.enabled &&
-		 clash(t->listen_host, t->listen_port, x->c.http.listen_host, x->c.http.listen_port))
+		 conf__listen_clash(t->listen_host, t->listen_port, x->c.http.listen_host, x->c.http.listen_port))
 		other = "the status page's ([http] listen)";
 	for (int i = 0; i < x->c.ntunnels && !other; i++)
-		if (clash(t->listen_host, t->listen_port, x->c.tunnels[i].listen_host, x->c.tunnels[i].listen_port))
+		if (conf__listen_clash(t->listen_host, t->listen_port, x->c.tunnels[i].listen_host, x->c.tunnels[i].listen_port))
 			other = "a maintenance tunnel's ([tunnel.NAME] listen)";
 	if (other)
 		conf__fail(x, line, "modbus_tls", "listen", "port %d is %s (expected a port of its own, 802)",

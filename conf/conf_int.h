@@ -244,6 +244,9 @@ int conf__check_host(const char *h, bool v6, char *why, size_t wl);
 int conf__parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
 /* One address or network: "192.168.1.0/24", "10.0.0.7", "fe80::/10", "[::1]". */
 int conf__parse_net(const char *item, struct conf_net *n);
+/* Would two listening addresses take the same port (one of them on every
+ * address, 0.0.0.0 or ::, or both on the same)?  Port 0 (off) never does. */
+bool conf__listen_clash(const char *h1, int p1, const char *h2, int p2);
 /* The port key: /dev/... or tcp://HOST:PORT. */
 int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl);
 /* A CAN port as the configuration writes it: an interface name (can0) or

@@ -610,6 +610,14 @@ static void test_can(void)
 	/* a tunnel lends a wire, not a CAN bus */
 	EXPECT_ERROR("[pack.a]\nprotocol = pylon-can\nport = can0\n[tunnel.t]\nport = can0\nlisten = 127.0.0.1:9000\n"
 	             "clients = 127.0.0.1\n", "[tunnel.t] port: can0 is a CAN bus bmsgw only listens to", NULL);
+	/* a tunnel's listen is not the Modbus server's port (any address, :: too) */
+	EXPECT_ERROR(ONE_PACK "[tunnel.t]\nport = /dev/ttyUSB0\nlisten = 0.0.0.0:502\nclients = 127.0.0.1\n",
+		     "[tunnel.t] listen: port 502 is the Modbus server's", NULL);
+	EXPECT_ERROR("[gateway]\nlisten = 127.0.0.1:1502\n" ONE_PACK
+		     "[tunnel.t]\nport = /dev/ttyUSB0\nlisten = [::]:1502\nclients = 127.0.0.1\n",
+		     "[tunnel.t] listen: port 1502 is the Modbus server's", NULL);
+	CHECK_EQ_INT(load("[gateway]\nlisten = 127.0.0.1:1502\n" ONE_PACK
+			  "[tunnel.t]\nport = /dev/ttyUSB0\nlisten = 127.0.0.2:1502\nclients = 127.0.0.1\n"), 0);
 	/* the battery's bus is no inverter's: bmsgw would be a second battery */
 	static const char inv[] = "[limits]\n[inverter.i]\nprotocol = pylon-can\nsource = a\nport = ";
 	char text[512];
