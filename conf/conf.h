@@ -63,7 +63,7 @@ enum conf_log_level { CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG
 struct conf_gateway {
 	char listen_host[CONF_HOST_MAX]; /* "0.0.0.0", "::", "127.0.0.1" ... (no brackets) */
 	int listen_port;                 /* 1..65535; 0 = `listen =` empty: no Modbus TCP server */
-	int base;                        /* 0..65411 (base + 124 <= 65535) */
+	int base;                        /* 0..CONF_BASE_MAX (base + 160 <= 65535) */
 	enum reg_float_order float_order;  /* registers/regmap.h */
 	int max_clients;                 /* 1..10000 */
 	double idle_timeout;             /* seconds, > 0 */
