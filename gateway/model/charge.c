@@ -32,7 +32,7 @@ struct gw_charge_bank {
 	struct gw_settings set;        /* the bank's runtime settings */
 };
 
-static const struct gw_set_bounds no_bounds = { 0, 0, 0 };
+static const struct gw_set_bounds no_bounds = { .max_charge_a = 0 };
 
 struct gw_charge_pack *gw_charge_pack_new(void)
 {
@@ -236,13 +236,14 @@ static struct gw_set_bounds pack_bounds(const struct gw *gw, const struct gw_pac
 {
 	const struct conf_limits *cfg = &gw->conf->limits;
 	struct gw_lim_rating r = rating(cfg, p->cfg);
-	return (struct gw_set_bounds){ r.charge_a, r.discharge_a, cfg->full_charge_days };
+	return (struct gw_set_bounds){ .max_charge_a = r.charge_a, .max_discharge_a = r.discharge_a,
+				       .full_charge_days = cfg->full_charge_days };
 }
 
 static struct gw_set_bounds bank_bounds(const struct gw *gw)
 {
 	const struct conf_bank *b = &gw->conf->bank;
-	struct gw_set_bounds sb = { 0, 0, gw->conf->limits.full_charge_days };
+	struct gw_set_bounds sb = { .full_charge_days = gw->conf->limits.full_charge_days };
 	for (int k = 0; k < b->npacks; k++) {
 		struct gw_set_bounds pb = pack_bounds(gw, gw->packs[b->pack_idx[k]]);
 		sb.max_charge_a += pb.max_charge_a;
@@ -251,11 +252,30 @@ static struct gw_set_bounds bank_bounds(const struct gw *gw)
 	return sb;
 }
 
+/* The peers of a unit's SOC window (settings.h): a pack of the bank has
+ * the bank's, the bank has its packs'.  buf holds CONF_MAX_PACKS. */
+static void add_peers(const struct gw *gw, const struct gw_pack *p, struct gw_set_bounds *sb,
+		      const struct gw_settings **buf)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	sb->peers = buf;
+	sb->npeers = 0;
+	if (!b->enabled)
+		return;
+	if (p) {
+		if (gw_pack_in_bank(gw, p))
+			buf[sb->npeers++] = &gw->charge->set;
+		return;
+	}
+	for (int k = 0; k < b->npacks && k < CONF_MAX_PACKS; k++)
+		buf[sb->npeers++] = &gw->packs[b->pack_idx[k]]->charge->set;
+}
+
 static void log_fell(const char *unit, unsigned fell)
 {
 	for (int i = 0; i < GW_SET_COUNT; i++)
 		if (fell & (1u << i))
-			gw_warn("%s: %s: above what the configuration now allows: back to the configuration's",
+			gw_warn("%s: %s: not allowed by the configuration now in force: back to the configuration's",
 				unit, gw_settings_name((enum gw_set_id)i));
 }
 
@@ -264,13 +284,16 @@ static void log_fell(const char *unit, unsigned fell)
 static void settings_reconfigure(struct gw *gw)
 {
 	char who[CONF_NAME_MAX + 8];
+	const struct gw_settings *peers[CONF_MAX_PACKS];
 	for (int i = 0; i < gw->npacks; i++) {
 		struct gw_pack *p = gw->packs[i];
 		struct gw_set_bounds b = pack_bounds(gw, p);
+		add_peers(gw, p, &b, peers);
 		snprintf(who, sizeof(who), "pack %s", p->cfg->name);
 		log_fell(who, gw_settings_reconfigure(&p->charge->set, &b));
 	}
 	struct gw_set_bounds bb = bank_bounds(gw);
+	add_peers(gw, NULL, &bb, peers);
 	log_fell("bank", gw_settings_reconfigure(&gw->charge->set, &bb));
 }
 
@@ -294,6 +317,8 @@ enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u
 {
 	struct gw_settings *set = u->pack ? &u->pack->charge->set : &gw->charge->set;
 	struct gw_set_bounds b = u->pack ? pack_bounds(gw, u->pack) : bank_bounds(gw);
+	const struct gw_settings *peers[CONF_MAX_PACKS];
+	add_peers(gw, u->pack, &b, peers);
 	char unit[CONF_NAME_MAX + 8];
 	snprintf(unit, sizeof(unit), u->pack ? "pack %s" : "bank", u->pack ? u->pack->cfg->name : "");
 	struct gw_settings was = *set;
@@ -301,8 +326,8 @@ enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u
 	enum gw_set_result r = gw_settings_write(set, &b, first, n, v, origin, now, &changed);
 	if (r != GW_SET_OK) {
 		gw_info("%s: settings %s..%s: refused (%s) from %s", unit, gw_settings_name((enum gw_set_id)first),
-			gw_settings_name((enum gw_set_id)(first + n - 1)),
-			r == GW_SET_RANGE ? "out of range" : "beyond what the configuration allows", who);
+			gw_settings_name((enum gw_set_id)(first + n - 1)), gw_settings_refusal(r, u->pack != NULL),
+			who);
 		return r;
 	}
 	log_written(unit, &was, set, changed, who);

@@ -8,8 +8,17 @@
  * off), each hysteresis 1..50 %, force_charge 0/1, force_charge_until any
  * u32, the caps 0..the unit's maximum current (0.1 A) or 0xFFFF, cap_lease
  * 10..3600 s, full_charge_days 0..3650 ([limits]' range).  Loosening:
- * a cap above the configured maximum current, a max_soc at or under an
- * active min_soc (both on would forbid charging and discharging at once).
+ * a cap above the configured maximum current.  A deadlock: a ceiling and
+ * a floor that could forbid charging and discharging at once, the unit's
+ * own or against a peer's (a pack's against its bank's, the bank's
+ * against each of its packs').  The ceiling latches at max_soc and lets go
+ * max_soc_hysteresis under it, the floor latches at min_soc and lets go
+ * min_soc_hysteresis over it (limits.c, gw_limits_settings_apply): when
+ * max_soc - min_soc is under either hysteresis, a SOC that falls from the
+ * ceiling reaches the floor before the ceiling lets go (max_soc 60, min_soc
+ * 57, 5 % each: held at 57..60 with CCL = DCL = 0), or one that rises from
+ * the floor reaches the ceiling first.  A pack's and its bank's SOCs move
+ * together in a parallel bank, so the same rule holds between them.
  * force_charge and full_charge_days are requests, not limits: only their
  * range is checked.
  */
@@ -86,7 +95,38 @@ static bool in_range(enum gw_set_id id, uint32_t v)
 	return false;
 }
 
-/* The whole set v against the configuration. */
+const char *gw_settings_refusal(enum gw_set_result r, bool pack)
+{
+	switch (r) {
+	case GW_SET_OK: return "taken";
+	case GW_SET_RANGE: return "out of range";
+	case GW_SET_LOOSENS: return "beyond what the configuration allows";
+	case GW_SET_DEADLOCK:
+		return "max_soc must stay above an active min_soc by at least the larger hysteresis: charging "
+		       "and discharging would both stop";
+	case GW_SET_PEER:
+		return pack ? "contradicts the bank's max_soc or min_soc (with the hysteresis): charging and "
+			      "discharging would both stop"
+			    : "contradicts a pack's max_soc or min_soc (with the hysteresis): charging and "
+			      "discharging would both stop";
+	}
+	return "refused";
+}
+
+bool gw_settings_deadlock(uint32_t hi, uint32_t hi_hyst, uint32_t lo, uint32_t lo_hyst)
+{
+	uint32_t gap = hi_hyst > lo_hyst ? hi_hyst : lo_hyst;
+	return hi < 100 && lo > 0 && (hi <= lo || hi - lo < gap);
+}
+
+/* a's ceiling against b's floor */
+static bool window_deadlock(const uint32_t *a, const uint32_t *b)
+{
+	return gw_settings_deadlock(a[GW_SET_MAX_SOC], a[GW_SET_MAX_SOC_HYST], b[GW_SET_MIN_SOC],
+				    b[GW_SET_MIN_SOC_HYST]);
+}
+
+/* The whole set v against the configuration and the peers. */
 static enum gw_set_result check_all(const uint32_t *v, const struct gw_set_bounds *b)
 {
 	for (int i = 0; i < GW_SET_COUNT; i++)
@@ -94,8 +134,11 @@ static enum gw_set_result check_all(const uint32_t *v, const struct gw_set_bound
 			return GW_SET_RANGE;
 	if (!cap_ok(v[GW_SET_CCL_CAP], b->max_charge_a) || !cap_ok(v[GW_SET_DCL_CAP], b->max_discharge_a))
 		return GW_SET_LOOSENS;
-	if (v[GW_SET_MAX_SOC] < 100 && v[GW_SET_MIN_SOC] > 0 && v[GW_SET_MAX_SOC] <= v[GW_SET_MIN_SOC])
-		return GW_SET_LOOSENS;
+	if (window_deadlock(v, v))
+		return GW_SET_DEADLOCK;
+	for (int k = 0; k < b->npeers; k++)
+		if (b->peers[k] && (window_deadlock(v, b->peers[k]->v) || window_deadlock(b->peers[k]->v, v)))
+			return GW_SET_PEER;
 	return GW_SET_OK;
 }
 
@@ -147,6 +190,15 @@ unsigned gw_settings_reconfigure(struct gw_settings *s, const struct gw_set_boun
 	if (!cap_ok(s->v[GW_SET_DCL_CAP], b->max_discharge_a)) {
 		fall_back(s, b, GW_SET_DCL_CAP);
 		fell |= 1u << GW_SET_DCL_CAP;
+	}
+	/* a bank that gained a pack (or a state file of an older bmsgw) may
+	 * hold a window that deadlocks: the ceiling and the floor are let go */
+	if (check_all(s->v, b) == GW_SET_DEADLOCK || check_all(s->v, b) == GW_SET_PEER) {
+		for (int id = GW_SET_MAX_SOC; id <= GW_SET_MIN_SOC_HYST; id++)
+			if (s->origin[id] != GW_ORIGIN_CONFIG) {
+				fall_back(s, b, (enum gw_set_id)id);
+				fell |= 1u << id;
+			}
 	}
 	return fell;
 }
@@ -248,15 +300,28 @@ static bool parse_item(const char *tok, int *id, uint32_t *v, enum gw_set_origin
 	return true;
 }
 
+/* The saved items are taken together when the whole set passes (a saved
+ * max_soc 60 with min_soc 57 and hysteresis 2 each passes only with its
+ * hysteresis), else one by one in their order, as far as each passes. */
 void gw_settings_load(struct gw_settings *s, const struct gw_set_bounds *b, const char *text)
 {
 	char buf[512], *save = NULL;
+	struct gw_settings all = *s;
+	int ids[64], n = 0;
+	uint32_t vs[64];
+	enum gw_set_origin os[64];
 	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		int id;
-		uint32_t v;
-		enum gw_set_origin o;
-		if (parse_item(tok, &id, &v, &o))
-			(void)gw_settings_write(s, b, id, 1, &v, o, 0, NULL);
+	for (char *tok = strtok_r(buf, " \t\r\n", &save); tok && n < 64; tok = strtok_r(NULL, " \t\r\n", &save))
+		if (parse_item(tok, &ids[n], &vs[n], &os[n])) {
+			all.v[ids[n]] = vs[n];
+			all.origin[ids[n]] = os[n];
+			n++;
+		}
+	if (check_all(all.v, b) == GW_SET_OK) {
+		memcpy(s->v, all.v, sizeof(s->v));
+		memcpy(s->origin, all.origin, sizeof(s->origin));
+		return;
 	}
+	for (int i = 0; i < n; i++)
+		(void)gw_settings_write(s, b, ids[i], 1, &vs[i], os[i], 0, NULL);
 }

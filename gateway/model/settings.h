@@ -46,11 +46,17 @@ static inline bool gw_settings_is_cap(enum gw_set_id id)
 /* Who set a value. */
 enum gw_set_origin { GW_ORIGIN_CONFIG = 0, GW_ORIGIN_MODBUS, GW_ORIGIN_MQTT };
 
+struct gw_settings;
+
 /* What a write may not go beyond: the unit's configured maximum currents
- * (A) and [limits] full_charge_days. */
+ * (A) and [limits] full_charge_days; and the units whose SOC window it
+ * shares (a pack's: its bank; the bank's: its packs), whose ceiling and
+ * floor it may not contradict (npeers 0: none). */
 struct gw_set_bounds {
 	double max_charge_a, max_discharge_a;
 	double full_charge_days;
+	const struct gw_settings *const *peers;
+	int npeers;
 };
 
 /* One unit's settings. */
@@ -65,8 +71,20 @@ enum gw_set_result {
 	GW_SET_OK = 0,
 	GW_SET_RANGE,            /* out of range */
 	GW_SET_LOOSENS,          /* beyond what the configuration allows (a cap above the
-	                          * maximum current, max_soc at or under min_soc) */
+	                          * maximum current) */
+	GW_SET_DEADLOCK,         /* max_soc and min_soc with their hysteresis could stop
+	                          * charging and discharging at once */
+	GW_SET_PEER,             /* the same against a peer's (the bank's, or a pack's of the bank) */
 };
+
+/* Why a write was refused, for a log line or an MQTT answer (pack: the
+ * unit written is a pack, whose peer is its bank). */
+const char *gw_settings_refusal(enum gw_set_result r, bool pack);
+
+/* Whether a SOC ceiling hi (released hi_hyst under it) and a floor lo
+ * (released lo_hyst over it) can both hold at once: hi under 100 and lo
+ * over 0 need hi - lo >= the larger hysteresis. */
+bool gw_settings_deadlock(uint32_t hi, uint32_t hi_hyst, uint32_t lo, uint32_t lo_hyst);
 
 /* Every value at its configured one (origin config, no cap). */
 void gw_settings_init(struct gw_settings *s, const struct gw_set_bounds *b);

@@ -112,7 +112,7 @@ const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v)
 }
 
 /* Why gw_unit_settings_write() refused a value of id. */
-static const char *refusal(enum gw_set_result r, enum gw_set_id id)
+static const char *refusal(enum gw_set_result r, enum gw_set_id id, bool pack)
 {
 	static const char *const ranges[GW_SET_COUNT] = {
 		"max_soc is 1..100 %", "max_soc_hysteresis is 1..50 %", "min_soc is 0..99 %",
@@ -123,11 +123,13 @@ static const char *refusal(enum gw_set_result r, enum gw_set_id id)
 	};
 	if (r == GW_SET_RANGE)
 		return ranges[id];
+	if (r != GW_SET_LOOSENS)
+		return gw_settings_refusal(r, pack);
 	if (id == GW_SET_CCL_CAP)
 		return "loosening: above the unit's maximum charge current";
 	if (id == GW_SET_DCL_CAP)
 		return "loosening: above the unit's maximum discharge current";
-	return "loosening: max_soc must stay above an active min_soc";
+	return "loosening: beyond what the configuration allows";
 }
 
 /* The message's payload as text (at most 31 bytes; control bytes as ?). */
@@ -182,7 +184,7 @@ void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const ch
 	}
 	enum gw_set_result r = gw_unit_settings_write(gw, &u, id, 1, &v, GW_ORIGIN_MQTT, "mqtt", gw_mono());
 	/* a refusal was logged by gw_unit_settings_write() */
-	publish_result(m, unit, s, id, payload, r == GW_SET_OK ? NULL : refusal(r, id));
+	publish_result(m, unit, s, id, payload, r == GW_SET_OK ? NULL : refusal(r, id, u.pack != NULL));
 	if (r == GW_SET_OK)
 		mq_settings_written(m, u.pack);
 }

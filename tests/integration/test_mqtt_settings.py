@@ -165,6 +165,31 @@ def test_refused(setter, http_port, broker, gw):
     c.ok("settings: mqtt: unit p1: max_soc \"30\": refused" in gw.text(), "the refusal is logged")
 
 
+def test_deadlock(setter, http_port):
+    print("== a SOC window that would stop charging and discharging at once is refused")
+    for unit, name, val in (("p1", "min_soc", "0"), ("p1", "max_soc", "100"), ("bank", "max_soc", "100"),
+                            ("p1", "max_soc_hysteresis", "5"), ("p1", "min_soc_hysteresis", "5")):
+        res = setter(unit, name, val)
+        c.ok(res and res["result"] == "done", "%s %s %s (%s)" % (unit, name, val, res))
+    res = setter("p1", "max_soc", "60")
+    c.ok(res and res["result"] == "done", "p1 max_soc 60 (%s)" % res)
+    res = setter("p1", "min_soc", "57")
+    c.ok(res and res["result"] == "refused" and "both stop" in (res["message"] or "") and res["value"] == 0,
+         "min_soc 57 under max_soc 60 with 5 %% hysteresis each: refused, min_soc stays 0 (%s)" % res)
+    res = setter("bank", "min_soc", "70")
+    c.ok(res and res["result"] == "refused" and "a pack's" in (res["message"] or ""),
+         "the bank's min_soc 70 over p1's max_soc 60: refused (%s)" % res)
+    res = setter("p1", "max_soc", "100")
+    res = setter("bank", "min_soc", "70")
+    c.ok(res and res["result"] == "done", "with p1's max_soc back at 100 the bank's min_soc 70 is taken (%s)" % res)
+    res = setter("p1", "max_soc", "60")
+    c.ok(res and res["result"] == "refused" and "the bank's" in (res["message"] or ""),
+         "p1's max_soc 60 under the bank's min_soc 70: refused (%s)" % res)
+    c.eq(setting(http_port, "p1", "max_soc").get("value"), 100, "... p1's max_soc stays 100")
+    res = setter("bank", "min_soc", "0")
+    c.ok(res and res["result"] == "done", "the bank's min_soc back to 0 (%s)" % res)
+
+
 def test_discovery(broker, sub):
     print("== Home Assistant: number entities and a switch per unit")
     want = ["homeassistant/number/bmsgw_st_%s/%s/config" % (u, k) for u in ("bank", "p1", "p2") for k in NUMBERS]
@@ -214,6 +239,7 @@ def main():
         test_discovery(broker, sub)
         test_taken(sim, setter, http_port, gw)
         test_refused(setter, http_port, broker, gw)
+        test_deadlock(setter, http_port)
         print("== [limits] removed by a reload: the settings refused, their entities cleared")
         with open(gw.conf, "w") as f:
             f.write(conf(gw_port, http_port, sim.port, state, broker.port, True, limits=False))

@@ -138,6 +138,9 @@ def test_max_soc(sim, client, refused, can):
     c.eq(exc_of(refused.write_register(SET, 90, slave=1)), 1, "a client not in control_clients -> 0x01")
     c.eq(exc_of(client.write_register(SET, 0, slave=1)), 3, "max_soc 0 -> 0x03")
     c.eq(exc_of(client.write_register(SET + 2, 70, slave=1)), 3, "min_soc 70 over max_soc 60 -> 0x03")
+    c.eq(exc_of(client.write_register(SET + 2, 57, slave=1)), 3,
+         "min_soc 57 under max_soc 60, 5 % hysteresis each (charge and discharge would both stop) -> 0x03")
+    c.eq(exc_of(client.write_register(SET + 2, 70, slave=100)), 3, "the bank's min_soc 70 over p1's max_soc 60 -> 0x03")
     c.eq(exc_of(client.write_register(SET + 7, 501, slave=1)), 3, "a CCL cap of 50.1 A over the 50 A maximum -> 0x03")
     c.eq(exc_of(client.write_register(SET + 5, 1, slave=1)), 2, "half of force_charge_until -> 0x02")
     c.eq(exc_of(client.write_registers(SET + 10, [1, 1], slave=1)), 2, "a write past offset 160 -> 0x02")

@@ -15,7 +15,7 @@
 
 #define WALL0 ((int64_t)1700000000)
 
-static const struct gw_set_bounds bounds = { 50, 60, 30 };
+static const struct gw_set_bounds bounds = { .max_charge_a = 50, .max_discharge_a = 60, .full_charge_days = 30 };
 
 static void ranges(void)
 {
@@ -39,12 +39,12 @@ static void ranges(void)
 	CHECK_EQ_INT(s.origin[GW_SET_MAX_SOC], GW_ORIGIN_MODBUS);
 	/* min_soc at or over max_soc: refused, nothing taken */
 	v = 80;
-	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MQTT, 0, &ch), GW_SET_LOOSENS);
+	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MQTT, 0, &ch), GW_SET_DEADLOCK);
 	CHECK_EQ_INT(s.v[GW_SET_MIN_SOC], 0);
 	v = 20;
 	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MQTT, 0, &ch), GW_SET_OK);
 	v = 15;
-	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, &ch), GW_SET_LOOSENS);
+	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, &ch), GW_SET_DEADLOCK);
 	CHECK_EQ_INT(s.v[GW_SET_MAX_SOC], 80);
 	/* hysteresis 1..50, force 0/1, lease 10..3600, days 0..3650 */
 	uint32_t bad[][2] = { { GW_SET_MAX_SOC_HYST, 0 }, { GW_SET_MIN_SOC_HYST, 51 }, { GW_SET_FORCE, 2 },
@@ -105,7 +105,7 @@ static void leases(void)
 	/* a reload that lowers the maximum current drops a cap above it */
 	v[0] = 400;
 	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_CCL_CAP, 1, v, GW_ORIGIN_MODBUS, 0, NULL), GW_SET_OK);
-	struct gw_set_bounds lower = { 30, 60, 7 };
+	struct gw_set_bounds lower = { .max_charge_a = 30, .max_discharge_a = 60, .full_charge_days = 7 };
 	CHECK_EQ_INT(gw_settings_reconfigure(&s, &lower), 1u << GW_SET_CCL_CAP);
 	CHECK_EQ_INT(s.v[GW_SET_FULL_DAYS], 7);
 }
@@ -198,7 +198,7 @@ static void soc_ceiling(void)
 {
 	config();
 	struct gw_settings set;
-	struct gw_set_bounds b = { 50, 60, 30 };
+	struct gw_set_bounds b = { .max_charge_a = 50, .max_discharge_a = 60, .full_charge_days = 30 };
 	gw_settings_init(&set, &b);
 	uint32_t v = 80;
 	CHECK_EQ_INT(gw_settings_write(&set, &b, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, NULL), GW_SET_OK);
@@ -251,7 +251,7 @@ static void soc_floor(void)
 {
 	config();
 	struct gw_settings set;
-	struct gw_set_bounds b = { 50, 60, 30 };
+	struct gw_set_bounds b = { .max_charge_a = 50, .max_discharge_a = 60, .full_charge_days = 30 };
 	gw_settings_init(&set, &b);
 	uint32_t v[2] = { 20, 10 }; /* min_soc 20, hysteresis 10 */
 	CHECK_EQ_INT(gw_settings_write(&set, &b, GW_SET_MIN_SOC, 2, v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_OK);
@@ -285,7 +285,7 @@ static void caps(void)
 {
 	config();
 	struct gw_settings set;
-	struct gw_set_bounds b = { 50, 60, 30 };
+	struct gw_set_bounds b = { .max_charge_a = 50, .max_discharge_a = 60, .full_charge_days = 30 };
 	gw_settings_init(&set, &b);
 	struct gw_lim_state st;
 	struct gw_limits o;
@@ -336,7 +336,7 @@ static void force_and_full(void)
 	config();
 	cfg.force_charge_soc = 0;
 	struct gw_settings set;
-	struct gw_set_bounds b = { 50, 60, 30 };
+	struct gw_set_bounds b = { .max_charge_a = 50, .max_discharge_a = 60, .full_charge_days = 30 };
 	gw_settings_init(&set, &b);
 	struct gw_lim_state st;
 	struct gw_limits o;
@@ -386,7 +386,7 @@ static void bank(void)
 {
 	config();
 	struct gw_settings set;
-	struct gw_set_bounds b = { 100, 120, 30 };
+	struct gw_set_bounds b = { .max_charge_a = 100, .max_discharge_a = 120, .full_charge_days = 30 };
 	gw_settings_init(&set, &b);
 	uint32_t v = 90;
 	gw_settings_write(&set, &b, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, NULL);
@@ -425,6 +425,113 @@ static void bank(void)
 	CHECK(!gw_limits_settings_force(&set, WALL0));
 }
 
+/* Whether the latches of limits.c can hold a ceiling hi and a floor lo at
+ * once while the SOC walks down from 100 to 0 and back up, in 0.5 %
+ * steps, twice (the ceiling latches on the way down from 100, the floor
+ * on the way down to 0). */
+static bool both_stop(uint32_t hi, uint32_t hh, uint32_t lo, uint32_t lh)
+{
+	struct gw_settings set;
+	gw_settings_init(&set, &bounds);
+	set.v[GW_SET_MAX_SOC] = hi; /* straight in: the write would refuse it */
+	set.v[GW_SET_MAX_SOC_HYST] = hh;
+	set.v[GW_SET_MIN_SOC] = lo;
+	set.v[GW_SET_MIN_SOC_HYST] = lh;
+	struct gw_lim_latch latch = { 0 };
+	for (int pass = 0; pass < 4; pass++)
+		for (int k = 0; k <= 200; k++) {
+			double soc = pass % 2 ? k * 0.5 : 100 - k * 0.5;
+			double ccl = 10, dcl = 10;
+			enum gw_lim_reason cr = GW_LR_NONE, dr = GW_LR_NONE;
+			gw_limits_settings_apply(&set, true, soc, &latch, &ccl, &cr, &dcl, &dr);
+			if (ccl == 0 && dcl == 0)
+				return true;
+		}
+	return false;
+}
+
+/* A SOC window that could stop charging and discharging at once is
+ * refused (issue 51: max_soc 60 with min_soc 57 and 5 % hysteresis held
+ * CCL = DCL = 0 between 57 and 60 with no way out); the rule refuses
+ * exactly the windows the latches can deadlock in. */
+static void windows(void)
+{
+	struct gw_settings s;
+	gw_settings_init(&s, &bounds);
+	uint32_t v = 60;
+	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, NULL), GW_SET_OK);
+	v = 57;
+	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, NULL), GW_SET_DEADLOCK);
+	CHECK_EQ_INT(s.v[GW_SET_MIN_SOC], 0);
+	CHECK(both_stop(60, 5, 57, 5));
+	/* with 2 % each it is a window */
+	uint32_t four[4] = { 60, 2, 57, 2 };
+	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MAX_SOC, 4, four, GW_ORIGIN_MODBUS, 0, NULL), GW_SET_OK);
+	/* a hysteresis that reopens the deadlock is refused too */
+	v = 4;
+	CHECK_EQ_INT(gw_settings_write(&s, &bounds, GW_SET_MIN_SOC_HYST, 1, &v, GW_ORIGIN_MODBUS, 0, NULL),
+		     GW_SET_DEADLOCK);
+	CHECK_EQ_INT(s.v[GW_SET_MIN_SOC_HYST], 2);
+	/* the rule is exact: taken windows never stop both, refused ones can */
+	int wrong = 0;
+	for (uint32_t hi = 2; hi < 100; hi += 7)
+		for (uint32_t lo = 1; lo < 99; lo += 5)
+			for (uint32_t hh = 1; hh <= 20; hh += 6)
+				for (uint32_t lh = 1; lh <= 20; lh += 6)
+					wrong += gw_settings_deadlock(hi, hh, lo, lh) != both_stop(hi, hh, lo, lh);
+	CHECK_EQ_INT(wrong, 0);
+	CHECK(!gw_settings_deadlock(100, 5, 99, 5));
+	CHECK(!gw_settings_deadlock(1, 5, 0, 5));
+	/* against a peer: a pack's max_soc 60 under its bank's min_soc 70 */
+	struct gw_settings bankset;
+	gw_settings_init(&bankset, &bounds);
+	v = 70;
+	CHECK_EQ_INT(gw_settings_write(&bankset, &bounds, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MODBUS, 0, NULL), GW_SET_OK);
+	const struct gw_settings *peer[1] = { &bankset };
+	struct gw_set_bounds pb = bounds;
+	pb.peers = peer;
+	pb.npeers = 1;
+	struct gw_settings pack;
+	gw_settings_init(&pack, &pb);
+	v = 60;
+	CHECK_EQ_INT(gw_settings_write(&pack, &pb, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_PEER);
+	CHECK_EQ_INT(pack.v[GW_SET_MAX_SOC], 100);
+	v = 80;
+	CHECK_EQ_INT(gw_settings_write(&pack, &pb, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_OK);
+	/* and the other way: the pack's floor against the bank's ceiling */
+	v = 90;
+	CHECK_EQ_INT(gw_settings_write(&pack, &pb, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_DEADLOCK);
+	v = 30;
+	CHECK_EQ_INT(gw_settings_write(&pack, &pb, GW_SET_MIN_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_OK);
+	v = 32;
+	CHECK_EQ_INT(gw_settings_write(&bankset, &bounds, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_DEADLOCK);
+	const struct gw_settings *packs[1] = { &pack };
+	struct gw_set_bounds bb = bounds;
+	bb.peers = packs;
+	bb.npeers = 1;
+	v = 75;
+	CHECK_EQ_INT(gw_settings_write(&bankset, &bb, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_OK);
+	bankset.v[GW_SET_MIN_SOC] = 0;
+	v = 33; /* over the pack's floor 30 by less than its 5 % */
+	CHECK_EQ_INT(gw_settings_write(&bankset, &bb, GW_SET_MAX_SOC, 1, &v, GW_ORIGIN_MQTT, 0, NULL), GW_SET_PEER);
+	CHECK_EQ_INT(bankset.v[GW_SET_MAX_SOC], 75);
+	CHECK(gw_settings_refusal(GW_SET_PEER, true) != NULL);
+	/* a saved window loads whole, whatever the order of its items */
+	struct gw_settings t;
+	gw_settings_init(&t, &bounds);
+	gw_settings_load(&t, &bounds, "max_soc=60/modbus min_soc=57/mqtt max_soc_hysteresis=2/modbus "
+				      "min_soc_hysteresis=2/mqtt");
+	CHECK_EQ_INT(t.v[GW_SET_MAX_SOC], 60);
+	CHECK_EQ_INT(t.v[GW_SET_MIN_SOC], 57);
+	CHECK_EQ_INT(t.v[GW_SET_MIN_SOC_HYST], 2);
+	/* a window a reload made deadlock (a pack joined the bank) is let go */
+	struct gw_settings r = t;
+	bankset.v[GW_SET_MIN_SOC] = 70;
+	CHECK_EQ_INT(gw_settings_reconfigure(&r, &pb) & (1u << GW_SET_MAX_SOC), 1u << GW_SET_MAX_SOC);
+	CHECK_EQ_INT(r.v[GW_SET_MAX_SOC], 100);
+	CHECK_EQ_INT(r.origin[GW_SET_MAX_SOC], GW_ORIGIN_CONFIG);
+}
+
 int main(void)
 {
 	ranges();
@@ -435,5 +542,6 @@ int main(void)
 	caps();
 	force_and_full();
 	bank();
+	windows();
 	return check_report();
 }
