@@ -221,7 +221,7 @@ static const struct reg_def reg_table[] = {
 	{ 151, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MAX_SOC_HYST, REG_ABS_NONE,
 	  "max_soc_hysteresis", "writable: 1-50, default 5" },
 	{ 152, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MIN_SOC, REG_ABS_NONE,
-	  "min_soc", "writable: discharging stops (DCL 0, reason SOC) at this SOC and resumes min_soc_hysteresis above it; 0-99, 0 = off; under max_soc" },
+	  "min_soc", "writable: discharging stops (DCL 0, reason SOC) at this SOC and resumes min_soc_hysteresis above it; 0-99, 0 = off; under max_soc by at least the larger hysteresis (also against the bank's or its packs')" },
 	{ 153, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MIN_SOC_HYST, REG_ABS_NONE,
 	  "min_soc_hysteresis", "writable: 1-50, default 5" },
 	{ 154, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SET_FORCE, REG_ABS_NONE,
