@@ -94,13 +94,18 @@ bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool 
 		gw_debug("mqtt: %s skipped: the broker is %zu bytes behind", topic, m->queued);
 		return false;
 	}
+	/* counted before the call: libmosquitto writes a message at once when
+	 * the socket takes it and then reports a QoS 0 one as published from
+	 * inside mosquitto_publish (on_publish), before it returns */
+	m->pending++;
 	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
 	if (rc != MOSQ_ERR_SUCCESS) {
+		if (m->pending)
+			m->pending--;
 		gw_debug("mqtt: publish %s: %s", topic, mosquitto_strerror(rc));
 		return false;
 	}
 	m->queued += len + strlen(topic) + 8;
-	m->pending++;
 	return true;
 }
 
