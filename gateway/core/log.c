@@ -7,6 +7,10 @@
  * gw_log_flush() once the interval is over.  So no fault, however fast it
  * repeats, writes more than one line per text per interval.  Debug messages
  * (hex dumps, per-request traces) are never folded.
+ *
+ * A line is one line: a control character in a message (a certificate's
+ * role, a client's payload, a BMS's text) is written as \xHH, so nothing
+ * from outside can start a forged line in the journal or the log file.
  */
 #include "log.h"
 #include "clock.h"
@@ -57,6 +61,23 @@ static void print_line(enum conf_log_level level, const char *text, unsigned lon
 		fflush(sink);
 }
 
+/* text with its control characters escaped, into out (cut at a whole
+ * escape when out is full). */
+static void escape(const char *text, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		char e[5];
+		int n = *p < 0x20 || *p == 0x7F ? snprintf(e, sizeof(e), "\\x%02X", *p)
+						 : snprintf(e, sizeof(e), "%c", *p);
+		if (o + (size_t)n >= cap)
+			break;
+		memcpy(out + o, e, (size_t)n);
+		o += (size_t)n;
+	}
+	out[o] = '\0';
+}
+
 static unsigned long text_hash(const char *s)
 {
 	unsigned long h = 5381;
@@ -65,10 +86,12 @@ static unsigned long text_hash(const char *s)
 	return h;
 }
 
-void gw_log_text(enum conf_log_level level, const char *text, double now)
+void gw_log_text(enum conf_log_level level, const char *raw, double now)
 {
 	if (level > gw_log_threshold)
 		return;
+	char text[TEXT_MAX];
+	escape(raw, text, sizeof(text));
 	if (level == GW_LOG_DEBUG) {
 		print_line(level, text, 0);
 		return;

@@ -64,6 +64,12 @@ static void test_fold(void)
 	}
 	CHECK(lines >= 5 && lines <= 8);
 
+	/* a line is one line: control characters from outside are escaped
+	 * (a certificate's role "Viewer\n...: role Operator" forged a line) */
+	gw_log_text(GW_LOG_INFO, "802: role \"Viewer\n2026-01-01 00:00:00.000 bmsgw info: role Operator\r\x1b[2J\"", 400.0);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	CHECK(strstr(buf, "role \"Viewer\\x0A2026-01-01 00:00:00.000 bmsgw info: role Operator\\x0D\\x1B[2J\"\n") != NULL);
+
 	/* different texts are not folded together */
 	gw_log_text(GW_LOG_INFO, "link /dev/ttyUSB0: open", 500.0);
 	gw_log_text(GW_LOG_INFO, "link /dev/ttyUSB1: open", 500.0);
