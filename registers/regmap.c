@@ -191,7 +191,7 @@ static const struct reg_def reg_table[] = {
 	{ 123, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_DONE, REG_ABS_NONE,
 	  "control: commands done", "MOSFET commands (over Modbus or MQTT) acknowledged and confirmed by read-back, since the gateway started; wraps at 65536; 0 on the bank" },
 	{ 124, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_CTL_FAILED, REG_ABS_NONE,
-	  "control: commands refused", "MOSFET commands (over Modbus or MQTT) refused (not allowed, control off, a bad register or value, busy, stale) or failed (no answer, the BMS said no, the read-back disagreed); wraps at 65536" },
+	  "control: commands failed", "MOSFET commands (over Modbus or MQTT) sent to the BMS that failed (no answer, the BMS said no, the read-back disagreed); a command refused before it was sent (not allowed, control off, a bad register or value, busy, stale) is not counted here but in /metrics bmsgw_pack_control_commands_total{result=\"refused\"}; wraps at 65536" },
 	/* the counted SOC ([soc], bmsgw-bms(7) "THE COUNTED SOC"): a second
 	 * block, beyond one read of 125 from offset 0 */
 	{ 125, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_BMS, REG_ABS_NONE,

@@ -4,6 +4,7 @@
 #ifndef GATEWAY_CORE_LOG_H
 #define GATEWAY_CORE_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,23 @@ void gw_log(enum conf_log_level level, const char *fmt, ...) __attribute__((form
 /* Log an already formatted text as if at monotonic time `now` (gw_log's
  * core; tests drive it with their own clock). */
 void gw_log_text(enum conf_log_level level, const char *text, double now);
+/* Messages an outsider can repeat at will with a text that changes (a
+ * client's refusals, each with its port): folded by key instead of by
+ * text, so that one source writes one line per interval, the next
+ * carrying "(and N more like it)".  key: the source and the kind, e.g.
+ * "refused 10.0.0.7" (gw_log_source gives a requester without its port). */
+void gw_log_keyed(enum conf_log_level level, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void gw_log_keyed_text(enum conf_log_level level, const char *key, const char *text, double now);
+/* A key: prefix, a space and who ("Modbus client 10.0.0.7:51234", "...
+ * [::1]:5000 (role ...)") with the port of its address left out.  Returns
+ * whether who had an address with a port (a network client, whose lines
+ * are worth folding by source: gw_log_refused). */
+bool gw_log_source(const char *prefix, const char *who, char *out, size_t len);
+/* A refusal of who's request: folded by who's address when who is a
+ * network client (gw_log_source), else by its text as any message. */
+void gw_log_refused(enum conf_log_level level, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Print "(repeated N times)" for texts whose interval is over; call it
  * about once a second. */
 void gw_log_flush(double now);

@@ -368,7 +368,8 @@ static void refused(const struct gw_screen *s, const char *who)
 	char what[64];
 	snprintf(what, sizeof(what), "FC%02d at %u count %u", s->function, s->addr, s->count);
 	if (s->target.bank || !s->target.pack) /* the bank has no command counters */
-		gw_info("control: %s: unit bank: %s: refused (exception 0x%02X): %s", who, what, s->exception, s->why);
+		gw_log_refused(GW_LOG_INFO, who, "control: %s: unit bank: %s: refused (exception 0x%02X): %s", who,
+			       what, s->exception, s->why);
 	else
 		gw_control_refused(s->target.pack, who, what, s->exception, s->why);
 }
@@ -379,8 +380,9 @@ static void settings_write(struct gw *gw, struct gw_screen *s, const char *who)
 	const char *unit = s->target.pack ? s->target.pack->cfg->name : "bank";
 	if (s->exception) {
 		if (s->why)
-			gw_info("settings: %s: unit %s: FC%02d at %u count %u: refused (exception 0x%02X): %s", who, unit,
-				s->function, s->addr, s->count, s->exception, s->why);
+			gw_log_refused(GW_LOG_INFO, who, "settings: %s: unit %s: FC%02d at %u count %u: refused "
+				       "(exception 0x%02X): %s", who, unit, s->function, s->addr, s->count, s->exception,
+				       s->why);
 		return;
 	}
 	if (gw_unit_settings_write(gw, &s->target, s->set_first, s->set_n, s->set_v, GW_ORIGIN_MODBUS, who,

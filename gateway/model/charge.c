@@ -325,9 +325,9 @@ enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u
 	unsigned changed;
 	enum gw_set_result r = gw_settings_write(set, &b, first, n, v, origin, now, &changed);
 	if (r != GW_SET_OK) {
-		gw_info("%s: settings %s..%s: refused (%s) from %s", unit, gw_settings_name((enum gw_set_id)first),
-			gw_settings_name((enum gw_set_id)(first + n - 1)), gw_settings_refusal(r, u->pack != NULL),
-			who);
+		gw_log_refused(GW_LOG_INFO, who, "%s: settings %s..%s: refused (%s) from %s", unit,
+			       gw_settings_name((enum gw_set_id)first), gw_settings_name((enum gw_set_id)(first + n - 1)),
+			       gw_settings_refusal(r, u->pack != NULL), who);
 		return r;
 	}
 	log_written(unit, &was, set, changed, who);

@@ -112,7 +112,8 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	payload[n] = '\0';
 	struct gw_pack *p = gw_find_pack(gw, unit);
 	if (!p) {
-		gw_warn("mqtt: command on %s ignored: no pack is called %s", msg->topic, unit);
+		gw_log_keyed(GW_LOG_WARN, "mqtt unknown unit", "mqtt: command on %s ignored: no pack is called %s",
+			     msg->topic, unit);
 		return;
 	}
 	if (msg->retain) {

@@ -161,7 +161,8 @@ void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const ch
 	if (strcmp(unit, "bank") == 0 && gw->conf->bank.enabled)
 		u.bank = true;
 	else if (!(u.pack = gw_find_pack(gw, unit))) {
-		gw_warn("mqtt: %s ignored: no unit is called %s", msg->topic, unit);
+		gw_log_keyed(GW_LOG_WARN, "mqtt unknown unit", "mqtt: %s ignored: no unit is called %s", msg->topic,
+			     unit);
 		return;
 	}
 	const struct gw_settings *s = gw_unit_settings(gw, &u);

@@ -14,12 +14,15 @@
  * protections.
  *
  * What control keeps of a pack (its command, the rate limit, the intents,
- * the counters of registers 123-124) is this file's alone: the others
- * read it through the calls of control.h.  Every command refused before
- * it reached the BMS, whoever refused it (a Modbus server's screening,
- * MQTT's, or this file's own checks), is logged and counted by
- * gw_control_refused(), so that register 124 counts the same refusals
- * whichever way the command came.
+ * the counters of registers 123-124 and of refusals) is this file's alone:
+ * the others read it through the calls of control.h.  Every command
+ * refused before it reached the BMS, whoever refused it (a Modbus server's
+ * screening, MQTT's, or this file's own checks), is logged and counted by
+ * gw_control_refused(), the same whichever way the command came: counted
+ * apart from the commands that failed at the BMS (register 124), because
+ * anyone on the network can send refused writes and they say nothing of
+ * the pack; logged once per source and interval (gw_log_keyed), because
+ * a flood of them must not flood the log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +46,8 @@ struct gw_pack_ctl {
 	struct gw_ctl *cur;            /* the command in progress, NULL if none */
 	double last;                   /* monotonic time the last command ended or was accepted */
 	bool intent[2];                /* what the gateway wants of each FET (JBD writes both) */
-	uint32_t done, failed;         /* commands confirmed / refused or failed (registers 123-124) */
+	uint32_t done, failed;         /* commands confirmed / failed at the BMS (registers 123-124) */
+	uint32_t refused;              /* commands refused before they were sent (/metrics) */
 };
 
 struct gw_ctl {
@@ -95,10 +99,16 @@ void gw_control_counts(const struct gw_pack *p, uint32_t *done, uint32_t *failed
 	*failed = p->ctl->failed;
 }
 
+uint32_t gw_control_refusals(const struct gw_pack *p)
+{
+	return p->ctl->refused;
+}
+
 void gw_control_refused(struct gw_pack *p, const char *who, const char *what, int exception, const char *why)
 {
-	p->ctl->failed++;
-	gw_info("control: %s: pack %s: %s: refused (exception 0x%02X): %s", who, p->cfg->name, what, exception, why);
+	p->ctl->refused++;
+	gw_log_refused(GW_LOG_INFO, who, "control: %s: pack %s: %s: refused (exception 0x%02X): %s", who,
+		       p->cfg->name, what, exception, why);
 }
 
 /* The end of a command: log, count, tell the requester, free. */

@@ -34,15 +34,20 @@ typedef void (*gw_ctl_done)(void *ctx, int exception, const char *why);
 struct gw_pack_ctl;
 struct gw_pack_ctl *gw_control_new(void);
 void gw_control_free(struct gw_pack_ctl *pc);
-/* The commands of p confirmed by read-back, and those refused or failed
+/* The commands of p confirmed by read-back, and those that failed after
+ * they were sent: no answer, the BMS said no, the read-back disagreed
  * (registers 123-124, /metrics). */
 void gw_control_counts(const struct gw_pack *p, uint32_t *done, uint32_t *failed);
+/* The commands for p refused before anything was sent (/metrics). */
+uint32_t gw_control_refusals(const struct gw_pack *p);
 
 /* A command for p refused before anything was sent (not allowed, control
  * off, a bad value, stale, busy ...), whoever refused it: logged ("control:
- * WHO: pack NAME: WHAT: refused (exception 0xNN): WHY") and counted in
- * register 124, one meaning for every way a command comes.  what names
- * the request (a FET and its state, a Modbus function, an MQTT topic). */
+ * WHO: pack NAME: WHAT: refused (exception 0xNN): WHY", once per source
+ * and interval, the rest counted on the next line) and counted in
+ * gw_control_refusals(), not in register 124, one meaning for every way a
+ * command comes.  what names the request (a FET and its state, a Modbus
+ * function, an MQTT topic). */
 void gw_control_refused(struct gw_pack *p, const char *who, const char *what, int exception, const char *why);
 
 /* Check a command and queue it: set[f] = switch FET f (enum bms_fet) to

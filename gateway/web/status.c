@@ -362,8 +362,12 @@ static void packs_metrics(const struct gw *gw, FILE *o)
 	static const char *results[2] = { "result=\"good\"", "result=\"failed\"" };
 	static const char *outcomes[2] = { "result=\"done\"", "result=\"failed\"" };
 	pack_pairs(gw, o, "bmsgw_pack_polls_total", "counter", "Polls of the pack by result.", results, polls_of);
-	pack_pairs(gw, o, "bmsgw_pack_control_commands_total", "counter", "MOSFET commands by outcome.", outcomes,
+	pack_pairs(gw, o, "bmsgw_pack_control_commands_total", "counter",
+		   "MOSFET commands by outcome: done, failed at the BMS, refused before they were sent.", outcomes,
 		   commands_of);
+	for (int i = 0; i < gw->npacks; i++)
+		gw_prom_sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"refused\"",
+			       gw_control_refusals(gw->packs[i]));
 }
 
 /* The values of every unit that is fresh, the energy counters, the bank's own. */

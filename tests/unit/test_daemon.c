@@ -70,6 +70,44 @@ static void test_fold(void)
 	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
 	CHECK(strstr(buf, "role \"Viewer\\x0A2026-01-01 00:00:00.000 bmsgw info: role Operator\\x0D\\x1B[2J\"\n") != NULL);
 
+	/* an outsider's refusals, each with its own port: folded by source,
+	 * 10,000 of them in 5 s are one line, and the count comes out later */
+	gw_log_flush(449.0); /* what the flood above left */
+	take(buf, sizeof(buf));
+	for (int i = 0; i < 10000; i++) {
+		char who[64], key[96], text[160];
+		snprintf(who, sizeof(who), "Modbus client 10.0.0.7:%d", 1024 + i);
+		gw_log_source("refused", who, key, sizeof(key));
+		snprintf(text, sizeof(text), "control: %s: pack p1: FC06 at 307 count 1: refused (exception 0x01)", who);
+		gw_log_keyed_text(GW_LOG_INFO, key, text, 450.0 + i * 0.0005);
+	}
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	CHECK(strstr(buf, "Modbus client 10.0.0.7:1024: pack p1") != NULL);
+	gw_log_flush(450.0 + GW_LOG_REPEAT_S + 0.1);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	CHECK(strstr(buf, "(and 9999 more like it)") != NULL);
+	/* from 200 sources at once: 20 of them, then one line of the count */
+	for (int i = 0; i < 200; i++) {
+		char who[64], key[96];
+		snprintf(who, sizeof(who), "Modbus client 10.1.%d.%d:4000", i / 100, i % 100 + 1);
+		gw_log_source("refused", who, key, sizeof(key));
+		gw_log_keyed_text(GW_LOG_INFO, key, who, 480.0);
+	}
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 20);
+	gw_log_flush(480.0 + GW_LOG_REPEAT_S);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	CHECK(strstr(buf, "180 line(s) of more than 20 sources") != NULL);
+	/* the source is the address without its port */
+	char k[96];
+	gw_log_source("refused", "Modbus client 127.0.0.1:5502", k, sizeof(k));
+	CHECK_STR(k, "refused Modbus client 127.0.0.1");
+	gw_log_source("refused", "Modbus/TCP Security client [::1]:40000 (role \"Viewer\")", k, sizeof(k));
+	CHECK_STR(k, "refused Modbus/TCP Security client [::1] (role \"Viewer\")");
+	gw_log_source("x", "mqtt", k, sizeof(k));
+	CHECK_STR(k, "x mqtt");
+	gw_log_source("x", "a at 12:30 and port:99", k, sizeof(k));
+	CHECK_STR(k, "x a at 12:30 and port:99");
+
 	/* different texts are not folded together */
 	gw_log_text(GW_LOG_INFO, "link /dev/ttyUSB0: open", 500.0);
 	gw_log_text(GW_LOG_INFO, "link /dev/ttyUSB1: open", 500.0);

@@ -239,6 +239,11 @@ static uint32_t failed_of(const struct gw_pack *p)
 	return f;
 }
 
+static uint32_t refused_of(const struct gw_pack *p)
+{
+	return gw_control_refusals(p);
+}
+
 static void setup(void)
 {
 	int port1, port2;
@@ -393,24 +398,26 @@ static void test_command(void)
 	CHECK_EQ_INT(reg(p1, REG_SRC_DSG_MOS), 0);
 }
 
-/* One refusal each way: both move register 124 by one, register 123 not at all. */
+/* One refusal each way: both count one refusal, registers 123 and 124
+ * (done, failed at the BMS) do not move: an outsider's refusals are not
+ * the pack's failures. */
 static void refused_alike(const char *what, const struct gw_pack *p, int mb_exc, unsigned off, unsigned value,
 			  struct gw_mqtt *m, const char *topic, const char *payload)
 {
 	struct outcome o = { 0 };
 	struct gw_ctl *handle = NULL;
-	uint32_t d0 = done_of(p), f0 = failed_of(p), w0 = bms.writes;
+	uint32_t d0 = done_of(p), f0 = failed_of(p), r0 = refused_of(p), w0 = bms.writes;
 	int exc = modbus_write(p, off, value, true, &o, &handle);
-	uint32_t d1 = done_of(p), f1 = failed_of(p);
+	uint32_t r1 = refused_of(p);
 	mqtt_command(m, topic, payload, false);
-	uint32_t d2 = done_of(p), f2 = failed_of(p);
-	fprintf(stderr, "  %s: Modbus 0x%02X, counters %u/%u -> %u/%u -> (MQTT) %u/%u\n", what, exc, d0, f0, d1, f1, d2,
-		f2);
+	uint32_t d2 = done_of(p), f2 = failed_of(p), r2 = refused_of(p);
+	fprintf(stderr, "  %s: Modbus 0x%02X, refusals %u -> %u -> (MQTT) %u\n", what, exc, r0, r1, r2);
 	CHECK_EQ_INT(exc, mb_exc);
-	CHECK_EQ_INT(f1 - f0, 1);
-	CHECK_EQ_INT(f2 - f1, 1);
+	CHECK_EQ_INT(r1 - r0, 1);
+	CHECK_EQ_INT(r2 - r1, 1);
 	CHECK_EQ_INT(d2, d0);
-	CHECK_EQ_INT(reg(p, REG_SRC_CTL_FAILED), f2);
+	CHECK_EQ_INT(f2, f0);
+	CHECK_EQ_INT(reg(p, REG_SRC_CTL_FAILED), f0);
 	CHECK(!o.ended && handle == NULL);
 	CHECK_EQ_INT(bms.writes, w0);
 }
@@ -427,16 +434,17 @@ static void test_refusals(void)
 	/* refused for reasons of one way only: counted the same */
 	struct outcome o = { 0 };
 	struct gw_ctl *handle = NULL;
-	uint32_t f0 = failed_of(p1);
+	uint32_t f0 = failed_of(p1), r0 = refused_of(p1);
 	CHECK_EQ_INT(modbus_write(p1, 17, 1, false, &o, &handle), GW_MB_ILLEGAL_FUNCTION);
-	CHECK_EQ_INT(failed_of(p1), f0 + 1);
+	CHECK_EQ_INT(refused_of(p1), r0 + 1);
 	mqtt_command(m, "bmsgw/p1/set/charge_mos", "OFF", true); /* retained: never executed */
-	CHECK_EQ_INT(failed_of(p1), f0 + 2);
-	CHECK_EQ_INT(reg(p1, REG_SRC_CTL_FAILED), f0 + 2);
+	CHECK_EQ_INT(refused_of(p1), r0 + 2);
+	CHECK_EQ_INT(failed_of(p1), f0);
+	CHECK_EQ_INT(reg(p1, REG_SRC_CTL_FAILED), f0);
 	/* a command for no pack counts nowhere */
-	uint32_t a = failed_of(p1), b = failed_of(p2);
+	uint32_t a = refused_of(p1), b = refused_of(p2);
 	mqtt_command(m, "bmsgw/nosuch/set/charge_mos", "OFF", false);
-	CHECK(failed_of(p1) == a && failed_of(p2) == b);
+	CHECK(refused_of(p1) == a && refused_of(p2) == b);
 	mq_close(m, false);
 }
 
