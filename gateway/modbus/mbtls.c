@@ -118,7 +118,10 @@ void gw_mbtls_refused(struct gw_client *c, const char *why)
 	char host[64];
 	gw_peer_host((const struct sockaddr *)&c->addr, host, sizeof(host));
 	srv->hs_failed_total++;
-	gw_info("Modbus/TCP Security: a client at %s refused in the TLS handshake: %s", host, why);
+	char key[160];
+	snprintf(key, sizeof(key), "802 refused %.64s %.80s", host, why); /* one line per address, reason and 10 s */
+	gw_log_keyed(GW_LOG_INFO, key, "Modbus/TCP Security: a client at %s refused in the TLS handshake: %s", host,
+		     why);
 	gw_client_free(c);
 	drops_end(srv);
 }
@@ -159,9 +162,14 @@ static void handshake_done(struct gw_client *c)
 	int r = gw_tls_peer_ext_utf8(c->tls, ROLE_OID, c->role, sizeof(c->role));
 	const char *wr = srv->gw->conf->mbtls.write_role;
 	bool writer = r > 0 && wr[0] && strcmp(c->role, wr) == 0;
-	gw_info("Modbus/TCP Security: client %s connected (%s), certificate \"%s\", %s%s%s: %s", c->peer,
-		gw_tls_version(c->tls), c->subject, r > 0 ? "role \"" : r == 0 ? "no role" : "a role that is not one "
-		"UTF8String", r > 0 ? c->role : "", r > 0 ? "\"" : "", writer ? "reads and writes" : "reads only");
+	char key[200], host[64];
+	gw_peer_host((const struct sockaddr *)&c->addr, host, sizeof(host));
+	/* one line per address, certificate and 10 s */
+	snprintf(key, sizeof(key), "802 connected %.64s %.60s %d %.24s", host, c->subject, r, r > 0 ? c->role : "");
+	gw_log_keyed(GW_LOG_INFO, key, "Modbus/TCP Security: client %s connected (%s), certificate \"%s\", %s%s%s: %s",
+		     c->peer, gw_tls_version(c->tls), c->subject, r > 0 ? "role \"" : r == 0 ? "no role" : "a role "
+		     "that is not one UTF8String", r > 0 ? c->role : "", r > 0 ? "\"" : "",
+		     writer ? "reads and writes" : "reads only");
 	double now = gw_mono();
 	c->active = now;
 	gw_client_idle_check(c, now); /* the idle timeout from now on */

@@ -12,14 +12,20 @@ simulated Daly pack:
   the BMS;
 - 2,000 charge-setting writes from 60 other addresses (127.0.1.x): at
   most 20 sources logged per 10 s and one line with the count of the rest;
-- a client in control_clients still reads, and its own refusal is logged.
+- 300 TLS handshakes on 802 without a client certificate from 127.0.0.3,
+  and 300 connections with a certificate of the CA: a few log lines each,
+  the rest counted ("(and N more like it)");
+- a reader is still served.
 Prints "N passed, N failed".
 """
 import os
 import re
 import socket
+import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,14 +33,53 @@ from harness import Checks, Gateway, Sim, free_port, mbap_request, recv_adu, wai
 
 c = Checks()
 BASE = 290
+TMP = tempfile.mkdtemp(prefix="bmsgw-flood-")
 
 
-def conf(gw_port, http_port, sim_port):
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=TMP)
+
+
+def certs():
+    """A CA, the server's certificate and a client's (role Viewer)."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+            "-subj", "/CN=flood CA", "-keyout", "ca.key", "-out", "ca.pem")
+    for name, ext, serial in (("server", "subjectAltName = IP:127.0.0.1", 1),
+                              ("viewer", "1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:Viewer", 2)):
+        with open(os.path.join(TMP, name + ".ext"), "w") as f:
+            f.write("basicConstraints = CA:FALSE\n%s\n" % ext)
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+                "-keyout", name + ".key", "-out", name + ".csr")
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial",
+                str(serial), "-days", "30", "-extfile", name + ".ext", "-out", name + ".pem")
+        os.chmod(os.path.join(TMP, name + ".key"), 0o600)
+
+
+def tls_connect(port, src, cert):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(os.path.join(TMP, "ca.pem"))
+    if cert:
+        ctx.load_cert_chain(os.path.join(TMP, cert + ".pem"), os.path.join(TMP, cert + ".key"))
+    with socket.socket() as raw:
+        raw.bind((src, 0))
+        raw.settimeout(5)
+        raw.connect(("127.0.0.1", port))
+        try:
+            with ctx.wrap_socket(raw) as s:
+                s.sendall(mbap_request(1, 1, struct.pack(">BHH", 3, BASE, 1)))
+                return s.recv(64)
+        except (OSError, ssl.SSLError):
+            return None
+
+
+def conf(gw_port, http_port, sim_port, tls_port):
     return ("[gateway]\nlisten = 0.0.0.0:%d\nstate_file = none\ncontrol_clients = 127.0.0.1\n"
+            "[modbus_tls]\nlisten = 127.0.0.1:%d\ncert = %s/server.pem\nkey = %s/server.key\nca = %s/ca.pem\n"
             "[http]\nlisten = 127.0.0.1:%d\n"
             "[limits]\n"
             "[pack.p1]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = 1\ncontrol = true\n"
-            "poll_interval = 1\n" % (gw_port, http_port, sim_port))
+            "poll_interval = 1\n" % (gw_port, tls_port, TMP, TMP, TMP, http_port, sim_port))
 
 
 def flood(port, src, n, pdu, unit=1):
@@ -71,9 +116,10 @@ def metric(http_port, name, labels):
 
 
 def main():
+    certs()
     sim = Sim()
-    gw_port, http_port = free_port(), free_port()
-    gw = Gateway(conf(gw_port, http_port, sim.port), gw_port)
+    gw_port, http_port, tls_port = free_port(), free_port(), free_port()
+    gw = Gateway(conf(gw_port, http_port, sim.port, tls_port), gw_port)
     try:
         c.ok(wait_until(lambda: read_reg(gw_port, BASE) is not None, 20), "the pack is read")
         writes0 = int(re.search(r'"writes":\s*(\d+)', sim.ctl("stats")).group(1))
@@ -101,6 +147,16 @@ def main():
         c.ok(len(src) <= 20 + 20, "at most 20 sources logged per 10 s (%d of 60)" % len(src))
         c.ok(wait_until(lambda: re.search(r"line\(s\) of more than 20 sources", gw.text()), 15),
              "one line counts the sources not logged")
+        print("== 300 handshakes without a certificate and 300 with one on 802, from 127.0.0.3")
+        for _ in range(300):
+            tls_connect(tls_port, "127.0.0.3", None)
+        answered = sum(tls_connect(tls_port, "127.0.0.3", "viewer") is not None for _ in range(300))
+        c.eq(answered, 300, "every client with a certificate of the CA is answered")
+        refused = [ln for ln in gw.text().splitlines() if "client at 127.0.0.3 refused" in ln]
+        connected = [ln for ln in gw.text().splitlines() if "client 127.0.0.3:" in ln and "connected" in ln]
+        print("   %d lines for 300 refused handshakes, %d for 300 connections" % (len(refused), len(connected)))
+        c.ok(1 <= len(refused) <= 10, "refused handshakes: a few lines (%d)" % len(refused))
+        c.ok(1 <= len(connected) <= 10, "connections of one certificate: a few lines (%d)" % len(connected))
         c.ok(read_reg(gw_port, BASE) is not None, "a reader is still served")
         c.eq(int(re.search(r'"writes":\s*(\d+)', sim.ctl("stats")).group(1)), writes0, "nothing written to the BMS")
     finally:
