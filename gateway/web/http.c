@@ -887,6 +887,11 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 		h->nclients--;
 		if (h->tls)
 			gw_tls_conn_closed(socket_ctx);
+		/* At max_clients libmicrohttpd takes the listening socket out of its
+		 * epoll set, and puts it back only at the start of a later MHD_run():
+		 * after the last close nothing would wake one, and the page would
+		 * never accept again.  Run it once more now. */
+		h->rerun = true;
 	}
 }
 
@@ -952,7 +957,9 @@ void gw_http_secrets_free(struct gw_http_secrets *s)
 static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 {
 	const struct conf_http *c = &h->cfg;
-	unsigned per_ip = (unsigned)(c->max_clients / 4 > 4 ? c->max_clients / 4 : c->max_clients);
+	/* a quarter of max_clients from one address (rounded up), so that four
+	 * addresses, never one, can fill it */
+	unsigned per_ip = (unsigned)((c->max_clients + 3) / 4);
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)&gw_tls_retrieve },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The status page after it was full (issue 51 item 1), end to end with the
+real bmsgw, plain HTTP and HTTPS:
+
+- `[http] max_clients = 8` filled by idle TCP connections from four
+  addresses (127.0.0.2-5, two each: a quarter of max_clients from each),
+  held for six seconds, then closed one by one: the page answers a client
+  of another address again (libmicrohttpd takes its listening socket out
+  of its epoll set at the limit and puts it back only in a later
+  MHD_run(): bmsgw runs it again after every close, or the page would
+  never answer again while Modbus went on);
+- the same three times in a row;
+- a fifth address is refused its share while the page is full, and one
+  address cannot hold more than its quarter (the others still connect).
+Prints "N passed, N failed".
+"""
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+
+c = Checks()
+TMP = tempfile.mkdtemp(prefix="bmsgw-pagefull-")
+
+
+def certs():
+    key, pem = os.path.join(TMP, "http.key"), os.path.join(TMP, "http.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName = IP:127.0.0.1",
+                    "-keyout", key, "-out", pem], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return pem, key
+
+
+def get(port, tls, src="127.0.0.9", timeout=3.0):
+    """The status code of GET /api/state from `src`, or None."""
+    try:
+        raw = socket.socket()
+        raw.bind((src, 0))
+        raw.settimeout(timeout)
+        raw.connect(("127.0.0.1", port))
+        s = raw
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(raw)
+        with s:
+            s.sendall(b"GET /api/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            buf = b""
+            while b"\r\n" not in buf:  # the whole status line
+                d = s.recv(4096)
+                if not d:
+                    break
+                buf += d
+        line = buf.split(b"\r\n", 1)[0].split()
+        return int(line[1]) if len(line) > 1 else None
+    except (OSError, ssl.SSLError, ValueError):
+        return None
+
+
+def held_open(s):
+    """The server has not closed s (nothing to read, no end of file)."""
+    s.setblocking(False)
+    try:
+        return s.recv(1) not in (b"",)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        s.setblocking(True)
+
+
+def fill(port, addrs, each):
+    socks = []
+    for a in addrs:
+        for _ in range(each):
+            s = socket.socket()
+            s.bind((a, 0))
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+    return socks
+
+
+def run(tls):
+    what = "https" if tls else "http"
+    print("== %s" % what)
+    sim = Sim()
+    gw_port, http_port = free_port(), free_port()
+    keys = "tls_cert = %s\ntls_key = %s\n" % certs() if tls else ""
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+[pack.p1]
+protocol = daly
+port = tcp://127.0.0.1:%d
+poll_interval = 0.5
+[http]
+listen = 127.0.0.1:%d
+max_clients = 8
+%s""" % (gw_port, sim.port, http_port, keys), gw_port)
+    try:
+        c.ok(wait_until(lambda: get(http_port, tls) == 200, 10), "%s: the page answers" % what)
+        for rnd in range(3):
+            socks = fill(http_port, ["127.0.0.%d" % i for i in (2, 3, 4, 5)], 2)
+            # the server took all eight: the next one is not served
+            c.ok(wait_until(lambda: get(http_port, tls, timeout=1) is None, 10),
+                 "%s round %d: full with 8 idle connections from 4 addresses" % (what, rnd + 1))
+            c.ok(wait_until(lambda: all(held_open(s) for s in socks), 5), "%s: the idle ones are held" % what)
+            t_end = time.monotonic() + 6
+            while time.monotonic() < t_end:  # held for six seconds (nothing to wait for)
+                time.sleep(0.2)
+            for s in socks:
+                s.close()
+            ok = wait_until(lambda: get(http_port, tls) == 200, 10)
+            c.ok(ok, "%s round %d: closed one by one, the page answers again" % (what, rnd + 1))
+            if not ok:
+                break
+        # one address holds its quarter only
+        mine = fill(http_port, ["127.0.0.2"], 6)
+        c.ok(wait_until(lambda: sum(1 for s in mine if held_open(s)) <= 2, 10),
+             "%s: one address keeps at most a quarter of max_clients (%d of 6 held)"
+             % (what, sum(1 for s in mine if held_open(s))))
+        c.ok(get(http_port, tls, src="127.0.0.3") == 200, "%s: another address is served beside it" % what)
+        for s in mine:
+            s.close()
+    finally:
+        if c.failed:
+            gw.dump()
+        gw.stop()
+        sim.stop()
+
+
+def main():
+    for tls in (False, True):
+        run(tls)
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
