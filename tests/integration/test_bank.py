@@ -97,7 +97,7 @@ host = 127.0.0.1
 port = %(dead)d
 source = a
 interval = 0.5
-timeout = 1
+timeout = 5
 """ % {"gw": gw_port, "bus": bus.port, "solo": solo.port, "up": up_port, "dead": dead_port}
     gw = Gateway(conf, gw_port)
     client = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
@@ -151,17 +151,19 @@ timeout = 1
                  "pushed cell statistics and bank registers equal the served ones")
         pb = wait_until(lambda: (lambda r: r if r and r[58] == 1 else None)(read(upc, 2, 3000, 125)), 10)
         c.ok(pb is not None and pb[20:36] == states[2]["cells_mv"], "pack b pushed to unit 2 at 3000")
-        # a blackholed upstream delays nobody
+        # a blackholed upstream delays nobody: a loop that waited for its
+        # answer would hold a read for its 5 s timeout (the latencies are
+        # make bench's figures; half the timeout is no scheduling noise)
         t0 = time.monotonic()
         worst = 0
-        while time.monotonic() - t0 < 2.5:
+        while time.monotonic() - t0 < 6:
             t1 = time.monotonic()
             ok = read(client, 1, BASE, 10) is not None
             worst = max(worst, time.monotonic() - t1)
             if not ok:
                 break
-        c.ok(ok and worst < 0.2, "reads stay fast beside a blackholed upstream (worst %.1f ms)" % (worst * 1000))
-        c.ok(wait_until(lambda: "upstream dead" in gw.text() and "no answer" in gw.text(), 5),
+        c.ok(ok and worst < 2.5, "no read waits on a blackholed upstream (worst %.1f ms)" % (worst * 1000))
+        c.ok(wait_until(lambda: "upstream dead" in gw.text() and "no answer" in gw.text(), 15),
              "blackholed upstream: timeout logged")
         # deviation: pack c's voltage leaves the others
         bus.ctl("set 3 soc 100")

@@ -404,7 +404,10 @@ def faults_adapter(port, sims, fake, gw, conf):
     c.ok(wait_until(lambda: online(port, 1) and online(port, 2), 40), "both back")
     c.ok(wait_until(lambda: matches(port, 2, sb), 5), "the waiting one too, values exact")
 
-    # Modbus stays fast while a BLE link flaps
+    # Modbus is never held while a BLE link flaps and its Connect() takes
+    # 2.5 s (a loop that waited on a D-Bus call would hold a read that long;
+    # the latencies are make bench's figures, bench_ble.py)
+    fake.ctl("connect_delay %s 2.5" % MAC_A)
     lat, stop = [], threading.Event()
 
     def reader():
@@ -427,7 +430,9 @@ def faults_adapter(port, sims, fake, gw, conf):
     p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 1e9
     print("   figure: %d Modbus reads while ble://%s flapped %d times: p50 %.2f ms, p99 %.2f ms, max %.2f ms"
           % (len(lat), MAC_A, flaps, lat[len(lat) // 2] * 1000, p99, lat[-1] * 1000))
-    c.ok(len(lat) > 100 and p99 < 50, "Modbus p99 under 50 ms while a BLE link flaps (%.2f ms)" % p99)
+    fake.ctl("connect_delay %s 0.3" % MAC_A)
+    c.ok(len(lat) > 20 and lat[-1] < 1.25, "no Modbus read waits on a flapping BLE link's Connect() (max %.2f ms)"
+         % (lat[-1] * 1000))
     c.ok(wait_until(lambda: online(port, 1), 40), "the flapping link comes back")
 
     # the adapter powered off

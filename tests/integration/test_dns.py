@@ -6,10 +6,12 @@ bmsgw runs in a private mount namespace (unshare -m) whose /etc/resolv.conf
 names a test DNS server (tests/tools/dnsd.py) as the only nameserver:
 
 - a server that swallows every query (UDP and TCP): a pack on a numeric
-  serial-server address is read for 20 s with no answer slower than 50 ms;
-  the pack whose serial server is given by name answers 0x0B at once; the
-  failed lookup is logged once although it is retried; SIGTERM exits within
-  a second;
+  serial-server address is read for 20 s, every answer well before the
+  resolver's 5 s timeout could have ended (a loop that waited on a lookup
+  would hold a read that long); the pack whose serial server is given by
+  name answers 0x0B, as soon; the failed lookup is logged once although it
+  is retried; SIGTERM exits before a hanging lookup could have ended.
+  (Latencies are figures of `make bench`, never assertions here.)
 - a server that answers: the pack given by name connects and serves data,
   and an upstream given by name pushes to its server.
 
@@ -28,6 +30,8 @@ from harness import (BIN, ROOT, Checks, Proc, Sim, free_port, listener, mbap_req
                      wait_port, wait_until)
 
 BASE = 290
+# half the resolver's 5 s timeout: what an answer held by a lookup would exceed
+HELD = 2.5
 DNS_ADDR = "127.0.0.77"
 c = Checks()
 
@@ -149,8 +153,12 @@ def test_blackhole():
         print("   %d reads of pack a, worst %.1f ms; %d reads of pack b, worst %.1f ms" %
               (n, worst * 1000, nb, worst_b * 1000))
         c.ok(n > 200, "reads went on for 20 s (%d)" % n)
-        c.ok(worst < 0.050, "no answer slower than 50 ms during the DNS blackhole (worst %.1f ms)" % (worst * 1000))
-        c.ok(worst_b < 0.050, "the unresolvable pack answers at once (worst %.1f ms)" % (worst_b * 1000))
+        # the resolver gives up after 5 s (resolv.conf's default): a read held by
+        # a lookup would take that long; half of it is no scheduling noise
+        c.ok(worst < HELD, "no answer waited on the DNS blackhole (worst %.1f ms; a held one passes %.1f s)"
+             % (worst * 1000, HELD))
+        c.ok(worst_b < HELD, "the unresolvable pack answers without waiting on a lookup (worst %.1f ms)"
+             % (worst_b * 1000))
         c.eq(b_codes, {(0x83, 0x0B)}, "the unresolvable pack answers exception 0x0B")
         c.ok(dns.queries("serial-server.test") >= 2, "the lookups did reach the DNS server (%d queries)" %
              dns.queries("serial-server.test"))
@@ -169,7 +177,8 @@ def test_blackhole():
             rc = None
         dt = time.monotonic() - t0
         print("   SIGTERM -> exit in %.0f ms" % (dt * 1000))
-        c.ok(rc == 0 and dt < 1.0, "SIGTERM exits cleanly within a second (%.0f ms, rc %r)" % (dt * 1000, rc))
+        c.ok(rc == 0 and dt < HELD, "SIGTERM exits cleanly, not after a hanging lookup (%.0f ms, rc %r)"
+             % (dt * 1000, rc))
     finally:
         if c.failed:
             gw.dump()

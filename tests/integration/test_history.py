@@ -454,8 +454,10 @@ def slow_reload(tmp):
             n += 1 if not r.isError() else 0
         m = re.search(r"reload #1: applied in ([0-9.]+) ms", gw.text())
         ms = float(m.group(1)) if m else -1
-        c.ok(m is not None and ms < 200, "the reload does not wait for the old history's disk (%.1f ms)" % ms)
-        c.ok(n > 20 and worst < 0.2, "Modbus answers throughout (%d reads, worst %.0f ms)" % (n, worst * 1000))
+        # a reload or a read that waited for the old history's fsync would take
+        # its 1.5 s: half of it is no scheduling noise (the figures are make bench's)
+        c.ok(m is not None and ms < 750, "the reload does not wait for the old history's disk (%.1f ms)" % ms)
+        c.ok(n > 5 and worst < 0.75, "Modbus answers throughout (%d reads, worst %.0f ms)" % (n, worst * 1000))
         before = len(rows(db, "house"))
         c.ok(wait_until(lambda: len(rows(db, "house")) > before, 20), "the new history writes to the same file")
         cl.close()
@@ -501,8 +503,8 @@ def slow_state_file(tmp):
                 worst = max(worst, time.monotonic() - t1)
                 n += 1 if not r.isError() else 0
         ms = [float(x) for x in re.findall(r"reload #\d: applied in ([0-9.]+) ms", gw.text())]
-        c.ok(len(ms) == 2 and max(ms) < 200, "the reloads do not wait for the state file's fsync (%s ms)" % ms)
-        c.ok(n > 40 and worst < 0.2, "Modbus answers throughout (%d reads, worst %.0f ms)" % (n, worst * 1000))
+        c.ok(len(ms) == 2 and max(ms) < 750, "the reloads do not wait for the state file's fsync (%s ms)" % ms)
+        c.ok(n > 10 and worst < 0.75, "Modbus answers throughout (%d reads, worst %.0f ms)" % (n, worst * 1000))
         cl.close()
         c.eq(gw.stop(), 0, "SIGTERM: a clean stop")
         with open(state) as f:

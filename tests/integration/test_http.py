@@ -297,7 +297,11 @@ def hostile(gw, gw_port, http_port):
         s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
         held.append(s)
     worst, p99, n = modbus_latency(gw_port, 3)
-    c.ok(worst < 100, "Modbus with hostile HTTP clients: %d reads, p99 %.1f ms, worst %.1f ms" % (n, p99, worst))
+    # a loop held by one of these clients would hold every read for as long as
+    # the client stays (the whole measurement): an error after the client's 2 s
+    # timeout; the latencies are make bench's figures (bench_http.py)
+    c.ok(worst < 1000, "Modbus with hostile HTTP clients: %d reads answered, p99 %.1f ms, worst %.1f ms"
+         % (n, p99, worst))
     st, _, body = get(http_port, "/api/state", source="127.0.0.2")
     c.eq(st, 200, "a page from another address still loads")
     for s in held:

@@ -68,7 +68,7 @@ def tls_connect(port, src, cert):
         try:
             with ctx.wrap_socket(raw) as s:
                 s.sendall(mbap_request(1, 1, struct.pack(">BHH", 3, BASE, 1)))
-                return s.recv(64)
+                return recv_adu(s)  # a whole answer, however the records cut it
         except (OSError, ssl.SSLError):
             return None
 

@@ -181,7 +181,7 @@ def test_cap(sim, client, gw, http_port):
          (s or {}).get("max_soc"))
     gone = wait_until(lambda: (settings(client, 1) or [0] * 11)[7] == 0xFFFF, 15)
     dt = time.monotonic() - t0
-    c.ok(gone and 9 <= dt <= 13, "the cap falls back to none (0xFFFF) once its lease ran out (%.1f s)" % dt)
+    c.ok(gone and dt >= 9.9, "the cap falls back to none (0xFFFF) once its lease ran out (%.1f s)" % dt)
     # (the register rounds to 0.1 A: 50.0 may still be on its ramp, reason cap)
     back = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 50 and l["ccl_reason"] == 0 else None)(
         limits(client, 1)), 10)

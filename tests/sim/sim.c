@@ -977,8 +977,11 @@ static int ctl_exec(char *line, struct sim_buf *out)
 				sim_can_json(out, &S.packs[i]);
 			}
 		}
-		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d]}",
-		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max);
+		/* unasked: it also speaks when nobody asked (a stream, a cycle, a master) */
+		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d],"
+		               "\"unasked\":%s}",
+		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max,
+		               S.proto->emit || S.master ? "true" : "false");
 	} else if (strcmp(cmd, "stats") == 0 && argc == 2 && strcmp(argv[1], "reset") == 0) {
 		stats_reset();
 		sim_buf_printf(out, "ok");
@@ -986,10 +989,13 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		unsigned long writes = 0;
 		for (int i = 0; i < S.npacks; i++)
 			writes += S.packs[i].writes;
+		/* busy: a request still arriving or awaited, an answer not yet due
+		 * or not yet all written (a test waits for it to end, not a time) */
 		sim_buf_printf(out,
 		               "{\"requests\":%lu,\"answers\":%lu,\"bad_requests\":%lu,\"connections\":%lu,"
-		               "\"writes\":%lu,",
-		               S.requests, S.answers, S.bad_requests, S.connections, writes);
+		               "\"writes\":%lu,\"busy\":%s,",
+		               S.requests, S.answers, S.bad_requests, S.connections, writes,
+		               S.rxlen > 0 || S.npend > 0 || S.txhead != S.txtail ? "true" : "false");
 		if (S.master)
 			sim_master_stats_json(out);
 		stats_wire_json(out);
