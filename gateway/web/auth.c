@@ -16,7 +16,13 @@
  * failure ends it.  Each failure is logged once, with the address and the
  * name asked (never the password).  The table of addresses is bounded
  * (PEERS): when it is full of addresses that are waiting, a new one is
- * told to come back later. */
+ * told to come back later.
+ *
+ * On top of the address's wait, the checks of all addresses together and
+ * of each user name have a budget (budget.h): an ask whose check may not
+ * start yet waits in a queue (at most QUEUE_MAX asks; when it is full, the
+ * ask of the name with the most recent failures is told to come back
+ * later), and the name with the fewest recent failures goes first. */
 #include <nettle/hmac.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -29,6 +35,7 @@
 #include "../core/log.h"
 #include "../core/util.h"
 #include "auth.h"
+#include "budget.h"
 
 #define PEERS 256
 #define CACHE 32
@@ -36,6 +43,7 @@
 #define JOBS_MAX 8
 #define DELAY_MAX 30
 #define FORGET_AFTER 900.0
+#define QUEUE_MAX 64
 
 struct peer {
 	char addr[48];
@@ -70,7 +78,7 @@ struct worker {
 	struct gw_auth *a;             /* the loop's side (only the loop reads it) */
 };
 
-enum ask_state { WAIT_BEFORE, IN_JOB, WAIT_FAIL };
+enum ask_state { WAIT_BEFORE, WAIT_BUDGET, IN_JOB, WAIT_FAIL };
 
 struct gw_auth_ask {
 	struct gw_auth *a;
@@ -83,6 +91,7 @@ struct gw_auth_ask {
 	size_t pwlen;
 	struct job *job;
 	struct gw_auth_ask *next;      /* among the job's waiters */
+	struct gw_auth_ask *qnext;     /* in the budget's queue */
 	ev_timer timer;
 	gw_auth_cb *cb;
 	void *arg;
@@ -103,6 +112,10 @@ struct gw_auth {
 	struct cached cache[CACHE];
 	int jobs;                      /* in flight */
 	unsigned long failures;
+	struct gw_budget budget;
+	struct gw_auth_ask *queue;     /* waiting for the budget, oldest first */
+	int queued;
+	ev_timer budget_timer;
 	struct worker *w;
 	pthread_t thread;
 	struct conf_user dummy;        /* checked for an unknown name */
@@ -273,16 +286,121 @@ static bool start_check(struct gw_auth_ask *q)
 	return true;
 }
 
-/* After its wait before the check: remembered, or checked now. */
+/* ------------------------------------------------- the budget's queue */
+
+static void unqueue(struct gw_auth_ask *q)
+{
+	struct gw_auth_ask **pp = &q->a->queue;
+	while (*pp && *pp != q)
+		pp = &(*pp)->qnext;
+	if (*pp) {
+		*pp = q->qnext;
+		q->a->queued--;
+	}
+	q->qnext = NULL;
+}
+
+/* q's check could start now but for the budget: no check of its address
+ * in flight (or the same one), a place in the thread's queue. */
+static bool can_start(const struct gw_auth_ask *q)
+{
+	const struct peer *p = q->peer;
+	if (p->job)
+		return memcmp(p->job->mac, q->mac, SHA256_DIGEST_SIZE) == 0 && p->job->gen == q->a->gen;
+	return q->a->jobs < JOBS_MAX && q->a->w;
+}
+
+/* Start the checks the budget allows, the names with the fewest recent
+ * failures first; then wake when the next one may start. */
+static void dispatch(struct gw_auth *a)
+{
+	double now = gw_mono(), next = 0;
+	for (;;) {
+		struct gw_auth_ask *best = NULL;
+		int best_f = 0;
+		for (struct gw_auth_ask *q = a->queue; q; q = q->qnext) {
+			double at = gw_budget_ready(&a->budget, q->user, now);
+			if (at > now) {
+				next = next == 0 || at < next ? at : next;
+				continue;
+			}
+			int f = gw_budget_failures(&a->budget, q->user, now);
+			if (can_start(q) && (!best || f < best_f)) {
+				best = q;
+				best_f = f;
+			}
+		}
+		if (!best)
+			break;
+		unqueue(best);
+		gw_budget_take(&a->budget, now);
+		if (!start_check(best))
+			ask_done(best, GW_AUTH_BUSY);
+	}
+	ev_timer_stop(a->loop, &a->budget_timer);
+	if (next > 0) {
+		ev_timer_set(&a->budget_timer, next - now > 0.01 ? next - now : 0.01, 0);
+		ev_timer_start(a->loop, &a->budget_timer);
+	}
+}
+
+static void budget_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	dispatch(container_of(t, struct gw_auth, budget_timer));
+}
+
+/* In a full queue, the ask that gives way to q: the newest of the name
+ * with the most recent failures, if it has more than q's; else NULL. */
+static struct gw_auth_ask *evictee(const struct gw_auth_ask *q)
+{
+	struct gw_auth *a = q->a;
+	double now = gw_mono();
+	struct gw_auth_ask *worst = NULL;
+	int wf = gw_budget_failures(&a->budget, q->user, now);
+	for (struct gw_auth_ask *o = a->queue; o; o = o->qnext) {
+		int f = gw_budget_failures(&a->budget, o->user, now);
+		if (f > wf || (worst && f == wf)) {
+			worst = o;
+			wf = f;
+		}
+	}
+	return worst;
+}
+
+/* q joins the queue (the caller made room). */
+static void enqueue(struct gw_auth_ask *q)
+{
+	struct gw_auth *a = q->a;
+	q->state = WAIT_BUDGET;
+	struct gw_auth_ask **pp = &a->queue;
+	while (*pp)
+		pp = &(*pp)->qnext;
+	*pp = q;
+	a->queued++;
+	dispatch(a);
+}
+
+/* After its wait before the check: remembered, or queued for its check. */
 static void go_on(struct gw_auth_ask *q)
 {
 	int role = cache_find(q->a, q->mac);
 	if (role >= 0) {
 		q->peer->failures = 0;
 		ask_done(q, role);
+	} else if (q->a->queued < QUEUE_MAX) {
+		enqueue(q);
+	} else {
+		struct gw_auth_ask *v = evictee(q);
+		if (!v) {
+			ask_done(q, GW_AUTH_BUSY);
+			return;
+		}
+		unqueue(v);
+		ask_done(v, GW_AUTH_BUSY);
+		enqueue(q);
 	}
-	else if (!start_check(q))
-		ask_done(q, GW_AUTH_BUSY);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -333,6 +451,7 @@ static void finished(struct gw_auth *a, struct job *j)
 		}
 	} else if (j->ok) {
 		int role = (int)j->u.role;
+		gw_budget_result(&a->budget, j->user, true, gw_mono());
 		cache_put(a, j->mac, role);
 		p->failures = 0;
 		p->until = 0;
@@ -343,6 +462,7 @@ static void finished(struct gw_auth *a, struct job *j)
 		}
 	} else {
 		failed(a, p, j->user); /* also when every asker has gone */
+		gw_budget_result(&a->budget, j->user, false, gw_mono());
 		for (struct gw_auth_ask *n; q; q = n) {
 			n = q->next;
 			q->job = NULL;
@@ -351,6 +471,7 @@ static void finished(struct gw_auth *a, struct job *j)
 	}
 	explicit_bzero(j, sizeof(*j));
 	free(j);
+	dispatch(a);
 }
 
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
@@ -381,6 +502,8 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users)
 	}
 	a->loop = loop;
 	a->users = users;
+	gw_budget_init(&a->budget, gw_mono());
+	ev_init(&a->budget_timer, budget_cb);
 	a->dummy.iter = CONF_PBKDF2_ITER;
 	a->dummy.salt_len = CONF_SALT_LEN;
 	pthread_mutex_init(&w->mu, NULL);
@@ -452,11 +575,19 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	memcpy(q->pw, pw, q->pwlen);
 	if (p->until > now) {
 		wait_until(q, WAIT_BEFORE, p->until);
-	} else if (!start_check(q)) {
-		p->asks--;
-		explicit_bzero(q, sizeof(*q));
-		free(q);
-		return GW_AUTH_BUSY;
+	} else {
+		struct gw_auth_ask *v = a->queued < QUEUE_MAX ? NULL : evictee(q);
+		if (a->queued >= QUEUE_MAX && !v) {
+			p->asks--; /* a full queue, no name worse than q's: come back later */
+			explicit_bzero(q, sizeof(*q));
+			free(q);
+			return GW_AUTH_BUSY;
+		}
+		if (v) {
+			unqueue(v);
+			ask_done(v, GW_AUTH_BUSY);
+		}
+		enqueue(q); /* may start its check, never answers it */
 	}
 	*ask = q;
 	return GW_AUTH_PENDING;
@@ -468,6 +599,8 @@ void gw_auth_cancel(struct gw_auth_ask *q)
 		return;
 	if (q->job)
 		unlink_waiter(q);
+	if (q->state == WAIT_BUDGET)
+		unqueue(q);
 	ev_timer_stop(q->a->loop, &q->timer);
 	q->peer->asks--;
 	explicit_bzero(q, sizeof(*q));
@@ -484,6 +617,7 @@ void gw_auth_free(struct gw_auth *a)
 	if (!a)
 		return;
 	struct worker *w = a->w;
+	ev_timer_stop(a->loop, &a->budget_timer);
 	ev_async_stop(a->loop, &w->wake);
 	pthread_mutex_lock(&w->mu);
 	struct job *done = w->done;

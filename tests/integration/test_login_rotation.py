@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Logins guessed from many addresses (issue 51 item 3), end to end with
+the real bmsgw over HTTPS:
+
+- 16 attackers for 30 s, each request from the next of 200 loopback
+  addresses (a host has a whole IPv6 /64) with a new wrong password for one
+  of 40 user names: the passwords checked (bmsgw_http_login_failures_total)
+  are at most the budget's burst of 3 and one a second, whatever the
+  addresses (the per-address wait alone let one check through per address:
+  as many a second as the checking thread could do);
+- four likely names guessed from many addresses: each name's checks wait
+  1, 2, 4, 8 s; a real user's first login from another address during that
+  attack is answered 200 (within 10 s, the promise): a name with fewer
+  recent failures goes first, it is not queued behind the guessed ones.
+Prints "N passed, N failed".
+"""
+import base64
+import http.client
+import os
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+
+c = Checks()
+TMP = tempfile.mkdtemp(prefix="bmsgw-rotation-")
+PW = "correct horse battery"
+ATTACK_S = 30
+
+
+def setup_files():
+    key, pem = os.path.join(TMP, "http.key"), os.path.join(TMP, "http.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName = IP:127.0.0.1",
+                    "-keyout", key, "-out", pem], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    users = os.path.join(TMP, "users")
+    with open(users, "w") as f:
+        for name, role in (("ada", "admin"), ("bob", "read")):
+            f.write(subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "--hash-password", name, role],
+                                   input=PW + "\n", capture_output=True, text=True, check=True).stdout)
+    os.chmod(users, 0o600)
+    return pem, key, users
+
+
+def get(port, src, user, pw, path="/api/state", timeout=60):
+    """(status, seconds) of one GET with a Basic login from `src`."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    t0 = time.monotonic()
+    try:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx,
+                                           source_address=(src, 0))
+        auth = base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
+        conn.request("GET", path, headers={"Authorization": "Basic " + auth})
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        return r.status, time.monotonic() - t0, body
+    except (OSError, ssl.SSLError, http.client.HTTPException):
+        return None, time.monotonic() - t0, b""
+
+
+def failures(port):
+    st, _, body = get(port, "127.0.1.1", "ada", PW, "/metrics")
+    m = re.search(rb"(?m)^bmsgw_http_login_failures_total (\d+)", body) if st == 200 else None
+    return int(m.group(1)) if m else None
+
+
+def attack(port, names, seconds, stats):
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+    counter = [0]
+
+    def one():
+        while time.monotonic() < stop:
+            with lock:
+                k = counter[0]
+                counter[0] += 1
+            st, _, _ = get(port, "127.0.0.%d" % (2 + k % 200), names[k % len(names)], "guess%d" % k,
+                           timeout=max(1.0, stop - time.monotonic() + 1))
+            with lock:
+                stats[st] = stats.get(st, 0) + 1
+    ths = [threading.Thread(target=one, daemon=True) for _ in range(16)]
+    for t in ths:
+        t.start()
+    return ths
+
+
+def main():
+    pem, key, users = setup_files()
+    sim = Sim()
+    gw_port, http_port = free_port(), free_port()
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+[pack.p1]
+protocol = daly
+port = tcp://127.0.0.1:%d
+poll_interval = 0.5
+[http]
+listen = 127.0.0.1:%d
+tls_cert = %s
+tls_key = %s
+users_file = %s
+""" % (gw_port, sim.port, http_port, pem, key, users), gw_port)
+    try:
+        c.ok(wait_until(lambda: get(http_port, "127.0.1.1", "ada", PW)[0] == 200, 20), "ada logs in")
+        # A: many names from many addresses: the global budget
+        f0 = failures(http_port)
+        stats = {}
+        t0 = time.monotonic()
+        for t in attack(http_port, ["user%d" % i for i in range(40)], ATTACK_S, stats):
+            t.join()
+        spent = time.monotonic() - t0
+        f1 = failures(http_port)
+        checked = (f1 - f0) if f1 is not None and f0 is not None else None
+        print("   figures: 40 names from 200 addresses for %.0f s: answers %s; %s passwords checked (%.2f a second)"
+              % (spent, stats, checked, (checked or 0) / spent))
+        c.ok(checked is not None and checked <= 3 + spent + 1,
+             "under rotation at most one password a second is checked (%s in %.0f s)" % (checked, spent))
+        # B: four likely names guessed from many addresses; a real user's
+        # first login (bob: never checked, so never remembered) from an
+        # address never seen, a third into it
+        stats = {}
+        before = len(gw.text())
+        ths = attack(http_port, ["admin", "root", "user", "bmsgw"], ATTACK_S, stats)
+        time.sleep(ATTACK_S / 3)  # (into the attack: nothing to wait for)
+        st, dt, _ = get(http_port, "127.0.2.1", "ada", PW + " ")  # a real name's wrong password
+        st2, dt2, _ = get(http_port, "127.0.2.2", "bob", PW)
+        for t in ths:
+            t.join()
+        admin = len(re.findall(r'login refused for user "admin"', gw.text()[before:]))
+        print("   figures: 4 names from 200 addresses for %d s: answers %s; \"admin\" checked %d times; a real "
+              "user's wrong login answered %s in %.1f s, a first right one %s in %.1f s"
+              % (ATTACK_S, stats, admin, st, dt, st2, dt2))
+        c.ok(admin <= 7, "one name's checks wait 1, 2, 4, 8, 8 s: at most 7 in %d s (%d)" % (ATTACK_S, admin))
+        c.eq(st, 401, "a real name's wrong password during the attack: 401")
+        c.ok(st2 == 200 and dt2 < 10, "a real user's first login during the attack: 200 within 10 s (%s, %.1f s)"
+             % (st2, dt2))
+        c.ok(get(http_port, "127.0.2.3", "ada", PW)[0] == 200, "and ada still logs in")
+        log = gw.text()
+        c.ok(len(re.findall(r"login refused", log)) >= 5, "the refused logins are logged")
+    finally:
+        if c.failed:
+            gw.dump()
+        gw.stop()
+        sim.stop()
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
