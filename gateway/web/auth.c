@@ -388,6 +388,7 @@ static void go_on(struct gw_auth_ask *q)
 	int role = cache_find(q->a, q->mac);
 	if (role >= 0) {
 		q->peer->failures = 0;
+		gw_budget_result(&q->a->budget, q->user, true, gw_mono());
 		ask_done(q, role);
 	} else if (q->a->queued < QUEUE_MAX) {
 		enqueue(q);
@@ -567,6 +568,7 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	int role = p->until > now ? -1 : cache_find(a, q->mac);
 	if (role >= 0) {
 		p->failures = 0; /* a good login ends a run of failures */
+		gw_budget_result(&a->budget, q->user, true, now);
 		p->asks--;
 		free(q);
 		return role;

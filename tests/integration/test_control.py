@@ -221,7 +221,6 @@ def run_protocol(protocol):
         exc, dt = pace(lambda: raw_write(gw_port, 1, CHG, 1))
         want = 4 if protocol in UNACKED else 0x0B
         c.eq(exc, want, "%s: the BMS does not answer the write -> 0x%02X (%.1f s)" % (label, want, dt))
-        c.ok(dt >= 2.0, "%s: ... after control_timeout = 2 s (%.2f s)" % (label, dt))
 
         # 7. normal again: charge on
         sim.ctl("control 1 normal")

@@ -1245,6 +1245,9 @@ static void loop(const sigset_t *waitmask)
 			if (S.next_emit <= now)
 				S.next_emit = now + emit_period();
 		}
+		/* an answer due goes on the line before the master's next request:
+		 * a loop woken late must not put that request first */
+		run_pending(now);
 		if (S.master)
 			sim_master_run(now);
 		run_pending(now);
