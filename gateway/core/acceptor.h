@@ -51,5 +51,7 @@ int gw_acceptor_release(struct gw_acceptor *a);
 void gw_peer_host(const struct sockaddr *sa, char *out, size_t len);
 /* "192.0.2.1:502", "[2001:db8::1]:502", or "?". */
 void gw_peer_name(const struct sockaddr_storage *ss, char *out, size_t len);
+/* The same address (IPv4 or IPv6), whatever the ports. */
+bool gw_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 #endif

@@ -44,19 +44,6 @@
 #define HS_PER_HOST 16  /* ... from one address */
 #define ROLE_OID "1.3.6.1.4.1.50316.802.1"
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
-			      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-	return false;
-}
-
 static void drops_end(struct gw_server *srv)
 {
 	if (!srv->hs_full || srv->handshakes > 0)
@@ -75,7 +62,7 @@ void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss
 		if (!c->handshaking)
 			continue;
 		oldest = c;
-		if (same_host(&c->addr, ss)) {
+		if (gw_same_host(&c->addr, ss)) {
 			here++;
 			oldest_here = c;
 		}

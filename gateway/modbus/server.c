@@ -349,7 +349,27 @@ static void full_end(struct gw_server *srv)
 	srv->full = false;
 }
 
-/* A connection the acceptor took: refused at once at the limit, else a client. */
+/* At the limit, the client that gives way to a new connection from an
+ * address holding less than its share (a quarter of the limit, rounded
+ * up): the one idle longest, with no request in progress, of another
+ * address.  NULL: the new one is refused. */
+static struct gw_client *idle_victim(const struct gw_server *srv, const struct sockaddr_storage *ss, int limit)
+{
+	int here = 0;
+	struct gw_client *v = NULL;
+	for (struct gw_client *c = srv->clients; c; c = c->next) {
+		if (gw_same_host(&c->addr, ss)) {
+			here++;
+			continue;
+		}
+		if (c->len == 0 && !c->handshaking && (!v || c->active < v->active))
+			v = c;
+	}
+	return here < (limit + 3) / 4 ? v : NULL;
+}
+
+/* A connection the acceptor took: refused at once at the limit (unless an
+ * idle client of another address gives way), else a client. */
 static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 {
 	struct gw_server *srv = arg;
@@ -357,6 +377,13 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	int limit = client_limit(srv);
 	if (srv->tls)
 		gw_mbtls_make_room(srv, ss); /* a stalled handshake gives way to a new connection */
+	struct gw_client *v = srv->nclients >= limit ? idle_victim(srv, ss, limit) : NULL;
+	if (v) {
+		srv->idle_dropped++;
+		gw_log_keyed(GW_LOG_INFO, srv->what, "%s: full: client %s, idle %.0f s, gives way to a new connection",
+			     srv->what, v->peer, gw_mono() - v->active);
+		gw_client_free(v);
+	}
 	if (srv->nclients >= limit) {
 		if (!srv->full) {
 			srv->full = true;

@@ -57,6 +57,7 @@ struct gw_server {
 	/* episodes of refusals, each logged once when it starts and once when it ends */
 	bool full;                /* at max_clients (or what the descriptors allow) */
 	unsigned long full_refused;
+	unsigned long idle_dropped;          /* idle clients that gave way at the limit */
 	unsigned long refused_total; /* at max_clients (the acceptor counts those closed for lack of descriptors) */
 	unsigned long accepted_total;  /* connections served */
 	unsigned long requests, exceptions; /* answered, all clients */

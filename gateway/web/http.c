@@ -67,6 +67,7 @@
 #define JS_DIR "/usr/share/javascript"  /* Debian's libjs-* packages */
 #define JS_DIR_ALT "/usr/share/nodejs"   /* where some of them point */
 #define CONN_TIMEOUT 30u                 /* seconds a connection may stay idle */
+#define IDLE_BUSY 5u                     /* ... with no request, when over half full */
 #define SSE_MIN 1.0                      /* live state at most this often ... */
 #define SSE_MAX 5.0                      /* ... and at least this often */
 #define CSV_ROWS 2000                    /* rows per chunk of a CSV download */
@@ -808,6 +809,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		r->refs = 1;
 		*ctx = r;
 		h->requests++;
+		/* a request in progress: a slow client has the whole CONN_TIMEOUT */
+		MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, CONN_TIMEOUT);
 		/* answer from the second call: a response queued in the first
 		 * makes libmicrohttpd 0.9.75 close the connection after it (no
 		 * keep-alive), which over TLS costs a handshake a request */
@@ -852,12 +855,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	return send_error(con, MHD_HTTP_NOT_FOUND, strncmp(url, "/api/", 5) == 0, "%s: not found", url);
 }
 
+/* A connection without a request in progress (new, or kept alive after
+ * one) is the first to go when the server fills: over half of max_clients,
+ * it may stay idle IDLE_BUSY s instead of CONN_TIMEOUT. */
+static void idle_timeout(struct gw_http *h, struct MHD_Connection *con)
+{
+	unsigned secs = h->nclients * 2 > h->cfg.max_clients ? IDLE_BUSY : CONN_TIMEOUT;
+	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, secs);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum MHD_RequestTerminationCode toe)
 {
-	(void)con;
 	(void)toe;
 	struct gw_http *h = cls;
 	struct req *r = *ctx;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		idle_timeout(h, con); /* kept alive, idle now */
 	if (!r)
 		return;
 	*ctx = NULL;
@@ -877,10 +890,10 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum
 static void on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode toe)
 {
-	(void)con;
 	struct gw_http *h = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		h->nclients++;
+		idle_timeout(h, con);
 		if (h->tls)
 			gw_tls_conn_started(h->tls, socket_ctx);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
