@@ -10,8 +10,10 @@
  * status 0xA1 and cells 0xA2, each closed by its CRC-16/MODBUS (low byte
  * first) over all bytes before it.  v1: the frame starts with its type
  * byte; v2: six bytes (the BMS's MAC) come first, and every field sits two
- * bytes earlier than in v1.  Frame lengths (no length field is known):
- * v1 A1 84, A2 102; v2 A1 80, A2 100.  Big-endian, v1 offsets:
+ * bytes earlier than in v1 (the MAC, the type byte, then what v1 has from
+ * offset 9 on: two bytes shorter).  Frame lengths (no length field is
+ * known), those of the captures (§35.2): v1 A1 84, A2 102; v2 A1 82, A2 100.
+ * Big-endian, v1 offsets:
  *	A1: 16 SOC %, 18 SOH %, 20 voltage 0.01 V, 22 current s16 (v1 0.01 A,
  *	    v2 0.1 A; + = charging), 26 design capacity 0.01 Ah, 51 problem code
  *	A2: 14 cell count, 16.. cells mV, 80 sensor count, 82.. s16 0.1 degC
@@ -30,7 +32,7 @@
 #define EW_SHIFT 2           /* v2 fields sit 2 bytes before v1's */
 #define EW_V1_A1_LEN 84
 #define EW_V1_A2_LEN 102
-#define EW_V2_A1_LEN 80
+#define EW_V2_A1_LEN 82
 #define EW_V2_A2_LEN 100
 #define EW_MAX_LEN EW_V1_A2_LEN
 #define EW_CELL_SLOTS 32     /* 16..79 */

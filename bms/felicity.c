@@ -15,16 +15,22 @@
  * parser below is bounded: at most FE_MAX_LEN bytes, arrays nested at most
  * FE_MAX_DEPTH deep (no objects inside the object), no recursion, strings
  * of printable ASCII up to FE_MAX_STR, integers of at most 10 digits.
- * RT, the keys read:
- *	Batt [[mV],[0.1 A, + = charging],[...]]  voltage, current
+ * RT, the keys read: the pack's own ones.  Each pack of a parallel bank
+ * has its own module and answers with its own values at index 0 of the
+ * ...List keys (its siblings' slots 65535 or -1) and the bank's beside
+ * them, identical in every pack's answer: Batt (the bank's voltage and the
+ * sum of the packs' currents), Batsoc, LVolCur, Bfault / Bwarn (the OR of
+ * the packs' words).  None of the bank's is read (§36.2, §36.3):
+ *	BattList [[mV, ...],[0.1 A (+ = charging), ...]]  voltage, current
+ *	    (required: without it there is no value of this pack's own)
  *	BatsocList [[SOC 0.01 %, ?, capacity 0.001 Ah]]  SOC, full, remaining
  *	BatcelList [[cell mV ...],[...]]  cells (65535 = no cell)
  *	BtemList [[0.1 degC ...]]  temperatures (32767 = no sensor)
- *	Bfault, Bwarn  raw_alarms[0], [1]: any bit raises OTHER (their bits'
+ *	BBfault, BBwarn  raw_alarms[0], [1]: any bit raises OTHER (their bits'
  *	meanings are not published)
  * Not transmitted: cycles, SOH, MOSFET states, balancing.  Not served:
- * LVolCur (limits by the look of it, read by no source: §36.2), BMaxMin,
- * Bstate, Estate, Templist.
+ * BLVolCu (the pack's limits by the look of it, served by no source: §36.2),
+ * BMaxMin, Bstate, Estate, Templist.
  */
 #include "bms.h"
 
@@ -45,18 +51,21 @@
 #define FE_MAX_MAH 10000000 /* 10000 Ah */
 #define FE_MAX_TEMPS 16   /* elements of BtemList read (the first 8 sensors served) */
 #define FE_NO_CELL 65535
+#define FE_NO_SLOT 65535  /* a ...List slot without a value (a sibling pack's) */
+#define FE_MAX_SLOTS 16   /* elements of a BattList row read (one a pack of the bank) */
 #define FE_NO_TEMP 32767
 
 enum { FE_RT, FE_BASIC, FE_DONE };
 
 enum fe_key {
 	FE_K_COMMVER,
-	FE_K_BATT,
+	FE_K_BATT,     /* the bank's: not read, it marks an RT answer */
+	FE_K_BATTLIST, /* the pack's voltage and current */
 	FE_K_SOC,
 	FE_K_CELLS,
 	FE_K_TEMPS,
-	FE_K_FAULT,
-	FE_K_WARN,
+	FE_K_FAULT, /* BBfault, the pack's (Bfault is the bank's) */
+	FE_K_WARN,  /* BBwarn, the pack's (Bwarn is the bank's) */
 	FE_K_VERSION,
 	FE_K_DEVSN,
 	FE_K_M1SW,
@@ -66,7 +75,7 @@ enum fe_key {
 };
 
 static const char *const fe_names[FE_NKEYS] = {
-	"CommVer", "Batt", "BatsocList", "BatcelList", "BtemList", "Bfault", "Bwarn",
+	"CommVer", "Batt", "BattList", "BatsocList", "BatcelList", "BtemList", "BBfault", "BBwarn",
 	"version", "DevSN", "M1SwVer", "Type", "SubType",
 };
 
@@ -323,20 +332,23 @@ static int fe_row(const uint8_t *p, size_t len, const struct fe_doc *d, int k, u
 	}
 }
 
-/* Voltage and current (Batt), SOC and capacity (BatsocList). */
+/* The pack's voltage and current (BattList, index 0: this pack; 65535 in
+ * the voltage's slot is a slot without a value, -1 in the current's is
+ * -0.1 A: FELICITY-01 has -1 in Batt too), SOC and capacity
+ * (BatsocList). */
 static int fe_pack(const uint8_t *p, size_t len, const struct fe_doc *d, struct bms_snapshot *s)
 {
-	int64_t v[3];
+	int64_t v[FE_MAX_SLOTS];
 	unsigned n;
 	int rc;
 
-	if ((rc = fe_row(p, len, d, FE_K_BATT, 0, v, 3, &n)) != BMS_OK)
+	if ((rc = fe_row(p, len, d, FE_K_BATTLIST, 0, v, FE_MAX_SLOTS, &n)) != BMS_OK)
 		return rc;
-	if (n < 1 || v[0] < 0 || v[0] > FE_MAX_MV)
+	if (n < 1 || v[0] < 0 || v[0] > FE_MAX_MV || v[0] == FE_NO_SLOT)
 		return BMS_E_RANGE;
 	s->voltage = (float)v[0] / 1000.0f;
 	s->present |= BMS_HAS_VOLTAGE;
-	if ((rc = fe_row(p, len, d, FE_K_BATT, 1, v, 3, &n)) != BMS_OK)
+	if ((rc = fe_row(p, len, d, FE_K_BATTLIST, 1, v, FE_MAX_SLOTS, &n)) != BMS_OK)
 		return rc;
 	if (n >= 1 && v[0] != FE_NULL) {
 		if (v[0] < -FE_MAX_DA || v[0] > FE_MAX_DA)
@@ -553,6 +565,13 @@ static enum bms_scan fe_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	return fe_extent(buf, len, n);
 }
 
+/* An RT answer: one with its real-time keys, the bank's or the pack's
+ * (one without BattList is an RT answer refused, not another answer). */
+static bool fe_is_rt(const struct fe_doc *d)
+{
+	return d->at[FE_K_BATTLIST] || d->at[FE_K_BATT] || d->at[FE_K_CELLS];
+}
+
 static int fe_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	struct fe_doc d;
@@ -565,12 +584,12 @@ static int fe_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_CHECKSUM;
 	if (!fe_get(frame, len, &d, FE_K_COMMVER, &ver) || ver != 1)
 		return BMS_E_HEADER; /* another protocol version */
-	if (i == FE_RT && d.at[FE_K_BATT]) {
+	if (i == FE_RT && fe_is_rt(&d)) {
 		if ((rc = fe_rt(poll, frame, len, &d)) == BMS_OK)
 			poll->step = FE_BASIC;
 		return rc;
 	}
-	if (i == FE_BASIC && !d.at[FE_K_BATT] && (d.at[FE_K_M1SW] || d.at[FE_K_VERSION])) {
+	if (i == FE_BASIC && !fe_is_rt(&d) && (d.at[FE_K_M1SW] || d.at[FE_K_VERSION])) {
 		if ((rc = fe_basic(poll, frame, len, &d)) == BMS_OK)
 			poll->step = FE_DONE;
 		return rc;

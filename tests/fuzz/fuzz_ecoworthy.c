@@ -35,7 +35,7 @@ static void ew_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
 	(void)s;
 	bool v1 = (n == 84 && f[0] == 0xA1) || (n == 102 && f[0] == 0xA2);
-	bool v2 = (n == 80 && f[6] == 0xA1) || (n == 100 && f[6] == 0xA2);
+	bool v2 = (n == 82 && f[6] == 0xA1) || (n == 100 && f[6] == 0xA2);
 	REQUIRE(v1 || v2);
 	REQUIRE(ew_crc(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
 }
@@ -69,7 +69,7 @@ static size_t ew_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	uint8_t k = p[used++];
 	uint8_t type = (k & 1) ? 0xA1 : 0xA2;
 	bool v2 = (k & 2) != 0;
-	size_t n = v2 ? (type == 0xA1 ? 80 : 100) : (type == 0xA1 ? 84 : 102);
+	size_t n = v2 ? (type == 0xA1 ? 82 : 100) : (type == 0xA1 ? 84 : 102);
 	size_t at = v2 ? 6 : 0;
 	if (k & 4) {
 		out[len++] = 0x00;

@@ -12,7 +12,9 @@
  *			3 RT with CommVer K >> 2), K >> 2 & 31 cells; its
  *			numbers come from the input (16 bits each, zero
  *			after the input's end; some signed, some scaled out
- *			of range); it arrives as 35-byte notifications
+ *			of range; the bank's Batt, Bfault, Bwarn beside the
+ *			pack's BattList, BBfault, BBwarn); it arrives as
+ *			35-byte notifications
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  */
 #include <math.h>
@@ -78,7 +80,10 @@ static size_t fe_rt(char *b, size_t cap, unsigned k, const uint8_t *p, size_t av
 {
 	size_t at = 0;
 	unsigned nc = k >> 2 & 31, ver = (k & 3) == 3 ? k >> 2 : 1;
-	put(b, cap, &at, "{\"CommVer\":%u,\"Batt\":[[%u],[%d],[null]],", ver, next16(p, avail, used) * 4,
+	put(b, cap, &at, "{\"CommVer\":%u,\"Bfault\":%u,\"Bwarn\":%u,\"Batt\":[[%u],[%d],[null]],", ver,
+	    next16(p, avail, used), next16(p, avail, used), next16(p, avail, used) * 4,
+	    (int)(int16_t)next16(p, avail, used));
+	put(b, cap, &at, "\"BattList\":[[%u,65535],[%d,-1]],", next16(p, avail, used) * 4,
 	    (int)(int16_t)next16(p, avail, used));
 	put(b, cap, &at, "\"BatsocList\":[[%u,1000,%u]],\"BatcelList\":[[", next16(p, avail, used) % 10240,
 	    next16(p, avail, used) * 100);
@@ -87,7 +92,7 @@ static size_t fe_rt(char *b, size_t cap, unsigned k, const uint8_t *p, size_t av
 	put(b, cap, &at, "],[65535]],\"BtemList\":[[");
 	for (unsigned i = 0; i < 10; i++)
 		put(b, cap, &at, "%s%d", i ? "," : "", (int)(int16_t)next16(p, avail, used) / 16);
-	put(b, cap, &at, "]],\"Bfault\":%u,\"Bwarn\":%u}", next16(p, avail, used), next16(p, avail, used));
+	put(b, cap, &at, "]],\"BBfault\":%u,\"BBwarn\":%u}", next16(p, avail, used), next16(p, avail, used));
 	return at < cap ? at : 0;
 }
 

@@ -1181,6 +1181,22 @@ def test_felicity():
         bms = pk.get("bms") or {}
         c.eq((bms.get("serial"), bms.get("firmware")), ("100011002424470238", "519 (module 2.06)"),
              "felicity /api/state: the identity of the first poll (%s)" % bms)
+        # the simulator's pack is one of a bank of two: Batt carries twice its
+        # current and 50 mV more, Bwarn the other pack's warning (alarm byte 3)
+        sim.ctl("set 1 alarm 3 4")
+        sim.ctl("set 1 current -10")
+        pk = wait_until(lambda: (lambda q: q if q and q.get("current") == -10 else None)(api_pack(http, "fel")), 20) or {}
+        c.eq((pk.get("current"), pk.get("alarms"), pk.get("raw_alarms")), (-10, [], [0, 0]),
+             "felicity /api/state: the pack's own current (BattList), not the bank's; another pack's "
+             "warning (the bank's Bwarn) is not this pack's")
+        sim.ctl("set 1 alarm 1 4")
+        pk = wait_until(lambda: (lambda q: q if q and q.get("raw_alarms") == [0, 4] else None)(api_pack(http, "fel")),
+                        20) or {}
+        c.eq((pk.get("raw_alarms"), bool(pk.get("alarms"))), ([0, 4], True),
+             "felicity /api/state: the pack's own warning (BBwarn) raw and as an alarm")
+        sim.ctl("set 1 alarm 1 0")
+        sim.ctl("set 1 alarm 3 0")
+        sim.ctl("set 1 current -12.5")
         m = sub.wait_for("fe/fel/state", lambda m: bool(m.payload), 20)
         c.near((m.json() if m else {}).get("remaining_ah"), p["remaining_ah"], 0.006, "felicity mqtt: remaining Ah")
         st, ss = fake.dev(MAC_C), json.loads(sim.ctl("stats"))

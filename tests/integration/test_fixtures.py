@@ -241,10 +241,12 @@ def humsienk_ok(b):
 
 
 def ecoworthy_ok(b):
-    """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes), closed by the
-    CRC-16/MODBUS of the bytes before, low byte first."""
-    return ({0xA1: 84, 0xA2: 102}.get(b[0]) == len(b) and
-            crc16_modbus(b[:-2]) == b[-2] | b[-1] << 8)
+    """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
+    six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
+    the CRC-16/MODBUS of the bytes before, low byte first."""
+    v1 = {0xA1: 84, 0xA2: 102}.get(b[0]) == len(b)
+    v2 = len(b) > 6 and {0xA1: 82, 0xA2: 100}.get(b[6]) == len(b)
+    return (v1 or v2) and crc16_modbus(b[:-2]) == b[-2] | b[-1] << 8
 
 
 FELICITY_REQUESTS = ("wifilocalMonitor:get dev real infor", "wifilocalMonitor:get dev basice infor",

@@ -7,8 +7,9 @@
  * the cell frame 0xA2, each closed by its CRC-16/MODBUS (low byte first).
  * layout=v1 (default): the frame starts with its type byte (84 and 102
  * bytes); layout=v2: six MAC bytes come first and every field sits two
- * bytes earlier (80 and 100 bytes), the current in 0.1 A instead of
- * 0.01 A.  Big-endian, v1 offsets: A1 16 SOC, 18 SOH, 20 voltage 0.01 V,
+ * bytes earlier (82 and 100 bytes: the MAC, the type byte, then the v1
+ * frame from offset 9 on, as the captured v2 pair), the current in 0.1 A
+ * instead of 0.01 A.  Big-endian, v1 offsets: A1 16 SOC, 18 SOH, 20 voltage 0.01 V,
  * 22 current s16 (+ = charging), 26 design capacity 0.01 Ah, 51 problem
  * code (alarm byte 0); A2 14 cell count, 16.. 32 cell slots mV (0xFFFF
  * unused), 80 sensor count, 82.. 9 slots s16 0.1 degC (0xFC18 unused).
@@ -86,7 +87,7 @@ static size_t ew_out(const struct sim_pack *p, uint8_t *b, size_t v1len, uint8_t
 		b[8] = b[0];
 		b[9] = b[10] = 0;
 		b[11] = 0x08;
-		n = v1len == EW_V1_A1 ? 80 : 100; /* A1: its last two data bytes (0) left out */
+		n = v1len - 2; /* A1 82, A2 100 (ECO-03, ECO-04) */
 		memcpy(out + 6, b + 8, n - 8);
 	} else {
 		n = v1len;

@@ -5,11 +5,19 @@
  *
  * bms/PROTOCOLS.md §36.  Requests are ASCII without a terminator; answered
  * with one JSON object each ("CommVer":1):
- *	wifilocalMonitor:get dev real infor -> Batt [[mV (the cells' sum)],
- *	    [current 0.1 A],[null]], BatsocList [[SOC 0.01 %,1000,capacity
- *	    mAh]], BatcelList [[cells mV],[65535 ...]], BtemList [[the sensors
- *	    0.1 degC, then 32767 up to 8]], Bfault = alarm byte 0, Bwarn =
- *	    alarm byte 1, and the keys a real one sends beside (not read)
+ *	wifilocalMonitor:get dev real infor -> the keys of a real answer
+ *	    (FELICITY-01, -04), in their order.  The pack's own: BattList
+ *	    [[mV (the cells' sum),65535],[current 0.1 A,-1]], BatsocList
+ *	    [[SOC 0.01 %,1000,capacity mAh]], BatcelList [[cells mV],[65535
+ *	    ...]], BtemList [[the sensors 0.1 degC, then 32767 up to 8]],
+ *	    BBfault = alarm byte 0, BBwarn = alarm byte 1.  The bank's, as
+ *	    the pack is one of `bank` packs (pack option, default 2) whose
+ *	    others carry what it carries: Batt [[mV + 50 (the module's own
+ *	    reading, FELICITY-01 has +50)],[bank x current],[null]], Batsoc
+ *	    [[SOC,1000,bank x capacity]], LVolCur, EMSpara / BMSpara [[bank,
+ *	    ...]], Bfault = alarm bytes 0 | 2, Bwarn = 1 | 3 (bytes 2 and 3:
+ *	    the other packs' words).  A reader of the bank's keys reads bank
+ *	    x the current and the others' alarms.
  *	wifilocalMonitor:get dev basice infor -> version, DevSN, Type,
  *	    SubType, M1SwVer
  *	wifilocalMonitor:get Date -> dateTime, timeZMin
@@ -45,8 +53,8 @@ static long clampl(long v, long lo, long hi)
 }
 
 struct fe_raw {
-	int ncells, ntemps;
-	unsigned cell_mv[FE_CELLS];
+	int ncells, ntemps, bank;
+	unsigned cell_mv[FE_CELLS], max_mv, min_mv, max_i, min_i;
 	unsigned long volt_mv, cap_mah;
 	long da;           /* 0.1 A */
 	unsigned soc;      /* 0.01 % */
@@ -56,10 +64,16 @@ struct fe_raw {
 static void fe_quantise(const struct sim_pack *p, struct fe_raw *r)
 {
 	memset(r, 0, sizeof *r);
+	r->bank = p->dialect > 0 ? p->dialect : 2;
 	r->ncells = p->ncells < FE_CELLS ? p->ncells : FE_CELLS;
+	r->min_mv = 65535;
 	for (int i = 0; i < r->ncells; i++) {
 		r->cell_mv[i] = (unsigned)clampl(sim_pack_cell_mv(p, i), 1, 65534);
 		r->volt_mv += r->cell_mv[i];
+		if (r->cell_mv[i] > r->max_mv)
+			r->max_mv = r->cell_mv[i], r->max_i = (unsigned)i;
+		if (r->cell_mv[i] < r->min_mv)
+			r->min_mv = r->cell_mv[i], r->min_i = (unsigned)i;
 	}
 	r->da = clampl(lround(p->current * 10.0), -20000, 20000);
 	r->soc = (unsigned)clampl(lround(p->soc * 100.0), 0, 10000);
@@ -82,21 +96,29 @@ static void put(char *s, size_t cap, size_t *at, const char *fmt, ...)
 	*at = n < 0 ? cap : *at + (size_t)n;
 }
 
+/* The bank's keys and the pack's own, in a real answer's order. */
 static size_t fe_rt(const struct sim_pack *p, char *s)
 {
 	struct fe_raw r;
 	size_t at = 0;
 	fe_quantise(p, &r);
+	int t0 = r.ntemps ? r.dc[0] : 250, n = r.bank;
 	put(s, FE_MAX, &at, "{\"CommVer\":1,\"wifiSN\":\"F100011002424470238\",\"modID\":1,\"date\":\"20210101010501\","
 	    "\"DevSN\":\"100011002424470238\",\"Type\":112,\"SubType\":7300,\"Estate\":960,\"Bfault\":%u,"
-	    "\"Bwarn\":%u,\"Bstate\":960,\"Batt\":[[%lu],[%ld],[null]],\"BatsocList\":[[%u,1000,%lu]],"
-	    "\"BatcelList\":[[", p->alarm[0], p->alarm[1], r.volt_mv, r.da, r.soc, r.cap_mah);
+	    "\"Bwarn\":%u,\"Bstate\":960,\"BBfault\":%u,\"BBwarn\":%u,\"BTemp\":[[%d,%d],[256,256]],",
+	    p->alarm[0] | p->alarm[2], p->alarm[1] | p->alarm[3], p->alarm[0], p->alarm[1], t0, t0);
+	put(s, FE_MAX, &at, "\"Batt\":[[%lu],[%ld],[null]],\"Batsoc\":[[%u,1000,%lu]],"
+	    "\"Templist\":[[%d,%d],[0,0],[65535,65535],[65535,65535]],\"BattList\":[[%lu,65535],[%ld,-1]],"
+	    "\"BatsocList\":[[%u,1000,%lu]],\"BatcelList\":[[", r.volt_mv + 50, r.da * n, r.soc, r.cap_mah * (unsigned)n,
+	    t0, t0, r.volt_mv, r.da, r.soc, r.cap_mah);
 	for (int i = 0; i < r.ncells; i++)
 		put(s, FE_MAX, &at, "%s%u", i ? "," : "", r.cell_mv[i]);
 	put(s, FE_MAX, &at, "],[");
 	for (int i = 0; i < r.ncells; i++)
 		put(s, FE_MAX, &at, "%s65535", i ? "," : "");
-	put(s, FE_MAX, &at, "]],\"BMaxMin\":[[0,0],[0,0]],\"LVolCur\":[[576,480],[1500,1500]],\"BtemList\":[[");
+	put(s, FE_MAX, &at, "]],\"EMSpara\":[[%d,2]],\"BMaxMin\":[[%u,%u],[%u,%u]],\"LVolCur\":[[576,480],[%d,%d]],"
+	    "\"BMSpara\":[[%d,2]],\"BLVolCu\":[[576,480],[1500,1500]],\"BtemList\":[[", n, r.max_mv, r.min_mv,
+	    r.max_i, r.min_i, 1500 * n, 1500 * n, n);
 	for (int i = 0; i < FE_TEMPS; i++)
 		put(s, FE_MAX, &at, "%s%d", i ? "," : "", i < r.ntemps ? r.dc[i] : 32767);
 	put(s, FE_MAX, &at, "]]}");
@@ -131,7 +153,7 @@ static void fe_view(const struct sim_pack *p, struct sim_view *v)
 	v->ntemps = r.ntemps;
 	for (int i = 0; i < r.ntemps; i++)
 		v->temp_c[i] = p->temp_c[i];
-	v->nalarm = 2; /* Bfault, Bwarn */
+	v->nalarm = 2; /* BBfault, BBwarn: the pack's (bytes 2, 3: the other packs') */
 	v->alarm[0] = p->alarm[0];
 	v->alarm[1] = p->alarm[1];
 }

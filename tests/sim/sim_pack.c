@@ -518,6 +518,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "v1") == 0 || strcmp(v, "v2") == 0;
 			if (ok)
 				p->dialect = v[1] == '2' ? 2 : 0;
+		} else if (strcmp(k, "bank") == 0 && strcmp(proto->name, "felicity") == 0) {
+			ok = parse_long(v, 1, 8, &l) == 0;
+			if (ok)
+				p->dialect = (int)l;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "lifepower") == 0) {
 			ok = strcmp(v, "7c") == 0 || strcmp(v, "7e") == 0;
 			if (ok)

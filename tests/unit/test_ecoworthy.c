@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_ecoworthy.c - the Eco-Worthy BW02 BMS over Bluetooth LE
- * (bms/ecoworthy.c): the ecoworthy rows of tests/fixtures/vectors.tsv (a v1
- * status frame 0xA1 and cell frame 0xA2) through scan() + handle() as the
- * gateway's listening poll runs them, in every chunking, in either order,
- * as v2 frames (the same fields behind six MAC bytes, two bytes earlier,
- * built here from the protocol), with noise around them, and broken: a bad
- * CRC, a data byte changed, truncated, a frame cut short by the next one,
- * wrong lengths and type bytes, SOC and counts out of range, a counted
- * cell marked unused, a sensor beyond -50..150 degC, the problem code.
+ * (bms/ecoworthy.c): the ecoworthy rows of tests/fixtures/vectors.tsv (the
+ * v1 status frame 0xA1 and cell frame 0xA2 of one BMS, the v2 pair of
+ * another: its MAC first, the status frame 82 bytes) through scan() +
+ * handle() as the gateway's listening poll runs them, in every chunking,
+ * in either order, with noise around them, and broken: a bad CRC, a data
+ * byte changed, truncated (a v2 status frame cut to the 80 bytes once
+ * assumed too), a frame cut short by the next one, wrong lengths and type
+ * bytes, SOC and counts out of range, a counted cell marked unused, a
+ * sensor beyond -50..150 degC, the problem code.
  * Protocol facts: bms/PROTOCOLS.md §35. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
@@ -20,13 +21,20 @@ static const struct bms_driver *const drv = &bms_ecoworthy_driver;
 
 #include "drive.h"
 
-/* tests/fixtures/vectors.tsv, family ecoworthy */
+/* tests/fixtures/vectors.tsv, family ecoworthy: v1 (one BMS) */
 static const char ECO_01[] =
 	"a1000000650000000000180103440018004800640531ff8e00002710000100010000000000000000000100020000ffff"
 	"000000000000000000000000000000000000000000000000000000000000000000002186";
 static const char ECO_02[] =
 	"a20000006500000000001801035600040cfb0cfd0cfb0cfaffffffffffffffffffffffffffffffffffffffffffffffffffff"
 	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff000300cd00c000befc18fc18fc18fc18fc18fc18976a";
+/* v2 (another BMS): the MAC e2e779000000, then the type byte */
+static const char ECO_03[] =
+	"e2e779000000a100000803440008006200640530ffc400002710000100010000000000000000000100020000ffff0000"
+	"0000000000000000000100000000000000000000000000000000000000000000d3f6";
+static const char ECO_04[] =
+	"e2e779000000a2000008035600040cfb0cfc0cfb0cf5ffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffff000200dc00d6fc18fc18fc18fc18fc18fc18fc18110e";
 
 static const size_t notif20[] = { 20 };
 static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40 };
@@ -45,28 +53,13 @@ static void set_crc(uint8_t *f, size_t n)
 	f[n - 1] = (uint8_t)(c >> 8);
 }
 
-/* The v1 frame v (vl bytes) as a v2 frame: six MAC bytes, then its bytes
- * from v1 offset 8 on, every field two bytes earlier (A1 80 bytes: its
- * last two data bytes, 0, left out; A2 100); the type at 6 and the CRC
- * recomputed.  Its length. */
-static size_t to_v2(const uint8_t *v, size_t vl, uint8_t *out)
-{
-	static const uint8_t mac[6] = { 0xE2, 0xE7, 0x79, 0x12, 0x34, 0x56 };
-	size_t n = v[0] == 0xA1 ? 80 : 100;
-	CHECK(vl == (v[0] == 0xA1 ? 84u : 102u));
-	memcpy(out, mac, 6);
-	memcpy(out + 6, v + 8, n - 8);
-	out[6] = v[0];
-	set_crc(out, n);
-	return n;
-}
-
-static void check_both(const struct bms_snapshot *s, bool inv, float amps)
+/* The values of the v1 pair (ECO-01/02, aiobmsble's asserted ones). */
+static void check_v1(const struct bms_snapshot *s, bool inv)
 {
 	static const uint16_t c[4] = { 3323, 3325, 3323, 3322 };
 	drive_check_cells(s, c, 4);
 	CHECK_NEAR(s->voltage, 13.29, 1e-4);
-	CHECK_NEAR(s->current, inv ? -amps : amps, 1e-4);
+	CHECK_NEAR(s->current, inv ? 1.14 : -1.14, 1e-4);
 	CHECK_NEAR(s->soc, 72.0, 1e-6);
 	CHECK_NEAR(s->soh, 100.0, 1e-6);
 	CHECK_NEAR(s->full_ah, 100.0, 1e-4);
@@ -74,6 +67,28 @@ static void check_both(const struct bms_snapshot *s, bool inv, float amps)
 	CHECK_NEAR(s->temp_c[0], 20.5, 1e-4);
 	CHECK_NEAR(s->temp_c[1], 19.2, 1e-4);
 	CHECK_NEAR(s->temp_c[2], 19.0, 1e-4);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->nraw, 1);
+	CHECK_EQ_INT(s->raw_alarms[0], 0);
+	CHECK_EQ_INT(s->state, inv ? 1 : 2);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_FULL |
+				 BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS);
+}
+
+/* The values of the v2 pair (ECO-03/04, aiobmsble's asserted ones): the
+ * current's raw -60 in 0.1 A. */
+static void check_v2(const struct bms_snapshot *s, bool inv)
+{
+	static const uint16_t c[4] = { 3323, 3324, 3323, 3317 };
+	drive_check_cells(s, c, 4);
+	CHECK_NEAR(s->voltage, 13.28, 1e-4);
+	CHECK_NEAR(s->current, inv ? 6.0 : -6.0, 1e-4);
+	CHECK_NEAR(s->soc, 98.0, 1e-6);
+	CHECK_NEAR(s->soh, 100.0, 1e-6);
+	CHECK_NEAR(s->full_ah, 100.0, 1e-4);
+	CHECK_EQ_INT(s->ntemps, 2);
+	CHECK_NEAR(s->temp_c[0], 22.0, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 21.4, 1e-4);
 	CHECK_EQ_INT(s->alarms, 0);
 	CHECK_EQ_INT(s->nraw, 1);
 	CHECK_EQ_INT(s->raw_alarms[0], 0);
@@ -110,15 +125,15 @@ static void test_polls(void)
 	uint8_t a1[120], a2[120], b1[120], b2[120], buf[300];
 	CHECK_EQ_INT(unhex(ECO_01, a1, sizeof(a1)), 84);
 	CHECK_EQ_INT(unhex(ECO_02, a2, sizeof(a2)), 102);
-	CHECK_EQ_INT(to_v2(a1, 84, b1), 80);
-	CHECK_EQ_INT(to_v2(a2, 102, b2), 100);
+	CHECK_EQ_INT(unhex(ECO_03, b1, sizeof(b1)), 82);
+	CHECK_EQ_INT(unhex(ECO_04, b2, sizeof(b2)), 100);
 	const size_t *chs[] = { notif20, chunks_one, chunks_odd, chunks_big };
 	const size_t nchs[] = { 1, 1, DRIVE_NCH(chunks_odd), 1 };
 	for (int k = 0; k < 4; k++)
 		for (int v = 0; v < 4; v++) {
 			bool v2 = v & 1, rev = v & 2, inv = k & 1;
 			const uint8_t *x = v2 ? b1 : a1, *y = v2 ? b2 : a2;
-			size_t xl = v2 ? 80 : 84, yl = v2 ? 100 : 102;
+			size_t xl = v2 ? 82 : 84, yl = v2 ? 100 : 102;
 			if (rev) {
 				memcpy(buf, y, yl);
 				memcpy(buf + yl, x, xl);
@@ -132,12 +147,64 @@ static void test_polls(void)
 			CHECK_EQ_INT(r.more, 1);
 			CHECK_EQ_INT(r.badsum + r.bad_scan + r.err, 0);
 			CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
-			/* v2 current is 0.1 A: -1.14 A's raw -114 reads -11.4 A */
-			check_both(&poll.snap, inv, v2 ? -11.4f : -1.14f);
+			if (v2)
+				check_v2(&poll.snap, inv);
+			else
+				check_v1(&poll.snap, inv);
 			CHECK_EQ_INT(poll.snap.present & ~drv->provides, 0);
 		}
 	bms_snapshot_derive(&poll.snap);
-	CHECK_NEAR(poll.snap.power, 13.29 * 11.4, 1e-2);
+	CHECK_NEAR(poll.snap.power, 13.28 * 6.0, 1e-2);
+}
+
+/* The v2 pair broken: truncated at every length (the status frame cut to
+ * the 80 bytes once assumed among them), a bad CRC, the status frame
+ * handed whole at a wrong length; nothing is taken. */
+static void test_v2_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+	uint8_t b1[120], b2[120], g[300];
+	unhex(ECO_03, b1, sizeof(b1));
+	unhex(ECO_04, b2, sizeof(b2));
+
+	for (size_t k = 0; k < 82; k++) {
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		memcpy(g, b2, 100);
+		memcpy(g + 100, b1, k);
+		r = drive_feed_bytes(&poll, &rx, g, 100 + k, notif20, 1);
+		CHECK_EQ_INT(r.more, 1);
+		CHECK_EQ_INT(r.ok + r.badsum + r.err, 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	}
+	/* the first 80 bytes with a CRC of their own: no frame of the BMS's */
+	memcpy(g, b1, 80);
+	set_crc(g, 80);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	CHECK(drv->handle(&poll, g, 80) < 0);
+	CHECK_EQ_INT(drv->handle(&poll, b1, 81), BMS_E_SHORT);
+	CHECK_EQ_INT(drv->handle(&poll, b1, 82), BMS_MORE);
+	CHECK_EQ_INT(drv->handle(&poll, b2, 98), BMS_E_HEADER);
+	/* a bad CRC (a data byte changed): not taken (alone, it might still
+	 * be six bytes before a v1 frame: it waits); before the good ones,
+	 * counted (the resync may count a type byte inside it once more) */
+	memcpy(g, b1, 82);
+	g[19] ^= 0x01;
+	memcpy(g + 82, b1, 82);
+	memcpy(g + 164, b2, 100);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	r = drive_feed_bytes(&poll, &rx, g, 82, chunks_odd, DRIVE_NCH(chunks_odd));
+	CHECK_EQ_INT(r.frames, 0);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	r = drive_feed_bytes(&poll, &rx, g, 264, notif20, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(r.badsum >= 1 && r.badsum <= 2);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_v2(&poll.snap, false);
+	memcpy(g, b1, 82);
+	g[19] ^= 0x01;
+	CHECK_EQ_INT(drv->handle(&poll, g, 82), BMS_E_CHECKSUM);
 }
 
 /* Noise before, between and after: the frames are found; every split into
@@ -166,7 +233,7 @@ static void test_noise(void)
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.err + r.badsum + r.bad_scan, 0);
 		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
-		check_both(&poll.snap, false, -1.14f);
+		check_v1(&poll.snap, false);
 	}
 	unhex(ECO_01, a1, sizeof(a1));
 	CHECK_EQ_INT(drv->handle(&poll, a1, 84), BMS_OK); /* a later A1 replaces the values */
@@ -195,7 +262,7 @@ static void test_broken(void)
 	r = drive_feed_bytes(&poll, &rx, g, 270, notif20, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.badsum, 1);
-	check_both(&poll.snap, false, -1.14f);
+	check_v1(&poll.snap, false);
 	/* a data byte changed (the voltage): the CRC fails */
 	memcpy(g, a1, 84);
 	g[21] ^= 0x01;
@@ -226,7 +293,7 @@ static void test_broken(void)
 	r = drive_feed_bytes(&poll, &rx, g, 310, notif20, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.badsum, 1);
-	check_both(&poll.snap, false, -1.14f);
+	check_v1(&poll.snap, false);
 	/* handed whole to handle(): too short, a wrong length, a wrong type */
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	CHECK_EQ_INT(drv->handle(&poll, a1, 79), BMS_E_SHORT);
@@ -306,6 +373,7 @@ int main(void)
 	test_polls();
 	test_noise();
 	test_broken();
+	test_v2_broken();
 	test_values();
 	return check_report();
 }

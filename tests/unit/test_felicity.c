@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_felicity.c - Felicity Solar batteries over Bluetooth LE
  * (bms/felicity.c): the felicity rows of tests/fixtures/vectors.tsv (the
- * real-time, basic-information and date answers of a LUX-Y-48300LG01)
- * through next_request() + scan() + handle() as the gateway's poll runs
- * them, in 35-byte notifications and every other chunking, with noise and
- * a stale answer before them, and broken: every truncation, JSON that is
- * not well-formed (trailing comma, missing colon, too deep, leading zero,
- * escapes, duplicate keys, overlong strings and numbers, brackets that do
- * not match), another CommVer, values out of range, keys missing, nulls.
+ * real-time, basic-information and date answers of a LUX-Y-48300LG01, and
+ * the real-time and basic answers of pack 1 of a two-pack bank) through
+ * next_request() + scan() + handle() as the gateway's poll runs them, in
+ * 35-byte notifications and every other chunking, with noise and a stale
+ * answer before them; the pack's own values read (BattList, BBfault /
+ * BBwarn), never the bank's (Batt, Bfault / Bwarn); and broken: every
+ * truncation, JSON that is not well-formed (trailing comma, missing colon,
+ * too deep, leading zero, escapes, duplicate keys, overlong strings and
+ * numbers, brackets that do not match), another CommVer, values out of
+ * range, keys missing (BattList among them), nulls.
  * Protocol facts: bms/PROTOCOLS.md §36. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
@@ -39,6 +42,23 @@ static const char FELICITY_02[] =
 static const char FELICITY_03[] =
 	"{\"CommVer\":1,\"wifiSN\":\"F100011002424470238\",\"iotType\":3,\"dateTime\":\"20210101010459\","
 	"\"timeZMin\":480}";
+/* pack 1 of a bank of two FLB48314TG1 (its serials masked by the source) */
+static const char FELICITY_04[] =
+	"{\"CommVer\":1,\"wifiSN\":\"F0757048314XXXXXXXX\",\"modID\":1,\"date\":\"20260722144050\","
+	"\"DevSN\":\"0757048314XXXXXXXX\",\"Type\":112,\"SubType\":7353,\"workM\":0,\"Estate\":9152,"
+	"\"Bfault\":0,\"Bwarn\":0,\"Bstate\":9152,\"BBfault\":0,\"BBwarn\":0,\"HtCuSt\":0,"
+	"\"BTemp\":[[190,180],[513,256]],\"Batt\":[[53500],[19],[null]],\"Batsoc\":[[8450,1000,700000]],"
+	"\"Templist\":[[180,180],[0,0],[65535,65535],[65535,65535]],\"BattList\":[[53530,65535],[9,-1]],"
+	"\"BatsocList\":[[8400,1000,350000]],\"BatcelList\":[[3347,3347,3348,3347,3347,3347,3347,3347,"
+	"3348,3347,3347,3347,3347,3347,3348,3347],[65535,65535,65535,65535,65535,65535,65535,65535,65535,"
+	"65535,65535,65535,65535,65535,65535,65535]],\"EMSpara\":[[2,6]],\"BMaxMin\":[[3348,3347],[2,0]],"
+	"\"LVolCur\":[[576,480],[2480,3200]],\"BMSpara\":[[2,6]],\"BLVolCu\":[[576,480],[1280,1600]],"
+	"\"BtemList\":[[180,180,180,180,32767,32767,32767,32767]]}";
+static const char FELICITY_05[] =
+	"{\"CommVer\":1,\"version\":\"2.15\",\"wifiSN\":\"F0757048314XXXXXXXX\",\"COM\":3,\"iotType\":3,"
+	"\"modID\":1,\"DevSN\":\"0757048314XXXXXXXX\",\"Type\":112,\"SubType\":7353,\"DSwVer\":65535,"
+	"\"M1SwVer\":203,\"M2SwVer\":8,\"DHwVer\":0,\"CtHwVer\":0,\"PwHwVer\":65535,\"BDsVer\":65535,"
+	"\"RD\":1,\"RDT\":4}";
 static const char REQ_RT[] = "wifilocalMonitor:get dev real infor";
 static const char REQ_BASIC[] = "wifilocalMonitor:get dev basice infor";
 
@@ -56,12 +76,13 @@ static const char *subst(const char *src, const char *from, const char *to, char
 	return out;
 }
 
+/* FELICITY-01: BattList's 52.750 V (the cells' sum), not Batt's 52.800. */
 static void check_01(const struct bms_snapshot *s, bool inv)
 {
 	static const uint16_t c[16] = { 3296, 3296, 3297, 3297, 3297, 3297, 3297, 3297,
 					3297, 3297, 3296, 3297, 3297, 3297, 3297, 3297 };
 	drive_check_cells(s, c, 16);
-	CHECK_NEAR(s->voltage, 52.8, 1e-4);
+	CHECK_NEAR(s->voltage, 52.75, 1e-4);
 	CHECK_NEAR(s->current, inv ? 0.1 : -0.1, 1e-5);
 	CHECK_NEAR(s->soc, 33.0, 1e-6);
 	CHECK_NEAR(s->remain_ah, 99.0, 1e-4); /* 3300 x 300000 / 1e7 (aiobmsble) */
@@ -74,6 +95,31 @@ static void check_01(const struct bms_snapshot *s, bool inv)
 	CHECK_EQ_INT(s->raw_alarms[0], 0);
 	CHECK_EQ_INT(s->raw_alarms[1], 0);
 	CHECK_EQ_INT(s->state, inv ? 1 : 2);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_FULL |
+				 BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS);
+}
+
+/* FELICITY-04, pack 1 of two: its own 53.530 V and +0.9 A (BattList), not
+ * the bank's 53.500 V and +1.9 A (Batt); its 84.00 % of 350 Ah
+ * (BatsocList), not the bank's 84.50 % of 700 Ah (Batsoc). */
+static void check_04(const struct bms_snapshot *s, bool inv)
+{
+	static const uint16_t c[16] = { 3347, 3347, 3348, 3347, 3347, 3347, 3347, 3347,
+					3348, 3347, 3347, 3347, 3347, 3347, 3348, 3347 };
+	drive_check_cells(s, c, 16);
+	CHECK_NEAR(s->voltage, 53.53, 1e-4);
+	CHECK_NEAR(s->current, inv ? -0.9 : 0.9, 1e-5);
+	CHECK_NEAR(s->soc, 84.0, 1e-6);
+	CHECK_NEAR(s->full_ah, 350.0, 1e-3);
+	CHECK_NEAR(s->remain_ah, 294.0, 1e-3);
+	CHECK_EQ_INT(s->ntemps, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_NEAR(s->temp_c[i], 18.0, 1e-5);
+	CHECK_EQ_INT(s->alarms, 0);
+	CHECK_EQ_INT(s->nraw, 2);
+	CHECK_EQ_INT(s->raw_alarms[0], 0);
+	CHECK_EQ_INT(s->raw_alarms[1], 0);
+	CHECK_EQ_INT(s->state, inv ? 2 : 1);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_FULL |
 				 BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS);
 }
@@ -138,7 +184,7 @@ static void test_polls(void)
 			check_01(&poll.snap, inv);
 		}
 	bms_snapshot_derive(&poll.snap);
-	CHECK_NEAR(poll.snap.power, 5.28, 1e-3); /* the last one inverted: +0.1 A */
+	CHECK_NEAR(poll.snap.power, 5.275, 1e-3); /* the last one inverted: +0.1 A */
 	memset(&poll.kept, 0, sizeof(poll.kept));
 	/* the basic request's bytes */
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
@@ -158,6 +204,33 @@ static void test_polls(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)FELICITY_01, strlen(FELICITY_01)), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
 	CHECK_EQ_INT(poll.snap.cell_mv[4], 0);
+}
+
+/* Pack 1 of a two-pack bank (FELICITY-04, -05): a first poll, RT and the
+ * identity, in 35-byte notifications and odd chunks; the pack's values,
+ * not the bank's. */
+static void test_bank_pack(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	const size_t *chs[] = { notif35, chunks_odd };
+	const size_t nchs[] = { 1, DRIVE_NCH(chunks_odd) };
+	for (int k = 0; k < 2; k++)
+		for (int inv = 0; inv < 2; inv++) {
+			struct drive_res r = { 0 };
+			memset(&poll.kept, 0, sizeof(poll.kept));
+			drive_begin_link(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, true);
+			struct drive_answer a[2] = {
+				{ (const uint8_t *)FELICITY_04, strlen(FELICITY_04), chs[k], nchs[k], 0, 35 },
+				{ (const uint8_t *)FELICITY_05, strlen(FELICITY_05), chs[k], nchs[k], 0, 37 },
+			};
+			CHECK_EQ_INT(drive_poll(&poll, &rx, a, 2, &r), BMS_OK);
+			CHECK_EQ_INT(r.badsum + r.bad_scan + r.err, 0);
+			check_04(&poll.snap, inv);
+			CHECK_STR(poll.kept.ident.firmware, "203 (module 2.15)");
+			CHECK_STR(poll.kept.ident.model, "type 112/7353");
+			CHECK_STR(poll.kept.ident.serial, "0757048314XXXXXXXX");
+		}
 }
 
 /* A poll of a link that is not fresh, its identity known: RT only. */
@@ -284,17 +357,23 @@ static void test_malformed(void)
 	CHECK(drv->scan(&poll, (const uint8_t *)two + 21, strlen(two) - 21, &m) == BMS_SCAN_FRAME);
 }
 
-/* FELICITY-01 with one change, as the RT answer: handle()'s result. */
-static int rt_with(const char *from, const char *to, struct bms_poll *poll)
+/* The RT answer src with one change, as the RT answer: handle()'s result. */
+static int rt_on(const char *src, const char *from, const char *to, struct bms_poll *poll)
 {
 	char out[4096];
 	struct bms_rx rx = { 0 };
-	const char *j = subst(FELICITY_01, from, to, out);
+	const char *j = subst(src, from, to, out);
 	begin_rt(poll, &rx);
 	size_t m = 0;
 	CHECK(drv->scan(poll, (const uint8_t *)j, strlen(j), &m) == BMS_SCAN_FRAME);
 	CHECK_EQ_INT(m, strlen(j));
 	return drv->handle(poll, (const uint8_t *)j, strlen(j));
+}
+
+/* FELICITY-01 with one change, as the RT answer: handle()'s result. */
+static int rt_with(const char *from, const char *to, struct bms_poll *poll)
+{
+	return rt_on(FELICITY_01, from, to, poll);
 }
 
 static void test_values(void)
@@ -306,17 +385,31 @@ static void test_values(void)
 	CHECK_EQ_INT(rt_with("List\":[[3300,", "List\":[[10001,", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("List\":[[3300,", "List\":[[-1,", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("List\":[[3300,", "List\":[[\"3300\",", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("[[52800]", "[[200001]", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("[[52800]", "[[52.8]", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("[[52800]", "[[12345678901]", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("[[52800]", "[[null]", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("[[52800]", "[[]", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("[[52800],[-1],[null]]", "[[52800]]", &p), BMS_E_RANGE); /* no current row */
-	CHECK_EQ_INT(rt_with("[-1],[null]", "[-20001],[null]", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[[52750,", "[[200001,", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[[52750,", "[[52.75,", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[[52750,", "[[12345678901,", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[[52750,", "[[null,", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[[52750,", "[[65535,", &p), BMS_E_RANGE); /* this pack's slot without a value */
+	CHECK_EQ_INT(rt_with("[[52750,65535]", "[[]", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[[52750,65535],[-1,-1]]", "[[52750,65535]]", &p), BMS_E_RANGE); /* no current row */
+	CHECK_EQ_INT(rt_with("[-1,-1]]", "[-20001,-1]]", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("[-1,-1]]", "[65535,-1]]", &p), BMS_E_RANGE);
+	/* no BattList, Batt alone (the bank's): refused, not taken as the pack's */
+	CHECK_EQ_INT(rt_with("\"BattList\"", "\"BattLost\"", &p), BMS_E_SHORT);
+	CHECK_EQ_INT(rt_on(FELICITY_04, "\"BattList\"", "\"BattLost\"", &p), BMS_E_SHORT);
+	/* nor without Batt: RT all the same (not another answer) */
+	CHECK_EQ_INT(rt_with("\"Batt\":[[52800],[-1],[null]],", "", &p), BMS_OK);
+	check_01(&p.snap, false);
+	/* the bank's values changed: the pack's read the same */
+	CHECK_EQ_INT(rt_on(FELICITY_04, "\"Batt\":[[53500],[19],", "\"Batt\":[[99999],[-1999],", &p), BMS_OK);
+	check_04(&p.snap, false);
+	/* a bank of three: a slot more, this pack's at 0 */
+	CHECK_EQ_INT(rt_on(FELICITY_04, "[[53530,65535],[9,-1]]", "[[53530,65535,65535],[9,-1,-1]]", &p), BMS_OK);
+	check_04(&p.snap, false);
 	CHECK_EQ_INT(rt_with("[[3296,3296", "[[6000,3296", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("[[3296,3296", "[[-3296,3296", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("\"Bfault\":0", "\"Bfault\":65536", &p), BMS_E_RANGE);
-	CHECK_EQ_INT(rt_with("\"Bwarn\":0", "\"Bwarn\":-1", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("\"BBfault\":0", "\"BBfault\":65536", &p), BMS_E_RANGE);
+	CHECK_EQ_INT(rt_with("\"BBwarn\":0", "\"BBwarn\":-1", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("1000,300000]],\"BatcelList", "1000,10000001]],\"BatcelList", &p), BMS_E_RANGE);
 	CHECK_EQ_INT(rt_with("\"BatcelList\"", "\"BatcelLost\"", &p), BMS_E_SHORT);
 	CHECK_EQ_INT(rt_with("\"BatsocList\"", "\"BatsocLost\"", &p), BMS_E_SHORT);
@@ -328,17 +421,29 @@ static void test_values(void)
 		strcat(cells, i ? ",3300" : "3300");
 	CHECK_EQ_INT(rt_with("[[3296,3296,3297,3297,3297,3297,3297,3297,3297,3297,3296,3297,3297,3297,3297,3297]",
 			     strcat(cells, "]"), &p), BMS_E_RANGE);
-	/* aiobmsble's problem test: Bfault 1, Bwarn 10 -> OTHER, both raw */
-	CHECK_EQ_INT(rt_with("\"Bfault\":0,\"Bwarn\":0", "\"Bfault\":1,\"Bwarn\":10", &p), BMS_OK);
+	/* the pack's words BBfault 1, BBwarn 10 -> OTHER, both raw */
+	CHECK_EQ_INT(rt_with("\"BBfault\":0,\"BBwarn\":0", "\"BBfault\":1,\"BBwarn\":10", &p), BMS_OK);
 	CHECK_EQ_INT(p.snap.alarms, BMS_AL_OTHER);
 	CHECK_EQ_INT(p.snap.raw_alarms[0], 1);
 	CHECK_EQ_INT(p.snap.raw_alarms[1], 10);
-	/* without Bfault and Bwarn: no alarms served */
-	CHECK_EQ_INT(rt_with("\"Bfault\":0,\"Bwarn\":0,", "", &p), BMS_OK);
+	/* aiobmsble's problem test sets the bank's Bfault 1, Bwarn 10: another
+	 * pack's, not this one's (FELICITY-04's source: BBwarn 4 on one pack,
+	 * the bank's words the same in both) */
+	CHECK_EQ_INT(rt_with("\"Bfault\":0,\"Bwarn\":0", "\"Bfault\":1,\"Bwarn\":10", &p), BMS_OK);
+	CHECK_EQ_INT(p.snap.alarms, 0);
+	CHECK_EQ_INT(p.snap.raw_alarms[0], 0);
+	CHECK_EQ_INT(p.snap.raw_alarms[1], 0);
+	CHECK_EQ_INT(rt_on(FELICITY_04, "\"Bwarn\":0", "\"Bwarn\":4", &p), BMS_OK);
+	check_04(&p.snap, false);
+	CHECK_EQ_INT(rt_on(FELICITY_04, "\"BBwarn\":0", "\"BBwarn\":4", &p), BMS_OK);
+	CHECK_EQ_INT(p.snap.alarms, BMS_AL_OTHER);
+	CHECK_EQ_INT(p.snap.raw_alarms[1], 4);
+	/* without BBfault and BBwarn: no alarms served (not the bank's) */
+	CHECK_EQ_INT(rt_with("\"BBfault\":0,\"BBwarn\":0,", "", &p), BMS_OK);
 	CHECK(!(p.snap.present & BMS_HAS_ALARMS));
 	CHECK_EQ_INT(p.snap.nraw, 0);
 	/* a null current: absent, the rest served */
-	CHECK_EQ_INT(rt_with("[-1],[null]", "[null],[null]", &p), BMS_OK);
+	CHECK_EQ_INT(rt_with("[-1,-1]]", "[null,-1]]", &p), BMS_OK);
 	CHECK(!(p.snap.present & BMS_HAS_CURRENT));
 	CHECK_EQ_INT(p.snap.state, 0);
 	CHECK_EQ_INT(drv->finish(&p), BMS_OK);
@@ -367,6 +472,7 @@ int main(void)
 {
 	test_table();
 	test_polls();
+	test_bank_pack();
 	test_noise();
 	test_truncated();
 	test_malformed();
