@@ -199,3 +199,24 @@ const char *gw_tls_version(const SSL *s)
 {
 	return SSL_get_version(s);
 }
+
+bool gw_tls_peer_trusted(SSL *s, SSL_CTX *ctx, char *why, size_t wl)
+{
+	X509 *x = SSL_get0_peer_certificate(s);
+	if (!x) {
+		snprintf(why, wl, "no client certificate");
+		return false;
+	}
+	X509_STORE_CTX *v = X509_STORE_CTX_new();
+	if (!v || !X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(ctx), x, SSL_get_peer_cert_chain(s))) {
+		X509_STORE_CTX_free(v);
+		snprintf(why, wl, "out of memory");
+		return false;
+	}
+	X509_STORE_CTX_set_purpose(v, X509_PURPOSE_SSL_CLIENT);
+	bool ok = X509_verify_cert(v) == 1;
+	if (!ok)
+		snprintf(why, wl, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(v)));
+	X509_STORE_CTX_free(v);
+	return ok;
+}

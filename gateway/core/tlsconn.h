@@ -62,4 +62,9 @@ int gw_tls_peer_ext_utf8(SSL *s, const char *oid, char *out, size_t len);
 /* Another name (protocol, cipher) of the connection for the log: "TLSv1.3". */
 const char *gw_tls_version(const SSL *s);
 
+/* The peer's certificate (with the chain it sent) still chains to the CAs of
+ * ctx (a context read again at a reload): false, with the reason in why,
+ * when its CA was removed, or it has no certificate. */
+bool gw_tls_peer_trusted(SSL *s, SSL_CTX *ctx, char *why, size_t wl);
+
 #endif

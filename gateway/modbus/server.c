@@ -548,7 +548,18 @@ void gw_server_free(struct gw_server *srv)
 
 void gw_server_set_tls(struct gw_server *srv, SSL_CTX *tls)
 {
-	/* connections keep the context they started with (OpenSSL counts its references) */
+	/* connections keep the context they started with (OpenSSL counts its
+	 * references), but not a trust the new one withdrew: a session whose
+	 * certificate no longer chains to [modbus_tls] ca is closed */
 	SSL_CTX_free(srv->tls);
 	srv->tls = tls;
+	for (struct gw_client *c = srv->clients, *n; c; c = n) {
+		n = c->next;
+		char why[128];
+		if (c->tls && !c->handshaking && !gw_tls_peer_trusted(c->tls, tls, why, sizeof(why))) {
+			gw_warn("Modbus/TCP Security: client %s (%s) closed at the reload: its certificate is no longer "
+				"trusted (%s)", c->peer, c->subject, why);
+			gw_client_free(c);
+		}
+	}
 }
