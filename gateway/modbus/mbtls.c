@@ -139,8 +139,9 @@ static void want(struct gw_client *c, enum gw_tls_st st)
 		ev_io_start(loop, &c->io);
 }
 
-/* The handshake has finished: who the client is, what it may do. */
-static void handshake_done(struct gw_client *c)
+/* The handshake has finished: who the client is, what it may do; false:
+ * it went (beyond max_clients). */
+static bool handshake_done(struct gw_client *c)
 {
 	struct gw_server *srv = c->srv;
 	c->handshaking = false;
@@ -159,8 +160,11 @@ static void handshake_done(struct gw_client *c)
 		     writer ? "reads and writes" : "reads only");
 	double now = gw_mono();
 	c->active = now;
-	gw_client_idle_check(c, now); /* the idle timeout from now on */
 	drops_end(srv);
+	if (!gw_server_settle(c))
+		return false;
+	gw_client_idle_check(c, now); /* the idle timeout from now on */
+	return true;
 }
 
 /* Decrypted requests into the buffer and answered, one socket read at a
@@ -209,7 +213,8 @@ void gw_mbtls_io(struct gw_client *c)
 			gw_mbtls_refused(c, why);
 		if (st != GW_TLS_OK)
 			return;
-		handshake_done(c);
+		if (!handshake_done(c))
+			return;
 	}
 	pump(c);
 }

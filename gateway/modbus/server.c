@@ -349,6 +349,36 @@ static void full_end(struct gw_server *srv)
 	srv->full = false;
 }
 
+/* 802 beyond max_clients while handshaking, settled after it. */
+#define TLS_OVER 16
+
+static bool is_writer(const struct gw_client *c)
+{
+	const char *wr = c->srv->gw->conf->mbtls.write_role;
+	return c->role[0] && wr[0] && strcmp(c->role, wr) == 0;
+}
+
+bool gw_server_settle(struct gw_client *c)
+{
+	struct gw_server *srv = c->srv;
+	if (srv->nclients - srv->handshakes <= client_limit(srv))
+		return true;
+	struct gw_client *v = NULL;
+	if (is_writer(c)) /* the Operator is served: a reader idle longest gives way */
+		for (struct gw_client *o = srv->clients; o; o = o->next)
+			if (o != c && !o->handshaking && o->len == 0 && !is_writer(o) && (!v || o->active < v->active))
+				v = o;
+	if (!v)
+		v = c; /* a reader beyond the limit, or only writers: the newcomer goes */
+	srv->full_refused++;
+	srv->refused_total++;
+	gw_log_keyed(GW_LOG_INFO, srv->what, "%s: full: client %s (%s) %s", srv->what, v->peer, v->subject,
+		     v == c ? "closed after its handshake" : "gives way to a writer");
+	bool stays = v != c;
+	gw_client_free(v);
+	return stays;
+}
+
 /* At the limit, the client that gives way to a new connection from an
  * address holding less than its share (a quarter of the limit, rounded
  * up): the one idle longest, with no request in progress, of another
@@ -384,7 +414,9 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 			     srv->what, v->peer, gw_mono() - v->active);
 		gw_client_free(v);
 	}
-	if (srv->nclients >= limit) {
+	/* 802: a handshake may start beyond the limit, which is settled once the
+	 * certificate tells who the client is (gw_server_settle) */
+	if (srv->nclients >= limit + (srv->tls ? TLS_OVER : 0)) {
 		if (!srv->full) {
 			srv->full = true;
 			srv->full_refused = 0;

@@ -79,6 +79,9 @@ void gw_client_free(struct gw_client *c);
 bool gw_client_process(struct gw_client *c, double now);
 /* The idle (or handshake) timer of c, from its last activity. */
 void gw_client_idle_check(struct gw_client *c, double now);
+/* 802, after c's handshake: beyond max_clients, a reader idle longest
+ * gives way to a writer, and a reader beyond it goes; false: c went. */
+bool gw_server_settle(struct gw_client *c);
 
 /* mbtls.c: a new connection on 802 (after max_clients was checked): room
  * among the handshakes in flight, made by dropping the oldest unfinished

@@ -10,6 +10,10 @@ trusted (issue 51 item 7), end to end with the real bmsgw:
   says why; the Viewer of CA 1 keeps its session and reads on;
 - a new connection with CA 2's certificate is refused in its handshake.
 A changed write_role needs nothing more: each write is checked against it.
+
+And the Operator is always served (issue 51 item 2): with max_clients = 4
+held by four idle Viewers, the Operator's connection is served (the Viewer
+idle longest gives way) and a fifth Viewer is closed after its handshake.
 Prints "N passed, N failed".
 """
 import os
@@ -78,6 +82,32 @@ def read(s):
         return None
 
 
+def operator_served():
+    print("== max_clients held by Viewers: the Operator is served")
+    sim = Sim()
+    gw_port, tls_port = free_port(), free_port()
+    gw = Gateway("[gateway]\nlisten = 127.0.0.1:%d\nmax_clients = 4\n"
+                 "[modbus_tls]\nlisten = 127.0.0.1:%d\ncert = %s/server.pem\nkey = %s/server.key\n"
+                 "ca = %s/trusted.pem\n"
+                 "[pack.p1]\nprotocol = daly\nport = tcp://127.0.0.1:%d\npoll_interval = 0.5\n"
+                 % (gw_port, tls_port, TMP, TMP, TMP, sim.port), gw_port)
+    try:
+        c.ok(wait_port_tls(tls_port), "802 listens")
+        viewers = [connect(tls_port, "viewer") for _ in range(4)]
+        c.ok(all(read(v) is not None for v in viewers[1:]), "four Viewers connected (the first one idle longest)")
+        op = connect(tls_port, "operator")
+        c.ok(read(op) is not None, "the Operator is served beside them")
+        c.eq(read(viewers[0]), None, "the Viewer idle longest gave way")
+        late = connect(tls_port, "viewer")
+        c.eq(read(late), None, "a fifth Viewer is closed after its handshake")
+        c.ok(read(op) is not None, "the Operator still reads")
+    finally:
+        if c.failed:
+            gw.dump()
+        gw.stop()
+        sim.stop()
+
+
 def main():
     make_certs()
     sim = Sim()
@@ -110,6 +140,8 @@ def main():
             gw.dump()
         gw.stop()
         sim.stop()
+    bundle(("ca1", "ca2"))
+    operator_served()
     return c.report()
 
 
