@@ -52,9 +52,14 @@ ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
 
+# the sanitizers of the test build and of the fuzz targets: undefined
+# behaviour ends the program (without -fno-sanitize-recover UBSan prints its
+# report and the run goes on, to exit 0)
+SAN_CHECKS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
 ifeq ($(SANITIZE),1)
 B       := build/san
-SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS := $(SAN_CHECKS)
 OPT     := -O1 -g
 else ifeq ($(NOSYSTEMD),1)
 B       := build/nosystemd
@@ -253,15 +258,17 @@ check-map: $(B)/bmsgw
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-fuzz: $(FUZZ_BIN)
+# and ubprobe, built as they are, with undefined behaviour on purpose: the
+# suite's proof that undefined behaviour ends a run (tests/run.sh)
+fuzz: $(FUZZ_BIN) build/fuzz/ubprobe
 # the code under test is compiled once, with coverage (fuzzer-no-link),
 # into an archive: each target links the objects it uses.  Their headers come
 # from -MMD as in the other builds, and they are kept (.SECONDARY: make
 # deleted them as the intermediate files of a chain, so that any change
 # compiled all of them again).
-FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
+FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link $(SAN_CHECKS) -MMD -MP
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o
-FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o)
+FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o) build/fuzz/obj/tests/fuzz/ubprobe.o
 .SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN)
 $(eval $(call build_flags,build/fuzz/build.flags,$(strip clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) / $(PKG_LIBS)),))
 build/fuzz/obj/gen/www.o: build/gen/www.c build/fuzz/build.flags
@@ -274,7 +281,7 @@ build/fuzz/fuzzed.a: $(FUZZ_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
-	clang -fsanitize=fuzzer,address,undefined -o $@ $< -Wl,--start-group build/fuzz/fuzzed.a -Wl,--end-group \
+	clang -fsanitize=fuzzer $(SAN_CHECKS) -o $@ $< -Wl,--start-group build/fuzz/fuzzed.a -Wl,--end-group \
 		$(PKG_LIBS)
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)

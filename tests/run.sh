@@ -73,17 +73,46 @@ marker() { # line key
 	if [[ $1 =~ [[:space:]]$2=([^[:space:]]+) ]]; then M_KEY=${BASH_REMATCH[1]}; fi
 }
 
-# one fuzz target for FUZZ_SECONDS on a copy of its corpus
-fuzz_one() { # target
+# one fuzz target for FUZZ_SECONDS on a copy of its corpus (or of DIR)
+fuzz_one() { # target [DIR]
 	local n corpus dir
 	n=$(basename "$1")
-	corpus=tests/fuzz/corpus/${n#fuzz_}
+	corpus=${2:-tests/fuzz/corpus/${n#fuzz_}}
 	dir=$(mktemp -d "$work/$n.XXXXXX")
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$dir"/
 	# a crash's input goes to $BIN/fuzz-crashes/, not into the working tree
 	mkdir -p "$BIN/fuzz-crashes"
 	"$1" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
 		-artifact_prefix="$BIN/fuzz-crashes/$n-" "$dir"
+}
+
+# Undefined behaviour ends a fuzz run, failed, its input kept: ubprobe
+# (tests/fuzz/ubprobe.c), built as the targets are, run as fuzz_one runs
+# them on an input that loads 66 as a bool.  A build without
+# -fno-sanitize-recover=undefined prints the report and exits 0.
+fuzz_ub_ends_run() { # ubprobe
+	local seeds log rc
+	seeds=$(mktemp -d "$work/ubprobe-seeds.XXXXXX")
+	log=$work/ubprobe.log
+	printf 'B' >"$seeds/bool66"
+	rm -f "$BIN/fuzz-crashes/ubprobe-"*
+	fuzz_one "$1" "$seeds" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	if [ "$rc" = 0 ]; then
+		echo "FAIL: a run with undefined behaviour exited 0 (-fno-sanitize-recover=undefined missing?)"
+		return 1
+	fi
+	if ! grep -Eq "runtime error: load of value 66, which is not a valid value for type '(_Bool|bool)'" "$log"; then
+		echo "FAIL: exit $rc, but not on UBSan's report of the bool"
+		return 1
+	fi
+	if ! ls "$BIN/fuzz-crashes/ubprobe-"* >/dev/null 2>&1; then
+		echo "FAIL: the input was not kept in $BIN/fuzz-crashes/"
+		return 1
+	fi
+	rm -f "$BIN/fuzz-crashes/ubprobe-"*
+	echo "ok: undefined behaviour ended the run (exit $rc) with UBSan's report, its input kept"
 }
 
 for t in "$BIN"/tests/test_*; do
@@ -101,6 +130,8 @@ if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 		add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz $(basename "$f")" \
 			"" 10 5 fuzz_one "$f"
 	done
+	add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz: undefined behaviour ends the run" \
+		"" 10 5 fuzz_ub_ends_run "$FUZZ/ubprobe"
 fi
 
 # a script, or its N parts

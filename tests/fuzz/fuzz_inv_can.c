@@ -3,9 +3,20 @@
  * inverter outputs (gateway/inverter/codec.h: pylon-can, lux-can, sma-can)
  * on anything a bus or a source could give them.
  *
- * Input: the first sizeof(struct inv_battery) bytes are taken as a battery
- * as raw memory (any float, NaN, infinity; any flag; the manufacturer made
- * a string), the rest as CAN frames of 10 bytes each (id low, id high,
+ * Input, read field by field (fuzzin.h: little-endian, 0 past the end;
+ * never copied over the struct, whose bools must hold 0 or 1): the battery
+ *	present (4), the flags (1: bit 0 charge_allowed, 1 discharge_allowed,
+ *	2 force_charge, 3 full_charge_request, 4 absorbed, 5 machine),
+ *	18 floats of any bit pattern (NaN, infinity; 4 each: cvl_v, ccl_a,
+ *	dcl_a, dvl_v, soc, soh, voltage, current, temp_c, temp_min_c,
+ *	temp_max_c, mos_temp_c, remain_ah, full_ah, chg_tmin_c, chg_tmax_c,
+ *	dsg_tmin_c, dsg_tmax_c), cell_min_mv, cell_max_mv (2 each), the
+ *	four where-is (pack, index: 8), cycles, protect, warn (4 each), packs,
+ *	packs_offline, packs_no_charge, packs_no_discharge (2 each), the
+ *	manufacturer (8, any bytes), series_cells (1), ncells (1, at most
+ *	BMS_MAX_CELLS) and as many cell_mv (2 each), ntemps (1, at most
+ *	BMS_MAX_TEMPS) and as many temps_c (4 each);
+ * then CAN frames of 10 bytes each (id low, id high,
  * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
  * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
  * 11-bit id, the enable bits of 0x35C never go with a current field of 0,
@@ -19,6 +30,7 @@
 #include <string.h>
 
 #include "../../gateway/inverter/codec.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,15 +62,62 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 		}
 }
 
+static void where(struct fz_in *in, struct inv_where *w)
+{
+	w->pack = fz_u8(in);
+	w->index = fz_u8(in);
+}
+
+/* The battery, member by member (the layout at the top). */
+static void battery(struct fz_in *in, struct inv_battery *b)
+{
+	float *const f[] = {
+		&b->cvl_v, &b->ccl_a, &b->dcl_a, &b->dvl_v, &b->soc, &b->soh, &b->voltage, &b->current,
+		&b->temp_c, &b->temp_min_c, &b->temp_max_c, &b->mos_temp_c, &b->remain_ah, &b->full_ah,
+		&b->chg_tmin_c, &b->chg_tmax_c, &b->dsg_tmin_c, &b->dsg_tmax_c,
+	};
+	memset(b, 0, sizeof(*b));
+	b->present = fz_u32(in);
+	uint8_t fl = fz_u8(in);
+	b->charge_allowed = fl & 1;
+	b->discharge_allowed = fl & 2;
+	b->force_charge = fl & 4;
+	b->full_charge_request = fl & 8;
+	b->absorbed = fl & 16;
+	b->machine = fl & 32;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		*f[i] = fz_f32(in);
+	b->cell_min_mv = fz_u16(in);
+	b->cell_max_mv = fz_u16(in);
+	where(in, &b->cell_min_at);
+	where(in, &b->cell_max_at);
+	where(in, &b->temp_min_at);
+	where(in, &b->temp_max_at);
+	b->cycles = fz_u32(in);
+	b->protect = fz_u32(in);
+	b->warn = fz_u32(in);
+	b->packs = fz_u16(in);
+	b->packs_offline = fz_u16(in);
+	b->packs_no_charge = fz_u16(in);
+	b->packs_no_discharge = fz_u16(in);
+	fz_bytes(in, b->manufacturer, INV_MANUFACTURER_MAX);
+	b->manufacturer[INV_MANUFACTURER_MAX] = '\0';
+	b->series_cells = fz_u8(in);
+	uint8_t n = fz_u8(in);
+	b->ncells = n > BMS_MAX_CELLS ? BMS_MAX_CELLS : n;
+	for (unsigned i = 0; i < b->ncells; i++)
+		b->cell_mv[i] = fz_u16(in);
+	n = fz_u8(in);
+	b->ntemps = n > BMS_MAX_TEMPS ? BMS_MAX_TEMPS : n;
+	for (unsigned i = 0; i < b->ntemps; i++)
+		b->temps_c[i] = fz_f32(in);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct inv_battery b;
-	if (size < sizeof(b))
-		return 0;
-	memcpy(&b, data, sizeof(b));
-	b.manufacturer[INV_MANUFACTURER_MAX] = '\0';
-	b.ncells = b.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : b.ncells;
-	b.ntemps = b.ntemps > BMS_MAX_TEMPS ? BMS_MAX_TEMPS : b.ntemps;
+	struct fz_in in = { data, size };
+	battery(&in, &b);
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
 		if (c && conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN)
@@ -66,14 +125,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct inv_heard h[CONF_INV_NPROTOCOLS];
 	memset(h, 0, sizeof(h));
-	for (size_t at = sizeof(b); at + 10 <= size; at += 10) {
+	while (in.n >= 10) {
 		struct gw_can_frame f;
 		memset(&f, 0, sizeof(f));
-		f.ext = data[at + 2] & 1;
-		f.rtr = (data[at + 2] >> 1) & 1;
-		f.id = (uint32_t)(data[at] | data[at + 1] << 8) & (f.ext ? GW_CAN_MAX_EXT_ID : GW_CAN_MAX_STD_ID);
-		f.dlc = (uint8_t)((data[at + 2] >> 2) & 0x0F);
-		memcpy(f.data, data + at + 3, 7);
+		uint16_t id = fz_u16(&in);
+		uint8_t fl = fz_u8(&in);
+		f.ext = fl & 1;
+		f.rtr = (fl >> 1) & 1;
+		f.id = id & (f.ext ? GW_CAN_MAX_EXT_ID : GW_CAN_MAX_STD_ID);
+		f.dlc = (uint8_t)((fl >> 2) & 0x0F);
+		fz_bytes(&in, f.data, 7);
 		for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 			const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
 			if (!c || conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)

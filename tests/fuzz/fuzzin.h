@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/fuzz/fuzzin.h - a fuzz input read field by field.
+ *
+ * A target that builds a struct from its input reads each member from
+ * bytes with these, never copies the bytes over the struct: a bool holding
+ * any byte but 0 or 1, an enum outside its values, is undefined behaviour
+ * of the harness (UBSan: "load of value 66, which is not a valid value for
+ * type 'bool'"), which ends the run and hides what the code under test
+ * does.  Numbers are little-endian; a float is any 32-bit pattern (NaN,
+ * infinities, subnormals), as a source could give it.  Past the end of the
+ * input every read gives 0. */
+#ifndef TESTS_FUZZ_FUZZIN_H
+#define TESTS_FUZZ_FUZZIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct fz_in {
+	const uint8_t *p;
+	size_t n; /* bytes left */
+};
+
+static inline uint8_t fz_u8(struct fz_in *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+static inline uint16_t fz_u16(struct fz_in *in)
+{
+	uint16_t lo = fz_u8(in);
+	return (uint16_t)(lo | (uint16_t)fz_u8(in) << 8);
+}
+
+static inline uint32_t fz_u32(struct fz_in *in)
+{
+	uint32_t lo = fz_u16(in);
+	return lo | (uint32_t)fz_u16(in) << 16;
+}
+
+static inline float fz_f32(struct fz_in *in)
+{
+	uint32_t bits = fz_u32(in);
+	float f;
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+/* n bytes into dst (zeros past the end of the input) */
+static inline void fz_bytes(struct fz_in *in, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+	for (size_t i = 0; i < n; i++)
+		d[i] = fz_u8(in);
+}
+
+#endif
