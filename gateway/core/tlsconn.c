@@ -220,3 +220,9 @@ bool gw_tls_peer_trusted(SSL *s, SSL_CTX *ctx, char *why, size_t wl)
 	X509_STORE_CTX_free(v);
 	return ok;
 }
+
+bool gw_tls_answered(SSL *s)
+{
+	BIO *w = SSL_get_wbio(s);
+	return w && BIO_number_written(w) > 0;
+}

@@ -62,6 +62,10 @@ int gw_tls_peer_ext_utf8(SSL *s, const char *oid, char *out, size_t len);
 /* Another name (protocol, cipher) of the connection for the log: "TLSv1.3". */
 const char *gw_tls_version(const SSL *s);
 
+/* The server has written something in this connection's handshake (it
+ * took a whole ClientHello and answered it). */
+bool gw_tls_answered(SSL *s);
+
 /* The peer's certificate (with the chain it sent) still chains to the CAs of
  * ctx (a context read again at a reload): false, with the reason in why,
  * when its CA was removed, or it has no certificate. */

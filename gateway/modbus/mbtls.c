@@ -53,18 +53,33 @@ static void drops_end(struct gw_server *srv)
 	srv->hs_full = false;
 }
 
+/* c gives way before o (NULL: none yet). */
+static bool sooner_gone(const struct gw_client *c, const struct gw_client *o)
+{
+	if (!o)
+		return true;
+	if (c->hs_answered != o->hs_answered)
+		return !c->hs_answered;
+	return c->hs_step <= o->hs_step;
+}
+
 void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss)
 {
 	struct gw_client *oldest = NULL, *oldest_here = NULL;
 	int here = 0;
-	/* the list is newest first: the last handshake seen is the oldest */
+	/* the one that gives way: a handshake whose ClientHello never came
+	 * whole (a flood's connections stall there; a good client's is answered
+	 * at once) before one that was answered, and among them the one that
+	 * moved least recently */
 	for (struct gw_client *c = srv->clients; c; c = c->next) {
 		if (!c->handshaking)
 			continue;
-		oldest = c;
+		if (sooner_gone(c, oldest))
+			oldest = c;
 		if (gw_same_host(&c->addr, ss)) {
 			here++;
-			oldest_here = c;
+			if (sooner_gone(c, oldest_here))
+				oldest_here = c;
 		}
 	}
 	int max = srv->gw->conf->gw.max_clients;
@@ -202,7 +217,9 @@ void gw_mbtls_io(struct gw_client *c)
 {
 	if (c->handshaking) {
 		char why[256];
+		c->hs_step = gw_mono(); /* it sent something: a handshake that moves */
 		enum gw_tls_st st = gw_tls_handshake(c->tls, why, sizeof(why));
+		c->hs_answered = c->hs_answered || gw_tls_answered(c->tls);
 		if (st == GW_TLS_WANT_READ || st == GW_TLS_WANT_WRITE) {
 			want(c, st);
 			return;

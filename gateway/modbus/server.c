@@ -48,6 +48,10 @@
 #include "../core/util.h"
 
 #define ACCEPT_BATCH 64 /* connections taken per readiness of the listening socket */
+/* 802: fewer, so that a flood's batch cannot drop a good client's handshake
+ * before its ClientHello, already read by the kernel, is answered */
+#define ACCEPT_BATCH_TLS 8
+#define BATCH(srv) ((srv)->tls ? ACCEPT_BATCH_TLS : ACCEPT_BATCH)
 
 int gw_mbap_frame(const uint8_t *buf, size_t len)
 {
@@ -441,7 +445,7 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	c->fd = fd;
 	gw_peer_name(ss, c->peer, sizeof(c->peer));
 	memcpy(&c->addr, ss, sizeof(*ss));
-	c->since = c->active = gw_mono();
+	c->since = c->active = c->hs_step = gw_mono();
 	if (srv->tls && !gw_mbtls_start(c)) {
 		close(fd);
 		free(c);
@@ -497,7 +501,7 @@ struct gw_server *gw_server_new(struct gw *gw, int listen_fd, SSL_CTX *tls)
 		gw_server_free(srv);
 		return NULL;
 	}
-	gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, srv->what, client_accept, srv);
+	gw_acceptor_start(&srv->acc, gw->loop, listen_fd, BATCH(srv), srv->what, client_accept, srv);
 	log_listening(srv);
 	return srv;
 }
@@ -511,7 +515,7 @@ void gw_server_apply(struct gw_server *srv, int listen_fd)
 		while (srv->clients)
 			gw_client_free(srv->clients);
 		gw_acceptor_stop(&srv->acc);
-		gw_acceptor_start(&srv->acc, gw->loop, listen_fd, ACCEPT_BATCH, srv->what, client_accept, srv);
+		gw_acceptor_start(&srv->acc, gw->loop, listen_fd, BATCH(srv), srv->what, client_accept, srv);
 		log_listening(srv);
 		if (n)
 			gw_info("%s: %d connection(s) of the old address closed", srv->what, n);

@@ -30,6 +30,8 @@ struct gw_client {
 	ev_io io;
 	ev_timer idle;
 	double active;                 /* monotonic time of its last read (idle timeout) */
+	double hs_step;                /* 802: the last step of its handshake (or its accept) */
+	bool hs_answered;              /* 802: its ClientHello was whole and answered */
 	char peer[64];
 	struct sockaddr_storage addr;  /* the client's address (control_clients) */
 	double since;                  /* monotonic time it connected */
