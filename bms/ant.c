@@ -23,10 +23,14 @@
  * retries (attempt 1, 3, ...).  A poll is the status request, then on the
  * 7E A1 dialect the device information while the identity is due.
  *
- * Sign of the current: the 7E A1 status is served as sent (+ = charging,
- * as syssi and aiobmsble read it; byte 7 says charging / discharging); the
- * legacy current and power are negated (raw > 0 = discharging, as aiobmsble
- * and dbus-serialbattery read it; syssi publishes it raw).  §28.5.
+ * Sign of the current: raw > 0 = discharging in both dialects, so both
+ * currents and powers are negated (+ = charging, as everywhere in bmsgw).
+ * 7E A1: two boards' btsnoop logs (syssi's ANT-BLE16ZMUB and 24BHUB) read
+ * +0.3 .. +2.3 A while the BMS's remaining capacity falls by that current,
+ * its discharged Ah and discharging time rise and its charged Ah stays
+ * (tests/fixtures ANT-11, ANT-12); syssi and aiobmsble serve it raw.
+ * Legacy: as aiobmsble and dbus-serialbattery read it; syssi serves it
+ * raw.  §28.5.
  * MOSFET states: the status codes of byte 46 (charge) and 47 (discharge)
  * after the cells and temperatures (legacy 103 / 104), as syssi and
  * aiobmsble read them (batmon-ha swaps them); code 1 = on.
@@ -333,8 +337,9 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 		s.present |= BMS_HAS_MOS_TEMP;
 	}
 	s.voltage = (float)ant_le16(f + ANT_O_VOLT + o) / 100.0f;
-	s.current = (float)(int16_t)ant_le16(f + ANT_O_CURRENT + o) / 10.0f;
-	s.power = (float)(int32_t)ant_le32(f + ANT_O_POWER + o);
+	/* raw > 0 = discharging (the captures, §28.5): negated */
+	s.current = -(float)(int16_t)ant_le16(f + ANT_O_CURRENT + o) / 10.0f;
+	s.power = -(float)(int32_t)ant_le32(f + ANT_O_POWER + o);
 	if (poll->invert_current) {
 		s.current = -s.current;
 		s.power = -s.power;

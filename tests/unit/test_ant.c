@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_ant.c - ANT BMS (bms/ant.c), both dialects: the ant rows
- * of tests/fixtures/vectors.tsv (five 7E A1 status answers of 14, 16 and 22
+ * of tests/fixtures/vectors.tsv (eight 7E A1 status answers of 14, 16 and 22
  * cells, two device informations, three legacy 140-byte frames of a 2019
  * and a 2021 board) through scan() + handle() in whole polls as the
  * gateway runs them, over the UART and over Bluetooth LE, in every
@@ -48,6 +48,18 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 	"11101110111011101110111011101c001c00d8ff1c001c001c007e160000600064000102000080c3c9014f55b3010853" \
 	"0000000000006b28120000000000111001001110010000001110020070000300ac02f1fa7d2e000094770000de070000" \
 	"7776000035e2aa55"
+#define ANT_11 "7ea11100009e050404160000000000000000000088010000000000000000000000001e091b091e091d091d091e092009" \
+	"1e098f088e0890082209ec08200920091f091e091f091e091f0921091f091d001d001d001d001e001e00e01316000a00" \
+	"64000101000000b4c404724f98002eede8006f00000079f2c0030000000022090c008e080a009400080900006d006a00" \
+	"af02f3fa3474e5002866ec009c5d6200ccb392007c47aa55"
+#define ANT_12 "7ea11100009e050404160000000000000000000088010000000000000000000000001e091b091e091d091d091e092009" \
+	"1e098f088e0890082209eb08200920091f091e091f091e091f0921091f091d001d001d001d001e001e00e01314000a00" \
+	"64000101000000b4c40402a3970044ede80065000000c3f2c0030000000022090c008e080a009400080900006d006a00" \
+	"af02f3fa6074e5002866ec00e65d6200ccb392006276aa55"
+#define ANT_13 "7ea11100008e05010210000000000000000080008001000000000000000000000000e10ce10ce30ce20ce60ce40ce40c" \
+	"e30ce60ce50ce40ce50ce40ce40ce40ce60c01000200020007009f1400005b006400010100000076b01027210e0fc332" \
+	"4a000000000059582e0200000000e60c0500e10c01000500e30c000080007a000f02f2facb8c3b00bbd85800182e4300" \
+	"e8b649008a5eaa55"
 #define ANT_08 "aa55aaff01e80daa0d9c0da40d8e0d9c0d900db40d970db50db50da80d910d9e0d8c0000000000000000000000000000" \
 	"0000000000000000000000000000000000000000000000000050290a21fe800419589300a9840f00fa08310016001500" \
 	"1500150015001501010003e800170000000186090db50e0d8c0d9f0e00000070006b02ac00000000400115f4"
@@ -76,18 +88,18 @@ static const struct want wants[] = {
 	{ "ANT-01", ANT_01, 16,
 	  { 3300, 3300, 3301, 3301, 3304, 3303, 3303, 3302, 3304, 3303, 3303, 3303,
 	    3303, 3303, 3302, 3305 },
-	  52.84f, 0.3f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
-	  280.0f, 252.602325f, 15.0f, true, true, 0 },
+	  52.84f, -0.3f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
+	  280.0f, 252.602325f, -15.0f, true, true, 0 },
 	{ "ANT-03", ANT_03, 22,
 	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
 	    2283, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
-	  50.88f, 2.1f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
-	  80.0f, 9.957766f, 106.0f, true, true, 0 },
+	  50.88f, -2.1f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.957766f, -106.0f, true, true, 0 },
 	{ "ANT-05", ANT_05, 14,
 	  { 3447, 3447, 3440, 3441, 3442, 3441, 3440, 3440, 3438, 3441, 3441, 3441,
 	    3441, 3440 },
-	  48.18f, 0.3f, 2.0f, 100.0f, 2, { 21.0f, 20.0f }, 23.0f,
-	  150.0f, 6.796345f, 9.0f, true, true, 0 },
+	  48.18f, -0.3f, 2.0f, 100.0f, 2, { 21.0f, 20.0f }, 23.0f,
+	  150.0f, 6.796345f, -9.0f, true, true, 0 },
 	{ "ANT-06", ANT_06, 22,
 	  { 2336, 2333, 2335, 2335, 2335, 2335, 2337, 2335, 2192, 2191, 2192, 2339,
 	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2338, 2337 },
@@ -98,6 +110,21 @@ static const struct want wants[] = {
 	    4113, 4113 },
 	  57.58f, 0.0f, 96.0f, 100.0f, 3, { 28.0f, 28.0f, 28.0f }, 28.0f,
 	  30.0f, 28.529999f, 0.0f, true, false, BMS_AL_CELL_UV | BMS_AL_PROTECTION | BMS_AL_OTHER },
+	{ "ANT-11", ANT_11, 22,
+	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
+	    2284, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
+	  50.88f, -2.2f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.98181f, -111.0f, true, true, 0 },
+	{ "ANT-12", ANT_12, 22,
+	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
+	    2283, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
+	  50.88f, -2.0f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.937666f, -101.0f, true, true, 0 },
+	{ "ANT-13", ANT_13, 16,
+	  { 3297, 3297, 3299, 3298, 3302, 3300, 3300, 3299, 3302, 3301, 3300, 3301,
+	    3300, 3300, 3300, 3302 },
+	  52.79f, 0.0f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
+	  280.0f, 252.584231f, 0.0f, true, true, 0 },
 	{ "ANT-08", ANT_08, 14,
 	  { 3498, 3484, 3492, 3470, 3484, 3472, 3508, 3479, 3509, 3509, 3496, 3473,
 	    3486, 3468 },
@@ -115,7 +142,7 @@ static const struct want wants[] = {
 };
 
 #define NWANTS (sizeof(wants) / sizeof(wants[0]))
-#define LEGACY_AT 5 /* wants[5..]: the legacy frames */
+#define LEGACY_AT 8 /* wants[8..]: the legacy frames */
 
 static const size_t notif20[] = { 20 }; /* ATT MTU 23 */
 static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40 };
@@ -492,7 +519,7 @@ static void test_broken_legacy(void)
 	memcpy(two + n, f, n);
 	r = feed(&poll, two, 2 * n);
 	CHECK_EQ_INT(r.ok, 1);
-	check_want(&poll.snap, &wants[6], false);
+	check_want(&poll.snap, &wants[LEGACY_AT + 1], false); /* ANT-09 */
 	/* truncated */
 	for (size_t k = 0; k < n; k += 9) {
 		r = feed(&poll, f, k);
@@ -595,6 +622,57 @@ static void test_alarms(void)
 	CHECK_EQ_INT(poll.snap.balance, 0x09);
 }
 
+/* The sign of the 7E A1 current, by the BMS's own counters (issue 44):
+ * two frames of one board 73.686 s apart in syssi's
+ * btsnoop_hci_ANT-BLE24BHUB-commands.log (ANT-11, ANT-12; the btsnoop
+ * timestamps), raw +2.2 / +2.0 A: the remaining capacity falls by what
+ * that current carries in that time, the discharged-Ah counter (96 + o,
+ * mAh) rises as much, the charged one (100 + o) stays, the discharging
+ * time (104 + o, s) rises with the interval.  The same in the ANT-BLE16ZMUB
+ * log (ANT-01, raw +0.3 A, then ANT-13 76.320 s later).  Discharging: the
+ * current and the power served are negative. */
+static uint32_t raw32(const uint8_t *f, size_t off)
+{
+	size_t o = 2 * (size_t)f[9] + 2 * (size_t)f[8];
+	return (uint32_t)f[off + o] | (uint32_t)f[off + o + 1] << 8 | (uint32_t)f[off + o + 2] << 16 |
+	       (uint32_t)f[off + o + 3] << 24;
+}
+
+static void sign_pair(const char *h0, const char *h1, double dt, double min_dah)
+{
+	uint8_t f[2][512];
+	struct bms_snapshot s[2];
+	struct bms_poll poll;
+	for (int k = 0; k < 2; k++) {
+		size_t n = hexb(k ? h1 : h0, f[k]);
+		CHECK_EQ_INT(feed(&poll, f[k], n).ok, 1);
+		s[k] = poll.snap;
+	}
+	/* the BMS's counters: discharged Ah up, charged Ah still, time discharging up */
+	double dah = (double)(raw32(f[1], 96) - raw32(f[0], 96)) / 1000.0;
+	CHECK(dah >= min_dah);
+	CHECK_EQ_INT(raw32(f[1], 100), raw32(f[0], 100));
+	CHECK(raw32(f[1], 104) - raw32(f[0], 104) >= (uint32_t)(dt / 2));
+	/* its remaining capacity falls by the Ah discharged */
+	double drop = (double)s[0].remain_ah - (double)s[1].remain_ah;
+	CHECK(drop > 0);
+	CHECK_NEAR(drop, dah, 0.002);
+	/* so the current was a discharge: negative, and the power with it */
+	CHECK(s[0].current < 0);
+	CHECK(s[0].power < 0);
+	CHECK(s[1].current <= 0 && s[1].power <= 0);
+	/* and it carried that charge (the pair's mean current over dt; 15 %) */
+	double carried = -((double)s[0].current + (double)s[1].current) / 2.0 * dt / 3600.0;
+	if (s[1].current < 0)
+		CHECK_NEAR(carried, drop, 0.15 * drop);
+}
+
+static void test_sign(void)
+{
+	sign_pair(ANT_11, ANT_12, 73.686, 0.040);
+	sign_pair(ANT_01, ANT_13, 76.320, 0.015);
+}
+
 /* A configured cell count; the identity step's timeout; the status step's. */
 static void test_forced_timeout(void)
 {
@@ -670,6 +748,7 @@ int main(void)
 	test_broken_new();
 	test_broken_legacy();
 	test_alarms();
+	test_sign();
 	test_forced_timeout();
 	test_probe();
 	return check_report();
