@@ -34,6 +34,8 @@
  * MOSFET states: the status codes of byte 46 (charge) and 47 (discharge)
  * after the cells and temperatures (legacy 103 / 104), as syssi and
  * aiobmsble read them (batmon-ha swaps them); code 1 = on.
+ * A MOSFET switched off by hand (code 0x0F) is a state, not an alarm: its
+ * code raises nothing, nor do the protection-mask bits that mirror it.
  * raw_alarms[]: [0] charge | discharge MOSFET code << 8, [1] balancer
  * status | battery status << 8 (0 on legacy), [2] / [3] the first four bytes
  * of the 7E A1 protection bitmask (0 on legacy).
@@ -67,6 +69,15 @@
 #define ANT_MAX_PROBES 16       /* more would be no ANT's (syssi: 4, aiobmsble: 6) */
 #define ANT_LEG_PROBES 4        /* of the legacy frame's six slots (aiobmsble) */
 #define ANT_MOS_ON 1
+/* A MOSFET switched off by hand (the app's 0x51 buttons): status code 0x0F,
+ * and in the 7E A1 protection mask byte 12 (mask byte 2) bit 1 beside byte
+ * 46's 0x0F, bit 5 beside byte 47's (syssi's
+ * btsnoop_hci_ANT-BLE24BHUB-commands.log: tests/fixtures ANT-06, ANT-14;
+ * each bit comes and goes with its code).  A state, not an alarm. */
+#define ANT_MOS_MANUAL 0x0F
+#define ANT_PROT_MANUAL_AT 2
+#define ANT_PROT_MANUAL_46 0x02u
+#define ANT_PROT_MANUAL_47 0x20u
 
 /* poll->persist: the dialect learned */
 #define ANT_P_NEW 0x1u
@@ -266,7 +277,8 @@ static enum bms_scan ant_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	return BMS_SCAN_SKIP;
 }
 
-/* The alarms of the MOSFET status codes (and a protection bit set). */
+/* The alarms of the MOSFET status codes (and a protection bit set, but
+ * for the bits of a MOSFET switched off by hand). */
 static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_t w1, const uint8_t *protect)
 {
 	uint32_t al = 0;
@@ -276,8 +288,10 @@ static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_
 	s->raw_alarms[1] = w1;
 	s->nraw = 2;
 	if (protect) {
+		unsigned manual = (chg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_46 : 0) |
+				  (dsg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_47 : 0);
 		for (int i = 0; i < 8; i++)
-			if (protect[i])
+			if (protect[i] & ~(i == ANT_PROT_MANUAL_AT ? manual : 0u))
 				al |= BMS_AL_OTHER;
 		s->raw_alarms[2] = ant_le16(protect);
 		s->raw_alarms[3] = ant_le16(protect + 2);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_ant.c - ANT BMS (bms/ant.c), both dialects: the ant rows
- * of tests/fixtures/vectors.tsv (eight 7E A1 status answers of 14, 16 and 22
+ * of tests/fixtures/vectors.tsv (nine 7E A1 status answers of 14, 16 and 22
  * cells, two device informations, three legacy 140-byte frames of a 2019
  * and a 2021 board) through scan() + handle() in whole polls as the
  * gateway runs them, over the UART and over Bluetooth LE, in every
@@ -60,6 +60,10 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 	"e30ce60ce50ce40ce50ce40ce40ce40ce60c01000200020007009f1400005b006400010100000076b01027210e0fc332" \
 	"4a000000000059582e0200000000e60c0500e10c01000500e30c000080007a000f02f2facb8c3b00bbd85800182e4300" \
 	"e8b649008a5eaa55"
+#define ANT_14 "7ea11100009e050104160000020000000000000080000000000000000000000000001f091c091f091e091e091f092109" \
+	"1f098f088e0890082309eb082109210921091f0921091f092109210920091c001c001c001d001e001f00e01300000a00" \
+	"64000f01000000b4c404725f97004cede8000000000027f3c0030000000023090c008e080a0095000909000001006800" \
+	"af02f3fa7074e5002866ec00005e6200ccb39200d335aa55"
 #define ANT_08 "aa55aaff01e80daa0d9c0da40d8e0d9c0d900db40d970db50db50da80d910d9e0d8c0000000000000000000000000000" \
 	"0000000000000000000000000000000000000000000000000050290a21fe800419589300a9840f00fa08310016001500" \
 	"1500150015001501010003e800170000000186090db50e0d8c0d9f0e00000070006b02ac00000000400115f4"
@@ -104,7 +108,7 @@ static const struct want wants[] = {
 	  { 2336, 2333, 2335, 2335, 2335, 2335, 2337, 2335, 2192, 2191, 2192, 2339,
 	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2338, 2337 },
 	  50.9f, 0.0f, 10.0f, 100.0f, 4, { 28.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
-	  80.0f, 9.936888f, 0.0f, false, false, BMS_AL_OTHER },
+	  80.0f, 9.936888f, 0.0f, false, false, 0 }, /* both off by hand: no alarm */
 	{ "ANT-07", ANT_07, 14,
 	  { 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113,
 	    4113, 4113 },
@@ -125,6 +129,11 @@ static const struct want wants[] = {
 	    3300, 3300, 3300, 3302 },
 	  52.79f, 0.0f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
 	  280.0f, 252.584231f, 0.0f, true, true, 0 },
+	{ "ANT-14", ANT_14, 22, /* byte 46 off by hand (0x0F), its mask bit 0x02 at 12 */
+	  { 2335, 2332, 2335, 2334, 2334, 2335, 2337, 2335, 2191, 2190, 2192, 2339,
+	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2337, 2336 },
+	  50.88f, 0.0f, 10.0f, 100.0f, 4, { 28.0f, 28.0f, 28.0f, 29.0f }, 30.0f,
+	  80.0f, 9.92037f, 0.0f, false, true, 0 },
 	{ "ANT-08", ANT_08, 14,
 	  { 3498, 3484, 3492, 3470, 3484, 3472, 3508, 3479, 3509, 3509, 3496, 3473,
 	    3486, 3468 },
@@ -142,7 +151,7 @@ static const struct want wants[] = {
 };
 
 #define NWANTS (sizeof(wants) / sizeof(wants[0]))
-#define LEGACY_AT 8 /* wants[8..]: the legacy frames */
+#define LEGACY_AT 9 /* wants[9..]: the legacy frames */
 
 static const size_t notif20[] = { 20 }; /* ATT MTU 23 */
 static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40 };
@@ -608,8 +617,37 @@ static void test_alarms(void)
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER);
 	CHECK_EQ_INT(poll.snap.raw_alarms[2], 0x0002);
 	CHECK_EQ_INT(poll.snap.raw_alarms[3], 0x8000);
-	/* balancing cells, the battery's own state */
+	/* a MOSFET off by hand (code 0x0F) is a state: the mask bit that mirrors
+	 * it (byte 12: 0x02 beside byte 46's 0x0F, 0x20 beside byte 47's, as in
+	 * ANT-06 and ANT-14) raises nothing; without its code, or another bit,
+	 * it does; the raw words keep every bit */
+	static const struct {
+		uint8_t chg, dsg, b12;
+		uint32_t al;
+	} m[] = {
+		{ 0x0F, 0x0F, 0x22, 0 },
+		{ 0x0F, 0x01, 0x02, 0 },
+		{ 0x01, 0x0F, 0x20, 0 },
+		{ 0x01, 0x01, 0x02, BMS_AL_OTHER },
+		{ 0x01, 0x01, 0x20, BMS_AL_OTHER },
+		{ 0x0F, 0x01, 0x22, BMS_AL_OTHER },
+		{ 0x01, 0x0F, 0x22, BMS_AL_OTHER },
+		{ 0x0F, 0x0F, 0x23, BMS_AL_OTHER },
+	};
 	g[10] = g[13] = 0;
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		g[46 + o] = m[k].chg;
+		g[47 + o] = m[k].dsg;
+		g[12] = m[k].b12;
+		fix_crc(g);
+		CHECK_EQ_INT(feed(&poll, g, n).ok, 1);
+		CHECK_EQ_INT(poll.snap.alarms, m[k].al);
+		CHECK_EQ_INT(poll.snap.raw_alarms[3], m[k].b12);
+		CHECK(!poll.snap.chg_mos || m[k].chg == 1);
+	}
+	g[46 + o] = g[47 + o] = 1;
+	g[12] = 0;
+	/* balancing cells, the battery's own state */
 	g[70 + o] = 0x05;
 	g[7] = 3;
 	fix_crc(g);
