@@ -5,7 +5,9 @@
  *
  * bms/PROTOCOLS.md §28.  Two dialects; a pack with `dialect=2021` (the
  * default) is a 2021 board and answers both, one with `dialect=legacy` a
- * 2019 board that answers only the legacy request:
+ * 2019 board that answers only the legacy requests, one with `dialect=dbdb`
+ * a board that answers only DB DB 00 00 00 00 (dbus-serialbattery's
+ * request), neither 7E A1 nor 5A 5A:
  *
  *   7E A1 <func> <addr 2> <len> <crc 2> AA 55 (CRC-16/MODBUS of bytes 1..5):
  *	func 0x01 status -> 0x11, little-endian: 6 permissions, 7 battery
@@ -212,7 +214,7 @@ static void ant_legacy(const struct sim_pack *p, uint8_t *f)
 static void ant_view(const struct sim_pack *p, struct sim_view *v)
 {
 	struct ant_raw r;
-	bool legacy = p->dialect == 'L';
+	bool legacy = p->dialect == 'L' || p->dialect == 'D';
 	ant_quantise(p, &r);
 	memset(v, 0, sizeof *v);
 	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_MOSFETS | SIM_HAS_CELLS | SIM_HAS_TEMPS |
@@ -281,13 +283,15 @@ static enum sim_resp ant_respond(struct sim_pack *p, const uint8_t *req, size_t 
 {
 	uint8_t f[300];
 	if (n == ANT_LREQ && (req[0] == 0x5A || req[0] == 0xDB) && req[2] == 0x00) {
+		if (p->dialect == 'D' && req[0] != 0xDB)
+			return SIM_RESP_NONE; /* it knows only DB DB */
 		ant_legacy(p, f);
 		sim_reply_add(reply, f, ANT_LEG_LEN);
 		return SIM_RESP_OK;
 	}
 	if (n != ANT_REQ || (req[2] != 0x01 && req[2] != 0x02))
 		return SIM_RESP_BAD;
-	if (p->dialect == 'L')
+	if (p->dialect == 'L' || p->dialect == 'D')
 		return SIM_RESP_NONE; /* a 2019 board does not know 7E A1 */
 	if (req[2] == 0x01) {
 		sim_reply_add(reply, f, ant_status(p, f));

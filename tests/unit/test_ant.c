@@ -73,6 +73,9 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 #define ANT_10 "aa55aaff027d0f8f0f8f0f8e0f8d0f8d0f8f0f900f900f8e0f900f8f0f8c0f8c0f8e0f8d0f8f00000000000000000000" \
 	"0000000000000000000000000000000000000000000000000000540df28e800ba4f04e000434e20017b7660017001900" \
 	"150016ffd8ffd801010000000000ff00000000070f90100f8c0f8e100002007f007b02af00000000000019a4"
+#define ANT_15 "aa55aaff027d0f8f0f8f0f8e0f8e0f8d0f900f900f910f8f0f8f0f900f8d0f8c0f8e0f8c0f8f00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000540df28e800ba390f8000434e20017b8d00017001900" \
+	"150016ffd8ffd801010000000000ff00000000080f91110f8c0f8e100001007f007b02af0000000000001a5e"
 
 /* What each status capture decodes to (vectors-more's derived values; the
  * legacy current and power negated, -40 degC probes absent). */
@@ -185,18 +188,24 @@ static void fresh(struct bms_poll *poll)
 	memset(poll, 0, sizeof(*poll));
 }
 
-/* One whole poll: the status answer st (the try `attempt` asking for it),
- * then the device information info while the identity is due (NULL: not
- * asked), in chunks ch. */
+/* One whole poll: the status answer st (to the try after `failed` tries
+ * that got none: asked, then the driver's timeout hook, as the gateway
+ * does), then the device information info while the identity is due
+ * (NULL: not asked), in chunks ch. */
 static int poll_one(struct bms_poll *poll, const uint8_t *st, size_t n, const uint8_t *info, size_t ni,
-		    const size_t *ch, size_t nch, uint8_t link, int attempt)
+		    const size_t *ch, size_t nch, uint8_t link, int failed)
 {
 	struct bms_rx rx = { 0 };
 	struct drive_res r = { 0 };
 	bool fresh_link = poll->kept.ident_state == BMS_IDENT_UNKNOWN;
 	drive_begin_link(poll, &rx, 0, 0, false, link, fresh_link);
 	poll->refresh = false;
-	poll->attempt = attempt;
+	for (int k = 0; k < failed; k++) {
+		uint8_t req[32];
+		CHECK(drv->next_request(poll, req, sizeof(req)) > 0);
+		CHECK(!drv->timeout(poll));
+		poll->attempt++;
+	}
 	bool legacy = st[0] == 0xAA;
 	struct drive_answer a[2] = {
 		{ st, n, ch, nch, 0, legacy ? 6 : 10 },
@@ -265,6 +274,15 @@ static void want_req(struct bms_poll *poll, const char *hex)
 	CHECK(memcmp(req, want, (size_t)n) == 0);
 }
 
+/* One try of the status step that got no answer: the request it sent (as
+ * hex), then the driver's timeout hook, as the gateway runs it. */
+static void miss(struct bms_poll *poll, const char *hex)
+{
+	want_req(poll, hex);
+	CHECK(!drv->timeout(poll));
+	poll->attempt++;
+}
+
 static void test_requests(void)
 {
 	struct bms_poll poll;
@@ -273,18 +291,43 @@ static void test_requests(void)
 	fresh(&poll);
 	bms_poll_begin(&poll, 0, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 9), BMS_E_NOSPACE);
-	want_req(&poll, ANT_REQ_STATUS);
-	poll.attempt = 1;
+	/* nothing learned, on the UART: 7E A1, 5A 5A, DB DB in turn (the
+	 * three tries of a first poll ask each) */
+	miss(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_LEG_UART);
+	miss(&poll, ANT_REQ_LEG_BLE);
+	miss(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_LEG_UART);
+	want_req(&poll, ANT_REQ_LEG_BLE);
+	/* a pack that gets one try a poll (failing already) meets them all too */
+	fresh(&poll);
+	const char *turn[] = { ANT_REQ_STATUS, ANT_REQ_LEG_UART, ANT_REQ_LEG_BLE, ANT_REQ_STATUS, ANT_REQ_LEG_UART };
+	for (int k = 0; k < 5; k++) {
+		bms_poll_begin(&poll, 0, 0, false);
+		miss(&poll, turn[k]);
+	}
+	/* over BLE the legacy one is always DB DB */
+	fresh(&poll);
+	poll.link = BMS_LINK_BLE;
+	for (int k = 0; k < 2; k++) {
+		miss(&poll, ANT_REQ_STATUS);
+		miss(&poll, ANT_REQ_LEG_BLE);
+	}
+	/* learned legacy on the UART: the read-all that was answered; a try
+	 * without an answer moves to the other one */
+	fresh(&poll);
+	poll.persist = 0x2;
+	miss(&poll, ANT_REQ_LEG_UART);
+	miss(&poll, ANT_REQ_LEG_BLE);
 	want_req(&poll, ANT_REQ_LEG_UART);
 	poll.link = BMS_LINK_BLE;
+	miss(&poll, ANT_REQ_LEG_BLE);
 	want_req(&poll, ANT_REQ_LEG_BLE);
-	poll.attempt = 2;
-	want_req(&poll, ANT_REQ_STATUS);
-	poll.persist = 0x2; /* learned: legacy, whatever the try */
-	want_req(&poll, ANT_REQ_LEG_BLE);
+	/* learned 7E A1: asked whatever the tries */
+	fresh(&poll);
 	poll.persist = 0x1;
-	poll.attempt = 1;
-	want_req(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_STATUS);
 	poll.step = 1;
 	want_req(&poll, ANT_REQ_INFO);
 	poll.step = 2;
@@ -559,6 +602,95 @@ static void test_broken_legacy(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
+/* A board on the UART that answers only DB DB 00 00 00 00 (issue 44; the
+ * request dbus-serialbattery sends; ANT-15, a 2021 board's answer to it):
+ * polled as the gateway does (the first poll with the default retries 2),
+ * it is read on the third try, in the first poll (so `--once` reads it),
+ * learned, and asked DB DB from then on. */
+static void test_dbdb_only(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512], req[32], dbdb[8];
+	size_t n = hexb(ANT_15, f);
+	check_hex(ANT_REQ_LEG_BLE, dbdb, sizeof(dbdb));
+	CHECK_EQ_INT(n, 140);
+	fresh(&poll);
+	int tries = 0, read_at = 0;
+	for (int p = 0; p < 4 && !read_at; p++) {
+		struct bms_rx rx = { 0 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, p == 0);
+		for (int a = 0; a < (p == 0 ? 3 : 1) && !read_at; a++) {
+			poll.attempt = a;
+			int rn = drv->next_request(&poll, req, sizeof(req));
+			tries++;
+			if (rn == 6 && memcmp(req, dbdb, 6) == 0) {
+				struct drive_res r = FEED_BYTES(&poll, &rx, f, n, chunks_odd);
+				CHECK_EQ_INT(r.ok, 1);
+				CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+				read_at = tries;
+			} else {
+				CHECK(!drv->timeout(&poll));
+			}
+		}
+	}
+	CHECK_EQ_INT(read_at, 3);
+	CHECK_NEAR(poll.snap.voltage, 63.7, 1e-4);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	CHECK_NEAR(poll.snap.remain_ah, 195.268856, 1e-4);
+	/* the next polls: DB DB, the first try */
+	for (int p = 0; p < 2; p++) {
+		struct bms_rx rx = { 0 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, false);
+		want_req(&poll, ANT_REQ_LEG_BLE);
+		CHECK_EQ_INT(FEED_BYTES(&poll, &rx, f, n, chunks_big).ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	}
+}
+
+/* The legacy power only where it agrees with V x I (issue 44): ANT-10's
+ * 0 W at 0 A, ANT-08's 390 W at 8.0 A and 48.8 V, ANT-09's 285 W at 10.7 A
+ * and 26.7 V, ANT-15's 0 W are served; ANT-10 with the field's placeholder
+ * 9999 (esphome-ant-bms#37) or ANT-08 with a tenth of its power
+ * (esphome-ant-bms#28) is absent, and the gateway derives V x I. */
+static void test_legacy_power(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512];
+	static const struct {
+		const char *hex;
+		int32_t raw; /* INT32_MIN: as sent */
+		bool have;
+		float w, derived;
+	} t[] = {
+		{ ANT_10, INT32_MIN, true, 0.0f, 0.0f },
+		{ ANT_08, INT32_MIN, true, -390.0f, -390.0f },
+		{ ANT_09, INT32_MIN, true, 285.0f, 285.0f },
+		{ ANT_15, INT32_MIN, true, 0.0f, 0.0f },
+		{ ANT_10, 9999, false, 0.0f, 0.0f },
+		{ ANT_10, -9999, false, 0.0f, 0.0f },
+		{ ANT_08, 39, false, 0.0f, -390.4f },
+		{ ANT_08, 3904, false, 0.0f, -390.4f },
+		{ ANT_08, 405, true, -405.0f, -405.0f }, /* 3.7 % off: within 5 % and the resolution */
+	};
+	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		size_t n = hexb(t[k].hex, f);
+		if (t[k].raw != INT32_MIN) {
+			uint32_t v = (uint32_t)t[k].raw;
+			f[111] = (uint8_t)(v >> 24);
+			f[112] = (uint8_t)(v >> 16);
+			f[113] = (uint8_t)(v >> 8);
+			f[114] = (uint8_t)v;
+			fix_sum(f);
+		}
+		CHECK_EQ_INT(feed(&poll, f, n).ok, 1);
+		CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_POWER), t[k].have);
+		CHECK_NEAR(poll.snap.power, t[k].w, 1e-3);
+		bms_snapshot_derive(&poll.snap);
+		CHECK(poll.snap.present & BMS_HAS_POWER);
+		CHECK_NEAR(poll.snap.power, t[k].derived, 0.05);
+	}
+}
+
 /* The MOSFET status codes: the alarms they raise, the raw words. */
 static void test_alarms(void)
 {
@@ -756,11 +888,13 @@ static void test_probe(void)
 	struct bms_probe_result res;
 	uint8_t req[32], want[16], f[512];
 	bms_probe_begin(drv, &poll, bms_probe_address(drv), 0);
-	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, sizeof(req)), 6);
-	CHECK_EQ_INT(check_hex(ANT_REQ_LEG_UART, want, sizeof(want)), 6);
-	CHECK(memcmp(req, want, 6) == 0);
-	const char *yes[] = { ANT_08, ANT_09, ANT_10, ANT_01, ANT_07 };
-	for (int k = 0; k < 5; k++) {
+	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, 11), BMS_E_NOSPACE);
+	/* both legacy read-alls in one write: 5A 5A ..., then DB DB ... */
+	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, sizeof(req)), 12);
+	CHECK_EQ_INT(check_hex(ANT_REQ_LEG_UART ANT_REQ_LEG_BLE, want, sizeof(want)), 12);
+	CHECK(memcmp(req, want, 12) == 0);
+	const char *yes[] = { ANT_08, ANT_09, ANT_10, ANT_01, ANT_07, ANT_15 };
+	for (int k = 0; k < 6; k++) {
 		size_t n = hexb(yes[k], f);
 		memset(&res, 0, sizeof(res));
 		bms_probe_judge(drv, &poll, f, n, &res);
@@ -770,7 +904,7 @@ static void test_probe(void)
 		CHECK_EQ_INT(res.verdict, BMS_PROBE_NONE);
 	}
 	/* our echo, then the answer */
-	size_t n = (size_t)check_hex(ANT_REQ_LEG_UART, f, 16);
+	size_t n = (size_t)check_hex(ANT_REQ_LEG_UART ANT_REQ_LEG_BLE, f, 16);
 	n += hexb(ANT_10, f + n);
 	memset(&res, 0, sizeof(res));
 	bms_probe_judge(drv, &poll, f, n, &res);
@@ -781,6 +915,8 @@ int main(void)
 {
 	test_table();
 	test_requests();
+	test_dbdb_only();
+	test_legacy_power();
 	test_captures();
 	test_every_split();
 	test_broken_new();
