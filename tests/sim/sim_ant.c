@@ -24,7 +24,7 @@
  *	u32 balancing cells, 74+o.. max / min cell, 96+o.. totals, 112+o end;
  *	func 0x02 at 0x026C -> 0x12, the 48-byte device information (model
  *	"16ZM", firmware "16ZMUB00-211026A", CRC at 38, 6 bytes, AA 55).
- *   5A 5A 00 <hi> <lo> <sum> (UART) or DB DB 00 00 00 00 (BLE) -> the
+ *   5A 5A 00 <hi> <lo> <sum> (UART) or DB DB 00 00 00 00 (UART, BLE) -> the
  *	legacy 140-byte AA 55 AA FF frame, big-endian: 4 u16 0.1 V, 6 u16[32]
  *	mV, 70 s32 0.1 A with raw > 0 = discharging (the pack's current
  *	negated), 74 u8 SOC, 75 / 79 u32 capacity / remaining 1e-6 Ah, 83 u32
