@@ -12,24 +12,36 @@
  *	information 0x02 at 0x026C (answer 0x12, whose CRC sits at 6+len as
  *	usual but whose AA 55 comes 6 bytes later: 48 bytes for len 0x20).
  *   legacy ("AA 55 AA FF"), big-endian:
- *	request  5A 5A 00 00 01 01 over the UART, DB DB 00 00 00 00 over BLE
+ *	request  5A 5A 00 00 01 01 (syssi) or DB DB 00 00 00 00
+ *		 (dbus-serialbattery) over the UART, DB DB 00 00 00 00 over BLE
  *	answer   AA 55 AA FF <134 bytes> <sum16 of bytes 4..137, big-endian>
  *	140 bytes in all.
  *
- * A 2021 board answers both requests, a 2019 board only the legacy one.
+ * A 2021 board answers both dialects, a 2019 board only the legacy one.
  * The dialect is learned from the first status answer and kept in
- * poll->persist (ANT_P_*); until then the tries of the status step
- * alternate: 7E A1 first (attempt 0, 2, ...), the legacy request on the
- * retries (attempt 1, 3, ...).  A poll is the status request, then on the
- * 7E A1 dialect the device information while the identity is due.
+ * poll->persist (ANT_P_*); until then the tries of the status step go
+ * round 7E A1, 5A 5A 00 00 01 01, DB DB 00 00 00 00 on the UART (a board
+ * may know only one of the legacy read-alls; three tries, the first poll's
+ * with the default retries, ask each) and 7E A1, DB DB over BLE, across
+ * polls (the timeout hook moves on, so a pack that gets one try a poll
+ * meets every request too).  Once the legacy dialect is learned, the
+ * read-all answered is kept; on the UART a try that got no answer moves to
+ * the other one.  A poll is the status request, then on the 7E A1 dialect
+ * the device information while the identity is due.
  *
- * Sign of the current: the 7E A1 status is served as sent (+ = charging,
- * as syssi and aiobmsble read it; byte 7 says charging / discharging); the
- * legacy current and power are negated (raw > 0 = discharging, as aiobmsble
- * and dbus-serialbattery read it; syssi publishes it raw).  §28.5.
+ * Sign of the current: raw > 0 = discharging in both dialects, so both
+ * currents and powers are negated (+ = charging, as everywhere in bmsgw).
+ * 7E A1: two boards' btsnoop logs (syssi's ANT-BLE16ZMUB and 24BHUB) read
+ * +0.3 .. +2.3 A while the BMS's remaining capacity falls by that current,
+ * its discharged Ah and discharging time rise and its charged Ah stays
+ * (tests/fixtures ANT-11, ANT-12); syssi and aiobmsble serve it raw.
+ * Legacy: as aiobmsble and dbus-serialbattery read it; syssi serves it
+ * raw.  §28.5.
  * MOSFET states: the status codes of byte 46 (charge) and 47 (discharge)
  * after the cells and temperatures (legacy 103 / 104), as syssi and
  * aiobmsble read them (batmon-ha swaps them); code 1 = on.
+ * A MOSFET switched off by hand (code 0x0F) is a state, not an alarm: its
+ * code raises nothing, nor do the protection-mask bits that mirror it.
  * raw_alarms[]: [0] charge | discharge MOSFET code << 8, [1] balancer
  * status | battery status << 8 (0 on legacy), [2] / [3] the first four bytes
  * of the 7E A1 protection bitmask (0 on legacy).
@@ -38,6 +50,7 @@
  */
 #include "bms.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "drivers.h"
@@ -63,11 +76,23 @@
 #define ANT_MAX_PROBES 16       /* more would be no ANT's (syssi: 4, aiobmsble: 6) */
 #define ANT_LEG_PROBES 4        /* of the legacy frame's six slots (aiobmsble) */
 #define ANT_MOS_ON 1
+/* A MOSFET switched off by hand (the app's 0x51 buttons): status code 0x0F,
+ * and in the 7E A1 protection mask byte 12 (mask byte 2) bit 1 beside byte
+ * 46's 0x0F, bit 5 beside byte 47's (syssi's
+ * btsnoop_hci_ANT-BLE24BHUB-commands.log: tests/fixtures ANT-06, ANT-14;
+ * each bit comes and goes with its code).  A state, not an alarm. */
+#define ANT_MOS_MANUAL 0x0F
+#define ANT_PROT_MANUAL_AT 2
+#define ANT_PROT_MANUAL_46 0x02u
+#define ANT_PROT_MANUAL_47 0x20u
 
-/* poll->persist: the dialect learned */
+/* poll->persist: the dialect learned; until then whether the next try asks
+ * the legacy one; the legacy read-all on the UART (DB DB, else 5A 5A) */
 #define ANT_P_NEW 0x1u
 #define ANT_P_LEGACY 0x2u
 #define ANT_P_MASK (ANT_P_NEW | ANT_P_LEGACY)
+#define ANT_P_TRY_LEG 0x4u
+#define ANT_P_DBDB 0x8u
 
 enum { ANT_STATUS = 0, ANT_INFO, ANT_DONE };
 
@@ -156,13 +181,13 @@ static uint16_t ant_sum16(const uint8_t *p, size_t n)
 	return (uint16_t)s;
 }
 
-/* The dialect this step asks in: the learned one, else by the try. */
+/* The dialect this step asks in: the learned one, else the turn's. */
 static uint32_t ant_dialect(const struct bms_poll *poll)
 {
 	uint32_t d = poll->persist & ANT_P_MASK;
 	if (d == ANT_P_NEW || d == ANT_P_LEGACY)
 		return d;
-	return (poll->attempt & 1) ? ANT_P_LEGACY : ANT_P_NEW;
+	return (poll->persist & ANT_P_TRY_LEG) ? ANT_P_LEGACY : ANT_P_NEW;
 }
 
 static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
@@ -176,7 +201,8 @@ static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	} else if (ant_dialect(poll) == ANT_P_NEW) {
 		req = ant_req_status;
 	} else {
-		req = poll->link == BMS_LINK_BLE ? ant_req_leg_ble : ant_req_leg_wire;
+		bool dbdb = poll->link == BMS_LINK_BLE || (poll->persist & ANT_P_DBDB);
+		req = dbdb ? ant_req_leg_ble : ant_req_leg_wire;
 		n = ANT_LEG_REQ;
 	}
 	if (cap < n)
@@ -262,7 +288,8 @@ static enum bms_scan ant_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	return BMS_SCAN_SKIP;
 }
 
-/* The alarms of the MOSFET status codes (and a protection bit set). */
+/* The alarms of the MOSFET status codes (and a protection bit set, but
+ * for the bits of a MOSFET switched off by hand). */
 static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_t w1, const uint8_t *protect)
 {
 	uint32_t al = 0;
@@ -272,8 +299,10 @@ static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_
 	s->raw_alarms[1] = w1;
 	s->nraw = 2;
 	if (protect) {
+		unsigned manual = (chg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_46 : 0) |
+				  (dsg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_47 : 0);
 		for (int i = 0; i < 8; i++)
-			if (protect[i])
+			if (protect[i] & ~(i == ANT_PROT_MANUAL_AT ? manual : 0u))
 				al |= BMS_AL_OTHER;
 		s->raw_alarms[2] = ant_le16(protect);
 		s->raw_alarms[3] = ant_le16(protect + 2);
@@ -333,8 +362,9 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 		s.present |= BMS_HAS_MOS_TEMP;
 	}
 	s.voltage = (float)ant_le16(f + ANT_O_VOLT + o) / 100.0f;
-	s.current = (float)(int16_t)ant_le16(f + ANT_O_CURRENT + o) / 10.0f;
-	s.power = (float)(int32_t)ant_le32(f + ANT_O_POWER + o);
+	/* raw > 0 = discharging (the captures, §28.5): negated */
+	s.current = -(float)(int16_t)ant_le16(f + ANT_O_CURRENT + o) / 10.0f;
+	s.power = -(float)(int32_t)ant_le32(f + ANT_O_POWER + o);
 	if (poll->invert_current) {
 		s.current = -s.current;
 		s.power = -s.power;
@@ -354,6 +384,18 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 		   f + ANT_O_PROTECT);
 	poll->snap = s;
 	return BMS_OK;
+}
+
+/* Whether the legacy power agrees with V x I: within what the fields'
+ * resolution allows (0.1 V, 0.1 A, whole W) and 5 % besides (the values
+ * are not taken at one instant).  Its placeholder 9999 (syssi's
+ * esphome-ant-bms#37: 9999 W on a board the app showed -144 W for) and a
+ * power 10 times off (esphome-ant-bms#28, a 2020 board) do not. */
+static bool ant_power_agrees(float v, float a, float w)
+{
+	float vi = v * a;
+	float tol = 0.05f * v + 0.05f * fabsf(a) + 1.0f + 0.05f * fabsf(vi);
+	return fabsf(w - vi) <= tol;
 }
 
 /* The legacy status (140 bytes, big-endian). */
@@ -380,8 +422,13 @@ static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
 	s.full_ah = (float)((double)bms_be32(f + ANT_L_FULL) / 1e6);
 	s.remain_ah = (float)((double)bms_be32(f + ANT_L_REMAIN) / 1e6);
 	s.balance = bms_be32(f + ANT_L_BALANCED);
-	s.present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
-		     BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS;
+	s.present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_CELLS |
+		     BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS;
+	/* a power that contradicts V x I is absent (the gateway derives V x I) */
+	if (ant_power_agrees(s.voltage, s.current, s.power))
+		s.present |= BMS_HAS_POWER;
+	else
+		s.power = 0;
 	if (s.full_ah > 0) /* some boards send 0 (ANT-09): not a capacity */
 		s.present |= BMS_HAS_FULL;
 	ant_alarms(&s, f[ANT_L_CHG], f[ANT_L_DSG], f[ANT_L_BAL], NULL);
@@ -392,7 +439,7 @@ static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
 /* The step after a status answer of dialect d. */
 static int ant_after_status(struct bms_poll *poll, uint32_t d)
 {
-	poll->persist = (poll->persist & ~ANT_P_MASK) | d;
+	poll->persist = (poll->persist & ~(ANT_P_MASK | ANT_P_TRY_LEG)) | d;
 	poll->step = d == ANT_P_NEW && bms_ident_due(poll) ? ANT_INFO : ANT_DONE;
 	return BMS_OK;
 }
@@ -442,9 +489,28 @@ static int ant_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return BMS_E_UNEXPECTED;
 }
 
-/* An unanswered device information: the poll is complete without it. */
+/* A try failed (no answer, or a bad one).  An unanswered device
+ * information: the poll is complete without it.  An unanswered status: the
+ * next try (of this poll or the next) asks the next request in turn while
+ * no dialect is known (7E A1, 5A 5A, DB DB on the UART; 7E A1, DB DB over
+ * BLE), the other legacy read-all on the UART once the legacy one is. */
 static bool ant_timeout(struct bms_poll *poll)
 {
+	if (poll->step == ANT_STATUS) {
+		bool wire = poll->link != BMS_LINK_BLE;
+		uint32_t d = ant_dialect(poll);
+		if (poll->persist & ANT_P_MASK) {
+			if (d == ANT_P_LEGACY && wire)
+				poll->persist ^= ANT_P_DBDB;
+		} else if (d == ANT_P_NEW) {
+			poll->persist = (poll->persist | ANT_P_TRY_LEG) & ~ANT_P_DBDB;
+		} else if (wire && !(poll->persist & ANT_P_DBDB)) {
+			poll->persist |= ANT_P_DBDB;
+		} else {
+			poll->persist &= ~(ANT_P_TRY_LEG | ANT_P_DBDB);
+		}
+		return false;
+	}
 	if (poll->step != ANT_INFO)
 		return false;
 	bms_ident_missing(poll, false);
@@ -477,13 +543,26 @@ static const struct bms_ble_hint ant_ble_hints[] = {
 	{0},
 };
 
-/* Identification (§27, §28.6): the legacy read-all 5A 5A 00 00 01 01,
- * which the 2019 and the 2021 boards both answer (ANT-09, ANT-10), at
+/* Identification (§27, §28.6): the legacy read-alls, which the 2019 and
+ * the 2021 boards answer (ANT-09, ANT-10, ANT-15), both in one write,
+ * 5A 5A 00 00 01 01 then DB DB 00 00 00 00 (a board may know only one of
+ * them; a second try at each rate would not fit the detector's 15 s), at
  * 19200 (the 2021+ boards, syssi) and 9600 (the legacy document): one try
- * each, a short wait (the 140 bytes take 73 ms at 19200). */
+ * each, a short wait (the 140 bytes take 73 ms at 19200).  The first
+ * answer is judged. */
 static void ant_probe_prepare(struct bms_poll *poll)
 {
 	poll->persist = ANT_P_LEGACY;
+}
+
+static int ant_probe_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	(void)poll;
+	if (cap < 2 * ANT_LEG_REQ)
+		return BMS_E_NOSPACE;
+	memcpy(out, ant_req_leg_wire, ANT_LEG_REQ);
+	memcpy(out + ANT_LEG_REQ, ant_req_leg_ble, ANT_LEG_REQ);
+	return 2 * ANT_LEG_REQ;
 }
 
 static const struct bms_probe ant_probe = {
@@ -492,6 +571,7 @@ static const struct bms_probe ant_probe = {
 	.gap = 0.05,
 	.timeout = 0.15,
 	.prepare = ant_probe_prepare,
+	.request = ant_probe_request,
 };
 
 const struct bms_driver bms_ant_driver = {

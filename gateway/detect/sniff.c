@@ -375,14 +375,20 @@ static bool paceic_read(uint8_t cid2)
 	return memchr(reads, cid2, sizeof(reads)) != NULL;
 }
 
+/* ANT legacy: 5A 5A or DB DB, 00 <hi> <lo> <sum>, the read-all (§28.3) */
+static bool ant_legacy_read(const uint8_t *r)
+{
+	return (r[0] == 0x5A || r[0] == 0xDB) && r[1] == r[0] && r[2] == 0x00 && r[5] == (uint8_t)(r[3] + r[4]);
+}
+
 bool gw_sniff_is_read(const uint8_t *req, size_t n)
 {
 	struct gw_sniff_frame f;
 	/* Sinowealth: 0A <register> <2|4>, no checksum (§4) */
 	if (n == 3 && req[0] == 0x0A && (req[2] == 2 || req[2] == 4))
 		return true;
-	/* ANT legacy: 5A 5A 00 <hi> <lo> <sum>, the read-all (§28.3) */
-	if (n == 6 && req[0] == 0x5A && req[1] == 0x5A && req[2] == 0x00 && req[5] == (uint8_t)(req[3] + req[4]))
+	/* ANT legacy: one read-all, or two in one write (the probe's, §28.6) */
+	if ((n == 6 || n == 12) && ant_legacy_read(req) && (n == 6 || ant_legacy_read(req + 6)))
 		return true;
 	/* ANT 2021+: 7E A1 01 (status) or 02 (device information) ... CRC AA 55 (§28.2) */
 	if (n == 10 && req[0] == 0x7E && req[1] == 0xA1 && (req[2] == 0x01 || req[2] == 0x02) && req[8] == 0xAA &&

@@ -34,7 +34,7 @@ static uint16_t ant_crc(const uint8_t *p, size_t n)
 }
 
 /* Only the reads: 7E A1 01 (status), 7E A1 02 at 0x026C (device
- * information), 5A 5A 00 00 01 01 (wire) or DB DB 00 00 00 00 (BLE). */
+ * information), DB DB 00 00 00 00 or, on the wire only, 5A 5A 00 00 01 01. */
 static void ant_request(const struct fd *s, const uint8_t *req, int n)
 {
 	static const uint8_t st[10] = { 0x7E, 0xA1, 0x01, 0x00, 0x00, 0xBE, 0x18, 0x55, 0xAA, 0x55 };
@@ -45,7 +45,7 @@ static void ant_request(const struct fd *s, const uint8_t *req, int n)
 		REQUIRE(memcmp(req, st, 10) == 0 || memcmp(req, info, 10) == 0);
 		return;
 	}
-	REQUIRE(n == 6 && memcmp(req, s->link == BMS_LINK_BLE ? ble : wire, 6) == 0);
+	REQUIRE(n == 6 && (memcmp(req, ble, 6) == 0 || (s->link != BMS_LINK_BLE && memcmp(req, wire, 6) == 0)));
 }
 
 static void ant_frame(const struct fd *s, const uint8_t *f, size_t n)
@@ -81,6 +81,14 @@ static void ant_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->mos_temp_c >= -60 && sn->mos_temp_c <= 150);
 	REQUIRE(sn->nraw == 0 || sn->nraw == 2 || sn->nraw == 4);
 	REQUIRE(sn->chg_mos == ((sn->raw_alarms[0] & 0xFF) == 1) || !(sn->present & BMS_HAS_MOSFETS));
+	/* a power served agrees with V x I on the legacy frame (nraw 2) */
+	if ((sn->present & BMS_HAS_POWER) && sn->nraw == 2) {
+		float vi = sn->voltage * sn->current;
+		float tol = 0.05f * sn->voltage + 0.05f * fabsf(sn->current) + 1.0f + 0.05f * fabsf(vi);
+		REQUIRE(fabsf(sn->power - vi) <= tol + 0.01f);
+	}
+	if (!(sn->present & BMS_HAS_POWER))
+		REQUIRE(sn->power == 0);
 }
 
 /* A synthesised answer, its check made right. */

@@ -239,8 +239,8 @@ def one_request(b, i):
         n = 9 + rest[6]
         if len(rest) >= n and crc16(rest[:n - 2]) == (rest[n - 2] | rest[n - 1] << 8):
             return n, "Modbus unit %d FC %02X (a write)" % (rest[0], rest[1]), False
-    if len(rest) >= 6 and rest[:3] == b"\x5a\x5a\x00" and (rest[3] + rest[4]) & 0xFF == rest[5]:
-        return 6, "ANT legacy read-all", True
+    if len(rest) >= 6 and rest[:3] in (b"\x5a\x5a\x00", b"\xdb\xdb\x00") and (rest[3] + rest[4]) & 0xFF == rest[5]:
+        return 6, "ANT legacy read-all %02X" % rest[0], True
     if len(rest) >= 10 and rest[:2] == b"\x7e\xa1" and rest[8:10] == b"\xaa\x55" and \
             crc16(rest[1:6]) == (rest[6] | rest[7] << 8):
         return 10, "ANT 7E A1 function %02X" % rest[2], rest[2] in (1, 2)
@@ -943,7 +943,10 @@ def main():
              all_from_case, lambda: other_address_case("pace", ["address=1"], 1, False, "adr1"),
              lambda: other_address_case("pace", ["address=0,reply_adr=1"], None, True, "from1"),
              lambda: other_address_case("seplos3", ["address=1"], 1, False, "adr1"),
-             lambda: other_address_case("seplos3", ["address=0,reply_adr=1"], None, True, "from1")]
+             lambda: other_address_case("seplos3", ["address=0,reply_adr=1"], None, True, "from1"),
+             # issue 44: an ANT board that answers only DB DB 00 00 00 00 (dbus-serialbattery's request)
+             lambda: bms_case("ant", packs=["dialect=dbdb"], label="dbdb"),
+             lambda: bms_case("ant", baud=9600, packs=["dialect=dbdb"], want_baud=9600, label="dbdb")]
     # the slow ones first, so that the pool ends together
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:

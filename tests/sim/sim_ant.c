@@ -5,7 +5,9 @@
  *
  * bms/PROTOCOLS.md §28.  Two dialects; a pack with `dialect=2021` (the
  * default) is a 2021 board and answers both, one with `dialect=legacy` a
- * 2019 board that answers only the legacy request:
+ * 2019 board that answers only the legacy requests, one with `dialect=dbdb`
+ * a board that answers only DB DB 00 00 00 00 (dbus-serialbattery's
+ * request), neither 7E A1 nor 5A 5A:
  *
  *   7E A1 <func> <addr 2> <len> <crc 2> AA 55 (CRC-16/MODBUS of bytes 1..5):
  *	func 0x01 status -> 0x11, little-endian: 6 permissions, 7 battery
@@ -13,14 +15,16 @@
  *	9 cells n, 10..17 protection bitmask = alarm bytes 2..7 (then 0, 0),
  *	18..33 warning / balancing masks 0, 34 u16[n] mV, s16[t] degC, then
  *	(o = 2n + 2t) 34+o MOSFET degC, 36+o balancer degC (the MOSFET's + 1),
- *	38+o u16 0.01 V, 40+o s16 0.1 A (+ = charging), 42+o / 44+o u16 SOC /
+ *	38+o u16 0.01 V, 40+o s16 0.1 A (raw > 0 = discharging: the pack's
+ *	current negated), 42+o / 44+o u16 SOC /
  *	SOH %, 46+o / 47+o charge / discharge MOSFET status (alarm byte 0 / 1
  *	if not 0, else 1 on / 0 off), 48+o balancer status 0, 50+o / 54+o u32
- *	design / remaining capacity 1e-6 Ah, 58+o cycle Ah, 62+o s32 W, 70+o
+ *	design / remaining capacity 1e-6 Ah, 58+o cycle Ah, 62+o s32 W (negated
+ *	too), 70+o
  *	u32 balancing cells, 74+o.. max / min cell, 96+o.. totals, 112+o end;
  *	func 0x02 at 0x026C -> 0x12, the 48-byte device information (model
  *	"16ZM", firmware "16ZMUB00-211026A", CRC at 38, 6 bytes, AA 55).
- *   5A 5A 00 <hi> <lo> <sum> (UART) or DB DB 00 00 00 00 (BLE) -> the
+ *   5A 5A 00 <hi> <lo> <sum> (UART) or DB DB 00 00 00 00 (UART, BLE) -> the
  *	legacy 140-byte AA 55 AA FF frame, big-endian: 4 u16 0.1 V, 6 u16[32]
  *	mV, 70 s32 0.1 A with raw > 0 = discharging (the pack's current
  *	negated), 74 u8 SOC, 75 / 79 u32 capacity / remaining 1e-6 Ah, 83 u32
@@ -107,7 +111,7 @@ static void ant_quantise(const struct sim_pack *p, struct ant_raw *r)
 		r->cell_mv[i] = (unsigned)clampl(sim_pack_cell_mv(p, i), 1, 65535);
 		r->sum_mv += r->cell_mv[i];
 	}
-	r->deci_a = clampl(lround(p->current * 10.0), -32768, 32767);
+	r->deci_a = clampl(lround(p->current * 10.0), -32767, 32767); /* negated on the wire */
 	r->soc = (unsigned)clampl(lround(p->soc), 0, 100);
 	r->soh = (unsigned)clampl(lround(p->soh), 0, 100);
 	r->full_uah = (uint32_t)clampl(lround(p->capacity_ah * 1000.0), 0, 4000000) * 1000u;
@@ -140,7 +144,7 @@ static size_t ant_status(const struct sim_pack *p, uint8_t *f)
 	le16(f + 34 + o, (unsigned)(p->mos_temp_c & 0xFFFF));
 	le16(f + 36 + o, (unsigned)((p->mos_temp_c + 1) & 0xFFFF));
 	le16(f + 38 + o, (unsigned)((r.sum_mv + 5) / 10));
-	le16(f + 40 + o, (unsigned)(r.deci_a & 0xFFFF));
+	le16(f + 40 + o, (unsigned)(-r.deci_a & 0xFFFF));
 	le16(f + 42 + o, r.soc);
 	le16(f + 44 + o, r.soh);
 	f[46 + o] = r.chg;
@@ -148,7 +152,7 @@ static size_t ant_status(const struct sim_pack *p, uint8_t *f)
 	le32(f + 50 + o, r.full_uah);
 	le32(f + 54 + o, r.remain_uah);
 	le32(f + 58 + o, p->cycles * (r.full_uah / 1000u));
-	le32(f + 62 + o, (uint32_t)r.watts);
+	le32(f + 62 + o, (uint32_t)-r.watts);
 	le32(f + 70 + o, (uint32_t)p->balance);
 	le16(f + 84 + o, r.ncells ? (unsigned)(r.sum_mv / (unsigned)r.ncells) : 0);
 	le16(f + 6 + data, crc16(f + 1, data + 5));
@@ -210,7 +214,7 @@ static void ant_legacy(const struct sim_pack *p, uint8_t *f)
 static void ant_view(const struct sim_pack *p, struct sim_view *v)
 {
 	struct ant_raw r;
-	bool legacy = p->dialect == 'L';
+	bool legacy = p->dialect == 'L' || p->dialect == 'D';
 	ant_quantise(p, &r);
 	memset(v, 0, sizeof *v);
 	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_MOSFETS | SIM_HAS_CELLS | SIM_HAS_TEMPS |
@@ -279,13 +283,15 @@ static enum sim_resp ant_respond(struct sim_pack *p, const uint8_t *req, size_t 
 {
 	uint8_t f[300];
 	if (n == ANT_LREQ && (req[0] == 0x5A || req[0] == 0xDB) && req[2] == 0x00) {
+		if (p->dialect == 'D' && req[0] != 0xDB)
+			return SIM_RESP_NONE; /* it knows only DB DB */
 		ant_legacy(p, f);
 		sim_reply_add(reply, f, ANT_LEG_LEN);
 		return SIM_RESP_OK;
 	}
 	if (n != ANT_REQ || (req[2] != 0x01 && req[2] != 0x02))
 		return SIM_RESP_BAD;
-	if (p->dialect == 'L')
+	if (p->dialect == 'L' || p->dialect == 'D')
 		return SIM_RESP_NONE; /* a 2019 board does not know 7E A1 */
 	if (req[2] == 0x01) {
 		sim_reply_add(reply, f, ant_status(p, f));

@@ -503,9 +503,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
 			ok = parse_key(v, p->key) == 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "ant") == 0) {
-			ok = strcmp(v, "2021") == 0 || strcmp(v, "legacy") == 0;
+			ok = strcmp(v, "2021") == 0 || strcmp(v, "legacy") == 0 || strcmp(v, "dbdb") == 0;
 			if (ok)
-				p->dialect = v[0] == 'l' ? 'L' : 0;
+				p->dialect = v[0] == 'l' ? 'L' : v[0] == 'd' ? 'D' : 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "chins") == 0) {
 			ok = strcmp(v, "sf") == 0 || strcmp(v, "rt") == 0;
 			if (ok)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_ant.c - ANT BMS (bms/ant.c), both dialects: the ant rows
- * of tests/fixtures/vectors.tsv (five 7E A1 status answers of 14, 16 and 22
+ * of tests/fixtures/vectors.tsv (nine 7E A1 status answers of 14, 16 and 22
  * cells, two device informations, three legacy 140-byte frames of a 2019
  * and a 2021 board) through scan() + handle() in whole polls as the
  * gateway runs them, over the UART and over Bluetooth LE, in every
@@ -48,6 +48,22 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 	"11101110111011101110111011101c001c00d8ff1c001c001c007e160000600064000102000080c3c9014f55b3010853" \
 	"0000000000006b28120000000000111001001110010000001110020070000300ac02f1fa7d2e000094770000de070000" \
 	"7776000035e2aa55"
+#define ANT_11 "7ea11100009e050404160000000000000000000088010000000000000000000000001e091b091e091d091d091e092009" \
+	"1e098f088e0890082209ec08200920091f091e091f091e091f0921091f091d001d001d001d001e001e00e01316000a00" \
+	"64000101000000b4c404724f98002eede8006f00000079f2c0030000000022090c008e080a009400080900006d006a00" \
+	"af02f3fa3474e5002866ec009c5d6200ccb392007c47aa55"
+#define ANT_12 "7ea11100009e050404160000000000000000000088010000000000000000000000001e091b091e091d091d091e092009" \
+	"1e098f088e0890082209eb08200920091f091e091f091e091f0921091f091d001d001d001d001e001e00e01314000a00" \
+	"64000101000000b4c40402a3970044ede80065000000c3f2c0030000000022090c008e080a009400080900006d006a00" \
+	"af02f3fa6074e5002866ec00e65d6200ccb392006276aa55"
+#define ANT_13 "7ea11100008e05010210000000000000000080008001000000000000000000000000e10ce10ce30ce20ce60ce40ce40c" \
+	"e30ce60ce50ce40ce50ce40ce40ce40ce60c01000200020007009f1400005b006400010100000076b01027210e0fc332" \
+	"4a000000000059582e0200000000e60c0500e10c01000500e30c000080007a000f02f2facb8c3b00bbd85800182e4300" \
+	"e8b649008a5eaa55"
+#define ANT_14 "7ea11100009e050104160000020000000000000080000000000000000000000000001f091c091f091e091e091f092109" \
+	"1f098f088e0890082309eb082109210921091f0921091f092109210920091c001c001c001d001e001f00e01300000a00" \
+	"64000f01000000b4c404725f97004cede8000000000027f3c0030000000023090c008e080a0095000909000001006800" \
+	"af02f3fa7074e5002866ec00005e6200ccb39200d335aa55"
 #define ANT_08 "aa55aaff01e80daa0d9c0da40d8e0d9c0d900db40d970db50db50da80d910d9e0d8c0000000000000000000000000000" \
 	"0000000000000000000000000000000000000000000000000050290a21fe800419589300a9840f00fa08310016001500" \
 	"1500150015001501010003e800170000000186090db50e0d8c0d9f0e00000070006b02ac00000000400115f4"
@@ -57,6 +73,9 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 #define ANT_10 "aa55aaff027d0f8f0f8f0f8e0f8d0f8d0f8f0f900f900f8e0f900f8f0f8c0f8c0f8e0f8d0f8f00000000000000000000" \
 	"0000000000000000000000000000000000000000000000000000540df28e800ba4f04e000434e20017b7660017001900" \
 	"150016ffd8ffd801010000000000ff00000000070f90100f8c0f8e100002007f007b02af00000000000019a4"
+#define ANT_15 "aa55aaff027d0f8f0f8f0f8e0f8e0f8d0f900f900f910f8f0f8f0f900f8d0f8c0f8e0f8c0f8f00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000540df28e800ba390f8000434e20017b8d00017001900" \
+	"150016ffd8ffd801010000000000ff00000000080f91110f8c0f8e100001007f007b02af0000000000001a5e"
 
 /* What each status capture decodes to (vectors-more's derived values; the
  * legacy current and power negated, -40 degC probes absent). */
@@ -76,28 +95,48 @@ static const struct want wants[] = {
 	{ "ANT-01", ANT_01, 16,
 	  { 3300, 3300, 3301, 3301, 3304, 3303, 3303, 3302, 3304, 3303, 3303, 3303,
 	    3303, 3303, 3302, 3305 },
-	  52.84f, 0.3f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
-	  280.0f, 252.602325f, 15.0f, true, true, 0 },
+	  52.84f, -0.3f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
+	  280.0f, 252.602325f, -15.0f, true, true, 0 },
 	{ "ANT-03", ANT_03, 22,
 	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
 	    2283, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
-	  50.88f, 2.1f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
-	  80.0f, 9.957766f, 106.0f, true, true, 0 },
+	  50.88f, -2.1f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.957766f, -106.0f, true, true, 0 },
 	{ "ANT-05", ANT_05, 14,
 	  { 3447, 3447, 3440, 3441, 3442, 3441, 3440, 3440, 3438, 3441, 3441, 3441,
 	    3441, 3440 },
-	  48.18f, 0.3f, 2.0f, 100.0f, 2, { 21.0f, 20.0f }, 23.0f,
-	  150.0f, 6.796345f, 9.0f, true, true, 0 },
+	  48.18f, -0.3f, 2.0f, 100.0f, 2, { 21.0f, 20.0f }, 23.0f,
+	  150.0f, 6.796345f, -9.0f, true, true, 0 },
 	{ "ANT-06", ANT_06, 22,
 	  { 2336, 2333, 2335, 2335, 2335, 2335, 2337, 2335, 2192, 2191, 2192, 2339,
 	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2338, 2337 },
 	  50.9f, 0.0f, 10.0f, 100.0f, 4, { 28.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
-	  80.0f, 9.936888f, 0.0f, false, false, BMS_AL_OTHER },
+	  80.0f, 9.936888f, 0.0f, false, false, 0 }, /* both off by hand: no alarm */
 	{ "ANT-07", ANT_07, 14,
 	  { 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113,
 	    4113, 4113 },
 	  57.58f, 0.0f, 96.0f, 100.0f, 3, { 28.0f, 28.0f, 28.0f }, 28.0f,
 	  30.0f, 28.529999f, 0.0f, true, false, BMS_AL_CELL_UV | BMS_AL_PROTECTION | BMS_AL_OTHER },
+	{ "ANT-11", ANT_11, 22,
+	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
+	    2284, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
+	  50.88f, -2.2f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.98181f, -111.0f, true, true, 0 },
+	{ "ANT-12", ANT_12, 22,
+	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
+	    2283, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
+	  50.88f, -2.0f, 10.0f, 100.0f, 4, { 29.0f, 29.0f, 29.0f, 29.0f }, 30.0f,
+	  80.0f, 9.937666f, -101.0f, true, true, 0 },
+	{ "ANT-13", ANT_13, 16,
+	  { 3297, 3297, 3299, 3298, 3302, 3300, 3300, 3299, 3302, 3301, 3300, 3301,
+	    3300, 3300, 3300, 3302 },
+	  52.79f, 0.0f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
+	  280.0f, 252.584231f, 0.0f, true, true, 0 },
+	{ "ANT-14", ANT_14, 22, /* byte 46 off by hand (0x0F), its mask bit 0x02 at 12 */
+	  { 2335, 2332, 2335, 2334, 2334, 2335, 2337, 2335, 2191, 2190, 2192, 2339,
+	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2337, 2336 },
+	  50.88f, 0.0f, 10.0f, 100.0f, 4, { 28.0f, 28.0f, 28.0f, 29.0f }, 30.0f,
+	  80.0f, 9.92037f, 0.0f, false, true, 0 },
 	{ "ANT-08", ANT_08, 14,
 	  { 3498, 3484, 3492, 3470, 3484, 3472, 3508, 3479, 3509, 3509, 3496, 3473,
 	    3486, 3468 },
@@ -115,7 +154,7 @@ static const struct want wants[] = {
 };
 
 #define NWANTS (sizeof(wants) / sizeof(wants[0]))
-#define LEGACY_AT 5 /* wants[5..]: the legacy frames */
+#define LEGACY_AT 9 /* wants[9..]: the legacy frames */
 
 static const size_t notif20[] = { 20 }; /* ATT MTU 23 */
 static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40 };
@@ -149,18 +188,24 @@ static void fresh(struct bms_poll *poll)
 	memset(poll, 0, sizeof(*poll));
 }
 
-/* One whole poll: the status answer st (the try `attempt` asking for it),
- * then the device information info while the identity is due (NULL: not
- * asked), in chunks ch. */
+/* One whole poll: the status answer st (to the try after `failed` tries
+ * that got none: asked, then the driver's timeout hook, as the gateway
+ * does), then the device information info while the identity is due
+ * (NULL: not asked), in chunks ch. */
 static int poll_one(struct bms_poll *poll, const uint8_t *st, size_t n, const uint8_t *info, size_t ni,
-		    const size_t *ch, size_t nch, uint8_t link, int attempt)
+		    const size_t *ch, size_t nch, uint8_t link, int failed)
 {
 	struct bms_rx rx = { 0 };
 	struct drive_res r = { 0 };
 	bool fresh_link = poll->kept.ident_state == BMS_IDENT_UNKNOWN;
 	drive_begin_link(poll, &rx, 0, 0, false, link, fresh_link);
 	poll->refresh = false;
-	poll->attempt = attempt;
+	for (int k = 0; k < failed; k++) {
+		uint8_t req[32];
+		CHECK(drv->next_request(poll, req, sizeof(req)) > 0);
+		CHECK(!drv->timeout(poll));
+		poll->attempt++;
+	}
 	bool legacy = st[0] == 0xAA;
 	struct drive_answer a[2] = {
 		{ st, n, ch, nch, 0, legacy ? 6 : 10 },
@@ -229,6 +274,15 @@ static void want_req(struct bms_poll *poll, const char *hex)
 	CHECK(memcmp(req, want, (size_t)n) == 0);
 }
 
+/* One try of the status step that got no answer: the request it sent (as
+ * hex), then the driver's timeout hook, as the gateway runs it. */
+static void miss(struct bms_poll *poll, const char *hex)
+{
+	want_req(poll, hex);
+	CHECK(!drv->timeout(poll));
+	poll->attempt++;
+}
+
 static void test_requests(void)
 {
 	struct bms_poll poll;
@@ -237,18 +291,43 @@ static void test_requests(void)
 	fresh(&poll);
 	bms_poll_begin(&poll, 0, 0, false);
 	CHECK_EQ_INT(drv->next_request(&poll, req, 9), BMS_E_NOSPACE);
-	want_req(&poll, ANT_REQ_STATUS);
-	poll.attempt = 1;
+	/* nothing learned, on the UART: 7E A1, 5A 5A, DB DB in turn (the
+	 * three tries of a first poll ask each) */
+	miss(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_LEG_UART);
+	miss(&poll, ANT_REQ_LEG_BLE);
+	miss(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_LEG_UART);
+	want_req(&poll, ANT_REQ_LEG_BLE);
+	/* a pack that gets one try a poll (failing already) meets them all too */
+	fresh(&poll);
+	const char *turn[] = { ANT_REQ_STATUS, ANT_REQ_LEG_UART, ANT_REQ_LEG_BLE, ANT_REQ_STATUS, ANT_REQ_LEG_UART };
+	for (int k = 0; k < 5; k++) {
+		bms_poll_begin(&poll, 0, 0, false);
+		miss(&poll, turn[k]);
+	}
+	/* over BLE the legacy one is always DB DB */
+	fresh(&poll);
+	poll.link = BMS_LINK_BLE;
+	for (int k = 0; k < 2; k++) {
+		miss(&poll, ANT_REQ_STATUS);
+		miss(&poll, ANT_REQ_LEG_BLE);
+	}
+	/* learned legacy on the UART: the read-all that was answered; a try
+	 * without an answer moves to the other one */
+	fresh(&poll);
+	poll.persist = 0x2;
+	miss(&poll, ANT_REQ_LEG_UART);
+	miss(&poll, ANT_REQ_LEG_BLE);
 	want_req(&poll, ANT_REQ_LEG_UART);
 	poll.link = BMS_LINK_BLE;
+	miss(&poll, ANT_REQ_LEG_BLE);
 	want_req(&poll, ANT_REQ_LEG_BLE);
-	poll.attempt = 2;
-	want_req(&poll, ANT_REQ_STATUS);
-	poll.persist = 0x2; /* learned: legacy, whatever the try */
-	want_req(&poll, ANT_REQ_LEG_BLE);
+	/* learned 7E A1: asked whatever the tries */
+	fresh(&poll);
 	poll.persist = 0x1;
-	poll.attempt = 1;
-	want_req(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_STATUS);
+	miss(&poll, ANT_REQ_STATUS);
 	poll.step = 1;
 	want_req(&poll, ANT_REQ_INFO);
 	poll.step = 2;
@@ -492,7 +571,7 @@ static void test_broken_legacy(void)
 	memcpy(two + n, f, n);
 	r = feed(&poll, two, 2 * n);
 	CHECK_EQ_INT(r.ok, 1);
-	check_want(&poll.snap, &wants[6], false);
+	check_want(&poll.snap, &wants[LEGACY_AT + 1], false); /* ANT-09 */
 	/* truncated */
 	for (size_t k = 0; k < n; k += 9) {
 		r = feed(&poll, f, k);
@@ -521,6 +600,95 @@ static void test_broken_legacy(void)
 	r = feed(&poll, g, n);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+}
+
+/* A board on the UART that answers only DB DB 00 00 00 00 (issue 44; the
+ * request dbus-serialbattery sends; ANT-15, a 2021 board's answer to it):
+ * polled as the gateway does (the first poll with the default retries 2),
+ * it is read on the third try, in the first poll (so `--once` reads it),
+ * learned, and asked DB DB from then on. */
+static void test_dbdb_only(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512], req[32], dbdb[8];
+	size_t n = hexb(ANT_15, f);
+	check_hex(ANT_REQ_LEG_BLE, dbdb, sizeof(dbdb));
+	CHECK_EQ_INT(n, 140);
+	fresh(&poll);
+	int tries = 0, read_at = 0;
+	for (int p = 0; p < 4 && !read_at; p++) {
+		struct bms_rx rx = { 0 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, p == 0);
+		for (int a = 0; a < (p == 0 ? 3 : 1) && !read_at; a++) {
+			poll.attempt = a;
+			int rn = drv->next_request(&poll, req, sizeof(req));
+			tries++;
+			if (rn == 6 && memcmp(req, dbdb, 6) == 0) {
+				struct drive_res r = FEED_BYTES(&poll, &rx, f, n, chunks_odd);
+				CHECK_EQ_INT(r.ok, 1);
+				CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+				read_at = tries;
+			} else {
+				CHECK(!drv->timeout(&poll));
+			}
+		}
+	}
+	CHECK_EQ_INT(read_at, 3);
+	CHECK_NEAR(poll.snap.voltage, 63.7, 1e-4);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	CHECK_NEAR(poll.snap.remain_ah, 195.268856, 1e-4);
+	/* the next polls: DB DB, the first try */
+	for (int p = 0; p < 2; p++) {
+		struct bms_rx rx = { 0 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, false);
+		want_req(&poll, ANT_REQ_LEG_BLE);
+		CHECK_EQ_INT(FEED_BYTES(&poll, &rx, f, n, chunks_big).ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	}
+}
+
+/* The legacy power only where it agrees with V x I (issue 44): ANT-10's
+ * 0 W at 0 A, ANT-08's 390 W at 8.0 A and 48.8 V, ANT-09's 285 W at 10.7 A
+ * and 26.7 V, ANT-15's 0 W are served; ANT-10 with the field's placeholder
+ * 9999 (esphome-ant-bms#37) or ANT-08 with a tenth of its power
+ * (esphome-ant-bms#28) is absent, and the gateway derives V x I. */
+static void test_legacy_power(void)
+{
+	struct bms_poll poll;
+	uint8_t f[512];
+	static const struct {
+		const char *hex;
+		int32_t raw; /* INT32_MIN: as sent */
+		bool have;
+		float w, derived;
+	} t[] = {
+		{ ANT_10, INT32_MIN, true, 0.0f, 0.0f },
+		{ ANT_08, INT32_MIN, true, -390.0f, -390.0f },
+		{ ANT_09, INT32_MIN, true, 285.0f, 285.0f },
+		{ ANT_15, INT32_MIN, true, 0.0f, 0.0f },
+		{ ANT_10, 9999, false, 0.0f, 0.0f },
+		{ ANT_10, -9999, false, 0.0f, 0.0f },
+		{ ANT_08, 39, false, 0.0f, -390.4f },
+		{ ANT_08, 3904, false, 0.0f, -390.4f },
+		{ ANT_08, 405, true, -405.0f, -405.0f }, /* 3.7 % off: within 5 % and the resolution */
+	};
+	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		size_t n = hexb(t[k].hex, f);
+		if (t[k].raw != INT32_MIN) {
+			uint32_t v = (uint32_t)t[k].raw;
+			f[111] = (uint8_t)(v >> 24);
+			f[112] = (uint8_t)(v >> 16);
+			f[113] = (uint8_t)(v >> 8);
+			f[114] = (uint8_t)v;
+			fix_sum(f);
+		}
+		CHECK_EQ_INT(feed(&poll, f, n).ok, 1);
+		CHECK_EQ_INT(!!(poll.snap.present & BMS_HAS_POWER), t[k].have);
+		CHECK_NEAR(poll.snap.power, t[k].w, 1e-3);
+		bms_snapshot_derive(&poll.snap);
+		CHECK(poll.snap.present & BMS_HAS_POWER);
+		CHECK_NEAR(poll.snap.power, t[k].derived, 0.05);
+	}
 }
 
 /* The MOSFET status codes: the alarms they raise, the raw words. */
@@ -581,8 +749,37 @@ static void test_alarms(void)
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER);
 	CHECK_EQ_INT(poll.snap.raw_alarms[2], 0x0002);
 	CHECK_EQ_INT(poll.snap.raw_alarms[3], 0x8000);
-	/* balancing cells, the battery's own state */
+	/* a MOSFET off by hand (code 0x0F) is a state: the mask bit that mirrors
+	 * it (byte 12: 0x02 beside byte 46's 0x0F, 0x20 beside byte 47's, as in
+	 * ANT-06 and ANT-14) raises nothing; without its code, or another bit,
+	 * it does; the raw words keep every bit */
+	static const struct {
+		uint8_t chg, dsg, b12;
+		uint32_t al;
+	} m[] = {
+		{ 0x0F, 0x0F, 0x22, 0 },
+		{ 0x0F, 0x01, 0x02, 0 },
+		{ 0x01, 0x0F, 0x20, 0 },
+		{ 0x01, 0x01, 0x02, BMS_AL_OTHER },
+		{ 0x01, 0x01, 0x20, BMS_AL_OTHER },
+		{ 0x0F, 0x01, 0x22, BMS_AL_OTHER },
+		{ 0x01, 0x0F, 0x22, BMS_AL_OTHER },
+		{ 0x0F, 0x0F, 0x23, BMS_AL_OTHER },
+	};
 	g[10] = g[13] = 0;
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		g[46 + o] = m[k].chg;
+		g[47 + o] = m[k].dsg;
+		g[12] = m[k].b12;
+		fix_crc(g);
+		CHECK_EQ_INT(feed(&poll, g, n).ok, 1);
+		CHECK_EQ_INT(poll.snap.alarms, m[k].al);
+		CHECK_EQ_INT(poll.snap.raw_alarms[3], m[k].b12);
+		CHECK(!poll.snap.chg_mos || m[k].chg == 1);
+	}
+	g[46 + o] = g[47 + o] = 1;
+	g[12] = 0;
+	/* balancing cells, the battery's own state */
 	g[70 + o] = 0x05;
 	g[7] = 3;
 	fix_crc(g);
@@ -593,6 +790,57 @@ static void test_alarms(void)
 	fix_sum(l);
 	feed(&poll, l, nl);
 	CHECK_EQ_INT(poll.snap.balance, 0x09);
+}
+
+/* The sign of the 7E A1 current, by the BMS's own counters (issue 44):
+ * two frames of one board 73.686 s apart in syssi's
+ * btsnoop_hci_ANT-BLE24BHUB-commands.log (ANT-11, ANT-12; the btsnoop
+ * timestamps), raw +2.2 / +2.0 A: the remaining capacity falls by what
+ * that current carries in that time, the discharged-Ah counter (96 + o,
+ * mAh) rises as much, the charged one (100 + o) stays, the discharging
+ * time (104 + o, s) rises with the interval.  The same in the ANT-BLE16ZMUB
+ * log (ANT-01, raw +0.3 A, then ANT-13 76.320 s later).  Discharging: the
+ * current and the power served are negative. */
+static uint32_t raw32(const uint8_t *f, size_t off)
+{
+	size_t o = 2 * (size_t)f[9] + 2 * (size_t)f[8];
+	return (uint32_t)f[off + o] | (uint32_t)f[off + o + 1] << 8 | (uint32_t)f[off + o + 2] << 16 |
+	       (uint32_t)f[off + o + 3] << 24;
+}
+
+static void sign_pair(const char *h0, const char *h1, double dt, double min_dah)
+{
+	uint8_t f[2][512];
+	struct bms_snapshot s[2];
+	struct bms_poll poll;
+	for (int k = 0; k < 2; k++) {
+		size_t n = hexb(k ? h1 : h0, f[k]);
+		CHECK_EQ_INT(feed(&poll, f[k], n).ok, 1);
+		s[k] = poll.snap;
+	}
+	/* the BMS's counters: discharged Ah up, charged Ah still, time discharging up */
+	double dah = (double)(raw32(f[1], 96) - raw32(f[0], 96)) / 1000.0;
+	CHECK(dah >= min_dah);
+	CHECK_EQ_INT(raw32(f[1], 100), raw32(f[0], 100));
+	CHECK(raw32(f[1], 104) - raw32(f[0], 104) >= (uint32_t)(dt / 2));
+	/* its remaining capacity falls by the Ah discharged */
+	double drop = (double)s[0].remain_ah - (double)s[1].remain_ah;
+	CHECK(drop > 0);
+	CHECK_NEAR(drop, dah, 0.002);
+	/* so the current was a discharge: negative, and the power with it */
+	CHECK(s[0].current < 0);
+	CHECK(s[0].power < 0);
+	CHECK(s[1].current <= 0 && s[1].power <= 0);
+	/* and it carried that charge (the pair's mean current over dt; 15 %) */
+	double carried = -((double)s[0].current + (double)s[1].current) / 2.0 * dt / 3600.0;
+	if (s[1].current < 0)
+		CHECK_NEAR(carried, drop, 0.15 * drop);
+}
+
+static void test_sign(void)
+{
+	sign_pair(ANT_11, ANT_12, 73.686, 0.040);
+	sign_pair(ANT_01, ANT_13, 76.320, 0.015);
 }
 
 /* A configured cell count; the identity step's timeout; the status step's. */
@@ -640,11 +888,13 @@ static void test_probe(void)
 	struct bms_probe_result res;
 	uint8_t req[32], want[16], f[512];
 	bms_probe_begin(drv, &poll, bms_probe_address(drv), 0);
-	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, sizeof(req)), 6);
-	CHECK_EQ_INT(check_hex(ANT_REQ_LEG_UART, want, sizeof(want)), 6);
-	CHECK(memcmp(req, want, 6) == 0);
-	const char *yes[] = { ANT_08, ANT_09, ANT_10, ANT_01, ANT_07 };
-	for (int k = 0; k < 5; k++) {
+	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, 11), BMS_E_NOSPACE);
+	/* both legacy read-alls in one write: 5A 5A ..., then DB DB ... */
+	CHECK_EQ_INT(bms_probe_request(drv, &poll, req, sizeof(req)), 12);
+	CHECK_EQ_INT(check_hex(ANT_REQ_LEG_UART ANT_REQ_LEG_BLE, want, sizeof(want)), 12);
+	CHECK(memcmp(req, want, 12) == 0);
+	const char *yes[] = { ANT_08, ANT_09, ANT_10, ANT_01, ANT_07, ANT_15 };
+	for (int k = 0; k < 6; k++) {
 		size_t n = hexb(yes[k], f);
 		memset(&res, 0, sizeof(res));
 		bms_probe_judge(drv, &poll, f, n, &res);
@@ -654,7 +904,7 @@ static void test_probe(void)
 		CHECK_EQ_INT(res.verdict, BMS_PROBE_NONE);
 	}
 	/* our echo, then the answer */
-	size_t n = (size_t)check_hex(ANT_REQ_LEG_UART, f, 16);
+	size_t n = (size_t)check_hex(ANT_REQ_LEG_UART ANT_REQ_LEG_BLE, f, 16);
 	n += hexb(ANT_10, f + n);
 	memset(&res, 0, sizeof(res));
 	bms_probe_judge(drv, &poll, f, n, &res);
@@ -665,11 +915,14 @@ int main(void)
 {
 	test_table();
 	test_requests();
+	test_dbdb_only();
+	test_legacy_power();
 	test_captures();
 	test_every_split();
 	test_broken_new();
 	test_broken_legacy();
 	test_alarms();
+	test_sign();
 	test_forced_timeout();
 	test_probe();
 	return check_report();

@@ -572,6 +572,14 @@ static void test_is_read(void)
 	jk[20] = (uint8_t)(s >> 8);
 	jk[21] = (uint8_t)s;
 	CHECK(gw_sniff_is_read(jk, sizeof(jk)));
+	/* ANT's legacy read-alls, one or two in one write (the probe's); the
+	 * writes (A5 A5 F9 00 01 FA: the discharge MOSFET) are none */
+	CHECK(gw_sniff_is_read(f, (size_t)frame("dbdb00000000", f)));
+	CHECK(gw_sniff_is_read(f, (size_t)frame("5a5a00000101 dbdb00000000", f)));
+	CHECK(!gw_sniff_is_read(f, (size_t)frame("dbdb00000001", f)));
+	CHECK(!gw_sniff_is_read(f, (size_t)frame("a5a5f90001fa", f)));
+	CHECK(!gw_sniff_is_read(f, (size_t)frame("5a5a00000101 a5a5f90001fa", f)));
+	CHECK(!gw_sniff_is_read(f, (size_t)frame("5a5a00000101 dbdb000000", f)));
 	/* a paceic command that is not a read */
 	char t[64];
 	n = pt_frame(t, '~', 0x20, 2, 0x46, 0x99, NULL, 0);
