@@ -68,6 +68,14 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: empty point: the counted SOC is 0 %% (empty point %u)", n, o->empty_points);
 	if (ev->bits & GW_SOC_EV_REST)
 		gw_info("pack %s: rest point: the open-circuit voltage says %.1f %%", n, ev->rest_soc);
+	if (ev->bits & GW_SOC_EV_KNEE)
+		gw_info("pack %s: knee point: the lowest cell at %.3f V under a light discharge: the counted SOC "
+			"%.1f %% is pulled down to %.1f %% (knee point %u)", n, ev->knee_v, ev->knee_from, o->soc_counted,
+			o->knee_points);
+	if (ev->bits & GW_SOC_EV_PRIOR)
+		gw_info("pack %s: until the capacity is measured, %.1f Ah in use: %s", n, ev->capacity_ah,
+			ev->prior_bms ? "the BMS's full capacity, under the configured capacity" :
+			"the configured capacity (the BMS's full capacity is no longer under it)");
 	if (ev->bits & GW_SOC_EV_SAMPLE)
 		gw_info("pack %s: capacity measured %.1f Ah; %.1f Ah in use (SOH %.1f %%)", n, ev->sample_ah,
 			ev->capacity_ah, o->soh_measured);
