@@ -195,15 +195,15 @@ static const struct reg_def reg_table[] = {
 	/* the counted SOC ([soc], bmsgw-bms(7) "THE COUNTED SOC"): a second
 	 * block, beyond one read of 125 from offset 0 */
 	{ 125, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_BMS, REG_ABS_NONE,
-	  "SOC (BMS)", "the SOC the BMS says (the bank: its fresh packs' weighed by capacity), whatever [soc] source is; 0 while the unit has no fresh data" },
+	  "SOC (BMS)", "the SOC the BMS says (the bank: its fresh packs' remaining Ah over their full Ah), whatever [soc] source is; 0 while the unit has no fresh data" },
 	{ 126, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_COUNTED, REG_ABS_NONE,
-	  "SOC (counted)", "bmsgw's own count of the charge over the capacity in use (the bank: its packs' counted Ah over their capacities); kept while the pack is stale; 0 while not counting (flags bit 0 clear)" },
+	  "SOC (counted)", "bmsgw's own count of the charge over the capacity in use (the bank: its fresh packs' counted Ah over their capacities); a pack's kept while it is stale; 0 while not counting (flags bit 0 clear)" },
 	{ 127, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_FLAGS, REG_ABS_NONE,
 	  "SOC flags", "bit 0 counting, bit 1 synced (a full or empty point since the start or the last lost gap), bit 2 the SOC at offset 0/60 is the counted one ([soc] source = counted and synced), bit 3 resumed from the state file, bit 4 capacity measured" },
 	{ 128, 1, 0, REG_FLOAT, 0, "Ah", REG_STATUS, REG_SRC_SOC_REMAIN, REG_ABS_NAN,
 	  "remaining (counted)", "the charge counted remaining" },
 	{ 130, 1, 0, REG_FLOAT, 0, "Ah", REG_STATUS, REG_SRC_SOC_CAPACITY, REG_ABS_NAN,
-	  "capacity in use", "the median of the last 5 capacity samples once measured, else [soc] capacity or the BMS's full capacity" },
+	  "capacity in use", "the median of the last 5 capacity samples once measured, else the smaller of [soc] capacity and the BMS's full capacity (either where only one exists)" },
 	{ 132, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_SOH, REG_ABS_NONE,
 	  "SOH (measured)", "the capacity in use over the rated one (the BMS's or [soc] capacity); 0 until measured" },
 	{ 133, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_SAMPLES, REG_ABS_NONE,

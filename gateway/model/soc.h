@@ -17,7 +17,8 @@
  *   - at start: gw_soc_load() of that line (a count saved within 24 h is
  *     resumed, an older one keeps only what was learned);
  *   - for what it publishes: gw_soc_output() per pack, gw_soc_bank() for
- *     the bank (the sum of its packs' counts; a stale pack keeps its last).
+ *     the bank (the sum of its fresh packs' counts over the sum of their
+ *     capacities: model/banksoc.h, the one rule of the bank).
  */
 #ifndef GATEWAY_MODEL_SOC_H
 #define GATEWAY_MODEL_SOC_H
@@ -148,10 +149,11 @@ void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after,
  * BMS's SOC of now (NAN none). */
 void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_soc, double t,
 		   struct gw_soc_out *o);
-/* The bank's figures from its n packs: SOC = the packs' counted Ah over
- * their capacities (counting once every pack counts; synced, measured and
- * resumed when all are; samples and points the fewest of any pack, since
- * the last full the longest), c = [soc] (its source), bms_soc the bank's. */
+/* The bank's figures from its n packs (the fresh ones: banksoc.h): SOC =
+ * the packs' counted Ah over their capacities (counting once every pack
+ * counts; synced, measured and resumed when all are; samples and points
+ * the fewest of any pack, since the last full the longest), c = [soc] (its
+ * source), bms_soc the bank's. */
 void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc *c, double bms_soc, double t,
 		 struct gw_soc_out *o);
 

@@ -222,6 +222,17 @@ static void test_reload_and_warning(void)
 	CHECK(strstr(warned, "t.ini:9: [soc]: source = counted, but count = false") != NULL);
 	CHECK_EQ_INT(load("[soc]\nsource = counted\n"), 0);
 	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
+	/* a pack of the bank without a capacity to weigh its SOC by (vedirect
+	 * gives none; a Daly its remaining Ah) is said, until capacity is set */
+	CHECK_EQ_INT(load("[bank]\n[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\n"), 0);
+	warned[0] = '\0';
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 1);
+	CHECK(strstr(warned, "t.ini:10: [pack.v]: protocol vedirect gives no capacity and capacity is not set: the pack "
+			     "is left out of the bank's SOC") != NULL);
+	CHECK_EQ_INT(load("[bank]\n[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\ncapacity = 200\n"), 0);
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
+	CHECK_EQ_INT(load("[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\n"), 0); /* no bank */
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
 }
 
 static void test_summary(void)
