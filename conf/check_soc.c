@@ -23,6 +23,16 @@
 static const double chem_efficiency[CONF_NCHEM] = { 0.99, 0.98, 0.99 };
 static const double chem_full[CONF_NCHEM] = { 3.45, 4.15, 2.60 };
 static const double chem_empty[CONF_NCHEM] = { 2.90, 3.00, 1.90 };
+/* The knee (design 22): where the chemistry's open-circuit curve turns
+ * down into its last few %, so that a cell under a light discharge at or
+ * under it is near empty even where the inverter stops the bank before
+ * any cell reaches the empty point (a 48.0 V cut-off is 3.00 V a cell).
+ * LFP 3.10 V is about 6 % on the curve of soc_curve.c (3.0872 V at 5.3 %,
+ * 3.1942 V at 8.9 %, Sunil, Pattipati and Balasingam's APR18650M1B), NMC
+ * 3.40 V about 14 % (3.3231 V at 9.6 %, 3.4218 V at 15.1 %, their
+ * INR21700-P42A): the count is pulled down to knee_soc from there, never
+ * up.  LTO has no curve here: its knee is its empty point (none). */
+static const double chem_knee[CONF_NCHEM] = { 3.10, 3.40, 1.90 };
 
 void conf_soc_derive(struct conf_soc *s, const struct conf_limits *l)
 {
@@ -34,6 +44,8 @@ void conf_soc_derive(struct conf_soc *s, const struct conf_limits *l)
 		                                                                      : chem_full[ch];
 	if (!(s->given & CONF_SOC_GIVEN_EMPTY))
 		s->empty_cell_voltage = chem_empty[ch];
+	if (!(s->given & CONF_SOC_GIVEN_KNEE))
+		s->knee_cell_voltage = chem_knee[ch];
 }
 
 void conf_soc_defaults(struct conf_soc *s, enum conf_chemistry chemistry)
@@ -51,7 +63,8 @@ static unsigned given_of(const int *seen, int first)
 	return (seen[first + K_SOC_CHEMISTRY - K_SOC_COUNTING] ? CONF_SOC_GIVEN_CHEMISTRY : 0u) |
 	       (seen[first + K_SOC_EFFICIENCY - K_SOC_COUNTING] ? CONF_SOC_GIVEN_EFFICIENCY : 0u) |
 	       (seen[first + K_SOC_FULL_CELL - K_SOC_COUNTING] ? CONF_SOC_GIVEN_FULL : 0u) |
-	       (seen[first + K_SOC_EMPTY_CELL - K_SOC_COUNTING] ? CONF_SOC_GIVEN_EMPTY : 0u);
+	       (seen[first + K_SOC_EMPTY_CELL - K_SOC_COUNTING] ? CONF_SOC_GIVEN_EMPTY : 0u) |
+	       (seen[first + K_SOC_KNEE_CELL - K_SOC_COUNTING] ? CONF_SOC_GIVEN_KNEE : 0u);
 }
 
 /* The size of the field of a key of [soc]. */
@@ -60,19 +73,29 @@ static size_t field_size(const struct conf_key *k)
 	return k->type == KT_DOUBLE ? sizeof(double) : k->type == KT_BOOL ? sizeof(bool) : sizeof(int);
 }
 
-/* The empty point under the full point; false after an error. */
+/* The cell voltage of key `low` (empty_cell_voltage or knee_cell_voltage)
+ * under full_cell_voltage; false after an error. */
+static bool under_full(struct load *x, double v, double full, int low, const int *seen, int first, int header,
+		       const char *sect)
+{
+	if (v < full)
+		return true;
+	int kl = first + low - K_SOC_COUNTING, kf = first + K_SOC_FULL_CELL - K_SOC_COUNTING;
+	int k = seen[kl] || !seen[kf] ? kl : kf;
+	const char *name = conf__keys[low].name;
+	conf__fail(x, conf__seen_line(seen, k, header), sect, conf__keys[k].name,
+		   "%s %g is not below full_cell_voltage %g (expected %s < full_cell_voltage%s)", name, v, full, name,
+		   seen[kl] && seen[kf] ? "" : "; the other one is the default of its chemistry or [limits]");
+	return false;
+}
+
+/* The empty and knee points under the full point; false after an error. */
 static bool voltages_in_order(struct load *x, const struct conf_soc *s, const int *seen, int first, int header,
 			      const char *sect)
 {
-	if (s->empty_cell_voltage < s->full_cell_voltage)
-		return true;
-	int ke = first + K_SOC_EMPTY_CELL - K_SOC_COUNTING, kf = first + K_SOC_FULL_CELL - K_SOC_COUNTING;
-	int k = seen[ke] || !seen[kf] ? ke : kf;
-	conf__fail(x, conf__seen_line(seen, k, header), sect, conf__keys[k].name,
-		   "empty_cell_voltage %g is not below full_cell_voltage %g (expected empty_cell_voltage < "
-		   "full_cell_voltage%s)", s->empty_cell_voltage, s->full_cell_voltage,
-		   seen[ke] && seen[kf] ? "" : "; the other one is the default of its chemistry or [limits]");
-	return false;
+	return under_full(x, s->empty_cell_voltage, s->full_cell_voltage, K_SOC_EMPTY_CELL, seen, first, header,
+			  sect) &&
+	       under_full(x, s->knee_cell_voltage, s->full_cell_voltage, K_SOC_KNEE_CELL, seen, first, header, sect);
 }
 
 /* Pack i: its own keys, else [soc]'s; then the chemistry's defaults for

@@ -331,6 +331,9 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                         SO(empty_current), "0.2"},
 	[K_SOC_EMPTY_TIME] = {CONF_SEC_SOC, "empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(empty_time),
 	                      "60"},
+	[K_SOC_KNEE_CELL] = {CONF_SEC_SOC, "knee_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                     SO(knee_cell_voltage), NULL},
+	[K_SOC_KNEE_SOC] = {CONF_SEC_SOC, "knee_soc", CONF_LIVE, KT_DOUBLE, 0, 50, false, NULL, SO(knee_soc), "5"},
 	[K_SOC_REST_CURRENT] = {CONF_SEC_SOC, "rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(rest_current),
 	                        "0.01"},
 	[K_SOC_REST_TIME] = {CONF_SEC_SOC, "rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, SO(rest_time),
@@ -366,6 +369,10 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                            PK(soc.empty_current), NULL},
 	[K_PK_SOC_EMPTY_TIME] = {CONF_SEC_PACK, "empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
 	                         PK(soc.empty_time), NULL},
+	[K_PK_SOC_KNEE_CELL] = {CONF_SEC_PACK, "knee_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                        PK(soc.knee_cell_voltage), NULL},
+	[K_PK_SOC_KNEE_SOC] = {CONF_SEC_PACK, "knee_soc", CONF_LIVE, KT_DOUBLE, 0, 50, false, NULL, PK(soc.knee_soc),
+	                       NULL},
 	[K_PK_SOC_REST_CURRENT] = {CONF_SEC_PACK, "rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
 	                           PK(soc.rest_current), NULL},
 	[K_PK_SOC_REST_TIME] = {CONF_SEC_PACK, "rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
@@ -405,9 +412,11 @@ static const char *const key_units[K_COUNT] = {
 	[K_SOC_CAPACITY] = "ampere-hours", [K_SOC_EFFICIENCY] = "fraction", [K_SOC_OFFSET] = "amperes",
 	[K_SOC_THRESHOLD] = "amperes", [K_SOC_FULL_CELL] = "volts per cell", [K_SOC_TAIL] = SOC_C,
 	[K_SOC_EMPTY_CELL] = "volts per cell", [K_SOC_EMPTY_CURRENT] = SOC_C, [K_SOC_REST_CURRENT] = SOC_C,
+	[K_SOC_KNEE_CELL] = "volts per cell", [K_SOC_KNEE_SOC] = "percent",
 	[K_PK_SOC_CAPACITY] = "ampere-hours", [K_PK_SOC_EFFICIENCY] = "fraction", [K_PK_SOC_OFFSET] = "amperes",
 	[K_PK_SOC_THRESHOLD] = "amperes", [K_PK_SOC_FULL_CELL] = "volts per cell", [K_PK_SOC_TAIL] = SOC_C,
 	[K_PK_SOC_EMPTY_CELL] = "volts per cell", [K_PK_SOC_EMPTY_CURRENT] = SOC_C, [K_PK_SOC_REST_CURRENT] = SOC_C,
+	[K_PK_SOC_KNEE_CELL] = "volts per cell", [K_PK_SOC_KNEE_SOC] = "percent",
 };
 
 const char *conf__key_unit(int key)

@@ -91,6 +91,7 @@ enum {
 	CONF_SOC_GIVEN_EFFICIENCY = 1u << 1,
 	CONF_SOC_GIVEN_FULL = 1u << 2,
 	CONF_SOC_GIVEN_EMPTY = 1u << 3,
+	CONF_SOC_GIVEN_KNEE = 1u << 4,
 };
 struct conf_limits;
 struct conf_soc {
@@ -107,7 +108,11 @@ struct conf_soc {
 	double full_time;                /* s: ... for this long */
 	double empty_cell_voltage;       /* V: an empty point at or under (lowest cell) ... */
 	double empty_current;            /* C: ... discharging at most at this rate ... */
-	double empty_time;               /* s: ... for this long */
+	double empty_time;               /* s: ... for this long (also the knee's) */
+	double knee_cell_voltage;        /* V: a knee point at or under (lowest cell, discharging at most
+	                                  * empty_current, for empty_time); none at or under
+	                                  * empty_cell_voltage */
+	double knee_soc;                 /* %: ... pulls the count down to this */
 	double rest_current;             /* C: at rest under this ... */
 	double rest_time;                /* s: ... after this long the open-circuit voltage corrects the count */
 	bool learn_capacity;             /* measure the capacity between full and empty (or rest) points */
@@ -118,7 +123,8 @@ struct conf_soc {
  * not name, for s->chemistry: charge_efficiency 0.99 (nmc 0.98),
  * full_cell_voltage [limits] max_cell_voltage when [limits] is on with the
  * same chemistry, else 3.45 (nmc 4.15, lto 2.60), empty_cell_voltage 2.90
- * (nmc 3.00, lto 1.90).  l may be NULL (no [limits]). */
+ * (nmc 3.00, lto 1.90), knee_cell_voltage 3.10 (nmc 3.40; lto its empty
+ * cell voltage: no knee).  l may be NULL (no [limits]). */
 void conf_soc_derive(struct conf_soc *s, const struct conf_limits *l);
 /* Every key of s at its default for a chemistry (no [limits]): what
  * bmsgw --soc-replay counts with when no configuration is given. */

@@ -237,7 +237,7 @@ void conf__print_soc(const struct conf *c, FILE *out)
 		fprintf(out, "  count         on; the SOC carried: %s\n", s->source == CONF_SOC_SRC_COUNTED
 		        ? "the counted one once synced (the BMS's until then)" : "the BMS's (source = bms)");
 	if (s->capacity > 0)
-		fprintf(out, "  capacity      %g Ah", s->capacity);
+		fprintf(out, "  capacity      %g Ah (the BMS's full capacity where it is smaller)", s->capacity);
 	else
 		fprintf(out, "  capacity      the BMS's full capacity");
 	fprintf(out, "%s\n", s->learn_capacity ? "; measured between full and empty (or rest) points, the median of "
@@ -248,6 +248,12 @@ void conf__print_soc(const struct conf *c, FILE *out)
 	        s->tail_current, s->full_time);
 	fprintf(out, "  empty point   lowest cell <= %g V, discharging at most %g C, for %g s\n",
 	        s->empty_cell_voltage, s->empty_current, s->empty_time);
+	if (s->knee_cell_voltage > s->empty_cell_voltage)
+		fprintf(out, "  knee point    lowest cell <= %g V, discharging at most %g C, for %g s: down to %g %%\n",
+		        s->knee_cell_voltage, s->empty_current, s->empty_time, s->knee_soc);
+	else
+		fprintf(out, "  knee point    none (knee_cell_voltage %g V is not over the empty point's)\n",
+		        s->knee_cell_voltage);
 	fprintf(out, "  rest point    under %g C for %g s, where the open-circuit curve is steep (%s), "
 	        "10..40 degC\n", s->rest_current, s->rest_time, steep[(unsigned)s->chemistry < CONF_NCHEM ? s->chemistry : 0]);
 	fprintf(out, "  saved         every %g s, at each point and at exit; resumed when saved within 24 h\n",

@@ -18,6 +18,12 @@
  *
  * [soc] source = counted with count = false counts nothing: the BMS's SOC
  * is carried all the same.
+ *
+ * The bank's SOC is the sum of its packs' remaining Ah over the sum of
+ * their full Ah (gateway/model/banksoc.h): a pack of the bank whose
+ * protocol gives a SOC but neither a full nor a remaining capacity, and
+ * without [soc] capacity, is left out of it (a balancer, without a
+ * current, is no member of it at all).
  */
 #include <math.h>
 #include <stdio.h>
@@ -62,9 +68,29 @@ static int soc_warnings(const struct conf *c, void (*say)(void *arg, const char 
 	return n;
 }
 
+/* A pack of the bank with no capacity to weigh its SOC by. */
+static int bank_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
+{
+	int n = 0;
+	for (int k = 0; c->bank.enabled && k < c->bank.npacks; k++) {
+		const struct conf_pack *p = &c->packs[c->bank.pack_idx[k]];
+		uint32_t has = p->driver->provides;
+		if (!(has & BMS_HAS_CURRENT) || !(has & BMS_HAS_SOC) || (has & (BMS_HAS_FULL | BMS_HAS_REMAIN)) ||
+		    p->soc.capacity > 0)
+			continue;
+		char text[CONF_ERR_MAX];
+		snprintf(text, sizeof(text), "%s:%d: [pack.%s]: protocol %s gives no capacity and capacity is not set: "
+			 "the pack is left out of the bank's SOC (set capacity = its usable Ah)", c->file, p->line,
+			 p->name, p->driver->name);
+		say(arg, text);
+		n++;
+	}
+	return n;
+}
+
 int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
 {
-	int n = soc_warnings(c, say, arg);
+	int n = soc_warnings(c, say, arg) + bank_warnings(c, say, arg);
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		int on_bus;

@@ -195,15 +195,15 @@ static const struct reg_def reg_table[] = {
 	/* the counted SOC ([soc], bmsgw-bms(7) "THE COUNTED SOC"): a second
 	 * block, beyond one read of 125 from offset 0 */
 	{ 125, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_BMS, REG_ABS_NONE,
-	  "SOC (BMS)", "the SOC the BMS says (the bank: its fresh packs' weighed by capacity), whatever [soc] source is; 0 while the unit has no fresh data" },
+	  "SOC (BMS)", "the SOC the BMS says (the bank: its fresh packs' remaining Ah over their full Ah), whatever [soc] source is; 0 while the unit has no fresh data" },
 	{ 126, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_COUNTED, REG_ABS_NONE,
-	  "SOC (counted)", "bmsgw's own count of the charge over the capacity in use (the bank: its packs' counted Ah over their capacities); kept while the pack is stale; 0 while not counting (flags bit 0 clear)" },
+	  "SOC (counted)", "bmsgw's own count of the charge over the capacity in use (the bank: its fresh packs' counted Ah over their capacities); a pack's kept while it is stale; 0 while not counting (flags bit 0 clear)" },
 	{ 127, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_FLAGS, REG_ABS_NONE,
 	  "SOC flags", "bit 0 counting, bit 1 synced (a full or empty point since the start or the last lost gap), bit 2 the SOC at offset 0/60 is the counted one ([soc] source = counted and synced), bit 3 resumed from the state file, bit 4 capacity measured" },
 	{ 128, 1, 0, REG_FLOAT, 0, "Ah", REG_STATUS, REG_SRC_SOC_REMAIN, REG_ABS_NAN,
 	  "remaining (counted)", "the charge counted remaining" },
 	{ 130, 1, 0, REG_FLOAT, 0, "Ah", REG_STATUS, REG_SRC_SOC_CAPACITY, REG_ABS_NAN,
-	  "capacity in use", "the median of the last 5 capacity samples once measured, else [soc] capacity or the BMS's full capacity" },
+	  "capacity in use", "the median of the last 5 capacity samples once measured, else the smaller of [soc] capacity and the BMS's full capacity (either where only one exists)" },
 	{ 132, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_SOH, REG_ABS_NONE,
 	  "SOH (measured)", "the capacity in use over the rated one (the BMS's or [soc] capacity); 0 until measured" },
 	{ 133, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_SAMPLES, REG_ABS_NONE,
@@ -760,7 +760,7 @@ static const struct reg_def *reg_find_dec(enum reg_src src, enum reg_type type, 
 }
 
 /* The Home Assistant sensors of a unit, by register source. */
-enum { HA_BOTH, HA_PACK, HA_BANK, HA_LIMITS };
+enum { HA_BOTH, HA_PACK, HA_BANK, HA_LIMITS, HA_COUNTED };
 static const struct {
 	enum reg_src src;
 	enum reg_type type;
@@ -796,6 +796,13 @@ static const struct {
 	{ REG_SRC_LIM_CCL, REG_U16, 1, HA_LIMITS, "ccl", "charge current limit", "current", "measurement", 1 },
 	{ REG_SRC_LIM_DCL, REG_U16, 1, HA_LIMITS, "dcl", "discharge current limit", "current", "measurement", 1 },
 	{ REG_SRC_LIM_MODE, REG_U16, 0, HA_LIMITS, "charge_mode", "charge mode", NULL, NULL, 0 },
+	/* where the unit counts ([soc] count), on packs and the bank: the
+	 * names of the MQTT discovery's (bmsgw-mqtt(7)) */
+	{ REG_SRC_SOC_BMS, REG_U16, 1, HA_COUNTED, "soc_bms", "SOC (BMS)", "battery", "measurement", 1 },
+	{ REG_SRC_SOC_COUNTED, REG_U16, 1, HA_COUNTED, "soc_counted", "SOC (counted)", "battery", "measurement", 1 },
+	{ REG_SRC_SOC_CAPACITY, REG_FLOAT, 0, HA_COUNTED, "capacity_measured", "Capacity (measured)", NULL,
+	  "measurement", 1 },
+	{ REG_SRC_SOC_SOH, REG_U16, 1, HA_COUNTED, "soh_measured", "SOH (measured)", NULL, "measurement", 1 },
 };
 
 static const char *reg_ha_type(enum reg_type t)
@@ -837,11 +844,12 @@ static void reg_ha_entry(FILE *out, const struct reg_def *d, unsigned addr, enum
 }
 
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
-			  const char *id, unsigned ncells, bool bank, bool limits, int scan_interval)
+			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, int scan_interval)
 {
 	char uid[96];
 	for (size_t k = 0; k < sizeof(reg_ha) / sizeof(reg_ha[0]); k++) {
-		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK) || (reg_ha[k].which == HA_LIMITS && !limits))
+		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK) || (reg_ha[k].which == HA_LIMITS && !limits) ||
+		    (reg_ha[k].which == HA_COUNTED && !counted))
 			continue;
 		const struct reg_def *d = reg_find_dec(reg_ha[k].src, reg_ha[k].type, reg_ha[k].dec);
 		if (!d)

@@ -53,11 +53,15 @@ void gw_write_ha_yaml(const struct conf *c, FILE *out)
 		int scan = (int)ceil(p->poll_interval);
 		scan = scan < 10 ? 10 : scan;
 		fprintf(out, "      # pack %s: %s on %s, unit %d\n", p->name, p->driver->name, p->port, p->unit_id);
-		reg_write_ha_sensors(out, base, fo, p->unit_id, p->name, p->name, (unsigned)p->cells, false, c->limits.enabled, scan);
+		/* a pack whose protocol gives no current (a balancer) is not counted */
+		bool counted = p->soc.count && (p->driver->provides & BMS_HAS_CURRENT);
+		reg_write_ha_sensors(out, base, fo, p->unit_id, p->name, p->name, (unsigned)p->cells, false,
+				     c->limits.enabled, counted, scan);
 	}
 	if (c->bank.enabled) {
 		fprintf(out, "      # the bank: %d pack(s), unit %d\n", c->bank.npacks, c->bank.unit_id);
-		reg_write_ha_sensors(out, base, fo, c->bank.unit_id, "bank", "bank", 0, true, c->limits.enabled, 10);
+		reg_write_ha_sensors(out, base, fo, c->bank.unit_id, "bank", "bank", 0, true, c->limits.enabled,
+				     c->soc.count, 10);
 	}
 	/* MOSFET switches of the packs with control = true: written with FC06
 	 * (the reply comes once the BMS's read-back confirms), state verified

@@ -149,13 +149,14 @@ static bool bank_source(const struct gw *gw, struct inv_battery *b)
 	b->warn = bs.warn | (l->member_stale ? BMS_AL_COMM : 0);
 	gw_limits_bank_alarm_levels(l, &b->protect, &b->warn);
 	b->present |= INV_HAS_ALARMS;
-	b->packs = bs.online;
-	b->packs_offline = (uint16_t)(bs.configured - bs.online);
+	/* a balancer unit is no pack: not counted, never offline (model/banksoc.h) */
+	b->packs_offline = bs.missing;
 	const struct conf_bank *cb = &gw->conf->bank;
 	for (int k = 0; k < cb->npacks; k++) {
 		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		if (!gw_pack_online(gw, p))
+		if (!gw_pack_online(gw, p) || gw_pack_is_balancer(p))
 			continue;
+		b->packs++;
 		b->packs_no_charge += !p->lim.charge_allowed;
 		b->packs_no_discharge += !p->lim.discharge_allowed;
 	}

@@ -131,22 +131,25 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		return;
 	}
 	const struct conf_bank *b = &gw->conf->bank;
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
 	int n = b->npacks < SS_MAX_PACKS ? b->npacks : SS_MAX_PACKS;
 	for (int k = 0; k < n; k++) {
 		struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		sc->packs[k].fresh = pack_fresh(gw, p, now);
 		sc->packs[k].snap = p->have_data ? &p->snap : NULL;
 		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
-		fresh[k] = sc->packs[k].fresh ? &p->snap : NULL;
 	}
-	gw_bank_aggregate(fresh, n, b->max_deviation, gw->conf->soc.current_threshold, &sc->bank);
+	/* the bank as every output has it: its SOC and capacities by the one
+	 * rule (model/banksoc.h), not a sum of its own */
+	gw_bank_compute_at(gw, now, &sc->bank);
 	su->name = "bank";
 	su->protocol = "bank";
 	su->snap = sc->bank.online ? &sc->bank.snap : NULL;
 	su->fresh = sc->bank.online > 0;
-	for (int k = 0; k < n; k++)
-		su->comm_warning = su->comm_warning || gw_pack_stale_at(gw, gw->packs[b->pack_idx[k]], now);
+	/* a balancer unit gone stale is no pack missing */
+	for (int k = 0; k < n; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		su->comm_warning = su->comm_warning || (gw_pack_stale_at(gw, p, now) && !gw_pack_is_balancer(p));
+	}
 	bank_levels(gw, &sc->bank, su);
 	su->npacks = n;
 	su->packs = sc->packs;

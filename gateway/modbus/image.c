@@ -194,13 +194,11 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	st.packs_online = bs.online;
 	st.packs_configured = bs.configured;
 	st.online_mask = bs.online_mask;
-	st.degraded = bs.online < bs.configured || bs.rb.deviation;
+	st.degraded = bs.missing || bs.rb.deviation; /* a balancer unit gone stale is no pack missing */
 	struct limit_words lw;
 	limit_words(gw, &gw->bank_lim, bs.online > 0, &lw);
 	status_limits(&lw, &st);
-	struct gw_soc_out so;
-	gw_soc_bank_out(gw, now, &so);
-	status_soc(&so, &st);
+	status_soc(&bs.soc.counted, &st);
 	status_settings(gw, &(struct gw_unit){ .bank = true }, &st);
 	reg_encode_status(&st, bs.alarms, regs);
 }

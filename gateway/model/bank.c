@@ -5,9 +5,11 @@
  * gw_bank_aggregate() is pure: snapshots in, aggregate out.
  *
  *   voltage   mean of the fresh packs          current, power   sum
- *   remaining, full capacity   sum             SOC   capacity-weighted
- *   (a unit that gives neither a current nor a capacity, an active
- *   balancer beside a BMS, adds none and is not waited for)
+ *   SOC, remaining, full capacity   the one rule of banksoc.h (sum of
+ *             the remaining over the sum of the full Ah), which
+ *             gw_bank_compute adds: not the pure aggregate's
+ *   (a unit that gives no current, an active balancer beside a BMS, adds
+ *   none and is not waited for)
  *   SOH   mean    cycles   max    MOS temperature   max
  *   temperature sensor n   average temperature of bank pack n (n <= 8)
  *   MOSFETs   on only if on in every fresh pack     alarms   OR of all
@@ -17,6 +19,8 @@
  *             with the pack (bank position) and cell number
  *   deviation a fresh pack whose voltage departs from the median of the
  *             other fresh packs by more than max_deviation (needs 2 packs)
+ *   missing   a pack of the bank that is not fresh, a balancer unit aside
+ *             (gw_bank_compute): the failure flag's missing pack
  */
 #include <math.h>
 #include <stdlib.h>
@@ -47,29 +51,13 @@ struct bank_acc {
 	float volts[CONF_MAX_PACKS];    /* voltages of the fresh packs that give one ... */
 	int vpos[CONF_MAX_PACKS];       /* ... and their positions in the bank */
 	int nv;
-	bool weights_ok;                /* every fresh pack with SOC has a capacity */
-	double soc_w, soc_sum, soh_sum;
-	int n_soc, n_soh, n_full;
-	int n_cap;                      /* fresh packs the full capacity must come from */
+	double soh_sum;
+	int n_soh;
 	bool tset[BMS_MAX_TEMPS];       /* temperature n = bank pack n was set */
 	uint32_t cell_sum, cell_n;
 };
 
-/* SOC is weighted by full capacity (or remaining / SOC); if a fresh pack
- * with a SOC gives neither, every pack weighs the same. */
-static bool soc_weights_ok(const struct bms_snapshot *const fresh[], int n)
-{
-	for (int k = 0; k < n; k++) {
-		const struct bms_snapshot *ps = fresh[k];
-		if (!ps || !(ps->present & BMS_HAS_SOC))
-			continue;
-		if (!(ps->present & BMS_HAS_FULL) && !((ps->present & BMS_HAS_REMAIN) && ps->soc > 1.0f))
-			return false;
-	}
-	return true;
-}
-
-/* Sums, maxima, weights, the MOSFET rule and temperature n of pack k. */
+/* Sums, maxima, the MOSFET rule and temperature n of pack k. */
 static void add_values(struct bank_acc *a, struct bms_snapshot *s, int k, const struct bms_snapshot *ps)
 {
 	if (ps->present & BMS_HAS_VOLTAGE) {
@@ -83,24 +71,6 @@ static void add_values(struct bank_acc *a, struct bms_snapshot *s, int k, const 
 	if (ps->present & BMS_HAS_POWER) {
 		s->power += ps->power;
 		s->present |= BMS_HAS_POWER;
-	}
-	if (ps->present & BMS_HAS_REMAIN) {
-		s->remain_ah += ps->remain_ah;
-		s->present |= BMS_HAS_REMAIN;
-	}
-	if (ps->present & BMS_HAS_FULL) {
-		s->full_ah += ps->full_ah;
-		a->n_full++;
-	}
-	if (ps->present & (BMS_HAS_CURRENT | BMS_HAS_FULL))
-		a->n_cap++;
-	if (ps->present & BMS_HAS_SOC) {
-		double w = 1.0;
-		if (a->weights_ok)
-			w = (ps->present & BMS_HAS_FULL) ? ps->full_ah : ps->remain_ah * 100.0 / ps->soc;
-		a->soc_sum += w * ps->soc;
-		a->soc_w += w;
-		a->n_soc++;
 	}
 	if (ps->present & BMS_HAS_SOH) {
 		a->soh_sum += ps->soh;
@@ -192,16 +162,6 @@ static void finish_values(const struct bank_acc *a, struct gw_bank_state *out)
 		s->voltage = (float)(v / a->nv);
 		s->present |= BMS_HAS_VOLTAGE;
 	}
-	/* the full capacity is known only if every fresh pack gives its own
-	 * (a balancer, without a current, has none to give) */
-	if (a->n_full && a->n_full == a->n_cap)
-		s->present |= BMS_HAS_FULL;
-	else
-		s->full_ah = 0;
-	if (a->n_soc && a->soc_w > 0) {
-		s->soc = (float)(a->soc_sum / a->soc_w);
-		s->present |= BMS_HAS_SOC;
-	}
 	if (a->n_soh) {
 		s->soh = (float)(a->soh_sum / a->n_soh);
 		s->present |= BMS_HAS_SOH;
@@ -244,7 +204,6 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 	if (n > CONF_MAX_PACKS)
 		n = CONF_MAX_PACKS;
 	out->configured = (uint16_t)n;
-	a.weights_ok = soc_weights_ok(fresh, n);
 	for (int k = 0; k < n; k++) {
 		const struct bms_snapshot *ps = fresh[k];
 		if (!ps)
@@ -268,25 +227,47 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 	bms_snapshot_state(&out->snap, (float)state_threshold);
 }
 
+/* The SOC and capacities of the one rule (banksoc.h) into the bank's
+ * snapshot: the SOC carried (the counted one with [soc] source = counted
+ * once every fresh member's count is synced, else the BMSs'), the BMSs'
+ * remaining and full capacity. */
+static void bank_soc(struct gw_bank_state *out)
+{
+	struct bms_snapshot *s = &out->snap;
+	const struct gw_bank_soc *b = &out->soc;
+	s->present &= ~(uint32_t)(BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_FULL);
+	s->soc = 0;
+	s->remain_ah = s->full_ah = 0;
+	if (isfinite(b->counted.soc)) {
+		s->soc = (float)fmin(fmax(b->counted.soc, 0), 100);
+		s->present |= BMS_HAS_SOC;
+	}
+	if (isfinite(b->full_ah) && isfinite(b->remain_ah)) {
+		s->remain_ah = (float)b->remain_ah;
+		s->full_ah = (float)b->full_ah;
+		s->present |= BMS_HAS_REMAIN | BMS_HAS_FULL;
+	}
+}
+
 void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
 {
 	const struct conf_bank *cb = &gw->conf->bank;
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS];
-	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
+	int n = cb->npacks < CONF_MAX_PACKS ? cb->npacks : CONF_MAX_PACKS;
+	for (int k = 0; k < n; k++) {
 		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
 		fresh[k] = gw_pack_online_at(gw, p, now) ? &p->snap : NULL;
 	}
-	gw_bank_aggregate(fresh, cb->npacks, cb->max_deviation, gw->conf->soc.current_threshold, out);
-	if (!out->online)
-		return;
-	/* [soc] source = counted: the bank carries its packs' count once every
-	 * one is synced (socunit.h), else what its packs carry */
-	struct gw_soc_out so;
-	gw_soc_bank_out(gw, now, &so);
-	if (so.flags & GW_SOC_F_SOURCE) {
-		out->snap.soc = (float)so.soc;
-		out->snap.present |= BMS_HAS_SOC;
-	}
+	gw_bank_aggregate(fresh, n, cb->max_deviation, gw->conf->soc.current_threshold, out);
+	/* a balancer unit gone stale is no pack missing (banksoc.h) */
+	for (int k = 0; k < n; k++)
+		if (!fresh[k] && !gw_pack_is_balancer(gw->packs[cb->pack_idx[k]])) {
+			out->missing++;
+			out->missing_mask |= 1u << (k & 31);
+		}
+	gw_bank_soc_at(gw, now, &out->soc);
+	if (out->online)
+		bank_soc(out);
 }
 
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)

@@ -182,7 +182,7 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 		 * beside a BMS) carries none of the bank's current: it has no
 		 * share of its limits, and its going stale is no pack leaving
 		 * the DC bus */
-		if (!(p->drv->provides & BMS_HAS_CURRENT)) {
+		if (gw_pack_is_balancer(p)) {
 			m[k] = (struct gw_lim_member){ NULL, false, { 0, 0 }, 0 };
 			continue;
 		}

@@ -22,6 +22,7 @@
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
 #include "energy.h"
+#include "banksoc.h"
 #include "limits.h"
 #include "socunit.h"
 
@@ -122,10 +123,15 @@ const struct gw_bus_stats *gw_pack_bus_stats(const struct gw_pack *p);
 
 /* The bank unit, as computed now from the fresh packs (bank.c). */
 struct gw_bank_state {
-	struct bms_snapshot snap;      /* aggregated; no cells of its own */
+	struct bms_snapshot snap;      /* aggregated; no cells of its own; its SOC, remaining and
+	                                * full capacity are soc's (gw_bank_compute) */
 	struct reg_bank rb;            /* cross-pack cell statistics, deviation */
 	uint16_t online, configured;
 	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
+	uint16_t missing;              /* packs of the bank not fresh, balancer units aside
+	                                * (gw_bank_compute): the failure flag's "a pack missing" */
+	uint32_t missing_mask;         /* bit n = bank pack n+1 missing */
+	struct gw_bank_soc soc;        /* the SOC and capacities, one rule (banksoc.h; gw_bank_compute) */
 	uint32_t alarms;               /* the OR of the fresh packs' words */
 	uint32_t protect, warn;        /* the OR of their levels (gw_limits_alarm_levels) */
 	struct gw_temp_at {           /* the coldest and hottest sensor of every fresh pack */
@@ -133,13 +139,16 @@ struct gw_bank_state {
 		uint8_t pack, index;   /* bank position and sensor, 1-based; pack 0 = none */
 	} tmin, tmax;
 };
-/* The bank now: gw_bank_aggregate() over the bank's packs that are fresh. */
+/* The bank now: gw_bank_aggregate() over the bank's packs that are fresh,
+ * with the SOC and capacities of banksoc.h and the missing packs. */
 void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);
 /* The same at monotonic time now (gw_mono()). */
 void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out);
 /* Pure: aggregate the n packs of a bank, fresh[k] = bank pack k's snapshot
  * if its data is fresh, NULL if not (it counts as configured, not online);
- * its state says idle under state_threshold A ([soc] current_threshold). */
+ * its state says idle under state_threshold A ([soc] current_threshold).
+ * No SOC, remaining or full capacity: those are the one rule's
+ * (banksoc.h), which gw_bank_compute adds. */
 void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
 		       double state_threshold, struct gw_bank_state *out);
 
@@ -189,6 +198,8 @@ struct gw {
 	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
 	struct gw_charge_bank *charge; /* ... and the engine's memory of them (charge.c alone) */
 	struct gw_statefile *state;    /* the state file (model/statefile.h) */
+	uint32_t bank_soc_left_out;    /* the bank's packs left out of its SOC, as last logged
+	                                * (model/socunit.c alone) */
 	unsigned long reloads;         /* applied */
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
@@ -228,6 +239,10 @@ bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now)
 bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now);
 /* Is p one of the bank's packs? */
 bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p);
+/* A balancer unit (its protocol measures no current: neey): it carries
+ * none of the bank's current, has no share of its SOC, capacities or
+ * limits, and its going stale is no pack missing. */
+bool gw_pack_is_balancer(const struct gw_pack *p);
 /* The pack called `name`, or NULL. */
 struct gw_pack *gw_find_pack(const struct gw *gw, const char *name);
 /* Packs online now. */

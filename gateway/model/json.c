@@ -224,8 +224,8 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 		json_time(o, "last_full", now - e->since_full_s);
 	else
 		fputs(",\"last_full\":null", o);
-	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u}", e->full_points,
-		e->empty_points, e->rest_points);
+	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u}",
+		e->full_points, e->empty_points, e->rest_points, e->knee_points);
 }
 
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
@@ -324,15 +324,15 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", b->unit_id, bs.online ? "true" : "false",
 		bs.online ? "true" : "false");
 	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", bs.online, bs.configured);
-	json_bool(o, "pack_missing", bs.online < bs.configured, true);
+	json_bool(o, "pack_missing", bs.missing > 0, true); /* a balancer unit is never a missing pack */
 	pack_names(o, gw, "online_packs", bs.online_mask);
+	pack_names(o, gw, "missing_packs", bs.missing_mask);
+	pack_names(o, gw, "soc_left_out", bs.soc.left_out);
 	json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
 	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
-	struct gw_soc_out so;
 	double now = gw_mono();
-	gw_soc_bank_out(gw, now, &so);
-	soc_estimate(o, &so, now);
+	soc_estimate(o, &bs.soc.counted, now);
 	limits_fields(o, gw, &gw->bank_lim, true);
 	settings_fields(o, gw, &(struct gw_unit){ .bank = true }, now);
 	/* the bank's data is as new as its freshest pack */

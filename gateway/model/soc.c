@@ -30,9 +30,19 @@
  * open-circuit voltage, and where the chemistry's curve is steep
  * (soc_curve.c) the count is set to the curve's value, put on the count's
  * scale (0 % is the curve's value at empty_cell_voltage, 100 % its top);
- * only between 10 and 40 degC where the BMS gives a temperature.  Each
- * point is taken once while its condition lasts (a full or empty point
- * again only after its condition was off for POINT_REARM), and counted.
+ * only between 10 and 40 degC where the BMS gives a temperature.  A knee
+ * point: the lowest cell at or under knee_cell_voltage (where the
+ * chemistry's curve turns down into its last few %, conf/check_soc.c)
+ * while discharging at most at empty_current for empty_time says the pack
+ * is near empty, and a count above knee_soc is pulled down to it, never
+ * up (and synced).  Inverters usually stop a bank before any cell reaches
+ * empty_cell_voltage (a 48.0 V cut-off is 3.00 V a cell), so an aged
+ * pack's first deep cycle, counted against its rated capacity, would
+ * otherwise end with the count claiming 10 % of a pack that is empty.
+ * Each point is taken once while its condition lasts (a full or empty
+ * point again only after its condition was off for POINT_REARM, a knee
+ * point once a discharge: again only after the count rose KNEE_REARM over
+ * knee_soc), and counted.
  *
  * The learned offset.  From one full point to the next the battery went
  * from full to full: the net charge counted over the run should be nil,
@@ -56,10 +66,14 @@
  * Track measures its Qmax between two rested voltages
  * (https://www.ti.com/lit/an/slua364b/slua364b.pdf).  A sample outside
  * 0.5 ... 1.5 times the rated capacity is refused; the capacity in use is
- * the median of the last GW_SOC_SAMPLES samples, the configured or BMS
- * capacity until the first.  SOH (measured) = that / rated.  Until the
- * first sample the count is only as good as the rated capacity: at a
- * depth d below full it is off by d x (1 - measured / rated).
+ * the median of the last GW_SOC_SAMPLES samples.  Until the first, the
+ * prior: the smaller of the configured capacity and the BMS's full
+ * capacity where both exist (a label is the upper bound of an aged pack;
+ * a BMS that learns or was told the pack's capacity knows better), else
+ * whichever exists.  SOH (measured) = the capacity in use / rated (the
+ * configured, else the BMS's).  Until the first sample the count is only
+ * as good as the prior: at a depth d below full it is off by
+ * d x (1 - measured / prior), which the knee point bounds near empty.
  */
 #include "soc.h"
 
@@ -75,6 +89,7 @@
 #define REST_TEMP_MIN 10.0       /* degC: the open-circuit curve is trusted within these */
 #define REST_TEMP_MAX 40.0
 #define POINT_REARM 1800.0       /* s a full or empty condition must end before its point repeats */
+#define KNEE_REARM 5.0           /* % the count rises over knee_soc before the next knee point (a new discharge) */
 
 static double clamp(double v, double lo, double hi)
 {
@@ -102,12 +117,33 @@ static double samples_median(const struct gw_soc *s)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The capacity in use: the samples' median once measured, else the rated one (NAN unknown). */
+/* The capacity in use: the samples' median once measured, else the prior (NAN unknown). */
 static double capacity_in_use(const struct gw_soc *s, const struct conf_soc *c)
 {
 	if (c->learn_capacity && s->nsamples)
 		return samples_median(s);
-	return s->rated_ah > 0 ? s->rated_ah : NAN;
+	return s->prior_ah > 0 ? s->prior_ah : NAN;
+}
+
+/* The rated capacity (the configured, else the BMS's) and the prior (the
+ * smaller of the configured and the BMS's where both exist): an event
+ * when the prior turns to the BMS's or back. */
+static void capacities(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, struct gw_soc_ev *ev)
+{
+	if (in->bms_full_ah > 0 && isfinite(in->bms_full_ah))
+		s->bms_full_ah = in->bms_full_ah;
+	if (c->capacity > 0)
+		s->rated_ah = c->capacity;
+	else if (s->bms_full_ah > 0)
+		s->rated_ah = s->bms_full_ah;
+	bool bms = c->capacity > 0 && s->bms_full_ah > 0 && s->bms_full_ah < c->capacity;
+	s->prior_ah = bms ? s->bms_full_ah : s->rated_ah;
+	if (bms != s->prior_bms && (bms || s->prior_ah > 0)) {
+		ev->bits |= GW_SOC_EV_PRIOR;
+		ev->prior_bms = bms;
+		ev->capacity_ah = s->prior_ah;
+	}
+	s->prior_bms = bms;
 }
 
 /* The count follows a new capacity at the same SOC. */
@@ -219,6 +255,17 @@ static void empty_point(struct gw_soc *s, const struct conf_soc *c, double cap, 
 	ev->bits |= GW_SOC_EV_EMPTY;
 }
 
+/* A knee point: the count, above knee_soc, pulled down to it. */
+static void knee_point(struct gw_soc *s, const struct conf_soc *c, double v, double cap, struct gw_soc_ev *ev)
+{
+	ev->knee_from = 100 * s->ah / cap;
+	ev->knee_v = v;
+	s->ah = c->knee_soc / 100 * cap;
+	s->synced = true;
+	s->knee_points++;
+	ev->bits |= GW_SOC_EV_KNEE;
+}
+
 static void rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
 {
 	struct gw_soc_run *run = &s->run_full;
@@ -277,6 +324,15 @@ static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_s
 	bool full = in->cell_max_v >= c->full_cell_voltage && ic <= c->tail_current * cap;
 	bool empty = in->cell_min_v <= c->empty_cell_voltage && ic < 0 && -ic <= c->empty_current * cap;
 	bool rest = fabs(ic) <= c->rest_current * cap;
+	bool knee = c->knee_cell_voltage > c->empty_cell_voltage && in->cell_min_v <= c->knee_cell_voltage && ic < 0 &&
+		    -ic <= c->empty_current * cap;
+	if (s->started && 100 * s->ah / cap >= c->knee_soc + KNEE_REARM)
+		s->knee_tm.taken = false; /* charged since: a new discharge */
+	if (held_for(&s->knee_tm, knee, in->t, c->empty_time, INFINITY) && s->started &&
+	    100 * s->ah / cap > c->knee_soc) {
+		knee_point(s, c, in->cell_min_v, cap, ev);
+		s->knee_tm.taken = true;
+	}
 	if (held_for(&s->full_tm, full, in->t, c->full_time, POINT_REARM)) {
 		full_point(s, c, cap, in->t, ev);
 		s->full_tm.taken = true;
@@ -299,7 +355,7 @@ static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_s
 static void gap(struct gw_soc *s, const struct gw_soc_in *in, double dt, double cap, struct gw_soc_ev *ev)
 {
 	s->run_full.ok = s->run_empty.ok = false;
-	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = false;
+	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = s->knee_tm.on = false;
 	if (!s->started)
 		return;
 	ev->gap_s = dt;
@@ -350,10 +406,7 @@ void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after,
 	memset(ev, 0, sizeof(*ev));
 	if (!c->count || !isfinite(in->t))
 		return;
-	if (c->capacity > 0)
-		s->rated_ah = c->capacity;
-	else if (in->bms_full_ah > 0 && isfinite(in->bms_full_ah))
-		s->rated_ah = in->bms_full_ah;
+	capacities(s, c, in, ev);
 	double cap = capacity_in_use(s, c);
 	if (!(cap > 0) || !isfinite(in->current))
 		return; /* no capacity, or no current: nothing to count */
@@ -402,6 +455,7 @@ void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_
 	o->full_points = s->full_points;
 	o->empty_points = s->empty_points;
 	o->rest_points = s->rest_points;
+	o->knee_points = s->knee_points;
 }
 
 void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc *c, double bms_soc, double t,

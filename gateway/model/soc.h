@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/soc.h - bmsgw's own state of charge: a count of the charge
- * from the BMS's current, set at full, empty and rest points, with a
- * learned current offset and a measured capacity (design section 17; the
- * method and its sources: soc.c).
+ * from the BMS's current, set at full, empty and rest points, pulled down
+ * at knee points, with a learned current offset and a measured capacity
+ * (design sections 17 and 22; the method and its sources: soc.c).
  *
  * Pure: no I/O, no clock, no globals, no allocation.  Time comes in with
  * every step (monotonic seconds), wall-clock time only with save and load.
@@ -17,7 +17,8 @@
  *   - at start: gw_soc_load() of that line (a count saved within 24 h is
  *     resumed, an older one keeps only what was learned);
  *   - for what it publishes: gw_soc_output() per pack, gw_soc_bank() for
- *     the bank (the sum of its packs' counts; a stale pack keeps its last).
+ *     the bank (the sum of its fresh packs' counts over the sum of their
+ *     capacities: model/banksoc.h, the one rule of the bank).
  */
 #ifndef GATEWAY_MODEL_SOC_H
 #define GATEWAY_MODEL_SOC_H
@@ -55,12 +56,18 @@ enum {
 	GW_SOC_EV_SAMPLE = 1u << 6, /* a capacity sample ev.sample_ah; ev.capacity_ah in use now */
 	GW_SOC_EV_REJECTED = 1u << 7, /* a capacity sample ev.sample_ah outside 0.5..1.5 x rated: not used */
 	GW_SOC_EV_OFFSET = 1u << 8, /* a current offset learned between two full points: ev.offset_a */
+	GW_SOC_EV_KNEE = 1u << 9,   /* a knee point: the count, ev.knee_from %, pulled down to knee_soc
+	                             * (the lowest cell at ev.knee_v) */
+	GW_SOC_EV_PRIOR = 1u << 10, /* until measured, the capacity in use is now ev.capacity_ah: the
+	                             * BMS's full capacity under the configured one (ev.prior_bms), or
+	                             * the configured one again */
 };
 /* Events after which the state file is written (design: at each point). */
-#define GW_SOC_EV_SAVE (GW_SOC_EV_FULL | GW_SOC_EV_EMPTY | GW_SOC_EV_REST | GW_SOC_EV_SAMPLE)
+#define GW_SOC_EV_SAVE (GW_SOC_EV_FULL | GW_SOC_EV_EMPTY | GW_SOC_EV_REST | GW_SOC_EV_SAMPLE | GW_SOC_EV_KNEE)
 struct gw_soc_ev {
 	unsigned bits;              /* GW_SOC_EV_* */
-	double gap_s, rest_soc, sample_ah, capacity_ah, offset_a;
+	double gap_s, rest_soc, sample_ah, capacity_ah, offset_a, knee_from, knee_v;
+	bool prior_bms;
 };
 
 /* A point's condition over the polls (soc.c held_for). */
@@ -85,9 +92,13 @@ struct gw_soc {
 	double ah;                  /* Ah counted remaining, 0..cap_ah */
 	double cap_ah;              /* the capacity ah is counted against */
 	double rated_ah;            /* the configured or BMS capacity (SOH's denominator) */
+	double bms_full_ah;         /* the BMS's full capacity at the last poll that gave one (0 none) */
+	double prior_ah;            /* the capacity in use until measured: the smaller of the configured
+	                             * one and bms_full_ah where both exist, else rated_ah */
+	bool prior_bms;             /* prior_ah is the BMS's, under the configured one */
 	bool have_last;             /* last_* are the previous good poll's */
 	double last_t, last_i, last_remain; /* s, A (as read), Ah (NAN none) */
-	struct gw_soc_timer full_tm, empty_tm, rest_tm; /* each point's condition */
+	struct gw_soc_timer full_tm, empty_tm, rest_tm, knee_tm; /* each point's condition */
 	double offset_a;            /* A: the learned current offset ... */
 	double offset_w;            /* ... and the seconds of runs it rests on (0: never learned) */
 	struct gw_soc_run run_full, run_empty; /* since the last full and empty point */
@@ -97,7 +108,7 @@ struct gw_soc {
 	double sample[GW_SOC_SAMPLES]; /* the last capacity samples, Ah (a ring) ... */
 	double sample_s[GW_SOC_SAMPLES]; /* ... and the s of their runs, < 0 discharging (the offset's share) */
 	unsigned nsamples;          /* taken so far */
-	unsigned full_points, empty_points, rest_points;
+	unsigned full_points, empty_points, rest_points, knee_points;
 	bool have_saved_remain;     /* the loaded record's BMS remaining Ah, to bridge a restart */
 	double saved_remain;
 };
@@ -122,7 +133,7 @@ struct gw_soc_out {
 	double soh_measured;        /* % = capacity in use / rated; 0 until measured */
 	unsigned capacity_samples;
 	double since_full_s;        /* s since the last full point; < 0 never */
-	unsigned full_points, empty_points, rest_points;
+	unsigned full_points, empty_points, rest_points, knee_points;
 };
 
 /* charging / discharging / idle from the current where a BMS says none
@@ -138,10 +149,11 @@ void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after,
  * BMS's SOC of now (NAN none). */
 void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_soc, double t,
 		   struct gw_soc_out *o);
-/* The bank's figures from its n packs: SOC = the packs' counted Ah over
- * their capacities (counting once every pack counts; synced, measured and
- * resumed when all are; samples and points the fewest of any pack, since
- * the last full the longest), c = [soc] (its source), bms_soc the bank's. */
+/* The bank's figures from its n packs (the fresh ones: banksoc.h): SOC =
+ * the packs' counted Ah over their capacities (counting once every pack
+ * counts; synced, measured and resumed when all are; samples and points
+ * the fewest of any pack, since the last full the longest), c = [soc] (its
+ * source), bms_soc the bank's. */
 void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc *c, double bms_soc, double t,
 		 struct gw_soc_out *o);
 

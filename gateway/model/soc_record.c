@@ -7,7 +7,8 @@
  * A reader takes the keys it knows and skips the others (a later bmsgw
  * of the same version may add some); a line of another version, a value
  * that is not a finite number in its range, or a missing key is refused
- * whole.  What was learned (the capacity samples, the current offset, the
+ * whole, but for the keys added since (optional: 0 when missing, so that
+ * an older bmsgw's record is still taken).  What was learned (the capacity samples, the current offset, the
  * points, the time of the last full point) is kept whatever the age; the
  * count itself only when saved within GW_SOC_RESUME_MAX.
  */
@@ -26,10 +27,12 @@ struct field {
 	size_t off;
 	enum ftype type;
 	double lo, hi;   /* F_DOUBLE: the range a value must lie in */
+	bool optional;   /* added after the first records: 0 when missing */
 };
-#define D(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi }
-#define B(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1 }
-#define U(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0 }
+#define D(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi, false }
+#define B(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, false }
+#define U(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, false }
+#define U_OPT(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, true }
 #define AH_MAX 1e6   /* Ah: more than any battery */
 static const struct field fields[] = {
 	B("started", started), B("synced", synced), D("ah", ah, 0, AH_MAX), D("cap", cap_ah, 0, AH_MAX),
@@ -45,6 +48,7 @@ static const struct field fields[] = {
 	D("t0", sample_s[0], -1e12, 1e12), D("t1", sample_s[1], -1e12, 1e12), D("t2", sample_s[2], -1e12, 1e12),
 	D("t3", sample_s[3], -1e12, 1e12), D("t4", sample_s[4], -1e12, 1e12),
 	B("have_remain", have_saved_remain), D("remain", saved_remain, -AH_MAX, AH_MAX),
+	U_OPT("knee_points", knee_points),
 };
 _Static_assert(GW_SOC_SAMPLES == 5, "a field s0..s4 per sample");
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -123,7 +127,10 @@ static bool parse(const char *text, struct gw_soc *r, double *saved)
 		}
 	}
 	_Static_assert(NFIELDS < 64, "seen is a 64-bit mask");
-	return have_saved && seen == ((uint64_t)1 << NFIELDS) - 1 && r->ah <= r->cap_ah;
+	uint64_t need = 0;
+	for (size_t i = 0; i < NFIELDS; i++)
+		need |= fields[i].optional ? 0 : (uint64_t)1 << i;
+	return have_saved && (seen & need) == need && r->ah <= r->cap_ah;
 }
 
 enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, double stale_after)
@@ -145,6 +152,7 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 	s->full_points = r.full_points;
 	s->empty_points = r.empty_points;
 	s->rest_points = r.rest_points;
+	s->knee_points = r.knee_points;
 	s->have_full = r.have_full;
 	s->full_age = r.full_age + (age > 0 ? age : 0);
 	if (age < 0 || age > GW_SOC_RESUME_MAX)

@@ -68,6 +68,14 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: empty point: the counted SOC is 0 %% (empty point %u)", n, o->empty_points);
 	if (ev->bits & GW_SOC_EV_REST)
 		gw_info("pack %s: rest point: the open-circuit voltage says %.1f %%", n, ev->rest_soc);
+	if (ev->bits & GW_SOC_EV_KNEE)
+		gw_info("pack %s: knee point: the lowest cell at %.3f V under a light discharge: the counted SOC "
+			"%.1f %% is pulled down to %.1f %% (knee point %u)", n, ev->knee_v, ev->knee_from, o->soc_counted,
+			o->knee_points);
+	if (ev->bits & GW_SOC_EV_PRIOR)
+		gw_info("pack %s: until the capacity is measured, %.1f Ah in use: %s", n, ev->capacity_ah,
+			ev->prior_bms ? "the BMS's full capacity, under the configured capacity" :
+			"the configured capacity (the BMS's full capacity is no longer under it)");
 	if (ev->bits & GW_SOC_EV_SAMPLE)
 		gw_info("pack %s: capacity measured %.1f Ah; %.1f Ah in use (SOH %.1f %%)", n, ev->sample_ah,
 			ev->capacity_ah, o->soh_measured);
@@ -78,12 +86,41 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: current sensor offset learned: %.3f A", n, ev->offset_a);
 }
 
+/* The bank's warning: the fresh packs left out of its SOC (banksoc.h: no
+ * capacity of the BMS's nor configured), logged as the set changes. */
+static void bank_left_out(struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	if (!b->enabled)
+		return;
+	struct gw_bank_soc bs;
+	gw_bank_soc_at(gw, now, &bs);
+	if (bs.left_out == gw->bank_soc_left_out)
+		return;
+	gw->bank_soc_left_out = bs.left_out;
+	if (!bs.left_out) {
+		gw_info("bank: every fresh pack is in the bank's SOC again");
+		return;
+	}
+	char names[512];
+	size_t len = 0;
+	names[0] = '\0';
+	for (int k = 0; k < b->npacks && k < 32; k++)
+		if (bs.left_out & (1u << k) && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
+						gw->packs[b->pack_idx[k]]->cfg->name);
+	gw_warn("bank: left out of the bank's SOC, its remaining and full capacity unknown: %s (neither the BMS "
+		"gives a capacity nor [soc] capacity is set)", names);
+}
+
 double gw_soc_polled(struct gw *gw, struct gw_pack *p)
 {
 	const struct conf_soc *c = &p->cfg->soc;
 	struct gw_socunit *u = &p->soc;
 	const struct bms_snapshot *s = &p->snap;
 	u->bms_soc = have(s, BMS_HAS_SOC, s->soc);
+	if (gw_pack_in_bank(gw, p))
+		bank_left_out(gw, p->last_good);
 	if (!c->count)
 		return NAN;
 	struct gw_soc_in in;
@@ -126,35 +163,6 @@ void gw_soc_pack_out(const struct gw *gw, const struct gw_pack *p, double now, s
 {
 	(void)gw;
 	gw_soc_output(&p->soc.est, &p->cfg->soc, p->have_data ? p->soc.bms_soc : NAN, now, o);
-}
-
-/* The bank's SOC as its fresh packs' BMSs say it, weighed by their
- * capacity (as the bank's own SOC is, model/bank.c), NAN when none says. */
-static double bank_bms_soc(const struct gw *gw, double now)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	double sum = 0, w = 0;
-	int n = 0;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (!gw_pack_online_at(gw, p, now) || !isfinite(p->soc.bms_soc))
-			continue;
-		double pw = (p->snap.present & BMS_HAS_FULL) && p->snap.full_ah > 0 ? p->snap.full_ah : 1;
-		sum += pw * p->soc.bms_soc;
-		w += pw;
-		n++;
-	}
-	return n ? sum / w : NAN;
-}
-
-void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	const struct gw_soc *est[CONF_MAX_PACKS];
-	int n = 0;
-	for (int k = 0; k < b->npacks && k < CONF_MAX_PACKS; k++)
-		est[n++] = &gw->packs[b->pack_idx[k]]->soc.est;
-	gw_soc_bank(est, n, &gw->conf->soc, bank_bms_soc(gw, now), now, o);
 }
 
 const char *gw_soc_source_name(const struct gw_soc_out *o)

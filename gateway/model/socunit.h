@@ -37,9 +37,8 @@ double gw_soc_polled(struct gw *gw, struct gw_pack *p);
 /* Every second: the state file is told every [soc] save_interval while a
  * pack counts. */
 void gw_soc_tick(struct gw *gw, double now);
-/* What a pack and the bank publish at monotonic time now. */
+/* What a pack publishes at monotonic time now (the bank's: banksoc.h). */
 void gw_soc_pack_out(const struct gw *gw, const struct gw_pack *p, double now, struct gw_soc_out *o);
-void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o);
 /* The source word of o ("counted" when o->flags carries GW_SOC_F_SOURCE, else "bms"). */
 const char *gw_soc_source_name(const struct gw_soc_out *o);
 /* The state file's record: "soc NAME <soc.h's line>". */

@@ -29,6 +29,11 @@ bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p)
 	return false;
 }
 
+bool gw_pack_is_balancer(const struct gw_pack *p)
+{
+	return !(p->drv->provides & BMS_HAS_CURRENT);
+}
+
 /* Fresh at monotonic time now: what "online" means everywhere. */
 bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now)
 {

@@ -438,13 +438,15 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 	for (int i = 0; i < n; i++)
 		if (so[i].flags & GW_SOC_F_MEASURED)
 			gw_prom_sample(o, "bmsgw_capacity_measured_ah", name[i], NULL, so[i].capacity_ah);
-	gw_prom_family(o, "bmsgw_soc_points_total", "counter", "Full, empty and rest points the count was set at.");
+	gw_prom_family(o, "bmsgw_soc_points_total", "counter", "Full, empty and rest points the count was set at, "
+		       "and knee points it was pulled down at.");
 	for (int i = 0; i < n; i++) {
 		if (!(so[i].flags & GW_SOC_F_COUNTING))
 			continue;
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"full\"", so[i].full_points);
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"empty\"", so[i].empty_points);
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"rest\"", so[i].rest_points);
+		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"knee\"", so[i].knee_points);
 	}
 }
 

@@ -967,11 +967,19 @@ def balancer_bank(port, http, bms, fake):
     c.ok(bank_is_bms() is not None, "bank: the balancer stale, still the BMS's values and limits, no stale-member "
          "or fail-safe bit")
     c.ok(online(port, 10), "bank: online")
+    # a balancer is no pack: gone stale, it is no missing pack (issue 44 item 8)
+    flag = read_raw(port, 10, BASE + 45, 1)[0]
+    bank = api_state(http).get("bank") or {}
+    c.eq((flag, bank.get("pack_missing"), bank.get("missing_packs")), ([0], False, []),
+         "bank: the balancer stale is no missing pack: failure flag 0, pack_missing false, missing_packs []")
     fake.ctl("connect %s fail 0" % MAC_A)
     c.ok(wait_until(lambda: online(port, 2), 40), "bank: the balancer back")
     bms.ctl("fault 1 silent")
     c.ok(wait_until(lambda: (lambda r: r is not None and r[4] & 0x20 and r[1] == 0)(lims(port, 10)), 15),
          "bank: the BMS stale, the balancer fresh: fail-safe, CCL 0")
+    bank = api_state(http).get("bank") or {}
+    c.eq((read_raw(port, 10, BASE + 45, 1)[0], bank.get("pack_missing"), bank.get("missing_packs")),
+         ([1], True, ["bms"]), "bank: the BMS stale is a missing pack: failure flag 1, pack_missing, missing_packs")
     bms.ctl("fault 1 none")
 
     def back():

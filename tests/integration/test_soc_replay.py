@@ -15,7 +15,20 @@ rows and within 5 % in every one, and the capacity it measured within 5 %
 of the true one once two deep cycles are behind it.  For the same traces
 the errors of the BMS's own SOC and of a counter with the fixed rated
 capacity that resets at the full and empty points (dbus-serialbattery's
-rule, computed here) are printed beside them.  Prints "N passed, N failed".
+rule, computed here) are printed beside them.
+
+An aged pack's first deep cycle (issue 44 item 7, design section 22): a
+pack whose true capacity is 262 Ah under a 280 Ah label, whose inverter
+stops the discharge with the lowest cell at 2.95 or 3.00 V under load, so
+the 2.90 V empty point never comes.  Until the first capacity sample the
+count is against the label; the knee point (the lowest cell at 3.10 V
+under a light discharge) pulls it down to 5 %.  When the inverter stops
+(the pack empty), the count must be within 5 % of the truth (it read
+10-11 % against a truth of 3-4 % before the knee), there must be a knee
+point in the first deep discharge, and from the first capacity sample on
+every row within 5 %.  The worst error of the first deep discharge before
+its knee point (the label's share, which only a measurement removes) is
+printed.  Prints "N passed, N failed".
 """
 import math
 import os
@@ -35,6 +48,14 @@ SCENARIOS = [
     (3, "true_capacity=271.6,gain=-0.01,offset=0.18,bms=counter", "3 % under, -1 %, +0.18 A, JK-like"),
     (4, "true_capacity=268.8,gain=0.02,offset=-0.15,bms=daly", "4 % under, +2 %, -0.15 A, Daly-like"),
 ]
+# the aged pack: seed, the model's errors, what they are (seed 2's first deep evening is on day 0,
+# the other seeds' on day 5 or 6)
+AGED = [
+    (2, "true_capacity=262,cutoff=2.95,gain=-0.01,offset=0.18,bms=counter", "cut-off 2.95 V, -1 %, +0.18 A, day 0"),
+    (2, "true_capacity=262,cutoff=3.0,gain=0.015,offset=0.2,bms=counter", "cut-off 3.00 V, +1.5 %, +0.2 A, day 0"),
+    (1, "true_capacity=262,cutoff=2.95,gain=-0.01,offset=0.18,bms=counter", "cut-off 2.95 V, -1 %, +0.18 A, day 6"),
+    (4, "true_capacity=262,cutoff=3.0,gain=0.01,offset=-0.2,bms=daly", "cut-off 3.00 V, +1 %, -0.2 A, Daly, day 6"),
+]
 
 
 def exe(name):
@@ -43,11 +64,12 @@ def exe(name):
 
 def read_trace(path):
     """The columns the checks use, as lists (the trace has no quoted fields)."""
-    t, cur, cmin, cmax, bms, truth = [], [], [], [], [], []
+    t, cur, cmin, cmax, bms, truth, itrue = [], [], [], [], [], [], []
     with open(path) as f:
         h = f.readline().rstrip("\r\n").split(",")
-        ku, ki, kn, kx, kb, kt, kc = [h.index(k) for k in ("unix", "current_a", "cell_min_mv", "cell_max_mv",
-                                                            "soc_pct", "true_soc_pct", "true_capacity_ah")]
+        ku, ki, kn, kx, kb, kt, kc, kj = [h.index(k) for k in ("unix", "current_a", "cell_min_mv", "cell_max_mv",
+                                                                "soc_pct", "true_soc_pct", "true_capacity_ah",
+                                                                "true_current_a")]
         for line in f:
             v = line.split(",")
             t.append(float(v[ku]))
@@ -56,7 +78,9 @@ def read_trace(path):
             cmax.append(float(v[kx]) / 1000)
             bms.append(float(v[kb]))
             truth.append(float(v[kt]))
-    return {"t": t, "i": cur, "cmin": cmin, "cmax": cmax, "bms": bms, "truth": truth, "cap": float(v[kc])}
+            itrue.append(float(v[kj]))
+    return {"t": t, "i": cur, "cmin": cmin, "cmax": cmax, "bms": bms, "truth": truth, "cap": float(v[kc]),
+            "itrue": itrue}
 
 
 def read_replay(text):
@@ -102,32 +126,32 @@ def stats(errs):
     return e[int(0.95 * (len(e) - 1))], e[-1], 100.0 * sum(1 for x in e if x <= 3.0) / len(e)
 
 
-def traces(tmp):
+def traces(tmp, scenarios):
     """The traces and their replays, the simulators side by side, then the
-    replays: {seed: (trace path, replay result or the failure)}."""
+    replays: {index in scenarios: (trace path, replay result or the failure)}."""
     sims = {}
-    for seed, spec, _ in SCENARIOS:
-        path = os.path.join(tmp, "trace%d.csv" % seed)
+    for k, (seed, spec, _) in enumerate(scenarios):
+        path = os.path.join(tmp, "trace%d.csv" % k)
         with open(path, "w") as f:
-            sims[seed] = (path, subprocess.Popen([exe("bmsgw-sim"), "--trace", "30", "--step", "10", "--seed",
-                                                  str(seed), "--pack", "capacity=%g,%s" % (RATED, spec)],
-                                                 stdout=f, stderr=subprocess.PIPE, text=True))
+            sims[k] = (path, subprocess.Popen([exe("bmsgw-sim"), "--trace", "30", "--step", "10", "--seed",
+                                               str(seed), "--pack", "capacity=%g,%s" % (RATED, spec)],
+                                              stdout=f, stderr=subprocess.PIPE, text=True))
     reps = {}
-    for seed, (path, p) in sims.items():
+    for k, (path, p) in sims.items():
         err = p.communicate()[1]
         if p.returncode != 0:
-            reps[seed] = (path, "bmsgw-sim --trace failed: %s" % err.strip())
+            reps[k] = (path, "bmsgw-sim --trace failed: %s" % err.strip())
             continue
-        reps[seed] = (path, subprocess.Popen([exe("bmsgw"), "--soc-replay", path, "--capacity", "%g" % RATED],
-                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        reps[k] = (path, subprocess.Popen([exe("bmsgw"), "--soc-replay", path, "--capacity", "%g" % RATED],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     out = {}
-    for seed, (path, p) in reps.items():
+    for k, (path, p) in reps.items():
         if isinstance(p, str):
-            out[seed] = (path, p)
+            out[k] = (path, p)
             continue
         stdout, stderr = p.communicate()
-        out[seed] = (path, stdout if p.returncode == 0 else "bmsgw --soc-replay exit %d: %s"
-                     % (p.returncode, stderr.strip()[:200]))
+        out[k] = (path, stdout if p.returncode == 0 else "bmsgw --soc-replay exit %d: %s"
+                  % (p.returncode, stderr.strip()[:200]))
     return out
 
 
@@ -174,18 +198,76 @@ def scenario(path, replay, seed, spec, what, table):
                   end, tr["cap"]))
 
 
+def cutoffs(tr):
+    """The rows where the inverter stopped a discharge: the last row of a
+    discharge after which the pack rests (its true current 0 at once, as
+    the model's inverter cuts off), the lowest cell near its cut-off."""
+    i, cmin = tr["itrue"], tr["cmin"]
+    return [k for k in range(len(i) - 1) if i[k] < -1 and i[k + 1] == 0 and cmin[k] < 3.05]
+
+
+def aged_scenario(path, replay, seed, spec, what, table):
+    """An aged pack (262 Ah under a 280 Ah label) whose inverter stops
+    before the empty point: the count when the pack is empty."""
+    name = "aged, seed %d (%s)" % (seed, what)
+    if not c.ok(replay.startswith("time,"), "%s: the trace written and replayed%s" % (
+            name, "" if replay.startswith("time,") else " (%s)" % replay)):
+        return
+    tr = read_trace(path)
+    _, rows, foot = read_replay(replay)
+    c.eq(len(rows), len(tr["t"]), "%s: a row for each of the trace's" % name)
+    c.ok(" knee " in foot, "%s: the summary counts the knee points: %s" % (name, foot))
+    first = next((k for k, row in enumerate(rows) if "full" in row[3]), None)
+    if not c.ok(first is not None, "%s: a full point" % name):
+        return
+    c.ok(not any("empty" in row[3] for row in rows), "%s: no empty point (the inverter stops first)" % name)
+    ends = [k for k in cutoffs(tr) if k > first]
+    if not c.ok(len(ends) >= 2, "%s: deep discharges stopped by the inverter (%d)" % (name, len(ends))):
+        return
+    errs = [(abs(rows[k][0] - tr["truth"][k]), k) for k in ends]
+    worst, wk = max(errs)
+    c.ok(worst <= 5.0, "%s: when the inverter stops (the pack empty) the count is within 5 %% of the truth in "
+         "each of %d deep discharges (the worst %.2f %%: %.1f counted, %.2f true)"
+         % (name, len(ends), worst, rows[wk][0], tr["truth"][wk]))
+    k0 = ends[0]
+    start = max(k for k in range(first, k0 + 1) if tr["itrue"][k] >= 0)  # the first deep discharge begins
+    knees = [k for k in range(start, k0 + 1) if any(e.startswith("knee=") for e in rows[k][3])]
+    c.ok(len(knees) == 1 and rows[knees[0]][0] == 5.0, "%s: one knee point in the first deep discharge, the count "
+         "5 %% there (%s)" % (name, ["row %d: %.1f counted, %.2f true" % (k, rows[k][0], tr["truth"][k])
+                                     for k in knees]))
+    sampled = next((k for k, row in enumerate(rows) if any(e.startswith("sample=") for e in row[3])), None)
+    if c.ok(sampled is not None, "%s: a capacity sample" % name):
+        after = [(abs(rows[k][0] - tr["truth"][k]), k) for k in range(sampled, len(rows))]
+        w, k = max(after)
+        c.ok(w <= 5.0, "%s: within 5 %% in every row from the first capacity sample on (row %d; the worst %.2f %% "
+             "at row %d)" % (name, sampled, w, k))
+    c.ok(abs(rows[-1][2] - tr["cap"]) <= 0.05 * tr["cap"], "%s: at the end %.1f Ah, within 5 %% of the true %.1f Ah"
+         % (name, rows[-1][2], tr["cap"]))
+    before = max((abs(rows[k][0] - tr["truth"][k]), k) for k in range(start, knees[0] if knees else k0 + 1))
+    table.append((name, rows[k0][0], tr["truth"][k0], worst, before[0], rows[before[1]][0], tr["truth"][before[1]]))
+
+
 def main():
-    table = []
+    table, aged = [], []
     with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
-        done = traces(tmp)
-        for seed, spec, what in SCENARIOS:
-            scenario(done[seed][0], done[seed][1], seed, spec, what, table)
+        done = traces(tmp, SCENARIOS)
+        for k, (seed, spec, what) in enumerate(SCENARIOS):
+            scenario(done[k][0], done[k][1], seed, spec, what, table)
+    with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
+        done = traces(tmp, AGED)
+        for k, (seed, spec, what) in enumerate(AGED):
+            aged_scenario(done[k][0], done[k][1], seed, spec, what, aged)
     print("\nerror against the truth after the first full point, %: 95th percentile / worst (share within 3 %)")
     print("%-44s %-20s %-20s %-20s %s" % ("trace", "counted (bmsgw)", "BMS", "fixed, reset at full",
                                            "capacity: 2 deep / end / true"))
     for name, cs, bs, fs, after, end, true in table:
         print("%-44s %5.2f / %5.2f (%4.1f)  %5.2f / %5.2f (%4.1f)  %5.2f / %5.2f (%4.1f)  %.1f / %.1f / %.1f Ah"
               % (name, cs[0], cs[1], cs[2], bs[0], bs[1], bs[2], fs[0], fs[1], fs[2], after, end, true))
+    print("\nthe aged pack (262 Ah under 280): the count when the inverter first stops, %; the worst error at any "
+          "stop; the worst of the first deep discharge before its knee point (counted / true)")
+    for name, cnt, true, worst, before, bc, bt in aged:
+        print("%-62s %5.1f / %5.2f   worst stop %5.2f   before the knee %5.2f (%.1f / %.2f)"
+              % (name, cnt, true, worst, before, bc, bt))
     return c.report()
 
 

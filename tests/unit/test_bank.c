@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_bank.c - the bank unit's aggregation (gateway/model/bank.c,
- * gw_bank_aggregate), one test per rule of bmsgw-bms(7) "The bank unit". */
+ * gw_bank_aggregate), one test per rule of bmsgw-bms(7) "The bank unit",
+ * and its SOC and capacities by the one rule (gateway/model/banksoc.c,
+ * gw_bank_soc: the sum of the remaining over the sum of the full Ah of the
+ * fresh members, for the BMSs' and the counted SOC alike). */
 #include <math.h>
 #include <string.h>
 
@@ -30,6 +33,19 @@ static struct bms_snapshot pack(float v, float a, float soc, float full, uint16_
 	return s;
 }
 
+/* The members of a bank as its SOC sees them: the snapshots (NULL: not
+ * fresh), the BMSs' SOCs as the snapshots say them, no configured
+ * capacity, empty counts. */
+static struct gw_soc EST[8];
+static void members(struct gw_bank_member *m, const struct bms_snapshot *const *f, int n)
+{
+	for (int k = 0; k < n; k++)
+		m[k] = (struct gw_bank_member){ f[k], f[k] && (f[k]->present & BMS_HAS_SOC) ? f[k]->soc : NAN, -1,
+					       &EST[k], f[k] && !(f[k]->present & BMS_HAS_CURRENT) };
+}
+
+static struct conf_soc SOC;
+
 static void test_sums_and_weighted_soc(void)
 {
 	struct bms_snapshot a = pack(53.0f, 10, 50, 100, 3300), b = pack(53.2f, -4, 80, 200, 3310);
@@ -42,10 +58,8 @@ static void test_sums_and_weighted_soc(void)
 	CHECK_NEAR(o.snap.voltage, 53.1, 1e-4);          /* mean */
 	CHECK_NEAR(o.snap.current, 6, 1e-4);             /* sum */
 	CHECK_NEAR(o.snap.power, 53 * 10 - 53.2 * 4, 0.01);
-	CHECK_NEAR(o.snap.full_ah, 300, 1e-4);
-	CHECK_NEAR(o.snap.remain_ah, 50 + 160, 1e-3);
-	/* capacity-weighted: (100*50 + 200*80) / 300 = 70, not the plain mean 65 */
-	CHECK_NEAR(o.snap.soc, 70, 1e-4);
+	/* the SOC and capacities are the one rule's, not the aggregate's */
+	CHECK(!(o.snap.present & (BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_FULL)));
 	CHECK_EQ_INT(o.snap.state, 1);                   /* net charging */
 	/* temperature n = the average of bank pack n */
 	CHECK_EQ_INT(o.snap.ntemps, 2);
@@ -53,16 +67,104 @@ static void test_sums_and_weighted_soc(void)
 	CHECK_NEAR(o.snap.temp_c[1], 25, 1e-4);
 }
 
-static void test_equal_weights_without_capacity(void)
+/* The one rule: sum of the remaining Ah over the sum of the full Ah. */
+static void test_one_rule(void)
 {
-	struct bms_snapshot a = pack(53, 0, 40, 100, 3300), b = pack(53, 0, 60, 200, 3300);
-	b.present &= ~(uint32_t)(BMS_HAS_FULL | BMS_HAS_REMAIN);
+	struct bms_snapshot a = pack(53.0f, 10, 50, 100, 3300), b = pack(53.2f, -4, 80, 200, 3310);
 	const struct bms_snapshot *f[] = { &a, &b };
-	struct gw_bank_state o;
-	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
-	CHECK_NEAR(o.snap.soc, 50, 1e-4);                  /* plain mean */
-	CHECK(!(o.snap.present & BMS_HAS_FULL));           /* one pack has no capacity */
-	CHECK_NEAR(o.snap.full_ah, 0, 1e-6);
+	struct gw_bank_member m[2];
+	struct gw_bank_soc o;
+	members(m, f, 2);
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	/* (50 + 160) / 300 = 70, not the plain mean 65 */
+	CHECK_NEAR(o.soc_bms, 70, 1e-4);
+	CHECK_NEAR(o.remain_ah, 210, 1e-3);
+	CHECK_NEAR(o.full_ah, 300, 1e-4);
+	CHECK_EQ_INT(o.in_soc, 3);
+	CHECK_EQ_INT(o.left_out, 0);
+	CHECK_NEAR(o.counted.soc, 70, 1e-4);               /* carried: the BMSs' (nothing counted) */
+	CHECK_NEAR(o.counted.soc_bms, 70, 1e-4);
+	/* the BMS's remaining Ah over its full, whatever its SOC says */
+	a.remain_ah = 40;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK_NEAR(o.soc_bms, 100.0 * 200 / 300, 1e-4);
+	/* the BMS's SOC, not the snapshot's (which may carry the count): a pack
+	 * without a remaining Ah weighs its BMS's SOC by its full Ah */
+	a.present &= ~(uint32_t)BMS_HAS_REMAIN;
+	a.soc = 99;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK_NEAR(o.soc_bms, 70, 1e-4);
+	CHECK_NEAR(o.remain_ah, 210, 1e-3);
+	/* a pack with a remaining Ah but no full one (a Daly): remaining / SOC */
+	a = pack(53.0f, 10, 40, 100, 3300);
+	b = pack(53.0f, 10, 70, 200, 3300);
+	a.present &= ~(uint32_t)BMS_HAS_FULL;
+	b.present &= ~(uint32_t)BMS_HAS_FULL;
+	members(m, f, 2);
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK_NEAR(o.soc_bms, 60, 1e-4);                   /* (40 + 140) / 300, not the mean 55 */
+	CHECK_NEAR(o.full_ah, 300, 1e-3);
+	/* neither: its configured capacity */
+	b.present &= ~(uint32_t)BMS_HAS_REMAIN;
+	m[1].capacity = 200;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK_NEAR(o.soc_bms, 60, 1e-4);
+	CHECK_EQ_INT(o.left_out, 0);
+	/* nor that: left out of the SOC and named; the capacities unknown */
+	m[1].capacity = -1;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK_NEAR(o.soc_bms, 40, 1e-4);                   /* the other's alone */
+	CHECK_EQ_INT(o.in_soc, 1);
+	CHECK_EQ_INT(o.left_out, 2);
+	CHECK(isnan(o.remain_ah) && isnan(o.full_ah));
+	/* stale: not a member of the SOC, not left out */
+	m[1].snap = NULL;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK_EQ_INT(o.left_out, 0);
+	CHECK_NEAR(o.full_ah, 100, 1e-3);
+	/* none fresh: no SOC */
+	m[0].snap = NULL;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK(isnan(o.soc_bms) && isnan(o.counted.soc) && isnan(o.full_ah));
+	CHECK_EQ_INT(o.in_soc, 0);
+}
+
+/* The counted SOC by the same rule: the fresh members' counted Ah over
+ * their capacities; carried with source = counted once every fresh
+ * member's count is synced. */
+static void test_counted(void)
+{
+	struct bms_snapshot a = pack(53, 0, 40, 100, 3300), b = pack(53, 0, 70, 200, 3300);
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_member m[2];
+	struct gw_bank_soc o;
+	memset(EST, 0, sizeof(EST));
+	EST[0] = (struct gw_soc){ .started = true, .synced = true, .ah = 50, .cap_ah = 100, .rated_ah = 100 };
+	EST[1] = (struct gw_soc){ .started = true, .synced = false, .ah = 160, .cap_ah = 200, .rated_ah = 200 };
+	members(m, f, 2);
+	SOC.source = CONF_SOC_SRC_COUNTED;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK(o.counted.flags & GW_SOC_F_COUNTING);
+	CHECK_NEAR(o.counted.soc_counted, 70, 1e-9);       /* (50 + 160) / 300 */
+	CHECK_NEAR(o.counted.remaining_ah, 210, 1e-9);
+	CHECK_NEAR(o.counted.capacity_ah, 300, 1e-9);
+	CHECK(!(o.counted.flags & GW_SOC_F_SOURCE));       /* b not synced: the BMSs' carried */
+	CHECK_NEAR(o.counted.soc, 60, 1e-4);
+	EST[1].synced = true;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK(o.counted.flags & GW_SOC_F_SOURCE);
+	CHECK_NEAR(o.counted.soc, 70, 1e-9);
+	CHECK_NEAR(o.soc_bms, 60, 1e-4);                   /* beside it */
+	/* a stale member's count is left out, as its BMS's figures */
+	EST[1].synced = false;
+	m[1].snap = NULL;
+	gw_bank_soc(m, 2, &SOC, 0, &o);
+	CHECK(o.counted.flags & GW_SOC_F_SOURCE);          /* every fresh one synced */
+	CHECK_NEAR(o.counted.soc, 50, 1e-9);
+	CHECK_NEAR(o.counted.capacity_ah, 100, 1e-9);
+	CHECK_NEAR(o.soc_bms, 40, 1e-4);
+	SOC.source = CONF_SOC_SRC_BMS;
+	memset(EST, 0, sizeof(EST));
 }
 
 static void test_dropout(void)
@@ -75,7 +177,12 @@ static void test_dropout(void)
 	CHECK_EQ_INT(o.configured, 3);
 	CHECK_EQ_INT(o.online_mask, 0x5);
 	CHECK_NEAR(o.snap.current, 12, 1e-4);
-	CHECK_NEAR(o.snap.soc, 60, 1e-4);
+	struct gw_bank_member m[3];
+	struct gw_bank_soc bs;
+	members(m, f, 3);
+	gw_bank_soc(m, 3, &SOC, 0, &bs);
+	CHECK_NEAR(bs.soc_bms, 60, 1e-4);
+	CHECK_EQ_INT(bs.in_soc, 0x5);
 	/* the stale pack's temperature slot reads absent */
 	CHECK_EQ_INT(o.snap.ntemps, 3);
 	CHECK(isnan(o.snap.temp_c[1]));
@@ -194,10 +301,16 @@ static void test_balancer_beside_a_bms(void)
 	CHECK_EQ_INT(o.online, 2);
 	CHECK_NEAR(o.snap.current, 12.5, 1e-4);            /* the BMS's: not 12.5 + 0 of a second pack */
 	CHECK_NEAR(o.snap.power, 53.2 * 12.5, 0.01);
-	CHECK(o.snap.present & BMS_HAS_FULL);              /* the BMS's capacity is the bank's */
-	CHECK_NEAR(o.snap.full_ah, 280, 1e-4);
-	CHECK_NEAR(o.snap.remain_ah, 168, 1e-3);
-	CHECK_NEAR(o.snap.soc, 60, 1e-4);
+	struct gw_bank_member m[3];
+	struct gw_bank_soc bs;
+	members(m, f, 2);
+	CHECK(m[1].balancer);
+	gw_bank_soc(m, 2, &SOC, 0, &bs);
+	CHECK_NEAR(bs.full_ah, 280, 1e-4);                 /* the BMS's capacity is the bank's */
+	CHECK_NEAR(bs.remain_ah, 168, 1e-3);
+	CHECK_NEAR(bs.soc_bms, 60, 1e-4);
+	CHECK_EQ_INT(bs.in_soc, 1);
+	CHECK_EQ_INT(bs.left_out, 0);                      /* the balancer is no member, not left out */
 	CHECK_EQ_INT(o.snap.state, 1);
 	CHECK_EQ_INT(o.rb.min_mv, 3318);                   /* its cells count as cells */
 	CHECK_EQ_INT(o.rb.min_pack, 2);
@@ -210,19 +323,29 @@ static void test_balancer_beside_a_bms(void)
 	CHECK(!(o.snap.present & (BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_FULL | BMS_HAS_REMAIN)));
 	CHECK_EQ_INT(o.snap.state, 0);
 	CHECK(o.snap.present & BMS_HAS_VOLTAGE);
-	/* a pack that gives a current but no capacity still makes it unknown */
+	members(m, g, 2);
+	gw_bank_soc(m, 2, &SOC, 0, &bs);
+	CHECK(isnan(bs.soc_bms) && isnan(bs.full_ah));
+	CHECK_EQ_INT(bs.left_out, 0);
+	/* a pack that gives a current but no capacity makes it unknown, and is named */
 	struct bms_snapshot nocap = pack(53.1f, 1, 50, 100, 3300);
 	nocap.present &= ~(uint32_t)(BMS_HAS_FULL | BMS_HAS_REMAIN);
 	const struct bms_snapshot *h[] = { &bms, &bal, &nocap };
 	gw_bank_aggregate(h, 3, 1.0, 0.1, &o);
-	CHECK(!(o.snap.present & BMS_HAS_FULL));
 	CHECK_NEAR(o.snap.current, 13.5, 1e-4);
+	members(m, h, 3);
+	gw_bank_soc(m, 3, &SOC, 0, &bs);
+	CHECK(isnan(bs.full_ah));
+	CHECK_EQ_INT(bs.left_out, 4);
+	CHECK_NEAR(bs.soc_bms, 60, 1e-4);
 }
 
 int main(void)
 {
+	conf_soc_defaults(&SOC, CONF_CHEM_LFP);
 	test_sums_and_weighted_soc();
-	test_equal_weights_without_capacity();
+	test_one_rule();
+	test_counted();
 	test_dropout();
 	test_deviation();
 	test_mosfets_and_alarms();

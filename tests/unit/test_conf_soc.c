@@ -48,6 +48,8 @@ static void check_lfp_defaults(const struct conf_soc *s)
 	CHECK_NEAR(s->empty_cell_voltage, 2.90, 1e-9);
 	CHECK_NEAR(s->empty_current, 0.2, 1e-9);
 	CHECK_NEAR(s->empty_time, 60, 1e-9);
+	CHECK_NEAR(s->knee_cell_voltage, 3.10, 1e-9);
+	CHECK_NEAR(s->knee_soc, 5, 1e-9);
 	CHECK_NEAR(s->rest_current, 0.01, 1e-9);
 	CHECK_NEAR(s->rest_time, 1800, 1e-9);
 	CHECK(s->learn_capacity);
@@ -73,9 +75,12 @@ static void test_defaults(void)
 	CHECK_NEAR(s.charge_efficiency, 0.98, 1e-9);
 	CHECK_NEAR(s.full_cell_voltage, 4.15, 1e-9);
 	CHECK_NEAR(s.empty_cell_voltage, 3.00, 1e-9);
+	CHECK_NEAR(s.knee_cell_voltage, 3.40, 1e-9);
+	CHECK_NEAR(s.knee_soc, 5, 1e-9);
 	conf_soc_defaults(&s, CONF_CHEM_LTO);
 	CHECK_NEAR(s.full_cell_voltage, 2.60, 1e-9);
 	CHECK_NEAR(s.empty_cell_voltage, 1.90, 1e-9);
+	CHECK_NEAR(s.knee_cell_voltage, 1.90, 1e-9); /* its empty point's: no knee */
 }
 
 static void test_chemistry(void)
@@ -99,6 +104,20 @@ static void test_chemistry(void)
 	CHECK_NEAR(c.soc.empty_cell_voltage, 3.00, 1e-9);
 	CHECK(c.soc.given & CONF_SOC_GIVEN_FULL);
 	CHECK(!(c.soc.given & CONF_SOC_GIVEN_EMPTY));
+	CHECK_NEAR(c.soc.knee_cell_voltage, 3.40, 1e-9); /* nmc's knee */
+	/* the knee follows the chemistry unless written, in a pack too */
+	CHECK_EQ_INT(load("[soc]\nknee_cell_voltage = 3.05\nknee_soc = 3\n[pack.c]\nprotocol = jbd\n"
+			  "port = /dev/ttyUSB1\nchemistry = nmc\n[pack.d]\nprotocol = jbd\nport = /dev/ttyUSB2\n"
+			  "chemistry = nmc\nknee_cell_voltage = 3.5\n"), 0);
+	CHECK(c.soc.given & CONF_SOC_GIVEN_KNEE);
+	CHECK_NEAR(c.soc.knee_cell_voltage, 3.05, 1e-9);
+	CHECK_NEAR(c.packs[0].soc.knee_cell_voltage, 3.05, 1e-9);
+	CHECK_NEAR(c.packs[2].soc.knee_cell_voltage, 3.05, 1e-9); /* [soc]'s written one */
+	CHECK_NEAR(c.packs[2].soc.knee_soc, 3, 1e-9);
+	CHECK_NEAR(c.packs[3].soc.knee_cell_voltage, 3.5, 1e-9);
+	CHECK_EQ_INT(load("[pack.c]\nprotocol = jbd\nport = /dev/ttyUSB1\nchemistry = nmc\n"), 0);
+	CHECK_NEAR(c.packs[2].soc.knee_cell_voltage, 3.40, 1e-9); /* its own chemistry's */
+	CHECK_NEAR(c.packs[0].soc.knee_cell_voltage, 3.10, 1e-9);
 }
 
 static void test_packs(void)
@@ -155,6 +174,10 @@ static void test_errors(void)
 		 two_packs);
 	CHECK_EQ_INT(conf_load_string(text, "t.ini", &c, err, sizeof(err)), -1);
 	CHECK(strstr(err, "t.ini:12: [pack.c] empty_cell_voltage: empty_cell_voltage 3.6 is not below") != NULL);
+	expect_error("[soc]\nknee_cell_voltage = 3.5\n",
+		     "t.ini:10: [soc] knee_cell_voltage: knee_cell_voltage 3.5 is not below full_cell_voltage 3.45 "
+		     "(expected knee_cell_voltage < full_cell_voltage; the other one is the default");
+	expect_error("[soc]\nknee_soc = 60\n", "t.ini:10: [soc] knee_soc: 60 is out of range");
 	expect_error("[soc]\ncapacity = 0\n", "t.ini:10: [soc] capacity: 0 is out of range (expected ampere-hours > 0 "
 		     "and <= 100000)");
 	expect_error("[soc]\ntail_current = 2\n", "t.ini:10: [soc] tail_current: 2 is out of range (expected C (the "
@@ -184,7 +207,7 @@ static void test_reload_and_warning(void)
 	int n = 0;
 	for (int k = conf_key_next(CONF_SEC_SOC, 0); k >= 0; k = conf_key_next(CONF_SEC_SOC, k + 1), n++)
 		CHECK_EQ_INT(conf_key_reload(k), CONF_LIVE);
-	CHECK_EQ_INT(n, 17);
+	CHECK_EQ_INT(n, 19);
 	struct conf a;
 	CHECK_EQ_INT(load("[soc]\ncapacity = 300\n"), 0);
 	a = c;
@@ -198,6 +221,17 @@ static void test_reload_and_warning(void)
 	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 1);
 	CHECK(strstr(warned, "t.ini:9: [soc]: source = counted, but count = false") != NULL);
 	CHECK_EQ_INT(load("[soc]\nsource = counted\n"), 0);
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
+	/* a pack of the bank without a capacity to weigh its SOC by (vedirect
+	 * gives none; a Daly its remaining Ah) is said, until capacity is set */
+	CHECK_EQ_INT(load("[bank]\n[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\n"), 0);
+	warned[0] = '\0';
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 1);
+	CHECK(strstr(warned, "t.ini:10: [pack.v]: protocol vedirect gives no capacity and capacity is not set: the pack "
+			     "is left out of the bank's SOC") != NULL);
+	CHECK_EQ_INT(load("[bank]\n[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\ncapacity = 200\n"), 0);
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
+	CHECK_EQ_INT(load("[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\n"), 0); /* no bank */
 	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
 }
 
@@ -215,9 +249,11 @@ static void test_summary(void)
 	fclose(m);
 	CHECK(strstr(buf, "soc (bmsgw's own count of the charge, every pack and the bank; chemistry lfp)") != NULL);
 	CHECK(strstr(buf, "  count         on; the SOC carried: the BMS's (source = bms)") != NULL);
-	CHECK(strstr(buf, "  capacity      300 Ah; measured between full and empty (or rest) points") != NULL);
+	CHECK(strstr(buf, "  capacity      300 Ah (the BMS's full capacity where it is smaller); measured between full and empty (or rest) points") != NULL);
 	CHECK(strstr(buf, "  full point    highest cell >= 3.45 V, charge current <= 0.04 C, for 180 s") != NULL);
 	CHECK(strstr(buf, "  empty point   lowest cell <= 2.9 V, discharging at most 0.2 C, for 60 s") != NULL);
+	CHECK(strstr(buf, "  knee point    lowest cell <= 3.1 V, discharging at most 0.2 C, for 60 s: down to 5 %\n") !=
+	      NULL);
 	CHECK(strstr(buf, "  rest point    under 0.01 C for 1800 s, where the open-circuit curve is steep (lfp: at "
 		     "or under 3.20 V or at or over 3.40 V a cell), 10..40 degC") != NULL);
 	CHECK(strstr(buf, "  pack c: source counted, capacity 100\n") != NULL);

@@ -2,7 +2,9 @@
 /* tests/unit/test_soc.c - the SOC estimator (gateway/model/soc.h) on
  * fake-clock traces: the count (trapezoid, efficiency, threshold, offsets,
  * clamping), the full point only after full_time, the empty and rest
- * points (steep parts of the curve only, 10..40 degC), a gap bridged or
+ * points (steep parts of the curve only, 10..40 degC), the knee point
+ * (down only, once a discharge), the capacity prior (the smaller of the
+ * configured and the BMS's until measured), a gap bridged or
  * lost, the learned offset, the learned capacity (median of 5, refused
  * samples), the bank of two packs with one stale, the state as a record
  * (resumed within 24 h, learned things kept when older, bad records), and
@@ -265,6 +267,135 @@ static void test_rest(void)
 	C.chemistry = CONF_CHEM_LTO;
 	conf_soc_derive(&C, NULL);
 	CHECK(!(rest_at(&l, 7200, 2.0, 20, 20) & GW_SOC_EV_REST));
+}
+
+/* The knee (design 22): a light discharge with the lowest cell at or
+ * under knee_cell_voltage for empty_time pulls the count down to knee_soc,
+ * never up, once a discharge. */
+static void test_knee(void)
+{
+	struct gw_soc s = { 0 };
+	setup();
+	CHECK_NEAR(C.knee_cell_voltage, 3.10, 1e-9);
+	CHECK_NEAR(C.knee_soc, 5, 1e-9);
+	run(&s, 60, -10, 3.20, 3.25); /* over the knee: nothing; 50 % from the BMS */
+	CHECK_EQ_INT(s.knee_points, 0);
+	/* a strong discharge (30 A > 0.2 C) pulls a cell under it: no knee */
+	CHECK(!(run(&s, 600, -30, 3.05, 3.2) & GW_SOC_EV_KNEE));
+	/* at rest under it: none either */
+	CHECK(!(run(&s, 600, 0, 3.05, 3.2) & GW_SOC_EV_KNEE));
+	double was = pct(&s);
+	CHECK(was > 40);
+	/* a light discharge at the knee: after empty_time (60 s), not before */
+	CHECK(!(run(&s, 60, -10, 3.09, 3.2) & GW_SOC_EV_KNEE));
+	CHECK(!s.synced);
+	CHECK(step(&s, 10, -10, 3.09, 3.2) & GW_SOC_EV_KNEE);
+	CHECK_NEAR(EV.knee_from, was - (50 + 600) / 3600.0, 1e-6); /* 0 to -10 A, then 60 s at -10 A */
+	CHECK_NEAR(EV.knee_v, 3.09, 1e-9);
+	CHECK_NEAR(pct(&s), 5, 1e-9);
+	CHECK(s.synced); /* the knee is a sync point */
+	CHECK_EQ_INT(s.knee_points, 1);
+	struct gw_soc_out o;
+	gw_soc_output(&s, &C, 50, T, &o);
+	CHECK_EQ_INT(o.knee_points, 1);
+	/* once a discharge: a little charge back (to 8 %, under knee_soc + 5), down again: not again */
+	run(&s, 720, 15, 3.2, 3.25);
+	CHECK(pct(&s) > 7.5 && pct(&s) < 10);
+	CHECK(!(run(&s, 600, -10, 3.05, 3.2) & GW_SOC_EV_KNEE));
+	CHECK_EQ_INT(s.knee_points, 1);
+	CHECK(pct(&s) > 5);
+	/* charged over knee_soc + 5 %: a new discharge may take one */
+	run(&s, 3600, 20, 3.3, 3.35);
+	CHECK(pct(&s) > 20);
+	CHECK(!(run(&s, 60, -10, 3.08, 3.2) & GW_SOC_EV_KNEE));
+	CHECK(step(&s, 10, -10, 3.08, 3.2) & GW_SOC_EV_KNEE);
+	CHECK_NEAR(pct(&s), 5, 1e-9);
+	CHECK_EQ_INT(s.knee_points, 2);
+	CHECK(EV.bits & GW_SOC_EV_SAVE & GW_SOC_EV_KNEE); /* saved as a point */
+	/* never up: a count under knee_soc stays, however long */
+	struct gw_soc d = { 0 };
+	struct gw_soc_in in = poll(-10, 3.05, 3.2);
+	in.bms_soc = 3;
+	for (int k = 0; k < 60; k++)
+		CHECK(!(step_in(&d, 10, in) & GW_SOC_EV_KNEE));
+	CHECK_NEAR(pct(&d), 3 - 59 * 100 / 3600.0, 1e-6); /* counted from the second poll on */
+	CHECK_EQ_INT(d.knee_points, 0);
+	CHECK(!d.synced);
+	/* a knee at or under the empty point: none; knee_soc is the config's */
+	struct gw_soc n = { 0 };
+	C.knee_cell_voltage = C.empty_cell_voltage;
+	CHECK(!(run(&n, 600, -10, 2.95, 3.2) & GW_SOC_EV_KNEE));
+	C.knee_cell_voltage = 3.10;
+	C.knee_soc = 8;
+	CHECK(run(&n, 70, -10, 3.05, 3.2) & GW_SOC_EV_KNEE);
+	CHECK_NEAR(pct(&n), 8, 1e-9);
+	/* a gap starts the time again */
+	struct gw_soc g = { 0 };
+	run(&g, 50, -10, 3.05, 3.2);
+	CHECK(!(step(&g, 100, -10, 3.05, 3.2) & GW_SOC_EV_KNEE));
+	CHECK(!(run(&g, 50, -10, 3.05, 3.2) & GW_SOC_EV_KNEE));
+	CHECK(step(&g, 10, -10, 3.05, 3.2) & GW_SOC_EV_KNEE);
+	/* no cells read: no knee */
+	struct gw_soc u = { 0 };
+	CHECK(!(run(&u, 600, -10, NAN, NAN) & GW_SOC_EV_KNEE));
+	/* nmc's knee: 3.40 V */
+	struct gw_soc m = { 0 };
+	C.chemistry = CONF_CHEM_NMC;
+	C.given = 0;
+	C.knee_soc = 5;
+	conf_soc_derive(&C, NULL);
+	CHECK(run(&m, 80, -10, 3.38, 3.5) & GW_SOC_EV_KNEE);
+}
+
+static void cycle(struct gw_soc *s, double ah);
+
+/* Until the first capacity sample: the smaller of the configured capacity
+ * (a label) and the BMS's full capacity where both exist. */
+static void test_prior(void)
+{
+	struct gw_soc s = { 0 };
+	setup();
+	C.capacity = 280;
+	struct gw_soc_in in = poll(0, FLAT, FLAT);
+	in.bms_full_ah = 262;
+	CHECK(step_in(&s, 10, in) & GW_SOC_EV_PRIOR);
+	CHECK(EV.prior_bms);
+	CHECK_NEAR(EV.capacity_ah, 262, 1e-9);
+	CHECK_NEAR(s.cap_ah, 262, 1e-9);
+	CHECK_NEAR(s.rated_ah, 280, 1e-9); /* SOH's denominator stays the label */
+	CHECK_NEAR(s.ah, 131, 1e-9); /* 50 % of it */
+	/* said once; a poll without it keeps the last */
+	CHECK(!(step_in(&s, 10, in) & GW_SOC_EV_PRIOR));
+	in.bms_full_ah = NAN;
+	CHECK(!(step_in(&s, 10, in) & GW_SOC_EV_PRIOR));
+	CHECK_NEAR(s.cap_ah, 262, 1e-9);
+	/* the BMS's over the label: the label, and said */
+	in.bms_full_ah = 300;
+	CHECK(step_in(&s, 10, in) & GW_SOC_EV_PRIOR);
+	CHECK(!EV.prior_bms);
+	CHECK_NEAR(s.cap_ah, 280, 1e-9);
+	CHECK_NEAR(pct(&s), 50, 1e-6); /* the count follows at the same SOC */
+	/* no configured capacity: the BMS's, nothing to say */
+	struct gw_soc b = { 0 };
+	C.capacity = -1;
+	in.bms_full_ah = 262;
+	CHECK(!(step_in(&b, 10, in) & GW_SOC_EV_PRIOR));
+	CHECK_NEAR(b.cap_ah, 262, 1e-9);
+	CHECK_NEAR(b.rated_ah, 262, 1e-9);
+	/* the BMS's under the label, then a sample: the measured one */
+	struct gw_soc m = { 0 };
+	C.capacity = 100;
+	C.charge_efficiency = 1;
+	in = poll(0, FLAT, FLAT);
+	in.bms_full_ah = 95;
+	step_in(&m, 10, in);
+	CHECK_NEAR(m.cap_ah, 95, 1e-9);
+	cycle(&m, 90);
+	CHECK_EQ_INT(m.nsamples, 1);
+	CHECK_NEAR(m.cap_ah, 90.1, 0.05);
+	struct gw_soc_out o;
+	gw_soc_output(&m, &C, 50, T, &o);
+	CHECK_NEAR(o.soh_measured, 90.1, 0.05); /* of the label's 100 */
 }
 
 static void test_gap(void)
@@ -574,6 +705,20 @@ static void test_record(void)
 	}
 	snprintf(tampered, sizeof(tampered), "%.900s later=7", buf);
 	CHECK_EQ_INT(gw_soc_load(&r, tampered, wall, 30), GW_SOC_LOAD_RESUMED);
+	/* the knee points are kept; a record of a bmsgw before them (no
+	 * knee_points) is still taken, with none */
+	s.knee_points = 3;
+	gw_soc_save(&s, T, wall, buf, sizeof(buf));
+	CHECK_EQ_INT(gw_soc_load(&r, buf, wall, 30), GW_SOC_LOAD_RESUMED);
+	CHECK_EQ_INT(r.knee_points, 3);
+	char *k = strstr(buf, " knee_points=3");
+	CHECK(k != NULL);
+	if (k) {
+		memmove(k, k + 14, strlen(k + 14) + 1);
+		CHECK_EQ_INT(gw_soc_load(&r, buf, wall, 30), GW_SOC_LOAD_RESUMED);
+		CHECK_EQ_INT(r.knee_points, 0);
+		CHECK_EQ_INT(r.full_points, s.full_points);
+	}
 	char longer[GW_SOC_RECORD_MAX + 10];
 	memset(longer, 'x', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
@@ -597,6 +742,8 @@ int main(void)
 	test_full();
 	test_empty();
 	test_rest();
+	test_knee();
+	test_prior();
 	test_gap();
 	test_offset();
 	test_capacity();

@@ -66,8 +66,8 @@ static void setup(void)
 	char err[256];
 	struct conf *c = malloc(sizeof(*c));
 	const char ini[] = "[gateway]\nstate_file = none\nstale_after = 30\n[bank]\n"
-			   "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n"
-			   "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB1\n";
+			   "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncapacity = 100\n"
+			   "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB1\ncapacity = 100\n";
 	CHECK(c && conf_load_string(ini, "t.ini", c, err, sizeof(err)) == 0);
 	CHECK_EQ_INT(gw_init(&gw, NULL, c), 0);
 	gw.start = 1000.0;
@@ -195,6 +195,27 @@ static void test_bank(struct gw_images *im)
 	e = u32_at(image(&u, 1050.5, im), REG_SRC_ENERGY_OUT);
 	gw.bank_energy.out_kwh += 1;
 	CHECK_EQ_INT(u32_at(image(&u, 1050.5, im), REG_SRC_ENERGY_OUT), e + 100);
+	/* the bank's SOC by the one rule (model/banksoc.h): the BMSs' SOCs over
+	 * the packs' capacities (a Daly's SOC alone: capacity = 100 each); a
+	 * pack without any capacity is left out and named, the bank's
+	 * capacities unknown */
+	struct gw_bank_state bs;
+	gw_bank_compute_at(&gw, 1050.5, &bs);
+	CHECK_NEAR(bs.snap.soc, 65, 1e-4);
+	CHECK(bs.snap.present & BMS_HAS_FULL);
+	CHECK_NEAR(bs.snap.full_ah, 200, 1e-4);
+	CHECK_EQ_INT(bs.soc.left_out, 0);
+	gw.conf->packs[1].soc.capacity = -1;
+	gw_bank_compute_at(&gw, 1050.5, &bs);
+	CHECK_NEAR(bs.snap.soc, 60, 1e-4);
+	CHECK_EQ_INT(bs.soc.left_out, 2);
+	CHECK(!(bs.snap.present & (BMS_HAS_FULL | BMS_HAS_REMAIN)));
+	gw.conf->packs[1].soc.capacity = 100;
+	/* a missing pack: one of the bank not fresh (a balancer unit would not be) */
+	CHECK_EQ_INT(bs.missing, 0);
+	gw_bank_compute_at(&gw, 1071.0, &bs);
+	CHECK_EQ_INT(bs.missing, 1);
+	CHECK_EQ_INT(bs.missing_mask, 1); /* a: its last poll at 1040 */
 	/* both stale: offline, and the bank has no data (age 65535) */
 	img = image(&u, 1089.5, im);
 	CHECK_EQ_INT(reg_at(img, REG_SRC_ONLINE), 0);

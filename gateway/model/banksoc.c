@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/banksoc.c - the bank's SOC and capacities, one rule for
+ * every output (banksoc.h): the sum of the fresh members' remaining Ah over
+ * the sum of their full Ah, for the BMSs' figures and for the count.
+ */
+#include "banksoc.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "gw.h"
+
+/* A member's full and remaining Ah as its BMS says them (the configured
+ * capacity where the BMS gives no full one); false: it has none. */
+static bool member_ah(const struct gw_bank_member *m, double *remain, double *full)
+{
+	const struct bms_snapshot *s = m->snap;
+	bool has_remain = (s->present & BMS_HAS_REMAIN) && isfinite(s->remain_ah) && s->remain_ah >= 0;
+	double soc = m->bms_soc;
+	*full = NAN;
+	if ((s->present & BMS_HAS_FULL) && s->full_ah > 0 && isfinite(s->full_ah))
+		*full = s->full_ah;
+	else if (m->capacity > 0)
+		*full = m->capacity;
+	else if (has_remain && soc > 1 && isfinite(soc))
+		*full = s->remain_ah * 100 / soc;
+	if (!(*full > 0))
+		return false;
+	if (has_remain)
+		*remain = s->remain_ah;
+	else if (isfinite(soc))
+		*remain = soc / 100 * *full;
+	else
+		return false;
+	return true;
+}
+
+void gw_bank_soc(const struct gw_bank_member *m, int n, const struct conf_soc *c, double t, struct gw_bank_soc *o)
+{
+	const struct gw_soc *est[CONF_MAX_PACKS];
+	int nest = 0;
+	double remain = 0, full = 0;
+	memset(o, 0, sizeof(*o));
+	for (int k = 0; k < n && k < CONF_MAX_PACKS; k++) {
+		double r, f;
+		if (!m[k].snap || m[k].balancer)
+			continue;
+		est[nest++] = m[k].est;
+		if (!member_ah(&m[k], &r, &f)) {
+			o->left_out |= 1u << (k & 31);
+			continue;
+		}
+		remain += r;
+		full += f;
+		o->in_soc |= 1u << (k & 31);
+	}
+	o->soc_bms = o->in_soc && full > 0 ? fmin(fmax(100 * remain / full, 0), 100) : NAN;
+	bool whole = o->in_soc && !o->left_out;
+	o->remain_ah = whole ? remain : NAN;
+	o->full_ah = whole ? full : NAN;
+	gw_soc_bank(est, nest, c, o->soc_bms, t, &o->counted);
+}
+
+void gw_bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	struct gw_bank_member m[CONF_MAX_PACKS];
+	int n = b->npacks < CONF_MAX_PACKS ? b->npacks : CONF_MAX_PACKS;
+	for (int k = 0; k < n; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		/* the BMS's SOC as socunit.c took it before the count was carried;
+		 * a snapshot it never saw carries none */
+		double bms = isfinite(p->soc.bms_soc) ? p->soc.bms_soc : p->snap.present & BMS_HAS_SOC ? p->snap.soc : NAN;
+		m[k] = (struct gw_bank_member){
+			.snap = gw_pack_online_at(gw, p, now) ? &p->snap : NULL,
+			.bms_soc = bms,
+			.capacity = p->cfg->soc.capacity,
+			.est = &p->soc.est,
+			.balancer = gw_pack_is_balancer(p),
+		};
+	}
+	gw_bank_soc(m, n, &gw->conf->soc, now, o);
+}
+
+void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o)
+{
+	struct gw_bank_soc bs;
+	gw_bank_soc_at(gw, now, &bs);
+	*o = bs.counted;
+}
