@@ -242,8 +242,8 @@ static void sensor_faults(struct gw_pack *p, struct bms_snapshot *s)
 		n += k > 0 ? (size_t)k : 0;
 	}
 	gw_warn("pack %s: %s: outside %g..%g degC, no sensor's reading (one the BMS lacks or lost): served "
-		"absent, the pack flagged with a sensor fault (alarm sensor); said once", p->cfg->name, list,
-		BMS_PLAUSIBLE_MIN_C, BMS_PLAUSIBLE_MAX_C);
+		"absent, the pack flagged with a sensor fault (alarm sensor); not logged again", p->cfg->name,
+		list, BMS_PLAUSIBLE_MIN_C, BMS_PLAUSIBLE_MAX_C);
 }
 
 /* The lead of a group polled: the other packs of its answer get their
