@@ -15,10 +15,14 @@ as a 12 V EG4-LL without that sensor answers (tests/fixtures EG4LL-03).
   with every sensor gone the pack is limited as a pack without sensors:
   unknown_temp_fraction of the charge current (5 A, reason temperature),
   the discharge current untouched;
-- a cell out of its row still makes the pack stale.
+- a cell out of its row still makes the pack stale;
+- the same for a pack heard on a bus with its own master (listen = true)
+  and for a pack whose record is in its master's answer for all
+  (position): each served with the sensor absent and flagged, logged once.
 """
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
@@ -141,6 +145,74 @@ def test_cell_still_rejects(sim, client):
     c.ok(back is not None, "back once the cell reads again")
 
 
+def pack_served_flagged(gw, http, name, label, logged):
+    """Pack `name` online in /api/state with sensor 1 absent (null) and the
+    sensor alarm, and the fault logged once (`logged`: what it read)."""
+    def ok():
+        p = (lambda ps: ps[0] if ps else None)([q for q in api_state(http).get("packs") or [] if q["pack"] == name])
+        return p and p.get("online") and (p.get("temps_c") or [0])[0] is None and "sensor" in (p.get("alarms") or [])
+    served = wait_until(ok, 20)
+    c.ok(served, label + ": online, sensor 1 absent, alarm sensor")
+    c.eq(gw.text().count("pack %s: temperature 1 = %s degC" % (name, logged)), 1, label + ": the fault logged once")
+
+
+def test_listener():
+    print("== a pack heard on its own master's bus (listen = true)")
+    tmp = tempfile.mkdtemp(prefix="bmsgw-sensor-")
+    pty = os.path.join(tmp, "bus")
+    sim = Sim("eg4-ll", tcp=False, pty_path=pty, packs=("address=1,cells=4,sensors=4",), extra=["--master"])
+    sim.ctl("set 1 temp 1 200")
+    gw_port, http = free_port(), free_port()
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+[http]
+listen = 127.0.0.1:%d
+[pack.p1]
+protocol = eg4-ll
+port = %s
+address = 1
+unit_id = 1
+listen = true
+poll_interval = 0.5
+""" % (gw_port, http, pty), gw_port)
+    try:
+        pack_served_flagged(gw, http, "p1", "listened", "-56")  # 200 as an s8: 0xC8
+        c.ok("implausible" not in gw.text(), "listened: no poll logged implausible")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        sim.stop()
+
+
+def test_group():
+    print("== a pack in its master's answer for all (position)")
+    sim = Sim("pace", packs=("address=1", "address=2", "address=3"))
+    sim.ctl("set 2 temp 1 200")
+    gw_port, http = free_port(), free_port()
+    packs = "".join("[pack.s%d]\nprotocol = pace\nport = tcp://127.0.0.1:%d\naddress = 1\nposition = %d\n"
+                    "unit_id = %d\npoll_interval = 0.5\n" % (i, sim.port, i, i) for i in (1, 2, 3))
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+[http]
+listen = 127.0.0.1:%d
+%s""" % (gw_port, http, packs), gw_port)
+    try:
+        pack_served_flagged(gw, http, "s2", "position 2", "200")
+        others = wait_until(lambda: all(q.get("online") and "sensor" not in (q.get("alarms") or [])
+                                        for q in api_state(http).get("packs") or [] if q["pack"] != "s2"), 10)
+        c.ok(others, "positions 1 and 3: online, no sensor fault")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        sim.stop()
+
+
 def main():
     sim = Sim("eg4-ll", packs=("address=1,cells=4,sensors=4",))
     sim.ctl("set 1 temp 1 25")
@@ -162,6 +234,8 @@ def main():
             gw.dump(40)
         gw.stop()
         sim.stop()
+    test_listener()
+    test_group()
     return c.report()
 
 
