@@ -718,7 +718,10 @@ unsigned bms_sensor_faults(struct bms_snapshot *s, float *was);
 /* The alarm bits the BMS itself raised: s->alarms without the
  * BMS_AL_SENSOR of BMS_FAULT_ALARM (the gateway's own flag, which stops
  * no current: a pack's limits follow the sensors that read). */
-uint32_t bms_own_alarms(const struct bms_snapshot *s);
+static inline uint32_t bms_own_alarms(const struct bms_snapshot *s)
+{
+	return (s->sensor_faults & BMS_FAULT_ALARM) ? s->alarms & ~(uint32_t)BMS_AL_SENSOR : s->alarms;
+}
 /* "cell 3 = 65.535 V (plausible: 0.5..5)" */
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
 

@@ -180,11 +180,6 @@ unsigned bms_sensor_faults(struct bms_snapshot *s, float *was)
 	return found;
 }
 
-uint32_t bms_own_alarms(const struct bms_snapshot *s)
-{
-	return (s->sensor_faults & BMS_FAULT_ALARM) ? s->alarms & ~(uint32_t)BMS_AL_SENSOR : s->alarms;
-}
-
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s = %g%s%s (plausible: %g..%g)", why->field, why->value, why->unit[0] ? " " : "",
