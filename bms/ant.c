@@ -313,11 +313,12 @@ static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_
 	s->dsg_mos = dsg == ANT_MOS_ON;
 }
 
-/* A probe's temperature, unless it is the absent marker (-40) or beyond
- * any sensor's range. */
+/* A probe's temperature, unless it is the absent marker (-40).  One
+ * beyond any sensor's range is kept as read: the gateway serves it absent
+ * and flags a sensor fault (bms_sensor_faults). */
 static void ant_temp(struct bms_snapshot *s, int16_t v)
 {
-	if (v == ANT_TEMP_ABSENT || v < -60 || v > 150 || s->ntemps >= BMS_MAX_TEMPS)
+	if (v == ANT_TEMP_ABSENT || s->ntemps >= BMS_MAX_TEMPS)
 		return;
 	s->temp_c[s->ntemps++] = (float)v;
 	s->present |= BMS_HAS_TEMPS;
@@ -357,7 +358,7 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 	for (unsigned i = 0; i < t; i++)
 		ant_temp(&s, (int16_t)ant_le16(f + ANT_O_CELL + 2 * n + 2 * i));
 	int16_t mos = (int16_t)ant_le16(f + ANT_O_MOS_TEMP + o);
-	if (mos != ANT_TEMP_ABSENT && mos >= -60 && mos <= 150) {
+	if (mos != ANT_TEMP_ABSENT) {
 		s.mos_temp_c = mos;
 		s.present |= BMS_HAS_MOS_TEMP;
 	}

@@ -181,6 +181,13 @@ struct bms_snapshot {
 	 * BMS or balancer measures of the cell and its sense wire (its protocol
 	 * section says which). */
 	float cell_res_mohm[BMS_MAX_CELLS];
+	/* Sensors found reading outside the plausible range (never set by a
+	 * driver: bms_sensor_faults() does, before the plausibility table): a
+	 * BMS's placeholder for a sensor it lacks or lost, e.g. EG4-LL's 0xC8
+	 * (-56 degC).  Bit i: temp_c[i], now NaN (absent); BMS_FAULT_MOS: the
+	 * MOSFET sensor, BMS_HAS_MOS_TEMP now clear; BMS_FAULT_ALARM: alarms'
+	 * BMS_AL_SENSOR is set for them alone (the BMS did not raise it). */
+	uint16_t sensor_faults;
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
@@ -686,8 +693,35 @@ struct bms_implausible {
 	double value, lo, hi;
 };
 /* True if every value s gives is within its row; else false with *why
- * (may be NULL) naming the first that is not. */
+ * (may be NULL) naming the first that is not.  A sensor that reads NaN is
+ * absent, not implausible (a slot bms_sensor_faults() emptied). */
 bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why);
+
+/* ---- sensor faults (bms/plausible.c) ----
+ * A temperature outside -50..+150 degC is no reading but a sensor that is
+ * not there: a BMS fills the slot of a sensor it lacks, or lost, with a
+ * placeholder (EG4-LL 0xC8 = -56 degC, 0x7FFF, a 0 K reading).  It costs
+ * the poll nothing: the slot is made absent and the pack flagged with a
+ * sensor fault, while a cell, the pack voltage or the current out of its
+ * row still rejects the poll whole. */
+#define BMS_FAULT_MOS (1u << 8)    /* the MOSFET sensor */
+#define BMS_FAULT_ALARM (1u << 15) /* BMS_AL_SENSOR set by bms_sensor_faults() alone */
+/* Each pack sensor of s (temp_c[0..ntemps), NaN = absent already) and the
+ * MOSFET sensor that reads outside BMS_PLAUSIBLE_MIN_C..MAX_C is made
+ * absent (temp_c[i] = NaN; BMS_HAS_MOS_TEMP cleared), and s flagged: its
+ * bits in s->sensor_faults, BMS_AL_SENSOR in s->alarms (BMS_HAS_ALARMS set;
+ * BMS_FAULT_ALARM when the BMS had not raised it).  A MOSFET sensor that
+ * reads NaN is absent, not flagged.  was[] (BMS_MAX_TEMPS + 1 entries, may
+ * be NULL) gets what each flagged sensor read, was[BMS_MAX_TEMPS] the
+ * MOSFET's.  Returns the bits flagged (0: none; BMS_FAULT_ALARM aside). */
+unsigned bms_sensor_faults(struct bms_snapshot *s, float *was);
+/* The alarm bits the BMS itself raised: s->alarms without the
+ * BMS_AL_SENSOR of BMS_FAULT_ALARM (the gateway's own flag, which stops
+ * no current: a pack's limits follow the sensors that read). */
+static inline uint32_t bms_own_alarms(const struct bms_snapshot *s)
+{
+	return (s->sensor_faults & BMS_FAULT_ALARM) ? s->alarms & ~(uint32_t)BMS_AL_SENSOR : s->alarms;
+}
 /* "cell 3 = 65.535 V (plausible: 0.5..5)" */
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
 

@@ -160,12 +160,11 @@ static int ew_a2(const struct bms_poll *poll, const uint8_t *b, size_t l, struct
 	if (t > BMS_MAX_TEMPS)
 		t = BMS_MAX_TEMPS;
 	s->ntemps = 0;
-	for (unsigned i = 0; i < t; i++) {
-		int16_t dc = (int16_t)bms_be16(b + EW_O_TEMPS + 2 * i);
-		if (dc < -500 || dc > 1500)
-			return BMS_E_RANGE; /* a counted sensor beyond -50..150 degC */
-		s->temp_c[s->ntemps++] = (float)dc / 10.0f;
-	}
+	/* a counted sensor beyond -50..150 degC (0xFC18, the unused slots'
+	 * -100.0) is kept as read: the gateway serves it absent and flags a
+	 * sensor fault (bms_sensor_faults), the frame still counts */
+	for (unsigned i = 0; i < t; i++)
+		s->temp_c[s->ntemps++] = (float)(int16_t)bms_be16(b + EW_O_TEMPS + 2 * i) / 10.0f;
 	s->present &= ~(uint32_t)BMS_HAS_TEMPS;
 	s->present |= BMS_HAS_CELLS;
 	if (s->ntemps)

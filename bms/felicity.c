@@ -402,8 +402,11 @@ static int fe_cells(const struct bms_poll *poll, const uint8_t *p, size_t len, c
 	int64_t t[FE_MAX_TEMPS];
 	if ((rc = fe_row(p, len, d, FE_K_TEMPS, 0, t, FE_MAX_TEMPS, &n)) != BMS_OK)
 		return rc;
+	/* 32767 and null: no sensor, left out; one beyond -50..150 degC is
+	 * kept as read, for the gateway to serve absent and flag a sensor
+	 * fault (bms_sensor_faults) */
 	for (unsigned i = 0; i < n && s->ntemps < BMS_MAX_TEMPS; i++)
-		if (t[i] != FE_NULL && t[i] != FE_NO_TEMP && t[i] >= -500 && t[i] <= 1500)
+		if (t[i] != FE_NULL && t[i] != FE_NO_TEMP)
 			s->temp_c[s->ntemps++] = (float)t[i] / 10.0f;
 	if (s->ntemps)
 		s->present |= BMS_HAS_TEMPS;

@@ -161,14 +161,12 @@ static void lt_cells(const struct bms_poll *poll, const uint8_t *f, struct bms_s
 	s->ncells = (uint8_t)n;
 }
 
-/* A temperature in -60..150 degC (else: no sensor there). */
-static bool lt_temp(const uint8_t *p, float *t)
+/* A temperature, s16 degC.  One outside -50..150 degC (0x7FFF: a sensor
+ * that gives nothing) is kept as read: the gateway serves it absent and
+ * flags a sensor fault (bms_sensor_faults). */
+static float lt_temp(const uint8_t *p)
 {
-	int16_t v = (int16_t)lt_le16(p);
-	if (v < -60 || v > 150)
-		return false;
-	*t = (float)v;
-	return true;
+	return (float)(int16_t)lt_le16(p);
 }
 
 static void lt_alarms(const uint8_t *f, struct bms_snapshot *s)
@@ -208,12 +206,10 @@ static int lt_status(struct bms_poll *poll, const uint8_t *f)
 		s.soh = (float)soh;
 		s.present |= BMS_HAS_SOH;
 	}
-	if (lt_temp(f + LT_O_TEMP, &s.temp_c[0])) {
-		s.ntemps = 1;
-		s.present |= BMS_HAS_TEMPS;
-	}
-	if (lt_temp(f + LT_O_MOS_TEMP, &s.mos_temp_c))
-		s.present |= BMS_HAS_MOS_TEMP;
+	s.temp_c[0] = lt_temp(f + LT_O_TEMP);
+	s.ntemps = 1;
+	s.mos_temp_c = lt_temp(f + LT_O_MOS_TEMP);
+	s.present |= BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP;
 	lt_alarms(f, &s);
 	poll->snap = s;
 	return BMS_OK;

@@ -270,11 +270,21 @@ static unsigned ney_ncells(const struct bms_poll *poll, const uint8_t *f)
 	return n;
 }
 
-/* A temperature that is one, else NaN. */
+/* A temperature that is a number, else NaN (absent).  A number outside
+ * -50..150 degC is kept as read: the gateway serves it absent and flags a
+ * sensor fault (bms_sensor_faults). */
 static float ney_temp(const uint8_t *p)
 {
 	float t = ney_float(p);
-	return isfinite(t) && t > -60.0f && t < 200.0f ? t : NAN;
+	return isfinite(t) ? t : NAN;
+}
+
+/* The balancer's own board temperature (bal_temp_c, which the gateway's
+ * gate does not see): one in -50..150 degC, else NaN (not reported). */
+static float ney_board_temp(const uint8_t *p)
+{
+	float t = ney_float(p);
+	return t >= BMS_PLAUSIBLE_MIN_C && t <= BMS_PLAUSIBLE_MAX_C ? t : NAN;
 }
 
 /* Cells, their resistances and the pack voltage.  A voltage no cell can
@@ -364,7 +374,7 @@ static int ney_sample(struct bms_poll *poll, const uint8_t *f)
 	}
 	float a = ney_float(f + L->bal_a);
 	s->bal_current = isfinite(a) && fabsf(a) <= NEY_MAX_BAL_A ? a : NAN;
-	s->bal_temp_c = L->board ? ney_temp(f + L->board) : NAN;
+	s->bal_temp_c = L->board ? ney_board_temp(f + L->board) : NAN;
 	s->bal_status = f[NEY_OP];
 	s->balancing = f[NEY_OP] == NEY_OP_BALANCING;
 	s->state = 0; /* a balancer sees no pack current: never charging or discharging */

@@ -17,6 +17,13 @@
  * SOH 0..100 %; currents within +-3000 A and the BMS's own limits 0..3000 A;
  * capacities 0..10,000 Ah; the pack voltage 0..1000 V and, where the cells
  * are all given, within 10 % of their sum; at most 100,000 cycles.
+ *
+ * A temperature sensor outside its row is the one exception: no battery's
+ * reading, but a BMS's placeholder for a sensor it lacks or lost (EG4-LL
+ * fills the slot of a sensor a 12 V pack does not have with 0xC8, -56 degC:
+ * patman15/aiobmsble tests/bms/test_eg4_bms.py, a recorded answer).  Such
+ * a slot costs the poll nothing: bms_sensor_faults(), which the poller
+ * runs before the table, makes it absent and flags a sensor fault.
  */
 #include <math.h>
 #include <stdio.h>
@@ -123,11 +130,54 @@ bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why)
 		if (s->ntemps > BMS_MAX_TEMPS)
 			return out(why, "sensor count", 0, "", s->ntemps, 0, BMS_MAX_TEMPS);
 		for (unsigned i = 0; i < s->ntemps; i++)
-			if (!(s->temp_c[i] >= BMS_PLAUSIBLE_MIN_C && s->temp_c[i] <= BMS_PLAUSIBLE_MAX_C))
+			if (!isnan(s->temp_c[i]) &&
+			    !(s->temp_c[i] >= BMS_PLAUSIBLE_MIN_C && s->temp_c[i] <= BMS_PLAUSIBLE_MAX_C))
 				return out(why, "temperature", (int)i + 1, "degC", s->temp_c[i], BMS_PLAUSIBLE_MIN_C,
 					   BMS_PLAUSIBLE_MAX_C);
 	}
 	return cells_ok(s, why);
+}
+
+static bool temp_ok(float t)
+{
+	return t >= BMS_PLAUSIBLE_MIN_C && t <= BMS_PLAUSIBLE_MAX_C;
+}
+
+unsigned bms_sensor_faults(struct bms_snapshot *s, float *was)
+{
+	unsigned found = 0;
+	if (s->present & BMS_HAS_TEMPS) {
+		unsigned n = s->ntemps < BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS;
+		for (unsigned i = 0; i < n; i++) {
+			float t = s->temp_c[i];
+			if (isnan(t) || temp_ok(t))
+				continue;
+			if (was)
+				was[i] = t;
+			s->temp_c[i] = NAN;
+			found |= 1u << i;
+		}
+	}
+	if ((s->present & BMS_HAS_MOS_TEMP) && !temp_ok(s->mos_temp_c)) {
+		s->present &= ~(uint32_t)BMS_HAS_MOS_TEMP;
+		if (!isnan(s->mos_temp_c)) {
+			if (was)
+				was[BMS_MAX_TEMPS] = s->mos_temp_c;
+			found |= BMS_FAULT_MOS;
+		}
+	}
+	if (!found)
+		return 0;
+	if (!(s->present & BMS_HAS_ALARMS)) {
+		s->alarms = 0;
+		s->nraw = 0;
+		s->present |= BMS_HAS_ALARMS;
+	}
+	if (!(s->alarms & BMS_AL_SENSOR))
+		s->sensor_faults |= BMS_FAULT_ALARM;
+	s->alarms |= BMS_AL_SENSOR;
+	s->sensor_faults |= (uint16_t)found;
+	return found;
 }
 
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap)

@@ -58,8 +58,6 @@ static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1 };
 
 #define PC_CHG_EN 0x80
 #define PC_DSG_EN 0x40
-#define PC_TEMP_MIN (-50.0f) /* degC: a temperature outside is no reading */
-#define PC_TEMP_MAX 150.0f
 
 static uint16_t pc_u16(const uint8_t *p)
 {
@@ -223,11 +221,11 @@ static void pc_measurements(struct bms_poll *poll)
 	s->voltage = (float)pc_s16(d) / 100.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT;
-	if (t >= PC_TEMP_MIN && t <= PC_TEMP_MAX) {
-		s->temp_c[0] = t;
-		s->ntemps = 1;
-		s->present |= BMS_HAS_TEMPS;
-	}
+	/* one outside -50..150 degC is kept as read: the gateway serves it
+	 * absent and flags a sensor fault (bms_sensor_faults) */
+	s->temp_c[0] = t;
+	s->ntemps = 1;
+	s->present |= BMS_HAS_TEMPS;
 }
 
 /* Pylontech's protection (bytes 0-1) and alarm (bytes 2-3) bits, one layout

@@ -52,8 +52,6 @@
 #define SINO_KELVIN_DK 2731     /* 0.1 K -> 0.1 degC: 273.1 K */
 /* An external sensor outside -50..+150 degC is taken as not fitted (an open
  * NTC input reads at a rail); the protocol has no sensor count. */
-#define SINO_TEMP_MIN_DK (SINO_KELVIN_DK - 500)
-#define SINO_TEMP_MAX_DK (SINO_KELVIN_DK + 1500)
 #define SINO_TEMP_AGREE_DK 10   /* two temperature reads agree within 1 K */
 /* Plausible ranges of the registers that are not read twice. */
 #define SINO_CELL_MAX_MV 5000
@@ -298,10 +296,12 @@ static enum bms_scan sino_scan(const struct bms_poll *poll, const uint8_t *buf, 
 	return BMS_SCAN_FRAME;
 }
 
-/* External sensor reading (0.1 K) -> temp_c[], if it is plausible. */
+/* External sensor reading (0.1 K) -> temp_c[].  One outside -50..150
+ * degC (an open or shorted NTC input: 0, 0xFFFF) is kept as read: the
+ * gateway serves it absent and flags a sensor fault (bms_sensor_faults). */
 static void sino_temp(struct bms_snapshot *s, uint32_t raw)
 {
-	if (raw >= SINO_TEMP_MIN_DK && raw <= SINO_TEMP_MAX_DK && s->ntemps < BMS_MAX_TEMPS)
+	if (s->ntemps < BMS_MAX_TEMPS)
 		s->temp_c[s->ntemps++] = (float)((int)raw - SINO_KELVIN_DK) / 10.0f;
 }
 
@@ -388,10 +388,8 @@ static int sino_decode(struct bms_poll *poll, uint8_t reg, uint32_t v)
 			s->present |= BMS_HAS_TEMPS;
 		break;
 	case SINO_R_TIC1:
-		if (v16 >= SINO_TEMP_MIN_DK && v16 <= SINO_TEMP_MAX_DK) {
-			s->mos_temp_c = (float)((int)v16 - SINO_KELVIN_DK) / 10.0f;
-			s->present |= BMS_HAS_MOS_TEMP;
-		}
+		s->mos_temp_c = (float)((int)v16 - SINO_KELVIN_DK) / 10.0f; /* as sino_temp() */
+		s->present |= BMS_HAS_MOS_TEMP;
 		break;
 	default: /* cell 1..10; scan() let only 0..5000 mV through */
 		s->cell_mv[reg - SINO_R_CELL1] = (uint16_t)v16;

@@ -155,12 +155,12 @@ static int tb_values(const struct bms_poll *poll, const uint8_t *b, struct bms_s
 	s->soc = soc;
 	s->present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_CYCLES |
 		     BMS_HAS_CELLS | BMS_HAS_ALARMS;
-	/* 0.1 K; a value outside -50..150 degC is no sensor's reading */
-	if (dk >= 2231 && dk <= 4231) {
-		s->temp_c[0] = (float)dk / 10.0f - 273.15f;
-		s->ntemps = 1;
-		s->present |= BMS_HAS_TEMPS;
-	}
+	/* 0.1 K; a value outside -50..150 degC (0 K) is no sensor's reading:
+	 * kept as read, the gateway serves it absent and flags a sensor fault
+	 * (bms_sensor_faults) */
+	s->temp_c[0] = (float)dk / 10.0f - 273.15f;
+	s->ntemps = 1;
+	s->present |= BMS_HAS_TEMPS;
 	s->raw_alarms[0] = b[TB_O_STATUS];
 	s->nraw = 1;
 	s->alarms = b[TB_O_STATUS] ? BMS_AL_OTHER : 0;

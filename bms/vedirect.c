@@ -351,7 +351,9 @@ static void ved_field(void *ctx, const struct ved_field *f)
 		b->has |= VED_HAS_SOC;
 		ved_take(b, f->value, 0, 1000, &b->soc_pm, VED_HAS_SOCV);
 	} else if (ved_label_is(f, "T")) {
-		ved_take(b, f->value, -100, 200, &b->t_c, VED_HAS_T);
+		/* any reading: one outside -50..150 degC is served absent as a
+		 * sensor fault by the gateway (bms_sensor_faults); "---" is none */
+		ved_take(b, f->value, -32768, 32767, &b->t_c, VED_HAS_T);
 	} else if (ved_label_is(f, "AR")) {
 		ved_take(b, f->value, 0, 0xFFFF, &b->ar, VED_HAS_AR);
 	} else if (ved_label_is(f, "H4")) {

@@ -173,7 +173,7 @@ static bool pack_source(const struct gw *gw, int idx, struct inv_battery *b)
 	fill_temps(b, &p->snap, 1);
 	fill_cells(b, &p->snap);
 	if (p->snap.present & BMS_HAS_ALARMS) {
-		gw_limits_alarm_levels(p->snap.alarms, &b->protect, &b->warn);
+		gw_limits_snap_levels(&p->snap, &b->protect, &b->warn);
 		b->present |= INV_HAS_ALARMS;
 	}
 	b->packs = 1;

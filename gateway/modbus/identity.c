@@ -96,7 +96,7 @@ static void pack_levels(const struct gw_pack *p, uint32_t *protect, uint32_t *wa
 	*protect = *warn = 0;
 	if (!p->have_data || !(p->snap.present & BMS_HAS_ALARMS))
 		return;
-	gw_limits_alarm_levels(p->snap.alarms, protect, warn);
+	gw_limits_snap_levels(&p->snap, protect, warn);
 	*protect |= p->snap.alarms & BMS_AL_PROTECTION;
 }
 

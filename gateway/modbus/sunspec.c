@@ -460,22 +460,28 @@ static void ss_model_802(const struct ss_unit *u, uint16_t *m)
 	ss_802_data(u, m);
 }
 
-/* Temperatures of one pack's sensors (the module's): false if none. */
+/* Temperatures of one pack's sensors that read (the module's; a NaN slot
+ * is absent): false if none. */
 static bool ss_temps(const struct bms_snapshot *s, double *max, double *min, double *avg)
 {
 	if (!ss_has(s, BMS_HAS_TEMPS) || s->ntemps == 0)
 		return false;
-	unsigned n = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS;
+	unsigned n = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS, used = 0;
 	double sum = 0;
 	*max = -INFINITY;
 	*min = INFINITY;
 	for (unsigned i = 0; i < n; i++) {
 		double t = s->temp_c[i];
+		if (isnan(t))
+			continue;
 		*max = t > *max ? t : *max;
 		*min = t < *min ? t : *min;
 		sum += t;
+		used++;
 	}
-	*avg = sum / n;
+	if (!used)
+		return false;
+	*avg = sum / used;
 	return true;
 }
 

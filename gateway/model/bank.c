@@ -211,7 +211,7 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 		out->online++;
 		out->online_mask |= 1u << (k & 31);
 		uint32_t protect, warn;
-		gw_limits_alarm_levels(ps->alarms, &protect, &warn);
+		gw_limits_snap_levels(ps, &protect, &warn);
 		out->alarms |= ps->alarms;
 		out->protect |= protect;
 		out->warn |= warn;

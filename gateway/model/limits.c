@@ -96,7 +96,9 @@
  *
  * Alarms (gw_limits_alarm_side): charge side cell_ov, pack_ov, chg_ot,
  * chg_ut, chg_oc, sensor (charging at an unknown temperature risks lithium
- * plating) and soc_high; discharge side cell_uv, pack_uv, dsg_ot, dsg_ut,
+ * plating; not the sensor fault the gateway flags on a sensor that reads
+ * outside -50..150 degC, bms_sensor_faults(): that sensor is absent, and
+ * the others, or unknown_temp_fraction, rule) and soc_high; discharge side cell_uv, pack_uv, dsg_ot, dsg_ut,
  * dsg_oc, short and soc_low; both mos_ot, mos_fault, hw_fault, comm.
  * protection blocks both sides unless an alarm of one side comes with it
  * (the brands raise it together with the bit that tripped: a pack in cell
@@ -213,6 +215,13 @@ void gw_limits_alarm_levels(uint32_t alarms, uint32_t *protect, uint32_t *warn)
 	uint32_t sided = bits & (GW_LIM_AL_CHARGE | GW_LIM_AL_DISCHARGE | GW_LIM_AL_BOTH);
 	*warn = bits;
 	*protect = !(alarms & BMS_AL_PROTECTION) ? 0 : sided ? sided : bits;
+}
+
+void gw_limits_snap_levels(const struct bms_snapshot *s, uint32_t *protect, uint32_t *warn)
+{
+	uint32_t own = bms_own_alarms(s);
+	gw_limits_alarm_levels(own, protect, warn);
+	*warn |= s->alarms & ~own;
 }
 
 double gw_limits_floor(double volts, int cells)
@@ -480,7 +489,7 @@ static struct pick current_target(const struct conf_limits *cfg, double max, con
 	enum conf_interp ip = cfg->interpolation;
 	max = p.a;
 	if ((s->present & BMS_HAS_ALARMS) &&
-	    (gw_limits_alarm_side(s->alarms) & (charge ? GW_LIM_F_CHARGE : GW_LIM_F_DISCHARGE)))
+	    (gw_limits_alarm_side(bms_own_alarms(s)) & (charge ? GW_LIM_F_CHARGE : GW_LIM_F_DISCHARGE)))
 		pick(&p, 0, GW_LR_ALARM);
 	if ((s->present & BMS_HAS_MOSFETS) && !(charge ? s->chg_mos : s->dsg_mos))
 		pick(&p, 0, GW_LR_MOSFET_OFF);

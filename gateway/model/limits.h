@@ -327,6 +327,9 @@ unsigned gw_limits_alarm_side(uint32_t alarms);
  * bit is not carried, so a protection without a side is taken as the
  * protection).  BMS_AL_PROTECTION itself is in neither. */
 void gw_limits_alarm_levels(uint32_t alarms, uint32_t *protect, uint32_t *warn);
+/* The same for a snapshot: the levels of the BMS's own alarms
+ * (bms_own_alarms), and the sensor fault the gateway flagged a warning. */
+void gw_limits_snap_levels(const struct bms_snapshot *s, uint32_t *protect, uint32_t *warn);
 
 /* The bank's protections given its limits: a pack's protection stays one
  * where the bank's own limit in its direction is 0 (both, for a bit of both

@@ -49,6 +49,7 @@ struct gw_poll_slot {
 	uint8_t heard[HEARD_MAX];
 	size_t heard_len;
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
+	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
 };
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -214,6 +215,37 @@ static void implausible(struct gw_bus *w, struct gw_pack *p, const struct gw_pol
 		"frames: %s%s", p->cfg->name, what, hex, s->heard_len > n ? " ..." : "");
 }
 
+/* Pack p's sensors that read outside the plausible range in snapshot s
+ * (its own, or its record in its master's answer) are absent and flagged
+ * (bms_sensor_faults): logged once a sensor while the gateway runs, not
+ * once a poll (a pack without its second sensor reads 0xC8 there in every
+ * answer). */
+static void sensor_faults(struct gw_pack *p, struct bms_snapshot *s)
+{
+	float was[BMS_MAX_TEMPS + 1];
+	unsigned found = bms_sensor_faults(s, was);
+	unsigned fresh = found & ~(unsigned)p->slot->faults_said;
+	if (!fresh)
+		return;
+	p->slot->faults_said |= (uint16_t)fresh;
+	char list[BMS_MAX_TEMPS * 40 + 48] = "";
+	size_t n = 0;
+	for (unsigned i = 0; i <= BMS_MAX_TEMPS && n < sizeof(list); i++) {
+		unsigned bit = i < BMS_MAX_TEMPS ? 1u << i : BMS_FAULT_MOS;
+		if (!(fresh & bit))
+			continue;
+		int k = i < BMS_MAX_TEMPS
+				? snprintf(list + n, sizeof(list) - n, "%stemperature %u = %g degC", n ? ", " : "",
+					   i + 1, (double)was[i])
+				: snprintf(list + n, sizeof(list) - n, "%sMOSFET temperature = %g degC", n ? ", " : "",
+					   (double)was[i]);
+		n += k > 0 ? (size_t)k : 0;
+	}
+	gw_warn("pack %s: %s: outside %g..%g degC, no sensor's reading (one the BMS lacks or lost): served "
+		"absent, the pack flagged with a sensor fault (alarm sensor); not logged again", p->cfg->name,
+		list, BMS_PLAUSIBLE_MIN_C, BMS_PLAUSIBLE_MAX_C);
+}
+
 /* The lead of a group polled: the other packs of its answer get their
  * records (their own `cells` and current sign applied), or fail with it. */
 static void group_done(struct gw_bus *w, struct gw_pack *lead, bool ok, const char *why, double now)
@@ -233,6 +265,7 @@ static void group_done(struct gw_bus *w, struct gw_pack *lead, bool ok, const ch
 				s.current = -s.current;
 			if (m->cfg->cells && m->cfg->cells < s.ncells)
 				s.ncells = (uint8_t)m->cfg->cells;
+			sensor_faults(m, &s);
 		}
 		if (have && !bms_plausible(&s, &im)) {
 			have = false;
@@ -298,6 +331,8 @@ static void poll_finish(struct gw_bus *w)
 	int rc = p->drv->finish ? p->drv->finish(&p->slot->poll) : BMS_OK;
 	struct bms_implausible im;
 	char why[224];
+	if (rc >= 0)
+		sensor_faults(p, &p->slot->poll.snap);
 	if (rc >= 0 && !bms_plausible(&p->slot->poll.snap, &im)) {
 		implausible(w, p, p->slot, &im, why, sizeof(why));
 		poll_done(w, false, why);
@@ -956,6 +991,8 @@ static void li_heard(struct gw_bus *w, struct gw_pack *p, struct bms_poll *poll,
 	bool ok = rc >= 0;
 	if (!ok)
 		snprintf(why, sizeof(why), "what was heard of it is not a whole sample: %s", bms_strerror(rc));
+	if (ok)
+		sensor_faults(p, &poll->snap);
 	if (ok && !bms_plausible(&poll->snap, &im)) {
 		ok = false;
 		implausible(w, p, p->slot, &im, why, sizeof(why));

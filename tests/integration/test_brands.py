@@ -197,9 +197,12 @@ def implausible_checks(proto, sim, addr, client, http_port, gw, online):
     200 degC sensor) is never served.  The gateway's plausibility table
     rejects the poll whole: counted on the wire, logged once with the value
     and the frames in hex, the pack stale until the value is a battery's
-    again.  A driver that refuses the value itself (its framer or decoder
-    checks that range: sinowealth's cells, pylon-can's temperature) either
-    fails the poll or leaves the value absent: not served either."""
+    again.  A sensor out of range is the exception: the poll is served, the
+    sensor absent, the pack flagged with a sensor fault (alarm sensor) and
+    the fault logged once (bms_sensor_faults).  A driver that refuses the
+    value itself (its framer or decoder checks that range: sinowealth's
+    cells) either fails the poll or leaves the value absent: not served
+    either."""
     p = sim.state()["packs"][0]
     if p["cells_mv"]:
         bad, good, what, absurd = "cell 1 5500", "cell 1 auto", "cell 1 = 5.5 V", \
@@ -236,6 +239,12 @@ def implausible_checks(proto, sim, addr, client, http_port, gw, online):
         c.ok(js["packs"][0]["wire"].get("implausible", 0) == n, proto + ": %d implausible polls counted on the wire" % n)
         c.ok(len(said) == 1 and what in said[0] and re.search(r"frames: [0-9a-f]{8,}", said[0]) is not None,
              proto + ": logged once with the value and the frames in hex (%s)" % (said[-1][-160:] if said else None))
+    elif what.startswith("temperature"):
+        pk = (api_state(http_port) or {"packs": [{}]})["packs"][0]
+        faults = [l for l in gw.text().splitlines()[n0:] if what in l and "sensor fault" in l]
+        c.ok(not said and len(faults) == 1 and "sensor" in (pk.get("alarms") or []),
+             proto + ": %s is a sensor fault: served absent, the pack flagged (alarm sensor), logged once (%s)" %
+             (what, faults[-1][-120:] if faults else None))
     else:
         c.ok(not said, proto + ": the driver refuses %s itself (its own range check): nothing reached the gate" % what)
     sim.ctl("set %d %s" % (addr, good))

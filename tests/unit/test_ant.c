@@ -15,6 +15,7 @@
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_ant_driver;
@@ -521,7 +522,8 @@ static void test_broken_new(void)
 	fix_crc(g);
 	r = feed(&poll, g, n);
 	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
-	/* SOH 255 %: absent; a probe at 0x7FFF: absent */
+	/* SOH 255 %: absent; a probe at 0x7FFF: kept as read, for the
+	 * gateway's gate to serve absent and flag (a sensor fault) */
 	memcpy(g, f, n);
 	g[44 + 36] = 255;
 	g[34 + 32] = 0xFF;
@@ -530,8 +532,13 @@ static void test_broken_new(void)
 	r = feed(&poll, g, n);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(!(poll.snap.present & BMS_HAS_SOH));
-	CHECK_EQ_INT(poll.snap.ntemps, 1);
-	CHECK_NEAR(poll.snap.temp_c[0], 2.0, 1e-6);
+	CHECK_EQ_INT(poll.snap.ntemps, 2);
+	CHECK_NEAR(poll.snap.temp_c[0], 32767.0, 1e-6);
+	CHECK_NEAR(poll.snap.temp_c[1], 2.0, 1e-6);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
+	CHECK(isnan(poll.snap.temp_c[0]));
+	CHECK(poll.snap.alarms & BMS_AL_SENSOR);
+	CHECK(bms_plausible(&poll.snap, NULL));
 	/* no cells, 0 V: no sample */
 	memcpy(g, f, n);
 	memset(g + 34, 0, 32);

@@ -8,12 +8,14 @@
  * byte changed, truncated (a v2 status frame cut to the 80 bytes once
  * assumed too), a frame cut short by the next one, wrong lengths and type
  * bytes, SOC and counts out of range, a counted cell marked unused, a
- * sensor beyond -50..150 degC, the problem code.
+ * sensor beyond -50..150 degC (kept for the gateway's sensor-fault gate),
+ * the problem code.
  * Protocol facts: bms/PROTOCOLS.md §35. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -337,7 +339,17 @@ static void test_values(void)
 	CHECK_EQ_INT(patched(a2, 102, 15, 33), BMS_E_RANGE);  /* 33 cells */
 	CHECK_EQ_INT(patched(a2, 102, 15, 5), BMS_E_RANGE);   /* the 5th is 0xFFFF */
 	CHECK_EQ_INT(patched(a2, 102, 81, 10), BMS_E_RANGE);  /* 10 sensors in 9 slots */
-	CHECK_EQ_INT(patched(a2, 102, 81, 4), BMS_E_RANGE);   /* the 4th reads -100 degC */
+	CHECK_EQ_INT(patched(a2, 102, 81, 4), BMS_MORE);      /* the 4th reads -100 degC (0xFC18) ... */
+	memcpy(g, a2, 102);
+	g[81] = 4;
+	set_crc(g, 102);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	CHECK_EQ_INT(drv->handle(&poll, g, 102), BMS_MORE);
+	CHECK_EQ_INT(poll.snap.ntemps, 4);
+	CHECK_NEAR(poll.snap.temp_c[3], -100.0, 1e-4);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 3); /* ... a sensor fault, not a lost frame */
+	CHECK(isnan(poll.snap.temp_c[3]));
+	CHECK_NEAR(poll.snap.temp_c[0], 20.5, 1e-4);
 	CHECK_EQ_INT(patched(a2, 102, 81, 0), BMS_MORE);      /* no sensor: served without */
 	/* the problem code: raw, and the OTHER alarm */
 	memcpy(g, a1, 84);

@@ -2,6 +2,8 @@
 /* tests/unit/test_eg4_ll.c - EG4-LL (Modbus RTU) driver: the EG4LL rows of
  * tests/fixtures/vectors.tsv (the live block and the identity of a 51.2 V
  * 100 Ah pack at slave 2) through scan() + handle() fed in every chunking,
+ * a 12 V pack's live block whose 0xC8 temperature slot is a sensor fault,
+ * not a lost poll,
  * built answers for what the captures do not show (every alarm bit, status,
  * negative temperatures, limits, balancing), whole polls through finish(),
  * the identity refused, and broken input (bad CRC, truncated, another
@@ -13,6 +15,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 static const struct bms_driver *const drv = &bms_eg4_ll_driver;
 
@@ -26,6 +29,13 @@ static const struct bms_driver *const drv = &bms_eg4_ll_driver;
 #define EG4LL_REQ_02 "020300690017d5eb"
 #define EG4LL_02 "02032e4c46502d35312e325631303041682d56312e3000000000005a3032543034323032322d3130" \
 	"2d32360000000000004818"
+
+/* A 12 V pack at slave 1 (over Bluetooth LE), whose second temperature
+ * slot holds 0xC8: a sensor it does not have (tests/fixtures/README.md) */
+#define EG4LL_REQ_03 "01030000002705d0"
+#define EG4LL_03 "01034e052cffc20cee0cf10ced0cf1000000000000000000000000000000000000000000000000" \
+	"001100110011000002ee006400300002000000000000000000000000000011c80000000000040000" \
+	"0000c434"
 
 static const uint16_t cells_01[16] = { 3354, 3353, 3355, 3355, 3354, 3355, 3354, 3355,
 				       3354, 3355, 3354, 3354, 3354, 3355, 3354, 3354 };
@@ -138,6 +148,60 @@ static void test_captures(void)
 	n = mb_hex(EG4LL_01, f);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	drive_check_cells(&poll.snap, cells_01, 12);
+}
+
+/* EG4LL-03: what the driver reads, then what the poller does with it
+ * (bms_sensor_faults, then the plausibility table): the 0xC8 slot is an
+ * absent sensor and a sensor fault, and the pack is served. */
+static void test_sensor_fault(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[MB_MAX_FRAME];
+	static const uint16_t cells[4] = { 3310, 3313, 3309, 3313 };
+
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(mb_req_is(&poll, EG4LL_REQ_03));
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_hex(EG4LL_03, f)), BMS_OK);
+	CHECK(drv->timeout(&poll)); /* the identity: not in the recording */
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	struct bms_snapshot *s = &poll.snap;
+	drive_check_cells(s, cells, 4);
+	CHECK_NEAR(s->voltage, 13.24, 1e-4);
+	CHECK_NEAR(s->current, -0.62, 1e-4); /* the document's 10 mA (§23.2) */
+	CHECK_NEAR(s->mos_temp_c, 17.0, 1e-6);
+	CHECK_NEAR(s->soc, 48.0, 1e-6);
+	CHECK_EQ_INT(s->state, 2);
+	CHECK_EQ_INT(s->ntemps, 4);
+	CHECK_NEAR(s->temp_c[0], 17.0, 1e-6);
+	CHECK_NEAR(s->temp_c[1], -56.0, 1e-6); /* 0xC8 as it is on the wire */
+	CHECK_EQ_INT(s->alarms, 0);
+	/* the poller's gate */
+	float was[BMS_MAX_TEMPS + 1];
+	CHECK_EQ_INT(bms_sensor_faults(s, was), 1u << 1);
+	CHECK_NEAR(was[1], -56.0, 1e-6);
+	struct bms_implausible why;
+	memset(&why, 0, sizeof(why));
+	CHECK(bms_plausible(s, &why));
+	CHECK_STR(why.field, "");
+	CHECK_EQ_INT(s->ntemps, 4);
+	CHECK_NEAR(s->temp_c[0], 17.0, 1e-6);
+	CHECK(isnan(s->temp_c[1]));
+	CHECK(s->present & BMS_HAS_MOS_TEMP);
+	CHECK_EQ_INT(s->alarms, BMS_AL_SENSOR);
+	CHECK_EQ_INT(s->sensor_faults, (1u << 1) | BMS_FAULT_ALARM);
+	CHECK_EQ_INT(bms_own_alarms(s), 0);
+	/* its cells and current still count: a broken cell rejects it */
+	drive_begin(&poll, &rx, 1, 0, false);
+	size_t n = mb_hex(EG4LL_03, f);
+	f[3 + 2 * 2] = 0xFF; /* cell 1: 0xFFEE */
+	uint16_t crc = bms_crc16_modbus(f, n - 2);
+	f[n - 2] = (uint8_t)crc;
+	f[n - 1] = (uint8_t)(crc >> 8);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
+	bms_sensor_faults(&poll.snap, NULL);
+	CHECK(!bms_plausible(&poll.snap, &why));
+	CHECK_STR(why.field, "cell 1");
 }
 
 /* The live block v[0..39) as slave 2 answers it, handled by a fresh poll. */
@@ -282,6 +346,7 @@ int main(void)
 	test_table();
 	test_requests();
 	test_captures();
+	test_sensor_fault();
 	test_built();
 	test_full_poll();
 	test_broken();

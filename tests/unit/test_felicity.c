@@ -454,10 +454,14 @@ static void test_values(void)
 	/* no BtemList: no temperature (Templist is not read) */
 	CHECK_EQ_INT(rt_with("\"BtemList\"", "\"BtemLost\"", &p), BMS_OK);
 	CHECK(!(p.snap.present & BMS_HAS_TEMPS));
-	/* a sensor beyond -50..150 degC or null: skipped */
+	/* null (and 32767): no sensor, skipped; one beyond -50..150 degC kept
+	 * for the gateway's gate: absent, a sensor fault */
 	CHECK_EQ_INT(rt_with("[[130,130,130,130,32767", "[[130,1501,null,-125,32767", &p), BMS_OK);
-	CHECK_EQ_INT(p.snap.ntemps, 2);
-	CHECK_NEAR(p.snap.temp_c[1], -12.5, 1e-5);
+	CHECK_EQ_INT(p.snap.ntemps, 3);
+	CHECK_NEAR(p.snap.temp_c[1], 150.1, 1e-4);
+	CHECK_NEAR(p.snap.temp_c[2], -12.5, 1e-5);
+	CHECK_EQ_INT(bms_sensor_faults(&p.snap, NULL), 1u << 1);
+	CHECK(bms_plausible(&p.snap, NULL));
 	/* unused cell slots (65535, null) at the end: fewer cells */
 	CHECK_EQ_INT(rt_with("3297,3297,3297,3297],[", "3297,3297,65535,null],[", &p), BMS_OK);
 	CHECK_EQ_INT(p.snap.ncells, 14);

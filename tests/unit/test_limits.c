@@ -1264,6 +1264,56 @@ static void test_unknown_temp(void)
 	CHECK_NEAR(out.ccl_a, 50, 1e-9);
 }
 
+/* Sensors that read outside -50..150 degC (bms_sensor_faults): absent,
+ * and the sensor fault the gateway flags stops no current: the sensors
+ * left rule, none left is a pack without sensors.  The BMS's own sensor
+ * alarm still stops charging. */
+static void test_sensor_faults(void)
+{
+	struct bms_snapshot s;
+	fresh();
+	pack16(&s, 3300);
+	s.temp_c[0] = s.temp_c[1] = -56; /* EG4-LL's 0xC8 */
+	bms_sensor_faults(&s, NULL);
+	CHECK(s.alarms & BMS_AL_SENSOR);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 5, 1e-9); /* unknown_temp_fraction, as test_unknown_temp */
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
+	CHECK(out.charge_allowed);
+	CHECK_NEAR(out.dcl_a, 60, 1e-9);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_NONE);
+	/* one sensor left: its table */
+	fresh();
+	pack16(&s, 3300);
+	s.temp_c[1] = -56;
+	bms_sensor_faults(&s, NULL);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_NONE);
+	/* the BMS says so itself: its alarm stops charging */
+	fresh();
+	pack16(&s, 3300);
+	s.alarms = BMS_AL_SENSOR;
+	s.temp_c[1] = -56;
+	bms_sensor_faults(&s, NULL);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_ALARM);
+	/* its levels: a warning, never a protection (the inverters' words) */
+	uint32_t pr, wa;
+	pack16(&s, 3300);
+	s.alarms = BMS_AL_CELL_UV | BMS_AL_PROTECTION;
+	s.temp_c[1] = -56;
+	bms_sensor_faults(&s, NULL);
+	gw_limits_snap_levels(&s, &pr, &wa);
+	CHECK_EQ_INT(pr, BMS_AL_CELL_UV);
+	CHECK_EQ_INT(wa, BMS_AL_CELL_UV | BMS_AL_SENSOR);
+	pack16(&s, 3300);
+	s.alarms = BMS_AL_SENSOR | BMS_AL_PROTECTION; /* the BMS's own */
+	gw_limits_snap_levels(&s, &pr, &wa);
+	CHECK_EQ_INT(pr, BMS_AL_SENSOR);
+}
+
 /* A pack's own ratings. */
 static void test_rating(void)
 {
@@ -1858,6 +1908,7 @@ int main(void)
 	test_force_allowed();
 	test_absorption_entry();
 	test_unknown_temp();
+	test_sensor_faults();
 	test_rating();
 	test_hysteresis();
 	test_exceeded();

@@ -321,7 +321,8 @@ static void test_broken_values(void)
 	r = feed(&poll, g, n);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
-	/* a temperature no sensor gives (0x7FFF), an SOH of 255: absent */
+	/* an SOH of 255: absent; a temperature no sensor gives (0x7FFF): kept
+	 * as read, for the gateway's gate to serve absent with a sensor fault */
 	memcpy(g, f, n);
 	g[52] = 0xFF;
 	g[53] = 0x7F;
@@ -330,8 +331,13 @@ static void test_broken_values(void)
 	r = feed(&poll, g, n);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
-	CHECK(!(poll.snap.present & (BMS_HAS_TEMPS | BMS_HAS_SOH)));
+	CHECK(!(poll.snap.present & BMS_HAS_SOH));
+	CHECK_EQ_INT(poll.snap.ntemps, 1);
+	CHECK_NEAR(poll.snap.temp_c[0], 32767.0, 1e-6);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
+	CHECK(isnan(poll.snap.temp_c[0]));
 	CHECK(poll.snap.present & BMS_HAS_MOS_TEMP);
+	CHECK(bms_plausible(&poll.snap, NULL));
 	/* after the poll is complete, another status answer is not taken */
 	r = feed(&poll, f, n);
 	CHECK_EQ_INT(r.ok, 1);

@@ -628,6 +628,27 @@ static void test_resistance_out_of_range(void)
 	CHECK_EQ_INT(poll.snap.ncells, 16);
 }
 
+/* A temperature that is no number reads absent; a number outside
+ * -50..150 degC is kept for the gateway's gate: absent, a sensor fault. */
+static void test_temp_out_of_range(void)
+{
+	uint8_t b[400];
+	size_t n = hexb(NEEY_01, b);
+	put_f32(b, 221, 300.0f); /* v1: temperature 1 */
+	put_f32(b, 225, NAN);    /* temperature 2 */
+	fix_sum(b, n);
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	struct drive_res r = cells_step(&poll, &rx, b, n, notif20, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, 2);
+	CHECK_NEAR(poll.snap.temp_c[0], 300.0, 1e-3);
+	CHECK(isnan(poll.snap.temp_c[1]));
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
+	CHECK(bms_plausible(&poll.snap, NULL));
+}
+
 /* ---- alarms, cell counts --------------------------------------------------- */
 
 /* NEEY-01 (v1) or NEEY-05 (v2) with byte off set to v, decoded. */
@@ -747,6 +768,7 @@ int main(void)
 	test_broken();
 	test_impossible();
 	test_resistance_out_of_range();
+	test_temp_out_of_range();
 	test_alarms();
 	test_cell_counts();
 	return check_report();

@@ -3,8 +3,9 @@
  * snapshot passes before it may replace a pack's cache.  Each row at its
  * bounds and beyond, absent values ignored (a 0 cell, a NAN limit, a value
  * without its presence bit), the pack voltage against its cells' sum, and
- * the text the poller logs.  And bms_snapshot_state(): the state from the
- * current's sign. */
+ * the text the poller logs.  Sensors out of their row made absent and
+ * flagged (bms_sensor_faults), while cells, voltage and current still
+ * reject.  And bms_snapshot_state(): the state from the current's sign. */
 #include <math.h>
 #include <string.h>
 
@@ -95,8 +96,8 @@ static void test_rows(void)
 	s.mos_temp_c = 1152;
 	BAD(s, "MOSFET temperature");
 	s = pack();
-	s.temp_c[0] = NAN;
-	BAD(s, "temperature 1");
+	s.temp_c[0] = NAN; /* absent (a slot bms_sensor_faults() emptied) */
+	CHECK(bms_plausible(&s, NULL));
 	/* SOC, SOH, current, capacities, cycles */
 	s = pack();
 	s.soc = 100.5f;
@@ -145,6 +146,125 @@ static void test_rows(void)
 	CHECK(bms_plausible(&s, NULL));
 }
 
+/* A sensor out of its row is absent and flagged, not a lost poll:
+ * bms_sensor_faults(). */
+static void test_sensor_faults(void)
+{
+	struct bms_snapshot s = pack();
+	float was[BMS_MAX_TEMPS + 1];
+	/* EG4-LL's 0xC8 in the second slot: the table alone refuses it ... */
+	s.temp_c[1] = -56;
+	BAD(s, "temperature 2");
+	/* ... the slot is absent, the pack flagged, the poll served */
+	CHECK_EQ_INT(bms_sensor_faults(&s, was), 1u << 1);
+	CHECK_NEAR(was[1], -56, 1e-6);
+	CHECK(isnan(s.temp_c[1]));
+	CHECK_NEAR(s.temp_c[0], 25, 1e-6);
+	CHECK_EQ_INT(s.ntemps, 2);
+	CHECK(s.present & BMS_HAS_ALARMS);
+	CHECK_EQ_INT(s.alarms, BMS_AL_SENSOR);
+	CHECK_EQ_INT(s.sensor_faults, (1u << 1) | BMS_FAULT_ALARM);
+	CHECK_EQ_INT(bms_own_alarms(&s), 0);
+	CHECK(bms_plausible(&s, NULL));
+	/* once is enough: a second pass finds nothing new, the flags stay */
+	CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 0);
+	CHECK_EQ_INT(s.sensor_faults, (1u << 1) | BMS_FAULT_ALARM);
+	CHECK_EQ_INT(s.alarms, BMS_AL_SENSOR);
+	/* the placeholders BMSs use, and the bounds themselves */
+	static const float out[] = { 3276.7f, -3276.8f, 6280.5f, -273.1f, -50.1f, 150.1f, INFINITY, -INFINITY };
+	for (size_t k = 0; k < sizeof(out) / sizeof(out[0]); k++) {
+		s = pack();
+		s.temp_c[0] = out[k];
+		CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 1u << 0);
+		CHECK(isnan(s.temp_c[0]));
+		CHECK(bms_plausible(&s, NULL));
+	}
+	s = pack();
+	s.temp_c[0] = -50;
+	s.temp_c[1] = 150;
+	s.mos_temp_c = 150;
+	CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 0);
+	CHECK_EQ_INT(s.sensor_faults, 0);
+	CHECK_EQ_INT(s.alarms, 0);
+	CHECK(s.present & BMS_HAS_MOS_TEMP);
+	/* a slot absent already is no fault */
+	s.temp_c[1] = NAN;
+	CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 0);
+	CHECK_EQ_INT(s.alarms, 0);
+	/* the MOSFET sensor: its presence cleared; NaN is absent, unflagged */
+	s = pack();
+	s.mos_temp_c = 1152;
+	CHECK_EQ_INT(bms_sensor_faults(&s, was), BMS_FAULT_MOS);
+	CHECK_NEAR(was[BMS_MAX_TEMPS], 1152, 1e-3);
+	CHECK(!(s.present & BMS_HAS_MOS_TEMP));
+	CHECK_EQ_INT(s.alarms, BMS_AL_SENSOR);
+	CHECK(bms_plausible(&s, NULL));
+	s = pack();
+	s.mos_temp_c = NAN;
+	CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 0);
+	CHECK(!(s.present & BMS_HAS_MOS_TEMP));
+	CHECK_EQ_INT(s.alarms, 0);
+	CHECK(bms_plausible(&s, NULL));
+	/* every sensor gone: all absent, the poll still served */
+	s = pack();
+	s.temp_c[0] = s.temp_c[1] = -56;
+	CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 3);
+	CHECK(isnan(s.temp_c[0]) && isnan(s.temp_c[1]));
+	CHECK(bms_plausible(&s, NULL));
+	/* the BMS's own alarms are kept, and so is its own sensor alarm */
+	s = pack();
+	s.present |= BMS_HAS_ALARMS;
+	s.alarms = BMS_AL_CELL_OV;
+	s.nraw = 1;
+	s.raw_alarms[0] = 0x0002;
+	s.temp_c[1] = -56;
+	bms_sensor_faults(&s, NULL);
+	CHECK_EQ_INT(s.alarms, BMS_AL_CELL_OV | BMS_AL_SENSOR);
+	CHECK_EQ_INT(bms_own_alarms(&s), BMS_AL_CELL_OV);
+	CHECK_EQ_INT(s.nraw, 1);
+	s = pack();
+	s.present |= BMS_HAS_ALARMS;
+	s.alarms = BMS_AL_SENSOR; /* the BMS says so itself (EG4-LL error bit 1) */
+	s.temp_c[1] = -56;
+	bms_sensor_faults(&s, NULL);
+	CHECK_EQ_INT(s.sensor_faults, 1u << 1);
+	CHECK_EQ_INT(bms_own_alarms(&s), BMS_AL_SENSOR);
+	/* a sensor count beyond the array: the table refuses it, untouched */
+	s = pack();
+	s.ntemps = BMS_MAX_TEMPS + 1;
+	bms_sensor_faults(&s, NULL);
+	BAD(s, "sensor count");
+}
+
+/* The cells, the pack voltage and the current still reject a poll whole,
+ * with a sensor fault beside them or not. */
+static void test_faults_reject(void)
+{
+	struct bms_snapshot s = pack();
+	s.temp_c[1] = -56;
+	s.cell_mv[2] = 65535;
+	bms_sensor_faults(&s, NULL);
+	BAD(s, "cell 3");
+	s = pack();
+	s.temp_c[1] = -56;
+	s.voltage = 6553.5f;
+	bms_sensor_faults(&s, NULL);
+	BAD(s, "voltage");
+	s = pack();
+	s.temp_c[1] = -56;
+	s.current = -3276.8f;
+	bms_sensor_faults(&s, NULL);
+	BAD(s, "current");
+	s = pack();
+	s.cell_mv[0] = 499;
+	CHECK_EQ_INT(bms_sensor_faults(&s, NULL), 0);
+	BAD(s, "cell 1");
+	s = pack();
+	s.soc = 101;
+	bms_sensor_faults(&s, NULL);
+	BAD(s, "soc");
+}
+
 static void test_state(void)
 {
 	struct bms_snapshot s = pack();
@@ -177,6 +297,8 @@ static void test_state(void)
 int main(void)
 {
 	test_rows();
+	test_sensor_faults();
+	test_faults_reject();
 	test_state();
 	return check_report();
 }

@@ -15,6 +15,7 @@
 #include "../../bms/pylon_can.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -373,6 +374,25 @@ static int cycle(struct bms_poll *poll, const char *f351, const char *f35c, cons
 	return drv->finish(poll);
 }
 
+/* 0x356's temperature out of range (0x7FFF: 3276.7 degC): kept for the
+ * gateway's gate, which serves it absent with a sensor fault; the cycle
+ * counts. */
+static void test_temp_out_of_range(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	begin(&poll, &rx, false);
+	poll.persist = 0;
+	(void)feed(&poll, &rx, "351#3002F401E803E001 355#3C006400 356#C8140000FF7F");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, 1);
+	CHECK_NEAR(poll.snap.temp_c[0], 3276.7, 1e-2);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
+	CHECK(isnan(poll.snap.temp_c[0]));
+	CHECK(bms_plausible(&poll.snap, NULL));
+}
+
 static void test_limits(void)
 {
 	struct bms_poll poll = { 0 };
@@ -459,18 +479,21 @@ static void test_values(void)
 	CHECK(drv->timeout(&poll));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_NEAR(poll.snap.soc, 70.0, 1e-4);
-	/* SOH 101: absent; a temperature of -60 degC or 200 degC: absent */
+	/* SOH 101: absent; a temperature of -60 degC or 200 degC: kept, and
+	 * the gateway's gate serves it absent with a sensor fault */
 	fresh(&poll, &rx);
 	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006500 356#460A0000A8FD");
 	CHECK(drv->timeout(&poll));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
-	CHECK(!(poll.snap.present & (BMS_HAS_SOH | BMS_HAS_TEMPS)));
-	CHECK_EQ_INT(poll.snap.ntemps, 0);
+	CHECK(!(poll.snap.present & BMS_HAS_SOH));
+	CHECK_NEAR(poll.snap.temp_c[0], -60.0, 1e-4);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
 	fresh(&poll, &rx);
 	(void)feed(&poll, &rx, "351#2001A60EA60EE400 355#46006400 356#460A9CFFD007");
 	CHECK(drv->timeout(&poll));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
-	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
+	CHECK_NEAR(poll.snap.temp_c[0], 200.0, 1e-4);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
 	CHECK_NEAR(poll.snap.current, -10.0, 1e-4);
 	/* -10.5 degC is a reading */
 	fresh(&poll, &rx);
@@ -497,6 +520,7 @@ int main(void)
 	test_wrap();
 	test_broken();
 	test_limits();
+	test_temp_out_of_range();
 	test_alarms();
 	test_values();
 	return check_report();

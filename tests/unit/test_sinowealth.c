@@ -7,6 +7,7 @@
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_sinowealth_driver;
@@ -357,18 +358,19 @@ static void test_full_poll(void)
 	CHECK_NEAR(s->remain_ah, 0.0, 1e-9);
 	CHECK_EQ_INT(s->state, 2);
 
-	/* temperatures: implausible sensors are not fitted */
+	/* temperatures: an open or shorted NTC input (0, 0xFFFF, anything
+	 * outside -50..150 degC) is kept as read, and the gateway's gate
+	 * serves it absent with a sensor fault (bms_sensor_faults) */
 	static const struct {
 		uint32_t t1, t2, tic;
-		int ntemps;
-		double v0, v1;
-		bool mos;
+		unsigned faults;
+		double v0, v1, mos;
 	} t[] = {
-		{ 0, 0, 0, 0, 0, 0, false },
-		{ 0xFFFF, 2731, 2731, 1, 0.0, 0, true },
-		{ 2731 - 500, 2731 + 1500, 2731 - 501, 2, -50.0, 150.0, false },
-		{ 2731 - 501, 2731 + 1501, 2731 + 1500, 0, 0, 0, true },
-		{ 2731 - 105, 0xFFFF, 0xFFFF, 1, -10.5, 0, false },
+		{ 0, 0, 0, 3u | BMS_FAULT_MOS, 0, 0, 0 },
+		{ 0xFFFF, 2731, 2731, 1u, 0, 0.0, 0.0 },
+		{ 2731 - 500, 2731 + 1500, 2731 - 501, BMS_FAULT_MOS, -50.0, 150.0, 0 },
+		{ 2731 - 501, 2731 + 1501, 2731 + 1500, 3u, 0, 0, 150.0 },
+		{ 2731 - 105, 0xFFFF, 0xFFFF, 2u | BMS_FAULT_MOS, -10.5, 0, 0 },
 	};
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
 		pack_default(&p);
@@ -377,13 +379,21 @@ static void test_full_poll(void)
 		p.reg[0x0E] = t[k].tic;
 		drive_begin(&poll, &rx, 0, 0, false);
 		CHECK_EQ_INT(run_poll(&poll, &rx, &p, asked), BMS_OK);
-		CHECK_EQ_INT(s->ntemps, t[k].ntemps);
-		CHECK_EQ_INT(!!(s->present & BMS_HAS_TEMPS), t[k].ntemps > 0);
-		if (t[k].ntemps > 0)
+		CHECK_EQ_INT(s->ntemps, 2);
+		CHECK(s->present & BMS_HAS_TEMPS);
+		CHECK(s->present & BMS_HAS_MOS_TEMP);
+		CHECK_NEAR(s->temp_c[0], ((int)t[k].t1 - 2731) / 10.0, 1e-3);
+		CHECK_EQ_INT(bms_sensor_faults(s, NULL), t[k].faults);
+		CHECK(bms_plausible(s, NULL));
+		if (!(t[k].faults & 1u))
 			CHECK_NEAR(s->temp_c[0], t[k].v0, 1e-4);
-		if (t[k].ntemps > 1)
+		CHECK((t[k].faults & 1u) ? isnan(s->temp_c[0]) : !isnan(s->temp_c[0]));
+		if (!(t[k].faults & 2u))
 			CHECK_NEAR(s->temp_c[1], t[k].v1, 1e-4);
-		CHECK_EQ_INT(!!(s->present & BMS_HAS_MOS_TEMP), t[k].mos);
+		CHECK((t[k].faults & 2u) ? isnan(s->temp_c[1]) : !isnan(s->temp_c[1]));
+		CHECK_EQ_INT(!!(s->present & BMS_HAS_MOS_TEMP), !(t[k].faults & BMS_FAULT_MOS));
+		if (!(t[k].faults & BMS_FAULT_MOS))
+			CHECK_NEAR(s->mos_temp_c, t[k].mos, 1e-4);
 	}
 }
 

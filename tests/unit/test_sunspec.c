@@ -6,6 +6,7 @@
  * through each model's ID and L to the end model, the values of a known
  * snapshot found by their point names, not-implemented values without
  * data, the bank's 803 strings, and which registers are data. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -740,6 +741,21 @@ static void test_bank(void)
 	CHECK_EQ_INT(PSTR(w, r, 2, "StrCellVMax"), 3350);
 	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrEvt1"), (1u << 17) | (1u << 1)); /* over-temperature alarm */
 	CHECK_EQ_INT(PSTR_32(w, r, 2, "StrEvtVnd1"), p3.alarms);
+	/* a sensor that reads nothing (NaN: absent, a sensor fault the gateway
+	 * flagged): the string's temperatures are its other sensor's */
+	p1.temp_c[1] = NAN;
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 260);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpMax"), 200);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpMin"), 200);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpAvg"), 200);
+	CHECK_EQ_INT(P803(w, r, "ModTmpMax"), 250);
+	CHECK_EQ_INT(P803(w, r, "ModTmpMin"), 180);
+	p1.temp_c[0] = NAN; /* none: the string's temperatures are not implemented */
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 260);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpAvg"), 0x8000);
+	CHECK_EQ_INT(P803(w, r, "ModTmpAvg"), 215);         /* pack 3's 21.5 */
+	p1.temp_c[0] = 20.0f;
+	p1.temp_c[1] = 22.0f;
 	/* both MOSFETs off: contactor open, no reason known */
 	p3.dsg_mos = false;
 	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 260);

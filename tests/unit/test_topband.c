@@ -271,15 +271,18 @@ static void test_values(void)
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = drive_feed_bytes(&poll, &rx, f, 113, notif20, 1);
 	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
-	/* temperature 0 K: no sensor's reading, the rest served */
+	/* temperature 0 K: no sensor's reading, the rest served; kept for the
+	 * gateway's gate, which serves it absent with a sensor fault */
 	block_01(b);
 	b[16] = b[17] = 0;
 	build(f, 0x5E, b);
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	r = drive_feed_bytes(&poll, &rx, f, 113, notif20, 1);
 	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(poll.snap.ntemps, 0);
-	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
+	CHECK_EQ_INT(poll.snap.ntemps, 1);
+	CHECK_NEAR(poll.snap.temp_c[0], -273.15, 1e-3);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
+	CHECK(bms_plausible(&poll.snap, NULL));
 	/* the status byte: raw, and the OTHER alarm */
 	block_01(b);
 	b[18] = 0x04;

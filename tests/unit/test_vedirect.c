@@ -510,7 +510,7 @@ static void test_broken(void)
 	 * it is taken */
 	static const char *const nonsense[] = {
 		"V\t13300\r\nI\t100\r\nSOC\t1001",   "V\t13300\r\nI\t1x0\r\nSOC\t500",
-		"V\t-1\r\nI\t0\r\nSOC\t500",         "V\t13300\r\nI\t0\r\nSOC\t500\r\nT\t999",
+		"V\t-1\r\nI\t0\r\nSOC\t500",         "V\t13300\r\nI\t0\r\nSOC\t500\r\nT\t99999",
 		"V\t\r\nI\t0\r\nSOC\t500",           "V\t133000000000\r\nI\t0\r\nSOC\t5",
 		"V\t13300\r\nI\t-\r\nSOC\t500",      "V\t13300\r\nAR\t65536\r\nSOC\t500",
 	};
@@ -523,6 +523,15 @@ static void test_broken(void)
 		CHECK_EQ_INT(poll.snap.present, 0);
 		CHECK_EQ_INT(poll.seen, 0);
 	}
+	/* a temperature no sensor reads (999 degC): the block counts, the
+	 * reading kept for the gateway's gate (absent, a sensor fault) */
+	st.len = 0;
+	size_t tl = add_blk(&st, "V\t13300\r\nI\t0\r\nSOC\t500\r\nT\t999");
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK_EQ_INT(drv->handle(&poll, st.buf, tl), BMS_MORE);
+	CHECK_EQ_INT(poll.snap.ntemps, 1);
+	CHECK_NEAR(poll.snap.temp_c[0], 999.0, 1e-6);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 0);
 	/* unknown ON/OFF words are ignored */
 	st.len = 0;
 	size_t bl = add_blk(&st, "V\t13300\r\nAlarm\tMAYBE\r\nRelay\tON");
