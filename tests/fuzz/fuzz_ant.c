@@ -76,9 +76,9 @@ static void ant_snap(const struct fd *s, const struct bms_snapshot *sn)
 	if (sn->present & BMS_HAS_SOH)
 		REQUIRE(sn->soh >= 0 && sn->soh <= 100);
 	for (unsigned i = 0; i < sn->ntemps; i++)
-		REQUIRE(sn->temp_c[i] >= -60 && sn->temp_c[i] <= 150 && sn->temp_c[i] != -40);
+		REQUIRE(sn->temp_c[i] >= -32768 && sn->temp_c[i] <= 32767 && sn->temp_c[i] != -40); /* s16, as read */
 	if (sn->present & BMS_HAS_MOS_TEMP)
-		REQUIRE(sn->mos_temp_c >= -60 && sn->mos_temp_c <= 150);
+		REQUIRE(sn->mos_temp_c >= -32768 && sn->mos_temp_c <= 32767 && sn->mos_temp_c != -40);
 	REQUIRE(sn->nraw == 0 || sn->nraw == 2 || sn->nraw == 4);
 	REQUIRE(sn->chg_mos == ((sn->raw_alarms[0] & 0xFF) == 1) || !(sn->present & BMS_HAS_MOSFETS));
 	/* a power served agrees with V x I on the legacy frame (nraw 2) */

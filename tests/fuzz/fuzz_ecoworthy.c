@@ -53,7 +53,7 @@ static void ew_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->full_ah > 0 && sn->full_ah <= 655.35f);
 	REQUIRE(sn->ntemps <= BMS_MAX_TEMPS);
 	for (int i = 0; i < sn->ntemps; i++)
-		REQUIRE(sn->temp_c[i] >= -50.0f && sn->temp_c[i] <= 150.0f);
+		REQUIRE(sn->temp_c[i] >= -3276.8f && sn->temp_c[i] <= 3276.7f); /* s16 0.1 degC, as read */
 	if (sn->present & BMS_HAS_ALARMS)
 		REQUIRE(sn->nraw == 1 && (sn->alarms == 0) == (sn->raw_alarms[0] == 0));
 }

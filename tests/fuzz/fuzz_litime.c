@@ -46,9 +46,9 @@ static void lt_snap(const struct fd *s, const struct bms_snapshot *sn)
 	if (sn->present & BMS_HAS_SOH)
 		REQUIRE(sn->soh >= 0 && sn->soh <= 100);
 	if (sn->present & BMS_HAS_TEMPS)
-		REQUIRE(sn->ntemps == 1 && sn->temp_c[0] >= -60 && sn->temp_c[0] <= 150);
+		REQUIRE(sn->ntemps == 1 && sn->temp_c[0] >= -32768 && sn->temp_c[0] <= 32767); /* s16, as read */
 	if (sn->present & BMS_HAS_MOS_TEMP)
-		REQUIRE(sn->mos_temp_c >= -60 && sn->mos_temp_c <= 150);
+		REQUIRE(sn->mos_temp_c >= -32768 && sn->mos_temp_c <= 32767);
 }
 
 static size_t lt_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)

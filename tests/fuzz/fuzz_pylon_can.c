@@ -71,7 +71,7 @@ static void pc_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(isfinite(sn->current) && fabsf(sn->current) <= 3276.8f);
 	REQUIRE(((sn->present & BMS_HAS_TEMPS) != 0) == (sn->ntemps == 1));
 	if (sn->ntemps)
-		REQUIRE(sn->temp_c[0] >= -50.0f && sn->temp_c[0] <= 150.0f);
+		REQUIRE(sn->temp_c[0] >= -3276.8f && sn->temp_c[0] <= 3276.7f); /* s16 0.1 degC, as read */
 	if (sn->present & BMS_HAS_ALARMS)
 		REQUIRE(sn->nraw == 4);
 	/* a protection level comes with what tripped it */

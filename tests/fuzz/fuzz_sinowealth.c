@@ -44,7 +44,7 @@ static void sino_snap(const struct fd *s, const struct bms_snapshot *sn)
 	REQUIRE(sn->soc >= 0.0f && sn->soc <= 100.0f);
 	REQUIRE(sn->remain_ah >= 0.0f && sn->full_ah >= 0.0f);
 	for (unsigned i = 0; i < sn->ntemps; i++)
-		REQUIRE(sn->temp_c[i] >= -50.0f && sn->temp_c[i] <= 150.0f);
+		REQUIRE(sn->temp_c[i] >= -273.1f && sn->temp_c[i] <= 6280.5f); /* u16 0.1 K, as read */
 }
 
 /* the answer is the register's bytes and the CRC-8 over request + data */
