@@ -21,7 +21,8 @@
  * A temperature sensor outside its row is the one exception: no battery's
  * reading, but a BMS's placeholder for a sensor it lacks or lost (EG4-LL
  * fills the slot of a sensor a 12 V pack does not have with 0xC8, -56 degC:
- * patman15/aiobmsble tests/bms/test_eg4_bms.py, a recorded answer).  Such
+ * https://github.com/patman15/aiobmsble/blob/main/tests/bms/test_eg4_bms.py,
+ * a recorded answer).  Such
  * a slot costs the poll nothing: bms_sensor_faults(), which the poller
  * runs before the table, makes it absent and flags a sensor fault.
  */
