@@ -946,7 +946,7 @@ def main():
              lambda: other_address_case("seplos3", ["address=0,reply_adr=1"], None, True, "from1"),
              # issue 44: an ANT board that answers only DB DB 00 00 00 00 (dbus-serialbattery's request)
              lambda: bms_case("ant", packs=["dialect=dbdb"], label="dbdb"),
-             lambda: bms_case("ant", baud=9600, packs=["dialect=dbdb"], want_baud=9600, label="dbdb")]
+             lambda: bms_case("ant", baud=9600, packs=["dialect=dbdb"], want_baud=9600, label="dbdb-9600")]
     # the slow ones first, so that the pool ends together
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
