@@ -332,6 +332,39 @@ def pty_pair(tmp, name, realtime=False):
     return a, b
 
 
+# Test certificates, made with openssl in `tmp` (P-256, 30 days).
+SERVER_EXT = "subjectAltName = IP:127.0.0.1"
+ROLE_EXT = "1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:%s"
+
+
+def _openssl(tmp, *args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=tmp)
+
+
+def make_ca(tmp, ca, leaves):
+    """A CA `ca` (ca.pem, ca.key) and the certificates it signs: leaves is
+    [(name, extension line)], each name.pem and name.key (mode 0600)."""
+    _openssl(tmp, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+             "-subj", "/CN=%s CA" % ca, "-keyout", ca + ".key", "-out", ca + ".pem")
+    for serial, (name, ext) in enumerate(leaves, 1):
+        with open(os.path.join(tmp, name + ".ext"), "w") as f:
+            f.write("basicConstraints = CA:FALSE\n%s\n" % ext)
+        _openssl(tmp, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+                 "-keyout", name + ".key", "-out", name + ".csr")
+        _openssl(tmp, "x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+                 "-set_serial", str(serial), "-days", "30", "-extfile", name + ".ext", "-out", name + ".pem")
+        os.chmod(os.path.join(tmp, name + ".key"), 0o600)
+
+
+def self_signed(tmp, name="http"):
+    """A self-signed certificate for 127.0.0.1: (name.pem, name.key)."""
+    key, pem = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".pem")
+    _openssl(tmp, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+             "-subj", "/CN=127.0.0.1", "-addext", SERVER_EXT, "-keyout", key, "-out", pem)
+    os.chmod(key, 0o600)
+    return pem, key
+
+
 def mbap_request(tid, unit, pdu):
     return bytes([tid >> 8, tid & 255, 0, 0, (len(pdu) + 1) >> 8, (len(pdu) + 1) & 255, unit]) + pdu
 

@@ -27,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, self_signed, wait_until  # noqa: E402
 
 c = Checks()
 TMP = tempfile.mkdtemp(prefix="bmsgw-rotation-")
@@ -36,11 +36,7 @@ ATTACK_S = 30
 
 
 def setup_files():
-    key, pem = os.path.join(TMP, "http.key"), os.path.join(TMP, "http.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName = IP:127.0.0.1",
-                    "-keyout", key, "-out", pem], check=True, capture_output=True)
-    os.chmod(key, 0o600)
+    pem, key = self_signed(TMP)
     users = os.path.join(TMP, "users")
     with open(users, "w") as f:
         for name, role in (("ada", "admin"), ("bob", "read")):

@@ -21,36 +21,21 @@ import signal
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, free_port, mbap_request, recv_adu, wait_until  # noqa: E402
+from harness import (ROLE_EXT, SERVER_EXT, Checks, Gateway, Sim, free_port, make_ca, mbap_request,  # noqa: E402
+                     recv_adu, wait_until)
 
 c = Checks()
 BASE = 290
 TMP = tempfile.mkdtemp(prefix="bmsgw-revoke-")
 
 
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=TMP)
-
-
 def make_certs():
-    for ca in ("ca1", "ca2"):
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
-                "-subj", "/CN=%s" % ca, "-keyout", ca + ".key", "-out", ca + ".pem")
-    for name, ca, ext, serial in (("server", "ca1", "subjectAltName = IP:127.0.0.1", 1),
-                                  ("viewer", "ca1", "1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:Viewer", 2),
-                                  ("operator", "ca2", "1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:Operator", 3)):
-        with open(os.path.join(TMP, name + ".ext"), "w") as f:
-            f.write("basicConstraints = CA:FALSE\n%s\n" % ext)
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
-                "-keyout", name + ".key", "-out", name + ".csr")
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-set_serial",
-                str(serial), "-days", "30", "-extfile", name + ".ext", "-out", name + ".pem")
-        os.chmod(os.path.join(TMP, name + ".key"), 0o600)
+    make_ca(TMP, "ca1", [("server", SERVER_EXT), ("viewer", ROLE_EXT % "Viewer")])
+    make_ca(TMP, "ca2", [("operator", ROLE_EXT % "Operator")])
     bundle(("ca1", "ca2"))
 
 

@@ -21,26 +21,16 @@ Prints "N passed, N failed".
 import os
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import Checks, Gateway, Sim, free_port, self_signed, wait_until  # noqa: E402
 
 c = Checks()
 TMP = tempfile.mkdtemp(prefix="bmsgw-pagefull-")
-
-
-def certs():
-    key, pem = os.path.join(TMP, "http.key"), os.path.join(TMP, "http.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName = IP:127.0.0.1",
-                    "-keyout", key, "-out", pem], check=True, capture_output=True)
-    os.chmod(key, 0o600)
-    return pem, key
 
 
 def get(port, tls, src="127.0.0.9", timeout=3.0):
@@ -99,7 +89,7 @@ def run(tls):
     print("== %s" % what)
     sim = Sim()
     gw_port, http_port = free_port(), free_port()
-    keys = "tls_cert = %s\ntls_key = %s\n" % certs() if tls else ""
+    keys = "tls_cert = %s\ntls_key = %s\n" % self_signed(TMP) if tls else ""
     gw = Gateway("""[gateway]
 listen = 127.0.0.1:%d
 [pack.p1]
@@ -147,7 +137,7 @@ def flood(tls):
     print("== %s: idle connections from five addresses" % what)
     sim = Sim()
     gw_port, http_port = free_port(), free_port()
-    keys = "tls_cert = %s\ntls_key = %s\n" % certs() if tls else ""
+    keys = "tls_cert = %s\ntls_key = %s\n" % self_signed(TMP) if tls else ""
     gw = Gateway("""[gateway]
 listen = 127.0.0.1:%d
 [pack.p1]

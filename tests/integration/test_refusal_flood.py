@@ -23,36 +23,17 @@ import re
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, free_port, mbap_request, recv_adu, wait_until  # noqa: E402
+from harness import (ROLE_EXT, SERVER_EXT, Checks, Gateway, Sim, free_port, make_ca, mbap_request,  # noqa: E402
+                     recv_adu, wait_until)
 
 c = Checks()
 BASE = 290
 TMP = tempfile.mkdtemp(prefix="bmsgw-flood-")
-
-
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=TMP)
-
-
-def certs():
-    """A CA, the server's certificate and a client's (role Viewer)."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
-            "-subj", "/CN=flood CA", "-keyout", "ca.key", "-out", "ca.pem")
-    for name, ext, serial in (("server", "subjectAltName = IP:127.0.0.1", 1),
-                              ("viewer", "1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:Viewer", 2)):
-        with open(os.path.join(TMP, name + ".ext"), "w") as f:
-            f.write("basicConstraints = CA:FALSE\n%s\n" % ext)
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
-                "-keyout", name + ".key", "-out", name + ".csr")
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial",
-                str(serial), "-days", "30", "-extfile", name + ".ext", "-out", name + ".pem")
-        os.chmod(os.path.join(TMP, name + ".key"), 0o600)
 
 
 def tls_connect(port, src, cert):
@@ -116,7 +97,7 @@ def metric(http_port, name, labels):
 
 
 def main():
-    certs()
+    make_ca(TMP, "ca", [("server", SERVER_EXT), ("viewer", ROLE_EXT % "Viewer")])
     sim = Sim()
     gw_port, http_port, tls_port = free_port(), free_port(), free_port()
     gw = Gateway(conf(gw_port, http_port, sim.port, tls_port), gw_port)
