@@ -163,8 +163,7 @@ static bool handshake_done(struct gw_client *c)
 	srv->handshakes--;
 	gw_tls_peer_subject(c->tls, c->subject, sizeof(c->subject));
 	int r = gw_tls_peer_ext_utf8(c->tls, ROLE_OID, c->role, sizeof(c->role));
-	const char *wr = srv->gw->conf->mbtls.write_role;
-	bool writer = r > 0 && wr[0] && strcmp(c->role, wr) == 0;
+	bool writer = gw_role_writes(srv->gw, c->role); /* c->role is "" unless r > 0 */
 	char key[200], host[64];
 	gw_peer_host((const struct sockaddr *)&c->addr, host, sizeof(host));
 	/* one line per address, certificate and 10 s */

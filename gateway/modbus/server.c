@@ -66,6 +66,12 @@ int gw_mbap_frame(const uint8_t *buf, size_t len)
 	return (int)(n + 6);
 }
 
+bool gw_role_writes(const struct gw *gw, const char *role)
+{
+	const char *want = gw->conf->mbtls.write_role;
+	return role[0] && want[0] && strcmp(role, want) == 0;
+}
+
 /* The writer a client is, for writes only (reads cost no match): on 502
  * allowed when in control_clients; on 802 (role not NULL) when its
  * certificate's role is write_role, compared as written (case matters). */
@@ -74,8 +80,7 @@ static void client_writer(struct gw *gw, const uint8_t *adu, const void *peer, c
 {
 	bool w = adu[7] == GW_FC_WRITE_SINGLE || adu[7] == GW_FC_WRITE_MULTIPLE;
 	if (role) {
-		const char *want = gw->conf->mbtls.write_role;
-		wr->allowed = w && role[0] && want[0] && strcmp(role, want) == 0;
+		wr->allowed = w && gw_role_writes(gw, role);
 		wr->refused_why = "the client's certificate has not the role write_role of [modbus_tls]";
 		return;
 	}
@@ -358,8 +363,7 @@ static void full_end(struct gw_server *srv)
 
 static bool is_writer(const struct gw_client *c)
 {
-	const char *wr = c->srv->gw->conf->mbtls.write_role;
-	return c->role[0] && wr[0] && strcmp(c->role, wr) == 0;
+	return gw_role_writes(c->srv->gw, c->role);
 }
 
 bool gw_server_settle(struct gw_client *c)
@@ -386,7 +390,7 @@ bool gw_server_settle(struct gw_client *c)
 /* At the limit, the client that gives way to a new connection from an
  * address holding less than its share (a quarter of the limit, rounded
  * up): the one idle longest, with no request in progress, of another
- * address.  NULL: the new one is refused. */
+ * address, never an 802 writer.  NULL: the new one is refused. */
 static struct gw_client *idle_victim(const struct gw_server *srv, const struct sockaddr_storage *ss, int limit)
 {
 	int here = 0;
@@ -396,7 +400,7 @@ static struct gw_client *idle_victim(const struct gw_server *srv, const struct s
 			here++;
 			continue;
 		}
-		if (c->len == 0 && !c->handshaking && (!v || c->active < v->active))
+		if (c->len == 0 && !c->handshaking && !is_writer(c) && (!v || c->active < v->active))
 			v = c;
 	}
 	return here < (limit + 3) / 4 ? v : NULL;
@@ -413,7 +417,6 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 		gw_mbtls_make_room(srv, ss); /* a stalled handshake gives way to a new connection */
 	struct gw_client *v = srv->nclients >= limit ? idle_victim(srv, ss, limit) : NULL;
 	if (v) {
-		srv->idle_dropped++;
 		gw_log_keyed(GW_LOG_INFO, srv->what, "%s: full: client %s, idle %.0f s, gives way to a new connection",
 			     srv->what, v->peer, gw_mono() - v->active);
 		gw_client_free(v);

@@ -59,7 +59,6 @@ struct gw_server {
 	/* episodes of refusals, each logged once when it starts and once when it ends */
 	bool full;                /* at max_clients (or what the descriptors allow) */
 	unsigned long full_refused;
-	unsigned long idle_dropped;          /* idle clients that gave way at the limit */
 	unsigned long refused_total; /* at max_clients (the acceptor counts those closed for lack of descriptors) */
 	unsigned long accepted_total;  /* connections served */
 	unsigned long requests, exceptions; /* answered, all clients */
@@ -84,6 +83,8 @@ void gw_client_idle_check(struct gw_client *c, double now);
 /* 802, after c's handshake: beyond max_clients, a reader idle longest
  * gives way to a writer, and a reader beyond it goes; false: c went. */
 bool gw_server_settle(struct gw_client *c);
+/* An 802 role that may write: [modbus_tls] write_role, compared as written. */
+bool gw_role_writes(const struct gw *gw, const char *role);
 
 /* mbtls.c: a new connection on 802 (after max_clients was checked): room
  * among the handshakes in flight, made by dropping the oldest unfinished
