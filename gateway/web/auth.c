@@ -369,7 +369,21 @@ static struct gw_auth_ask *evictee(const struct gw_auth_ask *q)
 	return worst;
 }
 
-/* q joins the queue (the caller made room). */
+/* A place in the queue for q: there is one, or an ask of a name with more
+ * recent failures gives way (answered: come back later); false: none. */
+static bool queue_room(const struct gw_auth_ask *q)
+{
+	if (q->a->queued < QUEUE_MAX)
+		return true;
+	struct gw_auth_ask *v = evictee(q);
+	if (!v)
+		return false;
+	unqueue(v);
+	ask_done(v, GW_AUTH_BUSY);
+	return true;
+}
+
+/* q joins the queue (the caller made room: queue_room()). */
 static void enqueue(struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
@@ -390,17 +404,10 @@ static void go_on(struct gw_auth_ask *q)
 		q->peer->failures = 0;
 		gw_budget_result(&q->a->budget, q->user, true, gw_mono());
 		ask_done(q, role);
-	} else if (q->a->queued < QUEUE_MAX) {
+	} else if (queue_room(q)) {
 		enqueue(q);
 	} else {
-		struct gw_auth_ask *v = evictee(q);
-		if (!v) {
-			ask_done(q, GW_AUTH_BUSY);
-			return;
-		}
-		unqueue(v);
-		ask_done(v, GW_AUTH_BUSY);
-		enqueue(q);
+		ask_done(q, GW_AUTH_BUSY);
 	}
 }
 
@@ -578,16 +585,11 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	if (p->until > now) {
 		wait_until(q, WAIT_BEFORE, p->until);
 	} else {
-		struct gw_auth_ask *v = a->queued < QUEUE_MAX ? NULL : evictee(q);
-		if (a->queued >= QUEUE_MAX && !v) {
+		if (!queue_room(q)) {
 			p->asks--; /* a full queue, no name worse than q's: come back later */
 			explicit_bzero(q, sizeof(*q));
 			free(q);
 			return GW_AUTH_BUSY;
-		}
-		if (v) {
-			unqueue(v);
-			ask_done(v, GW_AUTH_BUSY);
 		}
 		enqueue(q); /* may start its check, never answers it */
 	}
