@@ -7,6 +7,8 @@
 #   tests/run.sh [PATTERN...]   only the steps whose name matches one of the
 #                               patterns (extended regular expressions), e.g.
 #                               tests/run.sh test_brands 'unit test_conf'
+#   tests/run.sh --list [PATTERN...]   the steps, each with what its file says
+#                               it proves (tests/tools/about.py), run nothing
 #   BIN=build/san     binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
 #   FUZZ=build/fuzz   libFuzzer targets (optional); FUZZ_SECONDS (default 6)
 #   JOBS=N            steps at a time (default 3 per core)
@@ -35,6 +37,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
 CORES=$(nproc 2>/dev/null || echo 2)
 JOBS=${JOBS:-$((3 * CORES))}
+LIST=0
+if [ "${1:-}" = --list ]; then LIST=1; shift; fi
 PATTERNS=("$@")
 T_START=$EPOCHREALTIME
 work=$(mktemp -d)
@@ -44,7 +48,8 @@ trap 'rm -rf "$work"' EXIT
 # step i: its section, name, resources (NAME or NAME*capacity), niceness,
 # the default rank (higher starts first when there is no time of the last
 # run) and the command (a quoted string, run by bash in a subshell)
-S_SECT=() S_NAME=() S_USES=() S_NICE=() S_RANK=() S_CMD=()
+S_SECT=() S_NAME=() S_USES=() S_NICE=() S_RANK=() S_CMD=() S_FILE=()
+SRC= # the file the next add()'s step comes from (--list shows what it proves)
 
 selected() { # name: matches one of PATTERNS (all without)
 	local p
@@ -62,6 +67,7 @@ add() { # section name uses nice rank command...
 	# a niced step runs beside JOBS others, one per core at a time
 	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}cpu*$CORES; fi
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
+	S_FILE+=("$SRC")
 	local cmd
 	printf -v cmd '%q ' "$@"
 	S_CMD+=("$cmd")
@@ -117,19 +123,26 @@ fuzz_ub_ends_run() { # ubprobe
 
 for t in "$BIN"/tests/test_*; do
 	[ -x "$t" ] || continue
+	SRC=tests/unit/$(basename "$t").c
 	add "unit tests ($BIN)" "unit $(basename "$t")" "" 0 2 "$t"
 done
+SRC=registers/regmap.c
 add "register map" "register-map.md up to date" "" 0 1 \
 	bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
+SRC=tests/tools/layers.py
 add "the rooms of gateway/" "layering (no call up, none between outputs)" "" 5 3 "$PY" tests/tools/layers.py "$BIN"
+SRC=tests/tools/funclen.py
 add "the rooms of gateway/" "functions fit a screen (gateway/, conf/)" "" 5 1 "$PY" tests/tools/funclen.py
+SRC=tests/tools/links.py
 add "the documents" "links and man page references lead somewhere" "" 5 1 "$PY" tests/tools/links.py
 if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 	for f in "$FUZZ"/fuzz_*; do
 		[ -x "$f" ] || continue
+		SRC=tests/fuzz/$(basename "$f").c
 		add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz $(basename "$f")" \
 			"" 10 5 fuzz_one "$f"
 	done
+	SRC=tests/fuzz/ubprobe.c
 	add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz: undefined behaviour ends the run" \
 		"" 10 5 fuzz_ub_ends_run "$FUZZ/ubprobe"
 fi
@@ -138,6 +151,7 @@ fi
 add_script() { # section name-prefix file command...
 	local sect=$1 name=$2 file=$3 line parts uses nice i
 	shift 3
+	SRC=$file
 	line=$(grep -m 1 '^# run\.sh:' "$file")
 	marker "$line" parts && parts=$M_KEY
 	marker "$line" uses && uses=$M_KEY
@@ -165,6 +179,16 @@ if [ "$N" = 0 ]; then
 	echo "no step matches: ${PATTERNS[*]}" >&2
 	echo "0 passed, 1 failed"
 	exit 1
+fi
+
+if [ "$LIST" = 1 ]; then
+	declare -A ABOUT=()
+	while IFS=$'\t' read -r f a; do ABOUT[$f]=$a; done < <("$PY" tests/tools/about.py $(printf '%s\n' "${S_FILE[@]}" | sort -u))
+	for ((i = 0; i < N; i++)); do
+		if [ "$i" = 0 ] || [ "${S_SECT[i]}" != "${S_SECT[i - 1]}" ]; then printf '\n%s\n' "${S_SECT[i]}"; fi
+		printf '  %-44s %s\n' "${S_NAME[i]}" "${ABOUT[${S_FILE[i]}]:-}"
+	done
+	exit 0
 fi
 
 # ------------------------------------------------------------------ the order

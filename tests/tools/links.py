@@ -26,6 +26,10 @@ the repository it runs its self-test: a temporary tree with a dead file
 link, a dead anchor into another file, a dead anchor in the same file, a
 dead link in a reference definition and a page that is not shipped, each
 of which must be found (and the good links beside them must not).
+
+The top README.md stays at most 450 lines (a feature's reference goes to
+its man page, the README says what and where: gateway/README.md,
+"Documenting a feature"); the self-test proves 451 fails.
 """
 import os
 import re
@@ -291,6 +295,17 @@ SELF_WANT = {tuple(unmask(x) if isinstance(x, str) else x for x in w) for w in {
 }}
 
 
+README_MOST = 450  # the top README says what and where; the reference is in the man pages
+
+
+def readme_fits(root):
+    """The top README's length and whether it fits (gateway/README.md,
+    "Documenting a feature")."""
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        n = sum(1 for _ in f)
+    return n, n <= README_MOST
+
+
 def self_test():
     """(passed, failed): the checker finds exactly the dead links of a
     temporary tree."""
@@ -300,7 +315,18 @@ def self_test():
             with open(os.path.join(top, rel), "w") as f:
                 f.write(text)
         got = set(check(top, sorted(SELF_TEST), {("bmsgw.ini", "5"), ("bmsgw-bms", "7")}))
+        lengths = []
+        for n in (README_MOST, README_MOST + 1):
+            with open(os.path.join(top, "README.md"), "w") as f:
+                f.write("line\n" * n)
+            lengths.append(readme_fits(top)[1])
     passed = failed = 0
+    if lengths == [True, False]:
+        passed += 1
+        print("ok   self-test: a README of %d lines fits, one of %d does not" % (README_MOST, README_MOST + 1))
+    else:
+        failed += 1
+        print("FAIL self-test: README of %d and %d lines: fits %s" % (README_MOST, README_MOST + 1, lengths))
     for want in sorted(SELF_WANT):
         if want in got:
             passed += 1
@@ -328,6 +354,14 @@ def main(argv):
     else:
         failed += 1
         print("FAIL make -n install: no bmsgw(8) and bmsgw.ini(5) among %s" % sorted(pages))
+    n, fits = readme_fits(root)
+    if fits:
+        passed += 1
+        print("ok   README.md: %d lines, at most %d" % (n, README_MOST))
+    else:
+        failed += 1
+        print("FAIL README.md: %d lines, more than %d: a feature's reference goes to its man page "
+              "(gateway/README.md, \"Documenting a feature\")" % (n, README_MOST))
     md = [f for f in files if f.endswith(".md")]
     problems = check(root, files, pages)
     for rel in md:
