@@ -599,13 +599,18 @@ struct bms_driver {
 	bool (*listens)(const struct bms_poll *poll);
 	/* CAN (a `port` that is a CAN interface or an slcan adapter); 0 where
 	 * the protocol is not spoken on a CAN bus.  can_bitrate: the bus's
-	 * bit rate; a CAN protocol is listen_only and reads nothing but the
-	 * frames the CAN port hands it as records (BMS_CAN_MAGIC0 ...), and
-	 * only a CAN port may carry it.  can_id / can_mask: the standard
-	 * identifiers it reads, as a SocketCAN filter (an id passes when
-	 * id & can_mask == can_id & can_mask); other frames are not read. */
+	 * bit rate; a CAN protocol reads nothing but the frames the CAN port
+	 * hands it as records (BMS_CAN_MAGIC0 ...), and only a CAN port may
+	 * carry it.  It is listen_only unless its protocol needs a request:
+	 * then next_request() writes records too, each one frame to send.
+	 * can_id / can_mask: the standard identifiers it reads, as a SocketCAN
+	 * filter (an id passes when id & can_mask == can_id & can_mask);
+	 * can_ext_id / can_ext_mask likewise the extended (29-bit) ones, where
+	 * can_ext_mask is not 0 (0: it reads no extended frame); other frames
+	 * are not read. */
 	uint32_t can_bitrate;
 	uint16_t can_id, can_mask;
+	uint32_t can_ext_id, can_ext_mask;
 	/* Listen mode (`listen = true`: another master polls the bus and the
 	 * gateway only hears it; bms/bus.h); NULL where the protocol's
 	 * answers cannot be paired with requests heard on a bus. */
@@ -751,6 +756,21 @@ uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_al
  * range) or cap is too small. */
 size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,
 		      const uint8_t *data);
+/* ---- CAN records (bms/canrec.c), for the CAN drivers ---- */
+/* One record's fields; data zero beyond dlc (and all zero for a remote frame). */
+struct bms_can_msg {
+	uint32_t id;
+	bool ext, rtr;
+	uint8_t dlc;
+	uint8_t data[BMS_CAN_MAX_DLC];
+};
+/* A CAN driver's scan(): a whole record at buf[0], bytes to skip up to the
+ * next magic, or need more. */
+enum bms_scan bms_can_scan(const uint8_t *buf, size_t len, size_t *n);
+/* One record frame[0..len) (what bms_can_scan() found) into *m: BMS_OK, or
+ * BMS_E_SHORT for a header the transport never writes or a length that is
+ * not the DLC's. */
+int bms_can_parse(const uint8_t *frame, size_t len, struct bms_can_msg *m);
 /* ---- probes (bms/probe.c) ---- */
 /* The address a probe tries first: the probe's first, else the driver's default. */
 uint8_t bms_probe_address(const struct bms_driver *d);

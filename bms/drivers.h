@@ -48,7 +48,8 @@
 	X(ecoworthy)   /* 28 */ \
 	X(felicity)    /* 29 */ \
 	X(chins)       /* 30 */ \
-	X(humsienk)    /* 31 */
+	X(humsienk)    /* 31 */ \
+	X(jk_can)      /* 32 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

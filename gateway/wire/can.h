@@ -22,6 +22,14 @@
 
 struct gw_can;
 
+/* What a listening port receives (SocketCAN's receive filter): the standard
+ * data frames with id & mask == id & mask, and the extended ones with id &
+ * ext_mask == ext_id & ext_mask where ext_mask is not 0. */
+struct gw_can_filter {
+	uint32_t id, mask;
+	uint32_t ext_id, ext_mask;
+};
+
 struct gw_can_owner {
 	void (*up)(void *arg);         /* the bus can be written to */
 	void (*down)(void *arg);       /* it went away (logged) */
@@ -45,9 +53,10 @@ struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan,
  * pack): it never transmits (gw_can_send() refuses), an slcan adapter is
  * opened listen only ("L", or "O" where the adapter refuses "L": see
  * can.c), and SocketCAN delivers only the standard data frames with
- * id & mask == id_filter & mask. */
+ * id & mask == id_filter & mask, and the extended ones with id & ext_mask
+ * == ext_filter & ext_mask where ext_mask is not 0. */
 struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bool slcan, const char *device,
-				   uint32_t bitrate, uint32_t id_filter, uint32_t mask, const struct gw_can_owner *o,
+				   uint32_t bitrate, const struct gw_can_filter *flt, const struct gw_can_owner *o,
 				   void *arg);
 /* Start opening it; up() follows, now or later. */
 void gw_can_open(struct gw_can *c);
@@ -69,9 +78,9 @@ enum gw_can_err gw_can_err_class(uint32_t can_id);
 /* socketcan.c, for can.c */
 struct gw_can_sock;
 struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname, struct gw_can *up);
-/* Receive only the standard data frames with id & mask == id_filter & mask
- * (CAN_RAW_FILTER), from the next open on. */
-void gw_can_sock_filter(struct gw_can_sock *s, uint32_t id_filter, uint32_t mask);
+/* Receive only the data frames flt passes (CAN_RAW_FILTER), from the next
+ * open on. */
+void gw_can_sock_filter(struct gw_can_sock *s, const struct gw_can_filter *flt);
 void gw_can_sock_open(struct gw_can_sock *s);
 int gw_can_sock_send(struct gw_can_sock *s, const struct gw_can_frame *f);
 bool gw_can_sock_is_up(const struct gw_can_sock *s);

@@ -16,8 +16,8 @@
  * without it the interface stays dead until it is set down and up.
  *
  * A listening port (a battery's bus read by a pack) sets a receive filter
- * (CAN_RAW_FILTER): only standard data frames of the pack's identifiers
- * reach the socket; it is never written to (can.c refuses first).  Whether
+ * (CAN_RAW_FILTER): only data frames of the pack's identifiers (standard,
+ * and extended where its protocol reads them) reach the socket; it is never written to (can.c refuses first).  Whether
  * the controller acknowledges frames is the interface's setting, not the
  * socket's (ip link set can0 type can ... listen-only on).
  */
@@ -44,8 +44,8 @@ struct gw_can_sock {
 	char ifname[IFNAMSIZ];
 	int fd;
 	bool busoff;                   /* the controller is bus-off: the port is down */
-	bool filtered;                 /* receive only id_filter / mask (gw_can_sock_filter()) */
-	uint32_t id_filter, mask;
+	bool filtered;                 /* receive only what flt passes (gw_can_sock_filter()) */
+	struct gw_can_filter flt;
 	ev_io io;
 	ev_timer retry;
 	struct gw_retry rt;
@@ -155,12 +155,15 @@ static int sock_open(struct gw_can_sock *s, const char **what)
 	*what = "bind";
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;
-	/* standard data frames whose id matches: the EFF and RTR flags are in
-	 * the mask and clear in the id */
-	struct can_filter flt = { s->id_filter & CAN_SFF_MASK,
-				  (s->mask & CAN_SFF_MASK) | CAN_EFF_FLAG | CAN_RTR_FLAG };
+	/* data frames whose id matches: the EFF and RTR flags are in the mask,
+	 * RTR clear in the id, EFF set for the extended ones */
+	struct can_filter flt[2] = {
+		{ s->flt.id & CAN_SFF_MASK, (s->flt.mask & CAN_SFF_MASK) | CAN_EFF_FLAG | CAN_RTR_FLAG },
+		{ (s->flt.ext_id & CAN_EFF_MASK) | CAN_EFF_FLAG, (s->flt.ext_mask & CAN_EFF_MASK) | CAN_EFF_FLAG | CAN_RTR_FLAG },
+	};
+	socklen_t nflt = (socklen_t)(s->flt.ext_mask ? sizeof(flt) : sizeof(flt[0]));
 	*what = "receive filter";
-	if (s->filtered && setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, &flt, sizeof(flt)) < 0)
+	if (s->filtered && setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, flt, nflt) < 0)
 		goto fail;
 	can_err_mask_t errs = CAN_ERR_BUSOFF | CAN_ERR_RESTARTED;
 	*what = "error filter";
@@ -241,11 +244,10 @@ struct gw_can_sock *gw_can_sock_new(struct gw_link_env *env, const char *ifname,
 	return s;
 }
 
-void gw_can_sock_filter(struct gw_can_sock *s, uint32_t id_filter, uint32_t mask)
+void gw_can_sock_filter(struct gw_can_sock *s, const struct gw_can_filter *flt)
 {
 	s->filtered = true;
-	s->id_filter = id_filter;
-	s->mask = mask;
+	s->flt = *flt;
 }
 
 void gw_can_sock_free(struct gw_can_sock *s)

@@ -113,6 +113,7 @@ struct sim_pack {
 	int can_open;           /* its channel: 0 closed, 'O' open, 'L' open listen only */
 	int no_listen;          /* it refuses "L" (no listen-only mode: `nolisten`) */
 	unsigned long can_heard; /* transmit lines (t T r R) the host wrote to it */
+	int can_rate;           /* the digit of its last "Sn" (0: none yet; '5' 250k, '6' 500k) */
 	/* what the pack sends by itself */
 	int stream;             /* jk-ble: streams cell records (after 0x96) until the
 	                         * connection ends (the core clears it) */

@@ -381,13 +381,14 @@ static double *limit_field(struct sim_pack *p, const char *k, double *max)
 	return NULL;
 }
 
-/* pylon-can: dialect v12 | v13, nolisten 0 | 1.  0 or -1. */
+/* pylon-can: dialect v12 | v13, jk-can: v1 (JK-B CAN V1) | v12 (any other:
+ * the default); nolisten 0 | 1.  0 or -1. */
 static int set_can_key(struct sim_pack *p, const char *k, const char *v)
 {
 	if (strcmp(k, "dialect") == 0) {
-		if (strcmp(v, "v12") != 0 && strcmp(v, "v13") != 0)
+		if (strcmp(v, "v12") != 0 && strcmp(v, "v13") != 0 && strcmp(v, "v1") != 0)
 			return -1;
-		p->dialect = v[2] == '3' ? 13 : 0;
+		p->dialect = v[1] == '1' && v[2] == '\0' ? 1 : v[2] == '3' ? 13 : 0;
 		return 0;
 	}
 	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
@@ -755,8 +756,9 @@ void sim_truth_json(struct sim_buf *b, const struct sim_pack *p)
 
 void sim_can_json(struct sim_buf *b, const struct sim_pack *p)
 {
-	sim_buf_printf(b, ",\"dialect\":\"%s\",\"can_open\":\"%s\",\"nolisten\":%d,\"can_frames_heard\":%lu}",
-	               p->dialect == 13 ? "v13" : "v12",
+	sim_buf_printf(b, ",\"dialect\":\"%s\",\"can_open\":\"%s\",\"nolisten\":%d,\"can_frames_heard\":%lu,"
+	               "\"can_rate\":\"S%c\"}",
+	               p->dialect == 13 ? "v13" : p->dialect == 1 ? "v1" : "v12",
 	               p->can_open == 'L' ? "listen" : p->can_open == 'O' ? "normal" : "closed", p->no_listen,
-	               p->can_heard);
+	               p->can_heard, p->can_rate ? p->can_rate : '-');
 }

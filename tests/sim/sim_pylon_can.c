@@ -3,15 +3,9 @@
  * inverter, as a Lawicel slcan adapter on that bus delivers it to a host
  * (bms/PROTOCOLS.md §26; gateway/inverter/PROTOCOLS.md §1 and §5).
  *
- * The adapter side: the host's lines end in CR; "C", "Sn", "O", "L", "V",
- * "N", "F" are answered as an adapter does (CR; "V1013", "NSIM0", "F00"),
- * anything else with BEL.  "O" opens the channel, "L" opens it listen
- * only (pack option / `set` nolisten=1: "L" is refused with BEL, as the
- * CANable slcan firmwares do), "C" closes it.  A transmit line of the
- * host ("t", "T", "r", "R") is never answered and never put on the bus:
- * it is counted in the pack's can_frames_heard (state), so that a test can
- * tell bmsgw sent nothing.  No fault applies to what the host sends (it
- * talks to the adapter, not to the battery).
+ * The adapter side: sim_slcan.c (the host's lines, its commands; a
+ * transmit line of the host is never put on the bus, counted in
+ * can_frames_heard).
  *
  * The battery side, once a second while the channel is open, one line per
  * frame ("tIIIL<data>\r", upper case):
@@ -33,10 +27,9 @@
  * line's DLC digit made impossible), truncate, garbage.
  * Encoded here; bms/ is deliberately not used.
  */
-#include "sim.h"
+#include "sim_slcan.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 struct pc_raw {
@@ -90,34 +83,16 @@ static void pc_view(const struct sim_pack *p, struct sim_view *v)
 	v->dvl_v = r.dvl / 10.0;
 }
 
-static void put16(uint8_t *d, long v)
-{
-	d[0] = (uint8_t)((unsigned long)v & 0xFF);
-	d[1] = (uint8_t)(((unsigned long)v >> 8) & 0xFF);
-}
-
-/* One transmit line as an adapter delivers a received frame. */
-static void line(struct sim_reply *reply, char kind, unsigned id, const uint8_t *d, int dlc)
-{
-	char buf[40];
-	int n = kind == 'T' || kind == 'R' ? snprintf(buf, sizeof buf, "%c%08X%d", kind, id, dlc)
-					   : snprintf(buf, sizeof buf, "%c%03X%d", kind, id, dlc);
-	for (int i = 0; kind != 'r' && kind != 'R' && i < dlc; i++)
-		n += snprintf(buf + n, sizeof buf - (size_t)n, "%02X", d[i]);
-	buf[n++] = '\r';
-	sim_reply_add(reply, (const uint8_t *)buf, (size_t)n);
-}
-
 static void pc_junk(struct sim_reply *reply, int before)
 {
 	static const uint8_t zero[8];
 	static const uint8_t ext[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
 	if (before) {
-		line(reply, 'r', 0x351, NULL, 8);             /* a remote frame of 0x351 */
-		line(reply, 'T', 0x18FF50E5, ext, 8);         /* an extended frame */
+		sim_slcan_line(reply, 'r', 0x351, NULL, 8); /* a remote frame of 0x351 */
+		sim_slcan_line(reply, 'T', 0x18FF50E5, ext, 8); /* an extended frame */
 	} else {
-		line(reply, 't', 0x305, zero, 8);             /* an inverter's answer */
-		line(reply, 't', 0x370, ext, 8);              /* an extra of another emitter */
+		sim_slcan_line(reply, 't', 0x305, zero, 8); /* an inverter's answer */
+		sim_slcan_line(reply, 't', 0x370, ext, 8); /* an extra of another emitter */
 	}
 }
 
@@ -131,117 +106,45 @@ static enum sim_resp pc_emit(struct sim_pack *p, struct sim_reply *reply)
 	if (p->junk)
 		pc_junk(reply, 1);
 	memset(d, 0, sizeof d);
-	put16(d, r.cvl);
-	put16(d + 2, r.ccl);
-	put16(d + 4, r.dcl);
-	put16(d + 6, r.dvl);
-	line(reply, 't', 0x351, d, 8);
+	sim_slcan_put16(d, r.cvl);
+	sim_slcan_put16(d + 2, r.ccl);
+	sim_slcan_put16(d + 4, r.dcl);
+	sim_slcan_put16(d + 6, r.dvl);
+	sim_slcan_line(reply, 't', 0x351, d, 8);
 	memset(d, 0, sizeof d);
-	put16(d, r.soc);
-	put16(d + 2, r.soh);
+	sim_slcan_put16(d, r.soc);
+	sim_slcan_put16(d + 2, r.soh);
 	if (p->dialect == 13)
-		put16(d + 4, r.soc_hi);
-	line(reply, 't', 0x355, d, p->dialect == 13 ? 8 : 4);
+		sim_slcan_put16(d + 4, r.soc_hi);
+	sim_slcan_line(reply, 't', 0x355, d, p->dialect == 13 ? 8 : 4);
 	memset(d, 0, sizeof d);
-	put16(d, r.v);
-	put16(d + 2, r.i);
-	put16(d + 4, r.t);
-	line(reply, 't', 0x356, d, p->dialect == 13 ? 8 : 6);
+	sim_slcan_put16(d, r.v);
+	sim_slcan_put16(d + 2, r.i);
+	sim_slcan_put16(d + 4, r.t);
+	sim_slcan_line(reply, 't', 0x356, d, p->dialect == 13 ? 8 : 6);
 	if (p->dialect == 13) {
-		line(reply, 't', 0x35A, p->alarm, 8);
+		sim_slcan_line(reply, 't', 0x35A, p->alarm, 8);
 		memset(d, 0, sizeof d);
 		memcpy(d, "SIMV13", 6);
-		line(reply, 't', 0x35E, d, 8);
+		sim_slcan_line(reply, 't', 0x35E, d, 8);
 		memset(d, 0, sizeof d);
-		put16(d + 4, lround(p->capacity_ah));
-		line(reply, 't', 0x35F, d, 8);
+		sim_slcan_put16(d + 4, lround(p->capacity_ah));
+		sim_slcan_line(reply, 't', 0x35F, d, 8);
 	} else {
 		memcpy(d, p->alarm, 4);
 		d[4] = 1;
 		d[5] = 'P';
 		d[6] = 'N';
-		line(reply, 't', 0x359, d, 7);
+		sim_slcan_line(reply, 't', 0x359, d, 7);
 		memset(d, 0, sizeof d);
 		d[0] = (uint8_t)((p->chg_set ? 0x80 : 0) | (p->dsg_set ? 0x40 : 0) | (p->alarm[4] & 0x38));
-		line(reply, 't', 0x35C, d, 2);
+		sim_slcan_line(reply, 't', 0x35C, d, 2);
 		memcpy(d, "PYLON   ", 8);
-		line(reply, 't', 0x35E, d, 8);
+		sim_slcan_line(reply, 't', 0x35E, d, 8);
 	}
 	if (p->junk)
 		pc_junk(reply, 0);
 	return SIM_RESP_OK;
-}
-
-/* The host's lines end in CR (or LF); an empty one is skipped. */
-static enum sim_scan pc_scan(const uint8_t *buf, size_t len, size_t *n)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] != '\r' && buf[i] != '\n')
-			continue;
-		*n = i + 1;
-		return i == 0 ? SIM_SCAN_SKIP : SIM_SCAN_FRAME;
-	}
-	if (len > 64) {
-		*n = len; /* no adapter line is this long */
-		return SIM_SCAN_BAD;
-	}
-	return SIM_SCAN_NEED;
-}
-
-/* Every line goes to the adapter, i.e. to the one battery's port. */
-static int pc_address(const uint8_t *req, size_t n)
-{
-	(void)req;
-	(void)n;
-	struct sim_pack *p = sim_bus_pack(0);
-	return p ? p->address : -1;
-}
-
-static enum sim_resp pc_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
-{
-	const char *ans = "\r";
-	(void)n;
-	switch (req[0]) {
-	case 't': case 'T': case 'r': case 'R':
-		p->can_heard++; /* never put on the bus, never answered */
-		return SIM_RESP_NONE;
-	case 'C':
-		p->can_open = 0;
-		break;
-	case 'O':
-		p->can_open = 'O';
-		break;
-	case 'L':
-		if (p->no_listen)
-			ans = "\a";
-		else
-			p->can_open = 'L';
-		break;
-	case 'S':
-		break;
-	case 'V':
-		ans = "V1013\r";
-		break;
-	case 'N':
-		ans = "NSIM0\r";
-		break;
-	case 'F':
-		ans = "F00\r";
-		break;
-	default:
-		ans = "\a";
-		break;
-	}
-	sim_reply_add(reply, (const uint8_t *)ans, strlen(ans));
-	return SIM_RESP_OK;
-}
-
-/* badsum: a line the adapter could never send (its DLC digit 9). */
-static void pc_corrupt(uint8_t *frame, size_t n)
-{
-	size_t at = frame[0] == 'T' || frame[0] == 'R' ? 9 : 4;
-	if (n > at)
-		frame[at] = '9';
 }
 
 const struct sim_proto sim_proto_pylon_can = {
@@ -251,11 +154,11 @@ const struct sim_proto sim_proto_pylon_can = {
 	.addr_max = 1, /* one battery talks on the bus */
 	.max_cells = SIM_MAX_CELLS,
 	.max_temps = SIM_MAX_TEMPS,
-	.scan = pc_scan,
-	.address = pc_address,
-	.respond = pc_respond,
+	.scan = sim_slcan_scan,
+	.address = sim_slcan_address,
+	.respond = sim_slcan_respond,
 	.view = pc_view,
-	.corrupt = pc_corrupt,
+	.corrupt = sim_slcan_corrupt,
 	.emit = pc_emit,
 	.emit_ms = 1000,
 	/* one latency for every reply: an adapter answers its commands in order */
