@@ -2,7 +2,7 @@
 /* bms/jk_can.c - a JK BMS on its CAN port (JK-B CAN, JK-PB CAN V2), read
  * listen only: the BMS broadcasts, bmsgw never sends a frame (jk-can).
  *
- * See bms/PROTOCOLS.md §37.  250 kbit/s (JK's default; some firmware 500 k:
+ * See bms/PROTOCOLS.md §40.  250 kbit/s (JK's default; some firmware 500 k:
  * the pack's `bitrate`), little-endian fields, no checksum (the CAN CRC
  * is the controller's).  The BMS at DIP address 0 sends:
  *	0x2F4 (11 bit, 20 ms) BATT_ST1: voltage u16 0.1 V, current u16 0.1 A
@@ -20,7 +20,8 @@
  * not read; a BMS without the cell frames (JK-B CAN V1) has no cells here.
  * 0x5F4's two temperatures are used only where 0x18F228F4 is not sent.
  * Any other identifier (an inverter's, JK's charge request 0x1806E5F4) is
- * passed over.
+ * passed over.  The one public capture writes 0x2F4 as candump writes an
+ * extended id (000002f4): 0x2F4, 0x5F4 and 0x7F4 are read in either form.
  *
  * The CAN transport hands every frame to scan() as a record; handle()
  * checks a frame (its DLC, its values) and decodes it into the snapshot,
@@ -72,8 +73,8 @@ static int jc_slot(const struct bms_can_msg *m)
 	if (m->rtr)
 		return -1;
 	for (int k = 0; k < JC_CELL0; k++)
-		if (jc_ids[k] == m->id && m->ext == (k >= JC_ST2))
-			return k;
+		if (jc_ids[k] == m->id)
+			return k; /* 0x2F4 ... in either form (bms/PROTOCOLS.md §40) */
 	if (m->ext && (m->id & 0xFF00FFFFu) == 0x180028F4u && ((m->id >> 16) & 0xFF) >= 0xE0 &&
 	    ((m->id >> 16) & 0xFF) <= 0xE5)
 		return JC_CELL0 + (int)(((m->id >> 16) & 0xFF) - 0xE0);
@@ -128,7 +129,7 @@ static void jc_temps(struct bms_poll *poll, const uint8_t *d, uint8_t dlc)
 }
 
 /* The 2-bit fields of ALM_INFO, lowest first, as mr-manuel's reader of
- * JK's CAN document names them (bms/PROTOCOLS.md §37; a field not 0 raises
+ * JK's CAN document names them (bms/PROTOCOLS.md §40; a field not 0 raises
  * its alarm; the levels' meaning is not confirmed: no protection is
  * derived from them). */
 static const uint32_t jc_alarm_fields[15] = {
@@ -162,9 +163,10 @@ static int jc_decode(struct bms_poll *poll, int k, const struct bms_can_msg *m)
 		for (int i = 0; i < 4; i++) {
 			unsigned mv = jc_u16(d + 2 * i);
 			if (mv > 0 && (mv < BMS_PLAUSIBLE_MIN_CELL_MV || mv > BMS_PLAUSIBLE_MAX_CELL_MV))
-				return BMS_E_RANGE;
-			s->cell_mv[(k - JC_CELL0) * 4 + i] = (uint16_t)mv;
+				return BMS_E_RANGE; /* checked whole before any is taken */
 		}
+		for (int i = 0; i < 4; i++)
+			s->cell_mv[(k - JC_CELL0) * 4 + i] = jc_u16(d + 2 * i);
 		return BMS_OK;
 	}
 	switch (k) {
@@ -258,8 +260,8 @@ static int jc_finish(struct bms_poll *poll)
 		s->present |= BMS_HAS_TEMPS;
 	}
 	jc_cells(poll);
-	if (!(s->present & BMS_HAS_CELLS))
-		memset(s->cell_mv, 0, sizeof(s->cell_mv));
+	for (int i = s->ncells; i < BMS_MAX_CELLS; i++)
+		s->cell_mv[i] = 0; /* none beyond the list */
 	return BMS_OK;
 }
 
@@ -290,7 +292,7 @@ const struct bms_driver bms_jk_can_driver = {
 	/* 0x2F4, 0x5F4, 0x7F4 (and 0x4F4, passed over) */
 	.can_id = 0x0F4,
 	.can_mask = 0x0FF,
-	/* 0x18xx28F4 */
-	.can_ext_id = 0x180028F4,
-	.can_ext_mask = 0x1F00FFFF,
+	/* 0x18xx28F4, and 0x2F4 ... as extended ids (the one capture's) */
+	.can_ext_id = 0x000000F4,
+	.can_ext_mask = 0x000000FF,
 };

@@ -93,6 +93,32 @@ static bool is_can_protocol(const struct bms_driver *d)
 	return d->can_bitrate != 0;
 }
 
+/* The bit rates of a CAN bus an slcan adapter can be set to (S0..S8). */
+static const int can_rates[] = { 10000, 20000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000 };
+
+/* `bitrate`: on a CAN port only, one of can_rates[]; the protocol's by
+ * default.  false after an error. */
+static bool check_can_bitrate(struct load *x, int i, const char *sect)
+{
+	struct conf_pack *p = &x->c.packs[i];
+	const int *seen = x->pack_seen[i];
+	if (!seen[K_BITRATE]) {
+		p->bitrate = (int)p->driver->can_bitrate;
+		return true;
+	}
+	if (!p->is_can) {
+		conf__fail(x, seen[K_BITRATE], sect, "bitrate", "only a CAN port has a bit rate (expected no bitrate key "
+		     "on %s)", p->port);
+		return false;
+	}
+	for (size_t k = 0; k < sizeof(can_rates) / sizeof(can_rates[0]); k++)
+		if (p->bitrate == can_rates[k])
+			return true;
+	conf__fail(x, seen[K_BITRATE], sect, "bitrate", "%d is no CAN bit rate (expected 10000, 20000, 50000, 100000, "
+	     "125000, 250000, 500000, 800000 or 1000000)", p->bitrate);
+	return false;
+}
+
 /* A CAN port and a CAN protocol go together; a CAN bus has no baud rate of
  * the configuration's.  false after an error. */
 static bool check_can_pack(struct load *x, int i, const char *sect)
@@ -118,7 +144,7 @@ static bool check_can_pack(struct load *x, int i, const char *sect)
 		     "no baud key)", p->port, (unsigned)(d->can_bitrate / 1000));
 		return false;
 	}
-	return true;
+	return check_can_bitrate(x, i, sect);
 }
 
 static bool can_listen(const struct bms_driver *d)

@@ -131,6 +131,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_PK_LISTEN] = {CONF_SEC_PACK, "listen", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(listen), "false"},
 	[K_TAKEOVER_AFTER] = {CONF_SEC_PACK, "takeover_after", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
 	                      PK(takeover_after), "0"},
+	[K_BITRATE] = {CONF_SEC_PACK, "bitrate", CONF_RELINK, KT_INT, 10000, 1000000, false, NULL, PK(bitrate), NULL},
 
 	[K_BANK_UNIT_ID] = {CONF_SEC_BANK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {CONF_SEC_BANK, "packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},

@@ -148,6 +148,8 @@ struct conf_pack {
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */
+	int bitrate;                     /* CAN: the bus's bit rate, one an slcan adapter has
+	                                  * (default: driver->can_bitrate) */
 	int address;                     /* driver->min_address..max_address (default driver->default_address,
 	                                  * else min_address; 0 if none) */
 	int unit_id;                     /* 1..247, unique; default: position (1, 2 ...) */

@@ -28,9 +28,9 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 	} else if (p->is_ble) {
 		conf__bfmt(buf, cap, "ble %s", p->ble_addr);
 	} else if (p->is_can) {
-		conf__bfmt(buf, cap, "%s %s (%s, %u kbit/s, listen only)", p->is_slcan ? "slcan" : "can", p->can_device,
-		     p->is_slcan ? "serial CAN adapter" : "SocketCAN",
-		     p->driver ? (unsigned)(p->driver->can_bitrate / 1000) : 0u);
+		conf__bfmt(buf, cap, "%s %s (%s, %u kbit/s, %s)", p->is_slcan ? "slcan" : "can", p->can_device,
+		     p->is_slcan ? "serial CAN adapter" : "SocketCAN", (unsigned)(p->bitrate / 1000),
+		     p->driver && !p->driver->listen_only ? "its read requests only" : "listen only");
 	} else {
 		conf__bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
 	}

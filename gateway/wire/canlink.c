@@ -69,7 +69,8 @@ static void cl_open(struct gw_link *l)
 		return;
 	}
 	struct gw_can_filter flt = { d->can_id, d->can_mask, d->can_ext_id, d->can_ext_mask };
-	c = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, d->can_bitrate, &flt, &cl_owner, l);
+	uint32_t rate = cfg->bitrate > 0 ? (uint32_t)cfg->bitrate : d->can_bitrate;
+	c = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, rate, &flt, &cl_owner, l);
 	if (!c) {
 		gw_link_failed(l, "open", ENOMEM);
 		return;

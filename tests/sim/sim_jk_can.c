@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_jk_can.c - a JK BMS (JK-PB CAN V2) on its CAN port, as a
  * Lawicel slcan adapter on that bus delivers it to a host (bms/PROTOCOLS.md
- * §37).  The adapter side: sim_slcan.c.
+ * §40).  The adapter side: sim_slcan.c.
  *
  * The battery side, once a second while the channel is open, one line per
  * frame, DLC 8, little endian, at DIP address 0:

@@ -22,6 +22,7 @@
 static const struct bms_driver *const drv = &bms_pylon_can_driver;
 
 #include "drive.h"
+#include "can_recs.h"
 
 /* tests/fixtures/vectors.tsv, family can (PYLONCAN_01 = row PYLONCAN-01) */
 #define PYLONCAN_01 "351#1402C012C012C201 355#58005E00 356#7A13F2FE6B01 359#0000000006504E 35C#C000 " \
@@ -30,43 +31,6 @@ static const struct bms_driver *const drv = &bms_pylon_can_driver;
 	"35E#4C56616969657900 35F#000001018D000000"
 
 static const size_t chunks_odd[] = { 1, 3, 2, 7, 5, 11 };
-
-/* One record (bms_can_record()) per "ID#HEX" of the text ("IDx#" with x
- * = 'x' an extended id, 'r' a remote frame of DLC HEX's digit); out is
- * filled up to cap; returns the bytes. */
-static size_t recs(uint8_t *out, size_t cap, const char *text)
-{
-	size_t n = 0;
-	const char *p = text;
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		char *end;
-		unsigned long id = strtoul(p, &end, 16);
-		bool ext = *end == 'x', rtr = *end == 'r';
-		if (ext || rtr)
-			end++;
-		CHECK(*end == '#');
-		p = end + 1;
-		uint8_t d[8];
-		int dlc = 0;
-		if (rtr) {
-			dlc = *p++ - '0';
-		} else {
-			while (p[0] && p[0] != ' ' && p[1] && dlc < 8) {
-				char h[3] = { p[0], p[1], 0 };
-				d[dlc++] = (uint8_t)strtoul(h, NULL, 16);
-				p += 2;
-			}
-		}
-		size_t k = bms_can_record(out + n, cap - n, (uint32_t)id, ext, rtr, (uint8_t)dlc, d);
-		CHECK(k > 0);
-		n += k;
-	}
-	return n;
-}
 
 static void begin(struct bms_poll *poll, struct bms_rx *rx, bool inv)
 {
