@@ -26,13 +26,16 @@
  * The CAN transport hands every frame to scan() as a record; handle()
  * checks a frame (its DLC, its values) and decodes it into the snapshot,
  * poll->seen says which slots arrived.  A poll completes once 0x2F4 and
- * every slot of the last complete poll (poll->persist) arrived; the first
- * poll, which knows none, takes what arrives until the wait ends
- * (timeout(): a poll with 0x2F4 is used).  Cells count only when every
- * cell frame up to the last one seen arrived in the poll.
+ * every slot the BMS was heard sending (poll->persist, which only grows)
+ * arrived; the first poll, which knows none, takes what arrives until the
+ * wait ends (timeout(): a poll with 0x2F4 is used).  A refused frame
+ * fails the poll.  Cells count only when every
+ * cell frame up to the last one seen arrived in the poll and they add up
+ * to the pack's voltage (the last frame missed: no cells that poll).
  */
 #include "bms.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "drivers.h"
@@ -47,9 +50,11 @@ enum { JC_ST1, JC_TEMP1, JC_ALM, JC_ST2, JC_TEMPS, JC_SW, JC_CELL0, JC_NSLOTS = 
 #define JC_LEARNED 0x80000000u /* persist: the slots of the last complete poll are known */
 
 /* The driver's state of a poll: 0x5F4's two temperatures (degC + 50), used
- * only where 0x18F228F4 is not sent. */
+ * only where 0x18F228F4 is not sent; a frame of the BMS's was refused (the
+ * poll is not used, whatever else came). */
 struct jc_state {
 	uint8_t t_max, t_min;
+	bool refused;
 };
 
 /* The identifiers of the slots (cells: JC_CELL0 + k is 0x18E028F4 + k << 16). */
@@ -210,17 +215,20 @@ static int jc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (k < 0)
 		return BMS_E_UNEXPECTED; /* another node of the bus */
 	rc = jc_decode(poll, k, &m);
-	if (rc != BMS_OK)
+	if (rc != BMS_OK) {
+		BMS_PRIV(poll, struct jc_state)->refused = true;
 		return rc;
+	}
 	poll->seen |= JC_BIT(k);
 	poll->sub++;
 	return jc_complete(poll) ? BMS_OK : BMS_MORE;
 }
 
-/* The wait ended: a poll whose 0x2F4 arrived is used. */
+/* The wait ended (or a frame was refused: the gateway asks the same): a
+ * poll whose 0x2F4 arrived and none of whose frames was refused is used. */
 static bool jc_timeout(struct bms_poll *poll)
 {
-	return (poll->seen & JC_NEED) != 0;
+	return (poll->seen & JC_NEED) && !BMS_PRIV(poll, struct jc_state)->refused;
 }
 
 /* The cells of the cell frames seen: all of them up to the last one seen,
@@ -242,6 +250,14 @@ static void jc_cells(struct bms_poll *poll)
 			return; /* a cell after a missing one: no list */
 	if (n == 0)
 		return;
+	/* the last cell frame missed leaves a list that looks whole: the cells
+	 * must add up to the pack (within 3 %, or 0.2 V; one cell of 24 is 4 %) */
+	uint32_t sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += s->cell_mv[i];
+	float diff = fabsf((float)sum / 1000.0f - s->voltage), tol = 0.03f * s->voltage;
+	if (diff > (tol > 0.2f ? tol : 0.2f))
+		return;
 	s->ncells = (uint8_t)n;
 	s->present |= BMS_HAS_CELLS;
 }
@@ -249,9 +265,11 @@ static void jc_cells(struct bms_poll *poll)
 static int jc_finish(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
-	if (!(poll->seen & JC_NEED))
+	if (!(poll->seen & JC_NEED) || BMS_PRIV(poll, struct jc_state)->refused)
 		return BMS_E_INVALID;
-	poll->persist = JC_LEARNED | (poll->seen & JC_ALL);
+	/* what the BMS sends, for the next polls: never less (a frame missed
+	 * once would end every later poll before it) */
+	poll->persist = JC_LEARNED | (poll->persist & JC_ALL) | (poll->seen & JC_ALL);
 	const struct jc_state *st = BMS_PRIV(poll, struct jc_state);
 	if (!(poll->seen & JC_BIT(JC_TEMPS)) && (poll->seen & JC_BIT(JC_TEMP1))) {
 		s->temp_c[0] = (float)st->t_max - 50.0f;

@@ -122,6 +122,25 @@ static void test_capture(void)
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_NEAR(poll.snap.voltage, 53.1, 1e-4);
+	/* a refused frame fails the poll, whatever else came */
+	fresh(&poll, &rx, false);
+	r = feed(&poll, &rx, JKCAN_01 " 18F128F4#F00AE1086B802300");
+	CHECK_EQ_INT(r.more, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* a slot missed once stays learned: the next poll waits for it */
+	fresh(&poll, &rx, false);
+	feed(&poll, &rx, JKCAN_01 " " JKCAN_02);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	drive_begin(&poll, &rx, 0, 0, false);
+	feed(&poll, &rx, JKCAN_01);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = feed(&poll, &rx, JKCAN_01 " " JKCAN_02);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.more, 1);
 	/* without 0x2F4 the poll is not used */
 	fresh(&poll, &rx, false);
 	r = feed(&poll, &rx, JKCAN_02 " " JKCAN_03);
@@ -171,13 +190,20 @@ static void test_v2(void)
 	CHECK_EQ_INT(poll.snap.ncells, 0);
 	CHECK(!(poll.snap.present & BMS_HAS_CELLS));
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 0);
-	/* 0 mV ends the count; a cell after it: no list */
+	/* the last cell frame missed: the cells do not add up to the pack, none */
 	fresh(&poll, &rx, false);
-	feed(&poll, &rx, "2F4#1402A00F3C000000 18E028F4#E40CE50CE60CE70C 18E128F4#E80CE90C00000000");
+	feed(&poll, &rx, "2F4#1402A00F3C000000 18E028F4#E40CE50CE60CE70C 18E128F4#E80CE90CEA0CEB0C "
+	     "18E228F4#EC0CED0CEE0CEF0C");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 0);
+	CHECK_EQ_INT(poll.snap.cell_mv[0], 0);
+	/* 0 mV ends the count; a cell after it: no list (a 6-cell pack of 19.8 V) */
+	fresh(&poll, &rx, false);
+	feed(&poll, &rx, "2F4#C600A00F3C000000 18E028F4#E40CE50CE60CE70C 18E128F4#E80CE90C00000000");
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 6);
 	fresh(&poll, &rx, false);
-	feed(&poll, &rx, "2F4#1402A00F3C000000 18E028F4#E40CE50C0000E70C");
+	feed(&poll, &rx, "2F4#8400A00F3C000000 18E028F4#E40CE50C0000E70C");
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 0);
 }
