@@ -49,7 +49,8 @@
 	X(felicity)    /* 29 */ \
 	X(chins)       /* 30 */ \
 	X(humsienk)    /* 31 */ \
-	X(jk_can)      /* 32 */
+	X(jk_can)      /* 32 */ \
+	X(daly_can)    /* 33 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

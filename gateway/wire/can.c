@@ -215,10 +215,10 @@ struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan,
 }
 
 struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bool slcan, const char *device,
-				   uint32_t bitrate, const struct gw_can_filter *flt, const struct gw_can_owner *o,
-				   void *arg)
+				   uint32_t bitrate, const struct gw_can_filter *flt, bool transmit,
+				   const struct gw_can_owner *o, void *arg)
 {
-	struct gw_can *c = can_new(env, port, slcan, device, bitrate, true, o, arg);
+	struct gw_can *c = can_new(env, port, slcan, device, bitrate, !transmit, o, arg);
 	if (c && c->sock)
 		gw_can_sock_filter(c->sock, flt);
 	return c;

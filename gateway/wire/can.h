@@ -49,15 +49,15 @@ struct gw_can_stats {
  * (500000 for the battery protocols). */
 struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
 			  uint32_t bitrate, const struct gw_can_owner *o, void *arg);
-/* The same, for a port that only listens (a battery's bus, read by a
- * pack): it never transmits (gw_can_send() refuses), an slcan adapter is
- * opened listen only ("L", or "O" where the adapter refuses "L": see
- * can.c), and SocketCAN delivers only the standard data frames with
- * id & mask == id_filter & mask, and the extended ones with id & ext_mask
- * == ext_filter & ext_mask where ext_mask is not 0. */
+/* The same, for a port a pack reads (a battery's bus): SocketCAN delivers
+ * only the data frames flt passes.  Without transmit it only listens: it
+ * never transmits (gw_can_send() refuses), an slcan adapter is opened
+ * listen only ("L", or "O" where the adapter refuses "L": see can.c); with
+ * transmit (a protocol that needs its read requests) it is opened with "O"
+ * and sends what the pack's driver asks. */
 struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bool slcan, const char *device,
-				   uint32_t bitrate, const struct gw_can_filter *flt, const struct gw_can_owner *o,
-				   void *arg);
+				   uint32_t bitrate, const struct gw_can_filter *flt, bool transmit,
+				   const struct gw_can_owner *o, void *arg);
 /* Start opening it; up() follows, now or later. */
 void gw_can_open(struct gw_can *c);
 /* Send one frame: 0 when it went out (or is queued on the adapter's serial

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/wire/canlink.c - the CAN transport of a link: a pack whose port
  * is a CAN bus (a SocketCAN interface, or an slcan adapter) listens to a
- * battery talking to its inverter, and never transmits.
+ * battery talking to its inverter, and never transmits, unless its
+ * protocol needs a request (daly-can): then it sends that pack's read
+ * requests and nothing else.
  *
  * The link owns a listening CAN port (can.h, gw_can_new_listener(); its
  * l->tr_data, made at the first open): the
  * driver's bit rate and identifiers (struct bms_driver can_bitrate,
- * can_id, can_mask), SocketCAN with that receive filter, an slcan adapter
- * opened listen only.  Every frame it receives goes to the link's owner as
+ * can_id, can_mask, can_ext_id, can_ext_mask), SocketCAN with that receive
+ * filter, an slcan adapter opened listen only (with "O" for a protocol
+ * that sends its requests).  Every frame it receives goes to the link's owner as
  * one record (bms.h: BMS_CAN_MAGIC0 ...), whole, as a BLE advertisement
  * goes to victron-ble's framer.  The port reopens itself with the shared
  * backoff (its outage logged once by can.c / socketcan.c / the adapter's
  * serial link): the link is up while the port is, down while it is not
  * (gw_link_lost(): its owner's polls fail "link down"), and never reopens
- * it on its own.  Nothing is ever written: a write
- * (which no listen_only driver asks for) is dropped and logged.
+ * it on its own.  Nothing else is ever written: a write for a listen_only
+ * driver (which none asks for) is dropped and logged; a requesting
+ * driver's request, one record a frame, goes out as its frames.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../core/log.h"
 #include "can.h"
@@ -70,7 +75,8 @@ static void cl_open(struct gw_link *l)
 	}
 	struct gw_can_filter flt = { d->can_id, d->can_mask, d->can_ext_id, d->can_ext_mask };
 	uint32_t rate = cfg->bitrate > 0 ? (uint32_t)cfg->bitrate : d->can_bitrate;
-	c = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, rate, &flt, &cl_owner, l);
+	c = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, rate, &flt, !d->listen_only,
+				&cl_owner, l);
 	if (!c) {
 		gw_link_failed(l, "open", ENOMEM);
 		return;
@@ -88,10 +94,32 @@ static void cl_close(struct gw_link *l)
 	(void)l;
 }
 
+/* The driver's requests (a protocol that needs them: never a listen_only
+ * one), as records: each one frame, sent whole or dropped (the port counts
+ * it; the poll's wait then ends without an answer).  A listening port
+ * refuses them all. */
 static int cl_write(struct gw_link *l)
 {
-	gw_err("link %s: a CAN bus a pack listens to is never written to: %zu bytes dropped", l->port,
-	       l->txlen - l->txoff);
+	const struct conf_pack *cfg = l->cfg;
+	size_t off = l->txoff;
+	if (!cfg || !cfg->driver || cfg->driver->listen_only) {
+		gw_err("link %s: a CAN bus a pack listens to is never written to: %zu bytes dropped", l->port,
+		       l->txlen - l->txoff);
+		off = l->txlen;
+	}
+	while (off < l->txlen) {
+		size_t n = 0;
+		struct bms_can_msg m;
+		if (bms_can_scan(l->tx + off, l->txlen - off, &n) != BMS_SCAN_FRAME ||
+		    bms_can_parse(l->tx + off, n, &m) != BMS_OK || m.rtr) {
+			gw_err("link %s: %zu bytes that are no CAN frame dropped", l->port, l->txlen - off);
+			break;
+		}
+		struct gw_can_frame f = { .id = m.id, .dlc = m.dlc, .ext = m.ext };
+		memcpy(f.data, m.data, sizeof(f.data));
+		(void)gw_can_send(l->tr_data, &f);
+		off += n;
+	}
 	l->txlen = l->txoff = 0;
 	return 0;
 }

@@ -114,6 +114,7 @@ struct sim_pack {
 	int no_listen;          /* it refuses "L" (no listen-only mode: `nolisten`) */
 	unsigned long can_heard; /* transmit lines (t T r R) the host wrote to it */
 	int can_rate;           /* the digit of its last "Sn" (0: none yet; '5' 250k, '6' 500k) */
+	int can_pending;        /* daly-can: the command of a request waiting for its answer (0: none) */
 	/* what the pack sends by itself */
 	int stream;             /* jk-ble: streams cell records (after 0x96) until the
 	                         * connection ends (the core clears it) */
