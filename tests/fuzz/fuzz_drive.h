@@ -291,9 +291,16 @@ static void fd_request(struct fd *s)
 		t->request(s, req, n);
 	memcpy(s->req, req, (size_t)n);
 	s->req_len = n;
-	/* the echo of our own request is never a frame */
+	/* the echo of our own request is never a frame; a CAN request is a
+	 * record like the answers (the bus echoes nothing), and no answer */
 	size_t en = 0;
-	REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_SKIP && en == (size_t)n);
+	if (s->drv->can_bitrate) {
+		struct bms_poll copy = s->poll;
+		REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_FRAME && en == (size_t)n);
+		REQUIRE(s->drv->handle(&copy, req, (size_t)n) == BMS_E_UNEXPECTED);
+	} else {
+		REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_SKIP && en == (size_t)n);
+	}
 }
 
 /* A frame the daemon's framing loop (bms_frames()) found: the target's

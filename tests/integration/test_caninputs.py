@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The CAN inputs of issue 46 (jk-can), end to end without CAN hardware,
-through an slcan adapter on a pty:
+"""The CAN inputs of issue 46 (jk-can, daly-can), end to end without CAN
+hardware, through an slcan adapter on a pty:
 
 (a) the simulator as a Lawicel slcan adapter on the BMS's bus
     (bmsgw-sim --protocol jk-can --pty): the values through /api/state and
@@ -16,6 +16,13 @@ through an slcan adapter on a pty:
     end of a socat pty pair): the values the capture's author read on the
     packs; the same frames truncated or with impossible values: refused,
     the pack stale, never garbage; nothing written on the bus.
+(c) daly-can (experimental): the simulator's Daly answering its CAN reads
+    (the UART answers' data); the adapter opened to send ("O") at 250 k;
+    every frame bmsgw wrote a read request (the simulator counts any other
+    in writes); broken lines: stale, back.  Then the DALY rows of the
+    vectors file as the CAN answers of a Daly played with python3-can,
+    which records every frame bmsgw writes: only 0x18 cmd 01 40, cmd 0x90
+    ... 0x98, eight zero bytes; a short answer: refused, the pack stale.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
@@ -274,10 +281,125 @@ def b_jk(tmp):
         player.close()
 
 
+# ------------------------------------------------------------- (c) daly-can
+
+DALY_KEYS = ("voltage", "current", "soc", "remaining_ah", "cycles", "cell_count")
+
+
+def c_sim(tmp):
+    print("== (c) daly-can: the simulator")
+    path = os.path.join(tmp, "dalybus")
+    sim = Sim(protocol="daly-can", tcp=False, pty_path=path, packs=("address=1,cells=16,soc=55,current=-8",))
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(conf("daly-can", gw_port, http, path), gw_port)
+    try:
+        p = wait_until(lambda: (lambda q: q if q.get("online") else None)(pack(http)), 15)
+        if c.ok(p is not None, "the Daly comes online through its CAN bus"):
+            v = sim.state()["packs"][0]
+            c.near(p["voltage"], v["voltage"], 0.051, "voltage")
+            c.near(p["current"], v["current"], 0.051, "current")
+            c.near(p["soc"], v["soc"], 0.051, "SOC")
+            c.eq(p.get("cells_mv"), v["cells_mv"], "every cell, mV")
+            c.eq(p["temps_c"], [float(t) for t in v["temps_c"]], "temperatures")
+        st = sim.state()["packs"][0]
+        c.eq((st["can_open"], st["can_rate"]), ("normal", "S5"), "the adapter opened to send (O) at 250 kbit/s")
+        c.ok(st["can_frames_heard"] >= 7, "bmsgw sent its requests (%d)" % st["can_frames_heard"])
+        c.eq(st["writes"], 0, "every frame bmsgw sent was a read request")
+        for kind in ("badsum", "truncate"):
+            w = Watch(http, DALY_KEYS)
+            sim.ctl("fault 1 %s" % kind)
+            c.ok(wait_until(lambda: not pack(http).get("online"), STALE + 8), "%s answers: the pack goes stale" % kind)
+            sim.ctl("fault 1 none")
+            c.ok(wait_until(lambda: pack(http).get("online"), 15), "%s: back with whole answers" % kind)
+            seen = w.stop()
+            c.ok(all(x[5] == 16 and 0 <= x[2] <= 100 and x[0] > 40 for x in seen),
+                 "%s: never a value of a broken answer (%d states)" % (kind, len(seen)))
+        c.eq(sim.state()["packs"][0]["writes"], 0, "still nothing but reads")
+        c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
+    finally:
+        if c.failed:
+            gw.dump(40)
+        gw.stop()
+        sim.stop()
+
+
+class DalyPlayer:
+    """A Daly on a bus played with python-can: it answers each request
+    0x18 cmd 01 40 with the frames answers[cmd] (id 0x18 cmd 40 01) and
+    records every frame it receives."""
+
+    def __init__(self, path, answers):
+        self.bus = slcanBus(path, bitrate=250000, sleep_after_open=0)
+        self.answers = answers
+        self.heard = []
+        self.running = True
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while self.running:
+            try:
+                m = self.bus.recv(0.05)
+            except Exception:  # noqa: BLE001 - the pty closed at the end
+                return
+            if m is None:
+                continue
+            self.heard.append((m.arbitration_id, m.is_extended_id, m.is_remote_frame, bytes(m.data)))
+            cmd = (m.arbitration_id >> 16) & 0xFF
+            for d in self.answers.get(cmd, []):
+                self.bus.send(can.Message(arbitration_id=0x18004001 | cmd << 16, data=d, is_extended_id=True))
+
+    def close(self):
+        self.running = False
+        self.t.join(2)
+        self.bus.shutdown()
+
+
+def c_vectors(tmp):
+    print("== (c) daly-can: the DALY rows' data as CAN answers, python3-can")
+    answers, uart = {}, {}
+    with open(os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and parts[0] in ("DALY-01", "DALY-16", "DALY-20", "DALY-23", "DALY-26", "DALY-29",
+                                                 "DALY-30"):
+                uart[parts[0]] = bytes.fromhex(parts[2])
+    c.eq(len(uart), 7, "seven UART answers of the vectors file (0x90, 0x93 ... 0x98)")
+    for fr in uart.values():
+        for k in range(0, len(fr), 13):
+            answers.setdefault(fr[k + 2], []).append(fr[k + 4:k + 12])
+    gw_end, test_end = pty_pair(tmp, "dalycap")
+    player = DalyPlayer(test_end, answers)
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(conf("daly-can", gw_port, http, gw_end), gw_port)
+    want = (53.2, -2.1, 88.8, 248.6, 3, 16)
+    try:
+        v = wait_until(lambda: (lambda q: q and (q[0], q[1], q[2], round(q[3], 1), q[4], q[5]))(
+            online_values(http, DALY_KEYS)), 15)
+        c.eq(v, want, "53.2 V, -2.1 A, SOC 88.8 %, 248.6 Ah, 3 cycles, 16 cells (DALY-01, -16, -20, -23 ...)")
+        player.answers = {**answers, 0x90: [answers[0x90][0][:4]]}
+        c.ok(wait_until(lambda: not pack(http).get("online"), STALE + 8), "a short answer to 0x90: the pack goes stale")
+        player.answers = answers
+        c.ok(wait_until(lambda: pack(http).get("online"), 15), "back with whole answers")
+        heard = list(player.heard)
+        cmds = sorted(set((i >> 16) & 0xFF for i, _, _, _ in heard))
+        c.ok(heard and all(ext and not rtr and (i & 0xFF00FFFF) == 0x18000140 and 0x90 <= (i >> 16) & 0xFF <= 0x98
+                           and d == bytes(8) for i, ext, rtr, d in heard),
+             "every frame bmsgw wrote (%d) a read request 0x18 cmd 01 40 with 8 zero bytes" % len(heard))
+        c.eq(cmds, [0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98], "the commands of the UART poll")
+    finally:
+        if c.failed:
+            gw.dump(40)
+        gw.stop()
+        player.close()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         part_a(tmp)
         b_jk(tmp)
+        c_sim(tmp)
+        c_vectors(tmp)
     return c.report()
 
 

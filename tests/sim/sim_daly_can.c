@@ -10,7 +10,8 @@
  * frame 0x18 cmd 40 01 with its 8 data bytes, within 20 ms (the answer goes
  * out with the next emit, so the pack's faults apply to it).  A request
  * with data that is not all 0 (a write) is not answered.  Every transmit
- * line is counted in can_frames_heard as for the other CAN responders.
+ * line is counted in can_frames_heard as for the other CAN responders, and
+ * every one that is not such a read request in the pack's writes.
  */
 #include "sim_slcan.h"
 
@@ -34,7 +35,10 @@ static enum sim_resp dc_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	unsigned cmd = (id >> 16) & 0xFF;
 	bool zero = dlc == 8 && strlen(line) == 26 && strspn(line + 10, "0") == 16;
 	enum sim_resp res = sim_slcan_respond(p, req, n, reply); /* counted */
-	if (p->can_open == 'O' && id == DC_ID(cmd, 0x01, 0x40) && cmd >= 0x90 && cmd <= 0x98 && zero)
+	bool read = id == DC_ID(cmd, 0x01, 0x40) && cmd >= 0x90 && cmd <= 0x98 && zero;
+	if (!read)
+		p->writes++; /* anything but a read request (`state`: writes) */
+	else if (p->can_open == 'O')
 		p->can_pending = (int)cmd;
 	return res;
 }
