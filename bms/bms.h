@@ -771,6 +771,22 @@ enum bms_scan bms_can_scan(const uint8_t *buf, size_t len, size_t *n);
  * BMS_E_SHORT for a header the transport never writes or a length that is
  * not the DLC's. */
 int bms_can_parse(const uint8_t *frame, size_t len, struct bms_can_msg *m);
+/* A listen-only CAN driver's poll (jk-can, pylon-hv-can ...): bit k of
+ * poll->seen = a frame of its slot k (k < 30) was taken, BMS_CAN_REFUSED =
+ * one of its frames was refused (the poll is not used); poll->persist =
+ * BMS_CAN_LEARNED | the slots the BMS was heard sending, which only grows
+ * (a frame missed once would end every later poll before it).
+ * bms_can_took(): handle()'s result for slot k's frame, decoded with rc:
+ * rc if it is an error (the poll marked refused), BMS_OK once `need` and
+ * every slot learned arrived, else BMS_MORE.  bms_can_usable(): the poll's
+ * frames may be used (`need` arrived, none refused: timeout()'s answer).
+ * bms_can_learn(): finish()'s start: BMS_E_INVALID for a poll that is not
+ * usable, else the slots `all` of it are learned and BMS_OK. */
+#define BMS_CAN_LEARNED 0x80000000u
+#define BMS_CAN_REFUSED 0x40000000u
+int bms_can_took(struct bms_poll *poll, int slot, int rc, uint32_t need);
+bool bms_can_usable(const struct bms_poll *poll, uint32_t need);
+int bms_can_learn(struct bms_poll *poll, uint32_t need, uint32_t all);
 /* ---- probes (bms/probe.c) ---- */
 /* The address a probe tries first: the probe's first, else the driver's default. */
 uint8_t bms_probe_address(const struct bms_driver *d);

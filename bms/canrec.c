@@ -51,3 +51,30 @@ int bms_can_parse(const uint8_t *frame, size_t len, struct bms_can_msg *m)
 		memcpy(m->data, frame + BMS_CAN_HDR, dlc);
 	return BMS_OK;
 }
+
+/* ---- a listen-only CAN poll's frames (bms.h) ---- */
+
+int bms_can_took(struct bms_poll *poll, int slot, int rc, uint32_t need)
+{
+	if (rc != BMS_OK) {
+		poll->seen |= BMS_CAN_REFUSED;
+		return rc;
+	}
+	poll->seen |= 1u << slot;
+	poll->sub++;
+	uint32_t want = need | (poll->persist & ~BMS_CAN_LEARNED);
+	return (poll->persist & BMS_CAN_LEARNED) && (poll->seen & want) == want ? BMS_OK : BMS_MORE;
+}
+
+bool bms_can_usable(const struct bms_poll *poll, uint32_t need)
+{
+	return (poll->seen & need) == need && !(poll->seen & BMS_CAN_REFUSED);
+}
+
+int bms_can_learn(struct bms_poll *poll, uint32_t need, uint32_t all)
+{
+	if (!bms_can_usable(poll, need))
+		return BMS_E_INVALID;
+	poll->persist = BMS_CAN_LEARNED | (poll->persist & all) | (poll->seen & all);
+	return BMS_OK;
+}

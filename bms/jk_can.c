@@ -47,14 +47,11 @@ enum { JC_ST1, JC_TEMP1, JC_ALM, JC_ST2, JC_TEMPS, JC_SW, JC_CELL0, JC_NSLOTS = 
 #define JC_NEED JC_BIT(JC_ST1)
 #define JC_ALL ((1u << JC_NSLOTS) - 1u)
 #define JC_CELLS (JC_ALL & ~(JC_BIT(JC_CELL0) - 1u))
-#define JC_LEARNED 0x80000000u /* persist: the slots of the last complete poll are known */
 
 /* The driver's state of a poll: 0x5F4's two temperatures (degC + 50), used
- * only where 0x18F228F4 is not sent; a frame of the BMS's was refused (the
- * poll is not used, whatever else came). */
+ * only where 0x18F228F4 is not sent. */
 struct jc_state {
 	uint8_t t_max, t_min;
-	bool refused;
 };
 
 /* The identifiers of the slots (cells: JC_CELL0 + k is 0x18E028F4 + k << 16). */
@@ -198,13 +195,6 @@ static int jc_decode(struct bms_poll *poll, int k, const struct bms_can_msg *m)
 	}
 }
 
-/* Whole: 0x2F4 and the slots of the last complete poll. */
-static bool jc_complete(const struct bms_poll *poll)
-{
-	uint32_t want = JC_NEED | (poll->persist & JC_ALL);
-	return (poll->persist & JC_LEARNED) && (poll->seen & want) == want;
-}
-
 static int jc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	struct bms_can_msg m;
@@ -214,21 +204,14 @@ static int jc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	int k = jc_slot(&m);
 	if (k < 0)
 		return BMS_E_UNEXPECTED; /* another node of the bus */
-	rc = jc_decode(poll, k, &m);
-	if (rc != BMS_OK) {
-		BMS_PRIV(poll, struct jc_state)->refused = true;
-		return rc;
-	}
-	poll->seen |= JC_BIT(k);
-	poll->sub++;
-	return jc_complete(poll) ? BMS_OK : BMS_MORE;
+	return bms_can_took(poll, k, jc_decode(poll, k, &m), JC_NEED);
 }
 
 /* The wait ended (or a frame was refused: the gateway asks the same): a
  * poll whose 0x2F4 arrived and none of whose frames was refused is used. */
 static bool jc_timeout(struct bms_poll *poll)
 {
-	return (poll->seen & JC_NEED) && !BMS_PRIV(poll, struct jc_state)->refused;
+	return bms_can_usable(poll, JC_NEED);
 }
 
 /* The cells of the cell frames seen: all of them up to the last one seen,
@@ -265,11 +248,8 @@ static void jc_cells(struct bms_poll *poll)
 static int jc_finish(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
-	if (!(poll->seen & JC_NEED) || BMS_PRIV(poll, struct jc_state)->refused)
+	if (bms_can_learn(poll, JC_NEED, JC_ALL) != BMS_OK)
 		return BMS_E_INVALID;
-	/* what the BMS sends, for the next polls: never less (a frame missed
-	 * once would end every later poll before it) */
-	poll->persist = JC_LEARNED | (poll->persist & JC_ALL) | (poll->seen & JC_ALL);
 	const struct jc_state *st = BMS_PRIV(poll, struct jc_state);
 	if (!(poll->seen & JC_BIT(JC_TEMPS)) && (poll->seen & JC_BIT(JC_TEMP1))) {
 		s->temp_c[0] = (float)st->t_max - 50.0f;
