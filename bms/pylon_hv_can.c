@@ -6,7 +6,7 @@
  * See bms/PROTOCOLS.md §42.  500 kbit/s, 29-bit identifiers, little-endian
  * fields.  The inverter asks (0x4200) about once a second; the battery
  * answers with its group, the identifiers' last nibble its address (0 or
- * 1; all frames of a poll from the address of its first):
+ * 1: the pack's `address`, default 0):
  *	0x4210 voltage 0.1 V, current 0.1 A + 30000 (+ = charging),
  *	       temperature 0.1 degC + 1000, SOC %, SOH %
  *	0x4220 charge / discharge cut-off voltage 0.1 V, max charge current
@@ -43,11 +43,9 @@ enum { PH_4210, PH_4220, PH_4240, PH_4250, PH_4280, PH_7320, PH_7330, PH_7340, P
 static const uint16_t ph_ids[PH_NSLOTS] = { 0x4210, 0x4220, 0x4240, 0x4250, 0x4280, 0x7320, 0x7330, 0x7340 };
 static const uint8_t ph_min_dlc[PH_NSLOTS] = { 8, 8, 4, 8, 2, 8, 1, 1 };
 
-/* The driver's state of a poll: the address nibble of its frames (+1; 0 =
- * none yet), 0x4280's marks (bit 0 charge, bit 1 discharge forbidden), the
- * maker's two halves. */
+/* The driver's state of a poll: 0x4280's marks (bit 0 charge, bit 1
+ * discharge forbidden), the maker's two halves. */
 struct ph_state {
-	uint8_t addr;
 	uint8_t forbid;
 	char maker[16];
 };
@@ -68,7 +66,7 @@ static int ph_slot(const struct bms_can_msg *m)
 	if (!m->ext || m->rtr)
 		return -1;
 	for (int k = 0; k < PH_NSLOTS; k++)
-		if (ph_ids[k] == (m->id & ~0xFu) && (m->id & 0xFu) <= 1)
+		if (ph_ids[k] == (m->id & ~0xFu))
 			return k;
 	return -1;
 }
@@ -202,10 +200,8 @@ static int ph_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (rc != BMS_OK)
 		return rc;
 	int k = ph_slot(&m);
-	struct ph_state *st = BMS_PRIV(poll, struct ph_state);
-	if (k < 0 || (st->addr && st->addr != (m.id & 0xFu) + 1))
+	if (k < 0 || (m.id & 0xFu) != poll->address)
 		return BMS_E_UNEXPECTED; /* the inverter's requests, another battery */
-	st->addr = (uint8_t)((m.id & 0xFu) + 1);
 	if (m.dlc < ph_min_dlc[k])
 		return bms_can_took(poll, k, BMS_E_SHORT, PH_NEED);
 	uint8_t d[8];
@@ -255,7 +251,7 @@ const struct bms_driver bms_pylon_hv_can_driver = {
 	.gap_floor = 0,
 	.interbyte = 0,
 	.min_address = 0,
-	.max_address = 0,
+	.max_address = 1, /* the last nibble of the battery's identifiers */
 	/* the inverter asks about once a second */
 	.default_timeout = 3.0,
 	.listen_only = true,

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The CAN inputs of issue 46 (jk-can, daly-can), end to end without CAN
+"""The CAN inputs of issue 46 (jk-can, daly-can, pylon-hv-can), end to end without CAN
 hardware, through an slcan adapter on a pty:
 
 (a) the simulator as a Lawicel slcan adapter on the BMS's bus
@@ -23,6 +23,10 @@ hardware, through an slcan adapter on a pty:
     vectors file as the CAN answers of a Daly played with python3-can,
     which records every frame bmsgw writes: only 0x18 cmd 01 40, cmd 0x90
     ... 0x98, eight zero bytes; a short answer: refused, the pack stale.
+(d) pylon-hv-can: the simulator's battery (values, limits, 0x4280's
+    forbidden mark, the adapter listen only at 500 k, stale on broken lines,
+    nothing written); PYLONHV-01 (a real 0x4220) played with python3-can
+    after a 0x4210: its limits; truncated: refused, the pack stale.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
@@ -394,12 +398,84 @@ def c_vectors(tmp):
         player.close()
 
 
+# --------------------------------------------------------- (d) pylon-hv-can
+
+def d_sim(tmp):
+    print("== (d) pylon-hv-can: the simulator")
+    path = os.path.join(tmp, "hvbus")
+    sim = Sim(protocol="pylon-hv-can", tcp=False, pty_path=path,
+              packs=("address=0,cells=16,soc=64,current=-20,ccl=30,dcl=40,cvl=56.8,dvl=44.8,junk=1",))
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(conf("pylon-hv-can", gw_port, http, path), gw_port)
+    keys = ("voltage", "current", "soc", "bms_ccl_a", "bms_dcl_a", "bms_cvl_v", "bms_dvl_v", "full_ah")
+    try:
+        p = wait_until(lambda: (lambda q: q if q.get("online") else None)(pack(http)), 15)
+        if c.ok(p is not None, "the battery comes online through its CAN bus"):
+            v = sim.state()["packs"][0]
+            c.eq(tuple(p[k] for k in keys), (v["voltage"], v["current"], v["soc"], v["ccl_a"], v["dcl_a"], v["cvl_v"],
+                                              v["dvl_v"], v["capacity_ah"]),
+                 "voltage, current, SOC, CCL, DCL, CVL, DVL, capacity")
+            c.eq(p["temps_c"], [float(t) for t in v["temps_c"]], "the BMS's, the highest and lowest temperatures")
+        st = sim.state()["packs"][0]
+        c.eq((st["can_open"], st["can_rate"]), ("listen", "S6"), "the adapter opened listen only at 500 kbit/s")
+        sim.ctl("set 0 chg_set 0")
+        c.ok(wait_until(lambda: pack(http).get("bms_ccl_a") == 0.0, 10), "0x4280 forbids charging: CCL 0 A")
+        sim.ctl("set 0 chg_set 1")
+        sim.ctl("set 0 junk 0")
+        for kind in ("badsum", "truncate"):
+            w = Watch(http, ("voltage", "soc"))
+            sim.ctl("fault 0 %s" % kind)
+            c.ok(wait_until(lambda: not pack(http).get("online"), STALE + 8), "%s: the pack goes stale" % kind)
+            sim.ctl("fault 0 none")
+            c.ok(wait_until(lambda: pack(http).get("online"), 15), "%s: back" % kind)
+            c.ok(all(x[0] > 40 and 0 <= x[1] <= 100 for x in w.stop()), "%s: never a value of a broken line" % kind)
+        c.eq(sim.state()["packs"][0]["can_frames_heard"], 0, "bmsgw wrote no frame on the battery's bus")
+    finally:
+        if c.failed:
+            gw.dump(40)
+        gw.stop()
+        sim.stop()
+
+
+def d_vectors(tmp):
+    print("== (d) pylon-hv-can: PYLONHV-01 of tests/fixtures/vectors.tsv, python3-can")
+    rows = fixtures("PYLONHV-")
+    c.eq([r[0] for r in rows], ["PYLONHV-01"], "the captured 0x4220")
+    f4220 = rows[0][1][0]
+    f4210 = (0x4210, True, bytes.fromhex("A50930759D042E64"))  # Battery-Emulator's placeholder
+    gw_end, test_end = pty_pair(tmp, "hvcap")
+    player = Player(test_end, 500000)
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(conf("pylon-hv-can", gw_port, http, gw_end), gw_port)
+    keys = ("voltage", "soc", "bms_cvl_v", "bms_dvl_v", "bms_ccl_a", "bms_dcl_a")
+    want = (246.9, 46.0, 426.0, 336.0, 25.0, 25.0)
+    try:
+        player.play([f4210, f4220])
+        c.eq(wait_until(lambda: online_values(http, keys), 15), want,
+             "CVL 426.0 V, DVL 336.0 V, CCL 25.0 A, DCL 25.0 A (the real battery's 0x4220)")
+        w = Watch(http, keys)
+        player.play([f4210, (f4220[0], True, f4220[2][:6])])
+        c.ok(wait_until(lambda: not pack(http).get("online"), STALE + 8), "PYLONHV-01 truncated: refused, stale")
+        player.play([f4210, f4220])
+        c.ok(wait_until(lambda: online_values(http, keys) == want, 15), "back with the whole frame")
+        seen = w.stop()
+        c.ok(seen == {want}, "never a value of the broken frame (%s)" % sorted(seen, key=str))
+        c.eq(player.heard, 0, "bmsgw wrote no frame on the bus")
+    finally:
+        if c.failed:
+            gw.dump(40)
+        gw.stop()
+        player.close()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         part_a(tmp)
         b_jk(tmp)
         c_sim(tmp)
         c_vectors(tmp)
+        d_sim(tmp)
+        d_vectors(tmp)
     return c.report()
 
 

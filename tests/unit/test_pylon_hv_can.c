@@ -116,12 +116,18 @@ static void test_group(void)
 	CHECK_EQ_INT(r.more, 7);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	check_group(&poll, false);
-	/* another battery (address 1) after this one's first frame: passed over */
+	/* another battery (address 1): passed over; a pack at address 1 reads it */
 	fresh(&poll, &rx, false);
-	r = feed(&poll, &rx, F4210 " 00004221#A410200D30753075");
-	CHECK_EQ_INT(r.unexpected, 1);
+	r = feed(&poll, &rx, "00004211#A50930759D042E64 " F4210 " 00004221#A410200D30753075");
+	CHECK_EQ_INT(r.unexpected, 2);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.persist = 0;
+	r = feed(&poll, &rx, F4210 " 00004211#A50930759D042E64 00004221#A410200D30753075");
+	CHECK_EQ_INT(r.unexpected, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.bms_ccl_a, 0.0, 1e-6);
 }
 
 /* 0x4280's marks: 0 A in the forbidden direction. */
