@@ -219,7 +219,7 @@ struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bo
 				   const struct gw_can_owner *o, void *arg)
 {
 	struct gw_can *c = can_new(env, port, slcan, device, bitrate, !transmit, o, arg);
-	if (c && c->sock)
+	if (c && c->sock && flt)
 		gw_can_sock_filter(c->sock, flt);
 	return c;
 }

@@ -50,7 +50,7 @@ struct gw_can_stats {
 struct gw_can *gw_can_new(struct gw_link_env *env, const char *port, bool slcan, const char *device,
 			  uint32_t bitrate, const struct gw_can_owner *o, void *arg);
 /* The same, for a port a pack reads (a battery's bus): SocketCAN delivers
- * only the data frames flt passes.  Without transmit it only listens: it
+ * only the data frames flt passes (NULL: every frame, as --capture reads).  Without transmit it only listens: it
  * never transmits (gw_can_send() refuses), an slcan adapter is opened
  * listen only ("L", or "O" where the adapter refuses "L": see can.c); with
  * transmit (a protocol that needs its read requests) it is opened with "O"
