@@ -27,17 +27,25 @@ hardware, through an slcan adapter on a pty:
     forbidden mark, the adapter listen only at 500 k, stale on broken lines,
     nothing written); PYLONHV-01 (a real 0x4220) played with python3-can
     after a 0x4210: its limits; truncated: refused, the pack stale.
+(e) bmsgw --capture on a CAN port: the simulator's JK BMS recorded listen
+    only (the adapter opened with L at --probe jk-can's 250 k, nothing
+    sent) in candump's log format, and the recording played back with
+    python3-can gives bmsgw the same values; the simulator's Daly recorded
+    with --probe daly-can: only its read request sent, the answers
+    recorded.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ROOT, Checks, Gateway, Sim, api_state, free_port, pty_pair, wait_until)  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, pty_pair, wait_until)  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -468,6 +476,82 @@ def d_vectors(tmp):
         player.close()
 
 
+# ------------------------------------------------------------- (e) --capture
+
+def capture(port, seconds, probe, out, sim):
+    """bmsgw --capture; returns (exit code, stderr, the adapter's state while
+    it recorded)."""
+    cmd = [os.path.join(ROOT, BIN, "bmsgw"), "--capture", port, "--seconds", str(seconds), "--probe", probe,
+           "--output", out]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    during = wait_until(lambda: (lambda st: st if st["can_open"] != "closed" else None)(sim.state()["packs"][0]),
+                        seconds + 10)
+    _, err = p.communicate(timeout=seconds + 30)
+    return p.returncode, err, during or {}
+
+
+def candump_frames(path):
+    """The frames of a candump log: [(sent, id, extended, data)]."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            sent = line.startswith("# sent ")
+            body = line[len("# sent "):] if sent else line
+            m = re.match(r"^\(\d+\.\d{6}\) (\S+) ([0-9A-F]{3}|[0-9A-F]{8})#([0-9A-F]*)$", body.strip())
+            if m:
+                out.append((sent, int(m.group(2), 16), len(m.group(2)) == 8, bytes.fromhex(m.group(3))))
+    return out
+
+
+def e_capture(tmp):
+    print("== (e) --capture: a JK BMS's bus, listen only")
+    path = os.path.join(tmp, "capbus")
+    sim = Sim(protocol="jk-can", tcp=False, pty_path=path, packs=("address=0,cells=8,soc=42,current=3",))
+    out = os.path.join(tmp, "jk.log")
+    try:
+        rc, err, during = capture("slcan://" + path, 2.5, "jk-can", out, sim)
+        c.eq(rc, 0, "exit 0 (%s)" % err.strip().replace("\n", " / "))
+        v = sim.state()["packs"][0]
+        c.eq((during.get("can_open"), during.get("can_rate"), v["can_frames_heard"]), ("listen", "S5", 0),
+             "the adapter opened listen only at jk-can's 250 kbit/s; nothing sent")
+    finally:
+        sim.stop()
+    frames = candump_frames(out)
+    c.ok(len(frames) >= 9 and not any(f[0] for f in frames), "candump log lines, none sent (%d)" % len(frames))
+    c.ok({0x2F4, 0x18F128F4, 0x18E028F4} <= set(f[1] for f in frames), "0x2F4, 0x18F128F4, the cell frames")
+    gw_end, test_end = pty_pair(tmp, "replay")
+    player = Player(test_end, 250000)
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(conf("jk-can", gw_port, http, gw_end), gw_port)
+    try:
+        last = {}
+        for _, i, ext, d in frames:
+            last[(i, ext)] = d
+        player.play([(i, ext, d) for (i, ext), d in last.items()])
+        p = wait_until(lambda: (lambda q: q if q.get("online") and q.get("cell_count") else None)(pack(http)), 15)
+        c.ok(p is not None and (p["voltage"], p["soc"], p["cells_mv"]) == (v["voltage"], v["soc"], v["cells_mv"]),
+             "the recording played back: the simulator's voltage, SOC and cells")
+    finally:
+        gw.stop()
+        player.close()
+    print("== (e) --capture --probe daly-can")
+    path = os.path.join(tmp, "capdaly")
+    sim = Sim(protocol="daly-can", tcp=False, pty_path=path, packs=("address=1,cells=4",))
+    out = os.path.join(tmp, "daly.log")
+    try:
+        rc, _, during = capture("slcan://" + path, 2.5, "daly-can", out, sim)
+        c.eq((rc, during.get("can_open")), (0, "normal"), "exit 0; the adapter opened to send (O)")
+        st = sim.state()["packs"][0]
+        c.ok(st["can_frames_heard"] >= 2 and st["writes"] == 0,
+             "only read requests sent (%d, %d other)" % (st["can_frames_heard"], st["writes"]))
+    finally:
+        sim.stop()
+    frames = candump_frames(out)
+    sent = [f for f in frames if f[0]]
+    c.ok(sent and all(f[1] == 0x18900140 and f[3] == bytes(8) for f in sent), "recorded as sent: 0x18900140, 0 bytes")
+    c.ok(any(not f[0] and f[1] == 0x18904001 for f in frames), "the Daly's answers recorded (0x18904001)")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         part_a(tmp)
@@ -476,6 +560,7 @@ def main():
         c_vectors(tmp)
         d_sim(tmp)
         d_vectors(tmp)
+        e_capture(tmp)
     return c.report()
 
 
