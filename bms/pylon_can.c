@@ -75,33 +75,11 @@ static uint32_t pc_u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Records: magic, flags, id, DLC, data.  Anything else is skipped byte by
- * byte up to the next magic. */
+/* Records (bms/canrec.c). */
 static enum bms_scan pc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != BMS_CAN_MAGIC0) {
-		const uint8_t *p = memchr(buf, BMS_CAN_MAGIC0, len);
-		*n = p ? (size_t)(p - buf) : len;
-		return BMS_SCAN_SKIP;
-	}
-	if (len > 1 && buf[1] != BMS_CAN_MAGIC1) {
-		*n = 1;
-		return BMS_SCAN_SKIP;
-	}
-	if (len < BMS_CAN_HDR)
-		return BMS_SCAN_NEED;
-	if ((buf[2] & ~(BMS_CAN_EXT | BMS_CAN_RTR)) || buf[7] > BMS_CAN_MAX_DLC) {
-		*n = 1; /* not a record the transport writes */
-		return BMS_SCAN_SKIP;
-	}
-	size_t total = BMS_CAN_HDR + ((buf[2] & BMS_CAN_RTR) ? 0u : buf[7]);
-	if (len < total)
-		return BMS_SCAN_NEED;
-	*n = total;
-	return BMS_SCAN_FRAME;
+	return bms_can_scan(buf, len, n);
 }
 
 static int pc_slot(uint32_t id)
