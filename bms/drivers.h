@@ -51,7 +51,8 @@
 	X(humsienk)    /* 31 */ \
 	X(jk_can)      /* 32 */ \
 	X(daly_can)    /* 33 */ \
-	X(pylon_hv_can) /* 34 */
+	X(pylon_hv_can) /* 34 */ \
+	X(deye_can)    /* 35 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)
