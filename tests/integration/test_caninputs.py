@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The CAN inputs of issue 46 (jk-can, daly-can, pylon-hv-can), end to end without CAN
+"""The CAN inputs of issue 46 (jk-can, daly-can, pylon-hv-can, deye-can), end to end without CAN
 hardware, through an slcan adapter on a pty:
 
 (a) the simulator as a Lawicel slcan adapter on the BMS's bus
@@ -33,6 +33,9 @@ hardware, through an slcan adapter on a pty:
     python3-can gives bmsgw the same values; the simulator's Daly recorded
     with --probe daly-can: only its read request sent, the answers
     recorded.
+(f) deye-can: the simulator's Deye battery (no capture is public): values,
+    limits, alarms, the adapter listen only at 500 k, stale on broken
+    lines, nothing written.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
@@ -552,6 +555,46 @@ def e_capture(tmp):
     c.ok(any(not f[0] and f[1] == 0x18904001 for f in frames), "the Daly's answers recorded (0x18904001)")
 
 
+# ------------------------------------------------------------- (f) deye-can
+
+def f_sim(tmp):
+    print("== (f) deye-can: the simulator")
+    path = os.path.join(tmp, "deyebus")
+    sim = Sim(protocol="deye-can", tcp=False, pty_path=path,
+              packs=("address=0,cells=16,soc=77,current=12.5,ccl=100,dcl=120,cvl=57.6,dvl=48,junk=1",))
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(conf("deye-can", gw_port, http, path), gw_port)
+    keys = ("voltage", "current", "soc", "soh", "bms_ccl_a", "bms_dcl_a", "bms_cvl_v", "bms_dvl_v", "full_ah")
+    try:
+        p = wait_until(lambda: (lambda q: q if q.get("online") else None)(pack(http)), 15)
+        if c.ok(p is not None, "the Deye battery comes online through its CAN bus"):
+            v = sim.state()["packs"][0]
+            c.eq(tuple(p[k] for k in keys), (v["voltage"], v["current"], v["soc"], v["soh"], v["ccl_a"], v["dcl_a"],
+                                              v["cvl_v"], v["dvl_v"], v["capacity_ah"]),
+                 "voltage, current (+ = charging), SOC, SOH, CCL, DCL, CVL, DVL, capacity")
+            c.eq(p["temps_c"], [float(t) for t in v["temps_c"]], "the BMS's, the highest and lowest temperatures")
+        st = sim.state()["packs"][0]
+        c.eq((st["can_open"], st["can_rate"]), ("listen", "S6"), "the adapter opened listen only at 500 kbit/s")
+        sim.ctl("set 0 alarm 4 0x20")
+        c.ok(wait_until(lambda: "dsg_oc" in (pack(http).get("alarms") or []), 10),
+             "0x359 byte 4 b5: discharge over-current")
+        sim.ctl("set 0 alarm 4 0")
+        sim.ctl("set 0 junk 0")
+        for kind in ("badsum", "truncate"):
+            w = Watch(http, ("voltage", "soc"))
+            sim.ctl("fault 0 %s" % kind)
+            c.ok(wait_until(lambda: not pack(http).get("online"), STALE + 8), "%s: the pack goes stale" % kind)
+            sim.ctl("fault 0 none")
+            c.ok(wait_until(lambda: pack(http).get("online"), 15), "%s: back" % kind)
+            c.ok(all(x[0] > 40 and 0 <= x[1] <= 100 for x in w.stop()), "%s: never a value of a broken line" % kind)
+        c.eq(sim.state()["packs"][0]["can_frames_heard"], 0, "bmsgw wrote no frame on the battery's bus")
+    finally:
+        if c.failed:
+            gw.dump(40)
+        gw.stop()
+        sim.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         part_a(tmp)
@@ -561,6 +604,7 @@ def main():
         d_sim(tmp)
         d_vectors(tmp)
         e_capture(tmp)
+        f_sim(tmp)
     return c.report()
 
 
