@@ -785,6 +785,10 @@ int bms_can_parse(const uint8_t *frame, size_t len, struct bms_can_msg *m);
 #define BMS_CAN_LEARNED 0x80000000u
 #define BMS_CAN_REFUSED 0x40000000u
 int bms_can_took(struct bms_poll *poll, int slot, int rc, uint32_t need);
+/* bms_can_took() of a frame m of slot k: BMS_E_SHORT when its DLC is under
+ * min_dlc, else decode()'s result on its 8 data bytes (0 beyond the DLC). */
+int bms_can_take(struct bms_poll *poll, int slot, const struct bms_can_msg *m, uint8_t min_dlc,
+		 int (*decode)(struct bms_poll *poll, int slot, const uint8_t *data), uint32_t need);
 bool bms_can_usable(const struct bms_poll *poll, uint32_t need);
 int bms_can_learn(struct bms_poll *poll, uint32_t need, uint32_t all);
 /* ---- probes (bms/probe.c) ---- */

@@ -66,6 +66,14 @@ int bms_can_took(struct bms_poll *poll, int slot, int rc, uint32_t need)
 	return (poll->persist & BMS_CAN_LEARNED) && (poll->seen & want) == want ? BMS_OK : BMS_MORE;
 }
 
+int bms_can_take(struct bms_poll *poll, int slot, const struct bms_can_msg *m, uint8_t min_dlc,
+		 int (*decode)(struct bms_poll *poll, int slot, const uint8_t *data), uint32_t need)
+{
+	if (m->dlc < min_dlc)
+		return bms_can_took(poll, slot, BMS_E_SHORT, need);
+	return bms_can_took(poll, slot, decode(poll, slot, m->data), need);
+}
+
 bool bms_can_usable(const struct bms_poll *poll, uint32_t need)
 {
 	return (poll->seen & need) == need && !(poll->seen & BMS_CAN_REFUSED);

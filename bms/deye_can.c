@@ -179,11 +179,7 @@ static int dy_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 			k = i;
 	if (k < 0)
 		return BMS_E_UNEXPECTED; /* the inverter's 0x305, a bank's per-battery frames ... */
-	if (m.dlc < dy_min_dlc[k])
-		return bms_can_took(poll, k, BMS_E_SHORT, DY_NEED);
-	uint8_t d[8];
-	memcpy(d, m.data, 8);
-	return bms_can_took(poll, k, dy_decode(poll, k, d), DY_NEED);
+	return bms_can_take(poll, k, &m, dy_min_dlc[k], dy_decode, DY_NEED);
 }
 
 static bool dy_timeout(struct bms_poll *poll)
@@ -205,13 +201,9 @@ const struct bms_driver bms_deye_can_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_FULL |
 		BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
 	.default_baud = 115200, /* the serial line of an slcan adapter */
-	.gap_floor = 0,
-	.interbyte = 0,
-	.min_address = 0,
-	.max_address = 0,
-	.default_timeout = 3.0,
+	/* nothing sent (no gap, no request), no address: the zeros */
 	.listen_only = true,
-	.next_request = NULL,
+	.default_timeout = 3.0, /* a set about once a second */
 	.scan = dy_scan,
 	.handle = dy_handle,
 	.timeout = dy_timeout,

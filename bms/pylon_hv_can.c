@@ -202,11 +202,7 @@ static int ph_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	int k = ph_slot(&m);
 	if (k < 0 || (m.id & 0xFu) != poll->address)
 		return BMS_E_UNEXPECTED; /* the inverter's requests, another battery */
-	if (m.dlc < ph_min_dlc[k])
-		return bms_can_took(poll, k, BMS_E_SHORT, PH_NEED);
-	uint8_t d[8];
-	memcpy(d, m.data, 8);
-	return bms_can_took(poll, k, ph_decode(poll, k, d), PH_NEED);
+	return bms_can_take(poll, k, &m, ph_min_dlc[k], ph_decode, PH_NEED);
 }
 
 static bool ph_timeout(struct bms_poll *poll)
