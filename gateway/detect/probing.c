@@ -3,8 +3,11 @@
  *
  * Before each request the line must be quiet for the probe's gap (at
  * least 50 ms after the last byte, longer where a protocol asks: EG4
- * 200 ms, JK 100 ms); a line that never goes quiet for a second skips
- * the probe.  The request must be a read (sniff.h checks every one before
+ * 200 ms, JK 100 ms); the silence since the last byte on the line (the
+ * answer's, or the end of our own request when nothing answered) counts,
+ * so that a try after an unanswered one at the same rate mostly waits no
+ * more (plan.h: gw_plan_cost_after()); a line that never goes quiet for a
+ * second skips the probe.  The request must be a read (sniff.h checks every one before
  * it is written: a probe that built anything else is a bug, and nothing
  * is sent).  The answer is judged by the probe (bms.h) as bytes come: our
  * own echo first removed (a 2-wire adapter hears what it sends), a valid
@@ -45,7 +48,8 @@ static void next(struct det *d)
 		return;
 	d->phase = DET_GAP;
 	d->gap_from = ev_now(d->loop);
-	gw_det_timer(d, gw_plan_gap(cur(d)));
+	/* the line has been silent since quiet_from: that is gap already */
+	gw_det_timer(d, gw_plan_gap(cur(d)) - (d->gap_from - d->quiet_from));
 }
 
 static void advance(struct det *d)
@@ -64,10 +68,8 @@ void gw_det_probe_start(struct det *d)
 		gw_det_finish(d, 2);
 		return;
 	}
-	d->nplan = gw_plan_build(&d->po, d->plan, GW_PLAN_MAX);
-	double worst = 0;
-	for (size_t i = 0; i < d->nplan; i++)
-		worst += gw_plan_cost(&d->plan[i]);
+	d->nplan = gw_plan_build_heard(&d->po, &d->hints, d->plan, GW_PLAN_MAX);
+	double worst = gw_plan_probes(d->plan, d->nplan);
 	gw_det_say(d, "probing with read-only requests: %zu probes, about %.1f s more when nothing answers", d->nplan,
 		   worst);
 	d->pi = 0;
@@ -95,6 +97,7 @@ static void send_probe(struct det *d)
 	if (d->o->verbose)
 		gw_det_hex(d, "->", d->req, d->reqlen);
 	d->phase = DET_WAIT;
+	d->quiet_from = ev_now(d->loop) + gw_plan_wire(t, d->reqlen); /* the request's end on the wire */
 	double wait = gw_plan_wire(t, d->reqlen) + gw_plan_timeout(t);
 	d->hard_end = ev_now(d->loop) + wait + GW_ANSWER_MAX;
 	gw_det_timer(d, wait);
@@ -107,8 +110,10 @@ static void send_probe(struct det *d)
 void gw_det_probe_drained(struct det *d)
 {
 	/* the request left the kernel only now: its wait starts now */
-	if (d->phase == DET_WAIT && d->rxlen == 0)
+	if (d->phase == DET_WAIT && d->rxlen == 0) {
+		d->quiet_from = ev_now(d->loop) + gw_plan_wire(cur(d), d->reqlen);
 		gw_det_timer(d, gw_plan_wire(cur(d), d->reqlen) + gw_plan_timeout(cur(d)));
+	}
 }
 
 /* What came back that was no answer, in a few words. */
