@@ -14,7 +14,9 @@
  * and plausible answer is asked for a second time, and counts when that
  * one is valid too.  Silence after the answer began, or its wait, ends a
  * try; a probe has as many tries as it says (Daly's two host addresses,
- * Daren's two start characters, JK-PB's retry).
+ * Daren's two start characters, JK-PB's retry).  A request of another
+ * master heard while probing (one that began after the listening) stops
+ * it: nothing more is sent (exit 2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -134,10 +136,44 @@ static void describe_rx(const struct det *d, char *out, size_t cap)
 	snprintf(out, cap, "%zu bytes that form no answer", d->rxlen);
 }
 
+/* A request of another master in p[0..n) (not our own request's echo):
+ * its description into what. */
+static bool foreign_request(const struct det *d, const uint8_t *p, size_t n, char *what, size_t cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct gw_sniff_frame f;
+		if (!gw_sniff_frame_at(p + i, n - i, &f))
+			continue;
+		bool req = f.kind == GW_SNIFF_MODBUS_REQ || f.kind == GW_SNIFF_PACEIC_REQ || f.kind == GW_SNIFF_DALY_REQ ||
+			   f.kind == GW_SNIFF_JBD_REQ || f.kind == GW_SNIFF_JK_REQ || f.kind == GW_SNIFF_LP_REQ;
+		if (req && !(f.len == d->reqlen && memcmp(p + i, d->req, f.len) == 0)) {
+			gw_sniff_describe(p + i, f.len, what, cap);
+			return true;
+		}
+		i += f.len - 1;
+	}
+	return false;
+}
+
+/* Another master's request heard while probing (it started after the
+ * listening): nothing more is sent. */
+static bool stop_if_foreign(struct det *d, const uint8_t *p, size_t n)
+{
+	char what[GW_SNIFF_DESC];
+	if (!foreign_request(d, p, n, what, sizeof(what)))
+		return false;
+	gw_det_say(d, "another master polls this line after all (heard while probing: %s): stopped, nothing more will "
+		      "be sent; bmsgw must be the only master of a bus (see bmsgw(8), DETECTING A BMS)", what);
+	gw_det_finish(d, 2);
+	return true;
+}
+
 static void no_answer(struct det *d)
 {
 	const struct gw_detect_try *t = cur(d);
 	char w[96], what[192];
+	if (stop_if_foreign(d, d->rx, d->rxlen))
+		return;
 	if (d->o->verbose && d->rxlen)
 		gw_det_hex(d, "<-", d->rx, d->rxlen);
 	describe_rx(d, what, sizeof(what));
@@ -223,6 +259,8 @@ void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n)
 	d->rx_seq++;
 	if (d->phase == DET_GAP) {
 		/* the line is not quiet: the gap starts again, for a while */
+		if (stop_if_foreign(d, p, n))
+			return;
 		d->stray += n;
 		if (ev_now(d->loop) - d->gap_from > GW_QUIET_MAX) {
 			char w[96];
