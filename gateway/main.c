@@ -39,7 +39,7 @@
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/resolve.h"
-#include "../conf/users.h"
+#include "web/users.h"
 
 #ifndef BMSGW_VERSION
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
@@ -693,8 +693,8 @@ static void read_password(const char *name, char *pw, size_t cap)
 
 static int hash_password(const struct opts *o)
 {
-	char pw[CONF_PASSWORD_MAX + 2], line[512], err[200];
-	const char *bad = conf_user_name_bad(o->hash_name);
+	char pw[GW_PASSWORD_MAX + 2], line[512], err[200];
+	const char *bad = gw_user_name_bad(o->hash_name);
 	if (bad) {
 		fprintf(stderr, "bmsgw: --hash-password: \"%s\": %s\n", o->hash_name, bad);
 		return 2;
@@ -708,13 +708,13 @@ static int hash_password(const struct opts *o)
 	bool whole = pw[n] != '\0' || feof(stdin);
 	pw[n] = '\0';
 	int rc = 0;
-	if (!whole || n > CONF_PASSWORD_MAX) {
-		fprintf(stderr, "bmsgw: --hash-password: the password is longer than %d bytes\n", CONF_PASSWORD_MAX);
+	if (!whole || n > GW_PASSWORD_MAX) {
+		fprintf(stderr, "bmsgw: --hash-password: the password is longer than %d bytes\n", GW_PASSWORD_MAX);
 		rc = 2;
 	} else if (n == 0) {
 		fprintf(stderr, "bmsgw: --hash-password: the password is empty (expected one line on standard input)\n");
 		rc = 2;
-	} else if (conf_user_hash_line(o->hash_name, o->hash_role, pw, n, line, sizeof(line), err, sizeof(err)) < 0) {
+	} else if (gw_user_hash_line(o->hash_name, o->hash_role, pw, n, line, sizeof(line), err, sizeof(err)) < 0) {
 		fprintf(stderr, "bmsgw: --hash-password: %s\n", err);
 		rc = 1;
 	} else {
@@ -754,6 +754,7 @@ int main(int argc, char **argv)
 {
 	/* 1. command line */
 	struct opts o;
+	conf_use_loaders(&gw_conf_loaders);
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;

@@ -122,6 +122,7 @@ done
 add "register map" "register-map.md up to date" "" 0 1 \
 	bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
 add "the rooms of gateway/" "layering (no call up, none between outputs)" "" 5 3 "$PY" tests/tools/layers.py "$BIN"
+add "the rooms of gateway/" "the layering check finds the knots it is made to find" "" 5 1 "$PY" tests/tools/layers.py --self-test
 add "the rooms of gateway/" "functions fit a screen (gateway/, conf/)" "" 5 1 "$PY" tests/tools/funclen.py
 add "the documents" "links and man page references lead somewhere" "" 5 1 "$PY" tests/tools/links.py
 if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
