@@ -38,6 +38,7 @@ LAYERS = [
     ["modbus", "mqtt", "history", "tunnel", "inverter"],  # the outputs
     ["web"],                                     # the status page, its API and metrics
     ["daemon"],                                  # lifecycle, reload plan, the service table
+    ["modes"],                                   # bmsgw's tool modes, one file each, and the command line
     ["main"],                                    # gateway/main.c, the story of main()
 ]
 EXTRA = {("web", "history")}                     # the page's charts and CSV come from the history
