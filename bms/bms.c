@@ -1,26 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/bms.c - helpers shared by every driver, and the driver registry. */
+/* bms/bms.c - helpers shared by every driver (the registry that names
+ * them all is registry.c: a driver calls these, the registry calls none). */
 #include "bms.h"
 
 #include <string.h>
-
-#include "drivers.h"
-
-/* Every driver of BMS_DRIVER_LIST (drivers.h), in protocol-id order. */
-const struct bms_driver *const bms_drivers[] = {
-#define BMS_DRIVER_REF_(sym) &bms_##sym##_driver,
-	BMS_DRIVER_LIST(BMS_DRIVER_REF_)
-#undef BMS_DRIVER_REF_
-	NULL,
-};
-
-const struct bms_driver *bms_find(const char *name)
-{
-	for (size_t i = 0; bms_drivers[i]; i++)
-		if (strcmp(bms_drivers[i]->name, name) == 0)
-			return bms_drivers[i];
-	return NULL;
-}
 
 const char *bms_strerror(int code)
 {
