@@ -134,15 +134,9 @@ static int abc_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan abc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != ABC_HEAD) {
-		size_t i = 1;
-		while (i < len && buf[i] != ABC_HEAD)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, ABC_HEAD, &r, n))
+		return r;
 	if (len > 1 && (buf[1] < ABC_F0 || buf[1] > ABC_FA)) {
 		*n = 1;
 		return BMS_SCAN_SKIP;
@@ -172,7 +166,7 @@ static int abc_f0(struct bms_poll *poll, const uint8_t *f)
 		s->current = -s->current;
 	s->full_ah = (float)abc_u24(f + 8) / 1000.0f;
 	s->remain_ah = (float)abc_u24(f + 11) / 1000.0f;
-	s->cycles = (uint32_t)(f[14] | f[15] << 8);
+	s->cycles = bms_le16(f + 14);
 	s->soc = f[16];
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_FULL | BMS_HAS_REMAIN | BMS_HAS_CYCLES |
 		      BMS_HAS_SOC;
@@ -189,7 +183,7 @@ static int abc_f2(struct bms_snapshot *s, const uint8_t *f)
 	s->chg_mos = f[2] != 0;
 	s->dsg_mos = f[3] != 0;
 	for (unsigned i = 0; i < n; i++)
-		s->temp_c[i] = (float)(int16_t)(f[5 + 2 * i] | f[6 + 2 * i] << 8);
+		s->temp_c[i] = (float)(int16_t)bms_le16(f + 5 + 2 * i);
 	s->ntemps = n;
 	s->present |= BMS_HAS_MOSFETS | BMS_HAS_TEMPS;
 	return BMS_OK;

@@ -187,6 +187,21 @@ bool bms_crc16_modbus_ok(const uint8_t *frame, size_t n)
 	return frame[n - 2] == (uint8_t)crc && frame[n - 1] == (uint8_t)(crc >> 8);
 }
 
+uint32_t bms_sum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += p[i];
+	return s;
+}
+
+int bms_finish_at(struct bms_poll *poll, int done)
+{
+	if (poll->step != done)
+		return BMS_E_INVALID;
+	return bms_check_pack(&poll->snap, false);
+}
+
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)
 {
 	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->present & BMS_HAS_CELLS) || s->ncells == 0)

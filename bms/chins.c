@@ -81,17 +81,6 @@ static const struct bms_alarm_rule ch_rules[] = {
 #define CH_ST_DSG_MOS 0x1000u
 #define CH_ST_CHG_MOS 0x2000u
 
-static int ch_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* buf[i..len) starts with the BLE module's "AT\r\n": 4, more bytes needed:
  * 0, anything else: -1. */
 static int ch_at(const uint8_t *buf, size_t i, size_t len)
@@ -131,7 +120,7 @@ static enum bms_scan ch_walk(const uint8_t *buf, size_t len, size_t *n, uint8_t 
 				continue;
 			}
 		}
-		if ((v = ch_hex(buf[i])) < 0)
+		if ((v = bms_hexval(buf[i])) < 0)
 			break;
 		if (hexlen && h >= hexlen) {
 			*n = i + 1; /* longer than its length field */
@@ -186,16 +175,10 @@ static enum bms_scan ch_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	uint8_t msg[CH_MAX_MSG];
 	size_t nmsg = 0;
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != CH_SOF) {
-		size_t i = 1;
-		while (i < len && buf[i] != CH_SOF)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
-	enum bms_scan r = ch_walk(buf, len, n, msg, &nmsg);
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, CH_SOF, &r, n))
+		return r;
+	r = ch_walk(buf, len, n, msg, &nmsg);
 	if (r == BMS_SCAN_FRAME && !(msg[1] & CH_ANSWER))
 		return BMS_SCAN_SKIP;
 	return r;

@@ -556,15 +556,9 @@ static enum bms_scan fe_extent(const uint8_t *buf, size_t len, size_t *n)
 static enum bms_scan fe_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != '{') {
-		size_t i = 1;
-		while (i < len && buf[i] != '{')
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, '{', &r, n))
+		return r;
 	return fe_extent(buf, len, n);
 }
 

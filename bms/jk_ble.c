@@ -187,10 +187,7 @@ static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		*n = JKB_REQ_LEN; /* the BMS's acknowledgement, or our request echoed */
 		return BMS_SCAN_SKIP;
 	}
-	size_t i = 1;
-	while (i < len && buf[i] != jk_record_magic[0] && buf[i] != jkb_req_magic[0])
-		i++;
-	*n = i;
+	*n = bms_scan_skip(buf, len, (const uint8_t[]){ jk_record_magic[0], jkb_req_magic[0] }, 2);
 	return BMS_SCAN_SKIP;
 }
 

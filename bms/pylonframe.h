@@ -43,8 +43,8 @@ struct bms_pylonframe {
 uint16_t bms_pylonframe_length(uint16_t lenid);
 /* CHKSUM of the characters p[0..n). */
 uint16_t bms_pylonframe_chksum(const uint8_t *p, size_t n);
-/* Value of an ASCII hex digit, -1 if c is none. */
-int bms_pylonframe_hexval(uint8_t c);
+/* Value of an ASCII hex digit, -1 if c is none (bms_hexval()). */
+static inline int bms_pylonframe_hexval(uint8_t c) { return bms_hexval(c); }
 /* Is cid2 a return code (RTN) a BMS sends, rather than a command? */
 bool bms_pylonframe_is_rtn(uint8_t cid2);
 

@@ -131,15 +131,9 @@ static int tp_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan tp_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != TP_SOF) {
-		size_t i = 1;
-		while (i < len && buf[i] != TP_SOF)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, TP_SOF, &r, n))
+		return r;
 	if (len < 2)
 		return BMS_SCAN_NEED;
 	size_t want = buf[1] == TP_ANS ? TP_LEN : buf[1] == TP_REQ ? TP_REQ_LEN : 0;
