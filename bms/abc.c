@@ -355,16 +355,13 @@ static bool abc_timeout(struct bms_poll *poll)
 
 static int abc_finish(struct bms_poll *poll)
 {
-	if (poll->step != ABC_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, ABC_DONE);
 }
 
 /* Service FFE0, notify FFE1, write FFE2 (aiobmsble's abc_bms, zuccaro's
  * script in Louisvdw/dbus-serialbattery#350, §33.1). */
 static const struct bms_gatt abc_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe2"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -391,12 +388,8 @@ const struct bms_driver bms_abc_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS |
 		BMS_HAS_BALANCING,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = abc_next_request,
 	.scan = abc_scan,
@@ -405,5 +398,4 @@ const struct bms_driver bms_abc_driver = {
 	.finish = abc_finish,
 	.ble_gatt = abc_gatt,
 	.ble_hints = abc_ble_hints,
-	.ble_only = true,
 };

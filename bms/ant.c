@@ -187,10 +187,7 @@ static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 		req = dbdb ? ant_req_leg_ble : ant_req_leg_wire;
 		n = ANT_LEG_REQ;
 	}
-	if (cap < n)
-		return BMS_E_NOSPACE;
-	memcpy(out, req, n);
-	return (int)n;
+	return bms_request_copy(out, cap, req, n);
 }
 
 /* 7E A1 at buf[0]: a request (func without bit 4, 10 bytes, our own echoed)
@@ -500,17 +497,14 @@ static bool ant_timeout(struct bms_poll *poll)
 
 static int ant_finish(struct bms_poll *poll)
 {
-	if (poll->step != ANT_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, ANT_DONE);
 }
 
 /* Service FFE0, one characteristic FFE1 that notifies and takes the
  * writes (syssi's ant_bms_ble / ant_bms_old_ble, aiobmsble's ant_bms and
  * ant_leg_bms). */
 static const struct bms_gatt ant_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe1"),
 	{ NULL, NULL, NULL, NULL },
 };
 

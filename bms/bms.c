@@ -2,6 +2,7 @@
 /* bms/bms.c - helpers shared by every driver, and the driver registry. */
 #include "bms.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "drivers.h"
@@ -193,6 +194,14 @@ uint32_t bms_sum(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s += p[i];
 	return s;
+}
+
+int bms_request_copy(uint8_t *out, size_t cap, const void *req, size_t n)
+{
+	if (cap < n || n > INT_MAX)
+		return BMS_E_NOSPACE;
+	memcpy(out, req, n);
+	return (int)n;
 }
 
 int bms_finish_at(struct bms_poll *poll, int done)

@@ -638,6 +638,11 @@ struct bms_driver {
 	const char *(*balancer_state)(uint8_t status);
 };
 
+/* The link members every Bluetooth-only driver shares (ble_only): no bus
+ * address, no baud rate and no gap before a request over BLE (the
+ * simulator's TCP bridge paces at default_baud). */
+#define BMS_BLE_ONLY .ble_only = true, .default_baud = 115200, .gap_floor = 0, .min_address = 0, .max_address = 0
+
 /* All drivers, NULL-terminated. */
 extern const struct bms_driver *const bms_drivers[];
 const struct bms_driver *bms_find(const char *name);
@@ -678,6 +683,9 @@ void bms_use_kept_limits(struct bms_poll *poll);
  * (all-zero answers are not data); balance bits beyond the cell count are
  * cleared.  BMS_OK or BMS_E_INVALID. */
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts);
+/* next_request() of a request that is ready bytes: req[0..n) into
+ * out[0..cap); n, or BMS_E_NOSPACE. */
+int bms_request_copy(uint8_t *out, size_t cap, const void *req, size_t n);
 /* finish() of a poll whose steps end at `done`: BMS_E_INVALID when the poll
  * did not get there, else bms_check_pack(&poll->snap, false). */
 int bms_finish_at(struct bms_poll *poll, int done);

@@ -158,13 +158,7 @@ static int ch_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	static const char rt[] = ":000250000E03~", capq[] = ":001031000E05~";
 	const char *q = poll->step == CH_RT ? rt : poll->step == CH_CAP ? capq : NULL;
-	if (!q)
-		return 0;
-	size_t n = strlen(q);
-	if (cap < n)
-		return BMS_E_NOSPACE;
-	memcpy(out, q, n);
-	return (int)n;
+	return q ? bms_request_copy(out, cap, q, strlen(q)) : 0;
 }
 
 /* A frame whose command has bit 7 (an answer) is a frame; a request (ours,
@@ -273,9 +267,7 @@ static int ch_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int ch_finish(struct bms_poll *poll)
 {
-	if (poll->step != CH_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, CH_DONE);
 }
 
 /* The Nordic UART service (aiobmsble's ej_bms; batmon-ha's supervolt). */
@@ -347,12 +339,8 @@ const struct bms_driver bms_chins_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |
 		BMS_HAS_BALANCE | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = ch_next_request,
 	.scan = ch_scan,
@@ -360,5 +348,4 @@ const struct bms_driver bms_chins_driver = {
 	.finish = ch_finish,
 	.ble_gatt = ch_gatt,
 	.ble_hints = ch_ble_hints,
-	.ble_only = true,
 };

@@ -405,8 +405,7 @@ static bool daly_timeout(struct bms_poll *poll)
 /* Bluetooth LE: Daly's BT dongle, service FFF0, notify FFF1, write FFF2
  * (§14.1). */
 static const struct bms_gatt daly_gatt[] = {
-	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000fff2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("fff0", "fff1", "fff2"),
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -248,20 +248,16 @@ static bool hs_timeout(struct bms_poll *poll)
 	}
 }
 
+/* A balance bit names a cell only up to the count 0x22 gave: those
+ * beyond it are cleared (bms_check_pack()). */
 static int hs_finish(struct bms_poll *poll)
 {
-	if (poll->step != HS_DONE)
-		return BMS_E_INVALID;
-	/* a balance bit names a cell only up to the count 0x22 gave */
-	if (poll->snap.ncells < 32)
-		poll->snap.balance &= (1u << poll->snap.ncells) - 1u;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, HS_DONE);
 }
 
 /* Service 0001, write 0002, notify 0003 (aiobmsble's humsienk_bms, §38.1). */
 static const struct bms_gatt hs_gatt[] = {
-	{ .service = "00000001-0000-1000-8000-00805f9b34fb", .notify = "00000003-0000-1000-8000-00805f9b34fb",
-	  .write = "00000002-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("0001", "0003", "0002"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -285,12 +281,8 @@ const struct bms_driver bms_humsienk_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = hs_next_request,
 	.scan = hs_scan,
@@ -299,5 +291,4 @@ const struct bms_driver bms_humsienk_driver = {
 	.finish = hs_finish,
 	.ble_gatt = hs_gatt,
 	.ble_hints = hs_ble_hints,
-	.ble_only = true,
 };

@@ -284,8 +284,7 @@ static int jbd_finish(struct bms_poll *poll)
  * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
  * of its jbd_bms_ble component. */
 static const struct bms_gatt jbd_gatt[] = {
-	{ .service = "0000ff00-0000-1000-8000-00805f9b34fb", .notify = "0000ff01-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ff02-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ff00", "ff01", "ff02"),
 	{ NULL, NULL, NULL, NULL },
 };
 

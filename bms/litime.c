@@ -86,10 +86,7 @@ static int lt_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	static const uint8_t status[LT_REQ_LEN] = { 0x00, 0x00, 0x04, 0x01, LT_CMD_STATUS, 0x55, 0xAA, 0x17 };
 	if (poll->step >= LT_DONE)
 		return 0;
-	if (cap < LT_REQ_LEN)
-		return BMS_E_NOSPACE;
-	memcpy(out, status, LT_REQ_LEN);
-	return LT_REQ_LEN;
+	return bms_request_copy(out, cap, status, LT_REQ_LEN);
 }
 
 /* 00 00 n 01 cmd 55 AA ... sum8: an answer (cmd bit 7) is a frame, a
@@ -211,16 +208,13 @@ static int lt_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int lt_finish(struct bms_poll *poll)
 {
-	if (poll->step != LT_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, LT_DONE);
 }
 
 /* Service FFE0: notify FFE1, write FFE2 (aiobmsble's redodo_bms,
  * calledit/LiTime_BMS_bluetooth, mr-manuel's litime_ble). */
 static const struct bms_gatt lt_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe2"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -293,13 +287,9 @@ const struct bms_driver bms_litime_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	/* the notifications of one answer come within milliseconds */
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = lt_next_request,
 	.scan = lt_scan,
@@ -307,5 +297,4 @@ const struct bms_driver bms_litime_driver = {
 	.finish = lt_finish,
 	.ble_gatt = lt_gatt,
 	.ble_hints = lt_ble_hints,
-	.ble_only = true,
 };

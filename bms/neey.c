@@ -434,9 +434,7 @@ static bool ney_timeout(struct bms_poll *poll)
 
 static int ney_finish(struct bms_poll *poll)
 {
-	if (poll->step != NEY_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, NEY_DONE);
 }
 
 /* The operation status as syssi's component names it (§32.4). */
@@ -453,8 +451,7 @@ static const char *ney_state(uint8_t status)
 /* Service FFE0; one FFE1 that writes (with and without response) and
  * notifies (syssi's GATT dumps of a GW-24S4EB and an EK-24S4EB, §32.1). */
 static const struct bms_gatt ney_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe1"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -486,14 +483,10 @@ const struct bms_driver bms_neey_driver = {
 	.protocol_id = 25,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS |
 		BMS_HAS_BALANCING | BMS_HAS_BALANCER | BMS_HAS_CELL_RES,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	/* the notifications of one frame come within milliseconds, frames
 	 * about 0.5 s apart */
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* a streamed frame comes every 0.5 s (§32.3) */
 	.default_timeout = 2.0,
 	.next_request = ney_next_request,
@@ -503,7 +496,6 @@ const struct bms_driver bms_neey_driver = {
 	.finish = ney_finish,
 	.ble_gatt = ney_gatt,
 	.ble_hints = ney_ble_hints,
-	.ble_only = true,
 	.listens = ney_listens,
 	.balancer_state = ney_state,
 };

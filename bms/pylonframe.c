@@ -261,6 +261,43 @@ uint16_t bms_pylonframe_u16(struct bms_pylonframe_rd *r)
 	return bms_be16(r->p + r->off - 2);
 }
 
+int bms_pylonframe_cells(struct bms_pylonframe_rd *r, uint16_t *mv)
+{
+	unsigned m = bms_pylonframe_u8(r);
+	if (r->bad)
+		return BMS_E_SHORT;
+	if (m > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+	for (unsigned i = 0; i < m; i++)
+		mv[i] = bms_pylonframe_u16(r);
+	return (int)m;
+}
+
+unsigned bms_pylonframe_words(struct bms_pylonframe_rd *r, uint16_t *w, unsigned max)
+{
+	unsigned n = bms_pylonframe_u8(r);
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t v = bms_pylonframe_u16(r);
+		if (i < max)
+			w[i] = v;
+	}
+	return n;
+}
+
+int bms_pylonframe_analog(struct bms_pylonframe_rd *r, struct bms_pylonframe_analog *a)
+{
+	int rc = bms_pylonframe_cells(r, a->cell_mv);
+	if (rc < 0)
+		return rc;
+	a->ncells = (unsigned)rc;
+	a->ntemps = bms_pylonframe_words(r, a->temp, BMS_MAX_TEMPS);
+	a->current = bms_pylonframe_s16(r);
+	a->voltage = bms_pylonframe_u16(r);
+	a->remain = bms_pylonframe_u16(r);
+	a->p = bms_pylonframe_u8(r);
+	return r->bad ? BMS_E_SHORT : BMS_OK;
+}
+
 int16_t bms_pylonframe_s16(struct bms_pylonframe_rd *r)
 {
 	uint16_t v = bms_pylonframe_u16(r);

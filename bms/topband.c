@@ -165,16 +165,13 @@ static int tb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int tb_finish(struct bms_poll *poll)
 {
-	if (poll->step != TB_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, TB_DONE);
 }
 
 /* FFE0 / FFE4 notify (aiobmsble topband_bms, syssi's topband_bms_v1_ble);
  * no characteristic is written. */
 static const struct bms_gatt tb_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe4-0000-1000-8000-00805f9b34fb",
-	  .write = NULL },
+	{ .service = BMS_UUID16("ffe0"), .notify = BMS_UUID16("ffe4") },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -195,12 +192,8 @@ const struct bms_driver bms_topband_driver = {
 	.protocol_id = 27,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* a frame about once a second: one may be missed */
 	.default_timeout = 3.0,
 	.listen_only = true,
@@ -209,5 +202,4 @@ const struct bms_driver bms_topband_driver = {
 	.finish = tb_finish,
 	.ble_gatt = tb_gatt,
 	.ble_hints = tb_ble_hints,
-	.ble_only = true,
 };

@@ -244,13 +244,8 @@ const struct bms_driver bms_victron_ble_driver = {
 	.protocol_id = 12,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_TEMPS |
 		BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	/* listen only: nothing is sent, so no gap applies */
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 1.0,
-	.min_address = 0,
-	.max_address = 0,
 	/* a SmartShunt advertises about once a second; scans lose some */
 	.default_timeout = 5.0,
 	.listen_only = true,
@@ -261,5 +256,4 @@ const struct bms_driver bms_victron_ble_driver = {
 	.finish = vic_finish,
 	.ble_company = VIC_COMPANY,
 	.ble_hints = vic_ble_hints,
-	.ble_only = true,
 };
