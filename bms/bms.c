@@ -3,6 +3,7 @@
  * them all is registry.c: a driver calls these, the registry calls none). */
 #include "bms.h"
 
+#include <limits.h>
 #include <string.h>
 
 const char *bms_strerror(int code)
@@ -168,6 +169,29 @@ bool bms_crc16_modbus_ok(const uint8_t *frame, size_t n)
 		return false;
 	uint16_t crc = bms_crc16_modbus(frame, n - 2);
 	return frame[n - 2] == (uint8_t)crc && frame[n - 1] == (uint8_t)(crc >> 8);
+}
+
+uint32_t bms_sum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += p[i];
+	return s;
+}
+
+int bms_request_copy(uint8_t *out, size_t cap, const void *req, size_t n)
+{
+	if (cap < n || n > INT_MAX)
+		return BMS_E_NOSPACE;
+	memcpy(out, req, n);
+	return (int)n;
+}
+
+int bms_finish_at(struct bms_poll *poll, int done)
+{
+	if (poll->step != done)
+		return BMS_E_INVALID;
+	return bms_check_pack(&poll->snap, false);
 }
 
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)
