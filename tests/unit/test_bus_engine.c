@@ -33,12 +33,12 @@
 #include "../../gateway/poll/bus.h"
 #include "../../gateway/wire/wire_int.h"
 #include "check.h"
+#include "loop_check.h"
 #include "jbd_check.h"
 
 #define WAIT_S 10.0
 
 static struct ev_loop *loop;
-static ev_timer wake;
 static struct gw gw;
 
 /* ------------------------------------------------------------ the BMS */
@@ -127,16 +127,8 @@ static void pair_close(struct gw_link *l)
 	(void)l; /* the test closes its socketpair */
 }
 
-static const struct gw_transport pair_transport = {
-	.name = "socketpair",
-	.bms_link = BMS_LINK_WIRE,
-	.fds = 2,
-	.eof_why = "the other end closed",
-	.open = pair_open,
-	.close = pair_close,
-	.write = gw_link_fd_write,
-	.drain = gw_link_fd_drain,
-};
+/* a TCP serial server's transport, opened on the socketpair (setup at start) */
+static struct gw_transport pair_transport;
 
 /* ------------------------------------------------------------ two clients */
 
@@ -220,33 +212,6 @@ static struct bms_poll *c_session(const struct gw_pack *p)
 static const struct gw_bus_client ctl_client = { ctl_start, c_send, c_frame, c_timeout, c_stop, NULL };
 static const struct gw_bus_client poll_client = { poll_start, c_send, c_frame, c_timeout, c_stop, c_session };
 
-/* ------------------------------------------------------------ the loop */
-
-static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-static bool turn(double deadline)
-{
-	double left = deadline - gw_mono();
-	if (left <= 0)
-		return false;
-	ev_timer_set(&wake, left, 0.);
-	ev_timer_start(loop, &wake);
-	ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wake);
-	return true;
-}
-
-#define RUN_UNTIL(cond) do { \
-	double deadline_ = gw_mono() + WAIT_S; \
-	while (!(cond) && turn(deadline_)) \
-		; \
-	CHECK(cond); \
-} while (0)
 
 static const uint8_t read_req[] = { 0xDD, 0xA5, 0x03, 0x00, 0xFF, 0xFD, 0x77 };
 static const uint8_t write_req[] = { 0xDD, 0x5A, 0xE1, 0x02, 0x00, 0x02, 0xFF, 0x1B, 0x77 };
@@ -259,7 +224,7 @@ static void setup(void)
 	gw_end = sv[1];
 	ev_io_init(&bms.io, bms_io_cb, bms.fd, EV_READ);
 	ev_io_start(loop, &bms.io);
-	ev_init(&wake, wake_cb);
+	loop_check_init();
 	char err[256] = "out of memory";
 	const char *ini = "[gateway]\nstate_file = none\n"
 			  "[pack.a]\nprotocol = jbd\nport = tcp://127.0.0.1:9\ntimeout = 0.3\n"
@@ -275,6 +240,12 @@ static void setup(void)
 	control = (struct client){ .who = GW_BUS_CONTROL, .pack = gw.packs[1], .req = write_req,
 				   .reqlen = sizeof(write_req), .own_reg = 0xE1 };
 	const struct gw_bus_client *const clients[GW_BUS_CLIENTS] = { &ctl_client, &poll_client };
+	pair_transport = gw_transport_tcp;
+	pair_transport.name = "socketpair";
+	pair_transport.silent_reopen = 0;
+	pair_transport.open = pair_open;
+	pair_transport.close = pair_close;
+	pair_transport.release = NULL;
 	struct gw_link *l = gw_link_alloc(gw.link_env, &pair_transport, "socketpair");
 	CHECK(l != NULL);
 	l->cfg = gw.packs[0]->cfg;
