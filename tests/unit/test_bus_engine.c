@@ -148,11 +148,6 @@ static struct client poller, control;
 static struct bms_poll session;
 static struct gw_bus *bus;
 
-static struct client *client_of(struct gw_bus *w)
-{
-	return w->who == GW_BUS_CONTROL ? &control : &poller;
-}
-
 static bool c_start(struct client *c, struct gw_bus *w)
 {
 	if (!c->queued)
@@ -171,17 +166,17 @@ static bool poll_start(struct gw_bus *w)
 	return c_start(&poller, w);
 }
 
-static void c_send(struct gw_bus *w)
+/* Each callback knows its own client: the engine must call the right one. */
+static void c_send(struct client *c, struct gw_bus *w)
 {
-	struct client *c = client_of(w);
+	CHECK_EQ_INT(w->who, c->who);
 	c->queued--;
 	c->sent++;
 	CHECK_EQ_INT(gw_bus_send(w, c->req, c->reqlen), 0);
 }
 
-static enum bms_frame_next c_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
+static enum bms_frame_next c_frame(struct client *c, struct gw_bus *w, const uint8_t *f, size_t fl)
 {
-	struct client *c = client_of(w);
 	CHECK(fl >= 2);
 	c->last_reg = f[1];
 	c->answers++;
@@ -191,10 +186,40 @@ static enum bms_frame_next c_frame(struct gw_bus *w, const uint8_t *f, size_t fl
 	return BMS_FRAME_STOP;
 }
 
-static void c_timeout(struct gw_bus *w)
+static void c_timeout(struct client *c, struct gw_bus *w)
 {
-	client_of(w)->timeouts++;
+	c->timeouts++;
 	gw_bus_release(w);
+}
+
+static void ctl_send(struct gw_bus *w)
+{
+	c_send(&control, w);
+}
+
+static void poll_send(struct gw_bus *w)
+{
+	c_send(&poller, w);
+}
+
+static enum bms_frame_next ctl_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
+{
+	return c_frame(&control, w, f, fl);
+}
+
+static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
+{
+	return c_frame(&poller, w, f, fl);
+}
+
+static void ctl_timeout(struct gw_bus *w)
+{
+	c_timeout(&control, w);
+}
+
+static void poll_timeout(struct gw_bus *w)
+{
+	c_timeout(&poller, w);
 }
 
 static void c_stop(struct gw_bus *w, enum gw_bus_stop why)
@@ -209,8 +234,8 @@ static struct bms_poll *c_session(const struct gw_pack *p)
 	return &session;
 }
 
-static const struct gw_bus_client ctl_client = { ctl_start, c_send, c_frame, c_timeout, c_stop, NULL };
-static const struct gw_bus_client poll_client = { poll_start, c_send, c_frame, c_timeout, c_stop, c_session };
+static const struct gw_bus_client ctl_client = { ctl_start, ctl_send, ctl_frame, ctl_timeout, c_stop, NULL };
+static const struct gw_bus_client poll_client = { poll_start, poll_send, poll_frame, poll_timeout, c_stop, c_session };
 
 
 static const uint8_t read_req[] = { 0xDD, 0xA5, 0x03, 0x00, 0xFF, 0xFD, 0x77 };
