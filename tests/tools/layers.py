@@ -34,7 +34,7 @@ LAYERS = [
     ["detect"],                                  # bmsgw --detect: listen, read-only probes, a [pack] section
     ["model"],                                   # struct gw and packs, units, bank, energy, events, limits
     ["ha"],                                      # Home Assistant: discovery, YAML (configuration in, text out)
-    ["poll"],                                    # poller, control
+    ["poll"],                                    # the bus engine, poller, control, listener
     ["modbus", "mqtt", "history", "tunnel", "inverter"],  # the outputs
     ["web"],                                     # the status page, its API and metrics
     ["daemon"],                                  # lifecycle, reload plan, the service table
