@@ -134,15 +134,9 @@ static int abc_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan abc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != ABC_HEAD) {
-		size_t i = 1;
-		while (i < len && buf[i] != ABC_HEAD)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, ABC_HEAD, &r, n))
+		return r;
 	if (len > 1 && (buf[1] < ABC_F0 || buf[1] > ABC_FA)) {
 		*n = 1;
 		return BMS_SCAN_SKIP;
@@ -172,7 +166,7 @@ static int abc_f0(struct bms_poll *poll, const uint8_t *f)
 		s->current = -s->current;
 	s->full_ah = (float)abc_u24(f + 8) / 1000.0f;
 	s->remain_ah = (float)abc_u24(f + 11) / 1000.0f;
-	s->cycles = (uint32_t)(f[14] | f[15] << 8);
+	s->cycles = bms_le16(f + 14);
 	s->soc = f[16];
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_FULL | BMS_HAS_REMAIN | BMS_HAS_CYCLES |
 		      BMS_HAS_SOC;
@@ -189,7 +183,7 @@ static int abc_f2(struct bms_snapshot *s, const uint8_t *f)
 	s->chg_mos = f[2] != 0;
 	s->dsg_mos = f[3] != 0;
 	for (unsigned i = 0; i < n; i++)
-		s->temp_c[i] = (float)(int16_t)(f[5 + 2 * i] | f[6 + 2 * i] << 8);
+		s->temp_c[i] = (float)(int16_t)bms_le16(f + 5 + 2 * i);
 	s->ntemps = n;
 	s->present |= BMS_HAS_MOSFETS | BMS_HAS_TEMPS;
 	return BMS_OK;
@@ -361,16 +355,13 @@ static bool abc_timeout(struct bms_poll *poll)
 
 static int abc_finish(struct bms_poll *poll)
 {
-	if (poll->step != ABC_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, ABC_DONE);
 }
 
 /* Service FFE0, notify FFE1, write FFE2 (aiobmsble's abc_bms, zuccaro's
  * script in Louisvdw/dbus-serialbattery#350, §33.1). */
 static const struct bms_gatt abc_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe2"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -397,12 +388,8 @@ const struct bms_driver bms_abc_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS |
 		BMS_HAS_BALANCING,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = abc_next_request,
 	.scan = abc_scan,
@@ -411,5 +398,4 @@ const struct bms_driver bms_abc_driver = {
 	.finish = abc_finish,
 	.ble_gatt = abc_gatt,
 	.ble_hints = abc_ble_hints,
-	.ble_only = true,
 };

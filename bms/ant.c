@@ -163,24 +163,6 @@ static const uint32_t ant_dsg_codes[0x14] = {
 };
 #undef P
 
-static uint16_t ant_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t ant_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t ant_sum16(const uint8_t *p, size_t n)
-{
-	unsigned s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += p[i];
-	return (uint16_t)s;
-}
-
 /* The dialect this step asks in: the learned one, else the turn's. */
 static uint32_t ant_dialect(const struct bms_poll *poll)
 {
@@ -205,10 +187,7 @@ static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 		req = dbdb ? ant_req_leg_ble : ant_req_leg_wire;
 		n = ANT_LEG_REQ;
 	}
-	if (cap < n)
-		return BMS_E_NOSPACE;
-	memcpy(out, req, n);
-	return (int)n;
+	return bms_request_copy(out, cap, req, n);
 }
 
 /* 7E A1 at buf[0]: a request (func without bit 4, 10 bytes, our own echoed)
@@ -227,14 +206,14 @@ static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
 	if (!(buf[2] & ANT_F_ANSWER)) {
 		if (len < ANT_REQ_LEN)
 			return BMS_SCAN_NEED;
-		bool req = bms_crc16_modbus(buf + 1, 5) == ant_le16(buf + 6) && buf[8] == ANT_END0 && buf[9] == ANT_END1;
+		bool req = bms_crc16_modbus(buf + 1, 5) == bms_le16(buf + 6) && buf[8] == ANT_END0 && buf[9] == ANT_END1;
 		*n = req ? ANT_REQ_LEN : 1;
 		return BMS_SCAN_SKIP;
 	}
 	size_t body = (size_t)buf[5] + 6, total = body + 4;
 	if (len < body + 2)
 		return BMS_SCAN_NEED;
-	if (bms_crc16_modbus(buf + 1, body - 1) != ant_le16(buf + body)) {
+	if (bms_crc16_modbus(buf + 1, body - 1) != bms_le16(buf + body)) {
 		*n = 1;
 		return BMS_SCAN_BADSUM;
 	}
@@ -264,7 +243,7 @@ static enum bms_scan ant_scan_legacy(const uint8_t *buf, size_t len, size_t *n)
 	}
 	if (len < ANT_LEG_LEN)
 		return BMS_SCAN_NEED;
-	if (ant_sum16(buf + 4, ANT_LEG_LEN - 6) != bms_be16(buf + ANT_LEG_LEN - 2)) {
+	if ((uint16_t)bms_sum(buf + 4, ANT_LEG_LEN - 6) != bms_be16(buf + ANT_LEG_LEN - 2)) {
 		*n = 1;
 		return BMS_SCAN_BADSUM;
 	}
@@ -281,10 +260,7 @@ static enum bms_scan ant_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		return ant_scan_new(buf, len, n);
 	if (buf[0] == 0xAA)
 		return ant_scan_legacy(buf, len, n);
-	size_t i = 1;
-	while (i < len && buf[i] != ANT_NEW0 && buf[i] != 0xAA)
-		i++;
-	*n = i;
+	*n = bms_scan_skip(buf, len, (const uint8_t[]){ ANT_NEW0, 0xAA }, 2);
 	return BMS_SCAN_SKIP;
 }
 
@@ -304,8 +280,8 @@ static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_
 		for (int i = 0; i < 8; i++)
 			if (protect[i] & ~(i == ANT_PROT_MANUAL_AT ? manual : 0u))
 				al |= BMS_AL_OTHER;
-		s->raw_alarms[2] = ant_le16(protect);
-		s->raw_alarms[3] = ant_le16(protect + 2);
+		s->raw_alarms[2] = bms_le16(protect);
+		s->raw_alarms[3] = bms_le16(protect + 2);
 		s->nraw = 4;
 	}
 	s->alarms = al;
@@ -330,7 +306,7 @@ static void ant_cells(const struct bms_poll *poll, struct bms_snapshot *s, const
 	if (poll->cells_forced && poll->cells_forced < n)
 		n = poll->cells_forced;
 	for (unsigned i = 0; i < n; i++)
-		s->cell_mv[i] = be ? bms_be16(p + 2 * i) : ant_le16(p + 2 * i);
+		s->cell_mv[i] = be ? bms_be16(p + 2 * i) : bms_le16(p + 2 * i);
 	s->ncells = (uint8_t)n;
 }
 
@@ -349,23 +325,23 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 	size_t o = 2 * (size_t)n + 2 * t;
 	if ((size_t)f[5] + 6 < ANT_O_END + o || len < ANT_O_END + o)
 		return BMS_E_SHORT;
-	uint16_t soc = ant_le16(f + ANT_O_SOC + o), soh = ant_le16(f + ANT_O_SOH + o);
+	uint16_t soc = bms_le16(f + ANT_O_SOC + o), soh = bms_le16(f + ANT_O_SOH + o);
 	if (soc > 100)
 		return BMS_E_RANGE;
 	struct bms_snapshot s;
 	memset(&s, 0, sizeof(s));
 	ant_cells(poll, &s, f + ANT_O_CELL, n, false);
 	for (unsigned i = 0; i < t; i++)
-		ant_temp(&s, (int16_t)ant_le16(f + ANT_O_CELL + 2 * n + 2 * i));
-	int16_t mos = (int16_t)ant_le16(f + ANT_O_MOS_TEMP + o);
+		ant_temp(&s, (int16_t)bms_le16(f + ANT_O_CELL + 2 * n + 2 * i));
+	int16_t mos = (int16_t)bms_le16(f + ANT_O_MOS_TEMP + o);
 	if (mos != ANT_TEMP_ABSENT) {
 		s.mos_temp_c = mos;
 		s.present |= BMS_HAS_MOS_TEMP;
 	}
-	s.voltage = (float)ant_le16(f + ANT_O_VOLT + o) / 100.0f;
+	s.voltage = (float)bms_le16(f + ANT_O_VOLT + o) / 100.0f;
 	/* raw > 0 = discharging (the captures, §28.5): negated */
-	s.current = -(float)(int16_t)ant_le16(f + ANT_O_CURRENT + o) / 10.0f;
-	s.power = -(float)(int32_t)ant_le32(f + ANT_O_POWER + o);
+	s.current = -(float)(int16_t)bms_le16(f + ANT_O_CURRENT + o) / 10.0f;
+	s.power = -(float)(int32_t)bms_le32(f + ANT_O_POWER + o);
 	if (poll->invert_current) {
 		s.current = -s.current;
 		s.power = -s.power;
@@ -375,9 +351,9 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 		s.soh = soh;
 		s.present |= BMS_HAS_SOH;
 	}
-	s.full_ah = (float)((double)ant_le32(f + ANT_O_FULL + o) / 1e6);
-	s.remain_ah = (float)((double)ant_le32(f + ANT_O_REMAIN + o) / 1e6);
-	s.balance = ant_le32(f + ANT_O_BALANCED + o);
+	s.full_ah = (float)((double)bms_le32(f + ANT_O_FULL + o) / 1e6);
+	s.remain_ah = (float)((double)bms_le32(f + ANT_O_REMAIN + o) / 1e6);
+	s.balance = bms_le32(f + ANT_O_BALANCED + o);
 	s.state = ant_state(f[ANT_O_STATE]);
 	s.present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		     BMS_HAS_FULL | BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS;
@@ -463,7 +439,7 @@ static int ant_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (len == ANT_LEG_LEN && frame[0] == 0xAA) {
 		if (bms_be32(frame) != 0xAA55AAFFu)
 			return BMS_E_HEADER;
-		if (ant_sum16(frame + 4, ANT_LEG_LEN - 6) != bms_be16(frame + ANT_LEG_LEN - 2))
+		if ((uint16_t)bms_sum(frame + 4, ANT_LEG_LEN - 6) != bms_be16(frame + ANT_LEG_LEN - 2))
 			return BMS_E_CHECKSUM;
 		if (poll->step != ANT_STATUS)
 			return BMS_E_UNEXPECTED;
@@ -477,7 +453,7 @@ static int ant_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	size_t body = (size_t)frame[5] + 6;
 	if (body + 4 > len)
 		return BMS_E_SHORT;
-	if (bms_crc16_modbus(frame + 1, body - 1) != ant_le16(frame + body))
+	if (bms_crc16_modbus(frame + 1, body - 1) != bms_le16(frame + body))
 		return BMS_E_CHECKSUM;
 	if (poll->step == ANT_STATUS && frame[2] == (ANT_F_STATUS | ANT_F_ANSWER)) {
 		if (len != body + 4)
@@ -521,17 +497,14 @@ static bool ant_timeout(struct bms_poll *poll)
 
 static int ant_finish(struct bms_poll *poll)
 {
-	if (poll->step != ANT_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, ANT_DONE);
 }
 
 /* Service FFE0, one characteristic FFE1 that notifies and takes the
  * writes (syssi's ant_bms_ble / ant_bms_old_ble, aiobmsble's ant_bms and
  * ant_leg_bms). */
 static const struct bms_gatt ant_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe1"),
 	{ NULL, NULL, NULL, NULL },
 };
 

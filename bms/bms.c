@@ -1,26 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/bms.c - helpers shared by every driver, and the driver registry. */
+/* bms/bms.c - helpers shared by every driver (the registry that names
+ * them all is registry.c: a driver calls these, the registry calls none). */
 #include "bms.h"
 
+#include <limits.h>
 #include <string.h>
-
-#include "drivers.h"
-
-/* Every driver of BMS_DRIVER_LIST (drivers.h), in protocol-id order. */
-const struct bms_driver *const bms_drivers[] = {
-#define BMS_DRIVER_REF_(sym) &bms_##sym##_driver,
-	BMS_DRIVER_LIST(BMS_DRIVER_REF_)
-#undef BMS_DRIVER_REF_
-	NULL,
-};
-
-const struct bms_driver *bms_find(const char *name)
-{
-	for (size_t i = 0; bms_drivers[i]; i++)
-		if (strcmp(bms_drivers[i]->name, name) == 0)
-			return bms_drivers[i];
-	return NULL;
-}
 
 const char *bms_strerror(int code)
 {
@@ -185,6 +169,29 @@ bool bms_crc16_modbus_ok(const uint8_t *frame, size_t n)
 		return false;
 	uint16_t crc = bms_crc16_modbus(frame, n - 2);
 	return frame[n - 2] == (uint8_t)crc && frame[n - 1] == (uint8_t)(crc >> 8);
+}
+
+uint32_t bms_sum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += p[i];
+	return s;
+}
+
+int bms_request_copy(uint8_t *out, size_t cap, const void *req, size_t n)
+{
+	if (cap < n || n > INT_MAX)
+		return BMS_E_NOSPACE;
+	memcpy(out, req, n);
+	return (int)n;
+}
+
+int bms_finish_at(struct bms_poll *poll, int done)
+{
+	if (poll->step != done)
+		return BMS_E_INVALID;
+	return bms_check_pack(&poll->snap, false);
 }
 
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)

@@ -114,6 +114,13 @@ struct bms_gatt {
 	const char *write;
 	const char *write_service;
 };
+/* A 16-bit UUID ("ffe0") on the Bluetooth base UUID, as struct bms_gatt
+ * names it: "0000ffe0-0000-1000-8000-00805f9b34fb" (Bluetooth Core 5.3,
+ * Vol 3 Part B 2.5.1). */
+#define BMS_UUID_BASE "-0000-1000-8000-00805f9b34fb"
+#define BMS_UUID16(x) "0000" x BMS_UUID_BASE
+/* A GATT layout of three 16-bit UUIDs: service, notify, write. */
+#define BMS_GATT16(svc, ntf, wr) { .service = BMS_UUID16(svc), .notify = BMS_UUID16(ntf), .write = BMS_UUID16(wr) }
 
 /* An advertisement as the BLE transport hands it to a listen-only driver
  * (struct bms_driver.ble_company): BMS_ADV_MAGIC0, BMS_ADV_MAGIC1, the
@@ -214,6 +221,18 @@ enum bms_scan {
 	BMS_SCAN_BADSUM,   /* like SKIP, for a frame that was complete but failed its
 	                    * checksum (or end marker): the gateway counts it */
 };
+
+/* ---- a framer's start (bms/frames.c) ----
+ * Most framers resynchronise on a start byte: what precedes it is garbage,
+ * skipped whole.  bms_scan_skip() counts the bytes of buf[0..len) (len >= 1)
+ * before the next one, after buf[0], that is among starts[0..nstarts): len
+ * when none is. */
+size_t bms_scan_skip(const uint8_t *buf, size_t len, const uint8_t *starts, size_t nstarts);
+/* The opening of such a framer: true when buf[0..len) starts with sof (the
+ * framer goes on with its frame); else false with *r the framer's answer,
+ * BMS_SCAN_NEED for no bytes, BMS_SCAN_SKIP with *n the bytes before the
+ * next sof (all of them when there is none). */
+bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *r, size_t *n);
 
 /* ---- the framing loop (bms/frames.c): the one every user of scan() runs
  * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,
@@ -624,6 +643,11 @@ struct bms_driver {
 	const char *(*balancer_state)(uint8_t status);
 };
 
+/* The link members every Bluetooth-only driver shares (ble_only): no bus
+ * address, no baud rate and no gap before a request over BLE (the
+ * simulator's TCP bridge paces at default_baud). */
+#define BMS_BLE_ONLY .ble_only = true, .default_baud = 115200, .gap_floor = 0, .min_address = 0, .max_address = 0
+
 /* All drivers, NULL-terminated. */
 extern const struct bms_driver *const bms_drivers[];
 const struct bms_driver *bms_find(const char *name);
@@ -664,6 +688,12 @@ void bms_use_kept_limits(struct bms_poll *poll);
  * (all-zero answers are not data); balance bits beyond the cell count are
  * cleared.  BMS_OK or BMS_E_INVALID. */
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts);
+/* next_request() of a request that is ready bytes: req[0..n) into
+ * out[0..cap); n, or BMS_E_NOSPACE. */
+int bms_request_copy(uint8_t *out, size_t cap, const void *req, size_t n);
+/* finish() of a poll whose steps end at `done`: BMS_E_INVALID when the poll
+ * did not get there, else bms_check_pack(&poll->snap, false). */
+int bms_finish_at(struct bms_poll *poll, int done);
 
 /* Fill derived fields common to every brand: power = V*I when the BMS did
  * not give it.  Called by the gateway after finish(). */
@@ -823,11 +853,28 @@ bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap);
  * digits among them, nothing but printable ASCII? */
 bool bms_probe_text_ok(const char *text);
 
-/* Helpers for drivers. */
+/* Helpers for drivers: numbers on the wire, big- and little-endian. */
 static inline uint16_t bms_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static inline uint32_t bms_be32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
+static inline uint16_t bms_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t bms_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+/* ---- ASCII hex digits (bms/hex.c): the ASCII protocols', the CAN
+ * adapters' lines, the configuration's addresses and capture files. */
+/* The value of a hex digit (either case), -1 if c is none. */
+int bms_hexval(unsigned char c);
+/* The n hex digits at p (n <= 8) into *v; false (and *v untouched) when
+ * one is not a hex digit. */
+bool bms_hexn(const uint8_t *p, size_t n, uint32_t *v);
+/* v as n upper-case hex digits at p (the lowest n * 4 bits, no NUL). */
+void bms_put_hex(uint8_t *p, uint32_t v, size_t n);
+/* The sum of the bytes p[0..n): a checksum is its low 8 or 16 bits, or a
+ * complement of them. */
+uint32_t bms_sum(const uint8_t *p, size_t n);
 
 #endif

@@ -81,17 +81,6 @@ static const struct bms_alarm_rule ch_rules[] = {
 #define CH_ST_DSG_MOS 0x1000u
 #define CH_ST_CHG_MOS 0x2000u
 
-static int ch_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* buf[i..len) starts with the BLE module's "AT\r\n": 4, more bytes needed:
  * 0, anything else: -1. */
 static int ch_at(const uint8_t *buf, size_t i, size_t len)
@@ -131,7 +120,7 @@ static enum bms_scan ch_walk(const uint8_t *buf, size_t len, size_t *n, uint8_t 
 				continue;
 			}
 		}
-		if ((v = ch_hex(buf[i])) < 0)
+		if ((v = bms_hexval(buf[i])) < 0)
 			break;
 		if (hexlen && h >= hexlen) {
 			*n = i + 1; /* longer than its length field */
@@ -169,13 +158,7 @@ static int ch_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	static const char rt[] = ":000250000E03~", capq[] = ":001031000E05~";
 	const char *q = poll->step == CH_RT ? rt : poll->step == CH_CAP ? capq : NULL;
-	if (!q)
-		return 0;
-	size_t n = strlen(q);
-	if (cap < n)
-		return BMS_E_NOSPACE;
-	memcpy(out, q, n);
-	return (int)n;
+	return q ? bms_request_copy(out, cap, q, strlen(q)) : 0;
 }
 
 /* A frame whose command has bit 7 (an answer) is a frame; a request (ours,
@@ -186,16 +169,10 @@ static enum bms_scan ch_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	uint8_t msg[CH_MAX_MSG];
 	size_t nmsg = 0;
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != CH_SOF) {
-		size_t i = 1;
-		while (i < len && buf[i] != CH_SOF)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
-	enum bms_scan r = ch_walk(buf, len, n, msg, &nmsg);
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, CH_SOF, &r, n))
+		return r;
+	r = ch_walk(buf, len, n, msg, &nmsg);
 	if (r == BMS_SCAN_FRAME && !(msg[1] & CH_ANSWER))
 		return BMS_SCAN_SKIP;
 	return r;
@@ -290,9 +267,7 @@ static int ch_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int ch_finish(struct bms_poll *poll)
 {
-	if (poll->step != CH_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, CH_DONE);
 }
 
 /* The Nordic UART service (aiobmsble's ej_bms; batmon-ha's supervolt). */
@@ -364,12 +339,8 @@ const struct bms_driver bms_chins_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |
 		BMS_HAS_BALANCE | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = ch_next_request,
 	.scan = ch_scan,
@@ -377,5 +348,4 @@ const struct bms_driver bms_chins_driver = {
 	.finish = ch_finish,
 	.ble_gatt = ch_gatt,
 	.ble_hints = ch_ble_hints,
-	.ble_only = true,
 };

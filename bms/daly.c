@@ -82,10 +82,7 @@ static const uint8_t daly_steps[] = {
 
 static uint8_t daly_sum(const uint8_t *p)
 {
-	unsigned sum = 0;
-	for (int i = 0; i < DALY_LEN - 1; i++)
-		sum += p[i];
-	return (uint8_t)sum;
+	return (uint8_t)bms_sum(p, DALY_LEN - 1);
 }
 
 static bool daly_is_host(uint8_t a)
@@ -181,13 +178,9 @@ static int daly_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan daly_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != DALY_START) {
-		const uint8_t *p = memchr(buf, DALY_START, len);
-		*n = p ? (size_t)(p - buf) : len;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, DALY_START, &r, n))
+		return r;
 	if (len > 3 && buf[3] != DALY_DLEN) {
 		*n = 1;
 		return BMS_SCAN_SKIP;
@@ -313,8 +306,7 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		rc = daly_multi(poll, cmd, d);
 		break;
 	case DALY_BALANCE:
-		s->balance = (uint32_t)d[0] | (uint32_t)d[1] << 8 |
-			     (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+		s->balance = bms_le32(d);
 		s->present |= BMS_HAS_BALANCE;
 		break;
 	case DALY_ALARMS:
@@ -413,8 +405,7 @@ static bool daly_timeout(struct bms_poll *poll)
 /* Bluetooth LE: Daly's BT dongle, service FFF0, notify FFF1, write FFF2
  * (§14.1). */
 static const struct bms_gatt daly_gatt[] = {
-	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000fff2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("fff0", "fff1", "fff2"),
 	{ NULL, NULL, NULL, NULL },
 };
 

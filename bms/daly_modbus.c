@@ -652,10 +652,8 @@ static int dm_finish(struct bms_poll *poll)
 /* Bluetooth LE (§14.2): FFF0 / notify FFF1 / write FFF2, and on newer
  * firmware, which refuses notifications on FFF1, FF00 / FF01 / FF02. */
 static const struct bms_gatt dm_gatt[] = {
-	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000fff2-0000-1000-8000-00805f9b34fb" },
-	{ .service = "0000ff00-0000-1000-8000-00805f9b34fb", .notify = "0000ff01-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ff02-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("fff0", "fff1", "fff2"),
+	BMS_GATT16("ff00", "ff01", "ff02"),
 	{ NULL, NULL, NULL, NULL },
 };
 

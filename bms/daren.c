@@ -95,13 +95,10 @@ static size_t drn_len(unsigned m, unsigned n)
 
 static int drn_cells_temps(struct bms_pylonframe_rd *r, struct bms_snapshot *s, size_t ninfo)
 {
-	unsigned m = bms_pylonframe_u8(r);
-	if (r->bad)
-		return BMS_E_SHORT;
-	if (m > BMS_MAX_CELLS)
-		return BMS_E_RANGE;
-	for (unsigned i = 0; i < m; i++)
-		s->cell_mv[i] = bms_pylonframe_u16(r);
+	int rc = bms_pylonframe_cells(r, s->cell_mv);
+	if (rc < 0)
+		return rc;
+	unsigned m = (unsigned)rc;
 	float ambient = (float)bms_pylonframe_s16(r) / 10.0f;
 	(void)bms_pylonframe_s16(r); /* the pack's average: no sensor of its own */
 	s->mos_temp_c = (float)bms_pylonframe_s16(r) / 10.0f;
@@ -275,11 +272,7 @@ const struct bms_driver bms_daren_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 19200,
-	/* no floor is documented (3.5 character times) */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = 1,
-	.max_address = DRN_MAX_ADR,
+	BMS_PYLONFRAME_LINK(1, DRN_MAX_ADR),
 	.any_address = true,
 	.default_timeout = 1.0,
 	.next_request = drn_next_request,

@@ -36,14 +36,9 @@ enum { DY_351, DY_355, DY_356, DY_359, DY_35E, DY_361, DY_NSLOTS };
 static const uint16_t dy_ids[DY_NSLOTS] = { 0x351, 0x355, 0x356, 0x359, 0x35E, 0x361 };
 static const uint8_t dy_min_dlc[DY_NSLOTS] = { 8, 4, 6, 8, 8, 8 };
 
-static uint16_t dy_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int16_t dy_s16(const uint8_t *p)
 {
-	uint16_t v = dy_u16(p);
+	uint16_t v = bms_le16(p);
 	return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v);
 }
 
@@ -57,7 +52,7 @@ static enum bms_scan dy_scan(const struct bms_poll *poll, const uint8_t *buf, si
 static int dy_351(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	float cvl = (float)dy_u16(d) / 10.0f, dvl = (float)dy_u16(d + 6) / 10.0f;
+	float cvl = (float)bms_le16(d) / 10.0f, dvl = (float)bms_le16(d + 6) / 10.0f;
 	float ccl = (float)dy_s16(d + 2) / 10.0f, dcl = fabsf((float)dy_s16(d + 4) / 10.0f);
 	if (ccl > BMS_PLAUSIBLE_MAX_A || dcl > BMS_PLAUSIBLE_MAX_A)
 		return BMS_E_RANGE;
@@ -123,7 +118,7 @@ static void dy_359(struct bms_poll *poll, const uint8_t *d)
 		prot |= BMS_AL_HW_FAULT;
 	s->alarms = warn | prot | (prot ? BMS_AL_PROTECTION : 0u);
 	for (int i = 0; i < 4; i++)
-		s->raw_alarms[i] = dy_u16(d + 2 * i);
+		s->raw_alarms[i] = bms_le16(d + 2 * i);
 	s->nraw = 4;
 	s->present |= BMS_HAS_ALARMS;
 }
@@ -135,12 +130,12 @@ static int dy_decode(struct bms_poll *poll, int k, const uint8_t *d)
 	case DY_351:
 		return dy_351(poll, d);
 	case DY_355:
-		if (dy_u16(d) > 100)
+		if (bms_le16(d) > 100)
 			return BMS_E_RANGE;
-		s->soc = dy_u16(d);
+		s->soc = bms_le16(d);
 		s->present |= BMS_HAS_SOC;
-		if (dy_u16(d + 2) <= 100) {
-			s->soh = dy_u16(d + 2);
+		if (bms_le16(d + 2) <= 100) {
+			s->soh = bms_le16(d + 2);
 			s->present |= BMS_HAS_SOH;
 		}
 		return BMS_OK;
@@ -150,8 +145,8 @@ static int dy_decode(struct bms_poll *poll, int k, const uint8_t *d)
 		dy_359(poll, d);
 		return BMS_OK;
 	case DY_35E:
-		if (dy_u16(d + 6)) {
-			s->full_ah = (float)dy_u16(d + 6) / 10.0f;
+		if (bms_le16(d + 6)) {
+			s->full_ah = (float)bms_le16(d + 6) / 10.0f;
 			s->present |= BMS_HAS_FULL;
 		}
 		bms_ident_text(poll->kept.ident.vendor, sizeof(poll->kept.ident.vendor), d, 5);

@@ -212,8 +212,7 @@ static int ew_finish(struct bms_poll *poll)
 /* FFF0 / FFF1 notify (aiobmsble ecoworthy_bms); FFF2 is its write
  * characteristic, never written by bmsgw (listen only). */
 static const struct bms_gatt ew_gatt[] = {
-	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
-	  .write = NULL },
+	{ .service = BMS_UUID16("fff0"), .notify = BMS_UUID16("fff1") },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -234,12 +233,8 @@ const struct bms_driver bms_ecoworthy_driver = {
 	.protocol_id = 28,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_FULL |
 		BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* two pushed frames (the BMS's rate is not published): one may be missed */
 	.default_timeout = 5.0,
 	.listen_only = true,
@@ -248,5 +243,4 @@ const struct bms_driver bms_ecoworthy_driver = {
 	.finish = ew_finish,
 	.ble_gatt = ew_gatt,
 	.ble_hints = ew_ble_hints,
-	.ble_only = true,
 };

@@ -132,8 +132,8 @@ static int ll_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t 
 static const struct bms_mb_proto ll_proto = {
 	.blocks = ll_blocks,
 	.nblocks = sizeof(ll_blocks) / sizeof(ll_blocks[0]),
-	.min_address = 1,
-	.max_address = 247,
+	.min_address = BMS_MB_ADDR_MIN,
+	.max_address = BMS_MB_ADDR_MAX,
 	.decode = ll_decode,
 };
 
@@ -144,8 +144,7 @@ BMS_MB_DRIVER_FUNCS(ll, ll_proto)
  * requests written to 1001 (aiobmsble's eg4_bms, which reads the same
  * block at slave 1). */
 static const struct bms_gatt ll_gatt[] = {
-	{ .service = "00001000-0000-1000-8000-00805f9b34fb", .notify = "00001002-0000-1000-8000-00805f9b34fb",
-	  .write = "00001001-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("1000", "1002", "1001"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -179,13 +178,7 @@ const struct bms_driver bms_eg4_ll_driver = {
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_ALARMS | BMS_HAS_BALANCE | BMS_HAS_CUR_LIMITS,
 	.default_baud = 9600,
-	/* Modbus RTU: 3.5 character times; no floor documented */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = 1,
-	.max_address = 247,
-	.any_address = true,
-	.default_timeout = 1.0,
+	BMS_MB_LINK(BMS_MB_ADDR_MIN, BMS_MB_ADDR_MAX),
 	.next_request = ll_next_request,
 	.listen = &ll_listen,
 	.scan = ll_scan,

@@ -492,13 +492,7 @@ static int fe_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	static const char basic[] = "wifilocalMonitor:get dev basice infor";
 	int i = fe_current(poll);
 	const char *q = i == FE_RT ? rt : i == FE_BASIC ? basic : NULL;
-	if (!q)
-		return 0;
-	size_t n = strlen(q);
-	if (cap < n)
-		return BMS_E_NOSPACE;
-	memcpy(out, q, n);
-	return (int)n;
+	return q ? bms_request_copy(out, cap, q, strlen(q)) : 0;
 }
 
 /* The extent of the object at buf[0] ('{'): the structure alone (strings,
@@ -556,15 +550,9 @@ static enum bms_scan fe_extent(const uint8_t *buf, size_t len, size_t *n)
 static enum bms_scan fe_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != '{') {
-		size_t i = 1;
-		while (i < len && buf[i] != '{')
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, '{', &r, n))
+		return r;
 	return fe_extent(buf, len, n);
 }
 
@@ -650,12 +638,8 @@ const struct bms_driver bms_felicity_driver = {
 	.protocol_id = 29,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* an RT answer is 23 notifications of 35 bytes */
 	.default_timeout = 3.0,
 	.next_request = fe_next_request,
@@ -665,5 +649,4 @@ const struct bms_driver bms_felicity_driver = {
 	.finish = fe_finish,
 	.ble_gatt = fe_gatt,
 	.ble_hints = fe_ble_hints,
-	.ble_only = true,
 };

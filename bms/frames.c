@@ -9,6 +9,9 @@
  * bytes scanned, or a result scan() may not give -- is counted (bad_scan)
  * and drops one byte: the loop never stalls on it, and a valid frame that
  * follows is still found (dropping the whole buffer could lose it).
+ *
+ * And the start every framer that resynchronises on a start byte shares
+ * (bms_scan_start(), bms_scan_skip()).
  */
 #include "bms.h"
 
@@ -76,4 +79,26 @@ bool bms_frames_buf(const struct bms_driver *d, const struct bms_poll *poll, con
 		    bms_frame_take *take, void *ctx, struct bms_frame_counts *c)
 {
 	return frames_run(d, poll, NULL, buf, len, take, ctx, c);
+}
+
+size_t bms_scan_skip(const uint8_t *buf, size_t len, const uint8_t *starts, size_t nstarts)
+{
+	for (size_t i = 1; i < len; i++)
+		for (size_t k = 0; k < nstarts; k++)
+			if (buf[i] == starts[k])
+				return i;
+	return len;
+}
+
+bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *r, size_t *n)
+{
+	if (len == 0) {
+		*r = BMS_SCAN_NEED;
+		return false;
+	}
+	if (buf[0] == sof)
+		return true;
+	*n = bms_scan_skip(buf, len, &sof, 1);
+	*r = BMS_SCAN_SKIP;
+	return false;
 }

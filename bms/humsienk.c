@@ -48,20 +48,6 @@ enum { HS_BEGIN = 0, HS_MODEL, HS_VERSION, HS_STATUS, HS_INFO, HS_CELLS, HS_DONE
 static const uint8_t hs_cmd[] = { [HS_MODEL] = HS_CMD_MODEL, [HS_VERSION] = HS_CMD_VERSION,
 				  [HS_STATUS] = HS_CMD_STATUS, [HS_INFO] = HS_CMD_INFO, [HS_CELLS] = HS_CMD_CELLS };
 
-/* The 16-bit sum of p[0..n). */
-static uint16_t hs_sum(const uint8_t *p, size_t n)
-{
-	uint16_t s = 0;
-	for (size_t i = 0; i < n; i++)
-		s = (uint16_t)(s + p[i]);
-	return s;
-}
-
-static uint32_t hs_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint32_t hs_u24(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
@@ -101,22 +87,16 @@ static int hs_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan hs_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != HS_HEAD) {
-		size_t i = 1;
-		while (i < len && buf[i] != HS_HEAD)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, HS_HEAD, &r, n))
+		return r;
 	if (len < 3)
 		return BMS_SCAN_NEED;
 	size_t want = (size_t)buf[2] + HS_OVER;
 	if (len < want)
 		return BMS_SCAN_NEED;
-	uint16_t sum = (uint16_t)(buf[want - 2] | buf[want - 1] << 8);
-	if (hs_sum(buf + 1, want - 3) != sum) {
+	uint16_t sum = bms_le16(buf + want - 2);
+	if ((uint16_t)bms_sum(buf + 1, want - 3) != sum) {
 		*n = 1;
 		return BMS_SCAN_BADSUM;
 	}
@@ -135,7 +115,7 @@ static int hs_status(struct bms_snapshot *s, const uint8_t *d, size_t n)
 {
 	if (n < HS_STATUS_LEN)
 		return BMS_E_SHORT;
-	uint32_t st = hs_u32(d + 4);
+	uint32_t st = bms_le32(d + 4);
 	uint32_t other = st & ~(HS_ST_CHG | HS_ST_BAL | HS_ST_DSG);
 	uint32_t gone = hs_u24(d + 11);
 	s->chg_mos = (st & HS_ST_CHG) != 0;
@@ -160,15 +140,15 @@ static int hs_info(struct bms_poll *poll, const uint8_t *d, size_t n)
 		return BMS_E_SHORT;
 	if (d[8] > 100 || d[9] > 100)
 		return BMS_E_RANGE;
-	s->voltage = (float)hs_u32(d) / 1000.0f;
-	s->current = (float)(int32_t)hs_u32(d + 4) / 1000.0f;
+	s->voltage = (float)bms_le32(d) / 1000.0f;
+	s->current = (float)(int32_t)bms_le32(d + 4) / 1000.0f;
 	if (poll->invert_current)
 		s->current = -s->current;
 	s->soc = d[8];
 	s->soh = d[9];
-	s->remain_ah = (float)hs_u32(d + 10) / 1000.0f;
-	s->full_ah = (float)hs_u32(d + 14) / 1000.0f;
-	s->cycles = (uint32_t)(d[18] | d[19] << 8);
+	s->remain_ah = (float)bms_le32(d + 10) / 1000.0f;
+	s->full_ah = (float)bms_le32(d + 14) / 1000.0f;
+	s->cycles = bms_le16(d + 18);
 	unsigned k = 0;
 	for (unsigned i = 0; i < HS_NTEMPS; i++) {
 		float t = (float)(int8_t)d[20 + i];
@@ -191,7 +171,7 @@ static int hs_cells(struct bms_poll *poll, const uint8_t *d, size_t n)
 	if (n % 2 || n / 2 > HS_MAX_CELLS)
 		return BMS_E_SHORT;
 	unsigned slots = (unsigned)(n / 2), k = 0;
-	while (k < slots && (d[2 * k] | d[2 * k + 1] << 8) != 0)
+	while (k < slots && bms_le16(d + 2 * k) != 0)
 		k++;
 	for (unsigned i = k; i < slots; i++)
 		if (d[2 * i] | d[2 * i + 1])
@@ -200,11 +180,11 @@ static int hs_cells(struct bms_poll *poll, const uint8_t *d, size_t n)
 	if (want == 0 || want > k)
 		return BMS_E_RANGE;
 	for (unsigned i = 0; i < want; i++)
-		if ((unsigned)(d[2 * i] | d[2 * i + 1] << 8) > HS_MAX_CELL_MV)
+		if (bms_le16(d + 2 * i) > HS_MAX_CELL_MV)
 			return BMS_E_RANGE;
 	memset(s->cell_mv, 0, sizeof(s->cell_mv));
 	for (unsigned i = 0; i < want; i++)
-		s->cell_mv[i] = (uint16_t)(d[2 * i] | d[2 * i + 1] << 8);
+		s->cell_mv[i] = bms_le16(d + 2 * i);
 	s->ncells = (uint8_t)want;
 	s->present |= BMS_HAS_CELLS;
 	return BMS_OK;
@@ -216,7 +196,7 @@ static int hs_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_SHORT;
 	if (frame[0] != HS_HEAD)
 		return BMS_E_HEADER;
-	if (hs_sum(frame + 1, len - 3) != (uint16_t)(frame[len - 2] | frame[len - 1] << 8))
+	if ((uint16_t)bms_sum(frame + 1, len - 3) != bms_le16(frame + len - 2))
 		return BMS_E_CHECKSUM;
 	int step = hs_step(poll);
 	/* another command's answer, or a request (len 0: scan() skips it) */
@@ -268,20 +248,16 @@ static bool hs_timeout(struct bms_poll *poll)
 	}
 }
 
+/* A balance bit names a cell only up to the count 0x22 gave: those
+ * beyond it are cleared (bms_check_pack()). */
 static int hs_finish(struct bms_poll *poll)
 {
-	if (poll->step != HS_DONE)
-		return BMS_E_INVALID;
-	/* a balance bit names a cell only up to the count 0x22 gave */
-	if (poll->snap.ncells < 32)
-		poll->snap.balance &= (1u << poll->snap.ncells) - 1u;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, HS_DONE);
 }
 
 /* Service 0001, write 0002, notify 0003 (aiobmsble's humsienk_bms, §38.1). */
 static const struct bms_gatt hs_gatt[] = {
-	{ .service = "00000001-0000-1000-8000-00805f9b34fb", .notify = "00000003-0000-1000-8000-00805f9b34fb",
-	  .write = "00000002-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("0001", "0003", "0002"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -305,12 +281,8 @@ const struct bms_driver bms_humsienk_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = hs_next_request,
 	.scan = hs_scan,
@@ -319,5 +291,4 @@ const struct bms_driver bms_humsienk_driver = {
 	.finish = hs_finish,
 	.ble_gatt = hs_gatt,
 	.ble_hints = hs_ble_hints,
-	.ble_only = true,
 };

@@ -72,10 +72,7 @@ static const uint32_t jbd_alarm_map[16] = {
 /* 0x10000 - sum of p[0..n), as 16 bits. */
 static uint16_t jbd_checksum(const uint8_t *p, size_t n)
 {
-	unsigned sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += p[i];
-	return (uint16_t)(0x10000u - (sum & 0xFFFFu));
+	return (uint16_t)(0x10000u - (bms_sum(p, n) & 0xFFFFu));
 }
 
 /* A complete frame of total length n (= buf[3] + 7) is well formed: end
@@ -109,13 +106,9 @@ static int jbd_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan jbd_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != JBD_START) {
-		const uint8_t *p = memchr(buf, JBD_START, len);
-		*n = p ? (size_t)(p - buf) : len;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, JBD_START, &r, n))
+		return r;
 	if (len < 4)
 		return BMS_SCAN_NEED;
 	bool request = buf[1] == JBD_READ || buf[1] == JBD_WRITE;
@@ -291,8 +284,7 @@ static int jbd_finish(struct bms_poll *poll)
  * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
  * of its jbd_bms_ble component. */
 static const struct bms_gatt jbd_gatt[] = {
-	{ .service = "0000ff00-0000-1000-8000-00805f9b34fb", .notify = "0000ff01-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ff02-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ff00", "ff01", "ff02"),
 	{ NULL, NULL, NULL, NULL },
 };
 

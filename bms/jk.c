@@ -155,14 +155,6 @@ enum {
 
 #define JK_OCP_MAX 1000 /* A: the range of 0x97 / 0x99 is 1..1000 (§5.3) */
 
-static uint16_t jk_sum(const uint8_t *p, size_t n)
-{
-	unsigned sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += p[i];
-	return (uint16_t)sum;
-}
-
 /* Value length of the item at d[pos] (data ends at end): >= 0 for a known
  * ID whose value fits, -1 for an unknown ID, -2 for a known ID that does
  * not fit or is malformed. */
@@ -326,7 +318,7 @@ static int jk_request(uint8_t *out, uint8_t cmd, const uint8_t *data, size_t n)
 	out[10] = JK_TYPE_REQUEST;
 	memcpy(out + JK_HDR, data, n);
 	out[len - 5] = JK_END;
-	uint16_t sum = jk_sum(out, len - 4);
+	uint16_t sum = (uint16_t)bms_sum(out, len - 4);
 	out[len - 2] = (uint8_t)(sum >> 8);
 	out[len - 1] = (uint8_t)sum;
 	return (int)len;
@@ -352,19 +344,15 @@ static size_t jk_frame_len(const uint8_t *buf)
 
 static bool jk_checksum_ok(const uint8_t *f, size_t total)
 {
-	return jk_sum(f, total - 4) == bms_be16(f + total - 2);
+	return (uint16_t)bms_sum(f, total - 4) == bms_be16(f + total - 2);
 }
 
 static enum bms_scan jk_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != JK_STX0) {
-		const uint8_t *p = memchr(buf, JK_STX0, len);
-		*n = p ? (size_t)(p - buf) : len;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, JK_STX0, &r, n))
+		return r;
 	if (len >= 2 && buf[1] != JK_STX1) {
 		*n = 1;
 		return BMS_SCAN_SKIP;

@@ -187,10 +187,7 @@ static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		*n = JKB_REQ_LEN; /* the BMS's acknowledgement, or our request echoed */
 		return BMS_SCAN_SKIP;
 	}
-	size_t i = 1;
-	while (i < len && buf[i] != jk_record_magic[0] && buf[i] != jkb_req_magic[0])
-		i++;
-	*n = i;
+	*n = bms_scan_skip(buf, len, (const uint8_t[]){ jk_record_magic[0], jkb_req_magic[0] }, 2);
 	return BMS_SCAN_SKIP;
 }
 
@@ -323,8 +320,7 @@ static int jkb_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
 
 /* Service FFE0; notify and write on FFE1 (§13.1). */
 static const struct bms_gatt jkb_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe1"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -347,14 +343,10 @@ const struct bms_driver bms_jk_ble_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	/* the notifications of one record come within milliseconds, records
 	 * about 0.4 s apart */
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* a streamed record comes every 0.32-0.67 s (§15.3) */
 	.default_timeout = 2.0,
 	.next_request = jkb_next_request,
@@ -367,6 +359,5 @@ const struct bms_driver bms_jk_ble_driver = {
 	.control_unacked = true,
 	.ble_gatt = jkb_gatt,
 	.ble_hints = jkb_ble_hints,
-	.ble_only = true,
 	.listens = jkb_listens,
 };

@@ -59,11 +59,6 @@ static const uint32_t jc_ids[JC_CELL0] = { 0x2F4, 0x5F4, 0x7F4, 0x18F128F4, 0x18
 /* The least DLC whose bytes hold the fields read (the real frames are 8). */
 static const uint8_t jc_min_dlc[JC_CELL0] = { 5, 5, 4, 8, 4, 1 };
 
-static uint16_t jc_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static enum bms_scan jc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
@@ -87,10 +82,10 @@ static int jc_slot(const struct bms_can_msg *m)
 static int jc_st1(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	unsigned v = jc_u16(d), soc = d[4];
+	unsigned v = bms_le16(d), soc = d[4];
 	if (v == 0 || soc > 100)
 		return BMS_E_RANGE; /* the battery feeds its BMS: no voltage, no data */
-	float cur = (float)jc_u16(d + 2) / 10.0f - 400.0f;
+	float cur = (float)bms_le16(d + 2) / 10.0f - 400.0f;
 	s->voltage = (float)v / 10.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->soc = (float)soc;
@@ -102,12 +97,12 @@ static int jc_st1(struct bms_poll *poll, const uint8_t *d)
 static int jc_st2(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	unsigned rem = jc_u16(d), full = jc_u16(d + 2);
+	unsigned rem = bms_le16(d), full = bms_le16(d + 2);
 	if (full == 0 || rem > full)
 		return BMS_E_RANGE;
 	s->remain_ah = (float)rem / 10.0f;
 	s->full_ah = (float)full / 10.0f;
-	s->cycles = jc_u16(d + 6);
+	s->cycles = bms_le16(d + 6);
 	s->present |= BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES;
 	return BMS_OK;
 }
@@ -163,12 +158,12 @@ static int jc_decode(struct bms_poll *poll, int k, const struct bms_can_msg *m)
 		return BMS_E_SHORT;
 	if (k >= JC_CELL0) {
 		for (int i = 0; i < 4; i++) {
-			unsigned mv = jc_u16(d + 2 * i);
+			unsigned mv = bms_le16(d + 2 * i);
 			if (mv > 0 && (mv < BMS_PLAUSIBLE_MIN_CELL_MV || mv > BMS_PLAUSIBLE_MAX_CELL_MV))
 				return BMS_E_RANGE; /* checked whole before any is taken */
 		}
 		for (int i = 0; i < 4; i++)
-			s->cell_mv[(k - JC_CELL0) * 4 + i] = jc_u16(d + 2 * i);
+			s->cell_mv[(k - JC_CELL0) * 4 + i] = bms_le16(d + 2 * i);
 		return BMS_OK;
 	}
 	switch (k) {

@@ -110,10 +110,7 @@ static const uint32_t jkr_alarm_map[32] = {
 
 uint8_t jk_record_sum(const uint8_t *p, size_t n)
 {
-	unsigned sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += p[i];
-	return (uint8_t)sum;
+	return (uint8_t)bms_sum(p, n);
 }
 
 bool jk_record_ok(const uint8_t *p)
@@ -122,12 +119,7 @@ bool jk_record_ok(const uint8_t *p)
 	       jk_record_sum(p, JK_RECORD_LEN - 1) == p[JK_RECORD_SUM];
 }
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static float le_temp(const uint8_t *p) { return (float)(int16_t)le16(p) / 10.0f; }
+static float le_temp(const uint8_t *p) { return (float)(int16_t)bms_le16(p) / 10.0f; }
 
 void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cells_forced,
 			    bool invert_current, struct bms_snapshot *s)
@@ -135,7 +127,7 @@ void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cel
 	const bool l24 = layout == JK_LAYOUT_24S;
 	const unsigned slots = l24 ? JKR_SLOTS_24S : JKR_SLOTS_32S;
 	const unsigned sh = l24 ? JKR_SHIFT_24S : 0; /* later fields: offset - sh */
-	uint32_t mask = le32(p + JKR_O_CELL_MASK - (l24 ? JKR_MASK_SHIFT_24S : 0));
+	uint32_t mask = bms_le32(p + JKR_O_CELL_MASK - (l24 ? JKR_MASK_SHIFT_24S : 0));
 	uint8_t sensors = p[JKR_O_SENSORS - sh];
 	unsigned n = 0;
 
@@ -143,28 +135,28 @@ void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cel
 	if (cells_forced) {
 		n = cells_forced < slots ? cells_forced : slots;
 		for (unsigned i = 0; i < n; i++)
-			s->cell_mv[i] = le16(p + JKR_O_CELLS + 2 * i);
+			s->cell_mv[i] = bms_le16(p + JKR_O_CELLS + 2 * i);
 	} else {
 		for (unsigned i = 0; i < slots; i++)
 			if (mask & (1u << i))
-				s->cell_mv[n++] = le16(p + JKR_O_CELLS + 2 * i);
+				s->cell_mv[n++] = bms_le16(p + JKR_O_CELLS + 2 * i);
 	}
 	s->ncells = (uint8_t)n;
 	s->present |= BMS_HAS_CELLS;
 
-	s->voltage = (float)le32(p + JKR_O_VOLTAGE - sh) / 1000.0f;
-	float cur = (float)(int32_t)le32(p + JKR_O_CURRENT - sh) / 1000.0f;
+	s->voltage = (float)bms_le32(p + JKR_O_VOLTAGE - sh) / 1000.0f;
+	float cur = (float)(int32_t)bms_le32(p + JKR_O_CURRENT - sh) / 1000.0f;
 	s->current = invert_current ? -cur : cur;
 	s->soc = p[JKR_O_SOC - sh] > 100 ? 100.0f : (float)p[JKR_O_SOC - sh];
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC;
 
-	int32_t remain = (int32_t)le32(p + JKR_O_REMAIN - sh);
+	int32_t remain = (int32_t)bms_le32(p + JKR_O_REMAIN - sh);
 	if (remain >= 0) {
 		s->remain_ah = (float)remain / 1000.0f;
 		s->present |= BMS_HAS_REMAIN;
 	}
-	s->full_ah = (float)le32(p + JKR_O_FULL - sh) / 1000.0f;
-	s->cycles = le32(p + JKR_O_CYCLES - sh);
+	s->full_ah = (float)bms_le32(p + JKR_O_FULL - sh) / 1000.0f;
+	s->cycles = bms_le32(p + JKR_O_CYCLES - sh);
 	s->soh = p[JKR_O_SOH - sh] > 100 ? 100.0f : (float)p[JKR_O_SOH - sh];
 	s->present |= BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_SOH;
 
@@ -184,7 +176,7 @@ void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cel
 	s->dsg_mos = p[JKR_O_DSG_MOS - sh] != 0;
 	s->present |= BMS_HAS_MOSFETS;
 
-	uint32_t al = l24 ? le16(p + JKR_O_ALARMS_24S) : le32(p + JKR_O_ALARMS);
+	uint32_t al = l24 ? bms_le16(p + JKR_O_ALARMS_24S) : bms_le32(p + JKR_O_ALARMS);
 	for (unsigned bit = 0; bit < 32; bit++)
 		if (al & (1u << bit))
 			s->alarms |= jkr_alarm_map[bit];
@@ -196,13 +188,13 @@ void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cel
 
 void jk_record_switches(const uint8_t *p, bool *chg_on, bool *dsg_on)
 {
-	*chg_on = le32(p + JKR_O_SET_CHG) != 0;
-	*dsg_on = le32(p + JKR_O_SET_DSG) != 0;
+	*chg_on = bms_le32(p + JKR_O_SET_CHG) != 0;
+	*dsg_on = bms_le32(p + JKR_O_SET_DSG) != 0;
 }
 
 int jk_record_limits(const uint8_t *p, float *ccl_a, float *dcl_a)
 {
-	uint32_t ccl = le32(p + JKR_O_SET_CCL), dcl = le32(p + JKR_O_SET_DCL);
+	uint32_t ccl = bms_le32(p + JKR_O_SET_CCL), dcl = bms_le32(p + JKR_O_SET_DCL);
 	bool chg, dsg;
 
 	if (ccl > JK_RECORD_MAX_CUR_MA || dcl > JK_RECORD_MAX_CUR_MA)

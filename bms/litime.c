@@ -81,33 +81,12 @@ static const struct bms_alarm_rule lt_rules[] = {
 #undef L2
 #define LT_KNOWN_BITS 0x4FE4u   /* the bits of the rules above */
 
-static uint16_t lt_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t lt_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint8_t lt_sum(const uint8_t *p, size_t n)
-{
-	unsigned s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += p[i];
-	return (uint8_t)s;
-}
-
 static int lt_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	static const uint8_t status[LT_REQ_LEN] = { 0x00, 0x00, 0x04, 0x01, LT_CMD_STATUS, 0x55, 0xAA, 0x17 };
 	if (poll->step >= LT_DONE)
 		return 0;
-	if (cap < LT_REQ_LEN)
-		return BMS_E_NOSPACE;
-	memcpy(out, status, LT_REQ_LEN);
-	return LT_REQ_LEN;
+	return bms_request_copy(out, cap, status, LT_REQ_LEN);
 }
 
 /* 00 00 n 01 cmd 55 AA ... sum8: an answer (cmd bit 7) is a frame, a
@@ -117,15 +96,9 @@ static enum bms_scan lt_scan(const struct bms_poll *poll, const uint8_t *buf, si
 {
 	static const uint8_t head[LT_HDR - 1] = { 0x00, 0x00, 0, 0x01, 0, 0x55, 0xAA };
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != 0x00) {
-		size_t i = 1;
-		while (i < len && buf[i] != 0x00)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, 0x00, &r, n))
+		return r;
 	for (size_t i = 1; i < LT_HDR - 1; i++) {
 		if (i >= len)
 			return BMS_SCAN_NEED;
@@ -137,7 +110,7 @@ static enum bms_scan lt_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	size_t total = (size_t)buf[2] + 4;
 	if (len < total)
 		return BMS_SCAN_NEED;
-	if (lt_sum(buf, total - 1) != buf[total - 1]) {
+	if ((uint8_t)bms_sum(buf, total - 1) != buf[total - 1]) {
 		*n = 1;
 		return BMS_SCAN_BADSUM;
 	}
@@ -150,7 +123,7 @@ static void lt_cells(const struct bms_poll *poll, const uint8_t *f, struct bms_s
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < LT_CELLS; i++) {
-		s->cell_mv[i] = lt_le16(f + LT_O_CELLS + 2 * i);
+		s->cell_mv[i] = bms_le16(f + LT_O_CELLS + 2 * i);
 		if (s->cell_mv[i])
 			n = i + 1;
 	}
@@ -166,12 +139,12 @@ static void lt_cells(const struct bms_poll *poll, const uint8_t *f, struct bms_s
  * flags a sensor fault (bms_sensor_faults). */
 static float lt_temp(const uint8_t *p)
 {
-	return (float)(int16_t)lt_le16(p);
+	return (float)(int16_t)bms_le16(p);
 }
 
 static void lt_alarms(const uint8_t *f, struct bms_snapshot *s)
 {
-	uint32_t protect = lt_le32(f + LT_O_PROTECT), failure = lt_le32(f + LT_O_FAILURE);
+	uint32_t protect = bms_le32(f + LT_O_PROTECT), failure = bms_le32(f + LT_O_FAILURE);
 	uint16_t w[4] = { (uint16_t)protect, (uint16_t)(protect >> 16), (uint16_t)failure, (uint16_t)(failure >> 16) };
 	s->alarms = bms_alarm_map(w, 1, lt_rules, sizeof(lt_rules) / sizeof(lt_rules[0]));
 	if ((protect & ~(uint32_t)LT_KNOWN_BITS) || failure)
@@ -183,10 +156,10 @@ static void lt_alarms(const uint8_t *f, struct bms_snapshot *s)
 static int lt_status(struct bms_poll *poll, const uint8_t *f)
 {
 	struct bms_snapshot s;
-	uint32_t mv = lt_le32(f + LT_O_VOLT);
-	int32_t ma = (int32_t)lt_le32(f + LT_O_CURRENT);
-	uint16_t soc = lt_le16(f + LT_O_SOC);
-	uint32_t soh = lt_le32(f + LT_O_SOH);
+	uint32_t mv = bms_le32(f + LT_O_VOLT);
+	int32_t ma = (int32_t)bms_le32(f + LT_O_CURRENT);
+	uint16_t soc = bms_le16(f + LT_O_SOC);
+	uint32_t soh = bms_le32(f + LT_O_SOH);
 
 	if (mv > LT_MAX_MV || ma > LT_MAX_MA || ma < -LT_MAX_MA || soc > 100)
 		return BMS_E_RANGE;
@@ -197,9 +170,9 @@ static int lt_status(struct bms_poll *poll, const uint8_t *f)
 	if (poll->invert_current)
 		s.current = -s.current;
 	s.soc = soc;
-	s.remain_ah = (float)lt_le16(f + LT_O_REMAIN) / 100.0f;
-	s.full_ah = (float)lt_le16(f + LT_O_FULL) / 100.0f;
-	s.cycles = lt_le32(f + LT_O_CYCLES);
+	s.remain_ah = (float)bms_le16(f + LT_O_REMAIN) / 100.0f;
+	s.full_ah = (float)bms_le16(f + LT_O_FULL) / 100.0f;
+	s.cycles = bms_le32(f + LT_O_CYCLES);
 	s.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_FULL |
 		    BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_ALARMS;
 	if (soh <= 100) {
@@ -221,7 +194,7 @@ static int lt_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_SHORT;
 	if (frame[0] || frame[1] || frame[3] != 0x01 || frame[5] != 0x55 || frame[6] != 0xAA)
 		return BMS_E_HEADER;
-	if (lt_sum(frame, len - 1) != frame[len - 1])
+	if ((uint8_t)bms_sum(frame, len - 1) != frame[len - 1])
 		return BMS_E_CHECKSUM;
 	if (poll->step != LT_STATUS || frame[4] != (LT_CMD_STATUS | LT_ANSWER))
 		return BMS_E_UNEXPECTED; /* another command's answer (another app's) */
@@ -235,16 +208,13 @@ static int lt_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int lt_finish(struct bms_poll *poll)
 {
-	if (poll->step != LT_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, LT_DONE);
 }
 
 /* Service FFE0: notify FFE1, write FFE2 (aiobmsble's redodo_bms,
  * calledit/LiTime_BMS_bluetooth, mr-manuel's litime_ble). */
 static const struct bms_gatt lt_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe2"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -317,13 +287,9 @@ const struct bms_driver bms_litime_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	/* the notifications of one answer come within milliseconds */
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = lt_next_request,
 	.scan = lt_scan,
@@ -331,5 +297,4 @@ const struct bms_driver bms_litime_driver = {
 	.finish = lt_finish,
 	.ble_gatt = lt_gatt,
 	.ble_hints = lt_ble_hints,
-	.ble_only = true,
 };

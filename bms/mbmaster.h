@@ -91,6 +91,17 @@ struct bms_mb_proto {
 	int (*decode)(struct bms_poll *poll, int block, const uint8_t *d, size_t n);
 };
 
+/* The link members of a register-table protocol's struct bms_driver, its
+ * addresses lo..hi: Modbus RTU's gap of 3.5 character times (no floor
+ * documented), a partial frame abandoned after 0.2 s, answers taken from
+ * any address (any_address), a second for an answer. */
+#define BMS_MB_LINK(lo, hi) \
+	.gap_floor = 0, .interbyte = 0.2, .min_address = (lo), .max_address = (hi), .any_address = true, \
+	.default_timeout = 1.0
+/* The addresses of a Modbus RTU slave (0 is the broadcast). */
+#define BMS_MB_ADDR_MIN 1
+#define BMS_MB_ADDR_MAX 247
+
 /* The members of a struct bms_driver for a register-table protocol. */
 int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, uint8_t *out, size_t cap);
 /* Frames: the answer to the outstanding read (or an exception) from the

@@ -86,25 +86,12 @@ struct ney_layout {
 static const struct ney_layout ney_v1 = { 217, 221, 225, 0, 0, 229, 244 };
 static const struct ney_layout ney_v2 = { 218, 226, 230, 234, 238, 266, 281 };
 
-static uint16_t ney_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static float ney_float(const uint8_t *p)
 {
-	uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	uint32_t u = bms_le32(p);
 	float f;
 	memcpy(&f, &u, sizeof(f));
 	return f;
-}
-
-static uint8_t ney_sum(const uint8_t *p, size_t n)
-{
-	unsigned s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += p[i];
-	return (uint8_t)s;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -132,7 +119,7 @@ static int ney_frame(uint8_t *out, size_t cap, uint8_t cmd)
 	memcpy(out, ney_req_hdr, sizeof(ney_req_hdr));
 	out[4] = cmd;
 	out[6] = NEY_REQ_LEN;
-	out[NEY_REQ_LEN - 2] = ney_sum(out, NEY_REQ_LEN - 2);
+	out[NEY_REQ_LEN - 2] = (uint8_t)bms_sum(out, NEY_REQ_LEN - 2);
 	out[NEY_REQ_LEN - 1] = 0xFF;
 	return NEY_REQ_LEN;
 }
@@ -174,7 +161,7 @@ static size_t ney_request_at(const uint8_t *buf, size_t len)
 	for (size_t i = 0; i < NEY_REQ_LEN - 2; i++)
 		x ^= buf[i];
 	uint8_t c = buf[NEY_REQ_LEN - 2];
-	return c == ney_sum(buf, NEY_REQ_LEN - 2) || c == x ? NEY_REQ_LEN : 0;
+	return c == (uint8_t)bms_sum(buf, NEY_REQ_LEN - 2) || c == x ? NEY_REQ_LEN : 0;
 }
 
 /* Answers (55 AA 11, func 0 or 1, 20 to 300 bytes as announced, sum8 and
@@ -195,10 +182,7 @@ static enum bms_scan ney_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		return BMS_SCAN_SKIP;
 	}
 	if (buf[0] != ney_ans_hdr[0]) {
-		size_t i = 1;
-		while (i < len && buf[i] != ney_ans_hdr[0] && buf[i] != ney_req_hdr[0])
-			i++;
-		*n = i;
+		*n = bms_scan_skip(buf, len, (const uint8_t[]){ ney_ans_hdr[0], ney_req_hdr[0] }, 2);
 		return BMS_SCAN_SKIP;
 	}
 	size_t k = len < sizeof(ney_ans_hdr) ? len : sizeof(ney_ans_hdr);
@@ -208,14 +192,14 @@ static enum bms_scan ney_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	}
 	if (len < NEY_HDR)
 		return BMS_SCAN_NEED;
-	size_t flen = ney_le16(buf + 6);
+	size_t flen = bms_le16(buf + 6);
 	if (flen < NEY_MIN || flen > NEY_MAX) {
 		*n = 1;
 		return BMS_SCAN_SKIP;
 	}
 	if (len < flen)
 		return BMS_SCAN_NEED;
-	if (ney_sum(buf, flen - 2) != buf[flen - 2] || buf[flen - 1] != 0xFF) {
+	if ((uint8_t)bms_sum(buf, flen - 2) != buf[flen - 2] || buf[flen - 1] != 0xFF) {
 		*n = 1;
 		return BMS_SCAN_BADSUM;
 	}
@@ -385,11 +369,11 @@ static int ney_sample(struct bms_poll *poll, const uint8_t *f)
 
 static int ney_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
-	if (len < NEY_MIN || len > NEY_MAX || ney_le16(frame + 6) != len)
+	if (len < NEY_MIN || len > NEY_MAX || bms_le16(frame + 6) != len)
 		return BMS_E_SHORT;
 	if (memcmp(frame, ney_ans_hdr, sizeof(ney_ans_hdr)) != 0)
 		return BMS_E_HEADER;
-	if (ney_sum(frame, len - 2) != frame[len - 2] || frame[len - 1] != 0xFF)
+	if ((uint8_t)bms_sum(frame, len - 2) != frame[len - 2] || frame[len - 1] != 0xFF)
 		return BMS_E_CHECKSUM;
 	uint8_t cmd = frame[4];
 	if (len == NEY_MIN)
@@ -450,9 +434,7 @@ static bool ney_timeout(struct bms_poll *poll)
 
 static int ney_finish(struct bms_poll *poll)
 {
-	if (poll->step != NEY_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, NEY_DONE);
 }
 
 /* The operation status as syssi's component names it (§32.4). */
@@ -469,8 +451,7 @@ static const char *ney_state(uint8_t status)
 /* Service FFE0; one FFE1 that writes (with and without response) and
  * notifies (syssi's GATT dumps of a GW-24S4EB and an EK-24S4EB, §32.1). */
 static const struct bms_gatt ney_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffe1-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ffe0", "ffe1", "ffe1"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -502,14 +483,10 @@ const struct bms_driver bms_neey_driver = {
 	.protocol_id = 25,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS |
 		BMS_HAS_BALANCING | BMS_HAS_BALANCER | BMS_HAS_CELL_RES,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	/* the notifications of one frame come within milliseconds, frames
 	 * about 0.5 s apart */
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* a streamed frame comes every 0.5 s (§32.3) */
 	.default_timeout = 2.0,
 	.next_request = ney_next_request,
@@ -519,7 +496,6 @@ const struct bms_driver bms_neey_driver = {
 	.finish = ney_finish,
 	.ble_gatt = ney_gatt,
 	.ble_hints = ney_ble_hints,
-	.ble_only = true,
 	.listens = ney_listens,
 	.balancer_state = ney_state,
 };

@@ -395,11 +395,7 @@ const struct bms_driver bms_pace_driver = {
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 9600,
-	/* no floor is documented (3.5 character times) */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = 0,
-	.max_address = PACE_MAX_ADR,
+	BMS_PYLONFRAME_LINK(0, PACE_MAX_ADR),
 	.any_address = true,
 	.group = BMS_MAX_GROUP,
 	.default_timeout = 1.0,

@@ -154,8 +154,8 @@ static int pm_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t 
 static const struct bms_mb_proto pm_proto = {
 	.blocks = pm_blocks,
 	.nblocks = sizeof(pm_blocks) / sizeof(pm_blocks[0]),
-	.min_address = 1,
-	.max_address = 247,
+	.min_address = BMS_MB_ADDR_MIN,
+	.max_address = BMS_MB_ADDR_MAX,
 	.decode = pm_decode,
 };
 
@@ -179,13 +179,7 @@ const struct bms_driver bms_pace_modbus_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 9600,
-	/* Modbus RTU: 3.5 character times; no floor documented */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = 1,
-	.max_address = 247,
-	.any_address = true,
-	.default_timeout = 1.0,
+	BMS_MB_LINK(BMS_MB_ADDR_MIN, BMS_MB_ADDR_MAX),
 	.next_request = pm_next_request,
 	.listen = &pm_listen,
 	.scan = pm_scan,

@@ -59,20 +59,10 @@ static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1 };
 #define PC_CHG_EN 0x80
 #define PC_DSG_EN 0x40
 
-static uint16_t pc_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int16_t pc_s16(const uint8_t *p)
 {
-	uint16_t v = pc_u16(p);
+	uint16_t v = bms_le16(p);
 	return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v);
-}
-
-static uint32_t pc_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Records (bms/canrec.c). */
@@ -95,7 +85,7 @@ static int pc_check(int k, const uint8_t *d, uint8_t dlc)
 {
 	if (dlc < pc_min_dlc[k])
 		return BMS_E_SHORT;
-	if (k == PC_355 && pc_u16(d) > 100)
+	if (k == PC_355 && bms_le16(d) > 100)
 		return BMS_E_RANGE; /* SOC */
 	if (k == PC_356 && pc_s16(d) <= 0)
 		return BMS_E_RANGE; /* the battery feeds its BMS: no voltage, no data */
@@ -117,7 +107,7 @@ static int pc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	uint8_t flags = frame[2], dlc = frame[7];
 	if (dlc > BMS_CAN_MAX_DLC || len != BMS_CAN_HDR + ((flags & BMS_CAN_RTR) ? 0u : dlc))
 		return BMS_E_SHORT;
-	int k = pc_slot(pc_u32(frame + 3));
+	int k = pc_slot(bms_le32(frame + 3));
 	if (k < 0 || (flags & (BMS_CAN_EXT | BMS_CAN_RTR)))
 		return BMS_E_UNEXPECTED; /* another frame of the bus (0x305, 0x35F, 0x370 ...) */
 	const uint8_t *d = frame + BMS_CAN_HDR;
@@ -156,8 +146,8 @@ static void pc_limits(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const uint8_t *d = pc_data(poll, PC_351), *rq = pc_data(poll, PC_35C);
-	float cvl = (float)pc_u16(d) / 10.0f, ccl = (float)pc_s16(d + 2) / 10.0f, dcl = (float)pc_s16(d + 4) / 10.0f;
-	float dvl = pc_dlc(poll, PC_351) >= 8 ? (float)pc_u16(d + 6) / 10.0f : 0.0f;
+	float cvl = (float)bms_le16(d) / 10.0f, ccl = (float)pc_s16(d + 2) / 10.0f, dcl = (float)pc_s16(d + 4) / 10.0f;
+	float dvl = pc_dlc(poll, PC_351) >= 8 ? (float)bms_le16(d + 6) / 10.0f : 0.0f;
 
 	/* a negative charge limit allows nothing; the discharge limit's sign
 	 * varies between emitters, its magnitude is the limit */
@@ -180,12 +170,12 @@ static void pc_measurements(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const uint8_t *d = pc_data(poll, PC_355);
-	unsigned soc = pc_u16(d), soh = pc_u16(d + 2);
+	unsigned soc = bms_le16(d), soh = bms_le16(d + 2);
 
 	s->soc = (float)soc;
 	if (pc_dlc(poll, PC_355) >= 6) {
 		/* SMA's SOC in 0.01 %, taken where it agrees with the 1 % one */
-		unsigned hi = pc_u16(d + 4);
+		unsigned hi = bms_le16(d + 4);
 		if (hi <= 10000 && hi / 100 + 1 >= soc && hi / 100 <= soc + 1)
 			s->soc = (float)hi / 100.0f;
 	}
@@ -260,8 +250,8 @@ static void pc_alarms(struct bms_poll *poll)
 		return;
 	if (a) {
 		s->alarms |= pc_level(a[0], a[1], true) | pc_level(a[2], a[3], false);
-		s->raw_alarms[0] = pc_u16(a);
-		s->raw_alarms[1] = pc_u16(a + 2);
+		s->raw_alarms[0] = bms_le16(a);
+		s->raw_alarms[1] = bms_le16(a + 2);
 	}
 	if (rq)
 		s->raw_alarms[2] = (uint16_t)(rq[0] | (pc_dlc(poll, PC_35C) >= 2 ? rq[1] << 8 : 0));

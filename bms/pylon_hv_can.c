@@ -50,11 +50,6 @@ struct ph_state {
 	char maker[16];
 };
 
-static uint16_t ph_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static enum bms_scan ph_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
@@ -73,17 +68,17 @@ static int ph_slot(const struct bms_can_msg *m)
 
 static float ph_temp(const uint8_t *p)
 {
-	return (float)((int)ph_u16(p) - PH_OFFSET_C) / 10.0f;
+	return (float)((int)bms_le16(p) - PH_OFFSET_C) / 10.0f;
 }
 
 /* 0x4210. */
 static int ph_4210(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	if (ph_u16(d) == 0 || d[6] > 100 || d[7] > 100)
+	if (bms_le16(d) == 0 || d[6] > 100 || d[7] > 100)
 		return BMS_E_RANGE;
-	float cur = (float)((int)ph_u16(d + 2) - PH_OFFSET_A) / 10.0f;
-	s->voltage = (float)ph_u16(d) / 10.0f;
+	float cur = (float)((int)bms_le16(d + 2) - PH_OFFSET_A) / 10.0f;
+	s->voltage = (float)bms_le16(d) / 10.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->temp_c[0] = ph_temp(d + 4); /* the BMS's own sensor; out of range: flagged by the gateway */
 	s->ntemps = s->ntemps ? s->ntemps : 1;
@@ -97,10 +92,10 @@ static int ph_4210(struct bms_poll *poll, const uint8_t *d)
 static int ph_4220(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	float cvl = (float)ph_u16(d) / 10.0f, dvl = (float)ph_u16(d + 2) / 10.0f;
+	float cvl = (float)bms_le16(d) / 10.0f, dvl = (float)bms_le16(d + 2) / 10.0f;
 	/* the discharge limit's sign varies between emitters: its magnitude */
-	float ccl = (float)((int)ph_u16(d + 4) - PH_OFFSET_A) / 10.0f;
-	float dcl = fabsf((float)((int)ph_u16(d + 6) - PH_OFFSET_A) / 10.0f);
+	float ccl = (float)((int)bms_le16(d + 4) - PH_OFFSET_A) / 10.0f;
+	float dcl = fabsf((float)((int)bms_le16(d + 6) - PH_OFFSET_A) / 10.0f);
 	if (ccl > BMS_PLAUSIBLE_MAX_A || dcl > BMS_PLAUSIBLE_MAX_A)
 		return BMS_E_RANGE;
 	s->bms_ccl_a = ccl > 0 ? ccl : 0.0f;
@@ -135,7 +130,7 @@ static uint32_t ph_level(uint16_t w)
 static void ph_4250(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	uint16_t warn = ph_u16(d + 4), prot = ph_u16(d + 6);
+	uint16_t warn = bms_le16(d + 4), prot = bms_le16(d + 6);
 	uint8_t err = d[3];
 	s->alarms = ph_level(warn) | ph_level(prot);
 	if (prot)
@@ -181,9 +176,9 @@ static int ph_decode(struct bms_poll *poll, int k, const uint8_t *d)
 		st->forbid = (uint8_t)((d[0] == PH_FORBIDDEN ? 1u : 0u) | (d[1] == PH_FORBIDDEN ? 2u : 0u));
 		return BMS_OK;
 	case PH_7320:
-		if (ph_u16(d) == 0 || ph_u16(d) > 1000)
+		if (bms_le16(d) == 0 || bms_le16(d) > 1000)
 			return BMS_E_RANGE;
-		s->full_ah = (float)ph_u16(d + 6);
+		s->full_ah = (float)bms_le16(d + 6);
 		if (s->full_ah > 0)
 			s->present |= BMS_HAS_FULL;
 		return BMS_OK;

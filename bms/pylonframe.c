@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char bms_pylonframe_digits[] = "0123456789ABCDEF";
 
 uint16_t bms_pylonframe_length(uint16_t lenid)
 {
@@ -27,16 +26,6 @@ uint16_t bms_pylonframe_chksum(const uint8_t *p, size_t n)
 	return (uint16_t)(~sum + 1u);
 }
 
-int bms_pylonframe_hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 bool bms_pylonframe_is_rtn(uint8_t cid2)
 {
@@ -50,21 +39,8 @@ bool bms_pylonframe_is_rtn(uint8_t cid2)
 /* n hex characters (n <= 4) to a number; -1 if one is not a hex digit. */
 static long bms_pylonframe_hexn(const uint8_t *p, size_t n)
 {
-	long v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int d = bms_pylonframe_hexval(p[i]);
-		if (d < 0)
-			return -1;
-		v = (v << 4) | d;
-	}
-	return v;
-}
-
-static void bms_pylonframe_put_hex(uint8_t *p, unsigned v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)bms_pylonframe_digits[(v >> (4 * (n - 1 - i))) & 0xFu];
+	uint32_t v;
+	return bms_hexn(p, n, &v) ? (long)v : -1;
 }
 
 int bms_pylonframe_build(uint8_t *out, size_t cap, uint8_t ver, uint8_t adr, uint8_t cid1,
@@ -84,15 +60,15 @@ int bms_pylonframe_build_soi(uint8_t *out, size_t cap, uint8_t soi, uint8_t ver,
 	if (cap < total)
 		return BMS_E_NOSPACE;
 	*p++ = soi;
-	bms_pylonframe_put_hex(p, ver, 2);
-	bms_pylonframe_put_hex(p + 2, adr, 2);
-	bms_pylonframe_put_hex(p + 4, cid1, 2);
-	bms_pylonframe_put_hex(p + 6, cid2, 2);
-	bms_pylonframe_put_hex(p + 8, bms_pylonframe_length((uint16_t)lenid), 4);
+	bms_put_hex(p, ver, 2);
+	bms_put_hex(p + 2, adr, 2);
+	bms_put_hex(p + 4, cid1, 2);
+	bms_put_hex(p + 6, cid2, 2);
+	bms_put_hex(p + 8, bms_pylonframe_length((uint16_t)lenid), 4);
 	p += 12;
 	for (size_t i = 0; i < ninfo; i++, p += 2)
-		bms_pylonframe_put_hex(p, info[i], 2);
-	bms_pylonframe_put_hex(p, bms_pylonframe_chksum(out + 1, (size_t)(p - out - 1)), 4);
+		bms_put_hex(p, info[i], 2);
+	bms_put_hex(p, bms_pylonframe_chksum(out + 1, (size_t)(p - out - 1)), 4);
 	p += 4;
 	*p++ = BMS_PYLONFRAME_EOI;
 	return (int)(p - out);
@@ -126,7 +102,7 @@ enum bms_scan bms_pylonframe_scan_sois(const uint8_t *buf, size_t len, size_t *n
 	 * '~' of the next frame after a truncated one) ends this frame there:
 	 * buf[1..i) are hex digits, none of them can start a frame. */
 	for (i = 1; i < len && i < BMS_PYLONFRAME_HEAD; i++) {
-		if (bms_pylonframe_hexval(buf[i]) < 0) {
+		if (bms_hexval(buf[i]) < 0) {
 			*n = i;
 			return BMS_SCAN_SKIP;
 		}
@@ -142,7 +118,7 @@ enum bms_scan bms_pylonframe_scan_sois(const uint8_t *buf, size_t len, size_t *n
 		return BMS_SCAN_SKIP;
 	}
 	for (i = BMS_PYLONFRAME_HEAD; i < len && i < total - 1; i++) {
-		if (bms_pylonframe_hexval(buf[i]) < 0) {
+		if (bms_hexval(buf[i]) < 0) {
 			*n = i;
 			return BMS_SCAN_SKIP;
 		}
@@ -283,6 +259,43 @@ uint16_t bms_pylonframe_u16(struct bms_pylonframe_rd *r)
 	if (!bms_pylonframe_skip(r, 2))
 		return 0;
 	return bms_be16(r->p + r->off - 2);
+}
+
+int bms_pylonframe_cells(struct bms_pylonframe_rd *r, uint16_t *mv)
+{
+	unsigned m = bms_pylonframe_u8(r);
+	if (r->bad)
+		return BMS_E_SHORT;
+	if (m > BMS_MAX_CELLS)
+		return BMS_E_RANGE;
+	for (unsigned i = 0; i < m; i++)
+		mv[i] = bms_pylonframe_u16(r);
+	return (int)m;
+}
+
+unsigned bms_pylonframe_words(struct bms_pylonframe_rd *r, uint16_t *w, unsigned max)
+{
+	unsigned n = bms_pylonframe_u8(r);
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t v = bms_pylonframe_u16(r);
+		if (i < max)
+			w[i] = v;
+	}
+	return n;
+}
+
+int bms_pylonframe_analog(struct bms_pylonframe_rd *r, struct bms_pylonframe_analog *a)
+{
+	int rc = bms_pylonframe_cells(r, a->cell_mv);
+	if (rc < 0)
+		return rc;
+	a->ncells = (unsigned)rc;
+	a->ntemps = bms_pylonframe_words(r, a->temp, BMS_MAX_TEMPS);
+	a->current = bms_pylonframe_s16(r);
+	a->voltage = bms_pylonframe_u16(r);
+	a->remain = bms_pylonframe_u16(r);
+	a->p = bms_pylonframe_u8(r);
+	return r->bad ? BMS_E_SHORT : BMS_OK;
 }
 
 int16_t bms_pylonframe_s16(struct bms_pylonframe_rd *r)

@@ -32,6 +32,11 @@
 /* Largest INFO (bytes) of a frame that fits in the gateway's rx buffer. */
 #define BMS_PYLONFRAME_MAX_INFO ((BMS_RX_CAP - BMS_PYLONFRAME_OVERHEAD) / 2)
 
+/* The link members of a driver on this framing, its addresses lo..hi: no
+ * gap floor is documented (3.5 character times), a partial frame is
+ * abandoned after 0.2 s. */
+#define BMS_PYLONFRAME_LINK(lo, hi) .gap_floor = 0, .interbyte = 0.2, .min_address = (lo), .max_address = (hi)
+
 /* Header of a parsed frame. */
 struct bms_pylonframe {
 	uint8_t ver, adr, cid1, cid2; /* cid2: command (request) or RTN (response) */
@@ -43,8 +48,8 @@ struct bms_pylonframe {
 uint16_t bms_pylonframe_length(uint16_t lenid);
 /* CHKSUM of the characters p[0..n). */
 uint16_t bms_pylonframe_chksum(const uint8_t *p, size_t n);
-/* Value of an ASCII hex digit, -1 if c is none. */
-int bms_pylonframe_hexval(uint8_t c);
+/* Value of an ASCII hex digit, -1 if c is none (bms_hexval()). */
+static inline int bms_pylonframe_hexval(uint8_t c) { return bms_hexval(c); }
 /* Is cid2 a return code (RTN) a BMS sends, rather than a command? */
 bool bms_pylonframe_is_rtn(uint8_t cid2);
 
@@ -109,6 +114,29 @@ bool bms_pylonframe_text(struct bms_pylonframe_rd *r, size_t n, char *dst, size_
 bool bms_pylonframe_skip(struct bms_pylonframe_rd *r, size_t n);
 /* Bytes left. */
 size_t bms_pylonframe_left(const struct bms_pylonframe_rd *r);
+/* The cell block of a 0x42 answer: a count M (one byte), then M cell
+ * voltages (mV, two bytes each) into mv[0..M) (room for BMS_MAX_CELLS).
+ * M, or BMS_E_SHORT when the INFO ends before M, BMS_E_RANGE for an M
+ * beyond BMS_MAX_CELLS; check `bad` for the voltages. */
+int bms_pylonframe_cells(struct bms_pylonframe_rd *r, uint16_t *mv);
+/* The start of a 0x42 pack record that Pylontech's and TopBMS's share:
+ * the cells, the temperatures (raw words, the first BMS_MAX_TEMPS), the
+ * current, the voltage, the remaining capacity (each in the dialect's own
+ * scale) and the count P of the user-defined items that follow. */
+struct bms_pylonframe_analog {
+	unsigned ncells, ntemps, p;
+	uint16_t cell_mv[BMS_MAX_CELLS];
+	uint16_t temp[BMS_MAX_TEMPS];
+	int16_t current;
+	uint16_t voltage, remain;
+};
+/* BMS_OK, BMS_E_SHORT (the INFO ends within it) or BMS_E_RANGE (more
+ * cells than BMS_MAX_CELLS). */
+int bms_pylonframe_analog(struct bms_pylonframe_rd *r, struct bms_pylonframe_analog *a);
+/* A counted list (a temperature block, user-defined items): a count N (one
+ * byte), then N words (two bytes each), the first max of them into
+ * w[0..max).  N; check `bad`. */
+unsigned bms_pylonframe_words(struct bms_pylonframe_rd *r, uint16_t *w, unsigned max);
 
 /* The byte before the pack records of a 0x42/0x44 answer is the command
  * value of the request (one record follows) or, in an answer covering

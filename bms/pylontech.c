@@ -142,30 +142,19 @@ static enum bms_scan pyl_scan(const struct bms_poll *poll, const uint8_t *buf, s
 static int pyl_analog_module(struct bms_pylonframe_rd *r, struct bms_snapshot *s,
 			     const struct bms_poll *poll)
 {
-	unsigned m, nt, p;
+	struct bms_pylonframe_analog a;
 	uint32_t remain, total;
-	int16_t cur;
-	uint16_t mv;
 
-	m = bms_pylonframe_u8(r);
-	if (r->bad)
-		return BMS_E_SHORT;
-	if (m > BMS_MAX_CELLS)
-		return BMS_E_RANGE;
-	for (unsigned i = 0; i < m; i++)
-		s->cell_mv[i] = bms_pylonframe_u16(r);
-	nt = bms_pylonframe_u8(r);
-	for (unsigned i = 0; i < nt; i++) {
-		uint16_t t = bms_pylonframe_u16(r);
-		if (i < BMS_MAX_TEMPS)
-			s->temp_c[i] = (float)((int)t - PYL_KELVIN_DK) / 10.0f;
-	}
-	cur = bms_pylonframe_s16(r);
-	mv = bms_pylonframe_u16(r);
-	remain = bms_pylonframe_u16(r);
-	p = bms_pylonframe_u8(r);
-	if (r->bad)
-		return BMS_E_SHORT;
+	int rc = bms_pylonframe_analog(r, &a);
+	if (rc != BMS_OK)
+		return rc;
+	unsigned m = a.ncells, nt = a.ntemps, p = a.p;
+	memcpy(s->cell_mv, a.cell_mv, m * sizeof(a.cell_mv[0]));
+	for (unsigned i = 0; i < nt && i < BMS_MAX_TEMPS; i++)
+		s->temp_c[i] = (float)((int)a.temp[i] - PYL_KELVIN_DK) / 10.0f;
+	int16_t cur = a.current;
+	uint16_t mv = a.voltage;
+	remain = a.remain;
 	if (p != PYL_P_SHORT && p != PYL_P_LONG)
 		return BMS_E_RANGE;
 	total = bms_pylonframe_u16(r);
@@ -398,11 +387,7 @@ const struct bms_driver bms_pylontech_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
 	.default_baud = 115200,
-	/* no floor is documented (3.5 character times) */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = PYL_MIN_ADR,
-	.max_address = PYL_MAX_ADR,
+	BMS_PYLONFRAME_LINK(PYL_MIN_ADR, PYL_MAX_ADR),
 	.address_ok = pyl_valid_adr,
 	.default_timeout = 1.0,
 	.next_request = pyl_next_request,

@@ -156,16 +156,16 @@ static int rng_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t
 static const struct bms_mb_proto rng_proto = {
 	.blocks = rng_blocks,
 	.nblocks = sizeof(rng_blocks) / sizeof(rng_blocks[0]),
-	.min_address = 1,
-	.max_address = 247,
+	.min_address = BMS_MB_ADDR_MIN,
+	.max_address = BMS_MB_ADDR_MAX,
 	.decode = rng_decode,
 };
 
 BMS_MB_DRIVER_FUNCS(rng, rng_proto)
 
 static const struct bms_gatt rng_gatt[] = {
-	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ffd1-0000-1000-8000-00805f9b34fb", .write_service = "0000ffd0-0000-1000-8000-00805f9b34fb" },
+	{ .service = BMS_UUID16("fff0"), .notify = BMS_UUID16("fff1"), .write = BMS_UUID16("ffd1"),
+	  .write_service = BMS_UUID16("ffd0") },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -200,14 +200,8 @@ const struct bms_driver bms_renogy_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
 	.default_baud = 9600,
-	/* Modbus RTU: 3.5 character times; no floor documented */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = 1,
-	.max_address = 247,
+	BMS_MB_LINK(BMS_MB_ADDR_MIN, BMS_MB_ADDR_MAX),
 	.default_address = 0x30,
-	.any_address = true,
-	.default_timeout = 1.0,
 	.next_request = rng_next_request,
 	.listen = &rng_listen,
 	.scan = rng_scan,

@@ -155,13 +155,10 @@ static int sep_telemetry(struct bms_poll *poll, const uint8_t *info, size_t ninf
 	bms_pylonframe_rd_init(&r, info, ninfo);
 	(void)bms_pylonframe_u8(&r); /* DATA FLAG */
 	(void)bms_pylonframe_u8(&r); /* COMMAND GROUP (see above) */
-	m = bms_pylonframe_u8(&r);
-	if (r.bad)
-		return BMS_E_SHORT;
-	if (m > BMS_MAX_CELLS)
-		return BMS_E_RANGE;
-	for (unsigned i = 0; i < m; i++)
-		s.cell_mv[i] = bms_pylonframe_u16(&r);
+	int rc = bms_pylonframe_cells(&r, s.cell_mv);
+	if (rc < 0)
+		return rc;
+	m = (unsigned)rc;
 	nt = bms_pylonframe_u8(&r);
 	s.ntemps = 0;
 	for (unsigned i = 0; i < nt; i++) {
@@ -174,12 +171,7 @@ static int sep_telemetry(struct bms_poll *poll, const uint8_t *info, size_t ninf
 	cur = bms_pylonframe_s16(&r);
 	cv = bms_pylonframe_u16(&r);
 	rem = bms_pylonframe_u16(&r);
-	p = bms_pylonframe_u8(&r);
-	for (unsigned i = 0; i < p; i++) {
-		uint16_t v = bms_pylonframe_u16(&r);
-		if (i < SEP_I_MAX)
-			item[i] = v;
-	}
+	p = bms_pylonframe_words(&r, item, SEP_I_MAX);
 	if (r.bad)
 		return BMS_E_SHORT;
 
@@ -342,11 +334,7 @@ const struct bms_driver bms_seplos_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	.default_baud = 19200,
-	/* no floor is documented (3.5 character times) */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = SEP_MIN_ADR,
-	.max_address = SEP_MAX_ADR,
+	BMS_PYLONFRAME_LINK(SEP_MIN_ADR, SEP_MAX_ADR),
 	.default_timeout = 1.5,
 	.next_request = sep_next_request,
 	.listen = &sep_listen,

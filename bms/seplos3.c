@@ -206,8 +206,7 @@ BMS_MB_DRIVER_FUNCS(sv3, sv3_proto)
  * requests written to FFF2 (aiobmsble's seplos_bms and its service dump;
  * syssi's SEPLOS3 frames were taken over this link). */
 static const struct bms_gatt sv3_gatt[] = {
-	{ .service = "0000fff0-0000-1000-8000-00805f9b34fb", .notify = "0000fff1-0000-1000-8000-00805f9b34fb",
-	  .write = "0000fff2-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("fff0", "fff1", "fff2"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -269,13 +268,7 @@ const struct bms_driver bms_seplos3_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS,
 	.default_baud = 19200,
-	/* Modbus RTU: 3.5 character times; no floor documented */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = 0,
-	.max_address = SV3_MAX_ADR,
-	.any_address = true,
-	.default_timeout = 1.0,
+	BMS_MB_LINK(0, SV3_MAX_ADR),
 	.next_request = sv3_next_request,
 	.listen = &sv3_listen,
 	.scan = sv3_scan,

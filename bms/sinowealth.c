@@ -250,10 +250,7 @@ static int sino_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 		sino_seek(poll, 0);
 	if (!sino_request(poll, req))
 		return 0;
-	if (cap < SINO_REQ_LEN)
-		return BMS_E_NOSPACE;
-	memcpy(out, req, SINO_REQ_LEN);
-	return SINO_REQ_LEN;
+	return bms_request_copy(out, cap, req, SINO_REQ_LEN);
 }
 
 /* Is buf[0..need) a valid, plausible answer to req? */

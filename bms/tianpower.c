@@ -131,15 +131,9 @@ static int tp_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 static enum bms_scan tp_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != TP_SOF) {
-		size_t i = 1;
-		while (i < len && buf[i] != TP_SOF)
-			i++;
-		*n = i;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, TP_SOF, &r, n))
+		return r;
 	if (len < 2)
 		return BMS_SCAN_NEED;
 	size_t want = buf[1] == TP_ANS ? TP_LEN : buf[1] == TP_REQ ? TP_REQ_LEN : 0;
@@ -344,8 +338,7 @@ static int tp_finish(struct bms_poll *poll)
 /* Service FF00: notify FF01, write FF02 (syssi/esphome-tianpower-bms,
  * aiobmsble's tianpwr_bms). */
 static const struct bms_gatt tp_gatt[] = {
-	{ .service = "0000ff00-0000-1000-8000-00805f9b34fb", .notify = "0000ff01-0000-1000-8000-00805f9b34fb",
-	  .write = "0000ff02-0000-1000-8000-00805f9b34fb" },
+	BMS_GATT16("ff00", "ff01", "ff02"),
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -364,12 +357,8 @@ const struct bms_driver bms_tianpower_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	.default_timeout = 2.0,
 	.next_request = tp_next_request,
 	.scan = tp_scan,
@@ -378,5 +367,4 @@ const struct bms_driver bms_tianpower_driver = {
 	.finish = tp_finish,
 	.ble_gatt = tp_gatt,
 	.ble_hints = tp_ble_hints,
-	.ble_only = true,
 };

@@ -46,30 +46,12 @@ enum {
 	TB_O_CELLS = 22,
 };
 
+/* The start bytes of a frame. */
+static const uint8_t tb_sofs[] = { 0x5E, 0x83, 0xB0, 0xE8 };
+
 static bool tb_sof(uint8_t c)
 {
-	return c == 0x5E || c == 0x83 || c == 0xB0 || c == 0xE8;
-}
-
-static int tb_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static uint16_t tb_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t tb_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return memchr(tb_sofs, c, sizeof(tb_sofs)) != NULL;
 }
 
 /* The frame at buf[0] (a start byte, len >= TB_LEN) decoded into its 56
@@ -78,7 +60,7 @@ static uint32_t tb_le32(const uint8_t *p)
 static size_t tb_decode(const uint8_t *buf, uint8_t *block)
 {
 	for (size_t i = 0; i < TB_BLOCK; i++) {
-		int hi = tb_hex(buf[1 + 2 * i]), lo = tb_hex(buf[2 + 2 * i]);
+		int hi = bms_hexval(buf[1 + 2 * i]), lo = bms_hexval(buf[2 + 2 * i]);
 		if (hi < 0)
 			return 1 + 2 * i;
 		if (lo < 0)
@@ -90,10 +72,7 @@ static size_t tb_decode(const uint8_t *buf, uint8_t *block)
 
 static bool tb_sum_ok(const uint8_t *block)
 {
-	unsigned s = 0;
-	for (size_t i = 0; i < TB_SUMMED; i++)
-		s += block[i];
-	return (s & 0xFFFF) == bms_be16(block + TB_SUMMED);
+	return (bms_sum(block, TB_SUMMED) & 0xFFFF) == bms_be16(block + TB_SUMMED);
 }
 
 /* A start byte and 112 hex digits: a frame (its sum right) or BADSUM;
@@ -107,14 +86,11 @@ static enum bms_scan tb_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	if (len == 0)
 		return BMS_SCAN_NEED;
 	if (!tb_sof(buf[0])) {
-		size_t i = 1;
-		while (i < len && !tb_sof(buf[i]))
-			i++;
-		*n = i;
+		*n = bms_scan_skip(buf, len, tb_sofs, sizeof(tb_sofs));
 		return BMS_SCAN_SKIP;
 	}
 	for (size_t i = 1; i < len && i < TB_LEN; i++)
-		if (tb_hex(buf[i]) < 0) {
+		if (bms_hexval(buf[i]) < 0) {
 			*n = i;
 			return BMS_SCAN_SKIP;
 		}
@@ -128,16 +104,16 @@ static enum bms_scan tb_scan(const struct bms_poll *poll, const uint8_t *buf, si
 /* The block's values into s; BMS_E_RANGE for a value no battery has. */
 static int tb_values(const struct bms_poll *poll, const uint8_t *b, struct bms_snapshot *s)
 {
-	uint32_t mv = tb_le32(b + TB_O_VOLT);
-	int32_t ma = (int32_t)tb_le32(b + TB_O_CURRENT);
-	uint16_t soc = tb_le16(b + TB_O_SOC), dk = tb_le16(b + TB_O_TEMP);
+	uint32_t mv = bms_le32(b + TB_O_VOLT);
+	int32_t ma = (int32_t)bms_le32(b + TB_O_CURRENT);
+	uint16_t soc = bms_le16(b + TB_O_SOC), dk = bms_le16(b + TB_O_TEMP);
 	unsigned n = 0;
 
 	if (mv > TB_MAX_MV || ma > TB_MAX_MA || ma < -TB_MAX_MA || soc > 100)
 		return BMS_E_RANGE;
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < TB_CELLS; i++) {
-		s->cell_mv[i] = tb_le16(b + TB_O_CELLS + 2 * i);
+		s->cell_mv[i] = bms_le16(b + TB_O_CELLS + 2 * i);
 		if (s->cell_mv[i])
 			n = i + 1;
 	}
@@ -150,8 +126,8 @@ static int tb_values(const struct bms_poll *poll, const uint8_t *b, struct bms_s
 	s->current = (float)ma / 1000.0f;
 	if (poll->invert_current)
 		s->current = -s->current;
-	s->remain_ah = (float)tb_le32(b + TB_O_REMAIN) / 1000.0f;
-	s->cycles = tb_le16(b + TB_O_CYCLES);
+	s->remain_ah = (float)bms_le32(b + TB_O_REMAIN) / 1000.0f;
+	s->cycles = bms_le16(b + TB_O_CYCLES);
 	s->soc = soc;
 	s->present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_CYCLES |
 		     BMS_HAS_CELLS | BMS_HAS_ALARMS;
@@ -189,16 +165,13 @@ static int tb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 static int tb_finish(struct bms_poll *poll)
 {
-	if (poll->step != TB_DONE)
-		return BMS_E_INVALID;
-	return bms_check_pack(&poll->snap, false);
+	return bms_finish_at(poll, TB_DONE);
 }
 
 /* FFE0 / FFE4 notify (aiobmsble topband_bms, syssi's topband_bms_v1_ble);
  * no characteristic is written. */
 static const struct bms_gatt tb_gatt[] = {
-	{ .service = "0000ffe0-0000-1000-8000-00805f9b34fb", .notify = "0000ffe4-0000-1000-8000-00805f9b34fb",
-	  .write = NULL },
+	{ .service = BMS_UUID16("ffe0"), .notify = BMS_UUID16("ffe4") },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -219,12 +192,8 @@ const struct bms_driver bms_topband_driver = {
 	.protocol_id = 27,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 0.3,
-	.min_address = 0,
-	.max_address = 0,
 	/* a frame about once a second: one may be missed */
 	.default_timeout = 3.0,
 	.listen_only = true,
@@ -233,5 +202,4 @@ const struct bms_driver bms_topband_driver = {
 	.finish = tb_finish,
 	.ble_gatt = tb_gatt,
 	.ble_hints = tb_ble_hints,
-	.ble_only = true,
 };

@@ -76,31 +76,11 @@ static enum bms_scan top_scan(const struct bms_poll *poll, const uint8_t *buf, s
  * user-defined item to have a known size). */
 static int top_pack(struct bms_pylonframe_rd *r, struct bms_snapshot *s, const struct bms_poll *poll)
 {
-	unsigned m, nt, p;
-	uint16_t cells[BMS_MAX_CELLS];
-	float temps[BMS_MAX_TEMPS];
-	int16_t cur;
-	uint16_t cv, rem;
-
-	m = bms_pylonframe_u8(r);
-	if (r->bad)
-		return BMS_E_SHORT;
-	if (m > BMS_MAX_CELLS)
-		return BMS_E_RANGE;
-	for (unsigned i = 0; i < m; i++)
-		cells[i] = bms_pylonframe_u16(r);
-	nt = bms_pylonframe_u8(r);
-	for (unsigned i = 0; i < nt; i++) {
-		uint16_t t = bms_pylonframe_u16(r);
-		if (i < BMS_MAX_TEMPS)
-			temps[i] = (float)((int)t - TOP_TEMP_OFFSET);
-	}
-	cur = bms_pylonframe_s16(r);
-	cv = bms_pylonframe_u16(r);
-	rem = bms_pylonframe_u16(r);
-	p = bms_pylonframe_u8(r);
-	if (r->bad)
-		return BMS_E_SHORT;
+	struct bms_pylonframe_analog a;
+	int rc = bms_pylonframe_analog(r, &a);
+	if (rc != BMS_OK)
+		return rc;
+	unsigned m = a.ncells, nt = a.ntemps, p = a.p;
 
 	if (!s) {
 		if (p > TOP_NITEMS)
@@ -133,14 +113,15 @@ static int top_pack(struct bms_pylonframe_rd *r, struct bms_snapshot *s, const s
 	s->ncells = (uint8_t)m;
 	if (poll->cells_forced && poll->cells_forced < m)
 		s->ncells = poll->cells_forced;
-	memcpy(s->cell_mv, cells, m * sizeof(cells[0]));
+	memcpy(s->cell_mv, a.cell_mv, m * sizeof(a.cell_mv[0]));
 	s->ntemps = (uint8_t)(nt < BMS_MAX_TEMPS ? nt : BMS_MAX_TEMPS);
-	memcpy(s->temp_c, temps, s->ntemps * sizeof(temps[0]));
-	s->current = (float)cur / 100.0f;
+	for (unsigned i = 0; i < s->ntemps; i++)
+		s->temp_c[i] = (float)((int)a.temp[i] - TOP_TEMP_OFFSET);
+	s->current = (float)a.current / 100.0f;
 	if (poll->invert_current)
 		s->current = -s->current;
-	s->voltage = (float)cv / 100.0f;
-	s->remain_ah = (float)rem / 100.0f;
+	s->voltage = (float)a.voltage / 100.0f;
+	s->remain_ah = (float)a.remain / 100.0f;
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_CELLS |
 		      (s->ntemps ? BMS_HAS_TEMPS : 0);
 	if (p >= 1) {
@@ -229,11 +210,7 @@ const struct bms_driver bms_topbms_driver = {
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_BALANCE,
 	.default_baud = 9600,
-	/* no floor is documented (3.5 character times) */
-	.gap_floor = 0,
-	.interbyte = 0.2,
-	.min_address = TOP_MIN_ADR,
-	.max_address = TOP_MAX_ADR,
+	BMS_PYLONFRAME_LINK(TOP_MIN_ADR, TOP_MAX_ADR),
 	.default_timeout = 1.0,
 	.next_request = top_next_request,
 	.scan = top_scan,

@@ -233,10 +233,7 @@ static enum bms_scan ved_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		return BMS_SCAN_SKIP;
 	}
 	if (buf[0] != '\r') {
-		size_t i = 1;
-		while (i < len && buf[i] != '\r' && buf[i] != ':')
-			i++;
-		*n = i;
+		*n = bms_scan_skip(buf, len, (const uint8_t *)"\r:", 2);
 		return BMS_SCAN_SKIP;
 	}
 	switch (ved_walk(buf, len, &w, NULL, NULL)) {

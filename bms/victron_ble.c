@@ -77,23 +77,14 @@ static const uint32_t vic_alarm_map[16] = {
 	BMS_AL_SHORT, BMS_AL_PROTECTION, BMS_AL_OTHER, BMS_AL_OTHER,
 };
 
-static uint16_t vic_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* Records: BMS_ADV_MAGIC0 MAGIC1, company, length, data.  Another
  * company's record is skipped whole, anything else byte by byte. */
 static enum bms_scan vic_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	if (len == 0)
-		return BMS_SCAN_NEED;
-	if (buf[0] != BMS_ADV_MAGIC0) {
-		const uint8_t *p = memchr(buf, BMS_ADV_MAGIC0, len);
-		*n = p ? (size_t)(p - buf) : len;
-		return BMS_SCAN_SKIP;
-	}
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, BMS_ADV_MAGIC0, &r, n))
+		return r;
 	if (len > 1 && buf[1] != BMS_ADV_MAGIC1) {
 		*n = 1;
 		return BMS_SCAN_SKIP;
@@ -104,7 +95,7 @@ static enum bms_scan vic_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	if (len < total)
 		return BMS_SCAN_NEED;
 	*n = total;
-	return vic_le16(buf + 2) == VIC_COMPANY ? BMS_SCAN_FRAME : BMS_SCAN_SKIP;
+	return bms_le16(buf + 2) == VIC_COMPANY ? BMS_SCAN_FRAME : BMS_SCAN_SKIP;
 }
 
 /* n bits from bit `start` of p[0..len), least significant first; false
@@ -193,7 +184,7 @@ static int vic_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_SHORT;
 	if (frame[0] != BMS_ADV_MAGIC0 || frame[1] != BMS_ADV_MAGIC1)
 		return BMS_E_HEADER;
-	if (vic_le16(frame + 2) != VIC_COMPANY)
+	if (bms_le16(frame + 2) != VIC_COMPANY)
 		return BMS_E_UNEXPECTED; /* another company's */
 
 	const uint8_t *d = frame + BMS_ADV_HDR;
@@ -222,7 +213,7 @@ static int vic_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	struct vic_state *st = BMS_PRIV(poll, struct vic_state);
 	memset(st, 0, sizeof(*st));
 	vic_decode(poll, plain, cl);
-	st->nonce = vic_le16(d + VIC_O_NONCE);
+	st->nonce = bms_le16(d + VIC_O_NONCE);
 	memset(plain, 0, sizeof(plain));
 	memset(&ctx, 0, sizeof(ctx));
 	return BMS_OK;
@@ -253,13 +244,8 @@ const struct bms_driver bms_victron_ble_driver = {
 	.protocol_id = 12,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_TEMPS |
 		BMS_HAS_ALARMS,
-	/* no baud rate over BLE; the simulator's TCP bridge paces at this */
-	.default_baud = 115200,
-	/* listen only: nothing is sent, so no gap applies */
-	.gap_floor = 0,
+	BMS_BLE_ONLY,
 	.interbyte = 1.0,
-	.min_address = 0,
-	.max_address = 0,
 	/* a SmartShunt advertises about once a second; scans lose some */
 	.default_timeout = 5.0,
 	.listen_only = true,
@@ -270,5 +256,4 @@ const struct bms_driver bms_victron_ble_driver = {
 	.finish = vic_finish,
 	.ble_company = VIC_COMPANY,
 	.ble_hints = vic_ble_hints,
-	.ble_only = true,
 };

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../bms/bms.h"
+
 bool conf__is_ipv4_like(const char *h)
 {
 	for (; *h; h++)
@@ -320,7 +322,6 @@ bool conf_nets_match(const struct conf_nets *nets, const void *sa_)
 
 bool conf_parse_mac(const char *s, char canon[18])
 {
-	static const char hex[] = "0123456789ABCDEF";
 	char out[18];
 	if (!s || strlen(s) != 17)
 		return false;
@@ -332,9 +333,9 @@ bool conf_parse_mac(const char *s, char canon[18])
 			out[i] = ':';
 			continue;
 		}
-		if (!isxdigit(ch))
+		if (bms_hexval(ch) < 0)
 			return false;
-		out[i] = hex[isdigit(ch) ? ch - '0' : toupper(ch) - 'A' + 10];
+		out[i] = (char)toupper(ch);
 	}
 	out[17] = '\0';
 	memcpy(canon, out, sizeof(out));

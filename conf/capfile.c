@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bms/bms.h"
+
 struct cp {
 	struct capfile *cf;
 	size_t cap_rec, cap_data;
@@ -22,17 +24,6 @@ struct cp {
 static int fail(struct cp *c, const char *what)
 {
 	snprintf(c->why, c->whycap, "line %u: %s", c->line, what);
-	return -1;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
 	return -1;
 }
 
@@ -142,7 +133,7 @@ static int record(struct cp *c, const char *p, size_t n)
 			i++;
 		if (i >= n)
 			break;
-		int hi = hexval(p[i]), lo = i + 1 < n ? hexval(p[i + 1]) : -1;
+		int hi = bms_hexval((unsigned char)p[i]), lo = i + 1 < n ? bms_hexval((unsigned char)p[i + 1]) : -1;
 		if (hi < 0 || lo < 0 || (i + 2 < n && !blank(p[i + 2])))
 			return fail(c, "a record's byte is not two hex digits");
 		if (len >= CAPFILE_MAX_RECORD || cf->ndata >= CAPFILE_MAX_BYTES)

@@ -11,15 +11,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../bms/bms.h"
 
-int conf__seen_line(const int *seen, int key, int header)
-{
-	return seen[key] ? seen[key] : header;
-}
 
 static int key_line(const struct load *x, int i, int key)
 {
@@ -417,13 +412,6 @@ static void check_packs(struct load *x, int i)
 	}
 }
 
-int conf__pack_by_name(const struct conf *c, const char *name, size_t len)
-{
-	for (int i = 0; i < c->npacks; i++)
-		if (strlen(c->packs[i].name) == len && memcmp(c->packs[i].name, name, len) == 0)
-			return i;
-	return -1;
-}
 
 /* [bank]: resolve `packs`, check the unit id against the packs'. */
 static void finish_bank(struct load *x)
@@ -578,33 +566,11 @@ static bool readable(struct load *x, int key, const char *sect, const char *path
 	return false;
 }
 
-int conf__private_file(const char *path, char *why, size_t wl)
-{
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		snprintf(why, wl, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, wl, "%s is not a file", path);
-		return -1;
-	}
-	if (st.st_mode & (S_IROTH | S_IWOTH)) {
-		snprintf(why, wl, "%s holds a secret and is %s by others (mode %04o; expected chmod o-rwx %s)", path,
-			 (st.st_mode & S_IROTH) ? "readable" : "writable", (unsigned)(st.st_mode & 07777), path);
-		return -1;
-	}
-	if (access(path, R_OK) != 0) {
-		snprintf(why, wl, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 static bool private(struct load *x, int key, const char *sect, const char *path)
 {
 	char why[CONF_PORT_MAX + 160];
-	if (conf__private_file(path, why, sizeof(why)) == 0)
+	if (conf_private_file(path, why, sizeof(why)) == 0)
 		return true;
 	conf__fail(x, x->mqtt_seen[key], sect, conf__keys[key].name, "%s", why);
 	return false;

@@ -2,13 +2,28 @@
 /* conf/check_http.c - the checks of [http]'s HTTPS and logins: tls_cert
  * and tls_key together, readable, the key private and the certificate's;
  * users_file only with TLS (a login over plain HTTP would show its
- * password to the network), private, every line good. */
-#include <stdlib.h>
+ * password to the network), private, every line good.  The files are
+ * loaded by the loaders the gateway lent (struct conf_loaders, conf.h),
+ * [modbus_tls]'s too. */
 #include <string.h>
 
 #include "conf_int.h"
-#include "tls.h"
-#include "users.h"
+
+static const struct conf_loaders *loaders;
+
+void conf_use_loaders(const struct conf_loaders *l)
+{
+	loaders = l;
+}
+
+const struct conf_loaders *conf__loaders(void)
+{
+	static const struct conf_loaders none;
+	return loaders ? loaders : &none;
+}
+
+/* why, for a file no loader was lent for */
+#define NO_LOADER "cannot be checked: no loader (conf_use_loaders)"
 
 static void fail_key(struct load *x, int k, const char *why)
 {
@@ -30,12 +45,11 @@ void conf__check_http_secure(struct load *x)
 		return;
 	}
 	if (seen[K_HT_TLS_CERT]) {
-		struct conf_tls_creds *c = conf_tls_load(w->tls_cert, w->tls_key, why, sizeof(why));
-		if (!c) {
-			fail_key(x, K_HT_TLS_CERT, why);
+		int (*https)(const char *, const char *, char *, size_t) = conf__loaders()->https;
+		if (!https || https(w->tls_cert, w->tls_key, why, sizeof(why)) < 0) {
+			fail_key(x, K_HT_TLS_CERT, https ? why : NO_LOADER);
 			return;
 		}
-		conf_tls_free(c);
 	}
 	if (seen[K_HT_USERS_FILE]) {
 		if (!seen[K_HT_TLS_CERT]) {
@@ -43,14 +57,14 @@ void conf__check_http_secure(struct load *x)
 							  "every password would cross the network readable)");
 			return;
 		}
-		struct conf_users *u = malloc(sizeof(*u));
-		if (!u || conf_users_load(w->users_file, u, why, sizeof(why)) < 0)
-			fail_key(x, K_HT_USERS_FILE, u ? why : "out of memory");
-		else if (u->n == 0) {
+		int (*users)(const char *, char *, size_t) = conf__loaders()->users;
+		int n = users ? users(w->users_file, why, sizeof(why)) : -1;
+		if (n < 0)
+			fail_key(x, K_HT_USERS_FILE, users ? why : NO_LOADER);
+		else if (n == 0) {
 			conf__bfmt(why, sizeof(why), "%s has no user (expected lines of bmsgw --hash-password)",
 				   w->users_file);
 			fail_key(x, K_HT_USERS_FILE, why);
 		}
-		free(u);
 	}
 }

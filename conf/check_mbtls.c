@@ -5,8 +5,6 @@
  * the --check summary. */
 #include <string.h>
 
-#include <openssl/ssl.h>
-
 #include "conf_int.h"
 
 static bool port_free(struct load *x)
@@ -28,26 +26,27 @@ static bool port_free(struct load *x)
 	return !other;
 }
 
-/* The files as the server takes them (conf/tlsfiles.c), the key private. */
+/* The files as the server takes them (the loader lent, gateway/core/tlsfiles.c), the key private. */
 static void files_load(struct load *x)
 {
 	const struct conf_modbus_tls *t = &x->c.mbtls;
 	char why[3 * CONF_PORT_MAX];
-	if (conf__private_file(t->key, why, sizeof(why)) < 0) {
+	if (conf_private_file(t->key, why, sizeof(why)) < 0) {
 		conf__fail(x, x->mbtls_seen[K_MT_KEY], "modbus_tls", "key", "%s", why);
 		return;
 	}
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx) {
-		conf__fail(x, t->line, "modbus_tls", NULL, "out of memory");
-		return;
-	}
-	if (conf_ssl_load(ctx, t->cert, t->key, t->ca, why, sizeof(why)) < 0) {
+	int (*mbtls)(const char *, const char *, const char *, char *, size_t) = conf__loaders()->mbtls;
+	if (!mbtls) {
+		conf__fail(x, t->line, "modbus_tls", NULL, "cannot be checked: no loader (conf_use_loaders)");
+	} else if (mbtls(t->cert, t->key, t->ca, why, sizeof(why)) < 0) {
+		if (strcmp(why, "out of memory") == 0) {
+			conf__fail(x, t->line, "modbus_tls", NULL, "out of memory");
+			return;
+		}
 		/* the key of the row the message names first */
 		int k = strncmp(why, "certificate", 11) == 0 ? K_MT_CERT : strncmp(why, "CA", 2) == 0 ? K_MT_CA : K_MT_KEY;
 		conf__fail(x, x->mbtls_seen[k], "modbus_tls", conf__keys[k].name, "%s", why);
 	}
-	SSL_CTX_free(ctx);
 }
 
 void conf__finish_mbtls(struct load *x)

@@ -536,19 +536,3 @@ const char *conf__key_word(int key, int i)
 	return "?";
 }
 
-/* Defaults of every key of one section that has a fixed default. */
-void conf__apply_defaults(enum conf_sect sect, void *obj)
-{
-	char why[CONF_WHY_MAX];
-	for (size_t i = 0; i < K_COUNT; i++)
-		if (conf__keys[i].sect == sect && conf__keys[i].def)
-			(void)conf__set_value(&conf__keys[i], obj, conf__keys[i].def, why, sizeof(why));
-}
-
-void conf_defaults(struct conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < conf__nsect_kinds; i++)
-		if (!conf__sect_kinds[i].named)
-			conf__apply_defaults(conf__sect_kinds[i].sect, (char *)c + conf__sect_kinds[i].obj);
-}

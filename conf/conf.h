@@ -467,14 +467,22 @@ struct conf_modbus_tls {
 	char ca[CONF_PORT_MAX];          /* the CAs client certificates must chain to */
 	char write_role[CONF_ROLE_MAX];  /* the role that may write; "" = none */
 };
-/* conf/tlsfiles.c: a TLS server's files into an OpenSSL SSL_CTX (ctx): the
- * certificate chain, the key (which must match it) and the CAs of the
- * clients (verified and told to the client).  0, or -1 with the file and
- * what is wrong with it in err.  --check, a start and a reload load them
- * so; gateway/core/tlsconn.c builds its contexts with it. */
-struct ssl_ctx_st;
-int conf_ssl_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
-		  size_t errlen);
+/* The loaders of the files [http] and [modbus_tls] name, lent by the rooms
+ * that serve with them (gateway/web/, gateway/core/): a check loads those
+ * files as the servers will, so that a file --check accepts is a file the
+ * server takes, but conf itself reads no certificate and no login.  A
+ * program installs them (conf_use_loaders) before it loads a configuration
+ * with such a section; without them the section fails its check. */
+struct conf_loaders {
+	/* [http] tls_cert and tls_key: 0, or -1 with why */
+	int (*https)(const char *cert, const char *key, char *why, size_t wl);
+	/* [http] users_file: how many users it holds, or -1 with why */
+	int (*users)(const char *path, char *why, size_t wl);
+	/* [modbus_tls] cert, key and ca: 0, or -1 with why, which starts with
+	 * "certificate", "key" or "CA" for the file it is about */
+	int (*mbtls)(const char *cert, const char *key, const char *ca, char *why, size_t wl);
+};
+void conf_use_loaders(const struct conf_loaders *l);
 
 struct conf {
 	char file[CONF_PORT_MAX];
@@ -501,6 +509,12 @@ struct conf {
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
 void conf_defaults(struct conf *c);
+/* secret.c: a file that holds a secret (a key, a password, password
+ * hashes): a regular file bmsgw can read and others can neither read nor
+ * write (as ssh asks of a private key; the group may read, for a daemon
+ * that runs as a user of the key's group).  0, or -1 with why naming the
+ * path. */
+int conf_private_file(const char *path, char *why, size_t wl);
 /* Parse and validate a file.  0 on success, -1 with err = "FILE:LINE: [section] key: problem". */
 int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from a string; `name` stands in for the file name in messages. */

@@ -213,7 +213,8 @@ const char *conf__key_word(int key, int i);
 /* The unit of a number or a table's x, in words ("volts per cell"); NULL =
  * seconds (every number before [limits] is). */
 const char *conf__key_unit(int key);
-/* Defaults of every key of one section that has a fixed default. */
+/* values.c: the defaults of every key of one section that has a fixed
+ * default (each by its key's parser). */
 void conf__apply_defaults(enum conf_sect sect, void *obj);
 
 /* values.c */
@@ -258,28 +259,25 @@ int conf__can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why,
 /* 1..15 characters of A-Z a-z 0-9 _ . - (a network interface's name). */
 bool conf__is_ifname(const char *v);
 
-/* reader.c */
+/* fail.c */
 /* Record the first error: "FILE:LINE: [sect] key: problem".  line 0 leaves
  * out the line, sect/key NULL leave out those parts. */
 __attribute__((format(printf, 5, 6)))
 void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
 
-/* check.c: a file that holds a secret (a key, a password, password
- * hashes): a regular file bmsgw can read and others can neither read nor
- * write (as ssh asks of a private key; the group may read, for a daemon
- * that runs as a user of the key's group).  0, or -1 with why naming the
- * path. */
-int conf__private_file(const char *path, char *why, size_t wl);
 /* [http]'s TLS files and users file (check_http.c). */
 void conf__check_http_secure(struct load *x);
+/* check_http.c: the loaders lent (conf_use_loaders); each NULL when none. */
+const struct conf_loaders *conf__loaders(void);
 /* check.c: the checks after the parse, in order, until the first error. */
 void conf__check(struct load *x);
+/* values.c: the index of the pack named name (len bytes), or -1. */
 int conf__pack_by_name(const struct conf *c, const char *name, size_t len);
-/* The line of key `key` of the section whose seen lines are `seen`, or the
- * line of its header when the key was not written. */
+/* fail.c: the line of key `key` of the section whose seen lines are `seen`,
+ * or the line of its header when the key was not written. */
 int conf__seen_line(const int *seen, int key, int header);
 
-/* summary.c: "host:port", with brackets around an IPv6 host. */
+/* values.c: "host:port", with brackets around an IPv6 host. */
 void conf__fmt_hostport(char *buf, size_t cap, const char *host, int port);
 /* summary_out.c: the parts of the summary for the outputs. */
 void conf__print_limits(const struct conf *c, FILE *out);

@@ -22,28 +22,6 @@
 
 #include <ini.h>
 
-void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...)
-{
-	if (x->failed)
-		return;
-	x->failed = true;
-	size_t n = 0, cap = sizeof(x->msg);
-	int r;
-	if (line > 0)
-		r = snprintf(x->msg, cap, "%s:%d: ", x->file, line);
-	else
-		r = snprintf(x->msg, cap, "%s: ", x->file);
-	n = r > 0 && (size_t)r < cap ? (size_t)r : cap - 1;
-	if (sect || key) {
-		r = snprintf(x->msg + n, cap - n, "%s%s%s%s%s: ", sect ? "[" : "", sect ? sect : "",
-		             sect ? "]" : "", sect && key ? " " : "", key ? key : "");
-		n += r > 0 && (size_t)r < cap - n ? (size_t)r : cap - n - 1;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(x->msg + n, cap - n, fmt, ap);
-	va_end(ap);
-}
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {

@@ -9,14 +9,6 @@
 
 #include "../bms/bms.h"
 
-/* "host:port", with brackets around an IPv6 host. */
-void conf__fmt_hostport(char *buf, size_t cap, const char *host, int port)
-{
-	if (strchr(host, ':'))
-		conf__bfmt(buf, cap, "[%s]:%d", host, port);
-	else
-		conf__bfmt(buf, cap, "%s:%d", host, port);
-}
 
 /* Where a pack is: "tcp 192.168.1.50:8899" or "/dev/ttyUSB0 @ 9600 8N1". */
 static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)

@@ -2,7 +2,9 @@
 /* conf/values.c - one parser per key type (enum conf_type): the text of a
  * value in, a field of a section's struct out, or the problem for the
  * message.  expect_text() says what each type accepts; conf__set_value() picks the
- * parser by the key's type.  Hosts, ports and networks are in address.c.
+ * parser by the key's type; the defaults of a section are its keys' default
+ * texts through the same parsers.  Hosts, ports and networks are in
+ * address.c.
  */
 #include "conf_int.h"
 
@@ -808,4 +810,38 @@ bool conf__valid_pack_name(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* "host:port", with brackets around an IPv6 host. */
+void conf__fmt_hostport(char *buf, size_t cap, const char *host, int port)
+{
+	if (strchr(host, ':'))
+		conf__bfmt(buf, cap, "[%s]:%d", host, port);
+	else
+		conf__bfmt(buf, cap, "%s:%d", host, port);
+}
+
+int conf__pack_by_name(const struct conf *c, const char *name, size_t len)
+{
+	for (int i = 0; i < c->npacks; i++)
+		if (strlen(c->packs[i].name) == len && memcmp(c->packs[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Defaults of every key of one section that has a fixed default. */
+void conf__apply_defaults(enum conf_sect sect, void *obj)
+{
+	char why[CONF_WHY_MAX];
+	for (size_t i = 0; i < K_COUNT; i++)
+		if (conf__keys[i].sect == sect && conf__keys[i].def)
+			(void)conf__set_value(&conf__keys[i], obj, conf__keys[i].def, why, sizeof(why));
+}
+
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < conf__nsect_kinds; i++)
+		if (!conf__sect_kinds[i].named)
+			conf__apply_defaults(conf__sect_kinds[i].sect, (char *)c + conf__sect_kinds[i].obj);
 }

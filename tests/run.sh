@@ -131,6 +131,7 @@ add "register map" "register-map.md up to date" "" 0 1 \
 	bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
 SRC=tests/tools/layers.py
 add "the rooms of gateway/" "layering (no call up, none between outputs)" "" 5 3 "$PY" tests/tools/layers.py "$BIN"
+add "the rooms of gateway/" "the layering check finds the knots it is made to find" "" 5 1 "$PY" tests/tools/layers.py --self-test
 SRC=tests/tools/funclen.py
 add "the rooms of gateway/" "functions fit a screen (gateway/, conf/)" "" 5 1 "$PY" tests/tools/funclen.py
 SRC=tests/tools/links.py

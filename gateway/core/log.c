@@ -258,28 +258,35 @@ void gw_log_flush(double now)
 	}
 }
 
-void gw_log(enum conf_log_level level, const char *fmt, ...)
+/* gw_log() and gw_log_keyed() (key NULL: the former): a message above
+ * the threshold is dropped before it is formatted. */
+__attribute__((format(printf, 3, 0))) static void log_v(enum conf_log_level level, const char *key,
+								  const char *fmt, va_list ap)
 {
+	char line[TEXT_MAX];
 	if (level > gw_log_threshold)
 		return;
-	char line[TEXT_MAX];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (key)
+		gw_log_keyed_text(level, key, line, gw_mono());
+	else
+		gw_log_text(level, line, gw_mono());
+}
+
+void gw_log(enum conf_log_level level, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_v(level, NULL, fmt, ap);
 	va_end(ap);
-	gw_log_text(level, line, gw_mono());
 }
 
 void gw_log_keyed(enum conf_log_level level, const char *key, const char *fmt, ...)
 {
-	if (level > gw_log_threshold)
-		return;
-	char line[TEXT_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_v(level, key, fmt, ap);
 	va_end(ap);
-	gw_log_keyed_text(level, key, line, gw_mono());
 }
 
 void gw_log_hex(const char *what, const uint8_t *p, size_t n)

@@ -7,7 +7,7 @@
  * that returns SSL_ERROR_WANT_READ / WANT_WRITE is repeated, with the same
  * arguments for a write, once the socket is ready; the error queue is
  * cleared before each call so that an old error is not read as this one's.
- * The files are read by conf/tlsfiles.c, as --check reads them.
+ * The files are read by tlsfiles.c, as --check reads them.
  * Session tickets and the session cache are off: a Modbus client keeps its
  * connection, and a resumed session would skip the client certificate's
  * check that the role rests on.
@@ -21,6 +21,7 @@
 
 #include "../../conf/conf.h"
 #include "tlsconn.h"
+#include "tlsfiles.h"
 
 /* What went wrong, from the error queue (or errno for a socket error). */
 static void why_ssl(SSL *s, int err, char *why, size_t wl)
@@ -52,7 +53,7 @@ SSL_CTX *gw_tls_server_ctx(const char *cert_file, const char *key_file, const ch
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	if (conf_ssl_load(ctx, cert_file, key_file, ca_file, err, errlen) < 0) {
+	if (gw_ssl_load(ctx, cert_file, key_file, ca_file, err, errlen) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

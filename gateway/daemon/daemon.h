@@ -29,4 +29,8 @@ void gw_reload_file(struct gw *gw);
  * (the configuration too).  The loop itself stays. */
 void gw_free(struct gw *gw);
 
+/* The loaders of [http]'s and [modbus_tls]'s files for the configuration's
+ * checks (loaders.c): conf_use_loaders(&gw_conf_loaders) before a load. */
+extern const struct conf_loaders gw_conf_loaders;
+
 #endif

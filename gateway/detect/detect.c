@@ -41,6 +41,7 @@ static void on_down(void *arg)
 static void on_bytes(void *arg, const uint8_t *p, size_t n)
 {
 	struct det *d = arg;
+	d->quiet_from = ev_now(d->loop);
 	if (d->phase == DET_LISTEN)
 		gw_det_listen_bytes(d, p, n);
 	else if (d->phase == DET_GAP || d->phase == DET_SEND || d->phase == DET_WAIT)
@@ -199,7 +200,7 @@ int gw_detect(struct ev_loop *loop, const struct gw_detect_opts *o, FILE *out, F
 	d->err = err;
 	d->rc = 2;
 	ev_now_update(loop);
-	d->t0 = ev_now(loop);
+	d->t0 = d->quiet_from = ev_now(loop);
 	if (parse_port(d) == 0 && (d->port.is_tcp || !port_held(d)) && open_link(d) == 0) {
 		watch(d);
 		gw_link_open(d->link); /* up (or down) now or from the loop */

@@ -10,6 +10,7 @@
 #include "../../conf/conf.h"
 #include "../wire/wire.h"
 #include "detect.h"
+#include "hints.h"
 #include "plan.h"
 #include "sniff.h"
 
@@ -82,6 +83,10 @@ struct det {
 	/* listening */
 	int lbauds[GW_PLAN_LISTEN], nlisten, li;
 	bool extended;                  /* this window was listened to twice */
+	bool noisy;                     /* a byte was heard at some rate */
+	bool short_window;              /* this window is GW_PLAN_QUIET (all silence so far) */
+	ev_tstamp listen_from;          /* this window's start */
+	struct gw_plan_heard hints;     /* the families' signatures heard at each rate */
 	double listened;                /* s listened to at this rate */
 	bool mastered;                  /* a master heard at this rate: listened on */
 	int foreign_baud;               /* frames of another master heard at this rate, none of its
@@ -95,6 +100,8 @@ struct det {
 	int attempt;
 	bool confirming;
 	int baud;                       /* the port's rate now */
+	ev_tstamp quiet_from;           /* the line's last byte (heard, or ours on the wire), or the last
+	                                 * change of rate: silence since then counts as a probe's gap */
 	ev_tstamp gap_from, hard_end;
 	struct bms_poll poll;
 	uint8_t req[256];

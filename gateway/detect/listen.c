@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/listen.c - listen before talking.
  *
- * About 1.2 s at each rate (115200, 19200, 9600; the one rate of --baud
- * or of a TCP serial server), nothing sent.  What was heard is cut into
+ * About 1.2 s at the first rate (115200; the one rate of --baud or of a
+ * TCP serial server), then at 19200 and 9600 as long again once anything
+ * was heard, and 0.4 s each while the line was silent (silence is the
+ * same at every rate; the first byte heard makes a short window whole),
+ * nothing sent.  What was heard is cut into
  * frames (sniff.h): frames of any family mean another master polls this
  * line, or a device talks on it, and nothing is ever written then: where
  * a protocol bmsgw can listen to is heard, master.c names the master and
@@ -27,12 +30,22 @@ void gw_det_listen_start(struct det *d)
 	d->nheard = d->lost = 0;
 	d->extended = false;
 	d->mastered = false;
-	d->listened = d->o->listen;
-	gw_det_timer(d, d->o->listen);
+	d->listen_from = ev_now(d->loop);
+	/* after a silent window, silence at another rate needs no whole window */
+	d->short_window = d->li > 0 && !d->noisy && d->o->listen > GW_PLAN_QUIET;
+	d->listened = d->short_window ? GW_PLAN_QUIET : d->o->listen;
+	gw_det_timer(d, d->listened);
 }
 
 void gw_det_listen_bytes(struct det *d, const uint8_t *p, size_t n)
 {
+	if (n && d->short_window) {
+		/* a byte on a line silent so far: this rate's whole window */
+		d->short_window = false;
+		d->listened = d->o->listen;
+		gw_det_timer(d, d->listen_from + d->o->listen - ev_now(d->loop));
+	}
+	d->noisy = d->noisy || n > 0;
 	size_t room = GW_HEARD_MAX - d->nheard;
 	size_t k = n < room ? n : room;
 	memcpy(d->heard + d->nheard, p, k);
@@ -102,6 +115,21 @@ static void describe_window(struct det *d, int baud, const struct gw_sniff *s)
 		gw_det_hex(d, "heard", d->heard, d->nheard);
 }
 
+/* The families whose signatures were heard at this rate (hints.h): their
+ * probes go first (plan.h). */
+static void hints(struct det *d, int baud)
+{
+	unsigned *sig = d->hints.sig[d->li];
+	memset(sig, 0, sizeof(d->hints.sig[d->li]));
+	gw_hints_scan(d->heard, d->nheard, sig);
+	d->hints.bauds[d->li] = baud;
+	d->hints.n = d->li + 1;
+	for (int f = 1; f < GW_FAMILIES; f++)
+		if (sig[f] >= GW_HINT_MIN)
+			gw_det_say(d, "  the start of %u %s frames heard (none whole): those probes first", sig[f],
+				   gw_family_name((enum gw_family)f));
+}
+
 void gw_det_listen_end(struct det *d)
 {
 	struct gw_sniff s;
@@ -140,6 +168,7 @@ void gw_det_listen_end(struct det *d)
 		gw_det_finish(d, 0);
 		return;
 	}
+	hints(d, baud);
 	if (++d->li < d->nlisten) {
 		gw_det_listen_start(d);
 	} else if (d->foreign_baud) {

@@ -14,6 +14,7 @@
  * plan's figure was 0.8 s short of a sweep on a quiet one.  The figure is
  * an estimate ("about"); the 15 s budget (detect.c) is the bound. */
 #define SLACK 0.008
+#define SIG_MAX 100000u /* signatures counted at one rate, at most */
 
 static const int listen_order[GW_PLAN_LISTEN] = { 115200, 19200, 9600 };
 static const int probe_order[GW_PLAN_LISTEN] = { 115200, 9600, 19200 };
@@ -87,7 +88,7 @@ static int addresses(const struct gw_plan_opts *o, const struct bms_driver *d, u
 
 struct keyed {
 	struct gw_detect_try t;
-	unsigned group, major, minor;
+	unsigned group, hint, major, minor;
 	size_t seq;
 };
 
@@ -96,6 +97,8 @@ static int cmp_keyed(const void *a, const void *b)
 	const struct keyed *x = a, *y = b;
 	if (x->group != y->group)
 		return x->group < y->group ? -1 : 1;
+	if (x->hint != y->hint)
+		return x->hint < y->hint ? -1 : 1;
 	if (x->major != y->major)
 		return x->major < y->major ? -1 : 1;
 	if (x->minor != y->minor)
@@ -103,15 +106,36 @@ static int cmp_keyed(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* What was heard at rate baud: its signatures (NULL: nothing heard there). */
+static const unsigned *heard_at(const struct gw_plan_heard *h, int baud)
+{
+	for (int i = 0; h && i < h->n && i < GW_PLAN_LISTEN; i++)
+		if (h->bauds[i] == baud)
+			return h->sig[i];
+	return NULL;
+}
+
+/* The signatures heard at rate baud of the families that count. */
+static unsigned hinted(const struct gw_plan_heard *h, int baud)
+{
+	const unsigned *sig = heard_at(h, baud);
+	unsigned n = 0;
+	for (int f = 1; sig && f < GW_FAMILIES; f++)
+		n += sig[f] >= GW_HINT_MIN ? sig[f] : 0;
+	return n;
+}
+
 /* The tries of driver d at rate baud (group g) into k[n..cap). */
-static size_t add_driver(const struct gw_plan_opts *o, const struct bms_driver *d, int baud, unsigned g,
-			 struct keyed *k, size_t n, size_t cap)
+static size_t add_driver(const struct gw_plan_opts *o, const unsigned *sig, const struct bms_driver *d, int baud,
+			 unsigned g, struct keyed *k, size_t n, size_t cap)
 {
 	uint8_t addr[256];
 	int na = addresses(o, d, addr);
 	for (int i = 0; i < na && n < cap; i++, n++) {
 		k[n].t = (struct gw_detect_try){ d, baud, addr[i], d->probe->tries ? d->probe->tries : 1 };
 		k[n].group = g;
+		/* the probes of a family heard at this rate first */
+		k[n].hint = sig && sig[gw_plan_family(&k[n].t)] >= GW_HINT_MIN ? 0 : 1;
 		/* a sweep goes address by address; otherwise probe by probe */
 		k[n].major = o->sweep ? addr_order(addr[i]) : d->probe->rank;
 		k[n].minor = o->sweep ? d->probe->rank : (unsigned)i;
@@ -120,7 +144,24 @@ static size_t add_driver(const struct gw_plan_opts *o, const struct bms_driver *
 	return n;
 }
 
+/* The place of rate baud (the g-th of probe_order): the rates where a
+ * family was heard first, the most heard first, then the others in their
+ * order. */
+static unsigned rate_group(const struct gw_plan_heard *heard, int baud, unsigned g)
+{
+	unsigned h = hinted(heard, baud);
+	if (h > SIG_MAX)
+		h = SIG_MAX;
+	return h ? (SIG_MAX - h) * GW_PLAN_LISTEN + g : (SIG_MAX + 1) * GW_PLAN_LISTEN + g;
+}
+
 size_t gw_plan_build(const struct gw_plan_opts *o, struct gw_detect_try *out, size_t cap)
+{
+	return gw_plan_build_heard(o, NULL, out, cap);
+}
+
+size_t gw_plan_build_heard(const struct gw_plan_opts *o, const struct gw_plan_heard *heard, struct gw_detect_try *out,
+			   size_t cap)
 {
 	size_t n = 0;
 	struct keyed *k = calloc(GW_PLAN_MAX, sizeof(*k));
@@ -133,7 +174,8 @@ size_t gw_plan_build(const struct gw_plan_opts *o, struct gw_detect_try *out, si
 			const struct bms_driver *d = bms_drivers[i];
 			if (!d->probe || d->listen_only || d->ble_only || (!o->tcp && !o->baud && !lists_baud(d->probe, baud)))
 				continue;
-			n = add_driver(o, d, baud, (unsigned)g, k, n, GW_PLAN_MAX);
+			n = add_driver(o, heard_at(heard, baud), d, baud, rate_group(heard, baud, (unsigned)g), k, n,
+				       GW_PLAN_MAX);
 		}
 	}
 	qsort(k, n, sizeof(*k), cmp_keyed);
@@ -164,15 +206,63 @@ double gw_plan_wire(const struct gw_detect_try *t, size_t n)
 	return baud > 0 ? (double)n * BITS_PER_BYTE / baud : 0;
 }
 
-double gw_plan_cost(const struct gw_detect_try *t)
+enum gw_family gw_plan_family(const struct gw_detect_try *t)
 {
 	struct bms_poll poll;
 	uint8_t req[256];
+	bms_probe_begin(t->drv, &poll, t->address, 0);
+	int n = bms_probe_request(t->drv, &poll, req, sizeof(req));
+	return n > 0 ? gw_family_of_request(req, (size_t)n) : GW_FAM_OTHER;
+}
+
+/* One try (attempt a) after a gap of g s, unanswered. */
+static double try_cost(const struct gw_detect_try *t, int a, double g)
+{
+	struct bms_poll poll;
+	uint8_t req[256];
+	bms_probe_begin(t->drv, &poll, t->address, a);
+	int n = bms_probe_request(t->drv, &poll, req, sizeof(req));
+	return g + gw_plan_wire(t, n > 0 ? (size_t)n : 0) + gw_plan_timeout(t) + SLACK;
+}
+
+double gw_plan_cost(const struct gw_detect_try *t)
+{
+	double cost = 0;
+	for (int a = 0; a < t->tries; a++)
+		cost += try_cost(t, a, gw_plan_gap(t));
+	return cost;
+}
+
+double gw_plan_cost_after(const struct gw_detect_try *prev, const struct gw_detect_try *t)
+{
+	/* the silence since the last request: the wait that ran out */
+	double quiet = prev && prev->baud == t->baud ? gw_plan_timeout(prev) : 0;
 	double cost = 0;
 	for (int a = 0; a < t->tries; a++) {
-		bms_probe_begin(t->drv, &poll, t->address, a);
-		int n = bms_probe_request(t->drv, &poll, req, sizeof(req));
-		cost += gw_plan_gap(t) + gw_plan_wire(t, n > 0 ? (size_t)n : 0) + gw_plan_timeout(t) + SLACK;
+		double g = gw_plan_gap(t) - quiet;
+		cost += try_cost(t, a, g > 0 ? g : 0);
+		quiet = gw_plan_timeout(t);
 	}
 	return cost;
+}
+
+double gw_plan_probes(const struct gw_detect_try *p, size_t n)
+{
+	double cost = 0;
+	for (size_t i = 0; i < n; i++)
+		cost += gw_plan_cost_after(i ? &p[i - 1] : NULL, &p[i]);
+	return cost;
+}
+
+double gw_plan_listening(const struct gw_plan_opts *o, double window)
+{
+	int b[GW_PLAN_LISTEN];
+	int n = gw_plan_listen(o, b);
+	double quiet = window < GW_PLAN_QUIET ? window : GW_PLAN_QUIET;
+	return window + (n - 1) * quiet;
+}
+
+double gw_plan_worst(const struct gw_plan_opts *o, double window, const struct gw_detect_try *p, size_t n)
+{
+	return gw_plan_listening(o, window) + gw_plan_probes(p, n);
 }

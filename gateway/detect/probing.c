@@ -3,15 +3,20 @@
  *
  * Before each request the line must be quiet for the probe's gap (at
  * least 50 ms after the last byte, longer where a protocol asks: EG4
- * 200 ms, JK 100 ms); a line that never goes quiet for a second skips
- * the probe.  The request must be a read (sniff.h checks every one before
+ * 200 ms, JK 100 ms); the silence since the last byte on the line (the
+ * answer's, or the end of our own request when nothing answered) counts,
+ * so that a try after an unanswered one at the same rate mostly waits no
+ * more (plan.h: gw_plan_cost_after()); a line that never goes quiet for a
+ * second skips the probe.  The request must be a read (sniff.h checks every one before
  * it is written: a probe that built anything else is a bug, and nothing
  * is sent).  The answer is judged by the probe (bms.h) as bytes come: our
  * own echo first removed (a 2-wire adapter hears what it sends), a valid
  * and plausible answer is asked for a second time, and counts when that
  * one is valid too.  Silence after the answer began, or its wait, ends a
  * try; a probe has as many tries as it says (Daly's two host addresses,
- * Daren's two start characters, JK-PB's retry).
+ * Daren's two start characters, JK-PB's retry).  A request of another
+ * master heard while probing (one that began after the listening) stops
+ * it: nothing more is sent (exit 2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +50,8 @@ static void next(struct det *d)
 		return;
 	d->phase = DET_GAP;
 	d->gap_from = ev_now(d->loop);
-	gw_det_timer(d, gw_plan_gap(cur(d)));
+	/* the line has been silent since quiet_from: that is gap already */
+	gw_det_timer(d, gw_plan_gap(cur(d)) - (d->gap_from - d->quiet_from));
 }
 
 static void advance(struct det *d)
@@ -64,10 +70,8 @@ void gw_det_probe_start(struct det *d)
 		gw_det_finish(d, 2);
 		return;
 	}
-	d->nplan = gw_plan_build(&d->po, d->plan, GW_PLAN_MAX);
-	double worst = 0;
-	for (size_t i = 0; i < d->nplan; i++)
-		worst += gw_plan_cost(&d->plan[i]);
+	d->nplan = gw_plan_build_heard(&d->po, &d->hints, d->plan, GW_PLAN_MAX);
+	double worst = gw_plan_probes(d->plan, d->nplan);
 	gw_det_say(d, "probing with read-only requests: %zu probes, about %.1f s more when nothing answers", d->nplan,
 		   worst);
 	d->pi = 0;
@@ -95,6 +99,7 @@ static void send_probe(struct det *d)
 	if (d->o->verbose)
 		gw_det_hex(d, "->", d->req, d->reqlen);
 	d->phase = DET_WAIT;
+	d->quiet_from = ev_now(d->loop) + gw_plan_wire(t, d->reqlen); /* the request's end on the wire */
 	double wait = gw_plan_wire(t, d->reqlen) + gw_plan_timeout(t);
 	d->hard_end = ev_now(d->loop) + wait + GW_ANSWER_MAX;
 	gw_det_timer(d, wait);
@@ -107,8 +112,10 @@ static void send_probe(struct det *d)
 void gw_det_probe_drained(struct det *d)
 {
 	/* the request left the kernel only now: its wait starts now */
-	if (d->phase == DET_WAIT && d->rxlen == 0)
+	if (d->phase == DET_WAIT && d->rxlen == 0) {
+		d->quiet_from = ev_now(d->loop) + gw_plan_wire(cur(d), d->reqlen);
 		gw_det_timer(d, gw_plan_wire(cur(d), d->reqlen) + gw_plan_timeout(cur(d)));
+	}
 }
 
 /* What came back that was no answer, in a few words. */
@@ -129,10 +136,44 @@ static void describe_rx(const struct det *d, char *out, size_t cap)
 	snprintf(out, cap, "%zu bytes that form no answer", d->rxlen);
 }
 
+/* A request of another master in p[0..n) (not our own request's echo):
+ * its description into what. */
+static bool foreign_request(const struct det *d, const uint8_t *p, size_t n, char *what, size_t cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct gw_sniff_frame f;
+		if (!gw_sniff_frame_at(p + i, n - i, &f))
+			continue;
+		bool req = f.kind == GW_SNIFF_MODBUS_REQ || f.kind == GW_SNIFF_PACEIC_REQ || f.kind == GW_SNIFF_DALY_REQ ||
+			   f.kind == GW_SNIFF_JBD_REQ || f.kind == GW_SNIFF_JK_REQ || f.kind == GW_SNIFF_LP_REQ;
+		if (req && !(f.len == d->reqlen && memcmp(p + i, d->req, f.len) == 0)) {
+			gw_sniff_describe(p + i, f.len, what, cap);
+			return true;
+		}
+		i += f.len - 1;
+	}
+	return false;
+}
+
+/* Another master's request heard while probing (it started after the
+ * listening): nothing more is sent. */
+static bool stop_if_foreign(struct det *d, const uint8_t *p, size_t n)
+{
+	char what[GW_SNIFF_DESC];
+	if (!foreign_request(d, p, n, what, sizeof(what)))
+		return false;
+	gw_det_say(d, "another master polls this line after all (heard while probing: %s): stopped, nothing more will "
+		      "be sent; bmsgw must be the only master of a bus (see bmsgw(8), DETECTING A BMS)", what);
+	gw_det_finish(d, 2);
+	return true;
+}
+
 static void no_answer(struct det *d)
 {
 	const struct gw_detect_try *t = cur(d);
 	char w[96], what[192];
+	if (stop_if_foreign(d, d->rx, d->rxlen))
+		return;
 	if (d->o->verbose && d->rxlen)
 		gw_det_hex(d, "<-", d->rx, d->rxlen);
 	describe_rx(d, what, sizeof(what));
@@ -218,6 +259,8 @@ void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n)
 	d->rx_seq++;
 	if (d->phase == DET_GAP) {
 		/* the line is not quiet: the gap starts again, for a while */
+		if (stop_if_foreign(d, p, n))
+			return;
 		d->stray += n;
 		if (ev_now(d->loop) - d->gap_from > GW_QUIET_MAX) {
 			char w[96];

@@ -32,6 +32,7 @@ int gw_det_set_baud(struct det *d, int baud)
 		return -1;
 	}
 	d->baud = baud;
+	d->quiet_from = ev_now(d->loop); /* silence at the old rate is no gap at the new one */
 	return 0;
 }
 

@@ -36,13 +36,13 @@ static enum inv_scan p485_check(const uint8_t *f, size_t len, struct bms_pylonfr
 	size_t lenid;
 
 	for (size_t i = 1; i + 1 < len; i++)
-		if (bms_pylonframe_hexval(f[i]) < 0)
+		if (bms_hexval(f[i]) < 0)
 			return INV_SCAN_BAD_FORMAT;
 	if (len < BMS_PYLONFRAME_OVERHEAD)
 		return INV_SCAN_BAD_FORMAT;
-	lenid = (size_t)(bms_pylonframe_hexval(f[10]) << 8 | bms_pylonframe_hexval(f[11]) << 4 |
-			 bms_pylonframe_hexval(f[12]));
-	if ((unsigned)bms_pylonframe_hexval(f[9]) != (bms_pylonframe_length((uint16_t)lenid) >> 12) ||
+	lenid = (size_t)(bms_hexval(f[10]) << 8 | bms_hexval(f[11]) << 4 |
+			 bms_hexval(f[12]));
+	if ((unsigned)bms_hexval(f[9]) != (bms_pylonframe_length((uint16_t)lenid) >> 12) ||
 	    (lenid & 1) || len != lenid + BMS_PYLONFRAME_OVERHEAD)
 		return INV_SCAN_BAD_LENGTH;
 	if (bms_pylonframe_parse(f, len, h, info, PYLON485_INFO_MAX) != BMS_OK)

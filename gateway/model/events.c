@@ -10,11 +10,8 @@
 
 void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
 {
-	if (ok) {
-		/* the SOC carried, before anyone reads it */
-		gw_pack_carry_soc(p, gw_soc_polled(gw, p), gw->conf->gw.float_order);
+	if (ok)
 		gw_energy_polled(gw, p);
-	}
 	gw_charge_polled(gw, p); /* before anyone publishes them */
 	for (int i = 0; i < gw->nout; i++) {
 		const struct gw_output *o = &gw->out[i];

@@ -16,11 +16,15 @@
 struct gw;
 struct gw_pack;
 
-/* A poll of p finished (ok: a new snapshot was committed).  First the
- * model's own bookkeeping (the energy counters of the pack and of its
- * bank, the charge limits of both), then every output, then gw->on_poll.  The poller ends a MOSFET
- * command this poll confirms only after this, so that an MQTT client sees
- * the switched state before the command's "done". */
+/* A poll of p finished (ok: a new snapshot was committed), told by the one
+ * end of a poll, gw_pack_polled() (model/pack.c), once the snapshot is
+ * committed whole: its SOC step done (the counted SOC, once synced, in
+ * the snapshot and the registers already, encoded once) before anyone
+ * reads it.  First the model's own bookkeeping (the energy counters of the
+ * pack and of its bank, the charge limits of both), then every output,
+ * then gw->on_poll.  The poller ends a MOSFET command this poll confirms
+ * only after this, so that an MQTT client sees the switched state before
+ * the command's "done". */
 void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok);
 /* A second passed (the daemon's tick): the charge limits (holds, ramps, a
  * pack gone stale), then every output's tick. */

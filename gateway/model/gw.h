@@ -57,8 +57,7 @@ struct gw_pack {
 	struct gw_charge_pack *charge; /* the charge-limit engine's memory (model/charge.c) */
 
 	/* Its making and its register cache: written by model/pack.c alone
-	 * (gw_pack_new, gw_pack_commit, gw_pack_fail, gw_pack_ident), read
-	 * everywhere. */
+	 * (gw_pack_new, gw_pack_polled), read everywhere. */
 	double created;                /* monotonic time the pack was configured (start or reload) */
 	bool have_data;                /* snap/data_regs hold a good poll */
 	double last_good;              /* monotonic time of that poll */
@@ -71,6 +70,8 @@ struct gw_pack {
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
 	struct bms_ident ident;        /* what the BMS said about itself (identity commands) by its
 	                                * last good poll that read it; logged when it changes */
+	bool implausible_said;         /* its implausible polls since the last good one are logged */
+	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
 
 	/* Written by model/energy.c alone (integrated over good polls, kept in
 	 * the state file). */
@@ -86,21 +87,38 @@ struct gw_pack {
  * (daemon/plan.c); NULL when out of memory.  gw_pack_free(): NULL is fine. */
 struct gw_pack *gw_pack_new(double now);
 void gw_pack_free(struct gw_pack *p);
-/* pack.c, the one writer of the register cache.  A good poll's snapshot s
- * at monotonic time now: its derived values, the registers encoded in
- * float order fo and swapped in whole, the counters, the day's highest
- * SOC ("answering again" logged after failed polls). */
-void gw_pack_commit(struct gw_pack *p, const struct bms_snapshot *s, enum reg_float_order fo, double now);
-/* A failed poll: counted, why kept (logged at warning the first time
- * while the wire is up, then at debug until a good poll). */
-void gw_pack_fail(struct gw_pack *p, const char *why, bool wire_up);
-/* What the BMS said about itself, read by a good poll: kept, and logged
- * when it is new or another. */
-void gw_pack_ident(struct gw_pack *p, const struct bms_ident *id);
-/* [soc] source = counted and the count synced: the SOC the pack carries
- * (snapshot and registers) is the counted one, soc %, from now until the
- * next poll (model/socunit.c). */
-void gw_pack_carry_soc(struct gw_pack *p, double soc, enum reg_float_order fo);
+/* The bytes of a poll's frames kept for the log of an implausible one. */
+#define GW_HEARD_MAX 200
+
+/* How a poll of a pack ended, for gw_pack_polled(). */
+struct gw_poll_end {
+	struct bms_poll *poll;         /* the poll that read it, its driver's finish() still to come, or */
+	struct bms_snapshot *snap;     /* ... its record in its master's answer for all (poll NULL);
+	                                * neither: it failed */
+	const char *why;               /* neither: why it failed */
+	const char *unfinished;        /* the words before the driver's finish() error (NULL: none) */
+	const uint8_t *heard;          /* the frames its driver was handed: the first GW_HEARD_MAX */
+	size_t heard_len;              /* ... bytes of heard_len in all (for the log of an implausible one) */
+	double started;                /* monotonic start of the poll */
+	bool wire_up;                  /* the wire is up (a failure is logged as a warning once) */
+	uint32_t *implausible;         /* counter of implausible polls (the bus's), or NULL */
+	char failed[224];              /* out: why it was not good ("" when it was) */
+};
+enum gw_polled { GW_POLLED_FAILED, GW_POLLED_IMPLAUSIBLE, GW_POLLED_GOOD };
+
+/* pack.c: the one end of every poll, and the one writer of the register
+ * cache.  The poll is judged: the driver's finish() (a poll's), the sensors
+ * that read out of range (served absent, logged once), the plausibility
+ * table (an implausible poll is rejected whole, counted, logged with its
+ * frames once in a row).  A good one is committed whole: its derived
+ * values, the SOC step (model/socunit.c: with [soc] source = counted and
+ * the count synced, the counted SOC replaces the BMS's), the registers
+ * encoded once and swapped in, the counters, the day's highest SOC, what
+ * the BMS said about itself.  One that is not is counted, its reason kept
+ * (logged at warning the first time while the wire is up), the old
+ * snapshot kept until it goes stale by age.  Then every output hears of it
+ * (gw_emit_polled(), model/events.h). */
+enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_end *e);
 /* The float order changed (a reload): the kept snapshot encoded again. */
 void gw_pack_reencode(struct gw_pack *p, enum reg_float_order fo);
 

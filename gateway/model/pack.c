@@ -4,12 +4,17 @@
  * What a pack serves (its last complete snapshot, the registers encoded
  * from it, the counters of good and failed polls, why the last poll
  * failed, the day's highest SOC, what the BMS said about itself) changes
- * here alone: a poll that ended well is committed whole (gw_pack_commit),
- * one that did not is counted (gw_pack_fail), and the old snapshot stays
- * until it goes stale by age.  The poller (poll/poller.c) decides which;
- * every other room only reads.  With [soc] source = counted, the counted
- * SOC replaces the BMS's in the cache once synced (gw_pack_carry_soc).  A pack is made here too (gw_pack_new),
- * with the charge engine's memory of it; the plan wires it.
+ * here alone, in the one function that ends a poll, whoever ran it (the
+ * poller, a group's lead for the records of its master's answer, the
+ * listener): gw_pack_polled().  It judges the poll (the driver's finish(),
+ * the sensors out of range, the plausibility table), and commits a good
+ * one whole: its derived values, the SOC step (model/socunit.c: with
+ * [soc] source = counted and the count synced, the counted SOC replaces the
+ * BMS's), the registers encoded once and swapped in; a poll that is not
+ * good is counted and the old snapshot stays until it goes stale by age.
+ * Then every output hears of it (model/events.c).  A pack is made here
+ * too (gw_pack_new), with the charge engine's memory of it; the plan wires
+ * it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "events.h"
 #include "gw.h"
 
 struct gw_pack *gw_pack_new(double now)
@@ -59,30 +65,12 @@ static void soc_track(struct gw_pack *p)
 	}
 }
 
-void gw_pack_commit(struct gw_pack *p, const struct bms_snapshot *s, enum reg_float_order fo, double now)
-{
-	p->snap = *s;
-	bms_snapshot_derive(&p->snap);
-	bms_snapshot_state(&p->snap, p->cfg->soc.current_threshold);
-	p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
-	/* encode into a scratch block, then swap in whole */
-	uint16_t regs[REG_MAP_SIZE];
-	reg_encode_data(&p->snap, fo, regs);
-	memcpy(p->data_regs, regs, sizeof(regs));
-	p->have_data = true;
-	p->last_good = now;
-	p->good_polls++;
-	soc_track(p);
-	if (p->fail_streak)
-		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
-	p->fail_streak = 0;
-	p->last_error[0] = 0;
-}
-
-void gw_pack_fail(struct gw_pack *p, const char *why, bool wire_up)
+/* A poll that was not good: counted, why kept (logged at warning the
+ * first time while the wire is up, then at debug until a good poll). */
+static void fail(struct gw_pack *p, const char *why, bool wire_up)
 {
 	p->failed_polls++;
-	snprintf(p->last_error, sizeof(p->last_error), "%s", why ? why : "failed");
+	snprintf(p->last_error, sizeof(p->last_error), "%.*s", (int)sizeof(p->last_error) - 1, why ? why : "failed");
 	if (p->fail_streak++ == 0 && wire_up)
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
@@ -90,7 +78,9 @@ void gw_pack_fail(struct gw_pack *p, const char *why, bool wire_up)
 		gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
 }
 
-void gw_pack_ident(struct gw_pack *p, const struct bms_ident *id)
+/* What the BMS said about itself, read by a good poll: kept, and logged
+ * when it is new or another. */
+static void ident(struct gw_pack *p, const struct bms_ident *id)
 {
 	if (memcmp(id, &p->ident, sizeof(p->ident)) == 0)
 		return;
@@ -102,14 +92,130 @@ void gw_pack_ident(struct gw_pack *p, const struct bms_ident *id)
 		id->pack_serial);
 }
 
-void gw_pack_carry_soc(struct gw_pack *p, double soc, enum reg_float_order fo)
+/* A good poll's snapshot s: its derived values, the SOC step, the
+ * registers encoded once (into a scratch block, swapped in whole), the
+ * counters, the day's highest SOC. */
+static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *s, double now)
 {
-	if (!p->have_data || !isfinite(soc))
-		return;
-	p->snap.soc = (float)(soc < 0 ? 0 : soc > 100 ? 100 : soc);
-	p->snap.present |= BMS_HAS_SOC;
-	reg_encode_data(&p->snap, fo, p->data_regs);
+	p->snap = *s;
+	bms_snapshot_derive(&p->snap);
+	bms_snapshot_state(&p->snap, p->cfg->soc.current_threshold);
+	p->snap.ncells = p->snap.ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : p->snap.ncells;
+	p->have_data = true;
+	p->last_good = now;
+	p->good_polls++;
 	soc_track(p);
+	/* the SOC step reads the BMS's SOC; the counted one, once synced,
+	 * is the one the pack carries (snapshot and registers) until the next
+	 * poll */
+	double soc = gw_soc_polled(gw, p);
+	if (isfinite(soc)) {
+		p->snap.soc = (float)(soc < 0 ? 0 : soc > 100 ? 100 : soc);
+		p->snap.present |= BMS_HAS_SOC;
+		soc_track(p);
+	}
+	uint16_t regs[REG_MAP_SIZE];
+	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
+	memcpy(p->data_regs, regs, sizeof(regs));
+	if (p->fail_streak)
+		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
+	p->fail_streak = 0;
+	p->last_error[0] = 0;
+}
+
+/* A snapshot of p that is not plausible (bms/plausible.c): counted, and
+ * logged with the frames heard once in a row of them; why (cap bytes) says
+ * which value. */
+static void implausible(struct gw_pack *p, const struct gw_poll_end *e, const struct bms_implausible *im, char *why,
+			size_t cap)
+{
+	char what[160];
+	bms_implausible_text(im, what, sizeof(what));
+	snprintf(why, cap, "implausible: %s", what);
+	if (e->implausible)
+		(*e->implausible)++;
+	if (p->implausible_said)
+		return;
+	p->implausible_said = true;
+	char hex[2 * GW_HEARD_MAX + 1];
+	size_t n = e->heard_len < GW_HEARD_MAX ? e->heard_len : GW_HEARD_MAX;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", e->heard[i]);
+	hex[2 * n] = 0;
+	gw_warn("pack %s: a poll with %s is not served (the pack goes stale while its polls are implausible); "
+		"frames: %s%s", p->cfg->name, what, hex, e->heard_len > n ? " ..." : "");
+}
+
+/* Pack p's sensors that read outside the plausible range in snapshot s
+ * are absent and flagged (bms_sensor_faults): logged once a sensor while
+ * the gateway runs, not once a poll (a pack without its second sensor
+ * reads 0xC8 there in every answer). */
+static void sensor_faults(struct gw_pack *p, struct bms_snapshot *s)
+{
+	float was[BMS_MAX_TEMPS + 1];
+	unsigned found = bms_sensor_faults(s, was);
+	unsigned fresh = found & ~(unsigned)p->faults_said;
+	if (!fresh)
+		return;
+	p->faults_said |= (uint16_t)fresh;
+	char list[BMS_MAX_TEMPS * 40 + 48] = "";
+	size_t n = 0;
+	for (unsigned i = 0; i <= BMS_MAX_TEMPS && n < sizeof(list); i++) {
+		unsigned bit = i < BMS_MAX_TEMPS ? 1u << i : BMS_FAULT_MOS;
+		if (!(fresh & bit))
+			continue;
+		int k = i < BMS_MAX_TEMPS
+				? snprintf(list + n, sizeof(list) - n, "%stemperature %u = %g degC", n ? ", " : "",
+					   i + 1, (double)was[i])
+				: snprintf(list + n, sizeof(list) - n, "%sMOSFET temperature = %g degC", n ? ", " : "",
+					   (double)was[i]);
+		n += k > 0 ? (size_t)k : 0;
+	}
+	gw_warn("pack %s: %s: outside %g..%g degC, no sensor's reading (one the BMS lacks or lost): served "
+		"absent, the pack flagged with a sensor fault (alarm sensor); not logged again", p->cfg->name,
+		list, BMS_PLAUSIBLE_MIN_C, BMS_PLAUSIBLE_MAX_C);
+}
+
+/* Is what the poll read a good sample?  The driver's finish() (a poll's),
+ * the sensors out of range, the plausibility table. */
+static enum gw_polled judge(struct gw_pack *p, struct gw_poll_end *e, struct bms_snapshot *s)
+{
+	if (!s) {
+		snprintf(e->failed, sizeof(e->failed), "%s", e->why ? e->why : "failed");
+		return GW_POLLED_FAILED;
+	}
+	int rc = e->poll && p->drv->finish ? p->drv->finish(e->poll) : BMS_OK;
+	if (rc < 0) {
+		snprintf(e->failed, sizeof(e->failed), "%s%s", e->unfinished ? e->unfinished : "", bms_strerror(rc));
+		return GW_POLLED_FAILED;
+	}
+	sensor_faults(p, s);
+	struct bms_implausible im;
+	if (!bms_plausible(s, &im)) {
+		implausible(p, e, &im, e->failed, sizeof(e->failed));
+		return GW_POLLED_IMPLAUSIBLE;
+	}
+	return GW_POLLED_GOOD;
+}
+
+enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_end *e)
+{
+	struct bms_snapshot *s = e->poll ? &e->poll->snap : e->snap;
+	enum gw_polled r = judge(p, e, s);
+	double now = gw_mono();
+	if (r == GW_POLLED_GOOD) {
+		e->failed[0] = 0;
+		commit(gw, p, s, now);
+		p->implausible_said = false;
+		gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name, p->snap.voltage,
+			 p->snap.current, p->snap.soc, p->snap.ncells, (now - e->started) * 1000);
+		if (e->poll && e->poll->kept.ident_state == BMS_IDENT_HAVE)
+			ident(p, &e->poll->kept.ident);
+	} else {
+		fail(p, e->failed, e->wire_up);
+	}
+	gw_emit_polled(gw, p, r == GW_POLLED_GOOD);
+	return r;
 }
 
 void gw_pack_reencode(struct gw_pack *p, enum reg_float_order fo)

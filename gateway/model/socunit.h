@@ -7,8 +7,9 @@
  * Each pack holds a struct gw_socunit, written by socunit.c alone.  With
  * [soc] source = counted a synced count is the SOC the pack carries
  * (offset 0/60, JSON "soc", MQTT, the page, [limits], the inverters):
- * the poll's event (model/events.c) hands what gw_soc_polled() returns to
- * the register cache (gw_pack_carry_soc);
+ * the end of a poll (gw_pack_polled(), model/pack.c) steps the count on
+ * the committed snapshot and puts what gw_soc_polled() returns in it
+ * before the registers are encoded, once;
  * until the count is synced the BMS's SOC is carried, never a guess.
  */
 #ifndef GATEWAY_MODEL_SOCUNIT_H
@@ -29,10 +30,12 @@ struct gw_socunit {
 	double changed_at;             /* monotonic: the count last handed to the state file */
 };
 
-/* A good poll of p was committed: count it, log the points, keep the
- * state file told.  The SOC p is to carry: the count's with [soc] source =
- * counted and the count synced, else NAN (the BMS's stays).  First of the
- * poll's subscribers (model/events.c). */
+/* A good poll of p is being committed (its snapshot, with the BMS's SOC,
+ * and last_good are in p; its registers not yet encoded): count it, log
+ * the points, keep the state file told.  The SOC p is to carry: the
+ * count's with [soc] source = counted and the count synced, else NAN (the
+ * BMS's stays).  The SOC step of gw_pack_polled() (model/pack.c), before
+ * anyone hears of the poll. */
 double gw_soc_polled(struct gw *gw, struct gw_pack *p);
 /* Every second: the state file is told every [soc] save_interval while a
  * pack counts. */

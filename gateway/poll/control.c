@@ -2,8 +2,10 @@
 /* gateway/poll/control.c - switching a pack's MOSFETs, safely (see control.h).
  *
  *   submit   allowed? fresh? not busy?  -> queued on the pack's wire
- *   wire     (poller.c) the driver's frames, each acknowledged by the BMS
- *            (a protocol without a known acknowledgement skips that)
+ *   wire     the driver's frames, each acknowledged by the BMS (a protocol
+ *            without a known acknowledgement skips that): this file is the
+ *            control client of the bus's engine (bus.h), asked ahead of the
+ *            poller whenever the wire is free and at the end of every gap
  *   verify   the next poll of the pack that started after the
  *            acknowledgement must show the MOSFETs as asked; if it does
  *            not, the pack is polled again until control_timeout
@@ -33,8 +35,8 @@
 #include "../core/util.h"
 #include "../model/gw.h"
 #include "../model/statefile.h"
+#include "bus.h"
 #include "control.h"
-#include "poll.h"
 
 #define CTL_RATE_S 1.0         /* at most one command per pack per second */
 #define CTL_REPOLL_S 0.3       /* read-back disagrees: poll again after */
@@ -136,19 +138,162 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 	free(c);
 }
 
+/* ---- the control client of the bus's engine (struct gw_bus_client, bus.h) ----
+ * A command queued on a pack of a bus runs between two poll steps (or when
+ * the wire is idle): gap, frame, acknowledgement, for each frame of the
+ * command; then the engine asks the poller again (the poll it interrupted
+ * goes on, started over when it is the read-back). */
+
+/* The command on the wire ended: acknowledged (exception 0: the read-back
+ * comes next) or not (exception, why). */
+static void wire_done(struct gw_ctl *c, int exception, const char *why)
+{
+	if (exception) {
+		finish(c, exception, why);
+		return;
+	}
+	/* acknowledged: the next poll of the pack (at once) tells whether it worked */
+	c->phase = CTL_VERIFY;
+	c->acked_at = c->poll_at = gw_mono();
+	gw_debug("control: pack %s: %s acknowledged; reading it back", c->pack->cfg->name, c->what);
+}
+
+/* The command on the wire ends; the engine asks its clients again. */
+static void ctl_end(struct gw_bus *w, int exception, const char *why)
+{
+	struct gw_ctl *c = w->ctl;
+	w->ctl = NULL;
+	gw_bus_abort(w);
+	wire_done(c, exception, why);
+	gw_bus_next(w);
+}
+
+static void ctl_gap(struct gw_bus *w)
+{
+	gw_bus_gap(w, GW_BUS_CONTROL, w->ctl->pack, true);
+}
+
+/* The wire is free (or a poll step's gap is over): a queued command, if
+ * there is one and the wire is up, goes first. */
+static bool ctl_start(struct gw_bus *w)
+{
+	if (w->ctl || gw_link_state(w->link) != GW_LINK_UP)
+		return false;
+	for (int i = 0; i < w->npacks; i++) {
+		struct gw_pack_ctl *pc = w->packs[i]->ctl;
+		if (pc->cur && pc->cur->phase == CTL_QUEUED) {
+			pc->cur->phase = CTL_WIRE;
+			w->ctl = pc->cur;
+			w->ctl_tries = 0;
+			ctl_gap(w);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The gap is over: the next frame of the command, or its end.  The only
+ * place a control frame is written. */
+static void ctl_send(struct gw_bus *w)
+{
+	struct gw_pack *p = w->ctl->pack;
+	uint8_t req[GW_LINK_TX_MAX];
+	int n = p->drv->control_request(&w->ctl->bc, req, sizeof(req));
+	if (n == 0) {
+		ctl_end(w, 0, NULL); /* every frame acknowledged */
+		return;
+	}
+	if (n < 0) {
+		ctl_end(w, GW_MB_DEVICE_FAILURE, bms_strerror(n));
+		return;
+	}
+	gw_debug("link %s: pack %s: control frame", gw_link_port(w->link), p->cfg->name);
+	if (gw_bus_send(w, req, (size_t)n) < 0)
+		return; /* the link went down: ctl_stop() ended it */
+	if (p->drv->control_unacked)
+		ctl_gap(w); /* nothing comes back: the next frame (or the read-back) after a gap */
+}
+
+/* No (good) acknowledgement: the writes are absolute, so sending the frame
+ * again is safe; after `retries` more tries the command has failed. */
+static void ctl_retry(struct gw_bus *w, const char *what)
+{
+	struct gw_pack *p = w->ctl->pack;
+	if (w->ctl_tries++ < p->cfg->retries) {
+		gw_debug("link %s: pack %s: control frame: %s, try %d", gw_link_port(w->link), p->cfg->name, what,
+			 w->ctl_tries + 1);
+		ctl_gap(w);
+		return;
+	}
+	char why[160];
+	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, w->ctl_tries);
+	ctl_end(w, GW_MB_GATEWAY_TARGET, why);
+}
+
+/* A complete frame while a control frame waits for its acknowledgement. */
+static enum bms_frame_next ctl_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
+{
+	int rc = w->ctl->pack->drv->control_ack(&w->ctl->bc, f, fl);
+	if (rc == BMS_E_UNEXPECTED)
+		return BMS_FRAME_MORE;
+	if (rc == BMS_OK) {
+		w->ctl_tries = 0;
+		ctl_gap(w); /* the next frame, or the end */
+	} else if (rc == BMS_E_REFUSED) {
+		ctl_end(w, GW_MB_DEVICE_FAILURE, "the BMS refused the command");
+	} else {
+		ctl_retry(w, bms_strerror(rc));
+	}
+	return BMS_FRAME_STOP;
+}
+
+static void ctl_timed_out(struct gw_bus *w)
+{
+	w->stats.timeouts++;
+	ctl_retry(w, "timed out");
+}
+
+/* The wire went down or was lent: the command on it ends (0x0B); lent,
+ * those waiting for it end too. */
+static void ctl_stop(struct gw_bus *w, enum gw_bus_stop why)
+{
+	struct gw_ctl *c = w->ctl;
+	w->ctl = NULL;
+	const char *lent = "the wire was lent to a maintenance tool";
+	if (c && why != GW_BUS_GONE)
+		wire_done(c, GW_MB_GATEWAY_TARGET, why == GW_BUS_LENT ? lent : "the wire went down");
+	for (int i = 0; i < w->npacks && why == GW_BUS_LENT; i++)
+		gw_control_end(w->packs[i], GW_MB_GATEWAY_TARGET, lent);
+}
+
+const struct gw_bus_client gw_control_client = {
+	ctl_start, ctl_send, ctl_frame, ctl_timed_out, ctl_stop, NULL,
+};
+
+/* Stop the command c on the wire (its deadline passed, or its pack goes
+ * away): polling goes on. */
+static void wire_abort(struct gw_ctl *c)
+{
+	struct gw_bus *w = c->pack->bus;
+	if (!w || w->ctl != c)
+		return;
+	w->ctl = NULL;
+	gw_bus_abort(w);
+	gw_bus_next(w);
+}
+
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	struct gw_ctl *c = container_of(w, struct gw_ctl, deadline);
 	char why[400];
-	struct gw_bus *wire = c->pack->bus;
 	switch (c->phase) {
 	case CTL_QUEUED:
 		finish(c, GW_MB_GATEWAY_TARGET, "the wire was busy until control_timeout; nothing was sent");
 		return;
 	case CTL_WIRE:
-		gw_poll_control_abort(wire);
+		wire_abort(c);
 		snprintf(why, sizeof(why), "no acknowledgement from the BMS within %g s", c->pack->cfg->control_timeout);
 		finish(c, GW_MB_GATEWAY_TARGET, why);
 		return;
@@ -204,7 +349,8 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	snprintf(c->who, sizeof(c->who), "%s", who);
 	memcpy(c->what, what, sizeof(c->what));
 	c->bc.address = (uint8_t)p->cfg->address;
-	c->bc.persist = gw_poll_persist(p);
+	const struct bms_poll *session = gw_bus_session(p->bus, p);
+	c->bc.persist = session ? session->persist : 0;
 	c->bc.link = (uint8_t)gw_link_bms_link(p->link);
 	for (int f = 0; f < 2; f++) {
 		c->bc.set[f] = set[f];
@@ -236,45 +382,11 @@ void gw_control_cancel(struct gw_ctl **handle)
 	c->handle = NULL;
 }
 
-struct gw_ctl *gw_control_queued(struct gw_bus *w)
-{
-	for (int i = 0; i < w->npacks; i++) {
-		struct gw_pack_ctl *pc = w->packs[i]->ctl;
-		if (pc->cur && pc->cur->phase == CTL_QUEUED) {
-			pc->cur->phase = CTL_WIRE;
-			return pc->cur;
-		}
-	}
-	return NULL;
-}
-
-struct gw_pack *gw_control_pack(struct gw_ctl *c)
-{
-	return c->pack;
-}
-
-struct bms_control *gw_control_cmd(struct gw_ctl *c)
-{
-	return &c->bc;
-}
-
-void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why)
-{
-	if (exception) {
-		finish(c, exception, why);
-		return;
-	}
-	/* acknowledged: the next poll of the pack (at once) tells whether it worked */
-	c->phase = CTL_VERIFY;
-	c->acked_at = c->poll_at = gw_mono();
-	gw_debug("control: pack %s: %s acknowledged; reading it back", c->pack->cfg->name, c->what);
-}
-
-void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
+void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok, double started)
 {
 	(void)gw;
 	struct gw_ctl *c = p->ctl->cur;
-	if (!c || c->phase != CTL_VERIFY || !ok || gw_poll_started(p) < c->acked_at)
+	if (!c || c->phase != CTL_VERIFY || !ok || started < c->acked_at)
 		return;
 	const struct bms_snapshot *s = &p->snap;
 	bool agree = (s->present & BMS_HAS_MOSFETS) != 0;
@@ -317,17 +429,17 @@ void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok)
 	double left = c->started + p->cfg->control_timeout - gw_mono();
 	gw_debug("control: pack %s: read-back shows %s; %.1f s left", p->cfg->name, c->readback, left);
 	/* poll again soon, unless there is no time for another poll */
-	double poll_takes = gw_mono() - gw_poll_started(p);
+	double poll_takes = gw_mono() - started;
 	if (left > CTL_REPOLL_S + poll_takes) {
 		c->acked_at = gw_mono();
 		c->poll_at = c->acked_at + CTL_REPOLL_S;
 	}
 }
 
-bool gw_control_readback_at(const struct gw_pack *p, double *at)
+bool gw_control_readback_at(const struct gw_pack *p, double started, double *at)
 {
 	const struct gw_ctl *c = p->ctl->cur;
-	if (!c || c->phase != CTL_VERIFY || gw_poll_started(p) >= c->acked_at)
+	if (!c || c->phase != CTL_VERIFY || started >= c->acked_at)
 		return false;
 	*at = c->poll_at;
 	return true;
@@ -336,9 +448,10 @@ bool gw_control_readback_at(const struct gw_pack *p, double *at)
 void gw_control_end(struct gw_pack *p, int exception, const char *why)
 {
 	if (p->ctl->cur) {
-		if (p->ctl->cur->phase == CTL_WIRE && p->bus)
-			gw_poll_control_abort(p->bus);
-		finish(p->ctl->cur, exception, why);
+		struct gw_ctl *c = p->ctl->cur;
+		if (c->phase == CTL_WIRE)
+			wire_abort(c);
+		finish(c, exception, why);
 	}
 }
 

@@ -60,21 +60,19 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 /* The requester is gone: the command goes on, its result is only logged. */
 void gw_control_cancel(struct gw_ctl **handle);
 
-/* poller.c: a command queued on a pack of wire w, or NULL. */
-struct gw_ctl *gw_control_queued(struct gw_bus *w);
-/* poller.c: the control transaction of c ended on the wire: acknowledged
- * (exception 0, the read-back comes next) or not (exception, why). */
-void gw_control_wire_done(struct gw_ctl *c, int exception, const char *why);
-/* The pack and the driver command of c (for the poller). */
-struct gw_pack *gw_control_pack(struct gw_ctl *c);
-struct bms_control *gw_control_cmd(struct gw_ctl *c);
-/* daemon.c: a poll of p finished: the read-back of a command in progress. */
-void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok);
+/* The control client of a bus's engine (bus.h): a queued command goes on
+ * the wire ahead of the next poll step; the only writer of control frames. */
+struct gw_bus_client;
+extern const struct gw_bus_client gw_control_client;
+/* poller.c: a poll of p (begun at `started`, monotonic) finished, and
+ * every output heard of it: the read-back of a command in progress. */
+void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok, double started);
 /* A pack is going away (reload, stop): end its command (0x0B). */
 void gw_control_drop(struct gw_pack *p);
 /* poller.c: a command of p waits for its read-back poll, due at *at (it
- * goes ahead of the other packs' polls). */
-bool gw_control_readback_at(const struct gw_pack *p, double *at);
+ * goes ahead of the other packs' polls): a poll begun at `started` is
+ * older than its acknowledgement. */
+bool gw_control_readback_at(const struct gw_pack *p, double started, double *at);
 /* End p's command, if any, with this exception. */
 void gw_control_end(struct gw_pack *p, int exception, const char *why);
 

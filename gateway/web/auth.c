@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "../../conf/users.h"
+#include "users.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -56,13 +56,13 @@ struct peer {
 struct job {
 	struct job *next;
 	uint8_t mac[SHA256_DIGEST_SIZE];
-	struct conf_user u;            /* a copy: the thread reads no shared table */
+	struct gw_user u;            /* a copy: the thread reads no shared table */
 	bool known;
-	char pw[CONF_PASSWORD_MAX + 1];
+	char pw[GW_PASSWORD_MAX + 1];
 	size_t pwlen;
 	bool ok;
 	unsigned gen;                  /* of the users it was checked against */
-	char user[CONF_USER_NAME_MAX + 1]; /* as asked, printable: for the log */
+	char user[GW_USER_NAME_MAX + 1]; /* as asked, printable: for the log */
 	struct peer *peer;
 	struct gw_auth_ask *waiters;
 };
@@ -85,9 +85,9 @@ struct gw_auth_ask {
 	struct peer *peer;
 	enum ask_state state;
 	uint8_t mac[SHA256_DIGEST_SIZE];
-	char user[CONF_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
+	char user[GW_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
 	bool never_good;               /* no user has that name, or the password is too long */
-	char pw[CONF_PASSWORD_MAX + 1];  /* kept while waiting before its check */
+	char pw[GW_PASSWORD_MAX + 1];  /* kept while waiting before its check */
 	size_t pwlen;
 	struct job *job;
 	struct gw_auth_ask *next;      /* among the job's waiters */
@@ -105,7 +105,7 @@ struct cached {
 
 struct gw_auth {
 	struct ev_loop *loop;
-	struct conf_users *users;
+	struct gw_users *users;
 	unsigned gen;
 	uint8_t key[32];
 	struct peer peers[PEERS];
@@ -118,7 +118,7 @@ struct gw_auth {
 	ev_timer budget_timer;
 	struct worker *w;
 	pthread_t thread;
-	struct conf_user dummy;        /* checked for an unknown name */
+	struct gw_user dummy;        /* checked for an unknown name */
 };
 
 /* ----------------------------------------------------------- the thread */
@@ -135,7 +135,7 @@ static void *work(void *arg)
 		struct job *j = w->todo;
 		w->todo = j->next;
 		pthread_mutex_unlock(&w->mu);
-		j->ok = conf_user_verify(&j->u, j->pw, j->pwlen) && j->known;
+		j->ok = gw_user_verify(&j->u, j->pw, j->pwlen) && j->known;
 		explicit_bzero(j->pw, sizeof(j->pw));
 		pthread_mutex_lock(&w->mu);
 		if (w->quit) {
@@ -239,7 +239,7 @@ static void unlink_waiter(struct gw_auth_ask *q)
 	q->job = NULL;
 }
 
-static const struct conf_user *user_named(const struct gw_auth *a, const char *name)
+static const struct gw_user *user_named(const struct gw_auth *a, const char *name)
 {
 	for (int i = 0; i < a->users->n; i++)
 		if (strcmp(a->users->u[i].name, name) == 0)
@@ -261,7 +261,7 @@ static bool start_check(struct gw_auth_ask *q)
 		struct job *j = calloc(1, sizeof(*j));
 		if (!j)
 			return false;
-		const struct conf_user *u = q->never_good ? NULL : user_named(a, q->user);
+		const struct gw_user *u = q->never_good ? NULL : user_named(a, q->user);
 		j->known = u != NULL;
 		j->u = u ? *u : a->dummy;
 		memcpy(j->mac, q->mac, SHA256_DIGEST_SIZE);
@@ -497,7 +497,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
-struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users)
+struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users)
 {
 	struct gw_auth *a = calloc(1, sizeof(*a));
 	struct worker *w = calloc(1, sizeof(*w));
@@ -512,8 +512,8 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users)
 	a->users = users;
 	gw_budget_init(&a->budget, gw_mono());
 	ev_init(&a->budget_timer, budget_cb);
-	a->dummy.iter = CONF_PBKDF2_ITER;
-	a->dummy.salt_len = CONF_SALT_LEN;
+	a->dummy.iter = GW_PBKDF2_ITER;
+	a->dummy.salt_len = GW_SALT_LEN;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->loop = loop;
@@ -532,9 +532,9 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users)
 	return a;
 }
 
-bool gw_auth_users(struct gw_auth *a, struct conf_users *users)
+bool gw_auth_users(struct gw_auth *a, struct gw_users *users)
 {
-	if (conf_users_same(a->users, users)) {
+	if (gw_users_same(a->users, users)) {
 		free(users);
 		return false;
 	}
@@ -549,8 +549,8 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 		  void *arg, struct gw_auth_ask **ask)
 {
 	*ask = NULL;
-	if (pwlen > CONF_PASSWORD_MAX)
-		pwlen = CONF_PASSWORD_MAX + 1; /* never good; checked as any wrong one */
+	if (pwlen > GW_PASSWORD_MAX)
+		pwlen = GW_PASSWORD_MAX + 1; /* never good; checked as any wrong one */
 	struct peer *p = peer_of(a, addr);
 	if (!p)
 		return GW_AUTH_BUSY;
@@ -561,13 +561,13 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	q->peer = p;
 	q->cb = cb;
 	q->arg = arg;
-	q->never_good = conf_user_name_bad(user) != NULL || pwlen > CONF_PASSWORD_MAX;
+	q->never_good = gw_user_name_bad(user) != NULL || pwlen > GW_PASSWORD_MAX;
 	size_t i = 0;
-	for (; user[i] && i < CONF_USER_NAME_MAX; i++)
+	for (; user[i] && i < GW_USER_NAME_MAX; i++)
 		q->user[i] = user[i] > ' ' && user[i] <= '~' && user[i] != '"' && user[i] != '\\' ? user[i] : '?';
 	q->user[i] = '\0';
-	mac_of(a, user, pw, pwlen > CONF_PASSWORD_MAX ? CONF_PASSWORD_MAX : pwlen, q->mac);
-	if (pwlen > CONF_PASSWORD_MAX)
+	mac_of(a, user, pw, pwlen > GW_PASSWORD_MAX ? GW_PASSWORD_MAX : pwlen, q->mac);
+	if (pwlen > GW_PASSWORD_MAX)
 		q->mac[0] ^= 1; /* not the one of its first bytes */
 	ev_init(&q->timer, timer_cb);
 	p->asks++;
@@ -580,7 +580,7 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 		free(q);
 		return role;
 	}
-	q->pwlen = pwlen > CONF_PASSWORD_MAX ? CONF_PASSWORD_MAX : pwlen;
+	q->pwlen = pwlen > GW_PASSWORD_MAX ? GW_PASSWORD_MAX : pwlen;
 	memcpy(q->pw, pw, q->pwlen);
 	if (p->until > now) {
 		wait_until(q, WAIT_BEFORE, p->until);

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct conf_users;
+struct gw_users;
 struct gw_auth;
 struct gw_auth_ask;
 
@@ -17,14 +17,14 @@ struct gw_auth_ask;
 #define GW_AUTH_FAIL (-2)     /* wrong name or password (after the address's delay) */
 #define GW_AUTH_BUSY (-3)     /* too many checks at once: try again later */
 
-/* result: the user's role (enum conf_role), GW_AUTH_FAIL or GW_AUTH_BUSY. */
+/* result: the user's role (enum gw_role), GW_AUTH_FAIL or GW_AUTH_BUSY. */
 typedef void gw_auth_cb(void *arg, int result);
 
 /* Check logins against users (taken over). */
-struct gw_auth *gw_auth_new(struct ev_loop *loop, struct conf_users *users);
+struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users);
 /* A users file read again (taken over): when its users changed, the
  * memory of good logins is forgotten (true); else it is freed (false). */
-bool gw_auth_users(struct gw_auth *a, struct conf_users *users);
+bool gw_auth_users(struct gw_auth *a, struct gw_users *users);
 /* Is USER / PW good for a client at address ADDR (text)?  The role at once
  * (a login checked a moment ago, the address not waiting), GW_AUTH_BUSY,
  * or GW_AUTH_PENDING with *ask set and cb called later, never from inside

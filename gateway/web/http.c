@@ -46,8 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../conf/tls.h"
-#include "../../conf/users.h"
+#include "creds.h"
+#include "users.h"
 #include "../model/gw.h"
 #include "auth.h"
 #include "tls.h"
@@ -104,7 +104,7 @@ struct req {
 	unsigned long seq;             /* SSE: the state event it has */
 	/* its login */
 	enum req_auth auth;
-	int role;                      /* enum conf_role, GW_AUTH_FAIL or GW_AUTH_BUSY */
+	int role;                      /* enum gw_role, GW_AUTH_FAIL or GW_AUTH_BUSY */
 	struct gw_auth_ask *ask;
 };
 
@@ -784,7 +784,7 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 		*rc = challenge(con, "wrong user name or password");
 		return false;
 	}
-	if (strcmp(url, "/api/config") == 0 && r->role != CONF_ROLE_ADMIN) {
+	if (strcmp(url, "/api/config") == 0 && r->role != GW_ROLE_ADMIN) {
 		*rc = send_error(con, MHD_HTTP_FORBIDDEN, true, "/api/config is for a user of role admin");
 		return false;
 	}
@@ -932,7 +932,7 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------- lifecycle */
 
-static void log_cert(struct gw_http *h, const struct conf_tls_creds *c)
+static void log_cert(struct gw_http *h, const struct gw_creds *c)
 {
 	gw_info("http: certificate %s (%s)", h->cfg.tls_cert, c->about);
 }
@@ -946,12 +946,12 @@ int gw_http_secrets_load(const struct conf_http *c, struct gw_http_secrets *s, c
 {
 	char why[CONF_PORT_MAX * 2 + 200];
 	memset(s, 0, sizeof(*s));
-	if (c->tls_cert[0] && !(s->creds = conf_tls_load(c->tls_cert, c->tls_key, why, sizeof(why)))) {
+	if (c->tls_cert[0] && !(s->creds = gw_creds_load(c->tls_cert, c->tls_key, why, sizeof(why)))) {
 		snprintf(err, errlen, "http: tls_cert: %s", why);
 		return -1;
 	}
 	if (c->users_file[0]) {
-		if (!(s->users = malloc(sizeof(*s->users))) || conf_users_load(c->users_file, s->users, why, sizeof(why)) < 0) {
+		if (!(s->users = malloc(sizeof(*s->users))) || gw_users_load(c->users_file, s->users, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "http: users_file: %s", s->users ? why : "out of memory");
 			gw_http_secrets_free(s);
 			return -1;
@@ -962,7 +962,7 @@ int gw_http_secrets_load(const struct conf_http *c, struct gw_http_secrets *s, c
 
 void gw_http_secrets_free(struct gw_http_secrets *s)
 {
-	conf_tls_free(s->creds);
+	gw_creds_free(s->creds);
 	free(s->users);
 	memset(s, 0, sizeof(*s));
 }

@@ -13,8 +13,8 @@
 struct gw;
 struct gw_http;
 struct conf_http;
-struct conf_tls_creds;
-struct conf_users;
+struct gw_creds;
+struct gw_users;
 
 /* The HTTP server's row of the service table (web.c). */
 extern const struct gw_service gw_svc_http;
@@ -22,8 +22,8 @@ extern const struct gw_service gw_svc_http;
 /* What section c's files hold: the certificate and key (tls_cert), the
  * users (users_file); NULL each without its key. */
 struct gw_http_secrets {
-	struct conf_tls_creds *creds;
-	struct conf_users *users;
+	struct gw_creds *creds;
+	struct gw_users *users;
 };
 /* Read them (at start and at every reload, even when the names did not
  * change: a certificate renewed in place): 0, or -1 with err. */

@@ -15,11 +15,11 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 
-#include "../../conf/tls.h"
+#include "creds.h"
 #include "tls.h"
 
 struct held {
-	struct conf_tls_creds *c;
+	struct gw_creds *c;
 	int refs;
 };
 
@@ -33,11 +33,11 @@ struct tconn {
 	struct held *h;
 };
 
-static struct held *hold(struct conf_tls_creds *c)
+static struct held *hold(struct gw_creds *c)
 {
 	struct held *h = calloc(1, sizeof(*h));
 	if (!h) {
-		conf_tls_free(c);
+		gw_creds_free(c);
 		return NULL;
 	}
 	h->c = c;
@@ -48,24 +48,24 @@ static struct held *hold(struct conf_tls_creds *c)
 static void unhold(struct held *h)
 {
 	if (h && --h->refs == 0) {
-		conf_tls_free(h->c);
+		gw_creds_free(h->c);
 		free(h);
 	}
 }
 
-struct gw_tls *gw_tls_new(struct conf_tls_creds *c)
+struct gw_tls *gw_tls_new(struct gw_creds *c)
 {
 	struct gw_tls *t = calloc(1, sizeof(*t));
 	if (!t || !(t->cur = hold(c))) {
 		if (!t)
-			conf_tls_free(c);
+			gw_creds_free(c);
 		free(t);
 		return NULL;
 	}
 	return t;
 }
 
-void gw_tls_set(struct gw_tls *t, struct conf_tls_creds *c)
+void gw_tls_set(struct gw_tls *t, struct gw_creds *c)
 {
 	struct held *h = hold(c);
 	if (!h)

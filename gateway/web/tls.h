@@ -8,13 +8,13 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
-struct conf_tls_creds;
+struct gw_creds;
 struct gw_tls;
 
 /* Serve c (taken over). */
-struct gw_tls *gw_tls_new(struct conf_tls_creds *c);
+struct gw_tls *gw_tls_new(struct gw_creds *c);
 /* New handshakes get c (taken over) from now on. */
-void gw_tls_set(struct gw_tls *t, struct conf_tls_creds *c);
+void gw_tls_set(struct gw_tls *t, struct gw_creds *c);
 /* "CN=..., serial ..., valid until ..." of the certificate served. */
 const char *gw_tls_about(const struct gw_tls *t);
 /* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION, started and closed: the

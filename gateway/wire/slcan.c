@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static const char slcan_hex[] = "0123456789ABCDEF";
+#include "../../bms/bms.h"
 
 /* Lawicel CANUSB: S0..S8 */
 static const uint32_t slcan_rates[9] = {
@@ -37,8 +37,7 @@ int slcan_cmd_bitrate(uint32_t bps, char *out, size_t cap)
 
 static void slcan_put_hex(char *p, uint32_t v, int digits)
 {
-	for (int i = digits - 1; i >= 0; i--, v >>= 4)
-		p[i] = slcan_hex[v & 0xFu];
+	bms_put_hex((uint8_t *)p, v, (size_t)digits);
 }
 
 int slcan_encode(const struct gw_can_frame *f, char *out, size_t cap)
@@ -68,30 +67,10 @@ void slcan_rx_init(struct slcan_rx *rx)
 	memset(rx, 0, sizeof(*rx));
 }
 
-static int slcan_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* n hex digits at p (n <= 8); false if one is not a hex digit. */
 static bool slcan_hexn(const char *p, size_t n, uint32_t *v)
 {
-	uint32_t x = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int d = slcan_hexval(p[i]);
-		if (d < 0)
-			return false;
-		x = x << 4 | (uint32_t)d;
-	}
-	*v = x;
-	return true;
+	return bms_hexn((const uint8_t *)p, n, v);
 }
 
 /* t/T/r/R line: the frame, an optional 4-digit timestamp after it. */

@@ -6,7 +6,7 @@
  * At the first input it makes a CA, a server certificate and a client
  * certificate with the role Operator (RoleOID 1.3.6.1.4.1.50316.802.1),
  * writes the server's files and loads them with gw_tls_server_ctx() (the
- * daemon's loader, conf/tlsfiles.c).  The first byte of an input picks:
+ * daemon's loader, gateway/core/tlsfiles.c).  The first byte of an input picks:
  *   0  the rest is what a would-be client sends: the server's handshake
  *      steps on it never succeed (no certificate was presented) and never
  *      read out of bounds;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_users.c - a line of the [http] users file
- * (conf_user_parse): NAME:ROLE:$pbkdf2-sha256$ITER$SALT$HASH.  Invariants:
+ * (gw_user_parse): NAME:ROLE:$pbkdf2-sha256$ITER$SALT$HASH.  Invariants:
  * no crash, no read past the line; a line taken has a good name (1..32
  * printable characters, no ':'), a role of read or admin, an iteration
  * count within its bounds and a salt of 8..64 bytes; a line refused says
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../conf/users.h"
+#include "../../gateway/web/users.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	struct conf_user u;
+	struct gw_user u;
 	char why[200] = "";
-	int rc = conf_user_parse(s, &u, why, sizeof(why));
-	if (rc == 0 && (conf_user_name_bad(u.name) || (u.role != CONF_ROLE_READ && u.role != CONF_ROLE_ADMIN) ||
-			u.iter < CONF_PBKDF2_ITER_MIN || u.iter > CONF_PBKDF2_ITER_MAX || u.salt_len < 8 ||
-			u.salt_len > CONF_SALT_MAX))
+	int rc = gw_user_parse(s, &u, why, sizeof(why));
+	if (rc == 0 && (gw_user_name_bad(u.name) || (u.role != GW_ROLE_READ && u.role != GW_ROLE_ADMIN) ||
+			u.iter < GW_PBKDF2_ITER_MIN || u.iter > GW_PBKDF2_ITER_MAX || u.salt_len < 8 ||
+			u.salt_len > GW_SALT_MAX))
 		abort();
 	if (rc < 0 && !why[0])
 		abort();

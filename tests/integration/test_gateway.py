@@ -109,13 +109,15 @@ def test_tcp():
 
         # libmodbus reads the same image: between two equal pymodbus reads
         # (a poll between them changes the counters and values: read again)
-        for _ in range(10):
+        def stable():  # a libmodbus read between two equal pymodbus reads
             before = read_all(client, 1)
-            out = mbread(gw_port, 1, BASE, 125)
-            after = read_all(client, 1)
-            if before and after and [v for i, v in enumerate(before) if i not in (51, 59)] == \
-                    [v for i, v in enumerate(after) if i not in (51, 59)]:
-                break
+            o = mbread(gw_port, 1, BASE, 125)
+            a = read_all(client, 1)
+            if before and a and [v for i, v in enumerate(before) if i not in (51, 59)] == \
+                    [v for i, v in enumerate(a) if i not in (51, 59)]:
+                return o, a
+            return None
+        out, after = wait_until(stable, 60) or ("no two equal pymodbus reads in 60 s", None)
         c.ok(out.startswith("ok "), "libmodbus read of 125 registers: " + out[:40])
         if out.startswith("ok "):
             lm = [int(x) for x in out.split()[1:]]
@@ -238,8 +240,15 @@ def test_tcp():
         c.ok(st1, "gateway notices the dropped link")
         regs = wait_until(lambda: online(client) if "back after" in gw.text()[mark:] else None, 15)
         c.ok(regs is not None, "dropped TCP serial link reconnects and data flows")
-        log = gw.text()[mark:]
-        c.eq(log.count("retrying in the background"), 1, "outage logged once")
+        # each outage is one warning and one "back after" whatever its
+        # reconnect attempts (a loaded machine may add an outage of its own:
+        # a poll's timeouts; then it too is logged once)
+        def outages():
+            log = gw.text()[mark:]
+            n = log.count("retrying in the background")
+            return (n, log.count("back after")) if n >= 1 and n == log.count("back after") else None
+        got = wait_until(outages, 15)
+        c.ok(got is not None, "outage logged once (warnings, back after: %s)" % (got,))
         check_values(regs or [0] * 125, sim.state(), "after reconnect")
         # SIGHUP does not kill the daemon
         gw.p.send_signal(signal.SIGHUP)

@@ -281,11 +281,13 @@ def test_flood(gw_port, tls_port, http_port, op):
         lat_tls.append(timed_read(op))
         lat_plain.append(timed_read(plain))
     th.join()
-    flood_tls, flood_plain = p95(lat_tls), p95(lat_plain)
-    c.ok(flood_tls < max(0.05, 5 * calm_tls), "802 amid the flood: p95 %.1f ms of %d reads (calm %.1f ms)"
-         % (flood_tls * 1e3, len(lat_tls), calm_tls * 1e3))
-    c.ok(flood_plain < max(0.05, 5 * calm_plain), "502 amid the flood: p95 %.1f ms (calm %.1f ms)"
-         % (flood_plain * 1e3, calm_plain * 1e3))
+    # a handshake done in the loop would hold it for as long as its client
+    # keeps still (here: the whole flood, reads would time out at 3 s): every
+    # read is answered and none waits half of that; the latencies themselves
+    # are make bench's (mbbench -t), printed here only
+    for name, lat, calm in (("802", lat_tls, calm_tls), ("502", lat_plain, calm_plain)):
+        c.ok(max(lat) < 1.5, "%s amid the flood: all %d reads answered, the slowest in %.0f ms (p95 %.1f ms, calm %.1f ms)"
+             % (name, len(lat), max(lat) * 1e3, p95(lat) * 1e3, calm * 1e3))
     fresh = tls_client(tls_port, "viewer")
     t0 = time.monotonic()
     c.ok(read(fresh, 1) is not None, "a new client connects and reads amid the stalled handshakes (%.0f ms)"

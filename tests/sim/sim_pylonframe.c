@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "../../bms/bms.h"
+
 #define SOI '~'
 #define SOI_KS '>'               /* KS48100 */
 #define EOI '\r'
@@ -18,27 +20,10 @@ static int is_soi(uint8_t c)
 	return c == SOI || c == SOI_KS;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static long hexn(const uint8_t *p, size_t n)
 {
-	long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		int d = hexval(p[i]);
-		if (d < 0)
-			return -1;
-		v = v << 4 | d;
-	}
-	return v;
+	uint32_t v;
+	return bms_hexn(p, n, &v) ? (long)v : -1;
 }
 
 static unsigned length_word(unsigned lenid)
@@ -61,7 +46,7 @@ static int valid(const uint8_t *buf, size_t n)
 	if (n < HEAD + 5 || !is_soi(buf[0]) || buf[n - 1] != EOI)
 		return 0;
 	for (size_t i = 1; i < n - 1; i++)
-		if (hexval(buf[i]) < 0)
+		if (bms_hexval(buf[i]) < 0)
 			return 0;
 	long len = hexn(buf + 9, 4);
 	unsigned lenid = (unsigned)len & 0xFFF;

@@ -82,7 +82,8 @@ def silent(*args):
     finally:
         os.close(master)
     m = re.search(r"(?:about|at most) ([\d.]+) s more", err)
-    return rc, secs, float(m.group(1)) if m else None
+    listened = sum(float(x) for x in re.findall(r"baud, ([\d.]+) s:", err))
+    return rc, secs, float(m.group(1)) if m else None, listened
 
 
 def stated(*args):
@@ -142,11 +143,10 @@ def main():
         r = runs[p]
         ok = all(rc == 0 for rc, _, _ in r)
         print("  %-12s %5.1f s  %s" % (p, statistics.median(s for _, s, _ in r), r[0][2] if ok else "NOT FOUND"))
-    rc, secs, said = silent()
-    listen = 3 * 1.2
+    rc, secs, said, listen = silent()
     print("detect: a silent port given up after %.1f s (exit %d; the plan says %.1f s of probes after %.1f s of "
           "listening; the limit is 15 s)" % (secs, rc, said or 0, listen))
-    rc, secs, said = silent("--baud", "9600")
+    rc, secs, said, _ = silent("--baud", "9600")
     print("detect: a silent port with --baud 9600 given up after %.1f s" % secs)
     planned = None
     for args in (["--scan-addresses"], ["--scan-addresses", "--baud", "9600"]):
@@ -163,7 +163,7 @@ def main():
             print("detect: a %s master's bus named after %.1f s (exit %d, %d bytes written): %s" %
                   (name, secs, rc, wrote, named))
     if os.environ.get("DETECT_SWEEP") == "1":
-        rc, secs, _ = silent("--scan-addresses")
+        rc, secs, _, _ = silent("--scan-addresses")
         print("detect: --scan-addresses on a silent port: %.1f s measured (the plan: %.1f s)" % (secs, planned or 0))
     return 0
 

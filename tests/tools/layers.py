@@ -9,14 +9,17 @@ between two output rooms (they sit side by side and never call each other).
 bms/, registers/ and conf/ are below the whole gateway and may call none of
 it.  The order of the rooms is written once, in LAYERS below.
 
-A call cycle among gateway/ object files longer than two files fails too
-(two files that call each other, a transport and its link helpers, are
-allowed): such a knot can only be read and changed as one piece.
+A call cycle longer than two files fails too, among the object files of
+gateway/ and among those of each of bms/, registers/ and conf/ (two files
+that call each other, a transport and its link helpers, are allowed): such
+a knot can only be read and changed as one piece.
 
     layers.py BIN            check (N passed, N failed; every offending call
                              and every cycle of more than MAX_CYCLE files named)
     layers.py --report BIN   the dependency picture: calls between files, the
                              largest cycle, files per room, and nothing fails
+    layers.py --self-test    the cycle search on made-up calls: it must find
+                             a knot in each tree and none that is not there
 """
 import collections
 import os
@@ -31,15 +34,17 @@ LAYERS = [
     ["detect"],                                  # bmsgw --detect: listen, read-only probes, a [pack] section
     ["model"],                                   # struct gw and packs, units, bank, energy, events, limits
     ["ha"],                                      # Home Assistant: discovery, YAML (configuration in, text out)
-    ["poll"],                                    # poller, control
+    ["poll"],                                    # the bus engine, poller, control, listener
     ["modbus", "mqtt", "history", "tunnel", "inverter"],  # the outputs
     ["web"],                                     # the status page, its API and metrics
     ["daemon"],                                  # lifecycle, reload plan, the service table
+    ["modes"],                                   # bmsgw's tool modes, one file each, and the command line
     ["main"],                                    # gateway/main.c, the story of main()
 ]
 EXTRA = {("web", "history")}                     # the page's charts and CSV come from the history
 MAX_CYCLE = 2                                    # files in the longest call cycle allowed
 BELOW = {"bms", "registers", "conf"}             # pure code under everything
+TREES = ("gateway", "bms", "registers", "conf")  # cycles are looked for inside each
 
 
 def room_of(rel):
@@ -144,9 +149,11 @@ def check(bindir):
     return failed == 0
 
 
-def gateway_graph(e):
-    """The calls between gateway/ object files: file -> set of files."""
-    return {f: {g for g in to if g.startswith("gateway/")} for f, to in e.items() if f.startswith("gateway/")}
+def tree_graph(e, tree):
+    """The calls between the object files of one tree (gateway/, conf/ ...):
+    file -> set of files."""
+    top = tree + "/"
+    return {f: {g for g in to if g.startswith(top)} for f, to in e.items() if f.startswith(top)}
 
 
 def long_cycle(graph, comp):
@@ -171,11 +178,15 @@ def long_cycle(graph, comp):
 
 
 def cycles(e):
-    """Every knot of more than MAX_CYCLE files that call each other round:
-    (one cycle of more than MAX_CYCLE files in it, the knot's files)."""
-    graph = gateway_graph(e)
-    return [(long_cycle(graph, set(comp)), comp)
-            for comp in sorted(sccs(graph), key=min) if len(comp) > MAX_CYCLE]
+    """Every knot of more than MAX_CYCLE files that call each other round,
+    inside each of TREES: (one cycle of more than MAX_CYCLE files in it, the
+    knot's files)."""
+    out = []
+    for tree in TREES:
+        graph = tree_graph(e, tree)
+        out += [(long_cycle(graph, set(comp)), comp)
+                for comp in sorted(sccs(graph), key=min) if len(comp) > MAX_CYCLE]
+    return out
 
 
 def sccs(graph):
@@ -213,17 +224,41 @@ def sccs(graph):
 def report(bindir):
     owner, uses = load(bindir)
     e = edges(owner, uses)
-    graph = gateway_graph(e)
-    big = max(sccs(graph), key=len)
     print("gateway object files: %d" % len([f for f in uses if f.startswith("gateway/")]))
-    print("largest cycle: %d file(s)%s" % (len(big), (": " + " ".join(sorted(big))) if len(big) > 1 else ""))
+    for tree in TREES:
+        graph = tree_graph(e, tree)
+        big = max(sccs(graph), key=len) if graph else []
+        print("largest cycle in %s/: %d file(s)%s" % (tree, len(big), (": " + " ".join(sorted(big))) if len(big) > 1 else ""))
     per = collections.Counter(room_of(f) for f in uses if f.startswith("gateway/"))
     print("files per room: " + ", ".join("%s %d" % kv for kv in sorted(per.items())))
     return True
 
 
+def self_test():
+    """cycles() on made-up calls: conf/'s and bms/'s knots of three are found
+    as gateway/'s are, two files calling each other are not a knot, and a
+    cycle that crosses trees is no tree's."""
+    calls = {
+        "conf/check.o": ["conf/check_http.o"], "conf/check_http.o": ["conf/tls.o"],
+        "conf/tls.o": ["conf/check.o"],
+        "bms/a.o": ["bms/b.o"], "bms/b.o": ["bms/c.o"], "bms/c.o": ["bms/a.o"],
+        "gateway/x/a.o": ["gateway/x/b.o"], "gateway/x/b.o": ["gateway/y/c.o"], "gateway/y/c.o": ["gateway/x/a.o"],
+        "registers/a.o": ["registers/b.o"], "registers/b.o": ["registers/a.o"],
+        "gateway/z/a.o": ["conf/a.o"], "conf/a.o": ["conf/b.o"], "conf/b.o": ["gateway/z/a.o"],
+    }
+    e = {f: {g: {"sym"} for g in to} for f, to in calls.items()}
+    got = sorted(sorted(comp) for _, comp in cycles(e))
+    want = [["bms/a.o", "bms/b.o", "bms/c.o"], ["conf/check.o", "conf/check_http.o", "conf/tls.o"],
+            ["gateway/x/a.o", "gateway/x/b.o", "gateway/y/c.o"]]
+    ok = got == want
+    print("%s self-test: knots %s" % ("ok" if ok else "FAIL", got if ok else "%s, expected %s" % (got, want)))
+    return ok
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args and args[0] == "--self-test":
+        sys.exit(0 if self_test() else 1)
     if args and args[0] == "--report":
         sys.exit(0 if report(args[1] if len(args) > 1 else "build") else 1)
     sys.exit(0 if check(args[0] if args else "build") else 1)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../conf/users.h"
+#include "../../gateway/web/users.h"
 #include "../../gateway/core/clock.h"
 #include "../../gateway/web/auth.h"
 #include "check.h"
@@ -44,20 +44,20 @@ static void run_until_failures(struct ev_loop *loop, const struct gw_auth *a, un
 		ev_run(loop, EVRUN_ONCE);
 }
 
-static char longest[CONF_PASSWORD_MAX + 2]; /* a password of the longest length, and one byte more */
+static char longest[GW_PASSWORD_MAX + 2]; /* a password of the longest length, and one byte more */
 
-/* ada (admin, "right") and len (read, a password of CONF_PASSWORD_MAX bytes) */
-static struct conf_users *users_with_ada(void)
+/* ada (admin, "right") and len (read, a password of GW_PASSWORD_MAX bytes) */
+static struct gw_users *users_with_ada(void)
 {
-	struct conf_users *u = calloc(1, sizeof(*u));
+	struct gw_users *u = calloc(1, sizeof(*u));
 	char line[512], err[200];
 	CHECK(u != NULL);
-	memset(longest, 'p', CONF_PASSWORD_MAX + 1);
-	CHECK_EQ_INT(conf_user_hash_line("ada", "admin", "right", 5, line, sizeof(line), err, sizeof(err)), 0);
-	CHECK_EQ_INT(conf_user_parse(line, &u->u[0], err, sizeof(err)), 0);
-	CHECK_EQ_INT(conf_user_hash_line("len", "read", longest, CONF_PASSWORD_MAX, line, sizeof(line), err,
+	memset(longest, 'p', GW_PASSWORD_MAX + 1);
+	CHECK_EQ_INT(gw_user_hash_line("ada", "admin", "right", 5, line, sizeof(line), err, sizeof(err)), 0);
+	CHECK_EQ_INT(gw_user_parse(line, &u->u[0], err, sizeof(err)), 0);
+	CHECK_EQ_INT(gw_user_hash_line("len", "read", longest, GW_PASSWORD_MAX, line, sizeof(line), err,
 					 sizeof(err)), 0);
-	CHECK_EQ_INT(conf_user_parse(line, &u->u[1], err, sizeof(err)), 0);
+	CHECK_EQ_INT(gw_user_parse(line, &u->u[1], err, sizeof(err)), 0);
 	u->n = 2;
 	return u;
 }
@@ -71,9 +71,9 @@ static void good_login(struct ev_loop *loop, struct gw_auth *a)
 	CHECK(q != NULL);
 	CHECK_EQ_INT(res, NONE); /* never from inside the call */
 	run_until_set(loop, &res, NONE);
-	CHECK_EQ_INT(res, CONF_ROLE_ADMIN);
+	CHECK_EQ_INT(res, GW_ROLE_ADMIN);
 	q = NULL;
-	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.1", "ada", "right", 5, answer, &res, &q), CONF_ROLE_ADMIN);
+	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.1", "ada", "right", 5, answer, &res, &q), GW_ROLE_ADMIN);
 	CHECK(q == NULL);
 	CHECK_EQ_INT(gw_auth_failures(a), 0);
 }
@@ -94,11 +94,11 @@ static void wrong_then_gone(struct ev_loop *loop, struct gw_auth *a)
 	q = NULL;
 	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.2", "ada", "right", 5, answer, &res, &q), GW_AUTH_PENDING);
 	run_until_set(loop, &res, NONE);
-	CHECK_EQ_INT(res, CONF_ROLE_ADMIN);
+	CHECK_EQ_INT(res, GW_ROLE_ADMIN);
 	CHECK(gw_mono() - t0 >= 0.9); /* its 1 s wait, less the check's time */
 
 	q = NULL;
-	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.3", "ada", "right", 5, answer, &res, &q), CONF_ROLE_ADMIN);
+	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.3", "ada", "right", 5, answer, &res, &q), GW_ROLE_ADMIN);
 }
 
 /* A wrong password waited for: refused after the check, counted. */
@@ -112,18 +112,18 @@ static void wrong_answered(struct ev_loop *loop, struct gw_auth *a)
 	CHECK_EQ_INT(gw_auth_failures(a), 2);
 }
 
-/* A password longer than CONF_PASSWORD_MAX is never good, not even one
- * whose first CONF_PASSWORD_MAX bytes are a user's password. */
+/* A password longer than GW_PASSWORD_MAX is never good, not even one
+ * whose first GW_PASSWORD_MAX bytes are a user's password. */
 static void too_long(struct ev_loop *loop, struct gw_auth *a)
 {
 	int res = NONE;
 	struct gw_auth_ask *q = NULL;
-	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.5", "len", longest, CONF_PASSWORD_MAX, answer, &res, &q),
+	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.5", "len", longest, GW_PASSWORD_MAX, answer, &res, &q),
 		     GW_AUTH_PENDING);
 	run_until_set(loop, &res, NONE);
-	CHECK_EQ_INT(res, CONF_ROLE_READ);
+	CHECK_EQ_INT(res, GW_ROLE_READ);
 	res = NONE;
-	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.6", "len", longest, CONF_PASSWORD_MAX + 1, answer, &res, &q),
+	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.6", "len", longest, GW_PASSWORD_MAX + 1, answer, &res, &q),
 		     GW_AUTH_PENDING);
 	run_until_set(loop, &res, NONE);
 	CHECK_EQ_INT(res, GW_AUTH_FAIL);

@@ -2,7 +2,7 @@
 /* tests/unit/test_conf_http.c - [http]'s HTTPS and logins in conf/: the
  * errors of tls_cert, tls_key and users_file, the users file's lines
  * (good, and each way a line is refused, with file:line), a line from
- * conf_user_hash_line checked with conf_user_verify (right and wrong
+ * gw_user_hash_line checked with gw_user_verify (right and wrong
  * password), a users file others may read refused with its path, and
  * the comparison of two loads (a reload keeps the logins it remembers when
  * the users did not change). */
@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "../../conf/conf.h"
-#include "../../conf/users.h"
+#include "../../gateway/web/users.h"
+#include "../../gateway/daemon/daemon.h"
 #include "check.h"
 
 static struct conf c;
@@ -48,9 +49,9 @@ static const char *good =
 
 static void expect_line_error(const char *line, const char *needle)
 {
-	struct conf_user u;
+	struct gw_user u;
 	char why[200] = "";
-	CHECK_EQ_INT(conf_user_parse(line, &u, why, sizeof(why)), -1);
+	CHECK_EQ_INT(gw_user_parse(line, &u, why, sizeof(why)), -1);
 	bool found = strstr(why, needle) != NULL;
 	if (!found)
 		fprintf(stderr, "  \"%s\": \"%s\" lacks \"%s\"\n", line, why, needle);
@@ -60,16 +61,16 @@ static void expect_line_error(const char *line, const char *needle)
 
 static void test_lines(void)
 {
-	struct conf_user u;
+	struct gw_user u;
 	char why[200];
-	CHECK_EQ_INT(conf_user_parse(good, &u, why, sizeof(why)), 0);
+	CHECK_EQ_INT(gw_user_parse(good, &u, why, sizeof(why)), 0);
 	CHECK_STR(u.name, "ada");
-	CHECK_EQ_INT(u.role, CONF_ROLE_ADMIN);
+	CHECK_EQ_INT(u.role, GW_ROLE_ADMIN);
 	CHECK_EQ_INT(u.iter, 600000);
 	CHECK_EQ_INT(u.salt_len, 16);
 	CHECK_EQ_INT(u.dk[31], 31);
-	CHECK_EQ_INT(conf_user_parse("", &u, why, sizeof(why)), 1);
-	CHECK_EQ_INT(conf_user_parse("  # a comment", &u, why, sizeof(why)), 1);
+	CHECK_EQ_INT(gw_user_parse("", &u, why, sizeof(why)), 1);
+	CHECK_EQ_INT(gw_user_parse("  # a comment", &u, why, sizeof(why)), 1);
 	expect_line_error("ada", "expected NAME:ROLE:HASH");
 	expect_line_error(":admin:$pbkdf2-sha256$600000$AAAA$AAAA", "1..32 characters");
 	expect_line_error("a b:admin:x", "without ':' or spaces");
@@ -87,18 +88,18 @@ static void test_lines(void)
 static void test_hash_verify(void)
 {
 	char line[512], why[200];
-	CHECK_EQ_INT(conf_user_hash_line("rita", "read", "s3cret", 6, line, sizeof(line), why, sizeof(why)), 0);
-	struct conf_user u;
-	CHECK_EQ_INT(conf_user_parse(line, &u, why, sizeof(why)), 0);
+	CHECK_EQ_INT(gw_user_hash_line("rita", "read", "s3cret", 6, line, sizeof(line), why, sizeof(why)), 0);
+	struct gw_user u;
+	CHECK_EQ_INT(gw_user_parse(line, &u, why, sizeof(why)), 0);
 	CHECK_STR(u.name, "rita");
-	CHECK_EQ_INT(u.role, CONF_ROLE_READ);
-	CHECK(conf_user_verify(&u, "s3cret", 6));
-	CHECK(!conf_user_verify(&u, "s3cres", 6));
-	CHECK(!conf_user_verify(&u, "s3cret", 5));
+	CHECK_EQ_INT(u.role, GW_ROLE_READ);
+	CHECK(gw_user_verify(&u, "s3cret", 6));
+	CHECK(!gw_user_verify(&u, "s3cres", 6));
+	CHECK(!gw_user_verify(&u, "s3cret", 5));
 	CHECK(strstr(line, "s3cret") == NULL);
-	CHECK_EQ_INT(conf_user_hash_line("a:b", "read", "x", 1, line, sizeof(line), why, sizeof(why)), -1);
-	CHECK_EQ_INT(conf_user_hash_line("ann", "root", "x", 1, line, sizeof(line), why, sizeof(why)), -1);
-	CHECK_EQ_INT(conf_user_hash_line("ann", "read", "", 0, line, sizeof(line), why, sizeof(why)), -1);
+	CHECK_EQ_INT(gw_user_hash_line("a:b", "read", "x", 1, line, sizeof(line), why, sizeof(why)), -1);
+	CHECK_EQ_INT(gw_user_hash_line("ann", "root", "x", 1, line, sizeof(line), why, sizeof(why)), -1);
+	CHECK_EQ_INT(gw_user_hash_line("ann", "read", "", 0, line, sizeof(line), why, sizeof(why)), -1);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -117,32 +118,32 @@ static void test_file(void)
 	char dir[] = "/tmp/bmsgw-users-XXXXXX", path[300], text[1024];
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/users", dir);
-	struct conf_users *us = malloc(sizeof(*us));
+	struct gw_users *us = malloc(sizeof(*us));
 	snprintf(text, sizeof(text), "# users\n%s\n\nrita%s\n", good, good + 3);
 	write_file(path, text, 0600);
-	CHECK_EQ_INT(conf_users_load(path, us, err, sizeof(err)), 0);
+	CHECK_EQ_INT(gw_users_load(path, us, err, sizeof(err)), 0);
 	CHECK_EQ_INT(us->n, 2);
-	struct conf_users *again = malloc(sizeof(*again));
-	CHECK_EQ_INT(conf_users_load(path, again, err, sizeof(err)), 0);
-	CHECK(conf_users_same(us, again));
-	again->u[1].role = CONF_ROLE_READ;
-	CHECK(!conf_users_same(us, again));
+	struct gw_users *again = malloc(sizeof(*again));
+	CHECK_EQ_INT(gw_users_load(path, again, err, sizeof(err)), 0);
+	CHECK(gw_users_same(us, again));
+	again->u[1].role = GW_ROLE_READ;
+	CHECK(!gw_users_same(us, again));
 	again->u[1].role = us->u[1].role;
 	again->u[1].dk[0] ^= 1;
-	CHECK(!conf_users_same(us, again));
+	CHECK(!gw_users_same(us, again));
 	again->n = 1;
-	CHECK(!conf_users_same(us, again));
+	CHECK(!gw_users_same(us, again));
 	free(again);
 	snprintf(text, sizeof(text), "%s\n%s\n", good, good);
 	write_file(path, text, 0600);
-	CHECK_EQ_INT(conf_users_load(path, us, err, sizeof(err)), -1);
+	CHECK_EQ_INT(gw_users_load(path, us, err, sizeof(err)), -1);
 	CHECK(strstr(err, "users:2: user ada is on an earlier line too") != NULL);
 	snprintf(text, sizeof(text), "%s\nbob:read\n", good);
 	write_file(path, text, 0600);
-	CHECK_EQ_INT(conf_users_load(path, us, err, sizeof(err)), -1);
+	CHECK_EQ_INT(gw_users_load(path, us, err, sizeof(err)), -1);
 	CHECK(strstr(err, "users:2: expected NAME:ROLE:HASH") != NULL);
 	write_file(path, good, 0644);
-	CHECK_EQ_INT(conf_users_load(path, us, err, sizeof(err)), -1);
+	CHECK_EQ_INT(gw_users_load(path, us, err, sizeof(err)), -1);
 	CHECK(strstr(err, path) != NULL && strstr(err, "readable by others") != NULL);
 	free(us);
 	unlink(path);
@@ -151,6 +152,7 @@ static void test_file(void)
 
 int main(void)
 {
+	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
 	test_keys();
 	test_lines();
 	test_hash_verify();

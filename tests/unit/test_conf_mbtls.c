@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/daemon/daemon.h"
 #include "check.h"
 
 static struct conf c;
@@ -133,6 +134,7 @@ static void test_summary(void)
 
 int main(void)
 {
+	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
 	make_certs();
 	test_good();
 	test_errors();

@@ -41,6 +41,7 @@
 #include "../../gateway/poll/poll.h"
 #include "bus_vectors.h"
 #include "check.h"
+#include "loop_check.h"
 
 /* the seconds a condition may take, on a loaded machine under ASan */
 #define WAIT_S 15.0
@@ -49,7 +50,6 @@
 #define ROUND_S 0.25
 
 static struct ev_loop *loop;
-static ev_timer wake;
 static struct gw gw;
 static struct gw_images *im;
 
@@ -301,34 +301,6 @@ static void b_got(struct end *e)
 	}
 }
 
-/* ------------------------------------------------------------ the loop */
-
-static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-static bool turn(double deadline)
-{
-	double left = deadline - gw_mono();
-	if (left <= 0)
-		return false;
-	ev_timer_set(&wake, left, 0.);
-	ev_timer_start(loop, &wake);
-	ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wake);
-	return true;
-}
-
-#define RUN_UNTIL(cond) do { \
-	double deadline_ = gw_mono() + WAIT_S; \
-	while (!(cond) && turn(deadline_)) \
-		; \
-	CHECK(cond); \
-} while (0)
-
 /* ------------------------------------------------------------ the gateway */
 
 static struct gw_pack *pa[4], *pb[3]; /* bus A by address 1..3; bus B by address 0..2 */
@@ -345,7 +317,7 @@ static void setup(void)
 {
 	int port_a = end_open(&a), port_b = end_open(&b);
 	b.got = b_got;
-	ev_init(&wake, wake_cb);
+	loop_check_init();
 	char ini[2048], err[256] = "out of memory";
 	snprintf(ini, sizeof(ini),
 		 "[gateway]\nstate_file = none\nstale_after = %g\n"

@@ -38,13 +38,13 @@
 #include "../../gateway/poll/control.h"
 #include "../../gateway/poll/poll.h"
 #include "check.h"
+#include "loop_check.h"
 #include "jbd_check.h"
 
 /* the seconds a condition may take, on a loaded machine under ASan */
 #define WAIT_S 10.0
 
 static struct ev_loop *loop;
-static ev_timer wake;
 static struct gw gw;
 static struct gw_images *im;
 
@@ -173,36 +173,6 @@ static int listen_any(int *port)
 	return fd;
 }
 
-/* ------------------------------------------------------------ the loop */
-
-static void wake_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-/* One turn of the loop, unless the deadline has passed. */
-static bool turn(double deadline)
-{
-	double left = deadline - gw_mono();
-	if (left <= 0)
-		return false;
-	ev_timer_set(&wake, left, 0.);
-	ev_timer_start(loop, &wake);
-	ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wake);
-	return true;
-}
-
-/* Run the loop until cond holds (at most WAIT_S); then check it. */
-#define RUN_UNTIL(cond) do { \
-	double deadline_ = gw_mono() + WAIT_S; \
-	while (!(cond) && turn(deadline_)) \
-		; \
-	CHECK(cond); \
-} while (0)
-
 /* ------------------------------------------------------------ the gateway */
 
 static struct gw_pack *p1, *p2; /* p1 on the BMS above; p2 (control off) never answers */
@@ -254,7 +224,7 @@ static void setup(void)
 	mute_fd = listen_any(&port2); /* p2's serial server: connects, never answers */
 	ev_io_init(&bms.lio, bms_accept_cb, bms.lfd, EV_READ);
 	ev_io_start(loop, &bms.lio);
-	ev_init(&wake, wake_cb);
+	loop_check_init();
 	char ini[1024], err[256] = "out of memory";
 	snprintf(ini, sizeof(ini),
 		 "[gateway]\nstate_file = none\nstale_after = 30\n"

@@ -182,6 +182,10 @@ const char *ble_err_text(const sd_bus_error *e, char *buf, size_t cap);
 
 /* OBJ_* of a BlueZ interface name, 0 for the others. */
 unsigned ble_iface_bit(const char *iface);
+/* The end of a container read (an entry of a dict, or the dict after its
+ * last entry): r when the read failed (r < 0), else the container left
+ * (sd_bus_message_exit_container()'s result). */
+int ble_exit_read(sd_bus_message *msg, int r);
 /* An a{sv} of interface `iface` into o; *ch notes what was in it. */
 int ble_read_props(sd_bus_message *msg, struct ble_obj *o, const char *iface, struct ble_changes *ch);
 

@@ -7,7 +7,6 @@
  * source: the names and services open-source BLE BMS readers match on), so
  * a brand's BLE facts live in its file of bms/.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,16 +16,11 @@
 
 long gw_ble_uuid16(const char *uuid)
 {
-	static const char base[] = "-0000-1000-8000-00805f9b34fb";
-	if (!uuid || strlen(uuid) != 36 || strncmp(uuid, "0000", 4) != 0 || strcasecmp(uuid + 8, base) != 0)
+	uint32_t v;
+	if (!uuid || strlen(uuid) != 36 || strncmp(uuid, "0000", 4) != 0 || strcasecmp(uuid + 8, BMS_UUID_BASE) != 0 ||
+	    !bms_hexn((const uint8_t *)uuid + 4, 4, &v))
 		return -1;
-	long v = 0;
-	for (int i = 4; i < 8; i++) {
-		if (!isxdigit((unsigned char)uuid[i]))
-			return -1;
-		v = v * 16 + (isdigit((unsigned char)uuid[i]) ? uuid[i] - '0' : tolower((unsigned char)uuid[i]) - 'a' + 10);
-	}
-	return v;
+	return (long)v;
 }
 
 static bool has_service(const struct gw_ble_seen *d, uint16_t svc)

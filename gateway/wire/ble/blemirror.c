@@ -119,15 +119,12 @@ static int read_object(struct gw_ble *m, sd_bus_message *msg, const char *path, 
 		} else {
 			r = sd_bus_message_skip(msg, "a{sv}");
 		}
-		if (r < 0)
-			return r;
-		if ((r = sd_bus_message_exit_container(msg)) < 0)
+		if ((r = ble_exit_read(msg, r)) < 0)
 			return r;
 	}
-	if (r < 0)
-		return r;
-	*out = o;
-	return sd_bus_message_exit_container(msg);
+	if (r >= 0)
+		*out = o;
+	return ble_exit_read(msg, r);
 }
 
 /* ------------------------------------------------------------ signals */

@@ -184,14 +184,15 @@ int ble_read_props(sd_bus_message *msg, struct ble_obj *o, const char *iface, st
 		} else {
 			r = skip_variant(msg);
 		}
-		if (r < 0)
-			return r;
-		if ((r = sd_bus_message_exit_container(msg)) < 0)
+		if ((r = ble_exit_read(msg, r)) < 0)
 			return r;
 	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
+	return ble_exit_read(msg, r);
+}
+
+int ble_exit_read(sd_bus_message *msg, int r)
+{
+	return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
 
 unsigned ble_iface_bit(const char *iface)

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/tls.c - load a server certificate chain and its private key (PEM)
- * with GnuTLS, and check that the key is the certificate's (their public
- * keys compared). */
+/* gateway/web/creds.c - load the HTTPS server's certificate chain and its
+ * private key (PEM) with GnuTLS, and check that the key is the
+ * certificate's (their public keys compared). */
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "conf_int.h"
-#include "tls.h"
+#include "../../conf/conf.h"
+#include "creds.h"
 
-static void about(struct conf_tls_creds *c)
+static void about(struct gw_creds *c)
 {
 	gnutls_x509_crt_t crt;
 	if (gnutls_pcert_export_x509(&c->pcert[0], &crt) < 0)
@@ -34,7 +34,7 @@ static void about(struct conf_tls_creds *c)
 }
 
 /* Is key the private key of the chain's first certificate? */
-static int key_matches(struct conf_tls_creds *c)
+static int key_matches(struct gw_creds *c)
 {
 	gnutls_pubkey_t pk;
 	gnutls_datum_t a = {NULL, 0}, b = {NULL, 0};
@@ -51,18 +51,18 @@ static int key_matches(struct conf_tls_creds *c)
 	return ok;
 }
 
-struct conf_tls_creds *conf_tls_load(const char *cert, const char *key, char *err, size_t errlen)
+struct gw_creds *gw_creds_load(const char *cert, const char *key, char *err, size_t errlen)
 {
-	struct conf_tls_creds *c = calloc(1, sizeof(*c));
+	struct gw_creds *c = calloc(1, sizeof(*c));
 	gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
 	int rc;
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->npcert = CONF_TLS_CHAIN_MAX;
+	c->npcert = GW_CREDS_CHAIN_MAX;
 	char why[CONF_PORT_MAX + 200];
-	if (conf__private_file(key, why, sizeof(why)) < 0) {
+	if (conf_private_file(key, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s", why);
 		rc = -1;
 		c->npcert = 0;
@@ -70,7 +70,7 @@ struct conf_tls_creds *conf_tls_load(const char *cert, const char *key, char *er
 		snprintf(err, errlen, "cannot read %s: %s", cert, gnutls_strerror(rc));
 	} else if ((rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &cd, GNUTLS_X509_FMT_PEM, 0)) < 0) {
 		c->npcert = 0;
-		snprintf(err, errlen, "%s: not a PEM certificate chain (of at most %d): %s", cert, CONF_TLS_CHAIN_MAX,
+		snprintf(err, errlen, "%s: not a PEM certificate chain (of at most %d): %s", cert, GW_CREDS_CHAIN_MAX,
 			 gnutls_strerror(rc));
 	} else if ((rc = gnutls_load_file(key, &kd)) < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", key, gnutls_strerror(rc));
@@ -87,14 +87,14 @@ struct conf_tls_creds *conf_tls_load(const char *cert, const char *key, char *er
 		gnutls_free(kd.data);
 	}
 	if (rc < 0) {
-		conf_tls_free(c);
+		gw_creds_free(c);
 		return NULL;
 	}
 	about(c);
 	return c;
 }
 
-void conf_tls_free(struct conf_tls_creds *c)
+void gw_creds_free(struct gw_creds *c)
 {
 	if (!c)
 		return;
@@ -103,4 +103,13 @@ void conf_tls_free(struct conf_tls_creds *c)
 	if (c->key)
 		gnutls_privkey_deinit(c->key);
 	free(c);
+}
+
+int gw_creds_check(const char *cert, const char *key, char *why, size_t wl)
+{
+	struct gw_creds *c = gw_creds_load(cert, key, why, wl);
+	if (!c)
+		return -1;
+	gw_creds_free(c);
+	return 0;
 }

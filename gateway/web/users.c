@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/users.c - the users file of [http]: parse a line, load a file,
+/* gateway/web/users.c - the users file of [http]: parse a line, load a file,
  * hash a password for `bmsgw --hash-password`, check a password.
  *
  * The hash is PBKDF2-HMAC-SHA256 (RFC 8018) of the password with a
@@ -16,22 +16,22 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "conf_int.h"
+#include "../../conf/conf.h"
 #include "users.h"
 
 #define PREFIX "$pbkdf2-sha256$"
 
-const char *conf_role_name(enum conf_role r)
+const char *gw_role_name(enum gw_role r)
 {
-	return r == CONF_ROLE_ADMIN ? "admin" : "read";
+	return r == GW_ROLE_ADMIN ? "admin" : "read";
 }
 
-static int role_parse(const char *s, size_t n, enum conf_role *r)
+static int role_parse(const char *s, size_t n, enum gw_role *r)
 {
 	if (n == 4 && memcmp(s, "read", 4) == 0)
-		*r = CONF_ROLE_READ;
+		*r = GW_ROLE_READ;
 	else if (n == 5 && memcmp(s, "admin", 5) == 0)
-		*r = CONF_ROLE_ADMIN;
+		*r = GW_ROLE_ADMIN;
 	else
 		return -1;
 	return 0;
@@ -39,7 +39,7 @@ static int role_parse(const char *s, size_t n, enum conf_role *r)
 
 static const char *name_bad(const char *s, size_t n)
 {
-	if (n < 1 || n > CONF_USER_NAME_MAX)
+	if (n < 1 || n > GW_USER_NAME_MAX)
 		return "a name is 1..32 characters";
 	for (size_t i = 0; i < n; i++)
 		if (s[i] <= ' ' || s[i] > '~' || s[i] == ':')
@@ -47,7 +47,7 @@ static const char *name_bad(const char *s, size_t n)
 	return NULL;
 }
 
-const char *conf_user_name_bad(const char *name)
+const char *gw_user_name_bad(const char *name)
 {
 	return name_bad(name, strlen(name));
 }
@@ -68,7 +68,7 @@ static long b64_decode(const char *s, size_t n, uint8_t *out, size_t max)
 }
 
 /* $pbkdf2-sha256$ITER$SALT$HASH */
-static const char *hash_parse(const char *h, struct conf_user *u)
+static const char *hash_parse(const char *h, struct gw_user *u)
 {
 	if (strncmp(h, PREFIX, strlen(PREFIX)) != 0)
 		return "the hash is not $pbkdf2-sha256$... (expected a line of bmsgw --hash-password)";
@@ -76,7 +76,7 @@ static const char *hash_parse(const char *h, struct conf_user *u)
 	char *end;
 	errno = 0;
 	unsigned long it = strtoul(h, &end, 10);
-	if (end == h || *end != '$' || errno || it < CONF_PBKDF2_ITER_MIN || it > CONF_PBKDF2_ITER_MAX ||
+	if (end == h || *end != '$' || errno || it < GW_PBKDF2_ITER_MIN || it > GW_PBKDF2_ITER_MAX ||
 	    h[0] < '0' || h[0] > '9')
 		return "the iteration count is not 1000..10000000";
 	u->iter = (unsigned)it;
@@ -88,14 +88,14 @@ static const char *hash_parse(const char *h, struct conf_user *u)
 		return "the salt is not base64 of 8..64 bytes";
 	u->salt_len = (size_t)sl;
 	const char *dk = dollar + 1;
-	uint8_t tmp[CONF_SALT_MAX];
-	if (b64_decode(dk, strlen(dk), tmp, sizeof(tmp)) != CONF_DK_LEN)
+	uint8_t tmp[GW_SALT_MAX];
+	if (b64_decode(dk, strlen(dk), tmp, sizeof(tmp)) != GW_DK_LEN)
 		return "the hash is not base64 of 32 bytes";
-	memcpy(u->dk, tmp, CONF_DK_LEN);
+	memcpy(u->dk, tmp, GW_DK_LEN);
 	return NULL;
 }
 
-int conf_user_parse(const char *line, struct conf_user *u, char *why, size_t wl)
+int gw_user_parse(const char *line, struct gw_user *u, char *why, size_t wl)
 {
 	const char *p = line;
 	while (*p == ' ' || *p == '\t')
@@ -125,10 +125,10 @@ int conf_user_parse(const char *line, struct conf_user *u, char *why, size_t wl)
 	return 0;
 }
 
-int conf_users_load(const char *path, struct conf_users *out, char *err, size_t errlen)
+int gw_users_load(const char *path, struct gw_users *out, char *err, size_t errlen)
 {
 	out->n = 0;
-	if (conf__private_file(path, err, errlen) < 0)
+	if (conf_private_file(path, err, errlen) < 0)
 		return -1;
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -146,15 +146,15 @@ int conf_users_load(const char *path, struct conf_users *out, char *err, size_t 
 			break;
 		}
 		line[n] = '\0';
-		struct conf_user u;
-		int r = conf_user_parse(line, &u, why, sizeof(why));
+		struct gw_user u;
+		int r = gw_user_parse(line, &u, why, sizeof(why));
 		if (r > 0)
 			continue;
 		if (r < 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, ln, why);
 			rc = -1;
-		} else if (out->n == CONF_USERS_MAX) {
-			snprintf(err, errlen, "%s:%d: more than %d users", path, ln, CONF_USERS_MAX);
+		} else if (out->n == GW_USERS_MAX) {
+			snprintf(err, errlen, "%s:%d: more than %d users", path, ln, GW_USERS_MAX);
 			rc = -1;
 		} else {
 			for (int i = 0; i < out->n && rc == 0; i++)
@@ -175,12 +175,12 @@ int conf_users_load(const char *path, struct conf_users *out, char *err, size_t 
 	return rc;
 }
 
-bool conf_users_same(const struct conf_users *a, const struct conf_users *b)
+bool gw_users_same(const struct gw_users *a, const struct gw_users *b)
 {
 	if (a->n != b->n)
 		return false;
 	for (int i = 0; i < a->n; i++) {
-		const struct conf_user *x = &a->u[i], *y = &b->u[i];
+		const struct gw_user *x = &a->u[i], *y = &b->u[i];
 		if (strcmp(x->name, y->name) != 0 || x->role != y->role || x->iter != y->iter ||
 		    x->salt_len != y->salt_len || memcmp(x->salt, y->salt, x->salt_len) != 0 ||
 		    memcmp(x->dk, y->dk, sizeof(x->dk)) != 0)
@@ -189,11 +189,11 @@ bool conf_users_same(const struct conf_users *a, const struct conf_users *b)
 	return true;
 }
 
-int conf_user_hash_line(const char *name, const char *role, const char *pw, size_t pwlen, char *out, size_t outlen,
+int gw_user_hash_line(const char *name, const char *role, const char *pw, size_t pwlen, char *out, size_t outlen,
 			char *err, size_t errlen)
 {
-	enum conf_role r;
-	const char *bad = conf_user_name_bad(name);
+	enum gw_role r;
+	const char *bad = gw_user_name_bad(name);
 	if (bad) {
 		snprintf(err, errlen, "\"%s\": %s", name, bad);
 		return -1;
@@ -202,23 +202,23 @@ int conf_user_hash_line(const char *name, const char *role, const char *pw, size
 		snprintf(err, errlen, "\"%s\" is not a role (expected read or admin)", role);
 		return -1;
 	}
-	if (pwlen == 0 || pwlen > CONF_PASSWORD_MAX) {
-		snprintf(err, errlen, "the password is empty or longer than %d bytes", CONF_PASSWORD_MAX);
+	if (pwlen == 0 || pwlen > GW_PASSWORD_MAX) {
+		snprintf(err, errlen, "the password is empty or longer than %d bytes", GW_PASSWORD_MAX);
 		return -1;
 	}
-	uint8_t salt[CONF_SALT_LEN], dk[CONF_DK_LEN];
+	uint8_t salt[GW_SALT_LEN], dk[GW_DK_LEN];
 	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt)) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -1;
 	}
-	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, CONF_PBKDF2_ITER, sizeof(salt), salt, sizeof(dk), dk);
-	char s64[BASE64_ENCODE_RAW_LENGTH(CONF_SALT_LEN) + 1], d64[BASE64_ENCODE_RAW_LENGTH(CONF_DK_LEN) + 1];
+	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, GW_PBKDF2_ITER, sizeof(salt), salt, sizeof(dk), dk);
+	char s64[BASE64_ENCODE_RAW_LENGTH(GW_SALT_LEN) + 1], d64[BASE64_ENCODE_RAW_LENGTH(GW_DK_LEN) + 1];
 	base64_encode_raw(s64, sizeof(salt), salt);
-	s64[BASE64_ENCODE_RAW_LENGTH(CONF_SALT_LEN)] = '\0';
+	s64[BASE64_ENCODE_RAW_LENGTH(GW_SALT_LEN)] = '\0';
 	base64_encode_raw(d64, sizeof(dk), dk);
-	d64[BASE64_ENCODE_RAW_LENGTH(CONF_DK_LEN)] = '\0';
+	d64[BASE64_ENCODE_RAW_LENGTH(GW_DK_LEN)] = '\0';
 	explicit_bzero(dk, sizeof(dk));
-	int n = snprintf(out, outlen, "%s:%s:" PREFIX "%u$%s$%s", name, conf_role_name(r), CONF_PBKDF2_ITER, s64, d64);
+	int n = snprintf(out, outlen, "%s:%s:" PREFIX "%u$%s$%s", name, gw_role_name(r), GW_PBKDF2_ITER, s64, d64);
 	if (n < 0 || (size_t)n >= outlen) {
 		snprintf(err, errlen, "the line is too long");
 		return -1;
@@ -226,13 +226,25 @@ int conf_user_hash_line(const char *name, const char *role, const char *pw, size
 	return 0;
 }
 
-bool conf_user_verify(const struct conf_user *u, const char *pw, size_t pwlen)
+bool gw_user_verify(const struct gw_user *u, const char *pw, size_t pwlen)
 {
-	uint8_t dk[CONF_DK_LEN];
-	if (pwlen > CONF_PASSWORD_MAX)
+	uint8_t dk[GW_DK_LEN];
+	if (pwlen > GW_PASSWORD_MAX)
 		return false;
 	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, u->iter, u->salt_len, u->salt, sizeof(dk), dk);
 	bool ok = memeql_sec(dk, u->dk, sizeof(dk)) != 0;
 	explicit_bzero(dk, sizeof(dk));
 	return ok;
+}
+
+int gw_users_count(const char *path, char *why, size_t wl)
+{
+	struct gw_users *u = malloc(sizeof(*u));
+	if (!u) {
+		snprintf(why, wl, "out of memory");
+		return -1;
+	}
+	int n = gw_users_load(path, u, why, wl) < 0 ? -1 : u->n;
+	free(u);
+	return n;
 }

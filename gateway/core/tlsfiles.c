@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/tlsfiles.c - a TLS server's files into an OpenSSL context: the one
- * loader that --check, a start and a reload share (conf_ssl_load(), conf.h),
- * so that a file --check accepts is a file the server takes.
+/* gateway/core/tlsfiles.c - a TLS server's files into an OpenSSL context:
+ * the one loader that --check (through struct conf_loaders), a start and a
+ * reload share, so that a file --check accepts is a file the server takes.
  *
  * The certificate chain (SSL_CTX_use_certificate_chain_file), the private
  * key, which must belong to the certificate (SSL_CTX_check_private_key),
@@ -14,7 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "conf.h"
+#include "tlsfiles.h"
 
 static int why_file(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -25,7 +25,7 @@ static int why_file(char *err, size_t errlen, const char *what, const char *path
 	return -1;
 }
 
-int conf_ssl_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, const char *ca, char *err,
+int gw_ssl_load(SSL_CTX *ctx, const char *cert, const char *key, const char *ca, char *err,
 		  size_t errlen)
 {
 	ERR_clear_error();
@@ -48,4 +48,16 @@ int conf_ssl_load(struct ssl_ctx_st *ctx, const char *cert, const char *key, con
 	}
 	SSL_CTX_set_client_CA_list(ctx, names); /* the context owns them now */
 	return 0;
+}
+
+int gw_ssl_check(const char *cert, const char *key, const char *ca, char *why, size_t wl)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		snprintf(why, wl, "out of memory");
+		return -1;
+	}
+	int rc = gw_ssl_load(ctx, cert, key, ca, why, wl);
+	SSL_CTX_free(ctx);
+	return rc;
 }

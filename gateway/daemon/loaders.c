@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/daemon/loaders.c - the loaders the configuration's checks borrow
+ * (struct conf_loaders, conf.h): the files of [http] and [modbus_tls] are
+ * loaded by the code that serves with them, in the rooms that use them, so
+ * that a file --check and a reload accept is a file the server takes.
+ * main() lends them before it reads a configuration. */
+#include "../core/tlsfiles.h"
+#include "../web/creds.h"
+#include "../web/users.h"
+#include "daemon.h"
+
+const struct conf_loaders gw_conf_loaders = {
+	.https = gw_creds_check,
+	.users = gw_users_count,
+	.mbtls = gw_ssl_check,
+};
