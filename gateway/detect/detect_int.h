@@ -84,6 +84,7 @@ struct det {
 	int lbauds[GW_PLAN_LISTEN], nlisten, li;
 	bool extended;                  /* this window was listened to twice */
 	bool noisy;                     /* a byte was heard at some rate */
+	bool relistening;               /* a master heard while probing: never probe again */
 	bool short_window;              /* this window is GW_PLAN_QUIET (all silence so far) */
 	ev_tstamp listen_from;          /* this window's start */
 	struct gw_plan_heard hints;     /* the families' signatures heard at each rate */

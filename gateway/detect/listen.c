@@ -171,6 +171,10 @@ void gw_det_listen_end(struct det *d)
 	hints(d, baud);
 	if (++d->li < d->nlisten) {
 		gw_det_listen_start(d);
+	} else if (d->relistening) {
+		gw_det_say(d, "the master heard while probing was not heard again: nothing more will be sent; bmsgw must "
+			      "be the only master of a bus (see bmsgw(8), DETECTING A BMS)");
+		gw_det_finish(d, 2);
 	} else if (d->foreign_baud) {
 		/* a line another master polls is never probed */
 		gw_det_say(d, "another master polls this line (frames at %d baud), and no pack's answer decodes at any rate: "

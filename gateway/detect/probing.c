@@ -16,7 +16,8 @@
  * try; a probe has as many tries as it says (Daly's two host addresses,
  * Daren's two start characters, JK-PB's retry).  A request of another
  * master heard while probing (one that began after the listening) stops
- * it: nothing more is sent (exit 2).
+ * it: nothing more is sent, and the line is listened to again (listen.c:
+ * the master named, or exit 2 where it is not heard again).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -156,15 +157,24 @@ static bool foreign_request(const struct det *d, const uint8_t *p, size_t n, cha
 }
 
 /* Another master's request heard while probing (it started after the
- * listening): nothing more is sent. */
+ * listening, or pauses longer than a window): nothing more is sent; the
+ * line is listened to again, whole windows from the rate it was heard at,
+ * so that the master and its packs are named as if heard at first. */
 static bool stop_if_foreign(struct det *d, const uint8_t *p, size_t n)
 {
 	char what[GW_SNIFF_DESC];
 	if (!foreign_request(d, p, n, what, sizeof(what)))
 		return false;
-	gw_det_say(d, "another master polls this line after all (heard while probing: %s): stopped, nothing more will "
-		      "be sent; bmsgw must be the only master of a bus (see bmsgw(8), DETECTING A BMS)", what);
-	gw_det_finish(d, 2);
+	gw_det_say(d, "another master polls this line after all (heard while probing: %s): probing stopped, nothing "
+		      "more will be sent; listening again", what);
+	ev_idle_stop(d->loop, &d->settle);
+	d->relistening = true;
+	d->noisy = true; /* whole windows */
+	d->li = 0;
+	for (int i = 0; i < d->nlisten; i++)
+		if (d->lbauds[i] == d->baud)
+			d->li = i;
+	gw_det_listen_start(d);
 	return true;
 }
 

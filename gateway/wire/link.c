@@ -248,8 +248,7 @@ void gw_link_free(struct gw_link *l)
 	l->owner->gone(l->owner_arg);
 	gw_link_set_owner(l, NULL, NULL);
 	gw_link_close(l, NULL);
-	if (l->tr->release)
-		l->tr->release(l);
+	(l->tr->release ? l->tr->release : gw_link_free_data)(l);
 	free(l);
 }
 
@@ -363,9 +362,15 @@ int gw_link_set_baud(struct gw_link *l, int baud)
 	return l->tr->set_baud ? l->tr->set_baud(l, baud) : 0;
 }
 
+/* the transport's write, or the byte stream's on l->fd */
+static int tr_write(struct gw_link *l)
+{
+	return (l->tr->write ? l->tr->write : gw_link_fd_write)(l);
+}
+
 size_t gw_link_drain(struct gw_link *l)
 {
-	return l->state == GW_LINK_UP ? l->tr->drain(l) : 0;
+	return l->state == GW_LINK_UP ? (l->tr->drain ? l->tr->drain : gw_link_fd_drain)(l) : 0;
 }
 
 size_t gw_link_room(const struct gw_link *l)
@@ -390,7 +395,7 @@ int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n)
 	memcpy(l->tx + l->txlen, p, n);
 	l->txlen += n;
 	gw_log_hex(l->port, p, n);
-	if (l->tr->write(l) < 0)
+	if (tr_write(l) < 0)
 		return -1;
 	return (int)n;
 }
@@ -403,7 +408,7 @@ int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
 	l->txlen = n;
 	l->txoff = 0;
 	gw_log_hex(l->port, p, n);
-	return l->tr->write(l);
+	return tr_write(l);
 }
 
 void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n)

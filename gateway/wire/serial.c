@@ -250,8 +250,5 @@ const struct gw_transport gw_transport_serial = {
 	.setup = serial_setup,
 	.open = serial_open,
 	.close = serial_close,
-	.write = gw_link_fd_write,
-	.drain = gw_link_fd_drain,
 	.set_baud = serial_set_baud,
-	.release = gw_link_free_data,
 };

@@ -94,7 +94,4 @@ const struct gw_transport gw_transport_tcp = {
 	.setup = tcp_setup,
 	.open = tcp_open,
 	.close = tcp_close,
-	.write = gw_link_fd_write,
-	.drain = gw_link_fd_drain,
-	.release = gw_link_free_data,
 };

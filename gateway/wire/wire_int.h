@@ -54,11 +54,14 @@ struct gw_transport {
 	/* release what open took, quietly (the generic close stops l->io) */
 	void (*close)(struct gw_link *l);
 	/* l->tx[txoff..txlen) is queued: write what can be written now;
-	 * 0, or -1 after closing the link with the reason */
+	 * 0, or -1 after closing the link with the reason (NULL: a byte
+	 * stream on l->fd, gw_link_fd_write) */
 	int (*write)(struct gw_link *l);
-	/* read and throw away what is pending; returns the bytes dropped */
+	/* read and throw away what is pending; returns the bytes dropped
+	 * (NULL: gw_link_fd_drain) */
 	size_t (*drain)(struct gw_link *l);
-	/* optional: the link is freed (after a quiet close): free l->tr_data */
+	/* the link is freed (after a quiet close): free l->tr_data (NULL:
+	 * gw_link_free_data) */
 	void (*release)(struct gw_link *l);
 	/* optional: another baud rate, kept for the next open and, on an open
 	 * wire, set at once (input received so far dropped); 0 or -1 with errno */

@@ -31,9 +31,9 @@ static const struct bms_driver *drv_of(const char *name)
  *   10-byte request (syssi/esphome-jbd-bms docs/pdus/
  *   JBD-UP16S020-two-devices.txt, 01 78 10 00 10 a0 00 00 CRC);
  * - Felicity Lux-Y over RS485: Modbus RTU FC 03, 9600 8N1, address 1
- *   (mr-manuel bms/felicity.py);
- * - Heltec / YanYang Modbus: Modbus RTU FC 03, 9600 8N1 (mr-manuel
- *   bms/heltecmodbus.py).
+ *   (mr-manuel's dbus-serialbattery, its Felicity driver);
+ * - Heltec / YanYang Modbus: Modbus RTU FC 03, 9600 8N1 (mr-manuel's
+ *   dbus-serialbattery, its Heltec Modbus driver).
  * The others of that round are Bluetooth LE or CAN: not on a serial
  * port's plan. */
 static int up_request(struct bms_poll *poll, uint8_t *out, size_t cap)
