@@ -3,8 +3,9 @@
  *
  * The odds that random bytes make one signature at one offset: Modbus
  * (a request's shape) about 1.5e-5, the LifePower family 6e-6, JBD 7e-7,
- * JK 1.4e-7, Daly 7e-8, paceic 4e-15; and a family needs GW_HINT_MIN of
- * them, so the noise of a few hundred bytes hints at nothing.
+ * JK 1.4e-7, Daly 7e-8, JBD UP16S 9e-10, paceic 4e-15; and a family
+ * needs GW_HINT_MIN of them, so the noise of a few hundred bytes hints at
+ * nothing.
  */
 #include "hints.h"
 
@@ -67,11 +68,19 @@ static bool lp_sig(const uint8_t *b, size_t len)
 	return n > len || b[n - 1] == 0x0D; /* its end, where it was heard */
 }
 
+static bool up_sig(const uint8_t *b, size_t len)
+{
+	/* addr 1..15, FC 0x78, a block start 0x1000..0x2FFF, its end after it */
+	return len >= 6 && b[0] >= 1 && b[0] <= 15 && b[1] == 0x78 && b[2] >= 0x10 && b[2] <= 0x2F && b[3] == 0x00 &&
+	       (b[4] == b[2] || b[4] == b[2] + 1) && b[5] > 0;
+}
+
 void gw_hints_scan(const uint8_t *buf, size_t len, unsigned sig[GW_FAMILIES])
 {
 	static bool (*const sigs[GW_FAMILIES])(const uint8_t *, size_t) = {
 		[GW_FAM_MODBUS] = modbus_sig, [GW_FAM_PACEIC] = paceic_sig, [GW_FAM_DALY] = daly_sig,
 		[GW_FAM_JBD] = jbd_sig,       [GW_FAM_JK] = jk_sig,         [GW_FAM_LP] = lp_sig,
+		[GW_FAM_UP] = up_sig,
 	};
 	for (size_t i = 0; i < len; i++)
 		for (int f = 0; f < GW_FAMILIES; f++)
@@ -103,6 +112,9 @@ enum gw_family gw_family_of(enum gw_sniff_kind k)
 	case GW_SNIFF_LP_REQ:
 	case GW_SNIFF_LP_ANS:
 		return GW_FAM_LP;
+	case GW_SNIFF_UP_REQ:
+	case GW_SNIFF_UP_ANS:
+		return GW_FAM_UP;
 	default:
 		return GW_FAM_OTHER;
 	}
@@ -119,7 +131,7 @@ const char *gw_family_name(enum gw_family f)
 	static const char *const names[GW_FAMILIES] = {
 		[GW_FAM_OTHER] = "other",   [GW_FAM_MODBUS] = "Modbus RTU", [GW_FAM_PACEIC] = "paceic",
 		[GW_FAM_DALY] = "Daly",     [GW_FAM_JBD] = "JBD",           [GW_FAM_JK] = "JK",
-		[GW_FAM_LP] = "LifePower",
+		[GW_FAM_LP] = "LifePower",   [GW_FAM_UP] = "JBD UP16S",
 	};
 	return f < GW_FAMILIES ? names[f] : "?";
 }

@@ -33,6 +33,7 @@ enum gw_family {
 	GW_FAM_JBD,
 	GW_FAM_JK,
 	GW_FAM_LP,
+	GW_FAM_UP,              /* JBD UP16S FC 0x78 frames */
 	GW_FAMILIES
 };
 

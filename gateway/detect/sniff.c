@@ -26,6 +26,8 @@
 #define JK_END 0x68
 #define JKREC_LEN 300
 #define SML_MAX 4096
+#define UP_OVER 10
+#define UP_MAX (UP_OVER + 512)
 #define PACEIC_MAX (BMS_PYLONFRAME_OVERHEAD + 4094)
 
 static uint16_t be16(const uint8_t *p)
@@ -205,6 +207,22 @@ static size_t lp_at(const uint8_t *b, size_t len, enum gw_sniff_kind *k)
 	return n;
 }
 
+/* JBD UP16S (bms/PROTOCOLS.md §44): addr fc start end len data crc, the
+ * CRC-16/MODBUS low byte first, len + 10 bytes; FC 0x78 reads, 0x45 reads
+ * of the slaves' data, 0x79 writes (a request with data).  A read with len
+ * 0 is a request. */
+static size_t up_at(const uint8_t *b, size_t len, enum gw_sniff_kind *k)
+{
+	if (len < UP_OVER || b[0] == 0 || b[0] > MB_MAX_UNIT || (b[1] != 0x78 && b[1] != 0x79 && b[1] != 0x45) ||
+	    be16(b + 2) > be16(b + 4))
+		return 0;
+	size_t n = (size_t)be16(b + 6) + UP_OVER;
+	if (n > len || n > UP_MAX || !bms_crc16_modbus_ok(b, n))
+		return 0;
+	*k = b[1] == 0x79 || n == UP_OVER ? GW_SNIFF_UP_REQ : GW_SNIFF_UP_ANS;
+	return n;
+}
+
 /* 1B1B1B1B 01010101 ... 1B1B1B1B 1A <pad> <crc:2> */
 static size_t sml_at(const uint8_t *b, size_t len, enum gw_sniff_kind *k)
 {
@@ -243,7 +261,7 @@ static size_t talker_at(const uint8_t *b, size_t len, struct gw_sniff_frame *f)
 bool gw_sniff_frame_at(const uint8_t *buf, size_t len, struct gw_sniff_frame *f)
 {
 	static size_t (*const finders[])(const uint8_t *, size_t, enum gw_sniff_kind *) = {
-		paceic_at, daly_at, jbd_at, jk_at, jkrec_at, lp_at, sml_at, modbus_at,
+		paceic_at, daly_at, jbd_at, jk_at, jkrec_at, lp_at, up_at, sml_at, modbus_at,
 	};
 	memset(f, 0, sizeof(*f));
 	if (len == 0)
@@ -302,6 +320,8 @@ const char *gw_sniff_kind_name(enum gw_sniff_kind k)
 		[GW_SNIFF_JK_RECORD] = "JK 0x55AA record",
 		[GW_SNIFF_LP_REQ] = "LifePower request",
 		[GW_SNIFF_LP_ANS] = "LifePower answer",
+		[GW_SNIFF_UP_REQ] = "JBD UP16S request",
+		[GW_SNIFF_UP_ANS] = "JBD UP16S answer",
 		[GW_SNIFF_SML] = "SML smart-meter message",
 		[GW_SNIFF_TALKER] = "text of a device that talks by itself",
 	};
@@ -359,6 +379,11 @@ void gw_sniff_describe(const uint8_t *f, size_t n, char *out, size_t cap)
 	case GW_SNIFF_LP_ANS:
 		snprintf(out, cap, "%s: SOI %02X, address %u, command %02X, %u data bytes", name, f[0], f[1], f[2], f[3]);
 		break;
+	case GW_SNIFF_UP_REQ:
+	case GW_SNIFF_UP_ANS:
+		snprintf(out, cap, "%s: address %u, FC %02X, 0x%04X..0x%04X, %u data bytes", name, f[0], f[1],
+			 be16(f + 2), be16(f + 4), be16(f + 6));
+		break;
 	case GW_SNIFF_TALKER:
 		snprintf(out, cap, "%s text (%zu bytes)", fr.talker, fr.len);
 		break;
@@ -411,6 +436,8 @@ bool gw_sniff_is_read(const uint8_t *req, size_t n)
 		return req[8] == 0x06 || req[8] == 0x03;
 	case GW_SNIFF_LP_REQ: /* general information, model, barcode (§29.2) */
 		return req[2] == 0x01 || req[2] == 0x33 || req[2] == 0x42;
+	case GW_SNIFF_UP_REQ: /* FC 0x78 with no data (0x79 writes) */
+		return req[1] == 0x78 && n == UP_OVER;
 	default:
 		return false;
 	}

@@ -8,7 +8,8 @@
  * ('~' / '>' with LCHKSUM and CHKSUM), Daly 0xA5 frames (sum8), JBD 0xDD
  * frames (checksum, 0x77), JK 0x4E57 frames (sum16, 0x68), JK's 300-byte
  * 0x55AA records (sum8), the LifePower family's 0x7E / 0x7C frames (XOR
- * and sum, 0x0D), SML smart-meter messages (their escape
+ * and sum, 0x0D), JBD UP16S FC 0x78 / 0x79 / 0x45 frames (CRC-16, a
+ * 2-byte length), SML smart-meter messages (their escape
  * sequences), and the frames of the drivers that talk by themselves
  * (VE.Direct text blocks, through the driver's own framer).  Whatever forms
  * no frame is noise.  Pure: no I/O, no globals, every length checked.
@@ -34,6 +35,8 @@ enum gw_sniff_kind {
 	GW_SNIFF_JK_RECORD,      /* 55 AA EB 90, 300 bytes (JK-PB as a bus master's slaves) */
 	GW_SNIFF_LP_REQ,         /* 7E|7C addr cmd 00 chk 0D: a LifePower-family request */
 	GW_SNIFF_LP_ANS,         /* ... with data: its answer */
+	GW_SNIFF_UP_REQ,         /* addr 78|45 start end 00 00 crc, or a 79 write: a JBD UP16S request */
+	GW_SNIFF_UP_ANS,         /* addr 78|45 start end len data crc: its answer */
 	GW_SNIFF_SML,            /* an SML smart-meter message (1B 1B 1B 1B 01 01 01 01) */
 	GW_SNIFF_TALKER,         /* a frame of a driver that talks by itself (VE.Direct) */
 	GW_SNIFF_KINDS

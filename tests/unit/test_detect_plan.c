@@ -27,28 +27,13 @@ static const struct bms_driver *drv_of(const char *name)
 /* ---- the wired protocols to come, as probe tables ----
  * What is known of them from public sources, the rest the plan's
  * defaults (50 ms gap, 250 ms wait):
- * - JBD UP16S racks: RS485 9600 8N1, FC 0x78 read of 0x1000..0x10A0, a
- *   10-byte request (syssi/esphome-jbd-bms docs/pdus/
- *   JBD-UP16S020-two-devices.txt, 01 78 10 00 10 a0 00 00 CRC);
  * - Felicity Lux-Y over RS485: Modbus RTU FC 03, 9600 8N1, address 1
  *   (mr-manuel's dbus-serialbattery, its Felicity driver);
  * - Heltec / YanYang Modbus: Modbus RTU FC 03, 9600 8N1 (mr-manuel's
  *   dbus-serialbattery, its Heltec Modbus driver).
+ * JBD UP16S racks (jbd-up) are in the plan now, with their own probe.
  * The others of that round are Bluetooth LE or CAN: not on a serial
  * port's plan. */
-static int up_request(struct bms_poll *poll, uint8_t *out, size_t cap)
-{
-	static const uint8_t req[] = { 0x01, 0x78, 0x10, 0x00, 0x10, 0xA0, 0x00, 0x00 };
-	if (cap < sizeof(req) + 2)
-		return BMS_E_NOSPACE;
-	memcpy(out, req, sizeof(req));
-	out[0] = poll->address;
-	uint16_t crc = bms_crc16_modbus(out, sizeof(req));
-	out[8] = (uint8_t)(crc & 0xFF);
-	out[9] = (uint8_t)(crc >> 8);
-	return 10;
-}
-
 static int fc03_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	uint8_t req[6] = { poll->address, 0x03, 0x13, 0x02, 0x00, 0x3C };
@@ -61,11 +46,19 @@ static int fc03_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	return 8;
 }
 
-static const struct bms_probe up_probe = { .bauds = { 9600 }, .gap = 0.05, .request = up_request };
+/* A 10-byte request (a protocol of which nothing is known). */
+static int ten_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (cap < 10)
+		return BMS_E_NOSPACE;
+	memset(out, 0, 10);
+	out[0] = poll->address;
+	return 10;
+}
+
+static const struct bms_probe ten_probe = { .bauds = { 9600 }, .gap = 0.05, .request = ten_request };
 static const struct bms_probe fc03_probe = { .bauds = { 9600 }, .gap = 0.05, .request = fc03_request };
 static const struct bms_driver next_wired[] = {
-	{ .name = "jbd-up", .default_baud = 9600, .default_address = 1, .min_address = 1, .max_address = 15,
-	  .probe = &up_probe },
 	{ .name = "felicity-rs485", .default_baud = 9600, .default_address = 1, .min_address = 1,
 	  .max_address = 247, .probe = &fc03_probe },
 	{ .name = "heltec-modbus", .default_baud = 9600, .default_address = 1, .min_address = 1,
@@ -76,7 +69,7 @@ static const struct bms_driver next_wired[] = {
 /* A protocol of which nothing is known: a 10-byte request at 9600 at one
  * address, the defaults' gap and wait. */
 static const struct bms_driver placeholder = { .name = "next", .default_baud = 9600, .default_address = 1,
-					      .min_address = 1, .max_address = 247, .probe = &up_probe };
+					      .min_address = 1, .max_address = 247, .probe = &ten_probe };
 
 /* p[0..n) with k tries of drivers d[] at 9600 after the last 9600 try
  * (where the plan would put them: the end of their rate's group). */
@@ -126,7 +119,7 @@ static void test_budget(void)
 		next[i] = &next_wired[i];
 	size_t m = with_next(p, n, next, NEXT_WIRED);
 	double with = gw_plan_worst(&o, GW_DETECT_LISTEN, p, m);
-	fprintf(stderr, "with jbd-up, felicity-rs485, heltec-modbus: %zu probes, %.2f s\n", m, with);
+	fprintf(stderr, "with felicity-rs485, heltec-modbus: %zu probes, %.2f s\n", m, with);
 	CHECK(with <= GW_DETECT_BUDGET);
 
 	/* and room beyond them: probes of the defaults at 9600 (a protocol
@@ -191,7 +184,7 @@ static void test_hints(void)
 		enum gw_family f;
 	} fam[] = { { "jbd", GW_FAM_JBD },        { "daly", GW_FAM_DALY },   { "jk", GW_FAM_JK },
 		    { "renogy", GW_FAM_MODBUS },  { "jk-pb", GW_FAM_MODBUS }, { "pylontech", GW_FAM_PACEIC },
-		    { "daren", GW_FAM_PACEIC },   { "lifepower", GW_FAM_LP }, { "ant", GW_FAM_OTHER },
+		    { "daren", GW_FAM_PACEIC },   { "lifepower", GW_FAM_LP }, { "jbd-up", GW_FAM_UP }, { "ant", GW_FAM_OTHER },
 		    { "sinowealth", GW_FAM_OTHER } };
 	for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
 		const struct bms_driver *d = drv_of(fam[i].name);
