@@ -92,7 +92,8 @@ def once_checks(js, p, proto):
 # Protocols whose BMS tells its identity (bms/PROTOCOLS.md §1.7): a text
 # the simulator's identity answer carries.
 IDENTITY = {"pace": "serial", "eg4-lp4": "vendor", "daren": "model", "seplos3": "vendor", "eg4-ll": "model",
-            "renogy": "model", "pace-modbus": "serial", "pylon-can": "vendor", "lifepower": "model", "ant": "model"}
+            "renogy": "model", "pace-modbus": "serial", "pylon-can": "vendor", "lifepower": "model", "ant": "model",
+            "jbd-up": "serial"}
 
 
 def api_state(port):
@@ -320,7 +321,7 @@ def run_variant(proto, packs):
 MULTIDROP = {"daly": (1, 2), "daly-modbus": (1, 2), "jk-pb": (1, 15), "pylontech": (2, 3),
              "topbms": (1, 2), "seplos": (0, 1), "pace": (1, 2), "eg4-lp4": (1, 2), "daren": (1, 2),
              "seplos3": (0, 1), "eg4-ll": (1, 64), "renogy": (48, 49), "pace-modbus": (1, 2),
-             "lifepower": (1, 2)}
+             "lifepower": (1, 2), "jbd-up": (1, 2)}
 
 
 def run_bus(proto, addrs):

@@ -73,7 +73,7 @@ DEFAULTS = {  # protocol: (default baud, default address or None)
     "jk-pb": (115200, 1), "jbd": (9600, None), "pylontech": (115200, 2), "topbms": (9600, 1),
     "seplos": (19200, 0), "vedirect": (19200, None), "pace": (9600, 0), "eg4-lp4": (9600, 1),
     "daren": (19200, 1), "seplos3": (19200, 0), "eg4-ll": (9600, 1), "renogy": (9600, 48),
-    "pace-modbus": (9600, 1), "lifepower": (9600, 1), "ant": (19200, None),
+    "pace-modbus": (9600, 1), "lifepower": (9600, 1), "ant": (19200, None), "jbd-up": (9600, 1),
 }
 
 
@@ -233,6 +233,9 @@ def one_request(b, i):
         n = (rest[2] << 8 | rest[3]) + 2
         if len(rest) >= n and sum(rest[:n - 4]) & 0xFFFF == (rest[n - 2] << 8 | rest[n - 1]):
             return n, "JK command %02X" % rest[8], rest[8] in (0x06, 0x03) and rest[10] == 0
+    if len(rest) >= 10 and rest[1] in (0x78, 0x79, 0x45) and crc16(rest[:8]) == (rest[8] | rest[9] << 8):
+        # JBD UP16S: addr fc start end len(0) CRC; only FC 0x78 with no data reads
+        return 10, "JBD-UP FC %02X" % rest[1], rest[1] == 0x78 and rest[6:8] == b"\x00\x00"
     if len(rest) >= 8 and crc16(rest[:6]) == (rest[6] | rest[7] << 8) and rest[1] in (1, 2, 3, 4, 5, 6):
         return 8, "Modbus unit %d FC %02X" % (rest[0], rest[1]), rest[1] <= 4
     if len(rest) >= 9 and rest[1] in (15, 16):
@@ -330,6 +333,7 @@ def unusual(proto):
         "renogy": (9600, ["address=247"], [], None, 247),                        # 247 without asking
         "pace-modbus": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
         "lifepower": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),
+        "jbd-up": (19200, ["address=3"], ["--baud", "19200", "--address", "3"], 19200, 3),  # a slave's status
         "ant": (9600, ["dialect=legacy"], [], 9600, None),                     # a 2019 board at 9600
     }
     return table[proto]

@@ -47,6 +47,8 @@ FAMILIES += ("felicity",)
 FAMILIES += ("lifepower",)
 # ANT BMS, wired and over Bluetooth LE (ant_ok below)
 FAMILIES += ("ant",)
+# JBD UP16S / Eco-Worthy racks over RS485 (jbdup_ok below)
+FAMILIES += ("jbdup",)
 
 
 def crc16_modbus(b):
@@ -233,6 +235,13 @@ def ant_ok(b):
     return len(b) == 6 and b[0] == b[1] and b[0] in (0x5A, 0xDB) and sum(b[2:5]) & 0xFF == b[5]
 
 
+def jbdup_ok(b):
+    """JBD UP16S: addr fc start end len data, len + 10 bytes, closed by the
+    CRC-16/MODBUS of the bytes before it, low byte first."""
+    return (len(b) >= 10 and b[1] in (0x78, 0x45) and len(b) == (b[6] << 8 | b[7]) + 10 and
+            crc16_modbus(b[:-2]) == b[-2] | b[-1] << 8)
+
+
 def humsienk_ok(b):
     """HumsiENK over Bluetooth LE: AA cmd len data, len + 5 bytes, closed by
     the 16-bit sum of cmd through the data, low byte first."""
@@ -271,7 +280,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
                "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)),
-               "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok}
+               "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok,
+               "jbdup": lambda f: jbdup_ok(bytes.fromhex(f))}
 
 
 def rows(c):
