@@ -27,6 +27,7 @@
  */
 #include "bms.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -199,10 +200,14 @@ static void up_fixed(struct bms_poll *poll, const uint8_t *d)
 	s->dsg_mos = (mos & 0x01) != 0;
 	s->chg_mos = (mos & 0x02) != 0;
 	s->cycles = bms_be16(d + 36);
-	s->bms_cvl_v = (float)bms_be16(d + 58) / 10.0f;
-	s->bms_dvl_v = (float)bms_be16(d + 62) / 10.0f;
+	float cvl = (float)bms_be16(d + 58) / 10.0f, dvl = (float)bms_be16(d + 62) / 10.0f;
+	if (cvl > 0) { /* 0: none sent; a discharge limit not under it: none usable */
+		s->bms_cvl_v = cvl;
+		s->bms_dvl_v = dvl > 0 && dvl < cvl ? dvl : NAN;
+		s->present |= BMS_HAS_VOLT_LIMITS;
+	}
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN | BMS_HAS_FULL |
-		      BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_CYCLES | BMS_HAS_VOLT_LIMITS;
+		      BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_CYCLES;
 }
 
 /* 0x1000: the fixed part, n cells at 68, the sensor count m and m sensors,

@@ -17,17 +17,6 @@
 
 #include "fuzz_drive.h"
 
-static uint16_t up_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
-}
-
 static bool up_addr_ok(uint8_t a)
 {
 	return a >= 1 && a <= 15;
@@ -36,7 +25,7 @@ static bool up_addr_ok(uint8_t a)
 static void up_request(const struct fd *s, const uint8_t *req, int n)
 {
 	REQUIRE(n == 10 && req[0] == s->address && req[1] == 0x78 && req[6] == 0 && req[7] == 0);
-	REQUIRE(up_crc(req, 8) == (uint16_t)(req[8] | req[9] << 8));
+	REQUIRE(fd_crc16(req, 8) == (uint16_t)(req[8] | req[9] << 8));
 	/* reads of the status and the identity only: never FC 0x79 */
 	bool status = req[2] == 0x10 && req[3] == 0x00 && req[4] == 0x10 && req[5] == 0xA0;
 	bool ident = req[2] == 0x1C && req[3] == 0x00 && req[4] == 0x1C && req[5] == 0xA0;
@@ -48,7 +37,7 @@ static void up_frame(const struct fd *s, const uint8_t *f, size_t n)
 	(void)s;
 	REQUIRE(n > 10 && n == (size_t)(f[6] << 8 | f[7]) + 10 && n <= 522);
 	REQUIRE(f[0] >= 1 && f[0] <= 15 && (f[1] == 0x78 || f[1] == 0x45));
-	REQUIRE(up_crc(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
+	REQUIRE(fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
 }
 
 static void up_snap(const struct fd *s, const struct bms_snapshot *sn)
@@ -84,7 +73,7 @@ static size_t up_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	f[7] = (uint8_t)dlen;
 	for (size_t i = 0; i < dlen && used < avail; i++)
 		f[8 + i] = p[used++];
-	uint16_t crc = up_crc(f, 8 + dlen);
+	uint16_t crc = fd_crc16(f, 8 + dlen);
 	f[8 + dlen] = (uint8_t)crc;
 	f[9 + dlen] = (uint8_t)(crc >> 8);
 	fd_bytes(s, f, dlen + 10);

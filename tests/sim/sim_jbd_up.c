@@ -28,6 +28,7 @@
  * here; bms/ is deliberately not used.
  */
 #include "sim.h"
+#include "sim_mbslave.h"
 
 #include <math.h>
 #include <string.h>
@@ -45,17 +46,6 @@
 static long clampl(long v, long lo, long hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
-}
-
-static uint16_t up_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0xFFFF;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
-	}
-	return crc;
 }
 
 struct up_raw {
@@ -156,7 +146,7 @@ static enum sim_scan up_scan(const uint8_t *buf, size_t len, size_t *n)
 	}
 	if (len < UP_REQ_LEN)
 		return SIM_SCAN_NEED;
-	if (buf[6] != 0 || buf[7] != 0 || up_crc(buf, 8) != (uint16_t)(buf[8] | buf[9] << 8)) {
+	if (buf[6] != 0 || buf[7] != 0 || sim_mb_crc(buf, 8) != (uint16_t)(buf[8] | buf[9] << 8)) {
 		*n = 1;
 		return SIM_SCAN_BAD;
 	}
@@ -273,10 +263,7 @@ static enum sim_resp up_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	f[0] = (uint8_t)p->address;
 	f[6] = (uint8_t)(dlen >> 8);
 	f[7] = (uint8_t)dlen;
-	uint16_t crc = up_crc(f, 8 + dlen);
-	f[8 + dlen] = (uint8_t)crc;
-	f[9 + dlen] = (uint8_t)(crc >> 8);
-	return sim_reply_add(reply, f, dlen + 10) ? SIM_RESP_BAD : SIM_RESP_OK;
+	return sim_reply_add(reply, f, sim_mb_put_crc(f, 8 + dlen)) ? SIM_RESP_BAD : SIM_RESP_OK;
 }
 
 const struct sim_proto sim_proto_jbd_up = {

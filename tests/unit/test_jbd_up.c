@@ -12,6 +12,7 @@
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_jbd_up_driver;
@@ -485,6 +486,30 @@ static void test_values(void)
 	CHECK_NEAR(poll.snap.temp_c[0], -12.5, 1e-4);
 	CHECK(poll.snap.dsg_mos && !poll.snap.chg_mos);
 	CHECK_EQ_INT(poll.snap.balance, 0x8001);
+	/* a sensor reading 0xFFFF (6503.5 degC): the poll stands, the gateway's
+	 * sensor check makes it absent and flags the pack (no lost pack) */
+	memcpy(b, a01, n);
+	b[d + 104] = 0xFF;
+	b[d + 105] = 0xFF;
+	reseal(b, n);
+	r = feed_at(&poll, 0, b, n);
+	CHECK(r.ok == 1 && r.err == 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(bms_sensor_faults(&poll.snap, NULL), 1u << 1);
+	CHECK(isnan(poll.snap.temp_c[1]) && (poll.snap.alarms & BMS_AL_SENSOR));
+	CHECK(bms_plausible(&poll.snap, NULL));
+	/* voltage limits: CVL 0 = none; a DVL not under the CVL is none */
+	memcpy(b, a01, n);
+	b[d + 58] = b[d + 59] = 0;
+	reseal(b, n);
+	r = feed_at(&poll, 0, b, n);
+	CHECK(r.ok == 1 && !(poll.snap.present & BMS_HAS_VOLT_LIMITS));
+	memcpy(b, a01, n);
+	b[d + 62] = b[d + 58];
+	b[d + 63] = b[d + 59];
+	reseal(b, n);
+	r = feed_at(&poll, 0, b, n);
+	CHECK(r.ok == 1 && (poll.snap.present & BMS_HAS_VOLT_LIMITS) && isnan(poll.snap.bms_dvl_v));
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
 		memcpy(b, a01, n);
 		/* word 0 = data 26..27, 1 = 24..25, 2 = 30..31, 3 = 28..29 */
