@@ -6,6 +6,7 @@
  * recorded bytes, the plan, and who holds a port.  bms/PROTOCOLS.md §27. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../gateway/detect/detect.h"
 #include "../../gateway/detect/holders.h"
 #include "../../gateway/detect/plan.h"
 #include "../../gateway/detect/sniff.h"
@@ -725,6 +726,37 @@ static void test_sniff_lifepower(void)
 	CHECK_STR(w, "LifePower answer: SOI 7C, address 1, command 33, 22 data bytes");
 }
 
+/* JBD UP16S frames (UP16S-REQ-1000-1, UP16S-02 of the fixtures): the FC
+ * 0x78 status read, a read, its answer with a 2-byte length, a FC 0x79
+ * write (the MOSFET word with its "\x11JBD" prefix), no read, and a
+ * broken CRC, which is no frame. */
+static void test_sniff_jbd_up(void)
+{
+	uint8_t f[BUF];
+	struct gw_sniff_frame fr;
+	char w[GW_SNIFF_DESC];
+	size_t n = frame("0178100010a000007fb2", f);
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_UP_REQ && fr.len == 10);
+	CHECK(gw_sniff_is_read(f, n));
+	CHECK(gw_family_of_request(f, n) == GW_FAM_UP);
+	gw_sniff_describe(f, n, w, sizeof(w));
+	CHECK_STR(w, "JBD UP16S request: address 1, FC 78, 0x1000..0x10A0, 0 data bytes");
+	n = frame("01792902290400060011" "4a420003", f); /* computed: 0x2902 = 3, the CRC below */
+	uint16_t crc = bms_crc16_modbus(f, 14);
+	f[14] = (uint8_t)crc;
+	f[15] = (uint8_t)(crc >> 8);
+	n = 16;
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_UP_REQ && fr.len == 16);
+	CHECK(!gw_sniff_is_read(f, n));
+	n = frame("01781c001ca00086000000000d48001e01f40258163005dc55503136533031393030303132333532353033323230303333"
+		  "320000000007e9000400114a424434383130303030300000000000000000000000000000000000000007e9000300124543"
+		  "4f2d4c465034383130302d33552d303234454444000000000000000000000c4e05a000010000000000000005f8e9", f);
+	CHECK(gw_sniff_frame_at(f, n, &fr) && fr.kind == GW_SNIFF_UP_ANS && fr.len == 144);
+	CHECK(!gw_sniff_is_read(f, n));
+	f[20] ^= 1;
+	CHECK(!gw_sniff_frame_at(f, n, &fr) || fr.kind != GW_SNIFF_UP_ANS);
+}
+
 /* ---- the plan ---- */
 
 static size_t plan(bool tcp, int baud, int addr, bool sweep, struct gw_detect_try *out)
@@ -756,9 +788,13 @@ static void test_plan(void)
 		cost += gw_plan_cost(&p[i]);
 	}
 	CHECK(last_9600 >= 0 && strcmp(p[last_9600].drv->name, "sinowealth") == 0);
-	/* at most 15 s a port with the listening */
-	CHECK(cost + 3 * 1.2 <= 15.0);
-	fprintf(stderr, "the default plan: %zu probes, %.2f s when nothing answers\n", n, cost);
+	/* at most 15 s a port with the listening: whole windows at the three
+	 * rates (something was heard), then the probes as the run spaces them
+	 * (a gap less the silent wait before it, bms/PROTOCOLS.md §27.1) */
+	double run = gw_plan_probes(p, n);
+	CHECK(run <= cost && 3 * GW_DETECT_LISTEN + run <= GW_DETECT_BUDGET);
+	fprintf(stderr, "the default plan: %zu probes, %.2f s when nothing answers (%.2f s with every gap whole)\n", n,
+		run, cost);
 	int renogy = 0, ll = 0, pace = 0, sv3 = 0;
 	for (size_t i = 0; i < n; i++) {
 		renogy += strcmp(p[i].drv->name, "renogy") == 0 && (p[i].address == 0x30 || p[i].address == 0xF7);
@@ -953,6 +989,7 @@ int main(void)
 	test_is_read();
 	test_sniff();
 	test_sniff_lifepower();
+	test_sniff_jbd_up();
 	test_plan();
 	test_holders();
 	return check_report();
