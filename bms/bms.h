@@ -510,6 +510,11 @@ struct bms_probe {
 	 * bms_probe_plausible() of the snapshot, or the identity text)?  what:
 	 * a summary, or why not. */
 	bool (*check)(const struct bms_poll *poll, char *what, size_t cap);
+	/* A talker's stream (listen only): a frame that does not decode, or
+	 * carries no voltage, is passed over until one does (VE.Direct's
+	 * blocks, some of which hold only counters); that one is judged,
+	 * whether or not it completes the step. */
+	bool patient;
 };
 
 struct bms_listen; /* bms/bus.h */

@@ -366,33 +366,67 @@ static void dm_cells_temps(struct bms_snapshot *s, const uint8_t *d, uint16_t st
 	}
 }
 
-/* 0x00..0x3F: cells, temperatures, voltage, current, SOC. */
-static int dm_decode_main(struct bms_poll *poll, const uint8_t *d)
+/* Where a map keeps the live values and the state (§3.2, §14.2). */
+struct dm_map {
+	uint16_t ncells, ntemps, temp1, volt, current, soc;
+	unsigned wire_cells; /* cell registers */
+	uint16_t status, remain, cycles, chg_mos, dsg_mos;
+};
+
+static const struct dm_map dm_p81_map = {
+	DM_R_NCELLS, DM_R_NTEMPS, DM_R_TEMP1, DM_R_VOLT, DM_R_CURRENT, DM_R_SOC, DM_MAX_WIRE_CELLS,
+	DM_R_STATUS, DM_R_REMAIN, DM_R_CYCLES, DM_R_CHG_MOS, DM_R_DSG_MOS,
+};
+static const struct dm_map dm_d2_map = {
+	DM2_R_NCELLS, DM2_R_NTEMPS, DM2_R_TEMP1, DM2_R_VOLT, DM2_R_CURRENT, DM2_R_SOC, DM_D2_MAX_CELLS,
+	DM2_R_STATUS, DM2_R_REMAIN, DM2_R_CYCLES, DM2_R_CHG_MOS, DM2_R_DSG_MOS,
+};
+
+/* Cells, temperatures, voltage, current and SOC of a read at `st`. */
+static int dm_decode_live(struct bms_poll *poll, const uint8_t *d, uint16_t st, const struct dm_map *at)
 {
 	struct bms_snapshot *s = &poll->snap;
-	const uint16_t st = dm_reads[0].start;
-	unsigned ncells = dm_reg(d, st, DM_R_NCELLS);
-	unsigned nslots = dm_reg(d, st, DM_R_NTEMPS);
+	unsigned ncells = dm_reg(d, st, at->ncells);
+	unsigned nslots = dm_reg(d, st, at->ntemps);
+	unsigned most = at->wire_cells < BMS_MAX_CELLS ? at->wire_cells : BMS_MAX_CELLS;
 
 	if (poll->cells_forced)
-		ncells = poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
-	else if (ncells > DM_MAX_WIRE_CELLS || ncells > BMS_MAX_CELLS)
+		ncells = poll->cells_forced < most ? poll->cells_forced : most;
+	else if (ncells > most)
 		return BMS_E_RANGE;
 	if (nslots > DM_MAX_TEMP_SLOTS)
 		nslots = DM_MAX_TEMP_SLOTS;
 
-	int raw_cur = dm_reg(d, st, DM_R_CURRENT);
-	unsigned raw_soc = dm_reg(d, st, DM_R_SOC);
+	int raw_cur = dm_reg(d, st, at->current);
+	unsigned raw_soc = dm_reg(d, st, at->soc);
 	float cur = (float)(raw_cur - DM_CURRENT_ZERO) / 10.0f;
-	s->voltage = (float)dm_reg(d, st, DM_R_VOLT) / 10.0f;
+	s->voltage = (float)dm_reg(d, st, at->volt) / 10.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->soc = raw_soc > 1000 ? 100.0f : (float)raw_soc / 10.0f;
 
-	dm_cells_temps(s, d, st, ncells, DM_R_TEMP1, nslots);
+	dm_cells_temps(s, d, st, ncells, at->temp1, nslots);
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS;
 	if (s->ntemps)
 		s->present |= BMS_HAS_TEMPS;
 	return BMS_OK;
+}
+
+/* The state, remaining capacity, cycles and MOSFETs of a read at `st`. */
+static void dm_decode_state(struct bms_snapshot *s, const uint8_t *d, uint16_t st, const struct dm_map *at)
+{
+	unsigned state = dm_reg(d, st, at->status);
+	s->state = (uint8_t)(state <= 2 ? state : 0);
+	s->remain_ah = (float)dm_reg(d, st, at->remain) / 10.0f;
+	s->cycles = dm_reg(d, st, at->cycles);
+	s->chg_mos = dm_reg(d, st, at->chg_mos) != 0;
+	s->dsg_mos = dm_reg(d, st, at->dsg_mos) != 0;
+	s->present |= BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_MOSFETS;
+}
+
+/* 0x00..0x3F: cells, temperatures, voltage, current, SOC. */
+static int dm_decode_main(struct bms_poll *poll, const uint8_t *d)
+{
+	return dm_decode_live(poll, d, dm_reads[0].start, &dm_p81_map);
 }
 
 /* 0x41..0x7E: status, capacity, cycles, balancing, MOSFETs, alarms. */
@@ -400,18 +434,13 @@ static int dm_decode_status(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const uint16_t st = dm_reads[1].start;
-	unsigned state = dm_reg(d, st, DM_R_STATUS);
 	unsigned mos_t = dm_reg(d, st, DM_R_MOS_TEMP);
 	uint16_t w[DM_NALARM_WORDS];
 
-	s->state = (uint8_t)(state <= 2 ? state : 0);
-	s->remain_ah = (float)dm_reg(d, st, DM_R_REMAIN) / 10.0f;
-	s->cycles = dm_reg(d, st, DM_R_CYCLES);
+	dm_decode_state(s, d, st, &dm_p81_map);
 	s->balance = (uint32_t)dm_reg(d, st, DM_R_BAL_1_16) |
 		     (uint32_t)dm_reg(d, st, DM_R_BAL_17_32) << 16;
-	s->chg_mos = dm_reg(d, st, DM_R_CHG_MOS) != 0;
-	s->dsg_mos = dm_reg(d, st, DM_R_DSG_MOS) != 0;
-	s->present |= BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_BALANCE | BMS_HAS_MOSFETS;
+	s->present |= BMS_HAS_BALANCE;
 	if (mos_t < DM_TEMP_ABSENT) {
 		s->mos_temp_c = (float)((int)mos_t - DM_TEMP_OFFSET);
 		s->present |= BMS_HAS_MOS_TEMP;
@@ -442,30 +471,10 @@ static int dm_decode_d2(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const uint16_t st = dm2_reads[0].start;
-	unsigned ncells = dm_reg(d, st, DM2_R_NCELLS);
-	unsigned nslots = dm_reg(d, st, DM2_R_NTEMPS);
-
-	if (poll->cells_forced)
-		ncells = poll->cells_forced < DM_D2_MAX_CELLS ? poll->cells_forced : DM_D2_MAX_CELLS;
-	else if (ncells > DM_D2_MAX_CELLS)
-		return BMS_E_RANGE;
-	if (nslots > DM_MAX_TEMP_SLOTS)
-		nslots = DM_MAX_TEMP_SLOTS;
-
-	int raw_cur = dm_reg(d, st, DM2_R_CURRENT);
-	unsigned raw_soc = dm_reg(d, st, DM2_R_SOC);
-	unsigned state = dm_reg(d, st, DM2_R_STATUS);
-	float cur = (float)(raw_cur - DM_CURRENT_ZERO) / 10.0f;
-	s->voltage = (float)dm_reg(d, st, DM2_R_VOLT) / 10.0f;
-	s->current = poll->invert_current ? -cur : cur;
-	s->soc = raw_soc > 1000 ? 100.0f : (float)raw_soc / 10.0f;
-	s->state = (uint8_t)(state <= 2 ? state : 0);
-	s->remain_ah = (float)dm_reg(d, st, DM2_R_REMAIN) / 10.0f;
-	s->cycles = dm_reg(d, st, DM2_R_CYCLES);
-	s->chg_mos = dm_reg(d, st, DM2_R_CHG_MOS) != 0;
-	s->dsg_mos = dm_reg(d, st, DM2_R_DSG_MOS) != 0;
-
-	dm_cells_temps(s, d, st, ncells, DM2_R_TEMP1, nslots);
+	int rc = dm_decode_live(poll, d, st, &dm_d2_map);
+	if (rc != BMS_OK)
+		return rc;
+	dm_decode_state(s, d, st, &dm_d2_map);
 
 	/* raw_alarms[0..3] = registers 0x3A..0x3D */
 	s->nraw = 4;
@@ -477,10 +486,7 @@ static int dm_decode_d2(struct bms_poll *poll, const uint8_t *d)
 		bytes[2 * i + 1] = (uint8_t)(w >> 8); /* D(2i + 1) */
 	}
 	s->alarms = daly_alarm_bits(bytes);
-	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_REMAIN |
-		      BMS_HAS_CYCLES | BMS_HAS_MOSFETS | BMS_HAS_ALARMS;
-	if (s->ntemps)
-		s->present |= BMS_HAS_TEMPS;
+	s->present |= BMS_HAS_ALARMS;
 	return BMS_OK;
 }
 

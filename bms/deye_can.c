@@ -4,7 +4,7 @@
  * frame on that bus (deye-can).
  *
  * See bms/PROTOCOLS.md §43.  No capture with decoded values is public: the
- * layout is the one open reader's (asmcc's deye_can.py for dbus-serialbattery,
+ * layout is the one open reader's (asmcc's deye_can reader for dbus-serialbattery,
  * after Adminius' PCSCAN and Psynosaur's frame table), marked UNCERTAIN
  * there.  500 kbit/s, 11-bit identifiers, little-endian fields, about once
  * a second:

@@ -203,9 +203,14 @@ static enum bms_frame_next judge_frame(void *ctx, const uint8_t *f, size_t n)
 	struct judging *j = ctx;
 	struct bms_probe_result *r = j->r;
 	int rc = j->d->handle(&j->p, f, n);
+	const struct bms_probe *pr = j->d->probe;
 	r->start = (size_t)(f - j->buf);
-	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
+	if (pr && pr->patient) {
+		if (rc < 0 || !(j->p.snap.present & BMS_HAS_VOLTAGE))
+			return BMS_FRAME_MORE;
+	} else if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED) {
 		return BMS_FRAME_MORE;
+	}
 	r->used = r->start + n;
 	if (rc == BMS_E_REFUSED || (rc == BMS_OK && j->p.refusals)) {
 		r->verdict = BMS_PROBE_REFUSED;
@@ -214,7 +219,6 @@ static enum bms_frame_next judge_frame(void *ctx, const uint8_t *f, size_t n)
 		r->verdict = BMS_PROBE_IMPLAUSIBLE;
 		snprintf(r->what, sizeof(r->what), "its decoder says: %s", bms_strerror(rc));
 	} else {
-		const struct bms_probe *pr = j->d->probe;
 		bool ok = pr && pr->check ? pr->check(&j->p, r->what, sizeof(r->what))
 					  : default_check(&j->p, r->what, sizeof(r->what));
 		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;

@@ -490,44 +490,21 @@ static int ved_finish(struct bms_poll *poll)
  * protocol is recognised while the port is listened to: one checksummed
  * block with a voltage and a SOC (a battery monitor; a charger has no
  * SOC). */
-/* ved_probe_judge(): the blocks heard, on a copy of the poll. */
-struct ved_judging {
-	struct bms_poll p;
-	const uint8_t *buf;
-	struct bms_probe_result *r;
-};
-
-/* One block: on to the next until one has a voltage, then the verdict. */
-static enum bms_frame_next ved_judge_block(void *ctx, const uint8_t *f, size_t n)
+/* A block with a voltage: a battery monitor's only with a SOC. */
+static bool ved_probe_check(const struct bms_poll *poll, char *what, size_t cap)
 {
-	struct ved_judging *j = ctx;
-	struct bms_probe_result *r = j->r;
-	int rc = ved_handle(&j->p, f, n);
-	r->start = (size_t)(f - j->buf);
-	if (rc < 0 || !(j->p.snap.present & BMS_HAS_VOLTAGE))
-		return BMS_FRAME_MORE;
-	r->used = r->start + n;
-	bool ok = bms_probe_plausible(&j->p.snap, r->what, sizeof(r->what));
-	if (ok && !(j->p.snap.present & BMS_HAS_SOC)) {
-		ok = false;
-		snprintf(r->what, sizeof(r->what), "a VE.Direct device without a SOC (not a battery monitor)");
-	}
-	r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
-	return BMS_FRAME_STOP;
-}
-
-static void ved_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
-{
-	struct ved_judging j = { .p = *poll, .buf = buf, .r = r };
-	struct bms_frame_counts c = { 0 };
-	bms_frames_buf(&bms_vedirect_driver, &j.p, buf, len, ved_judge_block, &j, &c);
-	r->frames = c.frames;
-	r->bad = c.badsum;
+	if (!bms_probe_plausible(&poll->snap, what, cap))
+		return false;
+	if (poll->snap.present & BMS_HAS_SOC)
+		return true;
+	snprintf(what, cap, "a VE.Direct device without a SOC (not a battery monitor)");
+	return false;
 }
 
 static const struct bms_probe ved_probe = {
 	.bauds = { 19200 },
-	.judge = ved_probe_judge,
+	.check = ved_probe_check,
+	.patient = true,
 };
 
 const struct bms_driver bms_vedirect_driver = {

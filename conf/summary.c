@@ -130,7 +130,9 @@ static void print_wires(const struct conf *c, FILE *out)
 		if (n > 1)
 			fprintf(out, " (shared by %d packs, polled in turn)", n);
 		if (p->is_can) {
-			fprintf(out, "; bmsgw sends no frame (the battery talks, a poll listens for a whole cycle)\n");
+			fprintf(out, "%s\n", p->driver && !p->driver->listen_only
+				? "; bmsgw sends only the protocol's read requests (a poll asks, then waits for the answers)"
+				: "; bmsgw sends no frame (the battery talks, a poll listens for a whole cycle)");
 			continue;
 		}
 		/* the silence before each request: the wire's own, or its `gap` */

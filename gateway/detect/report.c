@@ -56,14 +56,9 @@ struct gw_found *gw_det_add_found(struct det *d, const struct bms_driver *drv, i
 	if (d->nfound >= GW_FOUND_MAX)
 		return NULL;
 	struct gw_found *f = &d->found[d->nfound++];
-	f->drv = drv;
-	f->baud = baud;
-	f->address = address;
-	f->any = false;
-	f->listen = false;
-	f->from = address;
+	*f = (struct gw_found){ .drv = drv, .baud = baud, .address = address, .from = address,
+				.at = gw_det_now(d) };
 	snprintf(f->what, sizeof(f->what), "%s", what);
-	f->at = gw_det_now(d);
 	return f;
 }
 

@@ -555,6 +555,36 @@ static void ss_ext_add(struct ss_ext *e, double hi, double lo, double mean, int 
 	e->n++;
 }
 
+/* Where 803 keeps one set of extremes: the highest, its string (and its
+ * module: 1, a string is one module; -1 where the model has none), the
+ * lowest likewise, the mean; their scale factor and signedness. */
+struct ss_ext_at {
+	int max, max_str, max_mod, min, min_str, min_mod, avg;
+	int sf;
+	bool is_signed;
+};
+
+static uint16_t ss_ext_val(double v, const struct ss_ext_at *at)
+{
+	return at->is_signed ? ss_s16(v, at->sf) : ss_u16(v, at->sf);
+}
+
+/* A set of extremes into 803, if any string gave one. */
+static void ss_ext_put(uint16_t *m, const struct ss_ext *e, const struct ss_ext_at *at)
+{
+	if (!e->n)
+		return;
+	m[at->max] = ss_ext_val(e->max, at);
+	m[at->max_str] = e->max_str;
+	m[at->min] = ss_ext_val(e->min, at);
+	m[at->min_str] = e->min_str;
+	m[at->avg] = ss_ext_val(e->sum / e->n, at);
+	if (at->max_mod >= 0)
+		m[at->max_mod] = 1;
+	if (at->min_mod >= 0)
+		m[at->min_mod] = 1;
+}
+
 /* 803's bank-wide points over the fresh packs. */
 static void ss_803_bank(const struct ss_unit *u, uint16_t *m)
 {
@@ -584,29 +614,16 @@ static void ss_803_bank(const struct ss_unit *u, uint16_t *m)
 		}
 	}
 	m[SS803_NStrCon] = (uint16_t)con;
-	if (t.n) {
-		m[SS803_ModTmpMax] = ss_s16(t.max, SF_MODTMP);
-		m[SS803_ModTmpMaxStr] = t.max_str;
-		m[SS803_ModTmpMaxMod] = 1;
-		m[SS803_ModTmpMin] = ss_s16(t.min, SF_MODTMP);
-		m[SS803_ModTmpMinStr] = t.min_str;
-		m[SS803_ModTmpMinMod] = 1;
-		m[SS803_ModTmpAvg] = ss_s16(t.sum / t.n, SF_MODTMP);
-	}
-	if (v.n) {
-		m[SS803_StrVMax] = ss_u16(v.max, SF_V);
-		m[SS803_StrVMaxStr] = v.max_str;
-		m[SS803_StrVMin] = ss_u16(v.min, SF_V);
-		m[SS803_StrVMinStr] = v.min_str;
-		m[SS803_StrVAvg] = ss_u16(v.sum / v.n, SF_V);
-	}
-	if (a.n) {
-		m[SS803_StrAMax] = ss_s16(a.max, SF_A);
-		m[SS803_StrAMaxStr] = a.max_str;
-		m[SS803_StrAMin] = ss_s16(a.min, SF_A);
-		m[SS803_StrAMinStr] = a.min_str;
-		m[SS803_StrAAvg] = ss_s16(a.sum / a.n, SF_A);
-	}
+	static const struct ss_ext_at t_at = { SS803_ModTmpMax, SS803_ModTmpMaxStr, SS803_ModTmpMaxMod,
+					       SS803_ModTmpMin, SS803_ModTmpMinStr, SS803_ModTmpMinMod,
+					       SS803_ModTmpAvg, SF_MODTMP, true };
+	static const struct ss_ext_at v_at = { SS803_StrVMax, SS803_StrVMaxStr, -1, SS803_StrVMin,
+					       SS803_StrVMinStr, -1, SS803_StrVAvg, SF_V, false };
+	static const struct ss_ext_at a_at = { SS803_StrAMax, SS803_StrAMaxStr, -1, SS803_StrAMin,
+					       SS803_StrAMinStr, -1, SS803_StrAAvg, SF_A, true };
+	ss_ext_put(m, &t, &t_at);
+	ss_ext_put(m, &v, &v_at);
+	ss_ext_put(m, &a, &a_at);
 	if (have_bal)
 		m[SS803_NCellBal] = (uint16_t)bal;
 }

@@ -423,21 +423,26 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 			gw_soc_bank_out(gw, now, &so[i]);
 		name[i] = i < gw->npacks ? gw->packs[i]->cfg->name : "bank";
 	}
-	gw_prom_family(o, "bmsgw_soc_counted_percent", "gauge", "SOC counted by bmsgw from the current (not while it "
-		       "does not count).");
-	for (int i = 0; i < n; i++)
-		if (so[i].flags & GW_SOC_F_COUNTING)
-			gw_prom_sample(o, "bmsgw_soc_counted_percent", name[i], NULL, so[i].soc_counted);
-	gw_prom_family(o, "bmsgw_soc_synced", "gauge", "1 while the counted SOC is synced (a full or empty point since "
-		       "the start or a lost gap).");
-	for (int i = 0; i < n; i++)
-		if (so[i].flags & GW_SOC_F_COUNTING)
-			gw_prom_sample(o, "bmsgw_soc_synced", name[i], NULL, (so[i].flags & GW_SOC_F_SYNCED) != 0);
-	gw_prom_family(o, "bmsgw_capacity_measured_ah", "gauge", "Usable capacity measured between full and empty "
-		       "points (the median of the last five samples).");
-	for (int i = 0; i < n; i++)
-		if (so[i].flags & GW_SOC_F_MEASURED)
-			gw_prom_sample(o, "bmsgw_capacity_measured_ah", name[i], NULL, so[i].capacity_ah);
+	static const struct {
+		const char *name, *help;
+		unsigned flag; /* the units that give it */
+	} g[] = {
+		{ "bmsgw_soc_counted_percent", "SOC counted by bmsgw from the current (not while it does not count).",
+		  GW_SOC_F_COUNTING },
+		{ "bmsgw_soc_synced", "1 while the counted SOC is synced (a full or empty point since the start or a "
+		  "lost gap).", GW_SOC_F_COUNTING },
+		{ "bmsgw_capacity_measured_ah", "Usable capacity measured between full and empty points (the median "
+		  "of the last five samples).", GW_SOC_F_MEASURED },
+	};
+	for (size_t k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		gw_prom_family(o, g[k].name, "gauge", g[k].help);
+		for (int i = 0; i < n; i++) {
+			double v = k == 0 ? so[i].soc_counted
+				 : k == 1 ? (double)((so[i].flags & GW_SOC_F_SYNCED) != 0) : so[i].capacity_ah;
+			if (so[i].flags & g[k].flag)
+				gw_prom_sample(o, g[k].name, name[i], NULL, v);
+		}
+	}
 	gw_prom_family(o, "bmsgw_soc_points_total", "counter", "Full, empty and rest points the count was set at, "
 		       "and knee points it was pulled down at.");
 	for (int i = 0; i < n; i++) {

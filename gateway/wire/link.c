@@ -312,8 +312,9 @@ void gw_link_rebind(struct gw_link *l, const struct conf_pack *cfg)
 
 bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 {
-	if (a->is_can) /* the same bus at the protocol's bit rate */
-		return b->is_can && strcmp(a->port, b->port) == 0 && a->driver == b->driver;
+	if (a->is_can) /* the same bus, protocol and bit rate (`bitrate` relinks) */
+		return b->is_can && strcmp(a->port, b->port) == 0 && a->driver == b->driver &&
+		       a->bitrate == b->bitrate;
 	/* a serial line: every key of a pack that relinks (port, baud) */
 	if (!a->is_tcp && !a->is_ble)
 		return conf_section_same(CONF_SEC_PACK, CONF_RELINK, a, b);

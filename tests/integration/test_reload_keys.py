@@ -59,6 +59,9 @@ def base_conf(tmp, ports, ptys):
                     "timeout": "0.2", "retries": "0"}),
         ("pack.l", {"protocol": "seplos3", "port": "tcp://127.0.0.1:%d" % ports["sim3"], "address": "1",
                     "unit_id": "9", "poll_interval": "0.2", "timeout": "0.3", "retries": "0"}),
+        # a CAN input, listen only: the simulator's JK CAN battery as its slcan adapter
+        ("pack.c", {"protocol": "jk-can", "port": "slcan://" + ptys["canp"], "unit_id": "11",
+                    "poll_interval": "0.2"}),
         ("pack.v", {"protocol": "victron-ble", "port": "ble://C8:47:8C:E1:23:45", "unit_id": "7",
                     "key": "0123456789abcdef0123456789abcdef", "poll_interval": "0.2", "timeout": "0.3"}),
         ("bank", {"packs": "a, b"}),
@@ -89,6 +92,7 @@ def base_conf(tmp, ports, ptys):
 INSTANCE = {
     ("pack", "baud"): "pack.b",               # a serial wire
     ("pack", "key"): "pack.v",                # an advertisement key: a Victron BLE pack
+    ("pack", "bitrate"): "pack.c",            # a CAN port's
     ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
     ("pack", "listen"): "pack.l",             # seplos3, alone on its wire: a bus another master polls
     ("pack", "takeover_after"): "pack.l",     # listening by then
@@ -109,6 +113,7 @@ NEW = {
     ("pack", "protocol"): "pace",             # pace: address_any and position below apply
     ("pack", "port"): lambda tmp, ports, ptys: "tcp://127.0.0.1:%d" % ports["sim2"],
     ("pack", "baud"): "19200",
+    ("pack", "bitrate"): "500000",            # jk-can's other rate (250000 is its default)
     ("pack", "poll_interval"): "0.3",         # the generic rules would slow the counters down
     ("pack", "timeout"): "0.4",
     ("pack", "key"): "00112233445566778899aabbccddeeff",
@@ -372,7 +377,8 @@ def main():
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
                                       "http", "http2", "tls", "tls2")}
-    sims = [Sim(), Sim(), Sim("seplos3")]  # daly, address 1: pack a's wire, then the one its port moves to;
+    ptys["canp"] = os.path.join(tmp, "canp")
+    sims = [Sim(), Sim(), Sim("seplos3"), Sim("jk-can", tcp=False, pty_path=ptys["canp"], packs=())]  # daly, address 1: pack a's wire, then the one its port moves to;
     ports["sim"], ports["sim2"], ports["sim3"] = sims[0].port, sims[1].port, sims[2].port  # pack l's
     conf = base_conf(tmp, ports, ptys)
     d = Daemon(tmp, conf, ports)
