@@ -865,7 +865,8 @@ static void test_plan(void)
 /* ---- who holds a port ---- */
 
 /* A child that keeps this process's descriptors (but `drop1`, `drop2`)
- * until release(). */
+ * until release(); hold() returns once it has dropped those (a look at
+ * its descriptors before would still see them). */
 struct child {
 	pid_t pid;
 	int pipe;
@@ -873,23 +874,37 @@ struct child {
 
 static struct child hold(int drop1, int drop2)
 {
-	int pfd[2];
+	int pfd[2], ready[2];
 	struct child c = { -1, -1 };
 	if (pipe(pfd) != 0)
 		return c;
+	if (pipe(ready) != 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return c;
+	}
 	c.pid = fork();
 	if (c.pid == 0) {
-		char b;
+		char b = 0;
 		close(pfd[1]);
+		close(ready[0]);
 		if (drop1 >= 0)
 			close(drop1);
 		if (drop2 >= 0)
 			close(drop2);
+		if (write(ready[1], &b, 1) != 1)
+			_exit(1);
+		close(ready[1]);
 		if (read(pfd[0], &b, 1) < 0) /* until the pipe closes */
 			_exit(1);
 		_exit(0);
 	}
 	close(pfd[0]);
+	close(ready[1]);
+	char b;
+	while (c.pid > 0 && read(ready[0], &b, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
 	c.pipe = pfd[1];
 	return c;
 }
