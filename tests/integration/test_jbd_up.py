@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 """A JBD UP16S / Eco-Worthy rack end to end (the real gateway against the
 bundled simulator, protocol jbd-up, bms/PROTOCOLS.md §44): a master pack at
-address 1 and a slave at address 2 behind it, read through one connection,
-one pack section per address:
+address 1 and two slaves at addresses 2 and 3 behind it, read through one
+connection, one pack section per address:
 
-- both packs online, each equal to the simulator's (Modbus registers and
+- the three packs online, each equal to the simulator's (Modbus registers and
   /api/state: voltage, cells, SOC, temperatures, MOSFET temperature);
 - the master's identity (0x1C00: serial, model, pack name, firmware) in
-  /api/state and as Modbus device identification; the slave's identity
-  read gets no answer (as in the capture, UP16S-10): the slave has none,
+  /api/state and as Modbus device identification; a slave's identity
+  read gets no answer (as in the capture, UP16S-10): a slave has none,
   yet it is never failed for it (no failed polls);
 - one TCP connection carried the whole rack (opened once, never
   reopened), every request a well-formed FC 0x78 read (no bad requests, nothing else on the wire);
@@ -49,11 +49,12 @@ def regs(client, unit):
 
 
 def rack():
-    sim = Sim("jbd-up", packs=("address=1,soc=40,current=0,sensors=3", "address=2,soc=70,current=0,sensors=3"))
+    sim = Sim("jbd-up", packs=("address=1,soc=40,current=0,sensors=3", "address=2,soc=70,current=0,sensors=3",
+                               "address=3,soc=55,current=0,sensors=2"))
     gw_port, http_port = free_port(), free_port()
     conf = ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 5\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\n"
             % (gw_port, http_port))
-    for name, addr in (("master", 1), ("slave", 2)):
+    for name, addr in (("master", 1), ("slave", 2), ("slave2", 3)):
         conf += ("[pack.%s]\nprotocol = jbd-up\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
                  "poll_interval = 0.5\ntimeout = 0.5\n" % (name, sim.port, addr, addr))
     gw = Gateway(conf, gw_port)
@@ -64,15 +65,15 @@ def rack():
             js = api_state(http_port)
             if not js or not all(p.get("online") for p in js["packs"]):
                 return None
-            # the master's identity read, and the slave's unanswered one, are behind them
-            ok = js["packs"][0].get("bms") and js["packs"][1].get("good_polls", 0) >= 2
+            # the master's identity read, and the slaves' unanswered ones, are behind them
+            ok = js["packs"][0].get("bms") and all(p.get("good_polls", 0) >= 2 for p in js["packs"][1:])
             return js if ok else None
         js = wait_until(both, 20)
-        if not c.ok(js is not None, "master and slave online through one port"):
+        if not c.ok(js is not None and len(js["packs"]) == 3, "the master and two slaves online through one port"):
             gw.dump()
             return
         st = {p["address"]: p for p in sim.state()["packs"]}
-        for i, addr in enumerate((1, 2)):
+        for i, addr in enumerate((1, 2, 3)):
             pk, p = js["packs"][i], st[addr]
             label = "pack at address %d" % addr
             c.near(pk.get("voltage"), p["voltage"], 0.006, label + ": /api/state voltage")
@@ -91,7 +92,8 @@ def rack():
              "master: vendor, model and firmware in /api/state")
         c.eq((bms.get("serial"), bms.get("pack_serial")), ("UP16S019SIM000000000000001", "ECO-LFP48100-3U-SIM"),
              "master: the BMS serial and the pack name in /api/state")
-        c.eq(js["packs"][1].get("bms"), None, "slave: no identity (the master does not forward 0x1C00)")
+        c.eq([p.get("bms") for p in js["packs"][1:]], [None, None],
+             "slaves: no identity (the master does not forward 0x1C00)")
         rr = client.execute(ReadDeviceInformationRequest(read_code=3, object_id=0x80, unit=1))
         info = getattr(rr, "information", None) or {}
         c.eq(info.get(0x83), b"UP16S019SIM000000000000001", "FC 0x2B object 0x83: the master's serial")
@@ -101,7 +103,7 @@ def rack():
              "one connection reads the whole rack, never reopened (%s)" % "; ".join(link))
         c.eq(stats.get("bad_requests"), 0, "every request a well-formed FC 0x78 read")
         c.ok(stats.get("requests", 0) > stats.get("answers", 0) >= 4,
-             "the slave's identity read was asked and not answered (%s requests, %s answers)"
+             "the slaves' identity reads were asked and not answered (%s requests, %s answers)"
              % (stats.get("requests"), stats.get("answers")))
         for amps in (12, -7):
             sim.ctl("set 2 current %d" % amps)
