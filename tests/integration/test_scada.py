@@ -195,11 +195,11 @@ class RawMaster:
         return buf
 
 
-def serial_client():
+def serial_client(timeout=2):
     """pymodbus's RTU client.  Always 8N1: a pty carries no parity bits (and
     refuses pyserial's parity setting), whatever [rtu] mode bmsgw set on
     its end."""
-    cl = ModbusSerialClient(port=PTY_MASTER, baudrate=115200, timeout=2)
+    cl = ModbusSerialClient(port=PTY_MASTER, baudrate=115200, timeout=timeout)
     cl.connect()
     return cl
 
@@ -548,8 +548,10 @@ def check_rtu_silence(http_port, sim):
 
 
 def poll_through(stop, result):
-    """A client polling over RTU until stop is set: answers and failures."""
-    cl = serial_client()
+    """A client polling over RTU until stop is set: answers and failures.
+    Every request is to be answered, however late a loaded machine runs the
+    reload: a lost answer fails, a slow one does not (10 s)."""
+    cl = serial_client(timeout=10)
     while not stop.is_set():
         rr = cl.read_holding_registers(BASE, 10, slave=1)
         result["ok" if not rr.isError() else "failed"] += 1
