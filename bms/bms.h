@@ -328,6 +328,9 @@ struct bms_kept {
 	struct bms_ident ident;
 };
 
+/* Bytes of struct bms_poll.peer_name, its NUL included. */
+#define BMS_PEER_NAME_LEN 32
+
 /* Bytes of struct bms_poll.priv, the driver's own state of a poll. */
 #define BMS_PRIV_SIZE 64
 
@@ -376,6 +379,9 @@ struct bms_poll {
 	                         * connection: a BMS that streams must be asked again) */
 	bool have_key;          /* key[] holds the pack's `key =` (victron-ble) */
 	uint8_t key[16];
+	char peer_name[BMS_PEER_NAME_LEN]; /* the name the Bluetooth LE device advertises
+	                         * ("" on a wire, or not known): a driver looks at it only
+	                         * where its protocol differs by name family (renogy-pro) */
 	/* the driver's own state of this poll, private to it: a struct of its
 	 * own (defined in its file, or in bms/<driver>.h where its unit test
 	 * reads it) reached with BMS_PRIV(), never its bytes; zeroed by

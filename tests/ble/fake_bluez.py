@@ -41,7 +41,8 @@ When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
 
   state                       JSON: per device connected, connects, writes,
-                              write_types, notifies, max_pending_connects ...
+                              write_types, written (the first 64 writes, hex),
+                              notifies, max_pending_connects ...
   hide ADDR                   unknown to BlueZ until discovery runs
   connect ADDR inprogress N   the next N Connect() fail with org.bluez.Error.InProgress
   connect ADDR hang N         the next N Connect() never return
@@ -346,6 +347,8 @@ class Char(Obj):
         st = self.bz.stats_dev(self.dev)
         st["writes"] += 1
         st["write_types"][typ] = st["write_types"].get(typ, 0) + 1
+        if len(st["written"]) < 64:  # the first writes' bytes, for the tests that check them
+            st["written"].append(bytes(value).hex())
         self.dev.written(bytes(value))
 
 
@@ -639,7 +642,8 @@ class FakeBluez:
 
     def stats_dev(self, d):
         return self.stats["devices"].setdefault(d.addr, {"connects": 0, "writes": 0, "write_types": {},
-                                                         "notifies": 0, "drops": 0, "disconnect_calls": 0})
+                                                         "written": [], "notifies": 0, "drops": 0,
+                                                         "disconnect_calls": 0})
 
     def stats_adapter(self, a):
         return self.stats["adapters"].setdefault(a.name, {"pending_connects": 0, "max_pending_connects": 0})

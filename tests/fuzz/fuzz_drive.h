@@ -39,6 +39,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,7 @@ struct fd {
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
 	uint32_t persist0; /* poll.persist as the input set it */
 	uint8_t link; /* enum bms_link of every poll */
+	const char *peer_name; /* poll.peer_name of every poll (NULL: "") */
 	bool fresh;   /* the next poll is the first since the link was opened */
 	bool have_key; /* the pack's key (victron-ble), copied into every poll */
 	uint8_t key[16];
@@ -176,6 +178,8 @@ static void fd_begin(struct fd *s)
 	s->poll.link = s->link;
 	s->poll.link_fresh = s->fresh;
 	s->fresh = false;
+	if (s->peer_name)
+		snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", s->peer_name);
 	s->poll.have_key = s->have_key;
 	memcpy(s->poll.key, s->key, sizeof(s->poll.key));
 	s->poll.address_any = s->address_any;

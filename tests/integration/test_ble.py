@@ -22,6 +22,8 @@ simulator (bmsgw-sim) or answer recorded frames.
 - MQTT availability of a BLE pack on a real Mosquitto;
 - MOSFET commands over the air (jbd, daly, daly-modbus D2, jk-ble), a wrong
   Victron key;
+- the Modbus-over-BLE families (renogy-pro): --ble-scan, the simulator's
+  values, only their read requests written (recorded by the fake);
 - a NEEY balancer beside a BMS in one bank (scan, the balancer unit over
   Modbus, /api/state and MQTT, the bank's values and limits the BMS's, the
   balancer stale and the BMS stale); a SOK battery (scan, Modbus,
@@ -1229,6 +1231,58 @@ def test_felicity():
         broker.cleanup()
 
 
+
+# ------------------------------------------------------------------ Modbus over BLE (issue 46)
+
+# One row per Modbus-over-BLE family: (protocol, GATT layout of the fake
+# device, its advertised name, the simulated pack's options, the requests
+# its driver may write (hex)).  The gateway reads the simulator's values;
+# every write is recorded by the fake and must be one of those reads.
+MB_BLE = [
+    ("renogy-pro", "renogy", "RNGRBP1217000794", "reply_adr=48",
+     ("ff031388002254a3", "ff0313b20007b575", "ff0313ec000894a3", "ff0313f0001c556a")),
+    ("renogy-pro", "renogy", "RNGPRO125BAT-EF036881", "dialect=rngpro",
+     ("ff031388002254a3", "ff0313b20007b575", "ff0313ec000894a3", "ff0313f0001c556a")),
+]
+
+
+def test_mb_ble():
+    """The Modbus-over-BLE families: --ble-scan names the device, the
+    gateway reads what the simulator holds (the current in the unit of the
+    name's family), and nothing but the family's read requests is written."""
+    print("== Modbus RTU over BLE: renogy-pro")
+    for i, (proto, layout, name, opts, reads) in enumerate(MB_BLE):
+        label = "%s (%s)" % (proto, name)
+        mac = "C8:47:80:00:02:%02X" % (i + 1)
+        sim = Sim(protocol=proto, packs=("address=1" + ("," + opts if opts else ""),))
+        fake = Fake([device(mac, sim, layout=layout, chunk=20, name=name, uuids=[])])
+        port = free_port()
+        gw = None
+        try:
+            scan_names(mac, name, proto)
+            gw = Gateway(gw_conf(port, [ble_pack("p", mac, proto)]), port)
+            c.ok(wait_until(lambda: online(port, 1), 30), label + ": online")
+            p = sim.state()["packs"][0]
+            regs, _, _ = read_raw(port, 1, BASE, 125)
+            if c.ok(regs is not None, label + ": the map answers"):
+                c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, label + ": voltage")
+                c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current (%g A)" % p["current"])
+                c.eq(regs[60], round(p["soc"] * 10), label + ": SOC 0.1 %")
+                c.eq(regs[20:20 + len(p["cells_mv"])], p["cells_mv"], label + ": cells")
+            st = fake.dev(mac)
+            c.ok(st["written"] and all(w in reads for w in st["written"]),
+                 label + ": only its read requests written (%s)" % sorted(set(st["written"])))
+            c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
+                 label + ": one connection, Write Command (%s)" % st["write_types"])
+        finally:
+            if c.failed and gw:
+                gw.dump(20)
+            if gw:
+                gw.stop()
+            fake.stop()
+            sim.stop()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1238,7 +1292,7 @@ def main():
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
-             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity)]
+             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("mbble", test_mb_ble)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

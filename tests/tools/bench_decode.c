@@ -6,7 +6,8 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk;
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk,
+ * renogy-pro;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -289,6 +290,11 @@ static const struct bench_case cases[] = {
 		"04000c00030d0300080cf50cfb000402c8000202c002c4024807d001c007d000100cfe0cf60d030cf60cf8"
 		"0cfb0d000cf50cfc0cfb0cfe0cfb0cfc0cfd0cfd0cfa000402c502c002c602c8000000000c044a42443438"
 		"31303030303000000000000000000000000000000000000000000200035aa60000000000006a2e", false },
+	/* RNGPRO-02, -01, -03: cells, pack, status (Bluetooth LE, a RNGRBP) */
+	{ "renogy-pro", &bms_renogy_pro_driver, 0, false,
+		"3003440004002100210021002100000000000000000000000000000000000000000000000000030111010c"
+		"01130000000000000000000000000000000000000000000000000000654a30030efff400850003304200"
+		"033bda00063e33300310000000000000000000000000000e0000f762", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
