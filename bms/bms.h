@@ -233,6 +233,23 @@ size_t bms_scan_skip(const uint8_t *buf, size_t len, const uint8_t *starts, size
  * BMS_SCAN_NEED for no bytes, BMS_SCAN_SKIP with *n the bytes before the
  * next sof (all of them when there is none). */
 bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *r, size_t *n);
+/* The shape many framers share: a start byte (one of starts[0..nstarts)),
+ * a length byte at offset `at`, len + over bytes in all, the last nend of
+ * them the end bytes end[0..nend).  bms_scan_sle() answers for buf[0..len)
+ * as a scan() does: SKIP up to the next start byte, NEED, BADSUM (one
+ * byte) where the end bytes are not where the length puts them, or FRAME
+ * with *n = len + over.  A checksum, where the protocol has one, is the
+ * driver's to check after it (over counts its bytes).  nend >= 1 and
+ * over >= at + 1 + nend, or the length byte could be an end byte. */
+struct bms_sle {
+	const uint8_t *starts;
+	uint8_t nstarts;
+	uint8_t at;     /* the length byte's offset */
+	uint8_t over;   /* the frame's bytes beyond the length byte's count */
+	const uint8_t *end;
+	uint8_t nend;
+};
+enum bms_scan bms_scan_sle(const struct bms_sle *f, const uint8_t *buf, size_t len, size_t *n);
 
 /* ---- the framing loop (bms/frames.c): the one every user of scan() runs
  * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,

@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | "ks48" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -41,8 +41,8 @@ When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
 
   state                       JSON: per device connected, connects, writes,
-                              write_types, written (the first 64 writes, hex),
-                              notifies, max_pending_connects ...
+                              write_types, written (each different value
+                              written, hex), notifies, max_pending_connects ...
   hide ADDR                   unknown to BlueZ until discovery runs
   connect ADDR inprogress N   the next N Connect() fail with org.bluez.Error.InProgress
   connect ADDR hang N         the next N Connect() never return
@@ -123,6 +123,9 @@ LAYOUTS = {
     # HumsiENK: 0001 / 0003 notify / 0002 write (aiobmsble humsienk_bms; the write flags are not
     # published: both)
     "humsienk": [(0x0001, [(0x0003, ["read", "notify"]), (0x0002, ["read", "write-without-response", "write"])])],
+    # KS48x00 / Braun Power: FF00 / FF01 notify / FF02 write (aiobmsble braunpwr_bms, syssi's ks_bms_ble,
+    # which writes without response)
+    "ks48": [(0xFF00, [(0xFF01, ["read", "notify"]), (0xFF02, ["read", "write-without-response", "write"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;
@@ -347,8 +350,11 @@ class Char(Obj):
         st = self.bz.stats_dev(self.dev)
         st["writes"] += 1
         st["write_types"][typ] = st["write_types"].get(typ, 0) + 1
-        if len(st["written"]) < 64:  # the first writes' bytes, for the tests that check them
-            st["written"].append(bytes(value).hex())
+        # every different value written, as hex, in the order first seen (the
+        # tests check that only a protocol's read requests were written)
+        hx = bytes(value).hex()
+        if hx not in st["written"] and len(st["written"]) < 64:
+            st["written"].append(hx)
         self.dev.written(bytes(value))
 
 
@@ -642,8 +648,7 @@ class FakeBluez:
 
     def stats_dev(self, d):
         return self.stats["devices"].setdefault(d.addr, {"connects": 0, "writes": 0, "write_types": {},
-                                                         "written": [], "notifies": 0, "drops": 0,
-                                                         "disconnect_calls": 0})
+                                                         "written": [], "notifies": 0, "drops": 0, "disconnect_calls": 0})
 
     def stats_adapter(self, a):
         return self.stats["adapters"].setdefault(a.name, {"pending_connects": 0, "max_pending_connects": 0})

@@ -449,6 +449,38 @@ static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* The events of a Bluetooth target whose frames are <head> <cmd> <len>
+ * <data>, then its own end: E == 0xFE a reconnection (the next poll is
+ * link_fresh); E == 0xFF a synthesised frame in f[0..FD_SYNTH_MAX): head,
+ * cmds[K % ncmds] (K the next input byte), the length L (the byte after),
+ * then L data bytes from the input, zero-padded, at f[3..].  The input
+ * bytes used, FD_NOT_MINE for another E; *made when f holds a frame, for
+ * the target to close (its end bytes, its sum at f[3 + L]) and hand over
+ * with fd_bytes(). */
+#define FD_SYNTH_MAX (3 + 255 + 4)
+static inline size_t fd_synth_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail, uint8_t *f,
+				    uint8_t head, const uint8_t *cmds, size_t ncmds, bool *made)
+{
+	size_t used = 0;
+	*made = false;
+	if (e == 0xFE) {
+		s->fresh = true;
+		return 0;
+	}
+	if (e != 0xFF)
+		return FD_NOT_MINE;
+	if (avail < 2)
+		return avail;
+	memset(f, 0, FD_SYNTH_MAX);
+	f[0] = head;
+	f[1] = cmds[p[used++] % ncmds];
+	f[2] = p[used++];
+	for (size_t i = 0; i < f[2] && used < avail; i++)
+		f[3 + i] = p[used++];
+	*made = true;
+	return used;
+}
+
 /* CRC-16/MODBUS, the harness's own. */
 static inline uint16_t fd_crc16(const uint8_t *p, size_t n)
 {

@@ -700,8 +700,12 @@ BLE1 = [
     ("chins", "nus", "SV12V150224041", {"33384": "01020007a030f7"}, [NUS], "cells=4,junk=1,current=-7.5"),
     ("ant", "ant", "ANT-BLE16ZMUB", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=2"),
     ("humsienk", "humsienk", "HS12V100", {}, ["00000001-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=5"),
+    ("ks48", "ks48", "BL-250-100-100", {}, ["0000ff00-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=4"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
+# The only requests a protocol may write (hex, as the fake BlueZ records
+# them): its read requests, nothing else.
+READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"}}
 
 
 def ble1_check(label, regs, pk, js, p, proto):
@@ -740,6 +744,10 @@ def ble1_check(label, regs, pk, js, p, proto):
     elif proto == "humsienk":
         c.ok(ident is not None and ident.get("model") == "BMC-04S001" and ident.get("firmware") == "V02",
              label + ": the identity (0x11, 0xF5) in /api/state (%r)" % ident)
+    elif proto == "ks48":
+        c.ok(ident is not None and ident.get("firmware") == "2.3.1" and
+             ident.get("pack_serial") == "CER2410-018-030-023",
+             label + ": the identity (0xF4, 0x0B) in /api/state (%r)" % ident)
     else:
         c.eq(ident, None, label + ": no identity (the protocol's is not read)")
 
@@ -795,6 +803,9 @@ def test_ble1_brands():
             st = fake.dev(BLE1_MACS[i])
             c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
                  label + ": one connection, requests as Write Command (%s)" % st["write_types"])
+            if proto in READS:
+                c.ok(st["written"] and set(st["written"]) <= READS[proto],
+                     label + ": only its read requests written (%s)" % " ".join(st["written"]))
         known = {t: m.text() for t, m in retained(broker.port, "site/#").items()}
         configs = {t: m.text() for t, m in retained(broker.port, "homeassistant/#").items() if m.payload}
         c.eq(ha_check(configs, known)[:5], [], "Home Assistant discovery of the four packs passes HA's rules")

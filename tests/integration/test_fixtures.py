@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, KS48's start, length and end byte (no checksum), Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -49,6 +49,8 @@ FAMILIES += ("lifepower",)
 FAMILIES += ("ant",)
 # JBD UP16S / Eco-Worthy racks over RS485 (jbdup_ok below)
 FAMILIES += ("jbdup",)
+# KS48x00 / Braun Power over Bluetooth LE (ks48_ok below)
+FAMILIES += ("ks48",)
 
 
 def crc16_modbus(b):
@@ -249,6 +251,12 @@ def humsienk_ok(b):
             sum(b[1:-2]) & 0xFFFF == b[-2] | b[-1] << 8)
 
 
+def ks48_ok(b):
+    """KS48x00 / Braun Power: 7B cmd len data 7D, len + 4 bytes; no
+    checksum exists."""
+    return len(b) >= 4 and b[0] == 0x7B and len(b) == b[2] + 4 and b[-1] == 0x7D
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -281,7 +289,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
                "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)),
                "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok,
-               "jbdup": lambda f: jbdup_ok(bytes.fromhex(f))}
+               "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
+               "ks48": lambda f: ks48_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk,
- * renogy-pro;
+ * renogy-pro, ks48;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -218,6 +218,12 @@ static const struct bench_case cases[] = {
 		"aa211a4a33000082fbffff2a64e4f70000f04902000300231a1a1a2c1a9108"
 		"aa2230d10cdb0cd40cd00c0000000000000000000000000000000000000000000000000000000000"
 		"0000000000000000000000d203", false },
+	/* KS-01, KS-02, KS-03: status 0x01, cells 0x02, temperatures 0x03 (the
+	 * identity known: no 0xF4 / 0x0B) */
+	{ "ks48", &bms_ks48_driver, 0, false,
+		"7b0120005314d300d200b400befb8761c275300000000000087e810000000e000000647d"
+		"7b0221100cff0d060d050d070d050d070d050d0a0d040d070d060d080d050d060d080d097d"
+		"7b0309040b910b910b910b917d", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

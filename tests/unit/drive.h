@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../bms/bms.h"
 #include "check.h"
@@ -308,6 +309,74 @@ static inline void drive_check_cells(const struct bms_snapshot *s, const uint16_
 			bad++;
 		}
 	CHECK_EQ_INT(bad, 0);
+}
+
+/* ---- a Bluetooth-only driver's table and requests ---- */
+
+/* The request of the current step is exactly hex. */
+static inline bool drive_req_is(struct bms_poll *poll, const char *hex)
+{
+	uint8_t req[64], want[64];
+	int n = drv->next_request(poll, req, sizeof(req));
+	int m = check_hex(hex, want, (int)sizeof(want));
+	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
+}
+
+/* Does one of the driver's BMS_BLE_NAME hints take this name (each hint a
+ * name hint)? */
+static inline bool drive_hinted(const char *name)
+{
+	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++) {
+		CHECK(h->kind == BMS_BLE_NAME);
+		if (h->prefix ? strncasecmp(name, h->prefix, strlen(h->prefix)) == 0 : h->name_ok(name))
+			return true;
+	}
+	return false;
+}
+
+/* A Bluetooth-only driver that is polled (not listened to), with one
+ * GATT layout of 16-bit UUIDs, no probe, no MOSFET control, no address. */
+static inline void drive_check_ble16(const char *svc, const char *ntf, const char *wr)
+{
+	char u[3][40];
+	snprintf(u[0], sizeof(u[0]), "0000%s-0000-1000-8000-00805f9b34fb", svc);
+	snprintf(u[1], sizeof(u[1]), "0000%s-0000-1000-8000-00805f9b34fb", ntf);
+	snprintf(u[2], sizeof(u[2]), "0000%s-0000-1000-8000-00805f9b34fb", wr);
+	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
+	CHECK_STR(drv->ble_gatt[0].service, u[0]);
+	CHECK_STR(drv->ble_gatt[0].notify, u[1]);
+	CHECK_STR(drv->ble_gatt[0].write, u[2]);
+	CHECK(drv->ble_gatt[0].write_service == NULL);
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(drv->probe == NULL);
+	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK_EQ_INT(drv->max_address, 0);
+}
+
+/* Read sizes a Bluetooth link gives (20-byte notifications, odd reads, one
+ * byte at a time, everything at once), and a whole poll from its answers
+ * (hex, one a request of req_len bytes) in one of them. */
+static const size_t drive_notif20[] __attribute__((unused)) = { 20 };
+static const size_t drive_odd[] __attribute__((unused)) = { 1, 2, 7, 13, 1, 26, 3, 11, 40, 64, 17, 150 };
+struct drive_chunking {
+	const size_t *ch;
+	size_t n;
+};
+static const struct drive_chunking drive_chunkings[] __attribute__((unused)) = {
+	{ drive_notif20, 1 }, { drive_odd, DRIVE_NCH(drive_odd) }, { chunks_one, 1 }, { chunks_big, 1 },
+};
+#define DRIVE_NCHUNKINGS DRIVE_NCH(drive_chunkings)
+
+static inline int drive_poll_hex(struct bms_poll *poll, struct bms_rx *rx, const char *const *answers, size_t n,
+				 const struct drive_chunking *c, int req_len)
+{
+	static uint8_t buf[8][512];
+	struct drive_answer a[8];
+	for (size_t i = 0; i < n && i < 8; i++)
+		a[i] = (struct drive_answer){ buf[i], (size_t)drive_hex(answers[i], buf[i], 512), c->ch, c->n, 0,
+					      req_len };
+	struct drive_res r = { 0 };
+	return drive_poll(poll, rx, a, n < 8 ? n : 8, &r);
 }
 
 /* CRC-16/MODBUS, the tests' own (not the drivers'). */
