@@ -121,6 +121,9 @@ struct bms_gatt {
 #define BMS_UUID16(x) "0000" x BMS_UUID_BASE
 /* A GATT layout of three 16-bit UUIDs: service, notify, write. */
 #define BMS_GATT16(svc, ntf, wr) { .service = BMS_UUID16(svc), .notify = BMS_UUID16(ntf), .write = BMS_UUID16(wr) }
+/* The Nordic UART service: 6e400001-..., notify 6e400003-..., write 6e400002-... */
+#define BMS_NUS_UUID(n) "6e40000" n "-b5a3-f393-e0a9-e50e24dcca9e"
+#define BMS_GATT_NUS { .service = BMS_NUS_UUID("1"), .notify = BMS_NUS_UUID("3"), .write = BMS_NUS_UUID("2") }
 
 /* An advertisement as the BLE transport hands it to a listen-only driver
  * (struct bms_driver.ble_company): BMS_ADV_MAGIC0, BMS_ADV_MAGIC1, the

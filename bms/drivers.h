@@ -55,6 +55,7 @@
 	X(deye_can)    /* 35 */ \
 	X(jbd_up)      /* 36 */ \
 	X(renogy_pro)  /* 40 */ \
+	X(vatrer)      /* 41 */ \
 	X(ks48)        /* 45 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;

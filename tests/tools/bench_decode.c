@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk,
- * renogy-pro, ks48;
+ * renogy-pro, vatrer, ks48;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -301,6 +301,12 @@ static const struct bench_case cases[] = {
 		"3003440004002100210021002100000000000000000000000000000000000000000000000000030111010c"
 		"01130000000000000000000000000000000000000000000000000000654a30030efff400850003304200"
 		"033bda00063e33300310000000000000000000000000000e0000f762", false },
+	/* VATRER-01, -02, -03: status, 16 cells, temperatures (Bluetooth LE) */
+	{ "vatrer", &bms_vatrer_driver, 0, false,
+		"0203281493fffffe1000280f822710001b00640001000000010ce00cdd0003000f00100014001200020004e4e5"
+		"02033e00100cdf0cdf0ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00cdd000000000000"
+		"00000000000000000000000000000000000000000000cb54"
+		"0203240004001200140013001400140014000000000000000000000000000000340240000000004643", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
