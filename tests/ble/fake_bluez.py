@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "ks48" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | "ks48" | "basen" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -126,6 +126,9 @@ LAYOUTS = {
     # KS48x00 / Braun Power: FF00 / FF01 notify / FF02 write (aiobmsble braunpwr_bms, syssi's ks_bms_ble,
     # which writes without response)
     "ks48": [(0xFF00, [(0xFF01, ["read", "notify"]), (0xFF02, ["read", "write-without-response", "write"])])],
+    # Basen: FA00 / FA01 notify / FA02 write (properties 0x12 and 0x06 in syssi's esphome-basen-bms: read +
+    # notify, read + write-without-response)
+    "basen": [(0xFA00, [(0xFA01, ["read", "notify"]), (0xFA02, ["read", "write-without-response"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

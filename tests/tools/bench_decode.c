@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk,
- * renogy-pro, vatrer, ks48;
+ * renogy-pro, vatrer, ks48, basen;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -224,6 +224,11 @@ static const struct bench_case cases[] = {
 		"7b0120005314d300d200b400befb8761c275300000000000087e810000000e000000647d"
 		"7b0221100cff0d060d050d070d050d070d050d0a0d040d070d060d080d050d060d080d097d"
 		"7b0309040b910b910b910b917d", false },
+	/* BASEN-02, BASEN-06, BASEN-04: status 0x2A, general 0x2B, cells 0x24 */
+	{ "basen", &bms_basen_driver, 0, false,
+		"3a162a1815040000d368000015161919701f00008080000007020000a1030d0a"
+		"3a162b18a08601000064000091a0010000000000307500007153070086040d0a"
+		"3a162418170d1b0d180d190d180d1b0d1c0d1c0d000000000000000088010d0a", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

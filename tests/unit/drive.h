@@ -322,6 +322,43 @@ static inline bool drive_req_is(struct bms_poll *poll, const char *hex)
 	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
 }
 
+/* The ends of next_request(): a buffer of short_cap bytes is too small
+ * for the current step's request, step `done` has none (the poll is
+ * complete), a step beyond it is refused. */
+static inline void drive_request_ends(struct bms_poll *poll, size_t short_cap, int done)
+{
+	uint8_t req[64];
+	CHECK_EQ_INT(drv->next_request(poll, req, short_cap), BMS_E_NOSPACE);
+	poll->step = done;
+	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
+	poll->step = done + 3;
+	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), BMS_E_RANGE);
+}
+
+/* handle() of one frame (hex) in a fresh poll at `step`: its result. */
+static inline int drive_handle_at(const char *hex, int step)
+{
+	struct bms_poll poll;
+	uint8_t f[512];
+	int n = check_hex(hex, f, (int)sizeof(f));
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.step = step;
+	return drv->handle(&poll, f, (size_t)(n > 0 ? n : 0));
+}
+
+/* scan() takes the frame (hex) whole, n bytes, and needs more for every
+ * part of it; the frame is left in b[0..n). */
+static inline void drive_scan_whole(const char *hex, uint8_t *b, size_t cap, size_t n)
+{
+	size_t got = 0;
+	int k = check_hex(hex, b, (int)cap);
+	CHECK_EQ_INT(k, (int)n);
+	CHECK_EQ_INT(drv->scan(NULL, b, n, &got), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(got, n);
+	for (size_t i = 1; i < n; i++)
+		CHECK_EQ_INT(drv->scan(NULL, b, i, &got), BMS_SCAN_NEED);
+}
+
 /* Does one of the driver's BMS_BLE_NAME hints take this name (each hint a
  * name hint)? */
 static inline bool drive_hinted(const char *name)

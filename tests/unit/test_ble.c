@@ -207,6 +207,8 @@ static void test_classify_ble1(void)
 	/* KS48x00 / Braun Power: HSKS-* (before HumsiENK's HS*) and BL-*, with JBD's FF00 advertised */
 	CHECK_STR(guess("HSKS-48100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
 	CHECK_STR(guess("BL-250-100-100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
+	/* Basen: no name is published, its service FA00 */
+	CHECK_STR(guess("BG-24100", "0000fa00-0000-1000-8000-00805f9b34fb", 0, NULL), "basen");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");

@@ -153,12 +153,7 @@ static void test_requests(void)
 	CHECK(drive_req_is(&poll, KS_REQ_02));
 	poll.step = 5;
 	CHECK(drive_req_is(&poll, KS_REQ_03));
-	uint8_t req[8];
-	CHECK_EQ_INT(drv->next_request(&poll, req, 3), BMS_E_NOSPACE);
-	poll.step = 6;
-	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
-	poll.step = 9;
-	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
+	drive_request_ends(&poll, 3, 6);
 }
 
 /* ---- whole polls ---------------------------------------------------------- */
@@ -259,17 +254,6 @@ static void test_options(void)
 
 /* ---- broken input --------------------------------------------------------- */
 
-/* One frame (hex) in the status step (or `step`): handle()'s result. */
-static int one(const char *hex, int step)
-{
-	struct bms_poll poll = { 0 };
-	uint8_t f[300];
-	int n = check_hex(hex, f, sizeof(f));
-	bms_poll_begin(&poll, 0, 0, false);
-	poll.step = step;
-	return drv->handle(&poll, f, (size_t)n);
-}
-
 /* hex of a frame with its byte at `at` replaced by v */
 static const char *patched(const char *hex, size_t at, unsigned v)
 {
@@ -284,35 +268,35 @@ static const char *patched(const char *hex, size_t at, unsigned v)
 
 static void test_impossible(void)
 {
-	CHECK_EQ_INT(one(KS_01, 3), BMS_OK);
-	CHECK_EQ_INT(one(patched(KS_01, 4, 101), 3), BMS_E_RANGE);  /* SOC 101 % */
-	CHECK_EQ_INT(one(patched(KS_01, 34, 101), 3), BMS_E_RANGE); /* SOH 101 % */
-	CHECK_EQ_INT(one(patched(KS_01, 2, 0x1F), 3), BMS_E_SHORT); /* length byte against the frame */
+	CHECK_EQ_INT(drive_handle_at(KS_01, 3), BMS_OK);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_01, 4, 101), 3), BMS_E_RANGE);  /* SOC 101 % */
+	CHECK_EQ_INT(drive_handle_at(patched(KS_01, 34, 101), 3), BMS_E_RANGE); /* SOH 101 % */
+	CHECK_EQ_INT(drive_handle_at(patched(KS_01, 2, 0x1F), 3), BMS_E_SHORT); /* length byte against the frame */
 	/* a status of 30 bytes (no SOH): taken, without SOH; of 31: refused */
-	CHECK_EQ_INT(one("7b011e005314d300d200b400befb8761c275300000000000087e810000000e00007d", 3), BMS_OK);
-	CHECK_EQ_INT(one("7b011f005314d300d200b400befb8761c275300000000000087e810000000e0000007d", 3), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_handle_at("7b011e005314d300d200b400befb8761c275300000000000087e810000000e00007d", 3), BMS_OK);
+	CHECK_EQ_INT(drive_handle_at("7b011f005314d300d200b400befb8761c275300000000000087e810000000e0000007d", 3), BMS_E_SHORT);
 	/* cells: a count of 0, of 33, one the length does not hold, a cell of 0 mV and of 6.6 V */
-	CHECK_EQ_INT(one(KS_02, 4), BMS_OK);
-	CHECK_EQ_INT(one("7b0201007d", 4), BMS_E_RANGE);
-	CHECK_EQ_INT(one(patched(KS_02, 3, 0x0F), 4), BMS_E_SHORT);
-	CHECK_EQ_INT(one(patched(KS_02, 3, 0x11), 4), BMS_E_SHORT);
-	CHECK_EQ_INT(one("7b0243210d000d000d000d000d000d000d000d000d000d000d000d000d000d000d000d"
+	CHECK_EQ_INT(drive_handle_at(KS_02, 4), BMS_OK);
+	CHECK_EQ_INT(drive_handle_at("7b0201007d", 4), BMS_E_RANGE);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_02, 3, 0x0F), 4), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_02, 3, 0x11), 4), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_handle_at("7b0243210d000d000d000d000d000d000d000d000d000d000d000d000d000d000d000d"
 			 "000d000d000d000d000d000d000d000d000d000d000d000d000d000d000d000d000d007d", 4),
 		     BMS_E_RANGE);
-	CHECK_EQ_INT(one(patched(patched(KS_02, 4, 0), 5, 0), 4), BMS_E_RANGE);
-	CHECK_EQ_INT(one(patched(KS_02, 4, 0x19), 4), BMS_E_RANGE);
+	CHECK_EQ_INT(drive_handle_at(patched(patched(KS_02, 4, 0), 5, 0), 4), BMS_E_RANGE);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_02, 4, 0x19), 4), BMS_E_RANGE);
 	/* temperatures: 0 sensors, 9, a count the length does not hold */
-	CHECK_EQ_INT(one(KS_03, 5), BMS_OK);
-	CHECK_EQ_INT(one("7b0301007d", 5), BMS_E_RANGE);
-	CHECK_EQ_INT(one("7b0313090b910b910b910b910b910b910b910b910b917d", 5), BMS_E_RANGE);
-	CHECK_EQ_INT(one(patched(KS_03, 3, 3), 5), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_handle_at(KS_03, 5), BMS_OK);
+	CHECK_EQ_INT(drive_handle_at("7b0301007d", 5), BMS_E_RANGE);
+	CHECK_EQ_INT(drive_handle_at("7b0313090b910b910b910b910b910b910b910b910b917d", 5), BMS_E_RANGE);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_03, 3, 3), 5), BMS_E_SHORT);
 	/* a version of two numbers */
-	CHECK_EQ_INT(one("7bf40202037d", 1), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_handle_at("7bf40202037d", 1), BMS_E_SHORT);
 	/* another command's answer in this step, a wrong start or end byte */
-	CHECK_EQ_INT(one(KS_02, 3), BMS_E_UNEXPECTED);
-	CHECK_EQ_INT(one(patched(KS_01, 0, 0x7C), 3), BMS_E_HEADER);
-	CHECK_EQ_INT(one(patched(KS_01, 35, 0x7E), 3), BMS_E_HEADER);
-	CHECK_EQ_INT(one("7b01", 3), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_handle_at(KS_02, 3), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_01, 0, 0x7C), 3), BMS_E_HEADER);
+	CHECK_EQ_INT(drive_handle_at(patched(KS_01, 35, 0x7E), 3), BMS_E_HEADER);
+	CHECK_EQ_INT(drive_handle_at("7b01", 3), BMS_E_SHORT);
 }
 
 /* The framer: a wrong end byte, a truncated frame, garbage; nothing of
@@ -321,13 +305,9 @@ static void test_framer(void)
 {
 	uint8_t b[200];
 	size_t n = 99;
-	int k = check_hex(KS_01, b, sizeof(b));
-	CHECK_EQ_INT(drv->scan(NULL, b, (size_t)k, &n), BMS_SCAN_FRAME);
-	CHECK_EQ_INT(n, 36);
-	for (int i = 1; i < k; i++)
-		CHECK_EQ_INT(drv->scan(NULL, b, (size_t)i, &n), BMS_SCAN_NEED);
+	drive_scan_whole(KS_01, b, sizeof(b), 36);
 	b[35] = 0x7E;
-	CHECK_EQ_INT(drv->scan(NULL, b, (size_t)k, &n), BMS_SCAN_BADSUM);
+	CHECK_EQ_INT(drv->scan(NULL, b, 36, &n), BMS_SCAN_BADSUM);
 	CHECK_EQ_INT(n, 1);
 
 	struct bms_poll poll = { 0 };
