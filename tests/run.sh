@@ -17,7 +17,9 @@
 # of the last run are kept in $BIN/test-times).  Steps that only compute
 # (fuzzing, the checks of the sources, the package) run under nice, so that
 # they do not take the CPU from the gateways whose answers other steps time,
-# one per core at a time, beside the JOBS others.  Every integration script takes
+# beside the JOBS others: one per core at a time of each niceness (the fuzz
+# targets at 10 and the steps at 5 are two lanes, so that neither waits for
+# the other while a core is idle).  Every integration script takes
 # its own free ports and temporary directories; in a line "# run.sh: ..." a
 # script that shares something else with another names it (uses=NAME[,NAME]:
 # two steps that use one NAME never run at once), one that only computes
@@ -64,8 +66,9 @@ add() { # section name uses nice rank command...
 	local sect=$1 name=$2 uses=$3 nice=$4 rank=$5
 	shift 5
 	selected "$name" || return 0
-	# a niced step runs beside JOBS others, one per core at a time
-	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}cpu*$CORES; fi
+	# a niced step runs beside JOBS others, one per core at a time among
+	# the steps of its niceness (the fuzz targets at 10, the others at 5)
+	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}nice$nice*$CORES; fi
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
 	S_FILE+=("$SRC")
 	local cmd
@@ -323,7 +326,7 @@ declare -A ACTIVE=()
 pending=("${ORDER[@]}")
 while [ "$reported" -lt "$N" ]; do
 	# start what fits, the longest first
-	# (the niced steps take no place of JOBS: one per core at a time)
+	# (the niced steps take no place of JOBS: one per core at a time of each niceness)
 	for k in "${!pending[@]}"; do
 		i=${pending[k]}
 		[ "${S_NICE[i]}" != 0 ] || [ "$running" -lt "$JOBS" ] || continue
