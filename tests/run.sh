@@ -14,7 +14,8 @@
 #   JOBS=N            steps at a time (default 3 per core)
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
-# of the last run are kept in $BIN/test-times).  Steps that only compute
+# of the last run are kept in $BIN/test-times, when each ran in
+# $BIN/test-timeline).  Steps that only compute
 # (fuzzing, the checks of the sources, the package) run under nice, so that
 # they do not take the CPU from the gateways whose answers other steps time,
 # beside the JOBS others: one per core at a time of each niceness (the fuzz
@@ -249,7 +250,7 @@ failed=0
 failures=()
 fails_log=$work/fails
 : >"$fails_log"
-STEP_SECS=() STEP_CPU=()
+STEP_SECS=() STEP_CPU=() STEP_FROM=()
 
 # add the "N passed, N failed" line of a step's output to the totals
 tally() { # name logfile rc seconds cpu-seconds
@@ -308,6 +309,8 @@ report_ready() { # the finished steps at the head of the list, in its order
 	while [ "$reported" -lt "$N" ] && [ -e "$work/$reported.rc" ]; do
 		read -r rc t0 t1 cpu <"$work/$reported.rc"
 		STEP_CPU[reported]=$cpu
+		tenths "$T_START" "$t0"
+		STEP_FROM[reported]=$((TENTHS / 10)).$((TENTHS % 10))
 		tenths "$t0" "$t1"
 		secs=$(((TENTHS + 5) / 10))
 		STEP_SECS[reported]=$((TENTHS / 10)).$((TENTHS % 10))
@@ -361,6 +364,11 @@ else # a partial run: keep the others' times
 		for name in "${!LAST[@]}"; do printf '%s\t%s\n' "${LAST[$name]}" "$name"; done
 	} | sort -t $'\t' -k2,2 -u -s >"$work/times" && cp "$work/times" "$TIMES" 2>/dev/null
 fi
+# when each step ran (seconds from the start: start, wall, CPU, name), for
+# finding what the run's end waited for
+for ((i = 0; i < N; i++)); do
+	printf '%s\t%s\t%s\t%s\n' "${STEP_FROM[i]}" "${STEP_SECS[i]}" "${STEP_CPU[i]}" "${S_NAME[i]}"
+done | sort -n >"$BIN/test-timeline" 2>/dev/null
 if [ -s "$fails_log" ]; then
 	echo "failed checks ($(wc -l <"$fails_log")):"
 	head -n 15 "$fails_log"
