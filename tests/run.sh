@@ -14,7 +14,8 @@
 #   JOBS=N            steps at a time (default 3 per core)
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
-# of the last run are kept in $BIN/test-times, when each ran in
+# of the last run are kept in $BIN/test-times, those of a whole run in
+# tests/step-times for a fresh checkout, when each ran in
 # $BIN/test-timeline).  Steps that only compute
 # (fuzzing, the checks of the sources, the package) run under nice, so that
 # they do not take the CPU from the gateways whose answers other steps time,
@@ -200,9 +201,13 @@ fi
 # the longest first: the times of the last run, else the default ranks
 TIMES=$BIN/test-times
 declare -A LAST=()
-if [ -r "$TIMES" ]; then
-	while IFS=$'\t' read -r secs name; do LAST[$name]=$secs; done <"$TIMES"
-fi
+# a fresh checkout has no times of its own: tests/step-times holds those of
+# a whole run (wall seconds, name), so that the long steps start first
+# there too (a step missing from both starts by its default rank)
+for f in tests/step-times "$TIMES"; do
+	[ -r "$f" ] || continue
+	while IFS=$'\t' read -r secs name; do LAST[$name]=$secs; done <"$f"
+done
 ORDER=()
 while read -r _ i; do ORDER+=("$i"); done < <(
 	for ((i = 0; i < N; i++)); do
