@@ -53,7 +53,8 @@
 	X(daly_can)    /* 33 */ \
 	X(pylon_hv_can) /* 34 */ \
 	X(deye_can)    /* 35 */ \
-	X(jbd_up)      /* 36 */
+	X(jbd_up)      /* 36 */ \
+	X(tdt)         /* 37 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

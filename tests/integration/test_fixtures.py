@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -41,6 +41,7 @@ HEX = re.compile(r"^[0-9a-fA-F]+$")
 FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband", "ecoworthy")
 FAMILIES += ("humsienk",)
+FAMILIES += ("tdt",)
 # Felicity Solar over Bluetooth LE: ASCII requests, JSON answers (their check below)
 FAMILIES += ("felicity",)
 # the LifePower binary RS485 family (its check below)
@@ -249,6 +250,14 @@ def humsienk_ok(b):
             sum(b[1:-2]) & 0xFFFF == b[-2] | b[-1] << 8)
 
 
+def tdt_ok(b):
+    """TDT over Bluetooth LE: head (7E; a request 1E too) ver addr 03 err cmd
+    len16 data, len + 11 bytes, closed by the CRC-16/MODBUS of the bytes
+    before it, high byte first, and 0D."""
+    return (len(b) >= 11 and b[0] in (0x7E, 0x1E) and b[3] == 0x03 and len(b) == (b[6] << 8 | b[7]) + 11 and
+            b[-1] == 0x0D and crc16_modbus(b[:-3]) == b[-3] << 8 | b[-2])
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -281,6 +290,7 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
                "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)),
                "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok,
+               "tdt": lambda f: tdt_ok(bytes.fromhex(f)),
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f))}
 
 

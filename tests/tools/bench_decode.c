@@ -6,7 +6,7 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk;
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -217,6 +217,12 @@ static const struct bench_case cases[] = {
 		"aa211a4a33000082fbffff2a64e4f70000f04902000300231a1a1a2c1a9108"
 		"aa2230d10cdb0cd40cd00c0000000000000000000000000000000000000000000000000000000000"
 		"0000000000000000000000d203", false },
+	/* TDT-03, TDT-04: 0x8C and 0x8D of a 16S unit (the identity known: no 0x92) */
+	{ "tdt", &bms_tdt_driver, 0, false,
+		"7e000103008c003c100ce30ce60cde0cde0cdd0cde0cdd0cdc0cdc0cda0cde0cde0cde0cdd0cdf0cde060b5e"
+		"0b6f0b5e0b5e0b5e0b66c039149603df043b000803e8005b2b9c0d"
+		"7e000103008d00271000000000000000000000000000000000060000000000000000000200000e0100001800"
+		"0000000b7b0d", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

@@ -310,6 +310,100 @@ static inline void drive_check_cells(const struct bms_snapshot *s, const uint16_
 	CHECK_EQ_INT(bad, 0);
 }
 
+/* The chunkings a Bluetooth LE driver's test runs its frames in: 20-byte
+ * notifications (ATT MTU 23), odd reads, one byte at a time, all at once. */
+static const size_t drive_notif20[] __attribute__((unused)) = { 20 };
+static const size_t drive_odd[] __attribute__((unused)) = { 1, 2, 7, 13, 1, 26, 3, 11, 40, 64, 17, 150 };
+struct drive_chunking {
+	const size_t *ch;
+	size_t n;
+};
+static const struct drive_chunking drive_chunkings[] __attribute__((unused)) = {
+	{ drive_notif20, DRIVE_NCH(drive_notif20) }, { drive_odd, DRIVE_NCH(drive_odd) },
+	{ chunks_one, DRIVE_NCH(chunks_one) }, { chunks_big, DRIVE_NCH(chunks_big) },
+};
+#define DRIVE_NCHUNKINGS DRIVE_NCH(drive_chunkings)
+
+/* next_request() writes exactly the request `hex`. */
+static inline bool drive_req_is(struct bms_poll *poll, const char *hex)
+{
+	uint8_t req[256], want[256];
+	int n = drv->next_request(poll, req, sizeof(req));
+	int m = check_hex(hex, want, (int)sizeof(want));
+	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
+}
+
+/* One step of the poll at `step` on b[0..n), from a clean buffer. */
+static inline struct drive_res drive_step_at(struct bms_poll *poll, struct bms_rx *rx, int step, const uint8_t *b,
+					     size_t n, const size_t *ch, size_t nch)
+{
+	poll->step = step;
+	bms_rx_clear(rx);
+	return drive_feed_bytes(poll, rx, b, n, ch, nch);
+}
+
+/* `cells =` on the answer `frame` (hex) to `step`: 1..n cells are taken
+ * (the first of mv[0..n)), n + 1 fail the try with BMS_E_RANGE. */
+static inline void drive_check_forced(int step, const char *frame, const uint16_t *mv, int n)
+{
+	for (int forced = 1; forced <= n + 1; forced++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		uint8_t b[512];
+		drive_begin_link(&poll, &rx, 0, (uint8_t)forced, false, BMS_LINK_BLE, false);
+		size_t len = (size_t)drive_hex(frame, b, (int)sizeof(b));
+		struct drive_res r = drive_step_at(&poll, &rx, step, b, len, drive_notif20, 1);
+		if (forced <= n) {
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(poll.snap.ncells, forced);
+			CHECK_EQ_INT(poll.snap.cell_mv[forced - 1], mv[forced - 1]);
+		} else {
+			CHECK_EQ_INT(r.err, 1);
+			CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+		}
+	}
+}
+
+/* Broken bytes `bad` (hex) before the good answer `good` to `step`, in
+ * every chunking of drive_chunkings: the answer decodes (the poll moves to
+ * `next`), `badsum` checksum errors and `unexpected` ignored frames on the
+ * way, no error, no framer bug.  *last (may be NULL): the last poll. */
+static inline void drive_check_broken(int step, int next, const char *bad, const char *good, int badsum,
+				      int unexpected, struct bms_poll *last)
+{
+	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		uint8_t buf[1024];
+		size_t n = (size_t)drive_hex(bad, buf, 512);
+		n += (size_t)drive_hex(good, buf + n, 512);
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		struct drive_res r = drive_step_at(&poll, &rx, step, buf, n, drive_chunkings[k].ch, drive_chunkings[k].n);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.badsum, badsum);
+		CHECK_EQ_INT(r.unexpected, unexpected);
+		CHECK_EQ_INT(r.err, 0);
+		CHECK_EQ_INT(r.bad_scan, 0);
+		CHECK_EQ_INT(poll.step, next);
+		if (last)
+			*last = poll;
+	}
+}
+
+/* A frame b[0..n) with a good checksum whose content cannot be, as the
+ * answer to `step`: the try fails; its error. */
+static inline int drive_bad_frame(const uint8_t *b, size_t n, int step)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.kept.ident_state = BMS_IDENT_NONE;
+	struct drive_res r = drive_step_at(&poll, &rx, step, b, n, chunks_big, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.err, 1);
+	return r.last_err;
+}
+
 /* CRC-16/MODBUS, the tests' own (not the drivers'). */
 static inline uint16_t drive_crc16(const uint8_t *p, size_t n)
 {

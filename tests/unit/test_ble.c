@@ -204,6 +204,9 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("HS12V100", "00000001-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
 	CHECK_STR(guess("ECO1234", NULL, 0x0515, NULL), "humsienk");
 	CHECK_STR(guess("HS12V100", "0000ff00-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
+	/* TDT / WattCycle: XDZN_* or company 0xD6C0 (aiobmsble tdt_bms), before the FFF0 of Daly */
+	CHECK_STR(guess("XDZN_001_49A1", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "tdt");
+	CHECK_STR(guess("WTbF0102", NULL, 0xD6C0, NULL), "tdt");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
