@@ -363,6 +363,23 @@ static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
 		t->need(s);
 }
 
+/* event() of a Bluetooth LE target: what E says before the target's own
+ * frame.  E == 0xFE a reconnection (the next poll is link_fresh: 0 bytes
+ * used), E other than 0xFF not the target's (FD_NOT_MINE), E == 0xFF with
+ * fewer than two bytes after it: all of them used; else FD_SYNTH, the
+ * target synthesises its frame from the bytes that follow. */
+#define FD_SYNTH ((size_t)-2)
+static inline size_t fd_ble_event(struct fd *s, uint8_t e, size_t avail)
+{
+	if (e == 0xFE) {
+		s->fresh = true;
+		return 0;
+	}
+	if (e != 0xFF)
+		return FD_NOT_MINE;
+	return avail < 2 ? avail : FD_SYNTH;
+}
+
 /* The usual configuration bytes (see the top). */
 static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 {

@@ -71,14 +71,9 @@ static size_t tdt_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	uint8_t f[255 + 11];
 	size_t used = 0;
 
-	if (e == 0xFE) {
-		s->fresh = true;
-		return 0;
-	}
-	if (e != 0xFF)
-		return FD_NOT_MINE;
-	if (avail < 2)
-		return avail;
+	size_t r = fd_ble_event(s, e, avail);
+	if (r != FD_SYNTH)
+		return r;
 	memset(f, 0, sizeof(f));
 	f[0] = 0x7E;
 	f[2] = 0x01;

@@ -1309,6 +1309,54 @@ def test_tdt():
         broker.cleanup()
 
 
+# ------------------------------------------------------------------ Seplos V2 over BLE (issue 46)
+
+def test_seplos_ble():
+    """Seplos V2 through its own module: --ble-scan names "BP00" seplos ->
+    connect (FF00, as JBD's) -> the one read 0x61 a poll, Write Command to
+    FF02 -> Modbus, /api/state, MQTT equal to the simulator; every write
+    recorded and checked (the 0x61 read of address 0, nothing else)."""
+    print("== Seplos V2 over Bluetooth LE: the binary 0x61")
+    from mqtt_harness import Broker, Subscriber
+    mac = "90:A6:BF:00:00:01"
+    sim = Sim(protocol="seplos", packs=("address=0,cells=16,sensors=4,current=-12.5",))
+    fake = Fake([device(mac, sim, layout="jbd", chunk=20, name="BP00",
+                        uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
+    broker = Broker()
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("sp", mac, "seplos", extra="address = 0\n")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = sp\ntopic_prefix = sp\n"
+        % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("sp/#",))
+    gw = None
+    try:
+        scan_names(mac, "BP00", "seplos")
+        gw = Gateway(conf, port)
+        c.ok(wait_until(lambda: online(port, 1), 30), "seplos BP00: online")
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "seplos BP00: the simulator's values")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        m = sub.wait_for("sp/sp/state", lambda m: bool(m.payload), 10)
+        js = json.loads(m.text()) if m else {}
+        pk = wait_until(lambda: api_pack(http, "sp"), 10) or {}
+        if c.ok(regs is not None and pk and js, "seplos BP00: Modbus, /api/state and MQTT answer"):
+            ble1_check("seplos BP00", regs, pk, js, p, "seplos")
+        st = fake.dev(mac)
+        c.eq(sorted(set(st["written"])), ["ff02:7e10004661000100f7c10d"], "seplos BP00: only the 0x61 read written")
+        c.eq((st["connects"], sorted(st["write_types"])), (1, ["command"]),
+             "seplos BP00: one connection, Write Command")
+        c.eq(sim.ctl("stats").count('"bad_requests":0'), 1, "seplos BP00: the simulator saw reads only")
+    finally:
+        if gw is not None:
+            if c.failed:
+                gw.dump(30)
+            gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        sim.stop()
+        broker.cleanup()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1319,7 +1367,7 @@ def main():
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity),
-             ("tdt", test_tdt)]
+             ("tdt", test_tdt), ("seplos", test_seplos_ble)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -42,6 +42,7 @@ FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband", "ecoworthy")
 FAMILIES += ("humsienk",)
 FAMILIES += ("tdt",)
+FAMILIES += ("seplos2b",)
 # Felicity Solar over Bluetooth LE: ASCII requests, JSON answers (their check below)
 FAMILIES += ("felicity",)
 # the LifePower binary RS485 family (its check below)
@@ -258,6 +259,22 @@ def tdt_ok(b):
             b[-1] == 0x0D and crc16_modbus(b[:-3]) == b[-3] << 8 | b[-2])
 
 
+def crc16_xmodem(b):
+    crc = 0
+    for x in b:
+        crc ^= x << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+
+def seplos2b_ok(b):
+    """Seplos V2 over Bluetooth LE: 7E ver adr .. len16 data, len + 10 bytes,
+    closed by the CRC-16/XMODEM of bytes 1 .. n - 4, high byte first, and 0D."""
+    return (len(b) >= 10 and b[0] == 0x7E and b[1] in (0x10, 0x14) and len(b) == (b[5] << 8 | b[6]) + 10 and
+            b[-1] == 0x0D and crc16_xmodem(b[1:-3]) == b[-3] << 8 | b[-2])
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -291,6 +308,7 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)),
                "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok,
                "tdt": lambda f: tdt_ok(bytes.fromhex(f)),
+               "seplos2b": lambda f: seplos2b_ok(bytes.fromhex(f)),
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f))}
 
 

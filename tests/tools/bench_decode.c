@@ -6,7 +6,7 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt;
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -65,7 +65,9 @@ static int run_poll(const struct bms_driver *d, uint8_t addr, const uint8_t *wir
 	static struct bms_rx rx;
 	uint8_t req[64];
 	size_t off = 0;
+	uint8_t link = poll->link;
 	bms_poll_begin(poll, addr, 0, false);
+	poll->link = link;
 	bms_rx_clear(&rx);
 	if (d->listen_only) {
 		if (run_step(d, poll, &rx, wire, n, &off) != 0)
@@ -284,6 +286,11 @@ static const struct bench_case cases[] = {
 		"a26b00000000a08601409e01070063000021ccf3170312006400000100000000000000000036ccf40172"
 		"0d0002a80d00032f0d0004880d00008bccf405810d0006650d00071f0d00085c0d000033ccf900000000"
 		"00000000000000000000000000ed", false },
+	/* SEPLOS2B-01: Seplos V2 over Bluetooth LE, the one 0x61 of a poll (116 bytes) */
+	{ "seplos-ble", &bms_seplos_driver, 0, false,
+		"7e14006100006a0000100d440d470d4c0d470d450d460d460d580d580d590d480d440d480d430d480d47060b"
+		"930b920b900b950bd00ba0049c1543749d0676c003d676c000d603e815460000000000000000000000000000"
+		"00000000000000000000020308000000000000000000020000d8c30d", false },
 	/* LP-01: the 0x01 general information, one 94-byte answer (RS485) */
 	{ "lifepower", &bms_lifepower_driver, 1, false,
 		"7e01015801100cf30cf40cf30cf30cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40201753003"
@@ -309,6 +316,10 @@ static int bench(const struct bench_case *c, double seconds)
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
 	poll.kept.ident_state = BMS_IDENT_NONE;
+	/* a case named <protocol>-ble: the protocol's Bluetooth LE dialect */
+	size_t nl = strlen(c->name);
+	if (nl > 4 && strcmp(c->name + nl - 4, "-ble") == 0)
+		poll.link = BMS_LINK_BLE;
 	uint16_t regs[REG_MAP_SIZE];
 	if (run_poll(c->drv, c->addr, wire, n, &poll) != 0) {
 		fprintf(stderr, "bench_decode: the %s poll does not decode\n", c->name);
