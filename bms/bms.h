@@ -132,6 +132,9 @@ struct bms_ble_auth {
 #define BMS_UUID16(x) "0000" x BMS_UUID_BASE
 /* A GATT layout of three 16-bit UUIDs: service, notify, write. */
 #define BMS_GATT16(svc, ntf, wr) { .service = BMS_UUID16(svc), .notify = BMS_UUID16(ntf), .write = BMS_UUID16(wr) }
+/* The Nordic UART service: 6e400001-..., notify 6e400003-..., write 6e400002-... */
+#define BMS_NUS_UUID(n) "6e40000" n "-b5a3-f393-e0a9-e50e24dcca9e"
+#define BMS_GATT_NUS { .service = BMS_NUS_UUID("1"), .notify = BMS_NUS_UUID("3"), .write = BMS_NUS_UUID("2") }
 
 /* An advertisement as the BLE transport hands it to a listen-only driver
  * (struct bms_driver.ble_company): BMS_ADV_MAGIC0, BMS_ADV_MAGIC1, the
@@ -244,6 +247,23 @@ size_t bms_scan_skip(const uint8_t *buf, size_t len, const uint8_t *starts, size
  * BMS_SCAN_NEED for no bytes, BMS_SCAN_SKIP with *n the bytes before the
  * next sof (all of them when there is none). */
 bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *r, size_t *n);
+/* The shape many framers share: a start byte (one of starts[0..nstarts)),
+ * a length byte at offset `at`, len + over bytes in all, the last nend of
+ * them the end bytes end[0..nend).  bms_scan_sle() answers for buf[0..len)
+ * as a scan() does: SKIP up to the next start byte, NEED, BADSUM (one
+ * byte) where the end bytes are not where the length puts them, or FRAME
+ * with *n = len + over.  A checksum, where the protocol has one, is the
+ * driver's to check after it (over counts its bytes).  nend >= 1 and
+ * over >= at + 1 + nend, or the length byte could be an end byte. */
+struct bms_sle {
+	const uint8_t *starts;
+	uint8_t nstarts;
+	uint8_t at;     /* the length byte's offset */
+	uint8_t over;   /* the frame's bytes beyond the length byte's count */
+	const uint8_t *end;
+	uint8_t nend;
+};
+enum bms_scan bms_scan_sle(const struct bms_sle *f, const uint8_t *buf, size_t len, size_t *n);
 
 /* ---- the framing loop (bms/frames.c): the one every user of scan() runs
  * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,
@@ -339,6 +359,9 @@ struct bms_kept {
 	struct bms_ident ident;
 };
 
+/* Bytes of struct bms_poll.peer_name, its NUL included. */
+#define BMS_PEER_NAME_LEN 32
+
 /* Bytes of struct bms_poll.priv, the driver's own state of a poll. */
 #define BMS_PRIV_SIZE 64
 
@@ -387,6 +410,9 @@ struct bms_poll {
 	                         * connection: a BMS that streams must be asked again) */
 	bool have_key;          /* key[] holds the pack's `key =` (victron-ble) */
 	uint8_t key[16];
+	char peer_name[BMS_PEER_NAME_LEN]; /* the name the Bluetooth LE device advertises
+	                         * ("" on a wire, or not known): a driver looks at it only
+	                         * where its protocol differs by name family (renogy-pro) */
 	/* the driver's own state of this poll, private to it: a struct of its
 	 * own (defined in its file, or in bms/<driver>.h where its unit test
 	 * reads it) reached with BMS_PRIV(), never its bytes; zeroed by

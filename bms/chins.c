@@ -272,8 +272,7 @@ static int ch_finish(struct bms_poll *poll)
 
 /* The Nordic UART service (aiobmsble's ej_bms; batmon-ha's supervolt). */
 static const struct bms_gatt ch_gatt[] = {
-	{ .service = "6e400001-b5a3-f393-e0a9-e50e24dcca9e", .notify = "6e400003-b5a3-f393-e0a9-e50e24dcca9e",
-	  .write = "6e400002-b5a3-f393-e0a9-e50e24dcca9e" },
+	BMS_GATT_NUS,
 	{ NULL, NULL, NULL, NULL },
 };
 

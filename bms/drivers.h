@@ -54,7 +54,11 @@
 	X(pylon_hv_can) /* 34 */ \
 	X(deye_can)    /* 35 */ \
 	X(jbd_up)      /* 36 */ \
-	X(tdt)         /* 37 */
+	X(tdt)         /* 37 */ \
+	X(renogy_pro)  /* 40 */ \
+	X(vatrer)      /* 41 */ \
+	X(ks48)        /* 45 */ \
+	X(basen)       /* 46 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

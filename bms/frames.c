@@ -102,3 +102,28 @@ bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *
 	*r = BMS_SCAN_SKIP;
 	return false;
 }
+
+enum bms_scan bms_scan_sle(const struct bms_sle *f, const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	bool start = false;
+	for (size_t k = 0; k < f->nstarts; k++)
+		start |= buf[0] == f->starts[k];
+	if (!start) {
+		*n = bms_scan_skip(buf, len, f->starts, f->nstarts);
+		return BMS_SCAN_SKIP;
+	}
+	if (len <= f->at)
+		return BMS_SCAN_NEED;
+	size_t want = (size_t)buf[f->at] + f->over;
+	if (len < want)
+		return BMS_SCAN_NEED;
+	for (size_t k = 0; k < f->nend; k++)
+		if (buf[want - f->nend + k] != f->end[k]) {
+			*n = 1;
+			return BMS_SCAN_BADSUM;
+		}
+	*n = want;
+	return BMS_SCAN_FRAME;
+}

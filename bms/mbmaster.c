@@ -47,6 +47,18 @@ static bool mb_due(const struct bms_mb_proto *pr, const struct bms_poll *poll, i
 	}
 }
 
+/* The slave the poll's requests go to, and whether an answer of another
+ * slave is the pack's. */
+static uint8_t mb_slave(const struct bms_mb_proto *pr, const struct bms_poll *poll)
+{
+	return pr->ble ? pr->device : poll->address;
+}
+
+static bool mb_from(const struct bms_mb_proto *pr, const struct bms_poll *poll, uint8_t slave)
+{
+	return slave == mb_slave(pr, poll) || poll->address_any || pr->ble;
+}
+
 int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll)
 {
 	int n = pr->nblocks < MB_MAX_BLOCKS ? pr->nblocks : MB_MAX_BLOCKS;
@@ -58,13 +70,13 @@ int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll)
 
 int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, uint8_t *out, size_t cap)
 {
-	if (poll->address < pr->min_address || poll->address > pr->max_address || poll->step < 0)
+	if ((!pr->ble && (poll->address < pr->min_address || poll->address > pr->max_address)) || poll->step < 0)
 		return BMS_E_RANGE;
 	int i = bms_mb_current(pr, poll);
 	if (i >= pr->nblocks)
 		return 0;
 	const struct bms_mb_block *b = &pr->blocks[i];
-	return bms_mb_request(out, cap, poll->address, b->fc, b->start, b->count);
+	return bms_mb_request(out, cap, mb_slave(pr, poll), b->fc, b->start, b->count);
 }
 
 static bool mb_is_read(uint8_t fc)
@@ -78,7 +90,7 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 	uint8_t req[BMS_MB_REQ_LEN];
 	int i = bms_mb_current(pr, poll);
 	bool out = i < pr->nblocks && poll->step >= 0 &&
-		   bms_mb_request(req, sizeof(req), poll->address, pr->blocks[i].fc, pr->blocks[i].start,
+		   bms_mb_request(req, sizeof(req), mb_slave(pr, poll), pr->blocks[i].fc, pr->blocks[i].start,
 				  pr->blocks[i].count) == BMS_MB_REQ_LEN;
 
 	if (len == 0)
@@ -91,12 +103,12 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 		*n = BMS_MB_REQ_LEN;
 		return BMS_SCAN_SKIP;
 	}
-	if (buf[0] != poll->address && !poll->address_any)
+	if (!mb_from(pr, poll, buf[0]))
 		return BMS_SCAN_SKIP;
 	if (len < 2)
 		return BMS_SCAN_NEED;
 	uint8_t fc = buf[1];
-	bool ours = out && buf[0] == poll->address;
+	bool ours = out && (buf[0] == mb_slave(pr, poll) || pr->ble);
 	size_t need;
 	if ((fc & BMS_MB_EXCEPTION) && mb_is_read(fc & (uint8_t)~BMS_MB_EXCEPTION)) {
 		need = BMS_MB_EXC_LEN;
@@ -112,6 +124,10 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 	} else {
 		return BMS_SCAN_SKIP;
 	}
+	/* over Bluetooth another slave's frame counts only as the answer to
+	 * the read outstanding (noise is no header to wait behind) */
+	if (pr->ble && buf[0] != pr->device && !poll->address_any && !ours)
+		return BMS_SCAN_SKIP;
 	if (len < need)
 		return BMS_SCAN_NEED;
 	if (bms_crc16_modbus_ok(buf, need)) {
@@ -152,7 +168,7 @@ int bms_mb_handle(const struct bms_mb_proto *pr, struct bms_poll *poll, const ui
 	if (!bms_crc16_modbus_ok(frame, len))
 		return BMS_E_CHECKSUM;
 	int i = bms_mb_current(pr, poll);
-	if (i >= pr->nblocks || poll->step < 0 || (frame[0] != poll->address && !poll->address_any))
+	if (i >= pr->nblocks || poll->step < 0 || !mb_from(pr, poll, frame[0]))
 		return BMS_E_UNEXPECTED;
 	const struct bms_mb_block *b = &pr->blocks[i];
 	if (frame[1] == (b->fc | BMS_MB_EXCEPTION)) {

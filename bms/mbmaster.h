@@ -86,6 +86,14 @@ struct bms_mb_proto {
 	const struct bms_mb_block *blocks;
 	uint8_t nblocks;
 	uint8_t min_address, max_address; /* others: BMS_E_RANGE */
+	/* A Bluetooth-only family (BMS_MB_BLE_LINK: the pack has no address):
+	 * every request goes to the slave `device`, whatever poll->address, and
+	 * an answer is taken from any slave (one BMS on the link: a Renogy Pro
+	 * asked at 0xFF answers from 0x30 or 0xFF).  min_address and
+	 * max_address are then not used; another slave's frame counts only as
+	 * the answer to the read outstanding. */
+	bool ble;
+	uint8_t device;
 	/* Decode the data d[0..n) of block i (n = bms_mb_data_bytes() of it)
 	 * into poll->snap (or poll->kept.ident): BMS_OK or a BMS_E_* code. */
 	int (*decode)(struct bms_poll *poll, int block, const uint8_t *d, size_t n);
@@ -98,6 +106,10 @@ struct bms_mb_proto {
 #define BMS_MB_LINK(lo, hi) \
 	.gap_floor = 0, .interbyte = 0.2, .min_address = (lo), .max_address = (hi), .any_address = true, \
 	.default_timeout = 1.0
+/* The link members of a Bluetooth-only register-table protocol (struct
+ * bms_mb_proto.ble): no address, no gap; the notifications of one answer
+ * come within milliseconds, a BMS answers within two seconds. */
+#define BMS_MB_BLE_LINK BMS_BLE_ONLY, .interbyte = 0.3, .default_timeout = 2.0
 /* The addresses of a Modbus RTU slave (0 is the broadcast). */
 #define BMS_MB_ADDR_MIN 1
 #define BMS_MB_ADDR_MAX 247
@@ -125,10 +137,11 @@ int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint
 int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 
 /* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
- * functions above for the protocol table `proto`, <pfx>_finish (the
- * sample needs a voltage and cells: bms_check_pack()), and <pfx>_listen
- * (listen mode: bms_mb_hear()), for a driver table. */
-#define BMS_MB_DRIVER_FUNCS(pfx, proto) \
+ * functions above for the protocol table `proto`, and <pfx>_finish (the
+ * sample needs a voltage and cells: bms_check_pack()), for a driver table;
+ * BMS_MB_DRIVER_FUNCS adds <pfx>_listen (listen mode: bms_mb_hear()), which
+ * a Bluetooth-only protocol has not. */
+#define BMS_MB_POLL_FUNCS(pfx, proto) \
 	static int pfx##_next_request(struct bms_poll *poll, uint8_t *out, size_t cap) \
 	{ \
 		return bms_mb_next_request(&(proto), poll, out, cap); \
@@ -148,7 +161,9 @@ int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 	static int pfx##_finish(struct bms_poll *poll) \
 	{ \
 		return bms_check_pack(&poll->snap, false); \
-	} \
+	}
+#define BMS_MB_DRIVER_FUNCS(pfx, proto) \
+	BMS_MB_POLL_FUNCS(pfx, proto) \
 	static int pfx##_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const uint8_t *ans, size_t an) \
 	{ \
 		return bms_mb_hear(&(proto), poll, req, rn, ans, an); \

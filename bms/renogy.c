@@ -24,13 +24,9 @@
  */
 #include "bms.h"
 
-#include <string.h>
-
 #include "drivers.h"
 #include "mbmaster.h"
-
-#define RNG_MAX_CELLS 16
-#define RNG_MAX_TEMPS 16
+#include "renogyregs.h"
 
 enum { RNG_B_CELLS, RNG_B_PACK, RNG_B_ALARMS, RNG_B_IDENT };
 
@@ -40,58 +36,6 @@ static const struct bms_mb_block rng_blocks[] = {
 	[RNG_B_ALARMS] = { BMS_MB_FC_HOLDING, 5100, 8, BMS_MB_OPTIONAL },
 	[RNG_B_IDENT] = { BMS_MB_FC_HOLDING, 5104, 28, BMS_MB_IDENT },
 };
-
-#define L2 BMS_AL_PROTECTION
-/* words: 0 status 1 (5106), 1 status 2 (5107) */
-static const struct bms_alarm_rule rng_rules[] = {
-	{ 0, 0, BMS_AL_SHORT | L2 }, { 0, 4, BMS_AL_CHG_OC | L2 }, { 0, 5, BMS_AL_DSG_OC | L2 },
-	{ 0, 6, BMS_AL_PACK_OV | L2 }, { 0, 7, BMS_AL_CELL_UV | L2 }, { 0, 8, BMS_AL_CELL_OV | L2 },
-	{ 0, 9, BMS_AL_CHG_OC | L2 }, { 0, 10, BMS_AL_DSG_OC | L2 }, { 0, 11, BMS_AL_DSG_UT | L2 },
-	{ 0, 12, BMS_AL_DSG_OT | L2 }, { 0, 13, BMS_AL_CHG_UT | L2 }, { 0, 14, BMS_AL_CHG_OT | L2 },
-	{ 0, 15, BMS_AL_PACK_UV | L2 },
-	{ 1, 0, BMS_AL_CELL_UV }, { 1, 1, BMS_AL_CELL_OV }, { 1, 2, BMS_AL_PACK_UV }, { 1, 3, BMS_AL_PACK_OV },
-	{ 1, 4, BMS_AL_CHG_UT }, { 1, 5, BMS_AL_CHG_OT }, { 1, 6, BMS_AL_DSG_UT }, { 1, 7, BMS_AL_DSG_OT },
-};
-#undef L2
-#define RNG_S1_CHG_MOS 0x0002
-#define RNG_S1_DSG_MOS 0x0004
-#define RNG_S2_DSG 0x4000       /* effective discharge current */
-#define RNG_S2_CHG 0x8000       /* effective charge current */
-
-static int rng_cells(struct bms_poll *poll, const uint8_t *d)
-{
-	struct bms_snapshot *s = &poll->snap;
-	unsigned n = bms_mb_reg(d, 5000, 5000), nt = bms_mb_reg(d, 5000, 5017);
-	if (n > RNG_MAX_CELLS || nt > RNG_MAX_TEMPS)
-		return BMS_E_RANGE;
-	s->ncells = (uint8_t)(poll->cells_forced && poll->cells_forced < n ? poll->cells_forced : n);
-	for (unsigned i = 0; i < s->ncells; i++)
-		s->cell_mv[i] = (uint16_t)(bms_mb_reg(d, 5000, (uint16_t)(5001 + i)) * 100u);
-	s->ntemps = (uint8_t)(nt < BMS_MAX_TEMPS ? nt : BMS_MAX_TEMPS);
-	for (unsigned i = 0; i < s->ntemps; i++)
-		s->temp_c[i] = (float)bms_mb_sreg(d, 5000, (uint16_t)(5018 + i)) / 10.0f;
-	s->present |= BMS_HAS_CELLS | (s->ntemps ? BMS_HAS_TEMPS : 0);
-	return BMS_OK;
-}
-
-static int rng_pack(struct bms_poll *poll, const uint8_t *d)
-{
-	struct bms_snapshot *s = &poll->snap;
-	uint32_t remain = bms_mb_reg32(d, 5042, 5044), full = bms_mb_reg32(d, 5042, 5046);
-	s->current = (float)bms_mb_sreg(d, 5042, 5042) / 100.0f;
-	if (poll->invert_current)
-		s->current = -s->current;
-	s->voltage = (float)bms_mb_reg(d, 5042, 5043) / 10.0f;
-	s->remain_ah = (float)((double)remain / 1000.0);
-	s->full_ah = (float)((double)full / 1000.0);
-	s->cycles = bms_mb_reg(d, 5042, 5048);
-	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES;
-	if (full > 0) {
-		s->soc = remain >= full ? 100.0f : (float)((double)remain * 100.0 / (double)full);
-		s->present |= BMS_HAS_SOC;
-	}
-	return BMS_OK;
-}
 
 /* Two bits a field, field i at bits 2i..2i+1 of the 32 bits: 01 below the
  * lower limit, 10 above the upper, 11 another alarm. */
@@ -118,27 +62,11 @@ static int rng_alarms(struct bms_poll *poll, const uint8_t *d)
 	al |= rng_fields(other >> 20, 1, BMS_AL_OTHER, BMS_AL_CHG_OC);
 	al |= rng_fields(other >> 22, 4, BMS_AL_OTHER, BMS_AL_OTHER);
 	al |= rng_fields(other >> 30, 1, BMS_AL_OTHER, BMS_AL_MOS_OT);
-	uint16_t w[2] = { bms_mb_reg(d, 5100, 5106), bms_mb_reg(d, 5100, 5107) };
-	s->alarms = al | bms_alarm_map(w, 2, rng_rules, sizeof(rng_rules) / sizeof(rng_rules[0]));
+	s->alarms = al;
+	bms_rng_status(poll, bms_mb_reg(d, 5100, 5106), bms_mb_reg(d, 5100, 5107));
 	s->nraw = 4;
-	s->raw_alarms[0] = w[0];
-	s->raw_alarms[1] = w[1];
 	s->raw_alarms[2] = bms_mb_reg(d, 5100, 5104);
 	s->raw_alarms[3] = bms_mb_reg(d, 5100, 5105);
-	s->chg_mos = (w[0] & RNG_S1_CHG_MOS) != 0;
-	s->dsg_mos = (w[0] & RNG_S1_DSG_MOS) != 0;
-	s->state = (w[1] & RNG_S2_CHG) ? 1 : (w[1] & RNG_S2_DSG) ? 2 : 0;
-	s->present |= BMS_HAS_ALARMS | BMS_HAS_MOSFETS;
-	return BMS_OK;
-}
-
-static int rng_ident(struct bms_poll *poll, const uint8_t *d)
-{
-	struct bms_ident *id = &poll->kept.ident;
-	memset(id, 0, sizeof(*id));
-	bms_mb_text(d, 5104, 5110, 8, id->serial, sizeof(id->serial));
-	bms_mb_text(d, 5104, 5122, 8, id->model, sizeof(id->model));
-	bms_mb_text(d, 5104, 5130, 2, id->firmware, sizeof(id->firmware));
 	return BMS_OK;
 }
 
@@ -146,10 +74,10 @@ static int rng_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t
 {
 	(void)n;
 	switch (block) {
-	case RNG_B_CELLS: return rng_cells(poll, d);
-	case RNG_B_PACK: return rng_pack(poll, d);
+	case RNG_B_CELLS: return bms_rng_cells(poll, d);
+	case RNG_B_PACK: bms_rng_pack(poll, d, 100.0f); return BMS_OK;
 	case RNG_B_ALARMS: return rng_alarms(poll, d);
-	default: return rng_ident(poll, d);
+	default: bms_rng_ident(poll, d); return BMS_OK;
 	}
 }
 
@@ -162,12 +90,6 @@ static const struct bms_mb_proto rng_proto = {
 };
 
 BMS_MB_DRIVER_FUNCS(rng, rng_proto)
-
-static const struct bms_gatt rng_gatt[] = {
-	{ .service = BMS_UUID16("fff0"), .notify = BMS_UUID16("fff1"), .write = BMS_UUID16("ffd1"),
-	  .write_service = BMS_UUID16("ffd0") },
-	{ NULL, NULL, NULL, NULL },
-};
 
 /* --ble-scan: the BT-1 / BT-2 modules' names BT-TH-* (aiobmsble's
  * renogy_bms matcher, cyrils/renogy-bt) and their write service FFD0. */
@@ -208,7 +130,7 @@ const struct bms_driver bms_renogy_driver = {
 	.handle = rng_handle,
 	.timeout = rng_timeout,
 	.finish = rng_finish,
-	.ble_gatt = rng_gatt,
+	.ble_gatt = bms_rng_gatt,
 	.ble_hints = rng_ble_hints,
 	.probe = &rng_probe,
 };

@@ -14,7 +14,9 @@
 # listen mode: the delay from an answer heard on a bus with another master to
 # its registers (tests/tools/bench_listen.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
-# (tests/tools/bench_ble.py, a fake BlueZ); the inverter outputs' frame
+# (tests/tools/bench_ble.py, a fake BlueZ); a 16-pack BLE site through one
+# adapter: each pack's first data and the longest age of a pack's data
+# (tests/tools/bench_ble_site.py); the inverter outputs' frame
 # period jitter, RS485 reply latency and the time from a cell over-voltage
 # to CCL = 0 in a 0x351 (tests/tools/bench_inverter.py; INV_SECONDS=600 for
 # the ten minutes of its goal); `bmsgw --detect`: the time to identify each
@@ -128,5 +130,6 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"
 # a build with Bluetooth (libsystemd) and a dbus-daemon for the fake BlueZ
 if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
 	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble.py "${BLE_SECONDS:-10}"
+	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble_site.py "${BLE_SECONDS:-20}"
 fi
 BIN=$BIN /usr/bin/python3 tests/tools/bench_detect.py

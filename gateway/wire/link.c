@@ -287,6 +287,12 @@ enum bms_link gw_link_bms_link(const struct gw_link *l)
 	return l->tr->bms_link;
 }
 
+const char *gw_link_peer_name(const struct gw_link *l)
+{
+	const char *name = l->tr->peer_name ? l->tr->peer_name(l) : NULL;
+	return name ? name : "";
+}
+
 int gw_link_fds(const struct gw_link *l)
 {
 	return l->tr->fds;

@@ -122,6 +122,9 @@ enum gw_link_state gw_link_state(const struct gw_link *l);
 unsigned long gw_link_opens(const struct gw_link *l);
 /* What a driver sees of the wire (struct bms_poll.link). */
 enum bms_link gw_link_bms_link(const struct gw_link *l);
+/* The name the device at the other end advertises (struct
+ * bms_poll.peer_name: a Bluetooth LE device's Name), "" when none. */
+const char *gw_link_peer_name(const struct gw_link *l);
 /* Descriptors the link holds, its poll timerfd included (the fd budget). */
 int gw_link_fds(const struct gw_link *l);
 /* Consecutive polls without a byte after which the owner reopens the wire

@@ -66,6 +66,9 @@ struct gw_transport {
 	/* optional: another baud rate, kept for the next open and, on an open
 	 * wire, set at once (input received so far dropped); 0 or -1 with errno */
 	int (*set_baud)(struct gw_link *l, int baud);
+	/* optional: the name the device at the other end advertises ("" when
+	 * not known; NULL: none, a wire) */
+	const char *(*peer_name)(const struct gw_link *l);
 };
 extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
 /* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no

@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -42,14 +42,16 @@ A device with "unlock" (TDT) is locked on each connection: it takes
 nothing written to its other characteristics (counted in locked_writes,
 never bridged) and drops the link after unlock_drop seconds (4), until
 that text is written with response to FFFA; FFFA then reads 01 (00
-before).  Every write is recorded in written (hex, the characteristic's
-16-bit UUID first: "fff2:7e00...").
+before).  Every different value written is recorded in written, in the
+order first seen (hex, the characteristic's 16-bit UUID first:
+"fff2:7e00...").
 
 When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
 
   state                       JSON: per device connected, connects, writes,
-                              write_types, notifies, max_pending_connects ...
+                              write_types, written (each different value
+                              written, "uuid16:hex"), notifies, max_pending_connects ...
   hide ADDR                   unknown to BlueZ until discovery runs
   connect ADDR inprogress N   the next N Connect() fail with org.bluez.Error.InProgress
   connect ADDR hang N         the next N Connect() never return
@@ -134,6 +136,12 @@ LAYOUTS = {
     # protocol over BLE" §2: FFF2 and FFFA write, write-without-response, read)
     "tdt": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"]),
                       (0xFFFA, ["read", "write-without-response", "write"])])],
+    # KS48x00 / Braun Power: FF00 / FF01 notify / FF02 write (aiobmsble braunpwr_bms, syssi's ks_bms_ble,
+    # which writes without response)
+    "ks48": [(0xFF00, [(0xFF01, ["read", "notify"]), (0xFF02, ["read", "write-without-response", "write"])])],
+    # Basen: FA00 / FA01 notify / FA02 write (properties 0x12 and 0x06 in syssi's esphome-basen-bms: read +
+    # notify, read + write-without-response)
+    "basen": [(0xFA00, [(0xFA01, ["read", "notify"]), (0xFA02, ["read", "write-without-response"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;
@@ -366,7 +374,12 @@ class Char(Obj):
         st = self.bz.stats_dev(self.dev)
         st["writes"] += 1
         st["write_types"][typ] = st["write_types"].get(typ, 0) + 1
-        st["written"] = (st["written"] + ["%s:%s" % (self.uuid16(), bytes(value).hex())])[-64:]
+        # every different value written, as the characteristic's 16-bit UUID
+        # and hex ("fff2:7e00..."), in the order first seen (the tests check
+        # that only a protocol's unlock and read requests were written)
+        hx = "%s:%s" % (self.uuid16(), bytes(value).hex())
+        if hx not in st["written"] and len(st["written"]) < 64:
+            st["written"].append(hx)
         if self.is_unlock():
             if typ == "request" and bytes(value) == self.dev.spec["unlock"].encode():
                 self.dev.unlocked = True

@@ -39,6 +39,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,7 @@ struct fd {
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
 	uint32_t persist0; /* poll.persist as the input set it */
 	uint8_t link; /* enum bms_link of every poll */
+	const char *peer_name; /* poll.peer_name of every poll (NULL: "") */
 	bool fresh;   /* the next poll is the first since the link was opened */
 	bool have_key; /* the pack's key (victron-ble), copied into every poll */
 	uint8_t key[16];
@@ -176,6 +178,8 @@ static void fd_begin(struct fd *s)
 	s->poll.link = s->link;
 	s->poll.link_fresh = s->fresh;
 	s->fresh = false;
+	if (s->peer_name)
+		snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", s->peer_name);
 	s->poll.have_key = s->have_key;
 	memcpy(s->poll.key, s->key, sizeof(s->poll.key));
 	s->poll.address_any = s->address_any;
@@ -460,6 +464,32 @@ static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
 		off += l;
 	}
 	return 0;
+}
+
+/* The events of a Bluetooth target whose frames are <head> <cmd> <len>
+ * <data>, then its own end (fd_ble_event's, then): E == 0xFF a synthesised frame in f[0..FD_SYNTH_MAX): head,
+ * cmds[K % ncmds] (K the next input byte), the length L (the byte after),
+ * then L data bytes from the input, zero-padded, at f[3..].  The input
+ * bytes used, FD_NOT_MINE for another E; *made when f holds a frame, for
+ * the target to close (its end bytes, its sum at f[3 + L]) and hand over
+ * with fd_bytes(). */
+#define FD_SYNTH_MAX (3 + 255 + 4)
+static inline size_t fd_synth_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail, uint8_t *f,
+				    uint8_t head, const uint8_t *cmds, size_t ncmds, bool *made)
+{
+	size_t used = 0;
+	*made = false;
+	size_t r = fd_ble_event(s, e, avail);
+	if (r != FD_SYNTH)
+		return r;
+	memset(f, 0, FD_SYNTH_MAX);
+	f[0] = head;
+	f[1] = cmds[p[used++] % ncmds];
+	f[2] = p[used++];
+	for (size_t i = 0; i < f[2] && used < avail; i++)
+		f[3 + i] = p[used++];
+	*made = true;
+	return used;
 }
 
 /* CRC-16/MODBUS, the harness's own. */

@@ -72,27 +72,20 @@ static void hs_ok(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->cell_mv[i] == 0);
 }
 
-/* E == 0xFE: reconnect; E == 0xFF: a synthesised frame. */
+/* E == 0xFE: reconnect; E == 0xFF: a synthesised frame, closed by its sum. */
 static size_t hs_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
 	static const uint8_t cmds[] = { 0x11, 0xF5, 0x20, 0x21, 0x22, 0x23 };
-	uint8_t f[255 + 5];
-	size_t used = 0;
-
-	size_t r = fd_ble_event(s, e, avail);
-	if (r != FD_SYNTH)
-		return r;
-	memset(f, 0, sizeof(f));
-	f[0] = 0xAA;
-	f[1] = cmds[p[used++] % sizeof(cmds)];
-	f[2] = p[used++];
-	for (size_t i = 0; i < f[2] && used < avail; i++)
-		f[3 + i] = p[used++];
-	size_t n = (size_t)f[2] + 5;
-	uint16_t sum = sum16(f + 1, n - 3);
-	f[n - 2] = (uint8_t)sum;
-	f[n - 1] = (uint8_t)(sum >> 8);
-	fd_bytes(s, f, n);
+	uint8_t f[FD_SYNTH_MAX];
+	bool made;
+	size_t used = fd_synth_event(s, e, p, avail, f, 0xAA, cmds, sizeof(cmds), &made);
+	if (made) {
+		size_t n = (size_t)f[2] + 5;
+		uint16_t sum = sum16(f + 1, n - 3);
+		f[n - 2] = (uint8_t)sum;
+		f[n - 1] = (uint8_t)(sum >> 8);
+		fd_bytes(s, f, n);
+	}
 	return used;
 }
 

@@ -7,7 +7,9 @@
  *
  * Input:
  *	byte 0	address (any byte: invalid ones must fail cleanly)
- *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
+ *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0; bit 7 the
+ *		second of FUZZ_NAMES (where the target defines them) as the
+ *		device's advertised name, else the first
  *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 5 refresh on
  *		every poll, bit 6 the first poll is the first of a new link
  *		(the identity asked even if known), bit 7 address_any
@@ -28,6 +30,9 @@
  *	FUZZ_NEVER	BMS_HAS_* bits the protocol never reports
  *	fuzz_addr_ok(a)	is a a valid address
  *	fuzz_read_ok(fc, start, count)	is this one of the protocol's reads
+ * and for a Bluetooth-only family (bms_mb_proto.ble) FUZZ_SLAVE, the slave
+ * its requests go to (an answer from any slave is its), and optionally
+ * FUZZ_NAMES, two advertised names ({ "A", "B" }) its decoder tells apart.
  */
 #ifndef TESTS_FUZZ_MBTABLE_H
 #define TESTS_FUZZ_MBTABLE_H
@@ -40,14 +45,20 @@ static void mz_check_request(const struct fd *s, const uint8_t *req, int n)
 	REQUIRE(n == 8);
 	uint16_t crc = fd_crc16(req, 6);
 	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
+#ifdef FUZZ_SLAVE
+	REQUIRE(req[0] == FUZZ_SLAVE);
+#else
 	REQUIRE(req[0] == s->address);
+#endif
 	REQUIRE(fuzz_read_ok(req[1], (unsigned)(req[2] << 8 | req[3]), (unsigned)(req[4] << 8 | req[5])));
 }
 
 static void mz_check_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
 	REQUIRE(n >= 5 && fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
+#ifndef FUZZ_SLAVE
 	REQUIRE(f[0] == s->address || s->address_any);
+#endif
 }
 
 static void mz_check_snap(const struct fd *s, const struct bms_snapshot *sn)
@@ -68,6 +79,10 @@ static size_t mz_config(struct fd *s, const uint8_t *d, size_t size)
 	if (size < 3)
 		return 0;
 	fd_rack_config(s, d);
+#ifdef FUZZ_NAMES
+	static const char *const names[2] = FUZZ_NAMES;
+	s->peer_name = names[(d[1] >> 7) & 1];
+#endif
 	return 3;
 }
 
@@ -84,7 +99,8 @@ static size_t mz_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	uint8_t k = p[used++];
 	uint8_t fc = s->req_len == 8 ? s->req[1] : 0x03;
 	unsigned count = s->req_len == 8 ? (unsigned)(s->req[4] << 8 | s->req[5]) : 1;
-	f[0] = (k & 1) ? (uint8_t)(s->address + 1) : s->address;
+	uint8_t slave = s->req_len == 8 ? s->req[0] : s->address;
+	f[0] = (k & 1) ? (uint8_t)(slave + 1) : slave;
 	if (k & 4)
 		fc = fc == 0x03 ? 0x04 : fc == 0x04 ? 0x01 : 0x03;
 	if (k & 2) {

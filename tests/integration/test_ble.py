@@ -22,6 +22,8 @@ simulator (bmsgw-sim) or answer recorded frames.
 - MQTT availability of a BLE pack on a real Mosquitto;
 - MOSFET commands over the air (jbd, daly, daly-modbus D2, jk-ble), a wrong
   Victron key;
+- the Modbus-over-BLE families (renogy-pro, vatrer): --ble-scan, the simulator's
+  values, only their read requests written (recorded by the fake);
 - a NEEY balancer beside a BMS in one bank (scan, the balancer unit over
   Modbus, /api/state and MQTT, the bank's values and limits the BMS's, the
   balancer stale and the BMS stale); a SOK battery (scan, Modbus,
@@ -698,8 +700,21 @@ BLE1 = [
     ("chins", "nus", "SV12V150224041", {"33384": "01020007a030f7"}, [NUS], "cells=4,junk=1,current=-7.5"),
     ("ant", "ant", "ANT-BLE16ZMUB", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=2"),
     ("humsienk", "humsienk", "HS12V100", {}, ["00000001-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=5"),
+    ("ks48", "ks48", "BL-250-100-100", {}, ["0000ff00-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=4"),
+    ("basen", "basen", "BG-24100", {}, ["0000fa00-0000-1000-8000-00805f9b34fb"], "cells=8,sensors=4,junk=1"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
+def values(st):
+    """The values a fake device was written (hex), whatever characteristic
+    took them."""
+    return [w.split(":", 1)[1] for w in st["written"]]
+
+
+# The only requests a protocol may write (hex, as values() gives them): its
+# read requests, nothing else.
+READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"},
+         "basen": {"3a162a010041000d0a", "3a162b010042000d0a", "3a162401003b000d0a", "3a162501003c000d0a",
+                   "3a162601003d000d0a"}}
 
 
 def ble1_check(label, regs, pk, js, p, proto):
@@ -741,6 +756,10 @@ def ble1_check(label, regs, pk, js, p, proto):
     elif proto == "humsienk":
         c.ok(ident is not None and ident.get("model") == "BMC-04S001" and ident.get("firmware") == "V02",
              label + ": the identity (0x11, 0xF5) in /api/state (%r)" % ident)
+    elif proto == "ks48":
+        c.ok(ident is not None and ident.get("firmware") == "2.3.1" and
+             ident.get("pack_serial") == "CER2410-018-030-023",
+             label + ": the identity (0xF4, 0x0B) in /api/state (%r)" % ident)
     else:
         c.eq(ident, None, label + ": no identity (the protocol's is not read)")
 
@@ -796,6 +815,9 @@ def test_ble1_brands():
             st = fake.dev(BLE1_MACS[i])
             c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
                  label + ": one connection, requests as Write Command (%s)" % st["write_types"])
+            if proto in READS:
+                c.ok(st["written"] and set(values(st)) <= READS[proto],
+                     label + ": only its read requests written (%s)" % " ".join(st["written"]))
         known = {t: m.text() for t, m in retained(broker.port, "site/#").items()}
         configs = {t: m.text() for t, m in retained(broker.port, "homeassistant/#").items() if m.payload}
         c.eq(ha_check(configs, known)[:5], [], "Home Assistant discovery of the four packs passes HA's rules")
@@ -1356,6 +1378,57 @@ def test_seplos_ble():
         sim.stop()
         broker.cleanup()
 
+# ------------------------------------------------------------------ Modbus over BLE (issue 46)
+
+# One row per Modbus-over-BLE family: (protocol, GATT layout of the fake
+# device, its advertised name, the simulated pack's options, the requests
+# its driver may write (hex)).  The gateway reads the simulator's values;
+# every write is recorded by the fake and must be one of those reads.
+MB_BLE = [
+    ("renogy-pro", "renogy", "RNGRBP1217000794", "reply_adr=48",
+     ("ff031388002254a3", "ff0313b20007b575", "ff0313ec000894a3", "ff0313f0001c556a")),
+    ("renogy-pro", "renogy", "RNGPRO125BAT-EF036881", "dialect=rngpro",
+     ("ff031388002254a3", "ff0313b20007b575", "ff0313ec000894a3", "ff0313f0001c556a")),
+    ("vatrer", "nus", "240612512100001", "", ("02030000001445f6", "02030015001f15f5", "020300340012843a")),
+]
+
+
+def test_mb_ble():
+    """The Modbus-over-BLE families: --ble-scan names the device, the
+    gateway reads what the simulator holds (the current in the unit of the
+    name's family), and nothing but the family's read requests is written."""
+    print("== Modbus RTU over BLE: renogy-pro, vatrer")
+    for i, (proto, layout, name, opts, reads) in enumerate(MB_BLE):
+        label = "%s (%s)" % (proto, name)
+        mac = "C8:47:80:00:02:%02X" % (i + 1)
+        sim = Sim(protocol=proto, packs=("address=1" + ("," + opts if opts else ""),))
+        fake = Fake([device(mac, sim, layout=layout, chunk=20, name=name, uuids=[])])
+        port = free_port()
+        gw = None
+        try:
+            scan_names(mac, name, proto)
+            gw = Gateway(gw_conf(port, [ble_pack("p", mac, proto)]), port)
+            c.ok(wait_until(lambda: online(port, 1), 30), label + ": online")
+            p = sim.state()["packs"][0]
+            regs, _, _ = read_raw(port, 1, BASE, 125)
+            if c.ok(regs is not None, label + ": the map answers"):
+                c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, label + ": voltage")
+                c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current (%g A)" % p["current"])
+                c.eq(regs[60], round(p["soc"] * 10), label + ": SOC 0.1 %")
+                c.eq(regs[20:20 + len(p["cells_mv"])], p["cells_mv"], label + ": cells")
+            st = fake.dev(mac)
+            c.ok(st["written"] and all(w in reads for w in values(st)),
+                 label + ": only its read requests written (%s)" % sorted(set(st["written"])))
+            c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
+                 label + ": one connection, Write Command (%s)" % st["write_types"])
+        finally:
+            if c.failed and gw:
+                gw.dump(20)
+            if gw:
+                gw.stop()
+            fake.stop()
+            sim.stop()
+
 
 def main():
     bus = Bus()
@@ -1368,6 +1441,7 @@ def main():
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity),
              ("tdt", test_tdt), ("seplos", test_seplos_ble)]
+             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("mbble", test_mb_ble)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

@@ -69,7 +69,7 @@ def pty_pair(name):
     """socat PTY (this test's end) <-> PTY (bmsgw's end, made with
     wait-slave: socat does not hold it, so that --capture takes it)."""
     near, far = os.path.join(TMP, name + "-test"), os.path.join(TMP, name + "-gw")
-    Proc(["socat", "PTY,link=%s,raw,echo=0" % near, "PTY,link=%s,raw,echo=0,wait-slave" % far], "socat-" + name)
+    Proc(["socat", "PTY,link=%s,raw,echo=0" % near, "PTY,link=%s,raw,echo=0,wait-slave,pty-interval=0.01" % far], "socat-" + name)
     if not (wait_file(near) and wait_file(far)):
         raise RuntimeError("socat did not make the pty pair " + name)
     return far, near

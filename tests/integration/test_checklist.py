@@ -57,6 +57,26 @@ from harness import BIN, ROOT, Checks  # noqa: E402
 c = Checks()
 
 
+def _runner():
+    """Where the binaries this file only asks (--help, --check, the man
+    pages' lists) are run from: the normal build (`make test` makes it
+    beside BIN's) when its bmsgw is newer than every source of the daemon
+    (an ASan binary takes five times as long to start, and this file starts
+    some 250), else BIN."""
+    normal = os.path.join(ROOT, "build", "bmsgw")
+    if not os.path.exists(normal):
+        return BIN
+    built = os.stat(normal).st_mtime
+    for top in ("bms", "registers", "conf", "gateway"):
+        for d, _, fs in os.walk(os.path.join(ROOT, top)):
+            if any(os.stat(os.path.join(d, f)).st_mtime > built for f in fs if f.endswith((".c", ".h"))):
+                return BIN
+    return "build"
+
+
+RUN = _runner()
+
+
 def read(path):
     with open(os.path.join(ROOT, path), errors="replace") as f:
         return f.read()
@@ -96,7 +116,7 @@ def registry():
 
 
 def listed(exe):
-    out = subprocess.run([os.path.join(ROOT, BIN, exe), "--help"], capture_output=True, text=True)
+    out = subprocess.run([os.path.join(ROOT, RUN, exe), "--help"], capture_output=True, text=True)
     text = out.stdout + out.stderr
     m = re.search(r"protocols:\s*(.*)", text) or re.search(r"--protocol NAME\s+protocol spoken by the packs: (.*)", text)
     return m.group(1).split() if m else []
@@ -109,7 +129,7 @@ def serial_protocol(name):
     with tempfile.NamedTemporaryFile("w", suffix=".ini") as f:
         f.write("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\nport = /dev/ttyUSB0\n" % name)
         f.flush()
-        r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", f.name, "--check"], capture_output=True)
+        r = subprocess.run([os.path.join(ROOT, RUN, "bmsgw"), "-c", f.name, "--check"], capture_output=True)
     return r.returncode == 0
 
 
@@ -187,7 +207,7 @@ def check_inverters():
         c.ok(re.search(r"protocol = %s\b" % re.escape(name), test) is not None,
              "%s: test_inverter.py configures an output of it" % name)
         good = [p for p in confs.get(name, []) if subprocess.run(
-            [os.path.join(ROOT, BIN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
+            [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
         c.ok(man_entry(bullets, name), "%s: an entry under PROTOCOLS in bmsgw-inverters(7)" % name)
@@ -204,7 +224,7 @@ def run_check(name, body):
     with open(path, "w") as f:
         f.write("[gateway]\nstate_file = none\n[pack.p]\nprotocol = %s\n%s" % (name, body))
     try:
-        return subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--check"],
+        return subprocess.run([os.path.join(ROOT, RUN, "bmsgw"), "-c", path, "--check"],
                               capture_output=True, text=True)
     finally:
         os.unlink(path)
@@ -270,7 +290,7 @@ def check_implied(names):
             c.ok(re.search(r"\.ble_hints = \w+", read("bms/%s.c" % sym)) is not None,
                  "%s: the hints --ble-scan knows it by (ble_hints)" % name)
     r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/tools/man_protocols.py"), "--check",
-                        os.path.join(ROOT, BIN, "bmsgw")], capture_output=True, text=True)
+                        os.path.join(ROOT, RUN, "bmsgw")], capture_output=True, text=True)
     c.ok(r.returncode == 0, "the man pages' lists of protocols are the driver table's (make man) " + r.stderr.strip())
 
 
@@ -378,7 +398,7 @@ def main():
         c.ok(os.path.exists(os.path.join(ROOT, "tests/fuzz/fuzz_%s.c" % sym)) and len(seeds) > 0,
              "%s: a fuzz target (tests/fuzz/fuzz_%s.c) with seeds (%d)" % (name, sym, len(seeds)))
         good = [p for p in confs.get(name, []) if subprocess.run(
-            [os.path.join(ROOT, BIN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
+            [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
         c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None,

@@ -418,13 +418,15 @@ def all_case():
 
 class Pair:
     """socat PTY (this test's end, `near`) <-> PTY (the detector's end,
-    `far`, made with wait-slave: socat does not hold it)."""
+    `far`, made with wait-slave: socat does not hold it; socat looks for the
+    detector's open every 10 ms, not every second as by default: the relay
+    then starts while the detector listens, not after its window)."""
 
     def __init__(self, name, near_cmd=None):
         self.near = os.path.join(TMP, name + "-near")
         self.far = os.path.join(TMP, name + "-far")
         first = near_cmd or "PTY,link=%s,raw,echo=0" % self.near
-        self.p = spawn(["socat", first, "PTY,link=%s,raw,echo=0,wait-slave" % self.far],
+        self.p = spawn(["socat", first, "PTY,link=%s,raw,echo=0,wait-slave,pty-interval=0.01" % self.far],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not wait_file(self.far):
             raise RuntimeError("socat did not make " + self.far)

@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -51,6 +51,10 @@ FAMILIES += ("lifepower",)
 FAMILIES += ("ant",)
 # JBD UP16S / Eco-Worthy racks over RS485 (jbdup_ok below)
 FAMILIES += ("jbdup",)
+# KS48x00 / Braun Power over Bluetooth LE (ks48_ok below)
+FAMILIES += ("ks48",)
+# Basen over Bluetooth LE (basen_ok below)
+FAMILIES += ("basen",)
 
 
 def crc16_modbus(b):
@@ -273,6 +277,17 @@ def seplos2b_ok(b):
     closed by the CRC-16/XMODEM of bytes 1 .. n - 4, high byte first, and 0D."""
     return (len(b) >= 10 and b[0] == 0x7E and b[1] in (0x10, 0x14) and len(b) == (b[5] << 8 | b[6]) + 10 and
             b[-1] == 0x0D and crc16_xmodem(b[1:-3]) == b[-3] << 8 | b[-2])
+def ks48_ok(b):
+    """KS48x00 / Braun Power: 7B cmd len data 7D, len + 4 bytes; no
+    checksum exists."""
+    return len(b) >= 4 and b[0] == 0x7B and len(b) == b[2] + 4 and b[-1] == 0x7D
+
+
+def basen_ok(b):
+    """Basen: 3A|3B 16 type len data, len + 8 bytes, the 16-bit sum of
+    bytes 1 .. 3 + len, low byte first, then 0D 0A."""
+    return (len(b) >= 8 and b[0] in (0x3A, 0x3B) and b[1] == 0x16 and len(b) == b[3] + 8 and
+            sum(b[1:-4]) & 0xFFFF == b[-4] | b[-3] << 8 and b[-2:] == b"\r\n")
 
 
 def ecoworthy_ok(b):
@@ -309,7 +324,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok,
                "tdt": lambda f: tdt_ok(bytes.fromhex(f)),
                "seplos2b": lambda f: seplos2b_ok(bytes.fromhex(f)),
-               "jbdup": lambda f: jbdup_ok(bytes.fromhex(f))}
+               "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
+               "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -612,8 +612,11 @@ def check_reloads(gw, sim, http_port, ports):
          "answer (%d answered, %d failed)" % (result["ok"], result["failed"]))
     st = rtu_state(http_port)
     # kept through the reload: no open since st0 (a port whose peer was not
-    # there yet at start may have been opened again before it)
-    c.ok(st["opens"] == st0["opens"] and st["frames"] >= st0["frames"] + result["ok"] - n0,
+    # there yet at start may have been opened again before it); the one
+    # request in flight when st0 was read may be counted in st0 and in the
+    # answers after n0 alike (a loaded machine ran the client late: 16 frames
+    # for 17 answers once)
+    c.ok(st["opens"] == st0["opens"] and st["frames"] >= st0["frames"] + result["ok"] - n0 - 1,
          "the port was kept: not opened again, its counters run on (opens %d -> %d, %d -> %d frames, %d answered "
          "after the reload)" % (st0["opens"], st["opens"], st0["frames"], st["frames"], result["ok"] - n0))
     c.eq(len(starts_logged(gw)), 1, "no new RTU server in the log")

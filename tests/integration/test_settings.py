@@ -114,12 +114,19 @@ def writes(sim):
     return json.loads(sim.ctl("stats"))["writes"]
 
 
-def can_last(can, t0):
-    """The last data of each CAN id since t0 (time.monotonic())."""
-    out = {}
-    for _t, m in can.since(t0):
-        out[m.arbitration_id] = bytes(m.data)
-    return out
+def ccl_zero_then(frames):
+    """From the first 0x351 with a CCL of 0 in frames: that 0x351, the first
+    0x35C after it and the CCLs of the later 0x351 over 0 (None until both
+    are there)."""
+    start = next((i for i, (_t, m) in enumerate(frames)
+                  if m.arbitration_id == 0x351 and struct.unpack("<h", bytes(m.data)[2:4])[0] == 0), None)
+    if start is None:
+        return None
+    after = [bytes(m.data) for _t, m in frames[start + 1:] if m.arbitration_id == 0x35C]
+    if not after:
+        return None
+    later = [struct.unpack("<h", bytes(m.data)[2:4])[0] for _t, m in frames[start + 1:] if m.arbitration_id == 0x351]
+    return {0x351: bytes(frames[start][1].data), 0x35C: after[0], "later": [x for x in later if x != 0]}
 
 
 def test_max_soc(sim, client, refused, can):
@@ -155,11 +162,15 @@ def test_max_soc(sim, client, refused, can):
     c.eq(exc_of(client.write_register(SET, 55, slave=100)), None, "the bank's max_soc = 55: taken")
     bank = wait_until(lambda: (lambda l: l if l and l["ccl_a"] == 0 else None)(limits(client, 100)), 5)
     c.ok(bank and bank["ccl_reason"] == 4 and not bank["flags"] & 1, "the bank: CCL 0, reason soc (%s)" % bank)
+    # frames sent before the change may still be on their way (the pty, the
+    # reader's thread): wait for the first 0x351 with CCL 0, then read the
+    # 0x35C sent after it and every 0x351 after that
     t0 = time.monotonic()
-    frames = wait_until(lambda: (lambda f: f if 0x351 in f and 0x35C in f else None)(can_last(can, t0)), 5)
-    c.ok(frames and struct.unpack("<h", frames[0x351][2:4])[0] == 0 and not frames[0x35C][0] & 0x80
-         and frames[0x35C][0] & 0x40, "the inverter hears it: 0x351 CCL 0, 0x35C charge off, discharge on (%s)"
-         % {hex(k): v.hex() for k, v in (frames or {}).items() if k in (0x351, 0x35C)})
+    heard = wait_until(lambda: ccl_zero_then(can.since(t0)), 10)
+    c.ok(heard and not heard[0x35C][0] & 0x80 and heard[0x35C][0] & 0x40 and heard["later"] == [],
+         "the inverter hears it: 0x351 CCL 0, then 0x35C charge off, discharge on, no CCL over 0 after it (%s)"
+         % ({hex(k) if isinstance(k, int) else k: v.hex() if isinstance(v, bytes) else v
+             for k, v in heard.items()} if heard else "no 0x351 with CCL 0 in 10 s"))
     p1 = limits(client, 1)
     c.ok(p1 and p1["ccl_a"] == 50, "... its packs' own limits untouched (%s)" % p1)
     c.eq(exc_of(client.write_register(SET, 100, slave=100)), None, "the bank's max_soc back to 100")

@@ -102,7 +102,8 @@ struct sim_pack {
 	                         * C4 is not answered; ant: 'L' the 2019 board, legacy
 	                         * frames only; felicity (`bank`): the packs of its
 	                         * bank, 0 = 2; tdt: 0x1E = only 0x1E requests
-	                         * answered */
+	                         * answered; renogy-pro: 'P' a RNGPRO (current in
+	                         * 0.01 A), 0 a RNGRBP / RNGC (0.1 A) */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int refuse;             /* >= 0: a register-table BMS answers reads that start at

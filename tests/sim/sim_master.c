@@ -94,6 +94,11 @@ static struct {
 	unsigned long heard, collisions;
 	size_t nkept;
 	uint8_t kept[MST_HEX_KEEP];
+	/* the schedule on the simulator's clock (a self-test reads these
+	 * instead of timing its reads: a late timer only delays) */
+	int64_t last_start, silent_from; /* the last frame's start; an unanswered request's end */
+	int64_t closest, quietest, planned_max; /* start to start (least), silence after an
+	                          * unanswered request (least), start to the next as planned (most) */
 	int garbage;              /* random bytes before the next frame */
 	int collide;              /* the next answer is damaged */
 } M;
@@ -329,6 +334,25 @@ static int64_t mst_later(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
+static int64_t mst_least(int64_t was, int64_t v)
+{
+	return was == 0 || v < was ? v : was;
+}
+
+/* A frame starts at `start`; the next one is planned at `next`; silent_from:
+ * the end of this frame if it is a request nobody answers, else 0. */
+static void mst_timing(int64_t start, int64_t silent_from, int64_t next)
+{
+	if (M.last_start)
+		M.closest = mst_least(M.closest, start - M.last_start);
+	if (M.silent_from)
+		M.quietest = mst_least(M.quietest, start - M.silent_from);
+	if (next - start > M.planned_max)
+		M.planned_max = next - start;
+	M.last_start = start;
+	M.silent_from = silent_from;
+}
+
 /* One request (or one of the master's own answers) of the cycle. */
 static void mst_step(int64_t now)
 {
@@ -357,6 +381,7 @@ static void mst_step(int64_t now)
 		int64_t end = sim_bus_answer(own, req, n, now, 1, mangle);
 		M.own_frames += end != 0;
 		next = mst_later(end + M.plan->gap_ms * MST_NS_PER_MS, now + M.plan->period_ms * MST_NS_PER_MS);
+		mst_timing(now, 0, next);
 	} else {
 		int64_t req_end = sim_wire_put(req, n, now);
 		int64_t start = req_end - (int64_t)n * sim_byte_ns();
@@ -372,6 +397,7 @@ static void mst_step(int64_t now)
 			M.unanswered = M.block == 0;
 		}
 		next = mst_later(next, start + M.plan->period_ms * MST_NS_PER_MS);
+		mst_timing(start, end ? 0 : req_end, next);
 	}
 	mst_advance();
 	M.next_at = next;
@@ -438,7 +464,9 @@ static void mst_state_json(struct sim_buf *out)
 	for (int a = 0, k = 0; a <= MST_MAX_ADDR; a++)
 		if (M.answered[a])
 			sim_buf_printf(out, "%s\"%d\":%lu", k++ ? "," : "", a, M.answered[a]);
-	sim_buf_printf(out, "},");
+	sim_buf_printf(out, "},\"closest_ms\":%.1f,\"quietest_ms\":%.1f,\"planned_max_ms\":%.1f,",
+	               (double)M.closest / MST_NS_PER_MS, (double)M.quietest / MST_NS_PER_MS,
+	               (double)M.planned_max / MST_NS_PER_MS);
 	mst_listener_json(out);
 	sim_buf_printf(out, "}");
 }

@@ -146,3 +146,27 @@ enum sim_resp sim_mb_respond(const struct sim_mb_slave *s, struct sim_pack *p, c
 	mb_exception(reply, p, fc, MB_E_ADDRESS);
 	return SIM_RESP_OK;
 }
+
+enum sim_scan sim_mb_ble_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	return sim_mb_scan(buf, len, n, 0, 255);
+}
+
+int sim_mb_ble_address(const uint8_t *req, size_t n)
+{
+	(void)req;
+	return n < SIM_MB_REQ_LEN ? -1 : 1;
+}
+
+enum sim_resp sim_mb_ble_respond(const struct sim_mb_slave *s, struct sim_pack *p, const uint8_t *req, size_t n,
+                                 struct sim_reply *reply)
+{
+	if (n < SIM_MB_REQ_LEN)
+		return SIM_RESP_BAD;
+	int keep = p->reply_adr;
+	if (keep < 0)
+		p->reply_adr = req[0];
+	enum sim_resp r = sim_mb_respond(s, p, req, n, reply);
+	p->reply_adr = keep;
+	return r;
+}

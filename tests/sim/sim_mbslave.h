@@ -65,6 +65,23 @@ enum sim_resp sim_mb_respond(const struct sim_mb_slave *s, struct sim_pack *p, c
 		return sim_mb_respond(&(slave), p, req, n, reply); \
 	}
 
+/* A Bluetooth-only register-table BMS (bms_mb_proto.ble): one BMS on the
+ * link, asked at one slave id.  A request to any slave is taken, for the
+ * pack (sim_proto.address: 1, the one pack's); the answer carries the slave
+ * asked, or the pack's reply_adr. */
+enum sim_scan sim_mb_ble_scan(const uint8_t *buf, size_t len, size_t *n);
+int sim_mb_ble_address(const uint8_t *req, size_t n);
+enum sim_resp sim_mb_ble_respond(const struct sim_mb_slave *s, struct sim_pack *p, const uint8_t *req, size_t n,
+                                 struct sim_reply *reply);
+/* Static <pfx>_respond for a struct sim_proto of a Bluetooth-only slave
+ * (.scan = sim_mb_ble_scan, .address = sim_mb_ble_address). */
+#define SIM_MB_BLE_FUNCS(pfx, slave) \
+	static enum sim_resp pfx##_respond(struct sim_pack *p, const uint8_t *req, size_t n, \
+	                                   struct sim_reply *reply) \
+	{ \
+		return sim_mb_ble_respond(&(slave), p, req, n, reply); \
+	}
+
 /* Text into count registers from v[0] on, two characters each, high byte
  * first, padded with NULs. */
 void sim_mb_text(uint16_t *v, unsigned count, const char *text);

@@ -485,6 +485,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "d2") == 0 || strcmp(v, "81") == 0;
 			if (ok)
 				p->dialect = v[0] == 'd' ? 0xD2 : 0;
+		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "renogy-pro") == 0) {
+			ok = strcmp(v, "rngpro") == 0 || strcmp(v, "rngrbp") == 0;
+			if (ok)
+				p->dialect = v[3] == 'p' ? 'P' : 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daren") == 0) {
 			ok = strcmp(v, "ks") == 0 || strcmp(v, "dr") == 0;
 			if (ok)

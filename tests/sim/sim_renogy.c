@@ -18,6 +18,8 @@
  * The cells go on the wire in 0.1 V: what the view shows.  Anything else:
  * exception 02.
  */
+#include "sim_renogy.h"
+
 #include "sim.h"
 #include "sim_mbslave.h"
 
@@ -39,11 +41,11 @@ struct rng_raw {
 	int ncells, ntemps;
 	unsigned cell_dv[RNG_CELLS];
 	unsigned volt_dv;
-	long current_ca;
+	long current_raw; /* in 1 / per_amp A */
 	uint32_t remain_mah, full_mah;
 };
 
-static void rng_quantise(const struct sim_pack *p, struct rng_raw *r)
+static void rng_quantise(const struct sim_pack *p, struct rng_raw *r, int per_amp)
 {
 	unsigned long sum = 0;
 	memset(r, 0, sizeof *r);
@@ -55,29 +57,33 @@ static void rng_quantise(const struct sim_pack *p, struct rng_raw *r)
 	}
 	r->ntemps = p->ntemps > RNG_TEMPS ? RNG_TEMPS : p->ntemps;
 	r->volt_dv = (unsigned)sim_mb_clamp((long)((sum + 50) / 100), 0, 65535);
-	r->current_ca = sim_mb_clamp(lround(p->current * 100.0), -32768, 32767);
+	r->current_raw = sim_mb_clamp(lround(p->current * per_amp), -32768, 32767);
 	r->full_mah = (uint32_t)sim_mb_clamp(lround(p->capacity_ah * 1000.0), 0, 0x7FFFFFFF);
 	r->remain_mah = (uint32_t)lround(r->full_mah * sim_mb_clamp(lround(p->soc * 10.0), 0, 1000) / 1000.0);
 }
 
-static void rng_status(const struct sim_pack *p, const struct rng_raw *r, uint16_t *v)
+static void rng_status(const struct sim_pack *p, const struct rng_raw *r, uint16_t *v, int pro)
 {
-	v[4] = (uint16_t)(p->alarm[4] << 8 | p->alarm[5]);
-	v[5] = (uint16_t)(p->alarm[6] << 8 | p->alarm[7]);
+	if (pro) {
+		v[1] = pro == SIM_RNG_RNGPRO ? 0x00AA : 0; /* not V1.7's alarm fields */
+	} else {
+		v[4] = (uint16_t)(p->alarm[4] << 8 | p->alarm[5]);
+		v[5] = (uint16_t)(p->alarm[6] << 8 | p->alarm[7]);
+	}
 	v[6] = (uint16_t)(p->alarm[0] << 8 | p->alarm[1]);
 	v[6] = (uint16_t)((v[6] & ~0x0006u) | (p->chg_mos ? 0x0002u : 0) | (p->dsg_mos ? 0x0004u : 0));
 	v[7] = (uint16_t)(p->alarm[2] << 8 | p->alarm[3]);
-	v[7] = (uint16_t)((v[7] & 0x3FFFu) | (r->current_ca > 0 ? 0x8000u : r->current_ca < 0 ? 0x4000u : 0));
+	v[7] = (uint16_t)((v[7] & 0x3FFFu) | (r->current_raw > 0 ? 0x8000u : r->current_raw < 0 ? 0x4000u : 0));
 	sim_mb_text(v + 10, 8, "SIMRNG00000001");
 	sim_mb_text(v + 18, 4, "        ");
 	sim_mb_text(v + 22, 8, "RBT100LFP12-SIM");
 	sim_mb_text(v + 30, 2, "0100");
 }
 
-static void rng_image(const struct sim_pack *p, int range, uint16_t *v)
+void sim_rng_image(const struct sim_pack *p, int range, uint16_t *v, int per_amp, int pro)
 {
 	struct rng_raw r;
-	rng_quantise(p, &r);
+	rng_quantise(p, &r, per_amp);
 	switch (range) {
 	case RNG_CELL:
 		v[0] = (uint16_t)r.ncells;
@@ -88,7 +94,7 @@ static void rng_image(const struct sim_pack *p, int range, uint16_t *v)
 			v[18 + i] = (uint16_t)((p->temp_c[i] * 10) & 0xFFFF);
 		break;
 	case RNG_PACK:
-		v[0] = (uint16_t)(r.current_ca & 0xFFFF);
+		v[0] = (uint16_t)(r.current_raw & 0xFFFF);
 		v[1] = (uint16_t)r.volt_dv;
 		v[2] = (uint16_t)(r.remain_mah >> 16);
 		v[3] = (uint16_t)r.remain_mah;
@@ -97,23 +103,28 @@ static void rng_image(const struct sim_pack *p, int range, uint16_t *v)
 		v[6] = (uint16_t)(p->cycles & 0xFFFF);
 		break;
 	default:
-		rng_status(p, &r, v);
+		rng_status(p, &r, v, pro);
 		break;
 	}
 }
 
-static void rng_view(const struct sim_pack *p, struct sim_view *v)
+static void rng_image(const struct sim_pack *p, int range, uint16_t *v)
+{
+	sim_rng_image(p, range, v, 100, 0);
+}
+
+void sim_rng_view(const struct sim_pack *p, struct sim_view *v, int per_amp, int pro)
 {
 	struct rng_raw r;
 	uint16_t st[32] = { 0 };
-	rng_quantise(p, &r);
-	rng_status(p, &r, st);
+	rng_quantise(p, &r, per_amp);
+	rng_status(p, &r, st, pro);
 	memset(v, 0, sizeof *v);
 	v->has = SIM_HAS_SOC | SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_CYCLES | SIM_HAS_MOSFETS | SIM_HAS_CELLS |
 	         SIM_HAS_TEMPS | SIM_HAS_ALARMS;
 	v->address = p->address;
 	v->voltage = r.volt_dv / 10.0;
-	v->current = r.current_ca / 100.0;
+	v->current = (double)r.current_raw / per_amp;
 	v->remaining_ah = r.remain_mah / 1000.0;
 	v->capacity_ah = r.full_mah / 1000.0;
 	v->soc = r.full_mah ? (r.remain_mah >= r.full_mah ? 100.0 : r.remain_mah * 100.0 / r.full_mah) : 0;
@@ -130,11 +141,16 @@ static void rng_view(const struct sim_pack *p, struct sim_view *v)
 	v->dsg_mos = p->dsg_mos ? 1 : 0;
 	/* as on the wire: status 1, status 2, the other-alarm words */
 	uint16_t w[4] = { st[6], st[7], st[4], st[5] };
-	v->nalarm = 8;
-	for (int i = 0; i < 4; i++) {
+	v->nalarm = pro ? 4 : 8;
+	for (int i = 0; i < v->nalarm / 2; i++) {
 		v->alarm[2 * i] = (uint8_t)(w[i] >> 8);
 		v->alarm[2 * i + 1] = (uint8_t)w[i];
 	}
+}
+
+static void rng_view(const struct sim_pack *p, struct sim_view *v)
+{
+	sim_rng_view(p, v, 100, 0);
 }
 
 static const struct sim_mb_slave rng_slave = { rng_ranges, 3, rng_image };

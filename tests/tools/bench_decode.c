@@ -6,7 +6,8 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble;
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
+ * renogy-pro, vatrer, ks48, basen;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -225,6 +226,17 @@ static const struct bench_case cases[] = {
 		"0b6f0b5e0b5e0b5e0b66c039149603df043b000803e8005b2b9c0d"
 		"7e000103008d00271000000000000000000000000000000000060000000000000000000200000e0100001800"
 		"0000000b7b0d", false },
+	/* KS-01, KS-02, KS-03: status 0x01, cells 0x02, temperatures 0x03 (the
+	 * identity known: no 0xF4 / 0x0B) */
+	{ "ks48", &bms_ks48_driver, 0, false,
+		"7b0120005314d300d200b400befb8761c275300000000000087e810000000e000000647d"
+		"7b0221100cff0d060d050d070d050d070d050d0a0d040d070d060d080d050d060d080d097d"
+		"7b0309040b910b910b910b917d", false },
+	/* BASEN-02, BASEN-06, BASEN-04: status 0x2A, general 0x2B, cells 0x24 */
+	{ "basen", &bms_basen_driver, 0, false,
+		"3a162a1815040000d368000015161919701f00008080000007020000a1030d0a"
+		"3a162b18a08601000064000091a0010000000000307500007153070086040d0a"
+		"3a162418170d1b0d180d190d180d1b0d1c0d1c0d000000000000000088010d0a", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,
@@ -302,6 +314,17 @@ static const struct bench_case cases[] = {
 		"04000c00030d0300080cf50cfb000402c8000202c002c4024807d001c007d000100cfe0cf60d030cf60cf8"
 		"0cfb0d000cf50cfc0cfb0cfe0cfb0cfc0cfd0cfd0cfa000402c502c002c602c8000000000c044a42443438"
 		"31303030303000000000000000000000000000000000000000000200035aa60000000000006a2e", false },
+	/* RNGPRO-02, -01, -03: cells, pack, status (Bluetooth LE, a RNGRBP) */
+	{ "renogy-pro", &bms_renogy_pro_driver, 0, false,
+		"3003440004002100210021002100000000000000000000000000000000000000000000000000030111010c"
+		"01130000000000000000000000000000000000000000000000000000654a30030efff400850003304200"
+		"033bda00063e33300310000000000000000000000000000e0000f762", false },
+	/* VATRER-01, -02, -03: status, 16 cells, temperatures (Bluetooth LE) */
+	{ "vatrer", &bms_vatrer_driver, 0, false,
+		"0203281493fffffe1000280f822710001b00640001000000010ce00cdd0003000f00100014001200020004e4e5"
+		"02033e00100cdf0cdf0ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00cdd000000000000"
+		"00000000000000000000000000000000000000000000cb54"
+		"0203240004001200140013001400140014000000000000000000000000000000340240000000004643", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */

@@ -108,7 +108,7 @@ def stated(*args):
 def bus_master(name, round_, *args):
     """A bus another master polls: the time to name it and its packs."""
     near, far = os.path.join(TMP, name + "-near"), os.path.join(TMP, name + "-far")
-    sc = subprocess.Popen(["socat", "PTY,link=%s,raw,echo=0" % near, "PTY,link=%s,raw,echo=0,wait-slave" % far],
+    sc = subprocess.Popen(["socat", "PTY,link=%s,raw,echo=0" % near, "PTY,link=%s,raw,echo=0,wait-slave,pty-interval=0.01" % far],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):

@@ -20,12 +20,25 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../bms/bms.h"
 #include "check.h"
 
 #ifndef DRIVE_FRAME_OK
 #define DRIVE_FRAME_OK(f, n) true
+/* CRC-16/XMODEM, the tests' own. */
+static inline uint16_t drive_crc16_xmodem(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (uint16_t)(p[i] << 8);
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
 #endif
 
 #define DRIVE_NCH(a) (sizeof(a) / sizeof((a)[0]))
@@ -310,8 +323,88 @@ static inline void drive_check_cells(const struct bms_snapshot *s, const uint16_
 	CHECK_EQ_INT(bad, 0);
 }
 
-/* The chunkings a Bluetooth LE driver's test runs its frames in: 20-byte
- * notifications (ATT MTU 23), odd reads, one byte at a time, all at once. */
+/* ---- a Bluetooth-only driver's table and requests ---- */
+
+/* The request of the current step is exactly hex. */
+static inline bool drive_req_is(struct bms_poll *poll, const char *hex)
+{
+	uint8_t req[256], want[256];
+	int n = drv->next_request(poll, req, sizeof(req));
+	int m = check_hex(hex, want, (int)sizeof(want));
+	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
+}
+
+/* The ends of next_request(): a buffer of short_cap bytes is too small
+ * for the current step's request, step `done` has none (the poll is
+ * complete), a step beyond it is refused. */
+static inline void drive_request_ends(struct bms_poll *poll, size_t short_cap, int done)
+{
+	uint8_t req[64];
+	CHECK_EQ_INT(drv->next_request(poll, req, short_cap), BMS_E_NOSPACE);
+	poll->step = done;
+	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
+	poll->step = done + 3;
+	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), BMS_E_RANGE);
+}
+
+/* handle() of one frame (hex) in a fresh poll at `step`: its result. */
+static inline int drive_handle_at(const char *hex, int step)
+{
+	struct bms_poll poll;
+	uint8_t f[512];
+	int n = check_hex(hex, f, (int)sizeof(f));
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.step = step;
+	return drv->handle(&poll, f, (size_t)(n > 0 ? n : 0));
+}
+
+/* scan() takes the frame (hex) whole, n bytes, and needs more for every
+ * part of it; the frame is left in b[0..n). */
+static inline void drive_scan_whole(const char *hex, uint8_t *b, size_t cap, size_t n)
+{
+	size_t got = 0;
+	int k = check_hex(hex, b, (int)cap);
+	CHECK_EQ_INT(k, (int)n);
+	CHECK_EQ_INT(drv->scan(NULL, b, n, &got), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(got, n);
+	for (size_t i = 1; i < n; i++)
+		CHECK_EQ_INT(drv->scan(NULL, b, i, &got), BMS_SCAN_NEED);
+}
+
+/* Does one of the driver's BMS_BLE_NAME hints take this name (each hint a
+ * name hint)? */
+static inline bool drive_hinted(const char *name)
+{
+	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++) {
+		CHECK(h->kind == BMS_BLE_NAME);
+		if (h->prefix ? strncasecmp(name, h->prefix, strlen(h->prefix)) == 0 : h->name_ok(name))
+			return true;
+	}
+	return false;
+}
+
+/* A Bluetooth-only driver that is polled (not listened to), with one
+ * GATT layout of 16-bit UUIDs, no probe, no MOSFET control, no address. */
+static inline void drive_check_ble16(const char *svc, const char *ntf, const char *wr)
+{
+	char u[3][40];
+	snprintf(u[0], sizeof(u[0]), "0000%s-0000-1000-8000-00805f9b34fb", svc);
+	snprintf(u[1], sizeof(u[1]), "0000%s-0000-1000-8000-00805f9b34fb", ntf);
+	snprintf(u[2], sizeof(u[2]), "0000%s-0000-1000-8000-00805f9b34fb", wr);
+	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
+	CHECK_STR(drv->ble_gatt[0].service, u[0]);
+	CHECK_STR(drv->ble_gatt[0].notify, u[1]);
+	CHECK_STR(drv->ble_gatt[0].write, u[2]);
+	CHECK(drv->ble_gatt[0].write_service == NULL);
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(drv->probe == NULL);
+	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK_EQ_INT(drv->max_address, 0);
+}
+
+/* Read sizes a Bluetooth link gives (20-byte notifications, odd reads, one
+ * byte at a time, everything at once), and a whole poll from its answers
+ * (hex, one a request of req_len bytes) in one of them. */
 static const size_t drive_notif20[] __attribute__((unused)) = { 20 };
 static const size_t drive_odd[] __attribute__((unused)) = { 1, 2, 7, 13, 1, 26, 3, 11, 40, 64, 17, 150 };
 struct drive_chunking {
@@ -319,18 +412,20 @@ struct drive_chunking {
 	size_t n;
 };
 static const struct drive_chunking drive_chunkings[] __attribute__((unused)) = {
-	{ drive_notif20, DRIVE_NCH(drive_notif20) }, { drive_odd, DRIVE_NCH(drive_odd) },
-	{ chunks_one, DRIVE_NCH(chunks_one) }, { chunks_big, DRIVE_NCH(chunks_big) },
+	{ drive_notif20, 1 }, { drive_odd, DRIVE_NCH(drive_odd) }, { chunks_one, 1 }, { chunks_big, 1 },
 };
 #define DRIVE_NCHUNKINGS DRIVE_NCH(drive_chunkings)
 
-/* next_request() writes exactly the request `hex`. */
-static inline bool drive_req_is(struct bms_poll *poll, const char *hex)
+static inline int drive_poll_hex(struct bms_poll *poll, struct bms_rx *rx, const char *const *answers, size_t n,
+				 const struct drive_chunking *c, int req_len)
 {
-	uint8_t req[256], want[256];
-	int n = drv->next_request(poll, req, sizeof(req));
-	int m = check_hex(hex, want, (int)sizeof(want));
-	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
+	static uint8_t buf[8][512];
+	struct drive_answer a[8];
+	for (size_t i = 0; i < n && i < 8; i++)
+		a[i] = (struct drive_answer){ buf[i], (size_t)drive_hex(answers[i], buf[i], 512), c->ch, c->n, 0,
+					      req_len };
+	struct drive_res r = { 0 };
+	return drive_poll(poll, rx, a, n < 8 ? n : 8, &r);
 }
 
 /* One step of the poll at `step` on b[0..n), from a clean buffer. */

@@ -207,6 +207,11 @@ static void test_classify_ble1(void)
 	/* TDT / WattCycle: XDZN_* or company 0xD6C0 (aiobmsble tdt_bms), before the FFF0 of Daly */
 	CHECK_STR(guess("XDZN_001_49A1", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "tdt");
 	CHECK_STR(guess("WTbF0102", NULL, 0xD6C0, NULL), "tdt");
+	/* KS48x00 / Braun Power: HSKS-* (before HumsiENK's HS*) and BL-*, with JBD's FF00 advertised */
+	CHECK_STR(guess("HSKS-48100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
+	CHECK_STR(guess("BL-250-100-100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
+	/* Basen: no name is published, its service FA00 */
+	CHECK_STR(guess("BG-24100", "0000fa00-0000-1000-8000-00805f9b34fb", 0, NULL), "basen");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_bytes.c - the pieces the drivers share (bms/bms.h): hex
  * digits (bms/hex.c), the wire's numbers and sums, a framer's start on its
- * start byte (bms_scan_start(), bms_scan_skip() of bms/frames.c), a
+ * start byte (bms_scan_start(), bms_scan_skip() of bms/frames.c; the
+ * start, length and end bytes of bms_scan_sle()), a
  * finish() at its last step, the Bluetooth base UUID.  The start is run as
  * a driver runs it: a toy framer on it, through bms_frames(), with garbage
  * before the start byte, short, overlong and bad-sum frames, and the bytes
@@ -239,6 +240,30 @@ static void test_uuid(void)
 	CHECK(g.write_service == NULL);
 }
 
+/* bms_scan_sle(): start bytes 3A / 3B, the length at 3, len + 8 bytes
+ * closed by 0D 0A (Basen's shape) */
+static void test_sle(void)
+{
+	static const uint8_t sof[] = { 0x3A, 0x3B }, eol[] = { 0x0D, 0x0A };
+	const struct bms_sle f = { sof, 2, 3, 8, eol, 2 };
+	const uint8_t ok[] = { 0x3B, 0x16, 0x2A, 0x01, 0x00, 0x41, 0x00, 0x0D, 0x0A, 0x3A };
+	const uint8_t bad[] = { 0x3A, 0x16, 0x2A, 0x01, 0x00, 0x41, 0x00, 0x0D, 0x0B };
+	const uint8_t junk[] = { 0x00, 0x7B, 0x3B, 0x16 };
+	size_t n = 99;
+	CHECK_EQ_INT(bms_scan_sle(&f, ok, 0, &n), BMS_SCAN_NEED);
+	for (size_t k = 1; k < 9; k++)
+		CHECK_EQ_INT(bms_scan_sle(&f, ok, k, &n), BMS_SCAN_NEED);
+	CHECK_EQ_INT(n, 99);
+	CHECK_EQ_INT(bms_scan_sle(&f, ok, sizeof(ok), &n), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(n, 9);
+	CHECK_EQ_INT(bms_scan_sle(&f, bad, sizeof(bad), &n), BMS_SCAN_BADSUM);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(bms_scan_sle(&f, junk, sizeof(junk), &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(bms_scan_sle(&f, junk, 2, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 2);
+}
+
 int main(void)
 {
 	test_hexval();
@@ -247,6 +272,7 @@ int main(void)
 	test_numbers();
 	test_skip();
 	test_start();
+	test_sle();
 	test_toy_stream();
 	test_finish_at();
 	test_uuid();

@@ -17,6 +17,7 @@
 static const struct bms_driver *const drv = &bms_renogy_driver;
 
 #include "mb_check.h"
+#include "renogy_check.h"
 
 /* tests/fixtures/vectors.tsv, family modbus */
 #define RENOGY_REQ_01 "300313880022455c"
@@ -249,14 +250,7 @@ static void test_built(void)
 /* cells 5000 x 34 with n cells of 3.3 V and nt sensors */
 static size_t mk_cells(uint8_t *f, unsigned n, unsigned nt)
 {
-	uint16_t v[34] = { 0 };
-	v[0] = (uint16_t)n;
-	for (unsigned i = 0; i < n && i < 16; i++)
-		v[1 + i] = 33;
-	v[17] = (uint16_t)nt;
-	for (unsigned i = 0; i < nt && i < 16; i++)
-		v[18 + i] = (uint16_t)(-55 + 10 * (int)i);
-	return mb_answer(f, ADR, 0x03, v, 34);
+	return renogy_cells_answer(f, ADR, n, nt);
 }
 
 static void test_counts(void)

@@ -519,6 +519,14 @@ static int ble_write(struct gw_link *l)
 	return 0;
 }
 
+/* The Name of the device (Device1), as BlueZ mirrors it. */
+static const char *ble_peer_name(const struct gw_link *l)
+{
+	const struct gw_ble_link *b = l->tr_data;
+	const struct ble_obj *d = b && b->dev[0] ? ble_obj_find(b->m, b->dev) : NULL;
+	return d ? d->name : NULL;
+}
+
 /* Notifications come as signals, never pile up in a descriptor: nothing to drain. */
 static size_t ble_drain(struct gw_link *l)
 {
@@ -537,6 +545,7 @@ const struct gw_transport gw_transport_ble = {
 	.release = unlink_ble,
 	.write = ble_write,
 	.drain = ble_drain,
+	.peer_name = ble_peer_name,
 };
 
 #endif /* HAVE_SYSTEMD */
