@@ -27,18 +27,6 @@
 
 #ifndef DRIVE_FRAME_OK
 #define DRIVE_FRAME_OK(f, n) true
-/* CRC-16/XMODEM, the tests' own. */
-static inline uint16_t drive_crc16_xmodem(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= (uint16_t)(p[i] << 8);
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
-	}
-	return crc;
-}
-
 #endif
 
 #define DRIVE_NCH(a) (sizeof(a) / sizeof((a)[0]))
