@@ -1440,8 +1440,7 @@ def main():
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity),
-             ("tdt", test_tdt), ("seplos", test_seplos_ble)]
-             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("mbble", test_mb_ble)]
+             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):
