@@ -114,6 +114,17 @@ struct bms_gatt {
 	const char *write;
 	const char *write_service;
 };
+/* An unlock a BMS wants before it answers anything (struct
+ * bms_driver.ble_auth; TDT: ASCII "HiLink" to FFFA, without which it
+ * ignores every request and drops the link): len bytes data written with
+ * response to the characteristic chr of the layout's service, then chr read
+ * back: its first byte must be ok, or the link fails.  Once a connection,
+ * before StartNotify. */
+struct bms_ble_auth {
+	const char *chr;
+	const uint8_t *data;
+	uint8_t len, ok;
+};
 /* A 16-bit UUID ("ffe0") on the Bluetooth base UUID, as struct bms_gatt
  * names it: "0000ffe0-0000-1000-8000-00805f9b34fb" (Bluetooth Core 5.3,
  * Vol 3 Part B 2.5.1). */
@@ -639,6 +650,11 @@ struct bms_driver {
 	 * (struct bms_ble_hint, the list ended by a NULL why); NULL = nothing.
 	 * The scan tries every driver's hints in rank order. */
 	const struct bms_ble_hint *ble_hints;
+	/* The unlock of a connected BMS (struct bms_ble_auth); NULL: none. */
+	const struct bms_ble_auth *ble_auth;
+	/* Requests are written with response (WriteValue type "request") even
+	 * where the write characteristic takes a Write Command too. */
+	bool ble_write_request;
 	/* Optional: true when the current step of the poll sends nothing and
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as

@@ -54,6 +54,7 @@
 	X(pylon_hv_can) /* 34 */ \
 	X(deye_can)    /* 35 */ \
 	X(jbd_up)      /* 36 */ \
+	X(tdt)         /* 37 */ \
 	X(renogy_pro)  /* 40 */ \
 	X(vatrer)      /* 41 */ \
 	X(ks48)        /* 45 */ \

@@ -37,7 +37,16 @@
  * raw_alarms[]: [0] event1 << 8 | event2, [1] event3 << 8 | event4,
  *	[2] event5 << 8 | event6, [3] event7 << 8 | event8.
  *
- * Progress in struct bms_poll: step = index into sep_steps[].
+ * Over Bluetooth LE (a ble:// port, §46) the BMS's module speaks the same
+ * protocol in binary: one read a poll, 0x61 "single-machine data"
+ * (7E 10 adr 46 61 0001 adr CRC 0D; the answer 7E 14 adr 61 RTN len16
+ * data CRC 0D, CRC-XMODEM of bytes 1..n-4, high byte first): the 0x42
+ * values with six custom items, then the 0x44 states in an order of their
+ * own (sep_ble_status()).  The system frame 0x62 (the bank's totals) is
+ * not read.
+ *
+ * Progress in struct bms_poll: step = index into sep_steps[] (over BLE:
+ * 0, then 1 when 0x61 was taken).
  */
 #include "bms.h"
 #include "bus.h"
@@ -120,60 +129,45 @@ static const uint32_t sep_event8[8] = {
 };
 #undef L2
 
-static int sep_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
-{
-	uint8_t adr = poll->address;
-
-	if (adr > SEP_MAX_ADR || poll->step < 0)
-		return BMS_E_RANGE;
-	if (poll->step >= SEP_NSTEPS)
-		return 0;
-	return bms_pylonframe_build(out, cap, SEP_VER, adr, BMS_PYLONFRAME_CID1_BATTERY,
-				    sep_steps[poll->step], &adr, 1);
-}
-
-static enum bms_scan sep_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
-{
-	(void)poll;
-	return bms_pylonframe_scan(buf, len, n);
-}
-
 static float sep_temp(uint16_t raw)
 {
 	return (float)((int)raw - SEP_KELVIN_DK) / 10.0f;
 }
 
-static int sep_telemetry(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+/* The values of a 0x42 answer's INFO, or of 0x61's data over BLE (the same
+ * layout up to the custom items): from the reader r at DATA FLAG, which is
+ * left after the items; *ncells and *ntemps the counts the frame gives. */
+static int sep_values(struct bms_poll *poll, struct bms_pylonframe_rd *r, unsigned *ncells, unsigned *ntemps)
 {
-	struct bms_pylonframe_rd r;
 	struct bms_snapshot s = poll->snap;
 	uint16_t item[SEP_I_MAX] = { 0 };
 	unsigned m, nt, p;
 	int16_t cur;
 	uint16_t cv, rem;
 
-	bms_pylonframe_rd_init(&r, info, ninfo);
-	(void)bms_pylonframe_u8(&r); /* DATA FLAG */
-	(void)bms_pylonframe_u8(&r); /* COMMAND GROUP (see above) */
-	int rc = bms_pylonframe_cells(&r, s.cell_mv);
+	(void)bms_pylonframe_u8(r); /* DATA FLAG (BLE: the address) */
+	(void)bms_pylonframe_u8(r); /* COMMAND GROUP (see above; BLE: reserved) */
+	int rc = bms_pylonframe_cells(r, s.cell_mv);
 	if (rc < 0)
 		return rc;
 	m = (unsigned)rc;
-	nt = bms_pylonframe_u8(&r);
+	nt = bms_pylonframe_u8(r);
 	s.ntemps = 0;
 	for (unsigned i = 0; i < nt; i++) {
-		float t = sep_temp(bms_pylonframe_u16(&r));
+		float t = sep_temp(bms_pylonframe_u16(r));
 		if (nt == SEP_DOC_TEMPS && i == SEP_DOC_TEMPS - 1)
 			s.mos_temp_c = t;
 		else if (s.ntemps < BMS_MAX_TEMPS)
 			s.temp_c[s.ntemps++] = t;
 	}
-	cur = bms_pylonframe_s16(&r);
-	cv = bms_pylonframe_u16(&r);
-	rem = bms_pylonframe_u16(&r);
-	p = bms_pylonframe_words(&r, item, SEP_I_MAX);
-	if (r.bad)
+	cur = bms_pylonframe_s16(r);
+	cv = bms_pylonframe_u16(r);
+	rem = bms_pylonframe_u16(r);
+	p = bms_pylonframe_words(r, item, SEP_I_MAX);
+	if (r->bad)
 		return BMS_E_SHORT;
+	*ncells = m;
+	*ntemps = nt;
 
 	s.ncells = (uint8_t)m;
 	if (poll->cells_forced && poll->cells_forced < m)
@@ -205,25 +199,22 @@ static int sep_telemetry(struct bms_poll *poll, const uint8_t *info, size_t ninf
 	return BMS_OK;
 }
 
-static int sep_telecommand(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+static int sep_telemetry(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
 {
-	struct bms_snapshot *s = &poll->snap;
 	struct bms_pylonframe_rd r;
-	uint8_t a[SEP_A_MAX] = { 0 };
-	uint32_t al = 0;
-	unsigned m, nt, p;
-	uint8_t cur, volt;
-
+	unsigned m, nt;
 	bms_pylonframe_rd_init(&r, info, ninfo);
-	(void)bms_pylonframe_u8(&r); /* DATA FLAG */
-	(void)bms_pylonframe_u8(&r); /* COMMAND GROUP */
-	m = bms_pylonframe_u8(&r);
-	for (unsigned i = 0; i < m && !r.bad; i++)
-		al |= bms_pylonframe_state_alarm(bms_pylonframe_u8(&r), BMS_AL_CELL_UV, BMS_AL_CELL_OV,
-						 BMS_AL_OTHER);
-	nt = bms_pylonframe_u8(&r);
-	for (unsigned i = 0; i < nt && !r.bad; i++) {
-		uint8_t st = bms_pylonframe_u8(&r);
+	return sep_values(poll, &r, &m, &nt);
+}
+
+/* m cell alarm bytes, then nt sensor alarm bytes, from r. */
+static uint32_t sep_state_alarms(struct bms_pylonframe_rd *r, unsigned m, unsigned nt)
+{
+	uint32_t al = 0;
+	for (unsigned i = 0; i < m && !r->bad; i++)
+		al |= bms_pylonframe_state_alarm(bms_pylonframe_u8(r), BMS_AL_CELL_UV, BMS_AL_CELL_OV, BMS_AL_OTHER);
+	for (unsigned i = 0; i < nt && !r->bad; i++) {
+		uint8_t st = bms_pylonframe_u8(r);
 		if (nt == SEP_DOC_TEMPS && i == 4) /* environment */
 			al |= bms_pylonframe_state_alarm(st, BMS_AL_OTHER, BMS_AL_OTHER, BMS_AL_SENSOR);
 		else if (nt == SEP_DOC_TEMPS && i == 5) /* power board */
@@ -232,20 +223,13 @@ static int sep_telecommand(struct bms_poll *poll, const uint8_t *info, size_t ni
 			al |= bms_pylonframe_state_alarm(st, BMS_AL_CHG_UT | BMS_AL_DSG_UT,
 							 BMS_AL_CHG_OT | BMS_AL_DSG_OT, BMS_AL_SENSOR);
 	}
-	cur = bms_pylonframe_u8(&r);
-	volt = bms_pylonframe_u8(&r);
-	p = bms_pylonframe_u8(&r);
-	for (unsigned i = 0; i < p; i++) {
-		uint8_t v = bms_pylonframe_u8(&r);
-		if (i < SEP_A_MAX)
-			a[i] = v;
-	}
-	if (r.bad)
-		return BMS_E_SHORT;
-	/* far longer than a telecommand answer: a late telemetry answer */
-	if (bms_pylonframe_left(&r) > SEP_SLACK)
-		return BMS_E_UNEXPECTED;
+	return al;
+}
 
+/* The state alarms al, the current and voltage alarms, and the p bytes
+ * a[] (the 0x44 layout, SEP_A_*) into s. */
+static void sep_status(struct bms_snapshot *s, uint32_t al, uint8_t cur, uint8_t volt, const uint8_t *a, unsigned p)
+{
 	al |= bms_pylonframe_state_alarm(cur, BMS_AL_DSG_OC, BMS_AL_CHG_OC, BMS_AL_OTHER);
 	al |= bms_pylonframe_state_alarm(volt, BMS_AL_PACK_UV, BMS_AL_PACK_OV, BMS_AL_OTHER);
 	for (int e = 0; e < 6; e++)
@@ -278,7 +262,193 @@ static int sep_telecommand(struct bms_poll *poll, const uint8_t *info, size_t ni
 		uint8_t sys = a[SEP_A_SYSTEM];
 		s->state = (sys & 0x02) ? 1 : (sys & 0x01) ? 2 : 0;
 	}
+}
+
+static int sep_telecommand(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_pylonframe_rd r;
+	uint8_t a[SEP_A_MAX] = { 0 };
+
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r); /* DATA FLAG */
+	(void)bms_pylonframe_u8(&r); /* COMMAND GROUP */
+	unsigned m = bms_pylonframe_u8(&r);
+	uint32_t al = sep_state_alarms(&r, m, 0);
+	unsigned nt = bms_pylonframe_u8(&r);
+	al |= sep_state_alarms(&r, 0, nt);
+	uint8_t cur = bms_pylonframe_u8(&r);
+	uint8_t volt = bms_pylonframe_u8(&r);
+	unsigned p = bms_pylonframe_u8(&r);
+	for (unsigned i = 0; i < p; i++) {
+		uint8_t v = bms_pylonframe_u8(&r);
+		if (i < SEP_A_MAX)
+			a[i] = v;
+	}
+	if (r.bad)
+		return BMS_E_SHORT;
+	/* far longer than a telecommand answer: a late telemetry answer */
+	if (bms_pylonframe_left(&r) > SEP_SLACK)
+		return BMS_E_UNEXPECTED;
+	sep_status(&poll->snap, al, cur, volt, a, p);
 	return BMS_OK;
+}
+
+/* ---- over Bluetooth LE (§46): the binary frames, one 0x61 a poll ---- */
+
+#define SEP_BLE_SOI 0x7E
+#define SEP_BLE_EOI 0x0D
+#define SEP_BLE_REQ_VER 0x10 /* requests */
+#define SEP_BLE_VER 0x14     /* answers */
+#define SEP_BLE_CMD 0x61     /* single-machine data */
+#define SEP_BLE_HDR 7        /* 7E ver adr cid2 rtn len16 (a request: 7E ver adr 46 cid2 len16) */
+#define SEP_BLE_OVER 10      /* header, CRC, 0D */
+#define SEP_BLE_REQ 11
+#define SEP_BLE_MAX_DATA 512
+#define SEP_BLE_BITMAPS 4    /* balancing bytes read (cells 1..32) */
+
+/* CRC-16/XMODEM (poly 0x1021, init 0, not reflected) of p[0..n). */
+static uint16_t sep_crc_xmodem(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (uint16_t)(p[i] << 8);
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+static bool sep_ble(const struct bms_poll *poll)
+{
+	return poll->link == BMS_LINK_BLE;
+}
+
+/* 7E 10 adr 46 61 00 01 adr <CRC-XMODEM of bytes 1..7, high byte first> 0D */
+static int sep_ble_request(const struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (poll->step >= 1)
+		return 0;
+	if (cap < SEP_BLE_REQ)
+		return BMS_E_NOSPACE;
+	const uint8_t req[8] = { SEP_BLE_SOI, SEP_BLE_REQ_VER, poll->address, BMS_PYLONFRAME_CID1_BATTERY,
+				 SEP_BLE_CMD, 0x00, 0x01, poll->address };
+	memcpy(out, req, sizeof(req));
+	uint16_t crc = sep_crc_xmodem(out + 1, sizeof(req) - 1);
+	out[8] = (uint8_t)(crc >> 8);
+	out[9] = (uint8_t)crc;
+	out[10] = SEP_BLE_EOI;
+	return SEP_BLE_REQ;
+}
+
+static bool sep_ble_sum_ok(const uint8_t *f, size_t n)
+{
+	return f[n - 1] == SEP_BLE_EOI && sep_crc_xmodem(f + 1, n - 4) == bms_be16(f + n - 3);
+}
+
+/* 7E on the length field; another version, or a length over 512, skips
+ * the 7E, a bad CRC or end byte too; a request (ver 0x10, ours echoed) is
+ * skipped whole. */
+static enum bms_scan sep_ble_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	enum bms_scan r;
+	if (!bms_scan_start(buf, len, SEP_BLE_SOI, &r, n))
+		return r;
+	if (len < SEP_BLE_HDR)
+		return BMS_SCAN_NEED;
+	size_t dlen = bms_be16(buf + 5);
+	if ((buf[1] != SEP_BLE_VER && buf[1] != SEP_BLE_REQ_VER) || dlen > SEP_BLE_MAX_DATA) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	size_t want = dlen + SEP_BLE_OVER;
+	if (len < want)
+		return BMS_SCAN_NEED;
+	if (!sep_ble_sum_ok(buf, want)) {
+		*n = 1;
+		return BMS_SCAN_BADSUM;
+	}
+	*n = want;
+	return buf[1] == SEP_BLE_REQ_VER ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+}
+
+/* After the values: m cell and nt sensor alarm bytes, the current and
+ * voltage alarms, system status, switch status (b0 discharge, b1 charge),
+ * P, P alarm events (1..8), then the balancing and the disconnection
+ * bitmaps, (m + 7) / 8 bytes each (byte i: cells 8i + 1 ..). */
+static int sep_ble_status(struct bms_snapshot *s, struct bms_pylonframe_rd *r, unsigned m, unsigned nt)
+{
+	uint8_t a[SEP_A_MAX] = { 0 };
+	uint32_t al = sep_state_alarms(r, m, nt);
+	uint8_t cur = bms_pylonframe_u8(r);
+	uint8_t volt = bms_pylonframe_u8(r);
+	a[SEP_A_SYSTEM] = bms_pylonframe_u8(r);
+	a[SEP_A_ONOFF] = bms_pylonframe_u8(r);
+	unsigned p = bms_pylonframe_u8(r);
+	for (unsigned i = 0; i < p; i++) {
+		uint8_t v = bms_pylonframe_u8(r);
+		if (i < 6)
+			a[SEP_A_EVENT1 + i] = v;
+		else if (i < 8)
+			a[SEP_A_EVENT7 + i - 6] = v;
+	}
+	unsigned nb = (m + 7) / 8;
+	uint32_t bal = 0;
+	for (unsigned i = 0; i < nb; i++) {
+		uint8_t v = bms_pylonframe_u8(r);
+		if (i < SEP_BLE_BITMAPS)
+			bal |= (uint32_t)v << (8 * i);
+	}
+	for (unsigned i = 0; i < nb; i++)
+		a[SEP_A_DISC1] |= bms_pylonframe_u8(r);
+	if (r->bad)
+		return BMS_E_SHORT;
+	sep_status(s, al, cur, volt, a, SEP_A_MAX);
+	s->balance = bal;
+	return BMS_OK;
+}
+
+static int sep_ble_handle(struct bms_poll *poll, const uint8_t *f, size_t len)
+{
+	if (len < SEP_BLE_OVER || len != (size_t)bms_be16(f + 5) + SEP_BLE_OVER)
+		return BMS_E_SHORT;
+	if (f[0] != SEP_BLE_SOI || f[1] != SEP_BLE_VER)
+		return BMS_E_HEADER;
+	if (!sep_ble_sum_ok(f, len))
+		return BMS_E_CHECKSUM;
+	if (poll->step != 0 || f[3] != SEP_BLE_CMD)
+		return BMS_E_UNEXPECTED;
+	if (f[4] != 0)
+		return BMS_E_REFUSED;
+	struct bms_pylonframe_rd r;
+	unsigned m, nt;
+	bms_pylonframe_rd_init(&r, f + SEP_BLE_HDR, len - SEP_BLE_OVER);
+	int rc = sep_values(poll, &r, &m, &nt);
+	if (rc == BMS_OK)
+		rc = sep_ble_status(&poll->snap, &r, m, nt);
+	if (rc == BMS_OK)
+		poll->step++;
+	return rc;
+}
+
+static int sep_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	uint8_t adr = poll->address;
+
+	if (adr > SEP_MAX_ADR || poll->step < 0)
+		return BMS_E_RANGE;
+	if (sep_ble(poll))
+		return sep_ble_request(poll, out, cap);
+	if (poll->step >= SEP_NSTEPS)
+		return 0;
+	return bms_pylonframe_build(out, cap, SEP_VER, adr, BMS_PYLONFRAME_CID1_BATTERY,
+				    sep_steps[poll->step], &adr, 1);
+}
+
+static enum bms_scan sep_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	if (sep_ble(poll))
+		return sep_ble_scan(buf, len, n);
+	return bms_pylonframe_scan(buf, len, n);
 }
 
 static int sep_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
@@ -287,6 +457,8 @@ static int sep_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	uint8_t info[BMS_PYLONFRAME_MAX_INFO];
 	int rc;
 
+	if (sep_ble(poll))
+		return sep_ble_handle(poll, frame, len);
 	rc = bms_pylonframe_take(poll, SEP_NSTEPS, frame, len, &f, info, sizeof(info));
 	if (rc < 0)
 		return rc;
@@ -322,12 +494,30 @@ static const struct bms_probe sep_probe = {
 	.judge = sep_probe_judge,
 };
 
+/* Over Bluetooth LE: service FF00, notify FF01, write FF02 (syssi's
+ * seplos_bms_ble, aiobmsble's seplos_v2_bms; §46). */
+static const struct bms_gatt sep_gatt[] = {
+	BMS_GATT16("ff00", "ff01", "ff02"),
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* BP0?, BP1?, BP2?: "BP", 0..2 and one more character (aiobmsble). */
+static bool sep_ble_name(const char *name)
+{
+	return strlen(name) == 4 && name[0] == 'B' && name[1] == 'P' && name[2] >= '0' && name[2] <= '2';
+}
+
+static const struct bms_ble_hint sep_ble_hints[] = {
+	{1, BMS_BLE_NAME, NULL, sep_ble_name, 0, false, "name BP0? / BP1? / BP2? (Seplos V2)"},
+	{0},
+};
+
 /* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
 BMS_LISTEN_REPLAY(sep, bms_seplos_driver, bms_bus_paceic_at, bms_listen_same_paceic)
 
 const struct bms_driver bms_seplos_driver = {
 	.name = "seplos",
-	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44)",
+	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44) or Bluetooth LE (binary 0x61)",
 	.vendor = "Seplos",
 	.protocol_id = 9,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
@@ -342,4 +532,6 @@ const struct bms_driver bms_seplos_driver = {
 	.handle = sep_handle,
 	.finish = sep_finish,
 	.probe = &sep_probe,
+	.ble_gatt = sep_gatt,
+	.ble_hints = sep_ble_hints,
 };

@@ -24,12 +24,13 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "ks48" | "basen" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
                 "records": [["DDA50300FFFD77", "DD03..77"], ...],   # recorded mode
-                "connect_delay": 0.2}]}                  # seconds Connect takes
+                "connect_delay": 0.2,                    # seconds Connect takes
+                "unlock": "HiLink"}]}                    # an unlock on FFFA (below)
 
 Modes: bridge = every write goes to the simulator and what comes back is
 notified in `chunk`-byte pieces; recorded = a request (hex) is answered with
@@ -37,12 +38,20 @@ its recorded frames; adv = no connection: while discovery runs, the BMS_ADV
 records read from the simulator (AD 5E company-lo company-hi n data) are
 published as ManufacturerData changes; none = advertises only.
 
+A device with "unlock" (TDT) is locked on each connection: it takes
+nothing written to its other characteristics (counted in locked_writes,
+never bridged) and drops the link after unlock_drop seconds (4), until
+that text is written with response to FFFA; FFFA then reads 01 (00
+before).  Every different value written is recorded in written, in the
+order first seen (hex, the characteristic's 16-bit UUID first:
+"fff2:7e00...").
+
 When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
 
   state                       JSON: per device connected, connects, writes,
                               write_types, written (each different value
-                              written, hex), notifies, max_pending_connects ...
+                              written, "uuid16:hex"), notifies, max_pending_connects ...
   hide ADDR                   unknown to BlueZ until discovery runs
   connect ADDR inprogress N   the next N Connect() fail with org.bluez.Error.InProgress
   connect ADDR hang N         the next N Connect() never return
@@ -123,6 +132,10 @@ LAYOUTS = {
     # HumsiENK: 0001 / 0003 notify / 0002 write (aiobmsble humsienk_bms; the write flags are not
     # published: both)
     "humsienk": [(0x0001, [(0x0003, ["read", "notify"]), (0x0002, ["read", "write-without-response", "write"])])],
+    # TDT / WattCycle: FFF0 / FFF1 notify / FFF2 write / FFFA the unlock (GateLink's "TDT smart BMS
+    # protocol over BLE" §2: FFF2 and FFFA write, write-without-response, read)
+    "tdt": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"]),
+                      (0xFFFA, ["read", "write-without-response", "write"])])],
     # KS48x00 / Braun Power: FF00 / FF01 notify / FF02 write (aiobmsble braunpwr_bms, syssi's ks_bms_ble,
     # which writes without response)
     "ks48": [(0xFF00, [(0xFF01, ["read", "notify"]), (0xFF02, ["read", "write-without-response", "write"])])],
@@ -337,8 +350,16 @@ class Char(Obj):
         if self.notifying():
             self.changed(IF_CHAR, Notifying=dbus.Boolean(False))
 
+    def uuid16(self):
+        return str(self.props[IF_CHAR]["UUID"])[4:8]
+
+    def is_unlock(self):
+        return "unlock" in self.dev.spec and self.uuid16() == "fffa"
+
     @dbus.service.method(IF_CHAR, in_signature="a{sv}", out_signature="ay")
     def ReadValue(self, options):
+        if self.is_unlock():
+            return ay(b"\x01" if self.dev.unlocked else b"\x00")
         return self.props[IF_CHAR]["Value"]
 
     @dbus.service.method(IF_CHAR, in_signature="aya{sv}")
@@ -353,11 +374,19 @@ class Char(Obj):
         st = self.bz.stats_dev(self.dev)
         st["writes"] += 1
         st["write_types"][typ] = st["write_types"].get(typ, 0) + 1
-        # every different value written, as hex, in the order first seen (the
-        # tests check that only a protocol's read requests were written)
-        hx = bytes(value).hex()
+        # every different value written, as the characteristic's 16-bit UUID
+        # and hex ("fff2:7e00..."), in the order first seen (the tests check
+        # that only a protocol's unlock and read requests were written)
+        hx = "%s:%s" % (self.uuid16(), bytes(value).hex())
         if hx not in st["written"] and len(st["written"]) < 64:
             st["written"].append(hx)
+        if self.is_unlock():
+            if typ == "request" and bytes(value) == self.dev.spec["unlock"].encode():
+                self.dev.unlocked = True
+            return
+        if "unlock" in self.dev.spec and not self.dev.unlocked:
+            st["locked_writes"] += 1
+            return
         self.dev.written(bytes(value))
 
 
@@ -373,6 +402,7 @@ class Device(Obj):
         self.faults = {"inprogress": 0, "hang": 0, "fail": 0}
         self.mute = False
         self.midrecord = False
+        self.unlocked = False
         self.sim = None
         self.sim_watch = None
         self.rx = b""
@@ -505,8 +535,13 @@ class Device(Obj):
                 err(Failed("org.bluez.Error.Failed", "Software caused connection abort"))
                 return False
             self.changed(IF_DEVICE, Connected=dbus.Boolean(True))
+            self.unlocked = False
             self.build_gatt()
             ok()
+            if "unlock" in self.spec:
+                # as the TDT: a link not unlocked in time is dropped
+                GLib.timeout_add(int(1000 * float(self.spec.get("unlock_drop", 4.0))),
+                                 lambda: (self.connected() and not self.unlocked and self.drop()) and False)
             # as BlueZ: ServicesResolved once the services are browsed
             GLib.timeout_add(20, lambda: (self.connected() and
                                           self.changed(IF_DEVICE, ServicesResolved=dbus.Boolean(True))) and False)
@@ -651,7 +686,8 @@ class FakeBluez:
 
     def stats_dev(self, d):
         return self.stats["devices"].setdefault(d.addr, {"connects": 0, "writes": 0, "write_types": {},
-                                                         "written": [], "notifies": 0, "drops": 0, "disconnect_calls": 0})
+                                                         "notifies": 0, "drops": 0, "disconnect_calls": 0,
+                                                         "written": [], "locked_writes": 0})
 
     def stats_adapter(self, a):
         return self.stats["adapters"].setdefault(a.name, {"pending_connects": 0, "max_pending_connects": 0})

@@ -367,6 +367,23 @@ static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
 		t->need(s);
 }
 
+/* event() of a Bluetooth LE target: what E says before the target's own
+ * frame.  E == 0xFE a reconnection (the next poll is link_fresh: 0 bytes
+ * used), E other than 0xFF not the target's (FD_NOT_MINE), E == 0xFF with
+ * fewer than two bytes after it: all of them used; else FD_SYNTH, the
+ * target synthesises its frame from the bytes that follow. */
+#define FD_SYNTH ((size_t)-2)
+static inline size_t fd_ble_event(struct fd *s, uint8_t e, size_t avail)
+{
+	if (e == 0xFE) {
+		s->fresh = true;
+		return 0;
+	}
+	if (e != 0xFF)
+		return FD_NOT_MINE;
+	return avail < 2 ? avail : FD_SYNTH;
+}
+
 /* The usual configuration bytes (see the top). */
 static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 {
@@ -450,8 +467,7 @@ static int fd_run(const struct fd_target *t, const uint8_t *data, size_t size)
 }
 
 /* The events of a Bluetooth target whose frames are <head> <cmd> <len>
- * <data>, then its own end: E == 0xFE a reconnection (the next poll is
- * link_fresh); E == 0xFF a synthesised frame in f[0..FD_SYNTH_MAX): head,
+ * <data>, then its own end (fd_ble_event's, then): E == 0xFF a synthesised frame in f[0..FD_SYNTH_MAX): head,
  * cmds[K % ncmds] (K the next input byte), the length L (the byte after),
  * then L data bytes from the input, zero-padded, at f[3..].  The input
  * bytes used, FD_NOT_MINE for another E; *made when f holds a frame, for
@@ -463,14 +479,9 @@ static inline size_t fd_synth_event(struct fd *s, uint8_t e, const uint8_t *p, s
 {
 	size_t used = 0;
 	*made = false;
-	if (e == 0xFE) {
-		s->fresh = true;
-		return 0;
-	}
-	if (e != 0xFF)
-		return FD_NOT_MINE;
-	if (avail < 2)
-		return avail;
+	size_t r = fd_ble_event(s, e, avail);
+	if (r != FD_SYNTH)
+		return r;
 	memset(f, 0, FD_SYNTH_MAX);
 	f[0] = head;
 	f[1] = cmds[p[used++] % ncmds];

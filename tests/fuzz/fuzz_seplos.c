@@ -9,6 +9,7 @@
 #define FUZZ_DRIVER bms_seplos_driver
 #define FUZZ_VER 0x20
 #define FUZZ_NEVER (BMS_HAS_POWER)
+#define FUZZ_BLE_61 /* a ble:// port reads the binary 0x61 */
 
 /* DIP address 0..15 */
 static bool fuzz_addr_ok(uint8_t a)

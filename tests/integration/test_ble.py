@@ -704,8 +704,14 @@ BLE1 = [
     ("basen", "basen", "BG-24100", {}, ["0000fa00-0000-1000-8000-00805f9b34fb"], "cells=8,sensors=4,junk=1"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
-# The only requests a protocol may write (hex, as the fake BlueZ records
-# them): its read requests, nothing else.
+def values(st):
+    """The values a fake device was written (hex), whatever characteristic
+    took them."""
+    return [w.split(":", 1)[1] for w in st["written"]]
+
+
+# The only requests a protocol may write (hex, as values() gives them): its
+# read requests, nothing else.
 READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"},
          "basen": {"3a162a010041000d0a", "3a162b010042000d0a", "3a162401003b000d0a", "3a162501003c000d0a",
                    "3a162601003d000d0a"}}
@@ -744,6 +750,9 @@ def ble1_check(label, regs, pk, js, p, proto):
     elif proto == "ant":
         c.ok(ident is not None and ident.get("model") == "16ZM" and ident.get("firmware") == "16ZMUB00-211026A",
              label + ": the identity (the device information 0x02) in /api/state (%r)" % ident)
+    elif proto == "tdt":
+        c.ok(ident is not None and ident.get("firmware") == "WT30_10004SW14_L_01" and
+             ident.get("serial") == "60326016207270001", label + ": the identity (0x92) in /api/state (%r)" % ident)
     elif proto == "humsienk":
         c.ok(ident is not None and ident.get("model") == "BMC-04S001" and ident.get("firmware") == "V02",
              label + ": the identity (0x11, 0xF5) in /api/state (%r)" % ident)
@@ -807,7 +816,7 @@ def test_ble1_brands():
             c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
                  label + ": one connection, requests as Write Command (%s)" % st["write_types"])
             if proto in READS:
-                c.ok(st["written"] and set(st["written"]) <= READS[proto],
+                c.ok(st["written"] and set(values(st)) <= READS[proto],
                      label + ": only its read requests written (%s)" % " ".join(st["written"]))
         known = {t: m.text() for t, m in retained(broker.port, "site/#").items()}
         configs = {t: m.text() for t, m in retained(broker.port, "homeassistant/#").items() if m.payload}
@@ -1245,6 +1254,129 @@ def test_felicity():
         broker.cleanup()
 
 
+# ------------------------------------------------------------------ TDT / WattCycle (issue 46)
+
+TDT_READS = ("7e000103008c000099420d", "7e000103008d000059130d", "7e000103009200009f220d",
+             "1e000103008c0000b1440d", "1e000103008d000071150d", "1e00010300920000b7240d")
+
+
+def test_tdt():
+    """TDT / WattCycle: --ble-scan names them tdt (by name, by company
+    0xD6C0) -> connect -> "HiLink" written with response to FFFA and read
+    back -> the reads 0x8C, 0x8D, 0x92 with response to FFF2 -> Modbus,
+    /api/state, MQTT; a unit that answers only 0x1E requests found by the
+    first retry; every write recorded and checked (the unlock and the reads,
+    nothing else, nothing before the unlock); a BMS that does not take the
+    unlock is logged, never read."""
+    print("== TDT / WattCycle: the unlock, the reads, the 0x1E head")
+    from mqtt_harness import Broker, Subscriber
+    macs = ("C0:D6:3C:00:00:01", "C0:D6:3C:00:00:02", "C0:D6:3C:00:00:03")
+    sims = [Sim(protocol="tdt", packs=("address=1,cells=16,sensors=6,current=-5.7",)),
+            Sim(protocol="tdt", packs=("address=1,cells=4,sensors=4,dialect=1e",)),
+            Sim(protocol="tdt", packs=("address=1,cells=4",))]
+    devs = [device(macs[0], sims[0], layout="tdt", chunk=20, name="XDZN_001_49A1", uuids=[], unlock="HiLink"),
+            device(macs[1], sims[1], layout="tdt", chunk=20, name="WTbF0102", uuids=[],
+                   manufacturer={"54976": "c0d63c000002"}, unlock="HiLink"),
+            device(macs[2], sims[2], layout="tdt", chunk=20, name="XDZN_001_0003", uuids=[], unlock="Other")]
+    fake = Fake(devs)
+    broker = Broker()
+    port, http = free_port(), free_port()
+    packs = [ble_pack("t%d" % (i + 1), mac, "tdt", unit=i + 1, extra="timeout = 1\n") for i, mac in enumerate(macs)]
+    conf = gw_conf(port, packs) + "[http]\nlisten = 127.0.0.1:%d\n" % http + (
+        "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = td\ntopic_prefix = td\n" % broker.port)
+    sub = Subscriber(broker.port, topics=("td/#",))
+    gw = None
+    try:
+        scan_names(macs[0], "XDZN_001_49A1", "tdt")
+        scan_names(macs[1], "WTbF0102", "tdt")
+        gw = Gateway(conf, port)
+        state = {}
+        for i in range(2):
+            c.ok(wait_until(lambda: online(port, i + 1), 30), "tdt %s: online" % devs[i]["name"])
+            c.ok(wait_until(lambda: matches(port, i + 1, sims[i]), 10), "tdt %s: the simulator's values" % devs[i]["name"])
+        state = api_state(http)
+        for i in range(2):
+            label = "tdt %s" % devs[i]["name"]
+            p = sims[i].state()["packs"][0]
+            regs, _, _ = read_raw(port, i + 1, BASE, 125)
+            m = sub.wait_for("td/t%d/state" % (i + 1), lambda m: bool(m.payload), 10)
+            js = json.loads(m.text()) if m else {}
+            pk = next((x for x in state.get("packs", []) if x.get("pack") == "t%d" % (i + 1)), {})
+            if c.ok(regs is not None and pk and js, label + ": Modbus, /api/state and MQTT answer"):
+                ble1_check(label, regs, pk, js, p, "tdt")
+            st = fake.dev(macs[i])
+            w = st["written"]
+            c.ok(len(w) >= 3 and w[0] == "fffa:" + b"HiLink".hex(), label + ": the unlock written first (%s)" % w[:2])
+            c.eq([x for x in w[1:] if not (x.startswith("fff2:") and x[5:] in TDT_READS)], [],
+                 label + ": after it only the read requests, to FFF2")
+            c.eq((st["locked_writes"], st["connects"], sorted(st["write_types"])), (0, 1, ["request"]),
+                 label + ": nothing before the unlock, one connection, every write with response")
+            c.eq(sims[i].ctl("stats").count('"bad_requests":0'), 1, label + ": the simulator saw reads only")
+        heads = {x[5:7] for x in fake.dev(macs[1])["written"][1:]}
+        c.eq(heads, {"7e", "1e"} if "7e" in heads else {"1e"}, "tdt WTbF0102: answered once asked with 0x1E")
+        c.ok(wait_until(lambda: "did not take the unlock" in gw.text(), 15),
+             "tdt XDZN_001_0003: the refused unlock is logged")
+        c.ok(not online(port, 3), "tdt XDZN_001_0003: never shown with data")
+        st = fake.dev(macs[2])
+        c.eq([x for x in st["written"] if not x.startswith("fffa:")], [], "tdt XDZN_001_0003: no read written")
+    finally:
+        if gw is not None:
+            if c.failed:
+                gw.dump(30)
+            gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        for sim in sims:
+            sim.stop()
+        broker.cleanup()
+
+
+# ------------------------------------------------------------------ Seplos V2 over BLE (issue 46)
+
+def test_seplos_ble():
+    """Seplos V2 through its own module: --ble-scan names "BP00" seplos ->
+    connect (FF00, as JBD's) -> the one read 0x61 a poll, Write Command to
+    FF02 -> Modbus, /api/state, MQTT equal to the simulator; every write
+    recorded and checked (the 0x61 read of address 0, nothing else)."""
+    print("== Seplos V2 over Bluetooth LE: the binary 0x61")
+    from mqtt_harness import Broker, Subscriber
+    mac = "90:A6:BF:00:00:01"
+    sim = Sim(protocol="seplos", packs=("address=0,cells=16,sensors=4,current=-12.5",))
+    fake = Fake([device(mac, sim, layout="jbd", chunk=20, name="BP00",
+                        uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
+    broker = Broker()
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("sp", mac, "seplos", extra="address = 0\n")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = sp\ntopic_prefix = sp\n"
+        % (http, broker.port))
+    sub = Subscriber(broker.port, topics=("sp/#",))
+    gw = None
+    try:
+        scan_names(mac, "BP00", "seplos")
+        gw = Gateway(conf, port)
+        c.ok(wait_until(lambda: online(port, 1), 30), "seplos BP00: online")
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "seplos BP00: the simulator's values")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        m = sub.wait_for("sp/sp/state", lambda m: bool(m.payload), 10)
+        js = json.loads(m.text()) if m else {}
+        pk = wait_until(lambda: api_pack(http, "sp"), 10) or {}
+        if c.ok(regs is not None and pk and js, "seplos BP00: Modbus, /api/state and MQTT answer"):
+            ble1_check("seplos BP00", regs, pk, js, p, "seplos")
+        st = fake.dev(mac)
+        c.eq(sorted(set(st["written"])), ["ff02:7e10004661000100f7c10d"], "seplos BP00: only the 0x61 read written")
+        c.eq((st["connects"], sorted(st["write_types"])), (1, ["command"]),
+             "seplos BP00: one connection, Write Command")
+        c.eq(sim.ctl("stats").count('"bad_requests":0'), 1, "seplos BP00: the simulator saw reads only")
+    finally:
+        if gw is not None:
+            if c.failed:
+                gw.dump(30)
+            gw.stop()
+        sub.close() if hasattr(sub, "close") else None
+        fake.stop()
+        sim.stop()
+        broker.cleanup()
 
 # ------------------------------------------------------------------ Modbus over BLE (issue 46)
 
@@ -1285,7 +1417,7 @@ def test_mb_ble():
                 c.eq(regs[60], round(p["soc"] * 10), label + ": SOC 0.1 %")
                 c.eq(regs[20:20 + len(p["cells_mv"])], p["cells_mv"], label + ": cells")
             st = fake.dev(mac)
-            c.ok(st["written"] and all(w in reads for w in st["written"]),
+            c.ok(st["written"] and all(w in reads for w in values(st)),
                  label + ": only its read requests written (%s)" % sorted(set(st["written"])))
             c.ok(st["write_types"].get("command", 0) > 0 and st["connects"] == 1,
                  label + ": one connection, Write Command (%s)" % st["write_types"])
@@ -1307,7 +1439,8 @@ def main():
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
-             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("mbble", test_mb_ble)]
+             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity),
+             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -41,6 +41,8 @@ HEX = re.compile(r"^[0-9a-fA-F]+$")
 FAMILIES += ("litime", "tianpwr", "ej")
 FAMILIES += ("topband", "ecoworthy")
 FAMILIES += ("humsienk",)
+FAMILIES += ("tdt",)
+FAMILIES += ("seplos2b",)
 # Felicity Solar over Bluetooth LE: ASCII requests, JSON answers (their check below)
 FAMILIES += ("felicity",)
 # the LifePower binary RS485 family (its check below)
@@ -253,6 +255,28 @@ def humsienk_ok(b):
             sum(b[1:-2]) & 0xFFFF == b[-2] | b[-1] << 8)
 
 
+def tdt_ok(b):
+    """TDT over Bluetooth LE: head (7E; a request 1E too) ver addr 03 err cmd
+    len16 data, len + 11 bytes, closed by the CRC-16/MODBUS of the bytes
+    before it, high byte first, and 0D."""
+    return (len(b) >= 11 and b[0] in (0x7E, 0x1E) and b[3] == 0x03 and len(b) == (b[6] << 8 | b[7]) + 11 and
+            b[-1] == 0x0D and crc16_modbus(b[:-3]) == b[-3] << 8 | b[-2])
+
+
+def crc16_xmodem(b):
+    crc = 0
+    for x in b:
+        crc ^= x << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+
+def seplos2b_ok(b):
+    """Seplos V2 over Bluetooth LE: 7E ver adr .. len16 data, len + 10 bytes,
+    closed by the CRC-16/XMODEM of bytes 1 .. n - 4, high byte first, and 0D."""
+    return (len(b) >= 10 and b[0] == 0x7E and b[1] in (0x10, 0x14) and len(b) == (b[5] << 8 | b[6]) + 10 and
+            b[-1] == 0x0D and crc16_xmodem(b[1:-3]) == b[-3] << 8 | b[-2])
 def ks48_ok(b):
     """KS48x00 / Braun Power: 7B cmd len data 7D, len + 4 bytes; no
     checksum exists."""
@@ -298,6 +322,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
                "ecoworthy": lambda f: ecoworthy_ok(bytes.fromhex(f)),
                "humsienk": lambda f: humsienk_ok(bytes.fromhex(f)), "felicity": felicity_ok,
+               "tdt": lambda f: tdt_ok(bytes.fromhex(f)),
+               "seplos2b": lambda f: seplos2b_ok(bytes.fromhex(f)),
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
                "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f))}
 

@@ -101,7 +101,8 @@ struct sim_pack {
 	                         * 0 the v1 frames, 2 SW-2.0.0's v2; abc (`noprot`): 1 =
 	                         * C4 is not answered; ant: 'L' the 2019 board, legacy
 	                         * frames only; felicity (`bank`): the packs of its
-	                         * bank, 0 = 2; renogy-pro: 'P' a RNGPRO (current in
+	                         * bank, 0 = 2; tdt: 0x1E = only 0x1E requests
+	                         * answered; renogy-pro: 'P' a RNGPRO (current in
 	                         * 0.01 A), 0 a RNGRBP / RNGC (0.1 A) */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */

@@ -531,6 +531,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "7c") == 0 || strcmp(v, "7e") == 0;
 			if (ok)
 				p->dialect = v[1] == 'c' ? 0x7C : 0;
+		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "tdt") == 0) {
+			ok = strcmp(v, "1e") == 0 || strcmp(v, "7e") == 0;
+			if (ok)
+				p->dialect = v[0] == '1' ? 0x1E : 0;
 		} else if ((strcmp(k, "dialect") == 0 || strcmp(k, "nolisten") == 0) && proto->slcan) {
 			ok = set_can_key(p, k, v) == 0;
 		} else if ((ok = sim_model_set(&p->model.cfg, k, v)) <= 0) {

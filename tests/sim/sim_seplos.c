@@ -17,6 +17,9 @@
  *         equilibrium 1/2 (balancing cells 1-8 / 9-16), system state (b1
  *         charge, b0 discharge, b4 standby from the current), disconnection
  *         1/2 (00), alarm events 7/8 = alarm bytes 6/7, 6 reserved.
+ * Over Bluetooth LE (a request 7E 10 ..., the binary frames of §46): 0x61
+ * only, answered 7E 14 adr 61 00 len16 with the 0x42 values (six custom
+ * items) and the 0x44 states in 0x61's order (sep_ble_respond()).
  * Encoded here; bms/ is deliberately not used.
  */
 #include "sim.h"
@@ -107,10 +110,118 @@ static void sep_view(const struct sim_pack *p, struct sim_view *v)
 	v->balance = r.balance;
 }
 
+/* The 0x42 values from M on, with k custom items (10 on the wire: four
+ * reserved; 6 in BLE's 0x61). */
+static void sep_put_values(struct sim_pylonframe_info *in, const struct sep_raw *r, unsigned k)
+{
+	sim_pylonframe_put8(in, (unsigned)r->ncells);
+	for (int i = 0; i < r->ncells; i++)
+		sim_pylonframe_put16(in, r->cell_mv[i]);
+	sim_pylonframe_put8(in, (unsigned)r->ntemps);
+	for (int i = 0; i < r->ntemps; i++)
+		sim_pylonframe_put16(in, (unsigned)(r->temp_c[i] * 10 + SEP_KELVIN_DK));
+	sim_pylonframe_put16(in, (unsigned)(r->current_ca & 0xFFFF));
+	sim_pylonframe_put16(in, r->volt_cv);
+	sim_pylonframe_put16(in, r->remain_cah);
+	sim_pylonframe_put8(in, k);
+	const unsigned items[6] = { r->capacity_cah, r->soc_pm, r->capacity_cah /* rated */, r->cycles, r->soh_pm,
+				    r->volt_cv /* port voltage */ };
+	for (unsigned i = 0; i < k; i++)
+		sim_pylonframe_put16(in, i < 6 ? items[i] : 0);
+}
+
+/* ---- over Bluetooth LE: binary frames, CRC-16/XMODEM (§46) ---- */
+
+static uint16_t sep_xmodem(const uint8_t *b, size_t n)
+{
+	uint16_t crc = 0;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (uint16_t)(b[i] << 8);
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+/* A binary request: 7E 10 (our second byte; an ASCII frame has a hex digit there). */
+static int sep_binary(const uint8_t *buf, size_t len)
+{
+	return len >= 2 && buf[0] == 0x7E && buf[1] == 0x10;
+}
+
+static enum sim_scan sep_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len >= 1 && buf[0] == 0x7E && len < 2)
+		return SIM_SCAN_NEED;
+	if (!sep_binary(buf, len))
+		return sim_pylonframe_scan(buf, len, n);
+	if (len < 7)
+		return SIM_SCAN_NEED;
+	size_t want = (size_t)(buf[5] << 8 | buf[6]) + 10;
+	if (want > 64) {
+		*n = 1;
+		return SIM_SCAN_BAD;
+	}
+	if (len < want)
+		return SIM_SCAN_NEED;
+	*n = want;
+	if (buf[want - 1] != 0x0D || sep_xmodem(buf + 1, want - 4) != (uint16_t)(buf[want - 3] << 8 | buf[want - 2]))
+		return SIM_SCAN_BAD;
+	return SIM_SCAN_FRAME;
+}
+
+static int sep_address(const uint8_t *req, size_t n)
+{
+	return sep_binary(req, n) ? (n > 2 ? req[2] : -1) : sim_pylonframe_address(req, n);
+}
+
+/* 0x61 single-machine data: the values (six items), M cell and N sensor
+ * alarm bytes (00), the current and voltage alarms (00), system status,
+ * switch status, P = 8 alarm events (alarm bytes 0..7), the balancing and
+ * disconnection bitmaps ((M + 7) / 8 bytes each, byte i = cells 8i + 1 ..). */
+static enum sim_resp sep_ble_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
+{
+	struct sep_raw r;
+	struct sim_pylonframe_info in;
+	if (n != 11 || req[3] != SIM_PYLONFRAME_CID1 || req[4] != 0x61 || req[5] != 0 || req[6] != 1 || req[7] != req[2])
+		return SIM_RESP_BAD;
+	sep_quantise(p, &r);
+	memset(&in, 0, sizeof in);
+	sim_pylonframe_put8(&in, req[2]);
+	sim_pylonframe_put8(&in, 0x00);
+	sep_put_values(&in, &r, 6);
+	for (int i = 0; i < r.ncells + r.ntemps + 2; i++)
+		sim_pylonframe_put8(&in, 0);
+	sim_pylonframe_put8(&in, r.system);
+	sim_pylonframe_put8(&in, r.onoff);
+	sim_pylonframe_put8(&in, 8);
+	for (int i = 0; i < 8; i++)
+		sim_pylonframe_put8(&in, p->alarm[i]);
+	int nb = (r.ncells + 7) / 8;
+	for (int i = 0; i < nb; i++)
+		sim_pylonframe_put8(&in, (r.balance >> (8 * i)) & 0xFF);
+	for (int i = 0; i < nb; i++)
+		sim_pylonframe_put8(&in, 0);
+	uint8_t f[SIM_PYLONFRAME_MAX_INFO + 10];
+	const uint8_t hdr[5] = { 0x7E, 0x14, req[2], 0x61, 0x00 };
+	memcpy(f, hdr, sizeof hdr);
+	f[5] = (uint8_t)(in.len >> 8);
+	f[6] = (uint8_t)in.len;
+	memcpy(f + 7, in.b, in.len);
+	uint16_t crc = sep_xmodem(f + 1, in.len + 6);
+	f[in.len + 7] = (uint8_t)(crc >> 8);
+	f[in.len + 8] = (uint8_t)crc;
+	f[in.len + 9] = 0x0D;
+	return sim_reply_add(reply, f, in.len + 10) ? SIM_RESP_BAD : SIM_RESP_OK;
+}
+
 static enum sim_resp sep_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                  struct sim_reply *reply)
 {
 	struct sim_pylonframe_req q;
+
+	if (sep_binary(req, n))
+		return sep_ble_respond(p, req, n, reply);
 	struct sim_pylonframe_info in;
 	struct sep_raw r;
 
@@ -123,24 +234,7 @@ static enum sim_resp sep_respond(struct sim_pack *p, const uint8_t *req, size_t 
 	sim_pylonframe_put8(&in, SEP_GROUP_ANSWER);
 	switch (q.cid2) {
 	case 0x42:
-		sim_pylonframe_put8(&in, (unsigned)r.ncells);
-		for (int i = 0; i < r.ncells; i++)
-			sim_pylonframe_put16(&in, r.cell_mv[i]);
-		sim_pylonframe_put8(&in, (unsigned)r.ntemps);
-		for (int i = 0; i < r.ntemps; i++)
-			sim_pylonframe_put16(&in, (unsigned)(r.temp_c[i] * 10 + SEP_KELVIN_DK));
-		sim_pylonframe_put16(&in, (unsigned)(r.current_ca & 0xFFFF));
-		sim_pylonframe_put16(&in, r.volt_cv);
-		sim_pylonframe_put16(&in, r.remain_cah);
-		sim_pylonframe_put8(&in, 10);
-		sim_pylonframe_put16(&in, r.capacity_cah);
-		sim_pylonframe_put16(&in, r.soc_pm);
-		sim_pylonframe_put16(&in, r.capacity_cah); /* rated */
-		sim_pylonframe_put16(&in, r.cycles);
-		sim_pylonframe_put16(&in, r.soh_pm);
-		sim_pylonframe_put16(&in, r.volt_cv);      /* port voltage */
-		for (int i = 0; i < 4; i++)
-			sim_pylonframe_put16(&in, 0);
+		sep_put_values(&in, &r, 10);
 		break;
 	case 0x44:
 		sim_pylonframe_put8(&in, (unsigned)r.ncells);
@@ -180,8 +274,8 @@ const struct sim_proto sim_proto_seplos = {
 	.addr_max = 15,
 	.max_cells = SEP_MAX_CELLS,
 	.max_temps = SEP_MAX_CELL_SENSORS,
-	.scan = sim_pylonframe_scan,
-	.address = sim_pylonframe_address,
+	.scan = sep_scan,
+	.address = sep_address,
 	.respond = sep_respond,
 	.view = sep_view,
 	.corrupt = sim_pylonframe_corrupt,

@@ -6,7 +6,7 @@
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
- * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk,
+ * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
  * renogy-pro, vatrer, ks48, basen;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
@@ -66,7 +66,9 @@ static int run_poll(const struct bms_driver *d, uint8_t addr, const uint8_t *wir
 	static struct bms_rx rx;
 	uint8_t req[64];
 	size_t off = 0;
+	uint8_t link = poll->link;
 	bms_poll_begin(poll, addr, 0, false);
+	poll->link = link;
 	bms_rx_clear(&rx);
 	if (d->listen_only) {
 		if (run_step(d, poll, &rx, wire, n, &off) != 0)
@@ -218,6 +220,12 @@ static const struct bench_case cases[] = {
 		"aa211a4a33000082fbffff2a64e4f70000f04902000300231a1a1a2c1a9108"
 		"aa2230d10cdb0cd40cd00c0000000000000000000000000000000000000000000000000000000000"
 		"0000000000000000000000d203", false },
+	/* TDT-03, TDT-04: 0x8C and 0x8D of a 16S unit (the identity known: no 0x92) */
+	{ "tdt", &bms_tdt_driver, 0, false,
+		"7e000103008c003c100ce30ce60cde0cde0cdd0cde0cdd0cdc0cdc0cda0cde0cde0cde0cdd0cdf0cde060b5e"
+		"0b6f0b5e0b5e0b5e0b66c039149603df043b000803e8005b2b9c0d"
+		"7e000103008d00271000000000000000000000000000000000060000000000000000000200000e0100001800"
+		"0000000b7b0d", false },
 	/* KS-01, KS-02, KS-03: status 0x01, cells 0x02, temperatures 0x03 (the
 	 * identity known: no 0xF4 / 0x0B) */
 	{ "ks48", &bms_ks48_driver, 0, false,
@@ -290,6 +298,11 @@ static const struct bench_case cases[] = {
 		"a26b00000000a08601409e01070063000021ccf3170312006400000100000000000000000036ccf40172"
 		"0d0002a80d00032f0d0004880d00008bccf405810d0006650d00071f0d00085c0d000033ccf900000000"
 		"00000000000000000000000000ed", false },
+	/* SEPLOS2B-01: Seplos V2 over Bluetooth LE, the one 0x61 of a poll (116 bytes) */
+	{ "seplos-ble", &bms_seplos_driver, 0, false,
+		"7e14006100006a0000100d440d470d4c0d470d450d460d460d580d580d590d480d440d480d430d480d47060b"
+		"930b920b900b950bd00ba0049c1543749d0676c003d676c000d603e815460000000000000000000000000000"
+		"00000000000000000000020308000000000000000000020000d8c30d", false },
 	/* LP-01: the 0x01 general information, one 94-byte answer (RS485) */
 	{ "lifepower", &bms_lifepower_driver, 1, false,
 		"7e01015801100cf30cf40cf30cf30cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40cf40201753003"
@@ -326,6 +339,10 @@ static int bench(const struct bench_case *c, double seconds)
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
 	poll.kept.ident_state = BMS_IDENT_NONE;
+	/* a case named <protocol>-ble: the protocol's Bluetooth LE dialect */
+	size_t nl = strlen(c->name);
+	if (nl > 4 && strcmp(c->name + nl - 4, "-ble") == 0)
+		poll.link = BMS_LINK_BLE;
 	uint16_t regs[REG_MAP_SIZE];
 	if (run_poll(c->drv, c->addr, wire, n, &poll) != 0) {
 		fprintf(stderr, "bench_decode: the %s poll does not decode\n", c->name);

@@ -316,7 +316,7 @@ static inline void drive_check_cells(const struct bms_snapshot *s, const uint16_
 /* The request of the current step is exactly hex. */
 static inline bool drive_req_is(struct bms_poll *poll, const char *hex)
 {
-	uint8_t req[64], want[64];
+	uint8_t req[256], want[256];
 	int n = drv->next_request(poll, req, sizeof(req));
 	int m = check_hex(hex, want, (int)sizeof(want));
 	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
@@ -416,6 +416,77 @@ static inline int drive_poll_hex(struct bms_poll *poll, struct bms_rx *rx, const
 	return drive_poll(poll, rx, a, n < 8 ? n : 8, &r);
 }
 
+/* One step of the poll at `step` on b[0..n), from a clean buffer. */
+static inline struct drive_res drive_step_at(struct bms_poll *poll, struct bms_rx *rx, int step, const uint8_t *b,
+					     size_t n, const size_t *ch, size_t nch)
+{
+	poll->step = step;
+	bms_rx_clear(rx);
+	return drive_feed_bytes(poll, rx, b, n, ch, nch);
+}
+
+/* `cells =` on the answer `frame` (hex) to `step`: 1..n cells are taken
+ * (the first of mv[0..n)), n + 1 fail the try with BMS_E_RANGE. */
+static inline void drive_check_forced(int step, const char *frame, const uint16_t *mv, int n)
+{
+	for (int forced = 1; forced <= n + 1; forced++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		uint8_t b[512];
+		drive_begin_link(&poll, &rx, 0, (uint8_t)forced, false, BMS_LINK_BLE, false);
+		size_t len = (size_t)drive_hex(frame, b, (int)sizeof(b));
+		struct drive_res r = drive_step_at(&poll, &rx, step, b, len, drive_notif20, 1);
+		if (forced <= n) {
+			CHECK_EQ_INT(r.ok, 1);
+			CHECK_EQ_INT(poll.snap.ncells, forced);
+			CHECK_EQ_INT(poll.snap.cell_mv[forced - 1], mv[forced - 1]);
+		} else {
+			CHECK_EQ_INT(r.err, 1);
+			CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
+		}
+	}
+}
+
+/* Broken bytes `bad` (hex) before the good answer `good` to `step`, in
+ * every chunking of drive_chunkings: the answer decodes (the poll moves to
+ * `next`), `badsum` checksum errors and `unexpected` ignored frames on the
+ * way, no error, no framer bug.  *last (may be NULL): the last poll. */
+static inline void drive_check_broken(int step, int next, const char *bad, const char *good, int badsum,
+				      int unexpected, struct bms_poll *last)
+{
+	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		uint8_t buf[1024];
+		size_t n = (size_t)drive_hex(bad, buf, 512);
+		n += (size_t)drive_hex(good, buf + n, 512);
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		struct drive_res r = drive_step_at(&poll, &rx, step, buf, n, drive_chunkings[k].ch, drive_chunkings[k].n);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.badsum, badsum);
+		CHECK_EQ_INT(r.unexpected, unexpected);
+		CHECK_EQ_INT(r.err, 0);
+		CHECK_EQ_INT(r.bad_scan, 0);
+		CHECK_EQ_INT(poll.step, next);
+		if (last)
+			*last = poll;
+	}
+}
+
+/* A frame b[0..n) with a good checksum whose content cannot be, as the
+ * answer to `step`: the try fails; its error. */
+static inline int drive_bad_frame(const uint8_t *b, size_t n, int step)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.kept.ident_state = BMS_IDENT_NONE;
+	struct drive_res r = drive_step_at(&poll, &rx, step, b, n, chunks_big, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.err, 1);
+	return r.last_err;
+}
+
 /* CRC-16/MODBUS, the tests' own (not the drivers'). */
 static inline uint16_t drive_crc16(const uint8_t *p, size_t n)
 {
@@ -424,6 +495,18 @@ static inline uint16_t drive_crc16(const uint8_t *p, size_t n)
 		crc ^= p[i];
 		for (int b = 0; b < 8; b++)
 			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+/* CRC-16/XMODEM, the tests' own. */
+static inline uint16_t drive_crc16_xmodem(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (uint16_t)(p[i] << 8);
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
 	}
 	return crc;
 }

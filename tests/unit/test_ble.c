@@ -204,6 +204,9 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("HS12V100", "00000001-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
 	CHECK_STR(guess("ECO1234", NULL, 0x0515, NULL), "humsienk");
 	CHECK_STR(guess("HS12V100", "0000ff00-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
+	/* TDT / WattCycle: XDZN_* or company 0xD6C0 (aiobmsble tdt_bms), before the FFF0 of Daly */
+	CHECK_STR(guess("XDZN_001_49A1", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "tdt");
+	CHECK_STR(guess("WTbF0102", NULL, 0xD6C0, NULL), "tdt");
 	/* KS48x00 / Braun Power: HSKS-* (before HumsiENK's HS*) and BL-*, with JBD's FF00 advertised */
 	CHECK_STR(guess("HSKS-48100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
 	CHECK_STR(guess("BL-250-100-100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");

@@ -34,18 +34,6 @@ static const struct bms_driver *const drv = &bms_humsienk_driver;
 #define HUMS_05 "aa2304dcfbfffffc03"
 #define HUMS_06 "aaf50c563032000000000000000000b901"
 
-static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40, 64, 17, 150 };
-static const size_t notif20[] = { 20 };
-
-struct chunking {
-	const size_t *ch;
-	size_t n;
-};
-static const struct chunking chunkings[] = {
-	{ notif20, DRIVE_NCH(notif20) }, { chunks_odd, DRIVE_NCH(chunks_odd) }, { chunks_one, DRIVE_NCH(chunks_one) },
-	{ chunks_big, DRIVE_NCH(chunks_big) },
-};
-#define NCHUNKINGS DRIVE_NCH(chunkings)
 
 /* Close a frame b[0..n) (n = len + 5) with its 16-bit sum. */
 static void seal(uint8_t *b, size_t n)
@@ -57,17 +45,9 @@ static void seal(uint8_t *b, size_t n)
 	b[n - 1] = (uint8_t)(s >> 8);
 }
 
-static bool req_is(struct bms_poll *poll, const char *hex)
-{
-	uint8_t req[32], want[32];
-	int n = drv->next_request(poll, req, sizeof(req));
-	int m = check_hex(hex, want, 32);
-	return n == m && n > 0 && memcmp(req, want, (size_t)n) == 0;
-}
-
 /* A poll from its answers (one hex frame a request). */
 static int poll_of(struct bms_poll *poll, struct bms_rx *rx, const char *const *answers, size_t n,
-		   const struct chunking *c)
+		   const struct drive_chunking *c)
 {
 	static uint8_t buf[8][128];
 	struct drive_answer a[8];
@@ -157,19 +137,19 @@ static void test_requests(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx;
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
-	CHECK(req_is(&poll, HUMS_REQ_11));
-	drive_step(&poll, &rx, HUMS_01, notif20, 1, 0);
+	CHECK(drive_req_is(&poll, HUMS_REQ_11));
+	drive_step(&poll, &rx, HUMS_01, drive_notif20, 1, 0);
 	CHECK_STR(poll.kept.ident.model, "BMC-04S001");
-	CHECK(req_is(&poll, HUMS_REQ_F5));
-	drive_step(&poll, &rx, HUMS_06, notif20, 1, 0);
+	CHECK(drive_req_is(&poll, HUMS_REQ_F5));
+	drive_step(&poll, &rx, HUMS_06, drive_notif20, 1, 0);
 	CHECK_STR(poll.kept.ident.firmware, "V02");
-	CHECK(req_is(&poll, HUMS_REQ_20));
+	CHECK(drive_req_is(&poll, HUMS_REQ_20));
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
-	CHECK(req_is(&poll, HUMS_REQ_20)); /* the identity known: not asked again */
+	CHECK(drive_req_is(&poll, HUMS_REQ_20)); /* the identity known: not asked again */
 	poll.step = 4;
-	CHECK(req_is(&poll, HUMS_REQ_21));
+	CHECK(drive_req_is(&poll, HUMS_REQ_21));
 	poll.step = 5;
-	CHECK(req_is(&poll, HUMS_REQ_22));
+	CHECK(drive_req_is(&poll, HUMS_REQ_22));
 	uint8_t req[8];
 	CHECK_EQ_INT(drv->next_request(&poll, req, 4), BMS_E_NOSPACE);
 	poll.step = 6;
@@ -182,19 +162,19 @@ static void test_requests(void)
 
 static void test_session(void)
 {
-	for (size_t k = 0; k < NCHUNKINGS; k++) {
+	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++) {
 		struct bms_poll poll = { 0 };
 		struct bms_rx rx;
 		const char *const first[] = { HUMS_01, HUMS_06, HUMS_02, HUMS_03, HUMS_04 };
 		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
-		CHECK_EQ_INT(poll_of(&poll, &rx, first, 5, &chunkings[k]), BMS_OK);
+		CHECK_EQ_INT(poll_of(&poll, &rx, first, 5, &drive_chunkings[k]), BMS_OK);
 		check_session(&poll);
 		CHECK_STR(poll.kept.ident.model, "BMC-04S001");
 		CHECK_STR(poll.kept.ident.firmware, "V02");
 		/* the next poll: no identity */
 		const char *const next[] = { HUMS_02, HUMS_03, HUMS_04 };
 		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
-		CHECK_EQ_INT(poll_of(&poll, &rx, next, 3, &chunkings[k]), BMS_OK);
+		CHECK_EQ_INT(poll_of(&poll, &rx, next, 3, &drive_chunkings[k]), BMS_OK);
 		check_session(&poll);
 	}
 }
@@ -205,51 +185,26 @@ static void test_no_ident(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx;
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
-	CHECK(req_is(&poll, HUMS_REQ_11));
+	CHECK(drive_req_is(&poll, HUMS_REQ_11));
 	CHECK(drv->timeout(&poll));
-	CHECK(req_is(&poll, HUMS_REQ_20));
+	CHECK(drive_req_is(&poll, HUMS_REQ_20));
 	CHECK(!drv->timeout(&poll)); /* a status read is not skipped */
 
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
 	poll.kept.ident_state = BMS_IDENT_UNKNOWN;
-	CHECK(req_is(&poll, HUMS_REQ_11));
-	drive_step(&poll, &rx, HUMS_01, notif20, 1, 0);
-	CHECK(req_is(&poll, HUMS_REQ_F5));
+	CHECK(drive_req_is(&poll, HUMS_REQ_11));
+	drive_step(&poll, &rx, HUMS_01, drive_notif20, 1, 0);
+	CHECK(drive_req_is(&poll, HUMS_REQ_F5));
 	CHECK(drv->timeout(&poll));
-	CHECK(req_is(&poll, HUMS_REQ_20));
+	CHECK(drive_req_is(&poll, HUMS_REQ_20));
 	CHECK_STR(poll.kept.ident.model, "BMC-04S001");
-}
-
-/* One step on bytes b[0..n), the poll at `step`. */
-static struct drive_res step_bytes(struct bms_poll *poll, struct bms_rx *rx, int step, const uint8_t *b, size_t n,
-				   const size_t *ch, size_t nch)
-{
-	poll->step = step;
-	bms_rx_clear(rx);
-	return drive_feed_bytes(poll, rx, b, n, ch, nch);
 }
 
 /* `cells =`: fewer than the BMS sends are taken; more fail. */
 static void test_cells(void)
 {
-	for (int forced = 1; forced <= 5; forced++) {
-		struct bms_poll poll = { 0 };
-		struct bms_rx rx;
-		drive_begin_link(&poll, &rx, 0, (uint8_t)forced, false, BMS_LINK_BLE, false);
-		poll.kept.ident_state = BMS_IDENT_NONE;
-		uint8_t b[64];
-		size_t n = (size_t)drive_hex(HUMS_04, b, 64);
-		struct drive_res r = step_bytes(&poll, &rx, 5, b, n, notif20, 1);
-		if (forced <= 4) {
-			CHECK_EQ_INT(r.ok, 1);
-			CHECK_EQ_INT(poll.snap.ncells, forced);
-			static const uint16_t mv[4] = { 3281, 3291, 3284, 3280 };
-			CHECK_EQ_INT(poll.snap.cell_mv[forced - 1], mv[forced - 1]);
-		} else {
-			CHECK_EQ_INT(r.err, 1);
-			CHECK_EQ_INT(r.last_err, BMS_E_RANGE);
-		}
-	}
+	static const uint16_t mv[4] = { 3281, 3291, 3284, 3280 };
+	drive_check_forced(5, HUMS_04, mv, 4);
 }
 
 /* Broken frames before the status answer: skipped or failing their sum,
@@ -267,37 +222,11 @@ static void test_broken(void)
 		{ HUMS_05, 0, 1 },                                   /* 0x23: not asked */
 		{ HUMS_REQ_20 "0d0a", 0, 0 },                        /* our request echoed (skipped), noise */
 	};
-	for (size_t i = 0; i < DRIVE_NCH(cases); i++)
-		for (size_t k = 0; k < NCHUNKINGS; k++) {
-			struct bms_poll poll = { 0 };
-			struct bms_rx rx;
-			uint8_t buf[256];
-			size_t n = (size_t)drive_hex(cases[i].bad, buf, 256);
-			n += (size_t)drive_hex(HUMS_02, buf + n, 64);
-			drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
-			poll.kept.ident_state = BMS_IDENT_NONE;
-			struct drive_res r = step_bytes(&poll, &rx, 3, buf, n, chunkings[k].ch, chunkings[k].n);
-			CHECK_EQ_INT(r.ok, 1);
-			CHECK_EQ_INT(r.badsum, cases[i].badsum);
-			CHECK_EQ_INT(r.unexpected, cases[i].unexpected);
-			CHECK_EQ_INT(r.err, 0);
-			CHECK_EQ_INT(r.bad_scan, 0);
-			CHECK_EQ_INT(poll.step, 4);
-			CHECK(poll.snap.chg_mos && poll.snap.dsg_mos);
-		}
-}
-
-/* A frame with a good sum whose content cannot be: the try fails. */
-static int bad_frame(const uint8_t *b, size_t n, int step)
-{
-	struct bms_poll poll = { 0 };
-	struct bms_rx rx;
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
-	poll.kept.ident_state = BMS_IDENT_NONE;
-	struct drive_res r = step_bytes(&poll, &rx, step, b, n, chunks_big, 1);
-	CHECK_EQ_INT(r.ok, 0);
-	CHECK_EQ_INT(r.err, 1);
-	return r.last_err;
+	for (size_t i = 0; i < DRIVE_NCH(cases); i++) {
+		struct bms_poll poll;
+		drive_check_broken(3, 4, cases[i].bad, HUMS_02, cases[i].badsum, cases[i].unexpected, &poll);
+		CHECK(poll.snap.chg_mos && poll.snap.dsg_mos);
+	}
 }
 
 static int bad_value(const char *frame, int step, size_t off, uint8_t v)
@@ -306,7 +235,7 @@ static int bad_value(const char *frame, int step, size_t off, uint8_t v)
 	size_t n = (size_t)drive_hex(frame, b, 64);
 	b[off] = v;
 	seal(b, n);
-	return bad_frame(b, n, step);
+	return drive_bad_frame(b, n, step);
 }
 
 /* The frame shortened to len data bytes, sealed again. */
@@ -316,7 +245,7 @@ static int short_value(const char *frame, int step, uint8_t len)
 	drive_hex(frame, b, 64);
 	b[2] = len;
 	seal(b, (size_t)len + 5);
-	return bad_frame(b, (size_t)len + 5, step);
+	return drive_bad_frame(b, (size_t)len + 5, step);
 }
 
 static void test_impossible(void)
@@ -354,12 +283,12 @@ static void test_impossible(void)
 		c[4 + 2 * i] = 0x0C;
 	}
 	seal(c, 55);
-	CHECK_EQ_INT(bad_frame(c, 55, 5), BMS_E_SHORT);
+	CHECK_EQ_INT(drive_bad_frame(c, 55, 5), BMS_E_SHORT);
 	/* no cell at all */
 	memset(c + 3, 0, 48);
 	c[2] = 48;
 	seal(c, 53);
-	CHECK_EQ_INT(bad_frame(c, 53, 5), BMS_E_RANGE);
+	CHECK_EQ_INT(drive_bad_frame(c, 53, 5), BMS_E_RANGE);
 }
 
 /* Status bits: balancing cells, an unknown protection bit, a lost cell. */
@@ -374,7 +303,7 @@ static void test_status(void)
 	struct bms_poll poll = { 0 };
 	struct bms_rx rx;
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
-	struct drive_res r = step_bytes(&poll, &rx, 3, b, n, notif20, 1);
+	struct drive_res r = drive_step_at(&poll, &rx, 3, b, n, drive_notif20, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK(!poll.snap.chg_mos && poll.snap.dsg_mos);
 	CHECK_EQ_INT(poll.snap.balance, 5);
@@ -384,7 +313,7 @@ static void test_status(void)
 	b[3 + 11] = 0x02; /* cell 2 disconnected */
 	seal(b, n);
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
-	r = step_bytes(&poll, &rx, 3, b, n, notif20, 1);
+	r = drive_step_at(&poll, &rx, 3, b, n, drive_notif20, 1);
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER);
 	CHECK_EQ_INT(poll.snap.raw_alarms[2], 2);
@@ -404,7 +333,7 @@ static void test_current(void)
 		b[3 + 7] = 0;
 		seal(b, n);
 		drive_begin_link(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, false);
-		struct drive_res r = step_bytes(&poll, &rx, 4, b, n, notif20, 1);
+		struct drive_res r = drive_step_at(&poll, &rx, 4, b, n, drive_notif20, 1);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_NEAR(poll.snap.current, inv ? -1.5 : 1.5, 1e-6);
 	}

@@ -114,7 +114,9 @@ static bool pick_chars(struct gw_ble_link *b)
 			/* no write: a BMS that only notifies (Topband), never written to */
 			snprintf(b->notify, sizeof(b->notify), "%s", notify->path);
 			snprintf(b->write, sizeof(b->write), "%s", write ? write->path : "");
-			b->write_cmd = write && (write->flags & CF_WWR) != 0;
+			/* with response where the layout says so and the characteristic can */
+			b->write_cmd = write && (write->flags & CF_WWR) != 0 &&
+				       !(b->l->cfg->driver->ble_write_request && (write->flags & CF_WRITE));
 			b->mtu = write ? write->mtu : notify->mtu;
 			b->layout = (int)(g - g0);
 			gw_debug("link %s: GATT service %s: notify %s, write %s (%s)", b->l->port, g->service,
@@ -128,12 +130,18 @@ static bool pick_chars(struct gw_ble_link *b)
 static void start_notify(struct gw_ble_link *b);
 static void queue_kick(struct gw_ble *m, struct ble_obj *ad);
 
+/* The link's call (b->call) answered msg: the slot released; its error, or NULL. */
+static const sd_bus_error *call_done(struct gw_ble_link *b, sd_bus_message *msg)
+{
+	b->call = sd_bus_slot_unref(b->call);
+	return sd_bus_message_get_error(msg);
+}
+
 static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 {
 	(void)ret_error;
 	struct gw_ble_link *b = ud;
-	b->call = sd_bus_slot_unref(b->call);
-	const sd_bus_error *e = sd_bus_message_get_error(msg);
+	const sd_bus_error *e = call_done(b, msg);
 	if (e) {
 		char t[200];
 		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
@@ -154,7 +162,84 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	return 0;
 }
 
-/* Connected and resolved: the characteristics, then notifications. */
+/* StartNotify on the chosen notifier. */
+static void notify_call(struct gw_ble_link *b)
+{
+	b->st = BL_NOTIFY;
+	int r = ble_call(b->m, &b->call, b->notify, IF_CHAR, "StartNotify", on_notify, b, CALL_TIMEOUT, NULL);
+	if (r < 0)
+		ble_link_fail(b, "StartNotify: %s", strerror(-r));
+}
+
+/* The unlock read back: its first byte must be the driver's ok byte. */
+static int on_auth_read(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
+{
+	(void)ret_error;
+	struct gw_ble_link *b = ud;
+	const struct bms_ble_auth *a = b->l->cfg->driver->ble_auth;
+	const sd_bus_error *e = call_done(b, msg);
+	char t[200];
+	if (e) {
+		ble_link_fail(b, "reading the unlock back from %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	const void *p = NULL;
+	size_t n = 0;
+	int r = sd_bus_message_read_array(msg, 'y', &p, &n);
+	if (r < 0 || n < 1 || ((const uint8_t *)p)[0] != a->ok) {
+		ble_link_fail(b, "the BMS did not take the unlock: %s reads %s%02x, not %02x", b->auth,
+			      r < 0 || n < 1 ? "nothing " : "", r < 0 || n < 1 ? 0 : ((const uint8_t *)p)[0], a->ok);
+		return 0;
+	}
+	gw_debug("link %s: unlocked (%s reads %02x)", b->l->port, b->auth, a->ok);
+	notify_call(b);
+	return 0;
+}
+
+static int on_auth_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
+{
+	(void)ret_error;
+	struct gw_ble_link *b = ud;
+	const sd_bus_error *e = call_done(b, msg);
+	if (e) {
+		char t[200];
+		ble_link_fail(b, "writing the unlock to %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	int r = ble_call(b->m, &b->call, b->auth, IF_CHAR, "ReadValue", on_auth_read, b, CALL_TIMEOUT, "a{sv}", 0);
+	if (r < 0)
+		ble_link_fail(b, "ReadValue: %s", strerror(-r));
+	return 0;
+}
+
+/* The driver's unlock (struct bms_ble_auth) under the layout's service:
+ * its bytes written with response, then read back (on_auth_read()), then
+ * notifications. */
+static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const struct bms_ble_auth *a)
+{
+	struct ble_obj *c = find_char(b, g->service, a->chr, CF_WRITE, NULL);
+	if (!c) {
+		ble_link_fail(b, "no unlock characteristic %s (written with response) under service %s", a->chr,
+			      g->service);
+		return;
+	}
+	snprintf(b->auth, sizeof(b->auth), "%s", c->path);
+	b->st = BL_AUTH;
+	sd_bus_message *msg = NULL;
+	int r = sd_bus_message_new_method_call(b->m->bus, &msg, BLUEZ, b->auth, IF_CHAR, "WriteValue");
+	if (r >= 0)
+		r = sd_bus_message_append_array(msg, 'y', a->data, a->len);
+	if (r >= 0)
+		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", "request");
+	if (r >= 0)
+		r = sd_bus_call_async(b->m->bus, &b->call, msg, on_auth_write, b, WRITE_TIMEOUT);
+	sd_bus_message_unref(msg);
+	if (r < 0)
+		ble_link_fail(b, "WriteValue (unlock): %s", strerror(-r));
+}
+
+/* Connected and resolved: the characteristics, the unlock where the layout
+ * has one, then notifications. */
 static void start_notify(struct gw_ble_link *b)
 {
 	if (!pick_chars(b)) {
@@ -165,10 +250,11 @@ static void start_notify(struct gw_ble_link *b)
 			      g && g[1].service ? ", or the other layouts" : "", b->l->cfg->ble_addr);
 		return;
 	}
-	b->st = BL_NOTIFY;
-	int r = ble_call(b->m, &b->call, b->notify, IF_CHAR, "StartNotify", on_notify, b, CALL_TIMEOUT, NULL);
-	if (r < 0)
-		ble_link_fail(b, "StartNotify: %s", strerror(-r));
+	const struct bms_driver *d = b->l->cfg->driver;
+	if (d->ble_auth)
+		auth_call(b, &d->ble_gatt[b->layout], d->ble_auth);
+	else
+		notify_call(b);
 }
 
 static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -339,7 +425,7 @@ static void ble_open(struct gw_link *l)
 	struct gw_ble_link *b = l->tr_data;
 	b->st = BL_WAIT;
 	b->layout = 0;
-	b->dev[0] = b->notify[0] = b->write[0] = '\0';
+	b->dev[0] = b->notify[0] = b->write[0] = b->auth[0] = '\0';
 	ble_link_advance(b);
 }
 
@@ -357,11 +443,11 @@ static void ble_close(struct gw_link *l)
 	ev_timer_stop(m->loop, &b->timer);
 	struct ble_obj *ad = b->adapter[0] ? ble_obj_find(m, b->adapter) : NULL;
 	if (m->bus && b->dev[0] && ble_obj_find(m, b->dev) &&
-	    (was == BL_CONNECTING || was == BL_RESOLVING || was == BL_NOTIFY || was == BL_UP)) {
+	    (was == BL_CONNECTING || was == BL_RESOLVING || was == BL_AUTH || was == BL_NOTIFY || was == BL_UP)) {
 		/* also cancels a connection attempt in progress */
 		(void)ble_call(m, NULL, b->dev, IF_DEVICE, "Disconnect", NULL, NULL, 0, NULL);
 	}
-	b->dev[0] = b->notify[0] = b->write[0] = '\0';
+	b->dev[0] = b->notify[0] = b->write[0] = b->auth[0] = '\0';
 	if (ad) {
 		if (ad->connecting == b) {
 			ad->connecting = NULL;

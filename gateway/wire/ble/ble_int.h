@@ -106,6 +106,7 @@ enum ble_state {
 	BL_QUEUED,      /* waiting for the adapter's connection slot */
 	BL_CONNECTING,  /* Connect() in flight */
 	BL_RESOLVING,   /* connected, waiting for ServicesResolved */
+	BL_AUTH,        /* the layout's unlock written and read back (struct bms_gatt.auth) */
 	BL_NOTIFY,      /* StartNotify() in flight */
 	BL_UP,          /* notifications flow */
 	BL_ADV_START,   /* advertisements: waiting for discovery to run */
@@ -122,10 +123,11 @@ struct gw_ble_link {
 	char adapter[96];               /* its adapter's path while open */
 	char dev[128];                  /* the device's path while known */
 	char notify[192], write[192];   /* the characteristics chosen */
+	char auth[192];                 /* the unlock's characteristic ("": none) */
 	bool write_cmd;                 /* WriteValue type "command" */
 	int layout;                     /* index of the driver's GATT layout in use */
 	unsigned mtu;
-	sd_bus_slot *call;              /* Connect / StartNotify in flight */
+	sd_bus_slot *call;              /* Connect / the unlock / StartNotify in flight */
 	ev_timer timer;                 /* find / resolve deadline */
 };
 

@@ -220,7 +220,7 @@ static int on_props_changed(sd_bus_message *msg, void *ud, sd_bus_error *ret_err
 	if (ch.connected && !o->connected) {
 		struct gw_ble_link *b = link_by_dev(m, path, NULL);
 		for (; b; b = link_by_dev(m, path, b))
-			if (b->st == BL_RESOLVING || b->st == BL_NOTIFY || b->st == BL_UP) {
+			if (b->st == BL_RESOLVING || b->st == BL_AUTH || b->st == BL_NOTIFY || b->st == BL_UP) {
 				ble_tell_link_fail(b, "disconnected (the BMS, or the radio, dropped the connection)");
 				break;
 			}

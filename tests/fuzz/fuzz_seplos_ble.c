@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/fuzz/fuzz_seplos_ble.c - libFuzzer target: whole polls of the Seplos
+ * V2 driver over Bluetooth LE (the binary 0x61 of its module, §46), driven
+ * the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
+ *
+ * Input: the usual layout (fuzz_drive.h) with an address byte (0..15), the
+ * link always Bluetooth LE; then events, by their first byte E:
+ *	E == 0		a timeout of the current step
+ *	E == 0xFE	a reconnection: the next poll is link_fresh
+ *	E == 0xFF	a synthesised answer with a correct CRC: the next byte
+ *			K gives its command (0x61, 0x62, 0x51 or 0x47 by K % 4;
+ *			K & 4: RTN 0x02), the one after its length, then its
+ *			data bytes come from the input (zero-padded)
+ *	otherwise	the next min(E, rest) bytes arrive as one read().
+ */
+#include <math.h>
+
+#include "fuzz_drive.h"
+
+static uint16_t sb_xmodem(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (uint16_t)(p[i] << 8);
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+static bool sb_addr_ok(uint8_t a)
+{
+	return a <= 15;
+}
+
+static size_t sb_config(struct fd *s, const uint8_t *d, size_t size)
+{
+	size_t k = fd_config(s, d, size);
+	s->link = BMS_LINK_BLE;
+	s->fresh = true;
+	return k;
+}
+
+/* Only the read 0x61 of the address: 7E 10 adr 46 61 0001 adr CRC 0D. */
+static void sb_request(const struct fd *s, const uint8_t *req, int n)
+{
+	REQUIRE(n == 11 && req[0] == 0x7E && req[1] == 0x10 && req[2] == s->address && req[3] == 0x46);
+	REQUIRE(req[4] == 0x61 && req[5] == 0 && req[6] == 1 && req[7] == s->address && req[10] == 0x0D);
+	REQUIRE(sb_xmodem(req + 1, 7) == (uint16_t)(req[8] << 8 | req[9]));
+}
+
+static void sb_frame(const struct fd *s, const uint8_t *f, size_t n)
+{
+	(void)s;
+	REQUIRE(n >= 10 && f[0] == 0x7E && f[1] == 0x14 && n == (size_t)(f[5] << 8 | f[6]) + 10 && f[n - 1] == 0x0D);
+	REQUIRE(sb_xmodem(f + 1, n - 4) == (uint16_t)(f[n - 3] << 8 | f[n - 2]));
+}
+
+static void sb_snap(const struct fd *s, const struct bms_snapshot *sn)
+{
+	(void)s;
+	REQUIRE(isfinite(sn->voltage) && isfinite(sn->current));
+	if (sn->present & BMS_HAS_SOC)
+		REQUIRE(sn->soc >= 0 && sn->soc <= 100);
+	if (sn->present & BMS_HAS_SOH)
+		REQUIRE(sn->soh >= 0 && sn->soh <= 100);
+	if (sn->ntemps)
+		REQUIRE(sn->present & BMS_HAS_TEMPS);
+}
+
+/* E == 0xFE: reconnect; E == 0xFF: a synthesised answer. */
+static size_t sb_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
+{
+	static const uint8_t cmds[] = { 0x61, 0x62, 0x51, 0x47 };
+	uint8_t f[255 + 10];
+	size_t used = 0;
+
+	size_t r = fd_ble_event(s, e, avail);
+	if (r != FD_SYNTH)
+		return r;
+	memset(f, 0, sizeof(f));
+	f[0] = 0x7E;
+	f[1] = 0x14;
+	f[2] = s->address;
+	f[4] = (p[used] & 4) ? 0x02 : 0x00;
+	f[3] = cmds[p[used++] % sizeof(cmds)];
+	f[6] = p[used++];
+	for (size_t i = 0; i < f[6] && used < avail; i++)
+		f[7 + i] = p[used++];
+	size_t n = (size_t)f[6] + 10;
+	uint16_t crc = sb_xmodem(f + 1, n - 4);
+	f[n - 3] = (uint8_t)(crc >> 8);
+	f[n - 2] = (uint8_t)crc;
+	f[n - 1] = 0x0D;
+	fd_bytes(s, f, n);
+	return used;
+}
+
+static const struct fd_target seplos_ble = {
+	.drv = &bms_seplos_driver,
+	.addr_mask = 0x0F,
+	.config = sb_config,
+	.event = sb_event,
+	.addr_ok = sb_addr_ok,
+	.request = sb_request,
+	.max_cells = 32,
+	.max_temps = 8,
+	.max_raw = 4,
+	.max_state = 2,
+	.never = BMS_HAS_POWER | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS | BMS_HAS_BALANCING |
+		BMS_HAS_BALANCER | BMS_HAS_CELL_RES,
+	.snap = sb_snap,
+	.frame = sb_frame,
+	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
+		FD_RC(BMS_E_REFUSED),
+	.step = FD_STEP_NEXT,
+	.ok_has = BMS_HAS_CELLS | BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_REMAIN | BMS_HAS_MOSFETS |
+		BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	.ok_volts = true,
+	.forced_at_most = true,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	REQUIRE(seplos_ble.drv->ble_gatt && !seplos_ble.drv->ble_only);
+	return fd_run(&seplos_ble, data, size);
+}
