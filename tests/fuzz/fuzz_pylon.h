@@ -51,32 +51,17 @@ static unsigned fz_byte(const uint8_t *p)
 	return (unsigned)(h << 4 | l);
 }
 
-#ifdef FUZZ_BLE_61
-/* Over Bluetooth LE (the configuration's link bit) the driver reads its
- * module's binary 0x61 instead (fuzz_seplos_ble.c fuzzes that dialect's
- * answers): 7E 10 adr 46 61 0001 adr CRC-16/XMODEM 0D, nothing else. */
-static void fz_check_ble61(const struct fd *s, const uint8_t *req, int n)
-{
-	uint16_t crc = 0;
-	REQUIRE(n == 11 && req[0] == 0x7E && req[1] == 0x10 && req[2] == s->address && req[3] == 0x46);
-	REQUIRE(req[4] == 0x61 && req[5] == 0 && req[6] == 1 && req[7] == s->address && req[10] == 0x0D);
-	for (int i = 1; i < 8; i++) {
-		crc ^= (uint16_t)(req[i] << 8);
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
-	}
-	REQUIRE(crc == (uint16_t)(req[8] << 8 | req[9]));
-}
-#endif
-
 /* A request is a well-formed frame: ~ VER ADR 46 CID2 E002 CMD CHKSUM CR. */
 static void fz_check_request(const struct fd *s, const uint8_t *req, int n)
 {
 	unsigned sum = 0;
 
 #ifdef FUZZ_BLE_61
+	/* over Bluetooth LE (the configuration's link bit) the driver reads
+	 * its module's binary 0x61 instead (fuzz_seplos_ble.c fuzzes that
+	 * dialect's answers) */
 	if (s->link == BMS_LINK_BLE) {
-		fz_check_ble61(s, req, n);
+		fd_check_seplos61(s->address, req, n);
 		return;
 	}
 #endif

@@ -17,17 +17,6 @@
 
 #include "fuzz_drive.h"
 
-static uint16_t sb_xmodem(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= (uint16_t)(p[i] << 8);
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
-	}
-	return crc;
-}
-
 static bool sb_addr_ok(uint8_t a)
 {
 	return a <= 15;
@@ -41,19 +30,16 @@ static size_t sb_config(struct fd *s, const uint8_t *d, size_t size)
 	return k;
 }
 
-/* Only the read 0x61 of the address: 7E 10 adr 46 61 0001 adr CRC 0D. */
 static void sb_request(const struct fd *s, const uint8_t *req, int n)
 {
-	REQUIRE(n == 11 && req[0] == 0x7E && req[1] == 0x10 && req[2] == s->address && req[3] == 0x46);
-	REQUIRE(req[4] == 0x61 && req[5] == 0 && req[6] == 1 && req[7] == s->address && req[10] == 0x0D);
-	REQUIRE(sb_xmodem(req + 1, 7) == (uint16_t)(req[8] << 8 | req[9]));
+	fd_check_seplos61(s->address, req, n);
 }
 
 static void sb_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
 	(void)s;
 	REQUIRE(n >= 10 && f[0] == 0x7E && f[1] == 0x14 && n == (size_t)(f[5] << 8 | f[6]) + 10 && f[n - 1] == 0x0D);
-	REQUIRE(sb_xmodem(f + 1, n - 4) == (uint16_t)(f[n - 3] << 8 | f[n - 2]));
+	REQUIRE(fd_crc16_xmodem(f + 1, n - 4) == (uint16_t)(f[n - 3] << 8 | f[n - 2]));
 }
 
 static void sb_snap(const struct fd *s, const struct bms_snapshot *sn)
@@ -88,7 +74,7 @@ static size_t sb_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	for (size_t i = 0; i < f[6] && used < avail; i++)
 		f[7 + i] = p[used++];
 	size_t n = (size_t)f[6] + 10;
-	uint16_t crc = sb_xmodem(f + 1, n - 4);
+	uint16_t crc = fd_crc16_xmodem(f + 1, n - 4);
 	f[n - 3] = (uint8_t)(crc >> 8);
 	f[n - 2] = (uint8_t)crc;
 	f[n - 1] = 0x0D;
