@@ -57,6 +57,7 @@
 	X(tdt)         /* 37 */ \
 	X(renogy_pro)  /* 40 */ \
 	X(vatrer)      /* 41 */ \
+	X(pylon_rt)    /* 42 */ \
 	X(ks48)        /* 45 */ \
 	X(basen)       /* 46 */
 

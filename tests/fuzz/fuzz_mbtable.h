@@ -32,12 +32,18 @@
  *	fuzz_read_ok(fc, start, count)	is this one of the protocol's reads
  * and for a Bluetooth-only family (bms_mb_proto.ble) FUZZ_SLAVE, the slave
  * its requests go to (an answer from any slave is its), and optionally
- * FUZZ_NAMES, two advertised names ({ "A", "B" }) its decoder tells apart.
+ * FUZZ_NAMES, two advertised names ({ "A", "B" }) its decoder tells apart,
+ * and FUZZ_OK_HAS, the BMS_HAS_* bits every sample finish() accepts has
+ * (default BMS_HAS_CELLS; a family without a cell list names its own).
  */
 #ifndef TESTS_FUZZ_MBTABLE_H
 #define TESTS_FUZZ_MBTABLE_H
 
 #include "fuzz_drive.h"
+
+#ifndef FUZZ_OK_HAS
+#define FUZZ_OK_HAS BMS_HAS_CELLS
+#endif
 
 /* A request is a read of the protocol's, well-formed, to the pack. */
 static void mz_check_request(const struct fd *s, const uint8_t *req, int n)
@@ -143,7 +149,7 @@ static const struct fd_target mz_target = {
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
 	       FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_ON,
-	.ok_has = BMS_HAS_CELLS,
+	.ok_has = FUZZ_OK_HAS,
 	.ok_volts = true,
 	.forced_at_most = true,
 };

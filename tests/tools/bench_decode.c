@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, ks48, basen;
+ * renogy-pro, vatrer, pylon-rt, ks48, basen;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -325,6 +325,9 @@ static const struct bench_case cases[] = {
 		"02033e00100cdf0cdf0ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00ce00cdd000000000000"
 		"00000000000000000000000000000000000000000000cb54"
 		"0203240004001200140013001400140014000000000000000000000000000000340240000000004643", false },
+	/* PYLRT-01: the main block (Bluetooth LE; no cells; the identity not asked) */
+	{ "pylon-rt", &bms_pylon_rt_driver, 0, false,
+		"01031a052cffd00cf00cef00960096005b0063003f00000b9003e803e845d8", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
