@@ -702,6 +702,7 @@ BLE1 = [
     ("humsienk", "humsienk", "HS12V100", {}, ["00000001-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=5"),
     ("ks48", "ks48", "BL-250-100-100", {}, ["0000ff00-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=4"),
     ("basen", "basen", "BG-24100", {}, ["0000fa00-0000-1000-8000-00805f9b34fb"], "cells=8,sensors=4,junk=1"),
+    ("roypow", "roypow", " B12100B", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=4,junk=1"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
 def values(st):
@@ -714,7 +715,8 @@ def values(st):
 # read requests, nothing else.
 READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"},
          "basen": {"3a162a010041000d0a", "3a162b010042000d0a", "3a162401003b000d0a", "3a162501003c000d0a",
-                   "3a162601003d000d0a"}}
+                   "3a162601003d000d0a"},
+         "roypow": {"ead10104ff02f9f5", "ead10104ff03f8f5", "ead10104ff04fff5"}}
 
 
 def ble1_check(label, regs, pk, js, p, proto):

@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, RoyPow's XOR and F5, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -55,6 +55,8 @@ FAMILIES += ("jbdup",)
 FAMILIES += ("ks48",)
 # Basen over Bluetooth LE (basen_ok below)
 FAMILIES += ("basen",)
+# RoyPow / Epoch over Bluetooth LE (roypow_ok below)
+FAMILIES += ("roypow",)
 
 
 def crc16_modbus(b):
@@ -290,6 +292,16 @@ def basen_ok(b):
             sum(b[1:-4]) & 0xFFFF == b[-4] | b[-3] << 8 and b[-2:] == b"\r\n")
 
 
+def roypow_ok(b):
+    """RoyPow / Epoch: EA D1 01 len FF cmd data, len + 4 bytes, the XOR of
+    bytes 3 .. n - 3, then F5."""
+    x = 0
+    for v in b[3:-2]:
+        x ^= v
+    return (len(b) >= 8 and b[:3] == b"\xea\xd1\x01" and len(b) == b[3] + 4 and b[4] == 0xFF and
+            x == b[-2] and b[-1] == 0xF5)
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -325,7 +337,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "tdt": lambda f: tdt_ok(bytes.fromhex(f)),
                "seplos2b": lambda f: seplos2b_ok(bytes.fromhex(f)),
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
-               "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f))}
+               "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f)),
+               "roypow": lambda f: roypow_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, pylon-rt, ks48, basen;
+ * renogy-pro, vatrer, pylon-rt, ks48, basen, roypow;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -237,6 +237,13 @@ static const struct bench_case cases[] = {
 		"3a162a1815040000d368000015161919701f00008080000007020000a1030d0a"
 		"3a162b18a08601000064000091a0010000000000307500007153070086040d0a"
 		"3a162418170d1b0d180d190d180d1b0d1c0d1c0d000000000000000088010d0a", false },
+	/* ROYPOW-01, ROYPOW-02, a 4S cells frame (synthetic, the layout of
+	 * PROTOCOLS.md §48.3): status 0x03, pack 0x04, cells 0x02 */
+	{ "roypow", &bms_roypow_driver, 0, false,
+		"ead1011aff0332002300000000043b3b3b3c00100000000c07000000eff5"
+		"ead10139ff040160020002030001049a28050001069e24070001087f7d09ffff0a04d40b00164a700c250317"
+		"00514505440d2e0d290d144e0000006ff5"
+		"ead1010fff020404040d260d2b0d280d2dfef5", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

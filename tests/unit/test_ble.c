@@ -212,6 +212,9 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("BL-250-100-100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
 	/* Basen: no name is published, its service FA00 */
 	CHECK_STR(guess("BG-24100", "0000fa00-0000-1000-8000-00805f9b34fb", 0, NULL), "basen");
+	/* RoyPow / Epoch: names with a leading space, with JK's service FFE0 advertised */
+	CHECK_STR(guess(" B12100B", ffe0, 0, NULL), "roypow");
+	CHECK_STR(guess(" UT12", ffe0, 0, NULL), "roypow");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
