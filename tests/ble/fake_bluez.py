@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
+                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" | "gobel" |
                           [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
@@ -148,6 +148,11 @@ LAYOUTS = {
     "pylon-rt": [("00010203-0405-0607-0809-0a0b0c0d1910",
                   [("00010203-0405-0607-0809-0a0b0c0d2b10", ["read", "notify"]),
                    ("00010203-0405-0607-0809-0a0b0c0d2b11", ["read", "write-without-response", "write"])])],
+    # Gobel Power: 00002760-...-1001 / ...0002 notify / ...0001 write (aiobmsble gobel_bms; the flags are not
+    # published: both writes)
+    "gobel": [("00002760-08c2-11e1-9073-0e8ac72e1001",
+               [("00002760-08c2-11e1-9073-0e8ac72e0002", ["read", "notify"]),
+                ("00002760-08c2-11e1-9073-0e8ac72e0001", ["read", "write-without-response", "write"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;
