@@ -59,6 +59,7 @@
 	X(renogy_pro)  /* 40 */ \
 	X(vatrer)      /* 41 */ \
 	X(pylon_rt)    /* 42 */ \
+	X(gobel)       /* 43 */ \
 	X(ks48)        /* 45 */ \
 	X(basen)       /* 46 */
 

@@ -25,7 +25,7 @@ SPEC (JSON):
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
                           "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
-                          "roypow" | [custom],
+                          "roypow" | "gobel" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -151,6 +151,11 @@ LAYOUTS = {
     # RoyPow / Epoch: FFE0 / FFE1 written and notifying (aiobmsble roypow_bms; the write flags are not
     # published: both)
     "roypow": [(0xFFE0, [(0xFFE1, ["read", "write-without-response", "write", "notify"])])],
+    # Gobel Power: 00002760-...-1001 / ...0002 notify / ...0001 write (aiobmsble gobel_bms; the flags are not
+    # published: both writes)
+    "gobel": [("00002760-08c2-11e1-9073-0e8ac72e1001",
+               [("00002760-08c2-11e1-9073-0e8ac72e0002", ["read", "notify"]),
+                ("00002760-08c2-11e1-9073-0e8ac72e0001", ["read", "write-without-response", "write"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, pylon-rt, ks48, basen, roypow;
+ * renogy-pro, vatrer, pylon-rt, gobel, ks48, basen, roypow;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -335,6 +335,11 @@ static const struct bench_case cases[] = {
 	/* PYLRT-01: the main block (Bluetooth LE; no cells; the identity not asked) */
 	{ "pylon-rt", &bms_pylon_rt_driver, 0, false,
 		"01031a052cffd00cf00cef00960096005b0063003f00000b9003e803e845d8", false },
+	/* GOBEL-01: the status block, 4 cells (Bluetooth LE; the identity not asked) */
+	{ "gobel", &bms_gobel_driver, 0, false,
+		"01037600000533006100647b117eed7aa800010000000000000c0000000000c00000040cff0d020d020d01000000"
+		"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+		"0100d100000000000000000000000000000000000000d3ffff01d6", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
