@@ -58,7 +58,8 @@
 	X(renogy_pro)  /* 40 */ \
 	X(vatrer)      /* 41 */ \
 	X(ks48)        /* 45 */ \
-	X(basen)       /* 46 */
+	X(basen)       /* 46 */ \
+	X(ogt)         /* 47 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "ogt" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -142,6 +142,11 @@ LAYOUTS = {
     # Basen: FA00 / FA01 notify / FA02 write (properties 0x12 and 0x06 in syssi's esphome-basen-bms: read +
     # notify, read + write-without-response)
     "basen": [(0xFA00, [(0xFA01, ["read", "notify"]), (0xFA02, ["read", "write-without-response"])])],
+    # Offgridtec Smart Pro: FFF0 / FFF4 notify / FFF6 write (properties 0x16 and 0x16 in syssi's
+    # esphome-ogt-bms GATT dump: read, write without response, notify), besides FFF1 .. FFF3, FFF5
+    "ogt": [(0xFFF0, [(0xFFF1, ["read", "write"]), (0xFFF2, ["read"]), (0xFFF3, ["write"]),
+                      (0xFFF4, ["read", "write-without-response", "notify"]), (0xFFF5, ["read"]),
+                      (0xFFF6, ["read", "write-without-response", "notify"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

@@ -55,6 +55,8 @@ FAMILIES += ("jbdup",)
 FAMILIES += ("ks48",)
 # Basen over Bluetooth LE (basen_ok below)
 FAMILIES += ("basen",)
+# Offgridtec Smart Pro type A over Bluetooth LE (ogt_ok below)
+FAMILIES += ("ogt",)
 
 
 def crc16_modbus(b):
@@ -290,6 +292,21 @@ def basen_ok(b):
             sum(b[1:-4]) & 0xFFFF == b[-4] | b[-3] << 8 and b[-2:] == b"\r\n")
 
 
+def ogt_ok(b):
+    """Offgridtec: one key byte (the first byte XOR '+') opens a request
+    +RAA <4 hex digits> (8 bytes) or an answer +RD, <an even count of hex
+    digits, at least 4> CR LF (at most 14 bytes); there is no checksum."""
+    if not b:
+        return False
+    p = bytes(x ^ b[0] ^ ord("+") for x in b)
+    hexd = set(b"0123456789ABCDEF")
+    if len(b) == 8 and p.startswith(b"+RAA"):
+        return all(c in hexd for c in p[4:])
+    body = p[4:-2]
+    return (len(b) <= 14 and p.startswith(b"+RD,") and p.endswith(b"\r\n") and len(body) >= 4 and
+            len(body) % 2 == 0 and all(c in hexd for c in body))
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -325,7 +342,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "tdt": lambda f: tdt_ok(bytes.fromhex(f)),
                "seplos2b": lambda f: seplos2b_ok(bytes.fromhex(f)),
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
-               "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f))}
+               "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f)),
+               "ogt": lambda f: ogt_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -212,6 +212,9 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("BL-250-100-100", "0000ff00-0000-1000-8000-00805f9b34fb", 0x7B, NULL), "ks48");
 	/* Basen: no name is published, its service FA00 */
 	CHECK_STR(guess("BG-24100", "0000fa00-0000-1000-8000-00805f9b34fb", 0, NULL), "basen");
+	/* Offgridtec Smart Pro: SmartBat-A / -B (a type B is named, and not read), before FFF0's others */
+	CHECK_STR(guess("SmartBat-A10007", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "ogt");
+	CHECK_STR(guess("SmartBat-B01234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "ogt");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
