@@ -25,7 +25,7 @@ SPEC (JSON):
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
                           "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
-                          "roypow" | "gobel" | [custom],
+                          "roypow" | "gobel" | "ogt" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -156,6 +156,11 @@ LAYOUTS = {
     "gobel": [("00002760-08c2-11e1-9073-0e8ac72e1001",
                [("00002760-08c2-11e1-9073-0e8ac72e0002", ["read", "notify"]),
                 ("00002760-08c2-11e1-9073-0e8ac72e0001", ["read", "write-without-response", "write"])])],
+    # Offgridtec Smart Pro: FFF0 / FFF4 notify / FFF6 write (properties 0x16 and 0x16 in syssi's
+    # esphome-ogt-bms GATT dump: read, write without response, notify), besides FFF1 .. FFF3, FFF5
+    "ogt": [(0xFFF0, [(0xFFF1, ["read", "write"]), (0xFFF2, ["read"]), (0xFFF3, ["write"]),
+                      (0xFFF4, ["read", "write-without-response", "notify"]), (0xFFF5, ["read"]),
+                      (0xFFF6, ["read", "write-without-response", "notify"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

@@ -703,6 +703,8 @@ BLE1 = [
     ("ks48", "ks48", "BL-250-100-100", {}, ["0000ff00-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=4"),
     ("basen", "basen", "BG-24100", {}, ["0000fa00-0000-1000-8000-00805f9b34fb"], "cells=8,sensors=4,junk=1"),
     ("roypow", "roypow", " B12100B", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=4,junk=1"),
+    # Offgridtec: the key comes from the advertised name (SmartBat-A10007: 0x1A), the simulator's id= the same
+    ("ogt", "ogt", "SmartBat-A10007", {}, ["0000fff0-0000-1000-8000-00805f9b34fb"], "cells=4,id=10007,mos_temp=27"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
 def values(st):
@@ -716,7 +718,10 @@ def values(st):
 READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"},
          "basen": {"3a162a010041000d0a", "3a162b010042000d0a", "3a162401003b000d0a", "3a162501003c000d0a",
                    "3a162601003d000d0a"},
-         "roypow": {"ead10104ff02f9f5", "ead10104ff03f8f5", "ead10104ff04fff5"}}
+         "roypow": {"ead10104ff02f9f5", "ead10104ff03f8f5", "ead10104ff04fff5"},
+         # the seven register reads under the key 0x1A (+RAA0201, 0403, 0603, 0802, 0C02, 1003, 2C02)
+         "ogt": {"31485b5b28592a28", "31485b5b2a222a28", "31485b5b2a282a2b", "31485b5b2a2c2a29",
+                 "31485b5b2a2e2a29", "31485b5b2a592a28", "31485b5b2b2a2a29"}}
 
 
 def ble1_check(label, regs, pk, js, p, proto):
@@ -727,8 +732,11 @@ def ble1_check(label, regs, pk, js, p, proto):
     c.eq(regs[60], round(p["soc"] * 10), label + ": Modbus SOC 0.1 %")
     c.eq(regs[20:36] + regs[83:99], (p["cells_mv"] + [0] * 32)[:32], label + ": Modbus cells")
     c.eq(regs[61], round(p["soh"]) if p["soh"] is not None else 0, label + ": Modbus SOH (0 = absent)")
-    c.eq(regs[66], round(p["mos_temp_c"] * 10) & 0xFFFF if p["mos_temp_c"] is not None else 0x8000,
-         label + ": Modbus MOS temperature (0x8000 = absent)")
+    if proto == "ogt":  # 0.1 K: the degC value ends in .x5 (either rounding), the simulator prints 0.1 degC
+        c.ok(abs(regs[66] - p["mos_temp_c"] * 10) <= 1.01, label + ": Modbus MOS temperature (0.1 K)")
+    else:
+        c.eq(regs[66], round(p["mos_temp_c"] * 10) & 0xFFFF if p["mos_temp_c"] is not None else 0x8000,
+             label + ": Modbus MOS temperature (0x8000 = absent)")
     for where, o in (("/api/state", pk), ("MQTT", js)):
         c.near(o.get("voltage"), p["voltage"], 0.006, "%s: %s voltage" % (label, where))
         c.near(o.get("current"), p["current"], 0.006, "%s: %s current" % (label, where))
@@ -738,8 +746,9 @@ def ble1_check(label, regs, pk, js, p, proto):
         for key in ("soc", "soh", "remaining_ah", "mos_temp_c"):
             if p[key] is None:
                 c.eq(o.get(key), None, "%s: %s %s absent (null)" % (label, where, key))
-            else:
-                c.near(o.get(key), p[key], 0.006, "%s: %s %s" % (label, where, key))
+            else:  # ogt's 0.1 K ends in .x5 degC: the simulator prints 0.1 degC
+                c.near(o.get(key), p[key], 0.11 if proto == "ogt" and key == "mos_temp_c" else 0.006,
+                       "%s: %s %s" % (label, where, key))
         if p["chg_mos"] is None:
             c.eq(o.get("charge_mos"), None, "%s: %s MOSFETs absent (null)" % (label, where))
         else:
@@ -827,7 +836,7 @@ def test_ble1_brands():
             ent = {t.split("/")[-2] for t in configs if "/bmsgw_t1_b%d/" % (i + 1) in t}
             p = sims[i].state()["packs"][0]
             c.eq(("soh" in ent, "mos_temperature" in ent, "charge_mos" in ent),
-                 (p["soh"] is not None, p["mos_temp_c"] is not None, proto != "litime"),
+                 (p["soh"] is not None, p["mos_temp_c"] is not None, proto not in ("litime", "ogt")),
                  "%s: SOH, MOS temperature and MOSFET entities exactly where the protocol has them" % proto)
         c.eq([l for l in (state.get("links") or []) if l.get("checksum_errors")], [],
              "no checksum errors on the links")

@@ -57,6 +57,8 @@ FAMILIES += ("ks48",)
 FAMILIES += ("basen",)
 # RoyPow / Epoch over Bluetooth LE (roypow_ok below)
 FAMILIES += ("roypow",)
+# Offgridtec Smart Pro type A over Bluetooth LE (ogt_ok below)
+FAMILIES += ("ogt",)
 
 
 def crc16_modbus(b):
@@ -300,6 +302,19 @@ def roypow_ok(b):
         x ^= v
     return (len(b) >= 8 and b[:3] == b"\xea\xd1\x01" and len(b) == b[3] + 4 and b[4] == 0xFF and
             x == b[-2] and b[-1] == 0xF5)
+def ogt_ok(b):
+    """Offgridtec: one key byte (the first byte XOR '+') opens a request
+    +RAA <4 hex digits> (8 bytes) or an answer +RD, <an even count of hex
+    digits, at least 4> CR LF (at most 14 bytes); there is no checksum."""
+    if not b:
+        return False
+    p = bytes(x ^ b[0] ^ ord("+") for x in b)
+    hexd = set(b"0123456789ABCDEF")
+    if len(b) == 8 and p.startswith(b"+RAA"):
+        return all(c in hexd for c in p[4:])
+    body = p[4:-2]
+    return (len(b) <= 14 and p.startswith(b"+RD,") and p.endswith(b"\r\n") and len(body) >= 4 and
+            len(body) % 2 == 0 and all(c in hexd for c in body))
 
 
 def ecoworthy_ok(b):
@@ -338,7 +353,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "seplos2b": lambda f: seplos2b_ok(bytes.fromhex(f)),
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
                "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f)),
-               "roypow": lambda f: roypow_ok(bytes.fromhex(f))}
+               "roypow": lambda f: roypow_ok(bytes.fromhex(f)),
+               "ogt": lambda f: ogt_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -180,7 +180,7 @@ static void usage(FILE *f)
 	        "                      ccl dcl (A) cvl dvl (V) full16 junk; dialect=d2|81 (daly-modbus),\n"
 	        "                      layout=24s|32s\n"
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
-	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt)\n"
+	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt), id=N (ogt)\n"
 	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
 	        "                      current +5.0 A, capacity 100 Ah); model=lfp|nmc runs the\n"
 	        "                      battery model instead (README.md \"Battery model\": its keys)\n"

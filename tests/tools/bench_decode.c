@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, pylon-rt, gobel, ks48, basen, roypow;
+ * renogy-pro, vatrer, pylon-rt, gobel, ks48, basen, roypow, ogt;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -41,6 +41,13 @@ static enum bms_frame_next step_take(void *ctx, const uint8_t *f, size_t n)
 	return st->rc == BMS_OK || (st->rc < 0 && st->rc != BMS_E_UNEXPECTED) ? BMS_FRAME_STOP : BMS_FRAME_MORE;
 }
 
+/* The name a Bluetooth pack advertises, where its driver needs it: ogt's
+ * key (SmartBat-A10007: 0x1A, the key of its captures). */
+static const char *bench_peer(const struct bms_driver *d)
+{
+	return d == &bms_ogt_driver ? "SmartBat-A10007" : "";
+}
+
 /* One step: feed wire from *off in 13-byte reads, each framed by the
  * daemon's loop (bms_frames()), until handle() says BMS_OK; 0, or -1. */
 static int run_step(const struct bms_driver *d, struct bms_poll *poll, struct bms_rx *rx, const uint8_t *wire,
@@ -69,6 +76,7 @@ static int run_poll(const struct bms_driver *d, uint8_t addr, const uint8_t *wir
 	uint8_t link = poll->link;
 	bms_poll_begin(poll, addr, 0, false);
 	poll->link = link;
+	snprintf(poll->peer_name, sizeof(poll->peer_name), "%s", bench_peer(d));
 	bms_rx_clear(&rx);
 	if (d->listen_only) {
 		if (run_step(d, poll, &rx, wire, n, &off) != 0)
@@ -244,6 +252,12 @@ static const struct bench_case cases[] = {
 		"ead10139ff040160020002030001049a28050001069e24070001087f7d09ffff0a04d40b00164a700c250317"
 		"00514505440d2e0d290d144e0000006ff5"
 		"ead1010fff020404040d260d2b0d280d2dfef5", false },
+	/* OGT-07, OGT-08, the full capacity (synthetic), OGT-09 .. OGT-11,
+	 * OGT-13: the seven registers under the key 0x1A */
+	{ "ogt", &bms_ogt_driver, 0, false,
+		"31485e362a282e2f1710" "31485e362a2e222c2b582a5b1710" "31485e362a2c5e5f282d2a5b1710"
+		"31485e362a225c2229291710" "31485e362a5923222a581710" "31485e362b2a5e595c5c2a2a1710"
+		"31485e3628592b5b2a2a1710", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,
