@@ -24,7 +24,7 @@ SPEC (JSON):
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "roypow" | [custom],
+                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "roypow" | "paceex" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -145,6 +145,8 @@ LAYOUTS = {
     # RoyPow / Epoch: FFE0 / FFE1 written and notifying (aiobmsble roypow_bms; the write flags are not
     # published: both)
     "roypow": [(0xFFE0, [(0xFFE1, ["read", "write-without-response", "write", "notify"])])],
+    # PACEEX: FFF0 / FFF1 notify / FFF2 write (aiobmsble pace_bms; the write flags are not published: both)
+    "paceex": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, ks48, basen, roypow;
+ * renogy-pro, vatrer, ks48, basen, roypow, paceex;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -244,6 +244,12 @@ static const struct bench_case cases[] = {
 		"ead10139ff040160020002030001049a28050001069e24070001087f7d09ffff0a04d40b00164a700c250317"
 		"00514505440d2e0d290d144e0000006ff5"
 		"ead1010fff020404040d260d2b0d280d2dfef5", false },
+	/* PACEEX-01, PACEEX-02: system data 0x0A00, pack cells 0x0A02 */
+	{ "paceex", &bms_paceex_driver, 0, false,
+		"9a00000a0000003301fffffe59000014b500001ce800002710000027104a64000000ef000000000000000001080c"
+		"ef01100cec01030b8e01010b8999169d"
+		"9a00000a020000440214b6100cee0b890cec0b8b0cee0b8e0cef0b8b0cef00000cee00000cef00000cef00000cef"
+		"00000cf000000cef00000cee00000cee00000cef00000cee00000cec000032a19d", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

@@ -215,6 +215,8 @@ static void test_classify_ble1(void)
 	/* RoyPow / Epoch: names with a leading space, with JK's service FFE0 advertised */
 	CHECK_STR(guess(" B12100B", ffe0, 0, NULL), "roypow");
 	CHECK_STR(guess(" UT12", ffe0, 0, NULL), "roypow");
+	/* PACEEX: PC- and four characters (aiobmsble pace_bms), with Daly's service FFF0 advertised */
+	CHECK_STR(guess("PC-1234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "paceex");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
