@@ -55,6 +55,7 @@
 	X(deye_can)    /* 35 */ \
 	X(jbd_up)      /* 36 */ \
 	X(tdt)         /* 37 */ \
+	X(paceex)      /* 38 */ \
 	X(roypow)      /* 39 */ \
 	X(renogy_pro)  /* 40 */ \
 	X(vatrer)      /* 41 */ \

@@ -705,6 +705,7 @@ BLE1 = [
     ("roypow", "roypow", " B12100B", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=4,junk=1"),
     # Offgridtec: the key comes from the advertised name (SmartBat-A10007: 0x1A), the simulator's id= the same
     ("ogt", "ogt", "SmartBat-A10007", {}, ["0000fff0-0000-1000-8000-00805f9b34fb"], "cells=4,id=10007,mos_temp=27"),
+    ("paceex", "paceex", "PC-1234", {}, ["0000fff0-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=4,junk=1"),
 ]
 BLE1_MACS = ["C8:47:80:00:01:%02X" % (i + 1) for i in range(len(BLE1))]
 def values(st):
@@ -721,7 +722,8 @@ READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"},
          "roypow": {"ead10104ff02f9f5", "ead10104ff03f8f5", "ead10104ff04fff5"},
          # the seven register reads under the key 0x1A (+RAA0201, 0403, 0603, 0802, 0C02, 1003, 2C02)
          "ogt": {"31485b5b28592a28", "31485b5b2a222a28", "31485b5b2a282a2b", "31485b5b2a2c2a29",
-                 "31485b5b2a2e2a29", "31485b5b2a592a28", "31485b5b2b2a2a29"}}
+                 "31485b5b2a2e2a29", "31485b5b2a592a28", "31485b5b2b2a2a29"},
+         "paceex": {"9a00000a0000000019519d", "9a00000a020000020101289c9d"}}
 
 
 def ble1_check(label, regs, pk, js, p, proto):
@@ -835,8 +837,9 @@ def test_ble1_brands():
         for i, (proto, *_rest) in enumerate(BLE1):
             ent = {t.split("/")[-2] for t in configs if "/bmsgw_t1_b%d/" % (i + 1) in t}
             p = sims[i].state()["packs"][0]
+            # LiTime and PACEEX send no MOSFET state (their frames read have none)
             c.eq(("soh" in ent, "mos_temperature" in ent, "charge_mos" in ent),
-                 (p["soh"] is not None, p["mos_temp_c"] is not None, proto not in ("litime", "ogt")),
+                 (p["soh"] is not None, p["mos_temp_c"] is not None, proto not in ("litime", "ogt", "paceex")),
                  "%s: SOH, MOS temperature and MOSFET entities exactly where the protocol has them" % proto)
         c.eq([l for l in (state.get("links") or []) if l.get("checksum_errors")], [],
              "no checksum errors on the links")

@@ -8,7 +8,7 @@
   Sinowealth rows as "request -> response");
 - every frame's checksum verifies by its family's rule (sum8, CRC-16/MODBUS,
   JK sum16, JBD 0x10000 - sum, Pylontech CHKSUM + LCHKSUM, CRC-8/SMBUS, JK02
-  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, RoyPow's XOR and F5, Felicity's well-formed JSON with CommVer 1 (no checksum;
+  sum8, NEEY sum8 + 0xFF + length, SOK CRC-8/MAXIM, Topband's sum16 of its hex block, Eco-Worthy's CRC-16/MODBUS, HumsiENK's sum16, TDT's CRC-16 high byte first, Seplos BLE's CRC-XMODEM, KS48's start, length and end byte (no checksum), Basen's sum16 and CR LF, RoyPow's XOR and F5, PACEEX's CRC-16/MODBUS high byte first and 9D, Felicity's well-formed JSON with CommVer 1 (no checksum;
   requests: the module's read requests), Victron's key check byte and the set unused bits of the decrypted
   record; CAN frames carry none in their data: their ids and lengths are
   checked), so a
@@ -59,6 +59,8 @@ FAMILIES += ("basen",)
 FAMILIES += ("roypow",)
 # Offgridtec Smart Pro type A over Bluetooth LE (ogt_ok below)
 FAMILIES += ("ogt",)
+# PACEEX (PeiCheng) over Bluetooth LE (paceex_ok below)
+FAMILIES += ("paceex",)
 
 
 def crc16_modbus(b):
@@ -317,6 +319,13 @@ def ogt_ok(b):
             len(body) % 2 == 0 and all(c in hexd for c in body))
 
 
+def paceex_ok(b):
+    """PACEEX: 9A, a 6-byte command, len, data, len + 11 bytes, the
+    CRC-16/MODBUS of bytes 0 .. n - 4, high byte first, then 9D."""
+    return (len(b) >= 11 and b[0] == 0x9A and len(b) == b[7] + 11 and b[-1] == 0x9D and
+            crc16_modbus(b[:-3]) == b[-3] << 8 | b[-2])
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -354,7 +363,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "jbdup": lambda f: jbdup_ok(bytes.fromhex(f)),
                "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f)),
                "roypow": lambda f: roypow_ok(bytes.fromhex(f)),
-               "ogt": lambda f: ogt_ok(bytes.fromhex(f))}
+               "ogt": lambda f: ogt_ok(bytes.fromhex(f)),
+               "paceex": lambda f: paceex_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, pylon-rt, gobel, ks48, basen, roypow, ogt;
+ * renogy-pro, vatrer, pylon-rt, gobel, ks48, basen, roypow, ogt, paceex;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -258,6 +258,12 @@ static const struct bench_case cases[] = {
 		"31485e362a282e2f1710" "31485e362a2e222c2b582a5b1710" "31485e362a2c5e5f282d2a5b1710"
 		"31485e362a225c2229291710" "31485e362a5923222a581710" "31485e362b2a5e595c5c2a2a1710"
 		"31485e3628592b5b2a2a1710", false },
+	/* PACEEX-01, PACEEX-02: system data 0x0A00, pack cells 0x0A02 */
+	{ "paceex", &bms_paceex_driver, 0, false,
+		"9a00000a0000003301fffffe59000014b500001ce800002710000027104a64000000ef000000000000000001080c"
+		"ef01100cec01030b8e01010b8999169d"
+		"9a00000a020000440214b6100cee0b890cec0b8b0cee0b8e0cef0b8b0cef00000cee00000cef00000cef00000cef"
+		"00000cf000000cef00000cee00000cee00000cef00000cee00000cec000032a19d", false },
 	/* ANT-01: the 7E A1 status of a 16S board, one 152-byte answer (the
 	 * identity known: no device information) */
 	{ "ant", &bms_ant_driver, 0, false,

@@ -218,6 +218,8 @@ static void test_classify_ble1(void)
 	/* Offgridtec Smart Pro: SmartBat-A / -B (a type B is named, and not read), before FFF0's others */
 	CHECK_STR(guess("SmartBat-A10007", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "ogt");
 	CHECK_STR(guess("SmartBat-B01234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "ogt");
+	/* PACEEX: PC- and four characters (aiobmsble pace_bms), with Daly's service FFF0 advertised */
+	CHECK_STR(guess("PC-1234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "paceex");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
