@@ -549,6 +549,19 @@ void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit 
 	clear_flagged(c, name, E_SOC, emit, ctx);
 }
 
+bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *key, size_t len)
+{
+	const struct conf_pack *p = NULL;
+	for (int i = 0; i < c->npacks; i++)
+		if (strcmp(c->packs[i].name, name) == 0)
+			p = &c->packs[i];
+	bool counts = p ? p->soc.count : c->soc.count;
+	for (size_t i = 0; i < NENTS; i++)
+		if (strlen(ents[i].key) == len && memcmp(ents[i].key, key, len) == 0)
+			return ((ents[i].flags & E_SOC) && !counts) || ((ents[i].flags & E_LIM) && !c->limits.enabled);
+	return false;
+}
+
 void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
 {
 	char topic[512], gid[96];

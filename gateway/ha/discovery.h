@@ -44,6 +44,11 @@ bool gw_disc_settings(const struct conf *c);
 bool gw_disc_is_setting(const char *key, size_t len);
 /* The same for the counted SOC's entities, when a unit stops counting ([soc] count). */
 void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
+/* Is key (len bytes) an entity unit `name` ("bank" for the bank) has only
+ * while it counts or [limits] is on, and is that no longer so?  (A retained
+ * config of one, found at a connect, is cleared: the change came while the
+ * broker was away, or before a restart.) */
+bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *key, size_t len);
 /* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,
  * a protocol with control)?  Its switch entities exist only then. */
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p);

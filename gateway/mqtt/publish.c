@@ -326,6 +326,25 @@ static bool names_via(const char *js, const char *id)
 	return false;
 }
 
+/* The retained config at <discovery_prefix>`comp` (/component/node/key/config)
+ * of configured unit `name`, key at `key`: an entity it no longer has (a
+ * switch or number MQTT may no longer write, a counted SOC's sensor where
+ * the unit stopped counting, a limit without [limits])? */
+static bool gone_with_conf(struct gw_mqtt *m, const char *comp, const char *name, const char *key)
+{
+	const struct conf *c = m->gw->conf;
+	size_t sl = strlen("/switch/");
+	bool sw = strncmp(comp, "/switch/", sl) == 0, num = strncmp(comp, "/number/", sl) == 0;
+	const char *ke = strchr(key, '/');
+	if (!ke)
+		return false;
+	if (gw_disc_gone_with_conf(c, name, key, (size_t)(ke - key)))
+		return true;
+	bool setting = gw_disc_is_setting(key, (size_t)(ke - key));
+	const struct gw_pack *p = gw_find_pack(m->gw, name);
+	return (sw || num) && !(setting ? gw_disc_settings(c) : sw && p && gw_disc_control(c, p->cfg));
+}
+
 /* A retained config or availability of a unit this gateway no longer has:
  * clear it.  Configs are matched by the gateway id they name, so those of
  * another bmsgw on the same broker are left alone. */
@@ -383,15 +402,9 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	if (!ours)
 		return;
 	if (configured(m->gw, name)) {
-		/* a switch or number of a unit that MQTT may no longer write */
-		size_t sl = strlen("/switch/");
-		bool sw = strncmp(t + dl, "/switch/", sl) == 0, num = strncmp(t + dl, "/number/", sl) == 0;
-		const char *key = end + 1, *ke = strchr(key, '/');
-		bool setting = ke && gw_disc_is_setting(key, (size_t)(ke - key));
-		const struct gw_pack *p = gw_find_pack(m->gw, name);
-		if ((!sw && !num) || (setting ? gw_disc_settings(c) : sw && p && gw_disc_control(c, p->cfg)))
+		if (!gone_with_conf(m, t + dl, name, end + 1))
 			return;
-		gw_debug("mqtt: clearing %s (MQTT control of %s is off)", t, name);
+		gw_debug("mqtt: clearing %s (%s no longer has it)", t, name);
 	} else {
 		gw_debug("mqtt: clearing %s (unit %s is no longer configured)", t, name);
 	}

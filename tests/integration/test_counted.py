@@ -257,15 +257,34 @@ def check_reload_off(env, gw):
     with open(gw.conf, "w") as f:
         f.write(conf(env["gw"], env["http"], env["sim"].port, env["broker"].port, env["can_a"], env["state"], "false"))
     gw.p.send_signal(signal.SIGHUP)
-    topic = "homeassistant/sensor/bmsgw_cnt_p1/soc_counted/config"
-    m = wait_until(lambda: (lambda x: x if x is not None and not x.payload else None)(env["sub"].latest(topic)), 10)
+    m = wait_until(lambda: (lambda x: x if x is not None and not x.payload else None)(
+        env["sub"].latest(COUNTED_TOPIC)), 10)
     c.ok(m is not None, "a reload to count = false clears the SOC (counted) entity")
 
 
+COUNTED_TOPIC = "homeassistant/sensor/bmsgw_cnt_p1/soc_counted/config"
+
+
+def announce_counted(env):
+    """A gateway that counts announces the SOC (counted) entity (retained), and stops."""
+    gw = start(env)
+    try:
+        m = wait_until(lambda: (lambda x: x if x is not None and x.payload else None)(env["sub"].latest(COUNTED_TOPIC)),
+                       10)
+        c.ok(m is not None, "count = true announces the SOC (counted) entity again")
+    finally:
+        gw.stop()
+
+
 def check_off(env):
-    """[soc] count = false: the second block says nothing, the BMS's SOC is carried."""
+    """[soc] count = false: the second block says nothing, the BMS's SOC is carried; the
+    retained SOC (counted) entity of the run before (count = true, changed while bmsgw was
+    stopped) is found at the connect and cleared."""
     gw = start(env, count="false")
     try:
+        m = wait_until(lambda: (lambda x: x if x is not None and not x.payload else None)(
+            env["sub"].latest(COUNTED_TOPIC)), 10)
+        c.ok(m is not None, "a start with count = false clears the SOC (counted) entity a run before announced")
         p = wait_until(lambda: (lambda u: u if u.get("soc") is not None else None)(estimate(env["http"])), 10) or {}
         b = block(env["gw"])
         c.ok(p.get("soc") == 50.0 and (p.get("soc_estimate") or {}).get("counting") is False and b is not None and
@@ -296,6 +315,7 @@ def main():
         check_reload_off(env, gw)
         gw.stop()
         gw = None
+        announce_counted(env)
         os.unlink(env["state"])
         check_off(env)
     finally:
