@@ -61,6 +61,7 @@
 	X(vatrer)      /* 41 */ \
 	X(pylon_rt)    /* 42 */ \
 	X(gobel)       /* 43 */ \
+	X(saihang)     /* 44 */ \
 	X(ks48)        /* 45 */ \
 	X(basen)       /* 46 */ \
 	X(ogt)         /* 47 */

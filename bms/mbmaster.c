@@ -76,7 +76,13 @@ int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, ui
 	if (i >= pr->nblocks)
 		return 0;
 	const struct bms_mb_block *b = &pr->blocks[i];
-	return bms_mb_request(out, cap, mb_slave(pr, poll), b->fc, b->start, b->count);
+	size_t pl = pr->prefix_len;
+	if (cap < pl)
+		return BMS_E_NOSPACE;
+	if (pl)
+		memcpy(out, pr->prefix, pl);
+	int n = bms_mb_request(out + pl, cap - pl, mb_slave(pr, poll), b->fc, b->start, b->count);
+	return n < 0 ? n : (int)pl + n;
 }
 
 static bool mb_is_read(uint8_t fc)
@@ -84,8 +90,9 @@ static bool mb_is_read(uint8_t fc)
 	return fc == BMS_MB_FC_COILS || fc == BMS_MB_FC_HOLDING || fc == BMS_MB_FC_INPUT;
 }
 
-enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *poll, const uint8_t *buf,
-			  size_t len, size_t *n)
+/* bms_mb_scan() on a Modbus frame (after the prefix, if any). */
+static enum bms_scan mb_scan_rtu(const struct bms_mb_proto *pr, const struct bms_poll *poll, const uint8_t *buf,
+				 size_t len, size_t *n)
 {
 	uint8_t req[BMS_MB_REQ_LEN];
 	int i = bms_mb_current(pr, poll);
@@ -148,6 +155,29 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 	return BMS_SCAN_SKIP;
 }
 
+enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *poll, const uint8_t *buf,
+			  size_t len, size_t *n)
+{
+	size_t pl = pr->prefix_len;
+	if (pl == 0)
+		return mb_scan_rtu(pr, poll, buf, len, n);
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	*n = 1;
+	if (memcmp(buf, pr->prefix, len < pl ? len : pl) != 0)
+		return BMS_SCAN_SKIP;
+	if (len <= pl)
+		return BMS_SCAN_NEED;
+	size_t m = 1;
+	enum bms_scan r = mb_scan_rtu(pr, poll, buf + pl, len - pl, &m);
+	/* a byte of the frame after the prefix skipped: the prefix's first
+	 * byte is (the next prefix may begin inside this one) */
+	if (r == BMS_SCAN_NEED || (r == BMS_SCAN_SKIP && m == 1))
+		return r;
+	*n = pl + m;
+	return r;
+}
+
 /* A block the BMS refused (exception) or did not answer, where that does
  * not fail the try: noted, and the poll goes on. */
 static void mb_skip(const struct bms_mb_proto *pr, struct bms_poll *poll, int i, bool refused)
@@ -163,6 +193,12 @@ static void mb_skip(const struct bms_mb_proto *pr, struct bms_poll *poll, int i,
 
 int bms_mb_handle(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
+	if (len < pr->prefix_len)
+		return BMS_E_SHORT;
+	if (pr->prefix_len && memcmp(frame, pr->prefix, pr->prefix_len) != 0)
+		return BMS_E_UNEXPECTED;
+	frame += pr->prefix_len;
+	len -= pr->prefix_len;
 	if (len < BMS_MB_EXC_LEN)
 		return BMS_E_SHORT;
 	if (!bms_crc16_modbus_ok(frame, len))

@@ -94,6 +94,10 @@ struct bms_mb_proto {
 	 * the answer to the read outstanding. */
 	bool ble;
 	uint8_t device;
+	/* Bluetooth only: bytes every request and answer carries before its
+	 * Modbus frame (Saihang's A5 A5), outside the CRC; NULL / 0: none. */
+	const uint8_t *prefix;
+	uint8_t prefix_len;
 	/* Decode the data d[0..n) of block i (n = bms_mb_data_bytes() of it)
 	 * into poll->snap (or poll->kept.ident): BMS_OK or a BMS_E_* code. */
 	int (*decode)(struct bms_poll *poll, int block, const uint8_t *d, size_t n);
@@ -114,7 +118,11 @@ struct bms_mb_proto {
 #define BMS_MB_ADDR_MIN 1
 #define BMS_MB_ADDR_MAX 247
 
-/* The members of a struct bms_driver for a register-table protocol. */
+/* The members of a struct bms_driver for a register-table protocol.  With
+ * a prefix (struct bms_mb_proto.prefix) requests and frames are the prefix
+ * and the Modbus frame: scan() looks for the prefix, takes the Modbus frame
+ * after it as below and counts the prefix in a frame's (or a skipped
+ * frame's) length; handle() checks and strips it. */
 int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, uint8_t *out, size_t cap);
 /* Frames: the answer to the outstanding read (or an exception) from the
  * pack's address (any address with poll->address_any), answers of other

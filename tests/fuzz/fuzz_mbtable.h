@@ -31,7 +31,10 @@
  *	fuzz_addr_ok(a)	is a a valid address
  *	fuzz_read_ok(fc, start, count)	is this one of the protocol's reads
  * and for a Bluetooth-only family (bms_mb_proto.ble) FUZZ_SLAVE, the slave
- * its requests go to (an answer from any slave is its), and optionally
+ * its requests go to (an answer from any slave is its), FUZZ_PREFIX where
+ * its frames carry a prefix (bms_mb_proto.prefix) as a string literal
+ * ("\xA5\xA5": requests, frames and the synthesised answers are the
+ * prefix and the Modbus frame), and optionally
  * FUZZ_NAMES, two advertised names ({ "A", "B" }) its decoder tells apart,
  * and FUZZ_OK_HAS, the BMS_HAS_* bits every sample finish() accepts has
  * (default BMS_HAS_CELLS; a family without a cell list names its own).
@@ -44,11 +47,18 @@
 #ifndef FUZZ_OK_HAS
 #define FUZZ_OK_HAS BMS_HAS_CELLS
 #endif
+#ifdef FUZZ_PREFIX
+#define MZ_PL (sizeof(FUZZ_PREFIX) - 1)
+#else
+#define FUZZ_PREFIX ""
+#define MZ_PL 0u
+#endif
 
 /* A request is a read of the protocol's, well-formed, to the pack. */
-static void mz_check_request(const struct fd *s, const uint8_t *req, int n)
+static void mz_check_request(const struct fd *s, const uint8_t *buf, int n)
 {
-	REQUIRE(n == 8);
+	REQUIRE(n == (int)(8 + MZ_PL) && memcmp(buf, FUZZ_PREFIX, MZ_PL) == 0);
+	const uint8_t *req = buf + MZ_PL;
 	uint16_t crc = fd_crc16(req, 6);
 	REQUIRE(req[6] == (uint8_t)crc && req[7] == (uint8_t)(crc >> 8));
 #ifdef FUZZ_SLAVE
@@ -61,7 +71,10 @@ static void mz_check_request(const struct fd *s, const uint8_t *req, int n)
 
 static void mz_check_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
-	REQUIRE(n >= 5 && fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
+	REQUIRE(n >= 5 + MZ_PL && memcmp(f, FUZZ_PREFIX, MZ_PL) == 0);
+	f += MZ_PL;
+	n -= MZ_PL;
+	REQUIRE(fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
 #ifndef FUZZ_SLAVE
 	REQUIRE(f[0] == s->address || s->address_any);
 #endif
@@ -95,7 +108,8 @@ static size_t mz_config(struct fd *s, const uint8_t *d, size_t size)
 /* E == 0xFF: an answer with a correct CRC to the outstanding read. */
 static size_t mz_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
-	uint8_t f[5 + 255];
+	uint8_t buf[MZ_PL + 5 + 255];
+	uint8_t *f = buf + MZ_PL;
 	size_t used = 0, len;
 
 	if (e != 0xFF)
@@ -103,9 +117,11 @@ static size_t mz_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	if (avail == 0)
 		return 0;
 	uint8_t k = p[used++];
-	uint8_t fc = s->req_len == 8 ? s->req[1] : 0x03;
-	unsigned count = s->req_len == 8 ? (unsigned)(s->req[4] << 8 | s->req[5]) : 1;
-	uint8_t slave = s->req_len == 8 ? s->req[0] : s->address;
+	const uint8_t *rq = s->req + MZ_PL;
+	bool have = s->req_len == (int)(8 + MZ_PL);
+	uint8_t fc = have ? rq[1] : 0x03;
+	unsigned count = have ? (unsigned)(rq[4] << 8 | rq[5]) : 1;
+	uint8_t slave = have ? rq[0] : s->address;
 	f[0] = (k & 1) ? (uint8_t)(slave + 1) : slave;
 	if (k & 4)
 		fc = fc == 0x03 ? 0x04 : fc == 0x04 ? 0x01 : 0x03;
@@ -128,7 +144,8 @@ static size_t mz_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	uint16_t crc = fd_crc16(f, len);
 	f[len] = (uint8_t)crc;
 	f[len + 1] = (uint8_t)(crc >> 8);
-	fd_bytes(s, f, len + 2);
+	memcpy(buf, FUZZ_PREFIX, MZ_PL);
+	fd_bytes(s, buf, MZ_PL + len + 2);
 	return used;
 }
 

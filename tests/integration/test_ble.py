@@ -22,7 +22,7 @@ simulator (bmsgw-sim) or answer recorded frames.
 - MQTT availability of a BLE pack on a real Mosquitto;
 - MOSFET commands over the air (jbd, daly, daly-modbus D2, jk-ble), a wrong
   Victron key;
-- the Modbus-over-BLE families (renogy-pro, vatrer, pylon-rt, gobel): --ble-scan, the simulator's
+- the Modbus-over-BLE families (renogy-pro, vatrer, pylon-rt, gobel, saihang): --ble-scan, the simulator's
   values, only their read requests written (recorded by the fake);
 - a NEEY balancer beside a BMS in one bank (scan, the balancer unit over
   Modbus, /api/state and MQTT, the bank's values and limits the BMS's, the
@@ -1406,6 +1406,7 @@ MB_BLE = [
     ("vatrer", "nus", "240612512100001", "", ("02030000001445f6", "02030015001f15f5", "020300340012843a")),
     ("pylon-rt", "pylon-rt", "RT12100-A1B2C3", "cells=4", ("01031016000d610b", "0103200000084fcc")),
     ("gobel", "gobel", "BMS-1A2B3C4D5E6F7A8B", "", ("01030000003b0419", "010300aa00232433")),
+    ("saihang", "saihang", "SH-BMS-0C2A", "", ("a5a5000300000048442d",)),
 ]
 
 
@@ -1413,7 +1414,7 @@ def test_mb_ble():
     """The Modbus-over-BLE families: --ble-scan names the device, the
     gateway reads what the simulator holds (the current in the unit of the
     name's family), and nothing but the family's read requests is written."""
-    print("== Modbus RTU over BLE: renogy-pro, vatrer, pylon-rt, gobel")
+    print("== Modbus RTU over BLE: renogy-pro, vatrer, pylon-rt, gobel, saihang")
     for i, (proto, layout, name, opts, reads) in enumerate(MB_BLE):
         label = "%s (%s)" % (proto, name)
         mac = "C8:47:80:00:02:%02X" % (i + 1)

@@ -61,6 +61,8 @@ FAMILIES += ("roypow",)
 FAMILIES += ("ogt",)
 # PACEEX (PeiCheng) over Bluetooth LE (paceex_ok below)
 FAMILIES += ("paceex",)
+# Saihang / Anenji over Bluetooth LE: A5 A5 + a Modbus RTU frame (saihang_ok below)
+FAMILIES += ("saihang",)
 
 
 def crc16_modbus(b):
@@ -326,6 +328,15 @@ def paceex_ok(b):
             crc16_modbus(b[:-3]) == b[-3] << 8 | b[-2])
 
 
+def saihang_ok(b):
+    """A5 A5, then a Modbus RTU frame: a read request of 8 bytes, or an
+    answer of 5 + its byte count bytes; the CRC-16/MODBUS (low byte first)
+    over the Modbus frame alone."""
+    m = b[2:]
+    size_ok = len(m) == 8 or (len(m) >= 5 and len(m) == 5 + m[2])
+    return b[:2] == b"\xa5\xa5" and size_ok and modbus_ok(m)
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -364,7 +375,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "ks48": lambda f: ks48_ok(bytes.fromhex(f)), "basen": lambda f: basen_ok(bytes.fromhex(f)),
                "roypow": lambda f: roypow_ok(bytes.fromhex(f)),
                "ogt": lambda f: ogt_ok(bytes.fromhex(f)),
-               "paceex": lambda f: paceex_ok(bytes.fromhex(f))}
+               "paceex": lambda f: paceex_ok(bytes.fromhex(f)),
+               "saihang": lambda f: saihang_ok(bytes.fromhex(f))}
 
 
 def rows(c):

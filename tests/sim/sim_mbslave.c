@@ -158,15 +158,60 @@ int sim_mb_ble_address(const uint8_t *req, size_t n)
 	return n < SIM_MB_REQ_LEN ? -1 : 1;
 }
 
+enum sim_scan sim_mb_ble_prefix_scan(const uint8_t *pr, size_t pl, const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len == 0)
+		return SIM_SCAN_NEED;
+	*n = 1;
+	if (memcmp(buf, pr, len < pl ? len : pl) != 0)
+		return SIM_SCAN_SKIP;
+	if (len < pl + SIM_MB_REQ_LEN)
+		return SIM_SCAN_NEED;
+	enum sim_scan r = sim_mb_ble_scan(buf + pl, len - pl, n);
+	if (r == SIM_SCAN_FRAME)
+		*n += pl;
+	else
+		*n = 1;
+	return r;
+}
+
+/* Every frame of tmp into reply, the prefix pr[0..pl) before each. */
+static void mb_prefixed(const uint8_t *pr, size_t pl, const struct sim_reply *tmp, struct sim_reply *reply)
+{
+	size_t off = 0;
+	for (int i = 0; i < tmp->nframes; i++) {
+		uint8_t f[SIM_REPLY_MAX];
+		size_t fl = tmp->frame_end[i] - off;
+		if (pl + fl > sizeof f)
+			return;
+		memcpy(f, pr, pl);
+		memcpy(f + pl, tmp->buf + off, fl);
+		sim_reply_add(reply, f, pl + fl);
+		off = tmp->frame_end[i];
+	}
+}
+
 enum sim_resp sim_mb_ble_respond(const struct sim_mb_slave *s, struct sim_pack *p, const uint8_t *req, size_t n,
                                  struct sim_reply *reply)
 {
-	if (n < SIM_MB_REQ_LEN)
+	return sim_mb_ble_prefix_respond(s, NULL, 0, p, req, n, reply);
+}
+
+enum sim_resp sim_mb_ble_prefix_respond(const struct sim_mb_slave *s, const uint8_t *pr, size_t pl,
+                                        struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
+{
+	if (n < pl + SIM_MB_REQ_LEN || (pl && memcmp(req, pr, pl) != 0))
 		return SIM_RESP_BAD;
+	req += pl;
+	n -= pl;
 	int keep = p->reply_adr;
 	if (keep < 0)
 		p->reply_adr = req[0];
-	enum sim_resp r = sim_mb_respond(s, p, req, n, reply);
+	static struct sim_reply tmp;
+	memset(&tmp, 0, sizeof tmp);
+	enum sim_resp r = sim_mb_respond(s, p, req, n, pl ? &tmp : reply);
 	p->reply_adr = keep;
+	if (pl)
+		mb_prefixed(pr, pl, &tmp, reply);
 	return r;
 }

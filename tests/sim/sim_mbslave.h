@@ -82,6 +82,31 @@ enum sim_resp sim_mb_ble_respond(const struct sim_mb_slave *s, struct sim_pack *
 		return sim_mb_ble_respond(&(slave), p, req, n, reply); \
 	}
 
+/* A Bluetooth-only slave whose frames carry a prefix (bms_mb_proto.prefix,
+ * Saihang's A5 A5) pr[0..pl): requests are the prefix and the 8-byte read,
+ * every answer (exceptions too) the prefix and the Modbus frame, the CRC
+ * over the Modbus frame alone. */
+enum sim_scan sim_mb_ble_prefix_scan(const uint8_t *pr, size_t pl, const uint8_t *buf, size_t len, size_t *n);
+enum sim_resp sim_mb_ble_prefix_respond(const struct sim_mb_slave *s, const uint8_t *pr, size_t pl,
+                                        struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply);
+/* Static <pfx>_scan, <pfx>_address and <pfx>_respond for such a slave,
+ * its prefix the array `prefix`. */
+#define SIM_MB_BLE_PREFIX_FUNCS(pfx, slave, prefix) \
+	static enum sim_scan pfx##_scan(const uint8_t *buf, size_t len, size_t *n) \
+	{ \
+		return sim_mb_ble_prefix_scan((prefix), sizeof(prefix), buf, len, n); \
+	} \
+	static int pfx##_address(const uint8_t *req, size_t n) \
+	{ \
+		(void)req; \
+		return n < sizeof(prefix) + SIM_MB_REQ_LEN ? -1 : 1; \
+	} \
+	static enum sim_resp pfx##_respond(struct sim_pack *p, const uint8_t *req, size_t n, \
+	                                   struct sim_reply *reply) \
+	{ \
+		return sim_mb_ble_prefix_respond(&(slave), (prefix), sizeof(prefix), p, req, n, reply); \
+	}
+
 /* Text into count registers from v[0] on, two characters each, high byte
  * first, padded with NULs. */
 void sim_mb_text(uint16_t *v, unsigned count, const char *text);

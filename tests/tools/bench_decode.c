@@ -7,7 +7,7 @@
  * it over (records), and from the slcan adapter's lines up (the line
  * parser of gateway/wire/slcan.c, the records, the decoder).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
- * renogy-pro, vatrer, pylon-rt, gobel, ks48, basen, roypow, ogt, paceex;
+ * renogy-pro, vatrer, pylon-rt, gobel, saihang, ks48, basen, roypow, ogt, paceex;
  * ant over either) as their notifications' bytes: the framer sees the same
  * stream. */
 #include <stdbool.h>
@@ -360,6 +360,11 @@ static const struct bench_case cases[] = {
 		"01037600000533006100647b117eed7aa800010000000000000c0000000000c00000040cff0d020d020d01000000"
 		"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 		"0100d100000000000000000000000000000000000000d3ffff01d6", false },
+	/* SAIHANG-01: A5 A5 and the one block, 8 cells (Bluetooth LE) */
+	{ "saihang", &bms_saihang_driver, 0, false,
+		"a5a50003900000000000000aa800600064000025a600002710000027100002ffff0001000006000000000000080da90d6a0d28"
+		"0d3d0d2c0d6b0d4d0d38ffffffffffffffffffffffffffffffffffffffffffffffff00020b430b46ffffffffffffffffffffff"
+		"ffffffffff0b560ba4ffffffffffffffffffffffffffff00006d600000721000006810000a0dac0e420d02000a00009a5a", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */

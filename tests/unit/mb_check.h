@@ -8,7 +8,10 @@
  * the request's echo before it).  The gateway's read loop is drive.h's.
  * Include after check.h; define `drv` (const struct bms_driver *) first,
  * and for a Bluetooth-only family (bms_mb_proto.ble) MB_BLE_SLAVE, the
- * slave its requests go to (an answer of any slave is then its). */
+ * slave its requests go to (an answer of any slave is then its), and for
+ * one whose frames carry a prefix (bms_mb_proto.prefix) MB_BLE_PREFIX, its
+ * bytes as a string literal ("\xA5\xA5"): requests and the frames fed in
+ * are then the prefix and the Modbus frame (mb_prefixed()). */
 #ifndef TESTS_MB_CHECK_H
 #define TESTS_MB_CHECK_H
 
@@ -24,6 +27,12 @@
 #define MB_SLAVE_OF(poll) ((void)(poll), (uint8_t)MB_BLE_SLAVE)
 #else
 #define MB_SLAVE_OF(poll) ((poll)->address)
+#endif
+#ifdef MB_BLE_PREFIX
+#define MB_PFX_LEN (sizeof(MB_BLE_PREFIX) - 1)
+#else
+#define MB_BLE_PREFIX ""
+#define MB_PFX_LEN 0u
 #endif
 
 /* Chunk sizes the simulated read() returns, cycled. */
@@ -86,6 +95,15 @@ static inline size_t mb_exception(uint8_t *f, uint8_t addr, uint8_t fc, uint8_t 
 	return mb_put_crc(f, 3);
 }
 
+/* The Modbus frame f[0..n) behind the prefix (f has room for it): the
+ * length of the whole. */
+static inline size_t mb_prefixed(uint8_t *f, size_t n)
+{
+	memmove(f + MB_PFX_LEN, f, n);
+	memcpy(f, MB_BLE_PREFIX, MB_PFX_LEN);
+	return MB_PFX_LEN + n;
+}
+
 /* A hex string into f[0..MB_MAX_FRAME): its length. */
 static inline size_t mb_hex(const char *h, uint8_t *f)
 {
@@ -97,7 +115,8 @@ static inline bool mb_req_is(struct bms_poll *poll, const char *h)
 {
 	uint8_t req[16], want[16];
 	int n = drv->next_request(poll, req, sizeof(req));
-	return n == 8 && check_hex(h, want, (int)sizeof(want)) == 8 && memcmp(req, want, 8) == 0;
+	return n == (int)(8 + MB_PFX_LEN) && check_hex(h, want, (int)sizeof(want)) == n &&
+	       memcmp(req, want, (size_t)n) == 0;
 }
 
 /* The driver table of a register-table protocol: its name and id, baud,
@@ -120,10 +139,12 @@ static inline void mb_check_table(const char *name, int id, int baud, int lo, in
 /* The outstanding read: false when the poll is complete (or refuses). */
 static inline bool mb_outstanding(struct bms_poll *poll, uint8_t *fc, uint16_t *start, uint16_t *count)
 {
-	uint8_t req[16];
-	int n = drv->next_request(poll, req, sizeof(req));
-	if (n != 8)
+	uint8_t buf[16];
+	int n = drv->next_request(poll, buf, sizeof(buf));
+	if (n != (int)(8 + MB_PFX_LEN))
 		return false;
+	CHECK(memcmp(buf, MB_BLE_PREFIX, MB_PFX_LEN) == 0);
+	const uint8_t *req = buf + MB_PFX_LEN;
 	CHECK_EQ_INT(req[0], MB_SLAVE_OF(poll));
 	CHECK_EQ_INT(req[6] | req[7] << 8, drive_crc16(req, 6));
 	*fc = req[1];
@@ -199,14 +220,15 @@ static inline int mb_not_taken(const struct bms_poll *p0, const uint8_t *f, size
 static inline void mb_broken(const struct bms_poll *p0, const uint8_t *f, size_t n)
 {
 	uint8_t b[MB_MAX_FRAME + 64];
-	CHECK(n >= 7 && n <= MB_MAX_FRAME);
+	const size_t P = MB_PFX_LEN; /* the Modbus frame is f[P..n) */
+	CHECK(n >= 7 + P && n <= MB_MAX_FRAME);
 	/* a bad CRC: counted, dropped whole */
 	memcpy(b, f, n);
 	b[n - 1] ^= 0x5A;
 	CHECK_EQ_INT(mb_not_taken(p0, b, n), 1);
 	/* a data byte changed: the CRC fails */
 	memcpy(b, f, n);
-	b[3] ^= 0x01;
+	b[P + 3] ^= 0x01;
 	CHECK_EQ_INT(mb_not_taken(p0, b, n), 1);
 	/* truncated: waits for the rest */
 	for (size_t cut = 1; cut < n; cut += (n - cut > 9 ? 7 : 1))
@@ -214,8 +236,8 @@ static inline void mb_broken(const struct bms_poll *p0, const uint8_t *f, size_t
 	/* from another address (a CRC of its own): not ours; taken with
 	 * address_any (over Bluetooth, always: one BMS on the link) */
 	memcpy(b, f, n);
-	b[0] = (uint8_t)(f[0] + 1);
-	mb_put_crc(b, n - 2);
+	b[P] = (uint8_t)(f[P] + 1);
+	mb_put_crc(b + P, n - P - 2);
 #ifndef MB_BLE_SLAVE
 	CHECK_EQ_INT(mb_not_taken(p0, b, n), 0);
 #endif
@@ -227,40 +249,42 @@ static inline void mb_broken(const struct bms_poll *p0, const uint8_t *f, size_t
 	/* impossible byte counts (with a right CRC): a register short, a
 	 * register too many, none */
 	memcpy(b, f, n - 2);
-	b[2] = (uint8_t)(f[2] - 2);
-	CHECK_EQ_INT(mb_not_taken(p0, b, mb_put_crc(b, n - 4)), 0);
+	b[P + 2] = (uint8_t)(f[P + 2] - 2);
+	CHECK_EQ_INT(mb_not_taken(p0, b, P + mb_put_crc(b + P, n - P - 4)), 0);
 	memcpy(b, f, n - 2);
-	b[2] = (uint8_t)(f[2] + 2);
+	b[P + 2] = (uint8_t)(f[P + 2] + 2);
 	b[n - 2] = 0;
 	b[n - 1] = 0;
-	CHECK_EQ_INT(mb_not_taken(p0, b, mb_put_crc(b, n)), 0);
-	memcpy(b, f, 3);
-	b[2] = 0;
-	CHECK_EQ_INT(mb_not_taken(p0, b, mb_put_crc(b, 3)), 0);
+	CHECK_EQ_INT(mb_not_taken(p0, b, P + mb_put_crc(b + P, n - P)), 0);
+	memcpy(b, f, P + 3);
+	b[P + 2] = 0;
+	CHECK_EQ_INT(mb_not_taken(p0, b, P + mb_put_crc(b + P, 3)), 0);
 	/* another function code (an answer to a write, then to a read of
 	 * another kind): ignored */
 	memcpy(b, f, n - 2);
-	b[1] = f[1] == 0x03 ? 0x04 : 0x03;
-	if (f[1] == 0x01)
-		b[1] = 0x02;
-	CHECK_EQ_INT(mb_not_taken(p0, b, mb_put_crc(b, n - 2)), 0);
+	b[P + 1] = f[P + 1] == 0x03 ? 0x04 : 0x03;
+	if (f[P + 1] == 0x01)
+		b[P + 1] = 0x02;
+	CHECK_EQ_INT(mb_not_taken(p0, b, P + mb_put_crc(b + P, n - P - 2)), 0);
 	/* the request's echo and garbage before the answer: taken all the same */
 	uint8_t req[16];
 	struct bms_poll poll = *p0;
 	int rn = drv->next_request(&poll, req, sizeof(req));
-	CHECK_EQ_INT(rn, 8);
+	CHECK_EQ_INT(rn, (int)(8 + P));
+	if (rn != (int)(8 + P))
+		return;
 	static const uint8_t junk[] = { 0x00, 0xFF, 0x55, 0x03 };
-	memcpy(b, req, 8);
-	memcpy(b + 8, junk, sizeof(junk));
-	memcpy(b + 8 + sizeof(junk), f, n);
+	memcpy(b, req, (size_t)rn);
+	memcpy(b + rn, junk, sizeof(junk));
+	memcpy(b + rn + sizeof(junk), f, n);
 	for (int way = 0; way < MB_WAYS; way++) {
 		poll = *p0;
 		bms_rx_clear(&rx);
-		r = mb_feed_way(&poll, &rx, b, n + 8 + sizeof(junk), way);
+		r = mb_feed_way(&poll, &rx, b, n + (size_t)rn + sizeof(junk), way);
 		CHECK_EQ_INT(r.ok, 1);
 		CHECK_EQ_INT(r.err, 0);
 		CHECK_EQ_INT(r.bad_scan, 0);
-		CHECK_EQ_INT(r.skipped, 8 + sizeof(junk));
+		CHECK_EQ_INT(r.skipped, rn + (int)sizeof(junk));
 	}
 }
 
