@@ -25,7 +25,7 @@ SPEC (JSON):
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
                           "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
-                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | [custom],
+                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | "superb" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -165,6 +165,9 @@ LAYOUTS = {
     "paceex": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Saihang: FFFA / FFFC notify / FFFB write (aiobmsble saihang_bms; the flags are not published: both writes)
     "saihang": [(0xFFFA, [(0xFFFC, ["read", "notify"]), (0xFFFB, ["read", "write-without-response", "write"])])],
+    # Super-B Epsilon v1: 74b9c2d1-... / 6edadbe4-... notify (aiobmsble superb_bms; no characteristic is
+    # written: none writable is served)
+    "superb": [("74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70", [("6edadbe4-4f53-4a5a-96ed-02f93db93790", ["read", "notify"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

@@ -87,9 +87,10 @@ ROWS = [
     ("ecoworthy", "ecoworthy", "ecoworthy", 0, "layout=v2"),  # v2 frames (MAC first), whole
     ("felicity", "felicity", "felicity", 35),       # Felicity Solar: JSON answers in 35-byte notifications
     ("felicity", "felicity", "felicity", 0, "junk=1"),  # a stale "get Date" answer and noise before each, whole
+    ("superb", "superb", "superb", 20),             # Super-B Epsilon v1: 6edadbe4-... pushes 20 bytes, nothing written
 ]
 # Protocols that are only listened to over their GATT link: nothing is ever written.
-NO_WRITES = ("topband", "ecoworthy")
+NO_WRITES = ("topband", "ecoworthy", "superb")
 
 MAC_A, MAC_B, MAC_C = "A4:C1:38:00:00:0A", "A4:C1:38:00:00:0B", "A4:C1:38:00:00:0C"
 
@@ -1129,6 +1130,55 @@ def test_topband():
         broker.cleanup()
 
 
+def test_superb():
+    """A Super-B Epsilon v1: advertisement (Epsilon-<serial>) -> --ble-scan
+    names it superb -> connect -> notifications of 6edadbe4-... only
+    (nothing written) -> Modbus, /api/state: voltage, current, SOC, SOH,
+    the status byte (bit 0 clear: OTHER; bit 7: balancing); no cells, no
+    temperatures; a frame that is no measurement is skipped, not served."""
+    print("== a Super-B Epsilon v1: scan, connect, listen, Modbus, /api/state")
+    sim = Sim(protocol="superb", packs=("address=1,cells=4,current=-12.5,soh=97",))
+    fake = Fake([device(MAC_C, sim, layout="superb", chunk=20, name="Epsilon-0A1B2C",
+                        uuids=["74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70"])])
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("eps", MAC_C, "superb")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n" % http)
+    scan_names(MAC_C, "Epsilon-0A1B2C", "superb")
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "superb: online")
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "superb: the map equals the simulator")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, "superb: the map reads"):
+            c.near(ha_float(regs[12:14]), -12.5, 1e-3, "superb: current (- = discharging)")
+            c.eq((regs[60], regs[61]), (round(p["soc"] * 10), 97), "superb: SOC 0.1 %, SOH %")
+            c.eq(regs[20:36], [0] * 16, "superb: no cells")
+        pk = wait_until(lambda: api_pack(http, "eps"), 10) or {}
+        c.eq((pk.get("soh"), pk.get("alarms"), pk.get("temps_c") or [], pk.get("balancing_any")),
+             (97, [], [], False), "superb /api/state: SOH, no alarm, no sensor, not balancing")
+        sim.ctl("set 1 alarm 0 4")
+        sim.ctl("set 1 balance 1")
+        pk = wait_until(lambda: (lambda q: q if q.get("alarms") and q.get("balancing_any") else None)(
+            api_pack(http, "eps") or {}), 15) or {}
+        c.eq((pk.get("alarms"), pk.get("raw_alarms"), pk.get("balancing_any")), (["other"], [0xF4], True),
+             "superb /api/state: status bit 0 clear (other), bit 7 balancing")
+        sim.ctl("set 1 alarm 0 0")
+        sim.ctl("set 1 balance 0")
+        sim.ctl("fault 1 badsum 2")
+        c.ok(wait_until(lambda: sim.state()["packs"][0]["fault"] == "none", 15), "superb: the broken frames sent")
+        c.ok(wait_until(lambda: (api_pack(http, "eps") or {}).get("alarms") == [] and matches(port, 1, sim), 15),
+             "superb: good again after frames that are no measurement")
+        st = fake.dev(MAC_C)
+        c.eq((st["writes"], st["connects"]), (0, 1), "superb: nothing written, one connection")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
 def test_ecoworthy():
     """An Eco-Worthy BW02, protocol v2: advertisement (name ECO-WORTHY 02_...,
     FFF0) -> --ble-scan names it ecoworthy -> connect -> FFF1 notifications
@@ -1456,7 +1506,7 @@ def main():
              ("faults", test_side_by_side_and_faults), ("faults", test_side_by_side_and_more_faults),
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
-             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity),
+             ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
              ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble)]
     try:
         for name, fn in tests:

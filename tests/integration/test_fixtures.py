@@ -24,8 +24,10 @@ Independent of the C code under test: no build needed.  Prints "ok" /
 """
 import glob
 import json
+import math
 import os
 import re
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -63,6 +65,8 @@ FAMILIES += ("ogt",)
 FAMILIES += ("paceex",)
 # Saihang / Anenji over Bluetooth LE: A5 A5 + a Modbus RTU frame (saihang_ok below)
 FAMILIES += ("saihang",)
+# Super-B Epsilon v1 over Bluetooth LE (superb_ok below)
+FAMILIES += ("superb",)
 
 
 def crc16_modbus(b):
@@ -337,6 +341,18 @@ def saihang_ok(b):
     return b[:2] == b"\xa5\xa5" and size_ok and modbus_ok(m)
 
 
+def superb_ok(b):
+    """A Super-B Epsilon v1 frame: 20 bytes, SOC and SOH (bytes 2, 3) at
+    most 100, the big-endian float32 current (8..11) 0 or normal within
+    3000 A, the voltage (12..15) normal, above 0, at most 100 V; there is
+    no checksum."""
+    if len(b) != 20 or b[2] > 100 or b[3] > 100:
+        return False
+    a, v = struct.unpack(">ff", b[8:16])
+    normal = lambda x: math.isfinite(x) and abs(x) >= 1.1754944e-38
+    return (a == 0 or normal(a)) and abs(a) <= 3000 and normal(v) and 0 < v <= 100
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -376,7 +392,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "roypow": lambda f: roypow_ok(bytes.fromhex(f)),
                "ogt": lambda f: ogt_ok(bytes.fromhex(f)),
                "paceex": lambda f: paceex_ok(bytes.fromhex(f)),
-               "saihang": lambda f: saihang_ok(bytes.fromhex(f))}
+               "saihang": lambda f: saihang_ok(bytes.fromhex(f)),
+               "superb": lambda f: superb_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -220,6 +220,12 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("SmartBat-B01234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "ogt");
 	/* PACEEX: PC- and four characters (aiobmsble pace_bms), with Daly's service FFF0 advertised */
 	CHECK_STR(guess("PC-1234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "paceex");
+	/* Super-B Epsilon: Epsilon-<serial> (v1); company 0x50BE (v2, named and
+	 * not read) first, whatever the name; "Epsilon" alone is no v1 name */
+	CHECK_STR(guess("Epsilon-1A2B3C", NULL, 0, NULL), "superb");
+	CHECK_STR(guess("Epsilon-123456", "74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70", 0, NULL), "superb");
+	CHECK_STR(guess("Epsilon 24V", NULL, 0x50BE, NULL), "superb");
+	CHECK_STR(guess("Epsilon", NULL, 0, NULL), "-");
 	/* ANT BMS: ANT-BLE..., both dialects, before JK's service FFE0 */
 	CHECK_STR(guess("ANT-BLE16ZMUB", ffe0, 0, NULL), "ant");
 	CHECK_STR(guess("ANT-BLE24BHUB", NULL, 0, NULL), "ant");
