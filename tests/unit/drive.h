@@ -372,22 +372,31 @@ static inline bool drive_hinted(const char *name)
 }
 
 /* A Bluetooth-only driver that is polled (not listened to), with one
- * GATT layout of 16-bit UUIDs, no probe, no MOSFET control, no address. */
+ * GATT layout (full UUIDs), no probe, no MOSFET control, no address. */
+static inline void drive_check_ble(const char *svc, const char *ntf, const char *wr)
+{
+	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
+	CHECK(drv->ble_gatt != NULL);
+	if (!drv->ble_gatt)
+		return;
+	CHECK_STR(drv->ble_gatt[0].service, svc);
+	CHECK_STR(drv->ble_gatt[0].notify, ntf);
+	CHECK_STR(drv->ble_gatt[0].write, wr);
+	CHECK(drv->ble_gatt[0].write_service == NULL);
+	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(drv->probe == NULL);
+	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK_EQ_INT(drv->max_address, 0);
+}
+
+/* The same with a layout of 16-bit UUIDs ("ffe0"). */
 static inline void drive_check_ble16(const char *svc, const char *ntf, const char *wr)
 {
 	char u[3][40];
 	snprintf(u[0], sizeof(u[0]), "0000%s-0000-1000-8000-00805f9b34fb", svc);
 	snprintf(u[1], sizeof(u[1]), "0000%s-0000-1000-8000-00805f9b34fb", ntf);
 	snprintf(u[2], sizeof(u[2]), "0000%s-0000-1000-8000-00805f9b34fb", wr);
-	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
-	CHECK_STR(drv->ble_gatt[0].service, u[0]);
-	CHECK_STR(drv->ble_gatt[0].notify, u[1]);
-	CHECK_STR(drv->ble_gatt[0].write, u[2]);
-	CHECK(drv->ble_gatt[0].write_service == NULL);
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(drv->probe == NULL);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
-	CHECK_EQ_INT(drv->max_address, 0);
+	drive_check_ble(u[0], u[1], u[2]);
 }
 
 /* Read sizes a Bluetooth link gives (20-byte notifications, odd reads, one

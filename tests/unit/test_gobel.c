@@ -73,14 +73,11 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "gobel");
 	CHECK_EQ_INT(drv->protocol_id, 43);
-	CHECK(drv->ble_only && drv->ble_gatt != NULL && drv->ble_hints != NULL);
-	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->control_request == NULL && drv->listen == NULL && drv->probe == NULL);
+	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("gobel") == drv);
-	CHECK_STR(drv->ble_gatt[0].service, "00002760-08c2-11e1-9073-0e8ac72e1001");
-	CHECK_STR(drv->ble_gatt[0].notify, "00002760-08c2-11e1-9073-0e8ac72e0002");
-	CHECK_STR(drv->ble_gatt[0].write, "00002760-08c2-11e1-9073-0e8ac72e0001");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	drive_check_ble("00002760-08c2-11e1-9073-0e8ac72e1001",
+			"00002760-08c2-11e1-9073-0e8ac72e0002",
+			"00002760-08c2-11e1-9073-0e8ac72e0001");
 	/* aiobmsble's name pattern BMS-[0-9A-F]* */
 	const struct bms_ble_hint *h = drv->ble_hints;
 	CHECK(h->name_ok != NULL);

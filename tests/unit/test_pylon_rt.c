@@ -60,15 +60,12 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "pylon-rt");
 	CHECK_EQ_INT(drv->protocol_id, 42);
-	CHECK(drv->ble_only && drv->ble_gatt != NULL && drv->ble_hints != NULL);
-	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->control_request == NULL && drv->listen == NULL && drv->probe == NULL);
+	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("pylon-rt") == drv);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS)));
-	CHECK_STR(drv->ble_gatt[0].service, "00010203-0405-0607-0809-0a0b0c0d1910");
-	CHECK_STR(drv->ble_gatt[0].notify, "00010203-0405-0607-0809-0a0b0c0d2b10");
-	CHECK_STR(drv->ble_gatt[0].write, "00010203-0405-0607-0809-0a0b0c0d2b11");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	drive_check_ble("00010203-0405-0607-0809-0a0b0c0d1910",
+			"00010203-0405-0607-0809-0a0b0c0d2b10",
+			"00010203-0405-0607-0809-0a0b0c0d2b11");
 	/* the name pattern RT[1-4][2468]* */
 	const struct bms_ble_hint *h = drv->ble_hints;
 	CHECK(h->name_ok != NULL);

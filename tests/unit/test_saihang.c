@@ -68,14 +68,9 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "saihang");
 	CHECK_EQ_INT(drv->protocol_id, 44);
-	CHECK(drv->ble_only && drv->ble_gatt != NULL && drv->ble_hints != NULL);
-	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->control_request == NULL && drv->listen == NULL && drv->probe == NULL);
+	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("saihang") == drv);
-	CHECK_STR(drv->ble_gatt[0].service, "0000fffa-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fffc-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000fffb-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	drive_check_ble16("fffa", "fffc", "fffb");
 	/* aiobmsble's name pattern SH* */
 	const struct bms_ble_hint *h = drv->ble_hints;
 	CHECK(h->name_ok != NULL);

@@ -71,13 +71,11 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "vatrer");
 	CHECK_EQ_INT(drv->protocol_id, 41);
-	CHECK(drv->ble_only && drv->ble_gatt != NULL && drv->ble_hints != NULL);
-	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->control_request == NULL && drv->listen == NULL && drv->probe == NULL);
+	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("vatrer") == drv);
-	CHECK_STR(drv->ble_gatt[0].service, "6e400001-b5a3-f393-e0a9-e50e24dcca9e");
-	CHECK_STR(drv->ble_gatt[0].write, "6e400002-b5a3-f393-e0a9-e50e24dcca9e");
-	CHECK_STR(drv->ble_gatt[0].notify, "6e400003-b5a3-f393-e0a9-e50e24dcca9e");
+	drive_check_ble("6e400001-b5a3-f393-e0a9-e50e24dcca9e",
+			"6e400003-b5a3-f393-e0a9-e50e24dcca9e",
+			"6e400002-b5a3-f393-e0a9-e50e24dcca9e");
 	/* aiobmsble's name pattern [2-9]???[0-3]?512??00?? */
 	const struct bms_ble_hint *h = drv->ble_hints;
 	CHECK(h->name_ok != NULL);
