@@ -19,7 +19,7 @@ const char *bms_strerror(int code)
 	case BMS_E_INVALID: return "invalid sample";
 	case BMS_E_NOSPACE: return "buffer too small";
 	case BMS_E_REFUSED: return "the BMS refused the request (error code)";
-	case BMS_E_KEY: return "encrypted with another key than the pack's key =, or no key known (ogt: a name not SmartBat-A<id>)";
+	case BMS_E_KEY: return "encrypted with another key than the pack's key =, or no key known (none configured, none from the advertised name)";
 	default: return "unknown error";
 	}
 }
