@@ -680,9 +680,6 @@ static void finish_packs(struct load *x)
 	for (int i = 1; i < x->c.npacks && !x->failed; i++)
 		check_packs(x, i);
 	share_gaps(x);
-	for (int i = 0; i < x->c.npacks; i++)
-		if (x->c.packs[i].is_ble)
-			conf__bfmt(x->c.packs[i].ble_adapter, CONF_ID_MAX, "%s", x->c.ble.adapter);
 }
 
 static void finish_upstreams(struct load *x)
@@ -701,7 +698,7 @@ static void finish_tunnels(struct load *x)
 static void (*const finish_steps[])(struct load *x) = {
 	finish_packs, finish_bank, finish_upstreams, finish_mqtt, finish_tunnels, finish_http,
 	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
-	conf__finish_mbtls,
+	conf__finish_mbtls, conf__finish_ble,
 };
 
 void conf__check(struct load *x)

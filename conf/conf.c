@@ -60,6 +60,7 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define RT(f) offsetof(struct conf_rtu, f)
 #define SO(f) offsetof(struct conf_soc, f)
 #define MT(f) offsetof(struct conf_modbus_tls, f)
+#define BP(f) offsetof(struct conf_ble_proxy, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
@@ -132,6 +133,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_TAKEOVER_AFTER] = {CONF_SEC_PACK, "takeover_after", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
 	                      PK(takeover_after), "0"},
 	[K_BITRATE] = {CONF_SEC_PACK, "bitrate", CONF_RELINK, KT_INT, 10000, 1000000, false, NULL, PK(bitrate), NULL},
+	[K_PK_ADAPTER] = {CONF_SEC_PACK, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, PK(adapter), NULL},
 
 	[K_BANK_UNIT_ID] = {CONF_SEC_BANK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {CONF_SEC_BANK, "packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
@@ -198,6 +200,12 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_BLE_ADAPTER] = {CONF_SEC_BLE, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {CONF_SEC_BLE, "connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
 	                           BL(connect_timeout), "20"},
+	[K_BP_HOST] = {CONF_SEC_BLE_PROXY, "host", CONF_RELINK, KT_HOST, 0, 0, false, NULL, BP(host), NULL},
+	[K_BP_PORT] = {CONF_SEC_BLE_PROXY, "port", CONF_RELINK, KT_INT, 1, 65535, false, NULL, BP(port), "6053"},
+	[K_BP_KEY] = {CONF_SEC_BLE_PROXY, "encryption_key", CONF_RELINK, KT_KEY32, 0, 0, false, NULL, BP(have_key),
+	              ""},
+	[K_BP_PASSWORD_FILE] = {CONF_SEC_BLE_PROXY, "password_file", CONF_RELINK, KT_PATH, 0, 0, false, NULL,
+	                        BP(password_file), NULL},
 
 	/* the cell voltages and cell tables default by chemistry (conf__chem_defaults[]) */
 	[K_LI_CHEMISTRY] = {CONF_SEC_LIMITS, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, LI(chemistry),
@@ -497,6 +505,8 @@ const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
 	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
 	       offsetof(struct conf_modbus_tls, enabled)),
+	NAMED("ble_proxy", CONF_SEC_BLE_PROXY, ble_proxies, nble_proxies, struct conf_ble_proxy, CONF_MAX_BLE_PROXIES,
+	      ble_proxy_seen),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

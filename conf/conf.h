@@ -20,7 +20,7 @@ struct bms_driver;
 enum conf_sect {
 	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
 	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
-	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_COUNT
+	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_BLE_PROXY, CONF_SEC_COUNT
 };
 
 /* What a new value of a key does to the running daemon on SIGHUP: each row
@@ -130,6 +130,22 @@ void conf_soc_derive(struct conf_soc *s, const struct conf_limits *l);
  * bmsgw --soc-replay counts with when no configuration is given. */
 void conf_soc_defaults(struct conf_soc *s, enum conf_chemistry chemistry);
 
+/* [ble_proxy.NAME]: an ESPHome device with bluetooth_proxy, a BLE adapter
+ * on the LAN reached through the ESPHome native API. */
+#define CONF_MAX_BLE_PROXIES 8
+struct conf_ble_proxy {
+	char name[CONF_NAME_MAX];
+	int line;
+	char host[CONF_HOST_MAX];        /* a name or an address */
+	int port;                        /* the native API's (6053) */
+	bool have_key;                   /* encryption_key given: Noise; else plaintext */
+	unsigned char key[32];           /* a secret: never logged or served */
+	char password_file[CONF_PORT_MAX]; /* plaintext API: the api: password's file */
+	char password[CONF_HOST_MAX];    /* its first line ("" = none); a secret */
+};
+/* The same proxy: every key equal (a link through it needs no reopen). */
+bool conf_ble_proxy_same(const struct conf_ble_proxy *a, const struct conf_ble_proxy *b);
+
 struct conf_pack {
 	char name[CONF_NAME_MAX];        /* [a-z0-9_-]+ */
 	const struct bms_driver *driver; /* from protocol = */
@@ -142,7 +158,11 @@ struct conf_pack {
 	bool is_slcan;                   /* ... through a Lawicel serial adapter */
 	char can_device[CONF_PORT_MAX];  /* CAN: the interface, or the slcan adapter's serial device */
 	char ble_addr[18];               /* its address, "AA:BB:CC:DD:EE:FF" */
-	char ble_adapter[CONF_ID_MAX];   /* [ble] adapter for BLE packs ("" = BlueZ's default) */
+	char adapter[CONF_ID_MAX];       /* `adapter =` as written ("" = [ble] adapter's) */
+	char ble_adapter[CONF_ID_MAX];   /* BLE packs: the adapter in use, the pack's or [ble]'s: a
+	                                  * local one ("" = BlueZ's default) or a proxy's name */
+	bool via_proxy;                  /* ... that names a [ble_proxy.NAME] ... */
+	struct conf_ble_proxy proxy;     /* ... whose keys are copied here (a struct conf is copied whole) */
 	bool have_key;                   /* key = given (protocols read from advertisements) */
 	unsigned char key[16];
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
@@ -249,6 +269,7 @@ struct conf_ble {
 	char adapter[CONF_ID_MAX];       /* "hci0" ...; "" = BlueZ's default (its first adapter) */
 	double connect_timeout;          /* s for one connection attempt, services resolved (20) */
 };
+
 
 /* "AA:BB:CC:DD:EE:FF" (either case, ':' or '-' between the bytes) into
  * canon, upper case with ':'; false if s is not a 48-bit address. */
@@ -505,6 +526,8 @@ struct conf {
 	struct conf_rtu rtu;
 	struct conf_soc soc;             /* [soc]: the bank's, and what packs inherit */
 	struct conf_modbus_tls mbtls;    /* [modbus_tls] */
+	int nble_proxies;
+	struct conf_ble_proxy ble_proxies[CONF_MAX_BLE_PROXIES];
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

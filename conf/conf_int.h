@@ -67,6 +67,7 @@ enum conf_type {
 	KT_LABEL,    /* text: min..max printable ASCII characters, spaces allowed */
 	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
 	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
+	KT_KEY32,    /* 32 bytes in base64 (have_key + key): an ESPHome API encryption key */
 	KT_COUNT
 };
 
@@ -77,7 +78,7 @@ enum {
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
 	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
 	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
-	K_ADDRESS_ANY, K_POSITION, K_PK_LISTEN, K_TAKEOVER_AFTER, K_BITRATE,
+	K_ADDRESS_ANY, K_POSITION, K_PK_LISTEN, K_TAKEOVER_AFTER, K_BITRATE, K_PK_ADAPTER,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
@@ -88,6 +89,7 @@ enum {
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT,
+	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,
 	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
 	K_LI_ABS_TIME, K_LI_ABS_DIFF, K_LI_REBULK_SOC, K_LI_REBULK_DIFF, K_LI_CHARGE_CELL, K_LI_DISCHARGE_CELL,
 	K_LI_CHARGE_TEMP, K_LI_DISCHARGE_TEMP, K_LI_MOS_TEMP, K_LI_SOC_CHARGE, K_LI_SOC_DISCHARGE, K_LI_INTERP,
@@ -178,6 +180,7 @@ struct load {
 	int rtu_seen[K_COUNT];
 	int soc_seen[K_COUNT];
 	int mbtls_seen[K_COUNT];
+	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -293,6 +296,8 @@ void conf__finish_rtu(struct load *x);
 /* check_mbtls.c: [modbus_tls] (its files, its port), and whether any
  * Modbus server is left when [gateway] listen is empty. */
 void conf__finish_mbtls(struct load *x);
+/* check_ble.c: each [ble_proxy.NAME], and the adapter of each ble:// pack. */
+void conf__finish_ble(struct load *x);
 void conf__print_mbtls(const struct conf *c, FILE *out);
 /* check_soc.c: [soc] and its keys in the packs, after [limits] (the full
  * cell voltage follows its target). */

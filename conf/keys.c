@@ -21,7 +21,7 @@ static const char *const type_names[KT_COUNT] = {
 	[KT_PATH] = "path",         [KT_TOPIC] = "topic",     [KT_IDENT] = "ident",     [KT_TEXT] = "text",
 	[KT_NETS] = "nets",         [KT_PATHTEXT] = "pathtext", [KT_KEY] = "key",       [KT_ADAPTER] = "adapter",
 	[KT_TABLE] = "table",       [KT_OUTPORT] = "outport", [KT_DEVICE] = "device",   [KT_LABEL] = "label",
-	[KT_FLAGS] = "flags",       [KT_VER] = "ver",
+	[KT_FLAGS] = "flags",       [KT_VER] = "ver",          [KT_KEY32] = "key32",
 };
 static const char *const reload_names[] = {
 	[CONF_LIVE] = "live", [CONF_RESTART] = "restart", [CONF_RELINK] = "relink",
@@ -58,6 +58,8 @@ static bool key_same(const struct conf_key *k, const void *a, const void *b)
 			      ((const struct conf_nets *)(const void *)fb)->text) == 0;
 	case KT_KEY: /* have_key, then the 16 bytes */
 		return memcmp(fa, fb, 1 + 16) == 0;
+	case KT_KEY32: /* have_key, then the 32 bytes */
+		return memcmp(fa, fb, 1 + 32) == 0;
 	case KT_TABLE: {
 		const struct conf_table *ta = (const void *)fa, *tb = (const void *)fb;
 		if (ta->n != tb->n)
@@ -232,9 +234,10 @@ void conf_key_text(int key, const void *obj, char *buf, size_t cap)
 	case KT_NETS:
 		conf__bfmt(buf, cap, "%s", ((const struct conf_nets *)(const void *)f)->text);
 		return;
-	case KT_KEY:
+	case KT_KEY: case KT_KEY32:
 		if (*(const bool *)(const void *)f)
-			conf__bfmt(buf, cap, "fnv1a:%08x", fingerprint((const unsigned char *)f + 1, 16));
+			conf__bfmt(buf, cap, "fnv1a:%08x",
+				   fingerprint((const unsigned char *)f + 1, k->type == KT_KEY ? 16 : 32));
 		else
 			conf__bfmt(buf, cap, "%s", "");
 		return;

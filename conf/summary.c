@@ -151,7 +151,7 @@ static void print_ble(const struct conf *c, FILE *out)
 	int nble = 0;
 	for (int i = 0; i < c->npacks; i++)
 		nble += c->packs[i].is_ble;
-	if (!nble && !c->ble.line)
+	if (!nble && !c->ble.line && !c->nble_proxies)
 		return;
 	fprintf(out, "bluetooth (BlueZ over D-Bus)\n  adapter       %s; connect timeout %g s; one connection "
 	        "attempt at a time\n", c->ble.adapter[0] ? c->ble.adapter : "BlueZ's default (the first adapter)",
@@ -160,10 +160,17 @@ static void print_ble(const struct conf *c, FILE *out)
 		const struct conf_pack *p = &c->packs[i];
 		if (!p->is_ble)
 			continue;
-		fprintf(out, "  %s %s: %s\n", p->ble_addr, p->name,
+		fprintf(out, "  %s %s%s%s: %s\n", p->ble_addr, p->name, p->via_proxy ? " through proxy " : "",
+		        p->via_proxy ? p->proxy.name : "",
 		        p->driver && p->driver->ble_company
 		        ? "read from its advertisements (no connection; discovery runs while bmsgw does)"
 		        : "connected (GATT notifications), reconnected with backoff");
+	}
+	for (int i = 0; i < c->nble_proxies; i++) {
+		const struct conf_ble_proxy *p = &c->ble_proxies[i];
+		fprintf(out, "  proxy %s: ESPHome native API at %s port %d, %s\n", p->name, p->host, p->port,
+		        p->have_key ? "encrypted (Noise, the key's fingerprint in /api/config)"
+		        : p->password[0] ? "plaintext with a password" : "plaintext");
 	}
 }
 

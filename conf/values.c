@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "../bms/bms.h"
 
 _Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_upstream, reg_first) + sizeof(int),
@@ -147,7 +149,8 @@ static const char *const fixed_expect[] = {
 	[KT_PORT] = "a device path /dev/..., tcp://HOST:PORT, ble://AA:BB:CC:DD:EE:FF, or a CAN interface "
 	            "such as can0 or slcan:///dev/ttyACM0 (pylon-can)",
 	[KT_KEY] = "32 hex digits (16 bytes)",
-	[KT_ADAPTER] = "a Bluetooth adapter name such as hci0",
+	[KT_ADAPTER] = "a local Bluetooth adapter such as hci0, or the NAME of a [ble_proxy.NAME]",
+	[KT_KEY32] = "32 bytes in base64 (44 characters ending in =)",
 	[KT_NAMES] = "pack names separated by commas",
 	[KT_NAME] = "a pack name or bank",
 	[KT_HOST] = "a host name or address",
@@ -389,11 +392,34 @@ static int set_key(SETTER_ARGS)
 	return 0;
 }
 
+_Static_assert(offsetof(struct conf_ble_proxy, key) == offsetof(struct conf_ble_proxy, have_key) + 1,
+	       "KT_KEY32: key follows have_key");
+/* A secret: the message never repeats the value. */
+static int set_key32(SETTER_ARGS)
+{
+	(void)k;
+	size_t n = strlen(v);
+	unsigned char out[48];
+	/* 32 bytes are 44 characters of base64 with one '=' of padding
+	 * (RFC 4648 section 4); EVP_DecodeBlock counts the padding as zeros */
+	bool ok = n == 44 && v[43] == '=' && v[42] != '=';
+	for (size_t i = 0; ok && i < 43; i++)
+		ok = isalnum((unsigned char)v[i]) || v[i] == '+' || v[i] == '/';
+	if (!ok || EVP_DecodeBlock(out, (const unsigned char *)v, (int)n) != 33) {
+		conf__bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the device's "
+		     "api: encryption: key: holds it)", n, exp);
+		return -1;
+	}
+	*(bool *)(void *)field = true;
+	memcpy(field + 1, out, 32);
+	return 0;
+}
+
 static int set_adapter(SETTER_ARGS)
 {
 	(void)k;
 	size_t n = strlen(v);
-	bool ok = n > 0 && n < 16;
+	bool ok = n > 0 && n < CONF_NAME_MAX;
 	for (const char *q = v; ok && *q; q++)
 		ok = isalnum((unsigned char)*q) || *q == '_' || *q == '-';
 	if (!ok) {
@@ -759,6 +785,10 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 		*(double *)(void *)field = -1;
 		return 0;
 	}
+	if (k->type == KT_KEY32) { /* no key: the plaintext API */
+		memset(field, 0, 1 + 32);
+		return 0;
+	}
 	conf__bfmt(why, wl, "internal error: no empty value for this key type");
 	return -1;
 }
@@ -774,7 +804,7 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		[KT_TEXT] = set_text,         [KT_NETS] = set_nets,     [KT_PATHTEXT] = set_pathtext,
 		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter, [KT_TABLE] = set_table,
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
-		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,
+		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,       [KT_KEY32] = set_key32,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));

@@ -325,8 +325,9 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 	if (!a->is_tcp && !a->is_ble)
 		return conf_section_same(CONF_SEC_PACK, CONF_RELINK, a, b);
 	/* a tcp:// or ble:// wire has no baud rate; a ble:// one is the same
-	 * device through the same adapter ([ble] adapter) */
-	return strcmp(a->port, b->port) == 0 && strcmp(a->ble_adapter, b->ble_adapter) == 0;
+	 * device through the same adapter (local, or a proxy of the same keys) */
+	return strcmp(a->port, b->port) == 0 && strcmp(a->ble_adapter, b->ble_adapter) == 0 &&
+	       a->via_proxy == b->via_proxy && (!a->via_proxy || conf_ble_proxy_same(&a->proxy, &b->proxy));
 }
 
 void gw_link_open(struct gw_link *l)
