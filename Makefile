@@ -23,7 +23,8 @@
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd nettle gnutls
+PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd nettle gnutls \
+           libprotobuf-c
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
             libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev libsqlite3-dev libmicrohttpd-dev \
             nettle-dev libgnutls28-dev \
@@ -138,16 +139,29 @@ CORE_OBJ := $(call objs,$(CORE_SRC))
 MAIN_OBJ := $(call objs,gateway/main.c)
 # the status page's files, built into the binary (gateway/web/www/embed.sh)
 WWW_SRC  := $(sort $(wildcard gateway/web/www/*.html gateway/web/www/*.js gateway/web/www/*.css gateway/web/www/*.svg))
-GW_OBJ   := $(call objs,$(GW_SRC) gen/www.c)
+# the ESPHome native API's messages (gateway/wire/esphome/): C from the
+# .proto by protoc-c, into each build's gen/ (esphome_api.pb-c.c and .h;
+# the sources include "esphome_api.pb-c.h" through -I$(B)/gen)
+ESP_PROTO := gateway/wire/esphome/esphome_api.proto
+ESP_PBC  := gen/esphome_api.pb-c.c
+GW_OBJ   := $(call objs,$(GW_SRC) gen/www.c $(ESP_PBC))
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit demo fuzz bench soak clean check-map man nosystemd install uninstall deb objects
 all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
 
-$(B)/%.o: %.c $(B)/build.flags
+$(B)/%.o: %.c $(B)/build.flags | $(B)/gen/esphome_api.pb-c.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -I$(B)/gen -c $< -o $@
+
+# one protoc-c run makes both files (a pattern rule's targets are one group)
+%/gen/esphome_api.pb-c.c %/gen/esphome_api.pb-c.h: $(ESP_PROTO)
+	@mkdir -p $*/gen
+	protoc-c --c_out=$*/gen --proto_path=$(dir $(ESP_PROTO)) $(ESP_PROTO)
+
+$(B)/gen/esphome_api.pb-c.o: $(B)/gen/esphome_api.pb-c.c $(B)/build.flags
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -I$(B)/gen -c $< -o $@
 
 %/gen/www.c: gateway/web/www/embed.sh $(WWW_SRC)
 	@mkdir -p $(dir $@)
@@ -267,15 +281,20 @@ fuzz: $(FUZZ_BIN) build/fuzz/ubprobe
 # from -MMD as in the other builds, and they are kept (.SECONDARY: make
 # deleted them as the intermediate files of a chain, so that any change
 # compiled all of them again).
-FUZZ_CFLAGS := $(CSTD) -I. -g -O1 -fsanitize=fuzzer-no-link $(SAN_CHECKS) -MMD -MP
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o
+FUZZ_CFLAGS := $(CSTD) -I. -Ibuild/fuzz/gen -g -O1 -fsanitize=fuzzer-no-link $(SAN_CHECKS) -MMD -MP
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o \
+	build/fuzz/obj/gen/esphome_api.pb-c.o
 FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o) build/fuzz/obj/tests/fuzz/ubprobe.o
-.SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN)
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN) build/fuzz/gen/esphome_api.pb-c.c build/fuzz/gen/esphome_api.pb-c.h \
+	$(B)/gen/esphome_api.pb-c.c $(B)/gen/esphome_api.pb-c.h
 $(eval $(call build_flags,build/fuzz/build.flags,$(strip clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) / $(PKG_LIBS)),))
 build/fuzz/obj/gen/www.o: build/gen/www.c build/fuzz/build.flags
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
-build/fuzz/obj/%.o: %.c build/fuzz/build.flags
+build/fuzz/obj/gen/esphome_api.pb-c.o: build/fuzz/gen/esphome_api.pb-c.c build/fuzz/build.flags
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/obj/%.o: %.c build/fuzz/build.flags | build/fuzz/gen/esphome_api.pb-c.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 build/fuzz/fuzzed.a: $(FUZZ_OBJ)
