@@ -131,6 +131,8 @@ void gw_status_json(struct gw *gw, FILE *o)
 
 	fprintf(o, ",\"links\":");
 	links_json(gw, o);
+	fprintf(o, ",\"ble_proxies\":");
+	gw_status_proxies_json(gw, o);
 
 	/* each output's own member, in the service table's order */
 	for (int i = 0; i < gw->nout; i++) {
@@ -535,6 +537,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	soc_metrics(gw, o);
 	limits_metrics(gw, o);
 	wires_metrics(gw, o);
+	gw_status_proxies_metrics(gw, o);
 	/* each output's own families */
 	for (int i = 0; i < gw->nout; i++)
 		if (gw->out[i].state && gw->out[i].svc->metrics)

@@ -19,5 +19,9 @@ void gw_status_json(struct gw *gw, FILE *o);
 void gw_status_config(struct gw *gw, FILE *o);
 /* /metrics: Prometheus text exposition format 0.0.4. */
 void gw_status_metrics(struct gw *gw, FILE *o);
+/* blestatus.c: the ESPHome Bluetooth proxies, /api/state's "ble_proxies"
+ * array and their /metrics families (none without a [ble_proxy.NAME]). */
+void gw_status_proxies_json(struct gw *gw, FILE *o);
+void gw_status_proxies_metrics(struct gw *gw, FILE *o);
 
 #endif

@@ -17,6 +17,8 @@
  * can://, host:port, else a serial device). */
 static const struct gw_transport *transport_of(const struct conf_pack *cfg)
 {
+	if (cfg->is_ble && cfg->via_proxy)
+		return &gw_transport_esphome;
 #ifdef HAVE_SYSTEMD
 	if (cfg->is_ble)
 		return &gw_transport_ble;

@@ -31,6 +31,7 @@
 
 struct gw_link;
 struct gw_ble;
+struct gw_esp;
 struct gw_resolver;
 
 /* What every link of the process shares (struct gw holds it). */
@@ -38,6 +39,7 @@ struct gw_link_env {
 	struct ev_loop *loop;
 	struct gw_resolver *resolver;  /* host names of TCP serial servers */
 	struct gw_ble *ble;            /* the BlueZ client of the ble:// links, NULL until one opens */
+	struct gw_esp *esp;            /* the ESPHome proxies' API clients in use (wire/esphome/) */
 	double ble_connect_timeout;    /* [ble] connect_timeout */
 };
 
@@ -72,6 +74,21 @@ struct gw_link_info {
 	double down_since;             /* monotonic start of the outage, once logged; -1 otherwise */
 	const char *why;               /* why it last failed or could not be opened ("" = never) */
 };
+
+/* What /api/state and /metrics show of an ESPHome Bluetooth proxy
+ * (gw_proxy_info(); esphome/espinfo.c). */
+struct gw_proxy_info {
+	bool in_use;                   /* a pack goes through it (else the rest is empty) */
+	bool ready;                    /* the API session is up */
+	int packs;                     /* the links through it */
+	unsigned api_major, api_minor; /* the API version it answered */
+	const char *device, *version;  /* its name and ESPHome version ("" before the first session) */
+	int free_slots, limit;         /* connection slots it reports (-1: not yet) */
+	unsigned long sessions, adverts, handshake_failures;
+	const char *why;               /* why the session last failed ("" = never) */
+};
+/* The proxy of those keys: zeros (in_use false) when no link uses it. */
+void gw_proxy_info(const struct gw_link_env *env, const struct conf_ble_proxy *cfg, struct gw_proxy_info *out);
 
 /* transports.c: a closed link for the wire of `cfg` (a BMS pack's port,
  * 8N1), of the transport its port names; NULL when out of memory. */

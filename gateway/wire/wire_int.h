@@ -75,6 +75,8 @@ extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_trans
  * header tests HAVE_SYSTEMD (the Makefile's build without libsystemd shares
  * the objects of every file that does not test it) */
 extern const struct gw_transport gw_transport_ble;
+/* esphome/esplink.c: a ble:// pack through an ESPHome Bluetooth proxy */
+extern const struct gw_transport gw_transport_esphome;
 
 struct gw_link {
 	struct gw_link_env *env;       /* loop, resolver, BlueZ client */

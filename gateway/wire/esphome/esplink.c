@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/wire/esphome/esplink.c - one ble:// link through an ESPHome
+ * Bluetooth proxy: the transport gw_transport_esphome (wire_int.h), on the
+ * API session of espclient.c (esp_int.h).
+ *
+ * A connected link (a driver with ble_gatt), as gateway/wire/ble/ble.c
+ * does it through BlueZ:
+ *
+ *   the session up -> the device's advertisement seen (its address type;
+ *   FIND_TIMEOUT) -> BluetoothDeviceRequest connect (with the proxy's GATT
+ *   cache where it offers one; [ble] connect_timeout) -> the GATT services
+ *   until "done" -> the first of the driver's layouts whose
+ *   characteristics are there (notify or indicate; write without response
+ *   preferred) -> the unlock where the driver has one (written with
+ *   response, read back) -> notify enabled -> up: every notification of
+ *   the notify handle goes to the poller as bytes, every request is one
+ *   BluetoothGATTWriteRequest (pieces of the MTU less 3).
+ *
+ * A listen-only driver (ble_company) never connects: each advertisement of
+ * the device through the proxy hands its manufacturer data of that
+ * company over as a BMS_ADV record.
+ *
+ * Anything that goes wrong -- the session, a refused connection, a GATT
+ * error, the device disconnecting -- closes the link with the reason
+ * (link.c logs the outage once and reopens with its backoff).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../../core/log.h"
+#include "../../core/util.h"
+#include "esp_int.h"
+
+#define FIND_TIMEOUT 20.0   /* s waiting for the device's advertisement */
+
+static void link_fail(struct gw_esp_link *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void link_fail(struct gw_esp_link *k, const char *fmt, ...)
+{
+	char why[320];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	gw_link_close(k->l, why); /* calls esp_close() */
+}
+
+static void set_deadline(struct gw_esp_link *k, double s)
+{
+	ev_timer_stop(k->p->env->loop, &k->timer);
+	ev_timer_set(&k->timer, s, 0.);
+	ev_timer_start(k->p->env->loop, &k->timer);
+}
+
+/* "AA:BB:CC:DD:EE:FF" -> the 48-bit address, most significant byte first. */
+static uint64_t mac_u64(const char *mac)
+{
+	uint64_t a = 0;
+	for (int i = 0; i < 6; i++)
+		a = a << 8 | (uint64_t)strtoul(mac + 3 * i, NULL, 16);
+	return a;
+}
+
+/* A UUID of the API (two 64-bit halves, or a 16/32-bit short one on the
+ * Bluetooth base) as the drivers write it, lower case. */
+static void uuid_text(const uint64_t *u, size_t n, uint32_t short_uuid, char out[37])
+{
+	uint64_t hi, lo;
+	if (n == 2) {
+		hi = u[0];
+		lo = u[1];
+	} else {
+		hi = (uint64_t)short_uuid << 32 | 0x00001000u;  /* xxxxxxxx-0000-1000- */
+		lo = 0x800000805f9b34fbULL;                      /* 8000-00805f9b34fb */
+	}
+	snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16 & 0xffff),
+		 (unsigned)(hi & 0xffff), (unsigned)(lo >> 48), (unsigned long long)(lo & 0xffffffffffffULL));
+}
+
+/* The characteristics of one GetServices answer, kept. */
+static void add_services(struct gw_esp_link *k, const Esphome__BluetoothGATTGetServicesResponse *r)
+{
+	for (size_t i = 0; i < r->n_services; i++) {
+		const Esphome__BluetoothGATTService *s = r->services[i];
+		char svc[37];
+		uuid_text(s->uuid, s->n_uuid, s->short_uuid, svc);
+		for (size_t j = 0; j < s->n_characteristics; j++) {
+			const Esphome__BluetoothGATTCharacteristic *c = s->characteristics[j];
+			if (k->nchars == k->capchars) {
+				int cap = k->capchars ? 2 * k->capchars : 16;
+				struct esp_char *t = cap <= 256 ? realloc(k->chars, (size_t)cap * sizeof(*t)) : NULL;
+				if (!t)
+					return; /* more than 256: the rest is not looked at */
+				k->chars = t;
+				k->capchars = cap;
+			}
+			struct esp_char *e = &k->chars[k->nchars++];
+			memcpy(e->svc, svc, sizeof(svc));
+			uuid_text(c->uuid, c->n_uuid, c->short_uuid, e->uuid);
+			e->handle = c->handle;
+			e->props = c->properties;
+			e->cccd = 0;
+			for (size_t d = 0; d < c->n_descriptors; d++) {
+				char du[37];
+				uuid_text(c->descriptors[d]->uuid, c->descriptors[d]->n_uuid, c->descriptors[d]->short_uuid, du);
+				if (strcmp(du, BMS_UUID16("2902")) == 0)
+					e->cccd = c->descriptors[d]->handle;
+			}
+		}
+	}
+}
+
+#define P_READ 0x02u
+#define P_WWR 0x04u
+#define P_WRITE 0x08u
+#define P_NOTIFY 0x10u
+#define P_INDICATE 0x20u
+
+/* The best characteristic uuid under svc with one of props (write without
+ * response first; of two with the same UUID, the one that is not `not`). */
+static const struct esp_char *find_char(const struct gw_esp_link *k, const char *svc, const char *uuid, uint32_t props,
+					const struct esp_char *not)
+{
+	const struct esp_char *found = NULL;
+	int best = -1;
+	for (int i = 0; i < k->nchars; i++) {
+		const struct esp_char *c = &k->chars[i];
+		if (strcasecmp(c->svc, svc) != 0 || strcasecmp(c->uuid, uuid) != 0 || !(c->props & props))
+			continue;
+		if (!(props & (P_WRITE | P_WWR)))
+			return c;
+		int score = (c->props & P_WWR ? 2 : 0) + (c != not);
+		if (score > best) {
+			best = score;
+			found = c;
+		}
+	}
+	return found;
+}
+
+static void notify_enable(struct gw_esp_link *k)
+{
+	Esphome__BluetoothGATTNotifyRequest r = ESPHOME__BLUETOOTH_GATTNOTIFY_REQUEST__INIT;
+	r.address = k->addr;
+	r.handle = k->notify_h;
+	r.enable = true;
+	k->st = EL_NOTIFY;
+	(void)esp_client_send(k->p, ESP_NOTIFY_REQ, &r.base);
+}
+
+/* The unlock (struct bms_ble_auth) written with response; read back at its answer. */
+static void auth_write(struct gw_esp_link *k, const struct bms_gatt *g, const struct bms_ble_auth *a)
+{
+	const struct esp_char *c = find_char(k, g->service, a->chr, P_WRITE, NULL);
+	if (!c) {
+		link_fail(k, "no unlock characteristic %s (written with response) under service %s", a->chr, g->service);
+		return;
+	}
+	k->auth_h = c->handle;
+	Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
+	w.address = k->addr;
+	w.handle = k->auth_h;
+	w.response = true;
+	w.data.data = (uint8_t *)a->data;
+	w.data.len = a->len;
+	k->st = EL_AUTH_WRITE;
+	(void)esp_client_send(k->p, ESP_WRITE_REQ, &w.base);
+}
+
+/* The services are known: the first layout the device has, then the
+ * unlock or notifications. */
+static void pick_layout(struct gw_esp_link *k)
+{
+	const struct bms_driver *d = k->l->cfg->driver;
+	const struct bms_gatt *g0 = d->ble_gatt, *g = g0;
+	for (int i = 0; g && g->service && i < k->layout; i++)
+		g++;
+	for (; g && g->service; g++) {
+		const struct esp_char *n = find_char(k, g->service, g->notify, P_NOTIFY | P_INDICATE, NULL);
+		const char *ws = g->write_service ? g->write_service : g->service;
+		const struct esp_char *w = n && g->write ? find_char(k, ws, g->write, P_WRITE | P_WWR, n) : NULL;
+		if (!n || (g->write && !w))
+			continue;
+		k->notify_h = n->handle;
+		k->cccd_h = n->cccd;
+		k->indicate = !(n->props & P_NOTIFY);
+		k->write_h = w ? w->handle : 0;
+		k->write_cmd = w && (w->props & P_WWR) && !(d->ble_write_request && (w->props & P_WRITE));
+		k->layout = (int)(g - g0);
+		gw_debug("link %s: GATT service %s: notify handle %u, write handle %u (%s)", k->l->port, g->service,
+			 k->notify_h, k->write_h, k->write_cmd ? "command" : "request");
+		if (d->ble_auth)
+			auth_write(k, g, d->ble_auth);
+		else
+			notify_enable(k);
+		return;
+	}
+	link_fail(k, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)", d->name,
+		  g0 ? g0->service : "?", g0 ? g0->notify : "?", g0 && g0->write ? g0->write : "none",
+		  g0 && g0[1].service ? ", or the other layouts" : "");
+}
+
+/* Connect, once the device's advertisement gave its address type. */
+static void connect_device(struct gw_esp_link *k)
+{
+	const struct esp_seen *s = esp_client_seen(k->p, k->addr);
+	if (!s) {
+		if (k->st != EL_FIND) {
+			k->st = EL_FIND;
+			set_deadline(k, FIND_TIMEOUT);
+		}
+		return;
+	}
+	Esphome__BluetoothDeviceRequest r = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
+	r.address = k->addr;
+	r.request_type = k->p->features & ESP_FEAT_CACHE ? ESP_DEV_CONNECT_CACHE : ESP_DEV_CONNECT_NOCACHE;
+	r.has_address_type = true;
+	r.address_type = s->addr_type;
+	k->st = EL_CONNECTING;
+	k->nchars = 0;
+	set_deadline(k, k->l->env->ble_connect_timeout);
+	gw_debug("link %s: connect through proxy %s", k->l->port, k->p->cfg.name);
+	(void)esp_client_send(k->p, ESP_DEVICE_REQ, &r.base);
+}
+
+/* The session is up (or was when the link opened). */
+static void on_ready(struct gw_esp_link *k)
+{
+	if (k->st != EL_WAIT)
+		return;
+	if (k->adv) {
+		if (!(k->p->features & ESP_FEAT_RAW_ADV)) {
+			link_fail(k, "proxy %s relays no raw advertisements (ESPHome 2023.10 or newer has them)",
+				  k->p->cfg.name);
+			return;
+		}
+		k->st = EL_ADV;
+		gw_link_up(k->l);
+		return;
+	}
+	if (!(k->p->features & ESP_FEAT_ACTIVE)) {
+		link_fail(k, "proxy %s makes no connections (expected bluetooth_proxy: active: true in its YAML)",
+			  k->p->cfg.name);
+		return;
+	}
+	connect_device(k);
+}
+
+static void on_fail(struct gw_esp_link *k, const char *why)
+{
+	if (k->st != EL_IDLE)
+		link_fail(k, "%s", why);
+}
+
+/* The proxy listens for the notifications: on a V3 connection the client
+ * switches them on itself, 01 00 (notify) or 02 00 (indicate) written to
+ * the characteristic's CCCD (esphome esp32_ble_client, "the client is
+ * responsible for flipping the descriptor value when using the cache";
+ * bleak-esphome does the same); then up. */
+static void notify_on(struct gw_esp_link *k)
+{
+	if (k->cccd_h) {
+		uint8_t on[2] = { k->indicate ? 0x02 : 0x01, 0x00 };
+		Esphome__BluetoothGATTWriteDescriptorRequest w = ESPHOME__BLUETOOTH_GATTWRITE_DESCRIPTOR_REQUEST__INIT;
+		w.address = k->addr;
+		w.handle = k->cccd_h;
+		w.data.data = on;
+		w.data.len = sizeof(on);
+		if (esp_client_send(k->p, ESP_WRITE_DESC_REQ, &w.base) < 0)
+			return;
+	}
+	k->st = EL_UP;
+	gw_link_up(k->l);
+}
+
+/* The unlock's answers: the write taken, then the byte read back. */
+static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
+{
+	const struct bms_ble_auth *a = k->l->cfg->driver->ble_auth;
+	if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP) {
+		Esphome__BluetoothGATTReadRequest r = ESPHOME__BLUETOOTH_GATTREAD_REQUEST__INIT;
+		r.address = k->addr;
+		r.handle = k->auth_h;
+		k->st = EL_AUTH_READ;
+		(void)esp_client_send(k->p, ESP_READ_REQ, &r.base);
+	} else if (k->st == EL_AUTH_READ && type == ESP_READ_RESP) {
+		const Esphome__BluetoothGATTReadResponse *r = (const void *)m;
+		if (r->data.len < 1 || r->data.data[0] != a->ok) {
+			link_fail(k, "the BMS did not take the unlock: handle %u reads %s%02x, not %02x", k->auth_h,
+				  r->data.len < 1 ? "nothing " : "", r->data.len < 1 ? 0 : r->data.data[0], a->ok);
+			return;
+		}
+		gw_debug("link %s: unlocked", k->l->port);
+		notify_enable(k);
+	}
+}
+
+/* The device's connection changed. */
+static void connection_answer(struct gw_esp_link *k, const Esphome__BluetoothDeviceConnectionResponse *c)
+{
+	if (!c->connected) {
+		if (k->st == EL_CONNECTING)
+			link_fail(k, "proxy %s could not connect (error %d%s)", k->p->cfg.name, (int)c->error,
+				  k->p->free_slots == 0 ? "; no free connection slot" : "");
+		else
+			link_fail(k, "the device disconnected (proxy %s, error %d)", k->p->cfg.name, (int)c->error);
+		return;
+	}
+	if (k->st != EL_CONNECTING)
+		return;
+	k->mtu = c->mtu;
+	k->st = EL_SERVICES;
+	Esphome__BluetoothGATTGetServicesRequest r = ESPHOME__BLUETOOTH_GATTGET_SERVICES_REQUEST__INIT;
+	r.address = k->addr;
+	(void)esp_client_send(k->p, ESP_SERVICES_REQ, &r.base);
+}
+
+static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
+{
+	if (k->adv)
+		return;
+	switch (type) {
+	case ESP_CONN_RESP:
+		connection_answer(k, (const void *)m);
+		return;
+	case ESP_SERVICES_RESP:
+		if (k->st == EL_SERVICES)
+			add_services(k, (const void *)m);
+		return;
+	case ESP_SERVICES_DONE:
+		if (k->st == EL_SERVICES) {
+			ev_timer_stop(k->p->env->loop, &k->timer);
+			pick_layout(k);
+		}
+		return;
+	case ESP_NOTIFY_RESP:
+		if (k->st == EL_NOTIFY && ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle == k->notify_h)
+			notify_on(k);
+		return;
+	case ESP_NOTIFY_DATA: {
+		const Esphome__BluetoothGATTNotifyDataResponse *d = (const void *)m;
+		if (k->st == EL_UP && d->handle == k->notify_h && d->data.len)
+			gw_link_bytes(k->l, d->data.data, d->data.len);
+		return;
+	}
+	case ESP_GATT_ERROR: {
+		const Esphome__BluetoothGATTErrorResponse *e = (const void *)m;
+		if (k->st == EL_UP)
+			gw_debug("link %s: GATT error %d on handle %u", k->l->port, (int)e->error, e->handle);
+		else
+			link_fail(k, "GATT error %d on handle %u (proxy %s)", (int)e->error, e->handle, k->p->cfg.name);
+		return;
+	}
+	default:
+		auth_answer(k, type, m);
+	}
+}
+
+/* An advertisement of the link's device: its manufacturer data (AD type
+ * 0xFF: company, little endian, then the data) of the driver's company,
+ * as a BMS_ADV record. */
+static void on_advert(struct gw_esp_link *k, const Esphome__BluetoothLERawAdvertisement *a)
+{
+	if (k->st == EL_FIND) {
+		ev_timer_stop(k->p->env->loop, &k->timer);
+		connect_device(k);
+		return;
+	}
+	if (k->st != EL_ADV)
+		return;
+	uint16_t company = k->l->cfg->driver->ble_company;
+	const uint8_t *d = a->data.data;
+	size_t n = a->data.len;
+	for (size_t i = 0; i + 1 < n && d[i]; i += (size_t)d[i] + 1) {
+		size_t len = d[i];
+		if (i + 1 + len > n)
+			return;
+		if (d[i + 1] != 0xFF || len < 3 || (uint16_t)(d[i + 2] | d[i + 3] << 8) != company)
+			continue;
+		uint8_t rec[BMS_ADV_HDR + 255];
+		size_t m = len - 3;
+		rec[0] = BMS_ADV_MAGIC0;
+		rec[1] = BMS_ADV_MAGIC1;
+		rec[2] = (uint8_t)(company & 0xff);
+		rec[3] = (uint8_t)(company >> 8);
+		rec[4] = (uint8_t)m;
+		memcpy(rec + BMS_ADV_HDR, d + i + 4, m);
+		gw_link_bytes(k->l, rec, BMS_ADV_HDR + m);
+	}
+}
+
+static const struct esp_users link_users = { on_ready, on_fail, on_message, on_advert };
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_esp_link *k = container_of(w, struct gw_esp_link, timer);
+	if (k->st == EL_FIND)
+		link_fail(k, "device %s not seen by proxy %s within %.0f s (out of its range, switched off, or "
+			  "connected to another device such as a phone)", k->l->cfg->ble_addr, k->p->cfg.name, FIND_TIMEOUT);
+	else if (k->st == EL_CONNECTING || k->st == EL_SERVICES)
+		link_fail(k, "no connection with its GATT services within %g s through proxy %s (connect_timeout)",
+			  k->l->env->ble_connect_timeout, k->p->cfg.name);
+}
+
+static void esp_open(struct gw_link *l)
+{
+	struct gw_esp_link *k = l->tr_data;
+	if (!k) {
+		struct gw_esp *p = esp_client_get(l->env, &l->cfg->proxy, &link_users);
+		k = p ? calloc(1, sizeof(*k)) : NULL;
+		if (!k) {
+			gw_link_close(l, "out of memory");
+			return;
+		}
+		k->l = l;
+		k->adv = l->cfg->driver->ble_company != 0;
+		k->addr = mac_u64(l->cfg->ble_addr);
+		ev_init(&k->timer, timer_cb);
+		esp_client_join(p, k);
+		l->tr_data = k;
+	}
+	l->state = GW_LINK_CONNECTING;
+	k->st = EL_WAIT;
+	k->layout = 0;
+	k->notify_h = k->write_h = k->auth_h = 0;
+	if (k->p->st == ES_READY)
+		on_ready(k);
+	else
+		esp_client_want(k->p);
+}
+
+/* Release what the link holds at the proxy: its connection. */
+static void esp_close(struct gw_link *l)
+{
+	struct gw_esp_link *k = l->tr_data;
+	if (!k || k->st == EL_IDLE)
+		return;
+	enum esp_link_state was = k->st;
+	k->st = EL_IDLE;
+	ev_timer_stop(k->p->env->loop, &k->timer);
+	if (k->p->st == ES_READY && was >= EL_CONNECTING && was <= EL_UP) {
+		Esphome__BluetoothDeviceRequest r = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
+		r.address = k->addr;
+		r.request_type = ESP_DEV_DISCONNECT;
+		(void)esp_client_send(k->p, ESP_DEVICE_REQ, &r.base);
+	}
+}
+
+static void esp_release(struct gw_link *l)
+{
+	struct gw_esp_link *k = l->tr_data;
+	if (!k)
+		return;
+	ev_timer_stop(k->p->env->loop, &k->timer);
+	free(k->chars);
+	esp_client_leave(k->p, k);
+	free(k);
+	l->tr_data = NULL;
+}
+
+/* One request: GATT writes of the MTU less 3 (without response), or whole. */
+static int esp_write(struct gw_link *l)
+{
+	struct gw_esp_link *k = l->tr_data;
+	if (!k || k->st != EL_UP || !k->write_h) {
+		l->txlen = l->txoff = 0;
+		return 0;
+	}
+	size_t off = l->txoff, end = l->txlen;
+	size_t piece = k->write_cmd && k->mtu > 3 ? k->mtu - 3 : end - off;
+	while (off < end && k->st == EL_UP) {
+		size_t n = end - off < piece ? end - off : piece;
+		Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
+		w.address = k->addr;
+		w.handle = k->write_h;
+		w.response = !k->write_cmd;
+		w.data.data = l->tx + off;
+		w.data.len = n;
+		if (esp_client_send(k->p, ESP_WRITE_REQ, &w.base) < 0)
+			break; /* the session failed: the link is closed */
+		off += n;
+	}
+	l->txlen = l->txoff = 0;
+	return k->st == EL_UP ? 0 : -1;
+}
+
+/* The name the device advertises, as the proxy relayed it. */
+static const char *esp_peer_name(const struct gw_link *l)
+{
+	const struct gw_esp_link *k = l->tr_data;
+	const struct esp_seen *s = k ? esp_client_seen(k->p, k->addr) : NULL;
+	return s ? s->name : NULL;
+}
+
+/* Notifications come in the session's stream: nothing to drain. */
+static size_t esp_drain(struct gw_link *l)
+{
+	(void)l;
+	return 0;
+}
+
+const struct gw_transport gw_transport_esphome = {
+	.name = "ble",
+	.bms_link = BMS_LINK_BLE,
+	.fds = 1, /* the poll timerfd; the proxy's socket is shared by its links */
+	.silent_reopen = 3,
+	.silent_why = "no notification from the BMS for 3 polls; reconnecting",
+	.open = esp_open,
+	.close = esp_close,
+	.release = esp_release,
+	.write = esp_write,
+	.drain = esp_drain,
+	.peer_name = esp_peer_name,
+};
