@@ -192,6 +192,7 @@ static void poll_done(struct gw_bus *w, bool finished, const char *why)
 	} else {
 		w->silent_polls = 0;
 	}
+	gw_link_idle(w->link); /* a shared radio's slot may serve another link until the next poll */
 	gw_bus_next(w);
 }
 

@@ -5,6 +5,7 @@
  * version, name, ESPHome version, free connection slots) and the counts.
  * Never its key or password. */
 #include <stdio.h>
+#include <string.h>
 
 #include "../core/jsonw.h"
 #include "../core/prom.h"
@@ -40,6 +41,20 @@ void gw_status_proxies_json(struct gw *gw, FILE *o)
 			fprintf(o, "%d,\"slots\":%d", pi.free_slots, pi.limit);
 		else
 			fputs("null,\"slots\":null", o);
+		fprintf(o, ",\"taking_turns\":%s,\"round_s\":", pi.turns ? "true" : "false");
+		if (pi.round_s > 0)
+			fprintf(o, "%.1f", pi.round_s);
+		else
+			fputs("null", o);
+		fprintf(o, ",\"pack_names\":[");
+		bool first = true;
+		for (int j = 0; j < c->npacks; j++)
+			if (c->packs[j].via_proxy && strcmp(c->packs[j].proxy.name, p->name) == 0) {
+				fprintf(o, "%s", first ? "" : ",");
+				gw_json_str(o, c->packs[j].name);
+				first = false;
+			}
+		fprintf(o, "]");
 		fprintf(o, ",\"sessions\":%lu,\"advertisements\":%lu,\"handshake_failures\":%lu,\"error\":", pi.sessions,
 			pi.adverts, pi.handshake_failures);
 		gw_json_str(o, pi.why);
@@ -58,6 +73,8 @@ void gw_status_proxies_metrics(struct gw *gw, FILE *o)
 		{ "bmsgw_ble_proxy_advertisements_total", "counter", "BLE advertisements the proxy relayed." },
 		{ "bmsgw_ble_proxy_handshake_failures_total", "counter",
 		  "Encrypted API handshakes that failed (a wrong key, or the proxy not encrypted)." },
+		{ "bmsgw_ble_proxy_round_seconds", "gauge",
+		  "More packs than slots: the last time between two turns of one pack (0: no turns)." },
 	};
 	const struct conf *c = gw->conf;
 	if (!c->nble_proxies)
@@ -68,7 +85,7 @@ void gw_status_proxies_metrics(struct gw *gw, FILE *o)
 			struct gw_proxy_info pi;
 			gw_proxy_info(gw->link_env, &c->ble_proxies[i], &pi);
 			double v[] = { pi.ready, pi.free_slots, pi.packs, (double)pi.sessions, (double)pi.adverts,
-				       (double)pi.handshake_failures };
+				       (double)pi.handshake_failures, pi.round_s };
 			fprintf(o, "%s{proxy=", pf[f].name);
 			gw_prom_label(o, c->ble_proxies[i].name);
 			fputc('}', o);

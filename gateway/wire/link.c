@@ -207,6 +207,24 @@ void gw_link_up(struct gw_link *l)
 	l->owner->up(l->owner_arg);
 }
 
+void gw_link_park(struct gw_link *l)
+{
+	l->state = GW_LINK_CONNECTING;
+	l->txlen = l->txoff = 0;
+}
+
+void gw_link_unpark(struct gw_link *l)
+{
+	l->state = GW_LINK_UP;
+	l->owner->up(l->owner_arg);
+}
+
+void gw_link_idle(struct gw_link *l)
+{
+	if (l->tr->idle && l->state == GW_LINK_UP)
+		l->tr->idle(l);
+}
+
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;

@@ -84,6 +84,8 @@ struct gw_proxy_info {
 	unsigned api_major, api_minor; /* the API version it answered */
 	const char *device, *version;  /* its name and ESPHome version ("" before the first session) */
 	int free_slots, limit;         /* connection slots it reports (-1: not yet) */
+	bool turns;                    /* its packs take turns for its slots (more packs than slots) */
+	double round_s;                /* ... the last time between two turns of one pack, s (0: none yet) */
 	unsigned long sessions, adverts, handshake_failures;
 	const char *why;               /* why the session last failed ("" = never) */
 };
@@ -110,6 +112,12 @@ void gw_link_close(struct gw_link *l, const char *why);
 /* Read everything pending and throw it away (before each request); the
  * bytes dropped. */
 size_t gw_link_drain(struct gw_link *l);
+/* The owner has nothing to send until its next exchange (a poll ended):
+ * a transport whose wire shares a radio's connection slots may lend the
+ * slot to another link meanwhile (struct gw_transport.idle); the owner
+ * hears nothing of it but that the link is connecting again until its
+ * turn comes back (up). */
+void gw_link_idle(struct gw_link *l);
 /* Queue bytes for writing; returns 0 or -1 (link not up / too long). */
 int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
 /* Tunnel: queue a tool's bytes after what is queued; returns how many were

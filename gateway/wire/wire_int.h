@@ -66,6 +66,8 @@ struct gw_transport {
 	/* optional: another baud rate, kept for the next open and, on an open
 	 * wire, set at once (input received so far dropped); 0 or -1 with errno */
 	int (*set_baud)(struct gw_link *l, int baud);
+	/* optional: the owner is idle until its next exchange (gw_link_idle()) */
+	void (*idle)(struct gw_link *l);
 	/* optional: the name the device at the other end advertises ("" when
 	 * not known; NULL: none, a wire) */
 	const char *(*peer_name)(const struct gw_link *l);
@@ -118,6 +120,12 @@ void gw_link_lost(struct gw_link *l);
  * owner); bytes arrived from it (to the owner). */
 void gw_link_up(struct gw_link *l);
 void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n);
+/* For a transport that shares connection slots (esphome/esplink.c): the
+ * wire lends its slot and waits for its turn (the owner sees it
+ * connecting: its polls wait, no outage); its turn came back (the owner
+ * hears up; no log line: it is no reopen). */
+void gw_link_park(struct gw_link *l);
+void gw_link_unpark(struct gw_link *l);
 
 /* serial.c, tcp.c: what the descriptor-based transports share (link.c). */
 void gw_link_attach(struct gw_link *l, int fd);

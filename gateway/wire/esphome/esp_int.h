@@ -84,6 +84,7 @@ struct esp_users {
 	void (*fail)(struct gw_esp_link *k, const char *why);      /* the session failed */
 	void (*message)(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *msg); /* for its address */
 	void (*advert)(struct gw_esp_link *k, const Esphome__BluetoothLERawAdvertisement *a);
+	void (*slots)(struct gw_esp *p);                           /* the free slots changed */
 };
 
 /* One API connection to a proxy, shared by the links through it. */
@@ -111,6 +112,10 @@ struct gw_esp {
 	char name[64], version[40];
 	unsigned features;
 	int free_slots, limit;         /* -1 = not reported yet */
+	uint64_t alloc[8];             /* the addresses it said hold its slots */
+	int nalloc;
+	unsigned long queue_seq;       /* the order of the links waiting for a slot */
+	double round_s;                /* packs taking turns: the last time between two turns of one, s (0: no turns) */
 	unsigned long sessions, adverts, handshake_failures;
 	struct esp_seen seen[ESP_SEEN_MAX];
 	int nseen;
@@ -120,6 +125,7 @@ enum esp_link_state {
 	EL_IDLE,        /* closed */
 	EL_WAIT,        /* the session is not up */
 	EL_FIND,        /* waiting for the device's advertisement (its address type) */
+	EL_QUEUED,      /* waiting for a connection slot (its turn) */
 	EL_CONNECTING,  /* BluetoothDeviceRequest connect sent */
 	EL_SERVICES,    /* GATT services coming */
 	EL_AUTH_WRITE,  /* the layout's unlock written */
@@ -127,6 +133,7 @@ enum esp_link_state {
 	EL_NOTIFY,      /* notify enable sent (then the CCCD written) */
 	EL_UP,          /* notifications flow */
 	EL_ADV,         /* advertisements flow (no connection) */
+	EL_RELEASING,   /* its slot lent to a link waiting: disconnecting */
 };
 
 /* One characteristic of the connected device. */
@@ -151,6 +158,10 @@ struct gw_esp_link {
 	struct esp_char *chars;
 	int nchars, capchars;
 	ev_timer timer;                /* find / connect deadline */
+	unsigned long queued;          /* its place in the queue for a slot */
+	bool idle;                     /* up, its poll over: its slot may go to a link waiting */
+	bool parked;                   /* its wire waits for its turn (gw_link_park) */
+	double turn_at;                /* monotonic start of its last turn (0: none yet) */
 };
 
 /* ------------------------------------------------------------ espclient.c */

@@ -301,6 +301,12 @@ static bool session_message(struct gw_esp *p, unsigned type, const ProtobufCMess
 		const Esphome__BluetoothConnectionsFreeResponse *f = (const void *)m;
 		p->free_slots = (int)f->free;
 		p->limit = (int)f->limit;
+		p->nalloc = 0;
+		for (size_t i = 0; i < f->n_allocated && p->nalloc < (int)(sizeof(p->alloc) / sizeof(p->alloc[0])); i++)
+			if (f->allocated[i])
+				p->alloc[p->nalloc++] = f->allocated[i];
+		if (p->st == ES_READY && p->users->slots)
+			p->users->slots(p);
 		return true;
 	}
 	case ESP_RAW_ADV: {

@@ -23,6 +23,10 @@ void gw_proxy_info(const struct gw_link_env *env, const struct conf_ble_proxy *c
 		out->version = p->version;
 		out->free_slots = p->free_slots;
 		out->limit = p->limit;
+		out->round_s = p->round_s;
+		for (const struct gw_esp_link *k = p->links; k; k = k->next)
+			out->turns |= k->parked || k->st == EL_QUEUED || k->st == EL_RELEASING;
+		out->turns |= p->round_s > 0;
 		out->sessions = p->sessions;
 		out->adverts = p->adverts;
 		out->handshake_failures = p->handshake_failures;

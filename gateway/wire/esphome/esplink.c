@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../../core/clock.h"
 #include "../../core/log.h"
 #include "../../core/util.h"
 #include "esp_int.h"
@@ -202,17 +203,9 @@ static void pick_layout(struct gw_esp_link *k)
 		  g0 && g0[1].service ? ", or the other layouts" : "");
 }
 
-/* Connect, once the device's advertisement gave its address type. */
-static void connect_device(struct gw_esp_link *k)
+/* The connection request, the link's turn come. */
+static void send_connect(struct gw_esp_link *k, const struct esp_seen *s)
 {
-	const struct esp_seen *s = esp_client_seen(k->p, k->addr);
-	if (!s) {
-		if (k->st != EL_FIND) {
-			k->st = EL_FIND;
-			set_deadline(k, FIND_TIMEOUT);
-		}
-		return;
-	}
 	Esphome__BluetoothDeviceRequest r = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
 	r.address = k->addr;
 	r.request_type = k->p->features & ESP_FEAT_CACHE ? ESP_DEV_CONNECT_CACHE : ESP_DEV_CONNECT_NOCACHE;
@@ -223,6 +216,90 @@ static void connect_device(struct gw_esp_link *k)
 	set_deadline(k, k->l->env->ble_connect_timeout);
 	gw_debug("link %s: connect through proxy %s", k->l->port, k->p->cfg.name);
 	(void)esp_client_send(k->p, ESP_DEVICE_REQ, &r.base);
+}
+
+/* A link of the proxy is making a connection (one at a time, as an ESP32
+ * makes one at a time) or giving its slot back. */
+static bool establishing(const struct gw_esp *p)
+{
+	for (const struct gw_esp_link *k = p->links; k; k = k->next)
+		if ((k->st >= EL_CONNECTING && k->st <= EL_NOTIFY) || k->st == EL_RELEASING)
+			return true;
+	return false;
+}
+
+/* The slots free for our next connection: the proxy's count less our
+ * connections it did not count yet (its report may come after our
+ * answer); one while it has not reported. */
+static int free_for_us(const struct gw_esp *p)
+{
+	if (p->free_slots < 0)
+		return 1;
+	int n = p->free_slots;
+	for (const struct gw_esp_link *k = p->links; k; k = k->next) {
+		if (!((k->st >= EL_CONNECTING && k->st <= EL_UP) || k->st == EL_RELEASING))
+			continue;
+		bool counted = false;
+		for (int i = 0; i < p->nalloc && !counted; i++)
+			counted = p->alloc[i] == k->addr;
+		n -= !counted;
+	}
+	return n;
+}
+
+/* An idle link lends its slot: disconnected, its wire parked (the poller
+ * waits for its turn), queued again. */
+static void lend_slot(struct gw_esp_link *k)
+{
+	Esphome__BluetoothDeviceRequest r = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
+	r.address = k->addr;
+	r.request_type = ESP_DEV_DISCONNECT;
+	k->st = EL_RELEASING;
+	k->parked = true;
+	gw_link_park(k->l);
+	gw_debug("link %s: its slot on proxy %s lent until its turn", k->l->port, k->p->cfg.name);
+	(void)esp_client_send(k->p, ESP_DEVICE_REQ, &r.base);
+}
+
+/* The proxy's slots among its links: the first waiting connects when a
+ * slot is free; when none is, the idle link that has held one longest
+ * lends it.  So more packs than slots take turns (connect, poll,
+ * disconnect), each within one round. */
+static void kick(struct gw_esp *p)
+{
+	if (p->st != ES_READY || establishing(p))
+		return;
+	struct gw_esp_link *next = NULL, *lender = NULL;
+	for (struct gw_esp_link *k = p->links; k; k = k->next) {
+		if (k->st == EL_QUEUED && (!next || k->queued < next->queued))
+			next = k;
+		if (k->st == EL_UP && k->idle && (!lender || k->turn_at < lender->turn_at))
+			lender = k;
+	}
+	if (!next)
+		return;
+	if (free_for_us(p) > 0) {
+		const struct esp_seen *s = esp_client_seen(p, next->addr);
+		if (s)
+			send_connect(next, s);
+	} else if (lender) {
+		lend_slot(lender);
+	}
+}
+
+/* Queue for a slot, once the device's advertisement gave its address type. */
+static void connect_device(struct gw_esp_link *k)
+{
+	if (!esp_client_seen(k->p, k->addr)) {
+		if (k->st != EL_FIND) {
+			k->st = EL_FIND;
+			set_deadline(k, FIND_TIMEOUT);
+		}
+		return;
+	}
+	k->st = EL_QUEUED;
+	k->queued = ++k->p->queue_seq;
+	kick(k->p);
 }
 
 /* The session is up (or was when the link opened). */
@@ -272,7 +349,18 @@ static void notify_on(struct gw_esp_link *k)
 			return;
 	}
 	k->st = EL_UP;
-	gw_link_up(k->l);
+	k->idle = false;
+	double now = gw_mono();
+	if (k->parked && k->turn_at > 0)
+		k->p->round_s = now - k->turn_at;
+	k->turn_at = now;
+	if (k->parked) {
+		k->parked = false;
+		gw_link_unpark(k->l);
+	} else {
+		gw_link_up(k->l);
+	}
+	kick(k->p);
 }
 
 /* The unlock's answers: the write taken, then the byte read back. */
@@ -300,6 +388,12 @@ static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMes
 /* The device's connection changed. */
 static void connection_answer(struct gw_esp_link *k, const Esphome__BluetoothDeviceConnectionResponse *c)
 {
+	if (!c->connected && k->st == EL_RELEASING) {
+		k->st = EL_QUEUED;
+		k->queued = ++k->p->queue_seq;
+		kick(k->p);
+		return;
+	}
 	if (!c->connected) {
 		if (k->st == EL_CONNECTING)
 			link_fail(k, "proxy %s could not connect (error %d%s)", k->p->cfg.name, (int)c->error,
@@ -391,7 +485,7 @@ static void on_advert(struct gw_esp_link *k, const Esphome__BluetoothLERawAdvert
 	}
 }
 
-static const struct esp_users link_users = { on_ready, on_fail, on_message, on_advert };
+static const struct esp_users link_users = { on_ready, on_fail, on_message, on_advert, kick };
 
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -441,6 +535,7 @@ static void esp_close(struct gw_link *l)
 		return;
 	enum esp_link_state was = k->st;
 	k->st = EL_IDLE;
+	k->parked = false;
 	ev_timer_stop(k->p->env->loop, &k->timer);
 	if (k->p->st == ES_READY && was >= EL_CONNECTING && was <= EL_UP) {
 		Esphome__BluetoothDeviceRequest r = ESPHOME__BLUETOOTH_DEVICE_REQUEST__INIT;
@@ -448,6 +543,17 @@ static void esp_close(struct gw_link *l)
 		r.request_type = ESP_DEV_DISCONNECT;
 		(void)esp_client_send(k->p, ESP_DEVICE_REQ, &r.base);
 	}
+	kick(k->p); /* a slot or the one connection attempt may be free */
+}
+
+/* The poll is over: with a link waiting and no slot free, this one lends its. */
+static void esp_idle(struct gw_link *l)
+{
+	struct gw_esp_link *k = l->tr_data;
+	if (!k || k->st != EL_UP)
+		return;
+	k->idle = true;
+	kick(k->p);
 }
 
 static void esp_release(struct gw_link *l)
@@ -514,5 +620,6 @@ const struct gw_transport gw_transport_esphome = {
 	.release = esp_release,
 	.write = esp_write,
 	.drain = esp_drain,
+	.idle = esp_idle,
 	.peer_name = esp_peer_name,
 };
