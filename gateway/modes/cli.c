@@ -25,7 +25,7 @@ static const struct option lopts[] = {
 	{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 	{"history-csv", required_argument, NULL, 'H'}, {"from", required_argument, NULL, 'F'},
 	{"to", required_argument, NULL, 'T'},     {"step", required_argument, NULL, 'S'},
-	{"ble-scan", optional_argument, NULL, 's'},
+	{"ble-scan", optional_argument, NULL, 's'}, {"adapter", required_argument, NULL, 'J'},
 	{"man-protocols", required_argument, NULL, 'M'}, /* hidden: make man */
 	{"keys", no_argument, NULL, 'K'}, /* not in --help: the key table, for the tests */
 	{"detect", required_argument, NULL, 'D'}, {"baud", required_argument, NULL, 'R'},
@@ -54,7 +54,7 @@ void gw_cli_usage(FILE *out)
 		"usage: bmsgw -c FILE [--check | --once | --ha-yaml | --mqtt-dump] [-v]\n"
 		"       bmsgw -c FILE --history-csv UNIT [--from TIME] [--to TIME] [--step SPAN]\n"
 		"       bmsgw --register-map [--base N]\n"
-		"       bmsgw --ble-scan [SECONDS] [-c FILE]\n"
+		"       bmsgw --ble-scan [SECONDS] [-c FILE] [--adapter NAME]\n"
 		"       bmsgw --detect PORT [--baud N] [--address A | --scan-addresses] [--all] [-v]\n"
 		"       bmsgw --capture PORT [--baud N] [--seconds S] [--probe PROTOCOL [--address A]]\n"
 		"             [--output FILE]\n"
@@ -81,7 +81,8 @@ void gw_cli_usage(FILE *out)
 		"                      (default 10; the adapter of -c FILE's [ble] section, else\n"
 		"                      BlueZ's default) and list address, RSSI, name, the likely\n"
 		"                      protocol and whether it may need pairing; no configuration\n"
-		"                      needed\n"
+		"                      needed; --adapter NAME: a local adapter (hci1), or a\n"
+		"                      [ble_proxy.NAME] of -c FILE (an ESPHome Bluetooth proxy)\n"
 		"      --detect PORT   which BMS is on PORT (/dev/... or tcp://HOST:PORT)? Listens\n"
 		"                      first (another master on the line: nothing is sent), then\n"
 		"                      sends each protocol's read-only probe at its usual rates\n"
@@ -149,6 +150,10 @@ static int check_args(int argc, char **argv, struct gw_cli *o, const char *scan_
 			fprintf(stderr, "bmsgw: --ble-scan: \"%s\" is not 1..3600 seconds\n", scan_arg);
 			return 2;
 		}
+	}
+	if (o->scan_adapter && !o->ble_scan) {
+		fprintf(stderr, "bmsgw: --adapter goes with --ble-scan\n");
+		return 2;
 	}
 	if ((o->hist_from || o->hist_to || o->hist_step) && !o->hist_unit) {
 		fprintf(stderr, "bmsgw: --from, --to and --step go with --history-csv UNIT\n");
@@ -218,6 +223,7 @@ int gw_cli_parse(int argc, char **argv, struct gw_cli *o)
 			else if (optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
 				scan_arg = argv[optind++];
 			break;
+		case 'J': o->scan_adapter = optarg; break;
 		case 'D': o->detect = optarg; break;
 		case 'R': o->detect_baud = optarg; break;
 		case 'A': o->detect_address = optarg; break;

@@ -20,6 +20,7 @@ struct gw_cli {
 	long map_base;
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 	double scan_seconds;
+	const char *scan_adapter;      /* --adapter: a local adapter or a [ble_proxy.NAME] of -c FILE */
 	const char *detect, *detect_baud, *detect_address; /* --detect PORT and its options */
 	const char *capture, *cap_seconds, *cap_probe, *cap_output; /* --capture PORT and its own */
 	bool detect_sweep, detect_all;

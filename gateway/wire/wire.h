@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
@@ -91,6 +92,10 @@ struct gw_proxy_info {
 };
 /* The proxy of those keys: zeros (in_use false) when no link uses it. */
 void gw_proxy_info(const struct gw_link_env *env, const struct conf_ble_proxy *cfg, struct gw_proxy_info *out);
+
+/* bmsgw --ble-scan through the proxy cfg for `seconds` on loop, then one
+ * line per device its advertisements showed to out; the exit code. */
+int gw_proxy_scan(struct ev_loop *loop, const struct conf_ble_proxy *cfg, double seconds, FILE *out);
 
 /* transports.c: a closed link for the wire of `cfg` (a BMS pack's port,
  * 8N1), of the transport its port names; NULL when out of memory. */

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "../../core/retry.h"
+#include "../ble/ble.h"
 #include "../wire_int.h"
 #include "esphome_api.pb-c.h"
 
@@ -74,6 +75,10 @@ struct esp_seen {
 	int rssi;
 	char name[64];
 	double at;                     /* monotonic time last seen */
+	int nuuids;                    /* service UUIDs advertised (lower case, full form) */
+	char uuids[GW_BLE_MAX_UUIDS][37];
+	int nmfr;                      /* manufacturer data's companies */
+	uint16_t companies[GW_BLE_MAX_MFR];
 };
 
 struct gw_esp_link;

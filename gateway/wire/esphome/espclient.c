@@ -202,14 +202,56 @@ static void session_ready(struct gw_esp *p, const Esphome__DeviceInfoResponse *m
 	}
 }
 
-/* The name (AD types 0x08, 0x09) of raw advertising data, into s. */
-static void adv_name(const uint8_t *d, size_t n, struct esp_seen *s)
+static void seen_uuid(struct esp_seen *s, const char *u)
+{
+	for (int i = 0; i < s->nuuids; i++)
+		if (strcmp(s->uuids[i], u) == 0)
+			return;
+	if (s->nuuids < GW_BLE_MAX_UUIDS)
+		memcpy(s->uuids[s->nuuids++], u, 37);
+}
+
+/* Service UUIDs of an AD structure of type t (0x02/0x03: 16-bit, 0x06/0x07:
+ * 128-bit, little endian, Bluetooth Core Supplement Part A 1.1). */
+static void adv_uuids(uint8_t t, const uint8_t *v, size_t n, struct esp_seen *s)
+{
+	char u[40];
+	if (t == 0x02 || t == 0x03) {
+		for (size_t j = 0; j + 2 <= n; j += 2) {
+			snprintf(u, sizeof(u), "0000%02x%02x-0000-1000-8000-00805f9b34fb", v[j + 1], v[j]);
+			seen_uuid(s, u);
+		}
+	} else if (t == 0x06 || t == 0x07) {
+		for (size_t j = 0; j + 16 <= n; j += 16) {
+			const uint8_t *b = v + j;
+			snprintf(u, sizeof(u), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[15], b[14],
+				 b[13], b[12], b[11], b[10], b[9], b[8], b[7], b[6], b[5], b[4], b[3], b[2], b[1], b[0]);
+			seen_uuid(s, u);
+		}
+	}
+}
+
+static void adv_company(struct esp_seen *s, uint16_t c)
+{
+	for (int i = 0; i < s->nmfr; i++)
+		if (s->companies[i] == c)
+			return;
+	if (s->nmfr < GW_BLE_MAX_MFR)
+		s->companies[s->nmfr++] = c;
+}
+
+/* What raw advertising data (AD structures) says of its device, into s:
+ * its name (0x08, 0x09), service UUIDs, manufacturer data's companies. */
+static void adv_parse(const uint8_t *d, size_t n, struct esp_seen *s)
 {
 	for (size_t i = 0; i + 1 < n && d[i]; i += (size_t)d[i] + 1) {
 		size_t len = d[i];
 		if (i + 1 + len > n)
 			return; /* a structure cut short: the rest is not read */
 		uint8_t t = d[i + 1];
+		adv_uuids(t, d + i + 2, len - 1, s);
+		if (t == 0xFF && len >= 3)
+			adv_company(s, (uint16_t)(d[i + 2] | d[i + 3] << 8));
 		if ((t == 0x08 || t == 0x09) && len > 1) {
 			size_t m = len - 1 < sizeof(s->name) - 1 ? len - 1 : sizeof(s->name) - 1;
 			memcpy(s->name, d + i + 2, m);
@@ -241,7 +283,7 @@ static void on_advert(struct gw_esp *p, const Esphome__BluetoothLERawAdvertiseme
 	s->addr_type = a->address_type;
 	s->rssi = a->rssi;
 	s->at = gw_mono();
-	adv_name(a->data.data, a->data.len, s);
+	adv_parse(a->data.data, a->data.len, s);
 	for (struct gw_esp_link *k = p->links, *next; k; k = next) {
 		next = k->next;
 		if (k->addr == a->address && p->users->advert)
