@@ -200,6 +200,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_BLE_ADAPTER] = {CONF_SEC_BLE, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {CONF_SEC_BLE, "connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
 	                           BL(connect_timeout), "20"},
+	[K_BLE_MAX_CONNECTIONS] = {CONF_SEC_BLE, "max_connections", CONF_LIVE, KT_INT, 1, 32, false, NULL,
+	                           BL(max_connections), "3"},
 	[K_BP_HOST] = {CONF_SEC_BLE_PROXY, "host", CONF_RELINK, KT_HOST, 0, 0, false, NULL, BP(host), NULL},
 	[K_BP_PORT] = {CONF_SEC_BLE_PROXY, "port", CONF_RELINK, KT_INT, 1, 65535, false, NULL, BP(port), "6053"},
 	[K_BP_KEY] = {CONF_SEC_BLE_PROXY, "encryption_key", CONF_RELINK, KT_KEY32, 0, 0, false, NULL, BP(have_key),
@@ -498,6 +500,8 @@ const struct sect_kind conf__sect_kinds[] = {
 	/* history's `enabled` depends on [http] and `file` (check.c) */
 	SINGLE("history", CONF_SEC_HISTORY, history, struct conf_history, history_seen, CONF_NO_FIELD),
 	SINGLE("ble", CONF_SEC_BLE, ble, struct conf_ble, ble_seen, CONF_NO_FIELD),
+	NAMED("ble_proxy", CONF_SEC_BLE_PROXY, ble_proxies, nble_proxies, struct conf_ble_proxy, CONF_MAX_BLE_PROXIES,
+	      ble_proxy_seen),
 	SINGLE("limits", CONF_SEC_LIMITS, limits, struct conf_limits, limits_seen, offsetof(struct conf_limits, enabled)),
 	NAMED("inverter", CONF_SEC_INVERTER, inverters, ninverters, struct conf_inverter, CONF_MAX_INVERTERS, inverter_seen),
 	SINGLE("sunspec", CONF_SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
@@ -505,8 +509,6 @@ const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
 	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
 	       offsetof(struct conf_modbus_tls, enabled)),
-	NAMED("ble_proxy", CONF_SEC_BLE_PROXY, ble_proxies, nble_proxies, struct conf_ble_proxy, CONF_MAX_BLE_PROXIES,
-	      ble_proxy_seen),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

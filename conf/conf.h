@@ -268,6 +268,7 @@ struct conf_ble {
 	int line;                        /* 0 = no [ble] section */
 	char adapter[CONF_ID_MAX];       /* "hci0" ...; "" = BlueZ's default (its first adapter) */
 	double connect_timeout;          /* s for one connection attempt, services resolved (20) */
+	int max_connections;             /* connections at once per local adapter (3): more packs take turns */
 };
 
 

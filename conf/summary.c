@@ -154,8 +154,9 @@ static void print_ble(const struct conf *c, FILE *out)
 	if (!nble && !c->ble.line && !c->nble_proxies)
 		return;
 	fprintf(out, "bluetooth (BlueZ over D-Bus)\n  adapter       %s; connect timeout %g s; one connection "
-	        "attempt at a time\n", c->ble.adapter[0] ? c->ble.adapter : "BlueZ's default (the first adapter)",
-	        c->ble.connect_timeout);
+	        "attempt at a time; at most %d connections per local adapter (more packs take turns)\n",
+	        c->ble.adapter[0] ? c->ble.adapter : "BlueZ's default (the first adapter)", c->ble.connect_timeout,
+	        c->ble.max_connections);
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		if (!p->is_ble)

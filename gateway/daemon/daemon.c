@@ -76,6 +76,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 	gw->link_env->loop = loop;
 	gw->link_env->resolver = gw->resolver;
 	gw->link_env->ble_connect_timeout = conf->ble.connect_timeout;
+	gw->link_env->ble_max_connections = conf->ble.max_connections;
 	struct gw_plan *pl = malloc(sizeof(*pl));
 	if (!pl || gw_plan_make(gw, conf, pl) < 0) {
 		free(pl);
@@ -223,6 +224,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 		kept_links += pl->old_link_kept[j];
 	gw->conf = nc;
 	gw->link_env->ble_connect_timeout = nc->ble.connect_timeout;
+	gw->link_env->ble_max_connections = nc->ble.max_connections;
 	gw_plan_apply(gw, pl);
 	gw_charge_reset(gw);
 	if (!gw->verbose)

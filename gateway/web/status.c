@@ -70,6 +70,8 @@ static void links_json(struct gw *gw, FILE *o)
 			li.state == GW_LINK_UP ? "true" : "false", li.opens);
 		if (li.state != GW_LINK_UP && li.down_since >= 0)
 			fprintf(o, ",\"down_s\":%.0f", now - li.down_since);
+		if (li.turns) /* a BLE link taking turns for its adapter's or proxy's connection slots */
+			fprintf(o, ",\"taking_turns\":true,\"round_s\":%.1f", li.round_s);
 		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
 			"\"implausible\":%u,\"packs\":[",
 			w->stats.checksum_errors, w->stats.short_frames, w->stats.timeouts, w->stats.exceptions,

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "wire_int.h"
@@ -196,6 +197,7 @@ void gw_link_up(struct gw_link *l)
 {
 	l->state = GW_LINK_UP;
 	l->opens++;
+	l->turn_at = gw_mono();
 	ev_timer_stop(l->env->loop, &l->conn_timer);
 	double outage = gw_retry_up(&l->rt);
 	if (outage >= 0)
@@ -211,10 +213,15 @@ void gw_link_park(struct gw_link *l)
 {
 	l->state = GW_LINK_CONNECTING;
 	l->txlen = l->txoff = 0;
+	l->parks++;
 }
 
 void gw_link_unpark(struct gw_link *l)
 {
+	double now = gw_mono();
+	if (l->turn_at > 0)
+		l->round_s = now - l->turn_at;
+	l->turn_at = now;
 	l->state = GW_LINK_UP;
 	l->owner->up(l->owner_arg);
 }
@@ -287,6 +294,8 @@ void gw_link_info(const struct gw_link *l, struct gw_link_info *out)
 	out->state = l->state;
 	out->opens = l->opens;
 	out->down_since = l->rt.outage_logged ? l->rt.down_since : -1;
+	out->turns = l->parks > 0;
+	out->round_s = l->round_s;
 	out->why = l->why;
 }
 

@@ -42,6 +42,7 @@ struct gw_link_env {
 	struct gw_ble *ble;            /* the BlueZ client of the ble:// links, NULL until one opens */
 	struct gw_esp *esp;            /* the ESPHome proxies' API clients in use (wire/esphome/) */
 	double ble_connect_timeout;    /* [ble] connect_timeout */
+	int ble_max_connections;       /* [ble] max_connections: per local adapter */
 };
 
 /* What a link tells its owner.  arg is what the owner installed. */
@@ -74,6 +75,8 @@ struct gw_link_info {
 	unsigned long opens;           /* times the wire was opened (connected) */
 	double down_since;             /* monotonic start of the outage, once logged; -1 otherwise */
 	const char *why;               /* why it last failed or could not be opened ("" = never) */
+	bool turns;                    /* it takes turns for a radio's connection slots (parked now or before) */
+	double round_s;                /* ... the last time between two of its turns, s (0: none yet) */
 };
 
 /* What /api/state and /metrics show of an ESPHome Bluetooth proxy

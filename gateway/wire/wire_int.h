@@ -98,6 +98,9 @@ struct gw_link {
 	const struct gw_link_owner *owner;
 	void *owner_arg;
 	char why[160];                 /* why the wire last failed or could not be opened */
+	unsigned long parks;           /* turns it lent its slot (gw_link_park) */
+	double turn_at;                /* monotonic start of its last turn (up, or back from parked) */
+	double round_s;                /* the last time between two turns */
 };
 
 /* link.c: a closed link of transport tr, logging under port (kept as a

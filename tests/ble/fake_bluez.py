@@ -52,7 +52,8 @@ command a line and answers one line ("ok", "error: ..." or JSON):
 
   state                       JSON: per device connected, connects, writes,
                               write_types, written (each different value
-                              written, "uuid16:hex"), notifies, max_pending_connects ...
+                              written, "uuid16:hex"), notifies; per adapter
+                              max_pending_connects, connected, max_connected ...
   hide ADDR                   unknown to BlueZ until discovery runs
   connect ADDR inprogress N   the next N Connect() fail with org.bluez.Error.InProgress
   connect ADDR hang N         the next N Connect() never return
@@ -392,6 +393,7 @@ class Device(Obj):
         """The link is gone: Connected false, GATT objects removed."""
         self.close_sim()
         if self.connected():
+            self.bz.stats_adapter(self.adapter)["connected"] -= 1
             self.changed(IF_DEVICE, ServicesResolved=dbus.Boolean(False))
             self.changed(IF_DEVICE, Connected=dbus.Boolean(False))
         for o in reversed(self.gatt):
@@ -466,6 +468,8 @@ class Device(Obj):
                 err(Failed("org.bluez.Error.Failed", "Software caused connection abort"))
                 return False
             self.changed(IF_DEVICE, Connected=dbus.Boolean(True))
+            ad["connected"] += 1
+            ad["max_connected"] = max(ad["max_connected"], ad["connected"])
             self.unlocked = False
             self.build_gatt()
             ok()
@@ -611,7 +615,8 @@ class FakeBluez:
                                                          "written": [], "locked_writes": 0})
 
     def stats_adapter(self, a):
-        return self.stats["adapters"].setdefault(a.name, {"pending_connects": 0, "max_pending_connects": 0})
+        return self.stats["adapters"].setdefault(a.name, {"pending_connects": 0, "max_pending_connects": 0,
+                                                          "connected": 0, "max_connected": 0})
 
     def state(self):
         out = {"discovery_starts": self.stats["discovery_starts"], "adapters": {}, "devices": {}}

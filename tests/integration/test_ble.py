@@ -28,6 +28,8 @@ simulator (bmsgw-sim) or answer recorded frames.
   Modbus, /api/state and MQTT, the bank's values and limits the BMS's, the
   balancer stale and the BMS stale); a SOK battery (scan, Modbus,
   /api/state, MQTT);
+- two local adapters, and more packs than [ble] max_connections taking
+  turns;
 - configuration errors, and the build without libsystemd.
 
 Prints "N passed, N failed".  tests/run.sh runs it in parts, each with its
@@ -804,7 +806,9 @@ def test_ble1_brands():
         port, http = free_port(), free_port()
         packs = [ble_pack("b%d" % (i + 1), mac, proto, unit=i + 1)
                  for i, (mac, (proto, *_)) in enumerate(zip(BLE1_MACS, BLE1))]
-        conf = gw_conf(port, packs) + "[http]\nlisten = 127.0.0.1:%d\n" % http + (
+        # one connection each: the adapter may hold them all ([ble] max_connections; turns: test_turns)
+        conf = gw_conf(port, packs, extra="[ble]\nmax_connections = %d\n" % len(BLE1)) + \
+            "[http]\nlisten = 127.0.0.1:%d\n" % http + (
             "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = t1\ntopic_prefix = site/bmsgw\n" % broker.port)
         sub = Subscriber(broker.port, topics=("site/#", "homeassistant/#"))
         t0 = time.monotonic()
@@ -1497,6 +1501,60 @@ def test_mb_ble():
             sim.stop()
 
 
+def test_turns():
+    """Two local adapters and more packs than connections: three packs on
+    hci0 with [ble] max_connections = 1 take turns (connect, poll,
+    disconnect) and all stay fresh; hci0 never holds two connections at
+    once; a pack with adapter = hci1 goes through the other adapter, and
+    keeps its connection; /api/state says which links take turns and the
+    round's length."""
+    print("== two local adapters; three packs through one connection of hci0")
+    macs = ["A4:C1:38:00:03:%02X" % (i + 1) for i in range(4)]
+    sims = [Sim(protocol="jbd", packs=("address=1,soc=%d" % (20 + 20 * i),)) for i in range(4)]
+    devs = [device(m, s, connect_delay=0.2) for m, s in zip(macs, sims)]
+    devs[3]["adapter"] = "hci1"
+    fake = Fake(devs, adapters=[{"name": "hci0"}, {"name": "hci1", "address": "00:1A:7D:DA:71:14"}])
+    gw = None
+    try:
+        port, http = free_port(), free_port()
+        packs = [ble_pack("t%d" % (i + 1), m, unit=i + 1, extra="adapter = hci1\n" if i == 3 else "")
+                 for i, m in enumerate(macs)]
+        conf = gw_conf(port, packs, stale=20, extra="[ble]\nadapter = hci0\nmax_connections = 1\n") + \
+            "[http]\nlisten = 127.0.0.1:%d\n" % http
+        gw = Gateway(conf, port)
+        for i in range(4):
+            c.ok(wait_until(lambda: matches(port, i + 1, sims[i]), 30), "pack t%d equals its simulator" % (i + 1))
+        # each of the three takes its turn again and again
+        c.ok(wait_until(lambda: min(fake.dev(m)["connects"] for m in macs[:3]) >= 3, 60),
+             "the three packs of hci0 took turns (connects %s)" % [fake.dev(m)["connects"] for m in macs[:3]])
+        s = fake.state()
+        c.eq(s["adapters"]["hci0"]["max_connected"], 1, "hci0 never held two connections at once")
+        c.eq((fake.dev(macs[3])["connects"], s["adapters"]["hci1"]["max_connected"]), (1, 1),
+             "the pack on hci1 went through hci1 and kept its one connection")
+        for i in range(3):
+            sims[i].ctl("set 1 soc %d" % (90 - 10 * i))
+        for i in range(3):
+            c.ok(wait_until(lambda: abs(((api_pack(http, "t%d" % (i + 1)) or {}).get("soc") or 0) -
+                                        sims[i].state()["packs"][0]["soc"]) < 1, 30),
+                 "t%d: a new SOC arrives in its turn" % (i + 1))
+        links = {tuple(l.get("packs", [])): l for l in api_state(http).get("links", [])}
+        turns = [links.get(("t%d" % (i + 1),), {}) for i in range(4)]
+        c.ok(all(t.get("taking_turns") is True and (t.get("round_s") or 0) > 0 for t in turns[:3]),
+             "/api/state: the three links take turns, with the round's length (%s)"
+             % [(t.get("taking_turns"), t.get("round_s")) for t in turns[:3]])
+        c.ok("taking_turns" not in turns[3], "/api/state: the link of hci1 does not")
+        print("   figure: round of three packs through one connection: %s s" % [t.get("round_s") for t in turns[:3]])
+        c.ok(not re.search(r"warn.*link ble://A4:C1:38:00:03", gw.text()), "taking turns logs no outage")
+    finally:
+        if c.failed and gw:
+            gw.dump(30)
+        if gw:
+            gw.stop()
+        fake.stop()
+        for sim in sims:
+            sim.stop()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1507,7 +1565,7 @@ def main():
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
-             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble)]
+             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("turns", test_turns)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

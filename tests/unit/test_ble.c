@@ -91,7 +91,7 @@ static void test_conf(void)
 	EXPECT_ERR(GW "[ble]\nconnect_timeout = 0.5\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
 		   "t.ini:4: [ble] connect_timeout: 0.5 is out of range");
 	EXPECT_ERR(GW "[ble]\nscan = 1\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n",
-		   "t.ini:4: [ble] scan: unknown key (expected one of adapter, connect_timeout)");
+		   "t.ini:4: [ble] scan: unknown key (expected one of adapter, connect_timeout, max_connections)");
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble:/A4:C1:38:0F:1E:2D\n", "t.ini:5: [pack.a] port");
 	/* a key: only 32 hex digits, refused by protocols that have none */
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 0011\n",

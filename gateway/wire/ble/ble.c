@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "ble_int.h"
+#include "../../core/clock.h"
 #include "../../core/log.h"
 #include "../../core/util.h"
 #include "../wire_int.h"
@@ -158,7 +159,14 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		return 0;
 	}
 	b->st = BL_UP;
-	gw_link_up(b->l);
+	b->idle = false;
+	b->turn_at = gw_mono();
+	if (b->parked) {
+		b->parked = false;
+		gw_link_unpark(b->l);
+	} else {
+		gw_link_up(b->l);
+	}
 	return 0;
 }
 
@@ -296,6 +304,62 @@ static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	return 0;
 }
 
+/* A link holds one of its adapter's connections (or is giving it back). */
+static bool holds(const struct gw_ble_link *b)
+{
+	return b->st == BL_CONNECTING || b->st == BL_RESOLVING || b->st == BL_AUTH || b->st == BL_NOTIFY ||
+	       b->st == BL_UP || b->st == BL_RELEASING;
+}
+
+static int on_released(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
+{
+	(void)ret_error;
+	struct gw_ble_link *b = ud;
+	b->call = sd_bus_slot_unref(b->call);
+	(void)msg; /* disconnected or not, the turn is over: the link waits for its next */
+	if (b->st != BL_RELEASING)
+		return 0;
+	b->st = BL_QUEUED;
+	b->queued = ++b->m->queue_seq;
+	struct ble_obj *ad = ble_obj_find(b->m, b->adapter);
+	if (ad)
+		queue_kick(b->m, ad);
+	return 0;
+}
+
+/* An idle link lends its connection: Disconnect(), its wire parked (the
+ * poller waits for its turn), queued again when BlueZ answers. */
+static void lend(struct gw_ble_link *b)
+{
+	b->st = BL_RELEASING;
+	b->parked = true;
+	gw_link_park(b->l);
+	gw_debug("link %s: its connection lent until its turn", b->l->port);
+	if (ble_call(b->m, &b->call, b->dev, IF_DEVICE, "Disconnect", on_released, b, CALL_TIMEOUT, NULL) < 0)
+		ble_link_fail(b, "Disconnect: cannot send it");
+}
+
+/* With [ble] max_connections held on the adapter, the first link waiting
+ * takes the connection of the idle one that has held its longest; true
+ * while none is free. */
+static bool adapter_full(struct gw_ble *m, struct ble_obj *ad, int max)
+{
+	int held = 0;
+	struct gw_ble_link *lender = NULL;
+	for (struct gw_ble_link *b = m->links; b; b = b->next) {
+		if (strcmp(b->adapter, ad->path) != 0)
+			continue;
+		held += holds(b);
+		if (b->st == BL_UP && b->idle && (!lender || b->turn_at < lender->turn_at))
+			lender = b;
+	}
+	if (held < max)
+		return false;
+	if (lender)
+		lend(lender);
+	return true;
+}
+
 /* The adapter's connection slot is free: the link that queued first connects. */
 static void queue_kick(struct gw_ble *m, struct ble_obj *ad)
 {
@@ -304,7 +368,7 @@ static void queue_kick(struct gw_ble *m, struct ble_obj *ad)
 		for (struct gw_ble_link *b = m->links; b; b = b->next)
 			if (b->st == BL_QUEUED && strcmp(b->adapter, ad->path) == 0 && (!next || b->queued < next->queued))
 				next = b;
-		if (!next)
+		if (!next || adapter_full(m, ad, next->l->env->ble_max_connections))
 			return;
 		struct ble_obj *dev = ble_obj_find(m, next->dev);
 		if (!dev) {
@@ -439,6 +503,7 @@ static void ble_close(struct gw_link *l)
 	struct gw_ble *m = b->m;
 	enum ble_state was = b->st;
 	b->st = BL_IDLE;
+	b->parked = false;
 	b->call = sd_bus_slot_unref(b->call);
 	ev_timer_stop(m->loop, &b->timer);
 	struct ble_obj *ad = b->adapter[0] ? ble_obj_find(m, b->adapter) : NULL;
@@ -449,12 +514,23 @@ static void ble_close(struct gw_link *l)
 	}
 	b->dev[0] = b->notify[0] = b->write[0] = b->auth[0] = '\0';
 	if (ad) {
-		if (ad->connecting == b) {
+		if (ad->connecting == b)
 			ad->connecting = NULL;
-			queue_kick(m, ad);
-		}
+		queue_kick(m, ad); /* a connection of the adapter may be free */
 		ble_disc_update(m, ad);
 	}
+}
+
+/* The poll is over: with a link waiting and the adapter full, this one may lend its connection. */
+static void ble_idle(struct gw_link *l)
+{
+	struct gw_ble_link *b = l->tr_data;
+	if (!b || b->st != BL_UP)
+		return;
+	b->idle = true;
+	struct ble_obj *ad = ble_obj_find(b->m, b->adapter);
+	if (ad)
+		queue_kick(b->m, ad);
 }
 
 static void unlink_ble(struct gw_link *l)
@@ -545,6 +621,7 @@ const struct gw_transport gw_transport_ble = {
 	.release = unlink_ble,
 	.write = ble_write,
 	.drain = ble_drain,
+	.idle = ble_idle,
 	.peer_name = ble_peer_name,
 };
 

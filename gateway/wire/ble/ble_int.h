@@ -103,7 +103,8 @@ enum ble_state {
 	BL_IDLE,        /* closed */
 	BL_WAIT,        /* waiting for BlueZ's objects */
 	BL_FIND,        /* discovery: BlueZ does not know the device */
-	BL_QUEUED,      /* waiting for the adapter's connection slot */
+	BL_QUEUED,      /* waiting for the adapter: its one connection attempt at a time, and a
+	                 * free connection ([ble] max_connections) */
 	BL_CONNECTING,  /* Connect() in flight */
 	BL_RESOLVING,   /* connected, waiting for ServicesResolved */
 	BL_AUTH,        /* the layout's unlock written and read back (struct bms_gatt.auth) */
@@ -111,6 +112,7 @@ enum ble_state {
 	BL_UP,          /* notifications flow */
 	BL_ADV_START,   /* advertisements: waiting for discovery to run */
 	BL_ADV,         /* advertisements flow */
+	BL_RELEASING,   /* its connection lent to a link waiting: Disconnect() in flight */
 };
 
 struct gw_ble_link {
@@ -127,8 +129,11 @@ struct gw_ble_link {
 	bool write_cmd;                 /* WriteValue type "command" */
 	int layout;                     /* index of the driver's GATT layout in use */
 	unsigned mtu;
-	sd_bus_slot *call;              /* Connect / the unlock / StartNotify in flight */
+	sd_bus_slot *call;              /* Connect / the unlock / StartNotify / Disconnect in flight */
 	ev_timer timer;                 /* find / resolve deadline */
+	bool idle;                      /* up, its poll over: its connection may go to a link waiting */
+	bool parked;                    /* its wire waits for its turn (gw_link_park) */
+	double turn_at;                 /* monotonic start of its last turn */
 };
 
 /* Who hears what the mirror and discovery find (blemirror.c, bledisc.c):
