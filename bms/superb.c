@@ -115,6 +115,13 @@ static bool sb2_sane(const uint8_t *f)
 
 static enum bms_scan sb2_scan(const uint8_t *buf, size_t len, size_t *n)
 {
+	size_t m = len < sizeof(sb2_read) ? len : sizeof(sb2_read);
+	if (m > 0 && memcmp(buf, sb2_read, m) == 0) {
+		if (m < sizeof(sb2_read))
+			return BMS_SCAN_NEED;
+		*n = sizeof(sb2_read); /* our own read, echoed: no frame */
+		return BMS_SCAN_SKIP;
+	}
 	if (len >= 1 && buf[0] != SB2_T_STATE && buf[0] != SB2_T_LIVE) {
 		*n = 1; /* no frame starts here */
 		return BMS_SCAN_SKIP;
@@ -215,8 +222,10 @@ static bool sb_listens(const struct bms_poll *poll)
 /* v2's read 21 54 00 (S57-2), nothing else; v1 is never written to. */
 static int sb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
-	if (poll->step != SB_WAIT)
+	if (poll->step == SB_DONE)
 		return 0;
+	if (poll->step != SB_WAIT)
+		return BMS_E_RANGE;
 	if (!sb_v2(poll))
 		return BMS_E_HEADER;
 	return bms_request_copy(out, cap, sb2_read, sizeof(sb2_read));
