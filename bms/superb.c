@@ -4,7 +4,7 @@
  * "Epsilon V2"), one GATT layout each; the poll knows which one the link
  * found (poll->ble_layout).
  *
- * See bms/PROTOCOLS.md §57.  Bluetooth LE only: service 74b9c2d1-...,
+ * See bms/PROTOCOLS.md §57.  Bluetooth LE only.  v1: service 74b9c2d1-...,
  * the BMS notifies on 6edadbe4-... by itself once a client subscribes and
  * is never written to (no request at all).  A frame is 20 bytes, no start
  * byte, no checksum:

@@ -25,7 +25,8 @@ SPEC (JSON):
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
                           "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
-                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | "superb" | "superb2" | [custom],
+                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | "superb" | "superb2" |
+                          "superb2-refused" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -187,6 +188,10 @@ LAYOUTS = {
     "superb2": [("cf9ccdf7-eee9-43ce-87a5-82b54af5324e",
                  [("cf9ccdfa-eee9-43ce-87a5-82b54af5324e", ["read", "write-without-response", "write", "notify"]),
                   ("e0fef452-9d2b-4005-a1e3-69fe1102b436", ["read", "notify"])])],
+    # the same whose second notifier refuses StartNotify (a link that cannot come up)
+    "superb2-refused": [("cf9ccdf7-eee9-43ce-87a5-82b54af5324e",
+                         [("cf9ccdfa-eee9-43ce-87a5-82b54af5324e", ["read", "write-without-response", "write", "notify"]),
+                          ("e0fef452-9d2b-4005-a1e3-69fe1102b436", ["read", "notify", "!notify-refused"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

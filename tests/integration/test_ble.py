@@ -1553,6 +1553,29 @@ def test_superb_v2():
         sim.stop()
 
 
+def test_superb_v2_refused():
+    """An Epsilon v2 whose second notifier refuses StartNotify: the link
+    fails with that reason (no other layout is tried), nothing is written,
+    the pack is never online."""
+    print("== a Super-B Epsilon v2 whose second notifier refuses notifications")
+    sim = Sim(protocol="superb", packs=("address=1,cells=4,layout=v2",))
+    fake = Fake([device(MAC_C, sim, layout="superb2-refused", chunk=0, name="Epsilon-0A1B2E", notify_records=True,
+                        uuids=["cf9ccdf7-eee9-43ce-87a5-82b54af5324e"])])
+    port = free_port()
+    gw = Gateway(gw_conf(port, [ble_pack("eps2", MAC_C, "superb")]), port)
+    try:
+        c.ok(wait_until(lambda: re.search(r"StartNotify on \S+: .*[Nn]ot permitted", gw.text()) is not None, 20),
+             "superb v2: the refused second notifier fails the link, named")
+        st = fake.dev(MAC_C)
+        c.eq((st["writes"], online(port, 1)), (0, False), "superb v2: nothing written, not online")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1563,7 +1586,7 @@ def main():
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
-             ("superb", test_superb_v2),
+             ("superb", test_superb_v2), ("superb", test_superb_v2_refused),
              ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble)]
     try:
         for name, fn in tests:
