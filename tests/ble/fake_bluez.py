@@ -190,7 +190,8 @@ LAYOUTS = {
                   ("e0fef452-9d2b-4005-a1e3-69fe1102b436", ["read", "notify"])])],
     # the same whose second notifier refuses StartNotify (a link that cannot come up)
     "superb2-refused": [("cf9ccdf7-eee9-43ce-87a5-82b54af5324e",
-                         [("cf9ccdfa-eee9-43ce-87a5-82b54af5324e", ["read", "write-without-response", "write", "notify"]),
+                         [("cf9ccdfa-eee9-43ce-87a5-82b54af5324e",
+                           ["read", "write-without-response", "write", "notify"]),
                           ("e0fef452-9d2b-4005-a1e3-69fe1102b436", ["read", "notify", "!notify-refused"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
