@@ -362,7 +362,7 @@ static int abc_finish(struct bms_poll *poll)
  * script in Louisvdw/dbus-serialbattery#350, §33.1). */
 static const struct bms_gatt abc_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe2"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 static bool abc_ble_hoover(const char *name)

@@ -505,7 +505,7 @@ static int ant_finish(struct bms_poll *poll)
  * ant_leg_bms). */
 static const struct bms_gatt ant_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe1"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: the boards' names ANT-BLE… (aiobmsble: ANT-BLE* for both

@@ -240,7 +240,7 @@ static int ba_finish(struct bms_poll *poll)
 /* Service FA00, write FA02, notify FA01 (syssi's esphome-basen-bms, §55.1). */
 static const struct bms_gatt ba_gatt[] = {
 	BMS_GATT16("fa00", "fa01", "fa02"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* No name is published: the service, where the pack advertises it. */

@@ -107,13 +107,21 @@ enum bms_link { BMS_LINK_WIRE = 0, BMS_LINK_BLE = 1 };
  * two FFE1 characteristics told apart by their flags).  write_service: the
  * service of the write characteristic where it is another one (Renogy's
  * BT-2: write FFD1 of FFD0, notify FFF1 of FFF0); NULL = service.  write
- * NULL: the BMS is only listened to (a listen_only driver: Topband). */
+ * NULL: the BMS is only listened to (a listen_only driver: Topband).
+ * notify2: a second characteristic of the service the BMS notifies on
+ * (Super-B Epsilon V2 answers on notify and pushes other frames on this
+ * one); the transport subscribes to both and hands both characteristics'
+ * notifications into the one byte stream of the link, in the order they
+ * come (the driver tells the frames apart); NULL = none. */
 struct bms_gatt {
 	const char *service;
 	const char *notify;
 	const char *write;
 	const char *write_service;
+	const char *notify2;
 };
+/* The entry that ends a list of layouts (struct bms_driver.ble_gatt). */
+#define BMS_GATT_END { .service = NULL }
 /* An unlock a BMS wants before it answers anything (struct
  * bms_driver.ble_auth; TDT: ASCII "HiLink" to FFFA, without which it
  * ignores every request and drops the link): len bytes data written with
@@ -408,6 +416,11 @@ struct bms_poll {
 	uint8_t link;           /* enum bms_link */
 	bool link_fresh;        /* first poll since the link was (re)opened (a BLE
 	                         * connection: a BMS that streams must be asked again) */
+	uint8_t ble_layout;     /* over Bluetooth LE: the index in struct
+	                         * bms_driver.ble_gatt of the GATT layout the link
+	                         * found on the device (0 elsewhere); a driver looks
+	                         * at it only where its layouts speak differently
+	                         * (superb: v1 pushes, v2 is asked) */
 	bool have_key;          /* key[] holds the pack's `key =` (victron-ble) */
 	uint8_t key[16];
 	char peer_name[BMS_PEER_NAME_LEN]; /* the name the Bluetooth LE device advertises
@@ -637,7 +650,8 @@ struct bms_driver {
 	 * ble_gatt: the GATT layouts of a connected BMS, tried in order (an
 	 * entry with a NULL service ends the list); the transport writes each
 	 * request to `write` (Write Command when the characteristic allows it)
-	 * and hands every notification of `notify` to the framer as bytes.
+	 * and hands every notification of `notify` (and of `notify2`) to the
+	 * framer as bytes; the poll learns which layout (poll->ble_layout).
 	 * ble_company: the BMS is not connected to at all; its advertisements'
 	 * manufacturer data of this company id are handed to the framer as
 	 * records (BMS_ADV_MAGIC0 ...), for a listen_only driver.

@@ -273,7 +273,7 @@ static int ch_finish(struct bms_poll *poll)
 /* The Nordic UART service (aiobmsble's ej_bms; batmon-ha's supervolt). */
 static const struct bms_gatt ch_gatt[] = {
 	BMS_GATT_NUS,
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 static bool ch_at_is(const char *n, size_t at, const char *want)

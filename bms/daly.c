@@ -406,7 +406,7 @@ static bool daly_timeout(struct bms_poll *poll)
  * (§14.1). */
 static const struct bms_gatt daly_gatt[] = {
 	BMS_GATT16("fff0", "fff1", "fff2"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 static int daly_finish(struct bms_poll *poll)

@@ -660,7 +660,7 @@ static int dm_finish(struct bms_poll *poll)
 static const struct bms_gatt dm_gatt[] = {
 	BMS_GATT16("fff0", "fff1", "fff2"),
 	BMS_GATT16("ff00", "ff01", "ff02"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: names DL-* and JHB-* (aiobmsble's daly_bms). */

@@ -213,7 +213,7 @@ static int ew_finish(struct bms_poll *poll)
  * characteristic, never written by bmsgw (listen only). */
 static const struct bms_gatt ew_gatt[] = {
 	{ .service = BMS_UUID16("fff0"), .notify = BMS_UUID16("fff1") },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: by name (aiobmsble's matcher: "ECO-WORTHY 02_*" alone,

@@ -145,7 +145,7 @@ BMS_MB_DRIVER_FUNCS(ll, ll_proto)
  * block at slave 1). */
 static const struct bms_gatt ll_gatt[] = {
 	BMS_GATT16("1000", "1002", "1001"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: service 1000 (aiobmsble's eg4_bms). */

@@ -609,7 +609,7 @@ static int fe_finish(struct bms_poll *poll)
 static const struct bms_gatt fe_gatt[] = {
 	{ .service = "6e6f736a-4643-4d44-8fa9-0fafd005e455", .notify = "49535458-8341-43f4-a9d4-ec0e34729bb3",
 	  .write = "49535258-184d-4bd9-bc61-20c647249616" },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* The module's names are its Wi-Fi serial: "F07" or "F10", then digits

@@ -126,7 +126,7 @@ BMS_MB_POLL_FUNCS(gb, gb_proto)
 
 static const struct bms_gatt gb_gatt[] = {
 	{ .service = GB_UUID("1001"), .notify = GB_UUID("0002"), .write = GB_UUID("0001") },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* aiobmsble's name pattern BMS-[0-9A-F]*: "BMS-" and a hex digit */

@@ -258,7 +258,7 @@ static int hs_finish(struct bms_poll *poll)
 /* Service 0001, write 0002, notify 0003 (aiobmsble's humsienk_bms, §38.1). */
 static const struct bms_gatt hs_gatt[] = {
 	BMS_GATT16("0001", "0003", "0002"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* ECO and four more characters (Eco-Worthy packs with this BMS). */

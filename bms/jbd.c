@@ -285,7 +285,7 @@ static int jbd_finish(struct bms_poll *poll)
  * of its jbd_bms_ble component. */
 static const struct bms_gatt jbd_gatt[] = {
 	BMS_GATT16("ff00", "ff01", "ff02"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: names and service FF00 (aiobmsble's jbd_bms,

@@ -321,7 +321,7 @@ static int jkb_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
 /* Service FFE0; notify and write on FFE1 (§13.1). */
 static const struct bms_gatt jkb_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe1"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: names JK-*, service FFE0 (github.com/syssi/esphome-jk-bms,

@@ -266,7 +266,7 @@ static int ks_finish(struct bms_poll *poll)
  * syssi's esphome-ks-bms; §54.1). */
 static const struct bms_gatt ks_gatt[] = {
 	BMS_GATT16("ff00", "ff01", "ff02"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* HSKS-* and BL-* (aiobmsble's matchers, with the company id 0x7B);

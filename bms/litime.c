@@ -215,7 +215,7 @@ static int lt_finish(struct bms_poll *poll)
  * calledit/LiTime_BMS_bluetooth, mr-manuel's litime_ble). */
 static const struct bms_gatt lt_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe2"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 static bool lt_digits(const char *p, size_t n)

@@ -452,7 +452,7 @@ static const char *ney_state(uint8_t status)
  * notifies (syssi's GATT dumps of a GW-24S4EB and an EK-24S4EB, §32.1). */
 static const struct bms_gatt ney_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe1"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: GW-24S..., EK-24S..., EK-B24S... (aiobmsble's neey_bms

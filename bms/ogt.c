@@ -262,7 +262,7 @@ static int og_finish(struct bms_poll *poll)
 /* Service FFF0, write FFF6, notify FFF4 (syssi's esphome-ogt-bms, aiobmsble). */
 static const struct bms_gatt og_gatt[] = {
 	BMS_GATT16("fff0", "fff4", "fff6"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* aiobmsble's pattern SmartBat-[AB]*: a type B is named, and refused when polled. */

@@ -173,7 +173,7 @@ static int px_finish(struct bms_poll *poll)
 /* Service FFF0, write FFF2, notify FFF1 (aiobmsble, §47.1). */
 static const struct bms_gatt px_gatt[] = {
 	BMS_GATT16("fff0", "fff1", "fff2"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* "PC-" and four characters: aiobmsble's matcher "PC-????". */

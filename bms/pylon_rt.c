@@ -92,7 +92,7 @@ static int pr_finish(struct bms_poll *poll)
 
 static const struct bms_gatt pr_gatt[] = {
 	{ .service = PR_UUID("1910"), .notify = PR_UUID("2b10"), .write = PR_UUID("2b11") },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* aiobmsble's name pattern RT[1-4][2468]* (RT12100, RT24100 ...) */

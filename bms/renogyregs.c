@@ -30,7 +30,7 @@ static const struct bms_alarm_rule rng_rules[] = {
 const struct bms_gatt bms_rng_gatt[] = {
 	{ .service = BMS_UUID16("fff0"), .notify = BMS_UUID16("fff1"), .write = BMS_UUID16("ffd1"),
 	  .write_service = BMS_UUID16("ffd0") },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 int bms_rng_cells(struct bms_poll *poll, const uint8_t *d)

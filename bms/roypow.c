@@ -211,7 +211,7 @@ static int rp_finish(struct bms_poll *poll)
 /* Service FFE0, FFE1 both ways (aiobmsble, §48.1). */
 static const struct bms_gatt rp_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe1"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* " B12*", " S12*", " B24*", " S24*", " UT*": aiobmsble's matchers, the

@@ -124,7 +124,7 @@ BMS_MB_POLL_FUNCS(sh, sh_proto)
 
 static const struct bms_gatt sh_gatt[] = {
 	{ .service = BMS_UUID16("fffa"), .notify = BMS_UUID16("fffc"), .write = BMS_UUID16("fffb") },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* aiobmsble's matcher: a name SH* beside the service FFFA (the scan sees

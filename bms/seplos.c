@@ -498,7 +498,7 @@ static const struct bms_probe sep_probe = {
  * seplos_bms_ble, aiobmsble's seplos_v2_bms; §46). */
 static const struct bms_gatt sep_gatt[] = {
 	BMS_GATT16("ff00", "ff01", "ff02"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* BP0?, BP1?, BP2?: "BP", 0..2 and one more character (aiobmsble). */

@@ -207,7 +207,7 @@ BMS_MB_DRIVER_FUNCS(sv3, sv3_proto)
  * syssi's SEPLOS3 frames were taken over this link). */
 static const struct bms_gatt sv3_gatt[] = {
 	BMS_GATT16("fff0", "fff1", "fff2"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: Seplos V3's names (aiobmsble's seplos_bms): "SP", two

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/superb.c - the Super-B Epsilon battery over Bluetooth LE, its first
- * generation ("v1", advertised as Epsilon-<serial>).
+/* bms/superb.c - the Super-B Epsilon battery over Bluetooth LE, both
+ * generations: v1 (advertised as Epsilon-<serial>) and v2 (company 0x50BE,
+ * "Epsilon V2"), one GATT layout each; the poll knows which one the link
+ * found (poll->ble_layout).
  *
- * See bms/PROTOCOLS.md §57.  Bluetooth LE only: service 74b9c2d1-...,
+ * See bms/PROTOCOLS.md §57.  Bluetooth LE only.  v1: service 74b9c2d1-...,
  * the BMS notifies on 6edadbe4-... by itself once a client subscribes and
  * is never written to (no request at all).  A frame is 20 bytes, no start
  * byte, no checksum:
@@ -15,8 +17,20 @@
  * plausibility table's range; anything else is skipped a byte at a time
  * (a lost piece of a notification: the next frame is found again).
  * Not transmitted: cells, temperatures, capacities, cycles, MOSFETs.
- * The Epsilon v2 (company 0x50BE, "Epsilon V2") is another protocol on two
- * notify characteristics: not read here (§57.3).
+ *
+ * v2 (§57.3): service cf9ccdf7-..., written and notified on cf9ccdfa-...,
+ * and a second notifier e0fef452-... (struct bms_gatt.notify2): both come
+ * into the one byte stream.  24-byte frames, no checksum, byte 0 the type:
+ *	0x00, the answer to the read 21 54 00: 1 SOC %, 18 cycles, 19 SOH %,
+ *	    20..23 runtime s (not served);
+ *	0x02, pushed on e0fef452-...: 6..9 current mA (s32 BE), 10..11
+ *	    voltage mV (u16 BE).
+ * A poll writes 21 54 00 and is whole with a 0x00 and a 0x02 frame that
+ * came after it.  The framer takes 24 bytes of type 0x00 or 0x02 whose
+ * values are possible (SOC, SOH percentages; a current within the
+ * plausibility table's range; a voltage above 0), else drops a byte.  Not
+ * transmitted (or not described): cells, temperatures, capacities, the
+ * status (alarms, balancing), MOSFETs.
  */
 #include "bms.h"
 
@@ -29,6 +43,24 @@
 #define SB_MAX_V 100.0f /* a 48 V Epsilon pack is under 60 V: beyond 100 V no frame */
 
 enum { SB_WAIT, SB_DONE };
+
+/* the layouts of sb_gatt[], in their order */
+enum { SB_LAYOUT_V1 = 0, SB_LAYOUT_V2 = 1 };
+
+#define SB2_LEN 24
+enum { SB2_T_STATE = 0x00, SB2_T_LIVE = 0x02 }; /* byte 0: the frame's type */
+enum {
+	SB2_O_SOC = 1,
+	SB2_O_CURRENT = 6,  /* s32 BE, mA */
+	SB2_O_VOLT = 10,    /* u16 BE, mV */
+	SB2_O_CYCLES = 18,
+	SB2_O_SOH = 19,
+};
+/* poll->seen: the frames of this poll */
+#define SB2_SEEN_STATE 0x01u
+#define SB2_SEEN_LIVE 0x04u
+
+static const uint8_t sb2_read[] = { 0x21, 0x54, 0x00 }; /* S57-2: the one request */
 
 enum {
 	SB_O_STATUS = 1,
@@ -63,9 +95,51 @@ static bool sb_sane(const uint8_t *f)
 	       fabsf(a) <= (float)BMS_PLAUSIBLE_MAX_A && isnormal(v) && v > 0.0f && v <= SB_MAX_V;
 }
 
+static bool sb_v2(const struct bms_poll *poll)
+{
+	return poll->ble_layout == SB_LAYOUT_V2;
+}
+
+/* Is f[0..SB2_LEN) a v2 frame the BMS can have sent?  Its type, and as in
+ * v1 the values' ranges: SOC and SOH percentages (0x00); a current within
+ * the plausibility table's +-3000 A and a voltage above 0 (0x02). */
+static bool sb2_sane(const uint8_t *f)
+{
+	if (f[0] == SB2_T_STATE)
+		return f[SB2_O_SOC] <= 100 && f[SB2_O_SOH] <= 100;
+	if (f[0] != SB2_T_LIVE)
+		return false;
+	double ma = (double)(int32_t)bms_be32(f + SB2_O_CURRENT);
+	return fabs(ma) <= BMS_PLAUSIBLE_MAX_A * 1000.0 && bms_be16(f + SB2_O_VOLT) > 0;
+}
+
+static enum bms_scan sb2_scan(const uint8_t *buf, size_t len, size_t *n)
+{
+	size_t m = len < sizeof(sb2_read) ? len : sizeof(sb2_read);
+	if (m > 0 && memcmp(buf, sb2_read, m) == 0) {
+		if (m < sizeof(sb2_read))
+			return BMS_SCAN_NEED;
+		*n = sizeof(sb2_read); /* our own read, echoed: no frame */
+		return BMS_SCAN_SKIP;
+	}
+	if (len >= 1 && buf[0] != SB2_T_STATE && buf[0] != SB2_T_LIVE) {
+		*n = 1; /* no frame starts here */
+		return BMS_SCAN_SKIP;
+	}
+	if (len < SB2_LEN)
+		return BMS_SCAN_NEED;
+	if (!sb2_sane(buf)) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	*n = SB2_LEN;
+	return BMS_SCAN_FRAME;
+}
+
 static enum bms_scan sb_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
-	(void)poll;
+	if (sb_v2(poll))
+		return sb2_scan(buf, len, n);
 	if (len < SB_LEN)
 		return BMS_SCAN_NEED;
 	if (!sb_sane(buf)) {
@@ -76,9 +150,44 @@ static enum bms_scan sb_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	return BMS_SCAN_FRAME;
 }
 
+/* A v2 frame: 0x00 gives SOC, SOH and cycles, 0x02 voltage and current
+ * (the latest of the poll); the step is done with both. */
+static int sb2_handle(struct bms_poll *poll, const uint8_t *f, size_t len)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (len != SB2_LEN)
+		return len < SB2_LEN ? BMS_E_SHORT : BMS_E_HEADER;
+	if (f[0] != SB2_T_STATE && f[0] != SB2_T_LIVE)
+		return BMS_E_HEADER;
+	if (!sb2_sane(f))
+		return BMS_E_RANGE;
+	if (poll->step != SB_WAIT)
+		return BMS_E_UNEXPECTED; /* the poll has its frames */
+	if (f[0] == SB2_T_STATE) {
+		s->soc = f[SB2_O_SOC];
+		s->soh = f[SB2_O_SOH];
+		s->cycles = f[SB2_O_CYCLES];
+		s->present |= BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_CYCLES;
+		poll->seen |= SB2_SEEN_STATE;
+	} else {
+		s->current = (float)(int32_t)bms_be32(f + SB2_O_CURRENT) / 1000.0f;
+		if (poll->invert_current)
+			s->current = -s->current;
+		s->voltage = (float)bms_be16(f + SB2_O_VOLT) / 1000.0f;
+		s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT;
+		poll->seen |= SB2_SEEN_LIVE;
+	}
+	if ((poll->seen & (SB2_SEEN_STATE | SB2_SEEN_LIVE)) != (SB2_SEEN_STATE | SB2_SEEN_LIVE))
+		return BMS_MORE;
+	poll->step = SB_DONE;
+	return BMS_OK;
+}
+
 static int sb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	struct bms_snapshot *s = &poll->snap;
+	if (sb_v2(poll))
+		return sb2_handle(poll, frame, len);
 	if (len != SB_LEN)
 		return len < SB_LEN ? BMS_E_SHORT : BMS_E_HEADER;
 	if (!sb_sane(frame))
@@ -104,7 +213,26 @@ static int sb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return BMS_OK;
 }
 
-/* No cells: a sample is whole with its voltage and current. */
+/* v1 sends nothing and waits for the pushed frame; v2 is asked. */
+static bool sb_listens(const struct bms_poll *poll)
+{
+	return !sb_v2(poll) && poll->step == SB_WAIT;
+}
+
+/* v2's read 21 54 00 (S57-2), nothing else; v1 is never written to. */
+static int sb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (poll->step == SB_DONE)
+		return 0;
+	if (poll->step != SB_WAIT)
+		return BMS_E_RANGE;
+	if (!sb_v2(poll))
+		return BMS_E_HEADER;
+	return bms_request_copy(out, cap, sb2_read, sizeof(sb2_read));
+}
+
+/* No cells: a sample is whole with its voltage and current (v2: and its
+ * SOC frame). */
 static int sb_finish(struct bms_poll *poll)
 {
 	const struct bms_snapshot *s = &poll->snap;
@@ -113,32 +241,39 @@ static int sb_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
-/* aiobmsble superb_bms: the service and its notify characteristic; no
- * characteristic is written. */
+/* SB_LAYOUT_V1: aiobmsble superb_bms, the service and its notify
+ * characteristic, none written; SB_LAYOUT_V2: superb_v2_bms, one
+ * characteristic written and notifying, and the second notifier. */
 static const struct bms_gatt sb_gatt[] = {
-	{ .service = "74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70", .notify = "6edadbe4-4f53-4a5a-96ed-02f93db93790" },
-	{ NULL, NULL, NULL, NULL },
+	[SB_LAYOUT_V1] = { .service = "74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70",
+			   .notify = "6edadbe4-4f53-4a5a-96ed-02f93db93790" },
+	[SB_LAYOUT_V2] = { .service = "cf9ccdf7-eee9-43ce-87a5-82b54af5324e",
+			   .notify = "cf9ccdfa-eee9-43ce-87a5-82b54af5324e",
+			   .write = "cf9ccdfa-eee9-43ce-87a5-82b54af5324e",
+			   .notify2 = "e0fef452-9d2b-4005-a1e3-69fe1102b436" },
+	BMS_GATT_END,
 };
 
-/* aiobmsble's matchers: v1 the name Epsilon-*, v2 (not read) the company
- * 0x50BE with "Epsilon V2" data: that one first, its names may be alike. */
+/* aiobmsble's matchers: v1 the name Epsilon-*, v2 the company 0x50BE with
+ * "Epsilon V2" data: that one first, its names may be alike. */
 static const struct bms_ble_hint sb_ble_hints[] = {
-	{0, BMS_BLE_COMPANY, NULL, NULL, 0x50BE, false, "company 0x50BE (Super-B Epsilon V2: not read by bmsgw)"},
+	{0, BMS_BLE_COMPANY, NULL, NULL, 0x50BE, false, "company 0x50BE (Super-B Epsilon V2)"},
 	{1, BMS_BLE_NAME, "Epsilon-", NULL, 0, false, "name Epsilon-<serial> (Super-B Epsilon v1)"},
 	{0},
 };
 
 const struct bms_driver bms_superb_driver = {
 	.name = "superb",
-	.description = "Super-B Epsilon (v1) over Bluetooth LE (20-byte frames, pushed)",
+	.description = "Super-B Epsilon (v1, v2) over Bluetooth LE (v1 pushed, v2 asked 21 54 00)",
 	.vendor = "Super-B",
 	.protocol_id = 48,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
-		BMS_HAS_BALANCING | BMS_HAS_ALARMS,
+		BMS_HAS_BALANCING | BMS_HAS_ALARMS | BMS_HAS_CYCLES, /* v1: status byte; v2: cycles */
 	BMS_BLE_ONLY,
 	.interbyte = 0.3,
 	.default_timeout = 5.0,
-	.listen_only = true,
+	.next_request = sb_next_request,
+	.listens = sb_listens,
 	.scan = sb_scan,
 	.handle = sb_handle,
 	.finish = sb_finish,

@@ -282,7 +282,7 @@ static const struct bms_ble_auth tdt_auth = { BMS_UUID16("fffa"), tdt_unlock, si
 /* Service FFF0, notify FFF1, write FFF2 (with response). */
 static const struct bms_gatt tdt_gatt[] = {
 	BMS_GATT16("fff0", "fff1", "fff2"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 static const struct bms_ble_hint tdt_ble_hints[] = {

@@ -339,7 +339,7 @@ static int tp_finish(struct bms_poll *poll)
  * aiobmsble's tianpwr_bms). */
 static const struct bms_gatt tp_gatt[] = {
 	BMS_GATT16("ff00", "ff01", "ff02"),
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: the name TP_<serial> (aiobmsble's tianpwr_bms matcher); its

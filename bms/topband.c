@@ -172,7 +172,7 @@ static int tb_finish(struct bms_poll *poll)
  * no characteristic is written. */
 static const struct bms_gatt tb_gatt[] = {
 	{ .service = BMS_UUID16("ffe0"), .notify = BMS_UUID16("ffe4") },
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* --ble-scan: aiobmsble's matcher is the service FFE0 with the company id

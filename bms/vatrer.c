@@ -113,7 +113,7 @@ BMS_MB_POLL_FUNCS(vt, vt_proto)
 
 static const struct bms_gatt vt_gatt[] = {
 	BMS_GATT_NUS,
-	{ NULL, NULL, NULL, NULL },
+	BMS_GATT_END,
 };
 
 /* aiobmsble's matcher "[2-9]???[0-3]?512??00??": 15 characters, a date

@@ -76,6 +76,7 @@ static void poll_begin(struct gw_pack *p, double now)
 	s->poll.have_key = p->cfg->have_key;
 	memcpy(s->poll.key, p->cfg->key, sizeof(s->poll.key));
 	snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", gw_link_peer_name(w->link));
+	s->poll.ble_layout = (uint8_t)gw_link_ble_layout(w->link);
 	s->last_bad = 0;
 	s->heard_len = 0;
 	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||

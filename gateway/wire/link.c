@@ -320,6 +320,11 @@ const char *gw_link_peer_name(const struct gw_link *l)
 	return name ? name : "";
 }
 
+int gw_link_ble_layout(const struct gw_link *l)
+{
+	return l->tr->ble_layout ? l->tr->ble_layout(l) : 0;
+}
+
 int gw_link_fds(const struct gw_link *l)
 {
 	return l->tr->fds;

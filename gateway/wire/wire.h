@@ -158,6 +158,9 @@ enum bms_link gw_link_bms_link(const struct gw_link *l);
 /* The name the device at the other end advertises (struct
  * bms_poll.peer_name: a Bluetooth LE device's Name), "" when none. */
 const char *gw_link_peer_name(const struct gw_link *l);
+/* The index of the driver's GATT layout a Bluetooth LE link found on the
+ * device (struct bms_poll.ble_layout), 0 for any other link. */
+int gw_link_ble_layout(const struct gw_link *l);
 /* Descriptors the link holds, its poll timerfd included (the fd budget). */
 int gw_link_fds(const struct gw_link *l);
 /* Consecutive polls without a byte after which the owner reopens the wire

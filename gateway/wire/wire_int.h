@@ -71,6 +71,9 @@ struct gw_transport {
 	/* optional: the name the device at the other end advertises ("" when
 	 * not known; NULL: none, a wire) */
 	const char *(*peer_name)(const struct gw_link *l);
+	/* optional: the index of the driver's GATT layout the link found
+	 * (struct bms_poll.ble_layout); NULL: 0 */
+	int (*ble_layout)(const struct gw_link *l);
 };
 extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
 /* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no

@@ -94,6 +94,16 @@ LAYOUTS = {
     # Super-B Epsilon v1: 74b9c2d1-... / 6edadbe4-... notify (aiobmsble superb_bms; no characteristic is
     # written: none writable is served)
     "superb": [("74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70", [("6edadbe4-4f53-4a5a-96ed-02f93db93790", ["read", "notify"])])],
+    # Super-B Epsilon v2: cf9ccdf7-... / cf9ccdfa-... written and notifying (the answer), e0fef452-... the
+    # second notifier (the pushed frames) (aiobmsble superb_v2_bms; the write flags are not published: both)
+    "superb2": [("cf9ccdf7-eee9-43ce-87a5-82b54af5324e",
+                 [("cf9ccdfa-eee9-43ce-87a5-82b54af5324e", ["read", "write-without-response", "write", "notify"]),
+                  ("e0fef452-9d2b-4005-a1e3-69fe1102b436", ["read", "notify"])])],
+    # the same whose second notifier refuses StartNotify (a link that cannot come up)
+    "superb2-refused": [("cf9ccdf7-eee9-43ce-87a5-82b54af5324e",
+                         [("cf9ccdfa-eee9-43ce-87a5-82b54af5324e",
+                           ["read", "write-without-response", "write", "notify"]),
+                          ("e0fef452-9d2b-4005-a1e3-69fe1102b436", ["read", "notify", "!notify-refused"])])],
     # Eco-Worthy BW02: FFF0 / FFF1 notify / FFF2 write (aiobmsble ecoworthy_bms; bmsgw never writes it)
     "ecoworthy": [(0xFFF0, [(0xFFF1, ["read", "notify"]), (0xFFF2, ["read", "write-without-response", "write"])])],
     # Felicity Solar: the module's service, write 49535258-..., notify 49535458-... (aiobmsble felicity_bms;

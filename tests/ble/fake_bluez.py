@@ -25,10 +25,12 @@ SPEC (JSON):
                 "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
                           "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
                           "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
-                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | "superb" | [custom],
+                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | "superb" | "superb2" |
+                          "superb2-refused" | [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
+                "notify_records": false,                 # bridge: the simulator sends records (below)
                 "records": [["DDA50300FFFD77", "DD03..77"], ...],   # recorded mode
                 "connect_delay": 0.2,                    # seconds Connect takes
                 "unlock": "HiLink"}]}                    # an unlock on FFFA (below)
@@ -38,6 +40,19 @@ notified in `chunk`-byte pieces; recorded = a request (hex) is answered with
 its recorded frames; adv = no connection: while discovery runs, the BMS_ADV
 records read from the simulator (AD 5E company-lo company-hi n data) are
 published as ManufacturerData changes; none = advertises only.
+
+A layout with two notifiers (superb2, the Super-B Epsilon v2) needs to be
+told which one a frame goes out on: with "notify_records" the bridge reads
+the simulator's bytes as records
+
+    AD 4E k n data[n]     data notified on the k-th notifier of the layout
+                          (its characteristics with the notify or indicate
+                          flag, in the layout's order; 0 = the first)
+
+each notified in `chunk`-byte pieces like a bridged answer (bytes before a
+record's AD 4E are dropped); without it every answer goes out on the first
+notifier that notifies.  state's notifying_all: the UUIDs of the
+characteristics that notify.
 
 A device with "unlock" (TDT) is locked on each connection: it takes
 nothing written to its other characteristics (counted in locked_writes,
@@ -428,6 +443,10 @@ class Device(Obj):
                 return o
         return None
 
+    def notifiers(self):
+        """The layout's characteristics that can notify, in its order."""
+        return [o for o in self.gatt if isinstance(o, Char) and ("notify" in o.flags() or "indicate" in o.flags())]
+
     @dbus.service.method(IF_DEVICE, async_callbacks=("ok", "err"))
     def Connect(self, ok, err):
         st = self.bz.stats_dev(self)
@@ -513,8 +532,14 @@ class Device(Obj):
                     GLib.timeout_add(5, lambda a=answer: self.emit(bytes.fromhex(a)) and False)
                     return
 
-    def emit(self, data):
-        n = self.notifier()
+    def emit(self, data, k=None):
+        """data notified on the first notifier that notifies, or on the k-th
+        notifier of the layout (if it notifies)."""
+        if k is None:
+            n = self.notifier()
+        else:
+            ns = self.notifiers()
+            n = ns[k] if k < len(ns) and ns[k].notifying() else None
         if n is None or self.mute:
             return
         parts = chunks(self.spec, data)
@@ -545,6 +570,7 @@ class Device(Obj):
         if self.sim:
             self.sim.close()
             self.sim = None
+        self.rx = b""  # a record cut by the drop
 
     def sim_in(self, fd, cond):
         try:
@@ -563,9 +589,24 @@ class Device(Obj):
             return False
         if self.spec.get("mode") == "adv":
             self.adv_records(data)
+        elif self.spec.get("notify_records"):
+            self.notify_records(data)
         else:
             self.emit(data)
         return True
+
+    def notify_records(self, data):
+        """The simulator's AD 4E k n data records: data on notifier k."""
+        self.rx += data
+        while len(self.rx) >= 4:
+            if self.rx[0] != 0xAD or self.rx[1] != 0x4E:
+                self.rx = self.rx[1:]
+                continue
+            k, n = self.rx[2], self.rx[3]
+            if len(self.rx) < 4 + n:
+                return
+            rec, self.rx = self.rx[4:4 + n], self.rx[4 + n:]
+            self.emit(rec, k)
 
     def adv_records(self, data):
         for company, rec in self.adv.feed(data):
@@ -626,7 +667,9 @@ class FakeBluez:
         for d in self.devices.values():
             n = d.notifier()
             out["devices"][d.addr] = dict(self.stats_dev(d), connected=d.connected(), exported=d.exported,
-                                          notifying=n.path if n else None, hanging=len(d.pending))
+                                          notifying=n.path if n else None, hanging=len(d.pending),
+                                          notifying_all=[str(c.props[IF_CHAR]["UUID"]) for c in d.notifiers()
+                                                         if c.notifying()])
         return out
 
     def command(self, line):

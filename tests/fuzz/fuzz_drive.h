@@ -123,6 +123,7 @@ struct fd {
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
 	uint32_t persist0; /* poll.persist as the input set it */
 	uint8_t link; /* enum bms_link of every poll */
+	uint8_t ble_layout; /* poll.ble_layout of every poll (a target's config() sets it) */
 	const char *peer_name; /* poll.peer_name of every poll (NULL: "") */
 	bool fresh;   /* the next poll is the first since the link was opened */
 	bool have_key; /* the pack's key (victron-ble), copied into every poll */
@@ -177,6 +178,7 @@ static void fd_begin(struct fd *s)
 	/* the transport, as the gateway sets it after bms_poll_begin() */
 	s->poll.link = s->link;
 	s->poll.link_fresh = s->fresh;
+	s->poll.ble_layout = s->ble_layout;
 	s->fresh = false;
 	if (s->peer_name)
 		snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", s->peer_name);

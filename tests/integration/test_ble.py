@@ -1555,6 +1555,85 @@ def test_turns():
             sim.stop()
 
 
+def test_superb_v2():
+    """A Super-B Epsilon v2: advertisement (company 0x50BE, "Epsilon V2")
+    -> --ble-scan names it superb (read) -> connect -> the second GATT
+    layout: StartNotify on both notifiers (cf9ccdfa-..., e0fef452-...) ->
+    each poll writes 21 54 00 and nothing else; the 0x00 answer (SOC, SOH,
+    cycles) and the 0x02 frame pushed on the second notifier (current,
+    voltage) -> Modbus, /api/state; frames that are none are skipped."""
+    print("== a Super-B Epsilon v2: scan, connect, two notifiers, 21 54 00, Modbus, /api/state")
+    sim = Sim(protocol="superb", packs=("address=1,cells=4,current=-2.5,soh=98,cycles=18,layout=v2",))
+    fake = Fake([device(MAC_C, sim, layout="superb2", chunk=0, name="Epsilon-0A1B2D", notify_records=True,
+                        uuids=["cf9ccdf7-eee9-43ce-87a5-82b54af5324e"],
+                        manufacturer={str(0x50BE): b"Epsilon V2 0A1B2D".hex()})])
+    port, http = free_port(), free_port()
+    conf = gw_conf(port, [ble_pack("eps2", MAC_C, "superb")]) + (
+        "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n" % http)
+    r = subprocess.run([EXE, "--ble-scan", "2"], capture_output=True, text=True, timeout=30)
+    row = next((l for l in r.stdout.splitlines() if l.startswith(MAC_C)), "")
+    c.ok(re.search(r"\ssuperb\s", row) is not None and "V2" in row and "not read" not in row,
+         "superb v2: --ble-scan names company 0x50BE superb, read (%s)" % row.strip())
+    gw = Gateway(conf, port)
+    try:
+        c.ok(wait_until(lambda: online(port, 1), 20), "superb v2: online")
+        c.ok(wait_until(lambda: matches(port, 1, sim), 10), "superb v2: the map equals the simulator")
+        p = sim.state()["packs"][0]
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, "superb v2: the map reads"):
+            c.near(ha_float(regs[12:14]), -2.5, 1e-3, "superb v2: current (mA, - = discharging)")
+            c.eq((regs[60], regs[61]), (round(p["soc"] * 10), 98), "superb v2: SOC 0.1 %, SOH %")
+            c.eq(regs[63:65], [0, 18], "superb v2: 18 cycles")
+            c.eq(regs[20:36], [0] * 16, "superb v2: no cells")
+        pk = wait_until(lambda: api_pack(http, "eps2"), 10) or {}
+        c.eq((pk.get("cycles"), pk.get("soh"), pk.get("temps_c") or []), (18, 98, []),
+             "superb v2 /api/state: cycles, SOH, no sensor")
+        st = fake.dev(MAC_C)
+        c.eq(sorted(st.get("notifying_all") or []), ["cf9ccdfa-eee9-43ce-87a5-82b54af5324e",
+                                                     "e0fef452-9d2b-4005-a1e3-69fe1102b436"],
+             "superb v2: both notifiers started")
+        c.ok(st["writes"] > 0 and st["written"] == ["cdfa:215400"],
+             "superb v2: only 21 54 00 written, to cf9ccdfa-... (%s)" % st["written"])
+        sim.ctl("set 1 soc 42")
+        c.ok(wait_until(lambda: (read_raw(port, 1, BASE + 60, 1)[0] or [0])[0] == 420, 15),
+             "superb v2: the SOC of the next answer (42 %)")
+        sim.ctl("fault 1 badsum 2")
+        c.ok(wait_until(lambda: sim.state()["packs"][0]["fault"] == "none", 15), "superb v2: the broken frames sent")
+        c.ok(wait_until(lambda: matches(port, 1, sim) and (read_raw(port, 1, BASE + 60, 1)[0] or [0])[0] == 420, 15),
+             "superb v2: good again after frames that are none")
+        st = fake.dev(MAC_C)
+        c.eq((st["written"], st["connects"]), (["cdfa:215400"], 1), "superb v2: still only the read, one connection")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
+def test_superb_v2_refused():
+    """An Epsilon v2 whose second notifier refuses StartNotify: the link
+    fails with that reason (no other layout is tried), nothing is written,
+    the pack is never online."""
+    print("== a Super-B Epsilon v2 whose second notifier refuses notifications")
+    sim = Sim(protocol="superb", packs=("address=1,cells=4,layout=v2",))
+    fake = Fake([device(MAC_C, sim, layout="superb2-refused", chunk=0, name="Epsilon-0A1B2E", notify_records=True,
+                        uuids=["cf9ccdf7-eee9-43ce-87a5-82b54af5324e"])])
+    port = free_port()
+    gw = Gateway(gw_conf(port, [ble_pack("eps2", MAC_C, "superb")]), port)
+    try:
+        c.ok(wait_until(lambda: re.search(r"StartNotify on \S+: .*[Nn]ot permitted", gw.text()) is not None, 20),
+             "superb v2: the refused second notifier fails the link, named")
+        st = fake.dev(MAC_C)
+        c.eq((st["writes"], online(port, 1)), (0, False), "superb v2: nothing written, not online")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
 def main():
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
@@ -1565,6 +1644,7 @@ def main():
              ("mqtt", test_mqtt), ("control", test_control), ("brands", test_ble1_brands),
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
+             ("superb", test_superb_v2), ("superb", test_superb_v2_refused),
              ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("turns", test_turns)]
     try:
         for name, fn in tests:

@@ -65,7 +65,7 @@ FAMILIES += ("ogt",)
 FAMILIES += ("paceex",)
 # Saihang / Anenji over Bluetooth LE: A5 A5 + a Modbus RTU frame (saihang_ok below)
 FAMILIES += ("saihang",)
-# Super-B Epsilon v1 over Bluetooth LE (superb_ok below)
+# Super-B Epsilon v1 and v2 over Bluetooth LE (superb_ok below)
 FAMILIES += ("superb",)
 
 
@@ -341,12 +341,29 @@ def saihang_ok(b):
     return b[:2] == b"\xa5\xa5" and size_ok and modbus_ok(m)
 
 
+def superb_v2_ok(b):
+    """A Super-B Epsilon v2 read (21 54 00), or a 24-byte frame: type 0x00
+    with SOC (1) and SOH (19) at most 100, or type 0x02 with the s32
+    big-endian current (6..9) within 3000 A in mA and the u16 voltage
+    (10..11) above 0 mV; there is no checksum."""
+    if b == b"\x21\x54\x00":
+        return True
+    if len(b) != 24:
+        return False
+    if b[0] == 0x00:
+        return b[1] <= 100 and b[19] <= 100
+    ma, mv = struct.unpack(">iH", b[6:12])
+    return b[0] == 0x02 and abs(ma) <= 3000000 and mv > 0
+
+
 def superb_ok(b):
     """A Super-B Epsilon v1 frame: 20 bytes, SOC and SOH (bytes 2, 3) at
     most 100, the big-endian float32 current (8..11) 0 or normal within
     3000 A, the voltage (12..15) normal, above 0, at most 100 V; there is
-    no checksum."""
-    if len(b) != 20 or b[2] > 100 or b[3] > 100:
+    no checksum.  Or a v2 one (superb_v2_ok)."""
+    if len(b) != 20:
+        return superb_v2_ok(b)
+    if b[2] > 100 or b[3] > 100:
         return False
     a, v = struct.unpack(">ff", b[8:16])
     normal = lambda x: math.isfinite(x) and abs(x) >= 1.1754944e-38

@@ -523,7 +523,8 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "kv") == 0 || strcmp(v, "ective") == 0;
 			if (ok)
 				p->dialect = v[0] == 'k' ? 'K' : 0;
-		} else if (strcmp(k, "layout") == 0 && strcmp(proto->name, "ecoworthy") == 0) {
+		} else if (strcmp(k, "layout") == 0 &&
+			   (strcmp(proto->name, "ecoworthy") == 0 || strcmp(proto->name, "superb") == 0)) {
 			ok = strcmp(v, "v1") == 0 || strcmp(v, "v2") == 0;
 			if (ok)
 				p->dialect = v[1] == '2' ? 2 : 0;

@@ -104,11 +104,14 @@ static void test_conf(void)
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeeff\n",
 		   "t.ini:6: [pack.a] key: protocol jbd takes no key");
 
-	/* the drivers' BLE members: every ble_gatt list is terminated and in lower case */
+	/* the drivers' BLE members: every ble_gatt list is terminated and in
+	 * lower case; a layout without a write is a listen_only driver's, or one
+	 * whose steps may listen (superb's v1); a second notifier is a full UUID */
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_gatt *g = bms_drivers[i]->ble_gatt;
 		for (int k = 0; g && g[k].service && k < 16; k++) {
-			CHECK(g[k].notify && (g[k].write || bms_drivers[i]->listen_only));
+			CHECK(g[k].notify && (g[k].write || bms_drivers[i]->listen_only || bms_drivers[i]->listens));
+			CHECK(!g[k].notify2 || (strlen(g[k].notify2) == 36 && strcmp(g[k].notify2, g[k].notify) != 0));
 			CHECK_EQ_INT(strlen(g[k].service), 36);
 			for (const char *p = g[k].service; *p; p++)
 				CHECK(!(*p >= 'A' && *p <= 'Z'));
@@ -220,8 +223,8 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("SmartBat-B01234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "ogt");
 	/* PACEEX: PC- and four characters (aiobmsble pace_bms), with Daly's service FFF0 advertised */
 	CHECK_STR(guess("PC-1234", "0000fff0-0000-1000-8000-00805f9b34fb", 0, NULL), "paceex");
-	/* Super-B Epsilon: Epsilon-<serial> (v1); company 0x50BE (v2, named and
-	 * not read) first, whatever the name; "Epsilon" alone is no v1 name */
+	/* Super-B Epsilon: Epsilon-<serial> (v1); company 0x50BE (v2) first,
+	 * whatever the name; "Epsilon" alone is no v1 name */
 	CHECK_STR(guess("Epsilon-1A2B3C", NULL, 0, NULL), "superb");
 	CHECK_STR(guess("Epsilon-123456", "74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70", 0, NULL), "superb");
 	CHECK_STR(guess("Epsilon 24V", NULL, 0x50BE, NULL), "superb");

@@ -13,9 +13,11 @@
  *   ServicesResolved -> the first of the driver's GATT layouts whose
  *   characteristics are there (notify side: Flags notify or indicate; write
  *   side: write-without-response preferred, WriteValue type "command", else
- *   "request") -> StartNotify -> up: every PropertiesChanged Value of the
- *   notify characteristic goes to the poller as bytes (the framers
- *   reassemble), every request is one WriteValue.
+ *   "request") -> StartNotify (then on the layout's second notifier, where
+ *   it has one: struct bms_gatt.notify2) -> up: every PropertiesChanged
+ *   Value of the notify characteristic (and of the second) goes to the
+ *   poller as bytes, one stream (the framers reassemble and tell the frames
+ *   apart), every request is one WriteValue.
  *
  * An advertisement link (a driver with ble_company) never connects: while
  * one is configured discovery runs (Transport=le, DuplicateData), and each
@@ -109,19 +111,23 @@ static bool pick_chars(struct gw_ble_link *b)
 		g++;
 	for (; g && g->service; g++) {
 		struct ble_obj *notify = find_char(b, g->service, g->notify, CF_NOTIFY | CF_INDICATE, NULL);
+		struct ble_obj *notify2 = g->notify2 ? find_char(b, g->service, g->notify2, CF_NOTIFY | CF_INDICATE, NULL)
+						     : NULL;
 		const char *ws = g->write_service ? g->write_service : g->service;
 		struct ble_obj *write = notify && g->write ? find_char(b, ws, g->write, CF_WRITE | CF_WWR, notify) : NULL;
-		if (notify && (write || !g->write)) {
+		if (notify && (write || !g->write) && (notify2 || !g->notify2)) {
 			/* no write: a BMS that only notifies (Topband), never written to */
 			snprintf(b->notify, sizeof(b->notify), "%s", notify->path);
+			snprintf(b->notify2, sizeof(b->notify2), "%s", notify2 ? notify2->path : "");
 			snprintf(b->write, sizeof(b->write), "%s", write ? write->path : "");
 			/* with response where the layout says so and the characteristic can */
 			b->write_cmd = write && (write->flags & CF_WWR) != 0 &&
 				       !(b->l->cfg->driver->ble_write_request && (write->flags & CF_WRITE));
 			b->mtu = write ? write->mtu : notify->mtu;
 			b->layout = (int)(g - g0);
-			gw_debug("link %s: GATT service %s: notify %s, write %s (%s)", b->l->port, g->service,
-				 notify->path, write ? write->path : "none", b->write_cmd ? "command" : "request");
+			gw_debug("link %s: GATT service %s: notify %s%s%s, write %s (%s)", b->l->port, g->service,
+				 notify->path, notify2 ? " and " : "", notify2 ? notify2->path : "",
+				 write ? write->path : "none", b->write_cmd ? "command" : "request");
 			return true;
 		}
 	}
@@ -136,6 +142,23 @@ static const sd_bus_error *call_done(struct gw_ble_link *b, sd_bus_message *msg)
 {
 	b->call = sd_bus_slot_unref(b->call);
 	return sd_bus_message_get_error(msg);
+}
+
+/* StartNotify on the layout's second notifier answered: up, or the link
+ * fails (no other layout is tried: the first notifier was taken). */
+static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
+{
+	(void)ret_error;
+	struct gw_ble_link *b = ud;
+	const sd_bus_error *e = call_done(b, msg);
+	if (e) {
+		char t[200];
+		ble_link_fail(b, "StartNotify on %s: %s", b->notify2, ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	b->st = BL_UP;
+	gw_link_up(b->l);
+	return 0;
 }
 
 static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -156,6 +179,13 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 			return 0;
 		}
 		ble_link_fail(b, "StartNotify on %s: %s", b->notify, ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	if (b->notify2[0]) {
+		/* the layout's second notifier: up when it notifies too */
+		int r = ble_call(b->m, &b->call, b->notify2, IF_CHAR, "StartNotify", on_notify2, b, CALL_TIMEOUT, NULL);
+		if (r < 0)
+			ble_link_fail(b, "StartNotify: %s", strerror(-r));
 		return 0;
 	}
 	b->st = BL_UP;
@@ -489,7 +519,7 @@ static void ble_open(struct gw_link *l)
 	struct gw_ble_link *b = l->tr_data;
 	b->st = BL_WAIT;
 	b->layout = 0;
-	b->dev[0] = b->notify[0] = b->write[0] = b->auth[0] = '\0';
+	b->dev[0] = b->notify[0] = b->notify2[0] = b->write[0] = b->auth[0] = '\0';
 	ble_link_advance(b);
 }
 
@@ -512,7 +542,7 @@ static void ble_close(struct gw_link *l)
 		/* also cancels a connection attempt in progress */
 		(void)ble_call(m, NULL, b->dev, IF_DEVICE, "Disconnect", NULL, NULL, 0, NULL);
 	}
-	b->dev[0] = b->notify[0] = b->write[0] = b->auth[0] = '\0';
+	b->dev[0] = b->notify[0] = b->notify2[0] = b->write[0] = b->auth[0] = '\0';
 	if (ad) {
 		if (ad->connecting == b)
 			ad->connecting = NULL;
@@ -603,6 +633,13 @@ static const char *ble_peer_name(const struct gw_link *l)
 	return d ? d->name : NULL;
 }
 
+/* The index of the driver's GATT layout the link found (0 before). */
+static int ble_layout(const struct gw_link *l)
+{
+	const struct gw_ble_link *b = l->tr_data;
+	return b ? b->layout : 0;
+}
+
 /* Notifications come as signals, never pile up in a descriptor: nothing to drain. */
 static size_t ble_drain(struct gw_link *l)
 {
@@ -623,6 +660,7 @@ const struct gw_transport gw_transport_ble = {
 	.drain = ble_drain,
 	.idle = ble_idle,
 	.peer_name = ble_peer_name,
+	.ble_layout = ble_layout,
 };
 
 #endif /* HAVE_SYSTEMD */

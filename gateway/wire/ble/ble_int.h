@@ -108,7 +108,7 @@ enum ble_state {
 	BL_CONNECTING,  /* Connect() in flight */
 	BL_RESOLVING,   /* connected, waiting for ServicesResolved */
 	BL_AUTH,        /* the layout's unlock written and read back (struct bms_gatt.auth) */
-	BL_NOTIFY,      /* StartNotify() in flight */
+	BL_NOTIFY,      /* StartNotify() in flight (on notify, then on notify2) */
 	BL_UP,          /* notifications flow */
 	BL_ADV_START,   /* advertisements: waiting for discovery to run */
 	BL_ADV,         /* advertisements flow */
@@ -125,6 +125,7 @@ struct gw_ble_link {
 	char adapter[96];               /* its adapter's path while open */
 	char dev[128];                  /* the device's path while known */
 	char notify[192], write[192];   /* the characteristics chosen */
+	char notify2[192];              /* the layout's second notifier ("": none) */
 	char auth[192];                 /* the unlock's characteristic ("": none) */
 	bool write_cmd;                 /* WriteValue type "command" */
 	int layout;                     /* index of the driver's GATT layout in use */

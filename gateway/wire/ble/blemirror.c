@@ -7,7 +7,8 @@
  * InterfacesRemoved and PropertiesChanged; bluetoothd stopping drops the
  * mirror, bluetoothd starting asks for it again (NameOwnerChanged).  What
  * a change means: a device's notification value goes to the link that is
- * up on that characteristic, its ManufacturerData to its advertisement
+ * up on that characteristic (its notifier or its second one, into the
+ * same byte stream), its ManufacturerData to its advertisement
  * links, a device found, connected or resolved moves its link on, a
  * device or adapter gone or powered off fails the links on it.
  */
@@ -199,7 +200,8 @@ static int on_props_changed(sd_bus_message *msg, void *ud, sd_bus_error *ret_err
 		return 0;
 	if (bit == OBJ_CHAR && ch.value) {
 		for (struct gw_ble_link *b = m->links; b; b = b->next)
-			if (b->st == BL_UP && strcmp(b->notify, path) == 0) {
+			if (b->st == BL_UP && (strcmp(b->notify, path) == 0 ||
+					       (b->notify2[0] && strcmp(b->notify2, path) == 0))) {
 				gw_link_bytes(b->l, ch.value_p, ch.value_n);
 				break;
 			}
