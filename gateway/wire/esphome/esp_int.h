@@ -136,6 +136,7 @@ enum esp_link_state {
 	EL_AUTH_WRITE,  /* the layout's unlock written */
 	EL_AUTH_READ,   /* ... and read back */
 	EL_NOTIFY,      /* notify enable sent (then the CCCD written) */
+	EL_NOTIFY2,     /* ... the same for the layout's second notifier */
 	EL_UP,          /* notifications flow */
 	EL_ADV,         /* advertisements flow (no connection) */
 	EL_RELEASING,   /* its slot lent to a link waiting: disconnecting */
@@ -157,6 +158,8 @@ struct gw_esp_link {
 	uint64_t addr;
 	uint32_t notify_h, write_h, auth_h, cccd_h;
 	bool indicate;                 /* the notifier only indicates */
+	uint32_t notify2_h, cccd2_h;   /* the layout's second notifier (struct bms_gatt.notify2), 0 = none */
+	bool indicate2;
 	bool write_cmd;
 	unsigned mtu;
 	int layout;

@@ -141,13 +141,14 @@ static const struct esp_char *find_char(const struct gw_esp_link *k, const char 
 	return found;
 }
 
-static void notify_enable(struct gw_esp_link *k)
+/* Notifications of the notifier (EL_NOTIFY), or of the second (EL_NOTIFY2). */
+static void notify_enable(struct gw_esp_link *k, enum esp_link_state st)
 {
 	Esphome__BluetoothGATTNotifyRequest r = ESPHOME__BLUETOOTH_GATTNOTIFY_REQUEST__INIT;
 	r.address = k->addr;
-	r.handle = k->notify_h;
+	r.handle = st == EL_NOTIFY2 ? k->notify2_h : k->notify_h;
 	r.enable = true;
-	k->st = EL_NOTIFY;
+	k->st = st;
 	(void)esp_client_send(k->p, ESP_NOTIFY_REQ, &r.base);
 }
 
@@ -182,11 +183,16 @@ static void pick_layout(struct gw_esp_link *k)
 		const struct esp_char *n = find_char(k, g->service, g->notify, P_NOTIFY | P_INDICATE, NULL);
 		const char *ws = g->write_service ? g->write_service : g->service;
 		const struct esp_char *w = n && g->write ? find_char(k, ws, g->write, P_WRITE | P_WWR, n) : NULL;
-		if (!n || (g->write && !w))
+		const struct esp_char *n2 = g->notify2 ? find_char(k, g->service, g->notify2, P_NOTIFY | P_INDICATE, NULL)
+						       : NULL;
+		if (!n || (g->write && !w) || (g->notify2 && !n2))
 			continue;
 		k->notify_h = n->handle;
 		k->cccd_h = n->cccd;
 		k->indicate = !(n->props & P_NOTIFY);
+		k->notify2_h = n2 ? n2->handle : 0;
+		k->cccd2_h = n2 ? n2->cccd : 0;
+		k->indicate2 = n2 && !(n2->props & P_NOTIFY);
 		k->write_h = w ? w->handle : 0;
 		k->write_cmd = w && (w->props & P_WWR) && !(d->ble_write_request && (w->props & P_WRITE));
 		k->layout = (int)(g - g0);
@@ -195,7 +201,7 @@ static void pick_layout(struct gw_esp_link *k)
 		if (d->ble_auth)
 			auth_write(k, g, d->ble_auth);
 		else
-			notify_enable(k);
+			notify_enable(k, EL_NOTIFY);
 		return;
 	}
 	link_fail(k, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)", d->name,
@@ -223,7 +229,7 @@ static void send_connect(struct gw_esp_link *k, const struct esp_seen *s)
 static bool establishing(const struct gw_esp *p)
 {
 	for (const struct gw_esp_link *k = p->links; k; k = k->next)
-		if ((k->st >= EL_CONNECTING && k->st <= EL_NOTIFY) || k->st == EL_RELEASING)
+		if ((k->st >= EL_CONNECTING && k->st <= EL_NOTIFY2) || k->st == EL_RELEASING)
 			return true;
 	return false;
 }
@@ -338,15 +344,21 @@ static void on_fail(struct gw_esp_link *k, const char *why)
  * bleak-esphome does the same); then up. */
 static void notify_on(struct gw_esp_link *k)
 {
-	if (k->cccd_h) {
-		uint8_t on[2] = { k->indicate ? 0x02 : 0x01, 0x00 };
+	bool second = k->st == EL_NOTIFY2;
+	uint32_t cccd = second ? k->cccd2_h : k->cccd_h;
+	if (cccd) {
+		uint8_t on[2] = { (second ? k->indicate2 : k->indicate) ? 0x02 : 0x01, 0x00 };
 		Esphome__BluetoothGATTWriteDescriptorRequest w = ESPHOME__BLUETOOTH_GATTWRITE_DESCRIPTOR_REQUEST__INIT;
 		w.address = k->addr;
-		w.handle = k->cccd_h;
+		w.handle = cccd;
 		w.data.data = on;
 		w.data.len = sizeof(on);
 		if (esp_client_send(k->p, ESP_WRITE_DESC_REQ, &w.base) < 0)
 			return;
+	}
+	if (!second && k->notify2_h) {
+		notify_enable(k, EL_NOTIFY2);
+		return;
 	}
 	k->st = EL_UP;
 	k->idle = false;
@@ -381,7 +393,7 @@ static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMes
 			return;
 		}
 		gw_debug("link %s: unlocked", k->l->port);
-		notify_enable(k);
+		notify_enable(k, EL_NOTIFY);
 	}
 }
 
@@ -430,12 +442,14 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 		}
 		return;
 	case ESP_NOTIFY_RESP:
-		if (k->st == EL_NOTIFY && ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle == k->notify_h)
+		if ((k->st == EL_NOTIFY && ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle == k->notify_h) ||
+		    (k->st == EL_NOTIFY2 && ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle == k->notify2_h))
 			notify_on(k);
 		return;
 	case ESP_NOTIFY_DATA: {
 		const Esphome__BluetoothGATTNotifyDataResponse *d = (const void *)m;
-		if (k->st == EL_UP && d->handle == k->notify_h && d->data.len)
+		if (k->st == EL_UP && (d->handle == k->notify_h || (k->notify2_h && d->handle == k->notify2_h)) &&
+		    d->data.len)
 			gw_link_bytes(k->l, d->data.data, d->data.len);
 		return;
 	}
@@ -520,7 +534,7 @@ static void esp_open(struct gw_link *l)
 	l->state = GW_LINK_CONNECTING;
 	k->st = EL_WAIT;
 	k->layout = 0;
-	k->notify_h = k->write_h = k->auth_h = 0;
+	k->notify_h = k->write_h = k->auth_h = k->notify2_h = 0;
 	if (k->p->st == ES_READY)
 		on_ready(k);
 	else
@@ -602,6 +616,13 @@ static const char *esp_peer_name(const struct gw_link *l)
 	return s ? s->name : NULL;
 }
 
+/* The driver's GATT layout the link found (struct bms_poll.ble_layout). */
+static int esp_ble_layout(const struct gw_link *l)
+{
+	const struct gw_esp_link *k = l->tr_data;
+	return k ? k->layout : 0;
+}
+
 /* Notifications come in the session's stream: nothing to drain. */
 static size_t esp_drain(struct gw_link *l)
 {
@@ -621,5 +642,6 @@ const struct gw_transport gw_transport_esphome = {
 	.write = esp_write,
 	.drain = esp_drain,
 	.idle = esp_idle,
+	.ble_layout = esp_ble_layout,
 	.peer_name = esp_peer_name,
 };
