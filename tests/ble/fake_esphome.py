@@ -285,7 +285,8 @@ class Device:
         self.adv = AdvRecords()
         self.adv_mfr = {}            # adv mode: the last record per company
         self.st = {"connects": 0, "refused": 0, "writes": 0, "write_types": {}, "written": [], "notifies": 0,
-                   "reads": 0, "cccd_writes": 0, "drops": 0, "locked_writes": 0, "max_concurrent": 0}
+                   "reads": 0, "cccd_writes": 0, "drops": 0, "locked_writes": 0, "max_concurrent": 0,
+                   "adv_records": 0, "advertised": 0}
 
     def mode(self):
         return self.spec.get("mode", "bridge")
@@ -351,16 +352,26 @@ class Device:
             if not data:
                 self.sim = None
                 self.task = None
-                if self.mode() != "adv" and self.state != "idle":
+                if self.mode() == "adv":
+                    self.fake.log("%s: the simulator closed the advertisement link" % self.addr)
+                    spawn(self.adv_link())
+                elif self.state != "idle":
                     self.fake.drop(self, REASON_TIMEOUT)
                 return
             if self.mode() == "adv":
                 for company, rec in self.adv.feed(data):
                     self.adv_mfr = {company: rec}
+                    self.st["adv_records"] += 1
                     if not self.mute and not self.hidden:
                         self.fake.advertise([self])
             else:
                 self.emit(data)
+
+    async def adv_link(self):
+        """adv mode: the link to the simulator, opened again (every 0.5 s)
+        while it cannot be, as a device keeps advertising."""
+        while self.sim is None and not await self.open_sim():
+            await asyncio.sleep(0.5)
 
     # ---- bytes
     def emit(self, data):
@@ -737,6 +748,7 @@ class Fake:
             mfr = d.mfr()
             if d.mode() == "adv" and not mfr:
                 continue
+            d.st["advertised"] += 1
             a = msg.advertisements.add()
             a.address = d.num
             a.rssi = int(d.spec.get("rssi", -60))
@@ -1061,7 +1073,7 @@ class Fake:
         await asyncio.start_server(self.control_client, host, int(port), reuse_address=True)
         for d in self.devices.values():
             if d.mode() == "adv" and d.spec.get("sim"):
-                await d.open_sim()
+                spawn(d.adv_link())
         spawn(self.adv_loop())
         print("ready", flush=True)
         await self.stop.wait()
