@@ -19,7 +19,12 @@ the BLE disconnect.  With a wrong key, and a plaintext client against the
 Noise proxy, the connection fails with the libraries' own errors.  The
 fake's control port: only the read requests were written, never more than
 one BLE link at once, each wrong key counted as a handshake failure, every
-API connection gone at the end.
+API connection gone at the end.  A malformed frame of the proxy (a bad
+varint, a Noise frame that does not decrypt) fails that client's
+connection and the next is served.  The control port: a wrong old
+password refused, one slot (a second link refused with error 0 as ESPHome
+does), the proxy's ping answered, a link dropped (error 8) freeing its
+slot, kill (connections refused) and revive.
 
 Prints "N passed, N failed".
 """
@@ -49,14 +54,14 @@ NAME = "bms-proxy-test"
 
 
 class Fake(Proc):
-    def __init__(self, spec, key=None):
+    def __init__(self, spec, key=None, extra=()):
         self.port = free_port()
         self.ctl_port = free_port()
         args = [PY, FAKE, "--spec", write_conf(json.dumps(spec)), "--port", str(self.port),
                 "--control", "127.0.0.1:%d" % self.ctl_port, "--name", NAME]
         if key:
             args += ["--key", key]
-        super().__init__(args, "fake-esphome")
+        super().__init__(args + list(extra), "fake-esphome")
         if not wait_until(lambda: "ready" in self.text() or not self.alive(), 30) or not self.alive():
             self.dump()
             raise RuntimeError("fake ESPHome proxy did not start")
@@ -192,6 +197,65 @@ def wrong_keys(fake, key):
          "the proxy counts the two wrong keys and the plaintext hello as handshake failures")
 
 
+def bare(lib, fake, key=None, **kw):
+    """A job of the connection alone (and what kw adds)."""
+    return dict({"lib": lib, "port": fake.port, "key": key, "name": NAME, "timeout_s": 40}, **kw)
+
+
+def garbage(fake, key):
+    """A malformed frame after the HelloResponse ends that connection; the
+    next one is served."""
+    kind, lib, match = ("decrypt", "2colors", "MAC_FAILURE") if key else ("varint", "esphome-client", ".")
+    c.eq(fake.ctl("garbage " + kind), "ok", "garbage %s armed" % kind)
+    rc, lines, res = run_check(bare(lib, fake, key, expect_fail=True, fail_match=match))
+    if not c.ok(rc == 0, "%s: the client fails on the proxy's malformed frame (%s: %s)" % (lib, kind, res.get("error"))):
+        for ln in lines:
+            print("   " + ln)
+    rc, lines, res = run_check(bare(lib, fake, key))
+    c.ok(rc == 0, "%s: the next connection is served" % lib)
+
+
+def control(sims):
+    """The control port: the old password, slots, ping, a BLE link that
+    drops, kill and revive."""
+    fake = Fake(device_spec(sims), extra=["--password", "secret", "--slots", "1"])
+    try:
+        rc, lines, res = run_check(bare("2colors", fake, password="wrong", expect_fail=True, fail_match="Invalid password"))
+        c.ok(rc == 0 and fake.state()["api"]["auth_failures"] == 1, "a wrong password: invalid_password, counted")
+        hold = tempfile.mktemp(prefix="bmsgw-hold-")
+        path = write_conf(json.dumps(bare("2colors", fake, password="secret", hold_file=hold, gatt=[
+            {"address": MAC_JBD, "write": "ff02", "notify": "ff01", "keep": True},
+            {"address": MAC_JK, "write": "ffe1", "notify": "ffe1", "expect_connected": False}])))
+        node = subprocess.Popen(["node", "check.js", path], cwd=CHECK_DIR, stdout=subprocess.PIPE, text=True)
+        dev = lambda mac: fake.state()["devices"][mac]  # noqa: E731
+        c.ok(wait_until(lambda: dev(MAC_JBD)["connected"] and dev(MAC_JK)["refused"] == 1, 60),
+             "one slot: the first link made, the second refused")
+        c.eq(fake.state()["free"], 0, "no slot free meanwhile")
+        fake.ctl("ping")
+        c.ok(wait_until(lambda: fake.state()["api"]["pongs"] >= 1, 30), "the proxy's PingRequest answered")
+        fake.ctl("disconnect " + MAC_JBD)
+        c.ok(wait_until(lambda: not dev(MAC_JBD)["connected"] and fake.state()["free"] == 1, 30),
+             "a dropped link frees its slot")
+        open(hold, "w").close()
+        out, _ = node.communicate(timeout=120)
+        os.unlink(hold)
+        os.unlink(path)
+        res = json.loads([ln for ln in out.splitlines() if ln.startswith("result ")][0][7:])
+        ev = res.get("events", [])
+        if not c.ok(node.returncode == 0 and [(e["connected"], e["error"]) for e in ev] == [(True, 0), (False, 0), (False, 8)],
+                    "the client saw: connected, refused (error 0), dropped (error 8) (%r)" % ev):
+            print(out)
+        c.eq(fake.ctl("kill"), "ok", "kill")
+        for lib, match in (("2colors", "ECONNREFUSED"), ("esphome-client", "Refused")):
+            rc, lines, res = run_check(bare(lib, fake, expect_fail=True, fail_match=match))
+            c.ok(rc == 0, "%s: a killed proxy refuses connections (%s)" % (lib, res.get("error")))
+        c.eq(fake.ctl("revive"), "ok", "revive")
+        rc, lines, res = run_check(bare("2colors", fake, password="secret"))
+        c.ok(rc == 0, "revived: served again")
+    finally:
+        fake.stop()
+
+
 def fake_record(fake, what):
     st = fake.state()
     c.ok(wait_until(lambda: fake.state()["api"]["connections"] == 0, 20) is not None,
@@ -220,9 +284,11 @@ def main():
                 fake_record(fake, "Noise" if k else "plaintext")
                 if k:
                     wrong_keys(fake, k)
+                garbage(fake, k)
             finally:
                 if fake.stop() not in (0, -15):
                     fake.dump()
+        control(sims)
     finally:
         for s in sims.values():
             s.stop()

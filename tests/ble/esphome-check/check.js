@@ -14,7 +14,9 @@
 // "adv": [{"address": "AA:BB:..", "name": "...", "company": 737}],
 // "gatt": [{"address": "AA:BB:..", "write": "uuid", "notify": "uuid",
 //           "request": "hex", "response": false, "prefix": "hex",
-//           "min_len": N, "cache": true}]}
+//           "min_len": N, "cache": true, "keep": false (stay connected, skip
+//           the rest), "expect_connected": true}],
+// "hold_file": a path (2colors: the connection stays until it exists)}
 //
 // Each step prints "ok STEP ..." or "fail STEP: why"; the last line is
 // "result JSON" (the device info, each advertisement's manufacturer data,
@@ -82,11 +84,11 @@ async function run2colors() {
     conn.on("error", (e) => { err = err || e; if (process.env.CHECK_DEBUG) console.log("debug error", e); });
     if (process.env.CHECK_DEBUG) conn.on("message", (type, m) => console.log("debug", type, JSON.stringify(m)));
     conn.connect();
-    try {
-        await until(() => conn.authorized || err, T, "the connection");
+    try { // a failure expected may come after the Hello (a malformed frame)
+        await until(() => (!job.expect_fail && conn.authorized) || err, T, "the connection");
     } catch (e) { err = err || e; }
     if (job.expect_fail) {
-        if (err && !conn.authorized && new RegExp(job.fail_match || ".").test(String(err.message || err)))
+        if (err && new RegExp(job.fail_match || ".").test(String(err.message || err)))
             ok("refused", JSON.stringify(String(err.message || err)));
         else fail("refused", err ? "another error: " + (err.message || err) : "the connection was accepted");
         result.error = err ? String(err.message || err) : null;
@@ -121,6 +123,9 @@ async function run2colors() {
         } catch (e) { fail("advertisement", e.message + " (seen: " + JSON.stringify(seen) + ")"); }
     }
 
+    result.events = [];
+    conn.on("message.BluetoothDeviceConnectionResponse", (m) => result.events.push(m));
+    conn.on("message.BluetoothConnectionsFreeResponse", (m) => { result.free = m; });
     for (const g of job.gatt || []) {
         const addr = Number(macNum(g.address));
         const got = [];
@@ -128,8 +133,14 @@ async function run2colors() {
         conn.on("message.BluetoothGATTNotifyDataResponse", onData);
         try {
             const c = await conn.connectBluetoothDeviceService(addr, undefined, g.cache !== false);
+            if (g.expect_connected === false) {
+                if (c.connected) fail("ble refused", g.address + " connected");
+                else ok("ble refused", g.address + " error " + c.error);
+                continue;
+            }
             if (!c.connected) throw new Error("not connected: error " + c.error);
             ok("ble connect", g.address + " mtu " + c.mtu);
+            if (g.keep) continue;
             const { servicesList } = await conn.listBluetoothGATTServicesService(addr);
             const chars = servicesList.flatMap((s) => s.characteristicsList);
             const wr = chars.find((ch) => ch.uuid === full(g.write) && (ch.properties & 0x0c));
@@ -152,6 +163,11 @@ async function run2colors() {
             ok("ble disconnect", g.address);
         } catch (e) { fail("gatt " + g.address, e.message); }
         conn.off("message.BluetoothGATTNotifyDataResponse", onData);
+    }
+    if (job.hold_file) { // hold the connection until the test says (pings, drops meanwhile)
+        console.log("holding");
+        try { await until(() => fs.existsSync(job.hold_file), T, job.hold_file); ok("held"); }
+        catch (e) { fail("hold", e.message); }
     }
     conn.disconnect();
 }
