@@ -18,6 +18,10 @@
 //           the rest), "expect_connected": true}],
 // "hold_file": a path (2colors: the connection stays until it exists)}
 //
+// Per device of "gatt": connect, services, notifications on, the request
+// written, the answer notified, a read of the notifying characteristic (its
+// last value), with esphome-client a read of a handle the device lacks (a
+// GATT error), the disconnect.
 // Each step prints "ok STEP ..." or "fail STEP: why"; the last line is
 // "result JSON" (the device info, each advertisement's manufacturer data,
 // each device's notified bytes) for the test to compare with the
@@ -158,6 +162,11 @@ async function run2colors() {
                 return b.length >= (g.min_len || 1) && hex(b).includes(g.prefix) && b; }, T, "the answer");
             result.gatt[g.address] = hex(data);
             ok("answer", g.address + " " + data.length + " bytes in " + got.length + " notifications");
+            if (nt.properties & 0x02) { // a read of the notifying characteristic: its last value
+                const r = bytesOf((await conn.readBluetoothGATTCharacteristicService(addr, nt.handle)).data);
+                if (!r.equals(got[got.length - 1])) throw new Error("read " + hex(r) + ", last notified " + hex(got[got.length - 1]));
+                ok("read", hex(r));
+            }
             const dc = await conn.disconnectBluetoothDeviceService(addr);
             if (dc.connected) throw new Error("still connected");
             ok("ble disconnect", g.address);
@@ -250,6 +259,18 @@ async function runEsphomeClient() {
             nac.abort();
             result.gatt[g.address] = hex(data);
             ok("answer", g.address + " " + data.length + " bytes in " + got.length + " notifications");
+            if (nt.properties & 0x02) { // a read of the notifying characteristic: its last value
+                const r = await bt.readCharacteristic(addr, nt.handle, { timeoutMs: T });
+                if (!r.equals(got[got.length - 1])) throw new Error("read " + hex(r) + ", last notified " + hex(got[got.length - 1]));
+                ok("read", hex(r));
+            }
+            try { // a handle the device does not have: a GATT error, not silence
+                await bt.readCharacteristic(addr, 0x7777, { timeoutMs: T });
+                throw new Error("a read of handle 0x7777 succeeded");
+            } catch (e) {
+                if (/succeeded|timeout|abort/i.test(e.message)) throw e;
+                ok("gatt error", e.name + ": " + e.message);
+            }
             await bt.disconnect(addr, { timeoutMs: T });
             if (bt.isConnected(addr)) throw new Error("still connected");
             ok("ble disconnect", g.address);
