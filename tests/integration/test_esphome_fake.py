@@ -150,7 +150,7 @@ def job(lib, fake, key):
                     {"address": MAC_JK, "name": "JK_B2A8S20P", "company": 65535},
                     {"address": MAC_VIC, "name": "SmartShunt HQ2204ABCDE", "company": 737}],
             "gatt": [{"address": MAC_JBD, "write": "ff02", "notify": "ff01", "request": JBD_READ, "prefix": "dd0300",
-                      "min_len": 20, "cache": True},
+                      "len_byte": 3, "len_add": 7, "cache": True},
                      {"address": MAC_JK, "write": "ffe1", "notify": "ffe1", "request": JK_READ, "prefix": "55aaeb9003",
                       "min_len": 300, "cache": False, "response": True}]}
 

@@ -14,7 +14,8 @@
 // "adv": [{"address": "AA:BB:..", "name": "...", "company": 737}],
 // "gatt": [{"address": "AA:BB:..", "write": "uuid", "notify": "uuid",
 //           "request": "hex", "response": false, "prefix": "hex",
-//           "min_len": N, "cache": true, "keep": false (stay connected, skip
+//           "min_len": N or "len_byte": N, "len_add": N (complete()),
+//           "cache": true, "keep": false (stay connected, skip
 //           the rest), "expect_connected": true}],
 // "hold_file": a path (2colors: the connection stays until it exists)}
 //
@@ -72,6 +73,21 @@ function until(pred, ms, what) {
         };
         tick();
     });
+}
+
+// The answer is complete: the bytes hold g.prefix and, from it on, g.min_len
+// bytes, or (with g.len_byte) the byte at that offset from the prefix plus
+// g.len_add (a frame that says its length: JBD's 7 + its byte 3).
+function complete(g, parts) {
+    const b = Buffer.concat(parts);
+    const i = b.indexOf(Buffer.from(g.prefix, "hex"));
+    if (i < 0) return null;
+    let need = g.min_len || 1;
+    if (g.len_byte !== undefined) {
+        if (b.length <= i + g.len_byte) return null;
+        need = b[i + g.len_byte] + g.len_add;
+    }
+    return b.length - i >= need ? b : null;
 }
 
 function full(u) { // "ff01" or a full UUID -> the full lower-case form
@@ -158,8 +174,7 @@ async function run2colors() {
             ok("notify on");
             await conn.writeBluetoothGATTCharacteristicService(addr, wr.handle, new Uint8Array(Buffer.from(g.request, "hex")),
                 !!g.response);
-            const data = await until(() => { const b = Buffer.concat(got);
-                return b.length >= (g.min_len || 1) && hex(b).includes(g.prefix) && b; }, T, "the answer");
+            const data = await until(() => complete(g, got), T, "the answer");
             result.gatt[g.address] = hex(data);
             ok("answer", g.address + " " + data.length + " bytes in " + got.length + " notifications");
             if (nt.properties & 0x02) { // a read of the notifying characteristic: its last value
@@ -254,8 +269,7 @@ async function runEsphomeClient() {
             await bt.writeDescriptor(addr, cccd.handle, Buffer.from([1, 0]), { timeoutMs: T });
             ok("notify on");
             await bt.writeCharacteristic(addr, wr.handle, Buffer.from(g.request, "hex"), { response: !!g.response, timeoutMs: T });
-            const data = await until(() => { const b = Buffer.concat(got);
-                return b.length >= (g.min_len || 1) && hex(b).includes(g.prefix) && b; }, T, "the answer");
+            const data = await until(() => complete(g, got), T, "the answer");
             nac.abort();
             result.gatt[g.address] = hex(data);
             ok("answer", g.address + " " + data.length + " bytes in " + got.length + " notifications");
