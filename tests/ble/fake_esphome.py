@@ -58,7 +58,8 @@ side of esphome/aioesphomeapi, _frame_helper/*.py):
   subscriber these answers are dropped (counted: dropped_answers), and
   when the subscriber goes, every BLE link is dropped, as ESPHome does.
   Unsubscribe is 87.  SubscribeBluetoothConnectionsFree (80) is answered
-  to the asker at once (free, limit, allocated).
+  to the asker at once (free, limit, allocated); the updates after it go
+  to the advertisement subscriber, as ESPHome's send_connections_free().
 - BluetoothDeviceRequest (68): connect V3 with (4) or without (5) the
   cache takes a slot (free-slot update), then after connect_delay answers
   connected=true with the MTU (spec "mtu", 517) and another update; with
@@ -98,7 +99,8 @@ command a line and answers one line ("ok", "error: ..." or JSON):
                        connected, connects, refused (no slot), writes,
                        write_types, written ("uuid16:hex" each different
                        value), notifies, reads, cccd_writes, max_concurrent
-                       (links of the proxy at once while this one was up)
+                       (links of the proxy at once while this one was up),
+                       adv_records (from the simulator), advertised
   slots N              N connection slots (sends the subscriber an update)
   kill                 drop every API connection and close the port (new
                        connections refused) until revive
@@ -771,7 +773,6 @@ class Fake:
         return {"free": max(0, self.slots - len(used)), "limit": self.slots, "allocated": [d.num for d in used]}
 
     def on_SubscribeBluetoothConnectionsFreeRequest(self, conn, m):
-        conn.subscribed_free = True
         conn.send("BluetoothConnectionsFreeResponse", **self.free_fields())
 
     def send_free(self):

@@ -24,7 +24,8 @@ varint, a Noise frame that does not decrypt) fails that client's
 connection and the next is served.  The control port: a wrong old
 password refused, one slot (a second link refused with error 0 as ESPHome
 does), the proxy's ping answered, a link dropped (error 8) freeing its
-slot, kill (connections refused) and revive.
+slot, kill (connections refused) and revive, a device that does not
+advertise (error 0x85).
 
 Prints "N passed, N failed".
 """
@@ -217,7 +218,7 @@ def garbage(fake, key):
 
 def control(sims):
     """The control port: the old password, slots, ping, a BLE link that
-    drops, kill and revive."""
+    drops, kill and revive, hide."""
     fake = Fake(device_spec(sims), extra=["--password", "secret", "--slots", "1"])
     try:
         rc, lines, res = run_check(bare("2colors", fake, password="wrong", expect_fail=True, fail_match="Invalid password"))
@@ -250,8 +251,12 @@ def control(sims):
             rc, lines, res = run_check(bare(lib, fake, expect_fail=True, fail_match=match))
             c.ok(rc == 0, "%s: a killed proxy refuses connections (%s)" % (lib, res.get("error")))
         c.eq(fake.ctl("revive"), "ok", "revive")
-        rc, lines, res = run_check(bare("2colors", fake, password="secret"))
-        c.ok(rc == 0, "revived: served again")
+        fake.ctl("hide " + MAC_JBD)
+        rc, lines, res = run_check(bare("2colors", fake, password="secret", gatt=[
+            {"address": MAC_JBD, "write": "ff02", "notify": "ff01", "expect_connected": False}]))
+        ev = [(e["connected"], e["error"]) for e in res.get("events", [])]
+        c.ok(rc == 0 and ev == [(False, 0x85)], "revived: served again; a device out of sight: connected=false, "
+             "error 0x85 (%r)" % ev)
     finally:
         fake.stop()
 
