@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # bmsgw - BMS serial to Modbus TCP gateway.
 #   make            (all) build/bmsgw, the simulator build/bmsgw-sim and the test tools
-#   make deps       install missing Debian packages (apt-get, as root); no-op when present
+#   make deps       install missing Debian packages (apt-get, as root) and the
+#                   npm clients of tests/ble/esphome-check; no-op when present
 #   make test       ASan+UBSan build + unit, fuzz-smoke and integration tests (tests/run.sh)
 #   make demo       make deps, then simulator + gateway on 127.0.0.1:1502
 #   make fuzz       libFuzzer targets (clang) in build/fuzz/
@@ -227,6 +228,21 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install$$missing)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "deps: all Debian packages present"; fi
+	@$(MAKE) --no-print-directory esphome-check
+
+# The real ESPHome clients the fake Bluetooth proxy is checked against
+# (tests/ble/esphome-check: two npm packages, pinned by its
+# package-lock.json) installed into its node_modules (not in git) when the
+# lock file is newer; Debian's nodejs and npm when there is no npm at all.
+ESPCHECK := tests/ble/esphome-check
+.PHONY: esphome-check
+esphome-check: $(ESPCHECK)/node_modules/.package-lock.json
+$(ESPCHECK)/node_modules/.package-lock.json: $(ESPCHECK)/package.json $(ESPCHECK)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: npm is missing (apt-get install nodejs npm, as root)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; fi
+	cd $(ESPCHECK) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # The whole suite runs on the ASan+UBSan build.  Its builds share one
 # jobserver (the clang fuzz objects beside the sanitizer build, the normal

@@ -7,12 +7,16 @@ Written from the Noise Protocol Framework (revision 34: sections 5.1-5.3
 CipherState / SymmetricState / HandshakeState, 7.5 the pattern NN, 9 the
 psk modifier: "psk0" puts a "psk" token first in the first message, and in
 a PSK handshake every "e" token also does MixKey(e.public_key)) and from
-how ESPHome frames it (esphome/esphome, esphome/components/api/
-api_frame_helper_noise.cpp: the prologue "NoiseAPIInit" followed by the
-client hello frame's two length bytes and contents; esphome/aioesphomeapi,
-aioesphomeapi/_frame_helper/noise.py and noise_encryption.py: the client's
-empty hello frame, so the prologue "NoiseAPIInit\\0\\0", and the nonce as 32
-zero bits and a 64-bit little-endian counter).
+how ESPHome frames it: the device's side,
+https://github.com/esphome/esphome/blob/dev/esphome/components/api/api_frame_helper_noise.cpp
+(the prologue "NoiseAPIInit" followed by the client hello frame's two
+length bytes and contents), and the client's,
+https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/_frame_helper/noise.py
+and
+https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/_frame_helper/noise_encryption.py
+(an empty hello frame, so the prologue
+"NoiseAPIInit\\0\\0"; the nonce 32 zero bits and a 64-bit little-endian
+counter).
 
 The primitives are python3-cryptography's: X25519, ChaCha20Poly1305, HKDF
 over HMAC-SHA256 (Noise's HKDF(ck, ikm, n) is RFC 5869's with ck as the salt
@@ -78,18 +82,19 @@ class Responder:
     payload), then split into (receive, send) CipherStates."""
 
     def __init__(self, psk, prologue):
+        # Noise's h (the handshake hash) is self.hash, ck self.ck
         if len(psk) != 32:
             raise ValueError("the PSK is 32 bytes")
         self.psk = psk
         name = PROTOCOL_NAME
-        self.h = name.ljust(32, b"\0") if len(name) <= 32 else sha256(name)
-        self.ck = self.h
+        self.hash = name.ljust(32, b"\0") if len(name) <= 32 else sha256(name)
+        self.ck = self.hash
         self.cs = CipherState()
         self.re = None
         self.mix_hash(prologue)
 
     def mix_hash(self, data):
-        self.h = sha256(self.h + data)
+        self.hash = sha256(self.hash + data)
 
     def mix_key(self, ikm):
         self.ck, k = hkdf(self.ck, ikm, 2)
@@ -110,7 +115,7 @@ class Responder:
         self.mix_hash(self.re)
         self.mix_key(self.re)
         ct = msg[DHLEN:]
-        payload = self.cs.decrypt(self.h, ct)
+        payload = self.cs.decrypt(self.hash, ct)
         self.mix_hash(ct)
         return payload
 
@@ -121,7 +126,7 @@ class Responder:
         self.mix_hash(epub)
         self.mix_key(epub)
         self.mix_key(e.exchange(X25519PublicKey.from_public_bytes(self.re)))
-        ct = self.cs.encrypt(self.h, payload)
+        ct = self.cs.encrypt(self.hash, payload)
         self.mix_hash(ct)
         return epub + ct
 
@@ -141,7 +146,7 @@ class Initiator(Responder):
         epub = self.e.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.mix_hash(epub)
         self.mix_key(epub)
-        ct = self.cs.encrypt(self.h, payload)
+        ct = self.cs.encrypt(self.hash, payload)
         self.mix_hash(ct)
         return epub + ct
 
@@ -151,7 +156,7 @@ class Initiator(Responder):
         self.mix_key(re)
         self.mix_key(self.e.exchange(X25519PublicKey.from_public_bytes(re)))
         ct = msg[DHLEN:]
-        payload = self.cs.decrypt(self.h, ct)
+        payload = self.cs.decrypt(self.hash, ct)
         self.mix_hash(ct)
         return payload
 
