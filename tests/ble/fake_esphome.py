@@ -285,6 +285,7 @@ class Device:
         self.task = None
         self.unlocked = False
         self.adv = AdvRecords()
+        self.rec_rx = b""            # notify_records: a record not whole yet
         self.adv_mfr = {}            # adv mode: the last record per company
         self.st = {"connects": 0, "refused": 0, "writes": 0, "write_types": {}, "written": [], "notifies": 0,
                    "reads": 0, "cccd_writes": 0, "drops": 0, "locked_writes": 0, "max_concurrent": 0,
@@ -366,8 +367,24 @@ class Device:
                     self.st["adv_records"] += 1
                     if not self.mute and not self.hidden:
                         self.fake.advertise([self])
+            elif self.spec.get("notify_records"):
+                self.notify_records(data)
             else:
                 self.emit(data)
+
+    def notify_records(self, data):
+        """The simulator's AD 4E k n data records (fake_bluez.py's
+        "notify_records"): data notified on the layout's k-th notifier."""
+        self.rec_rx += data
+        while len(self.rec_rx) >= 4:
+            if self.rec_rx[0] != 0xAD or self.rec_rx[1] != 0x4E:
+                self.rec_rx = self.rec_rx[1:]
+                continue
+            k, n = self.rec_rx[2], self.rec_rx[3]
+            if len(self.rec_rx) < 4 + n:
+                return
+            rec, self.rec_rx = self.rec_rx[4:4 + n], self.rec_rx[4 + n:]
+            self.emit(rec, k)
 
     async def adv_link(self):
         """adv mode: the link to the simulator, opened again (every 0.5 s)
@@ -376,8 +393,14 @@ class Device:
             await asyncio.sleep(0.5)
 
     # ---- bytes
-    def emit(self, data):
-        n = self.notifier()
+    def emit(self, data, k=None):
+        """data notified on the first notifier switched on, or on the
+        layout's k-th notifier (if it is on)."""
+        if k is None:
+            n = self.notifier()
+        else:
+            ns = [c for c in self.chars() if c.cccd is not None]
+            n = ns[k] if k < len(ns) and ns[k].notifying() else None
         if n is None or self.mute or self.state != "connected":
             return
         for part in chunks(self.spec, data):
