@@ -7,8 +7,10 @@
  * vector of that name: its keys, prologue, messages and handshake hash),
  * then the codec against a test-side responder (esp_responder.h): the
  * whole handshake and transport in every chunking, a flipped bit, a wrong
- * key both ways, the other side's framing; the key's base64; the id table
- * against esphome_api.proto's comments. */
+ * key both ways, the other side's framing; the same against an
+ * implementation written apart, in Python on python3-cryptography
+ * (tests/tools/esp_noise_peer.py); the key's base64; the id table against
+ * esphome_api.proto's comments. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -612,6 +614,68 @@ static void test_noise_hello(void)
 	esp_codec_free(cb);
 }
 
+/* ---------------------------------------------------------------- Noise: Python */
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = '\0';
+}
+
+/* tests/tools/esp_noise_peer.py with the client's first bytes (and its
+ * frames after the handshake): its lines into lines[], their count */
+static int python_peer(const uint8_t *first, size_t fn, const uint8_t *frames, size_t n, char lines[4][4096])
+{
+	static char cmd[8192];
+	char psk[65], eph[65], a[2 * ESP_START_MAX + 1], b[1024];
+	int k = 0;
+	FILE *p;
+
+	hex_of(key_a, 32, psk);
+	hex_of(eph_s, 32, eph);
+	hex_of(first, fn, a);
+	hex_of(frames, n, b);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/tools/esp_noise_peer.py %s %s %s %s", psk, eph, a, b);
+	p = popen(cmd, "r");
+	while (p && k < 4 && fgets(lines[k], sizeof(lines[k]), p)) {
+		lines[k][strcspn(lines[k], "\n")] = '\0';
+		k++;
+	}
+	return p && pclose(p) == 0 ? k : -1;
+}
+
+static void test_noise_python(void)
+{
+	static char lines[4][4096];
+	uint8_t first[ESP_START_MAX], ans[1024], out[256];
+	struct esp_codec *c = esp_codec_new(key_a);
+	struct sink k = { 0 };
+	char why[160];
+	long n = 0, m;
+	int an;
+
+	esp_codec_fix_ephemeral(c, eph_c);
+	esp_codec_start(c, first, sizeof(first));
+	CHECK_EQ_INT(python_peer(first, sizeof(first), NULL, 0, lines), 1);
+	an = check_hex(lines[0], ans, sizeof(ans));
+	CHECK(an > 0);
+	CHECK_EQ_INT(esp_codec_feed(c, ans, an > 0 ? (size_t)an : 0, sink_cb, &k, why, sizeof(why)), 0);
+	CHECK(esp_codec_ready(c));
+	CHECK_STR(esp_codec_server_name(c), "py-proxy");
+	CHECK_STR(esp_codec_server_mac(c), "0123456789ab");
+	CHECK(k.n == 2 && k.type[0] == 2 && strcmp(k.text[0], "py-proxy") == 0 && k.type[1] == 7 && k.decoded[1]);
+	/* the client's frames, opened by the Python side */
+	m = put_hello(c, out, sizeof(out));
+	n = m > 0 ? m : 0;
+	m = put_ping(c, out + n, sizeof(out) - (size_t)n);
+	n += m > 0 ? m : 0;
+	CHECK_EQ_INT(python_peer(first, sizeof(first), out, (size_t)n, lines), 3);
+	CHECK_STR(lines[1], "1 0a05626d7367771001180a");
+	CHECK_STR(lines[2], "7 ");
+	esp_codec_free(c);
+}
+
 /* ---------------------------------------------------------------- key, table */
 
 static void test_key(void)
@@ -678,6 +742,7 @@ int main(void)
 	test_noise_session();
 	test_noise_bad();
 	test_noise_hello();
+	test_noise_python();
 	test_key();
 	test_table();
 	return check_report();
