@@ -726,7 +726,7 @@ static void test_table(void)
 	if (f)
 		fclose(f);
 	CHECK_EQ_INT(seen, n);
-	CHECK(n == 28 && t[0].id == 1);
+	CHECK(n == 32 && t[0].id == 1);
 	CHECK(esp_msg_descriptor(0) == NULL && esp_msg_descriptor(67) == NULL);
 	CHECK_EQ_INT(esp_msg_id(&esphome__bluetooth_leraw_advertisement__descriptor), 0);
 }
