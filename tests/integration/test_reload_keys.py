@@ -17,7 +17,9 @@ also match the key's class (live: the pack and its wire are kept; restart:
 the pack starts again; relink: its wire opens again); a new [gateway] or
 [http] listen address must be served; the output that holds the section
 must run (one that is off would show the running configuration's value).
-No key is refused at reload by design: every change must be applied."""
+No key is refused at reload by design: every change must be applied.
+The file holds [ble_proxy.p]'s key, so it stays its owner's only (mode
+600): bmsgw refuses a key in a file other users can read."""
 import base64
 import functools
 import json
@@ -75,6 +77,10 @@ def base_conf(tmp, ports, ptys):
                   "tls_key": os.path.join(tmp, "key1")}),
         ("history", {"file": os.path.join(tmp, "h.db")}),
         ("ble", {"adapter": "hci0"}),
+        # an ESPHome Bluetooth proxy nobody answers for (its link fails and
+        # retries; what is checked is the configuration in force): its key
+        # makes the configuration file a secret, refused readable by others
+        ("ble_proxy.p", {"host": "127.0.0.1", "port": str(ports["proxy"]), "encryption_key": PROXY_KEY}),
         ("limits", {}),
         ("inverter.rs", {"protocol": "pylon-rs485", "port": ptys["inv"], "source": "a"}),
         ("inverter.can", {"protocol": "sma-can", "port": "slcan://" + ptys["can"], "source": "a"}),
@@ -92,6 +98,7 @@ def base_conf(tmp, ports, ptys):
 INSTANCE = {
     ("pack", "baud"): "pack.b",               # a serial wire
     ("pack", "key"): "pack.v",                # an advertisement key: a Victron BLE pack
+    ("pack", "adapter"): "pack.v",            # a Bluetooth pack's
     ("pack", "bitrate"): "pack.c",            # a CAN port's
     ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
     ("pack", "listen"): "pack.l",             # seplos3, alone on its wire: a bus another master polls
@@ -101,6 +108,10 @@ INSTANCE = {
     ("inverter", "extras"): "inverter.p",
     ("inverter", "manufacturer"): "inverter.can",
 }
+
+# [ble_proxy.p]'s encryption_key (32 bytes in base64), then its new one
+PROXY_KEY = base64.b64encode(bytes(range(32))).decode()
+PROXY_KEY2 = base64.b64encode(bytes(range(100, 132))).decode()
 
 # New values of the keys whose type has no rule below (and of those whose
 # rule would break another key's check): (section, key) -> value, or a
@@ -140,6 +151,10 @@ NEW = {
     ("http", "users_file"): lambda tmp, ports, ptys: os.path.join(tmp, "users"),  # the requests carry its login
     ("history", "file"): lambda tmp, ports, ptys: os.path.join(tmp, "h2.db"),
     ("ble", "adapter"): "hci1",
+    ("pack", "adapter"): "p",                 # pack v through [ble_proxy.p]
+    ("ble_proxy", "host"): "localhost",
+    ("ble_proxy", "encryption_key"): PROXY_KEY2,
+    ("ble_proxy", "password_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw"),
     ("limits", "max_cell_voltage"): "4.15",   # chemistry is nmc by then
     ("limits", "float_cell_voltage"): "4.05",
     ("limits", "min_cell_voltage"): "3.1",
@@ -166,10 +181,16 @@ NEW = {
     ("modbus_tls", "ca"): lambda tmp, ports, ptys: os.path.join(tmp, "cert2"),
     ("modbus_tls", "write_role"): "Viewer",
 }
+
+
+def fnv1a(data):
+    return "fnv1a:%08x" % functools.reduce(lambda h, b: ((h ^ b) * 16777619) & 0xffffffff, data, 2166136261)
+
+
 EXPECT = {
-    # shown as its fingerprint only (conf/keys.c): 32-bit FNV-1a of the 16 bytes
-    ("pack", "key"): "fnv1a:%08x" % functools.reduce(lambda h, b: ((h ^ b) * 16777619) & 0xffffffff,
-                                                     bytes.fromhex(NEW[("pack", "key")]), 2166136261),
+    # shown as its fingerprint only (conf/keys.c): 32-bit FNV-1a of the 16 or 32 bytes
+    ("pack", "key"): fnv1a(bytes.fromhex(NEW[("pack", "key")])),
+    ("ble_proxy", "encryption_key"): fnv1a(base64.b64decode(PROXY_KEY2)),
 }
 # Keys written together with another one, which a check demands with it.
 ALSO = {
@@ -177,6 +198,8 @@ ALSO = {
                       "key_file": lambda tmp: os.path.join(tmp, "key1")},
     # the simulator is no master: bmsgw takes its bus over at once, so that the pack is polled
     ("pack", "listen"): {"takeover_after": lambda tmp: "0.5"},
+    # a password is for the plaintext API: the key goes (None: the key removed)
+    ("ble_proxy", "password_file"): {"encryption_key": None},
 }
 
 
@@ -327,7 +350,10 @@ def change(d, row, tmp, ports, ptys):
     written = sec.get(key)
     sec[key] = new
     for k, v in ALSO.get((sect, key), {}).items():
-        sec[k] = v(tmp)
+        if v is None:
+            sec.pop(k, None)
+        else:
+            sec[k] = v(tmp)
     if (sect, key) == ("http", "listen"):
         d.http = int(new.rsplit(":", 1)[1])
     p0 = class_before(d, row, title)
@@ -376,13 +402,16 @@ def main():
     for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
-                                      "http", "http2", "tls", "tls2")}
+                                      "http", "http2", "tls", "tls2", "proxy")}
     ptys["canp"] = os.path.join(tmp, "canp")
     sims = [Sim(), Sim(), Sim("seplos3"), Sim("jk-can", tcp=False, pty_path=ptys["canp"], packs=())]  # daly, address 1: pack a's wire, then the one its port moves to;
     ports["sim"], ports["sim2"], ports["sim3"] = sims[0].port, sims[1].port, sims[2].port  # pack l's
     conf = base_conf(tmp, ports, ptys)
     d = Daemon(tmp, conf, ports)
     try:
+        # written by mkstemp (harness.write_conf), rewritten in place at each reload
+        c.ok(os.stat(d.gw.conf).st_mode & 0o077 == 0, "(test) the configuration file, which holds a key, "
+             "is its owner's only (mode %03o)" % (os.stat(d.gw.conf).st_mode & 0o777))
         c.ok(wait_until(lambda: d.config(), 5), "/api/config answers")
         for row in rows:
             change(d, row, tmp, ports, ptys)
