@@ -333,9 +333,33 @@ def test_scan():
         os.unlink(conf)
 
 
+def test_no_systemd():
+    """The build without libsystemd has no BlueZ, but reads a pack through a proxy."""
+    print("== the build without libsystemd: a pack through a proxy")
+    nosd = os.path.join(ROOT, "build/nosystemd/bmsgw")
+    if not c.ok(os.path.exists(nosd), "build/nosystemd/bmsgw exists (make nosystemd; make test builds it)"):
+        return
+    sim, fake, pack = one_pack_site(None, name="p", unit=1, mac="C8:47:94:00:00:01")
+    gw = None
+    try:
+        port, http = free_port(), free_port()
+        conf = gw_conf(port, http, proxy_sect("p", fake) + pack)
+        r = subprocess.run([nosd, "-c", write_conf(conf), "--check"], capture_output=True, text=True)
+        c.ok(r.returncode == 0 and "through proxy p" in r.stdout, "--check takes it (%s)" % r.stderr.strip())
+        gw = Gateway(conf, port, exe=nosd)
+        c.ok(wait_until(lambda: tb.matches(port, 1, sim), 30), "its values are the simulator's")
+    finally:
+        if c.failed and gw:
+            gw.dump(30)
+        for x in (gw, fake, sim):
+            if x:
+                x.stop()
+
+
 def main():
     pieces = [("plaintext", lambda: every_protocol(None)), ("encrypted", lambda: every_protocol(new_key())),
-              ("wrong key", test_wrong_key), ("slots", test_slots), ("outage", test_outage), ("scan", test_scan)]
+              ("wrong key", test_wrong_key), ("slots", test_slots), ("outage", test_outage), ("scan", test_scan),
+              ("no systemd", test_no_systemd)]
     for name, fn in pieces:
         if not my_part():
             continue
