@@ -256,6 +256,7 @@ def test_slots():
              "/api/state: the packs share the slot, the round's length (%s)" %
              {k: px.get(k) for k in ("taking_turns", "round_s", "slots", "pack_names")})
         print("   figure: three packs through one slot: a round of %s s" % px.get("round_s"))
+        page_check(http)
         c.ok(not re.search(r"warn.*link ble://C8:47:92", gw.text()), "taking turns logs no outage")
     finally:
         if c.failed and gw:
@@ -263,6 +264,29 @@ def test_slots():
         for x in [gw, fake] + sims:
             if x:
                 x.stop()
+
+
+def page_check(http):
+    """The status page in headless Chromium shows the proxy, its slot and
+    the packs taking turns, and no console error."""
+    import test_page as tp
+    d = tp.browser()
+    try:
+        d.get("http://127.0.0.1:%d/" % http)
+        row = "const r = document.querySelector('#proxies tbody tr[data-proxy=\"shed\"]'); " \
+              "return r && !document.querySelector('#proxies').hidden ? r.textContent : '';"
+        c.ok(wait_until(lambda: "take turns, round" in d.execute_script(row), 20),
+             "the page's proxies panel: %r" % d.execute_script(row))
+        text = d.execute_script(row)
+        c.ok("connected" in text and "of 1 free" in text and "s1, s2, s3" in text and "bms-proxy-test" in text,
+             "... connected, its one slot, the packs sharing it, the device")
+        links = "return Array.from(document.querySelectorAll('#links tbody tr')).map(r => r.textContent).join('|');"
+        c.ok(wait_until(lambda: d.execute_script(links).count("takes turns for a Bluetooth connection") == 3, 20),
+             "the wires panel says which links take turns")
+        errs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.eq(errs, [], "no error in the browser's console")
+    finally:
+        d.quit()
 
 
 def test_outage():
