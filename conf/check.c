@@ -50,10 +50,12 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 	list_ble_protocols(list, sizeof(list));
 	if (p->is_ble) {
 #ifndef HAVE_SYSTEMD
-		conf__fail(x, seen[K_PORT], sect, "port", "%s: built without Bluetooth support (bmsgw reaches BlueZ "
-		     "through libsystemd's D-Bus library; this build has none: expected a serial or tcp:// port)",
-		     p->port);
-		return false;
+		if (!conf__pack_proxy(x, p)) {
+			conf__fail(x, seen[K_PORT], sect, "port", "%s: built without Bluetooth support (bmsgw reaches "
+			     "BlueZ through libsystemd's D-Bus library; this build has none: expected a serial or "
+			     "tcp:// port, or adapter = the NAME of a [ble_proxy.NAME])", p->port);
+			return false;
+		}
 #endif
 		if (!d->ble_gatt && !d->ble_company) {
 			conf__fail(x, seen[K_PORT], sect, "port", "protocol %s is not spoken over Bluetooth LE (expected a "

@@ -81,6 +81,11 @@ static const struct conf_ble_proxy *proxy_named(const struct conf *c, const char
 	return NULL;
 }
 
+const struct conf_ble_proxy *conf__pack_proxy(const struct load *x, const struct conf_pack *p)
+{
+	return proxy_named(&x->c, p->adapter[0] ? p->adapter : x->c.ble.adapter);
+}
+
 /* A local adapter's name as the kernel gives it: hci0, hci1 ... */
 static bool local_adapter(const char *s)
 {
@@ -108,7 +113,7 @@ static void resolve_adapters(struct load *x)
 			continue;
 		}
 		conf__bfmt(pk->ble_adapter, CONF_ID_MAX, "%s", pk->adapter[0] ? pk->adapter : x->c.ble.adapter);
-		const struct conf_ble_proxy *px = proxy_named(&x->c, pk->ble_adapter);
+		const struct conf_ble_proxy *px = conf__pack_proxy(x, pk);
 		pk->via_proxy = px != NULL;
 		if (px)
 			pk->proxy = *px;

@@ -298,6 +298,8 @@ void conf__finish_rtu(struct load *x);
 void conf__finish_mbtls(struct load *x);
 /* check_ble.c: each [ble_proxy.NAME], and the adapter of each ble:// pack. */
 void conf__finish_ble(struct load *x);
+/* The [ble_proxy.NAME] the pack's adapter (its own, else [ble]'s) names, or NULL. */
+const struct conf_ble_proxy *conf__pack_proxy(const struct load *x, const struct conf_pack *p);
 void conf__print_mbtls(const struct conf *c, FILE *out);
 /* check_soc.c: [soc] and its keys in the packs, after [limits] (the full
  * cell voltage follows its target). */

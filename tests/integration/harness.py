@@ -288,10 +288,10 @@ def http_port_of(conf_text):
 
 
 class Gateway(Proc):
-    def __init__(self, conf_text, port, extra=()):
+    def __init__(self, conf_text, port, extra=(), exe=None):
         self.conf = write_conf(conf_text)
         self.port = port
-        super().__init__([os.path.join(ROOT, BIN, "bmsgw"), "-c", self.conf] + list(extra), "bmsgw")
+        super().__init__([exe or os.path.join(ROOT, BIN, "bmsgw"), "-c", self.conf] + list(extra), "bmsgw")
         if not wait_port(port):
             self.dump()
             raise RuntimeError("bmsgw did not start listening")

@@ -32,19 +32,17 @@ Prints "N passed, N failed".
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Checks, Proc, Sim, free_port, wait_port, wait_until, write_conf  # noqa: E402
+from esp_harness import EspFake  # noqa: E402
+from harness import ROOT, Checks, Sim, wait_until, write_conf  # noqa: E402
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
 c = Checks()
-PY = "/usr/bin/python3"
-FAKE = os.path.join(ROOT, "tests/ble/fake_esphome.py")
 CHECK_DIR = os.path.join(ROOT, "tests/ble/esphome-check")
 MAC_JBD, MAC_JK, MAC_VIC = "A4:C1:38:00:00:0A", "C8:47:8C:00:00:0B", "E1:2B:DE:00:00:0C"
 VIC_KEY = "00112233445566778899aabbccddeeff"
@@ -54,33 +52,8 @@ JK_READ += "%02x" % (sum(bytes.fromhex(JK_READ)) & 255)
 NAME = "bms-proxy-test"
 
 
-class Fake(Proc):
-    def __init__(self, spec, key=None, extra=()):
-        self.port = free_port()
-        self.ctl_port = free_port()
-        args = [PY, FAKE, "--spec", write_conf(json.dumps(spec)), "--port", str(self.port),
-                "--control", "127.0.0.1:%d" % self.ctl_port, "--name", NAME]
-        if key:
-            args += ["--key", key]
-        super().__init__(args + list(extra), "fake-esphome")
-        if not wait_until(lambda: "ready" in self.text() or not self.alive(), 30) or not self.alive():
-            self.dump()
-            raise RuntimeError("fake ESPHome proxy did not start")
-        wait_port(self.ctl_port)
-
-    def ctl(self, cmd):
-        with socket.create_connection(("127.0.0.1", self.ctl_port), timeout=10) as s:
-            s.sendall((cmd + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        return buf.decode().strip()
-
-    def state(self):
-        return json.loads(self.ctl("state"))
+def Fake(spec, key=None, extra=()):
+    return EspFake(spec, key, extra, name=NAME)
 
 
 def run_check(job):

@@ -220,6 +220,7 @@ function renderLinks() {
     tr.appendChild(el('td', {}, l.port));
     let s = l.state + (l.down_s !== undefined ? ' for ' + age(l.down_s + elapsed()) : '');
     if (l.polling) s += ' · polling ' + l.polling;
+    if (l.taking_turns) s += ' · takes turns for a Bluetooth connection (round ' + l.round_s + ' s)';
     if (l.listen) {
       s += l.listen.taken_over ? ' · no master heard: bmsgw polls'
         : ' · listening (another master)' + (l.listen.master_heard_s === null ? ', none heard yet'
@@ -255,6 +256,30 @@ function invCells(o) {
   if (o.victron) seen += ' (Victron)';
   if (o.inverter_voltage !== undefined) seen += ' · ' + fmt(o.inverter_voltage, 1, ' V') + ' ' + fmt(o.inverter_current, 1, ' A');
   return [sent, got, errs, seen];
+}
+
+// The ESPHome Bluetooth proxies ([ble_proxy.NAME]): the session, the
+// device, its connection slots and the packs that share them.
+function renderProxies() {
+  const list = state.ble_proxies || [];
+  $('#proxies').hidden = list.length === 0;
+  const tb = $('#proxies tbody');
+  tb.replaceChildren();
+  list.forEach(p => {
+    const tr = el('tr', { 'data-proxy': p.name, 'data-state': p.connected ? 'up' : 'down' });
+    tr.appendChild(el('td', {}, p.name));
+    tr.appendChild(el('td', {}, p.host + ':' + p.port + (p.encrypted ? ' (encrypted)' : '')));
+    tr.appendChild(el('td', { 'data-field': 'state' }, p.connected ? 'connected'
+      : (p.in_use ? 'not connected' + (p.error ? ': ' + p.error : '') : 'no pack uses it')));
+    tr.appendChild(el('td', {}, p.device ? p.device + ' · ESPHome ' + p.esphome_version + ' · API ' + p.api_version : ''));
+    tr.appendChild(el('td', { class: 'num', 'data-field': 'slots' },
+      p.free_slots === null ? '' : p.free_slots + ' of ' + p.slots + ' free'));
+    tr.appendChild(el('td', { 'data-field': 'packs' }, p.pack_names.join(', ') +
+      (p.taking_turns ? ' · take turns' + (p.round_s !== null ? ', round ' + p.round_s + ' s' : '') : '')));
+    tr.appendChild(el('td', { class: 'num' }, String(p.advertisements)));
+    tr.appendChild(el('td', { class: 'num' }, String(p.handshake_failures)));
+    tb.appendChild(tr);
+  });
 }
 
 function renderInverters() {
@@ -308,6 +333,7 @@ function render() {
   $('#version').textContent = 'bmsgw ' + g.version + ', up ' + age(g.uptime_s + elapsed());
   renderUnits();
   renderLinks();
+  renderProxies();
   renderInverters();
   renderClients();
   fillUnits();

@@ -105,6 +105,8 @@ struct gw_esp {
 	ev_timer keepalive;            /* a ping while ready; silence ends the session */
 	struct gw_lookup *lookup;
 	struct esp_codec *codec;
+	bool feeding;                  /* inside esp_codec_feed(): the codec is freed after it returns */
+	struct esp_codec *dead_codec;  /* ... this one, the session having failed in its callback */
 	uint8_t *tx;                   /* bytes not yet written */
 	size_t txlen, txcap;
 	struct gw_retry rt;

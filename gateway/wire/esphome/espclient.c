@@ -58,7 +58,10 @@ static void client_drop(struct gw_esp *p)
 	}
 	ev_timer_stop(loop, &p->keepalive);
 	ev_timer_stop(loop, &p->timer);
-	esp_codec_free(p->codec);
+	if (p->feeding && p->codec) /* the codec is still running its feed: freed when it returns */
+		p->dead_codec = p->codec;
+	else
+		esp_codec_free(p->codec);
 	p->codec = NULL;
 	p->txlen = 0;
 	p->free_slots = p->limit = -1;
@@ -395,7 +398,16 @@ static void on_readable(struct gw_esp *p)
 	p->last_rx = gw_mono();
 	char why[200];
 	bool hs = p->st == ES_HANDSHAKE;
-	if (esp_codec_feed(p->codec, buf, (size_t)n, on_message, p, why, sizeof(why)) < 0) {
+	struct esp_codec *codec = p->codec;
+	p->feeding = true;
+	int r = esp_codec_feed(codec, buf, (size_t)n, on_message, p, why, sizeof(why));
+	p->feeding = false;
+	if (p->dead_codec) { /* the session failed in a message's callback */
+		esp_codec_free(p->dead_codec);
+		p->dead_codec = NULL;
+		return;
+	}
+	if (r < 0) {
 		if (hs)
 			p->handshake_failures++;
 		client_fail(p, "%s%s", hs ? "handshake: " : "", why);

@@ -455,6 +455,15 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 	}
 	case ESP_GATT_ERROR: {
 		const Esphome__BluetoothGATTErrorResponse *e = (const void *)m;
+		const struct bms_gatt *g = k->l->cfg->driver->ble_gatt;
+		if (k->st == EL_NOTIFY && e->handle == k->notify_h && g[k->layout + 1].service) {
+			/* newer firmware refuses the old layout's notifier (Daly FFF1): the next layout */
+			gw_debug("link %s: notify on handle %u refused (GATT error %d); trying the next GATT layout",
+				 k->l->port, e->handle, (int)e->error);
+			k->layout++;
+			pick_layout(k);
+			return;
+		}
 		if (k->st == EL_UP)
 			gw_debug("link %s: GATT error %d on handle %u", k->l->port, (int)e->error, e->handle);
 		else
