@@ -356,6 +356,7 @@ class Device(Obj):
         self.sim = None
         self.sim_watch = None
         self.adv = AdvRecords()
+        self.rx = b""  # notify_records: a record not whole yet
         props = {"Address": self.addr, "AddressType": "public", "Alias": spec.get("name", self.addr),
                  "Paired": dbus.Boolean(spec.get("paired", False)), "Trusted": dbus.Boolean(False),
                  "Blocked": dbus.Boolean(False), "Connected": dbus.Boolean(False),

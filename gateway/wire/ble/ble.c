@@ -144,6 +144,20 @@ static const sd_bus_error *call_done(struct gw_ble_link *b, sd_bus_message *msg)
 	return sd_bus_message_get_error(msg);
 }
 
+/* Notifications flow: the link is up, or back from lending its connection. */
+static void link_is_up(struct gw_ble_link *b)
+{
+	b->st = BL_UP;
+	b->idle = false;
+	b->turn_at = gw_mono();
+	if (b->parked) {
+		b->parked = false;
+		gw_link_unpark(b->l);
+	} else {
+		gw_link_up(b->l);
+	}
+}
+
 /* StartNotify on the layout's second notifier answered: up, or the link
  * fails (no other layout is tried: the first notifier was taken). */
 static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -156,8 +170,7 @@ static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		ble_link_fail(b, "StartNotify on %s: %s", b->notify2, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
-	b->st = BL_UP;
-	gw_link_up(b->l);
+	link_is_up(b);
 	return 0;
 }
 
@@ -188,15 +201,7 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 			ble_link_fail(b, "StartNotify: %s", strerror(-r));
 		return 0;
 	}
-	b->st = BL_UP;
-	b->idle = false;
-	b->turn_at = gw_mono();
-	if (b->parked) {
-		b->parked = false;
-		gw_link_unpark(b->l);
-	} else {
-		gw_link_up(b->l);
-	}
+	link_is_up(b);
 	return 0;
 }
 
