@@ -69,7 +69,8 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *   CONF_LIVE     the part that uses it takes it and goes on: what the
  *                 daemon reads from the running configuration (a pack's
  *                 polling and control settings, [gateway] but listen,
- *                 [bank], [limits], [sunspec], [ble] connect_timeout), and
+ *                 [bank], [limits], [sunspec], [ble] connect_timeout and
+ *                 max_connections), and
  *                 the keys an output takes into its own copy ([mqtt]
  *                 discovery, publish_interval, cells, password_file; [rtu]
  *                 control; [http] tls_cert, tls_key, users_file,
@@ -80,9 +81,10 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 server's listening socket ([gateway] listen), a pack
  *                 (its snapshot meant something else)
  *   CONF_RELINK   the wires it concerns close and open again and their
- *                 packs start again: a pack's port and baud (the wire's
- *                 rule, wire/link.c: a tcp:// or ble:// wire has no baud
- *                 rate, a ble:// one also follows [ble] adapter)
+ *                 packs start again: a pack's port, baud and adapter (the
+ *                 wire's rule, wire/link.c: a tcp:// or ble:// wire has no
+ *                 baud rate, a ble:// one also follows [ble] adapter and
+ *                 every key of the [ble_proxy.NAME] it goes through)
  * conf_section_same() (keys.c) compares a section's keys of one class. */
 const struct conf_key conf__keys[K_COUNT] = {
 	[K_LISTEN] = {CONF_SEC_GATEWAY, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, GW(listen_host),

@@ -313,12 +313,14 @@ static void on_ready(struct gw_esp_link *k)
 {
 	if (k->st != EL_WAIT)
 		return;
+	if (!(k->p->features & ESP_FEAT_RAW_ADV)) {
+		/* a device's address type comes from its advertisements, as do a
+		 * listening driver's values */
+		link_fail(k, "proxy %s relays no raw advertisements (an ESPHome older than mid 2023: update it)",
+			  k->p->cfg.name);
+		return;
+	}
 	if (k->adv) {
-		if (!(k->p->features & ESP_FEAT_RAW_ADV)) {
-			link_fail(k, "proxy %s relays no raw advertisements (ESPHome 2023.10 or newer has them)",
-				  k->p->cfg.name);
-			return;
-		}
 		k->st = EL_ADV;
 		gw_link_up(k->l);
 		return;
@@ -515,7 +517,13 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw_esp_link *k = container_of(w, struct gw_esp_link, timer);
-	if (k->st == EL_FIND)
+	if (k->st == EL_FIND && !k->p->adverts)
+		/* ESPHome relays advertisements, and answers BLE requests, to one API
+		 * connection: its first subscriber (bluetooth_proxy.cpp) */
+		link_fail(k, "proxy %s relayed no advertisement within %.0f s: another client (Home Assistant?) "
+			  "may hold its one subscription (a proxy serves one client's Bluetooth)", k->p->cfg.name,
+			  FIND_TIMEOUT);
+	else if (k->st == EL_FIND)
 		link_fail(k, "device %s not seen by proxy %s within %.0f s (out of its range, switched off, or "
 			  "connected to another device such as a phone)", k->l->cfg->ble_addr, k->p->cfg.name, FIND_TIMEOUT);
 	else if (k->st == EL_CONNECTING || k->st == EL_SERVICES)
