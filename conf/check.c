@@ -628,25 +628,9 @@ static void finish_mqtt(struct load *x)
 			     "a password needs a user name (expected username = ... too)");
 			return;
 		}
-		if (!private(x, K_MQ_PASSWORD_FILE, sect, m->password_file))
-			return;
-		FILE *f = fopen(m->password_file, "r");
-		if (!f) {
-			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file", "cannot read %s: %s",
-			     m->password_file, strerror(errno));
-			return;
-		}
-		char line[CONF_HOST_MAX + 2] = "";
-		bool got = fgets(line, sizeof(line), f) != NULL;
-		fclose(f);
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!got || !line[0] || strlen(line) >= sizeof(m->password)) {
-			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file",
-			     "%s: the first line must hold the password (1..%d characters)", m->password_file,
-			     (int)sizeof(m->password) - 1);
-			return;
-		}
-		memcpy(m->password, line, strlen(line) + 1);
+		char why[CONF_PORT_MAX + 160];
+		if (conf_read_password(m->password_file, m->password, sizeof(m->password), why, sizeof(why)) < 0)
+			conf__fail(x, seen[K_MQ_PASSWORD_FILE], sect, "password_file", "%s", why);
 	}
 }
 

@@ -5,42 +5,12 @@
  * pack goes through (its own `adapter =`, else [ble] adapter: a local
  * adapter, or the name of a [ble_proxy.NAME]).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf_int.h"
 
 static const char *const sect_word = "ble_proxy";
-
-/* The password of an API that has one (ESPHome before 2026.1): the first
- * line of password_file, a file only its owner may read. */
-static void read_password(struct load *x, struct conf_ble_proxy *p, const int *seen, const char *sect)
-{
-	char why[CONF_PORT_MAX + 160];
-	if (conf_private_file(p->password_file, why, sizeof(why)) < 0) {
-		conf__fail(x, seen[K_BP_PASSWORD_FILE], sect, "password_file", "%s", why);
-		return;
-	}
-	FILE *f = fopen(p->password_file, "r");
-	if (!f) {
-		conf__fail(x, seen[K_BP_PASSWORD_FILE], sect, "password_file", "cannot read %s: %s", p->password_file,
-			   strerror(errno));
-		return;
-	}
-	char line[CONF_HOST_MAX + 2] = "";
-	bool got = fgets(line, sizeof(line), f) != NULL;
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (!got || !line[0] || strlen(line) >= sizeof(p->password)) {
-		conf__fail(x, seen[K_BP_PASSWORD_FILE], sect, "password_file",
-			   "%s: the first line must hold the password (1..%d characters)", p->password_file,
-			   (int)sizeof(p->password) - 1);
-		return;
-	}
-	memcpy(p->password, line, strlen(line) + 1);
-}
 
 /* One [ble_proxy.NAME]: a host; a key or a password, not both; a key only
  * in a file other users cannot read (the key is in it). */
@@ -60,17 +30,15 @@ static void finish_proxy(struct load *x, int i)
 			   "either encryption_key or password_file: an encrypted API has no password)");
 		return;
 	}
-	if (p->have_key && x->fp) {
-		struct stat st;
-		if (stat(x->file, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH))) {
-			conf__fail(x, seen[K_BP_KEY], sect, "encryption_key", "%s holds a key and other users can read "
-				   "it (mode %03o; expected chmod o-rw %s)", x->file,
-				   (unsigned)(st.st_mode & 0777), x->file);
-			return;
-		}
+	char why[CONF_PORT_MAX + 160];
+	if (p->have_key && x->fp && conf_private_file(x->file, why, sizeof(why)) < 0) {
+		/* the key is in the configuration file itself */
+		conf__fail(x, seen[K_BP_KEY], sect, "encryption_key", "%s", why);
+		return;
 	}
-	if (seen[K_BP_PASSWORD_FILE])
-		read_password(x, p, seen, sect);
+	if (seen[K_BP_PASSWORD_FILE] &&
+	    conf_read_password(p->password_file, p->password, sizeof(p->password), why, sizeof(why)) < 0)
+		conf__fail(x, seen[K_BP_PASSWORD_FILE], sect, "password_file", "%s", why);
 }
 
 static const struct conf_ble_proxy *proxy_named(const struct conf *c, const char *name)

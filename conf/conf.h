@@ -539,6 +539,10 @@ void conf_defaults(struct conf *c);
  * that runs as a user of the key's group).  0, or -1 with why naming the
  * path. */
 int conf_private_file(const char *path, char *why, size_t wl);
+/* A password's file ([mqtt], [ble_proxy.NAME] password_file): a private
+ * file (above) whose first line, 1 to cap - 1 characters, is the password,
+ * copied to out.  0, or -1 with why naming the path. */
+int conf_read_password(const char *path, char *out, size_t cap, char *why, size_t wl);
 /* Parse and validate a file.  0 on success, -1 with err = "FILE:LINE: [section] key: problem". */
 int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from a string; `name` stands in for the file name in messages. */

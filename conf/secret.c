@@ -2,8 +2,10 @@
 /* conf/secret.c - a file that holds a secret (a key, a password, password
  * hashes) must be bmsgw's alone: the check of [mqtt]'s and [modbus_tls]'s
  * key files at load, and the one the loaders of [http]'s certificate key
- * and users file (gateway/web/) make. */
+ * and users file (gateway/web/) make; the password files of [mqtt] and
+ * [ble_proxy.NAME]. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,5 +33,29 @@ int conf_private_file(const char *path, char *why, size_t wl)
 		snprintf(why, wl, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+int conf_read_password(const char *path, char *out, size_t cap, char *why, size_t wl)
+{
+	if (conf_private_file(path, why, wl) < 0)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(why, wl, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[1024] = "";
+	bool got = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	size_t n = strlen(line);
+	if (!got || !n || n >= cap) {
+		snprintf(why, wl, "%s: the first line must hold the password (1..%zu characters)", path, cap - 1);
+		explicit_bzero(line, sizeof(line));
+		return -1;
+	}
+	memcpy(out, line, n + 1);
+	explicit_bzero(line, sizeof(line));
 	return 0;
 }

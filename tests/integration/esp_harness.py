@@ -5,9 +5,8 @@ npm clients) and test_esphome.py (bmsgw through the fake)."""
 import base64
 import json
 import os
-import socket
 
-from harness import ROOT, Proc, free_port, wait_port, wait_until, write_conf
+from harness import ROOT, Proc, control_line, free_port, wait_port, wait_until, write_conf
 
 PY = "/usr/bin/python3"
 FAKE = os.path.join(ROOT, "tests/ble/fake_esphome.py")
@@ -38,15 +37,7 @@ class EspFake(Proc):
 
     def ctl(self, cmd):
         """One control command, its one-line answer."""
-        with socket.create_connection(("127.0.0.1", self.ctl_port), timeout=10) as s:
-            s.sendall((cmd + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        return buf.decode().strip()
+        return control_line(self.ctl_port, cmd, 10)
 
     def state(self):
         return json.loads(self.ctl("state"))

@@ -259,18 +259,24 @@ class Sim(Proc):
             raise RuntimeError("simulator pty did not appear")
 
     def ctl(self, cmd):
-        with socket.create_connection(("127.0.0.1", self.ctl_port), timeout=5) as s:
-            s.sendall((cmd + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        return buf.decode().strip()
+        return control_line(self.ctl_port, cmd)
 
     def state(self):
         return json.loads(self.ctl("state"))
+
+
+def control_line(port, cmd, timeout=5.0):
+    """One command to a line-oriented control port (the simulator's, the
+    fake Bluetooth stacks'): its one-line answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall((cmd + "\n").encode())
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return buf.decode().strip()
 
 
 def write_conf(text):

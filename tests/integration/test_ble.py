@@ -47,8 +47,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, api_state, free_port, ha_float, mbap_request,  # noqa: E402
-                     my_part, recv_adu, wait_port, wait_until, write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, api_state, control_line, free_port, ha_float,  # noqa: E402
+                     mbap_request, my_part, recv_adu, wait_port, wait_until, write_conf)
 
 c = Checks()
 BASE = 290
@@ -128,15 +128,7 @@ class Fake(Proc):
         wait_port(self.ctl_port)
 
     def ctl(self, cmd):
-        with socket.create_connection(("127.0.0.1", self.ctl_port), timeout=5) as s:
-            s.sendall((cmd + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        return buf.decode().strip()
+        return control_line(self.ctl_port, cmd)
 
     def state(self):
         return json.loads(self.ctl("state"))
