@@ -36,7 +36,7 @@ static const uint8_t fz_ce[32] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x8
 static const uint8_t fz_se[32] = { 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01, 2 };
 
 struct fz_ctx {
-	struct esp_codec *c;
+	struct esp_codec *codec;
 	struct esp_resp *r; /* NULL: no responder (mode 0) */
 };
 
@@ -47,13 +47,13 @@ static void fz_got(void *ud, unsigned type, const ProtobufCMessage *msg)
 	unsigned t2;
 	long n, m;
 
-	if (type > 0xffff || !esp_codec_ready(x->c))
+	if (type > 0xffff || !esp_codec_ready(x->codec))
 		abort();
 	if (!msg)
 		return;
 	if (msg->descriptor != esp_msg_descriptor(type))
 		abort();
-	n = esp_codec_send(x->c, type, msg, out, sizeof(out));
+	n = esp_codec_send(x->codec, type, msg, out, sizeof(out));
 	size_t size = protobuf_c_message_get_packed_size(msg);
 	if (n < 0) {
 		if (size + 4 + ESP_NOISE_TAG <= ESP_MAX_FRAME)
@@ -80,14 +80,14 @@ static int fz_feed(struct fz_ctx *x, const uint8_t *p, size_t n, unsigned seed)
 
 		if (k > n - i)
 			k = n - i;
-		rc = esp_codec_feed(x->c, p + i, k, fz_got, x, why, sizeof(why));
+		rc = esp_codec_feed(x->codec, p + i, k, fz_got, x, why, sizeof(why));
 		i += k;
 		seed = seed * 1103515245u + 12345u;
 	}
 	if (rc < 0) {
 		char again[160];
 
-		if (why[0] == '\0' || esp_codec_feed(x->c, p, n ? 1 : 0, fz_got, x, again, sizeof(again)) != -1 ||
+		if (why[0] == '\0' || esp_codec_feed(x->codec, p, n ? 1 : 0, fz_got, x, again, sizeof(again)) != -1 ||
 		    strcmp(why, again) != 0)
 			abort();
 	}
@@ -156,17 +156,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	x.c = fz_client(first);
+	x.codec = fz_client(first);
 	if ((data[0] & 1) == 0) {
 		fz_feed(&x, data + 1, size - 1, data[0] >> 1);
 	} else {
 		an = resp_accept(&r, fz_psk, fz_se, first, sizeof(first), "fuzz-proxy", "c8478c0011aa", ans, &refused);
-		if (an < 0 || refused || fz_feed(&x, ans, (size_t)an, 0) != 0 || !esp_codec_ready(x.c) ||
-		    strcmp(esp_codec_server_name(x.c), "fuzz-proxy") != 0)
+		if (an < 0 || refused || fz_feed(&x, ans, (size_t)an, 0) != 0 || !esp_codec_ready(x.codec) ||
+		    strcmp(esp_codec_server_name(x.codec), "fuzz-proxy") != 0)
 			abort();
 		x.r = &r;
 		fz_transport(&x, data + 1, size - 1, data[0] >> 1);
 	}
-	esp_codec_free(x.c);
+	esp_codec_free(x.codec);
 	return 0;
 }

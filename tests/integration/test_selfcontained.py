@@ -44,6 +44,8 @@ ALLOW = {
     "pack.c", "self.c",
     # generated into the build directory by gateway/web/www/embed.sh
     "www.c",
+    # generated into the build directory by protoc-c from gateway/wire/esphome/esphome_api.proto
+    "esphome_api.pb-c.c", "esphome_api.pb-c.h",
 }
 
 URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s)>\]\"'`]*")

@@ -61,13 +61,13 @@ class Cipher:
 
 class Responder:
     def __init__(self, psk, eph):
-        self.h = hashlib.sha256(NAME).digest() if len(NAME) > 32 else NAME.ljust(32, b"\x00")
-        self.ck, self.cs, self.psk = self.h, Cipher(), psk
+        self.hash = hashlib.sha256(NAME).digest() if len(NAME) > 32 else NAME.ljust(32, b"\x00")
+        self.ck, self.cs, self.psk = self.hash, Cipher(), psk
         self.e = X25519PrivateKey.from_private_bytes(eph)
         self.mix_hash(PROLOGUE)
 
     def mix_hash(self, d):
-        self.h = hashlib.sha256(self.h + d).digest()
+        self.hash = hashlib.sha256(self.hash + d).digest()
 
     def mix_key(self, ikm):
         self.ck, k = hkdf(self.ck, ikm, 2)
@@ -81,7 +81,7 @@ class Responder:
         self.mix_hash(self.re)
         self.mix_key(self.re)
         ct = msg[32:]
-        pt = self.cs.dec(self.h, ct)
+        pt = self.cs.dec(self.hash, ct)
         self.mix_hash(ct)
         return pt
 
@@ -90,7 +90,7 @@ class Responder:
         self.mix_hash(epub)
         self.mix_key(epub)
         self.mix_key(self.e.exchange(X25519PublicKey.from_public_bytes(self.re)))
-        ct = self.cs.enc(self.h, b"")
+        ct = self.cs.enc(self.hash, b"")
         self.mix_hash(ct)
         k1, k2 = hkdf(self.ck, b"", 2)
         self.rx, self.tx = Cipher(k1), Cipher(k2)

@@ -16,8 +16,9 @@
  * happens only through struct esp_users (as ble_int.h's ble_users), so
  * the calls run one way.
  *
- * The protocol (ESPHome's native API, esphome/aioesphomeapi api.proto and
- * connection.py; esphome/components/api and bluetooth_proxy): the client
+ * The protocol (ESPHome's native API: aioesphomeapi's api.proto and its
+ * connection, https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/; ESPHome's
+ * components api and bluetooth_proxy): the client
  * sends Hello, then (an api: password, before ESPHome 2026.1) the
  * password, then DeviceInfo; the proxy relays BLE for it: one
  * BluetoothDeviceRequest connects a device by its 48-bit address, GATT
@@ -47,8 +48,8 @@ enum {
 	ESP_NOTIFY_RESP = 84, ESP_RAW_ADV = 93,
 };
 
-/* DeviceInfoResponse.bluetooth_proxy_feature_flags (aioesphomeapi
- * model.py BluetoothProxyFeature) */
+/* DeviceInfoResponse.bluetooth_proxy_feature_flags (aioesphomeapi's
+ * BluetoothProxyFeature, https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/model.py) */
 #define ESP_FEAT_ACTIVE 0x02u       /* active connections */
 #define ESP_FEAT_CACHE 0x04u        /* remote caching: connect with the GATT cache */
 #define ESP_FEAT_RAW_ADV 0x20u      /* raw advertisements (id 93) */

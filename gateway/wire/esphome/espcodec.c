@@ -2,8 +2,8 @@
 /* gateway/wire/esphome/espcodec.c - one native API connection as a client:
  * frames (espframe.c) to messages, the Noise handshake and transport
  * (espnoise.c) in between, protobuf-c for the messages (espmsgs.c).  The
- * exchange, after ESPHome's api_frame_helper_noise.cpp and
- * aioesphomeapi's _frame_helper/noise.py and plain_text.py: espcodec.h. */
+ * exchange, after ESPHome's api_frame_helper_noise.cpp and aioesphomeapi's
+ * frame helpers (https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/_frame_helper/): espcodec.h. */
 #include "espcodec.h"
 
 #include <stdarg.h>

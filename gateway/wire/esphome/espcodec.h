@@ -7,7 +7,7 @@
  *
  * Noise, as ESPHome's server (esphome/esphome,
  * esphome/components/api/api_frame_helper_noise.cpp) and its Python client
- * (esphome/aioesphomeapi, aioesphomeapi/_frame_helper/noise.py) do it:
+ * (https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/_frame_helper/noise.py) do it:
  *   client: 01 00 00             an empty "client hello" frame
  *           01 LL LL 00 <e>      the handshake frame: 00, then Noise's first
  *                                message (psk, e: 32 + 16 bytes, no payload)

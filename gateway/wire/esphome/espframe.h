@@ -2,8 +2,8 @@
 /* gateway/wire/esphome/espframe.h - the two framings of the ESPHome native
  * API (TCP 6053), as ESPHome's server (esphome/esphome,
  * esphome/components/api/api_frame_helper_plaintext.cpp and
- * api_frame_helper_noise.cpp) and its Python client (esphome/aioesphomeapi,
- * aioesphomeapi/_frame_helper/plain_text.py and noise.py) read and write
+ * api_frame_helper_noise.cpp) and its Python client's frame helpers
+ * (https://github.com/esphome/aioesphomeapi/blob/main/aioesphomeapi/_frame_helper/) read and write
  * them:
  *
  *	plaintext  00, varint payload length, varint message type, payload
@@ -21,7 +21,7 @@
 
 /* The longest payload: a Noise frame's length has 16 bits, and ESPHome
  * writes a plaintext payload's length from a uint16_t as well
- * (api_frame_helper.h MessageInfo::payload_size); its own receive limit is
+ * (MessageInfo::payload_size, https://github.com/esphome/esphome/blob/dev/esphome/components/api/api_frame_helper.h); its own receive limit is
  * lower (32 KiB on an ESP32, 8 KiB on an ESP8266: MAX_MESSAGE_SIZE). */
 #define ESP_MAX_FRAME 65535u
 /* ESPHome's limit for a handshake frame (MAX_HANDSHAKE_SIZE): its server
