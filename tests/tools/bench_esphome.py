@@ -162,7 +162,11 @@ def round_trip_bluez(seconds):
     pack = T.ble_pack("a", T.MAC_A, extra="poll_interval = %g\n" % INTERVAL).replace("poll_interval = 0.5\n", "")
     gw = None
     try:
+        t0 = time.monotonic()
         gw = Gateway(T.gw_conf(port, [pack], extra="log_level = warn\n", stale=30), port, ["-v"])
+        if wait_until(lambda: T.online(port, 1), 40, step=0.005):
+            print("esphome, for comparison: first reading via BlueZ %.0f ms after start"
+                  % ((time.monotonic() - t0) * 1000))
         report_polls("BlueZ", steady_polls(gw, port, seconds))
     finally:
         for p in (gw, fake, sim, bus):
