@@ -10,12 +10,14 @@ packs).  Figures, not assertions:
 - a poll's round trip (its start to its end, bmsgw -v's "(NNN ms)" of each
   good poll) of the same JBD pack through the proxy and through BlueZ (the
   fake BlueZ on a private dbus-daemon, as bench_ble.py; skipped without
-  dbus-daemon or a Bluetooth build);
+  dbus-daemon or a Bluetooth build), at the simulator's latency and at
+  --latency 0 (where the path's own cost would show), and BlueZ's first
+  reading beside the proxy's;
 - N packs through one slot (--slots 1 on the fake, N = 2, 4, 8): the
   round's length (round_s of /api/state ble_proxies[]) and each pack's
   longest data age (its good-polls counter, as bench_ble_site.py);
 - memory (VmHWM, VmRSS) of bmsgw with 3 proxies of 3 slots and 12 packs
-  (4 a proxy).
+  (4 a proxy), plaintext and Noise.
 
     BIN=build /usr/bin/python3 tests/tools/bench_esphome.py [SECONDS] [first|trip|slot|memory ...]
 """
@@ -60,10 +62,10 @@ class Site:
         self.sims, self.fakes, self.gw = [], [], None
         self.port, self.http = free_port(), free_port()
 
-    def proxy(self, npacks, key=None, slots=3):
+    def proxy(self, npacks, key=None, slots=3, sim_extra=()):
         """A proxy with npacks JBD devices; their [pack] sections."""
         first = len(self.sims) + 1
-        sims = [Sim(protocol="jbd") for _ in range(npacks)]
+        sims = [Sim(protocol="jbd", extra=sim_extra) for _ in range(npacks)]
         self.sims += sims
         spec = {"devices": [T.device(mac(first + i), s) for i, s in enumerate(sims)]}
         fake = E.Fake(spec, key, extra=["--slots", str(slots)])
@@ -126,7 +128,8 @@ def steady_polls(gw, port, seconds):
     return sorted(poll_times(gw, since))
 
 
-def report_polls(what, v):
+def report_polls(what, v, latency):
+    what += ", simulator latency %s" % ("%s ms" % latency[1] if latency else "20-50 ms")
     if not v:
         print("esphome poll round trip via %s: no poll logged" % what)
         return
@@ -134,12 +137,12 @@ def report_polls(what, v):
           "p90 %.0f ms, max %.0f ms" % (what, len(v), median(v), v[min(len(v) - 1, int(len(v) * 0.9))], v[-1]))
 
 
-def round_trip_proxy(seconds):
+def round_trip_proxy(seconds, latency):
     s = Site()
     try:
-        sections = s.proxy(1)
+        sections = s.proxy(1, sim_extra=latency)
         s.start(sections, ["-v"])
-        report_polls("the proxy", steady_polls(s.gw, s.port, seconds))
+        report_polls("the proxy", steady_polls(s.gw, s.port, seconds), latency)
     finally:
         s.stop()
 
@@ -150,13 +153,13 @@ def have_bluez():
         "without Bluetooth" not in r.stdout + r.stderr
 
 
-def round_trip_bluez(seconds):
+def round_trip_bluez(seconds, latency):
     if not have_bluez():
         print("esphome poll round trip via BlueZ: skipped (no dbus-daemon or no Bluetooth in this build)")
         return
     bus = T.Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    sim = Sim(protocol="jbd")
+    sim = Sim(protocol="jbd", extra=latency)
     fake = T.Fake([T.device(T.MAC_A, sim)])
     port = free_port()
     pack = T.ble_pack("a", T.MAC_A, extra="poll_interval = %g\n" % INTERVAL).replace("poll_interval = 0.5\n", "")
@@ -164,10 +167,10 @@ def round_trip_bluez(seconds):
     try:
         t0 = time.monotonic()
         gw = Gateway(T.gw_conf(port, [pack], extra="log_level = warn\n", stale=30), port, ["-v"])
-        if wait_until(lambda: T.online(port, 1), 40, step=0.005):
+        if wait_until(lambda: T.online(port, 1), 40, step=0.005) and not latency:
             print("esphome, for comparison: first reading via BlueZ %.0f ms after start"
                   % ((time.monotonic() - t0) * 1000))
-        report_polls("BlueZ", steady_polls(gw, port, seconds))
+        report_polls("BlueZ", steady_polls(gw, port, seconds), latency)
     finally:
         for p in (gw, fake, sim, bus):
             if p:
@@ -230,8 +233,9 @@ def main():
     if not only or "first" in only:
         first_reading()
     if not only or "trip" in only:
-        round_trip_proxy(seconds)
-        round_trip_bluez(seconds)
+        for latency in ((), ("--latency", "0")):
+            round_trip_proxy(seconds, latency)
+            round_trip_bluez(seconds, latency)
     for n in (2, 4, 8):
         if not only or "slot" in only:
             one_slot(n, max(seconds, 3 * n))
