@@ -121,8 +121,7 @@ def poll_times(gw, since=0):
 
 
 def steady_polls(gw, port, seconds):
-    wait_until(lambda: T.online(port, 1), 40)
-    time.sleep(2)  # past the first polls (connect and services)
+    wait_until(lambda: len(poll_times(gw)) >= 2, 40)  # past the first poll (connect and services)
     since = len(gw.text().splitlines())
     time.sleep(seconds)
     return sorted(poll_times(gw, since))
