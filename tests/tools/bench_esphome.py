@@ -21,8 +21,6 @@ packs).  Figures, not assertions:
 
     BIN=build /usr/bin/python3 tests/tools/bench_esphome.py [SECONDS] [first|trip|slot|memory ...]
 """
-import base64
-import json
 import os
 import re
 import subprocess
@@ -33,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 import test_ble as T  # noqa: E402
-import test_esphome_fake as E  # noqa: E402
 from bench_ble_site import Ages  # noqa: E402
+from esp_harness import EspFake, new_key  # noqa: E402
 from harness import Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
 
 INTERVAL = 1.0
@@ -68,7 +66,7 @@ class Site:
         sims = [Sim(protocol="jbd", extra=sim_extra) for _ in range(npacks)]
         self.sims += sims
         spec = {"devices": [T.device(mac(first + i), s) for i, s in enumerate(sims)]}
-        fake = E.Fake(spec, key, extra=["--slots", str(slots)])
+        fake = EspFake(spec, key, extra=["--slots", str(slots)])
         self.fakes.append(fake)
         name = "px%d" % len(self.fakes)
         text = "[ble_proxy.%s]\nhost = 127.0.0.1\nport = %d\n%s" % (
@@ -97,7 +95,7 @@ class Site:
 
 def first_reading():
     """Start to the first reading, plaintext and Noise, three times each."""
-    for key in (None, base64.b64encode(os.urandom(32)).decode()):
+    for key in (None, new_key()):
         took, mem = [], ""
         for _ in range(3):
             s = Site()
@@ -199,7 +197,7 @@ def one_slot(n, seconds):
         w = ages.run(0)
         r = [x for x in rounds if x]
         per = sorted(w.values()) or [float("nan")]
-        links = json.loads(s.fakes[0].ctl("state")).get("max_connected")
+        links = s.fakes[0].state().get("max_connected")
         print("esphome %d packs through one slot (poll_interval %g s, %g s): all online %s after start; round_s "
               "median %.1f s, max %.1f s; longest age of a pack's data: median %.2f s, worst %.2f s; "
               "BLE links at once: %s" % (n, INTERVAL, seconds, "%.1f s" % up if up is not None else "NEVER",
@@ -240,7 +238,7 @@ def main():
             one_slot(n, max(seconds, 3 * n))
     if not only or "memory" in only:
         memory_site(seconds)
-        memory_site(seconds, base64.b64encode(os.urandom(32)).decode())
+        memory_site(seconds, new_key())
 
 
 if __name__ == "__main__":
