@@ -16,8 +16,13 @@
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
 # (tests/tools/bench_ble.py, a fake BlueZ); a 16-pack BLE site through one
 # adapter: each pack's first data and the longest age of a pack's data
-# (tests/tools/bench_ble_site.py); the inverter outputs' frame
-# period jitter, RS485 reply latency and the time from a cell over-voltage
+# (tests/tools/bench_ble_site.py); ESPHome Bluetooth proxies (a fake proxy):
+# the first reading through a proxy after start, plaintext and Noise, a
+# poll's round trip through the proxy against BlueZ's, the round of 2, 4 and
+# 8 packs through one slot and each pack's longest data age, and the memory
+# with 3 proxies and 12 packs (tests/tools/bench_esphome.py; `bash
+# tests/bench.sh esphome` runs only that; ESPHOME_SECONDS); the inverter
+# outputs' frame period jitter, RS485 reply latency and the time from a cell over-voltage
 # to CCL = 0 in a 0x351 (tests/tools/bench_inverter.py; INV_SECONDS=600 for
 # the ten minutes of its goal); `bmsgw --detect`: the time to identify each
 # protocol at its default settings and to give up on a silent port
@@ -31,6 +36,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
+esphome() { BIN=$BIN /usr/bin/python3 tests/tools/bench_esphome.py "${ESPHOME_SECONDS:-20}"; }
+# `tests/bench.sh esphome`: only the ESPHome proxies' figures
+if [ "${1:-}" = esphome ]; then esphome; exit; fi
 conf=$(mktemp --suffix=.ini)
 # Modbus/TCP Security on 15802: a CA, the server's and a client's certificates
 tlsdir=$(mktemp -d)
@@ -131,5 +139,10 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"
 if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
 	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble.py "${BLE_SECONDS:-10}"
 	BIN=$BIN /usr/bin/python3 tests/tools/bench_ble_site.py "${BLE_SECONDS:-20}"
+fi
+# the fake ESPHome proxy builds its messages with protoc (the BlueZ comparison
+# skips itself without a dbus-daemon or Bluetooth)
+if command -v protoc >/dev/null; then
+	esphome
 fi
 BIN=$BIN /usr/bin/python3 tests/tools/bench_detect.py

@@ -33,18 +33,19 @@ def good_polls(port, unit):
 
 
 class Ages:
-    """Samples every unit's good-polls counter; the longest gap between two
-    increments per unit (the first increment opens the measure)."""
+    """Samples the good-polls counter of units 1..units; the longest gap
+    between two increments per unit (the first increment opens the measure)."""
 
-    def __init__(self, port):
+    def __init__(self, port, units=PACKS):
         self.port = port
+        self.units = units
         self.last = {}
         self.seen = {}
         self.worst = {}
 
     def sample(self):
         now = time.monotonic()
-        for unit in range(1, PACKS + 1):
+        for unit in range(1, self.units + 1):
             n = good_polls(self.port, unit)
             if n is None:
                 continue
