@@ -396,7 +396,9 @@ enum {
 	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL) \
 	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL) \
 	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0) \
-	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0)
+	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0) \
+	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0) \
+	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };

@@ -85,7 +85,7 @@ long inv_cf_soh(const struct inv_battery *b, long none)
 #define CF_OT (BMS_AL_CHG_OT | BMS_AL_DSG_OT | BMS_AL_MOS_OT)
 #define CF_UT (BMS_AL_CHG_UT | BMS_AL_DSG_UT)
 #define CF_DOC (BMS_AL_DSG_OC | BMS_AL_SHORT)
-#define CF_SYS (BMS_AL_HW_FAULT | BMS_AL_MOS_FAULT | BMS_AL_SENSOR | BMS_AL_OTHER)
+#define CF_SYS INV_CF_SYSTEM
 
 /* Byte 0 (protection) and byte 2 (alarm) share one layout. */
 static uint8_t cf_level(uint32_t a)
@@ -106,6 +106,42 @@ void inv_cf_alarm_bytes(const struct inv_battery *b, uint8_t *d)
 	d[1] = (uint8_t)(((p & BMS_AL_CHG_OC) ? 0x01 : 0) | ((p & CF_SYS) ? 0x08 : 0));
 	d[2] = cf_level(w);
 	d[3] = (uint8_t)(((w & BMS_AL_CHG_OC) ? 0x01 : 0) | (((p | w) & BMS_AL_COMM) ? 0x08 : 0));
+}
+
+void inv_cf_put355(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc)
+{
+	inv_cf_begin(f, 0x355, dlc);
+	inv_cf_put16(f->data, inv_cf_soc(b, 1, 0));
+	inv_cf_put16(f->data + 2, inv_cf_soh(b, 100));
+}
+
+void inv_cf_put356(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc, double volt_per,
+		   bool discharge_positive)
+{
+	double sign = discharge_positive ? -1.0 : 1.0;
+
+	inv_cf_begin(f, 0x356, dlc);
+	inv_cf_put16(f->data, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ?
+		     inv_scale(b->voltage, volt_per, INV_NEAR, 0, 0x7FFF) : 0);
+	inv_cf_put16(f->data + 2, inv_has(b, INV_HAS_CURRENT, b->current) ?
+		     inv_scale(b->current, 10 * sign, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
+	inv_cf_put16(f->data + 4, inv_has(b, INV_HAS_TEMP, b->temp_c) ?
+		     inv_scale(b->temp_c, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
+}
+
+void inv_cf_temp_extremes(const struct inv_battery *b, float *hi, float *lo)
+{
+	bool mm = (b->present & INV_HAS_TEMP_MINMAX) && isfinite(b->temp_max_c) && isfinite(b->temp_min_c);
+	bool avg = inv_has(b, INV_HAS_TEMP, b->temp_c);
+
+	*hi = mm ? b->temp_max_c : avg ? b->temp_c : 0.0f;
+	*lo = mm ? b->temp_min_c : avg ? b->temp_c : 0.0f;
+}
+
+void inv_cf_put35c(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc)
+{
+	inv_cf_begin(f, 0x35C, dlc);
+	f->data[0] = inv_cf_request_flags(b);
 }
 
 void inv_cf_put351(const struct inv_cf_limits *l, struct gw_can_frame *f)

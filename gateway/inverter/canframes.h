@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/canframes.h - private to gateway/inverter/: the frames and
- * fields the CAN codecs (pylon_can.c, lux_can.c, sma_can.c) share, and the
+ * fields the CAN codecs (pylon_can.c, lux_can.c, sma_can.c, solark_can.c,
+ * deye_can.c) share, and the
  * extras any of them may send.  Layouts and sources: PROTOCOLS.md §1-§3.
  * Pure: struct in, frame out. */
 #ifndef GATEWAY_INVERTER_CANFRAMES_H
@@ -38,6 +39,21 @@ long inv_cf_soh(const struct inv_battery *b, long none);
 /* Protections and alarms in Pylontech's four bytes (0x359 bytes 0-3,
  * Luxpower's too). */
 void inv_cf_alarm_bytes(const struct inv_battery *b, uint8_t *d);
+/* The alarms a system error stands for (0x359 byte 1 bit 3). */
+#define INV_CF_SYSTEM (BMS_AL_HW_FAULT | BMS_AL_MOS_FAULT | BMS_AL_SENSOR | BMS_AL_OTHER)
+
+/* 0x355 with `dlc` bytes: SOC (rounded down) and SOH in 1 %; no SOH: 100. */
+void inv_cf_put355(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc);
+/* 0x356 with `dlc` bytes: voltage (s16, volt_per units a volt), current
+ * (s16 0.1 A; + = charging, or + = discharging when discharge_positive),
+ * average temperature (s16 0.1 degC); absent: 0. */
+void inv_cf_put356(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc, double volt_per,
+		   bool discharge_positive);
+/* The hottest and coldest sensor (the average for both without extremes,
+ * 0 without any), degC. */
+void inv_cf_temp_extremes(const struct inv_battery *b, float *hi, float *lo);
+/* 0x35C with `dlc` bytes: the request flags in byte 0. */
+void inv_cf_put35c(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc);
 
 /* 0x351 of limits l: CVL, CCL, DCL (u16/s16/s16) and DVL. */
 void inv_cf_put351(const struct inv_cf_limits *l, struct gw_can_frame *f);

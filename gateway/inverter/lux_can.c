@@ -24,9 +24,7 @@ static bool lx_355(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	bool mm = (b->present & INV_HAS_CELL_MINMAX) != 0;
 
-	inv_cf_begin(f, 0x355, 8);
-	inv_cf_put16(f->data, inv_cf_soc(b, 1, 0));
-	inv_cf_put16(f->data + 2, inv_cf_soh(b, 100));
+	inv_cf_put355(b, f, 8);
 	inv_cf_put16(f->data + 4, mm ? b->cell_max_mv : 0);
 	inv_cf_put16(f->data + 6, mm ? b->cell_min_mv : 0);
 	return true;
@@ -36,15 +34,10 @@ static bool lx_355(const struct inv_battery *b, struct gw_can_frame *f)
  * extremes: the average for both; no temperature: 0. */
 static bool lx_356(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	bool mm = (b->present & INV_HAS_TEMP_MINMAX) && isfinite(b->temp_max_c) && isfinite(b->temp_min_c);
-	bool avg = inv_has(b, INV_HAS_TEMP, b->temp_c);
-	float hi = mm ? b->temp_max_c : avg ? b->temp_c : 0.0f, lo = mm ? b->temp_min_c : avg ? b->temp_c : 0.0f;
+	float hi, lo;
 
-	inv_cf_begin(f, 0x356, 8);
-	inv_cf_put16(f->data, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ?
-		     inv_scale(b->voltage, 100, INV_NEAR, 0, 0x7FFF) : 0);
-	inv_cf_put16(f->data + 2, inv_has(b, INV_HAS_CURRENT, b->current) ?
-		     inv_scale(b->current, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
+	inv_cf_temp_extremes(b, &hi, &lo);
+	inv_cf_put356(b, f, 8, 100, false);
 	inv_cf_put16(f->data + 4, inv_scale(hi, 10, INV_NEAR, -0x7FFF, 0x7FFF));
 	inv_cf_put16(f->data + 6, inv_scale(lo, 10, INV_NEAR, -0x7FFF, 0x7FFF));
 	return true;
@@ -65,8 +58,7 @@ static bool lx_359(const struct inv_battery *b, struct gw_can_frame *f)
 /* 0x35C: request flags, bytes 2-3 the cycle count. */
 static bool lx_35c(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, 0x35C, 8);
-	f->data[0] = inv_cf_request_flags(b);
+	inv_cf_put35c(b, f, 8);
 	inv_cf_put16(f->data + 2, (b->present & INV_HAS_CYCLES) ? (long)(b->cycles > 0xFFFF ? 0xFFFF : b->cycles) : 0);
 	return true;
 }

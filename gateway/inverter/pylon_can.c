@@ -14,14 +14,11 @@
  * setfirelabs' capture).  Default extras: capacity (0x35F, 0x379), which
  * ArminJo reports harmless on a Deye. */
 #include "canframes.h"
-#include "invscale.h"
 
 /* 0x355: SOC, SOH (1 %); no SOH: 100. */
 static bool pc_355(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, 0x355, 4);
-	inv_cf_put16(f->data, inv_cf_soc(b, 1, 0));
-	inv_cf_put16(f->data + 2, inv_cf_soh(b, 100));
+	inv_cf_put355(b, f, 4);
 	return true;
 }
 
@@ -29,13 +26,7 @@ static bool pc_355(const struct inv_battery *b, struct gw_can_frame *f)
  * temperature (s16 0.1 degC); absent: 0. */
 static bool pc_356(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, 0x356, 6);
-	inv_cf_put16(f->data, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ?
-		     inv_scale(b->voltage, 100, INV_NEAR, 0, 0x7FFF) : 0);
-	inv_cf_put16(f->data + 2, inv_has(b, INV_HAS_CURRENT, b->current) ?
-		     inv_scale(b->current, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
-	inv_cf_put16(f->data + 4, inv_has(b, INV_HAS_TEMP, b->temp_c) ?
-		     inv_scale(b->temp_c, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
+	inv_cf_put356(b, f, 6, 100, false);
 	return true;
 }
 
@@ -53,8 +44,7 @@ static bool pc_359(const struct inv_battery *b, struct gw_can_frame *f)
 /* 0x35C: request flags (DLC 2). */
 static bool pc_35c(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, 0x35C, 2);
-	f->data[0] = inv_cf_request_flags(b);
+	inv_cf_put35c(b, f, 2);
 	return true;
 }
 
