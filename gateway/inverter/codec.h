@@ -29,8 +29,12 @@
 #include "../wire/canframe.h"
 #include "battery.h"
 
-/* Frames a CAN set has at most, extras included. */
-#define INV_CAN_MAX_FRAMES 16
+/* Frames a CAN set has at most, extras included: room for a codec's own
+ * frames and every extra (inv_can_encode() refuses a smaller array, and an
+ * output whose set does not fit would send nothing; deye-can has 9 of its
+ * own).  tests/unit/test_inv_deye_can.c checks that every CAN protocol's
+ * set fits. */
+#define INV_CAN_MAX_FRAMES 24
 
 /* What a frame from the inverter was. */
 enum inv_rx {
