@@ -38,7 +38,13 @@ made by socat:
   0x300 shutdown request shown and logged, never obeyed; and a 60 s
   capture, stamped by tests/tools/slcan_stamp.py at real-time priority,
   across stale / fresh transitions and sets out of turn: no two sets
-  within 50 ms.
+  within 50 ms;
+- solark-can and deye-can on a bank of two JK-PB packs, every frame decoded
+  by this test's own reader of PROTOCOLS.md §1c/§1d (Sol-Ark's 0.1 V,
+  Deye's + = discharging, its 0x361/0x364/0x371): nothing before the first
+  data, zero limits (0x351, Deye's 0x371) with the enable bits cleared at
+  once when the bank goes stale, the CVL kept, silence after
+  failsafe_silence, frames again.
 """
 import json
 import os
@@ -1116,6 +1122,200 @@ def test_dialects(tmp):
             env[k].close()
 
 
+# ------------------------------------ the LV dialects solark-can, deye-can
+
+LV_PACKS = ("address=1,cells=16,sensors=4,soc=57.4,capacity=280,cycles=42,current=-12.34",
+            "address=2,cells=16,sensors=4,soc=57.4,capacity=120,cycles=7,current=-12.34")
+LV_SILENCE = 3
+SOLARK_IDS = [0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E, 0x379]
+DEYE_IDS = [0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E, 0x361, 0x364, 0x371]
+
+
+def decode_solark(s):
+    """A Sol-Ark set as gateway/inverter/PROTOCOLS.md §1c lays it out (rev
+    1.3): little endian, 0x356 voltage in 0.1 V, current + = charging."""
+    cvl, ccl, dcl, dvl = struct.unpack("<HhhH", s[0x351])
+    soc, soh = struct.unpack("<HH", s[0x355][0:4])
+    v, i, t = struct.unpack("<hhh", s[0x356][0:6])
+    return {"cvl": cvl / 10, "ccl": ccl / 10, "dcl": dcl / 10, "dvl": dvl / 10, "soc": soc, "soh": soh,
+            "voltage": v / 10, "current": i / 10, "temp": t / 10, "modules": s[0x359][4],
+            "pn": s[0x359][5:7], "alarms": s[0x359][0:4], "charge": bool(s[0x35C][0] & 0x80),
+            "discharge": bool(s[0x35C][0] & 0x40), "name": s[0x35E].rstrip(b" "),
+            "capacity": struct.unpack("<H", s[0x379][0:2])[0]}
+
+
+def decode_deye(s):
+    """A Deye PCS set as PROTOCOLS.md §1d lays it out (V3.3): 0x356 voltage
+    0.01 V, current + = discharging (returned here + = charging), 0x371 the
+    on-grid limits."""
+    cvl, ccl, dcl, dvl = struct.unpack("<HhhH", s[0x351])
+    soc, soh = struct.unpack("<HH", s[0x355][0:4])
+    v, i, t = struct.unpack("<hhh", s[0x356][0:6])
+    cmax, cmin, tmax, tmin = struct.unpack("<HHhh", s[0x361])
+    ccl_on, dcl_on = struct.unpack("<hh", s[0x371][0:4])
+    e = s[0x35E]
+    return {"cvl": cvl / 10, "ccl": ccl / 10, "dcl": dcl / 10, "dvl": dvl / 10, "soc": soc, "soh": soh,
+            "voltage": v / 100, "current": -i / 10, "temp": t / 10, "fault3": s[0x359][3],
+            "charge": bool(s[0x35C][0] & 0x80), "discharge": bool(s[0x35C][0] & 0x40),
+            "dy": e[0:2], "packs": int(e[2:5].decode()), "maker": e[5],
+            "capacity": struct.unpack("<H", e[6:8])[0] / 10, "cell_max": cmax, "cell_min": cmin,
+            "temp_max": tmax / 10, "temp_min": tmin / 10, "counts": tuple(s[0x364][0:5]),
+            "ccl_on": ccl_on / 10, "dcl_on": dcl_on / 10}
+
+
+def lv_conf(gw_port, http_port, sim_port, sa, dy):
+    packs = "".join("[pack.%s]\nprotocol = jk-pb\nport = tcp://127.0.0.1:%d\naddress = %d\npoll_interval = 0.3\n"
+                    "timeout = 0.4\nretries = 0\n" % (n, sim_port, a) for n, a in (("a", 1), ("b", 2)))
+    return ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 2\nstate_file = none\n%s[bank]\n"
+            "[limits]\nrecovery_hold = 1\nrecovery_rate = 100\ncvl_recovery_hold = 1\ncvl_rate = 1\n"
+            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+            "[inverter.sa]\nprotocol = solark-can\nport = slcan://%s\ninterval = 0.5\nfailsafe_silence = %d\n"
+            "[inverter.dy]\nprotocol = deye-can\nport = slcan://%s\ninterval = 0.5\nfailsafe_silence = %d\n") % (
+                gw_port, packs, http_port, sa, LV_SILENCE, dy, LV_SILENCE)
+
+
+def lv_limits(lim):
+    """The bank's limits as the 0x351 fields carry them (A, V)."""
+    ccl = scale(lim["ccl_a"], 10, "down", 0, 0x7FFF) if lim["charge_allowed"] else 0
+    dcl = scale(lim["dcl_a"], 10, "down", 0, 0x7FFF) if lim["discharge_allowed"] else 0
+    return (scale(lim["cvl_v"], 10, "down", 0, 0xFFFF) / 10, ccl / 10, dcl / 10,
+            scale(lim["dvl_v"], 10, "up", 0, 0xFFFF) / 10)
+
+
+def lv_values(env):
+    print("== solark-can and deye-can: every frame decoded by this test's reader of PROTOCOLS.md")
+    sa, dy, port, sim = env["sa"], env["dy"], env["http"], env["sim"]
+    ss = settled_set(sa, SOLARK_IDS, 20, lambda x: x[0x359][4] == 2 and struct.unpack("<hh", x[0x351][2:6]) > (0, 0))
+    ds = settled_set(dy, DEYE_IDS, 20, lambda x: x[0x364][0] == 2 and struct.unpack("<hh", x[0x351][2:6]) > (0, 0))
+    if not c.ok(ss is not None and ds is not None, "solark-can and deye-can: whole, settled sets, both packs online"):
+        return
+    bank = api(port)["bank"]
+    packs = sim.state()["packs"]
+    lim = lv_limits(bank["limits"])
+    cmin, cmax, tmin, tmax = bank_extremes(packs)
+    t_mean = sum(sum(t) / len(t) for t in (p["temps_c"] for p in packs)) / len(packs)
+    a, d = decode_solark(ss), decode_deye(ds)
+    for name, x in (("solark-can", a), ("deye-can", d)):
+        c.eq((x["cvl"], x["ccl"], x["dcl"], x["dvl"]), lim, "%s 0x351: the bank's CVL, CCL, DCL, DVL" % name)
+        c.ok(x["charge"] and x["discharge"], "%s 0x35C: charge and discharge enabled" % name)
+        c.eq(x["soc"], 57, "%s 0x355: SOC 57 %% (57.4 rounded down)" % name)
+        c.ok(abs(x["current"] - bank["current"]) < 0.051 and x["current"] < 0,
+             "%s 0x356: the bank's current %.2f A, discharging (read %.1f A)" % (name, bank["current"], x["current"]))
+        c.ok(abs(x["temp"] - t_mean) < 0.051, "%s 0x356: the mean temperature %.2f (read %.1f)" % (name, t_mean,
+                                                                                                   x["temp"]))
+    c.ok(abs(a["voltage"] - bank["voltage"]) < 0.051, "solark-can 0x356: the voltage in 0.1 V (%.1f for %.2f V)" %
+         (a["voltage"], bank["voltage"]))
+    c.ok(abs(d["voltage"] - bank["voltage"]) < 0.0051, "deye-can 0x356: the voltage in 0.01 V (%.2f for %.2f V)" %
+         (d["voltage"], bank["voltage"]))
+    c.eq(struct.unpack("<h", ds[0x356][2:4])[0], scale(-bank["current"], 10, "near", -0x7FFF, 0x7FFF),
+         "deye-can 0x356: a discharge is positive on the wire")
+    c.eq((a["modules"], a["pn"], a["name"]), (2, b"PN", b"PYLON"), "solark-can 0x359 modules, \"PN\"; 0x35E")
+    cap = round(sum(p["capacity_ah"] for p in packs))
+    c.eq(a["capacity"], cap, "solark-can 0x379: the bank's %d Ah" % cap)
+    c.eq((d["dy"], d["packs"], d["maker"], d["capacity"]), (b"DY", 2, 0, float(cap)),
+         "deye-can 0x35E: DY, 002 packs, cell maker unknown, the capacity in 0.1 Ah")
+    c.eq((d["cell_max"], d["cell_min"], d["temp_max"], d["temp_min"]), (cmax[0], cmin[0], float(tmax[0]), float(tmin[0])),
+         "deye-can 0x361: the bank's highest and lowest cell and sensor")
+    c.eq(d["counts"], (2, 0, 0, 0, 2), "deye-can 0x364: 2 normal, none blocking, none lost, 2 in parallel")
+    c.eq((d["ccl_on"], d["dcl_on"]), (d["ccl"], d["dcl"]), "deye-can 0x371: the on-grid limits are 0x351's")
+    for name, r, ids in (("solark-can", sa, SOLARK_IDS), ("deye-can", dy, DEYE_IDS)):
+        fr = r.since(time.monotonic() - 1.2)
+        c.eq(sorted({m.dlc for _, m in fr}), [8], "%s: every frame 8 bytes" % name)
+        c.ok({m.arbitration_id for _, m in fr} <= set(ids), "%s: no other id (%s)" %
+             (name, sorted(hex(m.arbitration_id) for _, m in fr if m.arbitration_id not in ids)))
+    sa.send(0x305, [0] * 8)
+    dy.send(0x305, [30, 15, 12, 25, 11, 26, 0, 0])  # Deye: its time
+    for name in ("sa", "dy"):
+        c.ok(wait_until(lambda: (output(port, name) or {}).get("inverter_seen"), 5),
+             "inverter %s: the inverter's 0x305 seen" % name)
+
+
+def lv_stale(env):
+    print("== solark-can and deye-can: the bank goes stale: zero limits at once, silence, frames again")
+    sa, dy, port, sim = env["sa"], env["dy"], env["http"], env["sim"]
+    before = {n: wait_set(r, [0x351], time.monotonic(), 5) for n, r in (("sa", sa), ("dy", dy))}
+    for k in (1, 2):
+        sim.ctl("fault %d silent" % k)
+    for name in ("sa", "dy"):
+        c.ok(wait_until(lambda: (output(port, name) or {}).get("state") == "failsafe", 10),
+             "inverter %s: failsafe once the bank is stale" % name)
+    t_fs = time.monotonic()
+    ss = wait_set(sa, SOLARK_IDS, t_fs, 5)
+    ds = wait_set(dy, DEYE_IDS, t_fs, 5)
+    if c.ok(ss is not None and ds is not None, "both keep sending while fail-safe"):
+        a, d = decode_solark(ss), decode_deye(ds)
+        c.eq((a["ccl"], a["dcl"], a["charge"], a["discharge"]), (0, 0, False, False),
+             "solark-can fail-safe: 0x351 CCL = DCL = 0, 0x35C bits 7 and 6 clear")
+        c.eq((d["ccl"], d["dcl"], d["ccl_on"], d["dcl_on"], d["charge"], d["discharge"]), (0, 0, 0, 0, False, False),
+             "deye-can fail-safe: 0x351 and 0x371 CCL = DCL = 0, 0x35C bits 7 and 6 clear")
+        for n, s in (("sa", ss), ("dy", ds)):
+            c.ok(before[n] is not None and s[0x351][0:2] == before[n][0x351][0:2] and s[0x351][0:2] != b"\0\0",
+                 "inverter %s: the CVL kept, never 0 (%s)" % (n, s[0x351].hex()))
+        c.ok(d["fault3"] & 0x20, "deye-can 0x359 byte 3 bit 5: the communication fault")
+        c.eq(a["alarms"][3] & 0x08, 0, "solark-can: no \"critical system error\" for a stale source")
+    for name in ("sa", "dy"):
+        c.ok(wait_until(lambda: (output(port, name) or {}).get("state") == "silent", LV_SILENCE + 10),
+             "inverter %s: silent after failsafe_silence" % name)
+    t_si = time.monotonic()
+    sent = {n: (output(port, n) or {}).get("frames_sent") for n in ("sa", "dy")}
+    wait_until(lambda: time.monotonic() - t_si > 2.2, 4)
+    for n, r in (("sa", sa), ("dy", dy)):
+        c.eq((output(port, n) or {}).get("frames_sent"), sent[n], "inverter %s: no frame while silent" % n)
+        c.eq(len(r.since(t_si + 0.5)), 0, "inverter %s: the reader hears nothing while silent" % n)
+    for k in (1, 2):
+        sim.ctl("fault %d none" % k)
+    t_back = time.monotonic()
+    for n, r in (("sa", sa), ("dy", dy)):
+        s = wait_set(r, [0x351], t_back, 20, lambda x: struct.unpack("<hh", x[0x351][2:6]) > (0, 0))
+        c.ok(s is not None, "inverter %s: frames again with its current limits once the packs answer" % n)
+
+
+def lv_waiting(env):
+    print("== solark-can and deye-can: nothing before the source's first data")
+    sa, dy, port = env["sa"], env["dy"], env["http"]
+    for name in ("sa", "dy"):
+        c.ok(wait_until(lambda: (output(port, name) or {}).get("state") == "waiting", 10),
+             "inverter %s: waiting while no pack has answered" % name)
+    t0 = time.monotonic()
+    wait_until(lambda: time.monotonic() - t0 > 2.0, 3)
+    c.eq((len(sa.since(0)), len(dy.since(0))), (0, 0), "not one frame from either before any data")
+    for k in (1, 2):
+        env["sim"].ctl("fault %d none" % k)
+    for n, r in (("sa", sa), ("dy", dy)):
+        first = wait_until(lambda: next((bytes(m.data) for _, m in r.since(0) if m.arbitration_id == 0x351), None), 15)
+        c.ok(first is not None and struct.unpack("<H", first[0:2])[0] > 400,
+             "inverter %s: the very first 0x351 carries a real CVL (%s)" % (n, first and first.hex()))
+
+
+def test_lv_dialects(tmp):
+    sa_a, sa_b = pty_pair(tmp, "lvsa")
+    dy_a, dy_b = pty_pair(tmp, "lvdy")
+    sim = Sim(protocol="jk-pb", packs=LV_PACKS)
+    for k, temps in enumerate(DIALECT_TEMPS, 1):
+        for i, t in enumerate(temps, 1):
+            sim.ctl("set %d temp %d %d" % (k, i, t))
+    sim.ctl("set 1 cell 5 3340")
+    sim.ctl("set 2 cell 9 3230")
+    for k in (1, 2):
+        sim.ctl("fault %d silent" % k)  # no data until lv_waiting lets them answer
+    env = {"sim": sim, "sa": CanReader(sa_b), "dy": CanReader(dy_b)}
+    gw_port, env["http"] = free_port(), free_port()
+    g = Gateway(lv_conf(gw_port, env["http"], sim.port, sa_a, dy_a), gw_port)
+    try:
+        lv_waiting(env)
+        lv_values(env)
+        lv_stale(env)
+        c.ok(g.alive() and "runtime error" not in g.text() and "AddressSanitizer" not in g.text(),
+             "the LV dialects' gateway ran through it, sanitizers quiet")
+    finally:
+        if c.failed:
+            g.dump(40)
+        g.stop()
+        sim.stop()
+        env["sa"].close()
+        env["dy"].close()
+
+
 def socketcan_available():
     if not hasattr(socket, "AF_CAN"):
         return "this Python has no AF_CAN"
@@ -1230,6 +1430,7 @@ def main():
         test_waiting(tmp)
         test_bank_member(tmp)
         test_dialects(tmp)
+        test_lv_dialects(tmp)
         c.ok(gw.alive(), "the daemon ran through it all")
         c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
     except Exception:
