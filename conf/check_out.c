@@ -151,8 +151,8 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 		v->extras = (int)conf_inv_default_extras(v->protocol);
 	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);
 	if (extra) {
-		conf__fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (SMA: \"No "
-		     "further CAN-IDs are allowed\"; expected extras = none)", conf_inv_name(v->protocol));
+		conf__fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (expected "
+		     "extras = none)", conf_inv_name(v->protocol));
 		return false;
 	}
 	return true;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
- * list (codec.h: pylon-can, lux-can, sma-can).
+ * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,

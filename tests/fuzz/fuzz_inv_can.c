@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_inv_can.c - libFuzzer target: the CAN codecs of the
- * inverter outputs (gateway/inverter/codec.h: pylon-can, lux-can, sma-can)
+ * inverter outputs (gateway/inverter/codec.h: every CAN protocol of the list)
  * on anything a bus or a source could give them.
  *
  * Input, read field by field (fuzzin.h: little-endian, 0 past the end;
@@ -20,7 +20,8 @@
  * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
  * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
  * 11-bit id, the enable bits of 0x35C never go with a current field of 0,
- * the limits the codec reports are the ones its 0x351 carries;
+ * the limits the codec reports are the ones its 0x351 carries (and
+ * deye-can's 0x371, the on-grid limits);
  * what the inverter sent is classified without reading past the dlc, and
  * the counters only grow. */
 #include <math.h>
@@ -54,6 +55,10 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 		}
 	}
 	REQUIRE(ccl >= 0 || !e.limits);
+	for (int i = 0; i < n; i++)
+		if (f[i].id == 0x371)
+			REQUIRE((int16_t)(f[i].data[0] | f[i].data[1] << 8) == ccl &&
+				(int16_t)(f[i].data[2] | f[i].data[3] << 8) == dcl);
 	for (int i = 0; i < n; i++)
 		if (f[i].id == 0x35C && c->can.gap_ms == 0) {
 			REQUIRE(!(f[i].data[0] & 0x80) || ccl > 0);

@@ -81,6 +81,15 @@ static void test_inverter_defaults(void)
 	CHECK_EQ_INT(v->extras, 0);
 	CHECK_EQ_INT(load("[bank]\n[inverter.hy]\nprotocol = pylon-can\nport = can0\nextras = modules\n"), 0);
 	CHECK_EQ_INT(v->extras, CONF_EXTRA_MODULES);
+	/* solark-can, deye-can: no extras, the SOC rules */
+	CHECK_EQ_INT(load("[bank]\n[inverter.sa]\nprotocol = solark-can\nport = can0\n"), 0);
+	CHECK_EQ_INT(v->protocol, CONF_INV_SOLARK_CAN);
+	CHECK_EQ_INT(v->extras, 0);
+	CHECK_EQ_INT(load("[bank]\n[inverter.dy]\nprotocol = deye-can\nport = slcan:///dev/ttyACM0\nsoc_override = deye\n"),
+		     0);
+	CHECK_EQ_INT(v->protocol, CONF_INV_DEYE_CAN);
+	CHECK_EQ_INT(v->extras, 0);
+	CHECK_EQ_INT(v->soc_override, CONF_SOC_OVERRIDE_DEYE);
 	/* RS485: VER, echo, 10 mA */
 	CHECK_EQ_INT(load("[bank]\n[inverter.rs]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 0x28\n"
 	                  "current_unit = 10MA\n"), 0);
@@ -143,8 +152,14 @@ static void test_inverter_errors(void)
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nextras = name\n",
 	             "t.ini:13: [inverter.x] extras: is for the CAN protocols");
 	expect_error("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = capacity\n",
-	             "t.ini:13: [inverter.x] extras: sma-can sends only the frames of its document (SMA: \"No further "
-	             "CAN-IDs are allowed\"; expected extras = none)");
+	             "t.ini:13: [inverter.x] extras: sma-can sends only the frames of its document (expected extras = "
+	             "none)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = deye-can\nport = can0\nextras = cells\n",
+	             "t.ini:13: [inverter.x] extras: deye-can sends only the frames of its document (expected extras = "
+	             "none)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = solark-can\nport = can0\nextras = capacity\n",
+	             "t.ini:13: [inverter.x] extras: solark-can sends only the frames of its document (expected extras "
+	             "= none)");
 	CHECK_EQ_INT(load("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = none\n"), 0);
 	expect_error("[bank]\n[inverter.x]\nprotocol = lux-can\nport = can0\nver = 0x28\n",
 	             "t.ini:13: [inverter.x] ver: is for the RS485 protocols");
@@ -173,13 +188,15 @@ static void test_inverter_errors(void)
 	expect_error_with("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n", "[inverter.x]\nprotocol = pylon-can\n"
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
-	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485)");
+	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
+	             "deye-can)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
-	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485)");
+	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
+	             "deye-can)");
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
