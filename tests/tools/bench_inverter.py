@@ -9,7 +9,9 @@ a second pair.  This script reads the CAN side as raw slcan lines
 (a select loop, each line stamped when it arrives) and is the RS485 master.
 
 1. Frame period jitter, for INV_SECONDS (default 60; the goal is stated
-   over 600): the arrival of every 0x351 (the first frame of a set) against
+   over 600), of pylon-can and of each dialect of JITTER_DIALECTS (an
+   output of its own on its own pty pair, the same source and interval):
+   the arrival of every 0x351 (the first frame of a set) against
    its schedule t0 + k x interval; printed: sets, mean period, and the
    deviation from the schedule (p50, p99, max; goal: every set within
    +-20 ms).  Meanwhile the master polls 0x61 every 200 ms.
@@ -38,6 +40,8 @@ from harness import Gateway, Sim, free_port, mbap_request, pty_pair, recv_adu, w
 from test_inverter import p485_request  # noqa: E402
 
 INTERVAL = 1.0
+# the periodic CAN dialects whose frame period is measured beside pylon-can's
+JITTER_DIALECTS = ("solark-can", "deye-can")
 
 
 class Lines(threading.Thread):
@@ -113,19 +117,19 @@ def pct(v, p):
     return v[min(len(v) - 1, int(p / 100 * len(v)))] if v else float("nan")
 
 
-def jitter(lines, t_start, t_end):
+def jitter(lines, t_start, t_end, name="pylon-can"):
     ts = [t for t, _ in lines.since(t_start, 0x351) if t <= t_end]
     if len(ts) < 3:
-        print("frame period: too few sets (%d)" % len(ts))
+        print("frame period (%s): too few sets (%d)" % (name, len(ts)))
         return
     t0 = ts[0]
     dev = [t - (t0 + round((t - t0) / INTERVAL) * INTERVAL) for t in ts]
     base = sorted(dev)[len(dev) // 2]  # the reader's constant lag
     d = [abs(x - base) * 1000 for x in dev]
     periods = [b - a for a, b in zip(ts, ts[1:])]
-    print("frame period (pylon-can, interval %.1f s, %d sets over %.0f s): mean %.4f s; deviation from the "
+    print("frame period (%s, interval %.1f s, %d sets over %.0f s): mean %.4f s; deviation from the "
           "schedule p50 %.2f ms, p99 %.2f ms, max %.2f ms; sets within +-20 ms: %d of %d" %
-          (INTERVAL, len(ts), ts[-1] - ts[0], sum(periods) / len(periods), pct(d, 50), pct(d, 99), max(d),
+          (name, INTERVAL, len(ts), ts[-1] - ts[0], sum(periods) / len(periods), pct(d, 50), pct(d, 99), max(d),
            sum(1 for x in d if x <= 20), len(d)))
 
 
@@ -182,6 +186,12 @@ def main():
     rs_a, rs_b = pty_pair(tmp, "rs")
     sim = Sim(protocol="jk-pb", packs=("address=1,cells=16,sensors=4,capacity=280",))
     lines = Lines(can_b)
+    more, sections = [], ""
+    for k, name in enumerate(JITTER_DIALECTS):
+        a, b = pty_pair(tmp, "d%d" % k)
+        more.append((name, Lines(b)))
+        sections += "[inverter.d%d]\nprotocol = %s\nport = slcan://%s\nsource = a\ninterval = %g\n" % (
+            k, name, a, INTERVAL)
     gw_port = free_port()
     gw = Gateway("""[gateway]
 listen = 127.0.0.1:%d
@@ -206,7 +216,7 @@ extras = capacity, cells, modules, name
 protocol = pylon-rs485
 port = %s
 source = a
-""" % (gw_port, sim.port, can_a, INTERVAL, rs_a), gw_port)
+%s""" % (gw_port, sim.port, can_a, INTERVAL, rs_a, sections), gw_port)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
@@ -215,7 +225,10 @@ source = a
             time.sleep(0.5)
         master.running = False
         master.join(2)
-        jitter(lines, t0, time.monotonic())
+        t1 = time.monotonic()
+        jitter(lines, t0, t1)
+        for name, dl in more:
+            jitter(dl, t0, t1, name)
         ids = {i for t, i in lines.ids_since(t0)}
         print("frames in a set: %d (%s)" % (len(ids), " ".join("%03X" % i for i in sorted(ids))))
         lat = [x * 1000 for x in master.lat]
@@ -225,7 +238,7 @@ source = a
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
             mem = " ".join(l.split(":")[1].strip() for l in f if l.startswith(("VmHWM", "VmRSS")))
-        print("bmsgw memory with two inverter outputs: VmHWM, VmRSS %s" % mem)
+        print("bmsgw memory with %d inverter outputs: VmHWM, VmRSS %s" % (2 + len(more), mem))
     finally:
         gw.stop()
         sim.stop()
