@@ -769,19 +769,25 @@ DIALECT_PACKS = ("address=1,cells=16,sensors=4,soc=57.4,capacity=280,cycles=42",
 DIALECT_TEMPS = ((25, 26, 31, 24), (22, 23, 12, 28))
 
 
-def dialect_conf(gw_port, http_port, sim_port, pty, rs="ver = 0x28\n"):
+def bank_head(gw_port, http_port, sim_port):
+    """The dialects' gateway: two JK-PB packs a and b in a bank, [limits]
+    with short holds, the page; the inverter sections follow."""
     packs = "".join("[pack.%s]\nprotocol = jk-pb\nport = tcp://127.0.0.1:%d\naddress = %d\npoll_interval = 0.3\n"
                     "timeout = 0.4\nretries = 0\n" % (n, sim_port, a) for n, a in (("a", 1), ("b", 2)))
     return ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 2\nstate_file = none\n%s[bank]\n"
             "[limits]\nrecovery_hold = 1\nrecovery_rate = 100\ncvl_recovery_hold = 1\ncvl_rate = 1\n"
-            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n") % (gw_port, packs, http_port)
+
+
+def dialect_conf(gw_port, http_port, sim_port, pty, rs="ver = 0x28\n"):
+    return bank_head(gw_port, http_port, sim_port) + (
             "[inverter.pc]\nprotocol = pylon-can\nport = slcan://%s\ninterval = 0.5\n"
             "extras = capacity, cells, modules, name\n"
             "[inverter.lx]\nprotocol = lux-can\nport = slcan://%s\ninterval = 0.5\nsoc_override = deye\n"
             "soc_hold_full = 0\n"
             "[inverter.gap]\nprotocol = pylon-can\nport = slcan://%s\ninterval = 0.3\nfailsafe_silence = 60\n"
             "[inverter.rs]\nprotocol = pylon-rs485\nport = %s\naddress = 2\n%s") % (
-                gw_port, packs, http_port, pty["pc"], pty["lx"], pty["gap"], pty["rs"], rs)
+                pty["pc"], pty["lx"], pty["gap"], pty["rs"], rs)
 
 
 def bank_extremes(packs):
@@ -1082,16 +1088,28 @@ def dialect_gaps(env, t_cap, seconds=60):
          "%d of %d pairs unmeasured)" % (p1 * 1000, gaps[0] * 1000 if gaps else -1, together, len(sets)))
 
 
+def dialect_sim(packs):
+    """The dialects' simulator: two JK-PB packs with DIALECT_TEMPS, the
+    bank's highest cell pack 1 cell 5, its lowest pack 2 cell 9."""
+    sim = Sim(protocol="jk-pb", packs=packs)
+    for k, temps in enumerate(DIALECT_TEMPS, 1):
+        for i, t in enumerate(temps, 1):
+            sim.ctl("set %d temp %d %d" % (k, i, t))
+    sim.ctl("set 1 cell 5 3340")
+    sim.ctl("set 2 cell 9 3230")
+    return sim
+
+
+def ran_clean(g, what):
+    c.ok(g.alive() and "runtime error" not in g.text() and "AddressSanitizer" not in g.text(),
+         "%s ran through it, sanitizers quiet" % what)
+
+
 def test_dialects(tmp):
     pty = {}
     for name in ("pc", "lx", "gap", "rs"):
         pty[name], pty[name + "_b"] = pty_pair(tmp, "d" + name, realtime=name == "gap")
-    sim = Sim(protocol="jk-pb", packs=DIALECT_PACKS)
-    for k, temps in enumerate(DIALECT_TEMPS, 1):
-        for i, t in enumerate(temps, 1):
-            sim.ctl("set %d temp %d %d" % (k, i, t))
-    sim.ctl("set 1 cell 5 3340")  # the bank's highest cell: pack 1, cell 5
-    sim.ctl("set 2 cell 9 3230")  # its lowest: pack 2, cell 9
+    sim = dialect_sim(DIALECT_PACKS)
     stamp_file = os.path.join(tmp, "gap-stamps")
     env = {"sim": sim, "stamp_file": stamp_file,
            "stamper": subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/tools/slcan_stamp.py"),
@@ -1109,8 +1127,7 @@ def test_dialects(tmp):
         dialect_shutdown(env)
         dialect_gaps(env, t_cap)
         dialect_echo(env)
-        c.ok(g.alive() and "runtime error" not in g.text() and "AddressSanitizer" not in g.text(),
-             "the dialects' gateway ran through it, sanitizers quiet")
+        ran_clean(g, "the dialects' gateway")
     finally:
         if c.failed:
             g.dump(40)
@@ -1164,14 +1181,10 @@ def decode_deye(s):
 
 
 def lv_conf(gw_port, http_port, sim_port, sa, dy):
-    packs = "".join("[pack.%s]\nprotocol = jk-pb\nport = tcp://127.0.0.1:%d\naddress = %d\npoll_interval = 0.3\n"
-                    "timeout = 0.4\nretries = 0\n" % (n, sim_port, a) for n, a in (("a", 1), ("b", 2)))
-    return ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 2\nstate_file = none\n%s[bank]\n"
-            "[limits]\nrecovery_hold = 1\nrecovery_rate = 100\ncvl_recovery_hold = 1\ncvl_rate = 1\n"
-            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+    return bank_head(gw_port, http_port, sim_port) + (
             "[inverter.sa]\nprotocol = solark-can\nport = slcan://%s\ninterval = 0.5\nfailsafe_silence = %d\n"
             "[inverter.dy]\nprotocol = deye-can\nport = slcan://%s\ninterval = 0.5\nfailsafe_silence = %d\n") % (
-                gw_port, packs, http_port, sa, LV_SILENCE, dy, LV_SILENCE)
+                sa, LV_SILENCE, dy, LV_SILENCE)
 
 
 def lv_limits(lim):
@@ -1290,12 +1303,7 @@ def lv_waiting(env):
 def test_lv_dialects(tmp):
     sa_a, sa_b = pty_pair(tmp, "lvsa")
     dy_a, dy_b = pty_pair(tmp, "lvdy")
-    sim = Sim(protocol="jk-pb", packs=LV_PACKS)
-    for k, temps in enumerate(DIALECT_TEMPS, 1):
-        for i, t in enumerate(temps, 1):
-            sim.ctl("set %d temp %d %d" % (k, i, t))
-    sim.ctl("set 1 cell 5 3340")
-    sim.ctl("set 2 cell 9 3230")
+    sim = dialect_sim(LV_PACKS)
     for k in (1, 2):
         sim.ctl("fault %d silent" % k)  # no data until lv_waiting lets them answer
     env = {"sim": sim, "sa": CanReader(sa_b), "dy": CanReader(dy_b)}
@@ -1305,8 +1313,7 @@ def test_lv_dialects(tmp):
         lv_waiting(env)
         lv_values(env)
         lv_stale(env)
-        c.ok(g.alive() and "runtime error" not in g.text() and "AddressSanitizer" not in g.text(),
-             "the LV dialects' gateway ran through it, sanitizers quiet")
+        ran_clean(g, "the LV dialects' gateway")
     finally:
         if c.failed:
             g.dump(40)
