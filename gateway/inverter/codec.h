@@ -30,7 +30,7 @@
 #include "battery.h"
 
 /* Frames a CAN set has at most, extras included. */
-#define INV_CAN_MAX_FRAMES 16
+#define INV_CAN_MAX_FRAMES 20 /* growatt-can: 11 of its own; + the 9 extras any set may ask */
 
 /* What a frame from the inverter was. */
 enum inv_rx {
@@ -42,6 +42,7 @@ enum inv_rx {
 	INV_RX_SMA_STATE,   /* SMA 0x306: SOH, charging procedure, state, error, setpoint */
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
+	INV_RX_REQUEST,     /* Growatt 0x301: the request a codec that `answers` answers with its set */
 };
 
 /* What the inverter said, kept across frames. */
@@ -84,6 +85,8 @@ struct inv_can_codec {
 	size_t nframes;
 	unsigned gap_ms;                       /* least time between two frames (SMA: 200) */
 	bool one_by_one;                       /* the set goes frame by frame, gap_ms apart */
+	bool answers;                          /* the set goes only as the answer to an INV_RX_REQUEST
+	                                        * (growatt-can: 0x301), never unasked, never periodic */
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
