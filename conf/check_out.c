@@ -147,6 +147,11 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 			return false;
 		}
 	}
+	if (v->protocol == CONF_INV_GROWATT_CAN && seen[K_IN_INTERVAL]) {
+		conf__fail(x, seen[K_IN_INTERVAL], sect, "interval", "growatt-can answers each request (0x301) of the "
+		     "inverter and has no period of its own (expected no interval key)");
+		return false;
+	}
 	if (v->extras < 0)
 		v->extras = (int)conf_inv_default_extras(v->protocol);
 	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);

@@ -140,7 +140,10 @@ static void print_inverter_speech(const struct conf_inverter *v, FILE *out)
 	char extras[CONF_EXP_MAX];
 	if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
 		fmt_extras(extras, sizeof(extras), v->extras);
-		fprintf(out, ", every %g s, extras %s", v->interval, extras);
+		if (v->protocol == CONF_INV_GROWATT_CAN)
+			fprintf(out, ", the set as the answer to each 0x301 of the inverter, extras %s", extras);
+		else
+			fprintf(out, ", every %g s, extras %s", v->interval, extras);
 		return;
 	}
 	if (v->reply_address >= 0)

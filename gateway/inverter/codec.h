@@ -32,7 +32,7 @@
 /* Frames a CAN set has at most, extras included: room for a codec's own
  * frames and every extra (inv_can_encode() refuses a smaller array, and an
  * output whose set does not fit would send nothing; deye-can has 9 of its
- * own).  tests/unit/test_inv_deye_can.c checks that every CAN protocol's
+ * own, growatt-can 11).  tests/unit/test_inv_deye_can.c checks that every CAN protocol's
  * set fits. */
 #define INV_CAN_MAX_FRAMES 24
 
@@ -46,6 +46,7 @@ enum inv_rx {
 	INV_RX_SMA_STATE,   /* SMA 0x306: SOH, charging procedure, state, error, setpoint */
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
+	INV_RX_REQUEST,     /* Growatt 0x301: the request a codec that `answers` answers with its set */
 };
 
 /* What the inverter said, kept across frames. */
@@ -88,6 +89,8 @@ struct inv_can_codec {
 	size_t nframes;
 	unsigned gap_ms;                       /* least time between two frames (SMA: 200) */
 	bool one_by_one;                       /* the set goes frame by frame, gap_ms apart */
+	bool answers;                          /* the set goes only as the answer to an INV_RX_REQUEST
+	                                        * (growatt-can: 0x301), never unasked, never periodic */
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);

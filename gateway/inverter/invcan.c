@@ -18,6 +18,16 @@
  * the Sunny Island's measurements, Luxpower's 0x300 "shutdown battery") is
  * read and shown; it is not required, and a shutdown request is never
  * obeyed.
+ *
+ * A codec that `answers` (growatt-can) sends its set only as the answer to
+ * the inverter's request (Growatt's 0x301, about once a second): nothing
+ * unasked, no period, no set out of turn.  The answer is built at the
+ * request from the source as it is then, so the states hold as for the
+ * others: no answer before the first data, zero limits while stale (a
+ * fallen limit goes out in the next answer), no answer after
+ * failsafe_silence.  Two answers are never closer than INV_SET_GAP: a
+ * request within it is answered when the gap allows (requests in between
+ * get that one answer).
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,9 +40,12 @@
 #define CAN_BITRATE 500000 /* the battery protocols: 500 kbit/s */
 #define SHUTDOWN_QUIET 60.0 /* s: a shutdown request after this long is logged again */
 
-/* The period of the send timer: a whole set, or one frame. */
+/* The period of the send timer: a whole set, or one frame; 0 for a codec
+ * that answers (the timer only defers an answer then). */
 static double period(const struct inv_out *o)
 {
+	if (o->codec->can.answers)
+		return 0;
 	if (!o->codec->can.one_by_one)
 		return o->cfg.interval;
 	double gap = o->codec->can.gap_ms / 1000.0, each = o->cfg.interval / (o->can.nset > 0 ? o->can.nset : 6);
@@ -124,10 +137,15 @@ static void send_now(struct inv_out *o);
 
 /* ---- the CAN port's owner ---- */
 
+static void can_tick(struct inv_out *o, double now);
+
 static void can_up(void *arg)
 {
 	struct inv_out *o = arg;
-	send_now(o); /* at once (the gap allowing), then on the period */
+	if (o->codec->can.answers)
+		can_tick(o, gw_mono()); /* the state; the first answer waits for the first request */
+	else
+		send_now(o); /* at once (the gap allowing), then on the period */
 }
 
 static void can_down(void *arg)
@@ -158,6 +176,8 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 	o->last_seen = now;
 	if (rx == INV_RX_SHUTDOWN)
 		heard_shutdown(o, now);
+	if (rx == INV_RX_REQUEST && o->codec->can.answers && gw_can_is_up(o->can.port))
+		send_now(o); /* the answer (its gap allowing) */
 }
 
 static const struct gw_can_owner owner = { can_up, can_down, can_frame };
@@ -170,9 +190,15 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
-	ev_timer_start(o->gw->loop, &o->can.send);
-	gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name, o->cfg.port,
-		o->cfg.source, o->codec->can.one_by_one ? period(o) * (o->can.nset > 0 ? o->can.nset : 6) : o->cfg.interval);
+	if (o->codec->can.answers)
+		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
+			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+	else {
+		ev_timer_start(o->gw->loop, &o->can.send);
+		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name,
+			o->cfg.port, o->cfg.source, o->codec->can.one_by_one ? period(o) * (o->can.nset > 0 ? o->can.nset : 6) :
+			o->cfg.interval);
+	}
 	gw_can_open(o->can.port);
 	return 0;
 }
@@ -199,17 +225,24 @@ static void send_now(struct inv_out *o)
 		return;
 	}
 	send_due(o, now);
+	if (o->codec->can.answers)
+		return; /* no period: the next request brings the next answer */
 	ev_now_update(o->gw->loop);
 	ev_timer_set(&o->can.send, period(o), period(o));
 	ev_timer_start(o->gw->loop, &o->can.send);
 }
 
-/* Once a second: a source that just went stale is told at once. */
+/* Once a second: a source that just went stale is told at once; a codec
+ * that answers only follows the source's state (told in its next answer). */
 static void can_tick(struct inv_out *o, double now)
 {
+	struct inv_battery b;
+	if (o->codec->can.answers) {
+		inv_update_state(o, gw_can_is_up(o->can.port), inv_source(o, now, &b, true), now);
+		return;
+	}
 	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port))
 		return;
-	struct inv_battery b;
 	if (inv_source(o, now, &b, false))
 		return;
 	o->can.early++;
@@ -221,8 +254,8 @@ static void can_tick(struct inv_out *o, double now)
  * what its set would carry now. */
 static void can_polled(struct inv_out *o, double now)
 {
-	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port) || !o->can.nset)
-		return;
+	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port) || !o->can.nset || o->codec->can.answers)
+		return; /* a codec that answers tells it in its next answer */
 	struct inv_battery b;
 	struct inv_encoded is = { 0 }, *was = &o->can.set_limits;
 	inv_source(o, now, &b, false);

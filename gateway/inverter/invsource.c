@@ -228,6 +228,7 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 	size_t ml = strnlen(c->manufacturer, INV_MANUFACTURER_MAX); /* [inverter] checked: 1..8 */
 	memcpy(b->manufacturer, c->manufacturer, ml);
 	b->manufacturer[ml] = '\0';
+	b->chemistry = (uint8_t)o->gw->conf->limits.chemistry;
 	if (fresh) {
 		adjust_soc(c, b);
 		if (keep)

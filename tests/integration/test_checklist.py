@@ -18,7 +18,8 @@ have its codec file defining inv_codec_<sym> with the row's name and the
 part of its row's kind (.can: frames, heard, limits; .rs485: scan, ours,
 answer), a unit test (tests/unit/test_inv_<sym>.c: a BMS protocol may share
 the sym) that uses the codec, fuzzing (fuzz_inv_can.c runs every CAN
-protocol of the list; an RS485 one has its own target), test_inverter.py
+protocol of the list; an RS485 one has its own target), test_inverter.py (or a
+test_inverter_<dialect>.py)
 configuring it, an example configuration that --check accepts, an entry
 under PROTOCOLS in bmsgw-inverters(7) and an inverter of its "Which
 inverter, which settings" whose settings start with it, a PROTOCOLS.md
@@ -176,7 +177,8 @@ def check_inverters():
     table = man_part(page, r"\.SS Which inverter, which settings")
     doc = read("gateway/inverter/PROTOCOLS.md")
     ini5 = man("conf/bmsgw.ini.5")
-    test = read("tests/integration/test_inverter.py")
+    test = "".join(read(os.path.relpath(p, ROOT)) for p in  # test_inverter.py, test_inverter_<dialect>.py
+                   sorted(glob.glob(os.path.join(ROOT, "tests/integration/test_inverter*.py"))))
     fuzz = read("tests/fuzz/fuzz_inv_can.c")
     confs = inverter_confs()
     for sym, name, kind in rows:
@@ -205,7 +207,7 @@ def check_inverters():
             c.ok(os.path.exists(os.path.join(ROOT, "tests/fuzz/fuzz_%s.c" % sym)) and len(seeds) > 0,
                  "%s: a fuzz target (tests/fuzz/fuzz_%s.c) with seeds (%d)" % (name, sym, len(seeds)))
         c.ok(re.search(r"protocol = %s\b" % re.escape(name), test) is not None,
-             "%s: test_inverter.py configures an output of it" % name)
+             "%s: test_inverter.py (or test_inverter_*.py) configures an output of it" % name)
         good = [p for p in confs.get(name, []) if subprocess.run(
             [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %

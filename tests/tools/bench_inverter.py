@@ -4,9 +4,10 @@
 
 The real bmsgw with [limits] and a simulated JK-PB pack (TCP), a pylon-can
 output with every extra (capacity, cells, modules, name: 15 frames a set)
-on slcan over a socat pty pair (interval 1 s) and a pylon-rs485 output on
-a second pair.  This script reads the CAN side as raw slcan lines
-(a select loop, each line stamped when it arrives) and is the RS485 master.
+on slcan over a socat pty pair (interval 1 s), a pylon-rs485 output on a
+second pair and a growatt-can output on a third.  This script reads the CAN
+side as raw slcan lines (a select loop, each line stamped when it arrives),
+is the RS485 master and the Growatt inverter.
 
 1. Frame period jitter, for INV_SECONDS (default 60; the goal is stated
    over 600), of pylon-can and of each dialect of JITTER_DIALECTS (an
@@ -19,6 +20,10 @@ a second pair.  This script reads the CAN side as raw slcan lines
    reply's CR read (p50, p99, max; goal: p99 < 20 ms).  A pty has no baud
    rate: this is bmsgw's turnaround, the line time comes on top (a 0x61
    answer is 118 characters, 123 ms at 9600 baud).
+2a. growatt-can answer latency: this script as the Growatt inverter sends
+   0x301 every second (slcan `t301` line) on a third pty pair; printed:
+   from the request written to the answer's first (0x311) and last (0x321)
+   frame read (p50, p99, max), and requests unanswered.
 3. From a cell over-voltage on the BMS wire to CCL = 0 in a 0x351, TRIALS
    times: the simulator pins cell 3 at 3.600 V; the first Modbus read that
    shows the cell marks the poll that read it; printed: the time from that
@@ -178,12 +183,45 @@ def ov_trials(sim, lines, gw_port, trials):
           % (len(res), pct(a, 50), max(a), pct(b, 50), max(b)))
 
 
+class GrowattPoller(threading.Thread):
+    """The Growatt inverter: 0x301 every second on its own pty; each
+    answer's latency to its 0x311 and its 0x321."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.lines = Lines(path)
+        self.first, self.last = [], []
+        self.missed = 0
+        self.running = True
+        self.start()
+
+    def run(self):
+        while self.running:
+            t0 = time.monotonic()
+            os.write(self.lines.fd, b"t30181122334455667788\r")
+            if wait_until(lambda: self.lines.since(t0, 0x321), 0.9, 0.002):
+                self.first.append(self.lines.since(t0, 0x311)[0][0] - t0)
+                self.last.append(self.lines.since(t0, 0x321)[0][0] - t0)
+            else:
+                self.missed += 1
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+    def report(self):
+        first, last = [x * 1000 for x in self.first], [x * 1000 for x in self.last]
+        print("growatt-can answer latency (%d requests, %d unanswered): 0x301 to 0x311 p50 %.2f ms, p99 %.2f ms, "
+              "max %.2f ms; to 0x321 (the whole set) p50 %.2f ms, p99 %.2f ms, max %.2f ms (a pty: without the "
+              "bus time)" % (len(first) + self.missed, self.missed, pct(first, 50), pct(first, 99),
+                             max(first) if first else float("nan"), pct(last, 50), pct(last, 99),
+                             max(last) if last else float("nan")))
+
+
 def main():
     seconds = float(os.environ.get("INV_SECONDS", "60"))
     trials = int(os.environ.get("INV_TRIALS", "5"))
     tmp = tempfile.mkdtemp(prefix="bmsgw-benchinv-")
     can_a, can_b = pty_pair(tmp, "can")
     rs_a, rs_b = pty_pair(tmp, "rs")
+    gc_a, gc_b = pty_pair(tmp, "gc")
     sim = Sim(protocol="jk-pb", packs=("address=1,cells=16,sensors=4,capacity=280",))
     lines = Lines(can_b)
     more, sections = [], ""
@@ -216,15 +254,21 @@ extras = capacity, cells, modules, name
 protocol = pylon-rs485
 port = %s
 source = a
-%s""" % (gw_port, sim.port, can_a, INTERVAL, rs_a, sections), gw_port)
+[inverter.growatt]
+protocol = growatt-can
+port = slcan://%s
+source = a
+%s""" % (gw_port, sim.port, can_a, INTERVAL, rs_a, gc_a, sections), gw_port)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
+        growatt = GrowattPoller(gc_b)
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
-        master.running = False
+        master.running = growatt.running = False
         master.join(2)
+        growatt.join(2)
         t1 = time.monotonic()
         jitter(lines, t0, t1)
         for name, dl in more:
@@ -235,10 +279,11 @@ source = a
         print("pylon-rs485 reply latency (%d requests, %d unanswered): p50 %.2f ms, p99 %.2f ms, max %.2f ms "
               "(goal: p99 < 20 ms; a pty, so without the line time)" %
               (len(lat), master.missed, pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan")))
+        growatt.report()
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
             mem = " ".join(l.split(":")[1].strip() for l in f if l.startswith(("VmHWM", "VmRSS")))
-        print("bmsgw memory with %d inverter outputs: VmHWM, VmRSS %s" % (2 + len(more), mem))
+        print("bmsgw memory with %d inverter outputs: VmHWM, VmRSS %s" % (3 + len(more), mem))
     finally:
         gw.stop()
         sim.stop()

@@ -161,6 +161,14 @@ static void test_inverter_errors(void)
 	             "t.ini:13: [inverter.x] extras: solark-can sends only the frames of its document (expected extras "
 	             "= none)");
 	CHECK_EQ_INT(load("[bank]\n[inverter.x]\nprotocol = sma-can\nport = can0\nextras = none\n"), 0);
+	/* growatt-can: its document's frames only; no period (it answers each 0x301) */
+	expect_error("[bank]\n[inverter.x]\nprotocol = growatt-can\nport = can0\nextras = name\n",
+	             "t.ini:13: [inverter.x] extras: growatt-can sends only the frames of its document (expected extras "
+	             "= none)");
+	expect_error("[bank]\n[inverter.x]\nprotocol = growatt-can\nport = can0\ninterval = 1\n",
+	             "t.ini:13: [inverter.x] interval: growatt-can answers each request (0x301) of the inverter and has "
+	             "no period of its own (expected no interval key)");
+	CHECK_EQ_INT(load("[bank]\n[inverter.x]\nprotocol = growatt-can\nport = can0\n"), 0);
 	expect_error("[bank]\n[inverter.x]\nprotocol = lux-can\nport = can0\nver = 0x28\n",
 	             "t.ini:13: [inverter.x] ver: is for the RS485 protocols");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\nport = /dev/ttyUSB3\nver = 28\n",
@@ -189,14 +197,14 @@ static void test_inverter_errors(void)
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
 	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can)");
+	             "deye-can, growatt-can)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
 	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can)");
+	             "deye-can, growatt-can)");
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
