@@ -142,8 +142,13 @@ static bool growatt_rs485_keys(struct load *x, struct conf_inverter *v, const in
 			return false;
 		}
 	}
-	if (!seen[K_IN_ADDRESS])
+	if (!seen[K_IN_ADDRESS]) {
 		v->address = 1;
+	} else if (v->address > 247) {
+		conf__fail(x, seen[K_IN_ADDRESS], sect, "address", "%d is no Modbus slave address (expected 1 to 247)",
+		     v->address);
+		return false;
+	}
 	return true;
 }
 
