@@ -129,6 +129,29 @@ static bool can_port(struct load *x, struct conf_inverter *v, int line, const ch
 	return true;
 }
 
+/* growatt-rs485 (a Modbus RTU slave): address 1 unless set; the keys of
+ * pylon-rs485's frames are none of its own; false after an error. */
+static bool growatt_rs485_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+{
+	static const int pylon_only[] = { K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT };
+	for (size_t i = 0; i < sizeof(pylon_only) / sizeof(pylon_only[0]); i++) {
+		int k = pylon_only[i];
+		if (seen[k]) {
+			conf__fail(x, seen[k], sect, conf__keys[k].name, "is for pylon-rs485 (growatt-rs485 answers "
+			     "Modbus RTU from its address: expected no %s key)", conf__keys[k].name);
+			return false;
+		}
+	}
+	if (!seen[K_IN_ADDRESS]) {
+		v->address = 1;
+	} else if (v->address > 247) {
+		conf__fail(x, seen[K_IN_ADDRESS], sect, "address", "%d is no Modbus slave address (expected 1 to 247)",
+		     v->address);
+		return false;
+	}
+	return true;
+}
+
 /* Keys of the other kind of protocol (CAN or RS485); false after an error.
  * The CAN protocols' extras default to the protocol's. */
 static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
@@ -152,6 +175,8 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 		     "inverter and has no period of its own (expected no interval key)");
 		return false;
 	}
+	if (v->protocol == CONF_INV_GROWATT_RS485 && !growatt_rs485_keys(x, v, seen, sect))
+		return false;
 	if (v->extras < 0)
 		v->extras = (int)conf_inv_default_extras(v->protocol);
 	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);

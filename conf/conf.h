@@ -399,7 +399,8 @@ enum {
 	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0) \
 	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0) \
 	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0) \
-	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0)
+	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0) \
+	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };

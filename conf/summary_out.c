@@ -146,6 +146,11 @@ static void print_inverter_speech(const struct conf_inverter *v, FILE *out)
 			fprintf(out, ", every %g s, extras %s", v->interval, extras);
 		return;
 	}
+	if (v->protocol == CONF_INV_GROWATT_RS485) {
+		fprintf(out, ", answers Modbus address %d (EXPERIMENTAL: the image is the one reported working on "
+		        "a Growatt SPF, not Growatt's document)", v->address);
+		return;
+	}
 	if (v->reply_address >= 0)
 		fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
 	else

@@ -19,6 +19,10 @@ made by socat:
   again when it answers; each transition logged once;
 - nothing at all before the source's first data: no frame, no RS485
   answer, state "waiting" (a pack whose BMS is silent from the start);
+- growatt-rs485 (experimental): a Modbus RTU master written here polls FC
+  03 and 04; the 19 registers checked against the simulator and the
+  limits; no answer before data, to a bad CRC or another slave; zero
+  limits when stale, then silence, then answers again;
 - SOC-low protection keeps the charge enable bit and the CCL; no force
   charge while charging is forbidden (0 degC);
 - a bank with a stale member: the communication warning (0x359 byte 3 bit
@@ -715,6 +719,122 @@ def test_waiting(tmp):
         g.stop()
         sim.stop()
         reader.close()
+        m.close()
+
+
+# ------------------------------------------------------- growatt-rs485
+
+def mb_crc(b):
+    """CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), low byte first
+    (gateway/inverter/PROTOCOLS.md §6a)."""
+    crc = 0xFFFF
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return bytes([crc & 0xFF, crc >> 8])
+
+
+def mb_read(slave, fc, start, qty):
+    body = bytes([slave, fc]) + struct.pack(">HH", start, qty)
+    return body + mb_crc(body)
+
+
+class RtuMaster(Master):
+    """The Growatt inverter's side: Modbus RTU, a reply known by its length."""
+
+    def ask_rtu(self, frame, timeout=1.5):
+        self.buf = b""
+        os.write(self.fd, frame)
+        import select
+        t0 = time.monotonic()
+        while True:
+            b = self.buf
+            if len(b) >= 5 and b[1] & 0x80:
+                return b[:5]
+            if len(b) >= 3 and len(b) >= 5 + b[2]:
+                return b[:5 + b[2]]
+            left = t0 + timeout - time.monotonic()
+            if left <= 0:
+                return self.buf or None
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                self.buf += os.read(self.fd, 4096)
+
+
+def gw485_regs(raw):
+    """The registers of a read answer whose CRC holds, else None."""
+    if not raw or len(raw) < 5 or mb_crc(raw[:-2]) != raw[-2:] or raw[1] & 0x80 or raw[2] != len(raw) - 5:
+        return None
+    return list(struct.unpack(">%dH" % (raw[2] // 2), raw[3:-2]))
+
+
+def test_growatt_rs485(tmp):
+    print("== growatt-rs485: a Modbus RTU master polls (experimental dialect)")
+    rs_a, rs_b = pty_pair(tmp, "grs")
+    sim = Sim(packs=(PACK,))
+    sim.ctl("fault 1 silent")  # no data yet
+    m = RtuMaster(rs_b)
+    g, http_port = own_gateway(daly_pack("p1", sim.port, 1), "[inverter.gw]\nprotocol = growatt-rs485\n"
+                               "port = %s\nfailsafe_silence = %d\n" % (rs_a, SILENCE_485))
+    poll = mb_read(1, 3, 0, 19)
+    try:
+        c.eq(poll, bytes.fromhex("0103000000130407"), "the request of PROTOCOLS.md's vector")
+        o = wait_until(lambda: (lambda x: x if x and x["state"] == "waiting" else None)(output(http_port, "gw")), 10)
+        c.ok(o is not None, "growatt-rs485: state waiting before the pack's first data (%s)" % o)
+        raw = m.ask_rtu(poll, 1.0)
+        c.ok(raw is None, "growatt-rs485 before any data: no answer (%r)" % raw)
+        sim.ctl("fault 1 none")
+        wait_until(lambda: (output(http_port, "gw") or {}).get("state") == "sending", 10)
+        pk = wait_until(lambda: (lambda p: p if p and p.get("limits") and p["limits"]["ccl_a"] > 0 else None)(
+            (api(http_port).get("packs") or [None])[0]), 15)
+        raw = m.ask_rtu(poll)
+        regs = gw485_regs(raw)
+        c.ok(regs is not None and len(regs) == 19 and raw[0] == 1 and raw[1] == 3,
+             "FC 03, 19 registers: an answer from slave 1, byte count 38, CRC right (%r)" % raw)
+        st = sim.state()["packs"][0]
+        lim = lim_of(pk) if pk else None
+        if regs and lim:
+            want_v = scale(st["voltage"], 10, "near", 0, 0xFFFF)
+            c.ok(abs(regs[0] - want_v) <= 1, "register 0: %d x 0.1 V (the pack's %.2f V)" % (regs[0], st["voltage"]))
+            c.eq(regs[5], scale(st["soc"], 1, "floor", 0, 100), "register 5: the SOC, rounded down")
+            c.eq(regs[9], scale(lim["ccl_a"], 100, "down", 0, 0xFFFF) if lim["charge_allowed"] else 0,
+                 "register 9: CCL in 0.01 A as /api/state's limits")
+            c.eq(regs[10], scale(lim["dcl_a"], 100, "down", 0, 0xFFFF) if lim["discharge_allowed"] else 0,
+                 "register 10: DCL in 0.01 A")
+            c.eq([regs[i] for i in range(19) if i not in (0, 5, 9, 10)], [0] * 15, "the other registers 0")
+        o = output(http_port, "gw") or {}
+        c.ok(regs and abs(o.get("sent_ccl_a", -1) - regs[9] / 100.0) < 0.01,
+             "/api/state sent_ccl_a is what register 9 carried (%s)" % o.get("sent_ccl_a"))
+        regs4 = gw485_regs(m.ask_rtu(mb_read(1, 4, 9, 2)))
+        c.ok(regs4 is not None and regs and regs4 == regs[9:11], "FC 04 9..10: the same limits (%s)" % regs4)
+        raw = m.ask_rtu(mb_read(1, 3, 16, 4))
+        c.ok(raw is not None and raw[:3] == b"\x01\x83\x02" and mb_crc(raw[:3]) == raw[3:5],
+             "a read past register 18: exception 02 (%r)" % raw)
+        bad = bytearray(poll)
+        bad[-1] ^= 0x01
+        c.ok(m.ask_rtu(bytes(bad), 0.8) is None, "a bad CRC: no answer")
+        c.ok(m.ask_rtu(mb_read(2, 3, 0, 19), 0.8) is None, "slave 2's request: no answer")
+        c.ok(gw485_regs(m.ask_rtu(poll)) is not None, "... and the next good poll is answered")
+        o = output(http_port, "gw") or {}
+        c.ok(o.get("bad_checksum", 0) >= 1, "the bad CRC counted (%s)" % o.get("bad_checksum"))
+        sim.ctl("fault 1 silent")
+        wait_until(lambda: (output(http_port, "gw") or {}).get("state") == "failsafe", 10)
+        regs = gw485_regs(m.ask_rtu(poll))
+        c.ok(regs is not None and regs[9] == 0 and regs[10] == 0 and regs[5] > 0,
+             "stale: still answered, CCL = DCL = 0 (%s)" % regs)
+        o = wait_until(lambda: (lambda x: x if x and x["state"] == "silent" else None)(output(http_port, "gw")),
+                       SILENCE_485 + 10)
+        c.ok(o is not None, "growatt-rs485: silent after failsafe_silence")
+        raw = m.ask_rtu(poll, 1.0)
+        c.ok(raw is None, "past the silence: no answer (%r)" % raw)
+        sim.ctl("fault 1 none")
+        wait_until(lambda: (output(http_port, "gw") or {}).get("state") == "sending", 15)
+        c.ok(gw485_regs(m.ask_rtu(poll)) is not None, "fresh again: answered again")
+        c.ok("runtime error" not in g.text() and "ERROR: AddressSanitizer" not in g.text(), "sanitizers quiet")
+    finally:
+        g.stop()
+        sim.stop()
         m.close()
 
 
@@ -1435,6 +1555,7 @@ def main():
         test_socketcan_missing(env)
         test_socketcan(env)
         test_waiting(tmp)
+        test_growatt_rs485(tmp)
         test_bank_member(tmp)
         test_dialects(tmp)
         test_lv_dialects(tmp)

@@ -197,14 +197,14 @@ static void test_inverter_errors(void)
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
 	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can)");
+	             "deye-can, growatt-can, growatt-rs485)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
 	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can)");
+	             "deye-can, growatt-can, growatt-rs485)");
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
@@ -420,6 +420,43 @@ static void test_summary(void)
 	free(buf);
 }
 
+/* growatt-rs485: address 1 by default, a Modbus slave address, none of
+ * pylon-rs485's keys; --check says it is experimental */
+static void test_growatt_rs485(void)
+{
+	const struct conf_inverter *v = &c.inverters[0];
+	char *buf = NULL;
+	size_t len = 0;
+
+	CHECK_EQ_INT(load("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\n"), 0);
+	CHECK_EQ_INT(v->protocol, CONF_INV_GROWATT_RS485);
+	CHECK_EQ_INT(v->address, 1);
+	CHECK_EQ_INT(v->baud, 9600);
+	CHECK_EQ_INT(load("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\naddress = 247\n"), 0);
+	CHECK_EQ_INT(v->address, 247);
+	expect_error("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\naddress = 248\n",
+	             "t.ini:13: [inverter.gw] address: 248 is no Modbus slave address (expected 1 to 247)");
+	expect_error("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\nver = 0x28\n",
+	             "t.ini:13: [inverter.gw] ver: is for pylon-rs485 (growatt-rs485 answers Modbus RTU from its "
+	             "address: expected no ver key)");
+	expect_error("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\nreply_address = 2\n",
+	             "[inverter.gw] reply_address: is for pylon-rs485");
+	expect_error("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\ncurrent_unit = 10mA\n",
+	             "[inverter.gw] current_unit: is for pylon-rs485");
+	expect_error("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = can0\n", "[inverter.gw] port: \"can0\"");
+	expect_error("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\ninterval = 2\n",
+	             "[inverter.gw] interval: is for the CAN protocols");
+	CHECK_EQ_INT(load("[bank]\n[inverter.gw]\nprotocol = growatt-rs485\nport = /dev/ttyUSB3\n"), 0);
+	FILE *m = open_memstream(&buf, &len);
+	conf_print_summary(&c, m);
+	fclose(m);
+	CHECK(buf && strstr(buf, "  gw: growatt-rs485 on /dev/ttyUSB3 @ 9600 8N1, source the bank, manufacturer "
+	                         "\"PYLON\", answers Modbus address 1 (EXPERIMENTAL: the image is the one reported "
+	                         "working on a Growatt SPF, not Growatt's document); SOC at most 98 % until absorbed; "
+	                         "a stale source: zero limits, then no answer after 30 s\n"));
+	free(buf);
+}
+
 int main(void)
 {
 	test_inverter_defaults();
@@ -428,5 +465,6 @@ int main(void)
 	test_sunspec();
 	test_rtu();
 	test_summary();
+	test_growatt_rs485();
 	return check_report();
 }
