@@ -44,6 +44,12 @@ struct gw_ble_guess {
  * JK-* -> jk-ble, DL-* -> daly-modbus, xiaoxiang / JBD-* -> jbd, services
  * FF00 -> jbd, FFE0 -> jk-ble, FFF0 -> daly). */
 void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g);
+/* bmsgw --ble-scan's list, through BlueZ or an ESPHome proxy alike: its
+ * header line, and one device's line (address, RSSI, name, the likely
+ * protocol and why; with `pairing`, BlueZ's, whether it may need
+ * bluetoothctl pair). */
+void gw_ble_scan_header(FILE *out);
+void gw_ble_scan_line(FILE *out, const struct gw_ble_seen *s, bool pairing);
 /* "0000ff00-0000-1000-8000-00805f9b34fb" -> 0xFF00; -1 for a UUID that is
  * not of the Bluetooth base (a vendor's 128-bit UUID). */
 long gw_ble_uuid16(const char *uuid);

@@ -7,6 +7,7 @@
  * source: the names and services open-source BLE BMS readers match on), so
  * a brand's BLE facts live in its file of bms/.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,4 +71,23 @@ void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g)
 					g->pairing = h->pairing;
 					return;
 				}
+}
+
+void gw_ble_scan_header(FILE *out)
+{
+	fprintf(out, "%-17s  %4s  %-24s  %-12s  %s\n", "ADDRESS", "RSSI", "NAME", "PROTOCOL", "NOTES");
+}
+
+void gw_ble_scan_line(FILE *out, const struct gw_ble_seen *s, bool pairing)
+{
+	struct gw_ble_guess g;
+	gw_ble_classify(s, &g);
+	char rssi[8] = "-";
+	if (s->have_rssi)
+		snprintf(rssi, sizeof(rssi), "%d", s->rssi);
+	bool unpaired = pairing && g.pairing && !s->paired;
+	fprintf(out, "%-17s  %4s  %-24s  %-12s  %s%s%s\n", s->address, rssi, s->name[0] ? s->name : "-",
+		g.protocol ? g.protocol : "-", g.protocol ? g.why : "",
+		unpaired ? "; not paired: newer firmware needs bluetoothctl pair " : "",
+		unpaired ? s->address : (pairing && g.protocol && s->paired ? "; paired" : ""));
 }

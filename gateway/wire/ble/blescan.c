@@ -96,15 +96,7 @@ static void print_device(FILE *out, const struct ble_obj *o)
 	s.nmfr = o->nmfr;
 	for (int k = 0; k < o->nmfr; k++)
 		s.companies[k] = o->mfr[k].company;
-	struct gw_ble_guess g;
-	gw_ble_classify(&s, &g);
-	char rssi[8] = "-";
-	if (o->have_rssi)
-		snprintf(rssi, sizeof(rssi), "%d", o->rssi);
-	fprintf(out, "%-17s  %4s  %-24s  %-12s  %s%s%s\n", o->address, rssi, o->name[0] ? o->name : "-",
-		g.protocol ? g.protocol : "-", g.protocol ? g.why : "",
-		g.pairing && !o->paired ? "; not paired: newer firmware needs bluetoothctl pair " : "",
-		g.pairing && !o->paired ? o->address : (g.protocol && o->paired ? "; paired" : ""));
+	gw_ble_scan_line(out, &s, true);
 }
 
 /* The devices seen on the scan's adapter, strongest first. */
@@ -127,7 +119,7 @@ static void print_list(struct gw_ble *m, FILE *out)
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_seen);
-	fprintf(out, "%-17s  %4s  %-24s  %-12s  %s\n", "ADDRESS", "RSSI", "NAME", "PROTOCOL", "NOTES");
+	gw_ble_scan_header(out);
 	for (size_t i = 0; i < n; i++)
 		print_device(out, v[i]);
 	fprintf(out, "%zu device(s)\n", n);

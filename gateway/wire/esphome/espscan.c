@@ -38,10 +38,7 @@ static void print_seen(FILE *out, const struct esp_seen *o)
 	memcpy(s.uuids, o->uuids, sizeof(s.uuids));
 	s.nmfr = o->nmfr;
 	memcpy(s.companies, o->companies, sizeof(s.companies));
-	struct gw_ble_guess g;
-	gw_ble_classify(&s, &g);
-	fprintf(out, "%-17s  %4d  %-24s  %-12s  %s\n", s.address, o->rssi, o->name[0] ? o->name : "-",
-		g.protocol ? g.protocol : "-", g.protocol ? g.why : "");
+	gw_ble_scan_line(out, &s, false); /* no pairing through a proxy */
 }
 
 /* Run the loop until the timer ends or the session fails; the session's
@@ -84,7 +81,7 @@ int gw_proxy_scan(struct ev_loop *loop, const struct conf_ble_proxy *cfg, double
 		rc = 1;
 	}
 	qsort(p->seen, (size_t)p->nseen, sizeof(p->seen[0]), cmp_seen);
-	fprintf(out, "%-17s  %4s  %-24s  %-12s  %s\n", "ADDRESS", "RSSI", "NAME", "PROTOCOL", "NOTES");
+	gw_ble_scan_header(out);
 	for (int i = 0; i < p->nseen; i++)
 		print_seen(out, &p->seen[i]);
 	fprintf(out, "%d device(s)\n", p->nseen);
