@@ -415,44 +415,110 @@ static void check_packs(struct load *x, int i)
 }
 
 
-/* [bank]: resolve `packs`, check the unit id against the packs'. */
+/* One pack name of a bank list at p (n characters) into the bank, once;
+ * false (and the error) when it is no pack or listed twice. */
+static bool bank_add(struct load *x, const char *key, int line, const char *p, size_t n)
+{
+	struct conf_bank *b = &x->c.bank;
+	int idx = conf__pack_by_name(&x->c, p, n);
+	if (idx < 0) {
+		conf__fail(x, line, "bank", key, "no [pack.%.*s] section (expected names of configured packs)", (int)n,
+			   p);
+		return false;
+	}
+	for (int j = 0; j < b->npacks; j++)
+		if (b->pack_idx[j] == idx) {
+			conf__fail(x, line, "bank", key, "%.*s is listed twice", (int)n, p);
+			return false;
+		}
+	b->pack_idx[b->npacks++] = idx;
+	return true;
+}
+
+/* `packs = a, b, c` (or every pack when empty). */
+static bool bank_packs(struct load *x)
+{
+	struct conf_bank *b = &x->c.bank;
+	int pl = x->bank_seen[K_BANK_PACKS] ? x->bank_seen[K_BANK_PACKS] : b->line;
+	if (b->packs_text[0] == '\0') {
+		for (int i = 0; i < x->c.npacks; i++)
+			b->pack_idx[b->npacks++] = i;
+		return true;
+	}
+	for (const char *p = b->packs_text; *p;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, ", \t");
+		if (!bank_add(x, "packs", pl, p, n))
+			return false;
+		p += n;
+	}
+	if (b->npacks == 0) {
+		conf__fail(x, pl, "bank", "packs", "empty list (expected pack names, or no key for all packs)");
+		return false;
+	}
+	return true;
+}
+
+/* `strings = a+b+c+d, e+f+g+h`: the bank's packs string by string. */
+static bool bank_strings(struct load *x)
+{
+	struct conf_bank *b = &x->c.bank;
+	int sl = x->bank_seen[K_BANK_STRINGS];
+	const char *p = b->strings_text;
+	bool want_member = true;       /* after a start, a + or a , */
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		size_t n = strcspn(p, "+, \t");
+		if (want_member && n == 0) {
+			conf__fail(x, sl, "bank", "strings", "a pack name is missing %s (expected pack names joined by + "
+				   "in series, strings separated by commas, e.g. a+b+c+d, e+f+g+h)",
+				   *p ? "before a + or a comma" : "at the end");
+			return false;
+		}
+		if (n) {
+			if (!want_member) {
+				conf__fail(x, sl, "bank", "strings", "%.*s follows a name without + or a comma", (int)n, p);
+				return false;
+			}
+			if (b->string_len[b->nstrings] == 0)
+				b->string_first[b->nstrings] = b->npacks;
+			if (!bank_add(x, "strings", sl, p, n))
+				return false;
+			b->string_len[b->nstrings]++;
+			p += n;
+			want_member = false;
+			continue;
+		}
+		if (*p == '\0')
+			break;
+		want_member = true;
+		if (*p++ == ',')
+			b->nstrings++;
+	}
+	b->nstrings++;
+	return true;
+}
+
+/* [bank]: resolve `packs` or `strings`, check the unit id against the packs'. */
 static void finish_bank(struct load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	if (!b->enabled)
 		return;
-	int pl = x->bank_seen[K_BANK_PACKS] ? x->bank_seen[K_BANK_PACKS] : b->line;
-	b->npacks = 0;
-	if (b->packs_text[0] == '\0') {
-		for (int i = 0; i < x->c.npacks; i++)
-			b->pack_idx[b->npacks++] = i;
-	} else {
-		const char *p = b->packs_text;
-		while (*p) {
-			while (*p == ',' || isspace((unsigned char)*p))
-				p++;
-			if (!*p)
-				break;
-			size_t n = strcspn(p, ", \t");
-			int idx = conf__pack_by_name(&x->c, p, n);
-			if (idx < 0) {
-				conf__fail(x, pl, "bank", "packs", "no [pack.%.*s] section (expected names of configured packs)",
-				     (int)n, p);
-				return;
-			}
-			for (int j = 0; j < b->npacks; j++)
-				if (b->pack_idx[j] == idx) {
-					conf__fail(x, pl, "bank", "packs", "%.*s is listed twice", (int)n, p);
-					return;
-				}
-			b->pack_idx[b->npacks++] = idx;
-			p += n;
-		}
-		if (b->npacks == 0) {
-			conf__fail(x, pl, "bank", "packs", "empty list (expected pack names, or no key for all packs)");
-			return;
-		}
+	b->npacks = b->nstrings = 0;
+	memset(b->string_len, 0, sizeof(b->string_len));
+	if (b->strings_text[0] && x->bank_seen[K_BANK_PACKS]) {
+		conf__fail(x, x->bank_seen[K_BANK_STRINGS], "bank", "strings",
+			   "packs (line %d) lists the bank's packs too (expected one of the two: strings for packs in series)",
+			   x->bank_seen[K_BANK_PACKS]);
+		return;
 	}
+	if (b->strings_text[0] ? !bank_strings(x) : !bank_packs(x))
+		return;
 	for (int i = 0; i < x->c.npacks; i++)
 		if (x->c.packs[i].unit_id == b->unit_id) {
 			conf__fail(x, x->bank_seen[K_BANK_UNIT_ID] ? x->bank_seen[K_BANK_UNIT_ID] : b->line, "bank", "unit_id",

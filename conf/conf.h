@@ -219,7 +219,18 @@ struct conf_bank {
 	int pack_idx[CONF_MAX_PACKS];    /* indices into conf.packs[] */
 	char packs_text[CONF_PORT_MAX];  /* `packs =` as written ("" = all) */
 	double max_deviation;            /* V: a fresh pack whose voltage departs from the
-	                                  * median of the others by more is flagged (default 1.0) */
+	                                  * median of the others by more is flagged (default 1.0;
+	                                  * with strings: a string from the other strings) */
+	/* `strings = a+b+c+d, e+f+g+h`: packs joined by + are in series (a string),
+	 * strings are in parallel.  nstrings 0: no `strings`, every pack in parallel.
+	 * String s is bank packs pack_idx[string_first[s] .. string_first[s] + string_len[s]). */
+	char strings_text[CONF_PORT_MAX]; /* as written ("" = none) */
+	int nstrings;
+	int string_first[CONF_MAX_PACKS];
+	int string_len[CONF_MAX_PACKS];
+	double max_current_deviation;    /* A: a string member whose current departs from the
+	                                  * string's mean by more is flagged; -1 = 5 % of the
+	                                  * string's rated current, at least 2 A */
 };
 
 /* [upstream.NAME]: push a unit's image to another Modbus TCP server (FC16). */

@@ -50,6 +50,7 @@ enum conf_type {
 	KT_PORT,     /* port, is_tcp, tcp_host, tcp_port */
 	KT_BAUD,     /* int, one of the standard rates */
 	KT_NAMES,    /* text: a list of pack names, resolved after the parse */
+	KT_STRINGS,  /* text: strings of pack names joined by +, separated by commas (resolved after) */
 	KT_NAME,     /* text: one name ([a-z0-9_-]), resolved after the parse */
 	KT_HOST,     /* text: a host name or address */
 	KT_RANGE,    /* two ints: FIRST-LAST register offsets */
@@ -79,7 +80,7 @@ enum {
 	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
 	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
 	K_ADDRESS_ANY, K_POSITION, K_PK_LISTEN, K_TAKEOVER_AFTER, K_BITRATE, K_PK_ADAPTER,
-	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION,
+	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION, K_BANK_STRINGS, K_BANK_CURRENT_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
 	K_MQ_HOST, K_MQ_PORT, K_MQ_CLIENT_ID, K_MQ_USERNAME, K_MQ_PASSWORD_FILE, K_MQ_TLS, K_MQ_CA_FILE,

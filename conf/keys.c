@@ -17,7 +17,7 @@
 static const char *const type_names[KT_COUNT] = {
 	[KT_INT] = "int",           [KT_DOUBLE] = "double",   [KT_BOOL] = "bool",       [KT_WORD] = "word",
 	[KT_LISTEN] = "listen",     [KT_PROTOCOL] = "protocol", [KT_PORT] = "port",     [KT_BAUD] = "baud",
-	[KT_NAMES] = "names",       [KT_NAME] = "name",       [KT_HOST] = "host",       [KT_RANGE] = "range",
+	[KT_NAMES] = "names",       [KT_STRINGS] = "strings", [KT_NAME] = "name",       [KT_HOST] = "host",       [KT_RANGE] = "range",
 	[KT_PATH] = "path",         [KT_TOPIC] = "topic",     [KT_IDENT] = "ident",     [KT_TEXT] = "text",
 	[KT_NETS] = "nets",         [KT_PATHTEXT] = "pathtext", [KT_KEY] = "key",       [KT_ADAPTER] = "adapter",
 	[KT_TABLE] = "table",       [KT_OUTPORT] = "outport", [KT_DEVICE] = "device",   [KT_LABEL] = "label",

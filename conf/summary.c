@@ -181,6 +181,21 @@ static void print_bank(const struct conf *c, FILE *out)
 	if (!b->enabled)
 		return;
 	fprintf(out, "bank\n  unit %d (also units 0 and 255): ", b->unit_id);
+	if (b->nstrings) {
+		fprintf(out, "%d strings in parallel: ", b->nstrings);
+		for (int s = 0; s < b->nstrings; s++)
+			for (int k = 0; k < b->string_len[s]; k++)
+				fprintf(out, "%s%s", k ? "+" : s ? ", " : "",
+					c->packs[b->pack_idx[b->string_first[s] + k]].name);
+		fprintf(out, "; a string departing by more than %g V from the others is flagged", b->max_deviation);
+		if (b->max_current_deviation >= 0)
+			fprintf(out, ", a member's current departing by more than %g A from its string's\n",
+				b->max_current_deviation);
+		else
+			fprintf(out, ", a member's current departing by more than 5 %% of the string's rating "
+				"(at least 2 A) from its string's\n");
+		return;
+	}
 	for (int i = 0; i < b->npacks; i++)
 		fprintf(out, "%s%s", i ? ", " : "", c->packs[b->pack_idx[i]].name);
 	fprintf(out, "; a pack departing by more than %g V from the others is flagged\n", b->max_deviation);
