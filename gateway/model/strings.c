@@ -3,7 +3,7 @@
  * snapshots (gw_string_aggregate, pure) and as gw's bank holds it
  * (gw_string_compute_at).  The rules are strings.h's; why: no peer
  * aggregates separately managed packs in series correctly
- * (gateway/inverter/PROTOCOLS.md §8): bms-to-inverter averages a series
+ * (gateway/inverter/PROTOCOLS.md §12): bms-to-inverter averages a series
  * string's voltage over the packs, dbus-aggregate-batteries has no series
  * mode.  In series one current flows through every member, so each
  * measures the same current, the string is empty when its weakest member
