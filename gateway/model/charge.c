@@ -416,6 +416,7 @@ void gw_charge_reset(struct gw *gw)
 		p->charge->st.last_full_wall = full;
 	}
 	memset(&gw->bank_lim, 0, sizeof(gw->bank_lim));
+	memset(gw->string_lim, 0, sizeof(gw->string_lim));
 	gw_limits_bank_init(&gw->charge->st);
 	gw->charge->known = false;
 }
