@@ -98,7 +98,7 @@ static void compensate(const struct gw_health *h, const struct bms_snapshot *s, 
 void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *raw,
 		      double dt)
 {
-	static struct bms_snapshot cs; /* one loop: no reentry */
+	struct bms_snapshot cs;
 	compensate(h, raw, &cs);
 	cs.current = raw->current;
 	const struct bms_snapshot *s = &cs;
