@@ -63,6 +63,7 @@ MEMBERS = (
     "soc=58,capacity=100,ccl=40", "soc=57,capacity=100", "soc=56,capacity=100", "soc=55,capacity=100",
 )
 CURRENTS = (-12.0, -8.0)
+APART = -2.0          # member g's own current when its link is broken
 
 
 def spec(addr, string, own, current=None):
@@ -149,6 +150,11 @@ def strings_of(api):
     return ((api.get("bank") or {}).get("strings")) or []
 
 
+def member_names(st):
+    """A string's members as /api/state lists them: objects with a name."""
+    return [m.get("name") if isinstance(m, dict) else m for m in st.get("members") or []]
+
+
 def all_online(http):
     api = api_state(http)
     ps = packs_by_name(api)
@@ -165,7 +171,7 @@ def regs(client, unit, addr=BASE, count=125):
 def expect_strings(sim_packs):
     """Each string from the simulator's members (wire values): [{...}]."""
     out = []
-    for s, names in enumerate(STRINGS):
+    for names in STRINGS:
         ms = [sim_packs[NAMES.index(n)] for n in names.split("+")]
         weak = min(ms, key=lambda p: p["soc"])
         out.append({
@@ -174,8 +180,11 @@ def expect_strings(sim_packs):
             "current": sum(p["current"] for p in ms) / len(ms),
             "soc": weak["soc"], "remaining_ah": weak["remaining_ah"],
             "full_ah": min(p["capacity_ah"] for p in ms),
-            "cells_mv": sum((p["cells_mv"] for p in ms), []),
+            "cells": [{"index": 0, "pack": n, "cell": i + 1, "mv": mv}
+                      for n, p in zip(names.split("+"), ms) for i, mv in enumerate(p["cells_mv"])],
         })
+        for i, cell in enumerate(out[-1]["cells"]):
+            cell["index"] = i + 1
     return out
 
 
@@ -219,14 +228,15 @@ def members_through_units(sim_strings, client, states):
 
 
 def check_string(got, want, lim, what):
-    c.eq(got.get("members"), want["members"], what + ": members")
+    c.eq(member_names(got), want["members"], what + ": members, in series order")
     c.ok(isinstance(got.get("name"), str) and got.get("name"), what + ": a name (%r)" % got.get("name"))
     c.near(got.get("voltage"), want["voltage"], 0.011, what + ": voltage = the members' sum")
     c.near(got.get("current"), want["current"], 0.011, what + ": current = the members' common current")
     c.near(got.get("soc"), want["soc"], 0.051, what + ": SOC = the weakest member's")
     c.near(got.get("remaining_ah"), want["remaining_ah"], 0.0011, what + ": remaining_ah = the weakest member's")
     c.near(got.get("full_ah"), want["full_ah"], 0.0011, what + ": full_ah = the smallest member's")
-    c.eq(got.get("cells_mv"), want["cells_mv"], what + ": cells_mv = the members' cells concatenated")
+    c.eq(got.get("cells"), want["cells"], what + ": cells = the members' cells concatenated, numbered across the "
+         "string, each with its pack and cell")
     c.eq(got.get("stale"), False, what + ": not stale")
     c.eq(got.get("current_deviation"), False, what + ": no current deviation")
     gl = got.get("limits") or {}
@@ -252,10 +262,18 @@ def settled_api(http, sim_strings):
             return None
         for got, want in zip(strs, sim_strings):
             lim = string_limits(api, want["members"])
+            if member_names(got) != want["members"]:
+                return None
             gl = got.get("limits") or {}
             if lim is None or got.get("voltage") is None or abs(got["voltage"] - want["voltage"]) > 0.011:
                 return None
             if gl.get("ccl_a") is None or abs(gl["ccl_a"] - lim["ccl_a"]) > 0.051:
+                return None
+        # the bank's limits rise at recovery_rate after recovery_hold
+        bl = (api.get("bank") or {}).get("limits") or {}
+        for k in ("ccl_a", "dcl_a"):
+            low = min((x.get("limits") or {}).get(k) or 0 for x in strs)
+            if bl.get(k) is None or abs(bl[k] - 2 * low) > 0.051:
                 return None
         return api
     return wait_until(f, 15)
@@ -294,19 +312,23 @@ def bank_values(api, sim_strings, client):
 def pylon_values(reader, http, sim_strings):
     want = expect_bank(sim_strings)
 
+    bl = (api_state(http).get("bank") or {}).get("limits") or {}
+
     def f():
-        bl = (api_state(http).get("bank") or {}).get("limits") or {}
         sets = reader.sets(time.monotonic() - 2 * PERIOD - 0.5)
-        if not sets or bl.get("ccl_a") is None:
+        s = sets[-1][1] if sets else {}
+        if any(i not in s for i in (0x351, 0x355, 0x356, 0x35C)) or bl.get("ccl_a") is None:
             return None
-        s = sets[-1][1]
-        if 0x351 not in s or u16(s[0x351], 2) != int(bl["ccl_a"] * 10 + 0.01):
+        if u16(s[0x351], 2) != int(bl["ccl_a"] * 10 + 0.01) or s16(s[0x356], 2) != round(want["current"] * 10):
             return None
-        return s, bl
-    got = wait_until(f, 10)
-    if not c.ok(got is not None, "pylon-can: a frame set carrying the bank's CCL"):
+        return s
+    # the output's sets follow the bank at their own period: wait for one of
+    # the settled values, else judge the newest
+    s = wait_until(f, 5) or (lambda x: x[-1][1] if x else None)(reader.sets(time.monotonic() - 2 * PERIOD - 0.5))
+    if not c.ok(s is not None and all(i in s for i in (0x351, 0x355, 0x356, 0x35C)) and bl.get("ccl_a") is not None,
+                "pylon-can: a whole frame set of the bank"):
         return
-    s, bl = got
+    c.eq(u16(s[0x351], 2), int(bl["ccl_a"] * 10 + 0.01), "pylon-can 0x351: the bank's CCL")
     c.eq((u16(s[0x351], 0), u16(s[0x351], 4)), (int(bl["cvl_v"] * 10 + 0.01), int(bl["dcl_a"] * 10 + 0.01)),
          "pylon-can 0x351: the bank's CVL and DCL (%s)" % s[0x351].hex())
     c.eq(u16(s[0x355], 0), int(want["soc"] + 1e-4), "pylon-can 0x355: the bank's SOC, whole percent down")
@@ -317,14 +339,19 @@ def pylon_values(reader, http, sim_strings):
 
 
 def deviation(sim, http):
-    sim.ctl("set 7 apart 20")  # g: 20 A against its string's -8 A
+    # g: -2 A against its string's -8 A: 4.5 A from the members' mean
+    # (-6.5 A), the others 1.5 A from it, the threshold 2 A (5 % of 50 A, at
+    # least 2 A)
+    sim.ctl("set 7 apart %g" % APART)
     st = wait_until(lambda: (lambda s: s if len(s) == 2 and s[1].get("current_deviation") is True else None)(
         strings_of(api_state(http))), 10)
-    c.ok(st is not None, "a member's current apart from its string's (g at +20 A, its string at -8 A): "
-         "string 2 current_deviation")
+    c.ok(st is not None, "a member's current apart from its string's (g at %g A, its string at %g A): "
+         "string 2 current_deviation" % (APART, CURRENTS[1]))
     if st:
         c.eq(st[0].get("current_deviation"), False, "... string 1 not flagged")
-        c.near(st[1].get("current"), (3 * CURRENTS[1] + 20) / 4, 0.011, "... string 2's current the members' mean")
+        c.eq([m.get("current_departs") for m in st[1].get("members") or []], [False, False, True, False],
+             "... member g named as the one departing")
+        c.near(st[1].get("current"), (3 * CURRENTS[1] + APART) / 4, 0.011, "... string 2's current the members' mean")
     sim.ctl("set 7 apart off")
     st = wait_until(lambda: (lambda s: s if len(s) == 2 and s[1].get("current_deviation") is False else None)(
         strings_of(api_state(http))), 10)
@@ -367,9 +394,20 @@ def stale_member(sim, http, reader, client):
     if not c.ok(st is not None, "member f silent: string 2 stale"):
         return
     t_stale = time.monotonic()
-    gl = st[1].get("limits") or {}
-    c.eq((gl.get("ccl_a"), gl.get("dcl_a"), gl.get("charge_allowed"), gl.get("discharge_allowed")),
-         (0, 0, False, False), "string 2 fail-safe: CCL = DCL = 0, neither allowed")
+    c.eq([m.get("stale") for m in st[1].get("members") or []], [False, True, False, False],
+         "... member f named stale")
+
+    def failsafe():
+        s2 = (strings_of(api_state(http)) + [{}, {}])[1]
+        gl = s2.get("limits") or {}
+        return s2 if (gl.get("ccl_a"), gl.get("dcl_a"), gl.get("charge_allowed"),
+                      gl.get("discharge_allowed")) == (0, 0, False, False) else None
+    # the limits are stepped once a second (gateway/model/charge.c's tick),
+    # the stale flag read at the request's time
+    fs = wait_until(failsafe, 2)
+    t_fs = time.monotonic()
+    c.ok(fs is not None, "string 2 fail-safe: CCL = DCL = 0, neither allowed (%.1f s after it showed stale)" %
+         (t_fs - t_stale))
     c.eq(st[0].get("stale"), False, "string 1 not stale")
     bl = (api_state(http).get("bank") or {}).get("limits") or {}
     c.ok(bl.get("member_stale") is True and bl.get("ccl_a") == 0 and bl.get("dcl_a") == 0,
@@ -377,7 +415,7 @@ def stale_member(sim, http, reader, client):
     r = regs(client, 10)
     c.ok(r is not None and r[47] == 0 and r[48] == 0 and r[50] & 0x20,
          "bank unit: CCL = DCL = 0, flags bit 5 fail-safe (%s)" % (r and r[46:51]))
-    late = wait_until(lambda: reader.sets(t_stale + PERIOD) or None, 5)
+    late = wait_until(lambda: reader.sets(t_fs + PERIOD) or None, 5)
     c.ok(late is not None and all(u16(s[0x351], 2) == 0 and u16(s[0x351], 4) == 0 and not s[0x35C][0] & 0xC0
                                   for _, s in late),
          "pylon-can: 0x351 CCL = DCL = 0 and 0x35C bits 7 / 6 clear (%.1f s after the fault)" %
@@ -459,7 +497,7 @@ def two_buses(tmp):
         strs = strings_of(api or {})
         for s in range(2):
             got = strs[s] if s < len(strs) else {}
-            c.eq(got.get("members"), want[s]["members"], "two processes: string %d members" % (s + 1))
+            c.eq(member_names(got), want[s]["members"], "two processes: string %d members" % (s + 1))
             c.near(got.get("voltage"), want[s]["voltage"], 0.011, "two processes: string %d voltage" % (s + 1))
             c.near(got.get("current"), want[s]["current"], 0.011, "two processes: string %d current" % (s + 1))
             c.near(got.get("soc"), want[s]["soc"], 0.051, "two processes: string %d SOC" % (s + 1))
