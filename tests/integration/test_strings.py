@@ -17,11 +17,14 @@ packs of four cells (12 V packs, four in series for 48 V):
   the sum of remaining over the sum of full; CCL by the bank rule over the
   strings (min: two strings x the lowest), in /api/state and in the bank
   unit's registers (pymodbus);
+- /metrics: samples of each string (design §25);
 - pylon-can over slcan (python3-can) from the bank: 0x351 the bank's
   limits, 0x355 its SOC, 0x356 its voltage and current (sign: discharging
   is negative);
 - a member whose current departs from its string's (`apart`: a broken
   series link) flags the string's current_deviation, and clears;
+- a member's alarm in its string's alarms, its charge protection holding
+  the string;
 - a member's cell over-voltage: the string's CCL 0, the bank's CCL 0 and
   0x351's CCL 0 with 0x35C's charge bit clear within one period of the
   output once bmsgw has the cell;
@@ -309,6 +312,21 @@ def bank_values(api, sim_strings, client):
           round(bl.get("dvl_v", -1) * 100)), "bank unit: CVL / CCL / DCL / DVL = /api/state's")
 
 
+def metrics(http):
+    """design §25: each string also in /metrics (whatever the family's name:
+    a sample labelled with the string's name)."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http, timeout=5) as r:
+            text = r.read().decode()
+    except OSError as e:
+        text = ""
+        print("   /metrics: %s" % e)
+    samples = [l for l in text.splitlines() if l and not l.startswith("#")]
+    for name in ("string1", "string2"):
+        c.ok(any('"%s"' % name in l for l in samples), "/metrics: samples of %s" % name)
+
+
 def pylon_values(reader, http, sim_strings):
     want = expect_bank(sim_strings)
 
@@ -356,6 +374,31 @@ def deviation(sim, http):
     st = wait_until(lambda: (lambda s: s if len(s) == 2 and s[1].get("current_deviation") is False else None)(
         strings_of(api_state(http))), 10)
     c.ok(st is not None, "g back in step: the flag clears")
+
+
+def member_alarm(sim, http):
+    """A member's alarm is its string's (alarms of any member), and its
+    protection holds the string (charge not allowed)."""
+    sim.ctl("set 3 alarm 1 1")  # c: JK alarm bit 8, charge over-temperature
+
+    def f():
+        api = api_state(http)
+        mine = (packs_by_name(api).get("c") or {}).get("alarms") or []
+        strs = strings_of(api)
+        return (mine, strs) if mine and len(strs) == 2 and strs[0].get("alarms") else None
+    got = wait_until(f, 10)
+    if c.ok(got is not None, "member c's alarm reaches its string"):
+        mine, strs = got
+        c.ok(set(mine) <= set(strs[0]["alarms"]), "string 1's alarms hold member c's (%s, %s)" %
+             (mine, strs[0]["alarms"]))
+        c.eq(strs[1].get("alarms"), [], "string 2 has none")
+    st = wait_until(lambda: (lambda s: s if s and (s[0].get("limits") or {}).get("charge_allowed") is False else
+                             None)(strings_of(api_state(http))), 5)
+    c.ok(st is not None and st[0]["limits"].get("ccl_a") == 0 and (st[1].get("limits") or {}).get("charge_allowed"),
+         "member c's charge protection: string 1 may not charge, string 2 may")
+    sim.ctl("set 3 alarm 1 0")
+    c.ok(wait_until(lambda: (lambda s: s if s and not s[0].get("alarms") else None)(strings_of(api_state(http))), 10)
+         is not None, "the alarm clears from string 1")
 
 
 def overvoltage(sim, http, reader, client):
@@ -456,8 +499,10 @@ def one_bus(tmp):
             got = strs[s] if s < len(strs) else {}
             check_string(got, want[s], string_limits(api, want[s]["members"]), "string %d" % (s + 1))
         bank_values(api, want, client)
+        metrics(http)
         pylon_values(reader, http, want)
         deviation(sim, http)
+        member_alarm(sim, http)
         overvoltage(sim, http, reader, client)
         stale_member(sim, http, reader, client)
         c.ok(g.alive() and "runtime error" not in g.text() and "AddressSanitizer" not in g.text(),
