@@ -31,6 +31,8 @@ packs of four cells (12 V packs, four in series for 48 V):
 - a member gone silent: its string stale with CCL = DCL = 0, and with
   bank_stale = block the bank's limits fail safe on the wire (0x351
   currents 0, 0x35C bits 7 / 6 clear);
+- a string's temperatures: every member's sensors (its hottest and
+  coldest visible);
 - two simulator processes, one string each: the same strings.
 """
 import os
@@ -337,7 +339,9 @@ def pylon_values(reader, http, sim_strings):
         s = sets[-1][1] if sets else {}
         if any(i not in s for i in (0x351, 0x355, 0x356, 0x35C)) or bl.get("ccl_a") is None:
             return None
-        if u16(s[0x351], 2) != int(bl["ccl_a"] * 10 + 0.01) or s16(s[0x356], 2) != round(want["current"] * 10):
+        if (u16(s[0x351], 0), u16(s[0x351], 2), u16(s[0x351], 4), s16(s[0x356], 2), u16(s[0x355], 0)) != (
+                int(bl["cvl_v"] * 10 + 0.01), int(bl["ccl_a"] * 10 + 0.01), int(bl["dcl_a"] * 10 + 0.01),
+                round(want["current"] * 10), int(want["soc"] + 1e-4)):
             return None
         return s
     # the output's sets follow the bank at their own period: wait for one of
@@ -358,8 +362,8 @@ def pylon_values(reader, http, sim_strings):
 
 def deviation(sim, http):
     # g: -2 A against its string's -8 A: 4.5 A from the members' mean
-    # (-6.5 A), the others 1.5 A from it, the threshold 2 A (5 % of 50 A, at
-    # least 2 A)
+    # (-6.5 A), the others 1.5 A from it; the threshold 2.5 A (5 % of the
+    # rated 50 A, at least 2 A)
     sim.ctl("set 7 apart %g" % APART)
     st = wait_until(lambda: (lambda s: s if len(s) == 2 and s[1].get("current_deviation") is True else None)(
         strings_of(api_state(http))), 10)
@@ -399,6 +403,28 @@ def member_alarm(sim, http):
     sim.ctl("set 3 alarm 1 0")
     c.ok(wait_until(lambda: (lambda s: s if s and not s[0].get("alarms") else None)(strings_of(api_state(http))), 10)
          is not None, "the alarm clears from string 1")
+
+
+def temperatures(sim, http):
+    """design §25: a string's temperatures are all its members' sensors:
+    member b's warm sensor and member c's cool one are the string's hottest
+    and coldest, not folded into a mean."""
+    sim.ctl("set 2 temp 2 38")
+    sim.ctl("set 3 temp 1 18")
+
+    def f():
+        api = api_state(http)
+        ps = packs_by_name(api)
+        if 38 not in (ps.get("b") or {}).get("temps_c", []) or 18 not in (ps.get("c") or {}).get("temps_c", []):
+            return None
+        return api
+    api = wait_until(f, 10)
+    st = strings_of(api or {})
+    temps = (st[0].get("temps_c") if st else None) or []
+    c.ok(api is not None and temps and max(temps) == 38 and min(temps) == 18,
+         "string 1's temperatures hold every member's sensor: hottest 38, coldest 18 (%s)" % temps)
+    sim.ctl("set 2 temp 2 26")
+    sim.ctl("set 3 temp 1 25")
 
 
 def overvoltage(sim, http, reader, client):
@@ -505,6 +531,7 @@ def one_bus(tmp):
         member_alarm(sim, http)
         overvoltage(sim, http, reader, client)
         stale_member(sim, http, reader, client)
+        temperatures(sim, http)
         c.ok(g.alive() and "runtime error" not in g.text() and "AddressSanitizer" not in g.text(),
              "bmsgw ran through it, sanitizers quiet")
     finally:
