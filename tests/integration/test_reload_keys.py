@@ -129,6 +129,7 @@ NEW = {
     ("pack", "timeout"): "0.4",
     ("pack", "key"): "00112233445566778899aabbccddeeff",
     ("bank", "packs"): "a",
+    ("bank", "strings"): "a+b",               # packs in series (packs = goes: the two are one list)
     ("upstream", "host"): "localhost",
     ("upstream", "source"): "b",
     ("upstream", "registers"): "0-99",
@@ -194,6 +195,7 @@ EXPECT = {
 }
 # Keys written together with another one, which a check demands with it.
 ALSO = {
+    ("bank", "strings"): {"packs": None},
     ("mqtt", "tls"): {"cert_file": lambda tmp: os.path.join(tmp, "cert1"),  # a client certificate: both files
                       "key_file": lambda tmp: os.path.join(tmp, "key1")},
     # the simulator is no master: bmsgw takes its bus over at once, so that the pack is polled
