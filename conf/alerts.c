@@ -193,7 +193,7 @@ int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_
 	}
 	conf__bfmt(on->text, sizeof(on->text), "%s", v);
 	conf__bfmt(buf, sizeof(buf), "%s", v);
-	for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+	for (char *next = buf, *item; (item = strsep(&next, ","));) {
 		while (isspace((unsigned char)*item))
 			item++;
 		conf__rstrip(item);
