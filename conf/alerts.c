@@ -280,6 +280,11 @@ static void check_creds(struct load *x, struct conf_alerts *a, const int *seen, 
 		conf__bfmt(a->username, sizeof(a->username), "%s", a->url.user);
 	if (a->url.pass[0])
 		conf__bfmt(a->password, sizeof(a->password), "%s", a->url.pass);
+	if (a->url.scheme == CONF_URL_HTTP && a->password[0]) {
+		conf__fail(x, seen[K_AL_URL], sect, "url", "a password over http:// would cross the network readable "
+			   "(expected https://)");
+		return;
+	}
 	if (!seen[K_AL_PASSWORD_FILE])
 		return;
 	if (!a->username[0])
@@ -287,6 +292,9 @@ static void check_creds(struct load *x, struct conf_alerts *a, const int *seen, 
 			   "a password needs a user name (expected username = ... too)");
 	else if (conf_read_password(a->password_file, a->password, sizeof(a->password), why, sizeof(why)) < 0)
 		conf__fail(x, seen[K_AL_PASSWORD_FILE], sect, "password_file", "%s", why);
+	else if (a->url.scheme == CONF_URL_HTTP)
+		conf__fail(x, seen[K_AL_PASSWORD_FILE], sect, "password_file", "a password over http:// would cross "
+			   "the network readable (expected url = https://)");
 }
 
 void conf__finish_alerts(struct load *x)

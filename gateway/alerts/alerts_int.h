@@ -64,6 +64,8 @@ struct al_dest {
 	bool outage_logged;
 	double down_since;
 	char last_error[256];
+	int last_rc;                   /* the last failure's CURLcode ... */
+	long last_code;                /* ... and the server's answer to it (0: none) */
 	/* the transfer under way */
 	char payload[2048];
 	size_t payload_len, payload_off;

@@ -263,14 +263,20 @@ static void failure_text(struct al_dest *d, CURL *e, CURLcode rc)
 		snprintf(d->last_error, sizeof(d->last_error), "%.200s", what);
 }
 
+/* A failed transfer: counted, logged at the start of an outage and when
+ * its kind changes (libcurl's code, the server's answer: not the text,
+ * which carries times), tried again after the backoff. */
 static void failed(struct al_dest *d, CURL *e, CURLcode rc)
 {
 	d->failed++;
 	d->ok = false;
-	char prev[sizeof(d->last_error)];
-	memcpy(prev, d->last_error, sizeof(prev));
+	long code = 0;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	bool same = d->outage_logged && d->last_rc == (int)rc && d->last_code == code;
+	d->last_rc = (int)rc;
+	d->last_code = code;
 	failure_text(d, e, rc);
-	if (!d->outage_logged || strcmp(prev, d->last_error) != 0)
+	if (!same)
 		gw_warn("alerts.%s: %s: %s; tried again in %.0f s (then every %.0f s at most), %d message%s queued",
 			d->cfg.name, d->cfg.url.text, d->last_error, d->backoff, AL_RETRY_MAX, d->len,
 			d->len == 1 ? "" : "s");

@@ -328,8 +328,8 @@ def check_down(sim, http, gwport, recv):
     c.ok(re.search(r'^bmsgw_alert_destination_ok\{destination="hook"\} 0$', metrics, re.M) is not None,
          "down: bmsgw_alert_destination_ok 0")
     recv.start()
-    got = wait_until(lambda: POSTS.find(body_has("on p1")) and len(POSTS.items) > before, 70)
-    c.ok(got, "down: the alerts arrive once the receiver is back")
+    got = wait_until(lambda: [b for b in POSTS.bodies()[before:] if "alarm on p1: cell_ov" in b], 70)
+    c.ok(got, "down: the alarm arrives once the receiver is back")
     c.ok(wait_until(lambda: dest(http, "hook").get("ok") is True, 40), "down: the destination is ok again")
     stop.set()
     reader.join(10)
@@ -340,6 +340,14 @@ def check_down(sim, http, gwport, recv):
     sim.ctl("set 1 alarm 0 0")
     sim.ctl("set 1 soc 80")
     sim.ctl("set 2 soc 80")
+
+
+def check_down_log(gw):
+    text = gw.text()
+    warned = re.findall(r"warn: alerts\.hook: http://127\.0\.0\.1:\d+/battery: .*tried again in", text)
+    c.ok(1 <= len(warned) <= 2, "down: the outage logged once, not at every retry (%d lines)" % len(warned))
+    c.ok(re.search(r"alerts\.hook: http://127\.0\.0\.1:\d+/battery: sent again after \d+ s", text) is not None,
+         "down: its end logged")
 
 
 def check_secrets(http, gw):
@@ -373,6 +381,7 @@ def main():
         c.ok(not POSTS.find(body_has("weak_cell")) and not POSTS.find(body_has("ir_rise")),
              "weak_cell and ir_rise: quiet without a cell-health estimator")
         check_down(sim, http, gwport, recv)
+        check_down_log(gw)
         check_secrets(http, gw)
         c.eq(gw.stop(), 0, "bmsgw stops cleanly")
         c.ok("Sanitizer" not in gw.text(), "no sanitizer report")

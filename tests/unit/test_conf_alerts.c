@@ -180,6 +180,10 @@ static void test_password(void)
 		 "password_file = %s\n", open_pw);
 	expect_error(text, "holds a secret and is readable by others");
 	expect_error(text, "t.ini:9: [alerts.m] password_file");
+	/* a password over plain http: refused, from the URL or a file */
+	expect_error(PACK "[alerts.m]\nurl = http://u:p@h/\n", "t.ini:5: [alerts.m] url: a password over http:// would cross the network readable");
+	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = http://h/\nusername = u\npassword_file = %s\n", pw);
+	expect_error(text, "t.ini:7: [alerts.m] password_file: a password over http://");
 	/* no user */
 	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = https://h/\npassword_file = %s\n", pw);
 	expect_error(text, "a password needs a user name");
