@@ -225,6 +225,7 @@ def check_alarm(sim, http, plain_box, tls_box):
         c.eq(sorted(rcpt), ["owner@example.org", "second@example.org"], "e-mail: both recipients")
         c.ok("alarm on p1: cell_ov" in m.get_payload(), "e-mail: the text names the unit and the alarm")
         c.ok(m["Date"] is not None and m["Message-ID"] is not None, "e-mail: Date and Message-ID headers")
+        c.ok(not msgs[0][3], "e-mail: a server that offers no STARTTLS gets it in plain SMTP (no password sent)")
     c.ok(wait_until(lambda: "bmsgw: alarm on p1" in tls_box.subjects(), 15),
          "alarm: an e-mail through the server that requires STARTTLS and a login")
     msgs = tls_box.all()
