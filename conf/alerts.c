@@ -8,6 +8,7 @@
 #include "conf_int.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,18 @@ const char *const conf_alert_words[CONF_AL_NCOND + 1] = {
 	[CONF_AL_WEAK_CELL] = "weak_cell", [CONF_AL_SOC_BELOW] = "soc_below", [CONF_AL_IR_RISE] = "ir_rise",
 	[CONF_AL_NCOND] = NULL,
 };
+
+/* snprintf where cutting a long text short is fine (as values.c's
+ * conf__bfmt; not called, so that this file and values.c, which calls its
+ * parsers, do not call each other). */
+__attribute__((format(printf, 3, 4)))
+static void fmt(char *buf, size_t cap, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	vsnprintf(buf, cap, f, ap);
+	va_end(ap);
+}
 
 static const struct {
 	const char *prefix;
@@ -56,7 +69,7 @@ static bool take_userinfo(struct conf_alert_url *u, const char *a, size_t n, cha
 	size_t ul = colon ? (size_t)(colon - a) : n;
 	if (!pct_decode(a, ul, u->user, sizeof(u->user)) ||
 	    (colon && !pct_decode(colon + 1, n - ul - 1, u->pass, sizeof(u->pass)))) {
-		conf__bfmt(why, wl, "the user or password in the URL is too long or badly %%-encoded");
+		fmt(why, wl, "the user or password in the URL is too long or badly %%-encoded");
 		return false;
 	}
 	return true;
@@ -98,12 +111,12 @@ int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size
 	memset(u, 0, sizeof(*u));
 	size_t n = strlen(v), pl = 0;
 	if (n >= sizeof(u->bare)) {
-		conf__bfmt(why, wl, "too long (at most %zu characters)", sizeof(u->bare) - 1);
+		fmt(why, wl, "too long (at most %zu characters)", sizeof(u->bare) - 1);
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
 		if (*p <= 0x20 || *p >= 0x7F) {
-			conf__bfmt(why, wl, "the URL holds a space or a character that is not printable ASCII");
+			fmt(why, wl, "the URL holds a space or a character that is not printable ASCII");
 			return -1;
 		}
 	size_t i;
@@ -113,7 +126,7 @@ int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size
 			break;
 	}
 	if (i == sizeof(schemes) / sizeof(schemes[0])) {
-		conf__bfmt(why, wl, "the URL's scheme is not http, https, smtp or smtps");
+		fmt(why, wl, "the URL's scheme is not http, https, smtp or smtps");
 		return -1;
 	}
 	u->scheme = schemes[i].scheme;
@@ -126,18 +139,18 @@ int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size
 	const char *host = at ? at + 1 : auth;
 	size_t hl = alen - (size_t)(host - auth);
 	if (!host_ok(host, hl)) {
-		conf__bfmt(why, wl, "the URL has no host, or a bad port");
+		fmt(why, wl, "the URL has no host, or a bad port");
 		return -1;
 	}
 	if (at && !take_userinfo(u, auth, (size_t)(at - auth), why, wl))
 		return -1;
-	conf__bfmt(u->bare, sizeof(u->bare), "%.*s%s", (int)pl, v, host);
+	fmt(u->bare, sizeof(u->bare), "%.*s%s", (int)pl, v, host);
 	/* shown: the user as written, a password as *** */
 	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 	if (!at)
-		conf__bfmt(u->text, sizeof(u->text), "%s", v);
+		fmt(u->text, sizeof(u->text), "%s", v);
 	else
-		conf__bfmt(u->text, sizeof(u->text), "%.*s%.*s%s@%s", (int)pl, v,
+		fmt(u->text, sizeof(u->text), "%.*s%.*s%s@%s", (int)pl, v,
 			   (int)((colon ? colon : at) - auth), auth, colon ? ":***" : "", host);
 	return 0;
 }
@@ -149,7 +162,7 @@ static int cond_number(const char *item, const char *word, double max, double *o
 	char *end = NULL;
 	double d = colon ? strtod(colon + 1, &end) : 0;
 	if (!colon || end == colon + 1 || *end || !(d > 0 && d <= max)) {
-		conf__bfmt(why, wl, "%s needs a number after a colon, %s:N with N > 0 and <= %g", word, word, max);
+		fmt(why, wl, "%s needs a number after a colon, %s:N with N > 0 and <= %g", word, word, max);
 		return -1;
 	}
 	*out = d;
@@ -165,7 +178,7 @@ static int cond_item(struct conf_alert_on *on, const char *item, char *why, size
 		if (strlen(w) != wlen || strncasecmp(item, w, wlen) != 0)
 			continue;
 		if (on->bits & 1u << c) {
-			conf__bfmt(why, wl, "%s is given twice", w);
+			fmt(why, wl, "%s is given twice", w);
 			return -1;
 		}
 		on->bits |= 1u << c;
@@ -174,12 +187,12 @@ static int cond_item(struct conf_alert_on *on, const char *item, char *why, size
 		if (c == CONF_AL_IR_RISE)
 			return cond_number(item, w, 1000, &on->ir_rise, why, wl);
 		if (item[wlen] == ':') {
-			conf__bfmt(why, wl, "%s takes no number", w);
+			fmt(why, wl, "%s takes no number", w);
 			return -1;
 		}
 		return 0;
 	}
-	conf__bfmt(why, wl, "\"%s\" is not a condition", item);
+	fmt(why, wl, "\"%s\" is not a condition", item);
 	return -1;
 }
 
@@ -188,24 +201,25 @@ int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_
 	char buf[CONF_LINE_BUF];
 	memset(on, 0, sizeof(*on));
 	if (strlen(v) >= sizeof(on->text)) {
-		conf__bfmt(why, wl, "too long");
+		fmt(why, wl, "too long");
 		return -1;
 	}
-	conf__bfmt(on->text, sizeof(on->text), "%s", v);
-	conf__bfmt(buf, sizeof(buf), "%s", v);
+	fmt(on->text, sizeof(on->text), "%s", v);
+	fmt(buf, sizeof(buf), "%s", v);
 	for (char *next = buf, *item; (item = strsep(&next, ","));) {
 		while (isspace((unsigned char)*item))
 			item++;
-		conf__rstrip(item);
+		for (size_t n = strlen(item); n && isspace((unsigned char)item[n - 1]); n--)
+			item[n - 1] = '\0';
 		if (!*item) {
-			conf__bfmt(why, wl, "an empty condition between commas");
+			fmt(why, wl, "an empty condition between commas");
 			return -1;
 		}
 		if (cond_item(on, item, why, wl) < 0)
 			return -1;
 	}
 	if (!on->bits) {
-		conf__bfmt(why, wl, "no condition");
+		fmt(why, wl, "no condition");
 		return -1;
 	}
 	return 0;
@@ -277,9 +291,9 @@ static void check_creds(struct load *x, struct conf_alerts *a, const int *seen, 
 		return;
 	}
 	if (a->url.user[0])
-		conf__bfmt(a->username, sizeof(a->username), "%s", a->url.user);
+		fmt(a->username, sizeof(a->username), "%s", a->url.user);
 	if (a->url.pass[0])
-		conf__bfmt(a->password, sizeof(a->password), "%s", a->url.pass);
+		fmt(a->password, sizeof(a->password), "%s", a->url.pass);
 	if (a->url.scheme == CONF_URL_HTTP && a->password[0]) {
 		conf__fail(x, seen[K_AL_URL], sect, "url", "a password over http:// would cross the network readable "
 			   "(expected https://)");
@@ -303,7 +317,7 @@ void conf__finish_alerts(struct load *x)
 		struct conf_alerts *a = &x->c.alerts[i];
 		const int *seen = x->alerts_seen[i];
 		char sect[CONF_NAME_MAX + 16];
-		conf__bfmt(sect, sizeof(sect), "alerts.%s", a->name);
+		fmt(sect, sizeof(sect), "alerts.%s", a->name);
 		if (!seen[K_AL_URL]) {
 			conf__fail(x, a->line, sect, "url", "missing (expected %s)",
 				   "https://ntfy.sh/TOPIC, a webhook's http(s):// URL, or smtp://HOST:PORT");
