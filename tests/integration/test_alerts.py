@@ -18,6 +18,7 @@ import email
 import json
 import os
 import re
+import signal
 import ssl
 import sys
 import tempfile
@@ -150,11 +151,15 @@ protocol = daly
 port = tcp://127.0.0.1:%d
 address = 1
 poll_interval = 0.5
+timeout = 0.3
+retries = 0
 [pack.p2]
 protocol = daly
 port = tcp://127.0.0.1:%d
 address = 2
 poll_interval = 0.5
+timeout = 0.3
+retries = 0
 [bank]
 [http]
 listen = 127.0.0.1:%d
@@ -286,7 +291,8 @@ def check_stale(sim):
     c.ok(posted(body_has("stale on p2: no good poll for")), "stale: a pack off the bus")
     sim.ctl("pack 2 present")
     c.ok(posted(body_has("cleared: stale on p2")), "stale: cleared when it answers again")
-    c.ok(not POSTS.find(body_has("stale on bank")), "stale: the bank is not stale with one pack left")
+    c.ok(not POSTS.find(body_has("stale on bank")) and not POSTS.find(body_has("stale on p1")),
+         "stale: neither the other pack nor the bank is stale")
 
 
 def modbus_reader(port, stop, out):
@@ -351,6 +357,24 @@ def check_down_log(gw):
          "down: its end logged")
 
 
+def reload(gw, n):
+    gw.p.send_signal(signal.SIGHUP)
+    return wait_until(lambda: re.search(r"reload #%d: applied" % n, gw.text()), 10)
+
+
+def check_reload(http, gw):
+    sent = dest(http, "hook").get("sent", 0)
+    c.ok(reload(gw, 1), "reload: the same file applied")
+    c.eq(dest(http, "hook").get("sent"), sent, "reload: a destination whose section is the same goes on (its counts kept)")
+    with open(gw.conf) as f:
+        text = f.read()
+    with open(gw.conf, "w") as f:
+        f.write(text.replace("repeat = 4\n", "repeat = 5\n", 1))
+    c.ok(reload(gw, 2), "reload: a new repeat applied")
+    c.eq(dest(http, "hook").get("sent"), 0, "reload: the changed destination starts again")
+    c.eq(dest(http, "mail").get("sent"), 2, "reload: the others go on")
+
+
 def check_secrets(http, gw):
     text = gw.text()
     c.ok(PASSWORD not in text and "Wr0ng-pass" not in text, "the passwords are never logged")
@@ -384,6 +408,7 @@ def main():
         check_down(sim, http, gwport, recv)
         check_down_log(gw)
         check_secrets(http, gw)
+        check_reload(http, gw)
         c.eq(gw.stop(), 0, "bmsgw stops cleanly")
         c.ok("Sanitizer" not in gw.text(), "no sanitizer report")
     finally:
