@@ -370,9 +370,10 @@ def check_reload(http, gw):
         text = f.read()
     with open(gw.conf, "w") as f:
         f.write(text.replace("repeat = 4\n", "repeat = 5\n", 1))
+    mail = dest(http, "mail").get("sent")
     c.ok(reload(gw, 2), "reload: a new repeat applied")
     c.eq(dest(http, "hook").get("sent"), 0, "reload: the changed destination starts again")
-    c.eq(dest(http, "mail").get("sent"), 2, "reload: the others go on")
+    c.ok(mail and dest(http, "mail").get("sent") == mail, "reload: the others go on (%s sent)" % mail)
 
 
 def check_secrets(http, gw):
