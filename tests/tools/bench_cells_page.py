@@ -23,14 +23,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import BIN, ROOT, Gateway, Sim, free_port, wait_until  # noqa: E402
 from test_page import api, browser  # noqa: E402
-from test_page_cells import HEAT, conf, js, show  # noqa: E402
+from test_page_cells import HEAT, bench_history, conf, js, show  # noqa: E402
 
 
 def main():
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     tmp = tempfile.mkdtemp(prefix="bmsgw-bench-cells-")
     hist = os.path.join(tmp, "history.db")
-    subprocess.run([os.path.join(ROOT, BIN, "bench_history"), "--write", hist, "--days", "30", "--cells", "16"],
+    subprocess.run([bench_history(), "--write", hist, "--days", "30", "--cells", "16"],
                    check=True, capture_output=True, timeout=600)
     size = os.path.getsize(hist)
     sim = Sim("daly", packs=("address=1,cells=16",))

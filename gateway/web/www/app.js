@@ -10,7 +10,7 @@ let state = null;          /* the last /api/state */
 let received = 0;          /* Date.now() when it came */
 let source = null;         /* EventSource */
 let pollTimer = null;
-let histUnit = null, histRange = '24h';
+let histUnit = null, histRange = '24h', histSeq = 0;
 const charts = {};
 
 function el(tag, attrs, text) {
@@ -665,8 +665,9 @@ function loadHistory() {
   const q = 'unit=' + encodeURIComponent(histUnit) + '&range=' + histRange;
   $('#h-csv').href = '/api/history.csv?' + q;
   $('#h-csv').setAttribute('download', 'bmsgw-' + histUnit + '-' + histRange + '.csv');
-  const t0 = performance.now();
+  const t0 = performance.now(), seq = ++histSeq;
   fetch('/api/history?' + q + '&points=400&cells=1', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
+    if (seq !== histSeq) return; /* a later choice of unit or range is on its way */
     if (!ok) { $('#h-note').textContent = js.error || 'no history'; return; }
     drawHistory(js);
     /* the time from the request to the drawn charts (the bench reads it) */
