@@ -80,18 +80,31 @@ static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int
 	return sqlite3_prepare_v2(db, sql, -1, st, NULL);
 }
 
+/* The file has the cells columns: --history-csv reads a file read-only,
+ * which a bmsgw before them may still be writing (schema 2). */
+static bool has_cells(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('samples') WHERE name = 'cells'", -1, &st,
+				      NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /* The cells of unit over [from, to): the most any row has (*ncells) and
  * whether any row says which balance (*bal).  SQLite code. */
 static int cells_of_range(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int *ncells, bool *bal)
 {
 	char sql[256];
+	*ncells = 0;
+	*bal = false;
+	if (!has_cells(db))
+		return SQLITE_OK;
 	snprintf(sql, sizeof(sql),
 		 "SELECT max(length(cells)) / 2, max(balance IS NOT NULL) FROM samples WHERE unit = %" PRId64
 		 " AND ts >= %" PRId64 " AND ts < %" PRId64, unit, from, to);
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	*ncells = 0;
-	*bal = false;
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = sqlite3_step(st);
