@@ -137,8 +137,8 @@ def main():
         r = js(d, "const r = document.querySelector('#c-heat').getBoundingClientRect(); return [r.left, r.top]")
         last, x = js(d, "const h = heat.h, g = heat.geo; let i = h.t.length - 1;"
                         "while (i > 0 && h.cells[8][i] === null) i--;"
-                        "return [h.cells[8][i], g.left + (h.t[i] + h.step / 2 - g.first) / g.span * g.plotW]")
-        x = min(x, geo["left"] + geo["plotW"] - 1)
+                        "return [h.cells[8][i], g.left + (h.t[i] - g.first) / g.span * g.plotW + g.colW / 2]")
+        x = min(x, js(d, "return document.querySelector('#c-heat').clientWidth") - 1)
         js(d, "document.querySelector('#c-heat').dispatchEvent(new MouseEvent('click', {clientX: arguments[0], "
               "clientY: arguments[1], bubbles: true}))", r[0] + x, r[1] + geo["top"] + 8 * geo["rowH"] + geo["rowH"] / 2)
         pick = js(d, "return document.querySelector('#heat-pick').textContent")

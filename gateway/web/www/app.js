@@ -597,7 +597,7 @@ function drawHeat(h) {
     ctx.fillText(timeLabel(t, histRange), left + plotW * k / nl, sy + spreadH + 3);
   }
   heat.h = h;
-  heat.geo = { left: left, top: top, rowH: rowH, plotW: plotW, first: first, span: span, step: h.step };
+  heat.geo = { left: left, top: top, rowH: rowH, plotW: plotW, colW: colW, first: first, span: span, step: h.step };
   const pct = v => Math.round(v * 100) + ' %';
   info.textContent = sum.n ? 'Lowest most often: cell ' + (sum.lo + 1) + ' (' + pct(sum.loShare) + ' of the time); ' +
     'highest most often: cell ' + (sum.hi + 1) + ' (' + pct(sum.hiShare) + '). Colour: ±' + Math.round(sum.scale) +
@@ -617,9 +617,13 @@ function heatPick(ev) {
   const x = ev.clientX - r.left, y = ev.clientY - r.top;
   const c = Math.floor((y - g.top) / g.rowH);
   if (c < 0 || c >= h.ncells || x < g.left) return;
-  const t = g.first + (x - g.left) / g.plotW * g.span;
-  let best = -1;
-  h.t.forEach((tt, i) => { if (tt <= t && h.cells[c][i] !== null) best = i; });
+  /* the column drawn nearest the tap */
+  let best = -1, dist = Infinity;
+  h.t.forEach((tt, i) => {
+    if (h.cells[c][i] === null) return;
+    const d = Math.abs(g.left + (tt - g.first) / g.span * g.plotW + g.colW / 2 - x);
+    if (d < dist) best = i, dist = d;
+  });
   if (best < 0) return;
   const col = heatColumn(h, best);
   const v = h.cells[c][best];
