@@ -30,8 +30,8 @@
  * and temperature are minima, highest cell, cell difference and
  * temperatures maxima, alarms the OR of every sample; each cell is averaged
  * as the pack's values are, balancing is the OR (a cell that balanced in
- * the span).  A unit that is not
- * online has no values (NULL), so charts show the outage as a gap.
+ * the span).  A unit that is not online has no values (NULL), so charts
+ * show the outage as a gap.
  */
 #ifndef GATEWAY_HISTORY_HISTORY_INT_H
 #define GATEWAY_HISTORY_HISTORY_INT_H
