@@ -25,6 +25,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from ha_discovery import check as ha_check  # noqa: E402
+from mqtt_harness import Broker, Subscriber, pub, retained  # noqa: E402
 
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
@@ -167,18 +169,96 @@ def test_metrics(sim, gw, http_port):
          "string2 online again when c answers")
 
 
+STRING_KEYS = {"sensor": ("voltage", "current", "soc", "charge_voltage_limit", "charge_current_limit",
+                           "discharge_current_limit"),
+               "binary_sensor": ("online", "current_deviation")}
+DISC = "homeassistant/%s/bmsgw_t1_bank/string%d_%s/config"
+
+
+def mqtt_section(port):
+    return "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = t1\ntopic_prefix = site/bmsgw\n" % port
+
+
+def bank_state(sub):
+    m = sub.latest("site/bmsgw/bank/state")
+    return json.loads(m.text()) if m and m.payload else None
+
+
+def stale_config(broker, n):
+    """A retained config of string n of this gateway's bank, as a run with
+    more strings left it."""
+    pub(broker.port, DISC % ("sensor", n, "voltage"),
+        json.dumps({"name": "String %d voltage" % n, "unique_id": "bmsgw_t1_bank_string%d_voltage" % n,
+                    "state_topic": "site/bmsgw/bank/state",
+                    "device": {"identifiers": ["bmsgw_t1_bank"], "name": "t1 bank", "via_device": "bmsgw_t1"}}),
+        retain=True)
+
+
+def test_mqtt(sim, gw, broker, sub):
+    print("== MQTT and Home Assistant: the strings")
+    js = wait_until(lambda: (lambda j: j if j and len(j.get("strings", [])) == 2 and all(
+        s["online"] for s in j["strings"]) else None)(bank_state(sub)), 20)
+    c.ok(js is not None, "the bank's state carries its two strings, online")
+    if js:
+        c.eq([(s["name"], [m["name"] for m in s["members"]]) for s in js["strings"]],
+             [("string1", ["a", "b"]), ("string2", ["c", "d"])], "each string's name and members, in order")
+        sp = sim_packs(sim)
+        c.near(js["strings"][0]["voltage"], sp["a"]["voltage"] + sp["b"]["voltage"], 0.02, "string1 voltage (sum)")
+        c.near(js["strings"][1]["soc"], min(sp["c"]["soc"], sp["d"]["soc"]), 0.06, "string2 SOC (weakest)")
+        c.ok(js["strings"][0]["limits"]["ccl_a"] > 0, "string1's own limits in the state")
+    ok = wait_until(lambda: DISC % ("sensor", 5, "voltage") not in retained(broker.port, "homeassistant/#"), 10)
+    c.ok(ok, "a retained config of a string no longer configured (string5) is cleared at the connect")
+    configs = {t: m.text() for t, m in retained(broker.port, "homeassistant/#").items() if m.payload}
+    for n in (1, 2):
+        for comp, keys in STRING_KEYS.items():
+            for k in keys:
+                t = DISC % (comp, n, k)
+                cf = json.loads(configs[t]) if t in configs else {}
+                c.eq(cf.get("unique_id"), "bmsgw_t1_bank_string%d_%s" % (n, k), "config %s: stable unique_id" % t)
+                c.eq(cf.get("device", {}).get("identifiers"), ["bmsgw_t1_bank"], "... on the bank's device")
+                c.ok("strings[%d]." % (n - 1) in cf.get("value_template", ""), "... reads strings[%d]" % (n - 1))
+    c.ok(not any("/string3_" in t for t in configs), "no sensors of a third string")
+    known = {t: m.text() for t, m in retained(broker.port, "site/#").items()}
+    probs = ha_check(configs, known)
+    c.eq(probs[:5], [], "every discovery payload passes Home Assistant's rules (templates on the real state)")
+
+
+def test_mqtt_reload(gw, broker, sub, text):
+    print("== a reload to one string: string2's sensors are cleared")
+    with open(gw.conf, "w") as f:
+        f.write(text.replace("strings = a+b, c+d", "strings = a+b+c+d"))
+    gw.p.send_signal(signal.SIGHUP)
+    ok = wait_until(lambda: not any("/bmsgw_t1_bank/string2_" in t for t in retained(broker.port, "homeassistant/#")),
+                    15)
+    c.ok(ok, "string2's configs cleared by the reload")
+    c.ok(DISC % ("sensor", 1, "voltage") in retained(broker.port, "homeassistant/#"), "string1's stay")
+    js = wait_until(lambda: (lambda j: j if j and len(j.get("strings", [])) == 1 and j["strings"][0]["online"]
+                             else None)(bank_state(sub)), 15)
+    c.ok(js is not None and [m["name"] for m in js["strings"][0]["members"]] == ["a", "b", "c", "d"],
+         "the bank's state: one string of four")
+
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-strings-")
     sim = Sim("daly", packs=("address=1,soc=50,current=5", "address=2,soc=60,current=5",
                              "address=3,soc=70,current=-4", "address=4,soc=80,current=-4"))
+    broker = Broker()
+    stale_config(broker, 5)
+    sub = Subscriber(broker.port, topics=("site/#", "homeassistant/#"))
     gw_port, http_port = free_port(), free_port()
-    gw = Gateway(conf(gw_port, http_port, sim.port), gw_port)
+    text = conf(gw_port, http_port, sim.port, mqtt_section(broker.port))
+    gw = Gateway(text, gw_port)
     try:
         test_metrics(sim, gw, http_port)
+        test_mqtt(sim, gw, broker, sub)
+        test_mqtt_reload(gw, broker, sub, text)
     finally:
         if c.failed:
             gw.dump(40)
         gw.stop()
+        sub.close()
+        broker.cleanup()
         sim.stop()
     del tmp
     return c.report()
