@@ -14,7 +14,18 @@ every output, end to end: the real bmsgw against four simulated Daly packs.
   has its sensors on the bank's device with stable unique_ids, passing
   Home Assistant's rules with the templates tried on the real state; a
   retained config of a string no longer configured is cleared at a connect
-  and at a reload that shortens [bank] strings."""
+  and at a reload that shortens [bank] strings;
+- SunSpec (pymodbus, the points placed by the SunSpec Alliance's model
+  definitions in tests/fixtures/sunspec/): the bank's model 803 has one
+  repeating string per string of packs in series, its members its modules:
+  StrNMod, SOC, current, the cell extremes with the member they are in,
+  the hottest and coldest sensor with theirs, its status; 803's string
+  voltage extremes and 802's cell extremes name the string and member; a
+  silent member leaves its string with the lost link alone;
+- the status page in headless Chromium: the Strings panel under the bank
+  shows each string's members, voltage, current, SOC, weakest member,
+  current deviation and limits as /api/state has them, a silent member's
+  string as stale with the member marked, and no console error."""
 import json
 import os
 import signal
@@ -24,15 +35,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
-from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
 from ha_discovery import check as ha_check  # noqa: E402
 from mqtt_harness import Broker, Subscriber, pub, retained  # noqa: E402
 
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+from pymodbus.client import ModbusTcpClient  # noqa: E402
 
 c = Checks()
 PACKS = ("a", "b", "c", "d")
 STRINGS = {"string1": ("a", "b"), "string2": ("c", "d")}
+SS = 40000
+NI16, NI_S16, NI32 = 0xFFFF, 0x8000, 0xFFFFFFFF
 
 
 def conf(gw_port, http_port, sim_port, extra=""):
@@ -40,7 +54,7 @@ def conf(gw_port, http_port, sim_port, extra=""):
     for i, n in enumerate(PACKS):
         text += ("[pack.%s]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
                  "poll_interval = 0.5\ntimeout = 0.5\nretries = 0\n" % (n, sim_port, i + 1, i + 1))
-    text += "[bank]\nstrings = a+b, c+d\nmax_current_deviation = 3\n[limits]\n"
+    text += "[bank]\nunit_id = 100\nstrings = a+b, c+d\nmax_current_deviation = 3\n[limits]\n[sunspec]\nbase = %d\n" % SS
     text += "[http]\nlisten = 127.0.0.1:%d\n" % http_port
     return text + extra
 
@@ -169,6 +183,226 @@ def test_metrics(sim, gw, http_port):
          "string2 online again when c answers")
 
 
+# ------------------------------------------------------------------ SunSpec
+
+def load_model(mid):
+    """{(in the string group, name): (offset, size, type, sf)}, the string group's size."""
+    pts, ssize = {}, 0
+    with open(os.path.join(ROOT, "tests", "fixtures", "sunspec", "model_%d.tsv" % mid)) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            g, name, off, size, typ, sf = line.split("\t")[:6]
+            pts[(g == "string", name)] = (int(off), int(size), typ, None if sf == "-" else sf)
+            if g == "string":
+                ssize = max(ssize, int(off) + int(size))
+    return pts, ssize
+
+
+MODELS = {m: load_model(m) for m in (1, 802, 803)}
+
+
+def fixed_len(mid):
+    return max(o + n for (st, _), (o, n, _, _) in MODELS[mid][0].items() if not st)
+
+
+class Model:
+    def __init__(self, mid, regs):
+        self.mid, self.r = mid, regs
+        self.pts, self.ssize = MODELS[mid]
+
+    def raw(self, name, string=None):
+        off, size, typ, _ = self.pts[(string is not None, name)]
+        if string is not None:
+            off += fixed_len(self.mid) + self.ssize * (string - 1)
+        v = 0
+        for w in self.r[off:off + size]:
+            v = v << 16 | w
+        if typ in ("int16", "sunssf") and v >= 0x8000:
+            v -= 0x10000
+        return v
+
+    def val(self, name, string=None):
+        _, _, typ, sf = self.pts[(string is not None, name)]
+        v = self.raw(name, string)
+        if (typ == "int16" and v == -0x8000) or (typ in ("uint16", "enum16") and v == NI16) or \
+                (typ in ("uint32", "bitfield32") and v == NI32):
+            return None
+        return v * 10.0 ** self.raw(sf) if sf else v
+
+
+def read(cl, unit, addr, count):
+    out = []
+    while count > 0:
+        n = min(count, 125)
+        rr = cl.read_holding_registers(addr, n, slave=unit)
+        if rr.isError():
+            return None
+        out += rr.registers
+        addr, count = addr + n, count - n
+    return out
+
+
+def walk(cl, unit):
+    """The models of unit's block by id, walked from "SunS" as a SunSpec reader does."""
+    if read(cl, unit, SS, 2) != [0x5375, 0x6E53]:
+        return None
+    addr, models = SS + 2, {}
+    for _ in range(8):
+        hdr = read(cl, unit, addr, 2)
+        if not hdr or hdr[0] == 0xFFFF:
+            break
+        models[hdr[0]] = Model(hdr[0], read(cl, unit, addr, hdr[1] + 2))
+        addr += hdr[1] + 2
+    return models
+
+
+def member_of(sp, members, key, pick):
+    """(value, member 1-based) of the extreme `pick` (max / min) of key over
+    the members: on a tie the first member that has it."""
+    v = pick(x for n in members for x in sp[n][key])
+    return v, next(m + 1 for m, n in enumerate(members) if v in sp[n][key])
+
+
+def test_sunspec(sim, gw_port):
+    print("== SunSpec: 803's strings are the strings of packs in series")
+    cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+    cl.connect()
+    try:
+        sim.ctl("set 2 temp 1 31")  # string1's hottest sensor: in its second member
+        sim.ctl("set 3 cell 5 3150")  # string2's lowest cell: its first member's cell 5
+        sim.ctl("set 4 cell 7 3450")  # string2's highest: its second member's cell 7
+        ok = wait_until(lambda: (lambda m: m and 803 in m and m[803].raw("StrCellVMin", 2) == 3150 and
+                                 m[803].raw("StrCellVMax", 2) == 3450 and m[803].val("StrModTmpMax", 1) == 31)(
+            walk(cl, 100)), 10)
+        c.ok(ok, "the simulator's changes reach the block")
+        # the pack voltages follow the cells; a poll may have read them before the change
+        volts = lambda sp: [sum(sp[n]["voltage"] for n in mem) for mem in STRINGS.values()]  # noqa: E731
+        wait_until(lambda: abs(walk(cl, 100)[803].val("StrVMax") - max(volts(sim_packs(sim)))) < 0.06, 5)
+        m = walk(cl, 100)
+        sp = sim_packs(sim)
+        s = m[803]
+        c.eq([s.raw("NStr"), s.raw("L")], [2, fixed_len(803) - 2 + 2 * s.ssize], "803: NStr 2 (strings, not packs), L")
+        c.eq(s.raw("NStrCon"), 2, "803: both strings connected")
+        for k, (name, members) in enumerate(STRINGS.items(), 1):
+            ps = [sp[n] for n in members]
+            c.eq(s.raw("StrNMod", k), 2, "%s: StrNMod 2 (its packs are its modules)" % name)
+            c.near(s.val("StrSoC", k), min(p["soc"] for p in ps), 0.05, "%s: StrSoC the weakest member's" % name)
+            c.near(s.val("StrA", k), -sum(p["current"] for p in ps) / 2, 0.05,
+                   "%s: StrA the members' mean (+ = discharging)" % name)
+            hi, lo = member_of(sp, members, "cells_mv", max), member_of(sp, members, "cells_mv", min)
+            c.eq([s.raw("StrCellVMax", k), s.raw("StrCellVMaxMod", k), s.raw("StrCellVMin", k),
+                  s.raw("StrCellVMinMod", k)], [hi[0], hi[1], lo[0], lo[1]],
+                 "%s: cell extremes (mV) and the member they are in" % name)
+            allc = [v for p in ps for v in p["cells_mv"]]
+            c.near(s.val("StrCellVAvg", k), sum(allc) / len(allc) / 1000, 0.0011, "%s: StrCellVAvg" % name)
+            th = member_of(sp, members, "temps_c", max)
+            c.eq([s.val("StrModTmpMax", k), s.raw("StrModTmpMaxMod", k)], [th[0], th[1]],
+                 "%s: the hottest sensor and its member" % name)
+            tl = member_of(sp, members, "temps_c", min)
+            c.eq([s.val("StrModTmpMin", k), s.raw("StrModTmpMinMod", k)], [tl[0], tl[1]],
+                 "%s: the coldest sensor and its member" % name)
+            c.eq([s.raw("StrSt", k) & 3, s.raw("StrEvt1", k)], [3, 0], "%s: StrSt enabled and connected, no event" % name)
+        volts = volts(sp)
+        c.near(s.val("StrVMax"), max(volts), 0.06, "803 StrVMax: the highest string voltage (the members' sum)")
+        c.eq(s.raw("StrVMaxStr"), volts.index(max(volts)) + 1, "803 StrVMaxStr")
+        b = m[802]
+        c.eq([b.raw("CellVMin"), b.raw("CellVMinStr"), b.raw("CellVMinMod")], [3150, 2, 1],
+             "802: the bank's lowest cell, its string and member")
+        c.eq([b.raw("CellVMax"), b.raw("CellVMaxStr"), b.raw("CellVMaxMod")], [3450, 2, 2],
+             "802: the bank's highest cell, its string and member")
+
+        sim.ctl("fault 1 silent")
+        ok = wait_until(lambda: (lambda m: m and m[803].raw("StrEvt1", 1) == 1)(walk(cl, 100)), 15)
+        m = walk(cl, 100)
+        c.ok(ok, "pack a silent: string1's StrEvt1 is COMMUNICATION_ERROR alone")
+        c.eq([m[803].val("StrSoC", 1), m[803].val("StrA", 1), m[803].val("StrCellVMax", 1)], [None, None, None],
+             "string1: no value of the past (not implemented)")
+        c.ok(m[803].val("StrSoC", 2) is not None, "string2 still has its values")
+        c.eq(m[803].raw("NStrCon"), 1, "803: one string connected")
+        sim.ctl("fault 1 none")
+        c.ok(wait_until(lambda: (lambda m: m and m[803].raw("StrEvt1", 1) == 0)(walk(cl, 100)), 15),
+             "string1 back")
+        for a, cmd in ((2, "temp 1 auto"), (3, "cell 5 auto"), (4, "cell 7 auto")):
+            sim.ctl("set %d %s" % (a, cmd))
+    finally:
+        cl.close()
+
+
+# ------------------------------------------------------------------ the page
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--window-size=1280,1600",
+              "--user-data-dir=" + tempfile.mkdtemp(prefix="bmsgw-chromium-")):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def row(d, name, field):
+    return d.execute_script("const e = document.querySelector(`#strings tr[data-string='%s'] [data-field='%s']`);"
+                            " return e ? e.textContent : null;" % (name, field))
+
+
+def test_page(sim, http_port):
+    print("== the status page: the Strings panel")
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        c.ok(False, "chromium and chromium-driver are installed (make deps)")
+        return
+    d = browser()
+    try:
+        d.get("http://127.0.0.1:%d/" % http_port)
+        c.ok(wait_until(lambda: d.execute_script("return !document.querySelector('#strings').hidden"), 10),
+             "the Strings panel is shown")
+        c.ok(d.execute_script("const u = document.querySelector('#units'), s = document.querySelector('#strings');"
+                              " return u.nextElementSibling === s;"), "... right under the packs and the bank")
+        c.eq(d.execute_script("return Array.from(document.querySelectorAll('#strings tbody tr')).map("
+                              "r => r.dataset.string)"), ["string1", "string2"], "one row per string, in order")
+
+        def shown_equal():
+            st = api_state(http_port)
+            for s in st["bank"]["strings"]:
+                want = {"members": " + ".join(m["name"] for m in s["members"]), "voltage": "%.2f V" % s["voltage"],
+                        "current": "%.2f A" % s["current"], "soc": "%.1f %%" % s["soc"], "weakest": s["weakest"]}
+                if any(row(d, s["name"], k) != v for k, v in want.items()):
+                    return False
+            return True
+        c.ok(wait_until(shown_equal, 10), "members, voltage, current, SOC and weakest member as /api/state has them "
+             "(%s)" % [row(d, "string1", k) for k in ("members", "voltage", "current", "soc", "weakest")])
+        st = api_state(http_port)["bank"]["strings"][0]
+        lim = row(d, "string1", "limits") or ""
+        c.ok("CCL %.1f A" % st["limits"]["ccl_a"] in lim and "CVL %.1f V" % st["limits"]["cvl_v"] in lim,
+             "string1's own limits shown (%r)" % lim)
+        c.ok((row(d, "string1", "current_deviation") or "").endswith("of 3.0 A"),
+             "the current deviation and its threshold (%r)" % row(d, "string1", "current_deviation"))
+        sim.ctl("fault 2 silent")
+        ok = wait_until(lambda: d.execute_script(
+            "const r = document.querySelector(`#strings tr[data-string='string1']`); return r && r.dataset.state;")
+            == "stale", 15)
+        c.ok(ok, "pack b silent: string1 shown stale")
+        c.eq(row(d, "string1", "state"), "stale: 1 of 2 members fresh", "... with its members' freshness")
+        c.eq(row(d, "string1", "voltage"), "–", "... and no voltage shown as current")
+        c.eq(d.execute_script("return document.querySelector(`#strings tr[data-string='string1'] "
+                              "[data-member='b']`).className"), "off", "the silent member marked")
+        c.ok("fail-safe" in (wait_until(lambda: "fail-safe" in (row(d, "string1", "limits") or "") and
+                                        row(d, "string1", "limits"), 5) or ""),
+             "its limits shown fail-safe (%r)" % row(d, "string1", "limits"))
+        c.eq(row(d, "string2", "state"), "online", "string2 still online")
+        os.makedirs(os.path.join(ROOT, "build", "test-artifacts"), exist_ok=True)
+        d.save_screenshot(os.path.join(ROOT, "build", "test-artifacts", "status-page-strings.png"))
+        sim.ctl("fault 2 none")
+        errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.eq(errors, [], "no error in the browser's console")
+    finally:
+        d.quit()
+
+
 STRING_KEYS = {"sensor": ("voltage", "current", "soc", "charge_voltage_limit", "charge_current_limit",
                            "discharge_current_limit"),
                "binary_sensor": ("online", "current_deviation")}
@@ -205,7 +439,8 @@ def test_mqtt(sim, gw, broker, sub):
         sp = sim_packs(sim)
         c.near(js["strings"][0]["voltage"], sp["a"]["voltage"] + sp["b"]["voltage"], 0.02, "string1 voltage (sum)")
         c.near(js["strings"][1]["soc"], min(sp["c"]["soc"], sp["d"]["soc"]), 0.06, "string2 SOC (weakest)")
-        c.ok(js["strings"][0]["limits"]["ccl_a"] > 0, "string1's own limits in the state")
+        c.ok(all(k in js["strings"][0]["limits"] for k in ("cvl_v", "ccl_a", "dcl_a", "dvl_v")),
+             "string1's own limits in the state")
     ok = wait_until(lambda: DISC % ("sensor", 5, "voltage") not in retained(broker.port, "homeassistant/#"), 10)
     c.ok(ok, "a retained config of a string no longer configured (string5) is cleared at the connect")
     configs = {t: m.text() for t, m in retained(broker.port, "homeassistant/#").items() if m.payload}
@@ -251,6 +486,8 @@ def main():
     gw = Gateway(text, gw_port)
     try:
         test_metrics(sim, gw, http_port)
+        test_sunspec(sim, gw_port)
+        test_page(sim, http_port)
         test_mqtt(sim, gw, broker, sub)
         test_mqtt_reload(gw, broker, sub, text)
     finally:
