@@ -9,23 +9,27 @@
  *	           a corrupt database, a full disk
  *	query.c    answers: chart buckets, CSV chunks, --history-csv
  *
- * Schema (user_version 2; a version 1 database gains soc_bms and
- * soc_counted when opened):
+ * Schema (user_version 3; a version 1 database gains soc_bms and
+ * soc_counted, a version 2 one ccl and dcl, when opened):
  *
- *	units(id, name)                       a pack name or "bank"
+ *	units(id, name)                       a pack name, "bank" or a string of
+ *	                                      the bank's ("string1" ...: [bank] strings)
  *	samples(unit, ts, span, n, online,    span 0: one sample at ts;
  *	        soc, voltage, current, power, span 900: the n samples of
  *	        cell_min, cell_max, cell_delta,       [ts, ts + 900) folded,
  *	        temp_min, temp_max, mos_temp,         `online` of them online
- *	        alarms, soc_bms, soc_counted)    the SOC the BMS says and bmsgw's count
-	                                      (model/socunit.h); soc is the one carried
+ *	        alarms, soc_bms, soc_counted,    the SOC the BMS says and bmsgw's count
+ *	        ccl, dcl)                     (model/socunit.h); soc is the one carried;
+ *	                                      ccl, dcl the unit's current limits ([limits])
  *	primary key (unit, ts, span), WITHOUT ROWID
  *
  * Averages over several rows are weighted by the online samples each row
  * holds, so a folded row counts as many samples as it folded; lowest cell
  * and temperature are minima, highest cell, cell difference and
- * temperatures maxima, alarms the OR of every sample.  A unit that is not
- * online has no values (NULL), so charts show the outage as a gap.
+ * temperatures maxima, alarms the OR of every sample, the current limits
+ * minima.  A unit that is not online has no values (NULL), so charts show
+ * the outage as a gap; its current limits are kept (the fail-safe zeros an
+ * inverter was given are a fact, not a value of the past).
  */
 #ifndef GATEWAY_HISTORY_HISTORY_INT_H
 #define GATEWAY_HISTORY_HISTORY_INT_H
@@ -44,8 +48,8 @@
 /* the value columns, in table order after `online` */
 #define VALUE_COLS                                                                                        \
 	"soc, voltage, current, power, cell_min, cell_max, cell_delta, temp_min, temp_max, mos_temp, alarms, " \
-	"soc_bms, soc_counted"
-#define NVALUES 13
+	"soc_bms, soc_counted, ccl, dcl"
+#define NVALUES 15
 #define VC_ALARMS 10 /* the index of alarms among the value columns */
 
 /* one weighted average over rows (see the top of the file) */
@@ -54,7 +58,7 @@
 #define AGG_COLS                                                                                       \
 	WAVG("soc") ", " WAVG("voltage") ", " WAVG("current") ", " WAVG("power") ", min(cell_min), "        \
 		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms), " \
-		    WAVG("soc_bms") ", " WAVG("soc_counted")
+		    WAVG("soc_bms") ", " WAVG("soc_counted") ", min(ccl), min(dcl)"
 
 enum hq_kind { HQ_CHART, HQ_CSV };
 

@@ -56,7 +56,7 @@ static const struct { const char *name; int prec; } value_cols[NVALUES] = {
 	{ "soc", 1 },      { "voltage", 2 },  { "current", 2 },  { "power", 1 },
 	{ "cell_min", 0 }, { "cell_max", 0 }, { "cell_delta", 0 }, { "temp_min", 1 },
 	{ "temp_max", 1 }, { "mos_temp", 1 }, { "alarms", 0 }, { "soc_bms", 1 },
-	{ "soc_counted", 1 },
+	{ "soc_counted", 1 }, { "ccl", 1 }, { "dcl", 1 },
 };
 
 /* Prepare the rows of a query: t, span, n, online, the values.  step 0 =
@@ -91,7 +91,7 @@ static void alarm_names(FILE *f, int64_t bits)
 
 #define CSV_HEADER                                                                                       \
 	"time,unix,unit,span_s,samples,online,soc_pct,voltage_v,current_a,power_w,cell_min_mv,cell_max_mv," \
-	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct\r\n"
+	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct,ccl_a,dcl_a\r\n"
 
 int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int64_t step,
 		    int64_t after, int rows, struct gw_hresult *r)

@@ -25,7 +25,7 @@
 #define MAINT_EVERY 3600.0        /* seconds between folds and prunes */
 #define MAINT_FIRST 5.0           /* ... and the first, after the start */
 #define REOPEN_EVERY 60.0         /* a database that could not be opened is tried again */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Here, not in history.c: the worker opens the file and query.c reads it,
  * and neither calls back into the loop side. */
@@ -89,7 +89,7 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		" span INTEGER NOT NULL DEFAULT 0, n INTEGER NOT NULL DEFAULT 1, online INTEGER NOT NULL,"
 		" soc REAL, voltage REAL, current REAL, power REAL, cell_min REAL, cell_max REAL, cell_delta REAL,"
 		" temp_min REAL, temp_max REAL, mos_temp REAL, alarms INTEGER, soc_bms REAL, soc_counted REAL,"
-		" PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
+		" ccl REAL, dcl REAL, PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
 	char *msg = NULL;
 	rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
@@ -112,6 +112,13 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		/* version 2 added the two SOCs: NULL in the rows before */
 		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN soc_bms REAL;"
 				  "ALTER TABLE samples ADD COLUMN soc_counted REAL;", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	if (ver >= 1 && ver <= 2) {
+		/* version 3 added the current limits: NULL in the rows before */
+		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN ccl REAL;"
+				  "ALTER TABLE samples ADD COLUMN dcl REAL;", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			goto fail;
 	}
@@ -321,7 +328,7 @@ static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t 
 	sqlite3_stmt *st = NULL;
 	rc = sqlite3_prepare_v2(h->db,
 				"INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ") "
-				"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+				"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 				-1, &st, NULL);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		int64_t id = unit_id(h, s[i].unit, true, &rc);
@@ -348,6 +355,8 @@ static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t 
 			sqlite3_bind_null(st, 14);
 		bind_opt(st, 15, hv & GW_HS_SOC_BMS, s[i].soc_bms, 2);
 		bind_opt(st, 16, hv & GW_HS_SOC_COUNTED, s[i].soc_counted, 2);
+		bind_opt(st, 17, hv & GW_HS_LIMITS, s[i].ccl, 1);
+		bind_opt(st, 18, hv & GW_HS_LIMITS, s[i].dcl, 1);
 		rc = sqlite3_step(st);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}

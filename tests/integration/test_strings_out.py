@@ -25,17 +25,27 @@ every output, end to end: the real bmsgw against four simulated Daly packs.
 - the status page in headless Chromium: the Strings panel under the bank
   shows each string's members, voltage, current, SOC, weakest member,
   current deviation and limits as /api/state has them, a silent member's
-  string as stale with the member marked, and no console error."""
+  string as stale with the member marked, and no console error;
+- history: each string sampled as a unit of its own named as the outputs
+  name it (voltage, current, SOC, its cells and sensors, its own CCL / DCL
+  as the packs' and the bank's are now too), read through /api/history,
+  /api/history.csv and --history-csv; a database of the previous schema
+  gains the two columns when opened."""
+import csv
+import io
 import json
 import os
+import shutil
 import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
-from harness import ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
 from ha_discovery import check as ha_check  # noqa: E402
 from mqtt_harness import Broker, Subscriber, pub, retained  # noqa: E402
 
@@ -49,13 +59,13 @@ SS = 40000
 NI16, NI_S16, NI32 = 0xFFFF, 0x8000, 0xFFFFFFFF
 
 
-def conf(gw_port, http_port, sim_port, extra=""):
+def conf(gw_port, http_port, sim_port, extra="", hist="none"):
     text = "[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 3\nstate_file = none\n" % gw_port
     for i, n in enumerate(PACKS):
         text += ("[pack.%s]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
                  "poll_interval = 0.5\ntimeout = 0.5\nretries = 0\n" % (n, sim_port, i + 1, i + 1))
     text += "[bank]\nunit_id = 100\nstrings = a+b, c+d\nmax_current_deviation = 3\n[limits]\n[sunspec]\nbase = %d\n" % SS
-    text += "[http]\nlisten = 127.0.0.1:%d\n" % http_port
+    text += "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = %s\ninterval = 1\n" % (http_port, hist)
     return text + extra
 
 
@@ -355,6 +365,7 @@ def test_page(sim, http_port):
     if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
         c.ok(False, "chromium and chromium-driver are installed (make deps)")
         return
+    wait_until(lambda: all(s["online"] for s in api_state(http_port)["bank"]["strings"]), 15)
     d = browser()
     try:
         d.get("http://127.0.0.1:%d/" % http_port)
@@ -368,6 +379,8 @@ def test_page(sim, http_port):
         def shown_equal():
             st = api_state(http_port)
             for s in st["bank"]["strings"]:
+                if not s["online"]:
+                    return False
                 want = {"members": " + ".join(m["name"] for m in s["members"]), "voltage": "%.2f V" % s["voltage"],
                         "current": "%.2f A" % s["current"], "soc": "%.1f %%" % s["soc"], "weakest": s["weakest"]}
                 if any(row(d, s["name"], k) != v for k, v in want.items()):
@@ -401,6 +414,89 @@ def test_page(sim, http_port):
         c.eq(errors, [], "no error in the browser's console")
     finally:
         d.quit()
+
+
+# ------------------------------------------------------------------ history
+
+OLD_TS = int(time.time()) // 60 * 60 - 7200  # within the retention of full rows
+
+
+def gw_conf_text(gw):
+    with open(gw.conf) as f:
+        return f.read()
+
+
+def v2_database(path):
+    """A history file as bmsgw wrote it before the current limits (schema 2)."""
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE units(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE samples(unit INTEGER NOT NULL, ts INTEGER NOT NULL, span INTEGER NOT NULL DEFAULT 0,"
+        " n INTEGER NOT NULL DEFAULT 1, online INTEGER NOT NULL, soc REAL, voltage REAL, current REAL, power REAL,"
+        " cell_min REAL, cell_max REAL, cell_delta REAL, temp_min REAL, temp_max REAL, mos_temp REAL,"
+        " alarms INTEGER, soc_bms REAL, soc_counted REAL, PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;"
+        "INSERT INTO units VALUES (1, 'a');"
+        "INSERT INTO samples(unit, ts, online, soc, voltage) VALUES (1, %d, 1, 50, 52.4);"
+        "PRAGMA user_version = 2;" % OLD_TS)
+    con.commit()
+    con.close()
+
+
+def test_history(sim, gw, http_port, hist):
+    print("== history: each string a unit of its own")
+    bad = gw_conf_text(gw).replace("[pack.b]", "[pack.string2]").replace("a+b,", "a+string2,")
+    path = os.path.join(os.path.dirname(hist), "collide.ini")
+    with open(path, "w") as f:
+        f.write(bad)
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--check"], capture_output=True, timeout=30)
+    c.ok(out.returncode != 0 and b"[pack.string2] has the name the history gives the bank's string 2" in out.stderr,
+         "--check refuses a pack named as a string is (%s)" % out.stderr.decode().strip()[-160:])
+    con = sqlite3.connect("file:%s?mode=ro" % hist, uri=True, timeout=5)
+    c.eq(con.execute("PRAGMA user_version").fetchone()[0], 3, "the schema 2 file is now schema 3")
+    cols = [r[1] for r in con.execute("PRAGMA table_info(samples)")]
+    c.ok(cols[-2:] == ["ccl", "dcl"], "... with the ccl and dcl columns (%s)" % cols[-3:])
+    c.eq(con.execute("SELECT soc, voltage, ccl FROM samples WHERE ts = %d" % OLD_TS).fetchone(), (50.0, 52.4, None),
+         "... and its old rows kept, without limits")
+    con.close()
+
+    def rows(unit):
+        st, body = http_get(http_port, "/api/history.csv?unit=%s&from=%d" % (unit, OLD_TS + 1))
+        return list(csv.DictReader(io.StringIO(body.decode()))) if st == 200 else []
+    ok = wait_until(lambda: len([r for r in rows("string2") if r["online"] == "1"]) >= 2, 15)
+    c.ok(ok, "string2 sampled at the history interval")
+    st = api_state(http_port)
+    sp = sim_packs(sim)
+    for k, (name, members) in enumerate(STRINGS.items()):
+        r = [x for x in rows(name) if x["online"] == "1"][-1]
+        c.near(float(r["voltage_v"]), sum(sp[m]["voltage"] for m in members), 0.02, "%s: stored voltage (sum)" % name)
+        c.near(float(r["current_a"]), sum(sp[m]["current"] for m in members) / 2, 0.02, "%s: stored current" % name)
+        c.near(float(r["soc_pct"]), min(sp[m]["soc"] for m in members), 0.06, "%s: stored SOC (weakest)" % name)
+        c.eq(int(r["cell_min_mv"]), min(min(sp[m]["cells_mv"]) for m in members), "%s: lowest cell of all" % name)
+        c.eq(float(r["temp_max_c"]), max(max(sp[m]["temps_c"]) for m in members), "%s: hottest sensor" % name)
+        lim = st["bank"]["strings"][k]["limits"]
+        c.near(float(r["ccl_a"]), lim["ccl_a"], 0.051, "%s: its own CCL stored" % name)
+        c.near(float(r["dcl_a"]), lim["dcl_a"], 0.051, "%s: its own DCL stored" % name)
+    b = [x for x in rows("bank") if x["online"] == "1"][-1]
+    c.ok(b["ccl_a"] != "" and b["dcl_a"] != "", "the bank's limits are stored too")
+    c.ok([x for x in rows("a") if x["online"] == "1"][-1]["ccl_a"] != "", "and a pack's")
+    st, body = http_get(http_port, "/api/history?unit=string1&range=1h&points=100")
+    js = json.loads(body) if st == 200 else {}
+    c.ok(st == 200 and any(v is not None for v in js.get("voltage", [])) and "ccl" in js and "dcl" in js,
+         "/api/history?unit=string1: its chart series, ccl and dcl among them")
+    st, body = http_get(http_port, "/api/history?unit=string9&range=1h")
+    c.eq(st, 404, "a string not configured: 404")
+    # a member silent: its string's rows are offline, its limits the fail-safe zeros
+    sim.ctl("fault 4 silent")
+    ok = wait_until(lambda: (lambda r: r and r[-1]["online"] == "0" and r[-1]["ccl_a"] == "0.0")(rows("string2")), 15)
+    c.ok(ok, "pack d silent: string2's rows offline, no values, CCL 0 (fail-safe) stored")
+    r = rows("string2")[-1]
+    c.eq((r["voltage_v"], r["soc_pct"]), ("", ""), "... no voltage or SOC of the past")
+    sim.ctl("fault 4 none")
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--history-csv", "string1",
+                          "--from", str(OLD_TS + 1)], capture_output=True, timeout=60)
+    lines = out.stdout.decode().splitlines()
+    c.ok(out.returncode == 0 and lines and lines[0].endswith(",ccl_a,dcl_a") and len(lines) > 2 and
+         all(",string1," in ln for ln in lines[1:]), "--history-csv string1: its rows (%s)" % out.stderr.decode()[:200])
 
 
 STRING_KEYS = {"sensor": ("voltage", "current", "soc", "charge_voltage_limit", "charge_current_limit",
@@ -482,12 +578,15 @@ def main():
     stale_config(broker, 5)
     sub = Subscriber(broker.port, topics=("site/#", "homeassistant/#"))
     gw_port, http_port = free_port(), free_port()
-    text = conf(gw_port, http_port, sim.port, mqtt_section(broker.port))
+    hist = os.path.join(tmp, "history.db")
+    v2_database(hist)
+    text = conf(gw_port, http_port, sim.port, mqtt_section(broker.port), hist)
     gw = Gateway(text, gw_port)
     try:
         test_metrics(sim, gw, http_port)
         test_sunspec(sim, gw_port)
         test_page(sim, http_port)
+        test_history(sim, gw, http_port, hist)
         test_mqtt(sim, gw, broker, sub)
         test_mqtt_reload(gw, broker, sub, text)
     finally:
@@ -497,7 +596,7 @@ def main():
         sub.close()
         broker.cleanup()
         sim.stop()
-    del tmp
+        shutil.rmtree(tmp, ignore_errors=True)
     return c.report()
 
 

@@ -434,7 +434,8 @@ setInterval(() => {
 
 function fillUnits() {
   const sel = $('#h-unit');
-  const names = (state.bank ? ['bank'] : []).concat(state.packs.map(p => p.pack));
+  const strings = ((state.bank && state.bank.strings) || []).map(s => s.name);
+  const names = (state.bank ? ['bank'] : []).concat(strings, state.packs.map(p => p.pack));
   const have = Array.from(sel.options).map(o => o.value).join(',');
   if (have === names.join(',')) return;
   sel.replaceChildren();
