@@ -64,7 +64,8 @@ def conf(gw_port, http_port, sim_port, extra="", hist="none"):
     for i, n in enumerate(PACKS):
         text += ("[pack.%s]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
                  "poll_interval = 0.5\ntimeout = 0.5\nretries = 0\n" % (n, sim_port, i + 1, i + 1))
-    text += "[bank]\nunit_id = 100\nstrings = a+b, c+d\nmax_current_deviation = 3\n[limits]\n[sunspec]\nbase = %d\n" % SS
+    text += ("[bank]\nunit_id = 100\nstrings = a+b, c+d\nmax_current_deviation = 3\n[limits]\n"
+             "[sunspec]\nbase = %d\n" % SS)
     text += "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = %s\ninterval = 1\n" % (http_port, hist)
     return text + extra
 
@@ -312,7 +313,8 @@ def test_sunspec(sim, gw_port):
             tl = member_of(sp, members, "temps_c", min)
             c.eq([s.val("StrModTmpMin", k), s.raw("StrModTmpMinMod", k)], [tl[0], tl[1]],
                  "%s: the coldest sensor and its member" % name)
-            c.eq([s.raw("StrSt", k) & 3, s.raw("StrEvt1", k)], [3, 0], "%s: StrSt enabled and connected, no event" % name)
+            c.eq([s.raw("StrSt", k) & 3, s.raw("StrEvt1", k)], [3, 0],
+                 "%s: StrSt enabled and connected, no event" % name)
         volts = volts(sp)
         c.near(s.val("StrVMax"), max(volts), 0.06, "803 StrVMax: the highest string voltage (the members' sum)")
         c.eq(s.raw("StrVMaxStr"), volts.index(max(volts)) + 1, "803 StrVMaxStr")
