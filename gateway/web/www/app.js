@@ -497,10 +497,16 @@ function drawHistory(h) {
     { label: 'SOC (BMS) %', data: series(h, 'soc_bms'), borderColor: '#1a7f37' },
     { label: 'SOC (counted) %', data: series(h, 'soc_counted'), borderColor: '#4c8bf5' },
   ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
-  lineChart('c-vi', h, [
+  /* with [limits] the current limits beside the current: CCL above, DCL below zero */
+  const vi = [
     { label: 'V', data: series(h, 'voltage'), borderColor: '#4c8bf5', yAxisID: 'y' },
     { label: 'A', data: series(h, 'current'), borderColor: '#f5a623', yAxisID: 'y1' },
-  ], { y: { position: 'left' }, y1: { position: 'right', grid: { drawOnChartArea: false } } });
+  ];
+  if ((h.ccl || []).some(v => v !== null)) {
+    vi.push({ label: 'CCL A', data: series(h, 'ccl'), borderColor: '#1a7f37', borderDash: [4, 3], yAxisID: 'y1' });
+    vi.push({ label: '−DCL A', data: h.t.map((t, i) => ({ x: t, y: h.dcl[i] === null ? null : -h.dcl[i] })), borderColor: '#c62828', borderDash: [4, 3], yAxisID: 'y1' });
+  }
+  lineChart('c-vi', h, vi, { y: { position: 'left' }, y1: { position: 'right', grid: { drawOnChartArea: false } } });
   lineChart('c-cells', h, [
     { label: 'lowest mV', data: series(h, 'cell_min'), borderColor: '#c62828', yAxisID: 'y' },
     { label: 'highest mV', data: series(h, 'cell_max'), borderColor: '#6a1b9a', yAxisID: 'y' },
