@@ -14,7 +14,8 @@ every output, end to end: the real bmsgw against four simulated Daly packs.
   has its sensors on the bank's device with stable unique_ids, passing
   Home Assistant's rules with the templates tried on the real state; a
   retained config of a string no longer configured is cleared at a connect
-  and at a reload that shortens [bank] strings;
+  and at a reload that shortens [bank] strings, its limit sensors at a
+  reload without [limits];
 - SunSpec (pymodbus, the points placed by the SunSpec Alliance's model
   definitions in tests/fixtures/sunspec/): the bank's model 803 has one
   repeating string per string of packs in series, its members its modules:
@@ -585,6 +586,14 @@ def test_mqtt_reload(gw, broker, sub, text):
                              else None)(bank_state(sub)), 15)
     c.ok(js is not None and [m["name"] for m in js["strings"][0]["members"]] == ["a", "b", "c", "d"],
          "the bank's state: one string of four")
+    print("== a reload without [limits]: the strings' limit sensors are cleared")
+    with open(gw.conf, "w") as f:
+        f.write(text.replace("strings = a+b, c+d", "strings = a+b+c+d").replace("[limits]\n", ""))
+    gw.p.send_signal(signal.SIGHUP)
+    lim = DISC % ("sensor", 1, "charge_current_limit")
+    c.ok(wait_until(lambda: lim not in retained(broker.port, "homeassistant/#"), 15),
+         "string1's CCL sensor cleared")
+    c.ok(DISC % ("sensor", 1, "voltage") in retained(broker.port, "homeassistant/#"), "its voltage sensor stays")
 
 
 
