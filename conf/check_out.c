@@ -314,8 +314,9 @@ int conf_sunspec_regs(const struct conf *c, bool bank)
 {
 	int n = CONF_SUNSPEC_MARKER + CONF_SUNSPEC_HEADER + CONF_SUNSPEC_COMMON + CONF_SUNSPEC_HEADER +
 	        CONF_SUNSPEC_BATTERY + CONF_SUNSPEC_HEADER;
-	if (bank)
-		n += CONF_SUNSPEC_HEADER + CONF_SUNSPEC_BANK + CONF_SUNSPEC_STRING * c->bank.npacks;
+	if (bank) /* 803's strings: the bank's packs, or its strings of packs in series */
+		n += CONF_SUNSPEC_HEADER + CONF_SUNSPEC_BANK +
+		     CONF_SUNSPEC_STRING * (c->bank.nstrings ? c->bank.nstrings : c->bank.npacks);
 	return n;
 }
 

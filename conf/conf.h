@@ -527,7 +527,8 @@ enum {
 	CONF_SUNSPEC_COMMON = 66,        /* model 1, common */
 	CONF_SUNSPEC_BATTERY = 62,       /* model 802, battery base */
 	CONF_SUNSPEC_BANK = 26,          /* model 803, lithium-ion battery bank, without its strings */
-	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank) */
+	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank, or
+	                                  * per string of [bank] strings) */
 };
 
 
@@ -631,7 +632,8 @@ void conf_print_summary(const struct conf *c, FILE *out);
 int conf_print_man_protocols(FILE *o, int section);
 /* Registers of the SunSpec block of a pack's unit (bank = false: "SunS",
  * models 1 and 802, the end model) or of the bank's unit (bank = true:
- * model 803 too, one string per pack of [bank]). */
+ * model 803 too, one string per pack of [bank], or per string of its
+ * strings). */
 int conf_sunspec_regs(const struct conf *c, bool bank);
 
 /* The key table read back (conf/keys.c).  A part of the daemon that a

@@ -538,6 +538,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	values_metrics(gw, o);
 	soc_metrics(gw, o);
 	limits_metrics(gw, o);
+	gw_status_strings_metrics(gw, o);
 	wires_metrics(gw, o);
 	gw_status_proxies_metrics(gw, o);
 	/* each output's own families */
