@@ -218,6 +218,33 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
 	b->present |= INV_HAS_ALARMS;
 }
 
+/* A high-voltage protocol speaks only while the source measures inside its
+ * range (a source that lost a member, or whose count of cells was wrong,
+ * is no battery the inverter was set up for); the change is said once
+ * each way. */
+void inv_check_range(struct inv_out *o, const struct inv_battery *b)
+{
+	double lo, hi;
+	if (!conf_inv_volt_range(o->cfg.protocol, &lo, &hi))
+		return;
+	bool have = (b->present & INV_HAS_VOLTAGE) && isfinite(b->voltage);
+	bool out = !have || b->voltage < lo || b->voltage > hi;
+	if (out && !o->out_of_range) {
+		if (have)
+			gw_warn("inverter %s: source %s measures %.1f V, outside %s's %g-%g V: silent (no frame, no "
+				"answer) until it is back inside", o->cfg.name, o->cfg.source, b->voltage,
+				conf_inv_name(o->cfg.protocol), lo, hi);
+		else
+			gw_warn("inverter %s: source %s gives no voltage, which %s must stay within %g-%g V: silent "
+				"(no frame, no answer) until it does", o->cfg.name, o->cfg.source,
+				conf_inv_name(o->cfg.protocol), lo, hi);
+	} else if (!out && o->out_of_range) {
+		gw_info("inverter %s: source %s measures %.1f V, inside %s's %g-%g V again", o->cfg.name, o->cfg.source,
+			b->voltage, conf_inv_name(o->cfg.protocol), lo, hi);
+	}
+	o->out_of_range = out;
+}
+
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 {
 	const struct conf_inverter *c = &o->cfg;
@@ -231,20 +258,25 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 	b->chemistry = (uint8_t)o->gw->conf->limits.chemistry;
 	if (fresh) {
 		adjust_soc(c, b);
-		if (keep)
+		if (keep) {
 			o->last = *b;
+			inv_check_range(o, b);
+		}
 		return true;
 	}
 	if (o->ever_fresh) {
 		failsafe_battery(o, b);
 		adjust_soc(c, b);
+		if (keep)
+			inv_check_range(o, b);
 	}
 	return false;
 }
 
 const char *inv_state_name(enum inv_state s)
 {
-	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting" };
+	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting",
+						       "out_of_range" };
 	return (unsigned)s < INV_STATES ? names[s] : "?";
 }
 
@@ -284,6 +316,8 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
 		o->state = INV_DOWN;
 	else if (!o->ever_fresh)
 		o->state = INV_WAITING;
+	else if (o->out_of_range)
+		o->state = INV_OUT_OF_RANGE;
 	else if (fresh)
 		o->state = INV_SENDING;
 	else if (now - o->stale_since >= o->cfg.failsafe_silence)
