@@ -26,7 +26,14 @@ every answer with its own reader written from gateway/inverter/PROTOCOLS.md
   fresh; each transition logged once;
 - --check: the test's configuration and conf/inverter-pylon-hv.ini
   accepted, a 16-cell source, a source without cells, address 2 and
-  interval refused.
+  interval refused;
+- a bank of two strings of two simulated 32-cell packs (160.0-233.6 V a
+  string; four packs on one simulated bus keep their polls in time on a
+  loaded machine) as the source: the answer's voltage, current and limits are the
+  bank's over its strings; a member's cell over-voltage puts the charge
+  current 0 (and 0x4280 AA) in the next answers; a stale member (with
+  bank_stale = block) makes its string stale and the answers fail-safe;
+  back when it answers again.
 """
 import os
 import re
@@ -377,6 +384,114 @@ def test_check(env):
     c.eq(out.returncode, 0, "conf/inverter-pylon-hv.ini passes --check (%s)" % out.stderr.strip()[-120:])
 
 
+def strings_conf(gw_port, http_port, sim_port, pty):
+    packs = "".join("""[pack.%s]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = %d
+cells = 32
+poll_interval = 1
+timeout = 1
+retries = 1
+""" % (n, sim_port, k + 1) for k, n in enumerate("abcd"))
+    return """[gateway]
+listen = 127.0.0.1:%d
+stale_after = 6
+state_file = none
+%s[bank]
+strings = a+b, c+d
+[limits]
+recovery_hold = 1
+recovery_rate = 100
+bank_stale = block
+[http]
+listen = 127.0.0.1:%d
+[history]
+file = none
+[inverter.hv]
+protocol = pylon-hv-can
+port = slcan://%s
+source = bank
+failsafe_silence = 60
+""" % (gw_port, packs, http_port, pty)
+
+
+def ask0(inv, pred=None, timeout=3.0):
+    """0x4200 00 to an output at address 0: its ensemble answer by id."""
+    t0 = time.monotonic()
+    inv.poll(0)
+
+    def f():
+        a = {m.arbitration_id: bytes(m.data) for t, m in inv.since(t0)}
+        if all(0x4210 + 0x10 * k in a for k in range(9)):
+            return a if pred is None or pred(a) else None
+        return None
+    return wait_until(f, timeout)
+
+
+def test_strings(tmp):
+    print("== a bank of two strings of two packs as the source")
+    pty_a, pty_b = pty_pair(tmp, "hvs")
+    sim = Sim(packs=tuple("address=%d,cells=32,sensors=2,soc=57.5,current=-12.34" % (k + 1) for k in range(4)))
+    gw_port, http_port = free_port(), free_port()
+    inv = Inverter(pty_b)
+    gw = Gateway(strings_conf(gw_port, http_port, sim.port, pty_a), gw_port)
+    try:
+        c.ok(wait_until(state_is(http_port, "sending"), 15), "strings: state sending")
+        c.ok(wait_until(lambda: (lambda b: len(b) == 2 and all(x.get("online") for x in b))(
+            (api_state(http_port).get("bank") or {}).get("strings") or []), 15), "both strings online")
+        s = ask0(inv)
+        bank = api_state(http_port).get("bank") or {}
+        lim = bank.get("limits") or {}
+        if c.ok(s is not None and lim.get("cvl_v") and len(bank.get("strings") or []) == 2,
+                "an answer, the bank's limits and its two strings (%s)" % lim):
+            v = decode(s)
+            c.ok(160 <= v["voltage"] <= 233.6 and abs(v["voltage"] - bank["voltage"]) < 0.15,
+                 "0x4210 voltage = the bank's over strings (%s V; /api/state %s)" % (v["voltage"], bank["voltage"]))
+            c.ok(abs(v["current"] - bank["current"]) < 0.15 and v["current"] < -20,
+                 "0x4210 current = the two strings' sum, + = charging (%s A; %s)" % (v["current"], bank["current"]))
+            c.eq(round(v["cvl"] * 10), int(lim["cvl_v"] * 10 + 0.01), "0x4220 CVL = the bank's, a string's sum (%s)"
+                 % v["cvl"])
+            c.ok(v["cvl"] > 200, "a string's CVL (two members' sum: %s V)" % v["cvl"])
+            c.eq(round(v["ccl"] * 10), int(lim["ccl_a"] * 10 + 0.01), "0x4220 CCL = the bank's (%s)" % v["ccl"])
+            c.eq(round(v["dcl"] * 10), int(lim["dcl_a"] * 10 + 0.01), "0x4220 DCL = the bank's (%s)" % v["dcl"])
+            c.ok(v["ccl"] > 0 and v["marks"] == "0000", "charging allowed, 0x4280 00 00 (%s)" % v["marks"])
+        inv.period = 0.5
+        sim.ctl("set 3 cell 5 3600")  # a member of string 1 over its cell limit
+        t0 = time.monotonic()
+        s = wait_until(lambda: (lambda a: a if a.get(0x4220) and u16(a[0x4220], 4) == 30000 else None)(
+            {m.arbitration_id: bytes(m.data) for t, m in inv.since(t0)}), 10)
+        c.ok(s is not None and s.get(0x4280, b"\0")[0] == 0xAA,
+             "a member's cell over-voltage: CCL 0 and 0x4280 AA in an answer within %.1f s"
+             % (time.monotonic() - t0))
+        sim.ctl("set 3 cell 5 auto")
+        t1 = time.monotonic()
+        c.ok(wait_until(lambda: any(m.arbitration_id == 0x4220 and u16(bytes(m.data), 4) > 30000
+                                    for t, m in inv.since(t1)), 15), "the charge current back once it is down")
+        sim.ctl("fault 4 silent")  # a member of string 2 stale
+        c.ok(wait_until(lambda: (lambda b: b if any(x.get("stale") for x in b.get("strings") or []) else None)(
+            api_state(http_port).get("bank") or {}), 10), "a stale member: its string stale in /api/state")
+        t2 = time.monotonic()
+        s = wait_until(lambda: (lambda a: a if a.get(0x4220) and a.get(0x4280) and u16(a[0x4220], 4) == 30000 and
+                                u16(a[0x4220], 6) == 30000 else None)(
+            {m.arbitration_id: bytes(m.data) for t, m in inv.since(t2)}), 10)
+        c.ok(s is not None and s[0x4280][0:2] == b"\xaa\xaa" and u16(s[0x4220], 0) > 0,
+             "... and the answers fail-safe: CCL = DCL = raw 30000, 0x4280 AA AA, the CVL kept")
+        sim.ctl("fault 4 none")
+        t3 = time.monotonic()
+        c.ok(wait_until(lambda: any(m.arbitration_id == 0x4220 and u16(bytes(m.data), 6) < 30000
+                                    for t, m in inv.since(t3)), 20), "the discharge current back once it answers")
+        inv.period = None
+        c.ok(gw.alive() and "runtime error" not in gw.text() and "AddressSanitizer" not in gw.text(),
+             "strings: the daemon ran through it, sanitizers quiet")
+    finally:
+        if c.failed:
+            gw.dump(60)
+        gw.stop()
+        sim.stop()
+        inv.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-hv-")
     pty_a, pty_b = pty_pair(tmp, "hv")
@@ -401,6 +516,7 @@ def main():
         gw.stop()
         sim.stop()
         inv.close()
+    test_strings(tmp)
     sys.exit(c.report())
 
 
