@@ -100,6 +100,8 @@ static void fill_cells(struct inv_battery *b, const struct bms_snapshot *s)
 	b->ncells = s->ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : s->ncells;
 	memcpy(b->cell_mv, s->cell_mv, b->ncells * sizeof(b->cell_mv[0]));
 	b->series_cells = b->ncells;
+	b->total_cells = b->ncells;
+	b->modules = 1;
 	b->present |= INV_HAS_CELL_MINMAX | INV_HAS_CELLS;
 }
 
@@ -119,6 +121,34 @@ static void fill_limits(struct inv_battery *b, const struct gw_limits *l)
 	b->force_charge = l->force_charge;
 	b->full_charge_request = l->full_charge_request;
 	b->present |= INV_HAS_LIMITS;
+}
+
+/* The cells in series of the bank: a string's members' sum (each string
+ * alike, its members all online with cells), or without strings each
+ * pack's (all alike); 0 when not so. */
+static void bank_series(const struct gw *gw, struct inv_battery *b)
+{
+	const struct conf_bank *cb = &gw->conf->bank;
+	int n = cb->nstrings > 0 ? cb->nstrings : cb->npacks;
+	long total = -1, modules = -1;
+	for (int s = 0; s < n; s++) {
+		int first = cb->nstrings > 0 ? cb->string_first[s] : s, len = cb->nstrings > 0 ? cb->string_len[s] : 1;
+		long sum = 0;
+		for (int m = 0; m < len; m++) {
+			const struct gw_pack *p = gw->packs[cb->pack_idx[first + m]];
+			if (!gw_pack_online(gw, p) || !(p->snap.present & BMS_HAS_CELLS) || !p->snap.ncells)
+				return;
+			sum += p->snap.ncells;
+		}
+		if ((total >= 0 && sum != total) || (modules >= 0 && len != modules))
+			return;
+		total = sum;
+		modules = len;
+	}
+	if (total > 0 && total <= 0xFFFF && modules <= 0xFF) {
+		b->total_cells = (uint16_t)total;
+		b->modules = (uint8_t)modules;
+	}
 }
 
 /* The bank: its aggregate, every sensor's extremes, and its alarms by
@@ -160,6 +190,7 @@ static bool bank_source(const struct gw *gw, struct inv_battery *b)
 		b->packs_no_charge += !p->lim.charge_allowed;
 		b->packs_no_discharge += !p->lim.discharge_allowed;
 	}
+	bank_series(gw, b);
 	fill_limits(b, l);
 	return bs.online > 0 && !l->failsafe;
 }

@@ -16,7 +16,7 @@
  *	0x4280 charge / discharge forbidden marks (0xAA forbidden, 0x00 allowed)
  *	0x4290 fault extension (none known: 0)
  *	0x7310 versions (unknown: 0)
- *	0x7320 cells, modules in series, cells per module, voltage level, capacity
+ *	0x7320 cells, modules (packs) in series, cells per module, voltage level, capacity
  *	0x7330, 0x7340 the manufacturer, 8 + 8 ASCII
  *
  * The battery speaks only when asked (codec.h `answers`): the inverter's
@@ -230,17 +230,19 @@ static bool ph_7310(const struct inv_battery *b, struct gw_can_frame *f)
 	return true;
 }
 
-/* 0x7320: cells in series (the source's, 0 unknown), modules in series
- * and cells per module (one module of them: bmsgw does not know how the
- * cells are grouped; 0 unknown), the voltage level (1 V: unknown, 0) and
- * the capacity (1 Ah, rounded down). */
+/* 0x7320: cells in series (the source's: a pack's, a string's sum; 0
+ * unknown), modules in series (the packs of a string; a pack is one) and
+ * cells per module (when they divide evenly, else 0), the voltage level
+ * (1 V: unknown, 0) and the capacity (1 Ah, rounded down). */
 static bool ph_7320(const struct inv_battery *b, struct gw_can_frame *f)
 {
+	unsigned per = b->modules ? b->total_cells / b->modules : 0;
+
 	inv_cf_begin(f, 0x7320, 8);
 	f->ext = true;
-	inv_cf_put16(f->data, b->series_cells);
-	f->data[2] = b->series_cells ? 1 : 0;
-	f->data[3] = b->series_cells;
+	inv_cf_put16(f->data, b->total_cells);
+	f->data[2] = b->total_cells ? b->modules : 0;
+	f->data[3] = (uint8_t)(b->modules && per * b->modules == b->total_cells && per <= 0xFF ? per : 0);
 	inv_cf_put16(f->data + 6, inv_has(b, INV_HAS_FULL, b->full_ah) ? inv_scale(b->full_ah, 1, INV_DOWN, 0, 0xFFFF) : 0);
 	return true;
 }

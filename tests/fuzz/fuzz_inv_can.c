@@ -15,7 +15,7 @@
  *	packs_offline, packs_no_charge, packs_no_discharge (2 each), the
  *	manufacturer (8, any bytes), series_cells (1), ncells (1, at most
  *	BMS_MAX_CELLS) and as many cell_mv (2 each), ntemps (1, at most
- *	BMS_MAX_TEMPS) and as many temps_c (4 each);
+ *	BMS_MAX_TEMPS) and as many temps_c (4 each), total_cells (2), modules (1);
  * then CAN frames of 10 bytes each (id low, id high,
  * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
  * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
@@ -114,6 +114,9 @@ static void check_pylon_hv(const struct gw_can_frame *f, int n, const struct inv
 	REQUIRE((m[0] == 0xAA && ccl == 0) || (m[0] == 0x00 && ccl > 0));
 	REQUIRE((m[1] == 0xAA && dcl == 0) || (m[1] == 0x00 && dcl > 0));
 	REQUIRE(!(f[i4250].data[0] & 0x08) || ccl > 0);
+	for (int i = 0; i < n; i++) /* 0x7320: cells = modules x cells per module, or no cells per module */
+		if (f[i].id == 0x7320)
+			REQUIRE(f[i].data[3] == 0 || f[i].data[2] * f[i].data[3] == (f[i].data[0] | f[i].data[1] << 8));
 	REQUIRE((f[i4250].data[0] & 0x07) >= 1 && (f[i4250].data[0] & 0x07) <= 3);
 	for (uint32_t asked = 0; asked < 8; asked++)
 		check_hv_answer(f, n, e, asked, adr);
@@ -207,6 +210,8 @@ static void battery(struct fz_in *in, struct inv_battery *b)
 	b->ntemps = n > BMS_MAX_TEMPS ? BMS_MAX_TEMPS : n;
 	for (unsigned i = 0; i < b->ntemps; i++)
 		b->temps_c[i] = fz_f32(in);
+	b->total_cells = fz_u16(in);
+	b->modules = fz_u8(in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -456,6 +456,11 @@ def test_strings(tmp):
             c.eq(round(v["ccl"] * 10), int(lim["ccl_a"] * 10 + 0.01), "0x4220 CCL = the bank's (%s)" % v["ccl"])
             c.eq(round(v["dcl"] * 10), int(lim["dcl_a"] * 10 + 0.01), "0x4220 DCL = the bank's (%s)" % v["dcl"])
             c.ok(v["ccl"] > 0 and v["marks"] == "0000", "charging allowed, 0x4280 00 00 (%s)" % v["marks"])
+        t0 = time.monotonic()
+        inv.poll(2)
+        e = wait_until(lambda: next((bytes(m.data) for t, m in inv.since(t0) if m.arbitration_id == 0x7320), None), 3)
+        c.ok(e is not None and (u16(e, 0), e[2], e[3]) == (64, 2, 32),
+             "0x7320: a string's 64 cells, 2 modules (packs) of 32 (%s)" % (e and e.hex()))
         inv.period = 0.5
         sim.ctl("set 3 cell 5 3600")  # a member of string 1 over its cell limit
         t0 = time.monotonic()

@@ -67,6 +67,8 @@ static void battery_hv1(struct inv_battery *b)
 	b->temp_min_c = 12.2f;
 	b->temp_min_at = (struct inv_where){ 1, 3 };
 	b->series_cells = 120;
+	b->total_cells = 120;
+	b->modules = 1;
 	b->full_ah = 50;
 	b->packs = 1;
 }
@@ -150,6 +152,15 @@ static void test_fields(void)
 	HV_IS(&b, 0x4230, "DF 0C DA 0C 13 00 06 00");
 	b.series_cells = 0; /* unknown: 0, never a guess */
 	HV_IS(&b, 0x4230, "DF 0C DA 0C 00 00 06 00");
+	/* a string of four 16-cell packs; cells that do not divide: no
+	 * cells per module; none known: zeros */
+	b.total_cells = 64;
+	b.modules = 4;
+	HV_IS(&b, 0x7320, "40 00 04 10 00 00 32 00");
+	b.total_cells = 65;
+	HV_IS(&b, 0x7320, "41 00 04 00 00 00 32 00");
+	b.total_cells = 0;
+	b.modules = 0;
 	HV_IS(&b, 0x7320, "00 00 00 00 00 00 32 00");
 	/* the manufacturer, 8 characters in 0x7330 */
 	strcpy(b.manufacturer, "BMSGW-HV");
