@@ -462,7 +462,8 @@ enum {
 	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0) \
 	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0) \
 	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0) \
-	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0)
+	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0) \
+	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
@@ -473,6 +474,9 @@ const char *conf_inv_name(enum conf_inv_protocol p);
 enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
+/* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
+ * (pylon-hv-can 80..1000 V), false for a protocol without (conf/check_hv.c). */
+bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
 enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
@@ -499,7 +503,8 @@ struct conf_inverter {
 	double soc_hold_full;            /* % the SOC sent stays at or under until the source
 	                                  * completed absorption (0 = off; default 98) */
 	int baud;                        /* RS485 (default 9600) */
-	int address;                     /* RS485: the ADR the inverter polls (default 2) */
+	int address;                     /* RS485: the ADR the inverter polls (default 2);
+	                                  * pylon-hv-can: the last nibble of its ids, 0 or 1 (default 0) */
 	int reply_address;               /* RS485: answer with this ADR (-1 = the one polled) */
 	int ver;                         /* RS485: VER of the answers (0x20), CONF_VER_ECHO = the request's */
 	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
