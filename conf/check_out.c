@@ -175,6 +175,11 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 		     "inverter and has no period of its own (expected no interval key)");
 		return false;
 	}
+	if (v->protocol == CONF_INV_BYD_HVS_CAN && seen[K_IN_INTERVAL]) {
+		conf__fail(x, seen[K_IN_INTERVAL], sect, "interval", "byd-hvs-can keeps a BYD battery's own periods "
+		     "(0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, 0x190 every 60 s) (expected no interval key)");
+		return false;
+	}
 	if (v->protocol == CONF_INV_GROWATT_RS485 && !growatt_rs485_keys(x, v, seen, sect))
 		return false;
 	if (v->extras < 0)
@@ -246,6 +251,32 @@ static bool inverter_source_data(struct load *x, const struct conf_inverter *v, 
 	return false;
 }
 
+/* A high-voltage protocol (conf_inv_hv_range): the source's operating
+ * range, from its members' cells and chemistry, inside the protocol's;
+ * false after an error naming both ranges. */
+static bool inverter_hv_range(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+{
+	double lo, hi, smin, smax;
+	char why[CONF_WHY_MAX];
+	int line = conf__seen_line(seen, K_IN_SOURCE, v->line);
+	if (!conf_inv_hv_range(v->protocol, &lo, &hi))
+		return true;
+	if (!conf__hv_source_range(&x->c, v->source_pack, &smin, &smax, why, sizeof(why))) {
+		conf__fail(x, line, sect, "source", "%s: %s takes %g-%g V and the source's range must be known to fit it "
+		     "(expected cells = the series cells of every member of source %s)", why, conf_inv_name(v->protocol),
+		     lo, hi, v->source);
+		return false;
+	}
+	if (smin < lo - 1e-6 || smax > hi + 1e-6) {
+		conf__fail(x, line, sect, "source", "%s runs %.1f-%.1f V (its cells times their chemistry's range), not "
+		     "inside %s's %g-%g V (expected a source%s whose series cells keep it inside)", v->source, smin, smax,
+		     conf_inv_name(v->protocol), lo, hi, v->source_pack == CONF_BANK_SOURCE ? " (each string, or each "
+		     "pack without strings)" : "");
+		return false;
+	}
+	return true;
+}
+
 /* Its port against the packs' (and so the tunnels') and the inverters' before it. */
 static void inverter_shares(struct load *x, int i, int line, const char *sect)
 {
@@ -298,7 +329,8 @@ static void finish_inverter(struct load *x, int i)
 		return;
 	if (!(can ? can_port : rs485_port)(x, v, seen[K_IN_PORT], sect))
 		return;
-	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect))
+	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect) &&
+	    inverter_hv_range(x, v, seen, sect))
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
 }
 

@@ -411,7 +411,8 @@ enum {
 	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0) \
 	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0) \
 	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0) \
-	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0)
+	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0) \
+	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
@@ -422,6 +423,11 @@ const char *conf_inv_name(enum conf_inv_protocol p);
 enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
+/* A high-voltage protocol's battery voltage range (conf/check_hv.c): true
+ * with [*vmin, *vmax] in V for one (byd-hvs-can 80-576 V), false for the
+ * others.  --check refuses a source whose range is not inside it; at run
+ * time the output is silent while the measured voltage is outside. */
+bool conf_inv_hv_range(enum conf_inv_protocol p, double *vmin, double *vmax);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
 enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };

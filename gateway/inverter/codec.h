@@ -47,6 +47,7 @@ enum inv_rx {
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
 	INV_RX_REQUEST,     /* Growatt 0x301: the request a codec that `answers` answers with its set */
+	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0: the request a scheduled codec answers with its `ident` */
 };
 
 /* What the inverter said, kept across frames. */
@@ -83,6 +84,12 @@ struct inv_can_frame_fn {
 	bool (*fill)(const struct inv_battery *b, struct gw_can_frame *f);
 };
 
+/* A frame's own period in a scheduled codec (byd-hvs-can). */
+struct inv_can_period {
+	double s;                              /* seconds between two of it */
+	bool at_once;                          /* also out of turn: a limit fell, the source went stale */
+};
+
 /* A CAN codec. */
 struct inv_can_codec {
 	const struct inv_can_frame_fn *frames; /* the protocol's own set, in sending order */
@@ -94,6 +101,15 @@ struct inv_can_codec {
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
+	/* A scheduled codec (byd-hvs-can): frame i of `frames` every periods[i].s,
+	 * nothing before the inverter's first frame; when the schedule starts
+	 * (the inverter spoke and the output speaks) the `ident` set, then every
+	 * frame; `ident` again as the answer to each INV_RX_IDENTIFY; the
+	 * frames at_once out of turn when a limit falls or the source goes
+	 * stale.  NULL: the set whole every interval (or as the others say). */
+	const struct inv_can_period *periods;
+	const struct inv_can_frame_fn *ident;
+	size_t nident;
 };
 
 /* What the framer of an RS485 codec finds at the start of the bytes. */

@@ -9,6 +9,7 @@
  * go away have let go of their ports.  Nothing is ever sent to an inverter
  * without this section.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,10 @@ static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 			fprintf(out, ",\"seen_s\":%.0f", now - o->last_seen);
 		if (o->stale_since > 0)
 			fprintf(out, ",\"stale_s\":%.0f", now - o->stale_since);
+		if (o->out_of_range)
+			fprintf(out, ",\"out_of_range\":true");
+		if (o->out_of_range && isfinite(o->range_v))
+			fprintf(out, ",\"out_of_range_v\":%.1f", o->range_v);
 		if (o->told.limits)
 			fprintf(out, ",\"sent_ccl_a\":%.2f,\"sent_dcl_a\":%.2f", o->told.ccl_a, o->told.dcl_a);
 		if (o->running)

@@ -45,6 +45,13 @@ struct inv_can_out {
 	unsigned long early;           /* sets sent out of turn: a current limit fell */
 	struct inv_heard inv;          /* what the inverter said */
 	double last_shutdown;          /* monotonic time of its last "shutdown battery", 0 = none */
+	/* a scheduled codec's (codec.h `periods`): the send timer fires at the
+	 * earliest due frame */
+	bool sched_on;                 /* the schedule runs: the inverter spoke, the output speaks */
+	bool ident_asked;              /* the identification is to go with the next step */
+	bool urgent;                   /* the at_once frames are to go with the next step */
+	double due[INV_CAN_MAX_FRAMES]; /* monotonic time each frame is next due */
+	unsigned long idents;          /* identification sets sent */
 };
 
 /* An RS485 output's own. */
@@ -77,6 +84,8 @@ struct inv_out {
 	double stale_since;            /* monotonic start of the source's staleness, 0 = fresh */
 	bool ever_fresh;               /* the source had data since the output started */
 	bool waiting_logged;
+	bool out_of_range;             /* a high-voltage protocol's source outside its range: silent */
+	double range_v;                /* the voltage that put it there (NAN: none measured) */
 	struct inv_battery last;       /* what was sent while the source was last fresh */
 	struct inv_encoded told;       /* the limits last sent (told.limits false: none yet) */
 	double last_seen;              /* monotonic time of the inverter's last frame or request */

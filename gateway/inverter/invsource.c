@@ -17,6 +17,12 @@
  * After failsafe_silence the output goes silent: some inverters keep using
  * a battery whose limits are 0 A, but all of them fall into their own
  * loss-of-communication mode when it stops talking.
+ *
+ * A high-voltage protocol (conf_inv_hv_range: byd-hvs-can) speaks only
+ * while the source's measured voltage is inside the protocol's range: out
+ * of it (or with no voltage measured) the output is silent, said once in
+ * the log each way.  --check refused a source whose cells cannot stay
+ * inside; this holds when the BMS says otherwise.
  */
 #include <math.h>
 #include <stdio.h>
@@ -218,6 +224,30 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
 	b->present |= INV_HAS_ALARMS;
 }
 
+/* The voltage of what would be sent against a high-voltage protocol's
+ * range: o->out_of_range, logged when it changes. */
+static void check_range(struct inv_out *o, const struct inv_battery *b)
+{
+	double lo, hi;
+	if (!conf_inv_hv_range(o->cfg.protocol, &lo, &hi))
+		return;
+	bool have = (b->present & INV_HAS_VOLTAGE) && isfinite(b->voltage);
+	bool out = !have || b->voltage < lo || b->voltage > hi;
+	if (out && !o->out_of_range) {
+		if (have)
+			gw_warn("inverter %s: source %s at %.1f V, outside %s's %g-%g V: silent until it is inside",
+				o->cfg.name, o->cfg.source, b->voltage, o->codec->name, lo, hi);
+		else
+			gw_warn("inverter %s: source %s gives no voltage, which %s must keep inside %g-%g V: silent "
+				"until it does", o->cfg.name, o->cfg.source, o->codec->name, lo, hi);
+	} else if (!out && o->out_of_range) {
+		gw_info("inverter %s: source %s at %.1f V, inside %s's %g-%g V again", o->cfg.name, o->cfg.source,
+			b->voltage, o->codec->name, lo, hi);
+	}
+	o->out_of_range = out;
+	o->range_v = have ? b->voltage : NAN;
+}
+
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 {
 	const struct conf_inverter *c = &o->cfg;
@@ -231,13 +261,17 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 	b->chemistry = (uint8_t)o->gw->conf->limits.chemistry;
 	if (fresh) {
 		adjust_soc(c, b);
-		if (keep)
+		if (keep) {
 			o->last = *b;
+			check_range(o, b);
+		}
 		return true;
 	}
 	if (o->ever_fresh) {
 		failsafe_battery(o, b);
 		adjust_soc(c, b);
+		if (keep)
+			check_range(o, b);
 	}
 	return false;
 }
@@ -284,13 +318,15 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
 		o->state = INV_DOWN;
 	else if (!o->ever_fresh)
 		o->state = INV_WAITING;
+	else if (o->out_of_range)
+		o->state = INV_SILENT;
 	else if (fresh)
 		o->state = INV_SENDING;
 	else if (now - o->stale_since >= o->cfg.failsafe_silence)
 		o->state = INV_SILENT;
 	else
 		o->state = INV_FAILSAFE;
-	if (o->state == INV_SILENT && was != INV_SILENT)
+	if (o->state == INV_SILENT && was != INV_SILENT && !o->out_of_range)
 		gw_warn("inverter %s: silent (source stale for %g s): the inverter falls into its own "
 			"loss-of-communication mode", o->cfg.name, o->cfg.failsafe_silence);
 }
