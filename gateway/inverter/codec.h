@@ -167,7 +167,15 @@ const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
  * frames, or -1 when cap is too small. */
 int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsigned extras, struct gw_can_frame *out,
 		   size_t cap, struct inv_encoded *e);
-/* One frame of it by identifier (extras included): 0, or -1 when the set
+/* A scheduled codec's step at monotonic time now: the indices (into
+ * frames) of those that go, in order, into pick[0..INV_CAN_MAX_FRAMES) —
+ * every frame due (due[i] <= now), whose due[i] moves on by its period
+ * (from now when it fell a period behind: no burst), and with urgent the
+ * at_once frames out of turn (their schedule unchanged); *next the
+ * earliest due time after.  Returns the number picked.  Pure: the output's
+ * timer and the tests' fake clock drive it alike. */
+size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next);
+/* One frame of it by identifier (extras and the identification included): 0, or -1 when the set
  * has no such frame or no data for it now. */
 int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_battery *b, unsigned extras,
 		  struct gw_can_frame *f);

@@ -160,28 +160,21 @@ static void sched_add(struct inv_out *o, const struct inv_can_frame_fn *fn, cons
 		o->can.nset++;
 }
 
-/* The frames due at now (with the identification and the at_once ones
- * when asked) into the set; each due one's next time. */
-static void sched_pick(struct inv_out *o, const struct inv_battery *b, double now)
+/* The identification when asked, then the frames due (and the at_once
+ * ones when urgent), into the set; *next the earliest due time after. */
+static void sched_pick(struct inv_out *o, const struct inv_battery *b, double now, double *next)
 {
 	const struct inv_can_codec *c = &o->codec->can;
+	uint8_t pick[INV_CAN_MAX_FRAMES];
 	o->can.nset = 0;
 	for (size_t i = 0; o->can.ident_asked && i < c->nident; i++)
 		sched_add(o, &c->ident[i], b);
 	if (o->can.ident_asked)
 		o->can.idents++;
 	o->can.ident_asked = false;
-	for (size_t i = 0; i < c->nframes && i < INV_CAN_MAX_FRAMES; i++) {
-		bool due = now >= o->can.due[i];
-		if (!due && !(o->can.urgent && c->periods[i].at_once))
-			continue;
-		sched_add(o, &c->frames[i], b);
-		if (due) {
-			o->can.due[i] += c->periods[i].s;
-			if (o->can.due[i] <= now) /* behind (a blocked loop): from now, no burst */
-				o->can.due[i] = now + c->periods[i].s;
-		}
-	}
+	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, pick, next);
+	for (size_t k = 0; k < n; k++)
+		sched_add(o, &c->frames[pick[k]], b);
 	o->can.urgent = false;
 }
 
@@ -204,7 +197,8 @@ static void sched_step(struct inv_out *o, double now)
 		for (size_t i = 0; i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
 			o->can.due[i] = now;
 	}
-	sched_pick(o, &b, now);
+	double next;
+	sched_pick(o, &b, now, &next);
 	if (o->can.nset > 0) {
 		o->can.sets++;
 		if (c->limits) {
@@ -214,10 +208,6 @@ static void sched_step(struct inv_out *o, double now)
 		for (int i = 0; i < o->can.nset; i++)
 			send_frame(o, i, now);
 	}
-	double next = o->can.due[0];
-	for (size_t i = 1; i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
-		if (o->can.due[i] < next)
-			next = o->can.due[i];
 	send_at(o, next);
 }
 

@@ -104,6 +104,10 @@ struct inv_out {
  * before the source was ever fresh there is nothing to send.
  * keep = false: look only (o->last untouched). */
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep);
+/* A high-voltage protocol's range (conf_inv_hv_range) against b's
+ * voltage, the battery it would send: o->out_of_range (no voltage: out),
+ * logged once each way; nothing for the other protocols. */
+void inv_check_range(struct inv_out *o, const struct inv_battery *b);
 /* The state the output is in given the source's freshness; a change is
  * logged once. */
 void inv_update_state(struct inv_out *o, bool up, bool fresh, double now);

@@ -226,7 +226,7 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
 
 /* The voltage of what would be sent against a high-voltage protocol's
  * range: o->out_of_range, logged when it changes. */
-static void check_range(struct inv_out *o, const struct inv_battery *b)
+void inv_check_range(struct inv_out *o, const struct inv_battery *b)
 {
 	double lo, hi;
 	if (!conf_inv_hv_range(o->cfg.protocol, &lo, &hi))
@@ -263,7 +263,7 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 		adjust_soc(c, b);
 		if (keep) {
 			o->last = *b;
-			check_range(o, b);
+			inv_check_range(o, b);
 		}
 		return true;
 	}
@@ -271,7 +271,7 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 		failsafe_battery(o, b);
 		adjust_soc(c, b);
 		if (keep)
-			check_range(o, b);
+			inv_check_range(o, b);
 	}
 	return false;
 }
