@@ -9,7 +9,7 @@
  * A cell's operating range by chemistry, the one the makers' data sheets
  * give from empty to full (bms/plausible.c's note): LFP 2.5-3.65 V, NMC
  * 3.0-4.2 V, LTO 1.5-2.8 V.  BYD's own HV modules are LFP at 2.5-3.6 V
- * per cell (gateway/inverter/PROTOCOLS.md §8: 80-576 V for 32-160 cells).
+ * per cell (gateway/inverter/PROTOCOLS.md §9: 80-576 V for 32-160 cells).
  */
 #include "conf_int.h"
 

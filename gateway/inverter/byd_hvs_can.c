@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/byd_hvs_can.c - the byd-hvs-can codec: the CAN set of a
  * BYD Battery-Box Premium HVS/HVM as GoodWe, Solis, Sungrow and Deye HV
- * inverters read it (PROTOCOLS.md §8).  BYD publishes no document: the
+ * inverters read it (PROTOCOLS.md §9).  BYD publishes no document: the
  * layout is the one reverse-engineered between a real HVS and an inverter
  * and kept by the emulators that follow it.  Standard frames, 500 kbit/s,
  * BIG endian, DLC 8:
@@ -87,7 +87,7 @@ static bool bh_210(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x190: the alarm frame, whose bits nobody has decoded; Battery-Emulator's
- * 00 00 03 00 ..., the most field-tested (PROTOCOLS.md §8). */
+ * 00 00 03 00 ..., the most field-tested (PROTOCOLS.md §9). */
 static bool bh_190(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;

@@ -7,7 +7,7 @@ pty pair made by socat; the test plays the GoodWe / Solis inverter with
 Debian's python3-can over slcan, sending what such an inverter sends (0x151
 with its name, or with byte 0 bit 0 asking the battery to identify itself,
 0x091, 0x0D1, 0x111), and decodes every frame with its own reader written
-from gateway/inverter/PROTOCOLS.md §8 (big endian):
+from gateway/inverter/PROTOCOLS.md §9 (big endian):
 
 - nothing before the source's first data even when the inverter speaks
   (state waiting), and, with data, nothing before the inverter's first
@@ -92,7 +92,7 @@ class Inverter:
         self.bus.shutdown()
 
 
-# ------------------------------------------- this test's reader (§8, big endian)
+# ------------------------------------------- this test's reader (§9, big endian)
 
 def u16(d, i):
     return struct.unpack(">H", d[i:i + 2])[0]
@@ -103,7 +103,7 @@ def s16(d, i):
 
 
 def decode(fr):
-    """{id: bytes} as numbers, by PROTOCOLS.md §8's table."""
+    """{id: bytes} as numbers, by PROTOCOLS.md §9's table."""
     out = {}
     if 0x110 in fr:
         d = fr[0x110]

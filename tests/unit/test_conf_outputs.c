@@ -462,7 +462,7 @@ static void test_growatt_rs485(void)
  * without (each pack); cells required; no interval; the summary. */
 static void test_byd_hvs(void)
 {
-	static const char hv[] = "[pack.h]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\n"; /* 1-5 */
+	static const char hv[] = "[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\n"; /* 1-5 */
 	static const char four[] = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\ncells = 16\n" /* 1-5 */
 				   "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\ncells = 16\n"  /* 6-10 */
 				   "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 3\ncells = 16\n"  /* 11-15 */
@@ -474,24 +474,24 @@ static void test_byd_hvs(void)
 	CHECK_EQ_INT(load_with(hv, "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"), 0);
 	CHECK_EQ_INT(c.inverters[0].protocol, CONF_INV_BYD_HVS_CAN);
 	CHECK_EQ_INT(c.inverters[0].extras, 0);
-	expect_error_with("[pack.h]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n[limits]\n",
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n[limits]\n",
 	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
-	                  "t.ini:6: [inverter.x] source: h runs 40.0-58.4 V (its cells times their chemistry's range), "
+	                  "t.ini:6: [inverter.x] source: hv runs 40.0-58.4 V (its cells times their chemistry's range), "
 	                  "not inside byd-hvs-can's 80-576 V (expected a source whose series cells keep it inside)");
-	expect_error_with("[pack.h]\nprotocol = daly\nport = /dev/ttyUSB0\n[limits]\n",
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\n[limits]\n",
 	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
-	                  "t.ini:5: [inverter.x] source: [pack.h] has no cells key (0: from the BMS at run time), so its "
+	                  "t.ini:5: [inverter.x] source: [pack.hv] has no cells key (0: from the BMS at run time), so its "
 	                  "voltage range is unknown: byd-hvs-can takes 80-576 V and the source's range must be known to "
-	                  "fit it (expected cells = the series cells of every member of source h)");
+	                  "fit it (expected cells = the series cells of every member of source hv)");
 	/* its own periods: no interval */
-	expect_error_with("[pack.h]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\n[bank]\n"
-	                  "strings = h\n", "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\ninterval = 2\n",
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\n[bank]\n"
+	                  "strings = hv\n", "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\ninterval = 2\n",
 	                  "t.ini:11: [inverter.x] interval: byd-hvs-can keeps a BYD battery's own periods");
 	/* the chemistry's range: NMC 32 x 3.0-4.2 V inside; LTO 32 x 1.5-2.8 V not */
-	CHECK_EQ_INT(load_with("[pack.h]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\nchemistry = nmc\n",
+	CHECK_EQ_INT(load_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\nchemistry = nmc\n",
 	                       "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"), 0);
-	expect_error_with("[pack.h]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\nchemistry = lto\n",
-	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n", "h runs 48.0-89.6 V");
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\nchemistry = lto\n",
+	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n", "hv runs 48.0-89.6 V");
 	/* a bank of strings: each string of two 16-cell packs, 80-116.8 V */
 	CHECK_EQ_INT(load_with(four, "[bank]\nstrings = a+b, c+d\n[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"),
 	             0);

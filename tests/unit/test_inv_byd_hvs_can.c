@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_byd_hvs_can.c - the byd-hvs-can codec (gateway/
  * inverter/byd_hvs_can.c) byte for byte against the layout of
- * PROTOCOLS.md §8 (big endian, DLC 8) and its example frames (§8.4: an
+ * PROTOCOLS.md §9 (big endian, DLC 8) and its example frames (§9 "Examples": an
  * emulator's defaults, written here as the battery they describe); the
  * identification set; the inverter's frames (a GoodWe's 0x151 as
  * recorded); the schedule on a fake clock (0x110 every 2 s, 0x150, 0x1D0,
  * 0x210 every 10 s, 0x190 every 60 s, the at_once frames out of turn
  * without moving it, no burst after a blocked loop); and the safety rules
- * of §8.5, each a check that fails without its rule: the fail-safe 0x110
+ * of §9.1, each a check that fails without its rule: the fail-safe 0x110
  * (zero currents, the CVL kept), a current only when allowed, the output
  * silent outside 80-576 V or without a voltage. */
 #include "inv_check.h"
@@ -18,7 +18,7 @@
 
 static const struct inv_codec *const B = &inv_codec_byd_hvs_can;
 
-/* The battery behind the emulator defaults of §8.4: 233.6 / 160.0 V,
+/* The battery behind the emulator defaults of §9 "Examples": 233.6 / 160.0 V,
  * 25.6 A both ways, SOC 97.40 %, SOH 100 %, 24.3 of 25.0 Ah, 212.1 V, 0 A,
  * 18.0 degC (sensors 18.0 and 19.0). */
 static void battery_sun(struct inv_battery *b)
