@@ -101,7 +101,8 @@ struct inv_can_codec {
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
-	/* A scheduled codec (byd-hvs-can): frame i of `frames` every periods[i].s,
+	/* A scheduled codec (byd-hvs-can): frame i of `frames` every periods[i].s
+	 * (frames[0] the one that carries the limits),
 	 * nothing before the inverter's first frame; when the schedule starts
 	 * (the inverter spoke and the output speaks) the `ident` set, then every
 	 * frame; `ident` again as the answer to each INV_RX_IDENTIFY; the

@@ -161,11 +161,13 @@ static void sched_add(struct inv_out *o, const struct inv_can_frame_fn *fn, cons
 }
 
 /* The identification when asked, then the frames due (and the at_once
- * ones when urgent), into the set; *next the earliest due time after. */
-static void sched_pick(struct inv_out *o, const struct inv_battery *b, double now, double *next)
+ * ones when urgent), into the set; *next the earliest due time after.
+ * True when frames[0], the limits frame, is among them. */
+static bool sched_pick(struct inv_out *o, const struct inv_battery *b, double now, double *next)
 {
 	const struct inv_can_codec *c = &o->codec->can;
 	uint8_t pick[INV_CAN_MAX_FRAMES];
+	bool limits = false;
 	o->can.nset = 0;
 	for (size_t i = 0; o->can.ident_asked && i < c->nident; i++)
 		sched_add(o, &c->ident[i], b);
@@ -173,9 +175,12 @@ static void sched_pick(struct inv_out *o, const struct inv_battery *b, double no
 		o->can.idents++;
 	o->can.ident_asked = false;
 	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, pick, next);
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		sched_add(o, &c->frames[pick[k]], b);
+		limits = limits || pick[k] == 0;
+	}
 	o->can.urgent = false;
+	return limits;
 }
 
 /* One step: the state from the source now; in a state that speaks, with
@@ -198,10 +203,10 @@ static void sched_step(struct inv_out *o, double now)
 			o->can.due[i] = now;
 	}
 	double next;
-	sched_pick(o, &b, now, &next);
+	bool limits = sched_pick(o, &b, now, &next);
 	if (o->can.nset > 0) {
 		o->can.sets++;
-		if (c->limits) {
+		if (c->limits && limits) { /* what the inverter was told, and what a fall is measured from */
 			c->limits(&b, &o->can.set_limits);
 			o->told = o->can.set_limits;
 		}
