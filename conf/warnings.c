@@ -88,9 +88,34 @@ static int bank_warnings(const struct conf *c, void (*say)(void *arg, const char
 	return n;
 }
 
+/* Two members of one string on one wired bus: each member's port sits at
+ * its own pack's potential (gateway/inverter/PROTOCOLS.md §12, hazard 4). */
+static int string_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
+{
+	const struct conf_bank *b = &c->bank;
+	int n = 0;
+	for (int s = 0; b->enabled && s < b->nstrings; s++)
+		for (int i = 0; i < b->string_len[s]; i++)
+			for (int j = i + 1; j < b->string_len[s]; j++) {
+				const struct conf_pack *p = &c->packs[b->pack_idx[b->string_first[s] + i]];
+				const struct conf_pack *q = &c->packs[b->pack_idx[b->string_first[s] + j]];
+				if (p->is_ble || strcmp(p->port, q->port) != 0)
+					continue;
+				char text[CONF_ERR_MAX];
+				snprintf(text, sizeof(text), "%s:%d: [bank] strings: %s and %s are in series and share "
+					 "port %s: their ports sit at different potentials, so that bus must be "
+					 "isolated at each pack (a shared non-isolated bus short-circuits packs)",
+					 c->file, b->line, p->name, q->name, p->port);
+				say(arg, text);
+				n++;
+				j = b->string_len[s]; /* once per member */
+			}
+	return n;
+}
+
 int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
 {
-	int n = soc_warnings(c, say, arg) + bank_warnings(c, say, arg);
+	int n = soc_warnings(c, say, arg) + bank_warnings(c, say, arg) + string_warnings(c, say, arg);
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		int on_bus;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "strings.h"
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -34,7 +35,7 @@ static int cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median of v[0..n) without v[skip]. */
+/* Median of v[0..n) without v[skip] (-1: all of them). */
 static float median_without(const float *v, int n, int skip)
 {
 	float t[CONF_MAX_PACKS];
@@ -249,9 +250,143 @@ static void bank_soc(struct gw_bank_state *out)
 	}
 }
 
+/* ---- a bank of strings (strings.h): the strings are its members ---- */
+
+/* Bank pack position (1-based) of string s's member m (1-based). */
+static uint8_t bank_pos(const struct conf_bank *cb, int s, int m)
+{
+	return (uint8_t)(cb->string_first[s] + m);
+}
+
+/* The coldest and hottest sensor and the cells' extremes of the strings,
+ * each with its bank pack and that pack's cell or sensor. */
+static void strings_extremes(const struct conf_bank *cb, const struct gw_string_state *ss, struct gw_bank_state *out)
+{
+	uint32_t sum = 0, n = 0;
+	memset(&out->tmin, 0, sizeof(out->tmin));
+	memset(&out->tmax, 0, sizeof(out->tmax));
+	for (int s = 0; s < cb->nstrings; s++) {
+		const struct gw_string_state *t = &ss[s];
+		if (!t->fresh)
+			continue;
+		if (t->tmin_at.member && (!out->tmin.pack || t->tmin_c < out->tmin.c))
+			out->tmin = (struct gw_temp_at){ t->tmin_c, bank_pos(cb, s, t->tmin_at.member), t->tmin_at.index };
+		if (t->tmax_at.member && (!out->tmax.pack || t->tmax_c > out->tmax.c))
+			out->tmax = (struct gw_temp_at){ t->tmax_c, bank_pos(cb, s, t->tmax_at.member), t->tmax_at.index };
+		if (!t->cell_min_at.member)
+			continue;
+		struct reg_bank *b = &out->rb;
+		if (!b->have_cells || t->cell_min_mv < b->min_mv) {
+			b->min_mv = t->cell_min_mv;
+			b->min_pack = bank_pos(cb, s, t->cell_min_at.member);
+			b->min_cell = t->cell_min_at.index;
+		}
+		if (!b->have_cells || t->cell_max_mv > b->max_mv) {
+			b->max_mv = t->cell_max_mv;
+			b->max_pack = bank_pos(cb, s, t->cell_max_at.member);
+			b->max_cell = t->cell_max_at.index;
+		}
+		b->have_cells = true;
+		sum += (uint32_t)t->cell_avg_mv * t->cells;
+		n += t->cells;
+	}
+	if (n)
+		out->rb.avg_mv = (uint16_t)((sum + n / 2) / n);
+}
+
+/* The voltage the strings' median; the SOC the sum of their remaining Ah
+ * over the sum of their full Ah (each string's the weakest member's), else
+ * their mean SOC without capacities; the bank carries no count of its own
+ * (each member's count is its pack's). */
+static void strings_soc(const struct conf_bank *cb, const struct gw_string_state *ss, struct gw_bank_state *out)
+{
+	float v[CONF_MAX_PACKS];
+	int nv = 0, nsoc = 0;
+	bool caps = true;
+	double r = 0, f = 0, soc = 0;
+	for (int s = 0; s < cb->nstrings; s++) {
+		const struct bms_snapshot *t = &ss[s].snap;
+		if (!ss[s].fresh)
+			continue;
+		if (t->present & BMS_HAS_VOLTAGE)
+			v[nv++] = t->voltage;
+		caps = caps && (t->present & (BMS_HAS_REMAIN | BMS_HAS_FULL)) == (BMS_HAS_REMAIN | BMS_HAS_FULL);
+		r += t->remain_ah;
+		f += t->full_ah;
+		if (t->present & BMS_HAS_SOC) {
+			soc += t->soc;
+			nsoc++;
+		}
+	}
+	if (nv)
+		out->snap.voltage = median_without(v, nv, -1);
+	struct gw_bank_soc *b = &out->soc;
+	memset(b, 0, sizeof(*b));
+	b->soc_bms = b->remain_ah = b->full_ah = NAN;
+	b->counted.soc = b->counted.soc_bms = b->counted.soc_counted = NAN;
+	b->counted.remaining_ah = b->counted.capacity_ah = NAN;
+	b->counted.since_full_s = -1;
+	if (caps && f > 0) {
+		b->remain_ah = r;
+		b->full_ah = f;
+		b->soc_bms = b->counted.soc = b->counted.soc_bms = r * 100.0 / f;
+		b->counted.capacity_ah = f;
+	} else if (nsoc) {
+		b->soc_bms = b->counted.soc = b->counted.soc_bms = soc / nsoc;
+	}
+}
+
+/* A string departing from the others' voltage: every member of it. */
+static uint32_t strings_dev_mask(const struct conf_bank *cb, uint32_t by_string)
+{
+	uint32_t mask = 0;
+	for (int s = 0; s < cb->nstrings; s++)
+		if (by_string & (1u << (s & 31)))
+			for (int m = 0; m < cb->string_len[s]; m++)
+				mask |= 1u << ((cb->string_first[s] + m) & 31);
+	return mask;
+}
+
+static void bank_of_strings(const struct gw *gw, double now, struct gw_bank_state *out)
+{
+	const struct conf_bank *cb = &gw->conf->bank;
+	static struct gw_string_state ss[CONF_MAX_PACKS];
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
+	for (int s = 0; s < cb->nstrings; s++) {
+		gw_string_compute_at(gw, s, now, &ss[s]);
+		fresh[s] = ss[s].fresh ? &ss[s].snap : NULL;
+	}
+	gw_bank_aggregate(fresh, cb->nstrings, cb->max_deviation, gw->conf->soc.current_threshold, out);
+	bool any = out->online > 0;
+	out->rb.deviation_mask = strings_dev_mask(cb, out->rb.deviation_mask);
+	out->online = 0;
+	out->online_mask = 0;
+	out->configured = (uint16_t)cb->npacks;
+	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		if (gw_pack_online_at(gw, p, now)) {
+			out->online_mask |= 1u << (k & 31);
+			if (any)
+				out->online++;
+		} else {
+			out->missing++;
+			out->missing_mask |= 1u << (k & 31);
+		}
+	}
+	if (!any)
+		return;
+	strings_extremes(cb, ss, out);
+	strings_soc(cb, ss, out);
+	bank_soc(out);
+}
+
 void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
 {
 	const struct conf_bank *cb = &gw->conf->bank;
+	if (cb->nstrings) {
+		bank_of_strings(gw, now, out);
+		return;
+	}
 	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
 	int n = cb->npacks < CONF_MAX_PACKS ? cb->npacks : CONF_MAX_PACKS;
 	for (int k = 0; k < n; k++) {

@@ -17,6 +17,7 @@
 #include "../core/log.h"
 #include "gw.h"
 #include "statefile.h"
+#include "strings.h"
 
 /* A day's worth of seconds: the last full charge is saved this finely. */
 #define FULL_SAVE_S 3600
@@ -148,33 +149,76 @@ static double capacity(const struct gw_pack *p)
 	return 0;
 }
 
-static void log_members(const struct gw *gw, const struct gw_lim_member *m, bool was)
+static void log_members(const struct gw *gw, double now, bool was)
 {
 	const struct conf_bank *b = &gw->conf->bank;
 	bool block = gw->conf->limits.bank_stale == CONF_BANK_STALE_BLOCK;
 	if (gw->bank_lim.member_stale == was)
 		return;
 	if (!was) {
-		for (int k = 0; k < b->npacks; k++)
-			if (m[k].stale)
+		for (int k = 0; k < b->npacks; k++) {
+			const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+			if (!gw_pack_stale_at(gw, p, now) || gw_pack_is_balancer(p))
+				continue;
+			int s = 0;
+			while (s + 1 < b->nstrings && k >= b->string_first[s + 1])
+				s++;
+			if (b->nstrings)
+				gw_warn("bank: pack %s is stale but still in string%d: the string is fail-safe; %s "
+					"(bank_stale = %s); a communication warning goes to every inverter", p->cfg->name,
+					s + 1, block ? "the bank is fail-safe" : "the bank's CVL held at float voltage",
+					block ? "block" : "degrade");
+			else
 				gw_warn("bank: pack %s is stale but still on the DC bus: %s (bank_stale = %s); a "
-					"communication warning goes to every inverter", gw->packs[b->pack_idx[k]]->cfg->name,
+					"communication warning goes to every inverter", p->cfg->name,
 					block ? "the bank is fail-safe" : "its CVL held at float voltage",
 					block ? "block" : "degrade");
+		}
 	} else {
 		gw_info("bank: every pack fresh again: the stale-member %s ends", block ? "fail-safe" : "float cap");
 	}
 }
 
-/* The bank from its packs' results: a pack not online (stale, or not read
- * yet: its limits were never computed) is left out, as a fail-safe one. */
-static void step_bank(struct gw *gw, double now, int64_t wall)
+/* A string's limits from its members' (strings.h), and the string as a
+ * member of the bank: its ratings the smallest member's, its capacity the
+ * smallest full; a member that is not online makes the string fail-safe
+ * and leaves it out of the bank's currents. */
+static struct gw_lim_member step_string(struct gw *gw, int s, double now)
 {
 	const struct conf_bank *b = &gw->conf->bank;
-	if (!b->enabled)
-		return;
 	const struct conf_limits *cfg = &gw->conf->limits;
-	struct gw_lim_member m[CONF_MAX_PACKS];
+	const struct gw_limits *lim[CONF_MAX_PACKS];
+	struct gw_lim_member sm = { NULL, false, { 0, 0 }, 0 };
+	bool fresh = true;
+	for (int m = 0; m < b->string_len[s]; m++) {
+		const struct gw_pack *p = gw->packs[gw_string_member(gw, s, m)];
+		struct gw_lim_rating r = rating(cfg, p->cfg);
+		lim[m] = &p->lim;
+		fresh = fresh && gw_pack_online_at(gw, p, now);
+		sm.stale = sm.stale || gw_pack_stale_at(gw, p, now);
+		if (m == 0 || r.charge_a < sm.rating.charge_a)
+			sm.rating.charge_a = r.charge_a;
+		if (m == 0 || r.discharge_a < sm.rating.discharge_a)
+			sm.rating.discharge_a = r.discharge_a;
+		double c = fresh ? capacity(p) : 0;
+		if (m == 0 || c < sm.capacity_ah)
+			sm.capacity_ah = c;
+	}
+	gw_limits_string(lim, b->string_len[s], fresh, &gw->string_lim[s], NULL, NULL);
+	sm.lim = fresh ? &gw->string_lim[s] : NULL;
+	return sm;
+}
+
+/* The bank's members: its packs, or its strings ([bank] strings). */
+static int bank_members(struct gw *gw, double now, struct gw_lim_member *m)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	const struct conf_limits *cfg = &gw->conf->limits;
+	if (b->nstrings) {
+		for (int s = 0; s < b->nstrings; s++)
+			m[s] = step_string(gw, s, now);
+		return b->nstrings;
+	}
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		bool online = gw_pack_online(gw, p);
@@ -189,10 +233,23 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 		m[k] = (struct gw_lim_member){ online ? &p->lim : NULL, gw_pack_stale_at(gw, p, now), rating(cfg, p->cfg),
 					       online ? capacity(p) : 0 };
 	}
+	return b->npacks;
+}
+
+/* The bank from its members' results: a member not online (stale, or not
+ * read yet: its limits were never computed) is left out, as a fail-safe
+ * one. */
+static void step_bank(struct gw *gw, double now, int64_t wall)
+{
+	if (!gw->conf->bank.enabled)
+		return;
+	const struct conf_limits *cfg = &gw->conf->limits;
+	struct gw_lim_member m[CONF_MAX_PACKS];
+	int n = bank_members(gw, now, m);
 	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
+	gw_bank_compute_at(gw, now, &bs);
 	const struct bms_snapshot *s = &bs.snap;
-	struct gw_lim_bank_in in = { m, b->npacks, (s->present & BMS_HAS_VOLTAGE) != 0,
+	struct gw_lim_bank_in in = { m, n, (s->present & BMS_HAS_VOLTAGE) != 0,
 				     (s->present & BMS_HAS_CURRENT) != 0, (s->present & BMS_HAS_SOC) != 0,
 				     s->voltage, s->current, s->soc };
 	struct gw_limits prev = gw->bank_lim;
@@ -203,7 +260,7 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 	unsigned ch = gw->charge->known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;
 	log_change("bank", &gw->bank_lim, ch, !gw->charge->known);
 	log_events("bank", &gw->bank_lim, ev, s->current, cfg->limit_exceeded);
-	log_members(gw, m, gw->charge->known && prev.member_stale);
+	log_members(gw, now, gw->charge->known && prev.member_stale);
 	gw->charge->known = true;
 }
 
@@ -359,6 +416,7 @@ void gw_charge_reset(struct gw *gw)
 		p->charge->st.last_full_wall = full;
 	}
 	memset(&gw->bank_lim, 0, sizeof(gw->bank_lim));
+	memset(gw->string_lim, 0, sizeof(gw->string_lim));
 	gw_limits_bank_init(&gw->charge->st);
 	gw->charge->known = false;
 }

@@ -182,6 +182,8 @@ bool gw_unit_lookup(struct gw *gw, int unit, struct gw_unit *u);
 bool gw_unit_online(const struct gw *gw, const struct gw_unit *u);
 /* The same at monotonic time now (gw_mono()). */
 bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now);
+/* A bank of strings ([bank] strings): one string has every member fresh. */
+bool gw_strings_online_at(const struct gw *gw, double now);
 /* An output as the running daemon holds it: its row of the service table
  * (model/service.h) and its state. */
 #define GW_MAX_OUTPUTS 16
@@ -214,6 +216,7 @@ struct gw {
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
 	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
+	struct gw_limits string_lim[CONF_MAX_PACKS]; /* each string's ([bank] strings; charge.c) */
 	struct gw_charge_bank *charge; /* ... and the engine's memory of them (charge.c alone) */
 	struct gw_statefile *state;    /* the state file (model/statefile.h) */
 	uint32_t bank_soc_left_out;    /* the bank's packs left out of its SOC, as last logged

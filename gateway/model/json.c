@@ -16,7 +16,7 @@
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
-static void json_num(FILE *o, const char *key, double v, bool present, int prec)
+void gw_json_num(FILE *o, const char *key, double v, bool present, int prec)
 {
 	if (present && isfinite(v))
 		fprintf(o, ",\"%s\":%.*f", key, prec, v);
@@ -24,7 +24,7 @@ static void json_num(FILE *o, const char *key, double v, bool present, int prec)
 		fprintf(o, ",\"%s\":null", key);
 }
 
-static void json_bool(FILE *o, const char *key, bool v, bool present)
+void gw_json_bool(FILE *o, const char *key, bool v, bool present)
 {
 	fprintf(o, ",\"%s\":%s", key, present ? (v ? "true" : "false") : "null");
 }
@@ -38,27 +38,27 @@ static void json_time(FILE *o, const char *key, double mono_t)
 
 /* The fields every unit has: electrical values, capacities, temperatures,
  * MOSFETs, alarms.  Cells are written by the caller. */
-static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
+void gw_json_snapshot_fields(FILE *o, const struct bms_snapshot *s)
 {
 	uint32_t h = s->present;
-	json_num(o, "voltage", s->voltage, h & BMS_HAS_VOLTAGE, 2);
-	json_num(o, "current", s->current, h & BMS_HAS_CURRENT, 2);
-	json_num(o, "power", s->power, h & BMS_HAS_POWER, 1);
-	json_num(o, "soc", s->soc, h & BMS_HAS_SOC, 1);
-	json_num(o, "soh", s->soh, h & BMS_HAS_SOH, 1);
-	json_num(o, "remaining_ah", s->remain_ah, h & BMS_HAS_REMAIN, 3);
-	json_num(o, "full_ah", s->full_ah, h & BMS_HAS_FULL, 3);
-	json_num(o, "stored_energy_wh", (double)s->voltage * s->remain_ah,
+	gw_json_num(o, "voltage", s->voltage, h & BMS_HAS_VOLTAGE, 2);
+	gw_json_num(o, "current", s->current, h & BMS_HAS_CURRENT, 2);
+	gw_json_num(o, "power", s->power, h & BMS_HAS_POWER, 1);
+	gw_json_num(o, "soc", s->soc, h & BMS_HAS_SOC, 1);
+	gw_json_num(o, "soh", s->soh, h & BMS_HAS_SOH, 1);
+	gw_json_num(o, "remaining_ah", s->remain_ah, h & BMS_HAS_REMAIN, 3);
+	gw_json_num(o, "full_ah", s->full_ah, h & BMS_HAS_FULL, 3);
+	gw_json_num(o, "stored_energy_wh", (double)s->voltage * s->remain_ah,
 		 (h & BMS_HAS_VOLTAGE) && (h & BMS_HAS_REMAIN), 0);
-	json_num(o, "cycles", s->cycles, h & BMS_HAS_CYCLES, 0);
+	gw_json_num(o, "cycles", s->cycles, h & BMS_HAS_CYCLES, 0);
 	/* a unit without a current (a balancer) that says nothing is neither
 	 * charging nor idle: its state is unknown */
 	if (s->state == 0 && !(h & BMS_HAS_CURRENT))
 		fputs(",\"state\":null", o);
 	else
 		fprintf(o, ",\"state\":\"%s\"", s->state == 1 ? "charging" : s->state == 2 ? "discharging" : "idle");
-	json_bool(o, "charging", s->state == 1, h & BMS_HAS_CURRENT);
-	json_bool(o, "discharging", s->state == 2, h & BMS_HAS_CURRENT);
+	gw_json_bool(o, "charging", s->state == 1, h & BMS_HAS_CURRENT);
+	gw_json_bool(o, "discharging", s->state == 2, h & BMS_HAS_CURRENT);
 	fprintf(o, ",\"temps_c\":[");
 	for (unsigned i = 0; i < s->ntemps && i < BMS_MAX_TEMPS; i++) {
 		if (isfinite(s->temp_c[i]))
@@ -67,9 +67,9 @@ static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
 			fprintf(o, "%snull", i ? "," : "");
 	}
 	fprintf(o, "]");
-	json_num(o, "mos_temp_c", s->mos_temp_c, h & BMS_HAS_MOS_TEMP, 1);
-	json_bool(o, "charge_mos", s->chg_mos, h & BMS_HAS_MOSFETS);
-	json_bool(o, "discharge_mos", s->dsg_mos, h & BMS_HAS_MOSFETS);
+	gw_json_num(o, "mos_temp_c", s->mos_temp_c, h & BMS_HAS_MOS_TEMP, 1);
+	gw_json_bool(o, "charge_mos", s->chg_mos, h & BMS_HAS_MOSFETS);
+	gw_json_bool(o, "discharge_mos", s->dsg_mos, h & BMS_HAS_MOSFETS);
 	fprintf(o, ",\"alarms\":[");
 	bool first = true;
 	for (unsigned i = 0; i < BMS_AL_COUNT; i++)
@@ -85,17 +85,17 @@ static void snapshot_fields(FILE *o, const struct bms_snapshot *s)
 			first = false;
 		}
 	fprintf(o, "\"");
-	json_bool(o, "problem", s->alarms != 0, h & BMS_HAS_ALARMS);
+	gw_json_bool(o, "problem", s->alarms != 0, h & BMS_HAS_ALARMS);
 	/* the limits the BMS itself reports (where its protocol has them) */
-	json_num(o, "bms_ccl_a", s->bms_ccl_a, h & BMS_HAS_CUR_LIMITS, 1);
-	json_num(o, "bms_dcl_a", s->bms_dcl_a, h & BMS_HAS_CUR_LIMITS, 1);
-	json_num(o, "bms_cvl_v", s->bms_cvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
-	json_num(o, "bms_dvl_v", s->bms_dvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
+	gw_json_num(o, "bms_ccl_a", s->bms_ccl_a, h & BMS_HAS_CUR_LIMITS, 1);
+	gw_json_num(o, "bms_dcl_a", s->bms_dcl_a, h & BMS_HAS_CUR_LIMITS, 1);
+	gw_json_num(o, "bms_cvl_v", s->bms_cvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
+	gw_json_num(o, "bms_dvl_v", s->bms_dvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
 }
 
 /* ,"limits":{...} of a pack or the bank ([limits]), or null without it;
  * the bank's also says whether one of its packs is stale. */
-static void limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l, bool bank)
+void gw_json_limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l, bool bank)
 {
 	if (!gw->conf->limits.enabled) {
 		fputs(",\"limits\":null", o);
@@ -179,15 +179,15 @@ static void ident_fields(FILE *o, const struct bms_ident *id)
 static void balancer_fields(FILE *o, const struct bms_driver *drv, const struct bms_snapshot *s)
 {
 	bool bal = (s->present & BMS_HAS_BALANCER) != 0;
-	json_num(o, "balance_current_a", s->bal_current, bal, 3);
-	json_num(o, "balancer_status", s->bal_status, bal, 0);
+	gw_json_num(o, "balance_current_a", s->bal_current, bal, 3);
+	gw_json_num(o, "balancer_status", s->bal_status, bal, 0);
 	const char *state = bal && drv->balancer_state ? drv->balancer_state(s->bal_status) : NULL;
 	fputs(",\"balancer_state\":", o);
 	if (state)
 		gw_json_str(o, state);
 	else
 		fputs("null", o);
-	json_num(o, "balancer_temp_c", s->bal_temp_c, bal, 1);
+	gw_json_num(o, "balancer_temp_c", s->bal_temp_c, bal, 1);
 	if (!(s->present & BMS_HAS_CELL_RES)) {
 		fputs(",\"cell_res_mohm\":null", o);
 		return;
@@ -209,17 +209,17 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 	bool counting = e->flags & GW_SOC_F_COUNTING;
 	fputs(",\"soc_estimate\":{\"source\":", o);
 	gw_json_str(o, gw_soc_source_name(e));
-	json_num(o, "soc", e->soc, true, 1);
-	json_num(o, "bms", e->soc_bms, true, 1);
-	json_num(o, "counted", e->soc_counted, counting, 1);
-	json_bool(o, "counting", counting, true);
-	json_bool(o, "synced", e->flags & GW_SOC_F_SYNCED, true);
-	json_bool(o, "resumed", e->flags & GW_SOC_F_RESUMED, true);
-	json_num(o, "remaining_ah", e->remaining_ah, counting, 2);
-	json_num(o, "capacity_ah", e->capacity_ah, true, 2);
-	json_bool(o, "capacity_measured", e->flags & GW_SOC_F_MEASURED, true);
+	gw_json_num(o, "soc", e->soc, true, 1);
+	gw_json_num(o, "bms", e->soc_bms, true, 1);
+	gw_json_num(o, "counted", e->soc_counted, counting, 1);
+	gw_json_bool(o, "counting", counting, true);
+	gw_json_bool(o, "synced", e->flags & GW_SOC_F_SYNCED, true);
+	gw_json_bool(o, "resumed", e->flags & GW_SOC_F_RESUMED, true);
+	gw_json_num(o, "remaining_ah", e->remaining_ah, counting, 2);
+	gw_json_num(o, "capacity_ah", e->capacity_ah, true, 2);
+	gw_json_bool(o, "capacity_measured", e->flags & GW_SOC_F_MEASURED, true);
 	fprintf(o, ",\"capacity_samples\":%u", e->capacity_samples);
-	json_num(o, "soh_measured", e->soh_measured, e->flags & GW_SOC_F_MEASURED, 1);
+	gw_json_num(o, "soh_measured", e->soh_measured, e->flags & GW_SOC_F_MEASURED, 1);
 	if (e->since_full_s >= 0)
 		json_time(o, "last_full", now - e->since_full_s);
 	else
@@ -249,7 +249,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	double now = gw_mono();
 	gw_soc_pack_out(gw, p, now, &so);
 	soc_estimate(o, &so, now);
-	limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
+	gw_json_limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
 	settings_fields(o, gw, &(struct gw_unit){ .pack = (struct gw_pack *)p }, now);
 	if (!p->have_data) {
 		fprintf(o, ",\"error\":");
@@ -259,7 +259,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	}
 	json_time(o, "updated", p->last_good);
 	fprintf(o, ",\"age_s\":%.0f", gw_mono() - p->last_good);
-	snapshot_fields(o, s);
+	gw_json_snapshot_fields(o, s);
 	fprintf(o, ",\"cell_count\":%u,\"cells_mv\":[", s->ncells);
 	for (unsigned i = 0; i < s->ncells && i < BMS_MAX_CELLS; i++)
 		fprintf(o, "%s%u", i ? "," : "", s->cell_mv[i]);
@@ -267,12 +267,12 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	struct bms_cell_stats cs;
 	bms_cell_stats(s, &cs);
 	bool cells = s->ncells > 0;
-	json_num(o, "cell_min_mv", cs.min_mv, cells, 0);
-	json_num(o, "cell_min_index", cs.min_idx, cells, 0);
-	json_num(o, "cell_max_mv", cs.max_mv, cells, 0);
-	json_num(o, "cell_max_index", cs.max_idx, cells, 0);
-	json_num(o, "cell_avg_mv", cs.avg_mv, cells, 0);
-	json_num(o, "cell_delta_mv", cs.delta_mv, cells, 0);
+	gw_json_num(o, "cell_min_mv", cs.min_mv, cells, 0);
+	gw_json_num(o, "cell_min_index", cs.min_idx, cells, 0);
+	gw_json_num(o, "cell_max_mv", cs.max_mv, cells, 0);
+	gw_json_num(o, "cell_max_index", cs.max_idx, cells, 0);
+	gw_json_num(o, "cell_avg_mv", cs.avg_mv, cells, 0);
+	gw_json_num(o, "cell_delta_mv", cs.delta_mv, cells, 0);
 	fprintf(o, ",\"balancing\":[");
 	bool first = true;
 	for (unsigned i = 0; i < 32; i++)
@@ -281,7 +281,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 			first = false;
 		}
 	fprintf(o, "]");
-	json_bool(o, "balancing_any", s->balance != 0 || ((s->present & BMS_HAS_BALANCING) && s->balancing),
+	gw_json_bool(o, "balancing_any", s->balance != 0 || ((s->present & BMS_HAS_BALANCING) && s->balancing),
 		  s->present & (BMS_HAS_BALANCE | BMS_HAS_BALANCING));
 	balancer_fields(o, p->drv, s);
 	fprintf(o, ",\"raw_alarms\":[");
@@ -324,16 +324,16 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", b->unit_id, bs.online ? "true" : "false",
 		bs.online ? "true" : "false");
 	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", bs.online, bs.configured);
-	json_bool(o, "pack_missing", bs.missing > 0, true); /* a balancer unit is never a missing pack */
+	gw_json_bool(o, "pack_missing", bs.missing > 0, true); /* a balancer unit is never a missing pack */
 	pack_names(o, gw, "online_packs", bs.online_mask);
 	pack_names(o, gw, "missing_packs", bs.missing_mask);
 	pack_names(o, gw, "soc_left_out", bs.soc.left_out);
-	json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
+	gw_json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
 	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
 	double now = gw_mono();
 	soc_estimate(o, &bs.soc.counted, now);
-	limits_fields(o, gw, &gw->bank_lim, true);
+	gw_json_limits_fields(o, gw, &gw->bank_lim, true);
 	settings_fields(o, gw, &(struct gw_unit){ .bank = true }, now);
 	/* the bank's data is as new as its freshest pack */
 	double newest = -1;
@@ -346,15 +346,17 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 		json_time(o, "updated", newest);
 		fprintf(o, ",\"age_s\":%.0f", gw_mono() - newest);
 	}
-	snapshot_fields(o, &bs.snap);
+	gw_json_snapshot_fields(o, &bs.snap);
 	bool cells = bs.rb.have_cells;
-	json_num(o, "cell_min_mv", bs.rb.min_mv, cells, 0);
+	gw_json_num(o, "cell_min_mv", bs.rb.min_mv, cells, 0);
 	pack_at(o, gw, "cell_min_pack", cells ? bs.rb.min_pack : 0);
-	json_num(o, "cell_min_index", bs.rb.min_cell, cells, 0);
-	json_num(o, "cell_max_mv", bs.rb.max_mv, cells, 0);
+	gw_json_num(o, "cell_min_index", bs.rb.min_cell, cells, 0);
+	gw_json_num(o, "cell_max_mv", bs.rb.max_mv, cells, 0);
 	pack_at(o, gw, "cell_max_pack", cells ? bs.rb.max_pack : 0);
-	json_num(o, "cell_max_index", bs.rb.max_cell, cells, 0);
-	json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells, 0);
-	json_num(o, "cell_delta_mv", bs.rb.max_mv - bs.rb.min_mv, cells, 0);
+	gw_json_num(o, "cell_max_index", bs.rb.max_cell, cells, 0);
+	gw_json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells, 0);
+	gw_json_num(o, "cell_delta_mv", bs.rb.max_mv - bs.rb.min_mv, cells, 0);
+	if (b->nstrings)
+		gw_strings_json(o, gw, now);
 	fprintf(o, "}\n");
 }

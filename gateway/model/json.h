@@ -8,6 +8,7 @@
 
 #include "../core/jsonw.h"
 
+#include "limits.h"
 #include "settings.h"
 
 struct gw;
@@ -26,5 +27,16 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p);
 /* One line: the bank unit as served now ({"bank":true,"packs_online":...}),
  * with the same value keys as a pack. */
 void gw_bank_json(FILE *o, const struct gw *gw);
+/* ,"strings":[...] of a bank of strings ([bank] strings; json_strings.c):
+ * each string with its members, values, cells and limits. */
+void gw_strings_json(FILE *o, const struct gw *gw, double now);
+
+/* The pieces every unit's object is made of (json.c): ,"key":value (null
+ * when absent or not a number); the values of a snapshot; ,"limits":{...}
+ * (the bank's with member_stale). */
+void gw_json_num(FILE *o, const char *key, double v, bool present, int prec);
+void gw_json_bool(FILE *o, const char *key, bool v, bool present);
+void gw_json_snapshot_fields(FILE *o, const struct bms_snapshot *s);
+void gw_json_limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l, bool bank);
 
 #endif

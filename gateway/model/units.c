@@ -86,9 +86,26 @@ bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now)
 	if (u->pack)
 		return gw_pack_online_at(gw, u->pack, now);
 	const struct conf_bank *b = &gw->conf->bank;
+	if (b->nstrings)
+		return gw_strings_online_at(gw, now);
 	for (int k = 0; k < b->npacks; k++)
 		if (gw_pack_online_at(gw, gw->packs[b->pack_idx[k]], now))
 			return true;
+	return false;
+}
+
+/* A bank of strings has data while one of its strings has every member
+ * fresh (strings.h): a string with a member not fresh has none. */
+bool gw_strings_online_at(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int s = 0; s < b->nstrings; s++) {
+		bool all = true;
+		for (int m = 0; m < b->string_len[s] && all; m++)
+			all = gw_pack_online_at(gw, gw->packs[b->pack_idx[b->string_first[s] + m]], now);
+		if (all)
+			return true;
+	}
 	return false;
 }
 

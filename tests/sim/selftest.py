@@ -1834,12 +1834,91 @@ def test_master_cmdline():
     sim.stop()
 
 
+def test_strings():
+    """Packs in series (`string=N`): two strings of four jk-pb members on one
+    bus, addresses 1..8.  The members of a string move with one current (the
+    same Ah into each, so a smaller member's SOC moves faster and the first
+    one full turns the string's current), `set ADDR current` on a member sets
+    its string's, `apart` gives one member a current of its own; the wire
+    carries what `state` says."""
+    for spec in (("address=1,string=0",), ("address=1,string=1,model=lfp",),
+                 ("address=1,string=1", "address=2,string=1,current=3")):
+        args = ["--protocol", "jk-pb", "--tcp", "127.0.0.1:0"] + sum((["--pack", x] for x in spec), [])
+        r = subprocess.run([SIM] + args, capture_output=True, timeout=10)
+        check(r.returncode == 2, "strings: bad command line %s exits 2" % " ".join(spec))
+    caps = (50, 100, 100, 200)
+    packs = ["address=%d,cells=4,string=1,current=36,soc=50,capacity=%d" % (a, caps[a - 1]) for a in (1, 2, 3, 4)]
+    packs += ["address=%d,cells=4,string=2,current=36,soc=%s,capacity=100" % (a, "94.995" if a == 5 else "50")
+              for a in (5, 6, 7, 8)]
+    sim = Sim(*sum((["--pack", x] for x in packs), []), protocol="jk-pb")
+    st0 = sim.state()
+    check([(x["string"], x["members"]) for x in st0["strings"]] == [(1, [1, 2, 3, 4]), (2, [5, 6, 7, 8])] and
+          [p["string"] for p in st0["packs"]] == [1, 1, 1, 1, 2, 2, 2, 2],
+          "strings: state lists both strings and their members")
+    # two seconds of movement at 36 A: 10 mAh a second into every member of string 1
+    st1 = wait_value(lambda: (lambda st: st if st["packs"][0]["remaining_ah"] - 25 >= 0.0195 else None)(sim.state()),
+                   10)
+    d_ah = [st1["packs"][i]["remaining_ah"] - st0["packs"][i]["remaining_ah"] for i in range(4)]
+    d_soc = [(st1["packs"][i]["remaining_ah"] / caps[i] - 0.5) * 100 for i in range(4)]
+    check(st1 is not None and max(d_ah) - min(d_ah) <= 0.0015 and min(d_ah) > 0.015 and
+          abs(d_soc[0] - 2 * d_soc[1]) < 0.003 and abs(d_soc[3] * 2 - d_soc[1]) < 0.003,
+          "strings: one current, the same Ah into each member, SOC moving by 1 / capacity (%s Ah)" % d_ah)
+    s2 = st1["packs"][4:]
+    check(all(p["current"] == -36.0 for p in s2) and all(p["cycles"] == 1 for p in s2) and
+          s2[0]["soc"] >= 95 and all(p["soc"] < 60 for p in s2[1:]) and
+          all(p["current"] == 36.0 for p in st1["packs"][:4]),
+          "strings: the first member full turns its whole string's current, not the other string's")
+    v = st1["strings"][0]["voltage"]
+    check(abs(v - sum(p["voltage"] for p in st1["packs"][:4])) < 1e-6 and st1["strings"][1]["current"] == -36.0,
+          "strings: a string's voltage the members' sum, its current the common one")
+    check(sim.ctl("set 2 current 20") == "ok", "strings: set a member's current")
+    st = sim.state()
+    check([p["current"] for p in st["packs"]] == [20.0] * 4 + [-36.0] * 4,
+          "strings: a member's current set is its string's, the other string keeps its own")
+    check(sim.ctl("set 3 apart 7") == "ok" and sim.ctl("set 3 apart x").startswith("error"),
+          "strings: apart A taken, a bad value refused")
+    st = sim.state()
+    check([p["current"] for p in st["packs"][:4]] == [20.0, 20.0, 7.0, 20.0] and st["packs"][2]["apart"] and
+          st["strings"][0]["current"] == 20.0, "strings: a member apart measures its own current")
+    w = TcpWire(sim.tcp)
+    wire = []
+    for a in (1, 3, 6):
+        d = xf(w, crc16([a, 0x10, 0x16, 0x20, 0, 1, 2, 0, 0]))
+        rec = d[:300] if d[:4] == hx("55 AA EB 90") else None
+        wire.append(int.from_bytes(rec[158:162], "little", signed=True) if rec else None)
+    w.close()
+    check(wire == [20000, 7000, -36000], "strings: the status records carry each member's current (%s mA)" % wire)
+    check(sim.ctl("set 2 current 10") == "ok" and [p["current"] for p in sim.state()["packs"][:4]] ==
+          [10.0, 10.0, 7.0, 10.0], "strings: the string's current set leaves the member apart alone")
+    check(sim.ctl("set 3 apart off") == "ok" and [p["current"] for p in sim.state()["packs"][:4]] == [10.0] * 4,
+          "strings: apart off joins the string's current again")
+    check(sim.ctl("set 1 apart off") == "ok" and sim.state()["packs"][0]["current"] == 10.0,
+          "strings: apart off on a member in step changes nothing")
+    sim.stop()
+    sim = Sim("--static", "--pack", "address=1", protocol="jk-pb")
+    st = sim.state()
+    check(sim.ctl("set 1 apart 3").startswith("error") and st["strings"] == [] and "string" not in st["packs"][0],
+          "strings: a lone pack has no string and no apart")
+    sim.stop()
+
+
+def wait_value(pred, limit):
+    """The first true value of pred() within `limit` s, or None."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return None
+
+
 for t in (test_cmdline, test_limits, test_wire, test_ble):
     if my_part():
         t()
 test_control()  # a piece per protocol
 for t in (test_tcp, test_pty, test_pylon_can, test_detect_support, test_master_jkpb, test_master_seplos3,
-          test_master_cmdline):
+          test_master_cmdline, test_strings):
     if my_part():
         t()
 for proto in MASTER_EXTERNAL:  # a piece per protocol

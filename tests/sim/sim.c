@@ -182,6 +182,8 @@ static void usage(FILE *f)
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
 	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt), id=N (ogt),\n"
 	        "                      layout=v1|v2 (superb, ecoworthy, neey)\n"
+	        "                      string=N: a member of series string N, whose members\n"
+	        "                      share one current (README.md \"Packs in series\")\n"
 	        "                      (default: one pack, address 1, 16 cells, 2 sensors, SOC 60,\n"
 	        "                      current +5.0 A, capacity 100 Ah); model=lfp|nmc runs the\n"
 	        "                      battery model instead (README.md \"Battery model\": its keys)\n"
@@ -978,8 +980,10 @@ static int ctl_exec(char *line, struct sim_buf *out)
 				sim_can_json(out, &S.packs[i]);
 			}
 		}
+		sim_buf_printf(out, "]");
+		sim_strings_json(out, S.packs, S.npacks, S.proto);
 		/* unasked: it also speaks when nobody asked (a stream, a cycle, a master) */
-		sim_buf_printf(out, "],\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d],"
+		sim_buf_printf(out, ",\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d],"
 		               "\"unasked\":%s}",
 		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max,
 		               S.proto->emit || S.master ? "true" : "false");
@@ -1032,7 +1036,12 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		struct sim_pack *p = ctl_pack(argv[1], out);
 		if (!p)
 			return 0;
-		if (sim_pack_set(p, argc - 2, argv + 2, S.proto, err, sizeof err))
+		int rc;
+		if (!sim_string_set(S.packs, S.npacks, p, argc - 2, argv + 2, err, sizeof err, &rc))
+			rc = sim_pack_set(p, argc - 2, argv + 2, S.proto, err, sizeof err);
+		if (rc == 0)
+			sim_string_after_set(S.packs, S.npacks, p, argv[2]);
+		if (rc)
 			sim_buf_printf(out, "error: %s", err);
 		else
 			sim_buf_printf(out, "ok");
@@ -1234,8 +1243,7 @@ static void loop(const sigset_t *waitmask)
 		int64_t now = now_ns();
 		if (now >= S.next_tick) {
 			if (!S.frozen)
-				for (int i = 0; i < S.npacks; i++)
-					sim_pack_tick(&S.packs[i]);
+				sim_bus_tick(S.packs, S.npacks); /* strings move together */
 			S.next_tick += NS_PER_S;
 			if (S.next_tick <= now)
 				S.next_tick = now + NS_PER_S;
@@ -1518,6 +1526,11 @@ int main(int argc, char **argv)
 		for (int j = 0; j < i; j++)
 			if (S.packs[j].address == S.packs[i].address)
 				die_usage("two packs with the same address ('%s')", specs[i]);
+	}
+	{
+		char err[256];
+		if (sim_string_check(S.packs, S.npacks, err, sizeof err))
+			die_usage("%s", err);
 	}
 	S.frozen = is_static;
 

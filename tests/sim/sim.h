@@ -4,6 +4,7 @@
  * The simulator is split in these parts:
  *   sim.c       main, command line, transports (TCP, pty), pacing, control port
  *   sim_pack.c  the pack model: state, slow movement, `set`, JSON of the state
+ *   sim_string.c packs in series: a string's members share one current
  *   sim_model.c the battery model a pack may run instead (`model=lfp`), with
  *               its truth; sim_trace.c writes a trace of it (--trace)
  *   sim_<p>.c   one protocol responder per file (sim_daly.c, ...)
@@ -123,6 +124,10 @@ struct sim_pack {
 	                         * connection ends (the core clears it) */
 	unsigned counter;       /* record counter / nonce of the last record sent */
 	int absent;             /* `pack N absent`: the pack is off the bus, silent */
+	/* packs in series (sim_string.c) */
+	int string;             /* `string=N`: a member of series string N (1..), 0 = none */
+	int apart;              /* `set ADDR apart A`: this member measures a current of
+	                         * its own, not its string's (a broken series link) */
 	/* fault injection */
 	enum sim_fault fault;
 	long fault_count;       /* requests left; < 0 = until `fault ADDR none` */
@@ -327,6 +332,21 @@ void sim_master_stats_reset(void);
 /* The truth of a pack that runs the battery model, as the members of its
  * `state`: ,"truth":{...} (nothing for another pack). */
 void sim_truth_json(struct sim_buf *b, const struct sim_pack *p);
+
+/* Packs in series (sim_string.c): the packs of a string share one current. */
+/* After the --pack SPECs: 0, or -1 with why (members given different
+ * currents, a string member with the battery model). */
+int sim_string_check(struct sim_pack *packs, int n, char *err, size_t errlen);
+/* One second passes for every pack of the bus (lone packs: sim_pack_tick). */
+void sim_bus_tick(struct sim_pack *packs, int n);
+/* Control `set ADDR KEY VALUE` keys of a string member (argv[0] = KEY:
+ * `apart A|off`): 1 if it was one (*rc 0, or -1 with err), else 0. */
+int sim_string_set(struct sim_pack *packs, int n, struct sim_pack *p, int argc, char **argv, char *err,
+                   size_t errlen, int *rc);
+/* After a `set` of p's KEY: `current` on a member sets its string's. */
+void sim_string_after_set(struct sim_pack *packs, int n, const struct sim_pack *p, const char *key);
+/* `state`'s ,"strings":[{"string":N,"members":[ADDR...],"voltage":V,"current":A}...] */
+void sim_strings_json(struct sim_buf *b, struct sim_pack *packs, int n, const struct sim_proto *proto);
 
 /* Pack model (sim_pack.c). */
 void sim_pack_init(struct sim_pack *p, int address);

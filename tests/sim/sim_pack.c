@@ -453,6 +453,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_double(v, 0, 100, &d) == 0;
 			if (ok)
 				p->soh = d;
+		} else if (strcmp(k, "string") == 0) {
+			ok = parse_long(v, 1, SIM_MAX_PACKS, &l) == 0;
+			if (ok)
+				p->string = (int)l;
 		} else if (strcmp(k, "mos_temp") == 0) {
 			ok = parse_long(v, -40, 150, &l) == 0;
 			if (ok)
@@ -685,7 +689,7 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 			goto bad;
 	} else {
 		snprintf(err, errlen, "unknown key '%s' (soc current capacity cycles soh mos_temp cells sensors cell temp "
-		         "alarm chg_mos dsg_mos chg_set dsg_set balance full16 junk ccl dcl cvl dvl)", k);
+		         "alarm chg_mos dsg_mos chg_set dsg_set balance full16 junk ccl dcl cvl dvl apart)", k);
 		return -1;
 	}
 	return 0;
@@ -705,7 +709,10 @@ static void json_opt(struct sim_buf *b, const char *key, double v, int present, 
 
 void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim_pack *p)
 {
-	sim_buf_printf(b, "{\"address\":%d,\"voltage\":", v->address);
+	sim_buf_printf(b, "{\"address\":%d", v->address);
+	if (p->string)
+		sim_buf_printf(b, ",\"string\":%d,\"apart\":%s", p->string, p->apart ? "true" : "false");
+	sim_buf_printf(b, ",\"voltage\":");
 	sim_buf_num(b, v->voltage, 3);
 	json_opt(b, "current", v->current, !(v->has & SIM_HAS_BALANCER), 3);
 	json_opt(b, "soc", v->soc, v->has & SIM_HAS_SOC, 3);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../../gateway/model/limits.h"
+#include "../../gateway/model/strings.h"
 
 #define TRACE 7200 /* seconds: two hours */
 #define PACKS 16
@@ -97,6 +98,47 @@ static void sample(int t, int k, struct bms_snapshot *s)
 	s->chg_mos = s->dsg_mos = true;
 }
 
+/* The same 16 packs as two strings of eight in series ([bank] strings):
+ * per step each string's aggregate (strings.c) and limits (string_limits.c),
+ * then the bank over the two strings. */
+static void bench_strings(const struct conf_limits *cfg, struct bms_snapshot trace[PACKS][TRACE],
+			  const struct gw_limits bout[PACKS])
+{
+	enum { NS = 2, LEN = PACKS / NS };
+	static struct gw_limits slim[NS], bank;
+	struct gw_lim_member m[NS];
+	struct gw_lim_bank_state bank_st;
+	gw_limits_bank_init(&bank_st);
+	long steps = 0;
+	double sum_v = 0, t0 = now(), t1;
+	do {
+		for (int i = 0; i < TRACE; i++, steps++) {
+			double v = 0;
+			for (int s = 0; s < NS; s++) {
+				const struct bms_snapshot *f[LEN];
+				const struct gw_limits *l[LEN];
+				for (int k = 0; k < LEN; k++) {
+					f[k] = &trace[s * LEN + k][i];
+					l[k] = &bout[s * LEN + k];
+				}
+				struct gw_string_state st;
+				gw_string_aggregate(f, LEN, false, 2.0, 0.1, &st);
+				gw_limits_string(l, LEN, true, &slim[s], NULL, NULL);
+				m[s] = (struct gw_lim_member){ &slim[s], false, { cfg->max_charge_current,
+										  cfg->max_discharge_current }, 100 };
+				v = st.snap.voltage;
+			}
+			struct gw_lim_bank_in in = { m, NS, true, true, true, v, 20.0, 60.0 };
+			gw_limits_bank(cfg, &in, &bank, NULL);
+			gw_limits_bank_follow(cfg, &bank_st, &in, (double)steps, &bank);
+			sum_v += bank.cvl_v;
+		}
+		t1 = now();
+	} while (t1 - t0 < 2.0);
+	printf("limits: %.0f ns per step of a bank of 2 strings x 8 packs (each string's aggregate and limits, "
+	       "the bank over strings; mean bank CVL %.1f V)\n", (t1 - t0) / steps * 1e9, sum_v / steps);
+}
+
 int main(void)
 {
 	static struct bms_snapshot trace[PACKS][TRACE];
@@ -168,5 +210,6 @@ int main(void)
 	double bank_ns = (t1 - t0) / banks * 1e9;
 	printf("limits: %.0f ns per bank step over 16 packs (budget 5000 ns), weighted rule %s\n", bank_ns,
 	       cfg.bank_rule == CONF_BANK_WEIGHTED ? "on" : "off");
+	bench_strings(&cfg, trace, bout);
 	return 0;
 }

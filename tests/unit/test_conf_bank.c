@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf_bank.c - [bank] and [upstream.NAME] parsing. */
+#include <string.h>
+
 #include "../../conf/conf.h"
 #include "../../bms/bms.h"
 #include "check.h"
@@ -11,6 +13,13 @@ static const char *packs =
 	"[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\n"      /* lines 1-4 */
 	"[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\n"      /* 5-8 */
 	"[pack.c]\nprotocol = daly\nport = tcp://127.0.0.1:8899\n";          /* 9-11 */
+
+static char warned[2048];
+static void keep(void *arg, const char *text)
+{
+	(void)arg;
+	snprintf(warned + strlen(warned), sizeof(warned) - strlen(warned), "%s\n", text);
+}
 
 static int load(const char *tail)
 {
@@ -58,6 +67,43 @@ int main(void)
 	expect_error("[bank]\nunit_id = 0\n", "t.ini:13: [bank] unit_id: 0 is out of range");
 	expect_error("[bank]\nmax_deviation = -1\n", "[bank] max_deviation: -1 is out of range");
 	expect_error("[bank]\n[bank]\n", "t.ini:13: [bank]: duplicate section (first on line 12)");
+
+	/* strings: packs in series, strings in parallel */
+	CHECK_EQ_INT(load("[bank]\nstrings = a+b , c\nmax_current_deviation = 3\n"), 0);
+	CHECK_EQ_INT(c.bank.nstrings, 2);
+	CHECK_EQ_INT(c.bank.npacks, 3);
+	CHECK_EQ_INT(c.bank.string_first[0], 0);
+	CHECK_EQ_INT(c.bank.string_len[0], 2);
+	CHECK_EQ_INT(c.bank.string_first[1], 2);
+	CHECK_EQ_INT(c.bank.string_len[1], 1);
+	CHECK_EQ_INT(c.bank.pack_idx[0], 0);
+	CHECK_EQ_INT(c.bank.pack_idx[1], 1);
+	CHECK_EQ_INT(c.bank.pack_idx[2], 2);
+	CHECK_NEAR(c.bank.max_current_deviation, 3, 1e-9);
+	CHECK_EQ_INT(load("[bank]\nstrings = c+a\n"), 0);
+	CHECK_EQ_INT(c.bank.nstrings, 1);
+	CHECK_EQ_INT(c.bank.npacks, 2);
+	CHECK_EQ_INT(c.bank.pack_idx[0], 2);
+	CHECK(c.bank.max_current_deviation < 0); /* the rule: 5 % of the rating, at least 2 A */
+	CHECK_EQ_INT(load("[bank]\n"), 0);
+	CHECK_EQ_INT(c.bank.nstrings, 0);       /* no strings: every pack in parallel */
+	expect_error("[bank]\nstrings = a+b,\n", "t.ini:13: [bank] strings: a pack name is missing at the end");
+	expect_error("[bank]\nstrings = a++b\n", "[bank] strings: a pack name is missing before a + or a comma");
+	expect_error("[bank]\nstrings = a b\n", "[bank] strings: b follows a name without + or a comma");
+	expect_error("[bank]\nstrings = a+b, a\n", "[bank] strings: a is listed twice");
+	expect_error("[bank]\nstrings = a+zz\n", "[bank] strings: no [pack.zz] section");
+	expect_error("[bank]\npacks = a\nstrings = a+b\n", "t.ini:14: [bank] strings: packs (line 13) lists the bank's packs too");
+	expect_error("[bank]\nmax_current_deviation = -2\n", "[bank] max_current_deviation: -2 is out of range");
+	/* two members of a string on one wired bus are said (their ports sit at
+	 * different potentials); members on their own ports are not */
+	CHECK_EQ_INT(load("[bank]\nstrings = a+b, c\n"), 0);
+	warned[0] = '\0';
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 1);
+	CHECK(strstr(warned, "t.ini:12: [bank] strings: a and b are in series and share port /dev/ttyUSB0") != NULL);
+	CHECK_EQ_INT(load("[bank]\nstrings = a+c, b\n"), 0);
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
+	CHECK_EQ_INT(load("[bank]\npacks = a, b\n"), 0); /* in parallel: one bus is fine */
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
 	expect_error("[bank]\ncolour = red\n", "t.ini:13: [bank] colour: unknown key");
 
 	/* upstream defaults */

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/health_days.c - the weak cell and the imbalance over days
+ * (health.h).
+ *
+ * A cell with less capacity than the others reaches full first and empty
+ * first; a cell only out of balance (a state-of-charge offset) reaches one
+ * end first and the other last.  So the weak cell is the one that leads
+ * into both knees most often, counted once per knee (the first cell over
+ * knee_high_mv while charging, under knee_low_mv while discharging), each
+ * cell's voltage less I x its resistance once that is known (a cell of high
+ * resistance leads under load without lacking any capacity).  How
+ * far it leads is measured, not guessed: the charge that flows from its
+ * crossing until the median cell reaches the same voltage.  With F the
+ * charge each cell takes to full and E the charge it gives to empty (F + E
+ * = its capacity), the lead at full is F_median - F_weak and at empty
+ * E_median - E_weak: their sum is the capacity the weak cell lacks, whatever
+ * its balance.  A knee that ends before the median cell catches up (the BMS
+ * cut the charge at the weak cell's limit) gives no lead.
+ *
+ * The spread (highest - lowest cell) at full and after rest_s at rest,
+ * kept per day with the pack's resistance: their trends tell an imbalance
+ * that grows, and a resistance that rises, from one that does not.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health_int.h"
+
+static uint16_t median_mv(const struct bms_snapshot *s)
+{
+	uint16_t v[BMS_MAX_CELLS];
+	unsigned n = s->ncells < BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
+	memcpy(v, s->cell_mv, sizeof(v[0]) * n);
+	for (unsigned i = 1; i < n; i++) /* insertion sort: at most 32 */
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint16_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : (uint16_t)((v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+static void extremes(const struct bms_snapshot *s, int *lo, int *hi)
+{
+	*lo = *hi = 0;
+	for (unsigned c = 1; c < s->ncells && c < BMS_MAX_CELLS; c++) {
+		if (s->cell_mv[c] < s->cell_mv[*lo])
+			*lo = (int)c;
+		if (s->cell_mv[c] > s->cell_mv[*hi])
+			*hi = (int)c;
+	}
+}
+
+/* One knee: entered by the leading cell crossing `at`; its lead measured
+ * once the median crosses the same voltage; left `hyst` back.  sign +1 for
+ * the full knee (voltages rising), -1 for the empty one; ah the charge of
+ * this poll in the knee's direction. */
+static bool knee_step(struct gw_knee *k, int sign, int lead, uint16_t lead_mv, uint16_t med, uint16_t at,
+		      uint16_t hyst, bool moving, double ah, float *lead_ah)
+{
+	bool entered = false;
+	int d_lead = sign * ((int)lead_mv - (int)at), d_med = sign * ((int)med - (int)k->cross_mv);
+	if (!k->in) {
+		if (d_lead >= 0 && moving) {
+			*k = (struct gw_knee){ true, false, (uint8_t)lead, lead_mv, 0 };
+			entered = true;
+		}
+		return entered;
+	}
+	if (d_lead < -(int)hyst) {
+		k->in = false;
+		return false;
+	}
+	k->ah += ah;
+	if (!k->measured && d_med >= 0) {
+		k->measured = true;
+		*lead_ah = (float)k->ah;
+	}
+	return false;
+}
+
+/* The cells' voltages less I x R where their resistance is known: a cell
+ * of high resistance reads high while charging and low while discharging,
+ * which is no lead of its charge. */
+static void compensate(const struct gw_health *h, const struct bms_snapshot *s, struct bms_snapshot *c)
+{
+	c->ncells = s->ncells;
+	for (unsigned i = 0; i < s->ncells && i < BMS_MAX_CELLS; i++) {
+		float r;
+		double mv = s->cell_mv[i];
+		if (gw_ir_value(&h->cell[i], &r))
+			mv -= (double)s->current * r;
+		c->cell_mv[i] = (uint16_t)(mv < 0 ? 0 : mv > 65535 ? 65535 : mv + 0.5);
+	}
+}
+
+void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *raw,
+		      double dt)
+{
+	struct bms_snapshot cs;
+	compensate(h, raw, &cs);
+	cs.current = raw->current;
+	const struct bms_snapshot *s = &cs;
+	int lo, hi;
+	extremes(s, &lo, &hi);
+	uint16_t med = median_mv(s);
+	double ah = (double)s->current * (dt > 0 && dt < 60 ? dt : 0) / 3600.0;
+	float lead = NAN;
+	if (knee_step(&h->hi, 1, hi, s->cell_mv[hi], med, p->knee_high_mv, p->knee_hyst_mv, s->current > 0, ah,
+		      &lead)) {
+		h->knees_high[hi]++;
+		h->knees++;
+	}
+	if (isfinite(lead)) {
+		h->lead_high_ah[h->hi.cell] += lead;
+		h->leads_high[h->hi.cell]++;
+		lead = NAN;
+	}
+	if (knee_step(&h->lo, -1, lo, s->cell_mv[lo], med, p->knee_low_mv, p->knee_hyst_mv, s->current < 0, -ah,
+		      &lead)) {
+		h->knees_low[lo]++;
+		h->knees++;
+	}
+	if (isfinite(lead)) {
+		h->lead_low_ah[h->lo.cell] += lead;
+		h->leads_low[h->lo.cell]++;
+	}
+}
+
+static struct gw_health_day *day_slot(struct gw_health *h, int32_t day)
+{
+	struct gw_health_day *d = &h->days[((day % GW_HEALTH_DAYS) + GW_HEALTH_DAYS) % GW_HEALTH_DAYS];
+	if (d->day != day)
+		*d = (struct gw_health_day){ .day = day };
+	return d;
+}
+
+void gw_health__days(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *s,
+		     double now, int32_t day)
+{
+	int lo, hi;
+	extremes(s, &lo, &hi);
+	uint16_t spread = (uint16_t)(s->cell_mv[hi] - s->cell_mv[lo]);
+	struct gw_health_day *d = day_slot(h, day);
+	if (s->cell_mv[hi] >= p->knee_high_mv && spread > d->spread_full_mv)
+		d->spread_full_mv = spread;
+	if (fabs(s->current) < p->rest_a) {
+		if (h->rest_since < 0)
+			h->rest_since = now;
+		if (now - h->rest_since >= p->rest_s)
+			d->spread_rest_mv = spread;
+	} else {
+		h->rest_since = -1;
+	}
+	float ir;
+	if (gw_ir_value(&h->pack, &ir))
+		d->ir_mohm = ir;
+}
+
+void gw_health__weak(const struct gw_health *h, const struct gw_health_params *p, struct gw_health_out *o)
+{
+	int best = -1, second = 0;
+	for (int c = 0; c < h->ncells; c++) {
+		int n = h->knees_high[c] + h->knees_low[c];
+		if (best < 0 || n > h->knees_high[best] + h->knees_low[best]) {
+			if (best >= 0)
+				second = h->knees_high[best] + h->knees_low[best];
+			best = c;
+		} else if (n > second) {
+			second = n;
+		}
+	}
+	o->weak_deficit_pct = NAN;
+	if (best < 0)
+		return;
+	int n = h->knees_high[best] + h->knees_low[best];
+	if (n < GW_WEAK_MIN_KNEES || n == second)
+		return;                 /* not three knees, or another cell leads as often */
+	o->weak = true;
+	o->weak_cell = (uint8_t)(best + 1);
+	o->weak_knees_high = h->knees_high[best];
+	o->weak_knees_low = h->knees_low[best];
+	if (h->leads_high[best] && h->leads_low[best] && p->capacity_ah > 0) {
+		double d = h->lead_high_ah[best] / h->leads_high[best] + h->lead_low_ah[best] / h->leads_low[best];
+		o->weak_deficit_pct = (float)(d * 100.0 / p->capacity_ah);
+	}
+}
+
+/* Least squares slope of y over x (mV per day), NAN under 3 points. */
+static float slope(const double *x, const double *y, int n)
+{
+	if (n < 3)
+		return NAN;
+	double mx = 0, my = 0, sxx = 0, sxy = 0;
+	for (int i = 0; i < n; i++)
+		mx += x[i], my += y[i];
+	mx /= n;
+	my /= n;
+	for (int i = 0; i < n; i++) {
+		sxx += (x[i] - mx) * (x[i] - mx);
+		sxy += (x[i] - mx) * (y[i] - my);
+	}
+	return sxx > 0 ? (float)(sxy / sxx) : NAN;
+}
+
+void gw_health__trends(const struct gw_health *h, int32_t today, struct gw_health_out *o)
+{
+	double xf[GW_HEALTH_DAYS], yf[GW_HEALTH_DAYS], xr[GW_HEALTH_DAYS], yr[GW_HEALTH_DAYS];
+	int nf = 0, nr = 0;
+	int32_t last_f = 0, last_r = 0, old_day = 0;
+	o->ir_30d_mohm = o->ir_rise_pct = NAN;
+	for (int i = 0; i < GW_HEALTH_DAYS; i++) {
+		const struct gw_health_day *d = &h->days[i];
+		if (!d->day || d->day > today || today - d->day >= GW_HEALTH_DAYS)
+			continue;
+		if (d->spread_full_mv) {
+			xf[nf] = d->day, yf[nf++] = d->spread_full_mv;
+			if (d->day > last_f)
+				last_f = d->day, o->spread_full_mv = d->spread_full_mv;
+		}
+		if (d->spread_rest_mv) {
+			xr[nr] = d->day, yr[nr++] = d->spread_rest_mv;
+			if (d->day > last_r)
+				last_r = d->day, o->spread_rest_mv = d->spread_rest_mv;
+		}
+		/* 30 days ago: the oldest day kept of 25..30 days ago */
+		if (d->ir_mohm > 0 && today - d->day >= 25 && (!old_day || d->day < old_day)) {
+			old_day = d->day;
+			o->ir_30d_mohm = d->ir_mohm;
+		}
+	}
+	o->spread_full_trend = slope(xf, yf, nf);
+	o->spread_rest_trend = slope(xr, yr, nr);
+	if (isfinite(o->ir_30d_mohm) && isfinite(o->ir_mohm))
+		o->ir_rise_pct = (o->ir_mohm - o->ir_30d_mohm) * 100.0f / o->ir_30d_mohm;
+}

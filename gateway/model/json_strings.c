@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/json_strings.c - the strings of a bank of packs in series
+ * as JSON: ,"strings":[{...}] in the bank's object (/api/state, --once,
+ * MQTT's bank state).  Each string: its name ("string1" ...), its members
+ * (name, unit, fresh, voltage, current, SOC, departing current), the values
+ * of the string as one pack (strings.h), its concatenated cells (string
+ * index, and which pack and cell it is), the current deviation and its
+ * own limits (the object a pack has). */
+#include <math.h>
+#include <stdio.h>
+
+#include "gw.h"
+#include "json.h"
+#include "strings.h"
+
+static void member_json(FILE *o, const struct gw *gw, const struct gw_pack *p, bool departs, double now)
+{
+	bool fresh = gw_pack_online_at(gw, p, now);
+	const struct bms_snapshot *s = &p->snap;
+	fputs("{\"name\":", o);
+	gw_json_str(o, p->cfg->name);
+	fprintf(o, ",\"unit_id\":%d,\"online\":%s,\"stale\":%s", p->cfg->unit_id, fresh ? "true" : "false",
+		gw_pack_stale_at(gw, p, now) ? "true" : "false");
+	gw_json_num(o, "voltage", s->voltage, fresh && (s->present & BMS_HAS_VOLTAGE), 2);
+	gw_json_num(o, "current", s->current, fresh && (s->present & BMS_HAS_CURRENT), 2);
+	gw_json_num(o, "soc", s->soc, fresh && (s->present & BMS_HAS_SOC), 1);
+	gw_json_num(o, "cells", s->ncells, fresh && (s->present & BMS_HAS_CELLS), 0);
+	gw_json_bool(o, "current_departs", departs, fresh);
+	fputc('}', o);
+}
+
+/* ,"cells":[{"index":1,"pack":"a","cell":1,"mv":3301},...] in string order. */
+static void cells_json(FILE *o, const struct gw *gw, int s, const struct gw_string_state *st)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	fputs(",\"cells\":[", o);
+	int index = 0;
+	for (int m = 0; st->fresh && m < b->string_len[s]; m++) {
+		const struct gw_pack *p = gw->packs[gw_string_member(gw, s, m)];
+		if (!(p->snap.present & BMS_HAS_CELLS))
+			continue;
+		for (unsigned c = 0; c < p->snap.ncells && c < BMS_MAX_CELLS; c++) {
+			fprintf(o, "%s{\"index\":%d,\"pack\":", index ? "," : "", index + 1);
+			gw_json_str(o, p->cfg->name);
+			fprintf(o, ",\"cell\":%u,\"mv\":%u}", c + 1, p->snap.cell_mv[c]);
+			index++;
+		}
+	}
+	fputc(']', o);
+}
+
+/* ,"cell_min":{"index":n,"pack":"a","cell":c} (null without cells) */
+static void cell_at_json(FILE *o, const struct gw *gw, int s, const char *key, const struct gw_string_at *at)
+{
+	fprintf(o, ",\"%s\":", key);
+	if (!at->member) {
+		fputs("null", o);
+		return;
+	}
+	fprintf(o, "{\"index\":%u,\"pack\":", at->string_index);
+	gw_json_str(o, gw->packs[gw_string_member(gw, s, at->member - 1)]->cfg->name);
+	fprintf(o, ",\"cell\":%u}", at->index);
+}
+
+static void string_json(FILE *o, const struct gw *gw, int s, double now)
+{
+	struct gw_string_state st;
+	char name[16];
+	gw_string_compute_at(gw, s, now, &st);
+	gw_string_name(s, name, sizeof(name));
+	fprintf(o, "%s{\"name\":\"%s\",\"members\":[", s ? "," : "", name);
+	for (int m = 0; m < st.n; m++) {
+		if (m)
+			fputc(',', o);
+		member_json(o, gw, gw->packs[gw_string_member(gw, s, m)], (st.deviation_mask >> (m & 31)) & 1u, now);
+	}
+	fprintf(o, "],\"online\":%s,\"stale\":%s,\"members_online\":%d", st.fresh ? "true" : "false",
+		st.stale ? "true" : "false", st.fresh_members);
+	gw_json_snapshot_fields(o, &st.snap);
+	if (!st.fresh)
+		fputs(",\"weakest\":null", o);
+	else {
+		fputs(",\"weakest\":", o);
+		if (st.weakest)
+			gw_json_str(o, gw->packs[gw_string_member(gw, s, st.weakest - 1)]->cfg->name);
+		else
+			fputs("null", o);
+	}
+	gw_json_num(o, "soc_spread", st.soc_spread, st.fresh && st.weakest, 1);
+	gw_json_num(o, "current_deviation_a", st.current_deviation, st.fresh && (st.snap.present & BMS_HAS_CURRENT), 2);
+	gw_json_num(o, "max_current_deviation_a", gw_string_deviation_limit(gw, s), true, 2);
+	gw_json_bool(o, "current_deviation", st.current_flag, st.fresh && (st.snap.present & BMS_HAS_CURRENT));
+	bool cells = st.fresh && st.cell_min_at.member;
+	gw_json_num(o, "cell_count", st.cells, cells, 0);
+	gw_json_num(o, "cell_min_mv", st.cell_min_mv, cells, 0);
+	cell_at_json(o, gw, s, "cell_min", cells ? &st.cell_min_at : &(struct gw_string_at){ 0, 0, 0 });
+	gw_json_num(o, "cell_max_mv", st.cell_max_mv, cells, 0);
+	cell_at_json(o, gw, s, "cell_max", cells ? &st.cell_max_at : &(struct gw_string_at){ 0, 0, 0 });
+	gw_json_num(o, "cell_avg_mv", st.cell_avg_mv, cells, 0);
+	gw_json_num(o, "cell_delta_mv", st.cell_max_mv - st.cell_min_mv, cells, 0);
+	cells_json(o, gw, s, &st);
+	gw_json_limits_fields(o, gw, &gw->string_lim[s], false);
+	fputc('}', o);
+}
+
+void gw_strings_json(FILE *o, const struct gw *gw, double now)
+{
+	fputs(",\"strings\":[", o);
+	for (int s = 0; s < gw->conf->bank.nstrings; s++)
+		string_json(o, gw, s, now);
+	fputc(']', o);
+}
