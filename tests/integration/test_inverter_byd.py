@@ -24,7 +24,13 @@ from gateway/inverter/PROTOCOLS.md §9 (big endian):
   failsafe_silence (the 0x151 request unanswered), frames again when
   fresh, the identification first;
 - --check: accepts it, refuses interval and a pack without cells, accepts
-  conf/inverter-byd.ini.
+  conf/inverter-byd.ini;
+- a bank of two strings of four 16-cell JK-PB members (bmsgw-sim's series
+  strings: 64 cells, about 210 V a string) as the source: 0x1D0 the
+  strings' median voltage, 0x110 and 0x150 the bank's limits and SOC; a
+  member's cell over-voltage gives 0x110 CCL 0 within one 2 s period of
+  bmsgw having the cell; a silent member (bank_stale = block) gives 0x110
+  CCL = DCL = 0 at once, the CVL kept.
 """
 import os
 import re
@@ -343,6 +349,91 @@ def test_waits_for_inverter(env, tmp):
         inv2.close()
 
 
+MEMBER_NAMES = "abcdefgh"
+
+
+def strings_conf(gw_port, http_port, sim_port, pty):
+    packs = "".join("[pack.%s]\nprotocol = jk-pb\nport = tcp://127.0.0.1:%d\naddress = %d\ncells = 16\n"
+                    "poll_interval = 1\ntimeout = 0.4\nretries = 0\n" % (n, sim_port, k + 1)
+                    for k, n in enumerate(MEMBER_NAMES))
+    return ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 5\nstate_file = none\n%s"
+            "[bank]\nstrings = a+b+c+d, e+f+g+h\nmax_deviation = 5\n"
+            "[limits]\nrecovery_hold = 1\nrecovery_rate = 100\nbank_stale = block\n"
+            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+            "[inverter.bk]\nprotocol = byd-hvs-can\nport = slcan://%s\nsource = bank\nfailsafe_silence = 60\n"
+            % (gw_port, packs, http_port, pty))
+
+
+def bank_110(inv, t0, pred):
+    """The first 0x110 since t0 that pred accepts: (time, bytes) or None."""
+    for t, m in inv.since(t0):
+        if m.arbitration_id == 0x110 and pred(bytes(m.data)):
+            return t, bytes(m.data)
+    return None
+
+
+def test_strings_bank(tmp):
+    print("== a bank of two strings of four (64 cells a string) as the source")
+    specs = ["address=%d,cells=16,sensors=2,string=%d,current=-6,soc=%d" % (k + 1, 1 + k // 4, 60 - k)
+             for k in range(8)]
+    sim = Sim(protocol="jk-pb", packs=specs)
+    pa, pb = pty_pair(tmp, "bk")
+    inv = Inverter(pb)
+    gw_port, http_port = free_port(), free_port()
+    gw = Gateway(strings_conf(gw_port, http_port, sim.port, pa), gw_port)
+    try:
+        ok = wait_until(state_is(http_port, "sending", "bk"), 30)
+        c.ok(ok is not None, "the bank of strings has data")
+        inv.send(0x151, ASK)
+
+        def settled():
+            api = api_state(http_port)
+            bank = api.get("bank") or {}
+            bl = bank.get("limits") or {}
+            v = decode(last_of(inv.since(time.monotonic() - 2.1)))
+            if "cvl" not in v or "voltage" not in v or not bl.get("ccl_a"):
+                return None
+            if round(v["cvl"] * 10) != int(bl["cvl_v"] * 10 + 0.01) or round(v["ccl"] * 10) != int(
+                    bl["ccl_a"] * 10 + 0.01):
+                return None
+            return v, bank, bl
+        got = wait_until(settled, 30, 0.5)
+        if not c.ok(got is not None, "0x110 carries the bank's CVL and CCL (the strings' sums, over strings)"):
+            return
+        v, bank, bl = got
+        c.ok(160 <= v["voltage"] <= 233.6 and abs(v["voltage"] - bank.get("voltage", 0)) <= 0.15,
+             "0x1D0 the strings' median voltage, 64 cells (%s V; /api/state %s)" % (v["voltage"], bank.get("voltage")))
+        c.ok(abs(v["cvl"] - 64 * 3.45) < 1.0, "0x110 CVL ~ 64 x 3.45 V: the members' CVLs summed (%s)" % v["cvl"])
+        c.eq(round(v["dcl"] * 10), int(bl["dcl_a"] * 10 + 0.01), "0x110 DCL the bank's (%s)" % v["dcl"])
+        c.near(v["soc"], bank.get("soc", -1), 0.011, "0x150 the bank's SOC (Σ remaining / Σ full)")
+        # a member's cell over-voltage: CCL 0 on the wire within one 0x110 period
+        sim.ctl("set 2 cell 3 3650")
+
+        def seen():
+            b = next((p for p in api_state(http_port).get("packs") or [] if p.get("pack") == "b"), {})
+            return time.monotonic() if max(b.get("cells_mv") or [0]) >= 3650 else None
+        t_seen = wait_until(seen, 10, 0.02)
+        z = wait_until(lambda: bank_110(inv, t_seen or 0, lambda d: s16(d, 6) == 0), 6)
+        c.ok(t_seen is not None and z is not None and z[0] - t_seen <= 2.1,
+             "member b's cell at 3.65 V: 0x110 CCL 0 within one 2 s period of bmsgw having it (%.2f s)"
+             % ((z[0] - t_seen) if z and t_seen else -1))
+        c.ok(z is not None and s16(z[1], 4) > 0, "... the DCL kept (%s)" % (z and z[1].hex()))
+        sim.ctl("set 2 cell 3 auto")
+        # a silent member: the bank's currents 0 at once
+        sim.ctl("fault 6 silent")
+        t0 = time.monotonic()
+        z = wait_until(lambda: bank_110(inv, t0, lambda d: s16(d, 4) == 0 and s16(d, 6) == 0), 15)
+        c.ok(z is not None and u16(z[1], 0) > 1600, "member f silent (bank_stale = block): 0x110 CCL = DCL = 0, the "
+             "CVL kept (%s, %.1f s after the fault)" % (z and z[1].hex(), (z[0] - t0) if z else -1))
+        o = inverter_output(http_port, "bk") or {}
+        c.ok(o.get("state") in ("sending", "failsafe"), "the output still speaks (%s)" % o.get("state"))
+        sim.ctl("fault 6 none")
+    finally:
+        gw.stop()
+        sim.stop()
+        inv.close()
+
+
 def test_check(env):
     print("== --check")
     exe = os.path.join(ROOT, BIN, "bmsgw")
@@ -385,6 +476,7 @@ def main():
         test_stale(env)
         test_waits_for_inverter(env, tmp)
         test_check(env)
+        test_strings_bank(tmp)
         c.ok(gw.alive() and "runtime error" not in gw.text() and "AddressSanitizer" not in gw.text(),
              "the daemon ran through it, sanitizers quiet")
     finally:
