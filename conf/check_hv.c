@@ -21,16 +21,25 @@ static const double cell_range[CONF_NCHEM][2] = {
 	[CONF_CHEM_LTO] = { 1.5, 2.8 },
 };
 
-bool conf_inv_hv_range(enum conf_inv_protocol p, double *vmin, double *vmax)
+/* The protocols' ranges.  byd-hvs-can: BYD's own HV batteries operate at
+ * 80-576 V (the Battery-Box HVB data sheet: 2 to 10 modules of 16 LFP
+ * cells at 2.5-3.6 V). */
+static const struct {
+	enum conf_inv_protocol p;
+	double lo, hi;
+} hv_ranges[] = {
+	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
+};
+
+bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)
 {
-	switch (p) {
-	case CONF_INV_BYD_HVS_CAN: /* BYD Battery-Box HVB data sheet: 80-576 V operating */
-		*vmin = 80;
-		*vmax = 576;
-		return true;
-	default:
-		return false;
-	}
+	for (size_t i = 0; i < sizeof(hv_ranges) / sizeof(hv_ranges[0]); i++)
+		if (hv_ranges[i].p == p) {
+			*lo = hv_ranges[i].lo;
+			*hi = hv_ranges[i].hi;
+			return true;
+		}
+	return false;
 }
 
 /* Packs k0 .. k0 + n - 1 of the bank (or the one pack `one` when n is 0)

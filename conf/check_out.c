@@ -251,7 +251,7 @@ static bool inverter_source_data(struct load *x, const struct conf_inverter *v, 
 	return false;
 }
 
-/* A high-voltage protocol (conf_inv_hv_range): the source's operating
+/* A high-voltage protocol (conf_inv_volt_range): the source's operating
  * range, from its members' cells and chemistry, inside the protocol's;
  * false after an error naming both ranges. */
 static bool inverter_hv_range(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
@@ -259,7 +259,7 @@ static bool inverter_hv_range(struct load *x, const struct conf_inverter *v, con
 	double lo, hi, smin, smax;
 	char why[CONF_WHY_MAX];
 	int line = conf__seen_line(seen, K_IN_SOURCE, v->line);
-	if (!conf_inv_hv_range(v->protocol, &lo, &hi))
+	if (!conf_inv_volt_range(v->protocol, &lo, &hi))
 		return true;
 	if (!conf__hv_source_range(&x->c, v->source_pack, &smin, &smax, why, sizeof(why))) {
 		conf__fail(x, line, sect, "source", "%s: %s takes %g-%g V and the source's range must be known to fit it "

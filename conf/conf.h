@@ -423,11 +423,9 @@ const char *conf_inv_name(enum conf_inv_protocol p);
 enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
-/* A high-voltage protocol's battery voltage range (conf/check_hv.c): true
- * with [*vmin, *vmax] in V for one (byd-hvs-can 80-576 V), false for the
- * others.  --check refuses a source whose range is not inside it; at run
- * time the output is silent while the measured voltage is outside. */
-bool conf_inv_hv_range(enum conf_inv_protocol p, double *vmin, double *vmax);
+/* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
+ * (byd-hvs-can 80..576 V), false for a protocol without (conf/check_hv.c). */
+bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
 enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };

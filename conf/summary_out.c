@@ -184,7 +184,7 @@ void conf__print_inverters(const struct conf *c, FILE *out)
 		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)
 			fprintf(out, "; SOC 0 %% while DCL = 0, 100 %% while CCL = 0 (soc_override deye)");
 		double lo, hi;
-		if (conf_inv_hv_range(v->protocol, &lo, &hi))
+		if (conf_inv_volt_range(v->protocol, &lo, &hi))
 			fprintf(out, "; silent while the source's voltage is outside %g-%g V", lo, hi);
 		fprintf(out, "; a stale source: zero limits, then %s after %g s\n", can ? "silence" : "no answer",
 		        v->failsafe_silence);

@@ -9,7 +9,6 @@
  * go away have let go of their ports.  Nothing is ever sent to an inverter
  * without this section.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,10 +196,6 @@ static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 			fprintf(out, ",\"seen_s\":%.0f", now - o->last_seen);
 		if (o->stale_since > 0)
 			fprintf(out, ",\"stale_s\":%.0f", now - o->stale_since);
-		if (o->out_of_range)
-			fprintf(out, ",\"out_of_range\":true");
-		if (o->out_of_range && isfinite(o->range_v))
-			fprintf(out, ",\"out_of_range_v\":%.1f", o->range_v);
 		if (o->told.limits)
 			fprintf(out, ",\"sent_ccl_a\":%.2f,\"sent_dcl_a\":%.2f", o->told.ccl_a, o->told.dcl_a);
 		if (o->running)
@@ -217,7 +212,7 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 	double now = gw_mono();
 	char lab[160];
 	gw_prom_family(out, "bmsgw_inverter_state", "gauge",
-		       "1 for the state the inverter output is in: down, waiting, sending, failsafe or silent.");
+		       "1 for the state the inverter output is in: down, waiting, sending, failsafe, silent or out_of_range.");
 	for (const struct inv_out *o = s->list; o; o = o->next)
 		for (int k = INV_DOWN; k < INV_STATES; k++) {
 			fprintf(out, "bmsgw_inverter_state{inverter=");

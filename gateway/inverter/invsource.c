@@ -18,10 +18,10 @@
  * a battery whose limits are 0 A, but all of them fall into their own
  * loss-of-communication mode when it stops talking.
  *
- * A high-voltage protocol (conf_inv_hv_range: byd-hvs-can) speaks only
+ * A high-voltage protocol (conf_inv_volt_range: byd-hvs-can) speaks only
  * while the source's measured voltage is inside the protocol's range: out
- * of it (or with no voltage measured) the output is silent, said once in
- * the log each way.  --check refused a source whose cells cannot stay
+ * of it (or with no voltage measured) the output is silent (state
+ * out_of_range), said once in the log each way.  --check refused a source whose cells cannot stay
  * inside; this holds when the BMS says otherwise.
  */
 #include <math.h>
@@ -229,7 +229,7 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
 void inv_check_range(struct inv_out *o, const struct inv_battery *b)
 {
 	double lo, hi;
-	if (!conf_inv_hv_range(o->cfg.protocol, &lo, &hi))
+	if (!conf_inv_volt_range(o->cfg.protocol, &lo, &hi))
 		return;
 	bool have = (b->present & INV_HAS_VOLTAGE) && isfinite(b->voltage);
 	bool out = !have || b->voltage < lo || b->voltage > hi;
@@ -245,7 +245,6 @@ void inv_check_range(struct inv_out *o, const struct inv_battery *b)
 			b->voltage, o->codec->name, lo, hi);
 	}
 	o->out_of_range = out;
-	o->range_v = have ? b->voltage : NAN;
 }
 
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
@@ -278,7 +277,8 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 
 const char *inv_state_name(enum inv_state s)
 {
-	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting" };
+	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting",
+						       "out_of_range" };
 	return (unsigned)s < INV_STATES ? names[s] : "?";
 }
 
@@ -319,14 +319,14 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
 	else if (!o->ever_fresh)
 		o->state = INV_WAITING;
 	else if (o->out_of_range)
-		o->state = INV_SILENT;
+		o->state = INV_OUT_OF_RANGE;
 	else if (fresh)
 		o->state = INV_SENDING;
 	else if (now - o->stale_since >= o->cfg.failsafe_silence)
 		o->state = INV_SILENT;
 	else
 		o->state = INV_FAILSAFE;
-	if (o->state == INV_SILENT && was != INV_SILENT && !o->out_of_range)
+	if (o->state == INV_SILENT && was != INV_SILENT)
 		gw_warn("inverter %s: silent (source stale for %g s): the inverter falls into its own "
 			"loss-of-communication mode", o->cfg.name, o->cfg.failsafe_silence);
 }

@@ -276,9 +276,8 @@ def test_range(env):
     print("== silent while the voltage is outside 80-576 V")
     inv, port, sim, gw = env["inv"], env["http"], env["sim"], env["gw"]
     pin_cells(sim, 2450)  # 78.4 V
-    o = wait_until(lambda: (lambda x: x if x and x.get("out_of_range") else None)(inverter_output(port, "hv")), 10)
-    c.ok(o is not None and o["state"] == "silent", "out of range: state silent (%s, %s V)"
-         % (o and o["state"], o and o.get("out_of_range_v")))
+    o = wait_until(state_is(port, "out_of_range"), 10)
+    c.ok(o is not None, "78.4 V: state out_of_range (%s)" % (inverter_output(port, "hv") or {}).get("state"))
     t0 = time.monotonic() + 0.1
     inv.send(0x151, ASK)
     time.sleep(4.5)

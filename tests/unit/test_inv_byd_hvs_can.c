@@ -235,7 +235,7 @@ static void test_range_states(void)
 	inv_check_range(&o, &b);
 	CHECK(o.out_of_range);
 	inv_update_state(&o, true, true, 1.0);
-	CHECK_EQ_INT(o.state, INV_SILENT);
+	CHECK_EQ_INT(o.state, INV_OUT_OF_RANGE);
 	CHECK(!inv_state_speaks(o.state));
 	b.voltage = 80.0f;
 	inv_check_range(&o, &b);
@@ -244,7 +244,7 @@ static void test_range_states(void)
 	b.voltage = 576.1f;
 	inv_check_range(&o, &b);
 	inv_update_state(&o, true, false, 3.0); /* stale too: still silent, not fail-safe frames */
-	CHECK_EQ_INT(o.state, INV_SILENT);
+	CHECK_EQ_INT(o.state, INV_OUT_OF_RANGE);
 	b.voltage = 300;
 	b.present &= ~(uint32_t)INV_HAS_VOLTAGE;
 	inv_check_range(&o, &b);
@@ -271,10 +271,10 @@ static void test_row(void)
 	CHECK(conf_inv_kind(CONF_INV_BYD_HVS_CAN) == CONF_INV_CAN);
 	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_BYD_HVS_CAN), 0);
 	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_BYD_HVS_CAN), 0);
-	CHECK(conf_inv_hv_range(CONF_INV_BYD_HVS_CAN, &lo, &hi));
+	CHECK(conf_inv_volt_range(CONF_INV_BYD_HVS_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 576, 1e-9);
-	CHECK(!conf_inv_hv_range(CONF_INV_PYLON_CAN, &lo, &hi));
+	CHECK(!conf_inv_volt_range(CONF_INV_PYLON_CAN, &lo, &hi));
 }
 
 int main(void)

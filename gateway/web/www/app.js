@@ -244,6 +244,7 @@ const INV_STATES = {
   sending: 'sending the limits',
   failsafe: 'source stale: zero current limits',
   silent: 'silent: the inverter is in its own loss-of-communication mode',
+  out_of_range: 'silent: the source measures outside the protocol\'s voltage range',
   down: 'port down',
 };
 
