@@ -8,7 +8,7 @@ prints each frame of the battery decoded by gateway/inverter/PROTOCOLS.md
 §9 (big endian).
 
     socat -d -d pty,raw,echo=0,link=/tmp/inv-a pty,raw,echo=0,link=/tmp/inv-b &
-    bmsgw -c my.ini          # [inverter.x] protocol = byd-hvs-can, port = slcan:///tmp/inv-a
+    bmsgw -c conf/inverter-byd.ini   # its [inverter] port set to slcan:///tmp/inv-a
     tests/tools/byd_inverter.py /tmp/inv-b
 
 It speaks Lawicel slcan lines itself (t, 11-bit frames), so it needs no
