@@ -70,6 +70,9 @@ enum conf_type {
 	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
 	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
 	KT_KEY32,    /* 32 bytes in base64 (have_key + key): an ESPHome API encryption key */
+	KT_URL,      /* struct conf_alert_url: http(s):// or smtp(s)://, its credentials taken out */
+	KT_LINE,     /* text: 1..255 printable ASCII characters, spaces allowed (e-mail addresses) */
+	KT_ALERTON,  /* struct conf_alert_on: alert conditions separated by commas, some with :N */
 	KT_COUNT
 };
 
@@ -89,7 +92,7 @@ enum {
 	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
-	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS,
+	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS, K_HI_CELLS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT, K_BLE_MAX_CONNECTIONS,
 	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,
 	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
@@ -103,6 +106,8 @@ enum {
 	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
 	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
+	K_AL_URL, K_AL_TO, K_AL_FROM, K_AL_USERNAME, K_AL_PASSWORD_FILE, K_AL_CA_FILE, K_AL_ON, K_AL_REPEAT,
+	K_AL_IMBALANCE_MV, K_AL_IMBALANCE_HOLD,
 	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
 	 * K_SOC_COUNTING + i), save_interval aside */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -183,6 +188,7 @@ struct load {
 	int soc_seen[K_COUNT];
 	int mbtls_seen[K_COUNT];
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
+	int alerts_seen[CONF_MAX_ALERTS][K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -314,5 +320,11 @@ void conf__print_mbtls(const struct conf *c, FILE *out);
 void conf__finish_soc(struct load *x);
 /* summary_out.c */
 void conf__print_soc(const struct conf *c, FILE *out);
+/* alerts.c: [alerts.NAME]: the parsers of url = and on = (values.c's
+ * setters), the checks after the parse, its part of the summary. */
+int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size_t wl);
+int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_t wl);
+void conf__finish_alerts(struct load *x);
+void conf__print_alerts(const struct conf *c, FILE *out);
 
 #endif

@@ -265,6 +265,8 @@ static void print_http(const struct conf *c, FILE *out)
 		        : "automatic ($STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db)");
 		fprintf(out, "  samples       every %g s, kept %g days at every sample, then 15-minute rows up to "
 		        "%g days\n", h->interval, h->raw_days, h->retention);
+		fprintf(out, "  cells         %s\n", h->cells ? "every cell's voltage (and balancing) with each sample"
+		        : "off (the lowest, highest and difference only)");
 	} else if (c->history.line) {
 		fprintf(out, "history\n  off (file = none)\n");
 	}
@@ -292,7 +294,7 @@ static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
 	print_upstreams, conf__print_limits, conf__print_soc, conf__print_inverters, conf__print_sunspec,
 	conf__print_rtu,
-	conf__print_mbtls,
+	conf__print_mbtls, conf__print_alerts,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)

@@ -22,6 +22,7 @@
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
 #include "energy.h"
+#include "healthfacts.h"
 #include "banksoc.h"
 #include "limits.h"
 #include "socunit.h"
@@ -81,6 +82,8 @@ struct gw_pack {
 	/* Written by model/socunit.c alone (stepped over good polls, kept in
 	 * the state file). */
 	struct gw_socunit soc;         /* the counted SOC */
+	/* Written by the cell-health estimator alone (model/healthfacts.h). */
+	struct gw_health_facts health; /* its weak cell, its resistance's rise */
 };
 
 /* pack.c: a pack configured at monotonic time now, for the plan to wire
@@ -216,6 +219,7 @@ struct gw {
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
 	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
+	struct gw_health_facts bank_health; /* the bank's cell health (model/healthfacts.h) */
 	struct gw_limits string_lim[CONF_MAX_PACKS]; /* each string's ([bank] strings; charge.c) */
 	struct gw_charge_bank *charge; /* ... and the engine's memory of them (charge.c alone) */
 	struct gw_statefile *state;    /* the state file (model/statefile.h) */

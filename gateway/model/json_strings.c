@@ -62,6 +62,25 @@ static void cell_at_json(FILE *o, const struct gw *gw, int s, const char *key, c
 	fprintf(o, ",\"cell\":%u}", at->index);
 }
 
+/* ,"temp_max_c":38.0,"temp_max":{"pack":"b","sensor":2} (nulls without) */
+static void temp_at_json(FILE *o, const struct gw *gw, int s, const char *key, float c, const struct gw_string_at *at)
+{
+	bool have = isfinite(c) && at->member;
+	fprintf(o, ",\"%s_c\":", key);
+	if (have)
+		fprintf(o, "%.1f", c);
+	else
+		fputs("null", o);
+	fprintf(o, ",\"%s\":", key);
+	if (!have) {
+		fputs("null", o);
+		return;
+	}
+	fputs("{\"pack\":", o);
+	gw_json_str(o, gw->packs[gw_string_member(gw, s, at->member - 1)]->cfg->name);
+	fprintf(o, ",\"sensor\":%u}", at->index);
+}
+
 static void string_json(FILE *o, const struct gw *gw, int s, double now)
 {
 	struct gw_string_state st;
@@ -87,6 +106,8 @@ static void string_json(FILE *o, const struct gw *gw, int s, double now)
 			fputs("null", o);
 	}
 	gw_json_num(o, "soc_spread", st.soc_spread, st.fresh && st.weakest, 1);
+	temp_at_json(o, gw, s, "temp_min", st.fresh ? st.tmin_c : NAN, &st.tmin_at);
+	temp_at_json(o, gw, s, "temp_max", st.fresh ? st.tmax_c : NAN, &st.tmax_at);
 	gw_json_num(o, "current_deviation_a", st.current_deviation, st.fresh && (st.snap.present & BMS_HAS_CURRENT), 2);
 	gw_json_num(o, "max_current_deviation_a", gw_string_deviation_limit(gw, s), true, 2);
 	gw_json_bool(o, "current_deviation", st.current_flag, st.fresh && (st.snap.present & BMS_HAS_CURRENT));
@@ -99,7 +120,16 @@ static void string_json(FILE *o, const struct gw *gw, int s, double now)
 	gw_json_num(o, "cell_avg_mv", st.cell_avg_mv, cells, 0);
 	gw_json_num(o, "cell_delta_mv", st.cell_max_mv - st.cell_min_mv, cells, 0);
 	cells_json(o, gw, s, &st);
-	gw_json_limits_fields(o, gw, &gw->string_lim[s], false);
+	/* a member gone stale since the engine's last step (within the second):
+	 * the string's limits as they are now, fail-safe */
+	struct gw_limits l = gw->string_lim[s];
+	if (!st.fresh && l.enabled && !l.failsafe) {
+		const struct gw_limits *lim[CONF_MAX_PACKS];
+		for (int m = 0; m < st.n; m++)
+			lim[m] = &gw->packs[gw_string_member(gw, s, m)]->lim;
+		gw_limits_string(lim, st.n, false, &l, NULL, NULL);
+	}
+	gw_json_limits_fields(o, gw, &l, false);
 	fputc('}', o);
 }
 

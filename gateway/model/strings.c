@@ -10,6 +10,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gw.h"
@@ -81,13 +82,13 @@ static void add_soc(struct str_acc *a, struct gw_string_state *o, int m, const s
 	}
 }
 
-/* Every sensor of member m: its mean as temperature m, the extremes. */
+/* Every sensor of member m: into the extremes, and into the string's
+ * sensors after the members before it (as many as a snapshot holds: the
+ * others are in the extremes only). */
 static void add_temps(struct gw_string_state *o, int m, const struct bms_snapshot *ps)
 {
 	if (!(ps->present & BMS_HAS_TEMPS))
 		return;
-	double sum = 0;
-	int k = 0;
 	for (unsigned i = 0; i < ps->ntemps && i < BMS_MAX_TEMPS; i++) {
 		float t = ps->temp_c[i];
 		struct gw_string_at at = { (uint8_t)(m + 1), (uint8_t)(i + 1), 0 };
@@ -97,14 +98,10 @@ static void add_temps(struct gw_string_state *o, int m, const struct bms_snapsho
 			o->tmin_c = t, o->tmin_at = at;
 		if (!o->tmax_at.member || t > o->tmax_c)
 			o->tmax_c = t, o->tmax_at = at;
-		sum += t;
-		k++;
-	}
-	if (k && m < BMS_MAX_TEMPS) {
-		o->snap.temp_c[m] = (float)(sum / k);
-		if (o->snap.ntemps < m + 1)
-			o->snap.ntemps = (uint8_t)(m + 1);
-		o->snap.present |= BMS_HAS_TEMPS;
+		if (o->snap.ntemps < BMS_MAX_TEMPS) {
+			o->snap.temp_c[o->snap.ntemps++] = t;
+			o->snap.present |= BMS_HAS_TEMPS;
+		}
 	}
 }
 
@@ -126,23 +123,36 @@ static void add_cells(struct str_acc *a, struct gw_string_state *o, int m, const
 	o->cells = (uint16_t)(o->cells + (ps->ncells < BMS_MAX_CELLS ? ps->ncells : BMS_MAX_CELLS));
 }
 
-/* The common current (the mean) and the members that depart from it. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The common current (the members' mean), and the members that depart
+ * from the others: judged against their median, so that one bypassed
+ * member among four is the one named (against the mean, its own current
+ * would pull the others away too). */
 static void find_current(const struct str_acc *a, int n, double max_dev, struct gw_string_state *o)
 {
 	if (a->ni == 0)
 		return;
-	double sum = 0;
+	double sum = 0, v[CONF_MAX_PACKS];
+	int k = 0;
 	for (int m = 0; m < n; m++)
-		if (isfinite(a->amps[m]))
+		if (isfinite(a->amps[m])) {
 			sum += a->amps[m];
-	double mean = sum / a->ni;
-	o->snap.current = (float)mean;
+			v[k++] = a->amps[m];
+		}
+	qsort(v, (size_t)k, sizeof(v[0]), cmp_double);
+	double med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	o->snap.current = (float)(sum / a->ni);
 	o->snap.present |= BMS_HAS_CURRENT;
 	o->deviation_limit = max_dev;
 	for (int m = 0; m < n; m++) {
 		if (!isfinite(a->amps[m]))
 			continue;
-		double d = fabs(a->amps[m] - mean);
+		double d = fabs(a->amps[m] - med);
 		if (d > o->current_deviation)
 			o->current_deviation = d;
 		if (d > max_dev) {

@@ -8,7 +8,7 @@
  *
  *   voltage      the sum of the members'
  *   current      their common current: the mean of the members'; a member
- *                whose current departs from it by more than the threshold
+ *                whose current departs from their median by more than the threshold
  *                (max_current_deviation, else 5 % of the string's rating, at
  *                least 2 A) is flagged: a broken series link, a bypassed or
  *                miswired member, a wrong shunt
@@ -16,7 +16,8 @@
  *   full Ah      the smallest member's
  *   cells        every member's, in string order: string cell n is member
  *                m's cell c (min / max / mean with both)
- *   temperatures every member's sensors (extremes with the member)
+ *   temperatures every member's sensors, in member order (the first 8 in the
+ *                snapshot), and the coldest and hottest of them all with the member
  *   alarms       any member's       MOSFETs   on only if on in every member
  *   fresh        only while every member is fresh: a string with a member
  *                not fresh has no data, and is stale once that member is
@@ -52,14 +53,14 @@ struct gw_string_state {
 	bool fresh;                    /* every member fresh: snap holds the string */
 	bool stale;                    /* a member is stale (not merely unread at start) */
 	struct bms_snapshot snap;      /* the string as one pack; no cells of its own (cells below);
-	                                * temperature n = member n's mean (n <= 8) */
+	                                * its sensors the members' in order (the first 8) */
 	uint16_t cells;                /* cells in the string (sum of the members') */
 	uint16_t cell_min_mv, cell_max_mv, cell_avg_mv;
 	struct gw_string_at cell_min_at, cell_max_at;
 	float tmin_c, tmax_c;          /* the coldest and hottest sensor of every member */
 	struct gw_string_at tmin_at, tmax_at;
 	uint8_t weakest;               /* the member whose SOC is the string's (1-based), 0 = none */
-	double current_deviation;      /* A: the largest departure of a member's current from the mean */
+	double current_deviation;      /* A: the largest departure of a member's current from their median */
 	double deviation_limit;        /* A: the threshold it is judged by */
 	bool current_flag;             /* a member departs by more */
 	uint32_t deviation_mask;       /* bit m = member m+1 departs */

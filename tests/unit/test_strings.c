@@ -45,7 +45,7 @@ static void test_sum_common_current_weakest(void)
 	CHECK_NEAR(o.snap.voltage, 16 * (3.300 + 3.310 + 3.320), 1e-3); /* the sum */
 	CHECK_NEAR(o.snap.current, (10 + 10.4 + 9.8) / 3, 1e-4);        /* the mean */
 	CHECK(!o.current_flag);                                         /* within 2 A */
-	CHECK_NEAR(o.current_deviation, 10.4 - (10 + 10.4 + 9.8) / 3, 1e-4);
+	CHECK_NEAR(o.current_deviation, 0.4, 1e-4);                     /* from their median, 10 A */
 	CHECK_NEAR(o.snap.soc, 40, 1e-4);                               /* the weakest member */
 	CHECK_EQ_INT(o.weakest, 2);
 	CHECK_NEAR(o.snap.remain_ah, 40, 1e-4);                         /* its remaining Ah */
@@ -75,8 +75,9 @@ static void test_cells_across_the_string(void)
 	CHECK_NEAR(o.tmax_c, 41, 1e-4);
 	CHECK_EQ_INT(o.tmax_at.member, 2);
 	CHECK_EQ_INT(o.tmax_at.index, 2);
-	CHECK_EQ_INT(o.snap.ntemps, 2); /* temperature n = member n's mean */
-	CHECK_NEAR(o.snap.temp_c[1], 30.5, 1e-4);
+	CHECK_EQ_INT(o.snap.ntemps, 4); /* every member's sensors in member order */
+	CHECK_NEAR(o.snap.temp_c[1], 25, 1e-4);
+	CHECK_NEAR(o.snap.temp_c[3], 41, 1e-4);
 }
 
 /* A broken series link: one member's current departs from the others'. */
@@ -87,11 +88,17 @@ static void test_current_deviation(void)
 	struct gw_string_state o;
 	gw_string_aggregate(f, 3, false, 2.0, 0.1, &o);
 	CHECK(o.current_flag);
-	CHECK_EQ_INT(o.deviation_mask, 7); /* the mean 6.7 A: member 3 by 6.7 A, the others by 3.3 A */
-	gw_string_aggregate(f, 3, false, 5.0, 0.1, &o);
-	CHECK_EQ_INT(o.deviation_mask, 4); /* 6.7 A > 5; 3.3 A is not */
-	gw_string_aggregate(f, 3, false, 7.0, 0.1, &o);
+	CHECK_EQ_INT(o.deviation_mask, 4); /* against the median (10 A): only member 3, by 10 A */
+	CHECK_NEAR(o.current_deviation, 10, 1e-4);
+	CHECK_NEAR(o.snap.current, 20.0 / 3, 1e-4); /* the string's current stays the mean */
+	gw_string_aggregate(f, 3, false, 11.0, 0.1, &o);
 	CHECK(!o.current_flag);
+	/* one bypassed member among four is the one named */
+	struct bms_snapshot d = pack(3300, 10, 50, 100);
+	c.current = 30;
+	const struct bms_snapshot *g[] = { &a, &b, &c, &d };
+	gw_string_aggregate(g, 4, false, 2.0, 0.1, &o);
+	CHECK_EQ_INT(o.deviation_mask, 4);
 }
 
 /* A member without a voltage cannot be summed; a member not fresh: no string. */
