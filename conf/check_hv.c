@@ -6,7 +6,8 @@
  * chemistry's cell limits.  --check refuses an HV output whose source's
  * range is not inside its protocol's (check_out.c); at run time the output
  * is silent while the measured voltage is outside (gateway/inverter/
- * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8.
+ * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
+ * (byd-hvs-can).
  */
 #include "conf_int.h"
 
@@ -16,12 +17,15 @@
  * vendor range for the family is public; the peers' and real batteries'
  * examples run 202.5-426 V (75 to 120 LFP cells); 80-1000 V takes any
  * string of LV packs from two 16S packs of LFP on, and refuses a single LV
- * pack (PROTOCOLS.md §8.6). */
+ * pack (PROTOCOLS.md §8.6).  byd-hvs-can: BYD's own HV batteries
+ * operate at 80-576 V (the Battery-Box HVB data sheet: 2 to 10 modules of 16
+ * LFP cells at 2.5-3.6 V; PROTOCOLS.md §9). */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
 } hv_ranges[] = {
 	{ CONF_INV_PYLON_HV_CAN, 80, 1000 },
+	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

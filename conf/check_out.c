@@ -196,6 +196,11 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 		conf__fail(x, seen[K_IN_ADDRESS], sect, "address", "0 is no ADR of pylon-rs485 (expected 1 to 254)");
 		return false;
 	}
+	if (v->protocol == CONF_INV_BYD_HVS_CAN && seen[K_IN_INTERVAL]) {
+		conf__fail(x, seen[K_IN_INTERVAL], sect, "interval", "byd-hvs-can keeps a BYD battery's own periods "
+		     "(0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, 0x190 every 60 s) (expected no interval key)");
+		return false;
+	}
 	if (v->protocol == CONF_INV_GROWATT_RS485 && !growatt_rs485_keys(x, v, seen, sect))
 		return false;
 	if (v->extras < 0)

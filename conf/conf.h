@@ -463,7 +463,8 @@ enum {
 	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0) \
 	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0) \
 	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0) \
-	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0)
+	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0) \
+	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
@@ -475,7 +476,8 @@ enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
 /* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
- * (pylon-hv-can 80..1000 V), false for a protocol without (conf/check_hv.c). */
+ * (pylon-hv-can 80..1000 V, byd-hvs-can 80..576 V), false for a protocol
+ * without (conf/check_hv.c). */
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };

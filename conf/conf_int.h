@@ -15,6 +15,7 @@
  * check_out.c  the same for the outputs: [limits], [inverter.NAME],
  *            [sunspec], [rtu]
  * check_soc.c  [soc]: the chemistry's defaults, each pack's copy, the checks
+ * check_hv.c the high-voltage outputs' ranges: the protocol's, the source's
  * summary.c  conf_print_summary() for --check
  * summary_out.c  its parts for the outputs
  * keys.c     the key table read back: conf_section_same() for a reload,
@@ -298,6 +299,12 @@ void conf__print_rtu(const struct conf *c, FILE *out);
 /* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
 void conf__finish_limits(struct load *x);
 void conf__finish_inverters(struct load *x);
+/* check_hv.c: the operating range of an inverter output's source, a pack
+ * (index) or the bank (CONF_BANK_SOURCE): its series cells ([pack.NAME]
+ * cells) times its chemistry's cell range, widened over the bank's strings
+ * (each string's members in series) or, without strings, its packs; false
+ * with why when a member's cells is 0 (not given). */
+bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl);
 void conf__finish_sunspec(struct load *x);
 void conf__finish_rtu(struct load *x);
 /* check_hv.c: the operating range of an inverter output's source (a pack

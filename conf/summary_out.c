@@ -146,11 +146,15 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 			fprintf(out, ", the set as the answer to each 0x301 of the inverter, extras %s", extras);
 		else if (v->protocol == CONF_INV_PYLON_HV_CAN)
 			fprintf(out, ", ids 0x%X ..., the answer to each 0x4200 of the inverter", 0x4210 + v->address);
+		else if (v->protocol == CONF_INV_BYD_HVS_CAN)
+			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "
+			        "0x190 every 60 s, the identification on its 0x151, extras %s",
+			        extras);
 		else
 			fprintf(out, ", every %g s, extras %s", v->interval, extras);
 		if (conf_inv_volt_range(v->protocol, &lo, &hi) && conf__hv_source_range(c, v->source_pack, &smin, &smax, why,
 		                                                                         sizeof(why)))
-			fprintf(out, ", source range %.1f-%.1f V within %g-%g V (silent outside)", smin, smax, lo, hi);
+			fprintf(out, ", source range %.1f-%.1f V within %g-%g V", smin, smax, lo, hi);
 		return;
 	}
 	if (v->protocol == CONF_INV_GROWATT_RS485) {
@@ -186,6 +190,9 @@ void conf__print_inverters(const struct conf *c, FILE *out)
 			fprintf(out, "; SOC at most %g %% until absorbed", v->soc_hold_full);
 		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)
 			fprintf(out, "; SOC 0 %% while DCL = 0, 100 %% while CCL = 0 (soc_override deye)");
+		double lo, hi;
+		if (conf_inv_volt_range(v->protocol, &lo, &hi))
+			fprintf(out, "; silent while the source's voltage is outside %g-%g V", lo, hi);
 		fprintf(out, "; a stale source: zero limits, then %s after %g s\n", can ? "silence" : "no answer",
 		        v->failsafe_silence);
 	}

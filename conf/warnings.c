@@ -89,7 +89,7 @@ static int bank_warnings(const struct conf *c, void (*say)(void *arg, const char
 }
 
 /* Two members of one string on one wired bus: each member's port sits at
- * its own pack's potential (gateway/inverter/PROTOCOLS.md §12, hazard 4). */
+ * its own pack's potential (gateway/inverter/PROTOCOLS.md §10, hazard 4). */
 static int string_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
 {
 	const struct conf_bank *b = &c->bank;

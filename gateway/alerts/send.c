@@ -2,9 +2,9 @@
 /* gateway/alerts/send.c - one destination of alerts: its queue and its one
  * transfer at a time through libcurl's multi interface, driven by the
  * daemon's libev loop (curl_multi_socket_action with an ev_io per socket
- * libcurl names and one ev_timer for its timeouts, as libcurl's
- * docs/examples/evhiperfifo.c does): name resolution (libcurl's own
- * threaded or c-ares resolver), connecting, TLS and the exchange all
+ * libcurl names and one ev_timer for its timeouts, as libcurl's example
+ * evhiperfifo does, https://curl.se/libcurl/c/evhiperfifo.html): name
+ * resolution (libcurl's own threaded or c-ares resolver), connecting, TLS and the exchange all
  * proceed as the sockets are ready, and nothing waits on the loop, so a
  * destination down never delays a Modbus answer.
  *

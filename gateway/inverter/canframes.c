@@ -352,8 +352,32 @@ int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_batte
 	for (size_t i = 0; i < c->can.nframes; i++)
 		if (c->can.frames[i].id == id)
 			return c->can.frames[i].fill(b, f) ? 0 : -1;
+	for (size_t i = 0; i < c->can.nident; i++)
+		if (c->can.ident[i].id == id)
+			return c->can.ident[i].fill(b, f) ? 0 : -1;
 	for (size_t i = 0; i < NEXTRAS; i++)
 		if (extras[i].fn.id == id && (want & extras[i].bit) && !own_frame(c, id))
 			return extras[i].fn.fill(b, f) ? 0 : -1;
 	return -1;
+}
+
+size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next)
+{
+	size_t n = 0;
+	for (size_t i = 0; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++) {
+		bool is_due = now >= due[i];
+		if (!is_due && !(urgent && c->periods[i].at_once))
+			continue;
+		pick[n++] = (uint8_t)i;
+		if (!is_due)
+			continue; /* out of turn: its schedule stays */
+		due[i] += c->periods[i].s;
+		if (due[i] <= now) /* behind (a blocked loop): from now on, no burst */
+			due[i] = now + c->periods[i].s;
+	}
+	*next = c->nframes ? due[0] : now;
+	for (size_t i = 1; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
+		if (due[i] < *next)
+			*next = due[i];
+	return n;
 }

@@ -47,6 +47,7 @@ enum inv_rx {
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
 	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200: the request a codec that `answers` answers with its set */
+	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0: the request a scheduled codec answers with its `ident` */
 };
 
 /* What the inverter said, kept across frames. */
@@ -85,6 +86,12 @@ struct inv_can_frame_fn {
 	bool (*fill)(const struct inv_battery *b, struct gw_can_frame *f);
 };
 
+/* A frame's own period in a scheduled codec (byd-hvs-can). */
+struct inv_can_period {
+	double s;                              /* seconds between two of it */
+	bool at_once;                          /* also out of turn: a limit fell, the source went stale */
+};
+
 /* A CAN codec. */
 struct inv_can_codec {
 	const struct inv_can_frame_fn *frames; /* the protocol's own set, in sending order */
@@ -105,6 +112,16 @@ struct inv_can_codec {
 		      struct inv_encoded *e);
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
+	/* A scheduled codec (byd-hvs-can): frame i of `frames` every periods[i].s
+	 * (frames[0] the one that carries the limits),
+	 * nothing before the inverter's first frame; when the schedule starts
+	 * (the inverter spoke and the output speaks) the `ident` set, then every
+	 * frame; `ident` again as the answer to each INV_RX_IDENTIFY; the
+	 * frames at_once out of turn when a limit falls or the source goes
+	 * stale.  NULL: the set whole every interval (or as the others say). */
+	const struct inv_can_period *periods;
+	const struct inv_can_frame_fn *ident;
+	size_t nident;
 };
 
 /* What the framer of an RS485 codec finds at the start of the bytes. */
@@ -162,7 +179,15 @@ const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
  * frames, or -1 when cap is too small. */
 int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsigned extras, struct gw_can_frame *out,
 		   size_t cap, struct inv_encoded *e);
-/* One frame of it by identifier (extras included): 0, or -1 when the set
+/* A scheduled codec's step at monotonic time now: the indices (into
+ * frames) of those that go, in order, into pick[0..INV_CAN_MAX_FRAMES) —
+ * every frame due (due[i] <= now), whose due[i] moves on by its period
+ * (from now when it fell a period behind: no burst), and with urgent the
+ * at_once frames out of turn (their schedule unchanged); *next the
+ * earliest due time after.  Returns the number picked.  Pure: the output's
+ * timer and the tests' fake clock drive it alike. */
+size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next);
+/* One frame of it by identifier (extras and the identification included): 0, or -1 when the set
  * has no such frame or no data for it now. */
 int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_battery *b, unsigned extras,
 		  struct gw_can_frame *f);

@@ -31,6 +31,16 @@
  * failsafe_silence.  Two answers are never closer than INV_SET_GAP: a
  * request within it is answered when the gap allows (requests in between
  * get that one answer).
+ *
+ * A scheduled codec (byd-hvs-can: codec.h `periods`) sends each frame on
+ * its own period, and nothing before the inverter's first frame: once the
+ * inverter spoke and the output speaks, its identification set and every
+ * frame at once, then each frame when it is due (the timer fires at the
+ * earliest); the identification again on each request of it; the at_once
+ * frames out of turn when the source goes stale or a limit falls (no
+ * closer than INV_SET_GAP to the last frame).  A state that does not speak
+ * stops the schedule; it starts again, identification first, when the
+ * output speaks again.
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +57,7 @@
  * that answers (the timer only defers an answer then). */
 static double period(const struct inv_out *o)
 {
-	if (o->codec->can.answers)
+	if (o->codec->can.answers || o->codec->can.periods)
 		return 0;
 	if (!o->codec->can.one_by_one)
 		return o->cfg.interval;
@@ -128,10 +138,16 @@ static void send_at(struct inv_out *o, double at)
 	ev_timer_start(o->gw->loop, &o->can.send);
 }
 
+static void sched_step(struct inv_out *o, double now);
+
 static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
 	struct inv_out *o = container_of(w, struct inv_out, can.send);
+	if (o->codec->can.periods) {
+		sched_step(o, gw_mono());
+		return;
+	}
 	double now = gw_mono(), last, gap = gap_of(o, &last);
 	if (last > 0 && now - last < gap) { /* early by the loop's clock: never two sets within the gap */
 		ev_timer_stop(loop, w);
@@ -147,6 +163,113 @@ static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void send_now(struct inv_out *o);
 
+/* ---- a scheduled codec (`periods`) ---- */
+
+/* Queue frame fn of the codec built from b into the step's set. */
+static void sched_add(struct inv_out *o, const struct inv_can_frame_fn *fn, const struct inv_battery *b)
+{
+	if (o->can.nset < INV_CAN_MAX_FRAMES && fn->fill(b, &o->can.set[o->can.nset]))
+		o->can.nset++;
+}
+
+/* The identification when asked, then the frames due (and the at_once
+ * ones when urgent), into the set; *next the earliest due time after.
+ * True when frames[0], the limits frame, is among them. */
+static bool sched_pick(struct inv_out *o, const struct inv_battery *b, double now, double *next)
+{
+	const struct inv_can_codec *c = &o->codec->can;
+	uint8_t pick[INV_CAN_MAX_FRAMES];
+	bool limits = false;
+	o->can.nset = 0;
+	for (size_t i = 0; o->can.ident_asked && i < c->nident; i++)
+		sched_add(o, &c->ident[i], b);
+	if (o->can.ident_asked)
+		o->can.idents++;
+	o->can.ident_asked = false;
+	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, pick, next);
+	for (size_t k = 0; k < n; k++) {
+		sched_add(o, &c->frames[pick[k]], b);
+		limits = limits || pick[k] == 0;
+	}
+	o->can.urgent = false;
+	return limits;
+}
+
+/* One step: the state from the source now; in a state that speaks, with
+ * the inverter heard, the frames due (the schedule starts with all of them
+ * and the identification); the timer at the earliest next one. */
+static void sched_step(struct inv_out *o, double now)
+{
+	const struct inv_can_codec *c = &o->codec->can;
+	struct inv_battery b;
+	bool fresh = inv_source(o, now, &b, true);
+	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
+	ev_timer_stop(o->gw->loop, &o->can.send);
+	if (!inv_state_speaks(o->state) || !o->can.inv.frames) {
+		o->can.sched_on = false; /* the tick starts it again */
+		return;
+	}
+	if (!o->can.sched_on) {
+		o->can.sched_on = o->can.ident_asked = true;
+		for (size_t i = 0; i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
+			o->can.due[i] = now;
+	}
+	double next;
+	bool limits = sched_pick(o, &b, now, &next);
+	if (o->can.nset > 0) {
+		o->can.sets++;
+		if (c->limits && limits) { /* what the inverter was told, and what a fall is measured from */
+			c->limits(&b, &o->can.set_limits);
+			o->told = o->can.set_limits;
+		}
+		for (int i = 0; i < o->can.nset; i++)
+			send_frame(o, i, now);
+	}
+	send_at(o, next);
+}
+
+/* A step now, or when INV_SET_GAP after the last frame allows. */
+static void sched_kick(struct inv_out *o)
+{
+	double now = gw_mono(), last = o->can.last_frame_at;
+	if (o->can.sched_on && last > 0 && now - last < INV_SET_GAP) {
+		ev_timer_stop(o->gw->loop, &o->can.send);
+		send_at(o, last + INV_SET_GAP);
+		return;
+	}
+	sched_step(o, now);
+}
+
+/* What the inverter said: its first frame starts the schedule; a request
+ * of the identification is answered. */
+static void sched_heard(struct inv_out *o, enum inv_rx rx)
+{
+	if (rx == INV_RX_IDENTIFY)
+		o->can.ident_asked = true;
+	if (!gw_can_is_up(o->can.port) || (o->can.sched_on && rx != INV_RX_IDENTIFY))
+		return;
+	sched_kick(o);
+}
+
+/* Once a second: the schedule starts when it may; a source that just went
+ * stale sends the at_once frames out of turn. */
+static void sched_tick(struct inv_out *o, double now)
+{
+	struct inv_battery b;
+	if (!o->can.sched_on) {
+		if (o->can.inv.frames && gw_can_is_up(o->can.port))
+			sched_step(o, gw_mono());
+		else
+			inv_update_state(o, gw_can_is_up(o->can.port), inv_source(o, now, &b, true), now);
+		return;
+	}
+	if (o->state != INV_SENDING || inv_source(o, now, &b, false))
+		return;
+	o->can.early++;
+	o->can.urgent = true;
+	sched_kick(o);
+}
+
 /* ---- the CAN port's owner ---- */
 
 static void can_tick(struct inv_out *o, double now);
@@ -154,7 +277,9 @@ static void can_tick(struct inv_out *o, double now);
 static void can_up(void *arg)
 {
 	struct inv_out *o = arg;
-	if (o->codec->can.answers)
+	if (o->codec->can.periods)
+		sched_tick(o, gw_mono()); /* the schedule waits for the inverter's first frame */
+	else if (o->codec->can.answers)
 		can_tick(o, gw_mono()); /* the state; the first answer waits for the first request */
 	else
 		send_now(o); /* at once (the gap allowing), then on the period */
@@ -164,6 +289,7 @@ static void can_down(void *arg)
 {
 	struct inv_out *o = arg;
 	o->state = INV_DOWN;
+	o->can.sched_on = false;
 }
 
 /* Luxpower's "shutdown battery": shown, logged (again after a quiet
@@ -188,7 +314,9 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 	o->last_seen = now;
 	if (rx == INV_RX_SHUTDOWN)
 		heard_shutdown(o, now);
-	if (rx == INV_RX_REQUEST && o->codec->can.answers && gw_can_is_up(o->can.port))
+	if (o->codec->can.periods)
+		sched_heard(o, rx);
+	else if (rx == INV_RX_REQUEST && o->codec->can.answers && gw_can_is_up(o->can.port))
 		send_now(o); /* the answer (its gap allowing) */
 }
 
@@ -202,7 +330,10 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
-	if (o->codec->can.answers)
+	if (o->codec->can.periods)
+		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the inverter has spoken",
+			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+	else if (o->codec->can.answers)
 		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
 			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
 	else {
@@ -228,6 +359,11 @@ static void can_stop(struct inv_out *o)
  * it goes when the gap allows. */
 static void send_now(struct inv_out *o)
 {
+	if (o->codec->can.periods) { /* the at_once frames */
+		o->can.urgent = true;
+		sched_kick(o);
+		return;
+	}
 	double now = gw_mono(); /* not a tick's time, which may be behind the clock */
 	double last, gap = gap_of(o, &last);
 	o->can.next_frame = 0;
@@ -249,6 +385,10 @@ static void send_now(struct inv_out *o)
 static void can_tick(struct inv_out *o, double now)
 {
 	struct inv_battery b;
+	if (o->codec->can.periods) {
+		sched_tick(o, now);
+		return;
+	}
 	if (o->codec->can.answers) {
 		inv_update_state(o, gw_can_is_up(o->can.port), inv_source(o, now, &b, true), now);
 		return;
@@ -266,7 +406,8 @@ static void can_tick(struct inv_out *o, double now)
  * what its set would carry now. */
 static void can_polled(struct inv_out *o, double now)
 {
-	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port) || !o->can.nset || o->codec->can.answers)
+	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port) || o->codec->can.answers ||
+	    !(o->can.nset || o->can.sched_on))
 		return; /* a codec that answers tells it in its next answer */
 	struct inv_battery b;
 	struct inv_encoded is = { 0 }, *was = &o->can.set_limits;
@@ -291,6 +432,9 @@ static void can_status(const struct inv_out *o, FILE *out)
 		fprintf(out, ",\"min_set_gap_ms\":%.1f", o->can.min_set_gap * 1000);
 	if (o->can.last_shutdown > 0)
 		fprintf(out, ",\"shutdown_s\":%.0f", gw_mono() - o->can.last_shutdown);
+	if (o->codec->can.periods)
+		fprintf(out, ",\"schedule\":%s,\"identifications\":%lu", o->can.sched_on ? "true" : "false",
+			o->can.idents);
 	if (o->can.inv.have_meas)
 		fprintf(out, ",\"inverter_voltage\":%.2f,\"inverter_current\":%.1f,\"inverter_soc\":%.0f",
 			o->can.inv.voltage, o->can.inv.current, o->can.inv.soc);

@@ -47,6 +47,13 @@ struct inv_can_out {
 	unsigned long early;           /* sets sent out of turn: a current limit fell */
 	struct inv_heard inv;          /* what the inverter said */
 	double last_shutdown;          /* monotonic time of its last "shutdown battery", 0 = none */
+	/* a scheduled codec's (codec.h `periods`): the send timer fires at the
+	 * earliest due frame */
+	bool sched_on;                 /* the schedule runs: the inverter spoke, the output speaks */
+	bool ident_asked;              /* the identification is to go with the next step */
+	bool urgent;                   /* the at_once frames are to go with the next step */
+	double due[INV_CAN_MAX_FRAMES]; /* monotonic time each frame is next due */
+	unsigned long idents;          /* identification sets sent */
 };
 
 /* An RS485 output's own. */

@@ -17,6 +17,12 @@
  * After failsafe_silence the output goes silent: some inverters keep using
  * a battery whose limits are 0 A, but all of them fall into their own
  * loss-of-communication mode when it stops talking.
+ *
+ * A high-voltage protocol (conf_inv_volt_range: byd-hvs-can) speaks only
+ * while the source's measured voltage is inside the protocol's range: out
+ * of it (or with no voltage measured) the output is silent (state
+ * out_of_range), said once in the log each way.  --check refused a source whose cells cannot stay
+ * inside; this holds when the BMS says otherwise.
  */
 #include <math.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  * A member not fresh: the string is fail-safe (CCL = DCL = 0, nothing
  * allowed), its CVL and DVL the sums of the members' last ones, as a stale
  * pack keeps its own (an inverter must never read an empty battery).
- * gateway/inverter/PROTOCOLS.md §12 says why: hazards 1 and 5.
+ * gateway/inverter/PROTOCOLS.md §10 says why: hazards 1 and 5.
  */
 #include <string.h>
 

@@ -2,7 +2,7 @@
 /* gateway/model/strings.c - a string of packs in series, from its members'
  * snapshots (gw_string_aggregate, pure; strings_gw.c holds gw's).  The rules are strings.h's; why: no peer
  * aggregates separately managed packs in series correctly
- * (gateway/inverter/PROTOCOLS.md §12): bms-to-inverter averages a series
+ * (gateway/inverter/PROTOCOLS.md §10): bms-to-inverter averages a series
  * string's voltage over the packs, dbus-aggregate-batteries has no series
  * mode.  In series one current flows through every member, so each
  * measures the same current, the string is empty when its weakest member

@@ -16,6 +16,8 @@
  *	manufacturer (8, any bytes), series_cells (1), ncells (1, at most
  *	BMS_MAX_CELLS) and as many cell_mv (2 each), ntemps (1, at most
  *	BMS_MAX_TEMPS) and as many temps_c (4 each), total_cells (2), modules (1);
+ * then 16 schedule steps (1 each: bit 0 out of turn, bits 1-7 the time
+ * since the last step in 0.2 s);
  * then CAN frames of 10 bytes each (id low, id high,
  * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
  * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
@@ -29,6 +31,12 @@
  * force charge only with charging allowed, and its answer to any kinds of
  * request under address 0 or 1 the groups asked, in order, with the
  * address in the ids);
+ * byd-hvs-can: its big-endian 0x110 carries the limits reported, DCL at
+ * bytes 4-5 and CCL at 6-7, 0 for a direction not allowed, its
+ * identification 7 frames of DLC 8 with 0x3D0's sequence 0-3, and its
+ * schedule (inv_can_sched, on times from the input) picks only frames due
+ * or at_once ones out of turn, leaves every frame due after now and says
+ * the earliest);
  * what the inverter sent is classified without reading past the dlc, and
  * the counters only grow (pylon-hv-can: a request only from a 29-bit
  * 0x4200 with byte 0 = 00 or 02, the kinds it keeps only those). */
@@ -122,6 +130,62 @@ static void check_pylon_hv(const struct gw_can_frame *f, int n, const struct inv
 		check_hv_answer(f, n, e, asked, adr);
 }
 
+/* byd-hvs-can (big endian): 0x110's DCL (bytes 4-5) and CCL (6-7) are the
+ * ones reported, 0 for a direction not allowed or without limits; the
+ * identification. */
+static void check_byd(const struct inv_codec *c, const struct gw_can_frame *f, int n, const struct inv_encoded *e,
+		      const struct inv_battery *b)
+{
+	static const uint32_t ids[] = { 0x110, 0x150, 0x1D0, 0x210, 0x190 };
+	REQUIRE(n >= 5 && e->limits); /* (the extras this target asks of every codec follow) */
+	for (int i = 0; i < 5; i++)
+		REQUIRE(f[i].dlc == 8 && f[i].id == ids[i]);
+	const uint8_t *d = f[0].data;
+	long dcl = (int16_t)(d[4] << 8 | d[5]), ccl = (int16_t)(d[6] << 8 | d[7]);
+	REQUIRE(ccl >= 0 && dcl >= 0);
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	REQUIRE((lim && b->charge_allowed) || ccl == 0);
+	REQUIRE((lim && b->discharge_allowed) || dcl == 0);
+	REQUIRE(lim || (d[0] | d[1] | d[2] | d[3]) == 0);
+	int seq = 0;
+	for (size_t i = 0; i < c->can.nident; i++) {
+		struct gw_can_frame g;
+		REQUIRE(c->can.ident[i].fill(b, &g) && g.dlc == 8 && !g.ext && !g.rtr);
+		if (g.id == 0x3D0)
+			REQUIRE(g.data[0] == seq++);
+	}
+	REQUIRE(c->can.nident == 7 && seq == 4);
+}
+
+/* A scheduled codec's steps at times from the input (each 0..25.5 s after
+ * the last, some out of turn). */
+static void check_sched(const struct inv_can_codec *c, struct fz_in *in)
+{
+	double due[INV_CAN_MAX_FRAMES] = { 0 }, now = 0, next;
+	uint8_t pick[INV_CAN_MAX_FRAMES];
+	for (int step = 0; step < 16; step++) {
+		uint8_t t = fz_u8(in);
+		bool urgent = t & 1;
+		double was[INV_CAN_MAX_FRAMES];
+		memcpy(was, due, sizeof(was));
+		now += (t >> 1) / 5.0;
+		size_t n = inv_can_sched(c, due, urgent, now, pick, &next);
+		REQUIRE(n <= c->nframes);
+		double lo = due[0];
+		for (size_t i = 0; i < c->nframes; i++) {
+			bool picked = false;
+			for (size_t k = 0; k < n; k++)
+				picked = picked || pick[k] == i;
+			REQUIRE(picked == (now >= was[i] || (urgent && c->periods[i].at_once)));
+			REQUIRE(due[i] > now);
+			REQUIRE(now >= was[i] || due[i] == was[i]);
+			lo = due[i] < lo ? due[i] : lo;
+		}
+		REQUIRE(next == lo);
+	}
+}
+
 static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 {
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
@@ -146,6 +210,10 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	}
 	if (c == &inv_codec_growatt_can) {
 		check_growatt(f, n, &e);
+		return;
+	}
+	if (c == &inv_codec_byd_hvs_can) {
+		check_byd(c, f, n, &e, b);
 		return;
 	}
 	REQUIRE(ccl >= 0 || !e.limits);
@@ -224,6 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c && conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN)
 			check_set(c, &b);
 	}
+	check_sched(&inv_codec_byd_hvs_can.can, &in);
 	struct inv_heard h[CONF_INV_NPROTOCOLS];
 	memset(h, 0, sizeof(h));
 	while (in.n >= 10) {
@@ -242,7 +311,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			uint32_t before = h[p].frames, sd = h[p].shutdowns;
 			enum inv_rx rx = c->can.heard(&f, &h[p]);
-			REQUIRE(rx >= INV_RX_OTHER && rx <= INV_RX_REQUEST);
+			REQUIRE(rx >= INV_RX_OTHER && rx <= INV_RX_IDENTIFY);
+			REQUIRE(rx != INV_RX_IDENTIFY || (c == &inv_codec_byd_hvs_can && f.id == 0x151 && f.dlc >= 1 &&
+							  (f.data[0] & 1)));
 			REQUIRE(h[p].frames == before + (rx != INV_RX_OTHER));
 			REQUIRE(h[p].shutdowns == sd + (rx == INV_RX_SHUTDOWN));
 			if (c == &inv_codec_pylon_hv_can) {

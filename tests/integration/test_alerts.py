@@ -365,7 +365,11 @@ def reload(gw, n):
 def check_reload(http, gw):
     sent = dest(http, "hook").get("sent", 0)
     c.ok(reload(gw, 1), "reload: the same file applied")
-    c.eq(dest(http, "hook").get("sent"), sent, "reload: a destination whose section is the same goes on (its counts kept)")
+    # a message of the steps before may still be on its way: kept means not
+    # started again from 0, so the count after is at least the one before
+    after = dest(http, "hook").get("sent", 0)
+    c.ok(sent > 0 and after >= sent,
+         "reload: a destination whose section is the same goes on (its counts kept: %d, then %d)" % (sent, after))
     with open(gw.conf) as f:
         text = f.read()
     with open(gw.conf, "w") as f:

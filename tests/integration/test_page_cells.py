@@ -135,7 +135,7 @@ def main():
         geo = js(d, "return heat.geo")
         # a tap on cell 9's row, in the last column with cell 9 (the live samples)
         r = js(d, "const r = document.querySelector('#c-heat').getBoundingClientRect(); return [r.left, r.top]")
-        last, x = js(d, "const h = heat.h, g = heat.geo; let i = h.t.length - 1;"
+        last, x = js(d, "const h = heat.hist, g = heat.geo; let i = h.t.length - 1;"
                         "while (i > 0 && h.cells[8][i] === null) i--;"
                         "return [h.cells[8][i], g.left + (h.t[i] - g.first) / g.span * g.plotW + g.colW / 2]")
         x = min(x, js(d, "return document.querySelector('#c-heat').clientWidth") - 1)
@@ -151,8 +151,8 @@ def main():
         h = check_heat(d, "30 d", 300)
         print("cells chart, 30 days of 16 cells: %s ms from the request to the drawn charts, %s ms drawing the "
               "heat map (%s columns)" % (h.get("loadMs"), h.get("ms"), h.get("columns")), flush=True)
-        first = js(d, "return heat.h.t.findIndex((t, i) => heat.h.cells[0][i] !== null)")
-        step = js(d, "return heat.h.step")
+        first = js(d, "return heat.hist.t.findIndex((t, i) => heat.hist.cells[0][i] !== null)")
+        step = js(d, "return heat.hist.step")
         c.ok(first is not None and 0 <= first < 20, "the chart reaches back 30 days over the folded rows "
              "(first column %s, %s s each)" % (first, step))
         js(d, "document.querySelector('#f-heat').scrollIntoView()")

@@ -456,7 +456,7 @@ def v2_database(path):
 def test_history(sim, gw, http_port, hist):
     print("== history: each string a unit of its own")
     bad = gw_conf_text(gw).replace("[pack.b]", "[pack.string2]").replace("a+b,", "a+string2,")
-    path = os.path.join(os.path.dirname(hist), "collide.ini")
+    path = os.path.join(os.path.dirname(hist), "collide.conf")
     with open(path, "w") as f:
         f.write(bad)
     out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--check"], capture_output=True, timeout=30)

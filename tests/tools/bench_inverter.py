@@ -7,8 +7,9 @@ output with every extra (capacity, cells, modules, name: 15 frames a set)
 on slcan over a socat pty pair (interval 1 s), a pylon-rs485 output on a
 second pair; a second bmsgw (a daemon has at most four outputs) with two
 simulated Daly packs (TCP) has a growatt-can output (its source a 16-cell
-pack) on a third pair and a pylon-hv-can output on a fourth (its source a
-32-cell pack: an HV-range source, 80.0-116.8 V).  This script reads the CAN side as raw slcan lines (a select
+pack) on a third pair, a pylon-hv-can output on a fourth and a byd-hvs-can
+output on a fifth (their source a 32-cell pack: an HV-range source,
+80.0-116.8 V).  This script reads the CAN side as raw slcan lines (a select
 loop, each line stamped when it arrives), is the RS485 master, the Growatt
 inverter and the HV inverter.
 
@@ -29,6 +30,12 @@ inverter and the HV inverter.
    frame read (p50, p99, max), and requests unanswered.
 2b. pylon-hv-can answer latency, the same way: 0x4200 with byte 0 = 00
    every second (slcan `T00004200` line) to the answer's 0x4210 and 0x4290.
+2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
+   output on a fifth pair; this script as the GoodWe / Solis inverter sends
+   0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
+   5 s; printed: the period jitter of 0x110 against its 2 s schedule (and
+   0x150's against 10 s), and the latency from each 0x151 to the
+   identification's first (0x250) and last (the fourth 0x3D0) frame.
 3. From a cell over-voltage on the BMS wire to CCL = 0 in a 0x351, TRIALS
    times: the simulator pins cell 3 at 3.600 V; the first Modbus read that
    shows the cell marks the poll that read it; printed: the time from that
@@ -128,19 +135,19 @@ def pct(v, p):
     return v[min(len(v) - 1, int(p / 100 * len(v)))] if v else float("nan")
 
 
-def jitter(lines, t_start, t_end, name="pylon-can"):
-    ts = [t for t, _ in lines.since(t_start, 0x351) if t <= t_end]
+def jitter(lines, t_start, t_end, name="pylon-can", ident=0x351, interval=INTERVAL):
+    ts = [t for t, _ in lines.since(t_start, ident) if t <= t_end]
     if len(ts) < 3:
         print("frame period (%s): too few sets (%d)" % (name, len(ts)))
         return
     t0 = ts[0]
-    dev = [t - (t0 + round((t - t0) / INTERVAL) * INTERVAL) for t in ts]
+    dev = [t - (t0 + round((t - t0) / interval) * interval) for t in ts]
     base = sorted(dev)[len(dev) // 2]  # the reader's constant lag
     d = [abs(x - base) * 1000 for x in dev]
     periods = [b - a for a, b in zip(ts, ts[1:])]
     print("frame period (%s, interval %.1f s, %d sets over %.0f s): mean %.4f s; deviation from the "
           "schedule p50 %.2f ms, p99 %.2f ms, max %.2f ms; sets within +-20 ms: %d of %d" %
-          (name, INTERVAL, len(ts), ts[-1] - ts[0], sum(periods) / len(periods), pct(d, 50), pct(d, 99), max(d),
+          (name, interval, len(ts), ts[-1] - ts[0], sum(periods) / len(periods), pct(d, 50), pct(d, 99), max(d),
            sum(1 for x in d if x <= 20), len(d)))
 
 
@@ -225,6 +232,48 @@ class AnswerPoller(threading.Thread):
                              max(last) if last else float("nan")))
 
 
+class BydInverter(threading.Thread):
+    """The GoodWe / Solis inverter of byd-hvs-can: 0x0D1 every second,
+    0x151 with bit 0 every 5 s; each identification's latency."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.lines = Lines(path)
+        self.first, self.last = [], []
+        self.missed = 0
+        self.running = True
+        self.start()
+
+    def ident_done(self, t0):
+        return len(self.lines.since(t0, 0x3D0)) >= 4 and self.lines.since(t0, 0x250)
+
+    def run(self):
+        k = 0
+        while self.running:
+            t0 = time.monotonic()
+            if k % 5 == 0:
+                os.write(self.lines.fd, b"t15180100000000000000\r")
+                if wait_until(lambda: self.ident_done(t0), 0.9, 0.002):
+                    self.first.append(self.lines.since(t0, 0x250)[0][0] - t0)
+                    self.last.append(self.lines.since(t0, 0x3D0)[3][0] - t0)
+                else:
+                    self.missed += 1
+            else:
+                os.write(self.lines.fd, b"t0D18260C000000000000\r")
+            k += 1
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+    def report(self, t0, t1):
+        jitter(self.lines, t0, t1, "byd-hvs-can 0x110", 0x110, 2.0)
+        jitter(self.lines, t0, t1, "byd-hvs-can 0x150", 0x150, 10.0)
+        first, last = [x * 1000 for x in self.first], [x * 1000 for x in self.last]
+        print("byd-hvs-can identification latency (%d requests, %d unanswered): 0x151 to 0x250 p50 %.2f ms, "
+              "p99 %.2f ms, max %.2f ms; to the fourth 0x3D0 p50 %.2f ms, p99 %.2f ms, max %.2f ms (a pty: "
+              "without the bus time)" % (len(first) + self.missed, self.missed, pct(first, 50), pct(first, 99),
+                                         max(first) if first else float("nan"), pct(last, 50), pct(last, 99),
+                                         max(last) if last else float("nan")))
+
+
 def main():
     seconds = float(os.environ.get("INV_SECONDS", "60"))
     trials = int(os.environ.get("INV_TRIALS", "5"))
@@ -233,6 +282,7 @@ def main():
     rs_a, rs_b = pty_pair(tmp, "rs")
     gc_a, gc_b = pty_pair(tmp, "gc")
     hv_a, hv_b = pty_pair(tmp, "hv")
+    byd_a, byd_b = pty_pair(tmp, "byd")
     sim = Sim(protocol="jk-pb", packs=("address=1,cells=16,sensors=4,capacity=280",))
     hv_sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2", "address=2,cells=16,sensors=2"))
     lines = Lines(can_b)
@@ -295,19 +345,25 @@ source = g
 protocol = pylon-hv-can
 port = slcan://%s
 source = hv
-""" % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a), gw2_port)
+[inverter.byd]
+protocol = byd-hvs-can
+port = slcan://%s
+source = hv
+""" % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a, byd_a), gw2_port)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
         growatt = AnswerPoller(gc_b, "growatt-can", b"t30181122334455667788\r", 0x311, 0x321)
         hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
+        byd = BydInverter(byd_b)
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
-        master.running = growatt.running = hv.running = False
+        master.running = growatt.running = hv.running = byd.running = False
         master.join(2)
         growatt.join(2)
         hv.join(2)
+        byd.join(2)
         t1 = time.monotonic()
         jitter(lines, t0, t1)
         for name, dl in more:
@@ -320,6 +376,7 @@ source = hv
               (len(lat), master.missed, pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan")))
         growatt.report()
         hv.report()
+        byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
             mem = " ".join(l.split(":")[1].strip() for l in f if l.startswith(("VmHWM", "VmRSS")))

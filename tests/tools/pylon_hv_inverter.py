@@ -10,7 +10,7 @@ currents on the 30000 offset, DCL = 30000 - 10 x A, temperatures on 1000,
 
     socat pty,raw,echo=0,link=/tmp/hv-gw pty,raw,echo=0,link=/tmp/hv-inv &
     build/bmsgw-sim --protocol daly --tcp 127.0.0.1:15020 --pack address=1,cells=32 &
-    build/bmsgw -c my.ini   # [pack.p] daly on tcp://127.0.0.1:15020, cells = 32;
+    build/bmsgw -c FILE     # [pack.p] daly on tcp://127.0.0.1:15020, cells = 32;
                             # [inverter.hv] protocol = pylon-hv-can, port = slcan:///tmp/hv-gw
     tests/tools/pylon_hv_inverter.py /tmp/hv-inv [seconds]
 

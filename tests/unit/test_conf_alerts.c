@@ -169,14 +169,14 @@ static void test_password(void)
 {
 	char text[1024];
 	char *pw = tmpfile_with("s3cret\n", 0600), *open_pw = tmpfile_with("s3cret\n", 0644);
-	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = smtp://h:2525\nto = a@b.c\nfrom = d@e.f\nusername = u\n"
+	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = smtp://h:2525\nto = a@b.example\nfrom = d@e.example\nusername = u\n"
 		 "password_file = %s\n", pw);
 	CHECK_EQ_INT(load(text), 0);
 	CHECK_STR(c.alerts[0].password, "s3cret");
 	CHECK_STR(c.alerts[0].username, "u");
 	CHECK_STR(shown(&c.alerts[0], "password_file"), pw);
 	/* readable by others: refused */
-	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = smtp://h:2525\nto = a@b.c\nfrom = d@e.f\nusername = u\n"
+	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = smtp://h:2525\nto = a@b.example\nfrom = d@e.example\nusername = u\n"
 		 "password_file = %s\n", open_pw);
 	expect_error(text, "holds a secret and is readable by others");
 	expect_error(text, "t.ini:9: [alerts.m] password_file");

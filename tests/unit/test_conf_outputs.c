@@ -197,14 +197,14 @@ static void test_inverter_errors(void)
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
 	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can)");
+	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can, byd-hvs-can)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
 	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can)");
+	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can, byd-hvs-can)");
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
@@ -457,8 +457,70 @@ static void test_growatt_rs485(void)
 	free(buf);
 }
 
+/* byd-hvs-can: the source's range (cells x the chemistry's cell range)
+ * inside 80-576 V, for a pack, a bank of strings (each string) and a bank
+ * without (each pack); cells required; no interval; the summary. */
+static void test_byd_hvs(void)
+{
+	static const char hv[] = "[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\n"; /* 1-5 */
+	static const char four[] = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\ncells = 16\n" /* 1-5 */
+				   "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\ncells = 16\n"  /* 6-10 */
+				   "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 3\ncells = 16\n"  /* 11-15 */
+				   "[pack.d]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 4\ncells = 16\n"  /* 16-20 */
+				   "[limits]\n";                                                               /* 21 */
+	char *buf = NULL;
+	size_t len = 0;
+
+	CHECK_EQ_INT(load_with(hv, "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"), 0);
+	CHECK_EQ_INT(c.inverters[0].protocol, CONF_INV_BYD_HVS_CAN);
+	CHECK_EQ_INT(c.inverters[0].extras, 0);
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n[limits]\n",
+	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
+	                  "t.ini:6: [inverter.x] source: hv runs 40.0-58.4 V (its series cells times their chemistry's "
+	                  "cell range), not inside protocol byd-hvs-can's 80-576 V");
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\n[limits]\n",
+	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
+	                  "t.ini:5: [inverter.x] source: hv: [pack.hv] has no cells key (expected cells = its series "
+	                  "cells: a high-voltage output needs every member's count to know its voltage range) (protocol "
+	                  "byd-hvs-can, 80-576 V)");
+	/* its own periods: no interval */
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\n[bank]\n"
+	                  "strings = hv\n", "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\ninterval = 2\n",
+	                  "t.ini:11: [inverter.x] interval: byd-hvs-can keeps a BYD battery's own periods");
+	/* the chemistry's range: NMC 32 x 3.0-4.2 V inside; LTO 32 x 1.5-2.8 V not */
+	CHECK_EQ_INT(load_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\nchemistry = nmc\n",
+	                       "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"), 0);
+	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 32\n[limits]\nchemistry = lto\n",
+	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n", "hv runs 48.0-89.6 V");
+	/* a bank of strings: each string of two 16-cell packs, 80-116.8 V */
+	CHECK_EQ_INT(load_with(four, "[bank]\nstrings = a+b, c+d\n[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"),
+	             0);
+	/* a string of one: 40-58.4 V */
+	expect_error_with(four, "[bank]\nstrings = a+b+c, d\n[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
+	                  "source: bank runs 40.0-175.2 V (its series cells times their chemistry's cell "
+	                  "range), not inside protocol byd-hvs-can's 80-576 V (expected a source of more or fewer cells in "
+	                  "series, or another protocol)");
+	/* without strings: each pack */
+	expect_error_with(four, "[bank]\n[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n", "bank runs 40.0-58.4 V");
+	CHECK_EQ_INT(load_with(four, "[bank]\nstrings = a+b, c+d\n[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"
+	                       "soc_override = deye\n"), 0);
+	FILE *m = open_memstream(&buf, &len);
+	conf_print_summary(&c, m);
+	fclose(m);
+	CHECK(buf && strstr(buf, "  x: byd-hvs-can on can0 (SocketCAN), source the bank, manufacturer \"PYLON\", after "
+	                         "the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, 0x190 every "
+	                         "60 s, the identification on its 0x151, extras none, source range 80.0-116.8 V within 80-576 "
+	                         "V; SOC at most 98 % until absorbed; SOC "
+	                         "0 % while DCL = 0, 100 % while CCL = 0 (soc_override deye); silent while the source's "
+	                         "voltage is outside 80-576 V; a stale source: zero limits, then silence after 30 s\n"));
+	if (buf && !strstr(buf, "  x: byd-hvs-can"))
+		fprintf(stderr, "%s", buf);
+	free(buf);
+}
+
 int main(void)
 {
+	test_byd_hvs();
 	test_inverter_defaults();
 	test_inverter_errors();
 	test_inverter_sources();

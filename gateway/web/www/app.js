@@ -493,7 +493,7 @@ function series(h, key) { return h.t.map((t, i) => ({ x: t, y: h[key][i] })); }
  * highest, an orange tick marks a balancing cell; the spread (highest -
  * lowest, the bucket's largest) is drawn below.  A tap names the cell. */
 
-const heat = { h: null, geo: null };
+const heat = { hist: null, geo: null };
 
 /* the lowest and highest cell (0-based) of column i, or null */
 function heatColumn(h, i) {
@@ -548,7 +548,7 @@ function heatSummary(h, cols) {
 function drawHeat(h) {
   const fig = $('#f-heat'), cv = $('#c-heat'), info = $('#heat-info');
   const t0 = performance.now();
-  heat.h = null;
+  heat.hist = null;
   if (!h.ncells || !h.cells) {
     fig.setAttribute('data-cells', '0');
     info.textContent = h.cells ? 'No cell voltages in this range (the bank, or [history] cells = false).'
@@ -641,7 +641,7 @@ function drawHeat(h) {
     ctx.textAlign = k === 0 ? 'left' : k === nl ? 'right' : 'center';
     ctx.fillText(timeLabel(t, histRange), left + plotW * k / nl, sy + spreadH + 3);
   }
-  heat.h = h;
+  heat.hist = h;
   heat.geo = { left: left, top: top, rowH: rowH, plotW: plotW, colW: colW, first: first, span: span, step: h.step };
   const pct = v => Math.round(v * 100) + ' %';
   info.textContent = sum.n ? 'Lowest most often: cell ' + (sum.lo + 1) + ' (' + pct(sum.loShare) + ' of the time); ' +
@@ -656,7 +656,7 @@ function drawHeat(h) {
 
 /* a tap or click on the heat map: the cell and time under it */
 function heatPick(ev) {
-  const h = heat.h, g = heat.geo;
+  const h = heat.hist, g = heat.geo;
   if (!h || !g) return;
   const r = $('#c-heat').getBoundingClientRect();
   const x = ev.clientX - r.left, y = ev.clientY - r.top;
@@ -734,7 +734,7 @@ function loadHistory() {
 document.addEventListener('DOMContentLoaded', () => {
   $('#h-unit').addEventListener('change', e => { histUnit = e.target.value; loadHistory(); });
   $('#c-heat').addEventListener('click', heatPick);
-  window.addEventListener('resize', () => { if (heat.h) drawHeat(heat.h); });
+  window.addEventListener('resize', () => { if (heat.hist) drawHeat(heat.hist); });
   document.querySelectorAll('.ranges button').forEach(b => b.addEventListener('click', () => {
     document.querySelectorAll('.ranges button').forEach(x => x.classList.toggle('on', x === b));
     histRange = b.getAttribute('data-range');
