@@ -61,6 +61,7 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define SO(f) offsetof(struct conf_soc, f)
 #define MT(f) offsetof(struct conf_modbus_tls, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
+#define HE(f) offsetof(struct conf_health, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
@@ -323,6 +324,10 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MT_WRITE_ROLE] = {CONF_SEC_MODBUS_TLS, "write_role", CONF_LIVE, KT_TEXT, 0, 0, false, NULL, MT(write_role),
 	                     "Operator"},
 
+	/* [health]: the estimators read it live at every poll */
+	[K_HE_IR_MIN_STEP] = {CONF_SEC_HEALTH, "ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
+	                      HE(ir_min_step), "0.1"},
+
 	/* [soc]: a default of NULL is the chemistry's (conf_soc_derive), the
 	 * chemistry's is [limits]'; the estimator reads every key live */
 	[K_SOC_COUNTING] = {CONF_SEC_SOC, "count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(count), "true"},
@@ -514,6 +519,7 @@ const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
 	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
 	       offsetof(struct conf_modbus_tls, enabled)),
+	SINGLE("health", CONF_SEC_HEALTH, health, struct conf_health, health_seen, offsetof(struct conf_health, enabled)),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

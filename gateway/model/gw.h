@@ -22,6 +22,7 @@
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
 #include "energy.h"
+#include "health.h"
 #include "banksoc.h"
 #include "limits.h"
 #include "socunit.h"
@@ -81,6 +82,9 @@ struct gw_pack {
 	/* Written by model/socunit.c alone (stepped over good polls, kept in
 	 * the state file). */
 	struct gw_socunit soc;         /* the counted SOC */
+	/* Written by model/health_gw.c alone (stepped over good polls with
+	 * [health], kept in the state file). */
+	struct gw_health health;       /* cell health: resistance, weak cell, imbalance */
 };
 
 /* pack.c: a pack configured at monotonic time now, for the plan to wire

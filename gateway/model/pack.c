@@ -34,6 +34,7 @@ struct gw_pack *gw_pack_new(double now)
 		return NULL;
 	p->created = now;
 	p->soc.bms_soc = NAN;
+	gw_health_init(&p->health);
 	if (!(p->charge = gw_charge_pack_new())) {
 		free(p);
 		return NULL;

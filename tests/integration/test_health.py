@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# run.sh: nice=5
+"""Cell health in the running daemon (issue 49, design section 26), end to
+end: the real bmsgw with [health] against the bundled simulator's jbd pack
+whose cells have a resistance the test knows (r_mohm=1.0, cell 5
+high_r=2.5: a cell reads its voltage + current x its resistance), the
+current stepped through the simulator's control port between polls.
+
+- each cell's resistance in /api/state (cells_ir_mohm) within 25 % of the
+  simulator's truth, cell 5 the highest; the pack's (ir_mohm) within 25 %
+  of the cells' sum; ir_samples counts the steps;
+- Prometheus bmsgw_cell_resistance_ohms{pack,cell} and
+  bmsgw_pack_resistance_ohms{pack} in ohms;
+- the state file: a restart keeps the estimates (no step needed);
+- no weak cell is named without knees; imbalance is an object;
+- without [health]: cells_ir_mohm [] and the figures null, no metric.
+Prints "N passed, N failed".
+"""
+import os
+import re
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
+
+c = Checks()
+R = 1.0
+R5 = 2.5
+CELLS = 16
+STEP = 20.0        # A either way: 40 A steps, 0.4 C of the 100 Ah pack (ir_min_step 0.1 C = 10 A)
+
+
+def conf(gw_port, http_port, sim_port, state, health=True):
+    return """[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = %s
+[pack.p1]
+protocol = jbd
+port = tcp://127.0.0.1:%d
+poll_interval = 0.4
+timeout = 0.5
+retries = 0
+[soc]
+capacity = 100
+[http]
+listen = 127.0.0.1:%d
+[history]
+file = none
+%s""" % (gw_port, state, sim_port, http_port, "[health]\nir_min_step = 0.1\n" if health else "")
+
+
+def fetch(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        return r.read().decode()
+
+
+def pack(http):
+    packs = api_state(http).get("packs") or []
+    return packs[0] if packs else {}
+
+
+def step_current(env, amps):
+    """Set the simulator's current, then wait until the daemon has polled it
+    twice (the step lies between two of its polls)."""
+    env["sim"].ctl("set 1 current %g" % amps)
+    p0 = wait_until(lambda: (lambda p: p if p.get("current") == amps else None)(pack(env["http"])), 10)
+    if not p0:
+        return False
+    n = p0.get("good_polls", 0)
+    return wait_until(lambda: pack(env["http"]).get("good_polls", 0) >= n + 1, 10)
+
+
+def truth(n):
+    return R5 if n == 5 else R
+
+
+def check_estimates(env):
+    http = env["http"]
+    for k in range(12):
+        if not step_current(env, STEP if k % 2 == 0 else -STEP):
+            c.ok(False, "the daemon polls the stepped current (step %d)" % k)
+            return
+    p = pack(http)
+    ir = p.get("cells_ir_mohm") or []
+    c.eq(len(ir), CELLS, "cells_ir_mohm has every cell")
+    bad = [(i + 1, v) for i, v in enumerate(ir) if v is None or abs(v - truth(i + 1)) > 0.25 * truth(i + 1)]
+    c.ok(len(ir) == CELLS and not bad, "each cell's resistance within 25 %% of the simulator's (off: %r; all %r)" %
+         (bad, ir))
+    c.ok(len(ir) == CELLS and None not in ir and max(range(CELLS), key=lambda i: ir[i]) == 4,
+         "cell 5 (2.5 mOhm) reads the highest")
+    want = R * (CELLS - 1) + R5
+    v = p.get("ir_mohm")
+    c.ok(v is not None and abs(v - want) <= 0.25 * want, "the pack's resistance %r mOhm within 25 %% of %.1f" %
+         (v, want))
+    c.ok((p.get("ir_samples") or 0) >= 10, "ir_samples counts the steps (%r)" % p.get("ir_samples"))
+    c.ok(p.get("weak_cell", 0) is None, "no weak cell named without knees (%r)" % p.get("weak_cell"))
+    im = p.get("imbalance")
+    c.ok(isinstance(im, dict) and "spread_full_mv" in im and "spread_rest_trend_mv_day" in im,
+         "imbalance: the spreads and their trends (%r)" % im)
+    m = fetch(http, "/metrics")
+    g = re.search(r'^bmsgw_cell_resistance_ohms\{pack="p1",cell="5"\} (\S+)$', m, re.M)
+    c.ok(g and abs(float(g.group(1)) - R5 / 1000) <= 0.25 * R5 / 1000,
+         "Prometheus bmsgw_cell_resistance_ohms of cell 5 in ohms (%r)" % (g and g.group(1)))
+    g = re.search(r'^bmsgw_pack_resistance_ohms\{pack="p1"\} (\S+)$', m, re.M)
+    c.ok(g and abs(float(g.group(1)) - want / 1000) <= 0.25 * want / 1000,
+         "Prometheus bmsgw_pack_resistance_ohms in ohms (%r)" % (g and g.group(1)))
+    return p
+
+
+def check_restart(env, gw, before):
+    gw.stop()
+    gw = Gateway(conf(env["gw"], env["http"], env["sim"].port, env["state"]), env["gw"])
+    p = wait_until(lambda: (lambda x: x if x.get("ok") else None)(pack(env["http"])), 10) or {}
+    c.eq(p.get("ir_samples"), before.get("ir_samples"), "a restart keeps the samples (state file)")
+    ir = p.get("cells_ir_mohm") or []
+    c.ok(len(ir) == CELLS and None not in ir and abs(ir[4] - R5) <= 0.25 * R5,
+         "a restart keeps each cell's estimate (%r)" % ir)
+    st = open(env["state"]).read()
+    c.ok(re.search(r"^hir p1 p:\d+:\d+:", st, re.M) is not None, "the state file holds the resistance windows")
+    return gw
+
+
+def check_off(env):
+    gw = Gateway(conf(env["gw"], env["http"], env["sim"].port, env["state"] + "-off", health=False), env["gw"])
+    try:
+        p = wait_until(lambda: (lambda x: x if x.get("ok") else None)(pack(env["http"])), 10) or {}
+        c.ok(p.get("cells_ir_mohm") == [] and p.get("ir_mohm") is None and p.get("imbalance") is None,
+             "without [health]: no figures (%r, %r)" % (p.get("cells_ir_mohm"), p.get("ir_mohm")))
+        c.ok("bmsgw_cell_resistance_ohms" not in fetch(env["http"], "/metrics"), "without [health]: no metric")
+    finally:
+        gw.stop()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="bmsgw-health-")
+    sim = Sim("jbd", packs=("cells=16,current=0,soc=50,r_mohm=%g,high_r=5:%g" % (R, R5),), extra=())
+    st = sim.state()
+    env = {"gw": free_port(), "http": free_port(), "sim": sim, "state": os.path.join(tmp, "state")}
+    sp = (st.get("packs") or [st])[0] if isinstance(st, dict) else {}
+    c.ok(sp.get("cells_r_mohm", [None] * 5)[4] == R5, "the simulator states its cells' resistance")
+    gw = None
+    try:
+        gw = Gateway(conf(env["gw"], env["http"], sim.port, env["state"]), env["gw"])
+        before = check_estimates(env)
+        if before:
+            gw = check_restart(env, gw, before)
+        gw.stop()
+        gw = None
+        check_off(env)
+    finally:
+        if gw:
+            gw.stop()
+        sim.stop()
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
