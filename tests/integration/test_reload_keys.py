@@ -90,6 +90,7 @@ def base_conf(tmp, ports, ptys):
         ("soc", {}),
         ("modbus_tls", {"listen": "127.0.0.1:%d" % ports["tls"], "cert": os.path.join(tmp, "cert1"),
                         "key": os.path.join(tmp, "key1"), "ca": os.path.join(tmp, "cert1")}),
+        ("health", {}),
     ]
 
 
