@@ -61,6 +61,7 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define SO(f) offsetof(struct conf_soc, f)
 #define MT(f) offsetof(struct conf_modbus_tls, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
+#define AL(f) offsetof(struct conf_alerts, f)
 #define HE(f) offsetof(struct conf_health, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
@@ -324,6 +325,22 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MT_WRITE_ROLE] = {CONF_SEC_MODBUS_TLS, "write_role", CONF_LIVE, KT_TEXT, 0, 0, false, NULL, MT(write_role),
 	                     "Operator"},
 
+	/* [alerts.NAME]: a destination; any change restarts it (its queue and
+	 * what it said of each condition start again) */
+	[K_AL_URL] = {CONF_SEC_ALERTS, "url", CONF_RESTART, KT_URL, 0, 0, false, NULL, AL(url), NULL},
+	[K_AL_TO] = {CONF_SEC_ALERTS, "to", CONF_RESTART, KT_LINE, 0, 0, false, NULL, AL(to), NULL},
+	[K_AL_FROM] = {CONF_SEC_ALERTS, "from", CONF_RESTART, KT_LINE, 0, 0, false, NULL, AL(from), NULL},
+	[K_AL_USERNAME] = {CONF_SEC_ALERTS, "username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, AL(username), NULL},
+	[K_AL_PASSWORD_FILE] = {CONF_SEC_ALERTS, "password_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL,
+	                        AL(password_file), NULL},
+	[K_AL_CA_FILE] = {CONF_SEC_ALERTS, "ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, AL(ca_file), NULL},
+	[K_AL_ON] = {CONF_SEC_ALERTS, "on", CONF_RESTART, KT_ALERTON, 0, 0, false, NULL, AL(on), "alarm, stale"},
+	[K_AL_REPEAT] = {CONF_SEC_ALERTS, "repeat", CONF_RESTART, KT_DOUBLE, 0, 2592000, false, NULL, AL(repeat),
+	                 "3600"},
+	[K_AL_IMBALANCE_MV] = {CONF_SEC_ALERTS, "imbalance_mv", CONF_RESTART, KT_INT, 1, 2000, false, NULL,
+	                       AL(imbalance_mv), "100"},
+	[K_AL_IMBALANCE_HOLD] = {CONF_SEC_ALERTS, "imbalance_hold", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
+	                         AL(imbalance_hold), "60"},
 	/* [health]: the estimators read it live at every poll */
 	[K_HE_IR_MIN_STEP] = {CONF_SEC_HEALTH, "ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
 	                      HE(ir_min_step), "0.1"},
@@ -411,6 +428,8 @@ const struct conf_derived conf__derived[] = {
 	/* HTTP and HTTPS are two servers: adding or removing tls_cert restarts
 	 * it; new files under the same scheme are taken live (web.c) */
 	{ CONF_SEC_HTTP, HT(scheme), CONF_RESTART },
+	/* an alert destination's password (its file's, or the URL's) */
+	{ CONF_SEC_ALERTS, AL(password), CONF_RESTART },
 };
 const size_t conf__nderived = sizeof(conf__derived) / sizeof(conf__derived[0]);
 
@@ -429,7 +448,7 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
 	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
 	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
-	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent",
+	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent", [K_AL_IMBALANCE_MV] = "millivolts",
 	[K_SOC_CAPACITY] = "ampere-hours", [K_SOC_EFFICIENCY] = "fraction", [K_SOC_OFFSET] = "amperes",
 	[K_SOC_THRESHOLD] = "amperes", [K_SOC_FULL_CELL] = "volts per cell", [K_SOC_TAIL] = SOC_C,
 	[K_SOC_EMPTY_CELL] = "volts per cell", [K_SOC_EMPTY_CURRENT] = SOC_C, [K_SOC_REST_CURRENT] = SOC_C,
@@ -519,6 +538,7 @@ const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
 	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
 	       offsetof(struct conf_modbus_tls, enabled)),
+	NAMED("alerts", CONF_SEC_ALERTS, alerts, nalerts, struct conf_alerts, CONF_MAX_ALERTS, alerts_seen),
 	SINGLE("health", CONF_SEC_HEALTH, health, struct conf_health, health_seen, offsetof(struct conf_health, enabled)),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);

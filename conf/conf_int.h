@@ -69,6 +69,9 @@ enum conf_type {
 	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
 	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
 	KT_KEY32,    /* 32 bytes in base64 (have_key + key): an ESPHome API encryption key */
+	KT_URL,      /* struct conf_alert_url: http(s):// or smtp(s)://, its credentials taken out */
+	KT_LINE,     /* text: 1..255 printable ASCII characters, spaces allowed (e-mail addresses) */
+	KT_ALERTON,  /* struct conf_alert_on: alert conditions separated by commas, some with :N */
 	KT_COUNT
 };
 
@@ -102,6 +105,8 @@ enum {
 	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
 	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
+	K_AL_URL, K_AL_TO, K_AL_FROM, K_AL_USERNAME, K_AL_PASSWORD_FILE, K_AL_CA_FILE, K_AL_ON, K_AL_REPEAT,
+	K_AL_IMBALANCE_MV, K_AL_IMBALANCE_HOLD,
 	K_HE_IR_MIN_STEP,
 	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
 	 * K_SOC_COUNTING + i), save_interval aside */
@@ -183,6 +188,7 @@ struct load {
 	int soc_seen[K_COUNT];
 	int mbtls_seen[K_COUNT];
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
+	int alerts_seen[CONF_MAX_ALERTS][K_COUNT];
 	int health_seen[K_COUNT];
 
 	bool failed;
@@ -309,5 +315,11 @@ void conf__print_mbtls(const struct conf *c, FILE *out);
 void conf__finish_soc(struct load *x);
 /* summary_out.c */
 void conf__print_soc(const struct conf *c, FILE *out);
+/* alerts.c: [alerts.NAME]: the parsers of url = and on = (values.c's
+ * setters), the checks after the parse, its part of the summary. */
+int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size_t wl);
+int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_t wl);
+void conf__finish_alerts(struct load *x);
+void conf__print_alerts(const struct conf *c, FILE *out);
 
 #endif

@@ -161,6 +161,10 @@ static const char *const fixed_expect[] = {
 	[KT_OUTPORT] = "a CAN interface such as can0 or slcan:///dev/ttyACM0 (pylon-can, sma-can), "
 	               "or a serial device /dev/... or tcp://HOST:PORT (pylon-rs485)",
 	[KT_DEVICE] = "a serial device path /dev/...",
+	[KT_URL] = "http://, https:// (a POST: ntfy, a webhook), smtp://HOST[:PORT] or smtps://HOST[:PORT] (e-mail)",
+	[KT_LINE] = "1..255 printable ASCII characters",
+	[KT_ALERTON] = "some of alarm, stale, imbalance, weak_cell, soc_below:N (N percent), ir_rise:PCT "
+	               "separated by commas",
 };
 
 /* What key k accepts, for messages: "a whole number 0..10", "one of cdab, abcd" ... */
@@ -794,6 +798,45 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 	return -1;
 }
 
+/* An alert destination's URL (alerts.c). */
+static int set_url(SETTER_ARGS)
+{
+	(void)k;
+	if (conf__set_alert_url((struct conf_alert_url *)(void *)field, v, why, wl) < 0) {
+		conf__bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Its conditions (alerts.c). */
+static int set_alerton(SETTER_ARGS)
+{
+	(void)k;
+	if (conf__set_alert_on((struct conf_alert_on *)(void *)field, v, why, wl) < 0) {
+		conf__bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
+		return -1;
+	}
+	return 0;
+}
+
+/* A line of printable ASCII, spaces allowed. */
+static int set_line(SETTER_ARGS)
+{
+	(void)k;
+	if (strlen(v) >= CONF_PORT_MAX) {
+		conf__bfmt(why, wl, "too long (expected %s)", exp);
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if (*p < 0x20 || *p > 0x7E) {
+			conf__bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected %s)", v, exp);
+			return -1;
+		}
+	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	return 0;
+}
+
 int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
 {
 	static int (*const setters[])(SETTER_ARGS) = {
@@ -807,6 +850,7 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter, [KT_TABLE] = set_table,
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
 		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,       [KT_KEY32] = set_key32,
+		[KT_URL] = set_url,           [KT_LINE] = set_line,     [KT_ALERTON] = set_alerton,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));

@@ -62,6 +62,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 	gw->conf = conf;
 	gw->start = gw_mono();
 	gw->fd_limit = -1;
+	gw_health_forget(&gw->bank_health);
 	if (gw_machine_tag(NULL, 0, gw->machine) < 0)
 		gw_info("no machine id in /etc/machine-id: SunSpec serial numbers carry no machine part");
 	if (!(gw->resolver = gw_resolver_new(loop))) {

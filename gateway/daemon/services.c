@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "../alerts/alerts.h"
 #include "../history/history.h"
 #include "../inverter/inverter.h"
 #include "../modbus/modbus.h"
@@ -27,6 +28,7 @@ static const struct gw_service *const services[] = {
 	&gw_svc_history,  /* SQLite history */
 	&gw_svc_inverter, /* virtual battery towards inverters (CAN, RS485) */
 	&gw_svc_http,     /* status page, API, metrics */
+	&gw_svc_alerts,   /* alerts to people: HTTP(S) POSTs and e-mail */
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 _Static_assert(sizeof(services) / sizeof(services[0]) <= GW_MAX_OUTPUTS, "GW_MAX_OUTPUTS");

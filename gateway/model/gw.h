@@ -22,6 +22,7 @@
 #include "../../registers/regmap.h"
 #include "../core/clock.h"
 #include "energy.h"
+#include "healthfacts.h"
 #include "health.h"
 #include "banksoc.h"
 #include "limits.h"
@@ -82,9 +83,11 @@ struct gw_pack {
 	/* Written by model/socunit.c alone (stepped over good polls, kept in
 	 * the state file). */
 	struct gw_socunit soc;         /* the counted SOC */
-	/* Written by model/health_gw.c alone (stepped over good polls with
-	 * [health], kept in the state file). */
-	struct gw_health health;       /* cell health: resistance, weak cell, imbalance */
+	/* Written by the cell-health estimator alone, model/health_gw.c
+	 * (stepped over good polls with [health], kept in the state file), and
+	 * the facts it states for the outputs (model/healthfacts.h). */
+	struct gw_health health_est;   /* cell health: resistance, weak cell, imbalance */
+	struct gw_health_facts health; /* its weak cell, its resistance's rise */
 };
 
 /* pack.c: a pack configured at monotonic time now, for the plan to wire
@@ -220,6 +223,7 @@ struct gw {
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */
 	struct gw_limits bank_lim;     /* the bank's charge and discharge limits (charge.c) */
+	struct gw_health_facts bank_health; /* the bank's cell health (model/healthfacts.h) */
 	struct gw_limits string_lim[CONF_MAX_PACKS]; /* each string's ([bank] strings; charge.c) */
 	struct gw_charge_bank *charge; /* ... and the engine's memory of them (charge.c alone) */
 	struct gw_statefile *state;    /* the state file (model/statefile.h) */

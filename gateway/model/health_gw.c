@@ -76,13 +76,17 @@ void gw_health_polled(struct gw *gw, struct gw_pack *p)
 		return;
 	struct gw_health_params hp;
 	gw_health_params_for(&gw->conf->health, &p->cfg->soc, &p->snap, &hp);
-	uint32_t before = p->health.pack.samples + p->health.knees;
+	uint32_t before = p->health_est.pack.samples + p->health_est.knees;
 	int32_t day = gw_health_day(gw_wall());
-	struct gw_health_day *d = &p->health.days[((day % GW_HEALTH_DAYS) + GW_HEALTH_DAYS) % GW_HEALTH_DAYS];
+	struct gw_health_day *d = &p->health_est.days[((day % GW_HEALTH_DAYS) + GW_HEALTH_DAYS) % GW_HEALTH_DAYS];
 	struct gw_health_day was = *d;
-	gw_health_step(&p->health, &hp, &p->snap, p->last_good, day);
-	if (p->health.pack.samples + p->health.knees != before || memcmp(&was, d, sizeof(was)) != 0)
+	gw_health_step(&p->health_est, &hp, &p->snap, p->last_good, day);
+	if (p->health_est.pack.samples + p->health_est.knees != before || memcmp(&was, d, sizeof(was)) != 0)
 		gw_statefile_changed(gw);
+	/* the facts the outputs read (the alerts' weak_cell and ir_rise) */
+	struct gw_health_out o;
+	gw_health_output(&p->health_est, &hp, day, &o);
+	gw_health_state(&p->health, o.weak ? o.weak_cell : 0, o.ir_rise_pct, p->last_good);
 }
 
 bool gw_health_pack_out(const struct gw *gw, const struct gw_pack *p, struct gw_health_out *o)
@@ -95,7 +99,7 @@ bool gw_health_pack_out(const struct gw *gw, const struct gw_pack *p, struct gw_
 		return false;
 	}
 	gw_health_params_for(&gw->conf->health, &p->cfg->soc, &p->snap, &hp);
-	gw_health_output(&p->health, &hp, gw_health_day(gw_wall()), o);
+	gw_health_output(&p->health_est, &hp, gw_health_day(gw_wall()), o);
 	return true;
 }
 
@@ -123,7 +127,7 @@ static bool save_est(const char *out, char **w, char *end, const char *key, cons
 static bool save_ir(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
 {
 	(void)gw;
-	const struct gw_health *h = &p->health;
+	const struct gw_health *h = &p->health_est;
 	char *w = out, *end = out + cap;
 	*w = '\0';
 	if (!save_est(out, &w, end, "p", &h->pack))
@@ -172,13 +176,13 @@ static void load_ir(struct gw *gw, struct gw_pack *p, const char *rest)
 	char buf[GW_STATE_LINE_MAX];
 	snprintf(buf, sizeof(buf), "%s", rest);
 	for (char *sv = NULL, *t = strtok_r(buf, " \t\n", &sv); t; t = strtok_r(NULL, " \t\n", &sv))
-		load_est(&p->health, t);
+		load_est(&p->health_est, t);
 }
 
 static bool save_knee(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
 {
 	(void)gw;
-	const struct gw_health *h = &p->health;
+	const struct gw_health *h = &p->health_est;
 	if (!h->knees)
 		return false;
 	size_t w = (size_t)snprintf(out, cap, "%u", h->knees);
@@ -193,7 +197,7 @@ static bool save_knee(const struct gw *gw, const struct gw_pack *p, char *out, s
 static void load_knee(struct gw *gw, struct gw_pack *p, const char *rest)
 {
 	(void)gw;
-	struct gw_health *h = &p->health;
+	struct gw_health *h = &p->health_est;
 	unsigned knees;
 	int n = 0;
 	if (sscanf(rest, "%u%n", &knees, &n) != 1 || knees > UINT16_MAX)
@@ -220,7 +224,7 @@ static bool save_day(const struct gw *gw, const struct gw_pack *p, char *out, si
 	size_t w = 0;
 	out[0] = '\0';
 	for (int i = 0; i < GW_HEALTH_DAYS && w < cap; i++) {
-		const struct gw_health_day *d = &p->health.days[i];
+		const struct gw_health_day *d = &p->health_est.days[i];
 		if (d->day && (d->spread_full_mv || d->spread_rest_mv || d->ir_mohm > 0))
 			w += (size_t)snprintf(out + w, cap - w, "%s%d:%u:%u:%.4g", w ? " " : "", d->day,
 					      d->spread_full_mv, d->spread_rest_mv, (double)d->ir_mohm);
@@ -240,7 +244,7 @@ static void load_day(struct gw *gw, struct gw_pack *p, const char *rest)
 		r += m;
 		if (day <= 0 || full > UINT16_MAX || rs > UINT16_MAX || !(ir >= 0 && ir < 1e6f))
 			continue;
-		struct gw_health_day *d = &p->health.days[day % GW_HEALTH_DAYS];
+		struct gw_health_day *d = &p->health_est.days[day % GW_HEALTH_DAYS];
 		if (d->day <= day)
 			*d = (struct gw_health_day){ day, (uint16_t)full, (uint16_t)rs, ir };
 	}

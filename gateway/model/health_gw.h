@@ -3,8 +3,10 @@
  * the daemon: one struct gw_health per pack (struct gw_pack.health),
  * stepped at each good poll while [health] is on, kept in the state file
  * (model/statefile.h: the records "hir", "hknee", "hday"), read by every
- * output through gw_health_pack_out().  The bank has no estimator of its
- * own: its packs' figures are its figures. */
+ * output through gw_health_pack_out(); at each step the facts the alerts
+ * read (model/healthfacts.h: p->health).  The bank has no estimator of its
+ * own: its packs' figures are its figures (gw->bank_health stays unknown:
+ * a weak cell and a resistance are a pack's). */
 #ifndef GATEWAY_MODEL_HEALTH_GW_H
 #define GATEWAY_MODEL_HEALTH_GW_H
 

@@ -90,6 +90,10 @@ def base_conf(tmp, ports, ptys):
         ("soc", {}),
         ("modbus_tls", {"listen": "127.0.0.1:%d" % ports["tls"], "cert": os.path.join(tmp, "cert1"),
                         "key": os.path.join(tmp, "key1"), "ca": os.path.join(tmp, "cert1")}),
+        # an e-mail destination nobody answers for (it fails and retries;
+        # what is checked is the configuration in force)
+        ("alerts.m", {"url": "smtp://127.0.0.1:%d" % ports["smtp"], "to": "a@example.org", "from": "b@example.org",
+                      "on": "alarm, stale, imbalance"}),
         ("health", {}),
     ]
 
@@ -130,6 +134,7 @@ NEW = {
     ("pack", "timeout"): "0.4",
     ("pack", "key"): "00112233445566778899aabbccddeeff",
     ("bank", "packs"): "a",
+    ("bank", "strings"): "a+b",               # packs in series (packs = goes: the two are one list)
     ("upstream", "host"): "localhost",
     ("upstream", "source"): "b",
     ("upstream", "registers"): "0-99",
@@ -181,6 +186,13 @@ NEW = {
     ("modbus_tls", "key"): lambda tmp, ports, ptys: os.path.join(tmp, "key2"),
     ("modbus_tls", "ca"): lambda tmp, ports, ptys: os.path.join(tmp, "cert2"),
     ("modbus_tls", "write_role"): "Viewer",
+    ("alerts", "url"): lambda tmp, ports, ptys: "smtp://127.0.0.1:%d" % ports["smtp2"],
+    ("alerts", "to"): "c@example.org, d@example.org",
+    ("alerts", "from"): "e@example.org",
+    ("alerts", "username"): "alice",
+    ("alerts", "password_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw2"),
+    ("alerts", "ca_file"): lambda tmp, ports, ptys: os.path.join(tmp, "cert1"),
+    ("alerts", "on"): "alarm, stale, imbalance, soc_below:20, weak_cell, ir_rise:30",
 }
 
 
@@ -195,12 +207,15 @@ EXPECT = {
 }
 # Keys written together with another one, which a check demands with it.
 ALSO = {
+    ("bank", "strings"): {"packs": None},
     ("mqtt", "tls"): {"cert_file": lambda tmp: os.path.join(tmp, "cert1"),  # a client certificate: both files
                       "key_file": lambda tmp: os.path.join(tmp, "key1")},
     # the simulator is no master: bmsgw takes its bus over at once, so that the pack is polled
     ("pack", "listen"): {"takeover_after": lambda tmp: "0.5"},
     # a password is for the plaintext API: the key goes (None: the key removed)
     ("ble_proxy", "password_file"): {"encryption_key": None},
+    # a password needs a user
+    ("alerts", "password_file"): {"username": lambda tmp: "alice"},
 }
 
 
@@ -286,6 +301,8 @@ def running(st, sect, name):
         return st.get(sect) is not None
     if sect in names:
         return name in [o.get("name") for o in st.get(names[sect]) or []]
+    if sect == "alerts":
+        return name in [o.get("name") for o in st.get("alerts") or []]
     if sect == "rtu":
         return (st.get("modbus") or {}).get("rtu") is not None
     if sect == "modbus_tls":
@@ -403,7 +420,7 @@ def main():
     for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
-                                      "http", "http2", "tls", "tls2", "proxy")}
+                                      "http", "http2", "tls", "tls2", "proxy", "smtp", "smtp2")}
     ptys["canp"] = os.path.join(tmp, "canp")
     sims = [Sim(), Sim(), Sim("seplos3"), Sim("jk-can", tcp=False, pty_path=ptys["canp"], packs=())]  # daly, address 1: pack a's wire, then the one its port moves to;
     ports["sim"], ports["sim2"], ports["sim3"] = sims[0].port, sims[1].port, sims[2].port  # pack l's

@@ -98,47 +98,47 @@ static void round_trip(const struct gw_state_record *r, struct gw_pack *p, struc
 static void test_records(void)
 {
 	static struct gw_pack p, q;
-	gw_health_init(&p.health);
-	gw_health_init(&q.health);
+	gw_health_init(&p.health_est);
+	gw_health_init(&q.health_est);
 	for (int k = 0; k < 40; k++) {             /* wraps the window */
-		gw_ir_add(&p.health.pack, 17.5f + (float)(k % 3) * 0.1f);
+		gw_ir_add(&p.health_est.pack, 17.5f + (float)(k % 3) * 0.1f);
 		for (int cell = 0; cell < 32; cell++)
-			gw_ir_add(&p.health.cell[cell], 1.0f + cell * 0.125f + (float)(k % 5) * 0.001f);
+			gw_ir_add(&p.health_est.cell[cell], 1.0f + cell * 0.125f + (float)(k % 5) * 0.001f);
 	}
-	gw_ir_add(&p.health.pack, -1);              /* rejected */
-	p.health.knees = 7;
-	p.health.knees_high[8] = 3, p.health.knees_low[8] = 2;
-	p.health.lead_high_ah[8] = 4.5f, p.health.leads_high[8] = 2;
-	p.health.lead_low_ah[8] = 5.25f, p.health.leads_low[8] = 1;
-	p.health.days[20418 % GW_HEALTH_DAYS] = (struct gw_health_day){ 20418, 12, 3, 17.5f };
-	p.health.days[20419 % GW_HEALTH_DAYS] = (struct gw_health_day){ 20419, 14, 0, 17.6f };
+	gw_ir_add(&p.health_est.pack, -1);              /* rejected */
+	p.health_est.knees = 7;
+	p.health_est.knees_high[8] = 3, p.health_est.knees_low[8] = 2;
+	p.health_est.lead_high_ah[8] = 4.5f, p.health_est.leads_high[8] = 2;
+	p.health_est.lead_low_ah[8] = 5.25f, p.health_est.leads_low[8] = 1;
+	p.health_est.days[20418 % GW_HEALTH_DAYS] = (struct gw_health_day){ 20418, 12, 3, 17.5f };
+	p.health_est.days[20419 % GW_HEALTH_DAYS] = (struct gw_health_day){ 20419, 14, 0, 17.6f };
 	round_trip(&gw_health_ir_record, &p, &q);
 	round_trip(&gw_health_knee_record, &p, &q);
 	round_trip(&gw_health_day_record, &p, &q);
-	CHECK_EQ_INT(q.health.pack.samples, 40);
-	CHECK_EQ_INT(q.health.pack.rejected, 1);
+	CHECK_EQ_INT(q.health_est.pack.samples, 40);
+	CHECK_EQ_INT(q.health_est.pack.rejected, 1);
 	float a, b;
-	CHECK(gw_ir_value(&p.health.pack, &a) && gw_ir_value(&q.health.pack, &b) && fabsf(a - b) < 1e-3f);
+	CHECK(gw_ir_value(&p.health_est.pack, &a) && gw_ir_value(&q.health_est.pack, &b) && fabsf(a - b) < 1e-3f);
 	for (int cell = 0; cell < 32; cell++)
-		CHECK(gw_ir_value(&p.health.cell[cell], &a) && gw_ir_value(&q.health.cell[cell], &b) &&
-		      fabsf(a - b) < 1e-3f && q.health.cell[cell].n == GW_IR_WINDOW);
-	CHECK_EQ_INT(q.health.knees, 7);
-	CHECK(q.health.knees_high[8] == 3 && q.health.knees_low[8] == 2 && q.health.leads_high[8] == 2 &&
-	      q.health.leads_low[8] == 1 && fabsf(q.health.lead_high_ah[8] - 4.5f) < 1e-4f &&
-	      fabsf(q.health.lead_low_ah[8] - 5.25f) < 1e-4f);
-	const struct gw_health_day *d = &q.health.days[20419 % GW_HEALTH_DAYS];
+		CHECK(gw_ir_value(&p.health_est.cell[cell], &a) && gw_ir_value(&q.health_est.cell[cell], &b) &&
+		      fabsf(a - b) < 1e-3f && q.health_est.cell[cell].n == GW_IR_WINDOW);
+	CHECK_EQ_INT(q.health_est.knees, 7);
+	CHECK(q.health_est.knees_high[8] == 3 && q.health_est.knees_low[8] == 2 && q.health_est.leads_high[8] == 2 &&
+	      q.health_est.leads_low[8] == 1 && fabsf(q.health_est.lead_high_ah[8] - 4.5f) < 1e-4f &&
+	      fabsf(q.health_est.lead_low_ah[8] - 5.25f) < 1e-4f);
+	const struct gw_health_day *d = &q.health_est.days[20419 % GW_HEALTH_DAYS];
 	CHECK(d->day == 20419 && d->spread_full_mv == 14 && d->spread_rest_mv == 0 && fabsf(d->ir_mohm - 17.6f) < 1e-3f);
 	/* nonsense is passed over: the figures stay */
 	gw_health_ir_record.load(NULL, &q, "p:x:1:2 99:1:0:1 3:5:0:1,abc");
 	gw_health_knee_record.load(NULL, &q, "nine 1:2");
 	gw_health_day_record.load(NULL, &q, "-5:1:1:1 20420:70000:0:1");
-	CHECK_EQ_INT(q.health.pack.samples, 40);
-	CHECK_EQ_INT(q.health.knees, 7);
-	CHECK_EQ_INT(q.health.days[20420 % GW_HEALTH_DAYS].day, 0);
+	CHECK_EQ_INT(q.health_est.pack.samples, 40);
+	CHECK_EQ_INT(q.health_est.knees, 7);
+	CHECK_EQ_INT(q.health_est.days[20420 % GW_HEALTH_DAYS].day, 0);
 	/* nothing to keep: no line */
 	static struct gw_pack e;
 	static char line[GW_STATE_LINE_MAX];
-	gw_health_init(&e.health);
+	gw_health_init(&e.health_est);
 	CHECK(!gw_health_ir_record.save(NULL, &e, line, sizeof(line)));
 	CHECK(!gw_health_knee_record.save(NULL, &e, line, sizeof(line)));
 	CHECK(!gw_health_day_record.save(NULL, &e, line, sizeof(line)));
