@@ -14,6 +14,11 @@ current stepped through the simulator's control port between polls.
   bmsgw_pack_resistance_ohms{pack} in ohms;
 - the state file: a restart keeps the estimates (no step needed);
 - no weak cell is named without knees; imbalance is an object;
+- a cell that leads into the full knee, the empty knee and the full knee
+  again (cell 9 pinned over 3.45 V while charging, under 3.00 V while
+  discharging) is named weak_cell {cell 9, knees_high 2, knees_low 1} in
+  /api/state and bmsgw_weak_cell{pack,cell="9"}; the spread in the full
+  knee is the day's spread_full_mv;
 - without [health]: cells_ir_mohm [] and the figures null, no metric.
 Prints "N passed, N failed".
 """
@@ -111,6 +116,42 @@ def check_estimates(env):
     return p
 
 
+def polls(env, n):
+    """Wait until the daemon has made n more good polls."""
+    p0 = pack(env["http"]).get("good_polls", 0)
+    return wait_until(lambda: pack(env["http"]).get("good_polls", 0) >= p0 + n, 10)
+
+
+def knee(env, amps, mv):
+    """Cell 9 leads into a knee (pinned at mv while amps flow), then back."""
+    env["sim"].ctl("set 1 current %g" % amps)
+    polls(env, 2)
+    env["sim"].ctl("set 1 cell 9 %d" % mv)
+    polls(env, 2)
+    env["sim"].ctl("set 1 cell 9 3300")
+    polls(env, 2)
+
+
+def check_weak(env):
+    http = env["http"]
+    knee(env, STEP, 3520)
+    p = pack(http)
+    c.ok(p.get("weak_cell") is None and (p.get("imbalance") or {}).get("knees") == 1,
+         "one knee names no weak cell (%r, %r)" % (p.get("weak_cell"), p.get("imbalance")))
+    knee(env, -STEP, 2950)
+    knee(env, STEP, 3520)
+    env["sim"].ctl("set 1 cell 9 auto")
+    p = pack(http)
+    w = p.get("weak_cell") or {}
+    c.ok(w.get("cell") == 9 and w.get("knees_high") == 2 and w.get("knees_low") == 1,
+         "three knees led by cell 9: weak_cell names it (%r)" % w)
+    c.ok("ir_rank" in w and "capacity_deficit_pct" in w, "weak_cell carries its ir_rank and deficit (%r)" % w)
+    sf = (p.get("imbalance") or {}).get("spread_full_mv")
+    c.ok(sf is not None and 150 <= sf <= 260, "the spread in the full knee is the day's spread_full_mv (%r)" % sf)
+    m = fetch(http, "/metrics")
+    c.ok('bmsgw_weak_cell{pack="p1",cell="9"} 1' in m, "Prometheus bmsgw_weak_cell names cell 9")
+
+
 def check_restart(env, gw, before):
     gw.stop()
     gw = Gateway(conf(env["gw"], env["http"], env["sim"].port, env["state"]), env["gw"])
@@ -119,8 +160,11 @@ def check_restart(env, gw, before):
     ir = p.get("cells_ir_mohm") or []
     c.ok(len(ir) == CELLS and None not in ir and abs(ir[4] - R5) <= 0.25 * R5,
          "a restart keeps each cell's estimate (%r)" % ir)
+    c.eq((p.get("weak_cell") or {}).get("cell"), 9, "a restart keeps the weak cell (its knees)")
     st = open(env["state"]).read()
     c.ok(re.search(r"^hir p1 p:\d+:\d+:", st, re.M) is not None, "the state file holds the resistance windows")
+    c.ok(re.search(r"^hknee p1 3 9:2:1:", st, re.M) is not None, "the state file holds the knees")
+    c.ok(re.search(r"^hday p1 \d+:\d+:", st, re.M) is not None, "the state file holds the day")
     return gw
 
 
@@ -147,6 +191,8 @@ def main():
         gw = Gateway(conf(env["gw"], env["http"], sim.port, env["state"]), env["gw"])
         before = check_estimates(env)
         if before:
+            check_weak(env)
+            before = pack(env["http"])
             gw = check_restart(env, gw, before)
         gw.stop()
         gw = None
