@@ -12,6 +12,8 @@ current stepped through the simulator's control port between polls.
   of the cells' sum; ir_samples counts the steps;
 - Prometheus bmsgw_cell_resistance_ohms{pack,cell} and
   bmsgw_pack_resistance_ohms{pack} in ohms;
+- the page (headless Chromium): a health panel with one resistance bar per
+  cell, cell 9's marked weak, the pack's resistance and the spreads;
 - the state file: a restart keeps the estimates (no step needed);
 - no weak cell is named without knees; imbalance is an object;
 - a cell that leads into the full knee, the empty knee and the full knee
@@ -54,8 +56,8 @@ capacity = 100
 [http]
 listen = 127.0.0.1:%d
 [history]
-file = none
-%s""" % (gw_port, state, sim_port, http_port, "[health]\nir_min_step = 0.1\n" if health else "")
+file = %s-history.db
+%s""" % (gw_port, state, sim_port, http_port, state, "[health]\nir_min_step = 0.1\n" if health else "")
 
 
 def fetch(port, path):
@@ -152,6 +154,31 @@ def check_weak(env):
     c.ok('bmsgw_weak_cell{pack="p1",cell="9"} 1' in m, "Prometheus bmsgw_weak_cell names cell 9")
 
 
+def check_page(env):
+    from test_page import browser
+    d = browser()
+    try:
+        d.get("http://127.0.0.1:%d/" % env["http"])
+        q = "[data-unit='p1'] [data-field='%s']"
+        txt = lambda f: d.execute_script("const e = document.querySelector(`%s`); return e ? e.textContent : null;"
+                                         % (q % f))
+        w = wait_until(lambda: (lambda t: t if t and "#9" in t else None)(txt("weak_cell")), 15)
+        c.ok(w is not None, "the page names the weak cell (%r)" % w)
+        bars = d.execute_script("return Array.from(document.querySelectorAll(`%s .cell`)).map(e => "
+                                "[e.dataset.cell, e.className, e.dataset.mohm]);" % (q % "cells_ir"))
+        c.ok(len(bars) == CELLS and [b[0] for b in bars if "weak" in b[1]] == ["9"],
+             "the page: a resistance bar per cell, cell 9's marked weak (%r)" % bars)
+        c.ok(len(bars) == CELLS and abs(float(bars[4][2]) - R5) <= 0.25 * R5, "the page: cell 5's bar is its estimate")
+        ir = txt("ir") or ""
+        sp = txt("spreads") or ""
+        c.ok("mΩ" in ir and "steps" in ir and "Spread at full" in sp and "mV" in sp,
+             "the page: the pack's resistance and the spreads (%r, %r)" % (ir, sp))
+        errs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.ok(not errs, "no error in the browser's console (%r)" % errs[:3])
+    finally:
+        d.quit()
+
+
 def check_restart(env, gw, before):
     gw.stop()
     gw = Gateway(conf(env["gw"], env["http"], env["sim"].port, env["state"]), env["gw"])
@@ -192,6 +219,7 @@ def main():
         before = check_estimates(env)
         if before:
             check_weak(env)
+            check_page(env)
             before = pack(env["http"])
             gw = check_restart(env, gw, before)
         gw.stop()
