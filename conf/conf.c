@@ -204,6 +204,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                    "180"},
 	[K_HI_RAW_DAYS] = {CONF_SEC_HISTORY, "raw_days", CONF_RESTART, KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days),
 	                   "7"},
+	[K_HI_CELLS] = {CONF_SEC_HISTORY, "cells", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HI(cells), "true"},
 	[K_BLE_ADAPTER] = {CONF_SEC_BLE, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {CONF_SEC_BLE, "connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
 	                           BL(connect_timeout), "20"},

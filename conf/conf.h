@@ -383,6 +383,7 @@ struct conf_history {
 	double retention;                /* days kept (default 180) */
 	double raw_days;                 /* days kept at every sample; older ones are
 	                                  * folded into 15-minute rows (default 7) */
+	bool cells;                      /* every cell's voltage (and balancing) too (default true) */
 };
 
 /* [limits]: charge and discharge limits (CVL, CCL, DCL, DVL) for every pack

@@ -265,6 +265,8 @@ static void print_http(const struct conf *c, FILE *out)
 		        : "automatic ($STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db)");
 		fprintf(out, "  samples       every %g s, kept %g days at every sample, then 15-minute rows up to "
 		        "%g days\n", h->interval, h->raw_days, h->retention);
+		fprintf(out, "  cells         %s\n", h->cells ? "every cell's voltage (and balancing) with each sample"
+		        : "off (the lowest, highest and difference only)");
 	} else if (c->history.line) {
 		fprintf(out, "history\n  off (file = none)\n");
 	}

@@ -28,7 +28,10 @@
 # the ten minutes of its goal); `bmsgw --detect`: the time to identify each
 # protocol at its default settings and to give up on a silent port
 # (tests/tools/bench_detect.py; DETECT_TRIALS, DETECT_SWEEP=1 measures a
-# whole address sweep).  Figures, not assertions.
+# whole address sweep); the history's SQLite bytes per pack-day with 16 cells,
+# with and without [history] cells (tests/tools/bench_history.c), and the
+# page's cells chart for 30 days of 16 cells in headless Chromium
+# (tests/tools/bench_cells_page.py; CELLS_TRIALS).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -117,6 +120,9 @@ soc_time=$( { TIMEFORMAT='%R %U %S'; time "$BIN/bmsgw" --soc-replay "$soc_trace"
 rm -f "$soc_trace"
 echo "$soc_time" | awk -v n="$soc_rows" '{ printf "soc replay: %d rows (30 days at 10 s) in %.2f s (CPU %.2f s); budget 2 s\n",
 	n, $1, $2 + $3 }'
+# the history with every cell: bytes on disk, the page's cells chart
+"$BIN/bench_history"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_cells_page.py "${CELLS_TRIALS:-5}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_limits_wire.py "${LIMIT_TRIALS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_inverter.py
 for c in 1 8 64; do

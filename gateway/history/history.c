@@ -180,6 +180,8 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 		const struct gw_pack *p = gw->packs[i];
 		bool online = p->have_data && gw_pack_online(gw, p);
 		gw_history_sample(&s, ts, p->cfg->name, online, &p->snap, NULL);
+		if (!h->cfg.cells)
+			s.have &= ~(uint32_t)(GW_HS_CELL_MV | GW_HS_BALANCE);
 		gw_soc_pack_out(gw, p, now, &so);
 		sample_socs(&s, &so);
 		enqueue(h, &s);
@@ -301,12 +303,13 @@ static struct gw_hquery *query_new(const struct gw_history *h, enum hq_kind kind
 }
 
 struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64_t from, int64_t to, int points,
-				   gw_history_cb cb, void *arg)
+				   bool cells, gw_history_cb cb, void *arg)
 {
 	struct gw_hquery *q = query_new(h, HQ_CHART, unit, from, to, cb, arg);
 	if (!q)
 		return NULL;
 	q->limit = points;
+	q->cells = cells;
 	return submit(h, q);
 }
 

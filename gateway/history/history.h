@@ -3,7 +3,7 @@
  *
  * Every [history] interval the loop takes one sample of each unit (SOC, V,
  * A, W, lowest / highest cell and their difference, temperatures, alarms,
- * online) and hands it to a worker thread, which owns the database: it
+ * online; with [history] cells every cell's voltage and which balance) and hands it to a worker thread, which owns the database: it
  * writes the samples batched in one transaction (WAL, synchronous=NORMAL),
  * folds samples older than raw_days into 15-minute rows, drops rows older
  * than the retention, and answers the queries of the status page (charts,
@@ -45,6 +45,8 @@ enum {
 	GW_HS_SOC = 1u << 0, GW_HS_VOLTAGE = 1u << 1, GW_HS_CURRENT = 1u << 2, GW_HS_POWER = 1u << 3,
 	GW_HS_CELLS = 1u << 4, GW_HS_TEMPS = 1u << 5, GW_HS_MOS_TEMP = 1u << 6, GW_HS_ALARMS = 1u << 7,
 	GW_HS_SOC_BMS = 1u << 8, GW_HS_SOC_COUNTED = 1u << 9,
+	GW_HS_CELL_MV = 1u << 10,       /* cell_mv[0..ncells): every cell ([history] cells) */
+	GW_HS_BALANCE = 1u << 11,       /* balance: the BMS says which cells balance */
 };
 struct gw_hsample {
 	int64_t ts;                     /* unix seconds */
@@ -56,6 +58,9 @@ struct gw_hsample {
 	float temp_min, temp_max, mos_temp;   /* degC */
 	uint32_t alarms;                /* BMS_AL_* */
 	float soc_bms, soc_counted;     /* %: the BMS's, bmsgw's count (set by the caller) */
+	uint8_t ncells;                 /* GW_HS_CELL_MV: cells in cell_mv */
+	uint16_t cell_mv[BMS_MAX_CELLS];
+	uint32_t balance;               /* GW_HS_BALANCE: bit n = cell n+1 balancing */
 };
 
 /* Pure: the sample of a snapshot (online: the data is fresh; a unit that is
@@ -120,9 +125,10 @@ typedef void (*gw_history_cb)(void *arg, struct gw_hresult *r);
 struct gw_hquery;
 
 /* Chart data of `unit` over [from, to): JSON of columns, in `points`
- * buckets at most (never finer than the samples). */
+ * buckets at most (never finer than the samples); cells: every cell's
+ * voltage and the balancing too ("cells", "balance"). */
 struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64_t from, int64_t to, int points,
-				   gw_history_cb cb, void *arg);
+				   bool cells, gw_history_cb cb, void *arg);
 /* The next CSV chunk of `unit` over [from, to) after time `after` (from - 1
  * for the first, with the header), at most `rows` rows; step 0 = the rows
  * as stored, else buckets of step seconds. */

@@ -8,24 +8,30 @@
  *	store.c    the worker thread: SQLite, batches, folding, retention,
  *	           a corrupt database, a full disk
  *	query.c    answers: chart buckets, CSV chunks, --history-csv
+ *	cells.c    every cell's voltage: the BLOB of a row, its SQL functions
  *
- * Schema (user_version 2; a version 1 database gains soc_bms and
- * soc_counted when opened):
+ * Schema (user_version 3; a version 1 database gains soc_bms and
+ * soc_counted, a version 2 one cells and balance, when opened):
  *
  *	units(id, name)                       a pack name or "bank"
  *	samples(unit, ts, span, n, online,    span 0: one sample at ts;
  *	        soc, voltage, current, power, span 900: the n samples of
  *	        cell_min, cell_max, cell_delta,       [ts, ts + 900) folded,
  *	        temp_min, temp_max, mos_temp,         `online` of them online
- *	        alarms, soc_bms, soc_counted)    the SOC the BMS says and bmsgw's count
-	                                      (model/socunit.h); soc is the one carried
+ *	        alarms, soc_bms, soc_counted,    the SOC the BMS says and bmsgw's count
+ *	        cells, balance)                  (model/socunit.h); soc is the one carried;
+ *	                                      cells: every cell's mV (cells.c), NULL with
+ *	                                      [history] cells = false; balance: bit n =
+ *	                                      cell n+1 balancing, where the BMS says
  *	primary key (unit, ts, span), WITHOUT ROWID
  *
  * Averages over several rows are weighted by the online samples each row
  * holds, so a folded row counts as many samples as it folded; lowest cell
  * and temperature are minima, highest cell, cell difference and
- * temperatures maxima, alarms the OR of every sample.  A unit that is not
- * online has no values (NULL), so charts show the outage as a gap.
+ * temperatures maxima, alarms the OR of every sample; each cell is averaged
+ * as the pack's values are, balancing is the OR (a cell that balanced in
+ * the span).  A unit that is not online has no values (NULL), so charts
+ * show the outage as a gap.
  */
 #ifndef GATEWAY_HISTORY_HISTORY_INT_H
 #define GATEWAY_HISTORY_HISTORY_INT_H
@@ -48,6 +54,11 @@
 #define NVALUES 13
 #define VC_ALARMS 10 /* the index of alarms among the value columns */
 
+/* every cell, as stored and as aggregated (cells.c) */
+#define CELL_COLS "cells, balance"
+#define AGG_CELL_COLS "bmsgw_cells(cells, online), bmsgw_orn(balance)"
+#define GW_HIST_NO_CELL 0xFFFFu
+
 /* one weighted average over rows (see the top of the file) */
 #define WAVG(c) "sum(" c " * online) / nullif(sum(CASE WHEN " c " IS NULL THEN 0 ELSE online END), 0)"
 /* the value columns aggregated over a group of rows */
@@ -64,6 +75,7 @@ struct gw_hquery {
 	char unit[CONF_NAME_MAX];
 	int64_t from, to, step, after;
 	int limit;                    /* chart: points; csv: rows */
+	bool cells;                   /* chart: every cell too */
 	bool known;                   /* a pack or the bank of the running
 	                               * configuration: no rows yet is an empty
 	                               * answer, not a 404 */
@@ -134,13 +146,35 @@ void *gw_hist_worker(void *arg);
  * functions only, for --history-csv).  SQLite code, err filled in. */
 int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen);
 
+/* The statement that stores one sample (?1 the unit id), and the binding
+ * of a sample to it. */
+#define GW_HIST_INSERT                                                                                    \
+	"INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ", " CELL_COLS ") "      \
+	"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s);
+/* Fold the stored samples of [lo, hi) (multiples of GW_HISTORY_FOLD) into
+ * rows of GW_HISTORY_FOLD seconds, every unit, in one transaction.  SQLite code. */
+int gw_hist_fold(sqlite3 *db, int64_t lo, int64_t hi);
+
 /* ---- query.c (run by the worker, or by --history-csv) ---- */
 
-/* One CSV chunk of unit id `unit` (named `name`) into r.  SQLite code. */
+/* One CSV chunk of unit id `unit` (named `name`) into r: with every
+ * cell's column when the range has cells.  SQLite code. */
 int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int64_t step,
 		    int64_t after, int rows, struct gw_hresult *r);
-/* Chart columns into r, never finer than `interval`.  SQLite code. */
+/* Chart columns into r, never finer than `interval`; cells: every cell's
+ * too.  SQLite code. */
 int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int points,
-		      double interval, struct gw_hresult *r);
+		      double interval, bool cells, struct gw_hresult *r);
+
+/* ---- cells.c ---- */
+
+/* The cells of s as stored (2 bytes a cell into out, room for
+ * BMS_MAX_CELLS): the byte count, 0 without GW_HS_CELL_MV. */
+size_t gw_hist_cells_encode(const struct gw_hsample *s, uint8_t *out);
+/* A stored cells BLOB into mv (-1: no value): the cell count. */
+int gw_hist_cells_decode(const void *blob, int bytes, int mv[BMS_MAX_CELLS]);
+/* bmsgw_cells() and bmsgw_orn() on a handle.  SQLite code. */
+int gw_hist_cells_sql(sqlite3 *db);
 
 #endif

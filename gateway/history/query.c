@@ -59,24 +59,94 @@ static const struct { const char *name; int prec; } value_cols[NVALUES] = {
 	{ "soc_counted", 1 },
 };
 
-/* Prepare the rows of a query: t, span, n, online, the values.  step 0 =
- * the stored rows, else buckets of step seconds. */
-static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int64_t step, int limit,
+/* Prepare the rows of a query: t, span, n, online, the values, cells and
+ * balance (NULL unless cells).  step 0 = the stored rows, else buckets of
+ * step seconds. */
+static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int64_t step, int limit, bool cells,
 			sqlite3_stmt **st)
 {
 	char sql[2048];
 	if (step <= 0)
 		snprintf(sql, sizeof(sql),
-			 "SELECT ts, span, n, online, " VALUE_COLS " FROM samples WHERE unit = %" PRId64
+			 "SELECT ts, span, n, online, " VALUE_COLS ", %s FROM samples WHERE unit = %" PRId64
 			 " AND ts >= %" PRId64 " AND ts < %" PRId64 " ORDER BY ts, span LIMIT %d",
-			 unit, from, to, limit);
+			 cells ? CELL_COLS : "NULL, NULL", unit, from, to, limit);
 	else
 		snprintf(sql, sizeof(sql),
 			 "SELECT (ts / %" PRId64 ") * %" PRId64 " AS t, max(span), sum(n), sum(online), " AGG_COLS
-			 " FROM samples WHERE unit = %" PRId64 " AND ts >= %" PRId64 " AND ts < %" PRId64
+			 ", %s FROM samples WHERE unit = %" PRId64 " AND ts >= %" PRId64 " AND ts < %" PRId64
 			 " GROUP BY t ORDER BY t LIMIT %d",
-			 step, step, unit, from, to, limit);
+			 step, step, cells ? AGG_CELL_COLS : "NULL, NULL", unit, from, to, limit);
 	return sqlite3_prepare_v2(db, sql, -1, st, NULL);
+}
+
+/* The file has the cells columns: --history-csv reads a file read-only,
+ * which a bmsgw before them may still be writing (schema 2). */
+static bool has_cells(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('samples') WHERE name = 'cells'", -1, &st,
+				      NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* The cells of unit over [from, to): the most any row has (*ncells) and
+ * whether any row says which balance (*bal).  SQLite code. */
+static int cells_of_range(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int *ncells, bool *bal)
+{
+	char sql[256];
+	*ncells = 0;
+	*bal = false;
+	if (!has_cells(db))
+		return SQLITE_OK;
+	snprintf(sql, sizeof(sql),
+		 "SELECT max(length(cells)) / 2, max(balance IS NOT NULL) FROM samples WHERE unit = %" PRId64
+		 " AND ts >= %" PRId64 " AND ts < %" PRId64, unit, from, to);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int n = sqlite3_column_int(st, 0);
+		*ncells = n < 0 ? 0 : n > BMS_MAX_CELLS ? BMS_MAX_CELLS : n;
+		*bal = sqlite3_column_int(st, 1) > 0;
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The cells columns of a CSV row: ncells voltages, then (bal) the
+ * balancing bits and the balancing cells' numbers. */
+static void csv_cells(FILE *f, sqlite3_stmt *st, int col, int ncells, bool bal)
+{
+	int mv[BMS_MAX_CELLS], n = 0;
+	if (sqlite3_column_type(st, col) == SQLITE_BLOB)
+		n = gw_hist_cells_decode(sqlite3_column_blob(st, col), sqlite3_column_bytes(st, col), mv);
+	for (int i = 0; i < ncells; i++) {
+		if (i < n && mv[i] >= 0)
+			fprintf(f, ",%d", mv[i]);
+		else
+			fputc(',', f);
+	}
+	if (!bal)
+		return;
+	if (sqlite3_column_type(st, col + 1) == SQLITE_NULL) {
+		fputs(",,", f);
+		return;
+	}
+	int64_t bits = sqlite3_column_int64(st, col + 1);
+	fprintf(f, ",%" PRId64 ",", bits);
+	bool first = true;
+	for (int i = 0; i < BMS_MAX_CELLS; i++)
+		if (bits & (1LL << i)) {
+			fprintf(f, "%s%d", first ? "" : " ", i + 1);
+			first = false;
+		}
 }
 
 static void alarm_names(FILE *f, int64_t bits)
@@ -91,14 +161,31 @@ static void alarm_names(FILE *f, int64_t bits)
 
 #define CSV_HEADER                                                                                       \
 	"time,unix,unit,span_s,samples,online,soc_pct,voltage_v,current_a,power_w,cell_min_mv,cell_max_mv," \
-	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct\r\n"
+	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct"
+
+/* The header: the pack's columns, then each cell's and the balancing. */
+static void csv_header(FILE *f, int ncells, bool bal)
+{
+	fputs(CSV_HEADER, f);
+	for (int i = 0; i < ncells; i++)
+		fprintf(f, ",cell_%02d_mv", i + 1);
+	if (bal)
+		fputs(",balance_bits,balancing", f);
+	fputs("\r\n", f);
+}
 
 int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int64_t step,
 		    int64_t after, int rows, struct gw_hresult *r)
 {
 	int64_t start = after < from ? from : step > 0 ? (after / step + 1) * step : after + 1;
+	int ncells;
+	bool bal;
+	/* the whole range's cells: every chunk has the header's columns */
+	int rc = cells_of_range(db, unit, from, to, &ncells, &bal);
+	if (rc != SQLITE_OK)
+		return rc;
 	sqlite3_stmt *st = NULL;
-	int rc = prepare_rows(db, unit, start, to, step, rows, &st);
+	rc = prepare_rows(db, unit, start, to, step, rows, ncells > 0 || bal, &st);
 	if (rc != SQLITE_OK)
 		return rc;
 	struct text t;
@@ -107,7 +194,7 @@ int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, i
 		return SQLITE_NOMEM;
 	}
 	if (after < from)
-		fputs(CSV_HEADER, t.f);
+		csv_header(t.f, ncells, bal);
 	int n = 0;
 	int64_t last = after;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -128,6 +215,7 @@ int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, i
 		}
 		for (int c = VC_ALARMS + 1; c < NVALUES; c++)
 			csv_num(t.f, st, 4 + c, value_cols[c].prec);
+		csv_cells(t.f, st, 4 + NVALUES, ncells, bal);
 		fputs("\r\n", t.f);
 		last = ts;
 		n++;
@@ -147,6 +235,9 @@ struct chart_row {
 	int64_t t, span, n, online;
 	bool have[NVALUES];
 	double v[NVALUES];
+	int ncells;                   /* cells in mv (-1: no value) */
+	int mv[BMS_MAX_CELLS];
+	int64_t balance;              /* -1: not said */
 };
 
 /* Read the buckets of st into rows (room for cap * 2 + 2): a gap row goes
@@ -164,6 +255,7 @@ static int chart_rows(sqlite3_stmt *st, int64_t step, double interval, struct ch
 			memset(&rows[n], 0, sizeof(rows[n]));
 			rows[n].t = prev_end;
 			rows[n].span = -1;
+			rows[n].balance = -1;
 			n++;
 		}
 		struct chart_row *w = &rows[n++];
@@ -175,6 +267,10 @@ static int chart_rows(sqlite3_stmt *st, int64_t step, double interval, struct ch
 			w->have[c] = sqlite3_column_type(st, 4 + c) != SQLITE_NULL;
 			w->v[c] = sqlite3_column_double(st, 4 + c);
 		}
+		w->ncells = gw_hist_cells_decode(sqlite3_column_blob(st, 4 + NVALUES),
+						 sqlite3_column_bytes(st, 4 + NVALUES), w->mv);
+		w->balance = sqlite3_column_type(st, 5 + NVALUES) == SQLITE_NULL ? -1
+			     : sqlite3_column_int64(st, 5 + NVALUES);
 		int64_t cover = span > step ? span : step;
 		prev_end = t + cover;
 	}
@@ -210,11 +306,44 @@ static void chart_json(FILE *f, const char *name, int64_t from, int64_t to, int6
 		}
 		fputc(']', f);
 	}
-	fputs("}\n", f);
+}
+
+/* The cells of the rows (cells: an array of each cell's column, cell 1
+ * first; balance: the bits of each row, null where not said). */
+static void chart_cells_json(FILE *f, const struct chart_row *rows, int n)
+{
+	int ncells = 0;
+	for (int i = 0; i < n; i++)
+		if (rows[i].span >= 0 && rows[i].ncells > ncells)
+			ncells = rows[i].ncells;
+	fprintf(f, ",\"ncells\":%d,\"cells\":[", ncells);
+	for (int c = 0; c < ncells; c++) {
+		fprintf(f, "%s[", c ? "," : "");
+		for (int i = 0; i < n; i++) {
+			const struct chart_row *w = &rows[i];
+			if (i)
+				fputc(',', f);
+			if (w->span >= 0 && c < w->ncells && w->mv[c] >= 0)
+				fprintf(f, "%d", w->mv[c]);
+			else
+				fputs("null", f);
+		}
+		fputc(']', f);
+	}
+	fputs("],\"balance\":[", f);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		if (rows[i].span >= 0 && rows[i].balance >= 0)
+			fprintf(f, "%" PRId64, rows[i].balance);
+		else
+			fputs("null", f);
+	}
+	fputc(']', f);
 }
 
 int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int points,
-		      double interval, struct gw_hresult *r)
+		      double interval, bool cells, struct gw_hresult *r)
 {
 	if (points < 10)
 		points = 10;
@@ -225,7 +354,7 @@ int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from,
 		step = 1;
 	int64_t start = from / step * step;
 	sqlite3_stmt *st = NULL;
-	int rc = prepare_rows(db, unit, start, to, step, points + 2, &st);
+	int rc = prepare_rows(db, unit, start, to, step, points + 2, cells, &st);
 	if (rc != SQLITE_OK)
 		return rc;
 	/* read the rows, then write column by column */
@@ -247,6 +376,9 @@ int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from,
 		return SQLITE_NOMEM;
 	}
 	chart_json(t.f, name, from, to, step, rows, n);
+	if (cells)
+		chart_cells_json(t.f, rows, n);
+	fputs("}\n", t.f);
 	text_close(&t, r);
 	free(rows);
 	r->status = 200;

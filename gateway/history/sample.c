@@ -52,6 +52,13 @@ void gw_history_sample(struct gw_hsample *out, int64_t ts, const char *unit, boo
 		out->cell_min = cs.min_mv;
 		out->cell_max = cs.max_mv;
 		out->cell_delta = cs.delta_mv;
+		out->have |= GW_HS_CELL_MV;
+		out->ncells = s->ncells < BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
+		memcpy(out->cell_mv, s->cell_mv, out->ncells * sizeof(out->cell_mv[0]));
+		if (p & BMS_HAS_BALANCE) {
+			out->have |= GW_HS_BALANCE;
+			out->balance = out->ncells < 32 ? s->balance & ((1u << out->ncells) - 1) : s->balance;
+		}
 	}
 	bool any = false;
 	for (unsigned i = 0; i < s->ntemps && i < BMS_MAX_TEMPS; i++) {

@@ -25,7 +25,7 @@
 #define MAINT_EVERY 3600.0        /* seconds between folds and prunes */
 #define MAINT_FIRST 5.0           /* ... and the first, after the start */
 #define REOPEN_EVERY 60.0         /* a database that could not be opened is tried again */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Here, not in history.c: the worker opens the file and query.c reads it,
  * and neither calls back into the loop side. */
@@ -76,6 +76,8 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 {
 	int rc = sqlite3_create_function(db, "bmsgw_or", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
 					 sql_or_step, sql_or_final);
+	if (rc == SQLITE_OK)
+		rc = gw_hist_cells_sql(db);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(db, readonly ? 2000 : 200);
@@ -89,7 +91,7 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		" span INTEGER NOT NULL DEFAULT 0, n INTEGER NOT NULL DEFAULT 1, online INTEGER NOT NULL,"
 		" soc REAL, voltage REAL, current REAL, power REAL, cell_min REAL, cell_max REAL, cell_delta REAL,"
 		" temp_min REAL, temp_max REAL, mos_temp REAL, alarms INTEGER, soc_bms REAL, soc_counted REAL,"
-		" PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
+		" cells BLOB, balance INTEGER, PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
 	char *msg = NULL;
 	rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
@@ -112,6 +114,13 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		/* version 2 added the two SOCs: NULL in the rows before */
 		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN soc_bms REAL;"
 				  "ALTER TABLE samples ADD COLUMN soc_counted REAL;", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	if (ver >= 1 && ver <= 2) {
+		/* version 3 added every cell: NULL in the rows before */
+		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN cells BLOB;"
+				  "ALTER TABLE samples ADD COLUMN balance INTEGER;", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			goto fail;
 	}
@@ -312,6 +321,41 @@ static void bind_opt(sqlite3_stmt *st, int idx, bool have, double v, int decimal
 		sqlite3_bind_null(st, idx);
 }
 
+void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s)
+{
+	uint32_t hv = s->have;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, unit);
+	sqlite3_bind_int64(st, 2, s->ts);
+	sqlite3_bind_int(st, 3, s->online ? 1 : 0);
+	bind_opt(st, 4, hv & GW_HS_SOC, s->soc, 2);
+	bind_opt(st, 5, hv & GW_HS_VOLTAGE, s->voltage, 3);
+	bind_opt(st, 6, hv & GW_HS_CURRENT, s->current, 3);
+	bind_opt(st, 7, hv & GW_HS_POWER, s->power, 2);
+	bind_opt(st, 8, hv & GW_HS_CELLS, s->cell_min, 0);
+	bind_opt(st, 9, hv & GW_HS_CELLS, s->cell_max, 0);
+	bind_opt(st, 10, hv & GW_HS_CELLS, s->cell_delta, 0);
+	bind_opt(st, 11, hv & GW_HS_TEMPS, s->temp_min, 2);
+	bind_opt(st, 12, hv & GW_HS_TEMPS, s->temp_max, 2);
+	bind_opt(st, 13, hv & GW_HS_MOS_TEMP, s->mos_temp, 2);
+	if (hv & GW_HS_ALARMS)
+		sqlite3_bind_int64(st, 14, s->alarms);
+	else
+		sqlite3_bind_null(st, 14);
+	bind_opt(st, 15, hv & GW_HS_SOC_BMS, s->soc_bms, 2);
+	bind_opt(st, 16, hv & GW_HS_SOC_COUNTED, s->soc_counted, 2);
+	uint8_t cells[2 * BMS_MAX_CELLS];
+	size_t nb = s->online ? gw_hist_cells_encode(s, cells) : 0;
+	if (nb)
+		sqlite3_bind_blob(st, 17, cells, (int)nb, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 17);
+	if (s->online && (hv & GW_HS_BALANCE))
+		sqlite3_bind_int64(st, 18, s->balance);
+	else
+		sqlite3_bind_null(st, 18);
+}
+
 /* One transaction with every queued sample.  SQLite code. */
 static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t n)
 {
@@ -319,35 +363,12 @@ static int write_batch(struct gw_history *h, const struct gw_hsample *s, size_t 
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_stmt *st = NULL;
-	rc = sqlite3_prepare_v2(h->db,
-				"INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ") "
-				"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(h->db, GW_HIST_INSERT, -1, &st, NULL);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		int64_t id = unit_id(h, s[i].unit, true, &rc);
 		if (rc != SQLITE_OK || id < 0)
 			break;
-		uint32_t hv = s[i].have;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, s[i].ts);
-		sqlite3_bind_int(st, 3, s[i].online ? 1 : 0);
-		bind_opt(st, 4, hv & GW_HS_SOC, s[i].soc, 2);
-		bind_opt(st, 5, hv & GW_HS_VOLTAGE, s[i].voltage, 3);
-		bind_opt(st, 6, hv & GW_HS_CURRENT, s[i].current, 3);
-		bind_opt(st, 7, hv & GW_HS_POWER, s[i].power, 2);
-		bind_opt(st, 8, hv & GW_HS_CELLS, s[i].cell_min, 0);
-		bind_opt(st, 9, hv & GW_HS_CELLS, s[i].cell_max, 0);
-		bind_opt(st, 10, hv & GW_HS_CELLS, s[i].cell_delta, 0);
-		bind_opt(st, 11, hv & GW_HS_TEMPS, s[i].temp_min, 2);
-		bind_opt(st, 12, hv & GW_HS_TEMPS, s[i].temp_max, 2);
-		bind_opt(st, 13, hv & GW_HS_MOS_TEMP, s[i].mos_temp, 2);
-		if (hv & GW_HS_ALARMS)
-			sqlite3_bind_int64(st, 14, s[i].alarms);
-		else
-			sqlite3_bind_null(st, 14);
-		bind_opt(st, 15, hv & GW_HS_SOC_BMS, s[i].soc_bms, 2);
-		bind_opt(st, 16, hv & GW_HS_SOC_COUNTED, s[i].soc_counted, 2);
+		gw_hist_bind(st, id, &s[i]);
 		rc = sqlite3_step(st);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
@@ -409,6 +430,23 @@ static void write_samples(struct gw_history *h, struct gw_hsample *s, size_t n)
 		 sqlite3_errstr(rc));
 }
 
+int gw_hist_fold(sqlite3 *db, int64_t lo, int64_t hi)
+{
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+		 "BEGIN;"
+		 "INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ", " CELL_COLS ") "
+		 "SELECT unit, (ts / %d) * %d AS b, %d, sum(n), sum(online), " AGG_COLS ", " AGG_CELL_COLS
+		 " FROM samples WHERE ts >= %" PRId64 " AND ts < %" PRId64 " GROUP BY unit, b;"
+		 "DELETE FROM samples WHERE span = 0 AND ts >= %" PRId64 " AND ts < %" PRId64 ";"
+		 "COMMIT;",
+		 GW_HISTORY_FOLD, GW_HISTORY_FOLD, GW_HISTORY_FOLD, lo, hi, lo, hi);
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 /* One turn of maintenance: fold one day of old samples, or prune. */
 static void maintain(struct gw_history *h, double now)
 {
@@ -433,20 +471,9 @@ static void maintain(struct gw_history *h, double now)
 		/* fold [lo_b, hi): every unit, one day at most per turn */
 		int64_t lo_b = (lo >= 0 ? lo : lo - GW_HISTORY_FOLD + 1) / GW_HISTORY_FOLD * GW_HISTORY_FOLD;
 		int64_t hi = lo_b + 86400 < cutoff ? lo_b + 86400 : cutoff;
-		char sql[2048];
-		snprintf(sql, sizeof(sql),
-			 "BEGIN;"
-			 "INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ") "
-			 "SELECT unit, (ts / %d) * %d AS b, %d, sum(n), sum(online), " AGG_COLS " FROM samples "
-			 "WHERE ts >= %" PRId64 " AND ts < %" PRId64 " GROUP BY unit, b;"
-			 "DELETE FROM samples WHERE span = 0 AND ts >= %" PRId64 " AND ts < %" PRId64 ";"
-			 "COMMIT;",
-			 GW_HISTORY_FOLD, GW_HISTORY_FOLD, GW_HISTORY_FOLD, lo_b, hi, lo_b, hi);
-		rc = sqlite3_exec(h->db, sql, NULL, NULL, NULL);
-		if (rc != SQLITE_OK) {
-			(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		rc = gw_hist_fold(h->db, lo_b, hi);
+		if (rc != SQLITE_OK)
 			goto failed;
-		}
 		h->folding = true; /* more may be left: the next turn looks again */
 		return;
 	}
@@ -492,7 +519,7 @@ static void run_query(struct gw_history *h, struct gw_hquery *q)
 	if (rc == SQLITE_OK && q->kind == HQ_CSV)
 		rc = gw_hist_run_csv(h->db, id, q->unit, q->from, q->to, q->step, q->after, q->limit, r);
 	else if (rc == SQLITE_OK)
-		rc = gw_hist_run_chart(h->db, id, q->unit, q->from, q->to, q->limit, h->cfg.interval, r);
+		rc = gw_hist_run_chart(h->db, id, q->unit, q->from, q->to, q->limit, h->cfg.interval, q->cells, r);
 	if (rc != SQLITE_OK) {
 		free(r->text);
 		r->text = NULL;

@@ -632,8 +632,12 @@ static enum MHD_Result start_history(struct gw_http *h, struct req *r, bool csv)
 				return send_error(con, MHD_HTTP_BAD_REQUEST, true, "points: expected 10..%d",
 						  CHART_POINTS_MAX);
 		}
+		const char *cells = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "cells");
+		if (cells && strcmp(cells, "0") != 0 && strcmp(cells, "1") != 0)
+			return send_error(con, MHD_HTTP_BAD_REQUEST, true, "cells: expected 0 or 1");
 		r->kind = RQ_CHART;
-		r->q = gw_history_chart(gw_history_of(h->gw), r->unit, r->from, r->to, (int)points, on_answer, r);
+		r->q = gw_history_chart(gw_history_of(h->gw), r->unit, r->from, r->to, (int)points,
+					cells && strcmp(cells, "1") == 0, on_answer, r);
 	}
 	if (!r->q)
 		return MHD_NO;

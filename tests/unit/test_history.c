@@ -114,7 +114,12 @@ static void sample_tests(void)
 	CHECK_STR(h.unit, "a");
 	CHECK(h.online);
 	CHECK_EQ_INT(h.have, GW_HS_SOC | GW_HS_VOLTAGE | GW_HS_CURRENT | GW_HS_POWER | GW_HS_CELLS | GW_HS_TEMPS |
-				     GW_HS_ALARMS);
+				     GW_HS_ALARMS | GW_HS_CELL_MV);
+	/* every cell; no balancing said (no BMS_HAS_BALANCE) */
+	CHECK_EQ_INT(h.ncells, 4);
+	CHECK_EQ_INT(h.cell_mv[0], 3300);
+	CHECK_EQ_INT(h.cell_mv[3], 3305);
+	CHECK(!(h.have & GW_HS_BALANCE));
 	CHECK_NEAR(h.voltage, 52.7, 1e-5);
 	CHECK_NEAR(h.current, -3.5, 1e-6);
 	CHECK_NEAR(h.cell_min, 3290, 0);
@@ -124,6 +129,14 @@ static void sample_tests(void)
 	CHECK_NEAR(h.temp_max, 21.5, 1e-6);
 	CHECK_EQ_INT(h.alarms, BMS_AL_CELL_OV | BMS_AL_SOC_LOW);
 	CHECK(!(h.have & GW_HS_MOS_TEMP));
+
+	/* which cells balance, where the BMS says: bits beyond the cells dropped */
+	s.present |= BMS_HAS_BALANCE;
+	s.balance = 0x12; /* cells 2 and 5 of 4 */
+	gw_history_sample(&h, 1000, "a", true, &s, NULL);
+	CHECK(h.have & GW_HS_BALANCE);
+	CHECK_EQ_INT(h.balance, 0x2);
+	s.present &= ~(uint32_t)BMS_HAS_BALANCE;
 
 	/* not online: no values at all, whatever the snapshot holds */
 	gw_history_sample(&h, 1001, "a", false, &s, NULL);
@@ -138,6 +151,7 @@ static void sample_tests(void)
 	s.ncells = 0;
 	gw_history_sample(&h, 1002, "bank", true, &s, &b);
 	CHECK(h.have & GW_HS_CELLS);
+	CHECK(!(h.have & GW_HS_CELL_MV)); /* the bank has no cells of its own */
 	CHECK_NEAR(h.cell_min, 3100, 0);
 	CHECK_NEAR(h.cell_delta, 250, 0);
 	b.rb.have_cells = false;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bmsgw status page: live state from /api/events (server-sent events), or
  * /api/state every 5 s where events do not get through; history charts from
- * /api/history with Chart.js (Debian's libjs-chart.js) when it is there. */
+ * /api/history with Chart.js (Debian's libjs-chart.js) when it is there; the
+ * cells' heat map is drawn on a plain canvas (no library). */
 'use strict';
 
 const $ = (sel, root) => (root || document).querySelector(sel);
@@ -9,7 +10,7 @@ let state = null;          /* the last /api/state */
 let received = 0;          /* Date.now() when it came */
 let source = null;         /* EventSource */
 let pollTimer = null;
-let histUnit = null, histRange = '24h';
+let histUnit = null, histRange = '24h', histSeq = 0;
 const charts = {};
 
 function el(tag, attrs, text) {
@@ -476,7 +477,201 @@ function lineChart(id, h, datasets, yAxes) {
 
 function series(h, key) { return h.t.map((t, i) => ({ x: t, y: h[key][i] })); }
 
+/* ---- every cell over time: a heat map (cell x time) ----
+ * Each column is one bucket of /api/history?cells=1; a cell's colour is its
+ * distance from that bucket's median cell (blue below, red above), so a
+ * cell that drifts stands out whatever the pack's voltage; a dark track
+ * runs through the lowest cell of each column and a light one through the
+ * highest, an orange tick marks a balancing cell; the spread (highest -
+ * lowest, the bucket's largest) is drawn below.  A tap names the cell. */
+
+const heat = { h: null, geo: null };
+
+/* the lowest and highest cell (0-based) of column i, or null */
+function heatColumn(h, i) {
+  let lo = -1, hi = -1, vals = [];
+  for (let c = 0; c < h.ncells; c++) {
+    const v = h.cells[c][i];
+    if (v === null) continue;
+    vals.push(v);
+    if (lo < 0 || v < h.cells[lo][i]) lo = c;
+    if (hi < 0 || v > h.cells[hi][i]) hi = c;
+  }
+  if (!vals.length) return null;
+  vals.sort((a, b) => a - b);
+  const m = vals.length >> 1;
+  const median = vals.length % 2 ? vals[m] : (vals[m - 1] + vals[m]) / 2;
+  return { lo: lo, hi: hi, median: median };
+}
+
+function heatColor(d, scale) {
+  /* d / scale in -1..1: blue (below) - neutral grey - red (above) */
+  const x = Math.max(-1, Math.min(1, d / scale));
+  const base = [200, 204, 210];
+  const to = x < 0 ? [33, 102, 172] : [198, 40, 40];
+  const a = Math.abs(x);
+  return 'rgb(' + base.map((b, k) => Math.round(b + (to[k] - b) * a)).join(',') + ')';
+}
+
+/* which cell is lowest and highest most often over the columns */
+function heatSummary(h, cols) {
+  const lo = new Array(h.ncells).fill(0), hi = new Array(h.ncells).fill(0);
+  let n = 0;
+  const devs = [];
+  cols.forEach((col, i) => {
+    if (!col) return;
+    n++;
+    lo[col.lo]++;
+    hi[col.hi]++;
+    for (let c = 0; c < h.ncells; c++) {
+      const v = h.cells[c][i];
+      if (v !== null) devs.push(Math.abs(v - col.median));
+    }
+  });
+  /* the colour scale: the 95th percentile of the distances, so that a few
+   * extreme columns do not wash the rest out (beyond it is full colour) */
+  devs.sort((a, b) => a - b);
+  const scale = devs.length ? devs[Math.floor((devs.length - 1) * 0.95)] : 0;
+  const most = a => a.reduce((best, v, i) => v > a[best] ? i : best, 0);
+  return { n: n, lo: most(lo), hi: most(hi), loShare: n ? lo[most(lo)] / n : 0, hiShare: n ? hi[most(hi)] / n : 0,
+    scale: Math.max(5, scale) };
+}
+
+function drawHeat(h) {
+  const fig = $('#f-heat'), cv = $('#c-heat'), info = $('#heat-info');
+  const t0 = performance.now();
+  heat.h = null;
+  if (!h.ncells || !h.cells) {
+    fig.setAttribute('data-cells', '0');
+    info.textContent = h.cells ? 'No cell voltages in this range (the bank, or [history] cells = false).'
+      : 'No cell voltages in this answer.';
+    const ctx = cv.getContext('2d');
+    ctx.clearRect(0, 0, cv.width, cv.height);
+    return;
+  }
+  const cols = h.t.map((t, i) => heatColumn(h, i));
+  const sum = heatSummary(h, cols);
+  const dpr = window.devicePixelRatio || 1;
+  const W = Math.max(200, cv.clientWidth || fig.clientWidth || 300);
+  const rowH = Math.max(6, Math.min(16, Math.floor(220 / h.ncells)));
+  const left = 26, right = 4, top = 2, spreadH = 44, axisH = 16, gap = 6;
+  const mapH = rowH * h.ncells;
+  const H = top + mapH + gap + spreadH + axisH;
+  cv.style.setProperty('height', H + 'px', 'important');
+  cv.width = Math.round(W * dpr);
+  cv.height = Math.round(H * dpr);
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const css = getComputedStyle(document.documentElement);
+  const fg = css.getPropertyValue('--fg').trim() || '#1d2430', muted = css.getPropertyValue('--muted').trim() || '#667085';
+  ctx.clearRect(0, 0, W, H);
+  const plotW = W - left - right;
+  const first = h.from, span = Math.max(1, h.to - first);
+  const xOf = t => left + (t - first) / span * plotW;
+  const colW = Math.max(1, h.step / span * plotW);
+  ctx.font = Math.min(11, rowH + 2) + 'px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'right';
+  for (let c = 0; c < h.ncells; c++) {
+    const lbl = c === sum.lo || c === sum.hi;
+    ctx.fillStyle = c === sum.lo ? (css.getPropertyValue('--min').trim() || '#c62828')
+      : c === sum.hi ? (css.getPropertyValue('--max').trim() || '#6a1b9a') : muted;
+    if (lbl || rowH >= 10 || c % 2 === 0) ctx.fillText(String(c + 1), left - 4, top + c * rowH + rowH / 2);
+  }
+  const track = [];
+  cols.forEach((col, i) => {
+    if (!col) return;
+    const x = xOf(h.t[i]);
+    for (let c = 0; c < h.ncells; c++) {
+      const v = h.cells[c][i];
+      if (v === null) continue;
+      ctx.fillStyle = heatColor(v - col.median, sum.scale);
+      ctx.fillRect(x, top + c * rowH, colW + 0.5, rowH);
+      if (h.balance && h.balance[i] !== null && (h.balance[i] >> c) & 1) {
+        ctx.fillStyle = '#f5a623';
+        ctx.fillRect(x, top + c * rowH, colW + 0.5, Math.max(1, rowH / 5));
+      }
+    }
+    track.push([x + colW / 2, col.lo, col.hi]);
+  });
+  /* the tracks of the lowest and the highest cell */
+  [[1, '#111', 2.5], [2, '#fff', 2.5]].forEach(([k, colour, w]) => {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = w;
+    ctx.beginPath();
+    track.forEach((p, j) => {
+      const y = top + p[k] * rowH + rowH / 2;
+      if (j && track[j - 1][k] === p[k] && p[0] - track[j - 1][0] <= colW * 1.6) ctx.lineTo(p[0], y);
+      else ctx.moveTo(p[0] - colW / 2, y), ctx.lineTo(p[0], y);
+    });
+    ctx.stroke();
+  });
+  /* the spread below */
+  const sy = top + mapH + gap;
+  const spread = h.t.map((t, i) => h.cell_delta ? h.cell_delta[i] : null);
+  const smax = Math.max(10, ...spread.filter(v => v !== null));
+  ctx.strokeStyle = muted;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left, sy, plotW, spreadH);
+  ctx.fillStyle = 'rgba(102,112,133,.45)';
+  spread.forEach((v, i) => {
+    if (v === null) return;
+    const hh = v / smax * spreadH;
+    ctx.fillRect(xOf(h.t[i]), sy + spreadH - hh, colW + 0.5, hh);
+  });
+  ctx.fillStyle = fg;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.fillText('spread ≤ ' + Math.round(smax) + ' mV', left + 3, sy + 2);
+  /* time labels */
+  ctx.fillStyle = muted;
+  ctx.textBaseline = 'top';
+  const nl = plotW < 420 ? 2 : 4; /* a phone: three labels */
+  for (let k = 0; k <= nl; k++) {
+    const t = first + span * k / nl;
+    ctx.textAlign = k === 0 ? 'left' : k === nl ? 'right' : 'center';
+    ctx.fillText(timeLabel(t, histRange), left + plotW * k / nl, sy + spreadH + 3);
+  }
+  heat.h = h;
+  heat.geo = { left: left, top: top, rowH: rowH, plotW: plotW, colW: colW, first: first, span: span, step: h.step };
+  const pct = v => Math.round(v * 100) + ' %';
+  info.textContent = sum.n ? 'Lowest most often: cell ' + (sum.lo + 1) + ' (' + pct(sum.loShare) + ' of the time); ' +
+    'highest most often: cell ' + (sum.hi + 1) + ' (' + pct(sum.hiShare) + '). Colour: ±' + Math.round(sum.scale) +
+    ' mV from the median cell. Tap a cell for its value.' : 'No cell voltages in this range yet.';
+  fig.setAttribute('data-cells', String(h.ncells));
+  fig.setAttribute('data-columns', String(sum.n));
+  fig.setAttribute('data-lowest', String(sum.lo + 1));
+  fig.setAttribute('data-highest', String(sum.hi + 1));
+  fig.setAttribute('data-ms', (performance.now() - t0).toFixed(1));
+}
+
+/* a tap or click on the heat map: the cell and time under it */
+function heatPick(ev) {
+  const h = heat.h, g = heat.geo;
+  if (!h || !g) return;
+  const r = $('#c-heat').getBoundingClientRect();
+  const x = ev.clientX - r.left, y = ev.clientY - r.top;
+  const c = Math.floor((y - g.top) / g.rowH);
+  if (c < 0 || c >= h.ncells || x < g.left) return;
+  /* the column drawn nearest the tap */
+  let best = -1, dist = Infinity;
+  h.t.forEach((tt, i) => {
+    if (h.cells[c][i] === null) return;
+    const d = Math.abs(g.left + (tt - g.first) / g.span * g.plotW + g.colW / 2 - x);
+    if (d < dist) best = i, dist = d;
+  });
+  if (best < 0) return;
+  const col = heatColumn(h, best);
+  const v = h.cells[c][best];
+  const bal = h.balance && h.balance[best] !== null && (h.balance[best] >> c) & 1;
+  $('#heat-pick').textContent = 'Cell ' + (c + 1) + ': ' + v + ' mV at ' + new Date(h.t[best] * 1000).toLocaleString() +
+    (col && col.lo === c ? ' (lowest)' : col && col.hi === c ? ' (highest)' : '') +
+    ', ' + (v - col.median >= 0 ? '+' : '') + Math.round(v - col.median) + ' mV from the median' + (bal ? ', balancing' : '');
+}
+
 function drawHistory(h) {
+  drawHeat(h);
   if (!window.Chart) {
     $('#h-note').textContent = 'Charts need Chart.js (Debian package libjs-chart.js, served from /usr/share/javascript); the CSV export works without it.';
     return;
@@ -511,14 +706,21 @@ function loadHistory() {
   const q = 'unit=' + encodeURIComponent(histUnit) + '&range=' + histRange;
   $('#h-csv').href = '/api/history.csv?' + q;
   $('#h-csv').setAttribute('download', 'bmsgw-' + histUnit + '-' + histRange + '.csv');
-  fetch('/api/history?' + q + '&points=400', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
+  const t0 = performance.now(), seq = ++histSeq;
+  fetch('/api/history?' + q + '&points=400&cells=1', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
+    if (seq !== histSeq) return; /* a later choice of unit or range is on its way */
     if (!ok) { $('#h-note').textContent = js.error || 'no history'; return; }
     drawHistory(js);
+    /* the time from the request to the drawn charts (the bench reads it) */
+    $('#f-heat').setAttribute('data-load-ms', (performance.now() - t0).toFixed(1));
+    $('#f-heat').setAttribute('data-range', histRange);
   }).catch(() => { $('#h-note').textContent = 'history unavailable'; });
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   $('#h-unit').addEventListener('change', e => { histUnit = e.target.value; loadHistory(); });
+  $('#c-heat').addEventListener('click', heatPick);
+  window.addEventListener('resize', () => { if (heat.h) drawHeat(heat.h); });
   document.querySelectorAll('.ranges button').forEach(b => b.addEventListener('click', () => {
     document.querySelectorAll('.ranges button').forEach(x => x.classList.toggle('on', x === b));
     histRange = b.getAttribute('data-range');
