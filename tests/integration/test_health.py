@@ -14,6 +14,10 @@ current stepped through the simulator's control port between polls.
   bmsgw_pack_resistance_ohms{pack} in ohms;
 - the page (headless Chromium): a health panel with one resistance bar per
   cell, cell 9's marked weak, the pack's resistance and the spreads;
+- MQTT with Home Assistant discovery on a real Mosquitto: the state
+  carries the figures; the diagnostics (pack IR, weak cell, spreads) and
+  one "Cell NN IR (estimated)" per cell, disabled by default as the cell
+  sensors are, pass the discovery checker (tests/tools/ha_discovery.py);
 - the state file: a restart keeps the estimates (no step needed);
 - no weak cell is named without knees; imbalance is an object;
 - a cell that leads into the full knee, the empty knee and the full knee
@@ -30,14 +34,21 @@ import sys
 import tempfile
 import urllib.request
 
+import json
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
+from ha_discovery import check as ha_check  # noqa: E402
+from mqtt_harness import Broker, Subscriber, retained  # noqa: E402
 
 c = Checks()
 R = 1.0
 R5 = 2.5
 CELLS = 16
 STEP = 20.0        # A either way: 40 A steps, 0.4 C of the 100 Ah pack (ir_min_step 0.1 C = 10 A)
+
+
+MQTT = [None]      # the broker's port, once it runs
 
 
 def conf(gw_port, http_port, sim_port, state, health=True):
@@ -57,7 +68,8 @@ capacity = 100
 listen = 127.0.0.1:%d
 [history]
 file = %s-history.db
-%s""" % (gw_port, state, sim_port, http_port, state, "[health]\nir_min_step = 0.1\n" if health else "")
+%s%s""" % (gw_port, state, sim_port, http_port, state, "[health]\nir_min_step = 0.1\n" if health else "",
+           "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = hl\ntopic_prefix = t\n" % MQTT[0] if MQTT[0] else "")
 
 
 def fetch(port, path):
@@ -179,6 +191,29 @@ def check_page(env):
         d.quit()
 
 
+def check_mqtt(env):
+    sub = env["sub"]
+    cfg = lambda k: (lambda m: json.loads(m.text()) if m and m.payload else None)(
+        sub.latest("homeassistant/sensor/bmsgw_hl_p1/%s/config" % k))
+    got = {k: wait_until(lambda k=k: cfg(k), 10) for k in ("ir", "weak_cell", "spread_full", "cell_ir_05")}
+    c.ok(all(got.values()), "Home Assistant: pack IR, weak cell, spread and per-cell IR entities (%r)" %
+         [k for k, v in got.items() if not v])
+    ir, w, cell = got["ir"] or {}, got["weak_cell"] or {}, got["cell_ir_05"] or {}
+    c.ok(ir.get("entity_category") == "diagnostic" and ir.get("unit_of_measurement") == "mΩ" and
+         "ir_mohm" in ir.get("value_template", ""), "the pack's IR: a diagnostic in mΩ (%r)" % ir)
+    c.ok("weak_cell.cell" in w.get("value_template", ""), "the weak cell from weak_cell.cell")
+    c.ok(cell.get("enabled_by_default") is False and "cells_ir_mohm[4]" in cell.get("value_template", "") and
+         cell.get("name") == "Cell 05 IR (estimated)", "a cell's IR: disabled by default as the cell sensors (%r)" %
+         cell)
+    m = wait_until(lambda: (lambda x: x if x and (json.loads(x.text()).get("weak_cell") or {}).get("cell") == 9
+                            else None)(sub.latest("t/p1/state")), 10)
+    st = json.loads(m.text()) if m else {}
+    c.ok(len(st.get("cells_ir_mohm") or []) == CELLS and "imbalance" in st and "ir_30d_mohm" in st,
+         "MQTT state carries the figures (weak cell %r)" % st.get("weak_cell"))
+    configs = {t: x.text() for t, x in retained(MQTT[0], "homeassistant/#").items() if x.payload}
+    c.eq(ha_check(configs), [], "the discovery configs pass Home Assistant's rules")
+
+
 def check_restart(env, gw, before):
     gw.stop()
     gw = Gateway(conf(env["gw"], env["http"], env["sim"].port, env["state"]), env["gw"])
@@ -208,9 +243,12 @@ def check_off(env):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-health-")
+    broker = Broker()
+    MQTT[0] = broker.port
     sim = Sim("jbd", packs=("cells=16,current=0,soc=50,r_mohm=%g,high_r=5:%g" % (R, R5),), extra=())
     st = sim.state()
-    env = {"gw": free_port(), "http": free_port(), "sim": sim, "state": os.path.join(tmp, "state")}
+    env = {"gw": free_port(), "http": free_port(), "sim": sim, "state": os.path.join(tmp, "state"),
+           "sub": Subscriber(broker.port, topics=("t/#", "homeassistant/#"))}
     sp = (st.get("packs") or [st])[0] if isinstance(st, dict) else {}
     c.ok(sp.get("cells_r_mohm", [None] * 5)[4] == R5, "the simulator states its cells' resistance")
     gw = None
@@ -220,6 +258,7 @@ def main():
         if before:
             check_weak(env)
             check_page(env)
+            check_mqtt(env)
             before = pack(env["http"])
             gw = check_restart(env, gw, before)
         gw.stop()
@@ -228,7 +267,9 @@ def main():
     finally:
         if gw:
             gw.stop()
+        env["sub"].close()
         sim.stop()
+        broker.cleanup()
     return c.report()
 
 
