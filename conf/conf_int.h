@@ -321,5 +321,6 @@ int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size
 int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_t wl);
 void conf__finish_alerts(struct load *x);
 void conf__print_alerts(const struct conf *c, FILE *out);
+void conf__print_health(const struct conf *c, FILE *out);
 
 #endif

@@ -50,6 +50,17 @@ static void test_conf(void)
 	expect_error("[health]\nir_min_step = fast\n", "ir_min_step");
 	expect_error("[health]\nwindow = 32\n", "window");
 	CHECK(conf_section_same(CONF_SEC_HEALTH, CONF_RESTART, &c.health, &c.health));
+	/* --check's summary */
+	CHECK_EQ_INT(load("[soc]\ncapacity = 280\n[health]\n"), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	conf_print_summary(&c, o);
+	fclose(o);
+	CHECK(strstr(buf, "health (resistance, weak cell, imbalance of every pack)") != NULL);
+	CHECK(strstr(buf, "0.1 C of each pack's rated capacity") != NULL);
+	CHECK(strstr(buf, "  a             28.0 A") != NULL);
+	free(buf);
 }
 
 static void test_params(void)
