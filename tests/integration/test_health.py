@@ -14,6 +14,8 @@ current stepped through the simulator's control port between polls.
   bmsgw_pack_resistance_ohms{pack} in ohms;
 - the page (headless Chromium): a health panel with one resistance bar per
   cell, cell 9's marked weak, the pack's resistance and the spreads;
+- the alerts ([alerts.hook] on = weak_cell, an HTTP receiver): the weak
+  cell the estimator names is sent once, "weak_cell on p1: cell 9";
 - MQTT with Home Assistant discovery on a real Mosquitto: the state
   carries the figures; the diagnostics (pack IR, weak cell, spreads) and
   one "Cell NN IR (estimated)" per cell, disabled by default as the cell
@@ -40,6 +42,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
 from ha_discovery import check as ha_check  # noqa: E402
 from mqtt_harness import Broker, Subscriber, retained  # noqa: E402
+from test_alerts import POSTS, Receiver  # noqa: E402
 
 c = Checks()
 R = 1.0
@@ -49,6 +52,7 @@ STEP = 20.0        # A either way: 40 A steps, 0.4 C of the 100 Ah pack (ir_min_
 
 
 MQTT = [None]      # the broker's port, once it runs
+HOOK = [None]      # the alerts' HTTP receiver's port
 
 
 def conf(gw_port, http_port, sim_port, state, health=True):
@@ -68,8 +72,9 @@ capacity = 100
 listen = 127.0.0.1:%d
 [history]
 file = %s-history.db
-%s%s""" % (gw_port, state, sim_port, http_port, state, "[health]\nir_min_step = 0.1\n" if health else "",
-           "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = hl\ntopic_prefix = t\n" % MQTT[0] if MQTT[0] else "")
+%s%s%s""" % (gw_port, state, sim_port, http_port, state, "[health]\nir_min_step = 0.1\n" if health else "",
+           "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = hl\ntopic_prefix = t\n" % MQTT[0] if MQTT[0] else "",
+           "[alerts.hook]\nurl = http://127.0.0.1:%d/health\non = weak_cell\n" % HOOK[0] if HOOK[0] else "")
 
 
 def fetch(port, path):
@@ -164,6 +169,8 @@ def check_weak(env):
     c.ok(sf is not None and 150 <= sf <= 260, "the spread in the full knee is the day's spread_full_mv (%r)" % sf)
     m = fetch(http, "/metrics")
     c.ok('bmsgw_weak_cell{pack="p1",cell="9"} 1' in m, "Prometheus bmsgw_weak_cell names cell 9")
+    got = wait_until(lambda: [b for b in POSTS.bodies() if "weak_cell on p1" in b], 15) or []
+    c.ok(len(got) == 1 and "cell 9" in got[0], "the alert: weak_cell on p1 sent once, cell 9 (%r)" % got)
 
 
 def check_page(env):
@@ -245,6 +252,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bmsgw-health-")
     broker = Broker()
     MQTT[0] = broker.port
+    HOOK[0] = free_port()
+    recv = Receiver(HOOK[0])
     sim = Sim("jbd", packs=("cells=16,current=0,soc=50,r_mohm=%g,high_r=5:%g" % (R, R5),), extra=())
     st = sim.state()
     env = {"gw": free_port(), "http": free_port(), "sim": sim, "state": os.path.join(tmp, "state"),
@@ -270,6 +279,7 @@ def main():
         env["sub"].close()
         sim.stop()
         broker.cleanup()
+        recv.stop()
     return c.report()
 
 
