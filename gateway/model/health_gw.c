@@ -242,7 +242,7 @@ static void load_day(struct gw *gw, struct gw_pack *p, const char *rest)
 		if (sscanf(r, " %d:%u:%u:%f%n", &day, &full, &rs, &ir, &m) != 4 || !m)
 			return;
 		r += m;
-		if (day <= 0 || full > UINT16_MAX || rs > UINT16_MAX || !(ir >= 0 && ir < 1e6f))
+		if (day <= 0 || full > UINT16_MAX || rs > UINT16_MAX || !(ir >= 0 && ir <= 1e6f))
 			continue;
 		struct gw_health_day *d = &p->health_est.days[day % GW_HEALTH_DAYS];
 		if (d->day <= day)
