@@ -146,6 +146,18 @@ static void test_records(void)
 	CHECK_EQ_INT(q.health_est.pack.samples, 40);
 	CHECK_EQ_INT(q.health_est.knees, 7);
 	CHECK_EQ_INT(q.health_est.days[20420 % GW_HEALTH_DAYS].day, 0);
+	/* the longest line: every window full of samples of the most digits */
+	static struct gw_pack w;
+	gw_health_init(&w.health_est);
+	for (int k = 0; k < GW_IR_WINDOW; k++) {
+		gw_ir_add(&w.health_est.pack, 0.0001234f);
+		for (int cell = 0; cell < BMS_MAX_CELLS; cell++)
+			gw_ir_add(&w.health_est.cell[cell], 0.0001234f);
+	}
+	w.health_est.pack.samples = w.health_est.pack.rejected = UINT32_MAX;
+	static char longest[GW_STATE_LINE_MAX];
+	CHECK(gw_health_ir_record.save(NULL, &w, longest, sizeof(longest)));
+	CHECK(strlen(longest) < 11500);
 	/* nothing to keep: no line */
 	static struct gw_pack e;
 	static char line[GW_STATE_LINE_MAX];
