@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -519,6 +520,17 @@ static void finish_bank(struct load *x)
 	}
 	if (b->strings_text[0] ? !bank_strings(x) : !bank_packs(x))
 		return;
+	/* the strings are units of the history named string1 ...: no pack may be */
+	for (int i = 0; i < x->c.npacks; i++) {
+		const char *nm = x->c.packs[i].name;
+		int k = strncmp(nm, "string", 6) == 0 && nm[6] >= '1' && nm[6] <= '9' ? atoi(nm + 6) : 0;
+		if (k >= 1 && k <= b->nstrings && strspn(nm + 6, "0123456789") == strlen(nm + 6)) {
+			conf__fail(x, x->bank_seen[K_BANK_STRINGS], "bank", "strings",
+				   "[pack.%s] has the name the history gives the bank's string %d (expected another pack "
+				   "name)", nm, k);
+			return;
+		}
+	}
 	for (int i = 0; i < x->c.npacks; i++)
 		if (x->c.packs[i].unit_id == b->unit_id) {
 			conf__fail(x, x->bank_seen[K_BANK_UNIT_ID] ? x->bank_seen[K_BANK_UNIT_ID] : b->line, "bank", "unit_id",

@@ -144,9 +144,23 @@ static bool growatt_rs485_keys(struct load *x, struct conf_inverter *v, const in
 	}
 	if (!seen[K_IN_ADDRESS]) {
 		v->address = 1;
-	} else if (v->address > 247) {
+	} else if (v->address < 1 || v->address > 247) {
 		conf__fail(x, seen[K_IN_ADDRESS], sect, "address", "%d is no Modbus slave address (expected 1 to 247)",
 		     v->address);
+		return false;
+	}
+	return true;
+}
+
+/* pylon-hv-can: address 0 or 1, the last nibble of its identifiers (0x4210
+ * or 0x4211 ...), 0 unless set; false after an error. */
+static bool pylon_hv_address(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+{
+	if (!seen[K_IN_ADDRESS]) {
+		v->address = 0;
+	} else if (v->address > 1) {
+		conf__fail(x, seen[K_IN_ADDRESS], sect, "address", "%d is no pylon-hv-can battery address (expected 0 "
+		     "or 1: the last digit of its identifiers 0x4210 / 0x4211)", v->address);
 		return false;
 	}
 	return true;
@@ -163,16 +177,23 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 	size_t n = can ? sizeof(rs485_only) / sizeof(rs485_only[0]) : sizeof(can_only) / sizeof(can_only[0]);
 	for (size_t i = 0; i < n; i++) {
 		int k = other[i];
-		if (seen[k]) {
+		if (seen[k] && !(k == K_IN_ADDRESS && v->protocol == CONF_INV_PYLON_HV_CAN)) {
 			conf__fail(x, seen[k], sect, conf__keys[k].name, "is for the %s protocols (protocol %s %s: expected no "
 			     "%s key)", can ? "RS485" : "CAN", conf_inv_name(v->protocol),
 			     can ? "speaks on a CAN bus" : "answers when the inverter asks", conf__keys[k].name);
 			return false;
 		}
 	}
-	if (v->protocol == CONF_INV_GROWATT_CAN && seen[K_IN_INTERVAL]) {
-		conf__fail(x, seen[K_IN_INTERVAL], sect, "interval", "growatt-can answers each request (0x301) of the "
-		     "inverter and has no period of its own (expected no interval key)");
+	if ((v->protocol == CONF_INV_GROWATT_CAN || v->protocol == CONF_INV_PYLON_HV_CAN) && seen[K_IN_INTERVAL]) {
+		conf__fail(x, seen[K_IN_INTERVAL], sect, "interval", "%s answers each request (%s) of the inverter and "
+		     "has no period of its own (expected no interval key)", conf_inv_name(v->protocol),
+		     v->protocol == CONF_INV_GROWATT_CAN ? "0x301" : "0x4200");
+		return false;
+	}
+	if (v->protocol == CONF_INV_PYLON_HV_CAN && !pylon_hv_address(x, v, seen, sect))
+		return false;
+	if (v->protocol == CONF_INV_PYLON_RS485 && seen[K_IN_ADDRESS] && v->address < 1) {
+		conf__fail(x, seen[K_IN_ADDRESS], sect, "address", "0 is no ADR of pylon-rs485 (expected 1 to 254)");
 		return false;
 	}
 	if (v->protocol == CONF_INV_GROWATT_RS485 && !growatt_rs485_keys(x, v, seen, sect))
@@ -246,6 +267,30 @@ static bool inverter_source_data(struct load *x, const struct conf_inverter *v, 
 	return false;
 }
 
+/* A high-voltage protocol's source: every member's series cells given, and
+ * its operating range (check_hv.c) inside the protocol's; true for the
+ * other protocols. */
+static bool inverter_source_range(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+{
+	double lo, hi, smin, smax;
+	char why[CONF_WHY_MAX];
+	int line = conf__seen_line(seen, K_IN_SOURCE, v->line);
+	if (!conf_inv_volt_range(v->protocol, &lo, &hi))
+		return true;
+	if (!conf__hv_source_range(&x->c, v->source_pack, &smin, &smax, why, sizeof(why))) {
+		conf__fail(x, line, sect, "source", "%s: %s (protocol %s, %g-%g V)", v->source, why,
+		     conf_inv_name(v->protocol), lo, hi);
+		return false;
+	}
+	if (smin < lo - 1e-6 || smax > hi + 1e-6) {
+		conf__fail(x, line, sect, "source", "%s runs %.1f-%.1f V (its series cells times their chemistry's cell "
+		     "range), not inside protocol %s's %g-%g V (expected a source of more or fewer cells in series, "
+		     "or another protocol)", v->source, smin, smax, conf_inv_name(v->protocol), lo, hi);
+		return false;
+	}
+	return true;
+}
+
 /* Its port against the packs' (and so the tunnels') and the inverters' before it. */
 static void inverter_shares(struct load *x, int i, int line, const char *sect)
 {
@@ -298,7 +343,8 @@ static void finish_inverter(struct load *x, int i)
 		return;
 	if (!(can ? can_port : rs485_port)(x, v, seen[K_IN_PORT], sect))
 		return;
-	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect))
+	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect) &&
+	    inverter_source_range(x, v, seen, sect))
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
 }
 
@@ -314,8 +360,9 @@ int conf_sunspec_regs(const struct conf *c, bool bank)
 {
 	int n = CONF_SUNSPEC_MARKER + CONF_SUNSPEC_HEADER + CONF_SUNSPEC_COMMON + CONF_SUNSPEC_HEADER +
 	        CONF_SUNSPEC_BATTERY + CONF_SUNSPEC_HEADER;
-	if (bank)
-		n += CONF_SUNSPEC_HEADER + CONF_SUNSPEC_BANK + CONF_SUNSPEC_STRING * c->bank.npacks;
+	if (bank) /* 803's strings: the bank's packs, or its strings of packs in series */
+		n += CONF_SUNSPEC_HEADER + CONF_SUNSPEC_BANK +
+		     CONF_SUNSPEC_STRING * (c->bank.nstrings ? c->bank.nstrings : c->bank.npacks);
 	return n;
 }
 

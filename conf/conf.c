@@ -300,7 +300,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_IN_CURRENT_UNIT] = {CONF_SEC_INVERTER, "current_unit", CONF_RESTART, KT_WORD, 0, 0, false, unit_words,
 	                       IN(current_unit), "100mA"},
 	[K_IN_BAUD] = {CONF_SEC_INVERTER, "baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
-	[K_IN_ADDRESS] = {CONF_SEC_INVERTER, "address", CONF_RESTART, KT_INT, 1, 254, false, NULL, IN(address), "2"},
+	[K_IN_ADDRESS] = {CONF_SEC_INVERTER, "address", CONF_RESTART, KT_INT, 0, 254, false, NULL, IN(address), "2"},
 	[K_IN_REPLY_ADDRESS] = {CONF_SEC_INVERTER, "reply_address", CONF_RESTART, KT_INT, 1, 254, false, NULL,
 	                        IN(reply_address), ""},
 	[K_IN_MANUFACTURER] = {CONF_SEC_INVERTER, "manufacturer", CONF_RESTART, KT_LABEL, 1, 8, false, NULL,

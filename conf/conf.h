@@ -463,7 +463,8 @@ enum {
 	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0) \
 	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0) \
 	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0) \
-	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0)
+	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0) \
+	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
@@ -474,6 +475,9 @@ const char *conf_inv_name(enum conf_inv_protocol p);
 enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
+/* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
+ * (pylon-hv-can 80..1000 V), false for a protocol without (conf/check_hv.c). */
+bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
 enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
@@ -500,7 +504,8 @@ struct conf_inverter {
 	double soc_hold_full;            /* % the SOC sent stays at or under until the source
 	                                  * completed absorption (0 = off; default 98) */
 	int baud;                        /* RS485 (default 9600) */
-	int address;                     /* RS485: the ADR the inverter polls (default 2) */
+	int address;                     /* RS485: the ADR the inverter polls (default 2);
+	                                  * pylon-hv-can: the last nibble of its ids, 0 or 1 (default 0) */
 	int reply_address;               /* RS485: answer with this ADR (-1 = the one polled) */
 	int ver;                         /* RS485: VER of the answers (0x20), CONF_VER_ECHO = the request's */
 	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
@@ -528,7 +533,8 @@ enum {
 	CONF_SUNSPEC_COMMON = 66,        /* model 1, common */
 	CONF_SUNSPEC_BATTERY = 62,       /* model 802, battery base */
 	CONF_SUNSPEC_BANK = 26,          /* model 803, lithium-ion battery bank, without its strings */
-	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank) */
+	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank, or
+	                                  * per string of [bank] strings) */
 };
 
 
@@ -643,7 +649,8 @@ void conf_print_summary(const struct conf *c, FILE *out);
 int conf_print_man_protocols(FILE *o, int section);
 /* Registers of the SunSpec block of a pack's unit (bank = false: "SunS",
  * models 1 and 802, the end model) or of the bank's unit (bank = true:
- * model 803 too, one string per pack of [bank]). */
+ * model 803 too, one string per pack of [bank], or per string of its
+ * strings). */
 int conf_sunspec_regs(const struct conf *c, bool bank);
 
 /* The key table read back (conf/keys.c).  A part of the daemon that a

@@ -302,6 +302,12 @@ void conf__finish_limits(struct load *x);
 void conf__finish_inverters(struct load *x);
 void conf__finish_sunspec(struct load *x);
 void conf__finish_rtu(struct load *x);
+/* check_hv.c: the operating range of an inverter output's source (a pack
+ * index, or CONF_BANK_SOURCE: with strings each string's, else each pack's;
+ * their envelope) in V, from every member's series cells ([pack.NAME]
+ * cells) times its chemistry's cell range; false with why when a member's
+ * cells is 0 (not given). */
+bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl);
 /* check_mbtls.c: [modbus_tls] (its files, its port), and whether any
  * Modbus server is left when [gateway] listen is empty. */
 void conf__finish_mbtls(struct load *x);

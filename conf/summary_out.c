@@ -135,15 +135,22 @@ static void fmt_extras(char *buf, size_t cap, int extras)
 }
 
 /* How it speaks: every interval with its extras, or answering an address. */
-static void print_inverter_speech(const struct conf_inverter *v, FILE *out)
+static void print_inverter_speech(const struct conf *c, const struct conf_inverter *v, FILE *out)
 {
 	char extras[CONF_EXP_MAX];
 	if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
 		fmt_extras(extras, sizeof(extras), v->extras);
+		double lo, hi, smin, smax;
+		char why[CONF_WHY_MAX];
 		if (v->protocol == CONF_INV_GROWATT_CAN)
 			fprintf(out, ", the set as the answer to each 0x301 of the inverter, extras %s", extras);
+		else if (v->protocol == CONF_INV_PYLON_HV_CAN)
+			fprintf(out, ", ids 0x%X ..., the answer to each 0x4200 of the inverter", 0x4210 + v->address);
 		else
 			fprintf(out, ", every %g s, extras %s", v->interval, extras);
+		if (conf_inv_volt_range(v->protocol, &lo, &hi) && conf__hv_source_range(c, v->source_pack, &smin, &smax, why,
+		                                                                         sizeof(why)))
+			fprintf(out, ", source range %.1f-%.1f V within %g-%g V (silent outside)", smin, smax, lo, hi);
 		return;
 	}
 	if (v->protocol == CONF_INV_GROWATT_RS485) {
@@ -174,7 +181,7 @@ void conf__print_inverters(const struct conf *c, FILE *out)
 		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name, conf_inv_name(v->protocol), link,
 		        v->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ",
 		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source, v->manufacturer);
-		print_inverter_speech(v, out);
+		print_inverter_speech(c, v, out);
 		if (v->soc_hold_full > 0)
 			fprintf(out, "; SOC at most %g %% until absorbed", v->soc_hold_full);
 		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)

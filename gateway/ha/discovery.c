@@ -249,7 +249,8 @@ static void device(FILE *o, const struct unit *u)
 			snprintf(n, sizeof(n), "%s bank", u->c->mqtt.client_id);
 			str_field(o, "name", n);
 			str_field(o, "manufacturer", "bmsgw");
-			str_field(o, "model", "bank of parallel packs");
+			str_field(o, "model", u->c->bank.nstrings ? "bank of strings of packs in series"
+								  : "bank of parallel packs");
 		} else {
 			str_field(o, "name", u->name);
 			str_field(o, "manufacturer", u->drv->vendor);
@@ -261,6 +262,9 @@ static void device(FILE *o, const struct unit *u)
 }
 
 static void tail(FILE *o, const struct unit *u, bool unit_avail);
+static void string_configs(const struct unit *u);
+static void clear_strings(const struct conf *c, int from, int to, unsigned flags, gw_disc_emit emit, void *ctx);
+static int string_key(const char *key, size_t len, bool *is_lim);
 
 /* One config: entity e (or a numbered one: key/name/field given). */
 static void config(const struct unit *u, const struct ent *e, const char *key, const char *name, const char *field,
@@ -534,7 +538,82 @@ void gw_disc_bank(const struct conf *c, unsigned ntemps, gw_disc_emit emit, void
 {
 	struct unit u = { c, "bank", E_BANK, NULL, false, emit, ctx };
 	unit_configs(&u, 0, ntemps);
+	string_configs(&u);
 	set_configs(&u);
+}
+
+/* The sensors of each string of a bank of packs in series ([bank]
+ * strings), on the bank's device: key stringN_KEY, field strings[N-1].FIELD
+ * of the bank's state (null while the string is not fresh: unknown). */
+static const struct ent string_ents[] = {
+	{ "voltage", "voltage", "voltage", "voltage", "V", "measurement", 2, E_BANK, 0 },
+	{ "current", "current", "current", "current", "A", "measurement", 2, E_BANK, 0 },
+	{ "soc", "state of charge", "soc", "battery", "%", "measurement", 0, E_BANK, 0 },
+	{ "online", "online", "online", "connectivity", NULL, NULL, -1, E_BANK | E_BINARY | E_DIAG, 0 },
+	{ "current_deviation", "current deviation", "current_deviation", "problem", NULL, NULL, -1,
+	  E_BANK | E_BINARY, 0 },
+	{ "charge_voltage_limit", "charge voltage limit", "limits.cvl_v", "voltage", "V", "measurement", 2,
+	  E_BANK | E_LIM, 0 },
+	{ "charge_current_limit", "charge current limit", "limits.ccl_a", "current", "A", "measurement", 1,
+	  E_BANK | E_LIM, 0 },
+	{ "discharge_current_limit", "discharge current limit", "limits.dcl_a", "current", "A", "measurement", 1,
+	  E_BANK | E_LIM, 0 },
+};
+#define NSTRING_ENTS (sizeof(string_ents) / sizeof(string_ents[0]))
+
+static void string_configs(const struct unit *u)
+{
+	for (int s = 0; s < u->c->bank.nstrings; s++)
+		for (size_t i = 0; i < NSTRING_ENTS; i++) {
+			const struct ent *e = &string_ents[i];
+			if ((e->flags & E_LIM) && !u->c->limits.enabled)
+				continue;
+			char key[64], name[96], field[64];
+			snprintf(key, sizeof(key), "string%d_%s", s + 1, e->key);
+			snprintf(name, sizeof(name), "String %d %s", s + 1, e->name);
+			snprintf(field, sizeof(field), "strings[%d].%s", s, e->field);
+			config(u, e, key, name, field, true);
+		}
+}
+
+/* Empty configs for the sensors of strings [from, to) (flags: only the
+ * entities carrying one of them). */
+static void clear_strings(const struct conf *c, int from, int to, unsigned flags, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], key[64];
+	for (int s = from; s < to && s < CONF_MAX_PACKS; s++)
+		for (size_t i = 0; i < NSTRING_ENTS; i++) {
+			if (!(string_ents[i].flags & flags))
+				continue;
+			snprintf(key, sizeof(key), "string%d_%s", s + 1, string_ents[i].key);
+			config_topic(c, component(string_ents[i].flags), "bank", key, topic, sizeof(topic));
+			emit(ctx, topic, "");
+		}
+}
+
+void gw_disc_clear_strings(const struct conf *c, int from, gw_disc_emit emit, void *ctx)
+{
+	clear_strings(c, from, c->bank.nstrings, E_BANK, emit, ctx);
+}
+
+/* A key (len bytes) "stringN_KEY" of the bank: the string's number (1-based)
+ * and whether KEY is an entity of a string's (is_lim: a limit's); 0 if not. */
+static int string_key(const char *key, size_t len, bool *is_lim)
+{
+	size_t pl = strlen("string"), d = pl;
+	if (len <= pl || memcmp(key, "string", pl) != 0)
+		return 0;
+	int n = 0;
+	while (d < len && key[d] >= '0' && key[d] <= '9' && n < 1000)
+		n = n * 10 + (key[d++] - '0');
+	if (d == pl || d >= len || key[d] != '_' || n < 1)
+		return 0;
+	for (size_t i = 0; i < NSTRING_ENTS; i++)
+		if (strlen(string_ents[i].key) == len - d - 1 && memcmp(string_ents[i].key, key + d + 1, len - d - 1) == 0) {
+			*is_lim = (string_ents[i].flags & E_LIM) != 0;
+			return n;
+		}
+	return 0;
 }
 
 void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx)
@@ -569,6 +648,8 @@ static void clear_flagged(const struct conf *c, const char *name, unsigned flags
 void gw_disc_clear_limits(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
 {
 	clear_flagged(c, name, E_LIM, emit, ctx);
+	if (strcmp(name, "bank") == 0)
+		clear_strings(c, 0, c->bank.nstrings, E_LIM, emit, ctx);
 	gw_disc_clear_settings(c, name, emit, ctx); /* they act through [limits] */
 }
 
@@ -583,9 +664,12 @@ bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *
 	for (int i = 0; i < c->npacks; i++)
 		if (strcmp(c->packs[i].name, name) == 0)
 			p = &c->packs[i];
-	bool counts = p ? p->soc.count : c->soc.count;
+	bool counts = p ? p->soc.count : c->soc.count, lim = false;
 	if (!c->health.enabled && len > 8 && memcmp(key, "cell_ir_", 8) == 0)
 		return true;            /* a cell's estimated resistance without [health] */
+	int sn = p ? 0 : string_key(key, len, &lim);
+	if (sn) /* a string's sensor: gone with its string, or with [limits] */
+		return !c->bank.enabled || sn > c->bank.nstrings || (lim && !c->limits.enabled);
 	for (size_t i = 0; i < NENTS; i++)
 		if (strlen(ents[i].key) == len && memcmp(ents[i].key, key, len) == 0)
 			return ((ents[i].flags & E_SOC) && !counts) || ((ents[i].flags & E_LIM) && !c->limits.enabled) ||
@@ -598,6 +682,8 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 	char topic[512], gid[96];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	clear_flagged(c, name, E_PACK | E_BANK, emit, ctx);
+	if (strcmp(name, "bank") == 0)
+		clear_strings(c, 0, c->bank.nstrings, E_BANK, emit, ctx);
 	gw_disc_clear_settings(c, name, emit, ctx);
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,

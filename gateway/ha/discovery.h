@@ -29,6 +29,10 @@ void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx);
  * may have had: removes its entities from Home Assistant. */
 void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
 
+/* Empty payloads for the sensors of c's strings from (0-based) on, those
+ * c announced: strings no longer configured ([bank] strings shortened or
+ * gone). */
+void gw_disc_clear_strings(const struct conf *c, int from, gw_disc_emit emit, void *ctx);
 /* Empty payloads for the MOSFET switch configs of pack `name` (its control
  * was turned off). */
 void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);

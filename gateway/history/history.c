@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../model/gw.h"
+#include "../model/strings.h"
 #include "history_int.h"
 #include "../core/log.h"
 #include "../core/statedir.h"
@@ -162,6 +163,47 @@ static void sample_socs(struct gw_hsample *s, const struct gw_soc_out *o)
 	}
 }
 
+/* A unit's current limits into its sample ([limits]): kept while it is not
+ * online, where they are the fail-safe zeros the inverters get. */
+static void sample_limits(const struct gw *gw, struct gw_hsample *s, const struct gw_limits *l)
+{
+	if (!gw->conf->limits.enabled)
+		return;
+	s->ccl = (float)l->ccl_a;
+	s->dcl = (float)l->dcl_a;
+	s->have |= GW_HS_LIMITS;
+}
+
+/* Each string of the bank ([bank] strings) as a unit of its own, named as
+ * every output names it ("string1" ...): its values while every member is
+ * fresh (the cells and sensors of all its members), its limits. */
+static void sample_strings(struct gw_history *h, int64_t ts, double now)
+{
+	const struct gw *gw = h->gw;
+	for (int k = 0; gw->conf->bank.enabled && k < gw->conf->bank.nstrings; k++) {
+		struct gw_string_state st;
+		struct gw_hsample s;
+		char name[16];
+		gw_string_compute_at(gw, k, now, &st);
+		gw_string_name(k, name, sizeof(name));
+		gw_history_sample(&s, ts, name, st.fresh, &st.snap, NULL);
+		s.have &= ~(uint32_t)(GW_HS_CELLS | GW_HS_TEMPS); /* the snapshot's are members' means */
+		if (st.fresh && st.cell_min_at.member) {
+			s.have |= GW_HS_CELLS;
+			s.cell_min = st.cell_min_mv;
+			s.cell_max = st.cell_max_mv;
+			s.cell_delta = (float)(st.cell_max_mv - st.cell_min_mv);
+		}
+		if (st.fresh && st.tmin_at.member) {
+			s.have |= GW_HS_TEMPS;
+			s.temp_min = st.tmin_c;
+			s.temp_max = st.tmax_c;
+		}
+		sample_limits(gw, &s, &gw->string_lim[k]);
+		enqueue(h, &s);
+	}
+}
+
 static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 {
 	(void)loop;
@@ -184,14 +226,17 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 			s.have &= ~(uint32_t)(GW_HS_CELL_MV | GW_HS_BALANCE);
 		gw_soc_pack_out(gw, p, now, &so);
 		sample_socs(&s, &so);
+		sample_limits(gw, &s, &p->lim);
 		enqueue(h, &s);
 	}
 	if (gw->conf->bank.enabled) {
 		gw_history_sample(&s, ts, "bank", bs.online > 0, &bs.snap, &bs);
 		gw_soc_bank_out(gw, now, &so);
 		sample_socs(&s, &so);
+		sample_limits(gw, &s, &gw->bank_lim);
 		enqueue(h, &s);
 	}
+	sample_strings(h, ts, now);
 	trim_queue(h);
 	pthread_cond_signal(&h->cond);
 	pthread_mutex_unlock(&h->mu);
@@ -275,11 +320,18 @@ static struct gw_hquery *submit(struct gw_history *h, struct gw_hquery *q)
 	return q;
 }
 
-/* unit is a pack or the bank of the running configuration (on the loop) */
+/* unit is a pack, the bank or a string of the running configuration (on
+ * the loop) */
 static bool unit_known(const struct gw *gw, const char *unit)
 {
 	if (gw->conf->bank.enabled && strcmp(unit, "bank") == 0)
 		return true;
+	for (int k = 0; gw->conf->bank.enabled && k < gw->conf->bank.nstrings; k++) {
+		char name[16];
+		gw_string_name(k, name, sizeof(name));
+		if (strcmp(unit, name) == 0)
+			return true;
+	}
 	for (int i = 0; i < gw->npacks; i++)
 		if (strcmp(gw->packs[i]->cfg->name, unit) == 0)
 			return true;

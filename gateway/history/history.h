@@ -44,13 +44,13 @@ struct gw_history *gw_history_of(const struct gw *gw);
 enum {
 	GW_HS_SOC = 1u << 0, GW_HS_VOLTAGE = 1u << 1, GW_HS_CURRENT = 1u << 2, GW_HS_POWER = 1u << 3,
 	GW_HS_CELLS = 1u << 4, GW_HS_TEMPS = 1u << 5, GW_HS_MOS_TEMP = 1u << 6, GW_HS_ALARMS = 1u << 7,
-	GW_HS_SOC_BMS = 1u << 8, GW_HS_SOC_COUNTED = 1u << 9,
-	GW_HS_CELL_MV = 1u << 10,       /* cell_mv[0..ncells): every cell ([history] cells) */
-	GW_HS_BALANCE = 1u << 11,       /* balance: the BMS says which cells balance */
+	GW_HS_SOC_BMS = 1u << 8, GW_HS_SOC_COUNTED = 1u << 9, GW_HS_LIMITS = 1u << 10,
+	GW_HS_CELL_MV = 1u << 11,       /* cell_mv[0..ncells): every cell ([history] cells) */
+	GW_HS_BALANCE = 1u << 12,       /* balance: the BMS says which cells balance */
 };
 struct gw_hsample {
 	int64_t ts;                     /* unix seconds */
-	char unit[CONF_NAME_MAX];       /* a pack name, or "bank" */
+	char unit[CONF_NAME_MAX];       /* a pack name, "bank", or a string's ("string1" ...) */
 	bool online;
 	uint32_t have;                  /* GW_HS_* */
 	float soc, voltage, current, power;
@@ -58,6 +58,8 @@ struct gw_hsample {
 	float temp_min, temp_max, mos_temp;   /* degC */
 	uint32_t alarms;                /* BMS_AL_* */
 	float soc_bms, soc_counted;     /* %: the BMS's, bmsgw's count (set by the caller) */
+	float ccl, dcl;                 /* A: the unit's charge and discharge current limits
+	                                 * ([limits]; set by the caller) */
 	uint8_t ncells;                 /* GW_HS_CELL_MV: cells in cell_mv */
 	uint16_t cell_mv[BMS_MAX_CELLS];
 	uint32_t balance;               /* GW_HS_BALANCE: bit n = cell n+1 balancing */

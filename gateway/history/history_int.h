@@ -11,15 +11,17 @@
  *	cells.c    every cell's voltage: the BLOB of a row, its SQL functions
  *
  * Schema (user_version 3; a version 1 database gains soc_bms and
- * soc_counted, a version 2 one cells and balance, when opened):
+ * soc_counted, a version 2 one ccl, dcl, cells and balance, when opened):
  *
- *	units(id, name)                       a pack name or "bank"
+ *	units(id, name)                       a pack name, "bank" or a string of
+ *	                                      the bank's ("string1" ...: [bank] strings)
  *	samples(unit, ts, span, n, online,    span 0: one sample at ts;
  *	        soc, voltage, current, power, span 900: the n samples of
  *	        cell_min, cell_max, cell_delta,       [ts, ts + 900) folded,
  *	        temp_min, temp_max, mos_temp,         `online` of them online
  *	        alarms, soc_bms, soc_counted,    the SOC the BMS says and bmsgw's count
- *	        cells, balance)                  (model/socunit.h); soc is the one carried;
+ *	        ccl, dcl, cells, balance)     (model/socunit.h); soc is the one carried;
+ *	                                      ccl, dcl the unit's current limits ([limits]);
  *	                                      cells: every cell's mV (cells.c), NULL with
  *	                                      [history] cells = false; balance: bit n =
  *	                                      cell n+1 balancing, where the BMS says
@@ -28,10 +30,12 @@
  * Averages over several rows are weighted by the online samples each row
  * holds, so a folded row counts as many samples as it folded; lowest cell
  * and temperature are minima, highest cell, cell difference and
- * temperatures maxima, alarms the OR of every sample; each cell is averaged
- * as the pack's values are, balancing is the OR (a cell that balanced in
- * the span).  A unit that is not online has no values (NULL), so charts
- * show the outage as a gap.
+ * temperatures maxima, alarms the OR of every sample, the current limits
+ * minima; each cell is averaged as the pack's values are, balancing is the
+ * OR (a cell that balanced in the span).  A unit that is not online has no
+ * values (NULL), so charts show the outage as a gap; its current limits are
+ * kept (the fail-safe zeros an inverter was given are a fact, not a value
+ * of the past).
  */
 #ifndef GATEWAY_HISTORY_HISTORY_INT_H
 #define GATEWAY_HISTORY_HISTORY_INT_H
@@ -50,8 +54,8 @@
 /* the value columns, in table order after `online` */
 #define VALUE_COLS                                                                                        \
 	"soc, voltage, current, power, cell_min, cell_max, cell_delta, temp_min, temp_max, mos_temp, alarms, " \
-	"soc_bms, soc_counted"
-#define NVALUES 13
+	"soc_bms, soc_counted, ccl, dcl"
+#define NVALUES 15
 #define VC_ALARMS 10 /* the index of alarms among the value columns */
 
 /* every cell, as stored and as aggregated (cells.c) */
@@ -65,7 +69,7 @@
 #define AGG_COLS                                                                                       \
 	WAVG("soc") ", " WAVG("voltage") ", " WAVG("current") ", " WAVG("power") ", min(cell_min), "        \
 		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms), " \
-		    WAVG("soc_bms") ", " WAVG("soc_counted")
+		    WAVG("soc_bms") ", " WAVG("soc_counted") ", min(ccl), min(dcl)"
 
 enum hq_kind { HQ_CHART, HQ_CSV };
 
@@ -150,7 +154,7 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen);
  * of a sample to it. */
 #define GW_HIST_INSERT                                                                                    \
 	"INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ", " CELL_COLS ") "      \
-	"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+	"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
 void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s);
 /* Fold the stored samples of [lo, hi) (multiples of GW_HISTORY_FOLD) into
  * rows of GW_HISTORY_FOLD seconds, every unit, in one transaction.  SQLite code. */

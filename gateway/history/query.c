@@ -56,8 +56,31 @@ static const struct { const char *name; int prec; } value_cols[NVALUES] = {
 	{ "soc", 1 },      { "voltage", 2 },  { "current", 2 },  { "power", 1 },
 	{ "cell_min", 0 }, { "cell_max", 0 }, { "cell_delta", 0 }, { "temp_min", 1 },
 	{ "temp_max", 1 }, { "mos_temp", 1 }, { "alarms", 0 }, { "soc_bms", 1 },
-	{ "soc_counted", 1 },
+	{ "soc_counted", 1 }, { "ccl", 1 }, { "dcl", 1 },
 };
+
+/* The file has column `name`: --history-csv reads a file read-only, which
+ * a bmsgw before it may still be writing (schema 2: no current limits, no
+ * cells). */
+static bool has_column(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('samples') WHERE name = ?1", -1, &st,
+				      NULL) == SQLITE_OK && sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+		   sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* In sql, every `from` by `to` (sql has room for the longer text). */
+static void replace_all(char *sql, const char *from, const char *to)
+{
+	size_t n = strlen(from), m = strlen(to);
+	for (char *p = strstr(sql, from); p; p = strstr(p + m, from)) {
+		memmove(p + m, p + n, strlen(p + n) + 1);
+		memcpy(p, to, m);
+	}
+}
 
 /* Prepare the rows of a query: t, span, n, online, the values, cells and
  * balance (NULL unless cells).  step 0 = the stored rows, else buckets of
@@ -77,18 +100,16 @@ static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int
 			 ", %s FROM samples WHERE unit = %" PRId64 " AND ts >= %" PRId64 " AND ts < %" PRId64
 			 " GROUP BY t ORDER BY t LIMIT %d",
 			 step, step, cells ? AGG_CELL_COLS : "NULL, NULL", unit, from, to, limit);
+	if (!has_column(db, "ccl")) {  /* schema 2, read as it is: no limits */
+		replace_all(sql, "min(ccl), min(dcl)", "NULL, NULL");
+		replace_all(sql, "ccl, dcl", "NULL, NULL");
+	}
 	return sqlite3_prepare_v2(db, sql, -1, st, NULL);
 }
 
-/* The file has the cells columns: --history-csv reads a file read-only,
- * which a bmsgw before them may still be writing (schema 2). */
 static bool has_cells(sqlite3 *db)
 {
-	sqlite3_stmt *st = NULL;
-	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('samples') WHERE name = 'cells'", -1, &st,
-				      NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+	return has_column(db, "cells");
 }
 
 /* The cells of unit over [from, to): the most any row has (*ncells) and
@@ -161,7 +182,7 @@ static void alarm_names(FILE *f, int64_t bits)
 
 #define CSV_HEADER                                                                                       \
 	"time,unix,unit,span_s,samples,online,soc_pct,voltage_v,current_a,power_w,cell_min_mv,cell_max_mv," \
-	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct"
+	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct,ccl_a,dcl_a"
 
 /* The header: the pack's columns, then each cell's and the balancing. */
 static void csv_header(FILE *f, int ncells, bool bal)

@@ -91,7 +91,7 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		" span INTEGER NOT NULL DEFAULT 0, n INTEGER NOT NULL DEFAULT 1, online INTEGER NOT NULL,"
 		" soc REAL, voltage REAL, current REAL, power REAL, cell_min REAL, cell_max REAL, cell_delta REAL,"
 		" temp_min REAL, temp_max REAL, mos_temp REAL, alarms INTEGER, soc_bms REAL, soc_counted REAL,"
-		" cells BLOB, balance INTEGER, PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
+		" ccl REAL, dcl REAL, cells BLOB, balance INTEGER, PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
 	char *msg = NULL;
 	rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
@@ -118,8 +118,10 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 			goto fail;
 	}
 	if (ver >= 1 && ver <= 2) {
-		/* version 3 added every cell: NULL in the rows before */
-		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN cells BLOB;"
+		/* version 3 added the current limits and every cell: NULL in the rows before */
+		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN ccl REAL;"
+				  "ALTER TABLE samples ADD COLUMN dcl REAL;"
+				  "ALTER TABLE samples ADD COLUMN cells BLOB;"
 				  "ALTER TABLE samples ADD COLUMN balance INTEGER;", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			goto fail;
@@ -344,16 +346,18 @@ void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s)
 		sqlite3_bind_null(st, 14);
 	bind_opt(st, 15, hv & GW_HS_SOC_BMS, s->soc_bms, 2);
 	bind_opt(st, 16, hv & GW_HS_SOC_COUNTED, s->soc_counted, 2);
+	bind_opt(st, 17, hv & GW_HS_LIMITS, s->ccl, 1);
+	bind_opt(st, 18, hv & GW_HS_LIMITS, s->dcl, 1);
 	uint8_t cells[2 * BMS_MAX_CELLS];
 	size_t nb = s->online ? gw_hist_cells_encode(s, cells) : 0;
 	if (nb)
-		sqlite3_bind_blob(st, 17, cells, (int)nb, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 19, cells, (int)nb, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_null(st, 17);
+		sqlite3_bind_null(st, 19);
 	if (s->online && (hv & GW_HS_BALANCE))
-		sqlite3_bind_int64(st, 18, s->balance);
+		sqlite3_bind_int64(st, 20, s->balance);
 	else
-		sqlite3_bind_null(st, 18);
+		sqlite3_bind_null(st, 20);
 }
 
 /* One transaction with every queued sample.  SQLite code. */

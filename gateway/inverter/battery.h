@@ -95,6 +95,9 @@ struct inv_battery {
 	uint8_t ntemps;                 /* sensors in temps_c[] (INV_HAS_TEMPS) */
 	float temps_c[BMS_MAX_TEMPS];
 	uint8_t series_cells;           /* cells in series, for per-cell limits; 0 = unknown */
+	uint16_t total_cells;           /* cells in series of the whole source (a string's: its members'
+	                                 * sum), every string alike; 0 = unknown */
+	uint8_t modules;                /* packs in series making them up (1 for a pack); 0 = unknown */
 	uint8_t chemistry;              /* enum conf_chemistry of [limits] (0 LFP, 1 NMC, 2 LTO) */
 	float chg_tmin_c, chg_tmax_c;   /* degC, charge allowed between (INV_HAS_TEMP_LIMITS) */
 	float dsg_tmin_c, dsg_tmax_c;   /* degC, discharge allowed between */

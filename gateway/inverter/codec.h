@@ -46,7 +46,7 @@ enum inv_rx {
 	INV_RX_SMA_STATE,   /* SMA 0x306: SOH, charging procedure, state, error, setpoint */
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
-	INV_RX_REQUEST,     /* Growatt 0x301: the request a codec that `answers` answers with its set */
+	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200: the request a codec that `answers` answers with its set */
 };
 
 /* What the inverter said, kept across frames. */
@@ -54,6 +54,8 @@ struct inv_heard {
 	uint32_t frames;          /* inverter frames seen (every kind but OTHER) */
 	bool victron;             /* a 0x307 "VIC" was seen */
 	uint32_t shutdowns;       /* Luxpower "shutdown battery" requests (logged, never obeyed) */
+	uint32_t asked;           /* the kinds of request heard and not answered yet, bit k a kind k
+	                           * of the codec's (pylon-hv-can: 0x4200 byte 0); its `answer` reads them */
 	/* SMA 0x305 (have_meas) */
 	bool have_meas;
 	float voltage;            /* V, measured by the Sunny Island */
@@ -92,6 +94,15 @@ struct inv_can_codec {
 	bool answers;                          /* the set goes only as the answer to an INV_RX_REQUEST
 	                                        * (growatt-can: 0x301), never unasked, never periodic */
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
+	/* NULL: a request is answered with the whole set.  Else the set
+	 * set[0..n) made the answer to the requests `asked` (struct inv_heard)
+	 * under the output's settings: the frames that answer them kept, in
+	 * order, the identifiers given the output's address; returns how many
+	 * are left, and clears e->limits when none of them carries the limits
+	 * (pylon-hv-can: 0x4210-0x4290 for 0x4200 byte 0 = 00, 0x7310-0x7340
+	 * for 02). */
+	int (*answer)(const struct conf_inverter *c, uint32_t asked, struct gw_can_frame *set, int n,
+		      struct inv_encoded *e);
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
 };

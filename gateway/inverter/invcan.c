@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
- * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can).
+ * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
+ * growatt-can, pylon-hv-can).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,
@@ -19,8 +20,10 @@
  * read and shown; it is not required, and a shutdown request is never
  * obeyed.
  *
- * A codec that `answers` (growatt-can) sends its set only as the answer to
- * the inverter's request (Growatt's 0x301, about once a second): nothing
+ * A codec that `answers` (growatt-can, pylon-hv-can) sends its set only as
+ * the answer to the inverter's request (Growatt's 0x301, Pylon HV's 0x4200,
+ * about once a second; a codec with an `answer` hook sends the part of the
+ * set that answers the kinds of request heard since its last answer): nothing
  * unasked, no period, no set out of turn.  The answer is built at the
  * request from the source as it is then, so the states hold as for the
  * others: no answer before the first data, zero limits while stale (a
@@ -83,11 +86,20 @@ static void send_due(struct inv_out *o, double now)
 	bool whole = !o->codec->can.one_by_one;
 	if (whole || o->can.next_frame >= o->can.nset || o->can.next_frame == 0)
 		build(o, now);
+	if (o->codec->can.answers) {
+		uint32_t asked = o->can.inv.asked;
+		o->can.inv.asked = 0; /* answered now, or never (a request to a silent output) */
+		if (inv_state_speaks(o->state) && o->codec->can.answer)
+			o->can.nset = o->codec->can.answer(&o->cfg, asked, o->can.set, o->can.nset, &o->can.set_limits);
+		if (!o->can.nset)
+			return;
+	}
 	if (!inv_state_speaks(o->state))
 		return;
 	if (o->can.next_frame == 0) {
 		o->can.sets++;
-		o->told = o->can.set_limits;
+		if (o->can.set_limits.limits || !o->codec->can.answers)
+			o->told = o->can.set_limits;
 	}
 	if (whole) {
 		for (int i = 0; i < o->can.nset; i++)

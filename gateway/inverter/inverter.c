@@ -212,7 +212,7 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 	double now = gw_mono();
 	char lab[160];
 	gw_prom_family(out, "bmsgw_inverter_state", "gauge",
-		       "1 for the state the inverter output is in: down, waiting, sending, failsafe or silent.");
+		       "1 for the state the inverter output is in: down, waiting, sending, failsafe, silent or out_of_range.");
 	for (const struct inv_out *o = s->list; o; o = o->next)
 		for (int k = INV_DOWN; k < INV_STATES; k++) {
 			fprintf(out, "bmsgw_inverter_state{inverter=");

@@ -24,8 +24,10 @@ enum inv_state {
 	INV_FAILSAFE,      /* the source is stale: zero current limits, charge and discharge disabled */
 	INV_SILENT,        /* stale for failsafe_silence: nothing sent, nothing answered */
 	INV_WAITING,       /* the source never had data yet: nothing sent, nothing answered */
+	INV_OUT_OF_RANGE,  /* a high-voltage protocol's source measures outside the protocol's voltage
+	                    * range (conf_inv_volt_range()), or no voltage: nothing sent, nothing answered */
 };
-#define INV_STATES 5
+#define INV_STATES 6
 
 #define INV_SEEN_S 10      /* s: "the inverter was seen": a frame or a request within this */
 #define INV_SET_GAP 0.05   /* s: two CAN sets are never closer than this */
@@ -77,6 +79,7 @@ struct inv_out {
 	double stale_since;            /* monotonic start of the source's staleness, 0 = fresh */
 	bool ever_fresh;               /* the source had data since the output started */
 	bool waiting_logged;
+	bool out_of_range;             /* the source's voltage is outside the protocol's range (said once) */
 	struct inv_battery last;       /* what was sent while the source was last fresh */
 	struct inv_encoded told;       /* the limits last sent (told.limits false: none yet) */
 	double last_seen;              /* monotonic time of the inverter's last frame or request */
@@ -95,6 +98,11 @@ struct inv_out {
  * before the source was ever fresh there is nothing to send.
  * keep = false: look only (o->last untouched). */
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep);
+/* A high-voltage protocol's output (conf_inv_volt_range()): is b, the
+ * battery it would send, inside the protocol's voltage range?  Kept in
+ * o->out_of_range (the state INV_OUT_OF_RANGE), a change logged once; no
+ * range: nothing done.  inv_source() calls it with every battery it keeps. */
+void inv_check_range(struct inv_out *o, const struct inv_battery *b);
 /* The state the output is in given the source's freshness; a change is
  * logged once. */
 void inv_update_state(struct inv_out *o, bool up, bool fresh, double now);

@@ -100,6 +100,8 @@ static void fill_cells(struct inv_battery *b, const struct bms_snapshot *s)
 	b->ncells = s->ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : s->ncells;
 	memcpy(b->cell_mv, s->cell_mv, b->ncells * sizeof(b->cell_mv[0]));
 	b->series_cells = b->ncells;
+	b->total_cells = b->ncells;
+	b->modules = 1;
 	b->present |= INV_HAS_CELL_MINMAX | INV_HAS_CELLS;
 }
 
@@ -119,6 +121,34 @@ static void fill_limits(struct inv_battery *b, const struct gw_limits *l)
 	b->force_charge = l->force_charge;
 	b->full_charge_request = l->full_charge_request;
 	b->present |= INV_HAS_LIMITS;
+}
+
+/* The cells in series of the bank: a string's members' sum (each string
+ * alike, its members all online with cells), or without strings each
+ * pack's (all alike); 0 when not so. */
+static void bank_series(const struct gw *gw, struct inv_battery *b)
+{
+	const struct conf_bank *cb = &gw->conf->bank;
+	int n = cb->nstrings > 0 ? cb->nstrings : cb->npacks;
+	long total = -1, modules = -1;
+	for (int s = 0; s < n; s++) {
+		int first = cb->nstrings > 0 ? cb->string_first[s] : s, len = cb->nstrings > 0 ? cb->string_len[s] : 1;
+		long sum = 0;
+		for (int m = 0; m < len; m++) {
+			const struct gw_pack *p = gw->packs[cb->pack_idx[first + m]];
+			if (!gw_pack_online(gw, p) || !(p->snap.present & BMS_HAS_CELLS) || !p->snap.ncells)
+				return;
+			sum += p->snap.ncells;
+		}
+		if ((total >= 0 && sum != total) || (modules >= 0 && len != modules))
+			return;
+		total = sum;
+		modules = len;
+	}
+	if (total > 0 && total <= 0xFFFF && modules <= 0xFF) {
+		b->total_cells = (uint16_t)total;
+		b->modules = (uint8_t)modules;
+	}
 }
 
 /* The bank: its aggregate, every sensor's extremes, and its alarms by
@@ -160,6 +190,7 @@ static bool bank_source(const struct gw *gw, struct inv_battery *b)
 		b->packs_no_charge += !p->lim.charge_allowed;
 		b->packs_no_discharge += !p->lim.discharge_allowed;
 	}
+	bank_series(gw, b);
 	fill_limits(b, l);
 	return bs.online > 0 && !l->failsafe;
 }
@@ -218,6 +249,33 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
 	b->present |= INV_HAS_ALARMS;
 }
 
+/* A high-voltage protocol speaks only while the source measures inside its
+ * range (a source that lost a member, or whose count of cells was wrong,
+ * is no battery the inverter was set up for); the change is said once
+ * each way. */
+void inv_check_range(struct inv_out *o, const struct inv_battery *b)
+{
+	double lo, hi;
+	if (!conf_inv_volt_range(o->cfg.protocol, &lo, &hi))
+		return;
+	bool have = (b->present & INV_HAS_VOLTAGE) && isfinite(b->voltage);
+	bool out = !have || b->voltage < lo || b->voltage > hi;
+	if (out && !o->out_of_range) {
+		if (have)
+			gw_warn("inverter %s: source %s measures %.1f V, outside %s's %g-%g V: silent (no frame, no "
+				"answer) until it is back inside", o->cfg.name, o->cfg.source, b->voltage,
+				conf_inv_name(o->cfg.protocol), lo, hi);
+		else
+			gw_warn("inverter %s: source %s gives no voltage, which %s must stay within %g-%g V: silent "
+				"(no frame, no answer) until it does", o->cfg.name, o->cfg.source,
+				conf_inv_name(o->cfg.protocol), lo, hi);
+	} else if (!out && o->out_of_range) {
+		gw_info("inverter %s: source %s measures %.1f V, inside %s's %g-%g V again", o->cfg.name, o->cfg.source,
+			b->voltage, conf_inv_name(o->cfg.protocol), lo, hi);
+	}
+	o->out_of_range = out;
+}
+
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 {
 	const struct conf_inverter *c = &o->cfg;
@@ -231,20 +289,25 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 	b->chemistry = (uint8_t)o->gw->conf->limits.chemistry;
 	if (fresh) {
 		adjust_soc(c, b);
-		if (keep)
+		if (keep) {
 			o->last = *b;
+			inv_check_range(o, b);
+		}
 		return true;
 	}
 	if (o->ever_fresh) {
 		failsafe_battery(o, b);
 		adjust_soc(c, b);
+		if (keep)
+			inv_check_range(o, b);
 	}
 	return false;
 }
 
 const char *inv_state_name(enum inv_state s)
 {
-	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting" };
+	static const char *const names[INV_STATES] = { "down", "sending", "failsafe", "silent", "waiting",
+						       "out_of_range" };
 	return (unsigned)s < INV_STATES ? names[s] : "?";
 }
 
@@ -284,6 +347,8 @@ void inv_update_state(struct inv_out *o, bool up, bool fresh, double now)
 		o->state = INV_DOWN;
 	else if (!o->ever_fresh)
 		o->state = INV_WAITING;
+	else if (o->out_of_range)
+		o->state = INV_OUT_OF_RANGE;
 	else if (fresh)
 		o->state = INV_SENDING;
 	else if (now - o->stale_since >= o->cfg.failsafe_silence)

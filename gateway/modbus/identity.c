@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../model/limits.h"
+#include "../model/strings.h"
 #include "identity.h"
 
 #ifndef BMSGW_VERSION
@@ -68,7 +69,8 @@ static double rating(const struct conf_limits *cl, const struct conf_pack *p, bo
 
 /* The limits of [limits]: as the map's limit registers show them, zero
  * currents for a unit that is not fresh at now; the rated currents are the
- * pack's, or the sum of the bank's packs'. */
+ * pack's, or the sum of the bank's packs' (strings': the smallest member's
+ * of each). */
 static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npacks, struct ss_unit *su)
 {
 	const struct conf_limits *cl = &gw->conf->limits;
@@ -82,10 +84,49 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 	su->ccl_a = su->fresh ? (float)l->ccl_a : 0;
 	su->dcl_a = su->fresh ? (float)l->dcl_a : 0;
 	const struct conf_bank *b = &gw->conf->bank;
-	for (int k = 0; k < npacks; k++) {
+	for (int k = 0; k < npacks && (u->pack || !b->nstrings); k++) {
 		const struct conf_pack *p = u->pack ? u->pack->cfg : &gw->conf->packs[b->pack_idx[k]];
 		su->max_charge_a += (float)rating(cl, p, true);
 		su->max_discharge_a += (float)rating(cl, p, false);
+	}
+	/* a string of packs in series: its smallest member's rating */
+	for (int s = 0; !u->pack && s < b->nstrings && s < npacks; s++) {
+		double ch = -1, dis = -1;
+		for (int m = 0; m < b->string_len[s]; m++) {
+			const struct conf_pack *p = gw->packs[gw_string_member(gw, s, m)]->cfg;
+			double rc = rating(cl, p, true), rd = rating(cl, p, false);
+			ch = ch < 0 || rc < ch ? rc : ch;
+			dis = dis < 0 || rd < dis ? rd : dis;
+		}
+		su->max_charge_a += (float)(ch > 0 ? ch : 0);
+		su->max_discharge_a += (float)(dis > 0 ? dis : 0);
+	}
+}
+
+/* With [bank] strings: 803's strings are the bank's strings of packs in
+ * series, each its members' modules (model/strings.h); n of them. */
+static void bank_strings(const struct gw *gw, double now, struct gw_ss_scratch *sc, int n)
+{
+	for (int s = 0; s < n; s++) {
+		const struct gw_string_state *st = &sc->strings[s];
+		struct ss_series *r = &sc->series[s];
+		gw_string_compute_at(gw, s, now, &sc->strings[s]);
+		memset(r, 0, sizeof(*r));
+		r->nmod = (uint16_t)st->n;
+		r->ncells = st->cells;
+		r->have_cells = st->fresh && st->cell_min_at.member;
+		r->cell_max_mv = st->cell_max_mv, r->cell_max_mod = st->cell_max_at.member;
+		r->cell_min_mv = st->cell_min_mv, r->cell_min_mod = st->cell_min_at.member;
+		r->cell_avg_mv = st->cell_avg_mv;
+		r->have_temps = st->fresh && st->tmin_at.member && st->tmax_at.member;
+		r->tmax_c = st->tmax_c, r->tmax_mod = st->tmax_at.member;
+		r->tmin_c = st->tmin_c, r->tmin_mod = st->tmin_at.member;
+		sc->packs[s].fresh = st->fresh;
+		sc->packs[s].snap = &st->snap;
+		sc->packs[s].series = r;
+		bool al = st->fresh && (st->snap.present & BMS_HAS_ALARMS);
+		sc->packs[s].protect = al ? st->protect | (st->alarms & BMS_AL_PROTECTION) : 0;
+		sc->packs[s].warn = al ? st->warn : 0;
 	}
 }
 
@@ -132,12 +173,15 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	}
 	const struct conf_bank *b = &gw->conf->bank;
 	int n = b->npacks < SS_MAX_PACKS ? b->npacks : SS_MAX_PACKS;
-	for (int k = 0; k < n; k++) {
+	for (int k = 0; k < n && !b->nstrings; k++) {
 		struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		sc->packs[k].fresh = pack_fresh(gw, p, now);
 		sc->packs[k].snap = p->have_data ? &p->snap : NULL;
+		sc->packs[k].series = NULL;
 		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
 	}
+	int ns = b->nstrings < SS_MAX_PACKS ? b->nstrings : SS_MAX_PACKS;
+	bank_strings(gw, now, sc, ns);
 	/* the bank as every output has it: its SOC and capacities by the one
 	 * rule (model/banksoc.h), not a sum of its own */
 	gw_bank_compute_at(gw, now, &sc->bank);
@@ -151,7 +195,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		su->comm_warning = su->comm_warning || (gw_pack_stale_at(gw, p, now) && !gw_pack_is_balancer(p));
 	}
 	bank_levels(gw, &sc->bank, su);
-	su->npacks = n;
+	su->npacks = b->nstrings ? ns : n;
 	su->packs = sc->packs;
-	sunspec_limits(gw, u, n, su);
+	sunspec_limits(gw, u, su->npacks, su);
 }

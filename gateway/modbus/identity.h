@@ -2,11 +2,13 @@
 /* gateway/modbus/identity.h - what a unit says about itself at a given
  * moment: its Modbus identification (mbident.h: FC 0x2B / 0x0E and FC
  * 0x11) and what its SunSpec block shows (sunspec.h), read from the
- * model (a pack, or the bank aggregated from its fresh packs). */
+ * model (a pack, or the bank aggregated from its fresh packs; with [bank]
+ * strings, 803's strings are the bank's strings of packs in series). */
 #ifndef GATEWAY_MODBUS_IDENTITY_H
 #define GATEWAY_MODBUS_IDENTITY_H
 
 #include "../model/gw.h"
+#include "../model/strings.h"
 #include "mbident.h"
 #include "sunspec.h"
 
@@ -26,6 +28,8 @@ void gw_unit_ident(const struct gw *gw, const struct gw_unit *u, double now, str
 struct gw_ss_scratch {
 	struct ss_pack packs[SS_MAX_PACKS];
 	struct gw_bank_state bank;
+	struct gw_string_state strings[SS_MAX_PACKS]; /* [bank] strings: each string */
+	struct ss_series series[SS_MAX_PACKS];
 };
 
 /* u's SunSpec block inputs at monotonic time now: its snapshot while it

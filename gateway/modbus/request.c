@@ -41,10 +41,12 @@ static void refuse(struct gw_screen *out, int exception)
 	out->kind = GW_REQ_NONE;
 }
 
-/* Packs of the bank's block (model 803's strings). */
+/* Strings of the bank's block (model 803's): its packs, or with [bank]
+ * strings its strings of packs in series. */
 static int ss_npacks(const struct gw *gw, const struct gw_unit *u)
 {
-	int n = gw->conf->bank.npacks;
+	const struct conf_bank *b = &gw->conf->bank;
+	int n = b->nstrings ? b->nstrings : b->npacks;
 	return !u->bank ? 0 : n < SS_MAX_PACKS ? n : SS_MAX_PACKS;
 }
 

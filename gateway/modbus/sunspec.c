@@ -239,11 +239,12 @@ static void ss_fill_ni(uint16_t *m, const struct ss_point *t, size_t n)
 /* ---- what the unit's data say */
 
 /* Cell voltages over the unit: a pack's own, or across the bank's fresh
- * packs with their positions (string = bank position, module 1). */
+ * strings with their positions (string = bank position; module 1 for a
+ * pack, the member of a string of packs in series). */
 struct ss_cells {
 	bool have;
 	uint16_t max_mv, min_mv, avg_mv;
-	uint16_t max_str, min_str;
+	uint16_t max_str, min_str, max_mod, min_mod;
 };
 
 static bool ss_has(const struct bms_snapshot *s, uint32_t what)
@@ -256,37 +257,104 @@ static bool ss_has_cells(const struct bms_snapshot *s)
 	return ss_has(s, BMS_HAS_CELLS) && s->ncells > 0;
 }
 
+/* Temperatures of one pack's sensors that read (the module's; a NaN slot
+ * is absent): false if none. */
+static bool ss_temps(const struct bms_snapshot *s, double *max, double *min, double *avg)
+{
+	if (!ss_has(s, BMS_HAS_TEMPS) || s->ntemps == 0)
+		return false;
+	unsigned n = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS, used = 0;
+	double sum = 0;
+	*max = -INFINITY;
+	*min = INFINITY;
+	for (unsigned i = 0; i < n; i++) {
+		double t = s->temp_c[i];
+		if (isnan(t))
+			continue;
+		*max = t > *max ? t : *max;
+		*min = t < *min ? t : *min;
+		sum += t;
+		used++;
+	}
+	if (!used)
+		return false;
+	*avg = sum / used;
+	return true;
+}
+
+/* One string of 803 as its points need it: its cells and temperatures
+ * with the module they are in (a pack: its own, module 1; a string of
+ * packs in series: its members', each member a module). */
+struct ss_view {
+	bool cells;
+	uint16_t max_mv, min_mv, avg_mv, max_mod, min_mod;
+	unsigned ncells;                 /* cells in series, 0 = unknown */
+	bool temps;
+	double tmax, tmin, tavg;
+	uint16_t tmax_mod, tmin_mod;
+};
+
+static void ss_view(const struct ss_pack *p, struct ss_view *v)
+{
+	const struct bms_snapshot *s = p->snap;
+	const struct ss_series *r = p->series;
+	memset(v, 0, sizeof(*v));
+	if (r) {
+		v->cells = r->have_cells;
+		v->max_mv = r->cell_max_mv, v->max_mod = r->cell_max_mod;
+		v->min_mv = r->cell_min_mv, v->min_mod = r->cell_min_mod;
+		v->avg_mv = r->cell_avg_mv;
+		v->ncells = r->ncells;
+		double hi, lo; /* the mean: of the members' means, as the bank's of its modules' */
+		v->temps = r->have_temps && ss_temps(s, &hi, &lo, &v->tavg);
+		v->tmax = r->tmax_c, v->tmax_mod = r->tmax_mod;
+		v->tmin = r->tmin_c, v->tmin_mod = r->tmin_mod;
+		return;
+	}
+	if (ss_has_cells(s)) {
+		struct bms_cell_stats st;
+		bms_cell_stats(s, &st);
+		v->cells = true;
+		v->max_mv = st.max_mv, v->min_mv = st.min_mv, v->avg_mv = st.avg_mv;
+		v->max_mod = v->min_mod = 1;
+		v->ncells = s->ncells;
+	}
+	v->temps = ss_temps(s, &v->tmax, &v->tmin, &v->tavg);
+	v->tmax_mod = v->tmin_mod = 1;
+}
+
+
 static void ss_unit_cells(const struct ss_unit *u, struct ss_cells *c)
 {
 	memset(c, 0, sizeof(*c));
 	int n = u->bank ? u->npacks : 1;
 	uint64_t sum = 0, cells = 0;
 	for (int k = 0; k < n; k++) {
-		const struct bms_snapshot *s = u->bank ? u->packs[k].snap : u->snap;
-		if ((u->bank && !u->packs[k].fresh) || !ss_has_cells(s))
+		struct ss_view v;
+		ss_view(u->bank ? &u->packs[k] : &(struct ss_pack){ .snap = u->snap }, &v);
+		if ((u->bank && !u->packs[k].fresh) || !v.cells)
 			continue;
-		struct bms_cell_stats st;
-		bms_cell_stats(s, &st);
-		if (!c->have || st.max_mv > c->max_mv) {
-			c->max_mv = st.max_mv;
+		if (!c->have || v.max_mv > c->max_mv) {
+			c->max_mv = v.max_mv;
 			c->max_str = (uint16_t)(k + 1);
+			c->max_mod = v.max_mod;
 		}
-		if (!c->have || st.min_mv < c->min_mv) {
-			c->min_mv = st.min_mv;
+		if (!c->have || v.min_mv < c->min_mv) {
+			c->min_mv = v.min_mv;
 			c->min_str = (uint16_t)(k + 1);
+			c->min_mod = v.min_mod;
 		}
 		c->have = true;
-		unsigned nc = s->ncells <= BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
-		for (unsigned i = 0; i < nc; i++)
-			sum += s->cell_mv[i];
-		cells += nc;
+		sum += (uint64_t)v.avg_mv * (v.ncells ? v.ncells : 1);
+		cells += v.ncells ? v.ncells : 1;
 	}
 	if (cells)
 		c->avg_mv = (uint16_t)((sum + cells / 2) / cells);
 }
 
 /* Nominal voltage of the unit (V), 0 if unknown: cells x cell_nominal_v;
- * the bank's, the mean of its fresh packs' (all in parallel). */
+ * the bank's, the mean of its fresh strings' (all in parallel; a pack is
+ * a string of one). */
 static double ss_nominal_v(const struct ss_unit *u)
 {
 	if (!(u->cell_nominal_v > 0))
@@ -295,11 +363,14 @@ static double ss_nominal_v(const struct ss_unit *u)
 		return ss_has_cells(u->snap) ? u->snap->ncells * (double)u->cell_nominal_v : 0;
 	double sum = 0;
 	int n = 0;
-	for (int k = 0; k < u->npacks; k++)
-		if (u->packs[k].fresh && ss_has_cells(u->packs[k].snap)) {
-			sum += u->packs[k].snap->ncells * (double)u->cell_nominal_v;
+	for (int k = 0; k < u->npacks; k++) {
+		struct ss_view v;
+		ss_view(&u->packs[k], &v);
+		if (u->packs[k].fresh && v.ncells) {
+			sum += v.ncells * (double)u->cell_nominal_v;
 			n++;
 		}
+	}
 	return n ? sum / n : 0;
 }
 
@@ -443,10 +514,10 @@ static void ss_802_data(const struct ss_unit *u, uint16_t *m)
 	if (c.have) {
 		m[SS802_CellVMax] = c.max_mv;
 		m[SS802_CellVMaxStr] = c.max_str;
-		m[SS802_CellVMaxMod] = 1;
+		m[SS802_CellVMaxMod] = c.max_mod;
 		m[SS802_CellVMin] = c.min_mv;
 		m[SS802_CellVMinStr] = c.min_str;
-		m[SS802_CellVMinMod] = 1;
+		m[SS802_CellVMinMod] = c.min_mod;
 		m[SS802_CellVAvg] = c.avg_mv;
 	}
 }
@@ -460,37 +531,12 @@ static void ss_model_802(const struct ss_unit *u, uint16_t *m)
 	ss_802_data(u, m);
 }
 
-/* Temperatures of one pack's sensors that read (the module's; a NaN slot
- * is absent): false if none. */
-static bool ss_temps(const struct bms_snapshot *s, double *max, double *min, double *avg)
-{
-	if (!ss_has(s, BMS_HAS_TEMPS) || s->ntemps == 0)
-		return false;
-	unsigned n = s->ntemps <= BMS_MAX_TEMPS ? s->ntemps : BMS_MAX_TEMPS, used = 0;
-	double sum = 0;
-	*max = -INFINITY;
-	*min = INFINITY;
-	for (unsigned i = 0; i < n; i++) {
-		double t = s->temp_c[i];
-		if (isnan(t))
-			continue;
-		*max = t > *max ? t : *max;
-		*min = t < *min ? t : *min;
-		sum += t;
-		used++;
-	}
-	if (!used)
-		return false;
-	*avg = sum / used;
-	return true;
-}
-
-/* One string of 803: pack k of the bank. */
+/* One string of 803: pack k of the bank, or its string k of packs in series. */
 static void ss_803_string(const struct ss_pack *p, uint16_t *g)
 {
 	const struct bms_snapshot *s = p->snap;
 	ss_fill_ni(g, ss_model803s, sizeof(ss_model803s) / sizeof(ss_model803s[0]));
-	g[SS803S_StrNMod] = 1; /* a pack is one module */
+	g[SS803S_StrNMod] = p->series ? p->series->nmod : 1; /* a pack is one module */
 	ss_put32(g + SS803S_StrEvt2, 0);
 	ss_put32(g + SS803S_StrEvtVnd2, 0);
 	g[SS803S_Pad1] = g[SS803S_Pad2] = 0;
@@ -508,24 +554,24 @@ static void ss_803_string(const struct ss_pack *p, uint16_t *g)
 	g[SS803S_StrSoC] = ss_u16(ss_val(s, BMS_HAS_SOC, s->soc), SF_SOC);
 	g[SS803S_StrSoH] = ss_u16(ss_val(s, BMS_HAS_SOH, s->soh), SF_SOH);
 	g[SS803S_StrA] = ss_s16(ss_val(s, BMS_HAS_CURRENT, -(double)s->current), SF_A);
-	if (ss_has_cells(s)) {
-		struct bms_cell_stats st;
-		bms_cell_stats(s, &st);
-		g[SS803S_StrCellVMax] = st.max_mv;
-		g[SS803S_StrCellVMaxMod] = 1;
-		g[SS803S_StrCellVMin] = st.min_mv;
-		g[SS803S_StrCellVMinMod] = 1;
-		g[SS803S_StrCellVAvg] = st.avg_mv;
+	struct ss_view v;
+	ss_view(p, &v);
+	if (v.cells) {
+		g[SS803S_StrCellVMax] = v.max_mv;
+		g[SS803S_StrCellVMaxMod] = v.max_mod;
+		g[SS803S_StrCellVMin] = v.min_mv;
+		g[SS803S_StrCellVMinMod] = v.min_mod;
+		g[SS803S_StrCellVAvg] = v.avg_mv;
 	}
-	double tmax, tmin, tavg;
-	if (ss_temps(s, &tmax, &tmin, &tavg)) {
-		g[SS803S_StrModTmpMax] = ss_s16(tmax, SF_MODTMP);
-		g[SS803S_StrModTmpMaxMod] = 1;
-		g[SS803S_StrModTmpMin] = ss_s16(tmin, SF_MODTMP);
-		g[SS803S_StrModTmpMinMod] = 1;
-		g[SS803S_StrModTmpAvg] = ss_s16(tavg, SF_MODTMP);
+	if (v.temps) {
+		g[SS803S_StrModTmpMax] = ss_s16(v.tmax, SF_MODTMP);
+		g[SS803S_StrModTmpMaxMod] = v.tmax_mod;
+		g[SS803S_StrModTmpMin] = ss_s16(v.tmin, SF_MODTMP);
+		g[SS803S_StrModTmpMinMod] = v.tmin_mod;
+		g[SS803S_StrModTmpAvg] = ss_s16(v.tavg, SF_MODTMP);
 	}
-	/* contactor 0 = the charge MOSFET, 1 = the discharge MOSFET, closed = on */
+	/* contactor 0 = the charge MOSFET, 1 = the discharge MOSFET, closed = on
+	 * (a string's: on only if on in every member) */
 	if (ss_has(s, BMS_HAS_MOSFETS))
 		ss_put32(g + SS803S_StrConSt, (s->chg_mos ? 1u : 0) | (s->dsg_mos ? 2u : 0));
 	bool al = ss_has(s, BMS_HAS_ALARMS);
@@ -537,26 +583,30 @@ static void ss_803_string(const struct ss_pack *p, uint16_t *g)
 struct ss_ext {
 	int n;
 	double max, min, sum;
-	uint16_t max_str, min_str;
+	uint16_t max_str, min_str, max_mod, min_mod;
 };
 
-/* Add one string's highest, lowest and mean value. */
-static void ss_ext_add(struct ss_ext *e, double hi, double lo, double mean, int k)
+/* Add one string's highest, lowest and mean value (the highest in module
+ * hi_mod, the lowest in lo_mod). */
+static void ss_ext_add(struct ss_ext *e, double hi, double lo, double mean, int k, uint16_t hi_mod, uint16_t lo_mod)
 {
 	if (!e->n || hi > e->max) {
 		e->max = hi;
 		e->max_str = (uint16_t)(k + 1);
+		e->max_mod = hi_mod;
 	}
 	if (!e->n || lo < e->min) {
 		e->min = lo;
 		e->min_str = (uint16_t)(k + 1);
+		e->min_mod = lo_mod;
 	}
 	e->sum += mean;
 	e->n++;
 }
 
 /* Where 803 keeps one set of extremes: the highest, its string (and its
- * module: 1, a string is one module; -1 where the model has none), the
+ * module: 1 for a pack, the member of a string of packs in series; -1
+ * where the model has none), the
  * lowest likewise, the mean; their scale factor and signedness. */
 struct ss_ext_at {
 	int max, max_str, max_mod, min, min_str, min_mod, avg;
@@ -580,12 +630,12 @@ static void ss_ext_put(uint16_t *m, const struct ss_ext *e, const struct ss_ext_
 	m[at->min_str] = e->min_str;
 	m[at->avg] = ss_ext_val(e->sum / e->n, at);
 	if (at->max_mod >= 0)
-		m[at->max_mod] = 1;
+		m[at->max_mod] = e->max_mod;
 	if (at->min_mod >= 0)
-		m[at->min_mod] = 1;
+		m[at->min_mod] = e->min_mod;
 }
 
-/* 803's bank-wide points over the fresh packs. */
+/* 803's bank-wide points over the fresh strings (packs). */
 static void ss_803_bank(const struct ss_unit *u, uint16_t *m)
 {
 	struct ss_ext t = { 0 }, v = { 0 }, a = { 0 };
@@ -593,17 +643,18 @@ static void ss_803_bank(const struct ss_unit *u, uint16_t *m)
 	bool have_bal = false;
 	for (int k = 0; k < u->npacks; k++) {
 		const struct bms_snapshot *s = u->packs[k].snap;
-		double tmax, tmin, tavg;
 		if (!u->packs[k].fresh || !s)
 			continue;
 		con += ss_connected(s);
-		/* the bank's mean temperature is the mean of the modules' means */
-		if (ss_temps(s, &tmax, &tmin, &tavg))
-			ss_ext_add(&t, tmax, tmin, tavg, k);
+		/* the bank's mean temperature is the mean of the strings' means */
+		struct ss_view w;
+		ss_view(&u->packs[k], &w);
+		if (w.temps)
+			ss_ext_add(&t, w.tmax, w.tmin, w.tavg, k, w.tmax_mod, w.tmin_mod);
 		if (ss_has(s, BMS_HAS_VOLTAGE))
-			ss_ext_add(&v, s->voltage, s->voltage, s->voltage, k);
+			ss_ext_add(&v, s->voltage, s->voltage, s->voltage, k, 1, 1);
 		if (ss_has(s, BMS_HAS_CURRENT))
-			ss_ext_add(&a, -(double)s->current, -(double)s->current, -(double)s->current, k);
+			ss_ext_add(&a, -(double)s->current, -(double)s->current, -(double)s->current, k, 1, 1);
 		if (ss_has(s, BMS_HAS_BALANCE)) {
 			uint32_t b = s->balance;
 			if (s->ncells < 32)

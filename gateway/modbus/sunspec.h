@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/modbus/sunspec.h - the SunSpec register block of one unit (a pack
  * or the bank): "SunS", model 1 (common), model 802 (battery base), for the
- * bank model 803 (lithium-ion bank, one string per pack), then the end
+ * bank model 803 (lithium-ion bank: one string per pack, or with [bank]
+ * strings each string of packs in series, its packs its modules), then the end
  * model.  Pure: a struct in, registers out; the Modbus server serves the
  * block at [sunspec] base (bmsgw-modbus(7) "SUNSPEC").
  *
@@ -151,12 +152,28 @@ enum ss_table { SS_TABLE_1, SS_TABLE_802, SS_TABLE_803, SS_TABLE_803_STRING, SS_
 /* Table t (NULL beyond) and its number of points in *n. */
 const struct ss_point *ss_points(enum ss_table t, size_t *n);
 
-/* One pack of the bank, in bank order: one string of model 803. */
+/* A string of packs in series ([bank] strings) as 803 shows it: its
+ * members are its modules, its cells and sensors are theirs. */
+struct ss_series {
+	uint16_t nmod;                   /* members (StrNMod) */
+	uint16_t ncells;                 /* cells in series in the whole string, 0 = unknown */
+	bool have_cells;
+	uint16_t cell_max_mv, cell_min_mv, cell_avg_mv;
+	uint16_t cell_max_mod, cell_min_mod; /* the member (1-based) they are in */
+	bool have_temps;
+	float tmax_c, tmin_c;            /* the hottest and coldest sensor of every member */
+	uint16_t tmax_mod, tmin_mod;
+};
+
+/* One string of model 803, in bank order: a pack of the bank (series
+ * NULL: one module), or with [bank] strings a string of packs in series
+ * (snap: the string as one pack, strings.h; series: its members). */
 struct ss_pack {
 	const struct bms_snapshot *snap; /* its last snapshot, NULL = never had data */
 	bool fresh;                      /* within stale_after: only a fresh pack's data are shown */
 	uint32_t protect, warn;          /* its alarms by level (BMS_AL_*): StrEvt1's *_ALARM
 	                                  * and *_WARNING bits */
+	const struct ss_series *series;  /* a string of packs in series, NULL = a pack */
 };
 
 /* Everything the block of one unit shows. */
@@ -186,7 +203,8 @@ struct ss_unit {
 	float max_charge_a;              /* rated currents (max_charge_current, the bank: of all
 	                                  * its packs): WChaRteMax, WDisChaRteMax; 0 = unknown */
 	float max_discharge_a;
-	int npacks;                      /* the bank: entries in packs[] (0..SS_MAX_PACKS) */
+	int npacks;                      /* the bank: entries in packs[] (0..SS_MAX_PACKS): its
+	                                  * packs, or its strings with [bank] strings */
 	const struct ss_pack *packs;
 };
 

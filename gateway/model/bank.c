@@ -77,23 +77,7 @@ static void add_values(struct bank_acc *a, struct bms_snapshot *s, int k, const 
 		a->soh_sum += ps->soh;
 		a->n_soh++;
 	}
-	if (ps->present & BMS_HAS_CYCLES) {
-		if (ps->cycles > s->cycles)
-			s->cycles = ps->cycles;
-		s->present |= BMS_HAS_CYCLES;
-	}
-	if (ps->present & BMS_HAS_MOS_TEMP) {
-		if (!(s->present & BMS_HAS_MOS_TEMP) || ps->mos_temp_c > s->mos_temp_c)
-			s->mos_temp_c = ps->mos_temp_c;
-		s->present |= BMS_HAS_MOS_TEMP;
-	}
-	/* a MOSFET reads on only if it is on in every fresh pack */
-	if (ps->present & BMS_HAS_MOSFETS) {
-		bool first = !(s->present & BMS_HAS_MOSFETS);
-		s->chg_mos = first ? ps->chg_mos : (s->chg_mos && ps->chg_mos);
-		s->dsg_mos = first ? ps->dsg_mos : (s->dsg_mos && ps->dsg_mos);
-		s->present |= BMS_HAS_MOSFETS;
-	}
+	gw_snapshot_merge_maxima(s, ps);
 	/* temperature sensor k = the average of bank pack k's sensors */
 	if ((ps->present & BMS_HAS_TEMPS) && ps->ntemps > 0 && k < BMS_MAX_TEMPS) {
 		double t = 0;

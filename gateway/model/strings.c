@@ -25,6 +25,27 @@ struct str_acc {
 	int nsoc;
 };
 
+void gw_snapshot_merge_maxima(struct bms_snapshot *s, const struct bms_snapshot *ps)
+{
+	if (ps->present & BMS_HAS_CYCLES) {
+		if (!(s->present & BMS_HAS_CYCLES) || ps->cycles > s->cycles)
+			s->cycles = ps->cycles;
+		s->present |= BMS_HAS_CYCLES;
+	}
+	if (ps->present & BMS_HAS_MOS_TEMP) {
+		if (!(s->present & BMS_HAS_MOS_TEMP) || ps->mos_temp_c > s->mos_temp_c)
+			s->mos_temp_c = ps->mos_temp_c;
+		s->present |= BMS_HAS_MOS_TEMP;
+	}
+	/* a MOSFET reads on only if it is on in every member */
+	if (ps->present & BMS_HAS_MOSFETS) {
+		bool first = !(s->present & BMS_HAS_MOSFETS);
+		s->chg_mos = first ? ps->chg_mos : (s->chg_mos && ps->chg_mos);
+		s->dsg_mos = first ? ps->dsg_mos : (s->dsg_mos && ps->dsg_mos);
+		s->present |= BMS_HAS_MOSFETS;
+	}
+}
+
 static void add_state(struct str_acc *a, struct gw_string_state *o, int m, const struct bms_snapshot *ps)
 {
 	struct bms_snapshot *s = &o->snap;
@@ -45,22 +66,7 @@ static void add_state(struct str_acc *a, struct gw_string_state *o, int m, const
 		a->soh = a->nsoh ? fmin(a->soh, ps->soh) : ps->soh;
 		a->nsoh++;
 	}
-	if (ps->present & BMS_HAS_CYCLES) {
-		if (!(s->present & BMS_HAS_CYCLES) || ps->cycles > s->cycles)
-			s->cycles = ps->cycles;
-		s->present |= BMS_HAS_CYCLES;
-	}
-	if (ps->present & BMS_HAS_MOS_TEMP) {
-		if (!(s->present & BMS_HAS_MOS_TEMP) || ps->mos_temp_c > s->mos_temp_c)
-			s->mos_temp_c = ps->mos_temp_c;
-		s->present |= BMS_HAS_MOS_TEMP;
-	}
-	if (ps->present & BMS_HAS_MOSFETS) {
-		bool first = !(s->present & BMS_HAS_MOSFETS);
-		s->chg_mos = first ? ps->chg_mos : (s->chg_mos && ps->chg_mos);
-		s->dsg_mos = first ? ps->dsg_mos : (s->dsg_mos && ps->dsg_mos);
-		s->present |= BMS_HAS_MOSFETS;
-	}
+	gw_snapshot_merge_maxima(s, ps);
 }
 
 /* The weakest member's SOC and remaining Ah, the smallest full Ah. */

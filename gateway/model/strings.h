@@ -75,6 +75,10 @@ struct gw_string_state {
 void gw_string_aggregate(const struct bms_snapshot *const fresh[], int n, bool stale, double max_dev,
 			 double state_threshold, struct gw_string_state *out);
 
+/* Pure: ps's cycles and MOS temperature into s's maxima, its MOSFETs into
+ * s's (on only if on in every one merged): for a string and the bank alike. */
+void gw_snapshot_merge_maxima(struct bms_snapshot *s, const struct bms_snapshot *ps);
+
 /* Pure: a string's limits from its members' (lim[m]: member m's published
  * limits; fresh false while a member is not fresh: fail-safe, the sums of
  * the members' last CVL and DVL kept).  binding_ccl / binding_dcl: the member

@@ -481,6 +481,8 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 		}
 	if (oc->bank.enabled && !gw->conf->bank.enabled)
 		clear_unit(m, oc, "bank");
+	else if (oc->mqtt.discovery && oc->bank.enabled && oc->bank.nstrings > gw->conf->bank.nstrings)
+		gw_disc_clear_strings(oc, gw->conf->bank.nstrings, emit_config, m);
 	for (int i = 0; i < oc->npacks; i++) {
 		const struct gw_pack *p = gw_find_pack(gw, oc->packs[i].name);
 		if (p && oc->mqtt.discovery && gw_disc_control(oc, &oc->packs[i]) && !gw_disc_control(gw->conf, p->cfg))

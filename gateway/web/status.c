@@ -582,6 +582,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	soc_metrics(gw, o);
 	limits_metrics(gw, o);
 	health_metrics(gw, o);
+	gw_status_strings_metrics(gw, o);
 	wires_metrics(gw, o);
 	gw_status_proxies_metrics(gw, o);
 	/* each output's own families */

@@ -19,6 +19,10 @@ void gw_status_json(struct gw *gw, FILE *o);
 void gw_status_config(struct gw *gw, FILE *o);
 /* /metrics: Prometheus text exposition format 0.0.4. */
 void gw_status_metrics(struct gw *gw, FILE *o);
+/* status_strings.c: the strings of a bank of packs in series ([bank]
+ * strings), families bmsgw_string_* labelled string="string1" ... (none
+ * without strings). */
+void gw_status_strings_metrics(const struct gw *gw, FILE *o);
 /* blestatus.c: the ESPHome Bluetooth proxies, /api/state's "ble_proxies"
  * array and their /metrics families (none without a [ble_proxy.NAME]). */
 void gw_status_proxies_json(struct gw *gw, FILE *o);

@@ -15,7 +15,7 @@
  *	packs_offline, packs_no_charge, packs_no_discharge (2 each), the
  *	manufacturer (8, any bytes), series_cells (1), ncells (1, at most
  *	BMS_MAX_CELLS) and as many cell_mv (2 each), ntemps (1, at most
- *	BMS_MAX_TEMPS) and as many temps_c (4 each);
+ *	BMS_MAX_TEMPS) and as many temps_c (4 each), total_cells (2), modules (1);
  * then CAN frames of 10 bytes each (id low, id high,
  * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
  * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
@@ -23,9 +23,15 @@
  * the limits the codec reports are the ones its 0x351 carries (and
  * deye-can's 0x371, the on-grid limits;
  * growatt-can: its big-endian 0x311, the charge voltage 0 or within 41-63 V,
- * 0x319's enables with a current only, 0x311's status bits agreeing with them);
+ * 0x319's enables with a current only, 0x311's status bits agreeing with them;
+ * pylon-hv-can: 29-bit ids, DLC 8, its little-endian 0x4220 on the 30000
+ * offset carries the limits reported, 0x4280 AA exactly for a current of 0,
+ * force charge only with charging allowed, and its answer to any kinds of
+ * request under address 0 or 1 the groups asked, in order, with the
+ * address in the ids);
  * what the inverter sent is classified without reading past the dlc, and
- * the counters only grow. */
+ * the counters only grow (pylon-hv-can: a request only from a 29-bit
+ * 0x4200 with byte 0 = 00 or 02, the kinds it keeps only those). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,14 +69,72 @@ static void check_growatt(const struct gw_can_frame *f, int n, const struct inv_
 	REQUIRE(!!(d[7] & 0x40) == !!(q & 0x80) && !!(d[7] & 0x20) == !!(q & 0x40));
 }
 
+/* pylon-hv-can's answer to the kinds `asked` under address `adr`: the
+ * ensemble group for bit 0, the equipment group for bit 2, in order, the
+ * address in each id; the limits reported only with 0x4220 in it. */
+static void check_hv_answer(const struct gw_can_frame *set, int n, const struct inv_encoded *e0, uint32_t asked,
+			    int adr)
+{
+	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
+	struct conf_inverter cfg;
+	struct inv_encoded e = *e0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.address = adr;
+	memcpy(f, set, (size_t)n * sizeof(f[0]));
+	int k = inv_codec_pylon_hv_can.can.answer(&cfg, asked, f, n, &e);
+	int want = ((asked & 1) ? 9 : 0) + ((asked & 4) ? 4 : 0);
+	REQUIRE(k == want);
+	for (int i = 0; i < k; i++) {
+		uint32_t base = i < ((asked & 1) ? 9 : 0) ? 0x4210 + 0x10 * (uint32_t)i :
+			        0x7310 + 0x10 * (uint32_t)(i - ((asked & 1) ? 9 : 0));
+		REQUIRE(f[i].id == base + (uint32_t)adr && f[i].ext && f[i].dlc == 8);
+	}
+	REQUIRE(e.limits == ((asked & 1) && e0->limits));
+}
+
+/* pylon-hv-can (little endian, 29 bits): 0x4220's currents on the 30000
+ * offset are the ones reported (CCL up, DCL down from it); 0x4280 0xAA or
+ * 0x00, AA exactly for a current of 0; force charge (0x4250 bit 3) only
+ * with charging allowed; its answers. */
+static void check_pylon_hv(const struct gw_can_frame *f, int n, const struct inv_encoded *e, int adr)
+{
+	int i4220 = -1, i4250 = -1, i4280 = -1;
+	REQUIRE(n == 13 && e->limits);
+	for (int i = 0; i < n; i++) {
+		REQUIRE(f[i].dlc == 8 && f[i].ext && !f[i].rtr && (f[i].id & 0x0F) == 0);
+		i4220 = f[i].id == 0x4220 ? i : i4220;
+		i4250 = f[i].id == 0x4250 ? i : i4250;
+		i4280 = f[i].id == 0x4280 ? i : i4280;
+	}
+	REQUIRE(i4220 >= 0 && i4250 >= 0 && i4280 >= 0);
+	const uint8_t *d = f[i4220].data, *m = f[i4280].data;
+	long ccl = (d[4] | d[5] << 8) - 30000L, dcl = 30000L - (d[6] | d[7] << 8);
+	REQUIRE(ccl >= 0 && dcl >= 0);
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	REQUIRE((m[0] == 0xAA && ccl == 0) || (m[0] == 0x00 && ccl > 0));
+	REQUIRE((m[1] == 0xAA && dcl == 0) || (m[1] == 0x00 && dcl > 0));
+	REQUIRE(!(f[i4250].data[0] & 0x08) || ccl > 0);
+	for (int i = 0; i < n; i++) /* 0x7320: cells = modules x cells per module, or no cells per module */
+		if (f[i].id == 0x7320)
+			REQUIRE(f[i].data[3] == 0 || f[i].data[2] * f[i].data[3] == (f[i].data[0] | f[i].data[1] << 8));
+	REQUIRE((f[i4250].data[0] & 0x07) >= 1 && (f[i4250].data[0] & 0x07) <= 3);
+	for (uint32_t asked = 0; asked < 8; asked++)
+		check_hv_answer(f, n, e, asked, adr);
+}
+
 static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 {
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 	unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
 	struct inv_encoded e;
-	int n = inv_can_encode(c, b, all, f, INV_CAN_MAX_FRAMES, &e);
+	/* every extra, but where --check allows none (pylon-hv-can's 29-bit set) */
+	int n = inv_can_encode(c, b, c == &inv_codec_pylon_hv_can ? 0 : all, f, INV_CAN_MAX_FRAMES, &e);
 	long ccl = -1, dcl = -1;
 	REQUIRE(n >= 0 && n <= INV_CAN_MAX_FRAMES);
+	if (c == &inv_codec_pylon_hv_can) {
+		check_pylon_hv(f, n, &e, b->series_cells & 1);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		REQUIRE(f[i].dlc <= 8 && !f[i].ext && !f[i].rtr && f[i].id <= GW_CAN_MAX_STD_ID);
 		if (f[i].id == 0x351) {
@@ -146,6 +210,8 @@ static void battery(struct fz_in *in, struct inv_battery *b)
 	b->ntemps = n > BMS_MAX_TEMPS ? BMS_MAX_TEMPS : n;
 	for (unsigned i = 0; i < b->ntemps; i++)
 		b->temps_c[i] = fz_f32(in);
+	b->total_cells = fz_u16(in);
+	b->modules = fz_u8(in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -179,6 +245,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(rx >= INV_RX_OTHER && rx <= INV_RX_REQUEST);
 			REQUIRE(h[p].frames == before + (rx != INV_RX_OTHER));
 			REQUIRE(h[p].shutdowns == sd + (rx == INV_RX_SHUTDOWN));
+			if (c == &inv_codec_pylon_hv_can) {
+				REQUIRE((h[p].asked & ~0x5u) == 0);
+				REQUIRE(rx != INV_RX_REQUEST || (f.ext && !f.rtr && f.id == 0x4200 && f.dlc >= 1 &&
+								 f.dlc <= 8 && (f.data[0] == 0 || f.data[0] == 2)));
+			} else {
+				REQUIRE(h[p].asked == 0);
+			}
 		}
 	}
 	return 0;

@@ -5,9 +5,12 @@
 The real bmsgw with [limits] and a simulated JK-PB pack (TCP), a pylon-can
 output with every extra (capacity, cells, modules, name: 15 frames a set)
 on slcan over a socat pty pair (interval 1 s), a pylon-rs485 output on a
-second pair and a growatt-can output on a third.  This script reads the CAN
-side as raw slcan lines (a select loop, each line stamped when it arrives),
-is the RS485 master and the Growatt inverter.
+second pair; a second bmsgw (a daemon has at most four outputs) with two
+simulated Daly packs (TCP) has a growatt-can output (its source a 16-cell
+pack) on a third pair and a pylon-hv-can output on a fourth (its source a
+32-cell pack: an HV-range source, 80.0-116.8 V).  This script reads the CAN side as raw slcan lines (a select
+loop, each line stamped when it arrives), is the RS485 master, the Growatt
+inverter and the HV inverter.
 
 1. Frame period jitter, for INV_SECONDS (default 60; the goal is stated
    over 600), of pylon-can and of each dialect of JITTER_DIALECTS (an
@@ -24,6 +27,8 @@ is the RS485 master and the Growatt inverter.
    0x301 every second (slcan `t301` line) on a third pty pair; printed:
    from the request written to the answer's first (0x311) and last (0x321)
    frame read (p50, p99, max), and requests unanswered.
+2b. pylon-hv-can answer latency, the same way: 0x4200 with byte 0 = 00
+   every second (slcan `T00004200` line) to the answer's 0x4210 and 0x4290.
 3. From a cell over-voltage on the BMS wire to CCL = 0 in a 0x351, TRIALS
    times: the simulator pins cell 3 at 3.600 V; the first Modbus read that
    shows the cell marks the poll that read it; printed: the time from that
@@ -74,10 +79,11 @@ class Lines(threading.Thread):
             buf += chunk
             while b"\r" in buf:
                 line, buf = buf.split(b"\r", 1)
-                if line[:1] == b"t" and len(line) >= 5:
-                    ident, n = int(line[1:4], 16), int(line[4:5])
+                if line[:1] in (b"t", b"T") and len(line) >= (5 if line[:1] == b"t" else 10):
+                    k = 4 if line[:1] == b"t" else 9  # 11- or 29-bit id
+                    ident, n = int(line[1:k], 16), int(line[k:k + 1])
                     with self.lock:
-                        self.frames.append((now, ident, bytes.fromhex(line[5:5 + 2 * n].decode())))
+                        self.frames.append((now, ident, bytes.fromhex(line[k + 1:k + 1 + 2 * n].decode())))
 
     def since(self, t0, ident):
         with self.lock:
@@ -183,35 +189,39 @@ def ov_trials(sim, lines, gw_port, trials):
           % (len(res), pct(a, 50), max(a), pct(b, 50), max(b)))
 
 
-class GrowattPoller(threading.Thread):
-    """The Growatt inverter: 0x301 every second on its own pty; each
-    answer's latency to its 0x311 and its 0x321."""
+class AnswerPoller(threading.Thread):
+    """An inverter that asks (growatt-can's 0x301, pylon-hv-can's 0x4200):
+    its request every second on its own pty; each answer's latency to its
+    first and its last frame."""
 
-    def __init__(self, path):
+    def __init__(self, path, name, request, first_id, last_id):
         super().__init__(daemon=True)
         self.lines = Lines(path)
+        self.name, self.request, self.ids = name, request, (first_id, last_id)
         self.first, self.last = [], []
         self.missed = 0
         self.running = True
         self.start()
 
     def run(self):
+        a, z = self.ids
         while self.running:
             t0 = time.monotonic()
-            os.write(self.lines.fd, b"t30181122334455667788\r")
-            if wait_until(lambda: self.lines.since(t0, 0x321), 0.9, 0.002):
-                self.first.append(self.lines.since(t0, 0x311)[0][0] - t0)
-                self.last.append(self.lines.since(t0, 0x321)[0][0] - t0)
+            os.write(self.lines.fd, self.request)
+            if wait_until(lambda: self.lines.since(t0, z), 0.9, 0.002):
+                self.first.append(self.lines.since(t0, a)[0][0] - t0)
+                self.last.append(self.lines.since(t0, z)[0][0] - t0)
             else:
                 self.missed += 1
             time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
 
     def report(self):
         first, last = [x * 1000 for x in self.first], [x * 1000 for x in self.last]
-        print("growatt-can answer latency (%d requests, %d unanswered): 0x301 to 0x311 p50 %.2f ms, p99 %.2f ms, "
-              "max %.2f ms; to 0x321 (the whole set) p50 %.2f ms, p99 %.2f ms, max %.2f ms (a pty: without the "
-              "bus time)" % (len(first) + self.missed, self.missed, pct(first, 50), pct(first, 99),
-                             max(first) if first else float("nan"), pct(last, 50), pct(last, 99),
+        a, z = self.ids
+        print("%s answer latency (%d requests, %d unanswered): request to 0x%X p50 %.2f ms, p99 %.2f ms, "
+              "max %.2f ms; to 0x%X (the whole answer) p50 %.2f ms, p99 %.2f ms, max %.2f ms (a pty: without the "
+              "bus time)" % (self.name, len(first) + self.missed, self.missed, a, pct(first, 50), pct(first, 99),
+                             max(first) if first else float("nan"), z, pct(last, 50), pct(last, 99),
                              max(last) if last else float("nan")))
 
 
@@ -222,7 +232,9 @@ def main():
     can_a, can_b = pty_pair(tmp, "can")
     rs_a, rs_b = pty_pair(tmp, "rs")
     gc_a, gc_b = pty_pair(tmp, "gc")
+    hv_a, hv_b = pty_pair(tmp, "hv")
     sim = Sim(protocol="jk-pb", packs=("address=1,cells=16,sensors=4,capacity=280",))
+    hv_sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2", "address=2,cells=16,sensors=2"))
     lines = Lines(can_b)
     more, sections = [], ""
     for k, name in enumerate(JITTER_DIALECTS):
@@ -254,21 +266,48 @@ extras = capacity, cells, modules, name
 protocol = pylon-rs485
 port = %s
 source = a
+%s""" % (gw_port, sim.port, can_a, INTERVAL, rs_a, sections), gw_port)
+    gw2_port = free_port()
+    gw2 = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[pack.g]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 2
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
 [inverter.growatt]
 protocol = growatt-can
 port = slcan://%s
-source = a
-%s""" % (gw_port, sim.port, can_a, INTERVAL, rs_a, gc_a, sections), gw_port)
+source = g
+[inverter.hv]
+protocol = pylon-hv-can
+port = slcan://%s
+source = hv
+""" % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a), gw2_port)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
-        growatt = GrowattPoller(gc_b)
+        growatt = AnswerPoller(gc_b, "growatt-can", b"t30181122334455667788\r", 0x311, 0x321)
+        hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
-        master.running = growatt.running = False
+        master.running = growatt.running = hv.running = False
         master.join(2)
         growatt.join(2)
+        hv.join(2)
         t1 = time.monotonic()
         jitter(lines, t0, t1)
         for name, dl in more:
@@ -280,13 +319,16 @@ source = a
               "(goal: p99 < 20 ms; a pty, so without the line time)" %
               (len(lat), master.missed, pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan")))
         growatt.report()
+        hv.report()
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
             mem = " ".join(l.split(":")[1].strip() for l in f if l.startswith(("VmHWM", "VmRSS")))
-        print("bmsgw memory with %d inverter outputs: VmHWM, VmRSS %s" % (3 + len(more), mem))
+        print("bmsgw memory with %d inverter outputs: VmHWM, VmRSS %s" % (2 + len(more), mem))
     finally:
         gw.stop()
+        gw2.stop()
         sim.stop()
+        hv_sim.stop()
 
 
 if __name__ == "__main__":

@@ -197,14 +197,14 @@ static void test_inverter_errors(void)
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
 	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can, growatt-rs485)");
+	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
 	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can, growatt-rs485)");
+	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can)");
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
@@ -241,8 +241,8 @@ static void test_inverter_errors(void)
 	             "seconds >= 0.2 and <= 5)");
 	expect_error("[inverter.x]\ninterval = 61\n", "interval: 61 is out of range");
 	expect_error("[inverter.x]\nbaud = 14400\n", "t.ini:10: [inverter.x] baud: 14400 is not a standard rate");
-	expect_error("[inverter.x]\naddress = 0\n", "t.ini:10: [inverter.x] address: 0 is out of range (expected a whole "
-	             "number 1..254)");
+	expect_error("[inverter.x]\naddress = -1\n", "t.ini:10: [inverter.x] address: -1 is out of range (expected a whole "
+	             "number 0..254)");
 	expect_error("[inverter.x]\nreply_address = 255\n", "reply_address: 255 is out of range");
 	expect_error("[inverter.x]\nmanufacturer = PYLONTECH\n", "t.ini:10: [inverter.x] manufacturer: \"PYLONTECH\" has 9 "
 	             "characters (expected 1..8 printable ASCII characters)");

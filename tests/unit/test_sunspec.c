@@ -636,8 +636,8 @@ static void test_bank(void)
 	agg.alarms = BMS_AL_CELL_DIFF;
 	/* pack 3 protects on its temperature: a protection of its string, a
 	 * warning of the bank (whose other packs still charge) */
-	struct ss_pack packs[3] = { { &p1, true, 0, 0 }, { &p2, false, BMS_AL_SHORT, BMS_AL_SHORT },
-				    { &p3, true, BMS_AL_CHG_OT, p3.alarms } };
+	struct ss_pack packs[3] = { { &p1, true, 0, 0, NULL }, { &p2, false, BMS_AL_SHORT, BMS_AL_SHORT, NULL },
+				    { &p3, true, BMS_AL_CHG_OT, p3.alarms, NULL } };
 	struct ss_unit u = { .bank = true, .name = "bank", .version = "0.1.0", .unit_id = 100, .snap = &agg,
 			     .fresh = true, .warn = p3.alarms, .cell_nominal_v = 3.2f, .limits = true, .ccl_a = 100, .dcl_a = 120,
 			     .npacks = 3, .packs = packs };
@@ -786,6 +786,79 @@ static void test_bank(void)
 		CHECK_EQ_INT(PSTR_32(w, r, k, "StrEvt1"), 1);
 }
 
+/* [bank] strings: 803's strings are strings of packs in series, their
+ * members their modules (ss_series): the module of each extreme is the
+ * member's, 802 names string and member, the nominal voltage is the
+ * string's cells'. */
+static void test_series(void)
+{
+	struct bms_snapshot s1, s2, agg;
+	bank_pack(&s1, 106.0f, 10.0f, 2, 3300, 20.0f, 24.0f); /* the string as one pack: member means */
+	s1.ncells = 0;
+	s1.present &= ~(uint32_t)BMS_HAS_CELLS;
+	s1.soc = 40;
+	s2 = s1;
+	s2.voltage = 105.0f;
+	s2.current = 12.0f;
+	s2.soc = 60;
+	struct ss_series r1 = { .nmod = 2, .ncells = 32, .have_cells = true, .cell_max_mv = 3450, .cell_max_mod = 2,
+				.cell_min_mv = 3150, .cell_min_mod = 1, .cell_avg_mv = 3301, .have_temps = true,
+				.tmax_c = 31.0f, .tmax_mod = 2, .tmin_c = 17.0f, .tmin_mod = 1 };
+	struct ss_series r2 = { .nmod = 3, .ncells = 48, .have_cells = true, .cell_max_mv = 3400, .cell_max_mod = 3,
+				.cell_min_mv = 3200, .cell_min_mod = 2, .cell_avg_mv = 3300 };
+	struct ss_pack packs[2] = { { &s1, true, 0, 0, &r1 }, { &s2, true, 0, 0, &r2 } };
+	memset(&agg, 0, sizeof(agg));
+	agg.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_FULL;
+	agg.voltage = 105.5f;
+	agg.current = 22.0f;
+	agg.soc = 50;
+	agg.full_ah = 200;
+	struct ss_unit u = { .bank = true, .name = "bank", .version = "0.1.0", .unit_id = 100, .snap = &agg,
+			     .fresh = true, .cell_nominal_v = 3.2f, .npacks = 2, .packs = packs };
+	uint16_t r[SS_MAX_BLOCK];
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 164 + 64);
+	struct walk w;
+	CHECK(walk(r, 164 + 64, &w));
+	CHECK_EQ_INT(P803(w, r, "NStr"), 2);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrNMod"), 2);
+	CHECK_EQ_INT(PSTR(w, r, 1, "StrNMod"), 3);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrCellVMax"), 3450);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrCellVMaxMod"), 2);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrCellVMin"), 3150);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrCellVMinMod"), 1);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrCellVAvg"), 3301);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpMax"), 310);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpMaxMod"), 2);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpMin"), 170);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpMinMod"), 1);
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrModTmpAvg"), 220);   /* the member means' (20 + 24) / 2 */
+	CHECK_EQ_INT(PSTR(w, r, 1, "StrModTmpMax"), 0x8000); /* no sensors said */
+	CHECK_EQ_INT(PSTR(w, r, 0, "StrSoC"), 400);
+	CHECK_EQ_INT(PSTR(w, r, 1, "StrA"), 0xFF88);        /* -12 A */
+	/* 803's and 802's extremes name the string, and the member */
+	CHECK_EQ_INT(P803(w, r, "ModTmpMax"), 310);
+	CHECK_EQ_INT(P803(w, r, "ModTmpMaxStr"), 1);
+	CHECK_EQ_INT(P803(w, r, "ModTmpMaxMod"), 2);
+	CHECK_EQ_INT(P803(w, r, "StrVMax"), 10600);
+	CHECK_EQ_INT(P803(w, r, "StrVMaxStr"), 1);
+	CHECK_EQ_INT(P802(w, r, "CellVMax"), 3450);
+	CHECK_EQ_INT(P802(w, r, "CellVMaxStr"), 1);
+	CHECK_EQ_INT(P802(w, r, "CellVMaxMod"), 2);
+	CHECK_EQ_INT(P802(w, r, "CellVMin"), 3150);
+	CHECK_EQ_INT(P802(w, r, "CellVMinStr"), 1);
+	CHECK_EQ_INT(P802(w, r, "CellVMinMod"), 1);
+	CHECK_EQ_INT(P802(w, r, "CellVAvg"), 3300);          /* (3301 x 32 + 3300 x 48) / 80 */
+	/* the nominal voltage: the mean of the strings' (32 and 48 cells x 3.2 V) */
+	CHECK_EQ_INT(P802(w, r, "WHRtg"), 2560);             /* 200 Ah x 128 V = 25600 Wh, WHRtg_SF 1 */
+	/* a string with a member not fresh: the lost link alone */
+	packs[1].fresh = false;
+	CHECK_EQ_INT(ss_build(&u, r, SS_MAX_BLOCK), 164 + 64);
+	CHECK_EQ_INT(PSTR_32(w, r, 1, "StrEvt1"), 1);
+	CHECK_EQ_INT(PSTR(w, r, 1, "StrCellVMax"), 0xFFFF);
+	CHECK_EQ_INT(PSTR(w, r, 1, "StrNMod"), 3);
+	CHECK_EQ_INT(P802(w, r, "CellVMin"), 3150);
+}
+
 /* The largest bank, and the decades of its scale factors. */
 static void test_big_bank(void)
 {
@@ -916,6 +989,7 @@ int main(void)
 	test_known_pack();
 	test_states();
 	test_bank();
+	test_series();
 	test_big_bank();
 	test_data_ranges();
 	test_evt1();

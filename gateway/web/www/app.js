@@ -276,12 +276,55 @@ function renderLinks() {
   });
 }
 
+// The strings of a bank of packs in series ([bank] strings): each one's
+// members (a member not fresh, or whose current departs, marked), its
+// values (none while a member is not fresh), and its own limits.
+function stringLimits(l) {
+  if (!l) return '';
+  let t = 'CVL ' + fmt(l.cvl_v, 1, 'V') + ' · CCL ' + fmt(l.ccl_a, 1, 'A') + ' · DCL ' + fmt(l.dcl_a, 1, 'A') + ' · DVL ' + fmt(l.dvl_v, 1, 'V');
+  if (l.mode === 'failsafe') t += ' (fail-safe)';
+  else if (!l.charge_allowed || !l.discharge_allowed) t += ' (' + [!l.charge_allowed ? 'no charging' : '', !l.discharge_allowed ? 'no discharging' : ''].filter(x => x).join(', ') + ')';
+  return t;
+}
+
+function stringRow(s) {
+  const st = s.online ? 'online' : s.stale ? 'stale' : 'nodata';
+  const tr = el('tr', { 'data-string': s.name, 'data-state': st });
+  tr.appendChild(el('td', {}, s.name));
+  const mem = el('td', { 'data-field': 'members' });
+  s.members.forEach((m, i) => {
+    if (i) mem.appendChild(document.createTextNode(' + '));
+    const cls = !m.online ? 'off' : m.current_departs ? 'alarm' : '';
+    mem.appendChild(el('span', { class: cls, 'data-member': m.name, title: m.name + ': ' + fmt(m.voltage, 2, 'V') + ', ' + fmt(m.current, 2, 'A') + ', SOC ' + fmt(m.soc, 1, '%') + (m.online ? '' : ', not fresh') }, m.name));
+  });
+  tr.appendChild(mem);
+  tr.appendChild(el('td', { 'data-field': 'state' }, st === 'online' ? 'online' : (st === 'stale' ? 'stale: ' : 'no data: ') + s.members_online + ' of ' + s.members.length + ' members fresh'));
+  tr.appendChild(el('td', { class: 'num', 'data-field': 'voltage' }, fmt(s.voltage, 2, 'V')));
+  tr.appendChild(el('td', { class: 'num', 'data-field': 'current' }, fmt(s.current, 2, 'A')));
+  tr.appendChild(el('td', { class: 'num', 'data-field': 'soc' }, fmt(s.soc, 1, '%')));
+  tr.appendChild(el('td', { 'data-field': 'weakest' }, s.weakest || '–'));
+  const dev = s.current_deviation === null ? '–' : fmt(s.current_deviation_a, 1, 'A') + ' of ' + fmt(s.max_current_deviation_a, 1, 'A') + (s.current_deviation ? ': a member departs' : '');
+  tr.appendChild(el('td', { 'data-field': 'current_deviation', class: s.current_deviation ? 'alarm' : '' }, dev));
+  tr.appendChild(el('td', { 'data-field': 'cells' }, s.cell_min ? s.cell_count + ', ' + s.cell_min_mv + '–' + s.cell_max_mv + ' mV (' + s.cell_min.pack + ' #' + s.cell_min.cell + ', ' + s.cell_max.pack + ' #' + s.cell_max.cell + ')' : '–'));
+  tr.appendChild(el('td', { 'data-field': 'limits' }, stringLimits(s.limits)));
+  return tr;
+}
+
+function renderStrings() {
+  const list = (state.bank && state.bank.strings) || [];
+  $('#strings').hidden = list.length === 0;
+  const tb = $('#strings tbody');
+  tb.replaceChildren();
+  list.forEach(s => tb.appendChild(stringRow(s)));
+}
+
 // What each state means for the inverter, in a few words.
 const INV_STATES = {
   waiting: 'waiting for the source\'s first data: nothing sent',
   sending: 'sending the limits',
   failsafe: 'source stale: zero current limits',
   silent: 'silent: the inverter is in its own loss-of-communication mode',
+  out_of_range: 'silent: the source measures outside the protocol\'s voltage range',
   down: 'port down',
 };
 
@@ -370,6 +413,7 @@ function render() {
   $('#summary').textContent = g.packs_online + ' of ' + g.packs_configured + ' pack(s) online';
   $('#version').textContent = 'bmsgw ' + g.version + ', up ' + age(g.uptime_s + elapsed());
   renderUnits();
+  renderStrings();
   renderLinks();
   renderProxies();
   renderInverters();
@@ -429,7 +473,8 @@ setInterval(() => {
 
 function fillUnits() {
   const sel = $('#h-unit');
-  const names = (state.bank ? ['bank'] : []).concat(state.packs.map(p => p.pack));
+  const strings = ((state.bank && state.bank.strings) || []).map(s => s.name);
+  const names = (state.bank ? ['bank'] : []).concat(strings, state.packs.map(p => p.pack));
   const have = Array.from(sel.options).map(o => o.value).join(',');
   if (have === names.join(',')) return;
   sel.replaceChildren();
@@ -685,10 +730,16 @@ function drawHistory(h) {
     { label: 'SOC (BMS) %', data: series(h, 'soc_bms'), borderColor: '#1a7f37' },
     { label: 'SOC (counted) %', data: series(h, 'soc_counted'), borderColor: '#4c8bf5' },
   ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
-  lineChart('c-vi', h, [
+  /* with [limits] the current limits beside the current: CCL above, DCL below zero */
+  const vi = [
     { label: 'V', data: series(h, 'voltage'), borderColor: '#4c8bf5', yAxisID: 'y' },
     { label: 'A', data: series(h, 'current'), borderColor: '#f5a623', yAxisID: 'y1' },
-  ], { y: { position: 'left' }, y1: { position: 'right', grid: { drawOnChartArea: false } } });
+  ];
+  if ((h.ccl || []).some(v => v !== null)) {
+    vi.push({ label: 'CCL A', data: series(h, 'ccl'), borderColor: '#1a7f37', borderDash: [4, 3], yAxisID: 'y1' });
+    vi.push({ label: '−DCL A', data: h.t.map((t, i) => ({ x: t, y: h.dcl[i] === null ? null : -h.dcl[i] })), borderColor: '#c62828', borderDash: [4, 3], yAxisID: 'y1' });
+  }
+  lineChart('c-vi', h, vi, { y: { position: 'left' }, y1: { position: 'right', grid: { drawOnChartArea: false } } });
   lineChart('c-cells', h, [
     { label: 'lowest mV', data: series(h, 'cell_min'), borderColor: '#c62828', yAxisID: 'y' },
     { label: 'highest mV', data: series(h, 'cell_max'), borderColor: '#6a1b9a', yAxisID: 'y' },

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/check_hv.c - what the high-voltage inverter protocols need of the
+ * configuration: each one's voltage range, the operating range of an
+ * output's source (a pack, or the bank, with or without strings of packs in
+ * series) from its members' series cells ([pack.NAME] cells) and their
+ * chemistry's cell limits.  --check refuses an HV output whose source's
+ * range is not inside its protocol's (check_out.c); at run time the output
+ * is silent while the measured voltage is outside (gateway/inverter/
+ * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8.
+ */
+#include "conf_int.h"
+
+#include <string.h>
+
+/* The protocols' ranges.  pylon-hv-can: its fields carry 0-6553.5 V and no
+ * vendor range for the family is public; the peers' and real batteries'
+ * examples run 202.5-426 V (75 to 120 LFP cells); 80-1000 V takes any
+ * string of LV packs from two 16S packs of LFP on, and refuses a single LV
+ * pack (PROTOCOLS.md §8.6). */
+static const struct {
+	enum conf_inv_protocol p;
+	double lo, hi;
+} hv_ranges[] = {
+	{ CONF_INV_PYLON_HV_CAN, 80, 1000 },
+};
+
+bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)
+{
+	for (size_t i = 0; i < sizeof(hv_ranges) / sizeof(hv_ranges[0]); i++)
+		if (hv_ranges[i].p == p) {
+			*lo = hv_ranges[i].lo;
+			*hi = hv_ranges[i].hi;
+			return true;
+		}
+	return false;
+}
+
+/* A cell's operating range by chemistry (enum conf_chemistry), V: the
+ * limits a cell of it rests and works within, wider than [limits]' charge
+ * targets (bms/plausible.c uses the same figures): LFP 2.5-3.65 V (EVE
+ * LF280K's datasheet discharge cut-off and charge voltage), NMC 3.0-4.2 V,
+ * LTO 1.5-2.8 V (Yinlong LTO66160H's stops, conf.c's chemistry notes). */
+static const double cell_range[CONF_NCHEM][2] = {
+	{ 2.5, 3.65 }, { 3.0, 4.2 }, { 1.5, 2.8 },
+};
+
+/* Packs pk[0..n) of the bank (or the one pack) in series: the sum of their
+ * ranges into *lo, *hi; false with why when one has no cells. */
+static bool series_range(const struct conf *c, const int *pk, int n, double *lo, double *hi, char *why, size_t wl)
+{
+	*lo = *hi = 0;
+	for (int k = 0; k < n; k++) {
+		const struct conf_pack *p = &c->packs[pk[k]];
+		int ch = (unsigned)p->soc.chemistry < CONF_NCHEM ? (int)p->soc.chemistry : 0;
+		if (p->cells <= 0) {
+			conf__bfmt(why, wl, "[pack.%s] has no cells key (expected cells = its series cells: a "
+			     "high-voltage output needs every member's count to know its voltage range)", p->name);
+			return false;
+		}
+		*lo += p->cells * cell_range[ch][0];
+		*hi += p->cells * cell_range[ch][1];
+	}
+	return true;
+}
+
+bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl)
+{
+	const struct conf_bank *b = &c->bank;
+	double lo, hi;
+	*vmin = *vmax = 0;
+	if (source_pack != CONF_BANK_SOURCE) {
+		if (source_pack < 0 || source_pack >= c->npacks) {
+			conf__bfmt(why, wl, "no such pack");
+			return false;
+		}
+		return series_range(c, &source_pack, 1, vmin, vmax, why, wl);
+	}
+	/* the bank: each string (its packs in series), else each pack; the
+	 * envelope, which is inside a range only when each one is */
+	int n = b->nstrings > 0 ? b->nstrings : b->npacks;
+	for (int s = 0; s < n; s++) {
+		bool ok = b->nstrings > 0 ?
+			  series_range(c, &b->pack_idx[b->string_first[s]], b->string_len[s], &lo, &hi, why, wl) :
+			  series_range(c, &b->pack_idx[s], 1, &lo, &hi, why, wl);
+		if (!ok)
+			return false;
+		if (s == 0 || lo < *vmin)
+			*vmin = lo;
+		if (s == 0 || hi > *vmax)
+			*vmax = hi;
+	}
+	return n > 0;
+}
