@@ -207,6 +207,9 @@ $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gatew
 		$(B)/gateway/model/soc_record.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
+$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
 # the history's bytes per pack-day, and a 30-day history for the page's cells chart
 $(B)/bench_history: $(B)/tests/tools/bench_history.o $(B)/bmsgw.a
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
@@ -259,7 +262,8 @@ test: deps
 	$(MAKE) -j$(NPROC) -Otarget test-builds
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
 
-BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history $(B)/slowdisk.so
+BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
+	$(B)/bench_health $(B)/slowdisk.so
 .PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:

@@ -62,6 +62,7 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define MT(f) offsetof(struct conf_modbus_tls, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
 #define AL(f) offsetof(struct conf_alerts, f)
+#define HE(f) offsetof(struct conf_health, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
@@ -341,6 +342,9 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                       AL(imbalance_mv), "100"},
 	[K_AL_IMBALANCE_HOLD] = {CONF_SEC_ALERTS, "imbalance_hold", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
 	                         AL(imbalance_hold), "60"},
+	/* [health]: the estimators read it live at every poll */
+	[K_HE_IR_MIN_STEP] = {CONF_SEC_HEALTH, "ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
+	                      HE(ir_min_step), "0.1"},
 
 	/* [soc]: a default of NULL is the chemistry's (conf_soc_derive), the
 	 * chemistry's is [limits]'; the estimator reads every key live */
@@ -536,6 +540,7 @@ const struct sect_kind conf__sect_kinds[] = {
 	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
 	       offsetof(struct conf_modbus_tls, enabled)),
 	NAMED("alerts", CONF_SEC_ALERTS, alerts, nalerts, struct conf_alerts, CONF_MAX_ALERTS, alerts_seen),
+	SINGLE("health", CONF_SEC_HEALTH, health, struct conf_health, health_seen, offsetof(struct conf_health, enabled)),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

@@ -21,6 +21,7 @@ enum conf_sect {
 	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
 	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
 	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_BLE_PROXY, CONF_SEC_ALERTS,
+	CONF_SEC_HEALTH,
 	CONF_SEC_COUNT
 };
 
@@ -580,6 +581,16 @@ struct conf_loaders {
 };
 void conf_use_loaders(const struct conf_loaders *l);
 
+/* [health]: the cell health estimators of every pack (design section 26;
+ * gateway/model/health.h), on when the section is there.  The knees and
+ * the rest follow the chemistry and the rating (gw_health_params_for,
+ * gateway/model/health_gw.c). */
+struct conf_health {
+	bool enabled;                    /* a [health] section exists */
+	int line;
+	double ir_min_step;              /* C: a current step this large between two polls is an IR sample */
+};
+
 struct conf {
 	char file[CONF_PORT_MAX];
 	struct conf_gateway gw;
@@ -605,6 +616,7 @@ struct conf {
 	struct conf_ble_proxy ble_proxies[CONF_MAX_BLE_PROXIES];
 	int nalerts;
 	struct conf_alerts alerts[CONF_MAX_ALERTS];
+	struct conf_health health;       /* [health] */
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

@@ -108,6 +108,7 @@ enum {
 	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
 	K_AL_URL, K_AL_TO, K_AL_FROM, K_AL_USERNAME, K_AL_PASSWORD_FILE, K_AL_CA_FILE, K_AL_ON, K_AL_REPEAT,
 	K_AL_IMBALANCE_MV, K_AL_IMBALANCE_HOLD,
+	K_HE_IR_MIN_STEP,
 	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
 	 * K_SOC_COUNTING + i), save_interval aside */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -189,6 +190,7 @@ struct load {
 	int mbtls_seen[K_COUNT];
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
 	int alerts_seen[CONF_MAX_ALERTS][K_COUNT];
+	int health_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -332,5 +334,6 @@ int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size
 int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_t wl);
 void conf__finish_alerts(struct load *x);
 void conf__print_alerts(const struct conf *c, FILE *out);
+void conf__print_health(const struct conf *c, FILE *out);
 
 #endif

@@ -212,6 +212,18 @@ void conf__print_sunspec(const struct conf *c, FILE *out)
 	fprintf(out, "; read-only\n  serial        %s\n", s->serial[0] ? s->serial : "(the unit's name, id and this machine's id)");
 }
 
+void conf__print_health(const struct conf *c, FILE *out)
+{
+	if (!c->health.enabled)
+		return;
+	fprintf(out, "health (resistance, weak cell, imbalance of every pack)\n  ir step       %g C of each pack's "
+		"rated capacity ([soc] capacity, else the BMS's full capacity) between two polls 2 s apart\n",
+		c->health.ir_min_step);
+	for (int i = 0; i < c->npacks; i++)
+		if (c->packs[i].soc.capacity > 0)
+			fprintf(out, "  %-13s %.1f A\n", c->packs[i].name, c->health.ir_min_step * c->packs[i].soc.capacity);
+}
+
 void conf__print_rtu(const struct conf *c, FILE *out)
 {
 	const struct conf_rtu *r = &c->rtu;

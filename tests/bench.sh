@@ -6,7 +6,8 @@
 # cell over-voltage on the wire to CCL = 0 in the registers
 # (tests/tools/bench_limits_wire.py); the SOC estimator's cost per pack
 # step (tests/tools/bench_soc.c) and the time of bmsgw --soc-replay over 30
-# days at 10 s; FC04 against FC03 (mbbench -f 4); the
+# days at 10 s; the cell-health estimators' cost per step of a 16-cell pack
+# and per output (tests/tools/bench_health.c); FC04 against FC03 (mbbench -f 4); the
 # Modbus RTU server's turnaround at 9600 and 115200 bit/s over a pty pair
 # (tests/tools/bench_rtu.py); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
@@ -111,6 +112,8 @@ done
 # the SOC estimator: a pack's step (tests/tools/bench_soc.c), and bmsgw
 # --soc-replay over 30 days at 10 s of the simulator's battery model
 "$BIN/bench_soc"
+# the cell-health estimators ([health]): a 16-cell pack's step and output
+"$BIN/bench_health"
 soc_trace=$(mktemp --suffix=.csv)
 "$BIN/bmsgw-sim" --trace 30 --step 10 --seed 1 --pack capacity=280 >"$soc_trace"
 soc_rows=$(($(wc -l <"$soc_trace") - 1))

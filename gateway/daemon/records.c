@@ -7,6 +7,7 @@
  * above it. */
 #include "../model/energy.h"
 #include "../model/gw.h"
+#include "../model/health_gw.h"
 #include "../model/socunit.h"
 #include "../poll/control.h"
 #include "records.h"
@@ -19,5 +20,8 @@ const struct gw_state_record *const gw_state_records[] = {
 	&gw_soc_record,             /* soc NAME 1 saved=... : the counted SOC */
 	&gw_charge_settings_record, /* set NAME max_soc=80/modbus ...: a pack's runtime charge settings */
 	&gw_charge_bank_settings_record, /* setbank max_soc=80/modbus ...: the bank's */
+	&gw_health_ir_record,       /* hir NAME p:N:R:mOhm,... 1:...: resistance windows */
+	&gw_health_knee_record,     /* hknee NAME KNEES CELL:...: the knees each cell led */
+	&gw_health_day_record,      /* hday NAME DAY:FULL:REST:IR ...: the days of imbalance */
 	NULL,
 };

@@ -50,6 +50,7 @@ enum {
 	E_LIM = 1 << 7,      /* a charge limit: only with [limits] */
 	E_ANY = 1 << 8,      /* needs any one of its BMS_HAS_* bits, not all */
 	E_SOC = 1 << 9,      /* the counted SOC: only where the unit counts ([soc] count) */
+	E_HEALTH = 1 << 10,  /* cell health: only with [health] (model/health_gw.h) */
 };
 
 struct ent {
@@ -138,6 +139,22 @@ static const struct ent ents[] = {
 	{ "discharge_voltage_limit", "Discharge voltage limit", "limits.dvl_v", "voltage", "V", "measurement", 2,
 	  PB | E_LIM | E_DIAG, 0 },
 	{ "charge_mode", "Charge mode", "limits.mode", NULL, NULL, NULL, -1, PB | E_LIM, 0 },
+	{ "ir", "Internal resistance", "ir_mohm", NULL, "mΩ", "measurement", 2, E_PACK | E_DIAG | E_HEALTH,
+	  BMS_HAS_VOLTAGE | BMS_HAS_CURRENT },
+	{ "ir_rise", "Resistance rise in 30 days", "ir_rise_pct", NULL, "%", "measurement", 1,
+	  E_PACK | E_DIAG | E_HEALTH, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT },
+	{ "weak_cell", "Weak cell", "weak_cell.cell", NULL, NULL, NULL, -1, E_PACK | E_DIAG | E_HEALTH,
+	  BMS_HAS_CELLS | BMS_HAS_CURRENT },
+	{ "weak_cell_deficit", "Weak cell capacity deficit", "weak_cell.capacity_deficit_pct", NULL, "%",
+	  "measurement", 1, E_PACK | E_DIAG | E_HEALTH, BMS_HAS_CELLS | BMS_HAS_CURRENT },
+	{ "spread_full", "Cell spread at full", "imbalance.spread_full_mv", "voltage", "mV", "measurement", 0,
+	  E_PACK | E_DIAG | E_HEALTH, BMS_HAS_CELLS | BMS_HAS_CURRENT },
+	{ "spread_rest", "Cell spread at rest", "imbalance.spread_rest_mv", "voltage", "mV", "measurement", 0,
+	  E_PACK | E_DIAG | E_HEALTH, BMS_HAS_CELLS | BMS_HAS_CURRENT },
+	{ "spread_full_trend", "Cell spread at full trend", "imbalance.spread_full_trend_mv_day", NULL, "mV/d",
+	  "measurement", 2, E_PACK | E_DIAG | E_HEALTH, BMS_HAS_CELLS | BMS_HAS_CURRENT },
+	{ "spread_rest_trend", "Cell spread at rest trend", "imbalance.spread_rest_trend_mv_day", NULL, "mV/d",
+	  "measurement", 2, E_PACK | E_DIAG | E_HEALTH, BMS_HAS_CELLS | BMS_HAS_CURRENT },
 	{ "charge_limit_reason", "Charge limit reason", "limits.ccl_reason", NULL, NULL, NULL, -1,
 	  PB | E_LIM | E_DIAG, 0 },
 	{ "discharge_limit_reason", "Discharge limit reason", "limits.dcl_reason", NULL, NULL, NULL, -1,
@@ -345,6 +362,8 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 			continue;
 		if ((e->flags & E_SOC) && !unit_counts(u))
 			continue;
+		if ((e->flags & E_HEALTH) && !u->c->health.enabled)
+			continue;
 		config(u, e, e->key, e->name, e->field, !(e->flags & E_OFF));
 	}
 	if (u->kind == E_GW)
@@ -368,12 +387,21 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 					 E_PACK | E_DIAG, BMS_HAS_CELLS };
 	static const struct ent res = { "cell_resistance", "Cell resistance", "cell_res_mohm", NULL, "mΩ",
 					"measurement", 1, E_PACK | E_DIAG, BMS_HAS_CELL_RES };
+	static const struct ent ir = { "cell_ir", "Cell IR", "cells_ir_mohm", NULL, "mΩ", "measurement", 2,
+				       E_PACK | E_DIAG | E_HEALTH, BMS_HAS_CELLS };
 	for (unsigned n = 1; n <= ncells && n <= BMS_MAX_CELLS; n++) {
 		char key[32], name[64], field[32];
 		snprintf(key, sizeof(key), "cell_%02u", n);
 		snprintf(name, sizeof(name), "Cell %02u", n);
 		snprintf(field, sizeof(field), "cells_mv[%u]", n - 1);
 		config(u, &cell, key, name, field, m->cells == CONF_CELLS_ENABLED);
+		if (u->c->health.enabled && (provides & BMS_HAS_CURRENT)) {
+			/* the estimate (model/health.h), beside what a BMS measures itself */
+			snprintf(key, sizeof(key), "cell_ir_%02u", n);
+			snprintf(name, sizeof(name), "Cell %02u IR (estimated)", n);
+			snprintf(field, sizeof(field), "cells_ir_mohm[%u]", n - 1);
+			config(u, &ir, key, name, field, m->cells == CONF_CELLS_ENABLED);
+		}
 		if (!(provides & BMS_HAS_CELL_RES))
 			continue;
 		snprintf(key, sizeof(key), "cell_resistance_%02u", n);
@@ -637,12 +665,15 @@ bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *
 		if (strcmp(c->packs[i].name, name) == 0)
 			p = &c->packs[i];
 	bool counts = p ? p->soc.count : c->soc.count, lim = false;
+	if (!c->health.enabled && len > 8 && memcmp(key, "cell_ir_", 8) == 0)
+		return true;            /* a cell's estimated resistance without [health] */
 	int sn = p ? 0 : string_key(key, len, &lim);
 	if (sn) /* a string's sensor: gone with its string, or with [limits] */
 		return !c->bank.enabled || sn > c->bank.nstrings || (lim && !c->limits.enabled);
 	for (size_t i = 0; i < NENTS; i++)
 		if (strlen(ents[i].key) == len && memcmp(ents[i].key, key, len) == 0)
-			return ((ents[i].flags & E_SOC) && !counts) || ((ents[i].flags & E_LIM) && !c->limits.enabled);
+			return ((ents[i].flags & E_SOC) && !counts) || ((ents[i].flags & E_LIM) && !c->limits.enabled) ||
+			       ((ents[i].flags & E_HEALTH) && !c->health.enabled);
 	return false;
 }
 
@@ -665,6 +696,9 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 		emit(ctx, topic, "");
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/cell_resistance_%02u/config", c->mqtt.discovery_prefix,
 			 gid, name, n);
+		emit(ctx, topic, "");
+		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/cell_ir_%02u/config", c->mqtt.discovery_prefix, gid,
+			 name, n);
 		emit(ctx, topic, "");
 	}
 }

@@ -6,12 +6,15 @@
 #include <string.h>
 
 #include "gw.h"
+#include "health_gw.h"
 #include "service.h"
 
 void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
 {
-	if (ok)
+	if (ok) {
 		gw_energy_polled(gw, p);
+		gw_health_polled(gw, p);
+	}
 	gw_charge_polled(gw, p); /* before anyone publishes them */
 	for (int i = 0; i < gw->nout; i++) {
 		const struct gw_output *o = &gw->out[i];

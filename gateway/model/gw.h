@@ -23,6 +23,7 @@
 #include "../core/clock.h"
 #include "energy.h"
 #include "healthfacts.h"
+#include "health.h"
 #include "banksoc.h"
 #include "limits.h"
 #include "socunit.h"
@@ -82,7 +83,10 @@ struct gw_pack {
 	/* Written by model/socunit.c alone (stepped over good polls, kept in
 	 * the state file). */
 	struct gw_socunit soc;         /* the counted SOC */
-	/* Written by the cell-health estimator alone (model/healthfacts.h). */
+	/* Written by the cell-health estimator alone, model/health_gw.c
+	 * (stepped over good polls with [health], kept in the state file), and
+	 * the facts it states for the outputs (model/healthfacts.h). */
+	struct gw_health health_est;   /* cell health: resistance, weak cell, imbalance */
 	struct gw_health_facts health; /* its weak cell, its resistance's rise */
 };
 

@@ -25,6 +25,44 @@
 
 #define IR_MAX_MOHM 1000.0f     /* more: not a resistance of a cell or a pack */
 
+/* The median of sorted v[lo..hi). */
+static float median_sorted(const float *v, int lo, int hi)
+{
+	int n = hi - lo, m = lo + n / 2;
+	return n % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/* The median of the window with the samples further than 3 MADs out left
+ * out; false under GW_IR_MIN_SAMPLES.  One sort (insertion: at most 32
+ * values): the deviations from the median come sorted by merging both
+ * sides of it, and the samples kept are a run of the sorted window. */
+static bool estimate(const struct gw_ir_est *e, float *mohm)
+{
+	float v[GW_IR_WINDOW], d[GW_IR_WINDOW];
+	int n = e->n;
+	if (n < GW_IR_MIN_SAMPLES)
+		return false;
+	memcpy(v, e->r, sizeof(v[0]) * (size_t)n);
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			float t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	float med = median_sorted(v, 0, n);
+	int l = n / 2 - 1, r = n / 2;           /* walking out from the middle */
+	for (int k = 0; k < n; k++)
+		d[k] = (r >= n || (l >= 0 && med - v[l] <= v[r] - med)) ? med - v[l--] : v[r++] - med;
+	float mad = median_sorted(d, 0, n), lim = 3 * mad;
+	int lo = 0, hi = n;
+	while (lo < n && med - v[lo] > lim)
+		lo++;
+	while (hi > lo && v[hi - 1] - med > lim)
+		hi--;
+	*mohm = hi > lo ? median_sorted(v, lo, hi) : med;
+	return true;
+}
+
 void gw_ir_add(struct gw_ir_est *e, float mohm)
 {
 	if (!(mohm > 0 && mohm <= IR_MAX_MOHM)) {
@@ -36,37 +74,14 @@ void gw_ir_add(struct gw_ir_est *e, float mohm)
 	if (e->n < GW_IR_WINDOW)
 		e->n++;
 	e->samples++;
-}
-
-static int cmp_f(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
-	return x < y ? -1 : x > y;
-}
-
-static float median(float *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_f);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	e->have_value = estimate(e, &e->value);
 }
 
 bool gw_ir_value(const struct gw_ir_est *e, float *mohm)
 {
-	float v[GW_IR_WINDOW], d[GW_IR_WINDOW];
-	int n = e->n;
-	if (n < GW_IR_MIN_SAMPLES)
-		return false;
-	memcpy(v, e->r, sizeof(v[0]) * (size_t)n);
-	float med = median(v, n);
-	for (int i = 0; i < n; i++)
-		d[i] = fabsf(v[i] - med);
-	float mad = median(d, n);
-	int k = 0;
-	for (int i = 0; i < n; i++)
-		if (fabsf(v[i] - med) <= 3 * mad)
-			v[k++] = v[i];
-	*mohm = k ? median(v, k) : med;
-	return true;
+	if (e->have_value)
+		*mohm = e->value;
+	return e->have_value;
 }
 
 void gw_health_init(struct gw_health *h)

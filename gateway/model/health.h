@@ -38,6 +38,8 @@ struct gw_ir_est {
 	uint8_t n, next;
 	uint32_t samples;        /* accepted since the start */
 	uint32_t rejected;       /* steps whose dV/dI was not a resistance (<= 0 or absurd) */
+	float value;             /* the estimate of the window as it is (gw_ir_add keeps it), */
+	bool have_value;         /* ... once GW_IR_MIN_SAMPLES are in */
 };
 
 /* What the estimators are given ([health], [limits]/[soc] chemistry, the
@@ -115,9 +117,10 @@ void gw_health_step(struct gw_health *h, const struct gw_health_params *p, const
 void gw_health_output(const struct gw_health *h, const struct gw_health_params *p, int32_t today,
 		      struct gw_health_out *o);
 
-/* The running estimate (health.c): add one sample; the median of the last
- * samples with those further than 3 MADs out left out (false: fewer than
- * GW_IR_MIN_SAMPLES). */
+/* The running estimate (health.c): add one sample (the estimate is taken
+ * again then, once per sample, and read as often as asked); the median of
+ * the last samples with those further than 3 MADs out left out (false:
+ * fewer than GW_IR_MIN_SAMPLES). */
 void gw_ir_add(struct gw_ir_est *e, float mohm);
 bool gw_ir_value(const struct gw_ir_est *e, float *mohm);
 

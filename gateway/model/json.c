@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "gw.h"
+#include "health_gw.h"
 #include "json.h"
 
 #ifndef BMSGW_VERSION
@@ -228,6 +229,43 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 		e->full_points, e->empty_points, e->rest_points, e->knee_points);
 }
 
+void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p)
+{
+	struct gw_health_out h;
+	bool on = gw_health_pack_out(gw, p, &h);
+	fputs(",\"cells_ir_mohm\":[", o);
+	for (int c = 0; on && c < h.ncells; c++) {
+		if (isfinite(h.cell_ir_mohm[c]))
+			fprintf(o, "%s%.3f", c ? "," : "", (double)h.cell_ir_mohm[c]);
+		else
+			fprintf(o, "%snull", c ? "," : "");
+	}
+	fputc(']', o);
+	gw_json_num(o, "ir_mohm", h.ir_mohm, on, 3);
+	gw_json_num(o, "ir_samples", h.ir_samples, on, 0);
+	gw_json_num(o, "ir_30d_mohm", h.ir_30d_mohm, on, 3);
+	gw_json_num(o, "ir_rise_pct", h.ir_rise_pct, on, 1);
+	if (on && h.weak) {
+		fprintf(o, ",\"weak_cell\":{\"cell\":%u", h.weak_cell);
+		gw_json_num(o, "ir_rank", h.weak_ir_rank, h.weak_ir_rank > 0, 0);
+		gw_json_num(o, "capacity_deficit_pct", h.weak_deficit_pct, true, 1);
+		fprintf(o, ",\"knees_low\":%u,\"knees_high\":%u}", h.weak_knees_low, h.weak_knees_high);
+	} else {
+		fputs(",\"weak_cell\":null", o);
+	}
+	if (!on) {
+		fputs(",\"imbalance\":null", o);
+		return;
+	}
+	fputs(",\"imbalance\":{", o);
+	fprintf(o, "\"knees\":%u", h.knees);
+	gw_json_num(o, "spread_full_mv", h.spread_full_mv, h.spread_full_mv > 0, 0);
+	gw_json_num(o, "spread_rest_mv", h.spread_rest_mv, h.spread_rest_mv > 0, 0);
+	gw_json_num(o, "spread_full_trend_mv_day", h.spread_full_trend, true, 2);
+	gw_json_num(o, "spread_rest_trend_mv_day", h.spread_rest_trend, true, 2);
+	fputc('}', o);
+}
+
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 {
 	const struct bms_snapshot *s = &p->snap;
@@ -284,6 +322,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	gw_json_bool(o, "balancing_any", s->balance != 0 || ((s->present & BMS_HAS_BALANCING) && s->balancing),
 		  s->present & (BMS_HAS_BALANCE | BMS_HAS_BALANCING));
 	balancer_fields(o, p->drv, s);
+	gw_json_health_fields(o, gw, p);
 	fprintf(o, ",\"raw_alarms\":[");
 	for (unsigned i = 0; i < s->nraw && i < BMS_MAX_RAW_ALARMS; i++)
 		fprintf(o, "%s%u", i ? "," : "", s->raw_alarms[i]);

@@ -35,6 +35,7 @@ struct gw_pack *gw_pack_new(double now)
 	p->created = now;
 	p->soc.bms_soc = NAN;
 	gw_health_forget(&p->health);
+	gw_health_init(&p->health_est);
 	if (!(p->charge = gw_charge_pack_new())) {
 		free(p);
 		return NULL;

@@ -11,6 +11,9 @@
  *   intent rack1 1 1                    MOSFET intents (poll/control.c)
  *   full rack1 1795420800               the last full charge (model/charge.c)
  *   soc rack1 1 saved=... ah=201.5 ...  the counted SOC (model/socunit.c)
+ *   hir rack1 p:40:0:2.5,2.6 1:...     resistance windows (model/health_gw.c)
+ *   hknee rack1 5 9:3:2:...            knees and leads of each cell (model/health_gw.c)
+ *   hday rack1 20418:12:3:2.5 ...      days of spreads and resistance (model/health_gw.c)
  *
  * The file knows no record: each owner defines its kind of line (a const
  * struct gw_state_record: the word, how it writes and reads it) and the
@@ -30,9 +33,11 @@
 struct gw;
 struct gw_pack;
 
-/* The longest rest a record writes (the counted SOC's line, model/soc.h,
- * is the longest); a line read may be the word and a pack's name longer. */
-#define GW_STATE_LINE_MAX 1100
+/* The longest rest a record writes (the resistance windows' line,
+ * model/health_gw.c, is the longest: 33 windows of 32 samples, at most
+ * about 11,400 characters); a line read
+ * may be the word and a pack's name longer. */
+#define GW_STATE_LINE_MAX 16384
 
 /* One kind of line, kept by its owner. */
 struct gw_state_record {

@@ -16,6 +16,7 @@
 
 #include "../core/prom.h"
 #include "../model/gw.h"
+#include "../model/health_gw.h"
 #include "../model/json.h"
 #include "../model/service.h"
 #include "../poll/control.h"
@@ -529,6 +530,48 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 	}
 }
 
+/* Each pack's cell health ([health]; model/health_gw.h), base units. */
+static void health_metrics(const struct gw *gw, FILE *o)
+{
+	static const char *const names[] = { "bmsgw_cell_resistance_ohms", "bmsgw_pack_resistance_ohms",
+					     "bmsgw_cell_spread_full_volts", "bmsgw_cell_spread_rest_volts",
+					     "bmsgw_weak_cell" };
+	static const char *const help[] = {
+		"Internal resistance of one cell, from dV/dI over current steps (median of the last 32 samples).",
+		"Internal resistance of the pack (cells, busbars, MOSFETs), from its voltage over current steps.",
+		"Spread between the highest and the lowest cell in the full knee, the latest day's.",
+		"Spread between the highest and the lowest cell after half an hour at rest, the latest day's.",
+		"The weak cell (named once three knees agree): 1 with its cell label.",
+	};
+	if (!gw->conf->health.enabled)
+		return;
+	static struct gw_health_out h[CONF_MAX_PACKS];
+	for (int i = 0; i < gw->npacks; i++)
+		gw_health_pack_out(gw, gw->packs[i], &h[i]);
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		gw_prom_family(o, names[f], "gauge", help[f]);
+		for (int i = 0; i < gw->npacks; i++) {
+			const char *pack = gw->packs[i]->cfg->name;
+			char lab[32];
+			if (f == 0) {
+				for (int c = 0; c < h[i].ncells; c++) {
+					snprintf(lab, sizeof(lab), "cell=\"%d\"", c + 1);
+					if (isfinite(h[i].cell_ir_mohm[c]))
+						gw_prom_sample(o, names[f], pack, lab, h[i].cell_ir_mohm[c] / 1000.0);
+				}
+			} else if (f == 1 && isfinite(h[i].ir_mohm)) {
+				gw_prom_sample(o, names[f], pack, NULL, h[i].ir_mohm / 1000.0);
+			} else if ((f == 2 && h[i].spread_full_mv) || (f == 3 && h[i].spread_rest_mv)) {
+				gw_prom_sample(o, names[f], pack, NULL,
+					       (f == 2 ? h[i].spread_full_mv : h[i].spread_rest_mv) / 1000.0);
+			} else if (f == 4 && h[i].weak) {
+				snprintf(lab, sizeof(lab), "cell=\"%u\"", h[i].weak_cell);
+				gw_prom_sample(o, names[f], pack, lab, 1);
+			}
+		}
+	}
+}
+
 /* /metrics: the gateway, the packs, every unit's values, the buses' links, then
  * each output's own families. */
 void gw_status_metrics(struct gw *gw, FILE *o)
@@ -538,6 +581,7 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	values_metrics(gw, o);
 	soc_metrics(gw, o);
 	limits_metrics(gw, o);
+	health_metrics(gw, o);
 	gw_status_strings_metrics(gw, o);
 	wires_metrics(gw, o);
 	gw_status_proxies_metrics(gw, o);

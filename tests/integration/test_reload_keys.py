@@ -94,6 +94,7 @@ def base_conf(tmp, ports, ptys):
         # what is checked is the configuration in force)
         ("alerts.m", {"url": "smtp://127.0.0.1:%d" % ports["smtp"], "to": "a@example.org", "from": "b@example.org",
                       "on": "alarm, stale, imbalance"}),
+        ("health", {}),
     ]
 
 

@@ -82,6 +82,8 @@ struct sim_pack {
 	double cvl_v, dvl_v;    /* charge / discharge voltage limit, V (`cvl`, `dvl`) */
 	int cell_offset_mv[SIM_MAX_CELLS]; /* per-cell offset from the SOC curve */
 	int cell_pin_mv[SIM_MAX_CELLS];    /* >= 0: cell pinned to this value (`set ... cell`) */
+	double cell_r_mohm[SIM_MAX_CELLS]; /* each cell's resistance (`r_mohm`, `high_r`): its voltage
+	                                    * is its open-circuit one + current x this */
 	int temp_c[SIM_MAX_TEMPS];
 	int chg_mos, dsg_mos;   /* 1 = on: the actual MOSFET state */
 	int chg_set, dsg_set;   /* the switch settings (what the last write asked) */

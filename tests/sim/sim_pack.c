@@ -287,7 +287,8 @@ int sim_pack_cell_mv(const struct sim_pack *p, int i)
 		return p->cell_pin_mv[i];
 	if (p->model.cfg.on)
 		return i < p->model.cfg.cells ? (int)lround(p->model.cell_v[i] * 1000) : 0;
-	long v = lround(CELL_BASE_MV + CELL_MV_PER_SOC * p->soc) + p->cell_offset_mv[i];
+	long v = lround(CELL_BASE_MV + CELL_MV_PER_SOC * p->soc + p->current * p->cell_r_mohm[i]) +
+		 p->cell_offset_mv[i];
 	return v < 0 ? 0 : (int)v;
 }
 
@@ -397,6 +398,20 @@ static int set_can_key(struct sim_pack *p, const char *k, const char *v)
 	return 0;
 }
 
+/* high_r=N:MOHM: cell N (1-based) has this resistance. */
+static int parse_cell_r(struct sim_pack *p, const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (end == v || *end != ':' || n < 1 || n > SIM_MAX_CELLS)
+		return -1;
+	double d;
+	if (parse_double(end + 1, 0, 1000, &d))
+		return -1;
+	p->cell_r_mohm[n - 1] = d;
+	return 0;
+}
+
 int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
                    char *err, size_t errlen)
 {
@@ -453,6 +468,12 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_double(v, 0, 100, &d) == 0;
 			if (ok)
 				p->soh = d;
+		} else if (strcmp(k, "r_mohm") == 0) {
+			ok = parse_double(v, 0, 1000, &d) == 0;
+			for (int i = 0; ok && i < SIM_MAX_CELLS; i++)
+				p->cell_r_mohm[i] = d;
+		} else if (strcmp(k, "high_r") == 0) {
+			ok = parse_cell_r(p, v) == 0;
 		} else if (strcmp(k, "string") == 0) {
 			ok = parse_long(v, 1, SIM_MAX_PACKS, &l) == 0;
 			if (ok)
@@ -767,6 +788,13 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 void sim_truth_json(struct sim_buf *b, const struct sim_pack *p)
 {
 	const struct sim_model *m = &p->model;
+	int rs = 0;
+	for (int i = 0; i < p->ncells && i < SIM_MAX_CELLS; i++)
+		rs |= p->cell_r_mohm[i] > 0;
+	for (int i = 0; rs && !m->cfg.on && i < p->ncells && i < SIM_MAX_CELLS; i++)
+		sim_buf_printf(b, "%s%.3f", i ? "," : ",\"cells_r_mohm\":[", p->cell_r_mohm[i]);
+	if (rs && !m->cfg.on)
+		sim_buf_printf(b, "]");
 	if (!m->cfg.on)
 		return;
 	sim_buf_printf(b, ",\"truth\":{\"soc\":%.3f,\"ah\":%.3f,\"capacity_ah\":%.3f,\"current\":%.3f,"

@@ -77,6 +77,41 @@ function cellsChart(u) {
   return wrap;
 }
 
+/* Cell health ([health]): each cell's resistance as a small bar chart,
+ * the weak cell marked, the pack's resistance and the spreads with their
+ * trends; nothing without [health] (cells_ir_mohm empty). */
+function healthBlock(u) {
+  const ir = u.cells_ir_mohm || [];
+  if (!ir.length) return null;
+  const box = el('div', { class: 'health', 'data-field': 'health' });
+  const w = u.weak_cell;
+  const known = ir.filter(v => v !== null);
+  if (known.length) {
+    const hi = Math.max(...known);
+    const chart = el('div', { class: 'cells ir', 'data-field': 'cells_ir' });
+    ir.forEach((r, i) => {
+      const n = i + 1;
+      const weak = w && w.cell === n;
+      const c = el('div', { class: 'cell' + (weak ? ' weak' : ''), 'data-cell': String(n), 'data-mohm': r === null ? '' : String(r),
+        title: 'cell ' + n + ': ' + (r === null ? 'no estimate yet' : fmt(r, 2, 'mΩ')) + (weak ? ', the weak cell' : '') });
+      c.style.height = (r === null ? 0 : Math.max(3, r / Math.max(hi, 1e-6) * 100)) + '%';
+      chart.appendChild(c);
+    });
+    box.appendChild(chart);
+  }
+  const line = (field, text) => box.appendChild(el('span', { 'data-field': field }, text));
+  line('ir', 'Resistance ' + fmt(u.ir_mohm, 2, 'mΩ') + ' (' + (u.ir_samples || 0) + ' steps)' +
+    (u.ir_rise_pct !== null && u.ir_rise_pct !== undefined ? ', ' + (u.ir_rise_pct >= 0 ? '+' : '') + fmt(u.ir_rise_pct, 1, '%') + ' in 30 days' : ''));
+  line('weak_cell', w ? 'Weak cell #' + w.cell + (w.ir_rank ? ' (resistance rank ' + w.ir_rank + ')' : '') +
+    (w.capacity_deficit_pct !== null ? ', ' + fmt(w.capacity_deficit_pct, 1, '%') + ' less capacity' : '') +
+    ', led ' + w.knees_low + ' empty and ' + w.knees_high + ' full knees' : 'No weak cell named');
+  const im = u.imbalance || {};
+  const trend = t => t === null || t === undefined ? '' : ' (' + (t >= 0 ? '+' : '') + fmt(t, 2, 'mV/day') + ')';
+  line('spreads', 'Spread at full ' + fmt(im.spread_full_mv, 0, 'mV') + trend(im.spread_full_trend_mv_day) +
+    ' · at rest ' + fmt(im.spread_rest_mv, 0, 'mV') + trend(im.spread_rest_trend_mv_day));
+  return box;
+}
+
 /* The charge and discharge limits ([limits]): status, shown even when the
  * unit is stale, where they are the fail-safe (0 A, nothing allowed). */
 function limitsBlock(u) {
@@ -200,6 +235,8 @@ function unitCard(u, name, isBank) {
       info.appendChild(el('span', { class: 'bal', 'data-field': 'balancing' }, bal.length ? 'balancing ' + bal.join(', ') : 'not balancing'));
       card.appendChild(info);
     }
+    const health = healthBlock(u);
+    if (health) card.appendChild(health);
   } else if (u.cell_min_mv !== null && u.cell_min_mv !== undefined) {
     card.appendChild(el('div', { class: 'cellinfo' }, 'lowest cell ' + u.cell_min_mv + ' mV (' + u.cell_min_pack + ' #' + u.cell_min_index + '), highest ' + u.cell_max_mv + ' mV (' + u.cell_max_pack + ' #' + u.cell_max_index + ')'));
   }
