@@ -133,7 +133,7 @@ static bool save_ir(const struct gw *gw, const struct gw_pack *p, char *out, siz
 	if (!save_est(out, &w, end, "p", &h->pack))
 		return false;
 	for (int c = 0; c < BMS_MAX_CELLS; c++) {
-		char key[8];
+		char key[12];
 		snprintf(key, sizeof(key), "%d", c + 1);
 		if (!save_est(out, &w, end, key, &h->cell[c]))
 			return false;
