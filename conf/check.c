@@ -489,6 +489,13 @@ static bool bank_strings(struct load *x)
 				b->string_first[b->nstrings] = b->npacks;
 			if (!bank_add(x, "strings", sl, p, n))
 				return false;
+			const struct conf_pack *cp = &x->c.packs[b->pack_idx[b->npacks - 1]];
+			if (!(cp->driver->provides & BMS_HAS_CURRENT)) {
+				conf__fail(x, sl, "bank", "strings", "%s: protocol %s measures no current (a balancer beside "
+					   "a BMS, not a pack in series; expected packs whose BMS carries the current)",
+					   cp->name, cp->driver->name);
+				return false;
+			}
 			b->string_len[b->nstrings]++;
 			p += n;
 			want_member = false;

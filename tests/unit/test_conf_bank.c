@@ -94,6 +94,11 @@ int main(void)
 	expect_error("[bank]\nstrings = a+zz\n", "[bank] strings: no [pack.zz] section");
 	expect_error("[bank]\npacks = a\nstrings = a+b\n", "t.ini:14: [bank] strings: packs (line 13) lists the bank's packs too");
 	expect_error("[bank]\nmax_current_deviation = -2\n", "[bank] max_current_deviation: -2 is out of range");
+	/* a balancer (no current) is no member of a string */
+	CHECK_EQ_INT(conf_load_string("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[pack.n]\nprotocol = neey\n"
+				      "port = ble://AA:BB:CC:DD:EE:FF\n[bank]\nstrings = a+n\n", "t.ini", &c, err,
+				      sizeof(err)), -1);
+	CHECK(strstr(err, "t.ini:8: [bank] strings: n: protocol neey measures no current") != NULL);
 	/* two members of a string on one wired bus are said (their ports sit at
 	 * different potentials); members on their own ports are not */
 	CHECK_EQ_INT(load("[bank]\nstrings = a+b, c\n"), 0);
