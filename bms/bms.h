@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "settings.h"
+
 #define BMS_MAX_CELLS 32
 #define BMS_MAX_TEMPS 8
 #define BMS_MAX_RAW_ALARMS 4 /* raw brand alarm words (16 bit each) */
@@ -365,6 +367,8 @@ struct bms_kept {
 	uint8_t ident_state;    /* BMS_IDENT_*: the identity commands (not cleared by a
 	                         * poll; a driver asks them while BMS_IDENT_UNKNOWN) */
 	struct bms_ident ident;
+	struct bms_settings settings; /* the BMS's own settings its last settings read gave
+	                               * (have = 0: never read; bms/settings.h) */
 };
 
 /* Bytes of struct bms_poll.peer_name, its NUL included. */

@@ -214,6 +214,7 @@ static void jkb_settings(struct bms_poll *poll, const uint8_t *frame)
 {
 	float ccl, dcl;
 
+	jk_record_settings(frame, &poll->kept.settings); /* shown read only */
 	if (poll->setpoints) {
 		jk_record_switches(frame, &poll->snap.chg_set, &poll->snap.dsg_set);
 		poll->snap.present |= BMS_HAS_SETPOINT;

@@ -276,6 +276,7 @@ static int jkpb_payload(struct bms_poll *poll, const uint8_t *frame)
 		memset(st, 0, sizeof(*st));
 		jk_record_switches(frame, &st->chg_set, &st->dsg_set);
 		st->limits_ok = jk_record_limits(frame, &st->ccl_a, &st->dcl_a) == BMS_OK;
+		jk_record_settings(frame, &poll->kept.settings); /* shown read only */
 	} else {
 		return BMS_E_UNEXPECTED; /* another frame type, or after the poll */
 	}
