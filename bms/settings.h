@@ -26,6 +26,9 @@ enum bms_set_key {
 	BMS_SET_CELL_OVP_RELEASE_V,
 	BMS_SET_CELL_UVP_V,             /* cell under-voltage protection */
 	BMS_SET_CELL_UVP_RELEASE_V,
+	BMS_SET_CELL_OVP_DELAY_S,
+	BMS_SET_CELL_UVP_DELAY_S,
+	BMS_SET_CELL_DIFF_V,            /* cell voltage difference protection */
 	BMS_SET_PACK_OVP_V,             /* pack over-voltage protection */
 	BMS_SET_PACK_UVP_V,             /* pack under-voltage protection */
 	BMS_SET_POWER_OFF_V,            /* cell voltage at which the BMS switches itself off */
