@@ -580,6 +580,9 @@ struct bms_driver {
 	uint32_t provides;       /* BMS_HAS_* bits a poll of this protocol can give
 	                          * (power: derived from V x I where the BMS has none);
 	                          * what MQTT discovery announces */
+	uint64_t settings;       /* bit k: the BMS setting k (enum bms_set_key,
+	                          * bms/settings.h) its settings read can give: the
+	                          * diagnostic entities MQTT discovery announces */
 	int default_baud;
 	/* Silence before a request.  The gateway waits 3.5 character times at
 	 * the pack's baud rate (10 bits a character, Modbus RTU's inter-frame

@@ -540,6 +540,7 @@ const struct bms_driver bms_jk_pb_driver = {
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
 	.vendor = "JK",
 	.protocol_id = 5,
+	.settings = JK_RECORD_SETTINGS,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,

@@ -69,6 +69,8 @@ struct bms_settings {
  * "Ah", "" for a count); NULL for a key out of range. */
 const char *bms_settings_name(enum bms_set_key k);
 const char *bms_settings_unit(enum bms_set_key k);
+/* Its name for people ("Cell over-voltage protection"). */
+const char *bms_settings_label(enum bms_set_key k);
 /* Decimals the key is shown with. */
 int bms_settings_decimals(enum bms_set_key k);
 
@@ -76,5 +78,8 @@ int bms_settings_decimals(enum bms_set_key k);
 void bms_settings_put(struct bms_settings *s, enum bms_set_key k, float value);
 /* Is key k read? */
 bool bms_settings_has(const struct bms_settings *s, enum bms_set_key k);
+
+/* The bit of key k in a set of keys (struct bms_driver.settings). */
+#define BMS_SET_BIT(k) ((uint64_t)1 << (k))
 
 #endif

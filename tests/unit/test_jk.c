@@ -465,6 +465,7 @@ static void test_bms_settings(void)
 		have |= (uint64_t)1 << want[i].k;
 	}
 	CHECK(poll.kept.settings.have == have);
+	CHECK(drv->settings == have); /* what discovery announces */
 
 	/* out of range: 0 mV cell OVP, 33 cells, 1001 A; repeated 0x93: the first */
 	CHECK_EQ_INT(decode_items(&poll, CELLS2 "8314e0 900000 a921 9703e9 930bea 930c1c", false), BMS_OK);

@@ -773,6 +773,8 @@ static void check_bms_settings(size_t c, const struct bms_settings *st)
 		have |= (uint64_t)1 << want[i].k;
 	}
 	CHECK(st->have == have); /* nothing else: the record has no pack OVP, no SCP current */
+	CHECK(drv->settings == have); /* what discovery announces */
+	CHECK(bms_jk_ble_driver.settings == have);
 }
 
 static void test_settings(void)
