@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The BMS's own settings, read only (design §26 "Settings read-out"): the
+real gateway against the bundled simulator, for each protocol whose driver
+reads them (jk: the 0x8E..0xAA items of its read-all answer; jk-pb: the
+settings frame of 0x161E), --once and /api/state carry "settings_bms" with
+the simulator's values, the keys the protocol does not read absent; a
+protocol without a settings read has "settings_bms": null.  The values the
+simulators send: tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c
+and sim_jkrecord.c (vector JKPB-05's protections)."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, wait_until, write_conf  # noqa: E402
+
+c = Checks()
+
+# protocol -> {key: value} the simulator's settings give (and keys absent)
+WANT = {
+    "jk": ({"pack_ovp_v": 56.70, "pack_uvp_v": 42.70, "cell_ovp_v": 4.050, "cell_uvp_v": 3.050,
+            "cell_ovp_delay_s": 5, "cell_diff_v": 0.300, "balance_start_v": 3.300, "mos_otp_c": 90,
+            "charge_utp_c": -20, "discharge_utp_release_c": -10},
+           ("power_off_v", "short_circuit_delay_s")),
+    "jk-pb": ({"cell_uvp_v": 2.700, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.440, "power_off_v": 2.500,
+               "charge_ocp_delay_s": 30, "balance_current_a": 2.0, "charge_otp_c": 60.0, "charge_utp_c": -10.0,
+               "mos_otp_c": 100.0, "short_circuit_delay_s": 0.0015, "balance_start_v": 3.350},
+              ("pack_ovp_v", "cell_ovp_delay_s")),
+}
+
+
+def check_settings(proto, js, sim_pack, where):
+    st = js.get("settings_bms")
+    if not c.ok(isinstance(st, dict), "%s: %s settings_bms is an object (%r)" % (proto, where, st)):
+        return
+    want, absent = WANT[proto]
+    for k, v in want.items():
+        got = st.get(k)
+        c.ok(isinstance(got, dict) and abs(got.get("value", 1e9) - v) < 1e-6 and "unit" in got,
+             "%s: %s settings_bms.%s = %s (%r)" % (proto, where, k, v, got))
+    for k in absent:
+        c.ok(k not in st, "%s: %s settings_bms.%s absent" % (proto, where, k))
+    c.eq(st.get("cell_count", {}).get("value"), len(sim_pack["cells_mv"]), proto + ": " + where + " cell count")
+    c.eq(st.get("cell_ovp_v", {}).get("unit"), "V", proto + ": " + where + " unit V")
+    c.eq(st.get("mos_otp_c", {}).get("unit"), "°C", proto + ": " + where + " unit °C")
+
+
+def run(proto):
+    print("== " + proto, flush=True)
+    sim = Sim(protocol=proto)
+    http_port, gw_port = free_port(), free_port()
+    conf = """[gateway]
+listen = 127.0.0.1:%d
+state_file = none
+[http]
+listen = 127.0.0.1:%d
+[pack.p]
+protocol = %s
+port = tcp://127.0.0.1:%d
+poll_interval = 0.5
+""" % (gw_port, http_port, proto, sim.port)
+    gw = Gateway(conf, gw_port)
+    try:
+        def ready():
+            j = api_state(http_port)
+            return j if j and j["packs"][0].get("online") and j["packs"][0].get("settings_bms") else None
+        js = wait_until(ready, 20)
+        if c.ok(js is not None, proto + ": /api/state online with settings_bms"):
+            check_settings(proto, js["packs"][0], sim.state()["packs"][0], "/api/state")
+    finally:
+        gw.stop()
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--once"],
+                         capture_output=True, text=True, timeout=60)
+    js = json.loads(out.stdout.splitlines()[0]) if out.stdout.strip() else {}
+    check_settings(proto, js, sim.state()["packs"][0], "--once")
+    sim.stop()
+
+
+def run_none():
+    """A protocol without a settings read: null."""
+    print("== daly (no settings read)", flush=True)
+    sim = Sim(protocol="daly")
+    conf = "[gateway]\nstate_file = none\n[pack.p]\nprotocol = daly\nport = tcp://127.0.0.1:%d\n" % sim.port
+    path = write_conf(conf)
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--once"],
+                         capture_output=True, text=True, timeout=60)
+    js = json.loads(out.stdout.splitlines()[0]) if out.stdout.strip() else {}
+    c.ok("settings_bms" in js and js["settings_bms"] is None, "daly: settings_bms null (%r)" % js.get("settings_bms"))
+    sim.stop()
+
+
+if __name__ == "__main__":
+    for p in sys.argv[1:] or list(WANT):
+        run(p)
+    run_none()
+    sys.exit(c.report())
