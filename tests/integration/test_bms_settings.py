@@ -47,6 +47,39 @@ def check_settings(proto, js, sim_pack, where):
     c.eq(st.get("mos_otp_c", {}).get("unit"), "°C", proto + ": " + where + " unit °C")
 
 
+def page(http_port):
+    """The page in headless Chromium: a collapsed "BMS settings" table in
+    the pack's card, opened by a click, with the values and units."""
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        print("FAIL chromium and chromium-driver are not installed (make deps)")
+        c.ok(False, "page: chromium present")
+        return
+    from test_page import browser
+    d = browser()
+    try:
+        d.get("http://127.0.0.1:%d/" % http_port)
+        box = wait_until(lambda: d.find_elements("css selector", "article[data-unit='p'] details[data-field='settings_bms']"), 20)
+        if not c.ok(bool(box), "page: the pack's card has a BMS settings block"):
+            return
+        c.ok(not box[0].get_attribute("open"), "page: collapsed at first")
+        box[0].find_element("css selector", "summary").click()
+        row = wait_until(lambda: [r for r in d.find_elements("css selector", "details[data-field='settings_bms'] tr[data-key='cell_ovp_v']") if r.is_displayed()], 10)
+        if c.ok(bool(row), "page: opened, the cell OVP row shows"):
+            c.eq(row[0].find_element("css selector", "td").text, "3.65 V", "page: cell OVP value and unit")
+            c.eq(row[0].find_element("css selector", "th").text, "Cell OVP", "page: cell OVP label")
+        # the page renders every state it receives: the table stays open
+        first = d.execute_script("return received")
+        wait_until(lambda: d.execute_script("return received") != first, 10)
+        again = d.find_elements("css selector", "article[data-unit='p'] details[data-field='settings_bms']")
+        c.ok(bool(again) and again[0].get_attribute("open") is not None, "page: still open after a refresh")
+        utp = d.find_elements("css selector", "details[data-field='settings_bms'] tr[data-key='charge_utp_c'] td")
+        c.ok(bool(utp) and utp[0].text == "-10 °C", "page: charge UTP below 0 (%r)" % (utp[0].text if utp else None))
+        errs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.eq(errs, [], "page: no error in the console")
+    finally:
+        d.quit()
+
+
 def run(proto):
     print("== " + proto, flush=True)
     sim = Sim(protocol=proto)
@@ -69,6 +102,8 @@ poll_interval = 0.5
         js = wait_until(ready, 20)
         if c.ok(js is not None, proto + ": /api/state online with settings_bms"):
             check_settings(proto, js["packs"][0], sim.state()["packs"][0], "/api/state")
+            if proto == "jk-pb":
+                page(http_port)
     finally:
         gw.stop()
     out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--once"],

@@ -124,11 +124,14 @@ function settingsText(s) {
 
 /* The BMS's own settings its protocol reads (settings_bms), read only: a
  * collapsed table; nothing while never read (null). */
-function bmsSettings(st) {
+const settingsOpen = new Set(); /* the packs whose table is open: kept across renders */
+function bmsSettings(st, name) {
   if (!st || typeof st !== 'object') return null;
   const keys = Object.keys(st);
   if (!keys.length) return null;
   const box = el('details', { class: 'bmsset', 'data-field': 'settings_bms' });
+  if (settingsOpen.has(name)) box.open = true;
+  box.addEventListener('toggle', () => { if (box.open) settingsOpen.add(name); else settingsOpen.delete(name); });
   box.appendChild(el('summary', {}, 'BMS settings (' + keys.length + ')'));
   const tb = el('table');
   const abbr = { ovp: 'OVP', uvp: 'UVP', ocp: 'OCP', otp: 'OTP', utp: 'UTP', mos: 'MOS' };
@@ -224,7 +227,7 @@ function unitCard(u, name, isBank) {
       info.appendChild(el('span', { class: 'bal', 'data-field': 'balancing' }, bal.length ? 'balancing ' + bal.join(', ') : 'not balancing'));
       card.appendChild(info);
     }
-    const bs = bmsSettings(u.settings_bms);
+    const bs = bmsSettings(u.settings_bms, name);
     if (bs) card.appendChild(bs);
   } else if (u.cell_min_mv !== null && u.cell_min_mv !== undefined) {
     card.appendChild(el('div', { class: 'cellinfo' }, 'lowest cell ' + u.cell_min_mv + ' mV (' + u.cell_min_pack + ' #' + u.cell_min_index + '), highest ' + u.cell_max_mv + ' mV (' + u.cell_max_pack + ' #' + u.cell_max_index + ')'));
