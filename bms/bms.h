@@ -412,6 +412,10 @@ struct bms_poll {
 	bool refresh;           /* read the slow-changing values again this poll (set by the
 	                         * gateway after bms_poll_begin(); see struct bms_kept) */
 	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
+	struct bms_settings set_read; /* the BMS settings a frame of this poll gave, held
+	                         * by a driver whose answer is complete only later
+	                         * (jk-pb: until its acknowledgement) before they go
+	                         * into kept.settings */
 	uint32_t refusals;      /* error answers (RTN != 0, Modbus exceptions) handle() took
 	                         * without failing the step (an identity command the BMS does
 	                         * not know): the gateway counts them with the ones that made

@@ -1003,6 +1003,7 @@ static void test_settings_broken(void)
 	CHECK_EQ_INT(poll.snap.present, 0);
 	/* another pack's settings (its ack after the payload) are dropped */
 	CHECK(to_settings(&poll, &rx, 1));
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
 	r = FEED_HEX(&poll, &rx, JKPB_02, chunks_odd); /* pack 3's */
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
@@ -1011,6 +1012,8 @@ static void test_settings_broken(void)
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	CHECK(poll.kept.settings.have == 0); /* nor its BMS settings */
+	CHECK(poll.set_read.have == 0);
 	/* our pack refuses the trigger */
 	uint8_t e[5];
 	mk_exc(e, 3, 0x02);
