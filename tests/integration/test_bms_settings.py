@@ -56,24 +56,28 @@ def page(http_port):
         return
     from test_page import browser
     d = browser()
+    # the page renders every state it receives: each look is one script,
+    # so no element goes stale between finding and reading it
+    box = "document.querySelector(\"article[data-unit='p'] details[data-field='settings_bms']\")"
     try:
         d.get("http://127.0.0.1:%d/" % http_port)
-        box = wait_until(lambda: d.find_elements("css selector", "article[data-unit='p'] details[data-field='settings_bms']"), 20)
-        if not c.ok(bool(box), "page: the pack's card has a BMS settings block"):
+        if not c.ok(wait_until(lambda: d.execute_script("return !!" + box), 20),
+                    "page: the pack's card has a BMS settings block"):
             return
-        c.ok(not box[0].get_attribute("open"), "page: collapsed at first")
-        box[0].find_element("css selector", "summary").click()
-        row = wait_until(lambda: [r for r in d.find_elements("css selector", "details[data-field='settings_bms'] tr[data-key='cell_ovp_v']") if r.is_displayed()], 10)
-        if c.ok(bool(row), "page: opened, the cell OVP row shows"):
-            c.eq(row[0].find_element("css selector", "td").text, "3.65 V", "page: cell OVP value and unit")
-            c.eq(row[0].find_element("css selector", "th").text, "Cell OVP", "page: cell OVP label")
-        # the page renders every state it receives: the table stays open
+        c.ok(d.execute_script("return !%s.open" % box), "page: collapsed at first")
+        d.execute_script("%s.querySelector('summary').click()" % box)
+        row = "(b => b && b.open && b.querySelector(\"tr[data-key='%s']\"))(" + box + ")"
+
+        def cell(k, tag):
+            return d.execute_script("const r = " + row % k + "; return r ? r.querySelector('%s').textContent : null"
+                                    % tag)
+        c.ok(wait_until(lambda: cell("cell_ovp_v", "td"), 10), "page: opened, the cell OVP row shows")
+        c.eq(cell("cell_ovp_v", "td"), "3.65 V", "page: cell OVP value and unit")
+        c.eq(cell("cell_ovp_v", "th"), "Cell OVP", "page: cell OVP label")
         first = d.execute_script("return received")
         wait_until(lambda: d.execute_script("return received") != first, 10)
-        again = d.find_elements("css selector", "article[data-unit='p'] details[data-field='settings_bms']")
-        c.ok(bool(again) and again[0].get_attribute("open") is not None, "page: still open after a refresh")
-        utp = d.find_elements("css selector", "details[data-field='settings_bms'] tr[data-key='charge_utp_c'] td")
-        c.ok(bool(utp) and utp[0].text == "-10 °C", "page: charge UTP below 0 (%r)" % (utp[0].text if utp else None))
+        c.ok(d.execute_script("return !!(%s && %s.open)" % (box, box)), "page: still open after a refresh")
+        c.eq(cell("charge_utp_c", "td"), "-10 °C", "page: charge UTP below 0")
         errs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
         c.eq(errs, [], "page: no error in the console")
     finally:
@@ -126,8 +130,37 @@ def run_none():
     sim.stop()
 
 
+def discovery():
+    """--mqtt-dump: a diagnostic sensor per key the protocol can give,
+    disabled by default, reading settings_bms.<key>.value; none for a
+    protocol that reads no settings."""
+    print("== discovery", flush=True)
+    path = write_conf("[gateway]\nstate_file = none\n[mqtt]\nhost = 127.0.0.1\n"
+                      "[pack.p]\nprotocol = jk-pb\nport = /dev/ttyS7\naddress = 1\n"
+                      "[pack.d]\nprotocol = daly\nport = /dev/null\n")
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--mqtt-dump"],
+                         capture_output=True, text=True, timeout=60).stdout
+    cfg = {}
+    for line in out.splitlines():
+        topic, _, payload = line.partition(" ")
+        if "/bms_" in topic and payload:
+            cfg[topic] = json.loads(payload)
+    p_keys = sorted(t.split("/")[-2] for t in cfg if "_p/" in t)
+    c.eq(len(p_keys), 26, "discovery: jk-pb has its 26 settings sensors")
+    c.eq([t for t in cfg if "_d/" in t], [], "discovery: daly none")
+    ovp = [v for t, v in cfg.items() if t.endswith("_p/bms_cell_ovp_v/config")]
+    if c.ok(len(ovp) == 1, "discovery: bms_cell_ovp_v"):
+        v = ovp[0]
+        c.eq(v.get("value_template"), "{{ value_json.settings_bms.cell_ovp_v.value }}", "discovery: template")
+        c.eq((v.get("entity_category"), v.get("enabled_by_default"), v.get("unit_of_measurement"),
+              v.get("device_class")), ("diagnostic", False, "V", "voltage"), "discovery: diagnostic, off, V")
+    utp = [v for t, v in cfg.items() if t.endswith("_p/bms_charge_utp_c/config")]
+    c.ok(len(utp) == 1 and utp[0].get("device_class") == "temperature", "discovery: charge UTP a temperature")
+
+
 if __name__ == "__main__":
     for p in sys.argv[1:] or list(WANT):
         run(p)
     run_none()
+    discovery()
     sys.exit(c.report())
