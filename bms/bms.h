@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "settings.h"
+
 #define BMS_MAX_CELLS 32
 #define BMS_MAX_TEMPS 8
 #define BMS_MAX_RAW_ALARMS 4 /* raw brand alarm words (16 bit each) */
@@ -365,6 +367,8 @@ struct bms_kept {
 	uint8_t ident_state;    /* BMS_IDENT_*: the identity commands (not cleared by a
 	                         * poll; a driver asks them while BMS_IDENT_UNKNOWN) */
 	struct bms_ident ident;
+	struct bms_settings settings; /* the BMS's own settings its last settings read gave
+	                               * (have = 0: never read; bms/settings.h) */
 };
 
 /* Bytes of struct bms_poll.peer_name, its NUL included. */
@@ -408,6 +412,10 @@ struct bms_poll {
 	bool refresh;           /* read the slow-changing values again this poll (set by the
 	                         * gateway after bms_poll_begin(); see struct bms_kept) */
 	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
+	struct bms_settings set_read; /* the BMS settings a frame of this poll gave, held
+	                         * by a driver whose answer is complete only later
+	                         * (jk-pb: until its acknowledgement) before they go
+	                         * into kept.settings */
 	uint32_t refusals;      /* error answers (RTN != 0, Modbus exceptions) handle() took
 	                         * without failing the step (an identity command the BMS does
 	                         * not know): the gateway counts them with the ones that made
@@ -576,6 +584,9 @@ struct bms_driver {
 	uint32_t provides;       /* BMS_HAS_* bits a poll of this protocol can give
 	                          * (power: derived from V x I where the BMS has none);
 	                          * what MQTT discovery announces */
+	uint64_t settings;       /* bit k: the BMS setting k (enum bms_set_key,
+	                          * bms/settings.h) its settings read can give: the
+	                          * diagnostic entities MQTT discovery announces */
 	int default_baud;
 	/* Silence before a request.  The gateway waits 3.5 character times at
 	 * the pack's baud rate (10 bits a character, Modbus RTU's inter-frame

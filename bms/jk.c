@@ -129,6 +129,7 @@ struct jk_vals {
 	uint16_t dsg_ocp, chg_ocp;
 	uint8_t soc, nsensors, proto_ver, sw_chg, sw_dsg;
 	uint32_t capacity, actual_cap;
+	struct bms_settings set;        /* the protection settings 0x8E..0xAA (§5.3) */
 	bool complete;                  /* the walk reached the end of the data */
 };
 
@@ -225,11 +226,72 @@ static uint32_t jk_seen_flag(uint8_t id)
 	}
 }
 
+/* The BMS's settings among the items (§5.3 table; big-endian, 2 bytes
+ * unless said): key, signed, raw / div = the value, the raw range taken. */
+static const struct {
+	uint8_t id, key;                /* enum bms_set_key */
+	bool is_signed;
+	float div;
+	int32_t lo, hi;
+} jk_set[] = {
+	{ 0x8E, BMS_SET_PACK_OVP_V, false, 100.0f, 1, 20000 },
+	{ 0x8F, BMS_SET_PACK_UVP_V, false, 100.0f, 1, 20000 },
+	{ 0x90, BMS_SET_CELL_OVP_V, false, 1000.0f, 1, 10000 },
+	{ 0x91, BMS_SET_CELL_OVP_RELEASE_V, false, 1000.0f, 1, 10000 },
+	{ 0x92, BMS_SET_CELL_OVP_DELAY_S, false, 1.0f, 0, 65535 },
+	{ 0x93, BMS_SET_CELL_UVP_V, false, 1000.0f, 1, 10000 },
+	{ 0x94, BMS_SET_CELL_UVP_RELEASE_V, false, 1000.0f, 1, 10000 },
+	{ 0x95, BMS_SET_CELL_UVP_DELAY_S, false, 1.0f, 0, 65535 },
+	{ 0x96, BMS_SET_CELL_DIFF_V, false, 1000.0f, 0, 10000 },
+	{ 0x97, BMS_SET_DISCHARGE_OCP_A, false, 1.0f, 1, JK_OCP_MAX },
+	{ 0x98, BMS_SET_DISCHARGE_OCP_DELAY_S, false, 1.0f, 0, 65535 },
+	{ 0x99, BMS_SET_CHARGE_OCP_A, false, 1.0f, 1, JK_OCP_MAX },
+	{ 0x9A, BMS_SET_CHARGE_OCP_DELAY_S, false, 1.0f, 0, 65535 },
+	{ 0x9B, BMS_SET_BALANCE_START_V, false, 1000.0f, 1, 10000 },
+	{ 0x9C, BMS_SET_BALANCE_DELTA_V, false, 1000.0f, 0, 10000 },
+	{ 0x9E, BMS_SET_MOS_OTP_C, false, 1.0f, 0, 200 },
+	{ 0x9F, BMS_SET_MOS_OTP_RELEASE_C, false, 1.0f, 0, 200 },
+	{ 0xA3, BMS_SET_CHARGE_OTP_C, false, 1.0f, 0, 200 },
+	{ 0xA4, BMS_SET_DISCHARGE_OTP_C, false, 1.0f, 0, 200 },
+	{ 0xA5, BMS_SET_CHARGE_UTP_C, true, 1.0f, -100, 100 },
+	{ 0xA6, BMS_SET_CHARGE_UTP_RELEASE_C, true, 1.0f, -100, 100 },
+	{ 0xA7, BMS_SET_DISCHARGE_UTP_C, true, 1.0f, -100, 100 },
+	{ 0xA8, BMS_SET_DISCHARGE_UTP_RELEASE_C, true, 1.0f, -100, 100 },
+	{ 0xA9, BMS_SET_CELL_COUNT, false, 1.0f, 1, 32 },         /* 1 byte */
+	{ 0xAA, BMS_SET_CAPACITY_AH, false, 1.0f, 1, 100000 },    /* 4 bytes */
+};
+
+/* A settings item (ID at p[0], its jk_len[] bytes checked by the walk)
+ * into v->set; the first of a repeated ID is kept, a raw value outside its
+ * range is left out. */
+static void jk_setting(struct jk_vals *v, const uint8_t *p)
+{
+	for (size_t i = 0; i < sizeof(jk_set) / sizeof(jk_set[0]); i++) {
+		if (jk_set[i].id != p[0])
+			continue;
+		enum bms_set_key k = (enum bms_set_key)jk_set[i].key;
+		if (bms_settings_has(&v->set, k))
+			return;
+		int64_t raw;
+		if (jk_len[p[0]] == 1)
+			raw = p[1];
+		else if (jk_len[p[0]] == 4)
+			raw = bms_be32(p + 1);
+		else
+			raw = jk_set[i].is_signed ? (int16_t)bms_be16(p + 1) : bms_be16(p + 1);
+		if (raw >= jk_set[i].lo && raw <= jk_set[i].hi)
+			bms_settings_put(&v->set, k, (float)((double)raw / jk_set[i].div));
+		return;
+	}
+}
+
 /* Store one item (ID at p[0], value from p[1], length already checked). */
 static void jk_item(struct jk_vals *v, const uint8_t *p)
 {
 	const uint8_t *val = p + 1;
 	uint32_t flag = jk_seen_flag(p[0]);
+
+	jk_setting(v, p);
 
 	/* Each ID comes once; should one repeat, the first is kept: the items
 	 * before an unknown ID are the surest. */
@@ -432,6 +494,8 @@ static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		if (v.seen & JK_SEEN_CELLS)
 			s->present |= BMS_HAS_CELLS;
 	}
+	if (v.set.have)
+		poll->kept.settings = v.set; /* shown read only */
 	if (v.seen & JK_SEEN_VOLTAGE) {
 		s->voltage = (float)v.voltage / 100.0f;
 		s->present |= BMS_HAS_VOLTAGE;
@@ -560,6 +624,19 @@ const struct bms_driver bms_jk_driver = {
 	.description = "JK-Bx BMS, GPS/UART port 0x4E57 \"read all\" protocol (115200 baud, one BMS per port)",
 	.vendor = "JK",
 	.protocol_id = 4,
+	.settings = BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		    BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		    BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		    BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
+		    BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
+		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_MOS_OTP_C) |
+		    BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_CELL_COUNT) |
+		    BMS_SET_BIT(BMS_SET_CAPACITY_AH),
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,

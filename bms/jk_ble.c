@@ -214,6 +214,7 @@ static void jkb_settings(struct bms_poll *poll, const uint8_t *frame)
 {
 	float ccl, dcl;
 
+	jk_record_settings(frame, &poll->kept.settings); /* shown read only */
 	if (poll->setpoints) {
 		jk_record_switches(frame, &poll->snap.chg_set, &poll->snap.dsg_set);
 		poll->snap.present |= BMS_HAS_SETPOINT;
@@ -340,6 +341,7 @@ const struct bms_driver bms_jk_ble_driver = {
 	.description = "JK BMS over Bluetooth LE (JK02: JK-B/BD boards, JK-PB), 0x97/0x96 then streamed 0x55AA records",
 	.vendor = "JK",
 	.protocol_id = 11,
+	.settings = JK_RECORD_SETTINGS,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,

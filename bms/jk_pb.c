@@ -241,6 +241,7 @@ static void jkpb_apply_settings(struct bms_poll *poll)
 		poll->snap.present |= BMS_HAS_SETPOINT;
 	}
 	poll->persist |= JKPB_P_SET_OK;
+	poll->kept.settings = poll->set_read; /* shown read only (§1.8) */
 	if (st->limits_ok) {
 		bms_set_cur_limits(poll, st->ccl_a, st->dcl_a, true);
 		poll->persist &= ~JKPB_P_NOLIM;
@@ -276,6 +277,7 @@ static int jkpb_payload(struct bms_poll *poll, const uint8_t *frame)
 		memset(st, 0, sizeof(*st));
 		jk_record_switches(frame, &st->chg_set, &st->dsg_set);
 		st->limits_ok = jk_record_limits(frame, &st->ccl_a, &st->dcl_a) == BMS_OK;
+		jk_record_settings(frame, &poll->set_read); /* ours once the ack comes */
 	} else {
 		return BMS_E_UNEXPECTED; /* another frame type, or after the poll */
 	}
@@ -300,8 +302,10 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 				poll->seen &= ~JKPB_SEEN_PAYLOAD;
 				if (step == JKPB_ST_STATUS)
 					memset(&poll->snap, 0, sizeof(poll->snap));
-				else
+				else {
 					memset(BMS_PRIV(poll, struct jkpb_state), 0, sizeof(struct jkpb_state));
+					memset(&poll->set_read, 0, sizeof(poll->set_read));
+				}
 			}
 			return BMS_E_UNEXPECTED;
 		}
@@ -528,6 +532,7 @@ static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const
 	memset(st, 0, sizeof(*st));
 	jk_record_switches(ans, &st->chg_set, &st->dsg_set);
 	st->limits_ok = jk_record_limits(ans, &st->ccl_a, &st->dcl_a) == BMS_OK;
+	jk_record_settings(ans, &poll->set_read);
 	jkpb_apply_settings(poll);
 	return BMS_LISTEN_EXTRA + JKPB_ST_SETTINGS;
 }
@@ -539,6 +544,7 @@ const struct bms_driver bms_jk_pb_driver = {
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
 	.vendor = "JK",
 	.protocol_id = 5,
+	.settings = JK_RECORD_SETTINGS,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,

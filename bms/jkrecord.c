@@ -220,3 +220,56 @@ int jk_record_sw_major(const uint8_t *p)
 			major = major * 10 + (v[i] - '0');
 	return major;
 }
+
+/* The settings record's fields (u32 / int32 little-endian at offset =
+ * settings block offset + 6), their scale to the key's unit and the range
+ * of raw values taken (bms/PROTOCOLS.md §6.7).  Offset 6 (smart-sleep
+ * voltage on JK-PB, something else on older JK02 software) and 30..45
+ * (SOC 100 % / 0 % and request charge / float voltage: 0 on older
+ * software) are not read. */
+static const struct {
+	uint16_t off;
+	uint8_t key;            /* enum bms_set_key */
+	bool is_signed;
+	float div;              /* raw / div = the value in the key's unit */
+	int32_t lo, hi;         /* raw range taken */
+} jkr_set[] = {
+	{ 10, BMS_SET_CELL_UVP_V, false, 1000.0f, 1, 10000 },
+	{ 14, BMS_SET_CELL_UVP_RELEASE_V, false, 1000.0f, 1, 10000 },
+	{ 18, BMS_SET_CELL_OVP_V, false, 1000.0f, 1, 10000 },
+	{ 22, BMS_SET_CELL_OVP_RELEASE_V, false, 1000.0f, 1, 10000 },
+	{ 26, BMS_SET_BALANCE_DELTA_V, false, 1000.0f, 1, 10000 },
+	{ 46, BMS_SET_POWER_OFF_V, false, 1000.0f, 1, 10000 },
+	{ 50, BMS_SET_CHARGE_OCP_A, false, 1000.0f, 0, (int32_t)JK_RECORD_MAX_CUR_MA },
+	{ 54, BMS_SET_CHARGE_OCP_DELAY_S, false, 1.0f, 0, 86400 },
+	{ 58, BMS_SET_CHARGE_OCP_RELEASE_S, false, 1.0f, 0, 86400 },
+	{ 62, BMS_SET_DISCHARGE_OCP_A, false, 1000.0f, 0, (int32_t)JK_RECORD_MAX_CUR_MA },
+	{ 66, BMS_SET_DISCHARGE_OCP_DELAY_S, false, 1.0f, 0, 86400 },
+	{ 70, BMS_SET_DISCHARGE_OCP_RELEASE_S, false, 1.0f, 0, 86400 },
+	{ 74, BMS_SET_SHORT_CIRCUIT_RELEASE_S, false, 1.0f, 0, 86400 },
+	{ 78, BMS_SET_BALANCE_CURRENT_A, false, 1000.0f, 0, 100000 },
+	{ 82, BMS_SET_CHARGE_OTP_C, true, 10.0f, -1000, 2000 },
+	{ 86, BMS_SET_CHARGE_OTP_RELEASE_C, true, 10.0f, -1000, 2000 },
+	{ 90, BMS_SET_DISCHARGE_OTP_C, true, 10.0f, -1000, 2000 },
+	{ 94, BMS_SET_DISCHARGE_OTP_RELEASE_C, true, 10.0f, -1000, 2000 },
+	{ 98, BMS_SET_CHARGE_UTP_C, true, 10.0f, -1000, 2000 },
+	{ 102, BMS_SET_CHARGE_UTP_RELEASE_C, true, 10.0f, -1000, 2000 },
+	{ 106, BMS_SET_MOS_OTP_C, true, 10.0f, -1000, 2000 },
+	{ 110, BMS_SET_MOS_OTP_RELEASE_C, true, 10.0f, -1000, 2000 },
+	{ 114, BMS_SET_CELL_COUNT, false, 1.0f, 1, 32 },
+	{ 130, BMS_SET_CAPACITY_AH, false, 1000.0f, 1, 10000000 },
+	{ 134, BMS_SET_SHORT_CIRCUIT_DELAY_S, false, 1000000.0f, 0, 10000000 },
+	{ 138, BMS_SET_BALANCE_START_V, false, 1000.0f, 1, 10000 },
+};
+
+void jk_record_settings(const uint8_t *p, struct bms_settings *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(jkr_set) / sizeof(jkr_set[0]); i++) {
+		uint32_t u = bms_le32(p + jkr_set[i].off);
+		int64_t raw = jkr_set[i].is_signed ? (int64_t)(int32_t)u : (int64_t)u;
+		if (raw < jkr_set[i].lo || raw > jkr_set[i].hi)
+			continue;
+		bms_settings_put(out, (enum bms_set_key)jkr_set[i].key, (float)((double)raw / jkr_set[i].div));
+	}
+}

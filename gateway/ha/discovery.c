@@ -411,6 +411,39 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 	}
 }
 
+/* The BMS's own settings its protocol reads (struct bms_driver.settings,
+ * bms/settings.h), read only: a diagnostic sensor each, disabled by
+ * default (there are many), key bms_<name>, state settings_bms.<name>.value. */
+static const char *bms_setting_dclass(const char *unit)
+{
+	if (strcmp(unit, "V") == 0)
+		return "voltage";
+	if (strcmp(unit, "A") == 0)
+		return "current";
+	if (strcmp(unit, "°C") == 0)
+		return "temperature";
+	if (strcmp(unit, "s") == 0)
+		return "duration";
+	return NULL;
+}
+
+static void bms_setting_configs(const struct unit *u)
+{
+	if (u->kind != E_PACK || !u->drv)
+		return;
+	for (int k = 0; k < BMS_SET_COUNT; k++) {
+		if (!(u->drv->settings & BMS_SET_BIT(k)))
+			continue;
+		const char *unit = bms_settings_unit((enum bms_set_key)k);
+		struct ent e = { NULL, NULL, NULL, bms_setting_dclass(unit), unit[0] ? unit : NULL, NULL,
+				 bms_settings_decimals((enum bms_set_key)k), E_PACK | E_DIAG | E_OFF, 0 };
+		char key[48], field[64];
+		snprintf(key, sizeof(key), "bms_%s", bms_settings_name((enum bms_set_key)k));
+		snprintf(field, sizeof(field), "settings_bms.%s.value", bms_settings_name((enum bms_set_key)k));
+		config(u, &e, key, bms_settings_label((enum bms_set_key)k), field, false);
+	}
+}
+
 /* The charge settings (gateway/model/settings.h) as entities: a number
  * each (a switch for force_charge), written on P/NAME/set/<setting>, read
  * from the state's settings.<setting>.value.  Keys start with set_ (ids
@@ -531,6 +564,7 @@ void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncel
 {
 	struct unit u = { c, p->name, E_PACK, p->driver, gw_disc_control(c, p), emit, ctx };
 	unit_configs(&u, ncells, ntemps);
+	bms_setting_configs(&u);
 	set_configs(&u);
 }
 
@@ -688,6 +722,11 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,
 			 name, n);
+		emit(ctx, topic, "");
+	}
+	for (int k = 0; k < BMS_SET_COUNT; k++) {
+		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/bms_%s/config", c->mqtt.discovery_prefix, gid, name,
+			 bms_settings_name((enum bms_set_key)k));
 		emit(ctx, topic, "");
 	}
 	for (unsigned n = 1; n <= BMS_MAX_CELLS; n++) {

@@ -72,6 +72,8 @@ struct gw_pack {
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
 	struct bms_ident ident;        /* what the BMS said about itself (identity commands) by its
 	                                * last good poll that read it; logged when it changes */
+	struct bms_settings settings;  /* the BMS's own settings its last read gave (have = 0:
+	                                * never read), read only (bms/settings.h) */
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
 	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
 

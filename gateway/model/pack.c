@@ -213,6 +213,8 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 			 p->snap.current, p->snap.soc, p->snap.ncells, (now - e->started) * 1000);
 		if (e->poll && e->poll->kept.ident_state == BMS_IDENT_HAVE)
 			ident(p, &e->poll->kept.ident);
+		if (e->poll && e->poll->kept.settings.have)
+			p->settings = e->poll->kept.settings;
 	} else {
 		fail(p, e->failed, e->wire_up);
 	}

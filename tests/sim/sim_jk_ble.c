@@ -68,6 +68,7 @@ static void jb_settings(struct sim_pack *p, uint8_t *f)
 	sim_jk_le32(f + 122, p->dsg_set ? 1 : 0);
 	sim_jk_le32(f + 126, 1);                  /* balancer */
 	sim_jk_le32(f + 130, (unsigned long)lround(p->capacity_ah * 1000.0));
+	sim_jk_protection(f);
 	sim_jk_end(f);
 }
 

@@ -117,6 +117,7 @@ static void pb_settings(const struct sim_pack *p, uint8_t *f)
 	sim_jk_le32(f + 6 + 0x74, p->dsg_set ? 1 : 0);
 	sim_jk_le32(f + 6 + 0x78, 1);
 	sim_jk_le32(f + 6 + 0x7C, (unsigned long)lround(p->capacity_ah * 1000.0));
+	sim_jk_protection(f);
 	sim_jk_le32(f + 6 + 0x108, (unsigned long)p->address);
 	sim_jk_end(f);
 }

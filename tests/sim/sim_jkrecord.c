@@ -88,6 +88,22 @@ void sim_jk_begin(uint8_t *f, unsigned type, uint8_t counter)
 	f[5] = counter;
 }
 
+void sim_jk_protection(uint8_t *f)
+{
+	static const struct {
+		uint16_t off;
+		long v;
+	} set[] = {
+		{ 54, 30 }, { 58, 60 }, { 66, 30 }, { 70, 60 }, { 74, 5 }, /* OCP delays / releases, SCP release, s */
+		{ 78, 2000 },                                               /* balance current, mA */
+		{ 82, 600 }, { 86, 550 }, { 90, 600 }, { 94, 550 },         /* charge / discharge OTP, 0.1 degC */
+		{ 98, -100 }, { 102, -50 }, { 106, 1000 }, { 110, 800 },    /* charge UTP, MOS OTP */
+		{ 134, 1500 }, { 138, 3350 },                               /* SCP delay us, balance start mV */
+	};
+	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+		sim_jk_le32(f + set[i].off, (unsigned long)(uint32_t)(int32_t)set[i].v);
+}
+
 void sim_jk_end(uint8_t *f)
 {
 	unsigned s = 0;

@@ -38,6 +38,11 @@ void sim_jk_text(uint8_t *b, const char *s);
 /* Start a record of `type` (1 settings, 2 cells, 3 device info) with its
  * frame counter; end it with its sum8. */
 void sim_jk_begin(uint8_t *f, unsigned type, uint8_t counter);
+/* The protection settings of a settings record f (type 1) beyond the
+ * voltages, currents, cells and capacity the caller writes: delays,
+ * balancing, temperatures (bms/PROTOCOLS.md §6.7; the values of vector
+ * JKPB-05, a charge UTP below 0 degC). */
+void sim_jk_protection(uint8_t *f);
 void sim_jk_end(uint8_t *f);
 /* The cell record of pack p in the 32S (layout24 false) or 24S layout. */
 void sim_jk_cells(const struct sim_pack *p, bool layout24, uint8_t counter, uint8_t *f);

@@ -429,6 +429,63 @@ static void test_limits(void)
 	}
 }
 
+/* The BMS's settings among JK-01's items (0x8E..0xAA, §5.3), kept for the
+ * outputs; out-of-range values left out, a repeated ID's first kept. */
+static void test_bms_settings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+
+	drive_begin(&poll, &rx, 0, 0, false);
+	r = drive_feed_hex(&poll, &rx, JK_01, chunks_one, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	static const struct {
+		enum bms_set_key k;
+		double v;
+	} want[] = {
+		{ BMS_SET_PACK_OVP_V, 56.70 }, { BMS_SET_PACK_UVP_V, 42.70 },
+		{ BMS_SET_CELL_OVP_V, 4.050 }, { BMS_SET_CELL_OVP_RELEASE_V, 4.000 },
+		{ BMS_SET_CELL_OVP_DELAY_S, 5 }, { BMS_SET_CELL_UVP_V, 3.050 },
+		{ BMS_SET_CELL_UVP_RELEASE_V, 3.100 }, { BMS_SET_CELL_UVP_DELAY_S, 5 },
+		{ BMS_SET_CELL_DIFF_V, 0.300 }, { BMS_SET_DISCHARGE_OCP_A, 7 },
+		{ BMS_SET_DISCHARGE_OCP_DELAY_S, 3 }, { BMS_SET_CHARGE_OCP_A, 5 },
+		{ BMS_SET_CHARGE_OCP_DELAY_S, 5 }, { BMS_SET_BALANCE_START_V, 3.300 },
+		{ BMS_SET_BALANCE_DELTA_V, 0.008 }, { BMS_SET_MOS_OTP_C, 90 },
+		{ BMS_SET_MOS_OTP_RELEASE_C, 70 }, { BMS_SET_CHARGE_OTP_C, 70 },
+		{ BMS_SET_DISCHARGE_OTP_C, 70 }, { BMS_SET_CHARGE_UTP_C, -20 },
+		{ BMS_SET_CHARGE_UTP_RELEASE_C, -10 }, { BMS_SET_DISCHARGE_UTP_C, -20 },
+		{ BMS_SET_DISCHARGE_UTP_RELEASE_C, -10 }, { BMS_SET_CELL_COUNT, 14 },
+		{ BMS_SET_CAPACITY_AH, 14 },
+	};
+	uint64_t have = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(bms_settings_has(&poll.kept.settings, want[i].k));
+		CHECK_NEAR(poll.kept.settings.v[want[i].k], want[i].v, 1e-5);
+		have |= (uint64_t)1 << want[i].k;
+	}
+	CHECK(poll.kept.settings.have == have);
+	CHECK(drv->settings == have); /* what discovery announces */
+
+	/* out of range: 0 mV cell OVP, 33 cells, 1001 A; repeated 0x93: the first */
+	CHECK_EQ_INT(decode_items(&poll, CELLS2 "8314e0 900000 a921 9703e9 930bea 930c1c", false), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_COUNT));
+	CHECK(!bms_settings_has(st, BMS_SET_DISCHARGE_OCP_A));
+	CHECK(bms_settings_has(st, BMS_SET_CELL_UVP_V));
+	CHECK_NEAR(st->v[BMS_SET_CELL_UVP_V], 3.050, 1e-6);
+	CHECK(st->have == (uint64_t)1 << BMS_SET_CELL_UVP_V);
+	/* a frame without settings leaves the kept ones */
+	CHECK_EQ_INT(decode_items(&poll, CELLS2 "8314e0", false), BMS_OK);
+	CHECK(poll.kept.settings.have == (uint64_t)1 << BMS_SET_CELL_UVP_V);
+	/* a truncated settings item ends the walk: nothing of it is stored */
+	drive_begin(&poll, &rx, 0, 0, false);
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
+	CHECK_EQ_INT(decode_items(&poll, CELLS2 "8314e0 90", false), BMS_OK);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_OVP_V));
+}
+
 static void test_alarms(void)
 {
 	static const struct {
@@ -683,6 +740,7 @@ int main(void)
 {
 	test_request();
 	test_vectors();
+	test_bms_settings();
 	test_full_poll();
 	test_current();
 	test_temps();

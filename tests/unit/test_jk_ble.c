@@ -510,6 +510,24 @@ static void test_limits(void)
 	CHECK_NEAR(poll.snap.bms_dcl_a, 50.0, 1e-4);
 	CHECK_NEAR(poll.kept.ccl_a, 25.0, 1e-4);
 	CHECK(!(poll.snap.present & BMS_HAS_VOLT_LIMITS));
+	/* the BMS's settings of JK02-02, shown read only (§6.7 offsets) */
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.65, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_RELEASE_V], 3.5, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CELL_UVP_V], 2.6, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CELL_UVP_RELEASE_V], 2.9, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_BALANCE_DELTA_V], 0.01, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_BALANCE_START_V], 3.5, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_BALANCE_CURRENT_A], 0.6, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CHARGE_OCP_A], 25.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_DISCHARGE_OCP_A], 50.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_CHARGE_OTP_C], 45.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_DISCHARGE_OTP_C], 55.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_MOS_OTP_C], 90.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_CELL_COUNT], 16.0, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_CAPACITY_AH], 25.0, 1e-4);
+	CHECK(bms_settings_has(st, BMS_SET_CHARGE_UTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_PACK_OVP_V)); /* not in the record */
 
 	/* between refreshes: it listens; the kept limits */
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
@@ -555,6 +573,9 @@ static void test_limits(void)
 	CHECK_EQ_INT(drive_poll(&poll, &rx, c, 2, &r), BMS_OK);
 	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
 	CHECK(!(poll.kept.have & BMS_HAS_CUR_LIMITS));
+	/* ... and the impossible discharge current is no setting either */
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_DISCHARGE_OCP_A));
+	CHECK(bms_settings_has(&poll.kept.settings, BMS_SET_CHARGE_OCP_A));
 	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
 	poll.refresh = false;
 	CHECK(drv->listens(&poll));
@@ -577,6 +598,12 @@ static void test_limits(void)
 	CHECK_NEAR(poll.snap.bms_ccl_a, 25.0, 1e-4);
 	CHECK_NEAR(poll.snap.bms_dcl_a, 200.0, 1e-4);
 	CHECK_EQ_INT(r.err, 0);
+	/* JK02-05's settings: a charge UTP below 0 degC */
+	CHECK_NEAR(poll.kept.settings.v[BMS_SET_CHARGE_UTP_C], -20.0, 1e-4);
+	CHECK_NEAR(poll.kept.settings.v[BMS_SET_CHARGE_UTP_RELEASE_C], -10.0, 1e-4);
+	CHECK_NEAR(poll.kept.settings.v[BMS_SET_DISCHARGE_OCP_A], 200.0, 1e-4);
+	CHECK_NEAR(poll.kept.settings.v[BMS_SET_CELL_COUNT], 8.0, 1e-6);
+	CHECK_NEAR(poll.kept.settings.v[BMS_SET_CAPACITY_AH], 100.0, 1e-4);
 }
 
 /* The JK02_24S records of other boards: B2A24S20P 10.07 (24 cells, its

@@ -7,6 +7,7 @@
  * Protocol facts: bms/PROTOCOLS.md §6. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/jkrecord.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -730,6 +731,52 @@ static bool to_settings(struct bms_poll *poll, struct bms_rx *rx, uint8_t a)
 
 /* The settings step: the recorded settings frames in every chunking, the
  * switches gating the limits, the limits kept for the polls between. */
+/* The BMS's settings of JKPB-02 (c = 0) and JKPB-05 (c = 1), in
+ * poll.kept.settings after a settings step (bms/PROTOCOLS.md §6.7). */
+static void check_bms_settings(size_t c, const struct bms_settings *st)
+{
+	static const struct {
+		enum bms_set_key k;
+		float v[2];
+	} want[] = {
+		{ BMS_SET_CELL_UVP_V, { 2.700f, 2.650f } },
+		{ BMS_SET_CELL_UVP_RELEASE_V, { 2.901f, 2.710f } },
+		{ BMS_SET_CELL_OVP_V, { 3.650f, 3.650f } },
+		{ BMS_SET_CELL_OVP_RELEASE_V, { 3.444f, 3.498f } },
+		{ BMS_SET_BALANCE_DELTA_V, { 0.005f, 0.005f } },
+		{ BMS_SET_POWER_OFF_V, { 2.5f, 2.5f } },
+		{ BMS_SET_CHARGE_OCP_A, { 60.0f, 150.0f } },
+		{ BMS_SET_CHARGE_OCP_DELAY_S, { 3.0f, 30.0f } },
+		{ BMS_SET_CHARGE_OCP_RELEASE_S, { 60.0f, 60.0f } },
+		{ BMS_SET_DISCHARGE_OCP_A, { 100.0f, 150.0f } },
+		{ BMS_SET_DISCHARGE_OCP_DELAY_S, { 300.0f, 30.0f } },
+		{ BMS_SET_DISCHARGE_OCP_RELEASE_S, { 60.0f, 60.0f } },
+		{ BMS_SET_SHORT_CIRCUIT_RELEASE_S, { 5.0f, 5.0f } },
+		{ BMS_SET_BALANCE_CURRENT_A, { 2.0f, 2.0f } },
+		{ BMS_SET_CHARGE_OTP_C, { 35.0f, 60.0f } },
+		{ BMS_SET_CHARGE_OTP_RELEASE_C, { 32.0f, 55.0f } },
+		{ BMS_SET_DISCHARGE_OTP_C, { 35.0f, 60.0f } },
+		{ BMS_SET_DISCHARGE_OTP_RELEASE_C, { 32.0f, 55.0f } },
+		{ BMS_SET_CHARGE_UTP_C, { 5.0f, -10.0f } },
+		{ BMS_SET_CHARGE_UTP_RELEASE_C, { 7.0f, -5.0f } },
+		{ BMS_SET_MOS_OTP_C, { 80.0f, 100.0f } },
+		{ BMS_SET_MOS_OTP_RELEASE_C, { 70.0f, 80.0f } },
+		{ BMS_SET_CELL_COUNT, { 16.0f, 8.0f } },
+		{ BMS_SET_CAPACITY_AH, { 280.0f, 220.0f } },
+		{ BMS_SET_SHORT_CIRCUIT_DELAY_S, { 0.0015f, 0.0015f } },
+		{ BMS_SET_BALANCE_START_V, { 3.440f, 3.350f } },
+	};
+	uint64_t have = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(bms_settings_has(st, want[i].k));
+		CHECK_NEAR(st->v[want[i].k], want[i].v[c], 1e-5);
+		have |= (uint64_t)1 << want[i].k;
+	}
+	CHECK(st->have == have); /* nothing else: the record has no pack OVP, no SCP current */
+	CHECK(drv->settings == have); /* what discovery announces */
+	CHECK(bms_jk_ble_driver.settings == have);
+}
+
 static void test_settings(void)
 {
 	struct bms_poll poll = { 0 };
@@ -783,6 +830,7 @@ static void test_settings(void)
 				CHECK(s->chg_set && s->dsg_set);
 			CHECK(poll.kept.have & BMS_HAS_CUR_LIMITS);
 			CHECK_NEAR(poll.kept.ccl_a, caps[c].ccl, 1e-3);
+			check_bms_settings(c, &poll.kept.settings);
 			/* the status data of the first step is still there */
 			struct bms_snapshot st = *s;
 			st.present &= ~(uint32_t)(BMS_HAS_CUR_LIMITS | BMS_HAS_SETPOINT);
@@ -870,6 +918,45 @@ static void test_settings(void)
 
 /* Broken and foreign answers in the settings step; a pack that never
  * answers it. */
+/* jk_record_settings(): a field outside its range is absent, the others
+ * stay; negative temperatures are signed. */
+static void test_bms_settings_range(void)
+{
+	uint8_t p[400];
+	struct bms_settings st;
+	CHECK_EQ_INT(drive_hex(JKPB_02, p, sizeof(p)), 309); /* payload, 00, ack */
+	memset(&st, 0xA5, sizeof(st));
+	jk_record_settings(p, &st);
+	check_bms_settings(0, &st);
+	p[18] = p[19] = 0; /* cell OVP 0 mV: absent */
+	p[50 + 3] = 0x10;  /* max charge current > 1000 A: absent */
+	p[114] = 33;       /* 33 cells: absent */
+	p[82] = 0x30; p[83] = 0xF8; p[84] = p[85] = 0xFF; /* charge OTP -200.0 degC: absent */
+	p[98] = 0x9C; p[99] = 0xFF; p[100] = p[101] = 0xFF; /* charge UTP -10.0 degC */
+	jk_record_settings(p, &st);
+	CHECK(!bms_settings_has(&st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(&st, BMS_SET_CHARGE_OCP_A));
+	CHECK(!bms_settings_has(&st, BMS_SET_CELL_COUNT));
+	CHECK(!bms_settings_has(&st, BMS_SET_CHARGE_OTP_C));
+	CHECK(bms_settings_has(&st, BMS_SET_CHARGE_UTP_C));
+	CHECK_NEAR(st.v[BMS_SET_CHARGE_UTP_C], -10.0, 1e-5);
+	CHECK(bms_settings_has(&st, BMS_SET_DISCHARGE_OCP_A));
+	memset(p, 0, 300);
+	jk_record_settings(p, &st);
+	/* an all-zero record: only the keys whose 0 is a value (currents,
+	 * delays, temperatures) */
+	CHECK(!bms_settings_has(&st, BMS_SET_CELL_UVP_V));
+	CHECK(!bms_settings_has(&st, BMS_SET_CAPACITY_AH));
+	CHECK(bms_settings_has(&st, BMS_SET_MOS_OTP_C));
+	/* the vocabulary */
+	CHECK(strcmp(bms_settings_name(BMS_SET_CELL_OVP_V), "cell_ovp_v") == 0);
+	CHECK(strcmp(bms_settings_unit(BMS_SET_CHARGE_OTP_C), "\xc2\xb0" "C") == 0);
+	CHECK(bms_settings_name(BMS_SET_COUNT) == NULL);
+	for (int k = 0; k < BMS_SET_COUNT; k++)
+		CHECK(bms_settings_name((enum bms_set_key)k) && bms_settings_unit((enum bms_set_key)k));
+	bms_settings_put(&st, BMS_SET_COUNT, 1.0f); /* ignored */
+}
+
 static void test_settings_broken(void)
 {
 	struct bms_poll poll = { 0 };
@@ -916,6 +1003,7 @@ static void test_settings_broken(void)
 	CHECK_EQ_INT(poll.snap.present, 0);
 	/* another pack's settings (its ack after the payload) are dropped */
 	CHECK(to_settings(&poll, &rx, 1));
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
 	r = FEED_HEX(&poll, &rx, JKPB_02, chunks_odd); /* pack 3's */
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.unexpected, 1);
@@ -924,6 +1012,8 @@ static void test_settings_broken(void)
 	CHECK_EQ_INT(r.more, 1);
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK(!(poll.snap.present & BMS_HAS_CUR_LIMITS));
+	CHECK(poll.kept.settings.have == 0); /* nor its BMS settings */
+	CHECK(poll.set_read.have == 0);
 	/* our pack refuses the trigger */
 	uint8_t e[5];
 	mk_exc(e, 3, 0x02);
@@ -1021,6 +1111,7 @@ int main(void)
 	test_bus();
 	test_settings();
 	test_settings_broken();
+	test_bms_settings_range();
 	test_probe();
 	return check_report();
 }

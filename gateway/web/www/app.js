@@ -157,6 +157,33 @@ function settingsText(s) {
   return out.join(' · ');
 }
 
+/* The BMS's own settings its protocol reads (settings_bms), read only: a
+ * collapsed table; nothing while never read (null). */
+const settingsOpen = new Set(); /* the packs whose table is open: kept across renders */
+function bmsSettings(st, name) {
+  if (!st || typeof st !== 'object') return null;
+  const keys = Object.keys(st);
+  if (!keys.length) return null;
+  const box = el('details', { class: 'bmsset', 'data-field': 'settings_bms' });
+  if (settingsOpen.has(name)) box.open = true;
+  box.addEventListener('toggle', () => { if (box.open) settingsOpen.add(name); else settingsOpen.delete(name); });
+  box.appendChild(el('summary', {}, 'BMS settings (' + keys.length + ')'));
+  const tb = el('table');
+  const abbr = { ovp: 'OVP', uvp: 'UVP', ocp: 'OCP', otp: 'OTP', utp: 'UTP', mos: 'MOS' };
+  keys.forEach(k => {
+    const v = st[k];
+    const words = k.split('_');
+    words.pop(); /* the unit suffix (_v, _a, _c, _s, _ah; "count" stays below) */
+    const label = (k === 'cell_count' ? ['cell', 'count'] : words).map(w => abbr[w] || w).join(' ');
+    const tr = el('tr', { 'data-key': k });
+    tr.appendChild(el('th', {}, label.charAt(0).toUpperCase() + label.slice(1)));
+    tr.appendChild(el('td', {}, String(v.value) + (v.unit ? ' ' + v.unit : '')));
+    tb.appendChild(tr);
+  });
+  box.appendChild(tb);
+  return box;
+}
+
 function unitCard(u, name, isBank) {
   const st = unitStatus(u);
   const card = el('article', { class: 'unit' + (isBank ? ' bank' : '') + (st !== 'online' ? ' stale' : ''), 'data-unit': name, 'data-status': st });
@@ -237,6 +264,8 @@ function unitCard(u, name, isBank) {
     }
     const health = healthBlock(u);
     if (health) card.appendChild(health);
+    const bs = bmsSettings(u.settings_bms, name);
+    if (bs) card.appendChild(bs);
   } else if (u.cell_min_mv !== null && u.cell_min_mv !== undefined) {
     card.appendChild(el('div', { class: 'cellinfo' }, 'lowest cell ' + u.cell_min_mv + ' mV (' + u.cell_min_pack + ' #' + u.cell_min_index + '), highest ' + u.cell_max_mv + ' mV (' + u.cell_max_pack + ' #' + u.cell_max_index + ')'));
   }

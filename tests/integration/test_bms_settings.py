@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The BMS's own settings, read only (design §26 "Settings read-out"): the
+real gateway against the bundled simulator, for each protocol whose driver
+reads them (jk: the 0x8E..0xAA items of its read-all answer; jk-pb: the
+settings frame of 0x161E), --once and /api/state carry "settings_bms" with
+the simulator's values, the keys the protocol does not read absent; a
+protocol without a settings read has "settings_bms": null.  The values the
+simulators send: tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c
+and sim_jkrecord.c (vector JKPB-05's protections)."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, wait_until, write_conf  # noqa: E402
+
+c = Checks()
+
+# protocol -> {key: value} the simulator's settings give (and keys absent)
+WANT = {
+    "jk": ({"pack_ovp_v": 56.70, "pack_uvp_v": 42.70, "cell_ovp_v": 4.050, "cell_uvp_v": 3.050,
+            "cell_ovp_delay_s": 5, "cell_diff_v": 0.300, "balance_start_v": 3.300, "mos_otp_c": 90,
+            "charge_utp_c": -20, "discharge_utp_release_c": -10},
+           ("power_off_v", "short_circuit_delay_s")),
+    "jk-pb": ({"cell_uvp_v": 2.700, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.440, "power_off_v": 2.500,
+               "charge_ocp_delay_s": 30, "balance_current_a": 2.0, "charge_otp_c": 60.0, "charge_utp_c": -10.0,
+               "mos_otp_c": 100.0, "short_circuit_delay_s": 0.0015, "balance_start_v": 3.350},
+              ("pack_ovp_v", "cell_ovp_delay_s")),
+}
+
+
+def check_settings(proto, js, sim_pack, where):
+    st = js.get("settings_bms")
+    if not c.ok(isinstance(st, dict), "%s: %s settings_bms is an object (%r)" % (proto, where, st)):
+        return
+    want, absent = WANT[proto]
+    for k, v in want.items():
+        got = st.get(k)
+        c.ok(isinstance(got, dict) and abs(got.get("value", 1e9) - v) < 1e-6 and "unit" in got,
+             "%s: %s settings_bms.%s = %s (%r)" % (proto, where, k, v, got))
+    for k in absent:
+        c.ok(k not in st, "%s: %s settings_bms.%s absent" % (proto, where, k))
+    c.eq(st.get("cell_count", {}).get("value"), len(sim_pack["cells_mv"]), proto + ": " + where + " cell count")
+    c.eq(st.get("cell_ovp_v", {}).get("unit"), "V", proto + ": " + where + " unit V")
+    c.eq(st.get("mos_otp_c", {}).get("unit"), "°C", proto + ": " + where + " unit °C")
+
+
+def page(http_port):
+    """The page in headless Chromium: a collapsed "BMS settings" table in
+    the pack's card, opened by a click, with the values and units."""
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        print("FAIL chromium and chromium-driver are not installed (make deps)")
+        c.ok(False, "page: chromium present")
+        return
+    from test_page import browser
+    d = browser()
+    # the page renders every state it receives: each look is one script,
+    # so no element goes stale between finding and reading it
+    box = "document.querySelector(\"article[data-unit='p'] details[data-field='settings_bms']\")"
+    try:
+        d.get("http://127.0.0.1:%d/" % http_port)
+        if not c.ok(wait_until(lambda: d.execute_script("return !!" + box), 20),
+                    "page: the pack's card has a BMS settings block"):
+            return
+        c.ok(d.execute_script("return !%s.open" % box), "page: collapsed at first")
+        d.execute_script("%s.querySelector('summary').click()" % box)
+        row = "(b => b && b.open && b.querySelector(\"tr[data-key='%s']\"))(" + box + ")"
+
+        def cell(k, tag):
+            return d.execute_script("const r = " + row % k + "; return r ? r.querySelector('%s').textContent : null"
+                                    % tag)
+        c.ok(wait_until(lambda: cell("cell_ovp_v", "td"), 10), "page: opened, the cell OVP row shows")
+        c.eq(cell("cell_ovp_v", "td"), "3.65 V", "page: cell OVP value and unit")
+        c.eq(cell("cell_ovp_v", "th"), "Cell OVP", "page: cell OVP label")
+        first = d.execute_script("return received")
+        wait_until(lambda: d.execute_script("return received") != first, 10)
+        c.ok(d.execute_script("return !!(%s && %s.open)" % (box, box)), "page: still open after a refresh")
+        c.eq(cell("charge_utp_c", "td"), "-10 °C", "page: charge UTP below 0")
+        errs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.eq(errs, [], "page: no error in the console")
+    finally:
+        d.quit()
+
+
+def run(proto):
+    print("== " + proto, flush=True)
+    sim = Sim(protocol=proto)
+    http_port, gw_port = free_port(), free_port()
+    conf = """[gateway]
+listen = 127.0.0.1:%d
+state_file = none
+[http]
+listen = 127.0.0.1:%d
+[pack.p]
+protocol = %s
+port = tcp://127.0.0.1:%d
+poll_interval = 0.5
+""" % (gw_port, http_port, proto, sim.port)
+    gw = Gateway(conf, gw_port)
+    try:
+        def ready():
+            j = api_state(http_port)
+            return j if j and j["packs"][0].get("online") and j["packs"][0].get("settings_bms") else None
+        js = wait_until(ready, 20)
+        if c.ok(js is not None, proto + ": /api/state online with settings_bms"):
+            check_settings(proto, js["packs"][0], sim.state()["packs"][0], "/api/state")
+            if proto == "jk-pb":
+                page(http_port)
+    finally:
+        gw.stop()
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--once"],
+                         capture_output=True, text=True, timeout=60)
+    js = json.loads(out.stdout.splitlines()[0]) if out.stdout.strip() else {}
+    check_settings(proto, js, sim.state()["packs"][0], "--once")
+    sim.stop()
+
+
+def run_none():
+    """A protocol without a settings read: null."""
+    print("== daly (no settings read)", flush=True)
+    sim = Sim(protocol="daly")
+    conf = "[gateway]\nstate_file = none\n[pack.p]\nprotocol = daly\nport = tcp://127.0.0.1:%d\n" % sim.port
+    path = write_conf(conf)
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--once"],
+                         capture_output=True, text=True, timeout=60)
+    js = json.loads(out.stdout.splitlines()[0]) if out.stdout.strip() else {}
+    c.ok("settings_bms" in js and js["settings_bms"] is None, "daly: settings_bms null (%r)" % js.get("settings_bms"))
+    sim.stop()
+
+
+def discovery():
+    """--mqtt-dump: a diagnostic sensor per key the protocol can give,
+    disabled by default, reading settings_bms.<key>.value; none for a
+    protocol that reads no settings."""
+    print("== discovery", flush=True)
+    path = write_conf("[gateway]\nstate_file = none\n[mqtt]\nhost = 127.0.0.1\n"
+                      "[pack.p]\nprotocol = jk-pb\nport = /dev/ttyS7\naddress = 1\n"
+                      "[pack.d]\nprotocol = daly\nport = /dev/null\n")
+    out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", path, "--mqtt-dump"],
+                         capture_output=True, text=True, timeout=60).stdout
+    cfg = {}
+    for line in out.splitlines():
+        topic, _, payload = line.partition(" ")
+        if "/bms_" in topic and payload:
+            cfg[topic] = json.loads(payload)
+    p_keys = sorted(t.split("/")[-2] for t in cfg if "_p/" in t)
+    c.eq(len(p_keys), 26, "discovery: jk-pb has its 26 settings sensors")
+    c.eq([t for t in cfg if "_d/" in t], [], "discovery: daly none")
+    ovp = [v for t, v in cfg.items() if t.endswith("_p/bms_cell_ovp_v/config")]
+    if c.ok(len(ovp) == 1, "discovery: bms_cell_ovp_v"):
+        v = ovp[0]
+        c.eq(v.get("value_template"), "{{ value_json.settings_bms.cell_ovp_v.value }}", "discovery: template")
+        c.eq((v.get("entity_category"), v.get("enabled_by_default"), v.get("unit_of_measurement"),
+              v.get("device_class")), ("diagnostic", False, "V", "voltage"), "discovery: diagnostic, off, V")
+    utp = [v for t, v in cfg.items() if t.endswith("_p/bms_charge_utp_c/config")]
+    c.ok(len(utp) == 1 and utp[0].get("device_class") == "temperature", "discovery: charge UTP a temperature")
+
+
+if __name__ == "__main__":
+    for p in sys.argv[1:] or list(WANT):
+        run(p)
+    run_none()
+    discovery()
+    sys.exit(c.report())
