@@ -958,6 +958,15 @@ def balancer_unit(port, http, bal):
     c.ok(len(res) == 16 and all(abs(a - b) < 0.05 for a, b in zip(res, p["cell_res_mohm"])),
          "balancer /api/state: cell resistances (%s)" % res[:3])
     c.eq((pk.get("bms") or {}).get("model"), "GW-24S4EB", "balancer /api/state: its model")
+    # its v1 settings answer, shown read only (bms/PROTOCOLS.md §32.7; tests/sim/sim_neey.c's values)
+    st = pk.get("settings_bms") or {}
+    got = {k: (st.get(k) or {}).get("value") for k in ("cell_count", "balance_delta_v", "balance_current_a",
+                                                        "balance_start_v")}
+    c.ok(got["cell_count"] == 16 and abs((got["balance_delta_v"] or 0) - 0.004) < 1e-6 and
+         got["balance_current_a"] == 2.0 and abs((got["balance_start_v"] or 0) - 3.35) < 1e-6,
+         "balancer /api/state: settings_bms from the v1 settings (%s)" % got)
+    c.ok((st.get("capacity_ah") or {}).get("value", 0) > 0 and "cell_ovp_v" not in st,
+         "balancer /api/state: its capacity setting; no cell OVP in the v1 frame")
 
 
 def balancer_mqtt(sub, bal, ha_check):
@@ -972,6 +981,8 @@ def balancer_mqtt(sub, bal, ha_check):
     c.ok(sub.wait_for(pre + "balance_current/config", timeout=10) is not None and
          sub.wait_for(pre + "cell_resistance_16/config", timeout=10) is not None,
          "balancer discovery: balancing current and 16 cell resistances")
+    c.ok(sub.wait_for(pre + "bms_balance_start_v/config", timeout=10) is not None,
+         "balancer discovery: its settings as diagnostic sensors (bms_balance_start_v)")
     c.eq([t for t in (pre + "current/config", pre + "soc/config", pre + "power/config") if sub.latest(t)], [],
          "balancer discovery: no current, SOC or power sensor")
     configs = {m.topic: m.text() for m in sub.all("homeassistant/#") if m.payload}
