@@ -633,11 +633,18 @@ def test_control():
                                        ("daly-modbus", "daly", 0, ",dialect=d2"), ("jk-ble", "jk", 128, "")):
         sim = Sim(protocol=proto, packs=("address=1" + opts,))
         fake = Fake([device(MAC_A, sim, layout=layout, chunk=chunk)])
-        port = free_port()
+        port, http = free_port(), free_port()
         gw = Gateway(gw_conf(port, [ble_pack("p", MAC_A, proto, extra="control = true\ncontrol_timeout = 5\n")],
-                             extra="control_clients = 127.0.0.1\n"), port)
+                             extra="control_clients = 127.0.0.1\n") + "[http]\nlisten = 127.0.0.1:%d\n" % http, port)
         try:
             c.ok(wait_until(lambda: online(port, 1), 20), "%s over BLE: online" % proto)
+            if proto == "daly-modbus":  # the D2 settings read with control, shown read only (§14.2)
+                st = (wait_until(lambda: (api_pack(http, "p") or {}).get("settings_bms"), 10) or {})
+                got = {k: (st.get(k) or {}).get("value") for k in ("cell_ovp_v", "pack_uvp_v", "discharge_utp_c",
+                                                                    "balance_delta_v", "cell_count")}
+                c.eq(got, {"cell_ovp_v": 3.5, "pack_uvp_v": 41.6, "discharge_utp_c": -1, "balance_delta_v": 0.02,
+                           "cell_count": 16}, "daly-modbus over BLE: settings_bms from the D2 settings")
+                c.ok("charge_ocp_a" not in st, "daly-modbus over BLE: no over-current setting (signs contradict)")
             cl = ModbusTcpClient("127.0.0.1", port=port, timeout=8)
             cl.connect()
             t0 = time.monotonic()
