@@ -490,6 +490,51 @@ static int dm_decode_d2(struct bms_poll *poll, const uint8_t *d)
 	return BMS_OK;
 }
 
+/* The D2 settings answer's protections shown read only (§14.2, §1.8): the
+ * "critical" (level 2, Daly's protection level) of each pair, as
+ * syssi/esphome-daly-bms's decode_settings_data_ reads them: register,
+ * key, raw + add, / div, the raw range taken. */
+static const struct {
+	uint8_t reg, key;               /* enum bms_set_key */
+	int8_t add;
+	float div;
+	uint16_t lo, hi;
+} dm2_set[] = {
+	{ 0x80, BMS_SET_CAPACITY_AH, 0, 10.0f, 1, 65535 },
+	{ 0x8C, BMS_SET_CELL_OVP_V, 0, 1000.0f, 1, 10000 },
+	{ 0x8E, BMS_SET_CELL_UVP_V, 0, 1000.0f, 1, 10000 },
+	{ 0x90, BMS_SET_PACK_OVP_V, 0, 10.0f, 1, 20000 },
+	{ 0x92, BMS_SET_PACK_UVP_V, 0, 10.0f, 1, 20000 },
+	{ 0x98, BMS_SET_CHARGE_OTP_C, -40, 1.0f, 0, 240 },
+	{ 0x9A, BMS_SET_CHARGE_UTP_C, -40, 1.0f, 0, 240 },
+	{ 0x9C, BMS_SET_DISCHARGE_OTP_C, -40, 1.0f, 0, 240 },
+	{ 0x9E, BMS_SET_DISCHARGE_UTP_C, -40, 1.0f, 0, 240 },
+	{ 0xA0, BMS_SET_CELL_DIFF_V, 0, 1000.0f, 0, 10000 },
+	{ 0xA3, BMS_SET_BALANCE_START_V, 0, 1000.0f, 1, 10000 },
+	{ 0xA4, BMS_SET_BALANCE_DELTA_V, 0, 1000.0f, 0, 10000 },
+};
+
+/* The settings of a whole D2 settings answer (registers 0x80..0xA8 at d)
+ * into kept.settings; the cell count is the cells of the three
+ * acquisition boards (0x83..0x85). */
+static void dm2_settings(struct bms_poll *poll, const uint8_t *d)
+{
+	const uint16_t st = dm2_reads[DM2_READ_SETPOINTS].start;
+	struct bms_settings *out = &poll->kept.settings;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(dm2_set) / sizeof(dm2_set[0]); i++) {
+		uint16_t raw = dm_reg(d, st, dm2_set[i].reg);
+		if (raw >= dm2_set[i].lo && raw <= dm2_set[i].hi)
+			bms_settings_put(out, (enum bms_set_key)dm2_set[i].key,
+					 (float)((int)raw + dm2_set[i].add) / dm2_set[i].div);
+	}
+	unsigned cells = 0;
+	for (uint16_t r = 0x83; r <= 0x85; r++)
+		cells += dm_reg(d, st, r);
+	if (cells >= 1 && cells <= DM_D2_MAX_CELLS)
+		bms_settings_put(out, BMS_SET_CELL_COUNT, (float)cells);
+}
+
 static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	int rc;
@@ -533,6 +578,7 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 			s->chg_set = dm_reg(frame + 3, start, DM2_R_SET_CHG) != 0;
 			s->dsg_set = dm_reg(frame + 3, start, DM2_R_SET_DSG) != 0;
 			s->present |= BMS_HAS_SETPOINT;
+			dm2_settings(poll, frame + 3); /* shown read only */
 			rc = BMS_OK;
 		}
 	} else if (poll->step == 0) {
@@ -702,6 +748,13 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
 	.vendor = "Daly",
 	.protocol_id = 2,
+	/* the D2 settings answer (BLE, packs with control; §14.2) */
+	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		    BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) |
+		    BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
+		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_CELL_COUNT),
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,

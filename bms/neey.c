@@ -24,7 +24,8 @@
  *	SETTINGS 0x04 -> the settings: their length decides the layout of
  *		the cell frame (150 bytes: v2, else v1, as syssi's component
  *		decides; the cell frame itself does not tell), the cell count
- *		set on the balancer is kept; asked with INFO, while the
+ *		set on the balancer is kept and the settings shown read
+ *		only (§32.7); asked with INFO, while the
  *		layout is not known and with the slow values (refresh);
  *	CELLS	the next cell frame: listened for while the balancer streams,
  *		else asked for with 0x02 (and on a retry).
@@ -220,14 +221,83 @@ static void ney_info(struct bms_poll *poll, const uint8_t *f)
 	poll->kept.ident_state = BMS_IDENT_HAVE;
 }
 
+/* The balancer's settings shown read only (§32.7; syssi's
+ * heltec_balancer_ble decode_settings_ / decode_settings_v2_): the key,
+ * its offset, the field (a little-endian float, u8, u16 or u32), the
+ * factor to the key's unit and the range of the value taken; a value
+ * outside it (or not a number) leaves the key absent. */
+enum { NEY_F32, NEY_U8, NEY_U16, NEY_U32 };
+struct ney_set {
+	uint8_t key, off, type;
+	float mul, lo, hi;
+};
+#define NEY_SET_END 0xFF
+static const struct ney_set ney_set_v1[] = {
+	{ BMS_SET_CELL_COUNT, 8, NEY_U8, 1.0f, 1.0f, NEY_SLOTS },
+	{ BMS_SET_BALANCE_DELTA_V, 9, NEY_F32, 1.0f, 0.0f, NEY_MAX_CELL_V },
+	{ BMS_SET_BALANCE_CURRENT_A, 13, NEY_F32, 1.0f, 0.0f, NEY_MAX_BAL_A },
+	{ BMS_SET_CAPACITY_AH, 24, NEY_U32, 1.0f, 1.0f, 100000.0f },
+	{ BMS_SET_BALANCE_START_V, 28, NEY_F32, 1.0f, 0.0f, NEY_MAX_CELL_V },
+	{ NEY_SET_END, 0, 0, 0.0f, 0.0f, 0.0f },
+};
+static const struct ney_set ney_set_v2[] = {
+	{ BMS_SET_CELL_COUNT, 9, NEY_U8, 1.0f, 1.0f, NEY_SLOTS },
+	{ BMS_SET_CAPACITY_AH, 10, NEY_F32, 1.0f, 0.001f, 100000.0f },
+	{ BMS_SET_BALANCE_DELTA_V, 14, NEY_F32, 1.0f, 0.0f, NEY_MAX_CELL_V },
+	{ BMS_SET_BALANCE_START_V, 26, NEY_F32, 1.0f, 0.0f, NEY_MAX_CELL_V },
+	{ BMS_SET_BALANCE_CURRENT_A, 30, NEY_F32, 1.0f, 0.0f, NEY_MAX_BAL_A },
+	{ BMS_SET_CELL_OVP_V, 34, NEY_F32, 1.0f, 0.001f, NEY_MAX_CELL_V },
+	{ BMS_SET_CELL_OVP_RELEASE_V, 38, NEY_F32, 1.0f, 0.001f, NEY_MAX_CELL_V },
+	{ BMS_SET_CELL_UVP_V, 42, NEY_F32, 1.0f, 0.001f, NEY_MAX_CELL_V },
+	{ BMS_SET_CELL_UVP_RELEASE_V, 46, NEY_F32, 1.0f, 0.001f, NEY_MAX_CELL_V },
+	{ BMS_SET_CELL_DIFF_V, 50, NEY_F32, 1.0f, 0.0f, NEY_MAX_CELL_V },
+	{ BMS_SET_POWER_OFF_V, 58, NEY_F32, 1.0f, 0.0f, NEY_MAX_CELL_V },
+	{ BMS_SET_CHARGE_OCP_A, 62, NEY_F32, 1.0f, 0.001f, 10000.0f },
+	{ BMS_SET_CHARGE_OCP_DELAY_S, 66, NEY_U16, 1.0f, 0.0f, 65535.0f },
+	{ BMS_SET_CHARGE_OCP_RELEASE_S, 68, NEY_U16, 1.0f, 0.0f, 65535.0f },
+	{ BMS_SET_DISCHARGE_OCP_A, 70, NEY_F32, 1.0f, 0.001f, 10000.0f },
+	{ BMS_SET_DISCHARGE_OCP_DELAY_S, 74, NEY_U16, 1.0f, 0.0f, 65535.0f },
+	{ BMS_SET_DISCHARGE_OCP_RELEASE_S, 76, NEY_U16, 1.0f, 0.0f, 65535.0f },
+	{ BMS_SET_SHORT_CIRCUIT_A, 86, NEY_F32, 1.0f, 0.001f, 100000.0f },
+	{ BMS_SET_SHORT_CIRCUIT_DELAY_S, 90, NEY_U16, 1e-6f, 0.0f, 65535.0f }, /* µs */
+	{ BMS_SET_SHORT_CIRCUIT_RELEASE_S, 92, NEY_U16, 1.0f, 0.0f, 65535.0f },
+	{ BMS_SET_CHARGE_OTP_C, 94, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_CHARGE_OTP_RELEASE_C, 98, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_CHARGE_UTP_C, 102, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_CHARGE_UTP_RELEASE_C, 106, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_DISCHARGE_OTP_C, 110, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_DISCHARGE_OTP_RELEASE_C, 114, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_DISCHARGE_UTP_C, 118, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ BMS_SET_DISCHARGE_UTP_RELEASE_C, 122, NEY_F32, 1.0f, -50.0f, 150.0f },
+	{ NEY_SET_END, 0, 0, 0.0f, 0.0f, 0.0f },
+};
+
+/* A settings frame's values (the whole frame, its length checked by the
+ * caller: every offset of the table is inside it) into *out. */
+static void ney_set_read(struct bms_settings *out, const uint8_t *f, const struct ney_set *t)
+{
+	memset(out, 0, sizeof(*out));
+	for (; t->key != NEY_SET_END; t++) {
+		const uint8_t *p = f + t->off;
+		float v = t->type == NEY_F32   ? ney_float(p)
+			  : t->type == NEY_U8  ? (float)p[0]
+			  : t->type == NEY_U16 ? (float)bms_le16(p)
+					       : (float)bms_le32(p);
+		if (v >= t->lo && v <= t->hi) /* false for NaN */
+			bms_settings_put(out, (enum bms_set_key)t->key, v * t->mul);
+	}
+}
+
 /* The settings: their length is the layout; the cell count set on the
- * balancer (v1 byte 8, v2 byte 9; 0 = not set) is kept. */
+ * balancer (v1 byte 8, v2 byte 9; 0 = not set) is kept, the values shown
+ * read only go into kept.settings. */
 static int ney_settings(struct bms_poll *poll, const uint8_t *f, size_t len)
 {
 	bool v2 = len == NEY_LEN_SET_V2;
 	uint8_t cells = f[v2 ? 9 : 8];
 	if (cells > NEY_SLOTS)
 		return BMS_E_RANGE;
+	ney_set_read(&poll->kept.settings, f, v2 ? ney_set_v2 : ney_set_v1);
 	poll->persist &= ~NEY_P_V2;
 	poll->persist |= NEY_P_LAYOUT | NEY_P_GREETED | (v2 ? NEY_P_V2 : 0);
 	if (cells) {
@@ -483,6 +553,21 @@ const struct bms_driver bms_neey_driver = {
 	.protocol_id = 25,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS |
 		BMS_HAS_BALANCING | BMS_HAS_BALANCER | BMS_HAS_CELL_RES,
+	/* v1 gives the first five, v2 all of them (§32.7) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) |
+		    BMS_SET_BIT(BMS_SET_BALANCE_CURRENT_A) | BMS_SET_BIT(BMS_SET_CAPACITY_AH) |
+		    BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) |
+		    BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		    BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_DIFF_V) |
+		    BMS_SET_BIT(BMS_SET_POWER_OFF_V) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_A) |
+		    BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) | BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_RELEASE_S) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |
+		    BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C),
 	BMS_BLE_ONLY,
 	/* the notifications of one frame come within milliseconds, frames
 	 * about 0.5 s apart */

@@ -66,6 +66,19 @@ static void dm_frame(const struct fd *s, const uint8_t *f, size_t n)
 	REQUIRE(n >= 5 && fd_crc16(f, n - 2) == (uint16_t)(f[n - 2] | f[n - 1] << 8));
 }
 
+/* The settings shown (§14.2): only keys the driver announces, each a
+ * number inside its register's range. */
+static void dm_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++)
+		if (bms_settings_has(st, (enum bms_set_key)k))
+			REQUIRE(st->v[k] >= -40.0f && st->v[k] <= 6553.5f);
+}
+
 /* E == 0xFF: a well-formed reply built from the input. */
 static size_t dm_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
@@ -115,6 +128,7 @@ static const struct fd_target daly_modbus = {
 	.never = BMS_HAS_SOH | BMS_HAS_FULL | BMS_HAS_POWER,
 	.snap = dm_snap,
 	.frame = dm_frame,
+	.handled = dm_handled,
 	/* scan() checked length and CRC: only these can come back */
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_NEXT,

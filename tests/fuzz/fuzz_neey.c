@@ -15,7 +15,8 @@
  *	E == 0xFF	a synthesised answer with a correct sum and tail: the
  *			next byte K picks it (K % 4: 0 a 20-byte
  *			acknowledgement, 1 a device info, 2 a cell frame, 3
- *			settings, of 150 bytes with bit 2), bit 3 makes its
+ *			settings, of 150 bytes with bit 2: the settings
+ *			shown are checked), bit 3 makes its
  *			function byte 0; then up to its length - 10 bytes of
  *			its body come from the input (zero-padded), and it
  *			arrives as 20-byte notifications
@@ -80,6 +81,13 @@ static void ney_snap(const struct fd *s, const struct bms_snapshot *sn)
 static void ney_handled(const struct fd *s, int rc, size_t n)
 {
 	(void)n;
+	/* the settings shown (§32.7): only keys the driver announces, each a
+	 * number inside its field's range */
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++)
+		if (bms_settings_has(st, (enum bms_set_key)k))
+			REQUIRE(isfinite(st->v[k]) && st->v[k] >= -50.0f && st->v[k] <= 100000.0f);
 	/* a listening step is never the end of a poll, and a retry asks */
 	if (rc == BMS_OK && s->poll.step == 4)
 		REQUIRE(!s->drv->listens(&s->poll));

@@ -633,11 +633,18 @@ def test_control():
                                        ("daly-modbus", "daly", 0, ",dialect=d2"), ("jk-ble", "jk", 128, "")):
         sim = Sim(protocol=proto, packs=("address=1" + opts,))
         fake = Fake([device(MAC_A, sim, layout=layout, chunk=chunk)])
-        port = free_port()
+        port, http = free_port(), free_port()
         gw = Gateway(gw_conf(port, [ble_pack("p", MAC_A, proto, extra="control = true\ncontrol_timeout = 5\n")],
-                             extra="control_clients = 127.0.0.1\n"), port)
+                             extra="control_clients = 127.0.0.1\n") + "[http]\nlisten = 127.0.0.1:%d\n" % http, port)
         try:
             c.ok(wait_until(lambda: online(port, 1), 20), "%s over BLE: online" % proto)
+            if proto == "daly-modbus":  # the D2 settings read with control, shown read only (§14.2)
+                st = (wait_until(lambda: (api_pack(http, "p") or {}).get("settings_bms"), 10) or {})
+                got = {k: (st.get(k) or {}).get("value") for k in ("cell_ovp_v", "pack_uvp_v", "discharge_utp_c",
+                                                                    "balance_delta_v", "cell_count")}
+                c.eq(got, {"cell_ovp_v": 3.5, "pack_uvp_v": 41.6, "discharge_utp_c": -1, "balance_delta_v": 0.02,
+                           "cell_count": 16}, "daly-modbus over BLE: settings_bms from the D2 settings")
+                c.ok("charge_ocp_a" not in st, "daly-modbus over BLE: no over-current setting (signs contradict)")
             cl = ModbusTcpClient("127.0.0.1", port=port, timeout=8)
             cl.connect()
             t0 = time.monotonic()
@@ -958,6 +965,15 @@ def balancer_unit(port, http, bal):
     c.ok(len(res) == 16 and all(abs(a - b) < 0.05 for a, b in zip(res, p["cell_res_mohm"])),
          "balancer /api/state: cell resistances (%s)" % res[:3])
     c.eq((pk.get("bms") or {}).get("model"), "GW-24S4EB", "balancer /api/state: its model")
+    # its v1 settings answer, shown read only (bms/PROTOCOLS.md §32.7; tests/sim/sim_neey.c's values)
+    st = pk.get("settings_bms") or {}
+    got = {k: (st.get(k) or {}).get("value") for k in ("cell_count", "balance_delta_v", "balance_current_a",
+                                                        "balance_start_v")}
+    c.ok(got["cell_count"] == 16 and abs((got["balance_delta_v"] or 0) - 0.004) < 1e-6 and
+         got["balance_current_a"] == 2.0 and abs((got["balance_start_v"] or 0) - 3.35) < 1e-6,
+         "balancer /api/state: settings_bms from the v1 settings (%s)" % got)
+    c.ok((st.get("capacity_ah") or {}).get("value", 0) > 0 and "cell_ovp_v" not in st,
+         "balancer /api/state: its capacity setting; no cell OVP in the v1 frame")
 
 
 def balancer_mqtt(sub, bal, ha_check):
@@ -972,6 +988,8 @@ def balancer_mqtt(sub, bal, ha_check):
     c.ok(sub.wait_for(pre + "balance_current/config", timeout=10) is not None and
          sub.wait_for(pre + "cell_resistance_16/config", timeout=10) is not None,
          "balancer discovery: balancing current and 16 cell resistances")
+    c.ok(sub.wait_for(pre + "bms_balance_start_v/config", timeout=10) is not None,
+         "balancer discovery: its settings as diagnostic sensors (bms_balance_start_v)")
     c.eq([t for t in (pre + "current/config", pre + "soc/config", pre + "power/config") if sub.latest(t)], [],
          "balancer discovery: no current, SOC or power sensor")
     configs = {m.topic: m.text() for m in sub.all("homeassistant/#") if m.payload}

@@ -26,7 +26,8 @@
  * MOSFETs 0x35 / 0x36, alarm words 0x3A..0x3D (alarm bytes 0..7 = the
  * legacy 0x98 bytes D0..D7, two per register, low byte first: 0x3A = D1 <<
  * 8 | D0), balancing 0x3E / 0x3F, MOS temperature 0x42; settings 0x80
- * (rated capacity, 0.1 Ah) and the MOSFET switches 0xA5 / 0xA6, written
+ * (rated capacity, 0.1 Ah), the protections 0x8B..0xA4 (DALYN-08's,
+ * d2_settings) and the MOSFET switches 0xA5 / 0xA6, written
  * with `D2 06 00 A5|A6 00 00|01 CRC` and acknowledged by the echo (a
  * refusal: D2 86 04).  A protection holding a MOSFET off sets D4 b0 / b1
  * (MOS temperature high).  The default (`dialect=81`) answers only the
@@ -227,6 +228,29 @@ static void dm_image(const struct sim_pack *p, uint16_t *reg)
 }
 
 /* The D2 register image 0x00..0xFF (§14.2). */
+
+/* The D2 settings an LFP pack holds (DALYN-08's, the pack voltages for n
+ * cells): warning / critical pairs 0x8B..0xA2, balancing 0xA3 / 0xA4, the
+ * cells of acquisition board 1 (bms/PROTOCOLS.md §14.2). */
+static void d2_settings(uint16_t *reg, int n)
+{
+	static const uint16_t pairs[][2] = {
+		{ 0x8B, 3500 }, { 0x8D, 2600 }, { 0x97, 85 }, { 0x99, 40 }, { 0x9B, 110 }, { 0x9D, 39 },
+		{ 0x9F, 255 }, { 0xA1, 255 },
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		reg[pairs[i][0]] = reg[pairs[i][0] + 1] = pairs[i][1];
+	reg[0x82] = 1;
+	reg[0x83] = (uint16_t)n;
+	reg[0x8F] = reg[0x90] = (uint16_t)(35 * n); /* 3.5 V a cell, 0.1 V */
+	reg[0x91] = reg[0x92] = (uint16_t)(26 * n);
+	reg[0x93] = reg[0x94] = 29900;
+	reg[0x95] = 29840;
+	reg[0x96] = 30160;
+	reg[0xA3] = 3200;
+	reg[0xA4] = 20;
+}
+
 static void d2_image(const struct sim_pack *p, uint16_t *reg)
 {
 	struct dm_raw r;
@@ -271,6 +295,7 @@ static void d2_image(const struct sim_pack *p, uint16_t *reg)
 	reg[0x40] = 30000;
 	reg[0x42] = (uint16_t)r.mos_raw;
 	reg[0x80] = (uint16_t)clampl(lround(p->capacity_ah * 10.0), 0, 65535);
+	d2_settings(reg, n);
 	reg[0xA5] = p->chg_set ? 1 : 0; /* the switch settings; 0x35 / 0x36 the MOSFETs */
 	reg[0xA6] = p->dsg_set ? 1 : 0;
 }

@@ -11,8 +11,9 @@
  *	0x01	the device info (100 bytes): model GW-24S4EB (layout=v1) or
  *		EK-B24S8E200A (layout=v2), hardware, software SW-1.1.0 /
  *		SW-2.0.0, protocol version, date;
- *	0x04	the settings: 100 bytes (v1: cell count at 8) or 150 (v2: cell
- *		count at 9, capacity float at 10);
+ *	0x04	the settings: 100 bytes (v1: cell count at 8, trigger 0.004 V,
+ *		2 A, start 3.35 V, capacity u32 at 24) or 150 (v2: cell count
+ *		at 9, capacity float at 10, the others NEEY-06's, §32.7);
  *	0x02	a cell frame (300 bytes), and from then on one every 0.5 s
  *		(`emit`) until the connection ends;
  * anything else (a write, cmd 0x05) is counted as a bad request and
@@ -137,6 +138,40 @@ static size_t ny_info(const struct sim_pack *p, uint8_t *f)
 	return NY_INFO_LEN;
 }
 
+/* A little-endian 16-bit value. */
+static void ny_u16(uint8_t *f, unsigned v)
+{
+	f[0] = (uint8_t)v;
+	f[1] = (uint8_t)(v >> 8);
+}
+
+/* The v2 settings beyond the cell count and capacity: those of the
+ * EK-B24S8E200A's capture (NEEY-06), at their offsets. */
+static void ny_settings_v2(uint8_t *f)
+{
+	static const struct {
+		uint8_t off;
+		float v;
+	} fl[] = {
+		{ 14, 0.003f }, { 18, 0.001f }, { 22, 3.4f }, { 26, 3.38f }, { 30, 8.0f }, { 34, 3.65f },
+		{ 38, 3.55f }, { 42, 2.6f }, { 46, 2.9f }, { 50, 1.0f }, { 54, 0.7f }, { 58, 2.0f },
+		{ 62, 170.0f }, { 70, 200.0f }, { 78, 400.0f }, { 86, 800.0f }, { 94, 60.0f }, { 98, 50.0f },
+		{ 102, -2.0f }, { 106, 2.0f }, { 110, 60.0f }, { 114, 50.0f }, { 118, -10.0f }, { 122, -5.0f },
+	};
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
+		ny_f32(f + fl[i].off, fl[i].v);
+	ny_u16(f + 66, 5);    /* charge over-current delay, s */
+	ny_u16(f + 68, 300);  /* its release, s */
+	ny_u16(f + 74, 5);    /* discharge over-current delay, s */
+	ny_u16(f + 76, 120);  /* its release, s */
+	ny_u16(f + 82, 1000); /* second level delay, ms */
+	ny_u16(f + 84, 120);
+	ny_u16(f + 90, 500);  /* short-circuit delay, us */
+	f[126] = 1;           /* balancer on */
+	f[127] = 1;           /* buzzer off */
+	f[128] = 1;           /* battery type */
+}
+
 static size_t ny_settings(const struct sim_pack *p, uint8_t *f)
 {
 	size_t len = ny_v2(p) ? 150 : 100;
@@ -145,15 +180,19 @@ static size_t ny_settings(const struct sim_pack *p, uint8_t *f)
 		f[8] = 0x02;
 		f[9] = (uint8_t)ny_ncells(p);
 		ny_f32(f + 10, (float)p->capacity_ah);
-		ny_f32(f + 14, 0.003f);      /* trigger voltage */
-		f[126] = 1;                  /* balancer on */
+		ny_settings_v2(f);
 	} else {
+		uint32_t cap = (uint32_t)lround(p->capacity_ah);
 		f[8] = (uint8_t)ny_ncells(p);
 		ny_f32(f + 9, 0.004f);       /* trigger voltage */
 		ny_f32(f + 13, 2.0f);        /* max balance current */
+		ny_f32(f + 17, 3.0f);        /* balancing stop (sleep) voltage */
 		f[21] = 1;                   /* balancer on */
+		f[22] = 1;                   /* buzzer off */
 		f[23] = 2;                   /* LFP */
-		f[24] = (uint8_t)lround(p->capacity_ah);
+		for (int i = 0; i < 4; i++)  /* capacity, u32 Ah */
+			f[24 + i] = (uint8_t)(cap >> (8 * i));
+		ny_f32(f + 28, 3.35f);       /* balancing start voltage */
 	}
 	ny_end(f, len);
 	return len;

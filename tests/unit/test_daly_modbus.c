@@ -420,6 +420,75 @@ static bool req_is(struct bms_poll *poll, const char *hex)
 	return request(poll, req) == 8 && same_hex(req, 8, hex);
 }
 
+
+/* DALYN-08's settings shown read only (§14.2, ESPHome's reading of the
+ * same frame): the critical level of each pair; the over-currents (signs
+ * that contradict) and the MOS temperature are not shown. */
+static void check_dalyn08_settings(const struct bms_settings *st)
+{
+	static const struct {
+		enum bms_set_key k;
+		float v;
+	} want[] = {
+		{ BMS_SET_CAPACITY_AH, 105.0f }, { BMS_SET_CELL_OVP_V, 3.5f }, { BMS_SET_CELL_UVP_V, 2.6f },
+		{ BMS_SET_PACK_OVP_V, 14.0f }, { BMS_SET_PACK_UVP_V, 10.4f }, { BMS_SET_CHARGE_OTP_C, 45.0f },
+		{ BMS_SET_CHARGE_UTP_C, 0.0f }, { BMS_SET_DISCHARGE_OTP_C, 70.0f }, { BMS_SET_DISCHARGE_UTP_C, -1.0f },
+		{ BMS_SET_CELL_DIFF_V, 0.255f }, { BMS_SET_BALANCE_START_V, 3.2f }, { BMS_SET_BALANCE_DELTA_V, 0.02f },
+		{ BMS_SET_CELL_COUNT, 4.0f },
+	};
+	uint64_t have = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(bms_settings_has(st, want[i].k));
+		CHECK_NEAR(st->v[want[i].k], want[i].v, 1e-5);
+		have |= BMS_SET_BIT(want[i].k);
+	}
+	CHECK(st->have == have);
+	CHECK(drv->settings == have);
+}
+
+/* Settings out of range are left out; a broken settings answer changes
+ * nothing kept. */
+static void test_d2_settings_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	uint8_t f[256];
+	int n = check_hex(DALYN_08, f, (int)sizeof(f));
+	f[3 + 2 * 0x0C] = 0x30; /* cell OVP 0x8C: 0x30AC = 12460 mV */
+	f[3 + 2 * 0x18] = 0x01; /* charge OTP 0x98: 0x0155, beyond 240 */
+	f[3 + 2 * 0x03 + 1] = 0; /* no cells on board 1 */
+	put_crc(f, (size_t)n - 2);
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.setpoints = true;
+	struct drive_res r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, (size_t)n, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_COUNT));
+	CHECK_NEAR(st->v[BMS_SET_CELL_UVP_V], 2.6f, 1e-6);
+	struct bms_settings was = *st;
+	/* a bad CRC, then a cut answer: refused, the settings kept */
+	n = check_hex(DALYN_08, f, (int)sizeof(f));
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.setpoints = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	bms_rx_clear(&rx);
+	f[10] ^= 0x10;
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_CHECKSUM);
+	f[10] ^= 0x10;
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n - 2), BMS_E_SHORT);
+	CHECK(memcmp(&was, &poll.kept.settings, sizeof(was)) == 0);
+	/* without control the settings are not read: none */
+	struct bms_poll fresh = { 0 };
+	drive_begin_link(&fresh, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	r = FEED_HEX(&fresh, &rx, DALYN_01, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(fresh.kept.settings.have == 0);
+}
+
 static void test_ble_dialects(void)
 {
 	struct bms_poll poll = { 0 };
@@ -508,6 +577,7 @@ static void test_ble_dialects(void)
 	CHECK(poll.snap.present & BMS_HAS_SETPOINT);
 	CHECK(poll.snap.chg_set && poll.snap.dsg_set);
 	CHECK(!poll.snap.chg_mos); /* DALYN-01's MOSFET, not the setting */
+	check_dalyn08_settings(&poll.kept.settings);
 	/* a switch set off: 0xA6 = 0 */
 	n = check_hex(DALYN_08, f, (int)sizeof(f));
 	f[3 + 2 * 0x26 + 1] = 0;
@@ -1052,5 +1122,6 @@ int main(void)
 	test_alarms();
 	test_broken();
 	test_finish();
+	test_d2_settings_broken();
 	return check_report();
 }

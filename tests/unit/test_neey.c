@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 
 static const struct bms_driver *const drv = &bms_neey_driver;
 
@@ -755,6 +756,114 @@ static void test_cell_counts(void)
 	CHECK_EQ_INT(poll.snap.cell_mv[12], 0);
 }
 
+/* The balancer's settings shown read only (§32.7): the v1 frame NEEY-03
+ * (GW-24S4EB SW-1.1.0) gives five, the v2 frame NEEY-06 (EK-B24S8E200A
+ * SW-2.0.0) all of the table; the values syssi's test frames assert (cell
+ * count, capacity, trigger, start, balancing current) and those its v2
+ * decoder reads at the other offsets. */
+struct want_set {
+	enum bms_set_key k;
+	float v;
+};
+
+static void check_settings(const struct bms_settings *st, const struct want_set *w, size_t n)
+{
+	uint64_t have = 0;
+	for (size_t i = 0; i < n; i++) {
+		CHECK(bms_settings_has(st, w[i].k));
+		CHECK_NEAR(st->v[w[i].k], w[i].v, 1e-5);
+		have |= BMS_SET_BIT(w[i].k);
+	}
+	CHECK(st->have == have);
+	CHECK((drv->settings & have) == have); /* what discovery announces */
+}
+
+static void test_bms_settings(void)
+{
+	static const struct want_set v1[] = {
+		{ BMS_SET_CELL_COUNT, 16 }, { BMS_SET_BALANCE_DELTA_V, 0.004f }, { BMS_SET_BALANCE_CURRENT_A, 2.0f },
+		{ BMS_SET_CAPACITY_AH, 280 }, { BMS_SET_BALANCE_START_V, 0.0f },
+	};
+	static const struct want_set v2[] = {
+		{ BMS_SET_CELL_COUNT, 16 }, { BMS_SET_CAPACITY_AH, 320 }, { BMS_SET_BALANCE_DELTA_V, 0.003f },
+		{ BMS_SET_BALANCE_START_V, 3.38f }, { BMS_SET_BALANCE_CURRENT_A, 8.0f },
+		{ BMS_SET_CELL_OVP_V, 3.65f }, { BMS_SET_CELL_OVP_RELEASE_V, 3.55f }, { BMS_SET_CELL_UVP_V, 2.6f },
+		{ BMS_SET_CELL_UVP_RELEASE_V, 2.9f }, { BMS_SET_CELL_DIFF_V, 1.0f }, { BMS_SET_POWER_OFF_V, 2.0f },
+		{ BMS_SET_CHARGE_OCP_A, 170 }, { BMS_SET_CHARGE_OCP_DELAY_S, 5 }, { BMS_SET_CHARGE_OCP_RELEASE_S, 300 },
+		{ BMS_SET_DISCHARGE_OCP_A, 200 }, { BMS_SET_DISCHARGE_OCP_DELAY_S, 5 },
+		{ BMS_SET_DISCHARGE_OCP_RELEASE_S, 120 }, { BMS_SET_SHORT_CIRCUIT_A, 800 },
+		{ BMS_SET_SHORT_CIRCUIT_DELAY_S, 0.0005f }, { BMS_SET_SHORT_CIRCUIT_RELEASE_S, 0 },
+		{ BMS_SET_CHARGE_OTP_C, 60 }, { BMS_SET_CHARGE_OTP_RELEASE_C, 50 }, { BMS_SET_CHARGE_UTP_C, -2 },
+		{ BMS_SET_CHARGE_UTP_RELEASE_C, 2 }, { BMS_SET_DISCHARGE_OTP_C, 60 },
+		{ BMS_SET_DISCHARGE_OTP_RELEASE_C, 50 }, { BMS_SET_DISCHARGE_UTP_C, -10 },
+		{ BMS_SET_DISCHARGE_UTP_RELEASE_C, -5 },
+	};
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	CHECK_EQ_INT(settings_poll(&poll, &rx, NEEY_03, NEEY_01, &chunkings[0]), BMS_OK);
+	check_settings(&poll.kept.settings, v1, sizeof(v1) / sizeof(v1[0]));
+	/* the v2 frame replaces them all */
+	CHECK_EQ_INT(settings_poll(&poll, &rx, NEEY_06, NEEY_05, &chunkings[1]), BMS_OK);
+	check_settings(&poll.kept.settings, v2, sizeof(v2) / sizeof(v2[0]));
+	CHECK(drv->settings == poll.kept.settings.have);
+	/* a poll that only listens to cells keeps them */
+	struct bms_settings was = poll.kept.settings;
+	struct drive_res r = { 0 };
+	uint8_t f[400];
+	struct drive_answer listen[1] = { { f, hexb(NEEY_05, f), notif150, 1, 0, DRIVE_LISTENS } };
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.refresh = false;
+	CHECK(drive_listens(&poll));
+	CHECK_EQ_INT(drive_poll(&poll, &rx, listen, 1, &r), BMS_OK);
+	CHECK(memcmp(&was, &poll.kept.settings, sizeof(was)) == 0);
+}
+
+/* Values out of their range (not a number, a negative current, a cell
+ * voltage no cell has, a temperature beyond any sensor, no cell count)
+ * are left out, the others read; a broken or cut settings frame changes
+ * nothing. */
+static void test_bms_settings_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	uint8_t f[400];
+	size_t n = hexb(NEEY_06, f);
+	put_f32(f, 30, NAN);          /* balancing current */
+	put_f32(f, 34, 7.0f);         /* cell OVP */
+	put_f32(f, 62, -1.0f);        /* charge OCP */
+	put_f32(f, 94, 300.0f);       /* charge OTP */
+	f[9] = 0;                     /* the cell count not set */
+	fix_sum(f, n);
+	char hex[2 * 400 + 1];
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", f[i]);
+	CHECK_EQ_INT(settings_poll(&poll, &rx, hex, NEEY_05, &chunkings[0]), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_BALANCE_CURRENT_A));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OCP_A));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_COUNT));
+	CHECK(bms_settings_has(st, BMS_SET_CELL_OVP_RELEASE_V));
+	CHECK_NEAR(st->v[BMS_SET_CHARGE_UTP_C], -2.0f, 1e-6);
+
+	/* a bad sum, a frame cut short, a cell count beyond the slots: the
+	 * frame is refused and the settings read before stay */
+	CHECK_EQ_INT(settings_poll(&poll, &rx, NEEY_06, NEEY_05, &chunkings[0]), BMS_OK);
+	struct bms_settings was = poll.kept.settings;
+	n = hexb(NEEY_06, f);
+	f[40] ^= 0x01; /* the sum no longer matches */
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.persist = 0;
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_CHECKSUM);
+	CHECK_EQ_INT(drv->handle(&poll, f, n - 1), BMS_E_SHORT);
+	f[40] ^= 0x01;
+	f[9] = 25;
+	fix_sum(f, n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_RANGE);
+	CHECK(memcmp(&was, &poll.kept.settings, sizeof(was)) == 0);
+}
+
 int main(void)
 {
 	test_table();
@@ -771,5 +880,7 @@ int main(void)
 	test_temp_out_of_range();
 	test_alarms();
 	test_cell_counts();
+	test_bms_settings();
+	test_bms_settings_broken();
 	return check_report();
 }
