@@ -11,7 +11,7 @@
 #                               it proves (tests/tools/about.py), run nothing
 #   BIN=build/san     binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
 #   FUZZ=build/fuzz   libFuzzer targets (optional); FUZZ_SECONDS (default 6)
-#   JOBS=N            steps at a time (default 3 per core)
+#   JOBS=N            steps at a time (default 4 per core)
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
 # of the last run are kept in $BIN/test-times, those of a whole run in
@@ -40,7 +40,7 @@ FUZZ=${FUZZ:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
 CORES=$(nproc 2>/dev/null || echo 2)
-JOBS=${JOBS:-$((3 * CORES))}
+JOBS=${JOBS:-$((4 * CORES))}
 LIST=0
 if [ "${1:-}" = --list ]; then LIST=1; shift; fi
 PATTERNS=("$@")
