@@ -175,23 +175,29 @@ static void ident_fields(FILE *o, const struct bms_ident *id)
 	fputc('}', o);
 }
 
-/* ,"settings_bms":{"cell_ovp_v":{"value":3.65,"unit":"V"},...}: the BMS's
- * own settings its protocol read, the keys it did not read absent; null
- * while never read. */
-static void bms_settings_fields(FILE *o, const struct bms_settings *st)
+/* ,"settings_bms":{"cell_ovp_v":{"value":3.65,"unit":"V"},...}: every
+ * setting the pack's protocol can read, its value null until the BMS gave
+ * it (Home Assistant's templates find every key the discovery announced);
+ * null for a protocol that reads none. */
+static void bms_settings_fields(FILE *o, const struct bms_driver *drv, const struct bms_settings *st)
 {
-	if (!st->have) {
+	uint64_t can = drv->settings;
+	if (!can && !st->have) {
 		fputs(",\"settings_bms\":null", o);
 		return;
 	}
 	fputs(",\"settings_bms\":{", o);
 	bool first = true;
 	for (int k = 0; k < BMS_SET_COUNT; k++) {
-		if (!bms_settings_has(st, (enum bms_set_key)k))
+		bool have = st->have && bms_settings_has(st, (enum bms_set_key)k);
+		if (!have && !(can & ((uint64_t)1 << k)))
 			continue;
-		fprintf(o, "%s\"%s\":{\"value\":%.*f,\"unit\":", first ? "" : ",",
-			bms_settings_name((enum bms_set_key)k), bms_settings_decimals((enum bms_set_key)k),
-			(double)st->v[k]);
+		fprintf(o, "%s\"%s\":{\"value\":", first ? "" : ",", bms_settings_name((enum bms_set_key)k));
+		if (have)
+			fprintf(o, "%.*f", bms_settings_decimals((enum bms_set_key)k), (double)st->v[k]);
+		else
+			fputs("null", o);
+		fputs(",\"unit\":", o);
 		gw_json_str(o, bms_settings_unit((enum bms_set_key)k));
 		fputc('}', o);
 		first = false;
@@ -305,7 +311,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 		"\"implausible\":%u}",
 		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions, ws->implausible);
 	ident_fields(o, &p->ident);
-	bms_settings_fields(o, &p->settings);
+	bms_settings_fields(o, p->drv, &p->settings);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
 	struct gw_soc_out so;

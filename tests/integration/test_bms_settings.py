@@ -41,7 +41,7 @@ def check_settings(proto, js, sim_pack, where):
         c.ok(isinstance(got, dict) and abs(got.get("value", 1e9) - v) < 1e-6 and "unit" in got,
              "%s: %s settings_bms.%s = %s (%r)" % (proto, where, k, v, got))
     for k in absent:
-        c.ok(k not in st, "%s: %s settings_bms.%s absent" % (proto, where, k))
+        c.ok((st.get(k) or {}).get("value") is None, "%s: %s settings_bms.%s not given (absent or null)" % (proto, where, k))
     c.eq(st.get("cell_count", {}).get("value"), len(sim_pack["cells_mv"]), proto + ": " + where + " cell count")
     c.eq(st.get("cell_ovp_v", {}).get("unit"), "V", proto + ": " + where + " unit V")
     c.eq(st.get("mos_otp_c", {}).get("unit"), "°C", proto + ": " + where + " unit °C")

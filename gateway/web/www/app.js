@@ -162,7 +162,7 @@ function settingsText(s) {
 const settingsOpen = new Set(); /* the packs whose table is open: kept across renders */
 function bmsSettings(st, name) {
   if (!st || typeof st !== 'object') return null;
-  const keys = Object.keys(st);
+  const keys = Object.keys(st).filter(k => st[k] && st[k].value !== null); /* the ones the BMS gave */
   if (!keys.length) return null;
   const box = el('details', { class: 'bmsset', 'data-field': 'settings_bms' });
   if (settingsOpen.has(name)) box.open = true;
