@@ -37,6 +37,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import canreader  # noqa: E402
 from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
                      pty_pair, s16, wait_until)
 
@@ -372,31 +373,12 @@ class Battery:
         self.bus.shutdown()
 
 
-class CanReader:
+class CanReader(canreader.CanReader):
     """python-can's slcan interface reading bmsgw's inverter output."""
-
-    def __init__(self, path):
-        self.bus = slcanBus(path, bitrate=500000, sleep_after_open=0)
-        self.frames = []
-        self.lock = threading.Lock()
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while self.running:
-            try:
-                m = self.bus.recv(0.1)
-            except Exception:  # noqa: BLE001
-                return
-            if m is not None:
-                with self.lock:
-                    self.frames.append((time.monotonic(), m))
 
     def last_set(self, t0):
         """The newest whole set (0x351 ... 0x35E) that began after t0: {id: bytes}."""
-        with self.lock:
-            fr = [m for t, m in self.frames if t >= t0]
+        fr = [m for _, m in self.since(t0)]
         groups, cur = [], None
         for m in fr:
             if m.arbitration_id == 0x351:
@@ -408,11 +390,6 @@ class CanReader:
             if all(i in g for i in (0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E)):
                 return g
         return None
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
 
 
 def f351(s):

@@ -66,12 +66,13 @@ import tty
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from canreader import CanReader  # noqa: E402
 from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
 
 try:
     import can  # noqa: F401
-    from can.interfaces.slcan import slcanBus
+    from can.interfaces.slcan import slcanBus  # noqa: F401 - canreader.py uses it
 except ImportError:
     print("python3-can is not installed (make deps installs it)")
     print("0 passed, 1 failed")
@@ -98,41 +99,6 @@ output = inverter_output
 
 def pack_state(port):
     return wait_until(lambda: (api(port).get("packs") or [None])[0], 5)
-
-
-class CanReader:
-    """python-can's slcan interface on the test's end of a pty pair, every
-    frame kept with the time it arrived."""
-
-    def __init__(self, path):
-        self.bus = slcanBus(path, bitrate=500000, sleep_after_open=0)
-        self.frames = []
-        self.lock = threading.Lock()
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while self.running:
-            try:
-                m = self.bus.recv(0.1)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                with self.lock:
-                    self.frames.append((time.monotonic(), m))
-
-    def since(self, t0):
-        with self.lock:
-            return [(t, m) for t, m in self.frames if t >= t0]
-
-    def send(self, arb, data, ext=False):
-        self.bus.send(can.Message(arbitration_id=arb, data=bytes(data), is_extended_id=ext))
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
 
 
 def last_set(frames, ids):

@@ -43,11 +43,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import canreader  # noqa: E402
 from harness import (Checks, Gateway, Sim, api_state, free_port, ha_float, pty_pair, wait_until)  # noqa: E402
 
 try:
     import can  # noqa: F401
-    from can.interfaces.slcan import slcanBus
+    from can.interfaces.slcan import slcanBus  # noqa: F401 - canreader.py uses it
     from pymodbus.client import ModbusTcpClient
 except ImportError as e:
     print("%s (make deps installs python3-can and python3-pymodbus)" % e)
@@ -78,34 +79,13 @@ def spec(addr, string, own, current=None):
 
 # ------------------------------------------------------------ the reader
 
-class CanReader:
-    """python-can's slcan interface on the test's end of a pty pair, every
-    frame kept with the time it arrived."""
-
-    def __init__(self, path):
-        import threading
-        self.bus = slcanBus(path, bitrate=500000, sleep_after_open=0)
-        self.frames = []
-        self.lock = threading.Lock()
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while self.running:
-            try:
-                m = self.bus.recv(0.1)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                with self.lock:
-                    self.frames.append((time.monotonic(), m))
+class CanReader(canreader.CanReader):
+    """bmsgw's pylon-can output read by python-can, in whole frame sets."""
 
     def sets(self, t0=0):
         """Every whole frame set (from its 0x351 to the next) that began at
         or after t0, oldest first: [(time of its 0x351, {id: bytes})]."""
-        with self.lock:
-            frames = [(t, m) for t, m in self.frames if t >= t0]
+        frames = self.since(t0)
         groups = []
         for t, m in frames:
             if m.arbitration_id == 0x351:
@@ -113,11 +93,6 @@ class CanReader:
             if groups:
                 groups[-1][1][m.arbitration_id] = bytes(m.data)
         return groups[:-1]  # the newest may still be arriving
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
 
 
 def u16(b, i):
