@@ -107,6 +107,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_STATE_FILE] = {CONF_SEC_GATEWAY, "state_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, GW(state_file), NULL},
 	[K_CONTROL_CLIENTS] = {CONF_SEC_GATEWAY, "control_clients", CONF_LIVE, KT_NETS, 0, 0, false, NULL,
 	                       GW(control_clients), NULL},
+	[K_SITE] = {CONF_SEC_GATEWAY, "site", CONF_LIVE, KT_IDENT, 0, 0, false, NULL, GW(site), NULL},
 
 	[K_PROTOCOL] = {CONF_SEC_PACK, "protocol", CONF_RESTART, KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
 	[K_PORT] = {CONF_SEC_PACK, "port", CONF_RELINK, KT_PORT, 0, 0, false, NULL, PK(port), NULL},

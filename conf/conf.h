@@ -75,6 +75,8 @@ struct conf_gateway {
 	struct conf_nets control_clients; /* Modbus clients that may write (default none) */
 	char state_file[CONF_PORT_MAX];  /* energy counters; "" = automatic ($STATE_DIRECTORY
 	                                  * or /var/lib/bmsgw), "none" = kept in memory only */
+	char site[CONF_ID_MAX];          /* the site's label ([A-Za-z0-9_-]; "" = none): Prometheus
+	                                  * label, MQTT topic prefix default, HA device names */
 	int line;                        /* line of the [gateway] header, 0 = none */
 };
 
