@@ -28,6 +28,7 @@ static void take_live(struct conf_mqtt *held, const struct conf_mqtt *c)
 	held->discovery = c->discovery;
 	held->publish_interval = c->publish_interval;
 	held->cells = c->cells;
+	held->victron = c->victron;
 	memcpy(held->password_file, c->password_file, sizeof(held->password_file));
 }
 

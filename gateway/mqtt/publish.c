@@ -376,7 +376,7 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config (a
 	 * switch config of a pack that may no longer be switched, a settings
 	 * entity without [mqtt] control or [limits], are ours to clear too) */
-	char gid[96], node_pfx[128];
+	char gid[160], node_pfx[168];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
 	size_t dl = strlen(m->cfg.discovery_prefix);
