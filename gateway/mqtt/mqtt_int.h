@@ -112,6 +112,9 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc);
 void mq_offline(struct gw_mqtt *m);
 void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
 
+/* victron.c: P/UNIT/victron of pack p (NULL: the bank), [mqtt] victron */
+void mq_publish_victron(struct gw_mqtt *m, const struct gw_pack *p);
+
 /* commands.c */
 bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_commands_cancel(struct gw_mqtt *m);

@@ -151,6 +151,7 @@ static void publish_state(struct gw_mqtt *m, struct gw_pack *p)
 			m->bank_last = gw_mono();
 			m->bank_pending = false;
 		}
+		mq_publish_victron(m, p); /* with each state, as its driver expects a steady flow */
 	}
 	free(js);
 }
