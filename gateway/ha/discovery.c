@@ -191,12 +191,17 @@ struct unit {
 	void *ctx;
 };
 
+void gw_disc_id(const char *site, const char *client_id, char *out, unsigned cap)
+{
+	if (site[0]) /* two sites on one Home Assistant never share an id */
+		snprintf(out, cap, "bmsgw_%s_%s", site, client_id);
+	else
+		snprintf(out, cap, "bmsgw_%s", client_id);
+}
+
 void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap)
 {
-	if (c->gw.site[0]) /* two sites on one Home Assistant never share an id */
-		snprintf(out, cap, "bmsgw_%s_%s", c->gw.site, c->mqtt.client_id);
-	else
-		snprintf(out, cap, "bmsgw_%s", c->mqtt.client_id);
+	gw_disc_id(c->gw.site, c->mqtt.client_id, out, cap);
 }
 
 /* A device's name: "NAME", or "SITE NAME" with [gateway] site. */
