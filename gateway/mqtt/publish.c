@@ -346,9 +346,6 @@ static bool gone_with_conf(struct gw_mqtt *m, const char *comp, const char *name
 	return (sw || num) && !(setting ? gw_disc_settings(c) : sw && p && gw_disc_control(c, p->cfg));
 }
 
-/* A retained config or availability of a unit this gateway no longer has:
- * clear it.  Configs are matched by the gateway id they name, so those of
- * another bmsgw on the same broker are left alone. */
 /* P/NAME/availability under prefix (ours, or the one before a new site:
  * `gone`, every unit of it): a unit no longer configured has its retained
  * topics cleared.  False: t is not under prefix. */
@@ -368,7 +365,7 @@ static bool reconcile_unit(struct gw_mqtt *m, const char *prefix, const char *t,
 	char topic[400];
 	gw_info("mqtt: clearing the retained topics of unit %s under %s/ (%s)", name, prefix,
 		gone ? "the prefix before the site changed" : "no longer configured");
-	const char *const leaves[] = { "availability", "state", "victron" };
+	const char *const leaves[] = { "availability", "state" }; /* victron is never retained */
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		snprintf(topic, sizeof(topic), "%s/%s/%s", prefix, name, leaves[i]);
 		mq_clear_topic(m, topic);
@@ -409,6 +406,9 @@ void mq_take_old_ids(struct gw_mqtt *m, const struct conf_mqtt *old)
 		memcpy(m->old_prefix, old->topic_prefix, sizeof(m->old_prefix));
 }
 
+/* A retained config or availability of a unit this gateway no longer has:
+ * clear it.  Configs are matched by the gateway id they name, so those of
+ * another bmsgw on the same broker are left alone. */
 void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 {
 	const struct conf *c = m->gw->conf;
