@@ -677,6 +677,9 @@ static void finish_mqtt(struct load *x)
 	}
 	if (!seen[K_MQ_PORT] && m->tls)
 		m->port = 8883;
+	memcpy(m->site, x->c.gw.site, sizeof(m->site));
+	if (!seen[K_MQ_TOPIC_PREFIX] && m->site[0]) /* an explicit topic_prefix wins */
+		conf__bfmt(m->topic_prefix, sizeof(m->topic_prefix), "bmsgw/%s", m->site);
 	if (!seen[K_MQ_CLIENT_ID]) {
 		/* bmsgw-<hostname>, in the characters a client id may hold */
 		char h[CONF_ID_MAX] = "";

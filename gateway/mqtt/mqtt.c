@@ -28,6 +28,7 @@ static void take_live(struct conf_mqtt *held, const struct conf_mqtt *c)
 	held->discovery = c->discovery;
 	held->publish_interval = c->publish_interval;
 	held->cells = c->cells;
+	held->victron = c->victron;
 	memcpy(held->password_file, c->password_file, sizeof(held->password_file));
 }
 
@@ -57,6 +58,8 @@ static int mqtt_prepare(struct gw_svc_ctx *x)
 static void *mqtt_commit(const struct gw_svc_ctx *x)
 {
 	struct gw_mqtt *cur = x->cur, *next = x->next;
+	if (cur && next && cur != next)
+		mq_take_old_ids(next, &cur->cfg); /* a new site: the old one's topics cleared */
 	if (cur && cur != next)
 		mq_close(cur, false); /* removed, or another broker: no waiting */
 	if (next && next != cur)

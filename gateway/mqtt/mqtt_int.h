@@ -80,6 +80,11 @@ struct gw_mqtt {
 	unsigned long commands;       /* commands received (any outcome) */
 	char last_error[200];         /* why the last connection ended or failed */
 	double up_since;              /* monotonic, while connected */
+	/* A reload that changed [gateway] site: the previous client's gateway
+	 * id and topic prefix ("" = the same as ours), whose retained topics
+	 * and configs this client clears while it reconciles (mq_reconcile) */
+	char old_gid[160];
+	char old_prefix[CONF_TOPIC_MAX];
 };
 
 /* session.c: the connection */
@@ -108,9 +113,13 @@ void mq_publish_all(struct gw_mqtt *m);
 void mq_publish_periodic(struct gw_mqtt *m);
 void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok);
 void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg);
+void mq_take_old_ids(struct gw_mqtt *m, const struct conf_mqtt *old);
 void mq_reloaded(struct gw_mqtt *m, const struct conf *oc);
 void mq_offline(struct gw_mqtt *m);
 void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
+
+/* victron.c: P/UNIT/victron of pack p (NULL: the bank), [mqtt] victron */
+void mq_publish_victron(struct gw_mqtt *m, const struct gw_pack *p);
 
 /* commands.c */
 bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);

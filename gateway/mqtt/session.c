@@ -173,6 +173,14 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	char sub[300];
 	snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
 	mosquitto_subscribe(m->mosq, NULL, sub, 0);
+	if (m->old_prefix[0]) { /* the site changed: the old prefix's topics go */
+		snprintf(sub, sizeof(sub), "%s/+/availability", m->old_prefix);
+		mosquitto_subscribe(m->mosq, NULL, sub, 0);
+		snprintf(sub, sizeof(sub), "%s/status", m->old_prefix);
+		mq_clear_topic(m, sub);
+		snprintf(sub, sizeof(sub), "%s/gateway", m->old_prefix);
+		mq_clear_topic(m, sub);
+	}
 	if (c->control) {
 		snprintf(sub, sizeof(sub), "%s/+/set/+", c->topic_prefix);
 		if (m->protocol == MQTT_PROTOCOL_V5)
@@ -354,6 +362,12 @@ void mq_tick(struct gw_mqtt *m)
 			mosquitto_unsubscribe(m->mosq, NULL, sub);
 		snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
 		mosquitto_unsubscribe(m->mosq, NULL, sub);
+		if (m->old_prefix[0]) {
+			snprintf(sub, sizeof(sub), "%s/+/availability", m->old_prefix);
+			mosquitto_unsubscribe(m->mosq, NULL, sub);
+			m->old_prefix[0] = '\0';
+		}
+		m->old_gid[0] = '\0';
 	}
 	mq_publish_periodic(m);
 	mq_set_events(m);

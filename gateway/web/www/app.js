@@ -439,6 +439,10 @@ function renderClients() {
 function render() {
   if (!state) return;
   const g = state.gateway;
+  /* [gateway] site names the page (a browser's tabs of several sites) */
+  const name = state.site ? 'bmsgw ' + state.site : 'bmsgw';
+  if (document.title !== name) document.title = name;
+  $('h1').textContent = name;
   $('#summary').textContent = g.packs_online + ' of ' + g.packs_configured + ' pack(s) online';
   $('#version').textContent = 'bmsgw ' + g.version + ', up ' + age(g.uptime_s + elapsed());
   renderUnits();
