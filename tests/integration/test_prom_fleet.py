@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The Prometheus remote-write recipe of bmsgw(8) "FLEET", run as written:
+"""The Prometheus remote-write recipe of the README's "A fleet of sites" (the
+same configuration as bmsgw(8) "FLEET" gives, checked equal), run as written:
 bmsgw with [gateway] site against the simulator, Debian's prometheus in
 agent mode with the prometheus.yml the man page gives (only the target, the
 receiver's URL and the scrape interval put in for this machine), and a
@@ -17,11 +18,21 @@ import tempfile
 import urllib.parse
 import urllib.request
 
+import yaml
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Checks, Gateway, Proc, Sim, free_port, wait_port, wait_until  # noqa: E402
 
 c = Checks()
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def readme_recipe():
+    """The prometheus.yml of the README's "A fleet of sites" section."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    sect = readme.split("\n### A fleet of sites\n", 1)[1].split("\n#", 1)[0]
+    return sect.split("\n```yaml\n", 1)[1].split("\n```", 1)[0] + "\n"
 
 
 def recipe():
@@ -76,8 +87,10 @@ def main():
         c.ok(False, "Debian's prometheus is installed (%s)" % PROMETHEUS)
         return c.report()
     tmp = tempfile.mkdtemp(prefix="bmsgw-fleet-")
-    text = recipe()
-    c.ok("site: cabin" in text and "remote_write:" in text, "the man page's recipe found")
+    man, text = recipe(), readme_recipe()
+    c.ok("site: cabin" in man and "remote_write:" in man, "the man page's recipe found")
+    c.ok("site: cabin" in text and "remote_write:" in text, "the README's recipe found")
+    c.eq(yaml.safe_load(text), yaml.safe_load(man), "the README and bmsgw(8) give the same configuration")
     sim = Sim("daly", packs=("address=1,cells=16,soc=64.5",))
     gw_port, http_port, agent_port, recv_port = free_port(), free_port(), free_port(), free_port()
     gw = Gateway(gw_conf(gw_port, http_port, sim.port), gw_port)
