@@ -276,6 +276,8 @@ struct conf_mqtt {
 	enum conf_mqtt_cells cells;      /* per-cell sensors */
 	int keepalive;                   /* seconds, default 30 */
 	bool control;                    /* MOSFET commands (section 8) */
+	bool backfill;                   /* after an outage, the history samples missed on P/NAME/history */
+	int backfill_rate;               /* ... at most this many messages a second (1..1000, 50) */
 };
 
 /* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */

@@ -228,6 +228,9 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	else
 		fprintf(out, "  publish       after every good poll");
 	fprintf(out, "; keepalive %d s; MOSFET commands %s\n", m->keepalive, m->control ? "on" : "off");
+	if (m->backfill)
+		fprintf(out, "  backfill      after an outage, the history samples missed on %s/<unit>/history, "
+		        "at most %d a second\n", m->topic_prefix, m->backfill_rate);
 }
 
 static void print_tunnels(const struct conf *c, FILE *out)
