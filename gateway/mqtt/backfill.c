@@ -138,20 +138,11 @@ static bool bf_owed(const struct mq_bf *b)
 	return false;
 }
 
-/* The pacing timer: ask the history, send what the rate, the window and
- * the broker's lag allow, unit after unit. */
-static void bf_run(struct ev_loop *loop, ev_timer *w, int revents)
+/* Ask the history, send what the rate, the window and the broker's lag
+ * allow, unit after unit; the number sent. */
+static int bf_pump(struct gw_mqtt *m, double now)
 {
-	(void)revents;
-	struct gw_mqtt *m = container_of(w, struct gw_mqtt, bf.timer);
 	struct mq_bf *b = &m->bf;
-	if (m->state != MQ_UP || !m->cfg.backfill || (!bf_buffered(b) && !m->gw->hist_src.ctx)) {
-		ev_timer_stop(loop, w); /* the tick starts it again */
-		return;
-	}
-	double now = gw_mono();
-	if (now < b->settle_until)
-		return;
 	bf_ask(m);
 	int room = BF_WINDOW - b->win.n;
 	int buffered = bf_buffered(b);
@@ -171,7 +162,23 @@ static void bf_run(struct ev_loop *loop, ev_timer *w, int revents)
 			break;
 	}
 	bf_ask(m); /* a unit whose buffer just ran out */
-	if (n)
+	return n;
+}
+
+/* The pacing timer. */
+static void bf_run(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gw_mqtt *m = container_of(w, struct gw_mqtt, bf.timer);
+	struct mq_bf *b = &m->bf;
+	if (m->state != MQ_UP || !m->cfg.backfill || (!bf_buffered(b) && !m->gw->hist_src.ctx)) {
+		ev_timer_stop(loop, w); /* the tick starts it again */
+		return;
+	}
+	double now = gw_mono();
+	if (now < b->settle_until)
+		return;
+	if (bf_pump(m, now))
 		mq_set_events(m);
 	if (!bf_owed(b))
 		ev_timer_stop(loop, w);
@@ -243,10 +250,17 @@ void mq_bf_lost(struct gw_mqtt *m)
 	ev_timer_stop(m->gw->loop, &m->bf.timer);
 }
 
+/* From libmosquitto's on_publish (inside its read; io_cb sets the write
+ * interest after it): the window has room again, and what the rate
+ * allows goes now rather than at the next turn (a high rate is not held
+ * to BF_WINDOW a turn). */
 void mq_bf_acked(struct gw_mqtt *m, int mid)
 {
-	if (bf_window_ack(&m->bf.win, mid, m->bf.units, BF_UNITS))
-		m->bf.acked_total++;
+	if (!bf_window_ack(&m->bf.win, mid, m->bf.units, BF_UNITS))
+		return;
+	m->bf.acked_total++;
+	if (m->state == MQ_UP && m->cfg.backfill && ev_is_active(&m->bf.timer) && gw_mono() >= m->bf.settle_until)
+		bf_pump(m, gw_mono());
 }
 
 /* Once a second while connected: the idle units follow the live states,
@@ -287,9 +301,10 @@ int64_t mq_bf_backlog(const struct gw_mqtt *m, int unit)
 	if (!m->cfg.backfill)
 		return 0;
 	double interval = m->gw->hist_src.interval;
+	int64_t until = m->state == MQ_UP ? 0 : wall_now(m);
 	int64_t n = 0;
 	for (int i = 0; i < BF_UNITS; i++)
 		if (b->units[i].name[0] && (unit < 0 || unit == i))
-			n += bf_unit_backlog(&b->units[i], bf_window_of(&b->win, i), interval);
+			n += bf_unit_backlog(&b->units[i], bf_window_of(&b->win, i), interval, until);
 	return n;
 }

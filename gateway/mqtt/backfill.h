@@ -29,7 +29,7 @@
                                * sample of the reconnection's second is in the file */
 #define BF_UNITS (CONF_MAX_PACKS + 1) /* the packs and the bank */
 
-/* A token bucket: rate messages a second, a burst of one turn's worth. */
+/* A token bucket: rate messages a second, a burst of one turn's worth and one. */
 struct bf_pace {
 	double rate;
 	double tokens;
@@ -87,8 +87,10 @@ void bf_unit_pop(struct bf_unit *u);
 /* Buffer empty, more to ask of the history. */
 bool bf_unit_wants(const struct bf_unit *u);
 /* The samples not yet acknowledged: counted by the history once asked,
- * else estimated from the interval (s between samples). */
-int64_t bf_unit_backlog(const struct bf_unit *u, int inflight, double interval);
+ * else estimated from the interval (s between samples); with those of an
+ * outage going on since upto, until now (until: now while disconnected,
+ * else 0). */
+int64_t bf_unit_backlog(const struct bf_unit *u, int inflight, double interval, int64_t until);
 void bf_unit_free(struct bf_unit *u);
 
 #endif

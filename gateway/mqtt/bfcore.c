@@ -18,7 +18,9 @@ void bf_pace_init(struct bf_pace *p, double rate, double now)
 
 int bf_pace_take(struct bf_pace *p, double now, int want)
 {
-	double burst = p->rate * BF_PERIOD < 1 ? 1 : p->rate * BF_PERIOD;
+	/* one turn's worth and one more: the fractions of a turn add up
+	 * instead of being cut off at the cap */
+	double burst = p->rate * BF_PERIOD + 1;
 	if (now > p->last)
 		p->tokens += (now - p->last) * p->rate;
 	p->last = now;
@@ -160,15 +162,24 @@ bool bf_unit_wants(const struct bf_unit *u)
 	return u->name[0] && !u->nbuf && !u->exhausted && u->sent < u->upto;
 }
 
-int64_t bf_unit_backlog(const struct bf_unit *u, int inflight, double interval)
+static int64_t estimate(int64_t span, double interval)
 {
-	if (bf_unit_idle(u, inflight))
-		return 0;
-	if (u->left >= 0)
-		return u->left + u->nbuf + inflight;
-	int64_t span = u->upto - u->sent;
 	int64_t est = interval > 0 ? (int64_t)((double)span / interval) : span;
-	return (est > 0 ? est : 0) + inflight;
+	return est > 0 ? est : 0;
+}
+
+int64_t bf_unit_backlog(const struct bf_unit *u, int inflight, double interval, int64_t until)
+{
+	int64_t n = 0;
+	if (bf_unit_idle(u, inflight))
+		n = 0;
+	else if (u->left >= 0)
+		n = u->left + u->nbuf + inflight;
+	else
+		n = estimate(u->upto - u->sent, interval) + inflight;
+	if (until > u->upto)
+		n += estimate(until - u->upto, interval); /* the outage going on */
+	return n;
 }
 
 void bf_unit_free(struct bf_unit *u)

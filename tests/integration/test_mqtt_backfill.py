@@ -86,12 +86,12 @@ class Poller(threading.Thread):
     def __init__(self, port):
         super().__init__(daemon=True)
         self.port, self.ok, self.failed, self.slowest = port, 0, 0, 0.0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self):
         cl = ModbusTcpClient("127.0.0.1", port=self.port, timeout=3)
         cl.connect()
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             t = time.monotonic()
             try:
                 r = cl.read_holding_registers(290, count=10, slave=1)
@@ -105,11 +105,11 @@ class Poller(threading.Thread):
                 self.ok += 1
             else:
                 self.failed += 1
-            self._stop.wait(0.2)
+            self._halt.wait(0.2)
         cl.close()
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
         self.join(5)
 
 
