@@ -110,7 +110,8 @@ class Poller(threading.Thread):
 
     def stop(self):
         self._halt.set()
-        self.join(5)
+        if self.is_alive():
+            self.join(5)
 
 
 def backfilled(sub, unit):
@@ -181,11 +182,13 @@ def outage(site, seconds):
 def minute(tmp):
     central, site, sub, sim, gw, gw_port, http_port = setup(tmp, 50)
     poller = Poller(gw_port)
-    poller.start()
     try:
         # some live time, then the outage
         c.ok(wait_until(lambda: (api_state(http_port).get("history") or {}).get("written", 0) >= 6, 15),
              "history samples written before the outage")
+        c.ok(wait_until(lambda: (api_state(http_port).get("gateway") or {}).get("packs_online") == len(UNITS), 10),
+             "the packs are online")
+        poller.start()
         t_lost = time.time()
         site.stop()
         c.ok(wait_until(lambda: not (api_state(http_port).get("mqtt") or {}).get("connected"), 10),
