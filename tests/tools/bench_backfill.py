@@ -80,7 +80,7 @@ def run(interval, rate, npacks):
         lost = time.time() - HOUR  # the daemon's wall clock at the loss
         with open(shift, "w") as f:
             f.write("0\n")
-        wait_until(lambda: False, 0.2)  # the shim reads the file every 50 ms
+        wait_until(lambda: False, 1.0)  # the shim reads the file every 50 ms, libev the clock every 0.5 s
         fill(db, units, lost + 1, time.time() - 1, interval)
         owed = mq().get("backlog")
         broker.start()
