@@ -157,6 +157,11 @@ def check_unit(sub, http_port, unit, t_lost, t_back, what):
     c.ok(same, "%s: %s: values as /api/history.csv gives them (time, online, soc, voltage)" % (what, unit))
 
 
+def stop_clean(gw, what):
+    rc = gw.stop()
+    c.ok(rc == 0 and "Sanitizer" not in gw.text(), "%s: bmsgw stopped cleanly (exit %s)" % (what, rc))
+
+
 def setup(tmp, rate):
     central = Broker(name="central")
     site = Broker(name="site", bridge_to=central, bridge_topics=("fleet/#",))
@@ -232,7 +237,7 @@ def minute(tmp):
             gw.dump(40)
     finally:
         poller.stop()
-        gw.stop()
+        stop_clean(gw, "a minute's outage")
         sim.stop()
         sub.close()
         site.cleanup()
@@ -279,7 +284,7 @@ def resume(tmp):
         if c.failed:
             gw.dump(60)
     finally:
-        gw.stop()
+        stop_clean(gw, "an outage during the backfill")
         sim.stop()
         sub.close()
         site.cleanup()
