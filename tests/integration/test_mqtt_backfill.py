@@ -23,8 +23,9 @@ steps).
 """
 import csv
 import io
-import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -157,6 +158,34 @@ def check_unit(sub, http_port, unit, t_lost, t_back, what):
     c.ok(same, "%s: %s: values as /api/history.csv gives them (time, online, soc, voltage)" % (what, unit))
 
 
+def reload(gw, old, new):
+    """Rewrite the configuration (old -> new) and SIGHUP: the log line of the reload."""
+    with open(gw.conf) as f:
+        text = f.read()
+    with open(gw.conf, "w") as f:
+        f.write(text.replace(old, new))
+    n = len(gw.text().splitlines())
+    gw.p.send_signal(signal.SIGHUP)
+    got = wait_until(lambda: [ln for ln in gw.text().splitlines()[n:] if re.search(r"reload #\d+: applied|reload #\d+ "
+                                                                                   "failed", ln)], 10)
+    return got[0] if got else ""
+
+
+def toggle(gw, http_port):
+    """backfill and backfill_rate are live keys: off and on again by a reload,
+    the client stays connected and owes nothing for the time it was off."""
+    mq = lambda: api_state(http_port).get("mqtt") or {}  # noqa: E731
+    before = mq().get("connects")
+    line = reload(gw, "backfill = true\n", "backfill = false\n")
+    c.ok("applied" in line and wait_until(lambda: mq().get("backfill") is False, 5),
+         "a reload switches backfill off (%s)" % line.strip()[-60:])
+    wait_until(lambda: False, 2.5)  # samples taken while it is off
+    line = reload(gw, "backfill = false\nbackfill_rate = 50\n", "backfill = true\nbackfill_rate = 200\n")
+    c.ok("applied" in line and wait_until(lambda: mq().get("backfill") is True, 5), "... and on again, at 200 a second")
+    c.ok(mq().get("connects") == before and mq().get("backlog") == 0,
+         "the client kept its connection and owes nothing for the time it was off (%s)" % mq().get("backlog"))
+
+
 def stop_clean(gw, what):
     rc = gw.stop()
     c.ok(rc == 0 and "Sanitizer" not in gw.text(), "%s: bmsgw stopped cleanly (exit %s)" % (what, rc))
@@ -233,6 +262,10 @@ def minute(tmp):
         subl.close()
         c.ok(sub.count() == 0 or all(m.json()["time"] > t_back - 5 for m in sub.all()),
              "nothing more on the history topics once drained")
+        toggle(gw, http_port)
+        wait_until(lambda: False, 1.5)
+        c.ok(sub.count() == 0 or all(m.json()["time"] > t_back - 5 for m in sub.all()),
+             "nothing on the history topics for the time backfill was off")
         if c.failed:
             gw.dump(40)
     finally:
