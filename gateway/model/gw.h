@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "histsrc.h"
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 #include "../../registers/regmap.h"
@@ -25,6 +24,7 @@
 #include "energy.h"
 #include "healthfacts.h"
 #include "health.h"
+#include "histsrc.h"
 #include "banksoc.h"
 #include "limits.h"
 #include "socunit.h"
