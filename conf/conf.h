@@ -279,6 +279,8 @@ struct conf_mqtt {
 	bool victron;                    /* also each unit as venus-os_dbus-mqtt-battery's JSON (P/UNIT/victron) */
 	char site[CONF_ID_MAX];          /* derived: [gateway] site, which its topics and HA ids name (a
 	                                  * change restarts the client) */
+	bool backfill;                   /* after an outage, the history samples missed on P/NAME/history */
+	int backfill_rate;               /* ... at most this many messages a second (1..1000, 50) */
 };
 
 /* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */

@@ -235,6 +235,9 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	if (m->victron)
 		fprintf(out, "  victron       %s/<pack>/victron and %s/bank/victron (venus-os_dbus-mqtt-battery's JSON)\n",
 		        m->topic_prefix, m->topic_prefix);
+	if (m->backfill)
+		fprintf(out, "  backfill      after an outage, the history samples missed on %s/<unit>/history, "
+		        "at most %d a second\n", m->topic_prefix, m->backfill_rate);
 }
 
 static void print_tunnels(const struct conf *c, FILE *out)

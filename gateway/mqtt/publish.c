@@ -80,6 +80,7 @@ void mq_slots_sync(struct gw_mqtt *m)
 	}
 	for (int i = gw->npacks; i < CONF_MAX_PACKS; i++)
 		memset(&m->packs[i], 0, sizeof(m->packs[i]));
+	mq_bf_sync(m);
 }
 
 /* Publish when connected; `essential` messages (discovery, availability)

@@ -55,6 +55,7 @@ void mq_lost(struct gw_mqtt *m, const char *why)
 	m->pending = 0;
 	m->stuck_since = 0;
 	ev_timer_stop(loop, &m->rediscover);
+	mq_bf_lost(m);
 	const struct conf_mqtt *c = &m->cfg;
 	snprintf(m->last_error, sizeof(m->last_error), "%s", why);
 	char who[CONF_HOST_MAX + 32];
@@ -116,12 +117,12 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
 {
 	(void)mosq;
-	(void)mid;
 	(void)rc;
 	(void)props;
 	struct gw_mqtt *m = obj;
 	if (m->pending)
 		m->pending--;
+	mq_bf_acked(m, mid);
 }
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
@@ -189,6 +190,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 			mosquitto_subscribe(m->mosq, NULL, sub, 1);
 	}
 	m->reconcile_until = gw_mono() + RECONCILE_S;
+	mq_bf_connected(m);
 	mq_publish_all(m);
 }
 
@@ -369,6 +371,7 @@ void mq_tick(struct gw_mqtt *m)
 		}
 		m->old_gid[0] = '\0';
 	}
+	mq_bf_tick(m);
 	mq_publish_periodic(m);
 	mq_set_events(m);
 }
@@ -426,6 +429,7 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
 	ev_init(&m->io, io_cb);
 	ev_init(&m->retry, retry_cb);
 	ev_init(&m->rediscover, rediscover_cb);
+	mq_bf_init(m);
 	return m;
 }
 
@@ -509,6 +513,7 @@ void mq_close(struct gw_mqtt *m, bool clean)
 	ev_timer_stop(loop, &m->rediscover);
 	gw_lookup_cancel(&m->lookup);
 	mq_commands_cancel(m);
+	mq_bf_close(m);
 	if (m->state == MQ_UP) {
 		m->stopping = true;
 		if (clean) {

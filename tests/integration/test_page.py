@@ -86,6 +86,7 @@ interval = 1
 host = 127.0.0.1
 port = %d
 client_id = page-test
+backfill = true
 [limits]
 [inverter.hybrid]
 protocol = pylon-rs485
@@ -220,6 +221,8 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     c.ok(wait_until(lambda: mq()[0] == "connected", 8), "the MQTT client is shown connected (%s)" % mq()[1])
     c.ok(wait_until(lambda: mq()[1].startswith("MQTT 127.0.0.1:%d (page-test): connected" % mqtt_port), 5),
          "... with its broker and client id")
+    c.ok(wait_until(lambda: " Backfill: 0 sample(s) owed, " in mq()[1], 5),
+         "... and the backfill's backlog ([mqtt] backfill): %s" % mq()[1])
     check_inverter(d, inverter)
     c.ok(js(d, "return !!window.Chart"), "Chart.js loaded from /javascript/chart.js (Debian's libjs-chart.js)")
     c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0, 8),
