@@ -133,8 +133,10 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc);
 void mq_offline(struct gw_mqtt *m);
 void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
 
-/* victron.c: P/UNIT/victron of pack p (NULL: the bank), [mqtt] victron */
-void mq_publish_victron(struct gw_mqtt *m, const struct gw_pack *p);
+/* victron.c: the message of P/UNIT/victron of pack p (NULL: the bank) and
+ * its topic (in `topic`), malloc'ed; NULL: none ([mqtt] victron off, the
+ * unit not online, or nothing the driver takes) */
+char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char *topic, size_t cap);
 /* backfill.c: [mqtt] backfill (the units follow mq_slots_sync) */
 void mq_bf_init(struct gw_mqtt *m);
 void mq_bf_sync(struct gw_mqtt *m);

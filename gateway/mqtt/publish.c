@@ -136,6 +136,17 @@ static char *unit_json(struct gw_mqtt *m, const struct gw_pack *p)
 	return buf;
 }
 
+/* P/UNIT/victron of pack p (NULL: the bank), when [mqtt] victron and the
+ * unit has what the driver needs (victron.c builds it). */
+static void publish_victron(struct gw_mqtt *m, const struct gw_pack *p)
+{
+	char topic[400];
+	char *js = mq_victron_message(m, p, topic, sizeof(topic));
+	if (js)
+		mq_publish(m, topic, js, false, 0, false);
+	free(js);
+}
+
 static void publish_state(struct gw_mqtt *m, struct gw_pack *p)
 {
 	char topic[400];
@@ -152,7 +163,7 @@ static void publish_state(struct gw_mqtt *m, struct gw_pack *p)
 			m->bank_last = gw_mono();
 			m->bank_pending = false;
 		}
-		mq_publish_victron(m, p); /* with each state, as its driver expects a steady flow */
+		publish_victron(m, p); /* with each state, as its driver expects a steady flow */
 	}
 	free(js);
 }

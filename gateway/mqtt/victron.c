@@ -302,13 +302,14 @@ static void bank_unit(const struct gw *gw, struct gw_bank_state *bs, struct mq_v
 	u->max_cell = bs->rb.max_cell;
 }
 
-/* P/UNIT/victron of pack p (NULL: the bank), when the unit is fresh. */
-void mq_publish_victron(struct gw_mqtt *m, const struct gw_pack *p)
+/* The message of P/UNIT/victron of pack p (NULL: the bank), when the unit
+ * is fresh, and its topic. */
+char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char *topic, size_t cap)
 {
 	const struct gw *gw = m->gw;
 	struct gw_unit gu = { (struct gw_pack *)p, p == NULL };
 	if (!m->cfg.victron || !gw_unit_online(gw, &gu) || (p && !p->have_data))
-		return;
+		return NULL;
 	struct mq_victron_unit u;
 	struct gw_bank_state bs;
 	memset(&u, 0, sizeof(u));
@@ -322,12 +323,12 @@ void mq_publish_victron(struct gw_mqtt *m, const struct gw_pack *p)
 	size_t len = 0;
 	FILE *o = open_memstream(&js, &len);
 	if (!o)
-		return;
+		return NULL;
 	bool have = mq_victron_json(o, &u);
-	if (fclose(o) == 0 && have) {
-		char topic[400];
-		snprintf(topic, sizeof(topic), "%s/%s/victron", mq_prefix(m), p ? p->cfg->name : "bank");
-		mq_publish(m, topic, js, false, 0, false);
+	if (fclose(o) != 0 || !have) {
+		free(js);
+		return NULL;
 	}
-	free(js);
+	snprintf(topic, cap, "%s/%s/victron", mq_prefix(m), p ? p->cfg->name : "bank");
+	return js;
 }
