@@ -13,6 +13,7 @@ simulator:
 - wires, Modbus clients, the MQTT client (a real Mosquitto), history charts
   drawn with Debian's Chart.js, the CSV link;
 - a phone-sized window has no horizontal scrolling;
+- the title and heading name [gateway] site;
 - no error in the browser's console (the content security policy holds).
 Screenshots are kept in build/test-artifacts/."""
 import json
@@ -62,6 +63,7 @@ listen = 127.0.0.1:%d
 stale_after = 3
 state_file = none
 control_clients = 127.0.0.1
+site = cabin
 [pack.house]
 protocol = daly
 port = tcp://127.0.0.1:%d
@@ -179,6 +181,8 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     d.get("http://127.0.0.1:%d/" % http_port)
     c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
          "the page is live (server-sent events)")
+    c.eq((js(d, "return document.title"), js(d, "return document.querySelector('h1').textContent")),
+         ("bmsgw cabin", "bmsgw cabin"), "the title and heading name the site ([gateway] site)")
     st = sim.state()["packs"][0]
     c.eq(card(d, "house", "status"), "online", "house shown online")
     c.eq(card(d, "house", "soc"), "%.1f %%" % st["soc"], "SOC shown equals the simulator's")

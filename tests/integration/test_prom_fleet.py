@@ -11,7 +11,6 @@ until the pack's voltage arrives with the site label, and its value is the
 simulator's."""
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
