@@ -376,9 +376,11 @@ static void step1(struct sim_model *m)
 		new_day(m, day);
 	if (sec == 5 * 3600)
 		m->mode = 0; /* dawn: bulk */
-	double pv, load;
-	day_currents(m, tod, &pv, &load);
-	double i = battery_current(m, pv, load);
+	double pv, load, i = m->i_driven;
+	if (!m->driven) {
+		day_currents(m, tod, &pv, &load);
+		i = battery_current(m, pv, load);
+	}
 	if (m->mode == 1 && (m->abs_s += 1) >= ABSORPTION_S) {
 		m->mode = 2;
 		m->abs_s = 0;
@@ -402,6 +404,14 @@ static void step1(struct sim_model *m)
 		m->bms_ah += m->i_meas / 3600;
 	m->bms_ah = fmax(0, fmin(m->bms_ah, m->cfg.rated_ah));
 	m->t += 1;
+}
+
+void sim_model_drive(struct sim_model *m, double amps)
+{
+	m->driven = 1;
+	m->i_driven = m->i_true = amps;
+	m->i_meas = amps * (1 + m->cfg.gain) + m->cfg.offset;
+	sim_model_run(m, 0); /* the cells' voltages at the new current at once */
 }
 
 void sim_model_run(struct sim_model *m, double dt)

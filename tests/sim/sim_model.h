@@ -79,6 +79,8 @@ struct sim_model {
 	double appliance_until;  /* s */
 	double temp_c;
 	uint64_t rng;
+	int driven;              /* the current is set (sim_model_drive): no day, no charger, no cut-off */
+	double i_driven;         /* A, true */
 };
 
 void sim_model_defaults(struct sim_model_cfg *c);
@@ -86,6 +88,11 @@ void sim_model_defaults(struct sim_model_cfg *c);
 int sim_model_set(struct sim_model_cfg *c, const char *key, const char *val);
 /* Start with c (its rated capacity and cells set). */
 void sim_model_init(struct sim_model *m, const struct sim_model_cfg *c);
+/* From now on the battery's true current is `amps` (+ = charging), as set
+ * (a live pack's `set ADDR current`): the day's sun and loads, the charger
+ * and the inverter's cut-off no longer move it; the cells, the BMS's
+ * sensor and count go on. */
+void sim_model_drive(struct sim_model *m, double amps);
 /* dt seconds pass (any dt; it steps 1 s at a time). */
 void sim_model_run(struct sim_model *m, double dt);
 double sim_model_true_soc(const struct sim_model *m);   /* % */
