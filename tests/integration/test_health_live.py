@@ -9,9 +9,10 @@ charger off).
 
 The pack is small (0.1 Ah, 16 top-balanced cells, cell 9 2 % under the
 least of the others, cell 5 of 15 mOhm beside about 10) so that its knees
-come in seconds: a few current steps first (the resistances, which the
-knees' voltages are corrected by), a slow charge over the full knee (all
-cells full at once: a tie, no lead), a fast discharge to near empty, then
+come in seconds: a few current steps first at 97 % (the resistances, which
+the knees' voltages are corrected by), a fast charge to 99.3 % and a slow
+one over the full knee (all cells full at once: a tie, no lead), a fast
+discharge to near empty, then
 three times down through the empty knee until the median cell is past it
 and back up out of it.  Then /api/state must name cell 9 weak_cell with its
 three empty knees and capacity_deficit_pct within 3 percentage points of
@@ -31,7 +32,7 @@ from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # no
 
 c = Checks()
 CAP = 0.1
-SPEC = ("model=lfp,capacity=0.1,start_soc=99.5,resistance=0.001,low_cap=9:2,high_r=5:15,"
+SPEC = ("model=lfp,capacity=0.1,start_soc=97,resistance=0.001,low_cap=9:2,high_r=5:15,"
         "noise=0,gain=0,offset=0")
 WRONG = []
 
@@ -68,6 +69,11 @@ def cells(sim):
     return (st["packs"][0] if "packs" in st else st)["cells_mv"]
 
 
+def true_soc(sim):
+    st = sim.state()
+    return (st["packs"][0] if "packs" in st else st)["truth"]["soc"]
+
+
 def polled(http, n=2):
     """Wait until the daemon has polled n more times."""
     k = pack(http).get("good_polls", 0)
@@ -92,12 +98,16 @@ def run(env):
     c.ok(ok, "the daemon polls the current steps")
     p = pack(http)
     c.ok((p.get("ir_samples") or 0) >= 5, "resistance samples taken (%r)" % p.get("ir_samples"))
-    # the full knee, slowly (0.3 A: 0.025 mAh a poll, a tenth of the 0.25 mAh tie): every cell full at once
-    c.ok(drive(env, 0.3, lambda v: med(v) >= 3480, 30), "the full knee: the median cell over 3.48 V")
-    c.ok(drive(env, -20.0, lambda v: v[8] <= 3000, 40), "down to near empty (20 A)")
-    for k in range(3):  # 3 A: 0.25 mAh a poll
-        c.ok(drive(env, -3.0, lambda v: med(v) <= 2940, 30), "empty knee %d: the median cell under 2.94 V" % (k + 1))
-        c.ok(drive(env, 6.0, lambda v: v[8] >= 3250, 30), "empty knee %d: cell 9 back over 3.25 V" % (k + 1))
+    # the full knee, slowly (0.5 A: 0.14 mAh a second of the model, under the 0.25 mAh of a tie): every cell
+    # full at once
+    sim.ctl("set 1 current 10")
+    c.ok(wait_until(lambda: true_soc(sim) >= 99.3, 20, 0.02), "up to near full (10 A, the true SOC 99.3 %)")
+    c.ok(drive(env, 0.5, lambda v: med(v) >= 3480, 30), "the full knee: the median cell over 3.48 V")
+    sim.ctl("set 1 current -40")
+    c.ok(wait_until(lambda: true_soc(sim) <= 12, 40, 0.02), "down to near empty (40 A, the true SOC 12 %)")
+    for k in range(3):  # 5 A: 0.42 mAh a poll; back up at 10 A until cell 9 is 100 mV out of the knee
+        c.ok(drive(env, -5.0, lambda v: med(v) <= 2880, 30), "empty knee %d: the median cell under 2.88 V" % (k + 1))
+        c.ok(drive(env, 10.0, lambda v: v[8] >= 3300, 30), "empty knee %d: cell 9 back over 3.3 V" % (k + 1))
     sim.ctl("set 1 current 0")
     st = sim.state()
     ah = (st["packs"][0] if "packs" in st else st)["cells_ah"]
@@ -136,6 +146,9 @@ def main():
             if gw:
                 gw.stop()
             sim.stop()
+        state = os.path.join(tmp, "state")
+        knees = [ln for ln in open(state).read().splitlines() if ln.startswith("hknee")] if os.path.exists(state) else []
+        print("  the state file's knees: %r" % knees)
     return c.report()
 
 
