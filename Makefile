@@ -151,7 +151,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit demo fuzz bench soak clean check-map man nosystemd install uninstall deb objects
-all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
+all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench $(B)/health_trace
 
 $(B)/%.o: %.c $(B)/build.flags | $(B)/gen/esphome_api.pb-c.h
 	@mkdir -p $(dir $@)
@@ -209,6 +209,10 @@ $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gatew
 
 $(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+# the daemon's cell-health estimators over a trace of the battery model (test_health_model)
+$(B)/health_trace: $(B)/tests/tools/health_trace.o $(B)/bmsgw.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
 
 # the history's bytes per pack-day, and a 30-day history for the page's cells chart
 $(B)/bench_history: $(B)/tests/tools/bench_history.o $(B)/bmsgw.a
