@@ -8,10 +8,12 @@ settings frame of 0x161E; daly: the settings reads of their own, 0x50 ...
 "settings_bms" with the simulator's values, the keys the protocol does not
 read absent; a protocol without a settings read has "settings_bms": null.
 A daly BMS that ignores its settings reads still polls, its settings null,
-and is asked only once.  The values the simulators send:
+and is asked only once; so does a pylontech pack that ignores 0x47.  The
+values the simulators send:
 tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c and
 sim_jkrecord.c (vector JKPB-05's protections), tests/sim/sim_daly.c (a LFP
-pack's factory levels)."""
+pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
+limits)."""
 import json
 import os
 import subprocess
@@ -36,7 +38,12 @@ WANT = {
               "pack_uvp_v": 40.0, "charge_ocp_a": 105.0, "discharge_ocp_a": 160.0, "cell_diff_v": 0.500,
               "balance_start_v": 3.400, "balance_delta_v": 0.030, "short_circuit_a": 800},
              ("cell_count", "mos_otp_c", "cell_ovp_release_v")),
+    "pylontech": ({"cell_ovp_v": 3.700, "cell_uvp_v": 2.900, "pack_ovp_v": 59.2, "pack_uvp_v": 46.4,
+                   "charge_otp_c": 50.0, "charge_utp_c": 0.0, "discharge_otp_c": 60.0, "discharge_utp_c": -10.0},
+                  ("cell_count", "mos_otp_c", "capacity_ah")),
 }
+# the simulated pack's address where the protocol's lowest is not 1
+ADDR = {"pylontech": 2}
 
 
 def check_settings(proto, js, sim_pack, where):
@@ -96,7 +103,8 @@ def page(http_port):
 
 def run(proto):
     print("== " + proto, flush=True)
-    sim = Sim(protocol=proto)
+    adr = ADDR.get(proto, 1)
+    sim = Sim(protocol=proto, packs=("address=%d" % adr,))
     http_port, gw_port = free_port(), free_port()
     conf = """[gateway]
 listen = 127.0.0.1:%d
@@ -105,9 +113,10 @@ state_file = none
 listen = 127.0.0.1:%d
 [pack.p]
 protocol = %s
+address = %d
 port = tcp://127.0.0.1:%d
 poll_interval = 0.5
-""" % (gw_port, http_port, proto, sim.port)
+""" % (gw_port, http_port, proto, adr, sim.port)
     gw = Gateway(conf, gw_port)
     try:
         def ready():
@@ -140,34 +149,35 @@ def run_none():
     sim.stop()
 
 
-def daly_rarely():
-    """daly asks its settings reads once, not every poll: over several
-    polls every request is answered; a BMS that ignores them (the
-    simulator's nosettings=1) still polls, online, its settings null, and
-    only the first of them goes unanswered, once."""
+def rarely(proto):
+    """daly and pylontech ask their settings reads once, not every poll:
+    over several polls every request is answered; a BMS that ignores them
+    (the simulator's nosettings=1) still polls, online, its settings null,
+    and only the first of them goes unanswered, once."""
+    adr = ADDR.get(proto, 1)
     for ignore in (False, True):
-        print("== daly, settings reads %s" % ("ignored" if ignore else "answered"), flush=True)
-        sim = Sim(protocol="daly", packs=("address=1" + (",nosettings=1" if ignore else ""),))
+        print("== %s, settings reads %s" % (proto, "ignored" if ignore else "answered"), flush=True)
+        sim = Sim(protocol=proto, packs=("address=%d" % adr + (",nosettings=1" if ignore else ""),))
         http_port, gw_port = free_port(), free_port()
         conf = ("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\n"
-                "[pack.p]\nprotocol = daly\nport = tcp://127.0.0.1:%d\npoll_interval = 0.2\n"
-                % (gw_port, http_port, sim.port))
+                "[pack.p]\nprotocol = %s\naddress = %d\nport = tcp://127.0.0.1:%d\npoll_interval = 0.2\n"
+                % (gw_port, http_port, proto, adr, sim.port))
         gw = Gateway(conf, gw_port)
         try:
-            # six polls of at least six requests each
-            c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 50, 30), "daly: polls go on")
+            # several polls (daly: six or more requests each, pylontech three)
+            c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 30, 30), proto + ": polls go on")
             st = json.loads(sim.ctl("stats"))
             js = api_state(http_port)
             pk = js["packs"][0] if js else {}
-            c.ok(pk.get("online"), "daly: online (ignored %s)" % ignore)
+            c.ok(pk.get("online"), "%s: online (ignored %s)" % (proto, ignore))
             c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
-                 "daly: unanswered requests (ignored %s, %r)" % (ignore, st))
+                 "%s: unanswered requests (ignored %s, %r)" % (proto, ignore, st))
             sb = pk.get("settings_bms") or {}
             v = (sb.get("cell_ovp_v") or {}).get("value")
             if ignore:
-                c.ok(isinstance(pk.get("settings_bms"), dict) and v is None, "daly: ignored: cell_ovp_v null")
+                c.ok(isinstance(pk.get("settings_bms"), dict) and v is None, proto + ": ignored: cell_ovp_v null")
             else:
-                c.eq(v, 3.65, "daly: cell_ovp_v")
+                c.eq(v, WANT[proto][0]["cell_ovp_v"], proto + ": cell_ovp_v")
         finally:
             gw.stop()
             sim.stop()
@@ -208,6 +218,7 @@ if __name__ == "__main__":
     for p in sys.argv[1:] or list(WANT):
         run(p)
     run_none()
-    daly_rarely()
+    rarely("daly")
+    rarely("pylontech")
     discovery()
     sys.exit(c.report())
