@@ -113,10 +113,9 @@ state_file = none
 listen = 127.0.0.1:%d
 [pack.p]
 protocol = %s
-address = %d
-port = tcp://127.0.0.1:%d
+%sport = tcp://127.0.0.1:%d
 poll_interval = 0.5
-""" % (gw_port, http_port, proto, adr, sim.port)
+""" % (gw_port, http_port, proto, "address = %d\n" % adr if proto in ADDR else "", sim.port)
     gw = Gateway(conf, gw_port)
     try:
         def ready():
