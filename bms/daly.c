@@ -32,7 +32,7 @@
  * and pack voltage levels), 0x5B (current levels), 0x5E (cell difference),
  * 0x5F (balancing), 0x60 (short circuit), read at the end of a poll only
  * when the gateway says they are due (poll->settings_due: the first poll,
- * after a reconnect, every 10 minutes at most); one the BMS leaves
+ * after a reconnect, every 10 minutes); one the BMS leaves
  * unanswered costs the poll nothing but its timeout.
  *
  * Progress in struct bms_poll:

@@ -55,7 +55,7 @@
  *
  * 0x47 system parameters (the BMS's own settings, §9.6): asked only in a
  * poll the gateway marks settings_due (the first, after a reconnect, every
- * 10 minutes at most), after 0x92, INFO = ADR; its answer INFO: INFOFLAG,
+ * 10 minutes), after 0x92, INFO = ADR; its answer INFO: INFOFLAG,
  * then 12 u16: cell high / low / under voltage limit (mV), charge high /
  * low temperature limit (0.1 K), charge current limit, module high / low /
  * under voltage limit (mV), discharge high / low temperature limit,

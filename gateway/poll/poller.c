@@ -34,8 +34,11 @@
  * stale_after, so that a committed snapshot never holds older ones */
 #define SLOW_EVERY 10
 /* the BMS's own settings, where they need a request of their own
- * (struct bms_poll.settings_due), are asked again after this many seconds */
+ * (struct bms_poll.settings_due), are asked again after this many seconds,
+ * and on a reopened link (a reconnect) once this many have passed: a
+ * Bluetooth link that lends its connection between polls reopens often */
 #define SETTINGS_EVERY 600.0
+#define SETTINGS_REOPEN 60.0
 
 /* The poller's slot of one pack (poll.h): what it keeps of the pack
  * between and during its polls, written here alone. */
@@ -86,7 +89,8 @@ static void poll_begin(struct gw_pack *p, double now)
 	s->heard_len = 0;
 	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||
 			  now - s->slow_at >= w->gw->conf->gw.stale_after / 2;
-	s->poll.settings_due = s->settings_at == 0 || s->poll.link_fresh || now - s->settings_at >= SETTINGS_EVERY;
+	s->poll.settings_due = s->settings_at == 0 || now - s->settings_at >= SETTINGS_EVERY ||
+			       (s->poll.link_fresh && now - s->settings_at >= SETTINGS_REOPEN);
 	s->poll.address_any = p->cfg->address_any;
 	s->poll.position = (uint8_t)p->cfg->position;
 	if (p->cfg->position) {
