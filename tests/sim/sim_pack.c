@@ -527,6 +527,11 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "v1") == 0 || strcmp(v, "v2") == 0;
 			if (ok)
 				p->dialect = v[1] == '2' ? 2 : 0;
+		} else if (strcmp(k, "nosettings") == 0 &&
+			   (strcmp(proto->name, "daly") == 0 || strcmp(proto->name, "pylontech") == 0)) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok)
+				p->dialect = l ? 'N' : 0;
 		} else if (strcmp(k, "noprot") == 0 && strcmp(proto->name, "abc") == 0) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok)
