@@ -7,7 +7,8 @@
  * sends nothing, never an old value as a new one), in measurement bmsgw
  * with the tags site ([gateway] site, when set) and unit (the pack's name,
  * "bank"), the fields named as /api/state names them (line.h), the time
- * of the tick in seconds.  The points go to the queue of the pusher
+ * of the tick in seconds (precision=s: never two points of a unit in one
+ * second, which InfluxDB would keep as one).  The points go to the queue of the pusher
  * (push.c).  A reload keeps the output when [influx] is the same (its
  * queue too); any change of it starts a new one.
  */
@@ -31,6 +32,7 @@ struct gw_influx {
 	struct gw *gw;
 	struct ix_push *push;
 	double next;                   /* monotonic time of the next points, 0 = at the first tick */
+	long long last_t;              /* the second of the last points */
 	struct conf_influx cfg;        /* prepared: the section to start (unless keep) */
 	bool keep;                     /* prepared: the running output goes on */
 };
@@ -130,6 +132,9 @@ static void sample(struct gw_influx *ix, double now)
 	struct gw *gw = ix->gw;
 	const char *site = gw->conf->gw.site;
 	long long t = (long long)floor(gw_wall());
+	if (t == ix->last_t)
+		return; /* a late tick: a second point of the same second would overwrite the first */
+	ix->last_t = t;
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
 		if (p->have_data && gw_pack_online_at(gw, p, now))
