@@ -4,9 +4,10 @@
  * input is split at its first two NUL bytes into a site, a unit name and a
  * field key, the rest read as doubles.  Whatever they are, a line written
  * is one line (a single newline, at its end), its tags and keys hold no
- * unescaped separator (every comma, equals sign and space after the key
- * part follows a backslash; the first unescaped space ends the tags, the
- * second the fields), no control byte, no NaN or inf as a value, and
+ * unescaped separator (every comma, equals sign and space in a name
+ * follows a backslash; the first unescaped space ends the tags, the
+ * second the fields), no control byte, every value t, f or a plain
+ * decimal number (never NaN, inf or an exponent), and
  * reading the escapes back gives the names with their unsendable bytes
  * as '_'. */
 #include <ctype.h>
@@ -50,23 +51,62 @@ static void check_escape(const char *s, bool measurement)
 	}
 }
 
+/* A value as the writer writes it: t, f, or a plain decimal number (an
+ * optional minus, digits, an optional point and digits): never NaN, inf
+ * nor an exponent. */
+static void check_value(const char *v, size_t n)
+{
+	if (n == 1 && (v[0] == 't' || v[0] == 'f'))
+		return;
+	size_t i = v[0] == '-' ? 1 : 0, digits = 0;
+	while (i < n && isdigit((unsigned char)v[i]))
+		i++, digits++;
+	REQUIRE(digits > 0);
+	if (i < n && v[i] == '.') {
+		i++;
+		REQUIRE(i < n);
+		while (i < n && isdigit((unsigned char)v[i]))
+			i++;
+	}
+	REQUIRE(i == n);
+}
+
 /* A line's structure: MEASUREMENT[,TAGS] FIELDS TIME\n, spaces escaped
- * but the two that separate. */
+ * but the two that separate; each field KEY=VALUE (the value after the
+ * key's first unescaped equals sign). */
 static void check_line(const char *buf, size_t n)
 {
 	REQUIRE(n > 2 && buf[n - 1] == '\n' && strlen(buf) == n);
 	int spaces = 0;
+	size_t fstart = 0, fend = 0;
 	for (size_t i = 0; i + 1 < n; i++) {
 		REQUIRE(buf[i] != '\n' && (unsigned char)buf[i] >= 0x20);
 		if (buf[i] == '\\') {
 			i++;
 			continue;
 		}
-		if (buf[i] == ' ')
-			spaces++;
+		if (buf[i] == ' ' && ++spaces == 1)
+			fstart = i + 1;
+		else if (buf[i] == ' ')
+			fend = i;
 	}
-	REQUIRE(spaces == 2);
-	REQUIRE(!strstr(buf, "nan") && !strstr(buf, "inf"));
+	REQUIRE(spaces == 2 && fend > fstart);
+	const char *val = NULL;
+	for (size_t i = fstart; i <= fend; i++) {
+		if (i < fend && buf[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (i < fend && buf[i] == '=' && !val)
+			val = buf + i + 1;
+		else if (i == fend || buf[i] == ',') {
+			REQUIRE(val && val <= buf + i);
+			check_value(val, (size_t)(buf + i - val));
+			val = NULL;
+		}
+	}
+	for (size_t i = fend + 1; i + 1 < n; i++)
+		REQUIRE(isdigit((unsigned char)buf[i]));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
