@@ -173,10 +173,10 @@ static void bench_push(int batch)
 	double t = now_s() - t0, cpu = cpu_s() - c0;
 	unsigned long sent = x->sent;
 	ix_push_free(x);
-	kill(child, SIGTERM);
-	long got = 0, v;
-	while (read(p[0], &v, sizeof(v)) == (ssize_t)sizeof(v))
+	long got = 0, v; /* the receiver's count after each answer: up to the last */
+	while (got < (long)sent && read(p[0], &v, sizeof(v)) == (ssize_t)sizeof(v))
 		got = v;
+	kill(child, SIGTERM);
 	close(p[0]);
 	waitpid(child, NULL, 0);
 	printf("influx push (batch %d): %lu points in %.2f s, %.0f points/s to a local receiver (it counted %ld); "
