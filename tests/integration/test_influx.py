@@ -312,6 +312,27 @@ interval = 1
 """ % (gwport, sim.port, http, port, tok)
 
 
+def reload(gw, n):
+    gw.p.send_signal(signal.SIGHUP)
+    return wait_until(lambda: re.search(r"reload #%d: applied" % n, gw.text()), 10)
+
+
+def check_reload(gw, http):
+    sent = influx_state(http).get("sent", 0)
+    c.ok(reload(gw, 1), "reload: the same file applied")
+    after = influx_state(http)
+    c.ok(sent > 0 and after.get("sent", 0) >= sent and after.get("rejected") > 0,
+         "reload: the same [influx] goes on, its counts kept (%d, then %s)" % (sent, after.get("sent")))
+    with open(gw.conf) as f:
+        text = f.read()
+    with open(gw.conf, "w") as f:
+        f.write(text.replace("interval = 1\n", "interval = 2\n", 1))
+    c.ok(reload(gw, 2), "reload: a new interval applied")
+    st = influx_state(http)
+    c.ok(st.get("interval") == 2 and st.get("rejected") == 0 and st.get("sent", 99) < sent,
+         "reload: a changed [influx] starts again (%s)" % st)
+
+
 def check_v2(sim, tmp):
     v2 = V2()
     tok = secret(tmp, "token", TOKEN)
@@ -342,6 +363,7 @@ def check_v2(sim, tmp):
         st = influx_state(http)
         c.eq(st.get("rejected"), rejected, "v2: the dropped points counted (rejected)")
         c.ok(st.get("failed", 0) >= 2, "v2: the retried POSTs counted (failed %s)" % st.get("failed"))
+        check_reload(gw, http)
         text = gw.text()
         cfg = urllib.request.urlopen("http://127.0.0.1:%d/api/config" % http, timeout=5).read().decode()
         state = json.dumps(api_state(http))
