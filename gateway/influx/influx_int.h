@@ -41,6 +41,7 @@ struct ix_push {
 	struct gw_retry rt;
 	bool ok;                       /* the last POST went through (true before any) */
 	unsigned long sent, dropped, rejected, failed;
+	long refused_code;             /* the code of the last batch refused (logged once a run), 0 = none */
 	double last_success;           /* wall clock, 0 = never */
 	char last_error[256];
 };

@@ -194,6 +194,7 @@ static void written(struct ix_push *x, int n)
 	x->ok = true;
 	x->last_success = gw_wall();
 	x->last_error[0] = '\0';
+	x->refused_code = 0;
 	pop(x, n);
 	if (down >= 0) {
 		who(x, w, sizeof(w));
@@ -201,13 +202,18 @@ static void written(struct ix_push *x, int n)
 	}
 }
 
-/* A 4xx but 429: these points will never be taken. */
+/* A 4xx but 429: these points will never be taken.  Logged when the
+ * server's code changes (a wrong token is not logged every interval). */
 static void refused(struct ix_push *x, int n, long code)
 {
 	char w[IX_WHO_MAX];
 	who(x, w, sizeof(w));
-	gw_warn("%s: the server refused %d point%s (%s); dropped", w, n, n == 1 ? "" : "s", x->last_error);
-	(void)code;
+	if (code != x->refused_code)
+		gw_warn("%s: the server refused %d point%s (%s); dropped (the same answer again is logged at "
+			"debug level)", w, n, n == 1 ? "" : "s", x->last_error);
+	else
+		gw_debug("%s: the server refused %d point%s (%s); dropped", w, n, n == 1 ? "" : "s", x->last_error);
+	x->refused_code = code;
 	x->rejected += (unsigned long)n;
 	x->ok = false;
 	pop(x, n);
