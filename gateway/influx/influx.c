@@ -3,10 +3,10 @@
  * row of the service table (model/service.h).
  *
  * Every `interval` seconds (the tick) one point per unit: each pack whose
- * data is fresh, and the bank while one of its packs is (a stale unit
- * sends nothing, never an old value as a new one), in measurement bmsgw
- * with the tags site ([gateway] site, when set) and unit (the pack's name,
- * "bank"), the fields named as /api/state names them (line.h), the time
+ * data is fresh, the bank while one of its packs is, each string of the
+ * bank while all its members are (a stale unit sends nothing, never an old
+ * value as a new one), in measurement bmsgw with the tags site ([gateway]
+ * site, when set) and unit (the pack's name, "bank", "string1" ...), the fields named as /api/state names them (line.h), the time
  * of the tick in seconds (precision=s: never two points of a unit in one
  * second, which InfluxDB would keep as one).  The points go to the queue of the pusher
  * (push.c).  A reload keeps the output when [influx] is the same (its
@@ -22,6 +22,7 @@
 #include "../core/log.h"
 #include "../core/prom.h"
 #include "../model/gw.h"
+#include "../model/strings.h"
 #include "influx.h"
 #include "influx_int.h"
 #include "line.h"
@@ -125,6 +126,25 @@ static void point(struct ix_push *p, const char *site, const char *unit, const s
 		ix_push_queue(p, buf, n);
 }
 
+/* Each string of the bank ([bank] strings) whose every member is fresh:
+ * unit=string1 ... (gw_string_name), its cells' statistics across its
+ * members. */
+static void sample_strings(struct gw_influx *ix, const char *site, double now, long long t)
+{
+	static struct gw_string_state ss; /* large: one tick at a time on the loop */
+	struct gw *gw = ix->gw;
+	char name[32];
+	for (int s = 0; s < gw->conf->bank.nstrings; s++) {
+		gw_string_compute_at(gw, s, now, &ss);
+		if (!ss.fresh)
+			continue;
+		struct reg_bank rb = { .have_cells = ss.cell_min_at.member != 0, .min_mv = ss.cell_min_mv,
+				       .max_mv = ss.cell_max_mv, .avg_mv = ss.cell_avg_mv };
+		gw_string_name(s, name, sizeof(name));
+		point(ix->push, site, name, &ss.snap, &rb, t);
+	}
+}
+
 /* Every fresh unit's point at monotonic time now. */
 static void sample(struct gw_influx *ix, double now)
 {
@@ -145,6 +165,7 @@ static void sample(struct gw_influx *ix, double now)
 	gw_bank_compute_at(gw, now, &bs);
 	if (bs.online > 0)
 		point(ix->push, site, "bank", &bs.snap, &bs.rb, t);
+	sample_strings(ix, site, now, t);
 }
 
 static void influx_tick(void *st, double now)

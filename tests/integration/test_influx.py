@@ -4,8 +4,8 @@
 free ports in a temporary directory, authentication on) and against a
 local receiver of InfluxDB 2's write API (Python's http.server).
 
-v1: bmsgw writes a point of each fresh unit every second with its user and
-password (the password file); the points read back carry the site tag and
+v1: bmsgw writes a point of each fresh unit (two packs, the bank, its
+string) every second with its user and password (the password file); the points read back carry the site tag and
 the values /api/state shows.  A pack off the bus sends no point while it is
 stale.  influxd stopped for ~30 s and started again: the points of the
 outage are queued (counted in /api/state and /metrics), then written, in
@@ -155,6 +155,7 @@ poll_interval = 0.5
 timeout = 0.3
 retries = 0
 [bank]
+strings = p1+p2
 [http]
 listen = 127.0.0.1:%d
 [influx]
@@ -172,8 +173,8 @@ def influx_state(http):
 
 
 def check_points(ix, http):
-    c.ok(wait_until(lambda: {p.get("unit") for p in epoch_points(ix)} >= {"p1", "p2", "bank"}, 20),
-         "v1: points of p1, p2 and the bank arrive")
+    c.ok(wait_until(lambda: {p.get("unit") for p in epoch_points(ix)} >= {"p1", "p2", "bank", "string1"}, 20),
+         "v1: points of p1, p2, the bank and its string arrive")
     st = api_state(http)
     packs = {p["pack"]: p for p in st.get("packs", [])}
     p1 = packs.get("p1", {})
@@ -190,6 +191,11 @@ def check_points(ix, http):
     b = st.get("bank") or {}
     c.ok(bank and abs(bank[-1].get("voltage", 0) - b.get("voltage", -1)) <= 0.01,
          "v1: the bank's voltage as /api/state shows it")
+    s1 = (b.get("strings") or [{}])[0]
+    pts = [p for p in epoch_points(ix, "WHERE unit = 'string1'")]
+    c.ok(pts and s1.get("voltage") and abs(pts[-1].get("voltage", 0) - s1["voltage"]) <= 0.01
+         and pts[-1].get("cell_min_mv") == s1.get("cell_min_mv"),
+         "v1: string1's voltage and lowest cell as /api/state shows them (%s V)" % s1.get("voltage"))
 
 
 def check_stale(sim, ix, http):
@@ -199,8 +205,8 @@ def check_stale(sim, ix, http):
     t0 = int(time.time()) + 1
     time.sleep(3)  # three intervals of points of p1 without p2
     pts = epoch_points(ix, "WHERE time >= %ds" % t0)
-    c.ok(any(p["unit"] == "p1" for p in pts) and not any(p["unit"] == "p2" for p in pts),
-         "stale: p1 goes on, p2 sends no point while stale")
+    c.ok(any(p["unit"] == "p1" for p in pts) and not any(p["unit"] in ("p2", "string1") for p in pts),
+         "stale: p1 goes on, p2 and its string send no point while p2 is stale")
     sim.ctl("pack 2 present")
 
 
