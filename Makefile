@@ -267,7 +267,7 @@ test: deps
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
-	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so
+	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so
 .PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:
@@ -336,6 +336,10 @@ build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)
 $(B)/slowdisk.so: tests/tools/slowdisk.c $(B)/build.flags
+	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+# a wall clock that jumps, for the backfill's part of the bench (LD_PRELOAD)
+$(B)/timeshift.so: tests/tools/timeshift.c $(B)/build.flags
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # pthread_create() failing on demand, for test_https (LD_PRELOAD)

@@ -75,7 +75,8 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 [bank], [limits], [sunspec], [ble] connect_timeout and
  *                 max_connections), and
  *                 the keys an output takes into its own copy ([mqtt]
- *                 discovery, publish_interval, cells, password_file; [rtu]
+ *                 discovery, publish_interval, cells, password_file,
+ *                 backfill, backfill_rate; [rtu]
  *                 control; [http] tls_cert, tls_key, users_file,
  *                 metrics_public: the files read again at every reload)
  *   CONF_RESTART  its part stops and starts again with the new section: an
@@ -181,6 +182,10 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MQ_KEEPALIVE] = {CONF_SEC_MQTT, "keepalive", CONF_RESTART, KT_INT, 5, 3600, false, NULL, MQ(keepalive),
 	                    "30"},
 	[K_MQ_CONTROL] = {CONF_SEC_MQTT, "control", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
+	[K_MQ_VICTRON] = {CONF_SEC_MQTT, "victron", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(victron), "false"},
+	[K_MQ_BACKFILL] = {CONF_SEC_MQTT, "backfill", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(backfill), "false"},
+	[K_MQ_BACKFILL_RATE] = {CONF_SEC_MQTT, "backfill_rate", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
+	                        MQ(backfill_rate), "50"},
 
 	[K_TU_PORT] = {CONF_SEC_TUNNEL, "port", CONF_RESTART, KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
 	[K_TU_LISTEN] = {CONF_SEC_TUNNEL, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
@@ -444,6 +449,8 @@ const struct conf_key conf__keys[K_COUNT] = {
  * while the file's name alone is live (check.c reads the file). */
 const struct conf_derived conf__derived[] = {
 	{ CONF_SEC_MQTT, MQ(password), CONF_RESTART },
+	/* the site names its topic prefix (by default) and its HA ids */
+	{ CONF_SEC_MQTT, MQ(site), CONF_RESTART },
 	/* HTTP and HTTPS are two servers: adding or removing tls_cert restarts
 	 * it; new files under the same scheme are taken live (web.c) */
 	{ CONF_SEC_HTTP, HT(scheme), CONF_RESTART },

@@ -269,13 +269,18 @@ struct conf_mqtt {
 	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
 	char cert_file[CONF_PORT_MAX];   /* client certificate, with key_file */
 	char key_file[CONF_PORT_MAX];
-	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw) */
+	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw, bmsgw/<site> with [gateway] site) */
 	bool discovery;                  /* Home Assistant discovery (default true) */
 	char discovery_prefix[CONF_TOPIC_MAX]; /* default homeassistant */
 	double publish_interval;         /* 0 = after every good poll; N = at most every N s */
 	enum conf_mqtt_cells cells;      /* per-cell sensors */
 	int keepalive;                   /* seconds, default 30 */
 	bool control;                    /* MOSFET commands (section 8) */
+	bool victron;                    /* also each unit as venus-os_dbus-mqtt-battery's JSON (P/UNIT/victron) */
+	char site[CONF_ID_MAX];          /* derived: [gateway] site, which its topics and HA ids name (a
+	                                  * change restarts the client) */
+	bool backfill;                   /* after an outage, the history samples missed on P/NAME/history */
+	int backfill_rate;               /* ... at most this many messages a second (1..1000, 50) */
 };
 
 /* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */

@@ -32,7 +32,10 @@
 # whole address sweep); the history's SQLite bytes per pack-day with 16 cells,
 # with and without [history] cells (tests/tools/bench_history.c), and the
 # page's cells chart for 30 days of 16 cells in headless Chromium
-# (tests/tools/bench_cells_page.py; CELLS_TRIALS); the influx output's line
+# (tests/tools/bench_cells_page.py; CELLS_TRIALS); [mqtt] backfill: the rate
+# achieved and the broker-side lag after an hour's outage (an hour made in
+# seconds with a wall clock that jumps, tests/tools/bench_backfill.py and
+# timeshift.c); the influx output's line
 # writer and pusher (points a second to a local receiver,
 # tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on
 # (tests/tools/bench_influx_idle.py; INFLUX_SECONDS).  Figures, not assertions.
@@ -149,6 +152,7 @@ done
 BIN=$BIN /usr/bin/python3 tests/tools/bench_rtu.py "${RTU_REQUESTS:-2000}"
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_backfill.py
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"
