@@ -18,7 +18,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -221,8 +220,9 @@ def check_outage(ix, http):
     c.ok(st.get("ok") is False and st.get("last_error"), "outage: /api/state influx says why (%s)"
          % st.get("last_error"))
     met = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http, timeout=5).read().decode()
-    m = re.search(r"^bmsgw_influx_points_queued (\d+)", met, re.M)
-    c.ok(m and int(m.group(1)) >= 40, "outage: /metrics bmsgw_influx_points_queued (%s)" % (m and m.group(1)))
+    m = re.search(r"^bmsgw_influx_points_queued\{site=\"cabin\"\} (\d+)", met, re.M)
+    c.ok(m and int(m.group(1)) >= 40,
+         "outage: /metrics bmsgw_influx_points_queued, labelled with the site (%s)" % (m and m.group(0)))
     ix.start()
     t_up = time.time()
     c.ok(wait_until(lambda: influx_state(http).get("queued", 99) <= 3 and influx_state(http).get("ok"), 40),
