@@ -218,6 +218,10 @@ $(B)/health_trace: $(B)/tests/tools/health_trace.o $(B)/bmsgw.a
 $(B)/bench_history: $(B)/tests/tools/bench_history.o $(B)/bmsgw.a
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
 
+# the influx output's line writer and pusher to a local receiver
+$(B)/bench_influx: $(B)/tests/tools/bench_influx.o $(B)/bmsgw.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
+
 # a unit test links what it uses of the daemon's objects (an archive)
 $(B)/bmsgw.a: $(GW_OBJ) $(CORE_OBJ)
 	rm -f $@
@@ -267,7 +271,7 @@ test: deps
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
-	$(B)/bench_health $(B)/slowdisk.so $(B)/timeshift.so
+	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so
 .PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:

@@ -785,7 +785,7 @@ static void (*const finish_steps[])(struct load *x) = {
 	finish_packs, finish_bank, finish_upstreams, finish_mqtt, finish_tunnels, finish_http,
 	finish_backfill,
 	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
-	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts,
+	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts, conf__finish_influx,
 };
 
 void conf__check(struct load *x)

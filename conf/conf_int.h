@@ -111,6 +111,8 @@ enum {
 	K_AL_URL, K_AL_TO, K_AL_FROM, K_AL_USERNAME, K_AL_PASSWORD_FILE, K_AL_CA_FILE, K_AL_ON, K_AL_REPEAT,
 	K_AL_IMBALANCE_MV, K_AL_IMBALANCE_HOLD,
 	K_HE_IR_MIN_STEP,
+	K_IX_URL, K_IX_DATABASE, K_IX_USERNAME, K_IX_PASSWORD_FILE, K_IX_ORG, K_IX_BUCKET, K_IX_TOKEN_FILE,
+	K_IX_CA_FILE, K_IX_INTERVAL, K_IX_TIMEOUT, K_IX_BATCH, K_IX_QUEUE,
 	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
 	 * K_SOC_COUNTING + i), save_interval aside */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -193,6 +195,7 @@ struct load {
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
 	int alerts_seen[CONF_MAX_ALERTS][K_COUNT];
 	int health_seen[K_COUNT];
+	int influx_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -337,5 +340,8 @@ int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_
 void conf__finish_alerts(struct load *x);
 void conf__print_alerts(const struct conf *c, FILE *out);
 void conf__print_health(const struct conf *c, FILE *out);
+/* influx.c: [influx]: its checks after the parse, its lines of --check. */
+void conf__finish_influx(struct load *x);
+void conf__print_influx(const struct conf *c, FILE *out);
 
 #endif

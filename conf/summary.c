@@ -304,7 +304,7 @@ static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
 	print_upstreams, conf__print_limits, conf__print_soc, conf__print_inverters, conf__print_sunspec,
 	conf__print_rtu,
-	conf__print_mbtls, conf__print_alerts, conf__print_health,
+	conf__print_mbtls, conf__print_alerts, conf__print_health, conf__print_influx,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)
