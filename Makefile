@@ -35,7 +35,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             dpkg-dev lintian man-db groff-base systemd \
             dbus-daemon python3-dbus python3-gi python3-can adduser \
             protobuf-c-compiler libprotobuf-c-dev protobuf-compiler python3-protobuf python3-cryptography \
-            libcurl4-openssl-dev python3-aiosmtpd
+            libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite).
 # Decided when this file is read: a target that installs packages first (demo,
