@@ -1,24 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/mqtt/backfill.c - [mqtt] backfill: after an outage of the
- * broker, the history samples it missed, on P/NAME/history.
+/* gateway/mqtt/backfill.c - [mqtt] backfill: every history sample of each
+ * unit on P/NAME/history, once, oldest first, QoS 1; after an outage of
+ * the broker the ones it missed first.
  *
- * While the broker is away the history (a sibling output) goes on
- * sampling as always.  Once connected again, each unit's samples of the
- * outage (backfill.h: from the last one the central side had, exclusive,
- * to the reconnection) are read from the history through
+ * The history (a sibling output) takes its samples as always, connected
+ * or not.  Each unit's samples after the last one sent (backfill.h: the
+ * cursor; while connected its range follows the clock, after an outage it
+ * reaches the reconnection) are read from the history through
  * gw->hist_src (model/histsrc.h: its worker thread reads the file, the
  * answer comes back on the loop, BF_FETCH samples at a time) and
  * published oldest first, QoS 1, one JSON object a message, at most
  * backfill_rate a second (a timer, BF_PERIOD) and BF_WINDOW unacknowledged
- * at most; a unit's cursor moves on the broker's PUBACK only.  The live
+ * at most; a unit's `acked` moves on the broker's PUBACK only.  The live
  * states go on meanwhile: the backfill is a second stream that holds back
  * while the broker lags (m->queued), never the other way round, and a
  * Modbus client never waits for any of it (nothing here blocks).
  *
- * Limits: the cursors live in the client (a restart of the daemon, or a
- * reload that restarts the MQTT client, starts them at that moment); a
- * connection that dies silently counts as up until libmosquitto sees it
- * (keepalive, STUCK_S), and the samples of that time are not sent again.
+ * A connection that dies silently loses nothing: what was published into
+ * it stays unacknowledged with libmosquitto, which sends it again after
+ * the reconnection, and the rest follows from the cursor.  Limits: the
+ * cursors live in the client (a restart of the daemon, or a reload that
+ * restarts the MQTT client, starts them at that moment).
  */
 #include <math.h>
 #include <stdio.h>
@@ -263,7 +265,7 @@ void mq_bf_acked(struct gw_mqtt *m, int mid)
 		bf_pump(m, gw_mono());
 }
 
-/* Once a second while connected: the idle units follow the live states,
+/* Once a second while connected: each unit's range follows the history,
  * and the timer runs while something is owed. */
 void mq_bf_tick(struct gw_mqtt *m)
 {
@@ -276,7 +278,7 @@ void mq_bf_tick(struct gw_mqtt *m)
 		if (!m->cfg.backfill)
 			bf_unit_start(u, u->name, now); /* off: nothing owed */
 		else
-			bf_unit_covered(u, bf_window_of(&b->win, i), now);
+			bf_unit_follow(u, now, m->gw->hist_src.interval);
 	}
 	if (m->cfg.backfill && bf_owed(b) && !ev_is_active(&b->timer) && (m->gw->hist_src.ctx || bf_buffered(b))) {
 		ev_timer_set(&b->timer, BF_PERIOD, BF_PERIOD);

@@ -3,15 +3,18 @@
  * the backfill ([mqtt] backfill), pure (bfcore.c: no loop, no broker, the
  * clock given), so that the unit tests drive it on a fake clock.
  *
- * Each unit (a pack, the bank) has a cursor: `acked`, the time of the last
- * sample the central side is known to have (acknowledged by the broker, or
- * covered by the live states while connected), `sent`, the last one handed
- * to libmosquitto, and `upto`, the end of the range to send (the
- * reconnection).  The samples of (acked, upto] are the backlog.  A second
- * outage during the backfill leaves acked where the acknowledgements left
- * it; the messages in flight are sent again by libmosquitto after the
- * reconnection (their acknowledgements advance the cursor then), and the
- * next ones follow from `sent`: nothing twice, nothing lost.
+ * Each unit (a pack, the bank) has a cursor on its history: `acked`, the
+ * time of the last sample the broker acknowledged (PUBACK: nothing else
+ * moves it), `sent`, the last one handed to libmosquitto, and `upto`, the
+ * end of the range to send.  While connected `upto` follows the clock, so
+ * every sample the history takes is sent once, as it takes it; after an
+ * outage the range reaches the reconnection and the missed ones go first.
+ * The samples of (sent, upto] not yet sent and those in flight are the
+ * backlog (0 or 1 a unit in the steady state).  An outage (a silent one
+ * too) leaves the messages in flight with libmosquitto, which sends them
+ * again after the reconnection (their acknowledgements advance `acked`
+ * then), and the next ones follow from `sent`: nothing twice, nothing
+ * lost.
  */
 #ifndef GATEWAY_MQTT_BACKFILL_H
 #define GATEWAY_MQTT_BACKFILL_H
@@ -71,10 +74,12 @@ int bf_window_of(const struct bf_window *w, int unit);
 
 /* A unit starts (or backfill is switched on) at time now: nothing owed. */
 void bf_unit_start(struct bf_unit *u, const char *name, int64_t now);
-/* Nothing owed, nothing buffered (inflight: its messages in flight). */
+/* Nothing owed (the history has no sample after `sent` up to `upto`),
+ * nothing buffered, nothing in flight (inflight: its messages in flight). */
 bool bf_unit_idle(const struct bf_unit *u, int inflight);
-/* Connected and idle: the live states cover the samples up to now. */
-void bf_unit_covered(struct bf_unit *u, int inflight, int64_t now);
+/* Connected, at now: the range follows the history (reaches now once an
+ * interval, a second at least, has passed since it last grew). */
+void bf_unit_follow(struct bf_unit *u, int64_t now, double interval);
 /* Connected again at now: the range reaches now. */
 void bf_unit_reconnected(struct bf_unit *u, int64_t now);
 /* The history's answer (model/histsrc.h, 200) for a question from `sent`

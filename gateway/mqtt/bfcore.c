@@ -83,19 +83,18 @@ void bf_unit_start(struct bf_unit *u, const char *name, int64_t now)
 
 bool bf_unit_idle(const struct bf_unit *u, int inflight)
 {
-	return u->acked >= u->upto && u->sent >= u->upto && !u->nbuf && !inflight;
+	return !u->nbuf && !inflight && (u->sent >= u->upto || u->exhausted);
 }
 
-void bf_unit_covered(struct bf_unit *u, int inflight, int64_t now)
+void bf_unit_follow(struct bf_unit *u, int64_t now, double interval)
 {
-	/* the history had nothing more and everything sent is acknowledged */
-	if (u->exhausted && !u->nbuf && !inflight) {
-		u->acked = u->sent = u->upto;
+	/* a question an interval (a second at least): the history's next sample */
+	double step = interval > 1 ? interval : 1;
+	if ((double)(now - u->upto) >= step) {
+		u->upto = now;
 		u->exhausted = false;
-		u->left = -1;
+		u->left = -1; /* counted again by the next answer */
 	}
-	if (bf_unit_idle(u, inflight) && now > u->upto)
-		u->acked = u->sent = u->upto = now;
 }
 
 void bf_unit_reconnected(struct bf_unit *u, int64_t now)

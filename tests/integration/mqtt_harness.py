@@ -485,13 +485,13 @@ class Client:
 
     def __init__(self, target, *, username=None, password=None, tls=False, client_cert=None, ca=None,
                  certfile=None, keyfile=None, host="127.0.0.1", protocol=MQTTv311, client_id=None,
-                 keepalive=30, will=None, timeout=10.0, kind="client"):
+                 keepalive=30, will=None, timeout=10.0, kind="client", clean_session=True):
         port, broker = _endpoint(target, tls)
         self.host, self.port, self.protocol = host, port, protocol
         self.client_id = client_id or _client_id(kind)
         kw = {"client_id": self.client_id, "protocol": protocol}
         if protocol != MQTTv5:
-            kw["clean_session"] = True
+            kw["clean_session"] = clean_session  # False: a persistent session (a fixed client_id)
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, **kw) if _PAHO2 else mqtt.Client(**kw)
         self._cond = threading.Condition()
         self._connack = None      # the last CONNACK code

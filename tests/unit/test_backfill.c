@@ -4,7 +4,8 @@
  * one turn), the window of messages in flight (a cursor moves on the
  * acknowledgements only, in the order sent), a unit's cursor through an
  * outage, a second outage during the backfill and a reconnection that
- * widens the range; and the history's answer (gateway/history/query.c,
+ * widens the range; the whole stream (each sample once as the history
+ * takes it, an outage, a silent drop); and the history's answer (gateway/history/query.c,
  * on SQLite in memory) that the backfill reads: the samples of a range,
  * oldest first, their count, folded rows left out. */
 #include <stdlib.h>
@@ -95,8 +96,8 @@ static char *answer(int64_t count, int64_t from, int n)
 	return t;
 }
 
-/* A unit through an outage: connected (covered), lost, back; the samples
- * of (acked, upto] sent in two answers, then idle again. */
+/* A unit through an outage: connected (following the history), lost,
+ * back; the samples of (sent, upto] sent in two answers, then idle again. */
 static void cursor_tests(void)
 {
 	struct bf_unit u;
@@ -104,8 +105,18 @@ static void cursor_tests(void)
 	bf_unit_start(&u, "house", 1000);
 	CHECK(bf_unit_idle(&u, 0));
 	CHECK(!bf_unit_wants(&u));
-	bf_unit_covered(&u, 0, 1010); /* connected: the live states cover it */
-	CHECK_EQ_INT(u.acked, 1010);
+	bf_unit_follow(&u, 1000, 1.0); /* the same second: nothing new */
+	CHECK(bf_unit_idle(&u, 0));
+	bf_unit_follow(&u, 1010, 10.0); /* connected: the range follows the clock */
+	CHECK_EQ_INT(u.upto, 1010);
+	CHECK(bf_unit_wants(&u));
+	bf_unit_follow(&u, 1019, 10.0); /* not before the next interval */
+	CHECK_EQ_INT(u.upto, 1010);
+	char *a = answer(0, 0, 0); /* no sample of (1000, 1010] */
+	bf_unit_answer(&u, a, strlen(a));
+	CHECK(bf_unit_idle(&u, 0));
+	CHECK_EQ_INT(u.acked, 1000); /* a PUBACK only moves it */
+	u.sent = u.acked = 1010; /* as if (1000, 1010] had been sent and acknowledged */
 	/* disconnected: the outage going on is owed, estimated */
 	CHECK_EQ_INT(bf_unit_backlog(&u, 0, 1.0, 1040), 30);
 	CHECK_EQ_INT(bf_unit_backlog(&u, 0, 10.0, 1040), 3);
@@ -116,10 +127,10 @@ static void cursor_tests(void)
 	CHECK(bf_unit_wants(&u));
 	CHECK_EQ_INT(bf_unit_backlog(&u, 0, 1.0, 0), 90); /* estimated from the interval */
 	CHECK_EQ_INT(bf_unit_backlog(&u, 0, 10.0, 0), 9);
-	bf_unit_covered(&u, 0, 1101); /* owed: the cursor stays */
+	bf_unit_follow(&u, 1100, 1.0); /* owed: the cursor stays */
 	CHECK_EQ_INT(u.acked, 1010);
 	/* the first answer: 64 of 90 */
-	char *a = answer(90, 1011, 64);
+	a = answer(90, 1011, 64);
 	bf_unit_answer(&u, a, strlen(a));
 	CHECK(!bf_unit_wants(&u));
 	CHECK_EQ_INT(u.nbuf, 64);
@@ -173,18 +184,20 @@ static void cursor_tests(void)
 	for (int i = 0; i < 3; i++)
 		bf_unit_pop(&u);
 	CHECK(!bf_unit_wants(&u)); /* the history counted no more */
-	CHECK(!bf_unit_idle(&u, 0));
-	bf_unit_covered(&u, 0, 1201);
+	CHECK(!bf_unit_idle(&u, 3)); /* 3 in flight */
+	CHECK_EQ_INT(bf_unit_backlog(&u, 3, 1.0, 0), 3);
 	CHECK(bf_unit_idle(&u, 0));
-	CHECK_EQ_INT(u.acked, 1201);
+	CHECK_EQ_INT(u.sent, 1152);
 	CHECK_EQ_INT(bf_unit_backlog(&u, 0, 1.0, 0), 0);
+	bf_unit_follow(&u, 1201, 1.0); /* the next question from 1152 on */
+	CHECK(bf_unit_wants(&u));
 	/* an empty answer: nothing in the range */
 	bf_unit_reconnected(&u, 1300);
 	a = answer(0, 0, 0);
 	bf_unit_answer(&u, a, strlen(a));
 	CHECK(!bf_unit_wants(&u));
-	bf_unit_covered(&u, 0, 1301);
-	CHECK_EQ_INT(u.acked, 1301);
+	CHECK(bf_unit_idle(&u, 0));
+	CHECK_EQ_INT(u.sent, 1152);
 	/* a broken answer is asked again */
 	bf_unit_reconnected(&u, 1400);
 	a = strdup("12");
@@ -260,11 +273,139 @@ static void query_tests(void)
 	sqlite3_close(db);
 }
 
+/* The whole stream on a fake clock: a history with a sample a second (a
+ * hole of 5), a broker that takes and acknowledges each message as it
+ * comes; connected, an outage (no ticks, nothing sent), a silent drop
+ * (sent into a dead connection: nothing arrives, nothing acknowledged,
+ * then libmosquitto sends the window again after the reconnection).  The
+ * broker must get every sample once, oldest first. */
+#define SIM_T0 1000
+#define SIM_T1 1300
+static bool sim_has(int64_t t)
+{
+	return t > SIM_T0 && t < SIM_T1 && !(t >= 1050 && t < 1055);
+}
+
+static char *sim_answer(int64_t after, int64_t upto)
+{
+	int64_t count = 0, from = 0;
+	int n = 0;
+	for (int64_t t = after + 1; t <= upto; t++)
+		if (sim_has(t)) {
+			if (!count)
+				from = t;
+			count++;
+		}
+	char *a = malloc(64 + (size_t)BF_FETCH * 64);
+	size_t len = (size_t)sprintf(a, "%lld\n", (long long)count);
+	for (int64_t t = from; count && t <= upto && n < BF_FETCH; t++)
+		if (sim_has(t)) {
+			len += (size_t)sprintf(a + len, "%lld {\"time\":%lld}\n", (long long)t, (long long)t);
+			n++;
+		}
+	return a;
+}
+
+struct sim {
+	struct bf_unit u;
+	struct bf_window w;
+	struct bf_pace pace;
+	int64_t got[SIM_T1 - SIM_T0 + 64];
+	int ngot, mid, max_steady;
+};
+
+/* What the timer does in a second: ask, send what the rate and the
+ * window allow; delivered: the broker takes (and acknowledges) them. */
+static void sim_second(struct sim *x, int64_t t, bool delivered, bool steady)
+{
+	for (int turn = 0; turn < 20; turn++) {
+		double now = (double)t + turn * BF_PERIOD;
+		if (bf_unit_wants(&x->u)) {
+			char *a = sim_answer(x->u.sent, x->u.upto);
+			bf_unit_answer(&x->u, a, strlen(a));
+		}
+		int n = bf_pace_take(&x->pace, now, BF_WINDOW - x->w.n < x->u.nbuf ? BF_WINDOW - x->w.n : x->u.nbuf);
+		for (int k = 0; k < n; k++) {
+			int64_t ts;
+			const char *json;
+			if (!bf_unit_peek(&x->u, &ts, &json))
+				break;
+			bf_unit_pop(&x->u);
+			bf_window_add(&x->w, ++x->mid, 0, ts);
+			if (delivered) {
+				x->got[x->ngot++] = ts;
+				bf_window_ack(&x->w, x->mid, &x->u, 1);
+			}
+		}
+	}
+	int64_t b = bf_unit_backlog(&x->u, bf_window_of(&x->w, 0), 1.0, 0);
+	if (steady && b > x->max_steady)
+		x->max_steady = (int)b;
+}
+
+static void stream_tests(void)
+{
+	static struct sim x;
+	memset(&x, 0, sizeof(x));
+	bf_unit_start(&x.u, "house", SIM_T0);
+	bf_pace_init(&x.pace, 10, SIM_T0);
+	for (int64_t t = SIM_T0 + 1; t < 1100; t++) { /* connected */
+		bf_unit_follow(&x.u, t, 1.0);
+		sim_second(&x, t, true, true);
+		CHECK_EQ_INT(x.u.acked, t == 1050 ? 1049 : t > 1050 && t < 1055 ? 1049 : t);
+	}
+	CHECK_EQ_INT(x.ngot, 1099 - SIM_T0 - 5); /* each sample of its second, once */
+	CHECK_EQ_INT(x.max_steady, 0);
+	/* the broker is away 1100..1159: nothing happens; back at 1160 */
+	bf_unit_reconnected(&x.u, 1160);
+	bf_pace_init(&x.pace, 10, 1160);
+	CHECK_EQ_INT(bf_unit_backlog(&x.u, 0, 1.0, 0), 61);
+	for (int64_t t = 1160; t < 1200; t++) {
+		bf_unit_follow(&x.u, t, 1.0);
+		sim_second(&x, t, true, t > 1180);
+	}
+	CHECK_EQ_INT(x.u.acked, 1199);
+	CHECK_EQ_INT(x.max_steady, 0);
+	/* a silent drop 1200..1229: sent into it, the window fills, nothing
+	 * comes back; found dead, connected again at 1240 */
+	for (int64_t t = 1200; t < 1230; t++) {
+		bf_unit_follow(&x.u, t, 1.0);
+		sim_second(&x, t, false, false);
+	}
+	CHECK_EQ_INT(x.w.n, BF_WINDOW);
+	CHECK_EQ_INT(x.u.acked, 1199);
+	CHECK_EQ_INT(x.u.sent, 1199 + BF_WINDOW);
+	CHECK_EQ_INT(bf_unit_backlog(&x.u, BF_WINDOW, 1.0, 1240), 41); /* (1199, 1240] */
+	bf_unit_reconnected(&x.u, 1240);
+	bf_pace_init(&x.pace, 10, 1240);
+	while (x.w.n) { /* libmosquitto sends its window again */
+		x.got[x.ngot++] = x.w.f[0].ts;
+		CHECK(bf_window_ack(&x.w, x.w.f[0].mid, &x.u, 1));
+	}
+	for (int64_t t = 1240; t < SIM_T1 + 10; t++) {
+		bf_unit_follow(&x.u, t, 1.0);
+		sim_second(&x, t, true, t > 1270);
+	}
+	CHECK_EQ_INT(x.max_steady, 0);
+	CHECK(bf_unit_idle(&x.u, 0));
+	CHECK_EQ_INT(x.u.acked, SIM_T1 - 1);
+	/* every sample of the history once, in order */
+	int n = 0;
+	bool in_order = true;
+	for (int64_t t = SIM_T0 + 1; t < SIM_T1; t++)
+		if (sim_has(t))
+			in_order &= n < x.ngot && x.got[n++] == t;
+	CHECK(in_order);
+	CHECK_EQ_INT(x.ngot, n);
+	bf_unit_free(&x.u);
+}
+
 int main(void)
 {
 	pace_tests();
 	window_tests();
 	cursor_tests();
+	stream_tests();
 	query_tests();
 	return check_report();
 }
