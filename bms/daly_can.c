@@ -14,7 +14,7 @@
  * ...), handle() makes the UART answer of a record on the answer's
  * identifier (A5, board, cmd, 08, data, sum) and hands it to the legacy
  * decoder.  The poll is read only: the status commands, never a MOSFET or
- * settings write (no control over CAN).  Any other frame of the bus (an
+ * settings write (no control over CAN), nor the UART's settings reads.  Any other frame of the bus (an
  * inverter's, another board's, a request of another host) is passed over.
  * 250 kbit/s (Daly's CAN default [impl]; `bitrate` otherwise).
  */
@@ -39,6 +39,9 @@ static uint32_t dc_request_id(uint8_t cmd, uint8_t board)
 static int dc_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	uint8_t uart[DC_UART_LEN];
+	/* the status commands only: the UART's settings reads (0x50 ...) are
+	 * not confirmed over CAN (no answer of a real BMS is published) */
+	poll->settings_due = false;
 	int n = dc_uart->next_request(poll, uart, sizeof(uart));
 	if (n <= 0)
 		return n;

@@ -60,6 +60,8 @@ struct gw_bus {
 	struct gw_listener *li;        /* listen mode (listener.h): another master polls this bus; NULL = none */
 	/* the poller's (poller.c) */
 	struct gw_pack *cur;           /* pack being polled (also while a control command interrupts it) */
+	double settings_poll_at;       /* monotonic start of the last poll on it that asked a pack's
+	                                * own settings (0 = none yet): one pack's at a time */
 	/* the records a poll of a group's lead gets for the other packs of its
 	 * master's answer for all (`position`), until it ends (one poll at a
 	 * time on a bus) */

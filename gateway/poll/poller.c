@@ -51,6 +51,7 @@ struct gw_poll_slot {
 	unsigned slow_age;             /* good polls since then */
 	double settings_at;            /* monotonic start of the last good poll that asked
 	                                * the BMS's own settings (0 = none yet) */
+	double settings_tried;         /* ... of the last poll that asked them, good or not */
 	unsigned long link_opens;      /* the link's opens at its last poll (link_fresh) */
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 	bool attempted;                /* at least one poll finished (for --once) */
@@ -68,6 +69,26 @@ static const struct gw_listener_ops listener_ops;
 static bool step_listens(const struct gw_pack *p)
 {
 	return p->drv->listen_only || (p->drv->listens && p->drv->listens(&p->slot->poll));
+}
+
+/* Is this poll to ask the BMS's own settings (where they need requests of
+ * their own)?  The first poll that may; then, a minute (SETTINGS_REOPEN)
+ * after the last try at least, when that try failed, SETTINGS_EVERY has
+ * passed since the last good one or the link was reopened (a reconnect).
+ * A try that failed is not repeated at the next poll: a settings read
+ * lengthens its poll, and a link that cannot carry the longer poll must
+ * still carry the status.  On a bus of several packs, one poll in half
+ * the stale_after asks them, and only of a pack that has had a good poll
+ * (the bus's first poll aside), so that the packs take turns instead of
+ * all lengthening the first round past their stale_after. */
+static bool settings_due(const struct gw_poll_slot *s, const struct gw_bus *w, double now)
+{
+	bool due = s->settings_tried == 0 ||
+		   (now - s->settings_tried >= SETTINGS_REOPEN &&
+		    (s->settings_at == 0 || now - s->settings_at >= SETTINGS_EVERY || s->poll.link_fresh));
+	if (!due || w->npacks < 2 || w->settings_poll_at == 0)
+		return due;
+	return s->slow_at != 0 && now - w->settings_poll_at >= w->gw->conf->gw.stale_after / 2;
 }
 
 /* A new poll of pack p (begun now). */
@@ -89,8 +110,9 @@ static void poll_begin(struct gw_pack *p, double now)
 	s->heard_len = 0;
 	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||
 			  now - s->slow_at >= w->gw->conf->gw.stale_after / 2;
-	s->poll.settings_due = s->settings_at == 0 || now - s->settings_at >= SETTINGS_EVERY ||
-			       (s->poll.link_fresh && now - s->settings_at >= SETTINGS_REOPEN);
+	s->poll.settings_due = settings_due(s, w, now);
+	if (s->poll.settings_due)
+		w->settings_poll_at = s->settings_tried = now;
 	s->poll.address_any = p->cfg->address_any;
 	s->poll.position = (uint8_t)p->cfg->position;
 	if (p->cfg->position) {
