@@ -19,7 +19,7 @@
  *	TEMPS	0x03 -> the cell sensors, 0.1 K;
  *	SET_*	0x04 .. 0x07 -> the BMS's own settings (balancing; cell and pack
  *		voltage protection; temperature protection; current
- *		protection, §54.5), only in a poll the gateway marks
+ *		protection, §54.4), only in a poll the gateway marks
  *		settings_due; the first of them left unanswered (or answered
  *		badly) ends them for this poll, the status read stands.
  * Never sent: the history 0x08 and every write (a register with a length
@@ -219,7 +219,7 @@ static int ks_version(struct bms_ident *id, const uint8_t *d, size_t n)
 	return BMS_OK;
 }
 
-/* ---- the settings reads (§54.5) -------------------------------------------
+/* ---- the settings reads (§54.4) -------------------------------------------
  * Big-endian words; a word outside the field's possible range leaves its
  * key absent; an answer of another length gives nothing (BMS_E_SHORT). */
 
@@ -320,14 +320,14 @@ static int ks_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	int rc = ks_decode(poll, step, frame + 3, frame[2]);
 	if (rc < 0)
 		return rc;
-	/* the settings reads follow the temperatures only when due (§54.5) */
+	/* the settings reads follow the temperatures only when due (§54.4) */
 	poll->step = step == KS_SET_CUR || (step == KS_TEMPS && !poll->settings_due) ? KS_DONE : step + 1;
 	return BMS_OK;
 }
 
 /* A try failed: an unanswered identity read is skipped; an unanswered
  * (or badly answered) settings read ends the settings for this poll, the
- * status read stands (§54.5). */
+ * status read stands (§54.4). */
 static bool ks_timeout(struct bms_poll *poll)
 {
 	switch (ks_step(poll)) {
@@ -387,7 +387,7 @@ const struct bms_driver bms_ks48_driver = {
 	.finish = ks_finish,
 	.ble_gatt = ks_gatt,
 	.ble_hints = ks_ble_hints,
-	/* the settings reads 0x04 .. 0x07 (§54.5) */
+	/* the settings reads 0x04 .. 0x07 (§54.4) */
 	.settings = BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) |
 		BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
 		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |

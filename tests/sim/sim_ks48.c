@@ -166,7 +166,7 @@ static void ks_temps(const struct sim_pack *p, struct sim_reply *reply)
 	ks_add(reply, 0x03, d, 1 + 2 * (size_t)n);
 }
 
-/* The settings reads 0x04 .. 0x07 (bms/PROTOCOLS.md §54.5): twelve (0x04:
+/* The settings reads 0x04 .. 0x07 (bms/PROTOCOLS.md §54.4): twelve (0x04:
  * ten, 0x07: six) big-endian words each; 0.1 K temperatures, ms delays. */
 static void ks_settings(uint8_t cmd, struct sim_reply *reply)
 {

@@ -157,7 +157,7 @@ static void test_requests(void)
 	CHECK(drive_req_is(&poll, KS_REQ_02));
 	poll.step = 5;
 	CHECK(drive_req_is(&poll, KS_REQ_03));
-	for (int k = 0; k < 4; k++) { /* the settings reads 0x04 .. 0x07 (§54.5) */
+	for (int k = 0; k < 4; k++) { /* the settings reads 0x04 .. 0x07 (§54.4) */
 		char req[9];
 		snprintf(req, sizeof(req), "7b%02x007d", 4 + k);
 		poll.step = 6 + k;
@@ -358,7 +358,7 @@ static void test_noise_stale(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
-/* ---- the settings reads 0x04 .. 0x07 (§54.5) ------------------------------ */
+/* ---- the settings reads 0x04 .. 0x07 (§54.4) ------------------------------ */
 
 static void check_set(const struct bms_settings *st, enum bms_set_key k, double want)
 {
