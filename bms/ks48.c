@@ -16,9 +16,14 @@
  *	STATUS	0x01 -> SOC, voltage, current, capacities, cycles, the
  *		MOSFET temperature, balancing, MOSFETs, protections, SOH;
  *	CELLS	0x02 -> the cells, mV;
- *	TEMPS	0x03 -> the cell sensors, 0.1 K.
- * Never sent: the settings reads 0x04..0x07 (nothing bmsgw serves), the
- * history 0x08, and every write (a register with a length of 2).
+ *	TEMPS	0x03 -> the cell sensors, 0.1 K;
+ *	SET_*	0x04 .. 0x07 -> the BMS's own settings (balancing; cell and pack
+ *		voltage protection; temperature protection; current
+ *		protection, §54.4), only in a poll the gateway marks
+ *		settings_due; the first of them left unanswered (or answered
+ *		badly) ends them for this poll, the status read stands.
+ * Never sent: the history 0x08 and every write (a register with a length
+ * of 2).
  *
  * Progress: step (enum below); no private state.
  */
@@ -35,6 +40,13 @@
 #define KS_CMD_STATUS 0x01
 #define KS_CMD_CELLS 0x02
 #define KS_CMD_TEMPS 0x03
+#define KS_CMD_SET_BASIC 0x04 /* balancing, cell full / cut-off, SOC voltages */
+#define KS_CMD_SET_VOLT 0x05  /* cell and pack over- / under-voltage protection */
+#define KS_CMD_SET_TEMP 0x06  /* charge / discharge over- / under-temperature */
+#define KS_CMD_SET_CUR 0x07   /* charge / discharge over-current */
+#define KS_SET_BASIC_LEN 20
+#define KS_SET_LEN 24         /* 0x05, 0x06: twelve words */
+#define KS_SET_CUR_LEN 12
 #define KS_CMD_SERIAL 0x0B
 #define KS_CMD_VERSION 0xF4
 #define KS_STATUS_LEN 32   /* SOC .. SOH */
@@ -50,10 +62,15 @@
 #define KS_FET_DSG 0x0008u
 #define KS_FET_BAL 0x0003u /* the balancer charging / discharging a cell */
 
-enum { KS_BEGIN = 0, KS_VERSION, KS_SERIAL, KS_STATUS, KS_CELLS, KS_TEMPS, KS_DONE };
+enum {
+	KS_BEGIN = 0, KS_VERSION, KS_SERIAL, KS_STATUS, KS_CELLS, KS_TEMPS,
+	KS_SET_BASIC, KS_SET_VOLT, KS_SET_TEMP, KS_SET_CUR, KS_DONE
+};
 
 static const uint8_t ks_cmd[] = { [KS_VERSION] = KS_CMD_VERSION, [KS_SERIAL] = KS_CMD_SERIAL,
-				  [KS_STATUS] = KS_CMD_STATUS, [KS_CELLS] = KS_CMD_CELLS, [KS_TEMPS] = KS_CMD_TEMPS };
+				  [KS_STATUS] = KS_CMD_STATUS, [KS_CELLS] = KS_CMD_CELLS, [KS_TEMPS] = KS_CMD_TEMPS,
+				  [KS_SET_BASIC] = KS_CMD_SET_BASIC, [KS_SET_VOLT] = KS_CMD_SET_VOLT,
+				  [KS_SET_TEMP] = KS_CMD_SET_TEMP, [KS_SET_CUR] = KS_CMD_SET_CUR };
 
 /* The protection word (status data 28), bit by bit, as syssi's
  * esphome-ks-bms names them (§54.3): 0 over-current, 1 under-current and
@@ -81,7 +98,7 @@ static int ks_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	int step = ks_step(poll);
 	if (step == KS_DONE)
 		return 0;
-	if (step < KS_VERSION || step > KS_TEMPS)
+	if (step < KS_VERSION || step > KS_SET_CUR)
 		return BMS_E_RANGE;
 	const uint8_t req[KS_OVER] = { KS_HEAD, ks_cmd[step], 0, KS_TAIL };
 	return bms_request_copy(out, cap, req, sizeof(req));
@@ -202,6 +219,70 @@ static int ks_version(struct bms_ident *id, const uint8_t *d, size_t n)
 	return BMS_OK;
 }
 
+/* ---- the settings reads (§54.4) -------------------------------------------
+ * Big-endian words; a word outside the field's possible range leaves its
+ * key absent; an answer of another length gives nothing (BMS_E_SHORT). */
+
+/* Word i of d, in [lo, hi], divided by div into key k. */
+static void ks_set(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, int i, unsigned lo,
+		   unsigned hi, float div)
+{
+	unsigned raw = bms_be16(d + 2 * i);
+	if (raw >= lo && raw <= hi)
+		bms_settings_put(out, k, (float)raw / div);
+}
+
+/* A temperature, 0.1 K (−50 .. 150 °C), into key k. */
+static void ks_set_temp(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, int i)
+{
+	unsigned raw = bms_be16(d + 2 * i);
+	if (raw >= KS_K_OFFSET - 500 && raw <= KS_K_OFFSET + 1500)
+		bms_settings_put(out, k, (float)((int)raw - KS_K_OFFSET) / 10.0f);
+}
+
+static int ks_settings(struct bms_settings *out, int step, const uint8_t *d, size_t n)
+{
+	static const size_t want[] = { [KS_SET_BASIC] = KS_SET_BASIC_LEN, [KS_SET_VOLT] = KS_SET_LEN,
+				       [KS_SET_TEMP] = KS_SET_LEN, [KS_SET_CUR] = KS_SET_CUR_LEN };
+	if (n != want[step])
+		return BMS_E_SHORT;
+	switch (step) {
+	case KS_SET_BASIC: /* 0 cell full, 1 cut-off, 2 balance start, 3 its difference, mV; 6..9 SOC levels */
+		ks_set(out, BMS_SET_BALANCE_START_V, d, 2, 1, 6500, 1000.0f);
+		ks_set(out, BMS_SET_BALANCE_DELTA_V, d, 3, 1, 1000, 1000.0f);
+		break;
+	case KS_SET_VOLT: /* cell OVP, release, delay ms; UVP, release, delay; pack (0.01 V) the same */
+		ks_set(out, BMS_SET_CELL_OVP_V, d, 0, 1, 6500, 1000.0f);
+		ks_set(out, BMS_SET_CELL_OVP_RELEASE_V, d, 1, 1, 6500, 1000.0f);
+		ks_set(out, BMS_SET_CELL_OVP_DELAY_S, d, 2, 0, 65000, 1000.0f);
+		ks_set(out, BMS_SET_CELL_UVP_V, d, 3, 1, 6500, 1000.0f);
+		ks_set(out, BMS_SET_CELL_UVP_RELEASE_V, d, 4, 1, 6500, 1000.0f);
+		ks_set(out, BMS_SET_CELL_UVP_DELAY_S, d, 5, 0, 65000, 1000.0f);
+		ks_set(out, BMS_SET_PACK_OVP_V, d, 6, 1, 65500, 100.0f);
+		ks_set(out, BMS_SET_PACK_UVP_V, d, 9, 1, 65500, 100.0f);
+		break;
+	case KS_SET_TEMP: /* charge OTP, release, delay; charge UTP, ...; discharge OTP, ...; discharge UTP, ... */
+		ks_set_temp(out, BMS_SET_CHARGE_OTP_C, d, 0);
+		ks_set_temp(out, BMS_SET_CHARGE_OTP_RELEASE_C, d, 1);
+		ks_set_temp(out, BMS_SET_CHARGE_UTP_C, d, 3);
+		ks_set_temp(out, BMS_SET_CHARGE_UTP_RELEASE_C, d, 4);
+		ks_set_temp(out, BMS_SET_DISCHARGE_OTP_C, d, 6);
+		ks_set_temp(out, BMS_SET_DISCHARGE_OTP_RELEASE_C, d, 7);
+		ks_set_temp(out, BMS_SET_DISCHARGE_UTP_C, d, 9);
+		ks_set_temp(out, BMS_SET_DISCHARGE_UTP_RELEASE_C, d, 10);
+		break;
+	default: /* charge OCP 0.01 A, delay ms, release 10 ms; discharge the same */
+		ks_set(out, BMS_SET_CHARGE_OCP_A, d, 0, 1, 65535, 100.0f);
+		ks_set(out, BMS_SET_CHARGE_OCP_DELAY_S, d, 1, 0, 65535, 1000.0f);
+		ks_set(out, BMS_SET_CHARGE_OCP_RELEASE_S, d, 2, 0, 65535, 100.0f);
+		ks_set(out, BMS_SET_DISCHARGE_OCP_A, d, 3, 1, 65535, 100.0f);
+		ks_set(out, BMS_SET_DISCHARGE_OCP_DELAY_S, d, 4, 0, 65535, 1000.0f);
+		ks_set(out, BMS_SET_DISCHARGE_OCP_RELEASE_S, d, 5, 0, 65535, 100.0f);
+		break;
+	}
+	return BMS_OK;
+}
+
 static int ks_decode(struct bms_poll *poll, int step, const uint8_t *d, size_t n)
 {
 	struct bms_ident *id = &poll->kept.ident;
@@ -219,8 +300,10 @@ static int ks_decode(struct bms_poll *poll, int step, const uint8_t *d, size_t n
 		return ks_status(poll, d, n);
 	case KS_CELLS:
 		return ks_cells(poll, d, n);
-	default:
+	case KS_TEMPS:
 		return ks_temps(&poll->snap, d, n);
+	default:
+		return ks_settings(&poll->kept.settings, step, d, n);
 	}
 }
 
@@ -232,16 +315,19 @@ static int ks_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_HEADER;
 	int step = ks_step(poll);
 	/* another command's answer, or a request (len 0: scan() skips it) */
-	if (step < KS_VERSION || step > KS_TEMPS || frame[1] != ks_cmd[step] || frame[2] == 0)
+	if (step < KS_VERSION || step > KS_SET_CUR || frame[1] != ks_cmd[step] || frame[2] == 0)
 		return BMS_E_UNEXPECTED;
 	int rc = ks_decode(poll, step, frame + 3, frame[2]);
 	if (rc < 0)
 		return rc;
-	poll->step = step == KS_TEMPS ? KS_DONE : step + 1;
+	/* the settings reads follow the temperatures only when due (§54.4) */
+	poll->step = step == KS_SET_CUR || (step == KS_TEMPS && !poll->settings_due) ? KS_DONE : step + 1;
 	return BMS_OK;
 }
 
-/* A try failed: an unanswered identity read is skipped. */
+/* A try failed: an unanswered identity read is skipped; an unanswered
+ * (or badly answered) settings read ends the settings for this poll, the
+ * status read stands (§54.4). */
 static bool ks_timeout(struct bms_poll *poll)
 {
 	switch (ks_step(poll)) {
@@ -251,6 +337,12 @@ static bool ks_timeout(struct bms_poll *poll)
 		return true;
 	case KS_SERIAL:
 		poll->step = KS_STATUS;
+		return true;
+	case KS_SET_BASIC:
+	case KS_SET_VOLT:
+	case KS_SET_TEMP:
+	case KS_SET_CUR:
+		poll->step = KS_DONE;
 		return true;
 	default:
 		return false;
@@ -295,4 +387,17 @@ const struct bms_driver bms_ks48_driver = {
 	.finish = ks_finish,
 	.ble_gatt = ks_gatt,
 	.ble_hints = ks_ble_hints,
+	/* the settings reads 0x04 .. 0x07 (§54.4) */
+	.settings = BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S),
 };

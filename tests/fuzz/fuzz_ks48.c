@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_ks48.c - libFuzzer target: whole polls of the KS48x00 /
  * Braun Power driver (0xF4 version and 0x0B serial, 0x01 status, 0x02
- * cells, 0x03 temperatures), driven the way gateway/poll/poller.c drives
+ * cells, 0x03 temperatures, the settings reads 0x04 .. 0x07 when due),
+ * driven the way gateway/poll/poller.c drives
  * it (harness: fuzz_drive.h).  The frames carry no checksum: whatever the
  * bytes, a sample the driver accepts holds only values within their
  * ranges.
@@ -9,27 +10,51 @@
  * Input:
  *	byte 0	bit 6 set: cells_forced = bits 0..5, else 0
  *	byte 1	bit 0 invert_current, bits 2..3 retries, bit 5 refresh,
- *		bit 6 over BLE (link_fresh on the first poll)
+ *		bit 6 over BLE (link_fresh on the first poll), bit 7
+ *		settings_due on every poll
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step
  *	E == 0xFE	a reconnection: the next poll is link_fresh
  *	E == 0xFF	a synthesised frame: the next byte K gives its command
- *			(0x01, 0x02, 0x03, 0xF4, 0x0B or 0x74 by K % 6), the
+ *			(0x01, 0x02, 0x03, 0xF4, 0x0B, 0x74, 0x04, 0x05,
+ *			0x06 or 0x07 by K % 10), the
  *			one after its length, then its data bytes come from
  *			the input (zero-padded), closed by 7D
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one.
  */
 #include <math.h>
+#include <string.h>
 
 #include "fuzz_drive.h"
 
-/* Only the reads: 0xF4, 0x0B, 0x01, 0x02, 0x03 with no data. */
+/* Only the reads: 0xF4, 0x0B, 0x01, 0x02, 0x03 with no data; the
+ * settings reads 0x04 .. 0x07 (§54.4) only when due. */
 static void ks_request(const struct fd *s, const uint8_t *req, int n)
 {
-	(void)s;
 	REQUIRE(n == 4 && req[0] == 0x7B && req[2] == 0 && req[3] == 0x7D);
-	REQUIRE(req[1] == 0xF4 || req[1] == 0x0B || req[1] == 0x01 || req[1] == 0x02 || req[1] == 0x03);
+	REQUIRE(req[1] == 0xF4 || req[1] == 0x0B || req[1] == 0x01 || req[1] == 0x02 || req[1] == 0x03 ||
+		(req[1] >= 0x04 && req[1] <= 0x07 && s->poll.settings_due));
+}
+
+/* The settings shown are only keys the driver announces, read only when
+ * due, each inside its field's range (temperatures -50 .. 150 °C). */
+static void ks_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || st->have == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		const char *u = bms_settings_unit((enum bms_set_key)k);
+		if (strcmp(u, "°C") == 0)
+			REQUIRE(st->v[k] >= -50.0f && st->v[k] <= 150.0f);
+		else
+			REQUIRE(st->v[k] >= 0.0f && st->v[k] <= 655.35f);
+	}
 }
 
 static void ks_frame_check(const struct fd *s, const uint8_t *f, size_t n)
@@ -67,7 +92,7 @@ static void ks_ok(const struct fd *s, const struct bms_snapshot *sn)
 /* E == 0xFE: reconnect; E == 0xFF: a synthesised frame, closed by 7D. */
 static size_t ks_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
-	static const uint8_t cmds[] = { 0x01, 0x02, 0x03, 0xF4, 0x0B, 0x74 };
+	static const uint8_t cmds[] = { 0x01, 0x02, 0x03, 0xF4, 0x0B, 0x74, 0x04, 0x05, 0x06, 0x07 };
 	uint8_t f[FD_SYNTH_MAX];
 	bool made;
 	size_t used = fd_synth_event(s, e, p, avail, f, 0x7B, cmds, sizeof(cmds), &made);
@@ -84,6 +109,7 @@ static const struct fd_target ks48 = {
 	.persist_bit = false,
 	.event = ks_event,
 	.request = ks_request,
+	.handled = ks_handled,
 	.max_cells = 32,
 	.max_temps = 8,
 	.max_raw = 1,

@@ -720,7 +720,8 @@ def values(st):
 
 # The only requests a protocol may write (hex, as values() gives them): its
 # read requests, nothing else.
-READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d"},
+READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d",
+                  "7b04007d", "7b05007d", "7b06007d", "7b07007d"},  # + the settings reads, rarely
          "basen": {"3a162a010041000d0a", "3a162b010042000d0a", "3a162401003b000d0a", "3a162501003c000d0a",
                    "3a162601003d000d0a"},
          "roypow": {"ead10104ff02f9f5", "ead10104ff03f8f5", "ead10104ff04fff5"},

@@ -13,7 +13,11 @@ values the simulators send:
 tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c and
 sim_jkrecord.c (vector JKPB-05's protections), tests/sim/sim_daly.c (a LFP
 pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
-limits)."""
+limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels).
+ks48, a Bluetooth LE protocol, runs through the fake BlueZ
+(tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
+settings reads asked once, only reads written; one that ignores them
+still polls, its settings null."""
 import json
 import os
 import subprocess
@@ -42,6 +46,13 @@ WANT = {
                    "charge_otp_c": 50.0, "charge_utp_c": 0.0, "discharge_otp_c": 60.0, "discharge_utp_c": -10.0},
                   ("cell_count", "mos_otp_c", "capacity_ah")),
 }
+# Bluetooth LE only: run through the fake BlueZ (ks48_ble)
+KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
+         "cell_ovp_delay_s": 2.0, "cell_uvp_v": 2.500, "cell_uvp_release_v": 3.000, "pack_ovp_v": 58.40,
+         "pack_uvp_v": 40.00, "charge_otp_c": 55.0, "charge_utp_c": -1.0, "charge_utp_release_c": 5.0,
+         "discharge_utp_c": -20.0, "charge_ocp_a": 215.0, "discharge_ocp_delay_s": 3.0,
+         "discharge_ocp_release_s": 0.0},
+        ("cell_count", "capacity_ah", "mos_otp_c", "short_circuit_a"))
 # the simulated pack's address where the protocol's lowest is not 1
 ADDR = {"pylontech": 2}
 
@@ -50,7 +61,7 @@ def check_settings(proto, js, sim_pack, where):
     st = js.get("settings_bms")
     if not c.ok(isinstance(st, dict), "%s: %s settings_bms is an object (%r)" % (proto, where, st)):
         return
-    want, absent = WANT[proto]
+    want, absent = KS48 if proto == "ks48" else WANT[proto]
     for k, v in want.items():
         got = st.get(k)
         c.ok(isinstance(got, dict) and abs(got.get("value", 1e9) - v) < 1e-6 and "unit" in got,
@@ -182,6 +193,54 @@ def rarely(proto):
             sim.stop()
 
 
+def ks48_ble():
+    """ks48 over the fake BlueZ: settings_bms in /api/state from the reads
+    0x04 .. 0x07, nothing but the reads written; a BMS that ignores them
+    (nosettings=1) polls on, online, its settings null, 0x04 asked once
+    over several polls (the one request left unanswered), 0x05 .. 0x07
+    never."""
+    import test_ble
+    from test_ble import Bus, Fake, ble_pack, device, gw_conf, values
+    bus = Bus()
+    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+    mac = "C8:47:80:00:02:01"
+    try:
+        for ignore in (False, True):
+            print("== ks48 over Bluetooth LE, settings reads %s" % ("ignored" if ignore else "answered"), flush=True)
+            sim = Sim(protocol="ks48", packs=("address=1,cells=16,sensors=4" + (",nosettings=1" if ignore else ""),))
+            fake = Fake([device(mac, sim, layout="ks48", chunk=20, name="BL-250-100-100",
+                                uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
+            port, http = free_port(), free_port()
+            conf = gw_conf(port, [ble_pack("p", mac, "ks48")]) + "[http]\nlisten = 127.0.0.1:%d\n" % http
+            gw = Gateway(conf, port)
+            try:
+                # several polls (three requests each, the identity and settings once)
+                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 24, 40),
+                     "ks48: polls go on (ignored %s)" % ignore)
+                st = json.loads(sim.ctl("stats"))
+                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
+                     "ks48: unanswered requests (ignored %s: 0x04 once, %r)" % (ignore, st))
+                js = api_state(http)
+                pk = js["packs"][0] if js else {}
+                c.ok(pk.get("online"), "ks48: online (ignored %s)" % ignore)
+                w = values(fake.dev(mac))
+                c.ok(w and set(w) <= test_ble.READS["ks48"], "ks48: only its read requests written (%s)" % w)
+                if ignore:
+                    c.ok("7b04007d" in w and not {"7b05007d", "7b06007d", "7b07007d"} & set(w),
+                         "ks48: ignored: 0x04 asked, 0x05 .. 0x07 never")
+                    sb = pk.get("settings_bms")
+                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
+                         "ks48: ignored: cell_ovp_v null (%r)" % sb)
+                else:
+                    check_settings("ks48", pk, sim.state()["packs"][0], "/api/state")
+            finally:
+                gw.stop()
+                fake.stop()
+                sim.stop()
+    finally:
+        bus.stop()
+
+
 def discovery():
     """--mqtt-dump: a diagnostic sensor per key the protocol can give,
     disabled by default, reading settings_bms.<key>.value; none for a
@@ -219,5 +278,6 @@ if __name__ == "__main__":
     run_none()
     rarely("daly")
     rarely("pylontech")
+    ks48_ble()
     discovery()
     sys.exit(c.report())

@@ -14,8 +14,13 @@
  *	0x03	the sensor count, the sensors in 0.1 K;
  *	0xF4	the program version 2.3.1;
  *	0x0B	the pack serial "CER2410-018-030-023";
- * anything else (the settings 0x04..0x07, history 0x08, a write with a
- * length of 2) is counted as a bad request.  The fault `badsum` spoils
+ *	0x04 .. 0x07 the BMS's own settings, the levels of the KS-48200 of
+ *		syssi's logs (balancing from 3.45 V at 0.3 V; cell 3.65 / 2.5 V,
+ *		pack 58.4 / 40 V; 55 / -1 °C charging, 60 / -20 °C
+ *		discharging; 215 A), not answered with the pack option
+ *		nosettings=1 (firmware that does not know them);
+ * anything else (history 0x08, a write with a length of 2) is counted as
+ * a bad request.  The fault `badsum` spoils
  * the end byte (the frame has no checksum).  Encoded here; bms/ is deliberately not used.
  */
 #include "sim.h"
@@ -161,6 +166,23 @@ static void ks_temps(const struct sim_pack *p, struct sim_reply *reply)
 	ks_add(reply, 0x03, d, 1 + 2 * (size_t)n);
 }
 
+/* The settings reads 0x04 .. 0x07 (bms/PROTOCOLS.md §54.4): twelve (0x04:
+ * ten, 0x07: six) big-endian words each; 0.1 K temperatures, ms delays. */
+static void ks_settings(uint8_t cmd, struct sim_reply *reply)
+{
+	static const uint16_t basic[] = { 3500, 2500, 3450, 300, 0, 0, 0, 0, 0, 0 };
+	static const uint16_t volt[] = { 3650, 3380, 2000, 2500, 3000, 3000, 5840, 5440, 3000, 4000, 4800, 3000 };
+	static const uint16_t temp[] = { 2731 + 550, 2731 + 500, 3000, 2731 - 10, 2731 + 50, 3000,
+					 2731 + 600, 2731 + 550, 3000, 2731 - 200, 2731 - 150, 3000 };
+	static const uint16_t cur[] = { 21500, 3000, 0, 21500, 3000, 0 };
+	const uint16_t *w = cmd == 0x04 ? basic : cmd == 0x05 ? volt : cmd == 0x06 ? temp : cur;
+	size_t n = cmd == 0x04 ? 10 : cmd == 0x07 ? 6 : 12;
+	uint8_t d[24];
+	for (size_t i = 0; i < n; i++)
+		put16(d + 2 * i, w[i]);
+	ks_add(reply, cmd, d, 2 * n);
+}
+
 static enum sim_scan ks_scan(const uint8_t *buf, size_t len, size_t *n)
 {
 	if (len == 0)
@@ -209,6 +231,14 @@ static enum sim_resp ks_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		return SIM_RESP_OK;
 	case 0x03:
 		ks_temps(p, reply);
+		return SIM_RESP_OK;
+	case 0x04:
+	case 0x05:
+	case 0x06:
+	case 0x07:
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that does not know them */
+		ks_settings(req[1], reply);
 		return SIM_RESP_OK;
 	default:
 		return SIM_RESP_BAD;

@@ -49,6 +49,10 @@ static const struct bms_driver *const drv = &bms_ks48_driver;
 #define KS_19 "7b05180e420d3407d009c40bb80bb816d015400bb80fa012c00bb87d"
 #define KS_20 "7b06180cd10c9f0bb80aa10add0bb80d030cd10bb809e30a150bb87d"
 #define KS_21 "7b070c53fc0bb8000053fc0bb800007d"
+/* syssi/esphome-ks-bms docs/pdus/BL-250-100-100-2.txt (the same KS-48200's
+ * second log, syssi/esphome-ks-bms#37): 0x04, a real capture not in
+ * vectors.tsv */
+#define KS_0X04 "7b04140dac09c40d7a012c0000000000000000000000007d"
 
 /* the answers to what bmsgw never asks (the BLE module's version, history,
  * date, boot version, strings, settings) */
@@ -153,7 +157,13 @@ static void test_requests(void)
 	CHECK(drive_req_is(&poll, KS_REQ_02));
 	poll.step = 5;
 	CHECK(drive_req_is(&poll, KS_REQ_03));
-	drive_request_ends(&poll, 3, 6);
+	for (int k = 0; k < 4; k++) { /* the settings reads 0x04 .. 0x07 (§54.4) */
+		char req[9];
+		snprintf(req, sizeof(req), "7b%02x007d", 4 + k);
+		poll.step = 6 + k;
+		CHECK(drive_req_is(&poll, req));
+	}
+	drive_request_ends(&poll, 3, 10);
 }
 
 /* ---- whole polls ---------------------------------------------------------- */
@@ -348,6 +358,134 @@ static void test_noise_stale(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
+/* ---- the settings reads 0x04 .. 0x07 (§54.4) ------------------------------ */
+
+static void check_set(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, 1e-4);
+}
+
+/* The KS-48200's captures (KS-19 .. KS-21 and its 0x04), after a status
+ * poll marked settings_due; not asked in a poll that is not. */
+static void test_settings(void)
+{
+	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		const char *const c[] = { KS_16, KS_17, KS_18 };
+		begin(&poll, &rx, 0, false);
+		CHECK_EQ_INT(poll_of(&poll, &rx, c, 3, &drive_chunkings[k]), BMS_OK);
+		CHECK_EQ_INT((int)poll.kept.settings.have, 0); /* not due: not asked */
+		const char *const d[] = { KS_16, KS_17, KS_18, KS_0X04, KS_19, KS_20, KS_21 };
+		begin(&poll, &rx, 0, false);
+		poll.settings_due = true;
+		CHECK_EQ_INT(poll_of(&poll, &rx, d, 7, &drive_chunkings[k]), BMS_OK);
+		check_pack(&poll, &pack_c);
+		const struct bms_settings *st = &poll.kept.settings;
+		CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+		check_set(st, BMS_SET_BALANCE_START_V, 3.450);
+		check_set(st, BMS_SET_BALANCE_DELTA_V, 0.300);
+		check_set(st, BMS_SET_CELL_OVP_V, 3.650);
+		check_set(st, BMS_SET_CELL_OVP_RELEASE_V, 3.380);
+		check_set(st, BMS_SET_CELL_OVP_DELAY_S, 2.0);
+		check_set(st, BMS_SET_CELL_UVP_V, 2.500);
+		check_set(st, BMS_SET_CELL_UVP_RELEASE_V, 3.000);
+		check_set(st, BMS_SET_CELL_UVP_DELAY_S, 3.0);
+		check_set(st, BMS_SET_PACK_OVP_V, 58.40);
+		check_set(st, BMS_SET_PACK_UVP_V, 40.00);
+		check_set(st, BMS_SET_CHARGE_OTP_C, 55.0);
+		check_set(st, BMS_SET_CHARGE_OTP_RELEASE_C, 50.0);
+		check_set(st, BMS_SET_CHARGE_UTP_C, -1.0);
+		check_set(st, BMS_SET_CHARGE_UTP_RELEASE_C, 5.0);
+		check_set(st, BMS_SET_DISCHARGE_OTP_C, 60.0);
+		check_set(st, BMS_SET_DISCHARGE_OTP_RELEASE_C, 55.0);
+		check_set(st, BMS_SET_DISCHARGE_UTP_C, -20.0);
+		check_set(st, BMS_SET_DISCHARGE_UTP_RELEASE_C, -15.0);
+		check_set(st, BMS_SET_CHARGE_OCP_A, 215.0);
+		check_set(st, BMS_SET_CHARGE_OCP_DELAY_S, 3.0);
+		check_set(st, BMS_SET_CHARGE_OCP_RELEASE_S, 0.0);
+		check_set(st, BMS_SET_DISCHARGE_OCP_A, 215.0);
+		check_set(st, BMS_SET_DISCHARGE_OCP_DELAY_S, 3.0);
+		check_set(st, BMS_SET_DISCHARGE_OCP_RELEASE_S, 0.0);
+		CHECK(!bms_settings_has(st, BMS_SET_CAPACITY_AH));
+		CHECK(!bms_settings_has(st, BMS_SET_SHORT_CIRCUIT_A));
+	}
+}
+
+/* A BMS that ignores them: the first timeout ends the settings, the poll
+ * complete with its status; one answered, then silence: what came is
+ * kept.  A broken answer (cut, another length, a wrong end byte, another
+ * command's) gives nothing; a word out of range leaves its key alone. */
+static void test_settings_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	const char *const c[] = { KS_16, KS_17, KS_18 };
+	begin(&poll, &rx, 0, false);
+	poll.settings_due = true;
+	for (int i = 0; i < 3; i++)
+		drive_step(&poll, &rx, c[i], drive_notif20, 1, 0);
+	CHECK(drive_req_is(&poll, "7b04007d"));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(poll.step, 10);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	check_pack(&poll, &pack_c);
+	/* 0x04 answered, 0x05 not: the balance levels kept, no more asked */
+	begin(&poll, &rx, 0, false);
+	poll.settings_due = true;
+	const char *const d[] = { KS_16, KS_17, KS_18, KS_0X04 };
+	for (int i = 0; i < 4; i++)
+		drive_step(&poll, &rx, d[i], drive_notif20, 1, 0);
+	CHECK(drive_req_is(&poll, "7b05007d"));
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(bms_settings_has(&poll.kept.settings, BMS_SET_BALANCE_START_V));
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_OVP_V));
+	/* broken answers to the settings steps: refused, nothing kept */
+	static const struct {
+		const char *hex;
+		int step, rc;
+	} bad[] = {
+		{ "7b05170e420d3407d009c40bb80bb816d015400bb80fa012c00b7d", 7, BMS_E_SHORT },   /* 23 bytes */
+		{ "7b0714fc0bb8000053fc0bb800007d7d7d7d7d7d7d7d7d7d", 9, BMS_E_SHORT },  /* wrong length */
+		{ "7b05180e420d3407d009c40bb80bb816d015400bb80fa012c00bb87e", 7, BMS_E_HEADER }, /* end byte */
+		{ KS_20, 7, BMS_E_UNEXPECTED },       /* 0x06 where 0x05 is asked */
+		{ KS_21, 6, BMS_E_UNEXPECTED },
+		{ "7b05180e420d34", 7, BMS_E_SHORT }, /* cut */
+	};
+	for (size_t i = 0; i < DRIVE_NCH(bad); i++)
+		CHECK_EQ_INT(drive_handle_at(bad[i].hex, bad[i].step), bad[i].rc);
+	/* out of range: a cell OVP of 0 and of 65.535 V, a temperature of
+	 * 0 K and 6280 K, a charge OCP of 0 A: those keys absent, the rest read */
+	uint8_t f[32];
+	struct bms_poll p2;
+	int n = check_hex("7b0518" "0000" "0d34" "07d0" "ffff" "0bb8" "0bb8" "16d0" "1540" "0bb8" "0fa0" "12c0" "0bb8" "7d",
+			  f, (int)sizeof f);
+	bms_poll_begin(&p2, 0, 0, false);
+	p2.step = 7;
+	CHECK_EQ_INT(drv->handle(&p2, f, (size_t)n), BMS_OK);
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_CELL_UVP_V));
+	check_set(&p2.kept.settings, BMS_SET_CELL_OVP_RELEASE_V, 3.380);
+	check_set(&p2.kept.settings, BMS_SET_PACK_OVP_V, 58.40);
+	n = check_hex("7b0618" "0000" "0c9f" "0bb8" "ffff" "0add" "0bb8" "0d03" "0cd1" "0bb8" "09e3" "0a15" "0bb8" "7d",
+		      f, (int)sizeof f);
+	p2.step = 8;
+	CHECK_EQ_INT(drv->handle(&p2, f, (size_t)n), BMS_OK);
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_CHARGE_UTP_C));
+	check_set(&p2.kept.settings, BMS_SET_CHARGE_OTP_RELEASE_C, 50.0);
+	n = check_hex("7b070c" "0000" "0bb8" "0000" "53fc" "0bb8" "0000" "7d", f, (int)sizeof f);
+	p2.step = 9;
+	CHECK_EQ_INT(drv->handle(&p2, f, (size_t)n), BMS_OK);
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_CHARGE_OCP_A));
+	check_set(&p2.kept.settings, BMS_SET_DISCHARGE_OCP_A, 215.0);
+	CHECK_EQ_INT(p2.step, 10);
+}
+
 int main(void)
 {
 	test_table();
@@ -360,5 +498,7 @@ int main(void)
 	test_impossible();
 	test_framer();
 	test_noise_stale();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }
