@@ -120,8 +120,9 @@ int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text)
 		const struct conf_pack *p = &c->packs[i];
 		int on_bus;
 		double cycle = conf_pack_cycle(c, i, &on_bus);
-		if (c->gw.stale_after >= cycle || (p->listen && p->takeover_after <= 0))
-			continue; /* a listening pack follows its master's pace, not a poll cycle */
+		if (c->gw.stale_after >= cycle || (p->listen && p->takeover_after <= 0) || p->is_mqtt)
+			continue; /* a listening pack follows its master's pace, an mqtt-json pack its node's:
+			           * not a poll cycle */
 		char text[CONF_ERR_MAX];
 		snprintf(text, sizeof(text),
 			 "%s:%d: [pack.%s]: stale_after = %g s ([gateway]) is not longer than this pack's poll "

@@ -177,7 +177,9 @@ static void poll_done(struct gw_bus *w, bool finished, const char *why)
 	/* next poll on the interval grid; never in the past */
 	double now = gw_mono();
 	s->next_due = s->poll_started + p->cfg->poll_interval;
-	if (s->next_due < now)
+	/* a node's messages (mqtt-json) come at its pace: listen again at once
+	 * while the subscription is up, so that none is missed between polls */
+	if (s->next_due < now || (p->drv->messages && gw_link_is_up(w->link)))
 		s->next_due = now;
 	struct gw_poll_end e = { .poll = finished ? &s->poll : NULL, .why = why };
 	bool good = poll_end(w, p, &e, s->poll_started, s->poll.refresh);
@@ -362,6 +364,11 @@ static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t
 		w->stats.short_frames++;
 	gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 	pk->slot->last_bad = rc; /* named in the poll's failure, if it fails */
+	if (d->messages) {
+		/* each message stands alone: a bad one ends the poll (the cache kept) */
+		poll_done(w, false, bms_strerror(rc));
+		return BMS_FRAME_STOP;
+	}
 	step_timeout(w, false);
 	return BMS_FRAME_STOP;
 }
