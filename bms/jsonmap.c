@@ -336,36 +336,42 @@ static int required(const struct bms_jsonmap *m, const struct bms_snapshot *s, c
 	return BMS_OK;
 }
 
+/* Every cell from 1 to ncells given (cell_N mapped one by one may leave a gap). */
+static int cells_whole(const struct bms_snapshot *s, char *why, size_t cap)
+{
+	for (unsigned i = 0; i < s->ncells; i++)
+		if (!s->cell_mv[i]) {
+			snprintf(why, cap, "cell %u missing (cells 1 to %u mapped one by one)", i + 1, s->ncells);
+			return BMS_E_INVALID;
+		}
+	return BMS_OK;
+}
+
 int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len, struct bms_snapshot *s, char *why,
 		      size_t cap)
 {
 	memset(s, 0, sizeof(*s));
-	for (unsigned i = 0; i < BMS_MAX_TEMPS; i++)
-		s->temp_c[i] = NAN; /* temp_N not in the message: absent (NaN), not 0 degC */
 	json_error_t err;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (!root || !json_is_object(root)) {
-		snprintf(why, cap, "%s", root ? "not a JSON object" : err.text);
+		snprintf(why, cap, "%s", root ? "not a JSON object" : err.text[0] ? err.text : "no JSON");
 		json_decref(root);
 		return BMS_E_INVALID;
 	}
+	for (unsigned i = 0; i < BMS_MAX_TEMPS; i++)
+		s->temp_c[i] = NAN; /* temp_N not in the message: absent (NaN), not 0 degC */
 	int rc = BMS_OK;
 	for (unsigned i = 0; i < m->n && rc == BMS_OK; i++)
 		rc = apply_one(&m->e[i], root, s, why, cap);
 	json_decref(root);
 	if (rc == BMS_OK)
 		rc = required(m, s, why, cap);
-	if (rc == BMS_OK && (s->present & BMS_HAS_CELLS)) {
-		for (unsigned i = 0; i < s->ncells; i++)
-			if (!s->cell_mv[i]) {
-				snprintf(why, cap, "cell %u missing (cells 1 to %u mapped one by one)", i + 1, s->ncells);
-				return BMS_E_INVALID;
-			}
-	}
+	if (rc == BMS_OK)
+		rc = cells_whole(s, why, cap);
 	for (unsigned i = s->ntemps; i < BMS_MAX_TEMPS; i++)
 		s->temp_c[i] = 0; /* beyond the sensors: as every driver leaves them */
 	if (rc != BMS_OK)
-		memset(s, 0, sizeof(*s));
+		memset(s, 0, sizeof(*s)); /* only a whole valid message gives a snapshot */
 	return rc;
 }
 
