@@ -113,6 +113,11 @@ static int parse_pair(const char *p, size_t len, struct bms_jsonmap *m, char *wh
 			 (int)fn, f, (int)pn, path, BMS_JSON_PATH_MAX - 1);
 		return -1;
 	}
+	const char *hash = memchr(path, '#', pn);
+	if (hash && (jf_tab[field].kind != 'A' || memchr(hash + 1, '#', pn - (size_t)(hash - path) - 1))) {
+		snprintf(why, cap, "%.*s: # (numbered keys) is for cells, cells_mv and temps_c, once", (int)fn, f);
+		return -1;
+	}
 	for (unsigned i = 0; i < m->n; i++)
 		if (m->e[i].field == field && m->e[i].index == index) {
 			snprintf(why, cap, "%.*s is mapped twice", (int)fn, f);
@@ -133,6 +138,12 @@ static int parse_pair(const char *p, size_t len, struct bms_jsonmap *m, char *wh
 int bms_jsonmap_parse(const char *text, struct bms_jsonmap *m, char *why, size_t cap)
 {
 	memset(m, 0, sizeof(*m));
+	return bms_jsonmap_add(text, m, why, cap);
+}
+
+int bms_jsonmap_add(const char *text, struct bms_jsonmap *m, char *why, size_t cap)
+{
+	unsigned had = m->n;
 	const char *p = text;
 	while (*p) {
 		const char *end = strchr(p, ',');
@@ -143,7 +154,7 @@ int bms_jsonmap_parse(const char *text, struct bms_jsonmap *m, char *why, size_t
 			return -1;
 		p += len + (end ? 1 : 0);
 	}
-	if (!m->n) {
+	if (m->n == had) {
 		snprintf(why, cap, "no fields");
 		return -1;
 	}
@@ -293,11 +304,36 @@ static int put_array(struct bms_snapshot *s, enum bms_jf f, const json_t *v, cha
 	return BMS_OK;
 }
 
+/* An array field whose path holds '#' (cells:Voltages.Cell#): the values
+ * at the path with # = 1, 2, ... up to the first one the message lacks. */
+static int put_numbered(struct bms_snapshot *s, enum bms_jf f, json_t *root, const char *path, char *why, size_t cap)
+{
+	unsigned max = f == BMS_JF_TEMPS ? BMS_MAX_TEMPS : BMS_MAX_CELLS;
+	const char *hash = strchr(path, '#');
+	double lo, hi, d;
+	bounds(f, &lo, &hi);
+	for (unsigned i = 0; i < max; i++) {
+		char p[BMS_JSON_PATH_MAX + 4];
+		snprintf(p, sizeof(p), "%.*s%u%s", (int)(hash - path), path, i + 1, hash + 1);
+		json_t *v = at_path(root, p);
+		if (!v || json_is_null(v))
+			break;
+		if (!num_in(v, lo, hi, &d)) {
+			snprintf(why, cap, "%s (%s): no number within %g..%g", bms_jf_name(f), p, lo, hi);
+			return BMS_E_RANGE;
+		}
+		put_num(s, f, i, d);
+	}
+	return BMS_OK;
+}
+
 /* One pair of the map: its value in root into s (absent: nothing). */
 static int apply_one(const struct bms_jsonmap_entry *e, json_t *root, struct bms_snapshot *s, char *why, size_t cap)
 {
-	json_t *v = at_path(root, e->path);
 	enum bms_jf f = (enum bms_jf)e->field;
+	if (jf_tab[f].kind == 'A' && strchr(e->path, '#'))
+		return put_numbered(s, f, root, e->path, why, cap);
+	json_t *v = at_path(root, e->path);
 	if (!v || json_is_null(v))
 		return BMS_OK; /* not in this message: absent */
 	if (jf_tab[f].kind == 'A')

@@ -6,7 +6,9 @@
  * `fields = voltage:v, current:i, soc:soc, cells:cells` pairs one of
  * bmsgw's fields (the names /api/state uses, below) with where the message
  * carries it: a key, or a dotted path through nested objects ("Dc.Voltage"),
- * where a segment of digits indexes an array ("cells.0").  The message is
+ * where a segment of digits indexes an array ("cells.0").  An array field
+ * (cells, cells_mv, temps_c) may instead name numbered keys with one '#'
+ * ("cells:Voltages.Cell#": Cell1, Cell2, ... up to the first one missing).  The message is
  * parsed by jansson (https://jansson.readthedocs.io/, Debian's
  * libjansson-dev); every value is checked for its type, finite and its range
  * before it goes into the snapshot, and the snapshot then passes the
@@ -71,6 +73,10 @@ struct bms_jsonmap {
 /* Parse `fields =` text into m: 0, or -1 with why[0..cap) saying what is
  * wrong (an unknown field, a pair without ':', a field twice, too many). */
 int bms_jsonmap_parse(const char *text, struct bms_jsonmap *m, char *why, size_t cap);
+/* The same, adding text's pairs to those m holds (a `fields =` line after
+ * another: a map longer than one line of the file); m unchanged on error
+ * but for the pairs before the wrong one. */
+int bms_jsonmap_add(const char *text, struct bms_jsonmap *m, char *why, size_t cap);
 /* Does m map field f (any index)? */
 bool bms_jsonmap_has(const struct bms_jsonmap *m, enum bms_jf f);
 /* The name of field f ("voltage"). */

@@ -713,16 +713,18 @@ static int set_fields(SETTER_ARGS)
 {
 	(void)k;
 	struct conf_fields *f = (void *)field;
-	if (strlen(v) >= sizeof(f->text)) {
-		conf__bfmt(why, wl, "too long (expected %s, at most %zu characters)", exp, sizeof(f->text) - 1);
+	size_t had = strlen(f->text);
+	if (had + 2 + strlen(v) >= sizeof(f->text)) {
+		conf__bfmt(why, wl, "too long (expected %s, at most %zu characters in all)", exp, sizeof(f->text) - 1);
 		return -1;
 	}
+	/* a fields = line after another adds its pairs */
 	char err[160];
-	if (bms_jsonmap_parse(v, &f->map, err, sizeof(err)) < 0) {
+	if (bms_jsonmap_add(v, &f->map, err, sizeof(err)) < 0) {
 		conf__bfmt(why, wl, "%s (expected %s)", err, exp);
 		return -1;
 	}
-	conf__bfmt(f->text, sizeof(f->text), "%s", v);
+	conf__bfmt(f->text + had, sizeof(f->text) - had, "%s%s", had ? ", " : "", v);
 	return 0;
 }
 

@@ -29,7 +29,7 @@ static const char *const maps[] = {
 	"voltage:v, current:i, soc:soc, cells:cells, temps_c:t, charge_mos:chg, alarm_cell_ov:ov",
 	"voltage:Dc.Voltage, current:Dc.Current, power:Dc.Power, soc:Soc, full_ah:InstalledCapacity, "
 	"remain_ah:Capacity, cycles:History.ChargeCycles, ccl_a:Info.MaxChargeCurrent, cell_1:Voltages.Cell1, "
-	"cell_2:Voltages.Cell2, temp_1:Dc.Temperature",
+	"cell_2:Voltages.Cell2, temp_1:Dc.Temperature, temps_c:T#",
 	"voltage:voltage, current:current, soc:battery_level, cells:cell_voltages, temp_1:temp_values.0.0, "
 	"cells_mv:mv, balancing:balancer, discharge_mos:dischrg_mosfet, soh:battery_health, dcl_a:d",
 };

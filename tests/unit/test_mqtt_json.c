@@ -100,6 +100,15 @@ static void test_venus(void)
 	CHECK_EQ_INT(s->cell_mv[15], 3216);
 	CHECK(!(s->present & BMS_HAS_SOH)); /* not carried: absent */
 	CHECK(bms_plausible(s, NULL));
+	/* the same cells as numbered keys, one pair */
+	map_of(&m, "voltage:Dc.Voltage, soc:Soc, cells:Voltages.Cell#");
+	begin(&poll, &m);
+	CHECK_EQ_INT(feed(&poll, venus), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	CHECK_EQ_INT(poll.snap.cell_mv[15], 3216);
+	char why[160];
+	CHECK_EQ_INT(bms_jsonmap_parse("voltage:v, soc:Cell#", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("voltage:v, cells:C#.#", &m, why, sizeof(why)), -1);
 }
 
 static void test_aiobmsble(void)
