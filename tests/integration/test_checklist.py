@@ -269,6 +269,16 @@ def check_implied(names):
     multidrop = set(re.findall(r'"([\w-]+)":', m.group(1))) if m else set()
     for name in names:
         sym = name.replace("-", "_")
+        if sym in NO_WIRE:
+            # no port: a topic and a field map through [mqtt]'s broker; no control, no address
+            sub = "topic = t/p\nfields = voltage:v, soc:s\n"
+            mq = "[mqtt]\nhost = 127.0.0.1\n"
+            c.ok(accepted(name, sub + mq) and not accepted(name, sub) and
+                 not accepted(name, sub + "control = true\n" + mq) and
+                 not accepted(name, sub + "address = 1\n" + mq) and
+                 name not in man8_control | ini_control | ini_address | multidrop,
+                 "%s: --check takes its topic and fields with [mqtt] only; no control, no address" % name)
+            continue
         port = the_port(name)
         if not c.ok(port is not None, "%s: --check takes a port of it" % name):
             continue
