@@ -68,6 +68,15 @@ void conf__finish_mqtt_packs(struct load *x)
 	}
 }
 
+bool conf_broker_same(const struct conf_mqtt *a, const struct conf_mqtt *b)
+{
+	return strcmp(a->host, b->host) == 0 && a->port == b->port && a->tls == b->tls &&
+	       strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
+	       strcmp(a->key_file, b->key_file) == 0 && strcmp(a->username, b->username) == 0 &&
+	       strcmp(a->password, b->password) == 0 && strcmp(a->client_id, b->client_id) == 0 &&
+	       a->keepalive == b->keepalive;
+}
+
 double conf_pack_stale_after(const struct conf_pack *p, double g)
 {
 	return p->stale_after > 0 ? p->stale_after : g;

@@ -238,6 +238,9 @@ struct conf_pack {
 	double stale_after;              /* s without a good poll before it is stale, -1 = [gateway]'s */
 	int line;                        /* line of the [pack.NAME] header */
 };
+/* The same broker and login (an mqtt-json pack's subscription: another one
+ * opens its wire again at a reload). */
+bool conf_broker_same(const struct conf_mqtt *a, const struct conf_mqtt *b);
 /* The stale_after of pack p: its own, else [gateway]'s (g). */
 double conf_pack_stale_after(const struct conf_pack *p, double g);
 
