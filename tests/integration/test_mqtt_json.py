@@ -15,7 +15,8 @@ pty pair read with python3-can (tests/integration/canreader.py):
   (Modbus exception 0x0B), the inverter's limits to 0 (fail-safe), then
   silence after failsafe_silence;
 - bmsgw's subscriber sessions (<client_id>-in-<pack>) publish nothing (the
-  broker's log); --check refuses an mqtt-json pack without [mqtt], without
+  broker's log); a pack through TLS with a client certificate and a
+  password, its retained message the first one; --check refuses an mqtt-json pack without [mqtt], without
   voltage in its fields, and with a port.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N failed".
 """
@@ -275,6 +276,37 @@ def stale(gw, http, cl, a, b, rd):
     c.ok(wait_until(lambda: not regs(cl, 1).isError(), 10), "the node publishes again: unit 1 fresh again")
 
 
+def tls_and_login(tmp):
+    print("== through TLS (the broker's certificate checked) with a client certificate and a password")
+    broker = Broker(users={"bms": "s3cret"}, certs=True, client_cert=True, name="mqttjson-tls")
+    pw = os.path.join(tmp, "pw")
+    with open(pw, "w") as f:
+        f.write("s3cret\n")
+    os.chmod(pw, 0o600)
+    certs = broker.certs
+    gw_port, http = free_port(), free_port()
+    text = ("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[mqtt]\nhost = localhost\nport = %d\n"
+            "client_id = tj\ndiscovery = false\ntls = true\nca_file = %s\ncert_file = %s\nkey_file = %s\n"
+            "username = bms\npassword_file = %s\n[pack.t]\nprotocol = mqtt-json\ntopic = n/t\n"
+            "fields = voltage:v, soc:s\n[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+            % (gw_port, broker.tls_port, certs.ca, certs.client, certs.client_key, pw, http))
+    gw = Gateway(text, gw_port)
+    node = None
+    try:
+        node = Client(broker, username="bms", password="s3cret", kind="tlsnode")
+        node.publish("n/t", json.dumps({"v": 26.4, "s": 55}), qos=1, retain=True, timeout=5)
+        ok = wait_until(lambda: pack(http, "t").get("soc") == 55.0, 15)
+        c.ok(ok, "a retained message through TLS with a client certificate and a password (%s)"
+             % {k: pack(http, "t").get(k) for k in ("voltage", "soc", "online")})
+        c.ok("tj-in-t" in broker.text(), "... in the pack's own session (tj-in-t)")
+    finally:
+        if node:
+            node.close()
+        gw.stop()
+        broker.stop()
+        broker.cleanup()
+
+
 def check_refusals(broker):
     print("== --check")
     exe = os.path.join(ROOT, BIN, "bmsgw")
@@ -320,6 +352,7 @@ def main():
              "the subscriber sessions published nothing")
         c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
         check_refusals(broker)
+        tls_and_login(tmp)
     finally:
         if c.failed:
             gw.dump(60)
