@@ -123,6 +123,10 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 		gw_link_close(m->l, why);
 		return;
 	}
+	if (!m->l->cfg) {
+		gw_link_close(m->l, "mqtt: the pack went away");
+		return;
+	}
 	int src = mosquitto_subscribe(m->mosq, NULL, m->l->cfg->topic, 0);
 	if (src != MOSQ_ERR_SUCCESS)
 		ml_fail(m, "subscribe", src);
@@ -162,7 +166,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	(void)mosq;
 	(void)props;
 	struct ml *m = obj;
-	if (m->l->state != GW_LINK_UP || strcmp(msg->topic, m->l->cfg->topic) != 0 || msg->payloadlen < 0)
+	const struct conf_pack *cfg = m->l->cfg;
+	if (m->l->state != GW_LINK_UP || !cfg || strcmp(msg->topic, cfg->topic) != 0 || msg->payloadlen < 0)
 		return;
 	uint8_t rec[BMS_MSG_HDR + BMS_JSON_MSG_MAX];
 	size_t n = bms_msg_record(rec, sizeof(rec), msg->payload, (size_t)msg->payloadlen);
