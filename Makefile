@@ -151,7 +151,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit demo fuzz bench soak clean check-map man nosystemd install uninstall deb objects
-all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench
+all: $(B)/bmsgw $(B)/bmsgw-sim $(B)/mbread $(B)/mbbench $(B)/health_trace
 
 $(B)/%.o: %.c $(B)/build.flags | $(B)/gen/esphome_api.pb-c.h
 	@mkdir -p $(dir $@)
@@ -210,8 +210,16 @@ $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gatew
 $(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
+# the daemon's cell-health estimators over a trace of the battery model (test_health_model)
+$(B)/health_trace: $(B)/tests/tools/health_trace.o $(B)/bmsgw.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
+
 # the history's bytes per pack-day, and a 30-day history for the page's cells chart
 $(B)/bench_history: $(B)/tests/tools/bench_history.o $(B)/bmsgw.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
+
+# the influx output's line writer and pusher to a local receiver
+$(B)/bench_influx: $(B)/tests/tools/bench_influx.o $(B)/bmsgw.a
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
 
 # a unit test links what it uses of the daemon's objects (an archive)
@@ -263,7 +271,7 @@ test: deps
 	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
-	$(B)/bench_health $(B)/slowdisk.so
+	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so
 .PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:
@@ -332,6 +340,10 @@ build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
 
 # a slow disk for the history's part of the bench (LD_PRELOAD)
 $(B)/slowdisk.so: tests/tools/slowdisk.c $(B)/build.flags
+	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+# a wall clock that jumps, for the backfill's part of the bench (LD_PRELOAD)
+$(B)/timeshift.so: tests/tools/timeshift.c $(B)/build.flags
 	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # pthread_create() failing on demand, for test_https (LD_PRELOAD)

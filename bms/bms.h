@@ -413,6 +413,12 @@ struct bms_poll {
 	                         * packs with control, after bms_poll_begin()) */
 	bool refresh;           /* read the slow-changing values again this poll (set by the
 	                         * gateway after bms_poll_begin(); see struct bms_kept) */
+	bool settings_due;      /* ask the BMS for its own settings this poll, where the
+	                         * protocol needs a request of its own for them (set by
+	                         * the gateway after bms_poll_begin(): the first poll,
+	                         * after the link reopened (a minute after the last
+	                         * ask at the earliest), else every 10 minutes;
+	                         * bms/PROTOCOLS.md §1.8) */
 	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
 	struct bms_settings set_read; /* the BMS settings a frame of this poll gave, held
 	                         * by a driver whose answer is complete only later

@@ -28,6 +28,13 @@
  * scan() works on the byte stream either way.  Over BLE the host is not
  * learned (persist is left alone).
  *
+ * The BMS's own settings (§2.11): 0x50 (rated capacity), 0x59 / 0x5A (cell
+ * and pack voltage levels), 0x5B (current levels), 0x5E (cell difference),
+ * 0x5F (balancing), 0x60 (short circuit), read at the end of a poll only
+ * when the gateway says they are due (poll->settings_due: the first poll,
+ * after a reconnect, every 10 minutes); one the BMS leaves
+ * unanswered costs the poll nothing but its timeout.
+ *
  * Progress in struct bms_poll:
  *	step	index into daly_steps[] of the outstanding request; handle()
  *		advances it on BMS_OK, timeout() when it returns true
@@ -56,6 +63,7 @@
 /* The driver's state of a poll (struct bms_poll.priv, BMS_PRIV()). */
 struct daly_state {
 	uint8_t host;           /* host address the last request went to */
+	bool set_got;           /* a settings request of this poll was answered */
 };
 
 enum {
@@ -66,13 +74,25 @@ enum {
 	DALY_TEMPS = 0x96,
 	DALY_BALANCE = 0x97,
 	DALY_ALARMS = 0x98,
+	/* the settings reads (§2.11), one frame each */
+	DALY_RATED = 0x50,      /* rated capacity, nominal cell voltage */
+	DALY_SET_CELL = 0x59,   /* cell voltage alarm levels */
+	DALY_SET_PACK = 0x5A,   /* pack voltage alarm levels */
+	DALY_SET_CUR = 0x5B,    /* charge / discharge current alarm levels */
+	DALY_SET_DIFF = 0x5E,   /* cell voltage / temperature difference levels */
+	DALY_SET_BAL = 0x5F,    /* balancing start voltage and difference */
+	DALY_SET_SHORT = 0x60,  /* short-circuit current, shunt resistance */
 };
 
 /* The requests of a poll, in order; 0x94 comes before 0x95 / 0x96, which
- * need its counts. */
+ * need its counts.  The settings reads come last, only when the gateway
+ * says they are due (poll->settings_due); the first of them that the BMS
+ * leaves unanswered ends them for this poll (§2.11). */
 static const uint8_t daly_steps[] = {
 	DALY_VOLT, DALY_STATE, DALY_INFO, DALY_CELLS, DALY_TEMPS, DALY_BALANCE, DALY_ALARMS,
+	DALY_RATED, DALY_SET_CELL, DALY_SET_PACK, DALY_SET_CUR, DALY_SET_DIFF, DALY_SET_BAL, DALY_SET_SHORT,
 };
+#define DALY_FIRST_SET 7        /* daly_steps[] index of the first settings read */
 /* what 0x94 gives and a poll keeps (struct bms_kept) */
 #define DALY_KEPT (BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_CYCLES)
 #define DALY_NSTEPS ((int)(sizeof(daly_steps) / sizeof(daly_steps[0])))
@@ -126,6 +146,10 @@ static void daly_step_done(struct bms_poll *poll)
 		poll->step++;
 		if (poll->step >= DALY_NSTEPS)
 			return;
+		if (poll->step >= DALY_FIRST_SET && !poll->settings_due) {
+			poll->step = DALY_NSTEPS;
+			return;
+		}
 		uint8_t cmd = daly_steps[poll->step];
 		if (cmd == DALY_INFO && !bms_slow_due(poll, DALY_KEPT)) {
 			daly_use_kept(poll);
@@ -207,6 +231,65 @@ static void daly_decode_alarms(struct bms_snapshot *s, const uint8_t *d)
 		s->raw_alarms[i] = bms_be16(d + 2 * i);
 	s->alarms = daly_alarm_bits(d);
 	s->present |= BMS_HAS_ALARMS;
+}
+
+/* ---- the settings reads (§2.11) -------------------------------------------
+ * Each answer's data bytes d[0..7] (a whole frame, its checksum checked)
+ * into the settings: level 2 (Daly's protection level) of each alarm pair;
+ * a raw value outside the field's possible range leaves its key absent. */
+
+/* A big-endian u16 of d in [lo, hi], scaled into key k. */
+static void daly_set16(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, unsigned lo, unsigned hi,
+		       float div)
+{
+	unsigned raw = bms_be16(d);
+	if (raw >= lo && raw <= hi)
+		bms_settings_put(out, k, (float)raw / div);
+}
+
+/* A current level: raw = 30000 +- 10 x I (the 0x90 encoding; which side
+ * is charging differs by firmware, §2.5), shown as its magnitude. */
+static void daly_set_cur(struct bms_settings *out, enum bms_set_key k, const uint8_t *d)
+{
+	int raw = (int)bms_be16(d) - DALY_CURRENT_ZERO;
+	if (raw != 0)
+		bms_settings_put(out, k, (float)(raw < 0 ? -raw : raw) / 10.0f);
+}
+
+static void daly_settings(struct bms_settings *out, uint8_t cmd, const uint8_t *d)
+{
+	switch (cmd) {
+	case DALY_RATED: {
+		uint32_t mah = bms_be32(d); /* D4..7 nominal cell voltage: no key */
+		if (mah >= 1 && mah <= 10000000u)
+			bms_settings_put(out, BMS_SET_CAPACITY_AH, (float)mah / 1000.0f);
+		break;
+	}
+	case DALY_SET_CELL: /* D0-1 high L1, D2-3 high L2, D4-5 low L1, D6-7 low L2, mV */
+		daly_set16(out, BMS_SET_CELL_OVP_V, d + 2, 1, 10000, 1000.0f);
+		daly_set16(out, BMS_SET_CELL_UVP_V, d + 6, 1, 10000, 1000.0f);
+		break;
+	case DALY_SET_PACK: /* the same, 0.1 V */
+		daly_set16(out, BMS_SET_PACK_OVP_V, d + 2, 1, 20000, 10.0f);
+		daly_set16(out, BMS_SET_PACK_UVP_V, d + 6, 1, 20000, 10.0f);
+		break;
+	case DALY_SET_CUR: /* D0-1 charge L1, D2-3 charge L2, D4-5 discharge L1, D6-7 discharge L2 */
+		daly_set_cur(out, BMS_SET_CHARGE_OCP_A, d + 2);
+		daly_set_cur(out, BMS_SET_DISCHARGE_OCP_A, d + 6);
+		break;
+	case DALY_SET_DIFF: /* D0-1 cell difference L1, D2-3 L2, mV; D4 / D5 temperature difference */
+		daly_set16(out, BMS_SET_CELL_DIFF_V, d + 2, 1, 10000, 1000.0f);
+		break;
+	case DALY_SET_BAL: /* D0-1 start voltage, D2-3 difference, mV */
+		daly_set16(out, BMS_SET_BALANCE_START_V, d, 1, 10000, 1000.0f);
+		daly_set16(out, BMS_SET_BALANCE_DELTA_V, d + 2, 1, 10000, 1000.0f);
+		break;
+	case DALY_SET_SHORT: /* D0-1 short-circuit current, A; D2-3 the shunt's resistance */
+		daly_set16(out, BMS_SET_SHORT_CIRCUIT_A, d, 1, 60000, 1.0f);
+		break;
+	default:
+		break;
+	}
 }
 
 /* One frame of 0x95 / 0x96: store the values of frame d[0] (1-based). */
@@ -312,6 +395,10 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	case DALY_ALARMS:
 		daly_decode_alarms(s, d);
 		break;
+	default: /* a settings read (§2.11): shown read only */
+		daly_settings(&poll->kept.settings, cmd, d);
+		BMS_PRIV(poll, struct daly_state)->set_got = true;
+		break;
 	}
 
 	if (poll->address == 1 && poll->link != BMS_LINK_BLE) {
@@ -394,6 +481,16 @@ static bool daly_timeout(struct bms_poll *poll)
 {
 	if (poll->step < 0 || poll->step >= DALY_NSTEPS)
 		return false;
+	if (poll->step >= DALY_FIRST_SET) {
+		/* a settings read unanswered (or answered badly): the poll goes
+		 * on without it; when none of them was answered yet the BMS does
+		 * not know them, and the rest are not asked this poll (§2.11) */
+		if (!BMS_PRIV(poll, struct daly_state)->set_got)
+			poll->step = DALY_NSTEPS;
+		else
+			daly_step_done(poll);
+		return true;
+	}
 	uint8_t cmd = daly_steps[poll->step];
 	if ((cmd != DALY_CELLS && cmd != DALY_TEMPS) ||
 	    !daly_multi_complete(poll, daly_frames_needed(poll, cmd)))
@@ -463,4 +560,10 @@ const struct bms_driver bms_daly_driver = {
 	.ble_gatt = daly_gatt,
 	.ble_hints = daly_ble_hints,
 	.probe = &daly_probe,
+	/* the settings reads 0x50, 0x59, 0x5A, 0x5B, 0x5E, 0x5F, 0x60 (§2.11) */
+	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |
+		BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
+		BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_A),
 };

@@ -53,6 +53,15 @@
  * without limits and the command is asked again only on refresh polls;
  * once a pack has answered it, a missing answer fails the try as usual.
  *
+ * 0x47 system parameters (the BMS's own settings, §9.6): asked only in a
+ * poll the gateway marks settings_due (the first, after a reconnect, every
+ * 10 minutes), after 0x92, INFO = ADR; its answer INFO: INFOFLAG,
+ * then 12 u16: cell high / low / under voltage limit (mV), charge high /
+ * low temperature limit (0.1 K), charge current limit, module high / low /
+ * under voltage limit (mV), discharge high / low temperature limit,
+ * discharge current limit.  A pack that refuses or ignores it is not failed
+ * for it: the poll ends without it.
+ *
  * Progress in struct bms_poll: step = index into pyl_steps[];
  * persist PYL_P_MGMT_OK (0x92 answered), PYL_P_MGMT_NONE (refused or never
  * answered: asked on refresh polls only).
@@ -85,9 +94,10 @@ enum {
 	PYL_ANALOG = 0x42,
 	PYL_ALARM = 0x44,
 	PYL_MGMT = 0x92,
+	PYL_PARAM = 0x47,
 };
 
-static const uint8_t pyl_steps[] = { PYL_ANALOG, PYL_ALARM, PYL_MGMT };
+static const uint8_t pyl_steps[] = { PYL_ANALOG, PYL_ALARM, PYL_MGMT, PYL_PARAM };
 #define PYL_NSTEPS ((int)(sizeof(pyl_steps) / sizeof(pyl_steps[0])))
 
 #define L2 BMS_AL_PROTECTION
@@ -105,16 +115,32 @@ static bool pyl_valid_adr(uint8_t adr)
 	       module <= PYL_MODULE_MAX;
 }
 
-/* The command of the current step; 0 when the poll is complete (0x92 is
- * skipped for a pack that does not answer it, except on refresh polls). */
+/* Is step cmd left out of this poll?  0x92 for a pack that does not answer
+ * it, except on refresh polls; 0x47 unless the settings are due. */
+static bool pyl_skipped(const struct bms_poll *poll, uint8_t cmd)
+{
+	if (cmd == PYL_MGMT)
+		return (poll->persist & PYL_P_MGMT_NONE) && !poll->refresh;
+	if (cmd == PYL_PARAM)
+		return !poll->settings_due;
+	return false;
+}
+
+/* The command of the current step; 0 when the poll is complete. */
 static uint8_t pyl_cur(const struct bms_poll *poll)
 {
 	if (poll->step < 0 || poll->step >= PYL_NSTEPS)
 		return 0;
 	uint8_t cmd = pyl_steps[poll->step];
-	if (cmd == PYL_MGMT && (poll->persist & PYL_P_MGMT_NONE) && !poll->refresh)
-		return 0;
-	return cmd;
+	return pyl_skipped(poll, cmd) ? 0 : cmd;
+}
+
+/* The step is done: on to the next one this poll asks. */
+static void pyl_next(struct bms_poll *poll)
+{
+	poll->step++;
+	while (poll->step < PYL_NSTEPS && pyl_skipped(poll, pyl_steps[poll->step]))
+		poll->step++;
 }
 
 static int pyl_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
@@ -310,6 +336,47 @@ static int pyl_mgmt(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
 	return BMS_OK;
 }
 
+/* The 0x47 answer (§9.6): the BMS's own settings, shown read only; a value
+ * outside its field's range leaves its key absent.  The current limits
+ * (their scale differs between readers) are not shown. */
+static void pyl_set_t(struct bms_settings *st, enum bms_set_key k, uint16_t raw)
+{
+	int dk = (int16_t)raw;
+	if (dk >= PYL_KELVIN_DK - 400 && dk <= PYL_KELVIN_DK + 1200)
+		bms_settings_put(st, k, (float)(dk - PYL_KELVIN_DK) / 10.0f);
+}
+
+static void pyl_set_v(struct bms_settings *st, enum bms_set_key k, uint16_t mv, uint16_t hi)
+{
+	if (mv >= 1 && mv <= hi)
+		bms_settings_put(st, k, (float)mv / 1000.0f);
+}
+
+static int pyl_param(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_pylonframe_rd r;
+	uint16_t v[12];
+
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	(void)bms_pylonframe_u8(&r); /* INFOFLAG */
+	for (int i = 0; i < 12; i++)
+		v[i] = bms_pylonframe_u16(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	if (bms_pylonframe_left(&r) > PYL_92_SLACK)
+		return BMS_E_UNEXPECTED;
+	struct bms_settings *st = &poll->kept.settings;
+	pyl_set_v(st, BMS_SET_CELL_OVP_V, v[0], 5000);  /* cell high voltage limit */
+	pyl_set_v(st, BMS_SET_CELL_UVP_V, v[2], 5000);  /* cell under voltage limit */
+	pyl_set_t(st, BMS_SET_CHARGE_OTP_C, v[3]);
+	pyl_set_t(st, BMS_SET_CHARGE_UTP_C, v[4]);
+	pyl_set_v(st, BMS_SET_PACK_OVP_V, v[6], 65535); /* module high voltage limit */
+	pyl_set_v(st, BMS_SET_PACK_UVP_V, v[8], 65535); /* module under voltage limit */
+	pyl_set_t(st, BMS_SET_DISCHARGE_OTP_C, v[9]);
+	pyl_set_t(st, BMS_SET_DISCHARGE_UTP_C, v[10]);
+	return BMS_OK;
+}
+
 static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	struct bms_pylonframe f;
@@ -323,7 +390,13 @@ static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (rc == BMS_E_REFUSED && cmd == PYL_MGMT && f.cid2 == PYL_RTN_CID2_INVALID) {
 		/* the firmware does not know 0x92: the poll goes on without limits */
 		poll->persist = (poll->persist & ~PYL_P_MGMT_OK) | PYL_P_MGMT_NONE;
-		poll->step++;
+		pyl_next(poll);
+		return BMS_OK;
+	}
+	if (rc == BMS_E_REFUSED && cmd == PYL_PARAM) {
+		/* no settings from this pack: the poll ends without them */
+		poll->refusals++;
+		pyl_next(poll);
 		return BMS_OK;
 	}
 	if (rc < 0)
@@ -332,10 +405,12 @@ static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		rc = pyl_analog(poll, info, f.ninfo);
 	else if (cmd == PYL_ALARM)
 		rc = pyl_alarm(poll, info, f.ninfo);
-	else
+	else if (cmd == PYL_MGMT)
 		rc = pyl_mgmt(poll, info, f.ninfo);
+	else
+		rc = pyl_param(poll, info, f.ninfo);
 	if (rc == BMS_OK)
-		poll->step++;
+		pyl_next(poll);
 	return rc;
 }
 
@@ -344,10 +419,16 @@ static int pyl_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
  * only (firmware that ignores unknown commands costs one timeout then). */
 static bool pyl_timeout(struct bms_poll *poll)
 {
-	if (pyl_cur(poll) != PYL_MGMT || (poll->persist & PYL_P_MGMT_OK))
+	uint8_t cmd = pyl_cur(poll);
+	if (cmd == PYL_PARAM) {
+		/* 0x47 unanswered (or answered badly): the poll ends without it */
+		pyl_next(poll);
+		return true;
+	}
+	if (cmd != PYL_MGMT || (poll->persist & PYL_P_MGMT_OK))
 		return false;
 	poll->persist |= PYL_P_MGMT_NONE;
-	poll->step++;
+	pyl_next(poll);
 	return true;
 }
 
@@ -397,4 +478,9 @@ const struct bms_driver bms_pylontech_driver = {
 	.timeout = pyl_timeout,
 	.finish = pyl_finish,
 	.probe = &pyl_probe,
+	/* 0x47 system parameters, when the settings are due (§9.6) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C),
 };

@@ -679,6 +679,9 @@ static void finish_mqtt(struct load *x)
 	}
 	if (!seen[K_MQ_PORT] && m->tls)
 		m->port = 8883;
+	memcpy(m->site, x->c.gw.site, sizeof(m->site));
+	if (!seen[K_MQ_TOPIC_PREFIX] && m->site[0]) /* an explicit topic_prefix wins */
+		conf__bfmt(m->topic_prefix, sizeof(m->topic_prefix), "bmsgw/%s", m->site);
 	if (!seen[K_MQ_CLIENT_ID]) {
 		/* bmsgw-<hostname>, in the characters a client id may hold */
 		char h[CONF_ID_MAX] = "";
@@ -767,11 +770,24 @@ static void finish_tunnels(struct load *x)
 		finish_tunnel(x, i);
 }
 
+/* [mqtt] backfill reads the history: it needs one (after finish_http, which
+ * says whether there is one). */
+static void finish_backfill(struct load *x)
+{
+	const struct conf_mqtt *m = &x->c.mqtt;
+	if (!m->enabled || !m->backfill || x->c.history.enabled)
+		return;
+	conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill",
+		   "needs the history, which it publishes from: there is none (expected a [history] section, or "
+		   "[http], without file = none; or backfill = false)");
+}
+
 /* In this order: a step may rely on what the steps before it resolved. */
 static void (*const finish_steps[])(struct load *x) = {
 	finish_packs, finish_bank, finish_upstreams, finish_mqtt, conf__finish_mqtt_packs, finish_tunnels, finish_http,
+	finish_backfill,
 	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
-	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts,
+	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts, conf__finish_influx,
 };
 
 void conf__check(struct load *x)

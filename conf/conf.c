@@ -63,6 +63,7 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define BP(f) offsetof(struct conf_ble_proxy, f)
 #define AL(f) offsetof(struct conf_alerts, f)
 #define HE(f) offsetof(struct conf_health, f)
+#define IX(f) offsetof(struct conf_influx, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
@@ -74,7 +75,8 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 [bank], [limits], [sunspec], [ble] connect_timeout and
  *                 max_connections), and
  *                 the keys an output takes into its own copy ([mqtt]
- *                 discovery, publish_interval, cells, password_file; [rtu]
+ *                 discovery, publish_interval, cells, password_file,
+ *                 backfill, backfill_rate; [rtu]
  *                 control; [http] tls_cert, tls_key, users_file,
  *                 metrics_public: the files read again at every reload)
  *   CONF_RESTART  its part stops and starts again with the new section: an
@@ -184,6 +186,10 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MQ_KEEPALIVE] = {CONF_SEC_MQTT, "keepalive", CONF_RESTART, KT_INT, 5, 3600, false, NULL, MQ(keepalive),
 	                    "30"},
 	[K_MQ_CONTROL] = {CONF_SEC_MQTT, "control", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
+	[K_MQ_VICTRON] = {CONF_SEC_MQTT, "victron", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(victron), "false"},
+	[K_MQ_BACKFILL] = {CONF_SEC_MQTT, "backfill", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(backfill), "false"},
+	[K_MQ_BACKFILL_RATE] = {CONF_SEC_MQTT, "backfill_rate", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
+	                        MQ(backfill_rate), "50"},
 
 	[K_TU_PORT] = {CONF_SEC_TUNNEL, "port", CONF_RESTART, KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
 	[K_TU_LISTEN] = {CONF_SEC_TUNNEL, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
@@ -350,6 +356,22 @@ const struct conf_key conf__keys[K_COUNT] = {
 	/* [health]: the estimators read it live at every poll */
 	[K_HE_IR_MIN_STEP] = {CONF_SEC_HEALTH, "ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
 	                      HE(ir_min_step), "0.1"},
+	/* [influx]: any change restarts the output (the points it queued are lost) */
+	[K_IX_URL] = {CONF_SEC_INFLUX, "url", CONF_RESTART, KT_URL, 0, 0, false, NULL, IX(url), NULL},
+	[K_IX_DATABASE] = {CONF_SEC_INFLUX, "database", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(database), NULL},
+	[K_IX_USERNAME] = {CONF_SEC_INFLUX, "username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(username), NULL},
+	[K_IX_PASSWORD_FILE] = {CONF_SEC_INFLUX, "password_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL,
+	                        IX(password_file), NULL},
+	[K_IX_ORG] = {CONF_SEC_INFLUX, "org", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(org), NULL},
+	[K_IX_BUCKET] = {CONF_SEC_INFLUX, "bucket", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(bucket), NULL},
+	[K_IX_TOKEN_FILE] = {CONF_SEC_INFLUX, "token_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, IX(token_file),
+	                     NULL},
+	[K_IX_CA_FILE] = {CONF_SEC_INFLUX, "ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, IX(ca_file), NULL},
+	[K_IX_INTERVAL] = {CONF_SEC_INFLUX, "interval", CONF_RESTART, KT_DOUBLE, 1, 3600, false, NULL, IX(interval),
+	                   "10"},
+	[K_IX_TIMEOUT] = {CONF_SEC_INFLUX, "timeout", CONF_RESTART, KT_DOUBLE, 1, 300, false, NULL, IX(timeout), "10"},
+	[K_IX_BATCH] = {CONF_SEC_INFLUX, "batch", CONF_RESTART, KT_INT, 1, 5000, false, NULL, IX(batch), "1000"},
+	[K_IX_QUEUE] = {CONF_SEC_INFLUX, "queue", CONF_RESTART, KT_INT, 10, 1000000, false, NULL, IX(queue), "10000"},
 
 	/* [soc]: a default of NULL is the chemistry's (conf_soc_derive), the
 	 * chemistry's is [limits]'; the estimator reads every key live */
@@ -431,11 +453,16 @@ const struct conf_key conf__keys[K_COUNT] = {
  * while the file's name alone is live (check.c reads the file). */
 const struct conf_derived conf__derived[] = {
 	{ CONF_SEC_MQTT, MQ(password), CONF_RESTART },
+	/* the site names its topic prefix (by default) and its HA ids */
+	{ CONF_SEC_MQTT, MQ(site), CONF_RESTART },
 	/* HTTP and HTTPS are two servers: adding or removing tls_cert restarts
 	 * it; new files under the same scheme are taken live (web.c) */
 	{ CONF_SEC_HTTP, HT(scheme), CONF_RESTART },
 	/* an alert destination's password (its file's, or the URL's) */
 	{ CONF_SEC_ALERTS, AL(password), CONF_RESTART },
+	/* [influx]'s password and token, as read from their files */
+	{ CONF_SEC_INFLUX, IX(password), CONF_RESTART },
+	{ CONF_SEC_INFLUX, IX(token), CONF_RESTART },
 };
 const size_t conf__nderived = sizeof(conf__derived) / sizeof(conf__derived[0]);
 
@@ -546,6 +573,7 @@ const struct sect_kind conf__sect_kinds[] = {
 	       offsetof(struct conf_modbus_tls, enabled)),
 	NAMED("alerts", CONF_SEC_ALERTS, alerts, nalerts, struct conf_alerts, CONF_MAX_ALERTS, alerts_seen),
 	SINGLE("health", CONF_SEC_HEALTH, health, struct conf_health, health_seen, offsetof(struct conf_health, enabled)),
+	SINGLE("influx", CONF_SEC_INFLUX, influx, struct conf_influx, influx_seen, offsetof(struct conf_influx, enabled)),
 };
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 

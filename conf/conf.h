@@ -22,7 +22,7 @@ enum conf_sect {
 	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
 	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
 	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_BLE_PROXY, CONF_SEC_ALERTS,
-	CONF_SEC_HEALTH,
+	CONF_SEC_HEALTH, CONF_SEC_INFLUX,
 	CONF_SEC_COUNT
 };
 
@@ -166,13 +166,18 @@ struct conf_mqtt {
 	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
 	char cert_file[CONF_PORT_MAX];   /* client certificate, with key_file */
 	char key_file[CONF_PORT_MAX];
-	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw) */
+	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw, bmsgw/<site> with [gateway] site) */
 	bool discovery;                  /* Home Assistant discovery (default true) */
 	char discovery_prefix[CONF_TOPIC_MAX]; /* default homeassistant */
 	double publish_interval;         /* 0 = after every good poll; N = at most every N s */
 	enum conf_mqtt_cells cells;      /* per-cell sensors */
 	int keepalive;                   /* seconds, default 30 */
 	bool control;                    /* MOSFET commands (section 8) */
+	bool victron;                    /* also each unit as venus-os_dbus-mqtt-battery's JSON (P/UNIT/victron) */
+	char site[CONF_ID_MAX];          /* derived: [gateway] site, which its topics and HA ids name (a
+	                                  * change restarts the client) */
+	bool backfill;                   /* after an outage, the history samples missed on P/NAME/history */
+	int backfill_rate;               /* ... at most this many messages a second (1..1000, 50) */
 };
 
 /* `fields =` of an mqtt-json pack: as written, and parsed. */
@@ -377,6 +382,30 @@ struct conf_alerts {
 	double repeat;                   /* s: sent again while true, 0 = never (3600) */
 	int imbalance_mv;                /* mV: a cell spread above it is an imbalance (100) */
 	double imbalance_hold;           /* s it must last, and its end, before either is sent (60) */
+};
+
+/* [influx]: the units' values pushed to InfluxDB in its line protocol
+ * (bmsgw.ini(5) "[influx]"): v1 (/write?db=DATABASE) when database = is
+ * given, v2 (/api/v2/write?org=ORG&bucket=BUCKET) when org = and bucket
+ * = are. */
+struct conf_influx {
+	bool enabled;                    /* a [influx] section exists */
+	int line;
+	struct conf_alert_url url;       /* required: http(s)://HOST[:PORT][/PATH] */
+	char database[CONF_ID_MAX];      /* v1 */
+	char username[CONF_ID_MAX];      /* v1: "" = none */
+	char password_file[CONF_PORT_MAX]; /* v1: its first line is the password */
+	char password[CONF_HOST_MAX];    /* read from password_file at load */
+	char org[CONF_ID_MAX];           /* v2 */
+	char bucket[CONF_ID_MAX];        /* v2 */
+	char token_file[CONF_PORT_MAX];  /* v2: its first line is the API token */
+	char token[CONF_HOST_MAX];       /* read from token_file at load */
+	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
+	double interval;                 /* s between two points of a unit (10) */
+	double timeout;                  /* s a POST may take, connecting included (10) */
+	int batch;                       /* points in one POST at most (1000) */
+	int queue;                       /* points held while the server is away (10000) */
+	int version;                     /* derived: 1 or 2 */
 };
 
 /* [http]: the read-only status page, its JSON API and /metrics (bmsgw(8) "STATUS PAGE, HISTORY AND METRICS"). */
@@ -639,6 +668,7 @@ struct conf {
 	int nalerts;
 	struct conf_alerts alerts[CONF_MAX_ALERTS];
 	struct conf_health health;       /* [health] */
+	struct conf_influx influx;       /* [influx] */
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */

@@ -91,7 +91,9 @@ enum {
 	K_UP_REGISTERS,
 	K_MQ_HOST, K_MQ_PORT, K_MQ_CLIENT_ID, K_MQ_USERNAME, K_MQ_PASSWORD_FILE, K_MQ_TLS, K_MQ_CA_FILE,
 	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
-	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL,
+	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL, K_MQ_VICTRON,
+	K_MQ_BACKFILL,
+	K_MQ_BACKFILL_RATE,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS, K_HI_CELLS,
@@ -111,6 +113,8 @@ enum {
 	K_AL_URL, K_AL_TO, K_AL_FROM, K_AL_USERNAME, K_AL_PASSWORD_FILE, K_AL_CA_FILE, K_AL_ON, K_AL_REPEAT,
 	K_AL_IMBALANCE_MV, K_AL_IMBALANCE_HOLD,
 	K_HE_IR_MIN_STEP,
+	K_IX_URL, K_IX_DATABASE, K_IX_USERNAME, K_IX_PASSWORD_FILE, K_IX_ORG, K_IX_BUCKET, K_IX_TOKEN_FILE,
+	K_IX_CA_FILE, K_IX_INTERVAL, K_IX_TIMEOUT, K_IX_BATCH, K_IX_QUEUE,
 	/* [soc], then the same keys in [pack.NAME] (K_PK_SOC_COUNTING + i overrides
 	 * K_SOC_COUNTING + i), save_interval aside */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -193,6 +197,7 @@ struct load {
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
 	int alerts_seen[CONF_MAX_ALERTS][K_COUNT];
 	int health_seen[K_COUNT];
+	int influx_seen[K_COUNT];
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
@@ -341,5 +346,8 @@ int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_
 void conf__finish_alerts(struct load *x);
 void conf__print_alerts(const struct conf *c, FILE *out);
 void conf__print_health(const struct conf *c, FILE *out);
+/* influx.c: [influx]: its checks after the parse, its lines of --check. */
+void conf__finish_influx(struct load *x);
+void conf__print_influx(const struct conf *c, FILE *out);
 
 #endif

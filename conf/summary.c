@@ -50,6 +50,9 @@ static void print_gateway(const struct conf *c, FILE *out)
 	fprintf(out, "configuration %s: %d pack%s on %d wire%s\n", c->file, c->npacks,
 	        c->npacks == 1 ? "" : "s", nwires, nwires == 1 ? "" : "s");
 	fprintf(out, "gateway\n");
+	if (g->site[0])
+		fprintf(out, "  site          %s (/metrics label site=\"%s\", /api/state, MQTT topic prefix default, "
+		        "Home Assistant names)\n", g->site, g->site);
 	if (g->listen_port)
 		fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
 		        g->max_clients, g->idle_timeout);
@@ -229,8 +232,9 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	fprintf(out, "\n  topics        %s/status, %s/<pack>/state and /availability, %s/bank/..., "
 	        "%s/gateway\n", m->topic_prefix, m->topic_prefix, m->topic_prefix, m->topic_prefix);
 	if (m->discovery)
-		fprintf(out, "  discovery     %s/<component>/bmsgw_%s_<pack>/<key>/config (cells: %s)\n",
-		        m->discovery_prefix, m->client_id, conf__key_word(K_MQ_CELLS, (int)m->cells));
+		fprintf(out, "  discovery     %s/<component>/bmsgw_%s%s%s_<pack>/<key>/config (cells: %s)\n",
+		        m->discovery_prefix, m->site, m->site[0] ? "_" : "", m->client_id,
+		        conf__key_word(K_MQ_CELLS, (int)m->cells));
 	else
 		fprintf(out, "  discovery     off\n");
 	if (m->publish_interval > 0)
@@ -238,6 +242,12 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	else
 		fprintf(out, "  publish       after every good poll");
 	fprintf(out, "; keepalive %d s; MOSFET commands %s\n", m->keepalive, m->control ? "on" : "off");
+	if (m->victron)
+		fprintf(out, "  victron       %s/<pack>/victron and %s/bank/victron (venus-os_dbus-mqtt-battery's JSON)\n",
+		        m->topic_prefix, m->topic_prefix);
+	if (m->backfill)
+		fprintf(out, "  backfill      after an outage, the history samples missed on %s/<unit>/history, "
+		        "at most %d a second\n", m->topic_prefix, m->backfill_rate);
 }
 
 static void print_tunnels(const struct conf *c, FILE *out)
@@ -304,7 +314,7 @@ static void (*const printers[])(const struct conf *c, FILE *out) = {
 	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
 	print_upstreams, conf__print_limits, conf__print_soc, conf__print_inverters, conf__print_sunspec,
 	conf__print_rtu,
-	conf__print_mbtls, conf__print_alerts, conf__print_health,
+	conf__print_mbtls, conf__print_alerts, conf__print_health, conf__print_influx,
 };
 
 void conf_print_summary(const struct conf *c, FILE *out)

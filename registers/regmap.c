@@ -846,7 +846,7 @@ static void reg_ha_entry(FILE *out, const struct reg_def *d, unsigned addr, enum
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
 			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, int scan_interval)
 {
-	char uid[96];
+	char uid[192];
 	for (size_t k = 0; k < sizeof(reg_ha) / sizeof(reg_ha[0]); k++) {
 		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK) || (reg_ha[k].which == HA_LIMITS && !limits) ||
 		    (reg_ha[k].which == HA_COUNTED && !counted))

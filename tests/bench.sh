@@ -32,7 +32,13 @@
 # whole address sweep); the history's SQLite bytes per pack-day with 16 cells,
 # with and without [history] cells (tests/tools/bench_history.c), and the
 # page's cells chart for 30 days of 16 cells in headless Chromium
-# (tests/tools/bench_cells_page.py; CELLS_TRIALS).  Figures, not assertions.
+# (tests/tools/bench_cells_page.py; CELLS_TRIALS); [mqtt] backfill: the rate
+# achieved and the broker-side lag after an hour's outage (an hour made in
+# seconds with a wall clock that jumps, tests/tools/bench_backfill.py and
+# timeshift.c); the influx output's line
+# writer and pusher (points a second to a local receiver,
+# tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on
+# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -121,6 +127,10 @@ soc_time=$( { TIMEFORMAT='%R %U %S'; time "$BIN/bmsgw" --soc-replay "$soc_trace"
 rm -f "$soc_trace"
 echo "$soc_time" | awk -v n="$soc_rows" '{ printf "soc replay: %d rows (30 days at 10 s) in %.2f s (CPU %.2f s); budget 2 s\n",
 	n, $1, $2 + $3 }'
+# the influx output: the line writer, the pusher to a local receiver
+# (tests/tools/bench_influx.c), and bmsgw's CPU at idle with [influx] on
+"$BIN/bench_influx"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_influx_idle.py "${INFLUX_SECONDS:-20}"
 # the history with every cell: bytes on disk, the page's cells chart
 "$BIN/bench_history"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_cells_page.py "${CELLS_TRIALS:-5}"
@@ -142,6 +152,7 @@ done
 BIN=$BIN /usr/bin/python3 tests/tools/bench_rtu.py "${RTU_REQUESTS:-2000}"
 echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste -sd' ')"
 /usr/bin/python3 tests/tools/bench_mqtt.py "${MQTT_SECONDS:-30}"
+BIN=$BIN /usr/bin/python3 tests/tools/bench_backfill.py
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/curlev.h"
 #include "../core/jsonw.h"
 #include "../core/log.h"
 #include "../core/prom.h"
@@ -28,8 +29,6 @@ struct gw_alerts {
 	struct conf_alerts cfg[CONF_MAX_ALERTS];
 };
 
-static bool curl_ready;
-
 static long alerts_fds(const struct conf *c)
 {
 	return 2L * c->nalerts; /* a transfer's socket, and the resolver's */
@@ -42,12 +41,9 @@ static int alerts_prepare(struct gw_svc_ctx *x)
 	x->next = NULL;
 	if (!c->nalerts)
 		return 0;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			gw_err("alerts: libcurl does not start: no alerts are sent");
-			return 0;
-		}
-		curl_ready = true;
+	if (!gw_curlev_global()) {
+		gw_err("alerts: libcurl does not start: no alerts are sent");
+		return 0;
 	}
 	struct gw_alerts *a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -107,9 +103,7 @@ static void alerts_stop(const struct gw_svc_ctx *x)
 static void alerts_at_exit(const struct gw_svc_ctx *x)
 {
 	(void)x;
-	if (curl_ready)
-		curl_global_cleanup();
-	curl_ready = false;
+	gw_curlev_global_end();
 }
 
 static const void *alerts_held(void *st, enum conf_sect s, const char *name)

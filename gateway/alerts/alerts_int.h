@@ -7,8 +7,8 @@
  * observe.c  the conditions of every unit judged on the model, each
  *            through its state machine (cond.c), and the messages made
  * send.c     a destination's queue and its one transfer at a time through
- *            libcurl's multi interface on libev (no call that blocks the
- *            loop), retried with backoff
+ *            libcurl's multi interface on libev (core/curlev.h: no call
+ *            that blocks the loop), retried with backoff
  */
 #ifndef GATEWAY_ALERTS_ALERTS_INT_H
 #define GATEWAY_ALERTS_ALERTS_INT_H
@@ -21,6 +21,7 @@
 #include "cond.h"
 
 struct gw;
+struct gw_curlev;
 
 /* The messages a destination holds while it cannot send: the oldest is
  * dropped (and counted) for a new one. */
@@ -52,9 +53,8 @@ struct al_dest {
 	struct conf_alerts cfg;        /* its copy of the section */
 	struct ev_loop *loop;
 	struct gw *gw;
-	CURLM *multi;
+	struct gw_curlev *cev;         /* libcurl's multi handle on the loop (core/curlev.h) */
 	CURL *easy;                    /* the transfer under way, NULL = none */
-	ev_timer curl_timer;           /* libcurl's timeout */
 	ev_timer retry;                /* the backoff after a failure */
 	double backoff;
 	struct al_msg q[AL_QUEUE_MAX]; /* ring: q[head] is the oldest */

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/alerts/send.c - one destination of alerts: its queue and its one
- * transfer at a time through libcurl's multi interface, driven by the
- * daemon's libev loop (curl_multi_socket_action with an ev_io per socket
- * libcurl names and one ev_timer for its timeouts, as libcurl's example
- * evhiperfifo does, https://curl.se/libcurl/c/evhiperfifo.html): name
- * resolution (libcurl's own threaded or c-ares resolver), connecting, TLS and the exchange all
- * proceed as the sockets are ready, and nothing waits on the loop, so a
- * destination down never delays a Modbus answer.
+ * transfer at a time through libcurl's multi interface on the daemon's
+ * libev loop (core/curlev.h): name resolution (libcurl's own threaded or
+ * c-ares resolver), connecting, TLS and the exchange all proceed as the
+ * sockets are ready, and nothing waits on the loop, so a destination down
+ * never delays a Modbus answer.
  *
  * http(s)://: a POST of the message as text/plain, with ntfy's Title,
  * Priority and Tags headers (other receivers ignore them); any answer
@@ -25,81 +23,12 @@
 #include <time.h>
 
 #include "../core/clock.h"
+#include "../core/curlev.h"
 #include "../core/log.h"
 #include "../model/gw.h"
 #include "alerts_int.h"
 
 static void start_next(struct al_dest *d);
-
-/* The ev_io of one socket libcurl asked us to watch. */
-struct al_sock {
-	ev_io io;
-	struct al_dest *d;
-};
-
-static void check_done(struct al_dest *d);
-
-static void on_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	struct al_sock *s = w->data;
-	struct al_dest *d = s->d;
-	int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) | (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
-	int running = 0;
-	curl_multi_socket_action(d->multi, w->fd, action, &running);
-	check_done(d);
-}
-
-static void on_curl_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	struct al_dest *d = w->data;
-	int running = 0;
-	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(d);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch socket fd for what libcurl wants. */
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	(void)e;
-	struct al_dest *d = userp;
-	struct al_sock *s = socketp;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(d->loop, &s->io);
-			free(s);
-		}
-		curl_multi_assign(d->multi, fd, NULL);
-		return 0;
-	}
-	if (!s) {
-		if (!(s = calloc(1, sizeof(*s))))
-			return -1;
-		s->d = d;
-		curl_multi_assign(d->multi, fd, s);
-	} else
-		ev_io_stop(d->loop, &s->io);
-	int ev = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-	ev_io_init(&s->io, on_io, fd, ev);
-	s->io.data = s;
-	ev_io_start(d->loop, &s->io);
-	return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: call libcurl back after ms (-1: never). */
-static int timer_cb(CURLM *m, long ms, void *userp)
-{
-	(void)m;
-	struct al_dest *d = userp;
-	ev_timer_stop(d->loop, &d->curl_timer);
-	if (ms >= 0) {
-		ev_timer_set(&d->curl_timer, (double)ms / 1000.0, 0.);
-		ev_timer_start(d->loop, &d->curl_timer);
-	}
-	return 0;
-}
 
 static bool is_mail(const struct al_dest *d)
 {
@@ -216,7 +145,6 @@ static CURL *transfer(struct al_dest *d)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, AL_CONNECT_TIMEOUT);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, AL_TRANSFER_TIMEOUT);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, d);
 	if (d->cfg.ca_file[0])
 		curl_easy_setopt(e, CURLOPT_CAINFO, d->cfg.ca_file);
 	if (d->cfg.username[0])
@@ -234,7 +162,7 @@ static CURL *transfer(struct al_dest *d)
 static void end_transfer(struct al_dest *d)
 {
 	if (d->easy) {
-		curl_multi_remove_handle(d->multi, d->easy);
+		gw_curlev_remove(d->cev, d->easy); /* nothing when it ended */
 		curl_easy_cleanup(d->easy);
 		d->easy = NULL;
 	}
@@ -304,20 +232,16 @@ static void succeeded(struct al_dest *d)
 	start_next(d);
 }
 
-static void check_done(struct al_dest *d)
+/* A transfer ended (core/curlev.h). */
+static void on_done(void *arg, CURL *e, CURLcode rc)
 {
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(d->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE || msg->easy_handle != d->easy)
-			continue;
-		CURLcode rc = msg->data.result;
-		if (rc == CURLE_OK)
-			succeeded(d);
-		else
-			failed(d, d->easy, rc);
-		return; /* msg is not ours after the handle is gone */
-	}
+	struct al_dest *d = arg;
+	if (e != d->easy)
+		return;
+	if (rc == CURLE_OK)
+		succeeded(d);
+	else
+		failed(d, e, rc);
 }
 
 /* The oldest message on its way, unless one is, or a backoff runs. */
@@ -325,7 +249,7 @@ static void start_next(struct al_dest *d)
 {
 	if (d->easy || !d->len || ev_is_active(&d->retry))
 		return;
-	if (!(d->easy = transfer(d)) || curl_multi_add_handle(d->multi, d->easy) != CURLM_OK) {
+	if (!(d->easy = transfer(d)) || !gw_curlev_add(d->cev, d->easy, on_done, d)) {
 		snprintf(d->last_error, sizeof(d->last_error), "libcurl could not start a transfer");
 		if (d->easy)
 			curl_easy_cleanup(d->easy);
@@ -366,16 +290,10 @@ struct al_dest *al_dest_new(struct gw *gw, const struct conf_alerts *c)
 	d->loop = gw->loop;
 	d->ok = true;
 	d->backoff = AL_RETRY_MIN;
-	if (!(d->multi = curl_multi_init())) {
+	if (!(d->cev = gw_curlev_new(d->loop))) {
 		free(d);
 		return NULL;
 	}
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
-	ev_timer_init(&d->curl_timer, on_curl_timer, 0., 0.);
-	d->curl_timer.data = d;
 	ev_timer_init(&d->retry, on_retry, 0., 0.);
 	d->retry.data = d;
 	return d;
@@ -387,8 +305,7 @@ void al_dest_free(struct al_dest *d)
 		return;
 	ev_timer_stop(d->loop, &d->retry);
 	end_transfer(d); /* its sockets' watchers go with CURL_POLL_REMOVE */
-	ev_timer_stop(d->loop, &d->curl_timer);
-	curl_multi_cleanup(d->multi);
+	gw_curlev_free(d->cev);
 	explicit_bzero(d->cfg.password, sizeof(d->cfg.password));
 	explicit_bzero(d->cfg.url.pass, sizeof(d->cfg.url.pass));
 	free(d);

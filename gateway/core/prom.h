@@ -18,6 +18,13 @@ void gw_prom_value(FILE *o, double v);
 /* name{pack="x"[,extra]} value */
 void gw_prom_sample(FILE *o, const char *name, const char *pack, const char *extra, double v);
 
+/* Text (the exposition of len bytes, whole lines) to o with label
+ * site="SITE" first in every sample line: `name{a="x"} v` becomes
+ * `name{site="SITE",a="x"} v`, `name v` becomes `name{site="SITE"} v`;
+ * comments and empty lines as they are.  One place, so that every family
+ * of every writer carries it (bmsgw.ini(5) [gateway] site). */
+void gw_prom_with_site(FILE *o, const char *text, size_t len, const char *site);
+
 /* A metric with one value and no labels. */
 struct gw_prom_metric {
 	const char *name, *type, *help;

@@ -13,6 +13,7 @@
 
 #include "../alerts/alerts.h"
 #include "../history/history.h"
+#include "../influx/influx.h"
 #include "../inverter/inverter.h"
 #include "../modbus/modbus.h"
 #include "../mqtt/mqtt.h"
@@ -29,6 +30,7 @@ static const struct gw_service *const services[] = {
 	&gw_svc_inverter, /* virtual battery towards inverters (CAN, RS485) */
 	&gw_svc_http,     /* status page, API, metrics */
 	&gw_svc_alerts,   /* alerts to people: HTTP(S) POSTs and e-mail */
+	&gw_svc_influx,   /* InfluxDB line protocol push */
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 _Static_assert(sizeof(services) / sizeof(services[0]) <= GW_MAX_OUTPUTS, "GW_MAX_OUTPUTS");

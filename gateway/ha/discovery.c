@@ -4,7 +4,10 @@
  * Per-entity configs (Home Assistant, Domoticz and openHAB all read them) at
  *   <discovery_prefix>/<component>/bmsgw_<client_id>_<unit>/<key>/config
  * with unique_id bmsgw_<client_id>_<unit>_<key>, one device per pack, one
- * for the bank and one for the gateway (the others' via_device).  Rules
+ * for the bank and one for the gateway (the others' via_device).  With
+ * [gateway] site, bmsgw_<site>_<client_id> in the ids and "<site> " before
+ * the device names, so that the sites of a fleet on one Home Assistant
+ * stay apart.  Rules
  * followed (https://www.home-assistant.io/integrations/mqtt/ and
  * /integrations/sensor/):
  *   - the entity name never repeats the device name (has_entity_name);
@@ -188,9 +191,29 @@ struct unit {
 	void *ctx;
 };
 
+void gw_disc_id(const char *site, const char *client_id, char *out, unsigned cap)
+{
+	if (site[0]) /* two sites on one Home Assistant never share an id */
+		snprintf(out, cap, "bmsgw_%s_%s", site, client_id);
+	else
+		snprintf(out, cap, "bmsgw_%s", client_id);
+}
+
 void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap)
 {
-	snprintf(out, cap, "bmsgw_%s", c->mqtt.client_id);
+	gw_disc_id(c->gw.site, c->mqtt.client_id, out, cap);
+}
+
+/* A device's name: "NAME", or "SITE NAME" with [gateway] site. */
+static void device_name(FILE *o, const struct conf *c, const char *name)
+{
+	char n[CONF_ID_MAX + 96];
+	if (c->gw.site[0])
+		snprintf(n, sizeof(n), "%s %s", c->gw.site, name);
+	else
+		snprintf(n, sizeof(n), "%s", name);
+	fputs(",\"name\":", o);
+	gw_json_str(o, n);
 }
 
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p)
@@ -208,7 +231,7 @@ static const char *component(unsigned flags)
 static void config_topic(const struct conf *c, const char *comp, const char *unit, const char *key, char *out,
 			 size_t cap)
 {
-	char gid[96];
+	char gid[160];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	snprintf(out, cap, "%s/%s/%s_%s/%s/config", c->mqtt.discovery_prefix, comp, gid, unit, key);
 }
@@ -216,7 +239,7 @@ static void config_topic(const struct conf *c, const char *comp, const char *uni
 /* A config's beginning: {"name":NAME,"unique_id":"bmsgw_CLIENT_UNIT_KEY". */
 static void config_head(FILE *o, const struct unit *u, const char *key, const char *name)
 {
-	char gid[96];
+	char gid[160];
 	gw_disc_gateway_id(u->c, gid, sizeof(gid));
 	fprintf(o, "{\"name\":");
 	gw_json_str(o, name);
@@ -232,13 +255,13 @@ static void str_field(FILE *o, const char *key, const char *v)
 /* The "device" object of unit u. */
 static void device(FILE *o, const struct unit *u)
 {
-	char gid[96];
+	char gid[160];
 	gw_disc_gateway_id(u->c, gid, sizeof(gid));
 	fprintf(o, ",\"device\":{\"identifiers\":[");
 	if (u->kind == E_GW) {
 		gw_json_str(o, gid);
 		fprintf(o, "]");
-		str_field(o, "name", u->c->mqtt.client_id);
+		device_name(o, u->c, u->c->mqtt.client_id);
 		str_field(o, "manufacturer", "bmsgw");
 		str_field(o, "model", "BMS to Modbus TCP and MQTT gateway");
 		str_field(o, "sw_version", BMSGW_VERSION);
@@ -247,12 +270,12 @@ static void device(FILE *o, const struct unit *u)
 		if (u->kind == E_BANK) {
 			char n[96];
 			snprintf(n, sizeof(n), "%s bank", u->c->mqtt.client_id);
-			str_field(o, "name", n);
+			device_name(o, u->c, n);
 			str_field(o, "manufacturer", "bmsgw");
 			str_field(o, "model", u->c->bank.nstrings ? "bank of strings of packs in series"
 								  : "bank of parallel packs");
 		} else {
-			str_field(o, "name", u->name);
+			device_name(o, u->c, u->name);
 			str_field(o, "manufacturer", u->drv->vendor);
 			str_field(o, "model", u->drv->description);
 		}
@@ -658,7 +681,7 @@ void gw_disc_gateway(const struct conf *c, gw_disc_emit emit, void *ctx)
 
 void gw_disc_clear_switches(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
 {
-	char topic[512], gid[96];
+	char topic[512], gid[160];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	for (size_t i = 0; i < NENTS; i++)
 		if (ents[i].flags & E_SWITCH) {
@@ -713,7 +736,7 @@ bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *
 
 void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx)
 {
-	char topic[512], gid[96];
+	char topic[512], gid[160];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	clear_flagged(c, name, E_PACK | E_BANK, emit, ctx);
 	if (strcmp(name, "bank") == 0)

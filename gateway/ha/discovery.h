@@ -57,8 +57,10 @@ bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *
  * a protocol with control)?  Its switch entities exist only then. */
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p);
 
-/* "bmsgw_<client_id>", the gateway device's identifier; every config of
+/* "bmsgw_<client_id>" ("bmsgw_<site>_<client_id>" with [gateway] site), the gateway device's identifier; every config of
  * this gateway names it (as identifier or via_device). */
 void gw_disc_gateway_id(const struct conf *c, char *out, unsigned cap);
+/* The same of a site ("" = none) and a client id. */
+void gw_disc_id(const char *site, const char *client_id, char *out, unsigned cap);
 
 #endif

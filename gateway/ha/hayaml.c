@@ -9,6 +9,15 @@
 #include "../model/gw.h"
 #include "hayaml.h"
 
+/* A unit's label and id: NAME, or "SITE NAME" and SITE_NAME with [gateway]
+ * site (the entities of two sites in one Home Assistant stay apart). */
+static void unit_names(const struct conf *c, const char *name, char *label, char *id, size_t len)
+{
+	const char *s = c->gw.site;
+	snprintf(label, len, "%s%s%s", s, s[0] ? " " : "", name);
+	snprintf(id, len, "%s%s%s", s, s[0] ? "_" : "", name);
+}
+
 /* Where Home Assistant should connect: the listen address, or this host's
  * name when the gateway listens on every address. */
 static void ha_host(const struct conf *c, char *buf, size_t len)
@@ -40,13 +49,14 @@ void gw_write_ha_yaml(const struct conf *c, FILE *out)
 		"# `bmsgw -c %s --ha-yaml`.  Paste it into configuration.yaml (or a\n"
 		"# package); check `host` if Home Assistant runs on another machine.\n"
 		"modbus:\n"
-		"  - name: bmsgw\n"
+		"  - name: bmsgw%s%s\n"
 		"    type: tcp\n"
 		"    host: \"%s\"\n"
 		"    port: %d\n"
 		"    timeout: %d\n"
 		"    sensors:\n",
-		c->file, c->file, host, c->gw.listen_port, timeout);
+		c->file, c->file, c->gw.site[0] ? "_" : "", c->gw.site, host, c->gw.listen_port, timeout);
+	char label[CONF_ID_MAX + CONF_NAME_MAX + 2], id[sizeof(label)];
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		/* Home Assistant warns below 5 s; poll no faster than the pack is polled */
@@ -55,12 +65,14 @@ void gw_write_ha_yaml(const struct conf *c, FILE *out)
 		fprintf(out, "      # pack %s: %s on %s, unit %d\n", p->name, p->driver->name, p->port, p->unit_id);
 		/* a pack whose protocol gives no current (a balancer) is not counted */
 		bool counted = p->soc.count && (p->driver->provides & BMS_HAS_CURRENT);
-		reg_write_ha_sensors(out, base, fo, p->unit_id, p->name, p->name, (unsigned)p->cells, false,
+		unit_names(c, p->name, label, id, sizeof(label));
+		reg_write_ha_sensors(out, base, fo, p->unit_id, label, id, (unsigned)p->cells, false,
 				     c->limits.enabled, counted, scan);
 	}
 	if (c->bank.enabled) {
 		fprintf(out, "      # the bank: %d pack(s), unit %d\n", c->bank.npacks, c->bank.unit_id);
-		reg_write_ha_sensors(out, base, fo, c->bank.unit_id, "bank", "bank", 0, true, c->limits.enabled,
+		unit_names(c, "bank", label, id, sizeof(label));
+		reg_write_ha_sensors(out, base, fo, c->bank.unit_id, label, id, 0, true, c->limits.enabled,
 				     c->soc.count, 10);
 	}
 	/* MOSFET switches of the packs with control = true: written with FC06
@@ -71,6 +83,7 @@ void gw_write_ha_yaml(const struct conf *c, FILE *out)
 		const struct conf_pack *p = &c->packs[i];
 		if (!p->control)
 			continue;
+		unit_names(c, p->name, label, id, sizeof(label));
 		if (!any)
 			fprintf(out, "    switches:\n");
 		any = true;
@@ -94,7 +107,7 @@ void gw_write_ha_yaml(const struct conf *c, FILE *out)
 				"          address: %u\n"
 				"          state_on: 1\n"
 				"          state_off: 0\n",
-				p->name, fets[k].name, p->name, fets[k].key, p->unit_id, addr, addr);
+				label, fets[k].name, id, fets[k].key, p->unit_id, addr, addr);
 		}
 	}
 }

@@ -46,7 +46,9 @@ static void deliver(struct gw_history *h)
 	while (done) {
 		struct gw_hquery *q = done;
 		done = q->next;
-		if (!q->canceled && q->cb)
+		if (q->kind == HQ_SAMPLES)
+			q->rcb(q->arg, q->r.status, q->r.text, q->r.len); /* always: takes r.text */
+		else if (!q->canceled && q->cb)
 			q->cb(q->arg, &q->r); /* takes r.text */
 		else
 			free(q->r.text);
@@ -290,7 +292,7 @@ void gw_history_free(struct gw_history *h)
 	while (done) {
 		struct gw_hquery *q = done;
 		done = q->next;
-		q->canceled = true;
+		q->canceled = q->kind != HQ_SAMPLES; /* whose answers always come */
 		q->next = NULL;
 		*h->done_tail = q; /* re-queue for deliver(), which frees it */
 		h->done_tail = &q->next;
@@ -375,6 +377,18 @@ struct gw_hquery *gw_history_csv(struct gw_history *h, const char *unit, int64_t
 	q->after = after;
 	q->limit = rows;
 	return submit(h, q);
+}
+
+int gw_history_samples(struct gw_history *h, const char *unit, int64_t after, int64_t upto, int max,
+		       gw_hist_rows_cb cb, void *arg)
+{
+	struct gw_hquery *q = query_new(h, HQ_SAMPLES, unit, after, upto, NULL, arg);
+	if (!q)
+		return -1;
+	q->rcb = cb;
+	q->limit = max;
+	submit(h, q);
+	return 0;
 }
 
 void gw_history_cancel(struct gw_hquery *q)

@@ -24,6 +24,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 
+#include "../model/histsrc.h"
 #include "../model/service.h"
 
 struct gw;
@@ -136,6 +137,12 @@ struct gw_hquery *gw_history_chart(struct gw_history *h, const char *unit, int64
  * as stored, else buckets of step seconds. */
 struct gw_hquery *gw_history_csv(struct gw_history *h, const char *unit, int64_t from, int64_t to, int64_t step,
 				 int64_t after, int rows, gw_history_cb cb, void *arg);
+/* The samples of `unit` with after < ts <= upto, at most max (the
+ * history's side of model/histsrc.h, which says what cb gets): the
+ * callback always comes, on the loop, even at gw_history_free() or after
+ * a retire.  0, or -1 (no memory: no callback). */
+int gw_history_samples(struct gw_history *h, const char *unit, int64_t after, int64_t upto, int max,
+		       gw_hist_rows_cb cb, void *arg);
 /* The caller is gone: the answer will be dropped (call from the loop). */
 void gw_history_cancel(struct gw_hquery *q);
 

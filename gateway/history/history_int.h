@@ -71,7 +71,7 @@
 		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms), " \
 		    WAVG("soc_bms") ", " WAVG("soc_counted") ", min(ccl), min(dcl)"
 
-enum hq_kind { HQ_CHART, HQ_CSV };
+enum hq_kind { HQ_CHART, HQ_CSV, HQ_SAMPLES };
 
 struct gw_hquery {
 	struct gw_hquery *next;
@@ -84,6 +84,7 @@ struct gw_hquery {
 	                               * configuration: no rows yet is an empty
 	                               * answer, not a 404 */
 	gw_history_cb cb;
+	gw_hist_rows_cb rcb;          /* HQ_SAMPLES: its answer (always delivered) */
 	void *arg;
 	bool canceled;                /* set by the loop: drop the answer */
 	struct gw_hresult r;          /* filled by the worker */
@@ -170,6 +171,10 @@ int gw_hist_run_csv(sqlite3 *db, int64_t unit, const char *name, int64_t from, i
  * too.  SQLite code. */
 int gw_hist_run_chart(sqlite3 *db, int64_t unit, const char *name, int64_t from, int64_t to, int points,
 		      double interval, bool cells, struct gw_hresult *r);
+
+/* The samples of unit id `unit` with after < ts <= upto as rows "TS JSON\n"
+ * after their count (model/histsrc.h), at most max.  SQLite code. */
+int gw_hist_run_samples(sqlite3 *db, int64_t unit, int64_t after, int64_t upto, int max, struct gw_hresult *r);
 
 /* ---- cells.c ---- */
 

@@ -41,9 +41,31 @@ static int hist_prepare(struct gw_svc_ctx *x)
 	return 0;
 }
 
+/* model/histsrc.h: the samples of the running history, for the outputs
+ * that republish them */
+static int src_samples(void *ctx, const char *unit, int64_t after, int64_t upto, int max, gw_hist_rows_cb cb,
+		       void *arg)
+{
+	return gw_history_samples(ctx, unit, after, upto, max, cb, arg);
+}
+
+static void src_set(struct gw *gw, struct gw_history *h)
+{
+	gw->hist_src = (struct gw_hist_source){ .ctx = h, .interval = gw_history_conf(h)->interval,
+						.samples = src_samples };
+}
+
+/* h no longer answers new questions (those asked still get their answer) */
+static void src_clear(struct gw *gw, const struct gw_history *h)
+{
+	if (gw->hist_src.ctx == h)
+		gw->hist_src = (struct gw_hist_source){ 0 };
+}
+
 static void hist_stop(const struct gw_svc_ctx *x)
 {
 	struct hist_out *o = x->cur;
+	src_clear(x->gw, o->h);
 	gw_history_free(o->h); /* writes what it holds first: the loop has ended */
 	free(o);
 }
@@ -60,6 +82,7 @@ static void *hist_commit(const struct gw_svc_ctx *x)
 {
 	struct hist_out *cur = x->cur, *o = x->next;
 	if (cur && cur != o) {
+		src_clear(x->gw, cur->h);
 		gw_history_retire(cur->h); /* writes what it holds, off the loop */
 		free(cur);
 	}
@@ -67,6 +90,8 @@ static void *hist_commit(const struct gw_svc_ctx *x)
 		free(o); /* logged: the gateway goes on without history */
 		return NULL;
 	}
+	if (o)
+		src_set(x->gw, o->h);
 	return o;
 }
 

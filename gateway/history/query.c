@@ -462,3 +462,94 @@ int gw_history_export(const struct conf_history *c, const char *unit, int64_t fr
 	sqlite3_close_v2(db);
 	return rc == SQLITE_OK ? 0 : -1;
 }
+
+/* ------------------------------------------------- past samples, one by one */
+
+/* The number of stored samples of unit with after < ts <= upto; -1 on error. */
+static int64_t count_samples(sqlite3 *db, int64_t unit, int64_t after, int64_t upto, int *rcp)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM samples WHERE unit = ?1 AND span = 0 AND ts > ?2 "
+				    "AND ts <= ?3", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, unit);
+		sqlite3_bind_int64(st, 2, after);
+		sqlite3_bind_int64(st, 3, upto);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			n = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	*rcp = rc;
+	return n;
+}
+
+/* One sample as a JSON object: time, online, the values it has (absent
+ * ones left out), every cell and the balancing when stored. */
+static void sample_json(FILE *f, sqlite3_stmt *st)
+{
+	fprintf(f, "{\"time\":%" PRId64 ",\"online\":%s", (int64_t)sqlite3_column_int64(st, 0),
+		sqlite3_column_int64(st, 1) ? "true" : "false");
+	for (int c = 0; c < NVALUES; c++) {
+		if (sqlite3_column_type(st, 2 + c) == SQLITE_NULL)
+			continue;
+		if (c == VC_ALARMS)
+			fprintf(f, ",\"alarms\":%" PRId64, (int64_t)sqlite3_column_int64(st, 2 + c));
+		else
+			fprintf(f, ",\"%s\":%.*f", value_cols[c].name, value_cols[c].prec, sqlite3_column_double(st, 2 + c));
+	}
+	int mv[BMS_MAX_CELLS];
+	int n = 0;
+	if (sqlite3_column_type(st, 2 + NVALUES) == SQLITE_BLOB)
+		n = gw_hist_cells_decode(sqlite3_column_blob(st, 2 + NVALUES), sqlite3_column_bytes(st, 2 + NVALUES), mv);
+	if (n > 0) {
+		fputs(",\"cells\":[", f);
+		for (int i = 0; i < n; i++) {
+			if (mv[i] >= 0)
+				fprintf(f, "%s%d", i ? "," : "", mv[i]);
+			else
+				fprintf(f, "%snull", i ? "," : "");
+		}
+		fputc(']', f);
+	}
+	if (sqlite3_column_type(st, 3 + NVALUES) != SQLITE_NULL)
+		fprintf(f, ",\"balance\":%" PRId64, (int64_t)sqlite3_column_int64(st, 3 + NVALUES));
+	fputc('}', f);
+}
+
+int gw_hist_run_samples(sqlite3 *db, int64_t unit, int64_t after, int64_t upto, int max, struct gw_hresult *r)
+{
+	struct text t;
+	if (!text_open(&t))
+		return SQLITE_NOMEM;
+	int rc = SQLITE_OK;
+	int64_t total = unit < 0 ? 0 : count_samples(db, unit, after, upto, &rc);
+	sqlite3_stmt *st = NULL;
+	if (rc == SQLITE_OK && total > 0) {
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT ts, online, " VALUE_COLS ", %s FROM samples WHERE unit = ?1 AND span = 0 AND ts > ?2 "
+			 "AND ts <= ?3 ORDER BY ts LIMIT ?4", has_cells(db) ? CELL_COLS : "NULL, NULL");
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	}
+	fprintf(t.f, "%" PRId64 "\n", total < 0 ? 0 : total);
+	if (st) {
+		sqlite3_bind_int64(st, 1, unit);
+		sqlite3_bind_int64(st, 2, after);
+		sqlite3_bind_int64(st, 3, upto);
+		sqlite3_bind_int(st, 4, max);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			fprintf(t.f, "%" PRId64 " ", (int64_t)sqlite3_column_int64(st, 0));
+			sample_json(t.f, st);
+			fputc('\n', t.f);
+		}
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_finalize(st);
+	}
+	text_close(&t, r);
+	r->status = 200;
+	return rc;
+}

@@ -514,13 +514,16 @@ static void run_query(struct gw_history *h, struct gw_hquery *q)
 	int rc = SQLITE_OK;
 	int64_t id = unit_id(h, q->unit, false, &rc);
 	/* a known unit without rows yet (before its first sample is written):
-	 * the answer of no rows, the CSV's header alone */
-	if (rc == SQLITE_OK && id < 0 && !q->known) {
+	 * the answer of no rows, the CSV's header alone; past samples of a
+	 * unit without rows: none */
+	if (rc == SQLITE_OK && id < 0 && !q->known && q->kind != HQ_SAMPLES) {
 		r->status = 404;
 		snprintf(r->err, sizeof(r->err), "no history of unit \"%s\"", q->unit);
 		return;
 	}
-	if (rc == SQLITE_OK && q->kind == HQ_CSV)
+	if (rc == SQLITE_OK && q->kind == HQ_SAMPLES)
+		rc = gw_hist_run_samples(h->db, id, q->from, q->to, q->limit, r);
+	else if (rc == SQLITE_OK && q->kind == HQ_CSV)
 		rc = gw_hist_run_csv(h->db, id, q->unit, q->from, q->to, q->step, q->after, q->limit, r);
 	else if (rc == SQLITE_OK)
 		rc = gw_hist_run_chart(h->db, id, q->unit, q->from, q->to, q->limit, h->cfg.interval, q->cells, r);

@@ -24,6 +24,7 @@
 #include "energy.h"
 #include "healthfacts.h"
 #include "health.h"
+#include "histsrc.h"
 #include "banksoc.h"
 #include "limits.h"
 #include "socunit.h"
@@ -236,6 +237,7 @@ struct gw {
 	unsigned long reloads;         /* applied */
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
+	struct gw_hist_source hist_src;  /* the running history's samples (model/histsrc.h) */
 };
 
 /* charge.c: the charge and discharge limits ([limits]), kept current: a

@@ -12,8 +12,10 @@
  *   weak cell   the cell that leads most often into the knees (highest at
  *               full, lowest at empty), counted once per knee; its lead in
  *               Ah measured as the charge that flows until the median cell
- *               reaches the voltage it crossed; its capacity deficit the sum
- *               of its mean leads at both ends; named only once three knees
+ *               reaches the voltage it crossed (under 0.25 % of the capacity
+ *               a tie: no lead, the knee not counted); its capacity deficit
+ *               the sum of its mean leads at both ends (an end where it never
+ *               led and the knees were ties: 0); named only once three knees
  *               agree
  *   imbalance   the spread at full and at rest of each day, their trend
  *               over the days kept; the pack's resistance per day for its
@@ -31,6 +33,7 @@
 #define GW_IR_MIN_SAMPLES 5      /* fewer: no estimate yet */
 #define GW_HEALTH_DAYS 31        /* days of spread and resistance kept */
 #define GW_WEAK_MIN_KNEES 3      /* knees that must agree before a weak cell is named */
+#define GW_KNEE_TIE 0.0025       /* a lead under this share of the capacity is a tie: no lead */
 
 /* One running resistance estimate. */
 struct gw_ir_est {
@@ -87,6 +90,7 @@ struct gw_health {
 	uint16_t knees;          /* knees seen */
 	float lead_high_ah[BMS_MAX_CELLS], lead_low_ah[BMS_MAX_CELLS]; /* sums of the measured leads */
 	uint16_t leads_high[BMS_MAX_CELLS], leads_low[BMS_MAX_CELLS];  /* ... and their counts */
+	uint16_t ties_high, ties_low; /* knees the median reached within a tie of the leader */
 	double rest_since;       /* monotonic start of the rest, < 0 none */
 	struct gw_health_day days[GW_HEALTH_DAYS]; /* a ring by day */
 };

@@ -17,6 +17,18 @@
  * its balance.  A knee that ends before the median cell catches up (the BMS
  * cut the charge at the weak cell's limit) gives no lead.
  *
+ * A lead under GW_KNEE_TIE of the capacity (0.25 %) is a tie: the cells
+ * reached that knee together, and the knee is no evidence against the cell
+ * that crossed first (it is taken off its count).  A top-balanced pack (the
+ * BMS balances at the top, the usual case) is full all at once: its full
+ * knee is led by whichever cell is a millivolt ahead, by a few hundredths
+ * of an ampere-hour, while the low-capacity cell leads only at empty.
+ * bmsgw-sim's battery model (a top-balanced pack with one cell 5 % short,
+ * tests/integration/test_health_model.py) had the cell of the most capacity
+ * named weak after three days of such knees before this rule.  So the
+ * deficit of a cell that never led at one end where that end's knees were
+ * ties takes 0 there: the cells are level at that end.
+ *
  * The spread (highest - lowest cell) at full and after rest_s at rest,
  * kept per day with the pack's resistance: their trends tell an imbalance
  * that grows, and a resistance that rises, from one that does not.
@@ -95,6 +107,23 @@ static void compensate(const struct gw_health *h, const struct bms_snapshot *s, 
 	}
 }
 
+/* A knee's lead measured: a lead of the cell that crossed first, or a tie
+ * (the knee taken off its count). */
+static void took_lead(const struct gw_health_params *p, uint8_t cell, float lead, uint16_t *knees, float *sum,
+		      uint16_t *count, uint16_t *ties)
+{
+	if (p->capacity_ah > 0 && lead < GW_KNEE_TIE * p->capacity_ah) {
+		if (knees[cell])
+			knees[cell]--;
+		if (*ties < UINT16_MAX)
+			(*ties)++;
+		return;
+	}
+	sum[cell] += lead;
+	if (count[cell] < UINT16_MAX)
+		count[cell]++;
+}
+
 void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *raw,
 		      double dt)
 {
@@ -113,8 +142,7 @@ void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, con
 		h->knees++;
 	}
 	if (isfinite(lead)) {
-		h->lead_high_ah[h->hi.cell] += lead;
-		h->leads_high[h->hi.cell]++;
+		took_lead(p, h->hi.cell, lead, h->knees_high, h->lead_high_ah, h->leads_high, &h->ties_high);
 		lead = NAN;
 	}
 	if (knee_step(&h->lo, -1, lo, s->cell_mv[lo], med, p->knee_low_mv, p->knee_hyst_mv, s->current < 0, -ah,
@@ -122,10 +150,8 @@ void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, con
 		h->knees_low[lo]++;
 		h->knees++;
 	}
-	if (isfinite(lead)) {
-		h->lead_low_ah[h->lo.cell] += lead;
-		h->leads_low[h->lo.cell]++;
-	}
+	if (isfinite(lead))
+		took_lead(p, h->lo.cell, lead, h->knees_low, h->lead_low_ah, h->leads_low, &h->ties_low);
 }
 
 static struct gw_health_day *day_slot(struct gw_health *h, int32_t day)
@@ -158,6 +184,13 @@ void gw_health__days(struct gw_health *h, const struct gw_health_params *p, cons
 		d->ir_mohm = ir;
 }
 
+/* A cell's mean lead at one end: its measured leads, else 0 where that
+ * end's knees were ties (the cells level there), else unknown (NAN). */
+static double end_lead(float sum, uint16_t count, uint16_t ties)
+{
+	return count ? sum / count : ties ? 0 : NAN;
+}
+
 void gw_health__weak(const struct gw_health *h, const struct gw_health_params *p, struct gw_health_out *o)
 {
 	int best = -1, second = 0;
@@ -181,10 +214,10 @@ void gw_health__weak(const struct gw_health *h, const struct gw_health_params *p
 	o->weak_cell = (uint8_t)(best + 1);
 	o->weak_knees_high = h->knees_high[best];
 	o->weak_knees_low = h->knees_low[best];
-	if (h->leads_high[best] && h->leads_low[best] && p->capacity_ah > 0) {
-		double d = h->lead_high_ah[best] / h->leads_high[best] + h->lead_low_ah[best] / h->leads_low[best];
+	double d = end_lead(h->lead_high_ah[best], h->leads_high[best], h->ties_high) +
+		   end_lead(h->lead_low_ah[best], h->leads_low[best], h->ties_low);
+	if ((h->leads_high[best] || h->leads_low[best]) && isfinite(d) && p->capacity_ah > 0)
 		o->weak_deficit_pct = (float)(d * 100.0 / p->capacity_ah);
-	}
 }
 
 /* Least squares slope of y over x (mV per day), NAN under 3 points. */

@@ -5,8 +5,9 @@
  *   hir rack1 p:40:0:2.51,2.49,... 1:38:2:0.52,...
  *       each running resistance estimate (p the pack's, 1.. the cells'):
  *       samples taken, samples rejected, its window oldest first (mOhm)
- *   hknee rack1 7 9:3:2:0.41:2:0.52:1 ...
- *       knees seen; then per cell that led one: cell, knees led at full and
+ *   hknee rack1 7/4/0 9:3:2:0.41:2:0.52:1 ...
+ *       knees seen / ties at full / ties at empty (a record without the
+ *       ties: none); then per cell that led one: cell, knees led at full and
  *       at empty, the sum of its measured leads at full (Ah) and their
  *       count, the same at empty
  *   hday rack1 20418:12:3:2.51 20419:...
@@ -76,12 +77,14 @@ void gw_health_polled(struct gw *gw, struct gw_pack *p)
 		return;
 	struct gw_health_params hp;
 	gw_health_params_for(&gw->conf->health, &p->cfg->soc, &p->snap, &hp);
-	uint32_t before = p->health_est.pack.samples + p->health_est.knees;
+	uint32_t before = p->health_est.pack.samples + p->health_est.knees + p->health_est.ties_high +
+			  p->health_est.ties_low;
 	int32_t day = gw_health_day(gw_wall());
 	struct gw_health_day *d = &p->health_est.days[((day % GW_HEALTH_DAYS) + GW_HEALTH_DAYS) % GW_HEALTH_DAYS];
 	struct gw_health_day was = *d;
 	gw_health_step(&p->health_est, &hp, &p->snap, p->last_good, day);
-	if (p->health_est.pack.samples + p->health_est.knees != before || memcmp(&was, d, sizeof(was)) != 0)
+	if (p->health_est.pack.samples + p->health_est.knees + p->health_est.ties_high + p->health_est.ties_low !=
+		    before || memcmp(&was, d, sizeof(was)) != 0)
 		gw_statefile_changed(gw);
 	/* the facts the outputs read (the alerts' weak_cell and ir_rise) */
 	struct gw_health_out o;
@@ -185,7 +188,7 @@ static bool save_knee(const struct gw *gw, const struct gw_pack *p, char *out, s
 	const struct gw_health *h = &p->health_est;
 	if (!h->knees)
 		return false;
-	size_t w = (size_t)snprintf(out, cap, "%u", h->knees);
+	size_t w = (size_t)snprintf(out, cap, "%u/%u/%u", h->knees, h->ties_high, h->ties_low);
 	for (int c = 0; c < BMS_MAX_CELLS && w < cap; c++)
 		if (h->knees_high[c] || h->knees_low[c] || h->leads_high[c] || h->leads_low[c])
 			w += (size_t)snprintf(out + w, cap - w, " %d:%u:%u:%.4f:%u:%.4f:%u", c + 1, h->knees_high[c],
@@ -200,9 +203,15 @@ static void load_knee(struct gw *gw, struct gw_pack *p, const char *rest)
 	struct gw_health *h = &p->health_est;
 	unsigned knees;
 	int n = 0;
+	unsigned th = 0, tl = 0;
 	if (sscanf(rest, "%u%n", &knees, &n) != 1 || knees > UINT16_MAX)
 		return;
+	int nt = 0;
+	if (rest[n] == '/' && (sscanf(rest + n, "/%u/%u%n", &th, &tl, &nt) != 2 || !nt || (th | tl) > UINT16_MAX))
+		return;
+	n += nt;
 	h->knees = (uint16_t)knees;
+	h->ties_high = (uint16_t)th, h->ties_low = (uint16_t)tl;
 	for (const char *r = rest + n; *r;) {
 		int c, m = 0;
 		unsigned kh, kl, nh, nl;

@@ -28,7 +28,10 @@ static void take_live(struct conf_mqtt *held, const struct conf_mqtt *c)
 	held->discovery = c->discovery;
 	held->publish_interval = c->publish_interval;
 	held->cells = c->cells;
+	held->victron = c->victron;
 	memcpy(held->password_file, c->password_file, sizeof(held->password_file));
+	held->backfill = c->backfill;
+	held->backfill_rate = c->backfill_rate;
 }
 
 static long mqtt_fds(const struct conf *c)
@@ -57,12 +60,16 @@ static int mqtt_prepare(struct gw_svc_ctx *x)
 static void *mqtt_commit(const struct gw_svc_ctx *x)
 {
 	struct gw_mqtt *cur = x->cur, *next = x->next;
+	if (cur && next && cur != next)
+		mq_take_old_ids(next, &cur->cfg); /* a new site: the old one's topics cleared */
 	if (cur && cur != next)
 		mq_close(cur, false); /* removed, or another broker: no waiting */
 	if (next && next != cur)
 		mq_start(next);
 	else if (next && x->oc) {
+		bool was_on = next->cfg.backfill;
 		take_live(&next->cfg, &x->nc->mqtt);
+		mq_bf_reloaded(next, was_on);
 		mq_reloaded(next, x->oc);
 	}
 	return next;
@@ -84,6 +91,24 @@ static const void *mqtt_held(void *st, enum conf_sect s, const char *name)
 	(void)name;
 	const struct gw_mqtt *m = st;
 	return s == CONF_SEC_MQTT ? &m->cfg : NULL;
+}
+
+/* The backfill's part: on or off, the samples owed in all and by unit,
+ * those sent and acknowledged. */
+static void backfill_json(const struct gw_mqtt *m, FILE *o)
+{
+	fprintf(o, ",\"backfill\":%s,\"backlog\":%lld,\"backlog_units\":{", m->cfg.backfill ? "true" : "false",
+		(long long)mq_bf_backlog(m, -1));
+	bool first = true;
+	for (int i = 0; i < BF_UNITS && m->cfg.backfill; i++) {
+		if (!m->bf.units[i].name[0])
+			continue;
+		fprintf(o, "%s", first ? "" : ",");
+		gw_json_str(o, m->bf.units[i].name);
+		fprintf(o, ":%lld", (long long)mq_bf_backlog(m, i));
+		first = false;
+	}
+	fprintf(o, "},\"backfilled\":%lu", m->bf.acked_total);
 }
 
 static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)
@@ -111,6 +136,7 @@ static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)
 		gw_json_str(o, m->last_error);
 	else
 		fputs("null", o);
+	backfill_json(m, o);
 	fputc('}', o);
 }
 
@@ -123,6 +149,10 @@ static void mqtt_metrics(void *st, const struct gw *gw, FILE *o)
 		{ "bmsgw_mqtt_connects_total", "counter", "Connections to the broker.", (double)m->connects },
 		{ "bmsgw_mqtt_states_skipped_total", "counter", "States not published because the broker lagged.",
 		  (double)m->skipped },
+		{ "bmsgw_mqtt_backlog", "gauge", "History samples owed to the broker after an outage ([mqtt] backfill).",
+		  (double)mq_bf_backlog(m, -1) },
+		{ "bmsgw_mqtt_backfilled_total", "counter", "History samples published after an outage and acknowledged.",
+		  (double)m->bf.acked_total },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

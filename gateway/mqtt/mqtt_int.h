@@ -15,6 +15,7 @@
 #include "../core/retry.h"
 #include "../model/gw.h"
 #include "../model/settings.h"
+#include "backfill.h"
 
 #define CONNECT_TIMEOUT 10.0   /* TCP + TLS + CONNACK */
 #define QUEUE_MAX (256 * 1024) /* bytes queued before states are skipped */
@@ -44,6 +45,19 @@ struct mq_pack {
 	bool state_pending;            /* a good poll waits for publish_interval */
 	unsigned disc_cells, disc_temps; /* the shape the discovery configs announced */
 	bool disc_sent;                /* since the current connection */
+};
+
+/* The backfill (backfill.c) */
+struct bf_ticket;
+struct mq_bf {
+	struct bf_unit units[BF_UNITS];
+	struct bf_window win;         /* messages in flight */
+	struct bf_pace pace;
+	ev_timer timer;               /* BF_PERIOD while something is owed */
+	struct bf_ticket *ticket;     /* the question to the history outstanding */
+	double settle_until, retry_at; /* monotonic: no question before */
+	int ask_rr, send_rr;          /* the units take turns */
+	unsigned long sent_total, acked_total;
 };
 
 struct gw_mqtt {
@@ -80,6 +94,12 @@ struct gw_mqtt {
 	unsigned long commands;       /* commands received (any outcome) */
 	char last_error[200];         /* why the last connection ended or failed */
 	double up_since;              /* monotonic, while connected */
+	/* A reload that changed [gateway] site: the previous client's gateway
+	 * id and topic prefix ("" = the same as ours), whose retained topics
+	 * and configs this client clears while it reconciles (mq_reconcile) */
+	char old_gid[160];
+	char old_prefix[CONF_TOPIC_MAX];
+	struct mq_bf bf;
 };
 
 /* session.c: the connection */
@@ -108,9 +128,26 @@ void mq_publish_all(struct gw_mqtt *m);
 void mq_publish_periodic(struct gw_mqtt *m);
 void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok);
 void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg);
+void mq_take_old_ids(struct gw_mqtt *m, const struct conf_mqtt *old);
 void mq_reloaded(struct gw_mqtt *m, const struct conf *oc);
 void mq_offline(struct gw_mqtt *m);
 void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
+
+/* victron.c: the message of P/UNIT/victron of pack p (NULL: the bank) and
+ * its topic (in `topic`), malloc'ed; NULL: none ([mqtt] victron off, the
+ * unit not online, or nothing the driver takes) */
+char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char *topic, size_t cap);
+/* backfill.c: [mqtt] backfill (the units follow mq_slots_sync) */
+void mq_bf_init(struct gw_mqtt *m);
+void mq_bf_sync(struct gw_mqtt *m);
+void mq_bf_reloaded(struct gw_mqtt *m, bool was_on);
+void mq_bf_connected(struct gw_mqtt *m);
+void mq_bf_lost(struct gw_mqtt *m);
+void mq_bf_acked(struct gw_mqtt *m, int mid);
+void mq_bf_tick(struct gw_mqtt *m);
+void mq_bf_close(struct gw_mqtt *m);
+/* The samples owed of unit slot `unit` (-1: every unit) */
+int64_t mq_bf_backlog(const struct gw_mqtt *m, int unit);
 
 /* commands.c */
 bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);

@@ -80,6 +80,7 @@ void mq_slots_sync(struct gw_mqtt *m)
 	}
 	for (int i = gw->npacks; i < CONF_MAX_PACKS; i++)
 		memset(&m->packs[i], 0, sizeof(m->packs[i]));
+	mq_bf_sync(m);
 }
 
 /* Publish when connected; `essential` messages (discovery, availability)
@@ -135,6 +136,17 @@ static char *unit_json(struct gw_mqtt *m, const struct gw_pack *p)
 	return buf;
 }
 
+/* P/UNIT/victron of pack p (NULL: the bank), when [mqtt] victron and the
+ * unit has what the driver needs (victron.c builds it). */
+static void publish_victron(struct gw_mqtt *m, const struct gw_pack *p)
+{
+	char topic[400];
+	char *js = mq_victron_message(m, p, topic, sizeof(topic));
+	if (js)
+		mq_publish(m, topic, js, false, 0, false);
+	free(js);
+}
+
 static void publish_state(struct gw_mqtt *m, struct gw_pack *p)
 {
 	char topic[400];
@@ -151,6 +163,7 @@ static void publish_state(struct gw_mqtt *m, struct gw_pack *p)
 			m->bank_last = gw_mono();
 			m->bank_pending = false;
 		}
+		publish_victron(m, p); /* with each state, as its driver expects a steady flow */
 	}
 	free(js);
 }
@@ -345,6 +358,66 @@ static bool gone_with_conf(struct gw_mqtt *m, const char *comp, const char *name
 	return (sw || num) && !(setting ? gw_disc_settings(c) : sw && p && gw_disc_control(c, p->cfg));
 }
 
+/* P/NAME/availability under prefix (ours, or the one before a new site:
+ * `gone`, every unit of it): a unit no longer configured has its retained
+ * topics cleared.  False: t is not under prefix. */
+static bool reconcile_unit(struct gw_mqtt *m, const char *prefix, const char *t, bool gone)
+{
+	size_t pl = strlen(prefix);
+	if (!pl || strncmp(t, prefix, pl) != 0 || t[pl] != '/')
+		return false;
+	char name[CONF_NAME_MAX + 1];
+	const char *n = t + pl + 1, *e = strchr(n, '/');
+	if (!e || (size_t)(e - n) >= sizeof(name) || strcmp(e, "/availability") != 0)
+		return true;
+	memcpy(name, n, (size_t)(e - n));
+	name[e - n] = '\0';
+	if (!gone && configured(m->gw, name))
+		return true;
+	char topic[400];
+	gw_info("mqtt: clearing the retained topics of unit %s under %s/ (%s)", name, prefix,
+		gone ? "the prefix before the site changed" : "no longer configured");
+	const char *const leaves[] = { "availability", "state" }; /* victron is never retained */
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+		snprintf(topic, sizeof(topic), "%s/%s/%s", prefix, name, leaves[i]);
+		mq_clear_topic(m, topic);
+	}
+	return true;
+}
+
+/* A config of the gateway's id before the site changed: cleared. */
+static bool reconcile_old_config(struct gw_mqtt *m, const char *t, const char *pl, size_t len)
+{
+	size_t dl = strlen(m->cfg.discovery_prefix), gl = strlen(m->old_gid);
+	if (strncmp(t, m->cfg.discovery_prefix, dl) != 0 || t[dl] != '/')
+		return false;
+	const char *node = strchr(t + dl + 1, '/');
+	if (!node || strncmp(node + 1, m->old_gid, gl) != 0 || node[1 + gl] != '_')
+		return false;
+	char *payload = strndup(pl, len);
+	bool ours = payload && (names_via(payload, m->old_gid) || strstr(payload, m->old_gid));
+	free(payload);
+	if (!ours)
+		return false;
+	gw_debug("mqtt: clearing %s (the gateway's id before the site changed)", t);
+	mq_clear_topic(m, t);
+	return true;
+}
+
+void mq_take_old_ids(struct gw_mqtt *m, const struct conf_mqtt *old)
+{
+	char gid[sizeof(m->old_gid)], og[sizeof(m->old_gid)];
+	gw_disc_id(m->cfg.site, m->cfg.client_id, gid, sizeof(gid));
+	gw_disc_id(old->site, old->client_id, og, sizeof(og));
+	if (strcmp(old->site, m->cfg.site) == 0)
+		return; /* another broker or other settings: the same gateway */
+	if (strcmp(gid, og) != 0 && strcmp(old->discovery_prefix, m->cfg.discovery_prefix) == 0)
+		memcpy(m->old_gid, og, sizeof(og));
+	if (strcmp(old->topic_prefix, m->cfg.topic_prefix) != 0 && strcmp(old->host, m->cfg.host) == 0 &&
+	    old->port == m->cfg.port)
+		memcpy(m->old_prefix, old->topic_prefix, sizeof(m->old_prefix));
+}
+
 /* A retained config or availability of a unit this gateway no longer has:
  * clear it.  Configs are matched by the gateway id they name, so those of
  * another bmsgw on the same broker are left alone. */
@@ -354,31 +427,16 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 	if (!msg->payloadlen || gw_mono() > m->reconcile_until)
 		return;
 	const char *t = msg->topic;
-	size_t pl = strlen(m->cfg.topic_prefix);
-	if (strncmp(t, m->cfg.topic_prefix, pl) == 0 && t[pl] == '/') {
-		/* P/NAME/availability */
-		char name[CONF_NAME_MAX + 1];
-		const char *n = t + pl + 1, *e = strchr(n, '/');
-		if (!e || (size_t)(e - n) >= sizeof(name) || strcmp(e, "/availability") != 0)
-			return;
-		memcpy(name, n, (size_t)(e - n));
-		name[e - n] = '\0';
-		if (configured(m->gw, name))
-			return;
-		char topic[400];
-		gw_info("mqtt: clearing the retained topics of unit %s (no longer configured)", name);
-		snprintf(topic, sizeof(topic), "%s/%s/availability", m->cfg.topic_prefix, name);
-		mq_clear_topic(m, topic);
-		snprintf(topic, sizeof(topic), "%s/%s/state", m->cfg.topic_prefix, name);
-		mq_clear_topic(m, topic);
+	if (reconcile_unit(m, m->cfg.topic_prefix, t, false) || reconcile_unit(m, m->old_prefix, t, true))
 		return;
-	}
 	/* <discovery_prefix>/<component>/bmsgw_<cid>_<NAME>/<key>/config (a
 	 * switch config of a pack that may no longer be switched, a settings
 	 * entity without [mqtt] control or [limits], are ours to clear too) */
-	char gid[96], node_pfx[128];
+	char gid[160], node_pfx[168];
 	gw_disc_gateway_id(c, gid, sizeof(gid));
 	snprintf(node_pfx, sizeof(node_pfx), "%s_", gid);
+	if (m->old_gid[0] && reconcile_old_config(m, t, (const char *)msg->payload, (size_t)msg->payloadlen))
+		return;
 	size_t dl = strlen(m->cfg.discovery_prefix);
 	if (strncmp(t, m->cfg.discovery_prefix, dl) != 0 || t[dl] != '/')
 		return;

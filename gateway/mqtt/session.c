@@ -56,6 +56,7 @@ void mq_lost(struct gw_mqtt *m, const char *why)
 	m->pending = 0;
 	m->stuck_since = 0;
 	ev_timer_stop(loop, &m->rediscover);
+	mq_bf_lost(m);
 	const struct conf_mqtt *c = &m->cfg;
 	snprintf(m->last_error, sizeof(m->last_error), "%s", why);
 	char who[CONF_HOST_MAX + 32];
@@ -95,12 +96,12 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
 {
 	(void)mosq;
-	(void)mid;
 	(void)rc;
 	(void)props;
 	struct gw_mqtt *m = obj;
 	if (m->pending)
 		m->pending--;
+	mq_bf_acked(m, mid);
 }
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
@@ -152,6 +153,14 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	char sub[300];
 	snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
 	mosquitto_subscribe(m->mosq, NULL, sub, 0);
+	if (m->old_prefix[0]) { /* the site changed: the old prefix's topics go */
+		snprintf(sub, sizeof(sub), "%s/+/availability", m->old_prefix);
+		mosquitto_subscribe(m->mosq, NULL, sub, 0);
+		snprintf(sub, sizeof(sub), "%s/status", m->old_prefix);
+		mq_clear_topic(m, sub);
+		snprintf(sub, sizeof(sub), "%s/gateway", m->old_prefix);
+		mq_clear_topic(m, sub);
+	}
 	if (c->control) {
 		snprintf(sub, sizeof(sub), "%s/+/set/+", c->topic_prefix);
 		if (m->protocol == MQTT_PROTOCOL_V5)
@@ -160,6 +169,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 			mosquitto_subscribe(m->mosq, NULL, sub, 1);
 	}
 	m->reconcile_until = gw_mono() + RECONCILE_S;
+	mq_bf_connected(m);
 	mq_publish_all(m);
 }
 
@@ -294,7 +304,14 @@ void mq_tick(struct gw_mqtt *m)
 			mosquitto_unsubscribe(m->mosq, NULL, sub);
 		snprintf(sub, sizeof(sub), "%s/+/availability", c->topic_prefix);
 		mosquitto_unsubscribe(m->mosq, NULL, sub);
+		if (m->old_prefix[0]) {
+			snprintf(sub, sizeof(sub), "%s/+/availability", m->old_prefix);
+			mosquitto_unsubscribe(m->mosq, NULL, sub);
+			m->old_prefix[0] = '\0';
+		}
+		m->old_gid[0] = '\0';
 	}
+	mq_bf_tick(m);
 	mq_publish_periodic(m);
 	mq_set_events(m);
 }
@@ -352,6 +369,7 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
 	ev_init(&m->io, io_cb);
 	ev_init(&m->retry, retry_cb);
 	ev_init(&m->rediscover, rediscover_cb);
+	mq_bf_init(m);
 	return m;
 }
 
@@ -435,6 +453,7 @@ void mq_close(struct gw_mqtt *m, bool clean)
 	ev_timer_stop(loop, &m->rediscover);
 	gw_lookup_cancel(&m->lookup);
 	mq_commands_cancel(m);
+	mq_bf_close(m);
 	if (m->state == MQ_UP) {
 		m->stopping = true;
 		if (clean) {

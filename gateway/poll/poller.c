@@ -33,6 +33,12 @@
  * are read again every SLOW_EVERY good polls, and at least every half
  * stale_after, so that a committed snapshot never holds older ones */
 #define SLOW_EVERY 10
+/* the BMS's own settings, where they need a request of their own
+ * (struct bms_poll.settings_due), are asked again after this many seconds,
+ * and on a reopened link (a reconnect) once this many have passed: a
+ * Bluetooth link that lends its connection between polls reopens often */
+#define SETTINGS_EVERY 600.0
+#define SETTINGS_REOPEN 60.0
 
 /* The poller's slot of one pack (poll.h): what it keeps of the pack
  * between and during its polls, written here alone. */
@@ -43,6 +49,8 @@ struct gw_poll_slot {
 	double slow_at;                /* monotonic start of the last good poll that read the
 	                                * slow-changing values (0 = none yet) */
 	unsigned slow_age;             /* good polls since then */
+	double settings_at;            /* monotonic start of the last good poll that asked
+	                                * the BMS's own settings (0 = none yet) */
 	unsigned long link_opens;      /* the link's opens at its last poll (link_fresh) */
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 	bool attempted;                /* at least one poll finished (for --once) */
@@ -83,6 +91,8 @@ static void poll_begin(struct gw_pack *p, double now)
 	s->heard_len = 0;
 	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||
 			  now - s->slow_at >= w->gw->conf->gw.stale_after / 2;
+	s->poll.settings_due = s->settings_at == 0 || now - s->settings_at >= SETTINGS_EVERY ||
+			       (s->poll.link_fresh && now - s->settings_at >= SETTINGS_REOPEN);
 	s->poll.address_any = p->cfg->address_any;
 	s->poll.position = (uint8_t)p->cfg->position;
 	if (p->cfg->position) {
@@ -133,6 +143,8 @@ static bool poll_end(struct gw_bus *w, struct gw_pack *p, struct gw_poll_end *e,
 	} else if (good) {
 		s->slow_age++;
 	}
+	if (good && s->poll.settings_due)
+		s->settings_at = started;
 	gw_control_polled(w->gw, p, good, s->poll_started);
 	return good;
 }

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,7 +99,12 @@ void gw_status_json(struct gw *gw, FILE *o)
 	const struct conf *c = gw->conf;
 	time_t wall = time(NULL);
 	double up = gw_mono() - gw->start;
-	fprintf(o, "{\"gateway\":{\"version\":\"%s\",", BMSGW_VERSION);
+	fputs("{\"site\":", o); /* [gateway] site, null without */
+	if (c->gw.site[0])
+		gw_json_str(o, c->gw.site);
+	else
+		fputs("null", o);
+	fprintf(o, ",\"gateway\":{\"version\":\"%s\",", BMSGW_VERSION);
 	gw_json_utc(o, "time", wall);
 	fputc(',', o);
 	gw_json_utc(o, "started", wall - (time_t)up);
@@ -577,7 +583,7 @@ static void health_metrics(const struct gw *gw, FILE *o)
 
 /* /metrics: the gateway, the packs, every unit's values, the buses' links, then
  * each output's own families. */
-void gw_status_metrics(struct gw *gw, FILE *o)
+static void all_metrics(struct gw *gw, FILE *o)
 {
 	gateway_metrics(gw, o);
 	packs_metrics(gw, o);
@@ -592,4 +598,22 @@ void gw_status_metrics(struct gw *gw, FILE *o)
 	for (int i = 0; i < gw->nout; i++)
 		if (gw->out[i].state && gw->out[i].svc->metrics)
 			gw->out[i].svc->metrics(gw->out[i].state, gw, o);
+}
+
+/* /metrics, with [gateway] site the label site="..." on every sample
+ * (without it as it always was). */
+void gw_status_metrics(struct gw *gw, FILE *o)
+{
+	const char *site = gw->conf->gw.site;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = site[0] ? open_memstream(&text, &len) : NULL;
+	if (!m) {
+		all_metrics(gw, o);
+		return;
+	}
+	all_metrics(gw, m);
+	if (fclose(m) == 0)
+		gw_prom_with_site(o, text, len, site);
+	free(text);
 }

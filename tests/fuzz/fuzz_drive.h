@@ -17,7 +17,9 @@
  *		first poll reads the slow values, the later ones use the
  *		ones kept, as between the gateway's refreshes), bit 6 the
  *		pack is reached over Bluetooth LE (poll.link = BMS_LINK_BLE,
- *		poll.link_fresh on the first poll, as after a connect)
+ *		poll.link_fresh on the first poll, as after a connect), bit 7
+ *		poll.settings_due on every poll (the BMS's own settings
+ *		asked by requests of their own, where a driver has them)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step (or wait)
  *	E in event	the target's own (e.g. a synthesised reply with a CRC
@@ -120,6 +122,7 @@ struct fd {
 	bool invert;
 	bool setpoints;
 	bool refresh;
+	bool settings_due; /* poll.settings_due of every poll */
 	bool keep_rx; /* listen-only: keep the rx buffer between polls */
 	uint32_t persist0; /* poll.persist as the input set it */
 	uint8_t link; /* enum bms_link of every poll */
@@ -175,6 +178,7 @@ static void fd_begin(struct fd *s)
 	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);
 	s->poll.setpoints = s->setpoints;
 	s->poll.refresh = s->refresh;
+	s->poll.settings_due = s->settings_due;
 	/* the transport, as the gateway sets it after bms_poll_begin() */
 	s->poll.link = s->link;
 	s->poll.link_fresh = s->fresh;
@@ -406,6 +410,7 @@ static size_t fd_config(struct fd *s, const uint8_t *d, size_t size)
 	s->refresh = (d[k] & 0x20) != 0;
 	s->link = (d[k] & 0x40) ? BMS_LINK_BLE : BMS_LINK_WIRE;
 	s->fresh = s->link == BMS_LINK_BLE;
+	s->settings_due = (d[k] & 0x80) != 0;
 	return k + 1;
 }
 

@@ -6,7 +6,8 @@
  * Input:
  *	byte 0	address (any byte: invalid ones must fail cleanly)
  *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
- *	byte 2	bit 0 invert_current, bits 2..3 retries
+ *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 7 the settings
+ *		are due (poll.settings_due: pylontech's 0x47)
  *	then events: a length byte L; L == 0 is a timeout of the current step,
  *	otherwise the next min(L, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one.
@@ -17,7 +18,8 @@
  *	FUZZ_NEVER	BMS_HAS_* bits the protocol never reports
  *	fuzz_addr_ok(a)	is a a valid address
  *	fuzz_command(a)	INFO command byte of a request to a
- * and may define FUZZ_CID2_92 (its polls also ask 0x92).
+ * and may define FUZZ_CID2_92 (its polls also ask 0x92) and FUZZ_CID2_47
+ * (they ask 0x47 when the settings are due).
  */
 #ifndef TESTS_FUZZ_PYLON_H
 #define TESTS_FUZZ_PYLON_H
@@ -74,7 +76,9 @@ static void fz_check_request(const struct fd *s, const uint8_t *req, int n)
 	REQUIRE(fz_byte(req + 3) == s->address);
 	REQUIRE(fz_byte(req + 5) == 0x46);
 	unsigned cid2 = fz_byte(req + 7);
-#ifdef FUZZ_CID2_92
+#if defined(FUZZ_CID2_47)
+	REQUIRE(cid2 == 0x42 || cid2 == 0x44 || cid2 == 0x92 || (cid2 == 0x47 && s->poll.settings_due));
+#elif defined(FUZZ_CID2_92)
 	REQUIRE(cid2 == 0x42 || cid2 == 0x44 || cid2 == 0x92);
 #else
 	REQUIRE(cid2 == 0x42 || cid2 == 0x44);
@@ -87,6 +91,20 @@ static void fz_check_frame(const struct fd *s, const uint8_t *f, size_t n)
 {
 	(void)s;
 	REQUIRE(n >= 18 && f[0] == '~' && f[n - 1] == '\r');
+}
+
+/* The settings shown (§1.8): only keys the driver announces, read only in
+ * polls they are due in, each a number in a field's range. */
+static void fz_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || st->have == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++)
+		if (bms_settings_has(st, (enum bms_set_key)k))
+			REQUIRE(st->v[k] >= -40.0f && st->v[k] <= 120.0f);
 }
 
 static const struct fd_target fz_target = {
@@ -103,7 +121,12 @@ static const struct fd_target fz_target = {
 	.frame = fz_check_frame,
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
 	       FD_RC(BMS_E_HEADER) | FD_RC(BMS_E_REFUSED),
+#ifdef FUZZ_CID2_47
+	.step = FD_STEP_ON, /* a step the poll leaves out (0x92, 0x47) is passed over */
+#else
 	.step = FD_STEP_NEXT,
+#endif
+	.handled = fz_handled,
 	.unexpected_keeps_snap = true,
 	.ok_has = BMS_HAS_CELLS,
 	.ok_volts = true,

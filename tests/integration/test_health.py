@@ -232,7 +232,7 @@ def check_restart(env, gw, before):
     c.eq((p.get("weak_cell") or {}).get("cell"), 9, "a restart keeps the weak cell (its knees)")
     st = open(env["state"]).read()
     c.ok(re.search(r"^hir p1 p:\d+:\d+:", st, re.M) is not None, "the state file holds the resistance windows")
-    c.ok(re.search(r"^hknee p1 3 9:2:1:", st, re.M) is not None, "the state file holds the knees")
+    c.ok(re.search(r"^hknee p1 3/\d+/\d+ 9:2:1:", st, re.M) is not None, "the state file holds the knees")
     c.ok(re.search(r"^hday p1 \d+:\d+:", st, re.M) is not None, "the state file holds the day")
     return gw
 

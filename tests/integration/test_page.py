@@ -13,6 +13,7 @@ simulator:
 - wires, Modbus clients, the MQTT client (a real Mosquitto), history charts
   drawn with Debian's Chart.js, the CSV link;
 - a phone-sized window has no horizontal scrolling;
+- the title and heading name [gateway] site;
 - no error in the browser's console (the content security policy holds).
 Screenshots are kept in build/test-artifacts/."""
 import json
@@ -62,6 +63,7 @@ listen = 127.0.0.1:%d
 stale_after = 3
 state_file = none
 control_clients = 127.0.0.1
+site = cabin
 [pack.house]
 protocol = daly
 port = tcp://127.0.0.1:%d
@@ -86,6 +88,7 @@ interval = 1
 host = 127.0.0.1
 port = %d
 client_id = page-test
+backfill = true
 [limits]
 [inverter.hybrid]
 protocol = pylon-rs485
@@ -178,6 +181,8 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     d.get("http://127.0.0.1:%d/" % http_port)
     c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
          "the page is live (server-sent events)")
+    c.eq((js(d, "return document.title"), js(d, "return document.querySelector('h1').textContent")),
+         ("bmsgw cabin", "bmsgw cabin"), "the title and heading name the site ([gateway] site)")
     st = sim.state()["packs"][0]
     c.eq(card(d, "house", "status"), "online", "house shown online")
     c.eq(card(d, "house", "soc"), "%.1f %%" % st["soc"], "SOC shown equals the simulator's")
@@ -220,6 +225,8 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     c.ok(wait_until(lambda: mq()[0] == "connected", 8), "the MQTT client is shown connected (%s)" % mq()[1])
     c.ok(wait_until(lambda: mq()[1].startswith("MQTT 127.0.0.1:%d (page-test): connected" % mqtt_port), 5),
          "... with its broker and client id")
+    c.ok(wait_until(lambda: " Backfill: 0 sample(s) owed, " in mq()[1], 5),
+         "... and the backfill's backlog ([mqtt] backfill): %s" % mq()[1])
     check_inverter(d, inverter)
     c.ok(js(d, "return !!window.Chart"), "Chart.js loaded from /javascript/chart.js (Debian's libjs-chart.js)")
     c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0, 8),

@@ -99,6 +99,9 @@ def base_conf(tmp, ports, ptys):
         ("alerts.m", {"url": "smtp://127.0.0.1:%d" % ports["smtp"], "to": "a@example.org", "from": "b@example.org",
                       "on": "alarm, stale, imbalance"}),
         ("health", {}),
+        # an InfluxDB nobody answers for (its POSTs fail and are retried;
+        # what is checked is the configuration in force)
+        ("influx", {"url": "http://127.0.0.1:%d" % ports["influx"], "database": "bmsgw"}),
     ]
 
 
@@ -132,6 +135,7 @@ NEW = {
     ("gateway", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["gw2"],
     ("gateway", "state_file"): lambda tmp, ports, ptys: os.path.join(tmp, "state"),
     ("gateway", "control_clients"): "127.0.0.1",
+    ("gateway", "site"): "cabin",            # the label: /metrics, MQTT prefix and HA ids (test_site.py)
     ("pack", "protocol"): "pace",             # pace: address_any and position below apply
     ("pack", "port"): lambda tmp, ports, ptys: "tcp://127.0.0.1:%d" % ports["sim2"],
     ("pack", "baud"): "19200",
@@ -201,6 +205,14 @@ NEW = {
     ("alerts", "password_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw2"),
     ("alerts", "ca_file"): lambda tmp, ports, ptys: os.path.join(tmp, "cert1"),
     ("alerts", "on"): "alarm, stale, imbalance, soc_below:20, weak_cell, ir_rise:30",
+    ("influx", "url"): lambda tmp, ports, ptys: "http://127.0.0.1:%d" % ports["influx2"],
+    ("influx", "database"): "other",
+    ("influx", "username"): "alice",
+    ("influx", "password_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw2"),
+    ("influx", "org"): "fleet",               # InfluxDB 2 from here on (ALSO)
+    ("influx", "bucket"): "b2",
+    ("influx", "token_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw2"),
+    ("influx", "ca_file"): lambda tmp, ports, ptys: os.path.join(tmp, "cert1"),
 }
 
 
@@ -224,6 +236,11 @@ ALSO = {
     ("ble_proxy", "password_file"): {"encryption_key": None},
     # a password needs a user
     ("alerts", "password_file"): {"username": lambda tmp: "alice"},
+    ("influx", "username"): {"password_file": lambda tmp: os.path.join(tmp, "pw")},
+    ("influx", "password_file"): {"username": lambda tmp: "alice"},
+    # InfluxDB 2: org, bucket and a token, none of InfluxDB 1's keys
+    ("influx", "org"): {"database": None, "username": None, "password_file": None,
+                        "bucket": lambda tmp: "b", "token_file": lambda tmp: os.path.join(tmp, "pw")},
 }
 
 
@@ -305,7 +322,7 @@ def running(st, sect, name):
     that is off shows the running configuration's value in /api/config,
     which would prove nothing.  (Upstreams are not in /api/state.)"""
     names = {"tunnel": "tunnels", "inverter": "inverters"}
-    if sect in ("mqtt", "history", "http"):
+    if sect in ("mqtt", "history", "http", "influx"):
         return st.get(sect) is not None
     if sect in names:
         return name in [o.get("name") for o in st.get(names[sect]) or []]
@@ -428,7 +445,8 @@ def main():
     for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
-                                      "http", "http2", "tls", "tls2", "proxy", "smtp", "smtp2")}
+                                      "http", "http2", "tls", "tls2", "proxy", "smtp", "smtp2",
+                                      "influx", "influx2")}
     ptys["canp"] = os.path.join(tmp, "canp")
     sims = [Sim(), Sim(), Sim("seplos3"), Sim("jk-can", tcp=False, pty_path=ptys["canp"], packs=())]  # daly, address 1: pack a's wire, then the one its port moves to;
     ports["sim"], ports["sim2"], ports["sim3"] = sims[0].port, sims[1].port, sims[2].port  # pack l's

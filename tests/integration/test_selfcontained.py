@@ -46,6 +46,9 @@ ALLOW = {
     "www.c",
     # generated into the build directory by protoc-c from gateway/wire/esphome/esphome_api.proto
     "esphome_api.pb-c.c", "esphome_api.pb-c.h",
+    # another project's files that the Victron GX text names (mr-manuel/venus-os_dbus-mqtt-battery:
+    # its configuration file and its driver)
+    "config.ini", "dbus-mqtt-battery.py",
 }
 
 URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s)>\]\"'`]*")

@@ -286,6 +286,10 @@ def test_tcp():
     d, *_ = w.xfer(req(0x41, 0x94))
     check(d[4] == 8 and d[5] == 9, "0x94 board 2: 8 cells, 9 sensors")
 
+    d, *_ = w.xfer(req(0x40, 0x59))
+    check(len(d) == 13 and sum_ok(d) and d[2] == 0x59 and d[6:8] == bytes([0x0E, 0x42]),
+          "0x59 (a settings read): cell high level 2 = 3650 mV")
+
     for host in (0x42, 0x81, 0x20):
         d, *_ = w.xfer(req(host, 0x90), quiet=0.2)
         check(d == b"", "no answer for host address 0x%02x" % host)

@@ -168,7 +168,7 @@ static void usage(FILE *f)
 	        "usage: bmsgw-sim --protocol NAME (--tcp HOST:PORT | --pty PATH) [--baud N]\n"
 	        "                 [--pack SPEC]... [--control HOST:PORT] [--seed N] [--static]\n"
 	        "                 [--latency MS|MIN-MAX] [--master]\n"
-	        "       bmsgw-sim --trace DAYS [--step S] [--seed N] [--pack SPEC]\n"
+	        "       bmsgw-sim --trace DAYS [--step S] [--cells] [--seed N] [--pack SPEC]\n"
 	        "       bmsgw-sim --replay FILE (--tcp HOST:PORT | --pty PATH) [--baud N] [--control HOST:PORT]\n"
 	        "  --protocol NAME     protocol spoken by the packs:");
 	for (size_t i = 0; i < NPROTOCOLS; i++)
@@ -185,6 +185,7 @@ static void usage(FILE *f)
 	        "                      layout=24s|32s\n"
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
 	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt), id=N (ogt),\n"
+	        "                      nosettings=0|1 (daly, pylontech)\n"
 	        "                      layout=v1|v2 (superb, ecoworthy, neey)\n"
 	        "                      string=N: a member of series string N, whose members\n"
 	        "                      share one current (README.md \"Packs in series\")\n"
@@ -205,6 +206,7 @@ static void usage(FILE *f)
 	        "                      on stdout, as fast as it goes (--pack: its capacity, cells and\n"
 	        "                      model keys; --seed: the model's)\n"
 	        "  --step S            with --trace: seconds between rows (default 10)\n"
+	        "  --cells             with --trace: each cell's voltage too, and the cells' truth\n"
 	        "  --replay FILE       play a capture of `bmsgw --capture` back: a recorded request\n"
 	        "                      gets its recorded answer; a listen-only capture is played\n"
 	        "                      onto the line with its timing, round and round\n"
@@ -1332,12 +1334,12 @@ static void loop(const sigset_t *waitmask)
  * trace on stdout (sim_trace.c); SPEC: capacity, cells and the model's
  * keys (model=lfp is implied). */
 static int trace_mode(const char *days_s, const char *step_s, const char *spec, int nspecs,
-                      unsigned long long seed)
+                      unsigned long long seed, int cells)
 {
 	struct sim_model_cfg c;
 	char *end, *copy = strdup(spec), *save = NULL;
 	if (!days_s)
-		die_usage("%s", "--step goes with --trace DAYS");
+		die_usage("%s", "--step and --cells go with --trace DAYS");
 	if (nspecs > 1)
 		die_usage("%s", "--trace takes one --pack");
 	double days = strtod(days_s, &end);
@@ -1369,7 +1371,7 @@ static int trace_mode(const char *days_s, const char *step_s, const char *spec, 
 			die_usage("--trace --pack: bad or unknown '%s%s%s'", tok, eq ? "=" : "", eq ? eq + 1 : "");
 	}
 	free(copy);
-	if (sim_trace_write(&c, days, step, stdout) < 0) {
+	if (sim_trace_write(&c, days, step, cells, stdout) < 0) {
 		fprintf(stderr, "bmsgw-sim: --trace: %s\n", strerror(errno));
 		return 1;
 	}
@@ -1380,7 +1382,7 @@ int main(int argc, char **argv)
 {
 	const char *proto_name = NULL, *tcp = NULL, *pty = NULL, *control = NULL;
 	const char *specs[SIM_MAX_PACKS];
-	int nspecs = 0, is_static = 0;
+	int nspecs = 0, is_static = 0, trace_cells = 0;
 	long baud = 0;
 	unsigned long long seed = 1;
 	int lat_lo = -1, lat_hi = -1;
@@ -1394,6 +1396,7 @@ int main(int argc, char **argv)
 		{"strict-baud", no_argument, NULL, 'B'},    {"unheld", no_argument, NULL, 'U'},
 		{"trace", required_argument, NULL, 'T'},    {"step", required_argument, NULL, 'P'},
 		{"replay", required_argument, NULL, 'R'},   {"master", no_argument, NULL, 'M'},
+		{"cells", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -1450,6 +1453,9 @@ int main(int argc, char **argv)
 		case 'R':
 			replay = optarg;
 			break;
+		case 'C':
+			trace_cells = 1;
+			break;
 		case 'M':
 			S.master = 1;
 			break;
@@ -1465,8 +1471,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (trace || step)
-		return trace_mode(trace, step, nspecs ? specs[0] : "", nspecs, seed);
+	if (trace || step || trace_cells)
+		return trace_mode(trace, step, nspecs ? specs[0] : "", nspecs, seed, trace_cells);
 	if (replay) {
 		char why[256];
 		if (proto_name || nspecs)

@@ -205,6 +205,55 @@ static enum sim_resp daly_write(struct sim_pack *p, const uint8_t *req, const st
 	return SIM_RESP_OK;
 }
 
+/* The BMS's own settings, a 16S-style LFP pack's factory levels (level 1
+ * the warning, level 2 the protection; the pack levels follow the cell
+ * count): the data bytes of settings read cmd (§2.11). */
+static void daly_settings(const struct sim_pack *p, const struct daly_raw *r, uint8_t cmd, uint8_t *d)
+{
+	unsigned n = (unsigned)r->ncells;
+	switch (cmd) {
+	case 0x50: /* D0-3 rated capacity mAh, D4-7 nominal cell mV */
+		put32(d, r->capacity_mah);
+		put32(d + 4, 3200);
+		break;
+	case 0x59: /* cell high L1, L2, low L1, L2 (mV) */
+		put16(d, 3600);
+		put16(d + 2, 3650);
+		put16(d + 4, 2800);
+		put16(d + 6, 2500);
+		break;
+	case 0x5A: /* pack high L1, L2, low L1, L2 (0.1 V) */
+		put16(d, 36 * n);
+		put16(d + 2, (73 * n + 1) / 2);
+		put16(d + 4, 28 * n);
+		put16(d + 6, 25 * n);
+		break;
+	case 0x5B: /* charge L1, L2 (30000 - 10 I), discharge L1, L2 (30000 + 10 I) */
+		put16(d, 30000 - 1000);
+		put16(d + 2, 30000 - 1050);
+		put16(d + 4, 30000 + 1500);
+		put16(d + 6, 30000 + 1600);
+		break;
+	case 0x5E: /* cell difference L1, L2 (mV), temperature difference L1, L2 (degC) */
+		put16(d, 300);
+		put16(d + 2, 500);
+		d[4] = 5;
+		d[5] = 10;
+		break;
+	case 0x5F: /* balancing start voltage, difference (mV) */
+		put16(d, 3400);
+		put16(d + 2, 30);
+		break;
+	case 0x60: /* short-circuit current (A), the shunt's resistance */
+		put16(d, 800);
+		put16(d + 2, 100);
+		break;
+	default:
+		break;
+	}
+	(void)p;
+}
+
 static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                   struct sim_reply *reply)
 {
@@ -317,8 +366,15 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 		daly_frame(reply, p, cmd, d);
 		break;
 	case 0x50: /* rated capacity mAh, nominal cell mV */
-		put32(d, r.capacity_mah);
-		put32(d + 4, 3200);
+	case 0x59: /* the settings reads (bms/PROTOCOLS.md §2.11) */
+	case 0x5A:
+	case 0x5B:
+	case 0x5E:
+	case 0x5F:
+	case 0x60:
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that does not know them */
+		daly_settings(p, &r, cmd, d);
 		daly_frame(reply, p, cmd, d);
 		break;
 	case 0xD9: /* discharge MOSFET on/off */

@@ -10,10 +10,13 @@
  * model's curve is not the one it knows.  On top: a hysteresis of 10 mV
  * (LFP; NMC 5 mV) that follows the direction of the current over 2 % of the
  * capacity, a polarisation (R1 = R0, 10 minutes), and R0 = r_ahohm / Ah
- * (0.08 ohm Ah: 0.3 mOhm for a 270 Ah cell) spread +-10 %.  The pack is
- * top-balanced: every cell is full at once, their capacities spread up to
- * 2 % over the weakest, which is the pack's true capacity and its SOC the
- * true SOC; the lowest cell is the weakest one near empty.
+ * (0.08 ohm Ah: 0.3 mOhm for a 270 Ah cell) spread +-10 % (`r_mohm` one
+ * for every cell, `high_r` one cell's; `r_rise` one cell's rising linearly
+ * by PCT % of its start every 30 days).  The pack is top-balanced: every
+ * cell is full at once, their capacities spread up to 2 % over the weakest
+ * (cell 1; `low_cap=N:PCT` makes cell N the weakest, PCT % under the least
+ * of the others), which is the pack's true capacity and its SOC the true
+ * SOC; the lowest cell is the weakest one near empty.
  *
  * The day.  Weather drawn each day (clear, partly cloudy, overcast), a
  * cloud factor each quarter hour; solar current pv C x sin from 6:00 to
@@ -137,6 +140,38 @@ void sim_model_defaults(struct sim_model_cfg *c)
 	c->seed = 1;
 }
 
+/* The keys N:VALUE of one cell (high_r, low_cap, r_rise): 0 taken, -1 a
+ * bad value, 1 not one of them. */
+static int cell_pair(struct sim_model_cfg *c, const char *key, const char *val)
+{
+	static const struct { const char *key; double lo, hi; } keys[] = {
+		{ "high_r", 0, 1000 }, { "low_cap", 0.1, 50 }, { "r_rise", 0, 100000 },
+	};
+	size_t k = 0;
+	while (k < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[k].key) != 0)
+		k++;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return 1;
+	char *end;
+	long n = strtol(val, &end, 10);
+	if (end == val || *end != ':' || n < 1 || n > SIM_MODEL_CELLS)
+		return -1;
+	const char *num = end + 1;
+	double v = strtod(num, &end);
+	if (!*num || *end || !isfinite(v) || v < keys[k].lo || v > keys[k].hi)
+		return -1;
+	if (k == 0) {
+		c->cell_r_mohm[n - 1] = v;
+	} else if (k == 1) {
+		c->low_cell = (int)n;
+		c->low_pct = v;
+	} else {
+		c->rise_cell = (int)n;
+		c->rise_pct = v;
+	}
+	return 0;
+}
+
 int sim_model_set(struct sim_model_cfg *c, const char *key, const char *val)
 {
 	static const struct { const char *key; size_t off; double lo, hi; } nums[] = {
@@ -158,6 +193,16 @@ int sim_model_set(struct sim_model_cfg *c, const char *key, const char *val)
 		{ "start_hour", offsetof(struct sim_model_cfg, start_hour), 0, 24 },
 	};
 	char *end;
+	int cell_key = cell_pair(c, key, val);
+	if (cell_key <= 0)
+		return cell_key;
+	if (strcmp(key, "r_mohm") == 0) {
+		double v = strtod(val, &end);
+		if (!*val || *end || !(v >= 0 && v <= 1000))
+			return -1;
+		c->r_all_mohm = v;
+		return 0;
+	}
 	if (strcmp(key, "model") == 0) {
 		if (strcmp(val, "lfp") != 0 && strcmp(val, "nmc") != 0)
 			return -1;
@@ -197,7 +242,7 @@ static double hyst_v(const struct sim_model *m)
 	return m->h * (m->cfg.nmc ? 0.005 : 0.010);
 }
 
-/* Cell i's SOC (fraction): top-balanced, cell 0 the weakest. */
+/* Cell i's SOC (fraction): top-balanced, cell m->weak the weakest. */
 static double cell_soc(const struct sim_model *m, int i)
 {
 	double c = m->cfg.true_ah * (1 + m->cell_off[i]);
@@ -214,6 +259,25 @@ static void pack_parts(const struct sim_model *m, double *e, double *r)
 		*e += ocv(m->cfg.nmc, cell_soc(m, i)) + hyst_v(m) + m->vp;
 		*r += m->cell_r[i];
 	}
+}
+
+/* The cells' keys over the drawn spread: r_mohm, high_r; low_cap makes
+ * its cell the weakest (the pack's true capacity), the others' capacities
+ * over it by 1 / (1 - PCT / 100) and their spread. */
+static void cells_given(struct sim_model *m)
+{
+	const struct sim_model_cfg *c = &m->cfg;
+	int low = c->low_cell >= 1 && c->low_cell <= c->cells ? c->low_cell - 1 : -1;
+	for (int i = 0; i < c->cells; i++) {
+		if (c->r_all_mohm > 0)
+			m->cell_r[i] = c->r_all_mohm / 1000;
+		if (c->cell_r_mohm[i] > 0)
+			m->cell_r[i] = c->cell_r_mohm[i] / 1000;
+		if (low >= 0)
+			m->cell_off[i] = i == low ? 0 : (1 + m->cell_off[i]) / (1 - c->low_pct / 100) - 1;
+		m->cell_r0[i] = m->cell_r[i];
+	}
+	m->weak = low >= 0 ? low : 0;
 }
 
 void sim_model_init(struct sim_model *m, const struct sim_model_cfg *cfg)
@@ -233,6 +297,7 @@ void sim_model_init(struct sim_model *m, const struct sim_model_cfg *cfg)
 		m->cell_off[i] = i ? 0.02 * uniform(m) : 0;
 		m->cell_r[i] = m->cfg.r_ahohm / m->cfg.true_ah * (0.9 + 0.2 * uniform(m));
 	}
+	cells_given(m);
 	m->q = m->cfg.true_ah * m->cfg.soc0 / 100;
 	m->bms_ah = m->cfg.rated_ah * (m->cfg.bms_soc0 >= 0 ? m->cfg.bms_soc0 : m->cfg.soc0) / 100;
 	m->t = m->cfg.start_hour * 3600;
@@ -294,7 +359,8 @@ static double battery_current(struct sim_model *m, double pv, double load)
 			m->mode = 1; /* the charger holds the target: absorption */
 	}
 	/* the inverter's cut-off: the lowest cell under load */
-	if (i < 0 && ocv(m->cfg.nmc, cell_soc(m, 0)) + hyst_v(m) + m->vp + i * m->cell_r[0] <= m->cfg.cutoff_v) {
+	int w = m->weak;
+	if (i < 0 && ocv(m->cfg.nmc, cell_soc(m, w)) + hyst_v(m) + m->vp + i * m->cell_r[w] <= m->cfg.cutoff_v) {
 		m->cut = 1;
 		i = fmax(pv, 0);
 	}
@@ -310,9 +376,11 @@ static void step1(struct sim_model *m)
 		new_day(m, day);
 	if (sec == 5 * 3600)
 		m->mode = 0; /* dawn: bulk */
-	double pv, load;
-	day_currents(m, tod, &pv, &load);
-	double i = battery_current(m, pv, load);
+	double pv, load, i = m->i_driven;
+	if (!m->driven) {
+		day_currents(m, tod, &pv, &load);
+		i = battery_current(m, pv, load);
+	}
 	if (m->mode == 1 && (m->abs_s += 1) >= ABSORPTION_S) {
 		m->mode = 2;
 		m->abs_s = 0;
@@ -325,6 +393,10 @@ static void step1(struct sim_model *m)
 	m->h += ((i > 0) - (i < 0)) * turn;
 	m->h = fmax(-1, fmin(1, m->h));
 	m->i_true = i;
+	if (m->cfg.rise_cell >= 1 && m->cfg.rise_cell <= m->cfg.cells) {
+		int k = m->cfg.rise_cell - 1;
+		m->cell_r[k] = m->cell_r0[k] * (1 + m->cfg.rise_pct / 100 * m->t / (30 * DAY));
+	}
 	m->temp_c = 25 + 5 * sin(2 * M_PI * (tod - 9) / 24);
 	/* what the BMS measures and counts */
 	m->i_meas = i * (1 + m->cfg.gain) + m->cfg.offset + m->cfg.noise * gauss(m);
@@ -332,6 +404,14 @@ static void step1(struct sim_model *m)
 		m->bms_ah += m->i_meas / 3600;
 	m->bms_ah = fmax(0, fmin(m->bms_ah, m->cfg.rated_ah));
 	m->t += 1;
+}
+
+void sim_model_drive(struct sim_model *m, double amps)
+{
+	m->driven = 1;
+	m->i_driven = m->i_true = amps;
+	m->i_meas = amps * (1 + m->cfg.gain) + m->cfg.offset;
+	sim_model_run(m, 0); /* the cells' voltages at the new current at once */
 }
 
 void sim_model_run(struct sim_model *m, double dt)
@@ -353,6 +433,11 @@ double sim_model_true_soc(const struct sim_model *m)
 double sim_model_true_ah(const struct sim_model *m)
 {
 	return m->cfg.true_ah;
+}
+
+double sim_model_cell_ah(const struct sim_model *m, int i)
+{
+	return m->cfg.true_ah * (1 + m->cell_off[i]);
 }
 
 double sim_model_bms_soc(const struct sim_model *m)

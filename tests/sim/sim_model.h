@@ -48,6 +48,12 @@ struct sim_model_cfg {
 	double speed;            /* live: model seconds per second */
 	double start_hour;       /* time of day at the start */
 	uint64_t seed;           /* weather, appliances, noise, cell spread */
+	double r_all_mohm;       /* `r_mohm`: every cell's R0, mOhm (0: r_ahohm's, spread) */
+	double cell_r_mohm[SIM_MODEL_CELLS]; /* `high_r=N:MOHM`: cell N's R0 (0: as the others) */
+	int low_cell;            /* `low_cap=N:PCT`: cell N (1-based, 0 none) has ... */
+	double low_pct;          /* ... PCT % less capacity than the least of the others */
+	int rise_cell;           /* `r_rise=N:PCT`: cell N's (1-based, 0 none) R0 rises ... */
+	double rise_pct;         /* ... PCT % of itself every 30 days, linearly */
 };
 
 struct sim_model {
@@ -55,7 +61,9 @@ struct sim_model {
 	double t;                /* s since the start */
 	double q;                /* true Ah in the pack */
 	double cell_off[SIM_MODEL_CELLS]; /* each cell's SOC beside the pack's (fraction) */
-	double cell_r[SIM_MODEL_CELLS];   /* each cell's resistance, ohm */
+	double cell_r[SIM_MODEL_CELLS];   /* each cell's resistance, ohm (now) */
+	double cell_r0[SIM_MODEL_CELLS];  /* ... at the start */
+	int weak;                /* the cell of the least capacity (0-based): the pack's */
 	double cell_v[SIM_MODEL_CELLS];   /* V, terminal */
 	double vp;               /* polarisation, V a cell */
 	double h;                /* hysteresis -1 (discharged) .. 1 (charged) */
@@ -71,6 +79,8 @@ struct sim_model {
 	double appliance_until;  /* s */
 	double temp_c;
 	uint64_t rng;
+	int driven;              /* the current is set (sim_model_drive): no day, no charger, no cut-off */
+	double i_driven;         /* A, true */
 };
 
 void sim_model_defaults(struct sim_model_cfg *c);
@@ -78,14 +88,24 @@ void sim_model_defaults(struct sim_model_cfg *c);
 int sim_model_set(struct sim_model_cfg *c, const char *key, const char *val);
 /* Start with c (its rated capacity and cells set). */
 void sim_model_init(struct sim_model *m, const struct sim_model_cfg *c);
+/* From now on the battery's true current is `amps` (+ = charging), as set
+ * (a live pack's `set ADDR current`): the day's sun and loads, the charger
+ * and the inverter's cut-off no longer move it; the cells, the BMS's
+ * sensor and count go on. */
+void sim_model_drive(struct sim_model *m, double amps);
 /* dt seconds pass (any dt; it steps 1 s at a time). */
 void sim_model_run(struct sim_model *m, double dt);
 double sim_model_true_soc(const struct sim_model *m);   /* % */
 double sim_model_true_ah(const struct sim_model *m);    /* the true capacity */
 double sim_model_bms_soc(const struct sim_model *m);    /* % */
 double sim_model_voltage(const struct sim_model *m);    /* V, the pack */
+double sim_model_cell_ah(const struct sim_model *m, int i); /* cell i's capacity (0-based) */
 /* The trace: `days` of the model at `step` s, as a history CSV (bmsgw
- * --history-csv's columns) with the truth in columns after them. */
-int sim_trace_write(const struct sim_model_cfg *c, double days, double step, FILE *out);
+ * --history-csv's columns) with the truth in columns after them; with
+ * `cells` each cell's voltage too (cell_NN_mv) and the truth of the cells
+ * (true_r_mohm a column: the cells' resistances summed; each cell's
+ * capacity and resistance at the start and at the end in '#' lines after
+ * the rows). */
+int sim_trace_write(const struct sim_model_cfg *c, double days, double step, int cells, FILE *out);
 
 #endif

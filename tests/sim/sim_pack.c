@@ -472,8 +472,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_double(v, 0, 1000, &d) == 0;
 			for (int i = 0; ok && i < SIM_MAX_CELLS; i++)
 				p->cell_r_mohm[i] = d;
+			ok = ok && sim_model_set(&p->model.cfg, k, v) == 0; /* the model's too */
 		} else if (strcmp(k, "high_r") == 0) {
-			ok = parse_cell_r(p, v) == 0;
+			ok = parse_cell_r(p, v) == 0 && sim_model_set(&p->model.cfg, k, v) == 0;
 		} else if (strcmp(k, "string") == 0) {
 			ok = parse_long(v, 1, SIM_MAX_PACKS, &l) == 0;
 			if (ok)
@@ -526,6 +527,11 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = strcmp(v, "v1") == 0 || strcmp(v, "v2") == 0;
 			if (ok)
 				p->dialect = v[1] == '2' ? 2 : 0;
+		} else if (strcmp(k, "nosettings") == 0 &&
+			   (strcmp(proto->name, "daly") == 0 || strcmp(proto->name, "pylontech") == 0)) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok)
+				p->dialect = l ? 'N' : 0;
 		} else if (strcmp(k, "noprot") == 0 && strcmp(proto->name, "abc") == 0) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok)
@@ -657,6 +663,10 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		if (parse_double(v, -CURRENT_MAX, CURRENT_MAX, &d))
 			goto bad;
 		p->current = d;
+		if (p->model.cfg.on) {
+			sim_model_drive(&p->model, d); /* the model's battery takes it */
+			p->current = p->model.i_meas;
+		}
 	} else if (strcmp(k, "capacity") == 0) {
 		if (parse_double(v, 0.1, CAPACITY_MAX, &d))
 			goto bad;
@@ -797,6 +807,11 @@ void sim_truth_json(struct sim_buf *b, const struct sim_pack *p)
 		sim_buf_printf(b, "]");
 	if (!m->cfg.on)
 		return;
+	for (int i = 0; i < m->cfg.cells; i++)
+		sim_buf_printf(b, "%s%.4f", i ? "," : ",\"cells_r_mohm\":[", 1000 * m->cell_r[i]);
+	for (int i = 0; i < m->cfg.cells; i++)
+		sim_buf_printf(b, "%s%.6f", i ? "," : "],\"cells_ah\":[", sim_model_cell_ah(m, i));
+	sim_buf_printf(b, "]");
 	sim_buf_printf(b, ",\"truth\":{\"soc\":%.3f,\"ah\":%.3f,\"capacity_ah\":%.3f,\"current\":%.3f,"
 	               "\"bms_soc\":%.3f,\"model_time\":%.0f}", sim_model_true_soc(m), m->q, sim_model_true_ah(m),
 	               m->i_true, sim_model_bms_soc(m), m->t);

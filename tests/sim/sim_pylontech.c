@@ -113,6 +113,28 @@ static void pyl_view(const struct sim_pack *p, struct sim_view *v)
 	v->dvl_v = r.dvl_mv / 1000.0;
 }
 
+/* The 0x47 answer: INFOFLAG, then a LFP module's limits (cell high / low /
+ * under 3.70 / 3.05 / 2.90 V, the module's the same times its cells;
+ * charge 0..50 degC, discharge -10..60 degC, 0.1 K; the current limits
+ * 50 A in 100 mA). */
+static void pyl_params(struct sim_pylonframe_info *in, int ncells)
+{
+	unsigned n = (unsigned)ncells;
+	sim_pylonframe_put8(in, 0x11);
+	sim_pylonframe_put16(in, 3700);
+	sim_pylonframe_put16(in, 3050);
+	sim_pylonframe_put16(in, 2900);
+	sim_pylonframe_put16(in, PYL_KELVIN_DK + 500);
+	sim_pylonframe_put16(in, PYL_KELVIN_DK);
+	sim_pylonframe_put16(in, 500);
+	sim_pylonframe_put16(in, 3700 * n);
+	sim_pylonframe_put16(in, 3050 * n);
+	sim_pylonframe_put16(in, 2900 * n);
+	sim_pylonframe_put16(in, PYL_KELVIN_DK + 600);
+	sim_pylonframe_put16(in, PYL_KELVIN_DK - 100);
+	sim_pylonframe_put16(in, 500);
+}
+
 static enum sim_resp pyl_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                  struct sim_reply *reply)
 {
@@ -175,6 +197,13 @@ static enum sim_resp pyl_respond(struct sim_pack *p, const uint8_t *req, size_t 
 		sim_pylonframe_put16(&in, (unsigned)(r.ccl_da & 0xFFFF));
 		sim_pylonframe_put16(&in, (unsigned)(r.dcl_da & 0xFFFF));
 		sim_pylonframe_put8(&in, r.mgmt);
+		break;
+	case 0x47: /* system parameters, the BMS's own settings (bms/PROTOCOLS.md §9.6) */
+		if (q.info[0] != q.adr)
+			return SIM_RESP_BAD;
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that ignores it */
+		pyl_params(&in, r.ncells);
 		break;
 	default:
 		return SIM_RESP_BAD;

@@ -69,6 +69,8 @@ int main(void)
 	CHECK_EQ_INT(c.mqtt.cells, CONF_CELLS_DISABLED);
 	CHECK_EQ_INT(c.mqtt.keepalive, 30);
 	CHECK(!c.mqtt.control);
+	CHECK(!c.mqtt.backfill);
+	CHECK_EQ_INT(c.mqtt.backfill_rate, 50);
 	CHECK(!c.mqtt.tls);
 	CHECK_STR(c.mqtt.username, "");
 	CHECK_STR(c.mqtt.password, "");
@@ -152,5 +154,16 @@ int main(void)
 	unlink(key);
 	unlink(pw);
 	unlink(empty);
+	/* backfill: it reads the history, so it needs one */
+	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\nbackfill = true\nbackfill_rate = 1000\n[history]\n"), 0);
+	CHECK(c.mqtt.backfill);
+	CHECK_EQ_INT(c.mqtt.backfill_rate, 1000);
+	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\nbackfill = true\n[http]\nlisten = 127.0.0.1:8080\n"), 0);
+	CHECK(c.history.enabled && c.mqtt.backfill);
+	expect_error(PACK "[mqtt]\nhost = b\nbackfill = true\n", "t.ini:6: [mqtt] backfill: needs the history");
+	expect_error(PACK "[mqtt]\nhost = b\nbackfill = true\n[history]\nfile = none\n", "needs the history");
+	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\nbackfill = false\n"), 0); /* off: no history needed */
+	expect_error(PACK "[mqtt]\nhost = b\nbackfill_rate = 0\n", "backfill_rate");
+	expect_error(PACK "[mqtt]\nhost = b\nbackfill_rate = 1001\n", "backfill_rate");
 	return check_report();
 }

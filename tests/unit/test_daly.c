@@ -1035,6 +1035,182 @@ static void test_invalid(void)
 	CHECK_EQ_INT(cur_cmd(&poll), 0x96);
 }
 
+/* ---- the settings reads (bms/PROTOCOLS.md §2.11) ------------------------
+ * No capture of these answers is public: the frames below are built from
+ * the layout gmanic/daly_bms_bt reads (and dbus-serialbattery for 0x50),
+ * with a 16S LFP pack's levels. */
+static const uint8_t set_cmds[] = { 0x50, 0x59, 0x5A, 0x5B, 0x5E, 0x5F, 0x60 };
+static const uint8_t set_data[7][8] = {
+	{ 0x00, 0x04, 0x93, 0xE0, 0x00, 0x00, 0x0C, 0x80 }, /* 300000 mAh, 3200 mV */
+	{ 0x0E, 0x10, 0x0E, 0x42, 0x0A, 0xF0, 0x09, 0xC4 }, /* 3600 3650 2800 2500 mV */
+	{ 0x02, 0x40, 0x02, 0x48, 0x01, 0xC0, 0x01, 0x90 }, /* 57.6 58.4 44.8 40.0 V */
+	{ 0x71, 0x48, 0x71, 0x16, 0x7B, 0x0C, 0x7B, 0x70 }, /* chg 100 105 A, dsg 150 160 A */
+	{ 0x01, 0x2C, 0x01, 0xF4, 0x05, 0x0A, 0x00, 0x00 }, /* 300 500 mV; 5 10 degC */
+	{ 0x0D, 0x48, 0x00, 0x1E, 0x00, 0x00, 0x00, 0x00 }, /* 3400 mV, 30 mV */
+	{ 0x03, 0x20, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00 }, /* 800 A, shunt 100 */
+};
+
+/* Answer the outstanding settings read with set_data[] (cmd's row). */
+static struct drive_res answer_set(struct bms_poll *poll, struct bms_rx *rx, uint8_t cmd, const uint8_t *d)
+{
+	uint8_t f[13];
+	struct drive_res r = { 0 };
+	mk(f, poll->address, cmd, d);
+	bms_rx_clear(rx);
+	drive_feed(poll, rx, f, 13, chunks_odd, DRIVE_NCH(chunks_odd), &r);
+	return r;
+}
+
+static void check_set(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, 1e-4);
+}
+
+static void test_settings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t req[13];
+
+	/* not due: the poll ends after 0x98, nothing read */
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(advance_to(&poll, &rx, 0, 16, 1));
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+
+	/* due: after 0x98 the seven reads, each one request of 13 bytes */
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK(advance_to(&poll, &rx, 0x50, 16, 1));
+	for (size_t i = 0; i < sizeof(set_cmds); i++) {
+		CHECK_EQ_INT(request(&poll, req), 13);
+		CHECK_EQ_INT(req[2], set_cmds[i]);
+		CHECK_EQ_INT(req[1], 0x40);
+		CHECK_EQ_INT(req[3], 8);
+		struct drive_res r = answer_set(&poll, &rx, set_cmds[i], set_data[i]);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.err, 0);
+	}
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	check_set(st, BMS_SET_CAPACITY_AH, 300.0);
+	check_set(st, BMS_SET_CELL_OVP_V, 3.650);
+	check_set(st, BMS_SET_CELL_UVP_V, 2.500);
+	check_set(st, BMS_SET_PACK_OVP_V, 58.4);
+	check_set(st, BMS_SET_PACK_UVP_V, 40.0);
+	check_set(st, BMS_SET_CHARGE_OCP_A, 105.0);
+	check_set(st, BMS_SET_DISCHARGE_OCP_A, 160.0);
+	check_set(st, BMS_SET_CELL_DIFF_V, 0.500);
+	check_set(st, BMS_SET_BALANCE_START_V, 3.400);
+	check_set(st, BMS_SET_BALANCE_DELTA_V, 0.030);
+	check_set(st, BMS_SET_SHORT_CIRCUIT_A, 800.0);
+	/* exactly the keys the driver table announces */
+	CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+	/* kept by the next poll, which does not ask again */
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(advance_to(&poll, &rx, 0, 16, 1));
+	CHECK_EQ_INT((long long)poll.kept.settings.have, (long long)drv->settings);
+
+	/* a BMS that ignores them: the first timeout ends the settings and
+	 * the poll, complete and good, without a retry */
+	struct bms_poll p2 = { 0 };
+	drive_begin(&p2, &rx, 1, 0, false);
+	p2.settings_due = true;
+	CHECK(advance_to(&p2, &rx, 0x50, 16, 1));
+	CHECK(drv->timeout(&p2));
+	CHECK_EQ_INT(cur_cmd(&p2), 0);
+	CHECK_EQ_INT(drv->finish(&p2), BMS_OK);
+	CHECK_EQ_INT((int)p2.kept.settings.have, 0);
+	CHECK_EQ_INT(p2.snap.ncells, 16);
+
+	/* one unknown after others answered: only that one is skipped */
+	drive_begin(&p2, &rx, 1, 0, false);
+	p2.settings_due = true;
+	CHECK(advance_to(&p2, &rx, 0x50, 16, 1));
+	CHECK_EQ_INT(answer_set(&p2, &rx, 0x50, set_data[0]).ok, 1);
+	CHECK_EQ_INT(answer_set(&p2, &rx, 0x59, set_data[1]).ok, 1);
+	CHECK_EQ_INT(cur_cmd(&p2), 0x5A);
+	CHECK(drv->timeout(&p2));
+	CHECK_EQ_INT(cur_cmd(&p2), 0x5B);
+	CHECK_EQ_INT(answer_set(&p2, &rx, 0x5B, set_data[3]).ok, 1);
+	CHECK(drv->timeout(&p2)); /* 0x5E */
+	CHECK(drv->timeout(&p2)); /* 0x5F */
+	CHECK_EQ_INT(cur_cmd(&p2), 0x60);
+	CHECK(drv->timeout(&p2));
+	CHECK_EQ_INT(cur_cmd(&p2), 0);
+	CHECK_EQ_INT(drv->finish(&p2), BMS_OK);
+	CHECK(bms_settings_has(&p2.kept.settings, BMS_SET_CELL_OVP_V));
+	CHECK(bms_settings_has(&p2.kept.settings, BMS_SET_CHARGE_OCP_A));
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_PACK_OVP_V));
+	CHECK(!bms_settings_has(&p2.kept.settings, BMS_SET_BALANCE_START_V));
+}
+
+/* Broken settings answers: a bad checksum, a cut frame, another board's or
+ * another command's answer are not taken; values outside a field's range
+ * leave their key absent. */
+static void test_settings_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[13];
+	struct drive_res r;
+
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK(advance_to(&poll, &rx, 0x59, 16, 1));
+	/* bad checksum */
+	mk(f, 1, 0x59, set_data[1]);
+	f[12]++;
+	memset(&r, 0, sizeof(r));
+	bms_rx_clear(&rx);
+	drive_feed(&poll, &rx, f, 13, chunks_one, 1, &r);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK(r.badsum > 0);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	/* truncated: 12 of 13 bytes, the step still waits */
+	mk(f, 1, 0x59, set_data[1]);
+	memset(&r, 0, sizeof(r));
+	bms_rx_clear(&rx);
+	drive_feed(&poll, &rx, f, 12, chunks_one, 1, &r);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	CHECK_EQ_INT(cur_cmd(&poll), 0x59);
+	/* board 2's answer, and a late 0x98 */
+	CHECK_EQ_INT(drv->handle(&poll, (mk(f, 2, 0x59, set_data[1]), f), 13), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(drv->handle(&poll, (mk(f, 1, 0x98, set_data[1]), f), 13), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	/* out of range: 0 mV and > 10 V cells, a current level at the zero
+	 * point, 0 mAh, 0 A short circuit */
+	static const uint8_t cell_bad[8] = { 0x0E, 0x10, 0x00, 0x00, 0x0A, 0xF0, 0x27, 0x11 };
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x59, cell_bad).ok, 1);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_UVP_V));
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x5A, set_data[2]).ok, 1);
+	static const uint8_t cur_zero[8] = { 0x75, 0x30, 0x75, 0x30, 0x75, 0x30, 0x75, 0x30 };
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x5B, cur_zero).ok, 1);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CHARGE_OCP_A));
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_DISCHARGE_OCP_A));
+	/* a firmware with the other current sign: the magnitude */
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK(advance_to(&poll, &rx, 0x50, 16, 1));
+	static const uint8_t zero[8] = { 0 };
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x50, zero).ok, 1);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CAPACITY_AH));
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x59, set_data[1]).ok, 1);
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x5A, set_data[2]).ok, 1);
+	static const uint8_t cur_inv[8] = { 0x7B, 0x0C, 0x7B, 0x3E, 0x71, 0x48, 0x70, 0xE4 };
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x5B, cur_inv).ok, 1);
+	check_set(&poll.kept.settings, BMS_SET_CHARGE_OCP_A, 155.0);
+	check_set(&poll.kept.settings, BMS_SET_DISCHARGE_OCP_A, 110.0);
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x5E, set_data[4]).ok, 1);
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x5F, set_data[5]).ok, 1);
+	CHECK_EQ_INT(answer_set(&poll, &rx, 0x60, zero).ok, 1);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_SHORT_CIRCUIT_A));
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+}
+
 int main(void)
 {
 	test_requests();
@@ -1051,5 +1227,7 @@ int main(void)
 	test_ble();
 	test_broken();
 	test_invalid();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }

@@ -171,6 +171,52 @@ static void test_weak_needs_evidence(void)
 	CHECK(isnan(o.weak_deficit_pct));
 }
 
+/* A top-balanced pack (every cell full at once, cell 9 of 95 Ah, cell 14
+ * of 101 Ah): the full knee is led by cell 14 by a tie each time, which is
+ * no evidence; cell 9 leads at empty.  Named from its empty knees alone,
+ * cell 14 never; its deficit the empty lead with the tied full end as 0. */
+static void test_top_balanced(void)
+{
+	struct model m;
+	struct gw_health h;
+	struct gw_health_params p = params();
+	struct gw_health_out o;
+	struct bms_snapshot s;
+	model_init(&m);
+	for (int c = 0; c < CELLS; c++) {
+		m.cap_ah[c] = c == 8 ? 95 : c == 13 ? 101 : 100;
+		m.q_ah[c] = m.cap_ah[c] - 50; /* 50 Ah under full: all full together */
+	}
+	gw_health_init(&h);
+	double t = 0;
+	int named_wrong = 0;
+	for (int dir = 1, ends = 0; ends < 6; t++) {
+		double amps = dir * ((long)t / 30 % 2 ? 40 : 20);
+		poll(&m, amps, &s);
+		gw_health_step(&h, &p, &s, t, 20000);
+		for (int c = 0; c < CELLS; c++)
+			m.q_ah[c] += amps / 3600.0;
+		gw_health_output(&h, &p, 20000, &o);
+		named_wrong |= o.weak && o.weak_cell != 9;
+		/* the charge ends with the pack full; the discharge where the median is past the knee */
+		if ((dir > 0 && median_cell(&s) >= 3530) || (dir < 0 && median_cell(&s) <= 2900)) {
+			dir = -dir;
+			ends++;
+		}
+	}
+	gw_health_output(&h, &p, 20000, &o);
+	CHECK(h.ties_high >= 2);
+	CHECK_EQ_INT(h.knees_high[13], 0);
+	CHECK(!named_wrong);
+	CHECK(o.weak);
+	CHECK_EQ_INT(o.weak_cell, 9);
+	CHECK_EQ_INT(o.weak_knees_high, 0);
+	CHECK(o.weak_knees_low >= 3);
+	CHECK(isfinite(o.weak_deficit_pct) && fabs(o.weak_deficit_pct - 5) <= 1.5);
+	fprintf(stderr, "  top-balanced: ties at full %u, weak cell %u deficit %.2f %% (5)\n", h.ties_high, o.weak_cell,
+		o.weak_deficit_pct);
+}
+
 /* Polls further apart than max_gap_s, or steps under min_step_a: no sample. */
 static void test_no_sample_without_a_step(void)
 {
@@ -269,6 +315,7 @@ int main(void)
 {
 	test_resistance_and_weak_cell();
 	test_weak_needs_evidence();
+	test_top_balanced();
 	test_no_sample_without_a_step();
 	test_median_without_outliers();
 	test_days_and_trends();

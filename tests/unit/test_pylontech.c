@@ -1061,6 +1061,172 @@ static void test_broken(void)
 	CHECK_EQ_INT(r.ok, 1);
 }
 
+/* ---- 0x47 system parameters (bms/PROTOCOLS.md §9.6) ----------------------
+ * No public capture of a Pylontech 0x47 answer: built from the layout
+ * python-pylontech, OpenDTU-OnBattery and libpylon read (a US3000's
+ * 15-cell limits). */
+static const uint16_t params_us3000[12] = {
+	3700, 3050, 2900, 2731 + 500, 2731, 500, 55500, 45750, 43500, 2731 + 600, 2731 - 100, 500,
+};
+
+static void mk47(char *out, unsigned adr, const uint16_t v[12], int trailing)
+{
+	struct pt_info i = { 0 };
+	pt8(&i, 0x11);
+	for (int k = 0; k < 12; k++)
+		pt16(&i, v[k]);
+	for (int k = 0; k < trailing; k++)
+		pt8(&i, 0);
+	pt_frame(out, 0x20, adr, 0x00, i.b, i.n);
+}
+
+/* Through 0x92 (answered): the 0x47 request is outstanding, or (not due)
+ * the poll is complete. */
+static bool answer_to_47(struct bms_poll *poll, struct bms_rx *rx)
+{
+	char f[PT_MAX];
+	if (!answer_42_44(poll, rx))
+		return false;
+	mk92(f, poll->address, poll->address, 56000, 45000, 370, -370, 0xC0, 0);
+	bms_rx_clear(rx);
+	struct drive_res r = FEED_TEXT(poll, rx, f, chunks_odd);
+	return r.ok == 1 && r.err == 0;
+}
+
+static void check_key(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, 1e-4);
+}
+
+static void test_params(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	char g[PT_MAX];
+	uint8_t req[64];
+	struct drive_res r;
+
+	/* not due: the poll ends after 0x92 */
+	drive_begin(&poll, &rx, 2, 0, false);
+	CHECK(answer_to_47(&poll, &rx));
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	/* due: 0x47 with INFO = ADR, ~20024647E00202FD..\r */
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.settings_due = true;
+	CHECK(answer_to_47(&poll, &rx));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x47);
+	int n = drv->next_request(&poll, req, sizeof(req));
+	CHECK_EQ_INT(n, 20);
+	CHECK(n == 20 && memcmp(req, "~20024647E00202", 15) == 0);
+	mk47(g, 2, params_us3000, 0);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	check_key(st, BMS_SET_CELL_OVP_V, 3.700);
+	check_key(st, BMS_SET_CELL_UVP_V, 2.900);
+	check_key(st, BMS_SET_PACK_OVP_V, 55.5);
+	check_key(st, BMS_SET_PACK_UVP_V, 43.5);
+	check_key(st, BMS_SET_CHARGE_OTP_C, 50.0);
+	check_key(st, BMS_SET_CHARGE_UTP_C, 0.0);
+	check_key(st, BMS_SET_DISCHARGE_OTP_C, 60.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_C, -10.0);
+	CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+	/* the limits of 0x92 are untouched by it */
+	CHECK(poll.snap.present & BMS_HAS_VOLT_LIMITS);
+
+	/* after a 0x92 the pack never answers, 0x47 still asked when due */
+	struct bms_poll p2 = { 0 };
+	drive_begin(&p2, &rx, 2, 0, false);
+	p2.settings_due = true;
+	CHECK(answer_42_44(&p2, &rx));
+	CHECK(drv->timeout(&p2));
+	CHECK_EQ_INT(cur_cmd(&p2), 0x47);
+	/* ignored: the timeout ends the poll, good, without settings */
+	CHECK(drv->timeout(&p2));
+	CHECK_EQ_INT(cur_cmd(&p2), 0);
+	CHECK_EQ_INT(drv->finish(&p2), BMS_OK);
+	CHECK_EQ_INT((int)p2.kept.settings.have, 0);
+	/* refused (RTN 04): the same, counted as a refusal */
+	drive_begin(&p2, &rx, 2, 0, false);
+	p2.settings_due = true;
+	p2.refresh = false;
+	CHECK(answer_42(&p2, &rx));
+	r = FEED_TEXT(&p2, &rx, PYL_02, chunks_odd);
+	CHECK_EQ_INT(cur_cmd(&p2), 0x47); /* 0x92 skipped: never answered */
+	uint8_t none = 0;
+	pt_frame(g, 0x20, 2, 0, &none, 0);
+	memcpy(g + 7, "04", 2);
+	pt_fix_chksum(g);
+	r = FEED_TEXT(&p2, &rx, g, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT((int)p2.refusals, 1);
+	CHECK_EQ_INT(cur_cmd(&p2), 0);
+	CHECK_EQ_INT(drv->finish(&p2), BMS_OK);
+	CHECK_EQ_INT((int)p2.kept.settings.have, 0);
+}
+
+/* Broken 0x47 answers: cut short, too long, a bad checksum, another
+ * pack's; values out of range leave their keys absent. */
+static void test_params_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	char g[PT_MAX];
+	struct drive_res r;
+
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.settings_due = true;
+	CHECK(answer_to_47(&poll, &rx));
+	/* 11 values */
+	{
+		struct pt_info i = { 0 };
+		pt8(&i, 0x11);
+		for (int k = 0; k < 11; k++)
+			pt16(&i, params_us3000[k]);
+		pt_frame(g, 0x20, 2, 0x00, i.b, i.n);
+	}
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_SHORT);
+	/* far too long */
+	mk47(g, 2, params_us3000, 9);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)g, strlen(g)), BMS_E_UNEXPECTED);
+	/* another pack's */
+	mk47(g, 3, params_us3000, 0);
+	CHECK(drv->handle(&poll, (const uint8_t *)g, strlen(g)) < 0);
+	/* a bad checksum */
+	mk47(g, 2, params_us3000, 0);
+	g[strlen(g) - 2] = g[strlen(g) - 2] == '0' ? '1' : '0';
+	CHECK(drv->handle(&poll, (const uint8_t *)g, strlen(g)) < 0);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	CHECK_EQ_INT(cur_cmd(&poll), 0x47);
+	/* a bad answer ends the step through timeout() */
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0);
+
+	/* out of range: 0 mV, a cell limit above 5 V, temperatures outside
+	 * -40..120 degC; four trailing bytes are taken */
+	static const uint16_t odd[12] = { 0, 3050, 5001, 2731 + 1201, 2731 - 401, 500, 0, 45750, 43500,
+					  2731 + 1200, 2731 - 400, 500 };
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.settings_due = true;
+	CHECK(answer_to_47(&poll, &rx));
+	mk47(g, 2, odd, 4);
+	r = FEED_TEXT(&poll, &rx, g, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_UVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_UTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_PACK_OVP_V));
+	check_key(st, BMS_SET_PACK_UVP_V, 43.5);
+	check_key(st, BMS_SET_DISCHARGE_OTP_C, 120.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_C, -40.0);
+}
+
 int main(void)
 {
 	test_table();
@@ -1075,5 +1241,7 @@ int main(void)
 	test_mgmt_broken();
 	test_mgmt_unsupported();
 	test_broken();
+	test_params();
+	test_params_broken();
 	return check_report();
 }

@@ -427,10 +427,15 @@ function renderClients() {
     tr.appendChild(el('td', { class: 'num' }, String(c.exceptions)));
     tb.appendChild(tr);
   });
+  /* [mqtt] backfill: the history samples owed to the broker after an outage */
+  const backfillText = (q) => {
+    const owed = Object.keys(q.backlog_units || {}).filter((u) => q.backlog_units[u] > 0).map((u) => u + ' ' + q.backlog_units[u]);
+    return ' Backfill: ' + q.backlog + ' sample(s) owed' + (owed.length ? ' (' + owed.join(', ') + ')' : '') + ', ' + q.backfilled + ' sent after outages.';
+  };
   const q = state.mqtt;
   const mq = $('#mqtt');
   if (!q) mq.textContent = 'MQTT: not configured.';
-  else mq.textContent = 'MQTT ' + q.broker + ':' + q.port + ' (' + q.client_id + '): ' + q.state + (q.connected_s !== undefined ? ' for ' + age(q.connected_s) : '') + (q.down_s !== undefined ? ' for ' + age(q.down_s) : '') + ', ' + q.reconnects + ' reconnect(s)' + (q.last_error && !q.connected ? ' — ' + q.last_error : '') + '.';
+  else mq.textContent = 'MQTT ' + q.broker + ':' + q.port + ' (' + q.client_id + '): ' + q.state + (q.connected_s !== undefined ? ' for ' + age(q.connected_s) : '') + (q.down_s !== undefined ? ' for ' + age(q.down_s) : '') + ', ' + q.reconnects + ' reconnect(s)' + (q.last_error && !q.connected ? ' — ' + q.last_error : '') + '.' + (q.backfill ? backfillText(q) : '');
   mq.setAttribute('data-state', q ? q.state : 'off');
   const h = state.history;
   $('#hist-status').textContent = h ? 'History: ' + h.file + (h.open ? '' : ' (not open)') + ', ' + h.written + ' samples written, ' + h.dropped + ' lost' + (h.last_error ? ' — ' + h.last_error : '') : 'History: off.';
@@ -439,6 +444,10 @@ function renderClients() {
 function render() {
   if (!state) return;
   const g = state.gateway;
+  /* [gateway] site names the page (a browser's tabs of several sites) */
+  const name = state.site ? 'bmsgw ' + state.site : 'bmsgw';
+  if (document.title !== name) document.title = name;
+  $('h1').textContent = name;
   $('#summary').textContent = g.packs_online + ' of ' + g.packs_configured + ' pack(s) online';
   $('#version').textContent = 'bmsgw ' + g.version + ', up ' + age(g.uptime_s + elapsed());
   renderUnits();

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/core/curlev.h - libcurl's multi interface driven by the daemon's
+ * libev loop, for every output that sends through libcurl (alerts, influx):
+ * one multi handle on a loop, an ev_io per socket libcurl names and one
+ * ev_timer for its timeouts (libcurl's example evhiperfifo,
+ * https://curl.se/libcurl/c/evhiperfifo.html), and a completion callback
+ * per easy handle.  Name resolution, connecting, TLS and the exchange all
+ * proceed as the sockets are ready: nothing waits on the loop. */
+#ifndef GATEWAY_CORE_CURLEV_H
+#define GATEWAY_CORE_CURLEV_H
+
+#include <curl/curl.h>
+#include <ev.h>
+#include <stdbool.h>
+
+struct gw_curlev;
+
+/* A transfer ended: e is the caller's again (off the multi handle, to
+ * clean up or to add again), rc libcurl's result.  Called from the loop,
+ * never from inside gw_curlev_add(). */
+typedef void (*gw_curlev_done)(void *arg, CURL *e, CURLcode rc);
+
+/* curl_global_init() once for the process (every user calls it; the
+ * first does it).  false when libcurl does not start. */
+bool gw_curlev_global(void);
+/* curl_global_cleanup() at exit, after every multi handle is gone (any
+ * user may call it; only the first call after a start does it). */
+void gw_curlev_global_end(void);
+
+/* A multi handle on loop (NULL: out of memory, or libcurl not started). */
+struct gw_curlev *gw_curlev_new(struct ev_loop *loop);
+/* Its end: the transfers still under way abandoned (their easy handles
+ * cleaned up, their callbacks not called), its watchers stopped. */
+void gw_curlev_free(struct gw_curlev *m);
+/* Start easy handle e (set up by the caller; CURLOPT_PRIVATE is the
+ * module's): done(arg, e, rc) when it ends.  false when libcurl refuses
+ * it (e still the caller's). */
+bool gw_curlev_add(struct gw_curlev *m, CURL *e, gw_curlev_done done, void *arg);
+/* Abandon transfer e (no callback): off the multi handle, e the caller's. */
+void gw_curlev_remove(struct gw_curlev *m, CURL *e);
+/* Transfers under way. */
+int gw_curlev_running(const struct gw_curlev *m);
+
+#endif

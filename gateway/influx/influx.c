@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/influx/influx.c - the influx output as the daemon sees it: its
+ * row of the service table (model/service.h).
+ *
+ * Every `interval` seconds (the tick) one point per unit: each pack whose
+ * data is fresh, the bank while one of its packs is, each string of the
+ * bank while all its members are (a stale unit sends nothing, never an old
+ * value as a new one), in measurement bmsgw with the tags site ([gateway]
+ * site, when set) and unit (the pack's name, "bank", "string1" ...), the fields named as /api/state names them (line.h), the time
+ * of the tick in seconds (precision=s: never two points of a unit in one
+ * second, which InfluxDB would keep as one).  The points go to the queue of the pusher
+ * (push.c).  A reload keeps the output when [influx] is the same (its
+ * queue too); any change of it starts a new one.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/clock.h"
+#include "../core/curlev.h"
+#include "../core/jsonw.h"
+#include "../core/log.h"
+#include "../core/prom.h"
+#include "../model/gw.h"
+#include "../model/strings.h"
+#include "influx.h"
+#include "influx_int.h"
+#include "line.h"
+
+#define IX_MEASUREMENT "bmsgw"
+
+struct gw_influx {
+	struct gw *gw;
+	struct ix_push *push;
+	double next;                   /* monotonic time of the next points, 0 = at the first tick */
+	long long last_t;              /* the second of the last points */
+	struct conf_influx cfg;        /* prepared: the section to start (unless keep) */
+	bool keep;                     /* prepared: the running output goes on */
+};
+
+static long influx_fds(const struct conf *c)
+{
+	return c->influx.enabled ? 2 : 0; /* a POST's socket, and the resolver's */
+}
+
+static int influx_prepare(struct gw_svc_ctx *x)
+{
+	const struct conf *c = x->nc;
+	const struct gw_influx *cur = x->cur;
+	x->next = NULL;
+	if (!c->influx.enabled)
+		return 0;
+	struct gw_influx *n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(x->err, x->errlen, "influx: out of memory");
+		return -1;
+	}
+	n->cfg = c->influx;
+	n->keep = cur && cur->push && conf_section_same(CONF_SEC_INFLUX, CONF_RESTART, &cur->push->cfg, &c->influx);
+	x->next = n;
+	return 0;
+}
+
+static void free_one(struct gw_influx *ix)
+{
+	if (!ix)
+		return;
+	ix_push_free(ix->push);
+	explicit_bzero(&ix->cfg, sizeof(ix->cfg));
+	free(ix);
+}
+
+static void *influx_commit(const struct gw_svc_ctx *x)
+{
+	struct gw_influx *cur = x->cur, *next = x->next;
+	if (next && next->keep) {
+		free_one(next);
+		return cur;
+	}
+	free_one(cur);
+	if (!next)
+		return NULL;
+	next->gw = x->gw;
+	if (!gw_curlev_global() || !(next->push = ix_push_new(x->gw->loop, &next->cfg)))
+		gw_err("influx: libcurl cannot start: no points are sent to %s", next->cfg.url.text);
+	else
+		gw_info("influx: %s (InfluxDB %d), a point of each unit every %g s", next->cfg.url.text,
+			next->cfg.version, next->cfg.interval);
+	explicit_bzero(&next->cfg, sizeof(next->cfg));
+	return next;
+}
+
+static void influx_discard(const struct gw_svc_ctx *x)
+{
+	free_one(x->next); /* nothing of it started */
+}
+
+static void influx_stop(const struct gw_svc_ctx *x)
+{
+	free_one(x->cur);
+}
+
+static void influx_at_exit(const struct gw_svc_ctx *x)
+{
+	(void)x;
+	gw_curlev_global_end();
+}
+
+static const void *influx_held(void *st, enum conf_sect s, const char *name)
+{
+	const struct gw_influx *ix = st;
+	(void)name;
+	return s == CONF_SEC_INFLUX && ix->push ? &ix->push->cfg : NULL;
+}
+
+/* One unit's point queued, if it has a field. */
+static void point(struct ix_push *p, const char *site, const char *unit, const struct bms_snapshot *s,
+		  const struct reg_bank *rb, long long t)
+{
+	char buf[IX_LINE_MAX];
+	struct ix_line l;
+	ix_line_start(&l, buf, sizeof(buf), IX_MEASUREMENT, site, unit);
+	ix_line_snapshot(&l, s, rb);
+	size_t n = ix_line_end(&l, t);
+	if (n)
+		ix_push_queue(p, buf, n);
+}
+
+/* Each string of the bank ([bank] strings) whose every member is fresh:
+ * unit=string1 ... (gw_string_name), its cells' statistics across its
+ * members. */
+static void sample_strings(struct gw_influx *ix, const char *site, double now, long long t)
+{
+	static struct gw_string_state ss; /* large: one tick at a time on the loop */
+	struct gw *gw = ix->gw;
+	char name[32];
+	for (int s = 0; s < gw->conf->bank.nstrings; s++) {
+		gw_string_compute_at(gw, s, now, &ss);
+		if (!ss.fresh)
+			continue;
+		struct reg_bank rb = { .have_cells = ss.cell_min_at.member != 0, .min_mv = ss.cell_min_mv,
+				       .max_mv = ss.cell_max_mv, .avg_mv = ss.cell_avg_mv };
+		gw_string_name(s, name, sizeof(name));
+		point(ix->push, site, name, &ss.snap, &rb, t);
+	}
+}
+
+/* Every fresh unit's point at monotonic time now. */
+static void sample(struct gw_influx *ix, double now)
+{
+	static struct gw_bank_state bs; /* large: one tick at a time on the loop */
+	struct gw *gw = ix->gw;
+	const char *site = gw->conf->gw.site;
+	long long t = (long long)floor(gw_wall());
+	if (t == ix->last_t)
+		return; /* a late tick: a second point of the same second would overwrite the first */
+	ix->last_t = t;
+	for (int i = 0; i < gw->npacks; i++) {
+		const struct gw_pack *p = gw->packs[i];
+		if (p->have_data && gw_pack_online_at(gw, p, now))
+			point(ix->push, site, p->cfg->name, &p->snap, NULL, t);
+	}
+	if (!gw->conf->bank.enabled)
+		return;
+	gw_bank_compute_at(gw, now, &bs);
+	if (bs.online > 0)
+		point(ix->push, site, "bank", &bs.snap, &bs.rb, t);
+	sample_strings(ix, site, now, t);
+}
+
+static void influx_tick(void *st, double now)
+{
+	struct gw_influx *ix = st;
+	if (!ix->push)
+		return;
+	if (now >= ix->next) {
+		sample(ix, now);
+		double iv = ix->push->cfg.interval;
+		ix->next = ix->next > 0 && now - ix->next < iv ? ix->next + iv : now + iv;
+	}
+	ix_push_kick(ix->push);
+}
+
+static void influx_status_json(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	const struct gw_influx *ix = st;
+	const struct ix_push *p = ix->push;
+	if (!p) {
+		fputs("{\"ok\":false,\"last_error\":\"libcurl cannot start\"}", o);
+		return;
+	}
+	fputs("{\"url\":", o);
+	gw_json_str(o, p->cfg.url.text);
+	fprintf(o, ",\"version\":%d,\"interval\":%g,\"ok\":%s,\"queued\":%d,\"sent\":%lu,\"dropped\":%lu,"
+		"\"rejected\":%lu,\"failed\":%lu,\"last_error\":", p->cfg.version, p->cfg.interval,
+		p->ok ? "true" : "false", p->len, p->sent, p->dropped, p->rejected, p->failed);
+	if (p->last_error[0])
+		gw_json_str(o, p->last_error);
+	else
+		fputs("null", o);
+	fputc(',', o);
+	if (p->last_success > 0)
+		gw_json_utc(o, "last_success", (time_t)p->last_success);
+	else
+		fputs("\"last_success\":null", o);
+	fputc('}', o);
+}
+
+static void influx_metrics(void *st, const struct gw *gw, FILE *o)
+{
+	(void)gw;
+	const struct ix_push *p = ((const struct gw_influx *)st)->push;
+	if (!p)
+		return;
+	const struct gw_prom_metric m[] = {
+		{ "bmsgw_influx_up", "gauge", "1 while the last POST to InfluxDB went through (or none was tried).",
+		  p->ok },
+		{ "bmsgw_influx_points_queued", "gauge", "Points waiting for InfluxDB.", p->len },
+		{ "bmsgw_influx_points_sent_total", "counter", "Points InfluxDB took.", (double)p->sent },
+		{ "bmsgw_influx_points_dropped_total", "counter", "Points dropped from a full queue.", (double)p->dropped },
+		{ "bmsgw_influx_points_rejected_total", "counter", "Points in POSTs InfluxDB refused for good (a 4xx "
+		  "answer).", (double)p->rejected },
+		{ "bmsgw_influx_posts_failed_total", "counter", "POSTs to InfluxDB that failed and are tried again.",
+		  (double)p->failed },
+		{ "bmsgw_influx_last_success_timestamp_seconds", "gauge", "Unix time of the last POST InfluxDB took "
+		  "(0: none yet).", p->last_success },
+	};
+	gw_prom_singles(o, m, sizeof(m) / sizeof(m[0]));
+}
+
+const struct gw_service gw_svc_influx = {
+	.name = "influx",
+	.fds = influx_fds,
+	.prepare = influx_prepare,
+	.commit = influx_commit,
+	.discard = influx_discard,
+	.stop = influx_stop,
+	.at_exit = influx_at_exit,
+	.held = influx_held,
+	.status_json = influx_status_json,
+	.metrics = influx_metrics,
+	.tick = influx_tick,
+};

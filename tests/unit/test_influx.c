@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_influx.c - the InfluxDB line protocol as bmsgw writes it
+ * (gateway/influx/line.c): escaping of names and tags, numbers in plain
+ * decimals, NaN and infinities never sent, a unit without a field sends no
+ * line, a line that does not fit is void; the fields of a pack's snapshot
+ * and of the bank; and [influx] in the configuration (conf/influx.c): v1
+ * and v2, the private password and token files, the URL's checks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../conf/conf.h"
+#include "../../gateway/influx/line.h"
+#include "check.h"
+
+static void test_escape(void)
+{
+	char out[64];
+	CHECK_EQ_INT(ix_escape(out, sizeof(out), "rack1", false), 5);
+	CHECK_STR(out, "rack1");
+	ix_escape(out, sizeof(out), "a b,c=d", false);
+	CHECK_STR(out, "a\\ b\\,c\\=d");
+	ix_escape(out, sizeof(out), "a b,c=d", true); /* a measurement keeps its = */
+	CHECK_STR(out, "a\\ b\\,c=d");
+	ix_escape(out, sizeof(out), "x\ny\\z\x7f", false);
+	CHECK_STR(out, "x_y_z_");
+	CHECK_EQ_INT(ix_escape(out, 4, "abcd", false), 0); /* does not fit: nothing */
+	CHECK_STR(out, "");
+	CHECK_EQ_INT(ix_escape(out, 4, "a,b", false), 0); /* the escape does not fit */
+	CHECK_EQ_INT(ix_escape(out, 5, "a,b", false), 4);
+}
+
+static void test_numbers(void)
+{
+	char buf[256];
+	struct ix_line l;
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", "cabin", "rack1");
+	ix_line_num(&l, "voltage", 53.21);
+	ix_line_num(&l, "current", -12.5);
+	ix_line_num(&l, "soc", 80);
+	ix_line_num(&l, "nan", NAN);
+	ix_line_num(&l, "inf", INFINITY);
+	ix_line_num(&l, "minf", -INFINITY);
+	ix_line_num(&l, "huge", 1e300);
+	ix_line_num(&l, "tiny", -0.00001);
+	ix_line_bool(&l, "charge_mos", true);
+	CHECK(ix_line_end(&l, 1764130000) > 0);
+	CHECK_STR(buf, "bmsgw,site=cabin,unit=rack1 voltage=53.21,current=-12.5,soc=80,tiny=0,charge_mos=t "
+		  "1764130000\n");
+	/* no site: no tag */
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", "", "bank");
+	ix_line_num(&l, "soc", 99.95);
+	CHECK(ix_line_end(&l, 1) > 0);
+	CHECK_STR(buf, "bmsgw,unit=bank soc=99.95 1\n");
+	/* nothing but NaN: no line */
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", NULL, "a");
+	ix_line_num(&l, "voltage", NAN);
+	CHECK_EQ_INT(ix_line_end(&l, 1), 0);
+	CHECK_STR(buf, "");
+	/* too long for its buffer: void, never cut */
+	char small[40];
+	ix_line_start(&l, small, sizeof(small), "bmsgw", "cabin", "rack1");
+	ix_line_num(&l, "voltage", 53.21);
+	ix_line_num(&l, "current", 1);
+	CHECK_EQ_INT(ix_line_end(&l, 1764130000), 0);
+	CHECK_STR(small, "");
+	/* escaped tags and keys */
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", "my site", "a=b");
+	ix_line_num(&l, "x y", 1);
+	CHECK(ix_line_end(&l, 2) > 0);
+	CHECK_STR(buf, "bmsgw,site=my\\ site,unit=a\\=b x\\ y=1 2\n");
+}
+
+static void test_snapshot(void)
+{
+	struct bms_snapshot s;
+	memset(&s, 0, sizeof(s));
+	s.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CYCLES | BMS_HAS_MOSFETS;
+	s.voltage = 53.25f;
+	s.current = NAN; /* present but not a number: left out */
+	s.soc = 87.5f;
+	s.soh = 99; /* not present: left out */
+	s.cycles = 12;
+	s.chg_mos = true;
+	s.ncells = 3;
+	s.cell_mv[0] = 3301, s.cell_mv[1] = 3310, s.cell_mv[2] = 3305;
+	s.ntemps = 2;
+	s.temp_c[0] = 21.5f, s.temp_c[1] = NAN;
+	char buf[IX_LINE_MAX];
+	struct ix_line l;
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", "s1", "p1");
+	ix_line_snapshot(&l, &s, NULL);
+	CHECK(ix_line_end(&l, 5) > 0);
+	CHECK_STR(buf, "bmsgw,site=s1,unit=p1 voltage=53.25,soc=87.5,cycles=12,temp_01_c=21.5,charge_mos=t,"
+		  "discharge_mos=f,cell_01=3301,cell_02=3310,cell_03=3305,cell_min_mv=3301,cell_max_mv=3310,"
+		  "cell_avg_mv=3305,cell_delta_mv=9 5\n");
+	/* the bank: its cell statistics across packs, no cells */
+	struct reg_bank rb = { .have_cells = true, .min_mv = 3290, .max_mv = 3320, .avg_mv = 3300 };
+	memset(&s, 0, sizeof(s));
+	s.present = BMS_HAS_SOC;
+	s.soc = 50;
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", NULL, "bank");
+	ix_line_snapshot(&l, &s, &rb);
+	CHECK(ix_line_end(&l, 6) > 0);
+	CHECK_STR(buf, "bmsgw,unit=bank soc=50,cell_min_mv=3290,cell_max_mv=3320,cell_avg_mv=3300,cell_delta_mv=30 6\n");
+	/* every field of a full snapshot fits */
+	memset(&s, 0, sizeof(s));
+	s.present = 0xFFFFFFFFu;
+	s.ncells = BMS_MAX_CELLS;
+	s.ntemps = BMS_MAX_TEMPS;
+	for (int i = 0; i < BMS_MAX_CELLS; i++)
+		s.cell_mv[i] = 65535;
+	s.voltage = s.current = s.power = s.soc = s.soh = s.remain_ah = s.full_ah = -99999.9999f;
+	s.cycles = 4000000000u;
+	ix_line_start(&l, buf, sizeof(buf), "bmsgw", "abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopqrstuvwxyz01234");
+	ix_line_snapshot(&l, &s, NULL);
+	CHECK(ix_line_end(&l, 9999999999LL) > 0);
+}
+
+static struct conf c;
+static char err[CONF_ERR_MAX];
+
+static int load(const char *tail)
+{
+	static char text[4096];
+	snprintf(text, sizeof(text), "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[influx]\n%s", tail);
+	return conf_load_string(text, "t.ini", &c, err, sizeof(err));
+}
+
+static void expect_error(const char *tail, const char *needle)
+{
+	CHECK(load(tail) < 0);
+	if (!strstr(err, needle))
+		fprintf(stderr, "  expected \"%s\" in: %s\n", needle, err);
+	CHECK(strstr(err, needle) != NULL);
+}
+
+static void secret(const char *path, const char *text, int mode)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, (mode_t)mode);
+}
+
+static void test_conf(void)
+{
+	char dir[] = "/tmp/test_influx_XXXXXX", tail[1024], pw[300], tok[300];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(pw, sizeof(pw), "%s/pw", dir);
+	snprintf(tok, sizeof(tok), "%s/tok", dir);
+	secret(pw, "s3cret\n", 0600);
+	secret(tok, "tok-en==\n", 0640);
+	CHECK_EQ_INT(load("url = http://127.0.0.1:8086/\ndatabase = bmsgw\n"), 0);
+	CHECK(c.influx.enabled);
+	CHECK_EQ_INT(c.influx.version, 1);
+	CHECK_STR(c.influx.url.bare, "http://127.0.0.1:8086"); /* the trailing / off */
+	CHECK_NEAR(c.influx.interval, 10, 0);
+	CHECK_NEAR(c.influx.timeout, 10, 0);
+	CHECK_EQ_INT(c.influx.batch, 1000);
+	CHECK_EQ_INT(c.influx.queue, 10000);
+	snprintf(tail, sizeof(tail), "url = https://db.example:8086/influx\ndatabase = b\nusername = u\n"
+		 "password_file = %s\ninterval = 1\n", pw);
+	CHECK_EQ_INT(load(tail), 0);
+	CHECK_STR(c.influx.password, "s3cret");
+	snprintf(tail, sizeof(tail), "url = http://h:8086\norg = o\nbucket = b\ntoken_file = %s\n", tok);
+	CHECK_EQ_INT(load(tail), 0);
+	CHECK_EQ_INT(c.influx.version, 2);
+	CHECK_STR(c.influx.token, "tok-en==");
+	/* refused */
+	expect_error("database = b\n", "url");
+	expect_error("url = smtp://h\ndatabase = b\n", "http:// or https://");
+	expect_error("url = http://u:p@h:8086\ndatabase = b\n", "a user or password in the URL");
+	expect_error("url = http://h:8086/?db=x\ndatabase = b\n", "holds a query");
+	expect_error("url = http://h:8086\n", "database");
+	expect_error("url = http://h:8086\ndatabase = b\norg = o\nbucket = b\n", "one or the other");
+	expect_error("url = http://h:8086\norg = o\n", "both org = and bucket =");
+	expect_error("url = http://h:8086\norg = o\nbucket = b\n", "token_file");
+	expect_error("url = http://h:8086\ndatabase = b\nusername = u\n", "password_file");
+	snprintf(tail, sizeof(tail), "url = http://h:8086\ndatabase = b\ntoken_file = %s\n", tok);
+	expect_error(tail, "InfluxDB 2");
+	expect_error("url = http://h:8086\ndatabase = b\ninterval = 0.5\n", "interval");
+	expect_error("url = http://h:8086\ndatabase = b\ninterval = 3601\n", "interval");
+	expect_error("url = http://h:8086\ndatabase = b\nqueue = 100\nbatch = 200\n", "larger than queue");
+	secret(pw, "s3cret\n", 0604); /* others may read it: refused */
+	snprintf(tail, sizeof(tail), "url = http://h:8086\ndatabase = b\nusername = u\npassword_file = %s\n", pw);
+	expect_error(tail, "password_file");
+	secret(tok, "tok\n", 0644);
+	snprintf(tail, sizeof(tail), "url = http://h:8086\norg = o\nbucket = b\ntoken_file = %s\n", tok);
+	expect_error(tail, "token_file");
+	unlink(pw);
+	unlink(tok);
+	rmdir(dir);
+	/* no section: off */
+	CHECK_EQ_INT(conf_load_string("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n", "t.ini", &c, err,
+				      sizeof(err)), 0);
+	CHECK(!c.influx.enabled);
+}
+
+int main(void)
+{
+	test_escape();
+	test_numbers();
+	test_snapshot();
+	test_conf();
+	return check_report();
+}
