@@ -25,7 +25,7 @@
 VERSION := 0.1.0
 CC      ?= cc
 PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd nettle gnutls \
-           libprotobuf-c libcurl
+           libprotobuf-c libcurl jansson
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
             libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev libsqlite3-dev libmicrohttpd-dev \
             nettle-dev libgnutls28-dev \
@@ -35,7 +35,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             dpkg-dev lintian man-db groff-base systemd \
             dbus-daemon python3-dbus python3-gi python3-can adduser \
             protobuf-c-compiler libprotobuf-c-dev protobuf-compiler python3-protobuf python3-cryptography \
-            libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus
+            libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus libjansson-dev
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite).
 # Decided when this file is read: a target that installs packages first (demo,

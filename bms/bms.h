@@ -374,6 +374,8 @@ struct bms_kept {
 /* Bytes of struct bms_poll.peer_name, its NUL included. */
 #define BMS_PEER_NAME_LEN 32
 
+struct bms_jsonmap; /* bms/jsonmap.h */
+
 /* Bytes of struct bms_poll.priv, the driver's own state of a poll. */
 #define BMS_PRIV_SIZE 64
 
@@ -437,6 +439,8 @@ struct bms_poll {
 	                         * (superb: v1 pushes, v2 is asked) */
 	bool have_key;          /* key[] holds the pack's `key =` (victron-ble) */
 	uint8_t key[16];
+	const struct bms_jsonmap *jsonmap; /* mqtt-json: the pack's `fields =` map (bms/jsonmap.h),
+	                         * set by the gateway after bms_poll_begin(); NULL elsewhere */
 	char peer_name[BMS_PEER_NAME_LEN]; /* the name the Bluetooth LE device advertises
 	                         * ("" on a wire, or not known): a driver looks at it only
 	                         * where its protocol differs by name family (renogy-pro) */
@@ -624,6 +628,10 @@ struct bms_driver {
 	 * handle() returns BMS_OK, then calls finish().  next_request may be
 	 * NULL. */
 	bool listen_only;
+	/* Each frame is one whole message a node published (mqtt-json): a
+	 * frame handle() rejects is counted as a bad message (the bus's
+	 * bad_messages) and logged once, then once more when one is good again. */
+	bool messages;
 
 	/* Write the request of the current step into out (cap bytes).
 	 * Returns its length (> 0), 0 when the poll is complete, or a negative

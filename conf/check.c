@@ -202,7 +202,9 @@ static void finish_pack(struct load *x, int i)
 		conf__fail(x, p->line, sect, NULL, "missing key \"protocol\" (expected protocol = one of %s)", list);
 		return;
 	}
-	if (!seen[K_PORT]) {
+	if (!conf__mqtt_pack(x, i, sect))
+		return;
+	if (!seen[K_PORT] && !p->is_mqtt) {
 		conf__fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT, "
 		     "ble://AA:BB:CC:DD:EE:FF, or for %s a CAN interface such as can0 or slcan:///dev/ttyACM0)",
 		     p->driver && p->driver->can_bitrate ? p->driver->name : "pylon-can");
@@ -782,7 +784,7 @@ static void finish_backfill(struct load *x)
 
 /* In this order: a step may rely on what the steps before it resolved. */
 static void (*const finish_steps[])(struct load *x) = {
-	finish_packs, finish_bank, finish_upstreams, finish_mqtt, finish_tunnels, finish_http,
+	finish_packs, finish_bank, finish_upstreams, finish_mqtt, conf__finish_mqtt_packs, finish_tunnels, finish_http,
 	finish_backfill,
 	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
 	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts, conf__finish_influx,

@@ -141,6 +141,10 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                      PK(takeover_after), "0"},
 	[K_BITRATE] = {CONF_SEC_PACK, "bitrate", CONF_RELINK, KT_INT, 10000, 1000000, false, NULL, PK(bitrate), NULL},
 	[K_PK_ADAPTER] = {CONF_SEC_PACK, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, PK(adapter), NULL},
+	[K_PK_TOPIC] = {CONF_SEC_PACK, "topic", CONF_RELINK, KT_TOPIC, 0, 0, false, NULL, PK(topic), NULL},
+	[K_PK_FIELDS] = {CONF_SEC_PACK, "fields", CONF_RESTART, KT_FIELDS, 0, 0, false, NULL, PK(fields), NULL},
+	[K_PK_STALE_AFTER] = {CONF_SEC_PACK, "stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, PK(stale_after),
+	                      ""},
 
 	[K_BANK_UNIT_ID] = {CONF_SEC_BANK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {CONF_SEC_BANK, "packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../bms/jsonmap.h"
 #include "../registers/regmap.h"
 
 struct bms_driver;
@@ -150,6 +151,42 @@ struct conf_ble_proxy {
 /* The same proxy: every key equal (a link through it needs no reopen). */
 bool conf_ble_proxy_same(const struct conf_ble_proxy *a, const struct conf_ble_proxy *b);
 
+/* [mqtt]: MQTT publisher with Home Assistant discovery (bmsgw-mqtt(7)). */
+enum conf_mqtt_cells { CONF_CELLS_DISABLED = 0, CONF_CELLS_ENABLED, CONF_CELLS_OFF };
+struct conf_mqtt {
+	bool enabled;                    /* a [mqtt] section exists */
+	int line;
+	char host[CONF_HOST_MAX];        /* required */
+	int port;                        /* default 1883 (8883 is usual with TLS) */
+	char client_id[CONF_ID_MAX];     /* default bmsgw-<hostname>; [A-Za-z0-9_-] */
+	char username[CONF_ID_MAX];      /* "" = none */
+	char password_file[CONF_PORT_MAX]; /* "" = none; its first line is the password */
+	char password[CONF_HOST_MAX];    /* read from password_file at load */
+	bool tls;
+	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
+	char cert_file[CONF_PORT_MAX];   /* client certificate, with key_file */
+	char key_file[CONF_PORT_MAX];
+	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw, bmsgw/<site> with [gateway] site) */
+	bool discovery;                  /* Home Assistant discovery (default true) */
+	char discovery_prefix[CONF_TOPIC_MAX]; /* default homeassistant */
+	double publish_interval;         /* 0 = after every good poll; N = at most every N s */
+	enum conf_mqtt_cells cells;      /* per-cell sensors */
+	int keepalive;                   /* seconds, default 30 */
+	bool control;                    /* MOSFET commands (section 8) */
+	bool victron;                    /* also each unit as venus-os_dbus-mqtt-battery's JSON (P/UNIT/victron) */
+	char site[CONF_ID_MAX];          /* derived: [gateway] site, which its topics and HA ids name (a
+	                                  * change restarts the client) */
+	bool backfill;                   /* after an outage, the history samples missed on P/NAME/history */
+	int backfill_rate;               /* ... at most this many messages a second (1..1000, 50) */
+};
+
+/* `fields =` of an mqtt-json pack: as written, and parsed. */
+#define CONF_FIELDS_MAX 1024
+struct conf_fields {
+	char text[CONF_FIELDS_MAX];      /* first: a reload compares it as text */
+	struct bms_jsonmap map;
+};
+
 struct conf_pack {
 	char name[CONF_NAME_MAX];        /* [a-z0-9_-]+ */
 	const struct bms_driver *driver; /* from protocol = */
@@ -198,8 +235,19 @@ struct conf_pack {
 	double max_charge_current;       /* A: this pack's rating for [limits], -1 = [limits]' */
 	double max_discharge_current;    /* A, -1 = [limits]' */
 	struct conf_soc soc;             /* [soc] as it applies to this pack */
+	/* mqtt-json: a pack whose messages arrive on an MQTT topic */
+	bool is_mqtt;                    /* port is mqtt:TOPIC (made from topic =; no port = in the file) */
+	char topic[CONF_TOPIC_MAX];      /* the topic it subscribes to, without wildcards */
+	struct conf_fields fields;       /* `fields =`: bmsgw's field : the message's key */
+	struct conf_mqtt broker;         /* [mqtt]'s broker, copied (host, port, TLS, user, client id) */
+	double stale_after;              /* s without a good poll before it is stale, -1 = [gateway]'s */
 	int line;                        /* line of the [pack.NAME] header */
 };
+/* The same broker and login (an mqtt-json pack's subscription: another one
+ * opens its wire again at a reload). */
+bool conf_broker_same(const struct conf_mqtt *a, const struct conf_mqtt *b);
+/* The stale_after of pack p: its own, else [gateway]'s (g). */
+double conf_pack_stale_after(const struct conf_pack *p, double g);
 
 /* Silence before a request (write: a MOSFET control frame) to pack p, in
  * seconds: 3.5 character times at its baud rate (Modbus RTU's inter-frame
@@ -254,34 +302,6 @@ struct conf_upstream {
 	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default; up to 160) */
 };
 
-/* [mqtt]: MQTT publisher with Home Assistant discovery (bmsgw-mqtt(7)). */
-enum conf_mqtt_cells { CONF_CELLS_DISABLED = 0, CONF_CELLS_ENABLED, CONF_CELLS_OFF };
-struct conf_mqtt {
-	bool enabled;                    /* a [mqtt] section exists */
-	int line;
-	char host[CONF_HOST_MAX];        /* required */
-	int port;                        /* default 1883 (8883 is usual with TLS) */
-	char client_id[CONF_ID_MAX];     /* default bmsgw-<hostname>; [A-Za-z0-9_-] */
-	char username[CONF_ID_MAX];      /* "" = none */
-	char password_file[CONF_PORT_MAX]; /* "" = none; its first line is the password */
-	char password[CONF_HOST_MAX];    /* read from password_file at load */
-	bool tls;
-	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
-	char cert_file[CONF_PORT_MAX];   /* client certificate, with key_file */
-	char key_file[CONF_PORT_MAX];
-	char topic_prefix[CONF_TOPIC_MAX]; /* P; may hold '/' (default bmsgw, bmsgw/<site> with [gateway] site) */
-	bool discovery;                  /* Home Assistant discovery (default true) */
-	char discovery_prefix[CONF_TOPIC_MAX]; /* default homeassistant */
-	double publish_interval;         /* 0 = after every good poll; N = at most every N s */
-	enum conf_mqtt_cells cells;      /* per-cell sensors */
-	int keepalive;                   /* seconds, default 30 */
-	bool control;                    /* MOSFET commands (section 8) */
-	bool victron;                    /* also each unit as venus-os_dbus-mqtt-battery's JSON (P/UNIT/victron) */
-	char site[CONF_ID_MAX];          /* derived: [gateway] site, which its topics and HA ids name (a
-	                                  * change restarts the client) */
-	bool backfill;                   /* after an outage, the history samples missed on P/NAME/history */
-	int backfill_rate;               /* ... at most this many messages a second (1..1000, 50) */
-};
 
 /* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */
 struct conf_ble {

@@ -72,6 +72,7 @@ enum conf_type {
 	KT_KEY32,    /* 32 bytes in base64 (have_key + key): an ESPHome API encryption key */
 	KT_URL,      /* struct conf_alert_url: http(s):// or smtp(s)://, its credentials taken out */
 	KT_LINE,     /* text: 1..255 printable ASCII characters, spaces allowed (e-mail addresses) */
+	KT_FIELDS,   /* struct conf_fields: an mqtt-json pack's field map (bms/jsonmap.h) */
 	KT_ALERTON,  /* struct conf_alert_on: alert conditions separated by commas, some with :N */
 	KT_COUNT
 };
@@ -84,6 +85,7 @@ enum {
 	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
 	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
 	K_ADDRESS_ANY, K_POSITION, K_PK_LISTEN, K_TAKEOVER_AFTER, K_BITRATE, K_PK_ADAPTER,
+	K_PK_TOPIC, K_PK_FIELDS, K_PK_STALE_AFTER,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION, K_BANK_STRINGS, K_BANK_CURRENT_DEVIATION,
 	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
 	K_UP_REGISTERS,
@@ -323,6 +325,10 @@ bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, 
 /* check_mbtls.c: [modbus_tls] (its files, its port), and whether any
  * Modbus server is left when [gateway] listen is empty. */
 void conf__finish_mbtls(struct load *x);
+/* check_mqttjson.c: an mqtt-json pack's topic and fields (before the port
+ * check; false after an error), then its broker after [mqtt]. */
+bool conf__mqtt_pack(struct load *x, int i, const char *sect);
+void conf__finish_mqtt_packs(struct load *x);
 /* check_ble.c: each [ble_proxy.NAME], and the adapter of each ble:// pack. */
 void conf__finish_ble(struct load *x);
 /* The [ble_proxy.NAME] the pack's adapter (its own, else [ble]'s) names, or NULL. */

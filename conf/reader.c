@@ -253,11 +253,12 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		conf__fail(x, line, x->sect_name, name, "unknown key (expected one of %s)", why);
 		return 0;
 	}
-	if (x->seen[i]) {
+	if (x->seen[i] && conf__keys[i].type != KT_FIELDS) { /* fields = may go on over several lines */
 		conf__fail(x, line, x->sect_name, name, "duplicate key (first set on line %d)", x->seen[i]);
 		return 0;
 	}
-	x->seen[i] = line;
+	if (!x->seen[i])
+		x->seen[i] = line;
 	if (conf__set_value(&conf__keys[i], x->obj, value, why, sizeof(why)) < 0) {
 		conf__fail(x, line, x->sect_name, name, "%s", why);
 		return 0;

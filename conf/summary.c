@@ -19,6 +19,10 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 		conf__bfmt(buf, cap, "tcp %s", hp);
 	} else if (p->is_ble) {
 		conf__bfmt(buf, cap, "ble %s", p->ble_addr);
+	} else if (p->is_mqtt) {
+		char hp[CONF_HOST_MAX + 16];
+		conf__fmt_hostport(hp, sizeof(hp), p->broker.host, p->broker.port);
+		conf__bfmt(buf, cap, "mqtt %s on %s%s", p->topic, hp, p->broker.tls ? " (TLS)" : "");
 	} else if (p->is_can) {
 		conf__bfmt(buf, cap, "%s %s (%s, %u kbit/s, %s)", p->is_slcan ? "slcan" : "can", p->can_device,
 		     p->is_slcan ? "serial CAN adapter" : "SocketCAN", (unsigned)(p->bitrate / 1000),
@@ -132,6 +136,12 @@ static void print_wires(const struct conf *c, FILE *out)
 				fprintf(out, "%s%s", j == i ? "" : ", ", c->packs[j].name);
 		if (n > 1)
 			fprintf(out, " (shared by %d packs, polled in turn)", n);
+		if (p->is_mqtt) {
+			fprintf(out, "; subscribed as %s-in-%s, nothing published (a poll waits for the next message; "
+				"stale after %g s without a good one)\n", p->broker.client_id, p->name,
+				p->stale_after > 0 ? p->stale_after : c->gw.stale_after);
+			continue;
+		}
 		if (p->is_can) {
 			fprintf(out, "%s\n", p->driver && !p->driver->listen_only
 				? "; bmsgw sends only the protocol's read requests (a poll asks, then waits for the answers)"

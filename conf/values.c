@@ -163,6 +163,7 @@ static const char *const fixed_expect[] = {
 	[KT_DEVICE] = "a serial device path /dev/...",
 	[KT_URL] = "http://, https:// (a POST: ntfy, a webhook), smtp://HOST[:PORT] or smtps://HOST[:PORT] (e-mail)",
 	[KT_LINE] = "1..255 printable ASCII characters",
+	[KT_FIELDS] = "bmsgw's field:the message's key pairs separated by commas, e.g. voltage:v, soc:soc",
 	[KT_ALERTON] = "some of alarm, stale, imbalance, weak_cell, soc_below:N (N percent), ir_rise:PCT "
 	               "separated by commas",
 };
@@ -707,6 +708,26 @@ static int set_device(SETTER_ARGS)
 	return 0;
 }
 
+/* an mqtt-json pack's field map (bms/jsonmap.h): the text, and the map parsed */
+static int set_fields(SETTER_ARGS)
+{
+	(void)k;
+	struct conf_fields *f = (void *)field;
+	size_t had = strlen(f->text);
+	if (had + 2 + strlen(v) >= sizeof(f->text)) {
+		conf__bfmt(why, wl, "too long (expected %s, at most %zu characters in all)", exp, sizeof(f->text) - 1);
+		return -1;
+	}
+	/* a fields = line after another adds its pairs */
+	char err[160];
+	if (bms_jsonmap_add(v, &f->map, err, sizeof(err)) < 0) {
+		conf__bfmt(why, wl, "%s (expected %s)", err, exp);
+		return -1;
+	}
+	conf__bfmt(f->text + had, sizeof(f->text) - had, "%s%s", had ? ", " : "", v);
+	return 0;
+}
+
 static int set_label(SETTER_ARGS)
 {
 	size_t n = strlen(v);
@@ -851,6 +872,7 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
 		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,       [KT_KEY32] = set_key32,
 		[KT_URL] = set_url,           [KT_LINE] = set_line,     [KT_ALERTON] = set_alerton,
+		[KT_FIELDS] = set_fields,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));

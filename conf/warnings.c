@@ -120,15 +120,18 @@ int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text)
 		const struct conf_pack *p = &c->packs[i];
 		int on_bus;
 		double cycle = conf_pack_cycle(c, i, &on_bus);
-		if (c->gw.stale_after >= cycle || (p->listen && p->takeover_after <= 0))
-			continue; /* a listening pack follows its master's pace, not a poll cycle */
+		double stale = conf_pack_stale_after(p, c->gw.stale_after);
+		if (stale >= cycle || (p->listen && p->takeover_after <= 0) || p->is_mqtt)
+			continue; /* a listening pack follows its master's pace, an mqtt-json pack its node's:
+			           * not a poll cycle */
 		char text[CONF_ERR_MAX];
 		snprintf(text, sizeof(text),
-			 "%s:%d: [pack.%s]: stale_after = %g s ([gateway]) is not longer than this pack's poll "
+			 "%s:%d: [pack.%s]: stale_after = %g s (%s) is not longer than this pack's poll "
 			 "cycle (about %.1f s: poll_interval %g s, up to %.1f s for one answer with its retries "
 			 "and the %d pack(s) on its wire): it will go stale between good polls; make stale_after "
 			 "at least %.0f s (twice the cycle is comfortable), or poll it more often",
-			 c->file, p->line, p->name, c->gw.stale_after, cycle, p->poll_interval,
+			 c->file, p->line, p->name, stale, p->stale_after > 0 ? "the pack's" : "[gateway]", cycle,
+			 p->poll_interval,
 			 cycle - p->poll_interval, on_bus, ceil(cycle));
 		say(arg, text);
 		n++;

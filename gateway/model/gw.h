@@ -144,6 +144,8 @@ struct gw_bus_stats {
 	                                * a paceic RTN other than 00) */
 	uint32_t implausible;          /* polls (or records of an answer for all) whose frames
 	                                * were valid but a value was not (bms/plausible.c) */
+	uint32_t bad_messages;         /* mqtt-json: messages that were no JSON object, lacked a
+	                                * required field or carried a value out of its range */
 };
 
 /* The counters of the bus pack p is on. */

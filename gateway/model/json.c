@@ -310,6 +310,12 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
 		"\"implausible\":%u}",
 		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions, ws->implausible);
+	if (p->drv->messages) /* mqtt-json: its messages that were bad (its topic is its own wire) */
+	{
+		fputs(",\"topic\":", o);
+		gw_json_str(o, p->cfg->topic);
+		fprintf(o, ",\"bad_messages\":%u", ws->bad_messages);
+	}
 	ident_fields(o, &p->ident);
 	bms_settings_fields(o, p->drv, &p->settings);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);

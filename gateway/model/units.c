@@ -37,7 +37,7 @@ bool gw_pack_is_balancer(const struct gw_pack *p)
 /* Fresh at monotonic time now: what "online" means everywhere. */
 bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now)
 {
-	return p->have_data && now - p->last_good <= gw->conf->gw.stale_after;
+	return p->have_data && now - p->last_good <= conf_pack_stale_after(p->cfg, gw->conf->gw.stale_after);
 }
 
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
@@ -47,7 +47,7 @@ bool gw_pack_online(const struct gw *gw, const struct gw_pack *p)
 
 bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now)
 {
-	return !gw_pack_online_at(gw, p, now) && (p->have_data || now - p->created >= gw->conf->gw.stale_after);
+	return !gw_pack_online_at(gw, p, now) && (p->have_data || now - p->created >= conf_pack_stale_after(p->cfg, gw->conf->gw.stale_after));
 }
 
 int gw_packs_online(const struct gw *gw)

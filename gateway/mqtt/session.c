@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../core/log.h"
+#include "../core/mosqtls.h"
 #include "../core/net.h"
 #include "../core/resolve.h"
 #include "../core/util.h"
@@ -68,28 +69,6 @@ void mq_lost(struct gw_mqtt *m, const char *why)
 	ev_timer_start(loop, &m->retry);
 }
 
-/* A libmosquitto error code as text (errno for MOSQ_ERR_ERRNO, the
- * certificate check or the TLS library's error for MOSQ_ERR_TLS). */
-static void mosq_error(struct gw_mqtt *m, int rc, char *buf, size_t cap)
-{
-	if (rc == MOSQ_ERR_ERRNO) {
-		snprintf(buf, cap, "%s", strerror(errno));
-	} else if (rc == MOSQ_ERR_TLS) {
-		SSL *ssl = mosquitto_ssl_get(m->mosq);
-		long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-		unsigned long e = ERR_get_error();
-		char es[256] = "";
-		if (vr != X509_V_OK)
-			snprintf(es, sizeof(es), "the broker's certificate: %s", X509_verify_cert_error_string(vr));
-		else if (e)
-			ERR_error_string_n(e, es, sizeof(es));
-		snprintf(buf, cap, "TLS: %s", es[0] ? es : "handshake failed");
-		ERR_clear_error();
-	} else {
-		snprintf(buf, cap, "%s", mosquitto_strerror(rc));
-	}
-}
-
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
@@ -104,7 +83,7 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return; /* on_disconnect ran */
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[300];
-		mosq_error(m, rc, why, sizeof(why));
+		gw_mosq_error(m->mosq, rc, why, sizeof(why));
 		mq_lost(m, why);
 		return;
 	}
@@ -240,45 +219,6 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	mq_reconcile(m, msg);
 }
 
-static SSL_CTX *make_ssl(const struct conf_mqtt *c)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	if (!ctx)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	int ok = c->ca_file[0] ? SSL_CTX_load_verify_locations(ctx, c->ca_file, NULL)
-			       : SSL_CTX_set_default_verify_paths(ctx);
-	if (ok != 1) {
-		gw_err("mqtt: TLS: cannot load %s", c->ca_file[0] ? c->ca_file : "the system's CA certificates");
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	/* the broker's certificate must name the host of the configuration */
-	X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	if (gw_numeric_addr(c->host, c->port, &ss, &sl))
-		ok = X509_VERIFY_PARAM_set1_ip_asc(vp, c->host);
-	else
-		ok = X509_VERIFY_PARAM_set1_host(vp, c->host, 0);
-	if (ok != 1) {
-		gw_err("mqtt: TLS: cannot check certificates against %s", c->host);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	if (c->cert_file[0] && (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1 ||
-				SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1 ||
-				SSL_CTX_check_private_key(ctx) != 1)) {
-		char es[256] = "?";
-		ERR_error_string_n(ERR_get_error(), es, sizeof(es));
-		gw_err("mqtt: TLS: client certificate %s / key %s: %s", c->cert_file, c->key_file, es);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
 static void resolved(void *arg, const struct gw_lookup_result *res)
 {
 	struct gw_mqtt *m = arg;
@@ -297,7 +237,7 @@ static void resolved(void *arg, const struct gw_lookup_result *res)
 	int rc = mosquitto_connect_async(m->mosq, m->addr, c->port, c->keepalive);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[300];
-		mosq_error(m, rc, why, sizeof(why));
+		gw_mosq_error(m->mosq, rc, why, sizeof(why));
 		mq_lost(m, why);
 		return;
 	}
@@ -338,7 +278,7 @@ void mq_tick(struct gw_mqtt *m)
 		return;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[300];
-		mosq_error(m, rc, why, sizeof(why));
+		gw_mosq_error(m->mosq, rc, why, sizeof(why));
 		mq_lost(m, why);
 		return;
 	}
@@ -417,7 +357,7 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
 	if (c->username[0])
 		mosquitto_username_pw_set(m->mosq, c->username, c->password[0] ? c->password : NULL);
 	if (c->tls) {
-		m->ssl = make_ssl(c);
+		m->ssl = gw_mosq_ssl_ctx(c, "mqtt");
 		if (!m->ssl) {
 			mosquitto_destroy(m->mosq);
 			free(m);

@@ -136,10 +136,23 @@ int gw_bus_send(struct gw_bus *w, const uint8_t *req, size_t n)
 	return 0;
 }
 
+/* A bus of a driver whose every frame is a whole message (mqtt-json): what
+ * arrives between two polls is kept for the next one (the node's pace is
+ * its own; a message is never lost for coming a moment early). */
+static bool keeps_messages(const struct gw_bus *w)
+{
+	return w->npacks > 0 && w->packs[0]->drv->messages;
+}
+
 void gw_bus_listen(struct gw_bus *w)
 {
-	bms_rx_clear(&w->rx);
 	w->ps = GW_BUS_WAIT;
+	if (keeps_messages(w) && w->rx.len) {
+		w->kick = true; /* framed from the loop, not inside the poll that just ended */
+		arm(w, 0);
+		return;
+	}
+	bms_rx_clear(&w->rx);
 	arm(w, w->xp->cfg->timeout);
 }
 
@@ -147,6 +160,7 @@ void gw_bus_abort(struct gw_bus *w)
 {
 	disarm(w);
 	w->ps = GW_BUS_IDLE;
+	w->kick = false;
 }
 
 void gw_bus_release(struct gw_bus *w)
@@ -186,6 +200,8 @@ void gw_poll_schedule(struct gw_bus *w)
 	gw_bus_next(w);
 }
 
+static void frames(struct gw_bus *w);
+
 /* The timer expired. */
 static void fire(struct gw_bus *w)
 {
@@ -202,6 +218,12 @@ static void fire(struct gw_bus *w)
 		w->clients[w->who]->send(w);
 		break;
 	case GW_BUS_WAIT:
+		if (w->kick) {
+			w->kick = false;
+			arm(w, w->xp->cfg->timeout);
+			frames(w);
+			break;
+		}
 		w->clients[w->who]->timeout(w);
 		break;
 	}
@@ -298,6 +320,10 @@ static void link_bytes(void *arg, const uint8_t *p, size_t n)
 	w->got_bytes = true;
 	if (w->li && gw_listener_bytes(w->li, p, n))
 		return; /* listening: the listener's */
+	if (w->ps != GW_BUS_WAIT && keeps_messages(w)) {
+		bms_rx_feed(&w->rx, p, n); /* for the next poll */
+		return;
+	}
 	if (w->ps != GW_BUS_WAIT) {
 		/* nobody asked: late answers and line noise are dropped.  The gap
 		 * before a frame means silence on the wire (a BMS may still be

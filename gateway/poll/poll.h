@@ -50,6 +50,9 @@ struct gw_bus {
 	struct bms_rx rx;              /* what arrived, for the driver's framer */
 	double last_rx;
 	bool got_bytes;                /* bytes arrived since the poller began its poll */
+	bool kick;                     /* a poll of a driver with messages (mqtt-json) waits and
+	                                * rx holds messages that came in between: framed at the
+	                                * next turn of the loop (gw_bus_listen) */
 	unsigned silent_polls;         /* consecutive polls of any pack without a byte received (the
 	                                * poller counts, the engine clears it when the link comes up) */
 	bool lent;                     /* the wire is lent to a maintenance tool: no polling */

@@ -55,6 +55,7 @@ struct gw_poll_slot {
 	unsigned long link_opens;      /* the link's opens at its last poll (link_fresh) */
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 	bool attempted;                /* at least one poll finished (for --once) */
+	bool msg_bad;                  /* a driver with messages: the last message was bad (logged once) */
 	/* the frames the poll in progress handed its driver (the first
 	 * GW_HEARD_MAX bytes, `heard_len` in all): an implausible poll's log shows them */
 	uint8_t heard[GW_HEARD_MAX];
@@ -106,6 +107,7 @@ static void poll_begin(struct gw_pack *p, double now)
 	memcpy(s->poll.key, p->cfg->key, sizeof(s->poll.key));
 	snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", gw_link_peer_name(w->link));
 	s->poll.ble_layout = (uint8_t)gw_link_ble_layout(w->link);
+	s->poll.jsonmap = p->cfg->is_mqtt ? &p->cfg->fields.map : NULL;
 	s->last_bad = 0;
 	s->heard_len = 0;
 	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||
@@ -209,7 +211,9 @@ static void poll_done(struct gw_bus *w, bool finished, const char *why)
 	/* next poll on the interval grid; never in the past */
 	double now = gw_mono();
 	s->next_due = s->poll_started + p->cfg->poll_interval;
-	if (s->next_due < now)
+	/* a node's messages (mqtt-json) come at its pace: listen again at once
+	 * while the subscription is up, so that none is missed between polls */
+	if (s->next_due < now || (p->drv->messages && gw_link_is_up(w->link)))
 		s->next_due = now;
 	struct gw_poll_end e = { .poll = finished ? &s->poll : NULL, .why = why };
 	bool good = poll_end(w, p, &e, s->poll_started, s->poll.refresh);
@@ -332,6 +336,35 @@ static void count_refusals(struct gw_bus *w, struct gw_pack *p, int rc)
 		 w->stats.exceptions);
 }
 
+/* A driver with messages (mqtt-json): a message handle() rejected (rc < 0)
+ * is counted, and logged once with why (the map applied again to say it),
+ * until one is good again (rc == BMS_OK), which is logged too. */
+static void count_message(struct gw_bus *w, struct gw_pack *p, const uint8_t *f, size_t fl, int rc)
+{
+	struct gw_poll_slot *s = p->slot;
+	if (rc == BMS_OK) {
+		if (s->msg_bad)
+			gw_info("pack %s: its messages are good again (%u bad so far)", p->cfg->name,
+				w->stats.bad_messages);
+		s->msg_bad = false;
+		return;
+	}
+	w->stats.bad_messages++;
+	if (s->msg_bad)
+		return;
+	s->msg_bad = true;
+	char why[160] = "";
+	if (fl > BMS_MSG_HDR && !(f[2] & BMS_MSG_TOO_LONG) && s->poll.jsonmap) {
+		struct bms_snapshot tmp;
+		bms_jsonmap_apply(s->poll.jsonmap, (const char *)f + BMS_MSG_HDR, fl - BMS_MSG_HDR, &tmp, why,
+				  sizeof(why));
+	} else {
+		snprintf(why, sizeof(why), "longer than %d bytes", BMS_JSON_MSG_MAX);
+	}
+	gw_warn("pack %s: a bad message on %s (%s): %s; the last good values stay until one is good "
+		"(further ones counted in bad_messages)", p->cfg->name, gw_link_port(w->link), bms_strerror(rc), why);
+}
+
 /* ---- the poll client of the bus's engine (struct gw_bus_client, bus.h) ---- */
 
 /* A complete answer to the poll request on the wire. */
@@ -346,6 +379,8 @@ static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t
 	sl->heard_len += fl;
 	int rc = d->handle(&sl->poll, f, fl);
 	count_refusals(w, pk, rc);
+	if (d->messages && rc != BMS_MORE && rc != BMS_E_UNEXPECTED)
+		count_message(w, pk, f, fl, rc);
 	if (rc == BMS_MORE || rc == BMS_E_UNEXPECTED)
 		return BMS_FRAME_MORE;
 	if (rc == BMS_OK) {
@@ -359,10 +394,15 @@ static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t
 	/* a bad answer: count it as a failed try of this step */
 	if (rc == BMS_E_CHECKSUM)
 		w->stats.checksum_errors++;
-	else if (rc == BMS_E_SHORT)
+	else if (rc == BMS_E_SHORT && !d->messages)
 		w->stats.short_frames++;
 	gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 	pk->slot->last_bad = rc; /* named in the poll's failure, if it fails */
+	if (d->messages) {
+		/* each message stands alone: a bad one ends the poll (the cache kept) */
+		poll_done(w, false, bms_strerror(rc));
+		return BMS_FRAME_STOP;
+	}
 	step_timeout(w, false);
 	return BMS_FRAME_STOP;
 }

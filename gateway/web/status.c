@@ -75,9 +75,9 @@ static void links_json(struct gw *gw, FILE *o)
 		if (li.turns) /* a BLE link taking turns for its adapter's or proxy's connection slots */
 			fprintf(o, ",\"taking_turns\":true,\"round_s\":%.1f", li.round_s);
 		fprintf(o, ",\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
-			"\"implausible\":%u,\"packs\":[",
+			"\"implausible\":%u,\"bad_messages\":%u,\"packs\":[",
 			w->stats.checksum_errors, w->stats.short_frames, w->stats.timeouts, w->stats.exceptions,
-			w->stats.implausible);
+			w->stats.implausible, w->stats.bad_messages);
 		for (int k = 0; k < w->npacks; k++) {
 			fprintf(o, "%s", k ? "," : "");
 			gw_json_str(o, w->packs[k]->cfg->name);
@@ -520,6 +520,8 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 		{ "bmsgw_link_exceptions_total", "counter", "Answers that were an error code (a Modbus exception)." },
 		{ "bmsgw_link_implausible_total", "counter",
 		  "Polls whose frames were valid but a value was not plausible (not served)." },
+		{ "bmsgw_link_bad_messages_total", "counter",
+		  "mqtt-json: messages that did not parse, lacked a required field or held a value out of range." },
 	};
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++) {
 		gw_prom_family(o, lf[f].name, lf[f].type, lf[f].help);
@@ -528,7 +530,8 @@ static void wires_metrics(const struct gw *gw, FILE *o)
 			struct gw_link_info li;
 			gw_link_info(w->link, &li);
 			double v[] = { li.state == GW_LINK_UP && !w->lent, (double)li.opens, w->stats.checksum_errors,
-				       w->stats.short_frames, w->stats.timeouts, w->stats.exceptions, w->stats.implausible };
+				       w->stats.short_frames, w->stats.timeouts, w->stats.exceptions, w->stats.implausible,
+				       w->stats.bad_messages };
 			fprintf(o, "%s{port=", lf[f].name);
 			gw_prom_label(o, li.port);
 			fprintf(o, ",kind=\"%s\"} %.0f\n", li.kind, v[f]);

@@ -353,6 +353,9 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 	if (a->is_can) /* the same bus, protocol and bit rate (`bitrate` relinks) */
 		return b->is_can && strcmp(a->port, b->port) == 0 && a->driver == b->driver &&
 		       a->bitrate == b->bitrate;
+	if (a->is_mqtt) /* the same topic through the same broker and login */
+		return b->is_mqtt && strcmp(a->port, b->port) == 0 && conf_broker_same(&a->broker, &b->broker) &&
+		       strcmp(a->name, b->name) == 0; /* its client id names the pack */
 	/* a serial line: every key of a pack that relinks (port, baud) */
 	if (!a->is_tcp && !a->is_ble)
 		return conf_section_same(CONF_SEC_PACK, CONF_RELINK, a, b);

@@ -3,6 +3,7 @@
  * port of a pack names, and the link made for it.
  *
  * The one file that names every transport (serial.c, tcp.c, canlink.c,
+ * mqttlink.c,
  * ble/), as redis registers its connection types by name (its
  * connection layer):
  * link.c calls a transport only through the link's table (l->tr), and the
@@ -25,6 +26,8 @@ static const struct gw_transport *transport_of(const struct conf_pack *cfg)
 #endif
 	if (cfg->is_can)
 		return &gw_transport_can;
+	if (cfg->is_mqtt)
+		return &gw_transport_mqtt;
 	return cfg->is_tcp ? &gw_transport_tcp : &gw_transport_serial;
 }
 

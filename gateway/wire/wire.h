@@ -70,7 +70,7 @@ struct gw_line {
 /* What the status page and the metrics show of a link (gw_link_info()). */
 struct gw_link_info {
 	const char *port;              /* the port string */
-	const char *kind;              /* its transport: "serial", "tcp", "can", "ble" */
+	const char *kind;              /* its transport: "serial", "tcp", "can", "ble", "mqtt" */
 	enum gw_link_state state;
 	unsigned long opens;           /* times the wire was opened (connected) */
 	double down_since;             /* monotonic start of the outage, once logged; -1 otherwise */

@@ -76,6 +76,8 @@ struct gw_transport {
 	int (*ble_layout)(const struct gw_link *l);
 };
 extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
+/* mqttlink.c: an mqtt-json pack's subscription to its topic */
+extern const struct gw_transport gw_transport_mqtt;
 /* defined with libsystemd only (HAVE_SYSTEMD); declared either way, as no
  * header tests HAVE_SYSTEMD (the Makefile's build without libsystemd shares
  * the objects of every file that does not test it) */

@@ -269,6 +269,16 @@ def check_implied(names):
     multidrop = set(re.findall(r'"([\w-]+)":', m.group(1))) if m else set()
     for name in names:
         sym = name.replace("-", "_")
+        if sym in NO_WIRE:
+            # no port: a topic and a field map through [mqtt]'s broker; no control, no address
+            sub = "topic = t/p\nfields = voltage:v, soc:s\n"
+            mq = "[mqtt]\nhost = 127.0.0.1\n"
+            c.ok(accepted(name, sub + mq) and not accepted(name, sub) and
+                 not accepted(name, sub + "control = true\n" + mq) and
+                 not accepted(name, sub + "address = 1\n" + mq) and
+                 name not in man8_control | ini_control | ini_address | multidrop,
+                 "%s: --check takes its topic and fields with [mqtt] only; no control, no address" % name)
+            continue
         port = the_port(name)
         if not c.ok(port is not None, "%s: --check takes a port of it" % name):
             continue
@@ -362,6 +372,13 @@ def check_outputs():
                  "%s: [%s] is in test_reload_keys.py's base configuration" % (sym, word))
 
 
+# Protocols that no serial, TCP, CAN or Bluetooth wire carries, so that
+# bmsgw-sim has nothing to play for them: the integration test that plays
+# their source instead.  mqtt-json: a node's JSON on an MQTT topic, published
+# to a real mosquitto by the test.
+NO_WIRE = {"mqtt_json": "tests/integration/test_mqtt_json.py"}
+
+
 def main():
     check_outputs()
     check_inverters()
@@ -389,8 +406,14 @@ def main():
              if os.path.exists(os.path.join(ROOT, "bms/%s.c" % sym)) else False,
              "%s: bms/%s.c defines bms_%s_driver" % (name, sym, sym))
         c.ok(name in gw_list, "%s: bmsgw --help lists it" % name)
-        c.ok(os.path.exists(os.path.join(ROOT, "tests/sim/sim_%s.c" % sym)) and name in sim_list,
-             "%s: a simulator responder (tests/sim/sim_%s.c), listed by bmsgw-sim" % (name, sym))
+        if sym in NO_WIRE:
+            # no wire a simulator could play: the pack's messages come through a broker
+            c.ok(name not in sim_list and os.path.exists(os.path.join(ROOT, NO_WIRE[sym])),
+                 "%s: no simulator responder (%s's packs arrive through a broker), tested end to end by %s"
+                 % (name, name, NO_WIRE[sym]))
+        else:
+            c.ok(os.path.exists(os.path.join(ROOT, "tests/sim/sim_%s.c" % sym)) and name in sim_list,
+                 "%s: a simulator responder (tests/sim/sim_%s.c), listed by bmsgw-sim" % (name, sym))
         unit = "tests/unit/test_%s.c" % sym
         c.ok(os.path.exists(os.path.join(ROOT, unit)) and
              re.search(r"\bbms_%s_driver\b" % sym, read(unit)) is not None and

@@ -66,6 +66,10 @@ def base_conf(tmp, ports, ptys):
                     "poll_interval": "0.2"}),
         ("pack.v", {"protocol": "victron-ble", "port": "ble://C8:47:8C:E1:23:45", "unit_id": "7",
                     "key": "0123456789abcdef0123456789abcdef", "poll_interval": "0.2", "timeout": "0.3"}),
+        # a pack that arrives over MQTT (through [mqtt]'s broker, which nobody
+        # runs here: what is checked is the configuration in force)
+        ("pack.m", {"protocol": "mqtt-json", "topic": "node/m/state", "fields": "voltage:v, soc:s",
+                    "unit_id": "13"}),
         ("bank", {"packs": "a, b"}),
         ("upstream.u", {"host": "127.0.0.1", "port": str(ports["up"]), "source": "a", "base": "0"}),
         ("mqtt", {"host": "127.0.0.1", "port": str(ports["mqtt"]), "username": "u",
@@ -111,6 +115,8 @@ INSTANCE = {
     ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
     ("pack", "listen"): "pack.l",             # seplos3, alone on its wire: a bus another master polls
     ("pack", "takeover_after"): "pack.l",     # listening by then
+    ("pack", "topic"): "pack.m",              # an mqtt-json pack's
+    ("pack", "fields"): "pack.m",
     ("inverter", "protocol"): "inverter.p",   # CAN to CAN
     ("inverter", "interval"): "inverter.can",  # CAN keys
     ("inverter", "extras"): "inverter.p",
@@ -137,6 +143,8 @@ NEW = {
     ("pack", "poll_interval"): "0.3",         # the generic rules would slow the counters down
     ("pack", "timeout"): "0.4",
     ("pack", "key"): "00112233445566778899aabbccddeeff",
+    ("pack", "topic"): "node/m/other",
+    ("pack", "fields"): "voltage:v2, current:i",
     ("bank", "packs"): "a",
     ("bank", "strings"): "a+b",               # packs in series (packs = goes: the two are one list)
     ("upstream", "host"): "localhost",

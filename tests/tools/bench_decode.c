@@ -5,7 +5,8 @@
  * answers where no capture of a block exists), and the cost of one poll.
  * pylon-can, a listening driver, twice: its cycle as the CAN transport hands
  * it over (records), and from the slcan adapter's lines up (the line
- * parser of gateway/wire/slcan.c, the records, the decoder).  The
+ * parser of gateway/wire/slcan.c, the records, the decoder).  mqtt-json
+ * as one message the MQTT transport hands over (parsed, mapped).  The
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
  * renogy-pro, vatrer, pylon-rt, gobel, saihang, ks48, basen, roypow, ogt, paceex;
  * ant over either) as their notifications' bytes: the framer sees the same
@@ -17,6 +18,7 @@
 
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/jsonmap.h"
 #include "../../gateway/wire/slcan.h"
 #include "../../registers/regmap.h"
 
@@ -48,6 +50,24 @@ static const char *bench_peer(const struct bms_driver *d)
 	return d == &bms_ogt_driver ? "SmartBat-A10007" : "";
 }
 
+/* mqtt-json's field map (its case: venus-os_dbus-mqtt-battery's shape, 16
+ * cells as numbered keys), as the pack's `fields =` gives it; NULL for the
+ * other drivers. */
+static const struct bms_jsonmap *bench_map(const struct bms_driver *d)
+{
+	static struct bms_jsonmap m;
+	static int made; /* 0 not yet, 1 made, -1 failed */
+	char why[160];
+	if (d != &bms_mqtt_json_driver)
+		return NULL;
+	if (!made)
+		made = bms_jsonmap_parse("voltage:Dc.Voltage, current:Dc.Current, power:Dc.Power, soc:Soc, "
+					 "full_ah:InstalledCapacity, remain_ah:Capacity, cycles:History.ChargeCycles, "
+					 "temp_1:Dc.Temperature, ccl_a:Info.MaxChargeCurrent, cells:Voltages.Cell#",
+					 &m, why, sizeof(why)) == 0 ? 1 : -1;
+	return made > 0 ? &m : NULL;
+}
+
 /* One step: feed wire from *off in 13-byte reads, each framed by the
  * daemon's loop (bms_frames()), until handle() says BMS_OK; 0, or -1. */
 static int run_step(const struct bms_driver *d, struct bms_poll *poll, struct bms_rx *rx, const uint8_t *wire,
@@ -77,6 +97,7 @@ static int run_poll(const struct bms_driver *d, uint8_t addr, const uint8_t *wir
 	bms_poll_begin(poll, addr, 0, false);
 	poll->link = link;
 	snprintf(poll->peer_name, sizeof(poll->peer_name), "%s", bench_peer(d));
+	poll->jsonmap = bench_map(d);
 	bms_rx_clear(&rx);
 	if (d->listen_only || (d->listens && d->listens(poll))) { /* a step the BMS pushes (superb v1) */
 		if (run_step(d, poll, &rx, wire, n, &off) != 0)
@@ -367,6 +388,15 @@ static const struct bench_case cases[] = {
 		"a5a50003900000000000000aa800600064000025a600002710000027100002ffff0001000006000000000000080da90d6a0d28"
 		"0d3d0d2c0d6b0d4d0d38ffffffffffffffffffffffffffffffffffffffffffffffff00020b430b46ffffffffffffffffffffff"
 		"ffffffffff0b560ba4ffffffffffffffffffffffffffff00006d600000721000006810000a0dac0e420d02000a00009a5a", false },
+	/* mqtt-json: one venus-os_dbus-mqtt-battery message of a 16S pack
+	 * (bms/PROTOCOLS.md S58-1), parsed (jansson) and mapped */
+	{ "mqtt-json", &bms_mqtt_json_driver, 0, true,
+		"{\"Dc\":{\"Power\":321.6,\"Voltage\":52.7,\"Current\":6.1,\"Temperature\":23},"
+		"\"InstalledCapacity\":200.0,\"Capacity\":125.5,\"Soc\":63,\"Info\":{\"MaxChargeCurrent\":80.0},"
+		"\"History\":{\"ChargeCycles\":5},\"Voltages\":{\"Cell1\":3.291,\"Cell2\":3.292,\"Cell3\":3.293,"
+		"\"Cell4\":3.294,\"Cell5\":3.295,\"Cell6\":3.296,\"Cell7\":3.297,\"Cell8\":3.298,\"Cell9\":3.299,"
+		"\"Cell10\":3.300,\"Cell11\":3.301,\"Cell12\":3.302,\"Cell13\":3.303,\"Cell14\":3.304,"
+		"\"Cell15\":3.305,\"Cell16\":3.306}}", false },
 };
 
 /* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
@@ -378,6 +408,8 @@ static int bench(const struct bench_case *c, double seconds)
 		memcpy(wire, c->wire, n);
 	if (c->slcan)
 		n = slcan_records(c->wire, strlen(c->wire), wire, sizeof(wire));
+	if (c->drv == &bms_mqtt_json_driver) /* one message, as the MQTT transport hands it over */
+		n = bms_msg_record(wire, sizeof(wire), c->wire, strlen(c->wire));
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
 	poll.kept.ident_state = BMS_IDENT_NONE;

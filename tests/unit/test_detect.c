@@ -517,10 +517,10 @@ static void test_requests(void)
 	bms_probe_begin(d, &poll, 1, 1);
 	CHECK(bms_probe_request(d, &poll, req, sizeof(req)) > 0 && req[0] == '>');
 	/* every wired driver has one; the Bluetooth-only and CAN ones none (a
-	 * CAN bus is listened to, not asked) */
+	 * CAN bus is listened to, not asked), nor mqtt-json (no wire: a topic) */
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_driver *x = bms_drivers[i];
-		CHECK(x->ble_only || x->can_bitrate ? x->probe == NULL : x->probe != NULL);
+		CHECK(x->ble_only || x->can_bitrate || x->messages ? x->probe == NULL : x->probe != NULL);
 		if (x->probe && !x->listen_only)
 			CHECK(x->probe->bauds[0] > 0 && x->probe->rank > 0);
 	}
