@@ -62,7 +62,7 @@ def venus(soc=63, volts=52.9):
 
 
 def aiobms(soc=71):
-    """aiobmsble's BMSSample as a JSON object (aiobmsble/__init__.py's keys)."""
+    """aiobmsble's BMSSample as a JSON object (the keys its package's init module defines)."""
     return json.dumps({"voltage": 53.2, "current": -2.5, "battery_level": soc, "battery_health": 98,
                        "cycles": 12, "cycle_charge": 71.0, "design_capacity": 100, "power": -133.0,
                        "cell_voltages": [3.325] * 16, "temp_values": [[21.0, 1], [22.5, 2]],

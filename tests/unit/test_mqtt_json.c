@@ -5,7 +5,7 @@
  *  - mr-manuel/venus-os_dbus-mqtt-battery's JSON (README "JSON structure":
  *    nested Dc, Info, History, System, Voltages.CellN), which nodes feeding
  *    a Victron GX publish;
- *  - aiobmsble's BMSSample (aiobmsble/__init__.py) as a JSON object, flat
+ *  - aiobmsble's BMSSample (its package's init module) as a JSON object, flat
  *    keys, cell_voltages an array, temp_values [value, type] pairs in the
  *    newer releases;
  *  - an ESPHome node's mqtt.publish_json (keys of the node's own choosing).
