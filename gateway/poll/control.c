@@ -436,6 +436,11 @@ void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok, double started
 	}
 }
 
+bool gw_control_verifying(const struct gw_pack *p)
+{
+	return p->ctl->cur && p->ctl->cur->phase == CTL_VERIFY;
+}
+
 bool gw_control_readback_at(const struct gw_pack *p, double started, double *at)
 {
 	const struct gw_ctl *c = p->ctl->cur;

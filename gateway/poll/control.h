@@ -69,6 +69,8 @@ extern const struct gw_bus_client gw_control_client;
 void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok, double started);
 /* A pack is going away (reload, stop): end its command (0x0B). */
 void gw_control_drop(struct gw_pack *p);
+/* poller.c: a command of p was acknowledged and waits for its read-back. */
+bool gw_control_verifying(const struct gw_pack *p);
 /* poller.c: a command of p waits for its read-back poll, due at *at (it
  * goes ahead of the other packs' polls): a poll begun at `started` is
  * older than its acknowledgement. */

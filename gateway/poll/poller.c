@@ -112,7 +112,8 @@ static void poll_begin(struct gw_pack *p, double now)
 	s->heard_len = 0;
 	s->poll.refresh = s->slow_at == 0 || p->fail_streak || s->slow_age >= SLOW_EVERY ||
 			  now - s->slow_at >= w->gw->conf->gw.stale_after / 2;
-	s->poll.settings_due = settings_due(s, w, now);
+	/* (never while a MOSFET command waits for its read-back: that poll is to be short) */
+	s->poll.settings_due = settings_due(s, w, now) && !gw_control_verifying(p);
 	if (s->poll.settings_due)
 		w->settings_poll_at = s->settings_tried = now;
 	s->poll.address_any = p->cfg->address_any;

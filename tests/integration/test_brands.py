@@ -407,7 +407,9 @@ if __name__ == "__main__":
     if sys.argv[1:]:  # while iterating: only the protocols named
         both = [p for p in both if p in sys.argv[1:]]
     if first_part():
-        missing = [p for p in gw_protos if p not in sim_protos]
+        # mqtt-json has no wire a simulator could play (its packs arrive through a
+        # broker): tests/integration/test_mqtt_json.py runs it end to end
+        missing = [p for p in gw_protos if p not in sim_protos and p != "mqtt-json"]
         c.eq(missing, [], "every protocol of bmsgw has a simulator responder")
     for proto in both:
         if not my_part():

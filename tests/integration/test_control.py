@@ -367,6 +367,8 @@ def test_bank():
         c.ok(p[0]["dsg_mos"] == 1 and p[1]["dsg_mos"] == 0, "only the addressed pack switched")
     finally:
         client.close()
+        if c.failed:
+            gw.dump(60)
         gw.stop()
         sim.stop()
 
