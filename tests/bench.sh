@@ -37,7 +37,9 @@
 # seconds with a wall clock that jumps, tests/tools/bench_backfill.py and
 # timeshift.c); the influx output's line
 # writer and pusher (points a second to a local receiver,
-# tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on
+# tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on, and
+# with every fleet feature on at once (site, MQTT backfill and victron, the
+# history, influx, /metrics scraped, an mqtt-json pack)
 # (tests/tools/bench_influx_idle.py; INFLUX_SECONDS).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
