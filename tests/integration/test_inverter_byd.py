@@ -38,16 +38,15 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
+from canreader import CanReader  # noqa: E402
 
 try:
-    import can
-    from can.interfaces.slcan import slcanBus
+    from can.interfaces.slcan import slcanBus  # noqa: F401 - canreader.py uses it
 except ImportError:
     print("python3-can is not installed (make deps installs it)")
     print("0 passed, 1 failed")
@@ -63,39 +62,10 @@ NAME = bytes.fromhex("00474F4F44574500")  # "GOODWE", bit 0 clear (BE issue 28's
 ASK = bytes.fromhex("0100000000000000")
 
 
-class Inverter:
+class Inverter(CanReader):
     """The inverter: python-can's slcan on the test's end of the pty pair;
     every frame kept with its arrival time."""
-
-    def __init__(self, path):
-        self.bus = slcanBus(path, bitrate=500000, sleep_after_open=0)
-        self.frames = []
-        self.lock = threading.Lock()
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while self.running:
-            try:
-                m = self.bus.recv(0.02)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                with self.lock:
-                    self.frames.append((time.monotonic(), m))
-
-    def send(self, ident, data):
-        self.bus.send(can.Message(arbitration_id=ident, data=data, is_extended_id=False))
-
-    def since(self, t0):
-        with self.lock:
-            return [(t, m) for t, m in self.frames if t >= t0]
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
+    RECV_S = 0.02
 
 
 # ------------------------------------------- this test's reader (§9, big endian)

@@ -27,16 +27,15 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
+from canreader import CanReader  # noqa: E402
 
 try:
-    import can
-    from can.interfaces.slcan import slcanBus
+    from can.interfaces.slcan import slcanBus  # noqa: F401 - canreader.py uses it
 except ImportError:
     print("python3-can is not installed (make deps installs it)")
     print("0 passed, 1 failed")
@@ -49,46 +48,14 @@ IDS = (0x311, 0x312, 0x313, 0x314, 0x315, 0x316, 0x317, 0x318, 0x319, 0x320, 0x3
 REQUEST = bytes.fromhex("1122334455667788")
 
 
-class Growatt:
+class Growatt(CanReader):
     """The inverter: python-can's slcan on the test's end of the pty pair,
     0x301 sent when asked (or every `period` s), every frame kept."""
-
-    def __init__(self, path):
-        self.bus = slcanBus(path, bitrate=500000, sleep_after_open=0)
-        self.frames = []
-        self.lock = threading.Lock()
-        self.running = True
-        self.period = None
-        self.polls = 0
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        next_poll = time.monotonic()
-        while self.running:
-            if self.period and time.monotonic() >= next_poll:
-                self.poll()
-                next_poll = time.monotonic() + self.period
-            try:
-                m = self.bus.recv(0.02)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                with self.lock:
-                    self.frames.append((time.monotonic(), m))
+    RECV_S = 0.02
 
     def poll(self):
         self.polls += 1
-        self.bus.send(can.Message(arbitration_id=0x301, data=REQUEST, is_extended_id=False))
-
-    def since(self, t0):
-        with self.lock:
-            return [(t, m) for t, m in self.frames if t >= t0]
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
+        self.send(0x301, REQUEST)
 
 
 # ------------------------------------------- this test's reader (§7, big endian)

@@ -41,16 +41,15 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
+from canreader import CanReader  # noqa: E402
 
 try:
-    import can
-    from can.interfaces.slcan import slcanBus
+    from can.interfaces.slcan import slcanBus  # noqa: F401 - canreader.py uses it
 except ImportError:
     print("python3-can is not installed (make deps installs it)")
     print("0 passed, 1 failed")
@@ -65,54 +64,25 @@ ENSEMBLE = [0x4210 + 0x10 * k + ADDR for k in range(9)]
 EQUIPMENT = [0x7310 + 0x10 * k + ADDR for k in range(4)]
 
 
-class Inverter:
+class Inverter(CanReader):
     """The HV inverter: python-can's slcan on the test's end of the pty
     pair; 0x3010 and 0x4200 00 / 02 when asked (or every `period` s, as a
     real one does), every frame kept."""
+    RECV_S = 0.02
 
     def __init__(self, path):
-        self.bus = slcanBus(path, bitrate=500000, sleep_after_open=0)
-        self.frames = []
-        self.lock = threading.Lock()
-        self.running = True
-        self.period = None
-        self.polls = 0
         self.beat = 0
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        next_poll = time.monotonic()
-        while self.running:
-            if self.period and time.monotonic() >= next_poll:
-                self.poll(0)
-                next_poll = time.monotonic() + self.period
-            try:
-                m = self.bus.recv(0.02)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                with self.lock:
-                    self.frames.append((time.monotonic(), m))
+        super().__init__(path)
 
     def send(self, ident, data):
-        self.bus.send(can.Message(arbitration_id=ident, data=data, is_extended_id=True))
+        super().send(ident, data, ext=True)
 
-    def poll(self, kind):
+    def poll(self, kind=0):
         """The heartbeat, then 0x4200 with byte 0 = kind (byte 7 as the SPH's)."""
         self.polls += 1
         self.beat = (self.beat + 1) & 0xFFFF
         self.send(0x3010, struct.pack("<H", self.beat) + bytes(6))
         self.send(0x4200, bytes([kind, 0, 0, 0, 0, 0, 0, 0xE3]))
-
-    def since(self, t0):
-        with self.lock:
-            return [(t, m) for t, m in self.frames if t >= t0]
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
 
 
 # ------------------------------------------- this test's reader (§8, little endian)
