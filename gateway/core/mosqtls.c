@@ -36,6 +36,21 @@ void gw_mosq_error(struct mosquitto *mosq, int rc, char *buf, size_t cap)
 	}
 }
 
+void gw_mosq_watch(struct ev_loop *loop, ev_io *io, struct mosquitto *mosq)
+{
+	int fd = mosquitto_socket(mosq);
+	if (fd < 0) {
+		ev_io_stop(loop, io);
+		return;
+	}
+	int ev = EV_READ | (mosquitto_want_write(mosq) ? EV_WRITE : 0);
+	if (ev_is_active(io) && io->fd == fd && (io->events & (EV_READ | EV_WRITE)) == ev)
+		return;
+	ev_io_stop(loop, io);
+	ev_io_set(io, fd, ev);
+	ev_io_start(loop, io);
+}
+
 SSL_CTX *gw_mosq_ssl_ctx(const struct conf_mqtt *c, const char *who)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());

@@ -69,7 +69,6 @@ struct gw_mqtt {
 	enum mq_state state;
 	struct gw_lookup *lookup;
 	ev_io io;
-	int fd;
 	ev_timer retry;               /* backoff, connect timeout */
 	ev_timer rediscover;          /* Home Assistant came online: discovery again */
 	struct gw_retry rt;           /* backoff and the outage log */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../core/mosqtls.h"
 #include "../ha/discovery.h"
 #include "../model/json.h"
 #include "mqtt.h"
@@ -35,19 +36,7 @@ void mq_set_events(struct gw_mqtt *m)
 {
 	if (m->state != MQ_CONNECTING && m->state != MQ_UP)
 		return;
-	int fd = mosquitto_socket(m->mosq);
-	if (fd < 0) {
-		ev_io_stop(m->gw->loop, &m->io);
-		m->fd = -1;
-		return;
-	}
-	int ev = EV_READ | (mosquitto_want_write(m->mosq) ? EV_WRITE : 0);
-	if (ev_is_active(&m->io) && m->fd == fd && m->io.events == ev)
-		return;
-	ev_io_stop(m->gw->loop, &m->io);
-	ev_io_set(&m->io, fd, ev);
-	ev_io_start(m->gw->loop, &m->io);
-	m->fd = fd;
+	gw_mosq_watch(m->gw->loop, &m->io, m->mosq);
 }
 
 /* The slot of pack p (slot i belongs to gw->packs[i]). */

@@ -18,11 +18,9 @@
  * after the loop has ended, gives it a moment to take the offline
  * messages).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -33,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/acceptor.h"
 #include "../core/log.h"
 #include "../core/mosqtls.h"
 #include "../core/net.h"
@@ -49,7 +48,6 @@ void mq_lost(struct gw_mqtt *m, const char *why)
 	struct ev_loop *loop = m->gw->loop;
 	bool was_up = m->state == MQ_UP;
 	ev_io_stop(loop, &m->io);
-	m->fd = -1;
 	gw_lookup_cancel(&m->lookup);
 	m->state = MQ_DOWN;
 	m->queued = 0;
@@ -229,10 +227,7 @@ static void resolved(void *arg, const struct gw_lookup_result *res)
 		mq_lost(m, why);
 		return;
 	}
-	const void *a = res->addr.ss_family == AF_INET6
-				? (const void *)&((const struct sockaddr_in6 *)&res->addr)->sin6_addr
-				: (const void *)&((const struct sockaddr_in *)&res->addr)->sin_addr;
-	inet_ntop(res->addr.ss_family, a, m->addr, sizeof(m->addr));
+	gw_peer_host((const struct sockaddr *)&res->addr, m->addr, sizeof(m->addr));
 	m->state = MQ_CONNECTING;
 	int rc = mosquitto_connect_async(m->mosq, m->addr, c->port, c->keepalive);
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -331,7 +326,6 @@ struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c)
 		return NULL;
 	m->gw = gw;
 	m->cfg = *c;
-	m->fd = -1;
 	gw_retry_init(&m->rt);
 	m->protocol = MQTT_PROTOCOL_V5;
 	m->bank_avail = -1;

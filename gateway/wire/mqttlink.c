@@ -17,15 +17,16 @@
  * failure closes the link (gw_link_close): link.c reopens it after the
  * shared backoff, the outage logged once.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../bms/jsonmap.h"
+#include "../core/acceptor.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/mosqtls.h"
@@ -56,20 +57,9 @@ static void ml_fail(struct ml *m, const char *what, int rc)
 	gw_link_close(m->l, why);
 }
 
-/* The socket's interest: write while libmosquitto has output. */
 static void ml_events(struct ml *m)
 {
-	struct ev_loop *loop = m->l->env->loop;
-	int fd = mosquitto_socket(m->mosq);
-	if (fd < 0)
-		return;
-	int ev = EV_READ | (mosquitto_want_write(m->mosq) ? EV_WRITE : 0);
-	if (ev_is_active(&m->io) && (m->io.fd != fd || (m->io.events & (EV_READ | EV_WRITE)) != ev))
-		ev_io_stop(loop, &m->io);
-	if (!ev_is_active(&m->io)) {
-		ev_io_set(&m->io, fd, ev);
-		ev_io_start(loop, &m->io);
-	}
+	gw_mosq_watch(m->l->env->loop, &m->io, m->mosq);
 }
 
 static void ml_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -229,10 +219,7 @@ static void ml_resolved(void *arg, const struct gw_lookup_result *res)
 		gw_link_close(l, why);
 		return;
 	}
-	const void *a = res->addr.ss_family == AF_INET6
-				? (const void *)&((const struct sockaddr_in6 *)&res->addr)->sin6_addr
-				: (const void *)&((const struct sockaddr_in *)&res->addr)->sin_addr;
-	inet_ntop(res->addr.ss_family, a, m->addr, sizeof(m->addr));
+	gw_peer_host((const struct sockaddr *)&res->addr, m->addr, sizeof(m->addr));
 	l->state = GW_LINK_CONNECTING;
 	if (ml_client(m) < 0) {
 		gw_link_failed(l, "open", ENOMEM);
