@@ -242,9 +242,7 @@ static void daly_decode_alarms(struct bms_snapshot *s, const uint8_t *d)
 static void daly_set16(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, unsigned lo, unsigned hi,
 		       float div)
 {
-	unsigned raw = bms_be16(d);
-	if (raw >= lo && raw <= hi)
-		bms_settings_put(out, k, (float)raw / div);
+	bms_settings_put_raw(out, k, bms_be16(d), lo, hi, div);
 }
 
 /* A current level: raw = 30000 +- 10 x I (the 0x90 encoding; which side

@@ -279,8 +279,7 @@ static void jk_setting(struct jk_vals *v, const uint8_t *p)
 			raw = bms_be32(p + 1);
 		else
 			raw = jk_set[i].is_signed ? (int16_t)bms_be16(p + 1) : bms_be16(p + 1);
-		if (raw >= jk_set[i].lo && raw <= jk_set[i].hi)
-			bms_settings_put(&v->set, k, (float)((double)raw / jk_set[i].div));
+		bms_settings_put_raw(&v->set, k, raw, jk_set[i].lo, jk_set[i].hi, jk_set[i].div);
 		return;
 	}
 }

@@ -268,8 +268,7 @@ void jk_record_settings(const uint8_t *p, struct bms_settings *out)
 	for (size_t i = 0; i < sizeof(jkr_set) / sizeof(jkr_set[0]); i++) {
 		uint32_t u = bms_le32(p + jkr_set[i].off);
 		int64_t raw = jkr_set[i].is_signed ? (int64_t)(int32_t)u : (int64_t)u;
-		if (raw < jkr_set[i].lo || raw > jkr_set[i].hi)
-			continue;
-		bms_settings_put(out, (enum bms_set_key)jkr_set[i].key, (float)((double)raw / jkr_set[i].div));
+		bms_settings_put_raw(out, (enum bms_set_key)jkr_set[i].key, raw, jkr_set[i].lo, jkr_set[i].hi,
+				     jkr_set[i].div);
 	}
 }

@@ -227,9 +227,7 @@ static int ks_version(struct bms_ident *id, const uint8_t *d, size_t n)
 static void ks_set(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, int i, unsigned lo,
 		   unsigned hi, float div)
 {
-	unsigned raw = bms_be16(d + 2 * i);
-	if (raw >= lo && raw <= hi)
-		bms_settings_put(out, k, (float)raw / div);
+	bms_settings_put_raw(out, k, bms_be16(d + 2 * i), lo, hi, div);
 }
 
 /* A temperature, 0.1 K (−50 .. 150 °C), into key k. */

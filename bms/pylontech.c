@@ -348,8 +348,7 @@ static void pyl_set_t(struct bms_settings *st, enum bms_set_key k, uint16_t raw)
 
 static void pyl_set_v(struct bms_settings *st, enum bms_set_key k, uint16_t mv, uint16_t hi)
 {
-	if (mv >= 1 && mv <= hi)
-		bms_settings_put(st, k, (float)mv / 1000.0f);
+	bms_settings_put_raw(st, k, mv, 1, hi, 1000.0);
 }
 
 static int pyl_param(struct bms_poll *poll, const uint8_t *info, size_t ninfo)

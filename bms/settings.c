@@ -79,6 +79,13 @@ void bms_settings_put(struct bms_settings *s, enum bms_set_key k, float value)
 	s->have |= (uint64_t)1 << k;
 }
 
+void bms_settings_put_raw(struct bms_settings *s, enum bms_set_key k, int64_t raw, int64_t lo, int64_t hi,
+			  double div)
+{
+	if (raw >= lo && raw <= hi && div != 0)
+		bms_settings_put(s, k, (float)((double)raw / div));
+}
+
 bool bms_settings_has(const struct bms_settings *s, enum bms_set_key k)
 {
 	return set_key_ok(k) && (s->have & ((uint64_t)1 << k)) != 0;

@@ -76,6 +76,10 @@ int bms_settings_decimals(enum bms_set_key k);
 
 /* Set key k to value (a finite value; others are ignored). */
 void bms_settings_put(struct bms_settings *s, enum bms_set_key k, float value);
+/* A raw value of the wire into key k: raw / div when lo <= raw <= hi, else
+ * the key stays absent (a raw value outside its field's possible range). */
+void bms_settings_put_raw(struct bms_settings *s, enum bms_set_key k, int64_t raw, int64_t lo, int64_t hi,
+			  double div);
 /* Is key k read? */
 bool bms_settings_has(const struct bms_settings *s, enum bms_set_key k);
 
