@@ -6,13 +6,12 @@
  * data is fresh, the bank while one of its packs is, each string of the
  * bank while all its members are (a stale unit sends nothing, never an old
  * value as a new one), in measurement bmsgw with the tags site ([gateway]
- * site, when set) and unit (the pack's name, "bank", "string1" ...), the fields named as /api/state names them (line.h), the time
- * of the tick in seconds (precision=s: never two points of a unit in one
+ * site, when set) and unit (the pack's name, "bank", "string1" ...), the fields named as /api/state names them (line.h), the second
+ * sched.c gives them (precision=s: never two points of a unit in one
  * second, which InfluxDB would keep as one).  The points go to the queue of the pusher
  * (push.c).  A reload keeps the output when [influx] is the same (its
  * queue too); any change of it starts a new one.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +25,14 @@
 #include "influx.h"
 #include "influx_int.h"
 #include "line.h"
+#include "sched.h"
 
 #define IX_MEASUREMENT "bmsgw"
 
 struct gw_influx {
 	struct gw *gw;
 	struct ix_push *push;
-	double next;                   /* monotonic time of the next points, 0 = at the first tick */
-	long long last_t;              /* the second of the last points */
+	struct ix_sched sched;         /* when the points are due, their second */
 	struct conf_influx cfg;        /* prepared: the section to start (unless keep) */
 	bool keep;                     /* prepared: the running output goes on */
 };
@@ -145,16 +144,12 @@ static void sample_strings(struct gw_influx *ix, const char *site, double now, l
 	}
 }
 
-/* Every fresh unit's point at monotonic time now. */
-static void sample(struct gw_influx *ix, double now)
+/* Every fresh unit's point at monotonic time now, stamped t. */
+static void sample(struct gw_influx *ix, double now, long long t)
 {
 	static struct gw_bank_state bs; /* large: one tick at a time on the loop */
 	struct gw *gw = ix->gw;
 	const char *site = gw->conf->gw.site;
-	long long t = (long long)floor(gw_wall());
-	if (t == ix->last_t)
-		return; /* a late tick: a second point of the same second would overwrite the first */
-	ix->last_t = t;
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
 		if (p->have_data && gw_pack_online_at(gw, p, now))
@@ -173,11 +168,9 @@ static void influx_tick(void *st, double now)
 	struct gw_influx *ix = st;
 	if (!ix->push)
 		return;
-	if (now >= ix->next) {
-		sample(ix, now);
-		double iv = ix->push->cfg.interval;
-		ix->next = ix->next > 0 && now - ix->next < iv ? ix->next + iv : now + iv;
-	}
+	long long t;
+	if (ix_sched_due(&ix->sched, now, gw_wall(), ix->push->cfg.interval, &t))
+		sample(ix, now, t);
 	ix_push_kick(ix->push);
 }
 

@@ -4,6 +4,7 @@
  * influx.c  its row of the service table: every interval one point per
  *           unit (each fresh pack, the bank) queued; /api/state and /metrics
  * line.c    the line protocol written (line.h)
+ * sched.c   when the points are due and their second (sched.h)
  * push.c    the queue of points and its POSTs through libcurl's multi
  *           interface on the loop (core/curlev.h), one at a time, oldest
  *           points first; a failing server retried with backoff

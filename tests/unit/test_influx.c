@@ -4,7 +4,9 @@
  * decimals, NaN and infinities never sent, a unit without a field sends no
  * line, a line that does not fit is void; the fields of a pack's snapshot
  * and of the bank; and [influx] in the configuration (conf/influx.c): v1
- * and v2, the private password and token files, the URL's checks. */
+ * and v2, the private password and token files, the URL's checks; when
+ * the points are due and their seconds (gateway/influx/sched.c) on fake
+ * clocks with a late, jittering tick. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "../../conf/conf.h"
 #include "../../gateway/influx/line.h"
+#include "../../gateway/influx/sched.h"
 #include "check.h"
 
 static void test_escape(void)
@@ -200,8 +203,70 @@ static void test_conf(void)
 	CHECK(!c.influx.enabled);
 }
 
+/* A tick every period s from mono 100, each late by a pseudo-random
+ * 0..jitter s; the wall clock = mono + off. Returns the points taken, their
+ * seconds in t[] (up to n), or -1 when two share a second or go back. */
+static int run_ticks(double period, double jitter, double off, double iv, int ticks, long long *t, int n)
+{
+	struct ix_sched s = { 0 };
+	unsigned r = 12345;
+	int k = 0;
+	for (int i = 0; i < ticks; i++) {
+		r = r * 1103515245u + 12345u;
+		double now = 100 + i * period + jitter * ((r >> 8) & 0xffff) / 65536.0;
+		long long sec;
+		if (!ix_sched_due(&s, now, now + off, iv, &sec))
+			continue;
+		if (k > 0 && sec <= t[(k - 1) % n])
+			return -1;
+		if (sec < (long long)floor(now + off) - 1 || sec > (long long)floor(now + off) + 1)
+			return -2; /* a stamp more than a second off the clock */
+		t[k % n] = sec;
+		k++;
+	}
+	return k;
+}
+
+static void test_sched(void)
+{
+	static long long t[4096];
+	/* a point every tick, the clock's phase at every tenth of a second and
+	 * a tick late by up to 0.3 s: each tick its own second, none lost (the
+	 * clock's floor lost one in several near a second's boundary) */
+	for (int ph = 0; ph < 10; ph++) {
+		double off = 1.7e9 + ph / 10.0;
+		CHECK_EQ_INT(run_ticks(1, 0.3, off, 1, 1000, t, 4096), 1000);
+		int steps = 1;
+		for (int i = 1; i < 1000; i++)
+			steps &= t[i] - t[i - 1] == 1;
+		CHECK(steps);
+	}
+	/* the watchdog's quicker tick (0.25 s): still one point a second (the
+	 * 1001st due at the last tick, half a second before its time) */
+	CHECK_EQ_INT(run_ticks(0.25, 0.2, 1.7e9 + 0.95, 1, 4000, t, 4096), 1001);
+	/* every 10 s: 100 points in 1000 ticks, 10 s apart */
+	CHECK_EQ_INT(run_ticks(1, 0.3, 1.7e9 + 0.5, 10, 1000, t, 4096), 100);
+	CHECK(t[50] - t[49] == 10);
+	/* a loop 5 s late: the next points at the clock's second, then on */
+	struct ix_sched s = { 0 };
+	long long sec = 0;
+	const long long W = 1764130000;
+	CHECK(ix_sched_due(&s, 10.0, W + 0.2, 1, &sec) && sec == W);
+	CHECK(ix_sched_due(&s, 11.0, W + 1.2, 1, &sec) && sec == W + 1);
+	CHECK(!ix_sched_due(&s, 11.4, W + 1.6, 1, &sec)); /* not yet */
+	CHECK(ix_sched_due(&s, 16.3, W + 6.5, 1, &sec) && sec == W + 6);
+	CHECK(ix_sched_due(&s, 17.3, W + 7.5, 1, &sec) && sec == W + 7);
+	/* the wall clock stepped back an hour: its seconds again */
+	CHECK(ix_sched_due(&s, 18.3, W + 8.5 - 3600, 1, &sec) && sec == W + 8 - 3600);
+	CHECK(ix_sched_due(&s, 19.3, W + 9.5 - 3600, 1, &sec) && sec == W + 9 - 3600);
+	/* back by a second: that second has its points, none twice */
+	CHECK(!ix_sched_due(&s, 20.3, W + 9.4 - 3600, 1, &sec));
+	CHECK(ix_sched_due(&s, 21.3, W + 10.4 - 3600, 1, &sec) && sec == W + 10 - 3600);
+}
+
 int main(void)
 {
+	test_sched();
 	test_escape();
 	test_numbers();
 	test_snapshot();
