@@ -27,7 +27,14 @@
  * meets every request too).  Once the legacy dialect is learned, the
  * read-all answered is kept; on the UART a try that got no answer moves to
  * the other one.  A poll is the status request, then on the 7E A1 dialect
- * the device information while the identity is due.
+ * the device information while the identity is due, then, in a poll the
+ * gateway marks settings_due, the settings ant_set_reqs[] (func 0x02 at
+ * a register's address for a number of bytes: the block 0x0000..0x0037
+ * the vendor's app reads, then single registers; answer 0x12 with the
+ * address and length asked, the 6 bytes of the device information's
+ * answer or none before AA 55: §28.7); the first left unanswered ends them
+ * for the poll, a later one is skipped.  The legacy dialect has no
+ * settings read.
  *
  * Sign of the current: raw > 0 = discharging in both dialects, so both
  * currents and powers are negated (+ = charging, as everywhere in bmsgw).
@@ -46,7 +53,7 @@
  * status | battery status << 8 (0 on legacy), [2] / [3] the first four bytes
  * of the 7E A1 protection bitmask (0 on legacy).
  * Nothing else is ever written: no MOSFET switch (0x51 / A5 A5 F9..FA), no
- * password (0x23 / A5 A5 F1..F4), no settings read that needs one.
+ * password (0x23 / A5 A5 F1..F4), no settings write.
  */
 #include "bms.h"
 
@@ -66,6 +73,7 @@
 #define ANT_F_ANSWER 0x10
 #define ANT_INFO_EXTRA 6        /* the device information's bytes between CRC and AA 55 */
 #define ANT_INFO_TEXT 16        /* model at 6, firmware at 22 */
+#define ANT_INFO_ADDR 0x026C    /* the device information's address (func 0x02) */
 
 #define ANT_LEG_LEN 140
 #define ANT_LEG_REQ 6
@@ -94,7 +102,9 @@
 #define ANT_P_TRY_LEG 0x4u
 #define ANT_P_DBDB 0x8u
 
-enum { ANT_STATUS = 0, ANT_INFO, ANT_DONE };
+/* the steps: the status, the device information, then the settings
+ * requests ANT_SET + i (ant_set_reqs[i]), then ANT_DONE */
+enum { ANT_STATUS = 0, ANT_INFO, ANT_SET };
 
 /* 7E A1 status answer, offsets before o = 2 * cells + 2 * probes */
 enum {
@@ -163,6 +173,48 @@ static const uint32_t ant_dsg_codes[0x14] = {
 };
 #undef P
 
+/* The settings (7E A1 dialect, func 0x02 at a register's address for a
+ * number of bytes; §28.7): the requests, in order (the first the block the
+ * vendor's app reads, the others one register each), and the fields whose
+ * meaning and scale are certain: raw u16 in [lo, hi] / div into the key. */
+static const struct ant_set_req {
+	uint16_t addr;
+	uint8_t len;
+} ant_set_reqs[] = {
+	{0x0000, 0x38}, {0x0068, 2}, {0x006A, 2}, {0x006C, 2}, {0x006E, 2}, {0x0074, 2},
+	{0x0076, 2}, {0x008E, 2}, {0x0090, 2}, {0x0094, 2}, {0x009A, 2}, {0x009E, 2},
+};
+#define ANT_NSET ((int)(sizeof(ant_set_reqs) / sizeof(ant_set_reqs[0])))
+#define ANT_DONE (ANT_SET + ANT_NSET)
+
+static const struct ant_set_reg {
+	uint16_t addr;
+	uint8_t key;
+	uint32_t lo, hi;
+	double div;
+} ant_set_regs[] = {
+	{0x0000, BMS_SET_CELL_OVP_V, 1, 10000, 1000.0},         /* mV */
+	{0x0002, BMS_SET_CELL_OVP_RELEASE_V, 1, 10000, 1000.0},
+	{0x0008, BMS_SET_PACK_OVP_V, 1, 20000, 10.0},           /* 0.1 V */
+	{0x000C, BMS_SET_CELL_UVP_V, 1, 10000, 1000.0},
+	{0x000E, BMS_SET_CELL_UVP_RELEASE_V, 1, 10000, 1000.0},
+	{0x0014, BMS_SET_PACK_UVP_V, 1, 20000, 10.0},
+	{0x0018, BMS_SET_CELL_DIFF_V, 1, 10000, 1000.0},
+	{0x0068, BMS_SET_CHARGE_OCP_A, 1, 65534, 10.0},         /* 0.1 A */
+	{0x006A, BMS_SET_CHARGE_OCP_DELAY_S, 0, 65534, 1.0},    /* s */
+	{0x006C, BMS_SET_DISCHARGE_OCP_A, 1, 65534, 10.0},
+	{0x006E, BMS_SET_DISCHARGE_OCP_DELAY_S, 0, 65534, 1.0},
+	{0x0074, BMS_SET_SHORT_CIRCUIT_A, 1, 65534, 1.0},       /* A */
+	{0x0076, BMS_SET_SHORT_CIRCUIT_DELAY_S, 0, 65534, 1e6}, /* us */
+	{0x008E, BMS_SET_BALANCE_START_V, 1, 10000, 1000.0},
+	{0x0090, BMS_SET_BALANCE_DELTA_V, 1, 10000, 1000.0},
+	{0x0094, BMS_SET_BALANCE_CURRENT_A, 0, 65534, 1000.0},  /* mA */
+	{0x009A, BMS_SET_CELL_COUNT, 1, BMS_MAX_CELLS, 1.0},
+	{0x009E, BMS_SET_POWER_OFF_V, 1, 10000, 1000.0},
+};
+/* poll->seen: a settings request of this poll was answered */
+#define ANT_SET_GOT 0x1u
+
 /* The dialect this step asks in: the learned one, else the turn's. */
 static uint32_t ant_dialect(const struct bms_poll *poll)
 {
@@ -178,6 +230,15 @@ static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	size_t n = ANT_REQ_LEN;
 	if (poll->step >= ANT_DONE)
 		return 0;
+	if (poll->step >= ANT_SET) {
+		const struct ant_set_req *q = &ant_set_reqs[poll->step - ANT_SET];
+		uint8_t r[ANT_REQ_LEN] = { ANT_NEW0, ANT_NEW1, ANT_F_INFO, (uint8_t)q->addr, (uint8_t)(q->addr >> 8),
+					   q->len, 0, 0, ANT_END0, ANT_END1 };
+		uint16_t crc = bms_crc16_modbus(r + 1, 5);
+		r[6] = (uint8_t)crc;
+		r[7] = (uint8_t)(crc >> 8);
+		return bms_request_copy(out, cap, r, ANT_REQ_LEN);
+	}
 	if (poll->step == ANT_INFO) {
 		req = ant_req_info;
 	} else if (ant_dialect(poll) == ANT_P_NEW) {
@@ -192,7 +253,8 @@ static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 
 /* 7E A1 at buf[0]: a request (func without bit 4, 10 bytes, our own echoed)
  * is skipped whole; an answer is <len> + 10 bytes (the device information
- * + 6), its CRC at 6 + len and AA 55 at its end. */
+ * + 6: a 0x12 answer without AA 55 right after its CRC), its CRC at 6 + len
+ * and AA 55 at its end. */
 static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
 {
 	if (len < 2)
@@ -217,8 +279,15 @@ static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
 		*n = 1;
 		return BMS_SCAN_BADSUM;
 	}
-	if (buf[2] == (ANT_F_INFO | ANT_F_ANSWER))
-		total += ANT_INFO_EXTRA;
+	/* a 0x12 answer: 6 bytes before AA 55 (the device information, the
+	 * settings block of the app's capture), or none (a settings register
+	 * as #18 describes it) */
+	if (buf[2] == (ANT_F_INFO | ANT_F_ANSWER)) {
+		if (len < total)
+			return BMS_SCAN_NEED;
+		if (buf[total - 2] != ANT_END0 || buf[total - 1] != ANT_END1)
+			total += ANT_INFO_EXTRA;
+	}
 	if (len < total)
 		return BMS_SCAN_NEED;
 	if (buf[total - 2] != ANT_END0 || buf[total - 1] != ANT_END1) {
@@ -413,11 +482,54 @@ static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
 	return BMS_OK;
 }
 
+/* The step after the device information (or in its place): the settings
+ * registers when the gateway says they are due (7E A1 only), from the
+ * first. */
+static void ant_to_settings(struct bms_poll *poll)
+{
+	poll->step = poll->settings_due ? ANT_SET : ANT_DONE;
+	poll->seen = 0;
+}
+
 /* The step after a status answer of dialect d. */
 static int ant_after_status(struct bms_poll *poll, uint32_t d)
 {
 	poll->persist = (poll->persist & ~(ANT_P_MASK | ANT_P_TRY_LEG)) | d;
-	poll->step = d == ANT_P_NEW && bms_ident_due(poll) ? ANT_INFO : ANT_DONE;
+	if (d != ANT_P_NEW)
+		poll->step = ANT_DONE;
+	else if (bms_ident_due(poll))
+		poll->step = ANT_INFO;
+	else
+		ant_to_settings(poll);
+	return BMS_OK;
+}
+
+/* The next settings register, or none. */
+static void ant_set_next(struct bms_poll *poll)
+{
+	poll->step++;
+}
+
+/* A settings answer (0x12 at the address and of the length asked, its 6
+ * bytes before AA 55 or none): the fields it holds into the settings,
+ * shown read only; one outside its range leaves the key as it was. */
+static int ant_setting(struct bms_poll *poll, const uint8_t *f, size_t len)
+{
+	const struct ant_set_req *q = &ant_set_reqs[poll->step - ANT_SET];
+	size_t n = f[5];
+	if (bms_le16(f + 3) != q->addr)
+		return BMS_E_UNEXPECTED;
+	if (n != q->len || (len != n + ANT_NEW_MIN && len != n + ANT_NEW_MIN + ANT_INFO_EXTRA))
+		return BMS_E_SHORT;
+	for (size_t i = 0; i < sizeof(ant_set_regs) / sizeof(ant_set_regs[0]); i++) {
+		const struct ant_set_reg *r = &ant_set_regs[i];
+		if (r->addr < q->addr || (size_t)(r->addr - q->addr) + 2 > n)
+			continue;
+		bms_settings_put_raw(&poll->kept.settings, (enum bms_set_key)r->key,
+				     bms_le16(f + 6 + (r->addr - q->addr)), r->lo, r->hi, r->div);
+	}
+	poll->seen |= ANT_SET_GOT;
+	ant_set_next(poll);
 	return BMS_OK;
 }
 
@@ -430,7 +542,7 @@ static int ant_info(struct bms_poll *poll, const uint8_t *f, size_t len)
 	bms_ident_text(id->model, sizeof(id->model), f + 6, ANT_INFO_TEXT);
 	bms_ident_text(id->firmware, sizeof(id->firmware), f + 6 + ANT_INFO_TEXT, ANT_INFO_TEXT);
 	poll->kept.ident_state = bms_ident_any(id) ? BMS_IDENT_HAVE : BMS_IDENT_NONE;
-	poll->step = ANT_DONE;
+	ant_to_settings(poll);
 	return BMS_OK;
 }
 
@@ -461,8 +573,12 @@ static int ant_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		int rc = ant_status_new(poll, frame, len);
 		return rc == BMS_OK ? ant_after_status(poll, ANT_P_NEW) : rc;
 	}
-	if (poll->step == ANT_INFO && frame[2] == (ANT_F_INFO | ANT_F_ANSWER))
+	if (frame[2] != (ANT_F_INFO | ANT_F_ANSWER))
+		return BMS_E_UNEXPECTED;
+	if (poll->step == ANT_INFO && bms_le16(frame + 3) == ANT_INFO_ADDR)
 		return ant_info(poll, frame, len);
+	if (poll->step >= ANT_SET && poll->step < ANT_DONE)
+		return ant_setting(poll, frame, len);
 	return BMS_E_UNEXPECTED;
 }
 
@@ -488,10 +604,19 @@ static bool ant_timeout(struct bms_poll *poll)
 		}
 		return false;
 	}
+	if (poll->step >= ANT_SET && poll->step < ANT_DONE) {
+		/* none answered yet: the BMS does not know them, the rest are
+		 * not asked this poll; else the next register (§28.7) */
+		if (poll->seen & ANT_SET_GOT)
+			ant_set_next(poll);
+		else
+			poll->step = ANT_DONE;
+		return true;
+	}
 	if (poll->step != ANT_INFO)
 		return false;
 	bms_ident_missing(poll, false);
-	poll->step = ANT_DONE;
+	ant_to_settings(poll);
 	return true;
 }
 
@@ -571,4 +696,14 @@ const struct bms_driver bms_ant_driver = {
 	.ble_gatt = ant_gatt,
 	.ble_hints = ant_ble_hints,
 	.probe = &ant_probe,
+	/* the settings registers, 7E A1 func 0x02 (§28.7) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_A) |
+		BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
+		BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_BALANCE_CURRENT_A) |
+		BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_POWER_OFF_V),
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_ant.c - libFuzzer target: whole polls of the ANT BMS
- * driver, both dialects (7E A1 status and device information, the legacy
+ * driver, both dialects (7E A1 status, device information and settings, the legacy
  * 140-byte AA 55 AA FF frame), over the wire or Bluetooth LE, the dialect
  * learned from poll to poll, driven the way gateway/poll/poller.c drives it
  * (harness: fuzz_drive.h).
@@ -11,6 +11,9 @@
  *	E == 0		a timeout of the current step
  *	E == 0xFF	a synthesised answer with a correct check: the next byte K
  *			picks it (K & 1: a legacy frame, its sum made right;
+ *			else K & 2 and K & 4: a settings answer to the last
+ *			settings read asked (K & 8: of a length from the
+ *			input; K & 16: without the 6 bytes before AA 55);
  *			else K & 2: a device information, 48 bytes; else a
  *			status of (K >> 2) cells and the next byte % 8 probes,
  *			its length field the layout's), its body from the input
@@ -33,14 +36,29 @@ static uint16_t ant_crc(const uint8_t *p, size_t n)
 	return crc;
 }
 
+/* The last settings read asked (address, length; 0 = none): a synthesised
+ * settings answer echoes it. */
+static unsigned last_set_addr, last_set_len;
+
 /* Only the reads: 7E A1 01 (status), 7E A1 02 at 0x026C (device
- * information), DB DB 00 00 00 00 or, on the wire only, 5A 5A 00 00 01 01. */
+ * information) or at a settings register below 0x00A0 (2 bytes, or the
+ * block 0x0000 of 0x38), DB DB 00 00 00 00 or, on the wire only,
+ * 5A 5A 00 00 01 01. */
 static void ant_request(const struct fd *s, const uint8_t *req, int n)
 {
 	static const uint8_t st[10] = { 0x7E, 0xA1, 0x01, 0x00, 0x00, 0xBE, 0x18, 0x55, 0xAA, 0x55 };
 	static const uint8_t info[10] = { 0x7E, 0xA1, 0x02, 0x6C, 0x02, 0x20, 0x58, 0xC4, 0xAA, 0x55 };
 	static const uint8_t wire[6] = { 0x5A, 0x5A, 0x00, 0x00, 0x01, 0x01 };
 	static const uint8_t ble[6] = { 0xDB, 0xDB, 0x00, 0x00, 0x00, 0x00 };
+	if (n == 10 && req[2] == 0x02 && !(req[3] == 0x6C && req[4] == 0x02)) {
+		unsigned a = (unsigned)(req[3] | req[4] << 8);
+		REQUIRE(req[0] == 0x7E && req[1] == 0xA1 && req[8] == 0xAA && req[9] == 0x55);
+		REQUIRE(ant_crc(req + 1, 5) == (uint16_t)(req[6] | req[7] << 8));
+		REQUIRE(a < 0xA0 && !(a & 1) && (req[5] == 2 || (a == 0 && req[5] == 0x38)));
+		last_set_addr = a;
+		last_set_len = req[5];
+		return;
+	}
 	if (n == 10) {
 		REQUIRE(memcmp(req, st, 10) == 0 || memcmp(req, info, 10) == 0);
 		return;
@@ -111,7 +129,14 @@ static size_t ant_build(uint8_t *f, uint8_t k, const uint8_t *p, size_t avail, s
 	}
 	f[0] = 0x7E;
 	f[1] = 0xA1;
-	if (k & 2) {
+	if ((k & 2) && (k & 4)) {
+		/* a settings answer to the last settings read (K & 8: another
+		 * length, K & 16: no 6 bytes before AA 55) */
+		f[2] = 0x12;
+		f[3] = (uint8_t)last_set_addr;
+		f[4] = (uint8_t)(last_set_addr >> 8);
+		f[5] = (uint8_t)((k & 8) ? (used < avail ? p[used++] : 0) % 0x40u : last_set_len);
+	} else if (k & 2) {
 		f[2] = 0x12;
 		f[3] = 0x6C;
 		f[4] = 0x02;
@@ -131,7 +156,7 @@ static size_t ant_build(uint8_t *f, uint8_t k, const uint8_t *p, size_t avail, s
 	f[body] = (uint8_t)c;
 	f[body + 1] = (uint8_t)(c >> 8);
 	*len = body + 4;
-	if (k & 2) {
+	if ((k & 2) && !((k & 4) && (k & 16))) {
 		static const uint8_t tail[6] = { 0xFF, 0x0B, 0x00, 0x00, 0x41, 0xF2 };
 		memcpy(f + body + 2, tail, 6);
 		*len += 6;
@@ -182,5 +207,6 @@ static const struct fd_target ant = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	REQUIRE(!ant.drv->ble_only && ant.drv->probe);
+	last_set_addr = last_set_len = 0;
 	return fd_run(&ant, data, size);
 }

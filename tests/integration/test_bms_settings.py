@@ -13,7 +13,10 @@ values the simulators send:
 tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c and
 sim_jkrecord.c (vector JKPB-05's protections), tests/sim/sim_daly.c (a LFP
 pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
-limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels).
+limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels),
+tests/sim/sim_ant.c (the 7E A1 settings registers, a 16S LFP pack's levels;
+ant asks the block 0x0000 and eleven single registers once, and a pack
+that ignores them is asked the first once).
 ks48, a Bluetooth LE protocol, runs through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
@@ -45,6 +48,12 @@ WANT = {
     "pylontech": ({"cell_ovp_v": 3.700, "cell_uvp_v": 2.900, "pack_ovp_v": 59.2, "pack_uvp_v": 46.4,
                    "charge_otp_c": 50.0, "charge_utp_c": 0.0, "discharge_otp_c": 60.0, "discharge_utp_c": -10.0},
                   ("cell_count", "mos_otp_c", "capacity_ah")),
+    "ant": ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.400, "pack_ovp_v": 58.4, "cell_uvp_v": 2.600,
+             "cell_uvp_release_v": 2.900, "pack_uvp_v": 41.6, "cell_diff_v": 0.500, "charge_ocp_a": 100.0,
+             "charge_ocp_delay_s": 3.0, "discharge_ocp_a": 200.0, "discharge_ocp_delay_s": 5.0,
+             "short_circuit_a": 600.0, "short_circuit_delay_s": 0.0003, "balance_start_v": 3.400,
+             "balance_delta_v": 0.010, "balance_current_a": 1.0, "power_off_v": 2.500},
+            ("capacity_ah", "mos_otp_c", "charge_otp_c")),
 }
 # Bluetooth LE only: run through the fake BlueZ (ks48_ble)
 KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
@@ -55,6 +64,8 @@ KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650
         ("cell_count", "capacity_ah", "mos_otp_c", "short_circuit_a"))
 # the simulated pack's address where the protocol's lowest is not 1
 ADDR = {"pylontech": 2}
+# protocols without an address (one BMS per port)
+NOADDR = ("ant",)
 
 
 def check_settings(proto, js, sim_pack, where):
@@ -160,7 +171,7 @@ def run_none():
 
 
 def rarely(proto):
-    """daly and pylontech ask their settings reads once, not every poll:
+    """daly, pylontech and ant ask their settings reads once, not every poll:
     over several polls every request is answered; a BMS that ignores them
     (the simulator's nosettings=1) still polls, online, its settings null,
     and only the first of them goes unanswered, once."""
@@ -170,8 +181,8 @@ def rarely(proto):
         sim = Sim(protocol=proto, packs=("address=%d" % adr + (",nosettings=1" if ignore else ""),))
         http_port, gw_port = free_port(), free_port()
         conf = ("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\n"
-                "[pack.p]\nprotocol = %s\naddress = %d\nport = tcp://127.0.0.1:%d\npoll_interval = 0.2\n"
-                % (gw_port, http_port, proto, adr, sim.port))
+                "[pack.p]\nprotocol = %s\n%sport = tcp://127.0.0.1:%d\npoll_interval = 0.2\n"
+                % (gw_port, http_port, proto, "" if proto in NOADDR else "address = %d\n" % adr, sim.port))
         gw = Gateway(conf, gw_port)
         try:
             # several polls (daly: six or more requests each, pylontech three)
@@ -278,6 +289,7 @@ if __name__ == "__main__":
     run_none()
     rarely("daly")
     rarely("pylontech")
+    rarely("ant")
     ks48_ble()
     discovery()
     sys.exit(c.report())

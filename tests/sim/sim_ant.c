@@ -23,7 +23,12 @@
  *	too), 70+o
  *	u32 balancing cells, 74+o.. max / min cell, 96+o.. totals, 112+o end;
  *	func 0x02 at 0x026C -> 0x12, the 48-byte device information (model
- *	"16ZM", firmware "16ZMUB00-211026A", CRC at 38, 6 bytes, AA 55).
+ *	"16ZM", firmware "16ZMUB00-211026A", CRC at 38, 6 bytes, AA 55);
+ *	func 0x02 at a settings register (0x0000..0x009F, 2..0x38 bytes) ->
+ *	0x12, the address, length and bytes (ant_settings_image(): a 16S LFP
+ *	pack's levels), CRC, FF 0B 00 00 41 F2, AA 55;
+ *	a pack with `nosettings=1` (a 2021 board whose firmware does not know
+ *	them) leaves those unanswered.
  *   5A 5A 00 <hi> <lo> <sum> (UART) or DB DB 00 00 00 00 (UART, BLE) -> the
  *	legacy 140-byte AA 55 AA FF frame, big-endian: 4 u16 0.1 V, 6 u16[32]
  *	mV, 70 s32 0.1 A with raw > 0 = discharging (the pack's current
@@ -180,6 +185,45 @@ static void ant_info(uint8_t *f)
 	f[47] = 0x55;
 }
 
+/* The settings registers 0x0000..0x009F (func 0x02 at a register's
+ * address for 2..0x38 bytes; answer 0x12, the address and length, the
+ * bytes, CRC, the 6 bytes FF 0B 00 00 41 F2 the real answers carry, AA 55;
+ * bms/PROTOCOLS.md §28.7): a 16S LFP pack's levels, unnamed registers
+ * 0xFFFF, the cell count the pack's. */
+static void ant_settings_image(const struct sim_pack *p, uint8_t *img, size_t n)
+{
+	static const struct { uint16_t addr, raw; } regs[] = {
+		{0x0000, 3650}, {0x0002, 3400}, {0x0004, 3800}, {0x0006, 3700}, {0x0008, 584}, {0x000A, 552},
+		{0x000C, 2600}, {0x000E, 2900}, {0x0010, 2500}, {0x0012, 2900}, {0x0014, 416}, {0x0016, 464},
+		{0x0018, 500}, {0x001A, 300}, {0x0068, 1000}, {0x006A, 3}, {0x006C, 2000}, {0x006E, 5},
+		{0x0074, 600}, {0x0076, 300}, {0x008E, 3400}, {0x0090, 10}, {0x0094, 1000}, {0x009E, 2500},
+	};
+	memset(img, 0xFF, n);
+	for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+		le16(img + regs[i].addr, regs[i].raw);
+	le16(img + 0x009A, (unsigned)(p->ncells < ANT_CELLS ? p->ncells : ANT_CELLS));
+}
+
+#define ANT_SET_END 0x00A0
+
+static size_t ant_set_frame(const struct sim_pack *p, uint8_t *f, unsigned addr, unsigned len)
+{
+	static const uint8_t tail[6] = { 0xFF, 0x0B, 0x00, 0x00, 0x41, 0xF2 };
+	uint8_t img[ANT_SET_END];
+	ant_settings_image(p, img, sizeof img);
+	f[0] = 0x7E;
+	f[1] = 0xA1;
+	f[2] = 0x12;
+	le16(f + 3, addr);
+	f[5] = (uint8_t)len;
+	memcpy(f + 6, img + addr, len);
+	le16(f + 6 + len, crc16(f + 1, len + 5));
+	memcpy(f + 8 + len, tail, sizeof tail);
+	f[14 + len] = 0xAA;
+	f[15 + len] = 0x55;
+	return len + 16;
+}
+
 /* The legacy 140-byte status. */
 static void ant_legacy(const struct sim_pack *p, uint8_t *f)
 {
@@ -297,8 +341,15 @@ static enum sim_resp ant_respond(struct sim_pack *p, const uint8_t *req, size_t 
 		sim_reply_add(reply, f, ant_status(p, f));
 		return SIM_RESP_OK;
 	}
-	if (req[3] != 0x6C || req[4] != 0x02)
-		return SIM_RESP_BAD;
+	if (req[3] != 0x6C || req[4] != 0x02) {
+		unsigned addr = (unsigned)(req[3] | req[4] << 8), len = req[5];
+		if ((addr & 1) || len < 2 || len > 0x38 || addr + len > ANT_SET_END)
+			return SIM_RESP_BAD;
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that does not know them */
+		sim_reply_add(reply, f, ant_set_frame(p, f, addr, len));
+		return SIM_RESP_OK;
+	}
 	ant_info(f);
 	sim_reply_add(reply, f, ANT_INFO_LEN);
 	return SIM_RESP_OK;

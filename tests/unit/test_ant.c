@@ -7,7 +7,9 @@
  * chunking (20-byte notifications, split at every boundary, one byte at a
  * time, with junk and our own echoed requests around); the dialect learned
  * and kept (persist), the requests of each try and link, the device
- * information step and its timeout; and broken: a bad CRC or sum, a wrong
+ * information step and its timeout; the settings reads of a poll marked
+ * settings_due (ANT-16, the app's settings block, and single registers);
+ * and broken: a bad CRC or sum, a wrong
  * end marker, truncated, a length field that does not fit the counts,
  * impossible counts, values out of range.  Protocol facts:
  * bms/PROTOCOLS.md §28. */
@@ -19,6 +21,7 @@
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_ant_driver;
+#define ANT_P_NEW_BIT 0x1u /* poll->persist: the 7E A1 dialect learned (bms/ant.c) */
 
 #include "drive.h"
 
@@ -27,6 +30,7 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 #define ANT_REQ_INFO "7ea1026c022058c4aa55"
 #define ANT_REQ_LEG_UART "5a5a00000101"
 #define ANT_REQ_LEG_BLE "dbdb00000000"
+#define ANT_REQ_SET "7ea10200003899b3aa55" /* ANT-REQ-SET: the settings block (§28.7) */
 #define ANT_01 "7ea11100008e05010210000000000000000080008001000000000000000000000000e40ce40ce50ce50ce80ce70ce70c" \
 	"e60ce80ce70ce70ce70ce70ce70ce60ce90c0100020002000700a41403005b006400010100000076b010d5670e0fba32" \
 	"4a000f00000010582e0200000000e90c1000e40c01000500e60c000080007a000f02f2fab98c3b00bbd85800da2d4300" \
@@ -331,12 +335,16 @@ static void test_requests(void)
 	miss(&poll, ANT_REQ_STATUS);
 	poll.step = 1;
 	want_req(&poll, ANT_REQ_INFO);
-	poll.step = 2;
+	poll.step = 2; /* the settings (§28.7) */
+	want_req(&poll, ANT_REQ_SET);
+	poll.step = 2 + 11;
+	want_req(&poll, "7ea1029e0002784eaa55"); /* the last */
+	poll.step = 2 + 12;
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
 	/* our own requests echoed: no frames (7E A1 skipped whole, the legacy
 	 * ones as noise) */
-	const char *echo[] = { ANT_REQ_STATUS, ANT_REQ_INFO, ANT_REQ_LEG_UART, ANT_REQ_LEG_BLE };
-	for (int k = 0; k < 4; k++) {
+	const char *echo[] = { ANT_REQ_STATUS, ANT_REQ_INFO, ANT_REQ_LEG_UART, ANT_REQ_LEG_BLE, ANT_REQ_SET };
+	for (int k = 0; k < 5; k++) {
 		int len = check_hex(echo[k], req, sizeof(req));
 		struct drive_res r = FEED_BYTES(&poll, &(struct bms_rx){ 0 }, req, (size_t)len, chunks_one);
 		CHECK_EQ_INT(r.frames + r.badsum + r.bad_scan, 0);
@@ -887,6 +895,248 @@ static void test_forced_timeout(void)
 	CHECK_EQ_INT(r.badsum, 1);
 }
 
+/* ---- the settings (§28.7) ---------------------------------------------------
+ * ANT-REQ-SET and ANT-16: the vendor app's read of the block 0x0000..0x0037
+ * and the answer of an ANT-BLE16ZMUB (syssi/esphome-ant-bms
+ * docs/pdus/btsnoop_hci_ANT-BLE16ZMUB-reduced.txt, commit bf7c64f): cell
+ * OVP 3.650 / 3.550 V, pack OVP 60.8 V, cell UVP 2.100 / 2.500 V, pack UVP
+ * 20.0 V, cell difference 0.800 V (0xFFFF in the unnamed registers).  The
+ * single registers' requests as bchiu logged them in
+ * syssi/esphome-ant-bms#18 (the same bytes in syssi's test data,
+ * https://github.com/syssi/esphome-ant-bms/blob/bf7c64f/tests/components/ant_bms/frames_settings.h);
+ * their answers built here
+ * from #18's layout (0x12, the register, 2, u16, CRC, [6 bytes,] AA 55):
+ * no capture of them is public. */
+#define ANT_16 "7ea112000038420ede0dd80e740e600248023408c409d007c409c800c80020035802ffffffff100eac0d4802" \
+	"2802b80b1c0cc800c80058029001ffffffffd944ff0b000041f2aa55"
+
+static const char *const ant_set_reqs[] = {
+	ANT_REQ_SET,
+	"7ea102680002987caa55", "7ea1026a000239bcaa55", "7ea1026c0002d9bdaa55", "7ea1026e0002787daa55",
+	"7ea10274000259baaa55", "7ea102760002f87aaa55", "7ea1028e0002798baa55", "7ea102900002198daa55",
+	"7ea102940002584caa55", "7ea1029a0002398faa55", "7ea1029e0002784eaa55",
+};
+#define ANT_NSETREQ ((int)(sizeof(ant_set_reqs) / sizeof(ant_set_reqs[0])))
+
+/* A register's answer: 12 bytes, or 18 with the 6 bytes the captured
+ * 0x12 answers carry before AA 55. */
+static size_t set_ans(uint8_t *f, unsigned addr, unsigned raw, bool tail)
+{
+	const uint8_t head[] = { 0x7E, 0xA1, 0x12, (uint8_t)addr, (uint8_t)(addr >> 8), 2, (uint8_t)raw,
+				 (uint8_t)(raw >> 8) };
+	static const uint8_t extra[6] = { 0xFF, 0x0B, 0x00, 0x00, 0x41, 0xF2 };
+	memcpy(f, head, sizeof(head));
+	fix_crc(f);
+	size_t n = 10;
+	if (tail) {
+		memcpy(f + 10, extra, sizeof(extra));
+		n += sizeof(extra);
+	}
+	f[n] = 0xAA;
+	f[n + 1] = 0x55;
+	return n + 2;
+}
+
+/* The register a single request of ant_set_reqs[] asks. */
+static unsigned set_addr(int i)
+{
+	uint8_t q[16];
+	hexb(ant_set_reqs[i], q);
+	return (unsigned)(q[3] | q[4] << 8);
+}
+
+static void check_set(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, 1e-6);
+}
+
+/* A 7E A1 status (ANT_03, 22 cells) answered, the identity known: the
+ * poll at the settings step when due. */
+static void set_begin(struct bms_poll *poll, struct bms_rx *rx, bool due)
+{
+	uint8_t f[512];
+	size_t n = hexb(ANT_03, f);
+	fresh(poll);
+	poll->persist = ANT_P_NEW_BIT;
+	drive_begin_link(poll, rx, 0, 0, false, BMS_LINK_WIRE, false);
+	poll->kept.ident_state = BMS_IDENT_HAVE;
+	poll->settings_due = due;
+	want_req(poll, ANT_REQ_STATUS);
+	struct drive_res r = FEED_BYTES(poll, rx, f, n, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+}
+
+/* Every request answered: the keys of the driver's table, each value; a
+ * poll not marked due asks none. */
+static void test_settings(void)
+{
+	static const uint16_t raw[ANT_NSETREQ] = { 0, 1000, 3, 2000, 5, 600, 300, 3400, 10, 1000, 22, 2500 };
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	uint8_t req[32], f[128];
+	set_begin(&poll, &rx, false);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	for (int link = 0; link < 2; link++) {
+		set_begin(&poll, &rx, true);
+		poll.link = link ? BMS_LINK_BLE : BMS_LINK_WIRE;
+		for (int i = 0; i < ANT_NSETREQ; i++) {
+			want_req(&poll, ant_set_reqs[i]);
+			size_t n = i == 0 ? hexb(ANT_16, f) : set_ans(f, set_addr(i), raw[i], (i + link) % 2);
+			bms_rx_clear(&rx);
+			struct drive_res r = link ? FEED_BYTES(&poll, &rx, f, n, notif20) : FEED_BYTES(&poll, &rx, f, n,
+													  chunks_odd);
+			CHECK_EQ_INT(r.ok, 1);
+		}
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		const struct bms_settings *st = &poll.kept.settings;
+		CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+		check_set(st, BMS_SET_CELL_OVP_V, 3.650);
+		check_set(st, BMS_SET_CELL_OVP_RELEASE_V, 3.550);
+		check_set(st, BMS_SET_PACK_OVP_V, 60.8);
+		check_set(st, BMS_SET_CELL_UVP_V, 2.100);
+		check_set(st, BMS_SET_CELL_UVP_RELEASE_V, 2.500);
+		check_set(st, BMS_SET_PACK_UVP_V, 20.0);
+		check_set(st, BMS_SET_CELL_DIFF_V, 0.800);
+		check_set(st, BMS_SET_CHARGE_OCP_A, 100.0);
+		check_set(st, BMS_SET_CHARGE_OCP_DELAY_S, 3.0);
+		check_set(st, BMS_SET_DISCHARGE_OCP_A, 200.0);
+		check_set(st, BMS_SET_DISCHARGE_OCP_DELAY_S, 5.0);
+		check_set(st, BMS_SET_SHORT_CIRCUIT_A, 600.0);
+		check_set(st, BMS_SET_SHORT_CIRCUIT_DELAY_S, 0.0003);
+		check_set(st, BMS_SET_BALANCE_START_V, 3.400);
+		check_set(st, BMS_SET_BALANCE_DELTA_V, 0.010);
+		check_set(st, BMS_SET_BALANCE_CURRENT_A, 1.0);
+		check_set(st, BMS_SET_CELL_COUNT, 22);
+		check_set(st, BMS_SET_POWER_OFF_V, 2.500);
+		CHECK(!bms_settings_has(st, BMS_SET_CAPACITY_AH)); /* its scale unconfirmed (§28.7) */
+		CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	}
+}
+
+/* With the identity due: the device information first, then the settings;
+ * the device information unanswered: the settings still.  The legacy
+ * dialect has none. */
+static void test_settings_order(void)
+{
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	uint8_t f[512];
+	set_begin(&poll, &rx, true);
+	poll.step = 1; /* as if the identity were due */
+	want_req(&poll, ANT_REQ_INFO);
+	size_t n = hexb(ANT_02, f);
+	struct drive_res r = FEED_BYTES(&poll, &rx, f, n, notif20);
+	CHECK_EQ_INT(r.ok, 1);
+	want_req(&poll, ANT_REQ_SET);
+	poll.step = 1;
+	CHECK(drv->timeout(&poll));
+	want_req(&poll, ANT_REQ_SET);
+	/* a settings answer at 0x026C's step, or the device information at a
+	 * settings step: not taken */
+	CHECK_EQ_INT(drive_handle_at(ANT_16, 1), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(drive_handle_at(ANT_02, 2), BMS_E_UNEXPECTED);
+	/* legacy: never */
+	fresh(&poll);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	poll.settings_due = true;
+	n = hexb(ANT_09, f);
+	want_req(&poll, ANT_REQ_STATUS);
+	CHECK(!drv->timeout(&poll));
+	want_req(&poll, ANT_REQ_LEG_BLE);
+	r = FEED_BYTES(&poll, &rx, f, n, notif20);
+	CHECK_EQ_INT(r.ok, 1);
+	uint8_t req[16];
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+}
+
+/* Broken: a bad CRC, a wrong end, another register, another length,
+ * truncated, values out of range; the first request unanswered ends them,
+ * a later one is skipped. */
+static void test_settings_broken(void)
+{
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	uint8_t f[128], req[16];
+	size_t n;
+	struct drive_res r;
+	set_begin(&poll, &rx, true);
+	n = hexb(ANT_16, f);
+	f[20] ^= 0x01; /* CRC wrong */
+	r = FEED_BYTES(&poll, &rx, f, n, chunks_odd);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK(r.badsum >= 1);
+	n = hexb(ANT_16, f);
+	f[n - 1] = 0x56; /* end wrong */
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, n, chunks_big);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK(r.badsum >= 1);
+	n = set_ans(f, 0x0068, 1000, true); /* another register's */
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, n, chunks_big);
+	CHECK_EQ_INT(r.unexpected + r.err, 1);
+	CHECK_EQ_INT(r.ok, 0);
+	n = set_ans(f, 0x0000, 3650, false); /* 2 bytes where 0x38 were asked */
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, n, chunks_big);
+	CHECK_EQ_INT(r.err, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
+	n = hexb(ANT_16, f); /* truncated: waits, nothing taken */
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, n - 3, chunks_big);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	/* unanswered, none answered yet: no more this poll */
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	/* out of range (cell OVP 0, pack OVP above 2000 V, 0xFFFF): absent;
+	 * 4 bytes where 2 were asked: refused; a later register unanswered:
+	 * skipped */
+	set_begin(&poll, &rx, true);
+	n = hexb(ANT_16, f);
+	f[6] = f[7] = 0;       /* 0x0000: 0 mV */
+	f[14] = 0x21;          /* 0x0008: 0x4E21 = 2000.1 V */
+	f[15] = 0x4E;
+	f[18] = f[19] = 0xFF;  /* 0x000C */
+	fix_crc(f);
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, n, chunks_one);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_PACK_OVP_V));
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_UVP_V));
+	check_set(&poll.kept.settings, BMS_SET_CELL_OVP_RELEASE_V, 3.550);
+	uint8_t g[32] = { 0x7E, 0xA1, 0x12, 0x68, 0x00, 0x04, 0xE8, 0x03, 0x00, 0x00 };
+	fix_crc(g);
+	g[12] = 0xAA;
+	g[13] = 0x55;
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, g, 14, chunks_big);
+	CHECK_EQ_INT(r.err, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_SHORT);
+	want_req(&poll, ant_set_reqs[1]);
+	CHECK(drv->timeout(&poll));
+	want_req(&poll, ant_set_reqs[2]);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CHARGE_OCP_A));
+	poll.step = 2 + 10; /* the cell count */
+	want_req(&poll, ant_set_reqs[10]);
+	n = set_ans(f, 0x009A, 60000, true);
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f, n, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CELL_COUNT));
+	want_req(&poll, ant_set_reqs[11]);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+}
+
 /* The probe: the legacy read-all over the wire, judged by the framer and
  * decoder; both boards' answers match, and a 7E A1 answer too. */
 static void test_probe(void)
@@ -931,6 +1181,9 @@ int main(void)
 	test_alarms();
 	test_sign();
 	test_forced_timeout();
+	test_settings();
+	test_settings_order();
+	test_settings_broken();
 	test_probe();
 	return check_report();
 }
