@@ -14,7 +14,12 @@
  *	STATUS	0x20 -> the MOSFETs, balancing, the balance bitmap, status bits;
  *	INFO	0x21 -> voltage, current, SOC, SOH, capacities, cycles, six
  *		temperatures (data byte 24 the MOSFET's, §38.3);
- *	CELLS	0x22 -> up to 24 cells, mV.
+ *	CELLS	0x22 -> up to 24 cells, mV;
+ *	SETTINGS 0x58 -> the BMS's own settings (cell count, capacity, cell
+ *		over- / under-voltage protection with release and delay, the
+ *		charge / discharge temperature protections with releases;
+ *		§38.4): only in a poll the gateway marks settings_due; one
+ *		unanswered costs the poll nothing.
  * Not sent: the 0x00 "handshake/init" (no source says what it does or
  * what it answers, §38.1) and 0x50..0x53 (MOSFET and balance control).
  *
@@ -33,6 +38,9 @@
 #define HS_CMD_INFO 0x21
 #define HS_CMD_CELLS 0x22
 #define HS_CMD_VERSION 0xF5
+#define HS_CMD_SETTINGS 0x58
+#define HS_SETTINGS_LEN 44 /* cell count .. the discharge under-temperature release */
+#define HS_DK_ZERO 2731    /* deci-kelvin of 0 degC */
 #define HS_STATUS_LEN 14 /* days .. the disconnected-cell bitmap */
 #define HS_INFO_LEN 26   /* voltage .. the sixth temperature */
 #define HS_MAX_CELLS 24
@@ -43,10 +51,11 @@
 #define HS_ST_BAL 0x00008000u
 #define HS_ST_DSG 0x00800000u
 
-enum { HS_BEGIN = 0, HS_MODEL, HS_VERSION, HS_STATUS, HS_INFO, HS_CELLS, HS_DONE };
+enum { HS_BEGIN = 0, HS_MODEL, HS_VERSION, HS_STATUS, HS_INFO, HS_CELLS, HS_SETTINGS, HS_DONE };
 
 static const uint8_t hs_cmd[] = { [HS_MODEL] = HS_CMD_MODEL, [HS_VERSION] = HS_CMD_VERSION,
-				  [HS_STATUS] = HS_CMD_STATUS, [HS_INFO] = HS_CMD_INFO, [HS_CELLS] = HS_CMD_CELLS };
+				  [HS_STATUS] = HS_CMD_STATUS, [HS_INFO] = HS_CMD_INFO, [HS_CELLS] = HS_CMD_CELLS,
+				  [HS_SETTINGS] = HS_CMD_SETTINGS };
 
 static uint32_t hs_u24(const uint8_t *p)
 {
@@ -67,7 +76,7 @@ static int hs_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	int step = hs_step(poll);
 	if (step == HS_DONE)
 		return 0;
-	if (step < HS_MODEL || step > HS_CELLS)
+	if (step < HS_MODEL || step > HS_SETTINGS)
 		return BMS_E_RANGE;
 	if (cap < HS_OVER)
 		return BMS_E_NOSPACE;
@@ -190,6 +199,52 @@ static int hs_cells(struct bms_poll *poll, const uint8_t *d, size_t n)
 	return BMS_OK;
 }
 
+/* 0x58 (§38.4), u16 little-endian: 0 cell count, 2 capacity 0.01 Ah, 4 / 6
+ * / 8 cell over-voltage protection, release (mV), delay (s), 10 / 12 / 14
+ * the under-voltage's, 16 .. 26 the currents (not read: their scale is
+ * not certain), 28 .. 42 charge over- / under-, discharge over- / under-
+ * temperature protection and release, 0.1 K.  Into the settings, shown
+ * read only; a value outside its field's range leaves the key absent. */
+static const struct hs_set {
+	uint8_t at, key;
+	uint16_t lo, hi;
+	float div;
+} hs_sets[] = {
+	{0, BMS_SET_CELL_COUNT, 1, HS_MAX_CELLS, 1.0f},
+	{2, BMS_SET_CAPACITY_AH, 1, 65534, 100.0f},
+	{4, BMS_SET_CELL_OVP_V, 1, HS_MAX_CELL_MV, 1000.0f},
+	{6, BMS_SET_CELL_OVP_RELEASE_V, 1, HS_MAX_CELL_MV, 1000.0f},
+	{8, BMS_SET_CELL_OVP_DELAY_S, 0, 3600, 1.0f},
+	{10, BMS_SET_CELL_UVP_V, 1, HS_MAX_CELL_MV, 1000.0f},
+	{12, BMS_SET_CELL_UVP_RELEASE_V, 1, HS_MAX_CELL_MV, 1000.0f},
+	{14, BMS_SET_CELL_UVP_DELAY_S, 0, 3600, 1.0f},
+};
+static const uint8_t hs_set_temps[][2] = {
+	{28, BMS_SET_CHARGE_OTP_C}, {30, BMS_SET_CHARGE_OTP_RELEASE_C},
+	{32, BMS_SET_CHARGE_UTP_C}, {34, BMS_SET_CHARGE_UTP_RELEASE_C},
+	{36, BMS_SET_DISCHARGE_OTP_C}, {38, BMS_SET_DISCHARGE_OTP_RELEASE_C},
+	{40, BMS_SET_DISCHARGE_UTP_C}, {42, BMS_SET_DISCHARGE_UTP_RELEASE_C},
+};
+#define HS_DK_LO (HS_DK_ZERO - 500) /* -50 degC */
+#define HS_DK_HI (HS_DK_ZERO + 1500) /* 150 degC */
+
+static int hs_settings(struct bms_settings *out, const uint8_t *d, size_t n)
+{
+	if (n < HS_SETTINGS_LEN)
+		return BMS_E_SHORT;
+	for (size_t i = 0; i < sizeof(hs_sets) / sizeof(hs_sets[0]); i++) {
+		const struct hs_set *e = &hs_sets[i];
+		bms_settings_put_raw(out, (enum bms_set_key)e->key, bms_le16(d + e->at), e->lo, e->hi, e->div);
+	}
+	for (size_t i = 0; i < sizeof(hs_set_temps) / sizeof(hs_set_temps[0]); i++) {
+		int raw = bms_le16(d + hs_set_temps[i][0]);
+		if (raw >= HS_DK_LO && raw <= HS_DK_HI)
+			bms_settings_put(out, (enum bms_set_key)hs_set_temps[i][1],
+					 (float)(raw - HS_DK_ZERO) / 10.0f);
+	}
+	return BMS_OK;
+}
+
 static int hs_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	if (len < HS_OVER || len != (size_t)frame[2] + HS_OVER)
@@ -200,7 +255,7 @@ static int hs_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_CHECKSUM;
 	int step = hs_step(poll);
 	/* another command's answer, or a request (len 0: scan() skips it) */
-	if (step < HS_MODEL || step > HS_CELLS || frame[1] != hs_cmd[step] || frame[2] == 0)
+	if (step < HS_MODEL || step > HS_SETTINGS || frame[1] != hs_cmd[step] || frame[2] == 0)
 		return BMS_E_UNEXPECTED;
 	const uint8_t *d = frame + 3;
 	size_t n = frame[2];
@@ -222,17 +277,21 @@ static int hs_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	case HS_INFO:
 		rc = hs_info(poll, d, n);
 		break;
-	default:
+	case HS_CELLS:
 		rc = hs_cells(poll, d, n);
+		break;
+	default:
+		rc = hs_settings(&poll->kept.settings, d, n);
 		break;
 	}
 	if (rc < 0)
 		return rc;
-	poll->step = step == HS_CELLS ? HS_DONE : step + 1;
+	/* the settings follow the cells only when due (§38.4) */
+	poll->step = step == HS_SETTINGS || (step == HS_CELLS && !poll->settings_due) ? HS_DONE : step + 1;
 	return BMS_OK;
 }
 
-/* A try failed: an unanswered identity read is skipped. */
+/* A try failed: an unanswered identity or settings read is skipped. */
 static bool hs_timeout(struct bms_poll *poll)
 {
 	switch (hs_step(poll)) {
@@ -242,6 +301,9 @@ static bool hs_timeout(struct bms_poll *poll)
 		return true;
 	case HS_VERSION:
 		poll->step = HS_STATUS;
+		return true;
+	case HS_SETTINGS:
+		poll->step = HS_DONE;
 		return true;
 	default:
 		return false;
@@ -291,4 +353,13 @@ const struct bms_driver bms_humsienk_driver = {
 	.finish = hs_finish,
 	.ble_gatt = hs_gatt,
 	.ble_hints = hs_ble_hints,
+	/* 0x58, asked when settings_due (§38.4) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_CAPACITY_AH) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C),
 };

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_humsienk.c - libFuzzer target: whole polls of the
  * HumsiENK driver (0x11 model and 0xF5 version, 0x20 status, 0x21 info,
- * 0x22 cells), driven the way gateway/poll/poller.c drives it (harness:
+ * 0x22 cells, 0x58 settings), driven the way gateway/poll/poller.c drives it (harness:
  * fuzz_drive.h).
  *
  * Input:
  *	byte 0	bit 6 set: cells_forced = bits 0..5, else 0
  *	byte 1	bit 0 invert_current, bits 2..3 retries, bit 5 refresh,
- *		bit 6 over BLE (link_fresh on the first poll)
+ *		bit 6 over BLE (link_fresh on the first poll), bit 7
+ *		settings_due on every poll (0x58 asked after the cells)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step
  *	E == 0xFE	a reconnection: the next poll is link_fresh
  *	E == 0xFF	a synthesised frame with a correct sum: the next byte
- *			K gives its command (0x11, 0xF5, 0x20, 0x21, 0x22 or
- *			0x23 by K % 6), the one after its length, then its
+ *			K gives its command (0x11, 0xF5, 0x20, 0x21, 0x22,
+ *			0x23 or 0x58 by K % 7), the one after its length, then its
  *			data bytes come from the input (zero-padded)
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  * A finished poll (good or failed) starts the next one.
@@ -30,13 +31,13 @@ static uint16_t sum16(const uint8_t *p, size_t n)
 	return s;
 }
 
-/* Only the reads: 0x11, 0xF5, 0x20, 0x21, 0x22, len 0; never 0x00 nor
- * 0x50..0x53. */
+/* Only the reads: 0x11, 0xF5, 0x20, 0x21, 0x22, 0x58 (only when the
+ * settings are due), len 0; never 0x00 nor 0x50..0x53. */
 static void hs_request(const struct fd *s, const uint8_t *req, int n)
 {
-	(void)s;
 	REQUIRE(n == 5 && req[0] == 0xAA && req[2] == 0);
-	REQUIRE(req[1] == 0x11 || req[1] == 0xF5 || req[1] == 0x20 || req[1] == 0x21 || req[1] == 0x22);
+	REQUIRE(req[1] == 0x11 || req[1] == 0xF5 || req[1] == 0x20 || req[1] == 0x21 || req[1] == 0x22 ||
+		(req[1] == 0x58 && s->poll.settings_due));
 	REQUIRE(req[3] == req[1] && req[4] == 0);
 }
 
@@ -75,7 +76,7 @@ static void hs_ok(const struct fd *s, const struct bms_snapshot *sn)
 /* E == 0xFE: reconnect; E == 0xFF: a synthesised frame, closed by its sum. */
 static size_t hs_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
-	static const uint8_t cmds[] = { 0x11, 0xF5, 0x20, 0x21, 0x22, 0x23 };
+	static const uint8_t cmds[] = { 0x11, 0xF5, 0x20, 0x21, 0x22, 0x23, 0x58 };
 	uint8_t f[FD_SYNTH_MAX];
 	bool made;
 	size_t used = fd_synth_event(s, e, p, avail, f, 0xAA, cmds, sizeof(cmds), &made);

@@ -20,7 +20,7 @@ that ignores them is asked the first once).
 ks48, a Bluetooth LE protocol, runs through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
-still polls, its settings null."""
+still polls, its settings null; so does humsienk with its 0x58."""
 import json
 import os
 import subprocess
@@ -62,6 +62,13 @@ KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650
          "discharge_utp_c": -20.0, "charge_ocp_a": 215.0, "discharge_ocp_delay_s": 3.0,
          "discharge_ocp_release_s": 0.0},
         ("cell_count", "capacity_ah", "mos_otp_c", "short_circuit_a"))
+# Bluetooth LE only: humsienk's 0x58 (humsienk_ble), the sim's levels
+HUMS = ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.330, "cell_ovp_delay_s": 4.0, "cell_uvp_v": 2.500,
+         "cell_uvp_release_v": 2.800, "cell_uvp_delay_s": 4.0, "charge_otp_c": 60.0, "charge_otp_release_c": 55.0,
+         "charge_utp_c": 0.0, "charge_utp_release_c": 5.0, "discharge_otp_c": 65.0,
+         "discharge_otp_release_c": 60.0, "discharge_utp_c": -20.0, "discharge_utp_release_c": -15.0},
+        ("charge_ocp_a", "discharge_ocp_a", "mos_otp_c", "pack_ovp_v"))
+BLE_WANT = {"ks48": KS48, "humsienk": HUMS}
 # the simulated pack's address where the protocol's lowest is not 1
 ADDR = {"pylontech": 2}
 # protocols without an address (one BMS per port)
@@ -72,7 +79,7 @@ def check_settings(proto, js, sim_pack, where):
     st = js.get("settings_bms")
     if not c.ok(isinstance(st, dict), "%s: %s settings_bms is an object (%r)" % (proto, where, st)):
         return
-    want, absent = KS48 if proto == "ks48" else WANT[proto]
+    want, absent = BLE_WANT[proto] if proto in BLE_WANT else WANT[proto]
     for k, v in want.items():
         got = st.get(k)
         c.ok(isinstance(got, dict) and abs(got.get("value", 1e9) - v) < 1e-6 and "unit" in got,
@@ -252,6 +259,54 @@ def ks48_ble():
         bus.stop()
 
 
+def humsienk_ble():
+    """humsienk over the fake BlueZ: settings_bms from 0x58 (its capacity
+    the pack's), nothing but the reads written; a BMS that ignores 0x58
+    (nosettings=1) polls on, online, its settings null, 0x58 asked once
+    over several polls (the one request left unanswered)."""
+    from test_ble import Bus, Fake, ble_pack, device, gw_conf, values
+    bus = Bus()
+    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+    mac = "C8:47:80:00:02:02"
+    reads = {"aa11001100", "aaf500f500", "aa20002000", "aa21002100", "aa22002200", "aa58005800"}
+    try:
+        for ignore in (False, True):
+            print("== humsienk over Bluetooth LE, 0x58 %s" % ("ignored" if ignore else "answered"), flush=True)
+            sim = Sim(protocol="humsienk", packs=("cells=4,sensors=5" + (",nosettings=1" if ignore else ""),))
+            fake = Fake([device(mac, sim, layout="humsienk", chunk=20, name="HS12V100",
+                                uuids=["00000001-0000-1000-8000-00805f9b34fb"])])
+            port, http = free_port(), free_port()
+            conf = gw_conf(port, [ble_pack("p", mac, "humsienk")]) + "[http]\nlisten = 127.0.0.1:%d\n" % http
+            gw = Gateway(conf, port)
+            try:
+                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 20, 40),
+                     "humsienk: polls go on (ignored %s)" % ignore)
+                st = json.loads(sim.ctl("stats"))
+                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
+                     "humsienk: unanswered requests (ignored %s: 0x58 once, %r)" % (ignore, st))
+                js = api_state(http)
+                pk = js["packs"][0] if js else {}
+                c.ok(pk.get("online"), "humsienk: online (ignored %s)" % ignore)
+                w = values(fake.dev(mac))
+                c.ok(w and set(w) <= reads, "humsienk: only its read requests written (%s)" % w)
+                c.eq(w.count("aa58005800"), 1, "humsienk: 0x58 asked once (ignored %s)" % ignore)
+                sb = pk.get("settings_bms")
+                if ignore:
+                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
+                         "humsienk: ignored: cell_ovp_v null (%r)" % sb)
+                else:
+                    check_settings("humsienk", pk, sim.state()["packs"][0], "/api/state")
+                    cap = (sb or {}).get("capacity_ah", {}).get("value")
+                    c.ok(cap is not None and abs(cap - sim.state()["packs"][0]["capacity_ah"]) < 0.01,
+                         "humsienk: capacity_ah the pack's (%r)" % cap)
+            finally:
+                gw.stop()
+                fake.stop()
+                sim.stop()
+    finally:
+        bus.stop()
+
+
 def discovery():
     """--mqtt-dump: a diagnostic sensor per key the protocol can give,
     disabled by default, reading settings_bms.<key>.value; none for a
@@ -291,5 +346,6 @@ if __name__ == "__main__":
     rarely("pylontech")
     rarely("ant")
     ks48_ble()
+    humsienk_ble()
     discovery()
     sys.exit(c.report())

@@ -17,8 +17,9 @@
  *		°C: the pack's temperatures 1..4, the MOSFET's, the fifth (25
  *		where the pack has fewer);
  *	0x22	48 bytes: 24 cell slots, mV, 0 = none;
- * anything else (0x00, the writes 0x50..0x53, 0x23, 0x58) is counted as a
- * bad request.  Encoded here; bms/ is deliberately not used.
+ *	0x58	48 bytes: the settings (hs_settings(); not with nosettings=1);
+ * anything else (0x00, the writes 0x50..0x53, 0x23) is counted as a bad
+ * request.  Encoded here; bms/ is deliberately not used.
  */
 #include "sim.h"
 
@@ -179,6 +180,27 @@ static void hs_cells(const struct sim_pack *p, struct sim_reply *reply)
 	hs_add(reply, 0x22, d, sizeof d);
 }
 
+/* 0x58, the settings (bms/PROTOCOLS.md §38.4): 48 bytes of u16, the
+ * levels of the BMC-04S001 answer in aiobmsble's test (cell 3.65 / 3.33 V
+ * 4 s, 2.5 / 2.8 V 4 s, the currents' raw words, charge 60 / 55 and 0 / 5
+ * degC, discharge 65 / 60 and -20 / -15 degC in 0.1 K, two words more),
+ * the pack's cell count and capacity (0.01 Ah). */
+static void hs_settings(const struct sim_pack *p, struct sim_reply *reply)
+{
+	static const uint16_t w[24] = { 0, 0, 3650, 3330, 4, 2500, 2800, 4, 11000, 16, 30000, 20,
+					614, 80, 3331, 3281, 2731, 2781, 3381, 3331, 2531, 2581, 3525, 30 };
+	uint8_t d[48];
+	for (int i = 0; i < 24; i++) {
+		d[2 * i] = (uint8_t)w[i];
+		d[2 * i + 1] = (uint8_t)(w[i] >> 8);
+	}
+	long cap = clampl(lround(p->capacity_ah * 100.0), 0, 65534);
+	d[0] = (uint8_t)hs_ncells(p);
+	d[2] = (uint8_t)cap;
+	d[3] = (uint8_t)(cap >> 8);
+	hs_add(reply, 0x58, d, sizeof d);
+}
+
 static enum sim_scan hs_scan(const uint8_t *buf, size_t len, size_t *n)
 {
 	if (len == 0)
@@ -234,6 +256,11 @@ static enum sim_resp hs_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		return SIM_RESP_OK;
 	case 0x22:
 		hs_cells(p, reply);
+		return SIM_RESP_OK;
+	case 0x58:
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that does not know it */
+		hs_settings(p, reply);
 		return SIM_RESP_OK;
 	default:
 		return SIM_RESP_BAD;

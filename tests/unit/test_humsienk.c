@@ -33,6 +33,10 @@ static const struct bms_driver *const drv = &bms_humsienk_driver;
 		"00000000000000000000000000000000000000d203"
 #define HUMS_05 "aa2304dcfbfffffc03"
 #define HUMS_06 "aaf50c563032000000000000000000b901"
+#define HUMS_REQ_58 "aa58005800"
+/* HUMS-07: 0x58, the settings of the same BMC-04S001 (aiobmsble's test) */
+#define HUMS_07 "aa58300400983a420e020d0400c409f00a0400f82a10003075140066025000030dd10cab0add0a" \
+		"350d030de309150ac50d1e00050b"
 
 
 /* Close a frame b[0..n) (n = len + 5) with its 16-bit sum. */
@@ -130,8 +134,8 @@ static void test_hints(void)
 	CHECK(!hinted("DL-41181211223"));
 }
 
-/* Every request is a read: 0x11, 0xF5, 0x20, 0x21, 0x22; never 0x00 or
- * 0x50..0x53. */
+/* Every request is a read: 0x11, 0xF5, 0x20, 0x21, 0x22, 0x58; never 0x00
+ * or 0x50..0x53. */
 static void test_requests(void)
 {
 	struct bms_poll poll = { 0 };
@@ -152,7 +156,9 @@ static void test_requests(void)
 	CHECK(drive_req_is(&poll, HUMS_REQ_22));
 	uint8_t req[8];
 	CHECK_EQ_INT(drv->next_request(&poll, req, 4), BMS_E_NOSPACE);
-	poll.step = 6;
+	poll.step = 6; /* the settings (§38.4) */
+	CHECK(drive_req_is(&poll, HUMS_REQ_58));
+	poll.step = 7;
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
 	poll.step = 9;
 	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), BMS_E_RANGE);
@@ -363,6 +369,116 @@ static void test_random(void)
 	}
 }
 
+/* ---- the settings, 0x58 (§38.4) ------------------------------------------ */
+
+static void check_set(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, 1e-5);
+}
+
+/* HUMS-07 in a poll marked settings_due, after the cells; a poll not
+ * marked due does not ask it; one left unanswered ends the poll good. */
+static void test_settings(void)
+{
+	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		const char *const due[] = { HUMS_02, HUMS_03, HUMS_04, HUMS_07 };
+		drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		poll.kept.ident_state = BMS_IDENT_HAVE;
+		poll.settings_due = true;
+		CHECK_EQ_INT(poll_of(&poll, &rx, due, 4, &drive_chunkings[k]), BMS_OK);
+		check_session(&poll);
+		const struct bms_settings *st = &poll.kept.settings;
+		CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+		check_set(st, BMS_SET_CELL_COUNT, 4);
+		check_set(st, BMS_SET_CAPACITY_AH, 150.0);
+		check_set(st, BMS_SET_CELL_OVP_V, 3.650);
+		check_set(st, BMS_SET_CELL_OVP_RELEASE_V, 3.330);
+		check_set(st, BMS_SET_CELL_OVP_DELAY_S, 4);
+		check_set(st, BMS_SET_CELL_UVP_V, 2.500);
+		check_set(st, BMS_SET_CELL_UVP_RELEASE_V, 2.800);
+		check_set(st, BMS_SET_CELL_UVP_DELAY_S, 4);
+		check_set(st, BMS_SET_CHARGE_OTP_C, 60.0);
+		check_set(st, BMS_SET_CHARGE_OTP_RELEASE_C, 55.0);
+		check_set(st, BMS_SET_CHARGE_UTP_C, 0.0);
+		check_set(st, BMS_SET_CHARGE_UTP_RELEASE_C, 5.0);
+		check_set(st, BMS_SET_DISCHARGE_OTP_C, 65.0);
+		check_set(st, BMS_SET_DISCHARGE_OTP_RELEASE_C, 60.0);
+		check_set(st, BMS_SET_DISCHARGE_UTP_C, -20.0);
+		check_set(st, BMS_SET_DISCHARGE_UTP_RELEASE_C, -15.0);
+		CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OCP_A)); /* scale uncertain (§38.4) */
+		CHECK(!bms_settings_has(st, BMS_SET_DISCHARGE_OCP_A));
+		/* not due: not asked */
+		const char *const next[] = { HUMS_02, HUMS_03, HUMS_04 };
+		struct bms_poll p2 = { 0 };
+		drive_begin_link(&p2, &rx, 0, 0, false, BMS_LINK_BLE, false);
+		p2.kept.ident_state = BMS_IDENT_HAVE;
+		CHECK_EQ_INT(poll_of(&p2, &rx, next, 3, &drive_chunkings[k]), BMS_OK);
+		CHECK_EQ_INT((int)p2.kept.settings.have, 0);
+	}
+	/* unanswered: skipped, the poll good */
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.kept.ident_state = BMS_IDENT_HAVE;
+	poll.settings_due = true;
+	drive_step(&poll, &rx, HUMS_02, drive_notif20, 1, 0);
+	drive_step(&poll, &rx, HUMS_03, drive_notif20, 1, 0);
+	drive_step(&poll, &rx, HUMS_04, drive_notif20, 1, 0);
+	CHECK(drive_req_is(&poll, HUMS_REQ_58));
+	CHECK(drv->timeout(&poll));
+	uint8_t req[8];
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+}
+
+/* Broken 0x58: a bad sum, too short, values out of range. */
+static void test_settings_broken(void)
+{
+	uint8_t f[64];
+	int n = drive_hex(HUMS_07, f, sizeof(f));
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, false);
+	poll.step = 6;
+	f[10] ^= 1; /* the sum wrong */
+	struct drive_res r = FEED_BYTES(&poll, &rx, f, (size_t)n, drive_odd);
+	CHECK_EQ_INT(r.frames, 0);
+	CHECK(r.badsum >= 1);
+	/* 40 data bytes: short */
+	n = drive_hex(HUMS_07, f, sizeof(f));
+	f[2] = 40;
+	seal(f, 45);
+	CHECK_EQ_INT(drv->handle(&poll, f, 45), BMS_E_SHORT);
+	CHECK_EQ_INT(poll.step, 6);
+	/* cell count 0, cell OVP 7 V, a charge OTP of 200 degC (4731 dK), a
+	 * discharge UTP of -60 degC (2131 dK): absent, the others kept */
+	n = drive_hex(HUMS_07, f, sizeof(f));
+	f[3] = 0;
+	f[7] = 0x58; /* 0x1B58 = 7000 mV */
+	f[8] = 0x1B;
+	f[31] = 0x7B; /* 0x127B = 4731 */
+	f[32] = 0x12;
+	f[43] = 0x53; /* 0x0853 = 2131 */
+	f[44] = 0x08;
+	seal(f, (size_t)n);
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_COUNT));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_DISCHARGE_UTP_C));
+	check_set(st, BMS_SET_CELL_UVP_V, 2.500);
+	check_set(st, BMS_SET_DISCHARGE_UTP_RELEASE_C, -15.0);
+	/* another command's answer at the settings step: not taken */
+	poll.step = 6;
+	n = drive_hex(HUMS_04, f, sizeof(f));
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_E_UNEXPECTED);
+}
+
 int main(void)
 {
 	test_table();
@@ -376,5 +492,7 @@ int main(void)
 	test_status();
 	test_current();
 	test_random();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }
