@@ -17,6 +17,9 @@
  *	0x02 SOC %		0x04 remaining	0x06 full capacity
  *	0x08 voltage mV		0x0C MOSFET temperature 0.1 K
  *	0x10 current s16 0.01 A	0x2C cycles
+ * and, only in a poll the gateway marks settings_due, 0x3C the design
+ * capacity (the BMS's own setting, capacity_ah; §56.4): unanswered or
+ * refused ("+RD,Err", counted), the poll is good without it.
  * A capacity is u16 x its third byte x 1 mAh (syssi's reading, §56.3).
  * Type A has no cell voltages: a poll carries none.
  *
@@ -36,13 +39,14 @@
 #define OG_MAX 14 /* the longest answer: +RD, reg and 3 bytes, CR LF */
 #define OG_ERR "Err"
 
-enum { OG_SOC = 1, OG_REMAIN, OG_FULL, OG_VOLT, OG_TEMP, OG_CURRENT, OG_CYCLES, OG_DONE };
+enum { OG_SOC = 1, OG_REMAIN, OG_FULL, OG_VOLT, OG_TEMP, OG_CURRENT, OG_CYCLES, OG_DESIGN, OG_DONE };
+#define OG_CAP_MAX (65535L * 255L) /* u16 x a byte, mAh */
 
 static const struct {
 	uint8_t reg, len;
 } og_regs[] = {
 	[OG_SOC] = { 0x02, 1 },	 [OG_REMAIN] = { 0x04, 3 },  [OG_FULL] = { 0x06, 3 }, [OG_VOLT] = { 0x08, 2 },
-	[OG_TEMP] = { 0x0C, 2 }, [OG_CURRENT] = { 0x10, 3 }, [OG_CYCLES] = { 0x2C, 2 },
+	[OG_TEMP] = { 0x0C, 2 }, [OG_CURRENT] = { 0x10, 3 }, [OG_CYCLES] = { 0x2C, 2 }, [OG_DESIGN] = { 0x3C, 3 },
 };
 
 /* The vendor app's sequence (aiobmsble and syssi's esphome-ogt-bms alike). */
@@ -82,7 +86,7 @@ static int og_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	int step = og_step(poll);
 	if (step == OG_DONE)
 		return 0;
-	if (step < OG_SOC || step > OG_CYCLES)
+	if (step < OG_SOC || step > OG_DESIGN)
 		return BMS_E_RANGE;
 	int key = ogt_key(poll->peer_name);
 	if (key < 0)
@@ -194,9 +198,13 @@ static int og_value(struct bms_poll *poll, int step, const uint8_t *v)
 			s->current = -s->current;
 		s->present |= BMS_HAS_CURRENT;
 		break;
-	default:
+	case OG_CYCLES:
 		s->cycles = bms_le16(v);
 		s->present |= BMS_HAS_CYCLES;
+		break;
+	default: /* the design capacity: the BMS's setting, shown read only (§56.4) */
+		bms_settings_put_raw(&poll->kept.settings, BMS_SET_CAPACITY_AH, (int64_t)bms_le16(v) * v[2], 1,
+				     OG_CAP_MAX, 1000.0);
 		break;
 	}
 	return BMS_OK;
@@ -235,18 +243,35 @@ static int og_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		p[i] = frame[i] ^ (uint8_t)key;
 	size_t nb = 0;
 	int rc = og_plain(p, len, b, &nb);
+	int step = og_step(poll);
+	if (rc == BMS_E_REFUSED && step == OG_DESIGN) {
+		/* the design capacity refused: the poll is good without it */
+		poll->refusals++;
+		poll->step = OG_DONE;
+		return BMS_OK;
+	}
 	if (rc < 0)
 		return rc;
-	int step = og_step(poll);
-	if (step < OG_SOC || step > OG_CYCLES || b[0] != og_regs[step].reg)
+	if (step < OG_SOC || step > OG_DESIGN || b[0] != og_regs[step].reg)
 		return BMS_E_UNEXPECTED; /* another register's (a late answer) */
 	if (nb != 1u + og_regs[step].len)
 		return BMS_E_SHORT;
 	rc = og_value(poll, step, b + 1);
 	if (rc < 0)
 		return rc;
-	poll->step = step + 1;
+	/* the design capacity follows the cycles only when due (§56.4) */
+	poll->step = step == OG_CYCLES && !poll->settings_due ? OG_DONE : step + 1;
 	return BMS_OK;
+}
+
+/* A try failed: the design capacity (a setting) is skipped, the poll good
+ * without it; a status register's is a failed try. */
+static bool og_timeout(struct bms_poll *poll)
+{
+	if (og_step(poll) != OG_DESIGN)
+		return false;
+	poll->step = OG_DONE;
+	return true;
 }
 
 /* Type A has no cells: a sample is whole with its voltage and current. */
@@ -285,7 +310,10 @@ const struct bms_driver bms_ogt_driver = {
 	.next_request = og_next_request,
 	.scan = og_scan,
 	.handle = og_handle,
+	.timeout = og_timeout,
 	.finish = og_finish,
 	.ble_gatt = og_gatt,
 	.ble_hints = og_ble_hints,
+	/* 0x3C, asked when settings_due (§56.4) */
+	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH),
 };

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_ogt.c - libFuzzer target: whole polls of the Offgridtec
  * Smart Pro type A driver (registers 0x02, 0x04, 0x06, 0x08, 0x0C, 0x10,
- * 0x2C, one a step), driven the way gateway/poll/poller.c drives it
+ * 0x2C, one a step, and the design capacity 0x3C when the settings are
+ * due), driven the way gateway/poll/poller.c drives it
  * (harness: fuzz_drive.h), under the key of the pack's advertised name.
  * The answers carry no checksum: whatever the bytes, a sample the driver
  * accepts holds only values within their ranges, and no cells.
  *
  * Input:
  *	byte 0	bit 0 invert_current, bits 2..3 retries, bit 5 refresh,
- *		bit 7 the name: SmartBat-A10007 (key 0x1A) or SmartBat-A12345
+ *		bit 6 settings_due on every poll, bit 7 the name: SmartBat-A10007 (key 0x1A) or SmartBat-A12345
  *		(key 0x10); always over BLE (link_fresh on the first poll)
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step
@@ -42,6 +43,7 @@ static size_t og_config(struct fd *s, const uint8_t *d, size_t size)
 	s->invert = d[0] & 1;
 	s->retries = (d[0] >> 2) & 3;
 	s->refresh = (d[0] & 0x20) != 0;
+	s->settings_due = (d[0] & 0x40) != 0;
 	s->peer_name = og_names[(d[0] >> 7) & 1];
 	s->link = BMS_LINK_BLE;
 	s->fresh = true;
@@ -53,10 +55,11 @@ static bool og_hex(uint8_t c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
 }
 
-/* Only the reads: +RAA <one of the seven registers> <its length>. */
+/* Only the reads: +RAA <one of the seven registers> <its length>, or the
+ * design capacity 0x3C when the settings are due. */
 static void og_request(const struct fd *s, const uint8_t *req, int n)
 {
-	static const char *const ok[] = { "0201", "0403", "0603", "0802", "0C02", "1003", "2C02" };
+	static const char *const ok[] = { "0201", "0403", "0603", "0802", "0C02", "1003", "2C02", "3C03" };
 	uint8_t p[8];
 	REQUIRE(n == 8);
 	for (int i = 0; i < 8; i++)
@@ -66,6 +69,7 @@ static void og_request(const struct fd *s, const uint8_t *req, int n)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		found = found || memcmp(p + 4, ok[i], 4) == 0;
 	REQUIRE(found);
+	REQUIRE(memcmp(p + 4, "3C03", 4) != 0 || s->poll.settings_due);
 }
 
 static void og_frame_check(const struct fd *s, const uint8_t *f, size_t n)

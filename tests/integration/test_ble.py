@@ -727,7 +727,8 @@ READS = {"ks48": {"7bf4007d", "7b0b007d", "7b01007d", "7b02007d", "7b03007d",
          "roypow": {"ead10104ff02f9f5", "ead10104ff03f8f5", "ead10104ff04fff5"},
          # the seven register reads under the key 0x1A (+RAA0201, 0403, 0603, 0802, 0C02, 1003, 2C02)
          "ogt": {"31485b5b28592a28", "31485b5b2a222a28", "31485b5b2a282a2b", "31485b5b2a2c2a29",
-                 "31485b5b2a2e2a29", "31485b5b2a592a28", "31485b5b2b2a2a29"},
+                 "31485b5b2a2e2a29", "31485b5b2a592a28", "31485b5b2b2a2a29",
+                 "31485b5b29592a29"},  # + the design capacity 0x3C (+RAA3C03), rarely
          "paceex": {"9a00000a0000000019519d", "9a00000a020000020101289c9d"}}
 
 

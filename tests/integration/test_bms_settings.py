@@ -20,7 +20,8 @@ that ignores them is asked the first once).
 ks48, a Bluetooth LE protocol, runs through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
-still polls, its settings null; so does humsienk with its 0x58."""
+still polls, its settings null; so do humsienk (0x58) and ogt (the
+design capacity 0x3C, refused with +RD,Err)."""
 import json
 import os
 import subprocess
@@ -259,46 +260,62 @@ def ks48_ble():
         bus.stop()
 
 
-def humsienk_ble():
-    """humsienk over the fake BlueZ: settings_bms from 0x58 (its capacity
-    the pack's), nothing but the reads written; a BMS that ignores 0x58
-    (nosettings=1) polls on, online, its settings null, 0x58 asked once
-    over several polls (the one request left unanswered)."""
+# Bluetooth LE protocols with a settings read of their own (ble_settings):
+# the fake device's name, service, the simulated pack, the reads it may be
+# written, the settings request, whether a pack with nosettings=1 leaves it
+# unanswered (else it refuses it with an answer)
+BLE_CASES = {
+    "humsienk": ("HS12V100", "00000001-0000-1000-8000-00805f9b34fb", "cells=4,sensors=5",
+                 {"aa11001100", "aaf500f500", "aa20002000", "aa21002100", "aa22002200", "aa58005800"},
+                 "aa58005800", True),
+    "ogt": ("SmartBat-A10007", "0000fff0-0000-1000-8000-00805f9b34fb", "cells=4,id=10007,mos_temp=27",
+            None, "31485b5b29592a29", False),
+}
+
+
+def ble_settings(proto):
+    """humsienk (0x58) and ogt (the design capacity 0x3C) over the fake
+    BlueZ: settings_bms in /api/state (the capacity the pack's), nothing
+    but the reads written; a BMS that ignores or refuses the settings read
+    (nosettings=1) polls on, online, its settings null, the read asked once
+    over several polls."""
+    import test_ble
     from test_ble import Bus, Fake, ble_pack, device, gw_conf, values
+    name, uuid, packs, reads, set_req, silent = BLE_CASES[proto]
+    reads = reads or test_ble.READS[proto]
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     mac = "C8:47:80:00:02:02"
-    reads = {"aa11001100", "aaf500f500", "aa20002000", "aa21002100", "aa22002200", "aa58005800"}
     try:
         for ignore in (False, True):
-            print("== humsienk over Bluetooth LE, 0x58 %s" % ("ignored" if ignore else "answered"), flush=True)
-            sim = Sim(protocol="humsienk", packs=("cells=4,sensors=5" + (",nosettings=1" if ignore else ""),))
-            fake = Fake([device(mac, sim, layout="humsienk", chunk=20, name="HS12V100",
-                                uuids=["00000001-0000-1000-8000-00805f9b34fb"])])
+            print("== %s over Bluetooth LE, settings read %s" % (proto, "ignored" if ignore else "answered"),
+                  flush=True)
+            sim = Sim(protocol=proto, packs=(packs + (",nosettings=1" if ignore else ""),))
+            fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=[uuid])])
             port, http = free_port(), free_port()
-            conf = gw_conf(port, [ble_pack("p", mac, "humsienk")]) + "[http]\nlisten = 127.0.0.1:%d\n" % http
+            conf = gw_conf(port, [ble_pack("p", mac, proto)]) + "[http]\nlisten = 127.0.0.1:%d\n" % http
             gw = Gateway(conf, port)
             try:
                 c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 20, 40),
-                     "humsienk: polls go on (ignored %s)" % ignore)
+                     "%s: polls go on (ignored %s)" % (proto, ignore))
                 st = json.loads(sim.ctl("stats"))
-                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
-                     "humsienk: unanswered requests (ignored %s: 0x58 once, %r)" % (ignore, st))
+                c.eq(st["requests"] - st["answers"], 1 if ignore and silent else 0,
+                     "%s: unanswered requests (ignored %s, %r)" % (proto, ignore, st))
                 js = api_state(http)
                 pk = js["packs"][0] if js else {}
-                c.ok(pk.get("online"), "humsienk: online (ignored %s)" % ignore)
+                c.ok(pk.get("online"), "%s: online (ignored %s)" % (proto, ignore))
                 w = values(fake.dev(mac))
-                c.ok(w and set(w) <= reads, "humsienk: only its read requests written (%s)" % w)
-                c.eq(w.count("aa58005800"), 1, "humsienk: 0x58 asked once (ignored %s)" % ignore)
+                c.ok(w and set(w) <= reads, "%s: only its read requests written (%s)" % (proto, w))
+                c.eq(w.count(set_req), 1, "%s: the settings read asked once (ignored %s)" % (proto, ignore))
                 sb = pk.get("settings_bms")
+                cap = (sb or {}).get("capacity_ah", {}).get("value")
                 if ignore:
-                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
-                         "humsienk: ignored: cell_ovp_v null (%r)" % sb)
-                else:
-                    check_settings("humsienk", pk, sim.state()["packs"][0], "/api/state")
-                    cap = (sb or {}).get("capacity_ah", {}).get("value")
-                    c.ok(cap is not None and abs(cap - sim.state()["packs"][0]["capacity_ah"]) < 0.01,
-                         "humsienk: capacity_ah the pack's (%r)" % cap)
+                    c.ok(isinstance(sb, dict) and cap is None, "%s: ignored: capacity_ah null (%r)" % (proto, sb))
+                    continue
+                if proto in BLE_WANT:
+                    check_settings(proto, pk, sim.state()["packs"][0], "/api/state")
+                c.ok(cap is not None and abs(cap - sim.state()["packs"][0]["capacity_ah"]) < 0.011,
+                     "%s: capacity_ah the pack's (%r)" % (proto, cap))
             finally:
                 gw.stop()
                 fake.stop()
@@ -346,6 +363,7 @@ if __name__ == "__main__":
     rarely("pylontech")
     rarely("ant")
     ks48_ble()
-    humsienk_ble()
+    ble_settings("humsienk")
+    ble_settings("ogt")
     discovery()
     sys.exit(c.report())

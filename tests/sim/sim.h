@@ -108,6 +108,8 @@ struct sim_pack {
 	                         * answered; renogy-pro: 'P' a RNGPRO (current in
 	                         * 0.01 A), 0 a RNGRBP / RNGC (0.1 A); ogt (`id`): the
 	                         * id of its name SmartBat-A<id>, its key */
+	int nosettings;         /* ogt (`nosettings`): the settings register 0x3C refused
+	                         * (+RD,Err); the others keep it in `dialect` ('N') */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int refuse;             /* >= 0: a register-table BMS answers reads that start at

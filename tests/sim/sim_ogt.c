@@ -12,7 +12,8 @@
  *	0x02 SOC %, 0x04 remaining / 0x06 full capacity (u16 x the third
  *	byte, mAh: here u16 = 10 mAh, third byte 10, as the capture),
  *	0x08 voltage mV (the cells' sum), 0x0C MOSFET temperature 0.1 K,
- *	0x10 current s16 0.01 A (+ charging, third byte 0), 0x2C cycles;
+ *	0x10 current s16 0.01 A (+ charging, third byte 0), 0x2C cycles,
+ *	0x3C design capacity (as 0x06; refused with nosettings=1);
  * another register, or a length not its own, is answered +RD,Err.  No
  * cell voltages.  Encoded here; bms/ is deliberately not used.
  */
@@ -120,6 +121,12 @@ static int og_value(const struct sim_pack *p, unsigned reg, uint8_t *b, size_t *
 	case 0x0C: v = og_dk(p); break;
 	case 0x10: *n = 3; v = og_ca(p) & 0xFFFF; break;
 	case 0x2C: v = (long)(p->cycles & 0xFFFFu); break;
+	case 0x3C: /* the design capacity, as 0x06; refused with nosettings=1 */
+		if (p->nosettings)
+			return -1;
+		*n = 3;
+		v = og_cap10(p->capacity_ah) | 10L << 16;
+		break;
 	default: return -1;
 	}
 	for (size_t i = 0; i < *n; i++)

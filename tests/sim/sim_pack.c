@@ -530,9 +530,11 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		} else if (strcmp(k, "nosettings") == 0 &&
 			   (strcmp(proto->name, "daly") == 0 || strcmp(proto->name, "pylontech") == 0 ||
 			    strcmp(proto->name, "ks48") == 0 || strcmp(proto->name, "ant") == 0 ||
-			    strcmp(proto->name, "humsienk") == 0)) {
+			    strcmp(proto->name, "humsienk") == 0 || strcmp(proto->name, "ogt") == 0)) {
 			ok = parse_long(v, 0, 1, &l) == 0;
-			if (ok)
+			if (ok && strcmp(proto->name, "ogt") == 0)
+				p->nosettings = (int)l; /* its dialect is the id */
+			else if (ok)
 				p->dialect = l ? 'N' : 0;
 		} else if (strcmp(k, "noprot") == 0 && strcmp(proto->name, "abc") == 0) {
 			ok = parse_long(v, 0, 1, &l) == 0;

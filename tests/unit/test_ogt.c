@@ -2,7 +2,8 @@
 /* tests/unit/test_ogt.c - Offgridtec Smart Pro type A over Bluetooth LE
  * (bms/ogt.c): every ogt row of tests/fixtures/vectors.tsv (two real
  * sessions of one type A pack whose name gives the key 0x1A, syssi's
- * esphome-ogt-bms docs/traffic.txt and traffic2.txt) through scan() +
+ * esphome-ogt-bms docs/traffic.txt and traffic2.txt, and its design
+ * capacity from traffic3.txt) through scan() +
  * handle() in whole polls as the gateway runs them, in every chunking;
  * the key from the advertised name (type A only: a type B, a malformed
  * name or none gives no key and no request), the capacity read as
@@ -40,6 +41,10 @@ static const struct bms_driver *const drv = &bms_ogt_driver;
 #define OGT_11 "31485e362b2a5e595c5c2a2a1710"
 #define OGT_12 "31485e362b225e5c285e1710"
 #define OGT_13 "31485e3628592b5b2a2a1710"
+#define OGT_REQ_3C "31485b5b29592a29"
+/* OGT-14: the design capacity +RD,3C10270A (0x2710 x 10 mAh = 100 Ah),
+ * docs/traffic3.txt of the same pack */
+#define OGT_14 "31485e3629592b2a282d2a5b1710"
 
 /* synthetic (key 0x1A): the full capacity +RD,06DE270A (102.06 Ah, the
  * figure SOC 70 % of OGT-02 points at), its request +RAA0603, a refusal
@@ -158,9 +163,11 @@ static void test_requests(void)
 		CHECK(!drive_req_is(&poll, OGT_REQ_18));
 		drive_step(&poll, &rx, ans[k], drive_notif20, 1, 0);
 	}
-	CHECK_EQ_INT(poll.step, 8);
+	CHECK_EQ_INT(poll.step, 9); /* not due: the design capacity not asked */
+	poll.step = 8;
+	CHECK(drive_req_is(&poll, OGT_REQ_3C));
 	poll.step = 1;
-	drive_request_ends(&poll, 7, 8);
+	drive_request_ends(&poll, 7, 9);
 	/* another name: the same register under its key */
 	og_begin(&poll, &rx, "SmartBat-A12345", false);
 	CHECK(drive_req_is(&poll, enc("+RAA0201", 16)));
@@ -227,7 +234,7 @@ static void test_impossible(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_OK);
 	CHECK_NEAR(poll.snap.remain_ah, 10.0, 1e-4);
 	/* a poll without its voltage, or not complete, is not a sample */
-	poll.step = 8;
+	poll.step = 9;
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
@@ -267,6 +274,50 @@ static void test_framer(void)
 	CHECK(r.skipped >= 1);
 }
 
+/* ---- the design capacity, 0x3C (§56.4) ------------------------------------ */
+
+/* Asked after the cycles in a poll marked settings_due: OGT-14 gives
+ * capacity_ah 100; refused (+RD,Err) or unanswered, the poll is good
+ * without it; out of range (0): absent. */
+static void test_design(void)
+{
+	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		const char *const a[] = { OGT_01, OGT_02, SYN_FULL, OGT_03, OGT_04, OGT_05, OGT_13, OGT_14 };
+		og_begin(&poll, &rx, NAME_1A, false);
+		poll.settings_due = true;
+		CHECK_EQ_INT(drive_poll_hex(&poll, &rx, a, 8, &drive_chunkings[k], 8), BMS_OK);
+		check_pack(&poll, 70, 72.05f, 13.312f, -0.39f);
+		CHECK_EQ_INT((long long)poll.kept.settings.have, (long long)drv->settings);
+		CHECK_NEAR(poll.kept.settings.v[BMS_SET_CAPACITY_AH], 100.0, 1e-4);
+	}
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	uint8_t req[16];
+	og_begin(&poll, &rx, NAME_1A, false);
+	poll.settings_due = true;
+	poll.step = 8;
+	drive_step(&poll, &rx, SYN_ERR, drive_notif20, 1, 0); /* refused: taken, counted */
+	CHECK_EQ_INT((int)poll.refusals, 1);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	og_begin(&poll, &rx, NAME_1A, false);
+	poll.step = 8;
+	CHECK(drv->timeout(&poll)); /* unanswered: skipped */
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	poll.step = 7;
+	CHECK(!drv->timeout(&poll)); /* a status register: a failed try */
+	CHECK_EQ_INT(handle_at(OGT_14, 7), BMS_E_UNEXPECTED); /* at the cycles' step */
+	CHECK_EQ_INT(handle_at(enc("+RD,3C1027\r\n", 0x1A), 8), BMS_E_SHORT);
+	uint8_t f[32];
+	int n = check_hex(enc("+RD,3C102700\r\n", 0x1A), f, (int)sizeof(f));
+	og_begin(&poll, &rx, NAME_1A, false);
+	poll.step = 8;
+	CHECK_EQ_INT(drv->handle(&poll, f, (size_t)n), BMS_OK);
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_CAPACITY_AH)); /* 0 mAh */
+}
+
 int main(void)
 {
 	test_table();
@@ -276,5 +327,6 @@ int main(void)
 	test_other_register();
 	test_impossible();
 	test_framer();
+	test_design();
 	return check_report();
 }
