@@ -13,7 +13,11 @@ values the simulators send:
 tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c and
 sim_jkrecord.c (vector JKPB-05's protections), tests/sim/sim_daly.c (a LFP
 pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
-limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels).
+limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels),
+tests/sim/sim_renogy.c (5200 x 22, a RBT100LFP12SH-G1's levels; the
+register tables' settings block, asked only when due, bms/mbmaster.c),
+tests/sim/sim_seplos3.c (SPA 0x1300 / 0x1335, a SG16S200A-SP57B-A's),
+tests/sim/sim_pace_modbus.c (60 .. 114, a 16S LFP pack's levels).
 ks48, a Bluetooth LE protocol, runs through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
@@ -45,6 +49,23 @@ WANT = {
     "pylontech": ({"cell_ovp_v": 3.700, "cell_uvp_v": 2.900, "pack_ovp_v": 59.2, "pack_uvp_v": 46.4,
                    "charge_otp_c": 50.0, "charge_utp_c": 0.0, "discharge_otp_c": 60.0, "discharge_utp_c": -10.0},
                   ("cell_count", "mos_otp_c", "capacity_ah")),
+    "renogy": ({"cell_ovp_v": 3.7, "cell_uvp_v": 2.5, "pack_ovp_v": 59.2, "pack_uvp_v": 40.0, "charge_otp_c": 55.0,
+                "charge_utp_c": 0.0, "discharge_otp_c": 60.0, "discharge_utp_c": -25.0, "charge_ocp_a": 100.0,
+                "discharge_ocp_a": 130.0},
+               ("cell_count", "mos_otp_c", "cell_ovp_release_v", "capacity_ah")),
+    "seplos3": ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.400, "cell_uvp_v": 2.700, "cell_uvp_release_v": 3.100,
+                 "pack_ovp_v": 57.60, "pack_uvp_v": 43.20, "cell_diff_v": 1.000, "charge_ocp_a": 210,
+                 "charge_ocp_delay_s": 10.0, "discharge_ocp_a": 210, "short_circuit_a": 300,
+                 "short_circuit_delay_s": 0.000106, "charge_otp_c": 55.0, "charge_utp_c": 0.0,
+                 "charge_utp_release_c": 2.0, "discharge_otp_c": 60.0, "discharge_utp_c": -3.0, "mos_otp_c": 110.0,
+                 "mos_otp_release_c": 85.0, "balance_start_v": 3.400, "balance_delta_v": 0.050, "capacity_ah": 330.0},
+                ("power_off_v", "charge_ocp_release_s", "balance_current_a")),
+    "pace-modbus": ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.400, "cell_ovp_delay_s": 1.0, "pack_ovp_v": 57.6,
+                     "pack_uvp_v": 44.8, "cell_uvp_v": 2.700, "charge_ocp_a": 110, "discharge_ocp_delay_s": 3.0,
+                     "charge_otp_c": 55.0, "charge_utp_c": 0.0, "discharge_utp_c": -20.0, "mos_otp_c": 110.0,
+                     "balance_start_v": 3.400, "balance_delta_v": 0.030, "smart_sleep_v": 2.500,
+                     "short_circuit_delay_s": 0.0003},
+                    ("cell_count", "capacity_ah", "short_circuit_a")),
 }
 # Bluetooth LE only: run through the fake BlueZ (ks48_ble)
 KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
@@ -53,8 +74,11 @@ KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650
          "discharge_utp_c": -20.0, "charge_ocp_a": 215.0, "discharge_ocp_delay_s": 3.0,
          "discharge_ocp_release_s": 0.0},
         ("cell_count", "capacity_ah", "mos_otp_c", "short_circuit_a"))
-# the simulated pack's address where the protocol's lowest is not 1
-ADDR = {"pylontech": 2}
+# the simulated pack's address where the protocol's lowest (or its
+# default) is not 1
+ADDR = {"pylontech": 2, "renogy": 48, "seplos3": 0}
+# requests rarely() waits for where 30 would take long (one read a poll)
+RARELY_REQUESTS = {"pace-modbus": 12}
 
 
 def check_settings(proto, js, sim_pack, where):
@@ -175,7 +199,8 @@ def rarely(proto):
         gw = Gateway(conf, gw_port)
         try:
             # several polls (daly: six or more requests each, pylontech three)
-            c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 30, 30), proto + ": polls go on")
+            want = RARELY_REQUESTS.get(proto, 30)
+            c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= want, 30), proto + ": polls go on")
             st = json.loads(sim.ctl("stats"))
             js = api_state(http_port)
             pk = js["packs"][0] if js else {}
@@ -278,6 +303,9 @@ if __name__ == "__main__":
     run_none()
     rarely("daly")
     rarely("pylontech")
+    rarely("renogy")
+    rarely("seplos3")
+    rarely("pace-modbus")
     ks48_ble()
     discovery()
     sys.exit(c.report())

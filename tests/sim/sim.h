@@ -113,6 +113,9 @@ struct sim_pack {
 	int refuse;             /* >= 0: a register-table BMS answers reads that start at
 	                         * this register with exception 02 (`refuse`: a BMS
 	                         * without that block) */
+	int nosettings;         /* a register-table BMS ignores reads of its settings
+	                         * range (struct sim_mb_slave.settings; `nosettings`:
+	                         * firmware that does not know them) */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* pylon-can: the slcan adapter on the battery's bus */
