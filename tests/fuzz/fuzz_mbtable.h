@@ -81,7 +81,7 @@ static void mz_check_request(const struct fd *s, const uint8_t *buf, int n)
 
 /* The settings shown are only keys the driver announces, read only when
  * due, each finite and inside its field's range (temperatures -50 .. 150
- * degC, the rest 0 .. 32768). */
+ * degC, the rest 0 .. 65535: a u16 field's whole amperes at most). */
 static void mz_handled(const struct fd *s, int rc, size_t n)
 {
 	(void)rc;
@@ -96,7 +96,7 @@ static void mz_handled(const struct fd *s, int rc, size_t n)
 		if (strcmp(bms_settings_unit((enum bms_set_key)k), "°C") == 0)
 			REQUIRE(st->v[k] >= -50.0f && st->v[k] <= 150.0f);
 		else
-			REQUIRE(st->v[k] >= 0.0f && st->v[k] <= 32768.0f);
+			REQUIRE(st->v[k] >= 0.0f && st->v[k] <= 65535.0f);
 	}
 }
 
