@@ -279,6 +279,7 @@ void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p
 		fprintf(o, ",\"weak_cell\":{\"cell\":%u", h.weak_cell);
 		gw_json_num(o, "ir_rank", h.weak_ir_rank, h.weak_ir_rank > 0, 0);
 		gw_json_num(o, "capacity_deficit_pct", h.weak_deficit_pct, true, 1);
+		gw_json_num(o, "capacity_deficit_min_pct", h.weak_deficit_min_pct, true, 1);
 		fprintf(o, ",\"knees_low\":%u,\"knees_high\":%u}", h.weak_knees_low, h.weak_knees_high);
 	} else {
 		fputs(",\"weak_cell\":null", o);
