@@ -10,7 +10,9 @@
  * next message; a message that is no JSON object, lacks a required field
  * or carries a value out of its range fails the poll whole (the gateway
  * counts it as a bad message), so the pack's cache is only ever replaced
- * by a whole valid message.
+ * by a whole valid message.  The BMS settings a map names (setting_<key>)
+ * and a good message carries replace those kept (struct bms_kept.settings,
+ * shown read only); one the message lacks keeps its last value.
  */
 #include <string.h>
 
@@ -44,11 +46,17 @@ static int mj_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (!poll->jsonmap)
 		return BMS_E_INVALID;
 	char why[120];
+	struct bms_settings set;
 	int rc = bms_jsonmap_apply(poll->jsonmap, (const char *)frame + BMS_MSG_HDR, len - BMS_MSG_HDR, &poll->snap,
-				   why, sizeof(why));
-	if (poll->invert_current && rc == BMS_OK)
+				   &set, why, sizeof(why));
+	if (rc != BMS_OK)
+		return rc;
+	if (poll->invert_current)
 		poll->snap.current = -poll->snap.current;
-	return rc;
+	for (int k = 0; k < BMS_SET_COUNT; k++)
+		if (bms_settings_has(&set, (enum bms_set_key)k))
+			bms_settings_put(&poll->kept.settings, (enum bms_set_key)k, set.v[k]);
+	return BMS_OK;
 }
 
 static int mj_finish(struct bms_poll *poll)

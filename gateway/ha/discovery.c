@@ -450,12 +450,23 @@ static const char *bms_setting_dclass(const char *unit)
 	return NULL;
 }
 
+/* The settings a pack can give: its driver's, an mqtt-json pack's map's. */
+static uint64_t unit_settings(const struct unit *u)
+{
+	uint64_t can = u->drv->settings;
+	for (int i = 0; i < u->c->npacks; i++)
+		if (u->c->packs[i].is_mqtt && strcmp(u->c->packs[i].name, u->name) == 0)
+			can |= bms_jsonmap_settings(&u->c->packs[i].fields.map);
+	return can;
+}
+
 static void bms_setting_configs(const struct unit *u)
 {
 	if (u->kind != E_PACK || !u->drv)
 		return;
+	uint64_t can = unit_settings(u);
 	for (int k = 0; k < BMS_SET_COUNT; k++) {
-		if (!(u->drv->settings & BMS_SET_BIT(k)))
+		if (!(can & BMS_SET_BIT(k)))
 			continue;
 		const char *unit = bms_settings_unit((enum bms_set_key)k);
 		struct ent e = { NULL, NULL, NULL, bms_setting_dclass(unit), unit[0] ? unit : NULL, NULL,
