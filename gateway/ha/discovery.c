@@ -450,21 +450,12 @@ static const char *bms_setting_dclass(const char *unit)
 	return NULL;
 }
 
-/* The settings a pack can give: its driver's, an mqtt-json pack's map's. */
-static uint64_t unit_settings(const struct unit *u)
+/* The BMS settings a pack can give (can: its driver's, an mqtt-json pack's
+ * map's), each a diagnostic sensor. */
+static void bms_setting_configs(const struct unit *u, uint64_t can)
 {
-	uint64_t can = u->drv->settings;
-	for (int i = 0; i < u->c->npacks; i++)
-		if (u->c->packs[i].is_mqtt && strcmp(u->c->packs[i].name, u->name) == 0)
-			can |= bms_jsonmap_settings(&u->c->packs[i].fields.map);
-	return can;
-}
-
-static void bms_setting_configs(const struct unit *u)
-{
-	if (u->kind != E_PACK || !u->drv)
+	if (u->kind != E_PACK)
 		return;
-	uint64_t can = unit_settings(u);
 	for (int k = 0; k < BMS_SET_COUNT; k++) {
 		if (!(can & BMS_SET_BIT(k)))
 			continue;
@@ -598,7 +589,8 @@ void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncel
 {
 	struct unit u = { c, p->name, E_PACK, p->driver, gw_disc_control(c, p), emit, ctx };
 	unit_configs(&u, ncells, ntemps);
-	bms_setting_configs(&u);
+	if (p->driver)
+		bms_setting_configs(&u, p->driver->settings | (p->is_mqtt ? bms_jsonmap_settings(&p->fields.map) : 0));
 	set_configs(&u);
 }
 
