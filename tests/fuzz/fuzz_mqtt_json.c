@@ -145,12 +145,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t fl = 0;
 	REQUIRE(d->scan(&poll, rec, rl, &fl) == BMS_SCAN_FRAME && fl == rl);
 	int hrc = d->handle(&poll, rec, rl);
-	if (hrc == BMS_OK && d->finish(&poll) == BMS_OK)
+	if (hrc == BMS_OK && d->finish(&poll) == BMS_OK) {
 		check_snap(&poll.snap);
-	if (hrc != BMS_OK)
-		REQUIRE(poll.kept.settings.have == 0); /* a refused message takes none */
-	else
 		check_settings(&poll.kept.settings, &m);
+	} else {
+		REQUIRE(poll.kept.settings.have == 0); /* a refused message takes none */
+	}
 	/* the message's bytes taken as a stream of records: the framer never stalls */
 	struct bms_frame_counts c = { 0 };
 	bms_frames_buf(d, &poll, msg, n, take, &poll, &c);

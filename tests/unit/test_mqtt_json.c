@@ -217,8 +217,11 @@ static void test_settings(void)
 	}
 	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
 	CHECK_NEAR(st->v[BMS_SET_CELL_COUNT], 16, 1e-5);
-	/* a message whose status is bad takes none of its settings */
+	/* a message whose status is bad takes none of its settings: no voltage,
+	 * or 0 V (no data, refused by finish() after handle() took it) */
 	CHECK(feed(&poll, "{\"soc\":50,\"ovp\":3.5}") < 0);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
+	CHECK_EQ_INT(feed(&poll, "{\"v\":0,\"soc\":50,\"ovp\":3.5}"), BMS_E_INVALID);
 	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
 	/* the mapper alone: settings zeroed first, none without a map's */
 	struct bms_jsonmap m2;
