@@ -39,11 +39,36 @@ bool bms_jsonmap_has(const struct bms_jsonmap *m, enum bms_jf f)
 	return false;
 }
 
-/* "cell_12" -> CELL, index 11; "alarm_cell_ov" -> ALARM, its bit; a plain
- * name -> its field.  -1 when it names none. */
+uint64_t bms_jsonmap_settings(const struct bms_jsonmap *m)
+{
+	uint64_t bits = 0;
+	for (unsigned i = 0; i < m->n; i++)
+		if (m->e[i].field == BMS_JF_SETTING)
+			bits |= BMS_SET_BIT(m->e[i].index);
+	return bits;
+}
+
+/* "setting_cell_ovp_v" -> SETTING, its key (bms/settings.h); -1 when none. */
+static int setting_of(const char *name, size_t n, uint8_t *index)
+{
+	for (int k = 0; k < BMS_SET_COUNT; k++) {
+		const char *sn = bms_settings_name((enum bms_set_key)k);
+		if (strlen(sn) == n - 8 && strncmp(name + 8, sn, n - 8) == 0) {
+			*index = (uint8_t)k;
+			return BMS_JF_SETTING;
+		}
+	}
+	return -1;
+}
+
+/* "cell_12" -> CELL, index 11; "alarm_cell_ov" -> ALARM, its bit;
+ * "setting_cell_ovp_v" -> SETTING, its key; a plain name -> its field.  -1
+ * when it names none. */
 static int field_of(const char *name, size_t n, uint8_t *index)
 {
 	*index = 0;
+	if (n > 8 && strncmp(name, "setting_", 8) == 0)
+		return setting_of(name, n, index);
 	if (n > 6 && strncmp(name, "alarm_", 6) == 0) {
 		for (unsigned b = 0; b < BMS_AL_COUNT; b++) {
 			const char *an = bms_alarm_name(b);
@@ -75,7 +100,8 @@ static int field_of(const char *name, size_t n, uint8_t *index)
 		return numbered;
 	}
 	for (int f = 0; f < BMS_JF_COUNT; f++)
-		if (f != BMS_JF_CELL && f != BMS_JF_TEMP && f != BMS_JF_ALARM && strlen(jf_tab[f].name) == n &&
+		if (f != BMS_JF_CELL && f != BMS_JF_TEMP && f != BMS_JF_ALARM && f != BMS_JF_SETTING &&
+		    strlen(jf_tab[f].name) == n &&
 		    strncmp(jf_tab[f].name, name, n) == 0)
 			return f;
 	return -1;
@@ -234,6 +260,29 @@ static void bounds(enum bms_jf f, double *lo, double *hi)
 	}
 }
 
+/* The bounds of setting k, by its unit: a cell's voltage or the pack's, a
+ * current, a temperature (the plausibility table's), a delay (up to a day),
+ * a capacity, a cell count (a whole number). */
+static void set_bounds(enum bms_set_key k, double *lo, double *hi)
+{
+	const char *u = bms_settings_unit(k);
+	*lo = 0;
+	if (k == BMS_SET_PACK_OVP_V || k == BMS_SET_PACK_UVP_V)
+		*hi = BMS_PLAUSIBLE_MAX_V;
+	else if (strcmp(u, "V") == 0)
+		*hi = BMS_PLAUSIBLE_MAX_CELL_MV / 1000.0;
+	else if (strcmp(u, "A") == 0)
+		*hi = BMS_PLAUSIBLE_MAX_A;
+	else if (strcmp(u, "s") == 0)
+		*hi = 86400;
+	else if (strcmp(u, "Ah") == 0)
+		*hi = BMS_PLAUSIBLE_MAX_AH;
+	else if (k == BMS_SET_CELL_COUNT)
+		*lo = 1, *hi = BMS_MAX_CELLS;
+	else
+		*lo = BMS_PLAUSIBLE_MIN_C, *hi = BMS_PLAUSIBLE_MAX_C; /* degC */
+}
+
 /* A number of field f into s (index: cell_N's, temp_N's). */
 static void put_num(struct bms_snapshot *s, enum bms_jf f, unsigned index, double d)
 {
@@ -327,8 +376,25 @@ static int put_numbered(struct bms_snapshot *s, enum bms_jf f, json_t *root, con
 	return BMS_OK;
 }
 
-/* One pair of the map: its value in root into s (absent: nothing). */
-static int apply_one(const struct bms_jsonmap_entry *e, json_t *root, struct bms_snapshot *s, char *why, size_t cap)
+/* A setting_<key> pair's value v into set (NULL: not wanted). */
+static int put_setting(const struct bms_jsonmap_entry *e, const json_t *v, struct bms_settings *set, char *why,
+		       size_t cap)
+{
+	enum bms_set_key k = (enum bms_set_key)e->index;
+	double lo, hi, d;
+	set_bounds(k, &lo, &hi);
+	if (!num_in(v, lo, hi, &d) || (k == BMS_SET_CELL_COUNT && d != floor(d))) {
+		snprintf(why, cap, "setting_%s (%s): no number within %g..%g", bms_settings_name(k), e->path, lo, hi);
+		return BMS_E_RANGE;
+	}
+	if (set)
+		bms_settings_put(set, k, (float)d);
+	return BMS_OK;
+}
+
+/* One pair of the map: its value in root into s or set (absent: nothing). */
+static int apply_one(const struct bms_jsonmap_entry *e, json_t *root, struct bms_snapshot *s, struct bms_settings *set,
+		     char *why, size_t cap)
 {
 	enum bms_jf f = (enum bms_jf)e->field;
 	if (jf_tab[f].kind == 'A' && strchr(e->path, '#'))
@@ -336,6 +402,8 @@ static int apply_one(const struct bms_jsonmap_entry *e, json_t *root, struct bms
 	json_t *v = at_path(root, e->path);
 	if (!v || json_is_null(v))
 		return BMS_OK; /* not in this message: absent */
+	if (f == BMS_JF_SETTING)
+		return put_setting(e, v, set, why, cap);
 	if (jf_tab[f].kind == 'A')
 		return put_array(s, f, v, why, cap);
 	if (jf_tab[f].kind == 'B') {
@@ -383,10 +451,12 @@ static int cells_whole(const struct bms_snapshot *s, char *why, size_t cap)
 	return BMS_OK;
 }
 
-int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len, struct bms_snapshot *s, char *why,
-		      size_t cap)
+int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len, struct bms_snapshot *s,
+		      struct bms_settings *set, char *why, size_t cap)
 {
 	memset(s, 0, sizeof(*s));
+	if (set)
+		memset(set, 0, sizeof(*set));
 	json_error_t err;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (!root || !json_is_object(root)) {
@@ -398,7 +468,7 @@ int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len,
 		s->temp_c[i] = NAN; /* temp_N not in the message: absent (NaN), not 0 degC */
 	int rc = BMS_OK;
 	for (unsigned i = 0; i < m->n && rc == BMS_OK; i++)
-		rc = apply_one(&m->e[i], root, s, why, cap);
+		rc = apply_one(&m->e[i], root, s, set, why, cap);
 	json_decref(root);
 	if (rc == BMS_OK)
 		rc = required(m, s, why, cap);
@@ -406,8 +476,11 @@ int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len,
 		rc = cells_whole(s, why, cap);
 	for (unsigned i = s->ntemps; i < BMS_MAX_TEMPS; i++)
 		s->temp_c[i] = 0; /* beyond the sensors: as every driver leaves them */
-	if (rc != BMS_OK)
+	if (rc != BMS_OK) {
 		memset(s, 0, sizeof(*s)); /* only a whole valid message gives a snapshot */
+		if (set)
+			memset(set, 0, sizeof(*set));
+	}
 	return rc;
 }
 

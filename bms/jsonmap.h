@@ -47,7 +47,9 @@
 	X(BALANCING, "balancing", 'B')           /* balancing now */ \
 	X(CCL, "ccl_a", 'N')                     /* the BMS's charge current limit, A */ \
 	X(DCL, "dcl_a", 'N')                     /* ... discharge, A */ \
-	X(ALARM, "alarm", 'B')                   /* alarm_<name>: one alarm bit (bms_alarm_name()) */
+	X(ALARM, "alarm", 'B')                   /* alarm_<name>: one alarm bit (bms_alarm_name()) */ \
+	X(SETTING, "setting", 'N')               /* setting_<key>: one of the BMS's own settings, in its
+						  * key's unit (bms_settings_name(): setting_cell_ovp_v) */
 
 enum bms_jf {
 #define BMS_JF_ENUM_(id, name, kind) BMS_JF_##id,
@@ -82,12 +84,17 @@ bool bms_jsonmap_has(const struct bms_jsonmap *m, enum bms_jf f);
 /* The name of field f ("voltage"). */
 const char *bms_jf_name(enum bms_jf f);
 
-/* Map the message text[0..len) onto s (zeroed first): BMS_OK, or
- * BMS_E_INVALID (no JSON object, a required field missing: voltage, and soc
- * or current where the map has them), BMS_E_RANGE (a value of the wrong
- * type, not finite or out of its range), with why[0..cap) saying which. */
-int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len, struct bms_snapshot *s, char *why,
-		      size_t cap);
+/* The BMS settings m maps (bit k: setting_<key k>; BMS_SET_BIT). */
+uint64_t bms_jsonmap_settings(const struct bms_jsonmap *m);
+
+/* Map the message text[0..len) onto s and, where set is not NULL, the
+ * settings it carries onto set (both zeroed first; a setting_<key> the
+ * message lacks is absent): BMS_OK, or BMS_E_INVALID (no JSON object, a
+ * required field missing: voltage, and soc or current where the map has
+ * them), BMS_E_RANGE (a value of the wrong type, not finite or out of its
+ * range), with why[0..cap) saying which. */
+int bms_jsonmap_apply(const struct bms_jsonmap *m, const char *text, size_t len, struct bms_snapshot *s,
+		      struct bms_settings *set, char *why, size_t cap);
 
 /* A message as the MQTT transport hands it to the driver (one record):
  * BMS_MSG_MAGIC0, BMS_MSG_MAGIC1, flags, the length (little-endian 16 bit),

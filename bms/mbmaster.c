@@ -42,6 +42,8 @@ static bool mb_due(const struct bms_mb_proto *pr, const struct bms_poll *poll, i
 		return !(poll->persist & MB_P_REFUSED(i)) || poll->refresh;
 	case BMS_MB_IDENT:
 		return bms_ident_due(poll);
+	case BMS_MB_SETTINGS:
+		return poll->settings_due;
 	default:
 		return true;
 	}
@@ -179,11 +181,17 @@ enum bms_scan bms_mb_scan(const struct bms_mb_proto *pr, const struct bms_poll *
 }
 
 /* A block the BMS refused (exception) or did not answer, where that does
- * not fail the try: noted, and the poll goes on. */
+ * not fail the try: noted, and the poll goes on (the settings as they
+ * were). */
 static void mb_skip(const struct bms_mb_proto *pr, struct bms_poll *poll, int i, bool refused)
 {
 	if (pr->blocks[i].when == BMS_MB_IDENT) {
 		bms_ident_missing(poll, refused);
+	} else if (pr->blocks[i].when == BMS_MB_SETTINGS) {
+		/* the first settings block unanswered ends the settings reads */
+		poll->refusals += refused;
+		while (i + 1 < pr->nblocks && pr->blocks[i + 1].when == BMS_MB_SETTINGS)
+			i++;
 	} else {
 		poll->persist |= MB_P_REFUSED(i);
 		poll->refusals += refused;
@@ -220,6 +228,11 @@ int bms_mb_handle(const struct bms_mb_proto *pr, struct bms_poll *poll, const ui
 	if (frame[1] != b->fc || frame[2] != want || len != 5u + want)
 		return BMS_E_UNEXPECTED;
 	int rc = pr->decode(poll, i, frame + 3, want);
+	if (rc < 0 && b->when == BMS_MB_SETTINGS) {
+		/* settings out of range: dropped, the poll goes on */
+		mb_skip(pr, poll, i, false);
+		return BMS_OK;
+	}
 	if (rc < 0)
 		return rc;
 	if (b->when == BMS_MB_OPTIONAL)
@@ -255,7 +268,7 @@ static int mb_block_by_size(const struct bms_mb_proto *pr, uint8_t fc, size_t n)
 	for (int i = 0; i < pr->nblocks && i < MB_MAX_BLOCKS; i++) {
 		const struct bms_mb_block *b = &pr->blocks[i];
 		size_t want = bms_mb_data_bytes(b->fc, b->count);
-		if (b->fc != fc || b->when == BMS_MB_IDENT || want > n || n - want >= best_d)
+		if (b->fc != fc || b->when >= BMS_MB_IDENT || want > n || n - want >= best_d)
 			continue;
 		best = i;
 		best_d = n - want;
@@ -279,11 +292,9 @@ static int mb_hear_block(const struct bms_mb_proto *pr, struct bms_poll *poll, i
 	int rc = pr->decode(poll, i, d + off, bms_mb_data_bytes(b->fc, b->count));
 	if (rc < 0)
 		return rc;
-	if (b->when == BMS_MB_IDENT) {
+	if (b->when == BMS_MB_IDENT)
 		poll->kept.ident_state = BMS_IDENT_HAVE;
-		return BMS_LISTEN_EXTRA + i;
-	}
-	return i;
+	return b->when >= BMS_MB_IDENT ? BMS_LISTEN_EXTRA + i : i;
 }
 
 int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *req, size_t rn,

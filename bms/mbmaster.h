@@ -69,6 +69,11 @@ enum bms_mb_when {
 	BMS_MB_IDENT,        /* the identity (struct bms_kept.ident): while unknown, and
 	                      * on the first poll of a (re)opened link; an exception or
 	                      * silence ends it (BMS_IDENT_NONE) */
+	BMS_MB_SETTINGS,     /* the BMS's own settings (struct bms_kept.settings, read
+	                      * only): only in a poll marked settings_due, after the
+	                      * blocks above; an exception, silence or a broken answer
+	                      * ends it and the settings blocks after it, never the
+	                      * poll (bms/PROTOCOLS.md §1.8) */
 };
 
 /* One read of a poll. */
@@ -79,8 +84,8 @@ struct bms_mb_block {
 };
 
 /* A register-table protocol.  Blocks are read in order (live ones first,
- * the identity last, so that a pack that does not answer at all never has
- * its identity marked missing).  At most 16 blocks: struct bms_poll.persist
+ * the identity and the settings last, so that a pack that does not answer
+ * at all never has its identity marked missing).  At most 16 blocks: struct bms_poll.persist
  * keeps, per optional block i, bit i "refused" and bit 16 + i "answered". */
 struct bms_mb_proto {
 	const struct bms_mb_block *blocks;
@@ -99,7 +104,9 @@ struct bms_mb_proto {
 	const uint8_t *prefix;
 	uint8_t prefix_len;
 	/* Decode the data d[0..n) of block i (n = bms_mb_data_bytes() of it)
-	 * into poll->snap (or poll->kept.ident): BMS_OK or a BMS_E_* code. */
+	 * into poll->snap (or poll->kept.ident, poll->kept.settings): BMS_OK or
+	 * a BMS_E_* code (for a settings block: its answer dropped, the poll
+	 * goes on). */
 	int (*decode)(struct bms_poll *poll, int block, const uint8_t *d, size_t n);
 };
 
@@ -137,7 +144,8 @@ bool bms_mb_timeout(const struct bms_mb_proto *pr, struct bms_poll *poll);
 /* Listen mode (struct bms_listen.hear): the answer ans to the read req
  * heard before it (rn 0: none, the pack's own answer, told by function
  * code and size) decodes every block of the table the read holds whole;
- * the key is the block (BMS_LISTEN_EXTRA + block for the identity). */
+ * the key is the block (BMS_LISTEN_EXTRA + block for the identity and the
+ * settings, which only a heard request attributes). */
 int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint8_t *req, size_t rn,
 		const uint8_t *ans, size_t an);
 

@@ -10,7 +10,11 @@
  * next message; a message that is no JSON object, lacks a required field
  * or carries a value out of its range fails the poll whole (the gateway
  * counts it as a bad message), so the pack's cache is only ever replaced
- * by a whole valid message.
+ * by a whole valid message.  The BMS settings a map names (setting_<key>)
+ * and the message a poll takes carries (held in struct bms_poll.set_read)
+ * replace those kept once finish() takes the message (struct
+ * bms_kept.settings, shown read only); one the message lacks keeps its
+ * last value.
  */
 #include <string.h>
 
@@ -45,7 +49,7 @@ static int mj_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_INVALID;
 	char why[120];
 	int rc = bms_jsonmap_apply(poll->jsonmap, (const char *)frame + BMS_MSG_HDR, len - BMS_MSG_HDR, &poll->snap,
-				   why, sizeof(why));
+				   &poll->set_read, why, sizeof(why));
 	if (poll->invert_current && rc == BMS_OK)
 		poll->snap.current = -poll->snap.current;
 	return rc;
@@ -54,7 +58,12 @@ static int mj_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 static int mj_finish(struct bms_poll *poll)
 {
 	const struct bms_snapshot *s = &poll->snap;
-	return (s->present & BMS_HAS_VOLTAGE) && s->voltage > 0 ? BMS_OK : BMS_E_INVALID;
+	if (!(s->present & BMS_HAS_VOLTAGE) || s->voltage <= 0)
+		return BMS_E_INVALID;
+	for (int k = 0; k < BMS_SET_COUNT; k++) /* the message taken: its settings, key by key */
+		if (bms_settings_has(&poll->set_read, (enum bms_set_key)k))
+			bms_settings_put(&poll->kept.settings, (enum bms_set_key)k, poll->set_read.v[k]);
+	return BMS_OK;
 }
 
 const struct bms_driver bms_mqtt_json_driver = {

@@ -13,6 +13,8 @@
  *			1-4, MOSFET and environment temperature (s16 0.1 degC)
  *	FC03 150 x 30	version, BMS serial ("model SN") and pack serial, 20
  *			ASCII each (the identity, once)
+ *	FC03 60 x 55	the BMS's own parameters (read only, §25.5), only in
+ *			a poll marked settings_due
  * The document lists no cell count: the cells are the slots up to the last
  * non-zero one.  No capture of this protocol is public (§25.4).
  * raw_alarms[]: [0] warning (9), [1] protection (10), [2] status/fault (11).
@@ -31,7 +33,7 @@
 #define PM_TEMP_MIN (-500)
 #define PM_TEMP_MAX 1500
 
-enum { PM_B_LIVE, PM_B_IDENT };
+enum { PM_B_LIVE, PM_B_IDENT, PM_B_SETTINGS };
 
 enum {
 	PM_R_CURRENT = 0,
@@ -54,11 +56,14 @@ enum {
 	PM_R_MODEL_SN = 160,
 	PM_R_PACK_SN = 170,
 	PM_R_IDENT_N = 30,
+	PM_R_SET = 60,
+	PM_R_SET_N = 55,
 };
 
 static const struct bms_mb_block pm_blocks[] = {
 	[PM_B_LIVE] = { BMS_MB_FC_HOLDING, 0, PM_R_LIVE_N, BMS_MB_LIVE },
 	[PM_B_IDENT] = { BMS_MB_FC_HOLDING, PM_R_VERSION, PM_R_IDENT_N, BMS_MB_IDENT },
+	[PM_B_SETTINGS] = { BMS_MB_FC_HOLDING, PM_R_SET, PM_R_SET_N, BMS_MB_SETTINGS },
 };
 
 #define L2 BMS_AL_PROTECTION
@@ -145,10 +150,75 @@ static int pm_ident(struct bms_poll *poll, const uint8_t *d)
 	return BMS_OK;
 }
 
+/* ---- the parameters 60 .. 114 (§25.5): read only ---- */
+
+enum { PM_K_MV, PM_K_DS, PM_K_AMP, PM_K_TEMP, PM_K_SC };
+static const struct {
+	uint8_t reg, key, kind;
+} pm_set[] = {
+	{ 61, BMS_SET_PACK_OVP_V, PM_K_MV },          { 65, BMS_SET_CELL_OVP_V, PM_K_MV },
+	{ 66, BMS_SET_CELL_OVP_RELEASE_V, PM_K_MV },  { 67, BMS_SET_CELL_OVP_DELAY_S, PM_K_DS },
+	{ 69, BMS_SET_PACK_UVP_V, PM_K_MV },          { 73, BMS_SET_CELL_UVP_V, PM_K_MV },
+	{ 74, BMS_SET_CELL_UVP_RELEASE_V, PM_K_MV },  { 75, BMS_SET_CELL_UVP_DELAY_S, PM_K_DS },
+	{ 77, BMS_SET_CHARGE_OCP_A, PM_K_AMP },       { 78, BMS_SET_CHARGE_OCP_DELAY_S, PM_K_DS },
+	{ 80, BMS_SET_DISCHARGE_OCP_A, PM_K_AMP },    { 81, BMS_SET_DISCHARGE_OCP_DELAY_S, PM_K_DS },
+	{ 85, BMS_SET_CHARGE_OTP_C, PM_K_TEMP },      { 86, BMS_SET_CHARGE_OTP_RELEASE_C, PM_K_TEMP },
+	{ 88, BMS_SET_DISCHARGE_OTP_C, PM_K_TEMP },   { 89, BMS_SET_DISCHARGE_OTP_RELEASE_C, PM_K_TEMP },
+	{ 91, BMS_SET_CHARGE_UTP_C, PM_K_TEMP },      { 92, BMS_SET_CHARGE_UTP_RELEASE_C, PM_K_TEMP },
+	{ 94, BMS_SET_DISCHARGE_UTP_C, PM_K_TEMP },   { 95, BMS_SET_DISCHARGE_UTP_RELEASE_C, PM_K_TEMP },
+	{ 97, BMS_SET_MOS_OTP_C, PM_K_TEMP },         { 98, BMS_SET_MOS_OTP_RELEASE_C, PM_K_TEMP },
+	{ 105, BMS_SET_BALANCE_START_V, PM_K_MV },    { 106, BMS_SET_BALANCE_DELTA_V, PM_K_MV },
+	{ 109, BMS_SET_SMART_SLEEP_V, PM_K_MV },      { 111, BMS_SET_SHORT_CIRCUIT_DELAY_S, PM_K_SC },
+};
+#define PM_SETTINGS \
+	(BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) | \
+	 BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) | \
+	 BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C) | \
+	 BMS_SET_BIT(BMS_SET_MOS_OTP_C) | BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) | \
+	 BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_SMART_SLEEP_V) | \
+	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S))
+
+/* mV (a pack's up to 65.535 V), 0.1 s delays (1 .. 255), whole amperes,
+ * s16 0.1 degC (-50 .. 150; the MOSFET's "or invalid" on a BMS-4820),
+ * short-circuit delay in 25 us (1 .. 20: at most 500 us) */
+static int pm_settings(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_settings st;
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < sizeof(pm_set) / sizeof(pm_set[0]); i++) {
+		enum bms_set_key k = (enum bms_set_key)pm_set[i].key;
+		uint16_t u = bms_mb_reg(d, PM_R_SET, pm_set[i].reg);
+		switch (pm_set[i].kind) {
+		case PM_K_MV: bms_settings_put_raw(&st, k, u, 1, 65535, 1000.0); break;
+		case PM_K_DS: bms_settings_put_raw(&st, k, u, 1, 255, 10.0); break;
+		case PM_K_AMP: bms_settings_put_raw(&st, k, u, 1, 65535, 1.0); break;
+		case PM_K_TEMP:
+			bms_settings_put_raw(&st, k, bms_mb_sreg(d, PM_R_SET, pm_set[i].reg), PM_TEMP_MIN, PM_TEMP_MAX,
+					     10.0);
+			break;
+		default: bms_settings_put_raw(&st, k, u, 1, 20, 40000.0); break;
+		}
+	}
+	if (!st.have)
+		return BMS_E_RANGE; /* nothing in range: dropped */
+	poll->kept.settings = st; /* shown read only */
+	return BMS_OK;
+}
+
 static int pm_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t n)
 {
 	(void)n; /* the master checked the byte count of the block */
-	return block == PM_B_LIVE ? pm_live(poll, d) : pm_ident(poll, d);
+	switch (block) {
+	case PM_B_LIVE: return pm_live(poll, d);
+	case PM_B_SETTINGS: return pm_settings(poll, d);
+	default: return pm_ident(poll, d);
+	}
 }
 
 static const struct bms_mb_proto pm_proto = {
@@ -178,6 +248,8 @@ const struct bms_driver bms_pace_modbus_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	/* 60 x 55, when the settings are due (§25.5) */
+	.settings = PM_SETTINGS,
 	.default_baud = 9600,
 	BMS_MB_LINK(BMS_MB_ADDR_MIN, BMS_MB_ADDR_MAX),
 	.next_request = pm_next_request,

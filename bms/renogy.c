@@ -14,6 +14,8 @@
  *	FC03 5100 x 8	alarm and status words (optional: a BMS that refuses
  *			it is polled without)
  *	FC03 5104 x 28	the serial, model and software version (identity)
+ *	FC03 5200 x 22	the battery's own warning and protection levels (read
+ *			only, §24.4): only in a poll marked settings_due
  * SOC is remaining / full (not transmitted).
  * Over Bluetooth LE the BT-1 / BT-2 module (and the batteries with one
  * built in) carries the same frames: written to FFD1 of service FFD0,
@@ -28,13 +30,14 @@
 #include "mbmaster.h"
 #include "renogyregs.h"
 
-enum { RNG_B_CELLS, RNG_B_PACK, RNG_B_ALARMS, RNG_B_IDENT };
+enum { RNG_B_CELLS, RNG_B_PACK, RNG_B_ALARMS, RNG_B_IDENT, RNG_B_SETTINGS };
 
 static const struct bms_mb_block rng_blocks[] = {
 	[RNG_B_CELLS] = { BMS_MB_FC_HOLDING, 5000, 34, BMS_MB_LIVE },
 	[RNG_B_PACK] = { BMS_MB_FC_HOLDING, 5042, 7, BMS_MB_LIVE },
 	[RNG_B_ALARMS] = { BMS_MB_FC_HOLDING, 5100, 8, BMS_MB_OPTIONAL },
 	[RNG_B_IDENT] = { BMS_MB_FC_HOLDING, 5104, 28, BMS_MB_IDENT },
+	[RNG_B_SETTINGS] = { BMS_MB_FC_HOLDING, 5200, 22, BMS_MB_SETTINGS },
 };
 
 /* Two bits a field, field i at bits 2i..2i+1 of the 32 bits: 01 below the
@@ -77,6 +80,13 @@ static int rng_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t
 	case RNG_B_CELLS: return bms_rng_cells(poll, d);
 	case RNG_B_PACK: bms_rng_pack(poll, d, 100.0f); return BMS_OK;
 	case RNG_B_ALARMS: return rng_alarms(poll, d);
+	case RNG_B_SETTINGS: {
+		struct bms_settings st;
+		int rc = bms_rng_settings(&st, d);
+		if (rc == BMS_OK)
+			poll->kept.settings = st; /* shown read only */
+		return rc;
+	}
 	default: bms_rng_ident(poll, d); return BMS_OK;
 	}
 }
@@ -121,6 +131,8 @@ const struct bms_driver bms_renogy_driver = {
 	.protocol_id = 18,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
+	/* 5200 x 22, when the settings are due (§24.4) */
+	.settings = BMS_RNG_SETTINGS,
 	.default_baud = 9600,
 	BMS_MB_LINK(BMS_MB_ADDR_MIN, BMS_MB_ADDR_MAX),
 	.default_address = 0x30,

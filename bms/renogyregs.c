@@ -90,3 +90,36 @@ void bms_rng_ident(struct bms_poll *poll, const uint8_t *d)
 	bms_mb_text(d, 5104, 5122, 8, id->model, sizeof(id->model));
 	bms_mb_text(d, 5104, 5130, 2, id->firmware, sizeof(id->firmware));
 }
+
+/* The protection levels (§24.4), registers 5200..5221; the warning levels
+ * between them (5201 / 5202 cell high / low, 5205 / 5206 and 5216 / 5217
+ * the temperatures', 5210 / 5221 the currents', 5212 / 5213 module high /
+ * low) and the second current levels 5208 / 5219 have no key. */
+#define RNG_SET 5200
+int bms_rng_settings(struct bms_settings *out, const uint8_t *d)
+{
+	static const struct {
+		uint16_t reg;
+		uint8_t key;
+		uint8_t kind; /* 0 cell 0.1 V, 1 module 0.1 V, 2 s16 0.1 degC */
+	} lv[] = {
+		{ 5200, BMS_SET_CELL_OVP_V, 0 },      { 5203, BMS_SET_CELL_UVP_V, 0 },
+		{ 5211, BMS_SET_PACK_OVP_V, 1 },      { 5214, BMS_SET_PACK_UVP_V, 1 },
+		{ 5204, BMS_SET_CHARGE_OTP_C, 2 },    { 5207, BMS_SET_CHARGE_UTP_C, 2 },
+		{ 5215, BMS_SET_DISCHARGE_OTP_C, 2 }, { 5218, BMS_SET_DISCHARGE_UTP_C, 2 },
+	};
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(lv) / sizeof(lv[0]); i++) {
+		enum bms_set_key k = (enum bms_set_key)lv[i].key;
+		if (lv[i].kind == 2)
+			bms_settings_put_raw(out, k, bms_mb_sreg(d, RNG_SET, lv[i].reg), -500, 1500, 10.0);
+		else
+			bms_settings_put_raw(out, k, bms_mb_reg(d, RNG_SET, lv[i].reg), 1, lv[i].kind ? 1000 : 50, 10.0);
+	}
+	/* the first over-current level: charge u16, discharge s16 (negative
+	 * on the wire, its size kept), 0.01 A */
+	bms_settings_put_raw(out, BMS_SET_CHARGE_OCP_A, bms_mb_reg(d, RNG_SET, 5209), 1, 65535, 100.0);
+	int dsg = bms_mb_sreg(d, RNG_SET, 5220);
+	bms_settings_put_raw(out, BMS_SET_DISCHARGE_OCP_A, dsg < 0 ? -dsg : dsg, 1, 32768, 100.0);
+	return out->have ? BMS_OK : BMS_E_RANGE;
+}

@@ -10,8 +10,12 @@
  *			capacity (u32 mAh), cycles
  *	5104 x 28	serial (5110, 8 registers), model (5122, 8), software
  *			version (5130, 2)
- * and the status words 5106 (status 1) and 5107 (status 2).  Pure like
- * every decoder. */
+ * and the status words 5106 (status 1) and 5107 (status 2), and the
+ * battery's own warning and protection levels (read only, §24.4):
+ *	5200 x 22	cell, charge-temperature, charge-current, module
+ *			voltage, discharge-temperature and discharge-current
+ *			levels
+ * Pure like every decoder. */
 #ifndef BMS_RENOGYREGS_H
 #define BMS_RENOGYREGS_H
 
@@ -34,5 +38,15 @@ void bms_rng_status(struct bms_poll *poll, uint16_t s1, uint16_t s2);
 extern const struct bms_gatt bms_rng_gatt[];
 /* 5104 x 28 into poll->kept.ident. */
 void bms_rng_ident(struct bms_poll *poll, const uint8_t *d);
+/* 5200 x 22 into *out (cleared first): the protection levels (§24.4), a
+ * value outside its field's range left absent; BMS_OK, or BMS_E_RANGE when
+ * no level is in range (*out then holds nothing). */
+int bms_rng_settings(struct bms_settings *out, const uint8_t *d);
+/* The keys bms_rng_settings() can give (struct bms_driver.settings). */
+#define BMS_RNG_SETTINGS \
+	(BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_PACK_OVP_V) | \
+	 BMS_SET_BIT(BMS_SET_PACK_UVP_V) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A))
 
 #endif

@@ -17,6 +17,8 @@
  *				refuses it is polled without)
  *	FC04 0x1700 x 0x33	VIA: maker, device name, firmware, BMS and pack
  *				serial (the identity, once)
+ *	FC04 0x1300 x 0x35,	SPA: the BMS's own parameters (read only,
+ *	FC04 0x1335 x 0x35	§22.4), only in a poll marked settings_due
  * raw_alarms[]: PIC [0] voltage << 8 | cell temperature events, [1]
  *	ambient / power temperature << 8 | current 1, [2] current 2 << 8 |
  *	capacity, [3] hardware failure << 8 | balancing events.
@@ -41,14 +43,19 @@ enum {
 	SV3_PIB = 0x1100,
 	SV3_PIC = 0x1200,
 	SV3_VIA = 0x1700,
+	SV3_SPA1 = 0x1300,
+	SV3_SPA2 = 0x1335,
+	SV3_SPA_N = 0x35,
 };
-enum { SV3_B_PIA, SV3_B_PIB, SV3_B_PIC, SV3_B_VIA };
+enum { SV3_B_PIA, SV3_B_PIB, SV3_B_PIC, SV3_B_VIA, SV3_B_SPA1, SV3_B_SPA2 };
 
 static const struct bms_mb_block sv3_blocks[] = {
 	[SV3_B_PIA] = { BMS_MB_FC_INPUT, SV3_PIA, 0x11, BMS_MB_LIVE },
 	[SV3_B_PIB] = { BMS_MB_FC_INPUT, SV3_PIB, 0x1A, BMS_MB_LIVE },
 	[SV3_B_PIC] = { BMS_MB_FC_COILS, SV3_PIC, 0x90, BMS_MB_OPTIONAL },
 	[SV3_B_VIA] = { BMS_MB_FC_INPUT, SV3_VIA, 0x33, BMS_MB_IDENT },
+	[SV3_B_SPA1] = { BMS_MB_FC_INPUT, SV3_SPA1, SV3_SPA_N, BMS_MB_SETTINGS },
+	[SV3_B_SPA2] = { BMS_MB_FC_INPUT, SV3_SPA2, SV3_SPA_N, BMS_MB_SETTINGS },
 };
 
 /* PIC, byte by byte (the document's tables 4.1-4.10) */
@@ -180,6 +187,98 @@ static int sv3_via(struct bms_poll *poll, const uint8_t *d)
 	return BMS_OK;
 }
 
+/* ---- SPA, the BMS's own parameters (§22.4): read only ---- */
+
+/* One parameter: register, key, kind. */
+enum { SV3_K_CV, SV3_K_PV, SV3_K_TEMP, SV3_K_AMP, SV3_K_NAMP, SV3_K_DS, SV3_K_US, SV3_K_AH, SV3_K_N };
+struct sv3_par {
+	uint16_t reg;
+	uint8_t key, kind;
+};
+static const struct sv3_par sv3_spa[] = {
+	{ 0x1301, BMS_SET_CELL_COUNT, SV3_K_N },
+	{ 0x1305, BMS_SET_PACK_OVP_V, SV3_K_PV },
+	{ 0x1309, BMS_SET_PACK_UVP_V, SV3_K_PV },
+	{ 0x130C, BMS_SET_CELL_OVP_RELEASE_V, SV3_K_CV },
+	{ 0x130D, BMS_SET_CELL_OVP_V, SV3_K_CV },
+	{ 0x1310, BMS_SET_CELL_UVP_RELEASE_V, SV3_K_CV },
+	{ 0x1311, BMS_SET_CELL_UVP_V, SV3_K_CV },
+	{ 0x1313, BMS_SET_CELL_DIFF_V, SV3_K_CV },
+	{ 0x1317, BMS_SET_CHARGE_OCP_A, SV3_K_AMP },
+	{ 0x1318, BMS_SET_CHARGE_OCP_DELAY_S, SV3_K_DS },
+	{ 0x131D, BMS_SET_DISCHARGE_OCP_A, SV3_K_NAMP },
+	{ 0x131E, BMS_SET_DISCHARGE_OCP_DELAY_S, SV3_K_DS },
+	{ 0x1321, BMS_SET_SHORT_CIRCUIT_A, SV3_K_NAMP },
+	{ 0x1322, BMS_SET_SHORT_CIRCUIT_DELAY_S, SV3_K_US },
+	{ 0x1331, BMS_SET_CHARGE_OTP_RELEASE_C, SV3_K_TEMP },
+	{ 0x1332, BMS_SET_CHARGE_OTP_C, SV3_K_TEMP },
+	{ 0x1335, BMS_SET_CHARGE_UTP_RELEASE_C, SV3_K_TEMP },
+	{ 0x1336, BMS_SET_CHARGE_UTP_C, SV3_K_TEMP },
+	{ 0x1339, BMS_SET_DISCHARGE_OTP_RELEASE_C, SV3_K_TEMP },
+	{ 0x133A, BMS_SET_DISCHARGE_OTP_C, SV3_K_TEMP },
+	{ 0x133D, BMS_SET_DISCHARGE_UTP_RELEASE_C, SV3_K_TEMP },
+	{ 0x133E, BMS_SET_DISCHARGE_UTP_C, SV3_K_TEMP },
+	{ 0x1349, BMS_SET_MOS_OTP_RELEASE_C, SV3_K_TEMP },
+	{ 0x134A, BMS_SET_MOS_OTP_C, SV3_K_TEMP },
+	{ 0x1350, BMS_SET_BALANCE_START_V, SV3_K_CV },
+	{ 0x1351, BMS_SET_BALANCE_DELTA_V, SV3_K_CV },
+	{ 0x1358, BMS_SET_CAPACITY_AH, SV3_K_AH },
+};
+#define SV3_SETTINGS \
+	(BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) | \
+	 BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) | \
+	 BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | \
+	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_A) | BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | \
+	 BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | \
+	 BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) | BMS_SET_BIT(BMS_SET_MOS_OTP_C) | \
+	 BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_CAPACITY_AH))
+
+/* One parameter of the block that starts at `start` into *st: cell volts
+ * in mV, pack volts in 10 mV, temperatures in 0.1 K (-50 .. 150 degC),
+ * currents in A (s16: the discharge and short-circuit levels negative,
+ * their size kept), delays in 0.1 s or us, the capacity in 10 mAh, the
+ * cell count 1 .. 32. */
+static void sv3_par_put(struct bms_settings *st, const struct sv3_par *p, const uint8_t *d, uint16_t start)
+{
+	enum bms_set_key k = (enum bms_set_key)p->key;
+	uint16_t u = bms_mb_reg(d, start, p->reg);
+	int sv = bms_mb_sreg(d, start, p->reg);
+	switch (p->kind) {
+	case SV3_K_CV: bms_settings_put_raw(st, k, u, 1, 5000, 1000.0); break;
+	case SV3_K_PV: bms_settings_put_raw(st, k, u, 1, 65535, 100.0); break;
+	case SV3_K_TEMP: bms_settings_put_raw(st, k, (int)u - SV3_KELVIN_DK, -500, 1500, 10.0); break;
+	case SV3_K_AMP: bms_settings_put_raw(st, k, sv, 1, 32767, 1.0); break;
+	case SV3_K_NAMP: bms_settings_put_raw(st, k, sv < 0 ? -sv : sv, 1, 32768, 1.0); break;
+	case SV3_K_DS: bms_settings_put_raw(st, k, u, 0, 65535, 10.0); break;
+	case SV3_K_US: bms_settings_put_raw(st, k, u, 0, 65535, 1e6); break;
+	case SV3_K_AH: bms_settings_put_raw(st, k, u, 1, 65535, 100.0); break;
+	default: bms_settings_put_raw(st, k, u, 1, 32, 1.0); break;
+	}
+}
+
+/* SPA block `block` (its first register `start`): the parameters inside it
+ * into poll->set_read, cleared by the first block; kept.settings takes
+ * what the blocks read so far (the second block completes them). */
+static int sv3_spa_decode(struct bms_poll *poll, int block, const uint8_t *d, uint16_t start)
+{
+	struct bms_settings *st = &poll->set_read;
+	if (block == SV3_B_SPA1)
+		memset(st, 0, sizeof(*st));
+	uint64_t before = st->have;
+	for (size_t i = 0; i < sizeof(sv3_spa) / sizeof(sv3_spa[0]); i++)
+		if (sv3_spa[i].reg >= start && sv3_spa[i].reg < start + SV3_SPA_N)
+			sv3_par_put(st, &sv3_spa[i], d, start);
+	if (st->have == before)
+		return BMS_E_RANGE; /* nothing in range: dropped */
+	poll->kept.settings = *st; /* shown read only */
+	return BMS_OK;
+}
+
 static int sv3_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t n)
 {
 	(void)n; /* the master checked the byte count of the block */
@@ -187,6 +286,8 @@ static int sv3_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t
 	case SV3_B_PIA: return sv3_pia(poll, d);
 	case SV3_B_PIB: return sv3_pib(poll, d);
 	case SV3_B_PIC: return sv3_pic(poll, d);
+	case SV3_B_SPA1: return sv3_spa_decode(poll, block, d, SV3_SPA1);
+	case SV3_B_SPA2: return sv3_spa_decode(poll, block, d, SV3_SPA2);
 	default: return sv3_via(poll, d);
 	}
 }
@@ -267,6 +368,8 @@ const struct bms_driver bms_seplos3_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS,
+	/* SPA 0x1300 / 0x1335, when the settings are due (§22.4) */
+	.settings = SV3_SETTINGS,
 	.default_baud = 19200,
 	BMS_MB_LINK(0, SV3_MAX_ADR),
 	.next_request = sv3_next_request,

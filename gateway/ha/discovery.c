@@ -450,12 +450,14 @@ static const char *bms_setting_dclass(const char *unit)
 	return NULL;
 }
 
-static void bms_setting_configs(const struct unit *u)
+/* The BMS settings a pack can give (can: its driver's, an mqtt-json pack's
+ * map's), each a diagnostic sensor. */
+static void bms_setting_configs(const struct unit *u, uint64_t can)
 {
-	if (u->kind != E_PACK || !u->drv)
+	if (u->kind != E_PACK)
 		return;
 	for (int k = 0; k < BMS_SET_COUNT; k++) {
-		if (!(u->drv->settings & BMS_SET_BIT(k)))
+		if (!(can & BMS_SET_BIT(k)))
 			continue;
 		const char *unit = bms_settings_unit((enum bms_set_key)k);
 		struct ent e = { NULL, NULL, NULL, bms_setting_dclass(unit), unit[0] ? unit : NULL, NULL,
@@ -587,7 +589,8 @@ void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncel
 {
 	struct unit u = { c, p->name, E_PACK, p->driver, gw_disc_control(c, p), emit, ctx };
 	unit_configs(&u, ncells, ntemps);
-	bms_setting_configs(&u);
+	if (p->driver)
+		bms_setting_configs(&u, p->driver->settings | (p->is_mqtt ? bms_jsonmap_settings(&p->fields.map) : 0));
 	set_configs(&u);
 }
 

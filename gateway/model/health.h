@@ -15,8 +15,10 @@
  *               reaches the voltage it crossed (under 0.25 % of the capacity
  *               a tie: no lead, the knee not counted); its capacity deficit
  *               the sum of its mean leads at both ends (an end where it never
- *               led and the knees were ties: 0); named only once three knees
- *               agree
+ *               led and the knees were ties: 0); where an end's knees were
+ *               all cut before the median caught up (the cut-off first), a
+ *               lower bound instead: the most charge such a knee took; named
+ *               only once three knees agree
  *   imbalance   the spread at full and at rest of each day, their trend
  *               over the days kept; the pack's resistance per day for its
  *               trend (today against 30 days ago)
@@ -67,6 +69,7 @@ struct gw_knee {
 	uint8_t cell;            /* 0-based */
 	uint16_t cross_mv;       /* the leading cell's voltage at the crossing */
 	double ah;               /* charge since the crossing */
+	double peak_ah;          /* the most of it so far (the charge can turn before the knee ends) */
 };
 
 /* One day of imbalance and resistance figures. */
@@ -91,6 +94,10 @@ struct gw_health {
 	float lead_high_ah[BMS_MAX_CELLS], lead_low_ah[BMS_MAX_CELLS]; /* sums of the measured leads */
 	uint16_t leads_high[BMS_MAX_CELLS], leads_low[BMS_MAX_CELLS];  /* ... and their counts */
 	uint16_t ties_high, ties_low; /* knees the median reached within a tie of the leader */
+	/* the largest charge of a knee each cell led that ended before the
+	 * median reached its voltage (the cut-off came first): its lead there
+	 * was at least that */
+	float cut_high_ah[BMS_MAX_CELLS], cut_low_ah[BMS_MAX_CELLS];
 	double rest_since;       /* monotonic start of the rest, < 0 none */
 	struct gw_health_day days[GW_HEALTH_DAYS]; /* a ring by day */
 };
@@ -108,6 +115,8 @@ struct gw_health_out {
 	uint8_t weak_cell;       /* 1-based */
 	uint8_t weak_ir_rank;    /* 1 = the highest resistance, 0 = unknown */
 	float weak_deficit_pct;  /* NAN: not measured at both ends */
+	float weak_deficit_min_pct; /* NAN, or (the deficit unmeasured) at least this: an end's knees cut
+				       before the median caught up, the other end measured or tied */
 	uint16_t weak_knees_low, weak_knees_high;
 	uint16_t knees;
 	uint16_t spread_full_mv, spread_rest_mv;   /* the latest day's, 0 none */

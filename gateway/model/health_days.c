@@ -15,7 +15,13 @@
  * = its capacity), the lead at full is F_median - F_weak and at empty
  * E_median - E_weak: their sum is the capacity the weak cell lacks, whatever
  * its balance.  A knee that ends before the median cell catches up (the BMS
- * cut the charge at the weak cell's limit) gives no lead.
+ * or the inverter cut the current at the weak cell's limit) gives no lead,
+ * but a bound: the lead was at least the most charge that flowed in that
+ * knee.  A cell short by a few per cent of a pack balanced at the top is
+ * cut off at empty before the median cell reaches the empty knee, every
+ * time: its deficit is then shown as "at least" the largest such bound
+ * (with the other end's measured lead, or 0 where it tied), never as a
+ * measured figure.
  *
  * A lead under GW_KNEE_TIE of the capacity (0.25 %) is a tie: the cells
  * reached that knee together, and the knee is no evidence against the cell
@@ -65,26 +71,31 @@ static void extremes(const struct bms_snapshot *s, int *lo, int *hi)
 }
 
 /* One knee: entered by the leading cell crossing `at`; its lead measured
- * once the median crosses the same voltage; left `hyst` back.  sign +1 for
- * the full knee (voltages rising), -1 for the empty one; ah the charge of
- * this poll in the knee's direction. */
+ * once the median crosses the same voltage (*lead_ah); left `hyst` back,
+ * unmeasured: the most charge it took (*cut_ah).  sign +1 for the full
+ * knee (voltages rising), -1 for the empty one; ah the charge of this poll
+ * in the knee's direction. */
 static bool knee_step(struct gw_knee *k, int sign, int lead, uint16_t lead_mv, uint16_t med, uint16_t at,
-		      uint16_t hyst, bool moving, double ah, float *lead_ah)
+		      uint16_t hyst, bool moving, double ah, float *lead_ah, float *cut_ah)
 {
 	bool entered = false;
 	int d_lead = sign * ((int)lead_mv - (int)at), d_med = sign * ((int)med - (int)k->cross_mv);
 	if (!k->in) {
 		if (d_lead >= 0 && moving) {
-			*k = (struct gw_knee){ true, false, (uint8_t)lead, lead_mv, 0 };
+			*k = (struct gw_knee){ true, false, (uint8_t)lead, lead_mv, 0, 0 };
 			entered = true;
 		}
 		return entered;
 	}
 	if (d_lead < -(int)hyst) {
 		k->in = false;
+		if (!k->measured)
+			*cut_ah = (float)k->peak_ah;
 		return false;
 	}
 	k->ah += ah;
+	if (k->ah > k->peak_ah)
+		k->peak_ah = k->ah;
 	if (!k->measured && d_med >= 0) {
 		k->measured = true;
 		*lead_ah = (float)k->ah;
@@ -135,23 +146,26 @@ void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, con
 	extremes(s, &lo, &hi);
 	uint16_t med = median_mv(s);
 	double ah = (double)s->current * (dt > 0 && dt < 60 ? dt : 0) / 3600.0;
-	float lead = NAN;
+	float lead = NAN, cut = NAN;
 	if (knee_step(&h->hi, 1, hi, s->cell_mv[hi], med, p->knee_high_mv, p->knee_hyst_mv, s->current > 0, ah,
-		      &lead)) {
+		      &lead, &cut)) {
 		h->knees_high[hi]++;
 		h->knees++;
 	}
-	if (isfinite(lead)) {
+	if (isfinite(lead))
 		took_lead(p, h->hi.cell, lead, h->knees_high, h->lead_high_ah, h->leads_high, &h->ties_high);
-		lead = NAN;
-	}
+	if (cut > h->cut_high_ah[h->hi.cell])
+		h->cut_high_ah[h->hi.cell] = cut;
+	lead = cut = NAN;
 	if (knee_step(&h->lo, -1, lo, s->cell_mv[lo], med, p->knee_low_mv, p->knee_hyst_mv, s->current < 0, -ah,
-		      &lead)) {
+		      &lead, &cut)) {
 		h->knees_low[lo]++;
 		h->knees++;
 	}
 	if (isfinite(lead))
 		took_lead(p, h->lo.cell, lead, h->knees_low, h->lead_low_ah, h->leads_low, &h->ties_low);
+	if (cut > h->cut_low_ah[h->lo.cell])
+		h->cut_low_ah[h->lo.cell] = cut;
 }
 
 static struct gw_health_day *day_slot(struct gw_health *h, int32_t day)
@@ -204,7 +218,7 @@ void gw_health__weak(const struct gw_health *h, const struct gw_health_params *p
 			second = n;
 		}
 	}
-	o->weak_deficit_pct = NAN;
+	o->weak_deficit_pct = o->weak_deficit_min_pct = NAN;
 	if (best < 0)
 		return;
 	int n = h->knees_high[best] + h->knees_low[best];
@@ -214,10 +228,23 @@ void gw_health__weak(const struct gw_health *h, const struct gw_health_params *p
 	o->weak_cell = (uint8_t)(best + 1);
 	o->weak_knees_high = h->knees_high[best];
 	o->weak_knees_low = h->knees_low[best];
-	double d = end_lead(h->lead_high_ah[best], h->leads_high[best], h->ties_high) +
-		   end_lead(h->lead_low_ah[best], h->leads_low[best], h->ties_low);
-	if ((h->leads_high[best] || h->leads_low[best]) && isfinite(d) && p->capacity_ah > 0)
+	if (p->capacity_ah <= 0)
+		return;
+	double hi = end_lead(h->lead_high_ah[best], h->leads_high[best], h->ties_high);
+	double lo = end_lead(h->lead_low_ah[best], h->leads_low[best], h->ties_low);
+	double d = hi + lo;
+	if ((h->leads_high[best] || h->leads_low[best]) && isfinite(d)) {
 		o->weak_deficit_pct = (float)(d * 100.0 / p->capacity_ah);
+		return;
+	}
+	/* an end never measured but cut before the median caught up: at least
+	 * that end's largest cut, with the other end's lead (or tie) */
+	double bh = h->leads_high[best] ? hi : h->cut_high_ah[best] >= GW_KNEE_TIE * p->capacity_ah ?
+		    h->cut_high_ah[best] : hi;
+	double bl = h->leads_low[best] ? lo : h->cut_low_ah[best] >= GW_KNEE_TIE * p->capacity_ah ?
+		    h->cut_low_ah[best] : lo;
+	if (isfinite(bh + bl) && bh + bl > 0)
+		o->weak_deficit_min_pct = (float)((bh + bl) * 100.0 / p->capacity_ah);
 }
 
 /* Least squares slope of y over x (mV per day), NAN under 3 points. */

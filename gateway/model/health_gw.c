@@ -5,11 +5,12 @@
  *   hir rack1 p:40:0:2.51,2.49,... 1:38:2:0.52,...
  *       each running resistance estimate (p the pack's, 1.. the cells'):
  *       samples taken, samples rejected, its window oldest first (mOhm)
- *   hknee rack1 7/4/0 9:3:2:0.41:2:0.52:1 ...
+ *   hknee rack1 7/4/0 9:3:2:0.41:2:0.52:1:0:4.1 ...
  *       knees seen / ties at full / ties at empty (a record without the
  *       ties: none); then per cell that led one: cell, knees led at full and
  *       at empty, the sum of its measured leads at full (Ah) and their
- *       count, the same at empty
+ *       count, the same at empty, the largest cut knee at full and at empty
+ *       (Ah; a record without them: none)
  *   hday rack1 20418:12:3:2.51 20419:...
  *       per day kept: the day (since 1970, local), the spread at full and
  *       at rest (mV, 0 none), the pack's resistance (mOhm, 0 none)
@@ -190,10 +191,12 @@ static bool save_knee(const struct gw *gw, const struct gw_pack *p, char *out, s
 		return false;
 	size_t w = (size_t)snprintf(out, cap, "%u/%u/%u", h->knees, h->ties_high, h->ties_low);
 	for (int c = 0; c < BMS_MAX_CELLS && w < cap; c++)
-		if (h->knees_high[c] || h->knees_low[c] || h->leads_high[c] || h->leads_low[c])
-			w += (size_t)snprintf(out + w, cap - w, " %d:%u:%u:%.4f:%u:%.4f:%u", c + 1, h->knees_high[c],
-					      h->knees_low[c], (double)h->lead_high_ah[c], h->leads_high[c],
-					      (double)h->lead_low_ah[c], h->leads_low[c]);
+		if (h->knees_high[c] || h->knees_low[c] || h->leads_high[c] || h->leads_low[c] ||
+		    h->cut_high_ah[c] > 0 || h->cut_low_ah[c] > 0)
+			w += (size_t)snprintf(out + w, cap - w, " %d:%u:%u:%.4f:%u:%.4f:%u:%.4f:%.4f", c + 1,
+					      h->knees_high[c], h->knees_low[c], (double)h->lead_high_ah[c],
+					      h->leads_high[c], (double)h->lead_low_ah[c], h->leads_low[c],
+					      (double)h->cut_high_ah[c], (double)h->cut_low_ah[c]);
 	return w < cap;
 }
 
@@ -215,12 +218,18 @@ static void load_knee(struct gw *gw, struct gw_pack *p, const char *rest)
 	for (const char *r = rest + n; *r;) {
 		int c, m = 0;
 		unsigned kh, kl, nh, nl;
-		float lh, ll;
+		float lh, ll, ch = 0, cl = 0;
 		if (sscanf(r, " %d:%u:%u:%f:%u:%f:%u%n", &c, &kh, &kl, &lh, &nh, &ll, &nl, &m) != 7 || !m)
 			return;
 		r += m;
-		if (c < 1 || c > BMS_MAX_CELLS || !isfinite(lh) || !isfinite(ll) || (kh | kl | nh | nl) > UINT16_MAX)
+		if (*r == ':' && (sscanf(r, ":%f:%f%n", &ch, &cl, &m) != 2 || !m))
+			return;
+		if (*r == ':')
+			r += m;
+		if (c < 1 || c > BMS_MAX_CELLS || !isfinite(lh) || !isfinite(ll) || (kh | kl | nh | nl) > UINT16_MAX ||
+		    !(ch >= 0 && ch <= 1e6f) || !(cl >= 0 && cl <= 1e6f))
 			continue;
+		h->cut_high_ah[c - 1] = ch, h->cut_low_ah[c - 1] = cl;
 		h->knees_high[c - 1] = (uint16_t)kh, h->knees_low[c - 1] = (uint16_t)kl;
 		h->lead_high_ah[c - 1] = lh, h->leads_high[c - 1] = (uint16_t)nh;
 		h->lead_low_ah[c - 1] = ll, h->leads_low[c - 1] = (uint16_t)nl;

@@ -176,12 +176,12 @@ static void ident_fields(FILE *o, const struct bms_ident *id)
 }
 
 /* ,"settings_bms":{"cell_ovp_v":{"value":3.65,"unit":"V"},...}: every
- * setting the pack's protocol can read, its value null until the BMS gave
- * it (Home Assistant's templates find every key the discovery announced);
- * null for a protocol that reads none. */
-static void bms_settings_fields(FILE *o, const struct bms_driver *drv, const struct bms_settings *st)
+ * setting the pack's protocol can read (can: its driver's, an mqtt-json
+ * pack's map's), its value null until the BMS gave it (Home Assistant's
+ * templates find every key the discovery announced); null for a protocol
+ * that reads none. */
+static void bms_settings_fields(FILE *o, uint64_t can, const struct bms_settings *st)
 {
-	uint64_t can = drv->settings;
 	if (!can && !st->have) {
 		fputs(",\"settings_bms\":null", o);
 		return;
@@ -279,6 +279,7 @@ void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p
 		fprintf(o, ",\"weak_cell\":{\"cell\":%u", h.weak_cell);
 		gw_json_num(o, "ir_rank", h.weak_ir_rank, h.weak_ir_rank > 0, 0);
 		gw_json_num(o, "capacity_deficit_pct", h.weak_deficit_pct, true, 1);
+		gw_json_num(o, "capacity_deficit_min_pct", h.weak_deficit_min_pct, true, 1);
 		fprintf(o, ",\"knees_low\":%u,\"knees_high\":%u}", h.weak_knees_low, h.weak_knees_high);
 	} else {
 		fputs(",\"weak_cell\":null", o);
@@ -317,7 +318,8 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 		fprintf(o, ",\"bad_messages\":%u", ws->bad_messages);
 	}
 	ident_fields(o, &p->ident);
-	bms_settings_fields(o, p->drv, &p->settings);
+	bms_settings_fields(o, p->drv->settings | (p->cfg->is_mqtt ? bms_jsonmap_settings(&p->cfg->fields.map) : 0),
+			    &p->settings);
 	fprintf(o, ",\"good_polls\":%u,\"failed_polls\":%u", p->good_polls, p->failed_polls);
 	energy_fields(o, &p->energy);
 	struct gw_soc_out so;

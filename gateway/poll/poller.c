@@ -357,7 +357,7 @@ static void count_message(struct gw_bus *w, struct gw_pack *p, const uint8_t *f,
 	char why[160] = "";
 	if (fl > BMS_MSG_HDR && !(f[2] & BMS_MSG_TOO_LONG) && s->poll.jsonmap) {
 		struct bms_snapshot tmp;
-		bms_jsonmap_apply(s->poll.jsonmap, (const char *)f + BMS_MSG_HDR, fl - BMS_MSG_HDR, &tmp, why,
+		bms_jsonmap_apply(s->poll.jsonmap, (const char *)f + BMS_MSG_HDR, fl - BMS_MSG_HDR, &tmp, NULL, why,
 				  sizeof(why));
 	} else {
 		snprintf(why, sizeof(why), "longer than %d bytes", BMS_JSON_MSG_MAX);

@@ -10,9 +10,11 @@
  *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0; bit 7 the
  *		second of FUZZ_NAMES (where the target defines them) as the
  *		device's advertised name, else the first
- *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 5 refresh on
- *		every poll, bit 6 the first poll is the first of a new link
- *		(the identity asked even if known), bit 7 address_any
+ *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 4 the BMS's
+ *		own settings due on every poll (poll.settings_due: the
+ *		settings blocks asked), bit 5 refresh on every poll, bit 6
+ *		the first poll is the first of a new link (the identity asked
+ *		even if known), bit 7 address_any
  *	then events, by their first byte E:
  *	E == 0		a timeout of the current step
  *	E == 0xFF	a synthesised answer with a correct CRC: the next byte K
@@ -30,6 +32,9 @@
  *	FUZZ_NEVER	BMS_HAS_* bits the protocol never reports
  *	fuzz_addr_ok(a)	is a a valid address
  *	fuzz_read_ok(fc, start, count)	is this one of the protocol's reads
+ * and, for a protocol with settings blocks (BMS_MB_SETTINGS),
+ *	FUZZ_SETTINGS_READ(fc, start, count)	is this one of them (asked
+ *			only when due)
  * and for a Bluetooth-only family (bms_mb_proto.ble) FUZZ_SLAVE, the slave
  * its requests go to (an answer from any slave is its), FUZZ_PREFIX where
  * its frames carry a prefix (bms_mb_proto.prefix) as a string literal
@@ -46,6 +51,9 @@
 
 #ifndef FUZZ_OK_HAS
 #define FUZZ_OK_HAS BMS_HAS_CELLS
+#endif
+#ifndef FUZZ_SETTINGS_READ
+#define FUZZ_SETTINGS_READ(fc, start, count) ((void)(fc), (void)(start), (void)(count), false)
 #endif
 #ifdef FUZZ_PREFIX
 #define MZ_PL (sizeof(FUZZ_PREFIX) - 1)
@@ -66,7 +74,30 @@ static void mz_check_request(const struct fd *s, const uint8_t *buf, int n)
 #else
 	REQUIRE(req[0] == s->address);
 #endif
-	REQUIRE(fuzz_read_ok(req[1], (unsigned)(req[2] << 8 | req[3]), (unsigned)(req[4] << 8 | req[5])));
+	uint8_t fc = req[1];
+	unsigned start = (unsigned)(req[2] << 8 | req[3]), count = (unsigned)(req[4] << 8 | req[5]);
+	REQUIRE(fuzz_read_ok(fc, start, count) || (s->settings_due && FUZZ_SETTINGS_READ(fc, start, count)));
+}
+
+/* The settings shown are only keys the driver announces, read only when
+ * due, each finite and inside its field's range (temperatures -50 .. 150
+ * degC, the rest 0 .. 65535: a u16 field's whole amperes at most). */
+static void mz_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || st->have == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		REQUIRE(isfinite(st->v[k]));
+		if (strcmp(bms_settings_unit((enum bms_set_key)k), "°C") == 0)
+			REQUIRE(st->v[k] >= -50.0f && st->v[k] <= 150.0f);
+		else
+			REQUIRE(st->v[k] >= 0.0f && st->v[k] <= 65535.0f);
+	}
 }
 
 static void mz_check_frame(const struct fd *s, const uint8_t *f, size_t n)
@@ -98,6 +129,7 @@ static size_t mz_config(struct fd *s, const uint8_t *d, size_t size)
 	if (size < 3)
 		return 0;
 	fd_rack_config(s, d);
+	s->settings_due = (d[2] & 0x10) != 0;
 #ifdef FUZZ_NAMES
 	static const char *const names[2] = FUZZ_NAMES;
 	s->peer_name = names[(d[1] >> 7) & 1];
@@ -162,6 +194,7 @@ static const struct fd_target mz_target = {
 	.never = FUZZ_NEVER,
 	.snap = mz_check_snap,
 	.frame = mz_check_frame,
+	.handled = mz_handled,
 	/* scan() checked length and CRC: only these can come back */
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
 	       FD_RC(BMS_E_REFUSED),

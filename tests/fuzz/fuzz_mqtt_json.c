@@ -8,8 +8,9 @@
  * (one record), and the same bytes framed as a stream of records.
  * Invariants: no crash, no read past the message (ASan); a message taken
  * gives a snapshot whose every value is within the mapper's bounds, its
- * counts within the arrays, its voltage present; a message refused leaves
- * the snapshot empty; a record is framed back whole.
+ * counts within the arrays, its voltage present, and settings only of keys
+ * the map names, each within its unit's bounds; a message refused leaves
+ * the snapshot and the settings empty; a record is framed back whole.
  */
 #include <math.h>
 #include <stddef.h>
@@ -32,7 +33,29 @@ static const char *const maps[] = {
 	"cell_2:Voltages.Cell2, temp_1:Dc.Temperature, temps_c:T#",
 	"voltage:voltage, current:current, soc:battery_level, cells:cell_voltages, temp_1:temp_values.0.0, "
 	"cells_mv:mv, balancing:balancer, discharge_mos:dischrg_mosfet, soh:battery_health, dcl_a:d",
+	"voltage:v, soc:soc, setting_cell_ovp_v:ovp, setting_pack_uvp_v:S.puvp, setting_charge_ocp_a:S.ocp, "
+	"setting_charge_utp_c:S.utp, setting_cell_count:n, setting_capacity_ah:cap, setting_cell_ovp_delay_s:d",
 };
+
+/* The settings of a message taken: only keys the map names, each finite
+ * and within its unit's bounds (bms/jsonmap.c). */
+static void check_settings(const struct bms_settings *set, const struct bms_jsonmap *m)
+{
+	REQUIRE((set->have & ~bms_jsonmap_settings(m)) == 0);
+	for (int k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(set, (enum bms_set_key)k))
+			continue;
+		float v = set->v[k];
+		const char *u = bms_settings_unit((enum bms_set_key)k);
+		REQUIRE(isfinite(v));
+		if (strcmp(u, "°C") == 0)
+			REQUIRE(v >= BMS_PLAUSIBLE_MIN_C && v <= BMS_PLAUSIBLE_MAX_C);
+		else if (k == BMS_SET_CELL_COUNT)
+			REQUIRE(v >= 1 && v <= BMS_MAX_CELLS && v == floorf(v));
+		else
+			REQUIRE(v >= 0 && v <= BMS_PLAUSIBLE_MAX_A * 30);
+	}
+}
 
 static void check_snap(const struct bms_snapshot *s)
 {
@@ -86,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(maptext, data, mlen);
 	maptext[mlen] = '\0';
 	if (!nl || bms_jsonmap_parse(maptext, &m, why, sizeof(why)) < 0) {
-		int rc = bms_jsonmap_parse(maps[size ? data[0] % 3 : 0], &m, why, sizeof(why));
+		int rc = bms_jsonmap_parse(maps[size ? data[0] % 4 : 0], &m, why, sizeof(why));
 		REQUIRE(rc == 0);
 	}
 	REQUIRE(m.n >= 1 && m.n <= BMS_JSON_MAP_MAX);
@@ -99,12 +122,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, msg, n);
 	struct bms_snapshot s;
-	int rc = bms_jsonmap_apply(&m, text, n, &s, why, sizeof(why));
+	struct bms_settings set;
+	int rc = bms_jsonmap_apply(&m, text, n, &s, &set, why, sizeof(why));
 	REQUIRE(rc == BMS_OK || rc == BMS_E_INVALID || rc == BMS_E_RANGE);
-	if (rc == BMS_OK)
+	if (rc == BMS_OK) {
 		check_snap(&s);
-	else
-		REQUIRE(empty(&s) && why[0]);
+		check_settings(&set, &m);
+	} else {
+		REQUIRE(empty(&s) && set.have == 0 && why[0]);
+	}
 	free(text);
 
 	/* the driver: the message as one record, framed back whole */
@@ -113,13 +139,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t rl = bms_msg_record(rec, sizeof(rec), msg, n);
 	REQUIRE(rl == BMS_MSG_HDR + (n > BMS_JSON_MSG_MAX ? 0 : n));
 	struct bms_poll poll;
+	memset(&poll, 0, sizeof(poll)); /* a pack's first poll: nothing kept */
 	bms_poll_begin(&poll, 0, 0, size & 1);
 	poll.jsonmap = &m;
 	size_t fl = 0;
 	REQUIRE(d->scan(&poll, rec, rl, &fl) == BMS_SCAN_FRAME && fl == rl);
 	int hrc = d->handle(&poll, rec, rl);
-	if (hrc == BMS_OK && d->finish(&poll) == BMS_OK)
+	if (hrc == BMS_OK && d->finish(&poll) == BMS_OK) {
 		check_snap(&poll.snap);
+		check_settings(&poll.kept.settings, &m);
+	} else {
+		REQUIRE(poll.kept.settings.have == 0); /* a refused message takes none */
+	}
 	/* the message's bytes taken as a stream of records: the framer never stalls */
 	struct bms_frame_counts c = { 0 };
 	bms_frames_buf(d, &poll, msg, n, take, &poll, &c);

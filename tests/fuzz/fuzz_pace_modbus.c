@@ -20,4 +20,7 @@ static bool fuzz_read_ok(uint8_t fc, unsigned start, unsigned count)
 	return fc == 0x03 && ((start == 0 && count == 37) || (start == 150 && count == 30));
 }
 
+/* the settings read, when due */
+#define FUZZ_SETTINGS_READ(fc, start, count) ((fc) == 0x03 && (start) == 60 && (count) == 55)
+
 #include "fuzz_mbtable.h"

@@ -22,4 +22,7 @@ static bool fuzz_read_ok(uint8_t fc, unsigned start, unsigned count)
 			      (start == 5100 && count == 8) || (start == 5104 && count == 28));
 }
 
+/* the settings reads, when due */
+#define FUZZ_SETTINGS_READ(fc, start, count) ((fc) == 0x03 && (start) == 5200 && (count) == 22)
+
 #include "fuzz_mbtable.h"

@@ -21,4 +21,7 @@ static bool fuzz_read_ok(uint8_t fc, unsigned start, unsigned count)
 	       (fc == 0x01 && start == 0x1200 && count == 0x90) || (fc == 0x04 && start == 0x1700 && count == 0x33);
 }
 
+/* the settings reads, when due */
+#define FUZZ_SETTINGS_READ(fc, start, count) ((fc) == 0x04 && ((start) == 0x1300 || (start) == 0x1335) && (count) == 0x35)
+
 #include "fuzz_mbtable.h"

@@ -16,7 +16,11 @@ pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
 limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels),
 tests/sim/sim_ant.c (the 7E A1 settings registers, a 16S LFP pack's levels;
 ant asks the block 0x0000 and eleven single registers once, and a pack
-that ignores them is asked the first once).
+that ignores them is asked the first once),
+tests/sim/sim_renogy.c (5200 x 22, a RBT100LFP12SH-G1's levels; the
+register tables' settings block, asked only when due, bms/mbmaster.c),
+tests/sim/sim_seplos3.c (SPA 0x1300 / 0x1335, a SG16S200A-SP57B-A's),
+tests/sim/sim_pace_modbus.c (60 .. 114, a 16S LFP pack's levels).
 ks48, a Bluetooth LE protocol, runs through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
@@ -55,6 +59,23 @@ WANT = {
              "short_circuit_a": 600.0, "short_circuit_delay_s": 0.0003, "balance_start_v": 3.400,
              "balance_delta_v": 0.010, "balance_current_a": 1.0, "power_off_v": 2.500},
             ("capacity_ah", "mos_otp_c", "charge_otp_c")),
+    "renogy": ({"cell_ovp_v": 3.7, "cell_uvp_v": 2.5, "pack_ovp_v": 59.2, "pack_uvp_v": 40.0, "charge_otp_c": 55.0,
+                "charge_utp_c": 0.0, "discharge_otp_c": 60.0, "discharge_utp_c": -25.0, "charge_ocp_a": 100.0,
+                "discharge_ocp_a": 130.0},
+               ("cell_count", "mos_otp_c", "cell_ovp_release_v", "capacity_ah")),
+    "seplos3": ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.400, "cell_uvp_v": 2.700, "cell_uvp_release_v": 3.100,
+                 "pack_ovp_v": 57.60, "pack_uvp_v": 43.20, "cell_diff_v": 1.000, "charge_ocp_a": 210,
+                 "charge_ocp_delay_s": 10.0, "discharge_ocp_a": 210, "short_circuit_a": 300,
+                 "short_circuit_delay_s": 0.000106, "charge_otp_c": 55.0, "charge_utp_c": 0.0,
+                 "charge_utp_release_c": 2.0, "discharge_otp_c": 60.0, "discharge_utp_c": -3.0, "mos_otp_c": 110.0,
+                 "mos_otp_release_c": 85.0, "balance_start_v": 3.400, "balance_delta_v": 0.050, "capacity_ah": 330.0},
+                ("power_off_v", "charge_ocp_release_s", "balance_current_a")),
+    "pace-modbus": ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.400, "cell_ovp_delay_s": 1.0, "pack_ovp_v": 57.6,
+                     "pack_uvp_v": 44.8, "cell_uvp_v": 2.700, "charge_ocp_a": 110, "discharge_ocp_delay_s": 3.0,
+                     "charge_otp_c": 55.0, "charge_utp_c": 0.0, "discharge_utp_c": -20.0, "mos_otp_c": 110.0,
+                     "balance_start_v": 3.400, "balance_delta_v": 0.030, "smart_sleep_v": 2.500,
+                     "short_circuit_delay_s": 0.0003},
+                    ("cell_count", "capacity_ah", "short_circuit_a")),
 }
 # Bluetooth LE only: run through the fake BlueZ (ks48_ble)
 KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
@@ -70,8 +91,9 @@ HUMS = ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.330, "cell_ovp_delay_s": 4
          "discharge_otp_release_c": 60.0, "discharge_utp_c": -20.0, "discharge_utp_release_c": -15.0},
         ("charge_ocp_a", "discharge_ocp_a", "mos_otp_c", "pack_ovp_v"))
 BLE_WANT = {"ks48": KS48, "humsienk": HUMS}
-# the simulated pack's address where the protocol's lowest is not 1
-ADDR = {"pylontech": 2}
+# the simulated pack's address where the protocol's lowest (or its
+# default) is not 1
+ADDR = {"pylontech": 2, "renogy": 48, "seplos3": 0}
 # protocols without an address (one BMS per port)
 NOADDR = ("ant",)
 
@@ -179,7 +201,8 @@ def run_none():
 
 
 def rarely(proto):
-    """daly, pylontech and ant ask their settings reads once, not every poll:
+    """daly, pylontech, renogy, seplos3 and ant ask their settings reads once,
+    not every poll:
     over several polls every request is answered; a BMS that ignores them
     (the simulator's nosettings=1) still polls, online, its settings null,
     and only the first of them goes unanswered, once."""
@@ -361,6 +384,8 @@ if __name__ == "__main__":
     run_none()
     rarely("daly")
     rarely("pylontech")
+    rarely("renogy")
+    rarely("seplos3")  # pace-modbus's single block: the master's path renogy's takes
     rarely("ant")
     ks48_ble()
     ble_settings("humsienk")

@@ -302,7 +302,11 @@ def test_waits_for_inverter(env, tmp):
     pa, pb = pty_pair(tmp, "hv2")
     inv2 = Inverter(pb)
     gw_port, http_port = free_port(), free_port()
-    gw2 = Gateway(conf(gw_port, http_port, env["sim"].port, pa, "hv2"), gw_port)
+    # a simulator of its own: two gateways polling one TCP serial server
+    # take its line in turn, and on a loaded machine the second one's poll
+    # may not complete within the wait
+    sim2 = Sim(packs=(PACK,))
+    gw2 = Gateway(conf(gw_port, http_port, sim2.port, pa, "hv2"), gw_port)
     try:
         c.ok(wait_until(state_is(http_port, "sending", "hv2"), 15), "second gateway: the source has data")
         time.sleep(3.0)
@@ -315,6 +319,7 @@ def test_waits_for_inverter(env, tmp):
         c.ok(got and got[0][0] - t0 < 0.5, "at once (%.3f s)" % (got[0][0] - t0 if got else -1))
     finally:
         gw2.stop()
+        sim2.stop()
         inv2.close()
 
 

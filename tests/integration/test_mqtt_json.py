@@ -6,7 +6,8 @@ venus-os_dbus-mqtt-battery's nested JSON, one aiobmsble's flat sample),
 two mqtt-json packs in a [bank] feeding a pylon-can [inverter.*] output on a
 pty pair read with python3-can (tests/integration/canreader.py):
 
-- the packs' values through Modbus (each unit, the bank) and /api/state;
+- the packs' values through Modbus (each unit, the bank) and /api/state,
+  a BMS setting the map names (setting_capacity_ah) in settings_bms;
 - the inverter's 0x351 / 0x355 carry the bank's limits and SOC;
 - a broken message (cut short) and one out of range: counted in the pack's
   bad_messages (/api/state and /metrics), logged once (then once more when
@@ -74,7 +75,8 @@ FIELDS_A = ("voltage:Dc.Voltage, current:Dc.Current, power:Dc.Power, soc:Soc, fu
             "ccl_a:Info.MaxChargeCurrent, dcl_a:Info.MaxDischargeCurrent, cells:Voltages.Cell#")
 FIELDS_B = ("voltage:voltage, current:current, soc:battery_level, soh:battery_health, cycles:cycles, "
             "remain_ah:cycle_charge, full_ah:design_capacity, cells:cell_voltages, temp_1:temp_values.0.0, "
-            "temp_2:temp_values.1.0, charge_mos:chrg_mosfet, discharge_mos:dischrg_mosfet")
+            "temp_2:temp_values.1.0, charge_mos:chrg_mosfet, discharge_mos:dischrg_mosfet, "
+            "setting_capacity_ah:design_capacity")
 
 
 def fields(text):
@@ -206,6 +208,9 @@ def values(gw, http, cl, a, b, rd):
     c.eq(pb.get("temps_c"), [21.0, 22.5], "pack b: temperatures from temp_values pairs")
     c.eq((pa.get("protocol"), pa.get("topic"), pa.get("bad_messages")), ("mqtt-json", "site/node-a/battery", 0),
          "pack a: protocol, topic, no bad message")
+    c.eq(pa.get("settings_bms"), None, "pack a: its map names no BMS setting, settings_bms null")
+    c.eq(pb.get("settings_bms"), {"capacity_ah": {"value": 100.0, "unit": "Ah"}},
+         "pack b: settings_bms holds the one setting its map names (setting_capacity_ah:design_capacity)")
     r = regs(cl, 1)
     c.ok(not r.isError() and r.registers[0] == 63 and r.registers[1] == 5290 and s16(r.registers[2]) == 61,
          "Modbus unit 1: SOC 63, 52.90 V, 6.1 A (%s)" % (None if r.isError() else r.registers[:3]))

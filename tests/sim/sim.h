@@ -108,13 +108,16 @@ struct sim_pack {
 	                         * answered; renogy-pro: 'P' a RNGPRO (current in
 	                         * 0.01 A), 0 a RNGRBP / RNGC (0.1 A); ogt (`id`): the
 	                         * id of its name SmartBat-A<id>, its key */
-	int nosettings;         /* ogt (`nosettings`): the settings register 0x3C refused
-	                         * (+RD,Err); the others keep it in `dialect` ('N') */
 	int reply_adr;          /* >= 0: answers carry this address, not the pack's own
 	                         * (`reply_adr`, as some Pace packs answer from ADR 0) */
 	int refuse;             /* >= 0: a register-table BMS answers reads that start at
 	                         * this register with exception 02 (`refuse`: a BMS
 	                         * without that block) */
+	int nosettings;         /* a register-table BMS ignores reads of its settings
+	                         * range (struct sim_mb_slave.settings; `nosettings`:
+	                         * firmware that does not know them); ogt refuses its
+	                         * design capacity 0x3C (+RD,Err); daly, pylontech,
+	                         * ks48, ant and humsienk keep it in `dialect` ('N') */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* pylon-can: the slcan adapter on the battery's bus */

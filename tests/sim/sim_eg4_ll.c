@@ -126,7 +126,7 @@ static void ll_view(const struct sim_pack *p, struct sim_view *v)
 	v->balance = r.balance;
 }
 
-static const struct sim_mb_slave ll_slave = { ll_ranges, 2, ll_image };
+static const struct sim_mb_slave ll_slave = { ll_ranges, 2, ll_image, 0 };
 
 SIM_MB_FUNCS(ll, ll_slave, 1, 247)
 

@@ -116,7 +116,7 @@ static void gb_view(const struct sim_pack *p, struct sim_view *v)
 	memcpy(v->alarm, p->alarm, 6);
 }
 
-static const struct sim_mb_slave gb_slave = { gb_ranges, 2, gb_image };
+static const struct sim_mb_slave gb_slave = { gb_ranges, 2, gb_image, 0 };
 
 SIM_MB_BLE_FUNCS(gb, gb_slave)
 

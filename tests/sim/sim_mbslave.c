@@ -135,6 +135,8 @@ enum sim_resp sim_mb_respond(const struct sim_mb_slave *s, struct sim_pack *p, c
 		if (rg->fc != fc || rg->count > SIM_MB_RANGE_MAX || start < rg->start || count < 1 || count > max ||
 		    start + count > (unsigned)rg->start + rg->count)
 			continue;
+		if (r + 1 == s->settings && p->nosettings)
+			return SIM_RESP_NONE; /* firmware that does not know them */
 		uint8_t f[5 + 2 * SIM_MB_MAX_READ];
 		f[0] = (uint8_t)sim_pack_reply_adr(p);
 		f[1] = fc;

@@ -41,6 +41,9 @@ struct sim_mb_slave {
 	int nranges;
 	/* The values of range i for pack p into v[0..count) (coils: 0 or 1). */
 	void (*image)(const struct sim_pack *p, int i, uint16_t *v);
+	/* 1 + the range of the BMS's own settings, which a pack with
+	 * `nosettings` does not answer; 0: none. */
+	int settings;
 };
 
 uint16_t sim_mb_crc(const uint8_t *b, size_t n);

@@ -4,8 +4,8 @@
  * §18, §25).  Framing: sim_mbslave.c.  Encoded here; bms/ is deliberately
  * not used.
  *
- * Slave = the pack's address, 9600 8N1.  FC03 reads inside 0 x 115 and
- * 150 x 30 (registers in decimal):
+ * Slave = the pack's address, 9600 8N1.  FC03 reads inside 0 x 60, 60 x 55
+ * and 150 x 30 (registers in decimal):
  *   0 current s16 10 mA, 1 voltage 10 mV (sum of the cells), 2 SOC %, 3 SOH
  *   %, 4 / 5 / 6 remaining / full / design capacity 10 mAh, 7 cycles, 9
  *   warning = alarm bytes 0 << 8 | 1, 10 protection = 2 << 8 | 3, 11
@@ -13,8 +13,14 @@
  *   discharging, b10 / b11 charge / discharge MOSFET on, 12 balancing cells
  *   1-16, 15-30 cells mV (0 past the pack's cells), 31-34 temperatures 1-4
  *   s16 0.1 degC (always four: the pack's first four), 35 MOSFET, 36
- *   environment (the pack's fifth temperature); 60-114 the settings (0
- *   here); 150 version, 160 BMS serial, 170 pack serial (10 registers of
+ *   environment (the pack's fifth temperature); 60-114 the settings (a
+ *   16S LFP pack's levels: pack OVP 57.6 V, cell OVP 3.65 V release 3.4 V
+ *   delay 1 s, pack UVP 44.8 V, cell UVP 2.7 V release 3.0 V, charge /
+ *   discharge OCP 110 A after 3 s, charge OTP 55 / release 50, discharge
+ *   OTP 60 / 55, charge UTP 0 / 5, discharge UTP -20 / -15, MOSFET OTP
+ *   110 / 85 degC, balancing from 3.4 V at 30 mV, sleep 2.5 V, short
+ *   circuit after 300 us; a pack with nosettings=1 does not answer them);
+ *   150 version, 160 BMS serial, 170 pack serial (10 registers of
  *   text each).  Anything else: exception 02.
  */
 #include "sim.h"
@@ -26,11 +32,22 @@
 #define PM_CELLS 16
 #define PM_SENSORS 4
 
-enum { PM_LIVE, PM_IDENT };
+enum { PM_LIVE, PM_IDENT, PM_SET };
 
 static const struct sim_mb_range pm_ranges[] = {
-	[PM_LIVE] = { 0x03, 0, 115 },
+	[PM_LIVE] = { 0x03, 0, 60 },
 	[PM_IDENT] = { 0x03, 150, 30 },
+	[PM_SET] = { 0x03, 60, 55 },
+};
+
+/* 60 .. 114 */
+static const int16_t pm_set[55] = {
+	(int16_t)56800, (int16_t)57600, (int16_t)54000, 10, 3550, 3650, 3400, 10,
+	(int16_t)48000, (int16_t)44800, (int16_t)49600, 10, 2900, 2700, 3000, 10,
+	105, 110, 30, 105, 110, 30, 150, 40,
+	500, 550, 500, 550, 600, 550, 20, 0, 50, -150, -200, -150,
+	1000, 1100, 850, 600, 650, 550, -200, -250, -200,
+	3400, 30, (int16_t)56000, 2000, 2500, 720, 12, 10, 150, 40,
 };
 
 struct pm_raw {
@@ -60,6 +77,11 @@ static void pm_image(const struct sim_pack *p, int range, uint16_t *v)
 {
 	struct pm_raw r;
 	pm_quantise(p, &r);
+	if (range == PM_SET) {
+		for (int i = 0; i < 55; i++)
+			v[i] = (uint16_t)pm_set[i];
+		return;
+	}
 	if (range == PM_IDENT) {
 		sim_mb_text(v, 10, "P16S100A-SIM-1.0");
 		sim_mb_text(v + 10, 10, "SIMPACEBMS0001");
@@ -115,7 +137,7 @@ static void pm_view(const struct sim_pack *p, struct sim_view *v)
 	v->balance = r.balance;
 }
 
-static const struct sim_mb_slave pm_slave = { pm_ranges, 2, pm_image };
+static const struct sim_mb_slave pm_slave = { pm_ranges, 3, pm_image, 1 + PM_SET };
 
 SIM_MB_FUNCS(pm, pm_slave, 1, 247)
 

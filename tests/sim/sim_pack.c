@@ -507,6 +507,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_long(v, 0, 65535, &l) == 0;
 			if (ok)
 				p->refuse = (int)l;
+		} else if (strcmp(k, "nosettings") == 0 && proto->mb_slave) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok)
+				p->nosettings = (int)l;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "daly-modbus") == 0) {
 			ok = strcmp(v, "d2") == 0 || strcmp(v, "81") == 0;
 			if (ok)

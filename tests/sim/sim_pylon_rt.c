@@ -96,7 +96,7 @@ static void pr_view(const struct sim_pack *p, struct sim_view *v)
 	v->temp_c[1] = r.t_lo;
 }
 
-static const struct sim_mb_slave pr_slave = { pr_ranges, 2, pr_image };
+static const struct sim_mb_slave pr_slave = { pr_ranges, 2, pr_image, 0 };
 
 SIM_MB_BLE_FUNCS(pr, pr_slave)
 

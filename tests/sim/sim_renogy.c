@@ -15,6 +15,14 @@
  *   charge / b2 discharge MOSFET on, 5107 status 2 = bytes 2 << 8 | 3 with
  *   b14 discharging / b15 charging, 5110 serial (8 registers of text), 5118
  *   (4, spaces), 5122 model (8), 5130 software (2).
+ * FC03 5200 x 22, the battery's own levels (§24.4), those a RBT100LFP12SH-G1
+ * read out (Grmume/renogy-smart-battery's README), the module's scaled to
+ * the pack's cells: cell OV / high / low / UV 3.7 / 3.5 / 3.0 / 2.5 V,
+ * charge OT / high / low / UT 55 / 50 / 5 / 0 degC, charge over 2 / over 1
+ * / high 120 / 100 / 60 A, module OV / high / low / UV 3.7 / 3.55 / 3.0 /
+ * 2.5 V a cell, discharge OT / high / low / UT 60 / 50 / -10 / -25 degC,
+ * discharge over 2 / over 1 / high -150 / -130 / -110 A (s16 0.01 A);
+ * a pack with nosettings=1 does not answer it.
  * The cells go on the wire in 0.1 V: what the view shows.  Anything else:
  * exception 02.
  */
@@ -29,12 +37,13 @@
 #define RNG_CELLS 16
 #define RNG_TEMPS 16
 
-enum { RNG_CELL, RNG_PACK, RNG_STATUS };
+enum { RNG_CELL, RNG_PACK, RNG_STATUS, RNG_SETTINGS };
 
 static const struct sim_mb_range rng_ranges[] = {
 	[RNG_CELL] = { 0x03, 5000, 34 },
 	[RNG_PACK] = { 0x03, 5042, 7 },
 	[RNG_STATUS] = { 0x03, 5100, 32 },
+	[RNG_SETTINGS] = { 0x03, 5200, 22 },
 };
 
 struct rng_raw {
@@ -80,8 +89,25 @@ static void rng_status(const struct sim_pack *p, const struct rng_raw *r, uint16
 	sim_mb_text(v + 30, 2, "0100");
 }
 
+/* 5200 x 22: the levels, the module's for the pack's cells */
+static void rng_settings(const struct sim_pack *p, uint16_t *v)
+{
+	static const int16_t lv[22] = { 37, 35, 30, 25, 550, 500, 50, 0, 12000, 10000, 6000,
+					0, 0, 0, 0, 600, 500, -100, -250, -15000, -13000, -11000 };
+	static const int cell_dv[4] = { 370, 355, 300, 250 }; /* a cell's share, 0.01 V */
+	int n = p->ncells > RNG_CELLS ? RNG_CELLS : p->ncells;
+	for (int i = 0; i < 22; i++)
+		v[i] = (uint16_t)lv[i];
+	for (int i = 0; i < 4; i++)
+		v[11 + i] = (uint16_t)((cell_dv[i] * n + 5) / 10);
+}
+
 void sim_rng_image(const struct sim_pack *p, int range, uint16_t *v, int per_amp, int pro)
 {
+	if (range == RNG_SETTINGS) {
+		rng_settings(p, v);
+		return;
+	}
 	struct rng_raw r;
 	rng_quantise(p, &r, per_amp);
 	switch (range) {
@@ -153,7 +179,7 @@ static void rng_view(const struct sim_pack *p, struct sim_view *v)
 	sim_rng_view(p, v, 100, 0);
 }
 
-static const struct sim_mb_slave rng_slave = { rng_ranges, 3, rng_image };
+static const struct sim_mb_slave rng_slave = { rng_ranges, 4, rng_image, 1 + RNG_SETTINGS };
 
 SIM_MB_FUNCS(rng, rng_slave, 1, 247)
 

@@ -37,7 +37,7 @@ static void rp_view(const struct sim_pack *p, struct sim_view *v)
 	sim_rng_view(p, v, rp_per_amp(p), rp_family(p));
 }
 
-static const struct sim_mb_slave rp_slave = { rp_ranges, 3, rp_image };
+static const struct sim_mb_slave rp_slave = { rp_ranges, 3, rp_image, 0 };
 
 SIM_MB_BLE_FUNCS(rp, rp_slave)
 

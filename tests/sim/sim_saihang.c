@@ -115,7 +115,7 @@ static void sh_view(const struct sim_pack *p, struct sim_view *v)
 	memcpy(v->alarm, p->alarm, 2);
 }
 
-static const struct sim_mb_slave sh_slave = { sh_ranges, 1, sh_image };
+static const struct sim_mb_slave sh_slave = { sh_ranges, 1, sh_image, 0 };
 
 SIM_MB_BLE_PREFIX_FUNCS(sh, sh_slave, sh_prefix)
 

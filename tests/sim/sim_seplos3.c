@@ -20,6 +20,12 @@
  *                       charge), bytes 9-14, 16, 17 = alarm bytes 0-7
  *   FC04 0x1700 x 0x33  VIA: maker "XZH-ElecTech Co.,Ltd", device
  *                       "SEPLOS-SIM", firmware, BMS and pack serial
+ *   FC04 0x1300 x 0x6A  SPA, the BMS's own parameters (§22.4), read as
+ *                       0x1300 x 0x35 and 0x1335 x 0x35: the values a
+ *                       SG16S200A-SP57B-A answered (syssi/esphome-seplos-bms
+ *                       docs/pdus/v3/SG16S200A-SP57B-A-all-frames.txt), the
+ *                       cell count 0x1301 the pack's; a pack with
+ *                       nosettings=1 does not answer them
  * Anything else: exception 02.
  */
 #include "sim.h"
@@ -32,13 +38,26 @@
 #define SV3_CELLS 16
 #define SV3_SENSORS 4
 
-enum { SV3_PIA, SV3_PIB, SV3_PIC, SV3_VIA };
+enum { SV3_PIA, SV3_PIB, SV3_PIC, SV3_VIA, SV3_SPA };
 
 static const struct sim_mb_range sv3_ranges[] = {
 	[SV3_PIA] = { 0x04, 0x1000, 0x12 },
 	[SV3_PIB] = { 0x04, 0x1100, 0x1A },
 	[SV3_PIC] = { 0x01, 0x1200, 0x90 },
 	[SV3_VIA] = { 0x04, 0x1700, 0x33 },
+	[SV3_SPA] = { 0x04, 0x1300, 0x6A },
+};
+
+/* SPA 0x1300 .. 0x1369 as the SG16S200A-SP57B-A answered it */
+static const uint16_t sv3_spa[0x6A] = {
+	0x0004, 0x0010, 0x1518, 0x15E0, 0x1518, 0x1680, 0x12C0, 0x1220, 0x12C0, 0x10E0, 0x0D48, 0x0DAC, 0x0D48, 0x0E42,
+	0x0C1C, 0x0B54, 0x0C1C, 0x0A8C, 0x07D0, 0x03E8, 0x01F4, 0x00CB, 0x00CD, 0x00D2, 0x0064, 0x012C, 0x012C, 0xFF35,
+	0xFF33, 0xFF2E, 0x0064, 0xFEA2, 0x012C, 0xFED4, 0x006A, 0x0258, 0x0005, 0x0BB8, 0x00CD, 0x000A, 0x0DAC, 0x0D48,
+	0x05DC, 0x03E8, 0x0320, 0x00C8, 0x001E, 0x0C81, 0x0C9F, 0x0C9F, 0x0CD1, 0x0ADD, 0x0AC9,
+	0x0ABF, 0x0AAB, 0x0C9F, 0x0CD1, 0x0CD1, 0x0D03, 0x0AC9, 0x0AAB, 0x0AB5, 0x0A8D, 0x0C81, 0x0C9F, 0x0CD1, 0x0D03,
+	0x0AC9, 0x0AAB, 0x0AAB, 0x0A47, 0x0DFD, 0x0E61, 0x0DFD, 0x0EF7, 0x0B0F, 0x0AAB, 0x0C9F, 0x0AAB, 0x000A, 0x0D48,
+	0x0032, 0x001E, 0x03C0, 0x0050, 0x0032, 0x0032, 0x001E, 0x80E8, 0x80E8, 0x6B40, 0x0030, 0x003C, 0x00F0, 0x000A,
+	0x0007, 0x0000, 0x000D, 0x0000, 0x01F4, 0x012C, 0x1680, 0x00B4, 0xFF4C, 0x0000, 0x0008,
 };
 
 /* PIC bytes the alarm bytes 0-7 go to */
@@ -134,6 +153,10 @@ static void sv3_image(const struct sim_pack *p, int range, uint16_t *v)
 	case SV3_PIA: sv3_pia(p, &r, v); break;
 	case SV3_PIB: sv3_pib(p, &r, v); break;
 	case SV3_PIC: sv3_pic(p, &r, v); break;
+	case SV3_SPA:
+		memcpy(v, sv3_spa, sizeof(sv3_spa));
+		v[1] = (uint16_t)r.ncells;
+		break;
 	default:
 		sim_mb_text(v, 10, "XZH-ElecTech Co.,Ltd");
 		sim_mb_text(v + 0x0A, 10, "SEPLOS-SIM");
@@ -176,7 +199,7 @@ static void sv3_view(const struct sim_pack *p, struct sim_view *v)
 	v->dcl_a = r.dcl;
 }
 
-static const struct sim_mb_slave sv3_slave = { sv3_ranges, 4, sv3_image };
+static const struct sim_mb_slave sv3_slave = { sv3_ranges, 5, sv3_image, 1 + SV3_SPA };
 
 SIM_MB_FUNCS(sv3, sv3_slave, 0, 15)
 

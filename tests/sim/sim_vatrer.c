@@ -118,7 +118,7 @@ static void vt_view(const struct sim_pack *p, struct sim_view *v)
 	v->balance = r.balance;
 }
 
-static const struct sim_mb_slave vt_slave = { vt_ranges, 3, vt_image };
+static const struct sim_mb_slave vt_slave = { vt_ranges, 3, vt_image, 0 };
 
 SIM_MB_BLE_FUNCS(vt, vt_slave)
 

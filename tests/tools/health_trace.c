@@ -140,6 +140,7 @@ static void print_out(const struct gw_health *h, const struct gw_health_params *
 		printf("{\"cell\":%u,\"ir_rank\":%u,\"knees_low\":%u,\"knees_high\":%u", o.weak_cell, o.weak_ir_rank,
 		       o.weak_knees_low, o.weak_knees_high);
 		num("capacity_deficit_pct", o.weak_deficit_pct, 3);
+		num("capacity_deficit_min_pct", o.weak_deficit_min_pct, 3);
 		printf("}");
 	} else {
 		printf("null");

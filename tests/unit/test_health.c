@@ -213,8 +213,54 @@ static void test_top_balanced(void)
 	CHECK_EQ_INT(o.weak_knees_high, 0);
 	CHECK(o.weak_knees_low >= 3);
 	CHECK(isfinite(o.weak_deficit_pct) && fabs(o.weak_deficit_pct - 5) <= 1.5);
+	CHECK(isnan(o.weak_deficit_min_pct)); /* measured: no bound beside it */
 	fprintf(stderr, "  top-balanced: ties at full %u, weak cell %u deficit %.2f %% (5)\n", h.ties_high, o.weak_cell,
 		o.weak_deficit_pct);
+}
+
+/* A top-balanced pack whose cell 9 is 8 % short, the discharge cut off
+ * when the lowest cell reaches 2.80 V (the inverter's cut-off): the median
+ * cell never reaches the empty knee, so no lead is measured and no deficit
+ * given; the bound is: at least the charge of the longest cut knee, under
+ * the truth. */
+static void test_cut_at_empty(void)
+{
+	struct model m;
+	struct gw_health h;
+	struct gw_health_params p = params();
+	struct gw_health_out o;
+	struct bms_snapshot s;
+	model_init(&m);
+	for (int c = 0; c < CELLS; c++) {
+		m.cap_ah[c] = c == 8 ? 92 : 100;
+		m.r_ohm[c] = 1.0e-3;
+		m.q_ah[c] = m.cap_ah[c] - 50;
+	}
+	gw_health_init(&h);
+	double t = 0;
+	for (int dir = 1, ends = 0; ends < 8; t++) {
+		double amps = dir * ((long)t / 30 % 2 ? 40 : 20);
+		poll(&m, amps, &s);
+		gw_health_step(&h, &p, &s, t, 20000);
+		for (int c = 0; c < CELLS; c++)
+			m.q_ah[c] += amps / 3600.0;
+		uint16_t lo = s.cell_mv[0];
+		for (int c = 1; c < CELLS; c++)
+			lo = s.cell_mv[c] < lo ? s.cell_mv[c] : lo;
+		if ((dir > 0 && median_cell(&s) >= 3530) || (dir < 0 && lo <= 2800)) {
+			dir = -dir;
+			ends++;
+		}
+	}
+	gw_health_output(&h, &p, 20000, &o);
+	CHECK(o.weak);
+	CHECK_EQ_INT(o.weak_cell, 9);
+	CHECK(o.weak_knees_low >= 3);
+	CHECK(isnan(o.weak_deficit_pct));
+	CHECK(isfinite(o.weak_deficit_min_pct) && o.weak_deficit_min_pct >= 100 * GW_KNEE_TIE &&
+	      o.weak_deficit_min_pct <= 8.5);
+	fprintf(stderr, "  cut at empty: weak cell %u, deficit unmeasured, at least %.2f %% (8)\n", o.weak_cell,
+		(double)o.weak_deficit_min_pct);
 }
 
 /* Polls further apart than max_gap_s, or steps under min_step_a: no sample. */
@@ -316,6 +362,7 @@ int main(void)
 	test_resistance_and_weak_cell();
 	test_weak_needs_evidence();
 	test_top_balanced();
+	test_cut_at_empty();
 	test_no_sample_without_a_step();
 	test_median_without_outliers();
 	test_days_and_trends();

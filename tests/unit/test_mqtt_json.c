@@ -8,7 +8,9 @@
  *  - aiobmsble's BMSSample (its package's init module) as a JSON object, flat
  *    keys, cell_voltages an array, temp_values [value, type] pairs in the
  *    newer releases;
- *  - an ESPHome node's mqtt.publish_json (keys of the node's own choosing).
+ *  - an ESPHome node's mqtt.publish_json (keys of the node's own choosing),
+ *    also with the BMS's own settings (setting_<key>; the message is built
+ *    for the test: the keys are the node's choice, no published shape).
  * Every message a record as the MQTT transport hands it over, framed and
  * handled as the poller does (drive.h).
  */
@@ -162,6 +164,78 @@ static void test_esphome(void)
 	CHECK(s->present & BMS_HAS_ALARMS);
 }
 
+/* The BMS's settings a map names: kept from a good message, one a message
+ * lacks keeping its last value, a bad one refusing the message whole. */
+static void test_settings(void)
+{
+	struct bms_jsonmap m;
+	map_of(&m, "voltage:v, soc:soc, setting_cell_ovp_v:ovp, setting_cell_uvp_v:uvp, "
+		   "setting_charge_ocp_a:Settings.chg_ocp, setting_charge_utp_c:Settings.utp, setting_cell_count:n, "
+		   "setting_pack_ovp_v:povp");
+	CHECK(bms_jsonmap_settings(&m) ==
+	      (BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) |
+	       BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_PACK_OVP_V)));
+	struct bms_poll poll;
+	memset(&poll, 0, sizeof(poll)); /* a pack's first poll: nothing kept */
+	begin(&poll, &m);
+	CHECK_EQ_INT(feed(&poll, "{\"v\":53.2,\"soc\":70,\"ovp\":3.65,\"uvp\":2.5,\"n\":16,\"povp\":58.4,"
+				 "\"Settings\":{\"chg_ocp\":100,\"utp\":-10}}"),
+		     BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.65, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CELL_UVP_V], 2.5, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CHARGE_OCP_A], 100, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CHARGE_UTP_C], -10, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CELL_COUNT], 16, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_PACK_OVP_V], 58.4, 1e-4);
+	CHECK(!bms_settings_has(st, BMS_SET_MOS_OTP_C)); /* not mapped: absent */
+	/* a message without them (or null): the last values stay */
+	CHECK_EQ_INT(feed(&poll, "{\"v\":53.1,\"soc\":69,\"uvp\":null}"), BMS_OK);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.65, 1e-5);
+	CHECK(bms_settings_has(st, BMS_SET_CELL_UVP_V));
+	/* one changed: taken */
+	CHECK_EQ_INT(feed(&poll, "{\"v\":53.1,\"soc\":69,\"ovp\":3.6}"), BMS_OK);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
+	/* out of its range, of another type, a count not whole: the message refused, nothing taken */
+	static const char *const bad[] = {
+		"{\"v\":53,\"soc\":50,\"ovp\":7.0}",      /* a cell above 5 V */
+		"{\"v\":53,\"soc\":50,\"povp\":1001}",    /* a pack above 1000 V */
+		"{\"v\":53,\"soc\":50,\"ovp\":\"3.65\"}", /* a string */
+		"{\"v\":53,\"soc\":50,\"ovp\":-0.1}",
+		"{\"v\":53,\"soc\":50,\"n\":15.5}",
+		"{\"v\":53,\"soc\":50,\"n\":0}",
+		"{\"v\":53,\"soc\":50,\"n\":33}",
+		"{\"v\":53,\"soc\":50,\"Settings\":{\"utp\":-60}}",
+		"{\"v\":53,\"soc\":50,\"Settings\":{\"chg_ocp\":3001}}",
+		"{\"v\":53,\"soc\":50,\"Settings\":{\"chg_ocp\":true}}",
+	};
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		int rc = feed(&poll, bad[k]);
+		if (rc != BMS_E_RANGE)
+			fprintf(stderr, "message %u (%s): %d\n", k, bad[k], rc);
+		CHECK_EQ_INT(rc, BMS_E_RANGE);
+	}
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
+	CHECK_NEAR(st->v[BMS_SET_CELL_COUNT], 16, 1e-5);
+	/* a message whose status is bad takes none of its settings: no voltage,
+	 * or 0 V (no data, refused by finish() after handle() took it) */
+	CHECK(feed(&poll, "{\"soc\":50,\"ovp\":3.5}") < 0);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
+	CHECK_EQ_INT(feed(&poll, "{\"v\":0,\"soc\":50,\"ovp\":3.5}"), BMS_E_INVALID);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.6, 1e-5);
+	/* the mapper alone: settings zeroed first, none without a map's */
+	struct bms_jsonmap m2;
+	map_of(&m2, "voltage:v");
+	struct bms_snapshot snap;
+	struct bms_settings set;
+	char why[160];
+	static const char one[] = "{\"v\":12.5,\"ovp\":3.65}";
+	memset(&set, 0xA5, sizeof(set));
+	CHECK_EQ_INT(bms_jsonmap_apply(&m2, one, strlen(one), &snap, &set, why, sizeof(why)), BMS_OK);
+	CHECK(set.have == 0);
+	CHECK(bms_jsonmap_settings(&m2) == 0);
+}
+
 /* What a message must be: a JSON object, its values of their type, finite, in range. */
 static void test_rejects(void)
 {
@@ -268,6 +342,15 @@ static void test_map_parse(void)
 	CHECK_EQ_INT(m.e[0].index, 31);
 	CHECK_EQ_INT(m.e[1].index, 7);
 	CHECK_EQ_INT(m.e[2].field, BMS_JF_ALARM);
+	CHECK_EQ_INT(bms_jsonmap_parse("setting_nothing:c", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("setting_:c", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("setting:c", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("setting_cell_ovp_v:a, setting_cell_ovp_v:b", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("setting_cell_ovp_v:c#", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("setting_capacity_ah:cap, setting_cell_ovp_v:o", &m, why, sizeof(why)), 0);
+	CHECK_EQ_INT(m.e[0].field, BMS_JF_SETTING);
+	CHECK_EQ_INT(m.e[0].index, BMS_SET_CAPACITY_AH);
+	CHECK_EQ_INT(m.e[1].index, BMS_SET_CELL_OVP_V);
 }
 
 int main(void)
@@ -277,6 +360,7 @@ int main(void)
 	test_aiobmsble();
 	test_esphome();
 	test_rejects();
+	test_settings();
 	test_framing();
 	return check_report();
 }

@@ -5,12 +5,15 @@
  * every chunking; every flag bit, invalid MOSFET / environment
  * temperatures, the cell count from the non-zero slots, whole polls through
  * finish(), the identity refused, and broken input (bad CRC, truncated,
- * another address, impossible byte counts).  Protocol facts:
- * bms/PROTOCOLS.md §18, §25. */
+ * another address, impossible byte counts); the settings read 60 x 55,
+ * asked only when due, its answer built from the document's register
+ * table (no capture), ignored, refused, broken and out of range.
+ * Protocol facts: bms/PROTOCOLS.md §18, §25. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_pace_modbus_driver;
@@ -285,6 +288,127 @@ static void test_broken(void)
 	CHECK(!drv->timeout(&poll));
 }
 
+/* 60 .. 114: a 16S LFP pack's levels (built from the document's table) */
+static const int16_t set_16s[55] = {
+	(int16_t)56800, (int16_t)57600, (int16_t)54000, 10, 3550, 3650, 3400, 12,
+	(int16_t)48000, (int16_t)44800, (int16_t)49600, 10, 2900, 2700, 3000, 15,
+	105, 110, 30, 105, 120, 25, 150, 40,
+	500, 550, 500, 550, 600, 550, 20, 0, 50, -150, -200, -150,
+	1000, 1100, 850, 600, 650, 550, -200, -250, -200,
+	3400, 30, (int16_t)56000, 2000, 2500, 720, 12, 10, 150, 40,
+};
+
+static size_t mk_set(uint8_t *f, const int16_t *lv)
+{
+	uint16_t v[55];
+	for (int i = 0; i < 55; i++)
+		v[i] = (uint16_t)lv[i];
+	return mb_answer(f, 1, 0x03, v, 55);
+}
+
+static void check_key(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, fabs(want) * 1e-6 + 1e-9);
+}
+
+static void set_ok(const struct bms_poll *poll)
+{
+	const struct bms_settings *st = &poll->kept.settings;
+	check_key(st, BMS_SET_PACK_OVP_V, 57.6);
+	check_key(st, BMS_SET_CELL_OVP_V, 3.65);
+	check_key(st, BMS_SET_CELL_OVP_RELEASE_V, 3.4);
+	check_key(st, BMS_SET_CELL_OVP_DELAY_S, 1.2);
+	check_key(st, BMS_SET_PACK_UVP_V, 44.8);
+	check_key(st, BMS_SET_CELL_UVP_V, 2.7);
+	check_key(st, BMS_SET_CELL_UVP_RELEASE_V, 3.0);
+	check_key(st, BMS_SET_CELL_UVP_DELAY_S, 1.5);
+	check_key(st, BMS_SET_CHARGE_OCP_A, 110);
+	check_key(st, BMS_SET_CHARGE_OCP_DELAY_S, 3.0);
+	check_key(st, BMS_SET_DISCHARGE_OCP_A, 120);
+	check_key(st, BMS_SET_DISCHARGE_OCP_DELAY_S, 2.5);
+	check_key(st, BMS_SET_CHARGE_OTP_C, 55.0);
+	check_key(st, BMS_SET_CHARGE_OTP_RELEASE_C, 50.0);
+	check_key(st, BMS_SET_DISCHARGE_OTP_C, 60.0);
+	check_key(st, BMS_SET_DISCHARGE_OTP_RELEASE_C, 55.0);
+	check_key(st, BMS_SET_CHARGE_UTP_C, 0.0);
+	check_key(st, BMS_SET_CHARGE_UTP_RELEASE_C, 5.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_C, -20.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_RELEASE_C, -15.0);
+	check_key(st, BMS_SET_MOS_OTP_C, 110.0);
+	check_key(st, BMS_SET_MOS_OTP_RELEASE_C, 85.0);
+	check_key(st, BMS_SET_BALANCE_START_V, 3.4);
+	check_key(st, BMS_SET_BALANCE_DELTA_V, 0.03);
+	check_key(st, BMS_SET_SMART_SLEEP_V, 2.5);
+	check_key(st, BMS_SET_SHORT_CIRCUIT_DELAY_S, 0.0003);
+	CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+	CHECK_EQ_INT(mb_cur((struct bms_poll *)poll), -1);
+}
+
+static void at_set(struct bms_poll *poll, struct bms_rx *rx)
+{
+	memset(poll, 0, sizeof(*poll));
+	drive_begin(poll, rx, 1, 0, false);
+	poll->settings_due = true;
+	CHECK(mb_goto(poll, 0x03, 60));
+}
+
+static void test_settings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[MB_MAX_FRAME], req[16];
+	int16_t lv[55];
+
+	/* not due: no read of 60 */
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(!mb_goto(&poll, 0x03, 60));
+	/* due: FC03 60 x 55 after the identity, 01 03 00 3c 00 37 <crc> */
+	at_set(&poll, &rx);
+	CHECK_EQ_INT(poll.step, 2);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 8);
+	CHECK(memcmp(req, "\x01\x03\x00\x3c\x00\x37", 6) == 0);
+	size_t n = mk_set(f, set_16s);
+	mb_every_chunking(&poll, f, n, set_ok);
+	at_set(&poll, &rx);
+	mb_broken(&poll, f, n);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	/* ignored, refused: the poll ends, no settings */
+	at_set(&poll, &rx);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	at_set(&poll, &rx);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_exception(f, 1, 0x03, 0x02)), BMS_OK);
+	CHECK_EQ_INT((int)poll.refusals, 1);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	/* out of range: a delay of 0 and of 25.6 s, an invalid MOSFET
+	 * temperature (BMS-4820), a short-circuit delay of 525 us: absent */
+	memcpy(lv, set_16s, sizeof(lv));
+	lv[67 - 60] = 0;
+	lv[75 - 60] = 256;
+	lv[97 - 60] = (int16_t)0x8000;
+	lv[111 - 60] = 21;
+	at_set(&poll, &rx);
+	CHECK_EQ_INT(drv->handle(&poll, f, mk_set(f, lv)), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_DELAY_S));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_UVP_DELAY_S));
+	CHECK(!bms_settings_has(st, BMS_SET_MOS_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_SHORT_CIRCUIT_DELAY_S));
+	check_key(st, BMS_SET_MOS_OTP_RELEASE_C, 85.0);
+	/* nothing in range: dropped, the settings before stay */
+	struct bms_settings before = poll.kept.settings;
+	memset(lv, 0, sizeof(lv));
+	for (int r = 84; r <= 104; r++)
+		lv[r - 60] = (int16_t)0x8000;
+	at_set(&poll, &rx);
+	poll.kept.settings = before;
+	CHECK_EQ_INT(drv->handle(&poll, f, mk_set(f, lv)), BMS_OK);
+	CHECK(memcmp(&poll.kept.settings, &before, sizeof(before)) == 0);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+}
+
 int main(void)
 {
 	test_table();
@@ -293,5 +417,6 @@ int main(void)
 	test_flags();
 	test_full_poll();
 	test_broken();
+	test_settings();
 	return check_report();
 }

@@ -6,10 +6,15 @@
  * capture shows (current, voltage, capacities; the alarm and status words,
  * every bit and field), whole polls through finish(), the optional status
  * block and the identity refused, and broken input (bad CRC, truncated,
- * another address, impossible byte and cell counts).  Protocol facts:
- * bms/PROTOCOLS.md §18, §24. */
+ * another address, impossible byte and cell counts); the settings read
+ * 5200 x 22 asked only when due, its answer built from the levels a
+ * RBT100LFP12SH-G1 read out (Grmume/renogy-smart-battery's README, a
+ * register dump: no frame of it is captured), ignored, refused, broken,
+ * out of range and heard.  Protocol facts: bms/PROTOCOLS.md §18, §24. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/bus.h"
+#include "../../bms/mbmaster.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -334,6 +339,145 @@ static void test_broken(void)
 	CHECK_EQ_INT(mb_not_taken(&poll, f, mb_hex(RENOGY_01, f)), 0);
 }
 
+/* 5200 x 22: a RBT100LFP12SH-G1's levels (Grmume/renogy-smart-battery,
+ * README's register dump at 0x1450 .. 0x1465), the register values as
+ * read out: cell OV / high / low / UV, charge OT / high / low / UT, charge
+ * over 2 / over 1 / high, module OV / high / low / UV, discharge OT / high
+ * / low / UT, discharge over 2 / over 1 / high. */
+static const uint16_t set_g1[22] = { 37, 35, 30, 25, 550, 500, 50, 0, 12000, 10000, 6000,
+				     148, 142, 120, 100, 600, 500, 65436, 65286, 50536, 52536, 54536 };
+
+static void check_key(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, 1e-4);
+}
+
+static void settings_g1(const struct bms_poll *poll)
+{
+	const struct bms_settings *st = &poll->kept.settings;
+	check_key(st, BMS_SET_CELL_OVP_V, 3.7);
+	check_key(st, BMS_SET_CELL_UVP_V, 2.5);
+	check_key(st, BMS_SET_CHARGE_OTP_C, 55.0);
+	check_key(st, BMS_SET_CHARGE_UTP_C, 0.0);
+	check_key(st, BMS_SET_CHARGE_OCP_A, 100.0);
+	check_key(st, BMS_SET_PACK_OVP_V, 14.8);
+	check_key(st, BMS_SET_PACK_UVP_V, 10.0);
+	check_key(st, BMS_SET_DISCHARGE_OTP_C, 60.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_C, -25.0);
+	check_key(st, BMS_SET_DISCHARGE_OCP_A, 130.0);
+	CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+	CHECK_EQ_INT(mb_cur((struct bms_poll *)poll), -1);
+}
+
+/* the poll of RENOGY-01, a pack block and RENOGY-02 (the identity) */
+static void poll_to_settings(struct bms_poll *poll, struct bms_rx *rx, bool due)
+{
+	uint8_t a1[MB_MAX_FRAME], a2[MB_MAX_FRAME], a4[MB_MAX_FRAME];
+	uint8_t e[8];
+	memset(poll, 0, sizeof(*poll));
+	drive_begin(poll, rx, ADR, 0, false);
+	poll->settings_due = due;
+	CHECK_EQ_INT(drv->handle(poll, a1, mb_hex(RENOGY_01, a1)), BMS_OK);
+	CHECK_EQ_INT(drv->handle(poll, a2, mk_pack(a2, 250, 136, 90000, 100000, 3)), BMS_OK);
+	CHECK_EQ_INT(drv->handle(poll, e, mb_exception(e, ADR, 0x03, 0x02)), BMS_OK); /* no status block */
+	CHECK_EQ_INT(drv->handle(poll, a4, mb_hex(RENOGY_02, a4)), BMS_OK);
+	poll->refusals = 0;
+}
+
+static void test_settings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[MB_MAX_FRAME], req[16];
+	uint16_t v[22];
+
+	/* not due: the poll ends with the identity */
+	poll_to_settings(&poll, &rx, false);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	/* due: FC03 5200 x 22 after it, 30 03 14 50 00 16 <crc> */
+	poll_to_settings(&poll, &rx, true);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 8);
+	CHECK(memcmp(req, "\x30\x03\x14\x50\x00\x16", 6) == 0);
+	size_t n = mb_answer(f, ADR, 0x03, set_g1, 22);
+	mb_every_chunking(&poll, f, n, settings_g1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	poll_to_settings(&poll, &rx, true);
+	mb_broken(&poll, f, n);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+
+	/* ignored: the timeout ends the poll, good, without settings */
+	poll_to_settings(&poll, &rx, true);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	/* refused (exception 02): the same, counted as a refusal */
+	poll_to_settings(&poll, &rx, true);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_exception(f, ADR, 0x03, 0x02)), BMS_OK);
+	CHECK_EQ_INT((int)poll.refusals, 1);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+
+	/* out of range: cell OV 0, cell UV 5.1 V, charge OT 150.1 degC, module
+	 * UV 100.1 V, no charge / discharge over-current level: those keys
+	 * absent, the others read */
+	memcpy(v, set_g1, sizeof(v));
+	v[0] = 0;
+	v[3] = 51;
+	v[4] = 1501;
+	v[14] = 1001;
+	v[9] = 0;
+	v[20] = 0;
+	poll_to_settings(&poll, &rx, true);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, ADR, 0x03, v, 22)), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_UVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_PACK_UVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OCP_A));
+	CHECK(!bms_settings_has(st, BMS_SET_DISCHARGE_OCP_A));
+	check_key(st, BMS_SET_PACK_OVP_V, 14.8);
+	check_key(st, BMS_SET_DISCHARGE_UTP_C, -25.0);
+	/* a positive discharge level is taken by its size; -327.68 A at most */
+	v[20] = 0x8000;
+	poll_to_settings(&poll, &rx, true);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, ADR, 0x03, v, 22)), BMS_OK);
+	check_key(&poll.kept.settings, BMS_SET_DISCHARGE_OCP_A, 327.68);
+	/* nothing in range: dropped, the settings read before stay, the poll
+	 * goes on */
+	struct bms_settings before = poll.kept.settings;
+	memset(v, 0, sizeof(v));
+	v[4] = v[7] = v[15] = v[18] = 0x8000; /* -3276.8 degC */
+	poll_to_settings(&poll, &rx, true);
+	poll.kept.settings = before;
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, ADR, 0x03, v, 22)), BMS_OK);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	CHECK(memcmp(&poll.kept.settings, &before, sizeof(before)) == 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+}
+
+/* Listen mode: another master's read of 5200 x 22 and its answer give the
+ * settings (a key of their own, not one of the round's); the answer heard
+ * without its request is not taken for them. */
+static void test_settings_heard(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[MB_MAX_FRAME], q[8];
+
+	drive_begin(&poll, &rx, ADR, 0, false);
+	size_t n = mb_answer(f, ADR, 0x03, set_g1, 22);
+	CHECK_EQ_INT(bms_mb_request(q, sizeof(q), ADR, 0x03, 5200, 22), 8);
+	CHECK_EQ_INT(drv->listen->hear(&poll, q, 8, f, n), BMS_LISTEN_EXTRA + 4);
+	CHECK_EQ_INT((long long)poll.kept.settings.have, (long long)drv->settings);
+	drive_begin(&poll, &rx, ADR, 0, false);
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
+	CHECK_EQ_INT(drv->listen->hear(&poll, NULL, 0, f, n), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+}
+
 int main(void)
 {
 	test_table();
@@ -343,5 +487,7 @@ int main(void)
 	test_counts();
 	test_full_poll();
 	test_broken();
+	test_settings();
+	test_settings_heard();
 	return check_report();
 }

@@ -5,7 +5,12 @@
  * handle() fed in every chunking, built PIC answers (every event bit), whole
  * polls through finish(), the optional PIC and the identity refused, and
  * broken input (bad CRC, truncated, another address, impossible byte
- * counts).  Protocol facts: bms/PROTOCOLS.md §18, §22. */
+ * counts); the SPA settings reads 0x1300 / 0x1335, asked only when due,
+ * on the answers of a SG16S200A-SP57B-A (syssi/esphome-seplos-bms
+ * docs/pdus/v3/SG16S200A-SP57B-A-all-frames.txt, asked at 0xE0 over
+ * Bluetooth: taken verbatim from any address, readdressed for the broken
+ * ones), ignored, refused, broken and out of range.  Protocol facts:
+ * bms/PROTOCOLS.md §18, §22. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -380,6 +385,145 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, mb_hex(SEPLOS3_01, f)), BMS_E_UNEXPECTED);
 }
 
+/* SPA 0x1300 x 0x35 and 0x1335 x 0x35 of a SG16S200A-SP57B-A, slave 0xE0
+ * (syssi/esphome-seplos-bms docs/pdus/v3/SG16S200A-SP57B-A-all-frames.txt) */
+#define SPA1 "e0046a00040010151815e01518168012c0122012c010e00d480dac0d480e420c1c0b540c1c0a8c07d003e801f400cb00" \
+	"cd00d20064012c012cff35ff33ff2e0064fea2012cfed4006a025800050bb800cd000a0dac0d4805dc03e8032000c800" \
+	"1e0c810c9f0c9f0cd10add0ac97616"
+#define SPA2 "e0046a0abf0aab0c9f0cd10cd10d030ac90aab0ab50a8d0c810c9f0cd10d030ac90aab0aab0a470dfd0e610dfd0ef70b" \
+	"0f0aab0c9f0aab000a0d480032001e03c0005000320032001e80e880e86b400030003c00f0000a00070000000d000001" \
+	"f4012c168000b4ff4c00000008fec9"
+
+static void check_key(const struct bms_settings *st, enum bms_set_key k, double want)
+{
+	CHECK(bms_settings_has(st, k));
+	CHECK_NEAR(st->v[k], want, fabs(want) * 1e-6 + 1e-9);
+}
+
+static void spa1_ok(const struct bms_poll *poll)
+{
+	const struct bms_settings *st = &poll->kept.settings;
+	check_key(st, BMS_SET_CELL_COUNT, 16);
+	check_key(st, BMS_SET_PACK_OVP_V, 57.60);
+	check_key(st, BMS_SET_PACK_UVP_V, 43.20);
+	check_key(st, BMS_SET_CELL_OVP_V, 3.650);
+	check_key(st, BMS_SET_CELL_OVP_RELEASE_V, 3.400);
+	check_key(st, BMS_SET_CELL_UVP_V, 2.700);
+	check_key(st, BMS_SET_CELL_UVP_RELEASE_V, 3.100);
+	check_key(st, BMS_SET_CELL_DIFF_V, 1.000);
+	check_key(st, BMS_SET_CHARGE_OCP_A, 210);
+	check_key(st, BMS_SET_CHARGE_OCP_DELAY_S, 10.0);
+	check_key(st, BMS_SET_DISCHARGE_OCP_A, 210);
+	check_key(st, BMS_SET_DISCHARGE_OCP_DELAY_S, 10.0);
+	check_key(st, BMS_SET_SHORT_CIRCUIT_A, 300);
+	check_key(st, BMS_SET_SHORT_CIRCUIT_DELAY_S, 0.000106);
+	check_key(st, BMS_SET_CHARGE_OTP_C, 55.0);
+	check_key(st, BMS_SET_CHARGE_OTP_RELEASE_C, 50.0);
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_UTP_C)); /* in SPA2 */
+	CHECK_EQ_INT(mb_cur((struct bms_poll *)poll), 0x1335);
+}
+
+static void spa2_ok(const struct bms_poll *poll)
+{
+	const struct bms_settings *st = &poll->kept.settings;
+	check_key(st, BMS_SET_CELL_OVP_V, 3.650); /* SPA1's stay */
+	check_key(st, BMS_SET_CHARGE_UTP_RELEASE_C, 2.0);
+	check_key(st, BMS_SET_CHARGE_UTP_C, 0.0);
+	check_key(st, BMS_SET_DISCHARGE_OTP_RELEASE_C, 55.0);
+	check_key(st, BMS_SET_DISCHARGE_OTP_C, 60.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_RELEASE_C, 1.0);
+	check_key(st, BMS_SET_DISCHARGE_UTP_C, -3.0);
+	check_key(st, BMS_SET_MOS_OTP_RELEASE_C, 85.0);
+	check_key(st, BMS_SET_MOS_OTP_C, 110.0);
+	check_key(st, BMS_SET_BALANCE_START_V, 3.400);
+	check_key(st, BMS_SET_BALANCE_DELTA_V, 0.050);
+	check_key(st, BMS_SET_CAPACITY_AH, 330.00);
+	CHECK_EQ_INT((long long)st->have, (long long)drv->settings);
+	CHECK_EQ_INT(mb_cur((struct bms_poll *)poll), -1);
+}
+
+/* A poll at the first SPA read (settings due), answers taken from any
+ * address (the capture's 0xE0). */
+static void at_spa(struct bms_poll *poll, struct bms_rx *rx, bool any)
+{
+	memset(poll, 0, sizeof(*poll));
+	drive_begin(poll, rx, 1, 0, false);
+	poll->settings_due = true;
+	poll->address_any = any;
+	CHECK(mb_goto(poll, 0x04, 0x1300));
+}
+
+static void test_settings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t f[MB_MAX_FRAME], g[MB_MAX_FRAME], req[16];
+	size_t n1 = mb_hex(SPA1, f), n2 = mb_hex(SPA2, g);
+
+	/* not due: no SPA read */
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(!mb_goto(&poll, 0x04, 0x1300));
+	/* due: FC04 0x1300 x 0x35, then 0x1335 x 0x35, after the identity */
+	at_spa(&poll, &rx, true);
+	CHECK_EQ_INT(poll.step, 4);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 8);
+	CHECK(memcmp(req, "\x01\x04\x13\x00\x00\x35", 6) == 0);
+	mb_every_chunking(&poll, f, n1, spa1_ok);
+	mb_every_chunking(&poll, g, n2, spa2_ok);
+
+	/* SPA1 ignored or refused: SPA2 is not asked, the poll ends good */
+	at_spa(&poll, &rx, false);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	CHECK_EQ_INT((int)poll.kept.settings.have, 0);
+	at_spa(&poll, &rx, false);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_exception(f, 1, 0x04, 0x02)), BMS_OK);
+	CHECK_EQ_INT((int)poll.refusals, 1);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	/* SPA2 ignored: SPA1's keys stay */
+	at_spa(&poll, &rx, true);
+	n1 = mb_hex(SPA1, f);
+	CHECK_EQ_INT(drv->handle(&poll, f, n1), BMS_OK);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+	CHECK(bms_settings_has(&poll.kept.settings, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_MOS_OTP_C));
+
+	/* broken answers (readdressed to the pack's 1, CRC made again) */
+	f[0] = 1;
+	mb_put_crc(f, n1 - 2);
+	at_spa(&poll, &rx, false);
+	mb_broken(&poll, f, n1);
+	/* out of range: cell OVP 0, a pack UVP of 0, charge OTP 0.0 K, cell
+	 * count 33: absent, the rest read */
+	f[3 + 2 * 0x0D] = f[4 + 2 * 0x0D] = 0;
+	f[3 + 2 * 0x09] = f[4 + 2 * 0x09] = 0;
+	f[3 + 2 * 0x32] = f[4 + 2 * 0x32] = 0;
+	f[3 + 2 * 0x01] = 0;
+	f[4 + 2 * 0x01] = 33;
+	mb_put_crc(f, n1 - 2);
+	at_spa(&poll, &rx, false);
+	CHECK_EQ_INT(drv->handle(&poll, f, n1), BMS_OK);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_PACK_UVP_V));
+	CHECK(!bms_settings_has(st, BMS_SET_CHARGE_OTP_C));
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_COUNT));
+	check_key(st, BMS_SET_CELL_UVP_V, 2.700);
+	/* SPA2 with nothing in range (temperatures 0.1 K, no balancing
+	 * levels, no capacity): dropped, SPA1's settings stay, the poll ends */
+	uint16_t zero[0x35] = { 0 };
+	for (int i = 0; i <= 0x134A - 0x1335; i++)
+		zero[i] = 1;
+	at_spa(&poll, &rx, true);
+	n1 = mb_hex(SPA1, f);
+	CHECK_EQ_INT(drv->handle(&poll, f, n1), BMS_OK);
+	struct bms_settings before = poll.kept.settings;
+	CHECK_EQ_INT(drv->handle(&poll, g, mb_answer(g, 1, 0x04, zero, 0x35)), BMS_OK);
+	CHECK(memcmp(&poll.kept.settings, &before, sizeof(before)) == 0);
+	CHECK_EQ_INT(mb_cur(&poll), -1);
+}
+
 int main(void)
 {
 	test_table();
@@ -389,5 +533,6 @@ int main(void)
 	test_pic();
 	test_full_poll();
 	test_broken();
+	test_settings();
 	return check_report();
 }

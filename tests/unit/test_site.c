@@ -2,7 +2,9 @@
 /* tests/unit/test_site.c - [gateway] site: the label on every /metrics sample
  * (gw_prom_with_site), the MQTT topic prefix's default and what a reload
  * compares, the Home Assistant ids and device names (discovery and
- * --ha-yaml); and a gateway without a site exactly as before. */
+ * --ha-yaml); and a gateway without a site exactly as before.  Also the
+ * BMS settings' diagnostic sensors of an mqtt-json pack: the keys its map
+ * names (setting_<key>), no others. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +157,29 @@ static void test_ha(void)
 	free(d);
 }
 
+/* An mqtt-json pack announces a sensor for each BMS setting its map names,
+ * none for the others; a daly pack those its driver reads. */
+static void test_ha_settings(void)
+{
+	CHECK_EQ_INT(load(MQTT "[pack.yam]\nprotocol = mqtt-json\ntopic = n/state\n"
+			  "fields = voltage:v, soc:s, setting_cell_ovp_v:S.ovp, setting_capacity_ah:cap\n"),
+		     0);
+	char *d = discovery();
+	CHECK(strstr(d, "homeassistant/sensor/bmsgw_gw1_yam/bms_cell_ovp_v/config ") != NULL);
+	CHECK(strstr(d, "\"value_template\":\"{{ value_json.settings_bms.cell_ovp_v.value }}\"") != NULL);
+	CHECK(strstr(d, "homeassistant/sensor/bmsgw_gw1_yam/bms_capacity_ah/config ") != NULL);
+	CHECK(strstr(d, "bms_cell_uvp_v") == NULL);
+	free(d);
+	CHECK_EQ_INT(load(MQTT "[pack.yam]\nprotocol = mqtt-json\ntopic = n/state\nfields = voltage:v, soc:s\n"), 0);
+	d = discovery();
+	CHECK(strstr(d, "/bms_") == NULL); /* no setting mapped: none announced */
+	free(d);
+	CHECK_EQ_INT(load(PACK MQTT), 0);
+	d = discovery();
+	CHECK(strstr(d, "homeassistant/sensor/bmsgw_gw1_house/bms_cell_ovp_v/config ") != NULL);
+	free(d);
+}
+
 static char *ha_yaml(void)
 {
 	char *out = NULL;
@@ -185,6 +210,7 @@ int main(void)
 	test_prom();
 	test_conf();
 	test_ha();
+	test_ha_settings();
 	test_ha_yaml();
 	return check_report();
 }

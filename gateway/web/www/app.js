@@ -103,7 +103,9 @@ function healthBlock(u) {
   line('ir', 'Resistance ' + fmt(u.ir_mohm, 2, 'mΩ') + ' (' + (u.ir_samples || 0) + ' steps)' +
     (u.ir_rise_pct !== null && u.ir_rise_pct !== undefined ? ', ' + (u.ir_rise_pct >= 0 ? '+' : '') + fmt(u.ir_rise_pct, 1, '%') + ' in 30 days' : ''));
   line('weak_cell', w ? 'Weak cell #' + w.cell + (w.ir_rank ? ' (resistance rank ' + w.ir_rank + ')' : '') +
-    (w.capacity_deficit_pct !== null ? ', ' + fmt(w.capacity_deficit_pct, 1, '%') + ' less capacity' : '') +
+    (w.capacity_deficit_pct !== null ? ', ' + fmt(w.capacity_deficit_pct, 1, '%') + ' less capacity'
+      : w.capacity_deficit_min_pct !== null && w.capacity_deficit_min_pct !== undefined
+        ? ', at least ' + fmt(w.capacity_deficit_min_pct, 1, '%') + ' less capacity' : '') +
     ', led ' + w.knees_low + ' empty and ' + w.knees_high + ' full knees' : 'No weak cell named');
   const im = u.imbalance || {};
   const trend = t => t === null || t === undefined ? '' : ' (' + (t >= 0 ? '+' : '') + fmt(t, 2, 'mV/day') + ')';
