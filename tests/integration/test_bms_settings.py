@@ -14,7 +14,8 @@ tests/sim/sim_jk.c (vector JK-01), tests/sim/sim_jk_pb.c and
 sim_jkrecord.c (vector JKPB-05's protections), tests/sim/sim_daly.c (a LFP
 pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
 limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels),
-tests/sim/sim_jbd_up.c (0x1C00's balancing, 0x1800: UP16S-03's levels).
+tests/sim/sim_jbd_up.c (0x1C00's balancing, 0x1800: UP16S-03's levels),
+tests/sim/sim_daren.c (0x47: DAREN-02's cell limits, the pack's cell count).
 ks48, a Bluetooth LE protocol, runs through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
@@ -52,6 +53,8 @@ WANT = {
                 "charge_utp_c": 0.0, "charge_utp_release_c": 5.0, "discharge_utp_c": -20.0,
                 "discharge_utp_release_c": -15.0},
                ("cell_count", "mos_otp_c", "capacity_ah", "short_circuit_a")),
+    "daren": ({"cell_ovp_v": 3.650, "cell_uvp_v": 2.500},
+              ("mos_otp_c", "capacity_ah", "pack_ovp_v", "charge_otp_c")),
 }
 # Bluetooth LE only: run through the fake BlueZ (ks48_ble)
 KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
@@ -167,7 +170,7 @@ def run_none():
 
 
 def rarely(proto):
-    """daly, pylontech and jbd-up ask their settings reads once, not every poll:
+    """daly, pylontech, jbd-up and daren ask their settings reads once, not every poll:
     over several polls every request is answered; a BMS that ignores them
     (the simulator's nosettings=1) still polls, online, its settings null,
     and only the first of them goes unanswered, once."""
@@ -286,6 +289,7 @@ if __name__ == "__main__":
     rarely("daly")
     rarely("pylontech")
     rarely("jbd-up")
+    rarely("daren")
     ks48_ble()
     discovery()
     sys.exit(c.report())

@@ -529,7 +529,8 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->dialect = v[1] == '2' ? 2 : 0;
 		} else if (strcmp(k, "nosettings") == 0 &&
 			   (strcmp(proto->name, "daly") == 0 || strcmp(proto->name, "pylontech") == 0 ||
-			    strcmp(proto->name, "ks48") == 0 || strcmp(proto->name, "jbd-up") == 0)) {
+			    strcmp(proto->name, "ks48") == 0 || strcmp(proto->name, "jbd-up") == 0 ||
+			    strcmp(proto->name, "daren") == 0)) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok)
 				p->dialect = l ? 'N' : 0;
