@@ -16,7 +16,8 @@ pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
 limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels),
 tests/sim/sim_jbd_up.c (0x1C00's balancing, 0x1800: UP16S-03's levels),
 tests/sim/sim_daren.c (0x47: DAREN-02's cell limits, the pack's cell count).
-ks48, a Bluetooth LE protocol, runs through the fake BlueZ
+ks48 and seplos over Bluetooth LE (0x47, SEPLOS2B-10's levels from
+tests/sim/sim_seplos.c) run through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
 still polls, its settings null."""
@@ -63,6 +64,11 @@ KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650
          "discharge_utp_c": -20.0, "charge_ocp_a": 215.0, "discharge_ocp_delay_s": 3.0,
          "discharge_ocp_release_s": 0.0},
         ("cell_count", "capacity_ah", "mos_otp_c", "short_circuit_a"))
+# seplos over Bluetooth LE (0x47, SEPLOS2B-10's levels; the rated capacity the pack's)
+SEPLOS_BLE = ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.590, "cell_uvp_v": 2.500, "balance_start_v": 3.400,
+               "pack_ovp_v": 58.40, "pack_uvp_v": 40.10, "charge_otp_c": 55.0, "charge_utp_c": -10.0,
+               "discharge_utp_c": -15.0, "mos_otp_c": 100.0, "charge_ocp_a": 210.0, "capacity_ah": 100.0},
+              ("cell_count", "discharge_ocp_a", "short_circuit_a"))
 # the simulated pack's address where the protocol's lowest is not 1
 ADDR = {"pylontech": 2}
 
@@ -71,7 +77,7 @@ def check_settings(proto, js, sim_pack, where):
     st = js.get("settings_bms")
     if not c.ok(isinstance(st, dict), "%s: %s settings_bms is an object (%r)" % (proto, where, st)):
         return
-    want, absent = KS48 if proto == "ks48" else WANT[proto]
+    want, absent = {"ks48": KS48, "seplos-ble": SEPLOS_BLE}.get(proto) or WANT[proto]
     for k, v in want.items():
         got = st.get(k)
         c.ok(isinstance(got, dict) and abs(got.get("value", 1e9) - v) < 1e-6 and "unit" in got,
@@ -251,6 +257,53 @@ def ks48_ble():
         bus.stop()
 
 
+def seplos_ble():
+    """seplos over the fake BlueZ: settings_bms in /api/state from 0x47,
+    nothing but the reads 0x61 and 0x47 written; a BMS that ignores 0x47
+    (nosettings=1) polls on, online, its settings null, 0x47 asked once
+    over several polls."""
+    from test_ble import Bus, Fake, ble_pack, device, gw_conf
+    bus = Bus()
+    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+    mac = "90:A6:BF:00:00:02"
+    reads = {"ff02:7e10004661000100f7c10d", "ff02:7e10004647000100e7160d"}
+    try:
+        for ignore in (False, True):
+            print("== seplos over Bluetooth LE, 0x47 %s" % ("ignored" if ignore else "answered"), flush=True)
+            sim = Sim(protocol="seplos", packs=("address=0,cells=16,sensors=4,capacity=100" +
+                                                (",nosettings=1" if ignore else ""),))
+            fake = Fake([device(mac, sim, layout="jbd", chunk=20, name="BP00",
+                                uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
+            port, http = free_port(), free_port()
+            conf = gw_conf(port, [ble_pack("p", mac, "seplos", extra="address = 0\n")]) + \
+                "[http]\nlisten = 127.0.0.1:%d\n" % http
+            gw = Gateway(conf, port)
+            try:
+                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 8, 40),
+                     "seplos: polls go on (ignored %s)" % ignore)
+                st = json.loads(sim.ctl("stats"))
+                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
+                     "seplos: unanswered requests (ignored %s: 0x47 once, %r)" % (ignore, st))
+                js = api_state(http)
+                pk = js["packs"][0] if js else {}
+                c.ok(pk.get("online"), "seplos: online (ignored %s)" % ignore)
+                w = fake.dev(mac)["written"]
+                c.ok(w and set(w) <= reads and w.count("ff02:7e10004647000100e7160d") == 1,
+                     "seplos: only its reads written, 0x47 once (%s)" % w)
+                if ignore:
+                    sb = pk.get("settings_bms")
+                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
+                         "seplos: ignored: cell_ovp_v null (%r)" % sb)
+                else:
+                    check_settings("seplos-ble", pk, sim.state()["packs"][0], "/api/state")
+            finally:
+                gw.stop()
+                fake.stop()
+                sim.stop()
+    finally:
+        bus.stop()
+
+
 def discovery():
     """--mqtt-dump: a diagnostic sensor per key the protocol can give,
     disabled by default, reading settings_bms.<key>.value; none for a
@@ -291,5 +344,6 @@ if __name__ == "__main__":
     rarely("jbd-up")
     rarely("daren")
     ks48_ble()
+    seplos_ble()
     discovery()
     sys.exit(c.report())
