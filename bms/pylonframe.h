@@ -153,8 +153,9 @@ uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, 
 /* ---- a paceic protocol as a table of commands (pace, eg4-lp4, daren) ----
  * A poll sends the steps in order: the measurements every poll, the
  * settings commands (struct bms_paceic.settings_steps) in a poll marked
- * settings_due only (one the BMS refuses, does not answer or answers
- * badly ends that step, not the poll: bms/PROTOCOLS.md §1.8), the
+ * settings_due only, of a pack with an identity of its own (has_ident;
+ * the first the BMS refuses, does not answer or answers badly ends them,
+ * not the poll: bms/PROTOCOLS.md §1.8), the
  * identity commands while bms_ident_due() (an identity command the BMS
  * refuses or does not answer ends the identity part of the poll: see
  * bms_ident_missing(); so a settings step comes before them).  handle() checks an answer against the step

@@ -15,7 +15,8 @@ sim_jkrecord.c (vector JKPB-05's protections), tests/sim/sim_daly.c (a LFP
 pack's factory levels), tests/sim/sim_pylontech.c (0x47, a LFP module's
 limits), tests/sim/sim_ks48.c (0x04 .. 0x07, the KS-48200's levels),
 tests/sim/sim_jbd_up.c (0x1C00's balancing, 0x1800: UP16S-03's levels),
-tests/sim/sim_daren.c (0x47: DAREN-02's cell limits, the pack's cell count).
+tests/sim/sim_daren.c (0x47: DAREN-02's cell limits, the pack's cell count),
+tests/sim/sim_pace.c (0xD1 .. 0xB6: nkinnan's example configuration).
 ks48 and seplos over Bluetooth LE (0x47, SEPLOS2B-10's levels from
 tests/sim/sim_seplos.c) run through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
@@ -56,6 +57,10 @@ WANT = {
                ("cell_count", "mos_otp_c", "capacity_ah", "short_circuit_a")),
     "daren": ({"cell_ovp_v": 3.650, "cell_uvp_v": 2.500},
               ("mos_otp_c", "capacity_ah", "pack_ovp_v", "charge_otp_c")),
+    "pace": ({"cell_ovp_v": 3.700, "cell_ovp_release_v": 3.380, "cell_ovp_delay_s": 1.0, "cell_uvp_v": 2.500,
+              "cell_uvp_release_v": 2.900, "pack_ovp_v": 59.20, "pack_uvp_v": 40.00, "balance_start_v": 3.400,
+              "balance_delta_v": 0.030},
+             ("cell_count", "mos_otp_c", "capacity_ah", "charge_ocp_a")),
 }
 # Bluetooth LE only: run through the fake BlueZ (ks48_ble)
 KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
@@ -69,8 +74,8 @@ SEPLOS_BLE = ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.590, "cell_uvp_v": 2
                "pack_ovp_v": 58.40, "pack_uvp_v": 40.10, "charge_otp_c": 55.0, "charge_utp_c": -10.0,
                "discharge_utp_c": -15.0, "mos_otp_c": 100.0, "charge_ocp_a": 210.0, "capacity_ah": 100.0},
               ("cell_count", "discharge_ocp_a", "short_circuit_a"))
-# the simulated pack's address where the protocol's lowest is not 1
-ADDR = {"pylontech": 2}
+# the simulated pack's address where it is not the protocol's default (pace: 0, "all")
+ADDR = {"pylontech": 2, "pace": 1}
 
 
 def check_settings(proto, js, sim_pack, where):
@@ -176,7 +181,7 @@ def run_none():
 
 
 def rarely(proto):
-    """daly, pylontech, jbd-up and daren ask their settings reads once, not every poll:
+    """daly, pylontech, jbd-up, daren and pace ask their settings reads once, not every poll:
     over several polls every request is answered; a BMS that ignores them
     (the simulator's nosettings=1) still polls, online, its settings null,
     and only the first of them goes unanswered, once."""
@@ -343,6 +348,7 @@ if __name__ == "__main__":
     rarely("pylontech")
     rarely("jbd-up")
     rarely("daren")
+    rarely("pace")
     ks48_ble()
     seplos_ble()
     discovery()

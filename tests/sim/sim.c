@@ -186,7 +186,7 @@ static void usage(FILE *f)
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
 	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt), id=N (ogt),\n"
 	        "                      nosettings=0|1 (daly, pylontech, ks48, jbd-up, daren,\n"
-	        "                      seplos over BLE)\n"
+	        "                      seplos over BLE, pace)\n"
 	        "                      layout=v1|v2 (superb, ecoworthy, neey)\n"
 	        "                      string=N: a member of series string N, whose members\n"
 	        "                      share one current (README.md \"Packs in series\")\n"

@@ -530,7 +530,8 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		} else if (strcmp(k, "nosettings") == 0 &&
 			   (strcmp(proto->name, "daly") == 0 || strcmp(proto->name, "pylontech") == 0 ||
 			    strcmp(proto->name, "ks48") == 0 || strcmp(proto->name, "jbd-up") == 0 ||
-			    strcmp(proto->name, "daren") == 0 || strcmp(proto->name, "seplos") == 0)) {
+			    strcmp(proto->name, "daren") == 0 || strcmp(proto->name, "seplos") == 0 ||
+			    strcmp(proto->name, "pace") == 0)) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok)
 				p->dialect = l ? 'N' : 0;
