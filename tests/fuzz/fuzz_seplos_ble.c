@@ -35,17 +35,7 @@ static size_t sb_config(struct fd *s, const uint8_t *d, size_t size)
 /* 0x61; 0x47 (the same form) only when the settings are due */
 static void sb_request(const struct fd *s, const uint8_t *req, int n)
 {
-	uint8_t r61[11];
-	if (n == 11 && req[4] == 0x47 && s->poll.settings_due) {
-		memcpy(r61, req, 11);
-		r61[4] = 0x61;
-		uint16_t crc = fd_crc16_xmodem(r61 + 1, 7);
-		REQUIRE(fd_crc16_xmodem(req + 1, 7) == (uint16_t)(req[8] << 8 | req[9]));
-		r61[8] = (uint8_t)(crc >> 8);
-		r61[9] = (uint8_t)crc;
-		req = r61;
-	}
-	fd_check_seplos61(s->address, req, n);
+	fd_check_seplos61(s, req, n);
 }
 
 /* The settings shown are only keys the driver announces, read only when
