@@ -6,6 +6,9 @@
  * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §21.  A poll
  * sends, to ADR = `address`, with VER 0x22 and CID1 0x4A:
  *	0x42 real-time data  INFO = ADR   ~22014A42E00201FD28
+ *	0x47 system parameters (INFO = ADR): the BMS's own settings, only in
+ *	     a poll marked settings_due (§21.5); refused, unanswered or
+ *	     broken: the poll goes on without them
  *	0x51 manufacturer information (no INFO) and 0xB0 module 3 (INFO =
  *	     ADR 01 03 FF 00: the pack serial): the identity, while not known
  * The start character is found per pack: a try that gets no answer
@@ -42,6 +45,9 @@
 #define DRN_NWORDS 15           /* status words */
 #define DRN_SN_OFF 6            /* B0 answer: B0 ADR 01 03 FF <len>, then the pack serial */
 #define DRN_SN_LEN 20
+#define DRN_PAR_WORDS 12        /* 0x47: DATAFLAG, 12 words, two 20-byte barcodes */
+#define DRN_PAR_MIN (1 + 2 * DRN_PAR_WORDS)
+#define DRN_PAR_MAX (DRN_PAR_MIN + 40)
 #define DRN_P_KNOWN 0x1u
 #define DRN_P_KS 0x2u           /* the pack answers '>' frames (KS48100) */
 
@@ -191,6 +197,31 @@ static int drn_module(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
 	return BMS_OK;
 }
 
+/* 0x47 system parameters (§21.5, DAREN-02): DATAFLAG, 12 words (cell
+ * voltage upper / lower limit mV, two temperature limits, two pack voltage
+ * limits and two current limits of unknown scale, cell count, capacity,
+ * history interval, balancing mode), two 20-byte barcodes.  Shown: the cell
+ * limits and the cell count; the rest no source gives a scale that fits
+ * the capture. */
+static int drn_param(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
+{
+	struct bms_pylonframe_rd r;
+	uint16_t w[DRN_PAR_WORDS];
+	if (ninfo > DRN_PAR_MAX)
+		return BMS_E_RANGE;
+	bms_pylonframe_rd_init(&r, info, ninfo);
+	bms_pylonframe_skip(&r, 1); /* DATAFLAG */
+	for (int i = 0; i < DRN_PAR_WORDS; i++)
+		w[i] = bms_pylonframe_u16(&r);
+	if (r.bad)
+		return BMS_E_SHORT;
+	struct bms_settings *st = &poll->kept.settings;
+	bms_settings_put_raw(st, BMS_SET_CELL_OVP_V, w[0], 1000, 5000, 1000.0);
+	bms_settings_put_raw(st, BMS_SET_CELL_UVP_V, w[1], 1000, 5000, 1000.0);
+	bms_settings_put_raw(st, BMS_SET_CELL_COUNT, w[7], 1, BMS_MAX_CELLS, 1.0);
+	return BMS_OK;
+}
+
 /* A frame of the pack came: its start character is answered. */
 static void drn_answered(struct bms_poll *poll, uint8_t soi)
 {
@@ -210,6 +241,7 @@ static void drn_missed(struct bms_poll *poll)
 
 static const struct bms_paceic_step drn_steps[] = {
 	{ 0x42, false, drn_info_adr, drn_analog },
+	{ 0x47, false, drn_info_adr, drn_param }, /* settings_steps: when due */
 	{ 0x51, true, NULL, drn_maker },
 	{ 0xB0, true, drn_info_module, drn_module },
 };
@@ -222,6 +254,7 @@ static const struct bms_paceic drn_proto = {
 	.sois = "~>",
 	.steps = drn_steps,
 	.nsteps = sizeof(drn_steps) / sizeof(drn_steps[0]),
+	.settings_steps = 1u << 1,
 	.soi = drn_soi,
 	.answered = drn_answered,
 	.missed = drn_missed,
@@ -271,6 +304,8 @@ const struct bms_driver bms_daren_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	/* 0x47 system parameters, when the settings are due (§21.5) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_COUNT),
 	.default_baud = 19200,
 	BMS_PYLONFRAME_LINK(1, DRN_MAX_ADR),
 	.any_address = true,

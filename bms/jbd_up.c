@@ -11,9 +11,14 @@
  *	STATUS	0x78 0x1000..0x10A0 -> the pack's status (voltage, current,
  *		SOC, capacities, temperatures, alarms, MOSFETs, cells,
  *		sensors, balancing);
- *	IDENT	0x78 0x1C00..0x1CA0 -> serial, model code, pack name: while the
- *		identity is not known (first poll of a link); not answered for a
- *		pack behind the master (UP16S-10): skipped, the poll completes.
+ *	IDENT	0x78 0x1C00..0x1CA0 -> serial, model code, pack name and the
+ *		balancing settings: while the identity is not known (first poll
+ *		of a link) or when the settings are due; not answered for a
+ *		pack behind the master (UP16S-10): skipped, the poll completes;
+ *	PROT	0x78 0x1800..0x1900 -> the protection parameters (the BMS's
+ *		own settings, §44.6): only in a poll marked settings_due, after
+ *		IDENT; unanswered, refused or broken: the poll completes without
+ *		them (and IDENT left unanswered ends the poll before it).
  * The master of a rack answers the requests to its slaves' addresses for
  * them (at least 0x1000), so a rack is one port and one pack section per
  * address.  Nothing else is ever sent: FC 0x79 (writes: MOSFETs, SOC,
@@ -44,6 +49,8 @@
 #define UP_STATUS_END 0x10A0
 #define UP_IDENT_START 0x1C00
 #define UP_IDENT_END 0x1CA0
+#define UP_PROT_START 0x1800
+#define UP_PROT_END 0x1900
 
 /* 0x1000 data offsets (§44.3) */
 #define UP_ST_FIXED 68          /* up to the cell count and its first cell */
@@ -58,8 +65,13 @@
 #define UP_ID_NAME 88
 #define UP_ID_TEXT 30
 #define UP_ID_MIN (UP_ID_NAME + UP_ID_TEXT)
+#define UP_ID_BAL_START 4       /* balancing start, mV */
+#define UP_ID_BAL_DELTA 6       /* balancing cell difference, mV */
+/* 0x1800 data (§44.6): the protections' entries, each trigger, release,
+ * delay (ms); the last that is read ends at 136 */
+#define UP_PR_MIN 136
 
-enum { UP_STATUS = 0, UP_IDENT, UP_DONE };
+enum { UP_STATUS = 0, UP_IDENT, UP_PROT, UP_DONE };
 
 struct up_state {
 	uint16_t firmware;      /* the status's firmware word (hi.lo) */
@@ -91,16 +103,22 @@ static const struct bms_alarm_rule up_rules[] = {
 
 /* ---- requests ------------------------------------------------------------ */
 
+/* The step this poll asks now: IDENT while the identity is due or the
+ * settings are, PROT only when they are. */
 static int up_step(const struct bms_poll *poll)
 {
-	if (poll->step == UP_IDENT && !bms_ident_due(poll))
-		return UP_DONE;
-	return poll->step;
+	int step = poll->step;
+	if (step == UP_IDENT && !bms_ident_due(poll) && !poll->settings_due)
+		step = UP_PROT;
+	if (step == UP_PROT && !poll->settings_due)
+		step = UP_DONE;
+	return step;
 }
 
-static const uint16_t up_block[2][2] = {
+static const uint16_t up_block[UP_DONE][2] = {
 	[UP_STATUS] = { UP_STATUS_START, UP_STATUS_END },
 	[UP_IDENT] = { UP_IDENT_START, UP_IDENT_END },
+	[UP_PROT] = { UP_PROT_START, UP_PROT_END },
 };
 
 static int up_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
@@ -270,6 +288,71 @@ static int up_ident(struct bms_poll *poll, const uint8_t *d, size_t n)
 		snprintf(id->firmware, sizeof(id->firmware), "%u.%u", (unsigned)(st->firmware >> 8),
 			 (unsigned)(st->firmware & 0xFF));
 	poll->kept.ident_state = BMS_IDENT_HAVE;
+	/* the balancing settings at 4 and 6 (mV), §44.6 */
+	bms_settings_put_raw(&poll->kept.settings, BMS_SET_BALANCE_START_V, bms_be16(d + UP_ID_BAL_START), 1000,
+			     5000, 1000.0);
+	bms_settings_put_raw(&poll->kept.settings, BMS_SET_BALANCE_DELTA_V, bms_be16(d + UP_ID_BAL_DELTA), 1, 1000,
+			     1000.0);
+	return BMS_OK;
+}
+
+/* ---- the protection parameters 0x1800 (§44.6) ---------------------------- */
+
+/* The words read of 0x1800: data offset, key, kind (scale and range).  Each
+ * protection is a run of trigger, release, delay (ms); a current
+ * protection's is trigger (0.1 A), delay (ms).  A raw value outside its
+ * field's range leaves its key absent. */
+enum { UP_PK_CELL, UP_PK_PACK, UP_PK_AMP, UP_PK_MS, UP_PK_TEMP };
+
+static const struct {
+	uint8_t off, key, kind;
+} up_prots[] = {
+	{ 6, BMS_SET_CELL_OVP_V, UP_PK_CELL },
+	{ 8, BMS_SET_CELL_OVP_RELEASE_V, UP_PK_CELL },
+	{ 10, BMS_SET_CELL_OVP_DELAY_S, UP_PK_MS },
+	{ 18, BMS_SET_CELL_UVP_V, UP_PK_CELL },
+	{ 20, BMS_SET_CELL_UVP_RELEASE_V, UP_PK_CELL },
+	{ 22, BMS_SET_CELL_UVP_DELAY_S, UP_PK_MS },
+	{ 30, BMS_SET_PACK_OVP_V, UP_PK_PACK },
+	{ 42, BMS_SET_PACK_UVP_V, UP_PK_PACK },
+	{ 54, BMS_SET_CHARGE_OCP_A, UP_PK_AMP },
+	{ 56, BMS_SET_CHARGE_OCP_DELAY_S, UP_PK_MS },
+	{ 74, BMS_SET_DISCHARGE_OCP_A, UP_PK_AMP },
+	{ 76, BMS_SET_DISCHARGE_OCP_DELAY_S, UP_PK_MS },
+	{ 94, BMS_SET_CHARGE_OTP_C, UP_PK_TEMP },
+	{ 96, BMS_SET_CHARGE_OTP_RELEASE_C, UP_PK_TEMP },
+	{ 106, BMS_SET_CHARGE_UTP_C, UP_PK_TEMP },
+	{ 108, BMS_SET_CHARGE_UTP_RELEASE_C, UP_PK_TEMP },
+	{ 118, BMS_SET_DISCHARGE_OTP_C, UP_PK_TEMP },
+	{ 120, BMS_SET_DISCHARGE_OTP_RELEASE_C, UP_PK_TEMP },
+	{ 130, BMS_SET_DISCHARGE_UTP_C, UP_PK_TEMP },
+	{ 132, BMS_SET_DISCHARGE_UTP_RELEASE_C, UP_PK_TEMP },
+};
+
+/* kind -> the raw range and the divisor (a temperature: of raw - 500) */
+static const struct {
+	int32_t lo, hi;
+	double div;
+} up_pk[] = {
+	[UP_PK_CELL] = { 1000, 5000, 1000.0 },   /* mV */
+	[UP_PK_PACK] = { 100, 65535, 100.0 },    /* 0.01 V */
+	[UP_PK_AMP] = { 1, 65535, 10.0 },        /* 0.1 A */
+	[UP_PK_MS] = { 0, 60000, 1000.0 },       /* ms */
+	[UP_PK_TEMP] = { -400, 1200, 10.0 },     /* -40 .. 120 degC */
+};
+
+/* 0x1800: at least the 136 bytes up to the last protection read (208 in
+ * UP16S-03). */
+static int up_prot(struct bms_poll *poll, const uint8_t *d, size_t n)
+{
+	if (n < UP_PR_MIN)
+		return BMS_E_SHORT;
+	for (size_t i = 0; i < sizeof(up_prots) / sizeof(up_prots[0]); i++) {
+		unsigned kind = up_prots[i].kind;
+		int64_t raw = (int64_t)bms_be16(d + up_prots[i].off) - (kind == UP_PK_TEMP ? UP_TEMP_ZERO : 0);
+		bms_settings_put_raw(&poll->kept.settings, (enum bms_set_key)up_prots[i].key, raw, up_pk[kind].lo,
+				     up_pk[kind].hi, up_pk[kind].div);
+	}
 	return BMS_OK;
 }
 
@@ -286,19 +369,26 @@ static int up_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_UNEXPECTED; /* another pack's, another block's, a request, a late answer */
 	const uint8_t *d = frame + UP_HEAD;
 	size_t n = len - UP_OVER;
-	int rc = step == UP_STATUS ? up_status(poll, d, n) : up_ident(poll, d, n);
+	int rc = step == UP_STATUS ? up_status(poll, d, n) : step == UP_IDENT ? up_ident(poll, d, n) : up_prot(poll, d, n);
 	if (rc == BMS_OK)
 		poll->step = step + 1;
 	return rc;
 }
 
 /* The identity read timed out (a pack behind the master does not answer
- * it, UP16S-10): the poll is complete without it. */
+ * it, UP16S-10): the poll is complete without it, and without the
+ * protection parameters (a pack that does not answer 0x1C00 does not
+ * answer 0x1800 either).  The protection read timed out or was answered
+ * badly: the poll is complete without it. */
 static bool up_timeout(struct bms_poll *poll)
 {
-	if (up_step(poll) != UP_IDENT)
+	int step = up_step(poll);
+	if (step == UP_IDENT) {
+		if (bms_ident_due(poll))
+			bms_ident_missing(poll, false);
+	} else if (step != UP_PROT) {
 		return false;
-	bms_ident_missing(poll, false);
+	}
 	poll->step = UP_DONE;
 	return true;
 }
@@ -329,6 +419,18 @@ const struct bms_driver bms_jbd_up_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_VOLT_LIMITS,
+	/* 0x1C00's balancing and 0x1800's protections, when due (§44.6) */
+	.settings = BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C),
 	.default_baud = 9600,
 	/* no floor is documented (3.5 character times) */
 	.gap_floor = 0,

@@ -7,6 +7,10 @@
  * 0x25, CID1 0x46.  A poll sends to ADR = `address` (0..15):
  *	0x42 analog values   INFO = the pack number (= `address`), FF for all
  *	0x44 alarms, status  the same INFO
+ *	0xD1, 0xD3, 0xD5, 0xD7, 0xB6 (no INFO): the protection configuration,
+ *	     the BMS's own settings, in a poll marked settings_due of a pack
+ *	     not read through its master (§19.7); the first refused,
+ *	     unanswered or broken one ends them, not the poll
  *	0xC1 hardware version (no INFO), 0xC2 serial numbers: the identity,
  *	     while it is not known (bms_ident_due()); a BMS that refuses or
  *	     ignores them is polled without
@@ -69,6 +73,9 @@
 #define PACE_DOC_TEMPS 6        /* cells 1-4, MOSFET, environment */
 #define PACE_MOS_TEMP 4         /* index of the MOSFET sensor among PACE_DOC_TEMPS */
 #define PACE_SN_LEN 20          /* 0xC2: BMS serial, then pack serial */
+#define PACE_SET_LEN 8          /* 0xD1 .. 0xD7: 01, three u16 mV, the delay */
+#define PACE_BAL_LEN 4          /* 0xB6: two u16 mV */
+#define PACE_SET_SLACK 4        /* bytes a settings answer may carry beyond its layout */
 
 #define L2 BMS_AL_PROTECTION
 /* protect 1, protect 2, fault, warn 1, warn 2 (words 0..4 of pace_words()) */
@@ -321,6 +328,62 @@ static int pace_serial(struct bms_poll *poll, const uint8_t *info, size_t n)
 	return BMS_OK;
 }
 
+/* The protection configuration reads (§19.7): 0xD1 / 0xD3 cell over- /
+ * under-voltage, 0xD5 / 0xD7 pack over- / under-voltage, each INFO = 01,
+ * alarm, protection, release (u16 mV), delay (u8 100 ms); 0xB6 balancing:
+ * start, cell difference (u16 mV).  Shown: the protection, its release
+ * and delay; the alarm level has no key.  An INFO shorter than the
+ * layout, or another first byte, is refused. */
+static int pace_set_volt(struct bms_poll *poll, const uint8_t *info, size_t n, const uint8_t keys[3], int64_t hi)
+{
+	if (n < PACE_SET_LEN)
+		return BMS_E_SHORT;
+	if (n > PACE_SET_LEN + PACE_SET_SLACK || info[0] != 0x01)
+		return BMS_E_RANGE;
+	struct bms_settings *st = &poll->kept.settings;
+	bms_settings_put_raw(st, (enum bms_set_key)keys[0], bms_be16(info + 3), 1000, hi, 1000.0);
+	bms_settings_put_raw(st, (enum bms_set_key)keys[1], bms_be16(info + 5), 1000, hi, 1000.0);
+	bms_settings_put_raw(st, (enum bms_set_key)keys[2], info[7], 0, 255, 10.0);
+	return BMS_OK;
+}
+
+static int pace_cell_ov(struct bms_poll *poll, const uint8_t *info, size_t n)
+{
+	static const uint8_t k[3] = { BMS_SET_CELL_OVP_V, BMS_SET_CELL_OVP_RELEASE_V, BMS_SET_CELL_OVP_DELAY_S };
+	return pace_set_volt(poll, info, n, k, 5000);
+}
+
+static int pace_cell_uv(struct bms_poll *poll, const uint8_t *info, size_t n)
+{
+	static const uint8_t k[3] = { BMS_SET_CELL_UVP_V, BMS_SET_CELL_UVP_RELEASE_V, BMS_SET_CELL_UVP_DELAY_S };
+	return pace_set_volt(poll, info, n, k, 5000);
+}
+
+/* (the pack's release and delay have no key) */
+static int pace_pack_ov(struct bms_poll *poll, const uint8_t *info, size_t n)
+{
+	static const uint8_t k[3] = { BMS_SET_PACK_OVP_V, BMS_SET_COUNT, BMS_SET_COUNT };
+	return pace_set_volt(poll, info, n, k, 65535);
+}
+
+static int pace_pack_uv(struct bms_poll *poll, const uint8_t *info, size_t n)
+{
+	static const uint8_t k[3] = { BMS_SET_PACK_UVP_V, BMS_SET_COUNT, BMS_SET_COUNT };
+	return pace_set_volt(poll, info, n, k, 65535);
+}
+
+static int pace_balance(struct bms_poll *poll, const uint8_t *info, size_t n)
+{
+	if (n < PACE_BAL_LEN)
+		return BMS_E_SHORT;
+	if (n > PACE_BAL_LEN + PACE_SET_SLACK)
+		return BMS_E_RANGE;
+	struct bms_settings *st = &poll->kept.settings;
+	bms_settings_put_raw(st, BMS_SET_BALANCE_START_V, bms_be16(info), 1000, 5000, 1000.0);
+	bms_settings_put_raw(st, BMS_SET_BALANCE_DELTA_V, bms_be16(info + 2), 1, 1000, 1000.0);
+	return BMS_OK;
+}
+
 /* A pack read through its master has no identity of its own: the
  * master's is position 1's. */
 static bool pace_has_ident(const struct bms_poll *poll)
@@ -331,6 +394,12 @@ static bool pace_has_ident(const struct bms_poll *poll)
 static const struct bms_paceic_step pace_steps[] = {
 	{ 0x42, false, pace_info, pace_analog },
 	{ 0x44, false, pace_info, pace_alarm },
+	/* the settings (settings_steps): when due, no INFO (§19.7) */
+	{ 0xD1, false, NULL, pace_cell_ov },
+	{ 0xD3, false, NULL, pace_cell_uv },
+	{ 0xD5, false, NULL, pace_pack_ov },
+	{ 0xD7, false, NULL, pace_pack_uv },
+	{ 0xB6, false, NULL, pace_balance },
 	{ 0xC1, true, NULL, pace_hw },
 	{ 0xC2, true, NULL, pace_serial },
 };
@@ -343,6 +412,7 @@ static const struct bms_paceic pace_proto = {
 	.sois = "~",
 	.steps = pace_steps,
 	.nsteps = sizeof(pace_steps) / sizeof(pace_steps[0]),
+	.settings_steps = 0x1Fu << 2,
 	.has_ident = pace_has_ident,
 };
 
@@ -394,6 +464,12 @@ const struct bms_driver bms_pace_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	/* 0xD1, 0xD3, 0xD5, 0xD7, 0xB6 when the settings are due (§19.7) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
+		BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V),
 	.default_baud = 9600,
 	BMS_PYLONFRAME_LINK(0, PACE_MAX_ADR),
 	.any_address = true,

@@ -333,8 +333,27 @@ uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, 
 
 /* ---- a paceic protocol as a table of commands ---------------------------- */
 
+/* Is step i a settings command? */
+static bool bms_paceic_settings(const struct bms_paceic *pc, int i)
+{
+	return i >= 0 && i < 32 && (pc->settings_steps >> i & 1u);
+}
+
+/* The settings part of the poll ends at step i (refused, unanswered or
+ * broken): on to the first step after the settings steps from i on. */
+static void bms_paceic_no_settings(const struct bms_paceic *pc, struct bms_poll *poll, int i)
+{
+	while (i < pc->nsteps && bms_paceic_settings(pc, i))
+		i++;
+	poll->step = i;
+}
+
+/* A settings step is due when the settings are, of a pack with an
+ * identity of its own (not one read through its master). */
 static bool bms_paceic_due(const struct bms_paceic *pc, const struct bms_poll *poll, int i)
 {
+	if (bms_paceic_settings(pc, i))
+		return poll->settings_due && (!pc->has_ident || pc->has_ident(poll));
 	if (!pc->steps[i].ident)
 		return true;
 	return bms_ident_due(poll) && (!pc->has_ident || pc->has_ident(poll));
@@ -391,6 +410,11 @@ int bms_paceic_handle(const struct bms_paceic *pc, struct bms_poll *poll, const 
 		bms_paceic_no_ident(pc, poll, true);
 		return BMS_OK;
 	}
+	if (rc == BMS_E_REFUSED && i < pc->nsteps && bms_paceic_settings(pc, i)) {
+		poll->refusals++; /* no settings from this pack: the poll goes on */
+		bms_paceic_no_settings(pc, poll, i);
+		return BMS_OK;
+	}
 	if (rc < 0)
 		return rc;
 	rc = pc->steps[i].decode(poll, info, f.ninfo);
@@ -406,6 +430,10 @@ bool bms_paceic_timeout(const struct bms_paceic *pc, struct bms_poll *poll)
 		return false;
 	if (pc->steps[i].ident) {
 		bms_paceic_no_ident(pc, poll, false);
+		return true;
+	}
+	if (bms_paceic_settings(pc, i)) {
+		bms_paceic_no_settings(pc, poll, i); /* unanswered or broken: the poll goes on */
 		return true;
 	}
 	if (pc->missed)

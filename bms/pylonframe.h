@@ -152,9 +152,13 @@ uint32_t bms_pylonframe_state_alarm(uint8_t state, uint32_t low, uint32_t high, 
 
 /* ---- a paceic protocol as a table of commands (pace, eg4-lp4, daren) ----
  * A poll sends the steps in order: the measurements every poll, the
+ * settings commands (struct bms_paceic.settings_steps) in a poll marked
+ * settings_due only, of a pack with an identity of its own (has_ident;
+ * the first the BMS refuses, does not answer or answers badly ends them,
+ * not the poll: bms/PROTOCOLS.md §1.8), the
  * identity commands while bms_ident_due() (an identity command the BMS
  * refuses or does not answer ends the identity part of the poll: see
- * bms_ident_missing()).  handle() checks an answer against the step
+ * bms_ident_missing(); so a settings step comes before them).  handle() checks an answer against the step
  * outstanding (its device type, the pack's address unless address_any, no
  * error code) and hands its INFO to the step's decoder; BMS_OK moves to
  * the next step. */
@@ -171,6 +175,7 @@ struct bms_paceic {
 	const char *sois;           /* start characters of answers ("~", "~>") */
 	const struct bms_paceic_step *steps;
 	uint8_t nsteps;
+	uint32_t settings_steps;    /* bit i: step i reads the BMS's own settings */
 	/* optional: the start character of the next request (NULL: '~') */
 	uint8_t (*soi)(const struct bms_poll *poll);
 	/* optional: does this pack have an identity of its own (NULL: yes) */

@@ -43,10 +43,13 @@
  * data CRC 0D, CRC-XMODEM of bytes 1..n-4, high byte first): the 0x42
  * values with six custom items, then the 0x44 states in an order of their
  * own (sep_ble_status()).  The system frame 0x62 (the bank's totals) is
- * not read.
+ * not read.  In a poll marked settings_due, 0x47 (the BMS's settings,
+ * 7E 10 adr 46 47 0001 adr CRC 0D) follows: its 60 parameter words
+ * (sep_ble_settings(), §46.5); refused, unanswered or broken, the poll is
+ * complete without it.  The wired 0x47 is not asked (§11: no layout).
  *
  * Progress in struct bms_poll: step = index into sep_steps[] (over BLE:
- * 0, then 1 when 0x61 was taken).
+ * 0, then 1 when 0x61 was taken, 2 after 0x47).
  */
 #include "bms.h"
 #include "bus.h"
@@ -300,6 +303,9 @@ static int sep_telecommand(struct bms_poll *poll, const uint8_t *info, size_t ni
 #define SEP_BLE_REQ_VER 0x10 /* requests */
 #define SEP_BLE_VER 0x14     /* answers */
 #define SEP_BLE_CMD 0x61     /* single-machine data */
+#define SEP_BLE_SET 0x47     /* the settings ("teleregulation" parameters) */
+#define SEP_BLE_SET_N 60     /* 0x47: parameter words (the count byte says so) */
+#define SEP_BLE_SET_LEN (2 + 2 * SEP_BLE_SET_N)
 #define SEP_BLE_HDR 7        /* 7E ver adr cid2 rtn len16 (a request: 7E ver adr 46 cid2 len16) */
 #define SEP_BLE_OVER 10      /* header, CRC, 0D */
 #define SEP_BLE_REQ 11
@@ -323,15 +329,16 @@ static bool sep_ble(const struct bms_poll *poll)
 	return poll->link == BMS_LINK_BLE;
 }
 
-/* 7E 10 adr 46 61 00 01 adr <CRC-XMODEM of bytes 1..7, high byte first> 0D */
+/* 7E 10 adr 46 61 00 01 adr <CRC-XMODEM of bytes 1..7, high byte first> 0D;
+ * then, when the settings are due, the same with 0x47. */
 static int sep_ble_request(const struct bms_poll *poll, uint8_t *out, size_t cap)
 {
-	if (poll->step >= 1)
+	if (poll->step >= 2 || (poll->step == 1 && !poll->settings_due))
 		return 0;
 	if (cap < SEP_BLE_REQ)
 		return BMS_E_NOSPACE;
 	const uint8_t req[8] = { SEP_BLE_SOI, SEP_BLE_REQ_VER, poll->address, BMS_PYLONFRAME_CID1_BATTERY,
-				 SEP_BLE_CMD, 0x00, 0x01, poll->address };
+				 poll->step == 0 ? SEP_BLE_CMD : SEP_BLE_SET, 0x00, 0x01, poll->address };
 	memcpy(out, req, sizeof(req));
 	uint16_t crc = sep_crc_xmodem(out + 1, sizeof(req) - 1);
 	out[8] = (uint8_t)(crc >> 8);
@@ -407,6 +414,67 @@ static int sep_ble_status(struct bms_snapshot *s, struct bms_pylonframe_rd *r, u
 	return BMS_OK;
 }
 
+/* 0x47 (§46.5): group, parameter count (60), then 60 u16 parameters
+ * (syssi's seplos_bms_ble names them; SEPLOS2B-10): read here the cell
+ * and pack protections (mV, 10 mV), balancing start, the temperature
+ * protections (0.1 K), the charge over-current protection (10 mA) and the
+ * rated capacity (10 mAh).  Data offsets (the frame's minus 7). */
+static void sep_ble_set_t(struct bms_settings *st, enum bms_set_key k, const uint8_t *d, size_t o)
+{
+	int dk = (int)bms_be16(d + o) - SEP_KELVIN_DK;
+	bms_settings_put_raw(st, k, dk, -400, 1200, 10.0);
+}
+
+static int sep_ble_settings(struct bms_poll *poll, const uint8_t *d, size_t n)
+{
+	static const struct {
+		uint8_t off, key;
+		uint16_t lo, hi;
+		uint8_t div; /* 0: a temperature */
+	} t[] = {
+		{ 10, BMS_SET_CELL_OVP_V, 1000, 5000, 1 }, { 12, BMS_SET_CELL_OVP_RELEASE_V, 1000, 5000, 1 },
+		{ 14, BMS_SET_CELL_UVP_V, 1000, 5000, 1 }, { 16, BMS_SET_CELL_UVP_RELEASE_V, 1000, 5000, 1 },
+		{ 18, BMS_SET_BALANCE_START_V, 1000, 5000, 1 }, { 30, BMS_SET_PACK_OVP_V, 1, 65535, 2 },
+		{ 34, BMS_SET_PACK_UVP_V, 1, 65535, 2 }, { 50, BMS_SET_CHARGE_OTP_C, 0, 0, 0 },
+		{ 52, BMS_SET_CHARGE_OTP_RELEASE_C, 0, 0, 0 }, { 54, BMS_SET_CHARGE_UTP_C, 0, 0, 0 },
+		{ 56, BMS_SET_CHARGE_UTP_RELEASE_C, 0, 0, 0 }, { 66, BMS_SET_DISCHARGE_OTP_C, 0, 0, 0 },
+		{ 68, BMS_SET_DISCHARGE_OTP_RELEASE_C, 0, 0, 0 }, { 70, BMS_SET_DISCHARGE_UTP_C, 0, 0, 0 },
+		{ 72, BMS_SET_DISCHARGE_UTP_RELEASE_C, 0, 0, 0 }, { 98, BMS_SET_MOS_OTP_C, 0, 0, 0 },
+		{ 100, BMS_SET_MOS_OTP_RELEASE_C, 0, 0, 0 }, { 110, BMS_SET_CHARGE_OCP_A, 1, 32767, 2 },
+		{ 118, BMS_SET_CAPACITY_AH, 1, 65535, 2 },
+	};
+	if (n < SEP_BLE_SET_LEN)
+		return BMS_E_SHORT;
+	if (d[1] != SEP_BLE_SET_N)
+		return BMS_E_RANGE; /* another parameter list: its layout is not known */
+	struct bms_settings *st = &poll->kept.settings;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].div == 0)
+			sep_ble_set_t(st, (enum bms_set_key)t[i].key, d, t[i].off);
+		else
+			bms_settings_put_raw(st, (enum bms_set_key)t[i].key, bms_be16(d + t[i].off), t[i].lo, t[i].hi,
+					     t[i].div == 1 ? 1000.0 : 100.0);
+	}
+	return BMS_OK;
+}
+
+/* The settings answer (step 1): refused (RTN != 0), the poll is complete
+ * without it. */
+static int sep_ble_set_answer(struct bms_poll *poll, const uint8_t *f, size_t len)
+{
+	if (f[3] != SEP_BLE_SET)
+		return BMS_E_UNEXPECTED;
+	if (f[4] != 0) {
+		poll->refusals++;
+		poll->step = 2;
+		return BMS_OK;
+	}
+	int rc = sep_ble_settings(poll, f + SEP_BLE_HDR, len - SEP_BLE_OVER);
+	if (rc == BMS_OK)
+		poll->step = 2;
+	return rc;
+}
+
 static int sep_ble_handle(struct bms_poll *poll, const uint8_t *f, size_t len)
 {
 	if (len < SEP_BLE_OVER || len != (size_t)bms_be16(f + 5) + SEP_BLE_OVER)
@@ -415,6 +483,8 @@ static int sep_ble_handle(struct bms_poll *poll, const uint8_t *f, size_t len)
 		return BMS_E_HEADER;
 	if (!sep_ble_sum_ok(f, len))
 		return BMS_E_CHECKSUM;
+	if (poll->step == 1 && poll->settings_due)
+		return sep_ble_set_answer(poll, f, len);
 	if (poll->step != 0 || f[3] != SEP_BLE_CMD)
 		return BMS_E_UNEXPECTED;
 	if (f[4] != 0)
@@ -471,6 +541,16 @@ static int sep_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return rc;
 }
 
+/* The settings read over Bluetooth timed out (or was answered badly): the
+ * poll is complete without it. */
+static bool sep_timeout(struct bms_poll *poll)
+{
+	if (!sep_ble(poll) || poll->step != 1 || !poll->settings_due)
+		return false;
+	poll->step = 2;
+	return true;
+}
+
 static int sep_finish(struct bms_poll *poll)
 {
 	return bms_check_pack(&poll->snap, false);
@@ -523,6 +603,16 @@ const struct bms_driver bms_seplos_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
+	/* over Bluetooth LE, 0x47 when the settings are due (§46.5) */
+	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) |
+		BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_MOS_OTP_C) | BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CAPACITY_AH),
 	.default_baud = 19200,
 	BMS_PYLONFRAME_LINK(SEP_MIN_ADR, SEP_MAX_ADR),
 	.default_timeout = 1.5,
@@ -530,6 +620,7 @@ const struct bms_driver bms_seplos_driver = {
 	.listen = &sep_listen,
 	.scan = sep_scan,
 	.handle = sep_handle,
+	.timeout = sep_timeout,
 	.finish = sep_finish,
 	.probe = &sep_probe,
 	.ble_gatt = sep_gatt,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_daren.c - libFuzzer target: whole polls of the Daren /
- * KS48100 driver, with both start characters (harness and input format:
- * fuzz_paceic.h). */
+ * KS48100 driver, with both start characters, and 0x47 (the settings) in
+ * polls marked due (harness and input format: fuzz_paceic.h). */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,11 +24,12 @@ static bool fuzz_addr_ok(uint8_t a)
 
 #include "fuzz_paceic.h"
 
-/* 0x42 with the address, 0x51 without INFO, 0xB0 module 3 */
+/* 0x42 with the address, 0x47 with the address when the settings are due,
+ * 0x51 without INFO, 0xB0 module 3 */
 static void fuzz_request(const struct fd *s, unsigned cid2, const uint8_t *info, unsigned n)
 {
-	if (cid2 == 0x42) {
-		REQUIRE(n == 1 && info[0] == s->address);
+	if (cid2 == 0x42 || cid2 == 0x47) {
+		REQUIRE(n == 1 && info[0] == s->address && (cid2 == 0x42 || s->poll.settings_due));
 	} else if (cid2 == 0x51) {
 		REQUIRE(n == 0);
 	} else {

@@ -523,13 +523,16 @@ static inline uint16_t fd_crc16_xmodem(const uint8_t *p, size_t n)
 	return crc;
 }
 
-/* The one request of Seplos V2 over Bluetooth LE (its module's binary 0x61,
+/* The requests of Seplos V2 over Bluetooth LE (its module's binary 0x61,
  * fuzz_seplos_ble.c and fuzz_seplos.c with the link bit): 7E 10 adr 46 61
- * 0001 adr CRC-16/XMODEM 0D, nothing else. */
-static inline void fd_check_seplos61(uint8_t address, const uint8_t *req, int n)
+ * 0001 adr CRC-16/XMODEM 0D, and 0x47 of the same form (the settings)
+ * only in a poll marked settings_due; nothing else. */
+static inline void fd_check_seplos61(const struct fd *s, const uint8_t *req, int n)
 {
+	uint8_t address = s->address;
 	REQUIRE(n == 11 && req[0] == 0x7E && req[1] == 0x10 && req[2] == address && req[3] == 0x46);
-	REQUIRE(req[4] == 0x61 && req[5] == 0 && req[6] == 1 && req[7] == address && req[10] == 0x0D);
+	REQUIRE(req[4] == 0x61 || (req[4] == 0x47 && s->poll.settings_due));
+	REQUIRE(req[5] == 0 && req[6] == 1 && req[7] == address && req[10] == 0x0D);
 	REQUIRE(fd_crc16_xmodem(req + 1, 7) == (uint16_t)(req[8] << 8 | req[9]));
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_jbd_up.c - libFuzzer target: whole polls of the JBD
  * UP16S / Eco-Worthy rack driver (FC 0x78: the 0x1000 status, the 0x1C00
- * identity), driven the way gateway/poll/poller.c drives it (harness:
- * fuzz_drive.h).
+ * identity and balancing, the 0x1800 protection parameters when the
+ * settings are due), driven the way gateway/poll/poller.c drives it
+ * (harness: fuzz_drive.h).
  *
  * Input: the usual configuration bytes of fuzz_drive.h (an address byte
  * & 0x1F), then events, by their first byte E:
@@ -14,6 +15,7 @@
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  */
 #include <math.h>
+#include <string.h>
 
 #include "fuzz_drive.h"
 
@@ -26,10 +28,36 @@ static void up_request(const struct fd *s, const uint8_t *req, int n)
 {
 	REQUIRE(n == 10 && req[0] == s->address && req[1] == 0x78 && req[6] == 0 && req[7] == 0);
 	REQUIRE(fd_crc16(req, 8) == (uint16_t)(req[8] | req[9] << 8));
-	/* reads of the status and the identity only: never FC 0x79 */
+	/* reads of the status, the identity and (when due) the protection
+	 * parameters only: never FC 0x79 */
 	bool status = req[2] == 0x10 && req[3] == 0x00 && req[4] == 0x10 && req[5] == 0xA0;
 	bool ident = req[2] == 0x1C && req[3] == 0x00 && req[4] == 0x1C && req[5] == 0xA0;
-	REQUIRE(status || ident);
+	bool prot = req[2] == 0x18 && req[3] == 0x00 && req[4] == 0x19 && req[5] == 0x00 && s->poll.settings_due;
+	REQUIRE(status || ident || prot);
+}
+
+/* The settings shown are only keys the driver announces; the protections
+ * (0x1800) only when due (0x1C00's balancing comes with the identity);
+ * each inside its field's range. */
+static void up_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	const uint64_t bal = BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V);
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || (st->have & ~bal) == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		const char *u = bms_settings_unit((enum bms_set_key)k);
+		if (strcmp(u, "°C") == 0)
+			REQUIRE(st->v[k] >= -40.0f && st->v[k] <= 120.0f);
+		else if (strcmp(u, "s") == 0)
+			REQUIRE(st->v[k] >= 0.0f && st->v[k] <= 60.0f);
+		else
+			REQUIRE(st->v[k] > 0.0f && st->v[k] <= 6553.5f);
+	}
 }
 
 static void up_frame(const struct fd *s, const uint8_t *f, size_t n)
@@ -94,6 +122,7 @@ static const struct fd_target jbd_up = {
 		 BMS_HAS_CELL_RES,
 	.snap = up_snap,
 	.frame = up_frame,
+	.handled = up_handled,
 	/* a whole checked frame: the answer (or short, a count out of range),
 	 * or another pack's / block's / function's */
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_SHORT) | FD_RC(BMS_E_RANGE),

@@ -26,7 +26,9 @@ static bool fuzz_addr_ok(uint8_t a)
 #include "fuzz_paceic.h"
 
 /* 0x42 / 0x44 with the pack number (all packs for ADR 0 and a position),
- * 0xC1 / 0xC2 without INFO (never for a pack behind its master) */
+ * 0xC1 / 0xC2 without INFO (never for a pack behind its master), the
+ * settings reads 0xD1 / 0xD3 / 0xD5 / 0xD7 / 0xB6 without INFO only when
+ * due (never for a pack behind its master) */
 static void fuzz_request(const struct fd *s, unsigned cid2, const uint8_t *info, unsigned n)
 {
 	if (cid2 == 0x42 || cid2 == 0x44) {
@@ -34,6 +36,7 @@ static void fuzz_request(const struct fd *s, unsigned cid2, const uint8_t *info,
 		REQUIRE(info[0] == (s->position || s->address == 0 ? 0xFF : s->address));
 		return;
 	}
-	REQUIRE(cid2 == 0xC1 || cid2 == 0xC2);
+	bool set = cid2 == 0xD1 || cid2 == 0xD3 || cid2 == 0xD5 || cid2 == 0xD7 || cid2 == 0xB6;
+	REQUIRE(cid2 == 0xC1 || cid2 == 0xC2 || (set && s->poll.settings_due));
 	REQUIRE(n == 0 && s->position <= 1);
 }

@@ -6,7 +6,9 @@
  *
  * Input:
  *	byte 0	address (any byte: invalid ones must fail cleanly)
- *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0
+ *	byte 1	bit 6 set: cells_forced = bits 0..5, else 0; bit 7
+ *		poll.settings_due on every poll (the BMS's own settings, where
+ *		the driver has a settings step)
  *	byte 2	bit 0 invert_current, bits 2..3 retries, bit 5 refresh on
  *		every poll, bit 6 the first poll is the first of a new link
  *		(the identity asked even if known), bit 7 address_any
@@ -103,6 +105,26 @@ static void pz_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->present & BMS_HAS_TEMPS);
 }
 
+/* The settings shown are only keys the driver announces, read only in a
+ * poll marked due, each inside its field's range. */
+static void pz_check_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || st->have == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		const char *u = bms_settings_unit((enum bms_set_key)k);
+		if (strcmp(u, "°C") == 0)
+			REQUIRE(st->v[k] >= -50.0f && st->v[k] <= 150.0f);
+		else
+			REQUIRE(st->v[k] > 0.0f && st->v[k] <= 655.35f);
+	}
+}
+
 static size_t pz_config(struct fd *s, const uint8_t *d, size_t size)
 {
 #ifdef FUZZ_GROUP
@@ -113,6 +135,7 @@ static size_t pz_config(struct fd *s, const uint8_t *d, size_t size)
 	if (size < need)
 		return 0;
 	fd_rack_config(s, d);
+	s->settings_due = (d[1] & 0x80) != 0;
 #ifdef FUZZ_GROUP
 	s->position = d[3] & 0x0F;
 	s->group = (d[3] & 0x10) != 0;
@@ -161,6 +184,7 @@ static const struct fd_target pz_target = {
 	.never = FUZZ_NEVER,
 	.snap = pz_check_snap,
 	.frame = pz_check_frame,
+	.handled = pz_check_handled,
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
 	       FD_RC(BMS_E_HEADER) | FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_ON,

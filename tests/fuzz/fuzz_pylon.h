@@ -63,7 +63,7 @@ static void fz_check_request(const struct fd *s, const uint8_t *req, int n)
 	 * its module's binary 0x61 instead (fuzz_seplos_ble.c fuzzes that
 	 * dialect's answers) */
 	if (s->link == BMS_LINK_BLE) {
-		fd_check_seplos61(s->address, req, n);
+		fd_check_seplos61(s, req, n);
 		return;
 	}
 #endif
@@ -102,9 +102,14 @@ static void fz_handled(const struct fd *s, int rc, size_t n)
 	const struct bms_settings *st = &s->poll.kept.settings;
 	REQUIRE((st->have & ~s->drv->settings) == 0);
 	REQUIRE(s->settings_due || st->have == 0);
-	for (unsigned k = 0; k < BMS_SET_COUNT; k++)
-		if (bms_settings_has(st, (enum bms_set_key)k))
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		if (strcmp(bms_settings_unit((enum bms_set_key)k), "°C") == 0)
 			REQUIRE(st->v[k] >= -40.0f && st->v[k] <= 120.0f);
+		else /* volts (pylontech, seplos over BLE), amperes, ampere-hours */
+			REQUIRE(st->v[k] > 0.0f && st->v[k] <= 655.35f);
+	}
 }
 
 static const struct fd_target fz_target = {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_seplos_ble.c - libFuzzer target: whole polls of the Seplos
- * V2 driver over Bluetooth LE (the binary 0x61 of its module, §46), driven
- * the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
+ * V2 driver over Bluetooth LE (the binary 0x61 of its module, §46, and the
+ * settings read 0x47 in polls marked due, §46.5), driven the way
+ * gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input: the usual layout (fuzz_drive.h) with an address byte (0..15), the
  * link always Bluetooth LE; then events, by their first byte E:
@@ -14,6 +15,7 @@
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  */
 #include <math.h>
+#include <string.h>
 
 #include "fuzz_drive.h"
 
@@ -30,9 +32,30 @@ static size_t sb_config(struct fd *s, const uint8_t *d, size_t size)
 	return k;
 }
 
+/* 0x61; 0x47 (the same form) only when the settings are due */
 static void sb_request(const struct fd *s, const uint8_t *req, int n)
 {
-	fd_check_seplos61(s->address, req, n);
+	fd_check_seplos61(s, req, n);
+}
+
+/* The settings shown are only keys the driver announces, read only when
+ * due, each inside its field's range. */
+static void sb_handled(const struct fd *s, int rc, size_t n)
+{
+	(void)rc;
+	(void)n;
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || st->have == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		const char *u = bms_settings_unit((enum bms_set_key)k);
+		if (strcmp(u, "°C") == 0)
+			REQUIRE(st->v[k] >= -40.0f && st->v[k] <= 120.0f);
+		else
+			REQUIRE(st->v[k] > 0.0f && st->v[k] <= 655.35f);
+	}
 }
 
 static void sb_frame(const struct fd *s, const uint8_t *f, size_t n)
@@ -97,6 +120,7 @@ static const struct fd_target seplos_ble = {
 		BMS_HAS_BALANCER | BMS_HAS_CELL_RES,
 	.snap = sb_snap,
 	.frame = sb_frame,
+	.handled = sb_handled,
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_RANGE) | FD_RC(BMS_E_SHORT) |
 		FD_RC(BMS_E_REFUSED),
 	.step = FD_STEP_NEXT,

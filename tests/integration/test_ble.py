@@ -1419,7 +1419,8 @@ def test_seplos_ble():
     """Seplos V2 through its own module: --ble-scan names "BP00" seplos ->
     connect (FF00, as JBD's) -> the one read 0x61 a poll, Write Command to
     FF02 -> Modbus, /api/state, MQTT equal to the simulator; every write
-    recorded and checked (the 0x61 read of address 0, nothing else)."""
+    recorded and checked (the 0x61 read of address 0, and once the settings
+    read 0x47, nothing else)."""
     print("== Seplos V2 over Bluetooth LE: the binary 0x61")
     from mqtt_harness import Broker, Subscriber
     mac = "90:A6:BF:00:00:01"
@@ -1446,7 +1447,9 @@ def test_seplos_ble():
         if c.ok(regs is not None and pk and js, "seplos BP00: Modbus, /api/state and MQTT answer"):
             ble1_check("seplos BP00", regs, pk, js, p, "seplos")
         st = fake.dev(mac)
-        c.eq(sorted(set(st["written"])), ["ff02:7e10004661000100f7c10d"], "seplos BP00: only the 0x61 read written")
+        c.eq(sorted(set(st["written"])), ["ff02:7e10004647000100e7160d", "ff02:7e10004661000100f7c10d"],
+             "seplos BP00: only the 0x61 read written, and the settings read 0x47")
+        c.eq(st["written"].count("ff02:7e10004647000100e7160d"), 1, "seplos BP00: 0x47 asked once")
         c.eq((st["connects"], sorted(st["write_types"])), (1, ["command"]),
              "seplos BP00: one connection, Write Command")
         c.eq(sim.ctl("stats").count('"bad_requests":0'), 1, "seplos BP00: the simulator saw reads only")

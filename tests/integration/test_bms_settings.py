@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
+# run.sh: parts=3
 """The BMS's own settings, read only (design §26 "Settings read-out"): the
 real gateway against the bundled simulator, for each protocol whose driver
 reads them (jk: the 0x8E..0xAA items of its read-all answer; jk-pb: the
@@ -21,7 +22,11 @@ tests/sim/sim_renogy.c (5200 x 22, a RBT100LFP12SH-G1's levels; the
 register tables' settings block, asked only when due, bms/mbmaster.c),
 tests/sim/sim_seplos3.c (SPA 0x1300 / 0x1335, a SG16S200A-SP57B-A's),
 tests/sim/sim_pace_modbus.c (60 .. 114, a 16S LFP pack's levels).
-ks48, a Bluetooth LE protocol, runs through the fake BlueZ
+tests/sim/sim_jbd_up.c (0x1C00's balancing, 0x1800: UP16S-03's levels),
+tests/sim/sim_daren.c (0x47: DAREN-02's cell limits, the pack's cell count),
+tests/sim/sim_pace.c (0xD1 .. 0xB6: nkinnan's example configuration).
+ks48 and seplos over Bluetooth LE (0x47, SEPLOS2B-10's levels from
+tests/sim/sim_seplos.c) run through the fake BlueZ
 (tests/ble/fake_bluez.py) as tests/integration/test_ble.py runs it: its
 settings reads asked once, only reads written; one that ignores them
 still polls, its settings null; so do humsienk (0x58) and ogt (the
@@ -32,7 +37,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, wait_until, write_conf  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, my_part, wait_until,  # noqa: E402
+                     write_conf)
 
 c = Checks()
 
@@ -76,6 +82,18 @@ WANT = {
                      "balance_start_v": 3.400, "balance_delta_v": 0.030, "smart_sleep_v": 2.500,
                      "short_circuit_delay_s": 0.0003},
                     ("cell_count", "capacity_ah", "short_circuit_a")),
+    "jbd-up": ({"balance_start_v": 3.400, "balance_delta_v": 0.030, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.400,
+                "cell_ovp_delay_s": 3.0, "cell_uvp_v": 2.500, "cell_uvp_release_v": 3.000, "pack_ovp_v": 58.40,
+                "pack_uvp_v": 40.00, "charge_ocp_a": 120.0, "discharge_ocp_delay_s": 2.0, "charge_otp_c": 65.0,
+                "charge_utp_c": 0.0, "charge_utp_release_c": 5.0, "discharge_utp_c": -20.0,
+                "discharge_utp_release_c": -15.0},
+               ("cell_count", "mos_otp_c", "capacity_ah", "short_circuit_a")),
+    "daren": ({"cell_ovp_v": 3.650, "cell_uvp_v": 2.500},
+              ("mos_otp_c", "capacity_ah", "pack_ovp_v", "charge_otp_c")),
+    "pace": ({"cell_ovp_v": 3.700, "cell_ovp_release_v": 3.380, "cell_ovp_delay_s": 1.0, "cell_uvp_v": 2.500,
+              "cell_uvp_release_v": 2.900, "pack_ovp_v": 59.20, "pack_uvp_v": 40.00, "balance_start_v": 3.400,
+              "balance_delta_v": 0.030},
+             ("cell_count", "mos_otp_c", "capacity_ah", "charge_ocp_a")),
 }
 # Bluetooth LE only: run through the fake BlueZ (ks48_ble)
 KS48 = ({"balance_start_v": 3.450, "balance_delta_v": 0.300, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.380,
@@ -90,10 +108,15 @@ HUMS = ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.330, "cell_ovp_delay_s": 4
          "charge_utp_c": 0.0, "charge_utp_release_c": 5.0, "discharge_otp_c": 65.0,
          "discharge_otp_release_c": 60.0, "discharge_utp_c": -20.0, "discharge_utp_release_c": -15.0},
         ("charge_ocp_a", "discharge_ocp_a", "mos_otp_c", "pack_ovp_v"))
-BLE_WANT = {"ks48": KS48, "humsienk": HUMS}
+# seplos over Bluetooth LE (0x47, SEPLOS2B-10's levels; the rated capacity the pack's)
+SEPLOS_BLE = ({"cell_ovp_v": 3.650, "cell_ovp_release_v": 3.590, "cell_uvp_v": 2.500, "balance_start_v": 3.400,
+               "pack_ovp_v": 58.40, "pack_uvp_v": 40.10, "charge_otp_c": 55.0, "charge_utp_c": -10.0,
+               "discharge_utp_c": -15.0, "mos_otp_c": 100.0, "charge_ocp_a": 210.0, "capacity_ah": 100.0},
+              ("cell_count", "discharge_ocp_a", "short_circuit_a"))
+BLE_WANT = {"ks48": KS48, "humsienk": HUMS, "seplos-ble": SEPLOS_BLE}
 # the simulated pack's address where the protocol's lowest (or its
-# default) is not 1
-ADDR = {"pylontech": 2, "renogy": 48, "seplos3": 0}
+# default) is not 1 (pace: 0 is "all")
+ADDR = {"pylontech": 2, "renogy": 48, "seplos3": 0, "pace": 1}
 # protocols without an address (one BMS per port)
 NOADDR = ("ant",)
 
@@ -201,8 +224,8 @@ def run_none():
 
 
 def rarely(proto):
-    """daly, pylontech, renogy, seplos3 and ant ask their settings reads once,
-    not every poll:
+    """daly, pylontech, renogy, seplos3, ant, jbd-up, daren and pace ask
+    their settings reads once, not every poll:
     over several polls every request is answered; a BMS that ignores them
     (the simulator's nosettings=1) still polls, online, its settings null,
     and only the first of them goes unanswered, once."""
@@ -347,6 +370,53 @@ def ble_settings(proto):
         bus.stop()
 
 
+def seplos_ble():
+    """seplos over the fake BlueZ: settings_bms in /api/state from 0x47,
+    nothing but the reads 0x61 and 0x47 written; a BMS that ignores 0x47
+    (nosettings=1) polls on, online, its settings null, 0x47 asked once
+    over several polls."""
+    from test_ble import Bus, Fake, ble_pack, device, gw_conf
+    bus = Bus()
+    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+    mac = "90:A6:BF:00:00:02"
+    reads = {"ff02:7e10004661000100f7c10d", "ff02:7e10004647000100e7160d"}
+    try:
+        for ignore in (False, True):
+            print("== seplos over Bluetooth LE, 0x47 %s" % ("ignored" if ignore else "answered"), flush=True)
+            sim = Sim(protocol="seplos", packs=("address=0,cells=16,sensors=4,capacity=100" +
+                                                (",nosettings=1" if ignore else ""),))
+            fake = Fake([device(mac, sim, layout="jbd", chunk=20, name="BP00",
+                                uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
+            port, http = free_port(), free_port()
+            conf = gw_conf(port, [ble_pack("p", mac, "seplos", extra="address = 0\n")]) + \
+                "[http]\nlisten = 127.0.0.1:%d\n" % http
+            gw = Gateway(conf, port)
+            try:
+                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 8, 40),
+                     "seplos: polls go on (ignored %s)" % ignore)
+                st = json.loads(sim.ctl("stats"))
+                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
+                     "seplos: unanswered requests (ignored %s: 0x47 once, %r)" % (ignore, st))
+                js = api_state(http)
+                pk = js["packs"][0] if js else {}
+                c.ok(pk.get("online"), "seplos: online (ignored %s)" % ignore)
+                w = fake.dev(mac)["written"]
+                c.ok(w and set(w) <= reads and w.count("ff02:7e10004647000100e7160d") == 1,
+                     "seplos: only its reads written, 0x47 once (%s)" % w)
+                if ignore:
+                    sb = pk.get("settings_bms")
+                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
+                         "seplos: ignored: cell_ovp_v null (%r)" % sb)
+                else:
+                    check_settings("seplos-ble", pk, sim.state()["packs"][0], "/api/state")
+            finally:
+                gw.stop()
+                fake.stop()
+                sim.stop()
+    finally:
+        bus.stop()
+
+
 def discovery():
     """--mqtt-dump: a diagnostic sensor per key the protocol can give,
     disabled by default, reading settings_bms.<key>.value; none for a
@@ -379,16 +449,13 @@ def discovery():
 
 
 if __name__ == "__main__":
-    for p in sys.argv[1:] or list(WANT):
-        run(p)
-    run_none()
-    rarely("daly")
-    rarely("pylontech")
-    rarely("renogy")
-    rarely("seplos3")  # pace-modbus's single block: the master's path renogy's takes
-    rarely("ant")
-    ks48_ble()
-    ble_settings("humsienk")
-    ble_settings("ogt")
-    discovery()
+    pieces = [lambda p=p: run(p) for p in sys.argv[1:] or list(WANT)]
+    pieces += [run_none] + [lambda p=p: rarely(p) for p in
+                            ("daly", "pylontech", "renogy",
+                             "seplos3",  # pace-modbus's single block: the master's path renogy's takes
+                             "ant", "jbd-up", "daren", "pace")]
+    pieces += [ks48_ble, lambda: ble_settings("humsienk"), lambda: ble_settings("ogt"), seplos_ble, discovery]
+    for piece in pieces:
+        if my_part():
+            piece()
     sys.exit(c.report())

@@ -15,6 +15,11 @@
  *         5, alarm = 6 << 8 | 7, FET (b0 discharge, b1 charge MOSFET on),
  *         four cell bitmaps 0, balancing cells 1-16 / 17-32, four 0; machine
  *         status 00, IO status 0000.
+ *   0x47 (INFO = ADR): DATAFLAG 00, the 12 words of DAREN-02 (cell limits
+ *         3650 / 2500 mV, 115, 45, 12000, 3650, 2500), the pack's cell
+ *         count, 12000, the capacity in 10 mAh, 1440, 0; 20 bytes FF, the
+ *         BMS barcode "SIMBMS<address>" (20 ASCII).  Not with
+ *         `nosettings=1` (firmware that ignores it; a '~' pack).
  *   0x51 (no INFO): hardware "SIM", product "DRSIM01", project "16S100A"
  *         (10 ASCII each), software 01 00 02, boot 01 01.
  *   0xB0 (INFO = ADR 01 03 FF 00): B0 ADR 01 03 FF 71, the pack serial
@@ -33,6 +38,7 @@
 #define DRN_MAX_CELLS 32
 #define DRN_CELL_SENSORS 4
 #define DRN_KS 'K'              /* struct sim_pack.dialect of a KS48100 pack */
+#define DRN_NOSET 'N'           /* ... of one that ignores 0x47 (nosettings=1) */
 
 struct drn_raw {
 	int ncells;
@@ -132,6 +138,22 @@ static void drn_analog(struct sim_pylonframe_info *in, const struct sim_pack *p,
 	sim_pylonframe_put16(in, 0);
 }
 
+/* The 0x47 answer's INFO (§21.5): DAREN-02's words, this pack's cell count
+ * and capacity, the barcodes. */
+static void drn_param(struct sim_pylonframe_info *in, const struct sim_pack *p, const struct drn_raw *r)
+{
+	char bc[24];
+	const unsigned w[12] = { 3650, 2500, 115, 45, 12000, 3650, 2500, (unsigned)r->ncells, 12000,
+				 (unsigned)lround(fmin(p->capacity_ah * 100.0, 65535.0)), 1440, 0 };
+	sim_pylonframe_put8(in, 0);
+	for (int i = 0; i < 12; i++)
+		sim_pylonframe_put16(in, w[i]);
+	for (int i = 0; i < 20; i++)
+		sim_pylonframe_put8(in, 0xFF);
+	snprintf(bc, sizeof bc, "SIMBMS%d", p->address);
+	sim_pylonframe_text(in, bc, 20);
+}
+
 static enum sim_resp drn_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
 {
 	struct sim_pylonframe_req q;
@@ -147,6 +169,10 @@ static enum sim_resp drn_respond(struct sim_pack *p, const uint8_t *req, size_t 
 	memset(&in, 0, sizeof in);
 	if (q.cid2 == 0x42 && q.ninfo == 1 && q.info[0] == q.adr) {
 		drn_analog(&in, p, &r);
+	} else if (q.cid2 == 0x47 && q.ninfo == 1 && q.info[0] == q.adr) {
+		if (p->dialect == DRN_NOSET)
+			return SIM_RESP_NONE; /* `nosettings`: firmware that ignores it */
+		drn_param(&in, p, &r);
 	} else if (q.cid2 == 0x51 && q.ninfo == 0) {
 		static const uint8_t ver[5] = { 1, 0, 2, 1, 1 };
 		sim_pylonframe_text(&in, "SIM", 10);

@@ -17,7 +17,14 @@
  *	                cells, the sensor count and sensors; a word, the
  *	                balancing bits, the firmware word and the model text.
  *	0x1C00..0x1CA0  the identity (BMS serial at 16, model code at 52, pack
- *	                name at 88): only the pack at address 1.
+ *	                name at 88) and balancing from 3.40 V at 30 mV: only
+ *	                the pack at address 1.
+ *	0x1800..0x1900  the protection parameters, UP16S-03's (cell 3.65 V
+ *	                release 3.40 V / 2.50 V release 3.00 V, 3 s; pack
+ *	                58.40 / 40.00 V; charge 120 A, discharge 120 A, 2 s;
+ *	                charge 0..65 degC, discharge -20..65 degC): only the
+ *	                pack at address 1, and not with nosettings=1 (firmware
+ *	                that ignores it).
  * The pack at address 1 is the rack's master; a pack at another address
  * is a slave read through the master's port, as in the capture
  * (syssi/esphome-jbd-bms JBD-UP16S020-two-devices.txt): its status comes
@@ -239,6 +246,27 @@ static size_t up_ident(uint8_t *d)
 	return 134;
 }
 
+/* The 0x1800 data into d (208 bytes): UP16S-03's protection parameters,
+ * alarm and protection entries of trigger, release, delay (ms). */
+static size_t up_prot(uint8_t *d)
+{
+	static const uint16_t w[104] = {
+		3600, 3400, 3000, 3650, 3400, 3000, 2700, 2900, 3000, 2500, 3000, 3000, /* cell OV, UV */
+		5760, 5440, 3000, 5840, 5440, 3000, 4200, 4800, 1000, 4000, 4800, 3000, /* pack OV, UV */
+		1050, 1000, 2000, 1200, 2000, 600, 10, 1300, 500, 600,                  /* charge OC */
+		1050, 1000, 2000, 1200, 2000, 60, 10, 1400, 200, 60,                    /* discharge OC */
+		1050, 1000, 3000, 1150, 1000, 3000, 550, 600, 1000, 500, 550, 1000,     /* charge OT, UT */
+		1050, 1000, 1000, 1150, 1000, 1000, 350, 400, 1000, 300, 350, 1000,     /* discharge OT, UT */
+		1450, 1300, 1000, 1550, 1350, 1000, 1100, 1000, 3000, 1150, 1100, 3000, /* MOS, ambient */
+		350, 400, 3000, 300, 350, 3000, 80, 80, 3000, 80, 80, 3000,
+		600, 500, 8000, 800, 500, 8000, 10, 15, 2000, 3, 5, 2000,
+	};
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		put16(d, &k, w[i]);
+	return k;
+}
+
 static enum sim_resp up_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
 {
 	uint8_t f[400];
@@ -256,6 +284,10 @@ static enum sim_resp up_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		if (slave)
 			return SIM_RESP_NONE; /* the master does not forward it (UP16S-10) */
 		dlen = up_ident(f + 8);
+	} else if (start == 0x1800 && end == 0x1900) {
+		if (slave || p->dialect == 'N')
+			return SIM_RESP_NONE; /* a slave's (not forwarded); `nosettings` */
+		dlen = up_prot(f + 8);
 	} else {
 		return SIM_RESP_BAD;
 	}

@@ -9,6 +9,11 @@
  *         a master does); INFO = FF: a record for every pack of the bus,
  *         in --pack order, preceded by their count (a master's answer
  *         for all).
+ *   0xD1, 0xD3, 0xD5, 0xD7, 0xB6 (no INFO): the protection configuration
+ *         of nkinnan's example answers (cell 3.60 / 3.70 / 3.38 V, 2.80 /
+ *         2.50 / 2.90 V, 1 s; pack 57.6 / 59.2 / 54.0 V, 44.8 / 40.0 / 46.4
+ *         V; balancing from 3.40 V at 30 mV); not with nosettings=1
+ *         (firmware that ignores them).
  *   0xC1 (no INFO): hardware version "P16S100A-SIM-1.00", 20 bytes.
  *   0xC2 (no INFO): BMS serial "SIMBMS<address>" and pack serial
  *         "SIMPACK<address>", 20 bytes each.
@@ -166,6 +171,24 @@ static const struct sim_pack *pace_pack_no(int no)
 	return NULL;
 }
 
+/* The INFO of a settings read (length first), NULL for another command. */
+static const uint8_t *pace_settings(uint8_t cid2)
+{
+	static const uint8_t d1[] = { 8, 0x01, 0x0E, 0x10, 0x0E, 0x74, 0x0D, 0x34, 0x0A };
+	static const uint8_t d3[] = { 8, 0x01, 0x0A, 0xF0, 0x09, 0xC4, 0x0B, 0x54, 0x0A };
+	static const uint8_t d5[] = { 8, 0x01, 0xE1, 0x00, 0xE7, 0x40, 0xD2, 0xF0, 0x0A };
+	static const uint8_t d7[] = { 8, 0x01, 0xAF, 0x00, 0x9C, 0x40, 0xB5, 0x40, 0x0A };
+	static const uint8_t b6[] = { 4, 0x0D, 0x48, 0x00, 0x1E };
+	switch (cid2) {
+	case 0xD1: return d1;
+	case 0xD3: return d3;
+	case 0xD5: return d5;
+	case 0xD7: return d7;
+	case 0xB6: return b6;
+	default: return NULL;
+	}
+}
+
 static enum sim_resp pace_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
 {
 	struct sim_pylonframe_req q;
@@ -175,7 +198,15 @@ static enum sim_resp pace_respond(struct sim_pack *p, const uint8_t *req, size_t
 	if (sim_pylonframe_parse(req, n, &q) || q.cid1 != SIM_PYLONFRAME_CID1)
 		return SIM_RESP_BAD;
 	memset(&in, 0, sizeof in);
-	if (q.cid2 == 0xC1 || q.cid2 == 0xC2) {
+	const uint8_t *set = pace_settings(q.cid2);
+	if (set) {
+		if (q.ninfo != 0)
+			return SIM_RESP_BAD;
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that ignores them */
+		for (size_t i = 1; i <= set[0]; i++)
+			sim_pylonframe_put8(&in, set[i]);
+	} else if (q.cid2 == 0xC1 || q.cid2 == 0xC2) {
 		if (q.ninfo != 0)
 			return SIM_RESP_BAD;
 		if (q.cid2 == 0xC1) {

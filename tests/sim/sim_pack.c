@@ -534,7 +534,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		} else if (strcmp(k, "nosettings") == 0 &&
 			   (strcmp(proto->name, "daly") == 0 || strcmp(proto->name, "pylontech") == 0 ||
 			    strcmp(proto->name, "ks48") == 0 || strcmp(proto->name, "ant") == 0 ||
-			    strcmp(proto->name, "humsienk") == 0 || strcmp(proto->name, "ogt") == 0)) {
+			    strcmp(proto->name, "humsienk") == 0 || strcmp(proto->name, "ogt") == 0 ||
+			    strcmp(proto->name, "jbd-up") == 0 || strcmp(proto->name, "daren") == 0 ||
+			    strcmp(proto->name, "seplos") == 0 || strcmp(proto->name, "pace") == 0)) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok && strcmp(proto->name, "ogt") == 0)
 				p->nosettings = (int)l; /* its dialect is the id */

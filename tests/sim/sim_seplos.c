@@ -17,9 +17,13 @@
  *         equilibrium 1/2 (balancing cells 1-8 / 9-16), system state (b1
  *         charge, b0 discharge, b4 standby from the current), disconnection
  *         1/2 (00), alarm events 7/8 = alarm bytes 6/7, 6 reserved.
- * Over Bluetooth LE (a request 7E 10 ..., the binary frames of §46): 0x61
- * only, answered 7E 14 adr 61 00 len16 with the 0x42 values (six custom
- * items) and the 0x44 states in 0x61's order (sep_ble_respond()).
+ * Over Bluetooth LE (a request 7E 10 ..., the binary frames of §46): 0x61,
+ * answered 7E 14 adr 61 00 len16 with the 0x42 values (six custom
+ * items) and the 0x44 states in 0x61's order (sep_ble_respond()); 0x47
+ * (the settings) with the 169 bytes of SEPLOS2B-10 (60 parameters: cell
+ * 3.65 / 2.5 V, pack 58.4 / 40.1 V, charge -10..55 degC, discharge -15..55
+ * degC, power 100 degC, charge 210 A), the rated capacity the pack's; not
+ * with nosettings=1 (firmware that ignores it).
  * Encoded here; bms/ is deliberately not used.
  */
 #include "sim.h"
@@ -175,6 +179,46 @@ static int sep_address(const uint8_t *req, size_t n)
 	return sep_binary(req, n) ? (n > 2 ? req[2] : -1) : sim_pylonframe_address(req, n);
 }
 
+/* 7E 14 adr cmd 00 len16 data CRC-XMODEM 0D */
+static enum sim_resp sep_ble_reply(struct sim_reply *reply, uint8_t adr, uint8_t cmd,
+				   const struct sim_pylonframe_info *in)
+{
+	uint8_t f[SIM_PYLONFRAME_MAX_INFO + 10];
+	const uint8_t hdr[5] = { 0x7E, 0x14, adr, cmd, 0x00 };
+	memcpy(f, hdr, sizeof hdr);
+	f[5] = (uint8_t)(in->len >> 8);
+	f[6] = (uint8_t)in->len;
+	memcpy(f + 7, in->b, in->len);
+	uint16_t crc = sep_xmodem(f + 1, in->len + 6);
+	f[in->len + 7] = (uint8_t)(crc >> 8);
+	f[in->len + 8] = (uint8_t)crc;
+	f[in->len + 9] = 0x0D;
+	return sim_reply_add(reply, f, in->len + 10) ? SIM_RESP_BAD : SIM_RESP_OK;
+}
+
+/* 0x47: SEPLOS2B-10's parameters, the group the address, the rated
+ * capacity (word 59) the pack's. */
+static void sep_ble_settings(const struct sim_pack *p, struct sim_pylonframe_info *in, uint8_t adr)
+{
+	static const char hex[] =
+		"003c0e380dac0a280a8c0e420e0609c40a5a0d4805dc1644154a1068113016d0157c0faa10041770170c0c9f0c810abf0add"
+		"0cd10c9f0a470aab0cb30c810a470ac90cd10c9f0a150aab0aab0b0f0c9f0c810aab0ac90d030cd10a470aab0e2f0dfd0e93"
+		"0dfd4e204c2cafecb0b45208adf88ad007d075f827101b321e0b0a0a100a0a1e3c0505010a0a1ef030020160506409000d00"
+		"08ffffff3fbf9faf1e313130312d5350373620";
+	for (size_t i = 0; i + 1 < sizeof(hex); i += 2) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = hex[i + (size_t)k];
+			v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+		}
+		sim_pylonframe_put8(in, (uint8_t)v);
+	}
+	unsigned cap = (unsigned)lround(fmin(fmax(p->capacity_ah * 100.0, 0.0), 65535.0));
+	in->b[0] = adr;
+	in->b[118] = (uint8_t)(cap >> 8);
+	in->b[119] = (uint8_t)cap;
+}
+
 /* 0x61 single-machine data: the values (six items), M cell and N sensor
  * alarm bytes (00), the current and voltage alarms (00), system status,
  * switch status, P = 8 alarm events (alarm bytes 0..7), the balancing and
@@ -183,10 +227,17 @@ static enum sim_resp sep_ble_respond(struct sim_pack *p, const uint8_t *req, siz
 {
 	struct sep_raw r;
 	struct sim_pylonframe_info in;
-	if (n != 11 || req[3] != SIM_PYLONFRAME_CID1 || req[4] != 0x61 || req[5] != 0 || req[6] != 1 || req[7] != req[2])
+	if (n != 11 || req[3] != SIM_PYLONFRAME_CID1 || (req[4] != 0x61 && req[4] != 0x47) || req[5] != 0 ||
+	    req[6] != 1 || req[7] != req[2])
 		return SIM_RESP_BAD;
-	sep_quantise(p, &r);
 	memset(&in, 0, sizeof in);
+	if (req[4] == 0x47) {
+		if (p->dialect == 'N')
+			return SIM_RESP_NONE; /* `nosettings`: firmware that ignores it */
+		sep_ble_settings(p, &in, req[2]);
+		return sep_ble_reply(reply, req[2], 0x47, &in);
+	}
+	sep_quantise(p, &r);
 	sim_pylonframe_put8(&in, req[2]);
 	sim_pylonframe_put8(&in, 0x00);
 	sep_put_values(&in, &r, 6);
@@ -202,17 +253,7 @@ static enum sim_resp sep_ble_respond(struct sim_pack *p, const uint8_t *req, siz
 		sim_pylonframe_put8(&in, (r.balance >> (8 * i)) & 0xFF);
 	for (int i = 0; i < nb; i++)
 		sim_pylonframe_put8(&in, 0);
-	uint8_t f[SIM_PYLONFRAME_MAX_INFO + 10];
-	const uint8_t hdr[5] = { 0x7E, 0x14, req[2], 0x61, 0x00 };
-	memcpy(f, hdr, sizeof hdr);
-	f[5] = (uint8_t)(in.len >> 8);
-	f[6] = (uint8_t)in.len;
-	memcpy(f + 7, in.b, in.len);
-	uint16_t crc = sep_xmodem(f + 1, in.len + 6);
-	f[in.len + 7] = (uint8_t)(crc >> 8);
-	f[in.len + 8] = (uint8_t)crc;
-	f[in.len + 9] = 0x0D;
-	return sim_reply_add(reply, f, in.len + 10) ? SIM_RESP_BAD : SIM_RESP_OK;
+	return sep_ble_reply(reply, req[2], 0x61, &in);
 }
 
 static enum sim_resp sep_respond(struct sim_pack *p, const uint8_t *req, size_t n,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_daren.c - Daren / Basen DR-1363 and KS48100 driver: the
  * DAREN rows of tests/fixtures/vectors.tsv (0x42, 0x51, 0xB0 module 3 of a
- * DR48100JC-03-V2 pack; 0x47, 0x4F, 0x83, 0xB0 module 4 as answers no poll
- * step takes) through scan() + handle() fed in every chunking, the same
+ * DR48100JC-03-V2 pack, its 0x47 system parameters (the real DAREN-02) in a
+ * poll marked settings_due, refused, unanswered, broken and out of range;
+ * 0x4F, 0x83, 0xB0 module 4 as answers no poll step takes) through scan() + handle() fed in every chunking, the same
  * answers with the KS48100 start character '>', built answers (every
  * status bit), the search for the start character, whole polls through
  * finish(), and broken input (bad checksum, truncated, wrong address,
@@ -20,6 +21,7 @@ static const struct bms_driver *const drv = &bms_daren_driver;
 /* tests/fixtures/vectors.tsv, family pylon (+ CR) */
 #define DAREN_REQ_42 "~22014A42E00201FD28\r"
 #define DAREN_REQ_51 "~22014A510000FDA0\r"
+#define DAREN_REQ_47 "~22014A47E00201FD23\r"
 #define DAREN_REQ_B0_3 "~22014AB0600A010103FF00FB6C\r"
 #define DAREN_01 "~22014A00E0C6001A2C14C0100D010D010CDB0D010D010D000D020CE60CF80D020D010CDF0D020D020D000CE0010E010401" \
 	"0E040104010401040104000000000050011F4014F000CC00000000000000000023000000000000000000000000000000000000" \
@@ -156,7 +158,7 @@ static void test_vectors(void)
 	}
 	/* module 4 where module 3 is asked: not its answer */
 	drive_begin(&poll, &rx, 1, 0, false);
-	poll.step = 2;
+	poll.step = 3; /* 0x42, 0x47 (settings), 0x51, 0xB0 */
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)DAREN_07, strlen(DAREN_07)), BMS_E_UNEXPECTED);
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)DAREN_06, strlen(DAREN_06)), BMS_OK);
 }
@@ -266,7 +268,7 @@ static void test_identity(void)
 	/* 0x51 answered, module 3 refused: what 0x51 gave is the identity */
 	memset(&poll, 0, sizeof(poll));
 	drive_begin(&poll, &rx, 1, 0, false);
-	poll.step = 1;
+	poll.step = 2;
 	CHECK(answer_ok(&poll, DAREN_04));
 	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x04, NULL, 0);
 	CHECK(answer_ok(&poll, f));
@@ -276,7 +278,7 @@ static void test_identity(void)
 	/* neither answered: none */
 	memset(&poll, 0, sizeof(poll));
 	drive_begin(&poll, &rx, 1, 0, false);
-	poll.step = 1;
+	poll.step = 2;
 	CHECK(drv->timeout(&poll));
 	CHECK_EQ_INT(poll.kept.ident_state, BMS_IDENT_NONE);
 	CHECK_STR(request_str(&poll, (char *)f, 64), "");
@@ -287,12 +289,12 @@ static void test_identity(void)
 	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x00, info, 32);
 	memset(&poll, 0, sizeof(poll));
 	drive_begin(&poll, &rx, 1, 0, false);
-	poll.step = 1;
+	poll.step = 2;
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_SHORT);
 	ni = pt_info_of(DAREN_06, info, sizeof(info));
 	CHECK_EQ_INT(ni, 119);
 	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x00, info, 25);
-	poll.step = 2;
+	poll.step = 3;
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_UNEXPECTED);
 }
 
@@ -368,6 +370,117 @@ static void test_full_poll(void)
 	CHECK_EQ_INT(drive_poll(&poll, &rx, a, 1, &r), BMS_OK);
 }
 
+/* ---- the settings: 0x47 when due (§21.5) --------------------------------- */
+
+static void check_02(const struct bms_settings *st)
+{
+	CHECK_EQ_INT(st->have, drv->settings);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.650, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_CELL_UVP_V], 2.500, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_CELL_COUNT], 16, 1e-6);
+}
+
+/* A poll marked settings_due: 0x42, 0x47 (DAREN-02), the identity; again
+ * with the identity known: 0x42, 0x47; not due: 0x42 alone; '>' frames. */
+static void test_settings(void)
+{
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	char buf[64], k[PT_MAX];
+
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), DAREN_REQ_42);
+	CHECK(answer_ok(&poll, DAREN_01));
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), DAREN_REQ_47);
+	CHECK_EQ_INT(feed_way(&poll, &rx, DAREN_02, 1).ok, 1);
+	check_02(&poll.kept.settings);
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), DAREN_REQ_51);
+	CHECK(answer_ok(&poll, DAREN_04));
+	CHECK(answer_ok(&poll, DAREN_06));
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), "");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK(answer_ok(&poll, DAREN_01));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x47);
+	ks(k, DAREN_02); /* a pack answers '~' and '>' alike here */
+	CHECK(answer_ok(&poll, k));
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), "");
+	check_02(&poll.kept.settings);
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(answer_ok(&poll, DAREN_01));
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), "");
+	check_02(&poll.kept.settings);
+	/* refused (RTN 04): the poll goes on, counted; unanswered: the same */
+	char f[PT_MAX];
+	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x04, NULL, 0);
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK(answer_ok(&poll, DAREN_01));
+	CHECK(answer_ok(&poll, f));
+	CHECK_EQ_INT(poll.refusals, 1);
+	CHECK_EQ_INT(cur_cmd(&poll), 0x51);
+	CHECK_EQ_INT(poll.kept.settings.have, 0);
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	CHECK(answer_ok(&poll, DAREN_01));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x47);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x51);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+}
+
+/* 0x47 broken: a bad checksum, short or long INFO (refused; timeout()
+ * then ends the step), values out of range (absent). */
+static void test_settings_broken(void)
+{
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	uint8_t info[140];
+	char f[PT_MAX];
+	size_t ni = pt_info_of(DAREN_02, info, sizeof(info));
+	CHECK_EQ_INT(ni, 65);
+
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	poll.step = 1;
+	strcpy(f, DAREN_02);
+	f[20] = f[20] == '0' ? '1' : '0';
+	struct drive_res r = FEED_TEXT(&poll, &rx, f, chunks_odd);
+	CHECK(r.ok == 0 && poll.kept.settings.have == 0);
+	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x00, info, 24);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_SHORT);
+	memset(info + 65, 0, 10);
+	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x00, info, 66);
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_RANGE);
+	CHECK(poll.kept.settings.have == 0 && drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0x51);
+	/* just the words (no barcodes): taken; cell limits 0 and 6000 mV, 0 cells: absent */
+	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x00, info, 25);
+	poll.step = 1;
+	CHECK(answer_ok(&poll, f));
+	check_02(&poll.kept.settings);
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
+	info[1] = info[2] = 0;
+	info[3] = 0x17;
+	info[4] = 0x70;
+	info[15] = info[16] = 0;
+	pt_frame_ex(f, '~', 0x22, 1, 0x4A, 0x00, info, 65);
+	poll.step = 1;
+	CHECK(answer_ok(&poll, f));
+	CHECK_EQ_INT(poll.kept.settings.have, 0);
+	/* another pack's answer */
+	pt_info_of(DAREN_02, info, sizeof(info));
+	pt_frame_ex(f, '~', 0x22, 2, 0x4A, 0x00, info, 65);
+	poll.step = 1;
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_UNEXPECTED);
+}
+
 int main(void)
 {
 	test_table();
@@ -378,5 +491,7 @@ int main(void)
 	test_identity();
 	test_broken();
 	test_full_poll();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }

@@ -7,7 +7,10 @@
  * chunking, with junk and echoes around; the requests (CRC at every
  * address); the slave's identity read that gets no answer (UP16S-10); and
  * broken: a bad CRC, truncated, another address, another block, impossible
- * counts, lengths beyond any block.  Protocol facts: bms/PROTOCOLS.md §44. */
+ * counts, lengths beyond any block; the BMS's own settings (0x1C00's
+ * balancing and the 0x1800 protection parameters of the real capture
+ * UP16S-03) in a poll marked settings_due, unanswered, broken and out of
+ * range.  Protocol facts: bms/PROTOCOLS.md §44. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -24,6 +27,7 @@ static const struct bms_driver *const drv = &bms_jbd_up_driver;
 #define UP16S_REQ_1C00_1 "01781c001ca000007c2e"
 #define UP16S_REQ_1000_2 "0278100010a000003fa7"
 #define UP16S_REQ_1C00_2 "02781c001ca000003c3b"
+#define UP16S_REQ_1800_1 "01781800190000007d44"
 #define UP16S_01 \
 	"0178100010a0009e14c50000000493e017cf17cf2710271002c602d600000064000000000000000000030004000c00030d03" \
 	"00080cf50cfb000402c8000202c002c4024807d001c007d000100cfe0cf60d030cf60cf80cfb0d000cf50cfc0cfb0cfe0cfb" \
@@ -75,13 +79,14 @@ static void reseal(uint8_t *f, size_t n)
 	f[n - 1] = (uint8_t)(crc >> 8);
 }
 
-static uint8_t a01[200], a02[160], a09[200], a11[200], a12[200];
-static int n01, n02, n09, n11, n12;
+static uint8_t a01[200], a02[160], a03[240], a09[200], a11[200], a12[200];
+static int n01, n02, n03, n09, n11, n12;
 
 static void load(void)
 {
 	n01 = drive_hex(UP16S_01, a01, sizeof(a01));
 	n02 = drive_hex(UP16S_02, a02, sizeof(a02));
+	n03 = drive_hex(UP16S_03, a03, sizeof(a03));
 	n09 = drive_hex(UP16S_09, a09, sizeof(a09));
 	n11 = drive_hex(UP16S_11, a11, sizeof(a11));
 	n12 = drive_hex(UP16S_12, a12, sizeof(a12));
@@ -524,6 +529,180 @@ static void test_values(void)
 	}
 }
 
+/* ---- the BMS's own settings (§44.7) -------------------------------------- */
+
+/* The settings of UP16S-02 (balancing) and UP16S-03 (protections): the
+ * protection entries (the second of each alarm / protection pair). */
+static void check_settings(const struct bms_settings *st, bool prot)
+{
+	static const struct {
+		enum bms_set_key k;
+		float v;
+	} want[] = {
+		{ BMS_SET_CELL_OVP_V, 3.650f },          { BMS_SET_CELL_OVP_RELEASE_V, 3.400f },
+		{ BMS_SET_CELL_OVP_DELAY_S, 3.0f },      { BMS_SET_CELL_UVP_V, 2.500f },
+		{ BMS_SET_CELL_UVP_RELEASE_V, 3.000f },  { BMS_SET_CELL_UVP_DELAY_S, 3.0f },
+		{ BMS_SET_PACK_OVP_V, 58.40f },          { BMS_SET_PACK_UVP_V, 40.00f },
+		{ BMS_SET_CHARGE_OCP_A, 120.0f },        { BMS_SET_CHARGE_OCP_DELAY_S, 2.0f },
+		{ BMS_SET_DISCHARGE_OCP_A, 120.0f },     { BMS_SET_DISCHARGE_OCP_DELAY_S, 2.0f },
+		{ BMS_SET_CHARGE_OTP_C, 65.0f },         { BMS_SET_CHARGE_OTP_RELEASE_C, 50.0f },
+		{ BMS_SET_CHARGE_UTP_C, 0.0f },          { BMS_SET_CHARGE_UTP_RELEASE_C, 5.0f },
+		{ BMS_SET_DISCHARGE_OTP_C, 65.0f },      { BMS_SET_DISCHARGE_OTP_RELEASE_C, 50.0f },
+		{ BMS_SET_DISCHARGE_UTP_C, -20.0f },     { BMS_SET_DISCHARGE_UTP_RELEASE_C, -15.0f },
+	};
+	CHECK(bms_settings_has(st, BMS_SET_BALANCE_START_V) && bms_settings_has(st, BMS_SET_BALANCE_DELTA_V));
+	CHECK_NEAR(st->v[BMS_SET_BALANCE_START_V], 3.400, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_BALANCE_DELTA_V], 0.030, 1e-6);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(bms_settings_has(st, want[i].k) == prot);
+		if (prot)
+			CHECK_NEAR(st->v[want[i].k], want[i].v, 1e-4);
+	}
+	/* what the table announces, and nothing else */
+	CHECK_EQ_INT(st->have & ~drv->settings, 0);
+	if (prot)
+		CHECK(st->have == drv->settings);
+}
+
+/* A poll marked settings_due: status, 0x1C00 (identity and balancing),
+ * then 0x1800; the requests of the capture; in every chunking. */
+static void test_settings(void)
+{
+	uint8_t req[16], want[16];
+	const size_t *chs[] = { chunks_one, chunks_big, chunks_odd };
+	const size_t nchs[] = { 1, 1, DRIVE_NCH(chunks_odd) };
+	for (int k = 0; k < 3; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx = { 0 };
+		struct drive_res r = { 0 };
+		struct drive_answer da[3] = { { a01, (size_t)n01, chs[k], nchs[k], 0, 10 },
+					      { a02, (size_t)n02, chs[k], nchs[k], 0, 10 },
+					      { a03, (size_t)n03, chs[k], nchs[k], 0, 10 } };
+		drive_begin(&poll, &rx, 1, 0, false);
+		poll.settings_due = true;
+		CHECK_EQ_INT(drive_poll(&poll, &rx, da, 3, &r), BMS_OK);
+		check_master(&poll.snap, false);
+		check_settings(&poll.kept.settings, true);
+		CHECK_STR(poll.kept.ident.serial, "UP16S019000123525032200332");
+		/* identity known, settings due again: 0x1C00 (balancing), 0x1800 */
+		drive_begin(&poll, &rx, 1, 0, false);
+		poll.settings_due = true;
+		memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
+		CHECK_EQ_INT(drive_poll(&poll, &rx, da, 3, &r), BMS_OK);
+		check_settings(&poll.kept.settings, true);
+		/* not due: the status alone, the settings kept */
+		drive_begin(&poll, &rx, 1, 0, false);
+		CHECK_EQ_INT(drive_poll(&poll, &rx, da, 1, &r), BMS_OK);
+		check_settings(&poll.kept.settings, true);
+	}
+	/* the 0x1800 request of the capture */
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	poll.step = 2;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 10);
+	CHECK_EQ_INT(check_hex(UP16S_REQ_1800_1, want, 16), 10);
+	CHECK(memcmp(req, want, 10) == 0);
+	/* the protection read unanswered: the poll is complete without it */
+	drive_begin(&poll, &rx, 1, 0, false);
+	poll.settings_due = true;
+	FEED_BYTES(&poll, &rx, a01, (size_t)n01, chunks_odd);
+	FEED_BYTES(&poll, &rx, a02, (size_t)n02, chunks_odd);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 10);
+	CHECK(req[2] == 0x18 && req[4] == 0x19);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_settings(&poll.kept.settings, false);
+	/* the slave does not answer 0x1C00: 0x1800 is not asked */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 2, 0, false);
+	poll.settings_due = true;
+	FEED_BYTES(&poll, &rx, a09, (size_t)n09, chunks_odd);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 10);
+	CHECK(req[2] == 0x1C);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.kept.settings.have, 0);
+}
+
+/* A broken or impossible 0x1800: refused (the step then ends through
+ * timeout()), or a value outside its field's range left absent. */
+/* handle() of one frame at a step of address 1, in a poll marked
+ * settings_due, the settings not read before. */
+static struct drive_res feed_due(struct bms_poll *poll, int step, const uint8_t *f, size_t n)
+{
+	struct bms_rx rx = { 0 };
+	drive_begin(poll, &rx, 1, 0, false);
+	memset(&poll->kept.settings, 0, sizeof(poll->kept.settings));
+	poll->settings_due = true;
+	poll->step = step;
+	return FEED_BYTES(poll, &rx, f, n, chunks_odd);
+}
+
+static void test_settings_broken(void)
+{
+	uint8_t b[240];
+	size_t n = (size_t)n03;
+	struct bms_poll poll = { 0 };
+	struct drive_res r;
+
+	/* a bad CRC */
+	memcpy(b, a03, n);
+	b[n - 2] ^= 0x01;
+	r = feed_due(&poll, 2, b, n);
+	CHECK(r.badsum >= 1 && r.ok == 0 && poll.kept.settings.have == 0);
+	/* cut before the last protection read: refused, the step then ends */
+	memcpy(b, a03, n);
+	cut(b, 8 + 134 + 2);
+	r = feed_due(&poll, 2, b, 8 + 134 + 2);
+	CHECK(r.err == 1 && r.last_err == BMS_E_SHORT && poll.kept.settings.have == 0);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, b, sizeof(b)), 0);
+	/* cut right after it: taken */
+	memcpy(b, a03, n);
+	cut(b, 8 + 136 + 2);
+	r = feed_due(&poll, 2, b, 8 + 136 + 2);
+	CHECK(r.ok == 1 && bms_settings_has(&poll.kept.settings, BMS_SET_DISCHARGE_UTP_RELEASE_C));
+	/* another pack's 0x1800; the identity block at the protection step;
+	 * 0x1800 in a poll not marked due */
+	memcpy(b, a03, n);
+	b[0] = 2;
+	reseal(b, n);
+	r = feed_due(&poll, 2, b, n);
+	CHECK(r.unexpected == 1 && r.ok == 0);
+	r = feed_due(&poll, 2, a02, (size_t)n02);
+	CHECK(r.unexpected == 1 && r.ok == 0);
+	r = feed_at(&poll, 2, a03, n);
+	CHECK(r.unexpected == 1 && r.ok == 0 && poll.kept.settings.have == 0);
+	/* out of range: cell OVP 0 mV, pack OVP 0, charge OTP -50 degC, charge
+	 * OCP 0 A, a delay of 65.535 s: absent, their neighbours read */
+	memcpy(b, a03, n);
+	static const uint8_t zero[] = { 8 + 6, 8 + 30, 8 + 94, 8 + 54 };
+	for (size_t i = 0; i < sizeof(zero); i++)
+		b[zero[i]] = b[zero[i] + 1] = 0;
+	b[8 + 10] = b[8 + 11] = 0xFF;
+	reseal(b, n);
+	r = feed_due(&poll, 2, b, n);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(r.ok == 1);
+	CHECK(!bms_settings_has(st, BMS_SET_CELL_OVP_V) && !bms_settings_has(st, BMS_SET_PACK_OVP_V) &&
+	      !bms_settings_has(st, BMS_SET_CHARGE_OTP_C) && !bms_settings_has(st, BMS_SET_CELL_OVP_DELAY_S) &&
+	      !bms_settings_has(st, BMS_SET_CHARGE_OCP_A));
+	CHECK(bms_settings_has(st, BMS_SET_CELL_OVP_RELEASE_V) && bms_settings_has(st, BMS_SET_CHARGE_OTP_RELEASE_C));
+	/* balancing from 0 mV at 2 V: absent, the identity read */
+	memcpy(b, a02, (size_t)n02);
+	b[8 + 4] = b[8 + 5] = 0;
+	b[8 + 6] = 0x07;
+	b[8 + 7] = 0xD0;
+	reseal(b, (size_t)n02);
+	r = feed_due(&poll, 1, b, (size_t)n02);
+	CHECK(r.ok == 1 && poll.kept.ident_state == BMS_IDENT_HAVE);
+	CHECK(!bms_settings_has(st, BMS_SET_BALANCE_START_V) && !bms_settings_has(st, BMS_SET_BALANCE_DELTA_V));
+}
+
 int main(void)
 {
 	load();
@@ -535,5 +714,7 @@ int main(void)
 	test_noise();
 	test_broken();
 	test_values();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }

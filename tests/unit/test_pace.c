@@ -5,7 +5,10 @@
  * handle() fed in every chunking, built answers (every alarm bit, tails,
  * several packs), whole polls through finish(), the identity, and broken
  * input (bad checksum, truncated, wrong address, impossible counts, error
- * codes).  Protocol facts: bms/PROTOCOLS.md §8, §19. */
+ * codes); the protection configuration reads 0xD1 .. 0xB6 in a poll marked
+ * settings_due (PACE25-11 .. -15, nkinnan's example frames: answered,
+ * refused, unanswered, broken, out of range, a pack read through its
+ * master).  Protocol facts: bms/PROTOCOLS.md §8, §19. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -22,6 +25,16 @@ static const struct bms_driver *const drv = &bms_pace_driver;
 #define PACE25_REQ_C1 "~250146C10000FD9A\r"
 #define PACE25_REQ_C2 "~250146C20000FD99\r"
 #define PACE25_REQ_42_ALL "~25014642E002FFFD05\r"
+#define PACE25_REQ_D1 "~250046D10000FD9A\r"
+#define PACE25_REQ_D3 "~250046D30000FD98\r"
+#define PACE25_REQ_D5 "~250046D50000FD96\r"
+#define PACE25_REQ_D7 "~250046D70000FD94\r"
+#define PACE25_REQ_B6 "~250046B60000FD97\r"
+#define PACE25_11 "~25004600F010010E100E740D340AFA35\r"
+#define PACE25_12 "~25004600F010010AF009C40B540AFA24\r"
+#define PACE25_13 "~25004600F01001E100E740D2F00AFA24\r"
+#define PACE25_14 "~25004600F01001AF009C40B5400AFA24\r"
+#define PACE25_15 "~2500460080080D48001EFBE9\r"
 #define PACE25_01 "~25014600F07A0001100CC70CC80CC70CC70CC70CC50CC60CC70CC70CC60CC70CC60CC60CC70CC60CC7060B9B0B" \
 	"990B990B990BB30BBCFF1FCCCD12D303286A008C2710E1E4\r"
 #define PACE25_02 "~25014600004C000110000000000000000000000000000000000600000000000000000000000E000000000000EF3A\r"
@@ -649,6 +662,123 @@ static void test_broken(void)
 	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)PACE25_02, strlen(PACE25_02)), BMS_E_UNEXPECTED);
 }
 
+/* ---- the settings: 0xD1 .. 0xB6 when due (§19.7) ------------------------- */
+
+static void check_set(const struct bms_settings *st)
+{
+	static const struct {
+		enum bms_set_key k;
+		float v;
+	} want[] = {
+		{ BMS_SET_CELL_OVP_V, 3.700f },        { BMS_SET_CELL_OVP_RELEASE_V, 3.380f },
+		{ BMS_SET_CELL_OVP_DELAY_S, 1.0f },    { BMS_SET_CELL_UVP_V, 2.500f },
+		{ BMS_SET_CELL_UVP_RELEASE_V, 2.900f }, { BMS_SET_CELL_UVP_DELAY_S, 1.0f },
+		{ BMS_SET_PACK_OVP_V, 59.20f },        { BMS_SET_PACK_UVP_V, 40.00f },
+		{ BMS_SET_BALANCE_START_V, 3.400f },   { BMS_SET_BALANCE_DELTA_V, 0.030f },
+	};
+	CHECK(st->have == drv->settings);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK_NEAR(st->v[want[i].k], want[i].v, 1e-4);
+}
+
+/* The settings steps of a poll of ADR 0 marked due, from after 0x44. */
+static void begin_set(struct bms_poll *poll, struct bms_rx *rx)
+{
+	memset(poll, 0, sizeof(*poll));
+	drive_begin(poll, rx, 0, 0, false);
+	poll->settings_due = true;
+	poll->step = 2;
+}
+
+static void test_settings(void)
+{
+	static const char *const req[5] = { PACE25_REQ_D1, PACE25_REQ_D3, PACE25_REQ_D5, PACE25_REQ_D7, PACE25_REQ_B6 };
+	static const char *const ans[5] = { PACE25_11, PACE25_12, PACE25_13, PACE25_14, PACE25_15 };
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	char buf[64];
+
+	for (int way = 0; way < 4; way++) {
+		begin_set(&poll, &rx);
+		for (int i = 0; i < 5; i++) {
+			CHECK_STR(request_str(&poll, buf, sizeof(buf)), req[i]);
+			CHECK_EQ_INT(feed_way(&poll, &rx, ans[i], way).ok, 1);
+		}
+		CHECK_EQ_INT(cur_cmd(&poll), 0xC1); /* then the identity */
+		check_set(&poll.kept.settings);
+	}
+	/* not due: from 0x44 on to the identity */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 0, 0, false);
+	poll.step = 2;
+	CHECK_EQ_INT(cur_cmd(&poll), 0xC1);
+	/* a pack read through its master: none */
+	begin_set(&poll, &rx);
+	poll.position = 2;
+	CHECK_STR(request_str(&poll, buf, sizeof(buf)), "");
+	/* the first unanswered one ends them all, not the poll; refused too */
+	begin_set(&poll, &rx);
+	CHECK(answer_ok(&poll, PACE25_11));
+	CHECK_EQ_INT(cur_cmd(&poll), 0xD3);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_cmd(&poll), 0xC1);
+	begin_set(&poll, &rx);
+	char f[PT_MAX];
+	pt_frame_ex(f, '~', 0x25, 0, 0x46, 0x04, NULL, 0);
+	CHECK(answer_ok(&poll, f));
+	CHECK_EQ_INT(poll.refusals, 1);
+	CHECK_EQ_INT(cur_cmd(&poll), 0xC1);
+	CHECK_EQ_INT(poll.kept.settings.have, 0);
+}
+
+/* Short, long, another first byte: refused (timeout() ends them); out of
+ * range: absent. */
+static void test_settings_broken(void)
+{
+	struct bms_poll poll;
+	struct bms_rx rx = { 0 };
+	uint8_t info[16];
+	char f[PT_MAX];
+	size_t ni = pt_info_of(PACE25_11, info, sizeof(info));
+	CHECK_EQ_INT(ni, 8);
+
+	static const struct {
+		size_t n;
+		uint8_t first;
+		int rc;
+	} cases[] = { { 7, 1, BMS_E_SHORT }, { 13, 1, BMS_E_RANGE }, { 8, 2, BMS_E_RANGE } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t b[16] = { 0 };
+		memcpy(b, info, 8);
+		b[0] = cases[i].first;
+		pt_frame_ex(f, '~', 0x25, 0, 0x46, 0x00, b, cases[i].n);
+		begin_set(&poll, &rx);
+		CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), cases[i].rc);
+		CHECK(poll.kept.settings.have == 0 && drv->timeout(&poll) && cur_cmd(&poll) == 0xC1);
+	}
+	/* a protection of 0 mV and a release of 6 V: absent, the delay read */
+	uint8_t b[16];
+	memcpy(b, info, 8);
+	b[3] = b[4] = 0;
+	b[5] = 0x17;
+	b[6] = 0x70;
+	pt_frame_ex(f, '~', 0x25, 0, 0x46, 0x00, b, 8);
+	begin_set(&poll, &rx);
+	CHECK(answer_ok(&poll, f));
+	CHECK_EQ_INT(poll.kept.settings.have, BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S));
+	/* balancing short; a bad checksum: not taken */
+	pt_info_of(PACE25_15, b, sizeof(b));
+	pt_frame_ex(f, '~', 0x25, 0, 0x46, 0x00, b, 3);
+	begin_set(&poll, &rx);
+	poll.step = 6;
+	CHECK_EQ_INT(drv->handle(&poll, (const uint8_t *)f, strlen(f)), BMS_E_SHORT);
+	strcpy(f, PACE25_11);
+	f[15] = f[15] == '0' ? '1' : '0';
+	begin_set(&poll, &rx);
+	struct drive_res r = FEED_TEXT(&poll, &rx, f, chunks_odd);
+	CHECK(r.ok == 0 && poll.kept.settings.have == 0);
+}
+
 int main(void)
 {
 	test_table();
@@ -659,5 +789,7 @@ int main(void)
 	test_identity();
 	test_full_poll();
 	test_broken();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }

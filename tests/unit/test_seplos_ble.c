@@ -3,10 +3,12 @@
  * with a ble:// port): the seplos2b rows of tests/fixtures/vectors.tsv
  * (aiobmsble's B1101-SP76, syssi's btsnoop of a 1101-SP76 16S pack)
  * through scan() + handle() as the gateway runs a BLE poll (one 0x61 read)
- * in every chunking; the frames of the other commands (0x51, 0x62, 0x47)
- * passed over; broken input (bad CRC or end byte, truncated frames, the
- * short 0x61 of SEPLOS2B-04, impossible counts, an error RTN).  Protocol
- * facts: bms/PROTOCOLS.md §46. */
+ * in every chunking; the frames of the other commands (0x51, 0x62, and 0x47
+ * where the settings are not due) passed over; broken input (bad CRC or end
+ * byte, truncated frames, the short 0x61 of SEPLOS2B-04, impossible counts,
+ * an error RTN); the settings read 0x47 in a poll marked settings_due (the
+ * real SEPLOS2B-10; refused, unanswered, short, another parameter count,
+ * out of range).  Protocol facts: bms/PROTOCOLS.md §46. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -20,6 +22,7 @@ static const struct bms_driver *const drv = &bms_seplos_driver;
 /* tests/fixtures/vectors.tsv, family seplos2b: each macro is the row of
  * the id it spells (SEPLOS2B_01 = SEPLOS2B-01) */
 #define SEPLOS2B_REQ_61 "7e10004661000100f7c10d"
+#define SEPLOS2B_REQ_47 "7e10004647000100e7160d"
 #define SEPLOS2B_01 "7e14006100006a0000100d440d470d4c0d470d450d460d460d580d580d590d480d440d480d430d480d47060b" \
 	"930b920b900b950bd00ba0049c1543749d0676c003d676c000d603e815460000000000000000000000000000" \
 	"00000000000000000000020308000000000000000000020000d8c30d"
@@ -285,6 +288,155 @@ static void test_status(void)
 	}
 }
 
+/* ---- the settings: 0x47 when due (§46.5) --------------------------------- */
+
+/* SEPLOS2B-10's settings, read with the 0.1 K offset 2731 of the status */
+static void check_10(const struct bms_settings *st)
+{
+	static const struct {
+		enum bms_set_key k;
+		float v;
+	} want[] = {
+		{ BMS_SET_CELL_OVP_V, 3.650f },          { BMS_SET_CELL_OVP_RELEASE_V, 3.590f },
+		{ BMS_SET_CELL_UVP_V, 2.500f },          { BMS_SET_CELL_UVP_RELEASE_V, 2.650f },
+		{ BMS_SET_BALANCE_START_V, 3.400f },     { BMS_SET_PACK_OVP_V, 58.40f },
+		{ BMS_SET_PACK_UVP_V, 40.10f },          { BMS_SET_CHARGE_OTP_C, 55.0f },
+		{ BMS_SET_CHARGE_OTP_RELEASE_C, 50.0f }, { BMS_SET_CHARGE_UTP_C, -10.0f },
+		{ BMS_SET_CHARGE_UTP_RELEASE_C, 0.0f },  { BMS_SET_DISCHARGE_OTP_C, 55.0f },
+		{ BMS_SET_DISCHARGE_OTP_RELEASE_C, 50.0f }, { BMS_SET_DISCHARGE_UTP_C, -15.0f },
+		{ BMS_SET_DISCHARGE_UTP_RELEASE_C, 0.0f }, { BMS_SET_MOS_OTP_C, 100.0f },
+		{ BMS_SET_MOS_OTP_RELEASE_C, 85.0f },    { BMS_SET_CHARGE_OCP_A, 210.0f },
+		{ BMS_SET_CAPACITY_AH, 302.0f },
+	};
+	CHECK(st->have == drv->settings);
+	for (size_t i = 0; i < DRIVE_NCH(want); i++)
+		CHECK_NEAR(st->v[want[i].k], want[i].v, 1e-4);
+}
+
+/* The CRC and end byte of a frame of n bytes made good after an edit. */
+static size_t reseal(uint8_t *b, size_t n)
+{
+	uint16_t c = drive_crc16_xmodem(b + 1, n - 4);
+	b[n - 3] = (uint8_t)(c >> 8);
+	b[n - 2] = (uint8_t)c;
+	b[n - 1] = 0x0D;
+	return n;
+}
+
+/* SEPLOS2B-10 edited (byte off = v; cut to n bytes), the CRC made good */
+static size_t mk10(uint8_t *b, size_t off, uint8_t v, size_t cut)
+{
+	size_t n = (size_t)drive_hex(SEPLOS2B_10, b, 256);
+	if (off < n)
+		b[off] = v;
+	if (cut) {
+		n = cut;
+		b[5] = (uint8_t)((n - 10) >> 8);
+		b[6] = (uint8_t)(n - 10);
+	}
+	return reseal(b, n);
+}
+
+static void test_settings(void)
+{
+	uint8_t req[32], want[16], b[256];
+	const size_t *chs[] = { chunks_one, chunks_big, drive_notif20 };
+	for (int k = 0; k < 3; k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		struct drive_res r = { 0 };
+		uint8_t f01[256], f10[256];
+		int n01 = drive_hex(SEPLOS2B_01, f01, 256), n10 = drive_hex(SEPLOS2B_10, f10, 256);
+		const struct drive_answer a[2] = { { f01, (size_t)n01, chs[k], 1, 0, 11 },
+						   { f10, (size_t)n10, chs[k], 1, 0, 11 } };
+		begin_ble(&poll, &rx, 0, false);
+		poll.settings_due = true;
+		CHECK_EQ_INT(drive_poll(&poll, &rx, a, 2, &r), BMS_OK);
+		check_want(&poll.snap, &wants[0]);
+		check_10(&poll.kept.settings);
+		/* not due: 0x61 alone, the settings kept */
+		begin_ble(&poll, &rx, 0, false);
+		CHECK_EQ_INT(drive_poll(&poll, &rx, a, 1, &r), BMS_OK);
+		check_10(&poll.kept.settings);
+	}
+	/* the request of the capture */
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	begin_ble(&poll, &rx, 0, false);
+	poll.settings_due = true;
+	poll.step = 1;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(drive_hex(SEPLOS2B_REQ_47, want, 16), 11);
+	CHECK(memcmp(req, want, 11) == 0);
+	/* unanswered: the poll is complete without it; refused (RTN 04) too */
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	begin_ble(&poll, &rx, 0, false);
+	CHECK(!drv->timeout(&poll)); /* the status read is not given up */
+	poll.settings_due = true;
+	poll.step = 1;
+	size_t n = mk10(b, 4, 0x04, 0);
+	struct drive_res r = drive_step_at(&poll, &rx, 1, b, n, chunks_big, 1);
+	CHECK(r.ok == 1 && poll.refusals == 1 && poll.kept.settings.have == 0);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	/* over the wire: no 0x47 */
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, true);
+	poll.settings_due = true;
+	poll.step = 2;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK(!drv->timeout(&poll));
+}
+
+/* 0x47 short, another parameter count: refused (timeout() then ends the
+ * step); values out of range: absent; the 0x61 answer at the settings
+ * step: not its answer. */
+static void test_settings_broken(void)
+{
+	uint8_t b[256];
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	static const struct {
+		size_t off, cut;
+		uint8_t v;
+		int rc;
+	} cases[] = { { 999, 128, 0, BMS_E_SHORT }, { 8, 0, 59, BMS_E_RANGE } };
+	for (size_t i = 0; i < DRIVE_NCH(cases); i++) {
+		size_t n = mk10(b, cases[i].off, cases[i].v, cases[i].cut);
+		begin_ble(&poll, &rx, 0, false);
+		poll.settings_due = true;
+		struct drive_res r = drive_step_at(&poll, &rx, 1, b, n, chunks_big, 1);
+		CHECK(r.ok == 0 && r.err == 1 && r.last_err == cases[i].rc && poll.kept.settings.have == 0);
+		CHECK(drv->timeout(&poll));
+	}
+	/* cut right after the 60 words: taken */
+	size_t n = mk10(b, 999, 0, 139); /* (999: no byte edited) */
+	begin_ble(&poll, &rx, 0, false);
+	poll.settings_due = true;
+	struct drive_res r = drive_step_at(&poll, &rx, 1, b, n, chunks_big, 1);
+	CHECK(r.ok == 1);
+	check_10(&poll.kept.settings);
+	/* cell OVP 0, a charge OTP of 0 K, capacity 0: absent */
+	memset(&poll.kept.settings, 0, sizeof(poll.kept.settings));
+	n = (size_t)drive_hex(SEPLOS2B_10, b, 256);
+	b[17] = b[18] = b[57] = b[58] = b[125] = b[126] = 0;
+	reseal(b, n);
+	begin_ble(&poll, &rx, 0, false);
+	poll.settings_due = true;
+	r = drive_step_at(&poll, &rx, 1, b, n, chunks_big, 1);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK(r.ok == 1 && !bms_settings_has(st, BMS_SET_CELL_OVP_V) && !bms_settings_has(st, BMS_SET_CHARGE_OTP_C) &&
+	      !bms_settings_has(st, BMS_SET_CAPACITY_AH) && bms_settings_has(st, BMS_SET_CELL_OVP_RELEASE_V));
+	/* 0x61 where 0x47 is asked */
+	uint8_t f01[256];
+	int n01 = drive_hex(SEPLOS2B_01, f01, 256);
+	begin_ble(&poll, &rx, 0, false);
+	poll.settings_due = true;
+	poll.step = 1;
+	bms_rx_clear(&rx);
+	r = FEED_BYTES(&poll, &rx, f01, (size_t)n01, chunks_big);
+	CHECK(r.unexpected == 1 && r.ok == 0);
+}
+
 int main(void)
 {
 	test_table();
@@ -293,5 +445,7 @@ int main(void)
 	test_broken();
 	test_impossible();
 	test_status();
+	test_settings();
+	test_settings_broken();
 	return check_report();
 }
