@@ -173,6 +173,26 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 		t->snap(s, sn);
 }
 
+/* The settings a driver read only in polls marked due shows: only keys
+ * it announces, none outside a due poll, each finite, a temperature
+ * within t_lo .. t_hi degC and any other value within lo .. hi. */
+static inline void fd_check_due_settings(const struct fd *s, float t_lo, float t_hi, float lo, float hi)
+{
+	const struct bms_settings *st = &s->poll.kept.settings;
+	REQUIRE((st->have & ~s->drv->settings) == 0);
+	REQUIRE(s->settings_due || st->have == 0);
+	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
+		if (!bms_settings_has(st, (enum bms_set_key)k))
+			continue;
+		float v = st->v[k];
+		REQUIRE(isfinite(v));
+		if (strcmp(bms_settings_unit((enum bms_set_key)k), "°C") == 0)
+			REQUIRE(v >= t_lo && v <= t_hi);
+		else
+			REQUIRE(v >= lo && v <= hi);
+	}
+}
+
 static void fd_begin(struct fd *s)
 {
 	bms_poll_begin(&s->poll, s->address, s->cells_forced, s->invert);

@@ -44,18 +44,7 @@ static void sb_handled(const struct fd *s, int rc, size_t n)
 {
 	(void)rc;
 	(void)n;
-	const struct bms_settings *st = &s->poll.kept.settings;
-	REQUIRE((st->have & ~s->drv->settings) == 0);
-	REQUIRE(s->settings_due || st->have == 0);
-	for (unsigned k = 0; k < BMS_SET_COUNT; k++) {
-		if (!bms_settings_has(st, (enum bms_set_key)k))
-			continue;
-		const char *u = bms_settings_unit((enum bms_set_key)k);
-		if (strcmp(u, "°C") == 0)
-			REQUIRE(st->v[k] >= -40.0f && st->v[k] <= 120.0f);
-		else
-			REQUIRE(st->v[k] > 0.0f && st->v[k] <= 655.35f);
-	}
+	fd_check_due_settings(s, -40.0f, 120.0f, 1e-6f, 655.35f);
 }
 
 static void sb_frame(const struct fd *s, const uint8_t *f, size_t n)
