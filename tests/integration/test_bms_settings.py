@@ -258,52 +258,69 @@ def rarely(proto):
             sim.stop()
 
 
-def ks48_ble():
-    """ks48 over the fake BlueZ: settings_bms in /api/state from the reads
-    0x04 .. 0x07, nothing but the reads written; a BMS that ignores them
-    (nosettings=1) polls on, online, its settings null, 0x04 asked once
-    over several polls (the one request left unanswered), 0x05 .. 0x07
-    never."""
-    import test_ble
-    from test_ble import Bus, Fake, ble_pack, device, gw_conf, values
+def ble_run(proto, mac, dev, packs, min_requests, silent, check, pack_extra=""):
+    """proto over the fake BlueZ, its settings read answered, then ignored
+    (nosettings=1): polls go on (min_requests requests), the unanswered
+    requests (1 when ignored and silent, else 0), the pack online; then
+    check(ignore, pack, fake device, sim) for the protocol's own checks."""
+    from test_ble import Bus, Fake, ble_pack, device, gw_conf
     bus = Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    mac = "C8:47:80:00:02:01"
     try:
         for ignore in (False, True):
-            print("== ks48 over Bluetooth LE, settings reads %s" % ("ignored" if ignore else "answered"), flush=True)
-            sim = Sim(protocol="ks48", packs=("address=1,cells=16,sensors=4" + (",nosettings=1" if ignore else ""),))
-            fake = Fake([device(mac, sim, layout="ks48", chunk=20, name="BL-250-100-100",
-                                uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
+            print("== %s over Bluetooth LE, settings read %s" % (proto, "ignored" if ignore else "answered"),
+                  flush=True)
+            sim = Sim(protocol=proto, packs=(packs + (",nosettings=1" if ignore else ""),))
+            fake = Fake([device(mac, sim, chunk=20, **dev)])
             port, http = free_port(), free_port()
-            conf = gw_conf(port, [ble_pack("p", mac, "ks48")]) + "[http]\nlisten = 127.0.0.1:%d\n" % http
+            conf = gw_conf(port, [ble_pack("p", mac, proto, extra=pack_extra)]) + \
+                "[http]\nlisten = 127.0.0.1:%d\n" % http
             gw = Gateway(conf, port)
             try:
-                # several polls (three requests each, the identity and settings once)
-                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 24, 40),
-                     "ks48: polls go on (ignored %s)" % ignore)
+                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= min_requests, 40),
+                     "%s: polls go on (ignored %s)" % (proto, ignore))
                 st = json.loads(sim.ctl("stats"))
-                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
-                     "ks48: unanswered requests (ignored %s: 0x04 once, %r)" % (ignore, st))
+                c.eq(st["requests"] - st["answers"], 1 if ignore and silent else 0,
+                     "%s: unanswered requests (ignored %s, %r)" % (proto, ignore, st))
                 js = api_state(http)
                 pk = js["packs"][0] if js else {}
-                c.ok(pk.get("online"), "ks48: online (ignored %s)" % ignore)
-                w = values(fake.dev(mac))
-                c.ok(w and set(w) <= test_ble.READS["ks48"], "ks48: only its read requests written (%s)" % w)
-                if ignore:
-                    c.ok("7b04007d" in w and not {"7b05007d", "7b06007d", "7b07007d"} & set(w),
-                         "ks48: ignored: 0x04 asked, 0x05 .. 0x07 never")
-                    sb = pk.get("settings_bms")
-                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
-                         "ks48: ignored: cell_ovp_v null (%r)" % sb)
-                else:
-                    check_settings("ks48", pk, sim.state()["packs"][0], "/api/state")
+                c.ok(pk.get("online"), "%s: online (ignored %s)" % (proto, ignore))
+                check(ignore, pk, fake.dev(mac), sim)
             finally:
                 gw.stop()
                 fake.stop()
                 sim.stop()
     finally:
         bus.stop()
+
+
+def settings_null(proto, pk):
+    sb = pk.get("settings_bms")
+    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
+         "%s: ignored: cell_ovp_v null (%r)" % (proto, sb))
+
+
+def ks48_ble():
+    """ks48: settings_bms in /api/state from the reads 0x04 .. 0x07,
+    nothing but the reads written; a BMS that ignores them (nosettings=1)
+    polls on, online, its settings null, 0x04 asked once over several polls
+    (the one request left unanswered), 0x05 .. 0x07 never."""
+    import test_ble
+    from test_ble import values
+
+    def check(ignore, pk, dev, sim):
+        w = values(dev)
+        c.ok(w and set(w) <= test_ble.READS["ks48"], "ks48: only its read requests written (%s)" % w)
+        if ignore:
+            c.ok("7b04007d" in w and not {"7b05007d", "7b06007d", "7b07007d"} & set(w),
+                 "ks48: ignored: 0x04 asked, 0x05 .. 0x07 never")
+            settings_null("ks48", pk)
+        else:
+            check_settings("ks48", pk, sim.state()["packs"][0], "/api/state")
+    # several polls (three requests each, the identity and settings once)
+    ble_run("ks48", "C8:47:80:00:02:01", dict(layout="ks48", name="BL-250-100-100",
+                                              uuids=["0000ff00-0000-1000-8000-00805f9b34fb"]),
+            "address=1,cells=16,sensors=4", 24, True, check)
 
 
 # Bluetooth LE protocols with a settings read of their own (ble_settings):
@@ -320,101 +337,48 @@ BLE_CASES = {
 
 
 def ble_settings(proto):
-    """humsienk (0x58) and ogt (the design capacity 0x3C) over the fake
-    BlueZ: settings_bms in /api/state (the capacity the pack's), nothing
-    but the reads written; a BMS that ignores or refuses the settings read
-    (nosettings=1) polls on, online, its settings null, the read asked once
-    over several polls."""
+    """humsienk (0x58) and ogt (the design capacity 0x3C): settings_bms in
+    /api/state (the capacity the pack's), nothing but the reads written; a
+    BMS that ignores or refuses the settings read (nosettings=1) polls on,
+    online, its settings null, the read asked once over several polls."""
     import test_ble
-    from test_ble import Bus, Fake, ble_pack, device, gw_conf, values
+    from test_ble import values
     name, uuid, packs, reads, set_req, silent = BLE_CASES[proto]
     reads = reads or test_ble.READS[proto]
-    bus = Bus()
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    mac = "C8:47:80:00:02:02"
-    try:
-        for ignore in (False, True):
-            print("== %s over Bluetooth LE, settings read %s" % (proto, "ignored" if ignore else "answered"),
-                  flush=True)
-            sim = Sim(protocol=proto, packs=(packs + (",nosettings=1" if ignore else ""),))
-            fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=[uuid])])
-            port, http = free_port(), free_port()
-            conf = gw_conf(port, [ble_pack("p", mac, proto)]) + "[http]\nlisten = 127.0.0.1:%d\n" % http
-            gw = Gateway(conf, port)
-            try:
-                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 20, 40),
-                     "%s: polls go on (ignored %s)" % (proto, ignore))
-                st = json.loads(sim.ctl("stats"))
-                c.eq(st["requests"] - st["answers"], 1 if ignore and silent else 0,
-                     "%s: unanswered requests (ignored %s, %r)" % (proto, ignore, st))
-                js = api_state(http)
-                pk = js["packs"][0] if js else {}
-                c.ok(pk.get("online"), "%s: online (ignored %s)" % (proto, ignore))
-                w = values(fake.dev(mac))
-                c.ok(w and set(w) <= reads, "%s: only its read requests written (%s)" % (proto, w))
-                c.eq(w.count(set_req), 1, "%s: the settings read asked once (ignored %s)" % (proto, ignore))
-                sb = pk.get("settings_bms")
-                cap = (sb or {}).get("capacity_ah", {}).get("value")
-                if ignore:
-                    c.ok(isinstance(sb, dict) and cap is None, "%s: ignored: capacity_ah null (%r)" % (proto, sb))
-                    continue
-                if proto in BLE_WANT:
-                    check_settings(proto, pk, sim.state()["packs"][0], "/api/state")
-                c.ok(cap is not None and abs(cap - sim.state()["packs"][0]["capacity_ah"]) < 0.011,
-                     "%s: capacity_ah the pack's (%r)" % (proto, cap))
-            finally:
-                gw.stop()
-                fake.stop()
-                sim.stop()
-    finally:
-        bus.stop()
+
+    def check(ignore, pk, dev, sim):
+        w = values(dev)
+        c.ok(w and set(w) <= reads, "%s: only its read requests written (%s)" % (proto, w))
+        c.eq(w.count(set_req), 1, "%s: the settings read asked once (ignored %s)" % (proto, ignore))
+        sb = pk.get("settings_bms")
+        cap = (sb or {}).get("capacity_ah", {}).get("value")
+        if ignore:
+            c.ok(isinstance(sb, dict) and cap is None, "%s: ignored: capacity_ah null (%r)" % (proto, sb))
+            return
+        if proto in BLE_WANT:
+            check_settings(proto, pk, sim.state()["packs"][0], "/api/state")
+        c.ok(cap is not None and abs(cap - sim.state()["packs"][0]["capacity_ah"]) < 0.011,
+             "%s: capacity_ah the pack's (%r)" % (proto, cap))
+    ble_run(proto, "C8:47:80:00:02:02", dict(layout=proto, name=name, uuids=[uuid]), packs, 20, silent, check)
 
 
 def seplos_ble():
-    """seplos over the fake BlueZ: settings_bms in /api/state from 0x47,
-    nothing but the reads 0x61 and 0x47 written; a BMS that ignores 0x47
-    (nosettings=1) polls on, online, its settings null, 0x47 asked once
-    over several polls."""
-    from test_ble import Bus, Fake, ble_pack, device, gw_conf
-    bus = Bus()
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    mac = "90:A6:BF:00:00:02"
+    """seplos: settings_bms in /api/state from 0x47, nothing but the reads
+    0x61 and 0x47 written; a BMS that ignores 0x47 (nosettings=1) polls on,
+    online, its settings null, 0x47 asked once over several polls."""
     reads = {"ff02:7e10004661000100f7c10d", "ff02:7e10004647000100e7160d"}
-    try:
-        for ignore in (False, True):
-            print("== seplos over Bluetooth LE, 0x47 %s" % ("ignored" if ignore else "answered"), flush=True)
-            sim = Sim(protocol="seplos", packs=("address=0,cells=16,sensors=4,capacity=100" +
-                                                (",nosettings=1" if ignore else ""),))
-            fake = Fake([device(mac, sim, layout="jbd", chunk=20, name="BP00",
-                                uuids=["0000ff00-0000-1000-8000-00805f9b34fb"])])
-            port, http = free_port(), free_port()
-            conf = gw_conf(port, [ble_pack("p", mac, "seplos", extra="address = 0\n")]) + \
-                "[http]\nlisten = 127.0.0.1:%d\n" % http
-            gw = Gateway(conf, port)
-            try:
-                c.ok(wait_until(lambda: json.loads(sim.ctl("stats"))["requests"] >= 8, 40),
-                     "seplos: polls go on (ignored %s)" % ignore)
-                st = json.loads(sim.ctl("stats"))
-                c.eq(st["requests"] - st["answers"], 1 if ignore else 0,
-                     "seplos: unanswered requests (ignored %s: 0x47 once, %r)" % (ignore, st))
-                js = api_state(http)
-                pk = js["packs"][0] if js else {}
-                c.ok(pk.get("online"), "seplos: online (ignored %s)" % ignore)
-                w = fake.dev(mac)["written"]
-                c.ok(w and set(w) <= reads and w.count("ff02:7e10004647000100e7160d") == 1,
-                     "seplos: only its reads written, 0x47 once (%s)" % w)
-                if ignore:
-                    sb = pk.get("settings_bms")
-                    c.ok(isinstance(sb, dict) and (sb.get("cell_ovp_v") or {}).get("value") is None,
-                         "seplos: ignored: cell_ovp_v null (%r)" % sb)
-                else:
-                    check_settings("seplos-ble", pk, sim.state()["packs"][0], "/api/state")
-            finally:
-                gw.stop()
-                fake.stop()
-                sim.stop()
-    finally:
-        bus.stop()
+
+    def check(ignore, pk, dev, sim):
+        w = dev["written"]
+        c.ok(w and set(w) <= reads and w.count("ff02:7e10004647000100e7160d") == 1,
+             "seplos: only its reads written, 0x47 once (%s)" % w)
+        if ignore:
+            settings_null("seplos", pk)
+        else:
+            check_settings("seplos-ble", pk, sim.state()["packs"][0], "/api/state")
+    ble_run("seplos", "90:A6:BF:00:00:02", dict(layout="jbd", name="BP00",
+                                                uuids=["0000ff00-0000-1000-8000-00805f9b34fb"]),
+            "address=0,cells=16,sensors=4,capacity=100", 8, True, check, pack_extra="address = 0\n")
 
 
 def discovery():
