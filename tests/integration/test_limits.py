@@ -159,10 +159,13 @@ def test_temperature_and_mosfet(sim, client):
     sim.ctl("set 1 chg_mos 1")
     t0 = time.monotonic()
     seen, held = [], True
+    reads = []  # (start of the read, its end, CCL) for the rate below
     while time.monotonic() - t0 < 16:
+        t_start = time.monotonic() - t0
         lim = limits(client, 1)
         if lim:
             seen.append((time.monotonic() - t0, lim["ccl_a"]))
+            reads.append((t_start, seen[-1][0], lim["ccl_a"]))
             if lim["ccl_a"] >= 50:
                 break
         time.sleep(0.1)
@@ -172,11 +175,24 @@ def test_temperature_and_mosfet(sim, client):
          (None if first_up is None else round(first_up, 1)))
     mids = [a for t, a in seen if 0 < a < 50]
     c.ok(len(mids) >= 3 and seen[-1][1] >= 50, "then it ramps (%d values between 0 and 50) up to 50 A" % len(mids))
-    steps = [b[1] - a[1] for a, b in zip(seen, seen[1:]) if b[0] - a[0] > 0]
-    rates = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(seen, seen[1:]) if b[0] - a[0] >= 0.3]
-    c.ok(steps and max(steps) <= 21, "at recovery_rate: no jump above 20 A/s (largest step %.1f A)" %
-         (max(steps) if steps else -1))
-    del rates
+    # each rise against the time it can have taken: the engine computed the
+    # value before it after the last read that still showed the one before
+    # that began (the first rise: one poll, 0.5 s, before the last 0 read),
+    # and the new value before the read that first showed it ended -- the
+    # daemon's polls may come late on a loaded machine, its rate holds
+    runs = []  # [first read's end, last read's start, value]
+    for ts, te, a in reads:
+        if runs and runs[-1][2] == a:
+            runs[-1][1] = ts
+        else:
+            runs.append([te, ts, a])
+    over = []
+    for k in range(1, len(runs)):
+        since = runs[k - 2][1] if k >= 2 else runs[k - 1][1] - 0.5
+        rise = runs[k][2] - runs[k - 1][2]
+        if rise > 20 * (runs[k][0] - since) + 0.5:
+            over.append((round(runs[k - 1][2], 1), round(runs[k][2], 1), round(runs[k][0] - since, 2)))
+    c.ok(len(runs) >= 2 and not over, "at recovery_rate: no rise above 20 A/s over the time it had (%s)" % over)
 
 
 def test_float(sim, client):
