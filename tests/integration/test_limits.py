@@ -177,7 +177,8 @@ def test_temperature_and_mosfet(sim, client):
     c.ok(len(mids) >= 3 and seen[-1][1] >= 50, "then it ramps (%d values between 0 and 50) up to 50 A" % len(mids))
     # each rise against the time it can have taken: the engine computed the
     # value before it after the last read that still showed the one before
-    # that began (the first rise: one poll, 0.5 s, before the last 0 read),
+    # that began (the first rise, from 0 after the hold: at most 21 A, as
+    # the engine's first step),
     # and the new value before the read that first showed it ended -- the
     # daemon's polls may come late on a loaded machine, its rate holds
     runs = []  # [first read's end, last read's start, value]
@@ -188,9 +189,11 @@ def test_temperature_and_mosfet(sim, client):
             runs.append([te, ts, a])
     over = []
     for k in range(1, len(runs)):
-        since = runs[k - 2][1] if k >= 2 else runs[k - 1][1] - 0.5
         rise = runs[k][2] - runs[k - 1][2]
-        if rise > 20 * (runs[k][0] - since) + 0.5:
+        if k == 1 and rise > 21:
+            over.append((round(runs[0][2], 1), round(runs[1][2], 1), "first"))
+        if k >= 2 and rise > 20 * (runs[k][0] - runs[k - 2][1]) + 0.5:
+            since = runs[k - 2][1]
             over.append((round(runs[k - 1][2], 1), round(runs[k][2], 1), round(runs[k][0] - since, 2)))
     c.ok(len(runs) >= 2 and not over, "at recovery_rate: no rise above 20 A/s over the time it had (%s)" % over)
 
