@@ -95,14 +95,17 @@ static void fill_temps(struct inv_battery *b, const struct bms_snapshot *s, uint
 
 static void fill_cells(struct inv_battery *b, const struct bms_snapshot *s)
 {
-	if (!s->ncells)
-		return;
 	struct bms_cell_stats cs;
 	bms_cell_stats(s, &cs);
+	if (cs.from == BMS_CELLS_NONE)
+		return;
 	b->cell_min_mv = cs.min_mv;
 	b->cell_max_mv = cs.max_mv;
 	b->cell_min_at = (struct inv_where){ 1, cs.min_idx };
 	b->cell_max_at = (struct inv_where){ 1, cs.max_idx };
+	b->present |= INV_HAS_CELL_MINMAX;
+	if (cs.from != BMS_CELLS_LIST)
+		return; /* the BMS's own highest and lowest cell: no list */
 	b->ncells = s->ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : s->ncells;
 	memcpy(b->cell_mv, s->cell_mv, b->ncells * sizeof(b->cell_mv[0]));
 	b->series_cells = b->ncells;

@@ -111,11 +111,30 @@ static void add_temps(struct gw_string_state *o, int m, const struct bms_snapsho
 	}
 }
 
-/* Member m's cells, numbered on from the members before it. */
+/* Member m without a cell list: its BMS's own highest and lowest cell
+ * (their numbers in the member, none in the string: the members' count is
+ * then unknown, and so is the mean). */
+static void add_cell_ext(struct gw_string_state *o, int m, const struct bms_snapshot *ps)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(ps, &cs);
+	if (cs.from != BMS_CELLS_EXT)
+		return;
+	if (!o->cell_min_at.member || cs.min_mv < o->cell_min_mv)
+		o->cell_min_mv = cs.min_mv, o->cell_min_at = (struct gw_string_at){ (uint8_t)(m + 1), cs.min_idx, 0 };
+	if (!o->cell_max_at.member || cs.max_mv > o->cell_max_mv)
+		o->cell_max_mv = cs.max_mv, o->cell_max_at = (struct gw_string_at){ (uint8_t)(m + 1), cs.max_idx, 0 };
+	o->cell_ext = true;
+}
+
+/* Member m's cells, numbered on from the members before it (its BMS's own
+ * extremes where it has no cell list). */
 static void add_cells(struct str_acc *a, struct gw_string_state *o, int m, const struct bms_snapshot *ps)
 {
-	if (!(ps->present & BMS_HAS_CELLS))
+	if (!(ps->present & BMS_HAS_CELLS) || !ps->ncells) {
+		add_cell_ext(o, m, ps);
 		return;
+	}
 	for (unsigned i = 0; i < ps->ncells && i < BMS_MAX_CELLS; i++) {
 		uint16_t mv = ps->cell_mv[i];
 		struct gw_string_at at = { (uint8_t)(m + 1), (uint8_t)(i + 1), (uint16_t)(o->cells + i + 1) };
@@ -195,7 +214,7 @@ static void finish(const struct str_acc *a, const struct bms_snapshot *const fre
 		}
 		o->soc_spread = a->soc_max - a->soc_min;
 	}
-	if (a->cell_n)
+	if (a->cell_n && !o->cell_ext)
 		o->cell_avg_mv = (uint16_t)((a->cell_sum + a->cell_n / 2) / a->cell_n);
 }
 

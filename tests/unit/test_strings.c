@@ -80,6 +80,42 @@ static void test_cells_across_the_string(void)
 	CHECK_NEAR(o.snap.temp_c[3], 41, 1e-4);
 }
 
+/* A member whose BMS sends no cell list: its own highest and lowest cell
+ * count in the string's (its numbers in the member, none in the string),
+ * and the string's count and mean are no longer known. */
+static void test_member_extremes(void)
+{
+	struct bms_snapshot a = pack(3300, 5, 50, 100), b = pack(3310, 5, 50, 100);
+	a.cell_mv[3] = 3280;
+	b.present &= ~(uint32_t)BMS_HAS_CELLS;
+	b.ncells = 0;
+	bms_set_cell_ext(&b, 3460, 11, 3290, 0);
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_string_state o;
+	gw_string_aggregate(f, 2, false, 2.0, 0.1, &o);
+	CHECK(o.cell_ext);
+	CHECK_EQ_INT(o.cell_min_mv, 3280);
+	CHECK_EQ_INT(o.cell_min_at.member, 1);
+	CHECK_EQ_INT(o.cell_min_at.string_index, 4);
+	CHECK_EQ_INT(o.cell_max_mv, 3460);
+	CHECK_EQ_INT(o.cell_max_at.member, 2);
+	CHECK_EQ_INT(o.cell_max_at.index, 11);
+	CHECK_EQ_INT(o.cell_max_at.string_index, 0); /* its place in the string is not known */
+	CHECK_EQ_INT(o.cell_avg_mv, 0);
+	/* the lowest is the extremes' member's: no number there */
+	bms_set_cell_ext(&b, 3460, 11, 3200, 0);
+	gw_string_aggregate(f, 2, false, 2.0, 0.1, &o);
+	CHECK_EQ_INT(o.cell_min_mv, 3200);
+	CHECK_EQ_INT(o.cell_min_at.member, 2);
+	CHECK_EQ_INT(o.cell_min_at.index, 0);
+	/* both with lists: a mean, no extremes flag */
+	struct bms_snapshot c = pack(3310, 5, 50, 100);
+	const struct bms_snapshot *g[] = { &a, &c };
+	gw_string_aggregate(g, 2, false, 2.0, 0.1, &o);
+	CHECK(!o.cell_ext);
+	CHECK(o.cell_avg_mv > 0);
+}
+
 /* A broken series link: one member's current departs from the others'. */
 static void test_current_deviation(void)
 {
@@ -255,6 +291,7 @@ int main(void)
 {
 	test_sum_common_current_weakest();
 	test_cells_across_the_string();
+	test_member_extremes();
 	test_current_deviation();
 	test_member_missing();
 	test_alarms_and_mosfets();
