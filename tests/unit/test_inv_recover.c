@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../gateway/core/log.h"
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/inverter/invout.h"
 #include "../../gateway/model/gw.h"
@@ -74,8 +75,8 @@ static struct gw *make(const struct scen *sc)
 	snprintf(ini, sizeof(ini),
 		 "[gateway]\nstate_file = none\nstale_after = %d\n%s"
 		 "[limits]\nrecovery_hold = %d\nrecovery_rate = %d\nmax_charge_current = 50\nmax_discharge_current = 60\n%s"
-		 "[inverter.x]\nprotocol = %s\nport = slcan:///dev/ttyACM0\nsource = %s\nfailsafe_silence = %d\n",
-		 STALE, sc->packs_and_bank, HOLD, RATE, sc->limits_extra, sc->proto, sc->src, SILENCE);
+		 "[inverter.x%d]\nprotocol = %s\nport = slcan:///dev/ttyACM0\nsource = %s\nfailsafe_silence = %d\n",
+		 STALE, sc->packs_and_bank, HOLD, RATE, sc->limits_extra, ngw, sc->proto, sc->src, SILENCE);
 	struct conf *c = malloc(sizeof(*c));
 	if (!c || conf_load_string(ini, "t.ini", c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", sc->name, c ? err : "out of memory");
@@ -101,12 +102,32 @@ static void step(struct gw *gw, struct inv_out *o, double t, bool muted, const b
 	inv_update_state(o, true, *fresh, t);
 }
 
+/* How many lines of the log so far hold what. */
+static int logged(FILE *log, const char *what)
+{
+	char line[1024];
+	int n = 0;
+	fflush(log);
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		n += strstr(line, what) != NULL;
+	return n;
+}
+
 static void run(const struct scen *sc)
 {
 	fprintf(stderr, "== %s\n", sc->name);
-	struct gw *gw = make(sc);
-	if (!gw)
+	FILE *log = tmpfile();
+	CHECK(log != NULL);
+	if (!log)
 		return;
+	gw_log_set_output(log);
+	struct gw *gw = make(sc);
+	if (!gw) {
+		gw_log_set_output(NULL);
+		fclose(log);
+		return;
+	}
 	static struct inv_out outs[8];
 	struct inv_out *o = &outs[ngw - 1];
 	o->gw = gw;
@@ -168,6 +189,16 @@ static void run(const struct scen *sc)
 	CHECK(steady);
 	fprintf(stderr, "   back at %.1f s: first rise after %.1f s, steady %.0f / %.0f A after %.1f s\n", t_back - T0,
 		first_rise - t_back, ccl, dcl, t - t_back);
+	/* each change of the output's state said once (each scenario's output
+	 * has a name of its own: the log folds a text said again) */
+	char who[64];
+	snprintf(who, sizeof(who), "inverter %s: source", o->cfg.name);
+	CHECK_EQ_INT(logged(log, who), 3);   /* has data, stale, fresh again */
+	CHECK_EQ_INT(logged(log, "fresh again after"), 1);
+	snprintf(who, sizeof(who), "inverter %s: silent", o->cfg.name);
+	CHECK_EQ_INT(logged(log, who), 1);
+	gw_log_set_output(NULL);
+	fclose(log);
 }
 
 static const char PACKS2[] = "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n"
