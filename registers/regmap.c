@@ -96,7 +96,7 @@ static const struct reg_def reg_table[] = {
 	{ 43, 1, 0, REG_U16, 0, "min", REG_STATUS, REG_SRC_SOC_MAX_MINUTE, REG_ABS_NONE,
 	  "highest SOC today: minute", "0-59" },
 	{ 44, 1, 0, REG_U16, 1, "Ah", REG_DATA, REG_SRC_REMAIN, REG_ABS_ZERO,
-	  "remaining capacity", "" },
+	  "remaining capacity", "the BMS's, else its SOC of the full capacity (bmsgw-modbus(7), Capacities)" },
 	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_FAILURE, REG_ABS_NONE,
 	  "failure flag", "1 = any BMS alarm active, or the pack is stale or never polled; 0 = none" },
 	/* charge and discharge limits ([limits]; bmsgw-inverters(7) "CHARGE
@@ -131,7 +131,7 @@ static const struct reg_def reg_table[] = {
 	{ 61, 1, 0, REG_U16, 0, "%", REG_DATA, REG_SRC_SOH, REG_ABS_ZERO,
 	  "SOH", "state of health" },
 	{ 62, 1, 0, REG_U16, 1, "Ah", REG_DATA, REG_SRC_FULL, REG_ABS_ZERO,
-	  "full capacity", "full / rated capacity as the BMS reports it" },
+	  "full capacity", "the BMS's full / rated capacity, else [soc] capacity, else remaining / SOC (bmsgw-modbus(7), Capacities)" },
 	{ 63, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_CYCLES, REG_ABS_ZERO,
 	  "cycle count", "" },
 	{ 65, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NTEMPS, REG_ABS_ZERO,

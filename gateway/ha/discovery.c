@@ -34,6 +34,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 #include "discovery.h"
+#include "../model/capacity.h"
 #include "../model/json.h"
 
 #ifndef BMSGW_VERSION
@@ -378,10 +379,24 @@ static bool unit_counts(const struct unit *u)
 	return false;
 }
 
+/* What a pack carries: its driver's values, and the capacities the one
+ * rule gives it (model/capacity.h: a configured [soc] capacity, remaining
+ * over SOC); any other unit everything. */
+static uint32_t unit_provides(const struct unit *u)
+{
+	double cap = 0;
+	if (!u->drv)
+		return ~0u;
+	for (int i = 0; u->kind == E_PACK && i < u->c->npacks; i++)
+		if (strcmp(u->c->packs[i].name, u->name) == 0)
+			cap = u->c->packs[i].soc.capacity;
+	return u->drv->provides | gw_capacity_provides(u->drv->provides, cap);
+}
+
 /* Every entity of the table this unit has, then the numbered ones. */
 static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 {
-	uint32_t provides = u->drv ? u->drv->provides : ~0u;
+	uint32_t provides = unit_provides(u);
 	for (size_t i = 0; i < NENTS; i++) {
 		const struct ent *e = &ents[i];
 		if (!(e->flags & u->kind) || ((e->flags & E_ANY) ? !(e->needs & provides) : (e->needs & provides) != e->needs))

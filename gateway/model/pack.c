@@ -10,7 +10,8 @@
  * the sensors out of range, the plausibility table), and commits a good
  * one whole: its derived values, the SOC step (model/socunit.c: with
  * [soc] source = counted and the count synced, the counted SOC replaces the
- * BMS's), the registers encoded once and swapped in; a poll that is not
+ * BMS's), its capacities by the one rule (capacity.h), the registers
+ * encoded once and swapped in; a poll that is not
  * good is counted and the old snapshot stays until it goes stale by age.
  * Then every output hears of it (model/events.c).  A pack is made here
  * too (gw_pack_new), with the charge engine's memory of it; the plan wires
@@ -24,6 +25,7 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "capacity.h"
 #include "events.h"
 #include "gw.h"
 
@@ -116,6 +118,9 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 		p->snap.present |= BMS_HAS_SOC;
 		soc_track(p);
 	}
+	/* its capacities by the one rule (capacity.h): from the BMS's own SOC,
+	 * after the SOC step read the BMS's own figures */
+	gw_capacity_apply(&p->snap, p->soc.bms_soc, p->cfg->soc.capacity);
 	uint16_t regs[REG_MAP_SIZE];
 	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
 	memcpy(p->data_regs, regs, sizeof(regs));

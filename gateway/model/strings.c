@@ -22,7 +22,7 @@ struct str_acc {
 	int nv, ni, nsoh, nmembers_v;
 	uint32_t cell_sum, cell_n;
 	double soc_min, soc_max;
-	int nsoc;
+	int nsoc, nfull;
 };
 
 void gw_snapshot_merge_maxima(struct bms_snapshot *s, const struct bms_snapshot *ps)
@@ -69,7 +69,8 @@ static void add_state(struct str_acc *a, struct gw_string_state *o, int m, const
 	gw_snapshot_merge_maxima(s, ps);
 }
 
-/* The weakest member's SOC and remaining Ah, the smallest full Ah. */
+/* The weakest member's SOC and remaining Ah, the smallest full Ah (each
+ * member's by the one rule, capacity.h: its snapshot carries them). */
 static void add_soc(struct str_acc *a, struct gw_string_state *o, int m, const struct bms_snapshot *ps)
 {
 	struct bms_snapshot *s = &o->snap;
@@ -82,7 +83,10 @@ static void add_soc(struct str_acc *a, struct gw_string_state *o, int m, const s
 			a->soc_max = ps->soc;
 		a->nsoc++;
 	}
-	if ((ps->present & BMS_HAS_FULL) && (!(s->present & BMS_HAS_FULL) || ps->full_ah < s->full_ah)) {
+	if (!(ps->present & BMS_HAS_FULL))
+		return;
+	a->nfull++;
+	if (!(s->present & BMS_HAS_FULL) || ps->full_ah < s->full_ah) {
 		s->full_ah = ps->full_ah;
 		s->present |= BMS_HAS_FULL;
 	}
@@ -203,6 +207,10 @@ static void finish(const struct str_acc *a, const struct bms_snapshot *const fre
 	if (a->nsoh) {
 		s->soh = (float)a->soh;
 		s->present |= BMS_HAS_SOH;
+	}
+	if (a->nfull != n) {           /* the smallest needs every member's */
+		s->full_ah = 0;
+		s->present &= ~(uint32_t)BMS_HAS_FULL;
 	}
 	if (o->weakest) {
 		const struct bms_snapshot *w = fresh[o->weakest - 1];

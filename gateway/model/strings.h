@@ -13,7 +13,8 @@
  *                least 2 A) is flagged: a broken series link, a bypassed or
  *                miswired member, a wrong shunt
  *   SOC, remaining Ah   the weakest member's (the string is empty when it is)
- *   full Ah      the smallest member's
+ *   full Ah      the smallest member's, known once every member's is
+ *                (each member's capacities by the one rule, capacity.h)
  *   cells        every member's, in string order: string cell n is member
  *                m's cell c (min / max / mean with both); a member without
  *                a cell list adds its BMS's own highest and lowest cell to

@@ -287,8 +287,72 @@ static void test_bank_of_strings(void)
 	CHECK(o.member_stale);
 }
 
+/* A bank of one string whose member came back: the string's limits are
+ * its member's recovery (0 A, reason stale); the bank is fresh with them,
+ * never fail-safe, and follows their rise without a hold of its own; a
+ * second string that recovered carries the bank alone. */
+static void test_bank_recovering(void)
+{
+	struct conf_limits cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.enabled = true;
+	cfg.bank_rule = CONF_BANK_MIN;
+	cfg.recovery_hold = 30;
+	cfg.recovery_rate = 5;
+	struct gw_limits s1 = lim(220.8, 0, 0, 179.2, 64), s2 = lim(220.8, 80, 100, 179.2, 64);
+	s1.ccl_reason = s1.dcl_reason = GW_LR_STALE;
+	s1.charge_allowed = s1.discharge_allowed = false;
+	struct gw_lim_member m[2] = { { &s1, false, { 100, 100 }, 100 }, { &s2, false, { 100, 100 }, 100 } };
+	struct gw_lim_bank_in in = { m, 1, true, true, true, 215.0, 0, 50 };
+	struct gw_lim_bank_state st;
+	struct gw_limits o;
+	gw_limits_bank_init(&st);
+	/* the bank was fail-safe while the member was away */
+	struct gw_lim_member gone = { NULL, true, { 100, 100 }, 0 };
+	struct gw_lim_bank_in away = { &gone, 1, true, true, true, 215.0, 0, 50 };
+	gw_limits_bank(&cfg, &away, &o, NULL);
+	CHECK(o.failsafe);
+	gw_limits_bank_follow(&cfg, &st, &away, 100, &o);
+	/* back: fresh, 0 A */
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(!o.failsafe);
+	CHECK(o.volt_valid);
+	CHECK_NEAR(o.ccl_a, 0, 1e-9);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_STALE);
+	gw_limits_bank_follow(&cfg, &st, &in, 101, &o);
+	CHECK(!o.failsafe && o.ccl_a == 0 && !o.charge_allowed);
+	/* the member ramps after its hold: the bank follows at once, at most at the rate */
+	s1.ccl_a = 5;
+	s1.charge_allowed = true;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 102, &o);
+	CHECK_NEAR(o.ccl_a, 5, 1e-9);
+	s1.ccl_a = 40;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 103, &o);
+	CHECK_NEAR(o.ccl_a, 10, 1e-9);   /* 5 A/s */
+	/* the member recovered (its reason no longer stale): the bank goes on up without a hold */
+	s1.ccl_a = 80;
+	s1.ccl_reason = GW_LR_NONE;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 104, &o);
+	CHECK_NEAR(o.ccl_a, 15, 1e-9);
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 120, &o);
+	CHECK_NEAR(o.ccl_a, 80, 1e-9);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_NONE);
+	/* two strings, one recovering, one recovered: the recovered one alone */
+	s1 = lim(220.8, 0, 0, 179.2, 64);
+	s1.ccl_reason = s1.dcl_reason = GW_LR_STALE;
+	in.n = 2;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(!o.failsafe);
+	CHECK_NEAR(o.ccl_a, 80, 1e-9);   /* 1 string x 80 A */
+}
+
 int main(void)
 {
+	test_bank_recovering();
 	test_sum_common_current_weakest();
 	test_cells_across_the_string();
 	test_member_extremes();
