@@ -88,8 +88,13 @@ static void check_hv_answer(const struct gw_can_frame *set, int n, const struct 
 	struct inv_encoded e = *e0;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.address = adr;
+	struct inv_heard h;
+	struct inv_battery b;
+	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
+	h.asked = asked;
 	memcpy(f, set, (size_t)n * sizeof(f[0]));
-	int k = inv_codec_pylon_hv_can.can.answer(&cfg, asked, f, n, &e);
+	int k = inv_codec_pylon_hv_can.can.answer(&cfg, &h, &b, f, n, INV_CAN_MAX_FRAMES, &e);
 	int want = ((asked & 1) ? 9 : 0) + ((asked & 4) ? 4 : 0);
 	REQUIRE(k == want);
 	for (int i = 0; i < k; i++) {
