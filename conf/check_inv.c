@@ -50,8 +50,9 @@ struct inv_take {
 #define TAKES_DEF(k, p, lo, hi, def) { k, CONF_INV_##p, lo, hi, true, def }
 
 /* Sources of the ranges and defaults: gateway/inverter/PROTOCOLS.md (the
- * address of pylon-hv-can §8, of growatt-rs485 §7a; solax-can's battery
- * type 131 and its 1-13 modules, foxess-can's 1-8 towers, their sections). */
+ * address of pylon-hv-can §8, of growatt-rs485 §6a; solax-can's battery
+ * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
+ * modules, their sections §11, §12). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -73,7 +74,7 @@ static const struct inv_take takes[] = {
 	TAKES(K_IN_MANUFACTURER, GROWATT_RS485), TAKES(K_IN_MANUFACTURER, PYLON_HV_CAN),
 	TAKES(K_IN_MANUFACTURER, BYD_HVS_CAN),
 
-	TAKES_DEF(K_IN_BATTERY_TYPE, SOLAX_CAN, 0, 255, 131),
+	TAKES_DEF(K_IN_BATTERY_TYPE, SOLAX_CAN, 0, 255, 131), TAKES_DEF(K_IN_BATTERY_TYPE, FOXESS_CAN, 0, 255, 0x52),
 
 	TAKES_IN(K_IN_REPORT_MODULES, SOLAX_CAN, 1, 13), TAKES_IN(K_IN_REPORT_MODULES, FOXESS_CAN, 1, 8),
 	TAKES_IN(K_IN_REPORT_MODULES, PYLON_HV_CAN, 1, 255),

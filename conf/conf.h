@@ -576,7 +576,7 @@ struct conf_inverter {
 	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
 	/* The identity the inverter sees, where the protocol carries it (conf/check_inv.c
 	 * says which protocol takes which); -1: the source's */
-	int battery_type;                /* solax-can 0x1877 byte 4 (default 131) */
+	int battery_type;                /* 0x1877 byte 4: solax-can (default 131), foxess-can (82) */
 	int report_modules;              /* the module count sent (solax-can 0x1875, foxess-can 0x1875,
 	                                  * pylon-hv-can 0x7320): -1 the protocol's rule from the source */
 	double report_capacity_ah;       /* the full capacity sent, Ah (the remaining one follows the SOC) */

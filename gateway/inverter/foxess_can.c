@@ -6,16 +6,16 @@
  *
  *	0x1872 CVL, DVL, CCL, DCL               (sxfamily.c, as solax-can)
  *	0x1873 voltage, current, SOC, remaining energy (0.01 kWh)
- *	0x1874 hottest / coldest sensor, highest / lowest cell (0.1 V)
+ *	0x1874 hottest / coldest sensor, highest / lowest cell (mV)
  *	0x1875 mean temperature, a bit per module answering, the module count,
  *	       the contactor, cycles
  *	0x1876 bit 0 "charging not possible", highest / lowest cell (mV)
- *	0x1877 fault, type (0x52 the master, 0x84 a module), firmware, which
- *	       (one of the master and the modules in turn)
+ *	0x1877 fault, type (battery_type, 0x52 unless set: the master; 0x84 a
+ *	       module), firmware, which (the master and the modules in turn)
  *	0x1878 256.7 ("max AC voltage", a constant), lifetime energy (unknown: 0)
  *	0x1879 the state bits: operational, may charge / discharge, charging,
  *	       discharging, error
- *	0x0C05+i module i: current, hottest / coldest (+50), SOC, voltage (mV)
+ *	0x0C05+i module i: current, hottest / coldest (+40), SOC, voltage (0.01 V)
  *	0x0C1D+4k cells 4k+1..4k+4 (mV); 0x0D21+8k sensors 8k+1..8k+8 (+50)
  *	0x1881 / 0x1882 / 0x1883 a module's serial number, three parts of 7
  *
@@ -40,7 +40,8 @@
 
 #define FX_MODULES_MAX 8       /* a tower: one to eight modules */
 #define FX_MODULE_V 51.2       /* a module's nominal voltage (16 LFP cells) */
-#define FX_TEMP_OFFSET 50      /* 1 degC + 50 in the module and sensor frames */
+#define FX_MODULE_T_OFFSET 40  /* 1 degC + 40 in the module frames (Battery-Emulator) */
+#define FX_SENSOR_T_OFFSET 50  /* 1 degC + 50 in the sensor frames (FozzieUK's capture) */
 #define FX_CELLS_MAX 144       /* 0x0C1D-0x0CAD: 36 frames of 4 cells */
 #define FX_SENSORS_MAX 64      /* 0x0D21-0x0D59: 8 frames of 8 sensors */
 #define FX_MAX_AC_V 2567       /* 0x1878 bytes 0-1, 0.1 V: every real battery's */
@@ -88,15 +89,23 @@ static bool fx_1876(const struct inv_battery *b, struct gw_can_frame *f)
 	return true;
 }
 
-/* 0x1877 of slot 0 (the master: type 0x52, 0x22, firmware 0xFF, 0x01);
- * the answer puts a module's in turn (fx_1877_slot). */
+/* 0x1874: the cells in mV, the real ones (Battery-Emulator squeezes a
+ * non-LFP pack's into 2.5-3.4 V). */
+static bool fx_1874(const struct inv_battery *b, struct gw_can_frame *f)
+{
+	sx_put1874(b, f, 1);
+	return true;
+}
+
+/* 0x1877 of slot 0 (the master: battery_type, firmware 0x12, 0x01); the
+ * answer puts a module's in turn (type 0x84 "HV2600 V2", firmware 0x1F,
+ * the slot in the high nibble). */
 static void fx_1877_slot(const struct inv_battery *b, struct gw_can_frame *f, unsigned slot)
 {
 	sx_begin(f, 0x1877);
 	f->data[0] = fx_fault(b) ? 0x02 : 0x00;
-	f->data[4] = slot ? 0x84 : 0x52;
-	f->data[5] = slot ? 0x00 : 0x22;
-	f->data[6] = slot ? 0x20 : 0xFF;
+	f->data[4] = slot ? 0x84 : b->battery_type;
+	f->data[6] = slot ? 0x1F : 0x12;
 	f->data[7] = (uint8_t)(slot ? slot << 4 : 0x01);
 }
 
@@ -132,21 +141,21 @@ static bool fx_1879(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 static const struct inv_can_frame_fn fx_frames[] = {
-	{ 0x1872, sx_1872 }, { 0x1873, sx_1873 }, { 0x1874, sx_1874 }, { 0x1875, fx_1875 },
+	{ 0x1872, sx_1872 }, { 0x1873, sx_1873 }, { 0x1874, fx_1874 }, { 0x1875, fx_1875 },
 	{ 0x1876, fx_1876 }, { 0x1877, fx_1877 }, { 0x1878, fx_1878 }, { 0x1879, fx_1879 },
 };
 #define FX_NFRAMES (sizeof(fx_frames) / sizeof(fx_frames[0]))
 
-/* A temperature as 1 degC + 50 in a byte. */
-static uint8_t fx_temp8(float t)
+/* A temperature as 1 degC + offset in a byte. */
+static uint8_t fx_temp8(float t, long offset)
 {
-	return (uint8_t)inv_scale(t, 1, INV_NEAR, -FX_TEMP_OFFSET, 0xFF - FX_TEMP_OFFSET) + FX_TEMP_OFFSET;
+	return (uint8_t)(inv_scale(t, 1, INV_NEAR, -offset, 0xFF - offset) + offset);
 }
 
-/* 0x0C05+i: module i of m, the source divided evenly among them: the
- * current (a module in series carries the battery's), the hottest and
- * coldest sensor, the SOC, 0x0A (every real battery's), its share of the
- * voltage (mV). */
+/* 0x0C05+i: module i of m, the source divided evenly among them as
+ * Battery-Emulator does: the current over m, the hottest and coldest
+ * sensor, the SOC, 0x0A (every real battery's), the voltage over m
+ * (0.01 V). */
 static void fx_module(const struct inv_battery *b, unsigned i, unsigned m, struct gw_can_frame *f)
 {
 	float hi, lo;
@@ -154,14 +163,14 @@ static void fx_module(const struct inv_battery *b, unsigned i, unsigned m, struc
 	inv_cf_temp_extremes(b, &hi, &lo);
 	sx_begin(f, 0x0C05 + i);
 	inv_cf_put16(f->data, inv_has(b, INV_HAS_CURRENT, b->current) ?
-		     inv_scale(b->current, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
+		     inv_scale(b->current / m, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
 	bool t = (b->present & (INV_HAS_TEMP | INV_HAS_TEMP_MINMAX)) != 0;
-	f->data[2] = t ? fx_temp8(hi) : 0;
-	f->data[3] = t ? fx_temp8(lo) : 0;
+	f->data[2] = t ? fx_temp8(hi, FX_MODULE_T_OFFSET) : 0;
+	f->data[3] = t ? fx_temp8(lo, FX_MODULE_T_OFFSET) : 0;
 	f->data[4] = (uint8_t)inv_cf_soc(b, 1, 0);
 	f->data[5] = 0x0A;
 	inv_cf_put16(f->data + 6, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ?
-		     inv_scale(b->voltage / m, 1000, INV_NEAR, 0, 0xFFFF) : 0);
+		     inv_scale(b->voltage / m, 100, INV_NEAR, 0, 0xFFFF) : 0);
 }
 
 /* The cells (4 a frame from 0x0C1D) and the sensors (8 a frame from
@@ -184,7 +193,8 @@ static void fx_cells(const struct inv_battery *b, struct gw_can_frame *set, int 
 		struct gw_can_frame *f = &set[(*k)++];
 		sx_begin(f, 0x0D21 + j);
 		for (unsigned s = 0; s < 8; s++)
-			f->data[s] = fx_temp8(j + s < nt && isfinite(b->temps_c[j + s]) ? b->temps_c[j + s] : lo);
+			f->data[s] = fx_temp8(j + s < nt && isfinite(b->temps_c[j + s]) ? b->temps_c[j + s] : lo,
+					      FX_SENSOR_T_OFFSET);
 	}
 }
 

@@ -90,6 +90,14 @@ static bool sx_187a(const struct inv_battery *b, struct gw_can_frame *f)
 	return true;
 }
 
+/* 0x1874: the cells in 0.1 V, the real ones (Battery-Emulator rescales
+ * them into 3.0-3.5 V; RAND's dbc reads them plain). */
+static bool sx_1874(const struct inv_battery *b, struct gw_can_frame *f)
+{
+	sx_put1874(b, f, 0.01);
+	return true;
+}
+
 /* 0x1875: the mean temperature, the module count (byte 2), the contactor
  * (byte 4: 0 here; the answer says 1 while closed). */
 static bool sx_1875(const struct inv_battery *b, struct gw_can_frame *f)

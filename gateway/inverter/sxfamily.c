@@ -58,7 +58,7 @@ long sx_cell_min(const struct inv_battery *b)
 	return (b->present & INV_HAS_CELL_MINMAX) ? b->cell_min_mv : 0;
 }
 
-bool sx_1874(const struct inv_battery *b, struct gw_can_frame *f)
+void sx_put1874(const struct inv_battery *b, struct gw_can_frame *f, double per_mv)
 {
 	float hi, lo;
 
@@ -66,9 +66,8 @@ bool sx_1874(const struct inv_battery *b, struct gw_can_frame *f)
 	sx_begin(f, 0x1874);
 	inv_cf_put16(f->data, sx_temp(hi));
 	inv_cf_put16(f->data + 2, sx_temp(lo));
-	inv_cf_put16(f->data + 4, inv_scale(sx_cell_max(b), 0.01, INV_NEAR, 0, 0xFFFF));
-	inv_cf_put16(f->data + 6, inv_scale(sx_cell_min(b), 0.01, INV_NEAR, 0, 0xFFFF));
-	return true;
+	inv_cf_put16(f->data + 4, inv_scale(sx_cell_max(b), per_mv, INV_NEAR, 0, 0xFFFF));
+	inv_cf_put16(f->data + 6, inv_scale(sx_cell_min(b), per_mv, INV_NEAR, 0, 0xFFFF));
 }
 
 long sx_mean_temp(const struct inv_battery *b)

@@ -3,8 +3,9 @@
  * SolaX / FoxESS "V1" family shares (solax_can.c, foxess_can.c;
  * PROTOCOLS.md §11, §12): 29-bit identifiers, little endian, DLC 8, the
  * inverter's 0x1871 and the battery's 0x1872 (limits), 0x1873 (voltage,
- * current, SOC, remaining energy) and 0x1874 (extreme temperatures and
- * cells), the same in both.  Pure: struct in, frame out. */
+ * current, SOC, remaining energy), the same in both, and 0x1874 (extreme
+ * temperatures and cells: the cells' unit differs).  Pure: struct in,
+ * frame out. */
 #ifndef GATEWAY_INVERTER_SXFAMILY_H
 #define GATEWAY_INVERTER_SXFAMILY_H
 
@@ -26,8 +27,9 @@ bool sx_1872(const struct inv_battery *b, struct gw_can_frame *f);
  * down), 0, the remaining energy (u16 0.01 kWh). */
 bool sx_1873(const struct inv_battery *b, struct gw_can_frame *f);
 /* 0x1874: the hottest and coldest sensor (s16 0.1 degC), the highest and
- * lowest cell (u16 0.1 V, to the nearest); absent: 0. */
-bool sx_1874(const struct inv_battery *b, struct gw_can_frame *f);
+ * lowest cell (u16, per_mv units a millivolt: solax-can 0.01, a tenth of a
+ * volt; foxess-can 1, mV), to the nearest; absent: 0. */
+void sx_put1874(const struct inv_battery *b, struct gw_can_frame *f, double per_mv);
 /* The mean of the hottest and coldest sensor, s16 0.1 degC (0x1875 bytes 0-1). */
 long sx_mean_temp(const struct inv_battery *b);
 /* A temperature as s16 0.1 degC; a cell as u16 mV (0 without the extremes). */

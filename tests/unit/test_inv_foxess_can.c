@@ -4,8 +4,8 @@
  * identifiers, little endian, DLC 8; the sources' own bytes
  * (Battery-Emulator's FOXESS-CAN.h initial 0x1872, 0x1873, 0x1875, 0x1876;
  * its 0x1871 time frame; FozzieUK's requests) and frames this test encodes
- * from the layout (FozzieUK's capture dbc for 0x1879, the modules, the
- * cells and sensors); the inverter's 0x1871 by kind (01 with byte 4 = 00,
+ * from the layout (FozzieUK's capture dbc for 0x1879 and the cells and
+ * sensors, Battery-Emulator's for the modules); the inverter's 0x1871 by kind (01 with byte 4 = 00,
  * 01, 04; 05; 02 and 03 heard only; broken ones) and the answers: the
  * state in order, the modules, the serial numbers of every slot, the cells
  * and sensors of a source with a list (none without), 0x1877 in turn; the
@@ -57,6 +57,7 @@ static void battery_x1(struct inv_battery *b)
 	b->cycles = 142;
 	b->total_cells = 128;
 	b->modules = 8;
+	b->battery_type = 0x52;
 	strcpy(b->machine_tag, "3d1219c7");
 }
 
@@ -73,11 +74,11 @@ static void test_set(void)
 		CHECK(f[i].id == 0x1872 + (uint32_t)i && f[i].ext && f[i].dlc == 8);
 	CHECK(ext_frame_is(&f[0], 0x1872, "40 12 80 0C CD 00 F4 01")); /* BE: 467.2 V, 320.0 V, 20.5 A, 50.0 A */
 	CHECK(ext_frame_is(&f[1], 0x1873, "A3 10 0D 00 5D 00 77 07")); /* BE: 425.9 V, +1.3 A, 93 %, 19.11 kWh */
-	CHECK(ext_frame_is(&f[2], 0x1874, "FA 00 F8 00 21 00 21 00")); /* cells in 0.1 V (FozzieUK's dbc) */
+	CHECK(ext_frame_is(&f[2], 0x1874, "FA 00 F8 00 07 0D FE 0C")); /* cells in mV (Battery-Emulator) */
 	CHECK(ext_frame_is(&f[3], 0x1875, "F9 00 FF 08 01 00 8E 00")); /* BE: 24.9 degC, 0xFF, 8, on, 142 */
 	/* charging possible: bit 0 clear; BE's vector has it set (its SOC 100 %, below) */
 	CHECK(ext_frame_is(&f[4], 0x1876, "00 00 07 0D 00 00 FE 0C"));
-	CHECK(ext_frame_is(&f[5], 0x1877, "00 00 00 00 52 22 FF 01")); /* the master */
+	CHECK(ext_frame_is(&f[5], 0x1877, "00 00 00 00 52 00 12 01")); /* the master */
 	CHECK(ext_frame_is(&f[6], 0x1878, "07 0A 00 00 00 00 00 00")); /* 256.7, lifetime unknown */
 	/* 0x1879: always, may discharge, may charge, charging, operational */
 	CHECK(ext_frame_is(&f[7], 0x1879, "00 37 00 00 00 00 00 00"));
@@ -122,9 +123,13 @@ static void test_fields(void)
 	/* a hardware fault: 0x1877 byte 0 = 02, 0x1879 bit 6, 0x1876 bit 0 */
 	battery_x1(&b);
 	b.protect = BMS_AL_HW_FAULT;
-	FX_IS(&b, 0x1877, "02 00 00 00 52 22 FF 01");
+	FX_IS(&b, 0x1877, "02 00 00 00 52 00 12 01");
 	FX_IS(&b, 0x1879, "00 77 00 00 00 00 00 00");
 	FX_IS(&b, 0x1876, "01 00 07 0D 00 00 FE 0C");
+	/* the battery type as set */
+	battery_x1(&b);
+	b.battery_type = 0x86;
+	FX_IS(&b, 0x1877, "00 00 00 00 86 00 12 01");
 	/* a cycle count past 65535 is held there */
 	battery_x1(&b);
 	b.cycles = 70000;
@@ -144,7 +149,7 @@ static void test_failsafe(void)
 	FX_IS(&b, 0x1872, "40 12 80 0C 00 00 00 00");
 	FX_IS(&b, 0x1875, "F9 00 FF 08 00 00 8E 00");
 	FX_IS(&b, 0x1876, "01 00 07 0D 00 00 FE 0C");
-	FX_IS(&b, 0x1877, "02 00 00 00 52 22 FF 01");
+	FX_IS(&b, 0x1877, "02 00 00 00 52 00 12 01");
 	FX_IS(&b, 0x1879, "00 51 00 00 00 00 00 00");
 	LIMITS_ARE(F, &b, 0, 0);
 	battery_x1(&b);
@@ -210,20 +215,23 @@ static void test_answer(void)
 	CHECK_EQ_INT(inv_answer_h(F, &c, &h, 0x01, &b, f, &e), 8);
 	CHECK(e.limits && f[5].data[4] == 0x52);
 	CHECK_EQ_INT(inv_answer_h(F, &c, &h, 0x01, &b, f, &e), 8);
-	CHECK(ext_frame_is(&f[5], 0x1877, "00 00 00 00 84 00 20 10")); /* module 1 */
+	CHECK(ext_frame_is(&f[5], 0x1877, "00 00 00 00 84 00 1F 10")); /* module 1 */
 	CHECK_EQ_INT(inv_answer_h(F, &c, &h, 0x01, &b, f, &e), 8);
-	CHECK(ext_frame_is(&f[5], 0x1877, "00 00 00 00 84 00 20 20"));
+	CHECK(ext_frame_is(&f[5], 0x1877, "00 00 00 00 84 00 1F 20"));
 	CHECK_EQ_INT(inv_answer_h(F, &c, &h, 0x01, &b, f, &e), 8);
 	CHECK_EQ_INT(f[5].data[4], 0x52); /* the master again */
-	/* the modules: 425.9 V / 2 = 212.95 V is no u16 in mV: held at 65.535 V */
+	/* the modules, the battery shared between 2 as Battery-Emulator does:
+	 * 1.3 A / 2 (a float's 0.6499...: 6), 25.0 / 24.8 degC + 40 (65, 65), 93 %, 0x0A,
+	 * 425.9 V / 2 = 212.95 V in 0.01 V (21295) */
 	CHECK_EQ_INT(inv_answer_h(F, &c, NULL, 0x02, &b, f, &e), 2);
 	CHECK(!e.limits);
-	CHECK(ext_frame_is(&f[0], 0x0C05, "0D 00 4B 4B 5D 0A FF FF")); /* 25.0, 24.8 degC: 75, 75 */
+	CHECK(ext_frame_is(&f[0], 0x0C05, "06 00 41 41 5D 0A 2F 53"));
 	CHECK_EQ_INT(f[1].id, 0x0C06);
 	b.report_modules = 8;
 	b.voltage = 426.0f; /* 53.25 V each */
+	b.current = -20; /* -2.5 A each */
 	CHECK_EQ_INT(inv_answer_h(F, &c, NULL, 0x02, &b, f, &e), 8);
-	CHECK(ext_frame_is(&f[7], 0x0C0C, "0D 00 4B 4B 5D 0A 02 D0"));
+	CHECK(ext_frame_is(&f[7], 0x0C0C, "E7 FF 41 41 5D 0A CD 14"));
 	/* the serial numbers: slot 0 and 8 modules, three parts each */
 	CHECK_EQ_INT(inv_answer_h(F, &c, NULL, 0x08, &b, f, &e), 27);
 	CHECK(ext_frame_is(&f[0], 0x1881, "00 42 4D 53 47 57 30 30"));
