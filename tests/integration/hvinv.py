@@ -12,7 +12,8 @@ dialect, written in the test from the document (a `Dialect` below):
   often the inverter asks (state waiting); the first answer carries a real
   CVL and SOC;
 - test_unasked: nothing unasked once there is data; answers never within
-  50 ms of each other;
+  50 ms of each other; the output's state, counters and "inverter seen" in
+  /api/state and /metrics;
 - test_limits: CVL, DVL, CCL, DCL against the limits /api/state shows;
 - test_range: the source outside the protocol's window (its cells pinned
   at 2.45 V: 78.4 V): no answer (state out_of_range), said once each way;
@@ -31,6 +32,7 @@ import os
 import re
 import subprocess
 import time
+import urllib.request
 
 from harness import BIN, ROOT, Gateway, Sim, api_state, free_port, inverter_output, pty_pair, wait_until
 from canreader import CanReader
@@ -211,6 +213,16 @@ def test_unasked(c, env):
          % o.get("min_set_gap_ms"))
     c.ok(o.get("inverter_seen") is True and o.get("frames_received", 0) >= 6 and o.get("state") == "sending",
          "the requests show: inverter_seen, frames_received (%s)" % o.get("frames_received"))
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        m = r.read().decode()
+    name = env["d"].name
+    c.ok(re.search(r'bmsgw_inverter_state\{inverter="hv",state="sending"\} 1', m) is not None and
+         re.search(r'bmsgw_inverter_seen\{inverter="hv",protocol="%s"\} 1' % name, m) is not None,
+         "/metrics: state sending, the inverter seen")
+    sent = re.search(r'bmsgw_inverter_sent_total\{inverter="hv",protocol="%s"\} (\d+)' % name, m)
+    c.ok(sent is not None and int(sent.group(1)) >= max(8, o.get("frames_sent", 0)),
+         "/metrics counts the frames sent, as /api/state did before (%s, %s)" % (sent and sent.group(1),
+                                                                                 o.get("frames_sent")))
 
 
 def test_limits(c, env):
