@@ -211,8 +211,8 @@ def run_image():
         c.ok(r.returncode == 0, "healthy on the configured ports (%s)" % (r.stdout + r.stderr).strip())
         dead = free_port()
         r = podman("exec", name, "/bin/sh", "-c",
-                   "printf '[gateway]\\nlisten = 127.0.0.1:%d\\n' >/data/dead.ini && "
-                   "/usr/lib/bmsgw/healthcheck /data/dead.ini; echo rc=$?; rm -f /data/dead.ini" % dead)
+                   "printf '[gateway]\\nlisten = 127.0.0.1:%d\\n' >/data/dead.conf && "
+                   "/usr/lib/bmsgw/healthcheck /data/dead.conf; echo rc=$?; rm -f /data/dead.conf" % dead)
         c.ok("rc=1" in r.stdout and "port %d" % dead in r.stdout,
              "unhealthy when a configured port does not answer, naming it (%s)" % r.stdout.strip().splitlines()[0])
         t0 = time.time()
@@ -232,7 +232,7 @@ def run_image():
 
 def bad_config():
     print("== a bad configuration")
-    conf = os.path.join(TMP, "bad.ini")
+    conf = os.path.join(TMP, "bad.conf")
     with open(conf, "w") as f:
         f.write("[gateway]\nlisten = 127.0.0.1:%d\n[pack.house]\nprotocol = nosuchbms\nport = /dev/null\n"
                 % free_port())
