@@ -249,7 +249,17 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install$$missing)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "deps: all Debian packages present"; fi
-	@$(MAKE) --no-print-directory esphome-check containers-conf
+	@$(MAKE) --no-print-directory esphome-check containers-conf test-base
+
+# the base image test_image builds on (tests/tools/testbase.sh: Debian's
+# minbase by debootstrap, kept in podman's store), fetched with the other
+# dependencies so that the suite does not wait for it; nothing without
+# podman or root, nothing when it is there
+.PHONY: test-base
+test-base:
+	@if command -v podman >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  if base=$$(sh tests/tools/testbase.sh); then echo "deps: the test image base $$base"; \
+	  else echo "deps: no test image base now (test_image makes it)"; fi; fi
 
 # podman's limits for every container (runc; crun refuses some machines'
 # cgroups), written only where the machine has no containers.conf of its own

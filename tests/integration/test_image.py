@@ -273,6 +273,7 @@ class Supervisor(BaseHTTPRequestHandler):
 
 
 PROXY = "bmsgw-test-proxy-" + RUN_ID
+ADDON_NAME = "bmsgw-addon-test-" + RUN_ID
 
 
 def curl_from(path, headers=(), ip=None, max_time=10):
@@ -375,24 +376,31 @@ def build_addon(base):
 
 
 def run_addon(base):
-    from mqtt_harness import Broker, Subscriber
     print("== the add-on, as the Supervisor runs it")
     if not build_addon(base):
         return
-    # one hassio network at a time on this machine (its subnet is fixed)
-    lock = open(os.path.join(tempfile.gettempdir(), "bmsgw-test-hassio.lock"), "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    podman("network", "rm", "-f", HASSIO_NET)
-    r = podman("network", "create", "--subnet", HASSIO_SUBNET, "--gateway", HASSIO_GW, HASSIO_NET)
-    if not c.ok(r.returncode == 0, "a network like hassio (%s)%s" % (HASSIO_SUBNET, why(r))):
-        return
-    _cleanup.append(("network", HASSIO_NET))
+    # one hassio network at a time on this machine (its subnet is fixed):
+    # held until the network is gone
+    with open(os.path.join(tempfile.gettempdir(), "bmsgw-test-hassio.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        podman("network", "rm", "-f", HASSIO_NET)
+        r = podman("network", "create", "--subnet", HASSIO_SUBNET, "--gateway", HASSIO_GW, HASSIO_NET)
+        if not c.ok(r.returncode == 0, "a network like hassio (%s)%s" % (HASSIO_SUBNET, why(r))):
+            return
+        try:
+            on_hassio(base)
+        finally:
+            for name in (ADDON_NAME, PROXY):
+                podman("rm", "-f", "-t", "0", name)
+            podman("network", "rm", "-f", HASSIO_NET)
+
+
+def on_hassio(base):
+    from mqtt_harness import Broker, Subscriber
     # the ingress proxy's place, taken first: its start brings the network's
     # bridge (and 172.30.32.1, where the peers below listen) up
     r = podman("run", "-d", "--name", PROXY, "--network", HASSIO_NET, "--ip", PROXY_IP, "--no-healthcheck",
-               "--entrypoint", "sleep",
-               ADDON, "infinity")
-    _cleanup.append(("container", PROXY))
+               "--entrypoint", "sleep", ADDON, "infinity")
     if not c.ok(r.returncode == 0, "a container at the ingress proxy's address%s" % why(r)):
         return
     sim_port, ctl = free_port(), free_port()
@@ -403,7 +411,13 @@ def run_addon(base):
     broker = Broker(users={MQTT_USER: MQTT_PASSWORD}, extra_conf=["listener %d %s" % (mq, HASSIO_GW)])
     Supervisor.mqtt = {"host": HASSIO_GW, "port": mq, "ssl": False, "protocol": "3.1.1",
                        "username": MQTT_USER, "password": MQTT_PASSWORD, "addon": "core_mosquitto"}
-    sv = HTTPServer((HASSIO_GW, 80), Supervisor)
+    try:
+        sv = HTTPServer((HASSIO_GW, 80), Supervisor)
+    except OSError as e:
+        c.ok(False, "the fake Supervisor on %s port 80 (http://supervisor): %s" % (HASSIO_GW, e))
+        broker.stop()
+        sim.stop()
+        return
     threading.Thread(target=sv.serve_forever, daemon=True).start()
     sub = Subscriber(broker, topics=("homeassistant/#",), username=MQTT_USER, password=MQTT_PASSWORD)
     data = os.path.join(TMP, "addon-data")
@@ -412,33 +426,31 @@ def run_addon(base):
         json.dump({"packs": [{"name": "house", "protocol": "daly", "port": "tcp://%s:%d" % (HASSIO_GW, sim_port),
                               "address": 1}], "log_level": "info"}, f)
     os.chmod(os.path.join(data, "options.json"), 0o600)
-    name = "bmsgw-addon-test-" + RUN_ID
-    r = podman("run", "-d", "--name", name, "--network", HASSIO_NET, "--ip", ADDON_IP, "--health-interval", "disable",
-               "--add-host", "supervisor:" + HASSIO_GW, "-e", "SUPERVISOR_TOKEN=" + SUPERVISOR_TOKEN,
-               "-v", data + ":/data", ADDON)
-    _cleanup.append(("container", name))
+    r = podman("run", "-d", "--name", ADDON_NAME, "--network", HASSIO_NET, "--ip", ADDON_IP,
+               "--health-interval", "disable", "--add-host", "supervisor:" + HASSIO_GW,
+               "-e", "SUPERVISOR_TOKEN=" + SUPERVISOR_TOKEN, "-v", data + ":/data", ADDON)
     try:
         if not c.ok(r.returncode == 0, "the add-on starts%s" % why(r)):
             return
         up = wait_until(lambda: curl_from("/api/state")[0] == 200, 30, 0.5)
         if not c.ok(up, "its page answers on 8099"):
-            print(podman("logs", name).stderr[-3000:])
+            print(podman("logs", ADDON_NAME).stderr[-3000:])
             return
-        addon_files(name, data)
+        addon_files(ADDON_NAME, data)
         got = sub.wait_for("homeassistant/#", lambda m: b"house" in m.payload, timeout=30)
         c.ok(got is not None, "Home Assistant discovery of pack house received by mosquitto (%s)"
              % (got.topic if got else sorted(sub.topics_seen())[:5]))
-        addon_ingress(name)
-        logs = podman("logs", name)
+        addon_ingress(ADDON_NAME)
+        logs = podman("logs", ADDON_NAME)
         c.ok("bmsgw add-on: made /data/bmsgw.ini from the options, MQTT at %s" % HASSIO_GW in logs.stderr,
              "its log says where the configuration came from")
         user_ini(data)
     finally:
         sub.close()
         sv.shutdown()
+        sv.server_close()
         broker.stop()
         sim.stop()
-        lock.close()
 
 
 def user_ini(data):
@@ -479,8 +491,6 @@ def cleanup():
             podman("rm", "-f", "-t", "0", what)
         elif kind == "volume":
             podman("volume", "rm", "-f", what)
-        elif kind == "network":
-            podman("network", "rm", "-f", what)
         elif kind == "image":
             podman("untag", what, what)
     shutil.rmtree(TMP, True)
