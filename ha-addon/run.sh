@@ -13,8 +13,10 @@
 #     packs, the page on 8099 for the ingress proxy, and [mqtt] from the
 #     Supervisor's MQTT service when it offers one (Mosquitto), with Home
 #     Assistant discovery.
-# Its own messages go to the log with the prefix "bmsgw add-on:".
+# Its own messages go to the log (standard output, as bmsgw's) with the
+# prefix "bmsgw add-on:".
 set -eu
+exec 2>&1 # the log on standard output: this script's and bmsgw's
 OPTIONS=/data/options.json
 USER_INI=/config/bmsgw.ini
 INI=/data/bmsgw.ini

@@ -114,7 +114,8 @@ def check_image(base):
     hc = inspect(IMAGE).get("Healthcheck") or cfg.get("Healthcheck") or {}
     c.ok("/usr/lib/bmsgw/healthcheck" in " ".join(hc.get("Test", [])),
          "a HEALTHCHECK is kept (--format docker): %s" % hc.get("Test"))
-    c.eq(cfg.get("Entrypoint"), ["/usr/bin/bmsgw"], "the entry point is bmsgw itself (PID 1, SIGTERM to it)")
+    c.ok("exec /usr/bin/bmsgw" in " ".join(cfg.get("Entrypoint") or []),
+         "the entry point execs bmsgw (PID 1, SIGTERM to it): %s" % cfg.get("Entrypoint"))
     rc, out = sh_in(IMAGE, "id -un; id -u; id -Gn; stat -c '%U %a' /data; "
                     "ls /usr/share/javascript/chart.js/chart.min.js; "
                     "for t in gcc cc make pkg-config ld as; do command -v $t; done; "
@@ -215,6 +216,9 @@ def run_image():
                    "/usr/lib/bmsgw/healthcheck /data/dead.conf; echo rc=$?; rm -f /data/dead.conf" % dead)
         c.ok("rc=1" in r.stdout and "port %d" % dead in r.stdout,
              "unhealthy when a configured port does not answer, naming it (%s)" % r.stdout.strip().splitlines()[0])
+        pid = podman("inspect", "--format", "{{.State.Pid}}", name).stdout.strip()
+        with open("/proc/%s/comm" % pid) as f:
+            comm = f.read().strip()
         t0 = time.time()
         podman("kill", "--signal", "TERM", name)
         podman("wait", name, timeout=30)
@@ -223,9 +227,11 @@ def run_image():
         c.ok(t1 - t0 <= 2.0, "SIGTERM stops it within 2 s (%.2f s)" % (t1 - t0))
         c.eq(code, 0, "and it exits 0")
         logs = podman("logs", name)
-        log = logs.stdout + logs.stderr
-        c.ok("bmsgw %s started" % VERSION in log and "signal 15: shutting down" in log,
-             "its log is the container's: started, SIGTERM, shutting down (%d lines)" % len(log.splitlines()))
+        log = logs.stdout
+        c.ok("bmsgw %s started" % VERSION in log and "signal 15: shutting down" in log and not logs.stderr.strip(),
+             "its log is the container's, on standard output: started, SIGTERM, shutting down (%d lines)"
+             % len(log.splitlines()))
+        c.eq(comm, "bmsgw", "PID 1 of the container is bmsgw itself")
     finally:
         sim.stop()
 
@@ -442,8 +448,9 @@ def on_hassio(base):
              % (got.topic if got else sorted(sub.topics_seen())[:5]))
         addon_ingress(ADDON_NAME)
         logs = podman("logs", ADDON_NAME)
-        c.ok("bmsgw add-on: made /data/bmsgw.ini from the options, MQTT at %s" % HASSIO_GW in logs.stderr,
-             "its log says where the configuration came from")
+        c.ok("bmsgw add-on: made /data/bmsgw.ini from the options, MQTT at %s" % HASSIO_GW in logs.stdout
+             and "bmsgw %s started" % VERSION in logs.stdout,
+             "its log (standard output) says where the configuration came from, then bmsgw's")
         user_ini(data)
     finally:
         sub.close()
