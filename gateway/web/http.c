@@ -771,8 +771,10 @@ static bool ingress_gate(struct gw_http *h, struct req *r, bool json, enum MHD_R
 	socklen_t len = !peer ? 0 : peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 		: sizeof(struct sockaddr_in);
 	switch (gw_ingress_judge(h->cfg.ingress, peer, len, hdr)) {
-	case GW_INGRESS_PROXY:
+	case GW_INGRESS_PROXY: /* Home Assistant's user, logged in there: an admin */
 		r->ingress = true;
+		r->auth = AU_DONE;
+		r->role = GW_ROLE_ADMIN;
 		return true;
 	case GW_INGRESS_FORGED:
 		*rc = send_error(r->con, MHD_HTTP_FORBIDDEN, json,
@@ -793,7 +795,7 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 	if (!ingress_gate(h, r, json, rc))
 		return false;
 	if (r->ingress)
-		return true; /* Home Assistant's user, logged in there: an admin */
+		return true;
 	if (!h->auth && !h->cfg.users_file[0]) {
 		if (h->tls || !MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
 			return true;
