@@ -420,6 +420,7 @@ struct conf_http {
 	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
 	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
 	bool metrics_public;             /* /metrics without a login */
+	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 

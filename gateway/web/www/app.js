@@ -475,7 +475,7 @@ function accept(js) {
 }
 
 function poll() {
-  fetch('/api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
+  fetch('api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
     accept(js);
     setConn('polling');
   }).catch(() => setConn('lost'));
@@ -489,7 +489,7 @@ function startPolling() {
 
 function connect() {
   if (!window.EventSource) { startPolling(); return; }
-  source = new EventSource('/api/events');
+  source = new EventSource('api/events');
   source.addEventListener('state', e => {
     try { accept(JSON.parse(e.data)); } catch (err) { return; }
     setConn('live');
@@ -795,10 +795,10 @@ function drawHistory(h) {
 function loadHistory() {
   if (!histUnit) return;
   const q = 'unit=' + encodeURIComponent(histUnit) + '&range=' + histRange;
-  $('#h-csv').href = '/api/history.csv?' + q;
+  $('#h-csv').href = 'api/history.csv?' + q;
   $('#h-csv').setAttribute('download', 'bmsgw-' + histUnit + '-' + histRange + '.csv');
   const t0 = performance.now(), seq = ++histSeq;
-  fetch('/api/history?' + q + '&points=400&cells=1', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
+  fetch('api/history?' + q + '&points=400&cells=1', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
     if (seq !== histSeq) return; /* a later choice of unit or range is on its way */
     if (!ok) { $('#h-note').textContent = js.error || 'no history'; return; }
     drawHistory(js);
