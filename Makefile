@@ -295,7 +295,7 @@ $(ESPCHECK)/node_modules/.package-lock.json: $(ESPCHECK)/package.json $(ESPCHECK
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	$(MAKE) -j$(NPROC) -Otarget test-builds
-	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
+	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(foreach p,$(T),'$(p)')
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
 	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so
