@@ -27,11 +27,11 @@
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd nettle gnutls \
+PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd gnutls \
            libprotobuf-c libcurl jansson
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
             libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev libsqlite3-dev libmicrohttpd-dev \
-            nettle-dev libgnutls28-dev \
+            libgnutls28-dev \
             mosquitto mosquitto-clients python3-paho-mqtt openssl \
             mbpoll python3 python3-pymodbus python3-serial python3-yaml clang socat util-linux procps iproute2 \
             libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client sqlite3 \
