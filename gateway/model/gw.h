@@ -68,6 +68,8 @@ struct gw_pack {
 	uint16_t data_regs[REG_MAP_SIZE];
 	uint32_t good_polls, failed_polls;
 	unsigned fail_streak;          /* failed polls since the last good one */
+	bool fail_own;                 /* ... one of them not logged by who ended it (gw_poll_end.said):
+	                                * the failure and the end of the streak are pack.c's to log */
 	char last_error[160];          /* why the last poll failed ("" after a good one) */
 	int soc_day;                   /* local day of soc_max (tm_yday + 1000*year) */
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
@@ -111,6 +113,8 @@ struct gw_poll_end {
 	size_t heard_len;              /* ... bytes of heard_len in all (for the log of an implausible one) */
 	double started;                /* monotonic start of the poll */
 	bool wire_up;                  /* the wire is up (a failure is logged as a warning once) */
+	bool said;                     /* it failed, and who ended it logged why (a bad message of
+	                                * mqtt-json: poll/poller.c): counted, not logged again */
 	uint32_t *implausible;         /* counter of implausible polls (the bus's), or NULL */
 	char failed[224];              /* out: why it was not good ("" when it was) */
 };

@@ -68,16 +68,19 @@ static void soc_track(struct gw_pack *p)
 }
 
 /* A poll that was not good: counted, why kept (logged at warning the
- * first time while the wire is up, then at debug until a good poll). */
-static void fail(struct gw_pack *p, const char *why, bool wire_up)
+ * first time while the wire is up, then at debug until a good poll; one
+ * whose ender logged it, a bad message, at debug: said). */
+static void fail(struct gw_pack *p, const char *why, bool wire_up, bool said)
 {
 	p->failed_polls++;
+	p->fail_streak++;
 	snprintf(p->last_error, sizeof(p->last_error), "%.*s", (int)sizeof(p->last_error) - 1, why ? why : "failed");
-	if (p->fail_streak++ == 0 && wire_up)
+	if (!said && !p->fail_own && wire_up)
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
 	else
 		gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+	p->fail_own = p->fail_own || !said;
 }
 
 /* What the BMS said about itself, read by a good poll: kept, and logged
@@ -119,9 +122,12 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 	uint16_t regs[REG_MAP_SIZE];
 	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
 	memcpy(p->data_regs, regs, sizeof(regs));
-	if (p->fail_streak)
+	if (p->fail_streak && p->fail_own)
 		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
+	else if (p->fail_streak)
+		gw_debug("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
 	p->fail_streak = 0;
+	p->fail_own = false;
 	p->last_error[0] = 0;
 }
 
@@ -216,7 +222,7 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 		if (e->poll && e->poll->kept.settings.have)
 			p->settings = e->poll->kept.settings;
 	} else {
-		fail(p, e->failed, e->wire_up);
+		fail(p, e->failed, e->wire_up, e->said);
 	}
 	gw_emit_polled(gw, p, r == GW_POLLED_GOOD);
 	return r;
