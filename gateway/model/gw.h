@@ -68,8 +68,8 @@ struct gw_pack {
 	uint16_t data_regs[REG_MAP_SIZE];
 	uint32_t good_polls, failed_polls;
 	unsigned fail_streak;          /* failed polls since the last good one */
-	bool fail_own;                 /* ... one of them not logged by who ended it (gw_poll_end.said):
-	                                * the failure and the end of the streak are pack.c's to log */
+	bool fail_own;                 /* ... one of them not logged by who ended it (gw_poll_end.said) */
+	bool fail_warned;              /* ... the streak logged here at warning: its end is too */
 	char last_error[160];          /* why the last poll failed ("" after a good one) */
 	int soc_day;                   /* local day of soc_max (tm_yday + 1000*year) */
 	uint16_t soc_max, soc_max_hour, soc_max_minute;

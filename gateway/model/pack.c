@@ -69,17 +69,20 @@ static void soc_track(struct gw_pack *p)
 
 /* A poll that was not good: counted, why kept (logged at warning the
  * first time while the wire is up, then at debug until a good poll; one
- * whose ender logged it, a bad message, at debug: said). */
+ * whose ender logged it, a bad message, at debug: said; while the wire is
+ * down its link's outage is the line of the log). */
 static void fail(struct gw_pack *p, const char *why, bool wire_up, bool said)
 {
 	p->failed_polls++;
 	p->fail_streak++;
 	snprintf(p->last_error, sizeof(p->last_error), "%.*s", (int)sizeof(p->last_error) - 1, why ? why : "failed");
-	if (!said && !p->fail_own && wire_up)
+	if (!said && !p->fail_own && wire_up) {
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
-	else
+		p->fail_warned = true;
+	} else {
 		gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+	}
 	p->fail_own = p->fail_own || !said;
 }
 
@@ -122,12 +125,14 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 	uint16_t regs[REG_MAP_SIZE];
 	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
 	memcpy(p->data_regs, regs, sizeof(regs));
-	if (p->fail_streak && p->fail_own)
+	/* the end of a streak whose failure was logged here (that of one
+	 * logged by its link's outage or as a bad message is theirs) */
+	if (p->fail_warned)
 		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
 	else if (p->fail_streak)
 		gw_debug("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
 	p->fail_streak = 0;
-	p->fail_own = false;
+	p->fail_own = p->fail_warned = false;
 	p->last_error[0] = 0;
 }
 
