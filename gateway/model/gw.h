@@ -26,6 +26,7 @@
 #include "health.h"
 #include "histsrc.h"
 #include "banksoc.h"
+#include "chemfit.h"
 #include "limits.h"
 #include "socunit.h"
 
@@ -77,6 +78,8 @@ struct gw_pack {
 	                                * last good poll that read it; logged when it changes */
 	struct bms_settings settings;  /* the BMS's own settings its last read gave (have = 0:
 	                                * never read), read only (bms/settings.h) */
+	struct gw_chemfit chem;        /* its cells against its chemistry (model/chemfit.h), stepped at
+	                                * each good poll */
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
 	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
 

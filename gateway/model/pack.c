@@ -100,6 +100,37 @@ static void ident(struct gw_pack *p, const struct bms_ident *id)
 		id->pack_serial);
 }
 
+/* The cells of a good poll against the pack's chemistry (model/chemfit.h),
+ * before the SOC step that must not take their voltage points while they
+ * do not fit; the error logged once when it begins and once when it ends. */
+static void chemistry(struct gw_pack *p, double now)
+{
+	const struct bms_snapshot *s = &p->snap;
+	double lo = NAN, hi = NAN;
+	if ((s->present & BMS_HAS_CELLS) && s->ncells) {
+		struct bms_cell_stats cs;
+		bms_cell_stats(s, &cs);
+		lo = cs.min_mv / 1000.0;
+		hi = cs.max_mv / 1000.0;
+	}
+	enum conf_chemistry was = p->chem.chem;
+	unsigned ev = gw_chemfit_step(&p->chem, p->cfg->soc.chemistry, lo, hi,
+				      (s->present & BMS_HAS_SOC) ? s->soc : NAN, now);
+	const char *c = conf_chem_name(p->cfg->soc.chemistry);
+	if (ev & GW_CHEM_EV_CHANGED)
+		gw_info("pack %s: chemistry %s now: the error of %s ends, its cells are judged against %s", p->cfg->name,
+			c, conf_chem_name(was), c);
+	if (ev & GW_CHEM_EV_WRONG) {
+		char why[192];
+		gw_chemfit_text(&p->chem, why, sizeof(why));
+		gw_log(GW_LOG_ERROR, "pack %s: configuration: chemistry = %s does not fit its cells for %.0f s: %s; until it "
+			 "does, its voltage points are not taken and its limits are fail-safe (logged once)", p->cfg->name,
+			 c, GW_CHEM_HOLD_S, why);
+	}
+	if (ev & GW_CHEM_EV_FITS)
+		gw_info("pack %s: its cells fit chemistry %s again", p->cfg->name, c);
+}
+
 /* A good poll's snapshot s: its derived values, the SOC step, the
  * registers encoded once (into a scratch block, swapped in whole), the
  * counters, the day's highest SOC. */
@@ -113,6 +144,7 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 	p->last_good = now;
 	p->good_polls++;
 	soc_track(p);
+	chemistry(p, now);
 	/* the SOC step reads the BMS's SOC; the counted one, once synced,
 	 * is the one the pack carries (snapshot and registers) until the next
 	 * poll */
