@@ -13,7 +13,8 @@ discharging lightly) under the default chemistry = lfp:
   wrong) in /api/state, logged once; no empty point taken by the counted
   SOC (empty_time 2 s, which an LFP reading of these cells would have
   met); the pack's limits fail-safe (CCL = DCL = 0, mode 4, reasons 10) in
-  its registers;
+  its registers; the status page (headless Chromium) shows the error on the
+  pack's card;
 - a reload with chemistry = lto in [pack.ant]: the error ends (logged
   once), the cells fit; the limits stay fail-safe while [limits] says
   lfp (said at the reload), and recover once [limits] says lto too.
@@ -22,9 +23,11 @@ Waits for conditions, never sleeps for luck.  Ends with "N passed, N failed".
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, wait_until, write_conf  # noqa: E402
@@ -37,6 +40,7 @@ except ImportError as e:
     sys.exit(1)
 
 c = Checks()
+TMP = tempfile.mkdtemp(prefix="bmsgw-chem-")
 EXE = os.path.join(ROOT, BIN, "bmsgw")
 BASE = 290
 # ANT-03's cells, mV (tests/unit/test_ant.c)
@@ -49,8 +53,8 @@ def conf(port, http, sim, pack_chem="", limits_chem=""):
             "[pack.ant]\nprotocol = ant\nport = tcp://127.0.0.1:%d\npoll_interval = 1\n%s"
             "[soc]\nempty_time = 2\n"
             "[limits]\nrecovery_hold = 1\nrecovery_rate = 1000\n%s"
-            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
-            % (port, sim.port, pack_chem, limits_chem, http))
+            "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = %s\n"
+            % (port, sim.port, pack_chem, limits_chem, http, os.path.join(TMP, "h.db")))
 
 
 def pin(sim, cells):
@@ -103,6 +107,27 @@ def test_once(sim, port, http):
          ("failsafe", 0.0, 0.0, "chemistry"), "--once: its limits fail-safe, reason chemistry")
 
 
+def page(http):
+    """The status page in headless Chromium shows the error on the pack's card."""
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        c.ok(False, "page: chromium and chromium-driver are installed (make deps)")
+        return
+    from test_page import browser
+    d = browser()
+    box = "document.querySelector(\"article[data-unit='ant'] [data-field='chemistry']\")"
+    try:
+        d.get("http://127.0.0.1:%d/" % http)
+        # one script a look: nothing goes stale between finding and reading
+        got = wait_until(lambda: d.execute_script("const b = %s; return b ? [b.dataset.state, b.textContent] : null"
+                                                  % box), 20)
+        c.ok(got and got[0] == "wrong" and "chemistry = lfp does not fit" in got[1] and "chemistry = lto" in got[1],
+             "page: the pack's card shows the error (%s)" % got)
+        errs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.eq(errs, [], "page: no error in the console")
+    finally:
+        d.quit()
+
+
 def test_daemon(sim, port, http):
     print("== the daemon: the configuration error, logged once; no empty point; zero limits")
     text = conf(port, http, sim)
@@ -124,6 +149,7 @@ def test_daemon(sim, port, http):
         r = regs(cl, 47, 9)
         c.ok(r is not None and r[0] == 0 and r[1] == 0 and r[6] == 4 and r[7] == 10 and r[8] == 10,
              "its registers: CCL 0, DCL 0, mode 4 (fail-safe), reasons 10 (chemistry): %s" % r)
+        page(http)
 
         print("== chemistry = lto in [pack.ant]: the error ends; [limits] still lfp: fail-safe, said")
         mark = len(gw.text())
@@ -167,6 +193,7 @@ def main():
         test_daemon(sim, port, http)
     finally:
         sim.stop()
+        shutil.rmtree(TMP, ignore_errors=True)
     return c.report()
 
 
