@@ -25,20 +25,20 @@
  *    3.75 V is no LFP pack being charged but NMC cells (or LFP ones no BMS
  *    protects, which the fail-safe stops too).  NMC: 4.30 V (the 4.25 V
  *    danger limit above), LTO: 2.90 V (LFP and NMC cells at any charge).
- *  - below: every cell, the highest too, under the range's bottom while
- *    the BMS says 5 % or more.  Each range's bottom is its chemistry's
- *    empty point (LFP 2.5 V is 0.4 % of its charge, NMC 3.0 V 2.7 % on
- *    model/soc_curve.c's curves); a pack discharged that deep has been
- *    counted out by its BMS, whose SOC then reads 0 or near it, while an
- *    LTO pack read as LFP sits at 2.2-2.3 V a cell at any charge (the
- *    22S pack of tests/fixtures ANT-03: 2.191-2.334 V while its BMS says
- *    10 %).  A BMS that says 5 % or more of a deeply discharged pack of
- *    the right chemistry (its count far off) is taken for the wrong
- *    chemistry too: its charge stops until the chemistry fits or the BMS
- *    counts it out.
+ *  - below: every cell, the highest too, more than 0.10 V under the
+ *    range's bottom while the BMS says 5 % or more.  Each range's bottom
+ *    is its chemistry's empty point (LFP 2.5 V is 0.4 % of its charge, NMC
+ *    3.0 V 2.7 % on model/soc_curve.c's curves); a pack discharged that
+ *    deep has been counted out by its BMS, whose SOC then reads 0 or near
+ *    it, while an LTO pack read as LFP sits at 2.2-2.4 V a cell over most
+ *    of its charge (the 22S pack of tests/fixtures ANT-03: 2.190-2.338 V
+ *    while its BMS says 10 %).  A BMS that says 5 % or more of a pack of
+ *    the right chemistry discharged under 2.4 V a cell (its count far off)
+ *    is taken for the wrong chemistry too: its charge stops until the
+ *    chemistry fits or the BMS counts it out.
  * Not told apart: cells within both of two ranges (LFP cells under nmc
  * read 3.0-3.65 V, NMC's empty end), and an LTO pack near full under lfp
- * (2.5-2.8 V). */
+ * (2.4-2.8 V). */
 #include "chem.h"
 
 #include <math.h>
@@ -66,9 +66,9 @@ enum conf_chem_side conf_chem_side(enum conf_chemistry c, double min_v, double m
 		return CONF_CHEM_UNKNOWN;
 	double lo, hi;
 	conf_chem_range(c, &lo, &hi);
-	if (min_v > hi + CONF_CHEM_ABOVE_MARGIN)
+	if (min_v > hi + CONF_CHEM_MARGIN)
 		return CONF_CHEM_ABOVE;
-	if (max_v < lo && isfinite(soc) && soc >= CONF_CHEM_BELOW_SOC)
+	if (max_v < lo - CONF_CHEM_MARGIN && isfinite(soc) && soc >= CONF_CHEM_BELOW_SOC)
 		return CONF_CHEM_BELOW;
 	return CONF_CHEM_INSIDE;
 }

@@ -13,7 +13,7 @@
 #include "conf.h"
 
 #define CONF_CHEM_COUNT 3               /* enum conf_chemistry's values */
-#define CONF_CHEM_ABOVE_MARGIN 0.10     /* V a cell: the lowest over its range's top by more: above */
+#define CONF_CHEM_MARGIN 0.10           /* V a cell: every cell outside the range by more: outside */
 #define CONF_CHEM_BELOW_SOC 5.0         /* %: the BMS's SOC at or over which cells under the range are
                                          * another chemistry's, not an empty pack's */
 
@@ -21,9 +21,9 @@
 enum conf_chem_side {
 	CONF_CHEM_UNKNOWN = 0,          /* no cells to judge */
 	CONF_CHEM_INSIDE,               /* not outside by the rule (not necessarily within the range) */
-	CONF_CHEM_ABOVE,                /* every cell over the range's top + CONF_CHEM_ABOVE_MARGIN */
-	CONF_CHEM_BELOW,                /* every cell under the range's bottom, the BMS's SOC at or over
-	                                 * CONF_CHEM_BELOW_SOC */
+	CONF_CHEM_ABOVE,                /* every cell over the range's top + CONF_CHEM_MARGIN */
+	CONF_CHEM_BELOW,                /* every cell under the range's bottom - CONF_CHEM_MARGIN, the
+	                                 * BMS's SOC at or over CONF_CHEM_BELOW_SOC */
 };
 
 /* "lfp", "nmc", "lto" ("?" for no chemistry). */

@@ -4,8 +4,8 @@
  * polls.
  *
  * A reading outside its chemistry (conf_chem_side: every cell over the
- * range by more than 0.10 V, or every cell under it while the BMS says
- * 5 % or more) puts the pack in doubt at once: its voltage points are not
+ * range by more than 0.10 V, or every cell under it by more than 0.10 V
+ * while the BMS says 5 % or more) puts the pack in doubt at once: its voltage points are not
  * taken (model/socunit.c) and its limits are fail-safe, reason chemistry
  * (model/charge.c), so that nothing is done on the wrong cell table.
  * Outside at every good poll for GW_CHEM_HOLD_S and GW_CHEM_HOLD_POLLS, it

@@ -95,8 +95,11 @@ static void test_rule(void)
 	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.28, 2.31, 0), CONF_CHEM_INSIDE);
 	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.28, 2.31, 4.9), CONF_CHEM_INSIDE);
 	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.28, 2.31, 5), CONF_CHEM_BELOW);
-	/* one cell of them over 2.5 V: not every cell under the range */
-	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.28, 2.51, 50), CONF_CHEM_INSIDE);
+	/* one cell of them over 2.4 V: not every cell under the range by 0.10 V */
+	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.28, 2.41, 50), CONF_CHEM_INSIDE);
+	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.28, 2.399, 50), CONF_CHEM_BELOW);
+	/* an LFP pack at 2.45 V a cell: within the margin, whatever its BMS says */
+	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 2.45, 2.45, 60), CONF_CHEM_INSIDE);
 	/* LFP charged into its protection: the highest cell over, not the lowest */
 	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 3.55, 3.95, 100), CONF_CHEM_INSIDE);
 	CHECK_EQ_INT(conf_chem_side(CONF_CHEM_LFP, 3.75, 3.95, 100), CONF_CHEM_INSIDE); /* at the margin */
@@ -176,10 +179,10 @@ static void test_over_polls(void)
 	f = (struct gw_chemfit){ 0 };
 	gw_chemfit_step(&f, CONF_CHEM_LFP, 3.30, 3.31, 60, 0);
 	CHECK_STR(gw_chemfit_state_name(&f), "fits");
-	gw_chemfit_step(&f, CONF_CHEM_LFP, 2.40, 2.45, 60, 1); /* a deep sag under a surge */
+	gw_chemfit_step(&f, CONF_CHEM_LFP, 2.30, 2.35, 60, 1); /* a deep sag under a surge */
 	CHECK(gw_chemfit_doubt(&f));
 	gw_chemfit_text(&f, text, sizeof(text));
-	CHECK_STR(text, "its cells read 2.400-2.450 V, under lfp's 2.50-3.65 V while the BMS says 60 % SOC: not lfp "
+	CHECK_STR(text, "its cells read 2.300-2.350 V, under lfp's 2.50-3.65 V while the BMS says 60 % SOC: not lfp "
 			"cells; they fit lto (chemistry = lto)");
 	CHECK_EQ_INT(gw_chemfit_step(&f, CONF_CHEM_LFP, 3.30, 3.31, 60, 2), 0);
 	CHECK(!gw_chemfit_doubt(&f));
