@@ -8,10 +8,11 @@
  * the password where one is set, DeviceInfo -> READY: the free connection
  * slots subscribed (BluetoothConnectionsFree) and the raw advertisements
  * (flags 1).  Every step has a deadline; any failure ends the session
- * with the reason: every link through the proxy fails with it (link.c
- * logs each pack's outage once and reopens with its backoff), the
- * client's own outage is logged once (core/retry.c), and the next link
- * that opens after the backoff starts a new session.  While READY a ping
+ * with the reason: every link through the proxy fails with it and reopens
+ * with its backoff, its outage covered by the client's (link.c
+ * gw_link_close_covered), whose outage is the one line of the log, naming
+ * the packs behind the proxy, and its return one more (core/retry.c); the
+ * next link that opens after the backoff starts a new session.  While READY a ping
  * every KEEPALIVE s; nothing heard for SILENT s ends the session.
  */
 #include <errno.h>
