@@ -200,9 +200,9 @@ struct judging {
 /* The cells and SOC a matching answer gave (struct bms_probe_result). */
 static void cells_read(const struct bms_snapshot *s, struct bms_probe_result *r)
 {
-	if ((s->present & BMS_HAS_CELLS) && s->ncells) {
-		struct bms_cell_stats cs;
-		bms_cell_stats(s, &cs);
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest */
+	if ((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) {
 		if (cs.min_mv > 0) {
 			r->has_cells = true;
 			r->cell_min_v = (float)(cs.min_mv / 1000.0);

@@ -129,7 +129,7 @@ static bool unfit(const struct gw *gw, const struct gw_pack *p)
 static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall)
 {
 	const struct conf_limits *cfg = &gw->conf->limits;
-	bool fresh = p->have_data && gw_pack_online(gw, p);
+	bool fresh = p->have_data && gw_pack_online_at(gw, p, now);
 	bool first = !p->charge->st.have_prev;
 	int64_t full = p->charge->st.last_full_wall;
 	struct gw_lim_rating r = rating(cfg, p->cfg);
@@ -150,15 +150,13 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 		gw_statefile_changed(gw);
 }
 
-/* Its capacity for bank_rule = weighted: full, else remaining / SOC. */
+/* Its capacity for bank_rule = weighted: its full capacity by the one rule
+ * (capacity.h: its BMS's, else its configured one, else remaining / SOC),
+ * which its snapshot carries; 0 unknown. */
 static double capacity(const struct gw_pack *p)
 {
 	const struct bms_snapshot *s = &p->snap;
-	if ((s->present & BMS_HAS_FULL) && s->full_ah > 0)
-		return s->full_ah;
-	if ((s->present & (BMS_HAS_REMAIN | BMS_HAS_SOC)) == (BMS_HAS_REMAIN | BMS_HAS_SOC) && s->soc > 1.0f)
-		return s->remain_ah * 100.0 / s->soc;
-	return 0;
+	return (s->present & BMS_HAS_FULL) && s->full_ah > 0 ? s->full_ah : 0;
 }
 
 static void log_members(const struct gw *gw, double now, bool was)
@@ -233,7 +231,7 @@ static int bank_members(struct gw *gw, double now, struct gw_lim_member *m)
 	}
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		bool online = gw_pack_online(gw, p);
+		bool online = gw_pack_online_at(gw, p, now);
 		/* a unit whose protocol measures no current (an active balancer
 		 * beside a BMS) carries none of the bank's current: it has no
 		 * share of its limits, and its going stale is no pack leaving

@@ -108,7 +108,11 @@
  * A pack without cell voltages (ncells 0): no CVL machine (mode off), CVL
  * and DVL only if the BMS reports them (else volt_valid false and 0),
  * current limits from the temperature, MOSFET and SOC tables, FETs,
- * alarms and the BMS's limits; no full-charge request.
+ * alarms and the BMS's limits; no full-charge request.  Its BMS's own
+ * highest and lowest cell (BMS_HAS_CELL_EXT: a BMS that sends no cell
+ * list) feed the cell tables as a list's would; its own highest and
+ * lowest temperature (BMS_HAS_TEMP_EXT) the temperature tables, beside the
+ * sensors.
  *
  * Stale (s == NULL): CCL = DCL = 0 at once, reasons stale, mode failsafe;
  * the CVL and DVL keep their last values (a pack rejoining a bank must not
@@ -266,6 +270,18 @@ static bool cell_summary(const struct bms_snapshot *s, struct cells *c)
 		if (v < c->min_mv)
 			c->min_mv = v;
 	}
+	return true;
+}
+
+/* Without a cell list: the BMS's own highest and lowest cell, for the cell
+ * tables only (n 0: no sum, no CVL machine). */
+static bool cell_extremes(const struct bms_snapshot *s, struct cells *c)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	if (cs.from != BMS_CELLS_EXT)
+		return false;
+	*c = (struct cells){ .n = 0, .sum_mv = 0, .max_mv = cs.max_mv, .min_mv = cs.min_mv };
 	return true;
 }
 
@@ -460,9 +476,10 @@ static double cell_fraction(const struct conf_limits *cfg, const struct cells *c
 	return f;
 }
 
-/* The temperature tables over every sensor that reads; none reading:
- * unknown_temp_fraction for charging (lithium plating at an unknown
- * temperature), nothing for discharging. */
+/* The temperature tables over every sensor that reads and the BMS's own
+ * highest and lowest temperature; none reading: unknown_temp_fraction for
+ * charging (lithium plating at an unknown temperature), nothing for
+ * discharging. */
 static void temp_pick(const struct conf_limits *cfg, const struct bms_snapshot *s, double max, bool charge,
 		      struct pick *p)
 {
@@ -475,13 +492,20 @@ static void temp_pick(const struct conf_limits *cfg, const struct bms_snapshot *
 			f = fmin(f, gw_limits_table(t, s->temp_c[i], cfg->interpolation));
 			any = true;
 		}
+	const float ext[2] = { s->ext_tmax_c, s->ext_tmin_c };
+	for (int i = 0; (s->present & BMS_HAS_TEMP_EXT) && i < 2; i++)
+		if (isfinite(ext[i])) {
+			f = fmin(f, gw_limits_table(t, ext[i], cfg->interpolation));
+			any = true;
+		}
 	if (!any && charge)
 		f = cfg->unknown_temp_fraction;
 	if (any || charge)
 		pick(p, max * f, GW_LR_TEMPERATURE);
 }
 
-/* The target of one direction from the snapshot (c NULL: no cells). */
+/* The target of one direction from the snapshot (c: the cells the cell
+ * tables read, a list's or the BMS's own extremes; NULL: none). */
 static struct pick current_target(const struct conf_limits *cfg, double max, const struct bms_snapshot *s,
 				  const struct cells *c, bool charge, struct gw_lim_state *st)
 {
@@ -678,14 +702,15 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 			   const struct bms_snapshot *s, double now, int64_t wall, struct gw_lim_state *st,
 			   struct gw_limits *o)
 {
-	struct cells cs;
+	struct cells cs, ext;
 	const struct cells *c = cell_summary(s, &cs) ? &cs : NULL;
+	const struct cells *rules = c ? c : cell_extremes(s, &ext) ? &ext : NULL; /* the cell tables' */
 	double prev = st->seen && st->t_prev <= now ? st->t_prev : now;
 	enum gw_lim_reason block;
 
 	unsigned ev = fresh_voltages(cfg, s, c, now, prev, st, o, &block);
-	struct pick tc = current_target(cfg, r->charge_a, s, c, true, st);
-	struct pick td = current_target(cfg, r->discharge_a, s, c, false, st);
+	struct pick tc = current_target(cfg, r->charge_a, s, rules, true, st);
+	struct pick td = current_target(cfg, r->discharge_a, s, rules, false, st);
 	if (block != GW_LR_NONE)
 		pick(&tc, 0, block);
 	if (set)

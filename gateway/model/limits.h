@@ -243,8 +243,9 @@ struct gw_lim_bank_in {
 /* The bank's target from its packs (bank_limits.c), stateless:
  *  - a pack with a fresh snapshot counts for the voltages; for the currents
  *    only once its own limits recovered from stale (a reason "stale": its 0 A
- *    would stop the bank), and a pack without a fresh snapshot not at all;
- *    no pack counting for the currents: fail-safe;
+ *    would stop the bank), unless none has (every fresh one recovering: then
+ *    they count, their 0 A rising is the bank's), and a pack without a fresh
+ *    snapshot not at all; no fresh pack: fail-safe;
  *  - one charge machine: while a pack with cells has not completed absorption
  *    in this cycle, CVL = the lowest of the packs' bulk / absorption CVLs
  *    (never a pack's float CVL); once every one has, float: the lowest of
@@ -280,7 +281,9 @@ void gw_limits_bank_init(struct gw_lim_bank_state *st);
 /* After gw_limits_bank(): bring *o (the bank's target) to what the bank
  * may publish now: a lower CCL / DCL / CVL at once, a higher one after
  * recovery_hold at recovery_rate (the CVL at cvl_rate per cell, never under
- * the floor), the anti-flap threshold counted over the packs' ratings; the
+ * the floor; a current whose target is its members' recovery from stale
+ * follows them up at recovery_rate without a hold of its own: they held),
+ * the anti-flap threshold counted over the packs' ratings; the
  * exceeded flag from the bank's current.  With no fresh pack it is
  * fail-safe at once, its CVL and DVL the last ones (an inverter must not
  * read an empty battery).  Returns GW_LIM_CHANGED_EXCEEDED when that flag

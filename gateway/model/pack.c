@@ -10,7 +10,8 @@
  * the sensors out of range, the plausibility table), and commits a good
  * one whole: its derived values, the SOC step (model/socunit.c: with
  * [soc] source = counted and the count synced, the counted SOC replaces the
- * BMS's), the registers encoded once and swapped in; a poll that is not
+ * BMS's), its capacities by the one rule (capacity.h), the registers
+ * encoded once and swapped in; a poll that is not
  * good is counted and the old snapshot stays until it goes stale by age.
  * Then every output hears of it (model/events.c).  A pack is made here
  * too (gw_pack_new), with the charge engine's memory of it; the plan wires
@@ -24,6 +25,7 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "capacity.h"
 #include "events.h"
 #include "gw.h"
 
@@ -107,9 +109,9 @@ static void chemistry(struct gw_pack *p, double now)
 {
 	const struct bms_snapshot *s = &p->snap;
 	double lo = NAN, hi = NAN;
-	if ((s->present & BMS_HAS_CELLS) && s->ncells) {
-		struct bms_cell_stats cs;
-		bms_cell_stats(s, &cs);
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest */
+	if ((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) {
 		lo = cs.min_mv / 1000.0;
 		hi = cs.max_mv / 1000.0;
 	}
@@ -154,6 +156,9 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 		p->snap.present |= BMS_HAS_SOC;
 		soc_track(p);
 	}
+	/* its capacities by the one rule (capacity.h): from the BMS's own SOC,
+	 * after the SOC step read the BMS's own figures */
+	gw_capacity_apply(&p->snap, p->soc.bms_soc, p->cfg->soc.capacity);
 	uint16_t regs[REG_MAP_SIZE];
 	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
 	memcpy(p->data_regs, regs, sizeof(regs));

@@ -2,9 +2,11 @@
 /* tests/unit/test_limits.c - the charge and discharge limit engine
  * (gateway/model/limits.c): the tables in both interpolations, the CVL
  * machine (bulk, absorption, float, rebulk), the cell over-voltage rule,
- * the current limits' hold, ramp and anti-flap, FETs and alarms, a stale
+ * the current limits' hold, ramp and anti-flap, FETs and alarms, the cell
+ * and temperature tables on a BMS's own extremes (no cell list), a stale
  * pack, the bank rules and the flag word.  Traces run on a fake clock; the
  * expected numbers are worked out from the formulas in the comments. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1111,6 +1113,90 @@ static void test_no_cells(void)
 	CHECK_EQ_INT(out.ccl_reason, GW_LR_BMS_LIMIT);
 }
 
+/* A BMS that sends no cell list but its highest and lowest cell (jk-can's
+ * 0x4F4, pylon-can's 0x373): the cell tables read them as a list's extremes
+ * (no CVL machine: no sum), its highest and lowest temperature the
+ * temperature tables; a list, where there is one, wins. */
+static void ext_pack(struct bms_snapshot *s, int hi, int lo)
+{
+	memset(s, 0, sizeof(*s));
+	s->present = BMS_HAS_VOLTAGE | BMS_HAS_SOC | BMS_HAS_MOSFETS;
+	s->voltage = 53;
+	s->soc = 60;
+	s->chg_mos = s->dsg_mos = true;
+	bms_set_cell_ext(s, (unsigned)hi, 3, (unsigned)lo, 9);
+	bms_set_temp_ext(s, 25, 24);
+}
+
+static void test_cell_extremes(void)
+{
+	struct bms_snapshot s;
+	/* the highest cell 3.388 V: 30.5 A (as test_engine_tables' list) */
+	fresh();
+	ext_pack(&s, 3388, 3300);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 30.5, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK_NEAR(out.dcl_a, 60, 1e-9);
+	CHECK_EQ_INT(out.mode, GW_LIM_OFF); /* no list: no CVL machine */
+	CHECK(!out.volt_valid);
+	CHECK_EQ_INT(out.cells, 0);
+	/* the lowest cell 3.05 V: 9 A of 60 */
+	fresh();
+	ext_pack(&s, 3300, 3050);
+	run(0, &s);
+	CHECK_NEAR(out.dcl_a, 9, 1e-9);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	/* a cell over 3.5 V stops charging at once; the hysteresis holds it
+	 * until the cell is 20 mV better than where it fell */
+	fresh();
+	ext_pack(&s, 3520, 3300);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK(!out.charge_allowed);
+	ext_pack(&s, 3440, 3300);
+	run(1, &s); /* 3.44 + 0.02 = 3.46 still worse than 3.45: 0.005 holds ... */
+	CHECK(out.ccl_a <= 50 * 0.005 + 1e-9);
+	/* without the extremes: no cell rule (the PYLONCAN-02 case) */
+	fresh();
+	ext_pack(&s, 3520, 3300);
+	s.present &= ~(uint32_t)BMS_HAS_CELL_EXT;
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_NONE);
+	/* the BMS's highest temperature 47 degC: 20 A, 24 A; its lowest 1 degC:
+	 * charge 0 (no sensor of its own) */
+	fresh();
+	ext_pack(&s, 3300, 3300);
+	bms_set_temp_ext(&s, 47, 25);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 20, 1e-9);
+	CHECK_NEAR(out.dcl_a, 24, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
+	fresh();
+	bms_set_temp_ext(&s, 25, 1);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-9);
+	/* neither sensors nor temperature extremes: unknown_temp_fraction */
+	fresh();
+	ext_pack(&s, 3300, 3300);
+	bms_set_temp_ext(&s, NAN, NAN);
+	CHECK(!(s.present & BMS_HAS_TEMP_EXT));
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 5, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
+	/* a list wins: extremes that say 3.52 V beside cells at 3.30 V are not read */
+	fresh();
+	pack16(&s, 3300);
+	bms_set_cell_ext(&s, 3520, 1, 3300, 2);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	CHECK_EQ_INT(out.cells, 16);
+}
+
 static void test_disabled_words(void)
 {
 	struct bms_snapshot s;
@@ -1948,6 +2034,7 @@ int main(void)
 	test_unfit();
 	test_force_full();
 	test_no_cells();
+	test_cell_extremes();
 	test_disabled_words();
 	test_force_allowed();
 	test_absorption_entry();
