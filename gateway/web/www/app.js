@@ -198,6 +198,14 @@ function unitCard(u, name, isBank) {
   const label = { online: 'online', stale: 'stale', nodata: 'no data' }[st];
   head.appendChild(el('span', { class: 'badge', 'data-field': 'status', 'data-state': st }, label));
   card.appendChild(head);
+  /* cells that do not fit the pack's chemistry: a configuration error
+   * (chemistry_fit wrong), or in doubt since the last poll (outside) */
+  if (!isBank && u.chemistry_error) {
+    card.appendChild(el('p', { class: 'alarm chemistry', 'data-field': 'chemistry', 'data-state': u.chemistry_fit },
+      (u.chemistry_fit === 'wrong' ? 'Configuration: chemistry = ' + u.chemistry + ' does not fit: '
+        : 'Chemistry ' + u.chemistry + ' in doubt: ') + u.chemistry_error +
+      ' (its voltage points are not taken, its limits are fail-safe)'));
+  }
   const lim = limitsBlock(u);
   if (lim) card.appendChild(lim);
 
