@@ -33,6 +33,7 @@ static const struct {
 	{ K_IN_REPORT_MODULES, "no field of it carries a module count" },
 	{ K_IN_REPORT_CAPACITY, "no field of it carries a capacity" },
 	{ K_IN_REPORT_CELLS, "no field of it carries a cell count" },
+	{ K_IN_INSTANCE, "it has no DC source instance" },
 };
 
 /* A protocol that takes a key: within lo..hi (both 0: the key's own range
@@ -83,6 +84,11 @@ static const struct inv_take takes[] = {
 	TAKES(K_IN_REPORT_CAPACITY, PYLON_HV_CAN),
 
 	TAKES(K_IN_REPORT_CELLS, PYLON_HV_CAN),
+
+	/* rvc (PROTOCOLS.md §13): its J1939 source address (0x8F unless set; 254
+	 * and 255 are no node's) and the DC source instance it speaks for
+	 * (1, the main house battery) */
+	TAKES_DEF(K_IN_ADDRESS, RVC, 0, 253, 0x8F), TAKES_DEF(K_IN_INSTANCE, RVC, 1, 253, 1),
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -95,6 +101,8 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, "keeps a BYD battery's own periods once the inverter has spoken" },
 	{ CONF_INV_SOLAX_CAN, "answers each 0x1871 of the inverter" },
 	{ CONF_INV_FOXESS_CAN, "answers each 0x1871 of the inverter" },
+	{ CONF_INV_RVC, "claims its source address, then sends DC_SOURCE_STATUS_1-3 every 500 ms and "
+			"DC_SOURCE_STATUS_4 every second" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

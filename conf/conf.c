@@ -328,6 +328,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                          NULL, IN(report_capacity_ah), ""},
 	[K_IN_REPORT_CELLS] = {CONF_SEC_INVERTER, "report_cells", CONF_RESTART, KT_INT, 1, 65535, false, NULL,
 	                       IN(report_cells), ""},
+	/* rvc's DC source instance: its default (1) is conf/check_inv.c's */
+	[K_IN_INSTANCE] = {CONF_SEC_INVERTER, "instance", CONF_RESTART, KT_INT, 1, 253, false, NULL, IN(instance), ""},
 
 	[K_SS_BASE] = {CONF_SEC_SUNSPEC, "base", CONF_LIVE, KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
 	[K_SS_SERIAL] = {CONF_SEC_SUNSPEC, "serial", CONF_LIVE, KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL,

@@ -529,7 +529,8 @@ enum {
 	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(SOLAX_CAN, solax_can, "solax-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000)
+	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(RVC, rvc, "rvc", CONF_INV_CAN, 0, 0, 250000)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
@@ -590,6 +591,7 @@ struct conf_inverter {
 	                                  * pylon-hv-can 0x7320): -1 the protocol's rule from the source */
 	double report_capacity_ah;       /* the full capacity sent, Ah (the remaining one follows the SOC) */
 	int report_cells;                /* the cells in series sent (pylon-hv-can 0x7320) */
+	int instance;                    /* rvc: the DC source instance it speaks for (default 1) */
 };
 
 /* [sunspec]: SunSpec models on every unit (bmsgw-modbus(7) "SUNSPEC"). */

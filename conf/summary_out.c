@@ -151,6 +151,9 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "
 			        "0x190 every 60 s, the identification on its 0x151, extras %s",
 			        extras);
+		else if (v->protocol == CONF_INV_RVC)
+			fprintf(out, ", source address %d (0x%02X), DC source instance %d: %s", v->address, v->address,
+			        v->instance, conf_inv_speech(v->protocol));
 		else if (conf_inv_speech(v->protocol))
 			fprintf(out, ", %s", conf_inv_speech(v->protocol));
 		else

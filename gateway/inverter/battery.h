@@ -36,6 +36,10 @@ enum {
 	INV_HAS_TEMP_LIMITS = 1u << 15, /* chg_tmin_c .. dsg_tmax_c */
 };
 
+/* The phase of the source's charge machine (struct inv_battery.charge_phase):
+ * none when it runs none (a pack without cells: the BMS's own limits). */
+enum { INV_PHASE_NONE = 0, INV_PHASE_BULK, INV_PHASE_ABSORPTION, INV_PHASE_FLOAT };
+
 /* Where a minimum or maximum is: pack (module) and cell or sensor, both
  * 1-based; 0 = unknown. */
 struct inv_where {
@@ -107,6 +111,8 @@ struct inv_battery {
 	uint8_t battery_type;           /* solax-can, foxess-can 0x1877 byte 4 */
 	char machine_tag[9];            /* the machine's tag (8 hex digits of /etc/machine-id), "" unknown:
 	                                 * what a dialect's serial numbers are made from (invident.h) */
+	uint8_t instance;               /* rvc: the DC source instance ([inverter.NAME] instance), 0 unset */
+	uint8_t charge_phase;           /* the source's charge machine: INV_PHASE_* */
 	float chg_tmin_c, chg_tmax_c;   /* degC, charge allowed between (INV_HAS_TEMP_LIMITS) */
 	float dsg_tmin_c, dsg_tmax_c;   /* degC, discharge allowed between */
 };

@@ -84,6 +84,8 @@ struct inv_heard {
  * after the field's rounding and the codec's clamps (0 when not allowed). */
 struct inv_encoded {
 	bool limits;                           /* the encoding carried current limits */
+	bool ccl_only;                         /* ... the charge limit only: the dialect has no discharge
+	                                        * limit (rvc), dcl_a is 0 and not shown */
 	float ccl_a, dcl_a;                    /* A */
 };
 
@@ -138,6 +140,13 @@ struct inv_can_codec {
 	const struct inv_can_period *periods;
 	const struct inv_can_frame_fn *ident;
 	size_t nident;
+	/* A J1939 node (rvc): the output claims a source address when its port
+	 * comes up, before the source has data (invnode.c, j1939.h), and
+	 * answers requests for the claim; the frames' identifiers carry that
+	 * address in their low byte (their ids here carry 0); with `periods`,
+	 * the schedule starts once the address is held and the output speaks,
+	 * without waiting for a frame of the inverter. */
+	bool claims;
 };
 
 /* What the framer of an RS485 codec finds at the start of the bytes. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
- * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can), its
+ * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can, rvc), its
  * port opened at the protocol's bit rate (conf_inv_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
@@ -38,7 +38,9 @@
  * get that one answer).
  *
  * A scheduled codec (byd-hvs-can: codec.h `periods`) sends each frame on
- * its own period, and nothing before the inverter's first frame: once the
+ * its own period, and nothing before the inverter's first frame (a J1939
+ * node's, rvc's: nothing before its address is held, invnode.c, whose
+ * claim goes out when the port comes up): once the
  * inverter spoke and the output speaks, its identification set and every
  * frame at once, then each frame when it is due (the timer fires at the
  * earliest); the identification again on each request of it; the at_once
@@ -187,8 +189,12 @@ static void send_now(struct inv_out *o);
 /* Queue frame fn of the codec built from b into the step's set. */
 static void sched_add(struct inv_out *o, const struct inv_can_frame_fn *fn, const struct inv_battery *b)
 {
-	if (o->can.nset < INV_CAN_MAX_FRAMES && fn->fill(b, &o->can.set[o->can.nset]))
-		o->can.nset++;
+	struct gw_can_frame *f = &o->can.set[o->can.nset];
+	if (o->can.nset >= INV_CAN_MAX_FRAMES || !fn->fill(b, f))
+		return;
+	if (o->codec->can.claims) /* a J1939 node's frames carry its address */
+		f->id = (f->id & ~0xFFu) | inv_node_address(o);
+	o->can.nset++;
 }
 
 /* The identification when asked, then the frames due (and the at_once
@@ -202,7 +208,7 @@ static bool sched_pick(struct inv_out *o, const struct inv_battery *b, double no
 	o->can.nset = 0;
 	for (size_t i = 0; o->can.ident_asked && i < c->nident; i++)
 		sched_add(o, &c->ident[i], b);
-	if (o->can.ident_asked)
+	if (o->can.ident_asked && c->nident)
 		o->can.idents++;
 	o->can.ident_asked = false;
 	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, pick, next);
@@ -215,17 +221,31 @@ static bool sched_pick(struct inv_out *o, const struct inv_battery *b, double no
 }
 
 /* One step: the state from the source now; in a state that speaks, with
- * the inverter heard, the frames due (the schedule starts with all of them
- * and the identification); the timer at the earliest next one. */
+ * the inverter heard (a J1939 node: its address held), the frames due (the
+ * schedule starts with all of them and the identification; a source found
+ * stale at this step adds the at_once ones); the timer at the earliest
+ * next one. */
 static void sched_step(struct inv_out *o, double now)
 {
 	const struct inv_can_codec *c = &o->codec->can;
 	struct inv_battery b;
+	enum inv_state was = o->state;
 	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
+	if (was == INV_SENDING && o->state == INV_FAILSAFE && o->can.sched_on) {
+		o->can.urgent = true; /* the source went stale at this step: the at_once frames now */
+		o->can.early++;
+	}
 	ev_timer_stop(o->gw->loop, &o->can.send);
-	if (!inv_state_speaks(o->state) || !o->can.inv.frames) {
+	double at;
+	if (!inv_state_speaks(o->state) || (!o->can.inv.frames && !c->claims)) {
 		o->can.sched_on = false; /* the tick starts it again */
+		return;
+	}
+	if (c->claims && !inv_node_ready(o, now, &at)) {
+		o->can.sched_on = false; /* again, all at once, when the address is held */
+		if (at > 0)
+			send_at(o, at);
 		return;
 	}
 	if (!o->can.sched_on) {
@@ -276,7 +296,7 @@ static void sched_tick(struct inv_out *o, double now)
 {
 	struct inv_battery b;
 	if (!o->can.sched_on) {
-		if (o->can.inv.frames && gw_can_is_up(o->can.port))
+		if ((o->can.inv.frames || o->codec->can.claims) && gw_can_is_up(o->can.port))
 			sched_step(o, gw_mono());
 		else
 			inv_update_state(o, gw_can_is_up(o->can.port), inv_source(o, now, &b, true), now);
@@ -296,6 +316,8 @@ static void can_tick(struct inv_out *o, double now);
 static void can_up(void *arg)
 {
 	struct inv_out *o = arg;
+	if (o->codec->can.claims)
+		inv_node_up(o); /* its claim, before anything else and whatever the source */
 	if (o->codec->can.periods)
 		sched_tick(o, gw_mono()); /* the schedule waits for the inverter's first frame */
 	else if (o->codec->can.answers)
@@ -309,6 +331,8 @@ static void can_down(void *arg)
 	struct inv_out *o = arg;
 	o->state = INV_DOWN;
 	o->can.sched_on = false;
+	if (o->codec->can.claims)
+		inv_node_down(o);
 }
 
 /* Luxpower's "shutdown battery": shown, logged (again after a quiet
@@ -329,6 +353,8 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 	double forget = o->codec->can.forget_s;
 	if (forget > 0 && o->last_seen > 0 && now - o->last_seen >= forget)
 		o->can.inv.mode = 0; /* the inverter was gone: its handshake starts again */
+	if (o->codec->can.claims)
+		inv_node_frame(o, f, now); /* the claims, the requests for it, a rival for the instance */
 	enum inv_rx rx = o->codec->can.heard(f, &o->can.inv);
 	if (rx == INV_RX_OTHER)
 		return;
@@ -336,7 +362,7 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 	o->last_seen = now;
 	if (rx == INV_RX_SHUTDOWN)
 		heard_shutdown(o, now);
-	if (o->codec->can.periods)
+	if (o->codec->can.periods && !o->codec->can.claims) /* a node's schedule waits for no one */
 		sched_heard(o, rx);
 	else if (rx == INV_RX_REQUEST && o->codec->can.answers && gw_can_is_up(o->can.port))
 		send_now(o); /* the answer (its gap allowing) */
@@ -353,7 +379,10 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
-	if (o->codec->can.periods)
+	if (o->codec->can.claims)
+		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once its source address is held",
+			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+	else if (o->codec->can.periods)
 		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the inverter has spoken",
 			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
 	else if (o->codec->can.answers)
@@ -372,6 +401,8 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 static void can_stop(struct inv_out *o)
 {
 	ev_timer_stop(o->gw->loop, &o->can.send);
+	if (o->codec->can.claims)
+		inv_node_down(o);
 	gw_can_free(o->can.port);
 	o->can.port = NULL;
 }
@@ -458,6 +489,8 @@ static void can_status(const struct inv_out *o, FILE *out)
 	if (o->codec->can.periods)
 		fprintf(out, ",\"schedule\":%s,\"identifications\":%lu", o->can.sched_on ? "true" : "false",
 			o->can.idents);
+	if (o->codec->can.claims)
+		inv_node_status(o, out);
 	if (o->codec->can.mode_names && o->can.inv.mode < o->codec->can.nmodes)
 		fprintf(out, ",\"handshake\":\"%s\"", o->codec->can.mode_names[o->can.inv.mode]);
 	if (o->can.inv.have_meas)

@@ -197,7 +197,9 @@ static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 		if (o->stale_since > 0)
 			fprintf(out, ",\"stale_s\":%.0f", now - o->stale_since);
 		if (o->told.limits)
-			fprintf(out, ",\"sent_ccl_a\":%.2f,\"sent_dcl_a\":%.2f", o->told.ccl_a, o->told.dcl_a);
+			fprintf(out, ",\"sent_ccl_a\":%.2f", o->told.ccl_a);
+		if (o->told.limits && !o->told.ccl_only) /* rvc has no discharge limit */
+			fprintf(out, ",\"sent_dcl_a\":%.2f", o->told.dcl_a);
 		if (o->running)
 			o->kind->status(o, out);
 		fputc('}', out);

@@ -16,6 +16,7 @@
 #include "battery.h"
 #include "codec.h"
 #include "inv485rx.h"
+#include "j1939.h"
 
 /* What the inverter gets now (bmsgw-inverters(7) says what each means to it). */
 enum inv_state {
@@ -31,6 +32,18 @@ enum inv_state {
 
 #define INV_SEEN_S 10      /* s: "the inverter was seen": a frame or a request within this */
 #define INV_SET_GAP 0.05   /* s: two CAN sets are never closer than this */
+
+/* A CAN output that is a J1939 node (codec.h `claims`: rvc), invnode.c's. */
+struct inv_node {
+	struct j1939_node j;           /* its address (j1939.h) */
+	ev_timer later;                /* a cannot-claim frame's pseudo-random delay */
+	unsigned long claims_sent;     /* claim frames sent (cannot-claim ones too) */
+	/* another node speaking for the same DC instance with a higher device
+	 * priority (or the same, at a higher address): bmsgw defers to it */
+	uint8_t rival_sa;
+	double rival_until;            /* monotonic time its last DC_SOURCE_STATUS_1 holds until */
+	bool deferring;                /* said in the log */
+};
 
 /* A CAN output's own. */
 struct inv_can_out {
@@ -54,6 +67,7 @@ struct inv_can_out {
 	bool urgent;                   /* the at_once frames are to go with the next step */
 	double due[INV_CAN_MAX_FRAMES]; /* monotonic time each frame is next due */
 	unsigned long idents;          /* identification sets sent */
+	struct inv_node node;          /* a J1939 node's (codec.h `claims`) */
 };
 
 /* An RS485 output's own. */
@@ -97,6 +111,19 @@ struct inv_out {
 		struct inv_485_out rs485;
 	};
 };
+
+/* invnode.c: a CAN output that is a J1939 node (codec.h `claims`).  Up:
+ * its claim goes out, whatever the source; down: forgotten.  A frame heard:
+ * the claims and requests (answered, a lost address logged once), another
+ * node's DC_SOURCE_STATUS_1 for the same instance.  Ready: may its other
+ * frames go at now (the address held, no node it defers to); *at when they
+ * may (0: not by waiting).  The address its frames carry. */
+void inv_node_up(struct inv_out *o);
+void inv_node_down(struct inv_out *o);
+void inv_node_frame(struct inv_out *o, const struct gw_can_frame *f, double now);
+bool inv_node_ready(struct inv_out *o, double now, double *at);
+uint8_t inv_node_address(const struct inv_out *o);
+void inv_node_status(const struct inv_out *o, FILE *out);
 
 /* invsource.c: the virtual battery from the output's source at now; true
  * when the source is fresh and gives what an inverter must read (a CVL and

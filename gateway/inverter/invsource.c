@@ -119,6 +119,8 @@ static void fill_limits(struct inv_battery *b, const struct gw_limits *l)
 {
 	b->absorbed = l->absorbed;
 	b->machine = l->mode != GW_LIM_OFF && l->mode != GW_LIM_FAILSAFE;
+	b->charge_phase = l->mode == GW_LIM_BULK ? INV_PHASE_BULK : l->mode == GW_LIM_ABSORPTION ? INV_PHASE_ABSORPTION :
+			  l->mode == GW_LIM_FLOAT ? INV_PHASE_FLOAT : INV_PHASE_NONE;
 	if (!l->volt_valid || l->failsafe)
 		return;
 	b->cvl_v = (float)l->cvl_v;
@@ -263,7 +265,8 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
  * source's (--check allowed each key only to the protocols that carry it):
  * the cells in series, the module count, the full capacity (and the
  * remaining one with it, from the SOC, so that the two agree); the battery
- * type; the machine's tag for the dialects' serial numbers. */
+ * type; rvc's DC source instance; the machine's tag for the dialects'
+ * serial numbers. */
 static void identity(const struct inv_out *o, struct inv_battery *b)
 {
 	const struct conf_inverter *c = &o->cfg;
@@ -273,6 +276,8 @@ static void identity(const struct inv_out *o, struct inv_battery *b)
 		b->report_modules = (uint8_t)c->report_modules;
 	if (c->battery_type >= 0)
 		b->battery_type = (uint8_t)c->battery_type;
+	if (c->instance > 0)
+		b->instance = (uint8_t)c->instance;
 	if (c->report_capacity_ah > 0) {
 		b->full_ah = (float)c->report_capacity_ah;
 		b->present |= INV_HAS_FULL;

@@ -231,6 +231,8 @@ int main(void)
 		  { false, false, false, true } },
 		{ "a bank of two strings, bank_stale = block, a member silent (foxess-can)", s2,
 		  "bank_stale = block\n", "foxess-can", "bank", { true, false, false, false } },
+		{ "a pack (rvc)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n", "", "rvc", "p1",
+		  { true } },
 	};
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
 		run(&scens[i]);
