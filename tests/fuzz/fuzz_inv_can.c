@@ -15,7 +15,9 @@
  *	packs_offline, packs_no_charge, packs_no_discharge (2 each), the
  *	manufacturer (8, any bytes), series_cells (1), ncells (1, at most
  *	BMS_MAX_CELLS) and as many cell_mv (2 each), ntemps (1, at most
- *	BMS_MAX_TEMPS) and as many temps_c (4 each), total_cells (2), modules (1);
+ *	BMS_MAX_TEMPS) and as many temps_c (4 each), total_cells (2), modules (1),
+ *	the identity (1: report_modules, battery_type, failsafe, chemistry),
+ *	the machine's tag (8), rvc's instance (1) and the charge phase (1);
  * then 16 schedule steps (1 each: bit 0 out of turn, bits 1-7 the time
  * since the last step in 0.2 s);
  * then CAN frames of 10 bytes each (id low, id high,
@@ -48,7 +50,12 @@
  * room, only the dialect's identifiers, 29-bit, DLC 8 but 0x100A001's 0,
  * the limits reported exactly when 0x1872 is in it, solax's contactor
  * never "closed" for a stale source, foxess's "may charge / discharge"
- * bits only with a current, the handshake's state always one of its own. */
+ * bits only with a current, the handshake's state always one of its own;
+ * rvc: its four DC source DGNs 29-bit at priority 6 from address 0 (the
+ * output puts its own), DLC 8, device priority 120, the charge current
+ * of 1FEC9 the one reported (0.05 A from 0x7D00, never below it), "do not
+ * charge" exactly when it is 0 A, a fail-safe battery's measurements all
+ * "not available". */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -267,6 +274,25 @@ static void check_sched(const struct inv_can_codec *c, struct fz_in *in)
 	}
 }
 
+/* rvc: DC_SOURCE_STATUS_4, 1, 2, 3 (PROTOCOLS.md §13). */
+static void check_rvc(const struct gw_can_frame *f, int n, const struct inv_encoded *e, const struct inv_battery *b)
+{
+	static const uint32_t dgn[] = { 0x1FEC9, 0x1FFFD, 0x1FFFC, 0x1FFFB };
+	REQUIRE(n == 4 && e->limits && e->ccl_only && e->dcl_a == 0);
+	for (int i = 0; i < n; i++) {
+		REQUIRE(f[i].ext && !f[i].rtr && f[i].dlc == 8 && f[i].id == (6u << 26 | dgn[i] << 8));
+		REQUIRE(f[i].data[0] >= 1 && f[i].data[1] == 120);
+	}
+	const uint8_t *d = f[0].data;
+	long ccl = (long)(d[5] | d[6] << 8) - 32000;
+	REQUIRE(ccl >= 0 && ccl <= 0xFAFF - 32000 && lroundf(e->ccl_a * 20) == ccl);
+	REQUIRE((d[2] == 1) == (ccl == 0) && d[2] >= 1 && d[2] <= 7 && (d[7] & 0xF0) == 0xF0);
+	if (b->failsafe)
+		for (int i = 1; i < n; i++)
+			for (int k = 2; k < 8; k++)
+				REQUIRE(f[i].data[k] == 0xFF);
+}
+
 static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 {
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
@@ -285,6 +311,10 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	}
 	if (c == &inv_codec_solax_can || c == &inv_codec_foxess_can) {
 		check_sx(c, f, n, &e, b);
+		return;
+	}
+	if (c == &inv_codec_rvc) {
+		check_rvc(f, n, &e, b);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -375,6 +405,8 @@ static void battery(struct fz_in *in, struct inv_battery *b)
 	b->chemistry = (uint8_t)((id >> 5) % 3);
 	fz_bytes(in, b->machine_tag, 8);
 	b->machine_tag[8] = '\0';
+	b->instance = fz_u8(in);
+	b->charge_phase = fz_u8(in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
