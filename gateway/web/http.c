@@ -104,7 +104,7 @@ struct req {
 	unsigned long seq;             /* SSE: the state event it has */
 	/* its login */
 	enum req_auth auth;
-	int role;                      /* enum gw_role, GW_AUTH_FAIL or GW_AUTH_BUSY */
+	int role;                      /* enum gw_role or GW_AUTH_FAIL, _BUSY, _WAIT */
 	struct gw_auth_ask *ask;
 };
 
@@ -234,9 +234,10 @@ static void add_common(struct MHD_Response *resp, const char *type, bool nocache
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
-/* Queue text (malloc'd, taken over) as the answer. */
-static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, const char *type, char *text,
-				  size_t len)
+/* Queue text (malloc'd, taken over) as the answer, with Retry-After when
+ * retry is not NULL. */
+static enum MHD_Result send_retry(struct MHD_Connection *con, unsigned status, const char *type, char *text,
+				  size_t len, const char *retry)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -244,19 +245,23 @@ static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, c
 		return MHD_NO;
 	}
 	add_common(resp, type, true);
+	if (retry)
+		MHD_add_response_header(resp, "Retry-After", retry);
 	enum MHD_Result rc = MHD_queue_response(con, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
 }
 
-__attribute__((format(printf, 4, 5)))
-static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, bool json, const char *fmt, ...)
+static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, const char *type, char *text,
+				  size_t len)
 {
-	char msg[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	return send_retry(con, status, type, text, len, NULL);
+}
+
+/* msg as the answer: {"error": msg} or a line of text. */
+static enum MHD_Result send_msg(struct MHD_Connection *con, unsigned status, bool json, const char *retry,
+				const char *msg)
+{
 	char *text = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&text, &len);
@@ -270,7 +275,18 @@ static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, b
 		fprintf(o, "%s\n", msg);
 	}
 	fclose(o);
-	return send_owned(con, status, json ? "application/json" : "text/plain; charset=utf-8", text, len);
+	return send_retry(con, status, json ? "application/json" : "text/plain; charset=utf-8", text, len, retry);
+}
+
+__attribute__((format(printf, 4, 5)))
+static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, bool json, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return send_msg(con, status, json, NULL, msg);
 }
 
 /* ------------------------------------------------------------- static files */
@@ -716,6 +732,23 @@ static void login_answer(void *arg, int result)
 	http_run(r->h);
 }
 
+/* A login not checked now: 429 while the address waits after a failure,
+ * 503 when too many are checked; with Retry-After, said in the body. */
+static enum MHD_Result come_back(struct gw_http *h, struct MHD_Connection *con, int role, bool json)
+{
+	char addr[64], secs[16], msg[160];
+	int n = 2;
+	if (role == GW_AUTH_WAIT) {
+		client_addr(con, addr, sizeof(addr));
+		n = gw_auth_retry_after(h->auth, addr);
+	}
+	snprintf(secs, sizeof(secs), "%d", n);
+	snprintf(msg, sizeof(msg), role == GW_AUTH_WAIT ? "a login from this address failed: try again in %d s"
+							: "too many logins are being checked: try again in %d s", n);
+	return send_msg(con, role == GW_AUTH_WAIT ? MHD_HTTP_TOO_MANY_REQUESTS : MHD_HTTP_SERVICE_UNAVAILABLE, json,
+			secs, msg);
+}
+
 /* Ask auth.c about r's login: false when answered or waiting (*rc). */
 static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
 {
@@ -775,13 +808,8 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 		return false;
 	if (r->auth == AU_NONE && !ask_login(h, r, rc))
 		return false;
-	if (r->role == GW_AUTH_BUSY) {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return (*rc = MHD_NO), false;
-		MHD_add_response_header(resp, "Retry-After", "2");
-		*rc = MHD_queue_response(con, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
-		MHD_destroy_response(resp);
+	if (r->role == GW_AUTH_BUSY || r->role == GW_AUTH_WAIT) {
+		*rc = come_back(h, con, r->role, json);
 		return false;
 	}
 	if (r->role == GW_AUTH_FAIL) {
@@ -991,6 +1019,13 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 				MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 }
 
+/* The logins that may wait for their check at once: as many connections
+ * as one address may hold, a quarter of max_clients. */
+static int login_share(const struct conf_http *c)
+{
+	return (c->max_clients + 3) / 4;
+}
+
 /* The certificate and the users as a server holds them (taken over). */
 static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err, size_t errlen)
 {
@@ -1002,7 +1037,7 @@ static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err,
 		return -1;
 	}
 	s->creds = NULL;
-	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users))) {
+	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users, login_share(&h->cfg)))) {
 		s->users = NULL;
 		snprintf(err, errlen, "http: cannot start the login thread");
 		return -1;
@@ -1082,7 +1117,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 			gw_info("http: %d user%s from %s", n, n == 1 ? "" : "s", c->users_file);
 		s->users = NULL;
 	} else if (s->users && !h->auth) {
-		if ((h->auth = gw_auth_new(h->gw->loop, s->users)))
+		if ((h->auth = gw_auth_new(h->gw->loop, s->users, login_share(&h->cfg))))
 			gw_info("http: logins from %s from now on", c->users_file);
 		else
 			gw_err("http: cannot start the login thread: no logins, every request refused");
