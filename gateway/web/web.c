@@ -27,8 +27,9 @@ struct web_out {
 
 static long web_fds(const struct conf *c)
 {
-	/* its clients, the listening socket, MHD's epoll, its wakeup */
-	return c->http.enabled ? c->http.max_clients + 3L : 0;
+	/* its clients and one more (conns.h), the listening socket, MHD's
+	 * epoll, its wakeup, the epoll of suspended requests */
+	return c->http.enabled ? c->http.max_clients + 5L : 0;
 }
 
 static int web_prepare(struct gw_svc_ctx *x)
@@ -116,8 +117,8 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	struct gw_http_info hi;
 	gw_http_info(((struct web_out *)st)->h, &hi);
 	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
-		"\"login_failures\":%lu,\"plain_logins\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused,
-		hi.https ? "true" : "false", hi.login_failures, hi.plain_logins);
+		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu}", hi.clients, hi.sse_clients, hi.requests,
+		hi.refused, hi.https ? "true" : "false", hi.login_failures, hi.plain_logins, hi.gave_way);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -135,6 +136,8 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		  (double)hi.login_failures },
 		{ "bmsgw_http_plain_logins_total", "counter", "HTTP requests with a login refused over plain HTTP.",
 		  (double)hi.plain_logins },
+		{ "bmsgw_http_gave_way_total", "counter",
+		  "HTTP connections closed, all max_clients taken, to make room for a new one.", (double)hi.gave_way },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
