@@ -44,6 +44,7 @@ struct sim_model_cfg {
 	double pv;               /* solar current at noon of a clear day, C */
 	double load;             /* base load, C */
 	double deep_every;       /* days between deep evenings (0 = never) */
+	double deep_load;        /* the load of a deep evening, C */
 	double cutoff_v;         /* lowest cell at which the inverter stops (under load) */
 	double speed;            /* live: model seconds per second */
 	double start_hour;       /* time of day at the start */
