@@ -76,6 +76,7 @@ struct sim_model {
 	double weather;          /* 0..1: the day's share of clear-sky solar */
 	double cloud;            /* this quarter hour's share */
 	int deep, cut;           /* a deep evening today; the inverter is cut off (until the sun) */
+	int deep_night;          /* the deep evening's load is on (from 17:00 to the cut-off or 7:00) */
 	double appliance;        /* A of an appliance on now */
 	double appliance_until;  /* s */
 	double temp_c;
