@@ -327,11 +327,6 @@ bool gw_soc_held_for(struct gw_soc_timer *tm, bool cond, double t, double need, 
 	return !tm->taken && t - tm->since >= need;
 }
 
-double gw_soc_mean_cell(const struct gw_soc_in *in)
-{
-	return isfinite(in->cell_avg_v) ? in->cell_avg_v : (in->cell_min_v + in->cell_max_v) / 2;
-}
-
 bool gw_soc_curve_temp_ok(const struct gw_soc_in *in)
 {
 	return !(isfinite(in->temp_min_c) && in->temp_min_c < REST_TEMP_MIN) &&
@@ -340,8 +335,10 @@ bool gw_soc_curve_temp_ok(const struct gw_soc_in *in)
 
 double gw_soc_count_scale(const struct conf_soc *c, double r)
 {
+	if (!isfinite(r))
+		return r;
 	double e = gw_soc_curve(c->chemistry, c->empty_cell_voltage);
-	if (!isfinite(r) || !(e >= 0 && e < 100))
+	if (!(e >= 0 && e < 100))
 		return r;
 	return clamp(100 * (r - e) / (100 - e), 0, 100);
 }

@@ -100,6 +100,7 @@ struct gw_soc_ir {
 	double r[GW_SOC_R_SAMPLES]; /* ohm, a ring ... */
 	double w[GW_SOC_R_SAMPLES]; /* ... and the current step of each, A (its weight) */
 	unsigned n;                 /* samples taken so far */
+	double value;               /* ohm: the resistance of the samples (0: too few) */
 	double dis_a;               /* A: the discharge current remembered (a peak, decaying) */
 };
 
@@ -119,7 +120,6 @@ struct gw_soc {
 	double last_t, last_i, last_remain; /* s, A (as read), Ah (NAN none) */
 	double last_vmin, last_vmax, last_vavg; /* V: the lowest, highest and mean cell (NAN none) */
 	struct gw_soc_timer full_tm, empty_tm, rest_tm, knee_tm, light_tm; /* each point's condition */
-	struct gw_soc_ir ir;        /* for the light-load points */
 	bool light_on;              /* a light-load point is bringing the count down ... */
 	bool light_over;            /* ... from LIGHT_SAMPLE_OVER or more over its ceiling */
 	double offset_a;            /* A: the learned current offset ... */
@@ -134,6 +134,7 @@ struct gw_soc {
 	unsigned full_points, empty_points, rest_points, knee_points, light_points;
 	bool have_saved_remain;     /* the loaded record's BMS remaining Ah, to bridge a restart */
 	double saved_remain;
+	struct gw_soc_ir ir;        /* for the light-load points */
 };
 
 /* Bits of the flag word, register offset 127. */

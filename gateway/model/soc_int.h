@@ -5,6 +5,8 @@
 #ifndef GATEWAY_MODEL_SOC_INT_H
 #define GATEWAY_MODEL_SOC_INT_H
 
+#include <math.h>
+
 #include "soc.h"
 
 /* Has a condition held for `need` s at t?  True once: the point, once
@@ -12,7 +14,10 @@
  * condition has been off for `rearm` s (soc.c). */
 bool gw_soc_held_for(struct gw_soc_timer *tm, bool cond, double t, double need, double rearm);
 /* The mean cell, V: the BMS's, else the middle of the extremes (NAN none). */
-double gw_soc_mean_cell(const struct gw_soc_in *in);
+static inline double gw_soc_mean_cell(const struct gw_soc_in *in)
+{
+	return isfinite(in->cell_avg_v) ? in->cell_avg_v : (in->cell_min_v + in->cell_max_v) / 2;
+}
 /* Whether the open-circuit curve may be read at this poll's temperatures
  * (10..40 degC where the BMS gives one). */
 bool gw_soc_curve_temp_ok(const struct gw_soc_in *in);
@@ -37,6 +42,8 @@ void gw_soc_light(struct gw_soc *s, const struct conf_soc *c, const struct gw_so
 		  double cap, struct gw_soc_ev *ev);
 /* A cell's resistance in use, ohm (NAN: not measured yet). */
 double gw_soc_ir_value(const struct gw_soc *s);
+/* A resistance sample r (ohm) of a current step of w A. */
+void gw_soc_ir_add(struct gw_soc *s, double r, double w);
 /* The resistance of a state file in use again (r > 0; else nothing): it
  * stands for as many samples as a point needs, until new ones outvote it. */
 void gw_soc_ir_seed(struct gw_soc *s, double r);

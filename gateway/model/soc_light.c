@@ -74,58 +74,75 @@
 #define LIGHT_MAX_SOC 50.0       /* %: a ceiling over this says nothing (how empty, never how full) */
 #define LIGHT_SAMPLE_OVER 1.0    /* %: a count this far over the ceiling gives a capacity sample */
 
-double gw_soc_ir_value(const struct gw_soc *s)
+/* The resistance of the samples kept: weighed by their steps, those off
+ * the median by more than R_OUTLIER times left out (0: too few). */
+static double ir_of(const struct gw_soc_ir *ir)
 {
-	unsigned n = s->ir.n < GW_SOC_R_SAMPLES ? s->ir.n : GW_SOC_R_SAMPLES;
-	if (s->ir.n < R_MIN_SAMPLES)
-		return NAN;
+	unsigned n = ir->n < GW_SOC_R_SAMPLES ? ir->n : GW_SOC_R_SAMPLES;
+	if (ir->n < R_MIN_SAMPLES)
+		return 0;
 	double v[GW_SOC_R_SAMPLES], sum = 0, wsum = 0;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned j = i;
-		for (; j > 0 && v[j - 1] > s->ir.r[i]; j--)
+		for (; j > 0 && v[j - 1] > ir->r[i]; j--)
 			v[j] = v[j - 1];
-		v[j] = s->ir.r[i];
+		v[j] = ir->r[i];
 	}
 	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	for (unsigned i = 0; i < n; i++) {
-		if (s->ir.r[i] < med / R_OUTLIER || s->ir.r[i] > med * R_OUTLIER)
+		if (ir->r[i] < med / R_OUTLIER || ir->r[i] > med * R_OUTLIER)
 			continue;
-		sum += s->ir.r[i] * s->ir.w[i];
-		wsum += s->ir.w[i];
+		sum += ir->r[i] * ir->w[i];
+		wsum += ir->w[i];
 	}
 	return wsum > 0 ? sum / wsum : med;
+}
+
+double gw_soc_ir_value(const struct gw_soc *s)
+{
+	return s->ir.value > 0 ? s->ir.value : NAN;
+}
+
+void gw_soc_ir_add(struct gw_soc *s, double r, double w)
+{
+	s->ir.r[s->ir.n % GW_SOC_R_SAMPLES] = r;
+	s->ir.w[s->ir.n % GW_SOC_R_SAMPLES] = w;
+	s->ir.n++;
+	s->ir.value = ir_of(&s->ir);
 }
 
 void gw_soc_ir_seed(struct gw_soc *s, double r)
 {
 	if (!(r > 0))
 		return;
-	for (unsigned i = 0; i < R_MIN_SAMPLES; i++) {
-		s->ir.r[i] = r;
-		s->ir.w[i] = 1;
-	}
-	s->ir.n = R_MIN_SAMPLES;
+	s->ir.n = 0;
+	for (unsigned i = 0; i < R_MIN_SAMPLES; i++)
+		gw_soc_ir_add(s, r, 1);
 }
 
 void gw_soc_ir_learn(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double dt,
 		     double cap)
 {
 	double dis = in->current < 0 ? -in->current : 0;
-	s->ir.dis_a = fmax(dis, s->ir.dis_a * exp(-fmax(dt, 0) / POL_TAU));
-	if (!(dt > 0 && dt <= R_MAX_DT))
+	if (s->ir.dis_a > dis && dt > 0) { /* 1 / (1 + x) for exp(-x): a little slower, never faster */
+		double kept = s->ir.dis_a / (1 + dt / POL_TAU);
+		dis = kept > dis ? kept : dis;
+	} else if (s->ir.dis_a > dis) {
+		dis = s->ir.dis_a;
+	}
+	s->ir.dis_a = dis;
+	double di = in->current - s->last_i;
+	if (!(dt > 0 && dt <= R_MAX_DT) || !(fabs(di) >= R_MIN_STEP * cap))
 		return;
-	double di = in->current - s->last_i, dv = gw_soc_mean_cell(in) - s->last_vavg;
+	double dv = gw_soc_mean_cell(in) - s->last_vavg;
 	enum conf_chemistry ch = c->chemistry;
-	if (!(fabs(di) >= R_MIN_STEP * cap) || !isfinite(dv) || !(gw_soc_curve_mv(ch, in->cell_min_v) <= R_MAX_MV) ||
+	if (!isfinite(dv) || !(gw_soc_curve_mv(ch, in->cell_min_v) <= R_MAX_MV) ||
 	    !(gw_soc_curve_mv(ch, in->cell_max_v) <= R_MAX_MV) || !(gw_soc_curve_mv(ch, s->last_vmin) <= R_MAX_MV) ||
 	    !(gw_soc_curve_mv(ch, s->last_vmax) <= R_MAX_MV))
 		return;
 	double r = dv / di;
-	if (!(r > 0 && r * cap <= R_MAX_AHOHM))
-		return;
-	s->ir.r[s->ir.n % GW_SOC_R_SAMPLES] = r;
-	s->ir.w[s->ir.n % GW_SOC_R_SAMPLES] = fabs(di);
-	s->ir.n++;
+	if (r > 0 && r * cap <= R_MAX_AHOHM)
+		gw_soc_ir_add(s, r, fabs(di));
 }
 
 /* The most the pack holds by its lowest cell, % on the count's scale (NAN:
@@ -140,9 +157,11 @@ static double ceiling(const struct gw_soc *s, const struct conf_soc *c, const st
 void gw_soc_light(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double ic, double dt,
 		  double cap, struct gw_soc_ev *ev)
 {
-	double r0 = gw_soc_ir_value(s);
-	bool light = s->started && isfinite(r0) && ic >= -c->empty_current * cap && ic <= c->rest_current * cap &&
+	double r0 = s->ir.value;
+	bool light = s->started && r0 > 0 && ic >= -c->empty_current * cap && ic <= c->rest_current * cap &&
 		     isfinite(in->cell_min_v) && gw_soc_curve_temp_ok(in);
+	if (!light && !s->light_tm.on)
+		return; /* nothing held, nothing that ends */
 	if (!gw_soc_held_for(&s->light_tm, light, in->t, c->empty_time, 0)) {
 		if (!s->light_tm.on)
 			s->light_on = s->light_over = false; /* the light load has ended */

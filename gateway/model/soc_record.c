@@ -51,7 +51,7 @@ static const struct field fields[] = {
 	D("t0", sample_s[0], -1e12, 1e12), D("t1", sample_s[1], -1e12, 1e12), D("t2", sample_s[2], -1e12, 1e12),
 	D("t3", sample_s[3], -1e12, 1e12), D("t4", sample_s[4], -1e12, 1e12),
 	B("have_remain", have_saved_remain), D("remain", saved_remain, -AH_MAX, AH_MAX),
-	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.r[0], 0, 1000),
+	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000),
 	B_OPT("full_run_light", run_full.light),
 };
 _Static_assert(GW_SOC_SAMPLES == 5, "a field s0..s4 per sample");
@@ -64,8 +64,6 @@ int gw_soc_save(const struct gw_soc *s, double t, int64_t wall, char *buf, size_
 		r.full_age = fmax(0, r.full_age + t - r.full_age_t); /* its age now */
 	r.have_saved_remain = s->have_last && isfinite(s->last_remain);
 	r.saved_remain = r.have_saved_remain ? s->last_remain : 0;
-	double ir = gw_soc_ir_value(s);
-	r.ir.r[0] = isfinite(ir) ? ir : 0; /* "ir": the resistance in use, 0 none */
 	int n = snprintf(buf, cap, RECORD_VERSION " saved=%lld", (long long)wall);
 	for (size_t i = 0; i < NFIELDS && n >= 0 && (size_t)n < cap; i++) {
 		const void *f = (const char *)&r + fields[i].off;
@@ -160,7 +158,7 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 	s->rest_points = r.rest_points;
 	s->knee_points = r.knee_points;
 	s->light_points = r.light_points;
-	gw_soc_ir_seed(s, r.ir.r[0]);
+	gw_soc_ir_seed(s, r.ir.value);
 	s->have_full = r.have_full;
 	s->full_age = r.full_age + (age > 0 ? age : 0);
 	if (age < 0 || age > GW_SOC_RESUME_MAX)
