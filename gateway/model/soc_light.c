@@ -160,13 +160,10 @@ void gw_soc_light(struct gw_soc *s, const struct conf_soc *c, const struct gw_so
 	double r0 = s->ir.value;
 	bool light = s->started && r0 > 0 && ic >= -c->empty_current * cap && ic <= c->rest_current * cap &&
 		     isfinite(in->cell_min_v) && gw_soc_curve_temp_ok(in);
-	if (!light && !s->light_tm.on)
-		return; /* nothing held, nothing that ends */
-	if (!gw_soc_held_for(&s->light_tm, light, in->t, c->empty_time, 0)) {
-		if (!s->light_tm.on)
-			s->light_on = s->light_over = false; /* the light load has ended */
+	if (!s->light_tm.on)
+		s->light_on = s->light_over = false; /* none held until now (ended, or a gap): a new one */
+	if (!gw_soc_held_for(&s->light_tm, light, in->t, c->empty_time, 0))
 		return;
-	}
 	double to = ceiling(s, c, in, ic, r0), soc = 100 * s->ah / cap;
 	if (!(to <= LIGHT_MAX_SOC) || soc <= to || !(dt > 0))
 		return;

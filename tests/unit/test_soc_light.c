@@ -239,6 +239,16 @@ static void test_ceiling(void)
 	drive(&s, &c, 1200, 0, NULL);
 	CHECK(pct(&s) <= was + 1e-9);
 	CHECK(!s.synced); /* no sync */
+	/* a gap ends a light load: the next one that brings the count down is
+	 * another light-load point */
+	drive(&s, &c, 120, -10, NULL);
+	s.ah = fmin(s.cap_ah, s.ah + 0.05 * s.cap_ah);
+	struct gw_soc_in in = read_cell(&c);
+	in.t = c.t += 100;
+	gw_soc_step(&s, &C, 30, &in, &EV);
+	CHECK(!(EV.bits & GW_SOC_EV_LIGHT));
+	CHECK(drive(&s, &c, 90, -10, NULL) & GW_SOC_EV_LIGHT);
+	CHECK_EQ_INT(s.light_points, 2);
 }
 
 /* The capacity it shows: a light-load point that brought the count down
