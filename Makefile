@@ -208,7 +208,7 @@ $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gateway/model/soc_curve.o \
-		$(B)/gateway/model/soc_record.o
+		$(B)/gateway/model/soc_record.o $(B)/gateway/model/soc_light.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o

@@ -255,8 +255,8 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 		json_time(o, "last_full", now - e->since_full_s);
 	else
 		fputs(",\"last_full\":null", o);
-	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u}",
-		e->full_points, e->empty_points, e->rest_points, e->knee_points);
+	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u,"
+		"\"light_points\":%u}", e->full_points, e->empty_points, e->rest_points, e->knee_points, e->light_points);
 }
 
 void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p)

@@ -76,6 +76,10 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: knee point: the lowest cell at %.3f V under a light discharge: the counted SOC "
 			"%.1f %% is pulled down to %.1f %% (knee point %u)", n, ev->knee_v, ev->knee_from, o->soc_counted,
 			o->knee_points);
+	if (ev->bits & GW_SOC_EV_LIGHT)
+		gw_info("pack %s: light-load point: the lowest cell at %.3f V at %.1f A says at most %.1f %%: the "
+			"counted SOC %.1f %% is brought down to it, at most 1 %% a minute (light-load point %u)", n,
+			ev->light_v, ev->light_a, ev->light_to, ev->light_from, o->light_points);
 	if (ev->bits & GW_SOC_EV_PRIOR)
 		gw_info("pack %s: until the capacity is measured, %.1f Ah in use: %s", n, ev->capacity_ah,
 			ev->prior_bms ? "the BMS's full capacity, under the configured capacity" :

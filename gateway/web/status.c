@@ -462,7 +462,7 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		}
 	}
 	gw_prom_family(o, "bmsgw_soc_points_total", "counter", "Full, empty and rest points the count was set at, "
-		       "and knee points it was pulled down at.");
+		       "knee and light-load points it was pulled down at.");
 	for (int i = 0; i < n; i++) {
 		if (!(so[i].flags & GW_SOC_F_COUNTING))
 			continue;
@@ -470,6 +470,7 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"empty\"", so[i].empty_points);
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"rest\"", so[i].rest_points);
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"knee\"", so[i].knee_points);
+		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"light\"", so[i].light_points);
 	}
 }
 
