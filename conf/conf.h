@@ -687,6 +687,22 @@ int conf_read_password(const char *path, char *out, size_t cap, char *why, size_
 int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from a string; `name` stands in for the file name in messages. */
 int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen);
+/* Where an error of a load is, as the setup API shows it on its field. */
+struct conf_error {
+	int line;                        /* its line of the text, 0 = the file as a whole */
+	char section[64];                /* "pack.NAME" ..., "" = none */
+	char key[64];                    /* "" = the section (or the file) as a whole */
+	char message[CONF_ERR_MAX];      /* the problem alone, without FILE:LINE: [section] key: */
+};
+/* conf_load_string() that also says where its error is (e may be NULL). */
+int conf_load_string_at(const char *text, const char *name, struct conf *c, struct conf_error *e);
+/* conf/checkall.c: the check of --check over text, with up to max errors:
+ * after each one its key (or its section, for an error of a section as a
+ * whole) is left out and the text checked again, until it passes, an
+ * error comes back on a field already named, or nothing can be left out.
+ * Returns how many errors (0: c holds the configuration), -1 when out of
+ * memory. */
+int conf_check_all(const char *text, const char *name, struct conf *c, struct conf_error *errs, int max);
 /* conf/warnings.c: the poll cycle of pack i (s): its poll_interval, one
  * request with all its tries, one answer's wait of each other pack that
  * polls on its wire; *on_bus (may be NULL): those packs, itself included. */

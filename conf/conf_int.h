@@ -201,6 +201,9 @@ struct load {
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
+	int err_line;               /* ... its line, section and key (struct conf_error) */
+	char err_sect[64], err_key[64];
+	size_t err_at;              /* where its problem starts in msg */
 	struct conf c;              /* what we are building */
 };
 
