@@ -420,6 +420,7 @@ struct conf_http {
 	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
 	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
 	bool metrics_public;             /* /metrics without a login */
+	bool setup;                      /* the Setup tab may change the configuration (default true) */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 
@@ -746,6 +747,30 @@ enum conf_reload conf_key_reload(int k);
  * ("" for none); a Bluetooth advertisement key as a fingerprint, never
  * itself. */
 void conf_key_text(int k, const void *obj, char *buf, size_t cap);
+/* The key table for the setup page (conf/schema.c).  The kind of section
+ * a name such as "pack.a" or "mqtt" is (*named: [word.NAME]), or
+ * CONF_SEC_NONE. */
+enum conf_sect conf_section_kind(const char *name, bool *named);
+/* Key `name` of section s, or -1. */
+int conf_key_find(enum conf_sect s, const char *name);
+/* What a form needs of key k. */
+struct conf_key_about {
+	enum conf_sect sect;
+	const char *name;
+	const char *type;                /* int, number, bool, word, path, secret ... */
+	bool numeric, above;             /* above: the value must be > min */
+	double min, max;
+	const char *const *words;        /* a word's values, NULL-terminated; NULL for none */
+	const char *def;                 /* the default as text; NULL = none or computed */
+	bool secret;                     /* its value never leaves the daemon (conf_key_secret) */
+};
+void conf_key_about(int k, struct conf_key_about *a);
+/* A value that is a secret itself (an advertisement or encryption key),
+ * never shown; a password is in its *_file, whose path is no secret. */
+bool conf_key_secret(int k);
+/* Does a [pack.NAME] of protocol d take key k (its baud, address, CAN bit
+ * rate, Bluetooth adapter and key, listen mode, control, topic)? */
+bool conf_pack_key_applies(const struct bms_driver *d, int k);
 /* bmsgw --keys: the whole table, a key a line: section, key, type, min,
  * max, words, default, reload class, tab-separated. */
 void conf_print_keys(FILE *out);

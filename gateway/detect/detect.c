@@ -278,6 +278,11 @@ double gw_detect_progress(const struct gw_detect *g)
 	return p < 0.99 ? p : 0.99;
 }
 
+bool gw_detect_lost_link(const struct gw_detect *g)
+{
+	return g->d.borrowed && !g->d.link;
+}
+
 bool gw_detect_found(const struct gw_detect *g, int i, struct gw_detect_found *f)
 {
 	return gw_det_found_info(&g->d, i, f);

@@ -74,6 +74,8 @@ struct gw_detect_found {
 	char what[128];                 /* what it said of itself */
 };
 bool gw_detect_found(const struct gw_detect *d, int i, struct gw_detect_found *f);
+/* A lent link its lender freed meanwhile (never to be given back). */
+bool gw_detect_lost_link(const struct gw_detect *d);
 /* The link is let go (a borrowed one is left as it is), d freed; NULL is fine. */
 void gw_detect_free(struct gw_detect *d);
 
