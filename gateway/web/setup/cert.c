@@ -18,17 +18,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "setup_int.h"
 
 #define CERT_DAYS 3650
 
-/* "DNS:host,DNS:localhost,IP:127.0.0.1,IP:::1,IP:<each address>". */
+/* One name of the host as a SAN entry: an address as IP:, a name as DNS:. */
+static size_t san_add(char *out, size_t n, size_t cap, const char *host)
+{
+	unsigned char buf[16];
+	char entry[300];
+	if (!host[0] || n >= cap)
+		return n;
+	bool ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+	snprintf(entry, sizeof(entry), "%s:%s", ip ? "IP" : "DNS", host);
+	size_t el = strlen(entry);
+	for (const char *p = out; (p = strstr(p, entry)); p++)
+		if ((p == out || p[-1] == ',') && (p[el] == ',' || p[el] == '\0'))
+			return n; /* there already */
+	int r = snprintf(out + n, cap - n, ",%s", entry);
+	return r > 0 && (size_t)r < cap - n ? n + (size_t)r : n;
+}
+
+/* "DNS:localhost,IP:127.0.0.1,IP:::1", the name the browser asked for, the
+ * host's name and every address it has (where the sandbox lets
+ * getifaddrs() ask the kernel). */
 static void san_text(const char *host, char *out, size_t cap)
 {
 	size_t n = (size_t)snprintf(out, cap, "DNS:localhost,IP:127.0.0.1,IP:::1");
-	if (host[0] && strcmp(host, "localhost") != 0 && n < cap)
-		n += (size_t)snprintf(out + n, cap - n, ",DNS:%s", host);
+	char name[256] = "";
+	n = san_add(out, n, cap, host);
+	if (gethostname(name, sizeof(name) - 1) == 0)
+		n = san_add(out, n, cap, name);
 	struct ifaddrs *ifs;
 	if (getifaddrs(&ifs) != 0)
 		return;
@@ -41,8 +63,7 @@ static void san_text(const char *host, char *out, size_t cap)
 		else if (i->ifa_addr->sa_family == AF_INET6 &&
 			 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr))
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, a, sizeof(a));
-		if (a[0] && strlen(a) + 5 < cap - n)
-			n += (size_t)snprintf(out + n, cap - n, ",IP:%s", a);
+		n = san_add(out, n, cap, a);
 	}
 	freeifaddrs(ifs);
 }
