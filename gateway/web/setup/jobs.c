@@ -10,7 +10,13 @@
  * which), and the wire is given back at the end and polled at once.  A
  * port no pack uses is opened by the detector itself, refused when another
  * program holds it.  One detection per port (another: 409), two at once
- * at most; a finished job is kept 10 minutes for the page to read. */
+ * at most; a finished job is kept 10 minutes for the page to read.
+ *
+ * POST /api/setup/ble-scan {seconds, adapter?}: discovery on a local
+ * Bluetooth adapter through BlueZ (a client of its own beside the links',
+ * wire/ble/blescan.c) for at most 30 s, one at a time, as a job whose
+ * result lists {address, name, rssi, protocol, via}; a build without
+ * libsystemd has none (501). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +29,20 @@
 #include "../../detect/detect.h"
 #include "../../model/gw.h"
 #include "../../poll/poll.h"
+#include "../../wire/ble/ble.h"
 #include "setup_int.h"
 
 enum job_state { JOB_RUNNING, JOB_DONE, JOB_FAILED };
 
 struct setup_job {
 	struct gw_setup *s;
+	const char *kind;               /* "detect" or "ble-scan" */
+	struct gw_ble_scanjob *ble;     /* a Bluetooth scan's */
 	char id[17];
 	char port[CONF_PORT_MAX], real[PATH_MAX];
 	enum job_state state;
 	double started, ended;          /* monotonic */
+	double seconds;                 /* a Bluetooth scan's */
 	int rc;
 	struct gw_detect *det;
 	struct gw_bus *bus;             /* the bus that lent its wire, NULL for none */
@@ -52,6 +62,9 @@ static void job_free(struct setup_job *j)
 {
 	ev_timer_stop(j->s->gw->loop, &j->reap);
 	gw_detect_free(j->det);
+#ifdef HAVE_SYSTEMD
+	gw_ble_scan_job_free(j->ble);
+#endif
 	if (j->out)
 		fclose(j->out);
 	if (j->err)
@@ -136,7 +149,7 @@ static int busy_port(const struct gw_setup *s, const struct setup_job *j, int *r
 	*running = 0;
 	for (int i = 0; i < SETUP_JOBS_MAX; i++) {
 		const struct setup_job *o = s->jobs[i];
-		if (!o || o->state != JOB_RUNNING)
+		if (!o || o->state != JOB_RUNNING || o->ble)
 			continue;
 		(*running)++;
 		if (strcmp(o->port, j->port) == 0 || (j->real[0] && strcmp(o->real, j->real) == 0))
@@ -177,6 +190,7 @@ static struct setup_job *job_new(struct gw_setup *s, const char *port)
 	if (!j)
 		return NULL;
 	j->s = s;
+	j->kind = "detect";
 	snprintf(j->port, sizeof(j->port), "%s", port);
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		memset(r, 0, sizeof(r));
@@ -267,11 +281,14 @@ int setup_job_get(struct setup_ctx *x, const char *id)
 		return setup_error(x, 404, "no job %s (a finished job is kept 10 minutes)", id);
 	if (j->err)
 		fflush(j->err);
-	double progress = j->det ? gw_detect_progress(j->det) : 1.0;
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s#, s:O}", "job", j->id, "kind", "detect", "port", j->port,
+	double progress = j->det ? gw_detect_progress(j->det)
+				 : j->ble ? (gw_mono() - j->started) / (j->seconds + 1) : 1.0;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s#, s:O}", "job", j->id, "kind", j->kind, "port", j->port,
 			      "state", state_word(j->state), "progress", j->state == JOB_RUNNING ? progress : 1.0, "log",
 			      j->err_buf ? j->err_buf : "", j->err_buf ? (int)j->err_len : 0, "released", j->released);
-	if (j->state != JOB_RUNNING)
+	if (j->state != JOB_RUNNING && j->ble)
+		json_object_set_new(o, "result", json_pack("{s:O}", "devices", j->packs));
+	else if (j->state != JOB_RUNNING)
 		json_object_set_new(o, "result", json_pack("{s:O, s:i}", "packs", j->packs, "code", j->rc));
 	return setup_answer(x, 200, o);
 }
@@ -288,4 +305,93 @@ void setup_jobs_free(struct gw_setup *s)
 		job_free(j);
 		s->jobs[i] = NULL;
 	}
+}
+
+/* ---------------------------------------------------------- Bluetooth */
+
+#ifdef HAVE_SYSTEMD
+static void ble_done(void *arg, bool failed)
+{
+	struct setup_job *j = arg;
+	const struct gw_ble_seen *seen;
+	const char *why;
+	int n = gw_ble_scan_job_seen(j->ble, &seen, &why);
+	j->state = failed ? JOB_FAILED : JOB_DONE;
+	j->ended = gw_mono();
+	j->packs = json_array();
+	const char *via = gw_ble_scan_job_adapter(j->ble);
+	for (int i = 0; i < n; i++) {
+		struct gw_ble_guess g;
+		gw_ble_classify(&seen[i], &g);
+		json_array_append_new(j->packs, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}", "address", seen[i].address,
+							  "name", seen[i].name, "rssi", seen[i].have_rssi ?
+							  json_integer(seen[i].rssi) : json_null(), "protocol", g.protocol ?
+							  json_string(g.protocol) : json_null(), "why", g.protocol ? g.why : "",
+							  "via", via));
+	}
+	if (j->err) {
+		fprintf(j->err, "%s: %d device(s) seen in %.0f s%s%s\n", via, n, j->seconds, why ? ": " : "", why ? why : "");
+		fflush(j->err);
+	}
+	gw_info("setup: Bluetooth scan on %s: %d device(s)%s%s", via, n, why ? ", " : "", why ? why : "");
+}
+
+/* A scan job, or 0 with the answer made. */
+static int ble_start(struct setup_ctx *x, double seconds, const char *adapter)
+{
+	struct gw_setup *s = x->s;
+	for (int i = 0; i < SETUP_JOBS_MAX; i++)
+		if (s->jobs[i] && s->jobs[i]->ble && s->jobs[i]->state == JOB_RUNNING)
+			return setup_error(x, 409, "a Bluetooth scan runs already (job %s)", s->jobs[i]->id);
+	struct setup_job *j = job_new(s, adapter[0] ? adapter : "bluetooth");
+	char why[300];
+	if (!j || !(j->err = open_memstream(&j->err_buf, &j->err_len))) {
+		if (j)
+			job_free(j);
+		return setup_error(x, 500, "out of memory");
+	}
+	j->kind = "ble-scan";
+	j->seconds = seconds;
+	if (!(j->ble = gw_ble_scan_job(s->gw->loop, adapter, seconds, ble_done, j, why, sizeof(why)))) {
+		job_free(j);
+		return setup_error(x, 503, "no Bluetooth scan: %s", why);
+	}
+	int at = slot(s);
+	if (at < 0) {
+		job_free(j);
+		return setup_error(x, 500, "out of memory");
+	}
+	s->jobs[at] = j;
+	gw_info("setup: Bluetooth scan on %s for %.0f s", adapter[0] ? adapter : "the default adapter", seconds);
+	return setup_answer(x, 202, json_pack("{s:s}", "job", j->id));
+}
+#endif
+
+int setup_ble_scan(struct setup_ctx *x)
+{
+	const char *no = setup_may_change(x->s, x->q);
+	if (no)
+		return setup_error(x, 403, "%s", no);
+	char why[300];
+	json_t *b = setup_parse_body(x->q->body, x->q->len, why, sizeof(why));
+	if (!b)
+		return setup_error(x, 400, "%s", why);
+	json_t *sec = json_object_get(b, "seconds"), *ad = json_object_get(b, "adapter");
+	double seconds = json_is_number(sec) ? json_number_value(sec) : -1;
+	char adapter[32] = "";
+	bool ad_ok = !ad || json_is_null(ad) || (json_is_string(ad) && strncmp(json_string_value(ad), "hci", 3) == 0 &&
+						   json_string_length(ad) < sizeof(adapter));
+	if (ad_ok && json_is_string(ad))
+		snprintf(adapter, sizeof(adapter), "%s", json_string_value(ad));
+	json_decref(b);
+	if (!(seconds >= 1 && seconds <= 30))
+		return setup_field_error(x, 422, NULL, "seconds", "seconds: 1 to 30");
+	if (!ad_ok)
+		return setup_field_error(x, 422, NULL, "adapter", "adapter: a local adapter, hci0 ...");
+#ifdef HAVE_SYSTEMD
+	return ble_start(x, seconds, adapter);
+#else
+	return setup_error(x, 501, "built without Bluetooth (bmsgw reaches BlueZ through libsystemd's D-Bus library; "
+			   "this build has none)");
+#endif
 }

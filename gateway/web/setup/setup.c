@@ -3,7 +3,7 @@
  * may use them (setup.h).
  *
  *   GET  session  config  schema  ports  changes  jobs/ID
- *   POST admin  check  apply  detect
+ *   POST admin  check  apply  detect  ble-scan
  *
  * A GET changes nothing (a POST path asked with GET is 405, and the other
  * way round).  Every POST is JSON with the session's X-CSRF-Token and, where
@@ -62,6 +62,7 @@ static const struct route routes[] = {
 	{ "session", false, session },      { "config", false, setup_config_get }, { "schema", false, setup_schema },
 	{ "ports", false, setup_ports },    { "changes", false, changes },         { "admin", true, setup_admin },
 	{ "check", true, setup_check },     { "apply", true, setup_apply },        { "detect", true, setup_detect },
+	{ "ble-scan", true, setup_ble_scan },
 };
 
 int gw_setup_handle(struct gw_setup *s, const struct gw_setup_req *q, struct gw_setup_answer *a, gw_setup_cb *cb,

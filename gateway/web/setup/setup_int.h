@@ -217,6 +217,7 @@ int setup_cert_fingerprint(const char *pem, size_t len, char *fpr, size_t fcap);
 int setup_ports(struct setup_ctx *x);
 /* jobs.c */
 int setup_detect(struct setup_ctx *x);
+int setup_ble_scan(struct setup_ctx *x);
 int setup_job_get(struct setup_ctx *x, const char *id);
 void setup_jobs_free(struct gw_setup *s);
 /* schema.c */

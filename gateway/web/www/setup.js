@@ -76,7 +76,7 @@
     const full = !s.setup_code_needed;
     ['#setup-ports', '#setup-config', '#setup-changes'].forEach(x => { $(x).hidden = !full; });
     $('#cfg-actions').hidden = $('#cfg-adding').hidden = !s.can_write;
-    $('#det-go').disabled = !s.can_write;
+    $('#det-go').disabled = $('#ble-go').disabled = !s.can_write;
   }
 
   function fieldErrors(root, errors) {
@@ -176,6 +176,32 @@
       b.addEventListener('click', () => addFound(f));
       li.appendChild(b);
       ul.appendChild(li);
+    });
+  }
+
+  /* ---- a Bluetooth scan ---- */
+
+  function bleScan() {
+    $('#ble-state').textContent = 'scanning…';
+    $('#ble-found').replaceChildren();
+    api('POST', 'ble-scan', { seconds: Number($('#ble-seconds').value) }).then(({ status, js }) => {
+      if (status !== 202) { $('#ble-state').textContent = js.error || ('refused (' + status + ')'); return; }
+      const poll = () => api('GET', 'jobs/' + js.job).then(({ js: j }) => {
+        if (j.state === 'running') { setTimeout(poll, 500); return; }
+        const devs = (j.result && j.result.devices) || [];
+        $('#ble-state').textContent = j.state === 'failed' ? j.log : devs.length + ' device(s) seen';
+        devs.forEach(dv => {
+          const li = el('li', {}, dv.address + ' ' + (dv.name || '(no name)') + (dv.rssi !== null ? ', ' + dv.rssi + ' dBm' : '') + (dv.protocol ? ': likely ' + dv.protocol + ' (' + dv.why + ')' : '') + ' ');
+          if (dv.protocol) {
+            const b = el('button', { type: 'button' }, 'Add');
+            b.disabled = !S.session.can_write;
+            b.addEventListener('click', () => addFound({ name: dv.protocol, protocol: dv.protocol, port: 'ble://' + dv.address, baud: null, address: null }));
+            li.appendChild(b);
+          }
+          $('#ble-found').appendChild(li);
+        });
+      });
+      poll();
     });
   }
 
@@ -451,6 +477,7 @@
     $('#tab-setup').addEventListener('click', () => openTab(true));
     $('#su-admin').addEventListener('submit', createAdmin);
     $('#det-go').addEventListener('click', detect);
+    $('#ble-go').addEventListener('click', bleScan);
     $('#cfg-add').addEventListener('click', addSection);
     $('#cfg-check').addEventListener('click', () => check(null));
     $('#cfg-apply').addEventListener('click', () => check(review));
