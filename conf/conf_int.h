@@ -20,6 +20,10 @@
  * summary_out.c  its parts for the outputs
  * keys.c     the key table read back: conf_section_same() for a reload,
  *            a value as text (/api/config), bmsgw --keys
+ * schema.c   the key table for the setup page: a section's kind from its
+ *            name, a key's type and range, the keys a protocol takes
+ * checkall.c every error of the check, each on its field (the setup API)
+ * ini.c      the file as its lines, changed in place (ini.h, pure)
  *
  * A new key: its field in the section's struct (conf.h), its K_ below and
  * its row in conf__keys[] with its reload class.  A new section: its
