@@ -268,13 +268,13 @@ static void warn_log(void *arg, const char *text)
 /* A new configuration (nc, taken: freed when refused), as SIGHUP applies
  * it: systemd told, counted, logged, its warnings said.  0, or -1 with
  * err and the running configuration as it was. */
-static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen)
+static int reload_conf_from(struct gw *gw, struct conf *nc, const char *who, double t0, char *err, size_t errlen)
 {
-	double t0 = gw_mono();
-	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
-	if (who)
+	if (who) { /* SIGHUP's said so before it read the file */
+		gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 		gw_info("%s: reload #%lu", who, n);
+	}
 	int rc = gw_reload(gw, nc, err, errlen);
 	if (rc < 0) {
 		free(nc);
@@ -292,14 +292,22 @@ static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *er
 	return rc;
 }
 
+/* gw->reload: the setup API's, with the file read and checked already. */
+static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen)
+{
+	return reload_conf_from(gw, nc, who ? who : "reload", gw_mono(), err, errlen);
+}
+
 void gw_reload_file(struct gw *gw)
 {
+	double t0 = gw_mono();
 	char err[CONF_ERR_MAX];
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
+	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
 	struct conf *nc = malloc(sizeof(*nc));
 	if (nc && conf_load_file(gw->conf->file, nc, err, sizeof(err)) == 0) {
-		reload_conf(gw, nc, NULL, err, sizeof(err));
+		reload_conf_from(gw, nc, NULL, t0, err, sizeof(err)); /* the time with the reading */
 		return;
 	}
 	if (!nc)

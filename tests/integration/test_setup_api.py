@@ -424,7 +424,7 @@ def setup_off_and_tries():
 def wrong_tries():
     port, gwp = free_port(), free_port()
     d = tempfile.mkdtemp(dir=TMP)
-    path = os.path.join(d, "b.ini")
+    path = os.path.join(d, "second.conf")
     with open(path, "w") as f:
         f.write("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = %s/state\n[http]\nlisten = 127.0.0.1:%d\n"
                 "[history]\nfile = none\n" % (gwp, d, port))

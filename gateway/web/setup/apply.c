@@ -7,7 +7,7 @@
  * page had (else 409); the new file made from it (ini.c: comments, blank
  * lines and untouched sections kept) and checked whole, every error on its
  * field (422, nothing written); new secrets to their 0600 files; the file
- * pushed to FILE.1 (FILE.1 ... FILE.4 to FILE.2 ... FILE.5) and the new one
+ * pushed to FILE.1 (the older ones one number up, five kept) and the new one
  * written atomically; then the daemon's reload, as SIGHUP's.  A reload the
  * daemon refuses (a listen address taken) puts the file, the backups and
  * the secrets back and answers 422 with its error.  A change that restarts

@@ -19,7 +19,7 @@
 #define SETUP_CODE_LEN 12         /* base32 characters: 60 bits */
 #define SETUP_CODE_TRIES 5        /* wrong codes before it is void */
 #define SETUP_CODE_LIFE 3600.0    /* s before it is void */
-#define SETUP_BACKUPS 5           /* FILE.1 ... FILE.5 */
+#define SETUP_BACKUPS 5           /* FILE.1 up to the fifth */
 #define SETUP_LOG_MAX 100         /* changes kept for /api/setup/changes */
 #define SETUP_JOBS_MAX 16         /* jobs kept (done ones go first) */
 #define SETUP_DETECT_MAX 2        /* detections at once */
@@ -151,7 +151,7 @@ char *setup_file_read(const char *path, size_t *len, char *why, size_t cap);
 void setup_hash_hex(const char *data, size_t len, char out[65]);
 /* Write data to path atomically (temporary file, fsync, rename) with mode. */
 int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap);
-/* FILE.4 -> FILE.5 ... FILE.1 -> FILE.2, then old as FILE.1 (mode). */
+/* FILE.4 to the fifth ... FILE.1 -> FILE.2, then old as FILE.1 (mode). */
 int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, char *why, size_t cap);
 /* The reverse of a push (a refused reload): FILE.2 -> FILE.1 ... */
 void setup_backups_pop(const char *path);

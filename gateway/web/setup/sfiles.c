@@ -3,7 +3,7 @@
  * (worker.c): a file read whole with its SHA-256, a file written
  * atomically (a temporary file in the same directory, fsync, rename, the
  * directory fsync'ed: a power cut leaves the old file or the new one), the
- * backups FILE.1 ... FILE.5, and a secret's file (0600) whose old content
+ * backups FILE.1 up to the fifth, and a secret's file (0600) whose old content
  * is kept until the change is in force. */
 #include <errno.h>
 #include <fcntl.h>
