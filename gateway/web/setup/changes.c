@@ -4,6 +4,7 @@
  * each logged once: who, from where, which keys, never a value), and the
  * reload a moment after an answer that the reload would cut off (a change
  * that restarts the page's own server). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,11 @@ const char *setup_may_change(const struct gw_setup *s, const struct gw_setup_req
 {
 	if (!s->http.setup)
 		return "the configuration is read only here ([http] setup = false)";
-	if (!s->http.users_file[0])
+	if (!s->http.users_file[0] && s->code_live)
 		return "a new installation: create the first admin with the setup code first";
+	if (!s->http.users_file[0])
+		return "no users yet and the setup code is void (used, 60 minutes old or 5 wrong tries): restart bmsgw "
+		       "for a new one";
 	if (!q->user || q->role != GW_ROLE_ADMIN)
 		return "changes need a login of role admin (this login may read)";
 	if (!q->tls)
@@ -109,12 +113,15 @@ void setup_reload_later(struct gw_setup *s, struct conf *nc, const char *who, se
 void setup_conf_dir(const struct gw_setup *s, char *out, size_t cap)
 {
 	const char *f = s->gw->conf->file, *slash = strrchr(f, '/');
+	char dir[PATH_MAX], real[PATH_MAX];
 	if (!slash)
-		snprintf(out, cap, ".");
+		snprintf(dir, sizeof(dir), ".");
 	else if (slash == f)
-		snprintf(out, cap, "/");
+		snprintf(dir, sizeof(dir), "/");
 	else
-		snprintf(out, cap, "%.*s", (int)(slash - f), f);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - f), f);
+	/* the paths written into the file are absolute (a *_file key is a path from /) */
+	snprintf(out, cap, "%s", dir[0] == '/' || !realpath(dir, real) ? dir : real);
 }
 
 void setup_later_init(struct gw_setup *s)
