@@ -44,9 +44,13 @@
  * (tests/fixtures ANT-11, ANT-12); syssi and aiobmsble serve it raw.
  * Legacy: as aiobmsble and dbus-serialbattery read it; syssi serves it
  * raw.  §28.5.
- * MOSFET states: the status codes of byte 46 (charge) and 47 (discharge)
- * after the cells and temperatures (legacy 103 / 104), as syssi and
- * aiobmsble read them (batmon-ha swaps them); code 1 = on.
+ * MOSFET states: the status codes of byte 46 (discharge) and 47 (charge)
+ * after the cells and temperatures, as the app's switch commands and the
+ * frames after each show (syssi's btsnoop log of an ANT-BLE24BHUB: "charge
+ * on" turns byte 47 on and no current flows, "discharge on" byte 46 and
+ * the load's discharge current with it; §28.5) and as batmon-ha reads
+ * them, against syssi and aiobmsble; legacy 103 (charge) / 104
+ * (discharge), the vendor document's; code 1 = on.
  * A MOSFET switched off by hand (code 0x0F) is a state, not an alarm: its
  * code raises nothing, nor do the protection-mask bits that mirror it.
  * raw_alarms[]: [0] charge | discharge MOSFET code << 8, [1] balancer
@@ -85,14 +89,15 @@
 #define ANT_LEG_PROBES 4        /* of the legacy frame's six slots (aiobmsble) */
 #define ANT_MOS_ON 1
 /* A MOSFET switched off by hand (the app's 0x51 buttons): status code 0x0F,
- * and in the 7E A1 protection mask byte 12 (mask byte 2) bit 1 beside byte
- * 46's 0x0F, bit 5 beside byte 47's (syssi's
- * btsnoop_hci_ANT-BLE24BHUB-commands.log: tests/fixtures ANT-06, ANT-14;
- * each bit comes and goes with its code).  A state, not an alarm. */
+ * and in the 7E A1 protection mask byte 12 (mask byte 2) bit 1 beside the
+ * discharge MOSFET's (byte 46) 0x0F, bit 5 beside the charge MOSFET's
+ * (byte 47) (syssi's btsnoop_hci_ANT-BLE24BHUB-commands.log:
+ * tests/fixtures ANT-06, ANT-14; each bit comes and goes with its code).
+ * A state, not an alarm. */
 #define ANT_MOS_MANUAL 0x0F
 #define ANT_PROT_MANUAL_AT 2
-#define ANT_PROT_MANUAL_46 0x02u
-#define ANT_PROT_MANUAL_47 0x20u
+#define ANT_PROT_MANUAL_DSG 0x02u
+#define ANT_PROT_MANUAL_CHG 0x20u
 
 /* poll->persist: the dialect learned; until then whether the next try asks
  * the legacy one; the legacy read-all on the UART (DB DB, else 5A 5A) */
@@ -118,8 +123,8 @@ enum {
 	ANT_O_CURRENT = 40,
 	ANT_O_SOC = 42,
 	ANT_O_SOH = 44,
-	ANT_O_CHG = 46,
-	ANT_O_DSG = 47,
+	ANT_O_DSG = 46,
+	ANT_O_CHG = 47,
 	ANT_O_BAL = 48,
 	ANT_O_FULL = 50,
 	ANT_O_REMAIN = 54,
@@ -344,8 +349,8 @@ static void ant_alarms(struct bms_snapshot *s, uint8_t chg, uint8_t dsg, uint16_
 	s->raw_alarms[1] = w1;
 	s->nraw = 2;
 	if (protect) {
-		unsigned manual = (chg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_46 : 0) |
-				  (dsg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_47 : 0);
+		unsigned manual = (chg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_CHG : 0) |
+				  (dsg == ANT_MOS_MANUAL ? ANT_PROT_MANUAL_DSG : 0);
 		for (int i = 0; i < 8; i++)
 			if (protect[i] & ~(i == ANT_PROT_MANUAL_AT ? manual : 0u))
 				al |= BMS_AL_OTHER;

@@ -4,6 +4,7 @@
 #include "bms.h"
 
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 const char *bms_strerror(int code)
@@ -237,8 +238,18 @@ void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	unsigned n = s->ncells <= BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
-	if (n == 0)
+	if (n == 0) {
+		if (!(s->present & BMS_HAS_CELL_EXT) || !s->ext_max_mv || !s->ext_min_mv ||
+		    s->ext_min_mv > s->ext_max_mv)
+			return;
+		out->max_mv = s->ext_max_mv;
+		out->min_mv = s->ext_min_mv;
+		out->max_idx = s->ext_max_cell;
+		out->min_idx = s->ext_min_cell;
+		out->delta_mv = (uint16_t)(s->ext_max_mv - s->ext_min_mv);
+		out->from = BMS_CELLS_EXT;
 		return;
+	}
 	uint32_t sum = 0;
 	out->min_mv = UINT16_MAX;
 	for (unsigned i = 0; i < n; i++) {
@@ -255,6 +266,33 @@ void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out)
 	}
 	out->avg_mv = (uint16_t)((sum + n / 2) / n);
 	out->delta_mv = (uint16_t)(out->max_mv - out->min_mv);
+	out->from = BMS_CELLS_LIST;
+}
+
+void bms_set_cell_ext(struct bms_snapshot *s, unsigned max_mv, unsigned max_cell, unsigned min_mv, unsigned min_cell)
+{
+	if (!max_mv || !min_mv)
+		return;
+	s->ext_max_mv = (uint16_t)(max_mv <= UINT16_MAX ? max_mv : UINT16_MAX);
+	s->ext_min_mv = (uint16_t)(min_mv <= UINT16_MAX ? min_mv : UINT16_MAX);
+	s->ext_max_cell = (uint8_t)(max_cell <= UINT8_MAX ? max_cell : 0);
+	s->ext_min_cell = (uint8_t)(min_cell <= UINT8_MAX ? min_cell : 0);
+	s->present |= BMS_HAS_CELL_EXT;
+}
+
+static float temp_reading(float t)
+{
+	return t >= BMS_PLAUSIBLE_MIN_C && t <= BMS_PLAUSIBLE_MAX_C ? t : NAN;
+}
+
+void bms_set_temp_ext(struct bms_snapshot *s, float tmax_c, float tmin_c)
+{
+	s->ext_tmax_c = temp_reading(tmax_c);
+	s->ext_tmin_c = temp_reading(tmin_c);
+	if (isfinite(s->ext_tmax_c) || isfinite(s->ext_tmin_c))
+		s->present |= BMS_HAS_TEMP_EXT;
+	else
+		s->present &= ~(uint32_t)BMS_HAS_TEMP_EXT;
 }
 
 size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,

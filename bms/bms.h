@@ -46,6 +46,10 @@ enum {
 	BMS_HAS_BALANCER = 1u << 18, /* bal_current, bal_status, bal_temp_c: an active
 	                              * balancer's own values (a balancer unit, e.g. neey) */
 	BMS_HAS_CELL_RES = 1u << 19, /* cell_res_mohm[]: a resistance per cell */
+	BMS_HAS_CELL_EXT = 1u << 20, /* ext_max_mv, ext_min_mv (and their numbers): the highest
+	                              * and lowest cell as the BMS reports them */
+	BMS_HAS_TEMP_EXT = 1u << 21, /* ext_tmax_c, ext_tmin_c: the highest and lowest
+	                              * temperature as the BMS reports them */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -212,6 +216,19 @@ struct bms_snapshot {
 	 * BMS or balancer measures of the cell and its sense wire (its protocol
 	 * section says which). */
 	float cell_res_mohm[BMS_MAX_CELLS];
+	/* The highest and lowest cell as the BMS itself reports them
+	 * (BMS_HAS_CELL_EXT, both 500..5000 mV, min <= max; bms_set_cell_ext()),
+	 * where its protocol has them: the only cell data of a BMS that sends no
+	 * cell list (jk-can's 0x4F4, pylon-can's 0x373, pylon-rt's 0x1018).
+	 * A cell list, where the poll has one, wins everywhere
+	 * (bms_cell_stats()); these are used only without it. */
+	uint16_t ext_max_mv, ext_min_mv;
+	uint8_t ext_max_cell, ext_min_cell; /* their cell numbers, 1-based; 0 = not said */
+	/* The highest and lowest temperature as the BMS reports them
+	 * (BMS_HAS_TEMP_EXT; bms_set_temp_ext()): NaN = not said (or outside
+	 * -50..150 degC: no reading).  Beside the sensors of temp_c[], which
+	 * stay what the protocol lists as sensors. */
+	float ext_tmax_c, ext_tmin_c;
 	/* Sensors found reading outside the plausible range (never set by a
 	 * driver: bms_sensor_faults() does, before the plausibility table): a
 	 * BMS's placeholder for a sensor it lacks or lost, e.g. EG4-LL's 0xC8
@@ -533,6 +550,12 @@ struct bms_probe_result {
 	bool has_from;          /* the judge read the address the answer came from: */
 	uint8_t from;           /* it (another than asked only where the probe's prepare()
 	                         * set poll->address_any: a request for all packs) */
+	/* MATCH by the frames' judge (bms_probe_judge_frames): the cells and
+	 * SOC the answer gave, for the chemistry --detect proposes */
+	bool has_cells;         /* cell_min_v / cell_max_v hold its lowest and highest cell, V */
+	float cell_min_v, cell_max_v;
+	bool has_soc;
+	float soc;              /* % */
 };
 
 #define BMS_PROBE_BAUDS 3       /* baud rates a probe lists at most */
@@ -799,7 +822,9 @@ void bms_snapshot_state(struct bms_snapshot *s, float current_threshold);
  * cache: cells 0.5..5.0 V (0 = absent), sensors -50..+150 degC, SOC and SOH
  * 0..100 %, currents within +-3000 A, the BMS's limits 0..3000 A and
  * 0..1000 V, capacities 0..10,000 Ah, the pack 0..1000 V and within 10 %
- * of its cells' sum where they are all given, cycles 0..100,000. */
+ * of its cells' sum where they are all given, cycles 0..100,000; the
+ * BMS's own highest and lowest cell as a cell (the lowest not above the
+ * highest), its highest and lowest temperature as a sensor. */
 #define BMS_PLAUSIBLE_MIN_CELL_MV 500
 #define BMS_PLAUSIBLE_MAX_CELL_MV 5000
 #define BMS_PLAUSIBLE_MIN_C (-50.0)
@@ -846,12 +871,25 @@ static inline uint32_t bms_own_alarms(const struct bms_snapshot *s)
 /* "cell 3 = 65.535 V (plausible: 0.5..5)" */
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
 
-/* Cell statistics over s->cell_mv[0..ncells): 0 if there are no cells. */
+/* Cell statistics of a snapshot: over its cell list s->cell_mv[0..ncells)
+ * where it has one (from BMS_CELLS_LIST), else the BMS's own highest and
+ * lowest cell (BMS_HAS_CELL_EXT: from BMS_CELLS_EXT, avg_mv 0: not known,
+ * delta_mv their difference, an index 0 where the BMS gave no number),
+ * else all 0 (from BMS_CELLS_NONE). */
+enum { BMS_CELLS_NONE = 0, BMS_CELLS_LIST, BMS_CELLS_EXT };
 struct bms_cell_stats {
 	uint16_t min_mv, max_mv, avg_mv, delta_mv;
-	uint8_t min_idx, max_idx; /* 1-based */
+	uint8_t min_idx, max_idx; /* 1-based; 0 = not known */
+	uint8_t from;             /* BMS_CELLS_* */
 };
 void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out);
+/* The BMS's highest and lowest cell (mV, their 1-based numbers or 0) into
+ * s (BMS_HAS_CELL_EXT), where both are given (not 0); the plausibility
+ * table judges them.  bms_set_temp_ext(): its highest and lowest
+ * temperature, each taken where it is a reading (-50..150 degC; else NaN),
+ * BMS_HAS_TEMP_EXT where one is. */
+void bms_set_cell_ext(struct bms_snapshot *s, unsigned max_mv, unsigned max_cell, unsigned min_mv, unsigned min_cell);
+void bms_set_temp_ext(struct bms_snapshot *s, float tmax_c, float tmin_c);
 
 /* CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF) of p[0..n). */
 uint16_t bms_crc16_modbus(const uint8_t *p, size_t n);

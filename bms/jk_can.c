@@ -7,6 +7,8 @@
  * is the controller's).  The BMS at DIP address 0 sends:
  *	0x2F4 (11 bit, 20 ms) BATT_ST1: voltage u16 0.1 V, current u16 0.1 A
  *	      with -400 A offset (+ = charging), SOC u8 %
+ *	0x4F4 CELL_VOLT: highest cell u16 mV, its number, lowest u16 mV, its
+ *	      number (1-based)
  *	0x5F4 CELL_TEMP: max (degC + 50), its sensor, min, its sensor, avg
  *	0x7F4 ALM_INFO: u32 of 2-bit alarm fields
  *	0x18F128F4 BATT_ST2: remaining u16 0.1 Ah, full u16 0.1 Ah, (u16),
@@ -16,9 +18,10 @@
  *	0x18F528F4 switches: b0 charge, b1 discharge, b2 balancing
  *	0x18E028F4 .. 0x18E528F4 (V2 / JK-PB) cells 1-4 ... 21-24, u16 mV
  *	      each (0 = no cell)
- * 0x4F4 (the highest and lowest cell and their numbers) is no cell list:
- * not read; a BMS without the cell frames (JK-B CAN V1) has no cells here.
- * 0x5F4's two temperatures are used only where 0x18F228F4 is not sent.
+ * 0x4F4's highest and lowest cell are the snapshot's extremes where the
+ * poll has no cell list (JK-B CAN V1 sends no cell frames, or one missed):
+ * no cells are made of them.  0x5F4's two temperatures are the snapshot's
+ * temperature extremes, and its sensors only where 0x18F228F4 is not sent.
  * Any other identifier (an inverter's, JK's charge request 0x1806E5F4) is
  * passed over.  The one public capture writes 0x2F4 as candump writes an
  * extended id (000002f4): 0x2F4, 0x5F4 and 0x7F4 are read in either form.
@@ -41,23 +44,26 @@
 #include "drivers.h"
 
 /* The slots, in the order of the bits of poll->seen. */
-enum { JC_ST1, JC_TEMP1, JC_ALM, JC_ST2, JC_TEMPS, JC_SW, JC_CELL0, JC_NSLOTS = JC_CELL0 + 6 };
+enum { JC_ST1, JC_TEMP1, JC_ALM, JC_ST2, JC_TEMPS, JC_SW, JC_CELLX, JC_CELL0, JC_NSLOTS = JC_CELL0 + 6 };
 
 #define JC_BIT(k) (1u << (k))
 #define JC_NEED JC_BIT(JC_ST1)
 #define JC_ALL ((1u << JC_NSLOTS) - 1u)
 #define JC_CELLS (JC_ALL & ~(JC_BIT(JC_CELL0) - 1u))
 
-/* The driver's state of a poll: 0x5F4's two temperatures (degC + 50), used
- * only where 0x18F228F4 is not sent. */
+/* The driver's state of a poll: 0x5F4's two temperatures (degC + 50), the
+ * sensors only where 0x18F228F4 is not sent; 0x4F4's highest and lowest
+ * cell (mV) and their numbers, used only where the poll has no cell list. */
 struct jc_state {
 	uint8_t t_max, t_min;
+	uint16_t max_mv, min_mv;
+	uint8_t max_no, min_no;
 };
 
 /* The identifiers of the slots (cells: JC_CELL0 + k is 0x18E028F4 + k << 16). */
-static const uint32_t jc_ids[JC_CELL0] = { 0x2F4, 0x5F4, 0x7F4, 0x18F128F4, 0x18F228F4, 0x18F528F4 };
+static const uint32_t jc_ids[JC_CELL0] = { 0x2F4, 0x5F4, 0x7F4, 0x18F128F4, 0x18F228F4, 0x18F528F4, 0x4F4 };
 /* The least DLC whose bytes hold the fields read (the real frames are 8). */
-static const uint8_t jc_min_dlc[JC_CELL0] = { 5, 5, 4, 8, 4, 1 };
+static const uint8_t jc_min_dlc[JC_CELL0] = { 5, 5, 4, 8, 4, 1, 6 };
 
 static enum bms_scan jc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
@@ -149,6 +155,23 @@ static void jc_alarms(struct bms_poll *poll, const uint8_t *d)
 	s->present |= BMS_HAS_ALARMS;
 }
 
+/* CELL_VOLT: the highest and lowest cell, kept for finish(): each 0 (not
+ * given) or a cell's voltage, the lowest not above the highest. */
+static int jc_cellx(struct bms_poll *poll, const uint8_t *d)
+{
+	struct jc_state *st = BMS_PRIV(poll, struct jc_state);
+	unsigned hi = bms_le16(d), lo = bms_le16(d + 3);
+	bool bad_hi = hi && (hi < BMS_PLAUSIBLE_MIN_CELL_MV || hi > BMS_PLAUSIBLE_MAX_CELL_MV);
+	bool bad_lo = lo && (lo < BMS_PLAUSIBLE_MIN_CELL_MV || lo > BMS_PLAUSIBLE_MAX_CELL_MV);
+	if (bad_hi || bad_lo || (hi && lo && lo > hi))
+		return BMS_E_RANGE;
+	st->max_mv = (uint16_t)hi;
+	st->max_no = d[2];
+	st->min_mv = (uint16_t)lo;
+	st->min_no = d[5];
+	return BMS_OK;
+}
+
 /* One frame of a slot: checked, then decoded into the snapshot. */
 static int jc_decode(struct bms_poll *poll, int k, const struct bms_can_msg *m)
 {
@@ -181,6 +204,8 @@ static int jc_decode(struct bms_poll *poll, int k, const struct bms_can_msg *m)
 	case JC_ALM:
 		jc_alarms(poll, d);
 		return BMS_OK;
+	case JC_CELLX:
+		return jc_cellx(poll, d);
 	default: /* JC_SW */
 		s->chg_mos = d[0] & 1u;
 		s->dsg_mos = (d[0] >> 1) & 1u;
@@ -246,15 +271,20 @@ static int jc_finish(struct bms_poll *poll)
 	if (bms_can_learn(poll, JC_NEED, JC_ALL) != BMS_OK)
 		return BMS_E_INVALID;
 	const struct jc_state *st = BMS_PRIV(poll, struct jc_state);
-	if (!(poll->seen & JC_BIT(JC_TEMPS)) && (poll->seen & JC_BIT(JC_TEMP1))) {
-		s->temp_c[0] = (float)st->t_max - 50.0f;
-		s->temp_c[1] = (float)st->t_min - 50.0f;
-		s->ntemps = 2;
-		s->present |= BMS_HAS_TEMPS;
+	if (poll->seen & JC_BIT(JC_TEMP1)) {
+		bms_set_temp_ext(s, (float)st->t_max - 50.0f, (float)st->t_min - 50.0f);
+		if (!(poll->seen & JC_BIT(JC_TEMPS))) {
+			s->temp_c[0] = (float)st->t_max - 50.0f;
+			s->temp_c[1] = (float)st->t_min - 50.0f;
+			s->ntemps = 2;
+			s->present |= BMS_HAS_TEMPS;
+		}
 	}
 	jc_cells(poll);
 	for (int i = s->ncells; i < BMS_MAX_CELLS; i++)
 		s->cell_mv[i] = 0; /* none beyond the list */
+	if (!s->ncells && (poll->seen & JC_BIT(JC_CELLX)))
+		bms_set_cell_ext(s, st->max_mv, st->max_no, st->min_mv, st->min_no);
 	return BMS_OK;
 }
 
@@ -266,7 +296,7 @@ const struct bms_driver bms_jk_can_driver = {
 	.protocol_id = 32,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
-		BMS_HAS_MOSFETS | BMS_HAS_BALANCING | BMS_HAS_ALARMS,
+		BMS_HAS_MOSFETS | BMS_HAS_BALANCING | BMS_HAS_ALARMS | BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT,
 	/* the serial line of an slcan adapter; the bus runs at can_bitrate */
 	.default_baud = 115200,
 	.gap_floor = 0,
@@ -282,7 +312,7 @@ const struct bms_driver bms_jk_can_driver = {
 	.timeout = jc_timeout,
 	.finish = jc_finish,
 	.can_bitrate = 250000,
-	/* 0x2F4, 0x5F4, 0x7F4 (and 0x4F4, passed over) */
+	/* 0x2F4, 0x4F4, 0x5F4, 0x7F4 */
 	.can_id = 0x0F4,
 	.can_mask = 0x0FF,
 	/* 0x18xx28F4, and 0x2F4 ... as extended ids (the one capture's) */

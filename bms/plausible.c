@@ -16,7 +16,10 @@
  * sensors -50..+150 degC (beyond the range of the NTCs BMSs use); SOC and
  * SOH 0..100 %; currents within +-3000 A and the BMS's own limits 0..3000 A;
  * capacities 0..10,000 Ah; the pack voltage 0..1000 V and, where the cells
- * are all given, within 10 % of their sum; at most 100,000 cycles.
+ * are all given, within 10 % of their sum; at most 100,000 cycles.  The
+ * BMS's own highest and lowest cell (where it reports them) as a cell,
+ * the lowest not above the highest; its highest and lowest temperature as
+ * a sensor (bms_set_temp_ext() leaves one outside it absent).
  *
  * A temperature sensor outside its row is the one exception: no battery's
  * reading, but a BMS's placeholder for a sensor it lacks or lost (EG4-LL
@@ -55,6 +58,8 @@ static double v_ccl(const struct bms_snapshot *s) { return s->bms_ccl_a; }
 static double v_dcl(const struct bms_snapshot *s) { return s->bms_dcl_a; }
 static double v_cvl(const struct bms_snapshot *s) { return s->bms_cvl_v; }
 static double v_dvl(const struct bms_snapshot *s) { return s->bms_dvl_v; }
+static double v_tmax(const struct bms_snapshot *s) { return s->ext_tmax_c; }
+static double v_tmin(const struct bms_snapshot *s) { return s->ext_tmin_c; }
 
 static const struct row rows[] = {
 	{ "voltage", "V", BMS_HAS_VOLTAGE, 0, BMS_PLAUSIBLE_MAX_V, v_voltage, false },
@@ -71,6 +76,8 @@ static const struct row rows[] = {
 	{ "discharge current limit", "A", BMS_HAS_CUR_LIMITS, 0, BMS_PLAUSIBLE_MAX_A, v_dcl, true },
 	{ "charge voltage limit", "V", BMS_HAS_VOLT_LIMITS, 0, BMS_PLAUSIBLE_MAX_V, v_cvl, false },
 	{ "discharge voltage limit", "V", BMS_HAS_VOLT_LIMITS, 0, BMS_PLAUSIBLE_MAX_V, v_dvl, true },
+	{ "highest temperature", "degC", BMS_HAS_TEMP_EXT, BMS_PLAUSIBLE_MIN_C, BMS_PLAUSIBLE_MAX_C, v_tmax, true },
+	{ "lowest temperature", "degC", BMS_HAS_TEMP_EXT, BMS_PLAUSIBLE_MIN_C, BMS_PLAUSIBLE_MAX_C, v_tmin, true },
 };
 
 static bool out(struct bms_implausible *why, const char *field, int index, const char *unit, double v, double lo,
@@ -115,6 +122,23 @@ static bool cells_ok(const struct bms_snapshot *s, struct bms_implausible *why)
 	return true;
 }
 
+/* The BMS's own highest and lowest cell: each 0.5..5.0 V, the lowest not
+ * above the highest. */
+static bool ext_ok(const struct bms_snapshot *s, struct bms_implausible *why)
+{
+	static const double lo = BMS_PLAUSIBLE_MIN_CELL_MV / 1000.0, hi = BMS_PLAUSIBLE_MAX_CELL_MV / 1000.0;
+	if (!(s->present & BMS_HAS_CELL_EXT))
+		return true;
+	if (s->ext_max_mv < BMS_PLAUSIBLE_MIN_CELL_MV || s->ext_max_mv > BMS_PLAUSIBLE_MAX_CELL_MV)
+		return out(why, "highest cell", 0, "V", s->ext_max_mv / 1000.0, lo, hi);
+	if (s->ext_min_mv < BMS_PLAUSIBLE_MIN_CELL_MV || s->ext_min_mv > BMS_PLAUSIBLE_MAX_CELL_MV)
+		return out(why, "lowest cell", 0, "V", s->ext_min_mv / 1000.0, lo, hi);
+	if (s->ext_min_mv > s->ext_max_mv)
+		return out(why, "lowest cell above the highest", 0, "V", s->ext_min_mv / 1000.0, lo,
+			   s->ext_max_mv / 1000.0);
+	return true;
+}
+
 bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why)
 {
 	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
@@ -136,7 +160,7 @@ bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why)
 				return out(why, "temperature", (int)i + 1, "degC", s->temp_c[i], BMS_PLAUSIBLE_MIN_C,
 					   BMS_PLAUSIBLE_MAX_C);
 	}
-	return cells_ok(s, why);
+	return cells_ok(s, why) && ext_ok(s, why);
 }
 
 static bool temp_ok(float t)

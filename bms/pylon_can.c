@@ -14,8 +14,12 @@
  *	0x35C request flags: b7 charge enable, b6 discharge enable, b5 / b4
  *	      force charge I / II, b3 full charge request
  *	0x35E manufacturer, 8 ASCII
+ *	0x373 (Victron-style sets) lowest / highest cell u16 mV, lowest /
+ *	      highest cell temperature u16 K
+ *	0x379 (Victron-style sets) installed capacity u16 Ah
  * Firmware of protocol V1.3 and the Victron-style sets send no 0x359 and
- * no 0x35C (0x35A instead): both generations decode.  No cells.
+ * no 0x35C (0x35A instead): both generations decode.  No cell list: 0x373's
+ * highest and lowest cell are the snapshot's extremes (bms.h).
  *
  * The CAN transport hands every frame to scan() as a record (bms.h:
  * BMS_CAN_MAGIC0 ...).  handle() checks a frame (its DLC, its values) and
@@ -27,7 +31,9 @@
  * when 0x351 comes again (the cycle wrapped; that 0x351 is left to the
  * next poll), or when the wait ends with those three (timeout()).
  *
- * Decoded: voltage, current, SOC, SOH, the temperature, the battery's own
+ * Decoded: voltage, current, SOC, SOH, the temperature, the cycles (bytes
+ * 6-7 of an 8-byte 0x356, where not 0), the cell and temperature extremes
+ * (0x373), the installed capacity as the full capacity (0x379), the battery's own
  * CVL / CCL / DCL / DVL (BMS-reported limits; a request flag's enable bit
  * clear makes its current limit 0 A; no DVL is NAN), protections and alarms (0x359,
  * 0x35A) into the normalised alarms, the manufacturer as the BMS's
@@ -45,10 +51,11 @@
 #include "pylon_can.h"
 
 /* The identifiers of the slots of struct pc_state. */
-static const uint16_t pc_ids[PC_NSLOTS] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E };
+static const uint16_t pc_ids[PC_NSLOTS] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E, 0x373, 0x379 };
 /* The least DLC whose bytes hold the fields read (the real battery's DLCs
- * are 8, 4, 6, 7, 2, 8: setfirelabs' capture, PYLONCAN-01). */
-static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1 };
+ * are 8, 4, 6, 7, 2, 8: setfirelabs' capture, PYLONCAN-01; 0x373 and 0x379
+ * 8 in the Seplos capture, PYLONCAN-03, 0x379 2 in Pytes', PYLONCAN-04). */
+static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1, 8, 2 };
 
 #define PC_BIT(k) (1u << (k))
 #define PC_NEED (PC_BIT(PC_351) | PC_BIT(PC_355) | PC_BIT(PC_356))
@@ -100,6 +107,35 @@ static bool pc_complete(const struct bms_poll *poll)
 	return (seen & PC_NEED) == PC_NEED && (seen & want) == want;
 }
 
+/* 0x373: the lowest and highest cell (mV; 0 = none, else a cell's voltage,
+ * the lowest not above the highest) and cell temperature (K; 0 = none)
+ * into the snapshot, the last frame's whole. */
+static int pc_373(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	unsigned lo = bms_le16(d), hi = bms_le16(d + 2), tlo = bms_le16(d + 4), thi = bms_le16(d + 6);
+	bool bad_lo = lo && (lo < BMS_PLAUSIBLE_MIN_CELL_MV || lo > BMS_PLAUSIBLE_MAX_CELL_MV);
+	bool bad_hi = hi && (hi < BMS_PLAUSIBLE_MIN_CELL_MV || hi > BMS_PLAUSIBLE_MAX_CELL_MV);
+	if (bad_lo || bad_hi || (lo && hi && lo > hi))
+		return BMS_E_RANGE;
+	s->present &= ~(uint32_t)(BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT);
+	bms_set_cell_ext(s, hi, 0, lo, 0);
+	bms_set_temp_ext(s, thi ? (float)thi - 273.15f : NAN, tlo ? (float)tlo - 273.15f : NAN);
+	return BMS_OK;
+}
+
+/* 0x379: the installed capacity (Ah; 0 = none) as the full capacity. */
+static void pc_379(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	unsigned ah = bms_le16(d);
+	s->present &= ~(uint32_t)BMS_HAS_FULL;
+	if (ah) {
+		s->full_ah = (float)ah;
+		s->present |= BMS_HAS_FULL;
+	}
+}
+
 static int pc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	if (len < BMS_CAN_HDR || frame[0] != BMS_CAN_MAGIC0 || frame[1] != BMS_CAN_MAGIC1)
@@ -116,10 +152,16 @@ static int pc_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return rc;
 	if (k == PC_351 && (poll->seen & PC_BIT(PC_351)) && (poll->seen & PC_NEED) == PC_NEED)
 		return BMS_OK; /* the next cycle begins: this one is whole */
-	struct pc_state *st = BMS_PRIV(poll, struct pc_state);
-	memset(st->data[k], 0, sizeof(st->data[k]));
-	memcpy(st->data[k], d, dlc);
-	st->dlc[k] = dlc;
+	if (k == PC_373 && (rc = pc_373(poll, d)) != BMS_OK)
+		return rc;
+	if (k == PC_379)
+		pc_379(poll, d);
+	if (k < PC_NDATA) {
+		struct pc_state *st = BMS_PRIV(poll, struct pc_state);
+		memset(st->data[k], 0, sizeof(st->data[k]));
+		memcpy(st->data[k], d, dlc);
+		st->dlc[k] = dlc;
+	}
 	poll->seen |= PC_BIT(k);
 	poll->sub++;
 	return pc_complete(poll) ? BMS_OK : BMS_MORE;
@@ -189,6 +231,12 @@ static void pc_measurements(struct bms_poll *poll)
 	s->voltage = (float)pc_s16(d) / 100.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT;
+	/* an 8-byte 0x356's bytes 6-7: the cycles (Seplos' Victron set,
+	 * PYLONCAN-03; 0 in the sets that pad it, PYLONCAN-02: none) */
+	if (pc_dlc(poll, PC_356) >= 8 && bms_le16(d + 6)) {
+		s->cycles = bms_le16(d + 6);
+		s->present |= BMS_HAS_CYCLES;
+	}
 	/* one outside -50..150 degC is kept as read: the gateway serves it
 	 * absent and flags a sensor fault (bms_sensor_faults) */
 	s->temp_c[0] = t;
@@ -298,11 +346,12 @@ static int pc_finish(struct bms_poll *poll)
 const struct bms_driver bms_pylon_can_driver = {
 	.name = "pylon-can",
 	.description = "a battery speaking Pylontech LV CAN V1.2 to its inverter, read listen only "
-		       "(0x351-0x35E; SocketCAN or an slcan adapter)",
+		       "(0x351-0x35E, 0x373, 0x379; SocketCAN or an slcan adapter)",
 	.vendor = "Pylontech LV CAN",
 	.protocol_id = 20,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
-		BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
+		BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS | BMS_HAS_FULL |
+		BMS_HAS_CYCLES | BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT,
 	/* the serial line of an slcan adapter (a USB CDC adapter ignores it);
 	 * the bus itself runs at can_bitrate */
 	.default_baud = 115200,
@@ -321,6 +370,7 @@ const struct bms_driver bms_pylon_can_driver = {
 	.timeout = pc_timeout,
 	.finish = pc_finish,
 	.can_bitrate = 500000,
-	.can_id = 0x350,
-	.can_mask = 0x7F0,
+	/* 0x340-0x37F: 0x351-0x35E and the Victron-style sets' 0x370-0x379 */
+	.can_id = 0x340,
+	.can_mask = 0x7C0,
 };

@@ -8,15 +8,16 @@
 
 #include <stdint.h>
 
-/* The slots of struct pc_state, in the order of their identifiers (bit k
- * of poll->seen: slot k arrived). */
-enum { PC_351, PC_355, PC_356, PC_359, PC_35A, PC_35C, PC_35E, PC_NSLOTS };
+/* The slots, in the order of their identifiers (bit k of poll->seen: slot
+ * k arrived): those kept in struct pc_state (k < PC_NDATA), then those
+ * decoded as they arrive (0x373, 0x379: the Victron-style sets' extras). */
+enum { PC_351, PC_355, PC_356, PC_359, PC_35A, PC_35C, PC_35E, PC_NDATA, PC_373 = PC_NDATA, PC_379, PC_NSLOTS };
 
 struct pc_state {
-	uint8_t data[PC_NSLOTS][8]; /* slot k: the data of the last frame of its
-	                             * identifier, zero beyond its DLC (the module
-	                             * count, 0x359 byte 4, stays only here) */
-	uint8_t dlc[PC_NSLOTS];     /* slot k: that frame's DLC */
+	uint8_t data[PC_NDATA][8]; /* slot k: the data of the last frame of its
+	                            * identifier, zero beyond its DLC (the module
+	                            * count, 0x359 byte 4, stays only here) */
+	uint8_t dlc[PC_NDATA];     /* slot k: that frame's DLC */
 };
 
 #endif

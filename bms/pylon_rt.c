@@ -11,8 +11,10 @@
  *				lowest temperature (s16 0.1 degC), SOC, SOH, power,
  *				energy, a current, the design capacity (0.1 Ah)
  *	FC03 0x2000 x 8		the serial (identity)
- * The BMS gives no cell list: only its highest and lowest cell, which are
- * no cells of a list and are not served; a sample needs its voltage alone.
+ * The BMS gives no cell list: only its highest and lowest cell, the
+ * snapshot's cell extremes (bms.h; no cells are made of them), and its
+ * highest and lowest temperature, its sensors 1 and 2 and the temperature
+ * extremes; a sample needs its voltage alone.
  */
 #include "bms.h"
 
@@ -41,10 +43,12 @@ static int pr_main(struct bms_poll *poll, const uint8_t *d)
 	s->current = (float)bms_mb_sreg(d, PR_MAIN, 0x1017) / 10.0f;
 	if (poll->invert_current)
 		s->current = -s->current;
-	/* 0x1018 / 0x1019, the highest and lowest cell: no cell list */
+	/* 0x1018 / 0x1019, the highest and lowest cell (no numbers): no cell list */
+	bms_set_cell_ext(s, bms_mb_reg(d, PR_MAIN, 0x1018), 0, bms_mb_reg(d, PR_MAIN, 0x1019), 0);
 	s->temp_c[0] = (float)bms_mb_sreg(d, PR_MAIN, 0x101A) / 10.0f;
 	s->temp_c[1] = (float)bms_mb_sreg(d, PR_MAIN, 0x101B) / 10.0f;
 	s->ntemps = 2;
+	bms_set_temp_ext(s, s->temp_c[0], s->temp_c[1]);
 	s->soc = (float)soc;
 	s->soh = (float)soh;
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_TEMPS | BMS_HAS_SOC | BMS_HAS_SOH;
@@ -109,11 +113,12 @@ static const struct bms_ble_hint pr_ble_hints[] = {
 
 const struct bms_driver bms_pylon_rt_driver = {
 	.name = "pylon-rt",
-	.description = "Pylontech RT batteries over Bluetooth LE (Modbus FC03 0x1016.., no cell list)",
+	.description = "Pylontech RT batteries over Bluetooth LE (Modbus FC03 0x1016.., the highest and lowest "
+		       "cell, no cell list)",
 	.vendor = "Pylontech",
 	.protocol_id = 42,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_FULL |
-		BMS_HAS_TEMPS,
+		BMS_HAS_TEMPS | BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT,
 	BMS_MB_BLE_LINK,
 	.next_request = pr_next_request,
 	.scan = pr_scan,

@@ -66,13 +66,13 @@ static const struct reg_def reg_table[] = {
 	{ 3, 1, 0, REG_S16, 0, "W", REG_DATA, REG_SRC_POWER, REG_ABS_ZERO,
 	  "pack power", "+ = charging, - = discharging" },
 	{ 4, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_DELTA, REG_ABS_ZERO,
-	  "cell delta", "highest minus lowest cell voltage" },
+	  "cell delta", "highest minus lowest cell voltage (of the cells, else of the BMS's own highest and lowest)" },
 	{ 5, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_AVG, REG_ABS_ZERO,
-	  "cell average", "" },
+	  "cell average", "of the cells: absent for a BMS that gives only its highest and lowest" },
 	{ 6, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_MAX, REG_ABS_ZERO,
-	  "max cell", "highest cell voltage" },
+	  "max cell", "highest cell voltage: of the cells, else the BMS's own highest (a BMS that sends no cell list)" },
 	{ 7, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_MIN, REG_ABS_ZERO,
-	  "min cell", "lowest cell voltage" },
+	  "min cell", "lowest cell voltage: of the cells, else the BMS's own lowest" },
 	{ 8, 1, 0, REG_FLOAT, 0, "°C", REG_DATA, REG_SRC_TEMP_AVG, REG_ABS_NAN,
 	  "temperature", "average of the pack temperature sensors (MOS sensor not included)" },
 	{ 10, 1, 0, REG_FLOAT, 0, "V", REG_DATA, REG_SRC_VOLTAGE, REG_ABS_ZERO,
@@ -96,7 +96,7 @@ static const struct reg_def reg_table[] = {
 	{ 43, 1, 0, REG_U16, 0, "min", REG_STATUS, REG_SRC_SOC_MAX_MINUTE, REG_ABS_NONE,
 	  "highest SOC today: minute", "0-59" },
 	{ 44, 1, 0, REG_U16, 1, "Ah", REG_DATA, REG_SRC_REMAIN, REG_ABS_ZERO,
-	  "remaining capacity", "" },
+	  "remaining capacity", "the BMS's, else its SOC of the full capacity (bmsgw-modbus(7), Capacities)" },
 	{ 45, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_FAILURE, REG_ABS_NONE,
 	  "failure flag", "1 = any BMS alarm active, or the pack is stale or never polled; 0 = none" },
 	/* charge and discharge limits ([limits]; bmsgw-inverters(7) "CHARGE
@@ -118,7 +118,7 @@ static const struct reg_def reg_table[] = {
 	{ 53, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_MODE, REG_ABS_NONE,
 	  "charge mode", "0 off, 1 bulk, 2 absorption, 3 float, 4 fail-safe" },
 	{ 54, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_CCL_REASON, REG_ABS_NONE,
-	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale, 9 cap (a runtime ccl_cap / dcl_cap, offsets 157-158)" },
+	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale, 9 cap (a runtime ccl_cap / dcl_cap, offsets 157-158), 10 chemistry (the cells do not fit the pack's chemistry, or it is not [limits]')" },
 	{ 55, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_DCL_REASON, REG_ABS_NONE,
 	  "DCL reason", "what binds the discharge current limit, as offset 54" },
 	/* extension block */
@@ -131,7 +131,7 @@ static const struct reg_def reg_table[] = {
 	{ 61, 1, 0, REG_U16, 0, "%", REG_DATA, REG_SRC_SOH, REG_ABS_ZERO,
 	  "SOH", "state of health" },
 	{ 62, 1, 0, REG_U16, 1, "Ah", REG_DATA, REG_SRC_FULL, REG_ABS_ZERO,
-	  "full capacity", "full / rated capacity as the BMS reports it" },
+	  "full capacity", "the BMS's full / rated capacity, else [soc] capacity, else remaining / SOC (bmsgw-modbus(7), Capacities)" },
 	{ 63, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_CYCLES, REG_ABS_ZERO,
 	  "cycle count", "" },
 	{ 65, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NTEMPS, REG_ABS_ZERO,
@@ -282,14 +282,18 @@ static bool reg_data_value(const struct bms_snapshot *s, const struct bms_cell_s
 			   const struct reg_bank *b, enum reg_src src, unsigned i, double *v)
 {
 	bool cells = reg_has(s, BMS_HAS_CELLS) && s->ncells > 0;
-	bool stats = b ? b->have_cells : cells; /* the bank compares cells across packs */
+	/* a list's statistics, else the BMS's own extremes (no average); the
+	 * bank compares cells across packs */
+	bool ext = cs->from == BMS_CELLS_EXT;
+	bool stats = b ? b->have_cells : cells || ext;
+	bool avg = b ? b->have_cells && !b->no_avg : cells;
 	switch (src) {
 	case REG_SRC_SOC: *v = s->soc; return reg_has(s, BMS_HAS_SOC);
 	case REG_SRC_VOLTAGE: *v = s->voltage; return reg_has(s, BMS_HAS_VOLTAGE);
 	case REG_SRC_CURRENT: *v = s->current; return reg_has(s, BMS_HAS_CURRENT);
 	case REG_SRC_POWER: *v = s->power; return reg_has(s, BMS_HAS_POWER);
 	case REG_SRC_CELL_DELTA: *v = cs->delta_mv; return stats;
-	case REG_SRC_CELL_AVG: *v = cs->avg_mv; return stats;
+	case REG_SRC_CELL_AVG: *v = cs->avg_mv; return avg;
 	case REG_SRC_CELL_MAX: *v = cs->max_mv; return stats;
 	case REG_SRC_CELL_MIN: *v = cs->min_mv; return stats;
 	case REG_SRC_TEMP_AVG: return reg_temp_avg(s, v);

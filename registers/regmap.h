@@ -154,7 +154,9 @@ struct reg_status {
 /* What the bank unit adds to an aggregated snapshot (cells are compared
  * across packs; indices are 1-based, pack = position in the bank's list). */
 struct reg_bank {
-	bool have_cells;
+	bool have_cells;               /* a fresh pack gave its cells or its own extremes */
+	bool no_avg;                   /* a fresh pack gave only its extremes: avg_mv is
+	                                * not of every cell (absent) */
 	uint16_t min_mv, max_mv, avg_mv;
 	uint8_t min_pack, min_cell, max_pack, max_cell;
 	bool deviation;             /* a pack's voltage departs from the others */

@@ -48,7 +48,9 @@
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
 # falls on both alike, and the ratio bmsgw/bound is printed (`bash
-# tests/bench.sh bound` runs only that; BOUND_SECONDS).
+# tests/bench.sh bound` runs only that; BOUND_SECONDS).  Modbus/TCP Security
+# against plain Modbus TCP the same way, the ratio TLS/plain at 1, 16 and 64
+# connections and the client's own CPU (`bash tests/bench.sh tls`; TLS_SECONDS).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -112,6 +114,22 @@ vs_bound() {
 		END { printf "CPU per request: bound %.2f us, bmsgw %.2f us (bmsgw/bound %.2f)\n",
 			b / hz / nb * 1e6, g / hz / ng * 1e6, (g / ng) / (b / nb) }'
 }
+# Modbus/TCP Security against plain Modbus TCP, side by side in the same way
+# (the same mbbench load on 502 and 802 in turn, 0.2 s slices for
+# TLS_SECONDS): requests/s of each and the ratio TLS/plain at 1, 16 and 64
+# connections, with the CPU the client itself took (it shares the cores)
+vs_tls() {
+	local out
+	out=$("$BIN/mbbench" -T "$tlsdir" 127.0.0.1 15502,15802 1 290 125 "$1" "${TLS_SECONDS:-10}") ||
+		{ echo "TLS vs plain, $1 connections: mbbench failed"; return 0; }
+	echo "$out" | sed -e 's/^port 15502: /502: /' -e 's/^port 15802: /802 (TLS): /' \
+		-e 's/^ratio 15802\/15502/ratio TLS\/plain/'
+}
+# `tests/bench.sh tls`: only that
+if [ "${1:-}" = tls ]; then
+	for c in 1 16 64; do vs_tls "$c"; done
+	exit 0
+fi
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/15503) 2>/dev/null && break; sleep 0.1; done
 for c in 16 256; do
 	vs_bound "$c"
@@ -144,11 +162,9 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_inverter.py
 for c in 1 8 64; do
 	"$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
 done
-# Modbus/TCP Security (802) beside 502: one kept-alive connection and 16
-for c in 1 16; do
-	echo -n "502: "; "$BIN/mbbench" 127.0.0.1 15502 1 290 125 "$c" 3
-	echo -n "802 (TLS): "; "$BIN/mbbench" -t "$tlsdir" 127.0.0.1 15802 1 290 125 "$c" 3
-done
+# Modbus/TCP Security (802) beside 502, side by side: one kept-alive
+# connection, 16 and 64
+for c in 1 16 64; do vs_tls "$c"; done
 echo "exception path (unknown unit 9 -> 0x0A):"; "$BIN/mbbench" 127.0.0.1 15502 9 290 125 8 2
 # FC04 serves the same image as FC03: the same throughput is expected
 for fc in 3 4; do

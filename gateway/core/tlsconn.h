@@ -6,8 +6,9 @@
  * Every step returns what the connection needs next: done, or the socket
  * readable (GW_TLS_WANT_READ) or writable (GW_TLS_WANT_WRITE) before the
  * same step is tried again; the owner maps that to its ev_io.  Bytes
- * OpenSSL already decrypted are not signalled by the socket: the owner asks
- * gw_tls_pending() after a read that filled its buffer. */
+ * OpenSSL already holds (decrypted, or records read ahead from the socket)
+ * are not signalled by the socket: the owner asks gw_tls_pending() after
+ * each read. */
 #ifndef GATEWAY_CORE_TLSCONN_H
 #define GATEWAY_CORE_TLSCONN_H
 
@@ -47,7 +48,8 @@ enum gw_tls_st gw_tls_read(SSL *s, void *buf, size_t len, size_t *got, char *why
 /* Write all of buf (len > 0): GW_TLS_OK, or GW_TLS_WANT_* when the socket is
  * full (then call again with the same bytes), or failed. */
 enum gw_tls_st gw_tls_write(SSL *s, const void *buf, size_t len, char *why, size_t wl);
-/* Decrypted bytes waiting in OpenSSL, which the socket will not signal. */
+/* Bytes waiting in OpenSSL (decrypted, or records read ahead but not yet
+ * decrypted, perhaps a part of one), which the socket will not signal. */
 bool gw_tls_pending(SSL *s);
 
 /* The verified peer certificate's subject ("CN=op1,O=site", RFC 2253) into

@@ -34,6 +34,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 #include "discovery.h"
+#include "../model/capacity.h"
 #include "../model/json.h"
 
 #ifndef BMSGW_VERSION
@@ -83,16 +84,23 @@ static const struct ent ents[] = {
 	{ "cycles", "Charge cycles", "cycles", NULL, NULL, "total_increasing", 0, PB | E_DIAG, BMS_HAS_CYCLES },
 	{ "mos_temperature", "MOSFET temperature", "mos_temp_c", "temperature", "°C", "measurement", 1,
 	  PB | E_DIAG, BMS_HAS_MOS_TEMP },
-	{ "cell_low", "Lowest cell voltage", "cell_min_mv", "voltage", "mV", "measurement", 0, PB, BMS_HAS_CELLS },
-	{ "cell_high", "Highest cell voltage", "cell_max_mv", "voltage", "mV", "measurement", 0, PB, BMS_HAS_CELLS },
+	/* the lowest and highest cell: of the cells, else the BMS's own (CELL_EXT) */
+	{ "cell_low", "Lowest cell voltage", "cell_min_mv", "voltage", "mV", "measurement", 0, PB | E_ANY,
+	  BMS_HAS_CELLS | BMS_HAS_CELL_EXT },
+	{ "cell_high", "Highest cell voltage", "cell_max_mv", "voltage", "mV", "measurement", 0, PB | E_ANY,
+	  BMS_HAS_CELLS | BMS_HAS_CELL_EXT },
 	{ "cell_average", "Average cell voltage", "cell_avg_mv", "voltage", "mV", "measurement", 0, PB,
 	  BMS_HAS_CELLS },
-	{ "cell_delta", "Cell voltage difference", "cell_delta_mv", "voltage", "mV", "measurement", 0, PB,
-	  BMS_HAS_CELLS },
-	{ "cell_low_number", "Lowest cell number", "cell_min_index", NULL, NULL, NULL, -1, PB | E_DIAG,
-	  BMS_HAS_CELLS },
-	{ "cell_high_number", "Highest cell number", "cell_max_index", NULL, NULL, NULL, -1, PB | E_DIAG,
-	  BMS_HAS_CELLS },
+	{ "cell_delta", "Cell voltage difference", "cell_delta_mv", "voltage", "mV", "measurement", 0, PB | E_ANY,
+	  BMS_HAS_CELLS | BMS_HAS_CELL_EXT },
+	{ "cell_low_number", "Lowest cell number", "cell_min_index", NULL, NULL, NULL, -1, PB | E_DIAG | E_ANY,
+	  BMS_HAS_CELLS | BMS_HAS_CELL_EXT },
+	{ "cell_high_number", "Highest cell number", "cell_max_index", NULL, NULL, NULL, -1, PB | E_DIAG | E_ANY,
+	  BMS_HAS_CELLS | BMS_HAS_CELL_EXT },
+	{ "bms_temperature_high", "Highest temperature (BMS)", "bms_temp_max_c", "temperature", "°C", "measurement",
+	  1, E_PACK, BMS_HAS_TEMP_EXT },
+	{ "bms_temperature_low", "Lowest temperature (BMS)", "bms_temp_min_c", "temperature", "°C", "measurement",
+	  1, E_PACK, BMS_HAS_TEMP_EXT },
 	{ "cell_low_pack", "Pack of the lowest cell", "cell_min_pack", NULL, NULL, NULL, -1, E_BANK | E_DIAG,
 	  BMS_HAS_CELLS },
 	{ "cell_high_pack", "Pack of the highest cell", "cell_max_pack", NULL, NULL, NULL, -1, E_BANK | E_DIAG,
@@ -371,10 +379,24 @@ static bool unit_counts(const struct unit *u)
 	return false;
 }
 
+/* What a pack carries: its driver's values, and the capacities the one
+ * rule gives it (model/capacity.h: a configured [soc] capacity, remaining
+ * over SOC); any other unit everything. */
+static uint32_t unit_provides(const struct unit *u)
+{
+	double cap = 0;
+	if (!u->drv)
+		return ~0u;
+	for (int i = 0; u->kind == E_PACK && i < u->c->npacks; i++)
+		if (strcmp(u->c->packs[i].name, u->name) == 0)
+			cap = u->c->packs[i].soc.capacity;
+	return u->drv->provides | gw_capacity_provides(u->drv->provides, cap);
+}
+
 /* Every entity of the table this unit has, then the numbered ones. */
 static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 {
-	uint32_t provides = u->drv ? u->drv->provides : ~0u;
+	uint32_t provides = unit_provides(u);
 	for (size_t i = 0; i < NENTS; i++) {
 		const struct ent *e = &ents[i];
 		if (!(e->flags & u->kind) || ((e->flags & E_ANY) ? !(e->needs & provides) : (e->needs & provides) != e->needs))

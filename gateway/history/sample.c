@@ -45,13 +45,17 @@ void gw_history_sample(struct gw_hsample *out, int64_t ts, const char *unit, boo
 			out->cell_max = bank->rb.max_mv;
 			out->cell_delta = (float)(bank->rb.max_mv - bank->rb.min_mv);
 		}
-	} else if (s->ncells > 0) {
+	} else {
 		struct bms_cell_stats cs;
-		bms_cell_stats(s, &cs);
-		out->have |= GW_HS_CELLS;
-		out->cell_min = cs.min_mv;
-		out->cell_max = cs.max_mv;
-		out->cell_delta = cs.delta_mv;
+		bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest */
+		if (cs.from != BMS_CELLS_NONE) {
+			out->have |= GW_HS_CELLS;
+			out->cell_min = cs.min_mv;
+			out->cell_max = cs.max_mv;
+			out->cell_delta = cs.delta_mv;
+		}
+	}
+	if (!bank && s->ncells > 0) {
 		out->have |= GW_HS_CELL_MV;
 		out->ncells = s->ncells < BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
 		memcpy(out->cell_mv, s->cell_mv, out->ncells * sizeof(out->cell_mv[0]));

@@ -138,7 +138,7 @@ static void sample_strings(struct gw_influx *ix, const char *site, double now, l
 		if (!ss.fresh)
 			continue;
 		struct reg_bank rb = { .have_cells = ss.cell_min_at.member != 0, .min_mv = ss.cell_min_mv,
-				       .max_mv = ss.cell_max_mv, .avg_mv = ss.cell_avg_mv };
+				       .max_mv = ss.cell_max_mv, .avg_mv = ss.cell_avg_mv, .no_avg = ss.cell_ext };
 		gw_string_name(s, name, sizeof(name));
 		point(ix->push, site, name, &ss.snap, &rb, t);
 	}

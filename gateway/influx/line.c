@@ -106,7 +106,8 @@ void ix_line_bool(struct ix_line *l, const char *key, bool v)
 	put(l, v ? "t" : "f", 1);
 }
 
-/* The cell statistics of a pack from its cells, of the bank from rb. */
+/* The cell statistics of a pack from its cells (else its BMS's own highest
+ * and lowest, no mean), of the bank from rb. */
 static void cells(struct ix_line *l, const struct bms_snapshot *s, const struct reg_bank *rb)
 {
 	char key[32];
@@ -115,7 +116,8 @@ static void cells(struct ix_line *l, const struct bms_snapshot *s, const struct 
 			return;
 		ix_line_num(l, "cell_min_mv", rb->min_mv);
 		ix_line_num(l, "cell_max_mv", rb->max_mv);
-		ix_line_num(l, "cell_avg_mv", rb->avg_mv);
+		if (!rb->no_avg)
+			ix_line_num(l, "cell_avg_mv", rb->avg_mv);
 		ix_line_num(l, "cell_delta_mv", rb->max_mv - rb->min_mv);
 		return;
 	}
@@ -124,13 +126,14 @@ static void cells(struct ix_line *l, const struct bms_snapshot *s, const struct 
 		snprintf(key, sizeof(key), "cell_%02u", i + 1);
 		ix_line_num(l, key, s->cell_mv[i]);
 	}
-	if (!n)
-		return;
 	struct bms_cell_stats cs;
 	bms_cell_stats(s, &cs);
+	if (cs.from == BMS_CELLS_NONE)
+		return;
 	ix_line_num(l, "cell_min_mv", cs.min_mv);
 	ix_line_num(l, "cell_max_mv", cs.max_mv);
-	ix_line_num(l, "cell_avg_mv", cs.avg_mv);
+	if (cs.from == BMS_CELLS_LIST)
+		ix_line_num(l, "cell_avg_mv", cs.avg_mv);
 	ix_line_num(l, "cell_delta_mv", cs.delta_mv);
 }
 

@@ -95,14 +95,17 @@ static void fill_temps(struct inv_battery *b, const struct bms_snapshot *s, uint
 
 static void fill_cells(struct inv_battery *b, const struct bms_snapshot *s)
 {
-	if (!s->ncells)
-		return;
 	struct bms_cell_stats cs;
 	bms_cell_stats(s, &cs);
+	if (cs.from == BMS_CELLS_NONE)
+		return;
 	b->cell_min_mv = cs.min_mv;
 	b->cell_max_mv = cs.max_mv;
 	b->cell_min_at = (struct inv_where){ 1, cs.min_idx };
 	b->cell_max_at = (struct inv_where){ 1, cs.max_idx };
+	b->present |= INV_HAS_CELL_MINMAX;
+	if (cs.from != BMS_CELLS_LIST)
+		return; /* the BMS's own highest and lowest cell: no list */
 	b->ncells = s->ncells > BMS_MAX_CELLS ? BMS_MAX_CELLS : s->ncells;
 	memcpy(b->cell_mv, s->cell_mv, b->ncells * sizeof(b->cell_mv[0]));
 	b->series_cells = b->ncells;
@@ -132,7 +135,7 @@ static void fill_limits(struct inv_battery *b, const struct gw_limits *l)
 /* The cells in series of the bank: a string's members' sum (each string
  * alike, its members all online with cells), or without strings each
  * pack's (all alike); 0 when not so. */
-static void bank_series(const struct gw *gw, struct inv_battery *b)
+static void bank_series(const struct gw *gw, double now, struct inv_battery *b)
 {
 	const struct conf_bank *cb = &gw->conf->bank;
 	int n = cb->nstrings > 0 ? cb->nstrings : cb->npacks;
@@ -142,7 +145,7 @@ static void bank_series(const struct gw *gw, struct inv_battery *b)
 		long sum = 0;
 		for (int m = 0; m < len; m++) {
 			const struct gw_pack *p = gw->packs[cb->pack_idx[first + m]];
-			if (!gw_pack_online(gw, p) || !(p->snap.present & BMS_HAS_CELLS) || !p->snap.ncells)
+			if (!gw_pack_online_at(gw, p, now) || !(p->snap.present & BMS_HAS_CELLS) || !p->snap.ncells)
 				return;
 			sum += p->snap.ncells;
 		}
@@ -160,10 +163,10 @@ static void bank_series(const struct gw *gw, struct inv_battery *b)
 /* The bank: its aggregate, every sensor's extremes, and its alarms by
  * level (a pack's protection a warning where the bank still runs; a stale
  * member a communication warning). */
-static bool bank_source(const struct gw *gw, struct inv_battery *b)
+static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
 {
 	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
+	gw_bank_compute_at(gw, now, &bs);
 	const struct gw_limits *l = &gw->bank_lim;
 	fill_state(b, &bs.snap);
 	fill_temps(b, &bs.snap, 0);
@@ -190,21 +193,21 @@ static bool bank_source(const struct gw *gw, struct inv_battery *b)
 	const struct conf_bank *cb = &gw->conf->bank;
 	for (int k = 0; k < cb->npacks; k++) {
 		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		if (!gw_pack_online(gw, p) || gw_pack_is_balancer(p))
+		if (!gw_pack_online_at(gw, p, now) || gw_pack_is_balancer(p))
 			continue;
 		b->packs++;
 		b->packs_no_charge += !p->lim.charge_allowed;
 		b->packs_no_discharge += !p->lim.discharge_allowed;
 	}
-	bank_series(gw, b);
+	bank_series(gw, now, b);
 	fill_limits(b, l);
 	return bs.online > 0 && !l->failsafe;
 }
 
-static bool pack_source(const struct gw *gw, int idx, struct inv_battery *b)
+static bool pack_source(const struct gw *gw, int idx, double now, struct inv_battery *b)
 {
 	const struct gw_pack *p = idx >= 0 && idx < gw->npacks ? gw->packs[idx] : NULL;
-	if (!p || !p->have_data || !gw_pack_online(gw, p))
+	if (!p || !p->have_data || !gw_pack_online_at(gw, p, now))
 		return false;
 	fill_state(b, &p->snap);
 	fill_temps(b, &p->snap, 1);
@@ -285,9 +288,9 @@ void inv_check_range(struct inv_out *o, const struct inv_battery *b)
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 {
 	const struct conf_inverter *c = &o->cfg;
-	(void)now;
 	memset(b, 0, sizeof(*b));
-	bool fresh = c->source_pack == CONF_BANK_SOURCE ? bank_source(o->gw, b) : pack_source(o->gw, c->source_pack, b);
+	bool fresh = c->source_pack == CONF_BANK_SOURCE ? bank_source(o->gw, now, b)
+							: pack_source(o->gw, c->source_pack, now, b);
 	fresh = fresh && (b->present & INV_HAS_LIMITS) && (b->present & INV_HAS_SOC);
 	size_t ml = strnlen(c->manufacturer, INV_MANUFACTURER_MAX); /* [inverter] checked: 1..8 */
 	memcpy(b->manufacturer, c->manufacturer, ml);

@@ -181,16 +181,38 @@ static bool handshake_done(struct gw_client *c)
 	return true;
 }
 
-/* Decrypted requests into the buffer and answered, one socket read at a
- * time (the ev_io is level-triggered: a client with more to send is served
- * again after the others), and whatever OpenSSL already holds. */
+/* Decrypt into the buffer every record OpenSSL holds, and what one read of
+ * the socket gives (OpenSSL reads ahead), while there is room; OpenSSL
+ * gives a record at a time.  GW_TLS_OK: the buffer is full or nothing more
+ * is held; else what to wait for, or how it ended. */
+static enum gw_tls_st take(struct gw_client *c, char *why, size_t wl)
+{
+	enum gw_tls_st st;
+	do {
+		size_t got = 0;
+		st = gw_tls_read(c->tls, c->buf + c->len, sizeof(c->buf) - c->len, &got, why, wl);
+		c->len += got;
+	} while (st == GW_TLS_OK && c->len < sizeof(c->buf) && gw_tls_pending(c->tls));
+	return st;
+}
+
+/* Requests decrypted into the buffer and answered, those that came
+ * together with one write (one record) for all their replies, one socket
+ * read at a time (the ev_io is level-triggered: a client with more to
+ * send is served again after the others), and whatever OpenSSL already
+ * holds. */
 static void pump(struct gw_client *c)
 {
 	char why[160];
 	while (!c->ctl) {
-		size_t got = 0;
-		enum gw_tls_st st = gw_tls_read(c->tls, c->buf + c->len, sizeof(c->buf) - c->len, &got, why,
-						sizeof(why));
+		size_t had = c->len;
+		enum gw_tls_st st = take(c, why, sizeof(why));
+		if (c->len > had) {
+			double now = gw_mono();
+			c->active = now;
+			if (!gw_client_process(c, now))
+				return;
+		}
 		if (st == GW_TLS_WANT_READ || st == GW_TLS_WANT_WRITE) {
 			want(c, st);
 			return;
@@ -200,11 +222,6 @@ static void pump(struct gw_client *c)
 			gw_client_free(c);
 			return;
 		}
-		c->len += got;
-		double now = gw_mono();
-		c->active = now;
-		if (!gw_client_process(c, now))
-			return;
 		if (!gw_tls_pending(c->tls)) {
 			want(c, GW_TLS_WANT_READ);
 			return;

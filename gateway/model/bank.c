@@ -16,7 +16,9 @@
  *             (and of their protections and warnings, kept apart)
  *   coldest / hottest sensor of every fresh pack, with its pack
  *   cells     min / max / mean across every cell of every fresh pack,
- *             with the pack (bank position) and cell number
+ *             with the pack (bank position) and cell number; a pack
+ *             without a cell list adds its BMS's own highest and lowest
+ *             cell (and the mean is absent: not every cell's)
  *   deviation a fresh pack whose voltage departs from the median of the
  *             other fresh packs by more than max_deviation (needs 2 packs)
  *   missing   a pack of the bank that is not fresh, a balancer unit aside
@@ -111,11 +113,37 @@ static void add_temps(struct gw_bank_state *out, int k, const struct bms_snapsho
 	}
 }
 
-/* Every cell of pack k into the cross-pack lowest / highest / mean. */
+/* Pack k without a cell list: its BMS's own highest and lowest cell into
+ * the cross-pack ones (with its numbers, 0 where the BMS gives none); the
+ * mean is then no longer every cell's (absent). */
+static void add_cell_ext(struct reg_bank *b, int k, const struct bms_snapshot *ps)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(ps, &cs);
+	if (cs.from != BMS_CELLS_EXT)
+		return;
+	if (!b->have_cells || cs.min_mv < b->min_mv) {
+		b->min_mv = cs.min_mv;
+		b->min_pack = (uint8_t)(k + 1);
+		b->min_cell = cs.min_idx;
+	}
+	if (!b->have_cells || cs.max_mv > b->max_mv) {
+		b->max_mv = cs.max_mv;
+		b->max_pack = (uint8_t)(k + 1);
+		b->max_cell = cs.max_idx;
+	}
+	b->have_cells = true;
+	b->no_avg = true;
+}
+
+/* Every cell of pack k into the cross-pack lowest / highest / mean (its
+ * BMS's own extremes where it has no cell list). */
 static void add_cells(struct bank_acc *a, struct reg_bank *b, int k, const struct bms_snapshot *ps)
 {
-	if (!(ps->present & BMS_HAS_CELLS))
+	if (!(ps->present & BMS_HAS_CELLS) || !ps->ncells) {
+		add_cell_ext(b, k, ps);
 		return;
+	}
 	for (unsigned i = 0; i < ps->ncells && i < BMS_MAX_CELLS; i++) {
 		uint16_t mv = ps->cell_mv[i];
 		if (!b->have_cells || mv < b->min_mv) {
@@ -271,6 +299,7 @@ static void strings_extremes(const struct conf_bank *cb, const struct gw_string_
 			b->max_cell = t->cell_max_at.index;
 		}
 		b->have_cells = true;
+		b->no_avg = b->no_avg || t->cell_ext;
 		sum += (uint32_t)t->cell_avg_mv * t->cells;
 		n += t->cells;
 	}

@@ -32,15 +32,33 @@
 #define FULL_SOC 97.0          /* %: Pylontech's full-charge flag clears here */
 
 /* A pack counts for the bank's voltages while its snapshot is fresh, and for
- * its currents once its own limits recovered from stale. */
+ * its currents once its own limits recovered from stale (its 0 A would stop
+ * the others); while none has (every fresh member back from stale: a bank of
+ * one pack or one string, or all of them back at once), the recovering ones
+ * count: their 0 A rising by the recovery rules is the bank's, and a bank of
+ * fresh members is never fail-safe (its outputs speak again at once). */
 static bool counts_v(const struct gw_lim_member *m)
 {
 	return m->lim && !m->lim->failsafe;
 }
 
-static bool counts_i(const struct gw_lim_member *m)
+static bool recovered(const struct gw_lim_member *m)
 {
 	return counts_v(m) && m->lim->ccl_reason != GW_LR_STALE && m->lim->dcl_reason != GW_LR_STALE;
+}
+
+static bool counts_i(const struct gw_lim_member *m, bool recovering)
+{
+	return recovering ? counts_v(m) : recovered(m);
+}
+
+/* No member has recovered from stale: the recovering ones count. */
+static bool all_recovering(const struct gw_lim_bank_in *in)
+{
+	for (int i = 0; i < in->n; i++)
+		if (recovered(&in->m[i]))
+			return false;
+	return true;
 }
 
 /* The charge machine: bulk / absorption CVLs until every pack with cells
@@ -92,20 +110,21 @@ static double weight(const struct gw_lim_member *m, bool by_capacity, bool charg
 
 /* One current limit by bank_rule over the packs that count; *bind the pack
  * that binds (the lowest limit, or the lowest over its share). */
-static double bank_current(const struct conf_limits *cfg, const struct gw_lim_bank_in *in, bool charge, int *bind)
+static double bank_current(const struct conf_limits *cfg, const struct gw_lim_bank_in *in, bool charge, bool rec,
+			   int *bind)
 {
 	bool by_capacity = true;
 	double wsum = 0, sum = 0, best = 0;
 	int n = 0;
 	for (int i = 0; i < in->n; i++)
-		if (counts_i(&in->m[i]))
+		if (counts_i(&in->m[i], rec))
 			by_capacity = by_capacity && in->m[i].capacity_ah > 0;
 	for (int i = 0; i < in->n; i++)
-		if (counts_i(&in->m[i]))
+		if (counts_i(&in->m[i], rec))
 			wsum += weight(&in->m[i], by_capacity, charge);
 	for (int i = 0; i < in->n; i++) {
 		const struct gw_lim_member *m = &in->m[i];
-		if (!counts_i(m))
+		if (!counts_i(m, rec))
 			continue;
 		double a = charge ? m->lim->ccl_a : m->lim->dcl_a, w = weight(m, by_capacity, charge);
 		double key = cfg->bank_rule != CONF_BANK_WEIGHTED ? a : w > 0 ? a * wsum / w : 0;
@@ -122,13 +141,13 @@ static double bank_current(const struct conf_limits *cfg, const struct gw_lim_ba
 }
 
 /* Flags over the packs that count for the currents. */
-static int bank_flags(const struct gw_lim_bank_in *in, struct gw_limits *o, bool *chg, bool *dsg)
+static int bank_flags(const struct gw_lim_bank_in *in, bool rec, struct gw_limits *o, bool *chg, bool *dsg)
 {
 	int joined = 0;
 	*chg = *dsg = true;
 	for (int i = 0; i < in->n; i++) {
 		const struct gw_limits *p = in->m[i].lim;
-		if (!counts_i(&in->m[i]))
+		if (!counts_i(&in->m[i], rec))
 			continue;
 		joined++;
 		*chg = *chg && p->charge_allowed;
@@ -166,12 +185,12 @@ void gw_limits_bank(const struct conf_limits *cfg, const struct gw_lim_bank_in *
 {
 	struct gw_limits o = { 0 };
 	struct gw_lim_binding b = { -1, -1, -1, -1 };
-	bool chg, dsg;
+	bool chg, dsg, rec = all_recovering(in);
 
 	o.enabled = cfg->enabled;
 	for (int i = 0; cfg->enabled && i < in->n; i++)
 		o.member_stale = o.member_stale || in->m[i].stale;
-	int joined = cfg->enabled ? bank_flags(in, &o, &chg, &dsg) : 0;
+	int joined = cfg->enabled ? bank_flags(in, rec, &o, &chg, &dsg) : 0;
 	if (!cfg->enabled) {
 		o.mode = GW_LIM_OFF;
 		o.member_stale = false;
@@ -180,7 +199,7 @@ void gw_limits_bank(const struct conf_limits *cfg, const struct gw_lim_bank_in *
 					.mode = GW_LIM_FAILSAFE, .ccl_reason = GW_LR_STALE, .dcl_reason = GW_LR_STALE };
 	} else {
 		bank_voltages(in, &o, &b);
-		double ccl = bank_current(cfg, in, true, &b.ccl), dcl = bank_current(cfg, in, false, &b.dcl);
+		double ccl = bank_current(cfg, in, true, rec, &b.ccl), dcl = bank_current(cfg, in, false, rec, &b.dcl);
 		o.ccl_a = chg ? ccl : 0;
 		o.dcl_a = dsg ? dcl : 0;
 		o.ccl_reason = in->m[b.ccl].lim->ccl_reason;
@@ -245,6 +264,29 @@ static void bank_restart(struct gw_lim_bank_state *st, double now, struct gw_lim
 	st->t_prev = now;
 }
 
+/* One current limit of the bank toward its target: down at once, up after
+ * the hold at the rate (gw_limits_current_follow); but while the target is
+ * its members' recovery from stale (reason stale: they hold and ramp by the
+ * recovery rules already), and until the bank has caught up with them, it
+ * follows them up at recovery_rate at most without a hold of its own (two
+ * holds in a row would keep a bank of one string at 0 A for twice
+ * recovery_hold). */
+static void follow_current(const struct conf_limits *cfg, struct gw_lim_current *l, double target,
+			   enum gw_lim_reason reason, double max, double now, double prev)
+{
+	bool recovering = reason == GW_LR_STALE || (l->reason == GW_LR_STALE && l->a > 0);
+	if (!recovering || target <= l->a) {
+		gw_limits_current_follow(cfg, l, target, reason, max, now, prev);
+		return;
+	}
+	if (cfg->recovery_rate <= 0)
+		l->a = target;
+	else if (now > prev)
+		l->a = fmin(target, l->a + cfg->recovery_rate * (now - prev));
+	l->rising = false;
+	l->reason = l->a >= target ? reason : GW_LR_STALE;
+}
+
 unsigned gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank_state *st,
 			       const struct gw_lim_bank_in *in, double now, struct gw_limits *o)
 {
@@ -263,8 +305,8 @@ unsigned gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank
 		max_c += in->m[i].rating.charge_a;
 		max_d += in->m[i].rating.discharge_a;
 	}
-	gw_limits_current_follow(cfg, &st->ccl, o->ccl_a, o->ccl_reason, max_c, now, st->t_prev);
-	gw_limits_current_follow(cfg, &st->dcl, o->dcl_a, o->dcl_reason, max_d, now, st->t_prev);
+	follow_current(cfg, &st->ccl, o->ccl_a, o->ccl_reason, max_c, now, st->t_prev);
+	follow_current(cfg, &st->dcl, o->dcl_a, o->dcl_reason, max_d, now, st->t_prev);
 	o->ccl_a = st->ccl.a;
 	o->dcl_a = st->dcl.a;
 	o->ccl_reason = st->ccl.reason;

@@ -8,31 +8,18 @@
 #include <math.h>
 #include <string.h>
 
+#include "capacity.h"
 #include "gw.h"
 
-/* A member's full and remaining Ah as its BMS says them (the configured
- * capacity where the BMS gives no full one); false: it has none. */
+/* A member's full and remaining Ah by the one rule (capacity.h); false:
+ * it lacks one of them. */
 static bool member_ah(const struct gw_bank_member *m, double *remain, double *full)
 {
-	const struct bms_snapshot *s = m->snap;
-	bool has_remain = (s->present & BMS_HAS_REMAIN) && isfinite(s->remain_ah) && s->remain_ah >= 0;
-	double soc = m->bms_soc;
-	*full = NAN;
-	if ((s->present & BMS_HAS_FULL) && s->full_ah > 0 && isfinite(s->full_ah))
-		*full = s->full_ah;
-	else if (m->capacity > 0)
-		*full = m->capacity;
-	else if (has_remain && soc > 1 && isfinite(soc))
-		*full = s->remain_ah * 100 / soc;
-	if (!(*full > 0))
-		return false;
-	if (has_remain)
-		*remain = s->remain_ah;
-	else if (isfinite(soc))
-		*remain = soc / 100 * *full;
-	else
-		return false;
-	return true;
+	struct gw_ah a;
+	gw_capacity_rule(m->snap, m->bms_soc, m->capacity, &a);
+	*remain = a.remain_ah;
+	*full = a.full_ah;
+	return isfinite(a.full_ah) && isfinite(a.remain_ah);
 }
 
 void gw_bank_soc(const struct gw_bank_member *m, int n, const struct conf_soc *c, double t, struct gw_bank_soc *o)

@@ -118,10 +118,18 @@ static void expire(struct gw *gw, const char *unit, struct gw_settings *set, dou
 		gw_statefile_changed(gw);
 }
 
+/* Pack p's cells may not be held to [limits]' cell rules: they do not fit
+ * its chemistry (model/chemfit.h), or its chemistry is not [limits]' (the
+ * one cell table every pack is held to; conf/warnings.c says so). */
+static bool unfit(const struct gw *gw, const struct gw_pack *p)
+{
+	return gw_chemfit_doubt(&p->chem) || p->cfg->soc.chemistry != gw->conf->limits.chemistry;
+}
+
 static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall)
 {
 	const struct conf_limits *cfg = &gw->conf->limits;
-	bool fresh = p->have_data && gw_pack_online(gw, p);
+	bool fresh = p->have_data && gw_pack_online_at(gw, p, now);
 	bool first = !p->charge->st.have_prev;
 	int64_t full = p->charge->st.last_full_wall;
 	struct gw_lim_rating r = rating(cfg, p->cfg);
@@ -129,8 +137,12 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 	snprintf(who, sizeof(who), "pack %s", p->cfg->name);
 	double soc = fresh && (p->snap.present & BMS_HAS_SOC) ? p->snap.soc : NAN;
 	expire(gw, who, &p->charge->set, now, wall, soc);
-	unsigned changed = gw_limits_step_set(cfg, &r, &p->charge->set, fresh ? &p->snap : NULL, now, wall,
-					      &p->charge->st, &p->lim);
+	/* cells that do not fit the pack's chemistry, or the chemistry not
+	 * [limits]': fail-safe, never another chemistry's cell rules */
+	unsigned changed = fresh && unfit(gw, p)
+				   ? gw_limits_step_unfit(cfg, now, &p->charge->st, &p->lim)
+				   : gw_limits_step_set(cfg, &r, &p->charge->set, fresh ? &p->snap : NULL, now, wall,
+							&p->charge->st, &p->lim);
 	log_change(who, &p->lim, changed, first);
 	log_events(who, &p->lim, changed, p->snap.current,
 		   (changed & GW_LIM_EVENT_BULK_TIME) ? cfg->max_bulk_time : cfg->limit_exceeded);
@@ -138,15 +150,13 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 		gw_statefile_changed(gw);
 }
 
-/* Its capacity for bank_rule = weighted: full, else remaining / SOC. */
+/* Its capacity for bank_rule = weighted: its full capacity by the one rule
+ * (capacity.h: its BMS's, else its configured one, else remaining / SOC),
+ * which its snapshot carries; 0 unknown. */
 static double capacity(const struct gw_pack *p)
 {
 	const struct bms_snapshot *s = &p->snap;
-	if ((s->present & BMS_HAS_FULL) && s->full_ah > 0)
-		return s->full_ah;
-	if ((s->present & (BMS_HAS_REMAIN | BMS_HAS_SOC)) == (BMS_HAS_REMAIN | BMS_HAS_SOC) && s->soc > 1.0f)
-		return s->remain_ah * 100.0 / s->soc;
-	return 0;
+	return (s->present & BMS_HAS_FULL) && s->full_ah > 0 ? s->full_ah : 0;
 }
 
 static void log_members(const struct gw *gw, double now, bool was)
@@ -221,7 +231,7 @@ static int bank_members(struct gw *gw, double now, struct gw_lim_member *m)
 	}
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		bool online = gw_pack_online(gw, p);
+		bool online = gw_pack_online_at(gw, p, now);
 		/* a unit whose protocol measures no current (an active balancer
 		 * beside a BMS) carries none of the bank's current: it has no
 		 * share of its limits, and its going stale is no pack leaving
@@ -234,6 +244,27 @@ static int bank_members(struct gw *gw, double now, struct gw_lim_member *m)
 					       online ? capacity(p) : 0 };
 	}
 	return b->npacks;
+}
+
+/* A fresh pack of the bank that is unfit() (its cells do not fit its
+ * chemistry, or that is not [limits]'): the bank's target is fail-safe,
+ * reasons chemistry.  The packs share the DC bus and [limits]' one cell
+ * table: the others' limits would charge that pack's cells on another
+ * chemistry's rules. */
+static void unfit_member(const struct gw *gw, double now, struct gw_limits *o)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	if (!o->enabled)
+		return;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (gw_pack_online_at(gw, p, now) && unfit(gw, p)) {
+			*o = (struct gw_limits){ .enabled = true, .member_stale = o->member_stale, .failsafe = true,
+						 .mode = GW_LIM_FAILSAFE, .ccl_reason = GW_LR_CHEMISTRY,
+						 .dcl_reason = GW_LR_CHEMISTRY };
+			return;
+		}
+	}
 }
 
 /* The bank from its members' results: a member not online (stale, or not
@@ -255,6 +286,7 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 	struct gw_limits prev = gw->bank_lim;
 	expire(gw, "bank", &gw->charge->set, now, wall, in.have_soc ? in.soc : NAN);
 	gw_limits_bank(cfg, &in, &gw->bank_lim, NULL);
+	unfit_member(gw, now, &gw->bank_lim);
 	gw_limits_bank_settings(&gw->charge->set, &in, wall, &gw->charge->st, &gw->bank_lim);
 	unsigned ev = gw_limits_bank_follow(cfg, &gw->charge->st, &in, now, &gw->bank_lim);
 	unsigned ch = gw->charge->known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;

@@ -297,6 +297,54 @@ void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p
 	fputc('}', o);
 }
 
+/* ,"chemistry":"lfp","chemistry_fit":"outside","chemistry_error":"its
+ * cells read ...","chemistry_fitting":"lto": the pack's chemistry, whether
+ * its cells fit it (model/chemfit.h; null before any cells), what is wrong
+ * and the chemistry they point to (null: none). */
+static void chemistry_fields(FILE *o, const struct gw_pack *p)
+{
+	const char *st = gw_chemfit_state_name(&p->chem);
+	fprintf(o, ",\"chemistry\":\"%s\",\"chemistry_fit\":", conf_chem_name(p->cfg->soc.chemistry));
+	if (st)
+		fprintf(o, "\"%s\"", st);
+	else
+		fputs("null", o);
+	char why[192];
+	gw_chemfit_text(&p->chem, why, sizeof(why));
+	fputs(",\"chemistry_error\":", o);
+	if (why[0])
+		gw_json_str(o, why);
+	else
+		fputs("null", o);
+	int c = gw_chemfit_pointed(&p->chem);
+	if (c >= 0)
+		fprintf(o, ",\"chemistry_fitting\":\"%s\"", conf_chem_name((enum conf_chemistry)c));
+	else
+		fputs(",\"chemistry_fitting\":null", o);
+}
+
+/* The lowest, highest, mean and spread of a pack's cells: of its cell list,
+ * else of its BMS's own highest and lowest cell ("cell_minmax_from":
+ * "cells" or "bms"; no mean then, a number null where the BMS gives none);
+ * its BMS's own highest and lowest temperature. */
+static void cell_stats_fields(FILE *o, const struct bms_snapshot *s)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	bool cells = cs.from != BMS_CELLS_NONE;
+	gw_json_num(o, "cell_min_mv", cs.min_mv, cells, 0);
+	gw_json_num(o, "cell_min_index", cs.min_idx, cells && cs.min_idx, 0);
+	gw_json_num(o, "cell_max_mv", cs.max_mv, cells, 0);
+	gw_json_num(o, "cell_max_index", cs.max_idx, cells && cs.max_idx, 0);
+	gw_json_num(o, "cell_avg_mv", cs.avg_mv, cs.from == BMS_CELLS_LIST, 0);
+	gw_json_num(o, "cell_delta_mv", cs.delta_mv, cells, 0);
+	fprintf(o, ",\"cell_minmax_from\":%s",
+		cs.from == BMS_CELLS_LIST ? "\"cells\"" : cs.from == BMS_CELLS_EXT ? "\"bms\"" : "null");
+	bool t = (s->present & BMS_HAS_TEMP_EXT) != 0;
+	gw_json_num(o, "bms_temp_max_c", s->ext_tmax_c, t, 1);
+	gw_json_num(o, "bms_temp_min_c", s->ext_tmin_c, t, 1);
+}
+
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 {
 	const struct bms_snapshot *s = &p->snap;
@@ -326,6 +374,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	double now = gw_mono();
 	gw_soc_pack_out(gw, p, now, &so);
 	soc_estimate(o, &so, now);
+	chemistry_fields(o, p);
 	gw_json_limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
 	settings_fields(o, gw, &(struct gw_unit){ .pack = (struct gw_pack *)p }, now);
 	if (!p->have_data) {
@@ -341,15 +390,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	for (unsigned i = 0; i < s->ncells && i < BMS_MAX_CELLS; i++)
 		fprintf(o, "%s%u", i ? "," : "", s->cell_mv[i]);
 	fprintf(o, "]");
-	struct bms_cell_stats cs;
-	bms_cell_stats(s, &cs);
-	bool cells = s->ncells > 0;
-	gw_json_num(o, "cell_min_mv", cs.min_mv, cells, 0);
-	gw_json_num(o, "cell_min_index", cs.min_idx, cells, 0);
-	gw_json_num(o, "cell_max_mv", cs.max_mv, cells, 0);
-	gw_json_num(o, "cell_max_index", cs.max_idx, cells, 0);
-	gw_json_num(o, "cell_avg_mv", cs.avg_mv, cells, 0);
-	gw_json_num(o, "cell_delta_mv", cs.delta_mv, cells, 0);
+	cell_stats_fields(o, s);
 	fprintf(o, ",\"balancing\":[");
 	bool first = true;
 	for (unsigned i = 0; i < 32; i++)
@@ -428,11 +469,11 @@ void gw_bank_json(FILE *o, const struct gw *gw)
 	bool cells = bs.rb.have_cells;
 	gw_json_num(o, "cell_min_mv", bs.rb.min_mv, cells, 0);
 	pack_at(o, gw, "cell_min_pack", cells ? bs.rb.min_pack : 0);
-	gw_json_num(o, "cell_min_index", bs.rb.min_cell, cells, 0);
+	gw_json_num(o, "cell_min_index", bs.rb.min_cell, cells && bs.rb.min_cell, 0);
 	gw_json_num(o, "cell_max_mv", bs.rb.max_mv, cells, 0);
 	pack_at(o, gw, "cell_max_pack", cells ? bs.rb.max_pack : 0);
-	gw_json_num(o, "cell_max_index", bs.rb.max_cell, cells, 0);
-	gw_json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells, 0);
+	gw_json_num(o, "cell_max_index", bs.rb.max_cell, cells && bs.rb.max_cell, 0);
+	gw_json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells && !bs.rb.no_avg, 0);
 	gw_json_num(o, "cell_delta_mv", bs.rb.max_mv - bs.rb.min_mv, cells, 0);
 	if (b->nstrings)
 		gw_strings_json(o, gw, now);

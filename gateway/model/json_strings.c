@@ -49,7 +49,8 @@ static void cells_json(FILE *o, const struct gw *gw, int s, const struct gw_stri
 	fputc(']', o);
 }
 
-/* ,"cell_min":{"index":n,"pack":"a","cell":c} (null without cells) */
+/* ,"cell_min":{"index":n,"pack":"a","cell":c} (null without cells; index
+ * and cell null where a member's BMS gave its extremes without numbers) */
 static void cell_at_json(FILE *o, const struct gw *gw, int s, const char *key, const struct gw_string_at *at)
 {
 	fprintf(o, ",\"%s\":", key);
@@ -57,9 +58,13 @@ static void cell_at_json(FILE *o, const struct gw *gw, int s, const char *key, c
 		fputs("null", o);
 		return;
 	}
-	fprintf(o, "{\"index\":%u,\"pack\":", at->string_index);
+	if (at->string_index)
+		fprintf(o, "{\"index\":%u,\"pack\":", at->string_index);
+	else
+		fputs("{\"index\":null,\"pack\":", o);
 	gw_json_str(o, gw->packs[gw_string_member(gw, s, at->member - 1)]->cfg->name);
-	fprintf(o, ",\"cell\":%u}", at->index);
+	gw_json_num(o, "cell", at->index, at->index > 0, 0);
+	fputc('}', o);
 }
 
 /* ,"temp_max_c":38.0,"temp_max":{"pack":"b","sensor":2} (nulls without) */
@@ -112,12 +117,12 @@ static void string_json(FILE *o, const struct gw *gw, int s, double now)
 	gw_json_num(o, "max_current_deviation_a", gw_string_deviation_limit(gw, s), true, 2);
 	gw_json_bool(o, "current_deviation", st.current_flag, st.fresh && (st.snap.present & BMS_HAS_CURRENT));
 	bool cells = st.fresh && st.cell_min_at.member;
-	gw_json_num(o, "cell_count", st.cells, cells, 0);
+	gw_json_num(o, "cell_count", st.cells, cells && !st.cell_ext, 0);
 	gw_json_num(o, "cell_min_mv", st.cell_min_mv, cells, 0);
 	cell_at_json(o, gw, s, "cell_min", cells ? &st.cell_min_at : &(struct gw_string_at){ 0, 0, 0 });
 	gw_json_num(o, "cell_max_mv", st.cell_max_mv, cells, 0);
 	cell_at_json(o, gw, s, "cell_max", cells ? &st.cell_max_at : &(struct gw_string_at){ 0, 0, 0 });
-	gw_json_num(o, "cell_avg_mv", st.cell_avg_mv, cells, 0);
+	gw_json_num(o, "cell_avg_mv", st.cell_avg_mv, cells && !st.cell_ext, 0);
 	gw_json_num(o, "cell_delta_mv", st.cell_max_mv - st.cell_min_mv, cells, 0);
 	cells_json(o, gw, s, &st);
 	/* a member gone stale since the engine's last step (within the second):

@@ -108,7 +108,11 @@
  * A pack without cell voltages (ncells 0): no CVL machine (mode off), CVL
  * and DVL only if the BMS reports them (else volt_valid false and 0),
  * current limits from the temperature, MOSFET and SOC tables, FETs,
- * alarms and the BMS's limits; no full-charge request.
+ * alarms and the BMS's limits; no full-charge request.  Its BMS's own
+ * highest and lowest cell (BMS_HAS_CELL_EXT: a BMS that sends no cell
+ * list) feed the cell tables as a list's would; its own highest and
+ * lowest temperature (BMS_HAS_TEMP_EXT) the temperature tables, beside the
+ * sensors.
  *
  * Stale (s == NULL): CCL = DCL = 0 at once, reasons stale, mode failsafe;
  * the CVL and DVL keep their last values (a pack rejoining a bank must not
@@ -266,6 +270,18 @@ static bool cell_summary(const struct bms_snapshot *s, struct cells *c)
 		if (v < c->min_mv)
 			c->min_mv = v;
 	}
+	return true;
+}
+
+/* Without a cell list: the BMS's own highest and lowest cell, for the cell
+ * tables only (n 0: no sum, no CVL machine). */
+static bool cell_extremes(const struct bms_snapshot *s, struct cells *c)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	if (cs.from != BMS_CELLS_EXT)
+		return false;
+	*c = (struct cells){ .n = 0, .sum_mv = 0, .max_mv = cs.max_mv, .min_mv = cs.min_mv };
 	return true;
 }
 
@@ -460,9 +476,10 @@ static double cell_fraction(const struct conf_limits *cfg, const struct cells *c
 	return f;
 }
 
-/* The temperature tables over every sensor that reads; none reading:
- * unknown_temp_fraction for charging (lithium plating at an unknown
- * temperature), nothing for discharging. */
+/* The temperature tables over every sensor that reads and the BMS's own
+ * highest and lowest temperature; none reading: unknown_temp_fraction for
+ * charging (lithium plating at an unknown temperature), nothing for
+ * discharging. */
 static void temp_pick(const struct conf_limits *cfg, const struct bms_snapshot *s, double max, bool charge,
 		      struct pick *p)
 {
@@ -475,13 +492,20 @@ static void temp_pick(const struct conf_limits *cfg, const struct bms_snapshot *
 			f = fmin(f, gw_limits_table(t, s->temp_c[i], cfg->interpolation));
 			any = true;
 		}
+	const float ext[2] = { s->ext_tmax_c, s->ext_tmin_c };
+	for (int i = 0; (s->present & BMS_HAS_TEMP_EXT) && i < 2; i++)
+		if (isfinite(ext[i])) {
+			f = fmin(f, gw_limits_table(t, ext[i], cfg->interpolation));
+			any = true;
+		}
 	if (!any && charge)
 		f = cfg->unknown_temp_fraction;
 	if (any || charge)
 		pick(p, max * f, GW_LR_TEMPERATURE);
 }
 
-/* The target of one direction from the snapshot (c NULL: no cells). */
+/* The target of one direction from the snapshot (c: the cells the cell
+ * tables read, a list's or the BMS's own extremes; NULL: none). */
 static struct pick current_target(const struct conf_limits *cfg, double max, const struct bms_snapshot *s,
 				  const struct cells *c, bool charge, struct gw_lim_state *st)
 {
@@ -678,14 +702,15 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 			   const struct bms_snapshot *s, double now, int64_t wall, struct gw_lim_state *st,
 			   struct gw_limits *o)
 {
-	struct cells cs;
+	struct cells cs, ext;
 	const struct cells *c = cell_summary(s, &cs) ? &cs : NULL;
+	const struct cells *rules = c ? c : cell_extremes(s, &ext) ? &ext : NULL; /* the cell tables' */
 	double prev = st->seen && st->t_prev <= now ? st->t_prev : now;
 	enum gw_lim_reason block;
 
 	unsigned ev = fresh_voltages(cfg, s, c, now, prev, st, o, &block);
-	struct pick tc = current_target(cfg, r->charge_a, s, c, true, st);
-	struct pick td = current_target(cfg, r->discharge_a, s, c, false, st);
+	struct pick tc = current_target(cfg, r->charge_a, s, rules, true, st);
+	struct pick td = current_target(cfg, r->discharge_a, s, rules, false, st);
 	if (block != GW_LR_NONE)
 		pick(&tc, 0, block);
 	if (set)
@@ -716,19 +741,21 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 	return ev;
 }
 
-static unsigned stale_step(double now, struct gw_lim_state *st, struct gw_limits *o)
+/* No fresh snapshot (reason stale), or one whose cells do not fit the
+ * pack's chemistry (reason chemistry): fail-safe. */
+static unsigned stale_step(double now, struct gw_lim_state *st, struct gw_limits *o, enum gw_lim_reason why)
 {
 	unsigned ev = st->exc.state != GW_LIM_EXC_NONE ? GW_LIM_CHANGED_EXCEEDED : 0;
 	if (st->mode == GW_LIM_ABSORPTION)
 		st->mode = GW_LIM_BULK;
 	if (st->cvl_limited)
 		st->cvl_since = now;
-	st->ccl = (struct gw_lim_current){ .a = 0, .reason = GW_LR_STALE };
+	st->ccl = (struct gw_lim_current){ .a = 0, .reason = why };
 	st->dcl = st->ccl;
 	st->exc = (struct gw_lim_exceed){ GW_LIM_EXC_NONE, GW_LIM_EXC_NONE, now };
 	o->failsafe = true;
 	o->mode = GW_LIM_FAILSAFE;
-	o->ccl_reason = o->dcl_reason = GW_LR_STALE;
+	o->ccl_reason = o->dcl_reason = why;
 	o->volt_valid = st->volt_valid;
 	o->cvl_v = o->bulk_cvl_v = st->cvl_out;
 	o->dvl_v = st->dvl_out;
@@ -740,6 +767,31 @@ void gw_limits_init(struct gw_lim_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->mode = GW_LIM_BULK;
+}
+
+/* A step's result o published into *out, with what changed against the
+ * previous step (the words) and its events ev. */
+static unsigned step_end(struct gw_lim_state *st, const struct gw_limits *res, double now, unsigned ev,
+			 struct gw_limits *out)
+{
+	struct gw_limits o = *res;
+	o.charge_allowed = o.ccl_a > 0;
+	o.discharge_allowed = o.dcl_a > 0;
+
+	unsigned ch = GW_LIM_CHANGED_WORDS;
+	if (st->have_prev) {
+		struct gw_limits p = { .mode = st->prev_mode, .ccl_reason = st->prev_ccl_reason,
+				       .dcl_reason = st->prev_dcl_reason };
+		ch = gw_limits_changes(&p, &o);
+	}
+	st->have_prev = true;
+	st->prev_mode = o.mode;
+	st->prev_ccl_reason = o.ccl_reason;
+	st->prev_dcl_reason = o.dcl_reason;
+	if (now > st->t_prev)
+		st->t_prev = now;
+	*out = o;
+	return ch | ev;
 }
 
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
@@ -761,24 +813,16 @@ unsigned gw_limits_step_set(const struct conf_limits *cfg, const struct gw_lim_r
 	else if (s)
 		ev = fresh_step(cfg, r ? r : &own, set, s, now, wall, st, &o);
 	else
-		ev = stale_step(now, st, &o);
-	o.charge_allowed = o.ccl_a > 0;
-	o.discharge_allowed = o.dcl_a > 0;
+		ev = stale_step(now, st, &o, GW_LR_STALE);
+	return step_end(st, &o, now, ev, out);
+}
 
-	unsigned ch = GW_LIM_CHANGED_WORDS;
-	if (st->have_prev) {
-		struct gw_limits p = { .mode = st->prev_mode, .ccl_reason = st->prev_ccl_reason,
-				       .dcl_reason = st->prev_dcl_reason };
-		ch = gw_limits_changes(&p, &o);
-	}
-	st->have_prev = true;
-	st->prev_mode = o.mode;
-	st->prev_ccl_reason = o.ccl_reason;
-	st->prev_dcl_reason = o.dcl_reason;
-	if (now > st->t_prev)
-		st->t_prev = now;
-	*out = o;
-	return ch | ev;
+unsigned gw_limits_step_unfit(const struct conf_limits *cfg, double now, struct gw_lim_state *st,
+			      struct gw_limits *out)
+{
+	struct gw_limits o = { .enabled = cfg->enabled, .mode = GW_LIM_OFF };
+	unsigned ev = cfg->enabled ? stale_step(now, st, &o, GW_LR_CHEMISTRY) : 0;
+	return step_end(st, &o, now, ev, out);
 }
 
 /* ---- words ---------------------------------------------------------------- */
@@ -812,7 +856,7 @@ const char *gw_limits_reason_name(enum gw_lim_reason r)
 {
 	static const char *const names[GW_LR_COUNT] = {
 		"none", "cell_voltage", "temperature", "mos_temperature", "soc",
-		"mosfet_off", "alarm", "bms_limit", "stale", "cap",
+		"mosfet_off", "alarm", "bms_limit", "stale", "cap", "chemistry",
 	};
 	return (unsigned)r < GW_LR_COUNT ? names[r] : "?";
 }

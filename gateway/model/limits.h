@@ -40,8 +40,9 @@ enum gw_lim_reason {
 	GW_LR_BMS_LIMIT = 7,     /* the limit the BMS itself reports */
 	GW_LR_STALE = 8,         /* no fresh data */
 	GW_LR_CAP = 9,           /* a runtime cap (ccl_cap / dcl_cap, model/settings.h) */
+	GW_LR_CHEMISTRY = 10,    /* the cells do not fit the pack's chemistry (model/chemfit.h) */
 };
-#define GW_LR_COUNT 10
+#define GW_LR_COUNT 11
 
 /* Bits of the limit flag word, register offset 50 (gw_limits_flags). */
 enum {
@@ -181,6 +182,14 @@ void gw_limits_init(struct gw_lim_state *st);
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out);
 
+/* A step for a pack whose cells do not fit its chemistry (model/chemfit.h:
+ * its cell rules would be another chemistry's): fail-safe as a stale one
+ * (CCL = DCL = 0 at once, nothing allowed, mode failsafe, the CVL and DVL
+ * kept), reasons chemistry; back, its current limits recover by the hold
+ * and ramp rules.  Returns what gw_limits_step() returns. */
+unsigned gw_limits_step_unfit(const struct conf_limits *cfg, double now, struct gw_lim_state *st,
+			      struct gw_limits *out);
+
 /* gw_limits_step() with a unit's runtime settings (NULL: none), applied to
  * the current targets before the hold and the ramp: SOC >= max_soc -> CCL 0
  * (reason soc) until the SOC is max_soc_hysteresis under it; SOC <= min_soc
@@ -234,8 +243,9 @@ struct gw_lim_bank_in {
 /* The bank's target from its packs (bank_limits.c), stateless:
  *  - a pack with a fresh snapshot counts for the voltages; for the currents
  *    only once its own limits recovered from stale (a reason "stale": its 0 A
- *    would stop the bank), and a pack without a fresh snapshot not at all;
- *    no pack counting for the currents: fail-safe;
+ *    would stop the bank), unless none has (every fresh one recovering: then
+ *    they count, their 0 A rising is the bank's), and a pack without a fresh
+ *    snapshot not at all; no fresh pack: fail-safe;
  *  - one charge machine: while a pack with cells has not completed absorption
  *    in this cycle, CVL = the lowest of the packs' bulk / absorption CVLs
  *    (never a pack's float CVL); once every one has, float: the lowest of
@@ -271,7 +281,9 @@ void gw_limits_bank_init(struct gw_lim_bank_state *st);
 /* After gw_limits_bank(): bring *o (the bank's target) to what the bank
  * may publish now: a lower CCL / DCL / CVL at once, a higher one after
  * recovery_hold at recovery_rate (the CVL at cvl_rate per cell, never under
- * the floor), the anti-flap threshold counted over the packs' ratings; the
+ * the floor; a current whose target is its members' recovery from stale
+ * follows them up at recovery_rate without a hold of its own: they held),
+ * the anti-flap threshold counted over the packs' ratings; the
  * exceeded flag from the bank's current.  With no fresh pack it is
  * fail-safe at once, its CVL and DVL the last ones (an inverter must not
  * read an empty battery).  Returns GW_LIM_CHANGED_EXCEEDED when that flag

@@ -22,7 +22,7 @@ struct str_acc {
 	int nv, ni, nsoh, nmembers_v;
 	uint32_t cell_sum, cell_n;
 	double soc_min, soc_max;
-	int nsoc;
+	int nsoc, nfull;
 };
 
 void gw_snapshot_merge_maxima(struct bms_snapshot *s, const struct bms_snapshot *ps)
@@ -69,7 +69,8 @@ static void add_state(struct str_acc *a, struct gw_string_state *o, int m, const
 	gw_snapshot_merge_maxima(s, ps);
 }
 
-/* The weakest member's SOC and remaining Ah, the smallest full Ah. */
+/* The weakest member's SOC and remaining Ah, the smallest full Ah (each
+ * member's by the one rule, capacity.h: its snapshot carries them). */
 static void add_soc(struct str_acc *a, struct gw_string_state *o, int m, const struct bms_snapshot *ps)
 {
 	struct bms_snapshot *s = &o->snap;
@@ -82,7 +83,10 @@ static void add_soc(struct str_acc *a, struct gw_string_state *o, int m, const s
 			a->soc_max = ps->soc;
 		a->nsoc++;
 	}
-	if ((ps->present & BMS_HAS_FULL) && (!(s->present & BMS_HAS_FULL) || ps->full_ah < s->full_ah)) {
+	if (!(ps->present & BMS_HAS_FULL))
+		return;
+	a->nfull++;
+	if (!(s->present & BMS_HAS_FULL) || ps->full_ah < s->full_ah) {
 		s->full_ah = ps->full_ah;
 		s->present |= BMS_HAS_FULL;
 	}
@@ -111,11 +115,30 @@ static void add_temps(struct gw_string_state *o, int m, const struct bms_snapsho
 	}
 }
 
-/* Member m's cells, numbered on from the members before it. */
+/* Member m without a cell list: its BMS's own highest and lowest cell
+ * (their numbers in the member, none in the string: the members' count is
+ * then unknown, and so is the mean). */
+static void add_cell_ext(struct gw_string_state *o, int m, const struct bms_snapshot *ps)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(ps, &cs);
+	if (cs.from != BMS_CELLS_EXT)
+		return;
+	if (!o->cell_min_at.member || cs.min_mv < o->cell_min_mv)
+		o->cell_min_mv = cs.min_mv, o->cell_min_at = (struct gw_string_at){ (uint8_t)(m + 1), cs.min_idx, 0 };
+	if (!o->cell_max_at.member || cs.max_mv > o->cell_max_mv)
+		o->cell_max_mv = cs.max_mv, o->cell_max_at = (struct gw_string_at){ (uint8_t)(m + 1), cs.max_idx, 0 };
+	o->cell_ext = true;
+}
+
+/* Member m's cells, numbered on from the members before it (its BMS's own
+ * extremes where it has no cell list). */
 static void add_cells(struct str_acc *a, struct gw_string_state *o, int m, const struct bms_snapshot *ps)
 {
-	if (!(ps->present & BMS_HAS_CELLS))
+	if (!(ps->present & BMS_HAS_CELLS) || !ps->ncells) {
+		add_cell_ext(o, m, ps);
 		return;
+	}
 	for (unsigned i = 0; i < ps->ncells && i < BMS_MAX_CELLS; i++) {
 		uint16_t mv = ps->cell_mv[i];
 		struct gw_string_at at = { (uint8_t)(m + 1), (uint8_t)(i + 1), (uint16_t)(o->cells + i + 1) };
@@ -185,6 +208,10 @@ static void finish(const struct str_acc *a, const struct bms_snapshot *const fre
 		s->soh = (float)a->soh;
 		s->present |= BMS_HAS_SOH;
 	}
+	if (a->nfull != n) {           /* the smallest needs every member's */
+		s->full_ah = 0;
+		s->present &= ~(uint32_t)BMS_HAS_FULL;
+	}
 	if (o->weakest) {
 		const struct bms_snapshot *w = fresh[o->weakest - 1];
 		s->soc = w->soc;
@@ -195,7 +222,7 @@ static void finish(const struct str_acc *a, const struct bms_snapshot *const fre
 		}
 		o->soc_spread = a->soc_max - a->soc_min;
 	}
-	if (a->cell_n)
+	if (a->cell_n && !o->cell_ext)
 		o->cell_avg_mv = (uint16_t)((a->cell_sum + a->cell_n / 2) / a->cell_n);
 }
 

@@ -13,9 +13,12 @@
  *                least 2 A) is flagged: a broken series link, a bypassed or
  *                miswired member, a wrong shunt
  *   SOC, remaining Ah   the weakest member's (the string is empty when it is)
- *   full Ah      the smallest member's
+ *   full Ah      the smallest member's, known once every member's is
+ *                (each member's capacities by the one rule, capacity.h)
  *   cells        every member's, in string order: string cell n is member
- *                m's cell c (min / max / mean with both)
+ *                m's cell c (min / max / mean with both); a member without
+ *                a cell list adds its BMS's own highest and lowest cell to
+ *                the min / max (no count, no mean then)
  *   temperatures every member's sensors, in member order (the first 8 in the
  *                snapshot), and the coldest and hottest of them all with the member
  *   alarms       any member's       MOSFETs   on only if on in every member
@@ -57,6 +60,9 @@ struct gw_string_state {
 	uint16_t cells;                /* cells in the string (sum of the members') */
 	uint16_t cell_min_mv, cell_max_mv, cell_avg_mv;
 	struct gw_string_at cell_min_at, cell_max_at;
+	bool cell_ext;                 /* a member gave only its BMS's highest and lowest cell:
+	                                * they count in the min / max (string_index 0), the
+	                                * count and the mean (0) are not the string's */
 	float tmin_c, tmax_c;          /* the coldest and hottest sensor of every member */
 	struct gw_string_at tmin_at, tmax_at;
 	uint8_t weakest;               /* the member whose SOC is the string's (1-based), 0 = none */

@@ -357,6 +357,10 @@ static bool reconcile_unit(struct gw_mqtt *m, const char *prefix, const char *t,
 		return false;
 	char name[CONF_NAME_MAX + 1];
 	const char *n = t + pl + 1, *e = strchr(n, '/');
+	if (gone && e && strcmp(e, "/state") == 0) {
+		mq_clear_topic(m, t); /* a state the old client sent after the clearing */
+		return true;
+	}
 	if (!e || (size_t)(e - n) >= sizeof(name) || strcmp(e, "/availability") != 0)
 		return true;
 	memcpy(name, n, (size_t)(e - n));

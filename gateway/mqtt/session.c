@@ -154,6 +154,10 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	if (m->old_prefix[0]) { /* the site changed: the old prefix's topics go */
 		snprintf(sub, sizeof(sub), "%s/+/availability", m->old_prefix);
 		mosquitto_subscribe(m->mosq, NULL, sub, 0);
+		/* and its states: the old client's last publish can reach the
+		 * broker after this one's clearing (two connections, no order) */
+		snprintf(sub, sizeof(sub), "%s/+/state", m->old_prefix);
+		mosquitto_subscribe(m->mosq, NULL, sub, 0);
 		snprintf(sub, sizeof(sub), "%s/status", m->old_prefix);
 		mq_clear_topic(m, sub);
 		snprintf(sub, sizeof(sub), "%s/gateway", m->old_prefix);
@@ -301,6 +305,8 @@ void mq_tick(struct gw_mqtt *m)
 		mosquitto_unsubscribe(m->mosq, NULL, sub);
 		if (m->old_prefix[0]) {
 			snprintf(sub, sizeof(sub), "%s/+/availability", m->old_prefix);
+			mosquitto_unsubscribe(m->mosq, NULL, sub);
+			snprintf(sub, sizeof(sub), "%s/+/state", m->old_prefix);
 			mosquitto_unsubscribe(m->mosq, NULL, sub);
 			m->old_prefix[0] = '\0';
 		}

@@ -224,6 +224,8 @@ static double g_rem(const struct bms_snapshot *s) { return s->remain_ah; }
 static double g_full(const struct bms_snapshot *s) { return s->full_ah; }
 static double g_cyc(const struct bms_snapshot *s) { return s->cycles; }
 static double g_mos(const struct bms_snapshot *s) { return s->mos_temp_c; }
+static double g_tmax(const struct bms_snapshot *s) { return s->ext_tmax_c; }
+static double g_tmin(const struct bms_snapshot *s) { return s->ext_tmin_c; }
 
 static const struct vfam vfams[] = {
 	{ "bmsgw_soc_percent", "State of charge, %.", BMS_HAS_SOC, g_soc },
@@ -235,6 +237,10 @@ static const struct vfam vfams[] = {
 	{ "bmsgw_full_capacity_ampere_hours", "Full (or rated) capacity.", BMS_HAS_FULL, g_full },
 	{ "bmsgw_cycles", "Charge cycles the BMS counted.", BMS_HAS_CYCLES, g_cyc },
 	{ "bmsgw_mos_temperature_celsius", "MOSFET (or BMS board) temperature.", BMS_HAS_MOS_TEMP, g_mos },
+	{ "bmsgw_bms_temperature_max_celsius", "Highest temperature as the BMS reports it.", BMS_HAS_TEMP_EXT,
+	  g_tmax },
+	{ "bmsgw_bms_temperature_min_celsius", "Lowest temperature as the BMS reports it.", BMS_HAS_TEMP_EXT,
+	  g_tmin },
 };
 
 static void unit_metrics(FILE *o, const struct munit *u, int n)
@@ -242,7 +248,7 @@ static void unit_metrics(FILE *o, const struct munit *u, int n)
 	for (size_t f = 0; f < sizeof(vfams) / sizeof(vfams[0]); f++) {
 		gw_prom_family(o, vfams[f].name, "gauge", vfams[f].help);
 		for (int i = 0; i < n; i++)
-			if (u[i].s && (u[i].s->present & vfams[f].need))
+			if (u[i].s && (u[i].s->present & vfams[f].need) && isfinite(vfams[f].get(u[i].s)))
 				gw_prom_sample(o, vfams[f].name, u[i].name, NULL, vfams[f].get(u[i].s));
 	}
 	char lab[64];
@@ -267,7 +273,8 @@ static void unit_metrics(FILE *o, const struct munit *u, int n)
 		}
 	static const char *const stat_names[] = { "bmsgw_cell_min_volts", "bmsgw_cell_max_volts",
 						  "bmsgw_cell_average_volts", "bmsgw_cell_delta_volts" };
-	static const char *const stat_help[] = { "Lowest cell voltage.", "Highest cell voltage.",
+	static const char *const stat_help[] = { "Lowest cell voltage (of the cells, else as the BMS reports it).",
+						 "Highest cell voltage (of the cells, else as the BMS reports it).",
 						 "Mean cell voltage.", "Highest minus lowest cell voltage." };
 	for (int k = 0; k < 4; k++) {
 		gw_prom_family(o, stat_names[k], "gauge", stat_help[k]);
@@ -277,14 +284,14 @@ static void unit_metrics(FILE *o, const struct munit *u, int n)
 			double mv[4];
 			if (u[i].bank) {
 				const struct reg_bank *b = &u[i].bank->rb;
-				if (!b->have_cells)
+				if (!b->have_cells || (k == 2 && b->no_avg))
 					continue;
 				mv[0] = b->min_mv, mv[1] = b->max_mv, mv[2] = b->avg_mv, mv[3] = b->max_mv - b->min_mv;
 			} else {
-				if (!u[i].s->ncells)
-					continue;
 				struct bms_cell_stats cs;
-				bms_cell_stats(u[i].s, &cs);
+				bms_cell_stats(u[i].s, &cs); /* the list's, else the BMS's own extremes */
+				if (cs.from == BMS_CELLS_NONE || (k == 2 && cs.from != BMS_CELLS_LIST))
+					continue;
 				mv[0] = cs.min_mv, mv[1] = cs.max_mv, mv[2] = cs.avg_mv, mv[3] = cs.delta_mv;
 			}
 			gw_prom_sample(o, stat_names[k], u[i].name, NULL, mv[k] / 1000.0);

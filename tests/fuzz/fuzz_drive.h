@@ -169,6 +169,15 @@ static void fd_check_snap(const struct fd *s, const struct bms_snapshot *sn)
 			(isnan(sn->bms_dvl_v) || (sn->bms_dvl_v > 0.0f && sn->bms_cvl_v > sn->bms_dvl_v)));
 	if (s->poll.kept.have & BMS_HAS_CUR_LIMITS)
 		REQUIRE(s->poll.kept.ccl_a >= 0.0f && s->poll.kept.dcl_a >= 0.0f);
+	/* a BMS's own highest and lowest cell come as a pair of values; its
+	 * temperature extremes are readings or absent (bms_set_*_ext()) */
+	REQUIRE(!(sn->present & ~t->drv->provides & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT)));
+	if (sn->present & BMS_HAS_CELL_EXT)
+		REQUIRE(sn->ext_max_mv && sn->ext_min_mv);
+	if (sn->present & BMS_HAS_TEMP_EXT)
+		REQUIRE((isfinite(sn->ext_tmax_c) || isfinite(sn->ext_tmin_c)) &&
+			(isnan(sn->ext_tmax_c) || (sn->ext_tmax_c >= -50.0f && sn->ext_tmax_c <= 150.0f)) &&
+			(isnan(sn->ext_tmin_c) || (sn->ext_tmin_c >= -50.0f && sn->ext_tmin_c <= 150.0f)));
 	if (t->snap)
 		t->snap(s, sn);
 }

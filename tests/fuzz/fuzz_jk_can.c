@@ -54,6 +54,10 @@ static void jk_ok(const struct fd *s, const struct bms_snapshot *sn)
 	for (int i = sn->ncells; i < BMS_MAX_CELLS; i++)
 		REQUIRE(sn->cell_mv[i] == 0 || !(sn->present & BMS_HAS_CELLS));
 	REQUIRE(((sn->present & BMS_HAS_CELLS) != 0) == (sn->ncells > 0));
+	/* 0x4F4's extremes only without a list, and then cells of a battery */
+	if (sn->present & BMS_HAS_CELL_EXT)
+		REQUIRE(sn->ncells == 0 && sn->ext_min_mv >= BMS_PLAUSIBLE_MIN_CELL_MV &&
+			sn->ext_max_mv <= BMS_PLAUSIBLE_MAX_CELL_MV && sn->ext_min_mv <= sn->ext_max_mv);
 }
 
 static const struct fd_target jk_can = {

@@ -37,6 +37,20 @@ def protocols(exe, pattern):
     return m.group(1).replace(",", " ").split() if m else []
 
 
+def served_ah(p):
+    """(full, remaining) Ah bmsgw serves for the simulator's pack p by the
+    one capacity rule (bmsgw-modbus(7) "Capacities"; these packs have no
+    [soc] capacity): the BMS's full, else its remaining over its SOC; the
+    BMS's remaining, else its SOC of that full; None where no rule gives
+    one."""
+    full, rem, soc = p["capacity_ah"], p["remaining_ah"], p["soc"]
+    if not full:
+        full = rem * 100 / soc if rem is not None and soc is not None and soc > 1 else None
+    if rem is None and full is not None and soc is not None:
+        rem = soc * full / 100
+    return full, rem
+
+
 def image_checks(regs, p, proto):
     label = proto
     c.eq(regs[58], 1, label + ": online")
@@ -61,12 +75,17 @@ def image_checks(regs, p, proto):
         c.eq(regs[66], 0x8000, label + ": MOS temperature absent -> 0x8000")
     else:
         c.eq(s16(regs[66]), round(p["mos_temp_c"] * 10), label + ": MOS temperature")
-    if p["remaining_ah"] is None:
+    full, rem = served_ah(p)
+    if rem is None:
         c.eq(regs[44], 0, label + ": remaining capacity absent -> 0")
+    elif p["remaining_ah"] is None:
+        c.near(regs[44], rem * 10, 1, label + ": remaining capacity 0.1 Ah, the BMS's SOC of its full")
     else:
         c.eq(regs[44], round(p["remaining_ah"] * 10), label + ": remaining capacity 0.1 Ah")
-    if p["capacity_ah"] is None:
+    if full is None:
         c.eq(regs[62], 0, label + ": full capacity absent -> 0")
+    elif not p["capacity_ah"]:
+        c.near(regs[62], full * 10, 1, label + ": full capacity 0.1 Ah, the BMS's remaining over its SOC")
     else:
         c.eq(regs[62], round(p["capacity_ah"] * 10), label + ": full capacity 0.1 Ah")
     if p["soh"] is None:
@@ -118,12 +137,14 @@ def api_checks(js, p, proto, ident=True):
     c.eq(pk.get("cells_mv"), p["cells_mv"], proto + ": /api/state cells")
     c.eq([round(t, 1) for t in pk.get("temps_c") or []], [float(t) for t in p["temps_c"][:8]],
          proto + ": /api/state temperatures")
+    served = dict(p, remaining_ah=served_ah(p)[1])  # the one capacity rule's
     for key, sim_key, eps in (("soc", "soc", 0.06), ("soh", "soh", 0.06), ("remaining_ah", "remaining_ah", 0.006),
                               ("mos_temp_c", "mos_temp_c", 0.06)):
-        if p[sim_key] is None:
+        if served[sim_key] is None:
             c.eq(pk.get(key), None, proto + ": /api/state %s absent (null)" % key)
         else:
-            c.near(pk.get(key), p[sim_key], eps, proto + ": /api/state %s" % key)
+            c.near(pk.get(key), served[sim_key], eps if p[sim_key] is not None else 0.1,
+                   proto + ": /api/state %s" % key)
     want_ident, ident = ident, pk.get("bms")
     if proto in IDENTITY and want_ident:
         c.ok(ident is not None and ident.get(IDENTITY[proto]), proto + ": the BMS's identity (%s) in /api/state (%r)"

@@ -206,7 +206,7 @@ def test_values(env):
     c.eq((round(v["tmax"]), round(v["tmin"])), (max(st["temps_c"]), min(st["temps_c"])), "0x210 hottest, coldest")
     c.near(v["temp"], sum(st["temps_c"]) / len(st["temps_c"]), 0.051, "0x1D0 the average temperature")
     c.eq(v["soc"], 57.5, "0x150 SOC in 0.01 %% (%s)" % v["soc"])
-    full = pk.get("full_ah")  # Daly reports none: 0, never a guess
+    full = pk.get("full_ah")  # the one rule: a Daly without capacity = gives remaining over SOC
     c.eq(v["full"], round(full, 1) if full is not None else 0, "0x150 full capacity, 0.1 Ah (%s; /api/state %s)"
          % (v["full"], full))
     c.near(v["remain"], st["remaining_ah"], 0.051, "0x150 remaining, 0.1 Ah (%s)" % v["remain"])

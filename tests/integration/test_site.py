@@ -161,8 +161,10 @@ def check_site_mqtt(broker, sim):
          % len([t for t in cfgs if "/bmsgw_t1_" in t]))
     mine = {t: p for t, p in cfgs.items() if "/bmsgw_cabin_t1_" in t}
     c.ok(len(mine) > 10, "HA: %d configs under bmsgw_cabin_t1_<unit>" % len(mine))
-    left = {t for t, m in retained(broker, "bmsgw/#").items() if m.payload and not t.startswith("bmsgw/cabin/")}
-    c.eq(sorted(left), [], "the retained topics under the old prefix bmsgw/ cleared")
+    def old_left():
+        return {t for t, m in retained(broker, "bmsgw/#").items() if m.payload and not t.startswith("bmsgw/cabin/")}
+    wait_until(lambda: not old_left(), 10)
+    c.eq(sorted(old_left()), [], "the retained topics under the old prefix bmsgw/ cleared")
     known = {t: m.text() for t, m in retained(broker, "bmsgw/cabin/#").items() if m.payload}
     probs = ha_check(mine, known)
     c.eq([str(p) for p in probs], [], "HA: the configs pass Home Assistant's rules")

@@ -1425,10 +1425,19 @@ def test_pylon_can():
     cyc = can_cycles(collect(w, 2.3)[0])
     c = cyc[0] if cyc else {}
     ids = sorted(k[1] for k in c if k[0] == "t")
-    check(ids == [0x305, 0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, 0x370] and
+    check(ids == [0x305, 0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, 0x370, 0x373, 0x379] and
           c[("t", 0x355)][1][4:6] == (7000).to_bytes(2, "little") and c[("t", 0x35E)][1] == b"SIMV13\0\0",
-          "pylon-can: v13 has no 0x359 / 0x35C, a 0.01 %% SOC, 0x35A, 0x35F; junk frames (%s %r %r)" %
-          ([hex(i) for i in ids], c.get(("t", 0x355)), c.get(("t", 0x35E))))
+          "pylon-can: v13 has no 0x359 / 0x35C, a 0.01 %% SOC, 0x35A, 0x35F, 0x373, 0x379; junk frames "
+          "(%s %r %r)" % ([hex(i) for i in ids], c.get(("t", 0x355)), c.get(("t", 0x35E))))
+    st = sim.state()["packs"][0]
+    if ("t", 0x373) in c and ("t", 0x379) in c:
+        x = c[("t", 0x373)][1]
+        check([int.from_bytes(x[k:k + 2], "little") for k in (0, 2, 4, 6)] ==
+              [st["cell_min_mv"], st["cell_max_mv"], round(st["temp_min_c"] + 273.15),
+               round(st["temp_max_c"] + 273.15)] and
+              int.from_bytes(c[("t", 0x379)][1][:2], "little") == round(st["capacity_ah"]) and
+              c[("t", 0x356)][0] == 8,
+              "pylon-can: v13's 0x373 (the lowest / highest cell and sensor in K) and 0x379 (Ah) are the state's")
     check(sim.state()["packs"][0]["dialect"] == "v13", "pylon-can: set dialect v13")
     sim.ctl("set 1 junk 0")
     sim.ctl("fault 1 badsum 1")

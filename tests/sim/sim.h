@@ -163,6 +163,9 @@ enum {
 	                              * prints it null), bal_current, bal_status and
 	                              * cell_res_mohm instead */
 	SIM_HAS_BALANCING = 1u << 14, /* balancing, said as a whole */
+	SIM_HAS_CELL_EXT = 1u << 15, /* cell_max_mv, cell_min_mv (and their numbers): the
+	                              * highest and lowest cell a BMS without a cell list sends */
+	SIM_HAS_TEMP_EXT = 1u << 16, /* tmax_c, tmin_c: its highest and lowest temperature */
 };
 
 /* The quantised values a protocol puts on the wire for one pack; the control
@@ -193,6 +196,9 @@ struct sim_view {
 	double bal_current;     /* SIM_HAS_BALANCER: A, as the balancer reports it */
 	int bal_status;         /* its operation status */
 	double cell_res_mohm[SIM_MAX_CELLS];
+	int cell_max_mv, cell_min_mv;   /* SIM_HAS_CELL_EXT */
+	int cell_max_at, cell_min_at;   /* their numbers, 1-based; 0 = not sent */
+	double tmax_c, tmin_c;          /* SIM_HAS_TEMP_EXT */
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */

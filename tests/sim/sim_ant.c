@@ -17,8 +17,9 @@
  *	(o = 2n + 2t) 34+o MOSFET degC, 36+o balancer degC (the MOSFET's + 1),
  *	38+o u16 0.01 V, 40+o s16 0.1 A (raw > 0 = discharging: the pack's
  *	current negated), 42+o / 44+o u16 SOC /
- *	SOH %, 46+o / 47+o charge / discharge MOSFET status (alarm byte 0 / 1
- *	if not 0, else 1 on / 0 off), 48+o balancer status 0, 50+o / 54+o u32
+ *	SOH %, 46+o / 47+o discharge / charge MOSFET status (alarm byte 1 / 0
+ *	if not 0, else 1 on / 0 off; bms/PROTOCOLS.md §28.5: 46 is the
+ *	discharge MOSFET's), 48+o balancer status 0, 50+o / 54+o u32
  *	design / remaining capacity 1e-6 Ah, 58+o cycle Ah, 62+o s32 W (negated
  *	too), 70+o
  *	u32 balancing cells, 74+o.. max / min cell, 96+o.. totals, 112+o end;
@@ -152,8 +153,8 @@ static size_t ant_status(const struct sim_pack *p, uint8_t *f)
 	le16(f + 40 + o, (unsigned)(-r.deci_a & 0xFFFF));
 	le16(f + 42 + o, r.soc);
 	le16(f + 44 + o, r.soh);
-	f[46 + o] = r.chg;
-	f[47 + o] = r.dsg;
+	f[46 + o] = r.dsg;
+	f[47 + o] = r.chg;
 	le32(f + 50 + o, r.full_uah);
 	le32(f + 54 + o, r.remain_uah);
 	le32(f + 58 + o, p->cycles * (r.full_uah / 1000u));

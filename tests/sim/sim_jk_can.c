@@ -6,6 +6,7 @@
  * The battery side, once a second while the channel is open, one line per
  * frame, DLC 8, little endian, at DIP address 0:
  *	0x2F4 voltage 0.1 V, current 0.1 A + 4000 (+ = charging), SOC %
+ *	0x4F4 the highest cell mV, its number, the lowest mV, its number
  *	0x5F4 max temperature + 50, its sensor, min + 50, its sensor, avg + 50
  *	0x7F4 alarm bytes 0-3 as they are (2-bit fields)
  *	0x18F128F4 remaining 0.1 Ah, capacity 0.1 Ah, 0, cycles
@@ -15,9 +16,9 @@
  *	      balance bit)
  *	0x18E028F4 ... cells 1-4, 5-8 ... (up to 24), 0 beyond the count
  * `dialect v1` (JK-B CAN V1): 0x2F4, 0x4F4 (highest / lowest cell), 0x5F4
- * and 0x7F4 only.  junk=1 adds frames the decoder must pass over: 0x4F4
- * where it is not sent, JK's charge request 0x1806E5F4, another node's
- * 0x01F21400, a remote frame of 0x2F4.  Faults apply to what the battery
+ * and 0x7F4 only.  junk=1 adds frames the decoder must pass over: JK's
+ * charge request 0x1806E5F4, another node's 0x01F21400, a remote frame of
+ * 0x2F4.  Faults apply to what the battery
  * sends.  Encoded here; bms/ is deliberately not used.
  */
 #include "sim_slcan.h"
@@ -66,6 +67,21 @@ static void jk_minmax(const struct sim_pack *p, int *hi, int *lo)
 	}
 }
 
+/* 0x4F4: the highest and lowest cell and their numbers (the first of
+ * equals), in v's extremes. */
+static void jk_cellx(const struct sim_pack *p, struct sim_view *v)
+{
+	v->cell_max_mv = v->cell_min_mv = sim_pack_cell_mv(p, 0);
+	v->cell_max_at = v->cell_min_at = 1;
+	for (int i = 1; i < jk_cells(p); i++) {
+		int mv = sim_pack_cell_mv(p, i);
+		if (mv > v->cell_max_mv)
+			v->cell_max_mv = mv, v->cell_max_at = i + 1;
+		if (mv < v->cell_min_mv)
+			v->cell_min_mv = mv, v->cell_min_at = i + 1;
+	}
+}
+
 static void jk_view(const struct sim_pack *p, struct sim_view *v)
 {
 	memset(v, 0, sizeof *v);
@@ -76,12 +92,17 @@ static void jk_view(const struct sim_pack *p, struct sim_view *v)
 	v->soc = (double)clampl(lround(p->soc), 0, 100);
 	v->nalarm = 4;
 	memcpy(v->alarm, p->alarm, 4);
+	int hi, lo;
+	jk_minmax(p, &hi, &lo);
+	v->has |= SIM_HAS_TEMP_EXT;
+	v->tmax_c = (double)(jk_t(hi) - 50);
+	v->tmin_c = (double)(jk_t(lo) - 50);
 	if (p->dialect == 1) {
-		int hi, lo;
-		jk_minmax(p, &hi, &lo);
 		v->ntemps = 2;
 		v->temp_c[0] = (int)(jk_t(hi) - 50);
 		v->temp_c[1] = (int)(jk_t(lo) - 50);
+		v->has |= SIM_HAS_CELL_EXT; /* no cell frames: 0x4F4's */
+		jk_cellx(p, v);
 		return;
 	}
 	v->has |= SIM_HAS_REMAIN | SIM_HAS_CAPACITY | SIM_HAS_CYCLES | SIM_HAS_MOS_TEMP | SIM_HAS_MOSFETS |
@@ -102,15 +123,9 @@ static void jk_view(const struct sim_pack *p, struct sim_view *v)
 		v->temp_c[i] = (int)(jk_t(p->temp_c[i]) - 50);
 }
 
-static void jk_junk(struct sim_reply *reply, const struct sim_view *v)
+static void jk_junk(struct sim_reply *reply)
 {
 	static const uint8_t other[8] = { 0xC7, 0x14, 0x12, 0x00, 0xE4, 0x00, 0x23, 0x00 };
-	uint8_t d[8] = { 0 };
-	sim_slcan_put16(d, v->ncells ? v->cell_mv[0] : 3300);
-	d[2] = 1;
-	sim_slcan_put16(d + 3, v->ncells ? v->cell_mv[0] : 3300);
-	d[5] = 1;
-	sim_slcan_line(reply, 't', 0x4F4, d, 8);
 	sim_slcan_line(reply, 'T', 0x1806E5F4, other, 8);
 	sim_slcan_line(reply, 'T', 0x01F21400, other, 8);
 	sim_slcan_line(reply, 'r', 0x2F4, NULL, 8);
@@ -150,12 +165,21 @@ static enum sim_resp jk_emit(struct sim_pack *p, struct sim_reply *reply)
 		return SIM_RESP_NONE; /* the adapter's channel is closed: nothing reaches the host */
 	jk_view(p, &v);
 	if (p->junk)
-		jk_junk(reply, &v);
+		jk_junk(reply);
 	memset(d, 0, sizeof d);
 	sim_slcan_put16(d, lround(v.voltage * 10.0));
 	sim_slcan_put16(d + 2, lround(v.current * 10.0) + 4000);
 	d[4] = (uint8_t)lround(v.soc);
 	sim_slcan_line(reply, 't', 0x2F4, d, 8);
+	struct sim_view x;
+	memset(&x, 0, sizeof x);
+	jk_cellx(p, &x);
+	memset(d, 0, sizeof d);
+	sim_slcan_put16(d, x.cell_max_mv);
+	d[2] = (uint8_t)x.cell_max_at;
+	sim_slcan_put16(d + 3, x.cell_min_mv);
+	d[5] = (uint8_t)x.cell_min_at;
+	sim_slcan_line(reply, 't', 0x4F4, d, 8);
 	memset(d, 0, sizeof d);
 	int hi, lo;
 	jk_minmax(p, &hi, &lo);

@@ -776,6 +776,11 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	for (int i = 0; i < v->ntemps; i++)
 		sim_buf_printf(b, "%s%d", i ? "," : "", v->temp_c[i]);
 	sim_buf_printf(b, "]");
+	if (v->has & SIM_HAS_CELL_EXT)
+		sim_buf_printf(b, ",\"cell_max_mv\":%d,\"cell_max_at\":%d,\"cell_min_mv\":%d,\"cell_min_at\":%d",
+			       v->cell_max_mv, v->cell_max_at, v->cell_min_mv, v->cell_min_at);
+	json_opt(b, "temp_max_c", v->tmax_c, v->has & SIM_HAS_TEMP_EXT, 2);
+	json_opt(b, "temp_min_c", v->tmin_c, v->has & SIM_HAS_TEMP_EXT, 2);
 	if (v->has & SIM_HAS_MOSFETS)
 		sim_buf_printf(b, ",\"chg_mos\":%d,\"dsg_mos\":%d", v->chg_mos, v->dsg_mos);
 	else

@@ -18,7 +18,11 @@
  *	dialect v13 (newer firmware, Victron-style sets): no 0x359 nor 0x35C;
  *	0x351 (8), 0x355 (8) with the SOC in 0.01 % in bytes 4-5, 0x356 (8),
  *	0x35A (8) = alarm bytes 0-7 as they are (SMA's message pairs), 0x35E
- *	(8) "SIMV13" NUL padded, 0x35F (8) capacity in bytes 4-5.
+ *	(8) "SIMV13" NUL padded, 0x35F (8) capacity in bytes 4-5; as
+ *	Seplos' and Pytes' Victron sets (PYLONCAN-03, -04) also 0x356's
+ *	bytes 6-7 the cycles, 0x373 (8) the lowest / highest cell mV and the
+ *	lowest / highest sensor in K, 0x379 (8) the capacity Ah.  No cell list
+ *	in either dialect.
  * Scalings: 0.1 V, 0.1 A (+ = charging), 1 % (SOC rounded), 0.01 V,
  * 0.1 degC; CCL 0 while chg_set is 0 (v12 sends the enable bit clear as
  * well), DCL likewise.  junk=1 adds frames the decoder must pass over: an
@@ -36,6 +40,9 @@ struct pc_raw {
 	long cvl, ccl, dcl, dvl; /* 0.1 V, 0.1 A */
 	long soc, soc_hi, soh;   /* %, 0.01 %, % */
 	long v, i, t;            /* 0.01 V, 0.1 A, 0.1 degC */
+	long cmax, cmin;         /* the highest and lowest cell, mV (0x373) */
+	long tmax, tmin;         /* the highest and lowest sensor, K (0x373) */
+	long cycles, ah;         /* 0x356 bytes 6-7, 0x379 */
 };
 
 static long clampl(long v, long lo, long hi)
@@ -58,6 +65,21 @@ static void pc_quantise(const struct sim_pack *p, struct pc_raw *r)
 	r->v = clampl(lround(sum / 10.0), 0, 0x7FFF);
 	r->i = clampl(lround(p->current * 10.0), -0x7FFF, 0x7FFF);
 	r->t = clampl(p->temp_c[0] * 10L, -0x7FFF, 0x7FFF);
+	r->cmax = 0, r->cmin = 0xFFFF;
+	for (int i = 0; i < p->ncells; i++) {
+		long mv = sim_pack_cell_mv(p, i);
+		r->cmax = mv > r->cmax ? mv : r->cmax;
+		r->cmin = mv < r->cmin ? mv : r->cmin;
+	}
+	r->tmax = r->tmin = p->temp_c[0];
+	for (int i = 1; i < p->ntemps; i++) {
+		r->tmax = p->temp_c[i] > r->tmax ? p->temp_c[i] : r->tmax;
+		r->tmin = p->temp_c[i] < r->tmin ? p->temp_c[i] : r->tmin;
+	}
+	r->tmax = clampl(r->tmax + 273, 1, 0xFFFF);
+	r->tmin = clampl(r->tmin + 273, 1, 0xFFFF);
+	r->cycles = (long)(p->cycles & 0xFFFF);
+	r->ah = clampl(lround(p->capacity_ah), 0, 0xFFFF);
 }
 
 static void pc_view(const struct sim_pack *p, struct sim_view *v)
@@ -81,6 +103,15 @@ static void pc_view(const struct sim_pack *p, struct sim_view *v)
 	v->dcl_a = r.dcl / 10.0;
 	v->cvl_v = r.cvl / 10.0;
 	v->dvl_v = r.dvl / 10.0;
+	if (p->dialect != 13)
+		return;
+	v->has |= SIM_HAS_CELL_EXT | SIM_HAS_TEMP_EXT | SIM_HAS_CAPACITY | (r.cycles ? SIM_HAS_CYCLES : 0);
+	v->cell_max_mv = (int)r.cmax;
+	v->cell_min_mv = (int)r.cmin;
+	v->tmax_c = r.tmax - 273.15;
+	v->tmin_c = r.tmin - 273.15;
+	v->capacity_ah = (double)r.ah;
+	v->cycles = (unsigned)r.cycles;
 }
 
 static void pc_junk(struct sim_reply *reply, int before)
@@ -94,6 +125,21 @@ static void pc_junk(struct sim_reply *reply, int before)
 		sim_slcan_line(reply, 't', 0x305, zero, 8); /* an inverter's answer */
 		sim_slcan_line(reply, 't', 0x370, ext, 8); /* an extra of another emitter */
 	}
+}
+
+/* The Victron set's 0x373 and 0x379. */
+static void pc_victron(const struct pc_raw *r, struct sim_reply *reply)
+{
+	uint8_t d[8];
+	memset(d, 0, sizeof d);
+	sim_slcan_put16(d, r->cmin);
+	sim_slcan_put16(d + 2, r->cmax);
+	sim_slcan_put16(d + 4, r->tmin);
+	sim_slcan_put16(d + 6, r->tmax);
+	sim_slcan_line(reply, 't', 0x373, d, 8);
+	memset(d, 0, sizeof d);
+	sim_slcan_put16(d, r->ah);
+	sim_slcan_line(reply, 't', 0x379, d, 8);
 }
 
 static enum sim_resp pc_emit(struct sim_pack *p, struct sim_reply *reply)
@@ -121,6 +167,8 @@ static enum sim_resp pc_emit(struct sim_pack *p, struct sim_reply *reply)
 	sim_slcan_put16(d, r.v);
 	sim_slcan_put16(d + 2, r.i);
 	sim_slcan_put16(d + 4, r.t);
+	if (p->dialect == 13)
+		sim_slcan_put16(d + 6, r.cycles);
 	sim_slcan_line(reply, 't', 0x356, d, p->dialect == 13 ? 8 : 6);
 	if (p->dialect == 13) {
 		sim_slcan_line(reply, 't', 0x35A, p->alarm, 8);
@@ -130,6 +178,7 @@ static enum sim_resp pc_emit(struct sim_pack *p, struct sim_reply *reply)
 		memset(d, 0, sizeof d);
 		sim_slcan_put16(d + 4, lround(p->capacity_ah));
 		sim_slcan_line(reply, 't', 0x35F, d, 8);
+		pc_victron(&r, reply);
 	} else {
 		memcpy(d, p->alarm, 4);
 		d[4] = 1;

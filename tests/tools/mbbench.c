@@ -15,14 +15,24 @@
  *   mbbench -t DIR ...
  * Modbus/TCP Security (port 802): each connection in TLS with the client
  * certificate DIR/client.pem (key DIR/client.key), the server's checked
- * against DIR/ca.pem; the handshakes are done before the clock starts. */
+ * against DIR/ca.pem; the handshakes are done before the clock starts.
+ * OpenSSL reads ahead (a record in one read(2), not its header and body in
+ * two), as a plain connection reads an answer.
+ *   mbbench -T DIR HOST PORT1,PORT2 ...
+ * The two-server mode with TLS on PORT2 only: plain Modbus TCP against
+ * Modbus/TCP Security under the same load, the ratio TLS / plain.
+ * Each line also says the CPU this client took while it loaded that server
+ * (user + system, in % of one core): it shares the machine's cores with
+ * the server it measures. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,14 +61,35 @@ static int cmp(const void *a, const void *b)
 static SSL_CTX *tls;          /* -t: Modbus/TCP Security */
 static SSL *tls_of[MAXFD];    /* by fd */
 
+/* What one readiness of fd gives: on TLS every record OpenSSL holds (it
+ * reads ahead: the socket does not signal what it has taken already). */
 static ssize_t conn_read(int fd, void *buf, size_t n)
 {
-	return tls ? SSL_read(tls_of[fd], buf, (int)n) : read(fd, buf, n);
+	SSL *s = tls_of[fd];
+	if (!s)
+		return read(fd, buf, n);
+	int r = SSL_read(s, buf, (int)n);
+	while (r > 0 && (size_t)r < n && SSL_has_pending(s)) {
+		int more = SSL_read(s, (char *)buf + r, (int)(n - (size_t)r));
+		if (more <= 0)
+			break;
+		r += more;
+	}
+	return r;
 }
 
 static ssize_t conn_write(int fd, const void *buf, size_t n)
 {
-	return tls ? SSL_write(tls_of[fd], buf, (int)n) : write(fd, buf, n);
+	return tls_of[fd] ? SSL_write(tls_of[fd], buf, (int)n) : write(fd, buf, n);
+}
+
+/* This process's CPU seconds so far (user + system). */
+static double cpu_self(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 static void tls_setup(const char *dir)
@@ -74,9 +105,12 @@ static void tls_setup(const char *dir)
 		exit(1);
 	}
 	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+	/* a record's header and body in one read(2), as a plain client reads
+	 * an answer: the client's own cost is not the server's */
+	SSL_CTX_set_read_ahead(tls, 1);
 }
 
-static int connect_to(const struct sockaddr_in *sa)
+static int connect_to(const struct sockaddr_in *sa, bool secure)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -85,7 +119,7 @@ static int connect_to(const struct sockaddr_in *sa)
 		perror("connect");
 		exit(1);
 	}
-	if (tls) {
+	if (secure) {
 		SSL *ssl = fd < MAXFD ? SSL_new(tls) : NULL;
 		if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1) {
 			fprintf(stderr, "mbbench: TLS handshake failed\n");
@@ -96,14 +130,14 @@ static int connect_to(const struct sockaddr_in *sa)
 	return fd;
 }
 
-static void report(const char *what, int nc, long n, int count, double el, float *lat, long errors)
+static void report(const char *what, int nc, long n, int count, double el, float *lat, long errors, double cpu)
 {
 	long m = n < MAXLAT ? n : MAXLAT;
 	qsort(lat, (size_t)m, sizeof(float), cmp);
 	printf("%sclients %d, %ld requests of %d registers in %.2f s: %.0f requests/s, "
-	       "latency p50 %.3f ms p99 %.3f ms max %.3f ms, exceptions %ld\n",
+	       "latency p50 %.3f ms p99 %.3f ms max %.3f ms, exceptions %ld, client CPU %.0f%%\n",
 	       what, nc, n, count, el, n / el, m ? lat[m / 2] * 1e3 : 0, m ? lat[m * 99 / 100] * 1e3 : 0,
-	       m ? lat[m - 1] * 1e3 : 0, errors);
+	       m ? lat[m - 1] * 1e3 : 0, errors, el > 0 ? cpu / el * 100 : 0);
 }
 
 /* One slice of server s: a request on each connection, a new one for each
@@ -166,27 +200,28 @@ static int cmpd(const void *a, const void *b)
 }
 
 /* The two-server mode: slices in turn, 0 1 0 1 ... */
-static int interleave(const struct sockaddr_in sa[2], const unsigned char *req, size_t rlen, int count, int nc,
-		      double secs)
+static int interleave(const struct sockaddr_in sa[2], const bool secure[2], const unsigned char *req, size_t rlen,
+		      int count, int nc, double secs)
 {
 	static struct pollfd pf[2][MAXC];
 	static double rate[2][MAXSLICES / 2], pair[MAXSLICES / 2];
 	float *lat[2] = {malloc(sizeof(float) * MAXLAT), malloc(sizeof(float) * MAXLAT)};
 	long n[2] = {0, 0}, errors[2] = {0, 0};
-	double busy[2] = {0, 0};
+	double busy[2] = {0, 0}, cpu[2] = {0, 0};
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < nc; i++) {
-			pf[s][i].fd = connect_to(&sa[s]);
+			pf[s][i].fd = connect_to(&sa[s], secure[s]);
 			pf[s][i].events = POLLIN;
 		}
 	double end = now() + secs;
 	int k = 0;
 	while ((now() < end || k % 2) && k < MAXSLICES) {
 		int s = k % 2;
-		double t0 = now();
+		double t0 = now(), c0 = cpu_self();
 		long done = slice(pf[s], nc, req, rlen, t0 + SLICE, lat[s], &n[s], &errors[s]);
 		double el = now() - t0;
 		busy[s] += el;
+		cpu[s] += cpu_self() - c0;
 		rate[s][k / 2] = done / el;
 		k++;
 	}
@@ -197,7 +232,7 @@ static int interleave(const struct sockaddr_in sa[2], const unsigned char *req, 
 	char what[32];
 	for (int s = 0; s < 2; s++) {
 		snprintf(what, sizeof(what), "port %d: ", ntohs(sa[s].sin_port));
-		report(what, nc, n[s], count, busy[s], lat[s], errors[s]);
+		report(what, nc, n[s], count, busy[s], lat[s], errors[s], cpu[s]);
 	}
 	printf("ratio %d/%d: %.3f (slice pairs %d: median %.3f, quartiles %.3f-%.3f)\n", ntohs(sa[1].sin_port),
 	       ntohs(sa[0].sin_port), (n[1] / busy[1]) / (n[0] / busy[0]), pairs, pair[pairs / 2],
@@ -210,8 +245,11 @@ static int interleave(const struct sockaddr_in sa[2], const unsigned char *req, 
 int main(int argc, char **argv)
 {
 	int fc = 3;
-	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
+	bool secure[2] = {false, false};
+	if (argc > 2 && (strcmp(argv[1], "-t") == 0 || strcmp(argv[1], "-T") == 0)) {
 		tls_setup(argv[2]);
+		secure[0] = argv[1][1] == 't';
+		secure[1] = true;
 		argc -= 2;
 		argv += 2;
 	}
@@ -222,7 +260,8 @@ int main(int argc, char **argv)
 	}
 	if ((argc != 8 && argc != 9) || (fc != 3 && fc != 4)) {
 		fprintf(stderr, "usage: mbbench [-f 3|4] HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]\n"
-				"       mbbench [-f 3|4] HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS\n");
+				"       mbbench [-f 3|4] HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS\n"
+				"       (-t DIR before them: TLS; -T DIR: TLS on PORT2 only)\n");
 		return 2;
 	}
 	int unit = atoi(argv[3]), addr = atoi(argv[4]), count = atoi(argv[5]);
@@ -231,6 +270,8 @@ int main(int argc, char **argv)
 	double period = argc == 9 && atof(argv[8]) > 0 ? 1.0 / atof(argv[8]) : 0;
 	if (nc < 1 || nc > MAXC)
 		return 2;
+	if (secure[1] && !secure[0] && !strchr(argv[2], ','))
+		return 2; /* -T: two servers */
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
 	inet_pton(AF_INET, argv[1], &sa.sin_addr);
 	unsigned char req[12] = {0, 1, 0, 0, 0, 6, (unsigned char)unit, (unsigned char)fc, (unsigned char)(addr >> 8),
@@ -242,7 +283,7 @@ int main(int argc, char **argv)
 			return 2;
 		struct sockaddr_in two[2] = {sa, sa};
 		two[1].sin_port = htons((uint16_t)atoi(comma + 1));
-		return interleave(two, req, rlen, count, nc, secs);
+		return interleave(two, secure, req, rlen, count, nc, secs);
 	}
 	struct pollfd pf[MAXC];
 	double sent[MAXC], due[MAXC];
@@ -251,7 +292,7 @@ int main(int argc, char **argv)
 	float *lat = malloc(sizeof(float) * MAXLAT);
 	long n = 0, errors = 0;
 	for (int i = 0; i < nc; i++) {
-		int fd = connect_to(&sa);
+		int fd = connect_to(&sa, secure[0]);
 		pf[i].fd = fd;
 		pf[i].events = POLLIN;
 		sent[i] = now();
@@ -260,7 +301,7 @@ int main(int argc, char **argv)
 		if (conn_write(fd, req, sizeof(req)) != (ssize_t)sizeof(req))
 			return 1;
 	}
-	double t0 = now(), end = t0 + secs;
+	double t0 = now(), end = t0 + secs, c0 = cpu_self();
 	unsigned char buf[512];
 	while (now() < end) {
 		int wait_ms = 100;
@@ -310,7 +351,7 @@ int main(int argc, char **argv)
 		}
 	}
 	double el = now() - t0;
-	report("", nc, n, count, el, lat, errors);
+	report("", nc, n, count, el, lat, errors, cpu_self() - c0);
 	free(lat);
 	return 0;
 }

@@ -69,6 +69,14 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 	"1f098f088e0890082309eb082109210921091f0921091f092109210920091c001c001c001d001e001f00e01300000a00" \
 	"64000f01000000b4c404725f97004cede8000000000027f3c0030000000023090c008e080a0095000909000001006800" \
 	"af02f3fa7074e5002866ec00005e6200ccb39200d335aa55"
+#define ANT_17 "7ea11100009e0501041600000200000000000000802000000000000000000000000021091e0920091f091f091f092209" \
+	"21099108900891082409ed082209210922091f0921091f092109230921091c001c001d001d001e001e00e41300000a00" \
+	"64000f01040000b4c404f89f970044ede80000000000fff2c003ffe83f0024090c0090080a0094000a09000001006700" \
+	"af02f3fa6174e5002866ec00e75d6200ccb392004481aa55"
+#define ANT_18 "7ea11100009e0501041600000000000000000000800100000000000000000000000020091c091e091e091e091e092109" \
+	"1f098f088f0891082309eb082109200921091e0921091e092009210920091c001c001d001d001e001f00e11317000a00" \
+	"64000101000000b4c404469c970045ede800750000000df3c0030000000023090c008f0809009400090900006d006a00" \
+	"af02f3fa6174e5002866ec00e75d6200ccb392007adfaa55"
 #define ANT_08 "aa55aaff01e80daa0d9c0da40d8e0d9c0d900db40d970db50db50da80d910d9e0d8c0000000000000000000000000000" \
 	"0000000000000000000000000000000000000000000000000050290a21fe800419589300a9840f00fa08310016001500" \
 	"1500150015001501010003e800170000000186090db50e0d8c0d9f0e00000070006b02ac00000000400115f4"
@@ -121,7 +129,8 @@ static const struct want wants[] = {
 	  { 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113, 4113,
 	    4113, 4113 },
 	  57.58f, 0.0f, 96.0f, 100.0f, 3, { 28.0f, 28.0f, 28.0f }, 28.0f,
-	  30.0f, 28.529999f, 0.0f, true, false, BMS_AL_CELL_UV | BMS_AL_PROTECTION | BMS_AL_OTHER },
+	  30.0f, 28.529999f, 0.0f, false, true, BMS_AL_CELL_OV | BMS_AL_PROTECTION | BMS_AL_OTHER },
+	  /* byte 47, the charge MOSFET, code 2 "overcharge protection": 14 cells at 4.113 V */
 	{ "ANT-11", ANT_11, 22,
 	  { 2334, 2331, 2334, 2333, 2333, 2334, 2336, 2334, 2191, 2190, 2192, 2338,
 	    2284, 2336, 2336, 2335, 2334, 2335, 2334, 2335, 2337, 2335 },
@@ -137,11 +146,12 @@ static const struct want wants[] = {
 	    3300, 3300, 3300, 3302 },
 	  52.79f, 0.0f, 91.0f, 100.0f, 2, { 1.0f, 2.0f }, 2.0f,
 	  280.0f, 252.584231f, 0.0f, true, true, 0 },
-	{ "ANT-14", ANT_14, 22, /* byte 46 off by hand (0x0F), its mask bit 0x02 at 12 */
+	{ "ANT-14", ANT_14, 22, /* byte 46, the discharge MOSFET, off by hand (0x0F) after the app's
+	                         * "discharge off" (0x51 0x01), its mask bit 0x02 at 12; the current 0 */
 	  { 2335, 2332, 2335, 2334, 2334, 2335, 2337, 2335, 2191, 2190, 2192, 2339,
 	    2283, 2337, 2337, 2337, 2335, 2337, 2335, 2337, 2337, 2336 },
 	  50.88f, 0.0f, 10.0f, 100.0f, 4, { 28.0f, 28.0f, 28.0f, 29.0f }, 30.0f,
-	  80.0f, 9.92037f, 0.0f, false, true, 0 },
+	  80.0f, 9.92037f, 0.0f, true, false, 0 },
 	{ "ANT-08", ANT_08, 14,
 	  { 3498, 3484, 3492, 3470, 3484, 3472, 3508, 3479, 3509, 3509, 3496, 3473,
 	    3486, 3468 },
@@ -462,6 +472,47 @@ static struct drive_res feed(struct bms_poll *poll, const uint8_t *p, size_t n)
 	return FEED_BYTES(poll, &rx, p, n, chunks_odd);
 }
 
+/* Which byte is which MOSFET, from syssi's btsnoop log of the app's
+ * switch commands (docs/btsnoop_hci_ANT-BLE24BHUB-commands.log): both off
+ * by hand (ANT-06), then "charge on" (0x51 0x06) turns byte 47 on and no
+ * current flows (ANT-17: the pack has a load, no charger), "discharge on"
+ * (0x51 0x03) byte 46 and the load's 2.3 A discharge with it (ANT-18),
+ * "discharge off" (0x51 0x01) byte 46 off and the current stops (ANT-14).
+ * 46 is the discharge MOSFET, 47 the charge MOSFET (bms/PROTOCOLS.md
+ * §28.5), the manual-off mask bits 0x02 / 0x20 at byte 12 theirs. */
+static void test_switch_log(void)
+{
+	static const struct {
+		const char *name, *hex;
+		bool chg, dsg;
+		float amps;
+		uint16_t raw0, mask;
+	} t[] = {
+		{ "ANT-06", ANT_06, false, false, 0.0f, 0x0F0F, 0x22 },
+		{ "ANT-17", ANT_17, true, false, 0.0f, 0x0F01, 0x02 },
+		{ "ANT-18", ANT_18, true, true, -2.3f, 0x0101, 0 },
+		{ "ANT-14", ANT_14, true, false, 0.0f, 0x0F01, 0x02 },
+	};
+	struct bms_poll poll;
+	uint8_t f[512];
+	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		size_t n = hexb(t[k].hex, f);
+		CHECK_EQ_INT(feed(&poll, f, n).ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		const struct bms_snapshot *s = &poll.snap;
+		if (s->chg_mos != t[k].chg || s->dsg_mos != t[k].dsg)
+			fprintf(stderr, "  %s: charge %d discharge %d\n", t[k].name, s->chg_mos, s->dsg_mos);
+		CHECK_EQ_INT(s->chg_mos, t[k].chg);
+		CHECK_EQ_INT(s->dsg_mos, t[k].dsg);
+		CHECK_NEAR(s->current, t[k].amps, 1e-4);
+		/* a discharge flows only through an open discharge MOSFET */
+		CHECK(s->current >= 0.0f || s->dsg_mos);
+		CHECK_EQ_INT(s->raw_alarms[0], t[k].raw0); /* charge code | discharge code << 8 */
+		CHECK_EQ_INT(s->raw_alarms[3], t[k].mask);
+		CHECK_EQ_INT(s->alarms, 0);                /* switched by hand: a state */
+	}
+}
+
 static void test_broken_new(void)
 {
 	struct bms_poll poll;
@@ -736,8 +787,8 @@ static void test_alarms(void)
 	size_t n = hexb(ANT_05, g), nl = hexb(ANT_10, l);
 	size_t o = 2 * 14 + 2 * 2;
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
-		g[46 + o] = t[k].chg;
-		g[47 + o] = t[k].dsg;
+		g[46 + o] = t[k].dsg; /* 7E A1: 46 the discharge MOSFET, 47 the charge one */
+		g[47 + o] = t[k].chg;
 		fix_crc(g);
 		struct drive_res r = feed(&poll, g, n);
 		CHECK_EQ_INT(r.ok, 1);
@@ -765,11 +816,12 @@ static void test_alarms(void)
 	CHECK_EQ_INT(poll.snap.raw_alarms[2], 0x0002);
 	CHECK_EQ_INT(poll.snap.raw_alarms[3], 0x8000);
 	/* a MOSFET off by hand (code 0x0F) is a state: the mask bit that mirrors
-	 * it (byte 12: 0x02 beside byte 46's 0x0F, 0x20 beside byte 47's, as in
-	 * ANT-06 and ANT-14) raises nothing; without its code, or another bit,
-	 * it does; the raw words keep every bit */
+	 * it (byte 12: 0x02 beside byte 46's 0x0F, the discharge MOSFET's, 0x20
+	 * beside byte 47's, the charge MOSFET's, as in ANT-06 and ANT-14) raises
+	 * nothing; without its code, or another bit, it does; the raw words
+	 * keep every bit */
 	static const struct {
-		uint8_t chg, dsg, b12;
+		uint8_t b46, b47, b12;
 		uint32_t al;
 	} m[] = {
 		{ 0x0F, 0x0F, 0x22, 0 },
@@ -783,14 +835,16 @@ static void test_alarms(void)
 	};
 	g[10] = g[13] = 0;
 	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		g[46 + o] = m[k].chg;
-		g[47 + o] = m[k].dsg;
+		g[46 + o] = m[k].b46;
+		g[47 + o] = m[k].b47;
 		g[12] = m[k].b12;
 		fix_crc(g);
 		CHECK_EQ_INT(feed(&poll, g, n).ok, 1);
 		CHECK_EQ_INT(poll.snap.alarms, m[k].al);
 		CHECK_EQ_INT(poll.snap.raw_alarms[3], m[k].b12);
-		CHECK(!poll.snap.chg_mos || m[k].chg == 1);
+		CHECK_EQ_INT(poll.snap.chg_mos, m[k].b47 == 1);
+		CHECK_EQ_INT(poll.snap.dsg_mos, m[k].b46 == 1);
+		CHECK_EQ_INT(poll.snap.raw_alarms[0], m[k].b47 | m[k].b46 << 8);
 	}
 	g[46 + o] = g[47 + o] = 1;
 	g[12] = 0;
@@ -1176,6 +1230,7 @@ int main(void)
 	test_legacy_power();
 	test_captures();
 	test_every_split();
+	test_switch_log();
 	test_broken_new();
 	test_broken_legacy();
 	test_alarms();

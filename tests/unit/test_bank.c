@@ -243,6 +243,46 @@ static void test_cells_across_packs(void)
 	CHECK_EQ_INT(o.rb.avg_mv, (3300 + 3301 + 3302 + 3303 + 3280 + 3281 + 3400 + 3283 + 4) / 8);
 }
 
+/* A pack whose BMS sends no cell list (pylon-can's 0x373) adds its own
+ * highest and lowest cell, with its numbers where it gives them; the mean
+ * is then no longer every cell's: absent (no_avg). */
+static void test_cell_extremes(void)
+{
+	struct bms_snapshot a = pack(53, 0, 50, 100, 3300), b = pack(53, 0, 50, 100, 3300);
+	b.present &= ~(uint32_t)BMS_HAS_CELLS;
+	b.ncells = 0;
+	bms_set_cell_ext(&b, 3420, 0, 3250, 7);
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_bank_state o;
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
+	CHECK(o.rb.have_cells);
+	CHECK(o.rb.no_avg);
+	CHECK_EQ_INT(o.rb.max_mv, 3420);
+	CHECK_EQ_INT(o.rb.max_pack, 2);
+	CHECK_EQ_INT(o.rb.max_cell, 0); /* the BMS gave no number */
+	CHECK_EQ_INT(o.rb.min_mv, 3250);
+	CHECK_EQ_INT(o.rb.min_pack, 2);
+	CHECK_EQ_INT(o.rb.min_cell, 7);
+	/* the list's pack holds the extremes: its cells and numbers */
+	bms_set_cell_ext(&b, 3301, 1, 3300, 2);
+	gw_bank_aggregate(f, 2, 1.0, 0.1, &o);
+	CHECK_EQ_INT(o.rb.max_mv, 3303);
+	CHECK_EQ_INT(o.rb.max_pack, 1);
+	CHECK_EQ_INT(o.rb.max_cell, 4);
+	CHECK_EQ_INT(o.rb.min_mv, 3300);
+	CHECK_EQ_INT(o.rb.min_pack, 1);
+	CHECK(o.rb.no_avg);
+	/* the bank of list packs alone: a mean */
+	const struct bms_snapshot *g[] = { &a };
+	gw_bank_aggregate(g, 1, 1.0, 0.1, &o);
+	CHECK(!o.rb.no_avg);
+	/* a pack with neither: no cells at all */
+	b.present &= ~(uint32_t)BMS_HAS_CELL_EXT;
+	const struct bms_snapshot *h[] = { &b };
+	gw_bank_aggregate(h, 1, 1.0, 0.1, &o);
+	CHECK(!o.rb.have_cells);
+}
+
 static void test_maxima(void)
 {
 	struct bms_snapshot a = pack(53, 0, 50, 100, 3300), b = pack(53, 0, 50, 100, 3300);
@@ -350,6 +390,7 @@ int main(void)
 	test_deviation();
 	test_mosfets_and_alarms();
 	test_cells_across_packs();
+	test_cell_extremes();
 	test_maxima();
 	test_empty();
 	test_balancer_beside_a_bms();

@@ -5,8 +5,10 @@
  * bus) as the CAN transport hands them over (BMS_CAN records), in every
  * chunking; when a poll completes (the wait's end on the first, the slots
  * of the last poll after); the cell frames (all up to the last, or none);
- * the temperatures of both generations; the alarm fields; broken frames
- * (short DLCs, impossible values, remote frames, bad records).  Protocol
+ * the temperatures of both generations; 0x4F4's highest and lowest cell
+ * as the snapshot's extremes where the poll has no cell list (the list
+ * wins); the alarm fields; broken frames (short DLCs, impossible values,
+ * remote frames, bad records).  Protocol
  * facts: bms/PROTOCOLS.md §40. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
@@ -59,13 +61,14 @@ static void test_table(void)
 	CHECK(drv->max_address == 0 && !drv->probe);
 	CHECK(!drv->ble_gatt && !drv->ble_company && drv->control_request == NULL);
 	/* every identifier it reads passes its filters */
-	static const unsigned std_ids[] = { 0x2F4, 0x5F4, 0x7F4 };
-	for (size_t i = 0; i < 3; i++)
+	static const unsigned std_ids[] = { 0x2F4, 0x4F4, 0x5F4, 0x7F4 };
+	for (size_t i = 0; i < 4; i++)
 		CHECK((std_ids[i] & drv->can_mask) == drv->can_id);
 	static const uint32_t ext_ids[] = { 0x2F4, 0x18F128F4, 0x18F228F4, 0x18F528F4, 0x18E028F4, 0x18E528F4 };
 	for (size_t i = 0; i < 6; i++)
 		CHECK((ext_ids[i] & drv->can_ext_mask) == (drv->can_ext_id & drv->can_ext_mask));
 	CHECK((0x305 & drv->can_mask) != drv->can_id);
+	CHECK((drv->provides & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT)) == (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT));
 }
 
 /* JKCAN-01..03 in one poll, in every chunking: the wait ends, the poll is
@@ -208,7 +211,9 @@ static void test_v2(void)
 	CHECK_EQ_INT(poll.snap.ncells, 0);
 }
 
-/* JK-B CAN V1: no 0x18F228F4, 0x5F4's highest and lowest sensors. */
+/* JK-B CAN V1: no 0x18F228F4, 0x5F4's highest and lowest sensors; no cell
+ * frames, 0x4F4's highest and lowest cell (made after mr-manuel's layout:
+ * no capture of 0x4F4 is public) are the snapshot's extremes. */
 static void test_v1_temps(void)
 {
 	struct bms_poll poll = { 0 };
@@ -216,10 +221,75 @@ static void test_v1_temps(void)
 	fresh(&poll, &rx, false);
 	feed(&poll, &rx, "2F4#1402A00F3C000000 4F4#E80C05E40C0100 5F4#4B014802490000");
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
-	CHECK_EQ_INT(poll.snap.ntemps, 2);
-	CHECK_NEAR(poll.snap.temp_c[0], 25.0, 1e-4);
-	CHECK_NEAR(poll.snap.temp_c[1], 22.0, 1e-4);
+	const struct bms_snapshot *s = &poll.snap;
+	CHECK_EQ_INT(s->ntemps, 2);
+	CHECK_NEAR(s->temp_c[0], 25.0, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 22.0, 1e-4);
+	CHECK_EQ_INT(s->ncells, 0);
+	CHECK(!(s->present & BMS_HAS_CELLS));
+	CHECK(s->present & BMS_HAS_CELL_EXT);
+	CHECK_EQ_INT(s->ext_max_mv, 3304);
+	CHECK_EQ_INT(s->ext_max_cell, 5);
+	CHECK_EQ_INT(s->ext_min_mv, 3300);
+	CHECK_EQ_INT(s->ext_min_cell, 1);
+	CHECK(s->present & BMS_HAS_TEMP_EXT);
+	CHECK_NEAR(s->ext_tmax_c, 25.0, 1e-4);
+	CHECK_NEAR(s->ext_tmin_c, 22.0, 1e-4);
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	CHECK_EQ_INT(cs.from, BMS_CELLS_EXT);
+	CHECK_EQ_INT(cs.max_idx, 5);
+	CHECK_EQ_INT(cs.min_idx, 1);
+	CHECK_EQ_INT(cs.delta_mv, 4);
+	CHECK(bms_plausible(s, NULL));
+	/* the next poll waits for 0x4F4 too (learned) */
+	drive_begin(&poll, &rx, 0, 0, false);
+	struct drive_res r = feed(&poll, &rx, "2F4#1402A00F3C000000 5F4#4B014802490000");
+	CHECK_EQ_INT(r.ok, 0);
+	r = feed(&poll, &rx, "4F4#E80C05E40C0100");
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ext_max_mv, 3304);
+	/* no cell numbers (0): the voltages alone */
+	fresh(&poll, &rx, false);
+	feed(&poll, &rx, "2F4#1402A00F3C000000 4F4#E80C00E40C00");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(poll.snap.present & BMS_HAS_CELL_EXT);
+	CHECK_EQ_INT(poll.snap.ext_max_cell, 0);
+	/* a 0x4F4 of zeros gives nothing */
+	fresh(&poll, &rx, false);
+	feed(&poll, &rx, "2F4#1402A00F3C000000 4F4#000000000000");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CELL_EXT));
+}
+
+/* A V2 BMS sends its cells and 0x4F4: the list wins, no extremes in the
+ * snapshot; a cell frame missed that poll: 0x4F4's extremes instead. */
+static void test_list_wins(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	fresh(&poll, &rx, false);
+	feed(&poll, &rx, V2_CYCLE " 4F4#F30C10E40C0100");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 16);
+	CHECK(!(poll.snap.present & BMS_HAS_CELL_EXT));
+	struct bms_cell_stats cs;
+	bms_cell_stats(&poll.snap, &cs);
+	CHECK_EQ_INT(cs.from, BMS_CELLS_LIST);
+	CHECK_EQ_INT(cs.max_mv, 3315);
+	CHECK_EQ_INT(cs.avg_mv, 3308);
+	CHECK(poll.snap.present & BMS_HAS_TEMP_EXT); /* 0x5F4's, beside the probes */
+	CHECK_EQ_INT(poll.snap.ntemps, 4);
+	fresh(&poll, &rx, false);
+	feed(&poll, &rx, "2F4#1402A00F3C000000 18E028F4#E40CE50CE60CE70C 18E228F4#EC0CED0CEE0CEF0C "
+	     "4F4#F30C10E40C0100");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 0);
+	CHECK_EQ_INT(poll.snap.ext_max_mv, 3315);
+	CHECK_EQ_INT(poll.snap.ext_max_cell, 16);
+	bms_cell_stats(&poll.snap, &cs);
+	CHECK_EQ_INT(cs.from, BMS_CELLS_EXT);
 }
 
 /* ALM_INFO's 2-bit fields. */
@@ -260,7 +330,10 @@ static void test_broken(void)
 		{ "7F4#000000", BMS_E_SHORT },
 		{ "2F4r#8", BMS_E_UNEXPECTED },                /* a remote frame */
 		{ "18E628F4#E40CE50CE60CE70C", BMS_E_UNEXPECTED }, /* no seventh cell frame */
-		{ "4F4#E80C05E40C0100", BMS_E_UNEXPECTED },
+		{ "4F4#E80C05E40C", BMS_E_SHORT },            /* no number of the lowest */
+		{ "4F4#70170EE40C0100", BMS_E_RANGE },        /* a highest cell of 6 V */
+		{ "4F4#E80C05F3010100", BMS_E_RANGE },        /* a lowest cell of 0.499 V */
+		{ "4F4#E40C05E80C0100", BMS_E_RANGE },        /* the lowest above the highest */
 		{ JKCAN_03, BMS_E_UNEXPECTED },
 	};
 	struct bms_poll poll = { 0 };
@@ -301,6 +374,7 @@ int main(void)
 	test_capture();
 	test_v2();
 	test_v1_temps();
+	test_list_wins();
 	test_alarms();
 	test_broken();
 	return check_report();

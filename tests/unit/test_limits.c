@@ -2,9 +2,11 @@
 /* tests/unit/test_limits.c - the charge and discharge limit engine
  * (gateway/model/limits.c): the tables in both interpolations, the CVL
  * machine (bulk, absorption, float, rebulk), the cell over-voltage rule,
- * the current limits' hold, ramp and anti-flap, FETs and alarms, a stale
+ * the current limits' hold, ramp and anti-flap, FETs and alarms, the cell
+ * and temperature tables on a BMS's own extremes (no cell list), a stale
  * pack, the bank rules and the flag word.  Traces run on a fake clock; the
  * expected numbers are worked out from the formulas in the comments. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -883,6 +885,49 @@ static void test_mosfet_alarms(void)
 	CHECK_NEAR(out.ccl_a, 5, 1e-9);
 }
 
+/* A pack whose cells do not fit its chemistry (model/chemfit.h): fail-safe
+ * as a stale one, reasons chemistry (issue 62: LTO cells under lfp's cell
+ * table); back, the limits recover by the hold and the ramp. */
+static void test_unfit(void)
+{
+	struct bms_snapshot s;
+	fresh();
+	pack16(&s, 3300);
+	for (int t = 0; t < 10; t++)
+		run(t, &s);
+	CHECK(out.ccl_a > 0 && out.dcl_a > 0);
+	CHECK_EQ_INT(gw_limits_step_unfit(&cfg, 10, &st, &out), ALL_CHANGED);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_NEAR(out.dcl_a, 0, 1e-12);
+	CHECK(out.failsafe && !out.charge_allowed && !out.discharge_allowed);
+	CHECK_EQ_INT(out.mode, GW_LIM_FAILSAFE);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CHEMISTRY);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_CHEMISTRY);
+	CHECK_STR(gw_limits_reason_name(out.ccl_reason), "chemistry");
+	CHECK_EQ_INT(gw_limits_flags(&out), GW_LIM_F_ON | GW_LIM_F_FAILSAFE);
+	CHECK_NEAR(out.cvl_v, 55.2, 1e-9); /* kept */
+	CHECK_EQ_INT(gw_limits_step_unfit(&cfg, 11, &st, &out), 0); /* said once */
+	/* stale meanwhile: the reason says so */
+	CHECK_EQ_INT(run(12, NULL), GW_LIM_CHANGED_CCL_REASON | GW_LIM_CHANGED_DCL_REASON);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_STALE);
+	gw_limits_step_unfit(&cfg, 13, &st, &out);
+	/* the chemistry fits: the hold, then the ramp */
+	CHECK_EQ_INT(run(14, &s), GW_LIM_CHANGED_MODE);
+	int off = 0;
+	for (int t = 14; t <= 60; t++) {
+		run(t, &s);
+		off += fabs(out.ccl_a - fmin(50, 5 * fmax(0, t - 44))) > 1e-9;
+		off += out.ccl_reason != (t < 54 ? GW_LR_CHEMISTRY : GW_LR_NONE);
+	}
+	CHECK_EQ_INT(off, 0);
+	/* without [limits]: off, nothing of a fail-safe */
+	struct conf_limits none = cfg;
+	none.enabled = false;
+	gw_limits_step_unfit(&none, 61, &st, &out);
+	CHECK(!out.enabled && !out.failsafe);
+	CHECK_EQ_INT(out.mode, GW_LIM_OFF);
+}
+
 static void test_stale(void)
 {
 	struct bms_snapshot s;
@@ -1068,6 +1113,90 @@ static void test_no_cells(void)
 	CHECK_EQ_INT(out.ccl_reason, GW_LR_BMS_LIMIT);
 }
 
+/* A BMS that sends no cell list but its highest and lowest cell (jk-can's
+ * 0x4F4, pylon-can's 0x373): the cell tables read them as a list's extremes
+ * (no CVL machine: no sum), its highest and lowest temperature the
+ * temperature tables; a list, where there is one, wins. */
+static void ext_pack(struct bms_snapshot *s, int hi, int lo)
+{
+	memset(s, 0, sizeof(*s));
+	s->present = BMS_HAS_VOLTAGE | BMS_HAS_SOC | BMS_HAS_MOSFETS;
+	s->voltage = 53;
+	s->soc = 60;
+	s->chg_mos = s->dsg_mos = true;
+	bms_set_cell_ext(s, (unsigned)hi, 3, (unsigned)lo, 9);
+	bms_set_temp_ext(s, 25, 24);
+}
+
+static void test_cell_extremes(void)
+{
+	struct bms_snapshot s;
+	/* the highest cell 3.388 V: 30.5 A (as test_engine_tables' list) */
+	fresh();
+	ext_pack(&s, 3388, 3300);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 30.5, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK_NEAR(out.dcl_a, 60, 1e-9);
+	CHECK_EQ_INT(out.mode, GW_LIM_OFF); /* no list: no CVL machine */
+	CHECK(!out.volt_valid);
+	CHECK_EQ_INT(out.cells, 0);
+	/* the lowest cell 3.05 V: 9 A of 60 */
+	fresh();
+	ext_pack(&s, 3300, 3050);
+	run(0, &s);
+	CHECK_NEAR(out.dcl_a, 9, 1e-9);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	/* a cell over 3.5 V stops charging at once; the hysteresis holds it
+	 * until the cell is 20 mV better than where it fell */
+	fresh();
+	ext_pack(&s, 3520, 3300);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CELL_VOLTAGE);
+	CHECK(!out.charge_allowed);
+	ext_pack(&s, 3440, 3300);
+	run(1, &s); /* 3.44 + 0.02 = 3.46 still worse than 3.45: 0.005 holds ... */
+	CHECK(out.ccl_a <= 50 * 0.005 + 1e-9);
+	/* without the extremes: no cell rule (the PYLONCAN-02 case) */
+	fresh();
+	ext_pack(&s, 3520, 3300);
+	s.present &= ~(uint32_t)BMS_HAS_CELL_EXT;
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_NONE);
+	/* the BMS's highest temperature 47 degC: 20 A, 24 A; its lowest 1 degC:
+	 * charge 0 (no sensor of its own) */
+	fresh();
+	ext_pack(&s, 3300, 3300);
+	bms_set_temp_ext(&s, 47, 25);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 20, 1e-9);
+	CHECK_NEAR(out.dcl_a, 24, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
+	fresh();
+	bms_set_temp_ext(&s, 25, 1);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-9);
+	/* neither sensors nor temperature extremes: unknown_temp_fraction */
+	fresh();
+	ext_pack(&s, 3300, 3300);
+	bms_set_temp_ext(&s, NAN, NAN);
+	CHECK(!(s.present & BMS_HAS_TEMP_EXT));
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 5, 1e-9);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
+	/* a list wins: extremes that say 3.52 V beside cells at 3.30 V are not read */
+	fresh();
+	pack16(&s, 3300);
+	bms_set_cell_ext(&s, 3520, 1, 3300, 2);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 50, 1e-9);
+	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
+	CHECK_EQ_INT(out.cells, 16);
+}
+
 static void test_disabled_words(void)
 {
 	struct bms_snapshot s;
@@ -1107,7 +1236,7 @@ static void test_disabled_words(void)
 	CHECK_STR(gw_limits_mode_name(GW_LIM_FAILSAFE), "failsafe");
 	CHECK_STR(gw_limits_mode_name((enum gw_lim_mode)5), "?");
 	static const char *const why[] = { "none", "cell_voltage", "temperature", "mos_temperature",
-					   "soc", "mosfet_off", "alarm", "bms_limit", "stale", "cap" };
+					   "soc", "mosfet_off", "alarm", "bms_limit", "stale", "cap", "chemistry" };
 	for (int r = 0; r < GW_LR_COUNT; r++)
 		CHECK_STR(gw_limits_reason_name((enum gw_lim_reason)r), why[r]);
 	CHECK_STR(gw_limits_reason_name((enum gw_lim_reason)GW_LR_COUNT), "?");
@@ -1902,8 +2031,10 @@ int main(void)
 	test_antiflap();
 	test_mosfet_alarms();
 	test_stale();
+	test_unfit();
 	test_force_full();
 	test_no_cells();
+	test_cell_extremes();
 	test_disabled_words();
 	test_force_allowed();
 	test_absorption_entry();

@@ -3,7 +3,8 @@
  * snapshot passes before it may replace a pack's cache.  Each row at its
  * bounds and beyond, absent values ignored (a 0 cell, a NAN limit, a value
  * without its presence bit), the pack voltage against its cells' sum, and
- * the text the poller logs.  Sensors out of their row made absent and
+ * the text the poller logs; a BMS's own highest and lowest cell and
+ * temperature.  Sensors out of their row made absent and
  * flagged (bms_sensor_faults), while cells, voltage and current still
  * reject.  And bms_snapshot_state(): the state from the current's sign. */
 #include <math.h>
@@ -144,6 +145,51 @@ static void test_rows(void)
 	memset(&s, 0, sizeof(s));
 	s.voltage = -1;
 	CHECK(bms_plausible(&s, NULL));
+}
+
+/* The BMS's own highest and lowest cell as cells (the lowest not above the
+ * highest), its highest and lowest temperature as sensors (NaN absent);
+ * bms_set_cell_ext() takes both or nothing, bms_set_temp_ext() leaves one
+ * that is no reading absent. */
+static void test_extremes(void)
+{
+	struct bms_snapshot s = pack();
+	bms_set_cell_ext(&s, 3400, 3, 3200, 9);
+	CHECK(s.present & BMS_HAS_CELL_EXT);
+	CHECK(bms_plausible(&s, NULL));
+	s.ext_max_mv = 5001;
+	BAD(s, "highest cell");
+	s.ext_max_mv = 3400;
+	s.ext_min_mv = 499;
+	BAD(s, "lowest cell");
+	s.ext_min_mv = 3401;
+	BAD(s, "lowest cell above the highest");
+	s.ext_min_mv = 3400; /* equal: one cell, or all alike */
+	CHECK(bms_plausible(&s, NULL));
+	s.ext_max_mv = 0; /* set by hand without a value: judged */
+	BAD(s, "highest cell");
+	s = pack();
+	bms_set_cell_ext(&s, 3400, 3, 0, 0); /* one of the two: nothing */
+	CHECK(!(s.present & BMS_HAS_CELL_EXT));
+	bms_set_cell_ext(&s, 3400, 300, 3200, 2); /* a number beyond a byte: none */
+	CHECK_EQ_INT(s.ext_max_cell, 0);
+	CHECK_EQ_INT(s.ext_min_cell, 2);
+	/* temperatures */
+	s = pack();
+	bms_set_temp_ext(&s, 151, -50);
+	CHECK(s.present & BMS_HAS_TEMP_EXT);
+	CHECK(isnan(s.ext_tmax_c));
+	CHECK_NEAR(s.ext_tmin_c, -50, 1e-6);
+	CHECK(bms_plausible(&s, NULL));
+	bms_set_temp_ext(&s, NAN, -273.15f);
+	CHECK(!(s.present & BMS_HAS_TEMP_EXT));
+	s.present |= BMS_HAS_TEMP_EXT; /* set by hand out of the row: judged */
+	s.ext_tmax_c = 200;
+	s.ext_tmin_c = 20;
+	BAD(s, "highest temperature");
+	s.ext_tmax_c = NAN;
+	s.ext_tmin_c = -60;
+	BAD(s, "lowest temperature");
 }
 
 /* A sensor out of its row is absent and flagged, not a lost poll:
@@ -297,6 +343,7 @@ static void test_state(void)
 int main(void)
 {
 	test_rows();
+	test_extremes();
 	test_sensor_faults();
 	test_faults_reject();
 	test_state();

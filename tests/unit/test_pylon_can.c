@@ -7,7 +7,9 @@
  * the next 0x351, the end of the wait); broken frames (a short DLC,
  * impossible values, extended and remote frames, other identifiers,
  * garbage between records); the limits with the request flags; the alarm
- * bits of both levels and SMA's message pairs.  Protocol facts:
+ * bits of both levels and SMA's message pairs; the Victron-style sets'
+ * 0x373 (the highest and lowest cell and temperature: a Seplos's and a
+ * Pytes's real frames) and 0x379, broken ones too.  Protocol facts:
  * bms/PROTOCOLS.md §26.  The inverter codec of the same name is tested by
  * test_inv_pylon_can.c. */
 #include "../../bms/bms.h"
@@ -29,6 +31,13 @@ static const struct bms_driver *const drv = &bms_pylon_can_driver;
 	"35E#50594C4F4E202020"
 #define PYLONCAN_02 "351#2001A60EA60EE400 355#46006400581B0000 356#460A0000C8000000 35A#0000000000000000 " \
 	"35E#4C56616969657900 35F#000001018D000000"
+#define PYLONCAN_03 "351#4302E8039E07D001 355#3B00640002170000 356#4E14C1FEEA001A00 35A#AAAAAA02AAAAAA02 " \
+	"35E#5348456E65726779 35F#0000100430010000 370#43414E2D534D4152 371#54424D532D424154 " \
+	"372#0100000000000000 373#AB0CB70C27012801 374#5061636B2D303123 375#5061636B2D303123 " \
+	"376#5061636B2D303123 377#5061636B2D303123 378#6A0F00006D0E0000 379#3001000000000000"
+#define PYLONCAN_04 "351#3802E803E803C701 355#33006400 356#8E14F9FFB400 35A#0000000000000000 35E#5059544553 " \
+	"35F#01006E013200 360#00 372#0200010001000200 373#D80CDA0C21012301 374#3038303000000000 " \
+	"375#3034303000000000 376#3032303000000000 377#3033303000000000 378#400800002B070000 379#6400"
 
 static const size_t chunks_odd[] = { 1, 3, 2, 7, 5, 11 };
 
@@ -58,16 +67,18 @@ static void test_table(void)
 	CHECK(bms_find("pylon-can") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL);
 	CHECK_EQ_INT(drv->can_bitrate, 500000);
-	CHECK_EQ_INT(drv->can_id, 0x350);
-	CHECK_EQ_INT(drv->can_mask, 0x7F0);
+	CHECK_EQ_INT(drv->can_id, 0x340);
+	CHECK_EQ_INT(drv->can_mask, 0x7C0);
 	CHECK(drv->max_address == 0);
 	CHECK(!drv->ble_gatt && !drv->ble_company && !drv->ble_only);
 	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_REMAIN)));
 	CHECK(drv->provides & BMS_HAS_CUR_LIMITS);
 	CHECK(drv->provides & BMS_HAS_VOLT_LIMITS);
+	/* no cell list: the highest and lowest cell and temperature of 0x373 */
+	CHECK((drv->provides & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT)) == (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT));
 	/* every identifier it reads passes its filter; 0x305 (the inverter's) does not */
-	static const unsigned ids[] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E };
+	static const unsigned ids[] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E, 0x373, 0x379 };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		CHECK((ids[i] & drv->can_mask) == drv->can_id);
 	CHECK((0x305 & drv->can_mask) != drv->can_id);
@@ -243,6 +254,163 @@ static void test_wrap(void)
 	CHECK_NEAR(poll.snap.bms_ccl_a, 0.0, 1e-6);
 	CHECK_NEAR(poll.snap.bms_dcl_a, 20.0, 1e-4);
 	CHECK(!(poll.snap.present & BMS_HAS_ALARMS)); /* neither 0x359 nor 0x35A this time */
+}
+
+/* PYLONCAN-03, a Seplos on Victron's set: 0x373's highest and lowest cell
+ * and cell temperature, 0x379's installed capacity, 0x356's cycles; the
+ * other ids of the set (0x35F, 0x370-0x372, 0x374-0x378) passed over. */
+static void check_03(const struct bms_poll *poll)
+{
+	const struct bms_snapshot *s = &poll->snap;
+	CHECK_NEAR(s->voltage, 51.98, 1e-4);
+	CHECK_NEAR(s->current, -31.9, 1e-4);
+	CHECK_NEAR(s->soc, 58.9, 1e-4); /* 5890 in 0.01 %: it agrees with 59 */
+	CHECK_NEAR(s->soh, 100.0, 1e-4);
+	CHECK_NEAR(s->temp_c[0], 23.4, 1e-4);
+	CHECK_NEAR(s->bms_cvl_v, 57.9, 1e-4);
+	CHECK_NEAR(s->bms_ccl_a, 100.0, 1e-4);
+	CHECK_NEAR(s->bms_dcl_a, 195.0, 1e-4);
+	CHECK_NEAR(s->bms_dvl_v, 46.4, 1e-4);
+	CHECK_EQ_INT(s->cycles, 26);
+	CHECK_NEAR(s->full_ah, 304.0, 1e-4);
+	CHECK_EQ_INT(s->ncells, 0);
+	CHECK_EQ_INT(s->ext_max_mv, 3255);
+	CHECK_EQ_INT(s->ext_min_mv, 3243);
+	CHECK_EQ_INT(s->ext_max_cell, 0); /* 0x373 gives no numbers (0x374-0x377 are names) */
+	CHECK_EQ_INT(s->ext_min_cell, 0);
+	CHECK_NEAR(s->ext_tmax_c, 296 - 273.15, 1e-3);
+	CHECK_NEAR(s->ext_tmin_c, 295 - 273.15, 1e-3);
+	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_TEMPS |
+				 BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS | BMS_HAS_CYCLES | BMS_HAS_FULL |
+				 BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT);
+	CHECK_EQ_INT(s->alarms, 0); /* 0x35A: every message "left" */
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	CHECK_EQ_INT(cs.from, BMS_CELLS_EXT);
+	CHECK_EQ_INT(cs.max_mv, 3255);
+	CHECK_EQ_INT(cs.min_mv, 3243);
+	CHECK_EQ_INT(cs.delta_mv, 12);
+	CHECK_EQ_INT(cs.avg_mv, 0); /* not known */
+	CHECK(bms_plausible(s, NULL));
+	CHECK_STR(poll->kept.ident.vendor, "SHEnergy");
+}
+
+static void test_victron_set(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	fresh(&poll, &rx);
+	struct drive_res r = feed(&poll, &rx, PYLONCAN_03);
+	CHECK_EQ_INT(r.ok, 0); /* the first poll knows no cycle: it waits */
+	CHECK_EQ_INT(r.more, 7);
+	CHECK_EQ_INT(r.unexpected, 9);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_03(&poll);
+	/* the next poll knows the cycle, 0x373 and 0x379 in it: whole at 0x379 */
+	begin(&poll, &rx, false);
+	uint8_t buf[512];
+	size_t n = recs(buf, sizeof(buf), PYLONCAN_03);
+	r = FEED_BYTES(&poll, &rx, buf, n, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(r.done_at, n);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_03(&poll);
+	/* ... and without them it waits for them: the cycle wraps at 0x351 */
+	begin(&poll, &rx, false);
+	r = feed(&poll, &rx, "351#4302E8039E07D001 355#3B00640002170000 356#4E14C1FEEA001A00 "
+		 "35A#AAAAAA02AAAAAA02 35E#5348456E65726779");
+	CHECK_EQ_INT(r.ok, 0);
+	r = feed(&poll, &rx, "351#4302E8039E07D001");
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT | BMS_HAS_FULL)));
+	struct bms_cell_stats cs;
+	bms_cell_stats(&poll.snap, &cs);
+	CHECK_EQ_INT(cs.from, BMS_CELLS_NONE);
+
+	/* PYLONCAN-04, a Pytes V5: 0x379 of two bytes, 0x356 of six (no
+	 * cycles), 0x360 passed over */
+	fresh(&poll, &rx);
+	r = feed(&poll, &rx, PYLONCAN_04);
+	CHECK_EQ_INT(r.err, 0);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	const struct bms_snapshot *s = &poll.snap;
+	CHECK_NEAR(s->voltage, 52.62, 1e-4);
+	CHECK_NEAR(s->current, -0.7, 1e-4);
+	CHECK_NEAR(s->soc, 51.0, 1e-4);
+	CHECK_NEAR(s->temp_c[0], 18.0, 1e-4);
+	CHECK(!(s->present & BMS_HAS_CYCLES));
+	CHECK_NEAR(s->full_ah, 100.0, 1e-4);
+	CHECK_EQ_INT(s->ext_max_mv, 3290);
+	CHECK_EQ_INT(s->ext_min_mv, 3288);
+	CHECK_NEAR(s->ext_tmax_c, 291 - 273.15, 1e-3);
+	CHECK_NEAR(s->ext_tmin_c, 289 - 273.15, 1e-3);
+	CHECK_STR(poll.kept.ident.vendor, "PYTES");
+	CHECK(bms_plausible(s, NULL));
+}
+
+/* 0x373 and 0x379 that carry nothing, or what no battery has. */
+static void test_extremes_broken(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	static const struct {
+		const char *f;
+		int rc;
+	} bad[] = {
+		{ "373#AB0CB70C2701", BMS_E_SHORT },       /* PYLONCAN-03's 0x373 cut short */
+		{ "379#30", BMS_E_SHORT },
+		{ "373#AB0C701727012801", BMS_E_RANGE },   /* a highest cell of 5.999 V */
+		{ "373#F301B70C27012801", BMS_E_RANGE },   /* a lowest cell of 0.499 V */
+		{ "373#B70CAB0C27012801", BMS_E_RANGE },   /* the lowest above the highest */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		begin(&poll, &rx, false);
+		struct drive_res r = feed(&poll, &rx, bad[i].f);
+		CHECK_EQ_INT(r.err, 1);
+		CHECK_EQ_INT(r.last_err, bad[i].rc);
+		CHECK_EQ_INT(poll.seen, 0);
+		CHECK(!(poll.snap.present & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT | BMS_HAS_FULL)));
+	}
+	/* 0.501 V is a cell (at the plausible edge) */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#4302E8039E07D001 355#3B006400 356#4E14C1FEEA00 373#F501B70C27012801");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ext_min_mv, 501);
+	/* zeros: nothing given; 0 K and 65535 K are no temperature; a later
+	 * 0x373 in the cycle replaces an earlier one whole; 0x379 of 0 Ah: none */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#4302E8039E07D001 355#3B006400 356#4E14C1FEEA00 373#AB0CB70C27012801 "
+		   "373#0000000000000000 379#0000");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT | BMS_HAS_FULL)));
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#4302E8039E07D001 355#3B006400 356#4E14C1FEEA00 373#AB0CB70C0000FFFF");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(poll.snap.present & BMS_HAS_CELL_EXT);
+	CHECK(!(poll.snap.present & BMS_HAS_TEMP_EXT));
+	CHECK(bms_plausible(&poll.snap, NULL));
+	/* one temperature given: the other absent */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, "351#4302E8039E07D001 355#3B006400 356#4E14C1FEEA00 373#0000000000002801");
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CELL_EXT));
+	CHECK(poll.snap.present & BMS_HAS_TEMP_EXT);
+	CHECK(isnan(poll.snap.ext_tmin_c));
+	CHECK_NEAR(poll.snap.ext_tmax_c, 296 - 273.15, 1e-3);
+	/* an 8-byte 0x356 padded with 0 (PYLONCAN-02): no cycles */
+	fresh(&poll, &rx);
+	(void)feed(&poll, &rx, PYLONCAN_02);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_CYCLES));
 }
 
 /* Frames a decoder must refuse or pass over. */
@@ -482,6 +650,8 @@ int main(void)
 	test_v12();
 	test_v13();
 	test_wrap();
+	test_victron_set();
+	test_extremes_broken();
 	test_broken();
 	test_limits();
 	test_temp_out_of_range();

@@ -3,7 +3,8 @@
  * (pylon-rt): the PYLRT rows of tests/fixtures/vectors.tsv (the main block
  * 0x1016 x 13 and the serial 0x2000 x 8 of an RT12100 at slave 1) through
  * scan() + handle() fed in every chunking, the requests (the two reads, at
- * slave 1), whole polls through finish() (a sample without cells, the
+ * slave 1), whole polls through finish() (a sample without a cell list,
+ * its highest and lowest cell the snapshot's extremes; the
  * serial skipped when refused or unanswered), built answers (a charging
  * current, sub-zero temperatures, no design capacity), and broken input
  * (bad CRC, truncated, impossible byte counts, SOC or SOH over 100, an
@@ -13,6 +14,7 @@
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_pylon_rt_driver;
@@ -27,7 +29,8 @@ static const struct bms_driver *const drv = &bms_pylon_rt_driver;
 #define PYLRT_02 "010310413233313031353030303030303030318504"
 
 /* aiobmsble's asserted values: 13.24 V, -4.8 A, 91 %, SOH 99, 100 Ah
- * design, 15.0 and 15.0 degC; the cells 3.312 / 3.311 V not served */
+ * design, 15.0 and 15.0 degC; the highest and lowest cell 3.312 / 3.311 V,
+ * the snapshot's extremes (no cell list, no numbers) */
 static void main_ok(const struct bms_poll *poll)
 {
 	const struct bms_snapshot *s = &poll->snap;
@@ -41,7 +44,18 @@ static void main_ok(const struct bms_poll *poll)
 	CHECK_NEAR(s->temp_c[1], 15.0, 1e-4);
 	CHECK_EQ_INT(s->ncells, 0);
 	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_FULL |
-				     BMS_HAS_TEMPS);
+				     BMS_HAS_TEMPS | BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT);
+	CHECK_EQ_INT(s->ext_max_mv, 3312);
+	CHECK_EQ_INT(s->ext_min_mv, 3311);
+	CHECK_EQ_INT(s->ext_max_cell, 0);
+	CHECK_EQ_INT(s->ext_min_cell, 0);
+	CHECK_NEAR(s->ext_tmax_c, 15.0, 1e-4);
+	CHECK_NEAR(s->ext_tmin_c, 15.0, 1e-4);
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs);
+	CHECK_EQ_INT(cs.from, BMS_CELLS_EXT);
+	CHECK_EQ_INT(cs.delta_mv, 1);
+	CHECK(bms_plausible(s, NULL));
 }
 
 static void serial_ok(const struct bms_poll *poll)
@@ -146,6 +160,34 @@ static void test_built(void)
 	CHECK_NEAR(s->soc, 0.0, 1e-6);
 	CHECK_NEAR(s->soh, 100.0, 1e-6);
 	CHECK_NEAR(s->full_ah, 200.0, 1e-4);
+	CHECK_EQ_INT(s->ext_max_mv, 3400);
+	CHECK_EQ_INT(s->ext_min_mv, 3390);
+	CHECK_NEAR(s->ext_tmax_c, -5.5, 1e-4);
+	CHECK_NEAR(s->ext_tmin_c, -12.0, 1e-4);
+	/* the highest and lowest cell given as 0: none; the lowest above the
+	 * highest, or 6 V: the poll is refused by the plausibility table; a
+	 * temperature of -60 degC: no temperature extreme (its sensor the
+	 * gateway serves absent with a sensor fault) */
+	uint16_t v[13] = { 1300, 0, 0, 0, 200, 180, 50, 90, 0, 0, 0, 0, 1000 };
+	begin(&poll, &rx);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, 0x01, 0x03, v, 13)), BMS_OK);
+	CHECK(!(s->present & BMS_HAS_CELL_EXT));
+	v[2] = 3300, v[3] = 3310;
+	begin(&poll, &rx);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, 0x01, 0x03, v, 13)), BMS_OK);
+	CHECK(s->present & BMS_HAS_CELL_EXT);
+	CHECK(!bms_plausible(s, NULL));
+	v[2] = 6000, v[3] = 3310;
+	begin(&poll, &rx);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, 0x01, 0x03, v, 13)), BMS_OK);
+	CHECK(!bms_plausible(s, NULL));
+	v[2] = 3320, v[4] = (uint16_t)-600;
+	begin(&poll, &rx);
+	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, 0x01, 0x03, v, 13)), BMS_OK);
+	CHECK(isnan(s->ext_tmax_c));
+	CHECK_NEAR(s->ext_tmin_c, 18.0, 1e-4);
+	CHECK(s->present & BMS_HAS_TEMP_EXT);
+	CHECK_NEAR(s->temp_c[0], -60.0, 1e-4);
 	/* the largest discharge the s16 carries */
 	begin(&poll, &rx);
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_main(f, 1300, -32768, 0, 0, 50, 90, 1000)), BMS_OK);

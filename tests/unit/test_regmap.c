@@ -297,6 +297,58 @@ static void test_cells(void)
 	CHECK_EQ_INT(regs[98], 3310);
 }
 
+/* A BMS that sends no cell list, only its highest and lowest cell: offsets
+ * 6 and 7 are they, 4 their difference, 5 (the mean) and the cells absent;
+ * a list wins over them; the bank's mean absent once a pack gave only its
+ * extremes. */
+static void test_cell_extremes(void)
+{
+	struct bms_snapshot s;
+	uint16_t regs[REG_MAP_SIZE];
+	full_snapshot(&s);
+	s.present &= ~(uint32_t)BMS_HAS_CELLS;
+	s.ncells = 0;
+	memset(s.cell_mv, 0, sizeof(s.cell_mv));
+	bms_set_cell_ext(&s, 3255, 0, 3243, 0);
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[6], 3255);
+	CHECK_EQ_INT(regs[7], 3243);
+	CHECK_EQ_INT(regs[4], 12);
+	CHECK_EQ_INT(regs[5], 0);
+	CHECK_EQ_INT(regs[40], 0);
+	for (int o = 20; o <= 35; o++)
+		CHECK_EQ_INT(regs[o], 0);
+	/* a list beside them wins */
+	s.present |= BMS_HAS_CELLS;
+	s.ncells = 4;
+	for (int i = 0; i < 4; i++)
+		s.cell_mv[i] = (uint16_t)(3300 + i);
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[6], 3303);
+	CHECK_EQ_INT(regs[7], 3300);
+	CHECK_EQ_INT(regs[5], 3302);
+	/* neither: absent */
+	s.present &= ~(uint32_t)(BMS_HAS_CELLS | BMS_HAS_CELL_EXT);
+	s.ncells = 0;
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[4] | regs[5] | regs[6] | regs[7], 0);
+	/* the bank */
+	struct reg_bank b = { .have_cells = true, .no_avg = true, .min_mv = 3243, .max_mv = 3420, .avg_mv = 3300,
+			      .min_pack = 2, .min_cell = 0, .max_pack = 1, .max_cell = 5 };
+	reg_encode_bank(&s, &b, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[6], 3420);
+	CHECK_EQ_INT(regs[7], 3243);
+	CHECK_EQ_INT(regs[4], 177);
+	CHECK_EQ_INT(regs[5], 0);
+	CHECK_EQ_INT(regs[109], 2);
+	CHECK_EQ_INT(regs[110], 0);
+	CHECK_EQ_INT(regs[111], 1);
+	CHECK_EQ_INT(regs[112], 5);
+	b.no_avg = false;
+	reg_encode_bank(&s, &b, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[5], 3300);
+}
+
 static void test_rounding(void)
 {
 	struct bms_snapshot s;
@@ -812,6 +864,7 @@ int main(void)
 	test_float_wire();
 	test_full_snapshot();
 	test_cells();
+	test_cell_extremes();
 	test_rounding();
 	test_clamping();
 	test_absent();

@@ -80,6 +80,42 @@ static void test_cells_across_the_string(void)
 	CHECK_NEAR(o.snap.temp_c[3], 41, 1e-4);
 }
 
+/* A member whose BMS sends no cell list: its own highest and lowest cell
+ * count in the string's (its numbers in the member, none in the string),
+ * and the string's count and mean are no longer known. */
+static void test_member_extremes(void)
+{
+	struct bms_snapshot a = pack(3300, 5, 50, 100), b = pack(3310, 5, 50, 100);
+	a.cell_mv[3] = 3280;
+	b.present &= ~(uint32_t)BMS_HAS_CELLS;
+	b.ncells = 0;
+	bms_set_cell_ext(&b, 3460, 11, 3290, 0);
+	const struct bms_snapshot *f[] = { &a, &b };
+	struct gw_string_state o;
+	gw_string_aggregate(f, 2, false, 2.0, 0.1, &o);
+	CHECK(o.cell_ext);
+	CHECK_EQ_INT(o.cell_min_mv, 3280);
+	CHECK_EQ_INT(o.cell_min_at.member, 1);
+	CHECK_EQ_INT(o.cell_min_at.string_index, 4);
+	CHECK_EQ_INT(o.cell_max_mv, 3460);
+	CHECK_EQ_INT(o.cell_max_at.member, 2);
+	CHECK_EQ_INT(o.cell_max_at.index, 11);
+	CHECK_EQ_INT(o.cell_max_at.string_index, 0); /* its place in the string is not known */
+	CHECK_EQ_INT(o.cell_avg_mv, 0);
+	/* the lowest is the extremes' member's: no number there */
+	bms_set_cell_ext(&b, 3460, 11, 3200, 0);
+	gw_string_aggregate(f, 2, false, 2.0, 0.1, &o);
+	CHECK_EQ_INT(o.cell_min_mv, 3200);
+	CHECK_EQ_INT(o.cell_min_at.member, 2);
+	CHECK_EQ_INT(o.cell_min_at.index, 0);
+	/* both with lists: a mean, no extremes flag */
+	struct bms_snapshot c = pack(3310, 5, 50, 100);
+	const struct bms_snapshot *g[] = { &a, &c };
+	gw_string_aggregate(g, 2, false, 2.0, 0.1, &o);
+	CHECK(!o.cell_ext);
+	CHECK(o.cell_avg_mv > 0);
+}
+
 /* A broken series link: one member's current departs from the others'. */
 static void test_current_deviation(void)
 {
@@ -251,10 +287,75 @@ static void test_bank_of_strings(void)
 	CHECK(o.member_stale);
 }
 
+/* A bank of one string whose member came back: the string's limits are
+ * its member's recovery (0 A, reason stale); the bank is fresh with them,
+ * never fail-safe, and follows their rise without a hold of its own; a
+ * second string that recovered carries the bank alone. */
+static void test_bank_recovering(void)
+{
+	struct conf_limits cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.enabled = true;
+	cfg.bank_rule = CONF_BANK_MIN;
+	cfg.recovery_hold = 30;
+	cfg.recovery_rate = 5;
+	struct gw_limits s1 = lim(220.8, 0, 0, 179.2, 64), s2 = lim(220.8, 80, 100, 179.2, 64);
+	s1.ccl_reason = s1.dcl_reason = GW_LR_STALE;
+	s1.charge_allowed = s1.discharge_allowed = false;
+	struct gw_lim_member m[2] = { { &s1, false, { 100, 100 }, 100 }, { &s2, false, { 100, 100 }, 100 } };
+	struct gw_lim_bank_in in = { m, 1, true, true, true, 215.0, 0, 50 };
+	struct gw_lim_bank_state st;
+	struct gw_limits o;
+	gw_limits_bank_init(&st);
+	/* the bank was fail-safe while the member was away */
+	struct gw_lim_member gone = { NULL, true, { 100, 100 }, 0 };
+	struct gw_lim_bank_in away = { &gone, 1, true, true, true, 215.0, 0, 50 };
+	gw_limits_bank(&cfg, &away, &o, NULL);
+	CHECK(o.failsafe);
+	gw_limits_bank_follow(&cfg, &st, &away, 100, &o);
+	/* back: fresh, 0 A */
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(!o.failsafe);
+	CHECK(o.volt_valid);
+	CHECK_NEAR(o.ccl_a, 0, 1e-9);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_STALE);
+	gw_limits_bank_follow(&cfg, &st, &in, 101, &o);
+	CHECK(!o.failsafe && o.ccl_a == 0 && !o.charge_allowed);
+	/* the member ramps after its hold: the bank follows at once, at most at the rate */
+	s1.ccl_a = 5;
+	s1.charge_allowed = true;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 102, &o);
+	CHECK_NEAR(o.ccl_a, 5, 1e-9);
+	s1.ccl_a = 40;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 103, &o);
+	CHECK_NEAR(o.ccl_a, 10, 1e-9);   /* 5 A/s */
+	/* the member recovered (its reason no longer stale): the bank goes on up without a hold */
+	s1.ccl_a = 80;
+	s1.ccl_reason = GW_LR_NONE;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 104, &o);
+	CHECK_NEAR(o.ccl_a, 15, 1e-9);
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	gw_limits_bank_follow(&cfg, &st, &in, 120, &o);
+	CHECK_NEAR(o.ccl_a, 80, 1e-9);
+	CHECK_EQ_INT(o.ccl_reason, GW_LR_NONE);
+	/* two strings, one recovering, one recovered: the recovered one alone */
+	s1 = lim(220.8, 0, 0, 179.2, 64);
+	s1.ccl_reason = s1.dcl_reason = GW_LR_STALE;
+	in.n = 2;
+	gw_limits_bank(&cfg, &in, &o, NULL);
+	CHECK(!o.failsafe);
+	CHECK_NEAR(o.ccl_a, 80, 1e-9);   /* 1 string x 80 A */
+}
+
 int main(void)
 {
+	test_bank_recovering();
 	test_sum_common_current_weakest();
 	test_cells_across_the_string();
+	test_member_extremes();
 	test_current_deviation();
 	test_member_missing();
 	test_alarms_and_mosfets();

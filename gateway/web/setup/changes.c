@@ -20,6 +20,8 @@ const char *setup_may_change(const struct gw_setup *s, const struct gw_setup_req
 {
 	if (!s->http.setup)
 		return "the configuration is read only here ([http] setup = false)";
+	if (q->ingress) /* a user Home Assistant logged in, through its proxy (http.c) */
+		return NULL;
 	if (!s->http.users_file[0] && s->code_live)
 		return "a new installation: create the first admin with the setup code first";
 	if (!s->http.users_file[0])

@@ -56,6 +56,8 @@ struct gw_setup_req {
 	int role;                       /* enum gw_role of the login, -1 without one */
 	bool tls;                       /* over HTTPS */
 	bool trusted;                   /* from loopback or an [http] clients network */
+	bool ingress;                   /* from Home Assistant's ingress proxy ([http] ingress): its
+	                                 * logged-in user, an admin (user "Home Assistant") */
 	const char *addr;               /* the client's address */
 };
 

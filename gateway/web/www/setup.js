@@ -46,7 +46,7 @@
       o.headers['X-CSRF-Token'] = S.session ? S.session.csrf : '';
       o.body = JSON.stringify(body || {});
     }
-    return fetch('/api/setup/' + path, o).then(r => r.json().catch(() => ({})).then(js => ({ status: r.status, js: js })));
+    return fetch('api/setup/' + path, o) /* relative: Home Assistant's ingress serves the page under a prefix */.then(r => r.json().catch(() => ({})).then(js => ({ status: r.status, js: js })));
   }
 
   function kindOf(name) { return name.split('.')[0]; }
@@ -486,7 +486,7 @@
     $('#cfg-reset').addEventListener('click', () => { S.secrets = {}; loadConfig(true); $('#cfg-msg').textContent = ''; });
     /* the first start (no pack yet) and #setup open the tab */
     if (location.hash === '#setup') { openTab(true); return; }
-    fetch('/api/state', { cache: 'no-store' }).then(r => r.json()).then(st => {
+    fetch('api/state', { cache: 'no-store' }).then(r => r.json()).then(st => {
       if (st.gateway && st.gateway.packs_configured === 0) openTab(true);
     }).catch(() => {});
   });

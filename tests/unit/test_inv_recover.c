@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_inv_recover.c - an inverter output speaks again as soon as
+ * its source is fresh, whatever the source (issue: a bank of one 4 x 16S
+ * string stayed silent after its member came back), on a fake clock
+ * through the real model: the packs' snapshots and freshness, the charge
+ * engine's ticks (model/charge.c: every pack, the strings, the bank), the
+ * output's source and states (inverter/invsource.c).
+ *
+ * For a pack, a bank of packs (every pack silent, one pack), a bank of one
+ * string (a member silent) and a bank of two strings (bank_stale = block; a
+ * member silent, then every member): fresh, then the member silent for
+ * longer than failsafe_silence (fail-safe at once with zero current limits
+ * and the communication warning, then silent), then back: the output sends
+ * at the step its source is fresh again, with the current limits at 0 and
+ * no communication warning, never above the steady limits, held for
+ * recovery_hold, rising at recovery_rate at most, and back at the steady
+ * limits in the end. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../gateway/core/log.h"
+#include "../../gateway/daemon/daemon.h"
+#include "../../gateway/inverter/invout.h"
+#include "../../gateway/model/gw.h"
+#include "check.h"
+
+#define T0 1000.0    /* the fake monotonic clock's start */
+#define DT 0.5       /* s between steps (a poll of every answering pack, the tick) */
+#define STALE 5      /* stale_after */
+#define SILENCE 10   /* failsafe_silence */
+#define HOLD 10      /* recovery_hold */
+#define RATE 5       /* recovery_rate, A/s */
+
+static struct gw gws[8];
+static int ngw;
+
+/* A healthy 16-cell LFP pack at 3.300 V a cell, idle, half full. */
+static void poll_pack(struct gw_pack *p, double t)
+{
+	struct bms_snapshot *s = &p->snap;
+	memset(s, 0, sizeof(*s));
+	s->present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_TEMPS |
+		     BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_REMAIN;
+	s->ncells = 16;
+	for (int i = 0; i < 16; i++)
+		s->cell_mv[i] = (uint16_t)(3300 + i % 3);
+	s->voltage = 52.8f;
+	s->current = 0;
+	s->soc = 50;
+	s->remain_ah = 50;
+	s->ntemps = 2;
+	s->temp_c[0] = s->temp_c[1] = 25;
+	s->chg_mos = s->dsg_mos = true;
+	bms_snapshot_derive(s);
+	p->have_data = true;
+	p->last_good = t;
+	p->good_polls++;
+}
+
+/* One scenario: its configuration (the [inverter.x] output of protocol
+ * proto, source src), the packs silenced at T0 + 100 and answering again
+ * at T0 + 100 + gap; mute[i] true for the packs that go silent. */
+struct scen {
+	const char *name;
+	const char *packs_and_bank;   /* [pack.*] and [bank] sections */
+	const char *limits_extra;     /* more [limits] keys */
+	const char *proto, *src;
+	bool mute[8];
+};
+
+static struct gw *make(const struct scen *sc)
+{
+	char ini[4096], err[256];
+	snprintf(ini, sizeof(ini),
+		 "[gateway]\nstate_file = none\nstale_after = %d\n%s"
+		 "[limits]\nrecovery_hold = %d\nrecovery_rate = %d\nmax_charge_current = 50\nmax_discharge_current = 60\n%s"
+		 "[inverter.x%d]\nprotocol = %s\nport = slcan:///dev/ttyACM0\nsource = %s\nfailsafe_silence = %d\n",
+		 STALE, sc->packs_and_bank, HOLD, RATE, sc->limits_extra, ngw, sc->proto, sc->src, SILENCE);
+	struct conf *c = malloc(sizeof(*c));
+	if (!c || conf_load_string(ini, "t.ini", c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", sc->name, c ? err : "out of memory");
+		free(c);
+		CHECK(!"the scenario's configuration loads");
+		return NULL;
+	}
+	struct gw *gw = &gws[ngw++];
+	CHECK_EQ_INT(gw_init(gw, NULL, c), 0);
+	return gw;
+}
+
+/* What the output does at t: the answering packs polled, the engine's
+ * tick, the battery the output would send and its state. */
+static void step(struct gw *gw, struct inv_out *o, double t, bool muted, const bool *mute, struct inv_battery *b,
+		 bool *fresh)
+{
+	for (int i = 0; i < gw->npacks; i++)
+		if (!(muted && mute[i]))
+			poll_pack(gw->packs[i], t);
+	gw_charge_tick(gw, t);
+	*fresh = inv_source(o, t, b, true);
+	inv_update_state(o, true, *fresh, t);
+}
+
+/* How many lines of the log so far hold what. */
+static int logged(FILE *log, const char *what)
+{
+	char line[1024];
+	int n = 0;
+	fflush(log);
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		n += strstr(line, what) != NULL;
+	return n;
+}
+
+static void run(const struct scen *sc)
+{
+	fprintf(stderr, "== %s\n", sc->name);
+	FILE *log = tmpfile();
+	CHECK(log != NULL);
+	if (!log)
+		return;
+	gw_log_set_output(log);
+	struct gw *gw = make(sc);
+	if (!gw) {
+		gw_log_set_output(NULL);
+		fclose(log);
+		return;
+	}
+	static struct inv_out outs[8];
+	struct inv_out *o = &outs[ngw - 1];
+	o->gw = gw;
+	o->cfg = gw->conf->inverters[0];
+	o->codec = inv_codec_of(o->cfg.protocol);
+	struct inv_battery b;
+	bool fresh = false;
+	double t = T0, t_mute = T0 + 100, t_back = t_mute + 3 * SILENCE;
+	/* fresh: steady limits */
+	for (; t < t_mute; t += DT)
+		step(gw, o, t, false, sc->mute, &b, &fresh);
+	CHECK_EQ_INT(o->state, INV_SENDING);
+	double ccl = b.ccl_a, dcl = b.dcl_a;
+	CHECK(ccl > 10 && dcl > 10);
+	/* the members silent: fail-safe once stale, then silent */
+	bool failsafe_seen = false;
+	for (; t < t_back; t += DT) {
+		step(gw, o, t, true, sc->mute, &b, &fresh);
+		if (o->state == INV_FAILSAFE && !failsafe_seen) {
+			failsafe_seen = true;
+			CHECK(b.ccl_a == 0 && b.dcl_a == 0 && !b.charge_allowed && !b.discharge_allowed);
+			CHECK(b.warn & BMS_AL_COMM);
+			CHECK(t <= t_mute + STALE + 2 * DT);
+		}
+	}
+	CHECK(failsafe_seen);
+	CHECK_EQ_INT(o->state, INV_SILENT);
+	/* back: speaking at the step the members answer, the limits rising by
+	 * the recovery rules */
+	step(gw, o, t, false, sc->mute, &b, &fresh);
+	CHECK(fresh);
+	CHECK_EQ_INT(o->state, INV_SENDING);
+	CHECK(b.present & INV_HAS_LIMITS);
+	CHECK(b.ccl_a == 0 && b.dcl_a == 0);
+	CHECK(!(b.warn & BMS_AL_COMM));
+	double prev_c = b.ccl_a, prev_d = b.dcl_a, first_rise = 0;
+	bool steady = false;
+	int bad_state = 0, too_fast = 0, too_high = 0;
+	for (t += DT; t < t_back + 8 * HOLD + 4 * (ccl + dcl) / RATE; t += DT) {
+		step(gw, o, t, false, sc->mute, &b, &fresh);
+		bad_state += o->state != INV_SENDING;
+		too_fast += b.ccl_a - prev_c > RATE * DT + 1e-6 || b.dcl_a - prev_d > RATE * DT + 1e-6;
+		too_high += b.ccl_a > ccl + 1e-6 || b.dcl_a > dcl + 1e-6;
+		if (first_rise == 0 && (b.ccl_a > 0 || b.dcl_a > 0))
+			first_rise = t;
+		prev_c = b.ccl_a;
+		prev_d = b.dcl_a;
+		if (fabs(b.ccl_a - ccl) < 1e-6 && fabs(b.dcl_a - dcl) < 1e-6) {
+			steady = true;
+			break;
+		}
+	}
+	CHECK_EQ_INT(bad_state, 0);
+	CHECK_EQ_INT(too_fast, 0);
+	CHECK_EQ_INT(too_high, 0);
+	/* the hold, once: no current before it, a rise soon after it */
+	CHECK(first_rise >= t_back + HOLD);
+	CHECK(first_rise <= t_back + HOLD + 3 * DT);
+	CHECK(steady);
+	fprintf(stderr, "   back at %.1f s: first rise after %.1f s, steady %.0f / %.0f A after %.1f s\n", t_back - T0,
+		first_rise - t_back, ccl, dcl, t - t_back);
+	/* each change of the output's state said once (each scenario's output
+	 * has a name of its own: the log folds a text said again) */
+	char who[64];
+	snprintf(who, sizeof(who), "inverter %s: source", o->cfg.name);
+	CHECK_EQ_INT(logged(log, who), 3);   /* has data, stale, fresh again */
+	CHECK_EQ_INT(logged(log, "fresh again after"), 1);
+	snprintf(who, sizeof(who), "inverter %s: silent", o->cfg.name);
+	CHECK_EQ_INT(logged(log, who), 1);
+	gw_log_set_output(NULL);
+	fclose(log);
+}
+
+static const char PACKS2[] = "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n"
+			     "[pack.p2]\nprotocol = daly\nport = /dev/ttyUSB1\ncells = 16\n[bank]\n";
+static const char PACKS4[] = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n"
+			     "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB1\ncells = 16\n"
+			     "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB2\ncells = 16\n"
+			     "[pack.d]\nprotocol = daly\nport = /dev/ttyUSB3\ncells = 16\n";
+
+int main(void)
+{
+	static char s1[512], s2[512];
+	snprintf(s1, sizeof(s1), "%s[bank]\nstrings = a+b+c+d\n", PACKS4);
+	snprintf(s2, sizeof(s2), "%s[bank]\nstrings = a+b, c+d\n", PACKS4);
+	const struct scen scens[] = {
+		{ "a pack (growatt-can)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n", "",
+		  "growatt-can", "p1", { true } },
+		{ "a bank of two packs, both silent (deye-can)", PACKS2, "", "deye-can", "bank", { true, true } },
+		{ "a bank of one pack (pylon-can)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n[bank]\n",
+		  "", "pylon-can", "bank", { true } },
+		{ "a bank of one 4 x 16S string, a member silent (pylon-hv-can)", s1, "", "pylon-hv-can", "bank",
+		  { false, false, true, false } },
+		{ "a bank of one 4 x 16S string, a member silent (byd-hvs-can)", s1, "", "byd-hvs-can", "bank",
+		  { false, true, false, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (byd-hvs-can)", s2,
+		  "bank_stale = block\n", "byd-hvs-can", "bank", { false, true, false, false } },
+		{ "a bank of two strings, every member silent (pylon-hv-can)", s2, "", "pylon-hv-can", "bank",
+		  { true, true, true, true } },
+	};
+	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
+		run(&scens[i]);
+	return check_report();
+}
