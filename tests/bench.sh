@@ -45,7 +45,10 @@
 # tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on, and
 # with every fleet feature on at once (site, MQTT backfill and victron, the
 # history, influx, /metrics scraped, an mqtt-json pack)
-# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS).  Figures, not assertions.
+# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS); the setup API: the
+# time from a detection on a pty to the pack's first reading over Modbus,
+# and an apply (the file checked, written, reloaded) with 16 packs
+# (tests/tools/bench_setup.py; SETUP_TRIALS).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -193,3 +196,4 @@ if command -v protoc >/dev/null; then
 	esphome
 fi
 BIN=$BIN /usr/bin/python3 tests/tools/bench_detect.py
+BIN=$BIN /usr/bin/python3 tests/tools/bench_setup.py "${SETUP_TRIALS:-5}"

@@ -55,11 +55,14 @@
 
 _Static_assert(sizeof(((struct gw *)0)->machine) > GW_MACHINE_TAG_LEN, "gw.machine holds a machine tag");
 
+static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen);
+
 int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 {
 	memset(gw, 0, sizeof(*gw));
 	gw->loop = loop;
 	gw->conf = conf;
+	gw->reload = reload_conf;
 	gw->start = gw_mono();
 	gw->fd_limit = -1;
 	gw_health_forget(&gw->bank_health);
@@ -262,31 +265,57 @@ static void warn_log(void *arg, const char *text)
 	gw_warn("reload: %s", text);
 }
 
-void gw_reload_file(struct gw *gw)
+/* A new configuration (nc, taken: freed when refused), as SIGHUP applies
+ * it: systemd told, counted, logged, its warnings said.  0, or -1 with
+ * err and the running configuration as it was. */
+static int reload_conf_from(struct gw *gw, struct conf *nc, const char *who, double t0, char *err, size_t errlen)
 {
-	double t0 = gw_mono();
-	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
-	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
-	char err[CONF_ERR_MAX];
-	struct conf *nc = malloc(sizeof(*nc));
-	int rc = -1;
-	if (!nc)
-		snprintf(err, sizeof(err), "out of memory");
-	else if ((rc = conf_load_file(gw->conf->file, nc, err, sizeof(err))) == 0)
-		rc = gw_reload(gw, nc, err, sizeof(err));
-	if (rc == 0)
-		conf_warnings(gw->conf, warn_log, NULL);
+	if (who) { /* SIGHUP's said so before it read the file */
+		gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
+		gw_info("%s: reload #%lu", who, n);
+	}
+	int rc = gw_reload(gw, nc, err, errlen);
 	if (rc < 0) {
 		free(nc);
 		gw->reload_failures++;
 		gw->reload_failures_total++;
 		gw_err("reload #%lu failed, still running on the previous configuration: %s", n, err);
 	} else {
+		conf_warnings(gw->conf, warn_log, NULL);
 		gw->reloads++;
 		gw->reload_failures = 0;
 		gw_info("reload #%lu: applied in %.1f ms", n, (gw_mono() - t0) * 1000);
 	}
+	gw_notify("READY=1");
+	send_status(gw, true);
+	return rc;
+}
+
+/* gw->reload: the setup API's, with the file read and checked already. */
+static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen)
+{
+	return reload_conf_from(gw, nc, who ? who : "reload", gw_mono(), err, errlen);
+}
+
+void gw_reload_file(struct gw *gw)
+{
+	double t0 = gw_mono();
+	char err[CONF_ERR_MAX];
+	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
+	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
+	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
+	struct conf *nc = malloc(sizeof(*nc));
+	if (nc && conf_load_file(gw->conf->file, nc, err, sizeof(err)) == 0) {
+		reload_conf_from(gw, nc, NULL, t0, err, sizeof(err)); /* the time with the reading */
+		return;
+	}
+	if (!nc)
+		snprintf(err, sizeof(err), "out of memory");
+	free(nc);
+	gw->reload_failures++;
+	gw->reload_failures_total++;
+	gw_err("reload #%lu failed, still running on the previous configuration: %s", n, err);
 	gw_notify("READY=1");
 	send_status(gw, true);
 }

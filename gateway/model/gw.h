@@ -35,6 +35,7 @@ struct gw_link;
 struct gw_link_env;
 struct gw_service;
 struct gw_bus;
+struct gw_setup;
 struct gw_resolver;
 struct gw_statefile;
 struct gw_poll_slot;
@@ -245,6 +246,12 @@ struct gw {
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
 	struct gw_hist_source hist_src;  /* the running history's samples (model/histsrc.h) */
+	/* the daemon's reload (daemon/daemon.c), for the setup API: nc (taken;
+	 * freed when refused) applied as SIGHUP applies a file, `who` logged;
+	 * 0, or -1 with err and nothing changed */
+	int (*reload)(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen);
+	struct gw_setup *setup;        /* the setup API's state (web/setup/), which outlives the
+	                                * HTTP servers a reload replaces; NULL = none */
 };
 
 /* charge.c: the charge and discharge limits ([limits]), kept current: a

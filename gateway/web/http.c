@@ -10,7 +10,8 @@
  * address) are open, and when they are all taken one more is accepted and
  * the connection that gives way closed (conns.h: an idle one of the address
  * holding the most), requests have no body (anything but GET and HEAD is
- * refused), and nothing an HTTP client asks for waits on the disk on the
+ * refused, but the setup API's POSTs), and nothing an HTTP client asks for
+ * waits on the disk on the
  * loop: history queries go to the history thread and the connection is
  * suspended until the answer comes back.  libmicrohttpd does not watch a
  * suspended connection's socket (0.9.75 takes it out of its epoll set), so
@@ -29,6 +30,9 @@
  *   /api/history.csv     the samples of one unit over a range, as CSV,
  *                        streamed in chunks of CSV_ROWS rows
  *   /metrics             Prometheus text format (status.c)
+ *   /api/setup/...       the Setup tab's API (setup/setup.h): its POSTs are
+ *                        the only requests with a body (JSON, at most
+ *                        GW_SETUP_BODY_MAX bytes, else 413)
  *
  * With tls_cert the server speaks HTTPS only (tls.c hands each handshake
  * the certificate; a reload replaces it without closing a connection);
@@ -48,6 +52,7 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +77,7 @@
 #include "../core/log.h"
 #include "../core/net.h"
 #include "status.h"
+#include "setup/setup.h"
 #include "../core/util.h"
 
 #ifndef BMSGW_VERSION
@@ -93,7 +99,7 @@
 
 enum req_auth { AU_NONE, AU_WAIT, AU_DONE };
 
-enum req_kind { RQ_PLAIN, RQ_SSE, RQ_CHART, RQ_CSV };
+enum req_kind { RQ_PLAIN, RQ_SSE, RQ_CHART, RQ_CSV, RQ_SETUP };
 
 /* One request; freed when MHD completed it and no response reads from it. */
 struct req {
@@ -123,6 +129,13 @@ struct req {
 	int role;                      /* enum gw_role or GW_AUTH_FAIL, _BUSY, _WAIT */
 	bool ingress;                  /* from Home Assistant's ingress proxy (ingress.c) */
 	struct gw_auth_ask *ask;
+	char user[GW_USER_NAME_MAX + 1]; /* the login's name, "" without one */
+	/* a setup API request: its body, its answer owed */
+	char *body;
+	size_t blen;
+	bool too_big;
+	struct gw_setup_wait *wait;
+	struct gw_setup_answer ans;
 };
 
 struct gw_http {
@@ -163,6 +176,8 @@ static void req_unref(struct req *r)
 	if (--r->refs > 0)
 		return;
 	free(r->buf);
+	free(r->body);
+	free(r->ans.json);
 	free(r);
 }
 
@@ -239,6 +254,8 @@ static void client_gone(struct req *r)
 		gw_history_cancel(r->q);
 		r->q = NULL;
 	}
+	gw_setup_cancel(r->wait); /* an apply under way goes on; its answer has no one to go to */
+	r->wait = NULL;
 	resume(r);
 }
 
@@ -386,10 +403,13 @@ static enum MHD_Result send_www(struct gw_http *h, struct MHD_Connection *con, c
 	add_common(resp, f->type, false);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, h->etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	/* no inline script anywhere: the page's scripts are its own files */
 	MHD_add_response_header(resp, "Content-Security-Policy",
-				ingress ? "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+				ingress ? "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+					  "data:; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
 					  "frame-ancestors 'self'"
-					: "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					: "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+					  "data:; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
 					  "frame-ancestors 'none'");
 	MHD_add_response_header(resp, "X-Frame-Options", ingress ? "SAMEORIGIN" : "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -838,6 +858,7 @@ static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
 		return false;
 	}
 	client_addr(r->con, addr, sizeof(addr));
+	snprintf(r->user, sizeof(r->user), "%s", strlen(user) < sizeof(r->user) ? user : "");
 	struct gw_auth_ask *q = NULL;
 	size_t pwlen = pw ? strlen(pw) : 0;
 	int res = gw_auth_check(h->auth, addr, user, pw ? pw : "", pwlen, login_answer, r, &q);
@@ -929,6 +950,108 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 	return true;
 }
 
+/* ---------------------------------------------------------- the setup API */
+
+/* From this machine itself (127/8, ::1, ::ffff:127/104). */
+static bool from_loopback(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static enum MHD_Result send_setup(struct MHD_Connection *con, struct req *r)
+{
+	struct gw_setup_answer *a = &r->ans;
+	char *json = a->json ? a->json : strdup("{}");
+	size_t len = a->json ? a->len : 2;
+	a->json = NULL;
+	if (!json)
+		return MHD_NO;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(json);
+		return MHD_NO;
+	}
+	add_common(resp, "application/json", true);
+	if (a->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+	enum MHD_Result rc = MHD_queue_response(con, (unsigned)a->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* The answer of a setup request that waited (the setup API calls this from the loop). */
+static void setup_answered(void *arg, struct gw_setup_answer *a)
+{
+	struct req *r = arg;
+	r->wait = NULL;
+	free(r->ans.json);
+	r->ans = *a;
+	r->answered = true;
+	req_unlist(r->h, r);
+	resume(r);
+	http_run(r->h);
+}
+
+static enum MHD_Result start_setup(struct gw_http *h, struct req *r, const char *url, const char *method)
+{
+	struct MHD_Connection *con = r->con;
+	if (!h->gw->setup)
+		return send_error(con, MHD_HTTP_SERVICE_UNAVAILABLE, true, "the setup API could not start (out of memory, or "
+				  "no thread)");
+	if (r->too_big)
+		return send_error(con, 413, true, "a body is at most %d KiB",
+				  GW_SETUP_BODY_MAX / 1024);
+	char addr[64];
+	client_addr(con, addr, sizeof(addr));
+	struct gw_setup_req q = {
+		.method = method, .path = url + 11, .body = r->body ? r->body : "", .len = r->blen,
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.csrf = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-CSRF-Token"),
+		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
+		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
+		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
+		.tls = h->tls != NULL, .trusted = from_loopback(con) || h->cfg.clients.n > 0, .addr = addr,
+		.ingress = r->ingress,
+	};
+	r->kind = RQ_SETUP;
+	if (!gw_setup_handle(h->gw->setup, &q, &r->ans, setup_answered, r, &r->wait))
+		return send_setup(con, r);
+	req_list(h, r);
+	suspend(r);
+	return MHD_YES;
+}
+
+/* A chunk of a setup POST's body: kept up to GW_SETUP_BODY_MAX, then only counted. */
+static bool take_body(struct req *r, const char *url, const char *data, size_t n)
+{
+	if (strncmp(url, "/api/setup/", 11) != 0 || r->too_big)
+		return true;
+	if (r->blen + n > GW_SETUP_BODY_MAX) {
+		r->too_big = true;
+		free(r->body);
+		r->body = NULL;
+		r->blen = 0;
+		return true;
+	}
+	char *b = realloc(r->body, r->blen + n + 1);
+	if (!b)
+		return false;
+	memcpy(b + r->blen, data, n);
+	r->blen += n;
+	b[r->blen] = '\0';
+	r->body = b;
+	return true;
+}
+
 /* ---------------------------------------------------------- requests */
 
 static struct gw_conn *conn_of(struct MHD_Connection *con)
@@ -941,7 +1064,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 				  const char *version, const char *upload_data, size_t *upload_size, void **ctx)
 {
 	(void)version;
-	(void)upload_data;
 	struct gw_http *h = cls;
 	struct req *r = *ctx;
 	if (!r) {
@@ -966,14 +1088,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (r->gone)
 		return MHD_NO; /* its client left: the connection closes */
 	if (*upload_size) {
-		*upload_size = 0; /* a body is never read */
-		return MHD_YES;
+		bool ok = take_body(r, url, upload_data, *upload_size); /* other bodies are never read */
+		*upload_size = 0;
+		return ok ? MHD_YES : MHD_NO;
 	}
 	if (r->kind == RQ_CHART || r->kind == RQ_CSV)
 		return r->answered ? answer_history(h, r) : MHD_YES;
+	if (r->kind == RQ_SETUP)
+		return r->answered ? send_setup(con, r) : MHD_YES;
 	enum MHD_Result grc;
 	if (!gate(h, r, url, &grc))
 		return grc;
+	if (strncmp(url, "/api/setup/", 11) == 0)
+		return start_setup(h, r, url, method);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		if (!resp)
@@ -1080,6 +1207,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum
 	}
 	gw_auth_cancel(r->ask);
 	r->ask = NULL;
+	gw_setup_cancel(r->wait);
+	r->wait = NULL;
 	r->fail = true;
 	req_unref(r);
 }
@@ -1297,6 +1426,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 	memcpy(h->cfg.tls_key, c->tls_key, sizeof(h->cfg.tls_key));
 	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
 	h->cfg.metrics_public = c->metrics_public;
+	h->cfg.setup = c->setup;
 	if (s->creds && h->tls) {
 		if (strcmp(s->creds->about, gw_tls_about(h->tls)) != 0)
 			log_cert(h, s->creds);
@@ -1367,6 +1497,8 @@ void gw_http_free(struct gw_http *h)
 			r->auth = AU_DONE;
 			r->role = GW_AUTH_BUSY;
 		}
+		gw_setup_cancel(r->wait);
+		r->wait = NULL;
 		r->fail = true;
 		resume(r);
 	}

@@ -11,6 +11,11 @@
  * the same names (a certificate renewed in place): a file that is not
  * good fails the reload and the server keeps what it has; a server kept
  * takes them at commit without closing a connection.
+ *
+ * The setup API's state (setup/) is made with the first server and
+ * outlives the servers a reload replaces (gw->setup): its detections,
+ * its change log, the setup code and an answer owed are the daemon's, not
+ * one server's.  It hears the [http] in force at every commit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include "../core/prom.h"
 #include "../model/gw.h"
 #include "http.h"
+#include "setup/setup.h"
 
 struct web_out {
 	struct gw_http *h;             /* NULL: started at commit */
@@ -39,6 +45,8 @@ static int web_prepare(struct gw_svc_ctx *x)
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
+	if (!x->gw->setup && !(x->gw->setup = gw_setup_new(x->gw)))
+		gw_err("http: the setup API cannot start (out of memory, or no thread): the Setup tab is off");
 	struct gw_http_secrets sec;
 	if (gw_http_secrets_load(c, &sec, x->err, x->errlen) < 0)
 		return -1;
@@ -80,6 +88,8 @@ static void web_stop(const struct gw_svc_ctx *x)
 static void *web_commit(const struct gw_svc_ctx *x)
 {
 	struct web_out *w = x->next;
+	if (w)
+		gw_setup_conf(x->gw->setup, &x->nc->http);
 	if (x->cur && x->cur != w)
 		web_free(x->cur); /* its history queries first */
 	if (w && w->h && w == x->cur)
@@ -102,6 +112,12 @@ static void web_discard(const struct gw_svc_ctx *x)
 		web_free(x->next);
 	else if (x->next)
 		gw_http_secrets_free(&((struct web_out *)x->next)->sec); /* the server keeps what it has */
+}
+
+static void web_at_exit(const struct gw_svc_ctx *x)
+{
+	gw_setup_free(x->gw->setup);
+	x->gw->setup = NULL;
 }
 
 static const void *web_held(void *st, enum conf_sect s, const char *name)
@@ -156,6 +172,7 @@ const struct gw_service gw_svc_http = {
 	.commit = web_commit,
 	.discard = web_discard,
 	.stop = web_stop,
+	.at_exit = web_at_exit,
 	.held = web_held,
 	.status_json = web_status_json,
 	.metrics = web_metrics,
