@@ -2,7 +2,7 @@
 /* gateway/mqtt/mqtt.c - the MQTT output as the daemon sees it: its row of
  * the service table (model/service.h).
  *
- * A client per [mqtt] section (session.c: the connection; publish.c:
+ * A client per [mqtt] section (session.c: its session, on core/mqttsess.c; publish.c:
  * states, availability, discovery; commands.c: MOSFET commands), holding
  * its own copy of the section.  A reload that changes no key of [mqtt]
  * that restarts it (conf/conf.c: all but discovery, publish_interval,
