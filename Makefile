@@ -14,6 +14,9 @@
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 #   make install    binary, unit, man pages, docs, config (PREFIX DESTDIR sysconfdir); make uninstall
 #   make deb        build/bmsgw_$(VERSION)_ARCH.deb from a PREFIX=/usr staging (dpkg-deb, offline)
+#   make image      the container image bmsgw:$(VERSION) and bmsgw:latest (Containerfile; podman, else docker)
+#   make addon-image   the Home Assistant add-on's image bmsgw-addon:$(VERSION) (ha-addon/) on it
+#   make test-image the image and the add-on built on a local Debian base and run (tests/integration/test_image.py)
 # Each build directory records the flags it was made with (build.flags):
 # a change of SYSTEMD, SANITIZE, WERROR, CC, CFLAGS or the pkg-config flags
 # rebuilds it.
@@ -24,18 +27,19 @@
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd nettle gnutls \
+PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd gnutls \
            libprotobuf-c libcurl jansson
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
             libc-ares-dev libsystemd-dev libmosquitto-dev libssl-dev libsqlite3-dev libmicrohttpd-dev \
-            nettle-dev libgnutls28-dev \
+            libgnutls28-dev \
             mosquitto mosquitto-clients python3-paho-mqtt openssl \
             mbpoll python3 python3-pymodbus python3-serial python3-yaml clang socat util-linux procps iproute2 \
             libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client sqlite3 \
             dpkg-dev lintian man-db groff-base systemd \
             dbus-daemon python3-dbus python3-gi python3-can adduser \
             protobuf-c-compiler libprotobuf-c-dev protobuf-compiler python3-protobuf python3-cryptography \
-            libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus libjansson-dev
+            libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus libjansson-dev \
+            podman runc debootstrap
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite).
 # Decided when this file is read: a target that installs packages first (demo,
@@ -245,7 +249,30 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install$$missing)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "deps: all Debian packages present"; fi
-	@$(MAKE) --no-print-directory esphome-check
+	@$(MAKE) --no-print-directory esphome-check containers-conf test-base
+
+# the base image test_image builds on (tests/tools/testbase.sh: Debian's
+# minbase by debootstrap, kept in podman's store), fetched with the other
+# dependencies so that the suite does not wait for it; nothing without
+# podman or root, nothing when it is there
+.PHONY: test-base
+test-base:
+	@if command -v podman >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  if base=$$(sh tests/tools/testbase.sh); then echo "deps: the test image base $$base"; \
+	  else echo "deps: no test image base now (test_image makes it)"; fi; fi
+
+# podman's limits for every container (runc; crun refuses some machines'
+# cgroups), written only where the machine has no containers.conf of its own
+CONTAINERS_CONF := /etc/containers/containers.conf
+.PHONY: containers-conf
+containers-conf:
+	@if [ -e $(CONTAINERS_CONF) ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "make deps: no $(CONTAINERS_CONF) (as root, deps writes one)" >&2; \
+	else mkdir -p $(dir $(CONTAINERS_CONF)) && \
+	  printf '%s\n' '# written by bmsgw'"'"'s make deps (where there was none): the limits of every container' \
+	    '[containers]' 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' \
+	    '[engine]' 'runtime = "runc"' >$(CONTAINERS_CONF) && \
+	  echo "deps: wrote $(CONTAINERS_CONF)"; fi
 
 # The real ESPHome clients the fake Bluetooth proxy is checked against
 # (tests/ble/esphome-check: two npm packages, pinned by its
@@ -268,7 +295,7 @@ $(ESPCHECK)/node_modules/.package-lock.json: $(ESPCHECK)/package.json $(ESPCHECK
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	$(MAKE) -j$(NPROC) -Otarget test-builds
-	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(T)
+	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(foreach p,$(T),'$(p)')
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
 	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so
@@ -427,6 +454,26 @@ deb:
 	rm -rf build/deb
 	$(MAKE) SANITIZE=0 NOSYSTEMD=0 install DESTDIR=$(CURDIR)/build/deb/root PREFIX=/usr sysconfdir=/etc
 	sh conf/debian/mkdeb.sh $(VERSION) build/deb/root build
+
+# ---- the container image (Containerfile) and the Home Assistant add-on
+# (ha-addon/): podman (--format docker: it keeps HEALTHCHECK only so), else
+# docker.  BUILD_FROM=IMAGE builds on another base; PLATFORM=linux/arm64
+# (or linux/arm/v7) for another architecture (qemu-user-static).
+ENGINE   ?= $(if $(shell command -v podman 2>/dev/null),podman,docker)
+IMG_ARGS  = $(if $(filter podman,$(ENGINE)),--format docker) $(if $(BUILD_FROM),--build-arg BUILD_FROM=$(BUILD_FROM)) \
+	$(if $(PLATFORM),--platform $(PLATFORM))
+.PHONY: image addon-image test-image
+image:
+	$(ENGINE) build $(IMG_ARGS) -t bmsgw:$(VERSION) -t bmsgw:latest -f Containerfile .
+
+addon-image: image
+	$(ENGINE) build $(IMG_ARGS) --build-arg BMSGW_IMAGE=bmsgw:$(VERSION) -t bmsgw-addon:$(VERSION) ha-addon
+
+# the base (tests/tools/testbase.sh, kept in podman's store), the image and
+# the add-on built and run; only the images' layers stay (the suite's step
+# integration test_image is the same script)
+test-image: all
+	BIN=$(B) /usr/bin/python3 tests/integration/test_image.py
 
 clean:
 	rm -rf build

@@ -550,6 +550,12 @@ struct bms_probe_result {
 	bool has_from;          /* the judge read the address the answer came from: */
 	uint8_t from;           /* it (another than asked only where the probe's prepare()
 	                         * set poll->address_any: a request for all packs) */
+	/* MATCH by the frames' judge (bms_probe_judge_frames): the cells and
+	 * SOC the answer gave, for the chemistry --detect proposes */
+	bool has_cells;         /* cell_min_v / cell_max_v hold its lowest and highest cell, V */
+	float cell_min_v, cell_max_v;
+	bool has_soc;
+	float soc;              /* % */
 };
 
 #define BMS_PROBE_BAUDS 3       /* baud rates a probe lists at most */

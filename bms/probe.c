@@ -197,6 +197,24 @@ struct judging {
 	struct bms_probe_result *r;
 };
 
+/* The cells and SOC a matching answer gave (struct bms_probe_result). */
+static void cells_read(const struct bms_snapshot *s, struct bms_probe_result *r)
+{
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest */
+	if ((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) {
+		if (cs.min_mv > 0) {
+			r->has_cells = true;
+			r->cell_min_v = (float)(cs.min_mv / 1000.0);
+			r->cell_max_v = (float)(cs.max_mv / 1000.0);
+		}
+	}
+	if ((s->present & BMS_HAS_SOC) && isfinite(s->soc)) {
+		r->has_soc = true;
+		r->soc = s->soc;
+	}
+}
+
 /* One frame: on to the next while the step goes on, else the verdict. */
 static enum bms_frame_next judge_frame(void *ctx, const uint8_t *f, size_t n)
 {
@@ -222,6 +240,8 @@ static enum bms_frame_next judge_frame(void *ctx, const uint8_t *f, size_t n)
 		bool ok = pr && pr->check ? pr->check(&j->p, r->what, sizeof(r->what))
 					  : default_check(&j->p, r->what, sizeof(r->what));
 		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
+		if (ok)
+			cells_read(&j->p.snap, r);
 	}
 	return BMS_FRAME_STOP;
 }

@@ -13,7 +13,7 @@
  *	10 <?> <product id, LE16> <record type> <nonce, LE16> <key[0]> <ciphertext>
  * Record type 0x02 is a battery monitor.  The ciphertext is decrypted with
  * AES-128-CTR, the initial counter block being the nonce (little-endian)
- * followed by 14 zero bytes (nettle's aes128 + ctr_crypt, on the stack);
+ * followed by 14 zero bytes (OpenSSL's EVP_aes_128_ctr);
  * a record holds at most 16 bytes (one AES block; Victron: "at the moment
  * true for all records"), more are ignored.  The plaintext is a bit field,
  * least significant bit of byte 0 first:
@@ -45,8 +45,7 @@
  */
 #include "bms.h"
 
-#include <nettle/aes.h>
-#include <nettle/ctr.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "drivers.h"
@@ -118,10 +117,16 @@ static int32_t vic_signed(uint32_t v, unsigned bits)
 	return (v & (1u << (bits - 1))) ? (int32_t)(v - (1u << bits)) : (int32_t)v;
 }
 
-/* nettle_cipher_func for ctr_crypt() (no cast of aes128_encrypt) */
-static void vic_aes(const void *ctx, size_t length, uint8_t *dst, const uint8_t *src)
+/* AES-128-CTR of in[0..n) (n at most a block) under key from the counter
+ * block ctr into out: 0, or -1 (no memory for the cipher's context). */
+static int vic_ctr(const uint8_t *key, const uint8_t ctr[16], const uint8_t *in, size_t n, uint8_t *out)
 {
-	aes128_encrypt(ctx, length, dst, src);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0;
+	bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_128_ctr(), NULL, key, ctr) == 1 &&
+		  EVP_DecryptUpdate(c, out, &len, in, (int)n) == 1 && len == (int)n;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
 }
 
 /* The battery-monitor fields of the plaintext p[0..len) into the poll. */
@@ -203,11 +208,10 @@ static int vic_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (cl > VIC_BLOCK)
 		cl = VIC_BLOCK;
 
-	struct aes128_ctx ctx;
-	uint8_t ctr[AES_BLOCK_SIZE] = { d[VIC_O_NONCE], d[VIC_O_NONCE + 1] };
+	uint8_t ctr[16] = { d[VIC_O_NONCE], d[VIC_O_NONCE + 1] };
 	uint8_t plain[VIC_BLOCK];
-	aes128_set_encrypt_key(&ctx, poll->key);
-	ctr_crypt(&ctx, vic_aes, AES_BLOCK_SIZE, ctr, cl, plain, d + VIC_HDR);
+	if (vic_ctr(poll->key, ctr, d + VIC_HDR, cl, plain) < 0)
+		return BMS_E_KEY;
 
 	memset(&poll->snap, 0, sizeof(poll->snap));
 	struct vic_state *st = BMS_PRIV(poll, struct vic_state);
@@ -215,7 +219,6 @@ static int vic_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	vic_decode(poll, plain, cl);
 	st->nonce = bms_le16(d + VIC_O_NONCE);
 	memset(plain, 0, sizeof(plain));
-	memset(&ctx, 0, sizeof(ctx));
 	return BMS_OK;
 }
 

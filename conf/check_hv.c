@@ -9,6 +9,7 @@
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
  * (byd-hvs-can).
  */
+#include "chem.h"
 #include "conf_int.h"
 
 #include <string.h>
@@ -39,14 +40,8 @@ bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)
 	return false;
 }
 
-/* A cell's operating range by chemistry (enum conf_chemistry), V: the
- * limits a cell of it rests and works within, wider than [limits]' charge
- * targets (bms/plausible.c uses the same figures): LFP 2.5-3.65 V (EVE
- * LF280K's datasheet discharge cut-off and charge voltage), NMC 3.0-4.2 V,
- * LTO 1.5-2.8 V (Yinlong LTO66160H's stops, conf.c's chemistry notes). */
-static const double cell_range[CONF_NCHEM][2] = {
-	{ 2.5, 3.65 }, { 3.0, 4.2 }, { 1.5, 2.8 },
-};
+/* A cell's operating range by chemistry: conf_chem_range() (chem.c, with
+ * its sources), wider than [limits]' charge targets. */
 
 /* Packs pk[0..n) of the bank (or the one pack) in series: the sum of their
  * ranges into *lo, *hi; false with why when one has no cells. */
@@ -55,14 +50,15 @@ static bool series_range(const struct conf *c, const int *pk, int n, double *lo,
 	*lo = *hi = 0;
 	for (int k = 0; k < n; k++) {
 		const struct conf_pack *p = &c->packs[pk[k]];
-		int ch = (unsigned)p->soc.chemistry < CONF_NCHEM ? (int)p->soc.chemistry : 0;
+		double clo, chi;
+		conf_chem_range(p->soc.chemistry, &clo, &chi);
 		if (p->cells <= 0) {
 			conf__bfmt(why, wl, "[pack.%s] has no cells key (expected cells = its series cells: a "
 			     "high-voltage output needs every member's count to know its voltage range)", p->name);
 			return false;
 		}
-		*lo += p->cells * cell_range[ch][0];
-		*hi += p->cells * cell_range[ch][1];
+		*lo += p->cells * clo;
+		*hi += p->cells * chi;
 	}
 	return true;
 }

@@ -323,6 +323,14 @@ int conf_parse_port(struct conf_pack *p, const char *v, char *why, size_t wl);
 /* Is n a baud rate the `baud` key takes (a standard rate, 1200..921600)? */
 bool conf_baud_ok(long n);
 
+/* base64 (RFC 4648 section 4, padded; conf/b64.c) of at most CONF_B64_MAX
+ * characters: [s, s+n) into out (at most max bytes), its length or -1
+ * (not base64, or longer than max); in into out (outlen bytes with the
+ * NUL), the text's length or 0 when out is too small. */
+#define CONF_B64_MAX 128
+long conf_b64_decode(const char *s, size_t n, uint8_t *out, size_t max);
+size_t conf_b64_encode(const uint8_t *in, size_t n, char *out, size_t outlen);
+
 /* [tunnel.NAME]: lend one wire to a vendor PC tool through a raw TCP port. */
 #define CONF_MAX_TUNNELS 8
 struct conf_tunnel {
@@ -420,6 +428,7 @@ struct conf_http {
 	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
 	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
 	bool metrics_public;             /* /metrics without a login */
+	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 

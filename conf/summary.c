@@ -278,6 +278,9 @@ static void print_http(const struct conf *c, FILE *out)
 		if (w->users_file[0])
 			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; /api/config for admin only)%s\n",
 			        w->users_file, w->metrics_public ? "; /metrics without a login" : "");
+		if (w->ingress)
+			fprintf(out, "  ingress       Home Assistant's proxy (172.30.32.2) with X-Ingress-Path: "
+			        "its logged-in users, as admin; the header from elsewhere refused\n");
 	}
 	if (c->history.enabled) {
 		const struct conf_history *h = &c->history;

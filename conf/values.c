@@ -17,8 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "../bms/bms.h"
 
 _Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_upstream, reg_first) + sizeof(int),
@@ -405,19 +403,16 @@ static int set_key32(SETTER_ARGS)
 {
 	(void)k;
 	size_t n = strlen(v);
-	unsigned char out[48];
-	/* 32 bytes are 44 characters of base64 with one '=' of padding
-	 * (RFC 4648 section 4); EVP_DecodeBlock counts the padding as zeros */
-	bool ok = n == 44 && v[43] == '=' && v[42] != '=';
-	for (size_t i = 0; ok && i < 43; i++)
-		ok = isalnum((unsigned char)v[i]) || v[i] == '+' || v[i] == '/';
-	if (!ok || EVP_DecodeBlock(out, (const unsigned char *)v, (int)n) != 33) {
+	uint8_t out[32];
+	/* 32 bytes are 44 characters of base64 with one '=' of padding */
+	if (n != 44 || conf_b64_decode(v, n, out, sizeof(out)) != 32) {
 		conf__bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the device's "
 		     "api: encryption: key: holds it)", n, exp);
 		return -1;
 	}
 	*(bool *)(void *)field = true;
 	memcpy(field + 1, out, 32);
+	explicit_bzero(out, sizeof(out));
 	return 0;
 }
 

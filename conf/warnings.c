@@ -24,11 +24,15 @@
  * protocol gives a SOC but neither a full nor a remaining capacity, and
  * without [soc] capacity, is left out of it (a balancer, without a
  * current, is no member of it at all).
+ *
+ * With [limits] on, a pack of another chemistry than [limits]' gets
+ * fail-safe limits (issue 62: one cell table for every pack).
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "chem.h"
 #include "conf.h"
 
 double conf_pack_cycle(const struct conf *c, int i, int *on_bus)
@@ -62,6 +66,29 @@ static int soc_warnings(const struct conf *c, void (*say)(void *arg, const char 
 		snprintf(text, sizeof(text), "%s:%d: [%s%s]: source = counted, but count = false: nothing is counted, "
 			 "the BMS's SOC is carried", c->file, i < 0 ? c->soc.line : c->packs[i].line,
 			 i < 0 ? "soc" : "pack.", i < 0 ? "" : c->packs[i].name);
+		say(arg, text);
+		n++;
+	}
+	return n;
+}
+
+/* With [limits] on, a pack whose chemistry (its own, or [soc]'s) is not
+ * [limits]': the limits hold every pack to [limits]' cell voltages and
+ * tables, which follow its chemistry; such a pack's limits are fail-safe
+ * (gateway/model/charge.c), never another chemistry's cell rules. */
+static int chem_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
+{
+	int n = 0;
+	for (int i = 0; c->limits.enabled && i < c->npacks; i++) {
+		const struct conf_pack *p = &c->packs[i];
+		if (p->soc.chemistry == c->limits.chemistry)
+			continue;
+		const char *pc = conf_chem_name(p->soc.chemistry), *lc = conf_chem_name(c->limits.chemistry);
+		char text[CONF_ERR_MAX];
+		snprintf(text, sizeof(text), "%s:%d: [pack.%s]: chemistry %s, but [limits] chemistry is %s: its limits "
+			 "are fail-safe (reason chemistry) rather than %s's cell rules for %s cells; set chemistry = %s "
+			 "in [limits] (a voltage or table written there still wins)", c->file, p->line, p->name, pc, lc,
+			 lc, pc, pc);
 		say(arg, text);
 		n++;
 	}
@@ -115,7 +142,8 @@ static int string_warnings(const struct conf *c, void (*say)(void *arg, const ch
 
 int conf_warnings(const struct conf *c, void (*say)(void *arg, const char *text), void *arg)
 {
-	int n = soc_warnings(c, say, arg) + bank_warnings(c, say, arg) + string_warnings(c, say, arg);
+	int n = soc_warnings(c, say, arg) + bank_warnings(c, say, arg) + string_warnings(c, say, arg) +
+		chem_warnings(c, say, arg);
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		int on_bus;

@@ -118,7 +118,7 @@ static const struct reg_def reg_table[] = {
 	{ 53, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_MODE, REG_ABS_NONE,
 	  "charge mode", "0 off, 1 bulk, 2 absorption, 3 float, 4 fail-safe" },
 	{ 54, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_CCL_REASON, REG_ABS_NONE,
-	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale, 9 cap (a runtime ccl_cap / dcl_cap, offsets 157-158)" },
+	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale, 9 cap (a runtime ccl_cap / dcl_cap, offsets 157-158), 10 chemistry (the cells do not fit the pack's chemistry, or it is not [limits]')" },
 	{ 55, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_DCL_REASON, REG_ABS_NONE,
 	  "DCL reason", "what binds the discharge current limit, as offset 54" },
 	/* extension block */

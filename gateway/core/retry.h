@@ -16,6 +16,7 @@
 struct gw_retry {
 	double backoff;                /* seconds before the next try */
 	bool outage_logged;            /* the outage now going on was logged */
+	bool covered;                  /* ... by another's line (gw_retry_failed_covered) */
 	double down_since;             /* monotonic start of that outage */
 };
 
@@ -27,6 +28,15 @@ void gw_retry_init(struct gw_retry *r);
  * that.  Returns the seconds to wait before the next try (the backoff
  * doubles for the one after). */
 double gw_retry_failed(struct gw_retry *r, const char *who, const char *why);
+/* A try failed for the reason another's line of the log gives (each link
+ * through an ESPHome proxy whose own outage is logged, naming its packs):
+ * as gw_retry_failed(), at debug level.  The outage it starts is covered:
+ * neither its start nor its end is logged (gw_retry_up() says -1 and
+ * gw_retry_was_covered() true), unless a try then fails for a reason of its
+ * own (gw_retry_failed()), which is logged then. */
+double gw_retry_failed_covered(struct gw_retry *r, const char *who, const char *why);
+/* Whether the outage going on is covered by another's line. */
+bool gw_retry_was_covered(const struct gw_retry *r);
 /* Connected: the backoff starts over.  Returns the length of the outage
  * that just ended in seconds, or -1 when none was logged (the caller logs
  * "back after N s" or its first "open"). */

@@ -38,6 +38,8 @@ struct gw_found {
 	char what[BMS_PROBE_TEXT];
 	double at;                  /* s since the start */
 	bool listen;                /* heard on a bus another master polls: listen = true */
+	struct bms_probe_result read; /* its cells and SOC, where the answer gave them (has_cells,
+	                             * has_soc): the chemistry its section proposes */
 };
 
 /* One address of a bus heard with a master (master.c). */

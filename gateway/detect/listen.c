@@ -76,7 +76,9 @@ static int talkers(struct det *d, int baud)
 			continue;
 		}
 		gw_det_say(d, "  %s talks on its own: %s (twice)", drv->name, r1.what);
-		gw_det_add_found(d, drv, baud, bms_probe_address(drv), r1.what);
+		struct gw_found *f = gw_det_add_found(d, drv, baud, bms_probe_address(drv), r1.what);
+		if (f)
+			f->read = r1;
 		return 1;
 	}
 	return partial;

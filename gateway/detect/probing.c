@@ -217,6 +217,8 @@ static void verdict(struct det *d, const struct bms_probe_result *r)
 	if (r->verdict == BMS_PROBE_MATCH) {
 		gw_det_say(d, "  %s: %s (confirmed)", where(d, w, sizeof(w)), r->what);
 		struct gw_found *f = gw_det_add_found(d, t->drv, t->baud, t->address, r->what);
+		if (f)
+			f->read = *r;
 		if (f && r->has_from && r->from != t->address && t->drv->any_address) {
 			f->any = true;
 			f->from = r->from;

@@ -9,10 +9,14 @@
  * asked at ADR 0: the request that was answered is the one configured).
  * A pack heard on a bus another master polls (master.c) is read by
  * listening: its section always names its address and says listen = true.
+ * Cells that are not the default chemistry's (lfp) and point to another
+ * one clearly (conf/chem.h) get `chemistry =` with what they read.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
+#include "../../conf/chem.h"
 #include "detect_int.h"
 
 void gw_det_say(struct det *d, const char *fmt, ...)
@@ -102,6 +106,28 @@ static void section_name(const struct det *d, int i, char *out, size_t cap)
 	}
 }
 
+/* chemistry = for cells that are outside the default chemistry (lfp) by
+ * the daemon's rule (conf/chem.h) and point to one other clearly; nothing
+ * else (cells that fit lfp, or fit two chemistries, or no cells read). */
+static void chemistry(struct det *d, const struct gw_found *f)
+{
+	const struct bms_probe_result *r = &f->read;
+	if (!r->has_cells)
+		return;
+	double lo = r->cell_min_v, hi = r->cell_max_v, soc = r->has_soc ? r->soc : NAN;
+	enum conf_chem_side side = conf_chem_side(CONF_CHEM_LFP, lo, hi, soc);
+	int c = conf_chem_pointed(lo, hi, soc);
+	if (side == CONF_CHEM_INSIDE || side == CONF_CHEM_UNKNOWN || c < 0 || c == CONF_CHEM_LFP)
+		return;
+	char s[24] = "";
+	if (r->has_soc)
+		snprintf(s, sizeof(s), " at %.0f %% SOC", soc);
+	const char *n = conf_chem_name((enum conf_chemistry)c);
+	fprintf(d->out, "; its cells read %.3f-%.3f V%s: %s's, not lfp's (the default); [limits], where the file "
+			"has one, needs chemistry = %s too\nchemistry = %s\n", lo, hi, s, n, n, n);
+	gw_det_say(d, "  its cells read %.3f-%.3f V%s: chemistry = %s (not the default lfp)", lo, hi, s, n);
+}
+
 static void section(struct det *d, int i)
 {
 	const struct gw_found *f = &d->found[i];
@@ -120,6 +146,7 @@ static void section(struct det *d, int i)
 			f->address, f->from, f->from);
 	if (f->listen)
 		fprintf(d->out, "listen = true\n");
+	chemistry(d, f);
 }
 
 void gw_det_sections(struct det *d)

@@ -118,6 +118,14 @@ static void expire(struct gw *gw, const char *unit, struct gw_settings *set, dou
 		gw_statefile_changed(gw);
 }
 
+/* Pack p's cells may not be held to [limits]' cell rules: they do not fit
+ * its chemistry (model/chemfit.h), or its chemistry is not [limits]' (the
+ * one cell table every pack is held to; conf/warnings.c says so). */
+static bool unfit(const struct gw *gw, const struct gw_pack *p)
+{
+	return gw_chemfit_doubt(&p->chem) || p->cfg->soc.chemistry != gw->conf->limits.chemistry;
+}
+
 static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall)
 {
 	const struct conf_limits *cfg = &gw->conf->limits;
@@ -129,8 +137,12 @@ static void step_pack(struct gw *gw, struct gw_pack *p, double now, int64_t wall
 	snprintf(who, sizeof(who), "pack %s", p->cfg->name);
 	double soc = fresh && (p->snap.present & BMS_HAS_SOC) ? p->snap.soc : NAN;
 	expire(gw, who, &p->charge->set, now, wall, soc);
-	unsigned changed = gw_limits_step_set(cfg, &r, &p->charge->set, fresh ? &p->snap : NULL, now, wall,
-					      &p->charge->st, &p->lim);
+	/* cells that do not fit the pack's chemistry, or the chemistry not
+	 * [limits]': fail-safe, never another chemistry's cell rules */
+	unsigned changed = fresh && unfit(gw, p)
+				   ? gw_limits_step_unfit(cfg, now, &p->charge->st, &p->lim)
+				   : gw_limits_step_set(cfg, &r, &p->charge->set, fresh ? &p->snap : NULL, now, wall,
+							&p->charge->st, &p->lim);
 	log_change(who, &p->lim, changed, first);
 	log_events(who, &p->lim, changed, p->snap.current,
 		   (changed & GW_LIM_EVENT_BULK_TIME) ? cfg->max_bulk_time : cfg->limit_exceeded);
@@ -234,6 +246,27 @@ static int bank_members(struct gw *gw, double now, struct gw_lim_member *m)
 	return b->npacks;
 }
 
+/* A fresh pack of the bank that is unfit() (its cells do not fit its
+ * chemistry, or that is not [limits]'): the bank's target is fail-safe,
+ * reasons chemistry.  The packs share the DC bus and [limits]' one cell
+ * table: the others' limits would charge that pack's cells on another
+ * chemistry's rules. */
+static void unfit_member(const struct gw *gw, double now, struct gw_limits *o)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	if (!o->enabled)
+		return;
+	for (int k = 0; k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (gw_pack_online_at(gw, p, now) && unfit(gw, p)) {
+			*o = (struct gw_limits){ .enabled = true, .member_stale = o->member_stale, .failsafe = true,
+						 .mode = GW_LIM_FAILSAFE, .ccl_reason = GW_LR_CHEMISTRY,
+						 .dcl_reason = GW_LR_CHEMISTRY };
+			return;
+		}
+	}
+}
+
 /* The bank from its members' results: a member not online (stale, or not
  * read yet: its limits were never computed) is left out, as a fail-safe
  * one. */
@@ -253,6 +286,7 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 	struct gw_limits prev = gw->bank_lim;
 	expire(gw, "bank", &gw->charge->set, now, wall, in.have_soc ? in.soc : NAN);
 	gw_limits_bank(cfg, &in, &gw->bank_lim, NULL);
+	unfit_member(gw, now, &gw->bank_lim);
 	gw_limits_bank_settings(&gw->charge->set, &in, wall, &gw->charge->st, &gw->bank_lim);
 	unsigned ev = gw_limits_bank_follow(cfg, &gw->charge->st, &in, now, &gw->bank_lim);
 	unsigned ch = gw->charge->known ? gw_limits_changes(&prev, &gw->bank_lim) : GW_LIM_CHANGED_WORDS;

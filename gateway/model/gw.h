@@ -26,6 +26,7 @@
 #include "health.h"
 #include "histsrc.h"
 #include "banksoc.h"
+#include "chemfit.h"
 #include "limits.h"
 #include "socunit.h"
 
@@ -68,6 +69,8 @@ struct gw_pack {
 	uint16_t data_regs[REG_MAP_SIZE];
 	uint32_t good_polls, failed_polls;
 	unsigned fail_streak;          /* failed polls since the last good one */
+	bool fail_own;                 /* ... one of them not logged by who ended it (gw_poll_end.said) */
+	bool fail_warned;              /* ... the streak logged here at warning: its end is too */
 	char last_error[160];          /* why the last poll failed ("" after a good one) */
 	int soc_day;                   /* local day of soc_max (tm_yday + 1000*year) */
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
@@ -75,6 +78,8 @@ struct gw_pack {
 	                                * last good poll that read it; logged when it changes */
 	struct bms_settings settings;  /* the BMS's own settings its last read gave (have = 0:
 	                                * never read), read only (bms/settings.h) */
+	struct gw_chemfit chem;        /* its cells against its chemistry (model/chemfit.h), stepped at
+	                                * each good poll */
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
 	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
 
@@ -111,6 +116,8 @@ struct gw_poll_end {
 	size_t heard_len;              /* ... bytes of heard_len in all (for the log of an implausible one) */
 	double started;                /* monotonic start of the poll */
 	bool wire_up;                  /* the wire is up (a failure is logged as a warning once) */
+	bool said;                     /* it failed, and who ended it logged why (a bad message of
+	                                * mqtt-json: poll/poller.c): counted, not logged again */
 	uint32_t *implausible;         /* counter of implausible polls (the bus's), or NULL */
 	char failed[224];              /* out: why it was not good ("" when it was) */
 };

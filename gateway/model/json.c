@@ -297,6 +297,32 @@ void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p
 	fputc('}', o);
 }
 
+/* ,"chemistry":"lfp","chemistry_fit":"outside","chemistry_error":"its
+ * cells read ...","chemistry_fitting":"lto": the pack's chemistry, whether
+ * its cells fit it (model/chemfit.h; null before any cells), what is wrong
+ * and the chemistry they point to (null: none). */
+static void chemistry_fields(FILE *o, const struct gw_pack *p)
+{
+	const char *st = gw_chemfit_state_name(&p->chem);
+	fprintf(o, ",\"chemistry\":\"%s\",\"chemistry_fit\":", conf_chem_name(p->cfg->soc.chemistry));
+	if (st)
+		fprintf(o, "\"%s\"", st);
+	else
+		fputs("null", o);
+	char why[192];
+	gw_chemfit_text(&p->chem, why, sizeof(why));
+	fputs(",\"chemistry_error\":", o);
+	if (why[0])
+		gw_json_str(o, why);
+	else
+		fputs("null", o);
+	int c = gw_chemfit_pointed(&p->chem);
+	if (c >= 0)
+		fprintf(o, ",\"chemistry_fitting\":\"%s\"", conf_chem_name((enum conf_chemistry)c));
+	else
+		fputs(",\"chemistry_fitting\":null", o);
+}
+
 /* The lowest, highest, mean and spread of a pack's cells: of its cell list,
  * else of its BMS's own highest and lowest cell ("cell_minmax_from":
  * "cells" or "bms"; no mean then, a number null where the BMS gives none);
@@ -348,6 +374,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	double now = gw_mono();
 	gw_soc_pack_out(gw, p, now, &so);
 	soc_estimate(o, &so, now);
+	chemistry_fields(o, p);
 	gw_json_limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
 	settings_fields(o, gw, &(struct gw_unit){ .pack = (struct gw_pack *)p }, now);
 	if (!p->have_data) {

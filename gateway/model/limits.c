@@ -741,19 +741,21 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 	return ev;
 }
 
-static unsigned stale_step(double now, struct gw_lim_state *st, struct gw_limits *o)
+/* No fresh snapshot (reason stale), or one whose cells do not fit the
+ * pack's chemistry (reason chemistry): fail-safe. */
+static unsigned stale_step(double now, struct gw_lim_state *st, struct gw_limits *o, enum gw_lim_reason why)
 {
 	unsigned ev = st->exc.state != GW_LIM_EXC_NONE ? GW_LIM_CHANGED_EXCEEDED : 0;
 	if (st->mode == GW_LIM_ABSORPTION)
 		st->mode = GW_LIM_BULK;
 	if (st->cvl_limited)
 		st->cvl_since = now;
-	st->ccl = (struct gw_lim_current){ .a = 0, .reason = GW_LR_STALE };
+	st->ccl = (struct gw_lim_current){ .a = 0, .reason = why };
 	st->dcl = st->ccl;
 	st->exc = (struct gw_lim_exceed){ GW_LIM_EXC_NONE, GW_LIM_EXC_NONE, now };
 	o->failsafe = true;
 	o->mode = GW_LIM_FAILSAFE;
-	o->ccl_reason = o->dcl_reason = GW_LR_STALE;
+	o->ccl_reason = o->dcl_reason = why;
 	o->volt_valid = st->volt_valid;
 	o->cvl_v = o->bulk_cvl_v = st->cvl_out;
 	o->dvl_v = st->dvl_out;
@@ -765,6 +767,31 @@ void gw_limits_init(struct gw_lim_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->mode = GW_LIM_BULK;
+}
+
+/* A step's result o published into *out, with what changed against the
+ * previous step (the words) and its events ev. */
+static unsigned step_end(struct gw_lim_state *st, const struct gw_limits *res, double now, unsigned ev,
+			 struct gw_limits *out)
+{
+	struct gw_limits o = *res;
+	o.charge_allowed = o.ccl_a > 0;
+	o.discharge_allowed = o.dcl_a > 0;
+
+	unsigned ch = GW_LIM_CHANGED_WORDS;
+	if (st->have_prev) {
+		struct gw_limits p = { .mode = st->prev_mode, .ccl_reason = st->prev_ccl_reason,
+				       .dcl_reason = st->prev_dcl_reason };
+		ch = gw_limits_changes(&p, &o);
+	}
+	st->have_prev = true;
+	st->prev_mode = o.mode;
+	st->prev_ccl_reason = o.ccl_reason;
+	st->prev_dcl_reason = o.dcl_reason;
+	if (now > st->t_prev)
+		st->t_prev = now;
+	*out = o;
+	return ch | ev;
 }
 
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
@@ -786,24 +813,16 @@ unsigned gw_limits_step_set(const struct conf_limits *cfg, const struct gw_lim_r
 	else if (s)
 		ev = fresh_step(cfg, r ? r : &own, set, s, now, wall, st, &o);
 	else
-		ev = stale_step(now, st, &o);
-	o.charge_allowed = o.ccl_a > 0;
-	o.discharge_allowed = o.dcl_a > 0;
+		ev = stale_step(now, st, &o, GW_LR_STALE);
+	return step_end(st, &o, now, ev, out);
+}
 
-	unsigned ch = GW_LIM_CHANGED_WORDS;
-	if (st->have_prev) {
-		struct gw_limits p = { .mode = st->prev_mode, .ccl_reason = st->prev_ccl_reason,
-				       .dcl_reason = st->prev_dcl_reason };
-		ch = gw_limits_changes(&p, &o);
-	}
-	st->have_prev = true;
-	st->prev_mode = o.mode;
-	st->prev_ccl_reason = o.ccl_reason;
-	st->prev_dcl_reason = o.dcl_reason;
-	if (now > st->t_prev)
-		st->t_prev = now;
-	*out = o;
-	return ch | ev;
+unsigned gw_limits_step_unfit(const struct conf_limits *cfg, double now, struct gw_lim_state *st,
+			      struct gw_limits *out)
+{
+	struct gw_limits o = { .enabled = cfg->enabled, .mode = GW_LIM_OFF };
+	unsigned ev = cfg->enabled ? stale_step(now, st, &o, GW_LR_CHEMISTRY) : 0;
+	return step_end(st, &o, now, ev, out);
 }
 
 /* ---- words ---------------------------------------------------------------- */
@@ -837,7 +856,7 @@ const char *gw_limits_reason_name(enum gw_lim_reason r)
 {
 	static const char *const names[GW_LR_COUNT] = {
 		"none", "cell_voltage", "temperature", "mos_temperature", "soc",
-		"mosfet_off", "alarm", "bms_limit", "stale", "cap",
+		"mosfet_off", "alarm", "bms_limit", "stale", "cap", "chemistry",
 	};
 	return (unsigned)r < GW_LR_COUNT ? names[r] : "?";
 }

@@ -40,8 +40,9 @@ enum gw_lim_reason {
 	GW_LR_BMS_LIMIT = 7,     /* the limit the BMS itself reports */
 	GW_LR_STALE = 8,         /* no fresh data */
 	GW_LR_CAP = 9,           /* a runtime cap (ccl_cap / dcl_cap, model/settings.h) */
+	GW_LR_CHEMISTRY = 10,    /* the cells do not fit the pack's chemistry (model/chemfit.h) */
 };
-#define GW_LR_COUNT 10
+#define GW_LR_COUNT 11
 
 /* Bits of the limit flag word, register offset 50 (gw_limits_flags). */
 enum {
@@ -180,6 +181,14 @@ void gw_limits_init(struct gw_lim_state *st);
  * the caller logs a change once, never per poll. */
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out);
+
+/* A step for a pack whose cells do not fit its chemistry (model/chemfit.h:
+ * its cell rules would be another chemistry's): fail-safe as a stale one
+ * (CCL = DCL = 0 at once, nothing allowed, mode failsafe, the CVL and DVL
+ * kept), reasons chemistry; back, its current limits recover by the hold
+ * and ramp rules.  Returns what gw_limits_step() returns. */
+unsigned gw_limits_step_unfit(const struct conf_limits *cfg, double now, struct gw_lim_state *st,
+			      struct gw_limits *out);
 
 /* gw_limits_step() with a unit's runtime settings (NULL: none), applied to
  * the current targets before the hold and the ramp: SOC >= max_soc -> CCL 0

@@ -70,16 +70,22 @@ static void soc_track(struct gw_pack *p)
 }
 
 /* A poll that was not good: counted, why kept (logged at warning the
- * first time while the wire is up, then at debug until a good poll). */
-static void fail(struct gw_pack *p, const char *why, bool wire_up)
+ * first time while the wire is up, then at debug until a good poll; one
+ * whose ender logged it, a bad message, at debug: said; while the wire is
+ * down its link's outage is the line of the log). */
+static void fail(struct gw_pack *p, const char *why, bool wire_up, bool said)
 {
 	p->failed_polls++;
+	p->fail_streak++;
 	snprintf(p->last_error, sizeof(p->last_error), "%.*s", (int)sizeof(p->last_error) - 1, why ? why : "failed");
-	if (p->fail_streak++ == 0 && wire_up)
+	if (!said && !p->fail_own && wire_up) {
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
-	else
+		p->fail_warned = true;
+	} else {
 		gw_debug("pack %s: poll failed: %s", p->cfg->name, p->last_error);
+	}
+	p->fail_own = p->fail_own || !said;
 }
 
 /* What the BMS said about itself, read by a good poll: kept, and logged
@@ -96,6 +102,37 @@ static void ident(struct gw_pack *p, const struct bms_ident *id)
 		id->pack_serial);
 }
 
+/* The cells of a good poll against the pack's chemistry (model/chemfit.h),
+ * before the SOC step that must not take their voltage points while they
+ * do not fit; the error logged once when it begins and once when it ends. */
+static void chemistry(struct gw_pack *p, double now)
+{
+	const struct bms_snapshot *s = &p->snap;
+	double lo = NAN, hi = NAN;
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest */
+	if ((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) {
+		lo = cs.min_mv / 1000.0;
+		hi = cs.max_mv / 1000.0;
+	}
+	enum conf_chemistry was = p->chem.chem;
+	unsigned ev = gw_chemfit_step(&p->chem, p->cfg->soc.chemistry, lo, hi,
+				      (s->present & BMS_HAS_SOC) ? s->soc : NAN, now);
+	const char *c = conf_chem_name(p->cfg->soc.chemistry);
+	if (ev & GW_CHEM_EV_CHANGED)
+		gw_info("pack %s: chemistry %s now: the error of %s ends, its cells are judged against %s", p->cfg->name,
+			c, conf_chem_name(was), c);
+	if (ev & GW_CHEM_EV_WRONG) {
+		char why[192];
+		gw_chemfit_text(&p->chem, why, sizeof(why));
+		gw_log(GW_LOG_ERROR, "pack %s: configuration: chemistry = %s does not fit its cells for %.0f s: %s; until it "
+			 "does, its voltage points are not taken and its limits are fail-safe (logged once)", p->cfg->name,
+			 c, GW_CHEM_HOLD_S, why);
+	}
+	if (ev & GW_CHEM_EV_FITS)
+		gw_info("pack %s: its cells fit chemistry %s again", p->cfg->name, c);
+}
+
 /* A good poll's snapshot s: its derived values, the SOC step, the
  * registers encoded once (into a scratch block, swapped in whole), the
  * counters, the day's highest SOC. */
@@ -109,6 +146,7 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 	p->last_good = now;
 	p->good_polls++;
 	soc_track(p);
+	chemistry(p, now);
 	/* the SOC step reads the BMS's SOC; the counted one, once synced,
 	 * is the one the pack carries (snapshot and registers) until the next
 	 * poll */
@@ -124,9 +162,14 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 	uint16_t regs[REG_MAP_SIZE];
 	reg_encode_data(&p->snap, gw->conf->gw.float_order, regs);
 	memcpy(p->data_regs, regs, sizeof(regs));
-	if (p->fail_streak)
+	/* the end of a streak whose failure was logged here (that of one
+	 * logged by its link's outage or as a bad message is theirs) */
+	if (p->fail_warned)
 		gw_info("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
+	else if (p->fail_streak)
+		gw_debug("pack %s: answering again after %u failed polls", p->cfg->name, p->fail_streak);
 	p->fail_streak = 0;
+	p->fail_own = p->fail_warned = false;
 	p->last_error[0] = 0;
 }
 
@@ -221,7 +264,7 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 		if (e->poll && e->poll->kept.settings.have)
 			p->settings = e->poll->kept.settings;
 	} else {
-		fail(p, e->failed, e->wire_up);
+		fail(p, e->failed, e->wire_up, e->said);
 	}
 	gw_emit_polled(gw, p, r == GW_POLLED_GOOD);
 	return r;

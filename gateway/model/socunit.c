@@ -22,7 +22,10 @@ static double have(const struct bms_snapshot *s, uint32_t bit, double v)
 	return (s->present & bit) ? v : NAN;
 }
 
-/* What the estimator reads of a good poll. */
+/* What the estimator reads of a good poll: no cell voltages while they do
+ * not fit the pack's chemistry (model/chemfit.h), so that no full, empty,
+ * rest or knee point is taken on another chemistry's voltages (issue 62:
+ * LTO cells at 2.2 V under lfp made an empty point of a pack at 10 %). */
 static void poll_input(const struct gw_pack *p, double bms_soc, struct gw_soc_in *in)
 {
 	const struct bms_snapshot *s = &p->snap;
@@ -32,7 +35,8 @@ static void poll_input(const struct gw_pack *p, double bms_soc, struct gw_soc_in
 	in->cell_min_v = in->cell_max_v = in->cell_avg_v = NAN;
 	struct bms_cell_stats cs;
 	bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest (no mean) */
-	if ((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) {
+	if (((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) &&
+	    !gw_chemfit_doubt(&p->chem)) {
 		in->cell_min_v = cs.min_mv / 1000.0;
 		in->cell_max_v = cs.max_mv / 1000.0;
 		in->cell_avg_v = cs.from == BMS_CELLS_LIST ? cs.avg_mv / 1000.0 : NAN;

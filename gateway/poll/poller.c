@@ -56,6 +56,7 @@ struct gw_poll_slot {
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 	bool attempted;                /* at least one poll finished (for --once) */
 	bool msg_bad;                  /* a driver with messages: the last message was bad (logged once) */
+	unsigned msg_run;              /* ... the bad ones since the last good one */
 	/* the frames the poll in progress handed its driver (the first
 	 * GW_HEARD_MAX bytes, `heard_len` in all): an implausible poll's log shows them */
 	uint8_t heard[GW_HEARD_MAX];
@@ -200,8 +201,8 @@ static void group_done(struct gw_bus *w, struct gw_pack *lead, bool ok, const ch
 }
 
 /* The poll of w->cur ended: finished by its driver (finished: every step
- * answered), or failed (why). */
-static void poll_done(struct gw_bus *w, bool finished, const char *why)
+ * answered), or failed (why; said: already logged, by count_message()). */
+static void poll_finish(struct gw_bus *w, bool finished, const char *why, bool said)
 {
 	struct gw_pack *p = w->cur;
 	w->cur = NULL;
@@ -216,7 +217,7 @@ static void poll_done(struct gw_bus *w, bool finished, const char *why)
 	 * while the subscription is up, so that none is missed between polls */
 	if (s->next_due < now || (p->drv->messages && gw_link_is_up(w->link)))
 		s->next_due = now;
-	struct gw_poll_end e = { .poll = finished ? &s->poll : NULL, .why = why };
+	struct gw_poll_end e = { .poll = finished ? &s->poll : NULL, .why = why, .said = said };
 	bool good = poll_end(w, p, &e, s->poll_started, s->poll.refresh);
 	group_done(w, p, good, e.failed);
 	const char *silent_why;
@@ -234,6 +235,17 @@ static void poll_done(struct gw_bus *w, bool finished, const char *why)
 	}
 	gw_link_idle(w->link); /* a shared radio's slot may serve another link until the next poll */
 	gw_bus_next(w);
+}
+
+static void poll_done(struct gw_bus *w, bool finished, const char *why)
+{
+	poll_finish(w, finished, why, false);
+}
+
+/* A poll that a bad message failed, that message logged (count_message). */
+static void poll_done_said(struct gw_bus *w, const char *why)
+{
+	poll_finish(w, false, why, true);
 }
 
 /* Send the request of the current step, or finish the poll. */
@@ -339,18 +351,22 @@ static void count_refusals(struct gw_bus *w, struct gw_pack *p, int rc)
 
 /* A driver with messages (mqtt-json): a message handle() rejected (rc < 0)
  * is counted, and logged once with why (the map applied again to say it),
- * until one is good again (rc == BMS_OK), which is logged too. */
+ * until one is good again (rc == BMS_OK), which is logged once too with the
+ * bad ones of the run; the polls those messages failed are not logged
+ * again (gw_poll_end.said, model/pack.c). */
 static void count_message(struct gw_bus *w, struct gw_pack *p, const uint8_t *f, size_t fl, int rc)
 {
 	struct gw_poll_slot *s = p->slot;
 	if (rc == BMS_OK) {
 		if (s->msg_bad)
-			gw_info("pack %s: its messages are good again (%u bad so far)", p->cfg->name,
-				w->stats.bad_messages);
+			gw_info("pack %s: its messages are good again after %u bad one%s (%u bad in all)", p->cfg->name,
+				s->msg_run, s->msg_run == 1 ? "" : "s", w->stats.bad_messages);
 		s->msg_bad = false;
+		s->msg_run = 0;
 		return;
 	}
 	w->stats.bad_messages++;
+	s->msg_run++;
 	if (s->msg_bad)
 		return;
 	s->msg_bad = true;
@@ -363,7 +379,8 @@ static void count_message(struct gw_bus *w, struct gw_pack *p, const uint8_t *f,
 		snprintf(why, sizeof(why), "longer than %d bytes", BMS_JSON_MSG_MAX);
 	}
 	gw_warn("pack %s: a bad message on %s (%s): %s; the last good values stay until one is good "
-		"(further ones counted in bad_messages)", p->cfg->name, gw_link_port(w->link), bms_strerror(rc), why);
+		"(further ones counted in bad_messages, not logged)", p->cfg->name, gw_link_port(w->link),
+		bms_strerror(rc), why);
 }
 
 /* ---- the poll client of the bus's engine (struct gw_bus_client, bus.h) ---- */
@@ -400,8 +417,9 @@ static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t
 	gw_debug("pack %s: bad answer: %s", pk->cfg->name, bms_strerror(rc));
 	pk->slot->last_bad = rc; /* named in the poll's failure, if it fails */
 	if (d->messages) {
-		/* each message stands alone: a bad one ends the poll (the cache kept) */
-		poll_done(w, false, bms_strerror(rc));
+		/* each message stands alone: a bad one ends the poll (the cache
+		 * kept), its failure logged by count_message() alone */
+		poll_done_said(w, bms_strerror(rc));
 		return BMS_FRAME_STOP;
 	}
 	step_timeout(w, false);

@@ -23,7 +23,11 @@
  * start yet waits in a queue (at most QUEUE_MAX asks; when it is full, the
  * ask of the name with the most recent failures is told to come back
  * later), and the name with the fewest recent failures goes first. */
-#include <nettle/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -55,7 +59,7 @@ struct peer {
 
 struct job {
 	struct job *next;
-	uint8_t mac[SHA256_DIGEST_SIZE];
+	uint8_t mac[SHA256_DIGEST_LENGTH];
 	struct gw_user u;            /* a copy: the thread reads no shared table */
 	bool known;
 	char pw[GW_PASSWORD_MAX + 1];
@@ -84,7 +88,7 @@ struct gw_auth_ask {
 	struct gw_auth *a;
 	struct peer *peer;
 	enum ask_state state;
-	uint8_t mac[SHA256_DIGEST_SIZE];
+	uint8_t mac[SHA256_DIGEST_LENGTH];
 	char user[GW_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
 	bool never_good;               /* no user has that name, or the password is too long */
 	char pw[GW_PASSWORD_MAX + 1];  /* kept while waiting before its check */
@@ -98,7 +102,7 @@ struct gw_auth_ask {
 };
 
 struct cached {
-	uint8_t mac[SHA256_DIGEST_SIZE];
+	uint8_t mac[SHA256_DIGEST_LENGTH];
 	int role;
 	double expires;
 };
@@ -137,6 +141,10 @@ static void *work(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		j->ok = gw_user_verify(&j->u, j->pw, j->pwlen) && j->known;
 		explicit_bzero(j->pw, sizeof(j->pw));
+		/* OpenSSL's state of this thread (PBKDF2's) freed after each
+		 * check, so that none is left while the thread waits (it is
+		 * detached: its end can race the process's exit) */
+		OPENSSL_thread_stop();
 		pthread_mutex_lock(&w->mu);
 		if (w->quit) {
 			free(j);
@@ -163,18 +171,26 @@ static void *work(void *arg)
 
 static void mac_of(const struct gw_auth *a, const char *user, const char *pw, size_t pwlen, uint8_t *out)
 {
-	struct hmac_sha256_ctx ctx;
-	hmac_sha256_set_key(&ctx, sizeof(a->key), a->key);
-	hmac_sha256_update(&ctx, strlen(user) + 1, (const uint8_t *)user);
-	hmac_sha256_update(&ctx, pwlen, (const uint8_t *)pw);
-	hmac_sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+	/* HMAC-SHA256 of user, its NUL, password */
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+				OSSL_PARAM_construct_end() };
+	size_t len = 0;
+	if (!ctx || !EVP_MAC_init(ctx, a->key, sizeof(a->key), params) ||
+	    !EVP_MAC_update(ctx, (const uint8_t *)user, strlen(user) + 1) ||
+	    !EVP_MAC_update(ctx, (const uint8_t *)pw, pwlen) || !EVP_MAC_final(ctx, out, &len, SHA256_DIGEST_LENGTH) ||
+	    len != SHA256_DIGEST_LENGTH)
+		(void)!getrandom(out, SHA256_DIGEST_LENGTH, 0); /* no memory: a MAC that matches nothing */
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
 }
 
 static int cache_find(struct gw_auth *a, const uint8_t *mac)
 {
 	double now = gw_mono();
 	for (int i = 0; i < CACHE; i++)
-		if (a->cache[i].expires > now && memcmp(a->cache[i].mac, mac, SHA256_DIGEST_SIZE) == 0)
+		if (a->cache[i].expires > now && memcmp(a->cache[i].mac, mac, SHA256_DIGEST_LENGTH) == 0)
 			return a->cache[i].role;
 	return -1;
 }
@@ -185,7 +201,7 @@ static void cache_put(struct gw_auth *a, const uint8_t *mac, int role)
 	for (int i = 1; i < CACHE; i++)
 		if (a->cache[i].expires < a->cache[k].expires)
 			k = i;
-	memcpy(a->cache[k].mac, mac, SHA256_DIGEST_SIZE);
+	memcpy(a->cache[k].mac, mac, SHA256_DIGEST_LENGTH);
 	a->cache[k].role = role;
 	a->cache[k].expires = gw_mono() + CACHE_TTL;
 }
@@ -253,7 +269,7 @@ static bool start_check(struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
 	struct peer *p = q->peer;
-	if (p->job && memcmp(p->job->mac, q->mac, SHA256_DIGEST_SIZE) == 0 && p->job->gen == a->gen) {
+	if (p->job && memcmp(p->job->mac, q->mac, SHA256_DIGEST_LENGTH) == 0 && p->job->gen == a->gen) {
 		q->job = p->job;
 	} else {
 		if (p->job || a->jobs >= JOBS_MAX || !a->w)
@@ -264,7 +280,7 @@ static bool start_check(struct gw_auth_ask *q)
 		const struct gw_user *u = q->never_good ? NULL : user_named(a, q->user);
 		j->known = u != NULL;
 		j->u = u ? *u : a->dummy;
-		memcpy(j->mac, q->mac, SHA256_DIGEST_SIZE);
+		memcpy(j->mac, q->mac, SHA256_DIGEST_LENGTH);
 		memcpy(j->pw, q->pw, q->pwlen);
 		j->pwlen = q->pwlen;
 		j->gen = a->gen;
@@ -306,7 +322,7 @@ static bool can_start(const struct gw_auth_ask *q)
 {
 	const struct peer *p = q->peer;
 	if (p->job)
-		return memcmp(p->job->mac, q->mac, SHA256_DIGEST_SIZE) == 0 && p->job->gen == q->a->gen;
+		return memcmp(p->job->mac, q->mac, SHA256_DIGEST_LENGTH) == 0 && p->job->gen == q->a->gen;
 	return q->a->jobs < JOBS_MAX && q->a->w;
 }
 

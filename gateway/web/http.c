@@ -30,7 +30,10 @@
  * (HTTP Basic, which is why users_file needs tls_cert), checked off the
  * loop (auth.c) while the request is suspended; /api/config is an admin's;
  * metrics_public lets /metrics through without one.  A plain HTTP server
- * refuses a request that carries a login: it has none, and says so.
+ * refuses a request that carries a login: it has none, and says so.  With
+ * ingress, Home Assistant's ingress proxy (ingress.c) brings its logged-in
+ * users, let in as admins and allowed to frame the page; X-Ingress-Path
+ * from any other address is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,7 @@
 #include <limits.h>
 #include <math.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +54,7 @@
 #include "users.h"
 #include "../model/gw.h"
 #include "auth.h"
+#include "ingress.h"
 #include "tls.h"
 #include "../history/history.h"
 #include "http.h"
@@ -105,6 +110,7 @@ struct req {
 	/* its login */
 	enum req_auth auth;
 	int role;                      /* enum gw_role, GW_AUTH_FAIL or GW_AUTH_BUSY */
+	bool ingress;                  /* from Home Assistant's ingress proxy (ingress.c) */
 	struct gw_auth_ask *ask;
 };
 
@@ -282,7 +288,10 @@ static uint32_t fnv1a(const unsigned char *p, size_t n, uint32_t hsh)
 	return hsh;
 }
 
-static enum MHD_Result send_www(struct gw_http *h, struct MHD_Connection *con, const struct gw_www_file *f)
+/* The page's file f; in Home Assistant's panel (ingress) it may be framed
+ * by Home Assistant's own pages, which the proxy serves from one origin. */
+static enum MHD_Result send_www(struct gw_http *h, struct MHD_Connection *con, const struct gw_www_file *f,
+				bool ingress)
 {
 	const char *inm = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct MHD_Response *resp;
@@ -299,8 +308,11 @@ static enum MHD_Result send_www(struct gw_http *h, struct MHD_Connection *con, c
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, h->etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+				ingress ? "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					  "frame-ancestors 'self'"
+					: "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					  "frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Frame-Options", ingress ? "SAMEORIGIN" : "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	enum MHD_Result rc = MHD_queue_response(con, status, resp);
 	MHD_destroy_response(resp);
@@ -749,12 +761,41 @@ static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
 	return true;
 }
 
+/* Home Assistant's ingress: r comes from its proxy (r->ingress), or from
+ * elsewhere with its header, refused (false, *rc), or is any request. */
+static bool ingress_gate(struct gw_http *h, struct req *r, bool json, enum MHD_Result *rc)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *peer = ci ? ci->client_addr : NULL;
+	const char *hdr = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "X-Ingress-Path");
+	socklen_t len = !peer ? 0 : peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		: sizeof(struct sockaddr_in);
+	switch (gw_ingress_judge(h->cfg.ingress, peer, len, hdr)) {
+	case GW_INGRESS_PROXY: /* Home Assistant's user, logged in there: an admin */
+		r->ingress = true;
+		r->auth = AU_DONE;
+		r->role = GW_ROLE_ADMIN;
+		return true;
+	case GW_INGRESS_FORGED:
+		*rc = send_error(r->con, MHD_HTTP_FORBIDDEN, json,
+				 "X-Ingress-Path is believed only from Home Assistant's ingress proxy (%s)",
+				 GW_INGRESS_PROXY_ADDR);
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* May r go on?  false when it was answered or waits for its login (*rc). */
 static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc)
 {
 	struct MHD_Connection *con = r->con;
 	bool json = strncmp(url, "/api/", 5) == 0;
 	*rc = MHD_YES;
+	if (!ingress_gate(h, r, json, rc))
+		return false;
+	if (r->ingress)
+		return true;
 	if (!h->auth && !h->cfg.users_file[0]) {
 		if (h->tls || !MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
 			return true;
@@ -855,7 +896,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	const char *path = strcmp(url, "/") == 0 ? "/index.html" : url;
 	for (const struct gw_www_file *f = gw_www_files; f->path; f++)
 		if (strcmp(f->path, path) == 0)
-			return send_www(h, con, f);
+			return send_www(h, con, f, r->ingress);
 	return send_error(con, MHD_HTTP_NOT_FOUND, strncmp(url, "/api/", 5) == 0, "%s: not found", url);
 }
 

@@ -8,9 +8,8 @@
  * (RFC 4648 section 4, with padding), the iteration count read from each
  * line so that stronger lines keep working. */
 #include <errno.h>
-#include <nettle/base64.h>
-#include <nettle/memops.h>
-#include <nettle/pbkdf2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,19 +51,11 @@ const char *gw_user_name_bad(const char *name)
 	return name_bad(name, strlen(name));
 }
 
-/* base64 text [s, s+n) into out (at most max bytes): its length, or -1. */
-static long b64_decode(const char *s, size_t n, uint8_t *out, size_t max)
+/* PBKDF2-HMAC-SHA256 (RFC 8018) of the password into dk[GW_DK_LEN] */
+static void pbkdf2(const char *pw, size_t pwlen, unsigned iter, const uint8_t *salt, size_t sl, uint8_t *dk)
 {
-	uint8_t tmp[BASE64_DECODE_LENGTH(128)];
-	if (n == 0 || n > 128)
-		return -1;
-	struct base64_decode_ctx ctx;
-	size_t len = sizeof(tmp);
-	base64_decode_init(&ctx);
-	if (!base64_decode_update(&ctx, &len, tmp, n, s) || !base64_decode_final(&ctx) || len == 0 || len > max)
-		return -1;
-	memcpy(out, tmp, len);
-	return (long)len;
+	if (PKCS5_PBKDF2_HMAC(pw, (int)pwlen, salt, (int)sl, (int)iter, EVP_sha256(), GW_DK_LEN, dk) != 1)
+		memset(dk, 0, GW_DK_LEN); /* cannot fail but for memory: a hash no password has */
 }
 
 /* $pbkdf2-sha256$ITER$SALT$HASH */
@@ -83,13 +74,13 @@ static const char *hash_parse(const char *h, struct gw_user *u)
 	const char *salt = end + 1, *dollar = strchr(salt, '$');
 	if (!dollar)
 		return "the hash has no $SALT$HASH";
-	long sl = b64_decode(salt, (size_t)(dollar - salt), u->salt, sizeof(u->salt));
+	long sl = conf_b64_decode(salt, (size_t)(dollar - salt), u->salt, sizeof(u->salt));
 	if (sl < 8)
 		return "the salt is not base64 of 8..64 bytes";
 	u->salt_len = (size_t)sl;
 	const char *dk = dollar + 1;
 	uint8_t tmp[GW_SALT_MAX];
-	if (b64_decode(dk, strlen(dk), tmp, sizeof(tmp)) != GW_DK_LEN)
+	if (conf_b64_decode(dk, strlen(dk), tmp, sizeof(tmp)) != GW_DK_LEN)
 		return "the hash is not base64 of 32 bytes";
 	memcpy(u->dk, tmp, GW_DK_LEN);
 	return NULL;
@@ -211,12 +202,10 @@ int gw_user_hash_line(const char *name, const char *role, const char *pw, size_t
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -1;
 	}
-	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, GW_PBKDF2_ITER, sizeof(salt), salt, sizeof(dk), dk);
-	char s64[BASE64_ENCODE_RAW_LENGTH(GW_SALT_LEN) + 1], d64[BASE64_ENCODE_RAW_LENGTH(GW_DK_LEN) + 1];
-	base64_encode_raw(s64, sizeof(salt), salt);
-	s64[BASE64_ENCODE_RAW_LENGTH(GW_SALT_LEN)] = '\0';
-	base64_encode_raw(d64, sizeof(dk), dk);
-	d64[BASE64_ENCODE_RAW_LENGTH(GW_DK_LEN)] = '\0';
+	pbkdf2(pw, pwlen, GW_PBKDF2_ITER, salt, sizeof(salt), dk);
+	char s64[(GW_SALT_LEN + 2) / 3 * 4 + 1], d64[(GW_DK_LEN + 2) / 3 * 4 + 1];
+	conf_b64_encode(salt, sizeof(salt), s64, sizeof(s64));
+	conf_b64_encode(dk, sizeof(dk), d64, sizeof(d64));
 	explicit_bzero(dk, sizeof(dk));
 	int n = snprintf(out, outlen, "%s:%s:" PREFIX "%u$%s$%s", name, gw_role_name(r), GW_PBKDF2_ITER, s64, d64);
 	if (n < 0 || (size_t)n >= outlen) {
@@ -231,8 +220,8 @@ bool gw_user_verify(const struct gw_user *u, const char *pw, size_t pwlen)
 	uint8_t dk[GW_DK_LEN];
 	if (pwlen > GW_PASSWORD_MAX)
 		return false;
-	pbkdf2_hmac_sha256(pwlen, (const uint8_t *)pw, u->iter, u->salt_len, u->salt, sizeof(dk), dk);
-	bool ok = memeql_sec(dk, u->dk, sizeof(dk)) != 0;
+	pbkdf2(pw, pwlen, u->iter, u->salt, u->salt_len, dk);
+	bool ok = CRYPTO_memcmp(dk, u->dk, sizeof(dk)) == 0;
 	explicit_bzero(dk, sizeof(dk));
 	return ok;
 }

@@ -2,7 +2,7 @@
 /* gateway/web/users.h - the users file of [http] (users_file): one login a line,
  * NAME:ROLE:$pbkdf2-sha256$ITERATIONS$SALT$HASH, written by
  * `bmsgw --hash-password NAME ROLE`; its parser, the hashing and the check
- * of a password (PBKDF2-HMAC-SHA256, nettle). */
+ * of a password (PBKDF2-HMAC-SHA256, OpenSSL). */
 #ifndef GATEWAY_WEB_USERS_H
 #define GATEWAY_WEB_USERS_H
 

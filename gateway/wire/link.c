@@ -199,8 +199,11 @@ void gw_link_up(struct gw_link *l)
 	l->opens++;
 	l->turn_at = gw_mono();
 	ev_timer_stop(l->env->loop, &l->conn_timer);
+	bool covered = gw_retry_was_covered(&l->rt);
 	double outage = gw_retry_up(&l->rt);
-	if (outage >= 0)
+	if (covered)
+		gw_debug("link %s: back (its outage was its proxy's, logged with it)", l->port);
+	else if (outage >= 0)
 		gw_info("link %s: back after %.0f s", l->port, outage);
 	else
 		gw_info("link %s: open", l->port);
@@ -370,7 +373,9 @@ void gw_link_open(struct gw_link *l)
 	l->tr->open(l);
 }
 
-void gw_link_close(struct gw_link *l, const char *why)
+/* Close l; why: it failed (the reopen scheduled after the backoff, the
+ * outage logged, or covered by another's line). */
+static void close_link(struct gw_link *l, const char *why, bool covered)
 {
 	struct ev_loop *loop = l->env->loop;
 	bool was_up = l->state != GW_LINK_DOWN;
@@ -383,12 +388,23 @@ void gw_link_close(struct gw_link *l, const char *why)
 		char who[CONF_PORT_MAX + 8];
 		snprintf(l->why, sizeof(l->why), "%s", why);
 		snprintf(who, sizeof(who), "link %s", l->port);
-		ev_timer_set(&l->conn_timer, gw_retry_failed(&l->rt, who, why), 0.);
+		ev_timer_set(&l->conn_timer,
+			     covered ? gw_retry_failed_covered(&l->rt, who, why) : gw_retry_failed(&l->rt, who, why), 0.);
 		ev_timer_start(loop, &l->conn_timer);
 	}
 	/* a failed open or connect also tells the owner (its polls fail until the wire is back) */
 	if (why || was_up)
 		l->owner->down(l->owner_arg);
+}
+
+void gw_link_close(struct gw_link *l, const char *why)
+{
+	close_link(l, why, false);
+}
+
+void gw_link_close_covered(struct gw_link *l, const char *why)
+{
+	close_link(l, why, true);
 }
 
 void gw_link_lost(struct gw_link *l)

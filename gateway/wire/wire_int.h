@@ -120,6 +120,13 @@ void gw_link_copy_port(struct gw_link *l, const char *port);
 int gw_serial_setup(struct gw_link *l, const struct gw_line *line);
 int gw_tcp_setup(struct gw_link *l, const char *host, int port);
 
+/* For a transport whose wire fails with something it shares (the session
+ * of an ESPHome proxy, esphome/espclient.c, whose outage is logged once
+ * naming every pack through it): gw_link_close(l, why), the outage covered
+ * by that line (core/retry.h gw_retry_failed_covered): the link logs
+ * neither its start nor its end, unless it then fails for a reason of its
+ * own. */
+void gw_link_close_covered(struct gw_link *l, const char *why);
 /* For a transport that opens its wire again by itself (canlink.c): the
  * wire is not there now (its transport logged why); the owner hears
  * "down", and the link schedules no reopen of its own. */

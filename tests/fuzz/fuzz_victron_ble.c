@@ -20,8 +20,8 @@
  * A finished poll (good or failed) starts the next one.
  */
 #include <math.h>
-#include <nettle/aes.h>
-#include <nettle/ctr.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 
 #include "fuzz_drive.h"
 
@@ -49,9 +49,14 @@ static size_t vic_config(struct fd *s, const uint8_t *data, size_t size)
 	return k;
 }
 
-static void vic_aes(const void *ctx, size_t len, uint8_t *dst, const uint8_t *src)
+/* AES-128-CTR (OpenSSL's EVP) of in[0..n) under k from counter block ctr */
+static void ctr_crypt128(const uint8_t *k, const uint8_t ctr[16], const uint8_t *in, size_t n, uint8_t *out)
 {
-	aes128_encrypt(ctx, len, dst, src);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len;
+	if (!c || EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, k, ctr) != 1 || EVP_EncryptUpdate(c, out, &len, in, (int)n) != 1)
+		abort();
+	EVP_CIPHER_CTX_free(c);
 }
 
 static size_t vic_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
@@ -84,10 +89,8 @@ static size_t vic_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 	d[5] = nonce0;
 	d[6] = nonce1;
 	d[7] = (uint8_t)(s->key[0] ^ ((k & 0x40) ? 0x5A : 0));
-	struct aes128_ctx ctx;
 	uint8_t ctr[16] = { nonce0, nonce1 };
-	aes128_set_encrypt_key(&ctx, s->key);
-	ctr_crypt(&ctx, vic_aes, 16, ctr, n, d + 8, plain);
+	ctr_crypt128(s->key, ctr, plain, n, d + 8);
 	fd_bytes(s, rec, 5 + 8 + n);
 	return used;
 }

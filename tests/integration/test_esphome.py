@@ -17,7 +17,8 @@ to the BMS simulator (bmsgw-sim).
 - three packs through one free slot, all fresh, never two connections at
   once, the turns and the round in /api/state;
 - a proxy that dies and returns: its packs stale (exception 0x0B), then
-  back, the outage logged once;
+  back, the outage logged once; a proxy with three packs: its outage one
+  line naming them, its return one line;
 - malformed frames (a bad varint, an oversized length, a Noise frame that
   does not decrypt) end that proxy's connection only;
 - bmsgw --ble-scan --adapter through a proxy; /metrics per proxy.
@@ -332,6 +333,42 @@ def test_outage():
                 x.stop()
 
 
+def test_outage_lines():
+    print("== a proxy with three packs dies and returns: one line for its outage naming them, one when it is back")
+    rows = [("p%d" % (i + 1), "jbd", "jbd", "address=1", {"layout": "jbd"}, "") for i in range(3)]
+    sims, devs, fake, body = site(rows)
+    gw = None
+    try:
+        port, http = free_port(), free_port()
+        # without the SOC count, whose own line says what it made of the gap
+        gw = Gateway(gw_conf(port, http, body, extra="[soc]\ncount = false\n"), port, extra=["-v"])
+        c.ok(wait_until(lambda: all(tb.matches(port, i + 1, sims[i]) for i in range(3)), 40), "the three packs read")
+        mark = len(gw.text())
+        fake.ctl("kill")
+        c.ok(wait_until(lambda: not any(tb.online(port, i + 1) for i in range(3)), 30),
+             "proxy shed gone: its three packs go stale (0x0B)")
+        # every link has tried the dead proxy again (-v: the retries at debug)
+        c.ok(wait_until(lambda: all(re.search(r"debug: link ble://%s: .*retry in" % d["address"], gw.text()[mark:])
+                                    for d in devs), 40), "each pack's link tried the proxy again")
+        out = [ln for ln in gw.text()[mark:].splitlines() if " warn: " in ln or " info: " in ln or " error: " in ln]
+        c.eq(len(out), 1, "the outage is one line of the log (%s)" % out)
+        c.ok(out and "ble_proxy shed" in out[0] and all("p%d" % (i + 1) in out[0] for i in range(3)),
+             "... naming the proxy and its packs")
+        mark = len(gw.text())
+        fake.ctl("revive")
+        c.ok(wait_until(lambda: all(tb.matches(port, i + 1, sims[i]) for i in range(3)), 60),
+             "proxy shed back: its packs read again")
+        back = [ln for ln in gw.text()[mark:].splitlines() if " warn: " in ln or " info: " in ln or " error: " in ln]
+        c.eq(len(back), 1, "its return is one line of the log (%s)" % back)
+        c.ok(back and "ble_proxy shed: back after" in back[0], "... the proxy's")
+    finally:
+        if c.failed and gw:
+            gw.dump(40)
+        for x in [gw, fake] + sims:
+            if x:
+                x.stop()
+
+
 def test_scan():
     print("== bmsgw --ble-scan --adapter through a proxy")
     devs = [{"address": "A4:C1:38:00:00:0A", "name": "xiaoxiang BMS", "layout": "jbd", "mode": "none",
@@ -382,7 +419,8 @@ def test_no_systemd():
 
 def main():
     pieces = [("plaintext", lambda: every_protocol(None)), ("encrypted", lambda: every_protocol(new_key())),
-              ("wrong key", test_wrong_key), ("slots", test_slots), ("outage", test_outage), ("scan", test_scan),
+              ("wrong key", test_wrong_key), ("slots", test_slots), ("outage", test_outage),
+              ("outage lines", test_outage_lines), ("scan", test_scan),
               ("no systemd", test_no_systemd)]
     for name, fn in pieces:
         if not my_part():

@@ -13,6 +13,8 @@
   value as current;
 - server-sent events: a state at once, a change of the simulator within
   seconds;
+- [http] ingress: X-Ingress-Path from an address other than Home
+  Assistant's proxy refused, the page framed by no one without it;
 - the clients allowlist; hostile clients (half requests held open, readers
   that never read, many event streams) while Modbus answers stay fast and
   an allowed page still loads;
@@ -199,6 +201,11 @@ def run(sim, gw, gw_port, http_port, tmp):
     c.eq(st, 200, "/: 200")
     c.ok(b"<title>bmsgw</title>" in page, "/ is the page")
     c.ok("default-src 'self'" in hdr.get("content-security-policy", ""), "the page has a content security policy")
+    c.ok(hdr.get("x-frame-options") == "DENY" and "frame-ancestors 'none'" in hdr.get("content-security-policy", ""),
+         "the page is framed by no one")
+    st, hdr2, _ = get(http_port, "/", headers={"X-Ingress-Path": "/api/hassio_ingress/abc"})
+    c.ok(st == 200 and hdr2.get("x-frame-options") == "DENY",
+         "without [http] ingress, X-Ingress-Path means nothing (served, not framed)")
     etag = hdr.get("etag")
     st, _, _ = get(http_port, "/", headers={"If-None-Match": etag})
     c.eq(st, 304, "If-None-Match with its ETag: 304")
@@ -280,6 +287,7 @@ def run(sim, gw, gw_port, http_port, tmp):
     c.ok(wait_until(lambda: get_json(http_port, "/api/state")[1]["packs"][0]["online"], 8), "and back online")
 
     hostile(gw, gw_port, http_port)
+    ingress_elsewhere(sim)
     allowlist_and_reload(sim, gw, gw_port, http_port, tmp)
 
 
@@ -306,6 +314,28 @@ def hostile(gw, gw_port, http_port):
     c.eq(st, 200, "a page from another address still loads")
     for s in held:
         s.close()
+
+
+def ingress_elsewhere(sim):
+    """[http] ingress = true: X-Ingress-Path from an address that is not
+    Home Assistant's proxy (here 127.0.0.1) is refused, never a login; the
+    same request without it is served as before (test_image.py runs the
+    proxy's own address, 172.30.32.2, in the add-on)."""
+    gw_port, http_port = free_port(), free_port()
+    gw = Gateway("[gateway]\nlisten = 127.0.0.1:%d\n[pack.house]\nprotocol = daly\nport = tcp://127.0.0.1:%d\n"
+                 "[http]\nlisten = 127.0.0.1:%d\ningress = true\n[history]\nfile = none\n"
+                 % (gw_port, sim.port, http_port), gw_port)
+    try:
+        for hv in ("/api/hassio_ingress/abc", "/api/hassio_ingress/." + "./x", ""):
+            st, _, body = get(http_port, "/api/config", headers={"X-Ingress-Path": hv})
+            c.ok(st == 403 and b"ingress proxy (172.30.32.2)" in body,
+                 "ingress: X-Ingress-Path %r from 127.0.0.1 is refused (%d)" % (hv, st))
+        st, hdr, _ = get(http_port, "/", headers={"X-Ingress-Path": "/api/hassio_ingress/abc"})
+        c.eq(st, 403, "ingress: the page too")
+        st, hdr, _ = get(http_port, "/")
+        c.ok(st == 200 and hdr.get("x-frame-options") == "DENY", "ingress: without the header, served as before")
+    finally:
+        gw.stop()
 
 
 def allowlist_and_reload(sim, gw, gw_port, http_port, tmp):

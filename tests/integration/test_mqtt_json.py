@@ -11,7 +11,10 @@ pty pair read with python3-can (tests/integration/canreader.py):
 - the inverter's 0x351 / 0x355 carry the bank's limits and SOC;
 - a broken message (cut short) and one out of range: counted in the pack's
   bad_messages (/api/state and /metrics), logged once (then once more when
-  a message is good again), the pack's values unchanged;
+  a message is good again), the pack's values unchanged; three bad ones in
+  a row (a cut-off object, bytes that are not UTF-8, a cut-off array): one
+  line of the log, each counted, and one line with their count when a good
+  one comes;
 - the nodes stop publishing: each pack stale after its own stale_after
   (Modbus exception 0x0B), the inverter's limits to 0 (fail-safe), then
   silence after failsafe_silence;
@@ -257,10 +260,38 @@ def bad_messages(gw, http, broker, a):
          (before.get("voltage"), before.get("soc"), before.get("cells_mv")), "pack a's values unchanged")
     text = gw.text()[mark:]
     c.eq(text.count("pack a: a bad message"), 1, "the bad messages logged once")
+    c.eq(len(pack_lines(text, "a")), 1, "... and nothing else of pack a logged (%s)" % pack_lines(text, "a"))
     a.playing = True
     c.ok(wait_until(lambda: "pack a: its messages are good again" in gw.text()[mark:], 10),
          "... and once more when a message is good again")
     c.ok(wait_until(lambda: pack(http, "a").get("soc") == 63.0, 5), "pack a takes good messages again")
+    bad_in_a_row(gw, http, a)
+
+
+def pack_lines(text, name):
+    """The lines of the log at info level or above that name pack NAME."""
+    return [ln for ln in text.splitlines() if "pack %s:" % name in ln and "bmsgw debug:" not in ln]
+
+
+def bad_in_a_row(gw, http, a):
+    print("== three bad messages in a row: one line, each counted; one line when a good one comes")
+    a.playing = False
+    n0 = pack(http, "a").get("bad_messages")
+    mark = len(gw.text())
+    a.once(venus()[:60])                            # a cut-off object
+    a.once(b"\xff\xfe{\"Dc\": \xc3\x28}")            # bytes that are not UTF-8
+    a.once("[1, 2, ")                               # a cut-off array
+    ok = wait_until(lambda: pack(http, "a").get("bad_messages") == n0 + 3, 10)
+    c.ok(ok, "bad_messages %s -> %s: the three counted" % (n0, pack(http, "a").get("bad_messages")))
+    lines = pack_lines(gw.text()[mark:], "a")
+    c.eq(len(lines), 1, "the three bad messages are one line of the log (%s)" % lines)
+    mark = len(gw.text())
+    a.playing = True
+    c.ok(wait_until(lambda: pack(http, "a").get("soc") == 63.0 and pack_lines(gw.text()[mark:], "a"), 10),
+         "a good message again")
+    lines = pack_lines(gw.text()[mark:], "a")
+    c.ok(len(lines) == 1 and "good again after 3 bad ones" in lines[0],
+         "... one line says so, with the count (%s)" % lines)
 
 
 def stale(gw, http, cl, a, b, rd):

@@ -14,7 +14,11 @@ simulator:
   drawn with Debian's Chart.js, the CSV link;
 - a phone-sized window has no horizontal scrolling;
 - the title and heading name [gateway] site;
-- no error in the browser's console (the content security policy holds).
+- no error in the browser's console (the content security policy holds);
+- under a prefix, as Home Assistant's ingress proxy serves it
+  (/api/hassio_ingress/TOKEN/, the prefix stripped on the way in): live,
+  the values, Chart.js and the history chart, the CSV link, and no request
+  outside the prefix.
 Screenshots are kept in build/test-artifacts/."""
 import json
 import os
@@ -281,7 +285,85 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
 
     errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
     c.eq(errors, [], "no error in the browser console")
+    under_prefix(d, http_port)
     print("screenshots in %s" % ART)
+
+
+class PrefixProxy:
+    """Home Assistant's ingress proxy, as far as the page sees it: serves
+    http://127.0.0.1:PORT/api/hassio_ingress/TOKEN/... from the page's server
+    with the prefix stripped and X-Ingress-Path added, streaming (the event
+    stream too); a request outside the prefix is kept in `outside` and 404."""
+    PREFIX = "/api/hassio_ingress/t0k3n-Page_test"
+
+    def __init__(self, backend):
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        proxy = self
+        self.outside = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                if not self.path.startswith(proxy.PREFIX + "/"):
+                    proxy.outside.append(self.path)
+                    self.send_error(404)
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", backend, timeout=30)
+                hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                hdrs["X-Ingress-Path"] = proxy.PREFIX
+                conn.request("GET", self.path[len(proxy.PREFIX):], headers=hdrs)
+                r = conn.getresponse()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length", "keep-alive"):
+                        self.send_header(k, v)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    while True:
+                        chunk = r.read1(65536)
+                        if not chunk:
+                            break
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except OSError:
+                    pass
+                conn.close()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def under_prefix(d, http_port):
+    proxy = PrefixProxy(http_port)
+    try:
+        d.set_window_size(1280, 1600)
+        d.get("http://127.0.0.1:%d%s/" % (proxy.port, proxy.PREFIX))
+        c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
+             "under the ingress prefix: the page is live (server-sent events through it)")
+        c.ok(wait_until(lambda: card(d, "house", "status") == "online", 10), "... its packs shown")
+        c.ok(js(d, "return !!window.Chart"), "... Chart.js loaded")
+        c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0,
+                        8), "... the history chart drawn")
+        href = js(d, "return document.querySelector('#h-csv').href")
+        c.ok(href.startswith("http://127.0.0.1:%d%s/api/history.csv?" % (proxy.port, proxy.PREFIX)),
+             "... the CSV link under the prefix (%s)" % href)
+        d.save_screenshot(os.path.join(ART, "status-page-ingress.png"))
+        c.eq(proxy.outside, [], "no request outside the prefix")
+        errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        c.eq(errors, [], "no error in the browser console under the prefix")
+    finally:
+        proxy.close()
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@
  * `echo` does nothing; `badsum` spoils the key-check byte (a record has no
  * checksum: this is what a record of another key looks like).  The view: voltage, current, SOC, the temperature,
  * the alarm reason; a shunt has no cells, MOSFETs or capacities.
- * Encrypted here with nettle; bms/ is deliberately not used.
+ * Encrypted here with OpenSSL's EVP; bms/ is deliberately not used.
  */
 #include "sim.h"
 
 #include <math.h>
-#include <nettle/aes.h>
-#include <nettle/ctr.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VB_PLAIN 15
@@ -91,9 +91,14 @@ static void put_bits(uint8_t *b, unsigned start, unsigned n, unsigned long v)
 	}
 }
 
-static void vb_aes(const void *ctx, size_t len, uint8_t *dst, const uint8_t *src)
+/* AES-128-CTR (OpenSSL's EVP) of in[0..n) under k from counter block ctr */
+static void ctr_crypt128(const uint8_t *k, const uint8_t ctr[16], const uint8_t *in, size_t n, uint8_t *out)
 {
-	aes128_encrypt(ctx, len, dst, src);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len;
+	if (!c || EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, k, ctr) != 1 || EVP_EncryptUpdate(c, out, &len, in, (int)n) != 1)
+		abort();
+	EVP_CIPHER_CTX_free(c);
 }
 
 static enum sim_resp vb_emit(struct sim_pack *p, struct sim_reply *reply)
@@ -131,10 +136,8 @@ static enum sim_resp vb_emit(struct sim_pack *p, struct sim_reply *reply)
 	d[5] = (uint8_t)nonce;
 	d[6] = (uint8_t)(nonce >> 8);
 	d[7] = p->key[0];
-	struct aes128_ctx ctx;
-	uint8_t ctr[AES_BLOCK_SIZE] = { d[5], d[6] };
-	aes128_set_encrypt_key(&ctx, p->key);
-	ctr_crypt(&ctx, vb_aes, AES_BLOCK_SIZE, ctr, VB_PLAIN, d + 8, plain);
+	uint8_t ctr[16] = { d[5], d[6] };
+	ctr_crypt128(p->key, ctr, plain, VB_PLAIN, d + 8);
 	sim_reply_add(reply, rec, sizeof rec);
 	return SIM_RESP_OK;
 }

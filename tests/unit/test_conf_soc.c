@@ -233,6 +233,21 @@ static void test_reload_and_warning(void)
 	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
 	CHECK_EQ_INT(load("[pack.v]\nprotocol = vedirect\nport = /dev/ttyUSB1\n"), 0); /* no bank */
 	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
+	/* a pack's chemistry other than [limits]': its limits fail-safe, said
+	 * (issue 62: lto cells under lfp's cell table) */
+	CHECK_EQ_INT(load("[limits]\n[pack.c]\nprotocol = jbd\nport = /dev/ttyUSB1\nchemistry = lto\n"), 0);
+	warned[0] = '\0';
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 1);
+	CHECK(strstr(warned, "t.ini:10: [pack.c]: chemistry lto, but [limits] chemistry is lfp: its limits are "
+			     "fail-safe (reason chemistry) rather than lfp's cell rules for lto cells; set chemistry = "
+			     "lto in [limits]") != NULL);
+	CHECK_EQ_INT(load("[soc]\nchemistry = nmc\n[limits]\n"), 0); /* [soc]'s: every pack's */
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 2);
+	CHECK_EQ_INT(load("[limits]\nchemistry = lto\n[pack.c]\nprotocol = jbd\nport = /dev/ttyUSB1\n"
+			  "chemistry = lto\n"), 0);
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0); /* a and b follow [limits]' through [soc]'s */
+	CHECK_EQ_INT(load("[pack.c]\nprotocol = jbd\nport = /dev/ttyUSB1\nchemistry = lto\n"), 0); /* no [limits] */
+	CHECK_EQ_INT(conf_warnings(&c, keep, NULL), 0);
 }
 
 static void test_summary(void)

@@ -676,30 +676,7 @@ static void test_noise_python(void)
 	esp_codec_free(c);
 }
 
-/* ---------------------------------------------------------------- key, table */
-
-static void test_key(void)
-{
-	uint8_t k[32];
-	char why[64];
-
-	CHECK_EQ_INT(esp_key_decode(" MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", k, why, sizeof(why)), 0);
-	CHECK(memcmp(k, key_a, 32) == 0);
-	CHECK_EQ_INT(esp_key_decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", k, why, sizeof(why)), 0);
-	CHECK(k[0] == 0 && k[31] == 31);
-	CHECK_EQ_INT(esp_key_decode("MDEyMzQ1Njc4OWFiY2RlZg==", k, why, sizeof(why)), -1);
-	CHECK_STR(why, "not 32 bytes");
-	CHECK_EQ_INT(esp_key_decode("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY", k, why, sizeof(why)), -1);
-	CHECK_STR(why, "not base64");
-	CHECK_EQ_INT(esp_key_decode("MDEyMzQ1Njc4OWFiY2RlZjAx*jM0NTY3ODlhYmNkZWY=", k, why, sizeof(why)), -1);
-	CHECK_STR(why, "not base64");
-	CHECK_EQ_INT(esp_key_decode("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYm=kZWY=", k, why, sizeof(why)), -1);
-	CHECK_STR(why, "not base64");
-	CHECK_EQ_INT(esp_key_decode("", k, why, sizeof(why)), -1);
-	CHECK_EQ_INT(esp_key_decode("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm", k, why, sizeof(why)),
-		     -1);
-	CHECK_STR(why, "not 32 bytes");
-}
+/* ---------------------------------------------------------------- table */
 
 /* every "message Name {  // id N" of the .proto is in the table, with
  * the descriptor of that name, and the table holds nothing else */
@@ -743,7 +720,6 @@ int main(void)
 	test_noise_bad();
 	test_noise_hello();
 	test_noise_python();
-	test_key();
 	test_table();
 	return check_report();
 }

@@ -885,6 +885,49 @@ static void test_mosfet_alarms(void)
 	CHECK_NEAR(out.ccl_a, 5, 1e-9);
 }
 
+/* A pack whose cells do not fit its chemistry (model/chemfit.h): fail-safe
+ * as a stale one, reasons chemistry (issue 62: LTO cells under lfp's cell
+ * table); back, the limits recover by the hold and the ramp. */
+static void test_unfit(void)
+{
+	struct bms_snapshot s;
+	fresh();
+	pack16(&s, 3300);
+	for (int t = 0; t < 10; t++)
+		run(t, &s);
+	CHECK(out.ccl_a > 0 && out.dcl_a > 0);
+	CHECK_EQ_INT(gw_limits_step_unfit(&cfg, 10, &st, &out), ALL_CHANGED);
+	CHECK_NEAR(out.ccl_a, 0, 1e-12);
+	CHECK_NEAR(out.dcl_a, 0, 1e-12);
+	CHECK(out.failsafe && !out.charge_allowed && !out.discharge_allowed);
+	CHECK_EQ_INT(out.mode, GW_LIM_FAILSAFE);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_CHEMISTRY);
+	CHECK_EQ_INT(out.dcl_reason, GW_LR_CHEMISTRY);
+	CHECK_STR(gw_limits_reason_name(out.ccl_reason), "chemistry");
+	CHECK_EQ_INT(gw_limits_flags(&out), GW_LIM_F_ON | GW_LIM_F_FAILSAFE);
+	CHECK_NEAR(out.cvl_v, 55.2, 1e-9); /* kept */
+	CHECK_EQ_INT(gw_limits_step_unfit(&cfg, 11, &st, &out), 0); /* said once */
+	/* stale meanwhile: the reason says so */
+	CHECK_EQ_INT(run(12, NULL), GW_LIM_CHANGED_CCL_REASON | GW_LIM_CHANGED_DCL_REASON);
+	CHECK_EQ_INT(out.ccl_reason, GW_LR_STALE);
+	gw_limits_step_unfit(&cfg, 13, &st, &out);
+	/* the chemistry fits: the hold, then the ramp */
+	CHECK_EQ_INT(run(14, &s), GW_LIM_CHANGED_MODE);
+	int off = 0;
+	for (int t = 14; t <= 60; t++) {
+		run(t, &s);
+		off += fabs(out.ccl_a - fmin(50, 5 * fmax(0, t - 44))) > 1e-9;
+		off += out.ccl_reason != (t < 54 ? GW_LR_CHEMISTRY : GW_LR_NONE);
+	}
+	CHECK_EQ_INT(off, 0);
+	/* without [limits]: off, nothing of a fail-safe */
+	struct conf_limits none = cfg;
+	none.enabled = false;
+	gw_limits_step_unfit(&none, 61, &st, &out);
+	CHECK(!out.enabled && !out.failsafe);
+	CHECK_EQ_INT(out.mode, GW_LIM_OFF);
+}
+
 static void test_stale(void)
 {
 	struct bms_snapshot s;
@@ -1193,7 +1236,7 @@ static void test_disabled_words(void)
 	CHECK_STR(gw_limits_mode_name(GW_LIM_FAILSAFE), "failsafe");
 	CHECK_STR(gw_limits_mode_name((enum gw_lim_mode)5), "?");
 	static const char *const why[] = { "none", "cell_voltage", "temperature", "mos_temperature",
-					   "soc", "mosfet_off", "alarm", "bms_limit", "stale", "cap" };
+					   "soc", "mosfet_off", "alarm", "bms_limit", "stale", "cap", "chemistry" };
 	for (int r = 0; r < GW_LR_COUNT; r++)
 		CHECK_STR(gw_limits_reason_name((enum gw_lim_reason)r), why[r]);
 	CHECK_STR(gw_limits_reason_name((enum gw_lim_reason)GW_LR_COUNT), "?");
@@ -1988,6 +2031,7 @@ int main(void)
 	test_antiflap();
 	test_mosfet_alarms();
 	test_stale();
+	test_unfit();
 	test_force_full();
 	test_no_cells();
 	test_cell_extremes();

@@ -11,8 +11,8 @@
 #include "../../bms/victron_ble.h"
 #include "check.h"
 
-#include <nettle/aes.h>
-#include <nettle/ctr.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 static const struct bms_driver *const drv = &bms_victron_ble_driver;
@@ -53,9 +53,14 @@ static size_t rec_hex(uint8_t *out, const char *hex)
 	return mk_rec(out, 0x02E1, d, (size_t)n);
 }
 
-static void ctr_cb(const void *ctx, size_t len, uint8_t *dst, const uint8_t *src)
+/* AES-128-CTR (OpenSSL's EVP) of in[0..n) under k from counter block ctr */
+static void ctr_crypt128(const uint8_t *k, const uint8_t ctr[16], const uint8_t *in, size_t n, uint8_t *out)
 {
-	aes128_encrypt(ctx, len, dst, src);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len;
+	if (!c || EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, k, ctr) != 1 || EVP_EncryptUpdate(c, out, &len, in, (int)n) != 1)
+		abort();
+	EVP_CIPHER_CTX_free(c);
 }
 
 /* A SmartShunt advertisement (product 0xA389, battery monitor) of plaintext
@@ -63,10 +68,8 @@ static void ctr_cb(const void *ctx, size_t len, uint8_t *dst, const uint8_t *src
 static size_t mk_adv(uint8_t *out, const uint8_t *k, uint16_t nonce, const uint8_t *p, size_t n)
 {
 	uint8_t d[64] = { 0x10, 0x02, 0x89, 0xA3, 0x02, (uint8_t)nonce, (uint8_t)(nonce >> 8), k[0] };
-	struct aes128_ctx ctx;
 	uint8_t ctr[16] = { (uint8_t)nonce, (uint8_t)(nonce >> 8) };
-	aes128_set_encrypt_key(&ctx, k);
-	ctr_crypt(&ctx, ctr_cb, 16, ctr, n, d + 8, p);
+	ctr_crypt128(k, ctr, p, n, d + 8);
 	return mk_rec(out, 0x02E1, d, 8 + n);
 }
 

@@ -198,6 +198,14 @@ function unitCard(u, name, isBank) {
   const label = { online: 'online', stale: 'stale', nodata: 'no data' }[st];
   head.appendChild(el('span', { class: 'badge', 'data-field': 'status', 'data-state': st }, label));
   card.appendChild(head);
+  /* cells that do not fit the pack's chemistry: a configuration error
+   * (chemistry_fit wrong), or in doubt since the last poll (outside) */
+  if (!isBank && u.chemistry_error) {
+    card.appendChild(el('p', { class: 'alarm chemistry', 'data-field': 'chemistry', 'data-state': u.chemistry_fit },
+      (u.chemistry_fit === 'wrong' ? 'Configuration: chemistry = ' + u.chemistry + ' does not fit: '
+        : 'Chemistry ' + u.chemistry + ' in doubt: ') + u.chemistry_error +
+      ' (its voltage points are not taken, its limits are fail-safe)'));
+  }
   const lim = limitsBlock(u);
   if (lim) card.appendChild(lim);
 
@@ -475,7 +483,7 @@ function accept(js) {
 }
 
 function poll() {
-  fetch('/api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
+  fetch('api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
     accept(js);
     setConn('polling');
   }).catch(() => setConn('lost'));
@@ -489,7 +497,7 @@ function startPolling() {
 
 function connect() {
   if (!window.EventSource) { startPolling(); return; }
-  source = new EventSource('/api/events');
+  source = new EventSource('api/events');
   source.addEventListener('state', e => {
     try { accept(JSON.parse(e.data)); } catch (err) { return; }
     setConn('live');
@@ -795,10 +803,10 @@ function drawHistory(h) {
 function loadHistory() {
   if (!histUnit) return;
   const q = 'unit=' + encodeURIComponent(histUnit) + '&range=' + histRange;
-  $('#h-csv').href = '/api/history.csv?' + q;
+  $('#h-csv').href = 'api/history.csv?' + q;
   $('#h-csv').setAttribute('download', 'bmsgw-' + histUnit + '-' + histRange + '.csv');
   const t0 = performance.now(), seq = ++histSeq;
-  fetch('/api/history?' + q + '&points=400&cells=1', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
+  fetch('api/history?' + q + '&points=400&cells=1', { cache: 'no-store' }).then(r => r.json().then(js => ({ ok: r.ok, js: js }))).then(({ ok, js }) => {
     if (seq !== histSeq) return; /* a later choice of unit or range is on its way */
     if (!ok) { $('#h-note').textContent = js.error || 'no history'; return; }
     drawHistory(js);

@@ -8,10 +8,11 @@
  * the password where one is set, DeviceInfo -> READY: the free connection
  * slots subscribed (BluetoothConnectionsFree) and the raw advertisements
  * (flags 1).  Every step has a deadline; any failure ends the session
- * with the reason: every link through the proxy fails with it (link.c
- * logs each pack's outage once and reopens with its backoff), the
- * client's own outage is logged once (core/retry.c), and the next link
- * that opens after the backoff starts a new session.  While READY a ping
+ * with the reason: every link through the proxy fails with it and reopens
+ * with its backoff, its outage covered by the client's (link.c
+ * gw_link_close_covered), whose outage is the one line of the log, naming
+ * the packs behind the proxy, and its return one more (core/retry.c); the
+ * next link that opens after the backoff starts a new session.  While READY a ping
  * every KEEPALIVE s; nothing heard for SILENT s ends the session.
  */
 #include <errno.h>
@@ -68,7 +69,27 @@ static void client_drop(struct gw_esp *p)
 	p->st = ES_DOWN;
 }
 
-/* The session failed: logged once an outage, every link told, the backoff started. */
+/* What the log says of a failed session: why, and the packs through the
+ * proxy, which wait for it (their links' outages are covered by this line). */
+static void client_said(const struct gw_esp *p, char *out, size_t cap)
+{
+	const struct gw_esp_link *ks[CONF_MAX_PACKS];
+	int count = 0;
+	for (const struct gw_esp_link *k = p->links; k && count < CONF_MAX_PACKS; k = k->next)
+		ks[count++] = k; /* the last to join first: named in the configuration's order below */
+	size_t n = (size_t)snprintf(out, cap, "%s", p->why);
+	for (int i = count - 1; i >= 0 && n < cap; i--) {
+		const struct gw_link *l = ks[i]->l;
+		int w = snprintf(out + n, cap - n, "%s%s", i == count - 1 ? count > 1 ? "; its packs " : "; its pack "
+									   : ", ", l->cfg ? l->cfg->name : l->port);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	if (count && n < cap)
+		snprintf(out + n, cap - n, " wait%s for it", count > 1 ? "" : "s");
+}
+
+/* The session failed: logged once an outage, naming its packs, every link
+ * told (their outages covered by that line), the backoff started. */
 static void client_fail(struct gw_esp *p, const char *fmt, ...)
 {
 	va_list ap;
@@ -76,9 +97,10 @@ static void client_fail(struct gw_esp *p, const char *fmt, ...)
 	vsnprintf(p->why, sizeof(p->why), fmt, ap);
 	va_end(ap);
 	client_drop(p);
-	char who[CONF_NAME_MAX + 16];
+	char who[CONF_NAME_MAX + 16], said[sizeof(p->why) + 512];
 	snprintf(who, sizeof(who), "ble_proxy %s", p->cfg.name);
-	double after = gw_retry_failed(&p->rt, who, p->why);
+	client_said(p, said, sizeof(said));
+	double after = gw_retry_failed(&p->rt, who, said);
 	set_timer(p, after, true);
 	char why[sizeof(p->why) + CONF_NAME_MAX + 16];
 	snprintf(why, sizeof(why), "proxy %s: %s", p->cfg.name, p->why);

@@ -43,11 +43,6 @@ typedef void (*esp_msg_cb)(void *ud, unsigned type, const ProtobufCMessage *msg)
 struct esp_codec *esp_codec_new(const uint8_t psk[32]);
 void esp_codec_free(struct esp_codec *c);
 
-/* The configured key (base64 of 32 bytes, as ESPHome's YAML has it;
- * whitespace around it ignored): 0, or -1 with why ("not base64", "not 32
- * bytes") */
-int esp_key_decode(const char *base64, uint8_t psk[32], char *why, size_t wl);
-
 /* What to send first (Noise: the client hello and the handshake frame, 55
  * bytes; plaintext: nothing): its length, -1 if cap is too small, the
  * handshake already started or OpenSSL failed */

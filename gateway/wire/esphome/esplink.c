@@ -333,10 +333,12 @@ static void on_ready(struct gw_esp_link *k)
 	connect_device(k);
 }
 
+/* The proxy's session failed: its outage, naming this link's pack, is the
+ * client's line of the log (espclient.c); the link's is covered by it. */
 static void on_fail(struct gw_esp_link *k, const char *why)
 {
 	if (k->st != EL_IDLE)
-		link_fail(k, "%s", why);
+		gw_link_close_covered(k->l, why); /* calls esp_close() */
 }
 
 /* The proxy listens for the notifications: on a V3 connection the client

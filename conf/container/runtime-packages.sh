@@ -1,0 +1,16 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# conf/container/runtime-packages.sh BINARY - the Debian packages of the
+# shared libraries BINARY links, one a line, as dpkg-shlibdeps finds them
+# (the build stage of the Containerfile: its runtime stage installs them,
+# whatever the architecture).
+set -eu
+bin=$(realpath "$1")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+mkdir "$dir/debian"
+printf 'Source: bmsgw\n\nPackage: bmsgw\nArchitecture: any\n' >"$dir/debian/control"
+deps=$(cd "$dir" && dpkg-shlibdeps -O "$bin")
+# shlibs:Depends=libc6 (>= 2.34), libcurl4 (>= 7.16.2), ... -> libc6 libcurl4 ...
+printf '%s\n' "${deps#shlibs:Depends=}" | tr ',' '\n' | sed -e 's/([^)]*)//g' -e 's/|.*//' -e 's/[[:space:]]//g' |
+	grep -v '^$' | sort -u

@@ -1,0 +1,535 @@
+# SPDX-License-Identifier: MIT
+# run.sh: uses=podman-hassio
+"""The container image and the Home Assistant add-on, built and run with
+podman as their users run them (`make test-image`; a step of the suite when
+podman is there, `make deps` installs it).
+
+- the base: Debian bookworm minbase, made once by tests/tools/testbase.sh
+  and kept in podman's store (no registry is reachable here);
+- the image (Containerfile) on it: a non-root user, /data a volume it owns,
+  the ports, a HEALTHCHECK (kept by --format docker); no compiler, no -dev
+  package, no apt lists; Debian's Chart.js inside; its size over the base;
+- run --read-only with no tmpfs against the simulator: the pack read over
+  Modbus TCP and /api/state, its history and state written in /data only,
+  healthy on the configured ports and unhealthy on a port nothing serves,
+  stopped by SIGTERM within 2 s with exit 0;
+- a bad configuration ends the container with the file's line in its log;
+- the add-on's image (ha-addon/Dockerfile on the same base, the binary from
+  the image above) run as the Supervisor runs it: /data/options.json (root's,
+  0600), SUPERVISOR_TOKEN and a fake Supervisor at http://supervisor
+  answering /services/mqtt, on a network like Home Assistant's hassio
+  (172.30.32.0/23): bmsgw.ini made from the options, bmsgw run as the
+  add-on's user, the MQTT password in a file and not in the .ini, Home
+  Assistant discovery received by a real mosquitto; the page through the
+  ingress proxy's address (172.30.32.2) with X-Ingress-Path: every link,
+  script and API call of the page resolves under the prefix and is served,
+  framed by Home Assistant allowed; X-Ingress-Path from another address
+  refused (403 from an allowed address, closed from another add-on's);
+  a whole bmsgw.ini in /config used instead of the options.
+Everything it starts or makes is removed at the end (the base and the
+build's cached layers stay: they are what makes the next run quick).
+"""
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Proc, Sim, free_port, mbread, wait_port, wait_until  # noqa: E402
+
+c = Checks()
+PODMAN = shutil.which("podman")
+RUN_ID = "%d" % os.getpid()
+# this run's names of the images; the names :cache keep the newest build's
+# layers for the next run
+IMAGE = "localhost/bmsgw-test:" + RUN_ID
+ADDON = "localhost/bmsgw-addon-test:" + RUN_ID
+CACHE_TAG = ":cache"
+# the hassio network of Home Assistant: the Supervisor's proxy is .32.2
+HASSIO_NET = "bmsgw-test-hassio"
+HASSIO_SUBNET, HASSIO_GW, PROXY_IP, ADDON_IP, OTHER_IP = (
+    "172.30.32.0/23", "172.30.32.1", "172.30.32.2", "172.30.33.64", "172.30.32.3")
+TOKEN = "ingress-Tok_3n"
+PREFIX = "/api/hassio_ingress/" + TOKEN
+SUPERVISOR_TOKEN = "sv-token-0123456789abcdef"
+MQTT_USER, MQTT_PASSWORD = "addons", "Pw-of-the-mqtt-service-42"
+TMP = tempfile.mkdtemp(prefix="bmsgw-image-")
+VERSION = re.search(r"^VERSION := (\S+)", open(os.path.join(ROOT, "Makefile")).read(), re.M).group(1)
+_cleanup = []
+
+
+def podman(*args, check=False, timeout=600, **kw):
+    return subprocess.run([PODMAN] + list(args), capture_output=True, text=True, timeout=timeout, check=check, **kw)
+
+
+def why(r):
+    """What a podman command that failed said (nothing when it did not)."""
+    return "" if r.returncode == 0 else ": " + (r.stderr or r.stdout).strip()[-400:]
+
+
+def build(tag, context, *extra):
+    t0 = time.monotonic()
+    cache = tag.rsplit(":", 1)[0] + CACHE_TAG
+    r = podman("build", "--format", "docker", "-t", tag, "-t", cache, *extra, context, timeout=1800)
+    secs = time.monotonic() - t0
+    if r.returncode != 0:
+        print(r.stdout[-4000:], r.stderr[-4000:])
+    return r.returncode == 0, secs
+
+
+def size_of(tag):
+    r = podman("image", "inspect", "--format", "{{.Size}}", tag)
+    return int(r.stdout.strip() or 0)
+
+
+def inspect(tag):
+    r = podman("image", "inspect", tag)
+    return json.loads(r.stdout)[0] if r.returncode == 0 else {}
+
+
+def sh_in(tag, script, *opts):
+    """A shell in a fresh container of tag: (exit code, output)."""
+    r = podman("run", "--rm", "--entrypoint", "/bin/sh", *opts, tag, "-c", script)
+    return r.returncode, r.stdout + r.stderr
+
+
+# ----------------------------------------------------------------- the image
+
+def check_image(base):
+    cfg = inspect(IMAGE).get("Config", {})
+    c.eq(cfg.get("User"), "bmsgw", "the image runs as its user bmsgw")
+    c.ok(set(cfg.get("ExposedPorts", {})) >= {"502/tcp", "8080/tcp", "802/tcp"},
+         "ports 502, 802 and 8080 exposed (%s)" % sorted(cfg.get("ExposedPorts", {})))
+    c.ok("/data" in cfg.get("Volumes", {}), "/data is a volume")
+    hc = inspect(IMAGE).get("Healthcheck") or cfg.get("Healthcheck") or {}
+    c.ok("/usr/lib/bmsgw/healthcheck" in " ".join(hc.get("Test", [])),
+         "a HEALTHCHECK is kept (--format docker): %s" % hc.get("Test"))
+    c.ok("exec /usr/bin/bmsgw" in " ".join(cfg.get("Entrypoint") or []),
+         "the entry point execs bmsgw (PID 1, SIGTERM to it): %s" % cfg.get("Entrypoint"))
+    rc, out = sh_in(IMAGE, "id -un; id -u; id -Gn; stat -c '%U %a' /data; "
+                    "ls /usr/share/javascript/chart.js/chart.min.js; "
+                    "for t in gcc cc make pkg-config ld as; do command -v $t; done; "
+                    "echo lists=$(ls /var/lib/apt/lists | grep -v -e '^lock$' -e '^partial$' | wc -l); "
+                    "echo archives=$(ls /var/cache/apt/archives 2>/dev/null | grep -c deb); "
+                    "echo dev=$(dpkg-query -W -f '${Package}\\n' | grep -c -e '-dev$'); "
+                    "dpkg-query -W -f '${Package}\\n' | grep -e '^gcc-12$' -e '^cpp' -e 'binutils' || true")
+    lines = out.split("\n")
+    c.eq(lines[:3], ["bmsgw", "990", "bmsgw dialout"], "user bmsgw (uid 990) in group dialout (serial adapters)")
+    c.ok("bmsgw 750" in out, "/data is the user's, 0750")
+    c.ok("/usr/share/javascript/chart.js/chart.min.js" in out, "Debian's Chart.js is inside (the page's charts)")
+    c.ok(not re.search(r"^/usr/bin/(gcc|cc|make|pkg-config|ld|as)$", out, re.M),
+         "no compiler, make or pkg-config in the runtime stage")
+    c.ok("lists=0" in out and "archives=0" in out, "no apt lists, no .deb cache")
+    c.ok("dev=0" in out and not re.search(r"^(gcc-12|cpp.*|binutils.*)$", out, re.M), "no -dev package, no gcc")
+    grow = (size_of(IMAGE) - size_of(base)) / 1e6
+    print("   the image: %.1f MB over its base (%.1f MB)" % (grow, size_of(base) / 1e6))
+    c.ok(0 < grow <= 40, "the image adds %.1f MB to its base (at most 40)" % grow)
+
+
+def gw_conf(sim_port, mb, http):
+    return """[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+[pack.house]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+poll_interval = 0.5
+[http]
+listen = 127.0.0.1:%d
+[history]
+interval = 1
+""" % (mb, sim_port, http)
+
+
+def http_get(url, headers=None, timeout=10):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def finished_at(name):
+    r = podman("inspect", "--format", "{{.State.FinishedAt}}|{{.State.ExitCode}}", name)
+    when, code = r.stdout.strip().split("|")
+    # 2026-11-01 13:20:01.123456789 +0000 UTC
+    m = re.match(r"(\d+-\d+-\d+ \d+:\d+:\d+)(\.\d+)? ([+-]\d{4})", when)
+    frac = float("0" + (m.group(2) or ".0"))
+    t = datetime.strptime(m.group(1) + " " + m.group(3), "%Y-%m-%d %H:%M:%S %z").timestamp()
+    return t + frac, int(code)
+
+
+def run_image():
+    print("== the image, read-only, against the simulator")
+    sim = Sim(protocol="daly")
+    mb, http = free_port(), free_port()
+    conf = os.path.join(TMP, "bmsgw.ini")
+    with open(conf, "w") as f:
+        f.write(gw_conf(sim.port, mb, http))
+    os.chmod(conf, 0o644)
+    vol = "bmsgw-test-data-" + RUN_ID
+    name = "bmsgw-test-" + RUN_ID
+    podman("volume", "create", vol, check=True)
+    _cleanup.append(("volume", vol))
+    r = podman("run", "-d", "--name", name, "--read-only", "--read-only-tmpfs=false", "--network", "host",
+               "--health-interval", "disable",
+               "-v", conf + ":/config/bmsgw.ini:ro", "-v", vol + ":/data", IMAGE)
+    _cleanup.append(("container", name))
+    if not c.ok(r.returncode == 0, "podman run --read-only (no tmpfs) starts%s" % why(r)):
+        return
+    try:
+        c.ok(wait_port(mb, 30) and wait_port(http, 30), "its Modbus and HTTP ports open")
+        st = sim.state()["packs"][0]
+        want_soc = "ok %d" % round(st["soc"])
+        got = wait_until(lambda: mbread(mb, 1, 290, 1) == want_soc or None, 20)
+        c.ok(got, "the pack read over Modbus TCP: SOC %s (%s)" % (want_soc, mbread(mb, 1, 290, 1)))
+        status, _, body = http_get("http://127.0.0.1:%d/api/state" % http)
+        js = json.loads(body) if status == 200 else {}
+        p = (js.get("packs") or [{}])[0]
+        c.ok(status == 200 and p.get("pack") == "house" and p.get("online"),
+             "/api/state: pack house online (%s)" % status)
+        c.near(p.get("voltage"), st["voltage"], 0.05, "/api/state: the simulator's voltage")
+        # the history database and the state file, in /data: the one writable place
+        files = wait_until(lambda: (lambda o: o if "history.db" in o else None)(
+            podman("exec", name, "ls", "/data").stdout), 20)
+        c.ok(files, "history.db written in /data (%s)" % (files or "").split())
+        r = podman("exec", name, "/bin/sh", "-c", "for d in /etc /tmp /var/tmp /run /usr/lib/bmsgw; do "
+                   "touch $d/x 2>/dev/null && echo wrote $d; done; echo done")
+        c.ok(r.stdout.strip() == "done", "nothing but /data is writable, /tmp and /run too (%s)" % r.stdout.split())
+        r = podman("healthcheck", "run", name)
+        c.ok(r.returncode == 0, "healthy on the configured ports (%s)" % (r.stdout + r.stderr).strip())
+        dead = free_port()
+        r = podman("exec", name, "/bin/sh", "-c",
+                   "printf '[gateway]\\nlisten = 127.0.0.1:%d\\n' >/data/dead.conf && "
+                   "/usr/lib/bmsgw/healthcheck /data/dead.conf; echo rc=$?; rm -f /data/dead.conf" % dead)
+        c.ok("rc=1" in r.stdout and "port %d" % dead in r.stdout,
+             "unhealthy when a configured port does not answer, naming it (%s)" % r.stdout.strip().splitlines()[0])
+        pid = podman("inspect", "--format", "{{.State.Pid}}", name).stdout.strip()
+        with open("/proc/%s/comm" % pid) as f:
+            comm = f.read().strip()
+        t0 = time.time()
+        podman("kill", "--signal", "TERM", name)
+        podman("wait", name, timeout=30)
+        t1, code = finished_at(name)
+        print("   SIGTERM to exit: %.2f s" % (t1 - t0))
+        c.ok(t1 - t0 <= 2.0, "SIGTERM stops it within 2 s (%.2f s)" % (t1 - t0))
+        c.eq(code, 0, "and it exits 0")
+        logs = podman("logs", name)
+        log = logs.stdout
+        c.ok("bmsgw %s started" % VERSION in log and "signal 15: shutting down" in log and not logs.stderr.strip(),
+             "its log is the container's, on standard output: started, SIGTERM, shutting down (%d lines)"
+             % len(log.splitlines()))
+        c.eq(comm, "bmsgw", "PID 1 of the container is bmsgw itself")
+    finally:
+        sim.stop()
+
+
+def bad_config():
+    print("== a bad configuration")
+    conf = os.path.join(TMP, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("[gateway]\nlisten = 127.0.0.1:%d\n[pack.house]\nprotocol = nosuchbms\nport = /dev/null\n"
+                % free_port())
+    os.chmod(conf, 0o644)
+    r = podman("run", "--rm", "--read-only", "--network", "none", "-v", conf + ":/config/bmsgw.ini:ro", IMAGE,
+               timeout=60)
+    out = r.stdout + r.stderr
+    c.ok(r.returncode != 0, "the container ends (exit %d)" % r.returncode)
+    c.ok("/config/bmsgw.ini:4" in out, "its log names the file and line: %s" % out.strip().splitlines()[-1:])
+
+
+# ----------------------------------------------------------------- the add-on
+
+class Supervisor(BaseHTTPRequestHandler):
+    """Home Assistant's Supervisor, as far as the add-on asks it."""
+    asked = []
+    mqtt = {}
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        Supervisor.asked.append((self.path, self.headers.get("Authorization")))
+        if self.headers.get("Authorization") != "Bearer " + SUPERVISOR_TOKEN:
+            self._send(401, {"result": "error", "message": "Unauthorized"})
+        elif self.path == "/services/mqtt":
+            self._send(200, {"result": "ok", "data": Supervisor.mqtt})
+        else:
+            self._send(404, {"result": "error", "message": "not found"})
+
+    def _send(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+PROXY = "bmsgw-test-proxy-" + RUN_ID
+ADDON_NAME = "bmsgw-addon-test-" + RUN_ID
+
+
+def curl_from(path, headers=(), ip=None, max_time=10):
+    """curl of the add-on's page from the ingress proxy's address (a
+    container of the add-on's image, which has curl, at 172.30.32.2), or
+    from a new container at ip: (status, headers text, body)."""
+    args = ["curl", "-sS", "-o", "/dev/stdout", "-D", "/dev/stderr", "--max-time", str(max_time)]
+    for h in headers:
+        args += ["-H", h]
+    args.append("http://%s:8099%s" % (ADDON_IP, path))
+    if ip:
+        r = podman("run", "--rm", "--network", HASSIO_NET, "--ip", ip, "--entrypoint", "curl", ADDON, *args[1:],
+                   timeout=60)
+    else:
+        r = podman("exec", PROXY, *args, timeout=60)
+    m = re.search(r"^HTTP/[\d.]+ (\d+)", r.stderr, re.M)
+    return (int(m.group(1)) if m else None), r.stderr, r.stdout
+
+
+def page_urls(html, js):
+    """Every URL the page's HTML and script ask for."""
+    urls = re.findall(r'(?:href|src)="([^"#][^"]*)"', html)
+    urls += re.findall(r"(?:fetch|EventSource)\('([^']+)'", js)
+    urls += re.findall(r"href = '([^']+)'", js)
+    return urls
+
+
+def addon_ingress(name):
+    print("== the page under ingress")
+    hdr = ["X-Ingress-Path: " + PREFIX, "X-Remote-User-Name: ada"]
+    status, head, html = curl_from("/", hdr)
+    c.eq(status, 200, "the page through the ingress proxy's address (172.30.32.2)")
+    c.ok(re.search(r"^X-Frame-Options: SAMEORIGIN", head, re.M | re.I) is not None,
+         "Home Assistant may frame it (X-Frame-Options: SAMEORIGIN)")
+    _, _, js = curl_from("/app.js", hdr)
+    urls = page_urls(html, js)
+    c.ok(len(urls) >= 6, "the page's links, scripts and API calls found (%s)" % urls)
+    panel = "http://homeassistant.local:8123" + PREFIX + "/"
+    for u in urls:
+        full = urllib.parse.urljoin(panel, u)
+        path = urllib.parse.urlparse(full).path
+        c.ok(path.startswith(PREFIX + "/"), "%s resolves under the prefix (%s)" % (u, path))
+    # what the proxy forwards: the path after the prefix, with the header
+    # (the history's with a unit, the event stream for a moment)
+    for u in sorted(set(urls)):
+        path = "/" + u + ("unit=house&range=24h" if u.endswith("?") else "")
+        hd = hdr + (["Accept: text/event-stream"] if u == "api/events" else [])
+        status, head, _ = curl_from(path, hd, max_time=3 if u == "api/events" else 10)
+        c.eq(status, 200, "%s%s is served through the proxy" % (PREFIX, path))
+    status, _, body = curl_from("/api/config", hdr)
+    c.ok(status == 200 and "pack.house" in body, "/api/config too: Home Assistant's user is an admin")
+    # the header from anywhere else
+    r = podman("exec", name, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", hdr[0],
+               "http://127.0.0.1:8099/api/config")
+    c.eq(r.stdout.strip(), "403", "X-Ingress-Path from 127.0.0.1 (an allowed client) is refused")
+    r = podman("exec", name, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+               "http://127.0.0.1:8099/api/state")
+    c.eq(r.stdout.strip(), "200", "without the header 127.0.0.1 is served as before")
+    status, head, _ = curl_from("/api/config", hdr, ip=OTHER_IP)
+    c.ok(status is None, "X-Ingress-Path from another add-on's address gets no answer (closed: %s)"
+         % head.strip().splitlines()[-1:])
+
+
+def addon_files(name, data):
+    ini = open(os.path.join(data, "bmsgw.ini")).read()
+    c.ok("[pack.house]" in ini and "protocol = daly" in ini and "address = 1" in ini,
+         "bmsgw.ini made from options.json's pack")
+    c.ok("ingress = true" in ini and "listen = 0.0.0.0:8099" in ini, "[http] on the ingress port, ingress on")
+    c.ok("host = %s" % HASSIO_GW in ini and "username = " + MQTT_USER in ini and "discovery = true" in ini,
+         "[mqtt] from the Supervisor's MQTT service, with discovery")
+    c.ok(MQTT_PASSWORD not in ini, "the MQTT password is not in bmsgw.ini")
+    pw = os.path.join(data, "mqtt-password")
+    stt = os.stat(pw)
+    c.ok(open(pw).read().strip() == MQTT_PASSWORD and stt.st_uid == 990 and stt.st_mode & 0o077 == 0,
+         "it is in /data/mqtt-password, the add-on user's, 0600 (%o)" % (stt.st_mode & 0o777))
+    c.ok(("/services/mqtt", "Bearer " + SUPERVISOR_TOKEN) in Supervisor.asked,
+         "the Supervisor was asked with SUPERVISOR_TOKEN (%s)" % Supervisor.asked)
+    pid = podman("inspect", "--format", "{{.State.Pid}}", name).stdout.strip()
+    with open("/proc/%s/status" % pid) as f:
+        status = f.read()
+    uid = re.search(r"^Uid:\s+(\d+)\s+(\d+)", status, re.M).groups()
+    with open("/proc/%s/comm" % pid) as f:
+        comm = f.read().strip()
+    c.ok(comm == "bmsgw" and uid == ("990", "990"), "bmsgw runs as the add-on's user (%s, uid %s)" % (comm, uid))
+    caps = {k: int(v, 16) for k, v in re.findall(r"^(Cap\w+):\s+([0-9a-f]+)", status, re.M)}
+    c.ok(caps.get("CapEff") == 1 << 10 and caps.get("CapBnd") == 1 << 10,
+         "with one capability, to bind port 502 (CAP_NET_BIND_SERVICE): %s" % caps)
+
+
+def build_addon(base):
+    ok, secs = build(ADDON, os.path.join(ROOT, "ha-addon"), "--build-arg", "BUILD_FROM=" + base,
+                     "--build-arg", "BMSGW_IMAGE=" + IMAGE)
+    print("   the add-on's image built in %.0f s" % secs)
+    if not c.ok(ok, "the add-on's image builds (ha-addon/Dockerfile on the local base)"):
+        return False
+    _cleanup.append(("image", ADDON))
+    grow = (size_of(ADDON) - size_of(base)) / 1e6
+    print("   the add-on's image: %.1f MB over its base" % grow)
+    return True
+
+
+def run_addon(base):
+    print("== the add-on, as the Supervisor runs it")
+    if not build_addon(base):
+        return
+    # one hassio network at a time on this machine (its subnet is fixed):
+    # held until the network is gone
+    with open(os.path.join(tempfile.gettempdir(), "bmsgw-test-hassio.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        podman("network", "rm", "-f", HASSIO_NET)
+        r = podman("network", "create", "--subnet", HASSIO_SUBNET, "--gateway", HASSIO_GW, HASSIO_NET)
+        if not c.ok(r.returncode == 0, "a network like hassio (%s)%s" % (HASSIO_SUBNET, why(r))):
+            return
+        try:
+            on_hassio(base)
+        finally:
+            for name in (ADDON_NAME, PROXY):
+                podman("rm", "-f", "-t", "0", name)
+            podman("network", "rm", "-f", HASSIO_NET)
+
+
+def on_hassio(base):
+    from mqtt_harness import Broker, Subscriber
+    # the ingress proxy's place, taken first: its start brings the network's
+    # bridge (and 172.30.32.1, where the peers below listen) up
+    r = podman("run", "-d", "--name", PROXY, "--network", HASSIO_NET, "--ip", PROXY_IP, "--no-healthcheck",
+               "--entrypoint", "sleep", ADDON, "infinity")
+    if not c.ok(r.returncode == 0, "a container at the ingress proxy's address%s" % why(r)):
+        return
+    sim_port, ctl = free_port(), free_port()
+    sim = Proc([os.path.join(ROOT, BIN, "bmsgw-sim"), "--protocol", "daly", "--control", "127.0.0.1:%d" % ctl,
+                "--static", "--tcp", "%s:%d" % (HASSIO_GW, sim_port), "--pack", "address=1"], "sim")
+    wait_port(sim_port, 10, HASSIO_GW)
+    mq = free_port()
+    broker = Broker(users={MQTT_USER: MQTT_PASSWORD}, extra_conf=["listener %d %s" % (mq, HASSIO_GW)])
+    Supervisor.mqtt = {"host": HASSIO_GW, "port": mq, "ssl": False, "protocol": "3.1.1",
+                       "username": MQTT_USER, "password": MQTT_PASSWORD, "addon": "core_mosquitto"}
+    try:
+        sv = HTTPServer((HASSIO_GW, 80), Supervisor)
+    except OSError as e:
+        c.ok(False, "the fake Supervisor on %s port 80 (http://supervisor): %s" % (HASSIO_GW, e))
+        broker.stop()
+        sim.stop()
+        return
+    threading.Thread(target=sv.serve_forever, daemon=True).start()
+    sub = Subscriber(broker, topics=("homeassistant/#",), username=MQTT_USER, password=MQTT_PASSWORD)
+    data = os.path.join(TMP, "addon-data")
+    os.makedirs(data)
+    with open(os.path.join(data, "options.json"), "w") as f:
+        json.dump({"packs": [{"name": "house", "protocol": "daly", "port": "tcp://%s:%d" % (HASSIO_GW, sim_port),
+                              "address": 1}], "log_level": "info"}, f)
+    os.chmod(os.path.join(data, "options.json"), 0o600)
+    r = podman("run", "-d", "--name", ADDON_NAME, "--network", HASSIO_NET, "--ip", ADDON_IP,
+               "--health-interval", "disable", "--add-host", "supervisor:" + HASSIO_GW,
+               "-e", "SUPERVISOR_TOKEN=" + SUPERVISOR_TOKEN, "-v", data + ":/data", ADDON)
+    try:
+        if not c.ok(r.returncode == 0, "the add-on starts%s" % why(r)):
+            return
+        up = wait_until(lambda: curl_from("/api/state")[0] == 200, 30, 0.5)
+        if not c.ok(up, "its page answers on 8099"):
+            print(podman("logs", ADDON_NAME).stderr[-3000:])
+            return
+        addon_files(ADDON_NAME, data)
+        got = sub.wait_for("homeassistant/#", lambda m: b"house" in m.payload, timeout=30)
+        c.ok(got is not None, "Home Assistant discovery of pack house received by mosquitto (%s)"
+             % (got.topic if got else sorted(sub.topics_seen())[:5]))
+        addon_ingress(ADDON_NAME)
+        logs = podman("logs", ADDON_NAME)
+        c.ok("bmsgw add-on: made /data/bmsgw.ini from the options, MQTT at %s" % HASSIO_GW in logs.stdout
+             and "bmsgw %s started" % VERSION in logs.stdout,
+             "its log (standard output) says where the configuration came from, then bmsgw's")
+        user_ini(data)
+    finally:
+        sub.close()
+        sv.shutdown()
+        sv.server_close()
+        broker.stop()
+        sim.stop()
+
+
+def user_ini(data):
+    conf = os.path.join(TMP, "addon-config")
+    os.makedirs(conf)
+    with open(os.path.join(conf, "bmsgw.ini"), "w") as f:
+        f.write("[gateway]\nlisten = 127.0.0.1:1502\n[pack.mine]\nprotocol = nosuchbms\nport = /dev/null\n")
+    r = podman("run", "--rm", "--network", "none", "-v", data + ":/data", "-v", conf + ":/config", ADDON,
+               timeout=60)
+    out = r.stdout + r.stderr
+    c.ok("using /config/bmsgw.ini" in out and "/config/bmsgw.ini:4" in out and r.returncode != 0,
+         "a bmsgw.ini in /config is used whole (its error, line 4, ends the add-on)")
+
+
+def check_versions():
+    """The add-on is the project's version, everywhere it is written."""
+    import yaml
+    addon = os.path.join(ROOT, "ha-addon")
+    cfg = yaml.safe_load(open(os.path.join(addon, "config.yaml")))
+    c.eq(cfg.get("version"), VERSION, "ha-addon/config.yaml's version is the Makefile's")
+    c.eq(cfg.get("arch"), ["aarch64", "amd64", "armv7"], "its architectures")
+    c.eq(cfg.get("services"), ["mqtt:want"], "it wants the MQTT service")
+    c.eq(cfg.get("ports"), {"502/tcp": 502}, "it publishes Modbus TCP only")
+    c.ok(cfg.get("ingress") is True and cfg.get("ingress_port") == 8099, "the page under ingress on 8099")
+    c.ok(all(cfg.get(k) is True for k in ("uart", "usb", "host_dbus")), "serial adapters and BlueZ")
+    c.ok(cfg.get("startup") == "services" and cfg.get("boot") == "auto", "started with the services, at boot")
+    build_yaml = yaml.safe_load(open(os.path.join(addon, "build.yaml")))
+    c.eq(build_yaml["args"]["BMSGW_IMAGE"], "bmsgw:" + VERSION, "build.yaml's BMSGW_IMAGE is this version")
+    docker = open(os.path.join(addon, "Dockerfile")).read()
+    c.ok("ARG BMSGW_IMAGE=bmsgw:%s\n" % VERSION in docker and 'io.hass.version="%s"' % VERSION in docker,
+         "the add-on's Dockerfile names this version")
+    c.ok(os.path.exists(os.path.join(ROOT, "repository.yaml")), "repository.yaml at the root")
+
+
+def cleanup():
+    for kind, what in reversed(_cleanup):
+        if kind == "container":
+            podman("rm", "-f", "-t", "0", what)
+        elif kind == "volume":
+            podman("volume", "rm", "-f", what)
+        elif kind == "image":
+            podman("untag", what, what)
+    shutil.rmtree(TMP, True)
+
+
+def main():
+    check_versions()
+    if not PODMAN:
+        print("skipped: podman is not installed (make deps installs it)")
+        return c.report()
+    t0 = time.monotonic()
+    r = subprocess.run(["sh", os.path.join(ROOT, "tests/tools/testbase.sh")], capture_output=True, text=True,
+                       timeout=1200)
+    base = r.stdout.strip()
+    print("   the base %s in %.0f s" % (base, time.monotonic() - t0))
+    if not c.ok(r.returncode == 0 and base, "the local base (debootstrap, kept in podman's store): %s"
+                % r.stderr.strip()[-500:]):
+        return c.report()
+    try:
+        ok, secs = build(IMAGE, ROOT, "-f", os.path.join(ROOT, "Containerfile"), "--build-arg", "BUILD_FROM=" + base)
+        print("   the image built in %.0f s" % secs)
+        if c.ok(ok, "the image builds (Containerfile, BUILD_FROM the local base)"):
+            _cleanup.append(("image", IMAGE))
+            check_image(base)
+            run_image()
+            bad_config()
+            run_addon(base)
+    finally:
+        cleanup()
+    print("   all in %.0f s" % (time.monotonic() - t0))
+    return c.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
