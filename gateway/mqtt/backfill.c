@@ -13,7 +13,7 @@
  * backfill_rate a second (a timer, BF_PERIOD) and BF_WINDOW unacknowledged
  * at most; a unit's `acked` moves on the broker's PUBACK only.  The live
  * states go on meanwhile: the backfill is a second stream that holds back
- * while the broker lags (m->queued), never the other way round, and a
+ * while the broker lags (mq_lag), never the other way round, and a
  * Modbus client never waits for any of it (nothing here blocks).
  *
  * A connection that dies silently loses nothing: what was published into
@@ -148,7 +148,7 @@ static int bf_pump(struct gw_mqtt *m, double now)
 	bf_ask(m);
 	int room = BF_WINDOW - b->win.n;
 	int buffered = bf_buffered(b);
-	if (m->queued > QUEUE_MAX / 2)
+	if (mq_lag(m) > QUEUE_MAX / 2)
 		room = 0; /* the broker lags: the live states first */
 	int n = bf_pace_take(&b->pace, now, room < buffered ? room : buffered);
 	for (int k = 0; k < n; k++) {

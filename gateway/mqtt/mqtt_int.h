@@ -97,6 +97,16 @@ static inline bool mq_up(const struct gw_mqtt *m)
 	return m->sess.state == GW_MQS_UP;
 }
 
+/* The broker's lag: bytes handed to libmosquitto since the socket last
+ * took everything (m->queued, 0 again once libmosquitto has nothing left
+ * to write). */
+static inline size_t mq_lag(struct gw_mqtt *m)
+{
+	if (!mosquitto_want_write(m->sess.mosq))
+		m->queued = 0;
+	return m->queued;
+}
+
 /* The topic prefix ([mqtt] topic_prefix). */
 static inline const char *mq_prefix(const struct gw_mqtt *m)
 {

@@ -76,9 +76,7 @@ bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool 
 	if (!mq_up(m))
 		return false;
 	size_t len = strlen(payload);
-	if (!mosquitto_want_write(m->sess.mosq))
-		m->queued = 0; /* the socket took everything */
-	if (!essential && m->queued > QUEUE_MAX) {
+	if (mq_lag(m) > QUEUE_MAX && !essential) {
 		m->skipped++;
 		gw_debug("mqtt: %s skipped: the broker is %zu bytes behind", topic, m->queued);
 		return false;
