@@ -20,6 +20,7 @@
 #include "../core/jsonw.h"
 #include "../core/log.h"
 #include "../core/prom.h"
+#include "../model/bankstate.h"
 #include "../model/gw.h"
 #include "../model/strings.h"
 #include "influx.h"
@@ -130,24 +131,22 @@ static void point(struct ix_push *p, const char *site, const char *unit, const s
  * members. */
 static void sample_strings(struct gw_influx *ix, const char *site, double now, long long t)
 {
-	static struct gw_string_state ss; /* large: one tick at a time on the loop */
-	struct gw *gw = ix->gw;
+	const struct gw_bank_view *v = gw_bank_at(ix->gw, now);
 	char name[32];
-	for (int s = 0; s < gw->conf->bank.nstrings; s++) {
-		gw_string_compute_at(gw, s, now, &ss);
-		if (!ss.fresh)
+	for (int s = 0; s < v->nstrings; s++) {
+		const struct gw_string_state *ss = &v->strings[s];
+		if (!ss->fresh)
 			continue;
-		struct reg_bank rb = { .have_cells = ss.cell_min_at.member != 0, .min_mv = ss.cell_min_mv,
-				       .max_mv = ss.cell_max_mv, .avg_mv = ss.cell_avg_mv, .no_avg = ss.cell_ext };
+		struct reg_bank rb = { .have_cells = ss->cell_min_at.member != 0, .min_mv = ss->cell_min_mv,
+				       .max_mv = ss->cell_max_mv, .avg_mv = ss->cell_avg_mv, .no_avg = ss->cell_ext };
 		gw_string_name(s, name, sizeof(name));
-		point(ix->push, site, name, &ss.snap, &rb, t);
+		point(ix->push, site, name, &ss->snap, &rb, t);
 	}
 }
 
 /* Every fresh unit's point at monotonic time now, stamped t. */
 static void sample(struct gw_influx *ix, double now, long long t)
 {
-	static struct gw_bank_state bs; /* large: one tick at a time on the loop */
 	struct gw *gw = ix->gw;
 	const char *site = gw->conf->gw.site;
 	for (int i = 0; i < gw->npacks; i++) {
@@ -157,9 +156,9 @@ static void sample(struct gw_influx *ix, double now, long long t)
 	}
 	if (!gw->conf->bank.enabled)
 		return;
-	gw_bank_compute_at(gw, now, &bs);
-	if (bs.online > 0)
-		point(ix->push, site, "bank", &bs.snap, &bs.rb, t);
+	const struct gw_bank_state *bs = &gw_bank_at(gw, now)->bank;
+	if (bs->online > 0)
+		point(ix->push, site, "bank", &bs->snap, &bs->rb, t);
 	sample_strings(ix, site, now, t);
 }
 
