@@ -8,7 +8,7 @@
  *   voltage   mean of the fresh packs          current, power   sum
  *   SOC, remaining, full capacity   the one rule of banksoc.h (sum of
  *             the remaining over the sum of the full Ah), which
- *             gw_bank_compute_at adds: not the pure aggregate's
+ *             gw_bank_compute_from adds: not the pure aggregate's
  *   (a unit that gives no current, an active balancer beside a BMS, adds
  *   none and is not waited for)
  *   SOH   mean    cycles   max    MOS temperature   max
@@ -23,7 +23,7 @@
  *   deviation a fresh pack whose voltage departs from the median of the
  *             other fresh packs by more than max_deviation (needs 2 packs)
  *   missing   a pack of the bank that is not fresh, a balancer unit aside
- *             (gw_bank_compute_at): the failure flag's missing pack
+ *             (gw_bank_compute_from): the failure flag's missing pack
  */
 #include <math.h>
 #include <stdlib.h>

@@ -43,7 +43,7 @@
 struct gw_bank_view {
 	uint64_t gen;                  /* 1, 2, ...: a new one each time it is computed */
 	double at;                     /* monotonic time it was computed for */
-	struct gw_bank_state bank;     /* the bank unit (gw_bank_compute_at at `at`) */
+	struct gw_bank_state bank;     /* the bank unit at `at` (bank.c) */
 	double newest;                 /* monotonic time of the last good poll of its freshest
 	                                * pack (stale ones too: the bank's age), -1 = none */
 	int nstrings;                  /* [bank] strings: strings[0 .. nstrings) */
