@@ -37,6 +37,7 @@
 #include "../core/notify.h"
 #include "../core/resolve.h"
 #include "../core/util.h"
+#include "../model/bankstate.h"
 #include "../model/events.h"
 #include "../model/gw.h"
 #include "../poll/control.h"
@@ -73,7 +74,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		return -1;
 	}
 	if (!(gw->link_env = calloc(1, sizeof(*gw->link_env))) || !(gw->state = gw_statefile_new(gw_state_records)) ||
-	    !(gw->charge = gw_charge_bank_new())) {
+	    !(gw->charge = gw_charge_bank_new()) || !(gw->bank = gw_bank_kept_new())) {
 		gw_err("out of memory");
 		return -1;
 	}
@@ -87,6 +88,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		return -1;
 	}
 	gw_plan_apply(gw, pl);
+	gw_bank_reset(gw, gw_mono());
 	gw_charge_reset(gw);
 	free(pl);
 	return 0;
@@ -230,6 +232,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	gw->link_env->ble_connect_timeout = nc->ble.connect_timeout;
 	gw->link_env->ble_max_connections = nc->ble.max_connections;
 	gw_plan_apply(gw, pl);
+	gw_bank_reset(gw, gw_mono());
 	gw_charge_reset(gw);
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
@@ -354,6 +357,8 @@ void gw_free(struct gw *gw)
 	gw->state = NULL;
 	gw_charge_bank_free(gw->charge);
 	gw->charge = NULL;
+	gw_bank_kept_free(gw->bank);
+	gw->bank = NULL;
 	free(gw->conf);
 	gw->conf = NULL;
 }

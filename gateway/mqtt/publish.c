@@ -21,6 +21,7 @@
 
 #include "../core/log.h"
 #include "../ha/discovery.h"
+#include "../model/bankstate.h"
 #include "../model/json.h"
 #include "mqtt.h"
 #include "mqtt_int.h"
@@ -170,9 +171,7 @@ static void pack_shape(const struct gw_pack *p, unsigned *ncells, unsigned *ntem
 
 static unsigned bank_temps(const struct gw *gw)
 {
-	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
-	return bs.snap.ntemps;
+	return gw_bank_at(gw, gw_mono())->bank.snap.ntemps;
 }
 
 static void discover_pack(struct gw_mqtt *m, struct gw_pack *p)
