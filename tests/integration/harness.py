@@ -217,7 +217,9 @@ class Proc:
     def alive(self):
         return self.p.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, timeout=5.0):
+    def stop(self, sig=signal.SIGTERM, timeout=20.0):
+        # 20 s: an ASan build's exit (LeakSanitizer's scan) on a machine
+        # loaded by other steps took over 5 s; a healthy one exits at once
         if self.p.poll() is None:
             self.p.send_signal(sig)
             try:

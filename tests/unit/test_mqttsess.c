@@ -73,8 +73,8 @@ static struct fake {
 	int lfd, cfd;
 	ev_io lio, cio;
 	enum answer answer;
-	uint8_t in[512];
-	size_t inlen;
+	uint8_t rx[512];
+	size_t rxlen;
 	int levels[8];                 /* the protocol level of each CONNECT */
 	int nconnects;
 } fb;
@@ -86,7 +86,7 @@ static void fake_drop(void)
 		close(fb.cfd);
 		fb.cfd = -1;
 	}
-	fb.inlen = 0;
+	fb.rxlen = 0;
 }
 
 static void fake_send(const void *p, size_t n)
@@ -94,11 +94,11 @@ static void fake_send(const void *p, size_t n)
 	CHECK_EQ_INT(write(fb.cfd, p, n), n);
 }
 
-/* A whole CONNECT in fb.in: answer it. */
+/* A whole CONNECT in fb.rx: answer it. */
 static void fake_connect(void)
 {
 	size_t at = 2 + 2 + 4; /* fixed header (short), "\0\4MQTT" */
-	int level = fb.inlen > at ? fb.in[at] : -1;
+	int level = fb.rxlen > at ? fb.rx[at] : -1;
 	if (fb.nconnects < 8)
 		fb.levels[fb.nconnects] = level;
 	fb.nconnects++;
@@ -124,15 +124,15 @@ static void fake_read(struct ev_loop *l, ev_io *w, int revents)
 	(void)l;
 	(void)w;
 	(void)revents;
-	ssize_t n = read(fb.cfd, fb.in + fb.inlen, sizeof(fb.in) - fb.inlen);
+	ssize_t n = read(fb.cfd, fb.rx + fb.rxlen, sizeof(fb.rx) - fb.rxlen);
 	if (n <= 0) {
 		fake_drop();
 		return;
 	}
-	size_t had = fb.inlen;
-	fb.inlen += (size_t)n;
+	size_t had = fb.rxlen;
+	fb.rxlen += (size_t)n;
 	/* the first packet is the CONNECT (remaining length < 128 here) */
-	if (had < 2 + (size_t)fb.in[1] && fb.inlen >= 2 && fb.inlen >= 2 + (size_t)fb.in[1])
+	if (had < 2 + (size_t)fb.rx[1] && fb.rxlen >= 2 && fb.rxlen >= 2 + (size_t)fb.rx[1])
 		fake_connect();
 }
 

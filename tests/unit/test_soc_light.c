@@ -26,7 +26,7 @@ static struct gw_soc_ev EV;
  * polarisation as large as the ohmic drop building over 10 minutes, and
  * R0. */
 struct cell {
-	double t, q, cap_ah, r0, vp, h, i, temp;
+	double t, q, cap_ah, r0, vp, hyst, i, temp;
 };
 
 /* The open-circuit voltage at a SOC of % (the curve inverted). */
@@ -51,7 +51,7 @@ static double truth(const struct cell *c)
 /* The lowest cell under the current now. */
 static double vmin(const struct cell *c)
 {
-	return ocv(truth(c)) + 0.010 * c->h + c->vp + c->i * c->r0;
+	return ocv(truth(c)) + 0.010 * c->hyst + c->vp + c->i * c->r0;
 }
 
 /* A poll of the cell: the lowest, highest and mean cell, 25 degC. */
@@ -73,7 +73,7 @@ static unsigned drive(struct gw_soc *s, struct cell *c, double secs, double i, d
 		for (int k = 0; k < 10; k++) { /* the cell a second at a time */
 			c->q = fmin(c->cap_ah, fmax(0, c->q + i / 3600));
 			c->vp += (i * c->r0 - c->vp) * (1 - exp(-1 / 600.0));
-			c->h = fmax(-1, fmin(1, c->h + (i > 0 ? 1 : i < 0 ? -1 : 0) * fabs(i) / 3600 / (0.02 * c->cap_ah)));
+			c->hyst = fmax(-1, fmin(1, c->hyst + (i > 0 ? 1 : i < 0 ? -1 : 0) * fabs(i) / 3600 / (0.02 * c->cap_ah)));
 		}
 		c->t += 10;
 		struct gw_soc_in in = read_cell(c);
@@ -96,7 +96,7 @@ static struct cell setup(double cap, double pct_now, double label)
 {
 	conf_soc_defaults(&C, CONF_CHEM_LFP);
 	C.capacity = label;
-	return (struct cell){ .t = 1000, .q = cap * pct_now / 100, .cap_ah = cap, .r0 = 0.08 / cap, .h = -1,
+	return (struct cell){ .t = 1000, .q = cap * pct_now / 100, .cap_ah = cap, .r0 = 0.08 / cap, .hyst = -1,
 			      .temp = 25 };
 }
 
@@ -262,7 +262,7 @@ static void test_sample(void)
 	c.q = c.cap_ah;
 	CHECK(drive(&s, &c, 200, 2, NULL) & GW_SOC_EV_FULL);
 	c.q = c.cap_ah;
-	c.h = -1;
+	c.hyst = -1;
 	unsigned bits = 0;
 	while (truth(&c) > 15 && !(bits & GW_SOC_EV_SAMPLE))
 		bits |= drive(&s, &c, 10, -39, NULL);
