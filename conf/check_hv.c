@@ -7,7 +7,7 @@
  * range is not inside its protocol's (check_out.c); at run time the output
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
- * (byd-hvs-can).
+ * (byd-hvs-can), §11 (solax-can), §12 (foxess-can).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -20,13 +20,19 @@
  * string of LV packs from two 16S packs of LFP on, and refuses a single LV
  * pack (PROTOCOLS.md §8.6).  byd-hvs-can: BYD's own HV batteries
  * operate at 80-576 V (the Battery-Box HVB data sheet: 2 to 10 modules of 16
- * LFP cells at 2.5-3.6 V; PROTOCOLS.md §9). */
+ * LFP cells at 2.5-3.6 V; PROTOCOLS.md §9).  solax-can: SolaX's T-BAT HV
+ * type 131 runs from 2 modules (89.6 V) to 13 (759.2 V): 80-760 V
+ * (PROTOCOLS.md §11).  foxess-can: one to eight stacked ~50 V modules, at
+ * most 8 x 15 LFP cells at 3.65 V = 438 V: 80-480 V, a guess where no
+ * inverter's data sheet was read (PROTOCOLS.md §12). */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
 } hv_ranges[] = {
 	{ CONF_INV_PYLON_HV_CAN, 80, 1000 },
 	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
+	{ CONF_INV_SOLAX_CAN, 80, 760 },
+	{ CONF_INV_FOXESS_CAN, 80, 480 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

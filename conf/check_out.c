@@ -177,7 +177,7 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 	size_t n = can ? sizeof(rs485_only) / sizeof(rs485_only[0]) : sizeof(can_only) / sizeof(can_only[0]);
 	for (size_t i = 0; i < n; i++) {
 		int k = other[i];
-		if (seen[k] && !(k == K_IN_ADDRESS && v->protocol == CONF_INV_PYLON_HV_CAN)) {
+		if (seen[k] && !conf__inv_takes(k, v->protocol)) {
 			conf__fail(x, seen[k], sect, conf__keys[k].name, "is for the %s protocols (protocol %s %s: expected no "
 			     "%s key)", can ? "RS485" : "CAN", conf_inv_name(v->protocol),
 			     can ? "speaks on a CAN bus" : "answers when the inverter asks", conf__keys[k].name);
@@ -206,12 +206,12 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 	if (v->extras < 0)
 		v->extras = (int)conf_inv_default_extras(v->protocol);
 	unsigned extra = (unsigned)v->extras & ~conf_inv_allowed_extras(v->protocol);
-	if (extra) {
+	if (extra && conf__inv_takes(K_IN_EXTRAS, v->protocol)) {
 		conf__fail(x, seen[K_IN_EXTRAS], sect, "extras", "%s sends only the frames of its document (expected "
 		     "extras = none)", conf_inv_name(v->protocol));
 		return false;
 	}
-	return true;
+	return conf__inv_keys(x, v, seen, sect);
 }
 
 /* source: a pack or the bank; by default the bank, else the only pack. */

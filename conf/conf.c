@@ -22,7 +22,7 @@ static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
 static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
 static const char *const stale_rule_words[] = {"degrade", "block", NULL};
-#define CONF_INV_WORD_(id, sym, name, kind, extras, allowed) name,
+#define CONF_INV_WORD_(id, sym, name, kind, extras, allowed, bitrate) name,
 static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) NULL};
 #undef CONF_INV_WORD_
 static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
@@ -320,6 +320,15 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                       IN(manufacturer), "PYLON"},
 	[K_IN_FAILSAFE] = {CONF_SEC_INVERTER, "failsafe_silence", CONF_RESTART, KT_DOUBLE, 0, 3600, false, NULL,
 	                   IN(failsafe_silence), "30"},
+	/* the identity overrides: "" = the source's (or the protocol's default, conf/check_inv.c) */
+	[K_IN_BATTERY_TYPE] = {CONF_SEC_INVERTER, "battery_type", CONF_RESTART, KT_INT, 0, 255, false, NULL,
+	                       IN(battery_type), ""},
+	[K_IN_REPORT_MODULES] = {CONF_SEC_INVERTER, "report_modules", CONF_RESTART, KT_INT, 1, 255, false, NULL,
+	                         IN(report_modules), ""},
+	[K_IN_REPORT_CAPACITY] = {CONF_SEC_INVERTER, "report_capacity_ah", CONF_RESTART, KT_DOUBLE, 0, 100000, true,
+	                          NULL, IN(report_capacity_ah), ""},
+	[K_IN_REPORT_CELLS] = {CONF_SEC_INVERTER, "report_cells", CONF_RESTART, KT_INT, 1, 65535, false, NULL,
+	                       IN(report_cells), ""},
 
 	[K_SS_BASE] = {CONF_SEC_SUNSPEC, "base", CONF_LIVE, KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
 	[K_SS_SERIAL] = {CONF_SEC_SUNSPEC, "serial", CONF_LIVE, KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL,
@@ -483,7 +492,7 @@ static const char *const key_units[K_COUNT] = {
 	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
 	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
 	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
-	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent", [K_AL_IMBALANCE_MV] = "millivolts",
+	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent", [K_IN_REPORT_CAPACITY] = "ampere-hours", [K_AL_IMBALANCE_MV] = "millivolts",
 	[K_SOC_CAPACITY] = "ampere-hours", [K_SOC_EFFICIENCY] = "fraction", [K_SOC_OFFSET] = "amperes",
 	[K_SOC_THRESHOLD] = "amperes", [K_SOC_FULL_CELL] = "volts per cell", [K_SOC_TAIL] = SOC_C,
 	[K_SOC_EMPTY_CELL] = "volts per cell", [K_SOC_EMPTY_CURRENT] = SOC_C, [K_SOC_REST_CURRENT] = SOC_C,
@@ -580,8 +589,13 @@ const struct sect_kind conf__sect_kinds[] = {
 const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
 
 /* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
-#define CONF_INV_ROW_(id, sym, name, kind, extras, allowed) { name, kind, extras, allowed },
-static const struct { const char *name; enum conf_inv_kind kind; unsigned extras, allowed; } inv_rows[] = {
+#define CONF_INV_ROW_(id, sym, name, kind, extras, allowed, bitrate) { name, kind, extras, allowed, bitrate },
+static const struct {
+	const char *name;
+	enum conf_inv_kind kind;
+	unsigned extras, allowed;
+	unsigned long bitrate;
+} inv_rows[] = {
 	CONF_INV_PROTOCOL_LIST(CONF_INV_ROW_)
 };
 #undef CONF_INV_ROW_
@@ -604,6 +618,11 @@ unsigned conf_inv_default_extras(enum conf_inv_protocol p)
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
 {
 	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
+}
+
+unsigned long conf_inv_bitrate(enum conf_inv_protocol p)
+{
+	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].bitrate : 0;
 }
 
 const char *conf__key_word(int key, int i)

@@ -512,23 +512,27 @@ enum {
 	CONF_EXTRA_ALL = 0xF,
 };
 /* Every inverter protocol, written once (gateway/README.md "Adding an inverter
- * protocol"): X(ID, sym, "name", kind, default extras, extras allowed).
- * Its codec is inv_codec_<sym> in gateway/inverter/<sym>.c.  A Sunny
- * Island takes no identifier beyond SMA's table ("No further CAN-IDs are
- * allowed", SMA's FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
+ * protocol"): X(ID, sym, "name", kind, default extras, extras allowed, CAN
+ * bit rate in bit/s (0 for RS485)).  Its codec is inv_codec_<sym> in
+ * gateway/inverter/<sym>.c; the keys it takes beyond those every protocol
+ * takes are its rows in conf/check_inv.c.  A Sunny Island takes no
+ * identifier beyond SMA's table ("No further CAN-IDs are allowed", SMA's
+ * FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
 #define CONF_INV_PROTOCOL_LIST(X) \
-	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL) \
-	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL) \
-	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0) \
-	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0) \
-	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0) \
-	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0) \
-	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0) \
-	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0) \
-	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0) \
-	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0)
+	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL, 500000) \
+	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL, 500000) \
+	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0, 0) \
+	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0, 0) \
+	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(SOLAX_CAN, solax_can, "solax-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000)
 
-#define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed) CONF_INV_##id,
+#define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
 #undef CONF_INV_ENUM_
 /* A protocol's name ("pylon-can"), kind, default extras and the extras it
@@ -537,6 +541,12 @@ const char *conf_inv_name(enum conf_inv_protocol p);
 enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
 unsigned conf_inv_default_extras(enum conf_inv_protocol p);
 unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
+/* A CAN protocol's bit rate in bit/s (the slcan adapter is opened at it); 0 for RS485. */
+unsigned long conf_inv_bitrate(enum conf_inv_protocol p);
+/* How a protocol that keeps its own timing speaks, for --check and the
+ * messages ("answers each 0x1871 of the inverter"); NULL for one that sends
+ * every `interval` or has its own printer (conf/check_inv.c). */
+const char *conf_inv_speech(enum conf_inv_protocol p);
 /* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
  * (pylon-hv-can 80..1000 V, byd-hvs-can 80..576 V), false for a protocol
  * without (conf/check_hv.c). */
@@ -574,6 +584,13 @@ struct conf_inverter {
 	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
 	char manufacturer[CONF_ID_MAX];  /* CAN 0x35E / RS485 0x51 text (default PYLON) */
 	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
+	/* The identity the inverter sees, where the protocol carries it (conf/check_inv.c
+	 * says which protocol takes which); -1: the source's */
+	int battery_type;                /* 0x1877 byte 4: solax-can (default 131), foxess-can (82) */
+	int report_modules;              /* the module count sent (solax-can 0x1875, foxess-can 0x1875,
+	                                  * pylon-hv-can 0x7320): -1 the protocol's rule from the source */
+	double report_capacity_ah;       /* the full capacity sent, Ah (the remaining one follows the SOC) */
+	int report_cells;                /* the cells in series sent (pylon-hv-can 0x7320) */
 };
 
 /* [sunspec]: SunSpec models on every unit (bmsgw-modbus(7) "SUNSPEC"). */

@@ -16,6 +16,8 @@
  *            [sunspec], [rtu]
  * check_soc.c  [soc]: the chemistry's defaults, each pack's copy, the checks
  * check_hv.c the high-voltage outputs' ranges: the protocol's, the source's
+ * check_inv.c which [inverter.NAME] keys each protocol takes, their ranges
+ *            and defaults by protocol, how each protocol speaks
  * summary.c  conf_print_summary() for --check
  * summary_out.c  its parts for the outputs
  * keys.c     the key table read back: conf_section_same() for a reload,
@@ -112,6 +114,7 @@ enum {
 	K_LI_MAX_BULK, K_LI_HYST, K_LI_EXCEEDED,
 	K_IN_PROTOCOL, K_IN_PORT, K_IN_SOURCE, K_IN_INTERVAL, K_IN_EXTRAS, K_IN_SOC_OVERRIDE, K_IN_SOC_HOLD, K_IN_BAUD,
 	K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT, K_IN_MANUFACTURER, K_IN_FAILSAFE,
+	K_IN_BATTERY_TYPE, K_IN_REPORT_MODULES, K_IN_REPORT_CAPACITY, K_IN_REPORT_CELLS,
 	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
 	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
@@ -316,6 +319,13 @@ void conf__print_rtu(const struct conf *c, FILE *out);
 /* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
 void conf__finish_limits(struct load *x);
 void conf__finish_inverters(struct load *x);
+/* check_inv.c: does protocol p take key (every protocol takes a key that
+ * is no protocol's own)?  And the keys of v's protocol: one it does not take
+ * and the file set refused, naming the protocols that take it; a number
+ * outside the protocol's range refused; the protocol's default of each it
+ * takes that the file did not set.  False after an error. */
+bool conf__inv_takes(int key, enum conf_inv_protocol p);
+bool conf__inv_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect);
 /* check_hv.c: the operating range of an inverter output's source, a pack
  * (index) or the bank (CONF_BANK_SOURCE): its series cells ([pack.NAME]
  * cells) times its chemistry's cell range, widened over the bank's strings

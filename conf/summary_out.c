@@ -110,7 +110,8 @@ static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter 
 {
 	char hp[CONF_HOST_MAX + 16];
 	if (v->is_slcan) {
-		conf__bfmt(buf, cap, "slcan %s (serial CAN adapter, 500 kbit/s)", v->device);
+		conf__bfmt(buf, cap, "slcan %s (serial CAN adapter, %lu kbit/s)", v->device,
+		     conf_inv_bitrate(v->protocol) / 1000);
 	} else if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
 		conf__bfmt(buf, cap, "%s (SocketCAN)", v->device);
 	} else if (v->is_tcp) {
@@ -150,6 +151,8 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "
 			        "0x190 every 60 s, the identification on its 0x151, extras %s",
 			        extras);
+		else if (conf_inv_speech(v->protocol))
+			fprintf(out, ", %s", conf_inv_speech(v->protocol));
 		else
 			fprintf(out, ", every %g s, extras %s", v->interval, extras);
 		if (conf_inv_volt_range(v->protocol, &lo, &hi) && conf__hv_source_range(c, v->source_pack, &smin, &smax, why,
@@ -173,6 +176,19 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 	fprintf(out, ", currents in %s", conf__key_word(K_IN_CURRENT_UNIT, (int)v->current_unit));
 }
 
+/* The identity the inverter is told where the file overrides the source's. */
+static void print_inverter_identity(const struct conf_inverter *v, FILE *out)
+{
+	if (v->battery_type >= 0)
+		fprintf(out, ", battery type %d", v->battery_type);
+	if (v->report_modules > 0)
+		fprintf(out, ", reports %d modules", v->report_modules);
+	if (v->report_cells > 0)
+		fprintf(out, ", reports %d cells", v->report_cells);
+	if (v->report_capacity_ah > 0)
+		fprintf(out, ", reports %g Ah", v->report_capacity_ah);
+}
+
 void conf__print_inverters(const struct conf *c, FILE *out)
 {
 	char link[CONF_PORT_MAX + 64];
@@ -182,10 +198,13 @@ void conf__print_inverters(const struct conf *c, FILE *out)
 		const struct conf_inverter *v = &c->inverters[i];
 		bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
 		fmt_inverter_link(link, sizeof(link), v);
-		fprintf(out, "  %s: %s on %s, source %s%s, manufacturer \"%s\"", v->name, conf_inv_name(v->protocol), link,
+		fprintf(out, "  %s: %s on %s, source %s%s", v->name, conf_inv_name(v->protocol), link,
 		        v->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ",
-		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source, v->manufacturer);
+		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source);
+		if (conf__inv_takes(K_IN_MANUFACTURER, v->protocol))
+			fprintf(out, ", manufacturer \"%s\"", v->manufacturer);
 		print_inverter_speech(c, v, out);
+		print_inverter_identity(v, out);
 		if (v->soc_hold_full > 0)
 			fprintf(out, "; SOC at most %g %% until absorbed", v->soc_hold_full);
 		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)

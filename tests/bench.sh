@@ -29,6 +29,8 @@
 # with 3 proxies and 12 packs (tests/tools/bench_esphome.py; `bash
 # tests/bench.sh esphome` runs only that; ESPHOME_SECONDS); the inverter
 # outputs' frame period jitter (byd-hvs-can's 0x110 too), RS485 reply latency,
+# the answer latency of growatt-can, pylon-hv-can and the answering HV
+# dialects (solax-can, foxess-can ...: ANSWERERS there),
 # byd-hvs-can's identification latency and the time from a cell over-voltage
 # to CCL = 0 in a 0x351 (tests/tools/bench_inverter.py; INV_SECONDS=600 for
 # the ten minutes of its goal); `bmsgw --detect`: the time to identify each

@@ -99,6 +99,14 @@ struct inv_battery {
 	                                 * sum), every string alike; 0 = unknown */
 	uint8_t modules;                /* packs in series making them up (1 for a pack); 0 = unknown */
 	uint8_t chemistry;              /* enum conf_chemistry of [limits] (0 LFP, 1 NMC, 2 LTO) */
+	bool failsafe;                  /* the fail-safe battery of a stale source (invsource.c): the
+	                                 * limits are zero for that, whatever a flag a dialect has says */
+	/* The identity the inverter is told ([inverter.NAME] report_*, battery_type; invsource.c puts
+	 * report_cells in total_cells, report_capacity_ah in full_ah and remain_ah) */
+	uint8_t report_modules;         /* the module count to send; 0: the dialect's rule from the source */
+	uint8_t battery_type;           /* solax-can, foxess-can 0x1877 byte 4 */
+	char machine_tag[9];            /* the machine's tag (8 hex digits of /etc/machine-id), "" unknown:
+	                                 * what a dialect's serial numbers are made from (invident.h) */
 	float chg_tmin_c, chg_tmax_c;   /* degC, charge allowed between (INV_HAS_TEMP_LIMITS) */
 	float dsg_tmin_c, dsg_tmax_c;   /* degC, discharge allowed between */
 };

@@ -29,12 +29,14 @@
 #include "../wire/canframe.h"
 #include "battery.h"
 
-/* Frames a CAN set has at most, extras included: room for a codec's own
- * frames and every extra (inv_can_encode() refuses a smaller array, and an
- * output whose set does not fit would send nothing; deye-can has 9 of its
- * own, growatt-can 11).  tests/unit/test_inv_deye_can.c checks that every CAN protocol's
- * set fits. */
-#define INV_CAN_MAX_FRAMES 24
+/* Frames a CAN set or answer has at most, extras included: room for a
+ * codec's own frames and every extra (inv_can_encode() refuses a smaller
+ * array, and an output whose set does not fit would send nothing; deye-can
+ * has 9 of its own, growatt-can 11), and for the longest answer (foxess-can:
+ * 8 + 8 packs + 27 serials + 36 cell and 8 temperature frames when all are
+ * asked at once).  tests/unit/test_inv_deye_can.c checks that every CAN
+ * protocol's set fits. */
+#define INV_CAN_MAX_FRAMES 96
 
 /* What a frame from the inverter was. */
 enum inv_rx {
@@ -46,7 +48,8 @@ enum inv_rx {
 	INV_RX_SMA_STATE,   /* SMA 0x306: SOH, charging procedure, state, error, setpoint */
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
-	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200: the request a codec that `answers` answers with its set */
+	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200, SolaX / FoxESS 0x1871: the request a codec that
+	                     * `answers` answers with its set */
 	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0: the request a scheduled codec answers with its `ident` */
 };
 
@@ -56,7 +59,12 @@ struct inv_heard {
 	bool victron;             /* a 0x307 "VIC" was seen */
 	uint32_t shutdowns;       /* Luxpower "shutdown battery" requests (logged, never obeyed) */
 	uint32_t asked;           /* the kinds of request heard and not answered yet, bit k a kind k
-	                           * of the codec's (pylon-hv-can: 0x4200 byte 0); its `answer` reads them */
+	                           * of the codec's (pylon-hv-can: 0x4200 byte 0); its `answer` reads them,
+	                           * the output clears them once answered */
+	uint8_t mode;             /* a dialect's own handshake state, 0 its start (solax-can: announce,
+	                           * waiting, closed); its `heard` and `answer` move it, the output puts it
+	                           * back to 0 while it does not speak and after `forget_s` without a frame */
+	uint32_t turn;            /* a dialect's own rotation (foxess-can: whose 0x1877 goes next) */
 	/* SMA 0x305 (have_meas) */
 	bool have_meas;
 	float voltage;            /* V, measured by the Sunny Island */
@@ -102,14 +110,22 @@ struct inv_can_codec {
 	                                        * (growatt-can: 0x301), never unasked, never periodic */
 	enum inv_rx (*heard)(const struct gw_can_frame *f, struct inv_heard *h);
 	/* NULL: a request is answered with the whole set.  Else the set
-	 * set[0..n) made the answer to the requests `asked` (struct inv_heard)
-	 * under the output's settings: the frames that answer them kept, in
-	 * order, the identifiers given the output's address; returns how many
-	 * are left, and clears e->limits when none of them carries the limits
+	 * set[0..n), encoded from b, made the answer to the requests h->asked
+	 * (and the dialect's state in h) under the output's settings, in
+	 * set[0..cap): the frames that answer them kept, in order, the
+	 * identifiers given the output's address, frames of its own built from
+	 * b added (solax-can's announce, foxess-can's packs and cells); returns
+	 * how many, and clears e->limits when none of them carries the limits
 	 * (pylon-hv-can: 0x4210-0x4290 for 0x4200 byte 0 = 00, 0x7310-0x7340
-	 * for 02). */
-	int (*answer)(const struct conf_inverter *c, uint32_t asked, struct gw_can_frame *set, int n,
-		      struct inv_encoded *e);
+	 * for 02).  It may move h->mode and h->turn on; pure otherwise. */
+	int (*answer)(const struct conf_inverter *c, struct inv_heard *h, const struct inv_battery *b,
+		      struct gw_can_frame *set, int n, int cap, struct inv_encoded *e);
+	/* An answering dialect with a handshake: s without a frame of the
+	 * inverter after which h->mode starts again (solax-can: 2 s, as a real
+	 * SolaX battery); 0: never.  mode_names[h->mode] names it in the status. */
+	double forget_s;
+	const char *const *mode_names;
+	unsigned nmodes;
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
 	/* A scheduled codec (byd-hvs-can): frame i of `frames` every periods[i].s
@@ -166,7 +182,7 @@ struct inv_codec {
 };
 
 /* Every protocol's codec, inv_codec_<sym> (<sym>.c). */
-#define INV_CODEC_DECL_(id, sym, name, kind, extras, allowed) extern const struct inv_codec inv_codec_##sym;
+#define INV_CODEC_DECL_(id, sym, name, kind, extras, allowed, bitrate) extern const struct inv_codec inv_codec_##sym;
 CONF_INV_PROTOCOL_LIST(INV_CODEC_DECL_)
 #undef INV_CODEC_DECL_
 

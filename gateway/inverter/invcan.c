@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
- * growatt-can, pylon-hv-can).
+ * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can), its
+ * port opened at the protocol's bit rate (conf_inv_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,
@@ -20,10 +21,14 @@
  * read and shown; it is not required, and a shutdown request is never
  * obeyed.
  *
- * A codec that `answers` (growatt-can, pylon-hv-can) sends its set only as
- * the answer to the inverter's request (Growatt's 0x301, Pylon HV's 0x4200,
- * about once a second; a codec with an `answer` hook sends the part of the
- * set that answers the kinds of request heard since its last answer): nothing
+ * A codec that `answers` (growatt-can, pylon-hv-can, solax-can, foxess-can)
+ * sends its set only as the answer to the inverter's request (Growatt's
+ * 0x301, Pylon HV's 0x4200, SolaX's and FoxESS's 0x1871, about once a
+ * second; a codec with an `answer` hook makes the answer to the kinds of
+ * request heard since its last answer from the set, and a dialect with a
+ * handshake, SolaX's contactor, keeps its state in struct inv_heard `mode`,
+ * started again whenever the output does not speak and after the codec's
+ * `forget_s` without the inverter): nothing
  * unasked, no period, no set out of turn.  The answer is built at the
  * request from the source as it is then, so the states hold as for the
  * others: no answer before the first data, zero limits while stale (a
@@ -50,7 +55,6 @@
 #include "../core/util.h"
 #include "invout.h"
 
-#define CAN_BITRATE 500000 /* the battery protocols: 500 kbit/s */
 #define SHUTDOWN_QUIET 60.0 /* s: a shutdown request after this long is logged again */
 
 /* The period of the send timer: a whole set, or one frame; 0 for a codec
@@ -65,16 +69,33 @@ static double period(const struct inv_out *o)
 	return each > gap ? each : gap;
 }
 
-/* Build the set from the source now; the state follows the source. */
-static void build(struct inv_out *o, double now)
+/* Build the set from the source now into b and the output's set; the
+ * state follows the source. */
+static void build(struct inv_out *o, double now, struct inv_battery *b)
 {
-	struct inv_battery b;
-	bool fresh = inv_source(o, now, &b, true);
+	bool fresh = inv_source(o, now, b, true);
 	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
-	int n = inv_can_encode(o->codec, &b, (unsigned)o->cfg.extras, o->can.set, INV_CAN_MAX_FRAMES,
+	int n = inv_can_encode(o->codec, b, (unsigned)o->cfg.extras, o->can.set, INV_CAN_MAX_FRAMES,
 			       &o->can.set_limits);
 	o->can.nset = n > 0 ? n : 0;
 	o->can.next_frame = 0;
+}
+
+/* The answer of a codec that answers, to the requests heard, in the set: its
+ * `answer` makes it of the whole set (none: the set is the answer).  A
+ * request to an output that does not speak is never answered, and the
+ * dialect's handshake starts again: to the inverter the battery was gone. */
+static void make_answer(struct inv_out *o, const struct inv_battery *b)
+{
+	const struct inv_can_codec *c = &o->codec->can;
+	if (!inv_state_speaks(o->state)) {
+		o->can.inv.mode = 0;
+		o->can.nset = 0;
+	} else if (c->answer) {
+		o->can.nset = c->answer(&o->cfg, &o->can.inv, b, o->can.set, o->can.nset, INV_CAN_MAX_FRAMES,
+					&o->can.set_limits);
+	}
+	o->can.inv.asked = 0; /* answered now, or never */
 }
 
 static void send_frame(struct inv_out *o, int i, double now)
@@ -94,16 +115,14 @@ static void send_frame(struct inv_out *o, int i, double now)
 static void send_due(struct inv_out *o, double now)
 {
 	bool whole = !o->codec->can.one_by_one;
-	if (whole || o->can.next_frame >= o->can.nset || o->can.next_frame == 0)
-		build(o, now);
-	if (o->codec->can.answers) {
-		uint32_t asked = o->can.inv.asked;
-		o->can.inv.asked = 0; /* answered now, or never (a request to a silent output) */
-		if (inv_state_speaks(o->state) && o->codec->can.answer)
-			o->can.nset = o->codec->can.answer(&o->cfg, asked, o->can.set, o->can.nset, &o->can.set_limits);
-		if (!o->can.nset)
-			return;
+	struct inv_battery b;
+	if (whole || o->can.next_frame >= o->can.nset || o->can.next_frame == 0) {
+		build(o, now, &b);
+		if (o->codec->can.answers) /* (never one by one: built every time) */
+			make_answer(o, &b);
 	}
+	if (o->codec->can.answers && !o->can.nset)
+		return;
 	if (!inv_state_speaks(o->state))
 		return;
 	if (o->can.next_frame == 0) {
@@ -306,10 +325,13 @@ static void heard_shutdown(struct inv_out *o, double now)
 static void can_frame(void *arg, const struct gw_can_frame *f)
 {
 	struct inv_out *o = arg;
+	double now = gw_mono();
+	double forget = o->codec->can.forget_s;
+	if (forget > 0 && o->last_seen > 0 && now - o->last_seen >= forget)
+		o->can.inv.mode = 0; /* the inverter was gone: its handshake starts again */
 	enum inv_rx rx = o->codec->can.heard(f, &o->can.inv);
 	if (rx == INV_RX_OTHER)
 		return;
-	double now = gw_mono();
 	o->received++;
 	o->last_seen = now;
 	if (rx == INV_RX_SHUTDOWN)
@@ -324,7 +346,8 @@ static const struct gw_can_owner owner = { can_up, can_down, can_frame };
 
 static int can_start(struct inv_out *o, char *err, size_t errlen)
 {
-	o->can.port = gw_can_new(o->gw->link_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device, CAN_BITRATE, &owner, o);
+	o->can.port = gw_can_new(o->gw->link_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device,
+				 (uint32_t)conf_inv_bitrate(o->cfg.protocol), &owner, o);
 	if (!o->can.port) {
 		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);
 		return -1;
@@ -435,6 +458,8 @@ static void can_status(const struct inv_out *o, FILE *out)
 	if (o->codec->can.periods)
 		fprintf(out, ",\"schedule\":%s,\"identifications\":%lu", o->can.sched_on ? "true" : "false",
 			o->can.idents);
+	if (o->codec->can.mode_names && o->can.inv.mode < o->codec->can.nmodes)
+		fprintf(out, ",\"handshake\":\"%s\"", o->codec->can.mode_names[o->can.inv.mode]);
 	if (o->can.inv.have_meas)
 		fprintf(out, ",\"inverter_voltage\":%.2f,\"inverter_current\":%.1f,\"inverter_soc\":%.0f",
 			o->can.inv.voltage, o->can.inv.current, o->can.inv.soc);

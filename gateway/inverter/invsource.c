@@ -256,6 +256,34 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
 	b->force_charge = b->full_charge_request = false;
 	b->warn |= BMS_AL_COMM;
 	b->present |= INV_HAS_ALARMS;
+	b->failsafe = true;
+}
+
+/* The identity the inverter is told where [inverter.NAME] overrides the
+ * source's (--check allowed each key only to the protocols that carry it):
+ * the cells in series, the module count, the full capacity (and the
+ * remaining one with it, from the SOC, so that the two agree); the battery
+ * type; the machine's tag for the dialects' serial numbers. */
+static void identity(const struct inv_out *o, struct inv_battery *b)
+{
+	const struct conf_inverter *c = &o->cfg;
+	if (c->report_cells > 0)
+		b->total_cells = (uint16_t)c->report_cells;
+	if (c->report_modules > 0)
+		b->report_modules = (uint8_t)c->report_modules;
+	if (c->battery_type >= 0)
+		b->battery_type = (uint8_t)c->battery_type;
+	if (c->report_capacity_ah > 0) {
+		b->full_ah = (float)c->report_capacity_ah;
+		b->present |= INV_HAS_FULL;
+		b->present &= ~(uint32_t)INV_HAS_REMAIN;
+		if ((b->present & INV_HAS_SOC) && isfinite(b->soc)) {
+			b->remain_ah = (float)(c->report_capacity_ah * b->soc / 100.0);
+			b->present |= INV_HAS_REMAIN;
+		}
+	}
+	memcpy(b->machine_tag, o->gw->machine, sizeof(b->machine_tag) - 1);
+	b->machine_tag[sizeof(b->machine_tag) - 1] = '\0';
 }
 
 /* A high-voltage protocol speaks only while the source measures inside its
@@ -297,6 +325,7 @@ bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep)
 	b->manufacturer[ml] = '\0';
 	b->chemistry = (uint8_t)o->gw->conf->limits.chemistry;
 	if (fresh) {
+		identity(o, b);
 		adjust_soc(c, b);
 		if (keep) {
 			o->last = *b;

@@ -5,7 +5,7 @@
 
 #include "canframes.h"
 
-#define INV_CODEC_ROW_(id, sym, name, kind, extras, allowed) [CONF_INV_##id] = &inv_codec_##sym,
+#define INV_CODEC_ROW_(id, sym, name, kind, extras, allowed, bitrate) [CONF_INV_##id] = &inv_codec_##sym,
 static const struct inv_codec *const codecs[CONF_INV_NPROTOCOLS] = { CONF_INV_PROTOCOL_LIST(INV_CODEC_ROW_) };
 #undef INV_CODEC_ROW_
 

@@ -231,18 +231,20 @@ static bool ph_7310(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x7320: cells in series (the source's: a pack's, a string's sum; 0
- * unknown), modules in series (the packs of a string; a pack is one) and
- * cells per module (when they divide evenly, else 0), the voltage level
- * (1 V: unknown, 0) and the capacity (1 Ah, rounded down). */
+ * unknown; report_cells), modules in series (the packs of a string; a pack
+ * is one; report_modules) and cells per module (when they divide evenly,
+ * else 0), the voltage level (1 V: unknown, 0) and the capacity (1 Ah,
+ * rounded down; report_capacity_ah). */
 static bool ph_7320(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	unsigned per = b->modules ? b->total_cells / b->modules : 0;
+	unsigned mod = b->report_modules ? b->report_modules : b->modules;
+	unsigned per = mod ? b->total_cells / mod : 0;
 
 	inv_cf_begin(f, 0x7320, 8);
 	f->ext = true;
 	inv_cf_put16(f->data, b->total_cells);
-	f->data[2] = b->total_cells ? b->modules : 0;
-	f->data[3] = (uint8_t)(b->modules && per * b->modules == b->total_cells && per <= 0xFF ? per : 0);
+	f->data[2] = (uint8_t)(b->total_cells || b->report_modules ? mod : 0);
+	f->data[3] = (uint8_t)(mod && per * mod == b->total_cells && per <= 0xFF ? per : 0);
 	inv_cf_put16(f->data + 6, inv_has(b, INV_HAS_FULL, b->full_ah) ? inv_scale(b->full_ah, 1, INV_DOWN, 0, 0xFFFF) : 0);
 	return true;
 }
@@ -307,12 +309,15 @@ static enum inv_rx ph_heard(const struct gw_can_frame *f, struct inv_heard *h)
 
 /* The answer: 0x42x0 for 00, 0x73x0 for 02, each frame's last digit the
  * address. */
-static int ph_answer(const struct conf_inverter *c, uint32_t asked, struct gw_can_frame *set, int n,
-		     struct inv_encoded *e)
+static int ph_answer(const struct conf_inverter *c, struct inv_heard *h, const struct inv_battery *b,
+		     struct gw_can_frame *set, int n, int cap, struct inv_encoded *e)
 {
 	int k = 0;
 	bool limits = false;
+	uint32_t asked = h->asked;
 
+	(void)b;
+	(void)cap;
 	for (int i = 0; i < n; i++) {
 		bool ensemble = (set[i].id & 0xFF00) == 0x4200;
 		if (!(asked & (1u << (ensemble ? PH_ASK_ENSEMBLE : PH_ASK_EQUIPMENT))))

@@ -39,7 +39,16 @@
  * the earliest);
  * what the inverter sent is classified without reading past the dlc, and
  * the counters only grow (pylon-hv-can: a request only from a 29-bit
- * 0x4200 with byte 0 = 00 or 02, the kinds it keeps only those). */
+ * 0x4200 with byte 0 = 00 or 02, the kinds it keeps only those);
+ * solax-can and foxess-can (the SolaX / FoxESS family): their sets
+ * 29-bit, DLC 8, 0x1872 (LE) carrying the limits reported, 0 for a
+ * direction not allowed; a request only from a 29-bit 0x1871, the kinds
+ * kept only theirs; after every frame heard, the answer to what was asked
+ * in the state the frames left (and from every state and kind): within its
+ * room, only the dialect's identifiers, 29-bit, DLC 8 but 0x100A001's 0,
+ * the limits reported exactly when 0x1872 is in it, solax's contactor
+ * never "closed" for a stale source, foxess's "may charge / discharge"
+ * bits only with a current, the handshake's state always one of its own. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -88,8 +97,13 @@ static void check_hv_answer(const struct gw_can_frame *set, int n, const struct 
 	struct inv_encoded e = *e0;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.address = adr;
+	struct inv_heard h;
+	struct inv_battery b;
+	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
+	h.asked = asked;
 	memcpy(f, set, (size_t)n * sizeof(f[0]));
-	int k = inv_codec_pylon_hv_can.can.answer(&cfg, asked, f, n, &e);
+	int k = inv_codec_pylon_hv_can.can.answer(&cfg, &h, &b, f, n, INV_CAN_MAX_FRAMES, &e);
 	int want = ((asked & 1) ? 9 : 0) + ((asked & 4) ? 4 : 0);
 	REQUIRE(k == want);
 	for (int i = 0; i < k; i++) {
@@ -158,6 +172,73 @@ static void check_byd(const struct inv_codec *c, const struct gw_can_frame *f, i
 	REQUIRE(c->can.nident == 7 && seq == 4);
 }
 
+/* Is id one a SolaX / FoxESS answer may carry? */
+static bool sx_id(const struct inv_codec *c, uint32_t id)
+{
+	if (id >= 0x1872 && id <= 0x1878)
+		return true;
+	if (c == &inv_codec_solax_can)
+		return id == 0x187E || id == 0x187A || id == 0x1801 || id == 0x100A001 || id == 0x1881 || id == 0x1882;
+	return id == 0x1879 || (id >= 0x1881 && id <= 0x1883) || (id >= 0x0C05 && id <= 0x0C0C) ||
+	       (id >= 0x0C1D && id <= 0x0CAD && (id - 0x0C1D) % 4 == 0) || (id >= 0x0D21 && id <= 0x0D59 && (id - 0x0D21) % 8 == 0);
+}
+
+/* The answer of a SolaX / FoxESS codec to the kinds asked in the state h
+ * (a copy: the fuzzed state goes on as the frames leave it). */
+static void check_sx_answer(const struct inv_codec *c, const struct inv_heard *h0, const struct inv_battery *b)
+{
+	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
+	struct inv_encoded e;
+	struct conf_inverter cfg;
+	struct inv_heard h = *h0;
+	memset(&cfg, 0, sizeof(cfg));
+	int n = inv_can_encode(c, b, 0, f, INV_CAN_MAX_FRAMES, &e);
+	struct inv_encoded e0 = e;
+	int k = c->can.answer(&cfg, &h, b, f, n, INV_CAN_MAX_FRAMES, &e);
+	bool lim = false;
+	REQUIRE(k >= 0 && k <= INV_CAN_MAX_FRAMES);
+	REQUIRE(!c->can.nmodes || h.mode < c->can.nmodes);
+	for (int i = 0; i < k; i++) {
+		REQUIRE(f[i].ext && !f[i].rtr && sx_id(c, f[i].id));
+		REQUIRE(f[i].dlc == (f[i].id == 0x100A001 ? 0 : 8));
+		lim = lim || f[i].id == 0x1872;
+		if (f[i].id == 0x1875 && c == &inv_codec_solax_can)
+			REQUIRE(f[i].data[4] == 0 || (f[i].data[4] == 1 && !b->failsafe));
+		if (f[i].id == 0x1879)
+			REQUIRE((!(f[i].data[1] & 0x04) || e0.ccl_a > 0) && (!(f[i].data[1] & 0x02) || e0.dcl_a > 0));
+	}
+	REQUIRE(e.limits == (lim && e0.limits));
+}
+
+/* solax-can, foxess-can: the set (29 bits, DLC 8, 0x1872 carrying the
+ * limits reported) and the answers from every state to every kind. */
+static void check_sx(const struct inv_codec *c, const struct gw_can_frame *f, int n, const struct inv_encoded *e,
+		     const struct inv_battery *b)
+{
+	int i1872 = -1;
+	REQUIRE(n == (int)c->can.nframes && e->limits);
+	for (int i = 0; i < n; i++) {
+		REQUIRE(f[i].dlc == 8 && f[i].ext && !f[i].rtr && sx_id(c, f[i].id));
+		i1872 = f[i].id == 0x1872 ? i : i1872;
+	}
+	REQUIRE(i1872 >= 0);
+	const uint8_t *d = f[i1872].data;
+	long ccl = d[4] | d[5] << 8, dcl = d[6] | d[7] << 8;
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	REQUIRE(ccl == 0 || (lim && b->charge_allowed));
+	REQUIRE(dcl == 0 || (lim && b->discharge_allowed));
+	struct inv_heard h;
+	memset(&h, 0, sizeof(h));
+	for (unsigned mode = 0; mode <= 3; mode++)
+		for (uint32_t asked = 0; asked < 16; asked++) {
+			h.mode = (uint8_t)mode;
+			h.asked = asked;
+			h.turn = asked * 7;
+			check_sx_answer(c, &h, b);
+		}
+}
+
 /* A scheduled codec's steps at times from the input (each 0..25.5 s after
  * the last, some out of turn). */
 static void check_sched(const struct inv_can_codec *c, struct fz_in *in)
@@ -191,12 +272,19 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 	unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
 	struct inv_encoded e;
-	/* every extra, but where --check allows none (pylon-hv-can's 29-bit set) */
-	int n = inv_can_encode(c, b, c == &inv_codec_pylon_hv_can ? 0 : all, f, INV_CAN_MAX_FRAMES, &e);
+	/* every extra, but where --check takes no extras key (the 29-bit
+	 * dialects: pylon-hv-can, solax-can, foxess-can) */
+	int n = inv_can_encode(c, b, 0, f, INV_CAN_MAX_FRAMES, &e);
+	if (n > 0 && !f[0].ext)
+		n = inv_can_encode(c, b, all, f, INV_CAN_MAX_FRAMES, &e);
 	long ccl = -1, dcl = -1;
 	REQUIRE(n >= 0 && n <= INV_CAN_MAX_FRAMES);
 	if (c == &inv_codec_pylon_hv_can) {
 		check_pylon_hv(f, n, &e, b->series_cells & 1);
+		return;
+	}
+	if (c == &inv_codec_solax_can || c == &inv_codec_foxess_can) {
+		check_sx(c, f, n, &e, b);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -280,6 +368,13 @@ static void battery(struct fz_in *in, struct inv_battery *b)
 		b->temps_c[i] = fz_f32(in);
 	b->total_cells = fz_u16(in);
 	b->modules = fz_u8(in);
+	uint8_t id = fz_u8(in); /* the identity: report_modules, battery_type, failsafe, chemistry */
+	b->report_modules = id & 0x0F;
+	b->battery_type = id;
+	b->failsafe = (id & 0x10) != 0;
+	b->chemistry = (uint8_t)((id >> 5) % 3);
+	fz_bytes(in, b->machine_tag, 8);
+	b->machine_tag[8] = '\0';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -320,6 +415,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				REQUIRE((h[p].asked & ~0x5u) == 0);
 				REQUIRE(rx != INV_RX_REQUEST || (f.ext && !f.rtr && f.id == 0x4200 && f.dlc >= 1 &&
 								 f.dlc <= 8 && (f.data[0] == 0 || f.data[0] == 2)));
+			} else if (c == &inv_codec_solax_can || c == &inv_codec_foxess_can) {
+				REQUIRE((h[p].asked & ~0x0Fu) == 0);
+				REQUIRE(rx == INV_RX_OTHER || (f.ext && !f.rtr && f.id == 0x1871 && f.dlc <= 8));
+				REQUIRE(rx != INV_RX_REQUEST || f.dlc >= 1);
+				check_sx_answer(c, &h[p], &b);
 			} else {
 				REQUIRE(h[p].asked == 0);
 			}

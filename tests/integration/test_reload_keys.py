@@ -69,7 +69,7 @@ def base_conf(tmp, ports, ptys):
         # a pack that arrives over MQTT (through [mqtt]'s broker, which nobody
         # runs here: what is checked is the configuration in force)
         ("pack.m", {"protocol": "mqtt-json", "topic": "node/m/state", "fields": "voltage:v, soc:s",
-                    "unit_id": "13"}),
+                    "unit_id": "13", "cells": "32", "chemistry": "lfp"}),
         ("bank", {"packs": "a, b"}),
         ("upstream.u", {"host": "127.0.0.1", "port": str(ports["up"]), "source": "a", "base": "0"}),
         ("mqtt", {"host": "127.0.0.1", "port": str(ports["mqtt"]), "username": "u",
@@ -89,6 +89,9 @@ def base_conf(tmp, ports, ptys):
         ("inverter.rs", {"protocol": "pylon-rs485", "port": ptys["inv"], "source": "a"}),
         ("inverter.can", {"protocol": "sma-can", "port": "slcan://" + ptys["can"], "source": "a"}),
         ("inverter.p", {"protocol": "pylon-can", "port": "slcan://" + ptys["can2"], "source": "a"}),
+        # a high-voltage output (pack m's 32 cells: 80-116.8 V) for the identity keys its protocol
+        # takes (conf/check_inv.c); report_cells switches it to pylon-hv-can (ALSO)
+        ("inverter.hv", {"protocol": "solax-can", "port": "slcan://" + ptys["can3"], "source": "m"}),
         ("sunspec", {"serial": "ABC"}),
         ("rtu", {"port": ptys["rtu"]}),
         ("soc", {}),
@@ -121,6 +124,10 @@ INSTANCE = {
     ("inverter", "interval"): "inverter.can",  # CAN keys
     ("inverter", "extras"): "inverter.p",
     ("inverter", "manufacturer"): "inverter.can",
+    ("inverter", "battery_type"): "inverter.hv",
+    ("inverter", "report_modules"): "inverter.hv",
+    ("inverter", "report_capacity_ah"): "inverter.hv",
+    ("inverter", "report_cells"): "inverter.hv",
 }
 
 # [ble_proxy.p]'s encryption_key (32 bytes in base64), then its new one
@@ -241,6 +248,8 @@ ALSO = {
     # InfluxDB 2: org, bucket and a token, none of InfluxDB 1's keys
     ("influx", "org"): {"database": None, "username": None, "password_file": None,
                         "bucket": lambda tmp: "b", "token_file": lambda tmp: os.path.join(tmp, "pw")},
+    # report_cells is pylon-hv-can's (solax-can carries no cell count), which takes no battery_type
+    ("inverter", "report_cells"): {"protocol": lambda tmp: "pylon-hv-can", "battery_type": None},
 }
 
 
@@ -442,7 +451,7 @@ def main():
     for name in ("pw", "pw2", "key1", "key2", "users"):  # secrets: bmsgw refuses them readable by others
         os.chmod(os.path.join(tmp, name), 0o600)
     ptys = {}
-    for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "rtu", "rtu2"):
+    for name in ("pack", "pack2", "inv", "inv2", "can", "can2", "can3", "rtu", "rtu2"):
         ptys[name] = pty_pair(tmp, name)[0]
     ports = {k: free_port() for k in ("gw", "gw2", "sim", "sim2", "up", "up2", "mqtt", "mqtt2", "tun", "tun2",
                                       "http", "http2", "tls", "tls2", "proxy", "smtp", "smtp2",

@@ -30,6 +30,9 @@ inverter and the HV inverter.
    frame read (p50, p99, max), and requests unanswered.
 2b. pylon-hv-can answer latency, the same way: 0x4200 with byte 0 = 00
    every second (slcan `T00004200` line) to the answer's 0x4210 and 0x4290.
+2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can ...):
+   each its request every second to its first and last frame, on gateways
+   of their own with a simulated 32-cell pack.
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -59,6 +62,14 @@ from test_inverter import p485_request  # noqa: E402
 INTERVAL = 1.0
 # the periodic CAN dialects whose frame period is measured beside pylon-can's
 JITTER_DIALECTS = ("solark-can", "deye-can")
+# the answering high-voltage dialects whose answer latency is measured (2d):
+# (protocol, the inverter's request as an slcan line, the answer's first and
+# last identifier); each an output of its own, four to a gateway, their
+# source a simulated 32-cell pack
+ANSWERERS = (
+    ("solax-can", b"T0000187180100010000000000\r", 0x187E, 0x1878),
+    ("foxess-can", b"T0000187180100010000000000\r", 0x1872, 0x1879),
+)
 
 
 class Lines(threading.Thread):
@@ -274,6 +285,35 @@ class BydInverter(threading.Thread):
                                          max(last) if last else float("nan")))
 
 
+def answerers(tmp):
+    """The gateways of ANSWERERS (four outputs each) and what their pollers
+    need (name, request, first id, last id, the test's end of the pty)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    gws, pollers = [], []
+    for g in range(0, len(ANSWERERS), 4):
+        port, sections = free_port(), ""
+        for k, (name, req, a, z) in enumerate(ANSWERERS[g:g + 4]):
+            pa, pb = pty_pair(tmp, "a%d" % (g + k))
+            sections += "[inverter.a%d]\nprotocol = %s\nport = slcan://%s\nsource = hv\n" % (k, name, pa)
+            pollers.append((name, req, a, z, pb))
+        gws.append(Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, sim.port, sections), port))
+    return sim, gws, pollers
+
+
 def main():
     seconds = float(os.environ.get("INV_SECONDS", "60"))
     trials = int(os.environ.get("INV_TRIALS", "5"))
@@ -350,16 +390,21 @@ protocol = byd-hvs-can
 port = slcan://%s
 source = hv
 """ % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a, byd_a), gw2_port)
+    ans_sim, ans_gws, ans_spec = answerers(tmp)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
         growatt = AnswerPoller(gc_b, "growatt-can", b"t30181122334455667788\r", 0x311, 0x321)
         hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
         byd = BydInverter(byd_b)
+        ans = [AnswerPoller(pb, name, req, a, z) for name, req, a, z, pb in ans_spec]
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
         master.running = growatt.running = hv.running = byd.running = False
+        for a in ans:
+            a.running = False
+            a.join(2)
         master.join(2)
         growatt.join(2)
         hv.join(2)
@@ -376,6 +421,8 @@ source = hv
               (len(lat), master.missed, pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan")))
         growatt.report()
         hv.report()
+        for a in ans:
+            a.report()
         byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
@@ -386,6 +433,9 @@ source = hv
         gw2.stop()
         sim.stop()
         hv_sim.stop()
+        for g in ans_gws:
+            g.stop()
+        ans_sim.stop()
 
 
 if __name__ == "__main__":

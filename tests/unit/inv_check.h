@@ -75,6 +75,43 @@ static inline void battery_b1(struct inv_battery *b)
 	strcpy(b->manufacturer, "PYLON");
 }
 
+/* Frame f is the extended (29-bit) id with exactly the bytes of hex, its
+ * length the DLC (the answering HV dialects: pylon-hv-can, solax-can,
+ * foxess-can); a difference is printed. */
+static inline bool ext_frame_is(const struct gw_can_frame *f, uint32_t id, const char *hex)
+{
+	unsigned char want[8];
+	int n = check_hex(hex, want, (int)sizeof(want));
+	bool ok = n >= 0 && f->id == id && f->dlc == n && f->ext && !f->rtr && memcmp(f->data, want, (size_t)n) == 0;
+
+	if (!ok) {
+		fprintf(stderr, "  0x%04X%s dlc %u:", (unsigned)f->id, f->ext ? "" : " (11 bits)", f->dlc);
+		for (int i = 0; i < f->dlc && i < 8; i++)
+			fprintf(stderr, " %02X", f->data[i]);
+		fprintf(stderr, " (want 0x%04X %s)\n", (unsigned)id, hex);
+	}
+	return ok;
+}
+
+/* A codec that answers: its answer to the kinds `asked` (and the
+ * dialect's state *h, which it may move on; NULL: a fresh one) from
+ * battery b under settings cfg, into f[0..INV_CAN_MAX_FRAMES): the number
+ * of frames, *e the limits it carries, as invcan.c sends it. */
+static inline int inv_answer_h(const struct inv_codec *c, const struct conf_inverter *cfg, struct inv_heard *h,
+			       uint32_t asked, const struct inv_battery *b, struct gw_can_frame *f, struct inv_encoded *e)
+{
+	struct inv_heard fresh;
+	memset(&fresh, 0, sizeof(fresh));
+	if (!h)
+		h = &fresh;
+	h->asked = asked;
+	int n = inv_can_encode(c, b, 0, f, INV_CAN_MAX_FRAMES, e);
+	if (c->can.answer)
+		n = c->can.answer(cfg, h, b, f, n, INV_CAN_MAX_FRAMES, e);
+	h->asked = 0;
+	return n;
+}
+
 static inline struct gw_can_frame inv_mk(uint32_t id, bool ext, const char *hex)
 {
 	struct gw_can_frame f;

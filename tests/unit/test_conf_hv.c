@@ -4,7 +4,10 @@
  * from the members' series cells and chemistry (a pack, a bank of packs in
  * parallel, a bank of strings) inside the protocol's, every member's cells
  * given, the refusals naming the output and both ranges; pylon-hv-can's
- * address 0 / 1 and no interval. */
+ * address 0 / 1 and no interval; the keys by protocol (conf/check_inv.c):
+ * solax-can's and foxess-can's windows, defaults and ranges, the identity
+ * overrides where the protocol carries them, a key it does not take
+ * refused naming the protocols that do; the bit rate of each row. */
 #include "../../conf/conf.h"
 #include "../../conf/conf_int.h"
 #include "../../bms/bms.h"
@@ -104,9 +107,75 @@ static void test_keys(void)
 		     "0 is no Modbus slave address");
 }
 
+#define SX "[inverter.hv]\nprotocol = solax-can\nport = slcan:///dev/ttyACM0\n"
+#define FX "[inverter.hv]\nprotocol = foxess-can\nport = can1\n"
+
+/* A string of a..d (4 x 16 LFP cells: 160.0-233.6 V), of a..h (c16: 128
+ * cells, 320.0-467.2 V). */
+#define S4 "[bank]\nstrings = a+b+c+d\n"
+#define S8 "[bank]\nstrings = a+b+c+d+e+f+g+h\n"
+
+static void test_round3(void)
+{
+	const struct conf_inverter *v = &c.inverters[0];
+	double lo, hi;
+
+	/* the windows: solax-can 80-760 V, foxess-can 80-480 V */
+	CHECK(conf_inv_volt_range(CONF_INV_SOLAX_CAN, &lo, &hi) && lo == 80 && hi == 760);
+	CHECK(conf_inv_volt_range(CONF_INV_FOXESS_CAN, &lo, &hi) && lo == 80 && hi == 480);
+	CHECK_EQ_INT(load(c16, S8 SX "source = bank\n"), 0);
+	CHECK_EQ_INT(load(c16, S8 FX "source = bank\n"), 0); /* 320.0-467.2 V */
+	CHECK_EQ_INT(load(c32, S8 SX "source = bank\n"), 0);
+	expect_error(c32, S8 FX "source = bank\n", "bank runs 360.0-525.6 V"); /* 144 cells */
+	expect_error(c32, S8 FX "source = bank\n", "not inside protocol foxess-can's 80-480 V");
+	expect_error(c16, SX "source = b\n", "not inside protocol solax-can's 80-760 V");
+	/* defaults: the battery type by protocol, the overrides none */
+	CHECK_EQ_INT(load(c16, S4 SX "source = bank\n"), 0);
+	CHECK_EQ_INT(v->battery_type, 131);
+	CHECK_EQ_INT(v->report_modules, -1);
+	CHECK(v->report_capacity_ah < 0);
+	CHECK_EQ_INT(v->report_cells, -1);
+	CHECK_EQ_INT(load(c16, S4 FX "source = bank\n"), 0);
+	CHECK_EQ_INT(v->battery_type, 82);
+	CHECK_EQ_INT(load(c16, S4 "[inverter.hv]\nprotocol = pylon-hv-can\nport = can1\nsource = bank\n"), 0);
+	CHECK_EQ_INT(v->battery_type, -1); /* pylon-hv-can has none */
+	/* the overrides where the protocol carries them, within its range */
+	CHECK_EQ_INT(load(c16, S4 SX "source = bank\nreport_modules = 13\nreport_capacity_ah = 50.5\nbattery_type = 80\n"),
+		     0);
+	CHECK_EQ_INT(v->report_modules, 13);
+	CHECK_NEAR(v->report_capacity_ah, 50.5, 1e-9);
+	CHECK_EQ_INT(v->battery_type, 80);
+	expect_error(c16, S4 SX "source = bank\nreport_modules = 14\n",
+		     "report_modules: 14 is outside protocol solax-can's 1 to 13");
+	expect_error(c16, S4 FX "source = bank\nreport_modules = 9\n",
+		     "report_modules: 9 is outside protocol foxess-can's 1 to 8");
+	CHECK_EQ_INT(load(c16, S4 "[inverter.hv]\nprotocol = pylon-hv-can\nport = can1\nsource = bank\n"
+			  "report_cells = 120\nreport_modules = 30\n"), 0);
+	CHECK_EQ_INT(v->report_cells, 120);
+	expect_error(c16, S4 SX "source = bank\nreport_cells = 64\n", "report_cells: protocol solax-can takes no "
+		     "report_cells key: no field of it carries a cell count (expected no report_cells key; the "
+		     "protocols that take it: pylon-hv-can)");
+	expect_error(c16, "[inverter.p]\nprotocol = pylon-can\nport = can1\nsource = a\nreport_modules = 2\n",
+		     "protocol pylon-can takes no report_modules key");
+	expect_error(c16, "[inverter.p]\nprotocol = deye-can\nport = can1\nsource = a\nbattery_type = 2\n",
+		     "protocol deye-can takes no battery_type key");
+	/* interval, extras, manufacturer: none of theirs */
+	expect_error(c16, S4 SX "source = bank\ninterval = 1\n", "interval: protocol solax-can takes no interval key: "
+		     "its frames keep the protocol's own timing, it answers each 0x1871 of the inverter");
+	expect_error(c16, S4 FX "source = bank\nextras = none\n", "extras: protocol foxess-can takes no extras key");
+	expect_error(c16, S4 FX "source = bank\nmanufacturer = FOX\n", "protocol foxess-can takes no manufacturer key");
+	expect_error(c16, S4 SX "source = bank\nbaud = 9600\n", "baud: is for the RS485 protocols");
+	expect_error(c16, S4 SX "source = bank\naddress = 1\n", "address: is for the RS485 protocols");
+	/* every CAN row's bit rate; RS485 none */
+	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++)
+		CHECK_EQ_INT(conf_inv_bitrate((enum conf_inv_protocol)p),
+			     conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN ? 500000 : 0);
+}
+
 int main(void)
 {
 	test_range();
 	test_keys();
+	test_round3();
 	return check_report();
 }

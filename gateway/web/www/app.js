@@ -375,6 +375,7 @@ function invCells(o) {
   let seen = o.inverter_seen ? 'answering' : (o.seen_s !== undefined ? 'last heard ' + age(o.seen_s + elapsed()) + ' ago' : 'not heard yet');
   if (o.victron) seen += ' (Victron)';
   if (o.inverter_voltage !== undefined) seen += ' · ' + fmt(o.inverter_voltage, 1, ' V') + ' ' + fmt(o.inverter_current, 1, ' A');
+  if (o.handshake !== undefined) seen += ' · handshake ' + o.handshake;
   return [sent, got, errs, seen];
 }
 

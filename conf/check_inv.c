@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* conf/check_inv.c - which [inverter.NAME] keys each inverter protocol
+ * takes, beyond the ones every protocol takes (protocol, port, source,
+ * soc_override, soc_hold_full, failsafe_silence), with the range and the
+ * default a key has for that protocol; and how a protocol that keeps its
+ * own timing speaks (--check's summary, the messages).
+ *
+ * One table, the one truth: a key a protocol has no row for is refused by
+ * --check, naming the protocols that take it (conf__inv_keys(), run by
+ * check_out.c after the checks of the kind, CAN or RS485, whose older
+ * messages it keeps).  A new protocol adds its rows here: the keys of its
+ * section (gateway/README.md "Adding an inverter protocol"); a new key adds
+ * its K_ (conf_int.h), its row of the key table (conf.c) and its rows here.
+ */
+#include "conf_int.h"
+
+#include <string.h>
+
+/* Why a protocol without a row refuses the key. */
+static const struct {
+	int key;
+	const char *why;
+} inv_whys[] = {
+	{ K_IN_INTERVAL, "its frames keep the protocol's own timing" },
+	{ K_IN_EXTRAS, "it sends only the frames of its document" },
+	{ K_IN_BAUD, "it has no serial line of its own" },
+	{ K_IN_ADDRESS, "it has no address" },
+	{ K_IN_REPLY_ADDRESS, "it has no address to answer as" },
+	{ K_IN_VER, "it has no VER field" },
+	{ K_IN_CURRENT_UNIT, "it has no RS485 current field" },
+	{ K_IN_MANUFACTURER, "no field of it carries a manufacturer" },
+	{ K_IN_BATTERY_TYPE, "no field of it carries a battery type" },
+	{ K_IN_REPORT_MODULES, "no field of it carries a module count" },
+	{ K_IN_REPORT_CAPACITY, "no field of it carries a capacity" },
+	{ K_IN_REPORT_CELLS, "no field of it carries a cell count" },
+};
+
+/* A protocol that takes a key: within lo..hi (both 0: the key's own range
+ * of the key table), and def when the file does not set it (has_def). */
+struct inv_take {
+	int key;
+	enum conf_inv_protocol p;
+	double lo, hi;
+	bool has_def;
+	double def;
+};
+
+#define TAKES(k, p) { k, CONF_INV_##p, 0, 0, false, 0 }
+#define TAKES_IN(k, p, lo, hi) { k, CONF_INV_##p, lo, hi, false, 0 }
+#define TAKES_DEF(k, p, lo, hi, def) { k, CONF_INV_##p, lo, hi, true, def }
+
+/* Sources of the ranges and defaults: gateway/inverter/PROTOCOLS.md (the
+ * address of pylon-hv-can §8, of growatt-rs485 §6a; solax-can's battery
+ * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
+ * modules, their sections §11, §12). */
+static const struct inv_take takes[] = {
+	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
+	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
+
+	TAKES(K_IN_EXTRAS, PYLON_CAN), TAKES(K_IN_EXTRAS, LUX_CAN), TAKES(K_IN_EXTRAS, SMA_CAN),
+	TAKES(K_IN_EXTRAS, SOLARK_CAN), TAKES(K_IN_EXTRAS, DEYE_CAN), TAKES(K_IN_EXTRAS, GROWATT_CAN),
+	TAKES(K_IN_EXTRAS, PYLON_HV_CAN), TAKES(K_IN_EXTRAS, BYD_HVS_CAN),
+
+	TAKES(K_IN_BAUD, PYLON_RS485), TAKES(K_IN_BAUD, GROWATT_RS485),
+
+	TAKES_DEF(K_IN_ADDRESS, PYLON_RS485, 1, 254, 2), TAKES_DEF(K_IN_ADDRESS, GROWATT_RS485, 1, 247, 1),
+	TAKES_DEF(K_IN_ADDRESS, PYLON_HV_CAN, 0, 1, 0),
+
+	TAKES(K_IN_REPLY_ADDRESS, PYLON_RS485), TAKES(K_IN_VER, PYLON_RS485), TAKES(K_IN_CURRENT_UNIT, PYLON_RS485),
+
+	TAKES(K_IN_MANUFACTURER, PYLON_CAN), TAKES(K_IN_MANUFACTURER, LUX_CAN), TAKES(K_IN_MANUFACTURER, SMA_CAN),
+	TAKES(K_IN_MANUFACTURER, PYLON_RS485), TAKES(K_IN_MANUFACTURER, SOLARK_CAN),
+	TAKES(K_IN_MANUFACTURER, DEYE_CAN), TAKES(K_IN_MANUFACTURER, GROWATT_CAN),
+	TAKES(K_IN_MANUFACTURER, GROWATT_RS485), TAKES(K_IN_MANUFACTURER, PYLON_HV_CAN),
+	TAKES(K_IN_MANUFACTURER, BYD_HVS_CAN),
+
+	TAKES_DEF(K_IN_BATTERY_TYPE, SOLAX_CAN, 0, 255, 131), TAKES_DEF(K_IN_BATTERY_TYPE, FOXESS_CAN, 0, 255, 0x52),
+
+	TAKES_IN(K_IN_REPORT_MODULES, SOLAX_CAN, 1, 13), TAKES_IN(K_IN_REPORT_MODULES, FOXESS_CAN, 1, 8),
+	TAKES_IN(K_IN_REPORT_MODULES, PYLON_HV_CAN, 1, 255),
+
+	TAKES(K_IN_REPORT_CAPACITY, SOLAX_CAN), TAKES(K_IN_REPORT_CAPACITY, FOXESS_CAN),
+	TAKES(K_IN_REPORT_CAPACITY, PYLON_HV_CAN),
+
+	TAKES(K_IN_REPORT_CELLS, PYLON_HV_CAN),
+};
+
+/* How the protocols that keep their own timing speak. */
+static const struct {
+	enum conf_inv_protocol p;
+	const char *speech;
+} speeches[] = {
+	{ CONF_INV_GROWATT_CAN, "answers each 0x301 of the inverter" },
+	{ CONF_INV_PYLON_HV_CAN, "answers each 0x4200 of the inverter" },
+	{ CONF_INV_BYD_HVS_CAN, "keeps a BYD battery's own periods once the inverter has spoken" },
+	{ CONF_INV_SOLAX_CAN, "answers each 0x1871 of the inverter" },
+	{ CONF_INV_FOXESS_CAN, "answers each 0x1871 of the inverter" },
+};
+
+const char *conf_inv_speech(enum conf_inv_protocol p)
+{
+	for (size_t i = 0; i < sizeof(speeches) / sizeof(speeches[0]); i++)
+		if (speeches[i].p == p)
+			return speeches[i].speech;
+	return NULL;
+}
+
+/* Is key one that not every protocol takes? */
+static const char *restricted(int key)
+{
+	for (size_t i = 0; i < sizeof(inv_whys) / sizeof(inv_whys[0]); i++)
+		if (inv_whys[i].key == key)
+			return inv_whys[i].why;
+	return NULL;
+}
+
+/* The row of protocol p for key, or NULL. */
+static const struct inv_take *take_of(int key, enum conf_inv_protocol p)
+{
+	for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]); i++)
+		if (takes[i].key == key && takes[i].p == p)
+			return &takes[i];
+	return NULL;
+}
+
+bool conf__inv_takes(int key, enum conf_inv_protocol p)
+{
+	return !restricted(key) || take_of(key, p) != NULL;
+}
+
+/* "pylon-can, lux-can" of the protocols that take key. */
+static void takers(int key, char *buf, size_t cap)
+{
+	size_t n = 0;
+	conf__bfmt(buf, cap, "none");
+	for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]) && n < cap; i++) {
+		if (takes[i].key != key)
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_inv_name(takes[i].p));
+		n += r > 0 ? (size_t)r : 0;
+	}
+}
+
+/* The number a key of type KT_INT or KT_DOUBLE holds in v. */
+static double *dbl_of(int key, struct conf_inverter *v)
+{
+	return (double *)(void *)((char *)v + conf__keys[key].off);
+}
+
+static int *int_of(int key, struct conf_inverter *v)
+{
+	return (int *)(void *)((char *)v + conf__keys[key].off);
+}
+
+/* A number key set by the file within the protocol's range; false after an
+ * error. */
+static bool in_range(struct load *x, struct conf_inverter *v, const struct inv_take *t, int line, const char *sect)
+{
+	const struct conf_key *k = &conf__keys[t->key];
+	if ((t->lo == 0 && t->hi == 0) || (k->type != KT_INT && k->type != KT_DOUBLE))
+		return true;
+	double val = k->type == KT_INT ? *int_of(t->key, v) : *dbl_of(t->key, v);
+	if (val >= t->lo && val <= t->hi)
+		return true;
+	conf__fail(x, line, sect, k->name, "%g is outside protocol %s's %g to %g (expected %s = %g..%g, or no %s key)",
+	     val, conf_inv_name(v->protocol), t->lo, t->hi, k->name, t->lo, t->hi, k->name);
+	return false;
+}
+
+bool conf__inv_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+{
+	char list[CONF_EXP_MAX];
+	for (size_t i = 0; i < sizeof(inv_whys) / sizeof(inv_whys[0]); i++) {
+		int key = inv_whys[i].key;
+		const struct inv_take *t = take_of(key, v->protocol);
+		const char *speech = conf_inv_speech(v->protocol);
+		if (seen[key] && !t) {
+			takers(key, list, sizeof(list));
+			conf__fail(x, seen[key], sect, conf__keys[key].name, "protocol %s takes no %s key: %s%s%s (expected "
+			     "no %s key; the protocols that take it: %s)", conf_inv_name(v->protocol), conf__keys[key].name,
+			     inv_whys[i].why, key == K_IN_INTERVAL && speech ? ", it " : "",
+			     key == K_IN_INTERVAL && speech ? speech : "", conf__keys[key].name, list);
+			return false;
+		}
+		if (seen[key] && !in_range(x, v, t, seen[key], sect))
+			return false;
+		if (!seen[key] && t && t->has_def) {
+			if (conf__keys[key].type == KT_DOUBLE)
+				*dbl_of(key, v) = t->def;
+			else
+				*int_of(key, v) = (int)t->def;
+		}
+	}
+	return true;
+}
