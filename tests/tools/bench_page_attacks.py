@@ -14,9 +14,11 @@ users_file, the default max_clients (32):
              address one after the other for SECONDS: how many are
              answered, each one's time, bmsgw's CPU meanwhile;
   rotation   GUESSERS threads guessing four likely names, each request from
-             the next of 200 addresses; four real users' first logins (a
-             name never checked, so never remembered) from new addresses,
-             one every 3 s: each one's time, bmsgw's CPU meanwhile.
+             the next of 200 addresses; a real user's first login (a name
+             never checked, so never remembered) from a new address 1 s into
+             the attack (before the guessed names' first checks have ended),
+             then four more, one every 3 s, in its steady state: each one's
+             time, bmsgw's CPU meanwhile.
 
 `bench_page_attacks.py [SECONDS] [PHASE...]`; GUESSERS (default 48),
 ABANDON (default 16).  Figures, not assertions."""
@@ -38,6 +40,7 @@ GUESSERS = int(os.environ.get("GUESSERS", "48"))
 ABANDON = int(os.environ.get("ABANDON", "16"))
 PW = "correct horse battery"
 REAL = ["carol", "dave", "erin", "frank"]
+EARLY = "gina"
 
 
 def cpu(gw):
@@ -48,7 +51,8 @@ def cpu(gw):
 
 
 def start(tmp):
-    return page_clients.start(tmp, [("ada", "admin")] + [(n, "read") for n in REAL], PW, log_level="warn")
+    return page_clients.start(tmp, [("ada", "admin")] + [(n, "read") for n in REAL + [EARLY]], PW,
+                              log_level="warn")
 
 
 def abandoned(port):
@@ -85,6 +89,8 @@ def idle(port, gw):
 
 def rotation(port, gw):
     g = Guessers(port, ["admin", "root", "user", "bmsgw"], n=GUESSERS).start()
+    time.sleep(1.0)  # (into the attack: its first checks under way)
+    early = fetch(port, "127.0.3.9", login=(EARLY, PW), timeout=60)
     time.sleep(max(5.0, SECONDS / 2))  # (into the attack: its steady state)
     c0, t0 = cpu(gw), time.monotonic()
     got = []
@@ -95,8 +101,9 @@ def rotation(port, gw):
     g.stop()
     checked = len(re.findall(r"login refused", gw.text()))
     print("  rotation: %d threads guessing 4 names from 200 addresses (answers %s, %d passwords refused in "
-          "all; bmsgw's CPU %.0f %%); four real users' first logins: %s"
-          % (GUESSERS, dict(sorted(g.stats.items(), key=str)), checked, load * 100, ", ".join(repr(a) for a in got)))
+          "all; bmsgw's CPU %.0f %%); a real user's first login 1 s into it: %r; four more in its steady state: %s"
+          % (GUESSERS, dict(sorted(g.stats.items(), key=str)), checked, load * 100, early,
+             ", ".join(repr(a) for a in got)))
 
 
 def main():

@@ -6,9 +6,11 @@
  * the connection would be a way round the delay): while it waits, a login
  * from it is answered at once (GW_AUTH_WAIT, with the seconds left), not
  * checked, not even a remembered one; other addresses not delayed; asks
- * queued from an address whose check failed are answered at once; a full
- * queue turns away the guesses, not a new name; a password too long never
- * good. */
+ * queued from an address whose check failed are answered at once; the
+ * same login's requests from one address share one check; a full queue
+ * turns away the guesses, not a new name, also while no guessed name has
+ * failed yet (the guesses come from many addresses), and the new name's
+ * check goes first; a password too long never good. */
 #include <ev.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -151,6 +153,50 @@ static void queued_then_waits(struct ev_loop *loop, struct gw_auth *a)
 	CHECK_EQ_INT(gw_auth_failures(a), f0 + 1);
 }
 
+/* A browser's requests with the same wrong login from one address at
+ * once: one check, all answered by it, one failure. */
+static void same_login(struct ev_loop *loop, struct gw_auth *a)
+{
+	int res[3] = { NONE, NONE, NONE };
+	struct gw_auth_ask *q[3];
+	unsigned long f0 = gw_auth_failures(a);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(gw_auth_check(a, "10.0.0.8", "ada", "typo", 4, answer, &res[i], &q[i]), GW_AUTH_PENDING);
+	for (int i = 0; i < 3; i++) {
+		run_until_set(loop, &res[i], NONE);
+		CHECK_EQ_INT(res[i], GW_AUTH_FAIL);
+	}
+	CHECK_EQ_INT(gw_auth_failures(a), f0 + 1);
+}
+
+/* Guesses at a name never checked (none of its checks has ended: an
+ * attack's start, or a slow machine) from many addresses fill the queue:
+ * a real user's first login from another address is not alike to them
+ * (the name is asked from one address, theirs from many): a guess gives
+ * way to it, and its check goes before theirs. */
+static void fresh_names(struct ev_loop *loop)
+{
+	struct gw_auth *a = gw_auth_new(loop, users_with_ada(), 2);
+	CHECK(a != NULL);
+	if (!a)
+		return;
+	int res[4] = { NONE, NONE, NONE, NONE };
+	struct gw_auth_ask *q[4];
+	/* no turn of the loop in between: nothing is checked yet */
+	CHECK_EQ_INT(gw_auth_check(a, "10.2.0.1", "root", "x", 1, answer, &res[0], &q[0]), GW_AUTH_PENDING);
+	CHECK_EQ_INT(gw_auth_check(a, "10.2.0.2", "root", "y", 1, answer, &res[1], &q[1]), GW_AUTH_PENDING);
+	CHECK_EQ_INT(gw_auth_check(a, "10.2.0.3", "root", "z", 1, answer, &res[2], &q[2]), GW_AUTH_BUSY);
+	CHECK_EQ_INT(gw_auth_check(a, "10.2.0.9", "ada", "right", 5, answer, &res[3], &q[3]), GW_AUTH_PENDING);
+	CHECK_EQ_INT(res[1], GW_AUTH_BUSY); /* the newest guess gave way */
+	CHECK_EQ_INT(res[0], NONE);
+	run_until_set(loop, &res[3], NONE);
+	CHECK_EQ_INT(res[3], GW_ROLE_ADMIN);
+	CHECK_EQ_INT(res[0], NONE); /* checked after ada's */
+	run_until_set(loop, &res[0], NONE);
+	CHECK_EQ_INT(res[0], GW_AUTH_FAIL);
+	gw_auth_free(a);
+}
+
 /* The queue holds queue_max asks: a new one of a name with fewer
  * failures takes the place of a guess at a failed name, which is told to
  * come back (GW_AUTH_BUSY); a further guess at the failed name is turned
@@ -212,10 +258,12 @@ int main(void)
 		wrong_then_gone(loop, a);
 		wrong_answered(loop, a);
 		queued_then_waits(loop, a);
+		same_login(loop, a);
 		too_long(loop, a);
 		gw_auth_free(a);
 	}
 	full_queue(loop);
+	fresh_names(loop);
 	ev_timer_stop(loop, &t);
 	ev_loop_destroy(loop);
 	return check_report();
