@@ -8,7 +8,7 @@ of a top-balanced 100 Ah LFP pack, a poll a second (two seconds for the
 month), each cell's voltage beside the pack's (`--trace DAYS --cells`), and
 the truth of every cell after the rows: its capacity and its resistance at
 the start and at the end.  tests/tools/health_trace runs the daemon's own
-estimators over the rows (gateway/model/health.c, health_days.c and the
+estimators over the rows (gateway/engine/health.c, health_days.c and the
 parameters of health_gw.c, linked from the daemon's objects) and prints
 the figures day by day:
 

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../gateway/model/health.h"
+#include "../../gateway/engine/health.h"
 #include "check.h"
 
 #define CELLS 16

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/health_days.c - the weak cell and the imbalance over days
+/* gateway/engine/health_days.c - the weak cell and the imbalance over days
  * (health.h).
  *
  * A cell with less capacity than the others reaches full first and empty

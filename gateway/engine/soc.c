@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc.c - the estimator of soc.h: bmsgw's own count of a
+/* gateway/engine/soc.c - the estimator of soc.h: bmsgw's own count of a
  * pack's charge.
  *
  * A BMS's SOC drifts: Daly counts nothing under ~2.5 A, JK resets only at

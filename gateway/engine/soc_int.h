@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc_int.h - between soc.c (the count and its points) and
+/* gateway/engine/soc_int.h - between soc.c (the count and its points) and
  * soc_light.c (the light-load point): what the two share.  Not for other
  * files: soc.h is the estimator's interface. */
-#ifndef GATEWAY_MODEL_SOC_INT_H
-#define GATEWAY_MODEL_SOC_INT_H
+#ifndef GATEWAY_ENGINE_SOC_INT_H
+#define GATEWAY_ENGINE_SOC_INT_H
 
 #include <math.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/health_int.h - between health.c (the resistance and the
+/* gateway/engine/health_int.h - between health.c (the resistance and the
  * step) and health_days.c (the knees, the weak cell, the days). */
-#ifndef GATEWAY_MODEL_HEALTH_INT_H
-#define GATEWAY_MODEL_HEALTH_INT_H
+#ifndef GATEWAY_ENGINE_HEALTH_INT_H
+#define GATEWAY_ENGINE_HEALTH_INT_H
 
 #include "health.h"
 

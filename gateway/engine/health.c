@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/health.c - the internal resistance of each cell and of the
+/* gateway/engine/health.c - the internal resistance of each cell and of the
  * pack (health.h), and the step that feeds every estimator.
  *
  * A cell's voltage is its open-circuit voltage plus I x R.  Between two

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/health.h - cell health of one pack, from its polls: the
+/* gateway/engine/health.h - cell health of one pack, from its polls: the
  * internal resistance of each cell and of the pack, the weak cell, the
  * imbalance over days ([health], design section 26).  Pure: snapshots and
  * times in, figures out; no I/O, no allocation.  The rules, and why, are in
@@ -23,8 +23,8 @@
  *               over the days kept; the pack's resistance per day for its
  *               trend (today against 30 days ago)
  */
-#ifndef GATEWAY_MODEL_HEALTH_H
-#define GATEWAY_MODEL_HEALTH_H
+#ifndef GATEWAY_ENGINE_HEALTH_H
+#define GATEWAY_ENGINE_HEALTH_H
 
 #include <stdbool.h>
 #include <stdint.h>
