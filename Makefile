@@ -208,10 +208,11 @@ $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o 
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/engine/soc.o $(B)/gateway/engine/soc_curve.o \
-		$(B)/gateway/engine/soc_record.o $(B)/gateway/engine/soc_light.o
+		$(B)/gateway/engine/soc_record.o $(B)/gateway/engine/soc_light.o \
+		$(B)/gateway/engine/soc_step.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/engine/health.o $(B)/gateway/engine/health_days.o
+$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/engine/health.o $(B)/gateway/engine/health_ir.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # the daemon's cell-health estimators over a trace of the battery model (test_health_model)
