@@ -202,16 +202,17 @@ $(B)/mbbound: $(B)/tests/tools/mbbound.o
 $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(B)/gateway/wire/slcan.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o \
-		$(B)/gateway/model/settings.o $(B)/gateway/model/strings.o $(B)/gateway/model/string_limits.o \
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o $(B)/gateway/engine/bank_limits.o \
+		$(B)/gateway/engine/settings.o $(B)/gateway/engine/strings.o $(B)/gateway/engine/string_limits.o \
 		$(B)/bms/bms.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gateway/model/soc_curve.o \
-		$(B)/gateway/model/soc_record.o $(B)/gateway/model/soc_light.o
+$(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/engine/soc.o $(B)/gateway/engine/soc_curve.o \
+		$(B)/gateway/engine/soc_record.o $(B)/gateway/engine/soc_light.o \
+		$(B)/gateway/engine/soc_step.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o
+$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/engine/health.o $(B)/gateway/engine/health_ir.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # the daemon's cell-health estimators over a trace of the battery model (test_health_model)

@@ -82,7 +82,7 @@ struct conf_gateway {
 };
 
 /* [soc]: the gateway's own count of the charge (README.md "The counted
- * SOC"; the estimator: gateway/model/soc.h).  [soc] holds the keys for
+ * SOC"; the estimator: gateway/engine/soc.h).  [soc] holds the keys for
  * every pack and the bank; a [pack.NAME] key of the same name (all but
  * save_interval) overrides it for that pack.  After the parse every pack's
  * conf_pack.soc holds what applies to it: its own keys, else [soc]'s, else
@@ -353,9 +353,9 @@ enum conf_alert_cond {
 	CONF_AL_ALARM = 0,   /* a BMS protection / alarm bit set */
 	CONF_AL_STALE,       /* a unit's data stale */
 	CONF_AL_IMBALANCE,   /* a cell spread above imbalance_mv for imbalance_hold */
-	CONF_AL_WEAK_CELL,   /* the health estimator names a weak cell (model/health.h) */
+	CONF_AL_WEAK_CELL,   /* the health estimator names a weak cell (engine/health.h) */
 	CONF_AL_SOC_BELOW,   /* SOC below N % (soc_below:N) */
-	CONF_AL_IR_RISE,     /* the resistance up by PCT % over its trend (ir_rise:PCT; model/health.h) */
+	CONF_AL_IR_RISE,     /* the resistance up by PCT % over its trend (ir_rise:PCT; engine/health.h) */
 	CONF_AL_NCOND
 };
 extern const char *const conf_alert_words[CONF_AL_NCOND + 1];
@@ -660,7 +660,7 @@ struct conf_loaders {
 void conf_use_loaders(const struct conf_loaders *l);
 
 /* [health]: the cell health estimators of every pack (design section 26;
- * gateway/model/health.h), on when the section is there.  The knees and
+ * gateway/engine/health.h), on when the section is there.  The knees and
  * the rest follow the chemistry and the rating (gw_health_params_for,
  * gateway/model/health_gw.c). */
 struct conf_health {

@@ -15,7 +15,7 @@
 
 #include "../model/bankstate.h"
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../model/strings_gw.h"
 #include "history_int.h"
 #include "../core/log.h"
 #include "../core/statedir.h"

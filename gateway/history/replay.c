@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/history/replay.c - bmsgw --soc-replay FILE.csv: the estimator of
- * model/soc.h over a history CSV, row by row, as the daemon runs it poll
+ * engine/soc.h over a history CSV, row by row, as the daemon runs it poll
  * by poll, so that a user sees what the count would have said over last
  * month, and long simulated traces test it in seconds.
  *
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../model/soc.h"
+#include "../engine/soc.h"
 
 #define MEDIAN_ROWS 1000
 

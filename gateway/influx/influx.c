@@ -22,7 +22,7 @@
 #include "../core/prom.h"
 #include "../model/bankstate.h"
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../model/strings_gw.h"
 #include "influx.h"
 #include "influx_int.h"
 #include "line.h"

@@ -188,7 +188,7 @@ static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
 	b->warn = bs->warn | (l->member_stale ? BMS_AL_COMM : 0);
 	gw_limits_bank_alarm_levels(l, &b->protect, &b->warn);
 	b->present |= INV_HAS_ALARMS;
-	/* a balancer unit is no pack: not counted, never offline (model/banksoc.h) */
+	/* a balancer unit is no pack: not counted, never offline (engine/banksoc.h) */
 	b->packs_offline = bs->missing;
 	const struct conf_bank *cb = &gw->conf->bank;
 	for (int k = 0; k < cb->npacks; k++) {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "../model/bankstate.h"
-#include "../model/limits.h"
-#include "../model/strings.h"
+#include "../engine/limits.h"
+#include "../model/strings_gw.h"
 #include "identity.h"
 
 #ifndef BMSGW_VERSION
@@ -105,7 +105,7 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 }
 
 /* With [bank] strings: 803's strings are the bank's strings of packs in
- * series, each its members' modules (model/strings.h); n of them. */
+ * series, each its members' modules (engine/strings.h); n of them. */
 static void bank_strings(const struct gw_bank_view *v, struct gw_ss_scratch *sc, int n)
 {
 	for (int s = 0; s < n; s++) {
@@ -130,7 +130,7 @@ static void bank_strings(const struct gw_bank_view *v, struct gw_ss_scratch *sc,
 	}
 }
 
-/* A pack's alarms by level (model/limits.h); the BMS's own protection
+/* A pack's alarms by level (engine/limits.h); the BMS's own protection
  * flag is a protection too. */
 static void pack_levels(const struct gw_pack *p, uint32_t *protect, uint32_t *warn)
 {
@@ -181,7 +181,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
 	}
 	/* the bank as every output has it (model/bankstate.h): its SOC and
-	 * capacities by the one rule (model/banksoc.h), not a sum of its own */
+	 * capacities by the one rule (engine/banksoc.h), not a sum of its own */
 	const struct gw_bank_view *v = gw_bank_at(gw, now);
 	int ns = v->nstrings < SS_MAX_PACKS ? v->nstrings : SS_MAX_PACKS;
 	bank_strings(v, sc, ns);

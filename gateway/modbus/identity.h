@@ -8,7 +8,7 @@
 #define GATEWAY_MODBUS_IDENTITY_H
 
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../engine/strings.h"
 #include "mbident.h"
 #include "sunspec.h"
 

@@ -114,7 +114,7 @@ static void status_soc(const struct gw_soc_out *o, struct reg_status *st)
 	st->soc_empty_points = (uint16_t)o->empty_points;
 }
 
-/* The charge settings in force (model/settings.h), as registers 150-160 show them. */
+/* The charge settings in force (engine/settings.h), as registers 150-160 show them. */
 static void status_settings(const struct gw *gw, const struct gw_unit *u, struct reg_status *st)
 {
 	const struct gw_settings *set = gw_unit_settings(gw, u);

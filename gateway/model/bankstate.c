@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/bankstate.c - the bank's state, one for every reader (see
- * bankstate.h): computed here alone, kept with what it was made of (the
- * configuration, each member's last good poll and its freshness at the
- * time), and computed again only when one of those changed. */
+ * bankstate.h): computed here alone (by the pure rules of engine/bank.h
+ * and engine/banksoc.h over the packs that are fresh), kept with what it
+ * was made of (the configuration, each member's last good poll and its
+ * freshness at the time), and computed again only when one of those
+ * changed. */
 #include "bankstate.h"
 
 #include <math.h>
@@ -88,6 +90,67 @@ static void left_out(const struct gw *gw, struct gw_bank_kept *k)
 						gw->packs[b->pack_idx[i]]->cfg->name);
 	gw_warn("bank: left out of the bank's SOC, its remaining and full capacity unknown: %s (neither the BMS "
 		"gives a capacity nor [soc] capacity is set)", names);
+}
+
+/* The bank's SOC and capacities by the one rule (engine/banksoc.h) at
+ * now: its members from gw. */
+static void bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	struct gw_bank_member m[CONF_MAX_PACKS];
+	int n = b->npacks < CONF_MAX_PACKS ? b->npacks : CONF_MAX_PACKS;
+	for (int k = 0; k < n; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		/* the BMS's SOC as socunit.c took it before the count was carried;
+		 * a snapshot it never saw carries none */
+		double bms = isfinite(p->soc.bms_soc) ? p->soc.bms_soc : p->snap.present & BMS_HAS_SOC ? p->snap.soc : NAN;
+		m[k] = (struct gw_bank_member){
+			.snap = gw_pack_online_at(gw, p, now) ? &p->snap : NULL,
+			.bms_soc = bms,
+			.capacity = p->cfg->soc.capacity,
+			.est = &p->soc.est,
+			.balancer = gw_pack_is_balancer(p),
+		};
+	}
+	gw_bank_soc(m, n, &gw->conf->soc, now, o);
+}
+
+void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_string_state *ss,
+			  struct gw_bank_state *out)
+{
+	const struct conf_bank *cb = &gw->conf->bank;
+	if (cb->nstrings) {
+		bool online[CONF_MAX_PACKS] = { 0 };
+		for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++)
+			online[k] = gw_pack_online_at(gw, gw->packs[cb->pack_idx[k]], now);
+		gw_bank_of_strings(cb, ss, online, gw->conf->soc.current_threshold, out);
+		return;
+	}
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
+	int n = cb->npacks < CONF_MAX_PACKS ? cb->npacks : CONF_MAX_PACKS;
+	for (int k = 0; k < n; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		fresh[k] = gw_pack_online_at(gw, p, now) ? &p->snap : NULL;
+	}
+	gw_bank_aggregate(fresh, n, cb->max_deviation, gw->conf->soc.current_threshold, out);
+	/* a balancer unit gone stale is no pack missing (engine/banksoc.h) */
+	for (int k = 0; k < n; k++)
+		if (!fresh[k] && !gw_pack_is_balancer(gw->packs[cb->pack_idx[k]])) {
+			out->missing++;
+			out->missing_mask |= 1u << (k & 31);
+		}
+	bank_soc_at(gw, now, &out->soc);
+	if (out->online)
+		gw_bank_soc_apply(out);
+}
+
+void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
+{
+	static struct gw_string_state ss[CONF_MAX_PACKS]; /* large: on the loop only */
+	const struct conf_bank *cb = &gw->conf->bank;
+	for (int s = 0; s < cb->nstrings && s < CONF_MAX_PACKS; s++)
+		gw_string_compute_at(gw, s, now, &ss[s]);
+	gw_bank_compute_from(gw, now, ss, out);
 }
 
 /* The one place the bank and its strings are computed. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/bankstate.h - the bank's state, one for every reader: the
- * bank unit (gw.h struct gw_bank_state, bank.c) and its strings ([bank]
- * strings; strings.h), computed from the packs' last complete snapshots and
+ * bank unit (struct gw_bank_state, engine/bank.h) and its strings ([bank]
+ * strings; strings_gw.h), computed from the packs' last complete snapshots and
  * their freshness, kept in struct gw (bankstate.c alone writes it) and
  * computed again only when what it is made of changed:
  *
@@ -38,12 +38,12 @@
 #include <stdint.h>
 
 #include "gw.h"
-#include "strings.h"
+#include "strings_gw.h"
 
 struct gw_bank_view {
 	uint64_t gen;                  /* 1, 2, ...: a new one each time it is computed */
 	double at;                     /* monotonic time it was computed for */
-	struct gw_bank_state bank;     /* the bank unit at `at` (bank.c) */
+	struct gw_bank_state bank;     /* the bank unit at `at` (engine/bank.h) */
 	double newest;                 /* monotonic time of the last good poll of its freshest
 	                                * pack (stale ones too: the bank's age), -1 = none */
 	int nstrings;                  /* [bank] strings: strings[0 .. nstrings) */
@@ -58,6 +58,16 @@ const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now);
 /* The counted SOC's figures of the bank (banksoc.h) at now: v's, with the
  * time since its last full point at now. */
 void gw_bank_counted(const struct gw_bank_view *v, double now, struct gw_soc_out *o);
+
+/* The bank at monotonic time now (gw_mono()): engine/bank.h's aggregate
+ * over the bank's packs that are fresh, with the SOC and capacities of
+ * engine/banksoc.h and the missing packs.  _from: of a bank of strings,
+ * from its strings at now (ss[s], strings_gw.h; unused without).  Only
+ * the state's own computation and the tests call them: every reader takes
+ * gw_bank_at(). */
+void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out);
+void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_string_state *ss,
+			  struct gw_bank_state *out);
 
 /* The writers.  A poll of p ended at now (ok: a new snapshot committed):
  * a member's new snapshot makes a new state at once.  A second passed:

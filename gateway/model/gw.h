@@ -23,11 +23,11 @@
 #include "../core/clock.h"
 #include "energy.h"
 #include "healthfacts.h"
-#include "health.h"
+#include "../engine/health.h"
 #include "histsrc.h"
-#include "banksoc.h"
-#include "chemfit.h"
-#include "limits.h"
+#include "../engine/bank.h"
+#include "../engine/chemfit.h"
+#include "../engine/limits.h"
 #include "socunit.h"
 
 struct gw;
@@ -81,7 +81,7 @@ struct gw_pack {
 	                                * last good poll that read it; logged when it changes */
 	struct bms_settings settings;  /* the BMS's own settings its last read gave (have = 0:
 	                                * never read), read only (bms/settings.h) */
-	struct gw_chemfit chem;        /* its cells against its chemistry (model/chemfit.h), stepped at
+	struct gw_chemfit chem;        /* its cells against its chemistry (engine/chemfit.h), stepped at
 	                                * each good poll */
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
 	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
@@ -161,40 +161,6 @@ struct gw_bus_stats {
 
 /* The counters of the bus pack p is on. */
 const struct gw_bus_stats *gw_pack_bus_stats(const struct gw_pack *p);
-
-/* The bank unit, as computed from the fresh packs (bank.c); every reader
- * takes the one kept in gw (model/bankstate.h gw_bank_at()). */
-struct gw_bank_state {
-	struct bms_snapshot snap;      /* aggregated; no cells of its own; its SOC, remaining and
-	                                * full capacity are soc's (banksoc.h) */
-	struct reg_bank rb;            /* cross-pack cell statistics, deviation */
-	uint16_t online, configured;
-	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
-	uint16_t missing;              /* packs of the bank not fresh, balancer units aside
-	                                * (bank.c): the failure flag's "a pack missing" */
-	uint32_t missing_mask;         /* bit n = bank pack n+1 missing */
-	struct gw_bank_soc soc;        /* the SOC and capacities, one rule (banksoc.h) */
-	uint32_t alarms;               /* the OR of the fresh packs' words */
-	uint32_t protect, warn;        /* the OR of their levels (gw_limits_alarm_levels) */
-	struct gw_temp_at {           /* the coldest and hottest sensor of every fresh pack */
-		float c;
-		uint8_t pack, index;   /* bank position and sensor, 1-based; pack 0 = none */
-	} tmin, tmax;
-};
-/* The bank at monotonic time now (gw_mono()): gw_bank_aggregate() over the
- * bank's packs that are fresh, with the SOC and capacities of banksoc.h and
- * the missing packs; its writer is model/bankstate.c.  _from: of a bank of
- * strings, from its strings at now (ss[s], strings.h; unused without). */
-void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out);
-void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_string_state *ss,
-			  struct gw_bank_state *out);
-/* Pure: aggregate the n packs of a bank, fresh[k] = bank pack k's snapshot
- * if its data is fresh, NULL if not (it counts as configured, not online);
- * its state says idle under state_threshold A ([soc] current_threshold).
- * No SOC, remaining or full capacity: those are the one rule's
- * (banksoc.h), which bank.c adds. */
-void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
-		       double state_threshold, struct gw_bank_state *out);
 
 /* What a Modbus unit id addresses: a pack, the bank, or nothing. */
 struct gw_unit {
@@ -276,7 +242,7 @@ void gw_charge_bank_free(struct gw_charge_bank *m);
 /* The state file's record of the last full charge (model/statefile.h). */
 extern const struct gw_state_record gw_charge_full_record;
 const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit *u);
-/* charge.c: a unit's runtime charge settings (model/settings.h): those in
+/* charge.c: a unit's runtime charge settings (engine/settings.h): those in
  * force; a write of n values from id first by origin, `who` for the log
  * (a refused one is logged and changes nothing), the limits stepped at
  * once; the state file's records of them. */

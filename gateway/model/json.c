@@ -118,7 +118,7 @@ void gw_json_limits_fields(FILE *o, const struct gw *gw, const struct gw_limits 
 	fputc('}', o);
 }
 
-/* ,"settings":{...} of a unit with [limits] (model/settings.h): each value
+/* ,"settings":{...} of a unit with [limits] (engine/settings.h): each value
  * in force and its origin ("config", "modbus", "mqtt"); a cap in A (null:
  * none) and the seconds left on its lease. */
 void gw_setting_value_json(FILE *o, const struct gw_settings *s, enum gw_set_id id)
@@ -300,7 +300,7 @@ void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p
 
 /* ,"chemistry":"lfp","chemistry_fit":"outside","chemistry_error":"its
  * cells read ...","chemistry_fitting":"lto": the pack's chemistry, whether
- * its cells fit it (model/chemfit.h; null before any cells), what is wrong
+ * its cells fit it (engine/chemfit.h; null before any cells), what is wrong
  * and the chemistry they point to (null: none). */
 static void chemistry_fields(FILE *o, const struct gw_pack *p)
 {

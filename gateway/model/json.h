@@ -8,8 +8,8 @@
 
 #include "../core/jsonw.h"
 
-#include "limits.h"
-#include "settings.h"
+#include "../engine/limits.h"
+#include "../engine/settings.h"
 
 struct gw;
 struct gw_pack;

@@ -12,7 +12,7 @@
 #include "bankstate.h"
 #include "gw.h"
 #include "json.h"
-#include "strings.h"
+#include "strings_gw.h"
 
 static void member_json(FILE *o, const struct gw *gw, const struct gw_pack *p, bool departs, double now)
 {

@@ -26,7 +26,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "bankstate.h"
-#include "capacity.h"
+#include "../engine/capacity.h"
 #include "events.h"
 #include "gw.h"
 
@@ -103,7 +103,7 @@ static void ident(struct gw_pack *p, const struct bms_ident *id)
 		id->pack_serial);
 }
 
-/* The cells of a good poll against the pack's chemistry (model/chemfit.h),
+/* The cells of a good poll against the pack's chemistry (engine/chemfit.h),
  * before the SOC step that must not take their voltage points while they
  * do not fit; the error logged once when it begins and once when it ends. */
 static void chemistry(struct gw_pack *p, double now)

@@ -23,7 +23,7 @@ static double have(const struct bms_snapshot *s, uint32_t bit, double v)
 }
 
 /* What the estimator reads of a good poll: no cell voltages while they do
- * not fit the pack's chemistry (model/chemfit.h), so that no full, empty,
+ * not fit the pack's chemistry (engine/chemfit.h), so that no full, empty,
  * rest or knee point is taken on another chemistry's voltages (issue 62:
  * LTO cells at 2.2 V under lfp made an empty point of a pack at 10 %). */
 static void poll_input(const struct gw_pack *p, double bms_soc, struct gw_soc_in *in)

@@ -12,7 +12,7 @@
 
 #include "../core/mqttsess.h"
 #include "../model/gw.h"
-#include "../model/settings.h"
+#include "../engine/settings.h"
 #include "backfill.h"
 
 #define QUEUE_MAX (256 * 1024) /* bytes queued before states are skipped */
@@ -152,7 +152,7 @@ bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_commands_cancel(struct gw_mqtt *m);
 
 /* settings.c: the payload t of setting id (a NUL-terminated text) -> the
- * value as model/settings.h keeps it (a cap in 0.1 A, below
+ * value as engine/settings.h keeps it (a cap in 0.1 A, below
  * GW_SET_CAP_NONE unless t is "none"); NULL, or why not (pure) */
 const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v);
 /* P/UNIT/set/<setting>, the charge settings; -1: `name` is not one of them */

@@ -12,7 +12,7 @@
 #include "../core/prom.h"
 #include "../model/bankstate.h"
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../model/strings_gw.h"
 #include "status.h"
 
 /* name{string="stringN"} value */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_soc_light.c - the estimator's light-load point
- * (gateway/model/soc_light.c) on fake-clock traces of a cell whose truth
+ * (gateway/engine/soc_light.c) on fake-clock traces of a cell whose truth
  * is known: the lowest cell's resistance from current steps (not where the
  * curve is steep, not over a slow poll), the ceiling under a light
  * discharge or at rest (the count brought down to it at most 1 % a
@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../../gateway/model/soc_int.h"
+#include "../../gateway/engine/soc_int.h"
 #include "check.h"
 
 static struct conf_soc C;

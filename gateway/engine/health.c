@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/health_days.c - the weak cell and the imbalance over days
- * (health.h).
+/* gateway/engine/health.c - the cell-health estimator of one pack
+ * (health.h): each good poll's step feeds the resistances (health_ir.c:
+ * a current step between two polls close together), the knees, and the
+ * day's figures; the output names the weak cell and the imbalance over days.
  *
  * A cell with less capacity than the others reaches full first and empty
  * first; a cell only out of balance (a state-of-charge offset) reaches one
@@ -43,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "health_int.h"
+#include "health.h"
 
 static uint16_t median_mv(const struct bms_snapshot *s)
 {
@@ -135,8 +137,9 @@ static void took_lead(const struct gw_health_params *p, uint8_t cell, float lead
 		count[cell]++;
 }
 
-void gw_health__knees(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *raw,
-		      double dt)
+/* A poll dt seconds after the previous one with as many cells: the knees. */
+static void health_knees(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *raw,
+			 double dt)
 {
 	struct bms_snapshot cs;
 	compensate(h, raw, &cs);
@@ -176,8 +179,9 @@ static struct gw_health_day *day_slot(struct gw_health *h, int32_t day)
 	return d;
 }
 
-void gw_health__days(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *s,
-		     double now, int32_t day)
+/* A poll with cells on local day `day`: the day's spreads and resistance. */
+static void health_days(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *s,
+			double now, int32_t day)
 {
 	int lo, hi;
 	extremes(s, &lo, &hi);
@@ -205,7 +209,8 @@ static double end_lead(float sum, uint16_t count, uint16_t ties)
 	return count ? sum / count : ties ? 0 : NAN;
 }
 
-void gw_health__weak(const struct gw_health *h, const struct gw_health_params *p, struct gw_health_out *o)
+/* The weak cell (o->cell_ir_mohm already set). */
+static void health_weak(const struct gw_health *h, const struct gw_health_params *p, struct gw_health_out *o)
 {
 	int best = -1, second = 0;
 	for (int c = 0; c < h->ncells; c++) {
@@ -264,7 +269,8 @@ static float slope(const double *x, const double *y, int n)
 	return sxx > 0 ? (float)(sxy / sxx) : NAN;
 }
 
-void gw_health__trends(const struct gw_health *h, int32_t today, struct gw_health_out *o)
+/* The spreads' and the resistance's trends over the days kept. */
+static void health_trends(const struct gw_health *h, int32_t today, struct gw_health_out *o)
 {
 	double xf[GW_HEALTH_DAYS], yf[GW_HEALTH_DAYS], xr[GW_HEALTH_DAYS], yr[GW_HEALTH_DAYS];
 	int nf = 0, nr = 0;
@@ -294,4 +300,82 @@ void gw_health__trends(const struct gw_health *h, int32_t today, struct gw_healt
 	o->spread_rest_trend = slope(xr, yr, nr);
 	if (isfinite(o->ir_30d_mohm) && isfinite(o->ir_mohm))
 		o->ir_rise_pct = (o->ir_mohm - o->ir_30d_mohm) * 100.0f / o->ir_30d_mohm;
+}
+
+void gw_health_init(struct gw_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->rest_since = -1;
+}
+
+/* A current step between the previous poll and this one: a sample of each
+ * cell and of the pack. */
+static void sample_ir(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *s,
+		      double now)
+{
+	double di = (double)s->current - h->i_prev;
+	if (now - h->t_prev > p->max_gap_s || fabs(di) < p->min_step_a || p->min_step_a <= 0)
+		return;
+	if ((s->present & BMS_HAS_CELLS) && s->ncells == h->ncells)
+		for (unsigned c = 0; c < s->ncells && c < BMS_MAX_CELLS; c++)
+			gw_ir_add(&h->cell[c], (float)(((double)s->cell_mv[c] - h->mv_prev[c]) / di));
+	if ((s->present & BMS_HAS_VOLTAGE) && h->v_prev_ok)
+		gw_ir_add(&h->pack, (float)(((double)s->voltage - h->v_prev) * 1000.0 / di));
+}
+
+void gw_health_step(struct gw_health *h, const struct gw_health_params *p, const struct bms_snapshot *s,
+		    double now, int32_t day)
+{
+	if (!(s->present & BMS_HAS_CURRENT))
+		return;                 /* neither a resistance nor a charge without a current */
+	bool cells = (s->present & BMS_HAS_CELLS) && s->ncells > 0;
+	if (h->have_prev) {
+		sample_ir(h, p, s, now);
+		if (cells && s->ncells == h->ncells)
+			health_knees(h, p, s, now - h->t_prev);
+	}
+	if (cells)
+		health_days(h, p, s, now, day);
+	h->have_prev = true;
+	h->t_prev = now;
+	h->i_prev = s->current;
+	h->v_prev = s->voltage;
+	h->v_prev_ok = (s->present & BMS_HAS_VOLTAGE) != 0;
+	h->ncells = cells ? (uint8_t)(s->ncells < BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS) : 0;
+	if (cells)
+		memcpy(h->mv_prev, s->cell_mv, sizeof(h->mv_prev[0]) * h->ncells);
+}
+
+/* The rank of cell c by resistance (1 = the highest), 0 unknown. */
+static uint8_t ir_rank(const struct gw_health_out *o, int c)
+{
+	if (!isfinite(o->cell_ir_mohm[c]))
+		return 0;
+	int rank = 1;
+	for (int i = 0; i < o->ncells; i++)
+		if (i != c && isfinite(o->cell_ir_mohm[i]) && o->cell_ir_mohm[i] > o->cell_ir_mohm[c])
+			rank++;
+	return (uint8_t)rank;
+}
+
+void gw_health_output(const struct gw_health *h, const struct gw_health_params *p, int32_t today,
+		      struct gw_health_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ncells = h->ncells;
+	for (int c = 0; c < BMS_MAX_CELLS; c++) {
+		o->cell_ir_mohm[c] = NAN;
+		if (c < h->ncells && !gw_ir_value(&h->cell[c], &o->cell_ir_mohm[c]))
+			o->cell_ir_mohm[c] = NAN;
+		o->cell_ir_samples[c] = h->cell[c].samples;
+	}
+	o->ir_mohm = NAN;
+	if (!gw_ir_value(&h->pack, &o->ir_mohm))
+		o->ir_mohm = NAN;
+	o->ir_samples = h->pack.samples;
+	o->knees = h->knees;
+	health_weak(h, p, o);
+	if (o->weak)
+		o->weak_ir_rank = ir_rank(o, o->weak_cell - 1);
+	health_trends(h, today, o);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/health.h - cell health of one pack, from its polls: the
+/* gateway/engine/health.h - cell health of one pack, from its polls: the
  * internal resistance of each cell and of the pack, the weak cell, the
  * imbalance over days ([health], design section 26).  Pure: snapshots and
  * times in, figures out; no I/O, no allocation.  The rules, and why, are in
- * health.c.
+ * health.c and, for the resistance, health_ir.c.
  *
  *   resistance  per cell and per pack from the voltage change over a current
  *               step between two polls close together (dV/dI), a robust
@@ -23,29 +23,18 @@
  *               over the days kept; the pack's resistance per day for its
  *               trend (today against 30 days ago)
  */
-#ifndef GATEWAY_MODEL_HEALTH_H
-#define GATEWAY_MODEL_HEALTH_H
+#ifndef GATEWAY_ENGINE_HEALTH_H
+#define GATEWAY_ENGINE_HEALTH_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../../bms/bms.h"
+#include "health_ir.h"
 
-#define GW_IR_WINDOW 32          /* samples the median is taken over */
-#define GW_IR_MIN_SAMPLES 5      /* fewer: no estimate yet */
 #define GW_HEALTH_DAYS 31        /* days of spread and resistance kept */
 #define GW_WEAK_MIN_KNEES 3      /* knees that must agree before a weak cell is named */
 #define GW_KNEE_TIE 0.0025       /* a lead under this share of the capacity is a tie: no lead */
-
-/* One running resistance estimate. */
-struct gw_ir_est {
-	float r[GW_IR_WINDOW];   /* mOhm, a ring */
-	uint8_t n, next;
-	uint32_t samples;        /* accepted since the start */
-	uint32_t rejected;       /* steps whose dV/dI was not a resistance (<= 0 or absurd) */
-	float value;             /* the estimate of the window as it is (gw_ir_add keeps it), */
-	bool have_value;         /* ... once GW_IR_MIN_SAMPLES are in */
-};
 
 /* What the estimators are given ([health], [limits]/[soc] chemistry, the
  * pack's rating). */
@@ -129,12 +118,5 @@ void gw_health_step(struct gw_health *h, const struct gw_health_params *p, const
 		    double now, int32_t day);
 void gw_health_output(const struct gw_health *h, const struct gw_health_params *p, int32_t today,
 		      struct gw_health_out *o);
-
-/* The running estimate (health.c): add one sample (the estimate is taken
- * again then, once per sample, and read as often as asked); the median of
- * the last samples with those further than 3 MADs out left out (false:
- * fewer than GW_IR_MIN_SAMPLES). */
-void gw_ir_add(struct gw_ir_est *e, float mohm);
-bool gw_ir_value(const struct gw_ir_est *e, float *mohm);
 
 #endif

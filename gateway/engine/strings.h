@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/strings.h - packs in series: the strings of a bank
+/* gateway/engine/strings.h - packs in series: the strings of a bank
  * ([bank] strings = a+b+c+d, e+f+g+h; bmsgw.ini(5) "[bank]").
  *
  * A string is packs in series; the strings are in parallel.  A string is
@@ -32,16 +32,14 @@
  * protection stops the whole string at once.  A member not fresh makes the
  * string fail-safe (its cells are unknown; the sum cannot be computed).
  */
-#ifndef GATEWAY_MODEL_STRINGS_H
-#define GATEWAY_MODEL_STRINGS_H
+#ifndef GATEWAY_ENGINE_STRINGS_H
+#define GATEWAY_ENGINE_STRINGS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../../bms/bms.h"
 #include "limits.h"
-
-struct gw;
 
 /* Where a value of a string is: the member (1-based position in the
  * string) and its cell or sensor (1-based); member 0 = none. */
@@ -92,16 +90,5 @@ void gw_snapshot_merge_maxima(struct bms_snapshot *s, const struct bms_snapshot 
  * whose limit binds (0-based, -1 none), may be NULL. */
 void gw_limits_string(const struct gw_limits *const lim[], int n, bool fresh, struct gw_limits *out,
 		      int *binding_ccl, int *binding_dcl);
-
-/* The string s of gw's bank at monotonic time now (gw_mono()). */
-void gw_string_compute_at(const struct gw *gw, int s, double now, struct gw_string_state *out);
-/* Its members' current threshold: [bank] max_current_deviation, else 5 % of
- * the string's rating (the smallest member's max charge current), at least
- * 2 A. */
-double gw_string_deviation_limit(const struct gw *gw, int s);
-/* "string1" ... : string s's name in every output. */
-void gw_string_name(int s, char *buf, size_t cap);
-/* The bank pack index (into conf.bank.pack_idx) of string s's member m. */
-int gw_string_member(const struct gw *gw, int s, int m);
 
 #endif

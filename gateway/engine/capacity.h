@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/capacity.h - a pack's full and remaining capacity: one rule
+/* gateway/engine/capacity.h - a pack's full and remaining capacity: one rule
  * (design section 22; bmsgw-modbus(7) "Capacities"), pure, for every output
  * that shows or sends them:
  *
@@ -15,8 +15,8 @@
  * all carry the same figures; a string takes its smallest member's full
  * and its weakest member's remaining Ah, the bank the sums (banksoc.h),
  * both of these. */
-#ifndef GATEWAY_MODEL_CAPACITY_H
-#define GATEWAY_MODEL_CAPACITY_H
+#ifndef GATEWAY_ENGINE_CAPACITY_H
+#define GATEWAY_ENGINE_CAPACITY_H
 
 #include <stdbool.h>
 

@@ -1,20 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc.c - the estimator of soc.h: bmsgw's own count of a
+/* gateway/engine/soc.c - the estimator of soc.h: bmsgw's own count of a
  * pack's charge.
  *
  * A BMS's SOC drifts: Daly counts nothing under ~2.5 A, JK resets only at
  * its over-voltage, a cheap shunt reads with an offset.  The count here:
  *
- * Counting.  Between two good polls the charge is the trapezoid of their
- * currents on the monotonic clock, the charging part times
- * charge_efficiency (split where the current crosses zero).  The current
- * counted is the BMS's plus current_offset plus the learned offset below;
- * under current_threshold it counts as 0 (Victron's BMV / SmartShunt
- * "current threshold", https://www.victronenergy.com/media/pg/SmartShunt/en/index-en.html,
- * "Battery settings").  The count stays within 0 ... capacity.  A gap of
- * lost polls (longer than stale_after) is never integrated: its charge is
- * the change of the BMS's remaining Ah where the BMS gives one, else the
- * count is marked unsynced.
+ * Counting: between two good polls the trapezoid of their currents, a gap
+ * bridged or marked (soc_step.c, which steps every poll through the
+ * points below).
  *
  * Points.  A full point (100 %) is Victron's rule: the highest cell at or
  * over full_cell_voltage while the charge current is at or under
@@ -94,13 +87,6 @@
 #define REST_AWAY 50.0           /* %: a rest point this far from full gives a capacity sample */
 #define REST_TEMP_MIN 10.0       /* degC: the open-circuit curve is trusted within these */
 #define REST_TEMP_MAX 40.0
-#define POINT_REARM 1800.0       /* s a full or empty condition must end before its point repeats */
-#define KNEE_REARM 5.0           /* % the count rises over knee_soc before the next knee point (a new discharge) */
-
-static double clamp(double v, double lo, double hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
 
 enum gw_soc_dir gw_soc_direction(double current, double threshold)
 {
@@ -123,68 +109,11 @@ static double samples_median(const struct gw_soc *s)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The capacity in use: the samples' median once measured, else the prior (NAN unknown). */
-static double capacity_in_use(const struct gw_soc *s, const struct conf_soc *c)
+double gw_soc_capacity_in_use(const struct gw_soc *s, const struct conf_soc *c)
 {
 	if (c->learn_capacity && s->nsamples)
 		return samples_median(s);
 	return s->prior_ah > 0 ? s->prior_ah : NAN;
-}
-
-/* The rated capacity (the configured, else the BMS's) and the prior (the
- * smaller of the configured and the BMS's where both exist): an event
- * when the prior turns to the BMS's or back. */
-static void capacities(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, struct gw_soc_ev *ev)
-{
-	if (in->bms_full_ah > 0 && isfinite(in->bms_full_ah))
-		s->bms_full_ah = in->bms_full_ah;
-	if (c->capacity > 0)
-		s->rated_ah = c->capacity;
-	else if (s->bms_full_ah > 0)
-		s->rated_ah = s->bms_full_ah;
-	bool bms = c->capacity > 0 && s->bms_full_ah > 0 && s->bms_full_ah < c->capacity;
-	s->prior_ah = bms ? s->bms_full_ah : s->rated_ah;
-	if (bms != s->prior_bms && (bms || s->prior_ah > 0)) {
-		ev->bits |= GW_SOC_EV_PRIOR;
-		ev->prior_bms = bms;
-		ev->capacity_ah = s->prior_ah;
-	}
-	s->prior_bms = bms;
-}
-
-/* The count follows a new capacity at the same SOC. */
-static void rescale(struct gw_soc *s, double cap)
-{
-	if (s->started && s->cap_ah > 0 && cap != s->cap_ah)
-		s->ah = clamp(s->ah * cap / s->cap_ah, 0, cap);
-	s->cap_ah = cap;
-}
-
-/* The current as counted: the BMS's, the offsets, the threshold. */
-static double corrected(const struct gw_soc *s, const struct conf_soc *c, double i)
-{
-	double v = i + c->current_offset + s->offset_a;
-	return fabs(v) < c->current_threshold ? 0 : v;
-}
-
-/* Net Ah of a straight current from a to b (A) over dt s: the charging
- * part times the efficiency, split where it crosses zero. */
-static double trapezoid_ah(double a, double b, double dt, double eff)
-{
-	double in, out;
-	if (a >= 0 && b >= 0) {
-		in = (a + b) / 2 * dt;
-		out = 0;
-	} else if (a <= 0 && b <= 0) {
-		in = 0;
-		out = (a + b) / 2 * dt;
-	} else {
-		double f = a / (a - b); /* the share of dt before the crossing */
-		double first = a * f * dt / 2, second = b * (1 - f) * dt / 2;
-		in = a > 0 ? first : second;
-		out = a > 0 ? second : first;
-	}
-	return (in * eff + out) / 3600.0;
 }
 
 /* A capacity sample of ah over a run of run_s seconds (< 0: a discharge). */
@@ -199,7 +128,7 @@ static void add_sample(struct gw_soc *s, const struct conf_soc *c, double ah, do
 	s->sample_s[s->nsamples % GW_SOC_SAMPLES] = run_s;
 	s->nsamples++;
 	ev->bits |= GW_SOC_EV_SAMPLE;
-	ev->capacity_ah = capacity_in_use(s, c);
+	ev->capacity_ah = gw_soc_capacity_in_use(s, c);
 }
 
 /* The offset the run since a point of the same kind (full to full, empty
@@ -213,7 +142,7 @@ static void learn_offset(struct gw_soc *s, const struct gw_soc_run *run, double 
 		return;
 	double e = run->ah * 3600.0 / run->s, lim = OFFSET_MAX_C * cap;
 	double old = s->offset_a, w = run->s / (run->s + s->offset_w);
-	s->offset_a = clamp(old - w * e, -lim, lim);
+	s->offset_a = gw_soc_clamp(old - w * e, -lim, lim);
 	s->offset_w = fmin(s->offset_w + run->s, OFFSET_MEMORY);
 	double d = (s->offset_a - old) / 3600.0;
 	s->run_full.ah += d * s->run_full.s;
@@ -258,8 +187,7 @@ static void point_runs(struct gw_soc *s, const struct conf_soc *c, struct gw_soc
 	*own = (struct gw_soc_run){ .ok = true };
 }
 
-/* A full point at t: 100 %. */
-static void full_point(struct gw_soc *s, const struct conf_soc *c, double cap, double t, struct gw_soc_ev *ev)
+void gw_soc_full_point(struct gw_soc *s, const struct conf_soc *c, double cap, double t, struct gw_soc_ev *ev)
 {
 	point_runs(s, c, &s->run_full, &s->run_empty, 1, cap, ev);
 	s->ah = cap;
@@ -272,24 +200,13 @@ static void full_point(struct gw_soc *s, const struct conf_soc *c, double cap, d
 	ev->bits |= GW_SOC_EV_FULL;
 }
 
-static void empty_point(struct gw_soc *s, const struct conf_soc *c, double cap, struct gw_soc_ev *ev)
+void gw_soc_empty_point(struct gw_soc *s, const struct conf_soc *c, double cap, struct gw_soc_ev *ev)
 {
 	point_runs(s, c, &s->run_empty, &s->run_full, -1, cap, ev);
 	s->ah = 0;
 	s->started = s->synced = true;
 	s->empty_points++;
 	ev->bits |= GW_SOC_EV_EMPTY;
-}
-
-/* A knee point: the count, above knee_soc, pulled down to it. */
-static void knee_point(struct gw_soc *s, const struct conf_soc *c, double v, double cap, struct gw_soc_ev *ev)
-{
-	ev->knee_from = 100 * s->ah / cap;
-	ev->knee_v = v;
-	s->ah = c->knee_soc / 100 * cap;
-	s->synced = true;
-	s->knee_points++;
-	ev->bits |= GW_SOC_EV_KNEE;
 }
 
 void gw_soc_sample_from_full(struct gw_soc *s, const struct conf_soc *c, double r, bool light, struct gw_soc_ev *ev)
@@ -299,7 +216,7 @@ void gw_soc_sample_from_full(struct gw_soc *s, const struct conf_soc *c, double 
 		run_sample(s, c, run, -run->ah / (1 - r / 100), -run->s / (1 - r / 100), light, ev);
 }
 
-static void rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
+void gw_soc_rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
 {
 	gw_soc_sample_from_full(s, c, r, false, ev);
 	s->ah = r / 100 * cap;
@@ -340,141 +257,7 @@ double gw_soc_count_scale(const struct conf_soc *c, double r)
 	double e = gw_soc_curve(c->chemistry, c->empty_cell_voltage);
 	if (!(e >= 0 && e < 100))
 		return r;
-	return clamp(100 * (r - e) / (100 - e), 0, 100);
-}
-
-/* The rest point's value at this poll on the count's scale, NAN when the
- * curve cannot tell. */
-static double rest_value(const struct conf_soc *c, const struct gw_soc_in *in)
-{
-	if (!gw_soc_curve_temp_ok(in))
-		return NAN;
-	return gw_soc_count_scale(c, gw_soc_rest_value(c->chemistry, gw_soc_mean_cell(in)));
-}
-
-/* The points whose conditions this poll completes, dt s counted since the
- * previous poll (0 none). */
-static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double ic, double dt,
-		   double cap, struct gw_soc_ev *ev)
-{
-	bool full = in->cell_max_v >= c->full_cell_voltage && ic <= c->tail_current * cap;
-	bool empty = in->cell_min_v <= c->empty_cell_voltage && ic < 0 && -ic <= c->empty_current * cap;
-	bool rest = fabs(ic) <= c->rest_current * cap;
-	bool knee = c->knee_cell_voltage > c->empty_cell_voltage && in->cell_min_v <= c->knee_cell_voltage && ic < 0 &&
-		    -ic <= c->empty_current * cap;
-	gw_soc_light(s, c, in, ic, dt, cap, ev);
-	if (s->started && 100 * s->ah / cap >= c->knee_soc + KNEE_REARM)
-		s->knee_tm.taken = false; /* charged since: a new discharge */
-	if (gw_soc_held_for(&s->knee_tm, knee, in->t, c->empty_time, INFINITY) && s->started &&
-	    100 * s->ah / cap > c->knee_soc) {
-		knee_point(s, c, in->cell_min_v, cap, ev);
-		s->knee_tm.taken = true;
-	}
-	if (gw_soc_held_for(&s->full_tm, full, in->t, c->full_time, POINT_REARM)) {
-		full_point(s, c, cap, in->t, ev);
-		s->full_tm.taken = true;
-	}
-	if (gw_soc_held_for(&s->empty_tm, empty, in->t, c->empty_time, POINT_REARM)) {
-		empty_point(s, c, cap, ev);
-		s->empty_tm.taken = true;
-	}
-	if (gw_soc_held_for(&s->rest_tm, rest, in->t, c->rest_time, 0)) {
-		double r = rest_value(c, in);
-		if (isfinite(r)) {
-			rest_point(s, c, r, cap, ev);
-			s->rest_tm.taken = true;
-		}
-	}
-}
-
-/* A gap of dt s since the last good poll: the BMS's remaining Ah bridges
- * it, or the count is unsynced.  No learning run goes over a gap. */
-static void gap(struct gw_soc *s, const struct gw_soc_in *in, double dt, double cap, struct gw_soc_ev *ev)
-{
-	s->run_full.ok = s->run_empty.ok = false;
-	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = s->knee_tm.on = s->light_tm.on = false;
-	if (!s->started)
-		return;
-	ev->gap_s = dt;
-	if (isfinite(in->bms_remain_ah) && isfinite(s->last_remain)) {
-		double d = in->bms_remain_ah - s->last_remain;
-		if (in->bms_full_ah > 0)
-			d *= cap / in->bms_full_ah; /* the BMS's share of its capacity, of ours */
-		s->ah = clamp(s->ah + d, 0, cap);
-		ev->bits |= GW_SOC_EV_BRIDGED;
-	} else {
-		s->synced = false;
-		ev->bits |= GW_SOC_EV_LOST;
-	}
-}
-
-/* The first poll after a load: the time of the last full point is pinned
- * to the monotonic clock; a restart within stale_after goes on counting,
- * bridged by the BMS's remaining Ah where it gives one. */
-static void after_load(struct gw_soc *s, const struct gw_soc_in *in, double cap)
-{
-	if (s->have_full && !s->full_pinned) {
-		s->full_age_t = in->t;
-		s->full_pinned = true;
-	}
-	if (s->have_saved_remain && s->started && isfinite(in->bms_remain_ah)) {
-		double d = in->bms_remain_ah - s->saved_remain;
-		if (in->bms_full_ah > 0)
-			d *= cap / in->bms_full_ah;
-		s->ah = clamp(s->ah + d, 0, cap);
-	}
-	s->have_saved_remain = false;
-}
-
-/* Start from the BMS's SOC, unsynced. */
-static void start(struct gw_soc *s, const struct gw_soc_in *in, double cap, struct gw_soc_ev *ev)
-{
-	if (s->started || !isfinite(in->bms_soc))
-		return;
-	s->ah = clamp(in->bms_soc / 100 * cap, 0, cap);
-	s->started = true;
-	s->synced = false;
-	ev->bits |= GW_SOC_EV_START;
-}
-
-void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after, const struct gw_soc_in *in,
-		 struct gw_soc_ev *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	if (!c->count || !isfinite(in->t))
-		return;
-	capacities(s, c, in, ev);
-	double cap = capacity_in_use(s, c);
-	if (!(cap > 0) || !isfinite(in->current))
-		return; /* no capacity, or no current: nothing to count */
-	rescale(s, cap);
-	if (!s->have_last)
-		after_load(s, in, cap);
-	start(s, in, cap, ev);
-	double ic = corrected(s, c, in->current), dt = s->have_last ? in->t - s->last_t : 0;
-	if (s->have_last) {
-		if (dt > stale_after || dt < 0) {
-			gap(s, in, dt, cap, ev);
-			dt = 0;
-		} else {
-			double dq = trapezoid_ah(corrected(s, c, s->last_i), ic, dt, c->charge_efficiency);
-			s->ah = clamp(s->ah + dq, 0, cap);
-			s->run_full.ah += dq;
-			s->run_full.s += dt;
-			s->run_empty.ah += dq;
-			s->run_empty.s += dt;
-		}
-	}
-	gw_soc_ir_learn(s, c, in, dt, cap);
-	points(s, c, in, ic, dt, cap, ev);
-	rescale(s, capacity_in_use(s, c));
-	s->have_last = true;
-	s->last_t = in->t;
-	s->last_i = in->current;
-	s->last_vmin = in->cell_min_v;
-	s->last_vmax = in->cell_max_v;
-	s->last_vavg = gw_soc_mean_cell(in);
-	s->last_remain = in->bms_remain_ah;
+	return gw_soc_clamp(100 * (r - e) / (100 - e), 0, 100);
 }
 
 void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_soc, double t, struct gw_soc_out *o)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/limits.c - the charge and discharge limit engine (CVL, CCL,
+/* gateway/engine/limits.c - the charge and discharge limit engine (CVL, CCL,
  * DCL, DVL, flags, mode, reasons) of one pack; the bank's is in
  * bank_limits.c.
  *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/settings.c - one unit's runtime charge settings (see
+/* gateway/engine/settings.c - one unit's runtime charge settings (see
  * settings.h): their ranges, the rule that a runtime value only tightens
  * the configuration, leases and ends, their registers and their text in
  * the state file.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/banksoc.h - the bank's SOC and capacities: one rule
+/* gateway/engine/banksoc.h - the bank's SOC and capacities: one rule
  * (design section 22), computed in one place for every output that shows
  * them (the register map's offsets 0/60, 44 and the full capacity, the
  * counted block 125-137, the JSON and MQTT, SunSpec's 802, [limits] and
@@ -18,16 +18,14 @@
  * The SOC the bank carries is the counted one with [soc] source = counted
  * once every fresh member's count is synced, else the BMSs'.
  */
-#ifndef GATEWAY_MODEL_BANKSOC_H
-#define GATEWAY_MODEL_BANKSOC_H
+#ifndef GATEWAY_ENGINE_BANKSOC_H
+#define GATEWAY_ENGINE_BANKSOC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../../bms/bms.h"
 #include "soc.h"
-
-struct gw;
 
 /* A member of the bank as its SOC sees it. */
 struct gw_bank_member {
@@ -52,8 +50,5 @@ struct gw_bank_soc {
 /* Pure: the bank's figures from its n members (bank position k = m[k]),
  * c = [soc] (the source), at monotonic time t. */
 void gw_bank_soc(const struct gw_bank_member *m, int n, const struct conf_soc *c, double t, struct gw_bank_soc *o);
-/* The bank's at monotonic time now: its members from gw (bank.c's; every
- * reader takes the bank's from model/bankstate.h). */
-void gw_bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o);
 
 #endif

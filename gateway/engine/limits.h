@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/limits.h - the charge and discharge limit engine: CVL, CCL,
+/* gateway/engine/limits.h - the charge and discharge limit engine: CVL, CCL,
  * DCL, DVL, the flags an inverter needs, the charge mode and the reasons,
  * for one pack from its snapshot and for the bank from its packs' results.
  *
@@ -9,8 +9,8 @@
  * while it is fresh and NULL while it is stale.  The algorithm and its
  * sources are described in limits.c.
  */
-#ifndef GATEWAY_MODEL_LIMITS_H
-#define GATEWAY_MODEL_LIMITS_H
+#ifndef GATEWAY_ENGINE_LIMITS_H
+#define GATEWAY_ENGINE_LIMITS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,8 +39,8 @@ enum gw_lim_reason {
 	GW_LR_ALARM = 6,         /* an alarm of that side (gw_limits_alarm_side) */
 	GW_LR_BMS_LIMIT = 7,     /* the limit the BMS itself reports */
 	GW_LR_STALE = 8,         /* no fresh data */
-	GW_LR_CAP = 9,           /* a runtime cap (ccl_cap / dcl_cap, model/settings.h) */
-	GW_LR_CHEMISTRY = 10,    /* the cells do not fit the pack's chemistry (model/chemfit.h) */
+	GW_LR_CAP = 9,           /* a runtime cap (ccl_cap / dcl_cap, engine/settings.h) */
+	GW_LR_CHEMISTRY = 10,    /* the cells do not fit the pack's chemistry (engine/chemfit.h) */
 };
 #define GW_LR_COUNT 11
 
@@ -104,7 +104,7 @@ struct gw_lim_exceed {
 	double since;                 /* monotonic start of `now` */
 };
 
-/* A runtime SOC ceiling and floor reached (model/settings.h): held until
+/* A runtime SOC ceiling and floor reached (engine/settings.h): held until
  * the SOC is their hysteresis back. */
 struct gw_lim_latch {
 	bool hi;                 /* SOC >= max_soc: no charging */
@@ -182,7 +182,7 @@ void gw_limits_init(struct gw_lim_state *st);
 unsigned gw_limits_step(const struct conf_limits *cfg, const struct gw_lim_rating *r, const struct bms_snapshot *s,
 			double now, int64_t wall, struct gw_lim_state *st, struct gw_limits *out);
 
-/* A step for a pack whose cells do not fit its chemistry (model/chemfit.h:
+/* A step for a pack whose cells do not fit its chemistry (engine/chemfit.h:
  * its cell rules would be another chemistry's): fail-safe as a stale one
  * (CCL = DCL = 0 at once, nothing allowed, mode failsafe, the CVL and DVL
  * kept), reasons chemistry; back, its current limits recover by the hold

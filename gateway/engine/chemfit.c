@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/chemfit.c - a pack's cells against its chemistry over its
+/* gateway/engine/chemfit.c - a pack's cells against its chemistry over its
  * polls (chemfit.h; the rule and its sources: conf/chem.c). */
 #include "chemfit.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc_record.c - the estimator's state as one line of text
+/* gateway/engine/soc_record.c - the estimator's state as one line of text
  * for the state file, and back (soc.h: gw_soc_save, gw_soc_load).
  *
  * The line: the version (1), then key=value fields, the time saved first:

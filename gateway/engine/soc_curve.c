@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc_curve.c - the open-circuit voltage of a rested cell
+/* gateway/engine/soc_curve.c - the open-circuit voltage of a rested cell
  * against its state of charge, for the estimator's rest points (soc.c)
  * and light-load points (soc_light.c).
  *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc_light.c - the estimator's light-load point (soc.h):
+/* gateway/engine/soc_light.c - the estimator's light-load point (soc.h):
  * where the open-circuit curve is steep enough to tell, the lowest cell
  * under a light discharge (or at rest) says how much charge is left at
  * most, and a count above that is brought down to it.

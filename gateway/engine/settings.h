@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/settings.h - the charge settings of one unit (a pack or the
+/* gateway/engine/settings.h - the charge settings of one unit (a pack or the
  * bank) that an energy manager may change at run time (bmsgw-modbus(7)
  * "CHARGE SETTINGS", design section 18): a SOC ceiling and floor with their
  * hysteresis, a force-charge request with an end, current caps on a lease,
@@ -10,8 +10,8 @@
  * allows: gw_settings_write() refuses a value out of range or one that
  * loosens it, whole (nothing of a refused write is taken).
  */
-#ifndef GATEWAY_MODEL_SETTINGS_H
-#define GATEWAY_MODEL_SETTINGS_H
+#ifndef GATEWAY_ENGINE_SETTINGS_H
+#define GATEWAY_ENGINE_SETTINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>

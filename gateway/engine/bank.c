@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/bank.c - the bank unit: one virtual pack aggregating the fresh
+/* gateway/engine/bank.c - the bank unit: one virtual pack aggregating the fresh
  * packs of a parallel bank, computed from the packs' last complete snapshots
- * (so it is never fresher or staler than they are) by bankstate.c, which
- * keeps it for every reader.
- * gw_bank_aggregate() is pure: snapshots in, aggregate out.
+ * (so it is never fresher or staler than they are), pure: snapshots in,
+ * aggregate out (bank.h).  model/bankstate.c computes the daemon's from
+ * its packs and keeps it for every reader.
  *
  *   voltage   mean of the fresh packs          current, power   sum
  *   SOC, remaining, full capacity   the one rule of banksoc.h (sum of
  *             the remaining over the sum of the full Ah), which
- *             gw_bank_compute_from adds: not the pure aggregate's
+ *             gw_bank_soc_apply adds: not the aggregate's
  *   (a unit that gives no current, an active balancer beside a BMS, adds
  *   none and is not waited for)
  *   SOH   mean    cycles   max    MOS temperature   max
@@ -23,14 +23,13 @@
  *   deviation a fresh pack whose voltage departs from the median of the
  *             other fresh packs by more than max_deviation (needs 2 packs)
  *   missing   a pack of the bank that is not fresh, a balancer unit aside
- *             (gw_bank_compute_from): the failure flag's missing pack
+ *             (model/bankstate.c): the failure flag's missing pack
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw.h"
-#include "strings.h"
+#include "bank.h"
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -245,7 +244,7 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
  * snapshot: the SOC carried (the counted one with [soc] source = counted
  * once every fresh member's count is synced, else the BMSs'), the BMSs'
  * remaining and full capacity. */
-static void bank_soc(struct gw_bank_state *out)
+void gw_bank_soc_apply(struct gw_bank_state *out)
 {
 	struct bms_snapshot *s = &out->snap;
 	const struct gw_bank_soc *b = &out->soc;
@@ -361,23 +360,20 @@ static uint32_t strings_dev_mask(const struct conf_bank *cb, uint32_t by_string)
 	return mask;
 }
 
-/* The bank of the strings ss (each string at now). */
-static void bank_of_strings(const struct gw *gw, double now, const struct gw_string_state *ss,
-			    struct gw_bank_state *out)
+void gw_bank_of_strings(const struct conf_bank *cb, const struct gw_string_state *ss, const bool online[],
+			double state_threshold, struct gw_bank_state *out)
 {
-	const struct conf_bank *cb = &gw->conf->bank;
 	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
 	for (int s = 0; s < cb->nstrings; s++)
 		fresh[s] = ss[s].fresh ? &ss[s].snap : NULL;
-	gw_bank_aggregate(fresh, cb->nstrings, cb->max_deviation, gw->conf->soc.current_threshold, out);
+	gw_bank_aggregate(fresh, cb->nstrings, cb->max_deviation, state_threshold, out);
 	bool any = out->online > 0;
 	out->rb.deviation_mask = strings_dev_mask(cb, out->rb.deviation_mask);
 	out->online = 0;
 	out->online_mask = 0;
 	out->configured = (uint16_t)cb->npacks;
 	for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++) {
-		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		if (gw_pack_online_at(gw, p, now)) {
+		if (online[k]) {
 			out->online_mask |= 1u << (k & 31);
 			if (any)
 				out->online++;
@@ -390,40 +386,5 @@ static void bank_of_strings(const struct gw *gw, double now, const struct gw_str
 		return;
 	strings_extremes(cb, ss, out);
 	strings_soc(cb, ss, out);
-	bank_soc(out);
-}
-
-void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_string_state *ss,
-			  struct gw_bank_state *out)
-{
-	const struct conf_bank *cb = &gw->conf->bank;
-	if (cb->nstrings) {
-		bank_of_strings(gw, now, ss, out);
-		return;
-	}
-	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
-	int n = cb->npacks < CONF_MAX_PACKS ? cb->npacks : CONF_MAX_PACKS;
-	for (int k = 0; k < n; k++) {
-		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
-		fresh[k] = gw_pack_online_at(gw, p, now) ? &p->snap : NULL;
-	}
-	gw_bank_aggregate(fresh, n, cb->max_deviation, gw->conf->soc.current_threshold, out);
-	/* a balancer unit gone stale is no pack missing (banksoc.h) */
-	for (int k = 0; k < n; k++)
-		if (!fresh[k] && !gw_pack_is_balancer(gw->packs[cb->pack_idx[k]])) {
-			out->missing++;
-			out->missing_mask |= 1u << (k & 31);
-		}
-	gw_bank_soc_at(gw, now, &out->soc);
-	if (out->online)
-		bank_soc(out);
-}
-
-void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
-{
-	static struct gw_string_state ss[CONF_MAX_PACKS]; /* large: on the loop only */
-	const struct conf_bank *cb = &gw->conf->bank;
-	for (int s = 0; s < cb->nstrings && s < CONF_MAX_PACKS; s++)
-		gw_string_compute_at(gw, s, now, &ss[s]);
-	gw_bank_compute_from(gw, now, ss, out);
+	gw_bank_soc_apply(out);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/capacity.c - a pack's full and remaining capacity by the one
+/* gateway/engine/capacity.c - a pack's full and remaining capacity by the one
  * rule of capacity.h. */
 #include "capacity.h"
 

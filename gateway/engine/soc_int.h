@@ -1,13 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc_int.h - between soc.c (the count and its points) and
- * soc_light.c (the light-load point): what the two share.  Not for other
- * files: soc.h is the estimator's interface. */
-#ifndef GATEWAY_MODEL_SOC_INT_H
-#define GATEWAY_MODEL_SOC_INT_H
+/* gateway/engine/soc_int.h - between soc.c (the points and what they
+ * teach: capacity samples, the learned offset), soc_step.c (one poll
+ * through them) and soc_light.c (the light-load point): what they share.
+ * Not for other files: soc.h is the estimator's interface. */
+#ifndef GATEWAY_ENGINE_SOC_INT_H
+#define GATEWAY_ENGINE_SOC_INT_H
 
 #include <math.h>
 
 #include "soc.h"
+
+static inline double gw_soc_clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The capacity in use: the samples' median once measured, else the prior
+ * (NAN unknown). */
+double gw_soc_capacity_in_use(const struct gw_soc *s, const struct conf_soc *c);
+/* The points (soc.c), at the capacity in use cap: a full point at t
+ * (100 %), an empty point (0 %), a rest point of r % on the count's scale;
+ * each what its run since the last one taught. */
+void gw_soc_full_point(struct gw_soc *s, const struct conf_soc *c, double cap, double t, struct gw_soc_ev *ev);
+void gw_soc_empty_point(struct gw_soc *s, const struct conf_soc *c, double cap, struct gw_soc_ev *ev);
+void gw_soc_rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev);
 
 /* Has a condition held for `need` s at t?  True once: the point, once
  * taken (the caller sets tm->taken), is taken again only after the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/banksoc.c - the bank's SOC and capacities, one rule for
+/* gateway/engine/banksoc.c - the bank's SOC and capacities, one rule for
  * every output (banksoc.h): the sum of the fresh members' remaining Ah over
  * the sum of their full Ah, for the BMSs' figures and for the count.
  */
@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "capacity.h"
-#include "gw.h"
 
 /* A member's full and remaining Ah by the one rule (capacity.h); false:
  * it lacks one of them. */
@@ -46,25 +45,4 @@ void gw_bank_soc(const struct gw_bank_member *m, int n, const struct conf_soc *c
 	o->remain_ah = whole ? remain : NAN;
 	o->full_ah = whole ? full : NAN;
 	gw_soc_bank(est, nest, c, o->soc_bms, t, &o->counted);
-}
-
-void gw_bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	struct gw_bank_member m[CONF_MAX_PACKS];
-	int n = b->npacks < CONF_MAX_PACKS ? b->npacks : CONF_MAX_PACKS;
-	for (int k = 0; k < n; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		/* the BMS's SOC as socunit.c took it before the count was carried;
-		 * a snapshot it never saw carries none */
-		double bms = isfinite(p->soc.bms_soc) ? p->soc.bms_soc : p->snap.present & BMS_HAS_SOC ? p->snap.soc : NAN;
-		m[k] = (struct gw_bank_member){
-			.snap = gw_pack_online_at(gw, p, now) ? &p->snap : NULL,
-			.bms_soc = bms,
-			.capacity = p->cfg->soc.capacity,
-			.est = &p->soc.est,
-			.balancer = gw_pack_is_balancer(p),
-		};
-	}
-	gw_bank_soc(m, n, &gw->conf->soc, now, o);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/soc.h - bmsgw's own state of charge: a count of the charge
+/* gateway/engine/soc.h - bmsgw's own state of charge: a count of the charge
  * from the BMS's current, set at full, empty and rest points, pulled down
  * at knee points, held under the open-circuit curve at light-load points,
  * with a learned current offset and a measured capacity (design sections 17
@@ -20,10 +20,10 @@
  *     resumed, an older one keeps only what was learned);
  *   - for what it publishes: gw_soc_output() per pack, gw_soc_bank() for
  *     the bank (the sum of its fresh packs' counts over the sum of their
- *     capacities: model/banksoc.h, the one rule of the bank).
+ *     capacities: engine/banksoc.h, the one rule of the bank).
  */
-#ifndef GATEWAY_MODEL_SOC_H
-#define GATEWAY_MODEL_SOC_H
+#ifndef GATEWAY_ENGINE_SOC_H
+#define GATEWAY_ENGINE_SOC_H
 
 #include <stdbool.h>
 #include <stddef.h>

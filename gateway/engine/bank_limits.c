@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/bank_limits.c - the charge and discharge limits of the bank:
+/* gateway/engine/bank_limits.c - the charge and discharge limits of the bank:
  * its target from its packs' limits (gw_limits_bank, stateless) and what it
  * publishes of them over time (gw_limits_bank_follow).  limits.h says what
  * each rule is; the reasons:

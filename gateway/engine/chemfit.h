@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/chemfit.h - whether a pack's cells fit its chemistry: the
+/* gateway/engine/chemfit.h - whether a pack's cells fit its chemistry: the
  * chemistry rule of conf/chem.h (one reading) judged over the pack's good
  * polls.
  *
@@ -16,8 +16,8 @@
  *
  * Pure: the caller owns one struct gw_chemfit per pack (zeroed: nothing
  * judged) and steps it at each good poll. */
-#ifndef GATEWAY_MODEL_CHEMFIT_H
-#define GATEWAY_MODEL_CHEMFIT_H
+#ifndef GATEWAY_ENGINE_CHEMFIT_H
+#define GATEWAY_ENGINE_CHEMFIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/model/string_limits.c - the charge and discharge limits of a
+/* gateway/engine/string_limits.c - the charge and discharge limits of a
  * string of packs in series, from its members' (strings.h):
  *
  *   CVL, DVL   the sums of the members': the inverter regulates the sum, and
