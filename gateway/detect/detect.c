@@ -199,6 +199,8 @@ int gw_detect(struct ev_loop *loop, const struct gw_detect_opts *o, FILE *out, F
 	d->out = out;
 	d->err = err;
 	d->rc = 2;
+	d->start_listening = gw_det_listen_start;
+	d->start_probing = gw_det_probe_start;
 	ev_now_update(loop);
 	d->t0 = d->quiet_from = ev_now(loop);
 	if (parse_port(d) == 0 && (d->port.is_tcp || !port_held(d)) && open_link(d) == 0) {
