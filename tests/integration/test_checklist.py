@@ -50,6 +50,7 @@ a mention in README (its "Where to read on" table), an integration test
 that configures it and its place in test_reload_keys.py's base
 configuration."""
 import glob
+import json
 import os
 import re
 import subprocess
@@ -223,6 +224,30 @@ def check_inverters():
         c.ok(re.search(r"^## \d+[a-z]?\. %s:" % re.escape(name), doc, re.M) is not None,
              "%s: a section of gateway/inverter/PROTOCOLS.md" % name)
         c.ok(re.search(r"^\.B %s$" % re.escape(name), ini5, re.M) is not None, "%s: bmsgw.ini(5) names it" % name)
+
+
+def check_list_protocols(ids):
+    """bmsgw --list-protocols (text and --json) is the registry, in its
+    order, with its ids; --json goes with it alone."""
+    exe = os.path.join(ROOT, RUN, "bmsgw")
+    want = [(pid, sym.replace("_", "-")) for pid, sym in ids]
+    text = subprocess.run([exe, "--list-protocols"], capture_output=True, text=True)
+    got = [(int(f[1]), f[0]) for f in (line.split() for line in text.stdout.splitlines()) if len(f) >= 3]
+    c.ok(text.returncode == 0 and got == want,
+         "bmsgw --list-protocols: every protocol and its id, in the registry's order (%d)" % len(got))
+    js = subprocess.run([exe, "--list-protocols", "--json"], capture_output=True, text=True)
+    try:
+        table = json.loads(js.stdout)
+    except ValueError:
+        table = []
+    c.ok(js.returncode == 0 and [(p.get("id"), p.get("name")) for p in table] == want,
+         "bmsgw --list-protocols --json: a JSON array of the registry (%d)" % len(table))
+    ble = [p["name"] for p in table if p.get("ble") and p["ble"]["layouts"]]
+    c.ok(all(lay["service"] and lay["notify"] for p in table if p.get("ble") for lay in p["ble"]["layouts"]) and
+         "gobel" in ble, "--json: every GATT layout has its service and notifier (%d protocols)" % len(ble))
+    bad = subprocess.run([exe, "--json"], capture_output=True, text=True)
+    c.ok(bad.returncode == 2 and "--json goes with --list-protocols" in bad.stderr,
+         "bmsgw --json alone: exit 2, said (%r)" % bad.stderr.strip())
 
 
 def run_check(name, body):
@@ -444,6 +469,7 @@ def main():
         if serial_protocol(name):
             check_probe(sym, name, detect_test, probes_doc)
     c.eq(sorted(gw_list), sorted(s.replace("_", "-") for s in syms), "bmsgw lists exactly the registry")
+    check_list_protocols(ids)
     check_implied([s.replace("_", "-") for s in syms])
     return c.report()
 

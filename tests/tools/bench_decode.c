@@ -153,7 +153,6 @@ struct bench_case {
 	bool text; /* ASCII frames as they are, else hex */
 	const char *wire;
 	bool slcan; /* text: an slcan adapter's lines, made records first (every poll) */
-	bool ble;   /* over Bluetooth LE (poll.link), as a case named <protocol>-ble */
 };
 
 static const struct bench_case cases[] = {
@@ -403,8 +402,9 @@ static const struct bench_case cases[] = {
 		"\"Cell15\":3.305,\"Cell16\":3.306}}", false },
 };
 
-/* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
-static int bench(const struct bench_case *c, double seconds)
+/* Polls per second of c for about `seconds` (ble: over Bluetooth LE, as a
+ * case named <protocol>-ble); 0 if its poll does not decode. */
+static int bench(const struct bench_case *c, double seconds, bool ble)
 {
 	static uint8_t wire[4096];
 	size_t n = c->text ? strlen(c->wire) : hex(c->wire, wire, sizeof(wire));
@@ -419,7 +419,7 @@ static int bench(const struct bench_case *c, double seconds)
 	poll.kept.ident_state = BMS_IDENT_NONE;
 	/* a case named <protocol>-ble: the protocol's Bluetooth LE dialect */
 	size_t nl = strlen(c->name);
-	if (c->ble || (nl > 4 && strcmp(c->name + nl - 4, "-ble") == 0))
+	if (ble || (nl > 4 && strcmp(c->name + nl - 4, "-ble") == 0))
 		poll.link = BMS_LINK_BLE;
 	uint16_t regs[REG_MAP_SIZE];
 	if (run_poll(c->drv, c->addr, wire, n, &poll) != 0) {
@@ -477,8 +477,9 @@ static void bench_gen(const struct gen_case *g)
 		memcpy(wire + n, g->frames[k], l + 1);
 		n += l;
 	}
-	struct bench_case c = { g->name, g->drv, g->drv->default_address, false, wire, false, g->drv->ble_only };
-	if (bench(&c, 1.0) != 0)
+	uint8_t addr = g->drv->default_address ? g->drv->default_address : g->drv->min_address;
+	struct bench_case c = { g->name, g->drv, addr, false, wire, false };
+	if (bench(&c, 1.0, g->drv->ble_only) != 0)
 		printf("%-12s (not measured: its fixtures make no whole poll)\n", g->name);
 }
 
@@ -486,7 +487,7 @@ int main(void)
 {
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		rc |= bench(&cases[i], i == 0 ? 2.0 : 1.0);
+		rc |= bench(&cases[i], i == 0 ? 2.0 : 1.0, false);
 	for (size_t i = 0; i < sizeof(gen_cases) / sizeof(gen_cases[0]); i++)
 		if (!has_case(gen_cases[i].drv))
 			bench_gen(&gen_cases[i]);
