@@ -283,6 +283,13 @@ double conf_pack_gap(const struct conf_pack *p, bool write)
 	return t35 > floor ? t35 : floor;
 }
 
+/* The freshness rule every reader of a pack's data shares (units,
+ * warnings): its own stale_after, else [gateway]'s. */
+double conf_pack_stale_after(const struct conf_pack *p, double g)
+{
+	return p->stale_after > 0 ? p->stale_after : g;
+}
+
 /* `gap` is a property of the wire: given on one pack of a port, it holds for
  * every pack of that port (check_packs() refused different values). */
 static void share_gaps(struct load *x)

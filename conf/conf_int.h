@@ -248,7 +248,7 @@ const char *conf__key_unit(int key);
  * default (each by its key's parser). */
 void conf__apply_defaults(enum conf_sect sect, void *obj);
 
-/* values.c */
+/* text.c */
 /* snprintf into a fixed buffer where cutting a long message short is fine
  * (vsnprintf: the compiler's truncation warnings do not apply). */
 __attribute__((format(printf, 3, 4)))
@@ -258,6 +258,8 @@ char *conf__rstrip(char *s);
 int conf__parse_long(const char *s, long *out);
 /* A hint when a value holds '#': only " ;" starts a comment after a value. */
 const char *conf__comment_hint(const char *v);
+
+/* values.c */
 bool conf__valid_pack_name(const char *s, size_t len);
 void conf__list_protocols(char *buf, size_t cap);
 /* "a, b, c" of a NULL-terminated word list. */

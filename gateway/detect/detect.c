@@ -209,6 +209,8 @@ struct gw_detect *gw_detect_new(struct ev_loop *loop, const struct gw_detect_opt
 	d->done = done;
 	d->done_arg = arg;
 	d->rc = 2;
+	d->start_listening = gw_det_listen_start;
+	d->start_probing = gw_det_probe_start;
 	ev_now_update(loop);
 	d->t0 = d->quiet_from = ev_now(loop);
 	watch(d);

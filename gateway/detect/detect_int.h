@@ -123,10 +123,20 @@ struct det {
 	struct gw_found found[GW_FOUND_MAX];
 	int nfound;
 	unsigned sent;
+	/* The phases' starts (detect.c sets them): a phase that ends starts
+	 * the next through these, so that listen.c and probing.c never call
+	 * each other. */
+	void (*start_listening)(struct det *d);
+	void (*start_probing)(struct det *d);
 };
 
-/* detect.c */
-double gw_det_now(const struct det *d);
+/* The detector's clock: seconds since it started. */
+static inline double gw_det_now(const struct det *d)
+{
+	return ev_now(d->loop) - d->t0;
+}
+
+/* run.c */
 void gw_det_timer(struct det *d, double after);
 void gw_det_finish(struct det *d, int rc);
 int gw_det_set_baud(struct det *d, int baud);
@@ -141,7 +151,7 @@ int gw_det_master(struct det *d, int baud);
 /* The verdict: 0 packs named (listen sections), 2 a master without answers,
  * -1 no master of a listening protocol (say what was heard instead). */
 int gw_det_master_end(struct det *d, int baud);
-/* probe.c */
+/* probing.c */
 void gw_det_probe_start(struct det *d);
 void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n);
 void gw_det_probe_timer(struct det *d);

@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/run.c - the detector's run as its phases share it: its
- * clock, its one timer, the port's baud rate, and its end (the sections
- * said, the loop left).  The phases (listen.c, probing.c) call these and
- * detect.c dispatches the link's and the timer's events to them, so that
- * no phase calls back into the file that calls it.  The end tells the
- * detector's owner (the tool's loop ends, the daemon's job is done).
+ * one timer, the port's baud rate, and its end (the sections said, the
+ * loop left; its clock is gw_det_now() of detect_int.h).  The phases
+ * (listen.c, probing.c) call these, start each other through the
+ * detector's start_listening / start_probing, and detect.c dispatches the
+ * link's and the timer's events to them, so that no phase calls back into
+ * the file that calls it.  The end tells the detector's owner (the tool's
+ * loop ends, the daemon's job is done).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "detect_int.h"
-
-double gw_det_now(const struct det *d)
-{
-	return ev_now(d->loop) - d->t0;
-}
 
 void gw_det_timer(struct det *d, double after)
 {

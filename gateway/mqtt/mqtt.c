@@ -70,6 +70,8 @@ static void *mqtt_commit(const struct gw_svc_ctx *x)
 		bool was_on = next->cfg.backfill;
 		take_live(&next->cfg, &x->nc->mqtt);
 		mq_bf_reloaded(next, was_on);
+		mq_slots_sync(next);
+		mq_bf_sync(next);
 		mq_reloaded(next, x->oc);
 	}
 	return next;

@@ -135,7 +135,8 @@ void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
  * its topic (in `topic`), malloc'ed; NULL: none ([mqtt] victron off, the
  * unit not online, or nothing the driver takes) */
 char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char *topic, size_t cap);
-/* backfill.c: [mqtt] backfill (the units follow mq_slots_sync) */
+/* backfill.c: [mqtt] backfill (mq_bf_sync: the units follow the slots,
+ * called right after mq_slots_sync by its callers) */
 void mq_bf_init(struct gw_mqtt *m);
 void mq_bf_sync(struct gw_mqtt *m);
 void mq_bf_reloaded(struct gw_mqtt *m, bool was_on);

@@ -67,7 +67,6 @@ void mq_slots_sync(struct gw_mqtt *m)
 	}
 	for (int i = gw->npacks; i < CONF_MAX_PACKS; i++)
 		memset(&m->packs[i], 0, sizeof(m->packs[i]));
-	mq_bf_sync(m);
 }
 
 /* Publish when connected; `essential` messages (discovery, availability)
@@ -515,12 +514,12 @@ static void clear_unit(struct gw_mqtt *m, const struct conf *oc, const char *nam
 }
 
 /* After a reload on the same broker (gw->conf is the new configuration,
- * oc the old one): clear the topics of removed units and of switches no
- * longer allowed, then announce and publish everything again. */
+ * oc the old one; the slots and the backfill's units synced first): clear
+ * the topics of removed units and of switches no longer allowed, then
+ * announce and publish everything again. */
 void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 {
 	struct gw *gw = m->gw;
-	mq_slots_sync(m);
 	for (int i = 0; i < oc->npacks; i++)
 		if (!configured(gw, oc->packs[i].name)) {
 			gw_info("mqtt: pack %s removed: its entities and topics are cleared", oc->packs[i].name);

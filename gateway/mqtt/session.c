@@ -209,6 +209,7 @@ void mq_start(struct gw_mqtt *m)
 {
 	const struct conf_mqtt *c = &m->cfg;
 	mq_slots_sync(m);
+	mq_bf_sync(m);
 	gw_info("mqtt: publishing under %s/ to %s:%d%s as %s", c->topic_prefix, c->host, c->port,
 		c->tls ? " (TLS)" : "", c->client_id);
 	gw_mqs_start(&m->sess);
