@@ -22,7 +22,8 @@ struct rvc_field {
 #define RF_HEAD(dgn) RF(dgn, 0, 1, instance), RF(dgn, 1, 1, priority)
 
 /* Sources: bms/PROTOCOLS.md §59 (CoachProxy-OS's rvc-spec.yml, rvc2mqtt's
- * for DC_SOURCE_STATUS_11, thomasonw/RV-C's encoders). */
+ * for DC_SOURCE_STATUS_11, thomasonw/RV-C's encoders; DC_SOURCE_STATUS_6
+ * bytes 3-4 from dbus-serialbattery's rv_c_can.py). */
 static const struct rvc_field fields[] = {
 	RF_HEAD(RVC_DC1), RF(RVC_DC1, 2, 2, voltage), RF(RVC_DC1, 4, 4, current),
 	RF_HEAD(RVC_DC2), RF(RVC_DC2, 2, 2, temp), RF(RVC_DC2, 4, 1, soc), RF(RVC_DC2, 5, 2, minutes),
@@ -30,7 +31,7 @@ static const struct rvc_field fields[] = {
 	RF(RVC_DC3, 6, 2, ripple_mv),
 	RF_HEAD(RVC_DC4), RF(RVC_DC4, 2, 1, charge_state), RF(RVC_DC4, 3, 2, cvl), RF(RVC_DC4, 5, 2, ccl),
 	RF(RVC_DC4, 7, 1, type_byte),
-	RF_HEAD(RVC_DC6), RF(RVC_DC6, 2, 1, dc6),
+	RF_HEAD(RVC_DC6), RF(RVC_DC6, 2, 1, dc6), RF(RVC_DC6, 3, 1, dc6_soc_temp), RF(RVC_DC6, 4, 1, dc6_temp_cur),
 	RF_HEAD(RVC_DC11), RF(RVC_DC11, 2, 1, dc11), RF(RVC_DC11, 3, 2, full_ah), RF(RVC_DC11, 5, 2, power_w),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -65,6 +65,13 @@ enum rvc_charge_state {
 #define RVC_DC6_HV_DISCONNECT 2u  /* high voltage disconnect */
 #define RVC_DC6_LV_LIMIT 4u       /* low voltage limit reached */
 #define RVC_DC6_LV_DISCONNECT 6u  /* low voltage disconnect */
+/* DC_SOURCE_STATUS_6 byte 3: low SOC limit (0) and disconnect (2), low
+ * temperature limit (4) and disconnect (6); byte 4: high temperature limit
+ * (0) and disconnect (2), high current limit (4) and disconnect (6). */
+#define RVC_DC6_LIMIT 0u
+#define RVC_DC6_DISCONNECT 2u
+#define RVC_DC6_LIMIT_HI 4u
+#define RVC_DC6_DISCONNECT_HI 6u
 #define RVC_DC11_DISCHARGE 0u     /* the discharge bus connected */
 #define RVC_DC11_CHARGE 2u        /* the charge bus connected */
 #define RVC_DC11_CHARGE_DETECTED 4u
@@ -87,6 +94,8 @@ struct rvc_dc_raw {
 	uint16_t ccl;
 	uint8_t type_byte;            /* byte 7 whole: the type in bits 0-3 */
 	uint8_t dc6;                  /* DC6 byte 2 */
+	uint8_t dc6_soc_temp;         /* DC6 byte 3 */
+	uint8_t dc6_temp_cur;         /* DC6 byte 4 */
 	uint8_t dc11;                 /* DC11 byte 2 */
 	uint16_t full_ah;
 	uint16_t power_w;

@@ -89,7 +89,7 @@ static void test_scalings(void)
 	CHECK(!rvc_get(RVC_DC3, d, 7, &r));
 	CHECK_EQ_INT(r.soh, 7);
 	CHECK(!rvc_get(0x1FFD4, d, 8, &r));
-	CHECK(rvc_get(RVC_DC6, d, 3, &r) && !rvc_get(RVC_DC6, d, 2, &r));
+	CHECK(rvc_get(RVC_DC6, d, 5, &r) && !rvc_get(RVC_DC6, d, 4, &r)); /* bytes 2-4 */
 	CHECK(rvc_get(RVC_DC11, d, 7, &r) && !rvc_get(RVC_DC11, d, 6, &r));
 	/* the 2-bit states: 01 yes, 00 no, 10 / 11 neither */
 	CHECK_EQ_INT(rvc_state2(0x01, RVC_DC6_HV_LIMIT), 1);
