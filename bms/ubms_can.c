@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* bms/ubms_can.c - a Valence U-BMS with U27-12XP modules (four LiFePO4
+ * cells each) on its CAN port, read listen only: bmsgw never sends a frame,
+ * not even the VMU's mode command 0x440 (ubms-can).
+ *
+ * See bms/PROTOCOLS.md §60.  250 kbit/s, 11-bit identifiers; the layouts
+ * are gimx/dbus_ubms's (ubmsbattery.py, dbus_ubms.py), its candumps of a
+ * real U-BMS the unit test's frames.  The U-BMS sends, in bursts about
+ * every 0.55 s (the cells of three modules a burst):
+ *	0x0C0 SOC %, mode (bits 0-1: 0 standby, 1 charge, 2 drive; bit 4
+ *	      balancing; bits 5-6 low temperature), alarms (voltage and cell
+ *	      temperature), internal errors, alarms (current and PCB
+ *	      temperature), modules communicating, modules balancing,
+ *	      shutdown reason
+ *	0x0C1 pack voltage (whole volts, scaled as the U-BMS is configured:
+ *	      not read), current u16 (bytes 1-2) 1 A with a 32768 offset, in
+ *	      drive mode the discharge limit u16 0.1 A (bytes 3-4) and the
+ *	      charge limit 0.1 A (bytes 5 and 7)
+ *	0x0C4 highest and lowest cell temperature, the highest PCB
+ *	      temperature (degC + 40; bytes 0, 1, 3), highest and lowest cell
+ *	      u16 mV
+ *	0x350 + 2 (m - 1), 0x351 + 2 (m - 1): module m's cells 1-3 and 4,
+ *	      big-endian u16 mV from byte 2
+ * The pack's cells are the modules' in series: modules 1 to N/4 with
+ * `cells = N` (a bank of parallel strings: modules 1 to N/4 one string, as
+ * dbus_ubms asks), else every module communicating (at most eight, the 32
+ * cells of a snapshot: more modules need `cells`); the voltage is their
+ * sum (0x0C1's whole volts depend on the U-BMS's voltage scaling).  A poll
+ * is whole once 0x0C0, 0x0C1, 0x0C4 and both cell frames of each of those
+ * modules arrived (0x0C1 is read with the mode of the poll's 0x0C0, which
+ * comes after it).  A refused frame fails the poll.  Any other identifier
+ * (the module frames 0x06A, 0x46A, 0x76A ..., 0x180, 0x184, 0x188, a VMU's
+ * 0x440) is passed over.
+ */
+#include "bms.h"
+
+#include <string.h>
+
+#include "drivers.h"
+
+#define UB_MODULES 16  /* 0x350 ... 0x36F */
+#define UB_SERIES (BMS_MAX_CELLS / 4) /* the most modules in series bmsgw lists */
+#define UB_CELLS 4     /* a U27-12XP */
+#define UB_T_OFF 40
+#define UB_I_ZERO 32768u
+
+/* poll->seen: the three status frames; the cell frames in the state. */
+enum { UB_C0, UB_C1, UB_C4 };
+#define UB_NEED ((1u << UB_C0) | (1u << UB_C1) | (1u << UB_C4))
+
+/* The driver's state of a poll: which of each module's two cell frames
+ * arrived (bit 2m the first, 2m + 1 the second; the cells go into the
+ * snapshot's list), 0x0C1 kept for the mode of the 0x0C0 after it, the
+ * modules communicating. */
+struct ub_state {
+	uint32_t halves;
+	uint8_t modules;
+	uint8_t mode;
+	uint8_t c1[8];
+};
+
+static enum bms_scan ub_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
+{
+	(void)poll;
+	return bms_can_scan(buf, len, n);
+}
+
+/* The modules in series this poll reads: `cells` / 4, else the modules
+ * communicating (0 until 0x0C0 says). */
+static unsigned ub_series(const struct bms_poll *poll)
+{
+	const struct ub_state *st = BMS_PRIV(poll, const struct ub_state);
+	unsigned n = poll->cells_forced ? (poll->cells_forced + UB_CELLS - 1u) / UB_CELLS : st->modules;
+	return n > UB_SERIES ? UB_SERIES : n;
+}
+
+static bool ub_whole(const struct bms_poll *poll)
+{
+	unsigned n = ub_series(poll);
+	uint32_t want = (1u << (2u * n)) - 1u; /* n <= 8 */
+	return (poll->seen & UB_NEED) == UB_NEED && n && (BMS_PRIV(poll, const struct ub_state)->halves & want) == want;
+}
+
+/* 0x0C0: SOC, mode, alarms, modules. */
+static int ub_c0(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	struct ub_state *st = BMS_PRIV(poll, struct ub_state);
+	if (d[0] > 100 || d[5] == 0 || d[5] > UB_MODULES)
+		return BMS_E_RANGE;
+	if (!poll->cells_forced && d[5] > UB_SERIES)
+		return BMS_E_RANGE; /* more than 32 cells in series: a bank of strings needs `cells` */
+	s->soc = d[0];
+	st->mode = d[1];
+	st->modules = d[5];
+	uint32_t al = 0;
+	al |= (d[2] & 0x08u) ? BMS_AL_SOC_LOW : 0;
+	al |= (d[2] & 0x10u) ? BMS_AL_PACK_UV : 0;
+	al |= (d[2] & 0x20u) ? BMS_AL_PACK_OV : 0;
+	al |= (d[2] & 0x06u) ? BMS_AL_CHG_OT | BMS_AL_DSG_OT : 0;
+	al |= (d[1] & 0x60u) ? BMS_AL_CHG_UT | BMS_AL_DSG_UT : 0;
+	al |= (d[4] & 0x03u) ? BMS_AL_DSG_OC : 0;
+	al |= (d[4] & 0x18u) ? BMS_AL_MOS_OT : 0;
+	al |= ((d[2] & 0x01u) || (d[3] & 0x02u)) ? BMS_AL_COMM : 0; /* modules missing or too many */
+	al |= (d[3] & ~0x02u) || d[7] ? BMS_AL_OTHER : 0; /* another internal error, a shutdown reason */
+	s->alarms = al;
+	s->raw_alarms[0] = (uint16_t)(d[2] | d[3] << 8);
+	s->raw_alarms[1] = (uint16_t)(d[4] | d[1] << 8);
+	s->raw_alarms[2] = d[7];
+	s->nraw = 3;
+	s->balancing = (d[1] & 0x10u) != 0;
+	s->present |= BMS_HAS_SOC | BMS_HAS_ALARMS | BMS_HAS_BALANCING;
+	return BMS_OK;
+}
+
+/* 0x0C4: temperatures (kept as the highest and lowest), the BMS's own
+ * highest and lowest cell. */
+static int ub_c4(struct bms_poll *poll, const uint8_t *d)
+{
+	struct bms_snapshot *s = &poll->snap;
+	unsigned hi = bms_le16(d + 4), lo = bms_le16(d + 6);
+	if (d[0] < d[1] || hi < lo || lo < BMS_PLAUSIBLE_MIN_CELL_MV || hi > BMS_PLAUSIBLE_MAX_CELL_MV)
+		return BMS_E_RANGE;
+	s->temp_c[0] = (float)d[0] - UB_T_OFF;
+	s->temp_c[1] = (float)d[1] - UB_T_OFF;
+	s->ntemps = 2;
+	bms_set_temp_ext(s, s->temp_c[0], s->temp_c[1]);
+	s->mos_temp_c = (float)d[3] - UB_T_OFF;
+	bms_set_cell_ext(s, hi, 0, lo, 0);
+	s->present |= BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP;
+	return BMS_OK;
+}
+
+/* A cell frame: module m's cells 1-3 (first) or 4 (second), each checked
+ * before any is kept (a module beyond the 32 cells listed: checked only). */
+static int ub_cells(struct bms_poll *poll, unsigned m, bool second, const struct bms_can_msg *msg)
+{
+	struct ub_state *st = BMS_PRIV(poll, struct ub_state);
+	unsigned n = second ? 1u : 3u;
+	if (msg->dlc < 2u + 2u * n)
+		return BMS_E_SHORT;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned mv = bms_be16(msg->data + 2 + 2 * i);
+		if (mv < BMS_PLAUSIBLE_MIN_CELL_MV || mv > BMS_PLAUSIBLE_MAX_CELL_MV)
+			return BMS_E_RANGE;
+	}
+	if (m >= UB_SERIES)
+		return BMS_OK;
+	for (unsigned i = 0; i < n; i++)
+		poll->snap.cell_mv[m * UB_CELLS + (second ? 3u : 0u) + i] = bms_be16(msg->data + 2 + 2 * i);
+	st->halves |= 1u << (2u * m + (second ? 1u : 0u));
+	return BMS_OK;
+}
+
+static int ub_frame(struct bms_poll *poll, const struct bms_can_msg *m)
+{
+	static const uint8_t min_dlc[3] = { 8, 5, 8 };
+	int k = m->id == 0x0C0 ? UB_C0 : m->id == 0x0C1 ? UB_C1 : UB_C4;
+	if (m->dlc < min_dlc[k])
+		return BMS_E_SHORT;
+	poll->seen |= 1u << k;
+	if (k == UB_C1) {
+		memcpy(BMS_PRIV(poll, struct ub_state)->c1, m->data, 8);
+		return BMS_OK;
+	}
+	return k == UB_C0 ? ub_c0(poll, m->data) : ub_c4(poll, m->data);
+}
+
+static int ub_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	struct bms_can_msg m;
+	int rc = bms_can_parse(frame, len, &m);
+	if (rc != BMS_OK)
+		return rc;
+	if (m.ext || m.rtr)
+		return BMS_E_UNEXPECTED;
+	if (m.id == 0x0C0 || m.id == 0x0C1 || m.id == 0x0C4)
+		rc = ub_frame(poll, &m);
+	else if (m.id >= 0x350 && m.id < 0x350 + 2 * UB_MODULES)
+		rc = ub_cells(poll, (m.id - 0x350) / 2, (m.id & 1u) != 0, &m);
+	else
+		return BMS_E_UNEXPECTED; /* another frame of the U-BMS, another node's */
+	if (rc != BMS_OK) {
+		poll->seen |= BMS_CAN_REFUSED;
+		return rc;
+	}
+	poll->sub++;
+	return ub_whole(poll) ? BMS_OK : BMS_MORE;
+}
+
+/* The wait ended: a poll is used only whole and with no frame refused. */
+static bool ub_timeout(struct bms_poll *poll)
+{
+	return ub_whole(poll) && !(poll->seen & BMS_CAN_REFUSED);
+}
+
+/* 0x0C1 with the poll's mode: the current, the limits in drive mode. */
+static int ub_c1(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const struct ub_state *st = BMS_PRIV(poll, const struct ub_state);
+	float cur = (float)((int)bms_le16(st->c1 + 1) - (int)UB_I_ZERO);
+	if (cur > BMS_PLAUSIBLE_MAX_A || cur < -BMS_PLAUSIBLE_MAX_A)
+		return BMS_E_RANGE;
+	s->current = poll->invert_current ? -cur : cur;
+	s->present |= BMS_HAS_CURRENT;
+	if ((st->mode & 0x03u) == 2)
+		bms_set_cur_limits(poll, (float)(st->c1[5] | st->c1[7] << 8) / 10.0f, (float)bms_le16(st->c1 + 3) / 10.0f,
+				   false);
+	return BMS_OK;
+}
+
+static int ub_finish(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (!ub_timeout(poll) || ub_c1(poll) != BMS_OK)
+		return BMS_E_INVALID;
+	unsigned n = ub_series(poll) * UB_CELLS;
+	if (poll->cells_forced && poll->cells_forced < n)
+		n = poll->cells_forced;
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < n; i++)
+		sum += s->cell_mv[i];
+	for (unsigned i = n; i < BMS_MAX_CELLS; i++)
+		s->cell_mv[i] = 0; /* none beyond the string */
+	s->ncells = (uint8_t)n;
+	s->voltage = (float)sum / 1000.0f;
+	s->present |= BMS_HAS_CELLS | BMS_HAS_VOLTAGE;
+	return BMS_OK;
+}
+
+const struct bms_driver bms_ubms_can_driver = {
+	.name = "ubms-can",
+	.description = "Valence U-BMS with U27-12XP modules on its CAN port, read listen only "
+		       "(0x0C0, 0x0C1, 0x0C4, the modules' cells 0x350 ...)",
+	.vendor = "Valence",
+	.protocol_id = 51,
+	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_TEMPS |
+		BMS_HAS_MOS_TEMP | BMS_HAS_BALANCING | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_CELL_EXT |
+		BMS_HAS_TEMP_EXT,
+	/* the serial line of an slcan adapter; the bus runs at can_bitrate */
+	.default_baud = 115200,
+	.min_address = 0,
+	.max_address = 0,
+	/* the cells of all modules come in three bursts, about 1.7 s */
+	.default_timeout = 3.0,
+	.listen_only = true,
+	.scan = ub_scan,
+	.handle = ub_handle,
+	.timeout = ub_timeout,
+	.finish = ub_finish,
+	.can_bitrate = 250000,
+	/* 0x0C0 ... 0x0CF and 0x350 ... 0x36F share bit 6: the filter passes
+	 * them (and the other ids with it, which handle() passes over) */
+	.can_id = 0x040,
+	.can_mask = 0x040,
+};

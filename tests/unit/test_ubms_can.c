@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_ubms_can.c - a Valence U-BMS read listen only on its CAN
+ * port (bms/ubms_can.c), on the frames of gimx/dbus_ubms's candumps of a
+ * real U-BMS with eight U27-12XP modules (tests/fixtures/README.md):
+ * UBMS-01 one cycle of the modules' cells and the status frames while it
+ * discharges at 16 A, UBMS-02 the same while it absorbs at +4 A (the charge
+ * limit down to 14.6 A), UBMS-03 a 0x0C1 charging at 24 A; in every
+ * chunking, as one string (`cells` 0: every module) and as two modules in
+ * series (`cells = 8`, dbus_ubms's 2018 bank); the U-BMS's other frames, a
+ * VMU's command, extended and remote frames passed over; broken frames
+ * (short, impossible SOC, cells, temperatures, modules) refused, the poll
+ * with them; a poll without a module's cells not whole. */
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static const struct bms_driver *const drv = &bms_ubms_can_driver;
+
+#include "can_recs.h"
+#include "drive.h"
+
+#define UBMS_01 "350#01000CFE0CFE0CFE 351#01000CFE 352#01000CFF0CFE0CFC 353#01000CFD 354#01000CFC0CFE0CFD " \
+	"355#01000CFF 356#01000D020CFE0D00 357#01000CFF 358#01000CFF0CFF0CFE 359#01000CFF " \
+	"35A#01000D030CFF0D03 35B#01000D01 35C#01000CFE0CFE0D00 35D#01000CFF 35E#01000CFF0CFE0CFD " \
+	"35F#01000CFE 0C4#413C4040020DFC0C 0C1#0DF07FA705B60E04 0C0#520A000000080000 0C2#0000000000"
+#define UBMS_02 "350#01000E470E370E54 351#01000E4A 352#01000E2B0E4C0E4F 353#01000E4B 354#01000E3C0E360E58 " \
+	"355#01000E59 356#01000E390E390E49 357#01000E4F 358#01000E360E320E53 359#01000E53 " \
+	"35A#01000E520E550E32 35B#01000E52 35C#01000E310E520E4B 35D#01000E55 35E#01000E500E350E30 " \
+	"35F#01000E51 0C4#3D3B403E5A0E2A0E 0C1#0E04801105920E00 0C0#630A000000080000 0C2#0000000000"
+#define UBMS_03 "0C1#0D1880A705B60E04"
+
+/* Frames of the same bus the driver passes over: module 1's status pair,
+ * module SOCs and temperatures, the firmware frame (dbus_ubms's candumps),
+ * a VMU's mode command, an extended and a remote frame. */
+#define OTHERS "188#0101FFFB7EFE0861 06A#01DAE1D5D1D6E4DF 76A#01000871082E0973 180#9C0A260122434F33 " \
+	"440#00020000 18FF50E5#0102 0C0r#8"
+
+static const size_t chunks_odd[] = { 1, 3, 2, 7, 5, 11 };
+
+static struct drive_res feed(struct bms_poll *poll, struct bms_rx *rx, const char *text)
+{
+	uint8_t buf[2048];
+	size_t n = recs(buf, sizeof(buf), text);
+	return FEED_BYTES(poll, rx, buf, n, chunks_odd);
+}
+
+static void test_table(void)
+{
+	CHECK_STR(drv->name, "ubms-can");
+	CHECK_EQ_INT(drv->protocol_id, 51);
+	CHECK(bms_find("ubms-can") == drv);
+	CHECK(drv->listen_only && drv->next_request == NULL && drv->control_request == NULL);
+	CHECK_EQ_INT(drv->can_bitrate, 250000);
+	CHECK_EQ_INT(drv->can_ext_mask, 0);
+	static const uint16_t ids[] = { 0x0C0, 0x0C1, 0x0C4, 0x350, 0x35F, 0x36F };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		CHECK((ids[i] & drv->can_mask) == (drv->can_id & drv->can_mask));
+}
+
+/* UBMS-01: the 2018-09-03 bank discharging. */
+static void test_discharge(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	for (int inv = 0; inv < 2; inv++) {
+		drive_begin(&poll, &rx, 0, 0, inv);
+		struct drive_res r = feed(&poll, &rx, OTHERS " " UBMS_01);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.err, 0);
+		CHECK_EQ_INT(r.unexpected, 7); /* OTHERS (0x0C2 comes after the poll is whole) */
+		CHECK(drv->timeout(&poll));
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		const struct bms_snapshot *s = &poll.snap;
+		CHECK_EQ_INT(s->ncells, 32); /* every module communicating, in series */
+		CHECK_EQ_INT(s->cell_mv[0], 3326);
+		CHECK_EQ_INT(s->cell_mv[3], 3326);
+		CHECK_EQ_INT(s->cell_mv[31], 3326);
+		CHECK_EQ_INT(s->cell_mv[20], 3331); /* 0x35A's first cell: module 6, cell 1 */
+		CHECK_NEAR(s->current, inv ? 16 : -16, 1e-6); /* 0x7FF0 */
+		CHECK_NEAR(s->soc, 82, 1e-6);
+		CHECK_NEAR(s->bms_dcl_a, 144.7, 1e-4); /* drive mode: 0x05A7 */
+		CHECK_NEAR(s->bms_ccl_a, 120.6, 1e-4); /* 0xB6, 0x04 */
+		CHECK_EQ_INT(s->ntemps, 2);
+		CHECK_NEAR(s->temp_c[0], 25, 1e-6);
+		CHECK_NEAR(s->temp_c[1], 20, 1e-6);
+		CHECK_NEAR(s->mos_temp_c, 24, 1e-6);
+		CHECK_EQ_INT(s->ext_max_mv, 3330);
+		CHECK_EQ_INT(s->ext_min_mv, 3324);
+		CHECK_EQ_INT(s->alarms, 0);
+		CHECK(!s->balancing);
+	}
+	/* dbus_ubms's 2018 bank: two modules in series (`cells = 8`) */
+	drive_begin(&poll, &rx, 0, 8, false);
+	struct drive_res r = feed(&poll, &rx, UBMS_01);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 8);
+	CHECK_NEAR(poll.snap.voltage, 26.606, 1e-4); /* modules 1 and 2: 13.304 + 13.302 V */
+}
+
+/* UBMS-02: absorbing at +4 A, the charge limit down; UBMS-03 +24 A. */
+static void test_charge(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	drive_begin(&poll, &rx, 0, 16, false);
+	struct drive_res r = feed(&poll, &rx, UBMS_02);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	const struct bms_snapshot *s = &poll.snap;
+	CHECK_NEAR(s->current, 4, 1e-6);
+	CHECK_NEAR(s->soc, 99, 1e-6);
+	CHECK_NEAR(s->bms_ccl_a, 14.6, 1e-4);
+	CHECK_NEAR(s->bms_dcl_a, 129.7, 1e-4);
+	CHECK_EQ_INT(s->ncells, 16);
+	CHECK_EQ_INT(s->cell_mv[0], 0x0E47);
+	CHECK_EQ_INT(s->cell_mv[15], 0x0E4F); /* module 4, cell 4 (0x357) */
+	CHECK_NEAR(s->temp_c[0], 21, 1e-6);
+	/* UBMS-03 in place of its 0x0C1: +24 A */
+	drive_begin(&poll, &rx, 0, 8, false);
+	feed(&poll, &rx, "350#01000CFE0CFE0CFE 351#01000CFE 352#01000CFF0CFE0CFC 353#01000CFD " UBMS_03
+			 " 0C4#413C4040020DFC0C 0C0#520A000000080000");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.current, 24, 1e-6);
+	/* charge mode (1): no limits in 0x0C1 */
+	drive_begin(&poll, &rx, 0, 4, false);
+	feed(&poll, &rx, "350#01000CFE0CFE0CFE 351#01000CFE " UBMS_03 " 0C4#413C4040020DFC0C 0C0#52090000000800FF");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.present & BMS_HAS_CUR_LIMITS, 0);
+	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER); /* a shutdown reason */
+}
+
+/* 0x0C0's alarm bits as dbus_ubms maps them; balancing. */
+static void test_alarms(void)
+{
+	static const struct {
+		const char *c0;
+		uint32_t al;
+	} cases[] = {
+		{ "0C0#522A000000080000", BMS_AL_CHG_UT | BMS_AL_DSG_UT },
+		{ "0C0#520A080000080000", BMS_AL_SOC_LOW },
+		{ "0C0#520A100000080000", BMS_AL_PACK_UV },
+		{ "0C0#520A200000080000", BMS_AL_PACK_OV },
+		{ "0C0#520A020000080000", BMS_AL_CHG_OT | BMS_AL_DSG_OT },
+		{ "0C0#520A000001080000", BMS_AL_DSG_OC },
+		{ "0C0#520A000008080000", BMS_AL_MOS_OT },
+		{ "0C0#520A010200080000", BMS_AL_COMM },
+		{ "0C0#521A000000080000", 0 },
+	};
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "350#01000CFE0CFE0CFE 351#01000CFE %s 0C4#413C4040020DFC0C %s", UBMS_03,
+			 cases[i].c0);
+		drive_begin(&poll, &rx, 0, 4, false);
+		feed(&poll, &rx, text);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		CHECK_EQ_INT(poll.snap.alarms, cases[i].al);
+		CHECK(poll.snap.balancing == (i == 8));
+	}
+}
+
+static void test_broken(void)
+{
+	static const struct {
+		const char *text;
+		int rc;
+	} bad[] = {
+		{ "0C0#520A0000000800", BMS_E_SHORT },        /* 7 bytes */
+		{ "0C0#650A000000080000", BMS_E_RANGE },      /* SOC 101 % */
+		{ "0C0#520A000000000000", BMS_E_RANGE },      /* no module */
+		{ "0C0#520A000000110000", BMS_E_RANGE },      /* 17 modules */
+		{ "0C0#520A000000090000", BMS_E_RANGE },      /* 9 in series: 36 cells, `cells` not set */
+		{ "0C4#3C4140400D02FC0C", BMS_E_RANGE },      /* lowest above highest */
+		{ "0C4#413C404000000000", BMS_E_RANGE },      /* no cell */
+		{ "0C4#413C4040020D", BMS_E_SHORT },
+		{ "0C1#0DF0", BMS_E_SHORT },
+		{ "350#01000CFE0CFE", BMS_E_SHORT },
+		{ "351#0100", BMS_E_SHORT },
+		{ "352#01000CFF13880CFC", BMS_E_RANGE },      /* 5000 mV is the most; 0x1388 = 5000 */
+		{ "352#01000CFF13890CFC", BMS_E_RANGE },
+		{ "353#010001F3", BMS_E_RANGE },              /* 499 mV */
+	};
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		drive_begin(&poll, &rx, 0, 0, false);
+		struct drive_res r = feed(&poll, &rx, bad[i].text);
+		CHECK_EQ_INT(r.frames, 1);
+		if (i == 11) { /* exactly 5000 mV is a cell */
+			CHECK_EQ_INT(r.err, 0);
+			continue;
+		}
+		CHECK_EQ_INT(r.nrc ? r.rc[0] : 99, bad[i].rc);
+		CHECK(poll.seen & BMS_CAN_REFUSED);
+		CHECK(!drv->timeout(&poll));
+		CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	}
+	/* a whole cycle and then a broken cell frame: the poll refused */
+	drive_begin(&poll, &rx, 0, 0, false);
+	feed(&poll, &rx, "0C0#520A000000010000 350#01000CFE0CFE 351#01000CFE 350#01000CFE0CFE0CFE 0C4#413C4040020DFC0C "
+			 "0C1#0DF07FA705B60E04");
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* a module's second frame missing: never whole */
+	drive_begin(&poll, &rx, 0, 0, false);
+	struct drive_res r = feed(&poll, &rx, "0C0#520A000000020000 350#01000CFE0CFE0CFE 351#01000CFE 352#01000CFF0CFE0CFC "
+					      "0C4#413C4040020DFC0C 0C1#0DF07FA705B60E04");
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK(!drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* 0x0C1 missing: not whole either */
+	drive_begin(&poll, &rx, 0, 4, false);
+	r = feed(&poll, &rx, "350#01000CFE0CFE0CFE 351#01000CFE 0C4#413C4040020DFC0C 0C0#520A000000080000");
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+}
+
+int main(void)
+{
+	test_table();
+	test_discharge();
+	test_charge();
+	test_alarms();
+	test_broken();
+	return check_report();
+}
