@@ -69,7 +69,7 @@ static enum bms_scan ub_scan(const struct bms_poll *poll, const uint8_t *buf, si
  * communicating (0 until 0x0C0 says). */
 static unsigned ub_series(const struct bms_poll *poll)
 {
-	const struct ub_state *st = BMS_PRIV(poll, const struct ub_state);
+	const struct ub_state *st = BMS_PRIV(poll, struct ub_state);
 	unsigned n = poll->cells_forced ? (poll->cells_forced + UB_CELLS - 1u) / UB_CELLS : st->modules;
 	return n > UB_SERIES ? UB_SERIES : n;
 }
@@ -78,7 +78,7 @@ static bool ub_whole(const struct bms_poll *poll)
 {
 	unsigned n = ub_series(poll);
 	uint32_t want = (1u << (2u * n)) - 1u; /* n <= 8 */
-	return (poll->seen & UB_NEED) == UB_NEED && n && (BMS_PRIV(poll, const struct ub_state)->halves & want) == want;
+	return (poll->seen & UB_NEED) == UB_NEED && n && (BMS_PRIV(poll, struct ub_state)->halves & want) == want;
 }
 
 /* 0x0C0: SOC, mode, alarms, modules. */
@@ -198,15 +198,18 @@ static bool ub_timeout(struct bms_poll *poll)
 static int ub_c1(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
-	const struct ub_state *st = BMS_PRIV(poll, const struct ub_state);
+	const struct ub_state *st = BMS_PRIV(poll, struct ub_state);
 	float cur = (float)((int)bms_le16(st->c1 + 1) - (int)UB_I_ZERO);
 	if (cur > BMS_PLAUSIBLE_MAX_A || cur < -BMS_PLAUSIBLE_MAX_A)
 		return BMS_E_RANGE;
 	s->current = poll->invert_current ? -cur : cur;
 	s->present |= BMS_HAS_CURRENT;
-	if ((st->mode & 0x03u) == 2)
-		bms_set_cur_limits(poll, (float)(st->c1[5] | st->c1[7] << 8) / 10.0f, (float)bms_le16(st->c1 + 3) / 10.0f,
-				   false);
+	if ((st->mode & 0x03u) != 2)
+		return BMS_OK;
+	float ccl = (float)(st->c1[5] | st->c1[7] << 8) / 10.0f, dcl = (float)bms_le16(st->c1 + 3) / 10.0f;
+	if (ccl > BMS_PLAUSIBLE_MAX_A || dcl > BMS_PLAUSIBLE_MAX_A)
+		return BMS_E_RANGE;
+	bms_set_cur_limits(poll, ccl, dcl, false);
 	return BMS_OK;
 }
 

@@ -214,6 +214,10 @@ static void test_broken(void)
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK(!drv->timeout(&poll));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* a discharge limit of 6553.5 A: refused */
+	drive_begin(&poll, &rx, 0, 4, false);
+	feed(&poll, &rx, "350#01000CFE0CFE0CFE 351#01000CFE 0C1#0DF07FFFFFB60E04 0C4#413C4040020DFC0C 0C0#520A000000080000");
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 	/* 0x0C1 missing: not whole either */
 	drive_begin(&poll, &rx, 0, 4, false);
 	r = feed(&poll, &rx, "350#01000CFE0CFE0CFE 351#01000CFE 0C4#413C4040020DFC0C 0C0#520A000000080000");
