@@ -4,7 +4,7 @@
  * bmsgw never sends a frame on that bus (rvc).  EXPERIMENTAL until a
  * capture with identifiers is published: the layouts are the open RV-C
  * readers' (CoachProxy-OS's rvc-spec.yml, rvc2mqtt's, dbus-serialbattery's
- * rv_c_can.py), checked against the payloads of one Renogy REGO bank that
+ * RV-C driver), checked against the payloads of one Renogy REGO bank that
  * yarrumretep/dbus-rvc-renogy publishes (bms/PROTOCOLS.md §59).
  *
  * 250 kbit/s, 29-bit identifiers (priority, DGN, source address), little

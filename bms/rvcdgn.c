@@ -23,7 +23,7 @@ struct rvc_field {
 
 /* Sources: bms/PROTOCOLS.md §59 (CoachProxy-OS's rvc-spec.yml, rvc2mqtt's
  * for DC_SOURCE_STATUS_11, thomasonw/RV-C's encoders; DC_SOURCE_STATUS_6
- * bytes 3-4 from dbus-serialbattery's rv_c_can.py). */
+ * bytes 3-4 from dbus-serialbattery's RV-C driver). */
 static const struct rvc_field fields[] = {
 	RF_HEAD(RVC_DC1), RF(RVC_DC1, 2, 2, voltage), RF(RVC_DC1, 4, 4, current),
 	RF_HEAD(RVC_DC2), RF(RVC_DC2, 2, 2, temp), RF(RVC_DC2, 4, 1, soc), RF(RVC_DC2, 5, 2, minutes),

@@ -4,7 +4,7 @@
  * not even the VMU's mode command 0x440 (ubms-can).
  *
  * See bms/PROTOCOLS.md §60.  250 kbit/s, 11-bit identifiers; the layouts
- * are gimx/dbus_ubms's (ubmsbattery.py, dbus_ubms.py), its candumps of a
+ * are gimx/dbus_ubms's (its decoder and service), its candumps of a
  * real U-BMS the unit test's frames.  The U-BMS sends, in bursts about
  * every 0.55 s (the cells of three modules a burst):
  *	0x0C0 SOC %, mode (bits 0-1: 0 standby, 1 charge, 2 drive; bit 4

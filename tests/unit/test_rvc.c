@@ -6,7 +6,7 @@
  * aggregator's address 0x8D, priority 6 (the identifiers are not in the
  * capture: tests/fixtures/README.md).  The other frames are built from the
  * layout of CoachProxy-OS's rvc-spec.yml, rvc2mqtt's and
- * dbus-serialbattery's rv_c_can.py (bms/PROTOCOLS.md §59) with the sources'
+ * dbus-serialbattery's RV-C driver (bms/PROTOCOLS.md §59) with the sources'
  * own values (thomasonw/RV-C's "0x77359400 = 0A" and "0x7D00 = 0A",
  * dbus-serialbattery's identifiers at 0x8F); in every chunking, both
  * current signs; other nodes' frames, claims, standard and remote frames
@@ -146,7 +146,7 @@ static void test_rego(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
-/* DC_SOURCE_STATUS_6 bytes 3-4 (dbus-serialbattery's rv_c_can.py): low
+/* DC_SOURCE_STATUS_6 bytes 3-4 (dbus-serialbattery's RV-C driver): low
  * SOC, low and high temperature, current; limits warn, disconnects
  * protect. */
 static void test_dc6(void)
