@@ -61,7 +61,8 @@ void gw_bank_soc_apply(struct gw_bank_state *out);
 /* Pure: the shunt's measurements over the bank of out (bank_shunt.c): a
  * fresh shunt with a current gives the bank's current, power and state; with
  * a SOC also the SOC, remaining and full Ah (the capacity rule over the
- * shunt, the packs' full Ah standing in for a capacity of its own) and the
+ * shunt, the packs' full Ah standing in for a capacity of its own while
+ * no pack is missing) and the
  * counted SOC (its own count).  A stale shunt, or a bank without data,
  * changes nothing: the packs' figures stay. */
 void gw_bank_shunt_apply(const struct gw_bank_shunt_in *in, double state_threshold, struct gw_bank_state *out);

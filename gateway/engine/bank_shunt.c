@@ -9,8 +9,9 @@
  *   SOC              the shunt's own, when it gives one; its remaining and
  *                    full Ah by the capacity rule (capacity.h) over the
  *                    shunt: its BMS's, else its [soc] capacity, else the
- *                    packs' full Ah (the bank's, while every fresh pack's
- *                    is known); the counted SOC its own count (soc.h)
+ *                    packs' full Ah (the bank's, while no pack is missing
+ *                    and every fresh pack's is known), else none; the
+ *                    counted SOC its own count (soc.h)
  *
  * A shunt without a SOC leaves the packs' SOC and counts; a shunt not
  * fresh leaves everything to the packs (the caller logs the change).
@@ -30,7 +31,9 @@ unsigned gw_bank_shunt_bits(const struct gw_bank_shunt *s)
 static void shunt_soc(const struct gw_bank_shunt_in *in, struct gw_bank_state *out)
 {
 	struct gw_bank_soc *o = &out->soc;
-	double cap = in->capacity > 0 ? in->capacity : isfinite(o->full_ah) ? o->full_ah : 0;
+	/* the packs' full Ah is the bank's only while none is missing: a stale
+	 * pack's share would be lost from a SOC of the whole bank */
+	double cap = in->capacity > 0 ? in->capacity : isfinite(o->full_ah) && !out->missing ? o->full_ah : 0;
 	struct gw_ah a;
 	gw_capacity_rule(in->snap, in->bms_soc, cap, &a);
 	o->soc_bms = fmin(fmax(in->bms_soc, 0), 100);
