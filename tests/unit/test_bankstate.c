@@ -649,10 +649,59 @@ static void test_shunt(void)
 	free(log);
 }
 
+/* A bank of strings with a shunt: the strings give the members, the shunt
+ * the current and SOC; stale, the strings' sum. */
+static void test_strings_shunt(void)
+{
+	static struct lines l;
+	fake_now = t0 = 4000;
+	start("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncapacity = 100\n"
+	      "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB1\ncapacity = 100\n"
+	      "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB2\ncapacity = 100\n"
+	      "[pack.d]\nprotocol = daly\nport = /dev/ttyUSB3\ncapacity = 100\n"
+	      "[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB4\n[bank]\nstrings = a+b, c+d\nshunt = s\n");
+	uint64_t g = gw_bank_at(&gw, fake_now)->gen;
+	for (int i = 0; i < 4; i++)
+		poll(i, (float)(50 + i), 4, (uint16_t)(3300 + 5 * i));
+	g += 4;
+	CHECK_EQ_INT(step("two strings, the shunt not read yet", g, &l), 0);
+	const struct gw_bank_view *v = gw_bank_at(&gw, fake_now);
+	CHECK_NEAR(v->bank.snap.current, 8, 1e-3); /* two strings of 4 A */
+	fake_now = 4001;
+	poll_shunt(4, -12, 44);
+	/* the alerts follow the bank as well: its SOC, the shunt's 44 %, is under 50 % */
+	CHECK_EQ_INT(step("the shunt polled", ++g, &l), 1);
+	CHECK(strstr(last_alert(), "soc_below on bank") != NULL);
+	v = gw_bank_at(&gw, fake_now);
+	CHECK_EQ_INT(v->nstrings, 2);
+	CHECK_EQ_INT(v->bank.configured, 4);
+	CHECK_EQ_INT(gw_bank_shunt_bits(&v->bank.shunt), 3);
+	CHECK_NEAR(v->bank.snap.current, -12, 1e-4);
+	CHECK_NEAR(v->bank.snap.soc, 44, 1e-4);
+	CHECK_NEAR(v->bank.snap.full_ah, 200, 1e-3); /* the strings' full Ah (100 each) */
+	struct inv_battery ib;
+	CHECK(inv_source(&inv, fake_now, &ib, true));
+	CHECK_NEAR(ib.current, -12, 1e-4);
+	CHECK_NEAR(ib.soc, 44, 1e-3);
+	fake_now = 4008;
+	for (int i = 0; i < 4; i++)
+		poll(i, (float)(50 + i), 4, (uint16_t)(3300 + 5 * i));
+	g += 4;
+	fake_now = nextafter(4011.0, INFINITY);
+	/* the strings' SOC (51.5 %): the alert clears */
+	CHECK_EQ_INT(step("the shunt stale", ++g, &l), 1);
+	CHECK(strstr(last_alert(), "soc_below on bank cleared") != NULL);
+	v = gw_bank_at(&gw, fake_now);
+	CHECK_EQ_INT(gw_bank_shunt_bits(&v->bank.shunt), 4);
+	CHECK_NEAR(v->bank.snap.current, 8, 1e-3);
+	stop();
+}
+
 int main(void)
 {
 	test_parallel();
 	test_strings();
 	test_shunt();
+	test_strings_shunt();
 	return check_report();
 }
