@@ -3,7 +3,8 @@
 """A shunt as the bank's meter ([bank] shunt) end to end: two simulated
 Daly packs on a TCP serial server and a simulated Victron VE.Direct shunt
 on a pty, the real daemon, and real clients: pymodbus and mbpoll on the
-bank's unit, curl on /api/state and /metrics, mosquitto for MQTT.  The
+bank's unit, curl on /api/state and /metrics, mosquitto for MQTT, Chromium
+on the page.  The
 bank's current, power and SOC are the shunt's (-25 A, 81 %: the packs'
 sum would be +6 A at 57.5 %), its full capacity the packs' 200 Ah and its
 remaining 81 % of it; the packs give the members, cells and voltage.  The
@@ -22,6 +23,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, wait_until, write_conf  # noqa: E402
 from mqtt_harness import Broker, Subscriber  # noqa: E402
+from test_page import browser  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -107,6 +109,12 @@ def mqtt_bank(sub):
     return json.loads(m.text()) if m and m.payload else {}
 
 
+def page_source(d):
+    """The bank card's line on where its current and SOC come from."""
+    return d.execute_script("const e = document.querySelector(`[data-unit='bank'] [data-field='bank-source']`); "
+                            "return e ? e.textContent : null;")
+
+
 def check_shunt(gw_port, http, sub, want_a, want_soc, what):
     """Every output carries the shunt's current and SOC."""
     b = bank(http)
@@ -177,10 +185,14 @@ def main():
     text = conf(gw_port, http, bus.port, pty, broker.port)
     gw = Gateway(text, gw_port)
     sub = Subscriber(broker.port, topics=("site/bmsgw/bank/state",))
+    d = browser()
     try:
         c.ok(wait_until(lambda: bank(http).get("current_from") == "shunt" and bank(http).get("packs_online") == 2,
                         30), "the bank takes its current from the shunt")
         check_shunt(gw_port, http, sub, -25, 81, "fresh")
+        d.get("http://127.0.0.1:%d/" % http)
+        want = "current and SOC from shunt shunt"
+        c.ok(wait_until(lambda: page_source(d) == want, 20), "the page's bank card: %r" % page_source(d))
         r = read(gw_port, BASE + 44, 19)
         c.ok(r is not None and r[0] == 1620 and r[18] == 2000,
              "its full capacity the packs' 200 Ah, its remaining 81 %% of it: offsets 44, 62 %s" %
@@ -190,6 +202,8 @@ def main():
         c.ok(wait_until(lambda: bank(http).get("current_from") == "packs", 15), "a silent shunt: the packs' sum")
         check_packs(gw_port, http, sub, "shunt", 4, "stale")
         c.eq(bank(http).get("shunt_fresh"), False, "stale: /api/state's shunt_fresh")
+        want = "shunt shunt has no fresh data: current and SOC from the packs"
+        c.ok(wait_until(lambda: page_source(d) == want, 20), "stale: the page's bank card: %r" % page_source(d))
         ved.ctl("fault 1 none")
         c.ok(wait_until(lambda: bank(http).get("current_from") == "shunt", 15), "the shunt answers again")
         check_shunt(gw_port, http, sub, -25, 81, "back")
@@ -213,6 +227,7 @@ def main():
         check_shunt(gw_port, http, sub, -25, 81, "reloaded")
         c.ok(gw.alive(), "the daemon runs on")
     finally:
+        d.quit()
         sub.close()
         gw.stop()
         ved.stop()
