@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A protocol's fixtures: the rows of tests/fixtures/vectors.tsv that its
 unit test tests/unit/test_<sym>.c embeds (the test, or a header it
-includes, holds the frame as a C string literal), so that what the tests
+includes, holds the frame as a C string literal; a `can` row's frames
+become the CAN transport's records), so that what the tests
 of a protocol need beside its unit test comes from its recorded frames:
 test_ble.py's generic case takes its request rows (ids with -REQ-) as the
 only writes allowed, the generic fuzz target its seeds, the decoder bench
@@ -96,10 +97,29 @@ def of(sym):
         return []
     lits = unit_literals()[os.path.relpath(path, ROOT)]
     out = []
-    for _, rid, _, frame in rows():
+    for _, rid, family, frame in rows():
         f = frame.lower()
         if re.fullmatch(r"(?:[0-9a-f]{2})+", f) and any(f in s for s in lits):
             out.append((rid, bytes.fromhex(f)))
+        elif family == "can" and CAN_ROW.fullmatch(f) and any(re.sub(r"\s+", "", f) in s for s in lits):
+            out.append((rid, can_records(f)))
+    return out
+
+
+CAN_ROW = re.compile(r"[0-9a-f]{3}(?:[0-9a-f]{5})?#(?:[0-9a-f]{2}){0,8}(?: [0-9a-f]{3}(?:[0-9a-f]{5})?#(?:[0-9a-f]{2}){0,8})*")
+
+
+def can_records(frame):
+    """A `can` row's frames ("ID#DATA ..."; an id of 8 digits is extended,
+    as candump writes it) as the records the CAN transport hands a driver
+    (bms/bms.h: BMS_CAN_MAGIC0 0xCA, BMS_CAN_MAGIC1 0x4E, flags, the id little
+    endian, the DLC, the data)."""
+    out = b""
+    for tok in frame.split():
+        i, d = tok.split("#")
+        data = bytes.fromhex(d)
+        out += bytes([0xCA, 0x4E, 0x01 if len(i) == 8 else 0x00]) + int(i, 16).to_bytes(4, "little") + \
+            bytes([len(data)]) + data
     return out
 
 
