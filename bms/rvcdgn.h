@@ -121,7 +121,8 @@ bool rvc_get(uint32_t dgn, const uint8_t *d, unsigned dlc, struct rvc_dc_raw *r)
 /* A raw field as its value; NAN when not available or beyond the valid
  * range. */
 float rvc_volt(uint16_t raw);     /* V */
-float rvc_amp32(uint32_t raw);    /* A, + = into the source */
+float rvc_amp32(uint32_t raw);    /* A as on the wire: + = out of the source
+                                   * (a battery discharging; PROTOCOLS.md §59) */
 float rvc_amp16(uint16_t raw);    /* A */
 float rvc_temp(uint16_t raw);     /* degC */
 float rvc_pct(uint8_t raw);       /* % */

@@ -9,7 +9,8 @@
  *	                  charge" when charging is not allowed), voltage = CVL,
  *	                  current = CCL, battery type; out of turn when the
  *	                  limit falls or the source goes stale
- *	DC_SOURCE_STATUS_1 (1FFFD) every 500 ms  voltage, current (+ = charging)
+ *	DC_SOURCE_STATUS_1 (1FFFD) every 500 ms  voltage, current (+ = out of
+ *	                  the battery, discharging: bmsgw's current negated)
  *	DC_SOURCE_STATUS_2 (1FFFC) every 500 ms  temperature, SOC
  *	DC_SOURCE_STATUS_3 (1FFFB) every 500 ms  SOH, capacity remaining
  *
@@ -101,16 +102,20 @@ static bool rv_dc4(const struct inv_battery *b, struct gw_can_frame *f)
 	return rv_frame(RVC_DC4, &r, f);
 }
 
-/* DC_SOURCE_STATUS_1: voltage 0.05 V, current 0.001 A (+ = charging). */
+/* DC_SOURCE_STATUS_1: voltage 0.05 V, current 0.001 A, + = out of the
+ * battery (PROTOCOLS.md §13: the RV-C readers and a captured bank; the rvc
+ * BMS driver reads it back so), hence bmsgw's + = charging negated. */
 static bool rv_dc1(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct rvc_dc_raw r;
 	rv_head(b, &r);
 	if (rv_meas(b, INV_HAS_VOLTAGE, b->voltage))
 		r.voltage = (uint16_t)inv_scale(b->voltage, RVC_VOLT_PER, INV_NEAR, 0, RVC_MAX16);
-	if (rv_meas(b, INV_HAS_CURRENT, b->current))
-		r.current = (uint32_t)(inv_scale(b->current, RVC_AMP32_PER, INV_NEAR, -RVC_AMP32_ZERO, RVC_AMP32_ZERO) +
+	if (rv_meas(b, INV_HAS_CURRENT, b->current)) {
+		double out = -(double)b->current; /* + = discharging on the wire */
+		r.current = (uint32_t)(inv_scale(out, RVC_AMP32_PER, INV_NEAR, -RVC_AMP32_ZERO, RVC_AMP32_ZERO) +
 				       RVC_AMP32_ZERO);
+	}
 	return rv_frame(RVC_DC1, &r, f);
 }
 

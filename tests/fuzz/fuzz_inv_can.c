@@ -54,8 +54,9 @@
  * rvc: its four DC source DGNs 29-bit at priority 6 from address 0 (the
  * output puts its own), DLC 8, device priority 120, the charge current
  * of 1FEC9 the one reported (0.05 A from 0x7D00, never below it), "do not
- * charge" exactly when it is 0 A, a fail-safe battery's measurements all
- * "not available". */
+ * charge" exactly when it is 0 A, 1FFFD's current the source's negated
+ * (+ = out of the battery on the wire, PROTOCOLS.md §13) to 0.001 A within
+ * its range, a fail-safe battery's measurements all "not available". */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -291,6 +292,15 @@ static void check_rvc(const struct gw_can_frame *f, int n, const struct inv_enco
 		for (int i = 1; i < n; i++)
 			for (int k = 2; k < 8; k++)
 				REQUIRE(f[i].data[k] == 0xFF);
+	const uint8_t *c = f[1].data;
+	uint32_t raw = (uint32_t)c[4] | (uint32_t)c[5] << 8 | (uint32_t)c[6] << 16 | (uint32_t)c[7] << 24;
+	if (b->failsafe || !(b->present & INV_HAS_CURRENT) || !isfinite(b->current)) {
+		REQUIRE(raw == 0xFFFFFFFFu);
+	} else {
+		double out = -(double)b->current;
+		out = out > 2e6 ? 2e6 : out < -2e6 ? -2e6 : out;
+		REQUIRE(fabs(((double)raw - 2e9) / 1000.0 - out) <= 0.0005 + 1e-9);
+	}
 }
 
 static void check_set(const struct inv_codec *c, const struct inv_battery *b)

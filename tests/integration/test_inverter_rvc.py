@@ -14,7 +14,10 @@ gateway/inverter/PROTOCOLS.md §13 (J1939 ids, little endian):
   another address not;
 - with data: DC_SOURCE_STATUS_1-4 from 0x8F, priority 6, DLC 8, instance 1,
   device priority 120; their values against /api/state and the simulator
-  (0.05 V, 0.001 A with + = charging, 0.03125 degC, 0.5 %, 1 Ah, the CVL and
+  (0.05 V, 0.001 A with + = out of the battery, as dbus-serialbattery's and
+  dbus-rvc-renogy's readers take it and a captured Renogy REGO bank sends
+  it (negative while charging): the simulator's discharging pack is +;
+  0.03125 degC, 0.5 %, 1 Ah, the CVL and
   CCL in 0.05 V / A down, the charge phase, LiFePO4); 1FFFD / 1FFFC / 1FFFB
   every 500 ms, 1FEC9 every second;
 - a competing claim of 0x8F with a lower NAME: bmsgw claims 0x90 and speaks
@@ -93,9 +96,9 @@ def decode(dgn, d):
     """A DC source DGN's fields as numbers (None: not available)."""
     out = {"instance": d[0], "priority": d[1]}
     if dgn == DC1:
-        cur = u32(d, 4)
+        cur = u32(d, 4)  # + = out of the battery (discharging), the RV-C readers' sign
         out.update(voltage=na16(u16(d, 2), lambda v: v * 0.05),
-                   current=None if cur > 0xFAFFFFFF else (cur - 2000000000) / 1000.0)
+                   discharge=None if cur > 0xFAFFFFFF else (cur - 2000000000) / 1000.0)
     elif dgn == DC2:
         out.update(temp=na16(u16(d, 2), lambda v: v * 0.03125 - 273), soc=None if d[4] > 0xFA else d[4] / 2,
                    minutes=na16(u16(d, 5), lambda v: v))
@@ -247,9 +250,11 @@ def test_values(env):
          "instance 1, device priority 120 (battery SOC device)")
     c.near(v1["voltage"], pk["voltage"], 0.026, "1FFFD voltage in 0.05 V (%s; /api/state %s)" % (v1["voltage"],
                                                                                              pk["voltage"]))
-    c.near(v1["current"], pk["current"], 0.0011, "1FFFD current in 0.001 A, + = charging (%s; /api/state %s)"
-           % (v1["current"], pk["current"]))
-    c.ok(v1["current"] < 0, "the simulator's pack discharges: a negative current (%s)" % v1["current"])
+    c.near(v1["discharge"], -pk["current"], 0.0011,
+           "1FFFD current in 0.001 A, + = out of the battery (%s; /api/state %s, + = charging)"
+           % (v1["discharge"], pk["current"]))
+    c.ok(pk["current"] < 0 and v1["discharge"] > 0,
+         "the simulator's pack discharges: + on the wire (%s; /api/state %s)" % (v1["discharge"], pk["current"]))
     c.near(v2["temp"], sum(st["temps_c"]) / len(st["temps_c"]), 0.02, "1FFFC the mean temperature (%s)" % v2["temp"])
     c.eq(v2["soc"], int(pk["soc"] * 2 + 1e-6) / 2, "1FFFC SOC in 0.5 %%, down (%s; /api/state %s)" % (v2["soc"],
                                                                                                    pk["soc"]))
@@ -365,7 +370,7 @@ def test_stale(env):
     t1 = time.monotonic()
     wait_until(lambda: newest(bus.since(t1), DC2, 0x90), 2)
     v1, v2, v3 = (newest(bus.since(t1), g, 0x90) for g in (DC1, DC2, DC3))
-    c.ok(v1 and v2 and v3 and v1["voltage"] is None and v1["current"] is None and v2["soc"] is None and
+    c.ok(v1 and v2 and v3 and v1["voltage"] is None and v1["discharge"] is None and v2["soc"] is None and
          v2["temp"] is None and v3["remain"] is None, "the measurements: not available, never the last values")
     c.ok(wait_until(state_is(port, "silent"), SILENCE + 10), "silent after failsafe_silence")
     t_si = time.monotonic() + 0.1

@@ -8,7 +8,8 @@
  *   0x19FFFC8F, 0x19FFFB8F, 0x19FEC98F), CoachProxy-OS's id split;
  *   thomasonw/RV-C's "0x77359400 = 0A" and "0x7D00 = 0A";
  * - every DGN of the battery B1 byte for byte (instance, device priority
- *   120, 0.05 V, 0.001 A + 2e9 with + = charging, 0.03125 degC from -273,
+ *   120, 0.05 V, 0.001 A + 2e9 with + = out of the battery (discharging:
+ *   the readers' and the captured REGO bank's sign), 0.03125 degC from -273,
  *   0.5 %, 1 Ah, 0.05 A + 32000), the clamps at the valid ranges, "not
  *   available" for what the source lacks;
  * - the safety rules: "do not charge" with 0 A whenever no charge current
@@ -21,15 +22,23 @@
  *   address, to another, of another PGN, short), a rival with a higher NAME
  *   (defended), one with a lower NAME (the next free address), the
  *   addresses others hold skipped, none left (cannot claim from 254,
- *   silent), the 250 ms wait in 128-247 and none at 0-127. */
+ *   silent), the 250 ms wait in 128-247 and none at 0-127;
+ * - the round trip: what the output sends, read by bmsgw's own rvc BMS
+ *   driver (bms/rvc.c), gives the source's values back, the current with
+ *   its sign (charging and discharging). */
 #include "inv_check.h"
 
 #include <stdlib.h>
 
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
 #include "../../bms/rvcdgn.h"
 #include "../../gateway/inverter/j1939.h"
 
 static const struct inv_codec *const R = &inv_codec_rvc;
+static const struct bms_driver *const drv = &bms_rvc_driver; /* drive.h's */
+
+#include "drive.h"
 
 #define ID_DC1 0x19FFFD00u
 #define ID_DC2 0x19FFFC00u
@@ -78,7 +87,7 @@ static void test_scalings(void)
 	CHECK_NEAR(rvc_temp(273 * 32), 0, 1e-9);
 	CHECK_NEAR(rvc_temp(0x2532), 24.5625, 1e-6);
 	CHECK_NEAR(rvc_pct(163), 81.5, 1e-9);
-	CHECK_NEAR(rvc_amp32(0x773563CC), -12.34, 1e-6); /* + = into the battery: this one discharges */
+	CHECK_NEAR(rvc_amp32(0x773563CC), -12.34, 1e-6); /* - on the wire: into the battery, charging */
 	CHECK_NEAR(rvc_amp16(0x80E8), 50, 1e-9);
 	/* "not available", and nothing beyond the valid range, is no value */
 	CHECK(isnan(rvc_volt(RVC_NA16)) && isnan(rvc_volt(0xFB00)) && !isnan(rvc_volt(RVC_MAX16)));
@@ -123,7 +132,7 @@ static void test_b1(void)
 	battery_b1(&b);
 	CHECK_EQ_INT(inv_can_encode(R, &b, 0, f, INV_CAN_MAX_FRAMES, NULL), 4);
 	CHECK(ext_frame_is(&f[0], ID_DC4, "01 78 07 50 04 E8 80 F3"));
-	CHECK(ext_frame_is(&f[1], ID_DC1, "01 78 27 04 CC 63 35 77"));
+	CHECK(ext_frame_is(&f[1], ID_DC1, "01 78 27 04 34 C4 35 77")); /* discharging: + 12.34 A */
 	CHECK(ext_frame_is(&f[2], ID_DC2, "01 78 32 25 A3 FF FF FF"));
 	CHECK(ext_frame_is(&f[3], ID_DC3, "01 78 C3 FF FF FF FF FF"));
 	struct inv_encoded e;
@@ -137,7 +146,7 @@ static void test_b1(void)
 	b.present |= INV_HAS_REMAIN;
 	b.current = 5.5f;
 	rv_frame(ID_DC3, &b, "03 78 C3 51 00 FF FF FF");
-	rv_frame(ID_DC1, &b, "03 78 27 04 7C A9 35 77");
+	rv_frame(ID_DC1, &b, "03 78 27 04 84 7E 35 77"); /* charging: - 5.5 A */
 	b.charge_phase = INV_PHASE_BULK;
 	rv_frame(ID_DC4, &b, "03 78 02 50 04 E8 80 F3");
 	b.charge_phase = INV_PHASE_ABSORPTION;
@@ -203,12 +212,12 @@ static void test_clamps(void)
 	b.temp_c = -40;
 	b.soc = 100;
 	b.soh = 100;
-	rv_frame(ID_DC1, &b, "01 78 FF FA 00 28 6B EE");
+	rv_frame(ID_DC1, &b, "01 78 FF FA 00 00 00 00"); /* charging: -2e6 A on the wire */
 	rv_frame(ID_DC2, &b, "01 78 20 1D C8 FF FF FF");
 	rv_frame(ID_DC3, &b, "01 78 C8 FF FF FF FF FF");
 	b.current = -3e6f;
 	b.temp_c = -300;
-	rv_frame(ID_DC1, &b, "01 78 FF FA 00 00 00 00");
+	rv_frame(ID_DC1, &b, "01 78 FF FA 00 28 6B EE");
 	rv_frame(ID_DC2, &b, "01 78 00 00 C8 FF FF FF");
 	b.ccl_a = 2000;
 	b.cvl_v = 5000;
@@ -401,6 +410,57 @@ static void test_row(void)
 	CHECK(conf_inv_speech(CONF_INV_RVC) != NULL);
 }
 
+/* bmsgw's output read back by bmsgw's input: the frames of b, at source
+ * address 0x8F, through the rvc BMS driver as the CAN transport hands them
+ * over; the snapshot it finishes with. */
+static struct bms_snapshot read_back(const struct inv_battery *b)
+{
+	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
+	uint8_t buf[512];
+	size_t n = 0;
+	int nf = inv_can_encode(R, b, 0, f, INV_CAN_MAX_FRAMES, NULL);
+	CHECK_EQ_INT(nf, 4);
+	for (int i = 0; i < nf; i++) {
+		size_t k = bms_can_record(buf + n, sizeof(buf) - n, f[i].id | 0x8F, f[i].ext, f[i].rtr, f[i].dlc,
+					  f[i].data);
+		CHECK(k > 0);
+		n += k;
+	}
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	drive_begin(&poll, &rx, 0x8F, 0, false);
+	poll.persist = 0;
+	struct drive_res r = drive_feed_bytes(&poll, &rx, buf, n, chunks_big, 1);
+	CHECK_EQ_INT(r.err + r.unexpected, 0);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	return poll.snap;
+}
+
+/* The output and the input are each other's inverse: the current keeps its
+ * sign both ways (PROTOCOLS.md §13), the other values their steps. */
+static void test_round_trip(void)
+{
+	static const float amps[] = { -12.34f, 5.5f, 0, 250.125f, -0.001f };
+	struct inv_battery b;
+	battery_b1(&b);
+	b.remain_ah = 81.9f;
+	b.present |= INV_HAS_REMAIN;
+	for (size_t i = 0; i < sizeof(amps) / sizeof(amps[0]); i++) {
+		b.current = amps[i];
+		struct bms_snapshot s = read_back(&b);
+		CHECK(s.present & BMS_HAS_CURRENT);
+		CHECK_NEAR(s.current, amps[i], 0.0005);
+		CHECK_NEAR(s.voltage, 53.15, 1e-4); /* 0.05 V, nearest */
+		CHECK_NEAR(s.soc, 81.5, 1e-4);      /* 0.5 %, down */
+		CHECK_NEAR(s.soh, 97.5, 1e-4);
+		CHECK_NEAR(s.remain_ah, 81, 1e-4);
+		CHECK_NEAR(s.temp_c[0], 24.5625, 1e-4);
+		CHECK_NEAR(s.bms_cvl_v, 55.2, 1e-4);
+		CHECK_NEAR(s.bms_ccl_a, 50, 1e-4);
+	}
+}
+
 int main(void)
 {
 	test_ids();
@@ -414,5 +474,6 @@ int main(void)
 	test_claim();
 	test_fixed_address();
 	test_row();
+	test_round_trip();
 	return check_report();
 }
