@@ -67,6 +67,8 @@ FAMILIES += ("paceex",)
 FAMILIES += ("saihang",)
 # Super-B Epsilon v1 and v2 over Bluetooth LE (superb_ok below)
 FAMILIES += ("superb",)
+# Lithionics NeverDie / Li3 over Bluetooth LE: its stream's ASCII lines (lithionics_ok below)
+FAMILIES += ("lithionics",)
 
 
 def crc16_modbus(b):
@@ -370,6 +372,21 @@ def superb_ok(b):
     return (a == 0 or normal(a)) and abs(a) <= 3000 and normal(v) and 0 < v <= 100
 
 
+def lithionics_ok(b):
+    """A line of printable ASCII ending in CR LF (there is no checksum): a
+    primary line (ten fields: nine integers, hex digits last), a status
+    line ("&," and the remaining Ah an integer) or "ERROR"."""
+    if not b.endswith(b"\r\n") or not all(0x20 <= x < 0x7F for x in b[:-2]):
+        return False
+    f = b[:-2].decode().split(",")
+    if f == ["ERROR"]:
+        return True
+    if f[0] == "&":
+        return len(f) >= 3 and re.fullmatch(r"-?[0-9]{1,7}", f[2]) is not None
+    return len(f) == 10 and all(re.fullmatch(r"-?[0-9]{1,7}", x) for x in f[:9]) and \
+        re.fullmatch(r"[0-9A-Fa-f]{1,8}", f[9]) is not None
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -410,7 +427,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "ogt": lambda f: ogt_ok(bytes.fromhex(f)),
                "paceex": lambda f: paceex_ok(bytes.fromhex(f)),
                "saihang": lambda f: saihang_ok(bytes.fromhex(f)),
-               "superb": lambda f: superb_ok(bytes.fromhex(f))}
+               "superb": lambda f: superb_ok(bytes.fromhex(f)),
+               "lithionics": lambda f: lithionics_ok(bytes.fromhex(f))}
 
 
 def rows(c):
