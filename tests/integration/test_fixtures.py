@@ -69,6 +69,8 @@ FAMILIES += ("saihang",)
 FAMILIES += ("superb",)
 # Lithionics NeverDie / Li3 over Bluetooth LE: its stream's ASCII lines (lithionics_ok below)
 FAMILIES += ("lithionics",)
+# the Pro BMS smart shunt over Bluetooth LE (probms_ok below)
+FAMILIES += ("probms",)
 
 
 def crc16_modbus(b):
@@ -387,6 +389,18 @@ def lithionics_ok(b):
         re.fullmatch(r"[0-9A-Fa-f]{1,8}", f[9]) is not None
 
 
+def probms_ok(b):
+    """55 AA n: a request of n + 4 bytes (byte 3 0x01) or an answer of n + 5;
+    the XOR of bytes 3 .. n + 2 at n + 3."""
+    if len(b) < 8 or b[:2] != b"\x55\xaa":
+        return False
+    n = b[2]
+    x = 0
+    for v in b[3:3 + n]:
+        x ^= v
+    return len(b) == n + (4 if b[3] == 0x01 else 5) and b[3 + n] == x
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -428,7 +442,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "paceex": lambda f: paceex_ok(bytes.fromhex(f)),
                "saihang": lambda f: saihang_ok(bytes.fromhex(f)),
                "superb": lambda f: superb_ok(bytes.fromhex(f)),
-               "lithionics": lambda f: lithionics_ok(bytes.fromhex(f))}
+               "lithionics": lambda f: lithionics_ok(bytes.fromhex(f)),
+               "probms": lambda f: probms_ok(bytes.fromhex(f))}
 
 
 def rows(c):
