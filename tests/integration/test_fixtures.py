@@ -71,6 +71,8 @@ FAMILIES += ("superb",)
 FAMILIES += ("lithionics",)
 # the Pro BMS smart shunt over Bluetooth LE (probms_ok below)
 FAMILIES += ("probms",)
+# Wattstunde Nova Core over Bluetooth LE (wattstunde_ok below)
+FAMILIES += ("wattstunde",)
 
 
 def crc16_modbus(b):
@@ -401,6 +403,21 @@ def probms_ok(b):
     return len(b) == n + (4 if b[3] == 0x01 else 5) and b[3 + n] == x
 
 
+def wattstunde_ok(b):
+    """The read ":015150000EFE~", or ':', an even count of hex digits (at
+    least 236) and '~' whose bytes but the last, XOR byte 3 (the key),
+    start 01 54 (the last byte's rule is not known: none is checked)."""
+    if b == b":015150000EFE~":
+        return True
+    if len(b) < 238 or b[:1] != b":" or b[-1:] != b"~" or len(b) % 2:
+        return False
+    try:
+        raw = bytes.fromhex(b[1:-1].decode("ascii"))
+    except ValueError:
+        return False
+    return raw[0] ^ raw[3] == 0x01 and raw[1] ^ raw[3] == 0x54
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -443,7 +460,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "saihang": lambda f: saihang_ok(bytes.fromhex(f)),
                "superb": lambda f: superb_ok(bytes.fromhex(f)),
                "lithionics": lambda f: lithionics_ok(bytes.fromhex(f)),
-               "probms": lambda f: probms_ok(bytes.fromhex(f))}
+               "probms": lambda f: probms_ok(bytes.fromhex(f)),
+               "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f))}
 
 
 def rows(c):
