@@ -69,7 +69,8 @@
 	X(mqtt_json)   /* 49 */ \
 	X(lithionics)  /* 50 */ \
 	X(pro_bms)     /* 51 */ \
-	X(wattstunde)  /* 52 */
+	X(wattstunde)  /* 52 */ \
+	X(cbt_power)   /* 53 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -73,6 +73,8 @@ FAMILIES += ("lithionics",)
 FAMILIES += ("probms",)
 # Wattstunde Nova Core over Bluetooth LE (wattstunde_ok below)
 FAMILIES += ("wattstunde",)
+# CBT Power / Creabest R packs over Bluetooth LE (cbtpower_ok below)
+FAMILIES += ("cbtpower",)
 
 
 def crc16_modbus(b):
@@ -418,6 +420,16 @@ def wattstunde_ok(b):
     return raw[0] ^ raw[3] == 0x01 and raw[1] ^ raw[3] == 0x54
 
 
+def cbtpower_ok(b):
+    """AA 55 cmd len data sum 0D 0A (an answer) or AA 55 cmd 00 sum 0A 0D (a
+    request): sum the low byte of cmd + len + data."""
+    if len(b) < 7 or b[:2] != b"\xaa\x55":
+        return False
+    n = b[3]
+    tail = b"\n\r" if n == 0 and b[-2:] == b"\n\r" else b"\r\n"
+    return len(b) == n + 7 and b[-2:] == tail and sum(b[2:4 + n]) & 0xFF == b[4 + n]
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -461,7 +473,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "superb": lambda f: superb_ok(bytes.fromhex(f)),
                "lithionics": lambda f: lithionics_ok(bytes.fromhex(f)),
                "probms": lambda f: probms_ok(bytes.fromhex(f)),
-               "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f))}
+               "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f)),
+               "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f))}
 
 
 def rows(c):
