@@ -140,12 +140,13 @@ fuzz_ub_ends_run() { # ubprobe
 }
 
 # the normal builds, beside the steps that need only $BIN (always, whatever
-# the patterns: `make test T=...` makes every build)
+# the patterns: `make test T=...` makes every build), not niced: the steps
+# that wait for it are not to wait for every other step's CPU
 NORMAL_STEP=
 if [ -n "${NORMAL_BUILD:-}" ]; then
 	PATTERNS_ALL=("${PATTERNS[@]}") PATTERNS=()
 	SRC=Makefile
-	add "the builds" "the normal build and the one without libsystemd" "" 5 1000 bash -c "$NORMAL_BUILD"
+	add "the builds" "the normal build and the one without libsystemd" "" 0 1000 bash -c "$NORMAL_BUILD"
 	NORMAL_STEP=$((${#S_NAME[@]} - 1))
 	PATTERNS=("${PATTERNS_ALL[@]}")
 fi
