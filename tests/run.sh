@@ -11,7 +11,7 @@
 #                               it proves (tests/tools/about.py), run nothing
 #   BIN=build/san     binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
 #   FUZZ=build/fuzz   libFuzzer targets (optional); FUZZ_SECONDS (default 6)
-#   JOBS=N            steps at a time (default 4 per core)
+#   JOBS=N            steps at a time (default 6 per core)
 #   NORMAL_BUILD=CMD  the normal build and the one without libsystemd, made
 #                     by the run's first step (`make test` sets it: the
 #                     steps of the sanitizer build start beside it); the
@@ -46,7 +46,7 @@ FUZZ=${FUZZ:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
 CORES=$(nproc 2>/dev/null || echo 2)
-JOBS=${JOBS:-$((4 * CORES))}
+JOBS=${JOBS:-$((6 * CORES))}
 LIST=0
 if [ "${1:-}" = --list ]; then LIST=1; shift; fi
 PATTERNS=("$@")
