@@ -296,14 +296,18 @@ $(ESPCHECK)/node_modules/.package-lock.json: $(ESPCHECK)/package.json $(ESPCHECK
 	cd $(ESPCHECK) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The whole suite runs on the ASan+UBSan build.  Its builds share one
-# jobserver (the clang fuzz objects beside the sanitizer build, the normal
-# build and the one without libsystemd, which reuses the normal objects, after
-# them); T=PATTERN runs only the matching steps (tests/run.sh PATTERN).
+# The whole suite runs on the ASan+UBSan build.  The sanitizer build and the
+# clang fuzz objects share one jobserver; the normal build and the one
+# without libsystemd (which reuses the normal objects) are the suite's first
+# step (NORMAL_BUILD), beside the steps that need only the first two: the
+# scripts that run the normal builds say so (tests/run.sh, build=normal).
+# T=PATTERN runs only the matching steps (tests/run.sh PATTERN) after the
+# same builds.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) -j$(NPROC) -Otarget test-builds
-	BIN=build/san FUZZ=build/fuzz bash tests/run.sh $(foreach p,$(T),'$(p)')
+	$(MAKE) -j$(NPROC) -Otarget test-san test-fuzz
+	BIN=build/san FUZZ=build/fuzz NORMAL_BUILD='make -j$(NPROC) -Otarget test-normal' \
+		bash tests/run.sh $(foreach p,$(T),'$(p)')
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
 	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so

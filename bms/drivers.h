@@ -5,7 +5,8 @@
  * of each line is its id, the `.protocol_id` of its table, fixed for good
  * (register 103's value; an id is never reused; tests/unit/test_registry.c
  * checks that they rise along the list, test_checklist.py that each is the
- * comment's and register-map.md's).  X(sym): the
+ * comment's and register-map.md's; ids may skip, ubms_can's 60 leaving 55 to
+ * 59 to drivers on their way).  X(sym): the
  * driver table `bms_<sym>_driver` lives in bms/<sym>.c and its protocol key
  * is sym with '_' written '-' (daly_modbus -> "daly-modbus").  Adding a
  * brand = one line here plus its file; see "Adding a protocol" in bms/README.md.
@@ -67,8 +68,12 @@
 	X(ogt)         /* 47 */ \
 	X(superb)      /* 48 */ \
 	X(mqtt_json)   /* 49 */ \
-	X(rvc)         /* 50 */ \
-	X(ubms_can)    /* 51 */
+	X(lithionics)  /* 50 */ \
+	X(pro_bms)     /* 51 */ \
+	X(wattstunde)  /* 52 */ \
+	X(cbt_power)   /* 53 */ \
+	X(rvc)         /* 54 */ \
+	X(ubms_can)    /* 60 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -5,7 +5,7 @@
  * capture with identifiers is published: the layouts are the open RV-C
  * readers' (CoachProxy-OS's rvc-spec.yml, rvc2mqtt's, dbus-serialbattery's
  * RV-C driver), checked against the payloads of one Renogy REGO bank that
- * yarrumretep/dbus-rvc-renogy publishes (bms/PROTOCOLS.md §59).
+ * yarrumretep/dbus-rvc-renogy publishes (bms/PROTOCOLS.md §63).
  *
  * 250 kbit/s, 29-bit identifiers (priority, DGN, source address), little
  * endian, the layouts and scalings of bms/rvcdgn.c (the rvc inverter output
@@ -262,7 +262,7 @@ const struct bms_driver bms_rvc_driver = {
 	.description = "a battery on an RV-C bus: its DC source status at its source address, read listen only "
 		       "(DC_SOURCE_STATUS_1-4, 6, 11; experimental)",
 	.vendor = "RV-C",
-	.protocol_id = 50,
+	.protocol_id = 54,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_CUR_LIMITS |
 		BMS_HAS_VOLT_LIMITS,

@@ -21,7 +21,7 @@ struct rvc_field {
 #define RF(dgn, at, w, m) { dgn, at, w, offsetof(struct rvc_dc_raw, m) }
 #define RF_HEAD(dgn) RF(dgn, 0, 1, instance), RF(dgn, 1, 1, priority)
 
-/* Sources: bms/PROTOCOLS.md §59 (CoachProxy-OS's rvc-spec.yml, rvc2mqtt's
+/* Sources: bms/PROTOCOLS.md §63 (CoachProxy-OS's rvc-spec.yml, rvc2mqtt's
  * for DC_SOURCE_STATUS_11, thomasonw/RV-C's encoders; DC_SOURCE_STATUS_6
  * bytes 3-4 from dbus-serialbattery's RV-C driver). */
 static const struct rvc_field fields[] = {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/rvcdgn.h - RV-C's DC source status DGNs (bms/PROTOCOLS.md §59): the
+/* bms/rvcdgn.h - RV-C's DC source status DGNs (bms/PROTOCOLS.md §63): the
  * 29-bit identifier, the byte layouts and the scalings, pure, shared by the
  * rvc BMS driver (bms/rvc.c, which reads a battery's) and the rvc inverter
  * output (gateway/inverter/rvc.c, which sends bmsgw's).
@@ -122,7 +122,7 @@ bool rvc_get(uint32_t dgn, const uint8_t *d, unsigned dlc, struct rvc_dc_raw *r)
  * range. */
 float rvc_volt(uint16_t raw);     /* V */
 float rvc_amp32(uint32_t raw);    /* A as on the wire: + = out of the source
-                                   * (a battery discharging; PROTOCOLS.md §59) */
+                                   * (a battery discharging; PROTOCOLS.md §63) */
 float rvc_amp16(uint16_t raw);    /* A */
 float rvc_temp(uint16_t raw);     /* degC */
 float rvc_pct(uint8_t raw);       /* % */

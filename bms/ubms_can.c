@@ -3,7 +3,7 @@
  * cells each) on its CAN port, read listen only: bmsgw never sends a frame,
  * not even the VMU's mode command 0x440 (ubms-can).
  *
- * See bms/PROTOCOLS.md §60.  250 kbit/s, 11-bit identifiers; the layouts
+ * See bms/PROTOCOLS.md §71.  250 kbit/s, 11-bit identifiers; the layouts
  * are gimx/dbus_ubms's (its decoder and service), its candumps of a
  * real U-BMS the unit test's frames.  The U-BMS sends, in bursts about
  * every 0.55 s (the cells of three modules a burst):
@@ -237,7 +237,7 @@ const struct bms_driver bms_ubms_can_driver = {
 	.description = "Valence U-BMS with U27-12XP modules on its CAN port, read listen only "
 		       "(0x0C0, 0x0C1, 0x0C4, the modules' cells 0x350 ...)",
 	.vendor = "Valence",
-	.protocol_id = 51,
+	.protocol_id = 60,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_BALANCING | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_CELL_EXT |
 		BMS_HAS_TEMP_EXT,

@@ -11,7 +11,11 @@
 #                               it proves (tests/tools/about.py), run nothing
 #   BIN=build/san     binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
 #   FUZZ=build/fuzz   libFuzzer targets (optional); FUZZ_SECONDS (default 6)
-#   JOBS=N            steps at a time (default 4 per core)
+#   JOBS=N            steps at a time (default 6 per core)
+#   NORMAL_BUILD=CMD  the normal build and the one without libsystemd, made
+#                     by the run's first step (`make test` sets it: the
+#                     steps of the sanitizer build start beside it); the
+#                     scripts marked build=normal start once it has passed
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
 # of the last run are kept in $BIN/test-times, those of a whole run in
@@ -25,8 +29,10 @@
 # its own free ports and temporary directories; in a line "# run.sh: ..." a
 # script that shares something else with another names it (uses=NAME[,NAME]:
 # two steps that use one NAME never run at once), one that only computes
-# says nice=5 (the fuzz targets run at 10), and a slow one is split in N steps with parts=N, each run
-# with PART=i/N (harness.my_part() says which work is whose).
+# says nice=5 (the fuzz targets run at 10), one that runs build/bmsgw or
+# build/nosystemd/bmsgw (the normal builds) says build=normal, and a slow
+# one is split in N steps with parts=N, each run with PART=i/N
+# (harness.my_part() says which work is whose).
 #
 # Each step's report is one block, in the order of the list below whatever
 # the order they finish in; a failed step shows its failed checks and last
@@ -40,7 +46,7 @@ FUZZ=${FUZZ:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
 CORES=$(nproc 2>/dev/null || echo 2)
-JOBS=${JOBS:-$((4 * CORES))}
+JOBS=${JOBS:-$((6 * CORES))}
 LIST=0
 if [ "${1:-}" = --list ]; then LIST=1; shift; fi
 PATTERNS=("$@")
@@ -52,8 +58,9 @@ trap 'rm -rf "$work"' EXIT
 # step i: its section, name, resources (NAME or NAME*capacity), niceness,
 # the default rank (higher starts first when there is no time of the last
 # run) and the command (a quoted string, run by bash in a subshell)
-S_SECT=() S_NAME=() S_USES=() S_NICE=() S_RANK=() S_CMD=() S_FILE=()
+S_SECT=() S_NAME=() S_USES=() S_NICE=() S_RANK=() S_CMD=() S_FILE=() S_AFTER=()
 SRC= # the file the next add()'s step comes from (--list shows what it proves)
+AFTER= # the step the next add()'s step waits for (its index; empty: none)
 
 selected() { # name: matches one of PATTERNS (all without)
 	local p
@@ -72,7 +79,7 @@ add() { # section name uses nice rank command...
 	# the steps of its niceness (the fuzz targets at 10, the others at 5)
 	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}nice$nice*$CORES; fi
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
-	S_FILE+=("$SRC")
+	S_FILE+=("$SRC") S_AFTER+=("$AFTER")
 	local cmd
 	printf -v cmd '%q ' "$@"
 	S_CMD+=("$cmd")
@@ -132,6 +139,18 @@ fuzz_ub_ends_run() { # ubprobe
 	echo "ok: undefined behaviour ended the run (exit $rc) with UBSan's report, its input kept"
 }
 
+# the normal builds, beside the steps that need only $BIN (always, whatever
+# the patterns: `make test T=...` makes every build), not niced: the steps
+# that wait for it are not to wait for every other step's CPU
+NORMAL_STEP=
+if [ -n "${NORMAL_BUILD:-}" ]; then
+	PATTERNS_ALL=("${PATTERNS[@]}") PATTERNS=()
+	SRC=Makefile
+	add "the builds" "the normal build and the one without libsystemd" "" 0 1000 bash -c "$NORMAL_BUILD"
+	NORMAL_STEP=$((${#S_NAME[@]} - 1))
+	PATTERNS=("${PATTERNS_ALL[@]}")
+fi
+
 for t in "$BIN"/tests/test_*; do
 	[ -x "$t" ] || continue
 	SRC=tests/unit/$(basename "$t").c
@@ -162,13 +181,16 @@ fi
 
 # a script, or its N parts
 add_script() { # section name-prefix file command...
-	local sect=$1 name=$2 file=$3 line parts uses nice i
+	local sect=$1 name=$2 file=$3 line parts uses nice build i
 	shift 3
 	SRC=$file
 	line=$(grep -m 1 '^# run\.sh:' "$file")
 	marker "$line" parts && parts=$M_KEY
 	marker "$line" uses && uses=$M_KEY
 	marker "$line" nice && nice=$M_KEY
+	marker "$line" build && build=$M_KEY
+	AFTER=
+	if [ "$build" = normal ]; then AFTER=$NORMAL_STEP; fi
 	if [ -z "$parts" ] || [ "$parts" -le 1 ]; then
 		add "$sect" "$name" "$uses" "$nice" 20 env BIN="$BIN" "$@"
 		return
@@ -177,6 +199,7 @@ add_script() { # section name-prefix file command...
 		add "$sect" "$name $i/$parts" "$uses" "$nice" 20 env BIN="$BIN" PART="$i/$parts" "$@"
 	done
 }
+AFTER=
 add_script "simulator self-test" "simulator selftest" tests/sim/selftest.py \
 	"$PY" tests/sim/selftest.py "$BIN/bmsgw-sim"
 for t in tests/integration/test_*.py tests/integration/test_*.sh; do
@@ -186,6 +209,7 @@ for t in tests/integration/test_*.py tests/integration/test_*.sh; do
 	*.sh) add_script "integration tests" "integration $(basename "$t" .sh)" "$t" bash "$t" ;;
 	esac
 done
+AFTER=
 
 N=${#S_NAME[@]}
 if [ "$N" = 0 ]; then
@@ -220,13 +244,15 @@ while read -r _ i; do ORDER+=("$i"); done < <(
 	for ((i = 0; i < N; i++)); do
 		w=${LAST[${S_NAME[i]}]:-}
 		[ -n "$w" ] || w=${S_RANK[i]}
+		[ "$i" != "$NORMAL_STEP" ] || w=100000 # others wait for it: first
 		printf '%s %s\n' "$w" "$i"
 	done | sort -s -k1,1nr)
 
 # ------------------------------------------------------------------ running
 declare -A HELD=()
-fits() { # step: its resources are free
+fits() { # step: the step it waits for has ended, its resources are free
 	local u name cap
+	[ -z "${S_AFTER[$1]}" ] || [ -e "$work/${S_AFTER[$1]}.rc" ] || return 1
 	for u in ${S_USES[$1]//,/ }; do
 		name=${u%\**} cap=1
 		[ "$name" != "$u" ] && cap=${u#*\*}
@@ -245,8 +271,13 @@ start() { # step
 	(
 		[ "${S_NICE[$1]}" = 0 ] || renice -n "${S_NICE[$1]}" -p "$BASHPID" >/dev/null
 		t0=$EPOCHREALTIME
-		eval "${S_CMD[$1]}" >"$work/$1.log" 2>&1 </dev/null
-		rc=$?
+		if [ -n "${S_AFTER[$1]}" ] && [ "$(cut -d' ' -f1 "$work/${S_AFTER[$1]}.rc")" != 0 ]; then
+			echo "FAIL: not run: the step it needs failed (${S_NAME[${S_AFTER[$1]}]})" >"$work/$1.log"
+			rc=1
+		else
+			eval "${S_CMD[$1]}" >"$work/$1.log" 2>&1 </dev/null
+			rc=$?
+		fi
 		t1=$EPOCHREALTIME
 		# the CPU time of the step's processes (the second line of times,
 		# which a pipe or $(...) would run in a subshell of its own)

@@ -215,10 +215,14 @@ class IdleHolders:
 class Guessers:
     """`n` threads guessing passwords for `names`, each request from the
     next of `naddrs` addresses 127.1.N.M (a host may have a whole IPv6
-    /64), each waiting for its answer."""
+    /64), each waiting for its answer.  Without `period` each asks again as
+    soon as it is answered (the bench: as many as the machine can make);
+    with it they ask in waves, every thread not held by an answer at each
+    tick of `period` seconds, all at once (the tests: a real overload, n at
+    once, at a bounded cost)."""
 
-    def __init__(self, port, names, n=16, naddrs=200):
-        self.port, self.names, self.naddrs = port, names, naddrs
+    def __init__(self, port, names, n=16, naddrs=200, period=None):
+        self.port, self.names, self.naddrs, self.period = port, names, naddrs, period
         self.stop_ev, self.lock = threading.Event(), threading.Lock()
         self.k, self.stats = 0, {}
         self.no_retry = 0      # 429 and 503 answers without Retry-After
@@ -229,12 +233,17 @@ class Guessers:
         return "127.1.%d.%d" % (i // 250, 1 + i % 250)
 
     def start(self):
+        self.t0 = time.monotonic()
         for t in self.threads:
             t.start()
         return self
 
     def run(self):
         while not self.stop_ev.is_set():
+            if self.period:  # the next tick, shared by every thread
+                self.stop_ev.wait(self.period - (time.monotonic() - self.t0) % self.period)
+                if self.stop_ev.is_set():
+                    break
             with self.lock:
                 k = self.k
                 self.k += 1

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: parts=4
+# run.sh: parts=4 build=normal
 """Bluetooth LE end to end, without a radio: the real bmsgw against a fake
 BlueZ (tests/ble/fake_bluez.py) on a private dbus-daemon (tests/ble/bus.conf),
 pointed at by DBUS_SYSTEM_BUS_ADDRESS, whose devices bridge to the BMS

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: parts=3
+# run.sh: parts=3 build=normal
 """Bluetooth LE through ESPHome Bluetooth proxies, end to end: the real
 bmsgw against the fake proxy (tests/ble/fake_esphome.py, itself checked
 against real ESPHome clients by test_esphome_fake.py) whose devices bridge

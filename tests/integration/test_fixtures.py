@@ -67,6 +67,14 @@ FAMILIES += ("paceex",)
 FAMILIES += ("saihang",)
 # Super-B Epsilon v1 and v2 over Bluetooth LE (superb_ok below)
 FAMILIES += ("superb",)
+# Lithionics NeverDie / Li3 over Bluetooth LE: its stream's ASCII lines (lithionics_ok below)
+FAMILIES += ("lithionics",)
+# the Pro BMS smart shunt over Bluetooth LE (probms_ok below)
+FAMILIES += ("probms",)
+# Wattstunde Nova Core over Bluetooth LE (wattstunde_ok below)
+FAMILIES += ("wattstunde",)
+# CBT Power / Creabest R packs over Bluetooth LE (cbtpower_ok below)
+FAMILIES += ("cbtpower",)
 
 
 def crc16_modbus(b):
@@ -370,6 +378,58 @@ def superb_ok(b):
     return (a == 0 or normal(a)) and abs(a) <= 3000 and normal(v) and 0 < v <= 100
 
 
+def lithionics_ok(b):
+    """A line of printable ASCII ending in CR LF (there is no checksum): a
+    primary line (ten fields: nine integers, hex digits last), a status
+    line ("&," and the remaining Ah an integer) or "ERROR"."""
+    if not b.endswith(b"\r\n") or not all(0x20 <= x < 0x7F for x in b[:-2]):
+        return False
+    f = b[:-2].decode().split(",")
+    if f == ["ERROR"]:
+        return True
+    if f[0] == "&":
+        return len(f) >= 3 and re.fullmatch(r"-?[0-9]{1,7}", f[2]) is not None
+    return len(f) == 10 and all(re.fullmatch(r"-?[0-9]{1,7}", x) for x in f[:9]) and \
+        re.fullmatch(r"[0-9A-Fa-f]{1,8}", f[9]) is not None
+
+
+def probms_ok(b):
+    """55 AA n: a request of n + 4 bytes (byte 3 0x01) or an answer of n + 5;
+    the XOR of bytes 3 .. n + 2 at n + 3."""
+    if len(b) < 8 or b[:2] != b"\x55\xaa":
+        return False
+    n = b[2]
+    x = 0
+    for v in b[3:3 + n]:
+        x ^= v
+    return len(b) == n + (4 if b[3] == 0x01 else 5) and b[3 + n] == x
+
+
+def wattstunde_ok(b):
+    """The read ":015150000EFE~", or ':', an even count of hex digits (at
+    least 236) and '~' whose bytes but the last, XOR byte 3 (the key),
+    start 01 54 (the last byte's rule is not known: none is checked)."""
+    if b == b":015150000EFE~":
+        return True
+    if len(b) < 238 or b[:1] != b":" or b[-1:] != b"~" or len(b) % 2:
+        return False
+    try:
+        raw = bytes.fromhex(b[1:-1].decode("ascii"))
+    except ValueError:
+        return False
+    return raw[0] ^ raw[3] == 0x01 and raw[1] ^ raw[3] == 0x54
+
+
+def cbtpower_ok(b):
+    """AA 55 cmd len data sum 0D 0A (an answer) or AA 55 cmd 00 sum 0A 0D (a
+    request): sum the low byte of cmd + len + data."""
+    if len(b) < 7 or b[:2] != b"\xaa\x55":
+        return False
+    n = b[3]
+    tail = b"\n\r" if n == 0 and b[-2:] == b"\n\r" else b"\r\n"
+    return len(b) == n + 7 and b[-2:] == tail and sum(b[2:4 + n]) & 0xFF == b[4 + n]
+
+
 def ecoworthy_ok(b):
     """A v1 frame: type 0xA1 (84 bytes) or 0xA2 (102 bytes); or a v2 frame:
     six MAC bytes, then type 0xA1 (82 bytes) or 0xA2 (100 bytes); closed by
@@ -410,7 +470,11 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "ogt": lambda f: ogt_ok(bytes.fromhex(f)),
                "paceex": lambda f: paceex_ok(bytes.fromhex(f)),
                "saihang": lambda f: saihang_ok(bytes.fromhex(f)),
-               "superb": lambda f: superb_ok(bytes.fromhex(f))}
+               "superb": lambda f: superb_ok(bytes.fromhex(f)),
+               "lithionics": lambda f: lithionics_ok(bytes.fromhex(f)),
+               "probms": lambda f: probms_ok(bytes.fromhex(f)),
+               "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f)),
+               "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
+# run.sh: build=normal
 """systemd supervision (Type=notify) against a fake NOTIFY_SOCKET: READY=1
 once the Modbus port listens, STATUS= with the packs online, WATCHDOG=1 from
 the loop itself (a stopped loop stops the pings), RELOADING=1 ... READY=1

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# run.sh: uses=/var/lib/bmsgw nice=5
+# run.sh: uses=/var/lib/bmsgw nice=5 build=normal
 """Installation and packaging: make install / uninstall, the systemd unit,
 the man pages, make deb, and the package installed and removed with dpkg.
 

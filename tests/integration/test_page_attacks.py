@@ -20,7 +20,9 @@ clients from loopback addresses standing for other hosts
    max_clients = 32: every page load from a sixth address is answered, none
    refused, because an idle connection of the address holding the most
    gives way to it (said in the log), never the newcomer's;
-3. guesses from rotating addresses, more at once than max_clients: those
+3. guesses from rotating addresses, more at once than max_clients (12
+   guessers against max_clients = 8, in waves: all at once twice a second,
+   up to 24 guesses a second against a budget of one check a second): those
    beyond the logins' share of the connections (a quarter) are answered at
    once with Retry-After rather than held, and real users' first logins all
    succeed.
@@ -137,7 +139,7 @@ def idle():
 def rotation():
     print("== 3. guesses from rotating addresses, more at once than max_clients")
     sim, gw, port = start("max_clients = 8\n")
-    g = Guessers(port, ["admin", "root", "user", "bmsgw"], n=12).start()
+    g = Guessers(port, ["admin", "root", "user", "bmsgw"], n=12, period=0.5).start()
     try:
         # under way: each guessed name was refused at least once (until
         # then a guessed name and a real user's are alike: the first ask of a

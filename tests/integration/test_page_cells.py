@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
+# run.sh: build=normal
 """The status page's cells chart (a heat map of cell x time) in headless
 Chromium (Debian's chromium + chromium-driver, python3-selenium), against
 the real bmsgw and the simulator:

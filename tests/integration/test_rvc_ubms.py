@@ -199,7 +199,7 @@ def a_rvc(tmp):
             c.near(p["bms_cvl_v"], v["cvl_v"], 0.026, "CVL (1FEC9's voltage)")
             c.near(p["bms_ccl_a"], v["ccl_a"], 0.026, "CCL (1FEC9's current)")
             c.near(p["temps_c"][0], v["temps_c"][0], 0.04, "the source temperature")
-        c.eq(modbus_protocol_id(gw_port), 50, "protocol id 50 (register 103)")
+        c.eq(modbus_protocol_id(gw_port), 54, "protocol id 54 (register 103)")
         st = sim.state()["packs"][0]
         c.eq((st["can_open"], st["can_rate"]), ("listen", "S5"), "the adapter opened listen only at 250 kbit/s")
         sim.ctl("set 143 chg_set 0")
@@ -272,7 +272,7 @@ def c_ubms(tmp):
             c.eq((p["current"], p["soc"]), (float(v["current"]), float(v["soc"])), "current 1 A, SOC %")
             c.eq((p["bms_ccl_a"], p["bms_dcl_a"]), (v["ccl_a"], v["dcl_a"]), "CCL, DCL 0.1 A (drive mode)")
             c.eq(p["temps_c"], [float(max(v["temps_c"])), float(min(v["temps_c"]))], "highest, lowest cell temp")
-        c.eq(modbus_protocol_id(gw_port), 51, "protocol id 51 (register 103)")
+        c.eq(modbus_protocol_id(gw_port), 60, "protocol id 60 (register 103)")
         st = sim.state()["packs"][0]
         c.eq((st["can_open"], st["can_rate"]), ("listen", "S5"), "the adapter opened listen only at 250 kbit/s")
         sim.ctl("set 0 alarm 0 0x20")

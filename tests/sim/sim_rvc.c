@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_rvc.c - a battery on an RV-C bus, as a Lawicel slcan
- * adapter on that bus delivers it to a host (bms/PROTOCOLS.md §59).  The
+ * adapter on that bus delivers it to a host (bms/PROTOCOLS.md §63).  The
  * adapter side: sim_slcan.c.
  *
  * The battery side, every 500 ms while the channel is open, at its source

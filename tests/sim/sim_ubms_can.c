@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_ubms_can.c - a Valence U-BMS with U27-12XP modules on its
  * CAN port, as a Lawicel slcan adapter on that bus delivers it to a host
- * (bms/PROTOCOLS.md §60).  The adapter side: sim_slcan.c.
+ * (bms/PROTOCOLS.md §71).  The adapter side: sim_slcan.c.
  *
  * The U-BMS side, every 500 ms while the channel is open, 11-bit ids, the
  * pack's cells as modules of four in series (cells / 4 modules; the cells

@@ -6,7 +6,7 @@
  * aggregator's address 0x8D, priority 6 (the identifiers are not in the
  * capture: tests/fixtures/README.md).  The other frames are built from the
  * layout of CoachProxy-OS's rvc-spec.yml, rvc2mqtt's and
- * dbus-serialbattery's RV-C driver (bms/PROTOCOLS.md §59) with the sources'
+ * dbus-serialbattery's RV-C driver (bms/PROTOCOLS.md §63) with the sources'
  * own values (thomasonw/RV-C's "0x77359400 = 0A" and "0x7D00 = 0A",
  * dbus-serialbattery's identifiers at 0x8F); in every chunking, both
  * current signs; other nodes' frames, claims, standard and remote frames
@@ -65,7 +65,7 @@ static bool passes(uint32_t id)
 static void test_table(void)
 {
 	CHECK_STR(drv->name, "rvc");
-	CHECK_EQ_INT(drv->protocol_id, 50);
+	CHECK_EQ_INT(drv->protocol_id, 54);
 	CHECK(bms_find("rvc") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL && drv->control_request == NULL);
 	CHECK_EQ_INT(drv->can_bitrate, 250000);

@@ -51,7 +51,7 @@ static struct drive_res feed(struct bms_poll *poll, struct bms_rx *rx, const cha
 static void test_table(void)
 {
 	CHECK_STR(drv->name, "ubms-can");
-	CHECK_EQ_INT(drv->protocol_id, 51);
+	CHECK_EQ_INT(drv->protocol_id, 60);
 	CHECK(bms_find("ubms-can") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL && drv->control_request == NULL);
 	CHECK_EQ_INT(drv->can_bitrate, 250000);
