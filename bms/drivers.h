@@ -66,7 +66,8 @@
 	X(basen)       /* 46 */ \
 	X(ogt)         /* 47 */ \
 	X(superb)      /* 48 */ \
-	X(mqtt_json)   /* 49 */
+	X(mqtt_json)   /* 49 */ \
+	X(lipower)     /* 55 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)
