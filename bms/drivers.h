@@ -68,7 +68,8 @@
 	X(superb)      /* 48 */ \
 	X(mqtt_json)   /* 49 */ \
 	X(lipower)     /* 55 */ \
-	X(buknuwo)     /* 56 */
+	X(buknuwo)     /* 56 */ \
+	X(greenway)    /* 57 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

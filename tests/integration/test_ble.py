@@ -1587,8 +1587,9 @@ def generic_families():
 def advertised(p):
     """What a device of protocol p advertises beside its name (uuids,
     manufacturer data), as its hints ask: nothing where a name hint knows
-    it, else the 16-bit service of a service hint (with its company), else
-    a company hint's company id (with a byte of data)."""
+    it, else the 16-bit service of a service hint (with its company, or
+    beside its address prefix: family_case's MAC), else a company hint's
+    company id (with a byte of data)."""
     hints = p["ble"]["hints"]
     if any(h["kind"] == "name" for h in hints):
         return [], {}
@@ -1597,6 +1598,8 @@ def advertised(p):
             return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
         if h["kind"] == "company+service":  # value: company | service << 16
             return ["0000%04x-0000-1000-8000-00805f9b34fb" % (h["value"] >> 16)], {str(h["value"] & 0xFFFF): "00"}
+        if h["kind"] == "address+service":  # the address's start (family_case) and the service
+            return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
     return [], {str(h["value"]): "00" for h in hints if h["kind"] == "company"}
 
 
@@ -1612,7 +1615,8 @@ def family_case(i, proto):
     label = "%s (%s)" % (proto, name)
     reads = {b.hex() for _, b in fixtures.requests(sym)}
     auth = p["ble"]["auth"]
-    mac = "C8:47:80:00:03:%02X" % (i + 1)
+    oui = [h["prefix"] for h in p["ble"]["hints"] if h["kind"] == "address+service"]
+    mac = (oui[0] if oui else "C8:47:80") + ":00:03:%02X" % (i + 1)
     uuids, mfr = advertised(p)
     fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=uuids, manufacturer=mfr)])
     port = free_port()

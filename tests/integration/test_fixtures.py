@@ -67,6 +67,8 @@ FAMILIES += ("paceex",)
 FAMILIES += ("saihang",)
 # Super-B Epsilon v1 and v2 over Bluetooth LE (superb_ok below)
 FAMILIES += ("superb",)
+# the Greenway BMS (Talaria bikes) over Bluetooth LE (greenway_ok below)
+FAMILIES += ("greenway",)
 
 
 def crc16_modbus(b):
@@ -310,6 +312,15 @@ def roypow_ok(b):
         x ^= v
     return (len(b) >= 8 and b[:3] == b"\xea\xd1\x01" and len(b) == b[3] + 4 and b[4] == 0xFF and
             x == b[-2] and b[-1] == 0xF5)
+def greenway_ok(b):
+    """Greenway: a request 46 16 01 type len sum (6 bytes), or an answer
+    47 16 01 type len data sum (len + 6 bytes); sum: the low byte of the
+    sum of every byte before it."""
+    if len(b) < 6 or b[1:3] != b"\x16\x01" or (sum(b[:-1]) & 0xFF) != b[-1]:
+        return False
+    return len(b) == 6 if b[0] == 0x46 else b[0] == 0x47 and len(b) == b[4] + 6
+
+
 def ogt_ok(b):
     """Offgridtec: one key byte (the first byte XOR '+') opens a request
     +RAA <4 hex digits> (8 bytes) or an answer +RD, <an even count of hex
@@ -410,7 +421,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "ogt": lambda f: ogt_ok(bytes.fromhex(f)),
                "paceex": lambda f: paceex_ok(bytes.fromhex(f)),
                "saihang": lambda f: saihang_ok(bytes.fromhex(f)),
-               "superb": lambda f: superb_ok(bytes.fromhex(f))}
+               "superb": lambda f: superb_ok(bytes.fromhex(f)),
+               "greenway": lambda f: greenway_ok(bytes.fromhex(f))}
 
 
 def rows(c):
