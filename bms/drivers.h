@@ -70,7 +70,10 @@
 	X(lithionics)  /* 50 */ \
 	X(pro_bms)     /* 51 */ \
 	X(wattstunde)  /* 52 */ \
-	X(cbt_power)   /* 53 */
+	X(cbt_power)   /* 53 */ \
+	X(lipower)     /* 55 */ \
+	X(buknuwo)     /* 56 */ \
+	X(greenway)    /* 57 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)
