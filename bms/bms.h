@@ -517,12 +517,17 @@ struct bms_control {
  * rank order, lowest first (a more specific name before a general one,
  * names before services); the first that matches names the protocol.
  * BMS_BLE_COMPANY_SERVICE: a company id only beside an advertised 16-bit
- * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16. */
-enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE, BMS_BLE_COMPANY_SERVICE };
+ * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16.
+ * BMS_BLE_ADDRESS_SERVICE: a device address that starts with prefix (its
+ * maker's OUI, "C4:A9:B8") beside the advertised 16-bit service value
+ * (Greenway, whose names are serials). */
+enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE, BMS_BLE_COMPANY_SERVICE,
+			 BMS_BLE_ADDRESS_SERVICE };
 struct bms_ble_hint {
 	uint8_t rank;
 	enum bms_ble_hint_kind kind;
-	const char *prefix;                /* BMS_BLE_NAME: the name starts with it, or */
+	const char *prefix;                /* BMS_BLE_NAME: the name starts with it, or;
+	                                    * BMS_BLE_ADDRESS_SERVICE: the address's start */
 	bool (*name_ok)(const char *name); /* BMS_BLE_NAME: the name passes this test */
 	uint32_t value;                    /* the company id or the service (or both, above) */
 	bool pairing;                      /* the BMS may ask for a passkey */

@@ -4,7 +4,9 @@
  * variant of Chins / Metrisun.
  *
  * See bms/PROTOCOLS.md §37.  Bluetooth LE only, through the module's Nordic
- * UART service (6e400001-..., write 6e400002-..., notify 6e400003-...).
+ * UART service (6e400001-..., write 6e400002-..., notify 6e400003-...), or
+ * AG Automotive's ("AG Power Lithium": 00008000-...-57616c6b697a, write
+ * 00008001-..., notify 00008002-...).
  * Frames are ASCII: ':', then hex digits, then '~':
  *	addr (2) cmd (2; | 0x80 in an answer) version (2) length (4: the
  *	characters of the whole frame) data ... checksum (2)
@@ -270,9 +272,12 @@ static int ch_finish(struct bms_poll *poll)
 	return bms_finish_at(poll, CH_DONE);
 }
 
-/* The Nordic UART service (aiobmsble's ej_bms; batmon-ha's supervolt). */
+/* The Nordic UART service (aiobmsble's ej_bms; batmon-ha's supervolt), and
+ * AG Automotive's own service (aiobmsble's ag_bms, §37.7). */
+#define CH_AG_UUID(n) "0000800" n "-0000-1000-8000-57616c6b697a"
 static const struct bms_gatt ch_gatt[] = {
 	BMS_GATT_NUS,
+	{ .service = CH_AG_UUID("0"), .notify = CH_AG_UUID("2"), .write = CH_AG_UUID("1") },
 	BMS_GATT_END,
 };
 
@@ -320,6 +325,12 @@ static bool ch_ble_name(const char *n)
 	return ch_chins_name(n);
 }
 
+/* AG Automotive "AG???L*" (AG100L21021805; aiobmsble's ag_bms). */
+static bool ch_ag_name(const char *n)
+{
+	return strncmp(n, "AG", 2) == 0 && strlen(n) >= 6 && n[5] == 'L';
+}
+
 /* --ble-scan: names only.  The module's service is Nordic's UART service,
  * which many other devices have; its manufacturer ids (21320, 33384) are
  * shared with other brands' modules (aiobmsble pairs them with a name). */
@@ -327,12 +338,13 @@ static const struct bms_ble_hint ch_ble_hints[] = {
 	{1, BMS_BLE_NAME, NULL, ch_ble_name, 0, false, "name (E&J: Chins / Lithtech / Volthium / older LiTime)"},
 	{1, BMS_BLE_NAME, "LT-12V-", NULL, 0, false, "name LT-12V-* (E&J: Lithtech)"},
 	{1, BMS_BLE_NAME, "SV12V", NULL, 0, false, "name SV12V* (E&J: Supervolt)"},
+	{1, BMS_BLE_NAME, NULL, ch_ag_name, 0, false, "name AG???L* (E&J: AG Automotive AG Power Lithium)"},
 	{0},
 };
 
 const struct bms_driver bms_chins_driver = {
 	.name = "chins",
-	.description = "E&J BMS over Bluetooth LE (Chins, Lithtech, Supervolt; ASCII :...~, RT 0x02 + CAP 0x10)",
+	.description = "E&J BMS over Bluetooth LE (Chins, Lithtech, Supervolt, AG Power; ASCII :...~, RT 0x02 + CAP 0x10)",
 	.vendor = "E&J Technology",
 	.protocol_id = 30,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |

@@ -5,7 +5,7 @@
  * of each line is its id, the `.protocol_id` of its table, fixed for good
  * (register 103's value; an id is never reused; tests/unit/test_registry.c
  * checks that they rise along the list, test_checklist.py that each is the
- * comment's and register-map.md's; ids may skip, ubms_can's 60 leaving 55 to
+ * comment's and register-map.md's; ids may skip, ubms_can's 60 leaving 58 and
  * 59 to drivers on their way).  X(sym): the
  * driver table `bms_<sym>_driver` lives in bms/<sym>.c and its protocol key
  * is sym with '_' written '-' (daly_modbus -> "daly-modbus").  Adding a
@@ -73,6 +73,9 @@
 	X(wattstunde)  /* 52 */ \
 	X(cbt_power)   /* 53 */ \
 	X(rvc)         /* 54 */ \
+	X(lipower)     /* 55 */ \
+	X(buknuwo)     /* 56 */ \
+	X(greenway)    /* 57 */ \
 	X(ubms_can)    /* 60 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;

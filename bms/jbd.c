@@ -277,15 +277,19 @@ static int jbd_finish(struct bms_poll *poll)
  * notifications of FF01 in chunks of the ATT MTU (20 + 16 bytes for a
  * 36-byte 0x03 answer), service FF00: the GATT table of the btsnoop capture of an SP04S034 in
  * https://github.com/syssi/esphome-jbd-bms/tree/main/docs and the defaults
- * of its jbd_bms_ble component. */
+ * of its jbd_bms_ble component.  Eleksol batteries: the same frames on
+ * service FF06, notify FF07, write FF08 (aiobmsble's eleksol_bms, §13.1). */
 static const struct bms_gatt jbd_gatt[] = {
 	BMS_GATT16("ff00", "ff01", "ff02"),
+	BMS_GATT16("ff06", "ff07", "ff08"),
 	BMS_GATT_END,
 };
 
 /* --ble-scan: names and service FF00 (aiobmsble's jbd_bms,
- * github.com/syssi/esphome-jbd-bms); after Seplos V3's SP??B* names, which
- * would read as SP0... / SP1...; the newest firmware asks for a passkey. */
+ * github.com/syssi/esphome-jbd-bms), service FF06 (aiobmsble's eleksol_bms:
+ * an Eleksol's name is a serial, 12150EG00040); after Seplos V3's SP??B*
+ * names, which would read as SP0... / SP1...; the newest firmware asks for
+ * a passkey. */
 static const struct bms_ble_hint jbd_ble_hints[] = {
 	{2, BMS_BLE_NAME, "xiaoxiang", NULL, 0, true, "name (JBD / Xiaoxiang)"},
 	{2, BMS_BLE_NAME, "JBD-", NULL, 0, true, "name (JBD / Xiaoxiang)"},
@@ -295,6 +299,7 @@ static const struct bms_ble_hint jbd_ble_hints[] = {
 	{2, BMS_BLE_NAME, "DWF", NULL, 0, true, "name (JBD / Xiaoxiang)"},
 	{2, BMS_BLE_NAME, "SX1", NULL, 0, true, "name (JBD / Xiaoxiang)"},
 	{3, BMS_BLE_SERVICE, NULL, NULL, 0xFF00, true, "service FF00 (JBD / Xiaoxiang)"},
+	{3, BMS_BLE_SERVICE, NULL, NULL, 0xFF06, false, "service FF06 (Eleksol: JBD)"},
 	{0},
 };
 

@@ -73,7 +73,7 @@ static void ble_layouts(FILE *o, const struct bms_gatt *g)
 
 static void ble_hints(FILE *o, const struct bms_ble_hint *h)
 {
-	static const char *const kinds[] = { "company", "name", "service", "company+service" };
+	static const char *const kinds[] = { "company", "name", "service", "company+service", "address+service" };
 	fputs(",\"hints\":[", o);
 	for (int i = 0; h && h[i].why; i++) {
 		fprintf(o, "%s{\"rank\":%u,\"kind\":\"%s\",", i ? "," : "", h[i].rank, kinds[h[i].kind]);

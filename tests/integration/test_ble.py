@@ -24,6 +24,8 @@ simulator (bmsgw-sim) or answer recorded frames.
   Victron key;
 - the Modbus-over-BLE families renogy-pro and pylon-rt: --ble-scan, the simulator's
   values, only their read requests written (recorded by the fake);
+- a driver's second GATT layout (AG Power Lithium: chins, Eleksol: jbd):
+  --ble-scan by its name or service, the values, only its reads written;
 - every other family with a GATT layout (vatrer, gobel, saihang ...), from
   the driver table, its simulator and its fixtures alone (test_families);
   the fake devices kept by hand held against the driver table;
@@ -1522,6 +1524,50 @@ def test_mb_ble():
             sim.stop()
 
 
+# ------------------------------------------------------------------ second layouts of a driver (issue 67)
+
+# (protocol, the table's layout, the advertisement as aiobmsble's test_data
+# shows it: name, manufacturer data, services; the requests the driver may
+# write): AG Automotive's E&J module on its own service, an Eleksol's JBD
+# on FF06 / FF07 / FF08.
+LAYOUT2 = [
+    ("chins", "chins:2", "AG100L21021805", {"21320": "84280836070d6400"}, [],
+     (b":000250000E03~".hex(), b":001031000E05~".hex())),
+    ("jbd", "jbd:2", "12150EG00040", {"2163": "6237c2a5"}, ["0000ff06-0000-1000-8000-00805f9b34fb"],
+     ("dda50300fffd77", "dda50400fffc77", "dda50500fffb77")),
+]
+
+
+def test_layout2():
+    """A driver's second GATT layout: --ble-scan names the device by the
+    name or the service its source gives, the gateway finds the layout on
+    the device, reads the simulator's values, and writes only its reads."""
+    print("== second layouts: AG Power Lithium (chins), Eleksol (jbd)")
+    for i, (proto, layout, name, mfr, uuids, reads) in enumerate(LAYOUT2):
+        label = "%s %s (%s)" % (proto, name, layout)
+        mac = "C8:47:80:00:04:%02X" % (i + 1)
+        sim = Sim(protocol=proto, packs=("address=1,cells=4",))
+        fake = Fake([device(mac, sim, layout=layout, chunk=20, name=name, manufacturer=mfr, uuids=uuids)])
+        port = free_port()
+        gw = None
+        try:
+            scan_names(mac, name, proto)
+            gw = Gateway(gw_conf(port, [ble_pack("p", mac, proto)]), port)
+            c.ok(wait_until(lambda: online(port, 1), 30), label + ": online")
+            c.ok(wait_until(lambda: matches(port, 1, sim), 15), label + ": the simulator's values over Modbus")
+            st = fake.dev(mac)
+            c.ok(st["written"] and set(values(st)) <= set(reads),
+                 label + ": only its read requests written (%s)" % sorted(set(values(st))))
+            c.eq(st["connects"], 1, label + ": one connection")
+        finally:
+            if c.failed and gw:
+                gw.dump(20)
+            if gw:
+                gw.stop()
+            fake.stop()
+            sim.stop()
+
+
 # ------------------------------------------------------------------ every other family, from the driver table
 
 # The protocols a test function of their own runs, beside those of ROWS, BLE1
@@ -1541,8 +1587,9 @@ def generic_families():
 def advertised(p):
     """What a device of protocol p advertises beside its name (uuids,
     manufacturer data), as its hints ask: nothing where a name hint knows
-    it, else the 16-bit service of a service hint (with its company), else
-    a company hint's company id (with a byte of data)."""
+    it, else the 16-bit service of a service hint (with its company, or
+    beside its address prefix: family_case's MAC), else a company hint's
+    company id (with a byte of data)."""
     hints = p["ble"]["hints"]
     if any(h["kind"] == "name" for h in hints):
         return [], {}
@@ -1551,6 +1598,8 @@ def advertised(p):
             return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
         if h["kind"] == "company+service":  # value: company | service << 16
             return ["0000%04x-0000-1000-8000-00805f9b34fb" % (h["value"] >> 16)], {str(h["value"] & 0xFFFF): "00"}
+        if h["kind"] == "address+service":  # the address's start (family_case) and the service
+            return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
     return [], {str(h["value"]): "00" for h in hints if h["kind"] == "company"}
 
 
@@ -1566,7 +1615,8 @@ def family_case(i, proto):
     label = "%s (%s)" % (proto, name)
     reads = {b.hex() for _, b in fixtures.requests(sym)}
     auth = p["ble"]["auth"]
-    mac = "C8:47:80:00:03:%02X" % (i + 1)
+    oui = [h["prefix"] for h in p["ble"]["hints"] if h["kind"] == "address+service"]
+    mac = (oui[0] if oui else "C8:47:80") + ":00:03:%02X" % (i + 1)
     uuids, mfr = advertised(p)
     fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=uuids, manufacturer=mfr)])
     port = free_port()
@@ -1782,7 +1832,7 @@ def main():
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
              ("superb", test_superb_v2), ("superb", test_superb_v2_refused),
-             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("turns", test_turns),
+             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("layout2", test_layout2), ("turns", test_turns),
              ("layouts", test_layouts), ("families", test_families)]
     try:
         for name, fn in tests:

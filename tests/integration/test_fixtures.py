@@ -75,6 +75,8 @@ FAMILIES += ("probms",)
 FAMILIES += ("wattstunde",)
 # CBT Power / Creabest R packs over Bluetooth LE (cbtpower_ok below)
 FAMILIES += ("cbtpower",)
+# the Greenway BMS (Talaria bikes) over Bluetooth LE (greenway_ok below)
+FAMILIES += ("greenway",)
 
 
 def crc16_modbus(b):
@@ -318,6 +320,15 @@ def roypow_ok(b):
         x ^= v
     return (len(b) >= 8 and b[:3] == b"\xea\xd1\x01" and len(b) == b[3] + 4 and b[4] == 0xFF and
             x == b[-2] and b[-1] == 0xF5)
+def greenway_ok(b):
+    """Greenway: a request 46 16 01 type len sum (6 bytes), or an answer
+    47 16 01 type len data sum (len + 6 bytes); sum: the low byte of the
+    sum of every byte before it."""
+    if len(b) < 6 or b[1:3] != b"\x16\x01" or (sum(b[:-1]) & 0xFF) != b[-1]:
+        return False
+    return len(b) == 6 if b[0] == 0x46 else b[0] == 0x47 and len(b) == b[4] + 6
+
+
 def ogt_ok(b):
     """Offgridtec: one key byte (the first byte XOR '+') opens a request
     +RAA <4 hex digits> (8 bytes) or an answer +RD, <an even count of hex
@@ -474,7 +485,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "lithionics": lambda f: lithionics_ok(bytes.fromhex(f)),
                "probms": lambda f: probms_ok(bytes.fromhex(f)),
                "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f)),
-               "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f))}
+               "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f)),
+               "greenway": lambda f: greenway_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -468,7 +468,7 @@ static int bench(const struct bench_case *c, double seconds, bool ble)
 struct gen_case {
 	const char *name;
 	const struct bms_driver *drv;
-	const char *frames[9];
+	const char *frames[13];
 };
 static const struct gen_case gen_cases[] = {
 #include "bench_cases.h"

@@ -179,6 +179,23 @@ static void test_classify(void)
 	CHECK_STR(guess("", NULL, 0, NULL), "-");
 	/* the company id wins over a name */
 	CHECK_STR(guess("JK-lookalike", NULL, 0x02E1, NULL), "victron-ble");
+	/* an address prefix beside a service (Greenway: C4:A9:B8 and FFF0),
+	 * before Daly's FFF0; the prefix alone, or FFF0 from another address,
+	 * is not Greenway */
+	struct gw_ble_seen s;
+	struct gw_ble_guess g;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.address, sizeof(s.address), "c4:a9:b8:01:02:03");
+	snprintf(s.name, sizeof(s.name), "56C00253A00037");
+	gw_ble_classify(&s, &g);
+	CHECK(g.protocol == NULL);
+	snprintf(s.uuids[0], sizeof(s.uuids[0]), "0000fff0-0000-1000-8000-00805f9b34fb");
+	s.nuuids = 1;
+	gw_ble_classify(&s, &g);
+	CHECK_STR(g.protocol ? g.protocol : "-", "greenway");
+	snprintf(s.address, sizeof(s.address), "C4:A9:B9:01:02:03");
+	gw_ble_classify(&s, &g);
+	CHECK_STR(g.protocol ? g.protocol : "-", "daly");
 }
 
 /* LiTime / Redodo / Power Queen, Tian Power, E&J (Chins, Lithtech,

@@ -25,6 +25,10 @@ static const struct bms_driver *const drv = &bms_chins_driver;
 #define EJ_01 ":0082310080000101C00000880F540F3C0F510FD70F310F2C0F340F3A0FED0FED000000000000000000" \
 	"0000000000000248424242F0000000000000000001AB~"
 #define EJ_02 ":009031001E00000002000A000AD8~"
+/* AG Automotive "AG Power Lithium" (4 cells; version byte 0x50) */
+#define EJ_03 ":0082500080000101C00000880CE00CE10CDF0CE10000000000000000000000000000000000000000000000" \
+	"000000014E2E2A2A2AF002000000003F003F3C02~"
+#define EJ_04 ":009031001E0000024E03E803E8A1~"
 
 static const size_t notif20[] = { 20 };
 static const size_t chunks_odd[] = { 1, 2, 7, 13, 1, 26, 3, 11, 40 };
@@ -90,7 +94,7 @@ static void test_table(void)
 	CHECK_STR(drv->ble_gatt[0].service, "6e400001-b5a3-f393-e0a9-e50e24dcca9e");
 	CHECK_STR(drv->ble_gatt[0].notify, "6e400003-b5a3-f393-e0a9-e50e24dcca9e");
 	CHECK_STR(drv->ble_gatt[0].write, "6e400002-b5a3-f393-e0a9-e50e24dcca9e");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(drv->ble_gatt[1].service != NULL && drv->ble_gatt[2].service == NULL); /* AG's: test_ag() */
 	CHECK(!drv->control_request && !drv->probe);
 	CHECK(!(drv->provides & (BMS_HAS_SOH | BMS_HAS_MOS_TEMP)));
 }
@@ -141,6 +145,42 @@ static void test_polls(void)
 	CHECK_EQ_INT(r.err + r.badsum + r.bad_scan, 0);
 	bms_snapshot_derive(&poll.snap);
 	CHECK_NEAR(poll.snap.power, 39.517 * 0.02, 1e-4);
+}
+
+/* AG Automotive's AG Power Lithium (aiobmsble's ag_bms test): the same
+ * frames, on its own service, named AG???L*: 4 cells, discharging 3.34 A,
+ * 6 degC, 63 cycles, SOC 60 %, 59.0 of 100.0 Ah. */
+static void test_ag(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r = { 0 };
+	static const uint16_t c[4] = { 3296, 3297, 3295, 3297 };
+	CHECK_STR(drv->ble_gatt[1].service, "00008000-0000-1000-8000-57616c6b697a");
+	CHECK_STR(drv->ble_gatt[1].notify, "00008002-0000-1000-8000-57616c6b697a");
+	CHECK_STR(drv->ble_gatt[1].write, "00008001-0000-1000-8000-57616c6b697a");
+	CHECK(drive_hinted("AG100L21021805"));
+	CHECK(!drive_hinted("AG100X21021805") && !drive_hinted("AG10L"));
+	CHECK_EQ_INT(strlen(EJ_03), 128);
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	struct drive_answer a[2] = {
+		{ (const uint8_t *)EJ_03, 128, notif20, 1, 0, 14 },
+		{ (const uint8_t *)EJ_04, 30, notif20, 1, 0, 14 },
+	};
+	CHECK_EQ_INT(drive_poll(&poll, &rx, a, 2, &r), BMS_OK);
+	CHECK_EQ_INT(r.err + r.badsum + r.bad_scan, 0);
+	drive_check_cells(&poll.snap, c, 4);
+	CHECK_NEAR(poll.snap.voltage, 13.185, 1e-4);
+	CHECK_NEAR(poll.snap.current, -3.34, 1e-5);
+	CHECK_NEAR(poll.snap.soc, 60.0, 1e-6);
+	CHECK_EQ_INT(poll.snap.cycles, 63);
+	CHECK_NEAR(poll.snap.temp_c[0], 6.0, 1e-6);
+	CHECK(poll.snap.chg_mos && poll.snap.dsg_mos);
+	CHECK_EQ_INT(poll.snap.alarms, 0);
+	CHECK_EQ_INT(poll.snap.raw_alarms[0], 0xF002);
+	CHECK_EQ_INT(poll.snap.state, 2);
+	CHECK_NEAR(poll.snap.remain_ah, 59.0, 1e-4);
+	CHECK_NEAR(poll.snap.full_ah, 100.0, 1e-4);
 }
 
 /* "AT\r\n" from the module before, between and inside frames (any
@@ -374,7 +414,8 @@ static void test_hints(void)
 	CHECK(h[0].kind == BMS_BLE_NAME && h[0].name_ok);
 	CHECK_STR(h[1].prefix, "LT-12V-");
 	CHECK_STR(h[2].prefix, "SV12V");
-	CHECK(h[3].why == NULL);
+	CHECK(h[3].kind == BMS_BLE_NAME && h[3].name_ok);
+	CHECK(h[4].why == NULL);
 	static const char *const yes[] = { "L-12V100AH-0902", "V-12V200Ah-0215", "LT-12100BG-A06359",
 					   "LT-24100B-A00249", "G-12V300Ah-0345", "G-24V100AH-1" };
 	static const char *const no[] = { "L-12100BNNA70-A09683", "LT-12100BG-A07700", "LT-24100B-A00473", "G-12V",
@@ -392,6 +433,7 @@ int main(void)
 	test_table();
 	test_requests();
 	test_polls();
+	test_ag();
 	test_at_noise();
 	test_single_frame();
 	test_broken();

@@ -51,6 +51,9 @@ static bool hint_matches(const struct bms_ble_hint *h, const struct gw_ble_seen 
 		return h->name_ok && h->name_ok(d->name);
 	case BMS_BLE_SERVICE:
 		return has_service(d, h->value);
+	case BMS_BLE_ADDRESS_SERVICE:
+		return h->prefix && strncasecmp(d->address, h->prefix, strlen(h->prefix)) == 0 &&
+		       has_service(d, (uint16_t)h->value);
 	}
 	return false;
 }
