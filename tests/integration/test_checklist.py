@@ -466,7 +466,7 @@ def main():
             [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
-        in_list = re.search(r"`%s` " % re.escape(name), ble_list) is not None
+        in_list = re.search(r"`%s`\s" % re.escape(name), ble_list) is not None
         c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None or
              (in_list and not serial_protocol(name)),
              "%s: a row in README's Supported BMSs table, or (Bluetooth LE only) an entry of its list" % name)
