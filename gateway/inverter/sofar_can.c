@@ -167,6 +167,8 @@ static int sf_reply(const struct gw_can_frame *req, const struct inv_battery *b,
 {
 	bool history = req->id == 0x705;
 
+	if (req->rtr || req->dlc > GW_CAN_MAX_DLC || (req->id != 0x605 && !history))
+		return 0;
 	if (cap < 1 || req->dlc < (history ? 4 : 3) || req->data[0] != (b->address & 0x0F))
 		return 0;
 	uint32_t id = sf_reply_id(history, req->data[1]);

@@ -501,7 +501,7 @@ static int sg_reply(const struct gw_can_frame *req, const struct inv_battery *b,
 	int k = 0;
 
 	(void)b;
-	if (req->id != 0x1E0 || req->ext || !sg_modbus(req, &bad))
+	if (req->id != 0x1E0 || req->ext || req->rtr || !sg_modbus(req, &bad))
 		return 0;
 	n = (unsigned)(req->data[4] << 8 | req->data[5]);
 	if (n < 1 || n > SG_NREGS)
