@@ -382,19 +382,17 @@ size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, do
 	bool any = false;
 	*next = now;
 	for (size_t i = 0; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++) {
-		if (!in_mode(c, i, mode))
-			continue;
-		bool is_due = now >= due[i];
-		if (is_due || (urgent && c->periods[i].at_once))
+		bool in = in_mode(c, i, mode), is_due = now >= due[i];
+		if (in && (is_due || (urgent && c->periods[i].at_once)))
 			pick[n++] = (uint8_t)i;
-		if (is_due) {
+		if (is_due) { /* (a frame of another mode keeps its beat: it joins in time with the others) */
 			due[i] += c->periods[i].s;
-			if (due[i] <= now) /* behind (a blocked loop, a mode come back): from now on, no burst */
+			if (due[i] <= now) /* behind (a blocked loop): from now on, no burst */
 				due[i] = now + c->periods[i].s;
 		} /* (out of turn: its schedule stays) */
-		if (!any || due[i] < *next)
+		if (in && (!any || due[i] < *next))
 			*next = due[i];
-		any = true;
+		any = any || in;
 	}
 	return n;
 }

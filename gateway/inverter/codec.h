@@ -217,11 +217,12 @@ int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsig
 /* A scheduled codec's step at monotonic time now in the dialect's mode:
  * the indices (into frames) of those that go, in order, into
  * pick[0..INV_CAN_MAX_FRAMES) — every frame of the mode due (due[i] <= now),
- * whose due[i] moves on by its period (from now when it fell a period
- * behind: no burst), and with urgent the at_once frames of the mode out of
- * turn (their schedule unchanged); *next the earliest due time after of a
- * frame of the mode.  The frames of other modes are neither picked nor
- * moved.  Returns the number picked.  Pure: the output's timer and the
+ * and with urgent the at_once frames of the mode out of turn (their
+ * schedule unchanged); every frame due, of the mode or not, moves on by its
+ * period (from now when it fell a period behind: no burst), so that a
+ * frame of another mode keeps its beat and joins the others in time when
+ * the mode changes; *next the earliest due time after of a frame of the
+ * mode.  Returns the number picked.  Pure: the output's timer and the
  * tests' fake clock drive it alike. */
 size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t mode, uint8_t *pick,
 		     double *next);

@@ -256,8 +256,8 @@ static void check_sx(const struct inv_codec *c, const struct gw_can_frame *f, in
 /* A scheduled codec's steps at the times of steps[] (each 0..25.5 s after
  * the last, some out of turn; with modes, the dialect's mode from the
  * step too): only frames of the mode picked, due or at_once ones out of
- * turn; every frame of the mode due after now, the others untouched; the
- * earliest of the mode next. */
+ * turn; every frame due after now, whatever its mode; the earliest of the
+ * mode next. */
 static void check_sched(const struct inv_can_codec *c, const uint8_t *steps, bool modes)
 {
 	double due[INV_CAN_MAX_FRAMES] = { 0 }, now = 0, next;
@@ -276,13 +276,10 @@ static void check_sched(const struct inv_can_codec *c, const uint8_t *steps, boo
 			for (size_t k = 0; k < n; k++)
 				picked = picked || pick[k] == i;
 			REQUIRE(picked == (in && (now >= was[i] || (urgent && c->periods[i].at_once))));
-			if (!in) {
-				REQUIRE(due[i] == was[i]);
-				continue;
-			}
 			REQUIRE(due[i] > now);
 			REQUIRE(now >= was[i] || due[i] == was[i]);
-			lo = lo < 0 || due[i] < lo ? due[i] : lo;
+			if (in)
+				lo = lo < 0 || due[i] < lo ? due[i] : lo;
 		}
 		REQUIRE(next == (lo < 0 ? now : lo));
 	}

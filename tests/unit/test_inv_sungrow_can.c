@@ -378,11 +378,11 @@ static void test_schedule(void)
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(c->frames[pick[0]].id, 0x501);
 	CHECK_NEAR(next, 1, 1e-9);
-	n = inv_can_sched(c, due, false, 1, 0, pick, &next);
+	n = inv_can_sched(c, due, false, 1.0011, 0, pick, &next); /* a late timer */
 	CHECK_EQ_INT(n, 19);
 	CHECK_EQ_INT(picked(pick, n, 0x00A), 2);
-	/* run from t = 2: head 3 + run 46 + tail 7 */
-	n = inv_can_sched(c, due, false, 2, 1, pick, &next);
+	/* run from t = 2: head 3 + run 46 + tail 7, the run frames on the others' beat */
+	n = inv_can_sched(c, due, false, 2.0011, 1, pick, &next);
 	CHECK_EQ_INT(n, 56);
 	CHECK_EQ_INT(picked(pick, n, 0x007) + picked(pick, n, 0x00A), 0);
 	CHECK_EQ_INT(picked(pick, n, 0x70F), 8);
@@ -393,8 +393,11 @@ static void test_schedule(void)
 	CHECK_EQ_INT(n, 4);
 	CHECK(c->frames[pick[0]].id == 0x001 && c->frames[pick[1]].id == 0x005 && c->frames[pick[2]].id == 0x701 &&
 	      c->frames[pick[3]].id == 0x501);
-	int sets = 0, tens = 0, sixties = 0;
-	for (double t = 3; t <= 120.5; t += 1) {
+	n = inv_can_sched(c, due, false, 3, 1, pick, &next);
+	CHECK_EQ_INT(n, 56); /* one step a second, all together */
+	CHECK_NEAR(next, 4, 1e-9);
+	int sets = 1, tens = 0, sixties = 0;
+	for (double t = 4; t <= 120.5; t += 1) {
 		n = inv_can_sched(c, due, false, t, 1, pick, &next);
 		sets += picked(pick, n, 0x501);
 		tens += picked(pick, n, 0x707);
