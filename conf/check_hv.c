@@ -7,7 +7,8 @@
  * range is not inside its protocol's (check_out.c); at run time the output
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
- * (byd-hvs-can), §11 (solax-can), §12 (foxess-can).
+ * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §13 (sungrow-can), §14
+ * (sofar-can), §15 (growatt-hv-can).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -24,7 +25,11 @@
  * type 131 runs from 2 modules (89.6 V) to 13 (759.2 V): 80-760 V
  * (PROTOCOLS.md §11).  foxess-can: one to eight stacked ~50 V modules, at
  * most 8 x 15 LFP cells at 3.65 V = 438 V: 80-480 V, a guess where no
- * inverter's data sheet was read (PROTOCOLS.md §12). */
+ * inverter's data sheet was read (PROTOCOLS.md §12).  sungrow-can: the SBR
+ * of 2 to 8 modules runs 108-584 V (Battery-Emulator's wiki: SBR064
+ * 108-146 V ... SBR256 432-584 V; PROTOCOLS.md §13).  sofar-can and
+ * growatt-hv-can: no source gives a range; Growatt's fields carry 0-1000 V;
+ * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §14, §15). */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -33,6 +38,9 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
 	{ CONF_INV_SOLAX_CAN, 80, 760 },
 	{ CONF_INV_FOXESS_CAN, 80, 480 },
+	{ CONF_INV_SUNGROW_CAN, 108, 584 },
+	{ CONF_INV_SOFAR_CAN, 80, 1000 },
+	{ CONF_INV_GROWATT_HV_CAN, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

@@ -52,7 +52,9 @@ struct inv_take {
 /* Sources of the ranges and defaults: gateway/inverter/PROTOCOLS.md (the
  * address of pylon-hv-can §8, of growatt-rs485 §6a; solax-can's battery
  * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
- * modules, their sections §11, §12). */
+ * modules, their sections §11, §12; sungrow-can's 2-8 modules §13,
+ * sofar-can's battery id 0-15 and its u8 counts §14, growatt-hv-can's 1-32
+ * modules and 1-512 cells §15). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -83,6 +85,16 @@ static const struct inv_take takes[] = {
 	TAKES(K_IN_REPORT_CAPACITY, PYLON_HV_CAN),
 
 	TAKES(K_IN_REPORT_CELLS, PYLON_HV_CAN),
+
+	/* sungrow-can (§13): 2 to 8 SBR modules */
+	TAKES_IN(K_IN_REPORT_MODULES, SUNGROW_CAN, 2, 8), TAKES(K_IN_REPORT_CAPACITY, SUNGROW_CAN),
+	/* sofar-can (§14): the battery id 0-15 in its identifiers; 0x359, 0x35E, 0x35F */
+	TAKES_DEF(K_IN_ADDRESS, SOFAR_CAN, 0, 15, 0), TAKES(K_IN_MANUFACTURER, SOFAR_CAN),
+	TAKES_IN(K_IN_REPORT_MODULES, SOFAR_CAN, 1, 255), TAKES_IN(K_IN_REPORT_CELLS, SOFAR_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SOFAR_CAN),
+	/* growatt-hv-can (§15): 0x3140, 0x3150, 0x3180, 0x3220 */
+	TAKES_IN(K_IN_REPORT_MODULES, GROWATT_HV_CAN, 1, 32), TAKES_IN(K_IN_REPORT_CELLS, GROWATT_HV_CAN, 1, 512),
+	TAKES(K_IN_REPORT_CAPACITY, GROWATT_HV_CAN),
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -95,6 +107,9 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, "keeps a BYD battery's own periods once the inverter has spoken" },
 	{ CONF_INV_SOLAX_CAN, "answers each 0x1871 of the inverter" },
 	{ CONF_INV_FOXESS_CAN, "answers each 0x1871 of the inverter" },
+	{ CONF_INV_SUNGROW_CAN, "keeps a Sungrow SBR's own periods (1, 10, 60 s), its init set until the inverter runs" },
+	{ CONF_INV_SOFAR_CAN, "sends its set every second and replies to the inverter's 0x605 / 0x705" },
+	{ CONF_INV_GROWATT_HV_CAN, "sends its set every second once the inverter's heartbeat is heard" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

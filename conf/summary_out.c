@@ -151,6 +151,9 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "
 			        "0x190 every 60 s, the identification on its 0x151, extras %s",
 			        extras);
+		else if (v->protocol == CONF_INV_SOFAR_CAN)
+			fprintf(out, ", battery id %d (ids 0x%X ...), %s", v->address, 0x351 + (v->address << 12),
+			        conf_inv_speech(v->protocol));
 		else if (conf_inv_speech(v->protocol))
 			fprintf(out, ", %s", conf_inv_speech(v->protocol));
 		else

@@ -164,7 +164,7 @@ static const struct inv_can_frame_fn bh_frames[] = {
 /* 0x110 carries the limits and 0x150 the SOC soc_override = deye moves: both
  * go out of turn. */
 static const struct inv_can_period bh_periods[] = {
-	{ 2, true }, { 10, true }, { 10, false }, { 10, false }, { 60, false },
+	{ 2, true, 0 }, { 10, true, 0 }, { 10, false, 0 }, { 10, false, 0 }, { 60, false, 0 },
 };
 
 static const struct inv_can_frame_fn bh_ident[] = {

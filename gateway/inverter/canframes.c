@@ -21,6 +21,14 @@ void inv_cf_put16(uint8_t *p, long v)
 	p[1] = (uint8_t)(u >> 8);
 }
 
+void inv_cf_put16be(uint8_t *p, long v)
+{
+	unsigned u = (unsigned)v & 0xFFFFu;
+
+	p[0] = (uint8_t)(u >> 8);
+	p[1] = (uint8_t)(u & 0xFFu);
+}
+
 void inv_cf_begin(struct gw_can_frame *f, uint32_t id, uint8_t dlc)
 {
 	memset(f, 0, sizeof(*f));
@@ -361,23 +369,30 @@ int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_batte
 	return -1;
 }
 
-size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next)
+/* Does frame i of a scheduled codec go in mode? */
+static bool in_mode(const struct inv_can_codec *c, size_t i, uint8_t mode)
+{
+	return !c->periods[i].modes || (mode < 8 && (c->periods[i].modes & (1u << mode)));
+}
+
+size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t mode, uint8_t *pick,
+		     double *next)
 {
 	size_t n = 0;
+	bool any = false;
+	*next = now;
 	for (size_t i = 0; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++) {
-		bool is_due = now >= due[i];
-		if (!is_due && !(urgent && c->periods[i].at_once))
-			continue;
-		pick[n++] = (uint8_t)i;
-		if (!is_due)
-			continue; /* out of turn: its schedule stays */
-		due[i] += c->periods[i].s;
-		if (due[i] <= now) /* behind (a blocked loop): from now on, no burst */
-			due[i] = now + c->periods[i].s;
-	}
-	*next = c->nframes ? due[0] : now;
-	for (size_t i = 1; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
-		if (due[i] < *next)
+		bool in = in_mode(c, i, mode), is_due = now >= due[i];
+		if (in && (is_due || (urgent && c->periods[i].at_once)))
+			pick[n++] = (uint8_t)i;
+		if (is_due) { /* (a frame of another mode keeps its beat: it joins in time with the others) */
+			due[i] += c->periods[i].s;
+			if (due[i] <= now) /* behind (a blocked loop): from now on, no burst */
+				due[i] = now + c->periods[i].s;
+		} /* (out of turn: its schedule stays) */
+		if (in && (!any || due[i] < *next))
 			*next = due[i];
+		any = any || in;
+	}
 	return n;
 }

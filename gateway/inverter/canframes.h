@@ -32,6 +32,8 @@ uint8_t inv_cf_request_flags(const struct inv_battery *b);
 
 void inv_cf_begin(struct gw_can_frame *f, uint32_t id, uint8_t dlc);
 void inv_cf_put16(uint8_t *p, long v);
+/* v's low 16 bits, big endian (growatt-hv-can). */
+void inv_cf_put16be(uint8_t *p, long v);
 /* SOC and SOH as fields of `per` units a percent: SOC rounded down, SOH
  * to the nearest; `none` when absent. */
 long inv_cf_soc(const struct inv_battery *b, long per, long none);

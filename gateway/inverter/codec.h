@@ -32,11 +32,11 @@
 /* Frames a CAN set or answer has at most, extras included: room for a
  * codec's own frames and every extra (inv_can_encode() refuses a smaller
  * array, and an output whose set does not fit would send nothing; deye-can
- * has 9 of its own, growatt-can 11), and for the longest answer (foxess-can:
- * 8 + 8 packs + 27 serials + 36 cell and 8 temperature frames when all are
- * asked at once).  tests/unit/test_inv_deye_can.c checks that every CAN
+ * has 9 of its own, growatt-can 11; sungrow-can's schedule 98 in its two
+ * modes), and for the longest answer (foxess-can: 8 + 8 packs + 27 serials +
+ * 36 cell and 8 temperature frames when all are asked at once).  tests/unit/test_inv_deye_can.c checks that every CAN
  * protocol's set fits. */
-#define INV_CAN_MAX_FRAMES 96
+#define INV_CAN_MAX_FRAMES 128
 
 /* What a frame from the inverter was. */
 enum inv_rx {
@@ -49,7 +49,8 @@ enum inv_rx {
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
 	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200, SolaX / FoxESS 0x1871: the request a codec that
-	                     * `answers` answers with its set */
+	                     * `answers` answers with its set; Sofar 0x605 / 0x705, Sungrow's Modbus on 0x1E0:
+	                     * the request a codec that `reply`s replies to */
 	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0: the request a scheduled codec answers with its `ident` */
 };
 
@@ -98,6 +99,8 @@ struct inv_can_frame_fn {
 struct inv_can_period {
 	double s;                              /* seconds between two of it */
 	bool at_once;                          /* also out of turn: a limit fell, the source went stale */
+	uint8_t modes;                         /* bit m: it goes while the dialect's struct inv_heard `mode`
+	                                        * is m (sungrow-can: its init and run sets); 0: always */
 };
 
 /* A CAN codec. */
@@ -138,7 +141,23 @@ struct inv_can_codec {
 	const struct inv_can_period *periods;
 	const struct inv_can_frame_fn *ident;
 	size_t nident;
+	/* A scheduled codec whose battery speaks first (sungrow-can): the
+	 * schedule starts once the output speaks, without waiting for the
+	 * inverter; its frames by the dialect's `mode` (the period's `modes`). */
+	bool speaks_first;
+	/* A scheduled codec: the index in `frames` of the one that carries the
+	 * limits (what the inverter was told is what it last carried; 0 unless set). */
+	uint8_t limits_frame;
+	/* A codec that speaks on its own and also replies to some requests of
+	 * the inverter (sofar-can's inquiries 0x605 / 0x705, sungrow-can's
+	 * Modbus RTU on 0x1E0): the frames that reply to req (an INV_RX_REQUEST
+	 * of `heard`), built from b (its `address` too), into out[0..cap); how
+	 * many, 0 when req is not for it.  Pure.  The output sends them at once
+	 * while it speaks, never before the first data nor while silent.  NULL:
+	 * it replies to nothing. */
+	int (*reply)(const struct gw_can_frame *req, const struct inv_battery *b, struct gw_can_frame *out, int cap);
 };
+#define INV_CAN_REPLY_MAX 8 /* frames a reply has at most (sungrow-can's Modbus: 3) */
 
 /* What the framer of an RS485 codec finds at the start of the bytes. */
 enum inv_scan {
@@ -195,14 +214,18 @@ const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
  * frames, or -1 when cap is too small. */
 int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsigned extras, struct gw_can_frame *out,
 		   size_t cap, struct inv_encoded *e);
-/* A scheduled codec's step at monotonic time now: the indices (into
- * frames) of those that go, in order, into pick[0..INV_CAN_MAX_FRAMES) —
- * every frame due (due[i] <= now), whose due[i] moves on by its period
- * (from now when it fell a period behind: no burst), and with urgent the
- * at_once frames out of turn (their schedule unchanged); *next the
- * earliest due time after.  Returns the number picked.  Pure: the output's
- * timer and the tests' fake clock drive it alike. */
-size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next);
+/* A scheduled codec's step at monotonic time now in the dialect's mode:
+ * the indices (into frames) of those that go, in order, into
+ * pick[0..INV_CAN_MAX_FRAMES) — every frame of the mode due (due[i] <= now),
+ * and with urgent the at_once frames of the mode out of turn (their
+ * schedule unchanged); every frame due, of the mode or not, moves on by its
+ * period (from now when it fell a period behind: no burst), so that a
+ * frame of another mode keeps its beat and joins the others in time when
+ * the mode changes; *next the earliest due time after of a frame of the
+ * mode.  Returns the number picked.  Pure: the output's timer and the
+ * tests' fake clock drive it alike. */
+size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t mode, uint8_t *pick,
+		     double *next);
 /* One frame of it by identifier (extras and the identification included): 0, or -1 when the set
  * has no such frame or no data for it now. */
 int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_battery *b, unsigned extras,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
- * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can), its
- * port opened at the protocol's bit rate (conf_inv_bitrate()).
+ * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can,
+ * sungrow-can, sofar-can, growatt-hv-can), its port opened at the
+ * protocol's bit rate (conf_inv_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,
@@ -45,7 +46,15 @@
  * frames out of turn when the source goes stale or a limit falls (no
  * closer than INV_SET_GAP to the last frame).  A state that does not speak
  * stops the schedule; it starts again, identification first, when the
- * output speaks again.
+ * output speaks again.  One whose battery speaks first (sungrow-can:
+ * `speaks_first`) starts as soon as the output speaks, and sends the frames
+ * of the dialect's mode (its init set until the inverter's run frames; the
+ * mode starts again at 0 whenever the schedule stops).
+ *
+ * A codec that `reply`s (sofar-can's inquiries, sungrow-can's Modbus on
+ * 0x1E0) sends the reply to such a request at once, beside its own
+ * schedule, while the output speaks; never before the first data, never
+ * while silent.
  */
 #include <stdio.h>
 #include <string.h>
@@ -202,21 +211,28 @@ static bool sched_pick(struct inv_out *o, const struct inv_battery *b, double no
 	o->can.nset = 0;
 	for (size_t i = 0; o->can.ident_asked && i < c->nident; i++)
 		sched_add(o, &c->ident[i], b);
-	if (o->can.ident_asked)
+	if (o->can.ident_asked && c->nident)
 		o->can.idents++;
 	o->can.ident_asked = false;
-	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, pick, next);
+	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, o->can.inv.mode, pick, next);
 	for (size_t k = 0; k < n; k++) {
 		sched_add(o, &c->frames[pick[k]], b);
-		limits = limits || pick[k] == 0;
+		limits = limits || pick[k] == c->limits_frame;
 	}
 	o->can.urgent = false;
 	return limits;
 }
 
+/* Does the schedule wait for the inverter still? */
+static bool sched_waits(const struct inv_out *o)
+{
+	return !o->codec->can.speaks_first && !o->can.inv.frames;
+}
+
 /* One step: the state from the source now; in a state that speaks, with
- * the inverter heard, the frames due (the schedule starts with all of them
- * and the identification); the timer at the earliest next one. */
+ * the inverter heard (or a battery that speaks first), the frames due (the
+ * schedule starts with all of them and the identification); the timer at
+ * the earliest next one. */
 static void sched_step(struct inv_out *o, double now)
 {
 	const struct inv_can_codec *c = &o->codec->can;
@@ -224,8 +240,9 @@ static void sched_step(struct inv_out *o, double now)
 	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
 	ev_timer_stop(o->gw->loop, &o->can.send);
-	if (!inv_state_speaks(o->state) || !o->can.inv.frames) {
+	if (!inv_state_speaks(o->state) || sched_waits(o)) {
 		o->can.sched_on = false; /* the tick starts it again */
+		o->can.inv.mode = 0;     /* as a battery new to the inverter */
 		return;
 	}
 	if (!o->can.sched_on) {
@@ -276,7 +293,7 @@ static void sched_tick(struct inv_out *o, double now)
 {
 	struct inv_battery b;
 	if (!o->can.sched_on) {
-		if (o->can.inv.frames && gw_can_is_up(o->can.port))
+		if (!sched_waits(o) && gw_can_is_up(o->can.port))
 			sched_step(o, gw_mono());
 		else
 			inv_update_state(o, gw_can_is_up(o->can.port), inv_source(o, now, &b, true), now);
@@ -322,6 +339,25 @@ static void heard_shutdown(struct inv_out *o, double now)
 	o->can.last_shutdown = now;
 }
 
+/* A request the codec replies to (`reply`): the reply at once from the
+ * source now, while the output speaks.  The state is the tick's and the
+ * schedule's to move: only looked at here. */
+static void reply_to(struct inv_out *o, const struct gw_can_frame *req, double now)
+{
+	struct gw_can_frame out[INV_CAN_REPLY_MAX];
+	struct inv_battery b;
+	if (!gw_can_is_up(o->can.port) || !inv_state_speaks(o->state) || !o->ever_fresh)
+		return;
+	bool fresh = inv_source(o, now, &b, false);
+	if (!fresh && o->stale_since > 0 && now - o->stale_since >= o->cfg.failsafe_silence)
+		return; /* silent already, the tick to say so */
+	int n = o->codec->can.reply(req, &b, out, INV_CAN_REPLY_MAX);
+	for (int i = 0; i < n; i++)
+		if (gw_can_send(o->can.port, &out[i]) == 0)
+			o->sent++;
+	o->can.replies += n > 0;
+}
+
 static void can_frame(void *arg, const struct gw_can_frame *f)
 {
 	struct inv_out *o = arg;
@@ -336,6 +372,8 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 	o->last_seen = now;
 	if (rx == INV_RX_SHUTDOWN)
 		heard_shutdown(o, now);
+	if (rx == INV_RX_REQUEST && o->codec->can.reply)
+		reply_to(o, f, now);
 	if (o->codec->can.periods)
 		sched_heard(o, rx);
 	else if (rx == INV_RX_REQUEST && o->codec->can.answers && gw_can_is_up(o->can.port))
@@ -354,8 +392,9 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
 	if (o->codec->can.periods)
-		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the inverter has spoken",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the %s", o->cfg.name,
+			o->codec->name, o->cfg.port, o->cfg.source,
+			o->codec->can.speaks_first ? "source has data" : "inverter has spoken");
 	else if (o->codec->can.answers)
 		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
 			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
@@ -458,6 +497,8 @@ static void can_status(const struct inv_out *o, FILE *out)
 	if (o->codec->can.periods)
 		fprintf(out, ",\"schedule\":%s,\"identifications\":%lu", o->can.sched_on ? "true" : "false",
 			o->can.idents);
+	if (o->codec->can.reply)
+		fprintf(out, ",\"replies\":%lu", o->can.replies);
 	if (o->codec->can.mode_names && o->can.inv.mode < o->codec->can.nmodes)
 		fprintf(out, ",\"handshake\":\"%s\"", o->codec->can.mode_names[o->can.inv.mode]);
 	if (o->can.inv.have_meas)

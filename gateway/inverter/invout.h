@@ -54,6 +54,7 @@ struct inv_can_out {
 	bool urgent;                   /* the at_once frames are to go with the next step */
 	double due[INV_CAN_MAX_FRAMES]; /* monotonic time each frame is next due */
 	unsigned long idents;          /* identification sets sent */
+	unsigned long replies;         /* requests replied to (codec.h `reply`) */
 };
 
 /* An RS485 output's own. */

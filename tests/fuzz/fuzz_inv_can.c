@@ -48,13 +48,27 @@
  * room, only the dialect's identifiers, 29-bit, DLC 8 but 0x100A001's 0,
  * the limits reported exactly when 0x1872 is in it, solax's contactor
  * never "closed" for a stale source, foxess's "may charge / discharge"
- * bits only with a current, the handshake's state always one of its own. */
+ * bits only with a current, the handshake's state always one of its own;
+ * sungrow-can, sofar-can, growatt-hv-can (PROTOCOLS.md §13-§15): their
+ * sets (sungrow's 11-bit frames, 0x501 / 0x001 / 0x701 alike carrying the
+ * limits reported, 0x504 the current of 0x704 turned, 0x005's end stop
+ * "full" exactly with CCL 0, its module count 2-8; sofar's 29-bit ids the
+ * base plus the battery id << 12 for every id, 0x351 the limits reported,
+ * 0x30F's enables only with a current, the SOC at most 99; growatt-hv's
+ * big-endian 0x3110 the limits reported, "forbidden" with a current of 0,
+ * "normal" never for a stale source), their schedules in every mode (the
+ * same 16 steps), the mode always one of sungrow's, and their replies to
+ * any frame heard: none but to a request, sofar's one frame of its id for
+ * its battery id only, sungrow's a Modbus reply on 0x1E0 whose CRC holds
+ * (with requests the target builds valid from the battery's bytes, as a
+ * fuzzer seldom finds a CRC). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bms/bms.h"
 #include "../../gateway/inverter/codec.h"
 #include "fuzzin.h"
 
@@ -239,32 +253,181 @@ static void check_sx(const struct inv_codec *c, const struct gw_can_frame *f, in
 		}
 }
 
-/* A scheduled codec's steps at times from the input (each 0..25.5 s after
- * the last, some out of turn). */
-static void check_sched(const struct inv_can_codec *c, struct fz_in *in)
+/* A scheduled codec's steps at the times of steps[] (each 0..25.5 s after
+ * the last, some out of turn; with modes, the dialect's mode from the
+ * step too): only frames of the mode picked, due or at_once ones out of
+ * turn; every frame due after now, whatever its mode; the earliest of the
+ * mode next. */
+static void check_sched(const struct inv_can_codec *c, const uint8_t *steps, bool modes)
 {
 	double due[INV_CAN_MAX_FRAMES] = { 0 }, now = 0, next;
 	uint8_t pick[INV_CAN_MAX_FRAMES];
 	for (int step = 0; step < 16; step++) {
-		uint8_t t = fz_u8(in);
+		uint8_t t = steps[step], mode = modes ? (uint8_t)(((t >> 1) ^ (unsigned)step) & 1) : 0;
 		bool urgent = t & 1;
 		double was[INV_CAN_MAX_FRAMES];
 		memcpy(was, due, sizeof(was));
 		now += (t >> 1) / 5.0;
-		size_t n = inv_can_sched(c, due, urgent, now, pick, &next);
+		size_t n = inv_can_sched(c, due, urgent, now, mode, pick, &next);
 		REQUIRE(n <= c->nframes);
-		double lo = due[0];
+		double lo = -1;
 		for (size_t i = 0; i < c->nframes; i++) {
-			bool picked = false;
+			bool picked = false, in = !c->periods[i].modes || (c->periods[i].modes & (1u << mode));
 			for (size_t k = 0; k < n; k++)
 				picked = picked || pick[k] == i;
-			REQUIRE(picked == (now >= was[i] || (urgent && c->periods[i].at_once)));
+			REQUIRE(picked == (in && (now >= was[i] || (urgent && c->periods[i].at_once))));
 			REQUIRE(due[i] > now);
 			REQUIRE(now >= was[i] || due[i] == was[i]);
-			lo = due[i] < lo ? due[i] : lo;
+			if (in)
+				lo = lo < 0 || due[i] < lo ? due[i] : lo;
 		}
-		REQUIRE(next == lo);
+		REQUIRE(next == (lo < 0 ? now : lo));
 	}
+}
+
+/* ---- sungrow-can, sofar-can, growatt-hv-can (PROTOCOLS.md §13-§15) ---- */
+
+/* sungrow-can: 11 bits, DLC 8; 0x501 = 0x001 = 0x701 carrying the limits
+ * reported (0 not allowed); 0x504's current 0x704's turned; 0x005's end
+ * stop 1 exactly with CCL 0, else 0 or 2; 0x707's module count 2-8 and
+ * three 0x71F a module. */
+static void check_sungrow(const struct gw_can_frame *f, int n, const struct inv_encoded *e, const struct inv_battery *b)
+{
+	int i501 = -1, i001 = -1, i701 = -1, i704 = -1, i504 = -1, i005 = -1, i707 = -1, n71f = 0;
+	REQUIRE(e->limits);
+	for (int i = 0; i < n; i++) {
+		REQUIRE(f[i].dlc == 8 && !f[i].ext && !f[i].rtr && f[i].id <= GW_CAN_MAX_STD_ID);
+		i501 = f[i].id == 0x501 ? i : i501;
+		i001 = f[i].id == 0x001 ? i : i001;
+		i701 = f[i].id == 0x701 ? i : i701;
+		i704 = f[i].id == 0x704 ? i : i704;
+		i504 = f[i].id == 0x504 ? i : i504;
+		i005 = f[i].id == 0x005 ? i : i005;
+		i707 = f[i].id == 0x707 ? i : i707;
+		n71f += f[i].id == 0x71F;
+	}
+	REQUIRE(i501 >= 0 && i001 >= 0 && i701 >= 0 && i704 >= 0 && i504 >= 0 && i005 >= 0 && i707 >= 0);
+	REQUIRE(!memcmp(f[i501].data, f[i001].data, 8) && !memcmp(f[i501].data, f[i701].data, 8));
+	const uint8_t *d = f[i501].data;
+	long ccl = d[4] | d[5] << 8, dcl = d[6] | d[7] << 8;
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	REQUIRE(ccl == 0 || (lim && b->charge_allowed));
+	REQUIRE(dcl == 0 || (lim && b->discharge_allowed));
+	int16_t i = (int16_t)(f[i704].data[2] | f[i704].data[3] << 8), j = (int16_t)(f[i504].data[2] | f[i504].data[3] << 8);
+	REQUIRE(i == -j);
+	uint8_t stop = f[i005].data[1];
+	REQUIRE((stop == 1) == (ccl == 0) && stop <= 2);
+	uint8_t m = f[i707].data[6];
+	REQUIRE(m >= 2 && m <= 8 && n71f == 3 * m && n == 74 + 3 * m);
+}
+
+/* The reply of sungrow-can to a frame heard: none but to a request; a
+ * whole Modbus reply on 0x1E0 (slave 1, the function asked, 2 x the count
+ * of data) whose CRC holds. */
+static void check_sungrow_reply(const struct gw_can_frame *req, enum inv_rx rx, const struct inv_battery *b)
+{
+	struct gw_can_frame out[INV_CAN_REPLY_MAX];
+	uint8_t all[8 * INV_CAN_REPLY_MAX];
+	int n = inv_codec_sungrow_can.can.reply(req, b, out, INV_CAN_REPLY_MAX), len = 0;
+	REQUIRE(n >= 0 && n <= 3 && (n == 0 || rx == INV_RX_REQUEST));
+	for (int i = 0; i < n; i++) {
+		REQUIRE(out[i].id == 0x1E0 && !out[i].ext && !out[i].rtr && out[i].dlc >= 1 && out[i].dlc <= 8);
+		REQUIRE(i == n - 1 || out[i].dlc == 8);
+		memcpy(all + len, out[i].data, out[i].dlc);
+		len += out[i].dlc;
+	}
+	if (!n)
+		return;
+	unsigned cnt = (unsigned)(req->data[4] << 8 | req->data[5]);
+	REQUIRE(all[0] == 1 && all[1] == req->data[1] && all[2] == 2 * cnt && len == 5 + 2 * (int)cnt && cnt <= 6);
+	REQUIRE(bms_crc16_modbus_ok(all, (size_t)len));
+}
+
+/* A Modbus request on 0x1E0 built valid from the battery's bytes (slave 1
+ * or another, 03 / 04 / 06, 0x4DE2 or next, 0-7 registers): heard as a
+ * request exactly when the battery answers it, and its reply. */
+static void check_sungrow_modbus(const struct inv_battery *b, struct inv_heard *h)
+{
+	static const uint8_t fns[] = { 0x03, 0x04, 0x06, 0x04 };
+	uint8_t x = b->series_cells;
+	struct gw_can_frame f;
+	memset(&f, 0, sizeof(f));
+	f.id = 0x1E0;
+	f.dlc = 8;
+	f.data[0] = (x & 0x80) ? 2 : 1;
+	f.data[1] = fns[(x >> 3) & 3];
+	f.data[2] = 0x4D;
+	f.data[3] = (x & 0x20) ? 0xE3 : 0xE2;
+	f.data[5] = x & 0x07;
+	uint16_t crc = 0xFFFF;
+	for (int k = 0; k < 6; k++) {
+		crc ^= f.data[k];
+		for (int bit = 0; bit < 8; bit++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	f.data[6] = (uint8_t)crc;
+	f.data[7] = (uint8_t)(crc >> 8);
+	enum inv_rx rx = inv_codec_sungrow_can.can.heard(&f, h);
+	bool ours = f.data[0] == 1 && f.data[1] != 0x06 && f.data[3] == 0xE2;
+	REQUIRE((rx == INV_RX_REQUEST) == ours && rx != INV_RX_BAD);
+	check_sungrow_reply(&f, rx, b);
+}
+
+/* sofar-can: every id the base plus the battery id << 12, 29 bits, DLC 8,
+ * for each battery id; 0x351 the limits reported; 0x30F's enables only
+ * with a current; the SOC at most 99. */
+static void check_sofar(const struct inv_codec *c, const struct inv_battery *b0)
+{
+	static const uint32_t base[] = { 0x351, 0x355, 0x356, 0x359, 0x35E, 0x35F, 0x30F };
+	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
+	struct inv_encoded e;
+	struct inv_battery b = *b0;
+	for (unsigned a = 0; a < 16; a += 5) {
+		b.address = (uint8_t)((b0->series_cells + a) & 0x0F);
+		int n = inv_can_encode(c, &b, 0, f, INV_CAN_MAX_FRAMES, &e);
+		REQUIRE(n == 7 && e.limits);
+		for (int i = 0; i < n; i++)
+			REQUIRE(f[i].ext && !f[i].rtr && f[i].dlc == 8 && f[i].id == base[i] + ((uint32_t)b.address << 12));
+		long ccl = f[0].data[2] | f[0].data[3] << 8, dcl = f[0].data[4] | f[0].data[5] << 8;
+		REQUIRE(lroundf(e.ccl_a * 10) == ccl && lroundf(e.dcl_a * 10) == dcl);
+		REQUIRE(f[1].data[0] <= 99);
+		uint8_t en = f[6].data[1];
+		REQUIRE((en & ~3u) == 0 && (!(en & 1) || dcl > 0) && (!(en & 2) || ccl > 0));
+	}
+}
+
+/* sofar-can's reply to a frame heard: none but to a request of its battery
+ * id, one 29-bit frame of its id's range with the id in byte 0. */
+static void check_sofar_reply(const struct gw_can_frame *req, enum inv_rx rx, const struct inv_battery *b0)
+{
+	struct gw_can_frame out[INV_CAN_REPLY_MAX];
+	struct inv_battery b = *b0;
+	b.address = (uint8_t)(b0->series_cells & 0x0F);
+	int n = inv_codec_sofar_can.can.reply(req, &b, out, INV_CAN_REPLY_MAX);
+	REQUIRE(n == 0 || (n == 1 && rx == INV_RX_REQUEST && req->data[0] == b.address));
+	if (!n)
+		return;
+	uint32_t base = out[0].id - ((uint32_t)b.address << 12);
+	REQUIRE(out[0].ext && out[0].dlc == 8 && out[0].data[0] == b.address);
+	REQUIRE((base >= 0x670 && base <= 0x6C0) || (base >= 0x770 && base <= 0x784));
+}
+
+/* growatt-hv-can (big endian): 22 frames, 29 bits; 0x3110 the limits
+ * reported, "forbidden" with a current of 0, "normal" only while fresh. */
+static void check_growatt_hv(const struct gw_can_frame *f, int n, const struct inv_encoded *e,
+			     const struct inv_battery *b)
+{
+	REQUIRE(n == 22 && e->limits && f[0].id == 0x3110);
+	for (int i = 0; i < n; i++)
+		REQUIRE(f[i].ext && !f[i].rtr && f[i].dlc == 8 && (f[i].id & 0xFFFFF000u) == 0x3000);
+	const uint8_t *d = f[0].data;
+	long ccl = d[2] << 8 | d[3], dcl = d[4] << 8 | d[5];
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	REQUIRE(ccl > 0 || (d[7] & 0x40));
+	REQUIRE(dcl > 0 || (d[7] & 0x20));
+	REQUIRE(!b->failsafe || !(d[6] & 0x10));
+	REQUIRE((d[7] & 0x03) != 0);
 }
 
 static void check_set(const struct inv_codec *c, const struct inv_battery *b)
@@ -273,9 +436,9 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
 	struct inv_encoded e;
 	/* every extra, but where --check takes no extras key (the 29-bit
-	 * dialects: pylon-hv-can, solax-can, foxess-can) */
+	 * dialects: pylon-hv-can, solax-can, foxess-can ...; sungrow-can) */
 	int n = inv_can_encode(c, b, 0, f, INV_CAN_MAX_FRAMES, &e);
-	if (n > 0 && !f[0].ext)
+	if (n > 0 && !f[0].ext && c != &inv_codec_sungrow_can)
 		n = inv_can_encode(c, b, all, f, INV_CAN_MAX_FRAMES, &e);
 	long ccl = -1, dcl = -1;
 	REQUIRE(n >= 0 && n <= INV_CAN_MAX_FRAMES);
@@ -285,6 +448,18 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	}
 	if (c == &inv_codec_solax_can || c == &inv_codec_foxess_can) {
 		check_sx(c, f, n, &e, b);
+		return;
+	}
+	if (c == &inv_codec_sungrow_can) {
+		check_sungrow(f, n, &e, b);
+		return;
+	}
+	if (c == &inv_codec_sofar_can) {
+		check_sofar(c, b);
+		return;
+	}
+	if (c == &inv_codec_growatt_hv_can) {
+		check_growatt_hv(f, n, &e, b);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -387,9 +562,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c && conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN)
 			check_set(c, &b);
 	}
-	check_sched(&inv_codec_byd_hvs_can.can, &in);
+	uint8_t steps[16];
+	for (int k = 0; k < 16; k++)
+		steps[k] = fz_u8(&in);
+	check_sched(&inv_codec_byd_hvs_can.can, steps, false);
+	check_sched(&inv_codec_sungrow_can.can, steps, true);
+	check_sched(&inv_codec_growatt_hv_can.can, steps, false);
 	struct inv_heard h[CONF_INV_NPROTOCOLS];
 	memset(h, 0, sizeof(h));
+	check_sungrow_modbus(&b, &h[CONF_INV_SUNGROW_CAN]);
 	while (in.n >= 10) {
 		struct gw_can_frame f;
 		memset(&f, 0, sizeof(f));
@@ -420,6 +601,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				REQUIRE(rx == INV_RX_OTHER || (f.ext && !f.rtr && f.id == 0x1871 && f.dlc <= 8));
 				REQUIRE(rx != INV_RX_REQUEST || f.dlc >= 1);
 				check_sx_answer(c, &h[p], &b);
+			} else if (c == &inv_codec_sungrow_can) {
+				REQUIRE(h[p].asked == 0 && h[p].mode < c->can.nmodes);
+				check_sungrow_reply(&f, rx, &b);
+			} else if (c == &inv_codec_sofar_can) {
+				REQUIRE(h[p].asked == 0 && (rx != INV_RX_REQUEST || f.id == 0x605 || f.id == 0x705));
+				check_sofar_reply(&f, rx, &b);
 			} else {
 				REQUIRE(h[p].asked == 0);
 			}

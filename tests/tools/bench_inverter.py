@@ -33,6 +33,14 @@ inverter and the HV inverter.
 2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can ...):
    each its request every second to its first and last frame, on gateways
    of their own with a simulated 32-cell pack.
+2e. the HV dialects that send on their own schedule (PERIODIC_HV:
+   sungrow-can, sofar-can, growatt-hv-can), each an output of its own on a
+   gateway whose source is a string of two simulated 32-cell packs (64
+   cells, inside every one's window); this script as the inverter sends
+   each its regular frame every second (Sungrow's run frame 0x108, Sofar's
+   inquiry 0x605, Growatt's heartbeat 0x3010); printed: the period jitter
+   of the frame that carries the limits (0x501, 0x351, 0x3110) against its
+   1 s schedule.
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -69,6 +77,14 @@ JITTER_DIALECTS = ("solark-can", "deye-can")
 ANSWERERS = (
     ("solax-can", b"T0000187180100010000000000\r", 0x187E, 0x1878),
     ("foxess-can", b"T0000187180100010000000000\r", 0x1872, 0x1879),
+)
+# the HV dialects that send on their own schedule (2e): (protocol, the
+# inverter's regular frame as an slcan line, the frame that carries the
+# limits, its period in s)
+PERIODIC_HV = (
+    ("sungrow-can", b"t10880000000000000000\r", 0x501, 1.0),
+    ("sofar-can", b"T000006053000000\r", 0x351, 1.0),
+    ("growatt-hv-can", b"T0000301080001000000000000\r", 0x3110, 1.0),
 )
 
 
@@ -285,6 +301,49 @@ class BydInverter(threading.Thread):
                                          max(last) if last else float("nan")))
 
 
+class Beat(threading.Thread):
+    """An inverter that sends its regular frame every second and reads
+    the battery's frames."""
+
+    def __init__(self, path, line):
+        super().__init__(daemon=True)
+        self.lines = Lines(path)
+        self.line = line
+        self.running = True
+        self.start()
+
+    def run(self):
+        while self.running:
+            t0 = time.monotonic()
+            os.write(self.lines.fd, self.line)
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+
+def periodic_hv(tmp):
+    """The gateway of PERIODIC_HV (a string of two 32-cell packs, an
+    output a dialect) and its inverters (name, limits id, period, Beat)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2", "address=2,cells=32,sensors=2"))
+    port, sections, beats = free_port(), "", []
+    for k, (name, line, ident, period) in enumerate(PERIODIC_HV):
+        pa, pb = pty_pair(tmp, "p%d" % k)
+        sections += "[inverter.p%d]\nprotocol = %s\nport = slcan://%s\nsource = bank\n" % (k, name, pa)
+        beats.append((name, ident, period, pb, line))
+    packs = "".join("[pack.s%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\ncells = 32\n"
+                    "poll_interval = 0.5\n" % (k, sim.port, k) for k in (1, 2))
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 6
+state_file = none
+log_level = warn
+%s[bank]
+strings = s1+s2
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, packs, sections), port)
+    return sim, gw, beats
+
+
 def answerers(tmp):
     """The gateways of ANSWERERS (four outputs each) and what their pollers
     need (name, request, first id, last id, the test's end of the pty)."""
@@ -391,6 +450,7 @@ port = slcan://%s
 source = hv
 """ % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a, byd_a), gw2_port)
     ans_sim, ans_gws, ans_spec = answerers(tmp)
+    per_sim, per_gw, per_spec = periodic_hv(tmp)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
@@ -398,6 +458,7 @@ source = hv
         hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
         byd = BydInverter(byd_b)
         ans = [AnswerPoller(pb, name, req, a, z) for name, req, a, z, pb in ans_spec]
+        per = [(name, ident, period, Beat(pb, line)) for name, ident, period, pb, line in per_spec]
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
@@ -405,6 +466,9 @@ source = hv
         for a in ans:
             a.running = False
             a.join(2)
+        for _, _, _, b in per:
+            b.running = False
+            b.join(2)
         master.join(2)
         growatt.join(2)
         hv.join(2)
@@ -423,6 +487,8 @@ source = hv
         hv.report()
         for a in ans:
             a.report()
+        for name, ident, period, b in per:
+            jitter(b.lines, t0 + 2.0, t1, "%s 0x%X" % (name, ident), ident, period)
         byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
@@ -436,6 +502,8 @@ source = hv
         for g in ans_gws:
             g.stop()
         ans_sim.stop()
+        per_gw.stop()
+        per_sim.stop()
 
 
 if __name__ == "__main__":
