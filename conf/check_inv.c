@@ -52,7 +52,7 @@ struct inv_take {
 /* Sources of the ranges and defaults: gateway/inverter/PROTOCOLS.md (the
  * address of pylon-hv-can §8, of growatt-rs485 §6a; solax-can's battery
  * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
- * modules, their sections §11, §12). */
+ * modules, their sections §11, §12; ferroamp-can's address 1, §20). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -83,6 +83,16 @@ static const struct inv_take takes[] = {
 	TAKES(K_IN_REPORT_CAPACITY, PYLON_HV_CAN),
 
 	TAKES(K_IN_REPORT_CELLS, PYLON_HV_CAN),
+
+	/* ferroamp-can (pylon-hv-can's frames at address 1 by default), afore-can, solxpow-can
+	 * (PROTOCOLS.md §20-§22) */
+	TAKES_DEF(K_IN_ADDRESS, FERROAMP_CAN, 0, 1, 1), TAKES(K_IN_MANUFACTURER, FERROAMP_CAN),
+	TAKES_IN(K_IN_REPORT_MODULES, FERROAMP_CAN, 1, 255), TAKES(K_IN_REPORT_CAPACITY, FERROAMP_CAN),
+	TAKES(K_IN_REPORT_CELLS, FERROAMP_CAN),
+	TAKES(K_IN_REPORT_CELLS, AFORE_CAN),
+	TAKES(K_IN_MANUFACTURER, SOLXPOW_CAN), TAKES_IN(K_IN_REPORT_MODULES, SOLXPOW_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SOLXPOW_CAN), TAKES(K_IN_REPORT_CELLS, SOLXPOW_CAN),
+	/* (end of ferroamp-can, afore-can, solxpow-can) */
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -95,6 +105,9 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, "keeps a BYD battery's own periods once the inverter has spoken" },
 	{ CONF_INV_SOLAX_CAN, "answers each 0x1871 of the inverter" },
 	{ CONF_INV_FOXESS_CAN, "answers each 0x1871 of the inverter" },
+	{ CONF_INV_FERROAMP_CAN, "answers each 0x4200 of the inverter" },
+	{ CONF_INV_AFORE_CAN, "answers each 0x305 of the inverter" },
+	{ CONF_INV_SOLXPOW_CAN, "answers each 0x4200 of the inverter" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
- * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can), its
+ * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can,
+ * ferroamp-can, afore-can, solxpow-can), its
  * port opened at the protocol's bit rate (conf_inv_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
@@ -353,15 +354,16 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
+	const char *name = conf_inv_name(o->cfg.protocol); /* a codec may serve two rows (ferroamp-can) */
 	if (o->codec->can.periods)
 		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the inverter has spoken",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+			o->cfg.name, name, o->cfg.port, o->cfg.source);
 	else if (o->codec->can.answers)
 		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+			o->cfg.name, name, o->cfg.port, o->cfg.source);
 	else {
 		ev_timer_start(o->gw->loop, &o->can.send);
-		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name,
+		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, name,
 			o->cfg.port, o->cfg.source, o->codec->can.one_by_one ? period(o) * (o->can.nset > 0 ? o->can.nset : 6) :
 			o->cfg.interval);
 	}

@@ -32,7 +32,7 @@
 #define HOLD 10      /* recovery_hold */
 #define RATE 5       /* recovery_rate, A/s */
 
-static struct gw gws[12];
+static struct gw gws[24];
 static int ngw;
 
 /* A healthy 16-cell LFP pack at 3.300 V a cell, idle, half full. */
@@ -128,7 +128,7 @@ static void run(const struct scen *sc)
 		fclose(log);
 		return;
 	}
-	static struct inv_out outs[12];
+	static struct inv_out outs[24];
 	struct inv_out *o = &outs[ngw - 1];
 	o->gw = gw;
 	o->cfg = gw->conf->inverters[0];
@@ -231,6 +231,13 @@ int main(void)
 		  { false, false, false, true } },
 		{ "a bank of two strings, bank_stale = block, a member silent (foxess-can)", s2,
 		  "bank_stale = block\n", "foxess-can", "bank", { true, false, false, false } },
+		/* ferroamp-can, afore-can, solxpow-can */
+		{ "a bank of one 4 x 16S string, a member silent (ferroamp-can)", s1, "", "ferroamp-can", "bank",
+		  { false, true, false, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (afore-can)", s2,
+		  "bank_stale = block\n", "afore-can", "bank", { false, false, true, false } },
+		{ "a bank of two strings, every member silent (solxpow-can)", s2, "", "solxpow-can", "bank",
+		  { true, true, true, true } },
 	};
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
 		run(&scens[i]);
