@@ -100,8 +100,9 @@ static bool af_350(const struct inv_battery *b, struct gw_can_frame *f)
 
 /* 0x351: SOC (down), SOH (100 without one), SOC max 100, SOC min 1; byte 4
  * bit 0 charge enable, bit 1 discharge enable (af_limits), bits 5-7 the
- * BMS state (1 normal, 4 fault); bytes 6-7 the cells in series (0 unknown;
- * report_cells). */
+ * BMS state (1 normal, 4 fault); bytes 6-7 the cells in series (0
+ * unknown; never overridden: afore-can takes no report_cells, 0x356
+ * divides by them). */
 static bool af_351(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct inv_cf_limits l;

@@ -202,9 +202,11 @@ static void test_round3_d(void)
 	expect_error(c16, S4 FA "source = bank\naddress = 2\n", "address: 2 is outside protocol ferroamp-can's 0 to 1");
 	expect_error(c16, S4 FA "source = bank\ninterval = 1\n", "it answers each 0x4200 of the inverter");
 	expect_error(c16, S4 FA "source = bank\nbattery_type = 1\n", "protocol ferroamp-can takes no battery_type key");
-	/* afore-can: the cells only (0x351); no manufacturer, modules, capacity, address */
-	CHECK_EQ_INT(load(c16, S4 AF "source = bank\nreport_cells = 64\n"), 0);
-	CHECK_EQ_INT(v->report_cells, 64);
+	/* afore-can: no identity override (its real cell count also gives 0x356's
+	 * cell limits), no manufacturer, address */
+	CHECK_EQ_INT(load(c16, S4 AF "source = bank\n"), 0);
+	CHECK_EQ_INT(v->report_cells, -1);
+	expect_error(c16, S4 AF "source = bank\nreport_cells = 64\n", "protocol afore-can takes no report_cells key");
 	expect_error(c16, S4 AF "source = bank\nmanufacturer = AFORE\n", "protocol afore-can takes no manufacturer key");
 	expect_error(c16, S4 AF "source = bank\nreport_modules = 4\n", "protocol afore-can takes no report_modules");
 	expect_error(c16, S4 AF "source = bank\nreport_capacity_ah = 50\n",
