@@ -8,7 +8,8 @@
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
  * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §13 (sungrow-can), §14
- * (sofar-can), §15 (growatt-hv-can).
+ * (sofar-can), §15 (growatt-hv-can), §20-§22 (ferroamp-can, afore-can,
+ * solxpow-can).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -29,7 +30,10 @@
  * of 2 to 8 modules runs 108-584 V (Battery-Emulator's wiki: SBR064
  * 108-146 V ... SBR256 432-584 V; PROTOCOLS.md §13).  sofar-can and
  * growatt-hv-can: no source gives a range; Growatt's fields carry 0-1000 V;
- * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §14, §15). */
+ * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §14, §15).  ferroamp-can,
+ * afore-can, solxpow-can: no range of the inverters was read; pylon-hv-can's
+ * 80-1000 V, the fields' family and the HV hybrids they are (PROTOCOLS.md
+ * §20-§22), to widen when a data sheet is read. */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -41,6 +45,9 @@ static const struct {
 	{ CONF_INV_SUNGROW_CAN, 108, 584 },
 	{ CONF_INV_SOFAR_CAN, 80, 1000 },
 	{ CONF_INV_GROWATT_HV_CAN, 80, 1000 },
+	{ CONF_INV_FERROAMP_CAN, 80, 1000 },
+	{ CONF_INV_AFORE_CAN, 80, 1000 },
+	{ CONF_INV_SOLXPOW_CAN, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

@@ -54,7 +54,7 @@ struct inv_take {
  * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
  * modules, their sections §11, §12; sungrow-can's 2-8 modules §13,
  * sofar-can's battery id 0-15 and its u8 counts §14, growatt-hv-can's 1-32
- * modules and 1-512 cells §15). */
+ * modules and 1-512 cells §15; ferroamp-can's address 1, §20). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -95,6 +95,15 @@ static const struct inv_take takes[] = {
 	/* growatt-hv-can (§15): 0x3140, 0x3150, 0x3180, 0x3220 */
 	TAKES_IN(K_IN_REPORT_MODULES, GROWATT_HV_CAN, 1, 32), TAKES_IN(K_IN_REPORT_CELLS, GROWATT_HV_CAN, 1, 512),
 	TAKES(K_IN_REPORT_CAPACITY, GROWATT_HV_CAN),
+	/* ferroamp-can (pylon-hv-can's frames at address 1 by default), afore-can, solxpow-can
+	 * (PROTOCOLS.md §20-§22) */
+	TAKES_DEF(K_IN_ADDRESS, FERROAMP_CAN, 0, 1, 1), TAKES(K_IN_MANUFACTURER, FERROAMP_CAN),
+	TAKES_IN(K_IN_REPORT_MODULES, FERROAMP_CAN, 1, 255), TAKES(K_IN_REPORT_CAPACITY, FERROAMP_CAN),
+	TAKES(K_IN_REPORT_CELLS, FERROAMP_CAN),
+	/* afore-can: no row (its cell count also divides the CVL and DVL into 0x356's cell limits) */
+	TAKES(K_IN_MANUFACTURER, SOLXPOW_CAN), TAKES_IN(K_IN_REPORT_MODULES, SOLXPOW_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SOLXPOW_CAN), TAKES(K_IN_REPORT_CELLS, SOLXPOW_CAN),
+	/* (end of ferroamp-can, afore-can, solxpow-can) */
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -110,6 +119,9 @@ static const struct {
 	{ CONF_INV_SUNGROW_CAN, "keeps a Sungrow SBR's own periods (1, 10, 60 s), its init set until the inverter runs" },
 	{ CONF_INV_SOFAR_CAN, "sends its set every second and replies to the inverter's 0x605 / 0x705" },
 	{ CONF_INV_GROWATT_HV_CAN, "sends its set every second once the inverter's heartbeat is heard" },
+	{ CONF_INV_FERROAMP_CAN, "answers each 0x4200 of the inverter" },
+	{ CONF_INV_AFORE_CAN, "answers each 0x305 of the inverter" },
+	{ CONF_INV_SOLXPOW_CAN, "answers each 0x4200 of the inverter" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

@@ -514,8 +514,9 @@ enum {
 /* Every inverter protocol, written once (gateway/README.md "Adding an inverter
  * protocol"): X(ID, sym, "name", kind, default extras, extras allowed, CAN
  * bit rate in bit/s (0 for RS485)).  Its codec is inv_codec_<sym> in
- * gateway/inverter/<sym>.c; the keys it takes beyond those every protocol
- * takes are its rows in conf/check_inv.c.  A Sunny Island takes no
+ * gateway/inverter/<sym>.c (a row may name an earlier row's sym: the same
+ * frames under a name, keys' defaults and window of its own); the keys it
+ * takes beyond those every protocol takes are its rows in conf/check_inv.c.  A Sunny Island takes no
  * identifier beyond SMA's table ("No further CAN-IDs are allowed", SMA's
  * FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
 #define CONF_INV_PROTOCOL_LIST(X) \
@@ -533,7 +534,11 @@ enum {
 	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(SUNGROW_CAN, sungrow_can, "sungrow-can", CONF_INV_CAN, 0, 0, 250000) \
 	X(SOFAR_CAN, sofar_can, "sofar-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_HV_CAN, growatt_hv_can, "growatt-hv-can", CONF_INV_CAN, 0, 0, 500000)
+	X(GROWATT_HV_CAN, growatt_hv_can, "growatt-hv-can", CONF_INV_CAN, 0, 0, 500000) \
+	/* ferroamp-can is pylon-hv-can's codec under its own name (address 1) */ \
+	X(FERROAMP_CAN, pylon_hv_can, "ferroamp-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(AFORE_CAN, afore_can, "afore-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(SOLXPOW_CAN, solxpow_can, "solxpow-can", CONF_INV_CAN, 0, 0, 500000)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };

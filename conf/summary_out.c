@@ -145,7 +145,7 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 		char why[CONF_WHY_MAX];
 		if (v->protocol == CONF_INV_GROWATT_CAN)
 			fprintf(out, ", the set as the answer to each 0x301 of the inverter, extras %s", extras);
-		else if (v->protocol == CONF_INV_PYLON_HV_CAN)
+		else if (v->protocol == CONF_INV_PYLON_HV_CAN || v->protocol == CONF_INV_FERROAMP_CAN)
 			fprintf(out, ", ids 0x%X ..., the answer to each 0x4200 of the inverter", 0x4210 + v->address);
 		else if (v->protocol == CONF_INV_BYD_HVS_CAN)
 			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "

@@ -48,9 +48,9 @@ enum inv_rx {
 	INV_RX_SMA_STATE,   /* SMA 0x306: SOH, charging procedure, state, error, setpoint */
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
-	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200, SolaX / FoxESS 0x1871: the request a codec that
-	                     * `answers` answers with its set; Sofar 0x605 / 0x705, Sungrow's Modbus on 0x1E0:
-	                     * the request a codec that `reply`s replies to */
+	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200, SolaX / FoxESS 0x1871, Afore 0x305: the request a
+	                     * codec that `answers` answers with its set; Sofar 0x605 / 0x705, Sungrow's Modbus on
+	                     * 0x1E0: the request a codec that `reply`s replies to */
 	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0: the request a scheduled codec answers with its `ident` */
 };
 
@@ -195,7 +195,8 @@ struct inv_485_codec {
 };
 
 struct inv_codec {
-	const char *name;                      /* as CONF_INV_PROTOCOL_LIST says it */
+	const char *name;                      /* as CONF_INV_PROTOCOL_LIST says it (the first row of its
+	                                        * sym: ferroamp-can's is pylon-hv-can's) */
 	struct inv_can_codec can;              /* a CAN row's */
 	struct inv_485_codec rs485;            /* an RS485 row's */
 };

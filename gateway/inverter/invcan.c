@@ -2,8 +2,9 @@
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
  * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can,
- * sungrow-can, sofar-can, growatt-hv-can), its port opened at the
- * protocol's bit rate (conf_inv_bitrate()).
+ * sungrow-can, sofar-can, growatt-hv-can, ferroamp-can, afore-can,
+ * solxpow-can), its port opened at the protocol's bit rate
+ * (conf_inv_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,
@@ -391,16 +392,17 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
+	const char *name = conf_inv_name(o->cfg.protocol); /* a codec may serve two rows (ferroamp-can) */
 	if (o->codec->can.periods)
 		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the %s", o->cfg.name,
-			o->codec->name, o->cfg.port, o->cfg.source,
+			name, o->cfg.port, o->cfg.source,
 			o->codec->can.speaks_first ? "source has data" : "inverter has spoken");
 	else if (o->codec->can.answers)
 		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+			o->cfg.name, name, o->cfg.port, o->cfg.source);
 	else {
 		ev_timer_start(o->gw->loop, &o->can.send);
-		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name,
+		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, name,
 			o->cfg.port, o->cfg.source, o->codec->can.one_by_one ? period(o) * (o->can.nset > 0 ? o->can.nset : 6) :
 			o->cfg.interval);
 	}

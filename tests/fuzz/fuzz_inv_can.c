@@ -61,7 +61,15 @@
  * any frame heard: none but to a request, sofar's one frame of its id for
  * its battery id only, sungrow's a Modbus reply on 0x1E0 whose CRC holds
  * (with requests the target builds valid from the battery's bytes, as a
- * fuzzer seldom finds a CRC). */
+ * fuzzer seldom finds a CRC);
+ * ferroamp-can is pylon-hv-can's codec (its checks); solxpow-can: 29 bits,
+ * DLC 8, 0x4220's plain CCL and DCL (no offset) the limits reported, 0 for
+ * a direction not allowed, 0x4280 AA exactly for 0, its answers always at
+ * address 0 and a request only as pylon-hv-can's; afore-can: 0x350-0x35A,
+ * 11 bits, 0x352 carrying the limits reported, 0x351's enables exactly with
+ * a current, its state normal or fault (fault: no current; a stale source
+ * a fault), no charge current at 100 %, a request exactly from an 11-bit
+ * 0x305. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -100,11 +108,12 @@ static void check_growatt(const struct gw_can_frame *f, int n, const struct inv_
 	REQUIRE(!!(d[7] & 0x40) == !!(q & 0x80) && !!(d[7] & 0x20) == !!(q & 0x40));
 }
 
-/* pylon-hv-can's answer to the kinds `asked` under address `adr`: the
- * ensemble group for bit 0, the equipment group for bit 2, in order, the
- * address in each id; the limits reported only with 0x4220 in it. */
-static void check_hv_answer(const struct gw_can_frame *set, int n, const struct inv_encoded *e0, uint32_t asked,
-			    int adr)
+/* pylon-hv-can's (or solxpow-can's) answer to the kinds `asked` under
+ * address `adr` (solxpow-can: always 0): the ensemble group for bit 0, the
+ * equipment group for bit 2, in order, the address in each id; the limits
+ * reported only with 0x4220 in it. */
+static void check_hv_answer(const struct inv_codec *c, const struct gw_can_frame *set, int n,
+			    const struct inv_encoded *e0, uint32_t asked, int adr)
 {
 	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
 	struct conf_inverter cfg;
@@ -117,8 +126,9 @@ static void check_hv_answer(const struct gw_can_frame *set, int n, const struct 
 	memset(&b, 0, sizeof(b));
 	h.asked = asked;
 	memcpy(f, set, (size_t)n * sizeof(f[0]));
-	int k = inv_codec_pylon_hv_can.can.answer(&cfg, &h, &b, f, n, INV_CAN_MAX_FRAMES, &e);
+	int k = c->can.answer(&cfg, &h, &b, f, n, INV_CAN_MAX_FRAMES, &e);
 	int want = ((asked & 1) ? 9 : 0) + ((asked & 4) ? 4 : 0);
+	adr = c == &inv_codec_solxpow_can ? 0 : adr;
 	REQUIRE(k == want);
 	for (int i = 0; i < k; i++) {
 		uint32_t base = i < ((asked & 1) ? 9 : 0) ? 0x4210 + 0x10 * (uint32_t)i :
@@ -155,8 +165,69 @@ static void check_pylon_hv(const struct gw_can_frame *f, int n, const struct inv
 			REQUIRE(f[i].data[3] == 0 || f[i].data[2] * f[i].data[3] == (f[i].data[0] | f[i].data[1] << 8));
 	REQUIRE((f[i4250].data[0] & 0x07) >= 1 && (f[i4250].data[0] & 0x07) <= 3);
 	for (uint32_t asked = 0; asked < 8; asked++)
-		check_hv_answer(f, n, e, asked, adr);
+		check_hv_answer(&inv_codec_pylon_hv_can, f, n, e, asked, adr);
 }
+
+/* ---- ferroamp-can (pylon-hv-can's codec: check_pylon_hv), afore-can,
+ * solxpow-can ---- */
+
+/* solxpow-can (little endian, 29 bits, no current offset): 0x4220's plain
+ * CCL and DCL are the ones reported, 0 for a direction not allowed; 0x4280
+ * AA exactly for a current of 0; force charge only with a charge current;
+ * its answers at address 0, whatever the settings say. */
+static void check_solxpow(const struct gw_can_frame *f, int n, const struct inv_encoded *e,
+			  const struct inv_battery *b)
+{
+	int i4220 = -1, i4250 = -1, i4280 = -1;
+	REQUIRE(n == 13 && e->limits);
+	for (int i = 0; i < n; i++) {
+		REQUIRE(f[i].dlc == 8 && f[i].ext && !f[i].rtr && (f[i].id & 0x0F) == 0);
+		i4220 = f[i].id == 0x4220 ? i : i4220;
+		i4250 = f[i].id == 0x4250 ? i : i4250;
+		i4280 = f[i].id == 0x4280 ? i : i4280;
+	}
+	REQUIRE(i4220 >= 0 && i4250 >= 0 && i4280 >= 0);
+	const uint8_t *d = f[i4220].data, *m = f[i4280].data;
+	long ccl = d[4] | d[5] << 8, dcl = d[6] | d[7] << 8;
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	REQUIRE(ccl <= 0x7FFF && dcl <= 0x7FFF);
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	REQUIRE(ccl == 0 || (lim && b->charge_allowed));
+	REQUIRE(dcl == 0 || (lim && b->discharge_allowed));
+	REQUIRE((m[0] == 0xAA && ccl == 0) || (m[0] == 0x00 && ccl > 0));
+	REQUIRE((m[1] == 0xAA && dcl == 0) || (m[1] == 0x00 && dcl > 0));
+	REQUIRE(!(f[i4250].data[0] & 0x08) || ccl > 0);
+	for (uint32_t asked = 0; asked < 8; asked++)
+		for (int adr = 0; adr < 2; adr++)
+			check_hv_answer(&inv_codec_solxpow_can, f, n, e, asked, adr);
+}
+
+/* afore-can (little endian, 11 bits): the set 0x350-0x35A in order, DLC 8;
+ * 0x352's CCL and DCL the ones reported; 0x351's enables exactly with a
+ * current, its state normal (1) or fault (4), a fault (a stale source
+ * among them) with both currents 0, no charge current at a SOC of 100 %;
+ * the unused bits 0. */
+static void check_afore(const struct gw_can_frame *f, int n, const struct inv_encoded *e,
+			const struct inv_battery *b)
+{
+	REQUIRE(n == 11 && e->limits);
+	for (int i = 0; i < n; i++)
+		REQUIRE(f[i].id == 0x350 + (uint32_t)i && f[i].dlc == 8 && !f[i].ext && !f[i].rtr);
+	const uint8_t *q = f[1].data, *d = f[2].data;
+	long ccl = d[0] | d[1] << 8, dcl = d[2] | d[3] << 8;
+	unsigned state = q[4] >> 5;
+	bool lim = (b->present & INV_HAS_LIMITS) != 0;
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	REQUIRE(ccl == 0 || (lim && b->charge_allowed));
+	REQUIRE(dcl == 0 || (lim && b->discharge_allowed));
+	REQUIRE(!!(q[4] & 0x01) == (ccl > 0) && !!(q[4] & 0x02) == (dcl > 0));
+	REQUIRE((q[4] & 0x1C) == 0 && q[5] == 0 && q[2] == 100 && q[3] == 1);
+	REQUIRE(state == 1 || state == 4);
+	REQUIRE(state == 1 || (ccl == 0 && dcl == 0));
+	REQUIRE(!b->failsafe || state == 4);
+	REQUIRE(q[0] <= 100 && (q[0] < 100 || ccl == 0));
+}
+/* ---- (end of ferroamp-can, afore-can, solxpow-can) ---- */
 
 /* byd-hvs-can (big endian): 0x110's DCL (bytes 4-5) and CCL (6-7) are the
  * ones reported, 0 for a direction not allowed or without limits; the
@@ -436,8 +507,12 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	unsigned all = CONF_EXTRA_CAPACITY | CONF_EXTRA_CELLS | CONF_EXTRA_MODULES | CONF_EXTRA_NAME;
 	struct inv_encoded e;
 	/* every extra, but where --check takes no extras key (the 29-bit
-	 * dialects: pylon-hv-can, solax-can, foxess-can ...; sungrow-can) */
+	 * dialects: pylon-hv-can, solax-can, foxess-can, solxpow-can ...; sungrow-can, afore-can) */
 	int n = inv_can_encode(c, b, 0, f, INV_CAN_MAX_FRAMES, &e);
+	if (c == &inv_codec_afore_can) { /* 11 bits, no extras */
+		check_afore(f, n, &e, b);
+		return;
+	}
 	if (n > 0 && !f[0].ext && c != &inv_codec_sungrow_can)
 		n = inv_can_encode(c, b, all, f, INV_CAN_MAX_FRAMES, &e);
 	long ccl = -1, dcl = -1;
@@ -460,6 +535,10 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	}
 	if (c == &inv_codec_growatt_hv_can) {
 		check_growatt_hv(f, n, &e, b);
+		return;
+	}
+	if (c == &inv_codec_solxpow_can) {
+		check_solxpow(f, n, &e, b);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -592,7 +671,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							  (f.data[0] & 1)));
 			REQUIRE(h[p].frames == before + (rx != INV_RX_OTHER));
 			REQUIRE(h[p].shutdowns == sd + (rx == INV_RX_SHUTDOWN));
-			if (c == &inv_codec_pylon_hv_can) {
+			if (c == &inv_codec_pylon_hv_can || c == &inv_codec_solxpow_can) { /* (ferroamp-can too) */
 				REQUIRE((h[p].asked & ~0x5u) == 0);
 				REQUIRE(rx != INV_RX_REQUEST || (f.ext && !f.rtr && f.id == 0x4200 && f.dlc >= 1 &&
 								 f.dlc <= 8 && (f.data[0] == 0 || f.data[0] == 2)));
@@ -610,6 +689,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				REQUIRE(h[p].asked == 0);
 			}
+			if (c == &inv_codec_afore_can) /* a request exactly from an 11-bit 0x305 */
+				REQUIRE((rx == INV_RX_REQUEST) == (!f.ext && !f.rtr && f.id == 0x305 && f.dlc <= 8) &&
+					(rx == INV_RX_REQUEST || rx == INV_RX_OTHER));
 		}
 	}
 	return 0;

@@ -30,7 +30,8 @@ inverter and the HV inverter.
    frame read (p50, p99, max), and requests unanswered.
 2b. pylon-hv-can answer latency, the same way: 0x4200 with byte 0 = 00
    every second (slcan `T00004200` line) to the answer's 0x4210 and 0x4290.
-2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can ...):
+2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can,
+   ferroamp-can, afore-can, solxpow-can ...):
    each its request every second to its first and last frame, on gateways
    of their own with a simulated 32-cell pack.
 2e. the HV dialects that send on their own schedule (PERIODIC_HV:
@@ -77,6 +78,10 @@ JITTER_DIALECTS = ("solark-can", "deye-can")
 ANSWERERS = (
     ("solax-can", b"T0000187180100010000000000\r", 0x187E, 0x1878),
     ("foxess-can", b"T0000187180100010000000000\r", 0x1872, 0x1879),
+    # ferroamp-can (address 1), afore-can (its 11-bit 0x305: "AFORE", state 3), solxpow-can
+    ("ferroamp-can", b"T00004200800000000000000E3\r", 0x4211, 0x4291),
+    ("afore-can", b"t305841464F5245000003\r", 0x350, 0x35A),
+    ("solxpow-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290),
 )
 # the HV dialects that send on their own schedule (2e): (protocol, the
 # inverter's regular frame as an slcan line, the frame that carries the

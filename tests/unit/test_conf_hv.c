@@ -9,7 +9,8 @@
  * overrides where the protocol carries them, a key it does not take
  * refused naming the protocols that do; sungrow-can's, sofar-can's and
  * growatt-hv-can's alike (sofar's battery id 0-15); the bit rate of each
- * row (sungrow-can 250 kbit/s). */
+ * row (sungrow-can 250 kbit/s); ferroamp-can's address 1, afore-can's and
+ * solxpow-can's keys. */
 #include "../../conf/conf.h"
 #include "../../conf/conf_int.h"
 #include "../../bms/bms.h"
@@ -225,11 +226,63 @@ static void test_round3_sungrow_sofar_growatt_hv(void)
 	expect_error(c32, GH "source = a\naddress = 1\n", "address: is for the RS485 protocols");
 }
 
+#define FA "[inverter.hv]\nprotocol = ferroamp-can\nport = can1\n"
+#define AF "[inverter.hv]\nprotocol = afore-can\nport = can1\n"
+#define SP "[inverter.hv]\nprotocol = solxpow-can\nport = can1\n"
+
+/* ferroamp-can (pylon-hv-can's frames, address 1 unless set), afore-can,
+ * solxpow-can: their windows (80-1000 V), defaults, the keys each takes. */
+static void test_round3_d(void)
+{
+	const struct conf_inverter *v = &c.inverters[0];
+	double lo, hi;
+
+	CHECK(conf_inv_volt_range(CONF_INV_FERROAMP_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(conf_inv_volt_range(CONF_INV_AFORE_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(conf_inv_volt_range(CONF_INV_SOLXPOW_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	expect_error(c16, FA "source = b\n", "not inside protocol ferroamp-can's 80-1000 V");
+	expect_error(c16, AF "source = b\n", "not inside protocol afore-can's 80-1000 V");
+	expect_error(c16, SP "source = b\n", "not inside protocol solxpow-can's 80-1000 V");
+	/* ferroamp-can: address 1 unless set, 0 or 1 */
+	CHECK_EQ_INT(load(c16, S4 FA "source = bank\n"), 0);
+	CHECK_EQ_INT(v->address, 1);
+	CHECK_EQ_INT(load(c16, S4 FA "source = bank\naddress = 0\nreport_cells = 120\nreport_modules = 4\n"
+			  "report_capacity_ah = 37\nmanufacturer = FERROAMP\n"), 0);
+	CHECK_EQ_INT(v->address, 0);
+	CHECK_EQ_INT(v->report_cells, 120);
+	CHECK_EQ_INT(v->report_modules, 4);
+	CHECK_STR(v->manufacturer, "FERROAMP");
+	expect_error(c16, S4 FA "source = bank\naddress = 2\n", "address: 2 is outside protocol ferroamp-can's 0 to 1");
+	expect_error(c16, S4 FA "source = bank\ninterval = 1\n", "it answers each 0x4200 of the inverter");
+	expect_error(c16, S4 FA "source = bank\nbattery_type = 1\n", "protocol ferroamp-can takes no battery_type key");
+	/* afore-can: no identity override (its real cell count also gives 0x356's
+	 * cell limits), no manufacturer, address */
+	CHECK_EQ_INT(load(c16, S4 AF "source = bank\n"), 0);
+	CHECK_EQ_INT(v->report_cells, -1);
+	expect_error(c16, S4 AF "source = bank\nreport_cells = 64\n", "protocol afore-can takes no report_cells key");
+	expect_error(c16, S4 AF "source = bank\nmanufacturer = AFORE\n", "protocol afore-can takes no manufacturer key");
+	expect_error(c16, S4 AF "source = bank\nreport_modules = 4\n", "protocol afore-can takes no report_modules");
+	expect_error(c16, S4 AF "source = bank\nreport_capacity_ah = 50\n",
+		     "protocol afore-can takes no report_capacity_ah");
+	expect_error(c16, S4 AF "source = bank\naddress = 1\n", "address: is for the RS485 protocols");
+	expect_error(c16, S4 AF "source = bank\nextras = none\n", "extras: protocol afore-can takes no extras key");
+	expect_error(c16, S4 AF "source = bank\ninterval = 1\n", "it answers each 0x305 of the inverter");
+	/* solxpow-can: 0x7320 and 0x7330's identity; no address (0 only) */
+	CHECK_EQ_INT(load(c16, S4 SP "source = bank\nreport_cells = 96\nreport_modules = 6\n"
+			  "report_capacity_ah = 100\nmanufacturer = SOLXPOW\n"), 0);
+	CHECK_EQ_INT(v->report_modules, 6);
+	CHECK_STR(v->manufacturer, "SOLXPOW");
+	expect_error(c16, S4 SP "source = bank\naddress = 0\n", "address: is for the RS485 protocols");
+	expect_error(c16, S4 SP "source = bank\nbattery_type = 1\n", "protocol solxpow-can takes no battery_type key");
+	expect_error(c16, S4 SP "source = bank\ninterval = 1\n", "it answers each 0x4200 of the inverter");
+}
+
 int main(void)
 {
 	test_range();
 	test_keys();
 	test_round3();
 	test_round3_sungrow_sofar_growatt_hv();
+	test_round3_d();
 	return check_report();
 }

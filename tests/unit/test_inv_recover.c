@@ -32,7 +32,7 @@
 #define HOLD 10      /* recovery_hold */
 #define RATE 5       /* recovery_rate, A/s */
 
-static struct gw gws[16];
+static struct gw gws[32];
 static int ngw;
 
 /* A healthy 16-cell LFP pack at 3.300 V a cell, idle, half full. */
@@ -84,6 +84,11 @@ static struct gw *make(const struct scen *sc)
 		CHECK(!"the scenario's configuration loads");
 		return NULL;
 	}
+	if (ngw >= (int)(sizeof(gws) / sizeof(gws[0]))) {
+		CHECK(!"room for the scenario (gws[], outs[])");
+		free(c);
+		return NULL;
+	}
 	struct gw *gw = &gws[ngw++];
 	CHECK_EQ_INT(gw_init(gw, NULL, c), 0);
 	return gw;
@@ -128,7 +133,7 @@ static void run(const struct scen *sc)
 		fclose(log);
 		return;
 	}
-	static struct inv_out outs[16];
+	static struct inv_out outs[32];
 	struct inv_out *o = &outs[ngw - 1];
 	o->gw = gw;
 	o->cfg = gw->conf->inverters[0];
@@ -237,6 +242,13 @@ int main(void)
 		{ "a bank of two strings, bank_stale = block, a member silent (sofar-can)", s2,
 		  "bank_stale = block\n", "sofar-can", "bank", { false, false, true, false } },
 		{ "a bank of two strings, every member silent (growatt-hv-can)", s2, "", "growatt-hv-can", "bank",
+		  { true, true, true, true } },
+		/* ferroamp-can, afore-can, solxpow-can */
+		{ "a bank of one 4 x 16S string, a member silent (ferroamp-can)", s1, "", "ferroamp-can", "bank",
+		  { false, true, false, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (afore-can)", s2,
+		  "bank_stale = block\n", "afore-can", "bank", { false, false, true, false } },
+		{ "a bank of two strings, every member silent (solxpow-can)", s2, "", "solxpow-can", "bank",
 		  { true, true, true, true } },
 	};
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
