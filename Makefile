@@ -208,7 +208,7 @@ $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gateway/model/soc_curve.o \
-		$(B)/gateway/model/soc_record.o
+		$(B)/gateway/model/soc_record.o $(B)/gateway/model/soc_light.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o
@@ -428,6 +428,10 @@ install: $(B)/bmsgw
 	@if [ -z "$(DESTDIR)" ] && ! getent group bmsgw >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "groupadd --system bmsgw"; groupadd --system bmsgw; \
 	  else echo "make install: create the group bmsgw (groupadd --system bmsgw) before starting the unit" >&2; fi; fi
+	@# the Setup tab writes the configuration directory (the unit's ReadWritePaths=)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && getent group bmsgw >/dev/null; then \
+	  echo "chgrp bmsgw $(sysconfdir)/bmsgw; chmod 2775 $(sysconfdir)/bmsgw"; \
+	  chgrp bmsgw $(sysconfdir)/bmsgw && chmod 2775 $(sysconfdir)/bmsgw; fi
 	install -m 644 README.md LICENSE register-map.md bms/PROTOCOLS.md $(DESTDIR)$(docdir)/
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	@# the configuration is the user's: installed only where there is none

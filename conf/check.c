@@ -748,7 +748,10 @@ static void finish_http(struct load *x)
 static void finish_packs(struct load *x)
 {
 	if (x->c.npacks == 0) {
-		conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack)");
+		/* a new installation: the page's Setup tab adds them (bmsgw(8) SETUP) */
+		if (!x->c.http.enabled || !x->c.http.setup)
+			conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack, or [http] "
+				   "with setup = true to add them from the page's Setup tab)");
 		return;
 	}
 	for (int i = 0; i < x->c.npacks && !x->failed; i++)

@@ -68,11 +68,17 @@ enum det_phase { DET_OPEN, DET_LISTEN, DET_GAP, DET_SEND, DET_WAIT, DET_DONE };
 
 struct det {
 	struct ev_loop *loop;
-	const struct gw_detect_opts *o;
+	const struct gw_detect_opts *o; /* &opts */
+	struct gw_detect_opts opts;     /* a copy, its port in port_name */
+	char port_name[CONF_PORT_MAX];
+	gw_detect_done_cb *done;        /* the end (detect.h) */
+	void *done_arg;
+	bool borrowed;                  /* the link is lent by a bus of the daemon's */
 	FILE *out, *err;
 	struct gw_plan_opts po;
 	struct conf_pack port;          /* the port, parsed as the `port` key */
 	struct gw_link_env env;
+	struct gw_resolver *own_resolver; /* a TCP port's, when env had none */
 	struct gw_link *link;
 	ev_timer timer;                 /* the listening window, the gap, the wait */
 	ev_timer budget;
@@ -151,5 +157,7 @@ struct gw_found *gw_det_add_found(struct det *d, const struct bms_driver *drv, i
  * address, or answering from it)? */
 bool gw_det_found_at(const struct det *d, const struct bms_driver *drv, int baud, uint8_t address);
 void gw_det_sections(struct det *d);
+/* Pack i found, as gw_detect_found() tells it. */
+bool gw_det_found_info(const struct det *d, int i, struct gw_detect_found *out);
 
 #endif

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/bank.c - the bank unit: one virtual pack aggregating the fresh
- * packs of a parallel bank, computed on demand from the packs' last
- * complete snapshots (so it is never fresher or staler than they are).
+ * packs of a parallel bank, computed from the packs' last complete snapshots
+ * (so it is never fresher or staler than they are) by bankstate.c, which
+ * keeps it for every reader.
  * gw_bank_aggregate() is pure: snapshots in, aggregate out.
  *
  *   voltage   mean of the fresh packs          current, power   sum
  *   SOC, remaining, full capacity   the one rule of banksoc.h (sum of
  *             the remaining over the sum of the full Ah), which
- *             gw_bank_compute adds: not the pure aggregate's
+ *             gw_bank_compute_from adds: not the pure aggregate's
  *   (a unit that gives no current, an active balancer beside a BMS, adds
  *   none and is not waited for)
  *   SOH   mean    cycles   max    MOS temperature   max
@@ -22,7 +23,7 @@
  *   deviation a fresh pack whose voltage departs from the median of the
  *             other fresh packs by more than max_deviation (needs 2 packs)
  *   missing   a pack of the bank that is not fresh, a balancer unit aside
- *             (gw_bank_compute): the failure flag's missing pack
+ *             (gw_bank_compute_from): the failure flag's missing pack
  */
 #include <math.h>
 #include <stdlib.h>
@@ -360,15 +361,14 @@ static uint32_t strings_dev_mask(const struct conf_bank *cb, uint32_t by_string)
 	return mask;
 }
 
-static void bank_of_strings(const struct gw *gw, double now, struct gw_bank_state *out)
+/* The bank of the strings ss (each string at now). */
+static void bank_of_strings(const struct gw *gw, double now, const struct gw_string_state *ss,
+			    struct gw_bank_state *out)
 {
 	const struct conf_bank *cb = &gw->conf->bank;
-	static struct gw_string_state ss[CONF_MAX_PACKS];
 	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
-	for (int s = 0; s < cb->nstrings; s++) {
-		gw_string_compute_at(gw, s, now, &ss[s]);
+	for (int s = 0; s < cb->nstrings; s++)
 		fresh[s] = ss[s].fresh ? &ss[s].snap : NULL;
-	}
 	gw_bank_aggregate(fresh, cb->nstrings, cb->max_deviation, gw->conf->soc.current_threshold, out);
 	bool any = out->online > 0;
 	out->rb.deviation_mask = strings_dev_mask(cb, out->rb.deviation_mask);
@@ -393,11 +393,12 @@ static void bank_of_strings(const struct gw *gw, double now, struct gw_bank_stat
 	bank_soc(out);
 }
 
-void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
+void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_string_state *ss,
+			  struct gw_bank_state *out)
 {
 	const struct conf_bank *cb = &gw->conf->bank;
 	if (cb->nstrings) {
-		bank_of_strings(gw, now, out);
+		bank_of_strings(gw, now, ss, out);
 		return;
 	}
 	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
@@ -418,7 +419,11 @@ void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *o
 		bank_soc(out);
 }
 
-void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out)
+void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
 {
-	gw_bank_compute_at(gw, gw_mono(), out);
+	static struct gw_string_state ss[CONF_MAX_PACKS]; /* large: on the loop only */
+	const struct conf_bank *cb = &gw->conf->bank;
+	for (int s = 0; s < cb->nstrings && s < CONF_MAX_PACKS; s++)
+		gw_string_compute_at(gw, s, now, &ss[s]);
+	gw_bank_compute_from(gw, now, ss, out);
 }

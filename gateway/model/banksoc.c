@@ -68,10 +68,3 @@ void gw_bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
 	}
 	gw_bank_soc(m, n, &gw->conf->soc, now, o);
 }
-
-void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o)
-{
-	struct gw_bank_soc bs;
-	gw_bank_soc_at(gw, now, &bs);
-	*o = bs.counted;
-}

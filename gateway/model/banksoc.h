@@ -52,9 +52,8 @@ struct gw_bank_soc {
 /* Pure: the bank's figures from its n members (bank position k = m[k]),
  * c = [soc] (the source), at monotonic time t. */
 void gw_bank_soc(const struct gw_bank_member *m, int n, const struct conf_soc *c, double t, struct gw_bank_soc *o);
-/* The bank's at monotonic time now: its members from gw. */
+/* The bank's at monotonic time now: its members from gw (bank.c's; every
+ * reader takes the bank's from model/bankstate.h). */
 void gw_bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o);
-/* Only the counted figures (o = gw_bank_soc_at()'s counted). */
-void gw_soc_bank_out(const struct gw *gw, double now, struct gw_soc_out *o);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "bankstate.h"
 #include "gw.h"
 #include "statefile.h"
 #include "strings.h"
@@ -277,9 +278,7 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 	const struct conf_limits *cfg = &gw->conf->limits;
 	struct gw_lim_member m[CONF_MAX_PACKS];
 	int n = bank_members(gw, now, m);
-	struct gw_bank_state bs;
-	gw_bank_compute_at(gw, now, &bs);
-	const struct bms_snapshot *s = &bs.snap;
+	const struct bms_snapshot *s = &gw_bank_at(gw, now)->bank.snap;
 	struct gw_lim_bank_in in = { m, n, (s->present & BMS_HAS_VOLTAGE) != 0,
 				     (s->present & BMS_HAS_CURRENT) != 0, (s->present & BMS_HAS_SOC) != 0,
 				     s->voltage, s->current, s->soc };

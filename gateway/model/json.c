@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bankstate.h"
 #include "gw.h"
 #include "health_gw.h"
 #include "json.h"
@@ -255,8 +256,8 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 		json_time(o, "last_full", now - e->since_full_s);
 	else
 		fputs(",\"last_full\":null", o);
-	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u}",
-		e->full_points, e->empty_points, e->rest_points, e->knee_points);
+	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u,"
+		"\"light_points\":%u}", e->full_points, e->empty_points, e->rest_points, e->knee_points, e->light_points);
 }
 
 void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p)
@@ -435,47 +436,46 @@ static void pack_at(FILE *o, const struct gw *gw, const char *key, int pos)
 		fprintf(o, "null");
 }
 
-void gw_bank_json(FILE *o, const struct gw *gw)
+void gw_bank_json_at(FILE *o, const struct gw *gw, double now)
 {
-	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
-	const struct conf_bank *b = &gw->conf->bank;
-	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", b->unit_id, bs.online ? "true" : "false",
-		bs.online ? "true" : "false");
-	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", bs.online, bs.configured);
-	gw_json_bool(o, "pack_missing", bs.missing > 0, true); /* a balancer unit is never a missing pack */
-	pack_names(o, gw, "online_packs", bs.online_mask);
-	pack_names(o, gw, "missing_packs", bs.missing_mask);
-	pack_names(o, gw, "soc_left_out", bs.soc.left_out);
-	gw_json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
-	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
+	const struct gw_bank_view *v = gw_bank_at(gw, now);
+	const struct gw_bank_state *b = &v->bank;
+	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", gw->conf->bank.unit_id,
+		b->online ? "true" : "false", b->online ? "true" : "false");
+	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", b->online, b->configured);
+	gw_json_bool(o, "pack_missing", b->missing > 0, true); /* a balancer unit is never a missing pack */
+	pack_names(o, gw, "online_packs", b->online_mask);
+	pack_names(o, gw, "missing_packs", b->missing_mask);
+	pack_names(o, gw, "soc_left_out", b->soc.left_out);
+	gw_json_bool(o, "deviation", b->rb.deviation, b->online > 0);
+	pack_names(o, gw, "deviating_packs", b->rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
-	double now = gw_mono();
-	soc_estimate(o, &bs.soc.counted, now);
+	struct gw_soc_out so;
+	gw_bank_counted(v, now, &so);
+	soc_estimate(o, &so, now);
 	gw_json_limits_fields(o, gw, &gw->bank_lim, true);
 	settings_fields(o, gw, &(struct gw_unit){ .bank = true }, now);
 	/* the bank's data is as new as its freshest pack */
-	double newest = -1;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (p->have_data && p->last_good > newest)
-			newest = p->last_good;
+	if (v->newest >= 0) {
+		json_time(o, "updated", v->newest);
+		fprintf(o, ",\"age_s\":%.0f", now - v->newest);
 	}
-	if (newest >= 0) {
-		json_time(o, "updated", newest);
-		fprintf(o, ",\"age_s\":%.0f", gw_mono() - newest);
-	}
-	gw_json_snapshot_fields(o, &bs.snap);
-	bool cells = bs.rb.have_cells;
-	gw_json_num(o, "cell_min_mv", bs.rb.min_mv, cells, 0);
-	pack_at(o, gw, "cell_min_pack", cells ? bs.rb.min_pack : 0);
-	gw_json_num(o, "cell_min_index", bs.rb.min_cell, cells && bs.rb.min_cell, 0);
-	gw_json_num(o, "cell_max_mv", bs.rb.max_mv, cells, 0);
-	pack_at(o, gw, "cell_max_pack", cells ? bs.rb.max_pack : 0);
-	gw_json_num(o, "cell_max_index", bs.rb.max_cell, cells && bs.rb.max_cell, 0);
-	gw_json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells && !bs.rb.no_avg, 0);
-	gw_json_num(o, "cell_delta_mv", bs.rb.max_mv - bs.rb.min_mv, cells, 0);
-	if (b->nstrings)
+	gw_json_snapshot_fields(o, &b->snap);
+	bool cells = b->rb.have_cells;
+	gw_json_num(o, "cell_min_mv", b->rb.min_mv, cells, 0);
+	pack_at(o, gw, "cell_min_pack", cells ? b->rb.min_pack : 0);
+	gw_json_num(o, "cell_min_index", b->rb.min_cell, cells && b->rb.min_cell, 0);
+	gw_json_num(o, "cell_max_mv", b->rb.max_mv, cells, 0);
+	pack_at(o, gw, "cell_max_pack", cells ? b->rb.max_pack : 0);
+	gw_json_num(o, "cell_max_index", b->rb.max_cell, cells && b->rb.max_cell, 0);
+	gw_json_num(o, "cell_avg_mv", b->rb.avg_mv, cells && !b->rb.no_avg, 0);
+	gw_json_num(o, "cell_delta_mv", b->rb.max_mv - b->rb.min_mv, cells, 0);
+	if (gw->conf->bank.nstrings)
 		gw_strings_json(o, gw, now);
 	fprintf(o, "}\n");
+}
+
+void gw_bank_json(FILE *o, const struct gw *gw)
+{
+	gw_bank_json_at(o, gw, gw_mono());
 }

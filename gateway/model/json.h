@@ -25,8 +25,9 @@ void gw_setting_value_json(FILE *o, const struct gw_settings *s, enum gw_set_id 
  * pack did not answer. */
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p);
 /* One line: the bank unit as served now ({"bank":true,"packs_online":...}),
- * with the same value keys as a pack. */
+ * with the same value keys as a pack; _at: at monotonic time now. */
 void gw_bank_json(FILE *o, const struct gw *gw);
+void gw_bank_json_at(FILE *o, const struct gw *gw, double now);
 /* ,"strings":[...] of a bank of strings ([bank] strings; json_strings.c):
  * each string with its members, values, cells and limits. */
 void gw_strings_json(FILE *o, const struct gw *gw, double now);

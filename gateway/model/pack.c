@@ -25,6 +25,7 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "bankstate.h"
 #include "capacity.h"
 #include "events.h"
 #include "gw.h"
@@ -266,6 +267,8 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 	} else {
 		fail(p, e->failed, e->wire_up, e->said);
 	}
+	/* the bank's state before anyone hears of the poll (bankstate.h) */
+	gw_bank_polled(gw, p, r == GW_POLLED_GOOD, now);
 	gw_emit_polled(gw, p, r == GW_POLLED_GOOD);
 	return r;
 }

@@ -42,7 +42,9 @@
  * Each point is taken once while its condition lasts (a full or empty
  * point again only after its condition was off for POINT_REARM, a knee
  * point once a discharge: again only after the count rose KNEE_REARM over
- * knee_soc), and counted.
+ * knee_soc), and counted.  Higher up, where the curve is still steep (LFP
+ * under 30 %), the light-load point (soc_light.c) holds the count under
+ * what the lowest cell, its drop under the load taken back, allows.
  *
  * The learned offset.  From one full point to the next the battery went
  * from full to full: the net charge counted over the run should be nil,
@@ -64,7 +66,10 @@
  * capacity; so is the Ah from a full point to a rest point at least 50 %
  * away, over the share of the capacity between them, as TI's Impedance
  * Track measures its Qmax between two rested voltages
- * (https://www.ti.com/lit/an/slua364b/slua364b.pdf).  A sample outside
+ * (https://www.ti.com/lit/an/slua364b/slua364b.pdf); so, until one is
+ * measured, is the Ah to a light-load point that brought the count down
+ * (soc_light.c), which a later rest or empty point of the same run
+ * replaces (run_sample).  A sample outside
  * 0.5 ... 1.5 times the rated capacity is refused; the capacity in use is
  * the median of the last GW_SOC_SAMPLES samples.  Until the first, the
  * prior: the smaller of the configured capacity and the BMS's full
@@ -73,9 +78,10 @@
  * whichever exists.  SOH (measured) = the capacity in use / rated (the
  * configured, else the BMS's).  Until the first sample the count is only
  * as good as the prior: at a depth d below full it is off by
- * d x (1 - measured / prior), which the knee point bounds near empty.
+ * d x (1 - measured / prior), which the light-load and knee points bound
+ * where the curve tells.
  */
-#include "soc.h"
+#include "soc_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -218,6 +224,29 @@ static void learn_offset(struct gw_soc *s, const struct gw_soc_run *run, double 
 	ev->offset_a = s->offset_a;
 }
 
+/* The capacity sample ah of a run of run_s s (< 0: a discharge), from a
+ * light-load point or not: one a run, but a light-load point's gives way to
+ * a later point's of the same run (deeper: the curve's error weighs less),
+ * in its place. */
+static void run_sample(struct gw_soc *s, const struct conf_soc *c, struct gw_soc_run *run, double ah, double run_s,
+		       bool light, struct gw_soc_ev *ev)
+{
+	if (!run->ok || !c->learn_capacity || (run->sampled && (!run->light || light)))
+		return;
+	if (run->sampled) { /* a light-load point's, the last one taken */
+		if (!(ah >= SAMPLE_MIN * s->rated_ah && ah <= SAMPLE_MAX * s->rated_ah)) {
+			ev->sample_ah = ah;
+			ev->bits |= GW_SOC_EV_REJECTED;
+			run->light = false; /* it stands */
+			return;
+		}
+		s->nsamples--;
+	}
+	add_sample(s, c, ah, run_s, ev);
+	run->sampled = true;
+	run->light = light;
+}
+
 /* A point of one kind: what its run since the last one taught, the
  * capacity sample of the other kind's run (full to empty, empty to full),
  * then its own run starts anew. */
@@ -225,10 +254,7 @@ static void point_runs(struct gw_soc *s, const struct conf_soc *c, struct gw_soc
 		       double sign, double cap, struct gw_soc_ev *ev)
 {
 	learn_offset(s, own, cap, ev);
-	if (other->ok && !other->sampled && c->learn_capacity) {
-		add_sample(s, c, sign * other->ah, sign * other->s, ev);
-		other->sampled = true;
-	}
+	run_sample(s, c, other, sign * other->ah, sign * other->s, false, ev);
 	*own = (struct gw_soc_run){ .ok = true };
 }
 
@@ -266,13 +292,16 @@ static void knee_point(struct gw_soc *s, const struct conf_soc *c, double v, dou
 	ev->bits |= GW_SOC_EV_KNEE;
 }
 
-static void rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
+void gw_soc_sample_from_full(struct gw_soc *s, const struct conf_soc *c, double r, bool light, struct gw_soc_ev *ev)
 {
 	struct gw_soc_run *run = &s->run_full;
-	if (r <= 100 - REST_AWAY && run->ok && !run->sampled && c->learn_capacity) {
-		add_sample(s, c, -run->ah / (1 - r / 100), -run->s / (1 - r / 100), ev);
-		run->sampled = true;
-	}
+	if (r <= 100 - REST_AWAY)
+		run_sample(s, c, run, -run->ah / (1 - r / 100), -run->s / (1 - r / 100), light, ev);
+}
+
+static void rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
+{
+	gw_soc_sample_from_full(s, c, r, false, ev);
 	s->ah = r / 100 * cap;
 	s->started = true;
 	s->rest_points++;
@@ -280,11 +309,7 @@ static void rest_point(struct gw_soc *s, const struct conf_soc *c, double r, dou
 	ev->rest_soc = r;
 }
 
-/* Has a condition held for `need` s at t?  True once: the point, once
- * taken (the caller sets tm->taken), is taken again only after the
- * condition has been off for `rearm` s (a noisy current or voltage at the
- * edge of a condition does not repeat a point). */
-static bool held_for(struct gw_soc_timer *tm, bool cond, double t, double need, double rearm)
+bool gw_soc_held_for(struct gw_soc_timer *tm, bool cond, double t, double need, double rearm)
 {
 	if (!cond) {
 		if (tm->on) {
@@ -302,46 +327,58 @@ static bool held_for(struct gw_soc_timer *tm, bool cond, double t, double need, 
 	return !tm->taken && t - tm->since >= need;
 }
 
-/* The rest point's value at this poll on the count's scale, NAN when the
- * curve cannot tell: the curve's % from its value at empty_cell_voltage
- * (the count's 0 %) to 100 %. */
-static double rest_value(const struct conf_soc *c, const struct gw_soc_in *in)
+bool gw_soc_curve_temp_ok(const struct gw_soc_in *in)
 {
-	if ((isfinite(in->temp_min_c) && in->temp_min_c < REST_TEMP_MIN) ||
-	    (isfinite(in->temp_max_c) && in->temp_max_c > REST_TEMP_MAX))
-		return NAN;
-	double v = isfinite(in->cell_avg_v) ? in->cell_avg_v : (in->cell_min_v + in->cell_max_v) / 2;
-	double r = gw_soc_rest_value(c->chemistry, v), e = gw_soc_curve(c->chemistry, c->empty_cell_voltage);
-	if (!isfinite(r) || !(e >= 0 && e < 100))
+	return !(isfinite(in->temp_min_c) && in->temp_min_c < REST_TEMP_MIN) &&
+	       !(isfinite(in->temp_max_c) && in->temp_max_c > REST_TEMP_MAX);
+}
+
+double gw_soc_count_scale(const struct conf_soc *c, double r)
+{
+	if (!isfinite(r))
+		return r;
+	double e = gw_soc_curve(c->chemistry, c->empty_cell_voltage);
+	if (!(e >= 0 && e < 100))
 		return r;
 	return clamp(100 * (r - e) / (100 - e), 0, 100);
 }
 
-/* The full, empty and rest points whose conditions this poll completes. */
-static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double ic, double cap,
-		   struct gw_soc_ev *ev)
+/* The rest point's value at this poll on the count's scale, NAN when the
+ * curve cannot tell. */
+static double rest_value(const struct conf_soc *c, const struct gw_soc_in *in)
+{
+	if (!gw_soc_curve_temp_ok(in))
+		return NAN;
+	return gw_soc_count_scale(c, gw_soc_rest_value(c->chemistry, gw_soc_mean_cell(in)));
+}
+
+/* The points whose conditions this poll completes, dt s counted since the
+ * previous poll (0 none). */
+static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double ic, double dt,
+		   double cap, struct gw_soc_ev *ev)
 {
 	bool full = in->cell_max_v >= c->full_cell_voltage && ic <= c->tail_current * cap;
 	bool empty = in->cell_min_v <= c->empty_cell_voltage && ic < 0 && -ic <= c->empty_current * cap;
 	bool rest = fabs(ic) <= c->rest_current * cap;
 	bool knee = c->knee_cell_voltage > c->empty_cell_voltage && in->cell_min_v <= c->knee_cell_voltage && ic < 0 &&
 		    -ic <= c->empty_current * cap;
+	gw_soc_light(s, c, in, ic, dt, cap, ev);
 	if (s->started && 100 * s->ah / cap >= c->knee_soc + KNEE_REARM)
 		s->knee_tm.taken = false; /* charged since: a new discharge */
-	if (held_for(&s->knee_tm, knee, in->t, c->empty_time, INFINITY) && s->started &&
+	if (gw_soc_held_for(&s->knee_tm, knee, in->t, c->empty_time, INFINITY) && s->started &&
 	    100 * s->ah / cap > c->knee_soc) {
 		knee_point(s, c, in->cell_min_v, cap, ev);
 		s->knee_tm.taken = true;
 	}
-	if (held_for(&s->full_tm, full, in->t, c->full_time, POINT_REARM)) {
+	if (gw_soc_held_for(&s->full_tm, full, in->t, c->full_time, POINT_REARM)) {
 		full_point(s, c, cap, in->t, ev);
 		s->full_tm.taken = true;
 	}
-	if (held_for(&s->empty_tm, empty, in->t, c->empty_time, POINT_REARM)) {
+	if (gw_soc_held_for(&s->empty_tm, empty, in->t, c->empty_time, POINT_REARM)) {
 		empty_point(s, c, cap, ev);
 		s->empty_tm.taken = true;
 	}
-	if (held_for(&s->rest_tm, rest, in->t, c->rest_time, 0)) {
+	if (gw_soc_held_for(&s->rest_tm, rest, in->t, c->rest_time, 0)) {
 		double r = rest_value(c, in);
 		if (isfinite(r)) {
 			rest_point(s, c, r, cap, ev);
@@ -355,7 +392,7 @@ static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_s
 static void gap(struct gw_soc *s, const struct gw_soc_in *in, double dt, double cap, struct gw_soc_ev *ev)
 {
 	s->run_full.ok = s->run_empty.ok = false;
-	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = s->knee_tm.on = false;
+	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = s->knee_tm.on = s->light_tm.on = false;
 	if (!s->started)
 		return;
 	ev->gap_s = dt;
@@ -414,11 +451,11 @@ void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after,
 	if (!s->have_last)
 		after_load(s, in, cap);
 	start(s, in, cap, ev);
-	double ic = corrected(s, c, in->current);
+	double ic = corrected(s, c, in->current), dt = s->have_last ? in->t - s->last_t : 0;
 	if (s->have_last) {
-		double dt = in->t - s->last_t;
 		if (dt > stale_after || dt < 0) {
 			gap(s, in, dt, cap, ev);
+			dt = 0;
 		} else {
 			double dq = trapezoid_ah(corrected(s, c, s->last_i), ic, dt, c->charge_efficiency);
 			s->ah = clamp(s->ah + dq, 0, cap);
@@ -428,11 +465,15 @@ void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after,
 			s->run_empty.s += dt;
 		}
 	}
-	points(s, c, in, ic, cap, ev);
+	gw_soc_ir_learn(s, c, in, dt, cap);
+	points(s, c, in, ic, dt, cap, ev);
 	rescale(s, capacity_in_use(s, c));
 	s->have_last = true;
 	s->last_t = in->t;
 	s->last_i = in->current;
+	s->last_vmin = in->cell_min_v;
+	s->last_vmax = in->cell_max_v;
+	s->last_vavg = gw_soc_mean_cell(in);
 	s->last_remain = in->bms_remain_ah;
 }
 
@@ -456,6 +497,7 @@ void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_
 	o->empty_points = s->empty_points;
 	o->rest_points = s->rest_points;
 	o->knee_points = s->knee_points;
+	o->light_points = s->light_points;
 }
 
 void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc *c, double bms_soc, double t,

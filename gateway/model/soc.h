@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/soc.h - bmsgw's own state of charge: a count of the charge
  * from the BMS's current, set at full, empty and rest points, pulled down
- * at knee points, with a learned current offset and a measured capacity
- * (design sections 17 and 22; the method and its sources: soc.c).
+ * at knee points, held under the open-circuit curve at light-load points,
+ * with a learned current offset and a measured capacity (design sections 17
+ * and 22; the method and its sources: soc.c, the light-load point:
+ * soc_light.c).
  *
  * Pure: no I/O, no clock, no globals, no allocation.  Time comes in with
  * every step (monotonic seconds), wall-clock time only with save and load.
@@ -32,6 +34,7 @@
 #define GW_SOC_SAMPLES 5            /* capacity samples whose median is in use */
 #define GW_SOC_RESUME_MAX 86400.0   /* s: a saved count older than this is not resumed */
 #define GW_SOC_RECORD_MAX 1024      /* bytes of gw_soc_save()'s line, NUL included */
+#define GW_SOC_R_SAMPLES 9          /* resistance samples whose median is in use (soc_light.c) */
 
 /* What one good poll read; NAN where the BMS gives nothing. */
 struct gw_soc_in {
@@ -61,12 +64,17 @@ enum {
 	GW_SOC_EV_PRIOR = 1u << 10, /* until measured, the capacity in use is now ev.capacity_ah: the
 	                             * BMS's full capacity under the configured one (ev.prior_bms), or
 	                             * the configured one again */
+	GW_SOC_EV_LIGHT = 1u << 11, /* a light-load point begins: the count, ev.light_from %, is over
+	                             * what the lowest cell (ev.light_v at ev.light_a) allows,
+	                             * ev.light_to %, and is brought down to it (soc_light.c) */
 };
 /* Events after which the state file is written (design: at each point). */
-#define GW_SOC_EV_SAVE (GW_SOC_EV_FULL | GW_SOC_EV_EMPTY | GW_SOC_EV_REST | GW_SOC_EV_SAMPLE | GW_SOC_EV_KNEE)
+#define GW_SOC_EV_SAVE                                                                                    \
+	(GW_SOC_EV_FULL | GW_SOC_EV_EMPTY | GW_SOC_EV_REST | GW_SOC_EV_SAMPLE | GW_SOC_EV_KNEE | GW_SOC_EV_LIGHT)
 struct gw_soc_ev {
 	unsigned bits;              /* GW_SOC_EV_* */
 	double gap_s, rest_soc, sample_ah, capacity_ah, offset_a, knee_from, knee_v;
+	double light_from, light_to, light_v, light_a;
 	bool prior_bms;
 };
 
@@ -81,7 +89,19 @@ struct gw_soc_timer {
 struct gw_soc_run {
 	double ah, s;               /* net Ah counted (unclamped), over s seconds */
 	bool ok;                    /* since the point, without a gap */
-	bool sampled;               /* a capacity sample was taken from it */
+	bool sampled;               /* a capacity sample was taken from it ... */
+	bool light;                 /* ... at a light-load point: a later point's replaces it */
+};
+
+/* A cell's resistance, from the mean cell's voltage change over a current
+ * step between two polls, and the discharge current its polarisation
+ * still remembers (soc_light.c). */
+struct gw_soc_ir {
+	double r[GW_SOC_R_SAMPLES]; /* ohm, a ring ... */
+	double w[GW_SOC_R_SAMPLES]; /* ... and the current step of each, A (its weight) */
+	unsigned n;                 /* samples taken so far */
+	double value;               /* ohm: the resistance of the samples (0: too few) */
+	double dis_a;               /* A: the discharge current remembered (a peak, decaying) */
 };
 
 /* One pack's estimator.  Zeroed = nothing known yet. */
@@ -98,7 +118,10 @@ struct gw_soc {
 	bool prior_bms;             /* prior_ah is the BMS's, under the configured one */
 	bool have_last;             /* last_* are the previous good poll's */
 	double last_t, last_i, last_remain; /* s, A (as read), Ah (NAN none) */
-	struct gw_soc_timer full_tm, empty_tm, rest_tm, knee_tm; /* each point's condition */
+	double last_vmin, last_vmax, last_vavg; /* V: the lowest, highest and mean cell (NAN none) */
+	struct gw_soc_timer full_tm, empty_tm, rest_tm, knee_tm, light_tm; /* each point's condition */
+	bool light_on;              /* a light-load point is bringing the count down ... */
+	bool light_over;            /* ... from LIGHT_SAMPLE_OVER or more over its ceiling */
 	double offset_a;            /* A: the learned current offset ... */
 	double offset_w;            /* ... and the seconds of runs it rests on (0: never learned) */
 	struct gw_soc_run run_full, run_empty; /* since the last full and empty point */
@@ -108,9 +131,10 @@ struct gw_soc {
 	double sample[GW_SOC_SAMPLES]; /* the last capacity samples, Ah (a ring) ... */
 	double sample_s[GW_SOC_SAMPLES]; /* ... and the s of their runs, < 0 discharging (the offset's share) */
 	unsigned nsamples;          /* taken so far */
-	unsigned full_points, empty_points, rest_points, knee_points;
+	unsigned full_points, empty_points, rest_points, knee_points, light_points;
 	bool have_saved_remain;     /* the loaded record's BMS remaining Ah, to bridge a restart */
 	double saved_remain;
+	struct gw_soc_ir ir;        /* for the light-load points */
 };
 
 /* Bits of the flag word, register offset 127. */
@@ -133,7 +157,7 @@ struct gw_soc_out {
 	double soh_measured;        /* % = capacity in use / rated; 0 until measured */
 	unsigned capacity_samples;
 	double since_full_s;        /* s since the last full point; < 0 never */
-	unsigned full_points, empty_points, rest_points, knee_points;
+	unsigned full_points, empty_points, rest_points, knee_points, light_points;
 };
 
 /* charging / discharging / idle from the current where a BMS says none
@@ -163,6 +187,12 @@ double gw_soc_curve(enum conf_chemistry chem, double v);
 /* The same where a rest point may use it: NAN where the curve is too flat
  * to tell (LFP strictly between 3.20 and 3.40 V). */
 double gw_soc_rest_value(enum conf_chemistry chem, double v);
+/* How steep the curve is at v: the millivolts a % of the piece v lies on
+ * (beyond the ends, the end piece's; NAN where there is no curve). */
+double gw_soc_curve_mv(enum conf_chemistry chem, double v);
+/* The curve's % at v where it rises at least min_mv millivolts a % there,
+ * else NAN. */
+double gw_soc_steep_value(enum conf_chemistry chem, double v, double min_mv);
 
 /* The state as one line of text, without newline: a version, then
  * key=value fields (soc_record.c), saved at wall time `wall` (unix s) and

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/soc_curve.c - the open-circuit voltage of a rested cell
- * against its state of charge, for the estimator's rest points (soc.c).
+ * against its state of charge, for the estimator's rest points (soc.c)
+ * and light-load points (soc_light.c).
  *
  * The curves are the piecewise-linear fits Sunil, Pattipati and
  * Balasingam publish of pseudo-OCV measurements at C/32, room temperature
@@ -13,7 +14,9 @@
  * (about 3.20 to 3.40 V, 10 % to 99 %) moves a few mV over 90 % of the
  * charge, less than a cell's hysteresis, so a rest point is taken only at
  * or under 3.20 V and at or over 3.40 V a cell; NMC is steep enough
- * everywhere (10 mV or more per %).  LTO has no curve here: no rest points.
+ * everywhere (10 mV or more per %).  A light-load point reads the curve
+ * where its piece rises a few mV a % or more (gw_soc_steep_value): LFP
+ * under 3.277 V (30 %).  LTO has no curve here: no rest points.
  */
 #include "soc.h"
 
@@ -49,18 +52,50 @@ static double on_curve(const struct curve_pt *c, size_t n, double v)
 	return 100;
 }
 
-double gw_soc_curve(enum conf_chemistry chem, double v)
+/* The rise of the piece of the curve v lies on, mV a % (beyond the ends,
+ * the end piece's). */
+static double piece_mv(const struct curve_pt *c, size_t n, double v)
 {
-	if (!isfinite(v))
-		return NAN;
+	size_t i = 1;
+	while (i < n - 1 && v > c[i].v)
+		i++;
+	return 1000 * (c[i].v - c[i - 1].v) / (100 * (c[i].soc - c[i - 1].soc));
+}
+
+/* The chemistry's curve and its length; NULL for none. */
+static const struct curve_pt *curve_of(enum conf_chemistry chem, size_t *n)
+{
 	switch (chem) {
 	case CONF_CHEM_LFP:
-		return on_curve(lfp, NPTS(lfp), v);
+		*n = NPTS(lfp);
+		return lfp;
 	case CONF_CHEM_NMC:
-		return on_curve(nmc, NPTS(nmc), v);
+		*n = NPTS(nmc);
+		return nmc;
 	default:
-		return NAN;
+		return NULL;
 	}
+}
+
+double gw_soc_curve(enum conf_chemistry chem, double v)
+{
+	size_t n;
+	const struct curve_pt *c = curve_of(chem, &n);
+	return c && isfinite(v) ? on_curve(c, n, v) : NAN;
+}
+
+double gw_soc_curve_mv(enum conf_chemistry chem, double v)
+{
+	size_t n;
+	const struct curve_pt *c = curve_of(chem, &n);
+	return c && isfinite(v) ? piece_mv(c, n, v) : NAN;
+}
+
+double gw_soc_steep_value(enum conf_chemistry chem, double v, double min_mv)
+{
+	size_t n;
+	const struct curve_pt *c = curve_of(chem, &n);
+	return c && isfinite(v) && piece_mv(c, n, v) >= min_mv ? on_curve(c, n, v) : NAN;
 }
 
 double gw_soc_rest_value(enum conf_chemistry chem, double v)

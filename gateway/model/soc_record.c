@@ -9,10 +9,11 @@
  * that is not a finite number in its range, or a missing key is refused
  * whole, but for the keys added since (optional: 0 when missing, so that
  * an older bmsgw's record is still taken).  What was learned (the capacity samples, the current offset, the
- * points, the time of the last full point) is kept whatever the age; the
+ * points, the time of the last full point, a cell's resistance, "ir", 0
+ * none) is kept whatever the age; the
  * count itself only when saved within GW_SOC_RESUME_MAX.
  */
-#include "soc.h"
+#include "soc_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ struct field {
 #define B(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, false }
 #define U(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, false }
 #define U_OPT(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, true }
+#define D_OPT(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi, true }
+#define B_OPT(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, true }
 #define AH_MAX 1e6   /* Ah: more than any battery */
 static const struct field fields[] = {
 	B("started", started), B("synced", synced), D("ah", ah, 0, AH_MAX), D("cap", cap_ah, 0, AH_MAX),
@@ -48,7 +51,8 @@ static const struct field fields[] = {
 	D("t0", sample_s[0], -1e12, 1e12), D("t1", sample_s[1], -1e12, 1e12), D("t2", sample_s[2], -1e12, 1e12),
 	D("t3", sample_s[3], -1e12, 1e12), D("t4", sample_s[4], -1e12, 1e12),
 	B("have_remain", have_saved_remain), D("remain", saved_remain, -AH_MAX, AH_MAX),
-	U_OPT("knee_points", knee_points),
+	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000),
+	B_OPT("full_run_light", run_full.light),
 };
 _Static_assert(GW_SOC_SAMPLES == 5, "a field s0..s4 per sample");
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -153,6 +157,8 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 	s->empty_points = r.empty_points;
 	s->rest_points = r.rest_points;
 	s->knee_points = r.knee_points;
+	s->light_points = r.light_points;
+	gw_soc_ir_seed(s, r.ir.value);
 	s->have_full = r.have_full;
 	s->full_age = r.full_age + (age > 0 ? age : 0);
 	if (age < 0 || age > GW_SOC_RESUME_MAX)

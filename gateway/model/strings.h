@@ -3,8 +3,9 @@
  * ([bank] strings = a+b+c+d, e+f+g+h; bmsgw.ini(5) "[bank]").
  *
  * A string is packs in series; the strings are in parallel.  A string is
- * computed on demand from its members' last complete snapshots (strings.c),
- * never fresher or staler than they are:
+ * computed from its members' last complete snapshots (strings.c), with the
+ * bank, by the bank's one state (bankstate.h), never fresher or staler than
+ * they are:
  *
  *   voltage      the sum of the members'
  *   current      their common current: the mean of the members'; a member

@@ -10,19 +10,26 @@
  * the page's requests do not each cost a PBKDF2; a new users file forgets
  * them.  An unknown name costs the same PBKDF2 as a known one.
  *
- * After a failure, every answer to that address waits: 1 s after the
- * first failure, then 2, 4 ... up to DELAY_MAX s, a wrong login answered
- * only when its wait is over; a good login or FORGET_AFTER s without a
- * failure ends it.  Each failure is logged once, with the address and the
- * name asked (never the password).  The table of addresses is bounded
- * (PEERS): when it is full of addresses that are waiting, a new one is
- * told to come back later.
+ * After a failure, that address waits: 1 s after the first failure, then
+ * 2, 4 ... up to DELAY_MAX s; a good login or FORGET_AFTER s without a
+ * failure ends it.  A wrong login is answered as soon as its check is
+ * done, and a login from an address while it waits is answered at once
+ * (GW_AUTH_WAIT, with the seconds left: gw_auth_retry_after()), never
+ * checked, not even against the remembered ones: an ask is held only
+ * while its check is queued or running, so that waiting addresses never
+ * hold the server's connections (a request held for a delay keeps its
+ * connection, and many addresses' delays would take them all).  Each
+ * failure is logged once, with the address and the name asked (never the
+ * password).  The table of addresses is bounded (PEERS): when it is full
+ * of addresses that are waiting, a new one is told to come back later.
  *
  * On top of the address's wait, the checks of all addresses together and
  * of each user name have a budget (budget.h): an ask whose check may not
- * start yet waits in a queue (at most QUEUE_MAX asks; when it is full, the
- * ask of the name with the most recent failures is told to come back
- * later), and the name with the fewest recent failures goes first. */
+ * start yet waits in a queue (at most queue_max asks, the caller's share
+ * of its connections; when it is full, the ask of the name with the most
+ * recent failures is told to come back later), and the name with the
+ * fewest recent failures goes first, then the address with the fewest. */
+#include <math.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -47,7 +54,6 @@
 #define JOBS_MAX 8
 #define DELAY_MAX 30
 #define FORGET_AFTER 900.0
-#define QUEUE_MAX 64
 
 struct peer {
 	char addr[48];
@@ -82,7 +88,7 @@ struct worker {
 	struct gw_auth *a;             /* the loop's side (only the loop reads it) */
 };
 
-enum ask_state { WAIT_BEFORE, WAIT_BUDGET, IN_JOB, WAIT_FAIL };
+enum ask_state { WAIT_BUDGET, IN_JOB };
 
 struct gw_auth_ask {
 	struct gw_auth *a;
@@ -91,12 +97,11 @@ struct gw_auth_ask {
 	uint8_t mac[SHA256_DIGEST_LENGTH];
 	char user[GW_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
 	bool never_good;               /* no user has that name, or the password is too long */
-	char pw[GW_PASSWORD_MAX + 1];  /* kept while waiting before its check */
+	char pw[GW_PASSWORD_MAX + 1];  /* kept while waiting for its check */
 	size_t pwlen;
 	struct job *job;
 	struct gw_auth_ask *next;      /* among the job's waiters */
 	struct gw_auth_ask *qnext;     /* in the budget's queue */
-	ev_timer timer;
 	gw_auth_cb *cb;
 	void *arg;
 };
@@ -118,8 +123,8 @@ struct gw_auth {
 	unsigned long failures;
 	struct gw_budget budget;
 	struct gw_auth_ask *queue;     /* waiting for the budget, oldest first */
-	int queued;
-	ev_timer budget_timer;
+	int queued, queue_max;
+	ev_timer budget_timer;         /* the next dispatch() */
 	struct worker *w;
 	pthread_t thread;
 	struct gw_user dummy;        /* checked for an unknown name */
@@ -238,7 +243,6 @@ static void ask_done(struct gw_auth_ask *q, int result)
 {
 	gw_auth_cb *cb = q->cb;
 	void *arg = q->arg;
-	ev_timer_stop(q->a->loop, &q->timer);
 	q->peer->asks--;
 	explicit_bzero(q->pw, sizeof(q->pw));
 	free(q);
@@ -326,32 +330,62 @@ static bool can_start(const struct gw_auth_ask *q)
 	return q->a->jobs < JOBS_MAX && q->a->w;
 }
 
+/* Does q go before o?  The name with fewer recent failures, then the
+ * address with fewer (a real user's among guesses at the same name). */
+static bool before(const struct gw_auth_ask *q, int qf, const struct gw_auth_ask *o, int of)
+{
+	return qf != of ? qf < of : q->peer->failures < o->peer->failures;
+}
+
+/* The ask dispatch() acts on next: one whose address now waits (answered
+ * at once: a failure of its address came while it was queued), else the
+ * first of those whose check may start; NULL: none.  *next: when the
+ * budget lets the next one start. */
+static struct gw_auth_ask *next_ask(struct gw_auth *a, double now, double *next, bool *waits)
+{
+	struct gw_auth_ask *best = NULL;
+	int best_f = 0;
+	for (struct gw_auth_ask *q = a->queue; q; q = q->qnext) {
+		if (q->peer->until > now) {
+			*waits = true;
+			return q;
+		}
+		double at = gw_budget_ready(&a->budget, q->user, now);
+		if (at > now) {
+			*next = *next == 0 || at < *next ? at : *next;
+			continue;
+		}
+		int f = gw_budget_failures(&a->budget, q->user, now);
+		if (can_start(q) && (!best || before(q, f, best, best_f))) {
+			best = q;
+			best_f = f;
+		}
+	}
+	*waits = false;
+	return best;
+}
+
 /* Start the checks the budget allows, the names with the fewest recent
- * failures first; then wake when the next one may start. */
+ * failures first; then wake when the next one may start.  An answer
+ * given here may come back into gw_auth_check(): each turn looks at the
+ * queue afresh. */
 static void dispatch(struct gw_auth *a)
 {
-	double now = gw_mono(), next = 0;
+	double now = gw_mono(), next;
 	for (;;) {
-		struct gw_auth_ask *best = NULL;
-		int best_f = 0;
-		for (struct gw_auth_ask *q = a->queue; q; q = q->qnext) {
-			double at = gw_budget_ready(&a->budget, q->user, now);
-			if (at > now) {
-				next = next == 0 || at < next ? at : next;
-				continue;
-			}
-			int f = gw_budget_failures(&a->budget, q->user, now);
-			if (can_start(q) && (!best || f < best_f)) {
-				best = q;
-				best_f = f;
-			}
-		}
-		if (!best)
+		bool waits;
+		next = 0;
+		struct gw_auth_ask *q = next_ask(a, now, &next, &waits);
+		if (!q)
 			break;
-		unqueue(best);
+		unqueue(q);
+		if (waits) {
+			ask_done(q, GW_AUTH_WAIT);
+			continue;
+		}
 		gw_budget_take(&a->budget, now);
-		if (!start_check(best))
-			ask_done(best, GW_AUTH_BUSY);
+		if (!start_check(q))
+			ask_done(q, GW_AUTH_BUSY);
 	}
 	ev_timer_stop(a->loop, &a->budget_timer);
 	if (next > 0) {
@@ -368,28 +402,29 @@ static void budget_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 /* In a full queue, the ask that gives way to q: the newest of the name
- * with the most recent failures, if it has more than q's; else NULL. */
+ * with the most recent failures, then of the address with the most, if
+ * it goes after q; else NULL. */
 static struct gw_auth_ask *evictee(const struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
 	double now = gw_mono();
-	struct gw_auth_ask *worst = NULL;
+	const struct gw_auth_ask *worst = q;
 	int wf = gw_budget_failures(&a->budget, q->user, now);
 	for (struct gw_auth_ask *o = a->queue; o; o = o->qnext) {
 		int f = gw_budget_failures(&a->budget, o->user, now);
-		if (f > wf || (worst && f == wf)) {
+		if (before(worst, wf, o, f) || (worst != q && !before(o, f, worst, wf))) {
 			worst = o;
 			wf = f;
 		}
 	}
-	return worst;
+	return worst == q ? NULL : (struct gw_auth_ask *)worst;
 }
 
-/* A place in the queue for q: there is one, or an ask of a name with more
- * recent failures gives way (answered: come back later); false: none. */
+/* A place in the queue for q: there is one, or an ask that goes after q
+ * gives way (answered: come back later); false: none. */
 static bool queue_room(const struct gw_auth_ask *q)
 {
-	if (q->a->queued < QUEUE_MAX)
+	if (q->a->queued < q->a->queue_max)
 		return true;
 	struct gw_auth_ask *v = evictee(q);
 	if (!v)
@@ -399,7 +434,9 @@ static bool queue_room(const struct gw_auth_ask *q)
 	return true;
 }
 
-/* q joins the queue (the caller made room: queue_room()). */
+/* q joins the queue (the caller made room: queue_room()); dispatch()
+ * comes from the loop, so that no answer is given inside
+ * gw_auth_check(). */
 static void enqueue(struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
@@ -409,40 +446,9 @@ static void enqueue(struct gw_auth_ask *q)
 		pp = &(*pp)->qnext;
 	*pp = q;
 	a->queued++;
-	dispatch(a);
-}
-
-/* After its wait before the check: remembered, or queued for its check. */
-static void go_on(struct gw_auth_ask *q)
-{
-	int role = cache_find(q->a, q->mac);
-	if (role >= 0) {
-		q->peer->failures = 0;
-		gw_budget_result(&q->a->budget, q->user, true, gw_mono());
-		ask_done(q, role);
-	} else if (queue_room(q)) {
-		enqueue(q);
-	} else {
-		ask_done(q, GW_AUTH_BUSY);
-	}
-}
-
-static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)loop;
-	(void)revents;
-	struct gw_auth_ask *q = container_of(t, struct gw_auth_ask, timer);
-	if (q->state == WAIT_FAIL)
-		ask_done(q, GW_AUTH_FAIL);
-	else
-		go_on(q);
-}
-
-static void wait_until(struct gw_auth_ask *q, enum ask_state st, double until)
-{
-	q->state = st;
-	ev_timer_set(&q->timer, until - gw_mono() > 0 ? until - gw_mono() : 0, 0);
-	ev_timer_start(q->a->loop, &q->timer);
+	ev_timer_stop(a->loop, &a->budget_timer);
+	ev_timer_set(&a->budget_timer, 0, 0);
+	ev_timer_start(a->loop, &a->budget_timer);
 }
 
 /* A failure of peer p, asked for user: logged once; its wait grows. */
@@ -455,43 +461,33 @@ static void failed(struct gw_auth *a, struct peer *p, const char *user)
 		delay = DELAY_MAX;
 	p->last = gw_mono();
 	p->until = p->last + delay;
-	gw_warn("http: login refused for user \"%s\" from %s (%d failure%s in a row: its answers wait %d s)", user,
+	gw_warn("http: login refused for user \"%s\" from %s (%d failure%s in a row: it waits %d s)", user,
 		p->addr, p->failures, p->failures == 1 ? "" : "s", delay);
 }
 
-/* A check came back. */
+/* A check came back: its askers answered. */
 static void finished(struct gw_auth *a, struct job *j)
 {
 	struct peer *p = j->peer;
 	p->job = NULL;
 	a->jobs--;
-	struct gw_auth_ask *q = j->waiters;
-	if (j->gen != a->gen) {
-		/* the users changed meanwhile: ask again */
-		for (struct gw_auth_ask *n; q; q = n) {
-			n = q->next;
-			q->job = NULL;
-			ask_done(q, GW_AUTH_BUSY);
-		}
-	} else if (j->ok) {
-		int role = (int)j->u.role;
+	int result = GW_AUTH_BUSY; /* the users changed meanwhile: ask again */
+	if (j->gen == a->gen && j->ok) {
+		result = (int)j->u.role;
 		gw_budget_result(&a->budget, j->user, true, gw_mono());
-		cache_put(a, j->mac, role);
+		cache_put(a, j->mac, result);
 		p->failures = 0;
 		p->until = 0;
-		for (struct gw_auth_ask *n; q; q = n) {
-			n = q->next;
-			q->job = NULL;
-			ask_done(q, role);
-		}
-	} else {
+	} else if (j->gen == a->gen) {
+		result = GW_AUTH_FAIL;
 		failed(a, p, j->user); /* also when every asker has gone */
 		gw_budget_result(&a->budget, j->user, false, gw_mono());
-		for (struct gw_auth_ask *n; q; q = n) {
-			n = q->next;
-			q->job = NULL;
-			wait_until(q, WAIT_FAIL, p->until);
-		}
+	}
+	/* one at a time from the list: an answer may cancel another waiter */
+	for (struct gw_auth_ask *q; (q = j->waiters);) {
+		j->waiters = q->next;
+		q->job = NULL;
+		ask_done(q, result);
 	}
 	explicit_bzero(j, sizeof(*j));
 	free(j);
@@ -513,7 +509,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
-struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users)
+struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users, int queue_max)
 {
 	struct gw_auth *a = calloc(1, sizeof(*a));
 	struct worker *w = calloc(1, sizeof(*w));
@@ -526,6 +522,7 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users)
 	}
 	a->loop = loop;
 	a->users = users;
+	a->queue_max = queue_max > 0 ? queue_max : 1;
 	gw_budget_init(&a->budget, gw_mono());
 	ev_init(&a->budget_timer, budget_cb);
 	a->dummy.iter = GW_PBKDF2_ITER;
@@ -570,6 +567,9 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	struct peer *p = peer_of(a, addr);
 	if (!p)
 		return GW_AUTH_BUSY;
+	double now = gw_mono();
+	if (p->until > now)
+		return GW_AUTH_WAIT; /* not even the remembered logins: no guess is looked at while it waits */
 	struct gw_auth_ask *q = calloc(1, sizeof(*q));
 	if (!q)
 		return GW_AUTH_BUSY;
@@ -585,10 +585,8 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	mac_of(a, user, pw, pwlen > GW_PASSWORD_MAX ? GW_PASSWORD_MAX : pwlen, q->mac);
 	if (pwlen > GW_PASSWORD_MAX)
 		q->mac[0] ^= 1; /* not the one of its first bytes */
-	ev_init(&q->timer, timer_cb);
 	p->asks++;
-	double now = gw_mono();
-	int role = p->until > now ? -1 : cache_find(a, q->mac);
+	int role = cache_find(a, q->mac);
 	if (role >= 0) {
 		p->failures = 0; /* a good login ends a run of failures */
 		gw_budget_result(&a->budget, q->user, true, now);
@@ -598,17 +596,13 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	}
 	q->pwlen = pwlen > GW_PASSWORD_MAX ? GW_PASSWORD_MAX : pwlen;
 	memcpy(q->pw, pw, q->pwlen);
-	if (p->until > now) {
-		wait_until(q, WAIT_BEFORE, p->until);
-	} else {
-		if (!queue_room(q)) {
-			p->asks--; /* a full queue, no name worse than q's: come back later */
-			explicit_bzero(q, sizeof(*q));
-			free(q);
-			return GW_AUTH_BUSY;
-		}
-		enqueue(q); /* may start its check, never answers it */
+	if (!queue_room(q)) {
+		p->asks--; /* a full queue, none going after q: come back later */
+		explicit_bzero(q, sizeof(*q));
+		free(q);
+		return GW_AUTH_BUSY;
 	}
+	enqueue(q);
 	*ask = q;
 	return GW_AUTH_PENDING;
 }
@@ -621,10 +615,20 @@ void gw_auth_cancel(struct gw_auth_ask *q)
 		unlink_waiter(q);
 	if (q->state == WAIT_BUDGET)
 		unqueue(q);
-	ev_timer_stop(q->a->loop, &q->timer);
 	q->peer->asks--;
 	explicit_bzero(q, sizeof(*q));
 	free(q);
+}
+
+int gw_auth_retry_after(const struct gw_auth *a, const char *addr)
+{
+	double now = gw_mono();
+	for (int i = 0; i < PEERS; i++) {
+		const struct peer *p = &a->peers[i];
+		if (p->addr[0] && strcmp(p->addr, addr) == 0 && p->until > now)
+			return (int)ceil(p->until - now);
+	}
+	return 1;
 }
 
 unsigned long gw_auth_failures(const struct gw_auth *a)
