@@ -7,7 +7,8 @@
  * range is not inside its protocol's (check_out.c); at run time the output
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
- * (byd-hvs-can), §11 (solax-can), §12 (foxess-can).
+ * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §22 (byd-hvm-modbus),
+ * §23 (kostal-rs485).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -24,7 +25,10 @@
  * type 131 runs from 2 modules (89.6 V) to 13 (759.2 V): 80-760 V
  * (PROTOCOLS.md §11).  foxess-can: one to eight stacked ~50 V modules, at
  * most 8 x 15 LFP cells at 3.65 V = 438 V: 80-480 V, a guess where no
- * inverter's data sheet was read (PROTOCOLS.md §12). */
+ * inverter's data sheet was read (PROTOCOLS.md §12).  byd-hvm-modbus: a
+ * Primo GEN24 warns above 450 V (Battery-Emulator caps its CVL there), the
+ * lower end a guess (PROTOCOLS.md §22).  kostal-rs485: no source gives a
+ * range; 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §23). */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -33,6 +37,8 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
 	{ CONF_INV_SOLAX_CAN, 80, 760 },
 	{ CONF_INV_FOXESS_CAN, 80, 480 },
+	{ CONF_INV_BYD_HVM_MODBUS, 80, 450 },
+	{ CONF_INV_KOSTAL_RS485, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

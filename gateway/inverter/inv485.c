@@ -88,8 +88,11 @@ static int rs485_start(struct inv_out *o, char *err, size_t errlen)
 	}
 	inv_485_rx_init(&o->rs485.rx);
 	gw_link_set_owner(o->rs485.link, &owner, o);
-	gw_info("inverter %s: %s on %s, address %d%s, source %s", o->cfg.name, o->codec->name, o->cfg.port,
-		o->cfg.address, o->cfg.reply_address >= 0 ? " (replies from a fixed address)" : "", o->cfg.source);
+	char addr[80] = "";
+	if (o->cfg.address > 0) /* 0: a protocol without addresses */
+		snprintf(addr, sizeof(addr), ", address %d%s", o->cfg.address,
+			 o->cfg.reply_address >= 0 ? " (replies from a fixed address)" : "");
+	gw_info("inverter %s: %s on %s%s, source %s", o->cfg.name, o->codec->name, o->cfg.port, addr, o->cfg.source);
 	gw_link_open(o->rs485.link);
 	return 0;
 }

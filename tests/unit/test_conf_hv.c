@@ -154,7 +154,7 @@ static void test_round3(void)
 	CHECK_EQ_INT(v->report_cells, 120);
 	expect_error(c16, S4 SX "source = bank\nreport_cells = 64\n", "report_cells: protocol solax-can takes no "
 		     "report_cells key: no field of it carries a cell count (expected no report_cells key; the "
-		     "protocols that take it: pylon-hv-can)");
+		     "protocols that take it: pylon-hv-can"); /* and the next ones */
 	expect_error(c16, "[inverter.p]\nprotocol = pylon-can\nport = can1\nsource = a\nreport_modules = 2\n",
 		     "protocol pylon-can takes no report_modules key");
 	expect_error(c16, "[inverter.p]\nprotocol = deye-can\nport = can1\nsource = a\nbattery_type = 2\n",
