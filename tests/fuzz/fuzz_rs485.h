@@ -30,7 +30,7 @@ struct fz485_reqs {
 	size_t len[FZ485_MAX_REQS];
 };
 
-static void fz485_got(void *arg, const uint8_t *req, size_t n)
+static inline void fz485_got(void *arg, const uint8_t *req, size_t n)
 {
 	struct fz485_reqs *r = arg;
 	REQUIRE(n >= 1 && n < INV_485_RX_MAX);
@@ -41,7 +41,7 @@ static void fz485_got(void *arg, const uint8_t *req, size_t n)
 }
 
 /* p[0..n) into a fresh assembly in reads of chunk bytes. */
-static void fz485_run(const struct inv_485_codec *k, struct inv_485_rx *rx, const uint8_t *p, size_t n, size_t chunk,
+static inline void fz485_run(const struct inv_485_codec *k, struct inv_485_rx *rx, const uint8_t *p, size_t n, size_t chunk,
 		      struct fz485_reqs *r)
 {
 	inv_485_rx_init(rx);
@@ -54,7 +54,7 @@ static void fz485_run(const struct inv_485_codec *k, struct inv_485_rx *rx, cons
 }
 
 /* The verdict on the wire's start does not change as more bytes come. */
-static void fz485_check_scan(const struct inv_485_codec *k, const uint8_t *p, size_t n)
+static inline void fz485_check_scan(const struct inv_485_codec *k, const uint8_t *p, size_t n)
 {
 	size_t used, u;
 	if (!n)
@@ -72,7 +72,7 @@ typedef void fz485_check_fn(const uint8_t *req, size_t len, void *arg);
 
 /* The wire p[0..n) whole and in reads of chunk: the same requests, the
  * same counters, the same bytes kept; check(each request). */
-static void fz485_wire(const struct inv_485_codec *k, const uint8_t *p, size_t n, size_t chunk, fz485_check_fn *check,
+static inline void fz485_wire(const struct inv_485_codec *k, const uint8_t *p, size_t n, size_t chunk, fz485_check_fn *check,
 		       void *arg)
 {
 	static struct fz485_reqs whole, chunked;
@@ -90,7 +90,7 @@ static void fz485_wire(const struct inv_485_codec *k, const uint8_t *p, size_t n
 }
 
 /* The requests an answer yields when fed back (an adapter's echo). */
-static int fz485_echo(const struct inv_485_codec *k, const uint8_t *p, size_t n)
+static inline int fz485_echo(const struct inv_485_codec *k, const uint8_t *p, size_t n)
 {
 	static struct fz485_reqs echo;
 	static struct inv_485_rx rx;
@@ -103,7 +103,7 @@ static int fz485_echo(const struct inv_485_codec *k, const uint8_t *p, size_t n)
  * DCL, SOC, SOH, voltage, current, temperature, coldest, hottest, full and
  * remaining Ah), cells (2 x 2), cycles (4), cells in series (2),
  * report_modules (1), the machine's tag (8). */
-static void fz485_battery(struct fz_in *in, struct inv_battery *b)
+static inline void fz485_battery(struct fz_in *in, struct inv_battery *b)
 {
 	float *f[] = { &b->cvl_v, &b->dvl_v, &b->ccl_a, &b->dcl_a, &b->soc, &b->soh, &b->voltage, &b->current,
 		       &b->temp_c, &b->temp_min_c, &b->temp_max_c, &b->full_ah, &b->remain_ah };
