@@ -104,6 +104,35 @@ static int cands(const uint8_t *buf, size_t len, struct cand *c)
 	return n;
 }
 
+/* The length of the request p[0..avail) would be by its function code
+ * and counts; 0 when it is none or longer than avail. */
+static size_t request_len(const uint8_t *p, size_t avail)
+{
+	uint8_t fc = p[1];
+	size_t l = 0;
+	if (fc >= 1 && fc <= 6)
+		l = INV_MB_REQ_LEN;
+	else if ((fc == 15 || fc == 16) && avail > 6 && p[6] >= 1 && p[6] <= MB_WRITE_BYTES_MAX)
+		l = p[6] + 9u;
+	else if (fc == 23 && avail > MB_RW_COUNT_AT && p[10] >= 2 && p[10] <= MB_RW_BYTES_MAX && !(p[10] & 1))
+		l = p[10] + 13u;
+	return l <= avail ? l : 0;
+}
+
+/* Is a whole request with a good CRC inside buf[1..end)?  Then a frame
+ * from buf[0] would overlap it: buf[0] starts none (a byte lost on the
+ * line cut that frame short), and the framer moves on at once instead of
+ * waiting for the length a damaged byte count says. */
+static int request_inside(const uint8_t *buf, size_t end)
+{
+	for (size_t k = 1; k + INV_MB_REQ_LEN <= end; k++) {
+		size_t l = request_len(buf + k, end - k);
+		if (l && crc_ok(buf + k, l))
+			return 1;
+	}
+	return 0;
+}
+
 enum inv_scan inv_mb_scan(const uint8_t *buf, size_t len, size_t *n)
 {
 	struct cand c[3];
@@ -116,6 +145,10 @@ enum inv_scan inv_mb_scan(const uint8_t *buf, size_t len, size_t *n)
 	if (nc < 0)
 		return INV_SCAN_MORE;
 	for (int i = 0; i < nc; i++) {
+		if (request_inside(buf, len < c[i].len ? len : c[i].len)) {
+			*n = 1;
+			return INV_SCAN_BAD_FORMAT;
+		}
 		if (len < c[i].len || c[i].kind == INV_SCAN_MORE)
 			return INV_SCAN_MORE; /* the shorter ones failed: this one may hold */
 		if (crc_ok(buf, c[i].len)) {

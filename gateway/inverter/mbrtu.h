@@ -29,7 +29,9 @@
  * allows (a request, an answer, an exception; FC 01..06, 15, 16, 23),
  * shortest first (a request before an answer of its length), and the first
  * whose CRC-16/MODBUS holds; none: one byte, a bad checksum (a known
- * function) or noise. */
+ * function) or noise.  A frame that would overlap a whole request with a
+ * good CRC after its first byte is none (one byte, a bad format): after a
+ * damaged byte the next request is found as soon as it is whole. */
 enum inv_scan inv_mb_scan(const uint8_t *buf, size_t len, size_t *n);
 /* Is the request req[0..n) (a REQUEST of the framer) for the output's
  * address (never the broadcast 0)? */

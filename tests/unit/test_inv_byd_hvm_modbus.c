@@ -119,6 +119,19 @@ static void test_framer(void)
 		inv_485_rx_feed(&rx, K()->scan, s + i, 1, got_request, &g);
 	CHECK_STR(g.text, want);
 
+	/* a damaged frame whose bytes read as the start of a long one (03 01
+	 * 2C: 49 bytes): the next request comes out as soon as it is whole */
+	uint8_t d[32];
+	size_t nd = hex("1503012C001886E0" REQ, d, sizeof(d));
+	struct inv_485_rx rd;
+	struct got gd = { "" };
+	inv_485_rx_init(&rd);
+	for (size_t i = 0; i < nd; i++)
+		inv_485_rx_feed(&rd, K()->scan, d + i, 1, got_request, &gd);
+	CHECK_STR(gd.text, REQ " ");
+	CHECK_EQ_INT((int)rd.len, 0);
+	CHECK(CNT(rd, BAD_FORMAT) >= 1);
+
 	/* FC 23 alone: more until its write count (byte 10) has come, then
 	 * the whole request; a short answer goes before */
 	uint8_t r[32];
