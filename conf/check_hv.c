@@ -9,7 +9,7 @@
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
  * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §13 (sungrow-can), §14
  * (sofar-can), §15 (growatt-hv-can), §20-§22 (ferroamp-can, afore-can,
- * solxpow-can).
+ * solxpow-can), §23 (byd-hvm-modbus), §24 (kostal-rs485).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -33,7 +33,10 @@
  * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §14, §15).  ferroamp-can,
  * afore-can, solxpow-can: no range of the inverters was read; pylon-hv-can's
  * 80-1000 V, the fields' family and the HV hybrids they are (PROTOCOLS.md
- * §20-§22), to widen when a data sheet is read. */
+ * §20-§22), to widen when a data sheet is read.  byd-hvm-modbus: a Primo
+ * GEN24 warns above 450 V (Battery-Emulator caps its CVL there), the lower
+ * end a guess (PROTOCOLS.md §23).  kostal-rs485: no source gives a range;
+ * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §24). */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -48,6 +51,8 @@ static const struct {
 	{ CONF_INV_FERROAMP_CAN, 80, 1000 },
 	{ CONF_INV_AFORE_CAN, 80, 1000 },
 	{ CONF_INV_SOLXPOW_CAN, 80, 1000 },
+	{ CONF_INV_BYD_HVM_MODBUS, 80, 450 },
+	{ CONF_INV_KOSTAL_RS485, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

@@ -104,6 +104,13 @@ static const struct inv_take takes[] = {
 	TAKES(K_IN_MANUFACTURER, SOLXPOW_CAN), TAKES_IN(K_IN_REPORT_MODULES, SOLXPOW_CAN, 1, 255),
 	TAKES(K_IN_REPORT_CAPACITY, SOLXPOW_CAN), TAKES(K_IN_REPORT_CELLS, SOLXPOW_CAN),
 	/* (end of ferroamp-can, afore-can, solxpow-can) */
+	/* byd-hvm-modbus (§23): 9600 baud, slave 21; its energies from the capacity and the cells */
+	TAKES_DEF(K_IN_BAUD, BYD_HVM_MODBUS, 0, 0, 9600), TAKES_DEF(K_IN_ADDRESS, BYD_HVM_MODBUS, 1, 247, 21),
+	TAKES(K_IN_REPORT_CAPACITY, BYD_HVM_MODBUS), TAKES(K_IN_REPORT_CELLS, BYD_HVM_MODBUS),
+	/* kostal-rs485 (§24): 57600 baud; blocks of 51.2 V in series, 1-20 within 1000 V */
+	TAKES_DEF(K_IN_BAUD, KOSTAL_RS485, 0, 0, 57600), TAKES_IN(K_IN_REPORT_MODULES, KOSTAL_RS485, 1, 20),
+	TAKES(K_IN_REPORT_CAPACITY, KOSTAL_RS485), TAKES(K_IN_REPORT_CELLS, KOSTAL_RS485),
+	/* end of byd-hvm-modbus, kostal-rs485 */
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -122,6 +129,8 @@ static const struct {
 	{ CONF_INV_FERROAMP_CAN, "answers each 0x4200 of the inverter" },
 	{ CONF_INV_AFORE_CAN, "answers each 0x305 of the inverter" },
 	{ CONF_INV_SOLXPOW_CAN, "answers each 0x4200 of the inverter" },
+	{ CONF_INV_BYD_HVM_MODBUS, "answers the inverter's Modbus RTU polls as a BYD Battery-Box Premium HVM" },
+	{ CONF_INV_KOSTAL_RS485, "answers the inverter's Kostal requests as a BYD battery" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

@@ -538,7 +538,9 @@ enum {
 	/* ferroamp-can is pylon-hv-can's codec under its own name (address 1) */ \
 	X(FERROAMP_CAN, pylon_hv_can, "ferroamp-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(AFORE_CAN, afore_can, "afore-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SOLXPOW_CAN, solxpow_can, "solxpow-can", CONF_INV_CAN, 0, 0, 500000)
+	X(SOLXPOW_CAN, solxpow_can, "solxpow-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(BYD_HVM_MODBUS, byd_hvm_modbus, "byd-hvm-modbus", CONF_INV_RS485, 0, 0, 0) \
+	X(KOSTAL_RS485, kostal_rs485, "kostal-rs485", CONF_INV_RS485, 0, 0, 0)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
 enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };

@@ -197,14 +197,14 @@ static void test_inverter_errors(void)
 	                  "port = can0\n", "t.ini:4: [inverter.x]: needs a [limits] section");
 	expect_error("[bank]\n[inverter.x]\nport = can0\n", "t.ini:10: [inverter.x]: missing key \"protocol\" (expected "
 	             "protocol = one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can, byd-hvs-can, solax-can, foxess-can");
+	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can, byd-hvs-can, solax-can, foxess-can, "); /* and the next ones */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\n", "t.ini:10: [inverter.x]: missing key \"port\" "
 	             "(expected port = a CAN interface such as can0, or slcan:///dev/ttyACM0)");
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-rs485\n", "missing key \"port\" (expected port = /dev/... or "
 	             "tcp://HOST:PORT)");
 	expect_error("[inverter.x]\nprotocol = victron-can\n", "t.ini:10: [inverter.x] protocol: \"victron-can\" is not "
 	             "valid (expected one of pylon-can, lux-can, sma-can, pylon-rs485, solark-can, "
-	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can, byd-hvs-can, solax-can, foxess-can");
+	             "deye-can, growatt-can, growatt-rs485, pylon-hv-can, byd-hvs-can, solax-can, foxess-can, "); /* and the next ones */
 	/* ports read for the protocol */
 	expect_error("[bank]\n[inverter.x]\nprotocol = pylon-can\nport = /dev/ttyACM0\n", "t.ini:12: [inverter.x] port: "
 	             "\"/dev/ttyACM0\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
