@@ -426,6 +426,11 @@ def main():
     gw_list = listed("bmsgw")
     sim_list = listed("bmsgw-sim")
     readme = read("README.md")
+    # README's list of the families read over Bluetooth LE only: from its
+    # bold head to the blank line that ends it
+    m = re.search(r"^\*\*Bluetooth LE only\*\*.*?(?=\n\n)", readme, re.M | re.S)
+    ble_list = m.group(0) if m else ""
+    c.ok(ble_list.count("`") >= 20, "README lists the Bluetooth-LE-only families (%d names)" % (ble_list.count("`") // 2))
     bms_page = man_part(man("conf/bmsgw-bms.7"), r"\.SH PROTOCOLS")
     regmap = read("register-map.md")
     detect_test = read("tests/integration/test_detect.py")
@@ -466,8 +471,10 @@ def main():
             [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
-        c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None,
-             "%s: a row in README's Supported BMSs table" % name)
+        in_list = re.search(r"`%s` " % re.escape(name), ble_list) is not None
+        c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None or
+             (in_list and not serial_protocol(name)),
+             "%s: a row in README's Supported BMSs table, or (Bluetooth LE only) an entry of its list" % name)
         c.ok(man_entry(bms_page, name), "%s: an entry under PROTOCOLS in bmsgw-bms(7) (what it decodes)" % name)
         c.ok(re.search(r"^\| %d \| %s \|" % (pid, re.escape(name)), regmap, re.M) is not None,
              "%s: protocol id %d in register-map.md" % (name, pid))
