@@ -42,7 +42,7 @@ static const struct inv_485_codec *K(void)
 }
 
 struct ctx {
-	struct conf_inverter c;
+	struct conf_inverter cfg;
 	struct inv_battery b;
 };
 
@@ -109,18 +109,18 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 	static uint8_t out[INV_485_ANSWER_MAX];
 	const struct ctx *x = arg;
 	struct inv_encoded e;
-	bool ours = K()->ours(&x->c, f, len);
+	bool ours = K()->ours(&x->cfg, f, len);
 	bool data = (x->b.present & INV_HAS_LIMITS) && (x->b.present & INV_HAS_SOC);
-	int n = K()->answer(&x->c, &x->b, f, len, out, sizeof(out), &e);
+	int n = K()->answer(&x->cfg, &x->b, f, len, out, sizeof(out), &e);
 
 	REQUIRE(len >= 8 && crc_ok(f, len));
-	REQUIRE(ours == (f[0] == x->c.address));
+	REQUIRE(ours == (f[0] == x->cfg.address));
 	REQUIRE(n >= 0 && (n > 0) == (ours && data));
 	if (n == 0) {
 		REQUIRE(!e.limits);
 		return;
 	}
-	REQUIRE(crc_ok(out, (size_t)n) && out[0] == x->c.address && (out[1] & 0x7F) == f[1]);
+	REQUIRE(crc_ok(out, (size_t)n) && out[0] == x->cfg.address && (out[1] & 0x7F) == f[1]);
 	unsigned fc = f[1];
 	if (out[1] & 0x80) {
 		REQUIRE(n == 5 && out[2] >= 1 && out[2] <= 3 && !e.limits);
@@ -135,7 +135,7 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 	}
 	check_echo(f, len, out, n);
 	/* a buffer one byte short is refused, never overrun */
-	REQUIRE(K()->answer(&x->c, &x->b, f, len, out, (size_t)n - 1, &e) == -1);
+	REQUIRE(K()->answer(&x->cfg, &x->b, f, len, out, (size_t)n - 1, &e) == -1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -143,10 +143,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ctx x;
 	struct fz_in in = { data, size };
 
-	memset(&x.c, 0, sizeof(x.c));
-	x.c.protocol = CONF_INV_BYD_HVM_MODBUS;
+	memset(&x.cfg, 0, sizeof(x.cfg));
+	x.cfg.protocol = CONF_INV_BYD_HVM_MODBUS;
 	size_t chunk = 1 + fz_u8(&in) % 64;
-	x.c.address = 1 + fz_u8(&in) % 247;
+	x.cfg.address = 1 + fz_u8(&in) % 247;
 	fz485_battery(&in, &x.b);
 	fz485_wire(K(), in.p, in.n, chunk, check_answer, &x);
 	return 0;

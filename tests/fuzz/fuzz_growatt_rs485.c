@@ -83,7 +83,7 @@ static bool holds_request(const uint8_t *f, size_t n)
 }
 
 struct ctx {
-	struct conf_inverter c;
+	struct conf_inverter cfg;
 	struct inv_battery b;
 };
 
@@ -91,7 +91,7 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 {
 	static uint8_t out[INV_485_ANSWER_MAX];
 	const struct ctx *x = arg;
-	const struct conf_inverter *c = &x->c;
+	const struct conf_inverter *c = &x->cfg;
 	const struct inv_battery *b = &x->b;
 	struct inv_encoded e;
 	bool ours = K()->ours(c, f, len);
@@ -141,9 +141,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < CONFIG)
 		return 0;
-	memset(&x.c, 0, sizeof(x.c));
-	x.c.protocol = CONF_INV_GROWATT_RS485;
-	x.c.address = 1 + data[1] % 247;
+	memset(&x.cfg, 0, sizeof(x.cfg));
+	x.cfg.protocol = CONF_INV_GROWATT_RS485;
+	x.cfg.address = 1 + data[1] % 247;
 	battery(data + 2, &x.b);
 	fz485_wire(K(), data + CONFIG, size - CONFIG, 1 + data[0] % 64, check_answer, &x);
 	return 0;

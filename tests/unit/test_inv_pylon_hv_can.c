@@ -357,7 +357,7 @@ static void test_states(void)
 }
 
 /* ferroamp-can: this codec under its own row (PROTOCOLS.md §20): the same
- * frames, at address 1 unless set; Battery-Emulator's FERROAMP-CAN.h 0x4211
+ * frames, at address 1 unless set; Battery-Emulator's FERROAMP-CAN header's 0x4211
  * (§18 of the round's notes: 246.9 V, 0.0 A, 18.1 degC, 46 %, 100 %, on the
  * offsets); its window 80-1000 V; its name, not pylon-hv-can's, in the
  * status (conf_inv_name: the codec is the first row's). */

@@ -4,7 +4,7 @@
  * identifiers at address 0, little endian, Pylontech's high-voltage layout
  * WITHOUT the 30000 current offset (0x4210's current a plain s16, 0x4220's
  * CCL and DCL plain u16) and with plain s16 temperatures in 0x4240 and
- * 0x4270 (0x4210's keeps + 1000); Battery-Emulator's SOLXPOW-CAN.h 0x4230
+ * 0x4270 (0x4210's keeps + 1000); Battery-Emulator's SOLXPOW-CAN header's 0x4230
  * placeholder, and frames this test encodes itself from the layout; the
  * inverter's 0x4200 (byte 0 = 00 / 02, a Growatt SPH's bytes) answered with
  * 0x4210-0x4290 / 0x7310-0x7340, never at another address; and the safety
@@ -70,7 +70,7 @@ static void test_set(void)
 	CHECK(ext_frame_is(&f[0], 0x4210, "A5 09 96 00 9D 04 2E 64"));
 	/* 426.0 / 336.0 V, CCL and DCL 25.0 A as plain u16 (pylon-hv-can: 2A 76 36 74) */
 	CHECK(ext_frame_is(&f[1], 0x4220, "A4 10 20 0D FA 00 FA 00"));
-	CHECK(ext_frame_is(&f[2], 0x4230, "DF 0C DA 0C 03 00 06 00")); /* BE SOLXPOW-CAN.h placeholder */
+	CHECK(ext_frame_is(&f[2], 0x4230, "DF 0C DA 0C 03 00 06 00")); /* BE SOLXPOW-CAN header's placeholder */
 	/* 15.0 / 12.2 degC plain s16 (disagreement 4: Battery-Emulator's) */
 	CHECK(ext_frame_is(&f[3], 0x4240, "96 00 7A 00 11 00 03 00"));
 	CHECK(ext_frame_is(&f[4], 0x4250, "01 00 00 00 00 00 00 00")); /* charging */
