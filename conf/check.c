@@ -436,6 +436,11 @@ static bool bank_add(struct load *x, const char *key, int line, const char *p, s
 			   p);
 		return false;
 	}
+	if (idx == b->shunt_idx) {
+		conf__fail(x, line, "bank", key, "%.*s is the bank's shunt (line %d), which measures the bank and is no "
+			   "member of it (expected the packs without the shunt)", (int)n, p, x->bank_seen[K_BANK_SHUNT]);
+		return false;
+	}
 	for (int j = 0; j < b->npacks; j++)
 		if (b->pack_idx[j] == idx) {
 			conf__fail(x, line, "bank", key, "%.*s is listed twice", (int)n, p);
@@ -452,8 +457,12 @@ static bool bank_packs(struct load *x)
 	int pl = x->bank_seen[K_BANK_PACKS] ? x->bank_seen[K_BANK_PACKS] : b->line;
 	if (b->packs_text[0] == '\0') {
 		for (int i = 0; i < x->c.npacks; i++)
-			b->pack_idx[b->npacks++] = i;
-		return true;
+			if (i != b->shunt_idx)
+				b->pack_idx[b->npacks++] = i;
+		if (b->npacks == 0)
+			conf__fail(x, x->bank_seen[K_BANK_SHUNT], "bank", "shunt", "%s is the only pack: the bank has no "
+				   "member (expected the bank's packs beside its shunt)", b->shunt);
+		return b->npacks > 0;
 	}
 	for (const char *p = b->packs_text; *p;) {
 		while (*p == ',' || isspace((unsigned char)*p))
@@ -520,11 +529,36 @@ static bool bank_strings(struct load *x)
 	return true;
 }
 
-/* [bank]: resolve `packs` or `strings`, check the unit id against the packs'. */
+/* `shunt = NAME`: a configured pack that measures a current (listen mode
+ * is fine); it is resolved before the members, which it may not be. */
+static bool bank_shunt(struct load *x)
+{
+	struct conf_bank *b = &x->c.bank;
+	if (!b->shunt[0])
+		return true;
+	int sl = x->bank_seen[K_BANK_SHUNT];
+	int idx = conf__pack_by_name(&x->c, b->shunt, strlen(b->shunt));
+	if (idx < 0) {
+		conf__fail(x, sl, "bank", "shunt", "no [pack.%s] section (expected the name of the pack that measures the "
+			   "bank's current)", b->shunt);
+		return false;
+	}
+	const struct conf_pack *cp = &x->c.packs[idx];
+	if (!(cp->driver->provides & BMS_HAS_CURRENT)) {
+		conf__fail(x, sl, "bank", "shunt", "%s: protocol %s measures no current (expected a shunt or a BMS that "
+			   "measures the whole bank's current)", cp->name, cp->driver->name);
+		return false;
+	}
+	b->shunt_idx = idx;
+	return true;
+}
+
+/* [bank]: resolve the shunt, `packs` or `strings`, check the unit id against the packs'. */
 static void finish_bank(struct load *x)
 {
 	struct conf_bank *b = &x->c.bank;
-	if (!b->enabled)
+	b->shunt_idx = -1;
+	if (!b->enabled || !bank_shunt(x))
 		return;
 	b->npacks = b->nstrings = 0;
 	memset(b->string_len, 0, sizeof(b->string_len));

@@ -153,6 +153,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_BANK_STRINGS] = {CONF_SEC_BANK, "strings", CONF_LIVE, KT_STRINGS, 0, 0, false, NULL, BK(strings_text), NULL},
 	[K_BANK_CURRENT_DEVIATION] = {CONF_SEC_BANK, "max_current_deviation", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                              BK(max_current_deviation), ""},
+	[K_BANK_SHUNT] = {CONF_SEC_BANK, "shunt", CONF_LIVE, KT_NAME, 0, 0, false, NULL, BK(shunt), NULL},
 
 	[K_UP_HOST] = {CONF_SEC_UPSTREAM, "host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, UP(host), NULL},
 	[K_UP_PORT] = {CONF_SEC_UPSTREAM, "port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, UP(port), "502"},

@@ -283,6 +283,12 @@ struct conf_bank {
 	double max_current_deviation;    /* A: a string member whose current departs from the
 	                                  * string's mean by more is flagged; -1 = 5 % of the
 	                                  * string's rated current, at least 2 A */
+	/* `shunt = NAME`: a pack that measures the whole bank's current (a
+	 * vedirect or victron-ble shunt, ...): the bank's current, power, SOC,
+	 * remaining Ah and counted SOC are its while it is fresh; no member of
+	 * the bank (left out of `packs`' default, refused in packs or strings) */
+	char shunt[CONF_NAME_MAX];       /* as written ("" = none) */
+	int shunt_idx;                   /* index into conf.packs[], -1 = none */
 };
 
 /* [upstream.NAME]: push a unit's image to another Modbus TCP server (FC16). */

@@ -207,11 +207,14 @@ static void print_bank(const struct conf *c, FILE *out)
 		else
 			fprintf(out, ", a member's current departing by more than 5 %% of the string's rating "
 				"(at least 2 A) from its string's\n");
-		return;
+	} else {
+		for (int i = 0; i < b->npacks; i++)
+			fprintf(out, "%s%s", i ? ", " : "", c->packs[b->pack_idx[i]].name);
+		fprintf(out, "; a pack departing by more than %g V from the others is flagged\n", b->max_deviation);
 	}
-	for (int i = 0; i < b->npacks; i++)
-		fprintf(out, "%s%s", i ? ", " : "", c->packs[b->pack_idx[i]].name);
-	fprintf(out, "; a pack departing by more than %g V from the others is flagged\n", b->max_deviation);
+	if (b->shunt_idx >= 0)
+		fprintf(out, "  shunt %s: the bank's current, power and SOC while it is fresh, else the packs'\n",
+			c->packs[b->shunt_idx].name);
 }
 
 static void print_mqtt(const struct conf *c, FILE *out)

@@ -214,6 +214,9 @@ static const struct reg_def reg_table[] = {
 	  "full points", "full points seen (100 %); wraps at 65536" },
 	{ 137, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_SOC_EMPTY_POINTS, REG_ABS_NONE,
 	  "empty points", "empty points seen (0 %); wraps at 65536" },
+	/* bank unit only: [bank] shunt */
+	{ 138, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_BANK_SOURCE, REG_ABS_NONE,
+	  "bank: sources", "bank unit ([bank] shunt): bit 0 the current and power (offsets 2, 3, 12, 14) are the shunt's, bit 1 the SOC, remaining and full capacity and the counted SOC (0, 44, 60, 62, 125-137) are the shunt's, bit 2 a shunt is set but not fresh: the packs' sum; 0 without a shunt and on a pack's unit" },
 	/* the charge settings an EMS may write (FC06 / FC16, only from
 	 * control_clients; bmsgw-modbus(7) "CHARGE SETTINGS"): the values in force */
 	{ 150, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MAX_SOC, REG_ABS_NONE,
@@ -357,6 +360,7 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_BANK_ONLINE: *v = st->packs_online; return true;
 	case REG_SRC_BANK_CONFIGURED: *v = st->packs_configured; return true;
 	case REG_SRC_BANK_ONLINE_MASK: *v = st->online_mask; return true;
+	case REG_SRC_BANK_SOURCE: *v = st->bank_source; return true;
 	/* counters wrap, as Modbus diagnostic counters do */
 	case REG_SRC_WIRE_CHECKSUM: *v = st->wire_checksum_errors & 0xffff; return true;
 	case REG_SRC_WIRE_SHORT: *v = st->wire_short_frames & 0xffff; return true;

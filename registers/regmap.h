@@ -70,6 +70,7 @@ enum reg_src {
 	REG_SRC_BANK_ONLINE,
 	REG_SRC_BANK_CONFIGURED,
 	REG_SRC_BANK_ONLINE_MASK,
+	REG_SRC_BANK_SOURCE,
 	REG_SRC_WIRE_CHECKSUM,
 	REG_SRC_WIRE_SHORT,
 	REG_SRC_WIRE_TIMEOUTS,
@@ -131,6 +132,8 @@ struct reg_status {
 	uint16_t packs_online;      /* bank only (0 for a pack) */
 	uint16_t packs_configured;  /* bank only */
 	uint32_t online_mask;       /* bank only: bit n = bank pack n+1 is fresh */
+	uint16_t bank_source;       /* bank only: where its current and SOC come from
+	                             * (gateway/engine/bank.h gw_bank_shunt_bits) */
 	/* error counters of the pack's wire (the bank: of its packs' wires) */
 	uint32_t wire_checksum_errors, wire_short_frames, wire_timeouts;
 	double energy_in_kwh, energy_out_kwh; /* integrated by the gateway */

@@ -57,7 +57,8 @@
 # falls on both alike, and the ratio bmsgw/bound is printed (`bash
 # tests/bench.sh bound` runs only that; BOUND_SECONDS).  Modbus/TCP Security
 # against plain Modbus TCP the same way, the ratio TLS/plain at 1, 16 and 64
-# connections and the client's own CPU (`bash tests/bench.sh tls`; TLS_SECONDS).
+# connections, the CPU per request of bmsgw and of the client, and the
+# client's share (`bash tests/bench.sh tls`; TLS_SECONDS).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
@@ -126,13 +127,18 @@ vs_bound() {
 # Modbus/TCP Security against plain Modbus TCP, side by side in the same way
 # (the same mbbench load on 502 and 802 in turn, 0.2 s slices for
 # TLS_SECONDS): requests/s of each and the ratio TLS/plain at 1, 16 and 64
-# connections, with the CPU the client itself took (it shares the cores)
+# connections; the CPU per request of bmsgw's loop (mbbench -p: its time on
+# a CPU, split by the slices) and of the client itself, which shares the
+# cores: their ratio TLS/plain is the cost the requests/s ratio follows, and
+# the machine's other load (the load average is printed) disturbs it less
 vs_tls() {
 	local out
-	out=$("$BIN/mbbench" -T "$tlsdir" 127.0.0.1 15502,15802 1 290 125 "$1" "${TLS_SECONDS:-10}") ||
+	echo "TLS vs plain, $1 connection(s), load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores:"
+	out=$("$BIN/mbbench" -p "$gw" -T "$tlsdir" 127.0.0.1 15502,15802 1 290 125 "$1" "${TLS_SECONDS:-10}") ||
 		{ echo "TLS vs plain, $1 connections: mbbench failed"; return 0; }
 	echo "$out" | sed -e 's/^port 15502: /502: /' -e 's/^port 15802: /802 (TLS): /' \
-		-e 's/^ratio 15802\/15502/ratio TLS\/plain/'
+		-e 's/^ratio 15802\/15502/ratio TLS\/plain/' -e 's/^CPU per request 15502\/15802/CPU per request plain\/TLS/' \
+		-e 's/(15502)/(502)/' -e 's/(15802)/(802)/'
 }
 # `tests/bench.sh tls`: only that
 if [ "${1:-}" = tls ]; then

@@ -17,6 +17,14 @@
  * Session tickets and the session cache are off: a Modbus client keeps its
  * connection, and a resumed session would skip the client certificate's
  * check that the role rests on.
+ * What a request costs here (issue 62, OpenSSL 3.0.19, TLS 1.3
+ * AES-256-GCM, callgrind): a read of one record and a write of one, about
+ * 13k instructions together against some 1k for the rest of a Modbus
+ * request, of which AES-GCM itself is about 2k; the rest is the library's
+ * record layer (the cipher set up again for each record's nonce, its
+ * parameters looked up by name, the tag, the BIO), not a copy or a call of
+ * ours.  SSL_MODE_RELEASE_BUFFERS changed nothing measurable and stays
+ * off: the buffers stay allocated.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -187,6 +187,7 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	st.packs_online = bs->online;
 	st.packs_configured = bs->configured;
 	st.online_mask = bs->online_mask;
+	st.bank_source = (uint16_t)gw_bank_shunt_bits(&bs->shunt);
 	st.degraded = bs->missing || bs->rb.deviation; /* a balancer unit gone stale is no pack missing */
 	struct limit_words lw;
 	limit_words(gw, &gw->bank_lim, bs->online > 0, &lw);

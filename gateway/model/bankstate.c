@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "socunit.h"
 
 /* What a member was when the state was computed: its poll and freshness. */
 struct member_key {
@@ -28,7 +29,10 @@ struct gw_bank_kept {
 	const struct conf *conf;       /* the configuration it was made from */
 	int n;                         /* bank packs in key[] */
 	struct member_key key[CONF_MAX_PACKS];
+	struct member_key shunt;       /* the shunt's ([bank] shunt; p NULL: none) */
 	uint32_t left_out_said;        /* the packs left out of the bank's SOC, as last logged */
+	const struct gw_pack *shunt_said; /* the shunt whose state was last logged ... */
+	int shunt_said_fresh;          /* ... as fresh (1), stale (0), or nothing said yet (-1) */
 };
 
 struct gw_bank_kept *gw_bank_kept_new(void)
@@ -45,6 +49,13 @@ static struct member_key member_now(const struct gw *gw, const struct gw_pack *p
 {
 	return (struct member_key){ p, p->last_good, p->good_polls, p->have_data, gw_pack_online_at(gw, p, now),
 				    gw_pack_stale_at(gw, p, now) };
+}
+
+/* The shunt's key: p NULL without one. */
+static struct member_key shunt_now(const struct gw *gw, double now)
+{
+	const struct gw_pack *p = gw_bank_shunt(gw);
+	return p ? member_now(gw, p, now) : (struct member_key){ 0 };
 }
 
 static bool key_same(const struct member_key *a, const struct member_key *b)
@@ -65,7 +76,8 @@ static bool still(const struct gw *gw, const struct gw_bank_kept *k, double now)
 		if (!key_same(&m, &k->key[i]))
 			return false;
 	}
-	return true;
+	struct member_key sh = shunt_now(gw, now);
+	return key_same(&sh, &k->shunt);
 }
 
 /* The bank's warning: the fresh packs left out of its SOC (banksoc.h: no
@@ -92,6 +104,58 @@ static void left_out(const struct gw *gw, struct gw_bank_kept *k)
 		"gives a capacity nor [soc] capacity is set)", names);
 }
 
+/* A pack's BMS SOC as socunit.c took it before the count was carried; a
+ * snapshot it never saw carries none. */
+static double bms_soc_of(const struct gw_pack *p)
+{
+	return isfinite(p->soc.bms_soc) ? p->soc.bms_soc : p->snap.present & BMS_HAS_SOC ? p->snap.soc : NAN;
+}
+
+/* The shunt's state, logged as it changes: its measurements taken, gone
+ * stale (the packs' sum), taken again.  Nothing while it has not answered
+ * yet and is not stale. */
+static void shunt_said(const struct gw *gw, struct gw_bank_kept *k, double now)
+{
+	const struct gw_pack *p = gw_bank_shunt(gw);
+	if (p != k->shunt_said) {
+		k->shunt_said = p;
+		k->shunt_said_fresh = -1;
+	}
+	if (!p)
+		return;
+	const char *name = p->cfg->name;
+	if (gw_pack_online_at(gw, p, now)) {
+		if (k->shunt_said_fresh == 1)
+			return;
+		gw_info("bank: shunt %s %s: the bank's current and power are its%s", name,
+			k->shunt_said_fresh == 0 ? "answers again" : "measures the bank",
+			isfinite(bms_soc_of(p)) ? ", and its SOC" : " (it gives no SOC: the SOC is the packs')");
+		k->shunt_said_fresh = 1;
+	} else if (gw_pack_stale_at(gw, p, now) && k->shunt_said_fresh != 0) {
+		gw_warn("bank: shunt %s is stale: the bank's current, power and SOC are the packs' sum until it answers "
+			"again", name);
+		k->shunt_said_fresh = 0;
+	}
+}
+
+/* The shunt's measurements over the bank (engine/bank_shunt.c) at now. */
+static void shunt_at(const struct gw *gw, double now, struct gw_bank_state *out)
+{
+	const struct gw_pack *p = gw_bank_shunt(gw);
+	if (!p)
+		return;
+	double bms = bms_soc_of(p);
+	struct gw_soc_out so;
+	gw_soc_output(&p->soc.est, &p->cfg->soc, bms, now, &so);
+	struct gw_bank_shunt_in in = {
+		.snap = gw_pack_online_at(gw, p, now) ? &p->snap : NULL,
+		.bms_soc = bms,
+		.capacity = p->cfg->soc.capacity,
+		.counted = &so,
+	};
+	gw_bank_shunt_apply(&in, gw->conf->soc.current_threshold, out);
+}
+
 /* The bank's SOC and capacities by the one rule (engine/banksoc.h) at
  * now: its members from gw. */
 static void bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
@@ -101,12 +165,9 @@ static void bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
 	int n = b->npacks < CONF_MAX_PACKS ? b->npacks : CONF_MAX_PACKS;
 	for (int k = 0; k < n; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		/* the BMS's SOC as socunit.c took it before the count was carried;
-		 * a snapshot it never saw carries none */
-		double bms = isfinite(p->soc.bms_soc) ? p->soc.bms_soc : p->snap.present & BMS_HAS_SOC ? p->snap.soc : NAN;
 		m[k] = (struct gw_bank_member){
 			.snap = gw_pack_online_at(gw, p, now) ? &p->snap : NULL,
-			.bms_soc = bms,
+			.bms_soc = bms_soc_of(p),
 			.capacity = p->cfg->soc.capacity,
 			.est = &p->soc.est,
 			.balancer = gw_pack_is_balancer(p),
@@ -124,6 +185,7 @@ void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_strin
 		for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++)
 			online[k] = gw_pack_online_at(gw, gw->packs[cb->pack_idx[k]], now);
 		gw_bank_of_strings(cb, ss, online, gw->conf->soc.current_threshold, out);
+		shunt_at(gw, now, out);
 		return;
 	}
 	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
@@ -142,6 +204,7 @@ void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_strin
 	bank_soc_at(gw, now, &out->soc);
 	if (out->online)
 		gw_bank_soc_apply(out);
+	shunt_at(gw, now, out);
 }
 
 void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
@@ -170,11 +233,13 @@ static void compute(const struct gw *gw, struct gw_bank_kept *k, double now)
 		if (p->have_data && p->last_good > v->newest)
 			v->newest = p->last_good;
 	}
+	k->shunt = shunt_now(gw, now);
 	k->conf = gw->conf;
 	k->made = true;
 	v->at = now;
 	v->gen++;
 	left_out(gw, k);
+	shunt_said(gw, k, now);
 }
 
 const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now)
@@ -196,7 +261,7 @@ void gw_bank_counted(const struct gw_bank_view *v, double now, struct gw_soc_out
 
 void gw_bank_polled(struct gw *gw, const struct gw_pack *p, bool ok, double now)
 {
-	if (ok && gw_pack_in_bank(gw, p))
+	if (ok && gw_pack_feeds_bank(gw, p))
 		compute(gw, gw->bank, now);
 	else
 		gw_bank_at(gw, now);

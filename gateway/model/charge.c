@@ -302,7 +302,7 @@ void gw_charge_polled(struct gw *gw, struct gw_pack *p)
 	double now = gw_mono();
 	int64_t wall = (int64_t)gw_wall();
 	step_pack(gw, p, now, wall);
-	if (gw_pack_in_bank(gw, p))
+	if (gw_pack_feeds_bank(gw, p))
 		step_bank(gw, now, wall);
 }
 

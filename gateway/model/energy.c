@@ -60,7 +60,7 @@ void gw_energy_polled(struct gw *gw, struct gw_pack *p)
 {
 	double max_gap = gw->conf->gw.stale_after;
 	bool grew = sample(&p->energy, p->last_good, (p->snap.present & BMS_HAS_POWER) != 0, p->snap.power, max_gap);
-	if (gw_pack_in_bank(gw, p)) {
+	if (gw_pack_feeds_bank(gw, p)) {
 		const struct gw_bank_state *bs = &gw_bank_at(gw, gw_mono())->bank;
 		grew |= sample(&gw->bank_energy, p->last_good, bs->online && (bs->snap.present & BMS_HAS_POWER),
 			       bs->snap.power, max_gap);

@@ -260,6 +260,11 @@ bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now)
 bool gw_pack_stale_at(const struct gw *gw, const struct gw_pack *p, double now);
 /* Is p one of the bank's packs? */
 bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p);
+/* The bank's shunt ([bank] shunt: no member, it measures the bank's
+ * current and SOC), or NULL. */
+const struct gw_pack *gw_bank_shunt(const struct gw *gw);
+/* Does a poll of p change the bank: a member of it or its shunt? */
+bool gw_pack_feeds_bank(const struct gw *gw, const struct gw_pack *p);
 /* A balancer unit (its protocol measures no current: neey): it carries
  * none of the bank's current, has no share of its SOC, capacities or
  * limits, and its going stale is no pack missing. */

@@ -343,6 +343,22 @@ static void pack_at(FILE *o, const struct gw *gw, const char *key, int pos)
 		fprintf(o, "null");
 }
 
+/* Where the bank's current and SOC come from ([bank] shunt): "shunt" (its
+ * name, null without), "current_from" and "soc_from" ("shunt" or
+ * "packs"), "shunt_fresh". */
+static void shunt_fields(FILE *o, const struct gw *gw, const struct gw_bank_state *b, double now)
+{
+	const struct gw_pack *sh = gw_bank_shunt(gw);
+	fprintf(o, ",\"shunt\":");
+	if (sh)
+		gw_json_str(o, sh->cfg->name);
+	else
+		fprintf(o, "null");
+	fprintf(o, ",\"current_from\":\"%s\",\"soc_from\":\"%s\"", b->shunt.current ? "shunt" : "packs",
+		b->shunt.soc ? "shunt" : "packs");
+	gw_json_bool(o, "shunt_fresh", sh && gw_pack_online_at(gw, sh, now), sh != NULL);
+}
+
 void gw_bank_json_at(FILE *o, const struct gw *gw, double now)
 {
 	const struct gw_bank_view *v = gw_bank_at(gw, now);
@@ -354,6 +370,7 @@ void gw_bank_json_at(FILE *o, const struct gw *gw, double now)
 	pack_names(o, gw, "online_packs", b->online_mask);
 	pack_names(o, gw, "missing_packs", b->missing_mask);
 	pack_names(o, gw, "soc_left_out", b->soc.left_out);
+	shunt_fields(o, gw, b, now);
 	gw_json_bool(o, "deviation", b->rb.deviation, b->online > 0);
 	pack_names(o, gw, "deviating_packs", b->rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);

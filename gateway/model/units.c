@@ -29,6 +29,17 @@ bool gw_pack_in_bank(const struct gw *gw, const struct gw_pack *p)
 	return false;
 }
 
+const struct gw_pack *gw_bank_shunt(const struct gw *gw)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	return b->enabled && b->shunt_idx >= 0 && b->shunt_idx < gw->npacks ? gw->packs[b->shunt_idx] : NULL;
+}
+
+bool gw_pack_feeds_bank(const struct gw *gw, const struct gw_pack *p)
+{
+	return gw_pack_in_bank(gw, p) || (p && p == gw_bank_shunt(gw));
+}
+
 bool gw_pack_is_balancer(const struct gw_pack *p)
 {
 	return !(p->drv->provides & BMS_HAS_CURRENT);

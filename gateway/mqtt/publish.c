@@ -473,7 +473,7 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 		pack_shape(p, &nc, &nt);
 		if (mq_up(m) && s->disc_sent && (nc != s->disc_cells || nt != s->disc_temps))
 			discover_pack(m, p); /* the pack showed its cells / sensors */
-		if (gw_pack_in_bank(gw, p)) {
+		if (gw_pack_feeds_bank(gw, p)) {
 			if (!mq_up(m) || now - m->bank_last < iv)
 				m->bank_pending = true;
 			else

@@ -422,6 +422,11 @@ static void values_metrics(const struct gw *gw, FILE *o)
 		{ "bmsgw_bank_packs_configured", "gauge", "Packs of the bank.", bs->configured },
 		{ "bmsgw_bank_deviation", "gauge", "1 while a fresh pack's voltage departs from the others.",
 		  bs->online ? bs->rb.deviation : 0 },
+		{ "bmsgw_bank_current_from_shunt", "gauge",
+		  "1 while the bank's current and power are its shunt's ([bank] shunt), 0: the packs' sum.",
+		  bs->shunt.current },
+		{ "bmsgw_bank_soc_from_shunt", "gauge",
+		  "1 while the bank's SOC and capacities are its shunt's ([bank] shunt), 0: the packs'.", bs->shunt.soc },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

@@ -9,7 +9,8 @@ the real binary against the real simulator on ptys:
   the right [pack] section (baud and address only where not the defaults),
   which `bmsgw --check` accepts; every byte the simulator received is one
   read request of a protocol bmsgw knows (rxlog, parsed here independently
-  of bms/: Modbus FC 01-04, paceic read commands, Daly 0x90-0x98, JBD
+  of bms/: Modbus FC 01-04, paceic read commands, Daly 0x90-0x98 (and a
+  daemon's settings reads 0x50-0x60 at its first poll), JBD
   DD A5 03/04/05, JK 0x06, a Sinowealth register read), never a write;
 - an address sweep, and --all on a bus of two packs (two sections);
 - an energy meter (Debian's python3-pymodbus serial server on a socat pty,
@@ -224,7 +225,11 @@ def one_request(b, i):
         if x ^ (sum(rest[:4]) & 0xFF) == rest[4]:
             return 6, "LifePower %02X" % rest[2], rest[2] in (0x01, 0x33, 0x42)
     if len(rest) >= 13 and rest[0] == 0xA5 and rest[3] == 8 and sum(rest[:12]) & 0xFF == rest[12]:
-        return 13, "Daly %02X" % rest[2], 0x90 <= rest[2] <= 0x98
+        # the data reads 0x90-0x98 and the settings reads of a daemon's poll
+        # (bms/daly.c: 0x50, 0x59-0x5B, 0x5E-0x60 at its first poll, then
+        # every 10 minutes), each with no data
+        return 13, "Daly %02X" % rest[2], 0x90 <= rest[2] <= 0x98 or \
+            (rest[2] in (0x50, 0x59, 0x5A, 0x5B, 0x5E, 0x5F, 0x60) and not any(rest[4:12]))
     if len(rest) >= 7 and rest[0] == 0xDD and rest[1] in (0xA5, 0x5A):
         n = rest[3] + 7
         if len(rest) >= n and rest[n - 1] == 0x77 and (0x10000 - sum(rest[2:n - 3])) & 0xFFFF == (rest[n - 3] << 8 | rest[n - 2]):

@@ -146,7 +146,12 @@ users_file = %s
         c.eq(st2, 200, "a real user's first login during the attack: 200")
         c.ok(get(http_port, "127.0.2.3", "ada", PW)[0] == 200, "and ada still logs in")
         log = gw.text()
-        c.ok(len(re.findall(r"login refused", log)) >= 5, "the refused logins are logged")
+        f2 = failures(http_port)
+        logged = len(re.findall(r"login refused", log))
+        # every password checked and refused is logged: as many lines as the
+        # daemon's own count (however few checks a loaded machine let happen)
+        c.ok(f2 is not None and f2 >= 2 and logged >= f2,
+             "the refused logins are logged (%d lines, %s counted)" % (logged, f2))
     finally:
         if c.failed:
             gw.dump()

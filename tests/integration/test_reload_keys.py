@@ -154,6 +154,7 @@ NEW = {
     ("pack", "fields"): "voltage:v2, current:i",
     ("bank", "packs"): "a",
     ("bank", "strings"): "a+b",               # packs in series (packs = goes: the two are one list)
+    ("bank", "shunt"): "v",                   # a Victron shunt, no member of packs = a, b
     ("upstream", "host"): "localhost",
     ("upstream", "source"): "b",
     ("upstream", "registers"): "0-99",

@@ -1359,13 +1359,16 @@ def test_limits():
 
 def can_cycles(data):
     """The slcan lines of data as cycles: a list of {(kind, id): (dlc, bytes)},
-    a new cycle at each 0x351 data frame (lines before the first dropped)."""
+    a new cycle at each 0x351 data frame (lines before the first dropped;
+    the last, unless its carriage return came, is not whole yet: dropped)."""
     out, cur = [], None
-    for line in data.decode("ascii", "replace").split("\r"):
+    for line in data.decode("ascii", "replace").split("\r")[:-1]:
         if not line or line[0] not in "tTrR":
             continue
         ext = line[0] in "TR"
         n = 8 if ext else 3
+        if len(line) < 2 + n or len(line) < 2 + n + (2 * int(line[1 + n], 16) if line[0] in "tT" else 0):
+            continue  # not a whole slcan line (a collect window cut at its start)
         cid, dlc = int(line[1:1 + n], 16), int(line[1 + n])
         body = bytes.fromhex(line[2 + n:2 + n + 2 * dlc]) if line[0] in "tT" else b""
         if line[0] == "t" and cid == 0x351:

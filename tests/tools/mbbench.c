@@ -22,8 +22,15 @@
  * The two-server mode with TLS on PORT2 only: plain Modbus TCP against
  * Modbus/TCP Security under the same load, the ratio TLS / plain.
  * Each line also says the CPU this client took while it loaded that server
- * (user + system, in % of one core): it shares the machine's cores with
- * the server it measures. */
+ * (user + system, in % of one core, and per request): it shares the
+ * machine's cores with the server it measures.
+ *   mbbench -p PID ...  (before the others)
+ * The server's CPU too: its thread PID's time on a CPU (/proc/PID/schedstat,
+ * in ns), per request of each port; with two servers side by side, both
+ * are the one process PID (bmsgw serves 502 and 802 on its loop), its
+ * time split by the slices; then the CPU per request of both sides,
+ * TLS / plain, and the client's share of it: a measure of the cost that
+ * the machine's other load disturbs less than requests/s. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -83,6 +90,24 @@ static ssize_t conn_write(int fd, const void *buf, size_t n)
 	return tls_of[fd] ? SSL_write(tls_of[fd], buf, (int)n) : write(fd, buf, n);
 }
 
+static int server_pid; /* -p: the server's thread whose CPU is counted */
+
+/* The server's CPU seconds so far (-1 without -p or when unreadable). */
+static double cpu_server(void)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	if (server_pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", server_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int ok = fscanf(f, "%llu", &ns);
+	fclose(f);
+	return ok == 1 ? (double)ns / 1e9 : -1;
+}
+
 /* This process's CPU seconds so far (user + system). */
 static double cpu_self(void)
 {
@@ -130,14 +155,19 @@ static int connect_to(const struct sockaddr_in *sa, bool secure)
 	return fd;
 }
 
-static void report(const char *what, int nc, long n, int count, double el, float *lat, long errors, double cpu)
+/* srv: the server's CPU seconds in it, < 0 unknown */
+static void report(const char *what, int nc, long n, int count, double el, float *lat, long errors, double cpu,
+		   double srv)
 {
 	long m = n < MAXLAT ? n : MAXLAT;
 	qsort(lat, (size_t)m, sizeof(float), cmp);
 	printf("%sclients %d, %ld requests of %d registers in %.2f s: %.0f requests/s, "
-	       "latency p50 %.3f ms p99 %.3f ms max %.3f ms, exceptions %ld, client CPU %.0f%%\n",
+	       "latency p50 %.3f ms p99 %.3f ms max %.3f ms, exceptions %ld, client CPU %.0f%% (%.2f us/request)",
 	       what, nc, n, count, el, n / el, m ? lat[m / 2] * 1e3 : 0, m ? lat[m * 99 / 100] * 1e3 : 0,
-	       m ? lat[m - 1] * 1e3 : 0, errors, el > 0 ? cpu / el * 100 : 0);
+	       m ? lat[m - 1] * 1e3 : 0, errors, el > 0 ? cpu / el * 100 : 0, n ? cpu / n * 1e6 : 0);
+	if (srv >= 0)
+		printf(", server CPU %.0f%% (%.2f us/request)", el > 0 ? srv / el * 100 : 0, n ? srv / n * 1e6 : 0);
+	printf("\n");
 }
 
 /* One slice of server s: a request on each connection, a new one for each
@@ -207,7 +237,7 @@ static int interleave(const struct sockaddr_in sa[2], const bool secure[2], cons
 	static double rate[2][MAXSLICES / 2], pair[MAXSLICES / 2];
 	float *lat[2] = {malloc(sizeof(float) * MAXLAT), malloc(sizeof(float) * MAXLAT)};
 	long n[2] = {0, 0}, errors[2] = {0, 0};
-	double busy[2] = {0, 0}, cpu[2] = {0, 0};
+	double busy[2] = {0, 0}, cpu[2] = {0, 0}, srv[2] = {0, 0};
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < nc; i++) {
 			pf[s][i].fd = connect_to(&sa[s], secure[s]);
@@ -217,11 +247,13 @@ static int interleave(const struct sockaddr_in sa[2], const bool secure[2], cons
 	int k = 0;
 	while ((now() < end || k % 2) && k < MAXSLICES) {
 		int s = k % 2;
-		double t0 = now(), c0 = cpu_self();
+		double t0 = now(), c0 = cpu_self(), s0 = cpu_server();
 		long done = slice(pf[s], nc, req, rlen, t0 + SLICE, lat[s], &n[s], &errors[s]);
 		double el = now() - t0;
 		busy[s] += el;
 		cpu[s] += cpu_self() - c0;
+		double s1 = cpu_server();
+		srv[s] = s0 < 0 || s1 < 0 || srv[s] < 0 ? -1 : srv[s] + s1 - s0; /* -1: unknown */
 		rate[s][k / 2] = done / el;
 		k++;
 	}
@@ -232,7 +264,14 @@ static int interleave(const struct sockaddr_in sa[2], const bool secure[2], cons
 	char what[32];
 	for (int s = 0; s < 2; s++) {
 		snprintf(what, sizeof(what), "port %d: ", ntohs(sa[s].sin_port));
-		report(what, nc, n[s], count, busy[s], lat[s], errors[s], cpu[s]);
+		report(what, nc, n[s], count, busy[s], lat[s], errors[s], cpu[s], srv[s]);
+	}
+	if (srv[0] >= 0 && srv[1] >= 0 && n[0] > 0 && n[1] > 0) {
+		double c0 = cpu[0] / n[0], c1 = cpu[1] / n[1], s0 = srv[0] / n[0], s1 = srv[1] / n[1];
+		printf("CPU per request %d/%d: server %.3f, client %.3f, both %.3f; the client's share %.0f%% (%d), "
+		       "%.0f%% (%d)\n", ntohs(sa[0].sin_port), ntohs(sa[1].sin_port), s0 / s1, c0 / c1,
+		       (s0 + c0) / (s1 + c1), c0 / (s0 + c0) * 100, ntohs(sa[0].sin_port), c1 / (s1 + c1) * 100,
+		       ntohs(sa[1].sin_port));
 	}
 	printf("ratio %d/%d: %.3f (slice pairs %d: median %.3f, quartiles %.3f-%.3f)\n", ntohs(sa[1].sin_port),
 	       ntohs(sa[0].sin_port), (n[1] / busy[1]) / (n[0] / busy[0]), pairs, pair[pairs / 2],
@@ -246,6 +285,11 @@ int main(int argc, char **argv)
 {
 	int fc = 3;
 	bool secure[2] = {false, false};
+	if (argc > 2 && strcmp(argv[1], "-p") == 0) {
+		server_pid = atoi(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc > 2 && (strcmp(argv[1], "-t") == 0 || strcmp(argv[1], "-T") == 0)) {
 		tls_setup(argv[2]);
 		secure[0] = argv[1][1] == 't';
@@ -261,7 +305,8 @@ int main(int argc, char **argv)
 	if ((argc != 8 && argc != 9) || (fc != 3 && fc != 4)) {
 		fprintf(stderr, "usage: mbbench [-f 3|4] HOST PORT UNIT ADDR COUNT CLIENTS SECONDS [RATE]\n"
 				"       mbbench [-f 3|4] HOST PORT1,PORT2 UNIT ADDR COUNT CLIENTS SECONDS\n"
-				"       (-t DIR before them: TLS; -T DIR: TLS on PORT2 only)\n");
+				"       (-t DIR before them: TLS; -T DIR: TLS on PORT2 only;\n"
+				"        -p PID first: the server's CPU per request)\n");
 		return 2;
 	}
 	int unit = atoi(argv[3]), addr = atoi(argv[4]), count = atoi(argv[5]);
@@ -301,7 +346,7 @@ int main(int argc, char **argv)
 		if (conn_write(fd, req, sizeof(req)) != (ssize_t)sizeof(req))
 			return 1;
 	}
-	double t0 = now(), end = t0 + secs, c0 = cpu_self();
+	double t0 = now(), end = t0 + secs, c0 = cpu_self(), s0 = cpu_server();
 	unsigned char buf[512];
 	while (now() < end) {
 		int wait_ms = 100;
@@ -351,7 +396,8 @@ int main(int argc, char **argv)
 		}
 	}
 	double el = now() - t0;
-	report("", nc, n, count, el, lat, errors, cpu_self() - c0);
+	double c1 = cpu_self(), s1 = cpu_server();
+	report("", nc, n, count, el, lat, errors, c1 - c0, s0 >= 0 && s1 >= 0 ? s1 - s0 : -1);
 	free(lat);
 	return 0;
 }

@@ -13,6 +13,11 @@
  * freshness turning) and never by a reader; a member going stale changes
  * it at that very instant, before any tick or poll.  The same for a bank
  * of strings (the strings JSON, influx's string lines, SunSpec's series).
+ * With a shunt ([bank] shunt): its poll makes a new state, every output
+ * (the inverter source's battery among them) carries its current and SOC,
+ * its going stale turns the bank to the packs' sum that instant and back at
+ * its next poll, each logged once, and a shunt without a SOC gives the
+ * current alone.
  */
 #include <jansson.h>
 #include <math.h>
@@ -29,7 +34,9 @@
 #include "../../gateway/modbus/image.h"
 #include "../../gateway/model/bankstate.h"
 #include "../../gateway/model/events.h"
+#include "../../gateway/core/log.h"
 #include "../../gateway/model/json.h"
+#include "../../gateway/model/socunit.h"
 #include "../../gateway/mqtt/mqtt_int.h"
 #include "../../gateway/web/status.h"
 #include "check.h"
@@ -511,9 +518,190 @@ static void test_strings(void)
 	stop();
 }
 
+/* A good poll of the shunt, pack i: a VE.Direct monitor's values (soc NAN:
+ * none). */
+static void poll_shunt(int i, float amps, float soc)
+{
+	struct bms_snapshot s;
+	memset(&s, 0, sizeof(s));
+	s.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER;
+	s.voltage = 53.1f;
+	s.current = amps;
+	s.power = 53.1f * amps;
+	if (!isnan(soc)) {
+		s.soc = soc;
+		s.present |= BMS_HAS_SOC;
+	}
+	struct gw_poll_end e = { .snap = &s, .started = fake_now - 0.2, .wire_up = true };
+	CHECK_EQ_INT(gw_pack_polled(&gw, gw.packs[i], &e), GW_POLLED_GOOD);
+}
+
+/* The bank's sources now: offset 138 of its unit, /api/state's words, and
+ * the values every output carries (the inverter's battery among them). */
+static void check_source(unsigned bits, float amps, float soc)
+{
+	const struct gw_bank_view *v = gw_bank_at(&gw, fake_now);
+	struct gw_unit u;
+	CHECK(gw_unit_lookup(&gw, 0, &u) && u.bank);
+	const uint8_t *w = gw_unit_image_wire(&gw, &u, fake_now, images);
+	int o = reg_offset(REG_SRC_BANK_SOURCE);
+	CHECK_EQ_INT(o, 138);
+	CHECK_EQ_INT(w[2 * o] << 8 | w[2 * o + 1], bits);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	gw_status_json(&gw, f);
+	fclose(f);
+	json_t *st = json_loads(text, 0, NULL);
+	const json_t *b = json_object_get(st, "bank");
+	CHECK_STR(json_string_value(json_object_get(b, "shunt")), "s");
+	CHECK_STR(json_string_value(json_object_get(b, "current_from")), bits & 1 ? "shunt" : "packs");
+	CHECK_STR(json_string_value(json_object_get(b, "soc_from")), bits & 2 ? "shunt" : "packs");
+	CHECK_NEAR(num(b, "current"), amps, 0.06);
+	CHECK_NEAR(num(b, "soc"), soc, 0.06);
+	json_decref(st);
+	free(text);
+	CHECK_NEAR(v->bank.snap.current, amps, 1e-4);
+	CHECK_NEAR(v->bank.snap.soc, soc, 1e-3);
+	struct inv_battery ib;
+	CHECK(inv_source(&inv, fake_now, &ib, true));
+	CHECK_NEAR(ib.current, amps, 1e-4);
+	CHECK_NEAR(ib.soc, soc, 1e-3);
+	/* the shunt is no member: two packs, their cells */
+	CHECK_EQ_INT(v->bank.configured, 2);
+	CHECK_EQ_INT(v->bank.online, 2);
+	CHECK_EQ_INT(v->bank.rb.min_pack >= 1 && v->bank.rb.min_pack <= 2, 1);
+}
+
+/* How many lines of the log hold needle. */
+static int said(const char *log, const char *needle)
+{
+	int n = 0;
+	for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_shunt(void)
+{
+	static struct lines l;
+	fake_now = t0 = 3000;
+	char *log = NULL;
+	size_t loglen = 0;
+	FILE *lf = open_memstream(&log, &loglen);
+	gw_log_set_output(lf);
+	start("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncapacity = 100\n"
+	      "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB1\ncapacity = 100\n"
+	      "[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB2\ncapacity = 200\n[bank]\nshunt = s\n");
+	uint64_t g = gw_bank_at(&gw, fake_now)->gen;
+	poll(0, 60, 10, 3300);
+	poll(1, 70, 5, 3310);
+	g += 2;
+	CHECK_EQ_INT(step("a and b, the shunt not read yet", g, &l), 0);
+	check_source(4, 15, 65);
+	/* the shunt's poll: a new state, its current and SOC everywhere */
+	fake_now = 3001;
+	poll_shunt(2, -42, 55);
+	CHECK_EQ_INT(step("the shunt polled", ++g, &l), 0);
+	check_source(3, -42, 55);
+	const struct gw_bank_view *v = gw_bank_at(&gw, fake_now);
+	CHECK_NEAR(v->bank.snap.power, 53.1 * -42, 0.01);
+	CHECK_NEAR(v->bank.snap.full_ah, 200, 1e-3); /* its capacity */
+	CHECK_NEAR(v->bank.snap.remain_ah, 110, 1e-3);
+	struct gw_soc_out bank_count, shunt_count;
+	gw_bank_counted(v, fake_now, &bank_count);
+	gw_soc_pack_out(&gw, gw.packs[2], fake_now, &shunt_count);
+	CHECK_NEAR(bank_count.capacity_ah, shunt_count.capacity_ah, 1e-9); /* its own count */
+	CHECK_EQ_INT(bank_count.flags, shunt_count.flags);
+	fake_now = 3005;
+	poll(0, 61, 10, 3300);
+	poll(1, 71, 5, 3310);
+	g += 2;
+	CHECK_EQ_INT(step("a and b again", g, &l), 0);
+	check_source(3, -42, 55);
+	/* the shunt goes stale (its last poll at 3001): the packs' sum that instant */
+	fake_now = nextafter(3011.0, INFINITY);
+	CHECK_EQ_INT(step("the shunt stale", ++g, &l), 0);
+	check_source(4, 15, 66);
+	tick(3012);
+	CHECK_EQ_INT(step("the tick after", g, &l), 0);
+	poll(0, 61, 10, 3300);
+	poll(1, 71, 5, 3310);
+	g += 2;
+	check_source(4, 15, 66);
+	/* it answers again */
+	fake_now = 3013;
+	poll_shunt(2, -30, 50);
+	CHECK_EQ_INT(step("the shunt back", ++g, &l), 0);
+	check_source(3, -30, 50);
+	/* a shunt without a SOC: its current, the packs' SOC */
+	fake_now = 3014;
+	poll_shunt(2, -20, NAN);
+	CHECK_EQ_INT(step("the shunt without a SOC", ++g, &l), 0);
+	check_source(1, -20, 66);
+	fflush(lf);
+	CHECK_EQ_INT(said(log, "bank: shunt s measures the bank"), 1);
+	CHECK_EQ_INT(said(log, "bank: shunt s is stale: the bank's current, power and SOC are the packs' sum"), 1);
+	CHECK_EQ_INT(said(log, "bank: shunt s answers again"), 1);
+	stop();
+	gw_log_set_output(stderr);
+	fclose(lf);
+	free(log);
+}
+
+/* A bank of strings with a shunt: the strings give the members, the shunt
+ * the current and SOC; stale, the strings' sum. */
+static void test_strings_shunt(void)
+{
+	static struct lines l;
+	fake_now = t0 = 4000;
+	start("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\ncapacity = 100\n"
+	      "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB1\ncapacity = 100\n"
+	      "[pack.c]\nprotocol = daly\nport = /dev/ttyUSB2\ncapacity = 100\n"
+	      "[pack.d]\nprotocol = daly\nport = /dev/ttyUSB3\ncapacity = 100\n"
+	      "[pack.s]\nprotocol = vedirect\nport = /dev/ttyUSB4\n[bank]\nstrings = a+b, c+d\nshunt = s\n");
+	uint64_t g = gw_bank_at(&gw, fake_now)->gen;
+	for (int i = 0; i < 4; i++)
+		poll(i, (float)(50 + i), 4, (uint16_t)(3300 + 5 * i));
+	g += 4;
+	CHECK_EQ_INT(step("two strings, the shunt not read yet", g, &l), 0);
+	const struct gw_bank_view *v = gw_bank_at(&gw, fake_now);
+	CHECK_NEAR(v->bank.snap.current, 8, 1e-3); /* two strings of 4 A */
+	fake_now = 4001;
+	poll_shunt(4, -12, 44);
+	/* the alerts follow the bank as well: its SOC, the shunt's 44 %, is under 50 % */
+	CHECK_EQ_INT(step("the shunt polled", ++g, &l), 1);
+	CHECK(strstr(last_alert(), "soc_below on bank") != NULL);
+	v = gw_bank_at(&gw, fake_now);
+	CHECK_EQ_INT(v->nstrings, 2);
+	CHECK_EQ_INT(v->bank.configured, 4);
+	CHECK_EQ_INT(gw_bank_shunt_bits(&v->bank.shunt), 3);
+	CHECK_NEAR(v->bank.snap.current, -12, 1e-4);
+	CHECK_NEAR(v->bank.snap.soc, 44, 1e-4);
+	CHECK_NEAR(v->bank.snap.full_ah, 200, 1e-3); /* the strings' full Ah (100 each) */
+	struct inv_battery ib;
+	CHECK(inv_source(&inv, fake_now, &ib, true));
+	CHECK_NEAR(ib.current, -12, 1e-4);
+	CHECK_NEAR(ib.soc, 44, 1e-3);
+	fake_now = 4008;
+	for (int i = 0; i < 4; i++)
+		poll(i, (float)(50 + i), 4, (uint16_t)(3300 + 5 * i));
+	g += 4;
+	fake_now = nextafter(4011.0, INFINITY);
+	/* the strings' SOC (51.5 %): the alert clears */
+	CHECK_EQ_INT(step("the shunt stale", ++g, &l), 1);
+	CHECK(strstr(last_alert(), "soc_below on bank cleared") != NULL);
+	v = gw_bank_at(&gw, fake_now);
+	CHECK_EQ_INT(gw_bank_shunt_bits(&v->bank.shunt), 4);
+	CHECK_NEAR(v->bank.snap.current, 8, 1e-3);
+	stop();
+}
+
 int main(void)
 {
 	test_parallel();
 	test_strings();
+	test_shunt();
+	test_strings_shunt();
 	return check_report();
 }

@@ -194,6 +194,13 @@ function unitCard(u, name, isBank) {
   title.appendChild(el('h3', {}, isBank ? 'Bank' : name));
   let sub = isBank ? (u.packs_online + ' of ' + u.packs_configured + ' packs online') : (u.protocol + ' · ' + u.port + (u.address ? ' · address ' + u.address : '') + ' · unit ' + u.unit_id);
   title.appendChild(el('div', { class: 'sub muted' }, sub));
+  if (isBank && u.shunt) {
+    /* [bank] shunt: where the bank's current and SOC come from */
+    const from = u.current_from === 'shunt'
+      ? 'current' + (u.soc_from === 'shunt' ? ' and SOC' : '') + ' from shunt ' + u.shunt
+      : 'shunt ' + u.shunt + ' has no fresh data: current and SOC from the packs';
+    title.appendChild(el('div', { class: 'sub muted', 'data-field': 'bank-source', 'data-state': u.current_from }, from));
+  }
   head.appendChild(title);
   const label = { online: 'online', stale: 'stale', nodata: 'no data' }[st];
   head.appendChild(el('span', { class: 'badge', 'data-field': 'status', 'data-state': st }, label));
