@@ -55,14 +55,15 @@ static uint16_t text_reg(const char *s, unsigned at, unsigned reg)
 	return (uint16_t)(hi << 8 | lo);
 }
 
-/* The serial number: BYD's own form (as a real HVM's "P030T020Z2011051694"
- * and Battery-Emulator's), its model part and Battery-Emulator's date,
- * then four digits of this machine's tag: a Fronius refused a battery
- * without one (Battery-Emulator, 2025-04-23). */
+/* The serial number: BYD's own form of 20 characters (a real HVM's
+ * "P030T020Z20081034880", Battery-Emulator's "P030T020Z19111800001"), its
+ * model part and Battery-Emulator's date, then five digits of this
+ * machine's tag (Battery-Emulator's 00001 without one): a Fronius refused
+ * a battery without one (Battery-Emulator, 2025-04-23). */
 static void serial(const struct inv_battery *b, char *s, size_t cap)
 {
 	unsigned long tag = strtoul(b->machine_tag, NULL, 16);
-	snprintf(s, cap, "P030T020Z191118%04lu", b->machine_tag[0] ? tag % 10000 : 1);
+	snprintf(s, cap, "P030T020Z191118%05lu", b->machine_tag[0] ? tag % 100000 : 1);
 }
 
 static uint16_t ident_reg(const struct inv_battery *b, unsigned reg)

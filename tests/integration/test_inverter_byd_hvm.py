@@ -192,7 +192,7 @@ def test_values(env):
         c.eq(text(ident[18:34]), "BYD Battery-Box Premium HV", "118-133: the model")
         c.eq((text(ident[34:42]), text(ident[42:50])), ("5.0", "3.26"), "134 / 142: the versions")
         sn = text(ident[50:66])
-        c.ok(len(sn) == 19 and sn.startswith("P030T020Z191118") and sn[15:].isdigit(),
+        c.ok(len(sn) == 20 and sn.startswith("P030T020Z191118") and sn[15:].isdigit(),
              "150-165: a serial number in BYD's form (%s)" % sn)
         c.eq((ident[66], ident[67]), (1, 0), "166, 167: 1, 0")
     c.eq(m.regs(1000, 100), [0] * 100, "1000-1099 (the fault buffers): 0")

@@ -36,8 +36,8 @@
 #define REQ_IDENT "1503006400440732"
 #define ANS_IDENT "15038853490001425944000000000000000000000000000000000000000000000000000000000042594420" \
                   "426174746572792D426F78205072656D69756D204856000000000000352E30000000000000000000000000" \
-                  "00332E323600000000000000000000000050303330543032305A3139313131383634323300000000000000" \
-                  "000000000000000100008FEF"
+                  "00332E323600000000000000000000000050303330543032305A3139313131383936343233000000000000" \
+                  "000000000000000100003479"
 #define REQ_FAULTS "150303E80002476F" /* 1000-1001: a register no source lists reads 0 */
 #define ANS_ZEROS "15030400000000AE32"
 #define REQ_LAST "1503752E0002BD1A" /* 29998-29999 */
@@ -301,11 +301,14 @@ static void test_values(void)
 	hex(REQ_PLATE, q, sizeof(q));
 	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, sizeof(out), &e), 31);
 	CHECK_EQ_INT(out[3 + 10] << 8 | out[4 + 10], 4500);
-	/* without a tag the serial number ends in 0001 */
+	/* without a tag the serial number ends in 00001, as Battery-Emulator's */
 	b.machine_tag[0] = '\0';
 	hex("150300960008A734", q, sizeof(q)); /* 150-157 */
 	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, sizeof(out), &e), 21);
-	CHECK(memcmp(out + 3, "P030T020Z1911180001", 16) == 0);
+	CHECK(memcmp(out + 3, "P030T020Z19111800001", 16) == 0);
+	hex("1503009E0002A6F1", q, sizeof(q)); /* 158-159: the last four characters */
+	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, sizeof(out), &e), 9);
+	CHECK(memcmp(out + 3, "0001", 4) == 0);
 }
 
 /* Safety: no answer without data; the fail-safe battery. */
