@@ -42,6 +42,10 @@ inverter and the HV inverter.
    inquiry 0x605, Growatt's heartbeat 0x3010); printed: the period jitter
    of the frame that carries the limits (0x501, 0x351, 0x3110) against its
    1 s schedule.
+2f. the answering HV dialects on RS485 (SERIAL_ANSWERERS: byd-hvm-modbus,
+   kostal-rs485): each the inverter's poll every second on a pty pair of
+   its own (a gateway of their own, a simulated 32-cell pack); printed: the
+   latency from the request written to the whole answer read.
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -90,6 +94,14 @@ PERIODIC_HV = (
     ("sungrow-can", b"t10880000000000000000\r", 0x501, 1.0),
     ("sofar-can", b"T000006053000000\r", 0x351, 1.0),
     ("growatt-hv-can", b"T0000301080001000000000000\r", 0x3110, 1.0),
+)
+# the answering HV dialects on RS485 (2f): (protocol, the inverter's poll,
+# the length of the whole answer)
+SERIAL_ANSWERERS = (
+    # Fronius: holding registers 200-323 of slave 21 (FC 03), 5 + 248 bytes back
+    ("byd-hvm-modbus", bytes.fromhex("150300C8007CC6C1"), 253),
+    # Kostal: the cyclic data (0x044A), 64 bytes back
+    ("kostal-rs485", bytes.fromhex("0962FF02FF294A042700"), 64),
 )
 
 
@@ -262,6 +274,70 @@ class AnswerPoller(threading.Thread):
               "bus time)" % (self.name, len(first) + self.missed, self.missed, a, pct(first, 50), pct(first, 99),
                              max(first) if first else float("nan"), z, pct(last, 50), pct(last, 99),
                              max(last) if last else float("nan")))
+
+
+class SerialPoller(threading.Thread):
+    """An inverter on RS485 (2f): its poll every second on its own pty; each
+    answer's latency, from the request written to its last byte read."""
+
+    def __init__(self, path, name, request, length):
+        super().__init__(daemon=True)
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.name, self.request, self.length = name, request, length
+        self.lat = []
+        self.missed = 0
+        self.running = True
+        self.start()
+
+    def run(self):
+        while self.running:
+            t0 = time.monotonic()
+            os.write(self.fd, self.request)
+            got = b""
+            while len(got) < self.length:
+                r, _, _ = select.select([self.fd], [], [], max(0.0, t0 + 0.9 - time.monotonic()))
+                if not r:
+                    break
+                got += os.read(self.fd, 4096)
+            if len(got) >= self.length:
+                self.lat.append(time.monotonic() - t0)
+            else:
+                self.missed += 1
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+    def report(self):
+        lat = [x * 1000 for x in self.lat]
+        print("%s answer latency (%d requests, %d unanswered): request to the whole answer (%d bytes) p50 %.2f ms, "
+              "p99 %.2f ms, max %.2f ms (a pty: without the line time)" % (
+                  self.name, len(lat) + self.missed, self.missed, self.length, pct(lat, 50), pct(lat, 99),
+                  max(lat) if lat else float("nan")))
+
+
+def serial_answerers(tmp):
+    """The gateway of SERIAL_ANSWERERS and its pollers' specs."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    port, sections, specs = free_port(), "", []
+    for k, (name, req, length) in enumerate(SERIAL_ANSWERERS):
+        pa, pb = pty_pair(tmp, "r%d" % k)
+        sections += "[inverter.r%d]\nprotocol = %s\nport = %s\nsource = hv\n" % (k, name, pa)
+        specs.append((pb, name, req, length))
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, sim.port, sections), port)
+    return sim, gw, specs
 
 
 class BydInverter(threading.Thread):
@@ -456,6 +532,7 @@ source = hv
 """ % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a, byd_a), gw2_port)
     ans_sim, ans_gws, ans_spec = answerers(tmp)
     per_sim, per_gw, per_spec = periodic_hv(tmp)
+    ser_sim, ser_gw, ser_spec = serial_answerers(tmp)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
@@ -463,6 +540,7 @@ source = hv
         hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
         byd = BydInverter(byd_b)
         ans = [AnswerPoller(pb, name, req, a, z) for name, req, a, z, pb in ans_spec]
+        ans += [SerialPoller(pb, name, req, length) for pb, name, req, length in ser_spec]
         per = [(name, ident, period, Beat(pb, line)) for name, ident, period, pb, line in per_spec]
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
@@ -509,6 +587,8 @@ source = hv
         ans_sim.stop()
         per_gw.stop()
         per_sim.stop()
+        ser_gw.stop()
+        ser_sim.stop()
 
 
 if __name__ == "__main__":
