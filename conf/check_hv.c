@@ -7,7 +7,8 @@
  * range is not inside its protocol's (check_out.c); at run time the output
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
- * (byd-hvs-can), §11 (solax-can), §12 (foxess-can).
+ * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §17 (growatt-wit-can),
+ * §18 (sma-hv-can).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -24,7 +25,11 @@
  * type 131 runs from 2 modules (89.6 V) to 13 (759.2 V): 80-760 V
  * (PROTOCOLS.md §11).  foxess-can: one to eight stacked ~50 V modules, at
  * most 8 x 15 LFP cells at 3.65 V = 438 V: 80-480 V, a guess where no
- * inverter's data sheet was read (PROTOCOLS.md §12). */
+ * inverter's data sheet was read (PROTOCOLS.md §12).  growatt-wit-can and
+ * sma-hv-can: no source gives a range; their fields carry 0-1500 V and
+ * 0-6553.5 V: 80-1000 V, the window every round-3 dialect without a
+ * document shares, to be widened when a data sheet is read (PROTOCOLS.md
+ * §17, §18).  schneider-can is a 48 V protocol: no window. */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -33,6 +38,8 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
 	{ CONF_INV_SOLAX_CAN, 80, 760 },
 	{ CONF_INV_FOXESS_CAN, 80, 480 },
+	{ CONF_INV_GROWATT_WIT_CAN, 80, 1000 },
+	{ CONF_INV_SMA_HV_CAN, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

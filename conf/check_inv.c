@@ -33,6 +33,7 @@ static const struct {
 	{ K_IN_REPORT_MODULES, "no field of it carries a module count" },
 	{ K_IN_REPORT_CAPACITY, "no field of it carries a capacity" },
 	{ K_IN_REPORT_CELLS, "no field of it carries a cell count" },
+	{ K_IN_VARIANT, "it has no variants" },
 };
 
 /* A protocol that takes a key: within lo..hi (both 0: the key's own range
@@ -52,7 +53,8 @@ struct inv_take {
 /* Sources of the ranges and defaults: gateway/inverter/PROTOCOLS.md (the
  * address of pylon-hv-can §8, of growatt-rs485 §6a; solax-can's battery
  * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
- * modules, their sections §11, §12). */
+ * modules, their sections §11, §12; growatt-wit-can's 1-32 modules of at
+ * most 32 cells §17, sma-hv-can's variants §18). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -83,6 +85,13 @@ static const struct inv_take takes[] = {
 	TAKES(K_IN_REPORT_CAPACITY, PYLON_HV_CAN),
 
 	TAKES(K_IN_REPORT_CELLS, PYLON_HV_CAN),
+
+	/* growatt-wit-can (§17), sma-hv-can (§18), schneider-can (§19) */
+	TAKES_IN(K_IN_REPORT_MODULES, GROWATT_WIT_CAN, 1, 32), TAKES_IN(K_IN_REPORT_CELLS, GROWATT_WIT_CAN, 1, 1024),
+	TAKES(K_IN_REPORT_CAPACITY, GROWATT_WIT_CAN),
+	TAKES(K_IN_VARIANT, SMA_HV_CAN), TAKES_IN(K_IN_REPORT_MODULES, SMA_HV_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SMA_HV_CAN),
+	TAKES(K_IN_REPORT_CAPACITY, SCHNEIDER_CAN),
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -95,6 +104,11 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, "keeps a BYD battery's own periods once the inverter has spoken" },
 	{ CONF_INV_SOLAX_CAN, "answers each 0x1871 of the inverter" },
 	{ CONF_INV_FOXESS_CAN, "answers each 0x1871 of the inverter" },
+	{ CONF_INV_GROWATT_WIT_CAN, "keeps a Growatt WIT battery's own periods (100 ms to 2 s) once the inverter has "
+	  "spoken" },
+	{ CONF_INV_SMA_HV_CAN, "keeps its variant's periods once the inverter has spoken (byd-hvs: once it asked to "
+	  "pair)" },
+	{ CONF_INV_SCHNEIDER_CAN, "keeps an SE BMS's own periods (500 ms, 2 s, 10 s) from the source's first data" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

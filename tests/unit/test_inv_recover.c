@@ -32,7 +32,7 @@
 #define HOLD 10      /* recovery_hold */
 #define RATE 5       /* recovery_rate, A/s */
 
-static struct gw gws[12];
+static struct gw gws[32];
 static int ngw;
 
 /* A healthy 16-cell LFP pack at 3.300 V a cell, idle, half full. */
@@ -128,7 +128,7 @@ static void run(const struct scen *sc)
 		fclose(log);
 		return;
 	}
-	static struct inv_out outs[12];
+	static struct inv_out outs[32];
 	struct inv_out *o = &outs[ngw - 1];
 	o->gw = gw;
 	o->cfg = gw->conf->inverters[0];
@@ -231,6 +231,13 @@ int main(void)
 		  { false, false, false, true } },
 		{ "a bank of two strings, bank_stale = block, a member silent (foxess-can)", s2,
 		  "bank_stale = block\n", "foxess-can", "bank", { true, false, false, false } },
+		/* growatt-wit-can, sma-hv-can, schneider-can */
+		{ "a bank of one 4 x 16S string, a member silent (growatt-wit-can)", s1, "", "growatt-wit-can", "bank",
+		  { false, false, true, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (sma-hv-can)", s2,
+		  "bank_stale = block\n", "sma-hv-can", "bank", { false, false, false, true } },
+		{ "a pack (schneider-can)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n", "",
+		  "schneider-can", "p1", { true } },
 	};
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
 		run(&scens[i]);
