@@ -230,15 +230,21 @@ static void sched_step(struct inv_out *o, double now)
 {
 	const struct inv_can_codec *c = &o->codec->can;
 	struct inv_battery b;
+	enum inv_state was = o->state;
 	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
+	if (was == INV_SENDING && o->state == INV_FAILSAFE && o->can.sched_on && !o->can.urgent) {
+		o->can.early++; /* the step saw it before the tick: the fail-safe frames out of turn now */
+		o->can.urgent = true;
+	}
 	ev_timer_stop(o->gw->loop, &o->can.send);
 	if (!inv_state_speaks(o->state) || !sched_may_start(o)) {
 		o->can.sched_on = o->can.ident_asked = false; /* the tick starts it again; nothing asked is kept */
 		return;
 	}
-	if (!o->can.sched_on) {
+	if (!o->can.sched_on) { /* every frame goes: none out of turn, the identification first */
 		o->can.sched_on = true;
+		o->can.urgent = false;
 		o->can.ident_asked = o->can.ident_asked || !c->ident_when_asked;
 		inv_can_sched_start(c, &o->can.sched, now);
 	}
@@ -361,8 +367,10 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
 	if (o->codec->can.periods)
-		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the inverter has spoken",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+		gw_info("inverter %s: %s on %s, source %s, each frame on its own period %s", o->cfg.name, o->codec->name,
+			o->cfg.port, o->cfg.source, o->codec->can.start == INV_START_DATA ? "from the source's first data" :
+			o->codec->can.start == INV_START_ASKED ? "once the inverter has asked for the identification" :
+			"once the inverter has spoken");
 	else if (o->codec->can.answers)
 		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
 			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
