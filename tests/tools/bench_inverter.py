@@ -33,6 +33,16 @@ inverter and the HV inverter.
 2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can ...):
    each its request every second to its first and last frame, on gateways
    of their own with a simulated 32-cell pack.
+2f. the dialects that keep a battery's own schedule (SCHEDULED:
+   growatt-wit-can, sma-hv-can in each variant, schneider-can), each an
+   output of its own, four to a gateway, their source a simulated 32-cell
+   pack (schneider-can has no window: the source serves its timing); this
+   script as the inverter sends, once, what starts the schedule (the
+   SMA's pairing request for byd-hvs) and then its regular frame every
+   second (the WIT's heartbeat 0x1AB5, the SMA's 0x360, the XW Pro's
+   0x310); printed: the period jitter of the frame that carries the limits
+   (0x1AC3FFF3 100 ms, 0x358 2 s or 100 ms, 0x321 500 ms) against its
+   schedule.
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -69,6 +79,18 @@ JITTER_DIALECTS = ("solark-can", "deye-can")
 ANSWERERS = (
     ("solax-can", b"T0000187180100010000000000\r", 0x187E, 0x1878),
     ("foxess-can", b"T0000187180100010000000000\r", 0x1872, 0x1879),
+)
+
+# the dialects that keep a battery's own schedule (2f): (output, protocol,
+# more keys, the line that starts it once or None, the inverter's regular
+# frame every second as an slcan line, the frame that carries the limits,
+# its period in s)
+SCHEDULED = (
+    ("wit", "growatt-wit-can", "", None, b"T1AB5FFF180100000000000000\r", 0x1AC3FFF3, 0.1),
+    ("hvs", "sma-hv-can", "variant = byd-hvs\n", b"t5E70\r", b"t36081062001600000000\r", 0x358, 2.0),
+    ("bydh", "sma-hv-can", "variant = byd-h\n", None, b"t36081062001600000000\r", 0x358, 0.1),
+    ("sbs", "sma-hv-can", "variant = sbs\n", None, b"t36081062001600000000\r", 0x358, 0.1),
+    ("xw", "schneider-can", "", None, b"T0000031080000000000000000\r", 0x321, 0.5),
 )
 
 
@@ -285,6 +307,57 @@ class BydInverter(threading.Thread):
                                          max(last) if last else float("nan")))
 
 
+class Heartbeat(threading.Thread):
+    """An inverter that sends its first line once, then its regular frame
+    every second, and reads the battery's frames."""
+
+    def __init__(self, path, first, line):
+        super().__init__(daemon=True)
+        self.lines = Lines(path)
+        self.first, self.line = first, line
+        self.running = True
+        self.start()
+
+    def run(self):
+        if self.first:
+            os.write(self.lines.fd, self.first)
+        while self.running:
+            t0 = time.monotonic()
+            os.write(self.lines.fd, self.line)
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+
+def scheduled(tmp):
+    """The gateways of SCHEDULED (four outputs each, a 32-cell pack the
+    source) and their inverters' specs (name, limits id, period, the test's
+    end of the pty, first line, regular line)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    gws, spec = [], []
+    for g in range(0, len(SCHEDULED), 4):
+        port, sections = free_port(), ""
+        for out, name, keys, first, line, ident, period in SCHEDULED[g:g + 4]:
+            pa, pb = pty_pair(tmp, "s" + out)
+            sections += "[inverter.%s]\nprotocol = %s\nport = slcan://%s\nsource = hv\n%s" % (out, name, pa, keys)
+            spec.append(("%s %s" % (name, keys.split("=")[-1].strip()) if keys else name, ident, period, pb, first,
+                         line))
+        gws.append(Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, sim.port, sections), port))
+    return sim, gws, spec
+
+
 def answerers(tmp):
     """The gateways of ANSWERERS (four outputs each) and what their pollers
     need (name, request, first id, last id, the test's end of the pty)."""
@@ -391,6 +464,7 @@ port = slcan://%s
 source = hv
 """ % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a, byd_a), gw2_port)
     ans_sim, ans_gws, ans_spec = answerers(tmp)
+    sch_sim, sch_gws, sch_spec = scheduled(tmp)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
@@ -398,6 +472,7 @@ source = hv
         hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
         byd = BydInverter(byd_b)
         ans = [AnswerPoller(pb, name, req, a, z) for name, req, a, z, pb in ans_spec]
+        sch = [(name, ident, period, Heartbeat(pb, first, line)) for name, ident, period, pb, first, line in sch_spec]
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
@@ -405,6 +480,9 @@ source = hv
         for a in ans:
             a.running = False
             a.join(2)
+        for _, _, _, h in sch:
+            h.running = False
+            h.join(2)
         master.join(2)
         growatt.join(2)
         hv.join(2)
@@ -423,6 +501,8 @@ source = hv
         hv.report()
         for a in ans:
             a.report()
+        for name, ident, period, h in sch:
+            jitter(h.lines, t0 + 3.0, t1, "%s 0x%X" % (name, ident), ident, period)
         byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
@@ -436,6 +516,9 @@ source = hv
         for g in ans_gws:
             g.stop()
         ans_sim.stop()
+        for g in sch_gws:
+            g.stop()
+        sch_sim.stop()
 
 
 if __name__ == "__main__":
