@@ -202,16 +202,24 @@ $(B)/mbbound: $(B)/tests/tools/mbbound.o
 $(B)/bench_decode: $(B)/tests/tools/bench_decode.o $(B)/gateway/wire/slcan.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/model/limits.o $(B)/gateway/model/bank_limits.o \
-		$(B)/gateway/model/settings.o $(B)/gateway/model/strings.o $(B)/gateway/model/string_limits.o \
+# the decoder bench's cases of the drivers it has none for, from their
+# fixtures (tests/tools/fixtures.py)
+$(B)/gen/bench_cases.h: tests/tools/fixtures.py tests/fixtures/vectors.tsv bms/drivers.h $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	/usr/bin/python3 tests/tools/fixtures.py bench-cases > $@.t && mv $@.t $@
+$(B)/tests/tools/bench_decode.o: $(B)/gen/bench_cases.h
+
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o $(B)/gateway/engine/bank_limits.o \
+		$(B)/gateway/engine/settings.o $(B)/gateway/engine/strings.o $(B)/gateway/engine/string_limits.o \
 		$(B)/bms/bms.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/model/soc.o $(B)/gateway/model/soc_curve.o \
-		$(B)/gateway/model/soc_record.o
+$(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/engine/soc.o $(B)/gateway/engine/soc_curve.o \
+		$(B)/gateway/engine/soc_record.o $(B)/gateway/engine/soc_light.o \
+		$(B)/gateway/engine/soc_step.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
-$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/model/health.o $(B)/gateway/model/health_days.o
+$(B)/bench_health: $(B)/tests/tools/bench_health.o $(B)/gateway/engine/health.o $(B)/gateway/engine/health_ir.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # the daemon's cell-health estimators over a trace of the battery model (test_health_model)
@@ -334,9 +342,14 @@ check-map: $(B)/bmsgw
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+# every driver of bms/drivers.h without a target of its own gets the generic
+# one, tests/fuzz/generic_driver.c built for it (build/fuzz/fuzz_<sym>)
+DRIVER_SYMS := $(shell sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\)).*/\1/p' bms/drivers.h)
+GEN_FUZZ := $(filter-out $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%),$(DRIVER_SYMS))
+GEN_FUZZ_BIN := $(GEN_FUZZ:%=build/fuzz/fuzz_%)
 # and ubprobe, built as they are, with undefined behaviour on purpose: the
 # suite's proof that undefined behaviour ends a run (tests/run.sh)
-fuzz: $(FUZZ_BIN) build/fuzz/ubprobe
+fuzz: $(FUZZ_BIN) $(GEN_FUZZ_BIN) build/fuzz/ubprobe
 # the code under test is compiled once, with coverage (fuzzer-no-link),
 # into an archive: each target links the objects it uses.  Their headers come
 # from -MMD as in the other builds, and they are kept (.SECONDARY: make
@@ -345,7 +358,8 @@ fuzz: $(FUZZ_BIN) build/fuzz/ubprobe
 FUZZ_CFLAGS := $(CSTD) -I. -Ibuild/fuzz/gen -g -O1 -fsanitize=fuzzer-no-link $(SAN_CHECKS) -MMD -MP
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(CORE_SRC) $(GW_SRC)) build/fuzz/obj/gen/www.o \
 	build/fuzz/obj/gen/esphome_api.pb-c.o
-FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o) build/fuzz/obj/tests/fuzz/ubprobe.o
+FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o) build/fuzz/obj/tests/fuzz/ubprobe.o \
+	$(GEN_FUZZ:%=build/fuzz/obj/gen/fuzz_%.o)
 .SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN) build/fuzz/gen/esphome_api.pb-c.c build/fuzz/gen/esphome_api.pb-c.h \
 	$(B)/gen/esphome_api.pb-c.c $(B)/gen/esphome_api.pb-c.h
 $(eval $(call build_flags,build/fuzz/build.flags,$(strip clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) / $(PKG_LIBS)),))
@@ -362,6 +376,12 @@ build/fuzz/fuzzed.a: $(FUZZ_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/fuzzed.a
+	clang -fsanitize=fuzzer $(SAN_CHECKS) -o $@ $< -Wl,--start-group build/fuzz/fuzzed.a -Wl,--end-group \
+		$(PKG_LIBS)
+build/fuzz/obj/gen/fuzz_%.o: tests/fuzz/generic_driver.c build/fuzz/build.flags | build/fuzz/gen/esphome_api.pb-c.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -DFUZZ_DRIVER=bms_$*_driver -c $< -o $@
+$(GEN_FUZZ_BIN): build/fuzz/fuzz_%: build/fuzz/obj/gen/fuzz_%.o build/fuzz/fuzzed.a
 	clang -fsanitize=fuzzer $(SAN_CHECKS) -o $@ $< -Wl,--start-group build/fuzz/fuzzed.a -Wl,--end-group \
 		$(PKG_LIBS)
 
@@ -428,6 +448,10 @@ install: $(B)/bmsgw
 	@if [ -z "$(DESTDIR)" ] && ! getent group bmsgw >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "groupadd --system bmsgw"; groupadd --system bmsgw; \
 	  else echo "make install: create the group bmsgw (groupadd --system bmsgw) before starting the unit" >&2; fi; fi
+	@# the Setup tab writes the configuration directory (the unit's ReadWritePaths=)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && getent group bmsgw >/dev/null; then \
+	  echo "chgrp bmsgw $(sysconfdir)/bmsgw; chmod 2775 $(sysconfdir)/bmsgw"; \
+	  chgrp bmsgw $(sysconfdir)/bmsgw && chmod 2775 $(sysconfdir)/bmsgw; fi
 	install -m 644 README.md LICENSE register-map.md bms/PROTOCOLS.md $(DESTDIR)$(docdir)/
 	install -m 644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	@# the configuration is the user's: installed only where there is none

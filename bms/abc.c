@@ -143,12 +143,7 @@ static enum bms_scan abc_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	}
 	if (len < ABC_LEN)
 		return BMS_SCAN_NEED;
-	if (abc_crc8(buf, ABC_LEN - 1) != buf[ABC_LEN - 1]) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = ABC_LEN;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail(abc_crc8(buf, ABC_LEN - 1) == buf[ABC_LEN - 1], true, ABC_LEN, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

@@ -280,10 +280,8 @@ static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
 	size_t body = (size_t)buf[5] + 6, total = body + 4;
 	if (len < body + 2)
 		return BMS_SCAN_NEED;
-	if (bms_crc16_modbus(buf + 1, body - 1) != bms_le16(buf + body)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
+	if (bms_crc16_modbus(buf + 1, body - 1) != bms_le16(buf + body))
+		return bms_scan_tail(false, true, body, n);
 	/* a 0x12 answer: 6 bytes before AA 55 (the device information, the
 	 * settings block of the app's capture), or none (a settings register
 	 * as #18 describes it) */
@@ -295,12 +293,7 @@ static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
 	}
 	if (len < total)
 		return BMS_SCAN_NEED;
-	if (buf[total - 2] != ANT_END0 || buf[total - 1] != ANT_END1) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = total;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail(buf[total - 2] == ANT_END0 && buf[total - 1] == ANT_END1, true, total, n);
 }
 
 /* AA 55 AA FF at buf[0]: 140 bytes, the sum of 4..137 at 138. */
@@ -317,12 +310,8 @@ static enum bms_scan ant_scan_legacy(const uint8_t *buf, size_t len, size_t *n)
 	}
 	if (len < ANT_LEG_LEN)
 		return BMS_SCAN_NEED;
-	if ((uint16_t)bms_sum(buf + 4, ANT_LEG_LEN - 6) != bms_be16(buf + ANT_LEG_LEN - 2)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = ANT_LEG_LEN;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail((uint16_t)bms_sum(buf + 4, ANT_LEG_LEN - 6) == bms_be16(buf + ANT_LEG_LEN - 2), true,
+			     ANT_LEG_LEN, n);
 }
 
 static enum bms_scan ant_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)

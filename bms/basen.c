@@ -98,12 +98,9 @@ static enum bms_scan ba_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	if (r != BMS_SCAN_FRAME)
 		return r;
 	size_t want = *n;
-	if (buf[1] != BA_ADDR || (uint16_t)bms_sum(buf + 1, want - 5) != bms_le16(buf + want - 4)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
 	/* a request (ours echoed), never an answer bmsgw reads */
-	return buf[3] == 1 && buf[4] == 0 ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail(buf[1] == BA_ADDR && (uint16_t)bms_sum(buf + 1, want - 5) == bms_le16(buf + want - 4),
+			     !(buf[3] == 1 && buf[4] == 0), want, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

@@ -195,6 +195,11 @@ int bms_finish_at(struct bms_poll *poll, int done)
 	return bms_check_pack(&poll->snap, false);
 }
 
+int bms_finish_pack(struct bms_poll *poll)
+{
+	return bms_check_pack(&poll->snap, false);
+}
+
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts)
 {
 	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->present & BMS_HAS_CELLS) || s->ncells == 0)

@@ -274,6 +274,13 @@ size_t bms_scan_skip(const uint8_t *buf, size_t len, const uint8_t *starts, size
  * BMS_SCAN_NEED for no bytes, BMS_SCAN_SKIP with *n the bytes before the
  * next sof (all of them when there is none). */
 bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *r, size_t *n);
+/* The tail such a framer ends with once the want bytes of its frame are
+ * there: a failed check (sum_ok false: its checksum, or its end bytes) is
+ * BMS_SCAN_BADSUM with *n = 1 (the damaged frame is dropped a byte at a
+ * time: a good one may start inside it); a good frame that is no answer
+ * (answer false: a request, ours echoed or another master's) is skipped
+ * whole, BMS_SCAN_SKIP; else BMS_SCAN_FRAME (*n = want both). */
+enum bms_scan bms_scan_tail(bool sum_ok, bool answer, size_t want, size_t *n);
 /* The shape many framers share: a start byte (one of starts[0..nstarts)),
  * a length byte at offset `at`, len + over bytes in all, the last nend of
  * them the end bytes end[0..nend).  bms_scan_sle() answers for buf[0..len)
@@ -609,6 +616,7 @@ struct bms_probe {
 };
 
 struct bms_listen; /* bms/bus.h */
+struct bms_mb_proto; /* bms/mbmaster.h */
 struct bms_driver {
 	const char *name;        /* protocol key in the configuration, e.g. "daly" */
 	const char *description; /* one line for --help / --check */
@@ -746,6 +754,11 @@ struct bms_driver {
 	/* Identification (`bmsgw --detect`): its read-only probe; NULL = not
 	 * tried (a Bluetooth-only or CAN protocol). */
 	const struct bms_probe *probe;
+	/* A Modbus RTU register-table protocol (bms/mbmaster.h): its table, the
+	 * reads a poll makes and nothing else (`bmsgw --list-protocols --json`
+	 * lists them; the fuzz harness holds every request to them); NULL for
+	 * the other protocols. */
+	const struct bms_mb_proto *mb_table;
 	/* Optional, for a driver with BMS_HAS_BALANCER: the stable lower-case
 	 * name of its operation status code (struct bms_snapshot.bal_status),
 	 * e.g. "balancing"; NULL for a code it does not know. */
@@ -797,6 +810,10 @@ void bms_use_kept_limits(struct bms_poll *poll);
  * (all-zero answers are not data); balance bits beyond the cell count are
  * cleared.  BMS_OK or BMS_E_INVALID. */
 int bms_check_pack(struct bms_snapshot *s, bool allow_zero_volts);
+/* The finish() of a driver whose sample is whole with a voltage above 0 and
+ * its cells (bms_check_pack(&poll->snap, false)): `.finish =
+ * bms_finish_pack` in its table, where each wrote that wrapper again. */
+int bms_finish_pack(struct bms_poll *poll);
 /* next_request() of a request that is ready bytes: req[0..n) into
  * out[0..cap); n, or BMS_E_NOSPACE. */
 int bms_request_copy(uint8_t *out, size_t cap, const void *req, size_t n);

@@ -188,14 +188,8 @@ enum bms_scan bms_bus_scan(bms_bus_at *at, const struct bms_bus_ctx *ctx, const 
 	if (len == 0)
 		return BMS_SCAN_NEED;
 	int r = at(ctx, buf, len, f);
-	if (r == BMS_BUS_FOUND) {
-		*n = f->len;
-		return BMS_SCAN_FRAME;
-	}
-	if (r == BMS_BUS_BAD) {
-		*n = 1; /* what follows its first byte is looked at again */
-		return BMS_SCAN_BADSUM;
-	}
+	if (r == BMS_BUS_FOUND || r == BMS_BUS_BAD) /* a bad one: what follows its first byte is looked at again */
+		return bms_scan_tail(r == BMS_BUS_FOUND, true, f->len, n);
 	if (r == BMS_BUS_NONE) {
 		/* noise: up to the next place a frame starts or may start */
 		struct bms_bus_frame g;

@@ -211,17 +211,8 @@ static enum bms_scan daly_scan(const struct bms_poll *poll, const uint8_t *buf, 
 	}
 	if (len < DALY_LEN)
 		return BMS_SCAN_NEED;
-	if (daly_sum(buf) != buf[12]) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
 	/* A request (our own echo, or a sleeping BMS echoing it) is no reply. */
-	if (daly_is_host(buf[1])) {
-		*n = DALY_LEN;
-		return BMS_SCAN_SKIP;
-	}
-	*n = DALY_LEN;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail(daly_sum(buf) == buf[12], !daly_is_host(buf[1]), DALY_LEN, n);
 }
 
 static void daly_decode_alarms(struct bms_snapshot *s, const uint8_t *d)
@@ -504,13 +495,6 @@ static const struct bms_gatt daly_gatt[] = {
 	BMS_GATT_END,
 };
 
-static int daly_finish(struct bms_poll *poll)
-{
-	/* All-zero answers (0 V, -3000 A, 0 cells) are not data:
-	 * bms/PROTOCOLS.md §2.10. */
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* --ble-scan: service FFF0 (github.com/syssi/esphome-daly-bms), shared
  * with the Modbus-like protocol of Daly's newer boards. */
 static const struct bms_ble_hint daly_ble_hints[] = {
@@ -552,7 +536,7 @@ const struct bms_driver bms_daly_driver = {
 	.scan = daly_scan,
 	.handle = daly_handle,
 	.timeout = daly_timeout,
-	.finish = daly_finish,
+	.finish = bms_finish_pack, /* all-zero answers (0 V, -3000 A, 0 cells) are not data: §2.10 */
 	.control_request = daly_control_request,
 	.control_ack = daly_control_ack,
 	.ble_gatt = daly_gatt,

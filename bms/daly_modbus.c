@@ -334,12 +334,7 @@ static enum bms_scan dm_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	}
 	if (len < need)
 		return BMS_SCAN_NEED;
-	if (!bms_crc16_modbus_ok(buf, need)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = need;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail(bms_crc16_modbus_ok(buf, need), true, need, n);
 }
 
 /* Register `reg` of a reply to the read that starts at `start`. */
@@ -696,11 +691,6 @@ static int dm_control_ack(struct bms_control *c, const uint8_t *frame, size_t le
 	return BMS_OK;
 }
 
-static int dm_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Bluetooth LE (§14.2): FFF0 / notify FFF1 / write FFF2, and on newer
  * firmware, which refuses notifications on FFF1, FF00 / FF01 / FF02. */
 static const struct bms_gatt dm_gatt[] = {
@@ -774,7 +764,7 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.scan = dm_scan,
 	.handle = dm_handle,
 	.timeout = dm_timeout,
-	.finish = dm_finish,
+	.finish = bms_finish_pack,
 	.control_request = dm_control_request,
 	.control_ack = dm_control_ack,
 	.ble_gatt = dm_gatt,

@@ -262,11 +262,6 @@ static const struct bms_paceic drn_proto = {
 
 BMS_PACEIC_DRIVER_FUNCS(drn, drn_proto)
 
-static int drn_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's first read, 0x42 of ADR 1 (VER 0x22,
  * CID1 0x4A), first with '~', then with KS48100's '>' (§21.1). */
 static void drn_probe_prepare(struct bms_poll *poll)
@@ -315,6 +310,6 @@ const struct bms_driver bms_daren_driver = {
 	.scan = drn_scan,
 	.handle = drn_handle,
 	.timeout = drn_timeout,
-	.finish = drn_finish,
+	.finish = bms_finish_pack,
 	.probe = &drn_probe,
 };

@@ -108,8 +108,7 @@ static enum bms_scan ew_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	}
 	if (need)
 		return BMS_SCAN_NEED;
-	*n = 1;
-	return bad ? BMS_SCAN_BADSUM : BMS_SCAN_SKIP;
+	return bms_scan_tail(!bad, false, 1, n); /* a byte: BADSUM where a frame failed its CRC */
 }
 
 /* A1 into s: BMS_E_RANGE for a value no battery has. */

@@ -184,8 +184,9 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.scan = ll_scan,
 	.handle = ll_handle,
 	.timeout = ll_timeout,
-	.finish = ll_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = ll_gatt,
 	.ble_hints = ll_ble_hints,
 	.probe = &ll_probe,
+	.mb_table = &ll_proto,
 };

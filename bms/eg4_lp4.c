@@ -211,11 +211,6 @@ static const struct bms_paceic lp4_proto = {
 
 BMS_PACEIC_DRIVER_FUNCS(lp4, lp4_proto)
 
-static int lp4_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's first read, 0x42 of ADR 1
  * (VER 0x20, CID1 0x4A) after the 200 ms of silence EG4 needs; its firmware
  * is slow, so it gets the longest wait of all probes. */
@@ -260,6 +255,6 @@ const struct bms_driver bms_eg4_lp4_driver = {
 	.scan = lp4_scan,
 	.handle = lp4_handle,
 	.timeout = lp4_timeout,
-	.finish = lp4_finish,
+	.finish = bms_finish_pack,
 	.probe = &lp4_probe,
 };

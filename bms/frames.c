@@ -10,8 +10,8 @@
  * and drops one byte: the loop never stalls on it, and a valid frame that
  * follows is still found (dropping the whole buffer could lose it).
  *
- * And the start every framer that resynchronises on a start byte shares
- * (bms_scan_start(), bms_scan_skip()).
+ * And the start and the tail every framer that resynchronises on a start
+ * byte shares (bms_scan_start(), bms_scan_skip(), bms_scan_tail()).
  */
 #include "bms.h"
 
@@ -101,6 +101,16 @@ bool bms_scan_start(const uint8_t *buf, size_t len, uint8_t sof, enum bms_scan *
 	*n = bms_scan_skip(buf, len, &sof, 1);
 	*r = BMS_SCAN_SKIP;
 	return false;
+}
+
+enum bms_scan bms_scan_tail(bool sum_ok, bool answer, size_t want, size_t *n)
+{
+	if (!sum_ok) {
+		*n = 1;
+		return BMS_SCAN_BADSUM;
+	}
+	*n = want;
+	return answer ? BMS_SCAN_FRAME : BMS_SCAN_SKIP;
 }
 
 enum bms_scan bms_scan_sle(const struct bms_sle *f, const uint8_t *buf, size_t len, size_t *n)

@@ -120,7 +120,7 @@ static const struct bms_mb_proto gb_proto = {
 	.decode = gb_decode,
 };
 
-BMS_MB_POLL_FUNCS(gb, gb_proto)
+BMS_MB_IO_FUNCS(gb, gb_proto)
 
 #define GB_UUID(x) "00002760-08c2-11e1-9073-0e8ac72e" x
 
@@ -154,7 +154,8 @@ const struct bms_driver bms_gobel_driver = {
 	.scan = gb_scan,
 	.handle = gb_handle,
 	.timeout = gb_timeout,
-	.finish = gb_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = gb_gatt,
 	.ble_hints = gb_ble_hints,
+	.mb_table = &gb_proto,
 };

@@ -104,14 +104,8 @@ static enum bms_scan hs_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	size_t want = (size_t)buf[2] + HS_OVER;
 	if (len < want)
 		return BMS_SCAN_NEED;
-	uint16_t sum = bms_le16(buf + want - 2);
-	if ((uint16_t)bms_sum(buf + 1, want - 3) != sum) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = want;
 	/* no data: a request (ours echoed), never an answer bmsgw reads */
-	return buf[2] == 0 ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail((uint16_t)bms_sum(buf + 1, want - 3) == bms_le16(buf + want - 2), buf[2] != 0, want, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

@@ -120,13 +120,8 @@ static enum bms_scan jbd_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	size_t total = (size_t)buf[3] + JBD_OVERHEAD;
 	if (len < total)
 		return BMS_SCAN_NEED;
-	if (!jbd_frame_ok(buf, total)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	/* our own request echoed (half-duplex adapter), or another master's */
-	*n = total;
-	return request ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	/* our own request echoed (half-duplex adapter), or another master's: skipped */
+	return bms_scan_tail(jbd_frame_ok(buf, total), !request, total, n);
 }
 
 static void jbd_decode_alarms(struct bms_snapshot *s, uint16_t prot)

@@ -180,12 +180,7 @@ static enum bms_scan up_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	size_t want = dlen + UP_OVER;
 	if (len < want)
 		return BMS_SCAN_NEED;
-	if (!bms_crc16_modbus_ok(buf, want)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = want;
-	return dlen == 0 ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail(bms_crc16_modbus_ok(buf, want), dlen != 0, want, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

@@ -432,17 +432,9 @@ static enum bms_scan jk_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	}
 	if (len < total)
 		return BMS_SCAN_NEED;
-	if (buf[total - 5] != JK_END || !jk_checksum_ok(buf, total)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
 	/* A request (our own echo on a half-duplex adapter) is no reply. */
-	if (buf[10] == JK_TYPE_REQUEST) {
-		*n = total;
-		return BMS_SCAN_SKIP;
-	}
-	*n = total;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail(buf[total - 5] == JK_END && jk_checksum_ok(buf, total), buf[10] != JK_TYPE_REQUEST,
+			     total, n);
 }
 
 /* The over-current protection settings as the current limits, 0 A where
@@ -605,11 +597,6 @@ static int jk_control_ack(struct bms_control *c, const uint8_t *frame, size_t le
 	return BMS_E_UNEXPECTED; /* no acknowledgement is known: read-back decides */
 }
 
-static int jk_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's one request, "read all" (command 0x06). */
 static const struct bms_probe jk_probe = {
 	.bauds = { 115200 },
@@ -652,7 +639,7 @@ const struct bms_driver bms_jk_driver = {
 	.scan = jk_scan,
 	.handle = jk_handle,
 	.timeout = NULL,
-	.finish = jk_finish,
+	.finish = bms_finish_pack,
 	.control_request = jk_control_request,
 	.control_ack = jk_control_ack,
 	.control_unacked = true,

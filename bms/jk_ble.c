@@ -165,12 +165,7 @@ static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		}
 		if (len < JK_RECORD_LEN)
 			return BMS_SCAN_NEED;
-		if (jk_record_sum(buf, JK_RECORD_LEN - 1) != buf[JK_RECORD_SUM]) {
-			*n = 1;
-			return BMS_SCAN_BADSUM;
-		}
-		*n = JK_RECORD_LEN;
-		return BMS_SCAN_FRAME;
+		return bms_scan_tail(jk_record_sum(buf, JK_RECORD_LEN - 1) == buf[JK_RECORD_SUM], true, JK_RECORD_LEN, n);
 	}
 	if (buf[0] == jkb_req_magic[0]) {
 		size_t k = len < sizeof(jkb_req_magic) ? len : sizeof(jkb_req_magic);
@@ -180,12 +175,8 @@ static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		}
 		if (len < JKB_REQ_LEN)
 			return BMS_SCAN_NEED;
-		if (jk_record_sum(buf, JKB_REQ_SUM) != buf[JKB_REQ_SUM]) {
-			*n = 1;
-			return BMS_SCAN_BADSUM;
-		}
-		*n = JKB_REQ_LEN; /* the BMS's acknowledgement, or our request echoed */
-		return BMS_SCAN_SKIP;
+		/* the BMS's acknowledgement, or our request echoed: skipped whole */
+		return bms_scan_tail(jk_record_sum(buf, JKB_REQ_SUM) == buf[JKB_REQ_SUM], false, JKB_REQ_LEN, n);
 	}
 	*n = bms_scan_skip(buf, len, (const uint8_t[]){ jk_record_magic[0], jkb_req_magic[0] }, 2);
 	return BMS_SCAN_SKIP;

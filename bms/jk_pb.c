@@ -168,10 +168,7 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 	if (buf[1] == JKPB_FC_WRITE_EXC) {
 		if (len < JKPB_EXC_LEN)
 			return BMS_SCAN_NEED;
-		if (!bms_crc16_modbus_ok(buf, JKPB_EXC_LEN))
-			goto badsum;
-		*n = JKPB_EXC_LEN;
-		return BMS_SCAN_FRAME;
+		return bms_scan_tail(bms_crc16_modbus_ok(buf, JKPB_EXC_LEN), true, JKPB_EXC_LEN, n);
 	}
 	if (buf[1] != JKPB_FC_WRITE || !jkpb_ack_head(buf, len))
 		goto bad;
@@ -184,19 +181,13 @@ static enum bms_scan jkpb_scan_modbus(const uint8_t *buf, size_t len, size_t *n)
 	/* not an ack: perhaps our request (byte count 2 x quantity), echoed */
 	size_t rlen = buf[2] == 0x16 ? JKPB_REQ_LEN : JKPB_CTL_LEN;
 	if (buf[6] != 2 * buf[5])
-		goto badsum; /* an ack whose CRC failed */
+		return bms_scan_tail(false, true, JKPB_ACK_LEN, n); /* an ack whose CRC failed */
 	if (len < rlen)
 		return BMS_SCAN_NEED;
-	if (!bms_crc16_modbus_ok(buf, rlen))
-		goto badsum;
-	*n = rlen;
-	return BMS_SCAN_SKIP;
+	return bms_scan_tail(bms_crc16_modbus_ok(buf, rlen), false, rlen, n);
 bad:
 	*n = 1;
 	return BMS_SCAN_SKIP;
-badsum:
-	*n = 1;
-	return BMS_SCAN_BADSUM;
 }
 
 static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
@@ -213,12 +204,7 @@ static enum bms_scan jkpb_scan(const struct bms_poll *poll, const uint8_t *buf, 
 		}
 		if (len < JKPB_PAYLOAD)
 			return BMS_SCAN_NEED;
-		if (jk_record_sum(buf, JKPB_PAYLOAD - 1) != buf[JKPB_O_SUM]) {
-			*n = 1;
-			return BMS_SCAN_BADSUM;
-		}
-		*n = JKPB_PAYLOAD;
-		return BMS_SCAN_FRAME;
+		return bms_scan_tail(jk_record_sum(buf, JKPB_PAYLOAD - 1) == buf[JKPB_O_SUM], true, JKPB_PAYLOAD, n);
 	}
 	if (jkpb_is_addr(buf[0]))
 		return jkpb_scan_modbus(buf, len, n);

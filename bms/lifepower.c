@@ -162,13 +162,8 @@ static enum bms_scan lp_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	size_t total = (size_t)buf[3] + LP_OVERHEAD;
 	if (len < total)
 		return BMS_SCAN_NEED;
-	if (!lp_frame_ok(buf, total)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = total;
 	/* len 0: a request (our own echoed by a 2-wire adapter, or another master's) */
-	return buf[3] == 0 ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail(lp_frame_ok(buf, total), buf[3] != 0, total, n);
 }
 
 static void lp_temps(struct bms_snapshot *s, const uint8_t *v, unsigned count)
@@ -337,11 +332,6 @@ static bool lp_timeout(struct bms_poll *poll)
 	return true;
 }
 
-static int lp_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's first read, 0x01 of address 1 with SOI
  * 0x7E (7E 01 01 00 FE 0D); one try (a Revov with SOI 0x7C is not tried:
  * the budget of the default plan, §29.6). */
@@ -372,6 +362,6 @@ const struct bms_driver bms_lifepower_driver = {
 	.scan = lp_scan,
 	.handle = lp_handle,
 	.timeout = lp_timeout,
-	.finish = lp_finish,
+	.finish = bms_finish_pack,
 	.probe = &lp_probe,
 };

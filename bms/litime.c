@@ -110,12 +110,7 @@ static enum bms_scan lt_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	size_t total = (size_t)buf[2] + 4;
 	if (len < total)
 		return BMS_SCAN_NEED;
-	if ((uint8_t)bms_sum(buf, total - 1) != buf[total - 1]) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = total;
-	return (buf[4] & LT_ANSWER) ? BMS_SCAN_FRAME : BMS_SCAN_SKIP;
+	return bms_scan_tail((uint8_t)bms_sum(buf, total - 1) == buf[total - 1], (buf[4] & LT_ANSWER) != 0, total, n);
 }
 
 /* The cells: up to the last one that is not 0 (or the configured count). */

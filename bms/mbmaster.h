@@ -153,12 +153,11 @@ int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint
 int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 
 /* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
- * functions above for the protocol table `proto` (BMS_MB_IO_FUNCS: a
- * driver whose samples have no cells brings its own finish()), and with
- * BMS_MB_POLL_FUNCS <pfx>_finish (the sample needs a voltage and cells:
- * bms_check_pack()), for a driver table; BMS_MB_DRIVER_FUNCS adds
- * <pfx>_listen (listen mode: bms_mb_hear()), which a Bluetooth-only
- * protocol has not. */
+ * functions above for the protocol table `proto` (BMS_MB_IO_FUNCS; its
+ * driver's finish() is bms_finish_pack, the sample needs a voltage and
+ * cells, or its own where its samples have no cells), for a driver table;
+ * BMS_MB_DRIVER_FUNCS adds <pfx>_listen (listen mode: bms_mb_hear()),
+ * which a Bluetooth-only protocol has not. */
 #define BMS_MB_IO_FUNCS(pfx, proto) \
 	static int pfx##_next_request(struct bms_poll *poll, uint8_t *out, size_t cap) \
 	{ \
@@ -176,14 +175,8 @@ int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 	{ \
 		return bms_mb_timeout(&(proto), poll); \
 	}
-#define BMS_MB_POLL_FUNCS(pfx, proto) \
-	BMS_MB_IO_FUNCS(pfx, proto) \
-	static int pfx##_finish(struct bms_poll *poll) \
-	{ \
-		return bms_check_pack(&poll->snap, false); \
-	}
 #define BMS_MB_DRIVER_FUNCS(pfx, proto) \
-	BMS_MB_POLL_FUNCS(pfx, proto) \
+	BMS_MB_IO_FUNCS(pfx, proto) \
 	static int pfx##_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const uint8_t *ans, size_t an) \
 	{ \
 		return bms_mb_hear(&(proto), poll, req, rn, ans, an); \

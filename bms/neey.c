@@ -200,12 +200,7 @@ static enum bms_scan ney_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	}
 	if (len < flen)
 		return BMS_SCAN_NEED;
-	if ((uint8_t)bms_sum(buf, flen - 2) != buf[flen - 2] || buf[flen - 1] != 0xFF) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = flen;
-	return BMS_SCAN_FRAME;
+	return bms_scan_tail((uint8_t)bms_sum(buf, flen - 2) == buf[flen - 2] && buf[flen - 1] == 0xFF, true, flen, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

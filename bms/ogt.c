@@ -145,8 +145,7 @@ static enum bms_scan og_scan(const struct bms_poll *poll, const uint8_t *buf, si
 		if (c == '\r' && i + 1 == len)
 			return BMS_SCAN_NEED;
 		if (c == '\r' && (buf[i + 1] ^ k) == '\n' && i >= 5) {
-			*n = bad ? 1 : i + 2;
-			return bad ? BMS_SCAN_BADSUM : BMS_SCAN_FRAME;
+			return bms_scan_tail(!bad, true, i + 2, n);
 		}
 		bad = bad || (bms_hexval(c) < 0 && c != 'r');
 	}

@@ -257,6 +257,7 @@ const struct bms_driver bms_pace_modbus_driver = {
 	.scan = pm_scan,
 	.handle = pm_handle,
 	.timeout = pm_timeout,
-	.finish = pm_finish,
+	.finish = bms_finish_pack,
 	.probe = &pm_probe,
+	.mb_table = &pm_proto,
 };

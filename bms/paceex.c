@@ -70,14 +70,9 @@ static enum bms_scan px_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	if (r != BMS_SCAN_FRAME)
 		return r;
 	size_t want = *n;
-	if (bms_crc16_modbus(buf, want - 3) != bms_be16(buf + want - 3)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	if ((want == sizeof(px_sys_req) && memcmp(buf, px_sys_req, want) == 0) ||
-	    (want == sizeof(px_cell_req) && memcmp(buf, px_cell_req, want) == 0))
-		return BMS_SCAN_SKIP;
-	return BMS_SCAN_FRAME;
+	bool request = (want == sizeof(px_sys_req) && memcmp(buf, px_sys_req, want) == 0) ||
+		       (want == sizeof(px_cell_req) && memcmp(buf, px_cell_req, want) == 0);
+	return bms_scan_tail(bms_crc16_modbus(buf, want - 3) == bms_be16(buf + want - 3), !request, want, n);
 }
 
 /* ---- the decoder (big-endian, offsets in the data) ----------------------- */

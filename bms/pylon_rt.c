@@ -127,4 +127,5 @@ const struct bms_driver bms_pylon_rt_driver = {
 	.finish = pr_finish,
 	.ble_gatt = pr_gatt,
 	.ble_hints = pr_ble_hints,
+	.mb_table = &pr_proto,
 };

@@ -431,11 +431,6 @@ static bool pyl_timeout(struct bms_poll *poll)
 	return true;
 }
 
-static int pyl_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's first read, 0x42 analog
  * values of ADR 2 (VER 0x20, CID1 0x46); the answer carries VER 0x20 (a
  * Pace pack answers with its own 0x25). */
@@ -475,7 +470,7 @@ const struct bms_driver bms_pylontech_driver = {
 	.scan = pyl_scan,
 	.handle = pyl_handle,
 	.timeout = pyl_timeout,
-	.finish = pyl_finish,
+	.finish = bms_finish_pack,
 	.probe = &pyl_probe,
 	/* 0x47 system parameters, when the settings are due (§9.6) */
 	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |

@@ -141,8 +141,9 @@ const struct bms_driver bms_renogy_driver = {
 	.scan = rng_scan,
 	.handle = rng_handle,
 	.timeout = rng_timeout,
-	.finish = rng_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = bms_rng_gatt,
 	.ble_hints = rng_ble_hints,
 	.probe = &rng_probe,
+	.mb_table = &rng_proto,
 };

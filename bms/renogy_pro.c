@@ -61,7 +61,7 @@ static const struct bms_mb_proto rp_proto = {
 	.decode = rp_decode,
 };
 
-BMS_MB_POLL_FUNCS(rp, rp_proto)
+BMS_MB_IO_FUNCS(rp, rp_proto)
 
 /* --ble-scan: the names (aiobmsble's renogy_pro_bms matcher, renogy-ble's
  * battery variants) and the company id 0xE14C both match. */
@@ -85,7 +85,8 @@ const struct bms_driver bms_renogy_pro_driver = {
 	.scan = rp_scan,
 	.handle = rp_handle,
 	.timeout = rp_timeout,
-	.finish = rp_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = bms_rng_gatt,
 	.ble_hints = rp_ble_hints,
+	.mb_table = &rp_proto,
 };

@@ -87,12 +87,8 @@ static enum bms_scan rp_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	if (r != BMS_SCAN_FRAME)
 		return r;
 	size_t want = *n;
-	if (rp_xor(buf + 3, want - 5) != buf[want - 2]) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
 	/* a request (ours echoed), never an answer bmsgw reads */
-	return buf[3] == RP_REQ_LEN ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail(rp_xor(buf + 3, want - 5) == buf[want - 2], buf[3] != RP_REQ_LEN, want, n);
 }
 
 /* ---- the decoder (offsets in the whole frame, big-endian) ---------------- */

@@ -120,7 +120,7 @@ static const struct bms_mb_proto sh_proto = {
 	.decode = sh_decode,
 };
 
-BMS_MB_POLL_FUNCS(sh, sh_proto)
+BMS_MB_IO_FUNCS(sh, sh_proto)
 
 static const struct bms_gatt sh_gatt[] = {
 	{ .service = BMS_UUID16("fffa"), .notify = BMS_UUID16("fffc"), .write = BMS_UUID16("fffb") },
@@ -152,7 +152,8 @@ const struct bms_driver bms_saihang_driver = {
 	.scan = sh_scan,
 	.handle = sh_handle,
 	.timeout = sh_timeout,
-	.finish = sh_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = sh_gatt,
 	.ble_hints = sh_ble_hints,
+	.mb_table = &sh_proto,
 };

@@ -370,12 +370,7 @@ static enum bms_scan sep_ble_scan(const uint8_t *buf, size_t len, size_t *n)
 	size_t want = dlen + SEP_BLE_OVER;
 	if (len < want)
 		return BMS_SCAN_NEED;
-	if (!sep_ble_sum_ok(buf, want)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = want;
-	return buf[1] == SEP_BLE_REQ_VER ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail(sep_ble_sum_ok(buf, want), buf[1] != SEP_BLE_REQ_VER, want, n);
 }
 
 /* After the values: m cell and nt sensor alarm bytes, the current and
@@ -551,11 +546,6 @@ static bool sep_timeout(struct bms_poll *poll)
 	return true;
 }
 
-static int sep_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's first read, 0x42 of DIP
  * address 0 (VER 0x20, CID1 0x46); 19200 baud, the document's 9600 second. */
 static void sep_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
@@ -621,7 +611,7 @@ const struct bms_driver bms_seplos_driver = {
 	.scan = sep_scan,
 	.handle = sep_handle,
 	.timeout = sep_timeout,
-	.finish = sep_finish,
+	.finish = bms_finish_pack,
 	.probe = &sep_probe,
 	.ble_gatt = sep_gatt,
 	.ble_hints = sep_ble_hints,

@@ -377,8 +377,9 @@ const struct bms_driver bms_seplos3_driver = {
 	.scan = sv3_scan,
 	.handle = sv3_handle,
 	.timeout = sv3_timeout,
-	.finish = sv3_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = sv3_gatt,
 	.ble_hints = sv3_ble_hints,
 	.probe = &sv3_probe,
+	.mb_table = &sv3_proto,
 };

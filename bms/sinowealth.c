@@ -445,11 +445,6 @@ static int sino_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return BMS_OK;
 }
 
-static int sino_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): cell 1, 0A 01 02, a read the framer checks
  * against a cell's range; the value must be a cell's voltage.  Tried last
  * of all: dbus-serialbattery took other BMSs for Sinowealth and turned its
@@ -496,6 +491,6 @@ const struct bms_driver bms_sinowealth_driver = {
 	.scan = sino_scan,
 	.handle = sino_handle,
 	.timeout = NULL,
-	.finish = sino_finish,
+	.finish = bms_finish_pack,
 	.probe = &sino_probe,
 };

@@ -112,12 +112,7 @@ static enum bms_scan tdt_scan(const struct bms_poll *poll, const uint8_t *buf, s
 	size_t want = dlen + TDT_OVER;
 	if (len < want)
 		return BMS_SCAN_NEED;
-	if (!tdt_sum_ok(buf, want)) {
-		*n = 1;
-		return BMS_SCAN_BADSUM;
-	}
-	*n = want;
-	return dlen == 0 ? BMS_SCAN_SKIP : BMS_SCAN_FRAME;
+	return bms_scan_tail(tdt_sum_ok(buf, want), dlen != 0, want, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

@@ -143,12 +143,11 @@ static enum bms_scan tp_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	}
 	if (len < want)
 		return BMS_SCAN_NEED;
-	if (buf[want - 1] != TP_EOF) {
-		*n = 1;
-		return want == TP_LEN ? BMS_SCAN_BADSUM : BMS_SCAN_SKIP;
+	if (want == TP_REQ_LEN && buf[want - 1] != TP_EOF) {
+		*n = 1; /* no request after all */
+		return BMS_SCAN_SKIP;
 	}
-	*n = want;
-	return want == TP_LEN ? BMS_SCAN_FRAME : BMS_SCAN_SKIP;
+	return bms_scan_tail(buf[want - 1] == TP_EOF, want == TP_LEN, want, n);
 }
 
 static int16_t tp_s16(const uint8_t *p)

@@ -178,11 +178,6 @@ static int top_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return BMS_OK;
 }
 
-static int top_finish(struct bms_poll *poll)
-{
-	return bms_check_pack(&poll->snap, false);
-}
-
 /* Identification (§27): the poll's read, 0x42 of ADR 1 (VER 0x21,
  * CID1 0x46); TopBMS answers with VER 0x52 (TOP-01). */
 static void top_probe_judge(const struct bms_poll *poll, const uint8_t *buf, size_t len, struct bms_probe_result *r)
@@ -215,6 +210,6 @@ const struct bms_driver bms_topbms_driver = {
 	.next_request = top_next_request,
 	.scan = top_scan,
 	.handle = top_handle,
-	.finish = top_finish,
+	.finish = bms_finish_pack,
 	.probe = &top_probe,
 };

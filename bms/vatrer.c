@@ -109,7 +109,7 @@ static const struct bms_mb_proto vt_proto = {
 	.decode = vt_decode,
 };
 
-BMS_MB_POLL_FUNCS(vt, vt_proto)
+BMS_MB_IO_FUNCS(vt, vt_proto)
 
 static const struct bms_gatt vt_gatt[] = {
 	BMS_GATT_NUS,
@@ -142,7 +142,8 @@ const struct bms_driver bms_vatrer_driver = {
 	.scan = vt_scan,
 	.handle = vt_handle,
 	.timeout = vt_timeout,
-	.finish = vt_finish,
+	.finish = bms_finish_pack,
 	.ble_gatt = vt_gatt,
 	.ble_hints = vt_ble_hints,
+	.mb_table = &vt_proto,
 };

@@ -283,6 +283,13 @@ double conf_pack_gap(const struct conf_pack *p, bool write)
 	return t35 > floor ? t35 : floor;
 }
 
+/* The freshness rule every reader of a pack's data shares (units,
+ * warnings): its own stale_after, else [gateway]'s. */
+double conf_pack_stale_after(const struct conf_pack *p, double g)
+{
+	return p->stale_after > 0 ? p->stale_after : g;
+}
+
 /* `gap` is a property of the wire: given on one pack of a port, it holds for
  * every pack of that port (check_packs() refused different values). */
 static void share_gaps(struct load *x)
@@ -748,7 +755,10 @@ static void finish_http(struct load *x)
 static void finish_packs(struct load *x)
 {
 	if (x->c.npacks == 0) {
-		conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack)");
+		/* a new installation: the page's Setup tab adds them (bmsgw(8) SETUP) */
+		if (!x->c.http.enabled || !x->c.http.setup)
+			conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack, or [http] "
+				   "with setup = true to add them from the page's Setup tab)");
 		return;
 	}
 	for (int i = 0; i < x->c.npacks && !x->failed; i++)

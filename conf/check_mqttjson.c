@@ -76,8 +76,3 @@ bool conf_broker_same(const struct conf_mqtt *a, const struct conf_mqtt *b)
 	       strcmp(a->password, b->password) == 0 && strcmp(a->client_id, b->client_id) == 0 &&
 	       a->keepalive == b->keepalive;
 }
-
-double conf_pack_stale_after(const struct conf_pack *p, double g)
-{
-	return p->stale_after > 0 ? p->stale_after : g;
-}

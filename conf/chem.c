@@ -28,7 +28,7 @@
  *  - below: every cell, the highest too, more than 0.10 V under the
  *    range's bottom while the BMS says 5 % or more.  Each range's bottom
  *    is its chemistry's empty point (LFP 2.5 V is 0.4 % of its charge, NMC
- *    3.0 V 2.7 % on model/soc_curve.c's curves); a pack discharged that
+ *    3.0 V 2.7 % on engine/soc_curve.c's curves); a pack discharged that
  *    deep has been counted out by its BMS, whose SOC then reads 0 or near
  *    it, while an LTO pack read as LFP sits at 2.2-2.4 V a cell over most
  *    of its charge (the 22S pack of tests/fixtures ANT-03: 2.190-2.338 V

@@ -5,7 +5,7 @@
  * pack of this one), and the one chemistry a reading points to.  Pure; the
  * rule and its sources are in chem.c.  The daemon's judgement over polls
  * (the hysteresis, what a pack does while its cells do not fit) is
- * gateway/model/chemfit.h's; --detect proposes `chemistry =` with
+ * gateway/engine/chemfit.h's; --detect proposes `chemistry =` with
  * conf_chem_pointed(). */
 #ifndef CONF_CHEM_H
 #define CONF_CHEM_H

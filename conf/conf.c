@@ -209,6 +209,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_HT_USERS_FILE] = {CONF_SEC_HTTP, "users_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(users_file), NULL},
 	[K_HT_METRICS_PUBLIC] = {CONF_SEC_HTTP, "metrics_public", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
 	                         HT(metrics_public), "false"},
+	[K_HT_SETUP] = {CONF_SEC_HTTP, "setup", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, HT(setup), "true"},
 	[K_HT_INGRESS] = {CONF_SEC_HTTP, "ingress", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HT(ingress), "false"},
 
 	[K_HI_FILE] = {CONF_SEC_HISTORY, "file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL},

@@ -82,7 +82,7 @@ struct conf_gateway {
 };
 
 /* [soc]: the gateway's own count of the charge (README.md "The counted
- * SOC"; the estimator: gateway/model/soc.h).  [soc] holds the keys for
+ * SOC"; the estimator: gateway/engine/soc.h).  [soc] holds the keys for
  * every pack and the bank; a [pack.NAME] key of the same name (all but
  * save_interval) overrides it for that pack.  After the parse every pack's
  * conf_pack.soc holds what applies to it: its own keys, else [soc]'s, else
@@ -353,9 +353,9 @@ enum conf_alert_cond {
 	CONF_AL_ALARM = 0,   /* a BMS protection / alarm bit set */
 	CONF_AL_STALE,       /* a unit's data stale */
 	CONF_AL_IMBALANCE,   /* a cell spread above imbalance_mv for imbalance_hold */
-	CONF_AL_WEAK_CELL,   /* the health estimator names a weak cell (model/health.h) */
+	CONF_AL_WEAK_CELL,   /* the health estimator names a weak cell (engine/health.h) */
 	CONF_AL_SOC_BELOW,   /* SOC below N % (soc_below:N) */
-	CONF_AL_IR_RISE,     /* the resistance up by PCT % over its trend (ir_rise:PCT; model/health.h) */
+	CONF_AL_IR_RISE,     /* the resistance up by PCT % over its trend (ir_rise:PCT; engine/health.h) */
 	CONF_AL_NCOND
 };
 extern const char *const conf_alert_words[CONF_AL_NCOND + 1];
@@ -428,6 +428,7 @@ struct conf_http {
 	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
 	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
 	bool metrics_public;             /* /metrics without a login */
+	bool setup;                      /* the Setup tab may change the configuration (default true) */
 	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
@@ -665,7 +666,7 @@ struct conf_loaders {
 void conf_use_loaders(const struct conf_loaders *l);
 
 /* [health]: the cell health estimators of every pack (design section 26;
- * gateway/model/health.h), on when the section is there.  The knees and
+ * gateway/engine/health.h), on when the section is there.  The knees and
  * the rest follow the chemistry and the rating (gw_health_params_for,
  * gateway/model/health_gw.c). */
 struct conf_health {
@@ -719,6 +720,22 @@ int conf_read_password(const char *path, char *out, size_t cap, char *why, size_
 int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from a string; `name` stands in for the file name in messages. */
 int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen);
+/* Where an error of a load is, as the setup API shows it on its field. */
+struct conf_error {
+	int line;                        /* its line of the text, 0 = the file as a whole */
+	char section[64];                /* "pack.NAME" ..., "" = none */
+	char key[64];                    /* "" = the section (or the file) as a whole */
+	char message[CONF_ERR_MAX];      /* the problem alone, without FILE:LINE: [section] key: */
+};
+/* conf_load_string() that also says where its error is (e may be NULL). */
+int conf_load_string_at(const char *text, const char *name, struct conf *c, struct conf_error *e);
+/* conf/checkall.c: the check of --check over text, with up to max errors:
+ * after each one its key (or its section, for an error of a section as a
+ * whole) is left out and the text checked again, until it passes, an
+ * error comes back on a field already named, or nothing can be left out.
+ * Returns how many errors (0: c holds the configuration), -1 when out of
+ * memory. */
+int conf_check_all(const char *text, const char *name, struct conf *c, struct conf_error *errs, int max);
 /* conf/warnings.c: the poll cycle of pack i (s): its poll_interval, one
  * request with all its tries, one answer's wait of each other pack that
  * polls on its wire; *on_bus (may be NULL): those packs, itself included. */
@@ -762,6 +779,30 @@ enum conf_reload conf_key_reload(int k);
  * ("" for none); a Bluetooth advertisement key as a fingerprint, never
  * itself. */
 void conf_key_text(int k, const void *obj, char *buf, size_t cap);
+/* The key table for the setup page (conf/schema.c).  The kind of section
+ * a name such as "pack.a" or "mqtt" is (*named: [word.NAME]), or
+ * CONF_SEC_NONE. */
+enum conf_sect conf_section_kind(const char *name, bool *named);
+/* Key `name` of section s, or -1. */
+int conf_key_find(enum conf_sect s, const char *name);
+/* What a form needs of key k. */
+struct conf_key_about {
+	enum conf_sect sect;
+	const char *name;
+	const char *type;                /* int, number, bool, word, path, secret ... */
+	bool numeric, above;             /* above: the value must be > min */
+	double min, max;
+	const char *const *words;        /* a word's values, NULL-terminated; NULL for none */
+	const char *def;                 /* the default as text; NULL = none or computed */
+	bool secret;                     /* its value never leaves the daemon (conf_key_secret) */
+};
+void conf_key_about(int k, struct conf_key_about *a);
+/* A value that is a secret itself (an advertisement or encryption key),
+ * never shown; a password is in its *_file, whose path is no secret. */
+bool conf_key_secret(int k);
+/* Does a [pack.NAME] of protocol d take key k (its baud, address, CAN bit
+ * rate, Bluetooth adapter and key, listen mode, control, topic)? */
+bool conf_pack_key_applies(const struct bms_driver *d, int k);
 /* bmsgw --keys: the whole table, a key a line: section, key, type, min,
  * max, words, default, reload class, tab-separated. */
 void conf_print_keys(FILE *out);

@@ -22,6 +22,10 @@
  * summary_out.c  its parts for the outputs
  * keys.c     the key table read back: conf_section_same() for a reload,
  *            a value as text (/api/config), bmsgw --keys
+ * schema.c   the key table for the setup page: a section's kind from its
+ *            name, a key's type and range, the keys a protocol takes
+ * checkall.c every error of the check, each on its field (the setup API)
+ * ini.c      the file as its lines, changed in place (ini.h, pure)
  *
  * A new key: its field in the section's struct (conf.h), its K_ below and
  * its row in conf__keys[] with its reload class.  A new section: its
@@ -98,7 +102,7 @@ enum {
 	K_MQ_BACKFILL_RATE,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
-	K_HT_INGRESS,
+	K_HT_INGRESS, K_HT_SETUP,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS, K_HI_CELLS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT, K_BLE_MAX_CONNECTIONS,
 	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,
@@ -206,6 +210,9 @@ struct load {
 
 	bool failed;
 	char msg[CONF_ERR_MAX];     /* the first error */
+	int err_line;               /* ... its line, section and key (struct conf_error) */
+	char err_sect[64], err_key[64];
+	size_t err_at;              /* where its problem starts in msg */
 	struct conf c;              /* what we are building */
 };
 
@@ -242,7 +249,7 @@ const char *conf__key_unit(int key);
  * default (each by its key's parser). */
 void conf__apply_defaults(enum conf_sect sect, void *obj);
 
-/* values.c */
+/* text.c */
 /* snprintf into a fixed buffer where cutting a long message short is fine
  * (vsnprintf: the compiler's truncation warnings do not apply). */
 __attribute__((format(printf, 3, 4)))
@@ -252,6 +259,8 @@ char *conf__rstrip(char *s);
 int conf__parse_long(const char *s, long *out);
 /* A hint when a value holds '#': only " ;" starts a comment after a value. */
 const char *conf__comment_hint(const char *v);
+
+/* values.c */
 bool conf__valid_pack_name(const char *s, size_t len);
 void conf__list_protocols(char *buf, size_t cap);
 /* "a, b, c" of a NULL-terminated word list. */

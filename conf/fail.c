@@ -24,6 +24,10 @@ void conf__fail(struct load *x, int line, const char *sect, const char *key, con
 		             sect ? "]" : "", sect && key ? " " : "", key ? key : "");
 		n += r > 0 && (size_t)r < cap - n ? (size_t)r : cap - n - 1;
 	}
+	x->err_line = line;
+	snprintf(x->err_sect, sizeof(x->err_sect), "%s", sect ? sect : "");
+	snprintf(x->err_key, sizeof(x->err_key), "%s", key ? key : "");
+	x->err_at = n;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(x->msg + n, cap - n, fmt, ap);

@@ -328,7 +328,8 @@ int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen)
 	return r;
 }
 
-int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen)
+static int load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen,
+		       struct conf_error *e)
 {
 	char msg[CONF_ERR_MAX];
 	if (!name)
@@ -347,8 +348,33 @@ int conf_load_string(const char *text, const char *name, struct conf *c, char *e
 	x->file = name;
 	x->s = text;
 	conf_parse(x);
+	if (x->failed && e) {
+		e->line = x->err_line;
+		memcpy(e->section, x->err_sect, sizeof(e->section));
+		memcpy(e->key, x->err_key, sizeof(e->key));
+		conf__bfmt(e->message, sizeof(e->message), "%s", x->msg + x->err_at);
+		/* a key that is missing is the field to show it on */
+		const char *m = e->message;
+		if (!e->key[0] && strncmp(m, "missing key \"", 13) == 0 && strchr(m + 13, '"'))
+			conf__bfmt(e->key, sizeof(e->key), "%.*s", (int)(strchr(m + 13, '"') - (m + 13)), m + 13);
+	}
 	int r = conf_finish_load(x, c, err, errlen);
 	free(x);
 	return r;
 }
 
+int conf_load_string(const char *text, const char *name, struct conf *c, char *err, size_t errlen)
+{
+	return load_string(text, name, c, err, errlen, NULL);
+}
+
+int conf_load_string_at(const char *text, const char *name, struct conf *c, struct conf_error *e)
+{
+	char err[CONF_ERR_MAX];
+	if (e)
+		memset(e, 0, sizeof(*e));
+	int r = load_string(text, name, c, err, sizeof(err), e);
+	if (r < 0 && e && !e->message[0])
+		conf__bfmt(e->message, sizeof(e->message), "%s", err);
+	return r;
+}

@@ -278,6 +278,9 @@ static void print_http(const struct conf *c, FILE *out)
 		if (w->users_file[0])
 			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; /api/config for admin only)%s\n",
 			        w->users_file, w->metrics_public ? "; /metrics without a login" : "");
+		fprintf(out, "  setup         %s\n", !w->setup ? "read only (setup = false)"
+		        : w->users_file[0] ? "an admin login may change the configuration from the page (/api/setup/)"
+		        : "a setup code (logged at start) creates the first admin (/api/setup/)");
 		if (w->ingress)
 			fprintf(out, "  ingress       Home Assistant's proxy (172.30.32.2) with X-Ingress-Path: "
 			        "its logged-in users, as admin; the header from elsewhere refused\n");

@@ -4,14 +4,13 @@
  * message.  expect_text() says what each type accepts; conf__set_value() picks the
  * parser by the key's type; the defaults of a section are its keys' default
  * texts through the same parsers.  Hosts, ports and networks are in
- * address.c.
+ * address.c, the text helpers both use in text.c.
  */
 #include "conf_int.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,37 +24,6 @@ _Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
 #define NBAUDS (sizeof(std_bauds) / sizeof(std_bauds[0]))
 
-void conf__bfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	if (cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-}
-
-char *conf__rstrip(char *s)
-{
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-int conf__parse_long(const char *s, long *out)
-{
-	char *end;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (end == s || *end != '\0')
-		return -1;
-	if (errno == ERANGE)
-		return -2;
-	*out = n;
-	return 0;
-}
-
 /* 0 ok, -1 not a (finite) number, -2 overflow or underflow. */
 static int parse_double(const char *s, double *out)
 {
@@ -68,11 +36,6 @@ static int parse_double(const char *s, double *out)
 		return -2;
 	*out = d;
 	return 0;
-}
-
-const char *conf__comment_hint(const char *v)
-{
-	return strchr(v, '#') ? "; comments after a value start with \" ;\"" : "";
 }
 
 void conf__list_words(const char *const *w, char *buf, size_t cap)

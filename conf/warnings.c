@@ -20,7 +20,7 @@
  * is carried all the same.
  *
  * The bank's SOC is the sum of its packs' remaining Ah over the sum of
- * their full Ah (gateway/model/banksoc.h): a pack of the bank whose
+ * their full Ah (gateway/engine/banksoc.h): a pack of the bank whose
  * protocol gives a SOC but neither a full nor a remaining capacity, and
  * without [soc] capacity, is left out of it (a balancer, without a
  * current, is no member of it at all).

@@ -4,8 +4,8 @@
  *
  *   1. parse the command line (modes/cli.c)
  *   2. a tool mode of the table below, which needs no configuration, runs
- *      and ends here (--register-map, --ble-scan, --detect, --capture,
- *      --soc-replay, --hash-password ...)
+ *      and ends here (--register-map, --list-protocols, --ble-scan, --detect,
+ *      --capture, --soc-replay, --hash-password ...)
  *   3. load and validate the configuration (all or nothing); a mode that
  *      prints from it runs and ends here (--history-csv, --ha-yaml, --check)
  *   4. build the packs, their links and the outputs (daemon/: gw_init,
@@ -45,6 +45,7 @@ static const struct mode {
 	int (*run)(const struct gw_cli *o, const struct conf *conf);
 } modes[] = {
 	{ "register-map", false, gw_mode_register_map },
+	{ "list-protocols", false, gw_mode_protocols },
 	{ "ble-scan", false, gw_mode_ble_scan },
 	{ "keys", false, gw_mode_keys },
 	{ "detect", false, gw_mode_detect },

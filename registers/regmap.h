@@ -97,7 +97,7 @@ enum reg_src {
 	REG_SRC_SOC_SINCE_FULL,
 	REG_SRC_SOC_FULL_POINTS,
 	REG_SRC_SOC_EMPTY_POINTS,
-	/* the runtime charge settings (gateway/model/settings.h), from struct
+	/* the runtime charge settings (gateway/engine/settings.h), from struct
 	 * reg_status, in the order of their registers */
 	REG_SRC_SET_MAX_SOC,
 	REG_SRC_SET_MAX_SOC_HYST,
@@ -138,7 +138,7 @@ struct reg_status {
 	/* the charge and discharge limits (all 0 without [limits]) */
 	double cvl_v, ccl_a, dcl_a, dvl_v;
 	uint16_t lim_flags, lim_mode, ccl_reason, dcl_reason;
-	/* the counted SOC (gateway/model/soc.h's struct gw_soc_out): NAN = none */
+	/* the counted SOC (gateway/engine/soc.h's struct gw_soc_out): NAN = none */
 	double soc_bms, soc_counted;    /* % */
 	uint16_t soc_flags;             /* GW_SOC_F_* */
 	double soc_remain_ah, soc_capacity_ah; /* Ah */

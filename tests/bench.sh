@@ -12,6 +12,11 @@
 # (tests/tools/bench_rtu.py); MQTT publish latency; the
 # wire of every protocol (tests/tools/bench_wire.py); Modbus latency while the
 # status page is busy and history goes to a slow disk (tests/tools/bench_http.py);
+# the HTTPS page under three attacks: abandoned guesses from one address,
+# five addresses holding 8 idle TLS connections each (each page load's time
+# from a sixth address, bmsgw's CPU), guesses from rotating addresses (each
+# real user's first login's time) (tests/tools/bench_page_attacks.py;
+# `bash tests/bench.sh attacks` runs only that; ATTACK_SECONDS, GUESSERS);
 # listen mode: the delay from an answer heard on a bus with another master to
 # its registers (tests/tools/bench_listen.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
@@ -42,7 +47,10 @@
 # tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on, and
 # with every fleet feature on at once (site, MQTT backfill and victron, the
 # history, influx, /metrics scraped, an mqtt-json pack)
-# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS).  Figures, not assertions.
+# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS); the setup API: the
+# time from a detection on a pty to the pack's first reading over Modbus,
+# and an apply (the file checked, written, reloaded) with 16 packs
+# (tests/tools/bench_setup.py; SETUP_TRIALS).  Figures, not assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -54,8 +62,10 @@ set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
 esphome() { BIN=$BIN /usr/bin/python3 tests/tools/bench_esphome.py "${ESPHOME_SECONDS:-20}"; }
-# `tests/bench.sh esphome`: only the ESPHome proxies' figures
+attacks() { BIN=$BIN /usr/bin/python3 tests/tools/bench_page_attacks.py "${ATTACK_SECONDS:-10}"; }
+# `tests/bench.sh esphome`: only the ESPHome proxies' figures; `attacks`: only the page's
 if [ "${1:-}" = esphome ]; then esphome; exit; fi
+if [ "${1:-}" = attacks ]; then attacks; exit; fi
 conf=$(mktemp --suffix=.ini)
 # Modbus/TCP Security on 15802: a CA, the server's and a client's certificates
 tlsdir=$(mktemp -d)
@@ -175,6 +185,7 @@ echo "memory: $(grep -E 'VmHWM|VmRSS' /proc/$gw/status | tr -s ' \t' ' ' | paste
 BIN=$BIN /usr/bin/python3 tests/tools/bench_backfill.py
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
+attacks
 BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"
 # a build with Bluetooth (libsystemd) and a dbus-daemon for the fake BlueZ
 if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then
@@ -187,3 +198,4 @@ if command -v protoc >/dev/null; then
 	esphome
 fi
 BIN=$BIN /usr/bin/python3 tests/tools/bench_detect.py
+BIN=$BIN /usr/bin/python3 tests/tools/bench_setup.py "${SETUP_TRIALS:-5}"

@@ -84,13 +84,19 @@ marker() { # line key
 	if [[ $1 =~ [[:space:]]$2=([^[:space:]]+) ]]; then M_KEY=${BASH_REMATCH[1]}; fi
 }
 
-# one fuzz target for FUZZ_SECONDS on a copy of its corpus (or of DIR)
+# one fuzz target for FUZZ_SECONDS on a copy of its corpus (or of DIR); a
+# driver's generic target without a corpus (tests/fuzz/generic_driver.c)
+# starts from seeds made of its protocol's fixtures
 fuzz_one() { # target [DIR]
 	local n corpus dir
 	n=$(basename "$1")
 	corpus=${2:-tests/fuzz/corpus/${n#fuzz_}}
 	dir=$(mktemp -d "$work/$n.XXXXXX")
-	[ -d "$corpus" ] && cp -r "$corpus"/. "$dir"/
+	if [ -d "$corpus" ]; then
+		cp -r "$corpus"/. "$dir"/
+	elif [ ! -f "tests/fuzz/$n.c" ] && [ -z "${2:-}" ]; then
+		BIN=$BIN "$PY" tests/tools/fixtures.py seeds "${n#fuzz_}" "$dir" || return 1
+	fi
 	# a crash's input goes to $BIN/fuzz-crashes/, not into the working tree
 	mkdir -p "$BIN/fuzz-crashes"
 	"$1" -max_total_time="$FUZZ_SECONDS" -timeout=5 -rss_limit_mb=2048 \
@@ -145,6 +151,7 @@ if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 	for f in "$FUZZ"/fuzz_*; do
 		[ -x "$f" ] || continue
 		SRC=tests/fuzz/$(basename "$f").c
+		[ -f "$SRC" ] || SRC=tests/fuzz/generic_driver.c
 		add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz $(basename "$f")" \
 			"" 10 5 fuzz_one "$f"
 	done

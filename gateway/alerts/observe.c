@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "../core/clock.h"
+#include "../model/bankstate.h"
 #include "../model/gw.h"
 #include "alerts_int.h"
 
@@ -194,8 +195,7 @@ static void judge(struct al_dest *d, const struct al_view *v, double now)
  * of it is. */
 static void judge_bank(struct al_dest *d, struct gw *gw, double now)
 {
-	static struct gw_bank_state bs; /* large: one tick at a time on the loop */
-	gw_bank_compute_at(gw, now, &bs);
+	const struct gw_bank_state *bs = &gw_bank_at(gw, now)->bank;
 	bool any = false, all_stale = true;
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
@@ -204,8 +204,8 @@ static void judge_bank(struct al_dest *d, struct gw *gw, double now)
 		any = true;
 		all_stale = all_stale && gw_pack_stale_at(gw, p, now);
 	}
-	struct al_view v = { .name = "bank", .fresh = bs.online > 0, .stale = any && all_stale, .age = -1,
-			     .snap = &bs.snap, .rb = &bs.rb, .health = &gw->bank_health };
+	struct al_view v = { .name = "bank", .fresh = bs->online > 0, .stale = any && all_stale, .age = -1,
+			     .snap = &bs->snap, .rb = &bs->rb, .health = &gw->bank_health };
 	judge(d, &v, now);
 }
 

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/core/mosqtls.c - what the daemon's libmosquitto clients share
- * (mosqtls.h): moved here from the MQTT output's session so that the
- * mqtt-json packs' subscription (wire/, a lower room) uses the same
- * certificate check without calling up. */
+/* gateway/core/mosqtls.c - the broker's TLS context and libmosquitto's
+ * errors as text (mosqtls.h), for the MQTT session (mqttsess.c). */
 #include "mosqtls.h"
 
 #include <errno.h>
@@ -34,21 +32,6 @@ void gw_mosq_error(struct mosquitto *mosq, int rc, char *buf, size_t cap)
 	} else {
 		snprintf(buf, cap, "%s", mosquitto_strerror(rc));
 	}
-}
-
-void gw_mosq_watch(struct ev_loop *loop, ev_io *io, struct mosquitto *mosq)
-{
-	int fd = mosquitto_socket(mosq);
-	if (fd < 0) {
-		ev_io_stop(loop, io);
-		return;
-	}
-	int ev = EV_READ | (mosquitto_want_write(mosq) ? EV_WRITE : 0);
-	if (ev_is_active(io) && io->fd == fd && (io->events & (EV_READ | EV_WRITE)) == ev)
-		return;
-	ev_io_stop(loop, io);
-	ev_io_set(io, fd, ev);
-	ev_io_start(loop, io);
 }
 
 SSL_CTX *gw_mosq_ssl_ctx(const struct conf_mqtt *c, const char *who)

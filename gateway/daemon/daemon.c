@@ -37,6 +37,7 @@
 #include "../core/notify.h"
 #include "../core/resolve.h"
 #include "../core/util.h"
+#include "../model/bankstate.h"
 #include "../model/events.h"
 #include "../model/gw.h"
 #include "../poll/control.h"
@@ -55,11 +56,14 @@
 
 _Static_assert(sizeof(((struct gw *)0)->machine) > GW_MACHINE_TAG_LEN, "gw.machine holds a machine tag");
 
+static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen);
+
 int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 {
 	memset(gw, 0, sizeof(*gw));
 	gw->loop = loop;
 	gw->conf = conf;
+	gw->reload = reload_conf;
 	gw->start = gw_mono();
 	gw->fd_limit = -1;
 	gw_health_forget(&gw->bank_health);
@@ -70,7 +74,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		return -1;
 	}
 	if (!(gw->link_env = calloc(1, sizeof(*gw->link_env))) || !(gw->state = gw_statefile_new(gw_state_records)) ||
-	    !(gw->charge = gw_charge_bank_new())) {
+	    !(gw->charge = gw_charge_bank_new()) || !(gw->bank = gw_bank_kept_new())) {
 		gw_err("out of memory");
 		return -1;
 	}
@@ -84,6 +88,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		return -1;
 	}
 	gw_plan_apply(gw, pl);
+	gw_bank_reset(gw, gw_mono());
 	gw_charge_reset(gw);
 	free(pl);
 	return 0;
@@ -227,6 +232,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	gw->link_env->ble_connect_timeout = nc->ble.connect_timeout;
 	gw->link_env->ble_max_connections = nc->ble.max_connections;
 	gw_plan_apply(gw, pl);
+	gw_bank_reset(gw, gw_mono());
 	gw_charge_reset(gw);
 	if (!gw->verbose)
 		gw_log_threshold = nc->gw.log_level;
@@ -262,31 +268,57 @@ static void warn_log(void *arg, const char *text)
 	gw_warn("reload: %s", text);
 }
 
-void gw_reload_file(struct gw *gw)
+/* A new configuration (nc, taken: freed when refused), as SIGHUP applies
+ * it: systemd told, counted, logged, its warnings said.  0, or -1 with
+ * err and the running configuration as it was. */
+static int reload_conf_from(struct gw *gw, struct conf *nc, const char *who, double t0, char *err, size_t errlen)
 {
-	double t0 = gw_mono();
-	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
 	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
-	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
-	char err[CONF_ERR_MAX];
-	struct conf *nc = malloc(sizeof(*nc));
-	int rc = -1;
-	if (!nc)
-		snprintf(err, sizeof(err), "out of memory");
-	else if ((rc = conf_load_file(gw->conf->file, nc, err, sizeof(err))) == 0)
-		rc = gw_reload(gw, nc, err, sizeof(err));
-	if (rc == 0)
-		conf_warnings(gw->conf, warn_log, NULL);
+	if (who) { /* SIGHUP's said so before it read the file */
+		gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
+		gw_info("%s: reload #%lu", who, n);
+	}
+	int rc = gw_reload(gw, nc, err, errlen);
 	if (rc < 0) {
 		free(nc);
 		gw->reload_failures++;
 		gw->reload_failures_total++;
 		gw_err("reload #%lu failed, still running on the previous configuration: %s", n, err);
 	} else {
+		conf_warnings(gw->conf, warn_log, NULL);
 		gw->reloads++;
 		gw->reload_failures = 0;
 		gw_info("reload #%lu: applied in %.1f ms", n, (gw_mono() - t0) * 1000);
 	}
+	gw_notify("READY=1");
+	send_status(gw, true);
+	return rc;
+}
+
+/* gw->reload: the setup API's, with the file read and checked already. */
+static int reload_conf(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen)
+{
+	return reload_conf_from(gw, nc, who ? who : "reload", gw_mono(), err, errlen);
+}
+
+void gw_reload_file(struct gw *gw)
+{
+	double t0 = gw_mono();
+	char err[CONF_ERR_MAX];
+	unsigned long n = gw->reloads + gw->reload_failures_total + 1;
+	gw_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)gw_mono_usec());
+	gw_info("SIGHUP: reload #%lu: reading %s again", n, gw->conf->file);
+	struct conf *nc = malloc(sizeof(*nc));
+	if (nc && conf_load_file(gw->conf->file, nc, err, sizeof(err)) == 0) {
+		reload_conf_from(gw, nc, NULL, t0, err, sizeof(err)); /* the time with the reading */
+		return;
+	}
+	if (!nc)
+		snprintf(err, sizeof(err), "out of memory");
+	free(nc);
+	gw->reload_failures++;
+	gw->reload_failures_total++;
+	gw_err("reload #%lu failed, still running on the previous configuration: %s", n, err);
 	gw_notify("READY=1");
 	send_status(gw, true);
 }
@@ -325,6 +357,8 @@ void gw_free(struct gw *gw)
 	gw->state = NULL;
 	gw_charge_bank_free(gw->charge);
 	gw->charge = NULL;
+	gw_bank_kept_free(gw->bank);
+	gw->bank = NULL;
 	free(gw->conf);
 	gw->conf = NULL;
 }

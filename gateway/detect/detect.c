@@ -55,7 +55,14 @@ static void on_drained(void *arg)
 
 static void on_gone(void *arg)
 {
-	(void)arg;
+	struct det *d = arg;
+	if (!d->borrowed)
+		return;
+	d->link = NULL; /* the lender freed it (a reload took its packs away) */
+	if (d->phase != DET_DONE) {
+		gw_det_say(d, "%s was taken away (the configuration changed)", d->o->port);
+		gw_det_finish(d, 2);
+	}
 }
 
 static const struct gw_link_owner det_owner = { on_up, on_down, on_bytes, on_drained, on_gone };
@@ -148,10 +155,10 @@ static int parse_port(struct det *d)
 	return 0;
 }
 
-static int open_link(struct det *d)
+static int open_link(struct det *d, struct gw_link_env *env)
 {
-	d->env = (struct gw_link_env){ .loop = d->loop };
-	if (d->port.is_tcp && !(d->env.resolver = gw_resolver_new(d->loop))) {
+	d->env = *env;
+	if (d->port.is_tcp && !d->env.resolver && !(d->env.resolver = d->own_resolver = gw_resolver_new(d->loop))) {
 		gw_det_say(d, "cannot start the name resolver: %s", strerror(errno));
 		return -1;
 	}
@@ -176,45 +183,158 @@ static void watch(struct det *d)
 	d->budget.data = d;
 	ev_idle_init(&d->settle, settle_cb);
 	d->settle.data = d;
-	ev_signal_init(&d->sigint, signal_cb, SIGINT);
-	ev_signal_init(&d->sigterm, signal_cb, SIGTERM);
-	d->sigint.data = d->sigterm.data = d;
-	ev_signal_start(d->loop, &d->sigint);
-	ev_signal_start(d->loop, &d->sigterm);
-	if (!d->o->sweep && d->o->budget > 0) {
-		ev_timer_set(&d->budget, d->o->budget, 0.);
-		ev_timer_start(d->loop, &d->budget);
+	ev_timer_set(&d->budget, d->o->budget > 0 ? d->o->budget : 1., 0.);
+}
+
+/* ---- the detector as a job ---- */
+
+struct gw_detect {
+	struct det d;
+};
+
+struct gw_detect *gw_detect_new(struct ev_loop *loop, const struct gw_detect_opts *o, FILE *out, FILE *err,
+				gw_detect_done_cb *done, void *arg)
+{
+	struct gw_detect *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	struct det *d = &g->d;
+	d->loop = loop;
+	d->opts = *o;
+	snprintf(d->port_name, sizeof(d->port_name), "%s", o->port);
+	d->opts.port = d->port_name;
+	d->o = &d->opts;
+	d->out = out;
+	d->err = err;
+	d->done = done;
+	d->done_arg = arg;
+	d->rc = 2;
+	d->start_listening = gw_det_listen_start;
+	d->start_probing = gw_det_probe_start;
+	ev_now_update(loop);
+	d->t0 = d->quiet_from = ev_now(loop);
+	watch(d);
+	return g;
+}
+
+void gw_detect_open(struct gw_detect *g, struct gw_link_env *env)
+{
+	struct det *d = &g->d;
+	if (parse_port(d) < 0 || (!d->port.is_tcp && port_held(d)) || open_link(d, env) < 0) {
+		gw_det_finish(d, 2);
+		return;
 	}
+	if (!d->o->sweep && d->o->budget > 0)
+		ev_timer_start(d->loop, &d->budget);
+	gw_link_open(d->link); /* up (or down) now or from the loop */
+}
+
+void gw_detect_lent(struct gw_detect *g, struct gw_link *link)
+{
+	g->d.link = link;
+	g->d.borrowed = true;
+}
+
+const struct gw_link_owner *gw_detect_link_owner(void)
+{
+	return &det_owner;
+}
+
+void gw_detect_borrowed(void *arg)
+{
+	struct det *d = arg;
+	if (d->phase == DET_DONE)
+		return;
+	if (parse_port(d) < 0) {
+		gw_det_finish(d, 2);
+		return;
+	}
+	d->nlisten = gw_plan_listen(&d->po, d->lbauds);
+	const struct conf_pack *cfg = d->link ? gw_link_cfg(d->link) : NULL;
+	d->baud = cfg && cfg->baud ? cfg->baud : 9600;
+	if (!d->o->sweep && d->o->budget > 0)
+		ev_timer_start(d->loop, &d->budget);
+	if (d->link && gw_link_is_up(d->link))
+		gw_det_listen_start(d); /* else when it comes up */
+}
+
+void gw_detect_stop(struct gw_detect *g, const char *why)
+{
+	struct det *d = &g->d;
+	if (d->phase == DET_DONE)
+		return;
+	gw_det_say(d, "%s", why);
+	gw_det_finish(d, 1);
+}
+
+double gw_detect_progress(const struct gw_detect *g)
+{
+	const struct det *d = &g->d;
+	if (d->phase == DET_DONE)
+		return 1.0;
+	double p = 0;
+	if (d->o->budget > 0 && !d->o->sweep)
+		p = (ev_now(d->loop) - d->t0) / d->o->budget;
+	if (d->nplan)
+		p = p > (double)d->pi / (double)d->nplan ? p : (double)d->pi / (double)d->nplan;
+	return p < 0.99 ? p : 0.99;
+}
+
+bool gw_detect_lost_link(const struct gw_detect *g)
+{
+	return g->d.borrowed && !g->d.link;
+}
+
+bool gw_detect_found(const struct gw_detect *g, int i, struct gw_detect_found *f)
+{
+	return gw_det_found_info(&g->d, i, f);
+}
+
+void gw_detect_free(struct gw_detect *g)
+{
+	if (!g)
+		return;
+	struct det *d = &g->d;
+	ev_timer_stop(d->loop, &d->timer);
+	ev_timer_stop(d->loop, &d->budget);
+	ev_idle_stop(d->loop, &d->settle);
+	if (!d->borrowed)
+		gw_link_free(d->link);
+	gw_resolver_free(d->own_resolver);
+	free(d->plan);
+	free(g);
+}
+
+/* ---- the tool ---- */
+
+static void tool_done(void *arg, int rc)
+{
+	(void)rc;
+	struct det *d = arg;
+	ev_break(d->loop, EVBREAK_ALL);
 }
 
 int gw_detect(struct ev_loop *loop, const struct gw_detect_opts *o, FILE *out, FILE *err)
 {
-	struct det *d = calloc(1, sizeof(*d));
-	if (!d) {
+	struct gw_detect *g = gw_detect_new(loop, o, out, err, tool_done, NULL);
+	if (!g) {
 		fprintf(err, "bmsgw: out of memory\n");
 		return 2;
 	}
-	d->loop = loop;
-	d->o = o;
-	d->out = out;
-	d->err = err;
-	d->rc = 2;
-	ev_now_update(loop);
-	d->t0 = d->quiet_from = ev_now(loop);
-	if (parse_port(d) == 0 && (d->port.is_tcp || !port_held(d)) && open_link(d) == 0) {
-		watch(d);
-		gw_link_open(d->link); /* up (or down) now or from the loop */
-		if (d->phase != DET_DONE)
-			ev_run(loop, 0);
-		ev_signal_stop(loop, &d->sigint);
-		ev_signal_stop(loop, &d->sigterm);
-		ev_timer_stop(loop, &d->timer);
-		ev_timer_stop(loop, &d->budget);
-	}
-	gw_link_free(d->link);
-	gw_resolver_free(d->env.resolver);
-	free(d->plan);
+	struct det *d = &g->d;
+	d->done_arg = d;
+	struct gw_link_env env = { .loop = loop };
+	ev_signal_init(&d->sigint, signal_cb, SIGINT);
+	ev_signal_init(&d->sigterm, signal_cb, SIGTERM);
+	d->sigint.data = d->sigterm.data = d;
+	ev_signal_start(loop, &d->sigint);
+	ev_signal_start(loop, &d->sigterm);
+	gw_detect_open(g, &env);
+	if (d->phase != DET_DONE)
+		ev_run(loop, 0);
+	ev_signal_stop(loop, &d->sigint);
+	ev_signal_stop(loop, &d->sigterm);
 	int rc = d->rc;
-	free(d);
+	gw_detect_free(g);
 	return rc;
 }

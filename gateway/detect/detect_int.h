@@ -68,11 +68,17 @@ enum det_phase { DET_OPEN, DET_LISTEN, DET_GAP, DET_SEND, DET_WAIT, DET_DONE };
 
 struct det {
 	struct ev_loop *loop;
-	const struct gw_detect_opts *o;
+	const struct gw_detect_opts *o; /* &opts */
+	struct gw_detect_opts opts;     /* a copy, its port in port_name */
+	char port_name[CONF_PORT_MAX];
+	gw_detect_done_cb *done;        /* the end (detect.h) */
+	void *done_arg;
+	bool borrowed;                  /* the link is lent by a bus of the daemon's */
 	FILE *out, *err;
 	struct gw_plan_opts po;
 	struct conf_pack port;          /* the port, parsed as the `port` key */
 	struct gw_link_env env;
+	struct gw_resolver *own_resolver; /* a TCP port's, when env had none */
 	struct gw_link *link;
 	ev_timer timer;                 /* the listening window, the gap, the wait */
 	ev_timer budget;
@@ -117,10 +123,20 @@ struct det {
 	struct gw_found found[GW_FOUND_MAX];
 	int nfound;
 	unsigned sent;
+	/* The phases' starts (detect.c sets them): a phase that ends starts
+	 * the next through these, so that listen.c and probing.c never call
+	 * each other. */
+	void (*start_listening)(struct det *d);
+	void (*start_probing)(struct det *d);
 };
 
-/* detect.c */
-double gw_det_now(const struct det *d);
+/* The detector's clock: seconds since it started. */
+static inline double gw_det_now(const struct det *d)
+{
+	return ev_now(d->loop) - d->t0;
+}
+
+/* run.c */
 void gw_det_timer(struct det *d, double after);
 void gw_det_finish(struct det *d, int rc);
 int gw_det_set_baud(struct det *d, int baud);
@@ -135,7 +151,7 @@ int gw_det_master(struct det *d, int baud);
 /* The verdict: 0 packs named (listen sections), 2 a master without answers,
  * -1 no master of a listening protocol (say what was heard instead). */
 int gw_det_master_end(struct det *d, int baud);
-/* probe.c */
+/* probing.c */
 void gw_det_probe_start(struct det *d);
 void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n);
 void gw_det_probe_timer(struct det *d);
@@ -151,5 +167,7 @@ struct gw_found *gw_det_add_found(struct det *d, const struct bms_driver *drv, i
  * address, or answering from it)? */
 bool gw_det_found_at(const struct det *d, const struct bms_driver *drv, int baud, uint8_t address);
 void gw_det_sections(struct det *d);
+/* Pack i found, as gw_detect_found() tells it. */
+bool gw_det_found_info(const struct det *d, int i, struct gw_detect_found *out);
 
 #endif

@@ -184,6 +184,6 @@ void gw_det_listen_end(struct det *d)
 			      "DETECTING A BMS)", d->foreign_baud);
 		gw_det_finish(d, 2);
 	} else {
-		gw_det_probe_start(d);
+		d->start_probing(d);
 	}
 }

@@ -174,7 +174,7 @@ static bool stop_if_foreign(struct det *d, const uint8_t *p, size_t n)
 	for (int i = 0; i < d->nlisten; i++)
 		if (d->lbauds[i] == d->baud)
 			d->li = i;
-	gw_det_listen_start(d);
+	d->start_listening(d);
 	return true;
 }
 

@@ -168,3 +168,19 @@ void gw_det_sections(struct det *d)
 			      "another address), --baud N (another rate); on RS485 check the adapter's A and B",
 			   gw_det_now(d), d->sent);
 }
+
+bool gw_det_found_info(const struct det *d, int i, struct gw_detect_found *out)
+{
+	if (i < 0 || i >= d->nfound)
+		return false;
+	const struct gw_found *f = &d->found[i];
+	memset(out, 0, sizeof(*out));
+	section_name(d, i, out->name, sizeof(out->name));
+	out->protocol = f->drv->name;
+	out->baud = d->port.is_tcp ? 0 : f->baud;
+	out->address = f->drv->max_address != 0 || f->listen ? f->address : -1;
+	out->address_any = f->any;
+	out->listen = f->listen;
+	snprintf(out->what, sizeof(out->what), "%s", f->what);
+	return true;
+}

@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/run.c - the detector's run as its phases share it: its
- * clock, its one timer, the port's baud rate, and its end (the sections
- * said, the loop left).  The phases (listen.c, probing.c) call these and
- * detect.c dispatches the link's and the timer's events to them, so that
- * no phase calls back into the file that calls it.
+ * one timer, the port's baud rate, and its end (the sections said, the
+ * loop left; its clock is gw_det_now() of detect_int.h).  The phases
+ * (listen.c, probing.c) call these, start each other through the
+ * detector's start_listening / start_probing, and detect.c dispatches the
+ * link's and the timer's events to them, so that no phase calls back into
+ * the file that calls it.  The end tells the detector's owner (the tool's
+ * loop ends, the daemon's job is done).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "detect_int.h"
-
-double gw_det_now(const struct det *d)
-{
-	return ev_now(d->loop) - d->t0;
-}
 
 void gw_det_timer(struct det *d, double after)
 {
@@ -45,6 +43,12 @@ void gw_det_finish(struct det *d, int rc)
 	ev_timer_stop(d->loop, &d->budget);
 	ev_idle_stop(d->loop, &d->settle);
 	d->rc = d->nfound ? 0 : rc;
+	if (d->borrowed && d->link) {
+		/* the lender's wire at its own rate again */
+		const struct conf_pack *cfg = gw_link_cfg(d->link);
+		if (cfg && !cfg->is_tcp && cfg->baud && d->baud != cfg->baud)
+			gw_link_set_baud(d->link, cfg->baud);
+	}
 	gw_det_sections(d);
-	ev_break(d->loop, EVBREAK_ALL);
+	d->done(d->done_arg, d->rc);
 }

@@ -34,7 +34,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 #include "discovery.h"
-#include "../model/capacity.h"
+#include "../engine/capacity.h"
 #include "../model/json.h"
 
 #ifndef BMSGW_VERSION
@@ -380,7 +380,7 @@ static bool unit_counts(const struct unit *u)
 }
 
 /* What a pack carries: its driver's values, and the capacities the one
- * rule gives it (model/capacity.h: a configured [soc] capacity, remaining
+ * rule gives it (engine/capacity.h: a configured [soc] capacity, remaining
  * over SOC); any other unit everything. */
 static uint32_t unit_provides(const struct unit *u)
 {
@@ -441,7 +441,7 @@ static void unit_configs(const struct unit *u, unsigned ncells, unsigned ntemps)
 		snprintf(field, sizeof(field), "cells_mv[%u]", n - 1);
 		config(u, &cell, key, name, field, m->cells == CONF_CELLS_ENABLED);
 		if (u->c->health.enabled && (provides & BMS_HAS_CURRENT)) {
-			/* the estimate (model/health.h), beside what a BMS measures itself */
+			/* the estimate (engine/health.h), beside what a BMS measures itself */
 			snprintf(key, sizeof(key), "cell_ir_%02u", n);
 			snprintf(name, sizeof(name), "Cell %02u IR (estimated)", n);
 			snprintf(field, sizeof(field), "cells_ir_mohm[%u]", n - 1);
@@ -491,7 +491,7 @@ static void bms_setting_configs(const struct unit *u, uint64_t can)
 	}
 }
 
-/* The charge settings (gateway/model/settings.h) as entities: a number
+/* The charge settings (gateway/engine/settings.h) as entities: a number
  * each (a switch for force_charge), written on P/NAME/set/<setting>, read
  * from the state's settings.<setting>.value.  Keys start with set_ (ids
  * starting min_ / max_ are what Domoticz drops). */

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/bankstate.h"
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../model/strings_gw.h"
 #include "history_int.h"
 #include "../core/log.h"
 #include "../core/statedir.h"
@@ -179,27 +180,26 @@ static void sample_limits(const struct gw *gw, struct gw_hsample *s, const struc
 /* Each string of the bank ([bank] strings) as a unit of its own, named as
  * every output names it ("string1" ...): its values while every member is
  * fresh (the cells and sensors of all its members), its limits. */
-static void sample_strings(struct gw_history *h, int64_t ts, double now)
+static void sample_strings(struct gw_history *h, int64_t ts, const struct gw_bank_view *v)
 {
 	const struct gw *gw = h->gw;
-	for (int k = 0; gw->conf->bank.enabled && k < gw->conf->bank.nstrings; k++) {
-		struct gw_string_state st;
+	for (int k = 0; gw->conf->bank.enabled && k < v->nstrings; k++) {
+		const struct gw_string_state *st = &v->strings[k];
 		struct gw_hsample s;
 		char name[16];
-		gw_string_compute_at(gw, k, now, &st);
 		gw_string_name(k, name, sizeof(name));
-		gw_history_sample(&s, ts, name, st.fresh, &st.snap, NULL);
+		gw_history_sample(&s, ts, name, st->fresh, &st->snap, NULL);
 		s.have &= ~(uint32_t)(GW_HS_CELLS | GW_HS_TEMPS); /* the snapshot's are members' means */
-		if (st.fresh && st.cell_min_at.member) {
+		if (st->fresh && st->cell_min_at.member) {
 			s.have |= GW_HS_CELLS;
-			s.cell_min = st.cell_min_mv;
-			s.cell_max = st.cell_max_mv;
-			s.cell_delta = (float)(st.cell_max_mv - st.cell_min_mv);
+			s.cell_min = st->cell_min_mv;
+			s.cell_max = st->cell_max_mv;
+			s.cell_delta = (float)(st->cell_max_mv - st->cell_min_mv);
 		}
-		if (st.fresh && st.tmin_at.member) {
+		if (st->fresh && st->tmin_at.member) {
 			s.have |= GW_HS_TEMPS;
-			s.temp_min = st.tmin_c;
-			s.temp_max = st.tmax_c;
+			s.temp_min = st->tmin_c;
+			s.temp_max = st->tmax_c;
 		}
 		sample_limits(gw, &s, &gw->string_lim[k]);
 		enqueue(h, &s);
@@ -214,11 +214,9 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 	struct gw *gw = h->gw;
 	int64_t ts = (int64_t)floor(ev_now(loop) + 0.5);
 	struct gw_hsample s;
-	struct gw_bank_state bs;
 	struct gw_soc_out so;
 	double now = gw_mono();
-	if (gw->conf->bank.enabled)
-		gw_bank_compute(gw, &bs); /* before the worker is held up */
+	const struct gw_bank_view *v = gw_bank_at(gw, now); /* before the worker is held up */
 	pthread_mutex_lock(&h->mu);
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
@@ -232,13 +230,13 @@ static void sample_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 		enqueue(h, &s);
 	}
 	if (gw->conf->bank.enabled) {
-		gw_history_sample(&s, ts, "bank", bs.online > 0, &bs.snap, &bs);
-		gw_soc_bank_out(gw, now, &so);
+		gw_history_sample(&s, ts, "bank", v->bank.online > 0, &v->bank.snap, &v->bank);
+		gw_bank_counted(v, now, &so);
 		sample_socs(&s, &so);
 		sample_limits(gw, &s, &gw->bank_lim);
 		enqueue(h, &s);
 	}
-	sample_strings(h, ts, now);
+	sample_strings(h, ts, v);
 	trim_queue(h);
 	pthread_cond_signal(&h->cond);
 	pthread_mutex_unlock(&h->mu);

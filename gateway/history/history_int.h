@@ -7,7 +7,8 @@
  *	sample.c   the pure parts: the sample of a snapshot, times, durations
  *	store.c    the worker thread: SQLite, batches, folding, retention,
  *	           a corrupt database, a full disk
- *	query.c    answers: chart buckets, CSV chunks, --history-csv
+ *	query.c    answers: chart buckets, CSV chunks, past samples
+ *	export.c   --history-csv: the file read-only, in query.c's CSV chunks
  *	cells.c    every cell's voltage: the BLOB of a row, its SQL functions
  *
  * Schema (user_version 3; a version 1 database gains soc_bms and
@@ -161,7 +162,7 @@ void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s);
  * rows of GW_HISTORY_FOLD seconds, every unit, in one transaction.  SQLite code. */
 int gw_hist_fold(sqlite3 *db, int64_t lo, int64_t hi);
 
-/* ---- query.c (run by the worker, or by --history-csv) ---- */
+/* ---- query.c (run by the worker, or by export.c's --history-csv) ---- */
 
 /* One CSV chunk of unit id `unit` (named `name`) into r: with every
  * cell's column when the range has cells.  SQLite code. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/history/replay.c - bmsgw --soc-replay FILE.csv: the estimator of
- * model/soc.h over a history CSV, row by row, as the daemon runs it poll
+ * engine/soc.h over a history CSV, row by row, as the daemon runs it poll
  * by poll, so that a user sees what the count would have said over last
  * month, and long simulated traces test it in seconds.
  *
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../model/soc.h"
+#include "../engine/soc.h"
 
 #define MEDIAN_ROWS 1000
 
@@ -66,6 +66,7 @@ static void print_events(FILE *o, const struct gw_soc_ev *ev)
 	EV_WORD(GW_SOC_EV_EMPTY, "empty")
 	EV_WORD(GW_SOC_EV_REST, "rest=%.1f", ev->rest_soc)
 	EV_WORD(GW_SOC_EV_KNEE, "knee=%.1f", ev->knee_from)
+	EV_WORD(GW_SOC_EV_LIGHT, "light=%.1f>%.1f", ev->light_from, ev->light_to)
 #undef EV_WORD
 }
 
@@ -213,8 +214,8 @@ int gw_soc_replay(FILE *in, const char *name, const struct conf_soc *c, double s
 	}
 	struct gw_soc_out o;
 	gw_soc_output(&r.s, c, NAN, r.last_t, &o);
-	fprintf(out, "# full %u, empty %u, rest %u, knee %u, capacity samples %u, capacity %.1f\n", o.full_points,
-		o.empty_points, o.rest_points, o.knee_points, o.capacity_samples,
+	fprintf(out, "# full %u, empty %u, rest %u, knee %u, light %u, capacity samples %u, capacity %.1f\n",
+		o.full_points, o.empty_points, o.rest_points, o.knee_points, o.light_points, o.capacity_samples,
 		isfinite(o.capacity_ah) ? o.capacity_ah : 0.0);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/history/replay.h - bmsgw --soc-replay: the SOC estimator
- * (model/soc.h) over a history CSV, the format --history-csv and the
+ * (engine/soc.h) over a history CSV, the format --history-csv and the
  * status page export (design 17, "Replay").
  *
  * hcsv.c reads the CSV: pure, a line of text in, a row out, every field

@@ -20,8 +20,9 @@
 #include "../core/jsonw.h"
 #include "../core/log.h"
 #include "../core/prom.h"
+#include "../model/bankstate.h"
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../model/strings_gw.h"
 #include "influx.h"
 #include "influx_int.h"
 #include "line.h"
@@ -112,8 +113,8 @@ static const void *influx_held(void *st, enum conf_sect s, const char *name)
 	return s == CONF_SEC_INFLUX && ix->push ? &ix->push->cfg : NULL;
 }
 
-/* One unit's point queued, if it has a field. */
-static void point(struct ix_push *p, const char *site, const char *unit, const struct bms_snapshot *s,
+/* One unit's point handed to put, if it has a field. */
+static void point(ix_put_fn put, void *arg, const char *site, const char *unit, const struct bms_snapshot *s,
 		  const struct reg_bank *rb, long long t)
 {
 	char buf[IX_LINE_MAX];
@@ -122,45 +123,45 @@ static void point(struct ix_push *p, const char *site, const char *unit, const s
 	ix_line_snapshot(&l, s, rb);
 	size_t n = ix_line_end(&l, t);
 	if (n)
-		ix_push_queue(p, buf, n);
+		put(arg, buf, n);
 }
 
 /* Each string of the bank ([bank] strings) whose every member is fresh:
  * unit=string1 ... (gw_string_name), its cells' statistics across its
  * members. */
-static void sample_strings(struct gw_influx *ix, const char *site, double now, long long t)
+static void sample_strings(const struct gw_bank_view *v, const char *site, long long t, ix_put_fn put, void *arg)
 {
-	static struct gw_string_state ss; /* large: one tick at a time on the loop */
-	struct gw *gw = ix->gw;
 	char name[32];
-	for (int s = 0; s < gw->conf->bank.nstrings; s++) {
-		gw_string_compute_at(gw, s, now, &ss);
-		if (!ss.fresh)
+	for (int s = 0; s < v->nstrings; s++) {
+		const struct gw_string_state *ss = &v->strings[s];
+		if (!ss->fresh)
 			continue;
-		struct reg_bank rb = { .have_cells = ss.cell_min_at.member != 0, .min_mv = ss.cell_min_mv,
-				       .max_mv = ss.cell_max_mv, .avg_mv = ss.cell_avg_mv, .no_avg = ss.cell_ext };
+		struct reg_bank rb = { .have_cells = ss->cell_min_at.member != 0, .min_mv = ss->cell_min_mv,
+				       .max_mv = ss->cell_max_mv, .avg_mv = ss->cell_avg_mv, .no_avg = ss->cell_ext };
 		gw_string_name(s, name, sizeof(name));
-		point(ix->push, site, name, &ss.snap, &rb, t);
+		point(put, arg, site, name, &ss->snap, &rb, t);
 	}
 }
 
-/* Every fresh unit's point at monotonic time now, stamped t. */
-static void sample(struct gw_influx *ix, double now, long long t)
+void ix_sample(const struct gw *gw, double now, long long t, ix_put_fn put, void *arg)
 {
-	static struct gw_bank_state bs; /* large: one tick at a time on the loop */
-	struct gw *gw = ix->gw;
 	const char *site = gw->conf->gw.site;
 	for (int i = 0; i < gw->npacks; i++) {
 		const struct gw_pack *p = gw->packs[i];
 		if (p->have_data && gw_pack_online_at(gw, p, now))
-			point(ix->push, site, p->cfg->name, &p->snap, NULL, t);
+			point(put, arg, site, p->cfg->name, &p->snap, NULL, t);
 	}
 	if (!gw->conf->bank.enabled)
 		return;
-	gw_bank_compute_at(gw, now, &bs);
-	if (bs.online > 0)
-		point(ix->push, site, "bank", &bs.snap, &bs.rb, t);
-	sample_strings(ix, site, now, t);
+	const struct gw_bank_view *v = gw_bank_at(gw, now);
+	if (v->bank.online > 0)
+		point(put, arg, site, "bank", &v->bank.snap, &v->bank.rb, t);
+	sample_strings(v, site, t, put, arg);
+}
+
+static void queue_put(void *arg, const char *line, size_t n)
+{
+	ix_push_queue(arg, line, n);
 }
 
 static void influx_tick(void *st, double now)
@@ -170,7 +171,7 @@ static void influx_tick(void *st, double now)
 		return;
 	long long t;
 	if (ix_sched_due(&ix->sched, now, gw_wall(), ix->push->cfg.interval, &t))
-		sample(ix, now, t);
+		ix_sample(ix->gw, now, t, queue_put, ix->push);
 	ix_push_kick(ix->push);
 }
 

@@ -20,6 +20,7 @@
 #include "../../conf/conf.h"
 #include "../core/retry.h"
 
+struct gw;
 struct gw_curlev;
 
 struct ix_push {
@@ -46,6 +47,13 @@ struct ix_push {
 	double last_success;           /* wall clock, 0 = never */
 	char last_error[256];
 };
+
+/* influx.c: every fresh unit's point at monotonic time now, stamped t (each
+ * pack, the bank and its strings from the model's one state of them,
+ * model/bankstate.h), each line (n bytes, its newline included) handed to
+ * put; the tick queues them. */
+typedef void (*ix_put_fn)(void *arg, const char *line, size_t n);
+void ix_sample(const struct gw *gw, double now, long long t, ix_put_fn put, void *arg);
 
 /* push.c: a pusher for section c on loop (NULL: out of memory or no
  * libcurl), and its end (the POST under way abandoned, the queue freed). */

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../model/bankstate.h"
 #include "invout.h"
 
 static void fill_state(struct inv_battery *b, const struct bms_snapshot *s)
@@ -165,31 +166,30 @@ static void bank_series(const struct gw *gw, double now, struct inv_battery *b)
  * member a communication warning). */
 static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
 {
-	struct gw_bank_state bs;
-	gw_bank_compute_at(gw, now, &bs);
+	const struct gw_bank_state *bs = &gw_bank_at(gw, now)->bank;
 	const struct gw_limits *l = &gw->bank_lim;
-	fill_state(b, &bs.snap);
-	fill_temps(b, &bs.snap, 0);
-	if (bs.tmin.pack) {
-		b->temp_min_c = bs.tmin.c;
-		b->temp_max_c = bs.tmax.c;
-		b->temp_min_at = (struct inv_where){ bs.tmin.pack, bs.tmin.index };
-		b->temp_max_at = (struct inv_where){ bs.tmax.pack, bs.tmax.index };
+	fill_state(b, &bs->snap);
+	fill_temps(b, &bs->snap, 0);
+	if (bs->tmin.pack) {
+		b->temp_min_c = bs->tmin.c;
+		b->temp_max_c = bs->tmax.c;
+		b->temp_min_at = (struct inv_where){ bs->tmin.pack, bs->tmin.index };
+		b->temp_max_at = (struct inv_where){ bs->tmax.pack, bs->tmax.index };
 		b->present |= INV_HAS_TEMP_MINMAX;
 	}
-	if (bs.rb.have_cells) {
-		b->cell_min_mv = bs.rb.min_mv;
-		b->cell_max_mv = bs.rb.max_mv;
-		b->cell_min_at = (struct inv_where){ bs.rb.min_pack, bs.rb.min_cell };
-		b->cell_max_at = (struct inv_where){ bs.rb.max_pack, bs.rb.max_cell };
+	if (bs->rb.have_cells) {
+		b->cell_min_mv = bs->rb.min_mv;
+		b->cell_max_mv = bs->rb.max_mv;
+		b->cell_min_at = (struct inv_where){ bs->rb.min_pack, bs->rb.min_cell };
+		b->cell_max_at = (struct inv_where){ bs->rb.max_pack, bs->rb.max_cell };
 		b->present |= INV_HAS_CELL_MINMAX;
 	}
-	b->protect = bs.protect;
-	b->warn = bs.warn | (l->member_stale ? BMS_AL_COMM : 0);
+	b->protect = bs->protect;
+	b->warn = bs->warn | (l->member_stale ? BMS_AL_COMM : 0);
 	gw_limits_bank_alarm_levels(l, &b->protect, &b->warn);
 	b->present |= INV_HAS_ALARMS;
-	/* a balancer unit is no pack: not counted, never offline (model/banksoc.h) */
-	b->packs_offline = bs.missing;
+	/* a balancer unit is no pack: not counted, never offline (engine/banksoc.h) */
+	b->packs_offline = bs->missing;
 	const struct conf_bank *cb = &gw->conf->bank;
 	for (int k = 0; k < cb->npacks; k++) {
 		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
@@ -201,7 +201,7 @@ static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
 	}
 	bank_series(gw, now, b);
 	fill_limits(b, l);
-	return bs.online > 0 && !l->failsafe;
+	return bs->online > 0 && !l->failsafe;
 }
 
 static bool pack_source(const struct gw *gw, int idx, double now, struct inv_battery *b)

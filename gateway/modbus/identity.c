@@ -4,8 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "../model/limits.h"
-#include "../model/strings.h"
+#include "../model/bankstate.h"
+#include "../engine/limits.h"
+#include "../model/strings_gw.h"
 #include "identity.h"
 
 #ifndef BMSGW_VERSION
@@ -104,13 +105,12 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 }
 
 /* With [bank] strings: 803's strings are the bank's strings of packs in
- * series, each its members' modules (model/strings.h); n of them. */
-static void bank_strings(const struct gw *gw, double now, struct gw_ss_scratch *sc, int n)
+ * series, each its members' modules (engine/strings.h); n of them. */
+static void bank_strings(const struct gw_bank_view *v, struct gw_ss_scratch *sc, int n)
 {
 	for (int s = 0; s < n; s++) {
-		const struct gw_string_state *st = &sc->strings[s];
+		const struct gw_string_state *st = &v->strings[s];
 		struct ss_series *r = &sc->series[s];
-		gw_string_compute_at(gw, s, now, &sc->strings[s]);
 		memset(r, 0, sizeof(*r));
 		r->nmod = (uint16_t)st->n;
 		r->ncells = st->cells;
@@ -130,7 +130,7 @@ static void bank_strings(const struct gw *gw, double now, struct gw_ss_scratch *
 	}
 }
 
-/* A pack's alarms by level (model/limits.h); the BMS's own protection
+/* A pack's alarms by level (engine/limits.h); the BMS's own protection
  * flag is a protection too. */
 static void pack_levels(const struct gw_pack *p, uint32_t *protect, uint32_t *warn)
 {
@@ -180,21 +180,21 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 		sc->packs[k].series = NULL;
 		pack_levels(p, &sc->packs[k].protect, &sc->packs[k].warn);
 	}
-	int ns = b->nstrings < SS_MAX_PACKS ? b->nstrings : SS_MAX_PACKS;
-	bank_strings(gw, now, sc, ns);
-	/* the bank as every output has it: its SOC and capacities by the one
-	 * rule (model/banksoc.h), not a sum of its own */
-	gw_bank_compute_at(gw, now, &sc->bank);
+	/* the bank as every output has it (model/bankstate.h): its SOC and
+	 * capacities by the one rule (engine/banksoc.h), not a sum of its own */
+	const struct gw_bank_view *v = gw_bank_at(gw, now);
+	int ns = v->nstrings < SS_MAX_PACKS ? v->nstrings : SS_MAX_PACKS;
+	bank_strings(v, sc, ns);
 	su->name = "bank";
 	su->protocol = "bank";
-	su->snap = sc->bank.online ? &sc->bank.snap : NULL;
-	su->fresh = sc->bank.online > 0;
+	su->snap = v->bank.online ? &v->bank.snap : NULL;
+	su->fresh = v->bank.online > 0;
 	/* a balancer unit gone stale is no pack missing */
 	for (int k = 0; k < n; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		su->comm_warning = su->comm_warning || (gw_pack_stale_at(gw, p, now) && !gw_pack_is_balancer(p));
 	}
-	bank_levels(gw, &sc->bank, su);
+	bank_levels(gw, &v->bank, su);
 	su->npacks = b->nstrings ? ns : n;
 	su->packs = sc->packs;
 	sunspec_limits(gw, u, su->npacks, su);

@@ -8,7 +8,7 @@
 #define GATEWAY_MODBUS_IDENTITY_H
 
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../engine/strings.h"
 #include "mbident.h"
 #include "sunspec.h"
 
@@ -24,11 +24,10 @@ int gw_unit_id(const struct gw *gw, const struct gw_unit *u);
  * reload. */
 void gw_unit_ident(const struct gw *gw, const struct gw_unit *u, double now, struct mbid_identity *id);
 
-/* What su points at: the bank's packs and aggregate. */
+/* What su points at besides the bank's state (model/bankstate.h): the
+ * bank's packs, or its strings as series. */
 struct gw_ss_scratch {
 	struct ss_pack packs[SS_MAX_PACKS];
-	struct gw_bank_state bank;
-	struct gw_string_state strings[SS_MAX_PACKS]; /* [bank] strings: each string */
 	struct ss_series series[SS_MAX_PACKS];
 };
 

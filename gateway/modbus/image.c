@@ -2,12 +2,13 @@
 /* gateway/modbus/image.c - what each Modbus unit id serves: a pack's image
  * (its last complete snapshot, encoded when the poll completed, plus live
  * status: freshness, counters, energy, MOSFET commands, charge limits) or
- * the bank's (aggregated now from the fresh packs), and the images the
- * servers send, cached (see image.h). */
+ * the bank's (the model's one state of it, model/bankstate.h), and the
+ * images the servers send, cached (see image.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../model/bankstate.h"
 #include "../poll/control.h"
 #include "image.h"
 
@@ -42,16 +43,9 @@ static uint32_t pack_age(const struct gw_pack *p, double now)
 }
 
 /* The bank's data is as old as its freshest pack. */
-static uint32_t bank_age(const struct gw *gw, double now)
+static uint32_t bank_age(const struct gw_bank_view *v, double now)
 {
-	const struct conf_bank *b = &gw->conf->bank;
-	double age = 65535;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (p->have_data && now - p->last_good < age)
-			age = now - p->last_good;
-	}
-	return age_s(age);
+	return age_s(v->newest >= 0 && now - v->newest < 65535 ? now - v->newest : 65535);
 }
 
 /* The limit registers of a unit: its limits, or, when it is not fresh at
@@ -120,7 +114,7 @@ static void status_soc(const struct gw_soc_out *o, struct reg_status *st)
 	st->soc_empty_points = (uint16_t)o->empty_points;
 }
 
-/* The charge settings in force (model/settings.h), as registers 150-160 show them. */
+/* The charge settings in force (engine/settings.h), as registers 150-160 show them. */
 static void status_settings(const struct gw *gw, const struct gw_unit *u, struct reg_status *st)
 {
 	const struct gw_settings *set = gw_unit_settings(gw, u);
@@ -164,14 +158,13 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, double now,
 
 static void bank_image(const struct gw *gw, double now, const struct local *lt, uint16_t regs[REG_MAP_SIZE])
 {
-	struct gw_bank_state bs;
+	const struct gw_bank_view *v = gw_bank_at(gw, now);
+	const struct gw_bank_state *bs = &v->bank;
 	struct reg_status st = {0};
 	const struct conf_bank *b = &gw->conf->bank;
-	gw_bank_compute_at(gw, now, &bs);
-	reg_encode_bank(bs.online ? &bs.snap : NULL, &bs.rb, gw->conf->gw.float_order,
-			regs);
+	reg_encode_bank(bs->online ? &bs->snap : NULL, &bs->rb, gw->conf->gw.float_order, regs);
 	common_status(gw, now, lt, &st);
-	st.online = st.have_data = bs.online > 0;
+	st.online = st.have_data = bs->online > 0;
 	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		st.good_polls += p->good_polls;
@@ -187,20 +180,22 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 			st.wire_timeouts += ws->timeouts;
 		}
 	}
-	st.age_s = bank_age(gw, now);
+	st.age_s = bank_age(v, now);
 	st.protocol_id = 0;
 	st.energy_in_kwh = gw->bank_energy.in_kwh;
 	st.energy_out_kwh = gw->bank_energy.out_kwh;
-	st.packs_online = bs.online;
-	st.packs_configured = bs.configured;
-	st.online_mask = bs.online_mask;
-	st.degraded = bs.missing || bs.rb.deviation; /* a balancer unit gone stale is no pack missing */
+	st.packs_online = bs->online;
+	st.packs_configured = bs->configured;
+	st.online_mask = bs->online_mask;
+	st.degraded = bs->missing || bs->rb.deviation; /* a balancer unit gone stale is no pack missing */
 	struct limit_words lw;
-	limit_words(gw, &gw->bank_lim, bs.online > 0, &lw);
+	limit_words(gw, &gw->bank_lim, bs->online > 0, &lw);
 	status_limits(&lw, &st);
-	status_soc(&bs.soc.counted, &st);
+	struct gw_soc_out so;
+	gw_bank_counted(v, now, &so);
+	status_soc(&so, &st);
 	status_settings(gw, &(struct gw_unit){ .bank = true }, &st);
-	reg_encode_status(&st, bs.alarms, regs);
+	reg_encode_status(&st, bs->alarms, regs);
 }
 
 void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[REG_MAP_SIZE])
@@ -222,8 +217,9 @@ void gw_unit_image(const struct gw *gw, const struct gw_unit *u, uint16_t regs[R
  * image is encoded again only when the key differs.  Time shows as the
  * heartbeat, the age and freshness (so a pack that went stale a moment ago
  * is never served as fresh), the local day and time zone (localtime once a
- * second of time()).  New data shows as a new good-poll count, a reload as
- * a new count of reloads or another configuration.  The bank's counters are
+ * second of time()).  New data shows as a new good-poll count (the bank's
+ * as a new generation of its state), a reload as a new count of reloads or
+ * another configuration.  The bank's counters are
  * summed over its packs without folding shared buses: counters only grow
  * between reloads, so a sum changes whenever one of them does.  Should a
  * change ever escape the key, the heartbeat still renews the image every
@@ -232,6 +228,7 @@ struct image_key {
 	const void *unit;              /* the pack; NULL for the bank */
 	const struct conf *conf;
 	unsigned long reloads;
+	uint64_t bank_gen;             /* the bank's state (model/bankstate.h); 0 for a pack */
 	double energy_in, energy_out;
 	uint64_t online;               /* pack: fresh; bank: bit k = bank pack k fresh */
 	bool have_data;
@@ -247,7 +244,7 @@ struct image_key {
 
 static bool key_equal(const struct image_key *a, const struct image_key *b)
 {
-	return a->unit == b->unit && a->conf == b->conf && a->reloads == b->reloads &&
+	return a->unit == b->unit && a->conf == b->conf && a->reloads == b->reloads && a->bank_gen == b->bank_gen &&
 	       a->energy_in == b->energy_in && a->energy_out == b->energy_out && a->online == b->online &&
 	       a->have_data == b->have_data && a->heartbeat == b->heartbeat && a->age_s == b->age_s &&
 	       a->good_polls == b->good_polls && a->failed_polls == b->failed_polls &&
@@ -286,19 +283,20 @@ static void pack_key(const struct gw *gw, const struct gw_pack *p, double now, s
 static void bank_key(const struct gw *gw, double now, struct image_key *k)
 {
 	const struct conf_bank *b = &gw->conf->bank;
+	const struct gw_bank_view *v = gw_bank_at(gw, now);
 	k->unit = NULL;
+	k->bank_gen = v->gen; /* its members' polls and freshness */
+	k->online = v->bank.online_mask;
 	for (int i = 0; i < b->npacks; i++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[i]];
-		if (gw_pack_online_at(gw, p, now))
-			k->online |= (uint64_t)1 << (i & 63);
 		k->good_polls += p->good_polls;
 		k->failed_polls += p->failed_polls;
 		key_wire(k, p);
 	}
-	k->age_s = bank_age(gw, now);
+	k->age_s = bank_age(v, now);
 	k->energy_in = gw->bank_energy.in_kwh;
 	k->energy_out = gw->bank_energy.out_kwh;
-	limit_words(gw, &gw->bank_lim, gw_unit_online_at(gw, &(struct gw_unit){ .bank = true }, now), &k->lim);
+	limit_words(gw, &gw->bank_lim, v->bank.online > 0, &k->lim);
 	memcpy(k->settings, gw_unit_settings(gw, &(struct gw_unit){ .bank = true })->v, sizeof(k->settings));
 }
 

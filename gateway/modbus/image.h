@@ -2,8 +2,8 @@
 /* gateway/modbus/image.h - the register map of a unit as the Modbus
  * servers and the upstream pushers serve it (image.c): a pack's last
  * complete snapshot, encoded when its poll completed (model/pack.c), with
- * its live status, or the bank's, aggregated now from its fresh packs
- * (register-map.md). */
+ * its live status, or the bank's, the model's one state of it aggregated
+ * from its fresh packs (model/bankstate.h; register-map.md). */
 #ifndef GATEWAY_MODBUS_IMAGE_H
 #define GATEWAY_MODBUS_IMAGE_H
 

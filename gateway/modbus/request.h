@@ -60,7 +60,7 @@ struct gw_screen {
 	bool on[2];      /* ... and to what */
 	const char *why; /* a write refused here: the reason, for the log */
 	bool settings;   /* a write into the charge settings (served or refused): gw_request_control() */
-	int set_first, set_n;            /* ... its values: ids (model/settings.h) ... */
+	int set_first, set_n;            /* ... its values: ids (engine/settings.h) ... */
 	uint32_t set_v[GW_SET_COUNT];    /* ... and values */
 };
 

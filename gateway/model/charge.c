@@ -4,7 +4,7 @@
  * stepped at every good poll and once a second, a stale pack fail-safe
  * within the second, a change of mode, of a reason, of a bank member's
  * freshness or of limit_exceeded logged once; and each unit's runtime
- * charge settings (model/settings.h): written here, their leases and ends
+ * charge settings (engine/settings.h): written here, their leases and ends
  * run out here, each change and expiry logged with who made it, kept in
  * the state file (records "set NAME ..." and "setbank ...").
  */
@@ -15,9 +15,10 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "bankstate.h"
 #include "gw.h"
 #include "statefile.h"
-#include "strings.h"
+#include "strings_gw.h"
 
 /* A day's worth of seconds: the last full charge is saved this finely. */
 #define FULL_SAVE_S 3600
@@ -119,7 +120,7 @@ static void expire(struct gw *gw, const char *unit, struct gw_settings *set, dou
 }
 
 /* Pack p's cells may not be held to [limits]' cell rules: they do not fit
- * its chemistry (model/chemfit.h), or its chemistry is not [limits]' (the
+ * its chemistry (engine/chemfit.h), or its chemistry is not [limits]' (the
  * one cell table every pack is held to; conf/warnings.c says so). */
 static bool unfit(const struct gw *gw, const struct gw_pack *p)
 {
@@ -277,9 +278,7 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 	const struct conf_limits *cfg = &gw->conf->limits;
 	struct gw_lim_member m[CONF_MAX_PACKS];
 	int n = bank_members(gw, now, m);
-	struct gw_bank_state bs;
-	gw_bank_compute_at(gw, now, &bs);
-	const struct bms_snapshot *s = &bs.snap;
+	const struct bms_snapshot *s = &gw_bank_at(gw, now)->bank.snap;
 	struct gw_lim_bank_in in = { m, n, (s->present & BMS_HAS_VOLTAGE) != 0,
 				     (s->present & BMS_HAS_CURRENT) != 0, (s->present & BMS_HAS_SOC) != 0,
 				     s->voltage, s->current, s->soc };
@@ -482,7 +481,7 @@ const struct gw_state_record gw_charge_full_record = { "full", true, save_full, 
 
 /* The state file's records "set NAME ..." (a pack's) and "setbank ..."
  * (the bank's): the runtime settings but the caps (leases), as
- * "max_soc=80/modbus ..." (model/settings.c). */
+ * "max_soc=80/modbus ..." (engine/settings.c). */
 static bool save_set(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
 {
 	return gw_settings_save(p ? &p->charge->set : &gw->charge->set, out, cap);

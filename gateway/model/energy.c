@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "energy.h"
+#include "bankstate.h"
 #include "gw.h"
 #include "statefile.h"
 
@@ -60,10 +61,9 @@ void gw_energy_polled(struct gw *gw, struct gw_pack *p)
 	double max_gap = gw->conf->gw.stale_after;
 	bool grew = sample(&p->energy, p->last_good, (p->snap.present & BMS_HAS_POWER) != 0, p->snap.power, max_gap);
 	if (gw_pack_in_bank(gw, p)) {
-		struct gw_bank_state bs;
-		gw_bank_compute(gw, &bs);
-		grew |= sample(&gw->bank_energy, p->last_good, bs.online && (bs.snap.present & BMS_HAS_POWER),
-			       bs.snap.power, max_gap);
+		const struct gw_bank_state *bs = &gw_bank_at(gw, gw_mono())->bank;
+		grew |= sample(&gw->bank_energy, p->last_good, bs->online && (bs->snap.present & BMS_HAS_POWER),
+			       bs->snap.power, max_gap);
 	}
 	if (grew)
 		gw_statefile_changed(gw);

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "bankstate.h"
 #include "gw.h"
 #include "health_gw.h"
 #include "service.h"
@@ -27,6 +28,7 @@ void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok)
 
 void gw_emit_tick(struct gw *gw, double now)
 {
+	gw_bank_tick(gw, now);
 	gw_soc_tick(gw, now);
 	gw_charge_tick(gw, now);
 	for (int i = 0; i < gw->nout; i++) {

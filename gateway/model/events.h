@@ -26,8 +26,9 @@ struct gw_pack;
  * only after this, so that an MQTT client sees the switched state before
  * the command's "done". */
 void gw_emit_polled(struct gw *gw, struct gw_pack *p, bool ok);
-/* A second passed (the daemon's tick): the charge limits (holds, ramps, a
- * pack gone stale), then every output's tick. */
+/* A second passed (the daemon's tick): the bank's state (a member gone
+ * stale since; model/bankstate.h), the charge limits (holds, ramps, a pack
+ * gone stale), then every output's tick. */
 void gw_emit_tick(struct gw *gw, double now);
 
 #endif

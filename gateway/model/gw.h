@@ -23,11 +23,11 @@
 #include "../core/clock.h"
 #include "energy.h"
 #include "healthfacts.h"
-#include "health.h"
+#include "../engine/health.h"
 #include "histsrc.h"
-#include "banksoc.h"
-#include "chemfit.h"
-#include "limits.h"
+#include "../engine/bank.h"
+#include "../engine/chemfit.h"
+#include "../engine/limits.h"
 #include "socunit.h"
 
 struct gw;
@@ -35,12 +35,15 @@ struct gw_link;
 struct gw_link_env;
 struct gw_service;
 struct gw_bus;
+struct gw_setup;
 struct gw_resolver;
 struct gw_statefile;
 struct gw_poll_slot;
 struct gw_pack_ctl;
 struct gw_charge_pack;
 struct gw_charge_bank;
+struct gw_bank_kept;
+struct gw_string_state;
 struct gw_state_record;
 
 /* One configured pack.  Each group of fields has one writer; other rooms
@@ -78,7 +81,7 @@ struct gw_pack {
 	                                * last good poll that read it; logged when it changes */
 	struct bms_settings settings;  /* the BMS's own settings its last read gave (have = 0:
 	                                * never read), read only (bms/settings.h) */
-	struct gw_chemfit chem;        /* its cells against its chemistry (model/chemfit.h), stepped at
+	struct gw_chemfit chem;        /* its cells against its chemistry (engine/chemfit.h), stepped at
 	                                * each good poll */
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
 	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
@@ -133,8 +136,9 @@ enum gw_polled { GW_POLLED_FAILED, GW_POLLED_IMPLAUSIBLE, GW_POLLED_GOOD };
  * encoded once and swapped in, the counters, the day's highest SOC, what
  * the BMS said about itself.  One that is not is counted, its reason kept
  * (logged at warning the first time while the wire is up), the old
- * snapshot kept until it goes stale by age.  Then every output hears of it
- * (gw_emit_polled(), model/events.h). */
+ * snapshot kept until it goes stale by age.  Then the bank's state is made
+ * from a member's new snapshot (model/bankstate.h), and every output hears
+ * of it (gw_emit_polled(), model/events.h). */
 enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_end *e);
 /* The float order changed (a reload): the kept snapshot encoded again. */
 void gw_pack_reencode(struct gw_pack *p, enum reg_float_order fo);
@@ -157,37 +161,6 @@ struct gw_bus_stats {
 
 /* The counters of the bus pack p is on. */
 const struct gw_bus_stats *gw_pack_bus_stats(const struct gw_pack *p);
-
-/* The bank unit, as computed now from the fresh packs (bank.c). */
-struct gw_bank_state {
-	struct bms_snapshot snap;      /* aggregated; no cells of its own; its SOC, remaining and
-	                                * full capacity are soc's (gw_bank_compute) */
-	struct reg_bank rb;            /* cross-pack cell statistics, deviation */
-	uint16_t online, configured;
-	uint32_t online_mask;          /* bit n = bank pack n+1 fresh */
-	uint16_t missing;              /* packs of the bank not fresh, balancer units aside
-	                                * (gw_bank_compute): the failure flag's "a pack missing" */
-	uint32_t missing_mask;         /* bit n = bank pack n+1 missing */
-	struct gw_bank_soc soc;        /* the SOC and capacities, one rule (banksoc.h; gw_bank_compute) */
-	uint32_t alarms;               /* the OR of the fresh packs' words */
-	uint32_t protect, warn;        /* the OR of their levels (gw_limits_alarm_levels) */
-	struct gw_temp_at {           /* the coldest and hottest sensor of every fresh pack */
-		float c;
-		uint8_t pack, index;   /* bank position and sensor, 1-based; pack 0 = none */
-	} tmin, tmax;
-};
-/* The bank now: gw_bank_aggregate() over the bank's packs that are fresh,
- * with the SOC and capacities of banksoc.h and the missing packs. */
-void gw_bank_compute(const struct gw *gw, struct gw_bank_state *out);
-/* The same at monotonic time now (gw_mono()). */
-void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out);
-/* Pure: aggregate the n packs of a bank, fresh[k] = bank pack k's snapshot
- * if its data is fresh, NULL if not (it counts as configured, not online);
- * its state says idle under state_threshold A ([soc] current_threshold).
- * No SOC, remaining or full capacity: those are the one rule's
- * (banksoc.h), which gw_bank_compute adds. */
-void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
-		       double state_threshold, struct gw_bank_state *out);
 
 /* What a Modbus unit id addresses: a pack, the bank, or nothing. */
 struct gw_unit {
@@ -239,12 +212,18 @@ struct gw {
 	struct gw_limits string_lim[CONF_MAX_PACKS]; /* each string's ([bank] strings; charge.c) */
 	struct gw_charge_bank *charge; /* ... and the engine's memory of them (charge.c alone) */
 	struct gw_statefile *state;    /* the state file (model/statefile.h) */
-	uint32_t bank_soc_left_out;    /* the bank's packs left out of its SOC, as last logged
-	                                * (model/socunit.c alone) */
+	struct gw_bank_kept *bank;     /* the bank's state, one for every reader
+	                                * (model/bankstate.c alone; bankstate.h gw_bank_at) */
 	unsigned long reloads;         /* applied */
 	unsigned long reload_failures; /* failed since the last one applied */
 	unsigned long reload_failures_total;
 	struct gw_hist_source hist_src;  /* the running history's samples (model/histsrc.h) */
+	/* the daemon's reload (daemon/daemon.c), for the setup API: nc (taken;
+	 * freed when refused) applied as SIGHUP applies a file, `who` logged;
+	 * 0, or -1 with err and nothing changed */
+	int (*reload)(struct gw *gw, struct conf *nc, const char *who, char *err, size_t errlen);
+	struct gw_setup *setup;        /* the setup API's state (web/setup/), which outlives the
+	                                * HTTP servers a reload replaces; NULL = none */
 };
 
 /* charge.c: the charge and discharge limits ([limits]), kept current: a
@@ -263,7 +242,7 @@ void gw_charge_bank_free(struct gw_charge_bank *m);
 /* The state file's record of the last full charge (model/statefile.h). */
 extern const struct gw_state_record gw_charge_full_record;
 const struct gw_limits *gw_unit_limits(const struct gw *gw, const struct gw_unit *u);
-/* charge.c: a unit's runtime charge settings (model/settings.h): those in
+/* charge.c: a unit's runtime charge settings (engine/settings.h): those in
  * force; a write of n values from id first by origin, `who` for the log
  * (a refused one is logged and changes nothing), the limits stepped at
  * once; the state file's records of them. */

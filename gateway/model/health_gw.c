@@ -83,7 +83,7 @@ void gw_health_polled(struct gw *gw, struct gw_pack *p)
 	int32_t day = gw_health_day(gw_wall());
 	struct gw_health_day *d = &p->health_est.days[((day % GW_HEALTH_DAYS) + GW_HEALTH_DAYS) % GW_HEALTH_DAYS];
 	struct gw_health_day was = *d;
-	/* no knee of another chemistry's cells (model/chemfit.h) */
+	/* no knee of another chemistry's cells (engine/chemfit.h) */
 	if (!gw_chemfit_doubt(&p->chem))
 		gw_health_step(&p->health_est, &hp, &p->snap, p->last_good, day);
 	if (p->health_est.pack.samples + p->health_est.knees + p->health_est.ties_high + p->health_est.ties_low !=

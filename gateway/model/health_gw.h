@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "../../conf/conf.h"
-#include "health.h"
+#include "../engine/health.h"
 
 struct gw;
 struct gw_pack;

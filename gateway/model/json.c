@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bankstate.h"
 #include "gw.h"
 #include "health_gw.h"
 #include "json.h"
@@ -17,19 +18,6 @@
 #error "BMSGW_VERSION comes from the Makefile (VERSION)"
 #endif
 
-void gw_json_num(FILE *o, const char *key, double v, bool present, int prec)
-{
-	if (present && isfinite(v))
-		fprintf(o, ",\"%s\":%.*f", key, prec, v);
-	else
-		fprintf(o, ",\"%s\":null", key);
-}
-
-void gw_json_bool(FILE *o, const char *key, bool v, bool present)
-{
-	fprintf(o, ",\"%s\":%s", key, present ? (v ? "true" : "false") : "null");
-}
-
 /* ,"key":"2026-11-22T10:00:00Z" for the wall-clock time of monotonic t */
 static void json_time(FILE *o, const char *key, double mono_t)
 {
@@ -37,87 +25,7 @@ static void json_time(FILE *o, const char *key, double mono_t)
 	gw_json_utc(o, key, (time_t)gw_wall() - (time_t)(gw_mono() - mono_t));
 }
 
-/* The fields every unit has: electrical values, capacities, temperatures,
- * MOSFETs, alarms.  Cells are written by the caller. */
-void gw_json_snapshot_fields(FILE *o, const struct bms_snapshot *s)
-{
-	uint32_t h = s->present;
-	gw_json_num(o, "voltage", s->voltage, h & BMS_HAS_VOLTAGE, 2);
-	gw_json_num(o, "current", s->current, h & BMS_HAS_CURRENT, 2);
-	gw_json_num(o, "power", s->power, h & BMS_HAS_POWER, 1);
-	gw_json_num(o, "soc", s->soc, h & BMS_HAS_SOC, 1);
-	gw_json_num(o, "soh", s->soh, h & BMS_HAS_SOH, 1);
-	gw_json_num(o, "remaining_ah", s->remain_ah, h & BMS_HAS_REMAIN, 3);
-	gw_json_num(o, "full_ah", s->full_ah, h & BMS_HAS_FULL, 3);
-	gw_json_num(o, "stored_energy_wh", (double)s->voltage * s->remain_ah,
-		 (h & BMS_HAS_VOLTAGE) && (h & BMS_HAS_REMAIN), 0);
-	gw_json_num(o, "cycles", s->cycles, h & BMS_HAS_CYCLES, 0);
-	/* a unit without a current (a balancer) that says nothing is neither
-	 * charging nor idle: its state is unknown */
-	if (s->state == 0 && !(h & BMS_HAS_CURRENT))
-		fputs(",\"state\":null", o);
-	else
-		fprintf(o, ",\"state\":\"%s\"", s->state == 1 ? "charging" : s->state == 2 ? "discharging" : "idle");
-	gw_json_bool(o, "charging", s->state == 1, h & BMS_HAS_CURRENT);
-	gw_json_bool(o, "discharging", s->state == 2, h & BMS_HAS_CURRENT);
-	fprintf(o, ",\"temps_c\":[");
-	for (unsigned i = 0; i < s->ntemps && i < BMS_MAX_TEMPS; i++) {
-		if (isfinite(s->temp_c[i]))
-			fprintf(o, "%s%.1f", i ? "," : "", s->temp_c[i]);
-		else
-			fprintf(o, "%snull", i ? "," : "");
-	}
-	fprintf(o, "]");
-	gw_json_num(o, "mos_temp_c", s->mos_temp_c, h & BMS_HAS_MOS_TEMP, 1);
-	gw_json_bool(o, "charge_mos", s->chg_mos, h & BMS_HAS_MOSFETS);
-	gw_json_bool(o, "discharge_mos", s->dsg_mos, h & BMS_HAS_MOSFETS);
-	fprintf(o, ",\"alarms\":[");
-	bool first = true;
-	for (unsigned i = 0; i < BMS_AL_COUNT; i++)
-		if (s->alarms & (1u << i)) {
-			fprintf(o, "%s\"%s\"", first ? "" : ",", bms_alarm_name(i));
-			first = false;
-		}
-	fprintf(o, "],\"alarm_names\":\"");
-	first = true;
-	for (unsigned i = 0; i < BMS_AL_COUNT; i++)
-		if (s->alarms & (1u << i)) {
-			fprintf(o, "%s%s", first ? "" : ", ", bms_alarm_name(i));
-			first = false;
-		}
-	fprintf(o, "\"");
-	gw_json_bool(o, "problem", s->alarms != 0, h & BMS_HAS_ALARMS);
-	/* the limits the BMS itself reports (where its protocol has them) */
-	gw_json_num(o, "bms_ccl_a", s->bms_ccl_a, h & BMS_HAS_CUR_LIMITS, 1);
-	gw_json_num(o, "bms_dcl_a", s->bms_dcl_a, h & BMS_HAS_CUR_LIMITS, 1);
-	gw_json_num(o, "bms_cvl_v", s->bms_cvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
-	gw_json_num(o, "bms_dvl_v", s->bms_dvl_v, h & BMS_HAS_VOLT_LIMITS, 2);
-}
-
-/* ,"limits":{...} of a pack or the bank ([limits]), or null without it;
- * the bank's also says whether one of its packs is stale. */
-void gw_json_limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l, bool bank)
-{
-	if (!gw->conf->limits.enabled) {
-		fputs(",\"limits\":null", o);
-		return;
-	}
-	fprintf(o, ",\"limits\":{\"cvl_v\":%.2f,\"ccl_a\":%.1f,\"dcl_a\":%.1f,\"dvl_v\":%.2f", l->cvl_v, l->ccl_a,
-		l->dcl_a, l->dvl_v);
-	fprintf(o, ",\"charge_allowed\":%s,\"discharge_allowed\":%s,\"force_charge\":%s,\"full_charge_request\":%s",
-		l->charge_allowed ? "true" : "false", l->discharge_allowed ? "true" : "false",
-		l->force_charge ? "true" : "false", l->full_charge_request ? "true" : "false");
-	fprintf(o, ",\"mode\":\"%s\",\"ccl_reason\":\"%s\",\"dcl_reason\":\"%s\"", gw_limits_mode_name(l->mode),
-		gw_limits_reason_name(l->ccl_reason), gw_limits_reason_name(l->dcl_reason));
-	const char *exc = gw_limits_exceeded_name(l->exceeded);
-	fprintf(o, ",\"exceeded\":%s%s%s,\"limit_exceeded\":%s", exc ? "\"" : "", exc ? exc : "null", exc ? "\"" : "",
-		exc ? "true" : "false");
-	if (bank)
-		fprintf(o, ",\"member_stale\":%s", l->member_stale ? "true" : "false");
-	fputc('}', o);
-}
-
-/* ,"settings":{...} of a unit with [limits] (model/settings.h): each value
+/* ,"settings":{...} of a unit with [limits] (engine/settings.h): each value
  * in force and its origin ("config", "modbus", "mqtt"); a cap in A (null:
  * none) and the seconds left on its lease. */
 void gw_setting_value_json(FILE *o, const struct gw_settings *s, enum gw_set_id id)
@@ -255,8 +163,8 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 		json_time(o, "last_full", now - e->since_full_s);
 	else
 		fputs(",\"last_full\":null", o);
-	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u}",
-		e->full_points, e->empty_points, e->rest_points, e->knee_points);
+	fprintf(o, ",\"full_points\":%u,\"empty_points\":%u,\"rest_points\":%u,\"knee_points\":%u,"
+		"\"light_points\":%u}", e->full_points, e->empty_points, e->rest_points, e->knee_points, e->light_points);
 }
 
 void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p)
@@ -299,7 +207,7 @@ void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p
 
 /* ,"chemistry":"lfp","chemistry_fit":"outside","chemistry_error":"its
  * cells read ...","chemistry_fitting":"lto": the pack's chemistry, whether
- * its cells fit it (model/chemfit.h; null before any cells), what is wrong
+ * its cells fit it (engine/chemfit.h; null before any cells), what is wrong
  * and the chemistry they point to (null: none). */
 static void chemistry_fields(FILE *o, const struct gw_pack *p)
 {
@@ -435,47 +343,46 @@ static void pack_at(FILE *o, const struct gw *gw, const char *key, int pos)
 		fprintf(o, "null");
 }
 
-void gw_bank_json(FILE *o, const struct gw *gw)
+void gw_bank_json_at(FILE *o, const struct gw *gw, double now)
 {
-	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
-	const struct conf_bank *b = &gw->conf->bank;
-	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", b->unit_id, bs.online ? "true" : "false",
-		bs.online ? "true" : "false");
-	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", bs.online, bs.configured);
-	gw_json_bool(o, "pack_missing", bs.missing > 0, true); /* a balancer unit is never a missing pack */
-	pack_names(o, gw, "online_packs", bs.online_mask);
-	pack_names(o, gw, "missing_packs", bs.missing_mask);
-	pack_names(o, gw, "soc_left_out", bs.soc.left_out);
-	gw_json_bool(o, "deviation", bs.rb.deviation, bs.online > 0);
-	pack_names(o, gw, "deviating_packs", bs.rb.deviation_mask);
+	const struct gw_bank_view *v = gw_bank_at(gw, now);
+	const struct gw_bank_state *b = &v->bank;
+	fprintf(o, "{\"bank\":true,\"unit_id\":%d,\"ok\":%s,\"online\":%s", gw->conf->bank.unit_id,
+		b->online ? "true" : "false", b->online ? "true" : "false");
+	fprintf(o, ",\"packs_online\":%u,\"packs_configured\":%u", b->online, b->configured);
+	gw_json_bool(o, "pack_missing", b->missing > 0, true); /* a balancer unit is never a missing pack */
+	pack_names(o, gw, "online_packs", b->online_mask);
+	pack_names(o, gw, "missing_packs", b->missing_mask);
+	pack_names(o, gw, "soc_left_out", b->soc.left_out);
+	gw_json_bool(o, "deviation", b->rb.deviation, b->online > 0);
+	pack_names(o, gw, "deviating_packs", b->rb.deviation_mask);
 	energy_fields(o, &gw->bank_energy);
-	double now = gw_mono();
-	soc_estimate(o, &bs.soc.counted, now);
+	struct gw_soc_out so;
+	gw_bank_counted(v, now, &so);
+	soc_estimate(o, &so, now);
 	gw_json_limits_fields(o, gw, &gw->bank_lim, true);
 	settings_fields(o, gw, &(struct gw_unit){ .bank = true }, now);
 	/* the bank's data is as new as its freshest pack */
-	double newest = -1;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (p->have_data && p->last_good > newest)
-			newest = p->last_good;
+	if (v->newest >= 0) {
+		json_time(o, "updated", v->newest);
+		fprintf(o, ",\"age_s\":%.0f", now - v->newest);
 	}
-	if (newest >= 0) {
-		json_time(o, "updated", newest);
-		fprintf(o, ",\"age_s\":%.0f", gw_mono() - newest);
-	}
-	gw_json_snapshot_fields(o, &bs.snap);
-	bool cells = bs.rb.have_cells;
-	gw_json_num(o, "cell_min_mv", bs.rb.min_mv, cells, 0);
-	pack_at(o, gw, "cell_min_pack", cells ? bs.rb.min_pack : 0);
-	gw_json_num(o, "cell_min_index", bs.rb.min_cell, cells && bs.rb.min_cell, 0);
-	gw_json_num(o, "cell_max_mv", bs.rb.max_mv, cells, 0);
-	pack_at(o, gw, "cell_max_pack", cells ? bs.rb.max_pack : 0);
-	gw_json_num(o, "cell_max_index", bs.rb.max_cell, cells && bs.rb.max_cell, 0);
-	gw_json_num(o, "cell_avg_mv", bs.rb.avg_mv, cells && !bs.rb.no_avg, 0);
-	gw_json_num(o, "cell_delta_mv", bs.rb.max_mv - bs.rb.min_mv, cells, 0);
-	if (b->nstrings)
+	gw_json_snapshot_fields(o, &b->snap);
+	bool cells = b->rb.have_cells;
+	gw_json_num(o, "cell_min_mv", b->rb.min_mv, cells, 0);
+	pack_at(o, gw, "cell_min_pack", cells ? b->rb.min_pack : 0);
+	gw_json_num(o, "cell_min_index", b->rb.min_cell, cells && b->rb.min_cell, 0);
+	gw_json_num(o, "cell_max_mv", b->rb.max_mv, cells, 0);
+	pack_at(o, gw, "cell_max_pack", cells ? b->rb.max_pack : 0);
+	gw_json_num(o, "cell_max_index", b->rb.max_cell, cells && b->rb.max_cell, 0);
+	gw_json_num(o, "cell_avg_mv", b->rb.avg_mv, cells && !b->rb.no_avg, 0);
+	gw_json_num(o, "cell_delta_mv", b->rb.max_mv - b->rb.min_mv, cells, 0);
+	if (gw->conf->bank.nstrings)
 		gw_strings_json(o, gw, now);
 	fprintf(o, "}\n");
+}
+
+void gw_bank_json(FILE *o, const struct gw *gw)
+{
+	gw_bank_json_at(o, gw, gw_mono());
 }

@@ -8,8 +8,8 @@
 
 #include "../core/jsonw.h"
 
-#include "limits.h"
-#include "settings.h"
+#include "../engine/limits.h"
+#include "../engine/settings.h"
 
 struct gw;
 struct gw_pack;
@@ -25,21 +25,23 @@ void gw_setting_value_json(FILE *o, const struct gw_settings *s, enum gw_set_id 
  * pack did not answer. */
 void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p);
 /* One line: the bank unit as served now ({"bank":true,"packs_online":...}),
- * with the same value keys as a pack. */
+ * with the same value keys as a pack; _at: at monotonic time now. */
 void gw_bank_json(FILE *o, const struct gw *gw);
+void gw_bank_json_at(FILE *o, const struct gw *gw, double now);
 /* ,"strings":[...] of a bank of strings ([bank] strings; json_strings.c):
  * each string with its members, values, cells and limits. */
 void gw_strings_json(FILE *o, const struct gw *gw, double now);
 
-/* The pieces every unit's object is made of (json.c): ,"key":value (null
+/* The pieces every unit's object is made of (json_fields.c): ,"key":value (null
  * when absent or not a number); the values of a snapshot; ,"limits":{...}
  * (the bank's with member_stale). */
 void gw_json_num(FILE *o, const char *key, double v, bool present, int prec);
 void gw_json_bool(FILE *o, const char *key, bool v, bool present);
 void gw_json_snapshot_fields(FILE *o, const struct bms_snapshot *s);
-/* ,"cells_ir_mohm":[...],"ir_mohm":...,"weak_cell":{...},"imbalance":{...}
- * of a pack ([health]; model/health_gw.h): null and [] with [health] off. */
-void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p);
 void gw_json_limits_fields(FILE *o, const struct gw *gw, const struct gw_limits *l, bool bank);
+/* ,"cells_ir_mohm":[...],"ir_mohm":...,"weak_cell":{...},"imbalance":{...}
+ * of a pack ([health]; model/health_gw.h; json.c): null and [] with
+ * [health] off. */
+void gw_json_health_fields(FILE *o, const struct gw *gw, const struct gw_pack *p);
 
 #endif

@@ -9,9 +9,10 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "bankstate.h"
 #include "gw.h"
 #include "json.h"
-#include "strings.h"
+#include "strings_gw.h"
 
 static void member_json(FILE *o, const struct gw *gw, const struct gw_pack *p, bool departs, double now)
 {
@@ -88,51 +89,50 @@ static void temp_at_json(FILE *o, const struct gw *gw, int s, const char *key, f
 
 static void string_json(FILE *o, const struct gw *gw, int s, double now)
 {
-	struct gw_string_state st;
+	const struct gw_string_state *st = &gw_bank_at(gw, now)->strings[s];
 	char name[16];
-	gw_string_compute_at(gw, s, now, &st);
 	gw_string_name(s, name, sizeof(name));
 	fprintf(o, "%s{\"name\":\"%s\",\"members\":[", s ? "," : "", name);
-	for (int m = 0; m < st.n; m++) {
+	for (int m = 0; m < st->n; m++) {
 		if (m)
 			fputc(',', o);
-		member_json(o, gw, gw->packs[gw_string_member(gw, s, m)], (st.deviation_mask >> (m & 31)) & 1u, now);
+		member_json(o, gw, gw->packs[gw_string_member(gw, s, m)], (st->deviation_mask >> (m & 31)) & 1u, now);
 	}
-	fprintf(o, "],\"online\":%s,\"stale\":%s,\"members_online\":%d", st.fresh ? "true" : "false",
-		st.stale ? "true" : "false", st.fresh_members);
-	gw_json_snapshot_fields(o, &st.snap);
-	if (!st.fresh)
+	fprintf(o, "],\"online\":%s,\"stale\":%s,\"members_online\":%d", st->fresh ? "true" : "false",
+		st->stale ? "true" : "false", st->fresh_members);
+	gw_json_snapshot_fields(o, &st->snap);
+	if (!st->fresh)
 		fputs(",\"weakest\":null", o);
 	else {
 		fputs(",\"weakest\":", o);
-		if (st.weakest)
-			gw_json_str(o, gw->packs[gw_string_member(gw, s, st.weakest - 1)]->cfg->name);
+		if (st->weakest)
+			gw_json_str(o, gw->packs[gw_string_member(gw, s, st->weakest - 1)]->cfg->name);
 		else
 			fputs("null", o);
 	}
-	gw_json_num(o, "soc_spread", st.soc_spread, st.fresh && st.weakest, 1);
-	temp_at_json(o, gw, s, "temp_min", st.fresh ? st.tmin_c : NAN, &st.tmin_at);
-	temp_at_json(o, gw, s, "temp_max", st.fresh ? st.tmax_c : NAN, &st.tmax_at);
-	gw_json_num(o, "current_deviation_a", st.current_deviation, st.fresh && (st.snap.present & BMS_HAS_CURRENT), 2);
+	gw_json_num(o, "soc_spread", st->soc_spread, st->fresh && st->weakest, 1);
+	temp_at_json(o, gw, s, "temp_min", st->fresh ? st->tmin_c : NAN, &st->tmin_at);
+	temp_at_json(o, gw, s, "temp_max", st->fresh ? st->tmax_c : NAN, &st->tmax_at);
+	gw_json_num(o, "current_deviation_a", st->current_deviation, st->fresh && (st->snap.present & BMS_HAS_CURRENT), 2);
 	gw_json_num(o, "max_current_deviation_a", gw_string_deviation_limit(gw, s), true, 2);
-	gw_json_bool(o, "current_deviation", st.current_flag, st.fresh && (st.snap.present & BMS_HAS_CURRENT));
-	bool cells = st.fresh && st.cell_min_at.member;
-	gw_json_num(o, "cell_count", st.cells, cells && !st.cell_ext, 0);
-	gw_json_num(o, "cell_min_mv", st.cell_min_mv, cells, 0);
-	cell_at_json(o, gw, s, "cell_min", cells ? &st.cell_min_at : &(struct gw_string_at){ 0, 0, 0 });
-	gw_json_num(o, "cell_max_mv", st.cell_max_mv, cells, 0);
-	cell_at_json(o, gw, s, "cell_max", cells ? &st.cell_max_at : &(struct gw_string_at){ 0, 0, 0 });
-	gw_json_num(o, "cell_avg_mv", st.cell_avg_mv, cells && !st.cell_ext, 0);
-	gw_json_num(o, "cell_delta_mv", st.cell_max_mv - st.cell_min_mv, cells, 0);
-	cells_json(o, gw, s, &st);
+	gw_json_bool(o, "current_deviation", st->current_flag, st->fresh && (st->snap.present & BMS_HAS_CURRENT));
+	bool cells = st->fresh && st->cell_min_at.member;
+	gw_json_num(o, "cell_count", st->cells, cells && !st->cell_ext, 0);
+	gw_json_num(o, "cell_min_mv", st->cell_min_mv, cells, 0);
+	cell_at_json(o, gw, s, "cell_min", cells ? &st->cell_min_at : &(struct gw_string_at){ 0, 0, 0 });
+	gw_json_num(o, "cell_max_mv", st->cell_max_mv, cells, 0);
+	cell_at_json(o, gw, s, "cell_max", cells ? &st->cell_max_at : &(struct gw_string_at){ 0, 0, 0 });
+	gw_json_num(o, "cell_avg_mv", st->cell_avg_mv, cells && !st->cell_ext, 0);
+	gw_json_num(o, "cell_delta_mv", st->cell_max_mv - st->cell_min_mv, cells, 0);
+	cells_json(o, gw, s, st);
 	/* a member gone stale since the engine's last step (within the second):
 	 * the string's limits as they are now, fail-safe */
 	struct gw_limits l = gw->string_lim[s];
-	if (!st.fresh && l.enabled && !l.failsafe) {
+	if (!st->fresh && l.enabled && !l.failsafe) {
 		const struct gw_limits *lim[CONF_MAX_PACKS];
-		for (int m = 0; m < st.n; m++)
+		for (int m = 0; m < st->n; m++)
 			lim[m] = &gw->packs[gw_string_member(gw, s, m)]->lim;
-		gw_limits_string(lim, st.n, false, &l, NULL, NULL);
+		gw_limits_string(lim, st->n, false, &l, NULL, NULL);
 	}
 	gw_json_limits_fields(o, gw, &l, false);
 	fputc('}', o);

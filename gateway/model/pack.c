@@ -25,7 +25,8 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
-#include "capacity.h"
+#include "bankstate.h"
+#include "../engine/capacity.h"
 #include "events.h"
 #include "gw.h"
 
@@ -102,7 +103,7 @@ static void ident(struct gw_pack *p, const struct bms_ident *id)
 		id->pack_serial);
 }
 
-/* The cells of a good poll against the pack's chemistry (model/chemfit.h),
+/* The cells of a good poll against the pack's chemistry (engine/chemfit.h),
  * before the SOC step that must not take their voltage points while they
  * do not fit; the error logged once when it begins and once when it ends. */
 static void chemistry(struct gw_pack *p, double now)
@@ -266,6 +267,8 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 	} else {
 		fail(p, e->failed, e->wire_up, e->said);
 	}
+	/* the bank's state before anyone hears of the poll (bankstate.h) */
+	gw_bank_polled(gw, p, r == GW_POLLED_GOOD, now);
 	gw_emit_polled(gw, p, r == GW_POLLED_GOOD);
 	return r;
 }

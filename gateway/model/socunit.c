@@ -23,7 +23,7 @@ static double have(const struct bms_snapshot *s, uint32_t bit, double v)
 }
 
 /* What the estimator reads of a good poll: no cell voltages while they do
- * not fit the pack's chemistry (model/chemfit.h), so that no full, empty,
+ * not fit the pack's chemistry (engine/chemfit.h), so that no full, empty,
  * rest or knee point is taken on another chemistry's voltages (issue 62:
  * LTO cells at 2.2 V under lfp made an empty point of a pack at 10 %). */
 static void poll_input(const struct gw_pack *p, double bms_soc, struct gw_soc_in *in)
@@ -76,6 +76,10 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: knee point: the lowest cell at %.3f V under a light discharge: the counted SOC "
 			"%.1f %% is pulled down to %.1f %% (knee point %u)", n, ev->knee_v, ev->knee_from, o->soc_counted,
 			o->knee_points);
+	if (ev->bits & GW_SOC_EV_LIGHT)
+		gw_info("pack %s: light-load point: the lowest cell at %.3f V at %.1f A says at most %.1f %%: the "
+			"counted SOC %.1f %% is brought down to it, at most 1 %% a minute (light-load point %u)", n,
+			ev->light_v, ev->light_a, ev->light_to, ev->light_from, o->light_points);
 	if (ev->bits & GW_SOC_EV_PRIOR)
 		gw_info("pack %s: until the capacity is measured, %.1f Ah in use: %s", n, ev->capacity_ah,
 			ev->prior_bms ? "the BMS's full capacity, under the configured capacity" :
@@ -90,41 +94,12 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: current sensor offset learned: %.3f A", n, ev->offset_a);
 }
 
-/* The bank's warning: the fresh packs left out of its SOC (banksoc.h: no
- * capacity of the BMS's nor configured), logged as the set changes. */
-static void bank_left_out(struct gw *gw, double now)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	if (!b->enabled)
-		return;
-	struct gw_bank_soc bs;
-	gw_bank_soc_at(gw, now, &bs);
-	if (bs.left_out == gw->bank_soc_left_out)
-		return;
-	gw->bank_soc_left_out = bs.left_out;
-	if (!bs.left_out) {
-		gw_info("bank: every fresh pack is in the bank's SOC again");
-		return;
-	}
-	char names[512];
-	size_t len = 0;
-	names[0] = '\0';
-	for (int k = 0; k < b->npacks && k < 32; k++)
-		if (bs.left_out & (1u << k) && len < sizeof(names))
-			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
-						gw->packs[b->pack_idx[k]]->cfg->name);
-	gw_warn("bank: left out of the bank's SOC, its remaining and full capacity unknown: %s (neither the BMS "
-		"gives a capacity nor [soc] capacity is set)", names);
-}
-
 double gw_soc_polled(struct gw *gw, struct gw_pack *p)
 {
 	const struct conf_soc *c = &p->cfg->soc;
 	struct gw_socunit *u = &p->soc;
 	const struct bms_snapshot *s = &p->snap;
 	u->bms_soc = have(s, BMS_HAS_SOC, s->soc);
-	if (gw_pack_in_bank(gw, p))
-		bank_left_out(gw, p->last_good);
 	if (!c->count)
 		return NAN;
 	struct gw_soc_in in;

@@ -17,7 +17,7 @@
 
 #include <stdbool.h>
 
-#include "soc.h"
+#include "../engine/soc.h"
 
 struct gw;
 struct gw_pack;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "gw.h"
-#include "strings.h"
+#include "strings_gw.h"
 
 int gw_string_member(const struct gw *gw, int s, int m)
 {

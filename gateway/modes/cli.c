@@ -36,6 +36,7 @@ static const struct option lopts[] = {
 	{"soc-replay", required_argument, NULL, 'r'}, {"capacity", required_argument, NULL, 'a'},
 	{"chemistry", required_argument, NULL, 'e'}, {"pack", required_argument, NULL, 'p'},
 	{"hash-password", required_argument, NULL, 'X'},
+	{"list-protocols", no_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
 	{NULL, 0, NULL, 0},
 };
 _Static_assert(sizeof(lopts) / sizeof(lopts[0]) <= 64, "struct gw_cli's given has a bit per option");
@@ -60,6 +61,7 @@ void gw_cli_usage(FILE *out)
 		"             [--output FILE]\n"
 		"       bmsgw --soc-replay FILE.csv [--capacity AH] [--chemistry lfp|nmc] [-c FILE [--pack NAME]]\n"
 		"       bmsgw --hash-password NAME ROLE < password\n"
+		"       bmsgw --list-protocols [--json]\n"
 		"       bmsgw --help | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (INI)\n"
@@ -117,6 +119,11 @@ void gw_cli_usage(FILE *out)
 		"                      read a password (one line) from standard input and print\n"
 		"                      the [http] users_file line of user NAME with ROLE (read or\n"
 		"                      admin): NAME:ROLE:$pbkdf2-sha256$600000$SALT$HASH\n"
+		"      --list-protocols  print the protocols bmsgw reads (name, protocol id,\n"
+		"                      links, description) and exit; with --json every\n"
+		"                      driver's table as JSON: defaults, address range, what a\n"
+		"                      poll gives, CAN ids, GATT layouts, --ble-scan hints,\n"
+		"                      a register-table protocol's reads\n"
 		"  -v, --verbose       log level debug (hex dumps of wire traffic); with\n"
 		"                      --detect: every request and answer in hex\n"
 		"  -h, --help          this text\n"
@@ -151,6 +158,10 @@ static int check_args(int argc, char **argv, struct gw_cli *o, const char *scan_
 			return 2;
 		}
 	}
+	if (o->json && !o->list_protocols) {
+		fprintf(stderr, "bmsgw: --json goes with --list-protocols\n");
+		return 2;
+	}
 	if (o->scan_adapter && !o->ble_scan) {
 		fprintf(stderr, "bmsgw: --adapter goes with --ble-scan\n");
 		return 2;
@@ -172,7 +183,8 @@ static int check_args(int argc, char **argv, struct gw_cli *o, const char *scan_
 		fprintf(stderr, "bmsgw: --pack NAME goes with -c FILE\n");
 		return 2;
 	}
-	if (!o->regmap && !o->ble_scan && !o->detect && !o->capture && !o->keys && !o->soc_replay && !o->hash_name && !o->file) {
+	if (!o->regmap && !o->ble_scan && !o->detect && !o->capture && !o->keys && !o->soc_replay && !o->hash_name &&
+	    !o->list_protocols && !o->file) {
 		fprintf(stderr, "bmsgw: no configuration file (-c FILE)\n");
 		gw_cli_usage(stderr);
 		return 2;
@@ -240,6 +252,8 @@ int gw_cli_parse(int argc, char **argv, struct gw_cli *o)
 		case 'X': o->hash_name = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'K': o->keys = true; break;
+		case 'l': o->list_protocols = true; break;
+		case 'j': o->json = true; break;
 		case 'h': gw_cli_usage(stdout); return 0;
 		case 'V': printf("bmsgw %s\n", BMSGW_VERSION); return 0;
 		default: gw_cli_usage(stderr); return 2;

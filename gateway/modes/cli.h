@@ -17,6 +17,7 @@ struct conf;
 struct gw_cli {
 	const char *file;
 	bool check, once, regmap, verbose, hayaml, mqtt_dump, ble_scan, keys;
+	bool list_protocols, json;     /* --list-protocols [--json] */
 	long map_base;
 	const char *hist_unit, *hist_from, *hist_to, *hist_step;
 	double scan_seconds;
@@ -47,6 +48,7 @@ int gw_mode_capture_args(const struct gw_cli *o, struct gw_capture_opts *c);
  * modes that print from it (--history-csv, --ha-yaml, --check), NULL for
  * the others. */
 int gw_mode_register_map(const struct gw_cli *o, const struct conf *conf);
+int gw_mode_protocols(const struct gw_cli *o, const struct conf *conf);
 int gw_mode_ble_scan(const struct gw_cli *o, const struct conf *conf);
 int gw_mode_keys(const struct gw_cli *o, const struct conf *conf);
 int gw_mode_detect(const struct gw_cli *o, const struct conf *conf);

@@ -13,7 +13,7 @@
  * backfill_rate a second (a timer, BF_PERIOD) and BF_WINDOW unacknowledged
  * at most; a unit's `acked` moves on the broker's PUBACK only.  The live
  * states go on meanwhile: the backfill is a second stream that holds back
- * while the broker lags (m->queued), never the other way round, and a
+ * while the broker lags (mq_lag), never the other way round, and a
  * Modbus client never waits for any of it (nothing here blocks).
  *
  * A connection that dies silently loses nothing: what was published into
@@ -109,7 +109,7 @@ static bool bf_send(struct gw_mqtt *m, int i)
 	snprintf(topic, sizeof(topic), "%s/%s/history", mq_prefix(m), u->name);
 	int mid = 0;
 	m->pending++;
-	int rc = mosquitto_publish(m->mosq, &mid, topic, (int)strlen(json), json, 1, false);
+	int rc = mosquitto_publish(m->sess.mosq, &mid, topic, (int)strlen(json), json, 1, false);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		if (m->pending)
 			m->pending--;
@@ -148,7 +148,7 @@ static int bf_pump(struct gw_mqtt *m, double now)
 	bf_ask(m);
 	int room = BF_WINDOW - b->win.n;
 	int buffered = bf_buffered(b);
-	if (m->queued > QUEUE_MAX / 2)
+	if (mq_lag(m) > QUEUE_MAX / 2)
 		room = 0; /* the broker lags: the live states first */
 	int n = bf_pace_take(&b->pace, now, room < buffered ? room : buffered);
 	for (int k = 0; k < n; k++) {
@@ -173,7 +173,7 @@ static void bf_run(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	struct gw_mqtt *m = container_of(w, struct gw_mqtt, bf.timer);
 	struct mq_bf *b = &m->bf;
-	if (m->state != MQ_UP || !m->cfg.backfill || (!bf_buffered(b) && !m->gw->hist_src.ctx)) {
+	if (!mq_up(m) || !m->cfg.backfill || (!bf_buffered(b) && !m->gw->hist_src.ctx)) {
 		ev_timer_stop(loop, w); /* the tick starts it again */
 		return;
 	}
@@ -261,7 +261,7 @@ void mq_bf_acked(struct gw_mqtt *m, int mid)
 	if (!bf_window_ack(&m->bf.win, mid, m->bf.units, BF_UNITS))
 		return;
 	m->bf.acked_total++;
-	if (m->state == MQ_UP && m->cfg.backfill && ev_is_active(&m->bf.timer) && gw_mono() >= m->bf.settle_until)
+	if (mq_up(m) && m->cfg.backfill && ev_is_active(&m->bf.timer) && gw_mono() >= m->bf.settle_until)
 		bf_pump(m, gw_mono());
 }
 
@@ -303,7 +303,7 @@ int64_t mq_bf_backlog(const struct gw_mqtt *m, int unit)
 	if (!m->cfg.backfill)
 		return 0;
 	double interval = m->gw->hist_src.interval;
-	int64_t until = m->state == MQ_UP ? 0 : wall_now(m);
+	int64_t until = mq_up(m) ? 0 : wall_now(m);
 	int64_t n = 0;
 	for (int i = 0; i < BF_UNITS; i++)
 		if (b->units[i].name[0] && (unit < 0 || unit == i))

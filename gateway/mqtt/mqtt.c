@@ -2,7 +2,7 @@
 /* gateway/mqtt/mqtt.c - the MQTT output as the daemon sees it: its row of
  * the service table (model/service.h).
  *
- * A client per [mqtt] section (session.c: the connection; publish.c:
+ * A client per [mqtt] section (session.c: its session, on core/mqttsess.c; publish.c:
  * states, availability, discovery; commands.c: MOSFET commands), holding
  * its own copy of the section.  A reload that changes no key of [mqtt]
  * that restarts it (conf/conf.c: all but discovery, publish_interval,
@@ -70,6 +70,8 @@ static void *mqtt_commit(const struct gw_svc_ctx *x)
 		bool was_on = next->cfg.backfill;
 		take_live(&next->cfg, &x->nc->mqtt);
 		mq_bf_reloaded(next, was_on);
+		mq_slots_sync(next);
+		mq_bf_sync(next);
 		mq_reloaded(next, x->oc);
 	}
 	return next;
@@ -124,16 +126,17 @@ static void mqtt_status_json(void *st, const struct gw *gw, FILE *o)
 	gw_json_str(o, c->client_id);
 	fprintf(o, ",\"topic_prefix\":");
 	gw_json_str(o, c->topic_prefix);
-	fprintf(o, ",\"state\":\"%s\",\"connected\":%s", states[m->state], m->state == MQ_UP ? "true" : "false");
-	if (m->state == MQ_UP)
-		fprintf(o, ",\"connected_s\":%.0f", now - m->up_since);
-	else if (m->rt.outage_logged)
-		fprintf(o, ",\"down_s\":%.0f", now - m->rt.down_since);
+	const struct gw_mqs *s = &m->sess;
+	fprintf(o, ",\"state\":\"%s\",\"connected\":%s", states[s->state], mq_up(m) ? "true" : "false");
+	if (mq_up(m))
+		fprintf(o, ",\"connected_s\":%.0f", now - s->up_since);
+	else if (s->rt.outage_logged)
+		fprintf(o, ",\"down_s\":%.0f", now - s->rt.down_since);
 	fprintf(o, ",\"protocol\":\"%s\",\"connects\":%lu,\"reconnects\":%lu,\"states_skipped\":%lu,"
-		"\"commands\":%lu,\"last_error\":", m->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1", m->connects,
-		m->reconnects, m->skipped, m->commands);
-	if (m->last_error[0])
-		gw_json_str(o, m->last_error);
+		"\"commands\":%lu,\"last_error\":", s->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1", s->connects,
+		s->reconnects, m->skipped, m->commands);
+	if (s->last_error[0])
+		gw_json_str(o, s->last_error);
 	else
 		fputs("null", o);
 	backfill_json(m, o);
@@ -145,8 +148,8 @@ static void mqtt_metrics(void *st, const struct gw *gw, FILE *o)
 	(void)gw;
 	const struct gw_mqtt *m = st;
 	const struct gw_prom_metric mm[] = {
-		{ "bmsgw_mqtt_connected", "gauge", "1 while connected to the MQTT broker.", m->state == MQ_UP },
-		{ "bmsgw_mqtt_connects_total", "counter", "Connections to the broker.", (double)m->connects },
+		{ "bmsgw_mqtt_connected", "gauge", "1 while connected to the MQTT broker.", mq_up(m) },
+		{ "bmsgw_mqtt_connects_total", "counter", "Connections to the broker.", (double)m->sess.connects },
 		{ "bmsgw_mqtt_states_skipped_total", "counter", "States not published because the broker lagged.",
 		  (double)m->skipped },
 		{ "bmsgw_mqtt_backlog", "gauge", "History samples owed to the broker after an outage ([mqtt] backfill).",

@@ -7,24 +7,18 @@
 
 #include <ev.h>
 #include <mosquitto.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/retry.h"
+#include "../core/mqttsess.h"
 #include "../model/gw.h"
-#include "../model/settings.h"
+#include "../engine/settings.h"
 #include "backfill.h"
 
-#define CONNECT_TIMEOUT 10.0   /* TCP + TLS + CONNACK */
 #define QUEUE_MAX (256 * 1024) /* bytes queued before states are skipped */
-#define STUCK_S 30.0           /* the broker takes nothing for this long: reconnect */
 #define RECONCILE_S 5.0        /* how long retained configs are collected after connecting */
 #define STOP_S 1.2             /* a clean stop waits this long for the broker to confirm offline */
 #define STOP_MIN_S 0.3         /* ... and at least this long for the offline messages themselves */
-
-enum mq_state { MQ_DOWN, MQ_RESOLVING, MQ_CONNECTING, MQ_UP };
 
 /* A command on its way through control.c. */
 struct mq_cmd {
@@ -64,19 +58,11 @@ struct gw_mqtt {
 	struct gw *gw;
 	struct conf_mqtt cfg;         /* its [mqtt]: the broker and topics it started with, and the
 	                                 keys a reload gives it live (mqtt.c) */
-	struct mosquitto *mosq;
-	SSL_CTX *ssl;
-	enum mq_state state;
-	struct gw_lookup *lookup;
-	ev_io io;
-	ev_timer retry;               /* backoff, connect timeout */
+	struct gw_mqs sess;           /* the connection (core/mqttsess.h): its client (sess.mosq)
+	                                 publishes and subscribes; its state, protocol, counters and
+	                                 last error are read here, written there */
 	ev_timer rediscover;          /* Home Assistant came online: discovery again */
-	struct gw_retry rt;           /* backoff and the outage log */
-	int protocol;                 /* MQTT_PROTOCOL_V5, or V311 after a refusal */
-	char addr[INET6_ADDRSTRLEN];
-	unsigned long connects, reconnects;
 	double reconcile_until;       /* collecting retained configs of removed units */
-	double stuck_since;           /* output pending since, 0 = none */
 	size_t queued;                /* bytes handed to libmosquitto since the socket drained */
 	unsigned pending;             /* messages handed to libmosquitto and not yet written (QoS 0)
 	                                 or acknowledged (QoS 1): a clean stop waits for them */
@@ -88,11 +74,8 @@ struct gw_mqtt {
 	unsigned bank_disc_temps;
 	char gw_state[512];           /* last published P/gateway */
 	char started[32];
-	bool stopping;                /* a disconnect is expected */
 	struct mq_cmd *cmds;          /* commands in progress */
 	unsigned long commands;       /* commands received (any outcome) */
-	char last_error[200];         /* why the last connection ended or failed */
-	double up_since;              /* monotonic, while connected */
 	/* A reload that changed [gateway] site: the previous client's gateway
 	 * id and topic prefix ("" = the same as ours), whose retained topics
 	 * and configs this client clears while it reconciles (mq_reconcile) */
@@ -101,12 +84,28 @@ struct gw_mqtt {
 	struct mq_bf bf;
 };
 
-/* session.c: the connection */
+/* session.c: the client's session (core/mqttsess.h) and what it
+ * subscribes to and hears */
 struct gw_mqtt *mq_new(struct gw *gw, const struct conf_mqtt *c);
 void mq_close(struct gw_mqtt *m, bool clean);
-void mq_lost(struct gw_mqtt *m, const char *why);
 void mq_tick(struct gw_mqtt *m);
 void mq_start(struct gw_mqtt *m);
+
+/* Connected to the broker (CONNACK 0), publishing. */
+static inline bool mq_up(const struct gw_mqtt *m)
+{
+	return m->sess.state == GW_MQS_UP;
+}
+
+/* The broker's lag: bytes handed to libmosquitto since the socket last
+ * took everything (m->queued, 0 again once libmosquitto has nothing left
+ * to write). */
+static inline size_t mq_lag(struct gw_mqtt *m)
+{
+	if (!mosquitto_want_write(m->sess.mosq))
+		m->queued = 0;
+	return m->queued;
+}
 
 /* The topic prefix ([mqtt] topic_prefix). */
 static inline const char *mq_prefix(const struct gw_mqtt *m)
@@ -136,7 +135,8 @@ void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p);
  * its topic (in `topic`), malloc'ed; NULL: none ([mqtt] victron off, the
  * unit not online, or nothing the driver takes) */
 char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char *topic, size_t cap);
-/* backfill.c: [mqtt] backfill (the units follow mq_slots_sync) */
+/* backfill.c: [mqtt] backfill (mq_bf_sync: the units follow the slots,
+ * called right after mq_slots_sync by its callers) */
 void mq_bf_init(struct gw_mqtt *m);
 void mq_bf_sync(struct gw_mqtt *m);
 void mq_bf_reloaded(struct gw_mqtt *m, bool was_on);
@@ -153,7 +153,7 @@ bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_commands_cancel(struct gw_mqtt *m);
 
 /* settings.c: the payload t of setting id (a NUL-terminated text) -> the
- * value as model/settings.h keeps it (a cap in 0.1 A, below
+ * value as engine/settings.h keeps it (a cap in 0.1 A, below
  * GW_SET_CAP_NONE unless t is "none"); NULL, or why not (pure) */
 const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v);
 /* P/UNIT/set/<setting>, the charge settings; -1: `name` is not one of them */

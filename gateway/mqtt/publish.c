@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "../core/log.h"
-#include "../core/mosqtls.h"
 #include "../ha/discovery.h"
+#include "../model/bankstate.h"
 #include "../model/json.h"
 #include "mqtt.h"
 #include "mqtt_int.h"
@@ -31,12 +31,10 @@
 #endif
 
 /* The socket's watcher: read always, write while libmosquitto holds
- * something to send (after every publish; session.c after its own I/O). */
+ * something to send (after every publish; the session after its own I/O). */
 void mq_set_events(struct gw_mqtt *m)
 {
-	if (m->state != MQ_CONNECTING && m->state != MQ_UP)
-		return;
-	gw_mosq_watch(m->gw->loop, &m->io, m->mosq);
+	gw_mqs_watch(&m->sess);
 }
 
 /* The slot of pack p (slot i belongs to gw->packs[i]). */
@@ -69,17 +67,16 @@ void mq_slots_sync(struct gw_mqtt *m)
 	}
 	for (int i = gw->npacks; i < CONF_MAX_PACKS; i++)
 		memset(&m->packs[i], 0, sizeof(m->packs[i]));
-	mq_bf_sync(m);
 }
 
 /* Publish when connected; `essential` messages (discovery, availability)
  * are always queued, states are skipped while the broker lags. */
 bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool retain, int qos, bool essential)
 {
-	if (m->state != MQ_UP)
+	if (!mq_up(m))
 		return false;
 	size_t len = strlen(payload);
-	if (!essential && m->queued > QUEUE_MAX) {
+	if (mq_lag(m) > QUEUE_MAX && !essential) {
 		m->skipped++;
 		gw_debug("mqtt: %s skipped: the broker is %zu bytes behind", topic, m->queued);
 		return false;
@@ -88,7 +85,7 @@ bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool 
 	 * the socket takes it and then reports a QoS 0 one as published from
 	 * inside mosquitto_publish (on_publish), before it returns */
 	m->pending++;
-	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
+	int rc = mosquitto_publish(m->sess.mosq, NULL, topic, (int)len, payload, qos, retain);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		if (m->pending)
 			m->pending--;
@@ -173,15 +170,13 @@ static void pack_shape(const struct gw_pack *p, unsigned *ncells, unsigned *ntem
 
 static unsigned bank_temps(const struct gw *gw)
 {
-	struct gw_bank_state bs;
-	gw_bank_compute(gw, &bs);
-	return bs.snap.ntemps;
+	return gw_bank_at(gw, gw_mono())->bank.snap.ntemps;
 }
 
 static void discover_pack(struct gw_mqtt *m, struct gw_pack *p)
 {
 	const struct conf *c = m->gw->conf;
-	if (!m->cfg.discovery || m->state != MQ_UP)
+	if (!m->cfg.discovery || !mq_up(m))
 		return;
 	unsigned nc, nt;
 	pack_shape(p, &nc, &nt);
@@ -196,7 +191,7 @@ static void discover_all(struct gw_mqtt *m)
 {
 	struct gw *gw = m->gw;
 	const struct conf *c = gw->conf;
-	if (!m->cfg.discovery || m->state != MQ_UP)
+	if (!m->cfg.discovery || !mq_up(m))
 		return;
 	gw_disc_gateway(c, emit_config, m);
 	if (c->bank.enabled) {
@@ -215,7 +210,7 @@ static void publish_gateway(struct gw_mqtt *m, bool force)
 		 "{\"version\":\"%s\",\"started\":\"%s\",\"packs_online\":%d,\"packs_configured\":%d,"
 		 "\"modbus_clients\":%d,\"mqtt_reconnects\":%lu,\"reloads\":%lu}",
 		 BMSGW_VERSION, m->started, gw_packs_online(gw), gw->npacks, gw->modbus_clients,
-		 m->reconnects, gw->reloads);
+		 m->sess.reconnects, gw->reloads);
 	if (!force && strcmp(js, m->gw_state) == 0)
 		return;
 	char topic[300];
@@ -233,7 +228,7 @@ static void update_availability(struct gw_mqtt *m)
 		int on = gw_pack_online(gw, p);
 		if (on != m->packs[i].avail) {
 			mq_publish_avail(m, p->cfg->name, on);
-			if (m->state == MQ_UP)
+			if (mq_up(m))
 				m->packs[i].avail = on;
 		}
 	}
@@ -242,7 +237,7 @@ static void update_availability(struct gw_mqtt *m)
 		int on = gw_unit_online(gw, &u);
 		if (on != m->bank_avail) {
 			mq_publish_avail(m, "bank", on);
-			if (m->state == MQ_UP)
+			if (mq_up(m))
 				m->bank_avail = on;
 		}
 	}
@@ -470,20 +465,20 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 	struct mq_pack *s = mq_slot(m, p);
 	if (ok) {
 		double now = gw_mono(), iv = m->cfg.publish_interval;
-		if (m->state != MQ_UP || now - s->last_state < iv)
+		if (!mq_up(m) || now - s->last_state < iv)
 			s->state_pending = true;
 		else
 			publish_state(m, p);
 		unsigned nc, nt;
 		pack_shape(p, &nc, &nt);
-		if (m->state == MQ_UP && s->disc_sent && (nc != s->disc_cells || nt != s->disc_temps))
+		if (mq_up(m) && s->disc_sent && (nc != s->disc_cells || nt != s->disc_temps))
 			discover_pack(m, p); /* the pack showed its cells / sensors */
 		if (gw_pack_in_bank(gw, p)) {
-			if (m->state != MQ_UP || now - m->bank_last < iv)
+			if (!mq_up(m) || now - m->bank_last < iv)
 				m->bank_pending = true;
 			else
 				publish_state(m, NULL);
-			if (m->state == MQ_UP && bank_temps(gw) != m->bank_disc_temps) {
+			if (mq_up(m) && bank_temps(gw) != m->bank_disc_temps) {
 				m->bank_disc_temps = bank_temps(gw);
 				gw_disc_bank(gw->conf, m->bank_disc_temps, emit_config, m);
 			}
@@ -498,7 +493,7 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
  * the values in force without waiting for a poll. */
 void mq_settings_written(struct gw_mqtt *m, struct gw_pack *p)
 {
-	if (m->state != MQ_UP)
+	if (!mq_up(m))
 		return;
 	publish_state(m, p);
 	if (p && m->gw->conf->bank.enabled && gw_pack_in_bank(m->gw, p))
@@ -519,12 +514,12 @@ static void clear_unit(struct gw_mqtt *m, const struct conf *oc, const char *nam
 }
 
 /* After a reload on the same broker (gw->conf is the new configuration,
- * oc the old one): clear the topics of removed units and of switches no
- * longer allowed, then announce and publish everything again. */
+ * oc the old one; the slots and the backfill's units synced first): clear
+ * the topics of removed units and of switches no longer allowed, then
+ * announce and publish everything again. */
 void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 {
 	struct gw *gw = m->gw;
-	mq_slots_sync(m);
 	for (int i = 0; i < oc->npacks; i++)
 		if (!configured(gw, oc->packs[i].name)) {
 			gw_info("mqtt: pack %s removed: its entities and topics are cleared", oc->packs[i].name);
@@ -552,7 +547,7 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 		if (gw->conf->bank.enabled)
 			gw_disc_clear_limits(oc, "bank", emit_config, m);
 	}
-	if (m->state == MQ_UP)
+	if (mq_up(m))
 		mq_publish_all(m); /* new packs, new shapes, new settings (cells, names) */
 }
 

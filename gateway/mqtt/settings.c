@@ -24,7 +24,7 @@
 
 #include "../core/log.h"
 #include "../model/json.h"
-#include "../model/settings.h"
+#include "../engine/settings.h"
 #include "mqtt_int.h"
 
 int mq_setting_id(const char *name)

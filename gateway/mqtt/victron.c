@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/bankstate.h"
 #include "mqtt_int.h"
 #include "victron.h"
 
@@ -273,9 +274,9 @@ static const struct gw_limits *valid_limits(const struct gw *gw, const struct gw
 }
 
 /* The bank's unit: its aggregate and its members. */
-static void bank_unit(const struct gw *gw, struct gw_bank_state *bs, struct mq_victron_unit *u)
+static void bank_unit(const struct gw *gw, struct mq_victron_unit *u)
 {
-	gw_bank_compute(gw, bs);
+	const struct gw_bank_state *bs = &gw_bank_at(gw, gw_mono())->bank;
 	u->s = &bs->snap;
 	u->lim = valid_limits(gw, &gw->bank_lim);
 	u->bank = true;
@@ -311,13 +312,12 @@ char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char 
 	if (!m->cfg.victron || !gw_unit_online(gw, &gu) || (p && !p->have_data))
 		return NULL;
 	struct mq_victron_unit u;
-	struct gw_bank_state bs;
 	memset(&u, 0, sizeof(u));
 	if (p) {
 		u.s = &p->snap;
 		u.lim = valid_limits(gw, &p->lim);
 	} else {
-		bank_unit(gw, &bs, &u);
+		bank_unit(gw, &u);
 	}
 	char *js = NULL;
 	size_t len = 0;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "../../bms/bms.h"
-#include "../model/limits.h"
+#include "../engine/limits.h"
 
 /* What the JSON of one unit is made of: the snapshot /api/state shows,
  * the limits the inverter outputs use (NULL when they are not valid), and

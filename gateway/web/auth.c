@@ -3,26 +3,44 @@
  *
  * A password is checked with PBKDF2 at the users file's iteration count
  * (600,000: a large part of a second of CPU), so never on the loop: one
- * thread takes the checks from a short queue (at most JOBS_MAX at once,
- * one per client address) and an ev_async brings the answers back.  A good
+ * thread does the checks, one at a time, and an ev_async brings the
+ * answers back.  The thread is given the next check only when it is free,
+ * so that the choice of which ask goes next is made with every failure
+ * known so far (on a slow machine a backlog handed to the thread at once
+ * would have been checked whatever came meanwhile).  A good
  * login is remembered for CACHE_TTL seconds by an HMAC-SHA256 of name and
  * password under a key drawn at start (never the password itself), so that
  * the page's requests do not each cost a PBKDF2; a new users file forgets
  * them.  An unknown name costs the same PBKDF2 as a known one.
  *
- * After a failure, every answer to that address waits: 1 s after the
- * first failure, then 2, 4 ... up to DELAY_MAX s, a wrong login answered
- * only when its wait is over; a good login or FORGET_AFTER s without a
- * failure ends it.  Each failure is logged once, with the address and the
- * name asked (never the password).  The table of addresses is bounded
- * (PEERS): when it is full of addresses that are waiting, a new one is
- * told to come back later.
+ * After a failure, that address waits: 1 s after the first failure, then
+ * 2, 4 ... up to DELAY_MAX s; a good login or FORGET_AFTER s without a
+ * failure ends it.  A wrong login is answered as soon as its check is
+ * done, and a login from an address while it waits is answered at once
+ * (GW_AUTH_WAIT, with the seconds left: gw_auth_retry_after()), never
+ * checked, not even against the remembered ones: an ask is held only
+ * while its check is queued or running, so that waiting addresses never
+ * hold the server's connections (a request held for a delay keeps its
+ * connection, and many addresses' delays would take them all).  Each
+ * failure is logged once, with the address and the name asked (never the
+ * password).  The table of addresses is bounded (PEERS) but never full:
+ * it holds the addresses with an ask (at most queue_max, held under
+ * QUEUE_MAX, and the check's) and those waiting (the budget lets at most
+ * BUDGET_BURST + DELAY_MAX * BUDGET_RATE checks fail in DELAY_MAX s); a
+ * new address would be told to come back later.
  *
  * On top of the address's wait, the checks of all addresses together and
  * of each user name have a budget (budget.h): an ask whose check may not
- * start yet waits in a queue (at most QUEUE_MAX asks; when it is full, the
- * ask of the name with the most recent failures is told to come back
- * later), and the name with the fewest recent failures goes first. */
+ * start yet waits in a queue (at most queue_max asks, the caller's share
+ * of its connections), and the name with the least load goes first (its
+ * recent failures and its asks from one address after another, those told
+ * to come back included: a name guessed from many addresses is loaded
+ * before any of its checks ends), then the address with the fewest
+ * failures, then the oldest ask.  When the queue is full, the newest ask
+ * of the name with the most load gives way to a new one that goes before
+ * it and is told to come back later; a new one that goes after every ask
+ * is told so itself. */
+#include <math.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -42,19 +60,17 @@
 #include "budget.h"
 
 #define PEERS 256
+#define QUEUE_MAX (PEERS - 48) /* asks queued at most: PEERS is never full */
 #define CACHE 32
 #define CACHE_TTL 300.0
-#define JOBS_MAX 8
 #define DELAY_MAX 30
 #define FORGET_AFTER 900.0
-#define QUEUE_MAX 64
 
 struct peer {
 	char addr[48];
 	int failures;
 	double until, last;            /* answers wait until `until` (mono) */
 	int asks;                      /* asks of it open */
-	struct job *job;               /* its check in flight */
 };
 
 struct job {
@@ -82,7 +98,7 @@ struct worker {
 	struct gw_auth *a;             /* the loop's side (only the loop reads it) */
 };
 
-enum ask_state { WAIT_BEFORE, WAIT_BUDGET, IN_JOB, WAIT_FAIL };
+enum ask_state { WAIT_BUDGET, IN_JOB };
 
 struct gw_auth_ask {
 	struct gw_auth *a;
@@ -91,12 +107,11 @@ struct gw_auth_ask {
 	uint8_t mac[SHA256_DIGEST_LENGTH];
 	char user[GW_USER_NAME_MAX + 1]; /* as asked, made printable for the log */
 	bool never_good;               /* no user has that name, or the password is too long */
-	char pw[GW_PASSWORD_MAX + 1];  /* kept while waiting before its check */
+	char pw[GW_PASSWORD_MAX + 1];  /* kept while waiting for its check */
 	size_t pwlen;
 	struct job *job;
 	struct gw_auth_ask *next;      /* among the job's waiters */
 	struct gw_auth_ask *qnext;     /* in the budget's queue */
-	ev_timer timer;
 	gw_auth_cb *cb;
 	void *arg;
 };
@@ -114,12 +129,12 @@ struct gw_auth {
 	uint8_t key[32];
 	struct peer peers[PEERS];
 	struct cached cache[CACHE];
-	int jobs;                      /* in flight */
+	struct job *job;               /* the check in flight (at most one) */
 	unsigned long failures;
 	struct gw_budget budget;
 	struct gw_auth_ask *queue;     /* waiting for the budget, oldest first */
-	int queued;
-	ev_timer budget_timer;
+	int queued, queue_max;
+	ev_timer budget_timer;         /* the next dispatch() */
 	struct worker *w;
 	pthread_t thread;
 	struct gw_user dummy;        /* checked for an unknown name */
@@ -206,6 +221,12 @@ static void cache_put(struct gw_auth *a, const uint8_t *mac, int role)
 	a->cache[k].expires = gw_mono() + CACHE_TTL;
 }
 
+/* Is p's the check in flight? */
+static bool checking(const struct gw_auth *a, const struct peer *p)
+{
+	return a->job && a->job->peer == p;
+}
+
 static struct peer *peer_of(struct gw_auth *a, const char *addr)
 {
 	struct peer *free_p = NULL;
@@ -213,7 +234,7 @@ static struct peer *peer_of(struct gw_auth *a, const char *addr)
 	for (int i = 0; i < PEERS; i++) {
 		struct peer *p = &a->peers[i];
 		if (p->addr[0] && strcmp(p->addr, addr) == 0) {
-			if (now - p->last > FORGET_AFTER && !p->job)
+			if (now - p->last > FORGET_AFTER && !checking(a, p))
 				p->failures = 0;
 			return p;
 		}
@@ -221,7 +242,7 @@ static struct peer *peer_of(struct gw_auth *a, const char *addr)
 		if (!p->addr[0]) {
 			if (!free_p || free_p->addr[0])
 				free_p = p;
-		} else if (!p->asks && !p->job && p->until <= now &&
+		} else if (!p->asks && !checking(a, p) && p->until <= now &&
 			   (!free_p || (free_p->addr[0] && p->last < free_p->last))) {
 			free_p = p;
 		}
@@ -238,7 +259,6 @@ static void ask_done(struct gw_auth_ask *q, int result)
 {
 	gw_auth_cb *cb = q->cb;
 	void *arg = q->arg;
-	ev_timer_stop(q->a->loop, &q->timer);
 	q->peer->asks--;
 	explicit_bzero(q->pw, sizeof(q->pw));
 	free(q);
@@ -263,16 +283,24 @@ static const struct gw_user *user_named(const struct gw_auth *a, const char *nam
 	return NULL;
 }
 
-/* The check of q: remembered, joined to the same check in flight, or a
- * new one.  false: busy. */
+/* May q join the check in flight (the same login from the same address:
+ * a browser's requests at once)? */
+static bool joins(const struct gw_auth_ask *q)
+{
+	const struct job *j = q->a->job;
+	return j && j->peer == q->peer && memcmp(j->mac, q->mac, SHA256_DIGEST_LENGTH) == 0 && j->gen == q->a->gen;
+}
+
+/* The check of q: joined to the same check in flight, or a new one when
+ * the thread is free.  false: busy. */
 static bool start_check(struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
 	struct peer *p = q->peer;
-	if (p->job && memcmp(p->job->mac, q->mac, SHA256_DIGEST_LENGTH) == 0 && p->job->gen == a->gen) {
-		q->job = p->job;
+	if (joins(q)) {
+		q->job = a->job;
 	} else {
-		if (p->job || a->jobs >= JOBS_MAX || !a->w)
+		if (a->job || !a->w)
 			return false;
 		struct job *j = calloc(1, sizeof(*j));
 		if (!j)
@@ -286,8 +314,7 @@ static bool start_check(struct gw_auth_ask *q)
 		j->gen = a->gen;
 		memcpy(j->user, q->user, sizeof(j->user));
 		j->peer = p;
-		p->job = j;
-		a->jobs++;
+		a->job = j;
 		pthread_mutex_lock(&a->w->mu);
 		j->next = a->w->todo;
 		a->w->todo = j;
@@ -316,42 +343,90 @@ static void unqueue(struct gw_auth_ask *q)
 	q->qnext = NULL;
 }
 
-/* q's check could start now but for the budget: no check of its address
- * in flight (or the same one), a place in the thread's queue. */
-static bool can_start(const struct gw_auth_ask *q)
+/* Does q go before o?  The name with less load (budget.h: its recent
+ * failures and asks), then the address with fewer failures (a real
+ * user's among guesses at the same name). */
+static bool before(const struct gw_auth_ask *q, double ql, const struct gw_auth_ask *o, double ol)
 {
-	const struct peer *p = q->peer;
-	if (p->job)
-		return memcmp(p->job->mac, q->mac, SHA256_DIGEST_LENGTH) == 0 && p->job->gen == q->a->gen;
-	return q->a->jobs < JOBS_MAX && q->a->w;
+	return ql != ol ? ql < ol : q->peer->failures < o->peer->failures;
 }
 
-/* Start the checks the budget allows, the names with the fewest recent
- * failures first; then wake when the next one may start. */
+/* A remembered login of q's (-1: none): its address's and its name's runs
+ * of failures end. */
+static int remembered(struct gw_auth_ask *q, double now)
+{
+	int role = cache_find(q->a, q->mac);
+	if (role >= 0) {
+		q->peer->failures = 0;
+		gw_budget_result(&q->a->budget, q->user, true, now);
+	}
+	return role;
+}
+
+enum turn {
+	T_WAIT,  /* its address now waits: answered at once */
+	T_NOW,   /* remembered, or joins the check in flight: no budget spent */
+	T_CHECK, /* its check starts */
+};
+
+/* The ask dispatch() acts on next, and how: one whose address now waits
+ * (a failure of its address came while it was queued), one remembered or
+ * joining the check in flight, else, when the thread is free, the one
+ * that goes first (before()) among those the budget lets start; NULL:
+ * none.  *next: when the budget lets the next one start (0: when the
+ * check in flight ends). */
+static struct gw_auth_ask *next_ask(struct gw_auth *a, double now, double *next, enum turn *how)
+{
+	struct gw_auth_ask *best = NULL;
+	double best_l = 0;
+	for (struct gw_auth_ask *q = a->queue; q; q = q->qnext) {
+		if (q->peer->until > now || joins(q) || cache_find(a, q->mac) >= 0) {
+			*how = q->peer->until > now ? T_WAIT : T_NOW;
+			return q;
+		}
+		if (a->job)
+			continue; /* the next check is chosen when the thread is free */
+		double at = gw_budget_ready(&a->budget, q->user, now);
+		if (at > now) {
+			*next = *next == 0 || at < *next ? at : *next;
+			continue;
+		}
+		double l = gw_budget_load(&a->budget, q->user, now);
+		if (!best || before(q, l, best, best_l)) {
+			best = q;
+			best_l = l;
+		}
+	}
+	*how = T_CHECK;
+	return best;
+}
+
+/* Answer or start what may be now, the check of the ask that goes first
+ * when the thread is free; then wake when the budget lets the next one
+ * start.  An answer given here may come back into gw_auth_check(): each
+ * turn looks at the queue afresh. */
 static void dispatch(struct gw_auth *a)
 {
-	double now = gw_mono(), next = 0;
+	double now = gw_mono(), next;
 	for (;;) {
-		struct gw_auth_ask *best = NULL;
-		int best_f = 0;
-		for (struct gw_auth_ask *q = a->queue; q; q = q->qnext) {
-			double at = gw_budget_ready(&a->budget, q->user, now);
-			if (at > now) {
-				next = next == 0 || at < next ? at : next;
-				continue;
-			}
-			int f = gw_budget_failures(&a->budget, q->user, now);
-			if (can_start(q) && (!best || f < best_f)) {
-				best = q;
-				best_f = f;
-			}
-		}
-		if (!best)
+		enum turn how;
+		next = 0;
+		struct gw_auth_ask *q = next_ask(a, now, &next, &how);
+		if (!q)
 			break;
-		unqueue(best);
-		gw_budget_take(&a->budget, now);
-		if (!start_check(best))
-			ask_done(best, GW_AUTH_BUSY);
+		unqueue(q);
+		int role = how == T_NOW ? remembered(q, now) : -1;
+		if (how == T_WAIT) {
+			ask_done(q, GW_AUTH_WAIT);
+		} else if (role >= 0) {
+			ask_done(q, role);
+		} else if (how == T_NOW) {
+			(void)start_check(q); /* joins the check in flight */
+		} else {
+			gw_budget_take(&a->budget, now);
+			if (!start_check(q))
+				ask_done(q, GW_AUTH_BUSY);
+		}
 	}
 	ev_timer_stop(a->loop, &a->budget_timer);
 	if (next > 0) {
@@ -368,28 +443,29 @@ static void budget_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 /* In a full queue, the ask that gives way to q: the newest of the name
- * with the most recent failures, if it has more than q's; else NULL. */
+ * with the most load, then of the address with the most failures, if it
+ * goes after q; else NULL. */
 static struct gw_auth_ask *evictee(const struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
 	double now = gw_mono();
-	struct gw_auth_ask *worst = NULL;
-	int wf = gw_budget_failures(&a->budget, q->user, now);
+	const struct gw_auth_ask *worst = q;
+	double wf = gw_budget_load(&a->budget, q->user, now);
 	for (struct gw_auth_ask *o = a->queue; o; o = o->qnext) {
-		int f = gw_budget_failures(&a->budget, o->user, now);
-		if (f > wf || (worst && f == wf)) {
+		double f = gw_budget_load(&a->budget, o->user, now);
+		if (before(worst, wf, o, f) || (worst != q && !before(o, f, worst, wf))) {
 			worst = o;
 			wf = f;
 		}
 	}
-	return worst;
+	return worst == q ? NULL : (struct gw_auth_ask *)worst;
 }
 
-/* A place in the queue for q: there is one, or an ask of a name with more
- * recent failures gives way (answered: come back later); false: none. */
+/* A place in the queue for q: there is one, or an ask that goes after q
+ * gives way (answered: come back later); false: none. */
 static bool queue_room(const struct gw_auth_ask *q)
 {
-	if (q->a->queued < QUEUE_MAX)
+	if (q->a->queued < q->a->queue_max)
 		return true;
 	struct gw_auth_ask *v = evictee(q);
 	if (!v)
@@ -399,7 +475,9 @@ static bool queue_room(const struct gw_auth_ask *q)
 	return true;
 }
 
-/* q joins the queue (the caller made room: queue_room()). */
+/* q joins the queue (the caller made room: queue_room()); dispatch()
+ * comes from the loop, so that no answer is given inside
+ * gw_auth_check(). */
 static void enqueue(struct gw_auth_ask *q)
 {
 	struct gw_auth *a = q->a;
@@ -409,40 +487,9 @@ static void enqueue(struct gw_auth_ask *q)
 		pp = &(*pp)->qnext;
 	*pp = q;
 	a->queued++;
-	dispatch(a);
-}
-
-/* After its wait before the check: remembered, or queued for its check. */
-static void go_on(struct gw_auth_ask *q)
-{
-	int role = cache_find(q->a, q->mac);
-	if (role >= 0) {
-		q->peer->failures = 0;
-		gw_budget_result(&q->a->budget, q->user, true, gw_mono());
-		ask_done(q, role);
-	} else if (queue_room(q)) {
-		enqueue(q);
-	} else {
-		ask_done(q, GW_AUTH_BUSY);
-	}
-}
-
-static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)loop;
-	(void)revents;
-	struct gw_auth_ask *q = container_of(t, struct gw_auth_ask, timer);
-	if (q->state == WAIT_FAIL)
-		ask_done(q, GW_AUTH_FAIL);
-	else
-		go_on(q);
-}
-
-static void wait_until(struct gw_auth_ask *q, enum ask_state st, double until)
-{
-	q->state = st;
-	ev_timer_set(&q->timer, until - gw_mono() > 0 ? until - gw_mono() : 0, 0);
-	ev_timer_start(q->a->loop, &q->timer);
+	ev_timer_stop(a->loop, &a->budget_timer);
+	ev_timer_set(&a->budget_timer, 0, 0);
+	ev_timer_start(a->loop, &a->budget_timer);
 }
 
 /* A failure of peer p, asked for user: logged once; its wait grows. */
@@ -455,43 +502,32 @@ static void failed(struct gw_auth *a, struct peer *p, const char *user)
 		delay = DELAY_MAX;
 	p->last = gw_mono();
 	p->until = p->last + delay;
-	gw_warn("http: login refused for user \"%s\" from %s (%d failure%s in a row: its answers wait %d s)", user,
+	gw_warn("http: login refused for user \"%s\" from %s (%d failure%s in a row: it waits %d s)", user,
 		p->addr, p->failures, p->failures == 1 ? "" : "s", delay);
 }
 
-/* A check came back. */
+/* A check came back: its askers answered. */
 static void finished(struct gw_auth *a, struct job *j)
 {
 	struct peer *p = j->peer;
-	p->job = NULL;
-	a->jobs--;
-	struct gw_auth_ask *q = j->waiters;
-	if (j->gen != a->gen) {
-		/* the users changed meanwhile: ask again */
-		for (struct gw_auth_ask *n; q; q = n) {
-			n = q->next;
-			q->job = NULL;
-			ask_done(q, GW_AUTH_BUSY);
-		}
-	} else if (j->ok) {
-		int role = (int)j->u.role;
+	a->job = NULL;
+	int result = GW_AUTH_BUSY; /* the users changed meanwhile: ask again */
+	if (j->gen == a->gen && j->ok) {
+		result = (int)j->u.role;
 		gw_budget_result(&a->budget, j->user, true, gw_mono());
-		cache_put(a, j->mac, role);
+		cache_put(a, j->mac, result);
 		p->failures = 0;
 		p->until = 0;
-		for (struct gw_auth_ask *n; q; q = n) {
-			n = q->next;
-			q->job = NULL;
-			ask_done(q, role);
-		}
-	} else {
+	} else if (j->gen == a->gen) {
+		result = GW_AUTH_FAIL;
 		failed(a, p, j->user); /* also when every asker has gone */
 		gw_budget_result(&a->budget, j->user, false, gw_mono());
-		for (struct gw_auth_ask *n; q; q = n) {
-			n = q->next;
-			q->job = NULL;
-			wait_until(q, WAIT_FAIL, p->until);
-		}
+	}
+	/* one at a time from the list: an answer may cancel another waiter */
+	for (struct gw_auth_ask *q; (q = j->waiters);) {
+		j->waiters = q->next;
+		q->job = NULL;
+		ask_done(q, result);
 	}
 	explicit_bzero(j, sizeof(*j));
 	free(j);
@@ -513,7 +549,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
-struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users)
+struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users, int queue_max)
 {
 	struct gw_auth *a = calloc(1, sizeof(*a));
 	struct worker *w = calloc(1, sizeof(*w));
@@ -526,6 +562,7 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users)
 	}
 	a->loop = loop;
 	a->users = users;
+	a->queue_max = queue_max < 1 ? 1 : queue_max > QUEUE_MAX ? QUEUE_MAX : queue_max;
 	gw_budget_init(&a->budget, gw_mono());
 	ev_init(&a->budget_timer, budget_cb);
 	a->dummy.iter = GW_PBKDF2_ITER;
@@ -570,6 +607,9 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	struct peer *p = peer_of(a, addr);
 	if (!p)
 		return GW_AUTH_BUSY;
+	double now = gw_mono();
+	if (p->until > now)
+		return GW_AUTH_WAIT; /* not even the remembered logins: no guess is looked at while it waits */
 	struct gw_auth_ask *q = calloc(1, sizeof(*q));
 	if (!q)
 		return GW_AUTH_BUSY;
@@ -585,30 +625,23 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	mac_of(a, user, pw, pwlen > GW_PASSWORD_MAX ? GW_PASSWORD_MAX : pwlen, q->mac);
 	if (pwlen > GW_PASSWORD_MAX)
 		q->mac[0] ^= 1; /* not the one of its first bytes */
-	ev_init(&q->timer, timer_cb);
 	p->asks++;
-	double now = gw_mono();
-	int role = p->until > now ? -1 : cache_find(a, q->mac);
+	int role = remembered(q, now);
 	if (role >= 0) {
-		p->failures = 0; /* a good login ends a run of failures */
-		gw_budget_result(&a->budget, q->user, true, now);
 		p->asks--;
 		free(q);
 		return role;
 	}
+	gw_budget_asked(&a->budget, q->user, addr, now); /* told to come back or not: it counts */
 	q->pwlen = pwlen > GW_PASSWORD_MAX ? GW_PASSWORD_MAX : pwlen;
 	memcpy(q->pw, pw, q->pwlen);
-	if (p->until > now) {
-		wait_until(q, WAIT_BEFORE, p->until);
-	} else {
-		if (!queue_room(q)) {
-			p->asks--; /* a full queue, no name worse than q's: come back later */
-			explicit_bzero(q, sizeof(*q));
-			free(q);
-			return GW_AUTH_BUSY;
-		}
-		enqueue(q); /* may start its check, never answers it */
+	if (!queue_room(q)) {
+		p->asks--; /* a full queue, none going after q: come back later */
+		explicit_bzero(q, sizeof(*q));
+		free(q);
+		return GW_AUTH_BUSY;
 	}
+	enqueue(q);
 	*ask = q;
 	return GW_AUTH_PENDING;
 }
@@ -621,10 +654,20 @@ void gw_auth_cancel(struct gw_auth_ask *q)
 		unlink_waiter(q);
 	if (q->state == WAIT_BUDGET)
 		unqueue(q);
-	ev_timer_stop(q->a->loop, &q->timer);
 	q->peer->asks--;
 	explicit_bzero(q, sizeof(*q));
 	free(q);
+}
+
+int gw_auth_retry_after(const struct gw_auth *a, const char *addr)
+{
+	double now = gw_mono();
+	for (int i = 0; i < PEERS; i++) {
+		const struct peer *p = &a->peers[i];
+		if (p->addr[0] && strcmp(p->addr, addr) == 0 && p->until > now)
+			return (int)ceil(p->until - now);
+	}
+	return 1;
 }
 
 unsigned long gw_auth_failures(const struct gw_auth *a)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/web/budget.c - the password checks' budget (see budget.h). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,4 +81,64 @@ void gw_budget_result(struct gw_budget *b, const char *name, bool ok, double now
 	int delay = n->failures >= 5 ? NAME_DELAY_MAX : 1 << (n->failures - 1);
 	n->last = now;
 	n->until = now + (delay > NAME_DELAY_MAX ? NAME_DELAY_MAX : delay);
+}
+
+/* FNV-1a: the address counted last, for a name (a collision only merges
+ * two addresses' asks). */
+static unsigned hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static double faded(const struct budget_asks *k, double now)
+{
+	return k->n * exp(-(now > k->at ? now - k->at : 0) / NAME_ASKS_TAU);
+}
+
+/* The slot of `name`'s asks: its own, a free one, or the one asked least
+ * (a flood of asks at new names pushes out the least asked, never the
+ * names asked most). */
+static struct budget_asks *asks_slot(struct gw_budget *b, const char *name, double now)
+{
+	struct budget_asks *least = NULL;
+	double least_n = 0;
+	for (int i = 0; i < BUDGET_NAMES; i++) {
+		struct budget_asks *k = &b->asks[i];
+		if (k->name[0] && strncmp(k->name, name, sizeof(k->name) - 1) == 0)
+			return k;
+		double n = k->name[0] ? faded(k, now) : -1;
+		if (!least || n < least_n) {
+			least = k;
+			least_n = n;
+		}
+	}
+	memset(least, 0, sizeof(*least));
+	snprintf(least->name, sizeof(least->name), "%s", name);
+	least->at = now;
+	return least;
+}
+
+void gw_budget_asked(struct gw_budget *b, const char *name, const char *from, double now)
+{
+	struct budget_asks *k = asks_slot(b, name, now);
+	unsigned h = hash(from);
+	if (k->n > 0 && k->from == h)
+		return; /* the same address again: a browser's requests, a retry */
+	k->n = faded(k, now) + 1;
+	k->at = now;
+	k->from = h;
+}
+
+double gw_budget_load(const struct gw_budget *b, const char *name, double now)
+{
+	double n = gw_budget_failures(b, name, now);
+	for (int i = 0; i < BUDGET_NAMES; i++) {
+		const struct budget_asks *k = &b->asks[i];
+		if (k->name[0] && strncmp(k->name, name, sizeof(k->name) - 1) == 0)
+			return n + faded(k, now);
+	}
+	return n;
 }

@@ -7,10 +7,17 @@
  * slow or hostile HTTP client costs only its own connection: MHD reads and
  * writes without blocking, a connection idle for CONN_TIMEOUT seconds is
  * closed, at most max_clients connections (a quarter of them from one
- * address) are open, requests have no body (anything but GET and HEAD is
- * refused), and nothing an HTTP client asks for waits on the disk on the
+ * address) are open, and when they are all taken one more is accepted and
+ * the connection that gives way closed (conns.h: an idle one of the address
+ * holding the most), requests have no body (anything but GET and HEAD is
+ * refused, but the setup API's POSTs), and nothing an HTTP client asks for
+ * waits on the disk on the
  * loop: history queries go to the history thread and the connection is
- * suspended until the answer comes back.
+ * suspended until the answer comes back.  libmicrohttpd does not watch a
+ * suspended connection's socket (0.9.75 takes it out of its epoll set), so
+ * bmsgw does, in an epoll set of its own: a client that leaves while its
+ * request waits (a login, a history query, the next live event) frees its
+ * connection at once.
  *
  *   /                    the page (gateway/web/www/, built into the binary)
  *   /javascript/...      Debian's shared JavaScript (/usr/share/javascript,
@@ -23,6 +30,9 @@
  *   /api/history.csv     the samples of one unit over a range, as CSV,
  *                        streamed in chunks of CSV_ROWS rows
  *   /metrics             Prometheus text format (status.c)
+ *   /api/setup/...       the Setup tab's API (setup/setup.h): its POSTs are
+ *                        the only requests with a body (JSON, at most
+ *                        GW_SETUP_BODY_MAX bytes, else 413)
  *
  * With tls_cert the server speaks HTTPS only (tls.c hands each handshake
  * the certificate; a reload replaces it without closing a connection);
@@ -42,10 +52,13 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +68,7 @@
 #include "../model/gw.h"
 #include "auth.h"
 #include "ingress.h"
+#include "conns.h"
 #include "tls.h"
 #include "../history/history.h"
 #include "http.h"
@@ -63,6 +77,7 @@
 #include "../core/log.h"
 #include "../core/net.h"
 #include "status.h"
+#include "setup/setup.h"
 #include "../core/util.h"
 
 #ifndef BMSGW_VERSION
@@ -84,7 +99,7 @@
 
 enum req_auth { AU_NONE, AU_WAIT, AU_DONE };
 
-enum req_kind { RQ_PLAIN, RQ_SSE, RQ_CHART, RQ_CSV };
+enum req_kind { RQ_PLAIN, RQ_SSE, RQ_CHART, RQ_CSV, RQ_SETUP };
 
 /* One request; freed when MHD completed it and no response reads from it. */
 struct req {
@@ -95,6 +110,8 @@ struct req {
 	enum req_kind kind;
 	int refs;
 	bool suspended;
+	bool watched;                  /* its socket in h->hup_fd while suspended */
+	bool gone;                     /* its client left while it was suspended */
 	/* a history query */
 	struct gw_hquery *q;
 	bool answered;
@@ -109,9 +126,16 @@ struct req {
 	unsigned long seq;             /* SSE: the state event it has */
 	/* its login */
 	enum req_auth auth;
-	int role;                      /* enum gw_role, GW_AUTH_FAIL or GW_AUTH_BUSY */
+	int role;                      /* enum gw_role or GW_AUTH_FAIL, _BUSY, _WAIT */
 	bool ingress;                  /* from Home Assistant's ingress proxy (ingress.c) */
 	struct gw_auth_ask *ask;
+	char user[GW_USER_NAME_MAX + 1]; /* the login's name, "" without one */
+	/* a setup API request: its body, its answer owed */
+	char *body;
+	size_t blen;
+	bool too_big;
+	struct gw_setup_wait *wait;
+	struct gw_setup_answer ans;
 };
 
 struct gw_http {
@@ -127,8 +151,13 @@ struct gw_http {
 	size_t event_len;
 	unsigned long seq;
 	struct req *reqs;
-	int nclients, nsse;
+	struct gw_conns conns;
+	int nsse;
+	int hup_fd;                    /* epoll: the sockets of suspended requests */
+	ev_io hup;
+	ev_timer room;                 /* make_room() again: a grace ends */
 	unsigned long requests, refused;
+	unsigned long gave_way;        /* connections closed for a new one (make_room) */
 	bool stopping;
 	bool running;                  /* inside MHD_run() */
 	bool rerun;                    /* run again once it returns */
@@ -147,6 +176,8 @@ static void req_unref(struct req *r)
 	if (--r->refs > 0)
 		return;
 	free(r->buf);
+	free(r->body);
+	free(r->ans.json);
 	free(r);
 }
 
@@ -176,12 +207,28 @@ static void req_unlist(struct gw_http *h, struct req *r)
 	r->next = r->prev = NULL;
 }
 
+/* r's socket in (on) or out of the set watched for its client's leaving
+ * (an end of stream or an error: EPOLLRDHUP, EPOLLHUP, EPOLLERR). */
+static void watch_hangup(struct req *r, bool on)
+{
+	struct gw_http *h = r->h;
+	if (r->watched == on || h->hup_fd < 0)
+		return;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = r };
+	if (epoll_ctl(h->hup_fd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, ci->connect_fd, &ev) == 0 || !on)
+		r->watched = on;
+}
+
 static void suspend(struct req *r)
 {
 	if (r->suspended)
 		return;
 	r->suspended = true;
 	MHD_suspend_connection(r->con);
+	watch_hangup(r, true);
 }
 
 static void resume(struct req *r)
@@ -189,7 +236,40 @@ static void resume(struct req *r)
 	if (!r->suspended)
 		return;
 	r->suspended = false;
+	watch_hangup(r, false);
 	MHD_resume_connection(r->con);
+}
+
+/* r's client left while r was suspended: what it waited for is dropped,
+ * and libmicrohttpd closes the connection at its next run. */
+static void client_gone(struct req *r)
+{
+	r->gone = true;
+	r->fail = true;
+	if (r->ask) {
+		gw_auth_cancel(r->ask);
+		r->ask = NULL;
+	}
+	if (r->q) {
+		gw_history_cancel(r->q);
+		r->q = NULL;
+	}
+	gw_setup_cancel(r->wait); /* an apply under way goes on; its answer has no one to go to */
+	r->wait = NULL;
+	resume(r);
+}
+
+static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_http *h = container_of(w, struct gw_http, hup);
+	struct epoll_event evs[32];
+	int n = epoll_wait(h->hup_fd, evs, 32, 0);
+	for (int i = 0; i < n; i++)
+		client_gone(evs[i].data.ptr); /* resumed, none freed before http_run() */
+	if (n > 0)
+		http_run(h);
 }
 
 static void arm_timer(struct gw_http *h)
@@ -240,9 +320,10 @@ static void add_common(struct MHD_Response *resp, const char *type, bool nocache
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
-/* Queue text (malloc'd, taken over) as the answer. */
-static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, const char *type, char *text,
-				  size_t len)
+/* Queue text (malloc'd, taken over) as the answer, with Retry-After when
+ * retry is not NULL. */
+static enum MHD_Result send_retry(struct MHD_Connection *con, unsigned status, const char *type, char *text,
+				  size_t len, const char *retry)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -250,19 +331,23 @@ static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, c
 		return MHD_NO;
 	}
 	add_common(resp, type, true);
+	if (retry)
+		MHD_add_response_header(resp, "Retry-After", retry);
 	enum MHD_Result rc = MHD_queue_response(con, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
 }
 
-__attribute__((format(printf, 4, 5)))
-static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, bool json, const char *fmt, ...)
+static enum MHD_Result send_owned(struct MHD_Connection *con, unsigned status, const char *type, char *text,
+				  size_t len)
 {
-	char msg[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	return send_retry(con, status, type, text, len, NULL);
+}
+
+/* msg as the answer: {"error": msg} or a line of text. */
+static enum MHD_Result send_msg(struct MHD_Connection *con, unsigned status, bool json, const char *retry,
+				const char *msg)
+{
 	char *text = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&text, &len);
@@ -276,7 +361,18 @@ static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, b
 		fprintf(o, "%s\n", msg);
 	}
 	fclose(o);
-	return send_owned(con, status, json ? "application/json" : "text/plain; charset=utf-8", text, len);
+	return send_retry(con, status, json ? "application/json" : "text/plain; charset=utf-8", text, len, retry);
+}
+
+__attribute__((format(printf, 4, 5)))
+static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, bool json, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return send_msg(con, status, json, NULL, msg);
 }
 
 /* ------------------------------------------------------------- static files */
@@ -307,10 +403,13 @@ static enum MHD_Result send_www(struct gw_http *h, struct MHD_Connection *con, c
 	add_common(resp, f->type, false);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, h->etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	/* no inline script anywhere: the page's scripts are its own files */
 	MHD_add_response_header(resp, "Content-Security-Policy",
-				ingress ? "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+				ingress ? "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+					  "data:; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
 					  "frame-ancestors 'self'"
-					: "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					: "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+					  "data:; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
 					  "frame-ancestors 'none'");
 	MHD_add_response_header(resp, "X-Frame-Options", ingress ? "SAMEORIGIN" : "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -477,6 +576,8 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	struct gw_http *h = r->h;
 	if (h->stopping)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (r->gone)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (r->off >= r->len && r->seq != h->seq && h->event) {
 		char *copy = malloc(h->event_len);
 		if (!copy)
@@ -728,6 +829,23 @@ static void login_answer(void *arg, int result)
 	http_run(r->h);
 }
 
+/* A login not checked now: 429 while the address waits after a failure,
+ * 503 when too many are checked; with Retry-After, said in the body. */
+static enum MHD_Result come_back(struct gw_http *h, struct MHD_Connection *con, int role, bool json)
+{
+	char addr[64], secs[16], msg[160];
+	int n = 2;
+	if (role == GW_AUTH_WAIT) {
+		client_addr(con, addr, sizeof(addr));
+		n = gw_auth_retry_after(h->auth, addr);
+	}
+	snprintf(secs, sizeof(secs), "%d", n);
+	snprintf(msg, sizeof(msg), role == GW_AUTH_WAIT ? "a login from this address failed: try again in %d s"
+							: "too many logins are being checked: try again in %d s", n);
+	return send_msg(con, role == GW_AUTH_WAIT ? MHD_HTTP_TOO_MANY_REQUESTS : MHD_HTTP_SERVICE_UNAVAILABLE, json,
+			secs, msg);
+}
+
 /* Ask auth.c about r's login: false when answered or waiting (*rc). */
 static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
 {
@@ -740,6 +858,7 @@ static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
 		return false;
 	}
 	client_addr(r->con, addr, sizeof(addr));
+	snprintf(r->user, sizeof(r->user), "%s", strlen(user) < sizeof(r->user) ? user : "");
 	struct gw_auth_ask *q = NULL;
 	size_t pwlen = pw ? strlen(pw) : 0;
 	int res = gw_auth_check(h->auth, addr, user, pw ? pw : "", pwlen, login_answer, r, &q);
@@ -816,13 +935,8 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 		return false;
 	if (r->auth == AU_NONE && !ask_login(h, r, rc))
 		return false;
-	if (r->role == GW_AUTH_BUSY) {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return (*rc = MHD_NO), false;
-		MHD_add_response_header(resp, "Retry-After", "2");
-		*rc = MHD_queue_response(con, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
-		MHD_destroy_response(resp);
+	if (r->role == GW_AUTH_BUSY || r->role == GW_AUTH_WAIT) {
+		*rc = come_back(h, con, r->role, json);
 		return false;
 	}
 	if (r->role == GW_AUTH_FAIL) {
@@ -836,13 +950,120 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 	return true;
 }
 
+/* ---------------------------------------------------------- the setup API */
+
+/* From this machine itself (127/8, ::1, ::ffff:127/104). */
+static bool from_loopback(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static enum MHD_Result send_setup(struct MHD_Connection *con, struct req *r)
+{
+	struct gw_setup_answer *a = &r->ans;
+	char *json = a->json ? a->json : strdup("{}");
+	size_t len = a->json ? a->len : 2;
+	a->json = NULL;
+	if (!json)
+		return MHD_NO;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(json);
+		return MHD_NO;
+	}
+	add_common(resp, "application/json", true);
+	if (a->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+	enum MHD_Result rc = MHD_queue_response(con, (unsigned)a->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* The answer of a setup request that waited (the setup API calls this from the loop). */
+static void setup_answered(void *arg, struct gw_setup_answer *a)
+{
+	struct req *r = arg;
+	r->wait = NULL;
+	free(r->ans.json);
+	r->ans = *a;
+	r->answered = true;
+	req_unlist(r->h, r);
+	resume(r);
+	http_run(r->h);
+}
+
+static enum MHD_Result start_setup(struct gw_http *h, struct req *r, const char *url, const char *method)
+{
+	struct MHD_Connection *con = r->con;
+	if (!h->gw->setup)
+		return send_error(con, MHD_HTTP_SERVICE_UNAVAILABLE, true, "the setup API could not start (out of memory, or "
+				  "no thread)");
+	if (r->too_big)
+		return send_error(con, 413, true, "a body is at most %d KiB",
+				  GW_SETUP_BODY_MAX / 1024);
+	char addr[64];
+	client_addr(con, addr, sizeof(addr));
+	struct gw_setup_req q = {
+		.method = method, .path = url + 11, .body = r->body ? r->body : "", .len = r->blen,
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.csrf = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-CSRF-Token"),
+		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
+		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
+		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
+		.tls = h->tls != NULL, .trusted = from_loopback(con) || h->cfg.clients.n > 0, .addr = addr,
+		.ingress = r->ingress,
+	};
+	r->kind = RQ_SETUP;
+	if (!gw_setup_handle(h->gw->setup, &q, &r->ans, setup_answered, r, &r->wait))
+		return send_setup(con, r);
+	req_list(h, r);
+	suspend(r);
+	return MHD_YES;
+}
+
+/* A chunk of a setup POST's body: kept up to GW_SETUP_BODY_MAX, then only counted. */
+static bool take_body(struct req *r, const char *url, const char *data, size_t n)
+{
+	if (strncmp(url, "/api/setup/", 11) != 0 || r->too_big)
+		return true;
+	if (r->blen + n > GW_SETUP_BODY_MAX) {
+		r->too_big = true;
+		free(r->body);
+		r->body = NULL;
+		r->blen = 0;
+		return true;
+	}
+	char *b = realloc(r->body, r->blen + n + 1);
+	if (!b)
+		return false;
+	memcpy(b + r->blen, data, n);
+	r->blen += n;
+	b[r->blen] = '\0';
+	r->body = b;
+	return true;
+}
+
 /* ---------------------------------------------------------- requests */
+
+static struct gw_conn *conn_of(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **ctx)
 {
 	(void)version;
-	(void)upload_data;
 	struct gw_http *h = cls;
 	struct req *r = *ctx;
 	if (!r) {
@@ -854,6 +1075,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		r->refs = 1;
 		*ctx = r;
 		h->requests++;
+		struct gw_conn *c = conn_of(con);
+		if (c)
+			gw_conns_busy(c, true, gw_mono()); /* never the one that gives way now */
 		/* a request in progress: a slow client has the whole CONN_TIMEOUT */
 		MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, CONN_TIMEOUT);
 		/* answer from the second call: a response queued in the first
@@ -861,15 +1085,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		 * keep-alive), which over TLS costs a handshake a request */
 		return MHD_YES;
 	}
+	if (r->gone)
+		return MHD_NO; /* its client left: the connection closes */
 	if (*upload_size) {
-		*upload_size = 0; /* a body is never read */
-		return MHD_YES;
+		bool ok = take_body(r, url, upload_data, *upload_size); /* other bodies are never read */
+		*upload_size = 0;
+		return ok ? MHD_YES : MHD_NO;
 	}
 	if (r->kind == RQ_CHART || r->kind == RQ_CSV)
 		return r->answered ? answer_history(h, r) : MHD_YES;
+	if (r->kind == RQ_SETUP)
+		return r->answered ? send_setup(con, r) : MHD_YES;
 	enum MHD_Result grc;
 	if (!gate(h, r, url, &grc))
 		return grc;
+	if (strncmp(url, "/api/setup/", 11) == 0)
+		return start_setup(h, r, url, method);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		if (!resp)
@@ -905,20 +1136,68 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
  * it may stay idle IDLE_BUSY s instead of CONN_TIMEOUT. */
 static void idle_timeout(struct gw_http *h, struct MHD_Connection *con)
 {
-	unsigned secs = h->nclients * 2 > h->cfg.max_clients ? IDLE_BUSY : CONN_TIMEOUT;
+	unsigned secs = h->conns.n * 2 > h->cfg.max_clients ? IDLE_BUSY : CONN_TIMEOUT;
 	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, secs);
+}
+
+/* Over max_clients (newcomer: the connection just opened, else NULL): the
+ * connection conns.c chooses goes.  Its socket is shut: libmicrohttpd
+ * sees the end at once and closes it (it has no call to close one). */
+static void make_room(struct gw_http *h, struct gw_conn *newcomer)
+{
+	struct ev_loop *loop = h->gw->loop;
+	ev_timer_stop(loop, &h->room);
+	if (h->stopping || gw_conns_open(&h->conns) <= h->cfg.max_clients)
+		return;
+	double now = gw_mono(), again = 0;
+	struct gw_conn *v = gw_conns_over(&h->conns, newcomer, now, &again);
+	if (!v) {
+		/* none may go yet: one more until a request ends or a grace does */
+		if (again > 0) {
+			ev_timer_set(&h->room, again - now > 0.01 ? again - now : 0.01, 0.);
+			ev_timer_start(loop, &h->room);
+		}
+		return;
+	}
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(v->con, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		shutdown(ci->connect_fd, SHUT_RDWR);
+	h->rerun = true;
+	h->gave_way++;
+	char who[64];
+	gw_peer_host((const struct sockaddr *)&v->addr, who, sizeof(who));
+	/* one line of each kind per interval, whatever the addresses */
+	gw_log_keyed(GW_LOG_INFO, v == newcomer ? "http full new" : "http full idle",
+		     "http: full (%d connections): %s from %s gives way%s", h->cfg.max_clients,
+		     v == newcomer ? "a new connection" : "an idle connection", who,
+		     v == newcomer ? " (its address has its share)" : " to a new one");
+}
+
+static void room_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_http *h = container_of(w, struct gw_http, room);
+	make_room(h, NULL);
+	if (h->rerun)
+		http_run(h);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum MHD_RequestTerminationCode toe)
 {
-	(void)toe;
 	struct gw_http *h = cls;
 	struct req *r = *ctx;
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+	struct gw_conn *c = conn_of(con);
+	if (c)
+		gw_conns_busy(c, false, gw_mono());
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		idle_timeout(h, con); /* kept alive, idle now */
+		make_room(h, NULL);
+	}
 	if (!r)
 		return;
 	*ctx = NULL;
+	watch_hangup(r, false);
 	if (r->kind == RQ_SSE && r->listed)
 		h->nsse--;
 	req_unlist(h, r);
@@ -928,6 +1207,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum
 	}
 	gw_auth_cancel(r->ask);
 	r->ask = NULL;
+	gw_setup_cancel(r->wait);
+	r->wait = NULL;
 	r->fail = true;
 	req_unref(r);
 }
@@ -937,14 +1218,28 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 {
 	struct gw_http *h = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		h->nclients++;
+		struct gw_conn *c = calloc(1, sizeof(*c));
+		*socket_ctx = c;
+		if (!c) {
+			MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, 1u); /* out of memory: it goes soon */
+			return;
+		}
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		c->con = con;
+		gw_conns_add(&h->conns, c, ci ? ci->client_addr : NULL, gw_mono());
 		idle_timeout(h, con);
 		if (h->tls)
-			gw_tls_conn_started(h->tls, socket_ctx);
+			gw_tls_conn_started(h->tls, &c->tls);
+		make_room(h, c);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		h->nclients--;
-		if (h->tls)
-			gw_tls_conn_closed(socket_ctx);
+		struct gw_conn *c = *socket_ctx;
+		if (c) {
+			if (h->tls)
+				gw_tls_conn_closed(&c->tls);
+			gw_conns_remove(&h->conns, c);
+			free(c);
+			*socket_ctx = NULL;
+		}
 		/* At max_clients libmicrohttpd takes the listening socket out of its
 		 * epoll set, and puts it back only at the start of a later MHD_run():
 		 * after the last close nothing would wake one, and the page would
@@ -1016,7 +1311,8 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 {
 	const struct conf_http *c = &h->cfg;
 	/* a quarter of max_clients from one address (rounded up), so that four
-	 * addresses, never one, can fill it */
+	 * addresses, never one, can fill it; one beyond max_clients, which
+	 * make_room() settles */
 	unsigned per_ip = (unsigned)((c->max_clients + 3) / 4);
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)&gw_tls_retrieve },
@@ -1025,11 +1321,18 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 	};
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
 	return MHD_start_daemon(flags, 0, on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients + 1, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 				per_ip, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
 				MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+}
+
+/* The logins that may wait for their check at once: as many connections
+ * as one address may hold, a quarter of max_clients. */
+static int login_share(const struct conf_http *c)
+{
+	return (c->max_clients + 3) / 4;
 }
 
 /* The certificate and the users as a server holds them (taken over). */
@@ -1043,7 +1346,7 @@ static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err,
 		return -1;
 	}
 	s->creds = NULL;
-	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users))) {
+	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users, login_share(&h->cfg)))) {
 		s->users = NULL;
 		snprintf(err, errlen, "http: cannot start the login thread");
 		return -1;
@@ -1064,6 +1367,7 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 	}
 	h->gw = gw;
 	h->cfg = *c;
+	h->hup_fd = -1;
 	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
 	if (fd < 0)
 		snprintf(err, errlen, "http: %s", lerr);
@@ -1093,7 +1397,18 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 	}
 	ev_io_init(&h->io, io_cb, di->epoll_fd, EV_READ);
 	ev_io_start(gw->loop, &h->io);
+	/* without it (out of descriptors) a suspended request's client is
+	 * seen leaving only when the request is resumed, as before */
+	h->hup_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->hup_fd >= 0) {
+		ev_io_init(&h->hup, hup_cb, h->hup_fd, EV_READ);
+		ev_io_start(gw->loop, &h->hup);
+	} else {
+		gw_warn("http: epoll_create1: %s: a client leaving a waiting request is seen only when it is answered",
+			strerror(errno));
+	}
 	ev_init(&h->timer, timer_cb);
+	ev_init(&h->room, room_cb);
 	ev_init(&h->push, push_cb);
 	h->push.repeat = SSE_MIN;
 	arm_timer(h);
@@ -1111,6 +1426,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 	memcpy(h->cfg.tls_key, c->tls_key, sizeof(h->cfg.tls_key));
 	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
 	h->cfg.metrics_public = c->metrics_public;
+	h->cfg.setup = c->setup;
 	if (s->creds && h->tls) {
 		if (strcmp(s->creds->about, gw_tls_about(h->tls)) != 0)
 			log_cert(h, s->creds);
@@ -1123,7 +1439,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 			gw_info("http: %d user%s from %s", n, n == 1 ? "" : "s", c->users_file);
 		s->users = NULL;
 	} else if (s->users && !h->auth) {
-		if ((h->auth = gw_auth_new(h->gw->loop, s->users)))
+		if ((h->auth = gw_auth_new(h->gw->loop, s->users, login_share(&h->cfg))))
 			gw_info("http: logins from %s from now on", c->users_file);
 		else
 			gw_err("http: cannot start the login thread: no logins, every request refused");
@@ -1153,13 +1469,14 @@ void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
 	memset(out, 0, sizeof(*out));
 	if (!h)
 		return;
-	out->clients = h->nclients;
+	out->clients = h->conns.n;
 	out->sse_clients = h->nsse;
 	out->requests = h->requests;
 	out->refused = h->refused;
 	out->https = h->tls != NULL;
 	out->login_failures = gw_auth_failures(h->auth);
 	out->plain_logins = h->plain_logins;
+	out->gave_way = h->gave_way;
 }
 
 void gw_http_free(struct gw_http *h)
@@ -1180,12 +1497,19 @@ void gw_http_free(struct gw_http *h)
 			r->auth = AU_DONE;
 			r->role = GW_AUTH_BUSY;
 		}
+		gw_setup_cancel(r->wait);
+		r->wait = NULL;
 		r->fail = true;
 		resume(r);
 	}
 	ev_io_stop(loop, &h->io);
 	ev_timer_stop(loop, &h->timer);
+	ev_timer_stop(loop, &h->room);
 	ev_timer_stop(loop, &h->push);
+	if (h->hup_fd >= 0) {
+		ev_io_stop(loop, &h->hup);
+		close(h->hup_fd);
+	}
 	MHD_stop_daemon(h->d);
 	gw_tls_free(h->tls);
 	gw_auth_free(h->auth);

@@ -56,6 +56,7 @@ struct gw_http_info {
 	bool https;
 	unsigned long login_failures;  /* wrong user name or password */
 	unsigned long plain_logins;    /* logins refused over plain HTTP */
+	unsigned long gave_way;        /* connections closed, the server full, for a new one */
 };
 void gw_http_info(const struct gw_http *h, struct gw_http_info *out);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../core/prom.h"
+#include "../model/bankstate.h"
 #include "../model/gw.h"
 #include "../model/health_gw.h"
 #include "../model/json.h"
@@ -401,27 +402,26 @@ static void values_metrics(const struct gw *gw, FILE *o)
 		u[n].bank = NULL;
 		n++;
 	}
-	struct gw_bank_state bs;
-	if (c->bank.enabled) {
-		gw_bank_compute(gw, &bs);
+	const struct gw_bank_state *bs = c->bank.enabled ? &gw_bank_at(gw, gw_mono())->bank : NULL;
+	if (bs) {
 		u[n].name = "bank";
-		u[n].s = bs.online ? &bs.snap : NULL;
-		u[n].bank = &bs;
+		u[n].s = bs->online ? &bs->snap : NULL;
+		u[n].bank = bs;
 		n++;
 	}
 	unit_metrics(o, u, n);
 	static const char *dirs[2] = { "direction=\"in\"", "direction=\"out\"" };
 	pack_pairs(gw, o, "bmsgw_energy_kwh_total", "counter",
 		   "Energy charged (in) and discharged (out), integrated over good polls.", dirs, energy_of);
-	if (!c->bank.enabled)
+	if (!bs)
 		return;
 	gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", dirs[0], gw->bank_energy.in_kwh);
 	gw_prom_sample(o, "bmsgw_energy_kwh_total", "bank", dirs[1], gw->bank_energy.out_kwh);
 	const struct gw_prom_metric mm[] = {
-		{ "bmsgw_bank_packs_online", "gauge", "Packs of the bank with fresh data.", bs.online },
-		{ "bmsgw_bank_packs_configured", "gauge", "Packs of the bank.", bs.configured },
+		{ "bmsgw_bank_packs_online", "gauge", "Packs of the bank with fresh data.", bs->online },
+		{ "bmsgw_bank_packs_configured", "gauge", "Packs of the bank.", bs->configured },
 		{ "bmsgw_bank_deviation", "gauge", "1 while a fresh pack's voltage departs from the others.",
-		  bs.online ? bs.rb.deviation : 0 },
+		  bs->online ? bs->rb.deviation : 0 },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
@@ -438,7 +438,7 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		if (i < gw->npacks)
 			gw_soc_pack_out(gw, gw->packs[i], now, &so[i]);
 		else
-			gw_soc_bank_out(gw, now, &so[i]);
+			gw_bank_counted(gw_bank_at(gw, now), now, &so[i]);
 		name[i] = i < gw->npacks ? gw->packs[i]->cfg->name : "bank";
 	}
 	static const struct {
@@ -462,7 +462,7 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		}
 	}
 	gw_prom_family(o, "bmsgw_soc_points_total", "counter", "Full, empty and rest points the count was set at, "
-		       "and knee points it was pulled down at.");
+		       "knee and light-load points it was pulled down at.");
 	for (int i = 0; i < n; i++) {
 		if (!(so[i].flags & GW_SOC_F_COUNTING))
 			continue;
@@ -470,6 +470,7 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"empty\"", so[i].empty_points);
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"rest\"", so[i].rest_points);
 		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"knee\"", so[i].knee_points);
+		gw_prom_sample(o, "bmsgw_soc_points_total", name[i], "point=\"light\"", so[i].light_points);
 	}
 }
 

@@ -10,8 +10,9 @@
 #include <stdio.h>
 
 #include "../core/prom.h"
+#include "../model/bankstate.h"
 #include "../model/gw.h"
-#include "../model/strings.h"
+#include "../model/strings_gw.h"
 #include "status.h"
 
 /* name{string="stringN"} value */
@@ -135,11 +136,8 @@ void gw_status_strings_metrics(const struct gw *gw, FILE *o)
 	int n = gw->conf->bank.enabled ? gw->conf->bank.nstrings : 0;
 	if (n <= 0)
 		return;
-	static struct gw_string_state st[CONF_MAX_PACKS]; /* on the loop only: kept off the stack */
-	double now = gw_mono();
-	for (int s = 0; s < n; s++)
-		gw_string_compute_at(gw, s, now, &st[s]);
-	membership_metrics(gw, o, st, n);
-	values_metrics(o, st, n);
+	const struct gw_bank_view *v = gw_bank_at(gw, gw_mono());
+	membership_metrics(gw, o, v->strings, n);
+	values_metrics(o, v->strings, n);
 	limits_metrics(gw, o, n);
 }

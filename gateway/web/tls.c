@@ -11,7 +11,8 @@
  * socket context, from MHD_OPTION_NOTIFY_CONNECTION) and a set is freed
  * when it is neither served nor used.  The callback finds the connection
  * through the session's pointer, which libmicrohttpd sets to its
- * connection (gnutls_session_set_ptr in daemon.c of 0.9.75). */
+ * connection (gnutls_session_set_ptr in daemon.c of 0.9.75), and the
+ * connection's part as the first member of its socket context. */
 #include <microhttpd.h>
 #include <stdlib.h>
 
@@ -79,22 +80,22 @@ const char *gw_tls_about(const struct gw_tls *t)
 	return t->cur->c->about;
 }
 
-void gw_tls_conn_started(struct gw_tls *t, void **socket_ctx)
+void gw_tls_conn_started(struct gw_tls *t, void **slot)
 {
 	struct tconn *tc = calloc(1, sizeof(*tc));
 	if (tc)
 		tc->t = t;
-	*socket_ctx = tc;
+	*slot = tc;
 }
 
-void gw_tls_conn_closed(void **socket_ctx)
+void gw_tls_conn_closed(void **slot)
 {
-	struct tconn *tc = *socket_ctx;
+	struct tconn *tc = *slot;
 	if (!tc)
 		return;
 	unhold(tc->h);
 	free(tc);
-	*socket_ctx = NULL;
+	*slot = NULL;
 }
 
 int gw_tls_retrieve(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
@@ -108,7 +109,8 @@ int gw_tls_retrieve(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nre
 	struct MHD_Connection *con = gnutls_session_get_ptr(s);
 	const union MHD_ConnectionInfo *ci =
 		con ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-	struct tconn *tc = ci ? ci->socket_context : NULL;
+	void **slot = ci ? ci->socket_context : NULL;
+	struct tconn *tc = slot ? *slot : NULL;
 	if (!tc)
 		return -1; /* no memory for it: the handshake fails, nothing else */
 	if (!tc->h) {

@@ -17,10 +17,12 @@ struct gw_tls *gw_tls_new(struct gw_creds *c);
 void gw_tls_set(struct gw_tls *t, struct gw_creds *c);
 /* "CN=..., serial ..., valid until ..." of the certificate served. */
 const char *gw_tls_about(const struct gw_tls *t);
-/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION, started and closed: the
- * connection's socket context holds what its handshake used. */
-void gw_tls_conn_started(struct gw_tls *t, void **socket_ctx);
-void gw_tls_conn_closed(void **socket_ctx);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION, started and closed: *slot
+ * holds what the connection's handshake used.  slot is the first member
+ * of what the connection's socket context points at (http.c's
+ * connection), where gw_tls_retrieve() finds it. */
+void gw_tls_conn_started(struct gw_tls *t, void **slot);
+void gw_tls_conn_closed(void **slot);
 /* MHD_OPTION_HTTPS_CERT_CALLBACK (gnutls_certificate_retrieve_function2). */
 int gw_tls_retrieve(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
 		    const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,

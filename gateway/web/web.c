@@ -11,6 +11,11 @@
  * the same names (a certificate renewed in place): a file that is not
  * good fails the reload and the server keeps what it has; a server kept
  * takes them at commit without closing a connection.
+ *
+ * The setup API's state (setup/) is made with the first server and
+ * outlives the servers a reload replaces (gw->setup): its detections,
+ * its change log, the setup code and an answer owed are the daemon's, not
+ * one server's.  It hears the [http] in force at every commit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include "../core/prom.h"
 #include "../model/gw.h"
 #include "http.h"
+#include "setup/setup.h"
 
 struct web_out {
 	struct gw_http *h;             /* NULL: started at commit */
@@ -27,8 +33,9 @@ struct web_out {
 
 static long web_fds(const struct conf *c)
 {
-	/* its clients, the listening socket, MHD's epoll, its wakeup */
-	return c->http.enabled ? c->http.max_clients + 3L : 0;
+	/* its clients and one more (conns.h), the listening socket, MHD's
+	 * epoll, its wakeup, the epoll of suspended requests */
+	return c->http.enabled ? c->http.max_clients + 5L : 0;
 }
 
 static int web_prepare(struct gw_svc_ctx *x)
@@ -38,6 +45,8 @@ static int web_prepare(struct gw_svc_ctx *x)
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
+	if (!x->gw->setup && !(x->gw->setup = gw_setup_new(x->gw)))
+		gw_err("http: the setup API cannot start (out of memory, or no thread): the Setup tab is off");
 	struct gw_http_secrets sec;
 	if (gw_http_secrets_load(c, &sec, x->err, x->errlen) < 0)
 		return -1;
@@ -79,6 +88,8 @@ static void web_stop(const struct gw_svc_ctx *x)
 static void *web_commit(const struct gw_svc_ctx *x)
 {
 	struct web_out *w = x->next;
+	if (w)
+		gw_setup_conf(x->gw->setup, &x->nc->http);
 	if (x->cur && x->cur != w)
 		web_free(x->cur); /* its history queries first */
 	if (w && w->h && w == x->cur)
@@ -103,6 +114,12 @@ static void web_discard(const struct gw_svc_ctx *x)
 		gw_http_secrets_free(&((struct web_out *)x->next)->sec); /* the server keeps what it has */
 }
 
+static void web_at_exit(const struct gw_svc_ctx *x)
+{
+	gw_setup_free(x->gw->setup);
+	x->gw->setup = NULL;
+}
+
 static const void *web_held(void *st, enum conf_sect s, const char *name)
 {
 	(void)name;
@@ -116,8 +133,8 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	struct gw_http_info hi;
 	gw_http_info(((struct web_out *)st)->h, &hi);
 	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
-		"\"login_failures\":%lu,\"plain_logins\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused,
-		hi.https ? "true" : "false", hi.login_failures, hi.plain_logins);
+		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu}", hi.clients, hi.sse_clients, hi.requests,
+		hi.refused, hi.https ? "true" : "false", hi.login_failures, hi.plain_logins, hi.gave_way);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -135,6 +152,8 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		  (double)hi.login_failures },
 		{ "bmsgw_http_plain_logins_total", "counter", "HTTP requests with a login refused over plain HTTP.",
 		  (double)hi.plain_logins },
+		{ "bmsgw_http_gave_way_total", "counter",
+		  "HTTP connections closed, all max_clients taken, to make room for a new one.", (double)hi.gave_way },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
@@ -153,6 +172,7 @@ const struct gw_service gw_svc_http = {
 	.commit = web_commit,
 	.discard = web_discard,
 	.stop = web_stop,
+	.at_exit = web_at_exit,
 	.held = web_held,
 	.status_json = web_status_json,
 	.metrics = web_metrics,

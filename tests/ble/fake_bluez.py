@@ -22,11 +22,9 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
-                "layout": "jbd" | "jk" | "jk2" | "daly" | "daly-new" | "seplos3" | "eg4" | "renogy" |
-                          "litime" | "tianpower" | "nus" | "neey" | "sok" | "topband" | "ant" |
-                          "ecoworthy" | "felicity" | "humsienk" | "tdt" | "ks48" | "basen" | "pylon-rt" |
-                          "roypow" | "gobel" | "ogt" | "paceex" | "saihang" | "superb" | "superb2" |
-                          "superb2-refused" | [custom],
+                "layout": "PROTOCOL" | "PROTOCOL:N" |    # a layout of the driver table (ble_layouts.py)
+                          "jk2" | "nus" | "daly-new" | ... |     # a device of ble_layouts.LAYOUTS
+                          [custom],
                 "mode": "bridge" | "recorded" | "adv" | "none",
                 "sim": "127.0.0.1:PORT",                 # bridge / adv: bmsgw-sim's TCP port
                 "chunk": 20,                             # notification size, 0 = as read (merged)
@@ -41,7 +39,7 @@ its recorded frames; adv = no connection: while discovery runs, the BMS_ADV
 records read from the simulator (AD 5E company-lo company-hi n data) are
 published as ManufacturerData changes; none = advertises only.
 
-A layout with two notifiers (superb2, the Super-B Epsilon v2) needs to be
+A layout with two notifiers (superb:2, the Super-B Epsilon v2) needs to be
 told which one a frame goes out on: with "notify_records" the bridge reads
 the simulator's bytes as records
 

@@ -85,6 +85,9 @@ struct fd_target {
 	/* addresses next_request() accepts (all others: BMS_E_RANGE); NULL:
 	 * the protocol has none, next_request() never fails */
 	bool (*addr_ok)(uint8_t a);
+	/* next_request() may also fail with BMS_E_KEY: the advertised name
+	 * gives no key (a device of a type the driver does not read) */
+	bool key_from_name;
 	/* a request is well-formed (the generic part: it is never a frame) */
 	void (*request)(const struct fd *s, const uint8_t *req, int n);
 
@@ -315,7 +318,8 @@ static void fd_request(struct fd *s)
 	s->need_request = false;
 	bms_rx_clear(&s->rx); /* drain before each request */
 	if (n < 0) {
-		REQUIRE(t->addr_ok && n == BMS_E_RANGE && !t->addr_ok(s->address));
+		REQUIRE((t->addr_ok && n == BMS_E_RANGE && !t->addr_ok(s->address)) ||
+			(t->key_from_name && n == BMS_E_KEY));
 		s->done = true; /* nothing more can happen with this address */
 		return;
 	}

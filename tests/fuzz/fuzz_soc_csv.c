@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_soc_csv.c - bmsgw --soc-replay's reader of a history CSV
  * (gateway/history/hcsv.c) and the replay over what it reads
- * (gateway/history/replay.c, the estimator of gateway/model/soc.c).
+ * (gateway/history/replay.c, the estimator of gateway/engine/soc.c).
  * The input is a file: the first line the header, the rest rows.
  * Invariants: no crash, no read past the text; a row taken has a time in
  * range and every value finite or absent; the replay answers 0 or 2. */

@@ -12,6 +12,9 @@ Broker(...)      /usr/sbin/mosquitto on a free port with a configuration made
 bridged_pair()   a central broker and a local one bridging topics out to it,
                  returned once the bridge is up.
 Blackhole        accepts TCP and never answers (a hung broker).
+Forward          relays connections on a port to another, byte for byte.
+Only311          a Broker behind a front that speaks MQTT 3.1.1 only: an MQTT 5
+                 CONNECT is refused as a 3.1.1 broker refuses it.
 Client           a connected paho-mqtt client (login, TLS, MQTT 5 or 3.1.1);
                  the constructor raises MqttError unless the broker accepts.
 Subscriber       a paho-mqtt client recording every message: topic, payload,
@@ -430,6 +433,161 @@ class Blackhole:
         with self._lock:
             for s in self.held:
                 s.close()
+
+
+# ---------------------------------------------------------- a 3.1.1-only broker
+
+def _packet_len(buf):
+    """The length of the MQTT packet at the start of buf (fixed header and
+    remaining length), or None while buf does not hold its header yet."""
+    n, mult = 0, 1
+    for i in range(1, 5):
+        if len(buf) <= i:
+            return None
+        n += (buf[i] & 127) * mult
+        mult *= 128
+        if not buf[i] & 128:
+            return 1 + i + n
+    return len(buf)  # a malformed length: what came so far
+
+
+def _connect_info(pkt):
+    """(protocol level, client id) of a CONNECT packet (level 4: 3.1.1, 5:
+    MQTT 5), or (None, None)."""
+    if not pkt or pkt[0] >> 4 != 1:
+        return None, None
+    hdr = 2  # the fixed header: its type byte and 1 to 4 bytes of remaining length
+    while hdr < 5 and pkt[hdr - 1] & 128:
+        hdr += 1
+    try:
+        at = hdr + 2 + int.from_bytes(pkt[hdr:hdr + 2], "big")  # past the protocol name
+        level = pkt[at]
+        at += 4  # level, flags, keepalive
+        if level == 5:  # the properties: their length (a variable byte integer), then them
+            n, mult = 0, 1
+            while True:
+                n += (pkt[at] & 127) * mult
+                mult *= 128
+                at += 1
+                if not pkt[at - 1] & 128:
+                    break
+            at += n
+        idlen = int.from_bytes(pkt[at:at + 2], "big")
+        return level, pkt[at + 2:at + 2 + idlen].decode("utf-8", "replace")
+    except IndexError:
+        return None, None
+
+
+class Forward:
+    """Relays every connection to lhost:port (a free port unless given) to
+    rhost:rport byte for byte, each direction on a thread of its own.  A
+    subclass may read the first packet before (first())."""
+
+    def __init__(self, rport, lhost="127.0.0.1", lport=None, rhost="127.0.0.1"):
+        self.port = lport or free_port()
+        self.r = (rhost, rport)
+        self._socks = []
+        self._lock = threading.Lock()
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind((lhost, self.port))
+        self.ls.listen(16)
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def first(self, sock):
+        """What goes ahead to the far end (b"": nothing), or None: the
+        connection ends here (first() answered it)."""
+        return b""
+
+    def _run(self):
+        while True:
+            try:
+                a, _ = self.ls.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._socks.append(a)
+            threading.Thread(target=self._conn, args=(a,), daemon=True).start()
+
+    def _conn(self, a):
+        try:
+            head = self.first(a)
+            if head is None:
+                a.close()
+                return
+            a.settimeout(None)
+            b = socket.create_connection(self.r)
+            with self._lock:
+                self._socks.append(b)
+            if head:
+                b.sendall(head)
+        except OSError:
+            a.close()
+            return
+        for x, y in ((a, b), (b, a)):
+            threading.Thread(target=self._pump, args=(x, y), daemon=True).start()
+
+    @staticmethod
+    def _pump(x, y):
+        try:
+            while True:
+                d = x.recv(65536)
+                if not d:
+                    break
+                y.sendall(d)
+        except OSError:
+            pass
+        for s in (x, y):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.ls.close()
+        with self._lock:
+            for s in self._socks:
+                s.close()
+
+
+class Only311(Forward):
+    """A broker that speaks MQTT 3.1.1 only: a front on a port of its own
+    before a Broker (mosquitto).  The first packet of each connection is
+    read whole; a CONNECT of a protocol level other than 3 or 4 (3.1, 3.1.1)
+    is answered as MQTT 3.1.1 section 3.1.2.2 asks of such a server
+    ([MQTT-3.1.2-2]): CONNACK with return code 0x01, "unacceptable protocol
+    version", and the connection closed.  Every other connection is relayed
+    to the broker byte for byte.  refused and relayed list (level, client
+    id) of each connection, in order.
+
+    Why a front: Mosquitto 2.0 cannot be told to refuse MQTT 5 (a listener's
+    `protocol` is mqtt or websockets; a plugin's authentication can only
+    answer "not authorized"), and the 3.1.1-only broker Debian has (RabbitMQ
+    3.10's MQTT plugin) is an Erlang node too heavy to start for one test."""
+
+    def __init__(self, broker):
+        self.refused = []
+        self.relayed = []
+        super().__init__(broker.port)
+
+    def first(self, sock):
+        buf = b""
+        sock.settimeout(10)
+        while True:
+            need = _packet_len(buf)
+            if need is not None and len(buf) >= need:
+                break
+            d = sock.recv(65536)
+            if not d:
+                return None
+            buf += d
+        level, cid = _connect_info(buf)
+        with self._lock:
+            (self.relayed if level in (3, 4) else self.refused).append((level, cid))
+        if level in (3, 4):
+            return buf
+        sock.sendall(b"\x20\x02\x00\x01")  # CONNACK: unacceptable protocol version
+        return None
 
 
 # --------------------------------------------------------------------- clients

@@ -302,7 +302,9 @@ def modbus_reader(port, stop, out):
         tid = tid % 65535 + 1
         try:
             resp, dt = raw_request(port, mbap_request(tid, 1, bytes([3, 0x01, 0x22, 0, 10])), timeout=3.0)
-            out.append((len(resp) >= 9 and resp[7] == 3, dt))
+            # answered: the registers, or an exception (a pack a loaded
+            # machine let go stale for a poll makes the bank answer 0x0B)
+            out.append((len(resp) >= 9 and resp[7] in (3, 0x83), dt))
         except OSError:
             out.append((False, 3.0))
         time.sleep(0.05)

@@ -22,8 +22,11 @@ simulator (bmsgw-sim) or answer recorded frames.
 - MQTT availability of a BLE pack on a real Mosquitto;
 - MOSFET commands over the air (jbd, daly, daly-modbus D2, jk-ble), a wrong
   Victron key;
-- the Modbus-over-BLE families (renogy-pro, vatrer, pylon-rt, gobel, saihang): --ble-scan, the simulator's
+- the Modbus-over-BLE families renogy-pro and pylon-rt: --ble-scan, the simulator's
   values, only their read requests written (recorded by the fake);
+- every other family with a GATT layout (vatrer, gobel, saihang ...), from
+  the driver table, its simulator and its fixtures alone (test_families);
+  the fake devices kept by hand held against the driver table;
 - a NEEY balancer beside a BMS in one bank (scan, the balancer unit over
   Modbus, /api/state and MQTT, the bank's values and limits the BMS's, the
   balancer stale and the BMS stale); a SOK battery (scan, Modbus,
@@ -49,6 +52,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, api_state, control_line, free_port, ha_float,  # noqa: E402
                      mbap_request, my_part, recv_adu, wait_port, wait_until, write_conf)
+sys.path.insert(0, os.path.join(ROOT, "tests", "ble"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+import ble_layouts  # noqa: E402 - the fake devices' GATT layouts, made from the driver table
+import fixtures  # noqa: E402 - a protocol's recorded frames (tests/tools/fixtures.py)
 
 c = Checks()
 BASE = 290
@@ -69,18 +76,18 @@ ROWS = [
     ("daly", "daly", "daly", 26),        # two frames merged in one notification
     ("daly-modbus", "daly-modbus", "daly", 0),      # D2 dialect, whole frames
     ("daly-modbus", "daly-modbus", "daly-new", 0),  # FFF1 refuses StartNotify: the FF00 layout
-    ("jk-ble", "jk-ble", "jk", 128),     # one FFE1 that writes and notifies, 128-byte chunks
+    ("jk-ble", "jk-ble", "jk-ble", 128), # one FFE1 that writes and notifies, 128-byte chunks
     ("jk-ble", "jk-ble", "jk2", 128),    # two FFE1 (new module): told apart by their flags
     ("victron-ble", "victron-ble", "adv", 0),       # advertisements, no connection
     ("seplos3", "seplos3", "seplos3", 20, 1),       # Modbus RTU over FFF0, pack 1, 20-byte chunks
-    ("eg4-ll", "eg4-ll", "eg4", 20, 1),             # Modbus RTU over 1000, slave 1
+    ("eg4-ll", "eg4-ll", "eg4-ll", 20, 1),          # Modbus RTU over 1000, slave 1
     ("renogy", "renogy", "renogy", 20, 48),         # BT-2: write FFD1 of FFD0, notify FFF1 of FFF0, slave 48
     ("litime", "litime", "litime", 20),             # FFE0: notify FFE1, write FFE2 (FFE3: the AT channel)
     ("tianpower", "tianpower", "tianpower", 20),    # FF00: notify FF01, write FF02 (FF03 notifies too)
     ("chins", "chins", "nus", 20),                  # E&J's ASCII frames over the Nordic UART service
     ("neey", "neey", "neey", 20),                   # a NEEY balancer unit: FFE0 / FFE1, 20-byte chunks (GW-24S4EB)
     ("neey", "neey", "neey", 150, "layout=v2"),     # SW-2.0.0's v2 frames, 150-byte chunks (ATT MTU 153)
-    ("abc", "abc", "sok", 20),                      # SOK / ABC-BMS: FFE0, write FFE2, notify FFE1
+    ("abc", "abc", "abc", 20),                      # SOK / ABC-BMS: FFE0, write FFE2, notify FFE1
     ("ant", "ant", "ant", 20),                      # ANT 2021+: 7E A1 on FFE0 / FFE1, 20-byte chunks
     ("ant", "ant", "ant", 20, "dialect=legacy"),    # a 2019 ANT board: DB DB ..., the 140-byte frame
     ("topband", "topband", "topband", 20),          # Topband / KiloVault / Ective: FFE4 pushes, nothing written
@@ -630,7 +637,7 @@ def test_control():
     print("== MOSFET control over BLE; a wrong advertisement key")
     from pymodbus.client import ModbusTcpClient
     for proto, layout, chunk, opts in (("jbd", "jbd", 20, ""), ("daly", "daly", 13, ""),
-                                       ("daly-modbus", "daly", 0, ",dialect=d2"), ("jk-ble", "jk", 128, "")):
+                                       ("daly-modbus", "daly", 0, ",dialect=d2"), ("jk-ble", "jk-ble", 128, "")):
         sim = Sim(protocol=proto, packs=("address=1" + opts,))
         fake = Fake([device(MAC_A, sim, layout=layout, chunk=chunk)])
         port, http = free_port(), free_port()
@@ -1055,7 +1062,7 @@ def test_sok():
     from mqtt_harness import Broker, Subscriber
     broker = Broker()
     sim = Sim(protocol="abc", packs=("address=1,cells=8,current=-3.5",))
-    fake = Fake([device(MAC_B, sim, layout="sok", chunk=20, name="SOK-24V1127", uuids=[FFE0, FFF0])])
+    fake = Fake([device(MAC_B, sim, layout="abc", chunk=20, name="SOK-24V1127", uuids=[FFE0, FFF0])])
     port, http = free_port(), free_port()
     conf = gw_conf(port, [ble_pack("sok", MAC_B, "abc")]) + (
         "[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
@@ -1474,10 +1481,7 @@ MB_BLE = [
      ("ff031388002254a3", "ff0313b20007b575", "ff0313ec000894a3", "ff0313f0001c556a")),
     ("renogy-pro", "renogy", "RNGPRO125BAT-EF036881", "dialect=rngpro",
      ("ff031388002254a3", "ff0313b20007b575", "ff0313ec000894a3", "ff0313f0001c556a")),
-    ("vatrer", "nus", "240612512100001", "", ("02030000001445f6", "02030015001f15f5", "020300340012843a")),
     ("pylon-rt", "pylon-rt", "RT12100-A1B2C3", "cells=4", ("01031016000d610b", "0103200000084fcc")),
-    ("gobel", "gobel", "BMS-1A2B3C4D5E6F7A8B", "", ("01030000003b0419", "010300aa00232433")),
-    ("saihang", "saihang", "SH-BMS-0C2A", "", ("a5a5000300000048442d",)),
 ]
 
 
@@ -1485,7 +1489,7 @@ def test_mb_ble():
     """The Modbus-over-BLE families: --ble-scan names the device, the
     gateway reads what the simulator holds (the current in the unit of the
     name's family), and nothing but the family's read requests is written."""
-    print("== Modbus RTU over BLE: renogy-pro, vatrer, pylon-rt, gobel, saihang")
+    print("== Modbus RTU over BLE: renogy-pro, pylon-rt")
     for i, (proto, layout, name, opts, reads) in enumerate(MB_BLE):
         label = "%s (%s)" % (proto, name)
         mac = "C8:47:80:00:02:%02X" % (i + 1)
@@ -1516,6 +1520,122 @@ def test_mb_ble():
                 gw.stop()
             fake.stop()
             sim.stop()
+
+
+# ------------------------------------------------------------------ every other family, from the driver table
+
+# The protocols a test function of their own runs, beside those of ROWS, BLE1
+# and MB_BLE.
+OWN_CASES = ("tdt", "seplos")
+
+
+def generic_families():
+    """The protocols with a GATT layout in the driver table that no case above
+    runs: test_families() runs each from the table, its simulator responder
+    and its fixtures alone (bms/README.md "Adding a protocol")."""
+    named = {r[0] for r in ROWS} | {r[0] for r in BLE1} | {r[0] for r in MB_BLE} | set(OWN_CASES)
+    return [name for name, p in ble_layouts.table().items()
+            if (p.get("ble") or {}).get("layouts") and name not in named]
+
+
+def advertised(p):
+    """What a device of protocol p advertises beside its name (uuids,
+    manufacturer data), as its hints ask: nothing where a name hint knows
+    it, else the 16-bit service of a service hint (with its company), else
+    a company hint's company id (with a byte of data)."""
+    hints = p["ble"]["hints"]
+    if any(h["kind"] == "name" for h in hints):
+        return [], {}
+    for h in hints:
+        if h["kind"] == "service":
+            return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
+        if h["kind"] == "company+service":  # value: company | service << 16
+            return ["0000%04x-0000-1000-8000-00805f9b34fb" % (h["value"] >> 16)], {str(h["value"] & 0xFFFF): "00"}
+    return [], {str(h["value"]): "00" for h in hints if h["kind"] == "company"}
+
+
+def family_case(i, proto):
+    """One protocol of generic_families(), end to end."""
+    p = ble_layouts.table()[proto]
+    sym = proto.replace("-", "_")
+    sim = Sim(protocol=proto, packs=("address=1",))
+    name = sim.state().get("ble_name")
+    if not c.ok(name is not None, "%s: its simulator responder names the device (.ble_name)" % proto):
+        sim.stop()
+        return
+    label = "%s (%s)" % (proto, name)
+    reads = {b.hex() for _, b in fixtures.requests(sym)}
+    auth = p["ble"]["auth"]
+    mac = "C8:47:80:00:03:%02X" % (i + 1)
+    uuids, mfr = advertised(p)
+    fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=uuids, manufacturer=mfr)])
+    port = free_port()
+    gw = None
+    try:
+        scan_names(mac, name, proto)
+        gw = Gateway(gw_conf(port, [ble_pack("p", mac, proto)]), port)
+        c.ok(wait_until(lambda: online(port, 1), 30), label + ": online")
+        s = sim.state()["packs"][0]
+        has = set(p["provides"])
+        regs, _, _ = read_raw(port, 1, BASE, 125)
+        if c.ok(regs is not None, label + ": the map answers"):
+            c.near(ha_float(regs[10:12]), s["voltage"], 1e-3, label + ": voltage")
+            if "current" in has:
+                c.near(ha_float(regs[12:14]), s["current"], 1e-3, label + ": current (%g A)" % s["current"])
+            if "soc" in has:
+                c.eq(regs[60], round(s["soc"] * 10), label + ": SOC 0.1 %")
+            if "cells" in has:
+                c.eq(regs[20:20 + min(16, len(s["cells_mv"]))], s["cells_mv"][:16], label + ": cells")
+        st = fake.dev(mac)
+        stats = json.loads(sim.ctl("stats"))
+        c.eq((stats["bad_requests"], stats["writes"]), (0, 0),
+             label + ": every request one of the protocol's (no bad request, no MOSFET write)")
+        written = set(values(st)) - ({auth["data"]} if auth else set())
+        if p["listen_only"]:
+            c.eq(sorted(written), [], label + ": nothing written (listen only)")
+            return
+        c.ok(written and (not reads or written <= reads), label + ": only its read requests written "
+             "(%s; its fixtures' requests: %s)" % (sorted(written), sorted(reads) or "none"))
+        kind = "request" if p["ble"]["write_request"] else "command"
+        c.ok(st["write_types"].get(kind, 0) > 0 and st["connects"] == 1,
+             label + ": one connection, requests as Write %s (%s)" % (kind.title(), st["write_types"]))
+    finally:
+        if c.failed and gw:
+            gw.dump(20)
+        if gw:
+            gw.stop()
+        fake.stop()
+        sim.stop()
+
+
+def test_families():
+    """Every Bluetooth family no case above names, from the driver table
+    (`bmsgw --list-protocols --json`) alone: --ble-scan names the device
+    its simulator names, the gateway reads what the simulator holds (what
+    the table says a poll gives), the simulator takes every request as one
+    of its protocol's, nothing but the requests of the protocol's fixtures
+    (and the table's unlock) is written, over one connection as Write
+    Command (Write Request where the table says so)."""
+    fams = generic_families()
+    print("== the other Bluetooth families, from the driver table: " + (" ".join(fams) or "none"))
+    for i, proto in enumerate(fams):
+        family_case(i, proto)
+
+
+def test_layouts():
+    """The fake devices of ble_layouts.LAYOUTS, each against the driver table:
+    it holds the table's GATT layout it names (service, notifier, written
+    characteristic) and is not the device the table makes anyway (a copy
+    to drop)."""
+    print("== the fake devices kept by hand, against the driver table")
+    for name in sorted(ble_layouts.LAYOUTS):
+        want, lay = ble_layouts.LAYOUTS[name]
+        c.eq(ble_layouts.check(name), [], "layout %s holds the table's %s" % (name, want))
+
+        def norm(layout):
+            return sorted((ble_layouts.u16(s).lower(), sorted((ble_layouts.u16(u).lower(), sorted(f)) for u, f in ch))
+                          for s, ch in layout)
+        c.ok(norm(lay) != norm(ble_layouts.made(want) or []), "layout %s differs from the one the table makes" % name)
 
 
 def test_turns():
@@ -1581,7 +1701,7 @@ def test_superb_v2():
     voltage) -> Modbus, /api/state; frames that are none are skipped."""
     print("== a Super-B Epsilon v2: scan, connect, two notifiers, 21 54 00, Modbus, /api/state")
     sim = Sim(protocol="superb", packs=("address=1,cells=4,current=-2.5,soh=98,cycles=18,layout=v2",))
-    fake = Fake([device(MAC_C, sim, layout="superb2", chunk=0, name="Epsilon-0A1B2D", notify_records=True,
+    fake = Fake([device(MAC_C, sim, layout="superb:2", chunk=0, name="Epsilon-0A1B2D", notify_records=True,
                         uuids=["cf9ccdf7-eee9-43ce-87a5-82b54af5324e"],
                         manufacturer={str(0x50BE): b"Epsilon V2 0A1B2D".hex()})])
     port, http = free_port(), free_port()
@@ -1662,7 +1782,8 @@ def main():
              ("balancer", test_balancer), ("sok", test_sok), ("topband", test_topband),
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
              ("superb", test_superb_v2), ("superb", test_superb_v2_refused),
-             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("turns", test_turns)]
+             ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("turns", test_turns),
+             ("layouts", test_layouts), ("families", test_families)]
     try:
         for name, fn in tests:
             if not my_part() or (only and name not in only.split(",")):

@@ -22,8 +22,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, can_protocol, first_part, free_port, ha_float, my_part,  # noqa: E402
-                     s16, wait_until, wire_protocol, write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Sim, ble_case, can_protocol, first_part, free_port,  # noqa: E402
+                     ha_float, my_part, s16, wait_until, wire_protocol, write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -447,8 +447,7 @@ if __name__ == "__main__":
             continue
         if not wire_protocol(proto):
             # no wire to put a simulator on: end to end through the fake BlueZ instead
-            c.ok(re.search(r'\("%s",' % re.escape(proto), open(os.path.join(ROOT, "tests/integration/test_ble.py"))
-                           .read()) is not None, "%s: Bluetooth only, run end to end by test_ble.py" % proto)
+            c.ok(ble_case(proto), "%s: Bluetooth only, run end to end by test_ble.py" % proto)
             continue
         try:
             run(proto)

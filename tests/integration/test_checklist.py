@@ -4,7 +4,8 @@
 """Adding a brand is a checklist (bms/README.md "Adding a protocol"): every
 protocol registered in bms/drivers.h must have its driver file, be listed
 by `bmsgw --help`, have a simulator responder the simulator lists (so
-test_brands.py runs it end to end), a unit test, a fuzz target with seeds,
+test_brands.py runs it end to end), a unit test, a fuzz target with seeds
+(its own, or the generic one seeded from its corpus or its fixtures),
 an example configuration that `bmsgw --check` accepts, a row in README's
 Supported BMSs table, an entry under PROTOCOLS in bmsgw-bms(7) and a row in
 register-map.md's protocol ids; a protocol spoken over a serial port also
@@ -33,7 +34,9 @@ them and is run by test_control.py (test_ble.py for one that exists only
 over Bluetooth), and no other protocol is named there; one that takes an
 `address` on a wire is in bmsgw.ini(5)'s `address` ranges and test_brands.py
 runs two of its packs on one bus; one that takes a ble:// port has an entry
-under "Protocols over Bluetooth" in bmsgw-bms(7), a case in test_ble.py and
+under "Protocols over Bluetooth" in bmsgw-bms(7), a case in test_ble.py (its
+own, or the generic one every protocol with a GATT layout gets from the
+driver table when its simulator responder names the device: .ble_name) and
 the hints --ble-scan knows it by (ble_hints); and the man pages' lists of
 protocols are the driver table's (`make man`).
 
@@ -47,13 +50,16 @@ a mention in README (its "Where to read on" table), an integration test
 that configures it and its place in test_reload_keys.py's base
 configuration."""
 import glob
+import json
 import os
 import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks  # noqa: E402
+from harness import BIN, ROOT, Checks, ble_case  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+import fixtures  # noqa: E402 - a protocol's recorded frames (tests/tools/fixtures.py)
 
 c = Checks()
 
@@ -220,6 +226,30 @@ def check_inverters():
         c.ok(re.search(r"^\.B %s$" % re.escape(name), ini5, re.M) is not None, "%s: bmsgw.ini(5) names it" % name)
 
 
+def check_list_protocols(ids):
+    """bmsgw --list-protocols (text and --json) is the registry, in its
+    order, with its ids; --json goes with it alone."""
+    exe = os.path.join(ROOT, RUN, "bmsgw")
+    want = [(pid, sym.replace("_", "-")) for pid, sym in ids]
+    text = subprocess.run([exe, "--list-protocols"], capture_output=True, text=True)
+    got = [(int(f[1]), f[0]) for f in (line.split() for line in text.stdout.splitlines()) if len(f) >= 3]
+    c.ok(text.returncode == 0 and got == want,
+         "bmsgw --list-protocols: every protocol and its id, in the registry's order (%d)" % len(got))
+    js = subprocess.run([exe, "--list-protocols", "--json"], capture_output=True, text=True)
+    try:
+        table = json.loads(js.stdout)
+    except ValueError:
+        table = []
+    c.ok(js.returncode == 0 and [(p.get("id"), p.get("name")) for p in table] == want,
+         "bmsgw --list-protocols --json: a JSON array of the registry (%d)" % len(table))
+    ble = [p["name"] for p in table if p.get("ble") and p["ble"]["layouts"]]
+    c.ok(all(lay["service"] and lay["notify"] for p in table if p.get("ble") for lay in p["ble"]["layouts"]) and
+         "gobel" in ble, "--json: every GATT layout has its service and notifier (%d protocols)" % len(ble))
+    bad = subprocess.run([exe, "--json"], capture_output=True, text=True)
+    c.ok(bad.returncode == 2 and "--json goes with --list-protocols" in bad.stderr,
+         "bmsgw --json alone: exit 2, said (%r)" % bad.stderr.strip())
+
+
 def run_check(name, body):
     """`bmsgw --check` of a [pack] section of protocol name with body."""
     path = os.path.join(ROOT, BIN, "checklist-%d.ini" % os.getpid())
@@ -298,7 +328,8 @@ def check_implied(names):
         ble = "ble:" in port or accepted(name, "port = ble://AA:BB:CC:DD:EE:FF\n")
         if ble:
             c.ok(man_entry(ble_table, name), "%s: an entry under \"Protocols over Bluetooth\" in bmsgw-bms(7)" % name)
-            c.ok(re.search(r'"%s"' % re.escape(name), test_ble) is not None, "%s: a case in test_ble.py" % name)
+            c.ok(ble_case(name), "%s: a case in test_ble.py, its own or the generic one (the simulator's "
+                 ".ble_name)" % name)
             c.ok(re.search(r"\.ble_hints = \w+", read("bms/%s.c" % sym)) is not None,
                  "%s: the hints --ble-scan knows it by (ble_hints)" % name)
     r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/tools/man_protocols.py"), "--check",
@@ -390,6 +421,11 @@ def main():
     gw_list = listed("bmsgw")
     sim_list = listed("bmsgw-sim")
     readme = read("README.md")
+    # README's list of the families read over Bluetooth LE only: from its
+    # bold head to the blank line that ends it
+    m = re.search(r"^\*\*Bluetooth LE only\*\*.*?(?=\n\n)", readme, re.M | re.S)
+    ble_list = m.group(0) if m else ""
+    c.ok(ble_list.count("`") >= 20, "README lists the Bluetooth-LE-only families (%d names)" % (ble_list.count("`") // 2))
     bms_page = man_part(man("conf/bmsgw-bms.7"), r"\.SH PROTOCOLS")
     regmap = read("register-map.md")
     detect_test = read("tests/integration/test_detect.py")
@@ -419,21 +455,28 @@ def main():
              re.search(r"\bbms_%s_driver\b" % sym, read(unit)) is not None and
              os.path.exists(os.path.join(ROOT, BIN, "tests", "test_%s" % sym)),
              "%s: a unit test (%s) of its driver, built" % (name, unit))
-        seeds = glob.glob(os.path.join(ROOT, "tests/fuzz/corpus", sym, "*"))
-        c.ok(os.path.exists(os.path.join(ROOT, "tests/fuzz/fuzz_%s.c" % sym)) and len(seeds) > 0,
-             "%s: a fuzz target (tests/fuzz/fuzz_%s.c) with seeds (%d)" % (name, sym, len(seeds)))
+        seeds = len(glob.glob(os.path.join(ROOT, "tests/fuzz/corpus", sym, "*")))
+        if os.path.exists(os.path.join(ROOT, "tests/fuzz/fuzz_%s.c" % sym)):
+            c.ok(seeds > 0, "%s: a fuzz target (tests/fuzz/fuzz_%s.c) with seeds (%d)" % (name, sym, seeds))
+        else:
+            seeds = seeds or len(fixtures.answers(sym))
+            c.ok(seeds > 0, "%s: the generic fuzz target (tests/fuzz/generic_driver.c) with seeds (%d: its "
+                 "corpus, or the frames of its fixtures its unit test embeds)" % (name, seeds))
         good = [p for p in confs.get(name, []) if subprocess.run(
             [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
-        c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None,
-             "%s: a row in README's Supported BMSs table" % name)
+        in_list = re.search(r"`%s` " % re.escape(name), ble_list) is not None
+        c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None or
+             (in_list and not serial_protocol(name)),
+             "%s: a row in README's Supported BMSs table, or (Bluetooth LE only) an entry of its list" % name)
         c.ok(man_entry(bms_page, name), "%s: an entry under PROTOCOLS in bmsgw-bms(7) (what it decodes)" % name)
         c.ok(re.search(r"^\| %d \| %s \|" % (pid, re.escape(name)), regmap, re.M) is not None,
              "%s: protocol id %d in register-map.md" % (name, pid))
         if serial_protocol(name):
             check_probe(sym, name, detect_test, probes_doc)
     c.eq(sorted(gw_list), sorted(s.replace("_", "-") for s in syms), "bmsgw lists exactly the registry")
+    check_list_protocols(ids)
     check_implied([s.replace("_", "-") for s in syms])
     return c.report()
 

@@ -71,7 +71,7 @@ def every_protocol_rows():
     rows.append(("seplos (its module's 0x61)", "seplos", "seplos", "address=0,cells=16,sensors=4",
                  {"layout": "jbd", "name": "BP00"}, "address = 0\n"))
     rows.append(("superb (Epsilon v2, two notifiers)", "superb", "superb", "address=1,cells=4,layout=v2",
-                 {"layout": "superb2", "name": "Epsilon-0A1B2C", "uuids": [], "notify_records": True,
+                 {"layout": "superb:2", "name": "Epsilon-0A1B2C", "uuids": [], "notify_records": True,
                   "manufacturer": {"20670": "457073696c6f6e205632"}}, ""))
     return rows
 
@@ -127,7 +127,7 @@ def rows_check(label, rows, sims, devs, fake, port, http, sub):
         if proto in tb.READS:
             c.ok(d["written"] and set(w.split(":", 1)[1] for w in d["written"]) <= tb.READS[proto],
                  "%s, %s: only its read requests written (%s)" % (name, label, " ".join(d["written"])))
-        if proto in tb.NO_WRITES and devs[i].get("layout") != "superb2":
+        if proto in tb.NO_WRITES and devs[i].get("layout") != "superb:2":
             c.eq(d["written"], [], "%s, %s: nothing written" % (name, label))
 
 
@@ -373,7 +373,7 @@ def test_scan():
     print("== bmsgw --ble-scan --adapter through a proxy")
     devs = [{"address": "A4:C1:38:00:00:0A", "name": "xiaoxiang BMS", "layout": "jbd", "mode": "none",
              "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"], "rssi": -60},
-            {"address": "C8:47:8C:00:00:0B", "name": "JK-B2A24S", "layout": "jk", "mode": "none",
+            {"address": "C8:47:8C:00:00:0B", "name": "JK-B2A24S", "layout": "jk-ble", "mode": "none",
              "uuids": ["0000ffe0-0000-1000-8000-00805f9b34fb"], "rssi": -70}]
     key = new_key()
     fake = EspFake({"devices": devs}, key)

@@ -111,7 +111,7 @@ def device_spec(sims):
         {"address": MAC_JBD, "name": "xiaoxiang BMS", "layout": "jbd", "chunk": 20, "mode": "bridge",
          "sim": "127.0.0.1:%d" % sims["jbd"].port, "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"], "rssi": -61,
          "manufacturer": {"737": "0102"}},
-        {"address": MAC_JK, "name": "JK_B2A8S20P", "layout": "jk", "chunk": 128, "mode": "bridge",
+        {"address": MAC_JK, "name": "JK_B2A8S20P", "layout": "jk-ble", "chunk": 128, "mode": "bridge",
          "sim": "127.0.0.1:%d" % sims["jk-ble"].port, "uuids": ["0000ffe0-0000-1000-8000-00805f9b34fb"], "rssi": -70,
          "manufacturer": {"65535": "0102030405"}},
         {"address": MAC_VIC, "name": "SmartShunt HQ2204ABCDE", "mode": "adv", "sim": "127.0.0.1:%d" % sims["victron-ble"].port,

@@ -22,7 +22,6 @@
 Independent of the C code under test: no build needed.  Prints "ok" /
 "FAIL" lines and ends with "N passed, N failed".
 """
-import glob
 import json
 import math
 import os
@@ -34,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from harness import ROOT, Checks  # noqa: E402
 from aes128 import victron_ctr  # noqa: E402
+from fixtures import unit_literals  # noqa: E402 - tests/tools/fixtures.py, a protocol's fixtures
 
 TSV = os.path.join(ROOT, "tests", "fixtures", "vectors.tsv")
 FAMILIES = ("daly", "sino", "modbus", "jk4e57", "jkpb", "jbd", "pylon", "jk02", "victron", "can", "neey", "sok")
@@ -471,45 +471,6 @@ def checksum_ok(family, frame):
     b = bytes.fromhex(frame)
     return {"daly": daly_ok, "modbus": modbus_ok, "jk4e57": jk_ok, "jkpb": jkpb_ok,
             "jbd": jbd_ok, "jk02": jk02_ok, "neey": neey_ok, "sok": sok_ok}[family](b)
-
-
-def unit_sources():
-    """{the path of each unit test: its text with the text of every tests/unit
-    header it includes after it}: a capture kept in a header two
-    tests share counts for each test that includes it."""
-    out = {}
-    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "unit", "test_*.c"))):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-        for inc in re.findall(r'^#include "([a-z0-9_]+\.h)"', text, re.M):
-            hp = os.path.join(ROOT, "tests", "unit", inc)
-            if os.path.exists(hp):
-                with open(hp, encoding="utf-8", errors="replace") as f:
-                    text += "\n" + f.read()
-        out[path] = text
-    return out
-
-
-def unit_literals():
-    """Every C string literal of tests/unit/test_*.c and the headers each
-    includes, adjacent literals joined (also across lines and
-    backslash-newlines), without blanks, in lower case: {file: [literal, ...]}."""
-    lit = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
-    out = {}
-    for path, text in unit_sources().items():
-        joined, cur, end = [], None, None
-        for m in lit.finditer(text):
-            if cur is not None and re.fullmatch(r"[\s\\]*", text[end:m.start()]):
-                cur += m.group(1)
-            else:
-                if cur is not None:
-                    joined.append(cur)
-                cur = m.group(1)
-            end = m.end()
-        if cur is not None:
-            joined.append(cur)
-        out[os.path.relpath(path, ROOT)] = [re.sub(r"\s+", "", s).lower() for s in joined]
-    return out
 
 
 def main():

@@ -8,7 +8,7 @@ of a top-balanced 100 Ah LFP pack, a poll a second (two seconds for the
 month), each cell's voltage beside the pack's (`--trace DAYS --cells`), and
 the truth of every cell after the rows: its capacity and its resistance at
 the start and at the end.  tests/tools/health_trace runs the daemon's own
-estimators over the rows (gateway/model/health.c, health_days.c and the
+estimators over the rows (gateway/engine/health.c, health_ir.c and the
 parameters of health_gw.c, linked from the daemon's objects) and prints
 the figures day by day:
 
@@ -17,7 +17,7 @@ the figures day by day:
   every cell's resistance within 25 % of the truth, the pack's within 25 %
   of the sum, cell 5 the highest; cell 9 named weak after three empty knees
   and no other cell named on any day (before the tie rule of
-  health_days.c the cell of the most capacity was named on day 4: it leads
+  health.c the cell of the most capacity was named on day 4: it leads
   the full knee of a top-balanced pack by a few hundredths of an Ah); its
   deficit not measured (the inverter's 2.80 V cut-off stops the discharge
   before the median cell reaches the empty knee), so null, never a guess;

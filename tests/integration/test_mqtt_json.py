@@ -21,7 +21,14 @@ pty pair read with python3-can (tests/integration/canreader.py):
 - bmsgw's subscriber sessions (<client_id>-in-<pack>) publish nothing (the
   broker's log); a pack through TLS with a client certificate and a
   password, its retained message the first one; --check refuses an mqtt-json pack without [mqtt], without
-  voltage in its fields, and with a port.
+  voltage in its fields, and with a port;
+- a broker that speaks MQTT 3.1.1 only (mosquitto behind mqtt_harness's
+  Only311, which refuses an MQTT 5 CONNECT as such a broker does): the
+  pack asks once with MQTT 5, then with 3.1.1, reads its values, logs why
+  and no outage, and keeps 3.1.1 when the broker comes back;
+- a wrong password over MQTT 5: the broker's reason ("Not authorized", MQTT
+  5's text of reason code 0x87, not 3.1.1's "not authorised.") in the log,
+  once, with the hint; tried again with backoff; the password never logged.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N failed".
 """
 import json
@@ -40,7 +47,7 @@ from harness import (BIN, ROOT, Checks, Gateway, api_state, free_port, inverter_
 
 try:
     import can  # noqa: F401
-    from mqtt_harness import Broker, Client
+    from mqtt_harness import Broker, Client, Only311
     from pymodbus.client import ModbusTcpClient
 except ImportError as e:
     print("a test dependency is missing (%s; make deps installs it)" % e)
@@ -343,6 +350,94 @@ def tls_and_login(tmp):
         broker.cleanup()
 
 
+def small_conf(gw_port, http, broker_port, client_id, name, topic, extra=""):
+    return ("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[mqtt]\nhost = 127.0.0.1\nport = %d\n"
+            "client_id = %s\ndiscovery = false\n%s[pack.%s]\nprotocol = mqtt-json\ntopic = %s\n"
+            "fields = voltage:v, soc:s\n[http]\nlisten = 127.0.0.1:%d\n[history]\nfile = none\n"
+            % (gw_port, broker_port, client_id, extra, name, topic, http))
+
+
+def v311_only():
+    print("== a broker that speaks MQTT 3.1.1 only: the pack asks again with MQTT 3.1.1")
+    broker = Broker(name="mqttjson-311")
+    front = Only311(broker)
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(small_conf(gw_port, http, front.port, "v3", "v", "n/v"), gw_port)
+    node = None
+
+    def mine(conns):
+        """The protocol levels of the pack's connections (the MQTT output's client, v3, comes too)."""
+        return [level for level, cid in conns if cid == "v3-in-v"]
+    try:
+        node = Client(broker, kind="v311node")
+        node.publish("n/v", json.dumps({"v": 26.6, "s": 48}), qos=1, retain=True, timeout=5)
+        ok = wait_until(lambda: pack(http, "v").get("soc") == 48.0, 15)
+        c.ok(ok, "the pack's values through a broker that refuses MQTT 5 (%s)"
+             % {k: pack(http, "v").get(k) for k in ("voltage", "soc", "online")})
+        c.eq(mine(front.refused), [5], "MQTT 5 was asked once and refused (%s)" % front.refused)
+        c.eq(mine(front.relayed), [4], "then MQTT 3.1.1, taken")
+        c.ok(re.search(r"as v3-in-v \(p2,", broker.text()) is not None,
+             "the broker has the pack's session over MQTT 3.1.1 (p2)")
+        c.ok("link mqtt:n/v: 127.0.0.1:%d speaks MQTT 3.1.1 only: using that" % front.port in gw.text(),
+             "the log says why")
+        c.ok("link mqtt:n/v: connected to 127.0.0.1:%d (127.0.0.1, MQTT 3.1.1)" % front.port in gw.text(),
+             "... and which protocol it speaks")
+        c.ok("retrying" not in gw.text(), "asked again at once: no outage logged")
+        print("== ... the broker goes away and comes back: the session keeps MQTT 3.1.1")
+        mark = len(gw.text())
+        broker.restart()
+        ok = wait_until(lambda: "link mqtt:n/v: back after" in gw.text()[mark:], 20)
+        c.ok(ok, "the link is back after the broker's restart")
+        c.eq((mine(front.refused), mine(front.relayed)), ([5], [4, 4]), "... without asking MQTT 5 again")
+        node.close()
+        node = Client(broker, kind="v311node2")
+        node.publish("n/v", json.dumps({"v": 26.7, "s": 49}), qos=1, retain=True, timeout=5)
+        c.ok(wait_until(lambda: pack(http, "v").get("soc") == 49.0, 10), "... and the pack reads the node again")
+        c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
+    finally:
+        if c.failed:
+            gw.dump(30)
+        if node:
+            node.close()
+        gw.stop()
+        front.close()
+        broker.stop()
+        broker.cleanup()
+
+
+def v5_refusal(tmp):
+    print("== a wrong password over MQTT 5: the broker's reason in the log")
+    broker = Broker(users={"bms": "s3cret"}, name="mqttjson-auth")
+    pw = os.path.join(tmp, "pw-wrong")
+    with open(pw, "w") as f:
+        f.write("Wr0ng-pw-7q\n")
+    os.chmod(pw, 0o600)
+    gw_port, http = free_port(), free_port()
+    gw = Gateway(small_conf(gw_port, http, broker.port, "mjw", "w", "n/w",
+                            "username = bms\npassword_file = %s\n" % pw), gw_port)
+    try:
+        ok = wait_until(lambda: "link mqtt:n/w: mqtt: the broker refused" in gw.text(), 15)
+        lines = [ln for ln in gw.text().splitlines() if "link mqtt:n/w: mqtt: the broker refused" in ln]
+        c.ok(ok and "link mqtt:n/w: mqtt: the broker refused the connection: Not authorized "
+             "(check [mqtt] username and password_file)" in lines[0],
+             "MQTT 5's reason, Not authorized, with the hint (%s)" % (lines[0].split(": ", 1)[-1] if lines else ""))
+        c.ok(broker.wait_log("Sending CONNACK to 127.0.0.1 (0, 135)", 10),
+             "(the broker's CONNACK: MQTT 5's reason code 0x87, not authorized)")
+        ok = wait_until(lambda: broker.text().count("New connection from 127.0.0.1") >= 3, 15)
+        c.ok(ok, "tried again with backoff (%d attempts)" % broker.text().count("New connection from 127.0.0.1"))
+        lines = [ln for ln in gw.text().splitlines() if "link mqtt:n/w" in ln and "refused" in ln]
+        c.eq(len(lines), 1, "the pack's refusal is logged once")
+        c.ok("Wr0ng-pw-7q" not in gw.text(), "the password never reaches the log")
+        c.eq(pack(http, "w").get("online"), False, "the pack is not online")
+        c.ok(gw.alive(), "bmsgw keeps running")
+    finally:
+        if c.failed:
+            gw.dump(30)
+        gw.stop()
+        broker.stop()
+        broker.cleanup()
+
+
 def check_refusals(broker):
     print("== --check")
     exe = os.path.join(ROOT, BIN, "bmsgw")
@@ -389,6 +484,8 @@ def main():
         c.ok("ERROR: AddressSanitizer" not in gw.text() and "runtime error" not in gw.text(), "sanitizers quiet")
         check_refusals(broker)
         tls_and_login(tmp)
+        v311_only()
+        v5_refusal(tmp)
     finally:
         if c.failed:
             gw.dump(60)

@@ -123,7 +123,9 @@ def missing(sim):
         d = gw.path("/var/lib/bmsgw")
         c.eq(mode(d), 0o750, "/var/lib/bmsgw is made, mode 0750")
         c.ok("created the state directory /var/lib/bmsgw (mode 0750)" in gw.text(), "its creation is logged")
-        rows = wait_until(lambda: (lambda r: r if len(r) >= 3 else None)(csv_rows(http_port, "house")), 15)
+        # rows of the pack online (the first ones may come before its first answer)
+        rows = wait_until(lambda: (lambda r: r if len(r) >= 3 and any(x["online"] == "1" for x in r) else None)(
+            csv_rows(http_port, "house")), 30)
         c.ok(rows, "the history gets rows (%d)" % len(rows or []))
         c.ok(os.path.isfile(d + "/history.db"), "in /var/lib/bmsgw/history.db")
         want = sim.state()["packs"][0]

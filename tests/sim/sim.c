@@ -992,9 +992,14 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		sim_strings_json(out, S.packs, S.npacks, S.proto);
 		/* unasked: it also speaks when nobody asked (a stream, a cycle, a master) */
 		sim_buf_printf(out, ",\"frozen\":%s,\"protocol\":\"%s\",\"baud\":%d,\"latency_ms\":[%d,%d],"
-		               "\"unasked\":%s}",
+		               "\"unasked\":%s,\"ble_name\":",
 		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max,
 		               S.proto->emit || S.master ? "true" : "false");
+		/* a name is printable ASCII without quotes or backslashes */
+		if (S.proto->ble_name)
+			sim_buf_printf(out, "\"%s\"}", S.proto->ble_name);
+		else
+			sim_buf_printf(out, "null}");
 	} else if (strcmp(cmd, "stats") == 0 && argc == 2 && strcmp(argv[1], "reset") == 0) {
 		stats_reset();
 		sim_buf_printf(out, "ok");

@@ -269,6 +269,11 @@ struct sim_proto {
 	/* A Modbus register-table BMS (sim_mbslave.c): the pack option
 	 * `refuse` applies. */
 	int mb_slave;
+	/* Over Bluetooth LE: the name a device of this BMS advertises (one the
+	 * driver's --ble-scan hints know it by), which `state` shows and
+	 * test_ble.py's generic case gives its fake device; NULL: the tests
+	 * name it themselves. */
+	const char *ble_name;
 	/* The host talks to a Lawicel slcan adapter, never to the battery:
 	 * no fault applies to what it writes, and `state` shows the adapter
 	 * (can_open, can_frames_heard). */

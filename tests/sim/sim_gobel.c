@@ -122,6 +122,7 @@ SIM_MB_BLE_FUNCS(gb, gb_slave)
 
 const struct sim_proto sim_proto_gobel = {
 	.name = "gobel",
+	.ble_name = "BMS-1A2B3C4D5E6F7A8B",
 	.default_baud = 115200,
 	.addr_min = 1,
 	.addr_max = 1, /* no address: one BMS per connection */

@@ -21,8 +21,8 @@
  * The day.  Weather drawn each day (clear, partly cloudy, overcast), a
  * cloud factor each quarter hour; solar current pv C x sin from 6:00 to
  * 18:00; loads: the base (inverter and fridge), 6:30-8:00 and 17:00-22:00
- * more, appliances now and then (about half the capacity a day); on a deep day the evening load is 0.15 C
- * until the lowest cell reaches cutoff_v under load, after which the
+ * more, appliances now and then (about half the capacity a day); on a deep day the evening load is
+ * deep_load (0.15 C), past midnight, until the lowest cell reaches cutoff_v under load, after which the
  * inverter stays off (the battery rests) until 7:00.  The charger follows
  * bmsgw's charge machine ([limits] defaults): bulk at up to 0.5 C to 3.45 V
  * a cell, absorption there for 15 minutes, float at 3.375 V, bulk again at
@@ -134,6 +134,7 @@ void sim_model_defaults(struct sim_model_cfg *c)
 	c->pv = 0.35;
 	c->load = 0.006;
 	c->deep_every = 7;
+	c->deep_load = 0.15;
 	c->cutoff_v = 2.80;
 	c->speed = 1;
 	c->start_hour = 0;
@@ -188,6 +189,7 @@ int sim_model_set(struct sim_model_cfg *c, const char *key, const char *val)
 		{ "pv", offsetof(struct sim_model_cfg, pv), 0, 5 },
 		{ "load", offsetof(struct sim_model_cfg, load), 0, 1 },
 		{ "deep_every", offsetof(struct sim_model_cfg, deep_every), 0, 365 },
+		{ "deep_load", offsetof(struct sim_model_cfg, deep_load), 0, 2 },
 		{ "cutoff", offsetof(struct sim_model_cfg, cutoff_v), 1, 5 },
 		{ "speed", offsetof(struct sim_model_cfg, speed), 0, 100000 },
 		{ "start_hour", offsetof(struct sim_model_cfg, start_hour), 0, 24 },
@@ -336,9 +338,11 @@ static void day_currents(struct sim_model *m, double tod, double *pv, double *lo
 	if (tod > 17 && tod < 22)
 		*load += 0.05 * cap;
 	if (m->deep && tod > 17)
-		*load = 0.15 * cap;
+		m->deep_night = 1; /* on past midnight, until the cut-off or 7:00 */
 	if (tod >= 7 && tod < 17)
-		m->cut = 0;
+		m->cut = m->deep_night = 0;
+	if (m->deep_night)
+		*load = m->cfg.deep_load * cap;
 	if (m->cut)
 		*load = 0;
 }

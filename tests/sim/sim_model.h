@@ -44,6 +44,7 @@ struct sim_model_cfg {
 	double pv;               /* solar current at noon of a clear day, C */
 	double load;             /* base load, C */
 	double deep_every;       /* days between deep evenings (0 = never) */
+	double deep_load;        /* the load of a deep evening, C */
 	double cutoff_v;         /* lowest cell at which the inverter stops (under load) */
 	double speed;            /* live: model seconds per second */
 	double start_hour;       /* time of day at the start */
@@ -75,6 +76,7 @@ struct sim_model {
 	double weather;          /* 0..1: the day's share of clear-sky solar */
 	double cloud;            /* this quarter hour's share */
 	int deep, cut;           /* a deep evening today; the inverter is cut off (until the sun) */
+	int deep_night;          /* the deep evening's load is on (from 17:00 to the cut-off or 7:00) */
 	double appliance;        /* A of an appliance on now */
 	double appliance_until;  /* s */
 	double temp_c;

@@ -121,6 +121,7 @@ SIM_MB_BLE_PREFIX_FUNCS(sh, sh_slave, sh_prefix)
 
 const struct sim_proto sim_proto_saihang = {
 	.name = "saihang",
+	.ble_name = "SH-BMS-0C2A",
 	.default_baud = 115200,
 	.addr_min = 1,
 	.addr_max = 1, /* no address: one BMS per connection */

@@ -124,6 +124,7 @@ SIM_MB_BLE_FUNCS(vt, vt_slave)
 
 const struct sim_proto sim_proto_vatrer = {
 	.name = "vatrer",
+	.ble_name = "240612512100001",
 	.default_baud = 115200,
 	.addr_min = 1,
 	.addr_max = 1, /* no address: one BMS per connection */

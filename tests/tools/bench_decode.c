@@ -10,7 +10,10 @@
  * Bluetooth LE ones (litime, tianpower, topband, ecoworthy, felicity, chins, humsienk, tdt, seplos-ble,
  * renogy-pro, vatrer, pylon-rt, gobel, saihang, ks48, basen, roypow, ogt, paceex;
  * ant over either) as their notifications' bytes: the framer sees the same
- * stream. */
+ * stream.  Every other driver from its fixtures (a generated table,
+ * tests/tools/fixtures.py bench-cases): the answers its unit test embeds,
+ * back to back, as one poll; a driver whose fixtures make no whole poll is
+ * named, not measured. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -399,8 +402,9 @@ static const struct bench_case cases[] = {
 		"\"Cell15\":3.305,\"Cell16\":3.306}}", false },
 };
 
-/* Polls per second of c for about `seconds`; 0 if its poll does not decode. */
-static int bench(const struct bench_case *c, double seconds)
+/* Polls per second of c for about `seconds` (ble: over Bluetooth LE, as a
+ * case named <protocol>-ble); 0 if its poll does not decode. */
+static int bench(const struct bench_case *c, double seconds, bool ble)
 {
 	static uint8_t wire[4096];
 	size_t n = c->text ? strlen(c->wire) : hex(c->wire, wire, sizeof(wire));
@@ -415,7 +419,7 @@ static int bench(const struct bench_case *c, double seconds)
 	poll.kept.ident_state = BMS_IDENT_NONE;
 	/* a case named <protocol>-ble: the protocol's Bluetooth LE dialect */
 	size_t nl = strlen(c->name);
-	if (nl > 4 && strcmp(c->name + nl - 4, "-ble") == 0)
+	if (ble || (nl > 4 && strcmp(c->name + nl - 4, "-ble") == 0))
 		poll.link = BMS_LINK_BLE;
 	uint16_t regs[REG_MAP_SIZE];
 	if (run_poll(c->drv, c->addr, wire, n, &poll) != 0) {
@@ -440,10 +444,52 @@ static int bench(const struct bench_case *c, double seconds)
 	return 0;
 }
 
+/* The drivers without a case above, from their fixtures: each its name,
+ * its driver and its answers (hex), NULL-ended. */
+struct gen_case {
+	const char *name;
+	const struct bms_driver *drv;
+	const char *frames[9];
+};
+static const struct gen_case gen_cases[] = {
+#include "bench_cases.h"
+};
+
+static bool has_case(const struct bms_driver *d)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (cases[i].drv == d)
+			return true;
+	return false;
+}
+
+/* A driver's generated case: its answers back to back, at its default
+ * address, over Bluetooth LE where it exists only there. */
+static void bench_gen(const struct gen_case *g)
+{
+	static char wire[16384];
+	size_t n = 0;
+	wire[0] = 0;
+	for (int k = 0; g->frames[k]; k++) {
+		size_t l = strlen(g->frames[k]);
+		if (n + l >= sizeof(wire))
+			break;
+		memcpy(wire + n, g->frames[k], l + 1);
+		n += l;
+	}
+	uint8_t addr = g->drv->default_address ? g->drv->default_address : g->drv->min_address;
+	struct bench_case c = { g->name, g->drv, addr, false, wire, false };
+	if (bench(&c, 1.0, g->drv->ble_only) != 0)
+		printf("%-12s (not measured: its fixtures make no whole poll)\n", g->name);
+}
+
 int main(void)
 {
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		rc |= bench(&cases[i], i == 0 ? 2.0 : 1.0);
+		rc |= bench(&cases[i], i == 0 ? 2.0 : 1.0, false);
+	for (size_t i = 0; i < sizeof(gen_cases) / sizeof(gen_cases[0]); i++)
+		if (!has_case(gen_cases[i].drv))
+			bench_gen(&gen_cases[i]);
 	return rc;
 }

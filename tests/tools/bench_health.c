@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../gateway/model/health.h"
+#include "../../gateway/engine/health.h"
 
 #define CELLS 16
 #define POLLS 20000

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../gateway/model/soc.h"
+#include "../../gateway/engine/soc.h"
 
 #define DAY 8640 /* polls of 10 s */
 #define PACKS 16

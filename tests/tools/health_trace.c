@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/tools/health_trace.c - the cell-health estimators of the daemon
- * (gateway/model/health.c, health_days.c, linked as they are) over a
+ * (gateway/engine/health.c, health_ir.c, linked as they are) over a
  * history CSV with each cell's voltage: `bmsgw-sim --trace DAYS --cells`
  * (tests/sim/README.md "Battery model"), or bmsgw --history-csv of a pack
  * with cells.  Each row is a poll at its unix time (the day: its UTC

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_bank.c - the bank unit's aggregation (gateway/model/bank.c,
+/* tests/unit/test_bank.c - the bank unit's aggregation (gateway/engine/bank.c,
  * gw_bank_aggregate), one test per rule of bmsgw-bms(7) "The bank unit",
- * and its SOC and capacities by the one rule (gateway/model/banksoc.c,
+ * and its SOC and capacities by the one rule (gateway/engine/banksoc.c,
  * gw_bank_soc: the sum of the remaining over the sum of the full Ah of the
  * fresh members, for the BMSs' and the counted SOC alike). */
 #include <math.h>

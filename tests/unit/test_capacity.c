@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_capacity.c - a pack's full and remaining capacity by the one
- * rule (gateway/model/capacity.c: its BMS's full capacity, else its
+ * rule (gateway/engine/capacity.c: its BMS's full capacity, else its
  * configured [soc] capacity, else its remaining over its SOC; its remaining
  * the BMS's, else its SOC of that full), one test per branch, unknown never
  * 0; the string's from its members by the same rule (strings.c), the bank's
@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../gateway/model/capacity.h"
+#include "../../gateway/engine/capacity.h"
 #include "../../gateway/model/gw.h"
-#include "../../gateway/model/strings.h"
+#include "../../gateway/engine/strings.h"
 #include "check.h"
 
 /* A snapshot with what a BMS gives: full / remaining Ah where >= 0, a SOC. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_chemfit.c - whether a pack's cells fit its chemistry
- * (conf/chem.c, the rule on one reading; gateway/model/chemfit.c, the
+ * (conf/chem.c, the rule on one reading; gateway/engine/chemfit.c, the
  * judgement over polls on a fake clock): issue 62's real 22S LTO pack read
  * by ant (tests/fixtures ANT-03: 2.190-2.338 V while its BMS says 10 % of
  * 80 Ah) is not lfp and points to lto; a real 14S NMC pack (ANT-07, 4.113
@@ -17,7 +17,7 @@
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "../../conf/chem.h"
-#include "../../gateway/model/chemfit.h"
+#include "../../gateway/engine/chemfit.h"
 #include "check.h"
 
 /* tests/fixtures/vectors.tsv */

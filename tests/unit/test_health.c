@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_health.c - the cell-health estimators (gateway/model/
- * health.c, health_days.c) on a battery model whose truth is known: 16 LFP
+/* tests/unit/test_health.c - the cell-health estimators (gateway/engine/
+ * health.c, health_ir.c) on a battery model whose truth is known: 16 LFP
  * cells of 100 Ah and 1.0 mOhm, one of 2.5 mOhm (cell 5) and one of 90 Ah
  * (cell 9), cycled between the knees with current steps, polled once a
  * second with the BMS's 1 mV resolution.  The resistance must come within
@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../gateway/model/health.h"
+#include "../../gateway/engine/health.h"
 #include "check.h"
 
 #define CELLS 16

@@ -2,7 +2,8 @@
 /* tests/unit/test_inv_foxess_can.c - the foxess-can codec (gateway/inverter/
  * foxess_can.c) byte for byte against PROTOCOLS.md §12: extended
  * identifiers, little endian, DLC 8; the sources' own bytes
- * (Battery-Emulator's FOXESS-CAN.h initial 0x1872, 0x1873, 0x1875, 0x1876;
+ * (Battery-Emulator's FoxESS inverter header,
+ * https://github.com/dalathegreat/Battery-Emulator/blob/main/Software/src/inverter/FOXESS-CAN.h: initial 0x1872, 0x1873, 0x1875, 0x1876;
  * its 0x1871 time frame; FozzieUK's requests) and frames this test encodes
  * from the layout (FozzieUK's capture dbc for 0x1879 and the cells and
  * sensors, Battery-Emulator's for the modules); the inverter's 0x1871 by kind (01 with byte 4 = 00,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_limits.c - the charge and discharge limit engine
- * (gateway/model/limits.c): the tables in both interpolations, the CVL
+ * (gateway/engine/limits.c): the tables in both interpolations, the CVL
  * machine (bulk, absorption, float, rebulk), the cell over-voltage rule,
  * the current limits' hold, ramp and anti-flap, FETs and alarms, the cell
  * and temperature tables on a BMS's own extremes (no cell list), a stale
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../gateway/model/limits.h"
+#include "../../gateway/engine/limits.h"
 #include "check.h"
 
 #define WALL0 ((int64_t)1700000000) /* 2023-11-14, a plausible clock */
@@ -885,7 +885,7 @@ static void test_mosfet_alarms(void)
 	CHECK_NEAR(out.ccl_a, 5, 1e-9);
 }
 
-/* A pack whose cells do not fit its chemistry (model/chemfit.h): fail-safe
+/* A pack whose cells do not fit its chemistry (engine/chemfit.h): fail-safe
  * as a stale one, reasons chemistry (issue 62: LTO cells under lfp's cell
  * table); back, the limits recover by the hold and the ramp. */
 static void test_unfit(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_settings.c - the runtime charge settings
- * (gateway/model/settings.c): ranges, the tightening rule, leases and
+ * (gateway/engine/settings.c): ranges, the tightening rule, leases and
  * ends, the registers and the state file's text; and their effect through
  * the limit engine (gw_limits_step_set, gw_limits_bank_settings) on fake
  * clock traces: a SOC ceiling and floor with their hysteresis, caps and
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../gateway/model/limits.h"
-#include "../../gateway/model/settings.h"
+#include "../../gateway/engine/limits.h"
+#include "../../gateway/engine/settings.h"
 #include "check.h"
 
 #define WALL0 ((int64_t)1700000000)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_soc.c - the SOC estimator (gateway/model/soc.h) on
+/* tests/unit/test_soc.c - the SOC estimator (gateway/engine/soc.h) on
  * fake-clock traces: the count (trapezoid, efficiency, threshold, offsets,
  * clamping), the full point only after full_time, the empty and rest
  * points (steep parts of the curve only, 10..40 degC), the knee point
@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../../gateway/model/soc.h"
+#include "../../gateway/engine/soc.h"
 #include "check.h"
 
 static struct conf_soc C;

@@ -14,6 +14,7 @@
 
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/modbus/image.h"
+#include "../../gateway/model/bankstate.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/poll/control.h"
 #include "../../gateway/wire/wire.h"
@@ -195,7 +196,7 @@ static void test_bank(struct gw_images *im)
 	e = u32_at(image(&u, 1050.5, im), REG_SRC_ENERGY_OUT);
 	gw.bank_energy.out_kwh += 1;
 	CHECK_EQ_INT(u32_at(image(&u, 1050.5, im), REG_SRC_ENERGY_OUT), e + 100);
-	/* the bank's SOC by the one rule (model/banksoc.h): the BMSs' SOCs over
+	/* the bank's SOC by the one rule (engine/banksoc.h): the BMSs' SOCs over
 	 * the packs' capacities (a Daly's SOC alone: capacity = 100 each); a
 	 * pack without any capacity is left out and named, the bank's
 	 * capacities unknown */

@@ -802,7 +802,8 @@ function drawHistory(h) {
 }
 
 function loadHistory() {
-  if (!histUnit) return;
+  /* no request while [history] is off: its answer would only be a 404 */
+  if (!histUnit || !state || !state.history) { if (state && !state.history) $('#h-note').textContent = 'history is off'; return; }
   const q = 'unit=' + encodeURIComponent(histUnit) + '&range=' + histRange;
   $('#h-csv').href = 'api/history.csv?' + q;
   $('#h-csv').setAttribute('download', 'bmsgw-' + histUnit + '-' + histRange + '.csv');

@@ -62,5 +62,20 @@ void gw_ble_free(struct gw_ble *b);
 /* bmsgw --ble-scan: discovery on `adapter` ("" = BlueZ's default) for
  * `seconds`, then one line per device found to out.  Returns the exit code. */
 int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE *out);
+/* The same as a job of a loop that does other things (the setup API): a
+ * BlueZ client of its own, discovery on `adapter` for `seconds`, then
+ * done(arg, failed) (never from inside this call); NULL with why when the
+ * system bus cannot be opened. */
+struct gw_ble_scanjob;
+typedef void gw_ble_scan_done(void *arg, bool failed);
+struct gw_ble_scanjob *gw_ble_scan_job(struct ev_loop *loop, const char *adapter, double seconds,
+				       gw_ble_scan_done *done, void *arg, char *why, size_t wl);
+/* After done: the devices seen, strongest first (*seen), and why it failed
+ * (NULL when it did not). */
+int gw_ble_scan_job_seen(const struct gw_ble_scanjob *j, const struct gw_ble_seen **seen, const char **why);
+/* The adapter it scanned on ("hci0"). */
+const char *gw_ble_scan_job_adapter(const struct gw_ble_scanjob *j);
+/* Discovery stopped (if it runs), freed; NULL is fine. */
+void gw_ble_scan_job_free(struct gw_ble_scanjob *j);
 
 #endif

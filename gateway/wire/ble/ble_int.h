@@ -4,8 +4,9 @@
  * and of one link, and the calls from one file into another.  Not for use
  * outside gateway/wire/ble/.  Built only with libsystemd (HAVE_SYSTEMD).
  *
+ *	blecall.c    the method calls on BlueZ, an error's text
  *	blebus.c     sd-bus on the daemon's libev loop: the bus opened and
- *	             closed, method calls, the client made and freed
+ *	             closed, the client made and freed
  *	bleprops.c   BlueZ's property dictionaries (a{sv}) read into an object
  *	blemirror.c  the mirror of BlueZ's objects (GetManagedObjects,
  *	             InterfacesAdded/Removed, PropertiesChanged, bluetoothd
@@ -171,6 +172,15 @@ struct gw_ble {
 	char scan_error[320];
 };
 
+/* ------------------------------------------------------------ blecall.c */
+
+/* An asynchronous method call on BlueZ with its own timeout; without cb, a
+ * message that wants no answer.  A negative errno if it was not sent. */
+int ble_call(struct gw_ble *m, sd_bus_slot **slot, const char *path, const char *iface, const char *member,
+	     sd_bus_message_handler_t cb, void *ud, uint64_t usec, const char *types, ...);
+/* "org.bluez.Error.InProgress: Operation already in progress" */
+const char *ble_err_text(const sd_bus_error *e, char *buf, size_t cap);
+
 /* ------------------------------------------------------------ blebus.c */
 
 /* A client on loop reporting to users, its bus not open yet; NULL when
@@ -179,12 +189,6 @@ struct gw_ble *ble_new(struct ev_loop *loop, const struct ble_users *users);
 /* Open the system bus (once), watch BlueZ's signals and ask for its
  * objects; -1 with the reason in why. */
 int ble_bus_open(struct gw_ble *m, char *why, size_t wl);
-/* An asynchronous method call on BlueZ with its own timeout; without cb, a
- * message that wants no answer.  A negative errno if it was not sent. */
-int ble_call(struct gw_ble *m, sd_bus_slot **slot, const char *path, const char *iface, const char *member,
-	     sd_bus_message_handler_t cb, void *ud, uint64_t usec, const char *types, ...);
-/* "org.bluez.Error.InProgress: Operation already in progress" */
-const char *ble_err_text(const sd_bus_error *e, char *buf, size_t cap);
 
 /* ------------------------------------------------------------ bleprops.c */
 

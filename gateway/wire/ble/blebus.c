@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/blebus.c - sd-bus (libsystemd) on the daemon's libev
- * loop: the system bus of the BlueZ client opened and closed, and the
- * method calls on BlueZ.
+ * loop: the system bus of the BlueZ client opened and closed.
  *
  * sd-bus is driven the way sd_bus_get_fd(3) describes: an ev_io on
  * sd_bus_get_fd() for sd_bus_get_events(), an ev_timer at
  * sd_bus_get_timeout() (absolute CLOCK_MONOTONIC microseconds, UINT64_MAX =
  * none), both re-armed from an ev_prepare before every loop iteration, and
  * sd_bus_process() until it returns 0.  Every method call is asynchronous
- * with its own timeout (sd_bus_call_async): nothing here waits.
+ * with its own timeout (sd_bus_call_async, blecall.c): nothing waits.
  * sd_bus_open_system() honours DBUS_SYSTEM_BUS_ADDRESS (sd_bus_default(3)),
  * which is how the tests put a fake BlueZ in front of it.
  */
@@ -16,7 +15,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,38 +89,6 @@ static void prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_timer_set(&m->timer, after, 0.);
 		ev_timer_start(loop, &m->timer);
 	}
-}
-
-int ble_call(struct gw_ble *m, sd_bus_slot **slot, const char *path, const char *iface, const char *member,
-	     sd_bus_message_handler_t cb, void *ud, uint64_t usec, const char *types, ...)
-{
-	sd_bus_message *msg = NULL;
-	int r = sd_bus_message_new_method_call(m->bus, &msg, BLUEZ, path, iface, member);
-	if (r >= 0 && types) {
-		va_list ap;
-		va_start(ap, types);
-		r = sd_bus_message_appendv(msg, types, ap);
-		va_end(ap);
-	}
-	if (r >= 0) {
-		if (cb)
-			r = sd_bus_call_async(m->bus, slot, msg, cb, ud, usec);
-		else if ((r = sd_bus_message_set_expect_reply(msg, 0)) >= 0)
-			r = sd_bus_send(m->bus, msg, NULL);
-	}
-	sd_bus_message_unref(msg);
-	return r;
-}
-
-const char *ble_err_text(const sd_bus_error *e, char *buf, size_t cap)
-{
-	if (e && sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
-		snprintf(buf, cap, "no answer from BlueZ in time");
-	else if (e && e->message && e->message[0])
-		snprintf(buf, cap, "%s: %s", e->name ? e->name : "error", e->message);
-	else
-		snprintf(buf, cap, "%s", e && e->name ? e->name : "failed");
-	return buf;
 }
 
 int ble_bus_open(struct gw_ble *m, char *why, size_t wl)

@@ -81,8 +81,7 @@ static int cmp_seen(const void *a, const void *b)
 	return rx != ry ? ry - rx : strcmp(x->address, y->address);
 }
 
-/* One line: address, RSSI, name, the likely protocol and why, pairing. */
-static void print_device(FILE *out, const struct ble_obj *o)
+static void seen_of(const struct ble_obj *o, struct gw_ble_seen *out)
 {
 	struct gw_ble_seen s;
 	memset(&s, 0, sizeof(s));
@@ -96,11 +95,20 @@ static void print_device(FILE *out, const struct ble_obj *o)
 	s.nmfr = o->nmfr;
 	for (int k = 0; k < o->nmfr; k++)
 		s.companies[k] = o->mfr[k].company;
+	*out = s;
+}
+
+/* One line: address, RSSI, name, the likely protocol and why, pairing. */
+static void print_device(FILE *out, const struct ble_obj *o)
+{
+	struct gw_ble_seen s;
+	seen_of(o, &s);
 	gw_ble_scan_line(out, &s, true);
 }
 
-/* The devices seen on the scan's adapter, strongest first. */
-static void print_list(struct gw_ble *m, FILE *out)
+/* The devices seen on the scan's adapter, strongest first: *n of them
+ * (malloc'd, NULL with none). */
+static struct ble_obj **seen_list(struct gw_ble *m, size_t *count)
 {
 	size_t n = 0, cap = 0;
 	struct ble_obj **v = NULL;
@@ -119,12 +127,29 @@ static void print_list(struct gw_ble *m, FILE *out)
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_seen);
+	*count = n;
+	return v;
+}
+
+static void print_list(struct gw_ble *m, FILE *out)
+{
+	size_t n;
+	struct ble_obj **v = seen_list(m, &n);
 	gw_ble_scan_header(out);
 	for (size_t i = 0; i < n; i++)
 		print_device(out, v[i]);
 	fprintf(out, "%zu device(s)\n", n);
 	fflush(out);
 	free(v);
+}
+
+/* Our discovery stopped; the message goes out when the bus is flushed. */
+static void scan_stop(struct gw_ble *m)
+{
+	struct ble_obj *ad = m->bus && m->scan_path[0] ? ble_obj_find(m, m->scan_path) : NULL;
+	m->scan_adapter = NULL;
+	if (ad && ad->disc_on && m->bus)
+		(void)ble_call(m, NULL, ad->path, IF_ADAPTER, "StopDiscovery", NULL, NULL, 0, NULL);
 }
 
 int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE *out)
@@ -153,13 +178,122 @@ int gw_ble_scan(struct ev_loop *loop, const char *adapter, double seconds, FILE 
 		rc = 1;
 	}
 	print_list(m, out);
-	/* stop our discovery; the message goes out when the bus is flushed */
-	m->scan_adapter = NULL;
-	struct ble_obj *ad = m->bus ? ble_obj_find(m, m->scan_path) : NULL;
-	if (ad && ad->disc_on && m->bus)
-		(void)ble_call(m, NULL, ad->path, IF_ADAPTER, "StopDiscovery", NULL, NULL, 0, NULL);
+	scan_stop(m);
 	gw_ble_free(m);
 	return rc;
+}
+
+/* ---- the same as a job of a daemon's loop (the setup API) ---- */
+
+struct gw_ble_scanjob {
+	struct gw_ble *m;
+	struct ev_loop *loop;
+	char adapter[32];
+	double seconds, deadline;
+	bool scanning, ended, failed;
+	char why[320];
+	ev_timer t;
+	gw_ble_scan_done *done;
+	void *arg;
+	struct gw_ble_seen *seen;
+	int nseen;
+};
+
+static void job_end(struct gw_ble_scanjob *j, const char *why)
+{
+	j->ended = true;
+	ev_timer_stop(j->loop, &j->t);
+	if (why) {
+		j->failed = true;
+		snprintf(j->why, sizeof(j->why), "%s", why);
+	}
+	size_t n = 0;
+	struct ble_obj **v = seen_list(j->m, &n);
+	if (n && (j->seen = calloc(n, sizeof(*j->seen))))
+		for (size_t i = 0; i < n; i++)
+			seen_of(v[j->nseen], &j->seen[j->nseen]), j->nseen++;
+	free(v);
+	scan_stop(j->m);
+	j->done(j->arg, j->failed);
+}
+
+/* Waits on the loop, never in it: discovery started (or failed), then its
+ * seconds. */
+static void job_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gw_ble_scanjob *j = w->data;
+	struct gw_ble *m = j->m;
+	if (m->scan_failed || !m->bus) {
+		job_end(j, m->scan_failed ? m->scan_error : "the D-Bus system bus connection closed");
+		return;
+	}
+	if (j->scanning) {
+		job_end(j, NULL);
+		return;
+	}
+	if (m->scan_started) {
+		j->scanning = true;
+		ev_timer_set(w, j->seconds, 0.);
+	} else if (ev_now(loop) > j->deadline) {
+		job_end(j, "BlueZ did not start discovery in time");
+		return;
+	} else {
+		ev_timer_set(w, 0.05, 0.);
+	}
+	ev_timer_start(loop, w);
+}
+
+struct gw_ble_scanjob *gw_ble_scan_job(struct ev_loop *loop, const char *adapter, double seconds,
+				       gw_ble_scan_done *done, void *arg, char *why, size_t wl)
+{
+	static const struct ble_users scan_users = { NULL, NULL, ble_scan_objects, ble_scan_fail };
+	struct gw_ble_scanjob *j = calloc(1, sizeof(*j));
+	if (!j || !(j->m = ble_new(loop, &scan_users))) {
+		free(j);
+		snprintf(why, wl, "out of memory");
+		return NULL;
+	}
+	j->loop = loop;
+	snprintf(j->adapter, sizeof(j->adapter), "%s", adapter ? adapter : "");
+	j->m->scan_adapter = j->adapter;
+	j->seconds = seconds;
+	j->done = done;
+	j->arg = arg;
+	if (ble_bus_open(j->m, why, wl) < 0) {
+		gw_ble_free(j->m);
+		free(j);
+		return NULL;
+	}
+	j->deadline = ev_now(loop) + 2 * (double)CALL_TIMEOUT / USEC + 1;
+	ev_timer_init(&j->t, job_timer_cb, 0.05, 0.);
+	j->t.data = j;
+	ev_timer_start(loop, &j->t);
+	return j;
+}
+
+int gw_ble_scan_job_seen(const struct gw_ble_scanjob *j, const struct gw_ble_seen **seen, const char **why)
+{
+	*seen = j->seen;
+	*why = j->failed ? j->why : NULL;
+	return j->nseen;
+}
+
+const char *gw_ble_scan_job_adapter(const struct gw_ble_scanjob *j)
+{
+	return j->m && j->m->scan_path[0] ? strrchr(j->m->scan_path, '/') + 1 : j->adapter;
+}
+
+void gw_ble_scan_job_free(struct gw_ble_scanjob *j)
+{
+	if (!j)
+		return;
+	ev_timer_stop(j->loop, &j->t);
+	if (!j->ended)
+		scan_stop(j->m);
+	gw_ble_free(j->m);
+	free(j->seen);
+	free(j);
 }
 
 #endif /* HAVE_SYSTEMD */

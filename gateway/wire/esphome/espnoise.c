@@ -53,8 +53,12 @@ static int aead(const uint8_t *k, uint64_t n, bool enc, const uint8_t *ad, size_
 	return ok ? 0 : -1;
 }
 
-long esp_noise_cs_encrypt(struct esp_noise_cs *cs, const uint8_t *ad, size_t adn, const uint8_t *in,
-			  size_t n, uint8_t *out, size_t cap)
+/* One message through the cipher state (Noise §5.1, EncryptWithAd and
+ * DecryptWithAd): unchanged while it has no key; else the text and its
+ * 16-byte tag after it (enc), or the text of text || tag, the tag checked.
+ * The bytes written, or -1: no room, a spent nonce, a failed tag. */
+static long cs_crypt(struct esp_noise_cs *cs, bool enc, const uint8_t *ad, size_t adn, const uint8_t *in,
+		     size_t n, uint8_t *out, size_t cap)
 {
 	if (!cs->keyed) {
 		if (cap < n)
@@ -63,29 +67,25 @@ long esp_noise_cs_encrypt(struct esp_noise_cs *cs, const uint8_t *ad, size_t adn
 		return (long)n;
 	}
 	/* 2^64-1 is reserved (§5.1); the lengths fit OpenSSL's int */
-	if (cs->n == UINT64_MAX || n > 0x7fff0000u || cap < n + ESP_NOISE_TAG)
+	if (cs->n == UINT64_MAX || (!enc && n < ESP_NOISE_TAG) || n > 0x7fff0000u)
 		return -1;
-	if (aead(cs->k, cs->n, true, ad, adn, in, n, out) < 0)
+	size_t outn = enc ? n + ESP_NOISE_TAG : n - ESP_NOISE_TAG;
+	if (cap < outn || aead(cs->k, cs->n, enc, ad, adn, in, n, out) < 0)
 		return -1;
 	cs->n++;
-	return (long)(n + ESP_NOISE_TAG);
+	return (long)outn;
+}
+
+long esp_noise_cs_encrypt(struct esp_noise_cs *cs, const uint8_t *ad, size_t adn, const uint8_t *in,
+			  size_t n, uint8_t *out, size_t cap)
+{
+	return cs_crypt(cs, true, ad, adn, in, n, out, cap);
 }
 
 long esp_noise_cs_decrypt(struct esp_noise_cs *cs, const uint8_t *ad, size_t adn, const uint8_t *in,
 			  size_t n, uint8_t *out, size_t cap)
 {
-	if (!cs->keyed) {
-		if (cap < n)
-			return -1;
-		memmove(out, in, n);
-		return (long)n;
-	}
-	if (cs->n == UINT64_MAX || n < ESP_NOISE_TAG || n > 0x7fff0000u || cap < n - ESP_NOISE_TAG)
-		return -1;
-	if (aead(cs->k, cs->n, false, ad, adn, in, n, out) < 0)
-		return -1;
-	cs->n++;
-	return (long)(n - ESP_NOISE_TAG);
+	return cs_crypt(cs, false, ad, adn, in, n, out, cap);
 }
 
 /* HMAC-SHA256 of a || b */

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/engine/soc_record.c - the estimator's state as one line of text
+ * for the state file, and back (soc.h: gw_soc_save, gw_soc_load).
+ *
+ * The line: the version (1), then key=value fields, the time saved first:
+ *   1 saved=1767225600 started=1 synced=1 ah=201.5 cap=272.4 rated=280 ...
+ * A reader takes the keys it knows and skips the others (a later bmsgw
+ * of the same version may add some); a line of another version, a value
+ * that is not a finite number in its range, or a missing key is refused
+ * whole, but for the keys added since (optional: 0 when missing, so that
+ * an older bmsgw's record is still taken).  What was learned (the capacity samples, the current offset, the
+ * points, the time of the last full point, a cell's resistance, "ir", 0
+ * none) is kept whatever the age; the
+ * count itself only when saved within GW_SOC_RESUME_MAX.
+ */
+#include "soc_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECORD_VERSION "1"
+
+enum ftype { F_DOUBLE, F_BOOL, F_UINT };
+struct field {
+	const char *key;
+	size_t off;
+	enum ftype type;
+	double lo, hi;   /* F_DOUBLE: the range a value must lie in */
+	bool optional;   /* added after the first records: 0 when missing */
+};
+#define D(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi, false }
+#define B(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, false }
+#define U(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, false }
+#define U_OPT(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, true }
+#define D_OPT(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi, true }
+#define B_OPT(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, true }
+#define AH_MAX 1e6   /* Ah: more than any battery */
+static const struct field fields[] = {
+	B("started", started), B("synced", synced), D("ah", ah, 0, AH_MAX), D("cap", cap_ah, 0, AH_MAX),
+	D("rated", rated_ah, 0, AH_MAX), D("offset", offset_a, -AH_MAX, AH_MAX), D("offset_w", offset_w, 0, 1e12),
+	D("full_run_ah", run_full.ah, -AH_MAX, AH_MAX), D("full_run_s", run_full.s, 0, 1e12),
+	B("full_run_ok", run_full.ok), B("full_run_sampled", run_full.sampled),
+	D("empty_run_ah", run_empty.ah, -AH_MAX, AH_MAX), D("empty_run_s", run_empty.s, 0, 1e12),
+	B("empty_run_ok", run_empty.ok), B("empty_run_sampled", run_empty.sampled),
+	B("have_full", have_full), D("full_age", full_age, 0, 1e12), U("full_points", full_points),
+	U("empty_points", empty_points), U("rest_points", rest_points), U("samples", nsamples),
+	D("s0", sample[0], 0, AH_MAX), D("s1", sample[1], 0, AH_MAX), D("s2", sample[2], 0, AH_MAX),
+	D("s3", sample[3], 0, AH_MAX), D("s4", sample[4], 0, AH_MAX),
+	D("t0", sample_s[0], -1e12, 1e12), D("t1", sample_s[1], -1e12, 1e12), D("t2", sample_s[2], -1e12, 1e12),
+	D("t3", sample_s[3], -1e12, 1e12), D("t4", sample_s[4], -1e12, 1e12),
+	B("have_remain", have_saved_remain), D("remain", saved_remain, -AH_MAX, AH_MAX),
+	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000),
+	B_OPT("full_run_light", run_full.light),
+};
+_Static_assert(GW_SOC_SAMPLES == 5, "a field s0..s4 per sample");
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+int gw_soc_save(const struct gw_soc *s, double t, int64_t wall, char *buf, size_t cap)
+{
+	struct gw_soc r = *s;
+	if (r.have_full && r.full_pinned)
+		r.full_age = fmax(0, r.full_age + t - r.full_age_t); /* its age now */
+	r.have_saved_remain = s->have_last && isfinite(s->last_remain);
+	r.saved_remain = r.have_saved_remain ? s->last_remain : 0;
+	int n = snprintf(buf, cap, RECORD_VERSION " saved=%lld", (long long)wall);
+	for (size_t i = 0; i < NFIELDS && n >= 0 && (size_t)n < cap; i++) {
+		const void *f = (const char *)&r + fields[i].off;
+		if (fields[i].type == F_DOUBLE)
+			n += snprintf(buf + n, cap - (size_t)n, " %s=%.10g", fields[i].key, *(const double *)f);
+		else if (fields[i].type == F_BOOL)
+			n += snprintf(buf + n, cap - (size_t)n, " %s=%d", fields[i].key, *(const bool *)f ? 1 : 0);
+		else
+			n += snprintf(buf + n, cap - (size_t)n, " %s=%u", fields[i].key, *(const unsigned *)f);
+	}
+	return n >= 0 && (size_t)n < cap ? n : -1;
+}
+
+/* One key=value into r; unknown keys are skipped.  false: a bad value. */
+static bool read_field(struct gw_soc *r, const char *key, size_t klen, const char *val, uint64_t *seen)
+{
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+		if (strlen(f->key) != klen || memcmp(f->key, key, klen) != 0)
+			continue;
+		char *end;
+		double v = strtod(val, &end);
+		if (end == val || *end || !isfinite(v))
+			return false;
+		double lo = f->type == F_DOUBLE ? f->lo : 0, hi = f->type == F_DOUBLE ? f->hi : f->type == F_BOOL ? 1 : f->hi;
+		if (v < lo || v > hi || (f->type != F_DOUBLE && v != floor(v)))
+			return false;
+		void *p = (char *)r + f->off;
+		if (f->type == F_DOUBLE)
+			*(double *)p = v;
+		else if (f->type == F_BOOL)
+			*(bool *)p = v != 0;
+		else
+			*(unsigned *)p = (unsigned)v;
+		*seen |= (uint64_t)1 << i;
+		return true;
+	}
+	return true;
+}
+
+/* The record into r and its time; false if it is not one. */
+static bool parse(const char *text, struct gw_soc *r, double *saved)
+{
+	char buf[GW_SOC_RECORD_MAX], *save = NULL;
+	uint64_t seen = 0;
+	bool have_saved = false;
+	if (strlen(text) >= sizeof(buf))
+		return false;
+	memcpy(buf, text, strlen(text) + 1);
+	char *tok = strtok_r(buf, " \t\r\n", &save);
+	if (!tok || strcmp(tok, RECORD_VERSION) != 0)
+		return false;
+	while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			return false;
+		if (strncmp(tok, "saved=", 6) == 0) {
+			char *end;
+			*saved = strtod(eq + 1, &end);
+			have_saved = end != eq + 1 && !*end && isfinite(*saved);
+			if (!have_saved)
+				return false;
+		} else if (!read_field(r, tok, (size_t)(eq - tok), eq + 1, &seen)) {
+			return false;
+		}
+	}
+	_Static_assert(NFIELDS < 64, "seen is a 64-bit mask");
+	uint64_t need = 0;
+	for (size_t i = 0; i < NFIELDS; i++)
+		need |= fields[i].optional ? 0 : (uint64_t)1 << i;
+	return have_saved && (seen & need) == need && r->ah <= r->cap_ah;
+}
+
+enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, double stale_after)
+{
+	struct gw_soc r;
+	double saved = 0;
+	memset(&r, 0, sizeof(r));
+	if (!parse(text, &r, &saved))
+		return GW_SOC_LOAD_BAD;
+	double age = (double)wall - saved;
+	memset(s, 0, sizeof(*s));
+	/* what was learned, whatever the age */
+	s->rated_ah = r.rated_ah;
+	s->offset_a = r.offset_a;
+	s->offset_w = r.offset_w;
+	memcpy(s->sample, r.sample, sizeof(s->sample));
+	memcpy(s->sample_s, r.sample_s, sizeof(s->sample_s));
+	s->nsamples = r.nsamples;
+	s->full_points = r.full_points;
+	s->empty_points = r.empty_points;
+	s->rest_points = r.rest_points;
+	s->knee_points = r.knee_points;
+	s->light_points = r.light_points;
+	gw_soc_ir_seed(s, r.ir.value);
+	s->have_full = r.have_full;
+	s->full_age = r.full_age + (age > 0 ? age : 0);
+	if (age < 0 || age > GW_SOC_RESUME_MAX)
+		return GW_SOC_LOAD_OLD;
+	/* the count, and the learning runs over a short restart */
+	s->started = r.started;
+	s->synced = r.synced;
+	s->resumed = r.started;
+	s->ah = r.ah;
+	s->cap_ah = r.cap_ah;
+	s->have_saved_remain = r.have_saved_remain;
+	s->saved_remain = r.saved_remain;
+	if (age <= stale_after) {
+		s->run_full = r.run_full;
+		s->run_empty = r.run_empty;
+	}
+	return GW_SOC_LOAD_RESUMED;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/model/bankstate.c - the bank's state, one for every reader (see
+ * bankstate.h): computed here alone (by the pure rules of engine/bank.h
+ * and engine/banksoc.h over the packs that are fresh), kept with what it
+ * was made of (the configuration, each member's last good poll and its
+ * freshness at the time), and computed again only when one of those
+ * changed. */
+#include "bankstate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+
+/* What a member was when the state was computed: its poll and freshness. */
+struct member_key {
+	const struct gw_pack *p;
+	double last_good;
+	uint32_t good_polls;
+	bool have_data, online, stale;
+};
+
+struct gw_bank_kept {
+	struct gw_bank_view v;
+	bool made;                     /* v holds a state */
+	const struct conf *conf;       /* the configuration it was made from */
+	int n;                         /* bank packs in key[] */
+	struct member_key key[CONF_MAX_PACKS];
+	uint32_t left_out_said;        /* the packs left out of the bank's SOC, as last logged */
+};
+
+struct gw_bank_kept *gw_bank_kept_new(void)
+{
+	return calloc(1, sizeof(struct gw_bank_kept));
+}
+
+void gw_bank_kept_free(struct gw_bank_kept *k)
+{
+	free(k);
+}
+
+static struct member_key member_now(const struct gw *gw, const struct gw_pack *p, double now)
+{
+	return (struct member_key){ p, p->last_good, p->good_polls, p->have_data, gw_pack_online_at(gw, p, now),
+				    gw_pack_stale_at(gw, p, now) };
+}
+
+static bool key_same(const struct member_key *a, const struct member_key *b)
+{
+	return a->p == b->p && a->last_good == b->last_good && a->good_polls == b->good_polls &&
+	       a->have_data == b->have_data && a->online == b->online && a->stale == b->stale;
+}
+
+/* Is k's state the bank at now: the same configuration, and every member
+ * with the same poll and the same freshness as when it was made? */
+static bool still(const struct gw *gw, const struct gw_bank_kept *k, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	if (!k->made || k->conf != gw->conf || k->n != b->npacks)
+		return false;
+	for (int i = 0; i < k->n; i++) {
+		struct member_key m = member_now(gw, gw->packs[b->pack_idx[i]], now);
+		if (!key_same(&m, &k->key[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The bank's warning: the fresh packs left out of its SOC (banksoc.h: no
+ * capacity of the BMS's nor configured), logged as the set changes. */
+static void left_out(const struct gw *gw, struct gw_bank_kept *k)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	uint32_t now_out = k->v.bank.soc.left_out;
+	if (!b->enabled || now_out == k->left_out_said)
+		return;
+	k->left_out_said = now_out;
+	if (!now_out) {
+		gw_info("bank: every fresh pack is in the bank's SOC again");
+		return;
+	}
+	char names[512];
+	size_t len = 0;
+	names[0] = '\0';
+	for (int i = 0; i < b->npacks && i < 32; i++)
+		if (now_out & (1u << i) && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
+						gw->packs[b->pack_idx[i]]->cfg->name);
+	gw_warn("bank: left out of the bank's SOC, its remaining and full capacity unknown: %s (neither the BMS "
+		"gives a capacity nor [soc] capacity is set)", names);
+}
+
+/* The bank's SOC and capacities by the one rule (engine/banksoc.h) at
+ * now: its members from gw. */
+static void bank_soc_at(const struct gw *gw, double now, struct gw_bank_soc *o)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	struct gw_bank_member m[CONF_MAX_PACKS];
+	int n = b->npacks < CONF_MAX_PACKS ? b->npacks : CONF_MAX_PACKS;
+	for (int k = 0; k < n; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		/* the BMS's SOC as socunit.c took it before the count was carried;
+		 * a snapshot it never saw carries none */
+		double bms = isfinite(p->soc.bms_soc) ? p->soc.bms_soc : p->snap.present & BMS_HAS_SOC ? p->snap.soc : NAN;
+		m[k] = (struct gw_bank_member){
+			.snap = gw_pack_online_at(gw, p, now) ? &p->snap : NULL,
+			.bms_soc = bms,
+			.capacity = p->cfg->soc.capacity,
+			.est = &p->soc.est,
+			.balancer = gw_pack_is_balancer(p),
+		};
+	}
+	gw_bank_soc(m, n, &gw->conf->soc, now, o);
+}
+
+void gw_bank_compute_from(const struct gw *gw, double now, const struct gw_string_state *ss,
+			  struct gw_bank_state *out)
+{
+	const struct conf_bank *cb = &gw->conf->bank;
+	if (cb->nstrings) {
+		bool online[CONF_MAX_PACKS] = { 0 };
+		for (int k = 0; k < cb->npacks && k < CONF_MAX_PACKS; k++)
+			online[k] = gw_pack_online_at(gw, gw->packs[cb->pack_idx[k]], now);
+		gw_bank_of_strings(cb, ss, online, gw->conf->soc.current_threshold, out);
+		return;
+	}
+	const struct bms_snapshot *fresh[CONF_MAX_PACKS] = { 0 };
+	int n = cb->npacks < CONF_MAX_PACKS ? cb->npacks : CONF_MAX_PACKS;
+	for (int k = 0; k < n; k++) {
+		const struct gw_pack *p = gw->packs[cb->pack_idx[k]];
+		fresh[k] = gw_pack_online_at(gw, p, now) ? &p->snap : NULL;
+	}
+	gw_bank_aggregate(fresh, n, cb->max_deviation, gw->conf->soc.current_threshold, out);
+	/* a balancer unit gone stale is no pack missing (engine/banksoc.h) */
+	for (int k = 0; k < n; k++)
+		if (!fresh[k] && !gw_pack_is_balancer(gw->packs[cb->pack_idx[k]])) {
+			out->missing++;
+			out->missing_mask |= 1u << (k & 31);
+		}
+	bank_soc_at(gw, now, &out->soc);
+	if (out->online)
+		gw_bank_soc_apply(out);
+}
+
+void gw_bank_compute_at(const struct gw *gw, double now, struct gw_bank_state *out)
+{
+	static struct gw_string_state ss[CONF_MAX_PACKS]; /* large: on the loop only */
+	const struct conf_bank *cb = &gw->conf->bank;
+	for (int s = 0; s < cb->nstrings && s < CONF_MAX_PACKS; s++)
+		gw_string_compute_at(gw, s, now, &ss[s]);
+	gw_bank_compute_from(gw, now, ss, out);
+}
+
+/* The one place the bank and its strings are computed. */
+static void compute(const struct gw *gw, struct gw_bank_kept *k, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	struct gw_bank_view *v = &k->v;
+	v->nstrings = b->nstrings < CONF_MAX_PACKS ? b->nstrings : CONF_MAX_PACKS;
+	for (int s = 0; s < v->nstrings; s++)
+		gw_string_compute_at(gw, s, now, &v->strings[s]);
+	gw_bank_compute_from(gw, now, v->strings, &v->bank);
+	v->newest = -1;
+	k->n = b->npacks < CONF_MAX_PACKS ? b->npacks : CONF_MAX_PACKS;
+	for (int i = 0; i < k->n; i++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[i]];
+		k->key[i] = member_now(gw, p, now);
+		if (p->have_data && p->last_good > v->newest)
+			v->newest = p->last_good;
+	}
+	k->conf = gw->conf;
+	k->made = true;
+	v->at = now;
+	v->gen++;
+	left_out(gw, k);
+}
+
+const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now)
+{
+	struct gw_bank_kept *k = gw->bank;
+	if (!still(gw, k, now))
+		compute(gw, k, now);
+	return &k->v;
+}
+
+void gw_bank_counted(const struct gw_bank_view *v, double now, struct gw_soc_out *o)
+{
+	*o = v->bank.soc.counted;
+	/* each member's age of its last full point runs with the clock
+	 * (soc.h), and so does their largest, the bank's */
+	if (o->since_full_s >= 0)
+		o->since_full_s += now - v->at;
+}
+
+void gw_bank_polled(struct gw *gw, const struct gw_pack *p, bool ok, double now)
+{
+	if (ok && gw_pack_in_bank(gw, p))
+		compute(gw, gw->bank, now);
+	else
+		gw_bank_at(gw, now);
+}
+
+void gw_bank_tick(struct gw *gw, double now)
+{
+	gw_bank_at(gw, now);
+}
+
+void gw_bank_reset(struct gw *gw, double now)
+{
+	compute(gw, gw->bank, now);
+}

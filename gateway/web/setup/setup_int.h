@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/web/setup/setup_int.h - what the files of the setup API share
+ * (setup.h lists them). */
+#ifndef GATEWAY_WEB_SETUP_SETUP_INT_H
+#define GATEWAY_WEB_SETUP_SETUP_INT_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../../../conf/conf.h"
+#include "../../../conf/ini.h"
+#include "setup.h"
+
+#define SETUP_CODE_LEN 12         /* base32 characters: 60 bits */
+#define SETUP_CODE_TRIES 5        /* wrong codes before it is void */
+#define SETUP_CODE_LIFE 3600.0    /* s before it is void */
+#define SETUP_BACKUPS 5           /* FILE.1 up to the fifth */
+#define SETUP_LOG_MAX 100         /* changes kept for /api/setup/changes */
+#define SETUP_JOBS_MAX 16         /* jobs kept (done ones go first) */
+#define SETUP_DETECT_MAX 2        /* detections at once */
+#define SETUP_JOB_KEEP 600.0      /* s a finished job is kept */
+#define SETUP_ERRORS_MAX 32       /* errors of one check */
+#define SETUP_SECRETS_MAX 16      /* secrets of one apply */
+#define SETUP_SECRET_MAX 255      /* bytes of one */
+#define SETUP_PASSWORD_MIN 8      /* characters of the first admin's password */
+#define SETUP_RELOAD_AFTER 0.3    /* s between an answer and a reload that restarts the page's server */
+
+/* ---- worker.c: the file work, one task at a time off the loop ---- */
+struct setup_task {
+	void (*work)(struct setup_task *t);                      /* on the thread */
+	void (*done)(struct gw_setup *s, struct setup_task *t); /* then on the loop; frees t */
+	struct setup_task *next;
+};
+int setup_worker_start(struct gw_setup *s);
+void setup_worker_post(struct gw_setup *s, struct setup_task *t);
+/* Every task done (the last ones' done called with s->stopping), the thread joined. */
+void setup_worker_stop(struct gw_setup *s);
+
+/* An answer owed to a client (gw_setup_cancel: cb NULL, the work goes on). */
+struct gw_setup_wait {
+	gw_setup_cb *cb;
+	void *arg;
+};
+
+/* One change of the configuration (/api/setup/changes). */
+struct setup_change {
+	time_t time;
+	char user[40];
+	char addr[64];
+	json_t *changed;                /* [{section, key}] */
+};
+
+struct setup_job;
+
+struct gw_setup {
+	struct gw *gw;
+	bool stopping;
+	/* worker.c */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, stop;
+	struct setup_task *todo, *todo_tail, *fin, *fin_tail;
+	ev_async wake;
+	/* csrf.c */
+	uint8_t key[32];
+	/* the [http] in force */
+	struct conf_http http;
+	bool have_http;
+	/* code.c */
+	char code[SETUP_CODE_LEN + 1];
+	bool code_live, code_drawn;
+	int code_tries;
+	double code_until;              /* monotonic */
+	unsigned code_gen;              /* the code's number: its CSRF tokens' binding */
+	char code_path[PATH_MAX];
+	/* apply.c, admin.c: one change at a time, a reload after its answer */
+	bool busy;
+	ev_timer later;
+	struct conf *later_conf;
+	char later_who[160];
+	void (*later_after)(struct gw_setup *s, void *arg, int rc, const char *err);
+	void *later_arg;
+	/* the change log */
+	struct setup_change log[SETUP_LOG_MAX];
+	int nlog, log_head;
+	/* jobs.c */
+	struct setup_job *jobs[SETUP_JOBS_MAX];
+	unsigned job_seq;
+	ev_timer job_sweep;
+};
+
+/* One request being answered. */
+struct setup_ctx {
+	struct gw_setup *s;
+	const struct gw_setup_req *q;
+	struct gw_setup_answer *a;
+	gw_setup_cb *cb;
+	void *arg;
+	struct gw_setup_wait **wait;
+};
+
+/* answer.c */
+int setup_answer(struct setup_ctx *x, int status, json_t *obj);          /* obj taken; 0 */
+int setup_error(struct setup_ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {error, errors: [{section, key, message}]}, 422 */
+int setup_field_error(struct setup_ctx *x, int status, const char *sect, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* An answer for later: the wait (NULL when out of memory: then answered 500). */
+struct gw_setup_wait *setup_later(struct setup_ctx *x);
+/* Send a later answer and free the wait (obj taken). */
+void setup_send(struct gw_setup_wait *w, int status, json_t *obj);
+void setup_send_error(struct gw_setup_wait *w, int status, const char *msg);
+json_t *setup_errors_json(const struct conf_error *e, int n);
+/* changes.c: the login may change the configuration: NULL, or why not (403). */
+const char *setup_may_change(const struct gw_setup *s, const struct gw_setup_req *q);
+/* The directory of the configuration file (out: "." for a bare name). */
+void setup_conf_dir(const struct gw_setup *s, char *out, size_t cap);
+/* A change applied: logged once, kept for /api/setup/changes (changed taken). */
+void setup_log_change(struct gw_setup *s, const char *user, const char *addr, json_t *changed);
+json_t *setup_changes_json(const struct gw_setup *s);
+/* After the answer: apply nc (taken) through the daemon's reload, in a
+ * moment; then after(s, arg, rc, err) (rc 1: the daemon stops instead),
+ * which clears s->busy (NULL: cleared). */
+typedef void setup_after_cb(struct gw_setup *s, void *arg, int rc, const char *err);
+void setup_reload_later(struct gw_setup *s, struct conf *nc, const char *who, setup_after_cb *after, void *arg);
+void setup_later_init(struct gw_setup *s);
+
+/* csrf.c */
+void setup_csrf_binding(const struct gw_setup *s, const struct gw_setup_req *q, char *out, size_t cap);
+void setup_csrf_token(const struct gw_setup *s, const char *binding, char *out, size_t cap);
+bool setup_csrf_ok(const struct gw_setup *s, const char *binding, const char *token);
+/* The checks of every POST: JSON, the token, the Origin.  NULL or why not. */
+const char *setup_post_bad(const struct gw_setup *s, const struct gw_setup_req *q);
+
+/* code.c */
+void setup_code_start(struct gw_setup *s);
+/* Is the code live now (not void: used, expired, too many wrong tries)? */
+bool setup_code_live(struct gw_setup *s);
+/* 1 right, 0 wrong (counted, logged), -1 void. */
+int setup_code_try(struct gw_setup *s, const char *given, const char *addr);
+void setup_code_void(struct gw_setup *s, const char *why);
+
+/* sfiles.c (on the worker thread) */
+char *setup_file_read(const char *path, size_t *len, char *why, size_t cap);
+void setup_hash_hex(const char *data, size_t len, char out[65]);
+/* Write data to path atomically (temporary file, fsync, rename) with mode. */
+int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap);
+/* FILE.4 to the fifth ... FILE.1 -> FILE.2, then old as FILE.1 (mode). */
+int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, char *why, size_t cap);
+/* The reverse of a push (a refused reload): FILE.2 -> FILE.1 ... */
+void setup_backups_pop(const char *path);
+/* A secret file written, what it held kept to put back. */
+struct setup_secret_file {
+	char path[PATH_MAX];
+	char *old;                      /* NULL: there was none */
+	size_t oldlen;
+};
+int setup_secret_write(struct setup_secret_file *f, const char *value, char *why, size_t cap);
+void setup_secret_undo(struct setup_secret_file *f);
+void setup_secret_forget(struct setup_secret_file *f);
+
+/* sjson.c: the bodies (pure) */
+struct setup_want {
+	struct conf_ini_want *sects;
+	size_t n;
+	struct conf_ini_want_key *keys; /* all of them, the sections' in turn */
+	json_t *root;                   /* holds the strings */
+};
+/* {sections: [{name, keys: {K: V}}]}: 0, or -1 with why. */
+int setup_parse_sections(json_t *root, struct setup_want *w, char *why, size_t cap);
+void setup_want_free(struct setup_want *w);
+struct setup_secret {
+	const char *section, *key, *value;
+};
+/* secrets: [{section, key, value}] (NULL: none): count, or -1 with why, sect, key. */
+int setup_parse_secrets(json_t *arr, struct setup_secret *out, int max, char *why, size_t cap, const char **sect,
+			const char **key);
+/* A body as a JSON object: NULL with why. */
+json_t *setup_parse_body(const char *body, size_t len, char *why, size_t cap);
+struct setup_detect_req {
+	char port[CONF_PORT_MAX];
+	int baud, address;              /* 0 / -1: none */
+	bool sweep, all;
+};
+/* The body of /detect: 0, or -1 with why and the field. */
+int setup_parse_detect(json_t *root, struct setup_detect_req *d, char *why, size_t cap, const char **field);
+
+/* plan.c (on the worker) */
+bool setup_value_hidden(const char *sect, const char *key, const char *value);
+const char *setup_secret_of_file(const char *sect, const char *key, char *out, size_t cap);
+json_t *setup_config_json(const char *text, size_t len, const char *hash);
+int setup_keep_hidden(const struct conf_ini *ini, struct setup_want *w, size_t more);
+/* secret sec into w: its *_file (path: DIR/SECTION.KEY) or, for a key that
+ * is its own secret, the key.  0, or -1 with why. */
+int setup_want_secret(struct setup_want *w, const struct setup_secret *sec, const char *dir, char *path, size_t pcap,
+		      char *why, size_t cap);
+
+/* apply.c */
+int setup_config_get(struct setup_ctx *x);
+int setup_check(struct setup_ctx *x);
+int setup_apply(struct setup_ctx *x);
+/* admin.c; setup_admin_refused(): answered already (true) when the first
+ * admin cannot be made now, whatever the request holds */
+int setup_admin(struct setup_ctx *x);
+bool setup_admin_refused(struct setup_ctx *x);
+/* cert.c: key and self-signed certificate as PEM (malloc'd), the
+ * certificate's SHA-256 fingerprint "AB:CD:..."; 0 or -1 with why. */
+int setup_cert_make(const char *host, char **cert_pem, char **key_pem, char *fpr, size_t fcap, char *why, size_t cap);
+int setup_cert_fingerprint(const char *pem, size_t len, char *fpr, size_t fcap);
+/* ports.c */
+int setup_ports(struct setup_ctx *x);
+/* jobs.c */
+int setup_detect(struct setup_ctx *x);
+int setup_ble_scan(struct setup_ctx *x);
+int setup_job_get(struct setup_ctx *x, const char *id);
+void setup_jobs_free(struct gw_setup *s);
+/* schema.c */
+json_t *setup_schema_json(void);
+int setup_schema(struct setup_ctx *x);
+
+#endif

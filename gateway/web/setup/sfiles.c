@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway/web/setup/sfiles.c - the setup API's file work, on its thread
+ * (worker.c): a file read whole with its SHA-256, a file written
+ * atomically (a temporary file in the same directory, fsync, rename, the
+ * directory fsync'ed: a power cut leaves the old file or the new one), the
+ * backups FILE.1 up to the fifth, and a secret's file (0600) whose old content
+ * is kept until the change is in force. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "setup_int.h"
+
+#define READ_MAX (1024 * 1024)  /* a configuration file is never this long */
+
+char *setup_file_read(const char *path, size_t *len, char *why, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > READ_MAX) {
+		snprintf(why, cap, "%s is %s", path, S_ISREG(st.st_mode) ? "over 1 MiB" : "not a file");
+		close(fd);
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t n = 0;
+	while (buf && n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!buf) {
+		snprintf(why, cap, "out of memory");
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+void setup_hash_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	out[0] = '\0';
+	if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) != 1)
+		return; /* "" matches no hash: the page reads the file again */
+	for (unsigned i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void sync_dir(const char *path)
+{
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof(copy), "%s", path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.setup-new", path) >= (int)sizeof(tmp)) {
+		snprintf(why, cap, "%s: the name is too long", path);
+		return -1;
+	}
+	struct stat old;
+	bool had = stat(path, &old) == 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (had && fchown(fd, (uid_t)-1, old.st_gid) < 0) {
+		/* not in its group: the file keeps ours */
+	}
+	int bad = fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0;
+	int e = errno;
+	if (close(fd) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(e ? e : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(why, cap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	sync_dir(path);
+	return 0;
+}
+
+int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, char *why, size_t cap)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	for (int i = SETUP_BACKUPS - 1; i >= 1; i--) {
+		snprintf(a, sizeof(a), "%s.%d", path, i);
+		snprintf(b, sizeof(b), "%s.%d", path, i + 1);
+		if (rename(a, b) != 0 && errno != ENOENT) {
+			snprintf(why, cap, "cannot rename %s to %s: %s", a, b, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(a, sizeof(a), "%s.1", path);
+	return setup_file_write(a, old, len, mode, why, cap);
+}
+
+void setup_backups_pop(const char *path)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	for (int i = 1; i < SETUP_BACKUPS; i++) {
+		snprintf(a, sizeof(a), "%s.%d", path, i);
+		snprintf(b, sizeof(b), "%s.%d", path, i + 1);
+		if (rename(b, a) != 0 && errno == ENOENT) {
+			unlink(a);
+			break;
+		}
+	}
+	sync_dir(path);
+}
+
+int setup_secret_write(struct setup_secret_file *f, const char *value, char *why, size_t cap)
+{
+	char e[200];
+	size_t n;
+	f->old = setup_file_read(f->path, &n, e, sizeof(e));
+	f->oldlen = f->old ? n : 0;
+	size_t vl = strlen(value);
+	char *line = malloc(vl + 2);
+	if (!line) {
+		snprintf(why, cap, "out of memory");
+		return -1;
+	}
+	memcpy(line, value, vl);
+	line[vl] = '\n';
+	int r = setup_file_write(f->path, line, vl + 1, 0600, why, cap);
+	explicit_bzero(line, vl + 1);
+	free(line);
+	return r;
+}
+
+void setup_secret_undo(struct setup_secret_file *f)
+{
+	char why[200];
+	if (f->old)
+		setup_file_write(f->path, f->old, f->oldlen, 0600, why, sizeof(why));
+	else
+		unlink(f->path);
+	setup_secret_forget(f);
+}
+
+void setup_secret_forget(struct setup_secret_file *f)
+{
+	if (f->old) {
+		explicit_bzero(f->old, f->oldlen);
+		free(f->old);
+	}
+	f->old = NULL;
+}

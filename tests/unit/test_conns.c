@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_conns.c - the HTTP server's connections and the one that
+ * gives way when all are taken (gateway/web/conns.c) on a fake clock:
+ * five addresses holding eight idle connections each and a sixth
+ * address's first connection: an idle one of the address holding the
+ * most goes, the one idle longest of them; a newcomer whose address holds
+ * as many as any goes itself; a request in progress and a connection in
+ * its first GW_CONN_GRACE s are never chosen (then: when to ask again);
+ * connections going or gone are counted no more; IPv6 addresses whole. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../gateway/web/conns.h"
+#include "check.h"
+
+#define MAXC 64
+
+static struct gw_conn pool[MAXC];
+static int used;
+
+static struct gw_conn *open4(struct gw_conns *t, const char *ip, double now)
+{
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)(40000 + used));
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	struct gw_conn *c = &pool[used++];
+	memset(c, 0, sizeof(*c));
+	gw_conns_add(t, c, (const struct sockaddr *)&sa, now);
+	return c;
+}
+
+static struct gw_conn *open6(struct gw_conns *t, const char *ip, double now)
+{
+	struct sockaddr_in6 sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, ip, &sa.sin6_addr);
+	struct gw_conn *c = &pool[used++];
+	memset(c, 0, sizeof(*c));
+	gw_conns_add(t, c, (const struct sockaddr *)&sa, now);
+	return c;
+}
+
+static void reset(struct gw_conns *t)
+{
+	memset(t, 0, sizeof(*t));
+	used = 0;
+}
+
+/* 5 x 8 idle holders (32 taken: the first four addresses' 8 and none of
+ * the fifth's, all idle for 10 s or more), then a sixth address. */
+static void holders(void)
+{
+	struct gw_conns t;
+	reset(&t);
+	struct gw_conn *oldest_of_3 = NULL;
+	for (int a = 2; a <= 5; a++)
+		for (int k = 0; k < 8; k++) {
+			char ip[24];
+			snprintf(ip, sizeof(ip), "127.0.0.%d", a);
+			/* 127.0.0.3's fourth is the one idle longest of all */
+			struct gw_conn *c = open4(&t, ip, a == 3 && k == 3 ? 900 : 990 - k);
+			if (a == 3 && k == 3)
+				oldest_of_3 = c;
+		}
+	CHECK_EQ_INT(gw_conns_open(&t), 32);
+	CHECK_EQ_INT(pool[0].same, 8);
+	/* 127.0.0.3 gets a ninth (as if libmicrohttpd let it): it holds the most */
+	struct gw_conn *extra = open4(&t, "127.0.0.3", 995);
+	CHECK_EQ_INT(extra->same, 9);
+	CHECK_EQ_INT(oldest_of_3->same, 9);
+	struct gw_conn *me = open4(&t, "127.0.0.9", 1000);
+	double again = -1;
+	struct gw_conn *v = gw_conns_over(&t, me, 1000, &again);
+	CHECK(v == oldest_of_3); /* of the address holding the most, idle longest */
+	CHECK(v && v->going);
+	CHECK_EQ_INT(gw_conns_open(&t), 33);
+	CHECK_EQ_INT(extra->same, 8); /* its address lost one */
+	CHECK_EQ_INT(me->same, 1);
+	/* the one going is gone: counted no more */
+	gw_conns_remove(&t, v);
+	CHECK_EQ_INT(t.n, 33);
+	CHECK_EQ_INT(t.going, 0);
+	CHECK_EQ_INT(gw_conns_open(&t), 33);
+}
+
+/* A newcomer of an address holding as many as the address holding the
+ * most goes itself; one holding fewer takes an idle one's place. */
+static void fair_share(void)
+{
+	struct gw_conns t;
+	reset(&t);
+	for (int k = 0; k < 3; k++) {
+		open4(&t, "10.0.0.1", 100 + k);
+		open4(&t, "10.0.0.2", 100 + k);
+	}
+	double again;
+	struct gw_conn *n3 = open4(&t, "10.0.0.1", 200); /* its fourth: 4 >= 3 */
+	CHECK(gw_conns_over(&t, n3, 200, &again) == n3);
+	CHECK_EQ_INT(gw_conns_open(&t), 6);
+	struct gw_conn *n2 = open4(&t, "10.0.0.2", 201); /* 10.0.0.2's fourth, 10.0.0.1 holds 3 */
+	struct gw_conn *v = gw_conns_over(&t, n2, 201, &again);
+	CHECK(v == n2);
+	/* a second of 10.0.0.3 while 10.0.0.1 holds 3: 2 < 3, one of 10.0.0.1 goes */
+	open4(&t, "10.0.0.3", 150);
+	struct gw_conn *n4 = open4(&t, "10.0.0.3", 202);
+	v = gw_conns_over(&t, n4, 202, &again);
+	CHECK(v != NULL && v != n4 && v->idle_since == 100); /* the first of 10.0.0.1 or .2, idle longest */
+}
+
+/* Requests in progress and connections in their grace are never chosen;
+ * when none may go, when to ask again. */
+static void busy_and_grace(void)
+{
+	struct gw_conns t;
+	reset(&t);
+	struct gw_conn *a = open4(&t, "10.0.0.1", 100);
+	struct gw_conn *b = open4(&t, "10.0.0.1", 100);
+	gw_conns_busy(a, true, 101);
+	gw_conns_busy(b, true, 101);
+	struct gw_conn *n = open4(&t, "10.0.0.2", 102);
+	double again = -1;
+	CHECK(gw_conns_over(&t, n, 102, &again) == NULL); /* all busy: it stays */
+	CHECK_NEAR(again, 102 + GW_CONN_GRACE, 1e-9);  /* the newcomer itself, if it asks nothing */
+	gw_conns_busy(n, true, 102.1);
+	CHECK(gw_conns_over(&t, NULL, 102.5, &again) == NULL);
+	CHECK_NEAR(again, 0, 1e-9); /* not before a request ends */
+	/* b's request ends at 103: in its grace until 104 */
+	gw_conns_busy(b, false, 103);
+	CHECK(gw_conns_over(&t, NULL, 103.5, &again) == NULL);
+	CHECK_NEAR(again, 103 + GW_CONN_GRACE, 1e-9);
+	CHECK(gw_conns_over(&t, NULL, 104, &again) == b);
+	CHECK_EQ_INT(gw_conns_open(&t), 2);
+	/* a connection gone while chosen is counted once */
+	gw_conns_remove(&t, b);
+	CHECK_EQ_INT(t.n, 2);
+	CHECK_EQ_INT(t.going, 0);
+	CHECK_EQ_INT(a->same, 1);
+}
+
+/* IPv6: the whole address, not a prefix; v4 and v6 never the same. */
+static void ipv6(void)
+{
+	struct gw_conns t;
+	reset(&t);
+	struct gw_conn *x = open6(&t, "2001:db8::1", 100);
+	struct gw_conn *y = open6(&t, "2001:db8::1", 100);
+	struct gw_conn *z = open6(&t, "2001:db8::2", 100);
+	struct gw_conn *w = open4(&t, "10.0.0.1", 100);
+	CHECK_EQ_INT(x->same, 2);
+	CHECK_EQ_INT(y->same, 2);
+	CHECK_EQ_INT(z->same, 1);
+	CHECK_EQ_INT(w->same, 1);
+	double again;
+	struct gw_conn *n = open6(&t, "2001:db8::3", 200);
+	struct gw_conn *v = gw_conns_over(&t, n, 200, &again);
+	CHECK(v == x || v == y);
+	gw_conns_remove(&t, n);
+	CHECK_EQ_INT(t.n, 4);
+	CHECK_EQ_INT(z->same, 1);
+}
+
+int main(void)
+{
+	holders();
+	fair_share();
+	busy_and_grace();
+	ipv6();
+	return check_report();
+}
