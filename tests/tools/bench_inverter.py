@@ -42,7 +42,8 @@ inverter and the HV inverter.
    second (the WIT's heartbeat 0x1AB5, the SMA's 0x360, the XW Pro's
    0x310); printed: the period jitter of the frame that carries the limits
    (0x1AC3FFF3 100 ms, 0x358 2 s or 100 ms, 0x321 500 ms) against its
-   schedule.
+   schedule, from 4 s after the output's first frame (byd-hvs's start, the
+   identification and every frame 250 ms apart, takes 3 s).
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -501,8 +502,9 @@ source = hv
         hv.report()
         for a in ans:
             a.report()
-        for name, ident, period, h in sch:
-            jitter(h.lines, t0 + 3.0, t1, "%s 0x%X" % (name, ident), ident, period)
+        for name, ident, period, h in sch:  # from 4 s after its first frame: its start (byd-hvs: 3 s) left out
+            first = min([t for t, _ in h.lines.ids_since(t0)] or [t0])
+            jitter(h.lines, first + 4.0, t1, "%s 0x%X" % (name, ident), ident, period)
         byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
