@@ -8,8 +8,9 @@
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
  * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §13 (sungrow-can), §14
- * (sofar-can), §15 (growatt-hv-can), §20-§22 (ferroamp-can, afore-can,
- * solxpow-can), §23 (byd-hvm-modbus), §24 (kostal-rs485).
+ * (sofar-can), §15 (growatt-hv-can), §17 (growatt-wit-can), §18
+ * (sma-hv-can), §20-§22 (ferroamp-can, afore-can, solxpow-can), §23
+ * (byd-hvm-modbus), §24 (kostal-rs485).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -36,7 +37,11 @@
  * §20-§22), to widen when a data sheet is read.  byd-hvm-modbus: a Primo
  * GEN24 warns above 450 V (Battery-Emulator caps its CVL there), the lower
  * end a guess (PROTOCOLS.md §23).  kostal-rs485: no source gives a range;
- * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §24). */
+ * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §24).  growatt-wit-can and
+ * sma-hv-can: no source gives a range; their fields carry 0-1500 V and
+ * 0-6553.5 V: 80-1000 V, the window every round-3 dialect without a
+ * document shares, to be widened when a data sheet is read (PROTOCOLS.md
+ * §17, §18).  schneider-can is a 48 V protocol: no window. */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -53,6 +58,8 @@ static const struct {
 	{ CONF_INV_SOLXPOW_CAN, 80, 1000 },
 	{ CONF_INV_BYD_HVM_MODBUS, 80, 450 },
 	{ CONF_INV_KOSTAL_RS485, 80, 1000 },
+	{ CONF_INV_GROWATT_WIT_CAN, 80, 1000 },
+	{ CONF_INV_SMA_HV_CAN, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

@@ -33,6 +33,7 @@ static const struct {
 	{ K_IN_REPORT_MODULES, "no field of it carries a module count" },
 	{ K_IN_REPORT_CAPACITY, "no field of it carries a capacity" },
 	{ K_IN_REPORT_CELLS, "no field of it carries a cell count" },
+	{ K_IN_VARIANT, "it has no variants" },
 };
 
 /* A protocol that takes a key: within lo..hi (both 0: the key's own range
@@ -54,7 +55,9 @@ struct inv_take {
  * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
  * modules, their sections §11, §12; sungrow-can's 2-8 modules §13,
  * sofar-can's battery id 0-15 and its u8 counts §14, growatt-hv-can's 1-32
- * modules and 1-512 cells §15; ferroamp-can's address 1, §20). */
+ * modules and 1-512 cells §15; growatt-wit-can's 1-32 modules of at most
+ * 32 cells §17, sma-hv-can's variants §18; ferroamp-can's address 1, §20;
+ * byd-hvm-modbus's slave 21 §23, kostal-rs485's 57600 baud §24). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -111,6 +114,12 @@ static const struct inv_take takes[] = {
 	TAKES_DEF(K_IN_BAUD, KOSTAL_RS485, 0, 0, 57600), TAKES_IN(K_IN_REPORT_MODULES, KOSTAL_RS485, 1, 20),
 	TAKES(K_IN_REPORT_CAPACITY, KOSTAL_RS485), TAKES(K_IN_REPORT_CELLS, KOSTAL_RS485),
 	/* end of byd-hvm-modbus, kostal-rs485 */
+	/* growatt-wit-can (§17), sma-hv-can (§18), schneider-can (§19) */
+	TAKES_IN(K_IN_REPORT_MODULES, GROWATT_WIT_CAN, 1, 32), TAKES_IN(K_IN_REPORT_CELLS, GROWATT_WIT_CAN, 1, 1024),
+	TAKES(K_IN_REPORT_CAPACITY, GROWATT_WIT_CAN),
+	TAKES(K_IN_VARIANT, SMA_HV_CAN), TAKES_IN(K_IN_REPORT_MODULES, SMA_HV_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SMA_HV_CAN),
+	TAKES(K_IN_REPORT_CAPACITY, SCHNEIDER_CAN),
 };
 
 /* How the protocols that keep their own timing speak. */
@@ -131,6 +140,11 @@ static const struct {
 	{ CONF_INV_SOLXPOW_CAN, "answers each 0x4200 of the inverter" },
 	{ CONF_INV_BYD_HVM_MODBUS, "answers the inverter's Modbus RTU polls as a BYD Battery-Box Premium HVM" },
 	{ CONF_INV_KOSTAL_RS485, "answers the inverter's Kostal requests as a BYD battery" },
+	{ CONF_INV_GROWATT_WIT_CAN, "keeps a Growatt WIT battery's own periods (100 ms to 2 s) once the inverter has "
+	  "spoken" },
+	{ CONF_INV_SMA_HV_CAN, "keeps its variant's periods once the inverter has spoken (byd-hvs: once it asked to "
+	  "pair)" },
+	{ CONF_INV_SCHNEIDER_CAN, "keeps an SE BMS's own periods (500 ms, 2 s, 10 s) from the source's first data" },
 };
 
 const char *conf_inv_speech(enum conf_inv_protocol p)

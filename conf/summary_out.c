@@ -203,6 +203,8 @@ static void print_inverter_identity(const struct conf_inverter *v, FILE *out)
 		fprintf(out, ", reports %d cells", v->report_cells);
 	if (v->report_capacity_ah > 0)
 		fprintf(out, ", reports %g Ah", v->report_capacity_ah);
+	if (conf__inv_takes(K_IN_VARIANT, v->protocol))
+		fprintf(out, ", variant %s", conf__key_word(K_IN_VARIANT, v->variant));
 }
 
 void conf__print_inverters(const struct conf *c, FILE *out)

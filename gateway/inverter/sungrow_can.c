@@ -534,7 +534,7 @@ const struct inv_codec inv_codec_sungrow_can = {
 		.periods = sg_periods,
 		.mode_names = sg_mode_names,
 		.nmodes = 2,
-		.speaks_first = true,
+		.start = INV_START_DATA,
 		.limits_frame = SG_TAIL + 1,
 		.reply = sg_reply,
 	},

@@ -19,8 +19,8 @@
  * then 16 schedule steps (1 each: bit 0 out of turn, bits 1-7 the time
  * since the last step in 0.2 s);
  * then CAN frames of 10 bytes each (id low, id high,
- * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15; then the
- * data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
+ * flags: bit 0 29-bit, bit 1 remote, bit 2..5 dlc up to 15, bit 6 two
+ * more bytes follow with the id's bits 16-28; then the data).  Invariants: every codec's set fits, frames have dlc <= 8 and an
  * 11-bit id, the enable bits of 0x35C never go with a current field of 0,
  * the limits the codec reports are the ones its 0x351 carries (and
  * deye-can's 0x371, the on-grid limits;
@@ -69,7 +69,19 @@
  * 11 bits, 0x352 carrying the limits reported, 0x351's enables exactly with
  * a current, its state normal or fault (fault: no current; a stale source
  * a fault), no charge current at 100 %, a request exactly from an 11-bit
- * 0x305. */
+ * 0x305;
+ * growatt-wit-can: its set 29-bit 0x1A??FFF3, DLC 8, 0xC3 (LE) carrying the
+ * limits reported, 0xC5's prohibit bits exactly for a current of 0, its
+ * fault state exactly for a stale source; sma-hv-can in each variant:
+ * 0x358 (BE) carrying them, 0x4D8's "stop" exactly for a stale source,
+ * 0x158's pairs each 01 or 10; schneider-can: 0x322 (BE, s32 0.01 A)
+ * carrying them, 0x325's permissions with a current only, "stop" and
+ * "faulted" exactly for a stale source; and every scheduled codec's steps
+ * (cansched.c, on the same times): each frame queued once, only what is
+ * due or at_once, one a gap at most and never within it, the queue empty
+ * after each step of a codec without a gap, the next step after now; a
+ * request of the identification only from the 0x151, 0x1ABE, 0x5E7 / 0x660
+ * of the dialects that have one. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -324,17 +336,129 @@ static void check_sx(const struct inv_codec *c, const struct gw_can_frame *f, in
 		}
 }
 
-/* A scheduled codec's steps at the times of steps[] (each 0..25.5 s after
+static long be32s(const uint8_t *p)
+{
+	return (long)(int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* The frame of id in f[0..n), or NULL. */
+static const struct gw_can_frame *frame_of(const struct gw_can_frame *f, int n, uint32_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (f[i].id == id)
+			return &f[i];
+	return NULL;
+}
+
+/* growatt-wit-can (LE, 29 bits): 0xC3 carries the limits reported; 0xC5's
+ * prohibit bits exactly for a current field of 0, force charge only with a
+ * charge current, the fault state exactly for a stale source. */
+static void check_wit(const struct gw_can_frame *f, int n, const struct inv_encoded *e, const struct inv_battery *b)
+{
+	REQUIRE(n == 17 && e->limits);
+	for (int i = 0; i < n; i++)
+		REQUIRE(f[i].ext && !f[i].rtr && f[i].dlc == 8 && (f[i].id & 0xFF00FFFFu) == 0x1A00FFF3u);
+	const struct gw_can_frame *c3 = frame_of(f, n, 0x1AC3FFF3u), *c5 = frame_of(f, n, 0x1AC5FFF3u);
+	REQUIRE(c3 && c5);
+	long ccl = c3->data[0] | c3->data[1] << 8, dcl = c3->data[2] | c3->data[3] << 8;
+	REQUIRE(lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl && ccl <= 10000 && dcl <= 10000);
+	REQUIRE((c5->data[1] & 1) == (ccl == 0) && (c5->data[2] & 1) == (dcl == 0));
+	REQUIRE(!(c5->data[1] & 2) || ccl > 0);
+	REQUIRE((c5->data[0] == 5) == b->failsafe && c5->data[0] <= 5);
+}
+
+/* sma-hv-can (BE, 11 bits): 0x358's DCL and CCL are the ones reported;
+ * 0x4D8 "stop" exactly for a stale source; 0x158's pairs 01 or 10. */
+static void check_sma_hv(const struct gw_can_frame *f, int n, const struct inv_encoded *e, const struct inv_battery *b)
+{
+	REQUIRE(e->limits);
+	for (int i = 0; i < n; i++) /* its own (the extras this target asks of every codec follow) */
+		REQUIRE(((f[i].id & 0x7F) != 0x58 && f[i].id != 0x618) || (!f[i].ext && !f[i].rtr && f[i].dlc == 8));
+	const struct gw_can_frame *l = frame_of(f, n, 0x358), *m = frame_of(f, n, 0x4D8), *a = frame_of(f, n, 0x158);
+	REQUIRE(l && m);
+	long dcl = (int16_t)(l->data[4] << 8 | l->data[5]), ccl = (int16_t)(l->data[6] << 8 | l->data[7]);
+	REQUIRE(ccl >= 0 && dcl >= 0 && lroundf(e->ccl_a * 10) == ccl && lroundf(e->dcl_a * 10) == dcl);
+	REQUIRE(m->data[6] == (b->failsafe ? 2 : 3) && m->data[7] == 8);
+	for (int k = 0; a && k < 32; k++) {
+		unsigned pair = (a->data[k / 4] >> (2 * (k % 4))) & 3;
+		REQUIRE(pair == 1 || pair == 2);
+	}
+	REQUIRE(!a || !b->failsafe || (a->data[2] & 0xC0) == 0x40);
+}
+
+/* schneider-can (BE, 29 bits, s32): 0x322 carries the limits reported in
+ * 0.01 A; 0x325's permissions with a current only, force charge only with
+ * charging, "stop" and 0x326's "faulted" exactly for a stale source. */
+static void check_schneider(const struct gw_can_frame *f, int n, const struct inv_encoded *e,
+			    const struct inv_battery *b)
+{
+	REQUIRE(n == 13 && e->limits);
+	for (int i = 0; i < n; i++)
+		REQUIRE(f[i].ext && !f[i].rtr && f[i].id >= 0x320 && f[i].id <= 0x333 &&
+			f[i].dlc == (f[i].id == 0x320 ? 2 : f[i].id == 0x324 ? 4 : f[i].id == 0x325 ? 6 : 8));
+	const struct gw_can_frame *l = frame_of(f, n, 0x322), *c = frame_of(f, n, 0x325), *s = frame_of(f, n, 0x326);
+	REQUIRE(l && c && s);
+	long ccl = be32s(l->data), dcl = be32s(l->data + 4), cmd = c->data[0] << 8 | c->data[1];
+	REQUIRE(ccl >= 0 && dcl >= 0 && lroundf(e->ccl_a * 100) == ccl && lroundf(e->dcl_a * 100) == dcl);
+	REQUIRE(!!(cmd & 2) == (ccl > 0) && !!(cmd & 4) == (dcl > 0) && (!(cmd & 1) || ccl > 0));
+	REQUIRE(!!(cmd & 8) == b->failsafe && (cmd & ~0x0Fl) == 0);
+	REQUIRE((s->data[0] << 8 | s->data[1]) == (b->failsafe ? 4 : 3));
+}
+
+/* Is fn one of the codec's frames or identification? */
+static bool own_fn(const struct inv_can_codec *c, const struct inv_can_frame_fn *fn)
+{
+	return (fn >= c->frames && fn < c->frames + c->nframes) || (fn >= c->ident && fn < c->ident + c->nident);
+}
+
+/* A scheduled codec's steps (cansched.c) at the times of t[0..16): the
+ * queue holds each frame once, a step sends only what was due, at_once or
+ * asked (all of it without a gap, one with a gap, never within the gap),
+ * out of turn the at_once frames first, the next step after now. */
+static void check_steps(const struct inv_can_codec *c, const uint8_t *t)
+{
+	struct inv_can_sched s;
+	const struct inv_can_frame_fn *go[INV_CAN_MAX_FRAMES];
+	double now = 1000, next, last = 0, gap = c->gap_ms / 1000.0;
+	memset(&s, 0, sizeof(s));
+	inv_can_sched_start(c, &s, now);
+	for (int step = 0; step < 16; step++) {
+		bool urgent = t[step] & 1, ident = (t[step] & 0x80) != 0;
+		uint8_t mode = c->nmodes > 1 ? (uint8_t)(step & 1) : 0; /* sungrow-can: its init and run sets in turn */
+		size_t n = inv_can_sched_step(c, &s, ident, urgent, now, mode, last, go, &next);
+		REQUIRE(n <= c->nframes + c->nident && s.nqueue <= c->nframes + c->nident);
+		REQUIRE(gap > 0 || s.nqueue == 0);
+		REQUIRE(gap <= 0 || n <= 1);
+		REQUIRE(n == 0 || gap <= 0 || last <= 0 || now - last >= gap);
+		for (size_t i = 0; i < n; i++)
+			REQUIRE(own_fn(c, go[i]));
+		for (size_t i = 0; i < s.nqueue; i++) {
+			REQUIRE(own_fn(c, s.queue[i]));
+			for (size_t j = 0; j < i; j++)
+				REQUIRE(s.queue[i] != s.queue[j]);
+		}
+		if (urgent && n > 0 && go[0] >= c->frames && go[0] < c->frames + c->nframes)
+			for (size_t i = 0; i < c->nframes; i++) /* out of turn: an at_once frame first */
+				if (c->periods[i].at_once)
+					REQUIRE(c->periods[go[0] - c->frames].at_once);
+		REQUIRE(next > now);
+		if (n > 0)
+			last = now;
+		now = (t[step] & 2) ? next : now + ((t[step] >> 2) & 0x1F) / 20.0;
+	}
+}
+
+/* A scheduled codec's steps at the times of ts[] (each 0..25.5 s after
  * the last, some out of turn; with modes, the dialect's mode from the
  * step too): only frames of the mode picked, due or at_once ones out of
  * turn; every frame due after now, whatever its mode; the earliest of the
  * mode next. */
-static void check_sched(const struct inv_can_codec *c, const uint8_t *steps, bool modes)
+static void check_sched(const struct inv_can_codec *c, const uint8_t *ts, bool modes)
 {
 	double due[INV_CAN_MAX_FRAMES] = { 0 }, now = 0, next;
 	uint8_t pick[INV_CAN_MAX_FRAMES];
 	for (int step = 0; step < 16; step++) {
-		uint8_t t = steps[step], mode = modes ? (uint8_t)(((t >> 1) ^ (unsigned)step) & 1) : 0;
+		uint8_t t = ts[step], mode = modes ? (uint8_t)(((t >> 1) ^ (unsigned)step) & 1) : 0;
 		bool urgent = t & 1;
 		double was[INV_CAN_MAX_FRAMES];
 		memcpy(was, due, sizeof(was));
@@ -541,6 +665,14 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 		check_solxpow(f, n, &e, b);
 		return;
 	}
+	if (c == &inv_codec_growatt_wit_can) {
+		check_wit(f, n, &e, b);
+		return;
+	}
+	if (c == &inv_codec_schneider_can) {
+		check_schneider(f, n, &e, b);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		REQUIRE(f[i].dlc <= 8 && !f[i].ext && !f[i].rtr && f[i].id <= GW_CAN_MAX_STD_ID);
 		if (f[i].id == 0x351) {
@@ -556,6 +688,10 @@ static void check_set(const struct inv_codec *c, const struct inv_battery *b)
 	}
 	if (c == &inv_codec_byd_hvs_can) {
 		check_byd(c, f, n, &e, b);
+		return;
+	}
+	if (c->can.heard == inv_codec_sma_hv_can.can.heard) {
+		check_sma_hv(f, n, &e, b);
 		return;
 	}
 	REQUIRE(ccl >= 0 || !e.limits);
@@ -636,25 +772,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct inv_battery b;
 	struct fz_in in = { data, size };
 	battery(&in, &b);
+	uint8_t ts[16];
+	fz_bytes(&in, ts, sizeof(ts));
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-		if (c && conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN)
-			check_set(c, &b);
+		if (!c || conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
+			continue;
+		for (unsigned v = 0; v < (c->nvariants ? c->nvariants : 1); v++) {
+			const struct inv_codec *cv = c->nvariants ? c->variants[v] : c;
+			check_set(cv, &b);
+			if (cv->can.periods)
+				check_steps(&cv->can, ts);
+		}
 	}
-	uint8_t steps[16];
-	for (int k = 0; k < 16; k++)
-		steps[k] = fz_u8(&in);
-	check_sched(&inv_codec_byd_hvs_can.can, steps, false);
-	check_sched(&inv_codec_sungrow_can.can, steps, true);
-	check_sched(&inv_codec_growatt_hv_can.can, steps, false);
+	check_sched(&inv_codec_byd_hvs_can.can, ts, false);
+	check_sched(&inv_codec_sungrow_can.can, ts, true);
+	check_sched(&inv_codec_growatt_hv_can.can, ts, false);
 	struct inv_heard h[CONF_INV_NPROTOCOLS];
 	memset(h, 0, sizeof(h));
 	check_sungrow_modbus(&b, &h[CONF_INV_SUNGROW_CAN]);
 	while (in.n >= 10) {
 		struct gw_can_frame f;
 		memset(&f, 0, sizeof(f));
-		uint16_t id = fz_u16(&in);
+		uint32_t id = fz_u16(&in);
 		uint8_t fl = fz_u8(&in);
+		if (fl & 0x40)
+			id |= (uint32_t)fz_u16(&in) << 16;
 		f.ext = fl & 1;
 		f.rtr = (fl >> 1) & 1;
 		f.id = id & (f.ext ? GW_CAN_MAX_EXT_ID : GW_CAN_MAX_STD_ID);
@@ -668,7 +811,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			enum inv_rx rx = c->can.heard(&f, &h[p]);
 			REQUIRE(rx >= INV_RX_OTHER && rx <= INV_RX_IDENTIFY);
 			REQUIRE(rx != INV_RX_IDENTIFY || (c == &inv_codec_byd_hvs_can && f.id == 0x151 && f.dlc >= 1 &&
-							  (f.data[0] & 1)));
+							  (f.data[0] & 1)) ||
+				(c == &inv_codec_growatt_wit_can && f.ext && ((f.id >> 16) & 0xFF) == 0xBE && f.dlc >= 2) ||
+				(c == &inv_codec_sma_hv_can && !f.ext && (f.id == 0x5E7 || f.id == 0x660)));
 			REQUIRE(h[p].frames == before + (rx != INV_RX_OTHER));
 			REQUIRE(h[p].shutdowns == sd + (rx == INV_RX_SHUTDOWN));
 			if (c == &inv_codec_pylon_hv_can || c == &inv_codec_solxpow_can) { /* (ferroamp-can too) */

@@ -429,7 +429,7 @@ def test_check(c, env):
         c.eq(out.returncode, 0, "conf/%s passes --check (%s)" % (d.example, out.stderr.strip()[-120:]))
 
 
-def strings_conf(d, gw_port, http_port, sim_port, pty):
+def strings_conf(d, gw_port, http_port, sim_port, pty, extra=""):
     packs = "".join("""[pack.%s]
 protocol = daly
 port = tcp://127.0.0.1:%d
@@ -458,19 +458,19 @@ protocol = %s
 port = slcan://%s
 source = bank
 failsafe_silence = 60
-""" % (gw_port, packs, http_port, d.name, pty)
+%s""" % (gw_port, packs, http_port, d.name, pty, extra)
 
 
-def test_strings(c, tmp, d, more=None):
+def test_strings(c, tmp, d, more=None, extra=""):
     """A bank of two strings of two 32-cell packs as the source; more(c,
     inv, http_port), when given, checks the dialect's own fields of a
-    string."""
+    string; extra, more keys of the [inverter.hv] section."""
     print("== a bank of two strings of two packs as the source")
     pty_a, pty_b = pty_pair(tmp, "hvs")
     sim = Sim(packs=tuple("address=%d,cells=32,sensors=2,soc=57.5,current=-12.34" % (k + 1) for k in range(4)))
     gw_port, http_port = free_port(), free_port()
     inv = Inverter(pty_b, d)
-    gw = Gateway(strings_conf(d, gw_port, http_port, sim.port, pty_a), gw_port)
+    gw = Gateway(strings_conf(d, gw_port, http_port, sim.port, pty_a, extra), gw_port)
     try:
         c.ok(wait_until(state_is(http_port, "sending"), 15), "strings: state sending")
         c.ok(wait_until(lambda: (lambda b: len(b) == 2 and all(x.get("online") for x in b))(

@@ -46,6 +46,17 @@ inverter and the HV inverter.
    kostal-rs485): each the inverter's poll every second on a pty pair of
    its own (a gateway of their own, a simulated 32-cell pack); printed: the
    latency from the request written to the whole answer read.
+2g. the dialects that keep a battery's own schedule (SCHEDULED:
+   growatt-wit-can, sma-hv-can in each variant, schneider-can), each an
+   output of its own, four to a gateway, their source a simulated 32-cell
+   pack (schneider-can has no window: the source serves its timing); this
+   script as the inverter sends, once, what starts the schedule (the
+   SMA's pairing request for byd-hvs) and then its regular frame every
+   second (the WIT's heartbeat 0x1AB5, the SMA's 0x360, the XW Pro's
+   0x310); printed: the period jitter of the frame that carries the limits
+   (0x1AC3FFF3 100 ms, 0x358 2 s or 100 ms, 0x321 500 ms) against its
+   schedule, from 4 s after the output's first frame (byd-hvs's start, the
+   identification and every frame 250 ms apart, takes 3 s).
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -102,6 +113,18 @@ SERIAL_ANSWERERS = (
     ("byd-hvm-modbus", bytes.fromhex("150300C8007CC6C1"), 253),
     # Kostal: the cyclic data (0x044A), 64 bytes back
     ("kostal-rs485", bytes.fromhex("0962FF02FF294A042700"), 64),
+)
+
+# the dialects that keep a battery's own schedule (2g): (output, protocol,
+# more keys, the line that starts it once or None, the inverter's regular
+# frame every second as an slcan line, the frame that carries the limits,
+# its period in s)
+SCHEDULED = (
+    ("wit", "growatt-wit-can", "", None, b"T1AB5FFF180100000000000000\r", 0x1AC3FFF3, 0.1),
+    ("hvs", "sma-hv-can", "variant = byd-hvs\n", b"t5E70\r", b"t36081062001600000000\r", 0x358, 2.0),
+    ("bydh", "sma-hv-can", "variant = byd-h\n", None, b"t36081062001600000000\r", 0x358, 0.1),
+    ("sbs", "sma-hv-can", "variant = sbs\n", None, b"t36081062001600000000\r", 0x358, 0.1),
+    ("xw", "schneider-can", "", None, b"T0000031080000000000000000\r", 0x321, 0.5),
 )
 
 
@@ -382,18 +405,20 @@ class BydInverter(threading.Thread):
                                          max(last) if last else float("nan")))
 
 
-class Beat(threading.Thread):
-    """An inverter that sends its regular frame every second and reads
-    the battery's frames."""
+class Heartbeat(threading.Thread):
+    """An inverter that sends its first line once, then its regular frame
+    every second, and reads the battery's frames."""
 
-    def __init__(self, path, line):
+    def __init__(self, path, first, line):
         super().__init__(daemon=True)
         self.lines = Lines(path)
-        self.line = line
+        self.first, self.line = first, line
         self.running = True
         self.start()
 
     def run(self):
+        if self.first:
+            os.write(self.lines.fd, self.first)
         while self.running:
             t0 = time.monotonic()
             os.write(self.lines.fd, self.line)
@@ -402,7 +427,7 @@ class Beat(threading.Thread):
 
 def periodic_hv(tmp):
     """The gateway of PERIODIC_HV (a string of two 32-cell packs, an
-    output a dialect) and its inverters (name, limits id, period, Beat)."""
+    output a dialect) and its inverters (name, limits id, period, Heartbeat)."""
     sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2", "address=2,cells=32,sensors=2"))
     port, sections, beats = free_port(), "", []
     for k, (name, line, ident, period) in enumerate(PERIODIC_HV):
@@ -423,6 +448,37 @@ recovery_hold = 0.5
 recovery_rate = 1000
 %s""" % (port, packs, sections), port)
     return sim, gw, beats
+
+
+def scheduled(tmp):
+    """The gateways of SCHEDULED (four outputs each, a 32-cell pack the
+    source) and their inverters' specs (name, limits id, period, the test's
+    end of the pty, first line, regular line)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    gws, spec = [], []
+    for g in range(0, len(SCHEDULED), 4):
+        port, sections = free_port(), ""
+        for out, name, keys, first, line, ident, period in SCHEDULED[g:g + 4]:
+            pa, pb = pty_pair(tmp, "s" + out)
+            sections += "[inverter.%s]\nprotocol = %s\nport = slcan://%s\nsource = hv\n%s" % (out, name, pa, keys)
+            spec.append(("%s %s" % (name, keys.split("=")[-1].strip()) if keys else name, ident, period, pb, first,
+                         line))
+        gws.append(Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, sim.port, sections), port))
+    return sim, gws, spec
 
 
 def answerers(tmp):
@@ -533,6 +589,7 @@ source = hv
     ans_sim, ans_gws, ans_spec = answerers(tmp)
     per_sim, per_gw, per_spec = periodic_hv(tmp)
     ser_sim, ser_gw, ser_spec = serial_answerers(tmp)
+    sch_sim, sch_gws, sch_spec = scheduled(tmp)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
@@ -541,7 +598,8 @@ source = hv
         byd = BydInverter(byd_b)
         ans = [AnswerPoller(pb, name, req, a, z) for name, req, a, z, pb in ans_spec]
         ans += [SerialPoller(pb, name, req, length) for pb, name, req, length in ser_spec]
-        per = [(name, ident, period, Beat(pb, line)) for name, ident, period, pb, line in per_spec]
+        per = [(name, ident, period, Heartbeat(pb, None, line)) for name, ident, period, pb, line in per_spec]
+        sch = [(name, ident, period, Heartbeat(pb, first, line)) for name, ident, period, pb, first, line in sch_spec]
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
@@ -552,6 +610,9 @@ source = hv
         for _, _, _, b in per:
             b.running = False
             b.join(2)
+        for _, _, _, h in sch:
+            h.running = False
+            h.join(2)
         master.join(2)
         growatt.join(2)
         hv.join(2)
@@ -572,6 +633,9 @@ source = hv
             a.report()
         for name, ident, period, b in per:
             jitter(b.lines, t0 + 2.0, t1, "%s 0x%X" % (name, ident), ident, period)
+        for name, ident, period, h in sch:  # from 4 s after its first frame: its start (byd-hvs: 3 s) left out
+            first = min([t for t, _ in h.lines.ids_since(t0)] or [t0])
+            jitter(h.lines, first + 4.0, t1, "%s 0x%X" % (name, ident), ident, period)
         byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
@@ -589,6 +653,9 @@ source = hv
         per_sim.stop()
         ser_gw.stop()
         ser_sim.stop()
+        for g in sch_gws:
+            g.stop()
+        sch_sim.stop()
 
 
 if __name__ == "__main__":

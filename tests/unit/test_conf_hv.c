@@ -277,6 +277,52 @@ static void test_round3_d(void)
 	expect_error(c16, S4 SP "source = bank\ninterval = 1\n", "it answers each 0x4200 of the inverter");
 }
 
+#define WIT "[inverter.w]\nprotocol = growatt-wit-can\nport = can1\n"
+#define SHV "[inverter.s]\nprotocol = sma-hv-can\nport = can1\n"
+#define SE "[inverter.x]\nprotocol = schneider-can\nport = can1\n"
+
+/* growatt-wit-can and sma-hv-can: 80-1000 V; schneider-can a 48 V protocol
+ * without a window; the variants of sma-hv-can; the overrides each takes. */
+static void test_wit_sma_schneider(void)
+{
+	const struct conf_inverter *v = &c.inverters[0];
+
+	CHECK_EQ_INT(load(c16, S4 WIT "source = bank\n"), 0);
+	expect_error(c16, WIT "source = b\n", "b runs 40.0-58.4 V");
+	expect_error(c16, WIT "source = b\n", "not inside protocol growatt-wit-can's 80-1000 V");
+	expect_error(c16, SHV "source = b\n", "not inside protocol sma-hv-can's 80-1000 V");
+	CHECK_EQ_INT(load(c16, SE "source = b\n"), 0);          /* 48 V: its class */
+	CHECK_EQ_INT(load(c16, S4 SE "source = bank\n"), 0);    /* no window: as sma-can */
+	/* sma-hv-can's variant: byd-hvs by default */
+	CHECK_EQ_INT(load(c16, S4 SHV "source = bank\n"), 0);
+	CHECK_EQ_INT(v->variant, CONF_VARIANT_BYD_HVS);
+	CHECK_EQ_INT(load(c16, S4 SHV "source = bank\nvariant = sbs\n"), 0);
+	CHECK_EQ_INT(v->variant, CONF_VARIANT_SBS);
+	CHECK_EQ_INT(load(c16, S4 SHV "source = bank\nvariant = byd-h\nreport_modules = 200\nreport_capacity_ah = 25\n"),
+		     0);
+	CHECK_EQ_INT(v->variant, CONF_VARIANT_BYD_H);
+	CHECK_EQ_INT(v->report_modules, 200);
+	expect_error(c16, S4 SHV "source = bank\nvariant = hvm\n", "variant: \"hvm\" is not valid (expected one of "
+		     "byd-hvs, byd-h, sbs)");
+	expect_error(c16, S4 WIT "source = bank\nvariant = sbs\n", "protocol growatt-wit-can takes no variant key: it "
+		     "has no variants (expected no variant key; the protocols that take it: sma-hv-can)");
+	expect_error(c16, S4 SHV "source = bank\nbattery_type = 1\n", "protocol sma-hv-can takes no battery_type key");
+	expect_error(c16, S4 SHV "source = bank\ninterval = 1\n", "it keeps its variant's periods once the inverter "
+		     "has spoken (byd-hvs: once it asked to pair)");
+	/* growatt-wit-can: up to 32 modules of 32 cells */
+	CHECK_EQ_INT(load(c16, S4 WIT "source = bank\nreport_modules = 32\nreport_cells = 1024\n"
+			  "report_capacity_ah = 280\n"), 0);
+	CHECK_EQ_INT(v->report_cells, 1024);
+	expect_error(c16, S4 WIT "source = bank\nreport_modules = 33\n",
+		     "report_modules: 33 is outside protocol growatt-wit-can's 1 to 32");
+	expect_error(c16, S4 WIT "source = bank\nextras = none\n", "protocol growatt-wit-can takes no extras key");
+	/* schneider-can: the capacity only */
+	CHECK_EQ_INT(load(c16, SE "source = b\nreport_capacity_ah = 100\n"), 0);
+	CHECK_NEAR(v->report_capacity_ah, 100, 1e-9);
+	expect_error(c16, SE "source = b\nreport_modules = 2\n", "protocol schneider-can takes no report_modules key");
+	expect_error(c16, SE "source = b\nmanufacturer = SE\n", "protocol schneider-can takes no manufacturer key");
+}
+
 int main(void)
 {
 	test_range();
@@ -284,5 +330,6 @@ int main(void)
 	test_round3();
 	test_round3_sungrow_sofar_growatt_hv();
 	test_round3_d();
+	test_wit_sma_schneider();
 	return check_report();
 }

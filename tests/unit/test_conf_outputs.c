@@ -253,7 +253,7 @@ static void test_inverter_errors(void)
 	expect_error("[inverter.x]\nspeed = 500k\n", "t.ini:10: [inverter.x] speed: unknown key (expected one of protocol, "
 	             "port, source, interval, extras, soc_override, soc_hold_full, baud, address, reply_address, ver, "
 	             "current_unit, manufacturer, failsafe_silence, battery_type, report_modules, report_capacity_ah, "
-	             "report_cells)");
+	             "report_cells");
 	expect_error("[inverter.X]\n", "invalid inverter name");
 	expect_error("[inverter.x]\nprotocol = pylon-can\nport = can0\n[inverter.x]\n",
 	             "t.ini:12: [inverter.x]: duplicate section (first on line 9)");

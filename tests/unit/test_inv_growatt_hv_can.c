@@ -221,7 +221,7 @@ static void test_schedule(void)
 	double due[INV_CAN_MAX_FRAMES] = { 0 }, next;
 	uint8_t pick[INV_CAN_MAX_FRAMES];
 
-	CHECK(c->periods && !c->speaks_first && !c->reply && !c->answers && c->nframes == 22 && !c->nident);
+	CHECK(c->periods && c->start == INV_START_HEARD && !c->reply && !c->answers && c->nframes == 22 && !c->nident);
 	CHECK_EQ_INT(c->limits_frame, 0);
 	CHECK_EQ_INT(c->frames[0].id, 0x3110);
 	for (double t = 0; t < 10; t += 1) {

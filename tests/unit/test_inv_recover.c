@@ -267,6 +267,13 @@ int main(void)
 		  { false, false, true, false } },
 		{ "a bank of two strings, bank_stale = block, a member silent (kostal-rs485)", s2,
 		  "bank_stale = block\n", "kostal-rs485", "bank", { false, false, false, true } },
+		/* growatt-wit-can, sma-hv-can, schneider-can */
+		{ "a bank of one 4 x 16S string, a member silent (growatt-wit-can)", s1, "", "growatt-wit-can", "bank",
+		  { false, false, true, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (sma-hv-can)", s2,
+		  "bank_stale = block\n", "sma-hv-can", "bank", { false, false, false, true } },
+		{ "a pack (schneider-can)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n", "",
+		  "schneider-can", "p1", { true } },
 	};
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
 		run(&scens[i]);

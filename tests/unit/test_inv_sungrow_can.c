@@ -361,7 +361,7 @@ static void test_schedule(void)
 	double due[INV_CAN_MAX_FRAMES] = { 0 }, next;
 	uint8_t pick[INV_CAN_MAX_FRAMES];
 
-	CHECK(c->periods && c->speaks_first && c->reply && !c->answers && c->nframes == 98);
+	CHECK(c->periods && c->start == INV_START_DATA && c->reply && !c->answers && c->nframes == 98);
 	CHECK(c->nframes <= INV_CAN_MAX_FRAMES);
 	CHECK_EQ_INT(c->frames[c->limits_frame].id, 0x501);
 	for (size_t i = 0; i < c->nframes; i++)
