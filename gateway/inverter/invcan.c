@@ -109,13 +109,15 @@ static void make_answer(struct inv_out *o, const struct inv_battery *b)
 	o->can.inv.asked = 0; /* answered now, or never */
 }
 
-static void send_frame(struct inv_out *o, int i, double now)
+static void send_frame(struct inv_out *o, int i)
 {
 	if (i < o->can.nset && gw_can_send(o->can.port, &o->can.set[i]) == 0)
 		o->sent++;
-	o->can.last_frame_at = now;
-	if (i == 0) { /* a set begins: by the clock at its write, which the gap rule measures from */
-		double t = gw_mono();
+	/* the clock at the write, which every gap rule measures from (a step's
+	 * own time is earlier: a gap kept from it could come out short) */
+	double t = gw_mono();
+	o->can.last_frame_at = t;
+	if (i == 0) { /* a set begins */
 		if (o->can.last_set_at > 0 && (o->can.min_set_gap == 0 || t - o->can.last_set_at < o->can.min_set_gap))
 			o->can.min_set_gap = t - o->can.last_set_at;
 		o->can.last_set_at = t;
@@ -143,10 +145,10 @@ static void send_due(struct inv_out *o, double now)
 	}
 	if (whole) {
 		for (int i = 0; i < o->can.nset; i++)
-			send_frame(o, i, now);
+			send_frame(o, i);
 		return;
 	}
-	send_frame(o, o->can.next_frame++, now);
+	send_frame(o, o->can.next_frame++);
 }
 
 /* The least time between two sets (a frame-by-frame codec: between two
@@ -212,8 +214,7 @@ static bool sched_may_start(const struct inv_out *o)
 
 /* The frames of a step, each built from b now, into the set and onto the
  * wire; the limits frame among them is what the inverter was told. */
-static void sched_send(struct inv_out *o, const struct inv_battery *b, const struct inv_can_frame_fn **go, size_t n,
-		       double now)
+static void sched_send(struct inv_out *o, const struct inv_battery *b, const struct inv_can_frame_fn **go, size_t n)
 {
 	const struct inv_can_codec *c = &o->codec->can;
 	bool limits = false;
@@ -231,7 +232,7 @@ static void sched_send(struct inv_out *o, const struct inv_battery *b, const str
 		o->told = o->can.set_limits;
 	}
 	for (int i = 0; i < o->can.nset; i++)
-		send_frame(o, i, now);
+		send_frame(o, i);
 }
 
 /* One step: the state from the source now; in a state that speaks, once
@@ -267,7 +268,7 @@ static void sched_step(struct inv_out *o, double now)
 	size_t n = inv_can_sched_step(c, &o->can.sched, o->can.ident_asked, o->can.urgent, now, o->can.inv.mode,
 				      o->can.last_frame_at, go, &next);
 	o->can.ident_asked = o->can.urgent = false;
-	sched_send(o, &b, go, n, now);
+	sched_send(o, &b, go, n);
 	send_at(o, next);
 }
 
