@@ -7,7 +7,10 @@
  * range is not inside its protocol's (check_out.c); at run time the output
  * is silent while the measured voltage is outside (gateway/inverter/
  * invsource.c).  Sources: gateway/inverter/PROTOCOLS.md §8 (pylon-hv-can), §9
- * (byd-hvs-can), §11 (solax-can), §12 (foxess-can).
+ * (byd-hvs-can), §11 (solax-can), §12 (foxess-can), §13 (sungrow-can), §14
+ * (sofar-can), §15 (growatt-hv-can), §17 (growatt-wit-can), §18
+ * (sma-hv-can), §20-§22 (ferroamp-can, afore-can, solxpow-can), §23
+ * (byd-hvm-modbus), §24 (kostal-rs485).
  */
 #include "chem.h"
 #include "conf_int.h"
@@ -24,7 +27,21 @@
  * type 131 runs from 2 modules (89.6 V) to 13 (759.2 V): 80-760 V
  * (PROTOCOLS.md §11).  foxess-can: one to eight stacked ~50 V modules, at
  * most 8 x 15 LFP cells at 3.65 V = 438 V: 80-480 V, a guess where no
- * inverter's data sheet was read (PROTOCOLS.md §12). */
+ * inverter's data sheet was read (PROTOCOLS.md §12).  sungrow-can: the SBR
+ * of 2 to 8 modules runs 108-584 V (Battery-Emulator's wiki: SBR064
+ * 108-146 V ... SBR256 432-584 V; PROTOCOLS.md §13).  sofar-can and
+ * growatt-hv-can: no source gives a range; Growatt's fields carry 0-1000 V;
+ * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §14, §15).  ferroamp-can,
+ * afore-can, solxpow-can: no range of the inverters was read; pylon-hv-can's
+ * 80-1000 V, the fields' family and the HV hybrids they are (PROTOCOLS.md
+ * §20-§22), to widen when a data sheet is read.  byd-hvm-modbus: a Primo
+ * GEN24 warns above 450 V (Battery-Emulator caps its CVL there), the lower
+ * end a guess (PROTOCOLS.md §23).  kostal-rs485: no source gives a range;
+ * 80-1000 V as pylon-hv-can, a guess (PROTOCOLS.md §24).  growatt-wit-can and
+ * sma-hv-can: no source gives a range; their fields carry 0-1500 V and
+ * 0-6553.5 V: 80-1000 V, the window every round-3 dialect without a
+ * document shares, to be widened when a data sheet is read (PROTOCOLS.md
+ * §17, §18).  schneider-can is a 48 V protocol: no window. */
 static const struct {
 	enum conf_inv_protocol p;
 	double lo, hi;
@@ -33,6 +50,16 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, 80, 576 },
 	{ CONF_INV_SOLAX_CAN, 80, 760 },
 	{ CONF_INV_FOXESS_CAN, 80, 480 },
+	{ CONF_INV_SUNGROW_CAN, 108, 584 },
+	{ CONF_INV_SOFAR_CAN, 80, 1000 },
+	{ CONF_INV_GROWATT_HV_CAN, 80, 1000 },
+	{ CONF_INV_FERROAMP_CAN, 80, 1000 },
+	{ CONF_INV_AFORE_CAN, 80, 1000 },
+	{ CONF_INV_SOLXPOW_CAN, 80, 1000 },
+	{ CONF_INV_BYD_HVM_MODBUS, 80, 450 },
+	{ CONF_INV_KOSTAL_RS485, 80, 1000 },
+	{ CONF_INV_GROWATT_WIT_CAN, 80, 1000 },
+	{ CONF_INV_SMA_HV_CAN, 80, 1000 },
 };
 
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi)

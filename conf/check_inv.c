@@ -33,6 +33,7 @@ static const struct {
 	{ K_IN_REPORT_MODULES, "no field of it carries a module count" },
 	{ K_IN_REPORT_CAPACITY, "no field of it carries a capacity" },
 	{ K_IN_REPORT_CELLS, "no field of it carries a cell count" },
+	{ K_IN_VARIANT, "it has no variants" },
 	{ K_IN_INSTANCE, "it has no DC source instance" },
 };
 
@@ -53,7 +54,11 @@ struct inv_take {
 /* Sources of the ranges and defaults: gateway/inverter/PROTOCOLS.md (the
  * address of pylon-hv-can §8, of growatt-rs485 §6a; solax-can's battery
  * type 131 and its 1-13 modules, foxess-can's type 0x52 and its 1-8
- * modules, their sections §11, §12). */
+ * modules, their sections §11, §12; sungrow-can's 2-8 modules §13,
+ * sofar-can's battery id 0-15 and its u8 counts §14, growatt-hv-can's 1-32
+ * modules and 1-512 cells §15; growatt-wit-can's 1-32 modules of at most
+ * 32 cells §17, sma-hv-can's variants §18; ferroamp-can's address 1, §20;
+ * byd-hvm-modbus's slave 21 §23, kostal-rs485's 57600 baud §24). */
 static const struct inv_take takes[] = {
 	TAKES(K_IN_INTERVAL, PYLON_CAN), TAKES(K_IN_INTERVAL, LUX_CAN), TAKES(K_IN_INTERVAL, SMA_CAN),
 	TAKES(K_IN_INTERVAL, SOLARK_CAN), TAKES(K_IN_INTERVAL, DEYE_CAN),
@@ -85,7 +90,38 @@ static const struct inv_take takes[] = {
 
 	TAKES(K_IN_REPORT_CELLS, PYLON_HV_CAN),
 
-	/* rvc (PROTOCOLS.md §13): its J1939 source address (0x8F unless set; 254
+	/* sungrow-can (§13): 2 to 8 SBR modules */
+	TAKES_IN(K_IN_REPORT_MODULES, SUNGROW_CAN, 2, 8), TAKES(K_IN_REPORT_CAPACITY, SUNGROW_CAN),
+	/* sofar-can (§14): the battery id 0-15 in its identifiers; 0x359, 0x35E, 0x35F */
+	TAKES_DEF(K_IN_ADDRESS, SOFAR_CAN, 0, 15, 0), TAKES(K_IN_MANUFACTURER, SOFAR_CAN),
+	TAKES_IN(K_IN_REPORT_MODULES, SOFAR_CAN, 1, 255), TAKES_IN(K_IN_REPORT_CELLS, SOFAR_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SOFAR_CAN),
+	/* growatt-hv-can (§15): 0x3140, 0x3150, 0x3180, 0x3220 */
+	TAKES_IN(K_IN_REPORT_MODULES, GROWATT_HV_CAN, 1, 32), TAKES_IN(K_IN_REPORT_CELLS, GROWATT_HV_CAN, 1, 512),
+	TAKES(K_IN_REPORT_CAPACITY, GROWATT_HV_CAN),
+	/* ferroamp-can (pylon-hv-can's frames at address 1 by default), afore-can, solxpow-can
+	 * (PROTOCOLS.md §20-§22) */
+	TAKES_DEF(K_IN_ADDRESS, FERROAMP_CAN, 0, 1, 1), TAKES(K_IN_MANUFACTURER, FERROAMP_CAN),
+	TAKES_IN(K_IN_REPORT_MODULES, FERROAMP_CAN, 1, 255), TAKES(K_IN_REPORT_CAPACITY, FERROAMP_CAN),
+	TAKES(K_IN_REPORT_CELLS, FERROAMP_CAN),
+	/* afore-can: no row (its cell count also divides the CVL and DVL into 0x356's cell limits) */
+	TAKES(K_IN_MANUFACTURER, SOLXPOW_CAN), TAKES_IN(K_IN_REPORT_MODULES, SOLXPOW_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SOLXPOW_CAN), TAKES(K_IN_REPORT_CELLS, SOLXPOW_CAN),
+	/* (end of ferroamp-can, afore-can, solxpow-can) */
+	/* byd-hvm-modbus (§23): 9600 baud, slave 21; its energies from the capacity and the cells */
+	TAKES_DEF(K_IN_BAUD, BYD_HVM_MODBUS, 0, 0, 9600), TAKES_DEF(K_IN_ADDRESS, BYD_HVM_MODBUS, 1, 247, 21),
+	TAKES(K_IN_REPORT_CAPACITY, BYD_HVM_MODBUS), TAKES(K_IN_REPORT_CELLS, BYD_HVM_MODBUS),
+	/* kostal-rs485 (§24): 57600 baud; blocks of 51.2 V in series, 1-20 within 1000 V */
+	TAKES_DEF(K_IN_BAUD, KOSTAL_RS485, 0, 0, 57600), TAKES_IN(K_IN_REPORT_MODULES, KOSTAL_RS485, 1, 20),
+	TAKES(K_IN_REPORT_CAPACITY, KOSTAL_RS485), TAKES(K_IN_REPORT_CELLS, KOSTAL_RS485),
+	/* end of byd-hvm-modbus, kostal-rs485 */
+	/* growatt-wit-can (§17), sma-hv-can (§18), schneider-can (§19) */
+	TAKES_IN(K_IN_REPORT_MODULES, GROWATT_WIT_CAN, 1, 32), TAKES_IN(K_IN_REPORT_CELLS, GROWATT_WIT_CAN, 1, 1024),
+	TAKES(K_IN_REPORT_CAPACITY, GROWATT_WIT_CAN),
+	TAKES(K_IN_VARIANT, SMA_HV_CAN), TAKES_IN(K_IN_REPORT_MODULES, SMA_HV_CAN, 1, 255),
+	TAKES(K_IN_REPORT_CAPACITY, SMA_HV_CAN),
+	TAKES(K_IN_REPORT_CAPACITY, SCHNEIDER_CAN),
+	/* rvc (PROTOCOLS.md §25): its J1939 source address (0x8F unless set; 254
 	 * and 255 are no node's) and the DC source instance it speaks for
 	 * (1, the main house battery) */
 	TAKES_DEF(K_IN_ADDRESS, RVC, 0, 253, 0x8F), TAKES_DEF(K_IN_INSTANCE, RVC, 1, 253, 1),
@@ -101,6 +137,19 @@ static const struct {
 	{ CONF_INV_BYD_HVS_CAN, "keeps a BYD battery's own periods once the inverter has spoken" },
 	{ CONF_INV_SOLAX_CAN, "answers each 0x1871 of the inverter" },
 	{ CONF_INV_FOXESS_CAN, "answers each 0x1871 of the inverter" },
+	{ CONF_INV_SUNGROW_CAN, "keeps a Sungrow SBR's own periods (1, 10, 60 s), its init set until the inverter runs" },
+	{ CONF_INV_SOFAR_CAN, "sends its set every second and replies to the inverter's 0x605 / 0x705" },
+	{ CONF_INV_GROWATT_HV_CAN, "sends its set every second once the inverter's heartbeat is heard" },
+	{ CONF_INV_FERROAMP_CAN, "answers each 0x4200 of the inverter" },
+	{ CONF_INV_AFORE_CAN, "answers each 0x305 of the inverter" },
+	{ CONF_INV_SOLXPOW_CAN, "answers each 0x4200 of the inverter" },
+	{ CONF_INV_BYD_HVM_MODBUS, "answers the inverter's Modbus RTU polls as a BYD Battery-Box Premium HVM" },
+	{ CONF_INV_KOSTAL_RS485, "answers the inverter's Kostal requests as a BYD battery" },
+	{ CONF_INV_GROWATT_WIT_CAN, "keeps a Growatt WIT battery's own periods (100 ms to 2 s) once the inverter has "
+	  "spoken" },
+	{ CONF_INV_SMA_HV_CAN, "keeps its variant's periods once the inverter has spoken (byd-hvs: once it asked to "
+	  "pair)" },
+	{ CONF_INV_SCHNEIDER_CAN, "keeps an SE BMS's own periods (500 ms, 2 s, 10 s) from the source's first data" },
 	{ CONF_INV_RVC, "claims its source address, then sends DC_SOURCE_STATUS_1-3 every 500 ms and "
 			"DC_SOURCE_STATUS_4 every second" },
 };

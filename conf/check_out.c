@@ -211,7 +211,11 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 		     "extras = none)", conf_inv_name(v->protocol));
 		return false;
 	}
-	return conf__inv_keys(x, v, seen, sect);
+	if (!conf__inv_keys(x, v, seen, sect))
+		return false;
+	if (!can && !conf__inv_takes(K_IN_ADDRESS, v->protocol))
+		v->address = 0; /* an RS485 protocol without addresses (kostal-rs485) */
+	return true;
 }
 
 /* source: a pack or the bank; by default the bank, else the only pack. */

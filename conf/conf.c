@@ -28,6 +28,8 @@ static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) N
 static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
 static const char *const override_words[] = {"none", "deye", NULL};
 static const char *const unit_words[] = {"100mA", "10mA", NULL};
+/* sma-hv-can's variants, in enum conf_inv_variant's order */
+static const char *const variant_words[] = {"byd-hvs", "byd-h", "sbs", NULL};
 static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 static const char *const source_words[] = {"bms", "counted", NULL};
 
@@ -332,6 +334,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                       IN(report_cells), ""},
 	/* rvc's DC source instance: its default (1) is conf/check_inv.c's */
 	[K_IN_INSTANCE] = {CONF_SEC_INVERTER, "instance", CONF_RESTART, KT_INT, 1, 253, false, NULL, IN(instance), ""},
+	[K_IN_VARIANT] = {CONF_SEC_INVERTER, "variant", CONF_RESTART, KT_WORD, 0, 0, false, variant_words, IN(variant),
+	                  "byd-hvs"},
 
 	[K_SS_BASE] = {CONF_SEC_SUNSPEC, "base", CONF_LIVE, KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
 	[K_SS_SERIAL] = {CONF_SEC_SUNSPEC, "serial", CONF_LIVE, KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL,

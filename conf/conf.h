@@ -520,8 +520,9 @@ enum {
 /* Every inverter protocol, written once (gateway/README.md "Adding an inverter
  * protocol"): X(ID, sym, "name", kind, default extras, extras allowed, CAN
  * bit rate in bit/s (0 for RS485)).  Its codec is inv_codec_<sym> in
- * gateway/inverter/<sym>.c; the keys it takes beyond those every protocol
- * takes are its rows in conf/check_inv.c.  A Sunny Island takes no
+ * gateway/inverter/<sym>.c (a row may name an earlier row's sym: the same
+ * frames under a name, keys' defaults and window of its own); the keys it
+ * takes beyond those every protocol takes are its rows in conf/check_inv.c.  A Sunny Island takes no
  * identifier beyond SMA's table ("No further CAN-IDs are allowed", SMA's
  * FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
 #define CONF_INV_PROTOCOL_LIST(X) \
@@ -537,6 +538,18 @@ enum {
 	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(SOLAX_CAN, solax_can, "solax-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(SUNGROW_CAN, sungrow_can, "sungrow-can", CONF_INV_CAN, 0, 0, 250000) \
+	X(SOFAR_CAN, sofar_can, "sofar-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(GROWATT_HV_CAN, growatt_hv_can, "growatt-hv-can", CONF_INV_CAN, 0, 0, 500000) \
+	/* ferroamp-can is pylon-hv-can's codec under its own name (address 1) */ \
+	X(FERROAMP_CAN, pylon_hv_can, "ferroamp-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(AFORE_CAN, afore_can, "afore-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(SOLXPOW_CAN, solxpow_can, "solxpow-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(BYD_HVM_MODBUS, byd_hvm_modbus, "byd-hvm-modbus", CONF_INV_RS485, 0, 0, 0) \
+	X(KOSTAL_RS485, kostal_rs485, "kostal-rs485", CONF_INV_RS485, 0, 0, 0) \
+	X(GROWATT_WIT_CAN, growatt_wit_can, "growatt-wit-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(SMA_HV_CAN, sma_hv_can, "sma-hv-can", CONF_INV_CAN, 0, 0, 500000) \
+	X(SCHNEIDER_CAN, schneider_can, "schneider-can", CONF_INV_CAN, 0, 0, 500000) \
 	X(RVC, rvc, "rvc", CONF_INV_CAN, 0, 0, 250000)
 
 #define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
@@ -560,6 +573,8 @@ const char *conf_inv_speech(enum conf_inv_protocol p);
 bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
 
 enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
+/* sma-hv-can's variants (`variant =`): Battery-Emulator's three BYD emulations for SMA */
+enum conf_inv_variant { CONF_VARIANT_BYD_HVS = 0, CONF_VARIANT_BYD_H, CONF_VARIANT_SBS };
 enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
 #define CONF_VER_ECHO (-1)             /* pylon-rs485 ver = echo */
 #define CONF_INV_INTERVAL_MAX 5.0      /* s: a Victron GX stops after 3 s without 0x351 */
@@ -599,6 +614,7 @@ struct conf_inverter {
 	double report_capacity_ah;       /* the full capacity sent, Ah (the remaining one follows the SOC) */
 	int report_cells;                /* the cells in series sent (pylon-hv-can 0x7320) */
 	int instance;                    /* rvc: the DC source instance it speaks for (default 1) */
+	int variant;                     /* enum conf_inv_variant: which of a protocol's variants (sma-hv-can) */
 };
 
 /* [sunspec]: SunSpec models on every unit (bmsgw-modbus(7) "SUNSPEC"). */

@@ -135,17 +135,25 @@ static void fmt_extras(char *buf, size_t cap, int extras)
 	}
 }
 
+/* A high-voltage protocol's window and its source's range within. */
+static void print_inverter_range(const struct conf *c, const struct conf_inverter *v, FILE *out)
+{
+	double lo, hi, smin, smax;
+	char why[CONF_WHY_MAX];
+	if (conf_inv_volt_range(v->protocol, &lo, &hi) && conf__hv_source_range(c, v->source_pack, &smin, &smax, why,
+	                                                                         sizeof(why)))
+		fprintf(out, ", source range %.1f-%.1f V within %g-%g V", smin, smax, lo, hi);
+}
+
 /* How it speaks: every interval with its extras, or answering an address. */
 static void print_inverter_speech(const struct conf *c, const struct conf_inverter *v, FILE *out)
 {
 	char extras[CONF_EXP_MAX];
 	if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
 		fmt_extras(extras, sizeof(extras), v->extras);
-		double lo, hi, smin, smax;
-		char why[CONF_WHY_MAX];
 		if (v->protocol == CONF_INV_GROWATT_CAN)
 			fprintf(out, ", the set as the answer to each 0x301 of the inverter, extras %s", extras);
-		else if (v->protocol == CONF_INV_PYLON_HV_CAN)
+		else if (v->protocol == CONF_INV_PYLON_HV_CAN || v->protocol == CONF_INV_FERROAMP_CAN)
 			fprintf(out, ", ids 0x%X ..., the answer to each 0x4200 of the inverter", 0x4210 + v->address);
 		else if (v->protocol == CONF_INV_BYD_HVS_CAN)
 			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "
@@ -154,13 +162,21 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 		else if (v->protocol == CONF_INV_RVC)
 			fprintf(out, ", source address %d (0x%02X), DC source instance %d: %s", v->address, v->address,
 			        v->instance, conf_inv_speech(v->protocol));
+		else if (v->protocol == CONF_INV_SOFAR_CAN)
+			fprintf(out, ", battery id %d (ids 0x%X ...), %s", v->address, 0x351 + (v->address << 12),
+			        conf_inv_speech(v->protocol));
 		else if (conf_inv_speech(v->protocol))
 			fprintf(out, ", %s", conf_inv_speech(v->protocol));
 		else
 			fprintf(out, ", every %g s, extras %s", v->interval, extras);
-		if (conf_inv_volt_range(v->protocol, &lo, &hi) && conf__hv_source_range(c, v->source_pack, &smin, &smax, why,
-		                                                                         sizeof(why)))
-			fprintf(out, ", source range %.1f-%.1f V within %g-%g V", smin, smax, lo, hi);
+		print_inverter_range(c, v, out);
+		return;
+	}
+	if (conf_inv_speech(v->protocol)) { /* an RS485 protocol of its own kind */
+		fprintf(out, ", %s", conf_inv_speech(v->protocol));
+		if (conf__inv_takes(K_IN_ADDRESS, v->protocol))
+			fprintf(out, ", Modbus address %d", v->address);
+		print_inverter_range(c, v, out);
 		return;
 	}
 	if (v->protocol == CONF_INV_GROWATT_RS485) {
@@ -190,6 +206,8 @@ static void print_inverter_identity(const struct conf_inverter *v, FILE *out)
 		fprintf(out, ", reports %d cells", v->report_cells);
 	if (v->report_capacity_ah > 0)
 		fprintf(out, ", reports %g Ah", v->report_capacity_ah);
+	if (conf__inv_takes(K_IN_VARIANT, v->protocol))
+		fprintf(out, ", variant %s", conf__key_word(K_IN_VARIANT, v->variant));
 }
 
 void conf__print_inverters(const struct conf *c, FILE *out)

@@ -109,6 +109,8 @@ struct inv_battery {
 	 * report_cells in total_cells, report_capacity_ah in full_ah and remain_ah) */
 	uint8_t report_modules;         /* the module count to send; 0: the dialect's rule from the source */
 	uint8_t battery_type;           /* solax-can, foxess-can 0x1877 byte 4 */
+	uint8_t address;                /* the output's address on its bus ([inverter.NAME] address:
+	                                 * sofar-can's battery id in its identifiers) */
 	char machine_tag[9];            /* the machine's tag (8 hex digits of /etc/machine-id), "" unknown:
 	                                 * what a dialect's serial numbers are made from (invident.h) */
 	uint8_t instance;               /* rvc: the DC source instance ([inverter.NAME] instance), 0 unset */

@@ -18,71 +18,36 @@
  * No enable flag exists: a stop is CCL / DCL 0 (soc_override = deye gives
  * the SOC rule Deye and Solis follow).  The output waits for the
  * inverter's first frame (codec.h `periods`). */
-#include <string.h>
-
+#include "bydframes.h"
 #include "canframes.h"
 #include "invscale.h"
 
-static void bh_put16(uint8_t *p, long v)
-{
-	unsigned u = (unsigned)v & 0xFFFFu;
-
-	p[0] = (uint8_t)(u >> 8);
-	p[1] = (uint8_t)(u & 0xFFu);
-}
-
-/* 0x110: CVL (u16 0.1 V, down), DVL (u16 0.1 V, up), DCL then CCL (s16
- * 0.1 A, down; 0 when not allowed): canframes.c's fields. */
+/* 0x110: the limits (bydframes.c, as SMA's 0x358). */
 static bool bh_110(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	struct inv_cf_limits l;
-
-	inv_cf_limits(b, &l);
-	inv_cf_begin(f, 0x110, 8);
-	bh_put16(f->data, l.cvl);
-	bh_put16(f->data + 2, l.dvl);
-	bh_put16(f->data + 4, l.dcl);
-	bh_put16(f->data + 6, l.ccl);
+	inv_byd_limits(b, f, 0x110);
 	return true;
 }
 
-/* 0x150: SOC (down) and SOH (nearest; 100.00 % when unknown, as pylon-can's
- * 0x355) in 0.01 %, remaining and full capacity in 0.1 Ah (u16, clamped;
- * 0 unknown). */
+/* 0x150: SOC, SOH, remaining and full capacity (as SMA's 0x3D8). */
 static bool bh_150(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, 0x150, 8);
-	bh_put16(f->data, inv_cf_soc(b, 100, 0));
-	bh_put16(f->data + 2, inv_has(b, INV_HAS_SOH, b->soh) ? inv_scale(b->soh, 100, INV_NEAR, 0, 10000) : 10000);
-	bh_put16(f->data + 4, inv_has(b, INV_HAS_REMAIN, b->remain_ah) ?
-		 inv_scale(b->remain_ah, 10, INV_NEAR, 0, 0xFFFF) : 0);
-	bh_put16(f->data + 6, inv_has(b, INV_HAS_FULL, b->full_ah) ? inv_scale(b->full_ah, 10, INV_NEAR, 0, 0xFFFF) : 0);
+	inv_byd_soc(b, f, 0x150);
 	return true;
 }
 
-/* 0x1D0: voltage u16 0.1 V, current s16 0.1 A (+ = charging), the average
- * temperature s16 0.1 degC (0 unknown), bytes 6-7 03 08 as a real HVS. */
+/* 0x1D0: voltage, current (+ = charging), the average temperature, bytes
+ * 6-7 03 08 as a real HVS (as SMA's 0x4D8, whose byte 6 is the state). */
 static bool bh_1d0(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, 0x1D0, 8);
-	bh_put16(f->data, inv_has(b, INV_HAS_VOLTAGE, b->voltage) ? inv_scale(b->voltage, 10, INV_NEAR, 0, 0xFFFF) : 0);
-	bh_put16(f->data + 2, inv_has(b, INV_HAS_CURRENT, b->current) ?
-		 inv_scale(b->current, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
-	bh_put16(f->data + 4, inv_has(b, INV_HAS_TEMP, b->temp_c) ? inv_scale(b->temp_c, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
-	f->data[6] = 0x03;
-	f->data[7] = 0x08;
+	inv_byd_meas(b, f, 0x1D0, 0x03);
 	return true;
 }
 
 /* 0x210: the hottest and the coldest sensor, s16 0.1 degC. */
 static bool bh_210(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	float hi, lo;
-
-	inv_cf_temp_extremes(b, &hi, &lo);
-	inv_cf_begin(f, 0x210, 8);
-	bh_put16(f->data, inv_scale(hi, 10, INV_NEAR, -0x7FFF, 0x7FFF));
-	bh_put16(f->data + 2, inv_scale(lo, 10, INV_NEAR, -0x7FFF, 0x7FFF));
+	inv_byd_temps(b, f, 0x210);
 	return true;
 }
 
@@ -106,29 +71,22 @@ static bool bh_250(const struct inv_battery *b, struct gw_can_frame *f)
 	f->data[0] = 0x03;
 	f->data[1] = 0x29;
 	f->data[3] = 0x66;
-	bh_put16(f->data + 4, have ? inv_scale((double)b->full_ah * b->voltage, 0.01, INV_DOWN, 0, 0xFFFF) : 0);
+	inv_cf_put16be(f->data + 4, have ? inv_scale((double)b->full_ah * b->voltage, 0.01, INV_DOWN, 0, 0xFFFF) : 0);
 	f->data[6] = 0x02;
 	f->data[7] = 0x09;
-	return true;
-}
-
-static bool bh_const(struct gw_can_frame *f, uint32_t id, const char *bytes)
-{
-	inv_cf_begin(f, id, 8);
-	memcpy(f->data, bytes, 8);
 	return true;
 }
 
 static bool bh_290(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
-	return bh_const(f, 0x290, "\x06\x37\x10\xD9\0\0\0\0");
+	return inv_byd_const(f, 0x290, "\x06\x37\x10\xD9\0\0\0\0");
 }
 
 static bool bh_2d0(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
-	return bh_const(f, 0x2D0, "\0BYD\0\0\0\0");
+	return inv_byd_const(f, 0x2D0, inv_byd_vendor);
 }
 
 /* 0x3D0 x 4: sequence 0-3 and "Battery-Box Premium HVS" seven characters
@@ -136,25 +94,25 @@ static bool bh_2d0(const struct inv_battery *b, struct gw_can_frame *f)
 static bool bh_3d0_0(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
-	return bh_const(f, 0x3D0, "\0Battery");
+	return inv_byd_const(f, 0x3D0, inv_byd_hvs_name[0]);
 }
 
 static bool bh_3d0_1(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
-	return bh_const(f, 0x3D0, "\x01-Box Pr");
+	return inv_byd_const(f, 0x3D0, inv_byd_hvs_name[1]);
 }
 
 static bool bh_3d0_2(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
-	return bh_const(f, 0x3D0, "\x02" "emium H");
+	return inv_byd_const(f, 0x3D0, inv_byd_hvs_name[2]);
 }
 
 static bool bh_3d0_3(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
-	return bh_const(f, 0x3D0, "\x03VS\0\0\0\0\0");
+	return inv_byd_const(f, 0x3D0, inv_byd_hvs_name[3]);
 }
 
 static const struct inv_can_frame_fn bh_frames[] = {
@@ -164,7 +122,7 @@ static const struct inv_can_frame_fn bh_frames[] = {
 /* 0x110 carries the limits and 0x150 the SOC soc_override = deye moves: both
  * go out of turn. */
 static const struct inv_can_period bh_periods[] = {
-	{ 2, true }, { 10, true }, { 10, false }, { 10, false }, { 60, false },
+	{ 2, true, 0 }, { 10, true, 0 }, { 10, false, 0 }, { 10, false, 0 }, { 60, false, 0 },
 };
 
 static const struct inv_can_frame_fn bh_ident[] = {

@@ -21,6 +21,24 @@ void inv_cf_put16(uint8_t *p, long v)
 	p[1] = (uint8_t)(u >> 8);
 }
 
+void inv_cf_put16be(uint8_t *p, long v)
+{
+	unsigned u = (unsigned)v & 0xFFFFu;
+
+	p[0] = (uint8_t)(u >> 8);
+	p[1] = (uint8_t)(u & 0xFFu);
+}
+
+void inv_cf_put32be(uint8_t *p, long v)
+{
+	unsigned long u = (unsigned long)v & 0xFFFFFFFFul;
+
+	p[0] = (uint8_t)(u >> 24);
+	p[1] = (uint8_t)((u >> 16) & 0xFFu);
+	p[2] = (uint8_t)((u >> 8) & 0xFFu);
+	p[3] = (uint8_t)(u & 0xFFu);
+}
+
 void inv_cf_begin(struct gw_can_frame *f, uint32_t id, uint8_t dlc)
 {
 	memset(f, 0, sizeof(*f));
@@ -106,6 +124,23 @@ void inv_cf_alarm_bytes(const struct inv_battery *b, uint8_t *d)
 	d[1] = (uint8_t)(((p & BMS_AL_CHG_OC) ? 0x01 : 0) | ((p & CF_SYS) ? 0x08 : 0));
 	d[2] = cf_level(w);
 	d[3] = (uint8_t)(((w & BMS_AL_CHG_OC) ? 0x01 : 0) | (((p | w) & BMS_AL_COMM) ? 0x08 : 0));
+}
+
+static void cf_pairs(uint32_t active, const uint32_t *msgs, unsigned n, uint8_t *p)
+{
+	for (unsigned k = 0; k < n && k < 16; k++) {
+		unsigned bit = (active & msgs[k]) ? 0 : 1;
+		p[k / 4] |= (uint8_t)(1u << (2 * (k % 4) + bit));
+	}
+}
+
+void inv_cf_sma_alarms(const struct inv_battery *b, const uint32_t *msgs, unsigned n, uint32_t fault, uint8_t *d)
+{
+	bool have = (b->present & INV_HAS_ALARMS) != 0;
+	uint32_t p = have ? b->protect : 0, w = have ? b->warn : 0;
+
+	cf_pairs((p & ~(uint32_t)INV_CF_WARN_ONLY) | fault, msgs, n, d);
+	cf_pairs(w | (p & INV_CF_WARN_ONLY), msgs, n, d + 4);
 }
 
 void inv_cf_put355(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc)
@@ -359,25 +394,4 @@ int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_batte
 		if (extras[i].fn.id == id && (want & extras[i].bit) && !own_frame(c, id))
 			return extras[i].fn.fill(b, f) ? 0 : -1;
 	return -1;
-}
-
-size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next)
-{
-	size_t n = 0;
-	for (size_t i = 0; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++) {
-		bool is_due = now >= due[i];
-		if (!is_due && !(urgent && c->periods[i].at_once))
-			continue;
-		pick[n++] = (uint8_t)i;
-		if (!is_due)
-			continue; /* out of turn: its schedule stays */
-		due[i] += c->periods[i].s;
-		if (due[i] <= now) /* behind (a blocked loop): from now on, no burst */
-			due[i] = now + c->periods[i].s;
-	}
-	*next = c->nframes ? due[0] : now;
-	for (size_t i = 1; c->periods && i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
-		if (due[i] < *next)
-			*next = due[i];
-	return n;
 }

@@ -32,6 +32,10 @@ uint8_t inv_cf_request_flags(const struct inv_battery *b);
 
 void inv_cf_begin(struct gw_can_frame *f, uint32_t id, uint8_t dlc);
 void inv_cf_put16(uint8_t *p, long v);
+/* v into p[0..2) and p[0..4), high byte first (the big-endian dialects:
+ * byd-hvs-can, sma-hv-can, schneider-can). */
+void inv_cf_put16be(uint8_t *p, long v);
+void inv_cf_put32be(uint8_t *p, long v);
 /* SOC and SOH as fields of `per` units a percent: SOC rounded down, SOH
  * to the nearest; `none` when absent. */
 long inv_cf_soc(const struct inv_battery *b, long per, long none);
@@ -54,6 +58,21 @@ void inv_cf_put356(const struct inv_battery *b, struct gw_can_frame *f, uint8_t 
 void inv_cf_temp_extremes(const struct inv_battery *b, float *hi, float *lo);
 /* 0x35C with `dlc` bytes: the request flags in byte 0. */
 void inv_cf_put35c(const struct inv_battery *b, struct gw_can_frame *f, uint8_t dlc);
+
+/* The protections a dialect with faults and warnings sends as warnings
+ * (sma-can, sma-hv-can, schneider-can): an inverter stops on a fault (a
+ * Sunny Island goes to standby on any, SMA's document §1.2), which would
+ * also stop the charging that rescues an empty or cold pack, while the
+ * limits sent already stop the direction these forbid. */
+#define INV_CF_WARN_ONLY (BMS_AL_CELL_UV | BMS_AL_PACK_UV | BMS_AL_CHG_UT | BMS_AL_DSG_UT | BMS_AL_SOC_LOW)
+/* SMA's alarm frame (sma-can 0x35A, sma-hv-can 0x158): message k of
+ * msgs[0..n) (its BMS_AL_* bits; n <= 16) in bytes 0-3 as a fault, then in
+ * bytes 4-7 as a warning, two bits each: bit 2k set while it is raised, bit
+ * 2k+1 while it is not, so that every frame states the whole truth.  A
+ * protection is a fault, but those of INV_CF_WARN_ONLY go as warnings.
+ * `fault` adds bits raised as faults whatever (sma-hv-can: a stale
+ * source). */
+void inv_cf_sma_alarms(const struct inv_battery *b, const uint32_t *msgs, unsigned n, uint32_t fault, uint8_t *d);
 
 /* 0x351 of limits l: CVL, CCL, DCL (u16/s16/s16) and DVL. */
 void inv_cf_put351(const struct inv_cf_limits *l, struct gw_can_frame *f);

@@ -32,11 +32,11 @@
 /* Frames a CAN set or answer has at most, extras included: room for a
  * codec's own frames and every extra (inv_can_encode() refuses a smaller
  * array, and an output whose set does not fit would send nothing; deye-can
- * has 9 of its own, growatt-can 11), and for the longest answer (foxess-can:
- * 8 + 8 packs + 27 serials + 36 cell and 8 temperature frames when all are
- * asked at once).  tests/unit/test_inv_deye_can.c checks that every CAN
+ * has 9 of its own, growatt-can 11; sungrow-can's schedule 98 in its two
+ * modes), and for the longest answer (foxess-can: 8 + 8 packs + 27 serials +
+ * 36 cell and 8 temperature frames when all are asked at once).  tests/unit/test_inv_deye_can.c checks that every CAN
  * protocol's set fits. */
-#define INV_CAN_MAX_FRAMES 96
+#define INV_CAN_MAX_FRAMES 128
 
 /* What a frame from the inverter was. */
 enum inv_rx {
@@ -48,9 +48,11 @@ enum inv_rx {
 	INV_RX_SMA_STATE,   /* SMA 0x306: SOH, charging procedure, state, error, setpoint */
 	INV_RX_SHUTDOWN,    /* Luxpower 0x300 byte 0 bit 0: "shutdown battery" */
 	INV_RX_BAD,         /* an inverter identifier with a payload too short to use */
-	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200, SolaX / FoxESS 0x1871: the request a codec that
-	                     * `answers` answers with its set */
-	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0: the request a scheduled codec answers with its `ident` */
+	INV_RX_REQUEST,     /* Growatt 0x301, Pylon HV 0x4200, SolaX / FoxESS 0x1871, Afore 0x305: the request a
+	                     * codec that `answers` answers with its set; Sofar 0x605 / 0x705, Sungrow's Modbus on
+	                     * 0x1E0: the request a codec that `reply`s replies to */
+	INV_RX_IDENTIFY,    /* BYD 0x151 byte 0 bit 0, Growatt WIT 0x1ABE, SMA's pairing 0x5E7 / 0x660: the
+	                     * request a scheduled codec answers with its `ident` */
 };
 
 /* What the inverter said, kept across frames. */
@@ -100,6 +102,15 @@ struct inv_can_frame_fn {
 struct inv_can_period {
 	double s;                              /* seconds between two of it */
 	bool at_once;                          /* also out of turn: a limit fell, the source went stale */
+	uint8_t modes;                         /* bit m: it goes while the dialect's struct inv_heard `mode`
+	                                        * is m (sungrow-can: its init and run sets); 0: always */
+};
+
+/* When a scheduled codec's schedule starts (the output speaking). */
+enum inv_sched_start {
+	INV_START_HEARD = 0,   /* the inverter's first frame (byd-hvs-can, growatt-wit-can, sma-hv-can byd-h, sbs) */
+	INV_START_ASKED,       /* its first INV_RX_IDENTIFY (sma-hv-can byd-hvs: the pairing request) */
+	INV_START_DATA,        /* the source's data alone: the battery speaks first (sungrow-can, schneider-can) */
 };
 
 /* A CAN codec. */
@@ -131,12 +142,16 @@ struct inv_can_codec {
 	/* the limits as its frames carry them (the builders use the same) */
 	void (*limits)(const struct inv_battery *b, struct inv_encoded *e);
 	/* A scheduled codec (byd-hvs-can): frame i of `frames` every periods[i].s
-	 * (frames[0] the one that carries the limits),
-	 * nothing before the inverter's first frame; when the schedule starts
-	 * (the inverter spoke and the output speaks) the `ident` set, then every
-	 * frame; `ident` again as the answer to each INV_RX_IDENTIFY; the
-	 * frames at_once out of turn when a limit falls or the source goes
-	 * stale.  NULL: the set whole every interval (or as the others say). */
+	 * (frames[limits_frame] the one that carries the current limits),
+	 * nothing before the schedule's `start` (the inverter's first frame,
+	 * its first INV_RX_IDENTIFY, or the source's data); when the schedule
+	 * starts (and the output speaks) the `ident` set (unless
+	 * ident_when_asked), then every frame; `ident` again as the answer to
+	 * each INV_RX_IDENTIFY; the frames at_once out of turn when a limit
+	 * falls or the source goes stale.  With gap_ms the frames queue and go
+	 * one at a time, gap_ms apart, the at_once ones at the queue's head
+	 * (sma-hv-can byd-hvs: 250 ms).  NULL: the set whole every interval (or
+	 * as the others say). */
 	const struct inv_can_period *periods;
 	const struct inv_can_frame_fn *ident;
 	size_t nident;
@@ -147,7 +162,25 @@ struct inv_can_codec {
 	 * the schedule starts once the address is held and the output speaks,
 	 * without waiting for a frame of the inverter. */
 	bool claims;
+	/* A scheduled codec: the index in `frames` of the one that carries the
+	 * limits (what the inverter was told is what it last carried; 0 unless
+	 * set); when its schedule starts (a battery that speaks first,
+	 * sungrow-can, schneider-can: INV_START_DATA; its frames by the
+	 * dialect's `mode`, the period's `modes`); the identification only when
+	 * asked. */
+	size_t limits_frame;
+	enum inv_sched_start start;
+	bool ident_when_asked;
+	/* A codec that speaks on its own and also replies to some requests of
+	 * the inverter (sofar-can's inquiries 0x605 / 0x705, sungrow-can's
+	 * Modbus RTU on 0x1E0): the frames that reply to req (an INV_RX_REQUEST
+	 * of `heard`), built from b (its `address` too), into out[0..cap); how
+	 * many, 0 when req is not for it.  Pure.  The output sends them at once
+	 * while it speaks, never before the first data nor while silent.  NULL:
+	 * it replies to nothing. */
+	int (*reply)(const struct gw_can_frame *req, const struct inv_battery *b, struct gw_can_frame *out, int cap);
 };
+#define INV_CAN_REPLY_MAX 8 /* frames a reply has at most (sungrow-can's Modbus: 3) */
 
 /* What the framer of an RS485 codec finds at the start of the bytes. */
 enum inv_scan {
@@ -185,9 +218,15 @@ struct inv_485_codec {
 };
 
 struct inv_codec {
-	const char *name;                      /* as CONF_INV_PROTOCOL_LIST says it */
+	const char *name;                      /* as CONF_INV_PROTOCOL_LIST says it (the first row of its
+	                                        * sym: ferroamp-can's is pylon-hv-can's) */
 	struct inv_can_codec can;              /* a CAN row's */
 	struct inv_485_codec rs485;            /* an RS485 row's */
+	/* A protocol of several variants (`variant =`, sma-hv-can): the codec of
+	 * each, by the key's word (conf.h CONF_VARIANT_*); this one is the
+	 * default's. */
+	const struct inv_codec *const *variants;
+	unsigned nvariants;
 };
 
 /* Every protocol's codec, inv_codec_<sym> (<sym>.c). */
@@ -197,6 +236,8 @@ CONF_INV_PROTOCOL_LIST(INV_CODEC_DECL_)
 
 /* The codec of protocol p (protocols.c); NULL outside the list. */
 const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
+/* The codec an [inverter.NAME] runs: its protocol's, in its `variant`. */
+const struct inv_codec *inv_codec_for(const struct conf_inverter *c);
 
 /* The whole set of a CAN codec into out[0..cap): its frames with data, then
  * the extras asked for (CONF_EXTRA_* bits) with data, in sending order;
@@ -204,14 +245,40 @@ const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
  * frames, or -1 when cap is too small. */
 int inv_can_encode(const struct inv_codec *c, const struct inv_battery *b, unsigned extras, struct gw_can_frame *out,
 		   size_t cap, struct inv_encoded *e);
-/* A scheduled codec's step at monotonic time now: the indices (into
- * frames) of those that go, in order, into pick[0..INV_CAN_MAX_FRAMES) —
- * every frame due (due[i] <= now), whose due[i] moves on by its period
- * (from now when it fell a period behind: no burst), and with urgent the
- * at_once frames out of turn (their schedule unchanged); *next the
- * earliest due time after.  Returns the number picked.  Pure: the output's
- * timer and the tests' fake clock drive it alike. */
-size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t *pick, double *next);
+/* A scheduled codec's step at monotonic time now in the dialect's mode:
+ * the indices (into frames) of those that go, in order, into
+ * pick[0..INV_CAN_MAX_FRAMES) — every frame of the mode due (due[i] <= now),
+ * and with urgent the at_once frames of the mode out of turn (their
+ * schedule unchanged); every frame due, of the mode or not, moves on by its
+ * period (from now when it fell a period behind: no burst), so that a
+ * frame of another mode keeps its beat and joins the others in time when
+ * the mode changes; *next the earliest due time after of a frame of the
+ * mode.  Returns the number picked.  Pure: the output's timer and the
+ * tests' fake clock drive it alike. */
+size_t inv_can_sched(const struct inv_can_codec *c, double *due, bool urgent, double now, uint8_t mode, uint8_t *pick,
+		     double *next);
+
+/* A scheduled codec's state (cansched.c): when each frame is next due, and
+ * the frames waiting to go (a codec with gap_ms; one without sends them
+ * all at each step), each to be built when it goes. */
+struct inv_can_sched {
+	double due[INV_CAN_MAX_FRAMES];
+	const struct inv_can_frame_fn *queue[INV_CAN_MAX_FRAMES];
+	size_t nqueue;
+};
+/* Start the schedule at now: every frame due. */
+void inv_can_sched_start(const struct inv_can_codec *c, struct inv_can_sched *s, double now);
+/* One step at monotonic time now in the dialect's mode, the last frame
+ * sent at last (0: none): the identification (ident) and the frames of the
+ * mode due (with urgent the at_once ones too, at the queue's head) queued,
+ * each once (inv_can_sched); the frames that go now taken from the queue
+ * into go[0..INV_CAN_MAX_FRAMES), in order — all of them, or with gap_ms
+ * one, once gap_ms has passed since last; *next the time of the next step
+ * (the earliest frame of the mode due, or the gap's end while frames wait).
+ * Returns how many go.  Pure: the output's timer and the tests' fake clock
+ * drive it alike. */
+size_t inv_can_sched_step(const struct inv_can_codec *c, struct inv_can_sched *s, bool ident, bool urgent, double now,
+			  uint8_t mode, double last, const struct inv_can_frame_fn **go, double *next);
 /* One frame of it by identifier (extras and the identification included): 0, or -1 when the set
  * has no such frame or no data for it now. */
 int inv_can_frame(const struct inv_codec *c, uint32_t id, const struct inv_battery *b, unsigned extras,

@@ -41,6 +41,7 @@ static void answer(void *arg, const uint8_t *req, size_t n)
 	struct inv_encoded e;
 	int len = k->answer(&o->cfg, &b, req, n, out, sizeof(out), &e);
 	if (len > 0 && gw_link_append(o->rs485.link, out, (size_t)len) == len) {
+		inv_485_rx_sent(&o->rs485.rx, out, (size_t)len); /* an adapter may echo it */
 		o->sent++;
 		if (e.limits)
 			o->told = e;
@@ -88,8 +89,11 @@ static int rs485_start(struct inv_out *o, char *err, size_t errlen)
 	}
 	inv_485_rx_init(&o->rs485.rx);
 	gw_link_set_owner(o->rs485.link, &owner, o);
-	gw_info("inverter %s: %s on %s, address %d%s, source %s", o->cfg.name, o->codec->name, o->cfg.port,
-		o->cfg.address, o->cfg.reply_address >= 0 ? " (replies from a fixed address)" : "", o->cfg.source);
+	char addr[80] = "";
+	if (o->cfg.address > 0) /* 0: a protocol without addresses */
+		snprintf(addr, sizeof(addr), ", address %d%s", o->cfg.address,
+			 o->cfg.reply_address >= 0 ? " (replies from a fixed address)" : "");
+	gw_info("inverter %s: %s on %s%s, source %s", o->cfg.name, o->codec->name, o->cfg.port, addr, o->cfg.source);
 	gw_link_open(o->rs485.link);
 	return 0;
 }
@@ -113,8 +117,8 @@ static void rs485_status(const struct inv_out *o, FILE *out)
 {
 	const uint32_t *v = o->rs485.rx.count;
 	fprintf(out, ",\"answers_sent\":%lu,\"requests\":%lu,\"unanswered\":%lu,\"bad_checksum\":%u,"
-		"\"bad_length\":%u", o->sent, o->received, o->rs485.unanswered, v[INV_SCAN_BAD_CHECKSUM],
-		v[INV_SCAN_BAD_LENGTH]);
+		"\"bad_length\":%u,\"echoes\":%u", o->sent, o->received, o->rs485.unanswered, v[INV_SCAN_BAD_CHECKSUM],
+		v[INV_SCAN_BAD_LENGTH], o->rs485.rx.echoes);
 }
 
 const struct inv_kind inv_kind_rs485 = {

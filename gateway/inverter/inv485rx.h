@@ -7,6 +7,14 @@
  * dropped as overlong.  The same requests come out, with the same
  * counters, whatever the reads' sizes.
  *
+ * The output's own answer heard back (an RS485 adapter that echoes what it
+ * sends) is dropped whole when it comes next: told of each answer sent, the
+ * assembly matches the bytes of the reads that follow against it (those
+ * that came in the request's read were there before it); at the first
+ * byte that differs the bytes matched go to the framer after all.  Without it
+ * a dialect whose answer is a request too (Modbus FC 06 echoes the write)
+ * would answer itself without end.
+ *
  * Pure: no I/O, no globals, no allocation. */
 #ifndef GATEWAY_INVERTER_INV485RX_H
 #define GATEWAY_INVERTER_INV485RX_H
@@ -20,6 +28,10 @@ struct inv_485_rx {
 	uint8_t buf[INV_485_RX_MAX];
 	size_t len;                        /* bytes kept: the start of a frame */
 	uint32_t count[INV_SCAN_VERDICTS]; /* frames by verdict, NOISE in bytes; they only grow */
+	uint8_t echo[INV_485_ANSWER_MAX];  /* the last answer sent, expected back */
+	size_t echo_len;                   /* its length, 0 = none expected */
+	size_t echo_at;                    /* bytes of it heard back so far */
+	uint32_t echoes;                   /* answers heard back whole and dropped */
 };
 
 typedef enum inv_scan inv_485_scan_fn(const uint8_t *buf, size_t len, size_t *n);
@@ -30,6 +42,9 @@ typedef void inv_485_request_fn(void *arg, const uint8_t *req, size_t n);
 void inv_485_rx_init(struct inv_485_rx *rx);
 /* The port reopened: a frame in progress is dropped (the counters stay). */
 void inv_485_rx_reset(struct inv_485_rx *rx);
+/* An answer p[0..n) (at most INV_485_ANSWER_MAX bytes) went out: its
+ * echo, should it come next, is dropped. */
+void inv_485_rx_sent(struct inv_485_rx *rx, const uint8_t *p, size_t n);
 /* Take p[0..n): request(arg, ...) for every request completed, in order. */
 void inv_485_rx_feed(struct inv_485_rx *rx, inv_485_scan_fn *scan, const uint8_t *p, size_t n,
 		     inv_485_request_fn *request, void *arg);

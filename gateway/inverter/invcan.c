@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invcan.c - an inverter on CAN: any CAN protocol of the
  * list (codec.h: pylon-can, lux-can, sma-can, solark-can, deye-can,
- * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can, rvc), its
- * port opened at the protocol's bit rate (conf_inv_bitrate()).
+ * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can,
+ * sungrow-can, sofar-can, growatt-hv-can, ferroamp-can, afore-can,
+ * solxpow-can, rvc), its port opened at the protocol's bit rate
+ * (conf_inv_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,
@@ -47,7 +49,16 @@
  * frames out of turn when the source goes stale or a limit falls (no
  * closer than INV_SET_GAP to the last frame).  A state that does not speak
  * stops the schedule; it starts again, identification first, when the
- * output speaks again.
+ * output speaks again.  One whose battery speaks first (sungrow-can,
+ * schneider-can: `start` INV_START_DATA) starts as soon as the output
+ * speaks, and sends the frames of the dialect's mode (sungrow-can's init
+ * set until the inverter's run frames; the mode starts again at 0 whenever
+ * the schedule stops).
+ *
+ * A codec that `reply`s (sofar-can's inquiries, sungrow-can's Modbus on
+ * 0x1E0) sends the reply to such a request at once, beside its own
+ * schedule, while the output speaks; never before the first data, never
+ * while silent.
  */
 #include <stdio.h>
 #include <string.h>
@@ -100,13 +111,15 @@ static void make_answer(struct inv_out *o, const struct inv_battery *b)
 	o->can.inv.asked = 0; /* answered now, or never */
 }
 
-static void send_frame(struct inv_out *o, int i, double now)
+static void send_frame(struct inv_out *o, int i)
 {
 	if (i < o->can.nset && gw_can_send(o->can.port, &o->can.set[i]) == 0)
 		o->sent++;
-	o->can.last_frame_at = now;
-	if (i == 0) { /* a set begins: by the clock at its write, which the gap rule measures from */
-		double t = gw_mono();
+	/* the clock at the write, which every gap rule measures from (a step's
+	 * own time is earlier: a gap kept from it could come out short) */
+	double t = gw_mono();
+	o->can.last_frame_at = t;
+	if (i == 0) { /* a set begins */
 		if (o->can.last_set_at > 0 && (o->can.min_set_gap == 0 || t - o->can.last_set_at < o->can.min_set_gap))
 			o->can.min_set_gap = t - o->can.last_set_at;
 		o->can.last_set_at = t;
@@ -134,10 +147,10 @@ static void send_due(struct inv_out *o, double now)
 	}
 	if (whole) {
 		for (int i = 0; i < o->can.nset; i++)
-			send_frame(o, i, now);
+			send_frame(o, i);
 		return;
 	}
-	send_frame(o, o->can.next_frame++, now);
+	send_frame(o, o->can.next_frame++);
 }
 
 /* The least time between two sets (a frame-by-frame codec: between two
@@ -186,45 +199,52 @@ static void send_now(struct inv_out *o);
 
 /* ---- a scheduled codec (`periods`) ---- */
 
-/* Queue frame fn of the codec built from b into the step's set. */
-static void sched_add(struct inv_out *o, const struct inv_can_frame_fn *fn, const struct inv_battery *b)
+/* May the schedule start: the inverter spoke, it asked for the
+ * identification, or at once (codec.h `start`)? */
+static bool sched_may_start(const struct inv_out *o)
 {
-	struct gw_can_frame *f = &o->can.set[o->can.nset];
-	if (o->can.nset >= INV_CAN_MAX_FRAMES || !fn->fill(b, f))
-		return;
-	if (o->codec->can.claims) /* a J1939 node's frames carry its address */
-		f->id = (f->id & ~0xFFu) | inv_node_address(o);
-	o->can.nset++;
+	switch (o->codec->can.start) {
+	case INV_START_ASKED:
+		return o->can.paired;
+	case INV_START_DATA:
+		return true;
+	case INV_START_HEARD:
+	default:
+		return o->can.inv.frames > 0;
+	}
 }
 
-/* The identification when asked, then the frames due (and the at_once
- * ones when urgent), into the set; *next the earliest due time after.
- * True when frames[0], the limits frame, is among them. */
-static bool sched_pick(struct inv_out *o, const struct inv_battery *b, double now, double *next)
+/* The frames of a step, each built from b now, into the set and onto the
+ * wire; the limits frame among them is what the inverter was told. */
+static void sched_send(struct inv_out *o, const struct inv_battery *b, const struct inv_can_frame_fn **go, size_t n)
 {
 	const struct inv_can_codec *c = &o->codec->can;
-	uint8_t pick[INV_CAN_MAX_FRAMES];
 	bool limits = false;
 	o->can.nset = 0;
-	for (size_t i = 0; o->can.ident_asked && i < c->nident; i++)
-		sched_add(o, &c->ident[i], b);
-	if (o->can.ident_asked && c->nident)
-		o->can.idents++;
-	o->can.ident_asked = false;
-	size_t n = inv_can_sched(c, o->can.due, o->can.urgent, now, pick, next);
-	for (size_t k = 0; k < n; k++) {
-		sched_add(o, &c->frames[pick[k]], b);
-		limits = limits || pick[k] == 0;
+	for (size_t k = 0; k < n && o->can.nset < INV_CAN_MAX_FRAMES; k++) {
+		struct gw_can_frame *f = &o->can.set[o->can.nset];
+		limits = limits || go[k] == &c->frames[c->limits_frame];
+		if (!go[k]->fill(b, f))
+			continue;
+		if (c->claims) /* a J1939 node's frames carry its address */
+			f->id = (f->id & ~0xFFu) | inv_node_address(o);
+		o->can.nset++;
 	}
-	o->can.urgent = false;
-	return limits;
+	if (o->can.nset == 0)
+		return;
+	o->can.sets++;
+	if (c->limits && limits) { /* what the inverter was told, and what a fall is measured from */
+		c->limits(b, &o->can.set_limits);
+		o->told = o->can.set_limits;
+	}
+	for (int i = 0; i < o->can.nset; i++)
+		send_frame(o, i);
 }
 
-/* One step: the state from the source now; in a state that speaks, with
- * the inverter heard (a J1939 node: its address held), the frames due (the
- * schedule starts with all of them and the identification; a source found
- * stale at this step adds the at_once ones); the timer at the earliest
- * next one. */
+/* One step: the state from the source now; in a state that speaks, once
+ * the schedule may start (a J1939 node: its address held), the frames that
+ * go now (the schedule starts with all of them and the identification);
+ * the timer at the next step. */
 static void sched_step(struct inv_out *o, double now)
 {
 	const struct inv_can_codec *c = &o->codec->can;
@@ -232,38 +252,37 @@ static void sched_step(struct inv_out *o, double now)
 	enum inv_state was = o->state;
 	bool fresh = inv_source(o, now, &b, true);
 	inv_update_state(o, gw_can_is_up(o->can.port), fresh, now);
-	if (was == INV_SENDING && o->state == INV_FAILSAFE && o->can.sched_on) {
-		o->can.urgent = true; /* the source went stale at this step: the at_once frames now */
-		o->can.early++;
+	if (was == INV_SENDING && o->state == INV_FAILSAFE && o->can.sched_on && !o->can.urgent) {
+		o->can.early++; /* the step saw it before the tick: the fail-safe frames out of turn now */
+		o->can.urgent = true;
 	}
 	ev_timer_stop(o->gw->loop, &o->can.send);
-	double at;
-	if (!inv_state_speaks(o->state) || (!o->can.inv.frames && !c->claims)) {
-		o->can.sched_on = false; /* the tick starts it again */
+	if (!inv_state_speaks(o->state) || !sched_may_start(o)) {
+		o->can.sched_on = o->can.ident_asked = false; /* the tick starts it again; nothing asked is kept */
+		o->can.inv.mode = 0;                          /* as a battery new to the inverter */
 		return;
 	}
+	double at;
 	if (c->claims && !inv_node_ready(o, now, &at)) {
 		o->can.sched_on = false; /* again, all at once, when the address is held */
 		if (at > 0)
 			send_at(o, at);
 		return;
 	}
-	if (!o->can.sched_on) {
-		o->can.sched_on = o->can.ident_asked = true;
-		for (size_t i = 0; i < c->nframes && i < INV_CAN_MAX_FRAMES; i++)
-			o->can.due[i] = now;
+	if (!o->can.sched_on) { /* every frame goes: none out of turn, the identification first */
+		o->can.sched_on = true;
+		o->can.urgent = false;
+		o->can.ident_asked = o->can.ident_asked || !c->ident_when_asked;
+		inv_can_sched_start(c, &o->can.sched, now);
 	}
+	const struct inv_can_frame_fn *go[INV_CAN_MAX_FRAMES];
 	double next;
-	bool limits = sched_pick(o, &b, now, &next);
-	if (o->can.nset > 0) {
-		o->can.sets++;
-		if (c->limits && limits) { /* what the inverter was told, and what a fall is measured from */
-			c->limits(&b, &o->can.set_limits);
-			o->told = o->can.set_limits;
-		}
-		for (int i = 0; i < o->can.nset; i++)
-			send_frame(o, i, now);
-	}
+	if (o->can.ident_asked && c->nident)
+		o->can.idents++;
+	size_t n = inv_can_sched_step(c, &o->can.sched, o->can.ident_asked, o->can.urgent, now, o->can.inv.mode,
+				      o->can.last_frame_at, go, &next);
+	o->can.ident_asked = o->can.urgent = false;
+	sched_send(o, &b, go, n);
 	send_at(o, next);
 }
 
@@ -279,12 +298,13 @@ static void sched_kick(struct inv_out *o)
 	sched_step(o, now);
 }
 
-/* What the inverter said: its first frame starts the schedule; a request
- * of the identification is answered. */
+/* What the inverter said: its first frame (or its first request of the
+ * identification) starts the schedule; a request of the identification is
+ * answered. */
 static void sched_heard(struct inv_out *o, enum inv_rx rx)
 {
 	if (rx == INV_RX_IDENTIFY)
-		o->can.ident_asked = true;
+		o->can.ident_asked = o->can.paired = true;
 	if (!gw_can_is_up(o->can.port) || (o->can.sched_on && rx != INV_RX_IDENTIFY))
 		return;
 	sched_kick(o);
@@ -296,7 +316,7 @@ static void sched_tick(struct inv_out *o, double now)
 {
 	struct inv_battery b;
 	if (!o->can.sched_on) {
-		if ((o->can.inv.frames || o->codec->can.claims) && gw_can_is_up(o->can.port))
+		if (sched_may_start(o) && gw_can_is_up(o->can.port))
 			sched_step(o, gw_mono());
 		else
 			inv_update_state(o, gw_can_is_up(o->can.port), inv_source(o, now, &b, true), now);
@@ -346,6 +366,25 @@ static void heard_shutdown(struct inv_out *o, double now)
 	o->can.last_shutdown = now;
 }
 
+/* A request the codec replies to (`reply`): the reply at once from the
+ * source now, while the output speaks.  The state is the tick's and the
+ * schedule's to move: only looked at here. */
+static void reply_to(struct inv_out *o, const struct gw_can_frame *req, double now)
+{
+	struct gw_can_frame out[INV_CAN_REPLY_MAX];
+	struct inv_battery b;
+	if (!gw_can_is_up(o->can.port) || !inv_state_speaks(o->state) || !o->ever_fresh)
+		return;
+	bool fresh = inv_source(o, now, &b, false);
+	if (!fresh && o->stale_since > 0 && now - o->stale_since >= o->cfg.failsafe_silence)
+		return; /* silent already, the tick to say so */
+	int n = o->codec->can.reply(req, &b, out, INV_CAN_REPLY_MAX);
+	for (int i = 0; i < n; i++)
+		if (gw_can_send(o->can.port, &out[i]) == 0)
+			o->sent++;
+	o->can.replies += n > 0;
+}
+
 static void can_frame(void *arg, const struct gw_can_frame *f)
 {
 	struct inv_out *o = arg;
@@ -362,6 +401,8 @@ static void can_frame(void *arg, const struct gw_can_frame *f)
 	o->last_seen = now;
 	if (rx == INV_RX_SHUTDOWN)
 		heard_shutdown(o, now);
+	if (rx == INV_RX_REQUEST && o->codec->can.reply)
+		reply_to(o, f, now);
 	if (o->codec->can.periods && !o->codec->can.claims) /* a node's schedule waits for no one */
 		sched_heard(o, rx);
 	else if (rx == INV_RX_REQUEST && o->codec->can.answers && gw_can_is_up(o->can.port))
@@ -379,18 +420,21 @@ static int can_start(struct inv_out *o, char *err, size_t errlen)
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
+	const char *name = conf_inv_name(o->cfg.protocol); /* a codec may serve two rows (ferroamp-can) */
 	if (o->codec->can.claims)
 		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once its source address is held",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+			o->cfg.name, name, o->cfg.port, o->cfg.source);
 	else if (o->codec->can.periods)
-		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once the inverter has spoken",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+		gw_info("inverter %s: %s on %s, source %s, each frame on its own period %s", o->cfg.name, name,
+			o->cfg.port, o->cfg.source, o->codec->can.start == INV_START_DATA ? "from the source's first data" :
+			o->codec->can.start == INV_START_ASKED ? "once the inverter has asked for the identification" :
+			"once the inverter has spoken");
 	else if (o->codec->can.answers)
 		gw_info("inverter %s: %s on %s, source %s, a frame set as the answer to each request of the inverter",
-			o->cfg.name, o->codec->name, o->cfg.port, o->cfg.source);
+			o->cfg.name, name, o->cfg.port, o->cfg.source);
 	else {
 		ev_timer_start(o->gw->loop, &o->can.send);
-		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, o->codec->name,
+		gw_info("inverter %s: %s on %s, source %s, a frame set every %g s", o->cfg.name, name,
 			o->cfg.port, o->cfg.source, o->codec->can.one_by_one ? period(o) * (o->can.nset > 0 ? o->can.nset : 6) :
 			o->cfg.interval);
 	}
@@ -457,9 +501,14 @@ static void can_tick(struct inv_out *o, double now)
 
 /* After a poll: a current limit that fell is sent at once, not at the
  * next period (a limit falls at once; only a rise waits).  The codec says
- * what its set would carry now. */
+ * what its set would carry now.  A schedule that may start starts now,
+ * not at the next tick (schneider-can: the source's first data). */
 static void can_polled(struct inv_out *o, double now)
 {
+	if (o->codec->can.periods && !o->can.sched_on) {
+		sched_tick(o, now);
+		return;
+	}
 	if (o->state != INV_SENDING || !gw_can_is_up(o->can.port) || o->codec->can.answers ||
 	    !(o->can.nset || o->can.sched_on))
 		return; /* a codec that answers tells it in its next answer */
@@ -491,6 +540,8 @@ static void can_status(const struct inv_out *o, FILE *out)
 			o->can.idents);
 	if (o->codec->can.claims)
 		inv_node_status(o, out);
+	if (o->codec->can.reply)
+		fprintf(out, ",\"replies\":%lu", o->can.replies);
 	if (o->codec->can.mode_names && o->can.inv.mode < o->codec->can.nmodes)
 		fprintf(out, ",\"handshake\":\"%s\"", o->codec->can.mode_names[o->can.inv.mode]);
 	if (o->can.inv.have_meas)

@@ -74,7 +74,7 @@ static int inv_prepare(struct gw_svc_ctx *x)
 			goto fail;
 		o->gw = x->gw;
 		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
-		o->codec = inv_codec_of(o->cfg.protocol);
+		o->codec = inv_codec_for(&o->cfg);
 		o->kind = kinds[conf_inv_kind(o->cfg.protocol)];
 		*tail = o;
 		tail = &o->next;

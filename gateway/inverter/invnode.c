@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/invnode.c - a CAN output that is a J1939 node (codec.h
  * `claims`: rvc): its source address on the bus (j1939.h, PROTOCOLS.md
- * §13).
+ * §25).
  *
  * When the port comes up the output claims its `address` at once, whatever
  * its source: the claim is the one frame allowed before the data.  Its

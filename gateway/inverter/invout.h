@@ -62,12 +62,14 @@ struct inv_can_out {
 	double last_shutdown;          /* monotonic time of its last "shutdown battery", 0 = none */
 	/* a scheduled codec's (codec.h `periods`): the send timer fires at the
 	 * earliest due frame */
-	bool sched_on;                 /* the schedule runs: the inverter spoke, the output speaks */
+	bool sched_on;                 /* the schedule runs: it may start (codec.h `start`), the output speaks */
+	bool paired;                   /* the inverter asked for the identification once (INV_START_ASKED) */
 	bool ident_asked;              /* the identification is to go with the next step */
 	bool urgent;                   /* the at_once frames are to go with the next step */
-	double due[INV_CAN_MAX_FRAMES]; /* monotonic time each frame is next due */
+	struct inv_can_sched sched;    /* when each frame is next due, the frames waiting (cansched.c) */
 	unsigned long idents;          /* identification sets sent */
 	struct inv_node node;          /* a J1939 node's (codec.h `claims`) */
+	unsigned long replies;         /* requests replied to (codec.h `reply`) */
 };
 
 /* An RS485 output's own. */

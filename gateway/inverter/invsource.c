@@ -265,8 +265,8 @@ static void failsafe_battery(const struct inv_out *o, struct inv_battery *b)
  * source's (--check allowed each key only to the protocols that carry it):
  * the cells in series, the module count, the full capacity (and the
  * remaining one with it, from the SOC, so that the two agree); the battery
- * type; rvc's DC source instance; the machine's tag for the dialects'
- * serial numbers. */
+ * type; rvc's DC source instance; the output's address; the machine's tag
+ * for the dialects' serial numbers. */
 static void identity(const struct inv_out *o, struct inv_battery *b)
 {
 	const struct conf_inverter *c = &o->cfg;
@@ -278,6 +278,7 @@ static void identity(const struct inv_out *o, struct inv_battery *b)
 		b->battery_type = (uint8_t)c->battery_type;
 	if (c->instance > 0)
 		b->instance = (uint8_t)c->instance;
+	b->address = (uint8_t)(c->address >= 0 && c->address <= 0xFF ? c->address : 0);
 	if (c->report_capacity_ah > 0) {
 		b->full_ah = (float)c->report_capacity_ah;
 		b->present |= INV_HAS_FULL;

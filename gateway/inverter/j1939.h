@@ -2,7 +2,7 @@
 /* gateway/inverter/j1939.h - a node's source address on a J1939 bus (SAE
  * J1939-81 "Network management", which RV-C uses): its NAME, its claim,
  * the answer to a request for it, and what a rival's claim does
- * (PROTOCOLS.md §13).  Pure: the frames heard in, the node's state and the
+ * (PROTOCOLS.md §25).  Pure: the frames heard in, the node's state and the
  * frame to send out; the output (invnode.c) sends, times and logs.
  *
  * The node claims its preferred address (PGN 0xEE00 to the global address,

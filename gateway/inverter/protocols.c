@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/protocols.c - the codec of every inverter protocol, by
- * its place in CONF_INV_PROTOCOL_LIST (conf/conf.h). */
+ * its place in CONF_INV_PROTOCOL_LIST (conf/conf.h), and in its variant. */
 #include <stddef.h>
 
 #include "canframes.h"
@@ -12,4 +12,12 @@ static const struct inv_codec *const codecs[CONF_INV_NPROTOCOLS] = { CONF_INV_PR
 const struct inv_codec *inv_codec_of(enum conf_inv_protocol p)
 {
 	return (unsigned)p < CONF_INV_NPROTOCOLS ? codecs[p] : NULL;
+}
+
+const struct inv_codec *inv_codec_for(const struct conf_inverter *c)
+{
+	const struct inv_codec *k = inv_codec_of(c->protocol);
+	if (k && k->nvariants && c->variant >= 0 && (unsigned)c->variant < k->nvariants)
+		return k->variants[c->variant];
+	return k;
 }

@@ -24,21 +24,21 @@
  * 02 for 0x7310-0x7340 ("system equipment information"); 01 (cell
  * voltages) gets no answer.  0x3010 (the inverter's heartbeat), 0x8200
  * (sleep / wake), 0x8210 (charge / discharge command) and 0x8240 (mask a
- * communication error) are heard and never obeyed. */
+ * communication error) are heard and never obeyed.
+ *
+ * ferroamp-can is this codec under its own row (its address 1 by default);
+ * solxpow-can (solxpow_can.c) takes the frames, the parser and the answer
+ * its layout shares with this one through phfamily.h. */
 #include <string.h>
 
-#include "canframes.h"
 #include "invscale.h"
+#include "phfamily.h"
 
 #define PH_CUR_OFFSET 30000L /* 0.1 A: raw 30000 = 0 A */
-#define PH_TEMP_OFFSET 1000L /* 0.1 degC: raw 1000 = 0 degC */
 #define PH_CCL_MAX (0xFFFFL - PH_CUR_OFFSET) /* 0.1 A a raw u16 can carry each way */
 #define PH_DCL_MAX PH_CUR_OFFSET
 #define PH_FORBIDDEN 0xAA
 
-/* Kinds of request (struct inv_heard asked: bit = 0x4200 byte 0). */
-#define PH_ASK_ENSEMBLE 0x00
-#define PH_ASK_EQUIPMENT 0x02
 
 /* The limits as 0x4220 and 0x4280 carry them: pylon-can's fields and
  * enable rules (a direction allowed only with a current whose field is
@@ -60,12 +60,12 @@ static void ph_encoded(const struct inv_battery *b, struct inv_encoded *e)
 	inv_cf_report(&l, e);
 }
 
-/* A temperature field: 0.1 degC + 1000; absent: raw 0 (-100.0 degC, which
- * no inverter charges at). */
-static long ph_temp(bool have, float t)
+/* A temperature field (phfamily.h): pylon-hv-can's 0.1 degC + 1000; absent:
+ * raw 0, -100.0 degC, which no inverter charges at. */
+long ph_temp(bool have, float t, long offset)
 {
-	return have && isfinite(t) ? inv_scale(t, 10, INV_NEAR, -PH_TEMP_OFFSET, 0xFFFF - PH_TEMP_OFFSET) +
-				     PH_TEMP_OFFSET : 0;
+	long lo = offset ? -offset : -0x7FFF, hi = offset ? 0xFFFF - offset : 0x7FFF;
+	return have && isfinite(t) ? inv_scale(t, 10, INV_NEAR, lo, hi) + offset : offset - PH_TEMP_OFFSET;
 }
 
 static bool ph_4210(const struct inv_battery *b, struct gw_can_frame *f)
@@ -76,7 +76,7 @@ static bool ph_4210(const struct inv_battery *b, struct gw_can_frame *f)
 		     inv_scale(b->voltage, 10, INV_NEAR, 0, 0xFFFF) : 0);
 	inv_cf_put16(f->data + 2, PH_CUR_OFFSET + (inv_has(b, INV_HAS_CURRENT, b->current) ?
 		     inv_scale(b->current, 10, INV_NEAR, -PH_CUR_OFFSET, PH_CCL_MAX) : 0));
-	inv_cf_put16(f->data + 4, ph_temp((b->present & INV_HAS_TEMP) != 0, b->temp_c));
+	inv_cf_put16(f->data + 4, ph_temp((b->present & INV_HAS_TEMP) != 0, b->temp_c, PH_TEMP_OFFSET));
 	f->data[6] = (uint8_t)inv_cf_soc(b, 1, 0);
 	f->data[7] = (uint8_t)inv_cf_soh(b, 100);
 	return true;
@@ -102,12 +102,12 @@ static bool ph_4220(const struct inv_battery *b, struct gw_can_frame *f)
 
 /* A cell's number counted across the packs in series (pack 1's as it is,
  * another's only when the cells a pack has are known); 0 unknown. */
-static long ph_cell_no(const struct inv_battery *b, struct inv_where w)
+long ph_cell_no(const struct inv_battery *b, struct inv_where w)
 {
 	return w.pack <= 1 ? w.index : b->series_cells ? (long)(w.pack - 1) * b->series_cells + w.index : 0;
 }
 
-static bool ph_4230(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_4230(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	bool mm = (b->present & INV_HAS_CELL_MINMAX) != 0;
 
@@ -125,14 +125,14 @@ static bool ph_4230(const struct inv_battery *b, struct gw_can_frame *f)
 /* 0x4240 (cells) and 0x4270 (modules): the hottest and coldest sensor and
  * where: its number across the sensors, or its pack; without extremes the
  * average for both, numbers 0. */
-static void ph_temps(const struct inv_battery *b, struct gw_can_frame *f, uint32_t id, bool modules)
+void ph_temps(const struct inv_battery *b, struct gw_can_frame *f, uint32_t id, bool modules, long offset)
 {
 	bool mm = (b->present & INV_HAS_TEMP_MINMAX) != 0, avg = (b->present & INV_HAS_TEMP) != 0;
 
 	inv_cf_begin(f, id, 8);
 	f->ext = true;
-	inv_cf_put16(f->data, ph_temp(mm || avg, mm ? b->temp_max_c : b->temp_c));
-	inv_cf_put16(f->data + 2, ph_temp(mm || avg, mm ? b->temp_min_c : b->temp_c));
+	inv_cf_put16(f->data, ph_temp(mm || avg, mm ? b->temp_max_c : b->temp_c, offset));
+	inv_cf_put16(f->data + 2, ph_temp(mm || avg, mm ? b->temp_min_c : b->temp_c, offset));
 	if (!mm)
 		return;
 	inv_cf_put16(f->data + 4, modules ? b->temp_max_at.pack : b->temp_max_at.pack <= 1 ? b->temp_max_at.index : 0);
@@ -141,7 +141,7 @@ static void ph_temps(const struct inv_battery *b, struct gw_can_frame *f, uint32
 
 static bool ph_4240(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	ph_temps(b, f, 0x4240, false);
+	ph_temps(b, f, 0x4240, false, PH_TEMP_OFFSET);
 	return true;
 }
 
@@ -164,7 +164,7 @@ static long ph_alarm_word(uint32_t a)
  * request; bytes 1-2 cycles; byte 3 errors: bit 1 temperature sensor, 2
  * internal communication (a stale source, or a member's), 5 relay check
  * (a MOSFET fault), 7 other (a hardware fault). */
-static bool ph_4250(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_4250(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct inv_cf_limits l;
 	bool have = (b->present & INV_HAS_ALARMS) != 0;
@@ -184,7 +184,7 @@ static bool ph_4250(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x4260: the module voltages (1 mV) are not in the source bmsgw reads: 0. */
-static bool ph_4260(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_4260(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
 	inv_cf_begin(f, 0x4260, 8);
@@ -194,13 +194,13 @@ static bool ph_4260(const struct inv_battery *b, struct gw_can_frame *f)
 
 static bool ph_4270(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	ph_temps(b, f, 0x4270, true);
+	ph_temps(b, f, 0x4270, true, PH_TEMP_OFFSET);
 	return true;
 }
 
 /* 0x4280: a direction is forbidden (0xAA) unless allowed with a current
  * whose field is not 0 (Battery-Emulator's rule, and the fail-safe's). */
-static bool ph_4280(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_4280(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct inv_cf_limits l;
 
@@ -213,7 +213,7 @@ static bool ph_4280(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x4290: no fault extension known: 0 (as Battery-Emulator sends). */
-static bool ph_4290(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_4290(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
 	inv_cf_begin(f, 0x4290, 8);
@@ -222,7 +222,7 @@ static bool ph_4290(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x7310: bmsgw has no hardware or software version of a battery: 0. */
-static bool ph_7310(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_7310(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;
 	inv_cf_begin(f, 0x7310, 8);
@@ -235,7 +235,7 @@ static bool ph_7310(const struct inv_battery *b, struct gw_can_frame *f)
  * is one; report_modules) and cells per module (when they divide evenly,
  * else 0), the voltage level (1 V: unknown, 0) and the capacity (1 Ah,
  * rounded down; report_capacity_ah). */
-static bool ph_7320(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_7320(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	unsigned mod = b->report_modules ? b->report_modules : b->modules;
 	unsigned per = mod ? b->total_cells / mod : 0;
@@ -262,13 +262,13 @@ static void ph_name(const struct inv_battery *b, struct gw_can_frame *f, uint32_
 		f->data[i] = (uint8_t)m[from + i];
 }
 
-static bool ph_7330(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_7330(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	ph_name(b, f, 0x7330, 0);
 	return true;
 }
 
-static bool ph_7340(const struct inv_battery *b, struct gw_can_frame *f)
+bool ph_7340(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	ph_name(b, f, 0x7340, 8);
 	return true;
@@ -283,7 +283,7 @@ static const struct inv_can_frame_fn ph_frames[] = {
 
 /* What the inverter sends, extended frames only: 0x4200 (byte 0 the kind
  * of request; no byte 0: unusable), and the frames it sends beside it. */
-static enum inv_rx ph_heard(const struct gw_can_frame *f, struct inv_heard *h)
+enum inv_rx ph_heard(const struct gw_can_frame *f, struct inv_heard *h)
 {
 	if (f->rtr || !f->ext || f->dlc > GW_CAN_MAX_DLC)
 		return INV_RX_OTHER;
@@ -307,28 +307,33 @@ static enum inv_rx ph_heard(const struct gw_can_frame *f, struct inv_heard *h)
 	}
 }
 
-/* The answer: 0x42x0 for 00, 0x73x0 for 02, each frame's last digit the
- * address. */
-static int ph_answer(const struct conf_inverter *c, struct inv_heard *h, const struct inv_battery *b,
-		     struct gw_can_frame *set, int n, int cap, struct inv_encoded *e)
+/* The groups asked, the address in the ids (phfamily.h). */
+int ph_pick(uint32_t asked, unsigned address, struct gw_can_frame *set, int n, struct inv_encoded *e)
 {
 	int k = 0;
 	bool limits = false;
-	uint32_t asked = h->asked;
 
-	(void)b;
-	(void)cap;
 	for (int i = 0; i < n; i++) {
 		bool ensemble = (set[i].id & 0xFF00) == 0x4200;
 		if (!(asked & (1u << (ensemble ? PH_ASK_ENSEMBLE : PH_ASK_EQUIPMENT))))
 			continue;
 		limits |= set[i].id == 0x4220;
 		set[k] = set[i];
-		set[k++].id += (uint32_t)(c->address & 1);
+		set[k++].id += address;
 	}
 	if (!limits)
 		e->limits = false;
 	return k;
+}
+
+/* The answer: 0x42x0 for 00, 0x73x0 for 02, each frame's last digit the
+ * address (pylon-hv-can 0 unless set, ferroamp-can 1 unless set). */
+static int ph_answer(const struct conf_inverter *c, struct inv_heard *h, const struct inv_battery *b,
+		     struct gw_can_frame *set, int n, int cap, struct inv_encoded *e)
+{
+	(void)b;
+	(void)cap;
+	return ph_pick(h->asked, (unsigned)(c->address & 1), set, n, e);
 }
 
 const struct inv_codec inv_codec_pylon_hv_can = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/rvc.c - the rvc codec: bmsgw as the house battery of an
  * RV-C bus (motorhomes, boats), the DC source of its instance
- * (PROTOCOLS.md §13).  250 kbit/s, 29-bit, little endian, DLC 8, priority
+ * (PROTOCOLS.md §25).  250 kbit/s, 29-bit, little endian, DLC 8, priority
  * 6, device priority 120 ("battery SOC device"); the layouts and scalings
  * are bms/rvcdgn.c's, which the rvc BMS driver reads with:
  *
@@ -103,7 +103,7 @@ static bool rv_dc4(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* DC_SOURCE_STATUS_1: voltage 0.05 V, current 0.001 A, + = out of the
- * battery (PROTOCOLS.md §13: the RV-C readers and a captured bank; the rvc
+ * battery (PROTOCOLS.md §25: the RV-C readers and a captured bank; the rvc
  * BMS driver reads it back so), hence bmsgw's + = charging negated. */
 static bool rv_dc1(const struct inv_battery *b, struct gw_can_frame *f)
 {
@@ -152,7 +152,7 @@ static const struct inv_can_frame_fn rv_frames[] = {
 };
 
 static const struct inv_can_period rv_periods[] = {
-	{ 1.0, true }, { 0.5, false }, { 0.5, false }, { 0.5, false },
+	{ 1.0, true, 0 }, { 0.5, false, 0 }, { 0.5, false, 0 }, { 0.5, false, 0 },
 };
 
 /* Any frame of another node says the bus is alive (the claims and requests
@@ -174,5 +174,6 @@ const struct inv_codec inv_codec_rvc = {
 		.limits = rv_limits,
 		.periods = rv_periods,
 		.claims = true,
+		.start = INV_START_DATA, /* a node speaks once its address is held, asked by no one */
 	},
 };

@@ -91,11 +91,10 @@ static bool sc_356(const struct inv_battery *b, struct gw_can_frame *f)
 
 #define SC_OV (BMS_AL_CELL_OV | BMS_AL_PACK_OV)
 #define SC_UV (BMS_AL_CELL_UV | BMS_AL_PACK_UV)
-#define SC_UT (BMS_AL_CHG_UT | BMS_AL_DSG_UT)
 
-/* 0x35A: 16 alarm and 16 warning messages, 2 bits each: "arrive" (bit 2k)
- * set while active, "leave" (bit 2k+1) set while not, so every frame states
- * the whole truth.  Messages 14-16 are reserved for SMA. */
+/* 0x35A: 16 alarm and 16 warning messages, 2 bits each (canframes.c
+ * inv_cf_sma_alarms(), which SMA's HV 0x158 shares).  Messages 14-16 are
+ * reserved for SMA. */
 static const uint32_t sc_msgs[13] = {
 	BMS_AL_OTHER | BMS_AL_TEMP_DIFF,          /* 1 general */
 	SC_OV,                                    /* 2 battery high voltage */
@@ -112,28 +111,10 @@ static const uint32_t sc_msgs[13] = {
 	BMS_AL_CELL_DIFF,                         /* 13 cell imbalance */
 };
 
-static void sc_pairs(uint32_t active, uint8_t *p)
-{
-	for (unsigned k = 0; k < 13; k++) {
-		unsigned bit = (active & sc_msgs[k]) ? 0 : 1;
-		p[k / 4] |= (uint8_t)(1u << (2 * (k % 4) + bit));
-	}
-}
-
-/* Under-voltage and under-temperature protections go to a Sunny Island as
- * warnings: it goes to standby on any alarm (SMA's document §1.2), which
- * would also stop the charging that rescues an empty pack, while the limits
- * sent already stop the direction they forbid. */
-#define SC_AS_WARNING (SC_UV | SC_UT | BMS_AL_SOC_LOW)
-
 static bool sc_35a(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	bool have = (b->present & INV_HAS_ALARMS) != 0;
-	uint32_t p = have ? b->protect : 0, w = have ? b->warn : 0;
-
 	inv_cf_begin(f, 0x35A, 8);
-	sc_pairs(p & ~(uint32_t)SC_AS_WARNING, f->data);
-	sc_pairs(w | (p & SC_AS_WARNING), f->data + 4);
+	inv_cf_sma_alarms(b, sc_msgs, 13, 0, f->data);
 	return true;
 }
 

@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""What the tests of the answering high-voltage inverter dialects share
+"""What the tests of the high-voltage inverter dialects share
 (test_inverter_solax.py, test_inverter_foxess.py, and the next ones): the
 real bmsgw with a simulated 32-cell Daly pack (an HV-range source, 32 LFP
-cells: 80.0-116.8 V) and one [inverter.hv] on a socat pty pair, the test
+cells: 80.0-116.8 V; a dialect whose window starts higher, a string of
+such packs: `members`) and one [inverter.hv] on a socat pty pair, the test
 playing the inverter with Debian's python3-can over slcan; and the checks
 every such dialect must pass, run against the test's own decoder of the
-dialect, written in the test from the document (a `Dialect` below):
+dialect, written in the test from the document (a `Dialect` below).  A
+dialect whose battery speaks on its own schedule (`periodic`: sungrow-can,
+sofar-can, growatt-hv-can) reads "the answer" as the newest whole set
+after the inverter's regular frame, and runs test_periodic instead of
+test_unasked:
 
 - slcan_setup: the adapter is opened at the protocol's bit rate (S6, S5);
 - test_waiting: nothing at all before the source's first data, however
@@ -14,11 +19,15 @@ dialect, written in the test from the document (a `Dialect` below):
 - test_unasked: nothing unasked once there is data; answers never within
   50 ms of each other; the output's state, counters and "inverter seen" in
   /api/state and /metrics;
+- test_periodic (periodic dialects): the sets on their own, as many as the
+  period gives in a window (a count, give or take two: no latency is
+  asserted), never two within 50 ms; the status and /metrics as above;
 - test_limits: CVL, DVL, CCL, DCL against the limits /api/state shows;
 - test_range: the source outside the protocol's window (its cells pinned
   at 2.45 V: 78.4 V): no answer (state out_of_range), said once each way;
 - test_stale: the pack stale: the next answer has zero current limits and
-  the cut-off voltages kept (and the dialect's own stale marks); after
+  the cut-off voltages kept (and the dialect's own stale marks; a periodic
+  dialect's fail-safe set sent out of turn); after
   failsafe_silence no answer at all; answers again once fresh, the current
   limits back after recovery_hold; each transition logged once;
 - test_check: --check accepts the configuration and the dialect's example,
@@ -30,6 +39,7 @@ dialect, written in the test from the document (a `Dialect` below):
 """
 import os
 import re
+import socket
 import subprocess
 import time
 import urllib.request
@@ -67,6 +77,9 @@ class Dialect:
     window = (80, 1000)  # --check's voltage window
     bitrate = "S6"       # the slcan command of its bit rate
     example = ""         # conf/*.ini that --check accepts
+    members = 1          # 32-cell packs in series as the source (2: a bank of one string p1+p2)
+    periodic = False     # the battery sends its set on its own schedule
+    period = 1.0         # s between two sets (periodic)
 
     def poll(self, inv):
         """Send the inverter's regular request (once)."""
@@ -88,6 +101,10 @@ class Dialect:
     def stale_marks(self, ans):
         """[(what, ok)]: the dialect's own marks of a stale source in an answer."""
         return []
+
+    def sets(self, frames):
+        """A periodic dialect: [(time, {id: bytes})] of every whole set."""
+        raise NotImplementedError
 
 
 def ask(inv, d, timeout=3.0, pred=None):
@@ -116,20 +133,28 @@ def slcan_setup(path, start, timeout=10.0):
     return fd, got.decode("ascii", "replace")
 
 
+def source(d):
+    """The source's name: the pack p1, or the bank of one string."""
+    return "p1" if d.members == 1 else "bank"
+
+
 def conf(d, gw_port, http_port, sim_port, pty, extra=""):
-    return """[gateway]
-listen = 127.0.0.1:%d
-stale_after = 2
-state_file = none
-[pack.p1]
+    # two packs on one line take turns: each its stale_after with room for the other's polls (5 s)
+    packs = "".join("""[pack.p%d]
 protocol = daly
 port = tcp://127.0.0.1:%d
-address = 1
+address = %d
 cells = %d
 poll_interval = 0.3
 timeout = 0.4
 retries = 0
-[limits]
+""" % (k, sim_port, k, CELLS) for k in range(1, d.members + 1))
+    bank = "" if d.members == 1 else "[bank]\nstrings = %s\n" % "+".join("p%d" % k for k in range(1, d.members + 1))
+    return """[gateway]
+listen = 127.0.0.1:%d
+stale_after = %d
+state_file = none
+%s%s[limits]
 recovery_hold = 1
 recovery_rate = 100
 [http]
@@ -139,9 +164,9 @@ file = none
 [inverter.hv]
 protocol = %s
 port = slcan://%s
-source = p1
+source = %s
 failsafe_silence = %d
-%s""" % (gw_port, sim_port, CELLS, http_port, d.name, pty, SILENCE, extra)
+%s""" % (gw_port, 2 if d.members == 1 else 5, packs, bank, http_port, d.name, pty, source(d), SILENCE, extra)
 
 
 def start(c, d, tmp, extra=""):
@@ -149,7 +174,7 @@ def start(c, d, tmp, extra=""):
     silent: the output waits), the gateway, the inverter; the adapter's
     setup checked."""
     pty_a, pty_b = pty_pair(tmp, "hv")
-    sim = Sim(packs=(PACK,))
+    sim = Sim(packs=tuple(PACK.replace("address=1", "address=%d" % k) for k in range(1, d.members + 1)))
     sim.ctl("fault 1 silent")
     gw_port, http_port = free_port(), free_port()
     env = {"sim": sim, "http": http_port, "d": d}
@@ -208,10 +233,17 @@ def test_unasked(c, env):
         inv.poll()
         inv.poll()
         time.sleep(0.2)
+    check_status(c, env, 6)
+
+
+def check_status(c, env, received):
+    """The output in /api/state (never two sets or answers within 50 ms,
+    the inverter seen, its frames counted) and /metrics."""
+    port = env["http"]
     o = inverter_output(port, "hv") or {}
     c.ok(o.get("min_set_gap_ms", 1000) >= 49.0, "the output's least gap between answers >= 50 ms (%s)"
          % o.get("min_set_gap_ms"))
-    c.ok(o.get("inverter_seen") is True and o.get("frames_received", 0) >= 6 and o.get("state") == "sending",
+    c.ok(o.get("inverter_seen") is True and o.get("frames_received", 0) >= received and o.get("state") == "sending",
          "the requests show: inverter_seen, frames_received (%s)" % o.get("frames_received"))
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
         m = r.read().decode()
@@ -229,8 +261,9 @@ def test_limits(c, env):
     print("== the limits against /api/state")
     inv, port, d = env["inv"], env["http"], env["d"]
     a = ask(inv, d)
-    lim = ((api_state(port).get("packs") or [{}])[0]).get("limits") or {}
-    if not c.ok(a is not None and lim.get("cvl_v"), "an answer and the pack's limits (%s)" % lim):
+    api = api_state(port)
+    lim = (((api.get("packs") or [{}])[0]) if d.members == 1 else api.get("bank") or {}).get("limits") or {}
+    if not c.ok(a is not None and lim.get("cvl_v"), "an answer and the source's limits (%s)" % lim):
         return
     v = d.limits(a)
     c.eq(round(v["cvl"] * 10), int(lim["cvl_v"] * 10 + 0.01), "CVL = the limits' CVL, 0.1 V down (%s)" % v["cvl"])
@@ -247,34 +280,65 @@ def test_limits(c, env):
          % (o.get("sent_ccl_a"), o.get("sent_dcl_a")))
 
 
+def ctl_batch(sim, lines):
+    """Several commands to the simulator in one read of its control port,
+    so that no poll sees a pack half changed (a pack whose voltage and
+    cells disagree is implausible, and stale after stale_after)."""
+    with socket.create_connection(("127.0.0.1", sim.ctl_port), timeout=5) as s:
+        s.sendall("".join(line + "\n" for line in lines).encode())
+        buf = b""
+        while buf.count(b"\n") < len(lines):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return buf.decode(errors="replace").splitlines()
+
+
+def pin_low(sim, d, mv):
+    """Every cell of the source pinned at mv ("auto": free again), a pack
+    at a time; under LFP's 2.4 V the packs' SOC set to 2 % too (a BMS that
+    counts a pack out says so; at 5 % or more bmsgw takes such cells for
+    another chemistry and stops)."""
+    for k in range(1, d.members + 1):
+        lines = ["set %d cell %d %s" % (k, i, mv) for i in range(1, CELLS + 1)]
+        if mv == "auto":
+            lines.append("set %d soc 57.5" % k)
+        elif mv < 2400:
+            lines.insert(0, "set %d soc 2" % k)
+        ctl_batch(sim, lines)
+
+
 def test_range(c, env):
     print("== the source outside its window: no answer")
     inv, port, sim, gw, d = env["inv"], env["http"], env["sim"], env["gw"], env["d"]
     lo, hi = d.window
-    for i in range(1, CELLS + 1):
-        sim.ctl("set 1 cell %d 2450" % i)  # 32 x 2.45 V = 78.4 V
-    c.ok(wait_until(state_is(port, "out_of_range"), 10), "state out_of_range at 78.4 V")
+    n = CELLS * d.members
+    mv = int((lo - 1.6) / n * 1000)  # 32 x 2.45 V = 78.4 V; 64 x 1.662 V = 106.4 V
+    pin_low(sim, d, mv)
+    c.ok(wait_until(state_is(port, "out_of_range"), 10), "state out_of_range at %d x %.3f V" % (n, mv / 1000))
     t0 = time.monotonic()
     for _ in range(4):
         inv.poll()
         time.sleep(0.3)
     time.sleep(0.5)
     c.eq(len(inv.since(t0)), 0, "out of range: no answer to 4 requests")
-    for i in range(1, CELLS + 1):
-        sim.ctl("set 1 cell %d auto" % i)
+    pin_low(sim, d, "auto")
     c.ok(wait_until(state_is(port, "sending"), 10), "sending again inside the range")
     a = ask(inv, d)
     c.ok(a is not None and d.values(a)["voltage"] >= lo, "answered again (%s)" % (a and d.values(a)["voltage"]))
-    log = gw.text()
-    c.eq(len(re.findall(r"inverter hv: source p1 measures [0-9.]+ V, outside %s's %g-%g V" % (d.name, lo, hi), log)),
-         1, "out of range said once")
-    c.eq(len(re.findall(r"inverter hv: source p1 measures [0-9.]+ V, inside %s's %g-%g V again" % (d.name, lo, hi),
-                        log)), 1, "back inside said once")
+    log, src = gw.text(), source(d)
+    c.eq(len(re.findall(r"inverter hv: source %s measures [0-9.]+ V, outside %s's %g-%g V" % (src, d.name, lo, hi),
+                        log)), 1, "out of range said once")
+    c.eq(len(re.findall(r"inverter hv: source %s measures [0-9.]+ V, inside %s's %g-%g V again" % (src, d.name, lo,
+                                                                                                 hi), log)),
+         1, "back inside said once")
 
 
 def test_stale(c, env):
     print("== the pack goes stale: zero limits, then no answer, then answers again")
     inv, port, sim, gw, d = env["inv"], env["http"], env["sim"], env["gw"], env["d"]
+    since = len(gw.text())  # (a poll seen half changed by an earlier test made the source stale for a poll)
     before = ask(inv, d)
     inv.period = 0.5  # the inverter asks on its own from here
     sim.ctl("fault 1 silent")
@@ -287,6 +351,10 @@ def test_stale(c, env):
         c.eq((v["cvl"], v["dvl"]), (w["cvl"], w["dvl"]), "the cut-off voltages are kept (never 0)")
         for what, ok in d.stale_marks(a):
             c.ok(ok, "fail-safe: " + what)
+    if d.periodic:
+        o = inverter_output(port, "hv") or {}
+        c.ok(o.get("early_sets", 0) >= 1, "the fail-safe set sent at once, out of turn (early_sets %s)"
+             % o.get("early_sets"))
     c.ok(wait_until(state_is(port, "silent"), SILENCE + 10), "silent after failsafe_silence")
     t_si = time.monotonic()
     polls = inv.polls
@@ -301,10 +369,28 @@ def test_stale(c, env):
     c.ok(a is not None, "answers again, the current limits back after recovery_hold")
     inv.period = None
     time.sleep(0.6)
-    log = gw.text()
-    for what, pat in (("stale", r"inverter hv: source p1 is stale"), ("silent", r"inverter hv: silent"),
-                      ("back", r"inverter hv: source p1 fresh again")):
+    log = gw.text()[since:]
+    src = source(d)
+    for what, pat in (("stale", r"inverter hv: source %s is stale" % src), ("silent", r"inverter hv: silent"),
+                      ("back", r"inverter hv: source %s fresh again" % src)):
         c.eq(len(re.findall(pat, log)), 1, "the %s transition logged once" % what)
+
+
+def test_periodic(c, env, seconds=6.0):
+    """A periodic dialect: its sets on their own (the inverter quiet), as
+    many as the period gives in the window, give or take two; the status."""
+    print("== the sets on their own schedule")
+    inv, d = env["inv"], env["d"]
+    for _ in range(3):
+        inv.poll()
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    sets = d.sets(inv.since(t0))
+    want = int(seconds / d.period)
+    c.ok(want - 2 <= len(sets) <= want + 2, "%d whole sets in %g s (every %g s: %d, give or take two)"
+         % (len(sets), seconds, d.period, want))
+    check_status(c, env, 3)
 
 
 def check(path):
@@ -325,13 +411,15 @@ def test_check(c, env):
     d = env["d"]
     lo, hi = d.window
     out = check(env["gw"].conf)
+    n = CELLS * d.members
     c.eq(out.returncode, 0, "--check accepts the test's configuration")
-    c.ok(re.search(r"(?m)^\s+hv: %s on slcan .*source range 80\.0-116\.8 V within %g-%g V" % (d.name, lo, hi),
-                   out.stdout) is not None, "--check lists it with both ranges")
+    c.ok(re.search(r"(?m)^\s+hv: %s on slcan .*source range %s-%s V within %g-%g V" % (
+        d.name, re.escape("%.1f" % (n * 2.5)), re.escape("%.1f" % (n * 3.65)), lo, hi), out.stdout) is not None,
+        "--check lists it with both ranges")
     out = variant(env, "cells16", "cells = %d\n" % CELLS, "cells = 16\n")
-    c.ok(out.returncode != 0 and "[inverter.hv] source: p1 runs 40.0-58.4 V" in out.stderr
-         and "%s's %g-%g V" % (d.name, lo, hi) in out.stderr, "a 16-cell source refused, both ranges named (%s)"
-         % out.stderr.strip()[-160:])
+    c.ok(out.returncode != 0 and "[inverter.hv] source: %s runs %.1f-%.1f V" % (source(d), n * 1.25, n * 1.825)
+         in out.stderr and "%s's %g-%g V" % (d.name, lo, hi) in out.stderr,
+         "a source of half the cells refused, both ranges named (%s)" % out.stderr.strip()[-160:])
     for key in ("interval = 1\n", "extras = none\n"):
         out = variant(env, key.split()[0], None, key)
         c.ok(out.returncode != 0 and "protocol %s takes no %s key" % (d.name, key.split()[0]) in out.stderr,
@@ -341,7 +429,7 @@ def test_check(c, env):
         c.eq(out.returncode, 0, "conf/%s passes --check (%s)" % (d.example, out.stderr.strip()[-120:]))
 
 
-def strings_conf(d, gw_port, http_port, sim_port, pty):
+def strings_conf(d, gw_port, http_port, sim_port, pty, extra=""):
     packs = "".join("""[pack.%s]
 protocol = daly
 port = tcp://127.0.0.1:%d
@@ -370,19 +458,19 @@ protocol = %s
 port = slcan://%s
 source = bank
 failsafe_silence = 60
-""" % (gw_port, packs, http_port, d.name, pty)
+%s""" % (gw_port, packs, http_port, d.name, pty, extra)
 
 
-def test_strings(c, tmp, d, more=None):
+def test_strings(c, tmp, d, more=None, extra=""):
     """A bank of two strings of two 32-cell packs as the source; more(c,
     inv, http_port), when given, checks the dialect's own fields of a
-    string."""
+    string; extra, more keys of the [inverter.hv] section."""
     print("== a bank of two strings of two packs as the source")
     pty_a, pty_b = pty_pair(tmp, "hvs")
     sim = Sim(packs=tuple("address=%d,cells=32,sensors=2,soc=57.5,current=-12.34" % (k + 1) for k in range(4)))
     gw_port, http_port = free_port(), free_port()
     inv = Inverter(pty_b, d)
-    gw = Gateway(strings_conf(d, gw_port, http_port, sim.port, pty_a), gw_port)
+    gw = Gateway(strings_conf(d, gw_port, http_port, sim.port, pty_a, extra), gw_port)
     try:
         c.ok(wait_until(state_is(http_port, "sending"), 15), "strings: state sending")
         c.ok(wait_until(lambda: (lambda b: len(b) == 2 and all(x.get("online") for x in b))(

@@ -17,8 +17,10 @@ Adding an inverter protocol is one too (gateway/README.md "Adding an
 inverter protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must
 have its codec file defining inv_codec_<sym> with the row's name and the
 part of its row's kind (.can: frames, heard, limits; .rs485: scan, ours,
-answer), a unit test (tests/unit/test_inv_<sym>.c: a BMS protocol may share
-the sym) that uses the codec, fuzzing (fuzz_inv_can.c runs every CAN
+answer; a row naming an earlier row's sym, as ferroamp-can pylon-hv-can's,
+is that codec under its own name: its unit test names its CONF_INV_ id), a
+unit test (tests/unit/test_inv_<sym>.c: a BMS protocol may share the sym)
+that uses the codec, fuzzing (fuzz_inv_can.c runs every CAN
 protocol of the list; an RS485 one has its own target), test_inverter.py (or a
 test_inverter_<dialect>.py)
 configuring it, an example configuration that --check accepts, an entry
@@ -153,10 +155,10 @@ def check_probe(sym, name, detect_test, probes_doc):
 
 
 def inverter_rows():
-    """(sym, name, kind) of CONF_INV_PROTOCOL_LIST, in order."""
+    """(id, sym, name, kind) of CONF_INV_PROTOCOL_LIST, in order."""
     text = read("conf/conf.h")
     m = re.search(r"#define CONF_INV_PROTOCOL_LIST\(X\)(.*?)\n\n", text, re.S)
-    return re.findall(r'X\(\w+, (\w+), "([\w-]+)", CONF_INV_(CAN|RS485)', m.group(1)) if m else []
+    return re.findall(r'X\((\w+), (\w+), "([\w-]+)", CONF_INV_(CAN|RS485)', m.group(1)) if m else []
 
 
 def inverter_confs():
@@ -187,11 +189,13 @@ def check_inverters():
                    sorted(glob.glob(os.path.join(ROOT, "tests/integration/test_inverter*.py"))))
     fuzz = read("tests/fuzz/fuzz_inv_can.c")
     confs = inverter_confs()
-    for sym, name, kind in rows:
+    first = {}  # sym -> the name of the first row of it: a later row is the same codec under its own name
+    for ident, sym, name, kind in rows:
         path = "gateway/inverter/%s.c" % sym
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
-        c.ok(re.search(r"const struct inv_codec inv_codec_%s = \{[^}]*\.name = \"%s\"" % (sym, re.escape(name)),
-                       src, re.S) is not None, "%s: %s defines inv_codec_%s named %s" % (name, path, sym, name))
+        owner = first.setdefault(sym, name)
+        c.ok(re.search(r"const struct inv_codec inv_codec_%s = \{[^}]*\.name = \"%s\"" % (sym, re.escape(owner)),
+                       src, re.S) is not None, "%s: %s defines inv_codec_%s named %s" % (name, path, sym, owner))
         m = re.search(r"const struct inv_codec inv_codec_%s = \{(.*?)\n\};" % sym, src, re.S)
         body = m.group(1) if m else ""
         part, other = (".can = {", ".rs485 = {") if kind == "CAN" else (".rs485 = {", ".can = {")
@@ -202,7 +206,8 @@ def check_inverters():
         # the inverter codec, and the battery read from its CAN bus)
         unit = "tests/unit/test_inv_%s.c" % sym
         c.ok(os.path.exists(os.path.join(ROOT, unit)) and
-             re.search(r"\b(CONF_INV_%s|inv_codec_%s)\b" % (sym.upper(), sym), read(unit)) is not None and
+             re.search(r"\b(CONF_INV_%s|inv_codec_%s)\b" % (ident, sym) if owner == name else
+                       r"\bCONF_INV_%s\b" % ident, read(unit)) is not None and
              os.path.exists(os.path.join(ROOT, BIN, "tests", "test_inv_%s" % sym)),
              "%s: a unit test (%s) of its codec, built" % (name, unit))
         if kind == "CAN":
@@ -466,7 +471,7 @@ def main():
             [os.path.join(ROOT, RUN, "bmsgw"), "-c", p, "--check"], capture_output=True).returncode == 0]
         c.ok(len(good) > 0, "%s: an example configuration in conf/ that --check accepts (%s)" %
              (name, ", ".join(os.path.basename(p) for p in good) or "none"))
-        in_list = re.search(r"`%s` " % re.escape(name), ble_list) is not None
+        in_list = re.search(r"`%s`\s" % re.escape(name), ble_list) is not None
         c.ok(re.search(r"^\| `%s` \|" % re.escape(name), readme, re.M) is not None or
              (in_list and not serial_protocol(name)),
              "%s: a row in README's Supported BMSs table, or (Bluetooth LE only) an entry of its list" % name)

@@ -5,7 +5,7 @@
 rvc on a pty pair made by socat; the test is the rest of the RV-C bus (a
 GX, a charger, other nodes) with Debian's python3-can over slcan, and
 decodes every frame with its own reader written from
-gateway/inverter/PROTOCOLS.md §13 (J1939 ids, little endian):
+gateway/inverter/PROTOCOLS.md §25 (J1939 ids, little endian):
 
 - the adapter opened at 250 kbit/s (S5);
 - before the source's first data: the address claim of 0x8F (0x18EEFF8F,
@@ -73,7 +73,7 @@ class Bus(CanReader):
         super().send(ident, data, ext=ext)
 
 
-# ---------------------------------------------- this test's reader (§13)
+# ---------------------------------------------- this test's reader (§25)
 
 def split(arb):
     """CoachProxy-OS's split: priority, DGN (17 bits), source address."""

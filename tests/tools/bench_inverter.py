@@ -30,9 +30,33 @@ inverter and the HV inverter.
    frame read (p50, p99, max), and requests unanswered.
 2b. pylon-hv-can answer latency, the same way: 0x4200 with byte 0 = 00
    every second (slcan `T00004200` line) to the answer's 0x4210 and 0x4290.
-2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can ...):
+2d. the answering HV dialects of ANSWERERS (solax-can, foxess-can,
+   ferroamp-can, afore-can, solxpow-can ...):
    each its request every second to its first and last frame, on gateways
    of their own with a simulated 32-cell pack.
+2e. the HV dialects that send on their own schedule (PERIODIC_HV:
+   sungrow-can, sofar-can, growatt-hv-can), each an output of its own on a
+   gateway whose source is a string of two simulated 32-cell packs (64
+   cells, inside every one's window); this script as the inverter sends
+   each its regular frame every second (Sungrow's run frame 0x108, Sofar's
+   inquiry 0x605, Growatt's heartbeat 0x3010); printed: the period jitter
+   of the frame that carries the limits (0x501, 0x351, 0x3110) against its
+   1 s schedule.
+2f. the answering HV dialects on RS485 (SERIAL_ANSWERERS: byd-hvm-modbus,
+   kostal-rs485): each the inverter's poll every second on a pty pair of
+   its own (a gateway of their own, a simulated 32-cell pack); printed: the
+   latency from the request written to the whole answer read.
+2g. the dialects that keep a battery's own schedule (SCHEDULED:
+   growatt-wit-can, sma-hv-can in each variant, schneider-can), each an
+   output of its own, four to a gateway, their source a simulated 32-cell
+   pack (schneider-can has no window: the source serves its timing); this
+   script as the inverter sends, once, what starts the schedule (the
+   SMA's pairing request for byd-hvs) and then its regular frame every
+   second (the WIT's heartbeat 0x1AB5, the SMA's 0x360, the XW Pro's
+   0x310); printed: the period jitter of the frame that carries the limits
+   (0x1AC3FFF3 100 ms, 0x358 2 s or 100 ms, 0x321 500 ms) against its
+   schedule, from 4 s after the output's first frame (byd-hvs's start, the
+   identification and every frame 250 ms apart, takes 3 s).
 2c. byd-hvs-can: the same 32-cell pack as the source of a byd-hvs-can
    output on a fifth pair; this script as the GoodWe / Solis inverter sends
    0x0D1 every second and 0x151 with byte 0 bit 0 (identify yourself) every
@@ -69,6 +93,38 @@ JITTER_DIALECTS = ("solark-can", "deye-can")
 ANSWERERS = (
     ("solax-can", b"T0000187180100010000000000\r", 0x187E, 0x1878),
     ("foxess-can", b"T0000187180100010000000000\r", 0x1872, 0x1879),
+    # ferroamp-can (address 1), afore-can (its 11-bit 0x305: "AFORE", state 3), solxpow-can
+    ("ferroamp-can", b"T00004200800000000000000E3\r", 0x4211, 0x4291),
+    ("afore-can", b"t305841464F5245000003\r", 0x350, 0x35A),
+    ("solxpow-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290),
+)
+# the HV dialects that send on their own schedule (2e): (protocol, the
+# inverter's regular frame as an slcan line, the frame that carries the
+# limits, its period in s)
+PERIODIC_HV = (
+    ("sungrow-can", b"t10880000000000000000\r", 0x501, 1.0),
+    ("sofar-can", b"T000006053000000\r", 0x351, 1.0),
+    ("growatt-hv-can", b"T0000301080001000000000000\r", 0x3110, 1.0),
+)
+# the answering HV dialects on RS485 (2f): (protocol, the inverter's poll,
+# the length of the whole answer)
+SERIAL_ANSWERERS = (
+    # Fronius: holding registers 200-323 of slave 21 (FC 03), 5 + 248 bytes back
+    ("byd-hvm-modbus", bytes.fromhex("150300C8007CC6C1"), 253),
+    # Kostal: the cyclic data (0x044A), 64 bytes back
+    ("kostal-rs485", bytes.fromhex("0962FF02FF294A042700"), 64),
+)
+
+# the dialects that keep a battery's own schedule (2g): (output, protocol,
+# more keys, the line that starts it once or None, the inverter's regular
+# frame every second as an slcan line, the frame that carries the limits,
+# its period in s)
+SCHEDULED = (
+    ("wit", "growatt-wit-can", "", None, b"T1AB5FFF180100000000000000\r", 0x1AC3FFF3, 0.1),
+    ("hvs", "sma-hv-can", "variant = byd-hvs\n", b"t5E70\r", b"t36081062001600000000\r", 0x358, 2.0),
+    ("bydh", "sma-hv-can", "variant = byd-h\n", None, b"t36081062001600000000\r", 0x358, 0.1),
+    ("sbs", "sma-hv-can", "variant = sbs\n", None, b"t36081062001600000000\r", 0x358, 0.1),
+    ("xw", "schneider-can", "", None, b"T0000031080000000000000000\r", 0x321, 0.5),
 )
 
 
@@ -243,6 +299,70 @@ class AnswerPoller(threading.Thread):
                              max(last) if last else float("nan")))
 
 
+class SerialPoller(threading.Thread):
+    """An inverter on RS485 (2f): its poll every second on its own pty; each
+    answer's latency, from the request written to its last byte read."""
+
+    def __init__(self, path, name, request, length):
+        super().__init__(daemon=True)
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.name, self.request, self.length = name, request, length
+        self.lat = []
+        self.missed = 0
+        self.running = True
+        self.start()
+
+    def run(self):
+        while self.running:
+            t0 = time.monotonic()
+            os.write(self.fd, self.request)
+            got = b""
+            while len(got) < self.length:
+                r, _, _ = select.select([self.fd], [], [], max(0.0, t0 + 0.9 - time.monotonic()))
+                if not r:
+                    break
+                got += os.read(self.fd, 4096)
+            if len(got) >= self.length:
+                self.lat.append(time.monotonic() - t0)
+            else:
+                self.missed += 1
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+    def report(self):
+        lat = [x * 1000 for x in self.lat]
+        print("%s answer latency (%d requests, %d unanswered): request to the whole answer (%d bytes) p50 %.2f ms, "
+              "p99 %.2f ms, max %.2f ms (a pty: without the line time)" % (
+                  self.name, len(lat) + self.missed, self.missed, self.length, pct(lat, 50), pct(lat, 99),
+                  max(lat) if lat else float("nan")))
+
+
+def serial_answerers(tmp):
+    """The gateway of SERIAL_ANSWERERS and its pollers' specs."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    port, sections, specs = free_port(), "", []
+    for k, (name, req, length) in enumerate(SERIAL_ANSWERERS):
+        pa, pb = pty_pair(tmp, "r%d" % k)
+        sections += "[inverter.r%d]\nprotocol = %s\nport = %s\nsource = hv\n" % (k, name, pa)
+        specs.append((pb, name, req, length))
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, sim.port, sections), port)
+    return sim, gw, specs
+
+
 class BydInverter(threading.Thread):
     """The GoodWe / Solis inverter of byd-hvs-can: 0x0D1 every second,
     0x151 with bit 0 every 5 s; each identification's latency."""
@@ -283,6 +403,82 @@ class BydInverter(threading.Thread):
               "without the bus time)" % (len(first) + self.missed, self.missed, pct(first, 50), pct(first, 99),
                                          max(first) if first else float("nan"), pct(last, 50), pct(last, 99),
                                          max(last) if last else float("nan")))
+
+
+class Heartbeat(threading.Thread):
+    """An inverter that sends its first line once, then its regular frame
+    every second, and reads the battery's frames."""
+
+    def __init__(self, path, first, line):
+        super().__init__(daemon=True)
+        self.lines = Lines(path)
+        self.first, self.line = first, line
+        self.running = True
+        self.start()
+
+    def run(self):
+        if self.first:
+            os.write(self.lines.fd, self.first)
+        while self.running:
+            t0 = time.monotonic()
+            os.write(self.lines.fd, self.line)
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+
+def periodic_hv(tmp):
+    """The gateway of PERIODIC_HV (a string of two 32-cell packs, an
+    output a dialect) and its inverters (name, limits id, period, Heartbeat)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2", "address=2,cells=32,sensors=2"))
+    port, sections, beats = free_port(), "", []
+    for k, (name, line, ident, period) in enumerate(PERIODIC_HV):
+        pa, pb = pty_pair(tmp, "p%d" % k)
+        sections += "[inverter.p%d]\nprotocol = %s\nport = slcan://%s\nsource = bank\n" % (k, name, pa)
+        beats.append((name, ident, period, pb, line))
+    packs = "".join("[pack.s%d]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\ncells = 32\n"
+                    "poll_interval = 0.5\n" % (k, sim.port, k) for k in (1, 2))
+    gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 6
+state_file = none
+log_level = warn
+%s[bank]
+strings = s1+s2
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, packs, sections), port)
+    return sim, gw, beats
+
+
+def scheduled(tmp):
+    """The gateways of SCHEDULED (four outputs each, a 32-cell pack the
+    source) and their inverters' specs (name, limits id, period, the test's
+    end of the pty, first line, regular line)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    gws, spec = [], []
+    for g in range(0, len(SCHEDULED), 4):
+        port, sections = free_port(), ""
+        for out, name, keys, first, line, ident, period in SCHEDULED[g:g + 4]:
+            pa, pb = pty_pair(tmp, "s" + out)
+            sections += "[inverter.%s]\nprotocol = %s\nport = slcan://%s\nsource = hv\n%s" % (out, name, pa, keys)
+            spec.append(("%s %s" % (name, keys.split("=")[-1].strip()) if keys else name, ident, period, pb, first,
+                         line))
+        gws.append(Gateway("""[gateway]
+listen = 127.0.0.1:%d
+stale_after = 5
+state_file = none
+log_level = warn
+[pack.hv]
+protocol = daly
+port = tcp://127.0.0.1:%d
+address = 1
+cells = 32
+poll_interval = 0.5
+[limits]
+recovery_hold = 0.5
+recovery_rate = 1000
+%s""" % (port, sim.port, sections), port))
+    return sim, gws, spec
 
 
 def answerers(tmp):
@@ -391,6 +587,9 @@ port = slcan://%s
 source = hv
 """ % (gw2_port, hv_sim.port, hv_sim.port, gc_a, hv_a, byd_a), gw2_port)
     ans_sim, ans_gws, ans_spec = answerers(tmp)
+    per_sim, per_gw, per_spec = periodic_hv(tmp)
+    ser_sim, ser_gw, ser_spec = serial_answerers(tmp)
+    sch_sim, sch_gws, sch_spec = scheduled(tmp)
     try:
         wait_until(lambda: lines.since(0, 0x351), 10)
         master = Master(rs_b)
@@ -398,6 +597,9 @@ source = hv
         hv = AnswerPoller(hv_b, "pylon-hv-can", b"T00004200800000000000000E3\r", 0x4210, 0x4290)
         byd = BydInverter(byd_b)
         ans = [AnswerPoller(pb, name, req, a, z) for name, req, a, z, pb in ans_spec]
+        ans += [SerialPoller(pb, name, req, length) for pb, name, req, length in ser_spec]
+        per = [(name, ident, period, Heartbeat(pb, None, line)) for name, ident, period, pb, line in per_spec]
+        sch = [(name, ident, period, Heartbeat(pb, first, line)) for name, ident, period, pb, first, line in sch_spec]
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.5)
@@ -405,6 +607,12 @@ source = hv
         for a in ans:
             a.running = False
             a.join(2)
+        for _, _, _, b in per:
+            b.running = False
+            b.join(2)
+        for _, _, _, h in sch:
+            h.running = False
+            h.join(2)
         master.join(2)
         growatt.join(2)
         hv.join(2)
@@ -423,6 +631,11 @@ source = hv
         hv.report()
         for a in ans:
             a.report()
+        for name, ident, period, b in per:
+            jitter(b.lines, t0 + 2.0, t1, "%s 0x%X" % (name, ident), ident, period)
+        for name, ident, period, h in sch:  # from 4 s after its first frame: its start (byd-hvs: 3 s) left out
+            first = min([t for t, _ in h.lines.ids_since(t0)] or [t0])
+            jitter(h.lines, first + 4.0, t1, "%s 0x%X" % (name, ident), ident, period)
         byd.report(t0 + 1.0, t1)
         ov_trials(sim, lines, gw_port, trials)
         with open("/proc/%d/status" % gw.p.pid) as f:
@@ -436,6 +649,13 @@ source = hv
         for g in ans_gws:
             g.stop()
         ans_sim.stop()
+        per_gw.stop()
+        per_sim.stop()
+        ser_gw.stop()
+        ser_sim.stop()
+        for g in sch_gws:
+            g.stop()
+        sch_sim.stop()
 
 
 if __name__ == "__main__":

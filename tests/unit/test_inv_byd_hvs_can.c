@@ -181,12 +181,12 @@ static void test_schedule(void)
 	bool even = true;
 
 	CHECK(c->periods && c->nframes == 5 && !c->answers && !c->one_by_one);
-	CHECK_EQ_INT(inv_can_sched(c, due, false, now, pick, &next), 5); /* the start: every frame */
+	CHECK_EQ_INT(inv_can_sched(c, due, false, now, 0, pick, &next), 5); /* the start: every frame */
 	for (int i = 0; i < 5; i++)
 		count[i]++, last[i] = 0;
 	while (next <= 120.0 && steps++ < 1000) {
 		now = next;
-		size_t n = inv_can_sched(c, due, false, now, pick, &next);
+		size_t n = inv_can_sched(c, due, false, now, 0, pick, &next);
 		CHECK(n > 0);
 		for (size_t k = 0; k < n; k++) {
 			int i = pick[k];
@@ -204,13 +204,13 @@ static void test_schedule(void)
 	CHECK_EQ_INT(steps, 60);
 	/* out of turn at 121.3: 0x110 and 0x150 (the SOC soc_override = deye
 	 * moves), the schedule unchanged (0x110 next at 122) */
-	CHECK_EQ_INT(inv_can_sched(c, due, true, 121.3, pick, &next), 2);
+	CHECK_EQ_INT(inv_can_sched(c, due, true, 121.3, 0, pick, &next), 2);
 	CHECK(pick[0] == 0 && pick[1] == 1);
 	CHECK_NEAR(next, 122, 1e-9);
 	CHECK_NEAR(due[0], 122, 1e-9);
 	CHECK_NEAR(due[1], 130, 1e-9);
 	/* a loop blocked 7 s: each frame once, then on its period from now */
-	CHECK_EQ_INT(inv_can_sched(c, due, false, 131, pick, &next), 4);
+	CHECK_EQ_INT(inv_can_sched(c, due, false, 131, 0, pick, &next), 4);
 	CHECK_NEAR(due[0], 133, 1e-9);
 	CHECK_NEAR(due[1], 140, 1e-9);
 	CHECK_NEAR(next, 133, 1e-9);

@@ -11,7 +11,8 @@
  * the communication error, the cut-off voltages kept), a direction
  * forbidden without a current, and the states on a fake clock: nothing
  * before data, zero limits when stale, then silence, and silence while the
- * source measures outside 80-1000 V. */
+ * source measures outside 80-1000 V; ferroamp-can, this codec under its
+ * own row at address 1 (Battery-Emulator's FERROAMP-CAN 0x4211). */
 #include "inv_check.h"
 
 #include "../../gateway/inverter/invout.h"
@@ -355,6 +356,57 @@ static void test_states(void)
 	CHECK(!lv.out_of_range);
 }
 
+/* ferroamp-can: this codec under its own row (PROTOCOLS.md §20): the same
+ * frames, at address 1 unless set; Battery-Emulator's FERROAMP-CAN header's 0x4211
+ * (§18 of the round's notes: 246.9 V, 0.0 A, 18.1 degC, 46 %, 100 %, on the
+ * offsets); its window 80-1000 V; its name, not pylon-hv-can's, in the
+ * status (conf_inv_name: the codec is the first row's). */
+static void test_ferroamp(void)
+{
+	const struct inv_codec *fa = inv_codec_of(CONF_INV_FERROAMP_CAN);
+	struct inv_battery b;
+	struct gw_can_frame f[INV_CAN_MAX_FRAMES];
+	struct inv_encoded e;
+	struct conf_inverter c;
+	double lo = 0, hi = 0;
+
+	CHECK(fa == P);
+	CHECK_STR(conf_inv_name(CONF_INV_FERROAMP_CAN), "ferroamp-can");
+	CHECK_EQ_INT(conf_inv_kind(CONF_INV_FERROAMP_CAN), CONF_INV_CAN);
+	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_FERROAMP_CAN), 500000);
+	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_FERROAMP_CAN), 0);
+	CHECK(conf_inv_volt_range(CONF_INV_FERROAMP_CAN, &lo, &hi));
+	CHECK_NEAR(lo, 80, 1e-9);
+	CHECK_NEAR(hi, 1000, 1e-9);
+	CHECK_STR(conf_inv_speech(CONF_INV_FERROAMP_CAN), "answers each 0x4200 of the inverter");
+	memset(&c, 0, sizeof(c));
+	c.protocol = CONF_INV_FERROAMP_CAN;
+	c.address = 1; /* its default (conf/check_inv.c; test_conf_hv) */
+	battery_hv1(&b);
+	CHECK_EQ_INT(inv_answer_h(fa, &c, NULL, 1u << 0, &b, f, &e), 9);
+	CHECK(ext_is(&f[0], 0x4211, "A5 09 30 75 9D 04 2E 64"));
+	CHECK(ext_is(&f[1], 0x4221, "A4 10 20 0D 2A 76 36 74"));
+	CHECK(ext_is(&f[3], 0x4241, "7E 04 62 04 11 00 03 00")); /* + 1000 (disagreement 4: pylon-hv-can's) */
+	CHECK_EQ_INT(f[8].id, 0x4291);
+	CHECK(e.limits);
+	/* 02: 0x7311-0x7341, the real cells and Ah (BE's placeholders 120 / 37) */
+	CHECK_EQ_INT(inv_answer_h(fa, &c, NULL, 1u << 2, &b, f, &e), 4);
+	CHECK(ext_is(&f[1], 0x7321, "78 00 01 78 00 00 32 00"));
+	CHECK_EQ_INT(f[3].id, 0x7341);
+	/* the fail-safe answer: zero currents on the offset, forbidden both ways */
+	b.charge_allowed = b.discharge_allowed = false;
+	b.ccl_a = b.dcl_a = 0;
+	b.failsafe = true;
+	CHECK_EQ_INT(inv_answer_h(fa, &c, NULL, 1u << 0, &b, f, &e), 9);
+	CHECK(ext_is(&f[1], 0x4221, "A4 10 20 0D 30 75 30 75"));
+	CHECK(ext_is(&f[7], 0x4281, "AA AA 00 00 00 00 00 00"));
+	CHECK(e.limits && e.ccl_a == 0 && e.dcl_a == 0);
+	/* address 0 when set so */
+	c.address = 0;
+	CHECK_EQ_INT(inv_answer_h(fa, &c, NULL, 1u << 0, &b, f, &e), 9);
+	CHECK_EQ_INT(f[0].id, 0x4210);
+}
+
 int main(void)
 {
 	test_set();
@@ -364,5 +416,6 @@ int main(void)
 	test_heard();
 	test_answer();
 	test_states();
+	test_ferroamp();
 	return check_report();
 }

@@ -32,7 +32,7 @@
 #define HOLD 10      /* recovery_hold */
 #define RATE 5       /* recovery_rate, A/s */
 
-static struct gw gws[12];
+static struct gw gws[32];
 static int ngw;
 
 /* A healthy 16-cell LFP pack at 3.300 V a cell, idle, half full. */
@@ -69,19 +69,36 @@ struct scen {
 	bool mute[8];
 };
 
+/* The port of an output of protocol name: a CAN adapter, or a serial line
+ * for an RS485 protocol. */
+static const char *port_of(const char *name)
+{
+	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++)
+		if (strcmp(conf_inv_name((enum conf_inv_protocol)p), name) == 0 &&
+		    conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_RS485)
+			return "/dev/ttyUSB9";
+	return "slcan:///dev/ttyACM0";
+}
+
 static struct gw *make(const struct scen *sc)
 {
 	char ini[4096], err[256];
 	snprintf(ini, sizeof(ini),
 		 "[gateway]\nstate_file = none\nstale_after = %d\n%s"
 		 "[limits]\nrecovery_hold = %d\nrecovery_rate = %d\nmax_charge_current = 50\nmax_discharge_current = 60\n%s"
-		 "[inverter.x%d]\nprotocol = %s\nport = slcan:///dev/ttyACM0\nsource = %s\nfailsafe_silence = %d\n",
-		 STALE, sc->packs_and_bank, HOLD, RATE, sc->limits_extra, ngw, sc->proto, sc->src, SILENCE);
+		 "[inverter.x%d]\nprotocol = %s\nport = %s\nsource = %s\nfailsafe_silence = %d\n",
+		 STALE, sc->packs_and_bank, HOLD, RATE, sc->limits_extra, ngw, sc->proto, port_of(sc->proto), sc->src,
+		 SILENCE);
 	struct conf *c = malloc(sizeof(*c));
 	if (!c || conf_load_string(ini, "t.ini", c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", sc->name, c ? err : "out of memory");
 		free(c);
 		CHECK(!"the scenario's configuration loads");
+		return NULL;
+	}
+	if (ngw >= (int)(sizeof(gws) / sizeof(gws[0]))) {
+		CHECK(!"room for the scenario (gws[], outs[])");
+		free(c);
 		return NULL;
 	}
 	struct gw *gw = &gws[ngw++];
@@ -128,7 +145,7 @@ static void run(const struct scen *sc)
 		fclose(log);
 		return;
 	}
-	static struct inv_out outs[12];
+	static struct inv_out outs[32];
 	struct inv_out *o = &outs[ngw - 1];
 	o->gw = gw;
 	o->cfg = gw->conf->inverters[0];
@@ -231,6 +248,32 @@ int main(void)
 		  { false, false, false, true } },
 		{ "a bank of two strings, bank_stale = block, a member silent (foxess-can)", s2,
 		  "bank_stale = block\n", "foxess-can", "bank", { true, false, false, false } },
+		/* sungrow-can, sofar-can, growatt-hv-can */
+		{ "a bank of one 4 x 16S string, a member silent (sungrow-can)", s1, "", "sungrow-can", "bank",
+		  { false, true, false, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (sofar-can)", s2,
+		  "bank_stale = block\n", "sofar-can", "bank", { false, false, true, false } },
+		{ "a bank of two strings, every member silent (growatt-hv-can)", s2, "", "growatt-hv-can", "bank",
+		  { true, true, true, true } },
+		/* ferroamp-can, afore-can, solxpow-can */
+		{ "a bank of one 4 x 16S string, a member silent (ferroamp-can)", s1, "", "ferroamp-can", "bank",
+		  { false, true, false, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (afore-can)", s2,
+		  "bank_stale = block\n", "afore-can", "bank", { false, false, true, false } },
+		{ "a bank of two strings, every member silent (solxpow-can)", s2, "", "solxpow-can", "bank",
+		  { true, true, true, true } },
+		/* the RS485 dialects of round 3: byd-hvm-modbus, kostal-rs485 */
+		{ "a bank of one 4 x 16S string, a member silent (byd-hvm-modbus)", s1, "", "byd-hvm-modbus", "bank",
+		  { false, false, true, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (kostal-rs485)", s2,
+		  "bank_stale = block\n", "kostal-rs485", "bank", { false, false, false, true } },
+		/* growatt-wit-can, sma-hv-can, schneider-can */
+		{ "a bank of one 4 x 16S string, a member silent (growatt-wit-can)", s1, "", "growatt-wit-can", "bank",
+		  { false, false, true, false } },
+		{ "a bank of two strings, bank_stale = block, a member silent (sma-hv-can)", s2,
+		  "bank_stale = block\n", "sma-hv-can", "bank", { false, false, false, true } },
+		{ "a pack (schneider-can)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n", "",
+		  "schneider-can", "p1", { true } },
 		{ "a pack (rvc)", "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n", "", "rvc", "p1",
 		  { true } },
 	};

@@ -2,7 +2,7 @@
 /* tests/unit/test_inv_rvc.c - the rvc codec (gateway/inverter/rvc.c), the
  * RV-C layouts it shares with the rvc BMS driver (bms/rvcdgn.c) and the J1939
  * address claim of its node (gateway/inverter/j1939.c), against the
- * sources' own bytes and this test's own encoding of PROTOCOLS.md §13:
+ * sources' own bytes and this test's own encoding of PROTOCOLS.md §25:
  *
  * - the identifiers dbus-serialbattery reads a battery at (0x19FFFD8F,
  *   0x19FFFC8F, 0x19FFFB8F, 0x19FEC98F), CoachProxy-OS's id split;
@@ -257,11 +257,12 @@ static void test_schedule(void)
 	int count[4] = { 0 }, steps = 0;
 
 	CHECK(c->periods && c->claims && c->nframes == 4 && !c->answers && !c->one_by_one && !c->nident);
-	CHECK_EQ_INT(inv_can_sched(c, due, false, now, pick, &next), 4);
+	CHECK(c->start == INV_START_DATA && c->limits_frame == 0 && !c->reply);
+	CHECK_EQ_INT(inv_can_sched(c, due, false, now, 0, pick, &next), 4);
 	CHECK_EQ_INT(pick[0], 0); /* the limits first */
 	while (next <= 10.0 && steps++ < 100) {
 		now = next;
-		size_t n = inv_can_sched(c, due, false, now, pick, &next);
+		size_t n = inv_can_sched(c, due, false, now, 0, pick, &next);
 		for (size_t k = 0; k < n; k++)
 			count[pick[k]]++;
 	}
@@ -269,7 +270,7 @@ static void test_schedule(void)
 	CHECK_EQ_INT(count[1], 20);
 	CHECK_EQ_INT(count[2], 20);
 	CHECK_EQ_INT(count[3], 20);
-	CHECK_EQ_INT(inv_can_sched(c, due, true, 10.2, pick, &next), 1);
+	CHECK_EQ_INT(inv_can_sched(c, due, true, 10.2, 0, pick, &next), 1);
 	CHECK_EQ_INT(pick[0], 0);
 	CHECK_NEAR(due[0], 11, 1e-9);
 }
@@ -438,7 +439,7 @@ static struct bms_snapshot read_back(const struct inv_battery *b)
 }
 
 /* The output and the input are each other's inverse: the current keeps its
- * sign both ways (PROTOCOLS.md §13), the other values their steps. */
+ * sign both ways (PROTOCOLS.md §25), the other values their steps. */
 static void test_round_trip(void)
 {
 	static const float amps[] = { -12.34f, 5.5f, 0, 250.125f, -0.001f };
