@@ -90,7 +90,8 @@ def base_conf(tmp, ports, ptys):
         ("inverter.can", {"protocol": "sma-can", "port": "slcan://" + ptys["can"], "source": "a"}),
         ("inverter.p", {"protocol": "pylon-can", "port": "slcan://" + ptys["can2"], "source": "a"}),
         # a high-voltage output (pack m's 32 cells: 80-116.8 V) for the identity keys its protocol
-        # takes (conf/check_inv.c); report_cells switches it to pylon-hv-can (ALSO)
+        # takes (conf/check_inv.c); report_cells switches it to pylon-hv-can, instance to rvc,
+        # variant to sma-hv-can (ALSO: at most four inverters)
         ("inverter.hv", {"protocol": "solax-can", "port": "slcan://" + ptys["can3"], "source": "m"}),
         ("sunspec", {"serial": "ABC"}),
         ("rtu", {"port": ptys["rtu"]}),
@@ -128,6 +129,8 @@ INSTANCE = {
     ("inverter", "report_modules"): "inverter.hv",
     ("inverter", "report_capacity_ah"): "inverter.hv",
     ("inverter", "report_cells"): "inverter.hv",
+    ("inverter", "variant"): "inverter.hv",
+    ("inverter", "instance"): "inverter.hv",
 }
 
 # [ble_proxy.p]'s encryption_key (32 bytes in base64), then its new one
@@ -251,6 +254,11 @@ ALSO = {
                         "bucket": lambda tmp: "b", "token_file": lambda tmp: os.path.join(tmp, "pw")},
     # report_cells is pylon-hv-can's (solax-can carries no cell count), which takes no battery_type
     ("inverter", "report_cells"): {"protocol": lambda tmp: "pylon-hv-can", "battery_type": None},
+    # instance is rvc's (its DC source instance), which takes none of the identity keys
+    ("inverter", "instance"): {"protocol": lambda tmp: "rvc", "report_cells": None, "report_modules": None,
+                               "report_capacity_ah": None, "battery_type": None},
+    # variant is sma-hv-can's (pack m is in its window), which takes no instance
+    ("inverter", "variant"): {"protocol": lambda tmp: "sma-hv-can", "instance": None},
 }
 
 
