@@ -42,7 +42,7 @@ enum conf_reload {
 #define CONF_ID_MAX 64
 /* The size of a buffer that holds any message of conf_load_file() and
  * conf_load_string() whole: FILE:LINE: [section] key: problem. */
-#define CONF_ERR_MAX 1280
+#define CONF_ERR_MAX 2304
 
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
 /* An address or a network: control_clients, tunnel clients. */

@@ -44,8 +44,8 @@
 
 #define CONF_BASE_MAX (65535 - REG_MAP_SIZE + 1) /* the register map must fit */
 #define CONF_LINE_BUF 1024              /* longest physical line we read */
-#define CONF_EXP_MAX 512                /* one "expected ..." text or list (31 protocol names) */
-#define CONF_WHY_MAX 1024               /* one problem text (a whole message: CONF_ERR_MAX, conf.h) */
+#define CONF_EXP_MAX 1536               /* one "expected ..." text or list (about 150 protocol names) */
+#define CONF_WHY_MAX 2048               /* one problem text (a whole message: CONF_ERR_MAX, conf.h) */
 
 enum conf_type {
 	KT_INT,      /* int, min..max */

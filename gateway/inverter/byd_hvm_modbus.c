@@ -180,7 +180,7 @@ static int hvm_read(const struct inv_battery *b, const uint8_t *req, unsigned st
 {
 	uint16_t r[INV_MB_READ_MAX];
 	struct hvm_image m;
-	struct inv_encoded got;
+	struct inv_encoded got = { 0 };
 	hvm_image(b, &m, &got);
 	for (unsigned i = 0; i < qty; i++)
 		r[i] = hvm_reg(b, &m, start + i);

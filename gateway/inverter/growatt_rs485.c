@@ -59,7 +59,7 @@ static int gw485_answer(const struct conf_inverter *c, const struct inv_battery 
 		return inv_mb_exception(req, INV_MB_EX_VALUE, out, cap);
 	if (start + qty > GW485_REGS)
 		return inv_mb_exception(req, INV_MB_EX_ADDRESS, out, cap);
-	struct inv_encoded got;
+	struct inv_encoded got = { 0 };
 	gw485_image(b, r, &got);
 	int len = inv_mb_registers(req, r + start, qty, out, cap);
 	/* the limits it told: only an answer with both current registers */

@@ -12,7 +12,7 @@
 #include "check.h"
 
 static struct conf c;
-static char err[1024];
+static char err[CONF_ERR_MAX];
 
 static int load(const char *text)
 {

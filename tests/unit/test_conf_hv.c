@@ -169,11 +169,11 @@ static void test_round3(void)
 	expect_error(c16, S4 FX "source = bank\nmanufacturer = FOX\n", "protocol foxess-can takes no manufacturer key");
 	expect_error(c16, S4 SX "source = bank\nbaud = 9600\n", "baud: is for the RS485 protocols");
 	expect_error(c16, S4 SX "source = bank\naddress = 1\n", "address: is for the RS485 protocols");
-	/* every CAN row's bit rate (sungrow-can's 250 kbit/s); RS485 none */
+	/* every CAN row's bit rate (sungrow-can's and RV-C's 250 kbit/s); RS485 none */
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++)
 		CHECK_EQ_INT(conf_inv_bitrate((enum conf_inv_protocol)p),
 			     conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN ? 0 :
-			     p == CONF_INV_SUNGROW_CAN ? 250000 : 500000);
+			     p == CONF_INV_SUNGROW_CAN || p == CONF_INV_RVC ? 250000 : 500000);
 }
 
 #define SG "[inverter.hv]\nprotocol = sungrow-can\nport = slcan:///dev/ttyACM0\n"
