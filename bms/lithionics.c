@@ -134,7 +134,7 @@ static enum bms_scan lt_scan(const struct bms_poll *poll, const uint8_t *buf, si
 			break;
 		bad = bad || buf[i] < 0x20 || buf[i] > 0x7E;
 	}
-	if (i + 1 >= len || buf[i] != '\r' || buf[i + 1] != '\n') {
+	if (i + 2 > LT_MAX || i + 1 >= len || buf[i] != '\r' || buf[i + 1] != '\n') {
 		if (len < LT_MAX)
 			return BMS_SCAN_NEED;
 		size_t k = 1;
