@@ -18,7 +18,8 @@
  *	     SOC u16 x0.1 % (data 0, 2, 6)
  *	0x01 problem code: data 1, 2 and 4 (3 holds the heater's bit 7)
  *	0x11..0x14 cells 1..16, u16 mV each, four a message
- *	0x24..0x26 sensors 1..12, s16 x0.1 degC, four a message
+ *	0x24..0x26 sensors 1..12, s16 x0.1 degC, four a message (0x8000
+ *	     and FDDC: no sensor)
  * Any other message (other types, commands, lengths) is skipped.
  *
  * Progress: step (enum below), seen (bit per message type taken, MYV_SEEN_*);
@@ -169,24 +170,37 @@ static int myv_cells(struct bms_poll *poll)
 	return BMS_OK;
 }
 
-/* Sensors 1..8 as bmsgw's eight; the highest and lowest reading of all
- * twelve (-50..150 degC) as the BMS's extremes (§68.4). */
+/* A slot with no sensor: 0x8000, or FDDC (-54.8 degC), as the capture
+ * sends in the slots of types no reader takes (§68.4). */
+static bool myv_no_sensor(int16_t v)
+{
+	return v == INT16_MIN || v == -548;
+}
+
+/* Sensors 1..8 as bmsgw's eight (up to the last there, a slot with no
+ * sensor absent); the highest and lowest reading of all twelve
+ * (-50..150 degC) as the BMS's extremes (§68.4). */
 static void myv_temps(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const struct myv_state *st = BMS_PRIV(poll, struct myv_state);
 	float hi = NAN, lo = NAN;
+	unsigned nt = 0;
 	for (unsigned i = 0; i < MYV_SENSORS; i++) {
-		float t = (float)st->sensor[i] / 10.0f;
-		if (i < BMS_MAX_TEMPS)
+		bool none = myv_no_sensor(st->sensor[i]);
+		float t = none ? NAN : (float)st->sensor[i] / 10.0f;
+		if (i < BMS_MAX_TEMPS) {
 			s->temp_c[i] = t;
-		if (t < -50.0f || t > 150.0f)
+			nt = none ? nt : i + 1;
+		}
+		if (none || t < -50.0f || t > 150.0f)
 			continue;
 		hi = isnan(hi) || t > hi ? t : hi;
 		lo = isnan(lo) || t < lo ? t : lo;
 	}
-	s->ntemps = BMS_MAX_TEMPS;
-	s->present |= BMS_HAS_TEMPS;
+	s->ntemps = (uint8_t)nt;
+	if (nt)
+		s->present |= BMS_HAS_TEMPS;
 	bms_set_temp_ext(s, hi, lo);
 }
 

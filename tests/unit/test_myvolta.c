@@ -8,7 +8,7 @@
  * broken: a DLE stuffing error, a bad checksum, the wrong data length, a
  * message short or one byte too long (the framer's exact bound, 16 bytes
  * unstuffed), SOC and voltage out of range, the stuffed bytes 05 55 04 in
- * the data.  Nothing is ever written (listen only).
+ * the data; slots with no sensor.  Nothing is ever written (listen only).
  * Protocol facts: bms/PROTOCOLS.md §68. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
@@ -355,6 +355,42 @@ static void test_no_cells(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
+/* Slots with no sensor (0x8000, FDDC, as the capture's unread types
+ * send): absent, never a reading; sensors 1..8 up to the last there; a
+ * sensor of 9..12 only in the extremes; none at all: no temperatures. */
+static void test_sensors(void)
+{
+	static const uint8_t t24[8] = { 0xC8, 0x00, 0xD2, 0x00, 0xDC, 0xFD, 0x00, 0x80 }; /* 20.0 21.0 - - */
+	static const uint8_t none[8] = { 0xDC, 0xFD, 0xDC, 0xFD, 0x00, 0x80, 0xDC, 0xFD };
+	static const uint8_t t26[8] = { 0xDC, 0xFD, 0xDC, 0xFD, 0xDC, 0xFD, 0x90, 0x01 }; /* - - - 40.0 */
+	for (int all = 0; all < 2; all++) {
+		uint8_t buf[1024];
+		size_t n = 9 + 20 * 9; /* the 0x83 message, 0x00 .. 0x22 */
+		memcpy(buf, stream, n);
+		n += message(buf + n, 0x24, all ? none : t24, 8, 0, false);
+		n += message(buf + n, 0x25, none, 8, 0, false);
+		n += message(buf + n, 0x26, all ? none : t26, 8, 0, false);
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx;
+		struct drive_res r = feed(&poll, &rx, buf, n, &drive_chunkings[1], false, 0);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		const struct bms_snapshot *s = &poll.snap;
+		if (all) {
+			CHECK_EQ_INT(s->ntemps, 0);
+			CHECK_EQ_INT(s->present & (BMS_HAS_TEMPS | BMS_HAS_TEMP_EXT), 0);
+			continue;
+		}
+		CHECK_EQ_INT(s->ntemps, 2);
+		CHECK_NEAR(s->temp_c[0], 20.0, 1e-4);
+		CHECK_NEAR(s->temp_c[1], 21.0, 1e-4);
+		CHECK(isnan(s->temp_c[2]) && isnan(s->temp_c[3]));
+		CHECK_NEAR(s->ext_tmax_c, 40.0, 1e-4);
+		CHECK_NEAR(s->ext_tmin_c, 20.0, 1e-4);
+		CHECK(s->present & BMS_HAS_TEMPS);
+	}
+}
+
 int main(void)
 {
 	stream_of();
@@ -363,5 +399,6 @@ int main(void)
 	test_resync();
 	test_broken();
 	test_no_cells();
+	test_sensors();
 	return check_report();
 }
