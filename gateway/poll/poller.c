@@ -266,9 +266,16 @@ static void step_send(struct gw_bus *w)
 		poll_done(w, false, bms_strerror(n));
 		return;
 	}
-	/* the link went down: link_down() already ended the poll */
-	if (gw_bus_send(w, req, (size_t)n) < 0 && w->cur)
-		poll_done(w, false, "link down");
+	if (gw_bus_send(w, req, (size_t)n) < 0) {
+		if (w->cur) /* (the link went down: link_down() already ended the poll) */
+			poll_done(w, false, "link down");
+		return;
+	}
+	/* a write nothing answers (an acknowledgement, bms.h sent()): the next step at once */
+	if (p->drv->sent && p->drv->sent(&p->slot->poll)) {
+		p->slot->poll.attempt = 0;
+		step_gap(w);
+	}
 }
 
 static void step_gap(struct gw_bus *w)
@@ -489,6 +496,8 @@ static bool poll_start(struct gw_bus *w)
 	}
 	w->got_bytes = false;
 	poll_begin(next, now);
+	if (next->drv->keep_rx) /* kept within a poll only: no earlier poll's answer is this one's */
+		bms_rx_clear(&w->rx);
 	step_gap(w);
 	return true;
 }
