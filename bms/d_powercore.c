@@ -54,6 +54,10 @@
 #define DP_MAX_PAGES 15
 #define DP_SUM_ADD 8
 #define DP_P_UNLOCKED 0x1u
+/* A read is written again at most this often in a poll (the gateway's
+ * attempt counts a step's tries, but each page taken is a step of its
+ * own: this bounds the tries of the read as a whole). */
+#define DP_RETRIES 2
 
 #define DP_CMD_INFO1 0x60
 #define DP_CMD_INFO2 0x61
@@ -75,6 +79,8 @@ struct dp_state {
 	uint8_t tail[4];	 /* the sum and 0D 0A */
 	uint8_t data[DP_KEEP];	 /* the first data bytes */
 	uint8_t ack[DP_PAGE];	 /* the acknowledgement of the last page taken */
+	uint8_t restarts;	 /* the read written again (a failed try): at most DP_RETRIES */
+	int8_t last_err;	 /* what failed its last try (0: a timeout) */
 };
 
 static const uint8_t dp_cmds[] = { [DP_INFO1] = DP_CMD_INFO1, [DP_INFO2] = DP_CMD_INFO2, [DP_CELLS] = DP_CMD_CELLS };
@@ -107,7 +113,8 @@ static int dp_request(uint8_t cmd, const uint8_t *data, size_t n, uint8_t *out, 
 	f[1] = 0x03;
 	f[2] = 0x05;
 	f[3] = cmd;
-	memcpy(f + DP_HEAD, data, n);
+	if (n)
+		memcpy(f + DP_HEAD, data, n);
 	uint32_t sum = bms_sum(f + 3, 3 + n) + DP_SUM_ADD;
 	f[DP_HEAD + n] = (uint8_t)(sum >> 8);
 	f[DP_HEAD + n + 1] = (uint8_t)sum;
@@ -148,8 +155,15 @@ static int dp_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	case DP_INFO1:
 	case DP_INFO2:
 	case DP_CELLS:
-		if (st->phase == DP_PH_WAIT)
-			dp_restart(st); /* a retry: the read again, from its start */
+		if (st->phase == DP_PH_WAIT) { /* a retry: the read again, from its start */
+			uint8_t tries = (uint8_t)(st->restarts + 1);
+			int8_t err = st->last_err;
+			dp_restart(st);
+			st->restarts = tries;
+			st->last_err = err;
+		}
+		if (st->restarts > DP_RETRIES) /* it failed as often as the gateway would try a step */
+			return st->last_err ? st->last_err : BMS_E_SHORT;
 		if (st->phase == DP_PH_REQ)
 			return dp_request(dp_cmds[poll->step], NULL, 0, out, cap);
 		return bms_request_copy(out, cap, st->ack, sizeof(st->ack));
@@ -330,7 +344,18 @@ static int dp_first(const struct bms_poll *poll, const uint8_t *p)
 	return BMS_OK;
 }
 
+static int dp_page(struct bms_poll *poll, const uint8_t *p, size_t len);
+
+/* A page: a failure is kept for the read's last try (next_request()). */
 static int dp_handle(struct bms_poll *poll, const uint8_t *p, size_t len)
+{
+	int rc = dp_page(poll, p, len);
+	if (rc < 0 && rc != BMS_E_UNEXPECTED)
+		BMS_PRIV(poll, struct dp_state)->last_err = (int8_t)rc;
+	return rc;
+}
+
+static int dp_page(struct bms_poll *poll, const uint8_t *p, size_t len)
 {
 	struct dp_state *st = BMS_PRIV(poll, struct dp_state);
 	bool need;
@@ -355,13 +380,10 @@ static int dp_handle(struct bms_poll *poll, const uint8_t *p, size_t len)
 	st->page = (uint8_t)pg;
 	memcpy(st->ack, p, DP_PAGE);
 	st->ack[0] |= DP_ACK;
-	st->phase = DP_PH_ACK;
-	if (pg < tot)
-		return BMS_OK; /* its acknowledgement is the next step */
-	rc = dp_close(poll, st);
+	rc = pg < tot ? BMS_OK : dp_close(poll, st);
 	if (rc < 0)
-		return rc;
-	st->phase = DP_PH_ACKLAST;
+		return rc; /* (not acknowledged: the read is written again) */
+	st->phase = pg < tot ? DP_PH_ACK : DP_PH_ACKLAST; /* its acknowledgement is the next step */
 	return BMS_OK;
 }
 

@@ -326,6 +326,8 @@ static void step_timeout(struct gw_bus *w, bool timed_out)
 	}
 	if (timed_out)
 		count_timeout(w);
+	if (p->drv->keep_rx) /* what was kept belongs to the failed try, not to its retry */
+		bms_rx_clear(&w->rx);
 	/* a pack that is already failing gets one try per poll, so a dead pack
 	 * on a shared bus costs the others only its own timeout */
 	int retries = p->fail_streak ? 0 : p->cfg->retries;
