@@ -52,7 +52,7 @@ struct gw_poll_slot {
 	double settings_at;            /* monotonic start of the last good poll that asked
 	                                * the BMS's own settings (0 = none yet) */
 	double settings_tried;         /* ... of the last poll that asked them, good or not */
-	unsigned long link_opens;      /* the link's opens at its last poll (link_fresh) */
+	unsigned long link_opens;      /* the link's connections at its last poll (link_fresh) */
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 	bool attempted;                /* at least one poll finished (for --once) */
 	bool msg_bad;                  /* a driver with messages: the last message was bad (logged once) */
@@ -102,8 +102,8 @@ static void poll_begin(struct gw_pack *p, double now)
 	/* the transport: a driver that streams must be asked again on a new connection */
 	struct gw_bus *w = p->bus;
 	s->poll.link = (uint8_t)gw_link_bms_link(w->link);
-	s->poll.link_fresh = s->link_opens != gw_link_opens(w->link);
-	s->link_opens = gw_link_opens(w->link);
+	s->poll.link_fresh = s->link_opens != gw_link_connections(w->link);
+	s->link_opens = gw_link_connections(w->link);
 	s->poll.have_key = p->cfg->have_key;
 	memcpy(s->poll.key, p->cfg->key, sizeof(s->poll.key));
 	snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", gw_link_peer_name(w->link));

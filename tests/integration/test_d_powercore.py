@@ -18,6 +18,8 @@ BlueZ on a private dbus-daemon, and through the fake ESPHome proxy.
 - every write checked: the unlock of the name, the three read requests of
   the fixtures, or an acknowledgement (a page the simulator sent, echoed:
   the simulator counts anything else as a bad request);
+- two DXBs taking turns on one connection ([ble] max_connections = 1):
+  each turn a new connection, unlocked again, no poll failing;
 - the DXB and the name without an unlock through an ESPHome proxy: the
   unlock from the advertised name, the values, the reason.
 
@@ -182,11 +184,41 @@ def test_esphome():
             s.stop()
 
 
+def test_turns():
+    print("== two DXBs taking turns on one connection: the unlock again on each connection")
+    sims = [Sim(protocol="d-powercore", packs=("address=1,cells=14,soc=%d" % (40 + 20 * i),)) for i in range(2)]
+    macs = ("C8:47:8C:00:69:11", "C8:47:8C:00:69:12")
+    fake = tb.Fake([tb.device(m, s, layout="d-powercore", chunk=20, name=NAMES[0], uuids=FFF0)
+                    for m, s in zip(macs, sims)])
+    port = free_port()
+    packs = [tb.ble_pack("t%d" % (i + 1), m, "d-powercore", unit=i + 1) for i, m in enumerate(macs)]
+    gw = Gateway(tb.gw_conf(port, packs, stale=20, extra="[ble]\nmax_connections = 1\n"), port)
+    try:
+        for i in (0, 1):
+            c.ok(wait_until(lambda: tb.matches(port, i + 1, sims[i]), 40), "turns: t%d's values" % (i + 1))
+        c.ok(wait_until(lambda: min(fake.dev(m)["connects"] for m in macs) >= 4, 60),
+             "turns: each connected again and again (%s)" % [fake.dev(m)["connects"] for m in macs])
+        for i in (0, 1):
+            sims[i].ctl("set 1 soc %d" % (25 + 50 * i))
+        for i in (0, 1):
+            c.ok(wait_until(lambda: (tb.read_raw(port, i + 1, tb.BASE + 60, 1)[0] or [0])[0] == 250 + 500 * i, 40),
+                 "turns: t%d's new SOC read after its turns" % (i + 1))
+        c.ok("poll failed" not in gw.text(), "turns: no poll failed (each connection unlocked anew)")
+        c.eq([json.loads(s.ctl("stats"))["bad_requests"] for s in sims], [0, 0], "turns: no bad request")
+    finally:
+        if c.failed:
+            gw.dump(30)
+        gw.stop()
+        fake.stop()
+        for s in sims:
+            s.stop()
+
+
 def main():
     bus = tb.Bus()
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     try:
-        for fn in (test_bluez, test_esphome):
+        for fn in (test_bluez, test_turns, test_esphome):
             try:
                 fn()
             except Exception as e:  # noqa: BLE001 - a crashed test is a failed check, the other still runs
