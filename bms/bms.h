@@ -348,6 +348,9 @@ enum {
 	BMS_E_NOSPACE = -7,   /* caller's buffer too small */
 	BMS_E_REFUSED = -8,   /* the BMS answered with an error / exception code */
 	BMS_E_KEY = -9,       /* an encrypted frame the pack's key does not open (or no key) */
+	BMS_E_NAME = -10,     /* next_request(): the unlock the protocol derives from the device's
+	                       * advertised name (bms_poll.peer_name) cannot be: the name is not
+	                       * known, or not of the protocol's form (nothing is written) */
 };
 const char *bms_strerror(int code);
 
@@ -466,8 +469,12 @@ struct bms_poll {
 	const struct bms_jsonmap *jsonmap; /* mqtt-json: the pack's `fields =` map (bms/jsonmap.h),
 	                         * set by the gateway after bms_poll_begin(); NULL elsewhere */
 	char peer_name[BMS_PEER_NAME_LEN]; /* the name the Bluetooth LE device advertises
-	                         * ("" on a wire, or not known): a driver looks at it only
-	                         * where its protocol differs by name family (renogy-pro) */
+	                         * ("" on a wire, or not known; set for every poll by both
+	                         * Bluetooth transports: BlueZ's Device1 Name, the ESPHome
+	                         * proxy's advertised local name): a driver looks at it only
+	                         * where its protocol differs by name family (renogy-pro) or
+	                         * derives a key or an unlock from it (ogt, d-powercore:
+	                         * BMS_E_NAME from next_request() while it gives none) */
 	/* the driver's own state of this poll, private to it: a struct of its
 	 * own (defined in its file, or in bms/<driver>.h where its unit test
 	 * reads it) reached with BMS_PRIV(), never its bytes; zeroed by
@@ -730,6 +737,21 @@ struct bms_driver {
 	/* Requests are written with response (WriteValue type "request") even
 	 * where the write characteristic takes a Write Command too. */
 	bool ble_write_request;
+	/* Optional: called once the request of the current step is written,
+	 * before anything answers it.  True: that write completes the step,
+	 * nothing answers it (an acknowledgement the BMS takes in silence:
+	 * d-powercore's of an answer's last page, or its unlock; the driver
+	 * has moved poll->step on), and the gateway goes on to the next step at
+	 * once; false: the answer is waited for as usual.  NULL: every request
+	 * is answered. */
+	bool (*sent)(struct bms_poll *poll);
+	/* What arrived before a request is kept for it, never drained as stale
+	 * (nor dropped between steps): the protocol acknowledges an answer
+	 * piece by piece, and the next piece may be there before the
+	 * acknowledgement of the last one is written (d-powercore); it is
+	 * framed at once after the request.  The driver tells a stale piece
+	 * from its answer's. */
+	bool keep_rx;
 	/* Optional: true when the current step of the poll sends nothing and
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as

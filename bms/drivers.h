@@ -77,7 +77,8 @@
 	X(buknuwo)     /* 56 */ \
 	X(greenway)    /* 57 */ \
 	X(myvolta)     /* 59 */ \
-	X(ubms_can)    /* 60 */
+	X(ubms_can)    /* 60 */ \
+	X(d_powercore) /* 61 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

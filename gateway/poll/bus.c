@@ -124,24 +124,31 @@ static void drain(struct gw_bus *w)
 	bms_rx_clear(&w->rx);
 }
 
+/* A bus of a driver whose every frame is a whole message (mqtt-json): what
+ * arrives between two polls is kept for the next one (the node's pace is
+ * its own; a message is never lost for coming a moment early); and of a
+ * driver that keeps what arrived across its steps (keep_rx, d-powercore:
+ * the next page of an answer may come before its acknowledgement is
+ * written). */
+static bool keeps_messages(const struct gw_bus *w)
+{
+	return w->npacks > 0 && (w->packs[0]->drv->messages || w->packs[0]->drv->keep_rx);
+}
+
 int gw_bus_send(struct gw_bus *w, const uint8_t *req, size_t n)
 {
-	drain(w);
+	bool keep = w->xp->drv->keep_rx;
+	if (!keep)
+		drain(w);
 	if (w->li)
 		gw_listener_sent(w->li, req, n); /* a bus taken over: its echo is not a master */
 	if (gw_link_send(w->link, req, n) < 0)
 		return -1; /* the link went down: link_down() stopped the clients */
 	w->ps = GW_BUS_WAIT;
-	arm(w, w->xp->cfg->timeout);
+	/* what is kept is framed from the loop at once (never inside this step) */
+	w->kick = keep && w->rx.len;
+	arm(w, w->kick ? 0 : w->xp->cfg->timeout);
 	return 0;
-}
-
-/* A bus of a driver whose every frame is a whole message (mqtt-json): what
- * arrives between two polls is kept for the next one (the node's pace is
- * its own; a message is never lost for coming a moment early). */
-static bool keeps_messages(const struct gw_bus *w)
-{
-	return w->npacks > 0 && w->packs[0]->drv->messages;
 }
 
 void gw_bus_listen(struct gw_bus *w)

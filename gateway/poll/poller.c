@@ -52,7 +52,7 @@ struct gw_poll_slot {
 	double settings_at;            /* monotonic start of the last good poll that asked
 	                                * the BMS's own settings (0 = none yet) */
 	double settings_tried;         /* ... of the last poll that asked them, good or not */
-	unsigned long link_opens;      /* the link's opens at its last poll (link_fresh) */
+	unsigned long link_opens;      /* the link's connections at its last poll (link_fresh) */
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
 	bool attempted;                /* at least one poll finished (for --once) */
 	bool msg_bad;                  /* a driver with messages: the last message was bad (logged once) */
@@ -102,8 +102,8 @@ static void poll_begin(struct gw_pack *p, double now)
 	/* the transport: a driver that streams must be asked again on a new connection */
 	struct gw_bus *w = p->bus;
 	s->poll.link = (uint8_t)gw_link_bms_link(w->link);
-	s->poll.link_fresh = s->link_opens != gw_link_opens(w->link);
-	s->link_opens = gw_link_opens(w->link);
+	s->poll.link_fresh = s->link_opens != gw_link_connections(w->link);
+	s->link_opens = gw_link_connections(w->link);
 	s->poll.have_key = p->cfg->have_key;
 	memcpy(s->poll.key, p->cfg->key, sizeof(s->poll.key));
 	snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", gw_link_peer_name(w->link));
@@ -266,9 +266,16 @@ static void step_send(struct gw_bus *w)
 		poll_done(w, false, bms_strerror(n));
 		return;
 	}
-	/* the link went down: link_down() already ended the poll */
-	if (gw_bus_send(w, req, (size_t)n) < 0 && w->cur)
-		poll_done(w, false, "link down");
+	if (gw_bus_send(w, req, (size_t)n) < 0) {
+		if (w->cur) /* (the link went down: link_down() already ended the poll) */
+			poll_done(w, false, "link down");
+		return;
+	}
+	/* a write nothing answers (an acknowledgement, bms.h sent()): the next step at once */
+	if (p->drv->sent && p->drv->sent(&p->slot->poll)) {
+		p->slot->poll.attempt = 0;
+		step_gap(w);
+	}
 }
 
 static void step_gap(struct gw_bus *w)
@@ -319,6 +326,8 @@ static void step_timeout(struct gw_bus *w, bool timed_out)
 	}
 	if (timed_out)
 		count_timeout(w);
+	if (p->drv->keep_rx) /* what was kept belongs to the failed try, not to its retry */
+		bms_rx_clear(&w->rx);
 	/* a pack that is already failing gets one try per poll, so a dead pack
 	 * on a shared bus costs the others only its own timeout */
 	int retries = p->fail_streak ? 0 : p->cfg->retries;
@@ -489,6 +498,8 @@ static bool poll_start(struct gw_bus *w)
 	}
 	w->got_bytes = false;
 	poll_begin(next, now);
+	if (next->drv->keep_rx) /* kept within a poll only: no earlier poll's answer is this one's */
+		bms_rx_clear(&w->rx);
 	step_gap(w);
 	return true;
 }

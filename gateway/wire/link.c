@@ -197,6 +197,7 @@ void gw_link_up(struct gw_link *l)
 {
 	l->state = GW_LINK_UP;
 	l->opens++;
+	l->connections++;
 	l->turn_at = gw_mono();
 	ev_timer_stop(l->env->loop, &l->conn_timer);
 	bool covered = gw_retry_was_covered(&l->rt);
@@ -226,6 +227,7 @@ void gw_link_unpark(struct gw_link *l)
 		l->round_s = now - l->turn_at;
 	l->turn_at = now;
 	l->state = GW_LINK_UP;
+	l->connections++; /* a new connection to the BMS, though no outage ended */
 	l->owner->up(l->owner_arg);
 }
 
@@ -310,6 +312,11 @@ enum gw_link_state gw_link_state(const struct gw_link *l)
 unsigned long gw_link_opens(const struct gw_link *l)
 {
 	return l->opens;
+}
+
+unsigned long gw_link_connections(const struct gw_link *l)
+{
+	return l->connections;
 }
 
 enum bms_link gw_link_bms_link(const struct gw_link *l)

@@ -151,8 +151,15 @@ const char *gw_link_port(const struct gw_link *l);
 void gw_link_info(const struct gw_link *l, struct gw_link_info *out);
 /* The state of the link. */
 enum gw_link_state gw_link_state(const struct gw_link *l);
-/* Times the wire was opened: a change tells a driver the wire is new. */
+/* Times the wire was opened (the status page, metrics; what a driver sees
+ * as a new connection is gw_link_connections()). */
 unsigned long gw_link_opens(const struct gw_link *l);
+/* Times the BMS was connected: the opens, and each turn a link that takes
+ * turns (Bluetooth LE, more packs than connections) connects again after
+ * lending its connection (no outage, not an open): what a BMS counts as a
+ * new connection (its unlock or handshake once a connection:
+ * bms_poll.link_fresh). */
+unsigned long gw_link_connections(const struct gw_link *l);
 /* What a driver sees of the wire (struct bms_poll.link). */
 enum bms_link gw_link_bms_link(const struct gw_link *l);
 /* The name the device at the other end advertises (struct

@@ -98,6 +98,7 @@ struct gw_link {
 	ev_timer conn_timer;           /* reconnect backoff / connect timeout */
 	struct gw_retry rt;            /* reopen backoff, the outage logged once */
 	unsigned long opens;           /* times the wire was opened (connected) */
+	unsigned long connections;     /* opens and turns back (gw_link_connections) */
 	uint8_t tx[GW_LINK_TX_MAX];    /* a request, or a tool's bytes (tunnel) */
 	size_t txlen, txoff;
 	const struct gw_link_owner *owner;

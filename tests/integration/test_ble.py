@@ -1572,7 +1572,7 @@ def test_layout2():
 
 # The protocols a test function of their own runs, beside those of ROWS, BLE1
 # and MB_BLE.
-OWN_CASES = ("tdt", "seplos")
+OWN_CASES = ("tdt", "seplos", "d-powercore")  # d-powercore: test_d_powercore.py (its acknowledgements are writes)
 
 
 def generic_families():

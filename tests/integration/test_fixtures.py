@@ -79,6 +79,8 @@ FAMILIES += ("cbtpower",)
 FAMILIES += ("greenway",)
 # Volta Power Systems (myVolta) over Bluetooth LE: its DLE-framed stream (myvolta_ok below)
 FAMILIES += ("myvolta",)
+# D-powercore DXB / TBA packs over Bluetooth LE: 20-byte pages (dpowercore_ok below)
+FAMILIES += ("dpowercore",)
 
 
 def crc16_modbus(b):
@@ -433,6 +435,30 @@ def wattstunde_ok(b):
     return raw[0] ^ raw[3] == 0x01 and raw[1] ^ raw[3] == 0x54
 
 
+def dpowercore_ok(b):
+    """20-byte pages: byte 0 the frame bytes it carries (1..18; a request's
+    one page: the frame's length + 2), byte 1 page k of n; the frame 3A,
+    05 03 (an answer: len + 10 bytes) or 03 05 (a request: length 0, data
+    up to its sum), cmd, len, data, the sum of cmd .. data + 8 (u16 BE),
+    0D 0A."""
+    if not b or len(b) % 20:
+        return False
+    n, frame = len(b) // 20, b""
+    for k in range(n):
+        p = b[20 * k:20 * k + 20]
+        if p[1] != ((k + 1) << 4 | n):
+            return False
+        frame += p[2:2 + p[0] - (2 if p[2:5] == b"\x3a\x03\x05" else 0)]
+    if len(frame) < 10 or frame[0] != 0x3A or frame[1:3] not in (b"\x05\x03", b"\x03\x05"):
+        return False
+    ln = int.from_bytes(frame[4:6], "big")
+    if frame[1] == 0x05 and len(frame) != ln + 10:
+        return False
+    if frame[1] == 0x03 and (n != 1 or ln != 0):
+        return False
+    return frame[-2:] == b"\r\n" and int.from_bytes(frame[-4:-2], "big") == (sum(frame[3:-4]) + 8) & 0xFFFF
+
+
 def cbtpower_ok(b):
     """AA 55 cmd len data sum 0D 0A (an answer) or AA 55 cmd 00 sum 0A 0D (a
     request): sum the low byte of cmd + len + data."""
@@ -512,7 +538,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f)),
                "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f)),
                "greenway": lambda f: greenway_ok(bytes.fromhex(f)),
-               "myvolta": lambda f: myvolta_ok(bytes.fromhex(f))}
+               "myvolta": lambda f: myvolta_ok(bytes.fromhex(f)),
+               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -185,6 +185,7 @@ static void usage(FILE *f)
 	        "                      layout=24s|32s\n"
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
 	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt), id=N (ogt),\n"
+	        "                      unlock=HHHH|none, pages=acked|burst (d-powercore),\n"
 	        "                      nosettings=0|1 (daly, pylontech, ks48, ant, humsienk, ogt,\n"
 	        "                      jbd-up, daren, seplos over BLE, pace, the register\n"
 	        "                      tables with a settings range: renogy ...)\n"

@@ -366,6 +366,10 @@ void sim_string_after_set(struct sim_pack *packs, int n, const struct sim_pack *
 /* `state`'s ,"strings":[{"string":N,"members":[ADDR...],"voltage":V,"current":A}...] */
 void sim_strings_json(struct sim_buf *b, struct sim_pack *packs, int n, const struct sim_proto *proto);
 
+/* d-powercore's pack options (sim_d_powercore.c): unlock=HHHH | none,
+ * pages=acked | burst, kept in dialect; 0, or -1 for a bad value. */
+int sim_dp_option(struct sim_pack *p, const char *k, const char *v);
+
 /* Pack model (sim_pack.c). */
 void sim_pack_init(struct sim_pack *p, int address);
 /* Apply a --pack SPEC (key=value,...).  0 or -1 with a message in err. */

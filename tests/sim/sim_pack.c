@@ -550,6 +550,9 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_long(v, 0, 65535, &l) == 0; /* the name's SmartBat-A<id>: the key */
 			if (ok)
 				p->dialect = (int)l;
+		} else if ((strcmp(k, "unlock") == 0 || strcmp(k, "pages") == 0) &&
+			   strcmp(proto->name, "d-powercore") == 0) {
+			ok = sim_dp_option(p, k, v) == 0;
 		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
 			ok = parse_key(v, p->key) == 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "ant") == 0) {

@@ -56,7 +56,7 @@ static enum bms_frame_next step_take(void *ctx, const uint8_t *f, size_t n)
  * key (SmartBat-A10007: 0x1A, the key of its captures). */
 static const char *bench_peer(const struct bms_driver *d)
 {
-	return d == &bms_ogt_driver ? "SmartBat-A10007" : "";
+	return d == &bms_ogt_driver ? "SmartBat-A10007" : d == &bms_d_powercore_driver ? "DXB-MockBLEDevice_C0FE" : "";
 }
 
 /* mqtt-json's field map (its case: venus-os_dbus-mqtt-battery's shape, 16
@@ -112,9 +112,12 @@ static int run_poll(const struct bms_driver *d, uint8_t addr, const uint8_t *wir
 		if (run_step(d, poll, &rx, wire, n, &off) != 0)
 			return -1;
 	} else {
-		while (d->next_request(poll, req, sizeof(req)) > 0)
+		while (d->next_request(poll, req, sizeof(req)) > 0) {
+			if (d->sent && d->sent(poll))
+				continue; /* a write nothing answers (d-powercore's unlock, last acknowledgement) */
 			if (run_step(d, poll, &rx, wire, n, &off) != 0)
 				return -1;
+		}
 	}
 	return d->finish ? d->finish(poll) : 0;
 }
