@@ -461,7 +461,7 @@ static void test_settings_broken(void)
 	/* out of range: a cell OVP of 0 and of 65.535 V, a temperature of
 	 * 0 K and 6280 K, a charge OCP of 0 A: those keys absent, the rest read */
 	uint8_t f[32];
-	struct bms_poll p2;
+	struct bms_poll p2 = { 0 }; /* kept (the settings) outlives bms_poll_begin */
 	int n = check_hex("7b0518" "0000" "0d34" "07d0" "ffff" "0bb8" "0bb8" "16d0" "1540" "0bb8" "0fa0" "12c0" "0bb8" "7d",
 			  f, (int)sizeof f);
 	bms_poll_begin(&p2, 0, 0, false);
