@@ -730,6 +730,13 @@ struct bms_driver {
 	/* Requests are written with response (WriteValue type "request") even
 	 * where the write characteristic takes a Write Command too. */
 	bool ble_write_request;
+	/* The largest write the BMS takes (bytes); a longer request goes out
+	 * in pieces of this size, in order, each written only once the write
+	 * before it completed (BlueZ answered its WriteValue, the ESPHome
+	 * proxy its write), and a piece that fails drops the rest of the
+	 * request (the poll's timeout retries).  0 = each request in one write
+	 * (of the ATT MTU less 3 for a Write Command).  Creabest VB: 20. */
+	uint16_t ble_write_piece;
 	/* Optional: true when the current step of the poll sends nothing and
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as
