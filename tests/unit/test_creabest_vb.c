@@ -115,13 +115,12 @@ static void test_requests(void)
 	CHECK_EQ_INT(n, 24);
 }
 
-static void check_pack(const struct bms_snapshot *s, bool inv)
+static void check_pack(const struct bms_snapshot *s)
 {
 	static const uint16_t c[4] = { 3328, 3326, 3326, 3326 };
 	drive_check_cells(s, c, 4);
 	CHECK_NEAR(s->voltage, 13.3, 1e-4);
 	CHECK_NEAR(s->current, 0.0, 1e-6);
-	(void)inv;
 	CHECK_EQ_INT(s->ntemps, 2);
 	CHECK_NEAR(s->temp_c[0], 6.2, 1e-5);
 	CHECK_NEAR(s->temp_c[1], 7.3, 1e-5);
@@ -144,7 +143,7 @@ static void test_pack(void)
 			const char *const a[] = { CREABESTVB_REQ_42 CREABESTVB_01, "0d0a41" CREABESTVB_REQ_81 CREABESTVB_02 };
 			drive_begin_link(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, true);
 			CHECK_EQ_INT(drive_poll_hex(&poll, &rx, a, 2, &drive_chunkings[k], 0), BMS_OK);
-			check_pack(&poll.snap, inv);
+			check_pack(&poll.snap);
 			CHECK_EQ_INT(poll.snap.alarms, 0);
 			CHECK_EQ_INT(poll.snap.raw_alarms[0] | poll.snap.raw_alarms[1] | poll.snap.raw_alarms[2], 0);
 		}
@@ -190,6 +189,14 @@ static void test_counts(void)
 	CHECK_NEAR(last.snap.voltage, 6.6, 1e-5);
 	CHECK_NEAR(last.snap.soc, 100.0, 1e-6);
 	CHECK_EQ_INT(last.snap.cycles, 513);
+	/* invert_current: charging shown as discharging turned round */
+	struct bms_poll inv = { 0 };
+	struct bms_rx irx;
+	uint8_t fb[256];
+	drive_begin_link(&inv, &irx, 0, 0, true, BMS_LINK_BLE, false);
+	size_t fl = (size_t)drive_hex(f, fb, (int)sizeof(fb));
+	CHECK_EQ_INT(drive_step_at(&inv, &irx, 0, fb, fl, drive_odd, DRIVE_NCH(drive_odd)).ok, 1);
+	CHECK_NEAR(inv.snap.current, 12.5, 1e-5);
 	/* a forced count of 1..4 cells, 5 more than sent: all 4 */
 	static const uint16_t mv[4] = { 3328, 3326, 3326, 3326 };
 	for (int forced = 1; forced <= 5; forced++) {
