@@ -77,6 +77,7 @@
 	X(buknuwo)     /* 56 */ \
 	X(greenway)    /* 57 */ \
 	X(creabest_vb) /* 58 */ \
+	X(myvolta)     /* 59 */ \
 	X(ubms_can)    /* 60 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;

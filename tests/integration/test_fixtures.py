@@ -79,6 +79,8 @@ FAMILIES += ("cbtpower",)
 FAMILIES += ("greenway",)
 # Creabest VB series over Bluetooth LE (creabestvb_ok below)
 FAMILIES += ("creabestvb",)
+# Volta Power Systems (myVolta) over Bluetooth LE: its DLE-framed stream (myvolta_ok below)
+FAMILIES += ("myvolta",)
 
 
 def crc16_modbus(b):
@@ -488,6 +490,29 @@ def felicity_ok(s):
     return isinstance(obj, dict) and obj.get("CommVer") == 1
 
 
+
+def myvolta_ok(b):
+    """55 55, the body, 04 04; the body unstuffed (05 before 05, 55 or 04;
+    04 before 05 or 55) is a data message (16 bytes: 01 type 02 .. .. ..
+    08, 8 data bytes, 0xFF ^ the low byte of the sum of bytes 1 .. 14) or
+    another command's (its first byte not 01: not read)."""
+    if len(b) < 5 or b[:2] != b"\x55\x55" or b[-2:] != b"\x04\x04":
+        return False
+    body, i, raw = bytearray(), 2, b[2:-2]
+    while i - 2 < len(raw):
+        x = raw[i - 2]
+        if x in (0x05, 0x04):
+            if i - 1 >= len(raw) or raw[i - 1] not in ((0x05, 0x55, 0x04) if x == 0x05 else (0x05, 0x55)):
+                return False
+            x = raw[i - 1]
+            i += 1
+        body.append(x)
+        i += 1
+    if body[:1] != b"\x01":
+        return len(body) > 0
+    return len(body) == 16 and body[2] == 0x02 and body[6] == 0x08 and (0xFF ^ (sum(body[1:15]) & 0xFF)) == body[15]
+
+
 BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambda f: tianpwr_ok(bytes.fromhex(f)),
                "ej": ej_ok, "topband": lambda f: topband_ok(bytes.fromhex(f)),
                "lifepower": lambda f: lifepower_ok(bytes.fromhex(f)), "ant": lambda f: ant_ok(bytes.fromhex(f)),
@@ -507,7 +532,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f)),
                "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f)),
                "greenway": lambda f: greenway_ok(bytes.fromhex(f)),
-               "creabestvb": lambda f: creabestvb_ok(bytes.fromhex(f))}
+               "creabestvb": lambda f: creabestvb_ok(bytes.fromhex(f)),
+               "myvolta": lambda f: myvolta_ok(bytes.fromhex(f))}
 
 
 def rows(c):

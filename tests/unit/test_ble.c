@@ -305,6 +305,20 @@ static void test_classify_creabest(void)
 	CHECK_STR(guess("", "000003c1-0000-1000-8000-00805f9b34fb", 0x5352, NULL), "cbt-power");
 }
 
+/* Volta Power Systems (myvolta): VPS- and four hex digits; its service is
+ * Microchip's MLDP, which any RN4020 module advertises: never alone */
+static void test_classify_myvolta(void)
+{
+	static const char mldp[] = "00035b03-58e6-07dd-021a-08123a000300";
+	CHECK_STR(guess("VPS-197B", mldp, 0, NULL), "myvolta");
+	CHECK_STR(guess("VPS-1A50", NULL, 0, NULL), "myvolta");
+	CHECK_STR(guess("RN4020_1A2B", mldp, 0, NULL), "-");
+	CHECK_STR(guess("", mldp, 0, NULL), "-");
+	CHECK_STR(guess("VPS-Speaker", mldp, 0, NULL), "-");
+	CHECK_STR(guess("VPS-197B", "0000ffe0-0000-1000-8000-00805f9b34fb", 0, NULL), "myvolta"); /* its name first */
+	CHECK_STR(guess("JK-B2A24S15P", mldp, 0, NULL), "jk-ble"); /* others' names stay theirs */
+}
+
 int main(void)
 {
 	test_mac();
@@ -313,5 +327,6 @@ int main(void)
 	test_classify();
 	test_classify_ble1();
 	test_classify_creabest();
+	test_classify_myvolta();
 	return check_report();
 }
