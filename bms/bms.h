@@ -752,6 +752,13 @@ struct bms_driver {
 	 * framed at once after the request.  The driver tells a stale piece
 	 * from its answer's. */
 	bool keep_rx;
+	/* The largest write the BMS takes (bytes); a longer request goes out
+	 * in pieces of this size, in order, each written only once the write
+	 * before it completed (BlueZ answered its WriteValue, the ESPHome
+	 * proxy its write), and a piece that fails drops the rest of the
+	 * request (the poll's timeout retries).  0 = each request in one write
+	 * (of the ATT MTU less 3 for a Write Command).  Creabest VB: 20. */
+	uint16_t ble_write_piece;
 	/* Optional: true when the current step of the poll sends nothing and
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as

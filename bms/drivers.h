@@ -76,6 +76,7 @@
 	X(lipower)     /* 55 */ \
 	X(buknuwo)     /* 56 */ \
 	X(greenway)    /* 57 */ \
+	X(creabest_vb) /* 58 */ \
 	X(myvolta)     /* 59 */ \
 	X(ubms_can)    /* 60 */ \
 	X(d_powercore) /* 61 */

@@ -110,6 +110,7 @@ static void ble(FILE *o, const struct bms_driver *d)
 		fputs("null", o);
 	}
 	fprintf(o, ",\"write_request\":%s", d->ble_write_request ? "true" : "false");
+	fprintf(o, ",\"write_piece\":%u", (unsigned)d->ble_write_piece);
 	ble_hints(o, d->ble_hints);
 	fputc('}', o);
 }

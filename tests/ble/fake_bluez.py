@@ -31,7 +31,9 @@ SPEC (JSON):
                 "notify_records": false,                 # bridge: the simulator sends records (below)
                 "records": [["DDA50300FFFD77", "DD03..77"], ...],   # recorded mode
                 "connect_delay": 0.2,                    # seconds Connect takes
-                "unlock": "HiLink"}]}                    # an unlock on FFFA (below)
+                "unlock": "HiLink",                      # an unlock on FFFA (below)
+                "max_write": 20,                         # a longer write refused (InvalidValueLength)
+                "write_delay": 0.05}]}                   # WriteValue answered this late
 
 Modes: bridge = every write goes to the simulator and what comes back is
 notified in `chunk`-byte pieces; recorded = a request (hex) is answered with
@@ -65,7 +67,11 @@ command a line and answers one line ("ok", "error: ..." or JSON):
 
   state                       JSON: per device connected, connects, writes,
                               write_types, written (each different value
-                              written, "uuid16:hex"), notifies; per adapter
+                              written, "uuid16:hex"), write_sizes (writes
+                              per length), too_long (refused beyond
+                              max_write), overlaps (a write before the
+                              answer to the one before, with write_delay),
+                              notifies; per adapter
                               max_pending_connects, connected, max_connected ...
   hide ADDR                   unknown to BlueZ until discovery runs
   connect ADDR inprogress N   the next N Connect() fail with org.bluez.Error.InProgress
@@ -310,8 +316,32 @@ class Char(Obj):
             return ay(b"\x01" if self.dev.unlocked else b"\x00")
         return self.props[IF_CHAR]["Value"]
 
-    @dbus.service.method(IF_CHAR, in_signature="aya{sv}")
-    def WriteValue(self, value, options):
+    @dbus.service.method(IF_CHAR, in_signature="aya{sv}", async_callbacks=("reply", "error"))
+    def WriteValue(self, value, options, reply, error):
+        """A write; a device with "write_delay" answers it that many
+        seconds later, counting a write that comes before the answer to the
+        one before it (overlaps)."""
+        try:
+            self.write_value(bytes(value), options)
+        except dbus.exceptions.DBusException as e:
+            error(e)
+            return
+        delay = float(self.dev.spec.get("write_delay", 0))
+        if delay <= 0:
+            reply()
+            return
+        st = self.bz.stats_dev(self.dev)
+        if self.dev.wpending:
+            st["overlaps"] += 1
+        self.dev.wpending += 1
+
+        def answered():
+            self.dev.wpending -= 1
+            reply()
+            return False
+        GLib.timeout_add(int(delay * 1000), answered)
+
+    def write_value(self, value, options):
         if not self.dev.connected():
             raise Failed("org.bluez.Error.Failed", "Not connected")
         typ = str(options.get("type", "")) or ("request" if "write" in self.flags() else "command")
@@ -320,8 +350,12 @@ class Char(Obj):
         if typ == "request" and "write" not in self.flags():
             raise Failed("org.bluez.Error.NotPermitted", "Write not permitted")
         st = self.bz.stats_dev(self.dev)
+        if len(value) > int(self.dev.spec.get("max_write", 512)):
+            st["too_long"] += 1
+            raise Failed("org.bluez.Error.InvalidValueLength", "Invalid Length")
         st["writes"] += 1
         st["write_types"][typ] = st["write_types"].get(typ, 0) + 1
+        st["write_sizes"][str(len(value))] = st["write_sizes"].get(str(len(value)), 0) + 1
         # every different value written, as the characteristic's 16-bit UUID
         # and hex ("fff2:7e00..."), in the order first seen (the tests check
         # that only a protocol's unlock and read requests were written)
@@ -350,6 +384,7 @@ class Device(Obj):
         self.faults = {"inprogress": 0, "hang": 0, "fail": 0}
         self.mute = False
         self.midrecord = False
+        self.wpending = 0
         self.unlocked = False
         self.sim = None
         self.sim_watch = None
@@ -652,7 +687,8 @@ class FakeBluez:
     def stats_dev(self, d):
         return self.stats["devices"].setdefault(d.addr, {"connects": 0, "writes": 0, "write_types": {},
                                                          "notifies": 0, "drops": 0, "disconnect_calls": 0,
-                                                         "written": [], "locked_writes": 0})
+                                                         "written": [], "locked_writes": 0, "write_sizes": {},
+                                                         "too_long": 0, "overlaps": 0})
 
     def stats_adapter(self, a):
         return self.stats["adapters"].setdefault(a.name, {"pending_connects": 0, "max_pending_connects": 0,

@@ -85,8 +85,10 @@ side of esphome/aioesphomeapi, _frame_helper/*.py):
 - Bridge: every write to a writable characteristic goes to the
   simulator's TCP port of that device; what comes back is notified in
   `chunk`-byte pieces on the first characteristic with notifications on.
-  recorded and adv modes, "unlock" (TDT: FFFA) and the "written" record
-  behave as in fake_bluez.py.
+  recorded and adv modes, "unlock" (TDT: FFFA), "max_write" (a longer
+  write refused: GATT error 0x0D), "write_delay" (the answer that late;
+  overlaps counted) and the "written", "write_sizes", "too_long" and
+  "overlaps" records behave as in fake_bluez.py.
 
 When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
@@ -289,7 +291,8 @@ class Device:
         self.adv_mfr = {}            # adv mode: the last record per company
         self.st = {"connects": 0, "refused": 0, "writes": 0, "write_types": {}, "written": [], "notifies": 0,
                    "reads": 0, "cccd_writes": 0, "drops": 0, "locked_writes": 0, "max_concurrent": 0,
-                   "adv_records": 0, "advertised": 0}
+                   "adv_records": 0, "advertised": 0, "write_sizes": {}, "too_long": 0, "overlaps": 0}
+        self.wpending = 0            # write_delay: writes not answered yet
 
     def mode(self):
         return self.spec.get("mode", "bridge")
@@ -988,14 +991,32 @@ class Fake:
         if (typ == "request" and "write" not in c.flags) or (typ == "command" and "write-without-response" not in c.flags):
             return self.answer("BluetoothGATTErrorResponse", address=d.num, handle=m.handle, error=ERR_WRITE_NOT_PERMIT)
         st = d.st
+        if len(m.data) > int(d.spec.get("max_write", 512)):
+            # the device refuses it (ESP-IDF: ESP_GATT_INVALID_ATTR_LEN)
+            st["too_long"] += 1
+            return self.answer("BluetoothGATTErrorResponse", address=d.num, handle=m.handle, error=0x0D)
         st["writes"] += 1
         st["write_types"][typ] = st["write_types"].get(typ, 0) + 1
+        st["write_sizes"][str(len(m.data))] = st["write_sizes"].get(str(len(m.data)), 0) + 1
         hx = "%s:%s" % (c.uuid16(), bytes(m.data).hex())
         if hx not in st["written"] and len(st["written"]) < 64:
             st["written"].append(hx)
         # ESP-IDF reports ESP_GATTC_WRITE_CHAR_EVT for a write without
-        # response too, and ESPHome forwards it: answered either way
-        self.answer("BluetoothGATTWriteResponse", address=d.num, handle=m.handle)
+        # response too, and ESPHome forwards it: answered either way (after
+        # "write_delay" seconds, counting a write before the answer to the
+        # one before it as an overlap)
+        delay = float(d.spec.get("write_delay", 0))
+        if delay <= 0:
+            self.answer("BluetoothGATTWriteResponse", address=d.num, handle=m.handle)
+        else:
+            if d.wpending:
+                st["overlaps"] += 1
+            d.wpending += 1
+
+            def answered(h=m.handle):
+                d.wpending -= 1
+                self.answer("BluetoothGATTWriteResponse", address=d.num, handle=h)
+            asyncio.get_event_loop().call_later(delay, answered)
         if self.is_unlock(d, c):
             if typ == "request" and bytes(m.data) == d.spec["unlock"].encode():
                 d.unlocked = True

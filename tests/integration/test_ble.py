@@ -1614,6 +1614,9 @@ def family_case(i, proto):
         return
     label = "%s (%s)" % (proto, name)
     reads = {b.hex() for _, b in fixtures.requests(sym)}
+    piece = p["ble"].get("write_piece") or 0
+    if piece:  # the table's largest write: its requests written in pieces of it
+        reads = {r[i:i + 2 * piece] for r in reads for i in range(0, len(r), 2 * piece)}
     auth = p["ble"]["auth"]
     oui = [h["prefix"] for h in p["ble"]["hints"] if h["kind"] == "address+service"]
     mac = (oui[0] if oui else "C8:47:80") + ":00:03:%02X" % (i + 1)

@@ -77,6 +77,8 @@ FAMILIES += ("wattstunde",)
 FAMILIES += ("cbtpower",)
 # the Greenway BMS (Talaria bikes) over Bluetooth LE (greenway_ok below)
 FAMILIES += ("greenway",)
+# Creabest VB series over Bluetooth LE (creabestvb_ok below)
+FAMILIES += ("creabestvb",)
 # Volta Power Systems (myVolta) over Bluetooth LE: its DLE-framed stream (myvolta_ok below)
 FAMILIES += ("myvolta",)
 # D-powercore DXB / TBA packs over Bluetooth LE: 20-byte pages (dpowercore_ok below)
@@ -333,6 +335,24 @@ def greenway_ok(b):
     return len(b) == 6 if b[0] == 0x46 else b[0] == 0x47 and len(b) == b[4] + 6
 
 
+def creabestvb_ok(b):
+    """Creabest VB: a Pylontech-style ASCII frame with its '~' and CR:
+    VER ADR CID1 CID2/RTN LENGTH INFO CHKSUM in hex digits; LENGTH's top
+    digit the LCHKSUM of its 12-bit LENID (the INFO's digits), CHKSUM
+    -(the sum of the characters VER .. INFO) & 0xFFFF; requests VER 0x11,
+    answers VER 0x22."""
+    if len(b) < 18 or b[0] != 0x7E or b[-1] != 0x0D:
+        return False
+    t = b[1:-1].decode("ascii", "replace")
+    if not re.fullmatch(r"[0-9A-Fa-f]+", t) or t[:2] not in ("11", "22"):
+        return False
+    length = int(t[8:12], 16)
+    lenid = length & 0xFFF
+    lchk = (-((lenid & 15) + (lenid >> 4 & 15) + (lenid >> 8))) & 15
+    return length >> 12 == lchk and len(t) == 16 + lenid and \
+        int(t[-4:], 16) == (-sum(b[1:-5])) & 0xFFFF
+
+
 def ogt_ok(b):
     """Offgridtec: one key byte (the first byte XOR '+') opens a request
     +RAA <4 hex digits> (8 bytes) or an answer +RD, <an even count of hex
@@ -538,6 +558,7 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "wattstunde": lambda f: wattstunde_ok(bytes.fromhex(f)),
                "cbtpower": lambda f: cbtpower_ok(bytes.fromhex(f)),
                "greenway": lambda f: greenway_ok(bytes.fromhex(f)),
+               "creabestvb": lambda f: creabestvb_ok(bytes.fromhex(f)),
                "myvolta": lambda f: myvolta_ok(bytes.fromhex(f)),
                "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f))}
 

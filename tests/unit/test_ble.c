@@ -285,6 +285,26 @@ static void test_classify_ble1(void)
 	CHECK_STR(g.protocol ? g.protocol : "-", "topband");
 }
 
+/* Creabest: the VB packs (a name VB + nine characters, or company 0x4243
+ * with FFF0: aiobmsble cbtpwr_vb_bms) before CBT Power's hints, whose
+ * service FFE5 a VB pack has too; the R packs stay cbt-power. */
+static void test_classify_creabest(void)
+{
+	static const char ffe5[] = "0000ffe5-0000-1000-8000-00805f9b34fb";
+	static const char fff0[] = "0000fff0-0000-1000-8000-00805f9b34fb";
+	CHECK_STR(guess("VB024001223", ffe5, 0, NULL), "creabest-vb");
+	CHECK_STR(guess("VB024001223", fff0, 0, NULL), "creabest-vb");
+	CHECK_STR(guess("VB024001223", NULL, 0x5352, NULL), "creabest-vb");
+	CHECK_STR(guess("", fff0, 0x4243, NULL), "creabest-vb");
+	CHECK_STR(guess("140R00036D", ffe5, 0x4243, NULL), "cbt-power"); /* 0x4243 only beside FFF0 */
+	CHECK_STR(guess("", ffe5, 0, NULL), "cbt-power");
+	CHECK_STR(guess("Battery", ffe5, 0, NULL), "cbt-power");
+	CHECK_STR(guess("100R0002D1", NULL, 0, NULL), "cbt-power");
+	CHECK_STR(guess("140R00036D", fff0, 0, NULL), "cbt-power");
+	CHECK_STR(guess("VB0240012234", ffe5, 0, NULL), "cbt-power"); /* twelve characters: no VB name */
+	CHECK_STR(guess("", "000003c1-0000-1000-8000-00805f9b34fb", 0x5352, NULL), "cbt-power");
+}
+
 /* Volta Power Systems (myvolta): VPS- and four hex digits; its service is
  * Microchip's MLDP, which any RN4020 module advertises: never alone */
 static void test_classify_myvolta(void)
@@ -306,6 +326,7 @@ int main(void)
 	test_uuid16();
 	test_classify();
 	test_classify_ble1();
+	test_classify_creabest();
 	test_classify_myvolta();
 	return check_report();
 }

@@ -17,7 +17,9 @@
  *   it has one: struct bms_gatt.notify2) -> up: every PropertiesChanged
  *   Value of the notify characteristic (and of the second) goes to the
  *   poller as bytes, one stream (the framers reassemble and tell the frames
- *   apart), every request is one WriteValue.
+ *   apart), every request is one WriteValue (in the driver's pieces of
+ *   ble_write_piece bytes where it has them, each after the one before
+ *   was answered).
  *
  * An advertisement link (a driver with ble_company) never connects: while
  * one is configured discovery runs (Transport=le, DuplicateData), and each
@@ -540,6 +542,7 @@ static void ble_close(struct gw_link *l)
 	b->st = BL_IDLE;
 	b->parked = false;
 	b->call = sd_bus_slot_unref(b->call);
+	b->wcall = sd_bus_slot_unref(b->wcall);
 	ev_timer_stop(m->loop, &b->timer);
 	struct ble_obj *ad = b->adapter[0] ? ble_obj_find(m, b->adapter) : NULL;
 	if (m->bus && b->dev[0] && ble_obj_find(m, b->dev) &&
@@ -578,6 +581,7 @@ static void unlink_ble(struct gw_link *l)
 			*pp = b->next;
 			break;
 		}
+	b->wcall = sd_bus_slot_unref(b->wcall);
 	free(b);
 	l->tr_data = NULL;
 }
@@ -595,8 +599,86 @@ static int on_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	return 0;
 }
 
-/* One request: WriteValue(bytes, {"type": "command" | "request"}), in
- * pieces of the ATT MTU less 3 for a write without response. */
+/* One WriteValue(bytes, {"type": "command" | "request"}) of p[0..n); with
+ * done, the answer goes to done(b) through the link's slot wcall. */
+static int ble_write_value(struct gw_ble_link *b, const uint8_t *p, size_t n, sd_bus_message_handler_t done)
+{
+	sd_bus_message *msg = NULL;
+	int r = sd_bus_message_new_method_call(b->m->bus, &msg, BLUEZ, b->write, IF_CHAR, "WriteValue");
+	if (r >= 0)
+		r = sd_bus_message_append_array(msg, 'y', p, n);
+	if (r >= 0)
+		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", b->write_cmd ? "command" : "request");
+	if (r >= 0)
+		r = done ? sd_bus_call_async(b->m->bus, &b->wcall, msg, done, b, WRITE_TIMEOUT)
+			 : sd_bus_call_async(b->m->bus, NULL, msg, on_write, NULL, WRITE_TIMEOUT);
+	sd_bus_message_unref(msg);
+	return r;
+}
+
+static int ble_write_failed(struct gw_link *l, int r)
+{
+	char why[160];
+	snprintf(why, sizeof(why), "WriteValue: %s", strerror(-r));
+	gw_link_close(l, why);
+	return -1;
+}
+
+/* The largest write of this link: the ATT MTU less 3 for a Write Command,
+ * at most the driver's ble_write_piece (0: no limit of its own). */
+static size_t ble_piece_max(const struct gw_ble_link *b, size_t left)
+{
+	size_t piece = b->write_cmd && b->mtu > 3 ? b->mtu - 3 : left;
+	unsigned most = b->l->cfg->driver->ble_write_piece;
+	if (most && most < piece)
+		piece = most;
+	return left < piece ? left : piece;
+}
+
+static int on_piece_written(sd_bus_message *msg, void *ud, sd_bus_error *ret_error);
+
+/* A driver with ble_write_piece: the next piece of l->tx[txoff..txlen),
+ * unless one is in flight (its answer writes the next). */
+static int ble_next_piece(struct gw_ble_link *b)
+{
+	struct gw_link *l = b->l;
+	if (b->wcall)
+		return 0;
+	if (l->txoff >= l->txlen) {
+		l->txlen = l->txoff = 0;
+		return 0;
+	}
+	size_t n = ble_piece_max(b, l->txlen - l->txoff);
+	int r = ble_write_value(b, l->tx + l->txoff, n, on_piece_written);
+	if (r < 0)
+		return ble_write_failed(l, r);
+	l->txoff += n;
+	return 0;
+}
+
+/* BlueZ answered a piece's WriteValue: the next piece, or after an error
+ * the rest of the request dropped (the poll's timeout retries). */
+static int on_piece_written(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
+{
+	(void)ret_error;
+	struct gw_ble_link *b = ud;
+	b->wcall = sd_bus_slot_unref(b->wcall);
+	const sd_bus_error *e = sd_bus_message_get_error(msg);
+	if (e) {
+		char t[200];
+		gw_debug("link %s: WriteValue of a request piece: %s; the rest of the request dropped", b->l->port,
+			 ble_err_text(e, t, sizeof(t)));
+		b->l->txlen = b->l->txoff = 0;
+		return 0;
+	}
+	if (b->st == BL_UP)
+		(void)ble_next_piece(b);
+	return 0;
+}
+
+/* One request: WriteValue in pieces of the ATT MTU less 3 for a write
+ * without response, all queued at once; a driver with ble_write_piece:
+ * in its pieces, each after BlueZ answered the one before. */
 static int ble_write(struct gw_link *l)
 {
 	struct gw_ble_link *b = l->tr_data;
@@ -604,30 +686,17 @@ static int ble_write(struct gw_link *l)
 		l->txlen = l->txoff = 0;
 		return 0;
 	}
+	if (l->cfg->driver->ble_write_piece)
+		return ble_next_piece(b);
 	size_t off = l->txoff, end = l->txlen;
-	size_t piece = b->write_cmd && b->mtu > 3 ? b->mtu - 3 : end - off;
 	int r = 0;
 	while (off < end && r >= 0) {
-		size_t n = end - off < piece ? end - off : piece;
-		sd_bus_message *msg = NULL;
-		r = sd_bus_message_new_method_call(b->m->bus, &msg, BLUEZ, b->write, IF_CHAR, "WriteValue");
-		if (r >= 0)
-			r = sd_bus_message_append_array(msg, 'y', l->tx + off, n);
-		if (r >= 0)
-			r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", b->write_cmd ? "command" : "request");
-		if (r >= 0)
-			r = sd_bus_call_async(b->m->bus, NULL, msg, on_write, NULL, WRITE_TIMEOUT);
-		sd_bus_message_unref(msg);
+		size_t n = ble_piece_max(b, end - off);
+		r = ble_write_value(b, l->tx + off, n, NULL);
 		off += n;
 	}
 	l->txlen = l->txoff = 0;
-	if (r < 0) {
-		char why[160];
-		snprintf(why, sizeof(why), "WriteValue: %s", strerror(-r));
-		gw_link_close(l, why);
-		return -1;
-	}
-	return 0;
+	return r < 0 ? ble_write_failed(l, r) : 0;
 }
 
 /* The Name of the device (Device1), as BlueZ mirrors it. */

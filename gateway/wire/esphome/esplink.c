@@ -14,7 +14,10 @@
  *   preferred) -> the unlock where the driver has one (written with
  *   response, read back) -> notify enabled -> up: every notification of
  *   the notify handle goes to the poller as bytes, every request is one
- *   BluetoothGATTWriteRequest (pieces of the MTU less 3).
+ *   BluetoothGATTWriteRequest (pieces of the MTU less 3; in the driver's
+ *   pieces of ble_write_piece bytes where it has them, each after the
+ *   proxy answered the one before: BluetoothGATTWriteResponse, which
+ *   ESPHome sends for a write without response too).
  *
  * A listen-only driver (ble_company) never connects: each advertisement of
  * the device through the proxy hands its manufacturer data of that
@@ -36,6 +39,7 @@
 #include "esp_int.h"
 
 #define FIND_TIMEOUT 20.0   /* s waiting for the device's advertisement */
+#define WRITE_TIMEOUT 5.0   /* s waiting for the proxy's answer to a request piece */
 
 static void link_fail(struct gw_esp_link *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void link_fail(struct gw_esp_link *k, const char *fmt, ...)
@@ -365,6 +369,7 @@ static void notify_on(struct gw_esp_link *k)
 		return;
 	}
 	k->st = EL_UP;
+	k->wpending = false;
 	k->idle = false;
 	double now = gw_mono();
 	if (k->parked && k->turn_at > 0)
@@ -427,6 +432,8 @@ static void connection_answer(struct gw_esp_link *k, const Esphome__BluetoothDev
 	(void)esp_client_send(k->p, ESP_SERVICES_REQ, &r.base);
 }
 
+static void next_piece(struct gw_esp_link *k);
+
 static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
 {
 	if (k->adv)
@@ -457,6 +464,15 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 			gw_link_bytes(k->l, d->data.data, d->data.len);
 		return;
 	}
+	case ESP_WRITE_RESP:
+		if (k->st == EL_UP && k->wpending && ((const Esphome__BluetoothGATTWriteResponse *)m)->handle == k->write_h) {
+			k->wpending = false;
+			ev_timer_stop(k->p->env->loop, &k->timer);
+			next_piece(k);
+		} else {
+			auth_answer(k, type, m);
+		}
+		return;
 	case ESP_GATT_ERROR: {
 		const Esphome__BluetoothGATTErrorResponse *e = (const void *)m;
 		const struct bms_gatt *g = k->l->cfg->driver->ble_gatt;
@@ -467,6 +483,12 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 			k->layout++;
 			pick_layout(k);
 			return;
+		}
+		if (k->st == EL_UP && k->wpending && e->handle == k->write_h) {
+			/* a piece not taken: the rest of the request dropped (the poll's timeout retries) */
+			k->wpending = false;
+			ev_timer_stop(k->p->env->loop, &k->timer);
+			k->l->txlen = k->l->txoff = 0;
 		}
 		if (k->st == EL_UP)
 			gw_debug("link %s: GATT error %d on handle %u", k->l->port, (int)e->error, e->handle);
@@ -531,6 +553,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	else if (k->st == EL_CONNECTING || k->st == EL_SERVICES)
 		link_fail(k, "no connection with its GATT services within %g s through proxy %s (connect_timeout)",
 			  k->l->env->ble_connect_timeout, k->p->cfg.name);
+	else if (k->st == EL_UP && k->wpending)
+		link_fail(k, "proxy %s did not answer the write of a request piece within %.0f s", k->p->cfg.name,
+			  WRITE_TIMEOUT);
 }
 
 static void esp_open(struct gw_link *l)
@@ -601,7 +626,52 @@ static void esp_release(struct gw_link *l)
 	l->tr_data = NULL;
 }
 
-/* One request: GATT writes of the MTU less 3 (without response), or whole. */
+/* The largest write of this link: the MTU less 3 for a write without
+ * response, at most the driver's ble_write_piece (0: no limit of its own). */
+static size_t piece_max(const struct gw_esp_link *k, size_t left)
+{
+	size_t piece = k->write_cmd && k->mtu > 3 ? k->mtu - 3 : left;
+	unsigned most = k->l->cfg->driver->ble_write_piece;
+	if (most && most < piece)
+		piece = most;
+	return left < piece ? left : piece;
+}
+
+/* One BluetoothGATTWriteRequest of p[0..n); -1 when the session failed
+ * (the link is closed). */
+static int write_gatt(struct gw_esp_link *k, const uint8_t *p, size_t n)
+{
+	Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
+	w.address = k->addr;
+	w.handle = k->write_h;
+	w.response = !k->write_cmd;
+	w.data.data = (uint8_t *)p;
+	w.data.len = n;
+	return esp_client_send(k->p, ESP_WRITE_REQ, &w.base);
+}
+
+/* A driver with ble_write_piece: the next piece of l->tx[txoff..txlen),
+ * unless one is unanswered (its answer writes the next). */
+static void next_piece(struct gw_esp_link *k)
+{
+	struct gw_link *l = k->l;
+	if (k->wpending || k->st != EL_UP)
+		return;
+	if (l->txoff >= l->txlen) {
+		l->txlen = l->txoff = 0;
+		return;
+	}
+	size_t n = piece_max(k, l->txlen - l->txoff);
+	if (write_gatt(k, l->tx + l->txoff, n) < 0)
+		return;
+	l->txoff += n;
+	k->wpending = true;
+	set_deadline(k, WRITE_TIMEOUT);
+}
+
+/* One request: GATT writes of the MTU less 3 (without response), or whole,
+ * all sent at once; a driver with ble_write_piece: in its pieces, each
+ * after the proxy answered the one before. */
 static int esp_write(struct gw_link *l)
 {
 	struct gw_esp_link *k = l->tr_data;
@@ -609,17 +679,14 @@ static int esp_write(struct gw_link *l)
 		l->txlen = l->txoff = 0;
 		return 0;
 	}
+	if (l->cfg->driver->ble_write_piece) {
+		next_piece(k);
+		return k->st == EL_UP ? 0 : -1;
+	}
 	size_t off = l->txoff, end = l->txlen;
-	size_t piece = k->write_cmd && k->mtu > 3 ? k->mtu - 3 : end - off;
 	while (off < end && k->st == EL_UP) {
-		size_t n = end - off < piece ? end - off : piece;
-		Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
-		w.address = k->addr;
-		w.handle = k->write_h;
-		w.response = !k->write_cmd;
-		w.data.data = l->tx + off;
-		w.data.len = n;
-		if (esp_client_send(k->p, ESP_WRITE_REQ, &w.base) < 0)
+		size_t n = piece_max(k, end - off);
+		if (write_gatt(k, l->tx + off, n) < 0)
 			break; /* the session failed: the link is closed */
 		off += n;
 	}
