@@ -59,8 +59,8 @@ def setup_only(lines):
                                for x in lines)
 
 
-def once(tmp, text):
-    path = os.path.join(tmp, "once.ini")
+def once(tmp, proto, text):
+    path = os.path.join(tmp, "%s-section.ini" % proto)
     with open(path, "w") as f:
         f.write("[gateway]\nstate_file = none\n[history]\nfile = none\n\n" + text)
     chk = subprocess.run([BMSGW, "-c", path, "--check"], capture_output=True, text=True, timeout=60)
@@ -91,7 +91,7 @@ def family(tmp, proto, spec, rate, lines_rates, name=None):
             c.eq(sec.get("address"), "144", "rvc: its source address 144 (0x90, not the default 0x8F)")
         # the section as the detector printed it: accepted, and it reads the pack
         sim.ctl("rxlog reset")
-        rc2, why, js = once(tmp, out)
+        rc2, why, js = once(tmp, proto, out)
         v = sim.state()["packs"][0]
         c.eq(rc2, 0, "%s: bmsgw --check accepts the section (%s)" % (proto, why))
         c.ok(js.get("ok") is True and abs((js.get("voltage") or 0) - v["voltage"]) < 0.06
