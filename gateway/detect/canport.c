@@ -104,11 +104,6 @@ static const struct gw_can_owner can_owner = { on_up, on_down, on_frame };
 
 int gw_det_can_open(struct det *d)
 {
-	if (d->o->baud || d->o->address >= 0 || d->o->sweep) {
-		gw_det_say(d, "--detect: %s is a CAN bus: --baud, --address and --scan-addresses are for serial ports (the "
-			      "CAN drivers' rates and every address are tried)", d->o->port);
-		return -1;
-	}
 	if (d->port.is_slcan) {
 		d->ncan_rates = gw_can_rates(d->can_rates, GW_CAN_RATES);
 	} else {
@@ -197,7 +192,10 @@ void gw_det_can_timer(struct det *d)
 		window_end(d);
 		return;
 	}
-	gw_det_say(d, "cannot open %s%s", d->o->port,
-		   d->port.is_slcan ? "" : " (is the interface there and up? ip link set can0 up type can bitrate N)");
+	if (d->port.is_slcan)
+		gw_det_say(d, "cannot open %s", d->o->port);
+	else
+		gw_det_say(d, "cannot open %s (is the interface there and up? ip link set %s up type can bitrate N)",
+			   d->o->port, d->port.can_device);
 	gw_det_finish(d, 2);
 }

@@ -155,6 +155,11 @@ static int parse_port(struct det *d)
 			      "ports, TCP serial servers and CAN buses", d->o->port);
 		return -1;
 	}
+	if (d->port.is_can && (d->o->baud || d->o->address >= 0 || d->o->sweep)) {
+		gw_det_say(d, "--detect: %s is a CAN bus: --baud, --address and --scan-addresses are for serial ports (the "
+			      "CAN drivers' rates and every address are tried)", d->o->port);
+		return -1;
+	}
 	d->po = (struct gw_plan_opts){ d->port.is_tcp, d->o->baud, d->o->address, d->o->sweep };
 	return 0;
 }

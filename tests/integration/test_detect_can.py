@@ -14,7 +14,8 @@ end through the simulator playing a Lawicel slcan adapter on a pty:
 - a silent bus (the simulator's daly-can, which speaks only when asked,
   with the adapter opened listen only): exit 1, nothing on stdout, daly-can
   named as a family that must be asked; nothing sent;
-- the adapter's tty held by another process: exit 2, nothing written.
+- the adapter's tty held by another process: exit 2, nothing written; a
+  SocketCAN interface that is not there, --baud on a CAN bus: exit 2.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N failed".
 """
 import json
@@ -124,6 +125,12 @@ def silent(tmp):
         c.eq(written_lines(sim), [], "nothing written to a held adapter")
     finally:
         sim.stop()
+    print("== a SocketCAN interface that is not there; --baud on a CAN bus")
+    rc, out, err = detect("cannothere9")
+    c.ok(rc == 2 and not out.strip() and "cannot open cannothere9" in err, "exit 2, cannot open (%s)" % err.strip())
+    r = subprocess.run([BMSGW, "--detect", "slcan://" + path, "--baud", "9600"], capture_output=True, text=True,
+                       timeout=60)
+    c.ok(r.returncode == 2 and "--baud" in r.stderr, "--baud refused on a CAN bus (%s)" % r.stderr.strip())
 
 
 def main():
