@@ -14,6 +14,7 @@
 
 #include "../core/log.h"
 #include "../core/resolve.h"
+#include "../wire/can.h"
 #include "detect_int.h"
 #include "holders.h"
 
@@ -74,7 +75,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct det *d = w->data;
-	if (d->phase == DET_LISTEN)
+	if (d->can)
+		gw_det_can_timer(d);
+	else if (d->phase == DET_LISTEN)
 		gw_det_listen_end(d);
 	else if (d->phase == DET_GAP || d->phase == DET_SEND || d->phase == DET_WAIT)
 		gw_det_probe_timer(d);
@@ -115,22 +118,23 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* ---- the port ---- */
 
-/* A serial port somebody holds is not touched: say who. */
-static bool port_held(struct det *d)
+/* A serial port somebody holds is not touched (an slcan adapter's too):
+ * say who. */
+static bool port_held(struct det *d, const char *path)
 {
 	struct gw_holder h[GW_HOLDERS_MAX];
-	int n = gw_holders_find(d->o->port, h, GW_HOLDERS_MAX);
+	int n = gw_holders_find(path, h, GW_HOLDERS_MAX);
 	if (n < 0) {
-		gw_det_say(d, "cannot use %s: %s", d->o->port,
+		gw_det_say(d, "cannot use %s: %s", path,
 			   errno == ENOTTY ? "not a serial device (a character device)" : strerror(errno));
 		return true;
 	}
 	for (int i = 0; i < n; i++) {
 		if (h[i].by_lock)
-			gw_det_say(d, "%s is held by %s (pid %ld): its lock file %s", d->o->port, h[i].name,
+			gw_det_say(d, "%s is held by %s (pid %ld): its lock file %s", path, h[i].name,
 				   (long)h[i].pid, h[i].lock);
 		else
-			gw_det_say(d, "%s is held by %s (pid %ld): it has the port open", d->o->port, h[i].name,
+			gw_det_say(d, "%s is held by %s (pid %ld): it has the port open", path, h[i].name,
 				   (long)h[i].pid);
 	}
 	if (n)
@@ -148,7 +152,12 @@ static int parse_port(struct det *d)
 	}
 	if (d->port.is_ble) {
 		gw_det_say(d, "--detect: %s is a Bluetooth device (see bmsgw --ble-scan); --detect looks at serial "
-			      "ports and TCP serial servers", d->o->port);
+			      "ports, TCP serial servers and CAN buses", d->o->port);
+		return -1;
+	}
+	if (d->port.is_can && (d->o->baud || d->o->address >= 0 || d->o->sweep)) {
+		gw_det_say(d, "--detect: %s is a CAN bus: --baud, --address and --scan-addresses are for serial ports (the "
+			      "CAN drivers' rates and every address are tried)", d->o->port);
 		return -1;
 	}
 	d->po = (struct gw_plan_opts){ d->port.is_tcp, d->o->baud, d->o->address, d->o->sweep };
@@ -220,7 +229,23 @@ struct gw_detect *gw_detect_new(struct ev_loop *loop, const struct gw_detect_opt
 void gw_detect_open(struct gw_detect *g, struct gw_link_env *env)
 {
 	struct det *d = &g->d;
-	if (parse_port(d) < 0 || (!d->port.is_tcp && port_held(d)) || open_link(d, env) < 0) {
+	if (parse_port(d) < 0) {
+		gw_det_finish(d, 2);
+		return;
+	}
+	if (d->port.is_can) {
+		/* a SocketCAN interface is shared by nature: only an slcan adapter's tty can be held */
+		if (d->port.is_slcan && port_held(d, d->port.can_device)) {
+			gw_det_finish(d, 2);
+			return;
+		}
+		if (!d->o->sweep && d->o->budget > 0)
+			ev_timer_start(d->loop, &d->budget);
+		if (gw_det_can_open(d) < 0)
+			gw_det_finish(d, 2);
+		return;
+	}
+	if ((!d->port.is_tcp && port_held(d, d->o->port)) || open_link(d, env) < 0) {
 		gw_det_finish(d, 2);
 		return;
 	}
@@ -245,7 +270,9 @@ void gw_detect_borrowed(void *arg)
 	struct det *d = arg;
 	if (d->phase == DET_DONE)
 		return;
-	if (parse_port(d) < 0) {
+	if (parse_port(d) < 0 || d->port.is_can) {
+		if (d->port.is_can)
+			gw_det_say(d, "--detect: %s is a CAN bus a pack reads: a detection opens a CAN bus itself", d->o->port);
 		gw_det_finish(d, 2);
 		return;
 	}
@@ -300,6 +327,7 @@ void gw_detect_free(struct gw_detect *g)
 	ev_idle_stop(d->loop, &d->settle);
 	if (!d->borrowed)
 		gw_link_free(d->link);
+	gw_can_free(d->can); /* an slcan adapter closed ("C") */
 	gw_resolver_free(d->own_resolver);
 	free(d->plan);
 	free(g);

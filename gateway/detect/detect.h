@@ -9,6 +9,7 @@
  * bms_probe) in the order of plan.h, with a quiet gap before each, takes
  * an answer only with a valid checksum and plausible content, confirms it
  * with a second read, and prints a [pack.NAME] section for what answered.
+ * A CAN port (can0, slcan://...) is only listened to (canport.c).
  * bmsgw(8) "DETECTING A BMS" and bms/PROTOCOLS.md §27.
  */
 #ifndef GATEWAY_DETECT_DETECT_H
@@ -22,7 +23,7 @@
 #define GW_DETECT_BUDGET 15.0   /* s a port may take without a sweep */
 
 struct gw_detect_opts {
-	const char *port;       /* /dev/... or tcp://HOST:PORT */
+	const char *port;       /* /dev/..., tcp://HOST:PORT, or a CAN port (can0, slcan://...) */
 	int baud;               /* --baud N: only that rate (0: 115200, 19200, 9600) */
 	int address;            /* --address A (-1: each probe's own addresses) */
 	bool sweep;             /* --scan-addresses: 0..16 and the special ids */

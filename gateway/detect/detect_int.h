@@ -9,6 +9,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
 #include "../wire/wire.h"
+#include "canmatch.h"
 #include "detect.h"
 #include "hints.h"
 #include "plan.h"
@@ -64,7 +65,13 @@ struct gw_bus_tally {
 	struct gw_bus_pack packs[GW_BUS_PACKS];
 };
 
-enum det_phase { DET_OPEN, DET_LISTEN, DET_GAP, DET_SEND, DET_WAIT, DET_DONE };
+enum det_phase { DET_OPEN, DET_LISTEN, DET_GAP, DET_SEND, DET_WAIT, DET_CAN, DET_DONE };
+
+/* A CAN bus (canport.c): listened to GW_CAN_LISTEN s at each rate, the
+ * port given GW_CAN_OPEN_MAX s to come up. */
+#define GW_CAN_LISTEN 4.0
+#define GW_CAN_OPEN_MAX 3.0
+struct gw_can;
 
 struct det {
 	struct ev_loop *loop;
@@ -119,6 +126,15 @@ struct det {
 	size_t rxlen;
 	bool echo;                      /* the request came back (a 2-wire adapter) */
 	size_t stray;                   /* bytes that broke a gap */
+	/* a CAN bus (canport.c): its port, its rates (0: a SocketCAN
+	 * interface's own), the frames heard at this one (as records in heard) */
+	struct gw_can *can;
+	uint32_t can_rates[GW_CAN_RATES];
+	int ncan_rates, can_ri;
+	unsigned long can_frames;
+	float can_at[GW_HEARD_MAX / BMS_CAN_HDR]; /* when each record of heard came, s into the window */
+	size_t ncan_at;
+	ev_tstamp can_from;             /* the window's start */
 	/* results */
 	struct gw_found found[GW_FOUND_MAX];
 	int nfound;
@@ -157,6 +173,11 @@ void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n);
 void gw_det_probe_timer(struct det *d);
 void gw_det_probe_drained(struct det *d);
 void gw_det_probe_settled(struct det *d);
+/* canport.c: --detect on a CAN bus (d->port.is_can): listen only.
+ * gw_det_can_open() opens the port (0, or -1 with the reason said);
+ * gw_det_can_timer() is the detector's timer while it runs. */
+int gw_det_can_open(struct det *d);
+void gw_det_can_timer(struct det *d);
 /* report.c */
 void gw_det_say(struct det *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gw_det_hex(struct det *d, const char *dir, const uint8_t *p, size_t n);

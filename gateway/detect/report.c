@@ -7,6 +7,8 @@
  * not the protocol's default address, and address_any when the pack
  * answered a request for all from another address (a PACE pack at ADR 1
  * asked at ADR 0: the request that was answered is the one configured).
+ * On a CAN bus (canport.c) the protocol's bit rate is its default: no
+ * baud, no bitrate; rvc's address is its source address.
  * A pack heard on a bus another master polls (master.c) is read by
  * listening: its section always names its address and says listen = true.
  * Cells that are not the default chemistry's (lfp) and point to another
@@ -47,8 +49,10 @@ const char *gw_det_where(const struct det *d, const struct bms_driver *drv, int 
 	char a[24] = "";
 	if (addr)
 		snprintf(a, sizeof(a), ", address %u", address);
-	if (d->port.is_tcp)
-		snprintf(buf, cap, "%s%s", drv->name, a);
+	if (d->port.is_can && baud > 0)
+		snprintf(buf, cap, "%s at %d kbit/s%s", drv->name, baud / 1000, a);
+	else if (d->port.is_tcp || d->port.is_can)
+		snprintf(buf, cap, "%s%s", drv->name, a); /* a SocketCAN interface: its own rate */
 	else
 		snprintf(buf, cap, "%s at %d baud%s", drv->name, baud, a);
 	return buf;
@@ -136,7 +140,7 @@ static void section(struct det *d, int i)
 	fprintf(d->out, "%s; %s: %s\n[pack.%s]\nprotocol = %s\nport = %s\n", i ? "\n" : "",
 		gw_det_where(d, f->drv, f->baud, f->address, f->drv->max_address != 0, w, sizeof(w)), f->what, name,
 		f->drv->name, d->o->port);
-	if (!d->port.is_tcp && f->baud != f->drv->default_baud)
+	if (!d->port.is_tcp && !d->port.is_can && f->baud != f->drv->default_baud)
 		fprintf(d->out, "baud = %d\n", f->baud);
 	if (needs_address(f))
 		fprintf(d->out, "address = %u\n", f->address);
@@ -177,7 +181,7 @@ bool gw_det_found_info(const struct det *d, int i, struct gw_detect_found *out)
 	memset(out, 0, sizeof(*out));
 	section_name(d, i, out->name, sizeof(out->name));
 	out->protocol = f->drv->name;
-	out->baud = d->port.is_tcp ? 0 : f->baud;
+	out->baud = d->port.is_tcp || d->port.is_can ? 0 : f->baud;
 	out->address = f->drv->max_address != 0 || f->listen ? f->address : -1;
 	out->address_any = f->any;
 	out->listen = f->listen;

@@ -85,7 +85,7 @@ void gw_cli_usage(FILE *out)
 		"                      protocol and whether it may need pairing; no configuration\n"
 		"                      needed; --adapter NAME: a local adapter (hci1), or a\n"
 		"                      [ble_proxy.NAME] of -c FILE (an ESPHome Bluetooth proxy)\n"
-		"      --detect PORT   which BMS is on PORT (/dev/... or tcp://HOST:PORT)? Listens\n"
+		"      --detect PORT   which BMS is on PORT (serial, tcp://, a CAN bus)? Listens\n"
 		"                      first (another master on the line: nothing is sent), then\n"
 		"                      sends each protocol's read-only probe at its usual rates\n"
 		"                      and addresses; prints a [pack.NAME] section for what\n"

@@ -43,6 +43,7 @@ struct gw_can {
 	bool adapter_error;            /* a BEL was logged; cleared by the next OK */
 	bool listen_only;              /* never transmits (gw_can_new_listener()) */
 	unsigned setup_replies;        /* replies to the setup commands so far (listen only) */
+	bool rerating;                 /* gw_can_set_bitrate(): frames of the old rate until the reply to "C" */
 	struct gw_can_sock *sock;      /* SocketCAN */
 	bool up;
 	const struct gw_can_owner *owner;
@@ -120,9 +121,11 @@ static void slcan_event(struct gw_can *c, const struct slcan_rx_event *ev)
 {
 	switch (ev->kind) {
 	case SLCAN_EV_FRAME:
-		gw_can_frame_in(c, &ev->frame);
+		if (!c->rerating)
+			gw_can_frame_in(c, &ev->frame);
 		break;
 	case SLCAN_EV_OK:
+		c->rerating = false;
 		if (slcan_setup_reply(c, true))
 			break;
 		if (c->adapter_error)
@@ -130,6 +133,7 @@ static void slcan_event(struct gw_can *c, const struct slcan_rx_event *ev)
 		c->adapter_error = false;
 		break;
 	case SLCAN_EV_ERROR:
+		c->rerating = false;
 		if (slcan_setup_reply(c, false))
 			break;
 		c->st.errors++;
@@ -230,6 +234,24 @@ void gw_can_open(struct gw_can *c)
 		gw_link_open(c->link);
 	else
 		gw_can_sock_open(c->sock);
+}
+
+int gw_can_set_bitrate(struct gw_can *c, uint32_t bitrate)
+{
+	char rate[8];
+	int n = slcan_cmd_bitrate(bitrate, rate, sizeof(rate));
+	if (!c->slcan || n <= 0)
+		return -1; /* a SocketCAN interface's rate is its own (ip link) */
+	c->bitrate = bitrate;
+	if (!gw_link_is_up(c->link))
+		return 0; /* set by the next open's setup */
+	gw_link_append(c->link, (const uint8_t *)SLCAN_CMD_CLOSE, strlen(SLCAN_CMD_CLOSE));
+	gw_link_append(c->link, (const uint8_t *)rate, (size_t)n);
+	const char *open = c->listen_only ? SLCAN_CMD_LISTEN : SLCAN_CMD_OPEN;
+	gw_link_append(c->link, (const uint8_t *)open, strlen(open));
+	c->setup_replies = 0;
+	c->rerating = true;
+	return 0;
 }
 
 int gw_can_send(struct gw_can *c, const struct gw_can_frame *f)

@@ -60,6 +60,12 @@ struct gw_can *gw_can_new_listener(struct gw_link_env *env, const char *port, bo
 				   const struct gw_can_owner *o, void *arg);
 /* Start opening it; up() follows, now or later. */
 void gw_can_open(struct gw_can *c);
+/* An slcan adapter to another bit rate: closed, set and opened again as
+ * it was ("C", "Sn", "L" or "O"), the frames it still delivers from
+ * before its reply to "C" dropped.  0, or -1 for a SocketCAN interface
+ * (its rate is the interface's own, set with ip link) or a rate slcan has
+ * no command for. */
+int gw_can_set_bitrate(struct gw_can *c, uint32_t bitrate);
 /* Send one frame: 0 when it went out (or is queued on the adapter's serial
  * line), -1 when it could not (down, queue full: counted as dropped). */
 int gw_can_send(struct gw_can *c, const struct gw_can_frame *f);

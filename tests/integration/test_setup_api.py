@@ -388,6 +388,22 @@ def detections(sim):
          "it found daly on the pty (%s)" % packs)
     c.ok("listening first, sending nothing" in (j or {}).get("log", ""), "its log says what it tried")
     c.ok(all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in prog), "progress 0..1 (%s)" % prog[:5])
+    # a CAN bus: listened to through the detection's own port, the adapter opened listen only
+    cpty = os.path.join(TMP, "can-pty")
+    csim = Sim("jk-can", tcp=False, pty_path=cpty, packs=("address=0,cells=8",))
+    st, a = api.post("detect", {"port": "slcan://" + cpty})
+    c.ok(st == 202 and not a.get("released"), "detect on an slcan adapter: 202, nothing lent (%s)" % a)
+    job = a.get("job")
+    c.ok(wait_until(finished, 30), "... the job ends")
+    j = finished() or {}
+    packs = j.get("result", {}).get("packs", [])
+    c.ok(j.get("state") == "done" and [(p["protocol"], p["port"], p["baud"]) for p in packs]
+         == [("jk-can", "slcan://" + cpty, None)], "... it found jk-can, no baud (%s)" % packs)
+    cst = csim.state()["packs"][0]
+    c.ok("listening only" in j.get("log", "") and cst["can_frames_heard"] == 0, "... listening only, no frame sent")
+    csim.stop()
+    st, a = api.post("detect", {"port": "slcan:///dev/ttyACM-not-here"})
+    c.ok(st == 422 and "no such serial port" in (field(a, "", "port") or ""), "an slcan adapter not there: 422")
     st, a = api.post("detect", {"port": "/dev/ttyUSB-not-here"})
     c.ok(st == 422 and "no such serial port" in (field(a, "", "port") or ""), "a port that is not there: 422")
     # the running pack's own port: lent, then taken back

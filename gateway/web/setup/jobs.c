@@ -40,6 +40,7 @@ struct setup_job {
 	struct gw_ble_scanjob *ble;     /* a Bluetooth scan's */
 	char id[17];
 	char port[CONF_PORT_MAX], real[PATH_MAX];
+	bool can;                       /* a CAN bus: the detector listens on it with a port of its own */
 	enum job_state state;
 	double started, ended;          /* monotonic */
 	double seconds;                 /* a Bluetooth scan's */
@@ -168,17 +169,19 @@ static const char *port_bad(struct setup_job *j)
 		snprintf(msg, sizeof(msg), "%s", why);
 		return msg;
 	}
-	if (p.is_ble || p.is_can)
-		return "a detection looks at serial ports and TCP serial servers (a Bluetooth device: the Bluetooth "
-		       "scan; a CAN bus: set its protocol)";
-	if (p.is_tcp)
-		return NULL;
+	if (p.is_ble)
+		return "a detection looks at serial ports, TCP serial servers and CAN buses (a Bluetooth device: the "
+		       "Bluetooth scan)";
+	j->can = p.is_can;
+	if (p.is_tcp || (p.is_can && !p.is_slcan))
+		return NULL; /* a SocketCAN interface: the detector says whether it opens */
+	const char *dev = p.is_slcan ? p.can_device : j->port;
 	struct stat st;
-	if (stat(j->port, &st) != 0 || !S_ISCHR(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "%s: no such serial port on this machine", j->port);
+	if (stat(dev, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		snprintf(msg, sizeof(msg), "%s: no such serial port on this machine", dev);
 		return msg;
 	}
-	if (!realpath(j->port, j->real))
+	if (!realpath(dev, j->real))
 		j->real[0] = '\0';
 	return NULL;
 }
@@ -210,7 +213,9 @@ static int job_start(struct gw_setup *s, struct setup_job *j, const struct setup
 	if (!(j->out = open_memstream(&j->out_buf, &j->out_len)) || !(j->err = open_memstream(&j->err_buf, &j->err_len)) ||
 	    !(j->det = gw_detect_new(s->gw->loop, &o, j->out, j->err, job_done, j)))
 		return -1;
-	struct gw_bus *b = bus_of(s->gw, j->port, j->real);
+	/* a CAN bus is listened to through a port of the detector's own: a
+	 * SocketCAN interface is shared, an slcan adapter a pack holds refused */
+	struct gw_bus *b = j->can ? NULL : bus_of(s->gw, j->port, j->real);
 	if (b) {
 		j->bus = b;
 		char names[300] = "";

@@ -125,7 +125,7 @@
       tr.appendChild(el('td', {}, p.kind));
       tr.appendChild(el('td', {}, (p.packs || []).join(', ') || '–'));
       const td = el('td');
-      if (p.kind === 'serial') {
+      if (p.kind === 'serial' || p.kind === 'can') {
         const b = el('button', { type: 'button', 'data-port': p.port }, 'Detect');
         b.disabled = !S.session.can_write;
         b.addEventListener('click', () => { $('#det-port').value = p.port; detect(); });
