@@ -141,6 +141,14 @@ enum inv_scan inv_mb_scan(const uint8_t *buf, size_t len, size_t *n)
 	*n = 0;
 	if (len < 2)
 		return INV_SCAN_MORE;
+	/* FC 23 while byte 10 has not come waits on a longer window (its
+	 * request's length unknown): the verdict a read that ended there
+	 * would have had stands, so that it does not depend on read sizes */
+	if (buf[1] == 23 && len > MB_RW_COUNT_AT) {
+		enum inv_scan v = inv_mb_scan(buf, MB_RW_COUNT_AT, n);
+		if (v != INV_SCAN_MORE)
+			return v;
+	}
 	nc = cands(buf, len, c);
 	if (nc < 0)
 		return INV_SCAN_MORE;
