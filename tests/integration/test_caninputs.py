@@ -46,10 +46,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, my_part, pty_pair, wait_until)  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, my_part, pty_pair, wait_until)  # noqa: E402
+from canpacks import STALE, Player, Watch, conf, online_values, pack  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -63,27 +63,6 @@ except ImportError:
 
 c = Checks()
 BASE = 290
-STALE = 8
-
-
-def pack(http):
-    return (api_state(http).get("packs") or [None])[0] or {}
-
-
-def conf(protocol, gw_port, http_port, path, extra=""):
-    return """[gateway]
-listen = 127.0.0.1:%d
-stale_after = %d
-state_file = none
-[pack.bat]
-protocol = %s
-port = slcan://%s
-poll_interval = 0.5
-%s[http]
-listen = 127.0.0.1:%d
-[history]
-file = none
-""" % (gw_port, STALE, protocol, path, extra, http_port)
 
 
 def fixtures(family_prefix):
@@ -102,35 +81,6 @@ def fixtures(family_prefix):
                 fr.append((int(i, 16), len(i) == 8, bytes.fromhex(d)))
             out.append((rid, fr))
     return out
-
-
-def online_values(http, keys):
-    p = pack(http)
-    return tuple(p.get(k) for k in keys) if p.get("online") else None
-
-
-class Watch:
-    """Every value of /api/state the pack shows while online, polled by a
-    thread: a broken frame must never show."""
-
-    def __init__(self, http, keys):
-        self.http, self.keys = http, keys
-        self.seen = set()
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while self.running:
-            v = online_values(self.http, self.keys)
-            if v is not None:
-                self.seen.add(v)
-            time.sleep(0.1)
-
-    def stop(self):
-        self.running = False
-        self.t.join(2)
-        return self.seen
 
 
 # ------------------------------------------------- (a) the simulated BMS
@@ -218,45 +168,6 @@ def part_a(tmp):
 
 
 # --------------------------------------- (b) the captured frames, python-can
-
-class Player:
-    """A bus played with python-can on the test's end of a pty pair: the
-    frames every 0.2 s; every frame the other end (bmsgw) writes is counted."""
-
-    def __init__(self, path, bitrate):
-        self.bus = slcanBus(path, bitrate=bitrate, sleep_after_open=0)
-        self.lock = threading.Lock()
-        self.frames = []
-        self.heard = 0
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def play(self, frames):
-        with self.lock:
-            self.frames = list(frames)
-
-    def run(self):
-        due = time.monotonic()
-        while self.running:
-            if time.monotonic() >= due:
-                due += 0.2
-                with self.lock:
-                    fr = list(self.frames)
-                for i, ext, d in fr:
-                    self.bus.send(can.Message(arbitration_id=i, data=d, is_extended_id=ext))
-            try:
-                m = self.bus.recv(0.05)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                self.heard += 1
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
-
 
 def b_jk(tmp):
     print("== (b) jk-can: JKCAN-01..03 of tests/fixtures/vectors.tsv")

@@ -31,17 +31,15 @@ failed".
 import os
 import sys
 import tempfile
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ROOT, Checks, Gateway, Sim, api_state, free_port, my_part, pty_pair, wait_until)  # noqa: E402
+from harness import (ROOT, Checks, Gateway, Sim, free_port, my_part, pty_pair, wait_until)  # noqa: E402
+from canpacks import STALE, Player, Watch, conf, online_values, pack  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
 try:
-    import can
-    from can.interfaces.slcan import slcanBus
+    import can  # noqa: F401 - canpacks' Player needs it
 except ImportError:
     print("python3-can is not installed (make deps installs it)")
     print("0 passed, 1 failed")
@@ -49,27 +47,6 @@ except ImportError:
 
 c = Checks()
 BASE = 290
-STALE = 8
-
-
-def pack(http):
-    return (api_state(http).get("packs") or [None])[0] or {}
-
-
-def conf(protocol, gw_port, http_port, path, extra=""):
-    return """[gateway]
-listen = 127.0.0.1:%d
-stale_after = %d
-state_file = none
-[pack.bat]
-protocol = %s
-port = slcan://%s
-poll_interval = 0.5
-%s[http]
-listen = 127.0.0.1:%d
-[history]
-file = none
-""" % (gw_port, STALE, protocol, path, extra, http_port)
 
 
 def fixture(rid):
@@ -84,74 +61,6 @@ def fixture(rid):
                     out.append((int(i, 16), len(i) == 8, bytes.fromhex(d)))
                 return out
     return []
-
-
-def online_values(http, keys):
-    p = pack(http)
-    return tuple(p.get(k) for k in keys) if p.get("online") else None
-
-
-class Watch:
-    """Every value of /api/state the pack shows while online: a broken
-    frame must never show."""
-
-    def __init__(self, http, keys):
-        self.http, self.keys = http, keys
-        self.seen = set()
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while self.running:
-            v = online_values(self.http, self.keys)
-            if v is not None:
-                self.seen.add(v)
-            time.sleep(0.1)
-
-    def stop(self):
-        self.running = False
-        self.t.join(2)
-        return self.seen
-
-
-class Player:
-    """A bus played with python-can on the test's end of a pty pair: the
-    frames every 0.2 s; every frame the other end (bmsgw) writes is counted."""
-
-    def __init__(self, path):
-        self.bus = slcanBus(path, bitrate=250000, sleep_after_open=0)
-        self.lock = threading.Lock()
-        self.frames = []
-        self.heard = 0
-        self.running = True
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def play(self, frames):
-        with self.lock:
-            self.frames = list(frames)
-
-    def run(self):
-        due = time.monotonic()
-        while self.running:
-            if time.monotonic() >= due:
-                due += 0.2
-                with self.lock:
-                    fr = list(self.frames)
-                for i, ext, d in fr:
-                    self.bus.send(can.Message(arbitration_id=i, data=d, is_extended_id=ext))
-            try:
-                m = self.bus.recv(0.05)
-            except Exception:  # noqa: BLE001 - the pty closed at the end
-                return
-            if m is not None:
-                self.heard += 1
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.bus.shutdown()
 
 
 def modbus_protocol_id(gw_port):
@@ -226,7 +135,7 @@ def b_rego(tmp):
     frames = fixture("RVC-01")
     c.eq(len(frames), 6, "the six DGNs of the capture")
     gw_end, test_end = pty_pair(tmp, "rego")
-    player = Player(test_end)
+    player = Player(test_end, 250000)
     gw_port, http = free_port(), free_port()
     gw = Gateway(conf("rvc", gw_port, http, gw_end, "address = 141\n"), gw_port)
     keys = ("voltage", "current", "soc", "soh", "bms_cvl_v", "bms_ccl_a", "full_ah", "remaining_ah")
@@ -295,7 +204,7 @@ def d_capture(tmp):
     frames = fixture("UBMS-01")
     c.eq(len(frames), 20, "sixteen cell frames and four status frames")
     gw_end, test_end = pty_pair(tmp, "ubmscap")
-    player = Player(test_end)
+    player = Player(test_end, 250000)
     gw_port, http = free_port(), free_port()
     gw = Gateway(conf("ubms-can", gw_port, http, gw_end, "cells = 8\n"), gw_port)
     want = (26.61, -16.0, 82.0, 8, 120.6, 144.7)  # /api/state rounds to 0.01 V
