@@ -25,9 +25,10 @@ central broker.
   publishing under its default prefix bmsgw/cabin; the central broker is
   stopped for a minute and started again, and a subscriber there with a
   persistent session (clean session false, QoS 1, reconnecting) gets every
-  history sample of the outage once, in order, no gap against
-  /api/history.csv; bmsgw never lost its own broker, and a Modbus client
-  was answered throughout.
+  history sample of the outage once, in order (but for a sample of the
+  bridge's reconnection, which Mosquitto 2.0 may let overtake its queue:
+  bmsgw-mqtt(7) says so), no gap against /api/history.csv; bmsgw never
+  lost its own broker, and a Modbus client was answered throughout.
 
 Each part runs its own brokers and gateway (tests/run.sh runs them as
 three steps).
@@ -171,7 +172,26 @@ def check_unit(sub, http_port, unit, t_lost, t_back, what, prefix="fleet/site1",
     c.ok(all(m.qos == 1 for m in msgs), "%s: %s: QoS 1" % (what, unit))
     c.ok(len(set(times)) == len(times), "%s: %s: every sample once (%d, %d distinct)" %
          (what, unit, len(times), len(set(times))))
-    c.ok(all(a < b for a, b in zip(times, times[1:])), "%s: %s: times strictly increasing" % (what, unit))
+    if central:
+        # Mosquitto 2.0's bridge may let a message published while it
+        # reconnects overtake what it queued during the outage (seen: one
+        # sample of the reconnection among the outage's); the man page says
+        # so (a consumer orders by time).  Only such a sample may overtake:
+        # one taken after the central broker was back, arriving before an
+        # older one.
+        later = [min(times[i + 1:]) for i in range(len(times) - 1)] + [float("inf")]
+        ahead = [t for t, rest in zip(times, later) if t > rest]
+        c.ok(all(t >= t_back - 1 for t in ahead),
+             "%s: %s: in order but for samples of the bridge's reconnection (%d overtook older ones: %s s after "
+             "the loss; the broker was back at %.0f s)"
+             % (what, unit, len(ahead), [round(t - t_lost) for t in ahead], t_back - t_lost))
+        times = sorted(times)
+    back = [i for i in range(1, len(times)) if times[i] <= times[i - 1]]
+    c.ok(not back, "%s: %s: times strictly increasing" % (what, unit))
+    for i in back[:5]:
+        print("     out of order at %d of %d: %s (s after the loss; arrived %s s after the first)"
+              % (i, len(times), [round(t - t_lost) for t in times[max(0, i - 3):i + 3]],
+                 [round(m.t - msgs[0].t, 1) for m in msgs[max(0, i - 3):i + 3]]))
     rows = history_rows(http_port, unit, min(times) - 5, max(times) + 5)
     want = [t for t in sorted(rows) if min(times) <= t <= max(times)]
     c.ok(want == times, "%s: %s: no gap against the history between the first and the last sent (%d vs %d)"
