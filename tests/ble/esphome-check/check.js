@@ -61,6 +61,13 @@ const hex = (b) => Buffer.from(b).toString("hex");
 const bytesOf = (v) => (typeof v === "string" ? Buffer.from(v, "base64") : Buffer.from(v || []));
 const CCCD = "00002902-0000-1000-8000-00805f9b34fb";
 
+// A read's value among the notifications taken: its notification was sent
+// before the read's answer, but a client may hand it over after the answer.
+async function readNotified(r, got) {
+    try { await until(() => got.some((n) => r.equals(n)), 2000, "the read's value among the notifications"); }
+    catch (e) { throw new Error("read " + hex(r) + ", none of the " + got.length + " notified values"); }
+}
+
 function until(pred, ms, what) {
     return new Promise((resolve, reject) => {
         const t0 = Date.now();
@@ -179,8 +186,9 @@ async function run2colors() {
             ok("answer", g.address + " " + data.length + " bytes in " + got.length + " notifications");
             if (nt.properties & 0x02) { // a read of the notifying characteristic: a value it notified
                 const r = bytesOf((await conn.readBluetoothGATTCharacteristicService(addr, nt.handle)).data);
-                // the value at the read: the last notified then, which a notification on its way may follow
-                if (!got.some((n) => r.equals(n))) throw new Error("read " + hex(r) + ", none of the notified values");
+                // the value at the read: the last notified then (its notification came before the answer,
+                // the client may hand it over after it), which a notification on its way may follow
+                await readNotified(r, got);
                 ok("read", hex(r));
             }
             const dc = await conn.disconnectBluetoothDeviceService(addr);
@@ -271,15 +279,16 @@ async function runEsphomeClient() {
             ok("notify on");
             await bt.writeCharacteristic(addr, wr.handle, Buffer.from(g.request, "hex"), { response: !!g.response, timeoutMs: T });
             const data = await until(() => complete(g, got), T, "the answer");
-            nac.abort();
             result.gatt[g.address] = hex(data);
             ok("answer", g.address + " " + data.length + " bytes in " + got.length + " notifications");
             if (nt.properties & 0x02) { // a read of the notifying characteristic: a value it notified
                 const r = await bt.readCharacteristic(addr, nt.handle, { timeoutMs: T });
-                // the value at the read: the last notified then, which a notification on its way may follow
-                if (!got.some((n) => r.equals(n))) throw new Error("read " + hex(r) + ", none of the notified values");
+                // the value at the read: the last notified then (the notifications are still taken:
+                // a device that goes on notifying after the answer), which one on its way may follow
+                await readNotified(r, got);
                 ok("read", hex(r));
             }
+            nac.abort();
             try { // a handle the device does not have: a GATT error, not silence
                 await bt.readCharacteristic(addr, 0x7777, { timeoutMs: T });
                 throw new Error("a read of handle 0x7777 succeeded");
