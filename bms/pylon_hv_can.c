@@ -66,13 +66,13 @@ static int ph_slot(const struct bms_can_msg *m)
 	return -1;
 }
 
-static float ph_temp(const uint8_t *p)
+static float dec_temp(const uint8_t *p)
 {
 	return (float)((int)bms_le16(p) - PH_OFFSET_C) / 10.0f;
 }
 
 /* 0x4210. */
-static int ph_4210(struct bms_poll *poll, const uint8_t *d)
+static int dec_4210(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	if (bms_le16(d) == 0 || d[6] > 100 || d[7] > 100)
@@ -80,7 +80,7 @@ static int ph_4210(struct bms_poll *poll, const uint8_t *d)
 	float cur = (float)((int)bms_le16(d + 2) - PH_OFFSET_A) / 10.0f;
 	s->voltage = (float)bms_le16(d) / 10.0f;
 	s->current = poll->invert_current ? -cur : cur;
-	s->temp_c[0] = ph_temp(d + 4); /* the BMS's own sensor; out of range: flagged by the gateway */
+	s->temp_c[0] = dec_temp(d + 4); /* the BMS's own sensor; out of range: flagged by the gateway */
 	s->ntemps = s->ntemps ? s->ntemps : 1;
 	s->soc = d[6];
 	s->soh = d[7];
@@ -89,7 +89,7 @@ static int ph_4210(struct bms_poll *poll, const uint8_t *d)
 }
 
 /* 0x4220: the battery's limits (a forbidden direction: 0 A, 0x4280). */
-static int ph_4220(struct bms_poll *poll, const uint8_t *d)
+static int dec_4220(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	float cvl = (float)bms_le16(d) / 10.0f, dvl = (float)bms_le16(d + 2) / 10.0f;
@@ -127,7 +127,7 @@ static uint32_t ph_level(uint16_t w)
 	return al;
 }
 
-static void ph_4250(struct bms_poll *poll, const uint8_t *d)
+static void dec_4250(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	uint16_t warn = bms_le16(d + 4), prot = bms_le16(d + 6);
@@ -160,17 +160,17 @@ static int ph_decode(struct bms_poll *poll, int k, const uint8_t *d)
 	struct ph_state *st = BMS_PRIV(poll, struct ph_state);
 	switch (k) {
 	case PH_4210:
-		return ph_4210(poll, d);
+		return dec_4210(poll, d);
 	case PH_4220:
-		return ph_4220(poll, d);
+		return dec_4220(poll, d);
 	case PH_4240:
-		s->temp_c[1] = ph_temp(d);
-		s->temp_c[2] = ph_temp(d + 2);
+		s->temp_c[1] = dec_temp(d);
+		s->temp_c[2] = dec_temp(d + 2);
 		s->ntemps = 3;
 		s->present |= BMS_HAS_TEMPS;
 		return BMS_OK;
 	case PH_4250:
-		ph_4250(poll, d);
+		dec_4250(poll, d);
 		return BMS_OK;
 	case PH_4280:
 		st->forbid = (uint8_t)((d[0] == PH_FORBIDDEN ? 1u : 0u) | (d[1] == PH_FORBIDDEN ? 2u : 0u));
