@@ -47,13 +47,14 @@ inverter and the HV inverter.
    its own (a gateway of their own, a simulated 32-cell pack); printed: the
    latency from the request written to the whole answer read.
 2g. the dialects that keep a battery's own schedule (SCHEDULED:
-   growatt-wit-can, sma-hv-can in each variant, schneider-can), each an
+   growatt-wit-can, sma-hv-can in each variant, schneider-can, rvc), each an
    output of its own, four to a gateway, their source a simulated 32-cell
-   pack (schneider-can has no window: the source serves its timing); this
-   script as the inverter sends, once, what starts the schedule (the
-   SMA's pairing request for byd-hvs) and then its regular frame every
-   second (the WIT's heartbeat 0x1AB5, the SMA's 0x360, the XW Pro's
-   0x310); printed: the period jitter of the frame that carries the limits
+   pack (schneider-can and rvc have no window: the source serves their
+   timing); this script as the inverter sends, once, what starts the
+   schedule (the SMA's pairing request for byd-hvs) and then its regular
+   frame every second (the WIT's heartbeat 0x1AB5, the SMA's 0x360, the XW
+   Pro's 0x310, another RV-C node's DM_RV); printed: the period jitter of
+   the frame that carries the limits
    (0x1AC3FFF3 100 ms, 0x358 2 s or 100 ms, 0x321 500 ms) against its
    schedule, from 4 s after the output's first frame (byd-hvs's start, the
    identification and every frame 250 ms apart, takes 3 s).
@@ -125,6 +126,9 @@ SCHEDULED = (
     ("bydh", "sma-hv-can", "variant = byd-h\n", None, b"t36081062001600000000\r", 0x358, 0.1),
     ("sbs", "sma-hv-can", "variant = sbs\n", None, b"t36081062001600000000\r", 0x358, 0.1),
     ("xw", "schneider-can", "", None, b"T0000031080000000000000000\r", 0x321, 0.5),
+    # rvc: its DC_SOURCE_STATUS_4 (the limits) from its claimed address 0x8F; the other node's frame
+    # a DM_RV of address 0x42, which the output does not read
+    ("rv", "rvc", "", None, b"T19FECA428FFFFFFFFFFFFFFFF\r", 0x19FEC98F, 1.0),
 )
 
 
