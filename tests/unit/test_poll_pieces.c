@@ -26,19 +26,17 @@
  *     starts afresh (the cut byte kept would spoil the retry's answer the
  *     same way), the poll is good.
  */
-#include <arpa/inet.h>
 #include <ev.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/poll/poll.h"
 #include "check.h"
 #include "loop_check.h"
+#include "tcp_peer.h"
 
 /* the seconds a condition may take, on a loaded machine under ASan */
 #define WAIT_S 10.0
@@ -137,10 +135,7 @@ enum mode {
 };
 
 static struct bms {
-	int lfd, fd;
-	ev_io lio, io;
-	uint8_t buf[64];
-	size_t got;
+	struct tcp_peer peer;      /* the gateway's link connects here */
 	enum mode mode;
 	unsigned qs, k1s, k2s;
 	bool cut;                  /* CUT_ONCE: that K 1 was answered by a cut piece */
@@ -148,7 +143,7 @@ static struct bms {
 
 static void bms_send(const uint8_t *p, size_t n)
 {
-	CHECK(write(bms.fd, p, n) == (ssize_t)n);
+	tcp_peer_send(&bms.peer, p, n);
 }
 
 static void send_piece(uint8_t k)
@@ -189,39 +184,14 @@ static void bms_request(const uint8_t *q, size_t n)
 	bms.k2s++;
 }
 
-static void bms_io_cb(struct ev_loop *l, ev_io *w, int revents)
+/* What the gateway sent: each whole request answered (tcp_peer.h's take). */
+static size_t bms_take(const uint8_t *b, size_t len)
 {
-	(void)revents;
-	ssize_t n = read(bms.fd, bms.buf + bms.got, sizeof(bms.buf) - bms.got);
-	if (n <= 0) { /* the gateway closed the connection: take the next one */
-		ev_io_stop(l, w);
-		close(bms.fd);
-		bms.fd = -1;
-		bms.got = 0;
-		ev_io_start(l, &bms.lio);
-		return;
-	}
-	bms.got += (size_t)n;
-	while (bms.got) {
-		size_t need = bms.buf[0] == 'K' ? 2 : 1;
-		if (bms.got < need)
-			return;
-		bms_request(bms.buf, need);
-		memmove(bms.buf, bms.buf + need, bms.got - need);
-		bms.got -= need;
-	}
-}
-
-static void bms_accept_cb(struct ev_loop *l, ev_io *w, int revents)
-{
-	(void)revents;
-	int fd = accept(bms.lfd, NULL, NULL);
-	if (fd < 0)
-		return;
-	ev_io_stop(l, w);
-	bms.fd = fd;
-	ev_io_init(&bms.io, bms_io_cb, fd, EV_READ);
-	ev_io_start(l, &bms.io);
+	size_t need = b[0] == 'K' ? 2 : 1;
+	if (len < need)
+		return 0;
+	bms_request(b, need);
+	return need;
 }
 
 /* ------------------------------------------------------------ the gateway */
@@ -231,14 +201,7 @@ static char port[64];
 
 static void setup(void)
 {
-	bms.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
-	CHECK(bms.lfd >= 0 && bind(bms.lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(bms.lfd, 4) == 0 &&
-	      getsockname(bms.lfd, (struct sockaddr *)&a, &al) == 0);
-	bms.fd = -1;
-	ev_io_init(&bms.lio, bms_accept_cb, bms.lfd, EV_READ);
-	ev_io_start(loop, &bms.lio);
+	int bms_port = tcp_peer_start(&bms.peer, loop, bms_take);
 	loop_check_init();
 	/* a pack of a protocol the configuration knows, then this test's driver
 	 * in its place before anything is polled */
@@ -247,8 +210,8 @@ static void setup(void)
 		 "[gateway]\nstate_file = none\nstale_after = 30\n"
 		 "[pack.p]\nprotocol = jbd\nport = tcp://127.0.0.1:%d\npoll_interval = 0.2\ntimeout = 2\n"
 		 "retries = 1\n",
-		 ntohs(a.sin_port));
-	snprintf(port, sizeof(port), "tcp://127.0.0.1:%d", ntohs(a.sin_port));
+		 bms_port);
+	snprintf(port, sizeof(port), "tcp://127.0.0.1:%d", bms_port);
 	struct conf *c = malloc(sizeof(*c));
 	if (!c || conf_load_string(ini, "t.ini", c, err, sizeof(err)) < 0 || gw_init(&gw, loop, c) < 0) {
 		fprintf(stderr, "setup: %s\n", err);
@@ -348,9 +311,7 @@ int main(void)
 	test_cut();
 	pk->drv = bms_find("jbd");
 	gw_free(&gw);
-	if (bms.fd >= 0)
-		close(bms.fd);
-	close(bms.lfd);
+	tcp_peer_close(&bms.peer);
 	ev_loop_destroy(loop);
 	return check_report();
 }

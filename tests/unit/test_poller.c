@@ -20,14 +20,10 @@
  *     change the counters identically (register 124), as do a writer not
  *     allowed and a retained command.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <ev.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../gateway/core/mbexc.h"
@@ -40,6 +36,7 @@
 #include "check.h"
 #include "loop_check.h"
 #include "jbd_check.h"
+#include "tcp_peer.h"
 
 /* the seconds a condition may take, on a loaded machine under ASan */
 #define WAIT_S 10.0
@@ -59,10 +56,7 @@ enum mode {
 };
 
 static struct bms {
-	int lfd, fd;
-	ev_io lio, io;
-	uint8_t buf[256];              /* what the gateway sent, not yet taken: got bytes */
-	size_t got;
+	struct tcp_peer peer;          /* the gateway's link connects here */
 	enum mode mode;
 	uint8_t soc;                   /* 0x03 byte 19 */
 	bool chg, dsg;                 /* its MOSFETs (0x03 byte 20) */
@@ -72,7 +66,7 @@ static struct bms {
 
 static void bms_send(const uint8_t *p, size_t n)
 {
-	CHECK(write(bms.fd, p, n) == (ssize_t)n);
+	tcp_peer_send(&bms.peer, p, n);
 }
 
 /* 0x03 basic info: JBD-01 (15.60 V, 4 cells, 3 NTCs) with the BMS's SOC and MOSFETs. */
@@ -122,55 +116,18 @@ static void bms_request(const uint8_t *q, size_t n)
 	}
 }
 
-static void bms_io_cb(struct ev_loop *l, ev_io *w, int revents)
+/* What the gateway sent: garbage before a frame start skipped, each whole
+ * request answered (tcp_peer.h's take). */
+static size_t bms_take(const uint8_t *b, size_t len)
 {
-	(void)revents;
-	ssize_t n = read(bms.fd, bms.buf + bms.got, sizeof(bms.buf) - bms.got);
-	if (n <= 0) { /* the gateway closed the connection: take the next one */
-		ev_io_stop(l, w);
-		close(bms.fd);
-		bms.fd = -1;
-		bms.got = 0;
-		ev_io_start(l, &bms.lio);
-		return;
-	}
-	bms.got += (size_t)n;
-	for (;;) {
-		uint8_t *s = memchr(bms.buf, 0xDD, bms.got);
-		size_t skip = s ? (size_t)(s - bms.buf) : bms.got;
-		memmove(bms.buf, bms.buf + skip, bms.got - skip);
-		bms.got -= skip;
-		size_t need = bms.got >= 4 && bms.buf[1] == 0x5A ? (size_t)bms.buf[3] + 7 : 7;
-		if (bms.got < 4 || bms.got < need)
-			return;
-		bms_request(bms.buf, need);
-		memmove(bms.buf, bms.buf + need, bms.got - need);
-		bms.got -= need;
-	}
-}
-
-static void bms_accept_cb(struct ev_loop *l, ev_io *w, int revents)
-{
-	(void)revents;
-	int fd = accept(bms.lfd, NULL, NULL);
-	if (fd < 0)
-		return;
-	ev_io_stop(l, w);
-	bms.fd = fd;
-	ev_io_init(&bms.io, bms_io_cb, fd, EV_READ);
-	ev_io_start(l, &bms.io);
-}
-
-/* A listening socket on the loopback: its port. */
-static int listen_any(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 4) == 0 &&
-	      getsockname(fd, (struct sockaddr *)&a, &al) == 0);
-	*port = ntohs(a.sin_port);
-	return fd;
+	const uint8_t *s = memchr(b, 0xDD, len);
+	if (s != b)
+		return s ? (size_t)(s - b) : len;
+	size_t need = len >= 4 && b[1] == 0x5A ? (size_t)b[3] + 7 : 7;
+	if (len < 4 || len < need)
+		return 0;
+	bms_request(b, need);
+	return need;
 }
 
 /* ------------------------------------------------------------ the gateway */
@@ -217,13 +174,10 @@ static uint32_t refused_of(const struct gw_pack *p)
 static void setup(void)
 {
 	int port1, port2;
-	bms.lfd = listen_any(&port1);
-	bms.fd = -1;
+	port1 = tcp_peer_start(&bms.peer, loop, bms_take);
 	bms.soc = 100;
 	bms.chg = bms.dsg = true;
-	mute_fd = listen_any(&port2); /* p2's serial server: connects, never answers */
-	ev_io_init(&bms.lio, bms_accept_cb, bms.lfd, EV_READ);
-	ev_io_start(loop, &bms.lio);
+	mute_fd = tcp_listen_any(&port2); /* p2's serial server: connects, never answers */
 	loop_check_init();
 	char ini[1024], err[256] = "out of memory";
 	snprintf(ini, sizeof(ini),
@@ -429,9 +383,7 @@ int main(void)
 	test_refusals();
 	gw_images_free(im);
 	gw_free(&gw);
-	if (bms.fd >= 0)
-		close(bms.fd);
-	close(bms.lfd);
+	tcp_peer_close(&bms.peer);
 	close(mute_fd);
 	ev_loop_destroy(loop);
 	return check_report();
