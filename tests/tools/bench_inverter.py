@@ -344,26 +344,12 @@ class SerialPoller(threading.Thread):
 def serial_answerers(tmp):
     """The gateway of SERIAL_ANSWERERS and its pollers' specs."""
     sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
-    port, sections, specs = free_port(), "", []
+    sections, specs = "", []
     for k, (name, req, length) in enumerate(SERIAL_ANSWERERS):
         pa, pb = pty_pair(tmp, "r%d" % k)
         sections += "[inverter.r%d]\nprotocol = %s\nport = %s\nsource = hv\n" % (k, name, pa)
         specs.append((pb, name, req, length))
-    gw = Gateway("""[gateway]
-listen = 127.0.0.1:%d
-stale_after = 5
-state_file = none
-log_level = warn
-[pack.hv]
-protocol = daly
-port = tcp://127.0.0.1:%d
-address = 1
-cells = 32
-poll_interval = 0.5
-[limits]
-recovery_hold = 0.5
-recovery_rate = 1000
-%s""" % (port, sim.port, sections), port)
+    gw = hv_gateway(sim, sections)
     return sim, gw, specs
 
 
@@ -454,20 +440,11 @@ recovery_rate = 1000
     return sim, gw, beats
 
 
-def scheduled(tmp):
-    """The gateways of SCHEDULED (four outputs each, a 32-cell pack the
-    source) and their inverters' specs (name, limits id, period, the test's
-    end of the pty, first line, regular line)."""
-    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
-    gws, spec = [], []
-    for g in range(0, len(SCHEDULED), 4):
-        port, sections = free_port(), ""
-        for out, name, keys, first, line, ident, period in SCHEDULED[g:g + 4]:
-            pa, pb = pty_pair(tmp, "s" + out)
-            sections += "[inverter.%s]\nprotocol = %s\nport = slcan://%s\nsource = hv\n%s" % (out, name, pa, keys)
-            spec.append(("%s %s" % (name, keys.split("=")[-1].strip()) if keys else name, ident, period, pb, first,
-                         line))
-        gws.append(Gateway("""[gateway]
+def hv_gateway(sim, sections):
+    """A gateway of a simulated 32-cell pack `hv` (the simulator's address 1)
+    and the inverter outputs `sections` on it."""
+    port = free_port()
+    return Gateway("""[gateway]
 listen = 127.0.0.1:%d
 stale_after = 5
 state_file = none
@@ -481,7 +458,23 @@ poll_interval = 0.5
 [limits]
 recovery_hold = 0.5
 recovery_rate = 1000
-%s""" % (port, sim.port, sections), port))
+%s""" % (port, sim.port, sections), port)
+
+
+def scheduled(tmp):
+    """The gateways of SCHEDULED (four outputs each, a 32-cell pack the
+    source) and their inverters' specs (name, limits id, period, the test's
+    end of the pty, first line, regular line)."""
+    sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
+    gws, spec = [], []
+    for g in range(0, len(SCHEDULED), 4):
+        sections = ""
+        for out, name, keys, first, line, ident, period in SCHEDULED[g:g + 4]:
+            pa, pb = pty_pair(tmp, "s" + out)
+            sections += "[inverter.%s]\nprotocol = %s\nport = slcan://%s\nsource = hv\n%s" % (out, name, pa, keys)
+            spec.append(("%s %s" % (name, keys.split("=")[-1].strip()) if keys else name, ident, period, pb, first,
+                         line))
+        gws.append(hv_gateway(sim, sections))
     return sim, gws, spec
 
 
@@ -491,26 +484,12 @@ def answerers(tmp):
     sim = Sim(protocol="daly", packs=("address=1,cells=32,sensors=2",))
     gws, pollers = [], []
     for g in range(0, len(ANSWERERS), 4):
-        port, sections = free_port(), ""
+        sections = ""
         for k, (name, req, a, z) in enumerate(ANSWERERS[g:g + 4]):
             pa, pb = pty_pair(tmp, "a%d" % (g + k))
             sections += "[inverter.a%d]\nprotocol = %s\nport = slcan://%s\nsource = hv\n" % (k, name, pa)
             pollers.append((name, req, a, z, pb))
-        gws.append(Gateway("""[gateway]
-listen = 127.0.0.1:%d
-stale_after = 5
-state_file = none
-log_level = warn
-[pack.hv]
-protocol = daly
-port = tcp://127.0.0.1:%d
-address = 1
-cells = 32
-poll_interval = 0.5
-[limits]
-recovery_hold = 0.5
-recovery_rate = 1000
-%s""" % (port, sim.port, sections), port))
+        gws.append(hv_gateway(sim, sections))
     return sim, gws, pollers
 
 
