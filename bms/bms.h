@@ -1024,6 +1024,10 @@ bool bms_probe_raw_text_ok(const uint8_t *p, size_t n);
  * with the cell count); a current under 3000 A.  A voltage or cells must
  * be there.  what: "16 cells, 52.6 V, SOC 60 %", or why not. */
 bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap);
+/* A matching answer's cells and SOC into r (has_cells, cell_min_v /
+ * cell_max_v from the cell list or the BMS's own highest and lowest;
+ * has_soc, soc), for the chemistry --detect proposes. */
+void bms_probe_cells_read(const struct bms_snapshot *s, struct bms_probe_result *r);
 /* Is text (NUL-terminated) an identity: at least 3 characters, letters or
  * digits among them, nothing but printable ASCII? */
 bool bms_probe_text_ok(const char *text);

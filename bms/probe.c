@@ -197,8 +197,7 @@ struct judging {
 	struct bms_probe_result *r;
 };
 
-/* The cells and SOC a matching answer gave (struct bms_probe_result). */
-static void cells_read(const struct bms_snapshot *s, struct bms_probe_result *r)
+void bms_probe_cells_read(const struct bms_snapshot *s, struct bms_probe_result *r)
 {
 	struct bms_cell_stats cs;
 	bms_cell_stats(s, &cs); /* the cells, else the BMS's own highest and lowest */
@@ -241,7 +240,7 @@ static enum bms_frame_next judge_frame(void *ctx, const uint8_t *f, size_t n)
 					  : default_check(&j->p, r->what, sizeof(r->what));
 		r->verdict = ok ? BMS_PROBE_MATCH : BMS_PROBE_IMPLAUSIBLE;
 		if (ok)
-			cells_read(&j->p.snap, r);
+			bms_probe_cells_read(&j->p.snap, r);
 	}
 	return BMS_FRAME_STOP;
 }

@@ -4,7 +4,6 @@
  * driver table. */
 #include "canmatch.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,24 +39,6 @@ bool gw_can_tried(const struct bms_driver *drv, uint32_t rate)
 	return drv->can_bitrate && drv->listen_only && drv->scan && drv->handle && (!rate || drv->can_bitrate == rate);
 }
 
-/* The cells and SOC of a good poll, for the chemistry --detect proposes. */
-static void cells_read(const struct bms_snapshot *s, struct bms_probe_result *r)
-{
-	struct bms_cell_stats cs;
-	memset(r, 0, sizeof(*r));
-	r->verdict = BMS_PROBE_MATCH;
-	bms_cell_stats(s, &cs);
-	if (((cs.from == BMS_CELLS_LIST && (s->present & BMS_HAS_CELLS)) || cs.from == BMS_CELLS_EXT) && cs.min_mv) {
-		r->has_cells = true;
-		r->cell_min_v = (float)(cs.min_mv / 1000.0);
-		r->cell_max_v = (float)(cs.max_mv / 1000.0);
-	}
-	if ((s->present & BMS_HAS_SOC) && isfinite(s->soc)) {
-		r->has_soc = true;
-		r->soc = s->soc;
-	}
-}
-
 /* A poll handle() completed: its finish(), the derived values, the
  * daemon's plausibility table and the probes' battery check. */
 static bool poll_good(const struct bms_driver *drv, struct bms_poll *poll, char *what, size_t cap,
@@ -78,7 +59,9 @@ static bool poll_good(const struct bms_driver *drv, struct bms_poll *poll, char 
 	}
 	if (!bms_probe_plausible(&poll->snap, what, cap))
 		return false;
-	cells_read(&poll->snap, read);
+	memset(read, 0, sizeof(*read));
+	read->verdict = BMS_PROBE_MATCH;
+	bms_probe_cells_read(&poll->snap, read);
 	return true;
 }
 
