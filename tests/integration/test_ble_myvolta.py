@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, Gateway, Sim, api_state, free_port, ha_float, wait_until  # noqa: E402
 import test_ble  # noqa: E402 - the fake BlueZ's harness (Bus, Fake, device, ...)
-from test_ble import BASE, EXE, Bus, Fake, api_pack, ble_pack, device, gw_conf, read_raw, values  # noqa: E402
+from test_ble import BASE, EXE, Fake, api_pack, ble_pack, device, gw_conf, read_raw, values  # noqa: E402
 
 c = Checks()
 test_ble.c = c  # its helpers report into this script's checks
@@ -127,17 +127,7 @@ def test_volta():
 
 
 def main():
-    bus = Bus()
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    try:
-        test_volta()
-    except Exception as e:  # noqa: BLE001 - a crashed test is a failed check
-        import traceback
-        traceback.print_exc()
-        c.ok(False, "test_volta raised %r" % e)
-    finally:
-        bus.stop()
-    return c.report()
+    return test_ble.run_on_private_bus(c, [("test_volta", test_volta)])
 
 
 if __name__ == "__main__":

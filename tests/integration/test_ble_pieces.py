@@ -133,19 +133,7 @@ def test_esphome():
 
 
 def main():
-    bus = tb.Bus()
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    try:
-        for fn in (test_bluez, test_esphome):
-            try:
-                fn()
-            except Exception as e:  # noqa: BLE001 - a crashed test is a failed check, the other still runs
-                import traceback
-                traceback.print_exc()
-                c.ok(False, "%s raised %r" % (fn.__name__, e))
-    finally:
-        bus.stop()
-    return c.report()
+    return tb.run_on_private_bus(c, [(fn.__name__, fn) for fn in (test_bluez, test_esphome)])
 
 
 if __name__ == "__main__":

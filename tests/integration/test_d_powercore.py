@@ -33,7 +33,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from esp_harness import EspFake  # noqa: E402
-from harness import BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, ha_float, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, ha_float, wait_until  # noqa: E402
 
 import test_ble as tb  # noqa: E402 - the private bus, the fake BlueZ and its devices, the Modbus helpers
 
@@ -215,19 +215,7 @@ def test_turns():
 
 
 def main():
-    bus = tb.Bus()
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-    try:
-        for fn in (test_bluez, test_turns, test_esphome):
-            try:
-                fn()
-            except Exception as e:  # noqa: BLE001 - a crashed test is a failed check, the other still runs
-                import traceback
-                traceback.print_exc()
-                c.ok(False, "%s raised %r" % (fn.__name__, e))
-    finally:
-        bus.stop()
-    return c.report()
+    return tb.run_on_private_bus(c, [(fn.__name__, fn) for fn in (test_bluez, test_turns, test_esphome)])
 
 
 if __name__ == "__main__":
