@@ -5,7 +5,7 @@
  * gateway closed it) and hands what arrives to the test's take(), which
  * consumes whole requests.  On the test's own libev loop; nothing blocks
  * but the test's writes of a few bytes.  Shared by test_poller.c and
- * test_poll_pieces.c. */
+ * test_poll_pieces.c (test_listener.c its listening socket). */
 #ifndef TESTS_TCP_PEER_H
 #define TESTS_TCP_PEER_H
 

@@ -24,15 +24,12 @@
  * master silent bmsgw polls (the test answers as the slaves), and at the
  * first request the test writes as master again it stops: no byte after.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../gateway/daemon/daemon.h"
@@ -42,6 +39,7 @@
 #include "bus_vectors.h"
 #include "check.h"
 #include "loop_check.h"
+#include "tcp_peer.h"
 
 /* the seconds a condition may take, on a loaded machine under ASan */
 #define WAIT_S 15.0
@@ -141,11 +139,8 @@ static void accept_cb(struct ev_loop *l, ev_io *w, int revents)
 /* A listening socket on the loopback for end e: its port. */
 static int end_open(struct end *e)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(sa);
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 4) == 0 &&
-	      getsockname(fd, (struct sockaddr *)&sa, &al) == 0);
+	int port;
+	int fd = tcp_listen_any(&port);
 	e->lfd = fd;
 	e->fd = -1;
 	ev_io_init(&e->lio, accept_cb, fd, EV_READ);
@@ -154,7 +149,7 @@ static int end_open(struct end *e)
 	ev_timer_init(&e->wt, write_cb, 0.001, 0.001);
 	e->wt.data = e;
 	ev_timer_start(loop, &e->wt);
-	return ntohs(sa.sin_port);
+	return port;
 }
 
 /* ------------------------------------------------------------ frames */
