@@ -1844,8 +1844,6 @@ def run_on_private_bus(c, tests):
 
 
 def main():
-    bus = Bus()
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     only = os.environ.get("ONLY", "")
     tests = [("config", test_config), ("rows", test_rows), ("recorded", test_recorded),
              ("unknown", test_unknown_device), ("flags", test_layout_flags), ("scan", test_scan),
@@ -1856,19 +1854,9 @@ def main():
              ("superb", test_superb_v2), ("superb", test_superb_v2_refused),
              ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("layout2", test_layout2), ("turns", test_turns),
              ("layouts", test_layouts), ("families", test_families)]
-    try:
-        for name, fn in tests:
-            if not my_part() or (only and name not in only.split(",")):
-                continue
-            try:
-                fn()
-            except Exception as e:  # noqa: BLE001 - a crashed test is a failed check, the others still run
-                import traceback
-                traceback.print_exc()
-                c.ok(False, "%s raised %r" % (name, e))
-    finally:
-        bus.stop()
-    return c.report()
+    # my_part() asked of every test in order, whatever ONLY says
+    return run_on_private_bus(c, [(name, fn) for name, fn in tests
+                                  if my_part() and not (only and name not in only.split(","))])
 
 
 if __name__ == "__main__":
