@@ -92,6 +92,16 @@ def scan(macs_names):
              "--ble-scan names %s d-powercore (%s)" % (name, row.strip()))
 
 
+def stop_all(gw, fake, sims, lines=40):
+    """The end of a test: the gateway's log when a check failed, then the
+    gateway (if it started), the fake and the simulators stopped."""
+    if gw is not None:
+        if c.failed:
+            gw.dump(lines)
+        gw.stop()
+    fake.stop()
+    for s in sims:
+        s.stop()
 def test_bluez():
     print("== D-powercore through BlueZ: the unlock from the name, acknowledged pages, a TBA, wrong names")
     sims = [Sim(protocol="d-powercore", packs=("address=1,cells=14,current=12.3,cycles=18",)),
@@ -137,13 +147,7 @@ def test_bluez():
              NAMES[3] + ": /api/state says why (%s)" % (tb.api_pack(http, "d4") or {}).get("error"))
         c.eq((fake.dev(MACS[3])["writes"], tb.online(port, 4)), (0, False), NAMES[3] + ": nothing written, no data")
     finally:
-        if gw is not None:
-            if c.failed:
-                gw.dump(40)
-            gw.stop()
-        fake.stop()
-        for s in sims:
-            s.stop()
+        stop_all(gw, fake, sims)
 
 
 def test_esphome():
@@ -175,13 +179,7 @@ def test_esphome():
         c.eq((fake.dev(macs[1])["written"], tb.online(port, 2)), ([], False),
              "ESPHome %s: nothing written, no data" % names[1])
     finally:
-        if gw is not None:
-            if c.failed:
-                gw.dump(40)
-            gw.stop()
-        fake.stop()
-        for s in sims:
-            s.stop()
+        stop_all(gw, fake, sims)
 
 
 def test_turns():
@@ -206,12 +204,7 @@ def test_turns():
         c.ok("poll failed" not in gw.text(), "turns: no poll failed (each connection unlocked anew)")
         c.eq([json.loads(s.ctl("stats"))["bad_requests"] for s in sims], [0, 0], "turns: no bad request")
     finally:
-        if c.failed:
-            gw.dump(30)
-        gw.stop()
-        fake.stop()
-        for s in sims:
-            s.stop()
+        stop_all(gw, fake, sims, lines=30)
 
 
 def main():
