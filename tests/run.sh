@@ -11,7 +11,8 @@
 #                               it proves (tests/tools/about.py), run nothing
 #   BIN=build/san     binaries under test (bmsgw, bmsgw-sim, mbread, tests/test_*)
 #   FUZZ=build/fuzz   libFuzzer targets (optional); FUZZ_SECONDS (default 6)
-#   JOBS=N            steps at a time (default 6 per core)
+#   JOBS=N            steps at a time (default 8 per core)
+#   FUZZ_LANES=N      fuzz targets at a time (default one per core and one)
 #   NORMAL_BUILD=CMD  the normal build and the one without libsystemd, made
 #                     by the run's first step (`make test` sets it: the
 #                     steps of the sanitizer build start beside it); the
@@ -23,9 +24,11 @@
 # $BIN/test-timeline).  Steps that only compute
 # (fuzzing, the checks of the sources, the package) run under nice, so that
 # they do not take the CPU from the gateways whose answers other steps time,
-# beside the JOBS others: one per core at a time of each niceness (the fuzz
-# targets at 10 and the steps at 5 are two lanes, so that neither waits for
-# the other while a core is idle).  Every integration script takes
+# beside the JOBS others: the steps at 5 one per core at a time, the fuzz
+# targets at 10 FUZZ_LANES at a time (two lanes, so that neither waits for
+# the other while a core is idle; a fuzz target runs for FUZZ_SECONDS of
+# wall time whatever CPU it gets, so that the fuzz lane takes as long on a
+# busy machine: one more than the cores ends it with the other steps).  Every integration script takes
 # its own free ports and temporary directories; in a line "# run.sh: ..." a
 # script that shares something else with another names it (uses=NAME[,NAME]:
 # two steps that use one NAME never run at once), one that only computes
@@ -46,7 +49,8 @@ FUZZ=${FUZZ:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 PY=/usr/bin/python3
 CORES=$(nproc 2>/dev/null || echo 2)
-JOBS=${JOBS:-$((6 * CORES))}
+JOBS=${JOBS:-$((8 * CORES))}
+FUZZ_LANES=${FUZZ_LANES:-$((CORES + 1))}
 LIST=0
 if [ "${1:-}" = --list ]; then LIST=1; shift; fi
 PATTERNS=("$@")
@@ -75,9 +79,10 @@ add() { # section name uses nice rank command...
 	local sect=$1 name=$2 uses=$3 nice=$4 rank=$5
 	shift 5
 	selected "$name" || return 0
-	# a niced step runs beside JOBS others, one per core at a time among
-	# the steps of its niceness (the fuzz targets at 10, the others at 5)
-	if [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}nice$nice*$CORES; fi
+	# a niced step runs beside JOBS others, among the steps of its
+	# niceness: FUZZ_LANES fuzz targets (at 10), one other per core (at 5)
+	if [ "${nice:-0}" = 10 ]; then uses=${uses:+$uses,}nice10*$FUZZ_LANES
+	elif [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}nice$nice*$CORES; fi
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
 	S_FILE+=("$SRC") S_AFTER+=("$AFTER")
 	local cmd
@@ -171,11 +176,11 @@ if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 		[ -x "$f" ] || continue
 		SRC=tests/fuzz/$(basename "$f").c
 		[ -f "$SRC" ] || SRC=tests/fuzz/generic_driver.c
-		add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz $(basename "$f")" \
+		add "fuzz smoke runs (${FUZZ_SECONDS}s each, $FUZZ_LANES at a time)" "fuzz $(basename "$f")" \
 			"" 10 5 fuzz_one "$f"
 	done
 	SRC=tests/fuzz/ubprobe.c
-	add "fuzz smoke runs (${FUZZ_SECONDS}s each, one per core at a time)" "fuzz: undefined behaviour ends the run" \
+	add "fuzz smoke runs (${FUZZ_SECONDS}s each, $FUZZ_LANES at a time)" "fuzz: undefined behaviour ends the run" \
 		"" 10 5 fuzz_ub_ends_run "$FUZZ/ubprobe"
 fi
 
@@ -372,7 +377,7 @@ declare -A ACTIVE=()
 pending=("${ORDER[@]}")
 while [ "$reported" -lt "$N" ]; do
 	# start what fits, the longest first
-	# (the niced steps take no place of JOBS: one per core at a time of each niceness)
+	# (the niced steps take no place of JOBS: their lanes, FUZZ_LANES and one per core)
 	for k in "${!pending[@]}"; do
 		i=${pending[k]}
 		[ "${S_NICE[i]}" != 0 ] || [ "$running" -lt "$JOBS" ] || continue
