@@ -292,8 +292,9 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
 class PrefixProxy:
     """Home Assistant's ingress proxy, as far as the page sees it: serves
     http://127.0.0.1:PORT/api/hassio_ingress/TOKEN/... from the page's server
-    with the prefix stripped and X-Ingress-Path added, streaming (the event
-    stream too); a request outside the prefix is kept in `outside` and 404."""
+    (connecting from 127.0.0.2) with the prefix stripped and X-Ingress-Path
+    added, streaming (the event stream too); a request outside the prefix is
+    kept in `outside` and 404."""
     PREFIX = "/api/hassio_ingress/t0k3n-Page_test"
 
     def __init__(self, backend):
@@ -309,7 +310,12 @@ class PrefixProxy:
                     proxy.outside.append(self.path)
                     self.send_error(404)
                     return
-                conn = http.client.HTTPConnection("127.0.0.1", backend, timeout=30)
+                # from an address of its own, as the real proxy is another
+                # host than the browser: the server's share of connections
+                # per address ([http] max_clients) is the proxy's alone, not
+                # taken by the browser's own connections kept from the test
+                # before (a run on a loaded machine had one refused)
+                conn = http.client.HTTPConnection("127.0.0.1", backend, timeout=30, source_address=("127.0.0.2", 0))
                 hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 hdrs["X-Ingress-Path"] = proxy.PREFIX
                 conn.request("GET", self.path[len(proxy.PREFIX):], headers=hdrs)
