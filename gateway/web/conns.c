@@ -19,13 +19,19 @@ static void recount(struct gw_conns *t, struct gw_conn *c, int d)
 		}
 }
 
+/* sa as a struct sockaddr_storage (zero: none, or neither IPv4 nor IPv6) */
+static void store(struct sockaddr_storage *ss, const struct sockaddr *sa)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (sa && sa->sa_family == AF_INET)
+		memcpy(ss, sa, sizeof(struct sockaddr_in));
+	else if (sa && sa->sa_family == AF_INET6)
+		memcpy(ss, sa, sizeof(struct sockaddr_in6));
+}
+
 void gw_conns_add(struct gw_conns *t, struct gw_conn *c, const struct sockaddr *sa, double now)
 {
-	memset(&c->addr, 0, sizeof(c->addr));
-	if (sa && sa->sa_family == AF_INET)
-		memcpy(&c->addr, sa, sizeof(struct sockaddr_in));
-	else if (sa && sa->sa_family == AF_INET6)
-		memcpy(&c->addr, sa, sizeof(struct sockaddr_in6));
+	store(&c->addr, sa);
 	c->busy = c->going = false;
 	c->idle_since = now;
 	c->prev = NULL;
@@ -65,18 +71,28 @@ int gw_conns_open(const struct gw_conns *t)
 	return t->n - t->going;
 }
 
-/* The connection idle GW_CONN_GRACE s or more, other than `not`, of the
- * address holding the most connections, the one idle longest among them;
- * *most: its address's connections; *again: when the first of the others
- * idle has its grace over (0: none). */
-static struct gw_conn *idlest(const struct gw_conns *t, const struct gw_conn *not, double now, int *most,
+int gw_conns_of(const struct gw_conns *t, const struct sockaddr *sa)
+{
+	struct sockaddr_storage ss;
+	store(&ss, sa);
+	int n = 0;
+	for (const struct gw_conn *o = t->head; o; o = o->next)
+		n += !o->going && gw_same_host(&o->addr, &ss);
+	return n;
+}
+
+/* The connection idle GW_CONN_GRACE s or more, other than `not` (and of
+ * its address when `own`), of the address holding the most connections,
+ * the one idle longest among them; *most: its address's connections;
+ * *again: when the first of the others idle has its grace over (0: none). */
+static struct gw_conn *idlest(const struct gw_conns *t, const struct gw_conn *not, bool own, double now, int *most,
 			      double *again)
 {
 	struct gw_conn *v = NULL;
 	*most = 0;
 	*again = 0;
 	for (struct gw_conn *o = t->head; o; o = o->next) {
-		if (o == not || o->busy || o->going)
+		if (o == not || o->busy || o->going || (own && !gw_same_host(&o->addr, &not->addr)))
 			continue;
 		if (now - o->idle_since < GW_CONN_GRACE) {
 			double at = o->idle_since + GW_CONN_GRACE;
@@ -94,11 +110,17 @@ static struct gw_conn *idlest(const struct gw_conns *t, const struct gw_conn *no
 struct gw_conn *gw_conns_over(struct gw_conns *t, struct gw_conn *newcomer, double now, double *again)
 {
 	int most;
-	struct gw_conn *v = idlest(t, newcomer, now, &most, again);
+	struct gw_conn *v = idlest(t, newcomer, false, now, &most, again);
 	if (newcomer && !newcomer->busy && *again == 0 && !v)
 		*again = now + GW_CONN_GRACE; /* the newcomer itself, if it stays idle */
-	if (newcomer && v && newcomer->same > 1 && newcomer->same >= most)
-		v = newcomer; /* its address has its share already: the newcomer goes */
+	if (newcomer && v && newcomer->same > 1 && newcomer->same >= most) {
+		/* its address has its share already: an idle one of its own gives
+		 * way to it (a proxy's users all come from its address), else the
+		 * newcomer goes */
+		double own_again;
+		struct gw_conn *own = idlest(t, newcomer, true, now, &most, &own_again);
+		v = own ? own : newcomer;
+	}
 	if (v) {
 		recount(t, v, -1);
 		v->going = true;

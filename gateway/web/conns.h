@@ -12,8 +12,10 @@
  * GW_CONN_GRACE s or more, of the address holding the most connections,
  * the one idle longest among them, when the newcomer's address holds
  * fewer (or the newcomer is its address's only one, whose first
- * connection always gets in); else the newcomer itself, whose address has
- * its fair share already.  A request in progress (a live page's events, a
+ * connection always gets in); else, its address having its fair share
+ * already, one of that address's own idle for GW_CONN_GRACE s (the one
+ * idle longest: a proxy, whose users all come from its address, keeps its
+ * new request), and without one the newcomer itself.  A request in progress (a live page's events, a
  * login being checked) is never cut, nor a connection that opened or had
  * its answer less than GW_CONN_GRACE s ago: a client in the middle of its
  * handshake and request (a flood of short connections from many addresses
@@ -53,6 +55,8 @@ void gw_conns_remove(struct gw_conns *t, struct gw_conn *c);
 void gw_conns_busy(struct gw_conn *c, bool busy, double now);
 /* Connections open and not going. */
 int gw_conns_open(const struct gw_conns *t);
+/* Connections open and not going of sa's address (sa NULL: of none). */
+int gw_conns_of(const struct gw_conns *t, const struct sockaddr *sa);
 /* The server holds more than its limit at now: the connection that goes
  * (marked going), newcomer being the one just opened (NULL: a request
  * ended, or the server asks again); NULL: none may go now, and *again is

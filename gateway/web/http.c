@@ -7,7 +7,7 @@
  * slow or hostile HTTP client costs only its own connection: MHD reads and
  * writes without blocking, a connection idle for CONN_TIMEOUT seconds is
  * closed, at most max_clients connections (a quarter of them from one
- * address) are open, and when they are all taken one more is accepted and
+ * address, but Home Assistant's ingress proxy's) are open, and when they are all taken one more is accepted and
  * the connection that gives way closed (conns.h: an idle one of the address
  * holding the most), requests have no body (anything but GET and HEAD is
  * refused, but the setup API's POSTs), and nothing an HTTP client asks for
@@ -1248,15 +1248,26 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 	}
 }
 
+/* A connection from addr: refused outside [http] clients, and from an
+ * address that holds its share already (a quarter of max_clients, rounded
+ * up, so that four addresses, never one, can fill it) but Home Assistant's
+ * ingress proxy when [http] ingress is on: every user of Home Assistant
+ * comes from its address (the server's limit and make_room() still hold). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-	(void)addrlen;
 	struct gw_http *h = cls;
-	if (!h->cfg.clients.n || conf_nets_match(&h->cfg.clients, addr))
+	if (h->cfg.clients.n && !conf_nets_match(&h->cfg.clients, addr)) {
+		h->refused++;
+		gw_debug("http: a client outside [http] clients refused");
+		return MHD_NO;
+	}
+	if (h->cfg.ingress && gw_ingress_proxy_peer(addr, addrlen))
 		return MHD_YES;
-	h->refused++;
-	gw_debug("http: a client outside [http] clients refused");
-	return MHD_NO;
+	if (gw_conns_of(&h->conns, addr) >= (h->cfg.max_clients + 3) / 4) {
+		gw_debug("http: a connection refused: its address holds a quarter of max_clients");
+		return MHD_NO;
+	}
+	return MHD_YES;
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -1310,10 +1321,9 @@ void gw_http_secrets_free(struct gw_http_secrets *s)
 static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 {
 	const struct conf_http *c = &h->cfg;
-	/* a quarter of max_clients from one address (rounded up), so that four
-	 * addresses, never one, can fill it; one beyond max_clients, which
-	 * make_room() settles */
-	unsigned per_ip = (unsigned)((c->max_clients + 3) / 4);
+	/* one beyond max_clients, which make_room() settles; a quarter of them
+	 * from one address (on_accept(), not libmicrohttpd's limit per address,
+	 * which would hold Home Assistant's ingress proxy to it too) */
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)&gw_tls_retrieve },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
@@ -1321,8 +1331,8 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 	};
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
 	return MHD_start_daemon(flags, 0, on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients + 1, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				per_ip, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients + 1,
+				MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
 				MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);

@@ -29,8 +29,7 @@ bool gw_ingress_prefix_ok(const char *header)
 	return n >= 1 && n <= TOKEN_MAX && t[n] == '\0';
 }
 
-/* peer is the proxy: 172.30.32.2, as IPv4 or IPv4-mapped IPv6 */
-static bool from_proxy(const struct sockaddr *peer, socklen_t addrlen)
+bool gw_ingress_proxy_peer(const struct sockaddr *peer, socklen_t addrlen)
 {
 	struct in_addr proxy;
 	if (!peer || inet_pton(AF_INET, GW_INGRESS_PROXY_ADDR, &proxy) != 1)
@@ -50,7 +49,7 @@ enum gw_ingress gw_ingress_judge(bool on, const struct sockaddr *peer, socklen_t
 {
 	if (!on || !header)
 		return GW_INGRESS_NONE;
-	if (!from_proxy(peer, addrlen) || !gw_ingress_prefix_ok(header))
+	if (!gw_ingress_proxy_peer(peer, addrlen) || !gw_ingress_prefix_ok(header))
 		return GW_INGRESS_FORGED;
 	return GW_INGRESS_PROXY;
 }

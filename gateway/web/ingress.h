@@ -26,6 +26,10 @@ enum gw_ingress {
  * off (off: the header means nothing, NONE). */
 enum gw_ingress gw_ingress_judge(bool on, const struct sockaddr *peer, socklen_t addrlen, const char *header);
 
+/* peer (addrlen bytes; NULL when unknown) is the proxy: 172.30.32.2, as
+ * IPv4 or IPv4-mapped IPv6. */
+bool gw_ingress_proxy_peer(const struct sockaddr *peer, socklen_t addrlen);
+
 /* header is a prefix the proxy sends: GW_INGRESS_BASE, then a token of 1
  * to 128 characters of [A-Za-z0-9_-], nothing else (no slash, no dot, no
  * space or control character). */

@@ -331,6 +331,16 @@ def addon_ingress(name):
         c.eq(status, 200, "%s%s is served through the proxy" % (PREFIX, path))
     status, _, body = curl_from("/api/config", hdr)
     c.ok(status == 200 and "pack.house" in body, "/api/config too: Home Assistant's user is an admin")
+    # every user of Home Assistant comes from the proxy's address: twelve
+    # live pages at once, more than the quarter of max_clients (32) another
+    # address may hold, each answered
+    args = ["curl", "-sS", "-Z", "--parallel-immediate", "--parallel-max", "12", "--max-time", "4",
+            "-w", "%{http_code}\n", "-H", hdr[0], "-H", "Accept: text/event-stream"]
+    for _ in range(12):
+        args += ["-o", "/dev/null", "http://%s:8099/api/events" % ADDON_IP]
+    r = podman("exec", PROXY, *args, timeout=60)
+    codes = r.stdout.split()
+    c.eq(codes, ["200"] * 12, "twelve event streams at once from the proxy's address, each answered")
     # the header from anywhere else
     r = podman("exec", name, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", hdr[0],
                "http://127.0.0.1:8099/api/config")

@@ -4,7 +4,8 @@
  * five addresses holding eight idle connections each and a sixth
  * address's first connection: an idle one of the address holding the
  * most goes, the one idle longest of them; a newcomer whose address holds
- * as many as any goes itself; a request in progress and a connection in
+ * as many as any takes the place of an idle one of its own, else goes
+ * itself (a proxy holding every connection keeps its new ones); a request in progress and a connection in
  * its first GW_CONN_GRACE s are never chosen (then: when to ask again);
  * connections going or gone are counted no more; IPv6 addresses whole. */
 #include <arpa/inet.h>
@@ -89,27 +90,70 @@ static void holders(void)
 }
 
 /* A newcomer of an address holding as many as the address holding the
- * most goes itself; one holding fewer takes an idle one's place. */
+ * most takes the place of an idle one of its own (the one idle longest),
+ * else goes itself; one holding fewer takes an idle one's place. */
 static void fair_share(void)
 {
 	struct gw_conns t;
 	reset(&t);
+	struct gw_conn *c1[3], *first2 = NULL;
 	for (int k = 0; k < 3; k++) {
-		open4(&t, "10.0.0.1", 100 + k);
-		open4(&t, "10.0.0.2", 100 + k);
+		c1[k] = open4(&t, "10.0.0.1", 100 + k);
+		first2 = open4(&t, "10.0.0.2", 100 - k); /* its third: idle longest (98) */
 	}
 	double again;
 	struct gw_conn *n3 = open4(&t, "10.0.0.1", 200); /* its fourth: 4 >= 3 */
-	CHECK(gw_conns_over(&t, n3, 200, &again) == n3);
+	struct gw_conn *v = gw_conns_over(&t, n3, 200, &again);
+	CHECK(v == c1[0]); /* its own idle longest, not 10.0.0.2's (idle longer) */
 	CHECK_EQ_INT(gw_conns_open(&t), 6);
-	struct gw_conn *n2 = open4(&t, "10.0.0.2", 201); /* 10.0.0.2's fourth, 10.0.0.1 holds 3 */
-	struct gw_conn *v = gw_conns_over(&t, n2, 201, &again);
-	CHECK(v == n2);
-	/* a second of 10.0.0.3 while 10.0.0.1 holds 3: 2 < 3, one of 10.0.0.1 goes */
+	CHECK_EQ_INT(n3->same, 3);
+	gw_conns_remove(&t, v);
+	c1[0] = n3;
+	/* 10.0.0.2's fourth while 10.0.0.1 holds 3: its own third goes */
+	struct gw_conn *n2 = open4(&t, "10.0.0.2", 201);
+	v = gw_conns_over(&t, n2, 201, &again);
+	CHECK(v == first2);
+	gw_conns_remove(&t, v);
+	/* 10.0.0.1's own all busy: its newcomer goes, not another address's */
+	for (int k = 0; k < 3; k++)
+		gw_conns_busy(c1[k], true, 202);
+	struct gw_conn *n5 = open4(&t, "10.0.0.1", 203);
+	v = gw_conns_over(&t, n5, 203, &again);
+	CHECK(v == n5);
+	gw_conns_remove(&t, n5);
+	/* a second of 10.0.0.3 while 10.0.0.2 holds 3: 2 < 3, one of 10.0.0.2 goes */
 	open4(&t, "10.0.0.3", 150);
-	struct gw_conn *n4 = open4(&t, "10.0.0.3", 202);
-	v = gw_conns_over(&t, n4, 202, &again);
-	CHECK(v != NULL && v != n4 && v->idle_since == 100); /* the first of 10.0.0.1 or .2, idle longest */
+	struct gw_conn *n4 = open4(&t, "10.0.0.3", 204);
+	v = gw_conns_over(&t, n4, 204, &again);
+	CHECK(v != NULL && v != n4 && v->idle_since == 99); /* 10.0.0.2's idle longest (10.0.0.1's are busy) */
+}
+
+/* One address holding every connection (a proxy: Home Assistant's ingress
+ * brings all its users from one address): its newcomer takes the place of
+ * its connection idle longest, never itself refused while one is idle. */
+static void one_proxy(void)
+{
+	struct gw_conns t;
+	reset(&t);
+	struct gw_conn *oldest = NULL;
+	for (int k = 0; k < 32; k++) {
+		struct gw_conn *c = open4(&t, "172.30.32.2", 100 + k);
+		oldest = oldest ? oldest : c;
+		if (k % 2)
+			gw_conns_busy(c, true, 100 + k); /* half of them live pages */
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	inet_pton(AF_INET, "172.30.32.2", &sa.sin_addr);
+	CHECK_EQ_INT(gw_conns_of(&t, (const struct sockaddr *)&sa), 32);
+	inet_pton(AF_INET, "172.30.32.3", &sa.sin_addr);
+	CHECK_EQ_INT(gw_conns_of(&t, (const struct sockaddr *)&sa), 0);
+	CHECK_EQ_INT(gw_conns_of(&t, NULL), 0);
+	double again;
+	struct gw_conn *n = open4(&t, "172.30.32.2", 300);
+	struct gw_conn *v = gw_conns_over(&t, n, 300, &again);
+	CHECK(v == oldest);
+	CHECK_EQ_INT(gw_conns_open(&t), 32);
+	CHECK_EQ_INT(n->same, 32);
 }
 
 /* Requests in progress and connections in their grace are never chosen;
@@ -168,6 +212,7 @@ int main(void)
 {
 	holders();
 	fair_share();
+	one_proxy();
 	busy_and_grace();
 	ipv6();
 	return check_report();
