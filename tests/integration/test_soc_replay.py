@@ -34,7 +34,7 @@ every row within 5 % but where the label and a sensor that reads 1 % low
 leave more on the plateau (within 6.2 % there).  Variations: cut-offs 2.90
 and 3.05 V, evening loads of 0.05 and 0.20 C, 268 and 275 Ah true, a cell
 resistance half and twice the usual.  The worst row of the first deep
-discharge before its light-load point and after it is printed.  printed.  Prints "N passed, N failed".
+discharge before its light-load point and after it is printed.  Prints "N passed, N failed".
 """
 import math
 import os
