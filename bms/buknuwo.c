@@ -35,36 +35,17 @@ static const struct bms_mb_block bk_blocks[] = {
 static int bk_main(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	unsigned soc = bms_mb_reg(d, 0, 2), soh = bms_mb_reg(d, 0, 3);
-	if (soc > 100 || soh > 100)
-		return BMS_E_RANGE;
-	s->current = (float)bms_mb_sreg(d, 0, 0) / 100.0f;
-	if (poll->invert_current)
-		s->current = -s->current;
-	s->voltage = (float)bms_mb_reg(d, 0, 1) / 100.0f;
-	s->soc = (float)soc;
-	s->soh = (float)soh;
-	s->remain_ah = (float)bms_mb_reg(d, 0, 4) / 100.0f;
-	s->full_ah = (float)bms_mb_reg(d, 0, 6) / 100.0f; /* the design capacity */
-	s->cycles = bms_mb_reg(d, 0, 7);
-	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
-		      BMS_HAS_CYCLES;
-	if (s->full_ah > 0.0f)
-		s->present |= BMS_HAS_FULL;
+	int rc = bms_mb_head(poll, d, 6); /* full: the design capacity */
+	if (rc != BMS_OK)
+		return rc;
 	/* the problem bits as aiobmsble masks them (their meanings are not
 	 * published): 9 & 0xFF3F, 10 & 0xFF7F, 11 & 0x007F */
 	static const uint16_t mask[3] = { 0xFF3F, 0xFF7F, 0x007F };
-	s->nraw = 3;
-	s->alarms = 0;
-	for (unsigned i = 0; i < 3; i++) {
-		s->raw_alarms[i] = bms_mb_reg(d, 0, (uint16_t)(9 + i));
-		if (s->raw_alarms[i] & mask[i])
-			s->alarms = BMS_AL_OTHER;
-	}
+	bms_mb_problems(s, d, 9, mask);
 	uint16_t mos = bms_mb_reg(d, 0, 0x0B);
 	s->chg_mos = (mos & BK_CHG_MOS) != 0;
 	s->dsg_mos = (mos & BK_DSG_MOS) != 0;
-	s->present |= BMS_HAS_ALARMS | BMS_HAS_MOSFETS;
+	s->present |= BMS_HAS_MOSFETS;
 	return BMS_OK;
 }
 

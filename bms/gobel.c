@@ -38,32 +38,16 @@ static const struct bms_mb_block gb_blocks[] = {
 static int gb_pack(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	unsigned soc = bms_mb_reg(d, 0, 2), soh = bms_mb_reg(d, 0, 3);
-	if (soc > 100 || soh > 100)
-		return BMS_E_RANGE;
-	s->current = (float)bms_mb_sreg(d, 0, 0) / 100.0f;
-	if (poll->invert_current)
-		s->current = -s->current;
-	s->voltage = (float)bms_mb_reg(d, 0, 1) / 100.0f;
-	s->soc = (float)soc;
-	s->soh = (float)soh;
-	s->remain_ah = (float)bms_mb_reg(d, 0, 4) / 100.0f;
-	s->full_ah = (float)bms_mb_reg(d, 0, 5) / 100.0f;
-	s->cycles = bms_mb_reg(d, 0, 7);
-	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN | BMS_HAS_FULL |
-		      BMS_HAS_CYCLES;
+	int rc = bms_mb_head(poll, d, 5);
+	if (rc != BMS_OK)
+		return rc;
 	/* 8..10: alarm, protection, fault (their bits are not published) */
-	s->nraw = 3;
-	s->alarms = 0;
-	for (unsigned i = 0; i < 3; i++) {
-		s->raw_alarms[i] = bms_mb_reg(d, 0, (uint16_t)(8 + i));
-		if (s->raw_alarms[i])
-			s->alarms = BMS_AL_OTHER;
-	}
+	static const uint16_t any[3] = { 0xFFFF, 0xFFFF, 0xFFFF };
+	bms_mb_problems(s, d, 8, any);
 	uint16_t mos = bms_mb_reg(d, 0, 14);
 	s->chg_mos = (mos & GB_CHG_MOS) != 0;
 	s->dsg_mos = (mos & GB_DSG_MOS) != 0;
-	s->present |= BMS_HAS_ALARMS | BMS_HAS_MOSFETS;
+	s->present |= BMS_HAS_MOSFETS;
 	return BMS_OK;
 }
 

@@ -60,6 +60,15 @@ static inline uint32_t bms_mb_reg32(const uint8_t *d, uint16_t start, uint16_t r
 
 /* n registers from reg on, as text (bms_ident_text()), into dst[0..cap). */
 void bms_mb_text(const uint8_t *d, uint16_t start, uint16_t reg, unsigned n, char *dst, size_t cap);
+
+/* The head that buknuwo's and gobel's maps share (bms/mbhead.c), of a read
+ * from register 0: current (s16 10 mA, poll's sign), voltage (10 mV), SOC
+ * and SOH (%, over 100 BMS_E_RANGE), remaining Ah and full Ah at full_reg
+ * (10 mAh; full present only when above 0), cycles (register 7). */
+int bms_mb_head(struct bms_poll *poll, const uint8_t *d, uint16_t full_reg);
+/* The three problem words from register first on, raw, and BMS_AL_OTHER
+ * when one has a bit of its mask (their meanings are not published). */
+void bms_mb_problems(struct bms_snapshot *s, const uint8_t *d, uint16_t first, const uint16_t mask[3]);
 /* When a block of a register-table protocol is read. */
 enum bms_mb_when {
 	BMS_MB_LIVE = 0,     /* every poll; an exception fails the try */

@@ -44,7 +44,11 @@ static int write_atomic(const char *path, const char *data, size_t len, char *wh
 			break;
 		done += (size_t)n;
 	}
-	int bad = done < len || fsync(fd) != 0;
+	return gw_afile_commit(fd, done < len || fsync(fd) != 0, tmp, path, why, cap);
+}
+
+int gw_afile_commit(int fd, int bad, const char *tmp, const char *path, char *why, size_t cap)
+{
 	int e = errno;
 	if (close(fd) != 0 && !bad) {
 		bad = 1;

@@ -27,4 +27,11 @@ int gw_afile_result(struct gw_afile *a, char *why, size_t cap);
  * the disk.  The outcome of the last write, as gw_afile_result(). */
 int gw_afile_free(struct gw_afile *a, char *why, size_t cap);
 
+/* The end of an atomic rewrite, for a writer of its own (setup's, which
+ * sets the mode and group first): fd, the temporary file tmp written and
+ * fsync'ed (bad: that failed, errno saying why), closed and renamed over
+ * path; on a failure tmp is removed.  0, or -1 with the reason in why.
+ * Blocks on the disk: off the loop only. */
+int gw_afile_commit(int fd, int bad, const char *tmp, const char *path, char *why, size_t cap);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../core/afile.h"
 #include "setup_int.h"
 
 #define READ_MAX (1024 * 1024)  /* a configuration file is never this long */
@@ -108,21 +109,8 @@ int setup_file_write(const char *path, const char *data, size_t len, unsigned mo
 		/* not in its group: the file keeps ours */
 	}
 	int bad = fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0;
-	int e = errno;
-	if (close(fd) != 0 && !bad) {
-		bad = 1;
-		e = errno;
-	}
-	if (bad) {
-		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(e ? e : EIO));
-		unlink(tmp);
+	if (gw_afile_commit(fd, bad, tmp, path, why, cap) != 0)
 		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(why, cap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
 	sync_dir(path);
 	return 0;
 }

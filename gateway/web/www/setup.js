@@ -5,7 +5,8 @@
  * protocol first, then only the keys that protocol takes); Check shows
  * each error on its field, Apply shows the changes first.  Every change is
  * a POST of JSON with the session's X-CSRF-Token.  No framework, no
- * inline script: the page's Content-Security-Policy allows none. */
+ * inline script: the page's Content-Security-Policy allows none.  Loaded
+ * after app.js, whose el() it uses. */
 'use strict';
 
 (function () {
@@ -28,16 +29,6 @@
     alerts: ['url', 'to', 'on'],
   };
   const SECRET_FILES = { password_file: 'password', token_file: 'token' };
-
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    for (const k in attrs || {}) {
-      if (k === 'class') e.className = attrs[k];
-      else e.setAttribute(k, attrs[k]);
-    }
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
 
   function api(method, path, body) {
     const o = { method: method, cache: 'no-store', credentials: 'same-origin', headers: {} };
