@@ -35,16 +35,21 @@ static int write_atomic(const char *path, const char *data, size_t len, char *wh
 		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(errno));
 		return -1;
 	}
+	return gw_afile_commit(fd, gw_afile_write_all(fd, data, len) != 0 || fsync(fd) != 0, tmp, path, why, cap);
+}
+
+int gw_afile_write_all(int fd, const char *data, size_t len)
+{
 	size_t done = 0;
 	while (done < len) {
 		ssize_t n = write(fd, data + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			return -1;
 		done += (size_t)n;
 	}
-	return gw_afile_commit(fd, done < len || fsync(fd) != 0, tmp, path, why, cap);
+	return 0;
 }
 
 int gw_afile_commit(int fd, int bad, const char *tmp, const char *path, char *why, size_t cap)

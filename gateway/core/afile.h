@@ -27,6 +27,9 @@ int gw_afile_result(struct gw_afile *a, char *why, size_t cap);
  * the disk.  The outcome of the last write, as gw_afile_result(). */
 int gw_afile_free(struct gw_afile *a, char *why, size_t cap);
 
+/* All of data[0..len) written to fd (a short write goes on, EINTR too):
+ * 0, or -1 (errno). */
+int gw_afile_write_all(int fd, const char *data, size_t len);
 /* The end of an atomic rewrite, for a writer of its own (setup's, which
  * sets the mode and group first): fd, the temporary file tmp written and
  * fsync'ed (bad: that failed, errno saying why), closed and renamed over

@@ -77,20 +77,6 @@ static void sync_dir(const char *path)
 	}
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap)
 {
 	char tmp[PATH_MAX];
@@ -108,7 +94,7 @@ int setup_file_write(const char *path, const char *data, size_t len, unsigned mo
 	if (had && fchown(fd, (uid_t)-1, old.st_gid) < 0) {
 		/* not in its group: the file keeps ours */
 	}
-	int bad = fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0;
+	int bad = fchmod(fd, (mode_t)mode) != 0 || gw_afile_write_all(fd, data, len) != 0 || fsync(fd) != 0;
 	if (gw_afile_commit(fd, bad, tmp, path, why, cap) != 0)
 		return -1;
 	sync_dir(path);
