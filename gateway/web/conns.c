@@ -117,8 +117,9 @@ struct gw_conn *gw_conns_over(struct gw_conns *t, struct gw_conn *newcomer, doub
 		/* its address has its share already: an idle one of its own gives
 		 * way to it (a proxy's users all come from its address), else the
 		 * newcomer goes */
+		int own_most;
 		double own_again;
-		struct gw_conn *own = idlest(t, newcomer, true, now, &most, &own_again);
+		struct gw_conn *own = idlest(t, newcomer, true, now, &own_most, &own_again);
 		v = own ? own : newcomer;
 	}
 	if (v) {

@@ -15,10 +15,10 @@
  * connection always gets in); else, its address having its fair share
  * already, one of that address's own idle for GW_CONN_GRACE s (the one
  * idle longest: a proxy, whose users all come from its address, keeps its
- * new request), and without one the newcomer itself.  A request in progress (a live page's events, a
- * login being checked) is never cut, nor a connection that opened or had
- * its answer less than GW_CONN_GRACE s ago: a client in the middle of its
- * handshake and request (a flood of short connections from many addresses
+ * new request), and without one the newcomer itself.  A request in
+ * progress (a live page's events, a login being checked) is never cut,
+ * nor a connection that opened or had its answer less than GW_CONN_GRACE s
+ * ago: a client in the middle of its handshake and request (a flood of short connections from many addresses
  * would otherwise cut each other's, and a real client's among them).
  * When none may go yet, the newcomer stays beyond the limit, nothing more
  * is accepted, and the server asks again when the first grace ends.

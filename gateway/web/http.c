@@ -7,9 +7,9 @@
  * slow or hostile HTTP client costs only its own connection: MHD reads and
  * writes without blocking, a connection idle for CONN_TIMEOUT seconds is
  * closed, at most max_clients connections (a quarter of them from one
- * address, but Home Assistant's ingress proxy's) are open, and when they are all taken one more is accepted and
- * the connection that gives way closed (conns.h: an idle one of the address
- * holding the most), requests have no body (anything but GET and HEAD is
+ * address, but Home Assistant's ingress proxy's) are open, and when they
+ * are all taken one more is accepted and the connection that gives way
+ * closed (conns.h: an idle one of the address holding the most), requests have no body (anything but GET and HEAD is
  * refused, but the setup API's POSTs), and nothing an HTTP client asks for
  * waits on the disk on the
  * loop: history queries go to the history thread and the connection is
@@ -1248,11 +1248,18 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 	}
 }
 
+/* The connections one address may hold, a quarter of max_clients rounded
+ * up (four addresses, never one, can fill it); as many logins may wait for
+ * their check at once. */
+static int addr_share(const struct conf_http *c)
+{
+	return (c->max_clients + 3) / 4;
+}
+
 /* A connection from addr: refused outside [http] clients, and from an
- * address that holds its share already (a quarter of max_clients, rounded
- * up, so that four addresses, never one, can fill it) but Home Assistant's
- * ingress proxy when [http] ingress is on: every user of Home Assistant
- * comes from its address (the server's limit and make_room() still hold). */
+ * address that holds its share already, but Home Assistant's ingress proxy
+ * when [http] ingress is on: every user of Home Assistant comes from its
+ * address (the server's limit and make_room() still hold). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct gw_http *h = cls;
@@ -1263,7 +1270,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	}
 	if (h->cfg.ingress && gw_ingress_proxy_peer(addr, addrlen))
 		return MHD_YES;
-	if (gw_conns_of(&h->conns, addr) >= (h->cfg.max_clients + 3) / 4) {
+	if (gw_conns_of(&h->conns, addr) >= addr_share(&h->cfg)) {
 		gw_debug("http: a connection refused: its address holds a quarter of max_clients");
 		return MHD_NO;
 	}
@@ -1338,12 +1345,6 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 				MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 }
 
-/* The logins that may wait for their check at once: as many connections
- * as one address may hold, a quarter of max_clients. */
-static int login_share(const struct conf_http *c)
-{
-	return (c->max_clients + 3) / 4;
-}
 
 /* The certificate and the users as a server holds them (taken over). */
 static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err, size_t errlen)
@@ -1356,7 +1357,7 @@ static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err,
 		return -1;
 	}
 	s->creds = NULL;
-	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users, login_share(&h->cfg)))) {
+	if (s->users && !(h->auth = gw_auth_new(h->gw->loop, s->users, addr_share(&h->cfg)))) {
 		s->users = NULL;
 		snprintf(err, errlen, "http: cannot start the login thread");
 		return -1;
@@ -1449,7 +1450,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 			gw_info("http: %d user%s from %s", n, n == 1 ? "" : "s", c->users_file);
 		s->users = NULL;
 	} else if (s->users && !h->auth) {
-		if ((h->auth = gw_auth_new(h->gw->loop, s->users, login_share(&h->cfg))))
+		if ((h->auth = gw_auth_new(h->gw->loop, s->users, addr_share(&h->cfg))))
 			gw_info("http: logins from %s from now on", c->users_file);
 		else
 			gw_err("http: cannot start the login thread: no logins, every request refused");
