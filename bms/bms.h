@@ -298,6 +298,26 @@ struct bms_sle {
 	uint8_t nend;
 };
 enum bms_scan bms_scan_sle(const struct bms_sle *f, const uint8_t *buf, size_t len, size_t *n);
+/* The middle of a framer whose header (hdr bytes, its start already found)
+ * holds the data's length as a big-endian word at `at`, the frame being
+ * that length + over bytes: true with *want the frame's length once the
+ * whole frame is there; else false with *r the framer's answer: NEED, or
+ * SKIP of one byte (*n = 1) for a header that cannot be one (head_ok false,
+ * or a length above max).  The checksum and the tail are the driver's. */
+struct bms_lenword {
+	uint8_t hdr;    /* the header's bytes, the length word among them */
+	uint8_t at;     /* the length word's offset */
+	uint16_t max;   /* the longest data */
+	uint8_t over;   /* the frame's bytes beyond the data */
+	bool (*head_ok)(const uint8_t *head); /* the header's other fields */
+};
+bool bms_scan_lenword(const struct bms_lenword *f, const uint8_t *buf, size_t len, size_t *want, enum bms_scan *r,
+		      size_t *n);
+
+/* ---- a request's opening (bms/frames.c) ----
+ * A request of a fixed len bytes, zeroed and opened with the nhead bytes of
+ * head: BMS_OK, or BMS_E_NOSPACE (out untouched) when cap cannot hold it. */
+int bms_req_open(uint8_t *out, size_t cap, size_t len, const uint8_t *head, size_t nhead);
 
 /* ---- the framing loop (bms/frames.c): the one every user of scan() runs
  * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,
@@ -1043,6 +1063,10 @@ static inline uint32_t bms_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
+/* The same two bytes as a signed (two's complement) number. */
+static inline int16_t bms_s16(uint16_t v) { return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v); }
+static inline int16_t bms_les16(const uint8_t *p) { return bms_s16(bms_le16(p)); }
+static inline int16_t bms_bes16(const uint8_t *p) { return bms_s16(bms_be16(p)); }
 /* ---- ASCII hex digits (bms/hex.c): the ASCII protocols', the CAN
  * adapters' lines, the configuration's addresses and capture files. */
 /* The value of a hex digit (either case), -1 if c is none. */

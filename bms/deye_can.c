@@ -36,12 +36,6 @@ enum { DY_351, DY_355, DY_356, DY_359, DY_35E, DY_361, DY_NSLOTS };
 static const uint16_t dy_ids[DY_NSLOTS] = { 0x351, 0x355, 0x356, 0x359, 0x35E, 0x361 };
 static const uint8_t dy_min_dlc[DY_NSLOTS] = { 8, 4, 6, 8, 8, 8 };
 
-static int16_t dy_s16(const uint8_t *p)
-{
-	uint16_t v = bms_le16(p);
-	return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v);
-}
-
 static enum bms_scan dy_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
@@ -53,7 +47,7 @@ static int dy_351(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	float cvl = (float)bms_le16(d) / 10.0f, dvl = (float)bms_le16(d + 6) / 10.0f;
-	float ccl = (float)dy_s16(d + 2) / 10.0f, dcl = fabsf((float)dy_s16(d + 4) / 10.0f);
+	float ccl = (float)bms_les16(d + 2) / 10.0f, dcl = fabsf((float)bms_les16(d + 4) / 10.0f);
 	if (ccl > BMS_PLAUSIBLE_MAX_A || dcl > BMS_PLAUSIBLE_MAX_A)
 		return BMS_E_RANGE;
 	bms_set_cur_limits(poll, ccl > 0 ? ccl : 0.0f, dcl, false);
@@ -69,12 +63,12 @@ static int dy_351(struct bms_poll *poll, const uint8_t *d)
 static int dy_356(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	if (dy_s16(d) <= 0)
+	if (bms_les16(d) <= 0)
 		return BMS_E_RANGE;
-	float cur = -(float)dy_s16(d + 2) / 10.0f; /* the reader's sign: + = discharging on the wire */
-	s->voltage = (float)dy_s16(d) / 100.0f;
+	float cur = -(float)bms_les16(d + 2) / 10.0f; /* the reader's sign: + = discharging on the wire */
+	s->voltage = (float)bms_les16(d) / 100.0f;
 	s->current = poll->invert_current ? -cur : cur;
-	s->temp_c[0] = (float)dy_s16(d + 4) / 10.0f;
+	s->temp_c[0] = (float)bms_les16(d + 4) / 10.0f;
 	s->ntemps = s->ntemps ? s->ntemps : 1;
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_TEMPS;
 	return BMS_OK;
@@ -154,8 +148,8 @@ static int dy_decode(struct bms_poll *poll, int k, const uint8_t *d)
 			poll->kept.ident_state = BMS_IDENT_HAVE;
 		return BMS_OK;
 	default: /* 0x361: the highest and lowest temperatures (the cells' extremes: no list) */
-		s->temp_c[1] = (float)dy_s16(d + 4) / 10.0f;
-		s->temp_c[2] = (float)dy_s16(d + 6) / 10.0f;
+		s->temp_c[1] = (float)bms_les16(d + 4) / 10.0f;
+		s->temp_c[2] = (float)bms_les16(d + 6) / 10.0f;
 		s->ntemps = 3;
 		s->present |= BMS_HAS_TEMPS;
 		return BMS_OK;

@@ -10,9 +10,14 @@
  * and drops one byte: the loop never stalls on it, and a valid frame that
  * follows is still found (dropping the whole buffer could lose it).
  *
- * And the start and the tail every framer that resynchronises on a start
- * byte shares (bms_scan_start(), bms_scan_skip(), bms_scan_tail()).
+ * And the pieces framers share: the start and the tail of every framer that
+ * resynchronises on a start byte (bms_scan_start(), bms_scan_skip(),
+ * bms_scan_tail()), a start / length / end frame (bms_scan_sle()), a
+ * header's length word (bms_scan_lenword()); and a fixed request's opening
+ * (bms_req_open()).
  */
+#include <string.h>
+
 #include "bms.h"
 
 /* buf[0..len) (or, with rx, what rx holds; take() may empty it) from the
@@ -136,4 +141,29 @@ enum bms_scan bms_scan_sle(const struct bms_sle *f, const uint8_t *buf, size_t l
 		}
 	*n = want;
 	return BMS_SCAN_FRAME;
+}
+
+bool bms_scan_lenword(const struct bms_lenword *f, const uint8_t *buf, size_t len, size_t *want, enum bms_scan *r,
+		      size_t *n)
+{
+	*r = BMS_SCAN_NEED;
+	if (len < f->hdr)
+		return false;
+	size_t dlen = bms_be16(buf + f->at);
+	if (dlen > f->max || !f->head_ok(buf)) {
+		*n = 1;
+		*r = BMS_SCAN_SKIP;
+		return false;
+	}
+	*want = dlen + f->over;
+	return len >= *want;
+}
+
+int bms_req_open(uint8_t *out, size_t cap, size_t len, const uint8_t *head, size_t nhead)
+{
+	if (cap < len || nhead > len)
+		return BMS_E_NOSPACE;
+	memset(out, 0, len);
+	memcpy(out, head, nhead);
+	return BMS_OK;
 }

@@ -153,6 +153,12 @@ static bool up_start(const uint8_t *buf, size_t len)
 	return len < 2 || buf[1] == UP_FC_READ || buf[1] == UP_FC_SLAVE;
 }
 
+/* a header whose start register comes after its end cannot be one */
+static bool up_range_ok(const uint8_t *head)
+{
+	return bms_be16(head + 2) <= bms_be16(head + 4);
+}
+
 /* addr fc start end len data crc: len + 10 bytes.  A byte that starts no
  * frame (an address out of the range, then a function code bmsgw reads) is
  * skipped up to the next that may; a length beyond any block, or a start
@@ -170,17 +176,12 @@ static enum bms_scan up_scan(const struct bms_poll *poll, const uint8_t *buf, si
 		*n = i;
 		return BMS_SCAN_SKIP;
 	}
-	if (len < UP_HEAD)
-		return BMS_SCAN_NEED;
-	size_t dlen = bms_be16(buf + 6);
-	if (dlen > UP_MAX_DATA || bms_be16(buf + 2) > bms_be16(buf + 4)) {
-		*n = 1;
-		return BMS_SCAN_SKIP;
-	}
-	size_t want = dlen + UP_OVER;
-	if (len < want)
-		return BMS_SCAN_NEED;
-	return bms_scan_tail(bms_crc16_modbus_ok(buf, want), dlen != 0, want, n);
+	static const struct bms_lenword lw = { UP_HEAD, 6, UP_MAX_DATA, UP_OVER, up_range_ok };
+	enum bms_scan r;
+	size_t want;
+	if (!bms_scan_lenword(&lw, buf, len, &want, &r, n))
+		return r;
+	return bms_scan_tail(bms_crc16_modbus_ok(buf, want), want > UP_OVER, want, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

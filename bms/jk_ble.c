@@ -111,10 +111,9 @@ static enum jk_layout jkb_layout(const struct bms_poll *poll)
 /* A 20-byte request: AA 55 90 EB cmd len value(LE, len bytes) 00... sum8. */
 static int jkb_frame(uint8_t *out, size_t cap, uint8_t cmd, uint8_t len, uint32_t value)
 {
-	if (cap < JKB_REQ_LEN)
-		return BMS_E_NOSPACE;
-	memset(out, 0, JKB_REQ_LEN);
-	memcpy(out, jkb_req_magic, sizeof(jkb_req_magic));
+	int rc = bms_req_open(out, cap, JKB_REQ_LEN, jkb_req_magic, sizeof(jkb_req_magic));
+	if (rc < 0)
+		return rc;
 	out[4] = cmd;
 	out[5] = len;
 	for (unsigned i = 0; i < len && i < 4; i++)

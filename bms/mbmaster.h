@@ -49,8 +49,7 @@ static inline uint16_t bms_mb_reg(const uint8_t *d, uint16_t start, uint16_t reg
 }
 static inline int16_t bms_mb_sreg(const uint8_t *d, uint16_t start, uint16_t reg)
 {
-	uint16_t v = bms_mb_reg(d, start, reg);
-	return (int16_t)(v >= 0x8000u ? (int)v - 0x10000 : (int)v);
+	return bms_s16(bms_mb_reg(d, start, reg));
 }
 /* Two registers from reg on, high word first. */
 static inline uint32_t bms_mb_reg32(const uint8_t *d, uint16_t start, uint16_t reg)

@@ -144,11 +144,6 @@ static enum bms_scan myv_scan(const struct bms_poll *poll, const uint8_t *buf, s
 
 /* ---- the decoder --------------------------------------------------------- */
 
-static int16_t myv_s16(const uint8_t *p)
-{
-	return (int16_t)bms_le16(p);
-}
-
 /* The cell list (slots 1..16 in snap.cell_mv): the forced count, else the
  * slots up to the first empty one (a 14S pack sends 0 and 1 in slots 15
  * and 16, §68.4). */
@@ -215,7 +210,7 @@ static int myv_take(struct bms_poll *poll, uint8_t t, const uint8_t *d, uint32_t
 		if (soc > 1000 || bms_le16(d) == 0)
 			return BMS_E_RANGE;
 		s->voltage = (float)bms_le16(d) / 1000.0f;
-		s->current = (float)myv_s16(d + 2) / 100.0f;
+		s->current = (float)bms_les16(d + 2) / 100.0f;
 		if (poll->invert_current)
 			s->current = -s->current;
 		s->soc = (float)soc / 10.0f;
@@ -235,7 +230,7 @@ static int myv_take(struct bms_poll *poll, uint8_t t, const uint8_t *d, uint32_t
 	} else if (t >= 0x24 && t <= 0x26) {
 		struct myv_state *st = BMS_PRIV(poll, struct myv_state);
 		for (unsigned i = 0; i < 4; i++)
-			st->sensor[(t - 0x24) * 4 + i] = myv_s16(d + 2 * i);
+			st->sensor[(t - 0x24) * 4 + i] = bms_les16(d + 2 * i);
 		*bit = 1u << (6 + t - 0x24);
 	}
 	return BMS_OK;

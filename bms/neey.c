@@ -114,10 +114,9 @@ static int ney_step(const struct bms_poll *poll)
  * as syssi's and aiobmsble's drivers send it (§32.2). */
 static int ney_frame(uint8_t *out, size_t cap, uint8_t cmd)
 {
-	if (cap < NEY_REQ_LEN)
-		return BMS_E_NOSPACE;
-	memset(out, 0, NEY_REQ_LEN);
-	memcpy(out, ney_req_hdr, sizeof(ney_req_hdr));
+	int rc = bms_req_open(out, cap, NEY_REQ_LEN, ney_req_hdr, sizeof(ney_req_hdr));
+	if (rc < 0)
+		return rc;
 	out[4] = cmd;
 	out[6] = NEY_REQ_LEN;
 	out[NEY_REQ_LEN - 2] = (uint8_t)bms_sum(out, NEY_REQ_LEN - 2);

@@ -66,12 +66,6 @@ static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1, 8, 2 };
 #define PC_CHG_EN 0x80
 #define PC_DSG_EN 0x40
 
-static int16_t pc_s16(const uint8_t *p)
-{
-	uint16_t v = bms_le16(p);
-	return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v);
-}
-
 /* Records (bms/canrec.c). */
 static enum bms_scan pc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
@@ -94,7 +88,7 @@ static int pc_check(int k, const uint8_t *d, uint8_t dlc)
 		return BMS_E_SHORT;
 	if (k == PC_355 && bms_le16(d) > 100)
 		return BMS_E_RANGE; /* SOC */
-	if (k == PC_356 && pc_s16(d) <= 0)
+	if (k == PC_356 && bms_les16(d) <= 0)
 		return BMS_E_RANGE; /* the battery feeds its BMS: no voltage, no data */
 	return BMS_OK;
 }
@@ -188,7 +182,7 @@ static void pc_limits(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const uint8_t *d = pc_data(poll, PC_351), *rq = pc_data(poll, PC_35C);
-	float cvl = (float)bms_le16(d) / 10.0f, ccl = (float)pc_s16(d + 2) / 10.0f, dcl = (float)pc_s16(d + 4) / 10.0f;
+	float cvl = (float)bms_le16(d) / 10.0f, ccl = (float)bms_les16(d + 2) / 10.0f, dcl = (float)bms_les16(d + 4) / 10.0f;
 	float dvl = pc_dlc(poll, PC_351) >= 8 ? (float)bms_le16(d + 6) / 10.0f : 0.0f;
 
 	/* a negative charge limit allows nothing; the discharge limit's sign
@@ -227,8 +221,8 @@ static void pc_measurements(struct bms_poll *poll)
 		s->present |= BMS_HAS_SOH;
 	}
 	d = pc_data(poll, PC_356);
-	float cur = (float)pc_s16(d + 2) / 10.0f, t = (float)pc_s16(d + 4) / 10.0f;
-	s->voltage = (float)pc_s16(d) / 100.0f;
+	float cur = (float)bms_les16(d + 2) / 10.0f, t = (float)bms_les16(d + 4) / 10.0f;
+	s->voltage = (float)bms_les16(d) / 100.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT;
 	/* an 8-byte 0x356's bytes 6-7: the cycles (Seplos' Victron set,

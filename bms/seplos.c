@@ -347,6 +347,11 @@ static int sep_ble_request(const struct bms_poll *poll, uint8_t *out, size_t cap
 	return SEP_BLE_REQ;
 }
 
+static bool sep_ble_head_ok(const uint8_t *f)
+{
+	return f[1] == SEP_BLE_VER || f[1] == SEP_BLE_REQ_VER;
+}
+
 static bool sep_ble_sum_ok(const uint8_t *f, size_t n)
 {
 	return f[n - 1] == SEP_BLE_EOI && sep_crc_xmodem(f + 1, n - 4) == bms_be16(f + n - 3);
@@ -357,19 +362,11 @@ static bool sep_ble_sum_ok(const uint8_t *f, size_t n)
  * skipped whole. */
 static enum bms_scan sep_ble_scan(const uint8_t *buf, size_t len, size_t *n)
 {
+	static const struct bms_lenword lw = { SEP_BLE_HDR, 5, SEP_BLE_MAX_DATA, SEP_BLE_OVER, sep_ble_head_ok };
 	enum bms_scan r;
-	if (!bms_scan_start(buf, len, SEP_BLE_SOI, &r, n))
+	size_t want;
+	if (!bms_scan_start(buf, len, SEP_BLE_SOI, &r, n) || !bms_scan_lenword(&lw, buf, len, &want, &r, n))
 		return r;
-	if (len < SEP_BLE_HDR)
-		return BMS_SCAN_NEED;
-	size_t dlen = bms_be16(buf + 5);
-	if ((buf[1] != SEP_BLE_VER && buf[1] != SEP_BLE_REQ_VER) || dlen > SEP_BLE_MAX_DATA) {
-		*n = 1;
-		return BMS_SCAN_SKIP;
-	}
-	size_t want = dlen + SEP_BLE_OVER;
-	if (len < want)
-		return BMS_SCAN_NEED;
 	return bms_scan_tail(sep_ble_sum_ok(buf, want), buf[1] != SEP_BLE_REQ_VER, want, n);
 }
 

@@ -99,20 +99,12 @@ static bool tdt_sum_ok(const uint8_t *f, size_t n)
 static enum bms_scan tdt_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
+	static const struct bms_lenword lw = { TDT_HDR, 6, TDT_MAX_DATA, TDT_OVER, tdt_header_ok };
 	enum bms_scan r;
-	if (!bms_scan_start(buf, len, TDT_HEAD, &r, n))
+	size_t want;
+	if (!bms_scan_start(buf, len, TDT_HEAD, &r, n) || !bms_scan_lenword(&lw, buf, len, &want, &r, n))
 		return r;
-	if (len < TDT_HDR)
-		return BMS_SCAN_NEED;
-	size_t dlen = bms_be16(buf + 6);
-	if (!tdt_header_ok(buf) || dlen > TDT_MAX_DATA) {
-		*n = 1;
-		return BMS_SCAN_SKIP;
-	}
-	size_t want = dlen + TDT_OVER;
-	if (len < want)
-		return BMS_SCAN_NEED;
-	return bms_scan_tail(tdt_sum_ok(buf, want), dlen != 0, want, n);
+	return bms_scan_tail(tdt_sum_ok(buf, want), want > TDT_OVER, want, n);
 }
 
 /* ---- the decoder --------------------------------------------------------- */

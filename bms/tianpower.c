@@ -150,11 +150,6 @@ static enum bms_scan tp_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	return bms_scan_tail(buf[want - 1] == TP_EOF, want == TP_LEN, want, n);
 }
 
-static int16_t tp_s16(const uint8_t *p)
-{
-	return (int16_t)bms_be16(p);
-}
-
 static bool tp_temp_ok(int16_t t)
 {
 	return t >= TP_MIN_TEMP && t <= TP_MAX_TEMP;
@@ -191,7 +186,7 @@ static int tp_status(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
 	uint16_t soc = bms_be16(d), soh = bms_be16(d + 14);
-	int16_t mos = tp_s16(d + 8);
+	int16_t mos = bms_bes16(d + 8);
 
 	if (soc > 100 || soh > 100 || !tp_temp_ok(mos))
 		return BMS_E_RANGE;
@@ -199,7 +194,7 @@ static int tp_status(struct bms_poll *poll, const uint8_t *d)
 	s->soh = soh;
 	s->voltage = (float)bms_be16(d + 2) / 100.0f;
 	s->mos_temp_c = (float)mos / 10.0f;
-	s->current = (float)tp_s16(d + 10) / 100.0f;
+	s->current = (float)bms_bes16(d + 10) / 100.0f;
 	if (poll->invert_current)
 		s->current = -s->current;
 	s->present |= BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_VOLTAGE | BMS_HAS_MOS_TEMP | BMS_HAS_CURRENT;
@@ -229,7 +224,7 @@ static int tp_temps(struct bms_poll *poll, const uint8_t *d)
 	struct bms_snapshot *s = &poll->snap;
 
 	for (unsigned i = 0; i < st->sensors; i++) {
-		int16_t t = tp_s16(d + 2 * i);
+		int16_t t = bms_bes16(d + 2 * i);
 		if (!tp_temp_ok(t))
 			return BMS_E_RANGE;
 		s->temp_c[i] = (float)t / 10.0f;

@@ -2,7 +2,8 @@
 /* tests/unit/test_bytes.c - the pieces the drivers share (bms/bms.h): hex
  * digits (bms/hex.c), the wire's numbers and sums, a framer's start on its
  * start byte (bms_scan_start(), bms_scan_skip() of bms/frames.c; the
- * start, length and end bytes of bms_scan_sle()), a
+ * start, length and end bytes of bms_scan_sle(), a header's length word of
+ * bms_scan_lenword()), a fixed request's opening (bms_req_open()), a
  * finish() at its last step, the Bluetooth base UUID.  The start is run as
  * a driver runs it: a toy framer on it, through bms_frames(), with garbage
  * before the start byte, short, overlong and bad-sum frames, and the bytes
@@ -80,6 +81,11 @@ static void test_numbers(void)
 	CHECK_EQ_INT(bms_be32(p), 0x12345678u);
 	CHECK_EQ_INT(bms_le32(p + 1), 0xFF785634u); /* the top bit, unsigned */
 	CHECK_EQ_INT((int16_t)bms_le16(p + 3), (int16_t)0xFF78);
+	CHECK_EQ_INT(bms_les16(p + 3), -136);           /* 0xFF78 */
+	CHECK_EQ_INT(bms_bes16(p + 3), 0x78FF);         /* positive */
+	CHECK_EQ_INT(bms_bes16((const uint8_t[]){ 0x80, 0x00 }), -32768);
+	CHECK_EQ_INT(bms_les16((const uint8_t[]){ 0xFF, 0x7F }), 32767);
+	CHECK_EQ_INT(bms_s16(0xFFFF), -1);
 	CHECK_EQ_INT(bms_sum(p, 0), 0);
 	CHECK_EQ_INT(bms_sum(p, sizeof(p)), 0x12 + 0x34 + 0x56 + 0x78 + 0xFF);
 	uint8_t ff[300];
@@ -264,6 +270,51 @@ static void test_sle(void)
 	CHECK_EQ_INT(n, 2);
 }
 
+/* bms_scan_lenword(): a 6-byte header, the data length big-endian at 4
+ * (at most 16), a header sound when byte 1 is 0x03; the frame len + 8. */
+static bool lw_head_ok(const uint8_t *head)
+{
+	return head[1] == 0x03;
+}
+
+static void test_lenword(void)
+{
+	const struct bms_lenword f = { 6, 4, 16, 8, lw_head_ok };
+	const uint8_t ok[] = { 0x7E, 0x03, 0, 0, 0x00, 0x02, 0xA1, 0xA2, 1, 2, 3, 4, 0xEE };
+	const uint8_t longer[] = { 0x7E, 0x03, 0, 0, 0x00, 0x11 }, wrong[] = { 0x7E, 0x04, 0, 0, 0x00, 0x02 };
+	enum bms_scan r = BMS_SCAN_FRAME;
+	size_t n = 99, want = 0;
+	for (size_t k = 0; k < 10; k++) {
+		CHECK(!bms_scan_lenword(&f, ok, k, &want, &r, &n));
+		CHECK_EQ_INT(r, BMS_SCAN_NEED);
+	}
+	CHECK_EQ_INT(n, 99);
+	CHECK(bms_scan_lenword(&f, ok, 10, &want, &r, &n));
+	CHECK_EQ_INT(want, 10);
+	CHECK(bms_scan_lenword(&f, ok, sizeof(ok), &want, &r, &n)); /* the next frame's bytes behind it */
+	CHECK_EQ_INT(want, 10);
+	CHECK(!bms_scan_lenword(&f, longer, sizeof(longer), &want, &r, &n));
+	CHECK_EQ_INT(r, BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+	n = 99;
+	CHECK(!bms_scan_lenword(&f, wrong, sizeof(wrong), &want, &r, &n));
+	CHECK_EQ_INT(r, BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 1);
+}
+
+/* bms_req_open(): zeroed, the head, nothing written without the room */
+static void test_req_open(void)
+{
+	static const uint8_t head[] = { 0xAA, 0x55 };
+	uint8_t out[8];
+	memset(out, 0x5A, sizeof(out));
+	CHECK_EQ_INT(bms_req_open(out, 5, 6, head, sizeof(head)), BMS_E_NOSPACE);
+	CHECK_EQ_INT(out[0], 0x5A);
+	CHECK_EQ_INT(bms_req_open(out, sizeof(out), 1, head, sizeof(head)), BMS_E_NOSPACE);
+	CHECK_EQ_INT(bms_req_open(out, sizeof(out), 6, head, sizeof(head)), BMS_OK);
+	CHECK(memcmp(out, (const uint8_t[]){ 0xAA, 0x55, 0, 0, 0, 0, 0x5A, 0x5A }, 8) == 0);
+}
+
 int main(void)
 {
 	test_hexval();
@@ -273,6 +324,8 @@ int main(void)
 	test_skip();
 	test_start();
 	test_sle();
+	test_lenword();
+	test_req_open();
 	test_toy_stream();
 	test_finish_at();
 	test_uuid();
