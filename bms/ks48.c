@@ -223,20 +223,39 @@ static int ks_version(struct bms_ident *id, const uint8_t *d, size_t n)
  * Big-endian words; a word outside the field's possible range leaves its
  * key absent; an answer of another length gives nothing (BMS_E_SHORT). */
 
-/* Word i of d, in [lo, hi], divided by div into key k. */
-static void ks_set(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, int i, unsigned lo,
-		   unsigned hi, float div)
-{
-	bms_settings_put_raw(out, k, bms_be16(d + 2 * i), lo, hi, div);
-}
-
-/* A temperature, 0.1 K (−50 .. 150 °C), into key k. */
-static void ks_set_temp(struct bms_settings *out, enum bms_set_key k, const uint8_t *d, int i)
-{
-	unsigned raw = bms_be16(d + 2 * i);
-	if (raw >= KS_K_OFFSET - 500 && raw <= KS_K_OFFSET + 1500)
-		bms_settings_put(out, k, (float)((int)raw - KS_K_OFFSET) / 10.0f);
-}
+/* The settings' words: the read, the key, the word's index, its range
+ * and divisor (0: a temperature, 0.1 K, -50 .. 150 degC). */
+struct ks_word {
+	uint8_t step, key, i;
+	uint16_t lo, hi, div;
+};
+#define KS_TEMP(k, i) { KS_SET_TEMP, k, i, KS_K_OFFSET - 500, KS_K_OFFSET + 1500, 0 }
+static const struct ks_word ks_words[] = {
+	/* 0 cell full, 1 cut-off, 2 balance start, 3 its difference, mV; 6..9 SOC levels */
+	{ KS_SET_BASIC, BMS_SET_BALANCE_START_V, 2, 1, 6500, 1000 },
+	{ KS_SET_BASIC, BMS_SET_BALANCE_DELTA_V, 3, 1, 1000, 1000 },
+	/* cell OVP, release, delay ms; UVP, release, delay; pack (0.01 V) the same */
+	{ KS_SET_VOLT, BMS_SET_CELL_OVP_V, 0, 1, 6500, 1000 },
+	{ KS_SET_VOLT, BMS_SET_CELL_OVP_RELEASE_V, 1, 1, 6500, 1000 },
+	{ KS_SET_VOLT, BMS_SET_CELL_OVP_DELAY_S, 2, 0, 65000, 1000 },
+	{ KS_SET_VOLT, BMS_SET_CELL_UVP_V, 3, 1, 6500, 1000 },
+	{ KS_SET_VOLT, BMS_SET_CELL_UVP_RELEASE_V, 4, 1, 6500, 1000 },
+	{ KS_SET_VOLT, BMS_SET_CELL_UVP_DELAY_S, 5, 0, 65000, 1000 },
+	{ KS_SET_VOLT, BMS_SET_PACK_OVP_V, 6, 1, 65500, 100 },
+	{ KS_SET_VOLT, BMS_SET_PACK_UVP_V, 9, 1, 65500, 100 },
+	/* charge OTP, release, delay; charge UTP, ...; discharge OTP, ...; discharge UTP, ... */
+	KS_TEMP(BMS_SET_CHARGE_OTP_C, 0), KS_TEMP(BMS_SET_CHARGE_OTP_RELEASE_C, 1),
+	KS_TEMP(BMS_SET_CHARGE_UTP_C, 3), KS_TEMP(BMS_SET_CHARGE_UTP_RELEASE_C, 4),
+	KS_TEMP(BMS_SET_DISCHARGE_OTP_C, 6), KS_TEMP(BMS_SET_DISCHARGE_OTP_RELEASE_C, 7),
+	KS_TEMP(BMS_SET_DISCHARGE_UTP_C, 9), KS_TEMP(BMS_SET_DISCHARGE_UTP_RELEASE_C, 10),
+	/* charge OCP 0.01 A, delay ms, release 10 ms; discharge the same */
+	{ KS_SET_CUR, BMS_SET_CHARGE_OCP_A, 0, 1, 65535, 100 },
+	{ KS_SET_CUR, BMS_SET_CHARGE_OCP_DELAY_S, 1, 0, 65535, 1000 },
+	{ KS_SET_CUR, BMS_SET_CHARGE_OCP_RELEASE_S, 2, 0, 65535, 100 },
+	{ KS_SET_CUR, BMS_SET_DISCHARGE_OCP_A, 3, 1, 65535, 100 },
+	{ KS_SET_CUR, BMS_SET_DISCHARGE_OCP_DELAY_S, 4, 0, 65535, 1000 },
+	{ KS_SET_CUR, BMS_SET_DISCHARGE_OCP_RELEASE_S, 5, 0, 65535, 100 },
+};
 
 static int ks_settings(struct bms_settings *out, int step, const uint8_t *d, size_t n)
 {
@@ -244,39 +263,15 @@ static int ks_settings(struct bms_settings *out, int step, const uint8_t *d, siz
 				       [KS_SET_TEMP] = KS_SET_LEN, [KS_SET_CUR] = KS_SET_CUR_LEN };
 	if (n != want[step])
 		return BMS_E_SHORT;
-	switch (step) {
-	case KS_SET_BASIC: /* 0 cell full, 1 cut-off, 2 balance start, 3 its difference, mV; 6..9 SOC levels */
-		ks_set(out, BMS_SET_BALANCE_START_V, d, 2, 1, 6500, 1000.0f);
-		ks_set(out, BMS_SET_BALANCE_DELTA_V, d, 3, 1, 1000, 1000.0f);
-		break;
-	case KS_SET_VOLT: /* cell OVP, release, delay ms; UVP, release, delay; pack (0.01 V) the same */
-		ks_set(out, BMS_SET_CELL_OVP_V, d, 0, 1, 6500, 1000.0f);
-		ks_set(out, BMS_SET_CELL_OVP_RELEASE_V, d, 1, 1, 6500, 1000.0f);
-		ks_set(out, BMS_SET_CELL_OVP_DELAY_S, d, 2, 0, 65000, 1000.0f);
-		ks_set(out, BMS_SET_CELL_UVP_V, d, 3, 1, 6500, 1000.0f);
-		ks_set(out, BMS_SET_CELL_UVP_RELEASE_V, d, 4, 1, 6500, 1000.0f);
-		ks_set(out, BMS_SET_CELL_UVP_DELAY_S, d, 5, 0, 65000, 1000.0f);
-		ks_set(out, BMS_SET_PACK_OVP_V, d, 6, 1, 65500, 100.0f);
-		ks_set(out, BMS_SET_PACK_UVP_V, d, 9, 1, 65500, 100.0f);
-		break;
-	case KS_SET_TEMP: /* charge OTP, release, delay; charge UTP, ...; discharge OTP, ...; discharge UTP, ... */
-		ks_set_temp(out, BMS_SET_CHARGE_OTP_C, d, 0);
-		ks_set_temp(out, BMS_SET_CHARGE_OTP_RELEASE_C, d, 1);
-		ks_set_temp(out, BMS_SET_CHARGE_UTP_C, d, 3);
-		ks_set_temp(out, BMS_SET_CHARGE_UTP_RELEASE_C, d, 4);
-		ks_set_temp(out, BMS_SET_DISCHARGE_OTP_C, d, 6);
-		ks_set_temp(out, BMS_SET_DISCHARGE_OTP_RELEASE_C, d, 7);
-		ks_set_temp(out, BMS_SET_DISCHARGE_UTP_C, d, 9);
-		ks_set_temp(out, BMS_SET_DISCHARGE_UTP_RELEASE_C, d, 10);
-		break;
-	default: /* charge OCP 0.01 A, delay ms, release 10 ms; discharge the same */
-		ks_set(out, BMS_SET_CHARGE_OCP_A, d, 0, 1, 65535, 100.0f);
-		ks_set(out, BMS_SET_CHARGE_OCP_DELAY_S, d, 1, 0, 65535, 1000.0f);
-		ks_set(out, BMS_SET_CHARGE_OCP_RELEASE_S, d, 2, 0, 65535, 100.0f);
-		ks_set(out, BMS_SET_DISCHARGE_OCP_A, d, 3, 1, 65535, 100.0f);
-		ks_set(out, BMS_SET_DISCHARGE_OCP_DELAY_S, d, 4, 0, 65535, 1000.0f);
-		ks_set(out, BMS_SET_DISCHARGE_OCP_RELEASE_S, d, 5, 0, 65535, 100.0f);
-		break;
+	for (size_t k = 0; k < sizeof(ks_words) / sizeof(ks_words[0]); k++) {
+		const struct ks_word *w = &ks_words[k];
+		if (w->step != step)
+			continue;
+		unsigned raw = bms_be16(d + 2 * w->i); /* within n: the read's length was checked */
+		if (w->div)
+			bms_settings_put_raw(out, (enum bms_set_key)w->key, raw, w->lo, w->hi, w->div);
+		else if (raw >= w->lo && raw <= w->hi)
+			bms_settings_put(out, (enum bms_set_key)w->key, (float)((int)raw - KS_K_OFFSET) / 10.0f);
 	}
 	return BMS_OK;
 }
@@ -386,16 +381,10 @@ const struct bms_driver bms_ks48_driver = {
 	.ble_gatt = ks_gatt,
 	.ble_hints = ks_ble_hints,
 	/* the settings reads 0x04 .. 0x07 (§54.4) */
-	.settings = BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) |
-		BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
-		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
-		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
-		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
-		BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |
-		BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |
-		BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |
-		BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_RELEASE_C) |
-		BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) |
-		BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |
-		BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S),
+	.settings = BMS_SET_CELL_PROTECT | BMS_SET_TEMP_PROTECT | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
+		BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_PACK_OVP_V) |
+		BMS_SET_BIT(BMS_SET_PACK_UVP_V) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) |
+		BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) |
+		BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S),
 };

@@ -347,30 +347,18 @@ static int pace_set_volt(struct bms_poll *poll, const uint8_t *info, size_t n, c
 	return BMS_OK;
 }
 
-static int pace_cell_ov(struct bms_poll *poll, const uint8_t *info, size_t n)
-{
-	static const uint8_t k[3] = { BMS_SET_CELL_OVP_V, BMS_SET_CELL_OVP_RELEASE_V, BMS_SET_CELL_OVP_DELAY_S };
-	return pace_set_volt(poll, info, n, k, 5000);
-}
-
-static int pace_cell_uv(struct bms_poll *poll, const uint8_t *info, size_t n)
-{
-	static const uint8_t k[3] = { BMS_SET_CELL_UVP_V, BMS_SET_CELL_UVP_RELEASE_V, BMS_SET_CELL_UVP_DELAY_S };
-	return pace_set_volt(poll, info, n, k, 5000);
-}
-
-/* (the pack's release and delay have no key) */
-static int pace_pack_ov(struct bms_poll *poll, const uint8_t *info, size_t n)
-{
-	static const uint8_t k[3] = { BMS_SET_PACK_OVP_V, BMS_SET_COUNT, BMS_SET_COUNT };
-	return pace_set_volt(poll, info, n, k, 65535);
-}
-
-static int pace_pack_uv(struct bms_poll *poll, const uint8_t *info, size_t n)
-{
-	static const uint8_t k[3] = { BMS_SET_PACK_UVP_V, BMS_SET_COUNT, BMS_SET_COUNT };
-	return pace_set_volt(poll, info, n, k, 65535);
-}
+/* One decoder a read: its three keys (BMS_SET_COUNT: none), its highest
+ * value; the pack's release and delay have no key. */
+#define PACE_VOLT_READ(name, k0, k1, k2, hi)                                                    \
+	static int name(struct bms_poll *poll, const uint8_t *info, size_t n)                    \
+	{                                                                                         \
+		static const uint8_t k[3] = { k0, k1, k2 };                                       \
+		return pace_set_volt(poll, info, n, k, hi);                                       \
+	}
+PACE_VOLT_READ(pace_cell_ov, BMS_SET_CELL_OVP_V, BMS_SET_CELL_OVP_RELEASE_V, BMS_SET_CELL_OVP_DELAY_S, 5000)
+PACE_VOLT_READ(pace_cell_uv, BMS_SET_CELL_UVP_V, BMS_SET_CELL_UVP_RELEASE_V, BMS_SET_CELL_UVP_DELAY_S, 5000)
+PACE_VOLT_READ(pace_pack_ov, BMS_SET_PACK_OVP_V, BMS_SET_COUNT, BMS_SET_COUNT, 65535)
+PACE_VOLT_READ(pace_pack_uv, BMS_SET_PACK_UVP_V, BMS_SET_COUNT, BMS_SET_COUNT, 65535)
 
 static int pace_balance(struct bms_poll *poll, const uint8_t *info, size_t n)
 {
@@ -465,11 +453,8 @@ const struct bms_driver bms_pace_driver = {
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS,
 	/* 0xD1, 0xD3, 0xD5, 0xD7, 0xB6 when the settings are due (§19.7) */
-	.settings = BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
-		BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
-		BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S) |
-		BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
-		BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V),
+	.settings = BMS_SET_CELL_PROTECT | BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
+		BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V),
 	.default_baud = 9600,
 	BMS_PYLONFRAME_LINK(0, PACE_MAX_ADR),
 	.any_address = true,
