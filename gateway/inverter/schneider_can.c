@@ -35,28 +35,27 @@ static void se_begin(struct gw_can_frame *f, uint32_t id, uint8_t dlc)
 }
 
 /* 0x321: CVL (down) and DVL (up), s32 0.01 V: the 0.1 V limits of
- * canframes.c, so that every dialect rounds them alike. */
-static bool se_321(const struct inv_battery *b, struct gw_can_frame *f)
+ * canframes.c, so that every dialect rounds them alike; 0x322: CCL and
+ * DCL, s32 0.01 A, 0 for a direction not allowed. */
+static bool se_limit_pair(const struct inv_battery *b, struct gw_can_frame *f, uint32_t id)
 {
 	struct inv_cf_limits l;
 
 	inv_cf_limits(b, &l);
-	se_begin(f, 0x321, 8);
-	inv_cf_put32be(f->data, l.cvl * 10);
-	inv_cf_put32be(f->data + 4, l.dvl * 10);
+	se_begin(f, id, 8);
+	inv_cf_put32be(f->data, (id == 0x321 ? l.cvl : l.ccl) * 10);
+	inv_cf_put32be(f->data + 4, (id == 0x321 ? l.dvl : l.dcl) * 10);
 	return true;
 }
 
-/* 0x322: CCL and DCL, s32 0.01 A, 0 for a direction not allowed. */
+static bool se_321(const struct inv_battery *b, struct gw_can_frame *f)
+{
+	return se_limit_pair(b, f, 0x321);
+}
+
 static bool se_322(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	struct inv_cf_limits l;
-
-	inv_cf_limits(b, &l);
-	se_begin(f, 0x322, 8);
-	inv_cf_put32be(f->data, l.ccl * 10);
-	inv_cf_put32be(f->data + 4, l.dcl * 10);
-	return true;
+	return se_limit_pair(b, f, 0x322);
 }
 
 /* 0x323: voltage s32 0.01 V, current s32 0.01 A (+ = charging); 0 unknown. */

@@ -31,24 +31,26 @@
 #define SF_SOC_MAX 99        /* %: the SOC sent never above (Battery-Emulator's "SoC deception") */
 #define SF_ID_SHIFT 12       /* the battery id's place in the identifiers */
 
-/* A frame of battery b: base + its id << 12, extended, DLC 8, zeros. */
-static void sf_begin(const struct inv_battery *b, struct gw_can_frame *f, uint32_t base)
+/* Frame f (identifier base) as battery b's: base + its id << 12, extended. */
+static void sf_own(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	inv_cf_begin(f, base + ((uint32_t)(b->address & 0x0F) << SF_ID_SHIFT), 8);
+	f->id += (uint32_t)(b->address & 0x0F) << SF_ID_SHIFT;
 	f->ext = true;
 }
 
-/* 0x351: CVL (down), CCL, DCL (down; 0 for a direction not allowed), DVL (up). */
+/* A frame of battery b: base + its id << 12, extended, DLC 8, zeros. */
+static void sf_begin(const struct inv_battery *b, struct gw_can_frame *f, uint32_t base)
+{
+	inv_cf_begin(f, base, 8);
+	sf_own(b, f);
+}
+
+/* 0x351: CVL (down), CCL, DCL (down; 0 for a direction not allowed), DVL
+ * (up): the common frame's, at battery b's identifier. */
 static bool sf_351(const struct inv_battery *b, struct gw_can_frame *f)
 {
-	struct inv_cf_limits l;
-
-	inv_cf_limits(b, &l);
-	sf_begin(b, f, 0x351);
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.ccl);
-	inv_cf_put16(f->data + 4, l.dcl);
-	inv_cf_put16(f->data + 6, l.dvl);
+	inv_cf_351(b, f);
+	sf_own(b, f);
 	return true;
 }
 
