@@ -253,9 +253,7 @@ const struct bms_driver bms_basen_driver = {
 	.protocol_id = 46,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS,
-	BMS_BLE_ONLY,
-	.interbyte = 0.3,
-	.default_timeout = 2.0,
+	BMS_BLE_LINK,
 	.next_request = ba_next_request,
 	.scan = ba_scan,
 	.handle = ba_handle,

@@ -823,6 +823,16 @@ struct bms_driver {
  * address, no baud rate and no gap before a request over BLE (the
  * simulator's TCP bridge paces at default_baud). */
 #define BMS_BLE_ONLY .ble_only = true, .default_baud = 115200, .gap_floor = 0, .min_address = 0, .max_address = 0
+/* ... with the timing most Bluetooth BMSs have: the notifications of one
+ * answer come within milliseconds (0.3 s between bytes ends it), the BMS
+ * answers within two seconds. */
+#define BMS_BLE_LINK BMS_BLE_ONLY, .interbyte = 0.3, .default_timeout = 2.0
+/* The link members of a CAN driver (a bus at .can_bitrate, read through
+ * SocketCAN or an slcan adapter): default_baud is the serial line of an
+ * slcan adapter (a USB CDC one ignores it); no gap, no bytes between
+ * which a frame could be cut; the addresses lo .. hi. */
+#define BMS_CAN_LINK(lo, hi) \
+	.default_baud = 115200, .gap_floor = 0, .interbyte = 0, .min_address = (lo), .max_address = (hi)
 
 /* All drivers, NULL-terminated. */
 extern const struct bms_driver *const bms_drivers[];

@@ -350,9 +350,7 @@ const struct bms_driver bms_chins_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS |
 		BMS_HAS_BALANCE | BMS_HAS_ALARMS,
-	BMS_BLE_ONLY,
-	.interbyte = 0.3,
-	.default_timeout = 2.0,
+	BMS_BLE_LINK,
 	.next_request = ch_next_request,
 	.scan = ch_scan,
 	.handle = ch_handle,

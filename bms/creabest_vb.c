@@ -181,9 +181,7 @@ const struct bms_driver bms_creabest_vb_driver = {
 	.protocol_id = 58,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_FULL | BMS_HAS_CYCLES |
 		BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS,
-	BMS_BLE_ONLY,
-	.interbyte = 0.3,
-	.default_timeout = 2.0,
+	BMS_BLE_LINK,
 	.next_request = vb_next_request,
 	.scan = vb_scan,
 	.handle = vb_handle,

@@ -101,11 +101,8 @@ const struct bms_driver bms_daly_can_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE |
 		BMS_HAS_ALARMS,
-	.default_baud = 115200, /* the serial line of an slcan adapter */
-	.gap_floor = 0,
-	.interbyte = 0,
-	.min_address = 1,
-	.max_address = 1, /* board 1: other boards' identifiers are not confirmed */
+	/* board 1: other boards' identifiers are not confirmed */
+	BMS_CAN_LINK(1, 1),
 	.default_timeout = 1.0,
 	.listen_only = false,
 	.next_request = dc_next_request,

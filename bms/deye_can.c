@@ -189,8 +189,8 @@ const struct bms_driver bms_deye_can_driver = {
 	.protocol_id = 35,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_FULL |
 		BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
-	.default_baud = 115200, /* the serial line of an slcan adapter */
-	/* nothing sent (no gap, no request), no address: the zeros */
+	/* nothing sent (no request), no address */
+	BMS_CAN_LINK(0, 0),
 	.listen_only = true,
 	.default_timeout = 3.0, /* a set about once a second */
 	.scan = dy_scan,

@@ -335,12 +335,9 @@ const struct bms_driver bms_jk_ble_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,
-	BMS_BLE_ONLY,
 	/* the notifications of one record come within milliseconds, records
-	 * about 0.4 s apart */
-	.interbyte = 0.3,
-	/* a streamed record comes every 0.32-0.67 s (§15.3) */
-	.default_timeout = 2.0,
+	 * about 0.4 s apart; a streamed record comes every 0.32-0.67 s (§15.3) */
+	BMS_BLE_LINK,
 	.next_request = jkb_next_request,
 	.scan = jkb_scan,
 	.handle = jkb_handle,

@@ -297,12 +297,7 @@ const struct bms_driver bms_jk_can_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
 		BMS_HAS_MOSFETS | BMS_HAS_BALANCING | BMS_HAS_ALARMS | BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT,
-	/* the serial line of an slcan adapter; the bus runs at can_bitrate */
-	.default_baud = 115200,
-	.gap_floor = 0,
-	.interbyte = 0,
-	.min_address = 0,
-	.max_address = 0,
+	BMS_CAN_LINK(0, 0),
 	/* the cell frames come once a second: a wait that holds one of each */
 	.default_timeout = 2.5,
 	.listen_only = true,

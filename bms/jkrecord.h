@@ -81,19 +81,17 @@ int jk_record_limits(const uint8_t *p, float *ccl_a, float *dcl_a);
  * layouts. */
 void jk_record_settings(const uint8_t *p, struct bms_settings *out);
 /* The keys jk_record_settings() can give (struct bms_driver.settings). */
-#define JK_RECORD_SETTINGS                                                                              \
-	(BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) |                    \
-	 BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |                    \
-	 BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_POWER_OFF_V) |                      \
-	 BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) |                  \
-	 BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |             \
-	 BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S) |    \
-	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_RELEASE_S) | BMS_SET_BIT(BMS_SET_BALANCE_CURRENT_A) |        \
-	 BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |                \
-	 BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |          \
-	 BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |                \
-	 BMS_SET_BIT(BMS_SET_MOS_OTP_C) | BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) |                      \
-	 BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_CAPACITY_AH) |                           \
+#define JK_RECORD_SETTINGS                                                                                 \
+	(BMS_SET_OCP_PROTECT | BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | \
+	 BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |                       \
+	 BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_POWER_OFF_V) |                         \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S) |        \
+	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_RELEASE_S) | BMS_SET_BIT(BMS_SET_BALANCE_CURRENT_A) |           \
+	 BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |                   \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_RELEASE_C) |             \
+	 BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |                   \
+	 BMS_SET_BIT(BMS_SET_MOS_OTP_C) | BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) |                         \
+	 BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_CAPACITY_AH) |                              \
 	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) | BMS_SET_BIT(BMS_SET_BALANCE_START_V))
 
 /* The major number of the software version of the device-info record p

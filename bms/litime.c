@@ -282,10 +282,8 @@ const struct bms_driver bms_litime_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS,
-	BMS_BLE_ONLY,
 	/* the notifications of one answer come within milliseconds */
-	.interbyte = 0.3,
-	.default_timeout = 2.0,
+	BMS_BLE_LINK,
 	.next_request = lt_next_request,
 	.scan = lt_scan,
 	.handle = lt_handle,

@@ -128,7 +128,7 @@ struct bms_mb_proto {
 /* The link members of a Bluetooth-only register-table protocol (struct
  * bms_mb_proto.ble): no address, no gap; the notifications of one answer
  * come within milliseconds, a BMS answers within two seconds. */
-#define BMS_MB_BLE_LINK BMS_BLE_ONLY, .interbyte = 0.3, .default_timeout = 2.0
+#define BMS_MB_BLE_LINK BMS_BLE_LINK
 /* The addresses of a Modbus RTU slave (0 is the broadcast). */
 #define BMS_MB_ADDR_MIN 1
 #define BMS_MB_ADDR_MAX 247

@@ -548,23 +548,18 @@ const struct bms_driver bms_neey_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP | BMS_HAS_ALARMS |
 		BMS_HAS_BALANCING | BMS_HAS_BALANCER | BMS_HAS_CELL_RES,
 	/* v1 gives the first five, v2 all of them (§32.7) */
-	.settings = BMS_SET_TEMP_PROTECT | BMS_SET_BIT(BMS_SET_CELL_COUNT) |
+	.settings = BMS_SET_TEMP_PROTECT | BMS_SET_OCP_PROTECT | BMS_SET_BIT(BMS_SET_CELL_COUNT) |
 		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_BALANCE_CURRENT_A) |
 		    BMS_SET_BIT(BMS_SET_CAPACITY_AH) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
 		    BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |
 		    BMS_SET_BIT(BMS_SET_CELL_UVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) |
 		    BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_POWER_OFF_V) |
-		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) |
-		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) |
-		    BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_RELEASE_S) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_RELEASE_S) |
 		    BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_A) | BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) |
 		    BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_RELEASE_S),
-	BMS_BLE_ONLY,
 	/* the notifications of one frame come within milliseconds, frames
-	 * about 0.5 s apart */
-	.interbyte = 0.3,
-	/* a streamed frame comes every 0.5 s (§32.3) */
-	.default_timeout = 2.0,
+	 * about 0.5 s apart; a streamed frame comes every 0.5 s (§32.3) */
+	BMS_BLE_LINK,
 	.next_request = ney_next_request,
 	.scan = ney_scan,
 	.handle = ney_handle,

@@ -303,9 +303,7 @@ const struct bms_driver bms_ogt_driver = {
 	.protocol_id = 47,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_MOS_TEMP,
-	BMS_BLE_ONLY,
-	.interbyte = 0.3,
-	.default_timeout = 2.0,
+	BMS_BLE_LINK,
 	.next_request = og_next_request,
 	.scan = og_scan,
 	.handle = og_handle,

@@ -346,15 +346,8 @@ const struct bms_driver bms_pylon_can_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS | BMS_HAS_FULL |
 		BMS_HAS_CYCLES | BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT,
-	/* the serial line of an slcan adapter (a USB CDC adapter ignores it);
-	 * the bus itself runs at can_bitrate */
-	.default_baud = 115200,
-	/* listen only: nothing is sent, so no gap applies */
-	.gap_floor = 0,
-	/* a record is handed over whole */
-	.interbyte = 0,
-	.min_address = 0,
-	.max_address = 0,
+	/* listen only: nothing is sent; a record is handed over whole */
+	BMS_CAN_LINK(0, 0),
 	/* a cycle a second; the first poll may need two to see it whole */
 	.default_timeout = 3.0,
 	.listen_only = true,

@@ -238,11 +238,8 @@ const struct bms_driver bms_pylon_hv_can_driver = {
 	.protocol_id = 34,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_FULL | BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
-	.default_baud = 115200, /* the serial line of an slcan adapter */
-	.gap_floor = 0,
-	.interbyte = 0,
-	.min_address = 0,
-	.max_address = 1, /* the last nibble of the battery's identifiers */
+	/* addresses: the last nibble of the battery's identifiers */
+	BMS_CAN_LINK(0, 1),
 	/* the inverter asks about once a second */
 	.default_timeout = 3.0,
 	.listen_only = true,

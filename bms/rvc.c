@@ -266,10 +266,8 @@ const struct bms_driver bms_rvc_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
 		BMS_HAS_FULL | BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_CUR_LIMITS |
 		BMS_HAS_VOLT_LIMITS,
-	.default_baud = 115200, /* the serial line of an slcan adapter */
-	/* listen only: no gap, no request; the address is the battery's J1939 source address */
-	.min_address = 0,
-	.max_address = 253,
+	/* listen only: no request; the address is the battery's J1939 source address */
+	BMS_CAN_LINK(0, 253),
 	.default_address = 0x8F,
 	.listen_only = true,
 	.default_timeout = 3.0, /* 1FFFD-1FFFB every 500 ms, 1FEC9 every second */

@@ -87,11 +87,15 @@ bool bms_settings_has(const struct bms_settings *s, enum bms_set_key k);
 #define BMS_SET_BIT(k) ((uint64_t)1 << (k))
 /* Groups of keys many BMSs read together: a cell's over- and under-voltage
  * protections with their releases and delays; the charge and discharge
+ * over-current protections with their delays; the charge and discharge
  * over- and under-temperature protections with their releases. */
 #define BMS_SET_CELL_PROTECT                                                                                    \
 	(BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_OVP_RELEASE_V) |                            \
 	 BMS_SET_BIT(BMS_SET_CELL_OVP_DELAY_S) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |                              \
 	 BMS_SET_BIT(BMS_SET_CELL_UVP_RELEASE_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_DELAY_S))
+#define BMS_SET_OCP_PROTECT                                                                                     \
+	(BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_CHARGE_OCP_DELAY_S) |                          \
+	 BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_DELAY_S))
 #define BMS_SET_TEMP_PROTECT                                                                                    \
 	(BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_OTP_RELEASE_C) |                        \
 	 BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |                        \

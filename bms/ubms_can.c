@@ -241,10 +241,7 @@ const struct bms_driver bms_ubms_can_driver = {
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_BALANCING | BMS_HAS_ALARMS | BMS_HAS_CUR_LIMITS | BMS_HAS_CELL_EXT |
 		BMS_HAS_TEMP_EXT,
-	/* the serial line of an slcan adapter; the bus runs at can_bitrate */
-	.default_baud = 115200,
-	.min_address = 0,
-	.max_address = 0,
+	BMS_CAN_LINK(0, 0),
 	/* the cells of all modules come in three bursts, about 1.7 s */
 	.default_timeout = 3.0,
 	.listen_only = true,
