@@ -1,63 +1,101 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/core/tlsfiles.c - a TLS server's files into an OpenSSL context:
+/* gateway/core/tlsfiles.c - a TLS server's files into GnuTLS credentials:
  * the one loader that --check (through struct conf_loaders), a start and a
  * reload share, so that a file --check accepts is a file the server takes.
  *
- * The certificate chain (SSL_CTX_use_certificate_chain_file), the private
- * key, which must belong to the certificate (SSL_CTX_check_private_key),
- * and the CAs that clients' certificates must chain to: trusted for the
- * verification and named to the client in the CertificateRequest.
+ * The certificate chain (PEM, the server's first), the private key, which
+ * must belong to the certificate, and the CAs that clients' certificates
+ * must chain to: trusted for the verification and named to the client in
+ * the CertificateRequest.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
+#include <gnutls/x509.h>
 
 #include "tlsfiles.h"
 
-static int why_file(char *err, size_t errlen, const char *what, const char *path)
+/* The file at path into *d (gnutls_free() it); -1 with why in err. */
+static int read_file(const char *what, const char *path, gnutls_datum_t *d, char *err, size_t errlen)
 {
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-	snprintf(err, errlen, "%s %s: %s", what, path, r ? r : "unreadable");
-	ERR_clear_error();
+	errno = 0;
+	if (gnutls_load_file(path, d) == 0)
+		return 0;
+	snprintf(err, errlen, "%s %s: %s", what, path, errno ? strerror(errno) : "unreadable");
 	return -1;
 }
 
-int gw_ssl_load(SSL_CTX *ctx, const char *cert, const char *key, const char *ca, char *err,
-		  size_t errlen)
+static int why_gnutls(char *err, size_t errlen, const char *what, const char *path, int r)
 {
-	ERR_clear_error();
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
-		return why_file(err, errlen, "certificate", cert);
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 &&
-	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
-		return why_file(err, errlen, "key", key);
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		ERR_clear_error();
+	snprintf(err, errlen, "%s %s: %s", what, path, gnutls_strerror(r));
+	return -1;
+}
+
+/* The chain and the key into cred; the key checked against the chain's first. */
+static int load_pair(gnutls_certificate_credentials_t cred, const char *cert, const char *key, char *err,
+		     size_t errlen)
+{
+	gnutls_datum_t cd = { NULL, 0 }, kd = { NULL, 0 };
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned ncrts = 0;
+	gnutls_x509_privkey_t pk = NULL;
+	int rc = -1, r;
+	if (read_file("certificate", cert, &cd, err, errlen) < 0)
+		goto out;
+	if ((r = gnutls_x509_crt_list_import2(&crts, &ncrts, &cd, GNUTLS_X509_FMT_PEM, 0)) < 0 || ncrts == 0) {
+		why_gnutls(err, errlen, "certificate", cert, r < 0 ? r : GNUTLS_E_NO_CERTIFICATE_FOUND);
+		goto out;
+	}
+	if (read_file("key", key, &kd, err, errlen) < 0)
+		goto out;
+	if (gnutls_x509_privkey_init(&pk) < 0 || (r = gnutls_x509_privkey_import2(pk, &kd, GNUTLS_X509_FMT_PEM,
+										  NULL, 0)) < 0) {
+		why_gnutls(err, errlen, "key", key, pk ? r : GNUTLS_E_MEMORY_ERROR);
+		goto out;
+	}
+	r = gnutls_certificate_set_x509_key(cred, crts, ncrts, pk);
+	if (r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
 		snprintf(err, errlen, "key %s does not belong to the certificate %s", key, cert);
+	else if (r < 0)
+		why_gnutls(err, errlen, "certificate", cert, r);
+	else
+		rc = 0;
+out:
+	for (unsigned i = 0; i < ncrts; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	if (pk)
+		gnutls_x509_privkey_deinit(pk);
+	gnutls_free(cd.data);
+	gnutls_free(kd.data);
+	return rc;
+}
+
+int gw_tls_files_load(gnutls_certificate_credentials_t cred, const char *cert, const char *key, const char *ca,
+		      char *err, size_t errlen)
+{
+	if (load_pair(cred, cert, key, err, errlen) < 0)
 		return -1;
-	}
-	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
-	if (!names)
-		return why_file(err, errlen, "CA file (expected PEM certificates)", ca);
-	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		sk_X509_NAME_pop_free(names, X509_NAME_free);
-		return why_file(err, errlen, "CA file", ca);
-	}
-	SSL_CTX_set_client_CA_list(ctx, names); /* the context owns them now */
+	gnutls_datum_t d = { NULL, 0 };
+	if (read_file("CA file", ca, &d, err, errlen) < 0)
+		return -1;
+	int n = gnutls_certificate_set_x509_trust_mem(cred, &d, GNUTLS_X509_FMT_PEM);
+	gnutls_free(d.data);
+	if (n <= 0)
+		return why_gnutls(err, errlen, "CA file (expected PEM certificates)", ca,
+				  n < 0 ? n : GNUTLS_E_NO_CERTIFICATE_FOUND);
 	return 0;
 }
 
-int gw_ssl_check(const char *cert, const char *key, const char *ca, char *why, size_t wl)
+int gw_tls_files_check(const char *cert, const char *key, const char *ca, char *why, size_t wl)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx) {
+	gnutls_certificate_credentials_t cred;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0) {
 		snprintf(why, wl, "out of memory");
 		return -1;
 	}
-	int rc = gw_ssl_load(ctx, cert, key, ca, why, wl);
-	SSL_CTX_free(ctx);
+	int rc = gw_tls_files_load(cred, cert, key, ca, why, wl);
+	gnutls_certificate_free_credentials(cred);
 	return rc;
 }

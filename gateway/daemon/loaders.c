@@ -12,5 +12,5 @@
 const struct conf_loaders gw_conf_loaders = {
 	.https = gw_creds_check,
 	.users = gw_users_count,
-	.mbtls = gw_ssl_check,
+	.mbtls = gw_tls_files_check,
 };

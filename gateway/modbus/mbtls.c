@@ -5,7 +5,7 @@
  * that chains to [modbus_tls] ca.
  *
  * A connection's handshake runs on the loop as steps (core/tlsconn.c):
- * whatever OpenSSL waits for (the socket readable or writable) becomes the
+ * whatever GnuTLS waits for (the socket readable or writable) becomes the
  * client's ev_io events.  Once it is done, the client's role is read from
  * its certificate's RoleOID extension (1.3.6.1.4.1.50316.802.1, an ASN.1
  * UTF8String: MB-TCP-Security v36 R-21, R-22, listed with the other
@@ -17,7 +17,7 @@
  * must be write_role as written, case included (the specification names
  * roles, it folds no case; an exact match never lets a certificate write
  * that the PKI did not mean to).  Then requests are decrypted into the client's
- * buffer and answered by server.c as on 502; bytes that OpenSSL holds
+ * buffer and answered by server.c as on 502; bytes already read ahead or
  * decrypted are taken without waiting for the socket.
  *
  * A handshake costs the server a slot and a timer until it finishes, so a
@@ -140,7 +140,7 @@ static void gone(struct gw_client *c, const char *why)
 	drops_end(srv);
 }
 
-/* Wait for what OpenSSL waits for. */
+/* Wait for what GnuTLS waits for. */
 static void want(struct gw_client *c, enum gw_tls_st st)
 {
 	int ev = st == GW_TLS_WANT_WRITE ? EV_WRITE : EV_READ;
@@ -181,8 +181,8 @@ static bool handshake_done(struct gw_client *c)
 	return true;
 }
 
-/* Decrypt into the buffer every record OpenSSL holds, and what one read of
- * the socket gives (OpenSSL reads ahead), while there is room; OpenSSL
+/* Decrypt into the buffer every record held, and what one read of the
+ * socket gives (tlsconn.c reads ahead), while there is room; GnuTLS
  * gives a record at a time.  GW_TLS_OK: the buffer is full or nothing more
  * is held; else what to wait for, or how it ended. */
 static enum gw_tls_st take(struct gw_client *c, char *why, size_t wl)
@@ -199,8 +199,7 @@ static enum gw_tls_st take(struct gw_client *c, char *why, size_t wl)
 /* Requests decrypted into the buffer and answered, those that came
  * together with one write (one record) for all their replies, one socket
  * read at a time (the ev_io is level-triggered: a client with more to
- * send is served again after the others), and whatever OpenSSL already
- * holds. */
+ * send is served again after the others), and whatever was already read. */
 static void pump(struct gw_client *c)
 {
 	char why[160];

@@ -37,7 +37,7 @@ struct mb_out {
 	bool running;                  /* committed once (else prepare's state of a start that failed) */
 	int next_fd;                   /* prepared: the new listening socket, -1 = none */
 	int next_tls_fd;               /* ... of 802, -1 = none */
-	SSL_CTX *next_ctx;             /* prepared: 802's context (its files read again), NULL = off */
+	struct gw_tls_ctx *next_ctx;             /* prepared: 802's context (its files read again), NULL = off */
 	struct gw_rtu *rtu;            /* the RTU server, NULL without [rtu] */
 	bool rtu_replace;              /* prepared: rtu gives way to next_rtu (NULL = none) */
 	struct gw_rtu *next_rtu;
@@ -61,7 +61,7 @@ static void forget(struct mb_out *m)
 	if (m->next_tls_fd >= 0)
 		close(m->next_tls_fd);
 	m->next_fd = m->next_tls_fd = -1;
-	SSL_CTX_free(m->next_ctx);
+	gw_tls_ctx_free(m->next_ctx);
 	m->next_ctx = NULL;
 	gw_rtu_free(m->next_rtu);
 	m->next_rtu = NULL;
@@ -139,7 +139,7 @@ static void mb_discard(const struct gw_svc_ctx *x)
 /* One TCP server under the new configuration: started, moved, kept or
  * stopped (fd: its new socket or -1; tls: its context, 802 only). */
 static struct gw_server *commit_server(struct gw *gw, const char *name, struct gw_server *srv, bool on, int fd,
-				       SSL_CTX *tls)
+				       struct gw_tls_ctx *tls)
 {
 	if (!on) {
 		if (srv)

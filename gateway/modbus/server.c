@@ -282,7 +282,7 @@ static void client_ctl_done(void *ctx, int exception, const char *why)
 	double now = gw_mono();
 	c->active = now;
 	ev_io_start(srv->gw->loop, &c->io);
-	/* on 802 requests may wait decrypted in OpenSSL, which the socket does not signal */
+	/* on 802 requests may wait read ahead or decrypted, which the socket does not signal */
 	if (gw_client_process(c, now) && c->tls && !c->ctl)
 		gw_mbtls_io(c);
 }
@@ -486,7 +486,7 @@ static void log_listening(const struct gw_server *srv)
 		srv->gw->npacks, srv->tls ? ", clients with a certificate of [modbus_tls] ca" : "");
 }
 
-struct gw_server *gw_server_new(struct gw *gw, int listen_fd, SSL_CTX *tls)
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd, struct gw_tls_ctx *tls)
 {
 	struct gw_server *srv = calloc(1, sizeof(*srv));
 	if (!srv) {
@@ -581,16 +581,16 @@ void gw_server_free(struct gw_server *srv)
 		gw_client_free(srv->clients);
 	gw_acceptor_stop(&srv->acc);
 	gw_answerer_free(srv->ans);
-	SSL_CTX_free(srv->tls);
+	gw_tls_ctx_free(srv->tls);
 	free(srv);
 }
 
-void gw_server_set_tls(struct gw_server *srv, SSL_CTX *tls)
+void gw_server_set_tls(struct gw_server *srv, struct gw_tls_ctx *tls)
 {
-	/* connections keep the context they started with (OpenSSL counts its
+	/* connections keep the context they started with (tlsconn.c counts its
 	 * references), but not a trust the new one withdrew: a session whose
 	 * certificate no longer chains to [modbus_tls] ca is closed */
-	SSL_CTX_free(srv->tls);
+	gw_tls_ctx_free(srv->tls);
 	srv->tls = tls;
 	for (struct gw_client *c = srv->clients, *n; c; c = n) {
 		n = c->next;

@@ -8,12 +8,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <openssl/ssl.h>
-
 #include "../model/gw.h"
 #include "request.h"
 
 struct gw_server;
+struct gw_tls_ctx;
 
 /* Open the listening socket of g->listen (backlog SOMAXCONN).  A numeric
  * address or a name in /etc/hosts never waits; other names go to the system
@@ -24,10 +23,10 @@ int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, si
  * (its reference is the server's from now on), Modbus/TCP Security: each
  * client's TLS handshake first ([modbus_tls]).  NULL with a logged error on
  * failure. */
-struct gw_server *gw_server_new(struct gw *gw, int listen_fd, SSL_CTX *tls);
+struct gw_server *gw_server_new(struct gw *gw, int listen_fd, struct gw_tls_ctx *tls);
 /* A TLS server's new context (a reload: new certificate, key or CA) for the
  * connections from now on; the server takes the reference. */
-void gw_server_set_tls(struct gw_server *srv, SSL_CTX *tls);
+void gw_server_set_tls(struct gw_server *srv, struct gw_tls_ctx *tls);
 /* After gw->conf changed: listen_fd >= 0 is the new listening socket (the
  * clients of the old one are closed); a new base or idle_timeout applies at
  * once; max_clients at the next connection. */

@@ -12,9 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <openssl/ssl.h>
-
 #include "../core/acceptor.h"
+#include "../core/tlsconn.h"
 #include "server.h"
 
 #define MBAP_LEN 7
@@ -38,7 +37,7 @@ struct gw_client {
 	unsigned long requests, exceptions;
 	struct gw_ctl *ctl;            /* a MOSFET command waiting for the BMS */
 	/* Modbus/TCP Security (mbtls.c); tls NULL on plain Modbus TCP */
-	SSL *tls;
+	struct gw_tls *tls;
 	bool handshaking;              /* its TLS handshake has not finished */
 	char role[CONF_ROLE_MAX];      /* its certificate's role, "" = none */
 	char subject[128];             /* its certificate's subject */
@@ -63,7 +62,7 @@ struct gw_server {
 	unsigned long accepted_total;  /* connections served */
 	unsigned long requests, exceptions; /* answered, all clients */
 	/* Modbus/TCP Security (mbtls.c): NULL on 502 */
-	SSL_CTX *tls;             /* new connections take this one; a connection keeps its own */
+	struct gw_tls_ctx *tls;             /* new connections take this one; a connection keeps its own */
 	int handshakes;           /* in flight */
 	bool hs_full;             /* in an episode of handshakes dropped for new ones */
 	unsigned long hs_dropped;         /* ... in it */

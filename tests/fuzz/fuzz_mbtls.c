@@ -6,21 +6,28 @@
  * At the first input it makes a CA, a server certificate and a client
  * certificate with the role Operator (RoleOID 1.3.6.1.4.1.50316.802.1),
  * writes the server's files and loads them with gw_tls_server_ctx() (the
- * daemon's loader, gateway/core/tlsfiles.c).  The first byte of an input picks:
+ * daemon's loader, gateway/core/tlsfiles.c).  Each input's server is a
+ * connection of gw_tls_accept_new() on one end of a non-blocking socket
+ * pair, as the daemon's is on its socket; the client (OpenSSL) on the
+ * other.  The first byte of an input picks:
  *   0  the rest is what a would-be client sends: the server's handshake
  *      steps on it never succeed (no certificate was presented) and never
  *      read out of bounds;
- *   1  a real handshake in memory (two memory BIO pairs), the role read
- *      back as Operator, then the rest as application data in records of
- *      the sizes the data says, decrypted by gw_tls_read() and framed and
- *      screened as the server does: every complete ADU gets a decision,
- *      and a write reaches the BMS only for the Operator;
- *   2  the same handshake, then the rest as raw record bytes after it.
+ *   1  a real handshake, the role read back as Operator, then the rest as
+ *      application data in records of the sizes the data says, decrypted
+ *      by gw_tls_read() and framed and screened as the server does: every
+ *      complete ADU gets a decision, and a write reaches the BMS only for
+ *      the Operator;
+ *   2  the same handshake, then the rest as raw record bytes after it;
+ *   3  the rest as the value of a certificate's RoleOID extension: read by
+ *      gw_der_utf8() as one UTF8String or refused, never out of bounds.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -38,7 +45,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct gw gw;
-static SSL_CTX *server_ctx, *client_ctx;
+static struct gw_tls_ctx *server_ctx;
+static SSL_CTX *client_ctx;
 
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, long serial,
 		       const char *role)
@@ -130,24 +138,13 @@ static void setup(void)
 	EVP_PKEY_free(key);
 }
 
-/* Move what one side wrote to the other. */
-static void shuttle(SSL *from, SSL *to)
+/* A connected non-blocking socket pair: fd[0] the server's, fd[1] the client's. */
+static void pair(int fd[2])
 {
-	char b[4096];
-	int n;
-	while ((n = BIO_read(SSL_get_wbio(from), b, sizeof(b))) > 0)
-		BIO_write(SSL_get_rbio(to), b, n);
-}
-
-static SSL *mem_ssl(SSL_CTX *ctx)
-{
-	SSL *s = SSL_new(ctx);
-	BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
-	if (!s || !r || !w)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fd) < 0)
 		abort();
-	BIO_set_mem_eof_return(r, -1); /* empty = "try again", as a non-blocking socket */
-	SSL_set_bio(s, r, w);
-	return s;
+	for (int i = 0; i < 2; i++)
+		fcntl(fd[i], F_SETFL, fcntl(fd[i], F_GETFL) | O_NONBLOCK);
 }
 
 /* Frame and screen what the server decrypted, as server.c does. */
@@ -174,24 +171,24 @@ static void serve(uint8_t *buf, size_t *len, const char *role)
 	}
 }
 
-/* A real handshake in memory; the server's side and the role it read. */
-static void handshake(SSL *srv, SSL *cli, char *role, size_t rl)
+/* A real handshake over the socket pair; the role the server read. */
+static void handshake(struct gw_tls *srv, SSL *cli, char *role, size_t rl)
 {
 	char why[256];
 	enum gw_tls_st st = GW_TLS_WANT_READ;
-	for (int i = 0; i < 8 && st != GW_TLS_OK; i++) {
-		SSL_do_handshake(cli);
-		shuttle(cli, srv);
-		st = gw_tls_handshake(srv, why, sizeof(why));
-		shuttle(srv, cli);
+	int cr = 0;
+	for (int i = 0; i < 16 && (st != GW_TLS_OK || cr != 1); i++) {
+		if (cr != 1)
+			cr = SSL_do_handshake(cli);
+		if (st != GW_TLS_OK)
+			st = gw_tls_handshake(srv, why, sizeof(why));
 	}
-	SSL_do_handshake(cli);
 	if (st != GW_TLS_OK || gw_tls_peer_ext_utf8(srv, "1.3.6.1.4.1.50316.802.1", role, rl) != 1 ||
 	    strcmp(role, "Operator") != 0)
 		abort();
 }
 
-static void app_data(SSL *srv, SSL *cli, const uint8_t *d, size_t n, bool raw, const char *role)
+static void app_data(struct gw_tls *srv, SSL *cli, int cfd, const uint8_t *d, size_t n, bool raw, const char *role)
 {
 	uint8_t buf[520];
 	size_t len = 0, i = 0;
@@ -200,10 +197,12 @@ static void app_data(SSL *srv, SSL *cli, const uint8_t *d, size_t n, bool raw, c
 		size_t chunk = (size_t)(d[i++] % 64) + 1;
 		if (chunk > n - i)
 			chunk = n - i;
-		if (raw)
-			BIO_write(SSL_get_rbio(srv), d + i, (int)chunk);
-		else if (chunk && SSL_write(cli, d + i, (int)chunk) > 0)
-			shuttle(cli, srv);
+		if (raw) {
+			if (write(cfd, d + i, chunk) < 0)
+				return; /* the server closed after a bad record */
+		} else if (chunk) {
+			SSL_write(cli, d + i, (int)chunk);
+		}
 		i += chunk;
 		for (;;) {
 			size_t got = 0;
@@ -226,25 +225,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1)
 		return 0;
-	int mode = data[0] % 3;
-	SSL *srv = mem_ssl(server_ctx);
-	SSL_set_accept_state(srv);
+	int mode = data[0] % 4, fd[2];
+	if (mode == 3) {
+		char role[CONF_ROLE_MAX];
+		int r = gw_der_utf8(data + 1, size - 1, role, sizeof(role));
+		size_t rl = strlen(role);
+		if ((r != 1 && r != -1) || (r < 0 && rl) || rl >= sizeof(role) ||
+		    (r > 0 && (rl + 2 > size - 1 || memcmp(role, data + size - rl, rl) != 0)))
+			abort();
+		return 0;
+	}
+	pair(fd);
+	struct gw_tls *srv = gw_tls_accept_new(server_ctx, fd[0]);
+	if (!srv)
+		abort();
 	if (mode == 0) {
 		char why[256];
-		BIO_write(SSL_get_rbio(srv), data + 1, (int)(size - 1));
+		if (size > 1 && write(fd[1], data + 1, size - 1) < 0)
+			abort();
 		for (int i = 0; i < 4; i++)
 			if (gw_tls_handshake(srv, why, sizeof(why)) == GW_TLS_OK)
 				abort(); /* no client certificate: never done */
-		(void)BIO_reset(SSL_get_wbio(srv));
 	} else {
-		SSL *cli = mem_ssl(client_ctx);
+		SSL *cli = SSL_new(client_ctx);
+		if (!cli || SSL_set_fd(cli, fd[1]) != 1)
+			abort();
 		SSL_set_connect_state(cli);
 		char role[CONF_ROLE_MAX];
 		handshake(srv, cli, role, sizeof(role));
-		app_data(srv, cli, data + 1, size - 1, mode == 2, role);
+		app_data(srv, cli, fd[1], data + 1, size - 1, mode == 2, role);
 		SSL_free(cli);
 	}
-	SSL_free(srv);
+	gw_tls_close(srv);
+	close(fd[0]);
+	close(fd[1]);
 	ERR_clear_error();
 	return 0;
 }
