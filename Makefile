@@ -198,7 +198,7 @@ $(B)/mbread: $(B)/tests/tools/mbread.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/mbbench: $(B)/tests/tools/mbbench.o
-	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+	$(CC) $(LDFLAGS) -o $@ $^ -lgnutls
 
 # the Modbus RTU server's turnaround (tests/tools/bench_rtu.py)
 $(B)/rtubench: $(B)/tests/tools/rtubench.o

@@ -130,7 +130,8 @@ vs_bound() {
 # connections; the CPU per request of bmsgw's loop (mbbench -p: its time on
 # a CPU, split by the slices) and of the client itself, which shares the
 # cores: their ratio TLS/plain is the cost the requests/s ratio follows, and
-# the machine's other load (the load average is printed) disturbs it less
+# the machine's other load (the load average is printed) disturbs it less.
+# The client is GnuTLS, as the server (mbbench.c says why)
 vs_tls() {
 	local out
 	echo "TLS vs plain, $1 connection(s), load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores:"

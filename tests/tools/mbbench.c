@@ -16,8 +16,11 @@
  * Modbus/TCP Security (port 802): each connection in TLS with the client
  * certificate DIR/client.pem (key DIR/client.key), the server's checked
  * against DIR/ca.pem; the handshakes are done before the clock starts.
- * OpenSSL reads ahead (a record in one read(2), not its header and body in
- * two), as a plain connection reads an answer.
+ * The client is GnuTLS, as bmsgw's server, and reads ahead as it does (a
+ * record in one read(2), not its header and body in two), as a plain
+ * connection reads an answer: on a machine both share, the client's own
+ * cost weighs in the ratio, and OpenSSL 3.0's record layer costs about
+ * twice GnuTLS's (0.9 against 0.45 us a request).
  *   mbbench -T DIR HOST PORT1,PORT2 ...
  * The two-server mode with TLS on PORT2 only: plain Modbus TCP against
  * Modbus/TCP Security under the same load, the ratio TLS / plain.
@@ -44,7 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
+#include <gnutls/gnutls.h>
 
 #define MAXC 512
 #define MAXLAT 4000000
@@ -65,19 +68,48 @@ static int cmp(const void *a, const void *b)
 }
 
 #define MAXFD 4096
-static SSL_CTX *tls;          /* -t: Modbus/TCP Security */
-static SSL *tls_of[MAXFD];    /* by fd */
+static gnutls_certificate_credentials_t tls; /* -t: Modbus/TCP Security */
+/* a TLS connection by fd: its session and what it read ahead */
+static struct tconn {
+	gnutls_session_t s;
+	int fd;
+	size_t pos, len;
+	unsigned char ra[4096];
+} *tls_of[MAXFD];
 
-/* What one readiness of fd gives: on TLS every record OpenSSL holds (it
- * reads ahead: the socket does not signal what it has taken already). */
+/* GnuTLS's reads: from the bytes read ahead, one read(2) when none are left. */
+static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct tconn *t = p;
+	if (t->pos == t->len) {
+		ssize_t k = read(t->fd, t->ra, sizeof(t->ra));
+		if (k <= 0)
+			return k;
+		t->pos = 0;
+		t->len = (size_t)k;
+	}
+	if (n > t->len - t->pos)
+		n = t->len - t->pos;
+	memcpy(buf, t->ra + t->pos, n);
+	t->pos += n;
+	return (ssize_t)n;
+}
+
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+	return write(((struct tconn *)p)->fd, buf, n);
+}
+
+/* What one readiness of fd gives: on TLS every record already read (the
+ * socket does not signal what was taken already). */
 static ssize_t conn_read(int fd, void *buf, size_t n)
 {
-	SSL *s = tls_of[fd];
-	if (!s)
+	struct tconn *t = tls_of[fd];
+	if (!t)
 		return read(fd, buf, n);
-	int r = SSL_read(s, buf, (int)n);
-	while (r > 0 && (size_t)r < n && SSL_has_pending(s)) {
-		int more = SSL_read(s, (char *)buf + r, (int)(n - (size_t)r));
+	ssize_t r = gnutls_record_recv(t->s, buf, n);
+	while (r > 0 && (size_t)r < n && (t->pos < t->len || gnutls_record_check_pending(t->s))) {
+		ssize_t more = gnutls_record_recv(t->s, (char *)buf + r, n - (size_t)r);
 		if (more <= 0)
 			break;
 		r += more;
@@ -87,7 +119,7 @@ static ssize_t conn_read(int fd, void *buf, size_t n)
 
 static ssize_t conn_write(int fd, const void *buf, size_t n)
 {
-	return tls_of[fd] ? SSL_write(tls_of[fd], buf, (int)n) : write(fd, buf, n);
+	return tls_of[fd] ? gnutls_record_send(tls_of[fd]->s, buf, n) : write(fd, buf, n);
 }
 
 static int server_pid; /* -p: the server's thread whose CPU is counted */
@@ -123,16 +155,12 @@ static void tls_setup(const char *dir)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	snprintf(cert, sizeof(cert), "%s/client.pem", dir);
 	snprintf(key, sizeof(key), "%s/client.key", dir);
-	tls = SSL_CTX_new(TLS_client_method());
-	if (!tls || SSL_CTX_load_verify_locations(tls, ca, NULL) != 1 ||
-	    SSL_CTX_use_certificate_chain_file(tls, cert) != 1 || SSL_CTX_use_PrivateKey_file(tls, key, SSL_FILETYPE_PEM) != 1) {
+	if (gnutls_certificate_allocate_credentials(&tls) < 0 ||
+	    gnutls_certificate_set_x509_trust_file(tls, ca, GNUTLS_X509_FMT_PEM) <= 0 ||
+	    gnutls_certificate_set_x509_key_file(tls, cert, key, GNUTLS_X509_FMT_PEM) < 0) {
 		fprintf(stderr, "mbbench: the TLS files of %s\n", dir);
 		exit(1);
 	}
-	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
-	/* a record's header and body in one read(2), as a plain client reads
-	 * an answer: the client's own cost is not the server's */
-	SSL_CTX_set_read_ahead(tls, 1);
 }
 
 static int connect_to(const struct sockaddr_in *sa, bool secure)
@@ -145,12 +173,24 @@ static int connect_to(const struct sockaddr_in *sa, bool secure)
 		exit(1);
 	}
 	if (secure) {
-		SSL *ssl = fd < MAXFD ? SSL_new(tls) : NULL;
-		if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1) {
-			fprintf(stderr, "mbbench: TLS handshake failed\n");
+		struct tconn *t = fd < MAXFD ? calloc(1, sizeof(*t)) : NULL;
+		int r = -1;
+		if (t && gnutls_init(&t->s, GNUTLS_CLIENT) == 0 && gnutls_set_default_priority(t->s) == 0 &&
+		    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, tls) == 0) {
+			t->fd = fd;
+			gnutls_session_set_verify_cert(t->s, NULL, 0); /* the chain to ca.pem, no name */
+			gnutls_transport_set_ptr(t->s, t);
+			gnutls_transport_set_pull_function(t->s, tls_pull);
+			gnutls_transport_set_push_function(t->s, tls_push);
+			do
+				r = gnutls_handshake(t->s);
+			while (r < 0 && !gnutls_error_is_fatal(r));
+		}
+		if (r < 0) {
+			fprintf(stderr, "mbbench: TLS handshake failed: %s\n", gnutls_strerror(r));
 			exit(1);
 		}
-		tls_of[fd] = ssl;
+		tls_of[fd] = t;
 	}
 	return fd;
 }
