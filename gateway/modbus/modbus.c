@@ -37,7 +37,7 @@ struct mb_out {
 	bool running;                  /* committed once (else prepare's state of a start that failed) */
 	int next_fd;                   /* prepared: the new listening socket, -1 = none */
 	int next_tls_fd;               /* ... of 802, -1 = none */
-	struct gw_tls_ctx *next_ctx;             /* prepared: 802's context (its files read again), NULL = off */
+	struct gw_tls_ctx *next_ctx;   /* prepared: 802's context (its files read again), NULL = off */
 	struct gw_rtu *rtu;            /* the RTU server, NULL without [rtu] */
 	bool rtu_replace;              /* prepared: rtu gives way to next_rtu (NULL = none) */
 	struct gw_rtu *next_rtu;

@@ -62,7 +62,7 @@ struct gw_server {
 	unsigned long accepted_total;  /* connections served */
 	unsigned long requests, exceptions; /* answered, all clients */
 	/* Modbus/TCP Security (mbtls.c): NULL on 502 */
-	struct gw_tls_ctx *tls;             /* new connections take this one; a connection keeps its own */
+	struct gw_tls_ctx *tls;   /* new connections take this one; a connection keeps its own */
 	int handshakes;           /* in flight */
 	bool hs_full;             /* in an episode of handshakes dropped for new ones */
 	unsigned long hs_dropped;         /* ... in it */
