@@ -263,6 +263,9 @@ def test_range(env):
     for i in range(1, CELLS + 1):
         sim.ctl("set 1 cell %d 2450" % i)  # 32 x 2.45 V = 78.4 V
     c.ok(wait_until(state_is(port, "out_of_range"), 10), "state out_of_range at 78.4 V")
+    # an answer sent before the state changed may still be on the way (the reader stamps a frame when
+    # it arrives): silent once nothing came for a second
+    c.ok(wait_until(lambda: not inv.since(time.monotonic() - 1.0), 11), "out of range: nothing sent for 1 s")
     t0 = time.monotonic()
     for k in range(4):
         inv.poll(k % 2 * 2)
