@@ -122,6 +122,10 @@ struct det {
 	struct bms_poll poll;
 	uint8_t req[256];
 	size_t reqlen;
+	/* the request sent before it: its echo may come late, in the next
+	 * probe's gap or wait, on a slow adapter or a loaded machine */
+	uint8_t prev_req[256];
+	size_t prev_reqlen;
 	uint8_t rx[BMS_RX_CAP];
 	size_t rxlen;
 	bool echo;                      /* the request came back (a 2-wire adapter) */

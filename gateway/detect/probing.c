@@ -10,7 +10,8 @@
  * second skips the probe.  The request must be a read (sniff.h checks every one before
  * it is written: a probe that built anything else is a bug, and nothing
  * is sent).  The answer is judged by the probe (bms.h) as bytes come: our
- * own echo first removed (a 2-wire adapter hears what it sends), a valid
+ * own echo first removed (a 2-wire adapter hears what it sends; the one
+ * before's too, when it comes late, after its own wait), a valid
  * and plausible answer is asked for a second time, and counts when that
  * one is valid too.  Silence after the answer began, or its wait, ends a
  * try; a probe has as many tries as it says (Daly's two host addresses,
@@ -85,6 +86,8 @@ static void send_probe(struct det *d)
 {
 	const struct gw_detect_try *t = cur(d);
 	char w[96];
+	memcpy(d->prev_req, d->req, d->reqlen);
+	d->prev_reqlen = d->reqlen;
 	bms_probe_begin(t->drv, &d->poll, t->address, d->attempt);
 	int n = bms_probe_request(t->drv, &d->poll, d->req, sizeof(d->req));
 	if (n <= 0 || !gw_sniff_is_read(d->req, (size_t)n)) {
@@ -137,6 +140,14 @@ static void describe_rx(const struct det *d, char *out, size_t cap)
 	snprintf(out, cap, "%zu bytes that form no answer", d->rxlen);
 }
 
+/* p[0..len) is a request of ours: the one outstanding, or the one before,
+ * whose echo came late. */
+static bool ours(const struct det *d, const uint8_t *p, size_t len)
+{
+	return (len == d->reqlen && memcmp(p, d->req, len) == 0) ||
+	       (len == d->prev_reqlen && memcmp(p, d->prev_req, len) == 0);
+}
+
 /* A request of another master in p[0..n) (not our own request's echo):
  * its description into what. */
 static bool foreign_request(const struct det *d, const uint8_t *p, size_t n, char *what, size_t cap)
@@ -147,7 +158,7 @@ static bool foreign_request(const struct det *d, const uint8_t *p, size_t n, cha
 			continue;
 		bool req = f.kind == GW_SNIFF_MODBUS_REQ || f.kind == GW_SNIFF_PACEIC_REQ || f.kind == GW_SNIFF_DALY_REQ ||
 			   f.kind == GW_SNIFF_JBD_REQ || f.kind == GW_SNIFF_JK_REQ || f.kind == GW_SNIFF_LP_REQ;
-		if (req && !(f.len == d->reqlen && memcmp(p + i, d->req, f.len) == 0)) {
+		if (req && !ours(d, p + i, f.len)) {
 			gw_sniff_describe(p + i, f.len, what, cap);
 			return true;
 		}
@@ -237,20 +248,41 @@ static void verdict(struct det *d, const struct bms_probe_result *r)
 	advance(d);
 }
 
+/* rx starts with req[0..len): taken off (1), a part of it so far (-1), or
+ * not (0). */
+static int strip_echo(struct det *d, const uint8_t *req, size_t len)
+{
+	size_t k = d->rxlen < len ? d->rxlen : len;
+	if (!k || memcmp(d->rx, req, k) != 0)
+		return 0;
+	if (d->rxlen < len)
+		return -1;
+	memmove(d->rx, d->rx + len, d->rxlen - len);
+	d->rxlen -= len;
+	return 1;
+}
+
 static void take(struct det *d)
 {
 	if (!d->echo && d->rxlen) {
-		size_t k = d->rxlen < d->reqlen ? d->rxlen : d->reqlen;
-		if (memcmp(d->rx, d->req, k) == 0) {
-			if (d->rxlen < d->reqlen)
-				return; /* the echo, so far */
-			memmove(d->rx, d->rx + d->reqlen, d->rxlen - d->reqlen);
-			d->rxlen -= d->reqlen;
+		/* first, on a slow 2-wire adapter, the echo of the request before,
+		 * late (its own wait ended without it; a try again of the same
+		 * request cannot be told from its own) */
+		bool again = d->prev_reqlen == d->reqlen && memcmp(d->prev_req, d->req, d->reqlen) == 0;
+		int late = again ? 0 : strip_echo(d, d->prev_req, d->prev_reqlen);
+		int e = late < 0 ? -1 : strip_echo(d, d->req, d->reqlen);
+		if (e < 0)
+			return; /* an echo, so far */
+		if (late > 0 && d->o->verbose)
+			gw_det_say(d, "      <- the request before's echo, late (%zu bytes): ignored", d->prev_reqlen);
+		if (e > 0) {
 			d->echo = true;
 			if (d->o->verbose)
 				gw_det_say(d, "      <- the request's own echo (%zu bytes, a 2-wire adapter): ignored",
 					   d->reqlen);
 		}
+		if (!d->rxlen)
+			return;
 	}
 	struct bms_probe_result r;
 	bms_probe_judge(cur(d)->drv, &d->poll, d->rx, d->rxlen, &r);

@@ -538,6 +538,57 @@ def echo_case():
     return res
 
 
+class LateEcho(threading.Thread):
+    """A slow 2-wire adapter with nothing behind it: every byte sent comes back `delay` s later, after
+    most probes' waits, in the next probe's gap or wait."""
+
+    def __init__(self, path, delay):
+        super().__init__(daemon=True)
+        import termios
+        import tty
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        tty.setraw(self.fd)
+        termios.tcflush(self.fd, termios.TCIOFLUSH)
+        self.delay, self.run_, self.queue = delay, True, []
+        self.start()
+
+    def run(self):
+        import select
+        while self.run_:
+            r, _, _ = select.select([self.fd], [], [], 0.005)
+            if r:
+                try:
+                    self.queue.append((time.monotonic() + self.delay, os.read(self.fd, 4096)))
+                except OSError:
+                    time.sleep(0.01)
+            while self.queue and self.queue[0][0] <= time.monotonic():
+                try:
+                    os.write(self.fd, self.queue.pop(0)[1])
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.run_ = False
+        self.join(5)
+        os.close(self.fd)
+
+
+def late_echo_case():
+    """An echo that comes after its probe's wait is still our own request, not another master's."""
+    res = []
+    pair = Pair("lateecho")
+    line = LateEcho(pair.near, 0.35)
+    try:
+        rc, out, err, secs = detect(pair.far, "--baud", "9600")
+        res.append((rc == 1 and sections(out) == {} and "another master" not in err,
+                    "an echo 0.35 s late is no other master: exit %d, %s (%.1f s)"
+                    % (rc, "no master named" if "another master" not in err else "a master named", secs)))
+    finally:
+        line.stop()
+        pair.stop()
+    return res
+
+
 def echo_bms_case(proto):
     """A BMS behind a 2-wire adapter: each of its answers follows the
     request's own echo (the simulator's `echo` fault), which is ignored."""
@@ -1018,7 +1069,7 @@ def main():
          "every protocol spoken on a serial port has its cases here (DEFAULTS, unusual())")
     protos = list(DEFAULTS)
     jobs = [(lambda p=p: usual_case(p)) for p in protos] + [(lambda p=p: unusual_case(p)) for p in protos]
-    jobs += [sweep_case, all_case, meter_case, echo_case, lambda: echo_bms_case("daly"),
+    jobs += [sweep_case, all_case, meter_case, echo_case, late_echo_case, lambda: echo_bms_case("daly"),
              lambda: echo_bms_case("eg4-ll"), lambda: echo_bms_case("lifepower"), capture_case,
              lambda: master_case("modbus"),
              lambda: master_case("paceic"), late_master_case, lambda: bus_master_case("jk-pb"),
