@@ -16,6 +16,10 @@
 #include "sniff.h"
 
 #define GW_FOUND_MAX 32
+/* how many of the requests sent are remembered, and how late their echo
+ * may come and still be taken for ours */
+#define GW_DET_SENT 8
+#define GW_DET_ECHO_LATE 3.0
 /* bytes kept of one rate's listening (115200 baud: 7.1 s, the longest a
  * master's bus is listened to, GW_MASTER_MAX, and more) */
 #define GW_HEARD_MAX 81920
@@ -122,10 +126,15 @@ struct det {
 	struct bms_poll poll;
 	uint8_t req[256];
 	size_t reqlen;
-	/* the request sent before it: its echo may come late, in the next
-	 * probe's gap or wait, on a slow adapter or a loaded machine */
-	uint8_t prev_req[256];
-	size_t prev_reqlen;
+	/* the requests sent lately (this one among them): their echo may come
+	 * late, in a later probe's gap or wait, on a slow adapter or a loaded
+	 * machine (GW_DET_ECHO_LATE) */
+	struct {
+		uint8_t req[256];
+		size_t len;
+		double at;
+	} sent_ring[GW_DET_SENT];
+	unsigned sent_next;
 	uint8_t rx[BMS_RX_CAP];
 	size_t rxlen;
 	bool echo;                      /* the request came back (a 2-wire adapter) */

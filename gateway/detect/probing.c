@@ -10,8 +10,9 @@
  * second skips the probe.  The request must be a read (sniff.h checks every one before
  * it is written: a probe that built anything else is a bug, and nothing
  * is sent).  The answer is judged by the probe (bms.h) as bytes come: our
- * own echo first removed (a 2-wire adapter hears what it sends; the one
- * before's too, when it comes late, after its own wait), a valid
+ * own echo first removed (a 2-wire adapter hears what it sends; those of
+ * the requests sent in the last GW_DET_ECHO_LATE s too, when they come
+ * late, after their own waits), a valid
  * and plausible answer is asked for a second time, and counts when that
  * one is valid too.  Silence after the answer began, or its wait, ends a
  * try; a probe has as many tries as it says (Daly's two host addresses,
@@ -86,8 +87,6 @@ static void send_probe(struct det *d)
 {
 	const struct gw_detect_try *t = cur(d);
 	char w[96];
-	memcpy(d->prev_req, d->req, d->reqlen);
-	d->prev_reqlen = d->reqlen;
 	bms_probe_begin(t->drv, &d->poll, t->address, d->attempt);
 	int n = bms_probe_request(t->drv, &d->poll, d->req, sizeof(d->req));
 	if (n <= 0 || !gw_sniff_is_read(d->req, (size_t)n)) {
@@ -100,6 +99,10 @@ static void send_probe(struct det *d)
 	d->rxlen = 0;
 	d->echo = false;
 	d->sent++;
+	unsigned k = d->sent_next++ % GW_DET_SENT;
+	memcpy(d->sent_ring[k].req, d->req, d->reqlen);
+	d->sent_ring[k].len = d->reqlen;
+	d->sent_ring[k].at = ev_now(d->loop);
 	if (d->o->verbose)
 		gw_det_hex(d, "->", d->req, d->reqlen);
 	d->phase = DET_WAIT;
@@ -140,12 +143,32 @@ static void describe_rx(const struct det *d, char *out, size_t cap)
 	snprintf(out, cap, "%zu bytes that form no answer", d->rxlen);
 }
 
-/* p[0..len) is a request of ours: the one outstanding, or the one before,
+/* Request i of those sent lately (0: the newest), NULL past them or when it
+ * is older than an echo may be late. */
+static const uint8_t *sent_req(const struct det *d, unsigned i, size_t *len)
+{
+	if (i >= GW_DET_SENT || i >= d->sent_next)
+		return NULL;
+	unsigned k = (d->sent_next - 1 - i) % GW_DET_SENT;
+	if (ev_now(d->loop) - d->sent_ring[k].at > GW_DET_ECHO_LATE)
+		return NULL;
+	*len = d->sent_ring[k].len;
+	return d->sent_ring[k].req;
+}
+
+/* p[0..len) is a request of ours: the one outstanding, or one sent lately,
  * whose echo came late. */
 static bool ours(const struct det *d, const uint8_t *p, size_t len)
 {
-	return (len == d->reqlen && memcmp(p, d->req, len) == 0) ||
-	       (len == d->prev_reqlen && memcmp(p, d->prev_req, len) == 0);
+	if (len == d->reqlen && memcmp(p, d->req, len) == 0)
+		return true;
+	size_t sl = 0;
+	for (unsigned i = 0; i < GW_DET_SENT; i++) {
+		const uint8_t *r = sent_req(d, i, &sl);
+		if (r && sl == len && memcmp(p, r, len) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* A request of another master in p[0..n) (not our own request's echo):
@@ -262,19 +285,38 @@ static int strip_echo(struct det *d, const uint8_t *req, size_t len)
 	return 1;
 }
 
+/* First, on a slow 2-wire adapter, the echoes of requests sent before, late
+ * (their own waits ended without them; one the same as this request cannot
+ * be told from its own echo): taken off; -1 while one may be coming. */
+static int strip_late(struct det *d)
+{
+	for (bool again = true; again && d->rxlen;) {
+		again = false;
+		size_t len = 0;
+		for (unsigned i = 1; i < GW_DET_SENT; i++) {
+			const uint8_t *r = sent_req(d, i, &len);
+			if (!r || (len == d->reqlen && memcmp(r, d->req, len) == 0))
+				continue;
+			int st = strip_echo(d, r, len);
+			if (st < 0)
+				return -1;
+			if (st > 0) {
+				if (d->o->verbose)
+					gw_det_say(d, "      <- an earlier request's echo, late (%zu bytes): ignored", len);
+				again = true;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static void take(struct det *d)
 {
 	if (!d->echo && d->rxlen) {
-		/* first, on a slow 2-wire adapter, the echo of the request before,
-		 * late (its own wait ended without it; a try again of the same
-		 * request cannot be told from its own) */
-		bool again = d->prev_reqlen == d->reqlen && memcmp(d->prev_req, d->req, d->reqlen) == 0;
-		int late = again ? 0 : strip_echo(d, d->prev_req, d->prev_reqlen);
-		int e = late < 0 ? -1 : strip_echo(d, d->req, d->reqlen);
+		int e = strip_late(d) < 0 ? -1 : strip_echo(d, d->req, d->reqlen);
 		if (e < 0)
 			return; /* an echo, so far */
-		if (late > 0 && d->o->verbose)
-			gw_det_say(d, "      <- the request before's echo, late (%zu bytes): ignored", d->prev_reqlen);
 		if (e > 0) {
 			d->echo = true;
 			if (d->o->verbose)
