@@ -51,6 +51,7 @@ struct gw_tls {
 	int fd;
 	bool done;                     /* the handshake has finished */
 	bool fatal;                    /* no close_notify after a fatal error */
+	bool eof;                      /* the peer closed its side */
 	unsigned long sent;            /* bytes written to the socket */
 	size_t rpos, rlen;             /* read ahead: ra[rpos..rlen) not taken yet */
 	uint8_t ra[RA_BYTES];
@@ -97,6 +98,7 @@ static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 	if (t->rpos == t->rlen) {
 		ssize_t k = read(t->fd, t->ra, sizeof(t->ra));
 		if (k <= 0) {
+			t->eof = k == 0;
 			gnutls_transport_set_errno(t->s, k < 0 ? errno : 0);
 			return k;
 		}
@@ -192,7 +194,9 @@ static enum gw_tls_st step(struct gw_tls *t, int r, char *why, size_t wl)
 {
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return gnutls_record_get_direction(t->s) ? GW_TLS_WANT_WRITE : GW_TLS_WANT_READ;
-	if (r == GNUTLS_E_PREMATURE_TERMINATION || (r == GNUTLS_E_PULL_ERROR && errno == ECONNRESET)) {
+	/* the peer went: at the end of a record, or inside one (a ClientHello
+	 * cut off, which GnuTLS calls a decoding error) */
+	if (r == GNUTLS_E_PREMATURE_TERMINATION || t->eof || (r == GNUTLS_E_PULL_ERROR && errno == ECONNRESET)) {
 		snprintf(why, wl, "%s", t->done ? "closed the connection" : "closed the connection in the handshake");
 		return GW_TLS_CLOSED;
 	}

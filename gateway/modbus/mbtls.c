@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../core/acceptor.h"
 #include "../core/log.h"
@@ -99,6 +100,11 @@ void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss
 	srv->hs_dropped++;
 	srv->hs_dropped_total++;
 	gw_debug("Modbus/TCP Security: client %s dropped in its handshake for a new connection", drop->peer);
+	/* closed with a reset: a flood's thousands of dropped connections a
+	 * second leave no TIME_WAIT behind in the kernel (nor in a connection
+	 * tracker, whose full table would drop good clients' SYNs) */
+	struct linger abort_close = { 1, 0 };
+	setsockopt(drop->fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
 	gw_client_free(drop);
 }
 
