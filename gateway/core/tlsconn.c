@@ -165,8 +165,9 @@ void gw_tls_close(struct gw_tls *t)
 	free(t);
 }
 
-/* Why the peer's certificate was refused, from the verification's status. */
-static void why_cert(unsigned status, char *why, size_t wl)
+/* Why the peer's certificate was refused, from the verification's status:
+ * the first reason it has, NULL for none of these. */
+static const char *cert_reason(unsigned status)
 {
 	static const struct {
 		unsigned bit;
@@ -182,11 +183,18 @@ static void why_cert(unsigned status, char *why, size_t wl)
 		{ GNUTLS_CERT_SIGNER_NOT_CA, "its issuer is no CA" },
 	};
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (status & reasons[i].bit) {
-			snprintf(why, wl, "client certificate refused: %s", reasons[i].text);
-			return;
-		}
-	snprintf(why, wl, "client certificate refused (status 0x%x)", status);
+		if (status & reasons[i].bit)
+			return reasons[i].text;
+	return NULL;
+}
+
+static void why_cert(unsigned status, char *why, size_t wl)
+{
+	const char *r = cert_reason(status);
+	if (r)
+		snprintf(why, wl, "client certificate refused: %s", r);
+	else
+		snprintf(why, wl, "client certificate refused (status 0x%x)", status);
 }
 
 /* The result of a GnuTLS call that returned r < 0. */
@@ -385,11 +393,11 @@ bool gw_tls_peer_trusted(struct gw_tls *t, struct gw_tls_ctx *ctx, char *why, si
 	}
 	ok = status == 0;
 	if (!ok) {
-		why_cert(status, why, wl);
-		/* "client certificate refused: " is the handshake's; here the reason */
-		const char *p = strstr(why, ": ");
-		if (p)
-			memmove(why, p + 2, strlen(p + 2) + 1);
+		const char *r = cert_reason(status);
+		if (r)
+			snprintf(why, wl, "%s", r);
+		else
+			why_cert(status, why, wl);
 	}
 out:
 	while (k > 0)
