@@ -178,7 +178,7 @@ static int abc_f2(struct bms_snapshot *s, const uint8_t *f)
 	s->chg_mos = f[2] != 0;
 	s->dsg_mos = f[3] != 0;
 	for (unsigned i = 0; i < n; i++)
-		s->temp_c[i] = (float)(int16_t)bms_le16(f + 5 + 2 * i);
+		s->temp_c[i] = (float)bms_les16(f + 5 + 2 * i);
 	s->ntemps = n;
 	s->present |= BMS_HAS_MOSFETS | BMS_HAS_TEMPS;
 	return BMS_OK;

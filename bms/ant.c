@@ -395,15 +395,15 @@ static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 	memset(&s, 0, sizeof(s));
 	ant_cells(poll, &s, f + ANT_O_CELL, n, false);
 	for (unsigned i = 0; i < t; i++)
-		ant_temp(&s, (int16_t)bms_le16(f + ANT_O_CELL + 2 * n + 2 * i));
-	int16_t mos = (int16_t)bms_le16(f + ANT_O_MOS_TEMP + o);
+		ant_temp(&s, bms_les16(f + ANT_O_CELL + 2 * n + 2 * i));
+	int16_t mos = bms_les16(f + ANT_O_MOS_TEMP + o);
 	if (mos != ANT_TEMP_ABSENT) {
 		s.mos_temp_c = mos;
 		s.present |= BMS_HAS_MOS_TEMP;
 	}
 	s.voltage = (float)bms_le16(f + ANT_O_VOLT + o) / 100.0f;
 	/* raw > 0 = discharging (the captures, §28.5): negated */
-	s.current = -(float)(int16_t)bms_le16(f + ANT_O_CURRENT + o) / 10.0f;
+	s.current = -(float)bms_les16(f + ANT_O_CURRENT + o) / 10.0f;
 	s.power = -(float)(int32_t)bms_le32(f + ANT_O_POWER + o);
 	if (poll->invert_current) {
 		s.current = -s.current;
@@ -449,7 +449,7 @@ static int ant_status_legacy(struct bms_poll *poll, const uint8_t *f)
 	memset(&s, 0, sizeof(s));
 	ant_cells(poll, &s, f + ANT_L_CELL, n, true);
 	for (unsigned i = 0; i < ANT_LEG_PROBES; i++)
-		ant_temp(&s, (int16_t)bms_be16(f + ANT_L_TEMP + 2 * i));
+		ant_temp(&s, bms_bes16(f + ANT_L_TEMP + 2 * i));
 	s.voltage = (float)bms_be16(f + ANT_L_VOLT) / 10.0f;
 	/* raw > 0 = discharging (aiobmsble, dbus-serialbattery): negated */
 	s.current = -(float)deci_a / 10.0f;

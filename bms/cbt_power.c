@@ -125,7 +125,7 @@ static int cb_values(struct bms_poll *poll, const uint8_t *d)
 		break;
 	}
 	case CB_TEMP:
-		s->temp_c[0] = (float)(int16_t)bms_le16(d);
+		s->temp_c[0] = (float)bms_les16(d);
 		s->ntemps = 1;
 		s->present |= BMS_HAS_TEMPS;
 		break;

@@ -290,7 +290,7 @@ static int dp_decode(struct bms_poll *poll, const struct dp_state *st)
 		if (d[8] > 100)
 			return BMS_E_RANGE;
 		s->voltage = (float)bms_be16(d) / 10.0f;
-		s->current = (float)(int16_t)bms_be16(d + 2) / 10.0f * (poll->invert_current ? -1.0f : 1.0f);
+		s->current = (float)bms_bes16(d + 2) / 10.0f * (poll->invert_current ? -1.0f : 1.0f);
 		s->remain_ah = (float)bms_be16(d + 6) / 1000.0f;
 		s->soc = d[8];
 		s->raw_alarms[0] = d[9];

@@ -116,7 +116,7 @@ static int ew_a1(const struct bms_poll *poll, const uint8_t *b, bool v2, struct 
 {
 	uint16_t soc = bms_be16(b + EW_O_SOC), soh = bms_be16(b + EW_O_SOH);
 	uint16_t cv = bms_be16(b + EW_O_VOLT), problem = bms_be16(b + EW_O_PROBLEM);
-	int16_t raw = (int16_t)bms_be16(b + EW_O_CURRENT);
+	int16_t raw = bms_bes16(b + EW_O_CURRENT);
 
 	if (soc > 100 || soh > 100 || (uint32_t)cv * 10u > EW_MAX_MV)
 		return BMS_E_RANGE;
@@ -163,7 +163,7 @@ static int ew_a2(const struct bms_poll *poll, const uint8_t *b, size_t l, struct
 	 * -100.0) is kept as read: the gateway serves it absent and flags a
 	 * sensor fault (bms_sensor_faults), the frame still counts */
 	for (unsigned i = 0; i < t; i++)
-		s->temp_c[s->ntemps++] = (float)(int16_t)bms_be16(b + EW_O_TEMPS + 2 * i) / 10.0f;
+		s->temp_c[s->ntemps++] = (float)bms_bes16(b + EW_O_TEMPS + 2 * i) / 10.0f;
 	s->present &= ~(uint32_t)BMS_HAS_TEMPS;
 	s->present |= BMS_HAS_CELLS;
 	if (s->ntemps)

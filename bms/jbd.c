@@ -149,7 +149,7 @@ static int jbd_basic(struct bms_poll *poll, const uint8_t *d, size_t dlen)
 	if (!poll->cells_forced && ncells > BMS_MAX_CELLS)
 		return BMS_E_RANGE;
 
-	float cur = (float)(int16_t)bms_be16(d + 2) / 100.0f;
+	float cur = (float)bms_bes16(d + 2) / 100.0f;
 	s->voltage = (float)bms_be16(d) / 100.0f;
 	s->current = poll->invert_current ? -cur : cur;
 	s->remain_ah = (float)bms_be16(d + 4) / 100.0f;

@@ -278,7 +278,7 @@ static void jk_setting(struct jk_vals *v, const uint8_t *p)
 		else if (jk_len[p[0]] == 4)
 			raw = bms_be32(p + 1);
 		else
-			raw = jk_set[i].is_signed ? (int16_t)bms_be16(p + 1) : bms_be16(p + 1);
+			raw = jk_set[i].is_signed ? bms_bes16(p + 1) : bms_be16(p + 1);
 		bms_settings_put_raw(&v->set, k, raw, jk_set[i].lo, jk_set[i].hi, jk_set[i].div);
 		return;
 	}

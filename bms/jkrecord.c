@@ -119,7 +119,7 @@ bool jk_record_ok(const uint8_t *p)
 	       jk_record_sum(p, JK_RECORD_LEN - 1) == p[JK_RECORD_SUM];
 }
 
-static float le_temp(const uint8_t *p) { return (float)(int16_t)bms_le16(p) / 10.0f; }
+static float le_temp(const uint8_t *p) { return (float)bms_les16(p) / 10.0f; }
 
 void jk_record_decode_cells(const uint8_t *p, enum jk_layout layout, uint8_t cells_forced,
 			    bool invert_current, struct bms_snapshot *s)

@@ -145,8 +145,8 @@ static int ks_status(struct bms_poll *poll, const uint8_t *d, size_t n)
 		return BMS_E_RANGE;
 	s->soc = soc;
 	s->voltage = (float)bms_be16(d + 2) / 100.0f;
-	s->mos_temp_c = (float)(int16_t)bms_be16(d + 8) / 10.0f;
-	s->current = (float)(int16_t)bms_be16(d + 10) / 100.0f;
+	s->mos_temp_c = (float)bms_bes16(d + 8) / 10.0f;
+	s->current = (float)bms_bes16(d + 10) / 100.0f;
 	if (poll->invert_current)
 		s->current = -s->current;
 	s->remain_ah = (float)remain / 100.0f;

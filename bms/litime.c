@@ -134,7 +134,7 @@ static void lt_cells(const struct bms_poll *poll, const uint8_t *f, struct bms_s
  * flags a sensor fault (bms_sensor_faults). */
 static float lt_temp(const uint8_t *p)
 {
-	return (float)(int16_t)bms_le16(p);
+	return (float)bms_les16(p);
 }
 
 static void lt_alarms(const uint8_t *f, struct bms_snapshot *s)

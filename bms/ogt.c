@@ -192,7 +192,7 @@ static int og_value(struct bms_poll *poll, int step, const uint8_t *v)
 		s->present |= BMS_HAS_MOS_TEMP;
 		break;
 	case OG_CURRENT: /* the third byte: 0 on type A (not a factor there, §56.3) */
-		s->current = (float)(int16_t)bms_le16(v) / 100.0f;
+		s->current = (float)bms_les16(v) / 100.0f;
 		if (poll->invert_current)
 			s->current = -s->current;
 		s->present |= BMS_HAS_CURRENT;
