@@ -23,37 +23,48 @@
 #define RECORD_VERSION "1"
 
 enum ftype { F_DOUBLE, F_BOOL, F_UINT };
+/* what a load keeps of a field: what was learned whatever the record's
+ * age; the count over a short restart (GW_SOC_RESUME_MAX); a run since a
+ * point only when the record is fresh (stale_after); OWN: gw_soc_load's
+ * own rule (the full point's age, the resistance's seed) */
+enum keep { K_LEARNED, K_COUNT, K_RUN, K_OWN };
 struct field {
 	const char *key;
 	size_t off;
 	enum ftype type;
 	double lo, hi;   /* F_DOUBLE: the range a value must lie in */
 	bool optional;   /* added after the first records: 0 when missing */
+	enum keep keep;
 };
-#define D(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi, false }
-#define B(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, false }
-#define U(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, false }
-#define U_OPT(k, f) { k, offsetof(struct gw_soc, f), F_UINT, 0, 4294967295.0, true }
-#define D_OPT(k, f, lo, hi) { k, offsetof(struct gw_soc, f), F_DOUBLE, lo, hi, true }
-#define B_OPT(k, f) { k, offsetof(struct gw_soc, f), F_BOOL, 0, 1, true }
+#define F(k, f, t, lo, hi, opt, keep) { k, offsetof(struct gw_soc, f), t, lo, hi, opt, keep }
+#define D(k, f, lo, hi, keep) F(k, f, F_DOUBLE, lo, hi, false, keep)
+#define B(k, f, keep) F(k, f, F_BOOL, 0, 1, false, keep)
+#define U(k, f) F(k, f, F_UINT, 0, 4294967295.0, false, K_LEARNED)
+#define U_OPT(k, f) F(k, f, F_UINT, 0, 4294967295.0, true, K_LEARNED)
+#define D_OPT(k, f, lo, hi, keep) F(k, f, F_DOUBLE, lo, hi, true, keep)
+#define B_OPT(k, f, keep) F(k, f, F_BOOL, 0, 1, true, keep)
 #define AH_MAX 1e6   /* Ah: more than any battery */
+#define L K_LEARNED
 static const struct field fields[] = {
-	B("started", started), B("synced", synced), D("ah", ah, 0, AH_MAX), D("cap", cap_ah, 0, AH_MAX),
-	D("rated", rated_ah, 0, AH_MAX), D("offset", offset_a, -AH_MAX, AH_MAX), D("offset_w", offset_w, 0, 1e12),
-	D("full_run_ah", run_full.ah, -AH_MAX, AH_MAX), D("full_run_s", run_full.s, 0, 1e12),
-	B("full_run_ok", run_full.ok), B("full_run_sampled", run_full.sampled),
-	D("empty_run_ah", run_empty.ah, -AH_MAX, AH_MAX), D("empty_run_s", run_empty.s, 0, 1e12),
-	B("empty_run_ok", run_empty.ok), B("empty_run_sampled", run_empty.sampled),
-	B("have_full", have_full), D("full_age", full_age, 0, 1e12), U("full_points", full_points),
+	B("started", started, K_COUNT), B("synced", synced, K_COUNT), D("ah", ah, 0, AH_MAX, K_COUNT),
+	D("cap", cap_ah, 0, AH_MAX, K_COUNT), D("rated", rated_ah, 0, AH_MAX, L),
+	D("offset", offset_a, -AH_MAX, AH_MAX, L), D("offset_w", offset_w, 0, 1e12, L),
+	D("full_run_ah", run_full.ah, -AH_MAX, AH_MAX, K_RUN), D("full_run_s", run_full.s, 0, 1e12, K_RUN),
+	B("full_run_ok", run_full.ok, K_RUN), B("full_run_sampled", run_full.sampled, K_RUN),
+	D("empty_run_ah", run_empty.ah, -AH_MAX, AH_MAX, K_RUN), D("empty_run_s", run_empty.s, 0, 1e12, K_RUN),
+	B("empty_run_ok", run_empty.ok, K_RUN), B("empty_run_sampled", run_empty.sampled, K_RUN),
+	B("have_full", have_full, L), D("full_age", full_age, 0, 1e12, K_OWN), U("full_points", full_points),
 	U("empty_points", empty_points), U("rest_points", rest_points), U("samples", nsamples),
-	D("s0", sample[0], 0, AH_MAX), D("s1", sample[1], 0, AH_MAX), D("s2", sample[2], 0, AH_MAX),
-	D("s3", sample[3], 0, AH_MAX), D("s4", sample[4], 0, AH_MAX),
-	D("t0", sample_s[0], -1e12, 1e12), D("t1", sample_s[1], -1e12, 1e12), D("t2", sample_s[2], -1e12, 1e12),
-	D("t3", sample_s[3], -1e12, 1e12), D("t4", sample_s[4], -1e12, 1e12),
-	B("have_remain", have_saved_remain), D("remain", saved_remain, -AH_MAX, AH_MAX),
-	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000),
-	B_OPT("full_run_light", run_full.light),
+	D("s0", sample[0], 0, AH_MAX, L), D("s1", sample[1], 0, AH_MAX, L), D("s2", sample[2], 0, AH_MAX, L),
+	D("s3", sample[3], 0, AH_MAX, L), D("s4", sample[4], 0, AH_MAX, L),
+	D("t0", sample_s[0], -1e12, 1e12, L), D("t1", sample_s[1], -1e12, 1e12, L),
+	D("t2", sample_s[2], -1e12, 1e12, L), D("t3", sample_s[3], -1e12, 1e12, L),
+	D("t4", sample_s[4], -1e12, 1e12, L),
+	B("have_remain", have_saved_remain, K_COUNT), D("remain", saved_remain, -AH_MAX, AH_MAX, K_COUNT),
+	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000, K_OWN),
+	B_OPT("full_run_light", run_full.light, K_RUN),
 };
+#undef L
 _Static_assert(GW_SOC_SAMPLES == 5, "a field s0..s4 per sample");
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -137,6 +148,18 @@ static bool parse(const char *text, struct gw_soc *r, double *saved)
 	return have_saved && (seen & need) == need && r->ah <= r->cap_ah;
 }
 
+/* The fields of one kind from the record r into s. */
+static void keep_fields(struct gw_soc *s, const struct gw_soc *r, enum keep keep)
+{
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (fields[i].keep != keep)
+			continue;
+		size_t n = fields[i].type == F_DOUBLE ? sizeof(double) : fields[i].type == F_BOOL ? sizeof(bool)
+													     : sizeof(unsigned);
+		memcpy((char *)s + fields[i].off, (const char *)r + fields[i].off, n);
+	}
+}
+
 enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, double stale_after)
 {
 	struct gw_soc r;
@@ -146,34 +169,14 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 		return GW_SOC_LOAD_BAD;
 	double age = (double)wall - saved;
 	memset(s, 0, sizeof(*s));
-	/* what was learned, whatever the age */
-	s->rated_ah = r.rated_ah;
-	s->offset_a = r.offset_a;
-	s->offset_w = r.offset_w;
-	memcpy(s->sample, r.sample, sizeof(s->sample));
-	memcpy(s->sample_s, r.sample_s, sizeof(s->sample_s));
-	s->nsamples = r.nsamples;
-	s->full_points = r.full_points;
-	s->empty_points = r.empty_points;
-	s->rest_points = r.rest_points;
-	s->knee_points = r.knee_points;
-	s->light_points = r.light_points;
+	keep_fields(s, &r, K_LEARNED);
 	gw_soc_ir_seed(s, r.ir.value);
-	s->have_full = r.have_full;
 	s->full_age = r.full_age + (age > 0 ? age : 0);
 	if (age < 0 || age > GW_SOC_RESUME_MAX)
 		return GW_SOC_LOAD_OLD;
-	/* the count, and the learning runs over a short restart */
-	s->started = r.started;
-	s->synced = r.synced;
+	keep_fields(s, &r, K_COUNT);
 	s->resumed = r.started;
-	s->ah = r.ah;
-	s->cap_ah = r.cap_ah;
-	s->have_saved_remain = r.have_saved_remain;
-	s->saved_remain = r.saved_remain;
-	if (age <= stale_after) {
-		s->run_full = r.run_full;
-		s->run_empty = r.run_empty;
-	}
+	if (age <= stale_after)
+		keep_fields(s, &r, K_RUN);
 	return GW_SOC_LOAD_RESUMED;
 }
