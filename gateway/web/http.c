@@ -158,6 +158,7 @@ struct gw_http {
 	ev_timer room;                 /* make_room() again: a grace ends */
 	unsigned long requests, refused;
 	unsigned long gave_way;        /* connections closed for a new one (make_room) */
+	unsigned long address_full;    /* connections refused: their address held its share */
 	bool stopping;
 	bool running;                  /* inside MHD_run() */
 	bool rerun;                    /* run again once it returns */
@@ -1271,6 +1272,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	if (h->cfg.ingress && gw_ingress_proxy_peer(addr, addrlen))
 		return MHD_YES;
 	if (gw_conns_of(&h->conns, addr) >= addr_share(&h->cfg)) {
+		h->address_full++;
 		gw_debug("http: a connection refused: its address holds a quarter of max_clients");
 		return MHD_NO;
 	}
@@ -1488,6 +1490,7 @@ void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
 	out->login_failures = gw_auth_failures(h->auth);
 	out->plain_logins = h->plain_logins;
 	out->gave_way = h->gave_way;
+	out->address_full = h->address_full;
 }
 
 void gw_http_free(struct gw_http *h)

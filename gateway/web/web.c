@@ -133,8 +133,9 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	struct gw_http_info hi;
 	gw_http_info(((struct web_out *)st)->h, &hi);
 	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
-		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu}", hi.clients, hi.sse_clients, hi.requests,
-		hi.refused, hi.https ? "true" : "false", hi.login_failures, hi.plain_logins, hi.gave_way);
+		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu,\"address_full\":%lu}", hi.clients,
+		hi.sse_clients, hi.requests, hi.refused, hi.https ? "true" : "false", hi.login_failures, hi.plain_logins,
+		hi.gave_way, hi.address_full);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -154,6 +155,9 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		  (double)hi.plain_logins },
 		{ "bmsgw_http_gave_way_total", "counter",
 		  "HTTP connections closed, all max_clients taken, to make room for a new one.", (double)hi.gave_way },
+		{ "bmsgw_http_address_full_total", "counter",
+		  "HTTP connections refused: their address held a quarter of max_clients already.",
+		  (double)hi.address_full },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

@@ -20,6 +20,7 @@ real bmsgw, plain HTTP and HTTPS:
 Prints "N passed, N failed".
 """
 import os
+import re
 import socket
 import ssl
 import sys
@@ -104,6 +105,24 @@ def stream(port, tls, src):
     return s
 
 
+def address_full(port, tls):
+    """bmsgw_http_address_full_total of /metrics, or None."""
+    try:
+        s = connect(port, tls, "127.0.0.9", 3.0)
+        with s:
+            s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+            buf = b""
+            while True:  # to the end: the server closes
+                d = s.recv(65536)
+                if not d:
+                    break
+                buf += d
+        m = re.search(rb"^bmsgw_http_address_full_total (\d+)", buf, re.M)
+        return int(m.group(1)) if m else None
+    except (OSError, ssl.SSLError):
+        return None
+
+
 def run(tls):
     what = "https" if tls else "http"
     print("== %s" % what)
@@ -143,6 +162,10 @@ max_clients = 8
              "%s: one address keeps at most a quarter of max_clients (%d of 6 held)"
              % (what, sum(1 for s in mine if held_open(s))))
         c.ok(get(http_port, tls, src="127.0.0.3") == 200, "%s: another address is served beside it" % what)
+        held = sum(1 for s in mine if held_open(s))
+        refused = address_full(http_port, tls)
+        c.ok(refused is not None and refused >= 6 - held,
+             "%s: /metrics counts the address's refused connections (%s, %d of 6 held)" % (what, refused, held))
         for s in mine:
             s.close()
     finally:
