@@ -67,6 +67,11 @@ struct end {
 
 static struct end a, b;
 
+/* The fake ends' own faults (a full queue, a fixture that is not hex),
+ * said when they happen and checked once at the end: the number of checks
+ * does not hang on how many rounds the masters made. */
+static unsigned sim_faults;
+
 static void queue(struct end *e, const uint8_t *p, size_t n)
 {
 	if (e->qt + n > sizeof(e->q)) {
@@ -74,9 +79,11 @@ static void queue(struct end *e, const uint8_t *p, size_t n)
 		e->qt -= e->qh;
 		e->qh = 0;
 	}
-	CHECK(e->qt + n <= sizeof(e->q));
-	if (e->qt + n > sizeof(e->q))
+	if (e->qt + n > sizeof(e->q)) {
+		fprintf(stderr, "the fake end's queue is full: %zu bytes not sent\n", n);
+		sim_faults++;
 		return;
+	}
 	memcpy(e->q + e->qt, p, n);
 	e->qt += n;
 }
@@ -157,8 +164,12 @@ static int end_open(struct end *e)
 static size_t hex(const char *h, uint8_t *p, size_t cap)
 {
 	int n = check_hex(h, p, (int)cap);
-	CHECK(n > 0);
-	return n > 0 ? (size_t)n : 0;
+	if (n <= 0) {
+		fprintf(stderr, "a fixture that is not hex: %.40s\n", h);
+		sim_faults++;
+		return 0;
+	}
+	return (size_t)n;
 }
 
 static void crc_end(uint8_t *p, size_t n)
@@ -525,6 +536,7 @@ int main(void)
 	CHECK_EQ_INT(a.heard, 0); /* bmsgw never wrote to the listened bus */
 	test_takeover();
 	CHECK_EQ_INT(a.heard, 0);
+	CHECK_EQ_INT(sim_faults, 0);
 	gw_images_free(im);
 	gw_free(&gw);
 	if (a.fd >= 0)
