@@ -20,13 +20,52 @@ import time
 BIN = os.environ.get("BIN", "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Every temporary file of a test process (its children's logs, its
+# configurations, traces, certificates, sockets) in one directory, removed
+# when the process ends with every check passed, kept (and said) when a
+# check failed or the script ended without its report: a run leaves
+# nothing behind in /tmp.  Registered first, so it runs after _stop_all.
+# A Python child of a test that imports this harness (a stuck broker) uses
+# its parent's directory.
+SYSTEM_TMP = tempfile.gettempdir()  # the machine's: what the tests share (port blocks, locks)
+_OWN_DIR = "BMSGW_TEST_DIR" not in os.environ
+RUN_DIR = tempfile.mkdtemp(prefix="bmsgw-test-") if _OWN_DIR else os.environ["BMSGW_TEST_DIR"]
+if _OWN_DIR:  # passable for servers that drop root (mosquitto): they still open only what is theirs
+    os.chmod(RUN_DIR, 0o711)
+os.environ["BMSGW_TEST_DIR"] = RUN_DIR
+tempfile.tempdir = RUN_DIR
+_SYSTEM_TMPDIR = os.environ.get("TMPDIR")
+os.environ["TMPDIR"] = RUN_DIR  # the children's too (the fakes, Chromium, socat)
+
+
+def system_env():
+    """The environment with the machine's TMPDIR, for a child whose
+    temporary files are the machine's (podman's image layers, a lock)."""
+    env = dict(os.environ)
+    env.pop("TMPDIR")
+    if _SYSTEM_TMPDIR is not None:
+        env["TMPDIR"] = _SYSTEM_TMPDIR
+    return env
+_reports = []
+
+
+def _clean_run_dir():
+    if not _OWN_DIR:
+        return
+    if _reports and not any(_reports):
+        shutil.rmtree(RUN_DIR, True)
+    else:
+        print("the test's files are kept in %s" % RUN_DIR, flush=True)
+
+
+atexit.register(_clean_run_dir)
+
 # The automatic place of the gateway's files (no [gateway] state_file, no
 # [history] file): a directory of this test run, never the machine's
 # /var/lib/bmsgw, which bmsgw makes when it runs as root (test_statedir.py
 # tests that in a mount namespace of its own).
 STATE_DIR = tempfile.mkdtemp(prefix="bmsgw-state-")
 os.environ.setdefault("STATE_DIRECTORY", STATE_DIR)
-atexit.register(shutil.rmtree, STATE_DIR, True)
 
 
 # PART=i/n: tests/run.sh runs a script marked "# run.sh: parts=n" as n steps,
@@ -73,6 +112,7 @@ class Checks:
 
     def report(self):
         print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        _reports.append(self.failed)
         return 1 if self.failed else 0
 
 
@@ -82,7 +122,7 @@ class Checks:
 # process holds, by an flock on a file of PORT_DIR for as long as it runs
 # (released when it exits, even killed), so that the steps that tests/run.sh
 # runs side by side never choose the same port.
-PORT_DIR = os.path.join(tempfile.gettempdir(), "bmsgw-test-ports")
+PORT_DIR = os.path.join(SYSTEM_TMP, "bmsgw-test-ports")
 PORT_LOW, PORT_HIGH, PORT_BLOCK = 10000, 32000, 100
 _port_block = {"fds": [], "next": 0, "end": 0}
 

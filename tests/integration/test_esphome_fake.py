@@ -274,5 +274,4 @@ def main():
 
 
 if __name__ == "__main__":
-    tempfile.tempdir = None
     sys.exit(main())

@@ -22,6 +22,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,7 +42,7 @@ def cpu_seconds(pid):
 
 def start(limit, max_clients, sim):
     port = free_port()
-    conf = os.path.join("/tmp", "bmsgw-fd-%d.ini" % port)
+    conf = os.path.join(tempfile.gettempdir(), "bmsgw-fd-%d.ini" % port)  # the test's own directory
     with open(conf, "w") as f:
         f.write("""[gateway]
 listen = 127.0.0.1:%d

@@ -45,7 +45,8 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Proc, Sim, free_port, mbread, wait_port, wait_until  # noqa: E402
+from harness import (BIN, ROOT, SYSTEM_TMP, Checks, Proc, Sim, free_port, mbread, system_env, wait_port,  # noqa: E402
+                     wait_until)
 
 c = Checks()
 PODMAN = shutil.which("podman")
@@ -69,6 +70,7 @@ _cleanup = []
 
 
 def podman(*args, check=False, timeout=600, **kw):
+    kw.setdefault("env", system_env())  # its layers in the machine's temporary directory, not the test's
     return subprocess.run([PODMAN] + list(args), capture_output=True, text=True, timeout=timeout, check=check, **kw)
 
 
@@ -397,7 +399,7 @@ def run_addon(base):
         return
     # one hassio network at a time on this machine (its subnet is fixed):
     # held until the network is gone
-    with open(os.path.join(tempfile.gettempdir(), "bmsgw-test-hassio.lock"), "w") as lock:
+    with open(os.path.join(SYSTEM_TMP, "bmsgw-test-hassio.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         podman("network", "rm", "-f", HASSIO_NET)
         r = podman("network", "create", "--subnet", HASSIO_SUBNET, "--gateway", HASSIO_GW, HASSIO_NET)
@@ -520,7 +522,7 @@ def main():
         return c.report()
     t0 = time.monotonic()
     r = subprocess.run(["sh", os.path.join(ROOT, "tests/tools/testbase.sh")], capture_output=True, text=True,
-                       timeout=1200)
+                       timeout=1200, env=system_env())
     base = r.stdout.strip()
     print("   the base %s in %.0f s" % (base, time.monotonic() - t0))
     if not c.ok(r.returncode == 0 and base, "the local base (debootstrap, kept in podman's store): %s"

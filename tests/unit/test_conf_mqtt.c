@@ -33,9 +33,11 @@ static void expect_error(const char *text, const char *needle)
 
 static char *tmpfile_with(const char *content)
 {
-	static char paths[4][64];
+	static char paths[8][64]; /* each file its own path, for its unlink() at the end */
 	static int n;
-	char *p = paths[n++ % 4];
+	if (n == 8)
+		abort();
+	char *p = paths[n++];
 	snprintf(p, 64, "/tmp/bmsgw-test-XXXXXX");
 	int fd = mkstemp(p);
 	if (fd < 0)
