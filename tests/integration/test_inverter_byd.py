@@ -34,6 +34,7 @@ from gateway/inverter/PROTOCOLS.md §9 (big endian):
 """
 import os
 import re
+import statistics
 import struct
 import subprocess
 import sys
@@ -176,7 +177,12 @@ def test_schedule(env):
     for ident, period in ((0x110, 2.0), (0x150, 10.0), (0x1D0, 10.0), (0x210, 10.0)):
         ts = times_of(fr, ident)
         gaps = [b - a for a, b in zip(ts, ts[1:])]
-        c.ok(len(ts) >= int(20 / period) and gaps and all(abs(g - period) < 0.25 for g in gaps),
+        # the schedule, not the delivery: the frames are stamped as the
+        # reader gets them through the pty, late by what a loaded machine
+        # makes it; none missed or doubled over the window, the median gap
+        # the period
+        c.ok(len(ts) >= int(20 / period) and gaps and len(gaps) == round((ts[-1] - ts[0]) / period)
+             and abs(statistics.median(gaps) - period) <= 0.1 * period,
              "0x%03X every %g s (%d frames, gaps %s)" % (ident, period, len(ts), [round(g, 2) for g in gaps]))
     c.eq(len(times_of(fr, 0x190)), 0, "0x190 not within 21 s of its last (once a minute)")
     c.eq(len(times_of(fr, 0x250)), 0, "no identification unasked")
