@@ -154,8 +154,8 @@ static void keep_fields(struct gw_soc *s, const struct gw_soc *r, enum keep keep
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (fields[i].keep != keep)
 			continue;
-		size_t n = fields[i].type == F_DOUBLE ? sizeof(double) : fields[i].type == F_BOOL ? sizeof(bool)
-													     : sizeof(unsigned);
+		enum ftype t = fields[i].type;
+		size_t n = t == F_DOUBLE ? sizeof(double) : t == F_BOOL ? sizeof(bool) : sizeof(unsigned);
 		memcpy((char *)s + fields[i].off, (const char *)r + fields[i].off, n);
 	}
 }
