@@ -405,6 +405,14 @@ def ask0(inv, pred=None, timeout=3.0):
     return wait_until(f, timeout)
 
 
+def answer_where(frames, pred):
+    """(0x4220, 0x4280) of the first answer whose 0x4220 holds pred: its
+    0x4280 comes after it (waited for, never the answer before's), or None."""
+    k = next((i for i, (t, m) in enumerate(frames) if m.arbitration_id == 0x4220 and pred(bytes(m.data))), None)
+    fb = None if k is None else next((bytes(m.data) for t, m in frames[k:] if m.arbitration_id == 0x4280), None)
+    return None if fb is None else (bytes(frames[k][1].data), fb)
+
+
 def test_strings(tmp):
     print("== a bank of two strings of two packs as the source")
     pty_a, pty_b = pty_pair(tmp, "hvs")
@@ -440,11 +448,10 @@ def test_strings(tmp):
         inv.period = 0.5
         sim.ctl("set 3 cell 5 3600")  # a member of string 1 over its cell limit
         t0 = time.monotonic()
-        s = wait_until(lambda: (lambda a: a if a.get(0x4220) and u16(a[0x4220], 4) == 30000 else None)(
-            {m.arbitration_id: bytes(m.data) for t, m in inv.since(t0)}), 10)
-        c.ok(s is not None and s.get(0x4280, b"\0")[0] == 0xAA,
-             "a member's cell over-voltage: CCL 0 and 0x4280 AA in an answer within %.1f s"
-             % (time.monotonic() - t0))
+        a = wait_until(lambda: answer_where(inv.since(t0), lambda d: u16(d, 4) == 30000), 10)
+        c.ok(a is not None and a[1][0] == 0xAA,
+             "a member's cell over-voltage: CCL 0 and 0x4280 AA in an answer within %.1f s (%s)"
+             % (time.monotonic() - t0, a and a[1].hex()))
         sim.ctl("set 3 cell 5 auto")
         t1 = time.monotonic()
         c.ok(wait_until(lambda: any(m.arbitration_id == 0x4220 and u16(bytes(m.data), 4) > 30000
@@ -453,10 +460,8 @@ def test_strings(tmp):
         c.ok(wait_until(lambda: (lambda b: b if any(x.get("stale") for x in b.get("strings") or []) else None)(
             api_state(http_port).get("bank") or {}), 10), "a stale member: its string stale in /api/state")
         t2 = time.monotonic()
-        s = wait_until(lambda: (lambda a: a if a.get(0x4220) and a.get(0x4280) and u16(a[0x4220], 4) == 30000 and
-                                u16(a[0x4220], 6) == 30000 else None)(
-            {m.arbitration_id: bytes(m.data) for t, m in inv.since(t2)}), 10)
-        c.ok(s is not None and s[0x4280][0:2] == b"\xaa\xaa" and u16(s[0x4220], 0) > 0,
+        a = wait_until(lambda: answer_where(inv.since(t2), lambda d: u16(d, 4) == 30000 and u16(d, 6) == 30000), 10)
+        c.ok(a is not None and a[1][0:2] == b"\xaa\xaa" and u16(a[0], 0) > 0,
              "... and the answers fail-safe: CCL = DCL = raw 30000, 0x4280 AA AA, the CVL kept")
         sim.ctl("fault 4 none")
         t3 = time.monotonic()
