@@ -63,7 +63,9 @@ print(n[0])
 """
 
 
-def good_read(port):
+def good_read(port, why=None):
+    """A good client's connection, handshake and read; what failed goes
+    into why (a list) when given."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.load_verify_locations(os.path.join(TMP, "ca.pem"))
@@ -77,7 +79,9 @@ def good_read(port):
                 s.sendall(mbap_request(1, 1, struct.pack(">BHH", 3, BASE + 58, 1)))
                 r = recv_adu(s)
                 return len(r) >= 9 and r[7] == 3
-    except (OSError, ssl.SSLError):
+    except (OSError, ssl.SSLError) as e:
+        if why is not None:
+            why.append(repr(e)[:120])
         return False
 
 
@@ -97,11 +101,12 @@ def main():
         flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(tls_port), HALF_HELLO.hex()],
                                  stdout=subprocess.PIPE, text=True)
         c.ok(wait_until(lambda: "TLS handshakes in flight" in gw.text(), 20), "the flood fills the handshake slots")
-        ok = sum(1 for _ in range(100) if good_read(tls_port))
+        why = []
+        ok = sum(1 for _ in range(100) if good_read(tls_port, why))
         flood.terminate()
         n = (flood.communicate(timeout=20)[0] or "?").strip()
-        print("   figures: %d of 100 good connections succeeded during a handshake flood (%s flood connections)"
-              % (ok, n))
+        print("   figures: %d of 100 good connections succeeded during a handshake flood (%s flood connections)%s"
+              % (ok, n, "".join("\n   failed: " + w for w in why)))
         c.ok(ok >= 98, "at least 98 %% of good connections succeed (%d)" % ok)
     finally:
         if flood and flood.poll() is None:
