@@ -628,7 +628,10 @@ static void drop_field(char *line, const char *key)
 	if (!p)
 		return;
 	char *end = strchr(p + 1, ' ');
-	memmove(p, end ? end : p + strlen(p), strlen(end ? end : p + strlen(p)) + 1);
+	if (end)
+		memmove(p, end, strlen(end) + 1);
+	else
+		*p = '\0';
 }
 
 static void test_record(void)
