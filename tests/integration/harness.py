@@ -36,6 +36,7 @@ os.environ["BMSGW_TEST_DIR"] = RUN_DIR
 tempfile.tempdir = RUN_DIR
 _SYSTEM_TMPDIR = os.environ.get("TMPDIR")
 os.environ["TMPDIR"] = RUN_DIR  # the children's too (the fakes, Chromium, socat)
+_reports = []
 
 
 def system_env():
@@ -46,7 +47,6 @@ def system_env():
     if _SYSTEM_TMPDIR is not None:
         env["TMPDIR"] = _SYSTEM_TMPDIR
     return env
-_reports = []
 
 
 def _clean_run_dir():
