@@ -346,6 +346,21 @@ bool gw_mqs_disconnect(struct gw_mqs *s, bool will)
 	return true;
 }
 
+bool gw_mqs_publish(struct gw_mqs *s, int *mid, const char *topic, const char *payload, size_t len, int qos,
+		    bool retain, int *rc)
+{
+	int id = 0;
+	*rc = mosquitto_publish(s->mosq, &id, topic, (int)len, payload, qos, retain);
+	if (mid)
+		*mid = id;
+	if (*rc == MOSQ_ERR_SUCCESS)
+		return true;
+	/* a mid is given once the message passed libmosquitto's checks; at QoS
+	 * 1 and 2 it is then queued, and only the socket can fail after */
+	bool conn = *rc == MOSQ_ERR_NO_CONN || *rc == MOSQ_ERR_CONN_LOST || *rc == MOSQ_ERR_ERRNO || *rc == MOSQ_ERR_TLS;
+	return qos > 0 && id != 0 && conn;
+}
+
 bool gw_mqs_write_now(struct gw_mqs *s)
 {
 	for (int i = 0; i < 64 && mosquitto_want_write(s->mosq) && mosquitto_socket(s->mosq) >= 0; i++)

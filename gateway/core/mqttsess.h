@@ -132,6 +132,15 @@ bool gw_mqs_disconnect(struct gw_mqs *s, bool will);
 /* Write what the socket takes now, without waiting; true when nothing is
  * left. */
 bool gw_mqs_write_now(struct gw_mqs *s);
+/* Publish on the session's client; true when libmosquitto has the message:
+ * written or queued for the socket (*rc 0), or, at QoS 1 and 2, taken and
+ * then met a failed connection (*rc a connection's error).  libmosquitto
+ * 2.0 puts a QoS 1 or 2 message in its list of messages in flight before it
+ * tries the socket, and after the reconnection sends it again with the
+ * same mid: an owner that counted it unsent would send it twice.  false:
+ * not taken (*rc why: a bad topic, too large, no memory).  mid: may be NULL. */
+bool gw_mqs_publish(struct gw_mqs *s, int *mid, const char *topic, const char *payload, size_t len, int qos,
+		    bool retain, int *rc);
 /* Wait until libmosquitto has nothing to write and *pending (the owner's
  * count, lowered by its published callback) is 0, or until `end`
  * (monotonic).  It blocks: only at a clean stop, after the loop ended. */

@@ -18,7 +18,8 @@
  *
  * A connection that dies silently loses nothing: what was published into
  * it stays unacknowledged with libmosquitto, which sends it again after
- * the reconnection, and the rest follows from the cursor.  Limits: the
+ * the reconnection (so does a message published as it failed: bf_send
+ * counts it in flight), and the rest follows from the cursor.  Limits: the
  * cursors live in the client (a restart of the daemon, or a reload that
  * restarts the MQTT client, starts them at that moment).
  */
@@ -107,10 +108,12 @@ static bool bf_send(struct gw_mqtt *m, int i)
 		return false;
 	char topic[400];
 	snprintf(topic, sizeof(topic), "%s/%s/history", mq_prefix(m), u->name);
-	int mid = 0;
+	int mid = 0, rc;
 	m->pending++;
-	int rc = mosquitto_publish(m->sess.mosq, &mid, topic, (int)strlen(json), json, 1, false);
-	if (rc != MOSQ_ERR_SUCCESS) {
+	/* in flight also when the connection failed under it: libmosquitto
+	 * sends it again after the reconnection (sending it from the cursor
+	 * too made it twice) */
+	if (!gw_mqs_publish(&m->sess, &mid, topic, json, strlen(json), 1, false, &rc)) {
 		if (m->pending)
 			m->pending--;
 		gw_debug("mqtt: backfill %s: %s", topic, mosquitto_strerror(rc));

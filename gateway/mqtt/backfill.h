@@ -11,8 +11,9 @@
  * outage the range reaches the reconnection and the missed ones go first.
  * The samples of (sent, upto] not yet sent and those in flight are the
  * backlog (0 or 1 a unit in the steady state).  An outage (a silent one
- * too) leaves the messages in flight with libmosquitto, which sends them
- * again after the reconnection (their acknowledgements advance `acked`
+ * too) leaves the messages in flight with libmosquitto (one published into
+ * the failing connection among them: core/mqttsess.h gw_mqs_publish), which
+ * sends them again after the reconnection (their acknowledgements advance `acked`
  * then), and the next ones follow from `sent`: nothing twice, nothing
  * lost.
  */

@@ -85,8 +85,8 @@ bool mq_publish(struct gw_mqtt *m, const char *topic, const char *payload, bool 
 	 * the socket takes it and then reports a QoS 0 one as published from
 	 * inside mosquitto_publish (on_publish), before it returns */
 	m->pending++;
-	int rc = mosquitto_publish(m->sess.mosq, NULL, topic, (int)len, payload, qos, retain);
-	if (rc != MOSQ_ERR_SUCCESS) {
+	int rc;
+	if (!gw_mqs_publish(&m->sess, NULL, topic, payload, len, qos, retain, &rc)) {
 		if (m->pending)
 			m->pending--;
 		gw_debug("mqtt: publish %s: %s", topic, mosquitto_strerror(rc));

@@ -12,13 +12,17 @@
  * session keeps, and the owner hears up, never down; an MQTT 5 refusal
  * with a reason string reaches the owner (and so the log) with that
  * reason; an owner that awaits a SUBACK which never comes hears why, once
- * the attempt's time is up.
+ * the attempt's time is up; a QoS 1 message published into a connection
+ * that the broker has just reset is held (gw_mqs_publish says so), and
+ * libmosquitto sends it again, the same mid, after the reconnection: the
+ * MQTT output's backfill counts it in flight rather than sending it twice.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mqtt_protocol.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,7 +71,7 @@ static void refusal_texts(void)
 /* ---- a broker played here: one connection at a time, its answer to
  * CONNECT chosen by the test ---- */
 
-enum answer { ONLY_311, REFUSE_V5_WITH_REASON, ACCEPT_SILENT };
+enum answer { ONLY_311, REFUSE_V5_WITH_REASON, ACCEPT_SILENT, ACCEPT_PUBACK };
 
 static struct fake {
 	int lfd, cfd;
@@ -77,6 +81,14 @@ static struct fake {
 	size_t rxlen;
 	int levels[8];                 /* the protocol level of each CONNECT */
 	int nconnects;
+	bool seen;                     /* this connection's CONNECT came */
+	struct {                       /* ACCEPT_PUBACK: the PUBLISHes heard */
+		int connection;        /* the CONNECT it followed (1, 2, ...) */
+		int mid;
+		bool dup;
+		char topic[32];
+	} pubs[8];
+	int npubs;
 } fb;
 
 static void fake_drop(void)
@@ -87,11 +99,20 @@ static void fake_drop(void)
 		fb.cfd = -1;
 	}
 	fb.rxlen = 0;
+	fb.seen = false;
 }
 
 static void fake_send(const void *p, size_t n)
 {
 	CHECK_EQ_INT(write(fb.cfd, p, n), n);
+}
+
+/* The broker's end resets the connection (RST, not FIN). */
+static void fake_reset(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	CHECK_EQ_INT(setsockopt(fb.cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	fake_drop();
 }
 
 /* A whole CONNECT in fb.rx: answer it. */
@@ -115,7 +136,50 @@ static void fake_connect(void)
 		fake_send(ack, sizeof(ack));
 		fake_drop();
 	} else {
-		fake_send("\x20\x03\x00\x00\x00", 5); /* CONNACK 0, MQTT 5, no properties; then nothing */
+		fake_send("\x20\x03\x00\x00\x00", 5); /* CONNACK 0, MQTT 5, no properties */
+	}
+}
+
+/* A whole PUBLISH of remaining length n at p (after its fixed header):
+ * heard, and at QoS 1 acknowledged (MQTT 5 PUBACK, success). */
+static void fake_publish(uint8_t flags, const uint8_t *p, size_t n)
+{
+	int qos = (flags >> 1) & 3;
+	size_t tl = n >= 2 ? (size_t)p[0] << 8 | p[1] : 0;
+	if (qos != 1 || n < 2 + tl + 2 || fb.npubs >= 8)
+		return;
+	int mid = p[2 + tl] << 8 | p[3 + tl];
+	fb.pubs[fb.npubs].connection = fb.nconnects;
+	fb.pubs[fb.npubs].mid = mid;
+	fb.pubs[fb.npubs].dup = flags & 8;
+	snprintf(fb.pubs[fb.npubs].topic, sizeof(fb.pubs[0].topic), "%.*s", (int)tl, (const char *)p + 2);
+	fb.npubs++;
+	const uint8_t ack[] = { 0x40, 2, (uint8_t)(mid >> 8), (uint8_t)mid };
+	fake_send(ack, sizeof(ack));
+}
+
+/* The packets whole in fb.rx: the first of a connection is its CONNECT;
+ * with ACCEPT_PUBACK the PUBLISHes after it are heard. */
+static void fake_packets(void)
+{
+	while (fb.cfd >= 0 && fb.rxlen >= 2) {
+		size_t len = 0, at = 1;
+		for (int shift = 0; at < fb.rxlen && at <= 4; shift += 7) {
+			len |= (size_t)(fb.rx[at] & 0x7f) << shift;
+			if (!(fb.rx[at++] & 0x80))
+				break;
+		}
+		if (at > fb.rxlen || (fb.rx[at - 1] & 0x80) || fb.rxlen < at + len)
+			return; /* not whole yet */
+		if (!fb.seen) {
+			fb.seen = true;
+			fake_connect();
+		} else if (fb.answer == ACCEPT_PUBACK && (fb.rx[0] >> 4) == 3)
+			fake_publish(fb.rx[0] & 0x0f, fb.rx + at, len);
+		if (fb.cfd < 0)
+			return;
+		memmove(fb.rx, fb.rx + at + len, fb.rxlen - at - len);
+		fb.rxlen -= at + len;
 	}
 }
 
@@ -129,11 +193,8 @@ static void fake_read(struct ev_loop *l, ev_io *w, int revents)
 		fake_drop();
 		return;
 	}
-	size_t had = fb.rxlen;
 	fb.rxlen += (size_t)n;
-	/* the first packet is the CONNECT (remaining length < 128 here) */
-	if (had < 2 + (size_t)fb.rx[1] && fb.rxlen >= 2 && fb.rxlen >= 2 + (size_t)fb.rx[1])
-		fake_connect();
+	fake_packets();
 }
 
 static void fake_accept(struct ev_loop *l, ev_io *w, int revents)
@@ -176,6 +237,7 @@ static void fake_stop(void)
 
 static struct heard {
 	int ups, downs;
+	int acked[4], nacked;          /* the mids acknowledged */
 	char why[400];
 } h;
 
@@ -198,7 +260,16 @@ static void o_message(void *arg, const struct mosquitto_message *msg)
 	(void)msg;
 }
 
-static const struct gw_mqs_owner owner = { .up = o_up, .down = o_down, .message = o_message };
+static void o_published(void *arg, int mid)
+{
+	(void)arg;
+	if (h.nacked < 4)
+		h.acked[h.nacked] = mid;
+	h.nacked++;
+}
+
+static const struct gw_mqs_owner owner = { .up = o_up, .down = o_down, .message = o_message,
+					   .published = o_published };
 
 static void broker_conf(struct conf_mqtt *c, int port)
 {
@@ -289,6 +360,62 @@ static void awaits_suback(struct gw_resolver *r)
 	fake_stop();
 }
 
+/* Until the client's socket has the broker's reset (the loop not run:
+ * libmosquitto has not seen it). */
+static bool reset_arrived(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, (int)(WAIT_S * 1000)) == 1 && (p.revents & (POLLERR | POLLHUP | POLLIN));
+}
+
+static void held_publish(struct gw_resolver *r)
+{
+	int port = fake_start(ACCEPT_PUBACK);
+	struct conf_mqtt c;
+	broker_conf(&c, port);
+	struct gw_mqs s;
+	memset(&h, 0, sizeof(h));
+	const struct gw_mqs_opts o = { .name = "theld", .client_id = "theld", .retry = true };
+	CHECK_EQ_INT(gw_mqs_init(&s, loop, r, &c, &o, &owner, NULL), 0);
+	gw_mqs_start(&s);
+	RUN_UNTIL(h.ups == 1);
+	/* taken and written while the connection holds: acknowledged */
+	int mid = 0, rc = -1;
+	CHECK(gw_mqs_publish(&s, &mid, "t/live", "1", 1, 1, false, &rc));
+	CHECK_EQ_INT(rc, MOSQ_ERR_SUCCESS);
+	RUN_UNTIL(h.nacked == 1);
+	CHECK_EQ_INT(h.acked[0], mid);
+	/* the broker resets the connection; before the session hears of it a
+	 * QoS 1 message meets the dead socket: held, its mid given */
+	fake_reset();
+	CHECK(reset_arrived(mosquitto_socket(s.mosq)));
+	int held = 0;
+	CHECK(gw_mqs_publish(&s, &held, "t/history", "{\"time\":1}", 10, 1, false, &rc));
+	CHECK(rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN);
+	CHECK(held != 0 && held != mid);
+	/* QoS 0 is not held: libmosquitto drops it with the connection */
+	CHECK(!gw_mqs_publish(&s, NULL, "t/live", "2", 1, 0, false, &rc));
+	CHECK(rc != MOSQ_ERR_SUCCESS);
+	/* a topic libmosquitto refuses is never taken, whatever the QoS */
+	CHECK(!gw_mqs_publish(&s, NULL, "t/#", "3", 1, 1, false, &rc));
+	CHECK_EQ_INT(rc, MOSQ_ERR_INVAL);
+	/* the session reconnects; libmosquitto sends the held message again, the
+	 * same mid, marked a duplicate, once, and its PUBACK reaches the owner */
+	RUN_UNTIL(h.downs == 1 && h.ups == 2 && h.nacked == 2);
+	CHECK_EQ_INT(h.acked[1], held);
+	CHECK_EQ_INT(fb.npubs, 2);
+	CHECK_EQ_INT(fb.pubs[1].connection, 2);
+	CHECK_EQ_INT(fb.pubs[1].mid, held);
+	CHECK(fb.pubs[1].dup);
+	CHECK_STR(fb.pubs[1].topic, "t/history");
+	CHECK_EQ_INT(fb.pubs[0].connection, 1);
+	CHECK(!fb.pubs[0].dup);
+	gw_mqs_stop(&s);
+	gw_mqs_disconnect(&s, false);
+	gw_mqs_free(&s);
+	fake_stop();
+}
+
 int main(void)
 {
 	refusal_texts();
@@ -299,6 +426,7 @@ int main(void)
 	only_311(r);
 	v5_reason(r);
 	awaits_suback(r);
+	held_publish(r);
 	gw_resolver_free(r);
 	return check_report();
 }
