@@ -44,6 +44,25 @@ class CanReader:
         with self.lock:
             return [(t, m) for t, m in self.frames if t >= t0]
 
+    def silent(self, sent, seconds=2.5, period=0.0, ask=None):
+        """A window of `seconds` where the output should be silent: (frames
+        heard in it, the output's own count of frames written, sent(), at its
+        start and end, the requests poll() made in it, its start).  What the
+        output wrote before it went silent may still be on its way (the
+        reader stamps a frame when it gets it, late on a loaded machine): the
+        window starts once nothing came for longer than `period` and a second
+        (10 s more at most; a reader that still hears frames then starts it
+        anyway), with ask() if given (a request that must go unanswered)."""
+        quiet = period + 1.0
+        end = time.monotonic() + 10 + quiet
+        while self.since(time.monotonic() - quiet) and time.monotonic() < end:
+            time.sleep(0.05)
+        t0, n0, polls = time.monotonic(), sent(), self.polls
+        if ask:
+            ask()
+        time.sleep(seconds)  # the window itself: what comes in it
+        return len(self.since(t0)), (n0, sent()), self.polls - polls, t0
+
     def send(self, arb, data, ext=False):
         import can
         self.bus.send(can.Message(arbitration_id=arb, data=bytes(data), is_extended_id=ext))

@@ -289,10 +289,10 @@ def test_stale(env):
     c.ok(o.get("early_sets", 0) >= 1 and ts and ts[0] <= t_fs + 1.2,
          "sent at once, out of turn (early_sets %s)" % o.get("early_sets"))
     c.ok(wait_until(state_is(port, "silent"), SILENCE + 10), "silent after failsafe_silence")
-    t_si = time.monotonic() + 0.1
-    inv.send(0x151, ASK)
-    time.sleep(3.0)
-    c.eq(len(inv.since(t_si)), 0, "silent: no frame in 3 s, the identification unanswered")
+    heard, (n0, n1), _, _ = inv.silent(lambda: (inverter_output(port, "hv") or {}).get("frames_sent"), seconds=3.0,
+                                       ask=lambda: inv.send(0x151, ASK))
+    c.ok(not heard and n0 is not None and n1 == n0, "silent: no frame in 3 s, the identification unanswered "
+         "(%d frames heard; frames_sent %s, then %s)" % (heard, n0, n1))
     t_back = time.monotonic()
     sim.ctl("fault 1 none")
     c.ok(wait_until(state_is(port, "sending"), 15), "sending again once the pack answers")

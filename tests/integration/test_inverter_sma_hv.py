@@ -256,10 +256,10 @@ def test_hvs(hvs, port, sim):
     c.ok(o.get("early_sets", 0) > o0.get("early_sets", 0) and o.get("min_set_gap_ms", 0) >= 249.9,
          "out of turn (early_sets %s), the 250 ms kept (%s ms)" % (o.get("early_sets"), o.get("min_set_gap_ms")))
     c.ok(wait_until(hvinv.state_is(port, "silent", "hvs"), SILENCE + 10), "silent after failsafe_silence")
-    t3 = time.monotonic() + 0.3
-    hvs.send(0x5E7, b"", ext=False)
-    time.sleep(2.0)
-    c.eq(ids(hvs.since(t3)), [], "silent: no frame, the pairing request unanswered")
+    heard, (n0, n1), _, _ = hvs.silent(lambda: (inverter_output(port, "hvs") or {}).get("frames_sent"), seconds=2.0,
+                                       ask=lambda: hvs.send(0x5E7, b"", ext=False))
+    c.ok(not heard and n0 is not None and n1 == n0, "silent: no frame, the pairing request unanswered "
+         "(%d frames heard; frames_sent %s, then %s)" % (heard, n0, n1))
     t4 = time.monotonic()
     sim.ctl("fault 1 none")
     c.ok(wait_until(hvinv.state_is(port, "sending", "hvs"), 15), "sending again once the pack answers")
