@@ -25,6 +25,10 @@
  * (with the other end's measured lead, or 0 where it tied), never as a
  * measured figure.
  *
+ * The median has caught up within GW_KNEE_MEET_MV (2 mV) of the voltage
+ * the first cell crossed at: level cells read a millivolt apart (the BMS's
+ * resolution, the I x R taken off each), and a charge that stops at the
+ * knee (the BMS, the charger) would else leave such a knee unmeasured.
  * A lead under GW_KNEE_TIE of the capacity (0.25 %) is a tie: the cells
  * reached that knee together, and the knee is no evidence against the cell
  * that crossed first (it is taken off its count).  A top-balanced pack (the
@@ -73,7 +77,7 @@ static void extremes(const struct bms_snapshot *s, int *lo, int *hi)
 }
 
 /* One knee: entered by the leading cell crossing `at`; its lead measured
- * once the median crosses the same voltage (*lead_ah); left `hyst` back,
+ * once the median comes within GW_KNEE_MEET_MV of the same voltage (*lead_ah); left `hyst` back,
  * unmeasured: the most charge it took (*cut_ah).  sign +1 for the full
  * knee (voltages rising), -1 for the empty one; ah the charge of this poll
  * in the knee's direction. */
@@ -98,7 +102,7 @@ static bool knee_step(struct gw_knee *k, int sign, int lead, uint16_t lead_mv, u
 	k->ah += ah;
 	if (k->ah > k->peak_ah)
 		k->peak_ah = k->ah;
-	if (!k->measured && d_med >= 0) {
+	if (!k->measured && d_med >= -GW_KNEE_MEET_MV) {
 		k->measured = true;
 		*lead_ah = (float)k->ah;
 	}

@@ -35,6 +35,7 @@
 #define GW_HEALTH_DAYS 31        /* days of spread and resistance kept */
 #define GW_WEAK_MIN_KNEES 3      /* knees that must agree before a weak cell is named */
 #define GW_KNEE_TIE 0.0025       /* a lead under this share of the capacity is a tie: no lead */
+#define GW_KNEE_MEET_MV 2        /* the median this near the leader's crossing has caught up */
 
 /* What the estimators are given ([health], [limits]/[soc] chemistry, the
  * pack's rating). */

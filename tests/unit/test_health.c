@@ -223,6 +223,38 @@ static void test_top_balanced(void)
  * cell never reaches the empty knee, so no lead is measured and no deficit
  * given; the bound is: at least the charge of the longest cut knee, under
  * the truth. */
+/* Level cells at the full knee, the first a millivolt over the others
+ * (the BMS's resolution), and the charge stops there (the BMS cuts it):
+ * the median within GW_KNEE_MEET_MV of the crossing has caught up, a tie;
+ * a cell 5 mV ahead when the charge stops is no tie (the knee unmeasured,
+ * then cut when the discharge takes the cells back). */
+static void knee_meets(int ahead_mv, bool tie)
+{
+	struct gw_health h;
+	struct gw_health_params p = params();
+	struct bms_snapshot s;
+	gw_health_init(&h);
+	double t = 0;
+	const struct {
+		int mv, n;
+		double amps;
+	} steps[] = { { 3400, 3, 1 }, { 3460, 1, 1 }, { 3460, 4, 0 }, { 3300, 3, -40 } };
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
+		for (int i = 0; i < steps[k].n; i++, t++) {
+			memset(&s, 0, sizeof(s));
+			s.present = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_CELLS;
+			s.ncells = CELLS;
+			for (int c = 0; c < CELLS; c++)
+				s.cell_mv[c] = (uint16_t)(steps[k].mv + (c == 0 && steps[k].mv > 3400 ? ahead_mv : 0));
+			s.voltage = CELLS * steps[k].mv / 1000.0f;
+			s.current = (float)steps[k].amps;
+			gw_health_step(&h, &p, &s, t, 20000);
+		}
+	CHECK_EQ_INT(h.ties_high, tie ? 1 : 0);
+	CHECK_EQ_INT(h.knees_high[0], tie ? 0 : 1); /* a tie is no evidence against cell 1 */
+	CHECK_EQ_INT(h.leads_high[0], 0);
+}
+
 static void test_cut_at_empty(void)
 {
 	struct model m;
@@ -363,6 +395,9 @@ int main(void)
 	test_weak_needs_evidence();
 	test_top_balanced();
 	test_cut_at_empty();
+	knee_meets(1, true);
+	knee_meets(2, true);
+	knee_meets(5, false);
 	test_no_sample_without_a_step();
 	test_median_without_outliers();
 	test_days_and_trends();
