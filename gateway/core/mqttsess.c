@@ -357,7 +357,8 @@ bool gw_mqs_publish(struct gw_mqs *s, int *mid, const char *topic, const char *p
 		return true;
 	/* a mid is given once the message passed libmosquitto's checks; at QoS
 	 * 1 and 2 it is then queued, and only the socket can fail after */
-	bool conn = *rc == MOSQ_ERR_NO_CONN || *rc == MOSQ_ERR_CONN_LOST || *rc == MOSQ_ERR_ERRNO || *rc == MOSQ_ERR_TLS;
+	bool conn = *rc == MOSQ_ERR_NO_CONN || *rc == MOSQ_ERR_CONN_LOST || *rc == MOSQ_ERR_ERRNO ||
+		    *rc == MOSQ_ERR_TLS;
 	return qos > 0 && id != 0 && conn;
 }
 

@@ -77,10 +77,10 @@ static void extremes(const struct bms_snapshot *s, int *lo, int *hi)
 }
 
 /* One knee: entered by the leading cell crossing `at`; its lead measured
- * once the median comes within GW_KNEE_MEET_MV of the same voltage (*lead_ah); left `hyst` back,
- * unmeasured: the most charge it took (*cut_ah).  sign +1 for the full
- * knee (voltages rising), -1 for the empty one; ah the charge of this poll
- * in the knee's direction. */
+ * once the median comes within GW_KNEE_MEET_MV of the same voltage
+ * (*lead_ah); left `hyst` back, unmeasured: the most charge it took
+ * (*cut_ah).  sign +1 for the full knee (voltages rising), -1 for the empty
+ * one; ah the charge of this poll in the knee's direction. */
 static bool knee_step(struct gw_knee *k, int sign, int lead, uint16_t lead_mv, uint16_t med, uint16_t at,
 		      uint16_t hyst, bool moving, double ah, float *lead_ah, float *cut_ah)
 {

@@ -13,9 +13,9 @@
  * backlog (0 or 1 a unit in the steady state).  An outage (a silent one
  * too) leaves the messages in flight with libmosquitto (one published into
  * the failing connection among them: core/mqttsess.h gw_mqs_publish), which
- * sends them again after the reconnection (their acknowledgements advance `acked`
- * then), and the next ones follow from `sent`: nothing twice, nothing
- * lost.
+ * sends them again after the reconnection (their acknowledgements advance
+ * `acked` then), and the next ones follow from `sent`: nothing twice,
+ * nothing lost.
  */
 #ifndef GATEWAY_MQTT_BACKFILL_H
 #define GATEWAY_MQTT_BACKFILL_H
