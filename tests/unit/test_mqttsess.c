@@ -271,27 +271,35 @@ static void o_published(void *arg, int mid)
 static const struct gw_mqs_owner owner = { .up = o_up, .down = o_down, .message = o_message,
 					   .published = o_published };
 
-static void broker_conf(struct conf_mqtt *c, int port)
+/* The broker played here answering `a`, and session s on it with opts o
+ * (with login: user "u", password "Secret-1"), the owner's record cleared,
+ * started (the loop not run yet: MQTT 5 still). */
+static void session_start(struct gw_mqs *s, struct gw_resolver *r, enum answer a, const struct gw_mqs_opts *o,
+			  bool login)
 {
-	memset(c, 0, sizeof(*c));
-	snprintf(c->host, sizeof(c->host), "127.0.0.1");
-	c->port = port;
-	c->keepalive = 30;
-	snprintf(c->client_id, sizeof(c->client_id), "t");
+	int port = fake_start(a);
+	CHECK(port > 0);
+	struct conf_mqtt c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.host, sizeof(c.host), "127.0.0.1");
+	c.port = port;
+	c.keepalive = 30;
+	snprintf(c.client_id, sizeof(c.client_id), "t");
+	if (login) {
+		snprintf(c.username, sizeof(c.username), "u");
+		snprintf(c.password, sizeof(c.password), "Secret-1");
+	}
+	memset(&h, 0, sizeof(h));
+	CHECK_EQ_INT(gw_mqs_init(s, loop, r, &c, o, &owner, NULL), 0);
+	CHECK_EQ_INT(s->protocol, MQTT_PROTOCOL_V5);
+	gw_mqs_start(s);
 }
 
 static void only_311(struct gw_resolver *r)
 {
-	int port = fake_start(ONLY_311);
-	CHECK(port > 0);
-	struct conf_mqtt c;
-	broker_conf(&c, port);
 	struct gw_mqs s;
-	memset(&h, 0, sizeof(h));
 	const struct gw_mqs_opts o = { .name = "t311", .client_id = "t311", .retry = true };
-	CHECK_EQ_INT(gw_mqs_init(&s, loop, r, &c, &o, &owner, NULL), 0);
-	CHECK_EQ_INT(s.protocol, MQTT_PROTOCOL_V5);
-	gw_mqs_start(&s);
+	session_start(&s, r, ONLY_311, &o, false);
 	RUN_UNTIL(h.ups == 1);
 	CHECK_EQ_INT(fb.nconnects, 2);
 	CHECK_EQ_INT(fb.levels[0], 5);
@@ -316,16 +324,9 @@ static void only_311(struct gw_resolver *r)
 
 static void v5_reason(struct gw_resolver *r)
 {
-	int port = fake_start(REFUSE_V5_WITH_REASON);
-	struct conf_mqtt c;
-	broker_conf(&c, port);
-	snprintf(c.username, sizeof(c.username), "u");
-	snprintf(c.password, sizeof(c.password), "Secret-1");
 	struct gw_mqs s;
-	memset(&h, 0, sizeof(h));
 	const struct gw_mqs_opts o = { .name = "tv5", .client_id = "tv5" };
-	CHECK_EQ_INT(gw_mqs_init(&s, loop, r, &c, &o, &owner, NULL), 0);
-	gw_mqs_start(&s);
+	session_start(&s, r, REFUSE_V5_WITH_REASON, &o, true);
 	RUN_UNTIL(h.downs == 1);
 	CHECK_STR(h.why, "the broker refused the connection: Not authorized (\"no way ??\") "
 			 "(check [mqtt] username and password_file)");
@@ -344,14 +345,9 @@ static void v5_reason(struct gw_resolver *r)
 
 static void awaits_suback(struct gw_resolver *r)
 {
-	int port = fake_start(ACCEPT_SILENT);
-	struct conf_mqtt c;
-	broker_conf(&c, port);
 	struct gw_mqs s;
-	memset(&h, 0, sizeof(h));
 	const struct gw_mqs_opts o = { .name = "tsub", .client_id = "tsub", .awaits = "SUBACK", .timeout = 1. };
-	CHECK_EQ_INT(gw_mqs_init(&s, loop, r, &c, &o, &owner, NULL), 0);
-	gw_mqs_start(&s);
+	session_start(&s, r, ACCEPT_SILENT, &o, false);
 	RUN_UNTIL(h.ups == 1);
 	CHECK(!s.ready && ev_is_active(&s.again)); /* the deadline runs on */
 	RUN_UNTIL(h.downs == 1);
@@ -370,14 +366,9 @@ static bool reset_arrived(int fd)
 
 static void held_publish(struct gw_resolver *r)
 {
-	int port = fake_start(ACCEPT_PUBACK);
-	struct conf_mqtt c;
-	broker_conf(&c, port);
 	struct gw_mqs s;
-	memset(&h, 0, sizeof(h));
 	const struct gw_mqs_opts o = { .name = "theld", .client_id = "theld", .retry = true };
-	CHECK_EQ_INT(gw_mqs_init(&s, loop, r, &c, &o, &owner, NULL), 0);
-	gw_mqs_start(&s);
+	session_start(&s, r, ACCEPT_PUBACK, &o, false);
 	RUN_UNTIL(h.ups == 1);
 	/* taken and written while the connection holds: acknowledged */
 	int mid = 0, rc = -1;
