@@ -225,7 +225,7 @@ def test_waiting(c, env):
 
 def test_unasked(c, env):
     print("== nothing unasked")
-    inv, port = env["inv"], env["http"]
+    inv = env["inv"]
     t0 = time.monotonic()
     time.sleep(2.5)
     c.eq(len(inv.since(t0)), 0, "no frame in 2.5 s without a request")

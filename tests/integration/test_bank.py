@@ -6,13 +6,12 @@ pushes to a local pymodbus server (and one to a blackholed server), one pack
 killed mid-run, and --ha-yaml checked against Home Assistant's modbus schema
 rules."""
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, listener, s16,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, listener,  # noqa: E402
                      wait_port, wait_until, write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402

@@ -20,7 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbap_request, my_part, raw_request,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbap_request, my_part,  # noqa: E402
                      recv_adu, wait_until, write_conf)
 from mqtt_harness import Broker, Subscriber, pub, retained  # noqa: E402
 

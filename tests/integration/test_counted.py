@@ -137,7 +137,7 @@ def start(env, count="true"):
 
 
 def check_unsynced(env, gw):
-    sim, http = env["sim"], env["http"]
+    http = env["http"]
     p = wait_until(lambda: (lambda u: u if (u.get("soc_estimate") or {}).get("counting") else None)(estimate(http)),
                    10)
     e = (p or {}).get("soc_estimate") or {}

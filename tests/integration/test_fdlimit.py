@@ -19,7 +19,6 @@ import os
 import resource
 import selectors
 import socket
-import struct
 import subprocess
 import sys
 import tempfile

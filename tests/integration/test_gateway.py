@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, ha_float, mbap_request,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, ha_float, mbap_request,  # noqa: E402
                      mbread, my_part, raw_request, recv_adu, s16, wait_until, write_conf)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402

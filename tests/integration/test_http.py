@@ -25,11 +25,9 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, wait_port, wait_until, write_conf  # noqa: E402

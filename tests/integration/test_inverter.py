@@ -60,7 +60,6 @@ import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
 import tty
 import urllib.request
@@ -619,7 +618,6 @@ def test_reload(env):
     r, gw = env["can"], env["gw"]
     with open(gw.conf, "w") as f:
         f.write(conf(*env["conf_args"], sma_interval=2, extra="[bank]\nunit_id = 100\n"))
-    t0 = time.monotonic()
     log0 = len(gw.text())
     sent0 = (output(env["http"], "can") or {}).get("frames_sent", 0)
     gw.p.send_signal(signal.SIGHUP)

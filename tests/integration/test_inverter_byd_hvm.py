@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, api_state, inverter_output, wait_until  # noqa: E402
+from harness import Checks, api_state, inverter_output  # noqa: E402
 import hv485  # noqa: E402
 
 try:

@@ -35,7 +35,7 @@ import time
 import tty
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, api_state, wait_until  # noqa: E402
+from harness import Checks, api_state  # noqa: E402
 import hv485  # noqa: E402
 
 c = Checks()

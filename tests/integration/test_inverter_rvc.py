@@ -330,7 +330,7 @@ def test_competing_claim(env):
 
 def test_defer(env):
     print("== another node speaking for instance 1 with a higher device priority")
-    bus, port, gw = env["bus"], env["http"], env["gw"]
+    bus, gw = env["bus"], env["gw"]
     t0 = time.monotonic()
     end = t0 + 3.0
     while time.monotonic() < end:  # 1FFFD of instance 1 at device priority 121 from 0x50

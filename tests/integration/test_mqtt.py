@@ -43,8 +43,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
-from harness import (BIN, ROOT, Checks, Gateway, Proc, Sim, free_port, mbap_request, my_part, recv_adu,  # noqa: E402
-                     wait_port, wait_until, wire_protocol, write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbap_request, my_part, recv_adu,  # noqa: E402
+                     wait_until, wire_protocol, write_conf)
 from ha_discovery import check as ha_check  # noqa: E402
 from mqtt_harness import Blackhole, Broker, Certs, Forward, Only311, Subscriber, pub, retained  # noqa: E402
 

@@ -43,7 +43,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Proc, Sim, free_port, mbread, wait_port, wait_until  # noqa: E402

@@ -33,7 +33,6 @@ import os
 import re
 import select
 import signal
-import socket
 import sys
 import tempfile
 import threading

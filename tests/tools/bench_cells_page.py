@@ -21,7 +21,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import BIN, ROOT, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import Gateway, Sim, free_port, wait_until  # noqa: E402
 from test_page import api, browser  # noqa: E402
 from test_page_cells import HEAT, bench_history, conf, js, show  # noqa: E402
 

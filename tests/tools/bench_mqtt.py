@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
-from harness import BIN, ROOT, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import Gateway, Sim, free_port, wait_until  # noqa: E402
 from mqtt_harness import Broker, Subscriber  # noqa: E402
 
 NPACKS = 16

@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 try:
-    import can
+    import can  # noqa: F401 - python3-can itself, before its slcan interface
     from can.interfaces.slcan import slcanBus
 except ImportError:
     print("python3-can is not installed (apt-get install python3-can)")
