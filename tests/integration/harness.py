@@ -210,6 +210,13 @@ def inverter_output(port, name):
     return None
 
 
+def frames_sent(port, *names):
+    """The frames_sent count of inverter output `names[0]` (None when it is
+    not there), or a tuple of them for several names."""
+    n = tuple((inverter_output(port, name) or {}).get("frames_sent") for name in names)
+    return n[0] if len(n) == 1 else n
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -44,7 +44,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import BIN, ROOT, Gateway, Sim, api_state, free_port, inverter_output, pty_pair, wait_until
+from harness import BIN, ROOT, Gateway, Sim, api_state, frames_sent, free_port, inverter_output, pty_pair, wait_until
 from canreader import CanReader
 
 CELLS = 32
@@ -364,8 +364,7 @@ def test_stale(c, env):
         c.eq((v["cvl"], v["dvl"]), (w["cvl"], w["dvl"]), "the cut-off voltages are kept (never 0)")
         for what, ok in d.stale_marks(a):
             c.ok(ok, "fail-safe: " + what)
-    heard, (n0, n1), asked, _ = inv.silent(lambda: (inverter_output(port, "hv") or {}).get("frames_sent"),
-                                         period=d.period if d.periodic else 0.0)
+    heard, (n0, n1), asked, _ = inv.silent(lambda: frames_sent(port, "hv"), period=d.period if d.periodic else 0.0)
     c.ok(asked >= 4 and not heard and n0 is not None and n1 == n0,
          "silent: no answer to %d requests (%d frames heard; frames_sent %s, then %s)" % (asked, heard, n0, n1))
     sim.ctl("fault 1 none")

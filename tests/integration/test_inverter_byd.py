@@ -42,7 +42,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, frames_sent, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
 from canreader import CanReader  # noqa: E402
 
@@ -289,8 +289,7 @@ def test_stale(env):
     c.ok(o.get("early_sets", 0) >= 1 and ts and ts[0] <= t_fs + 1.2,
          "sent at once, out of turn (early_sets %s)" % o.get("early_sets"))
     c.ok(wait_until(state_is(port, "silent"), SILENCE + 10), "silent after failsafe_silence")
-    heard, (n0, n1), _, _ = inv.silent(lambda: (inverter_output(port, "hv") or {}).get("frames_sent"), seconds=3.0,
-                                       ask=lambda: inv.send(0x151, ASK))
+    heard, (n0, n1), _, _ = inv.silent(lambda: frames_sent(port, "hv"), seconds=3.0, ask=lambda: inv.send(0x151, ASK))
     c.ok(not heard and n0 is not None and n1 == n0, "silent: no frame in 3 s, the identification unanswered "
          "(%d frames heard; frames_sent %s, then %s)" % (heard, n0, n1))
     t_back = time.monotonic()

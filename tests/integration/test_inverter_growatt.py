@@ -30,7 +30,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, frames_sent, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
 from canreader import CanReader  # noqa: E402
 
@@ -241,7 +241,7 @@ def test_stale(env):
         c.eq((v["st_charge"], v["st_discharge"]), (False, False), "fail-safe 0x311 status bits 6/5 clear")
         c.ok(v["comm_warning"], "fail-safe 0x312 byte 3 bit 0: internal communication fail")
         c.eq(s[0x311][0:2], before[0x311][0:2], "the charge voltage is kept (never 0)")
-    heard, (n0, n1), asked, _ = g.silent(lambda: (inverter_output(port, "gw") or {}).get("frames_sent"))
+    heard, (n0, n1), asked, _ = g.silent(lambda: frames_sent(port, "gw"))
     c.ok(asked >= 4 and not heard and n0 is not None and n1 == n0,
          "silent: no answer to %d requests (%d frames heard; frames_sent %s, then %s)" % (asked, heard, n0, n1))
     sim.ctl("fault 1 none")

@@ -44,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, free_port, inverter_output,  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, api_state, frames_sent, free_port, inverter_output,  # noqa: E402
                      pty_pair, wait_until)
 from canreader import CanReader  # noqa: E402
 
@@ -304,7 +304,7 @@ def test_stale(env):
         c.eq(v["marks"], "aaaa", "fail-safe 0x4280: AA AA, both forbidden")
         c.ok(v["comm_error"], "fail-safe 0x4250 byte 3 bit 2: internal communication")
         c.eq(s[0x4220][0:4], before[0x4220][0:4], "the cut-off voltages are kept (never 0)")
-    heard, (n0, n1), asked, _ = inv.silent(lambda: (inverter_output(port, "hv") or {}).get("frames_sent"))
+    heard, (n0, n1), asked, _ = inv.silent(lambda: frames_sent(port, "hv"))
     c.ok(asked >= 4 and not heard and n0 is not None and n1 == n0,
          "silent: no answer to %d requests (%d frames heard; frames_sent %s, then %s)" % (asked, heard, n0, n1))
     sim.ctl("fault 1 none")

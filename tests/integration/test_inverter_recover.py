@@ -36,7 +36,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, api_state, free_port, inverter_output, pty_pair, wait_until  # noqa: E402
+from harness import (Checks, Gateway, Sim, api_state, frames_sent, free_port, inverter_output, pty_pair,  # noqa: E402
+                     wait_until)
 from canreader import CanReader  # noqa: E402
 
 try:
@@ -213,7 +214,7 @@ def main():
                         STALE + 15), "byd-hvs-can: 0x110 CCL = DCL = 0, the charge voltage kept")
         c.ok(wait_until(both(http_port, "silent"), STALE + SILENCE + 20), "both silent after failsafe_silence (%s)"
              % (states(http_port),))
-        sent = lambda: tuple((inverter_output(http_port, n) or {}).get("frames_sent") for n in ("hv", "byd"))  # noqa: E731
+        sent = lambda: frames_sent(http_port, "hv", "byd")  # noqa: E731
         wait_until(lambda: not byd.since(time.monotonic() - 1.0), 11)  # what it wrote before may be on its way
         heard, (n0, n1), asked, t_si = hv.silent(sent, seconds=3.0)
         c.ok(asked >= 4 and (heard, len(byd.since(t_si))) == (0, 0) and None not in n0 and n1 == n0,

@@ -38,7 +38,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, api_state, free_port, inverter_output, pty_pair, wait_until  # noqa: E402
+from harness import (Checks, Gateway, Sim, api_state, frames_sent, free_port, inverter_output, pty_pair,  # noqa: E402
+                     wait_until)
 import hvinv  # noqa: E402
 
 try:
@@ -256,7 +257,7 @@ def test_hvs(hvs, port, sim):
     c.ok(o.get("early_sets", 0) > o0.get("early_sets", 0) and o.get("min_set_gap_ms", 0) >= 249.9,
          "out of turn (early_sets %s), the 250 ms kept (%s ms)" % (o.get("early_sets"), o.get("min_set_gap_ms")))
     c.ok(wait_until(hvinv.state_is(port, "silent", "hvs"), SILENCE + 10), "silent after failsafe_silence")
-    heard, (n0, n1), _, _ = hvs.silent(lambda: (inverter_output(port, "hvs") or {}).get("frames_sent"), seconds=2.0,
+    heard, (n0, n1), _, _ = hvs.silent(lambda: frames_sent(port, "hvs"), seconds=2.0,
                                        ask=lambda: hvs.send(0x5E7, b"", ext=False))
     c.ok(not heard and n0 is not None and n1 == n0, "silent: no frame, the pairing request unanswered "
          "(%d frames heard; frames_sent %s, then %s)" % (heard, n0, n1))
