@@ -373,6 +373,17 @@ def raise_priority(pid):
         return "normal priority"
 
 
+def restore_priority(pid, how):
+    """Undo raise_priority(pid), which said `how`."""
+    try:
+        if how == "SCHED_FIFO":
+            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+        elif how == "nice -20":
+            os.setpriority(os.PRIO_PROCESS, pid, 0)
+    except OSError:
+        pass
+
+
 def pty_pair(tmp, name, realtime=False):
     """Two linked ptys made by socat (raw, no echo): (one end, the other),
     as links named tmp/NAME-gw and tmp/NAME-test; socat ends with the test.

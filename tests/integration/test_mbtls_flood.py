@@ -25,7 +25,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (ROLE_EXT, SERVER_EXT, Checks, Gateway, Sim, free_port, make_ca, mbap_request,  # noqa: E402
-                     raise_priority, recv_adu, wait_until)
+                     raise_priority, recv_adu, restore_priority, wait_until)
 
 c = Checks()
 BASE = 290
@@ -109,14 +109,12 @@ def main():
         # (descheduled between its connect and its ClientHello for longer than
         # the flood takes to fill the slots anew, it lost its handshake)
         tid = threading.get_native_id()
-        print("   the good client at %s" % raise_priority(tid))
+        how = raise_priority(tid)
+        print("   the good client at %s" % how)
         try:
             ok = sum(1 for _ in range(100) if good_read(tls_port, why))
         finally:
-            try:
-                os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
-            except OSError:
-                pass
+            restore_priority(tid, how)
         flood.terminate()
         n = (flood.communicate(timeout=20)[0] or "?").strip()
         print("   figures: %d of 100 good connections succeeded during a handshake flood (%s flood connections)%s"
