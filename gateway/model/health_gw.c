@@ -202,6 +202,15 @@ static bool save_knee(const struct gw *gw, const struct gw_pack *p, char *out, s
 	return w < cap;
 }
 
+/* A cut knee's Ah as the record keeps it (save_knee's %.4f): a value under
+ * its resolution is none, so that a line read is written again the same
+ * (0.00002 would be kept as a cut, written as 0.0000, and the cell's entry
+ * then dropped at the next saving). */
+static float cut_as_kept(float ah)
+{
+	return roundf(ah * 1e4f) / 1e4f;
+}
+
 static void load_knee(struct gw *gw, struct gw_pack *p, const char *rest)
 {
 	(void)gw;
@@ -231,7 +240,7 @@ static void load_knee(struct gw *gw, struct gw_pack *p, const char *rest)
 		if (c < 1 || c > BMS_MAX_CELLS || !isfinite(lh) || !isfinite(ll) || (kh | kl | nh | nl) > UINT16_MAX ||
 		    !(ch >= 0 && ch <= 1e6f) || !(cl >= 0 && cl <= 1e6f))
 			continue;
-		h->cut_high_ah[c - 1] = ch, h->cut_low_ah[c - 1] = cl;
+		h->cut_high_ah[c - 1] = cut_as_kept(ch), h->cut_low_ah[c - 1] = cut_as_kept(cl);
 		h->knees_high[c - 1] = (uint16_t)kh, h->knees_low[c - 1] = (uint16_t)kl;
 		h->lead_high_ah[c - 1] = lh, h->leads_high[c - 1] = (uint16_t)nh;
 		h->lead_low_ah[c - 1] = ll, h->leads_low[c - 1] = (uint16_t)nl;

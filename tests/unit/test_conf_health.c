@@ -146,6 +146,19 @@ static void test_records(void)
 	CHECK_EQ_INT(q.health_est.pack.samples, 40);
 	CHECK_EQ_INT(q.health_est.knees, 7);
 	CHECK_EQ_INT(q.health_est.days[20420 % GW_HEALTH_DAYS].day, 0);
+	/* a cut knee under the record's resolution (0.0001 Ah) is none: the
+	 * line read is written again the same (found by fuzz_health_state) */
+	static struct gw_pack t, u;
+	static char l1[GW_STATE_LINE_MAX], l2[GW_STATE_LINE_MAX];
+	gw_health_init(&t.health_est);
+	gw_health_init(&u.health_est);
+	gw_health_knee_record.load(NULL, &t, "70 9:0:0:0:0:0:0:0:0.00002 10:0:0:0:0:0:0:0.00012:0");
+	CHECK(t.health_est.knees == 70 && t.health_est.cut_low_ah[8] == 0 &&
+	      fabsf(t.health_est.cut_high_ah[9] - 0.0001f) < 1e-6f);
+	CHECK(gw_health_knee_record.save(NULL, &t, l1, sizeof(l1)));
+	CHECK_STR(l1, "70/0/0 10:0:0:0.0000:0:0.0000:0:0.0001:0.0000");
+	gw_health_knee_record.load(NULL, &u, l1);
+	CHECK(gw_health_knee_record.save(NULL, &u, l2, sizeof(l2)) && strcmp(l1, l2) == 0);
 	/* the longest line: every window full of samples of the most digits */
 	static struct gw_pack w;
 	gw_health_init(&w.health_est);
