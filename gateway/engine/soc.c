@@ -116,11 +116,42 @@ double gw_soc_capacity_in_use(const struct gw_soc *s, const struct conf_soc *c)
 	return s->prior_ah > 0 ? s->prior_ah : NAN;
 }
 
+/* Whether a capacity sample of ah fits the rated capacity. */
+static bool sample_fits(const struct gw_soc *s, double ah)
+{
+	return ah >= SAMPLE_MIN * s->rated_ah && ah <= SAMPLE_MAX * s->rated_ah;
+}
+
+unsigned gw_soc_keep_samples(struct gw_soc *s)
+{
+	unsigned n = s->nsamples < GW_SOC_SAMPLES ? s->nsamples : GW_SOC_SAMPLES, k = 0;
+	unsigned first = s->nsamples < GW_SOC_SAMPLES ? 0 : s->nsamples % GW_SOC_SAMPLES; /* the oldest */
+	double ah[GW_SOC_SAMPLES], sec[GW_SOC_SAMPLES];
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = (first + i) % GW_SOC_SAMPLES;
+		if (sample_fits(s, s->sample[j])) {
+			ah[k] = s->sample[j];
+			sec[k++] = s->sample_s[j];
+		}
+	}
+	if (k == n)
+		return 0;
+	for (unsigned i = 0; i < GW_SOC_SAMPLES; i++) {
+		s->sample[i] = i < k ? ah[i] : 0;
+		s->sample_s[i] = i < k ? sec[i] : 0;
+	}
+	s->nsamples = k;
+	/* the run's light-load sample may be among those dropped: the last
+	 * one kept is no longer its to replace */
+	s->run_full.light = s->run_empty.light = false;
+	return n - k;
+}
+
 /* A capacity sample of ah over a run of run_s seconds (< 0: a discharge). */
 static void add_sample(struct gw_soc *s, const struct conf_soc *c, double ah, double run_s, struct gw_soc_ev *ev)
 {
 	ev->sample_ah = ah;
-	if (!(ah >= SAMPLE_MIN * s->rated_ah && ah <= SAMPLE_MAX * s->rated_ah)) {
+	if (!sample_fits(s, ah)) {
 		ev->bits |= GW_SOC_EV_REJECTED;
 		return;
 	}
@@ -163,7 +194,7 @@ static void run_sample(struct gw_soc *s, const struct conf_soc *c, struct gw_soc
 	if (!run->ok || !c->learn_capacity || (run->sampled && (!run->light || light)))
 		return;
 	if (run->sampled) { /* a light-load point's, the last one taken */
-		if (!(ah >= SAMPLE_MIN * s->rated_ah && ah <= SAMPLE_MAX * s->rated_ah)) {
+		if (!sample_fits(s, ah)) {
 			ev->sample_ah = ah;
 			ev->bits |= GW_SOC_EV_REJECTED;
 			run->light = false; /* it stands */
@@ -265,7 +296,7 @@ void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_
 	memset(o, 0, sizeof(*o));
 	bool counting = c->count && s->started && s->cap_ah > 0;
 	o->soc_bms = bms_soc;
-	o->soc_counted = counting ? 100 * s->ah / s->cap_ah : NAN;
+	o->soc_counted = counting ? gw_soc_clamp(100 * s->ah / s->cap_ah, 0, 100) : NAN; /* 100.00000000000001 */
 	o->remaining_ah = counting ? s->ah : NAN;
 	o->capacity_ah = s->cap_ah > 0 ? s->cap_ah : NAN;
 	o->flags = (counting ? GW_SOC_F_COUNTING : 0u) | (counting && s->synced ? GW_SOC_F_SYNCED : 0u) |
@@ -309,7 +340,7 @@ void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc
 	bool counting = all & GW_SOC_F_COUNTING;
 	o->flags = all;
 	o->soc_bms = bms_soc;
-	o->soc_counted = counting ? 100 * ah / cap : NAN;
+	o->soc_counted = counting ? gw_soc_clamp(100 * ah / cap, 0, 100) : NAN;
 	o->remaining_ah = counting ? ah : NAN;
 	o->capacity_ah = cap > 0 ? cap : NAN;
 	if (c->source == CONF_SOC_SRC_COUNTED && (all & GW_SOC_F_SYNCED))

@@ -67,15 +67,20 @@ enum {
 	GW_SOC_EV_LIGHT = 1u << 11, /* a light-load point begins: the count, ev.light_from %, is over
 	                             * what the lowest cell (ev.light_v at ev.light_a) allows,
 	                             * ev.light_to %, and is brought down to it (soc_light.c) */
+	GW_SOC_EV_DROPPED = 1u << 12, /* the rated capacity changed: ev.dropped capacity samples kept
+	                               * from before lie outside 0.5..1.5 x it (another battery's
+	                               * capacity), no longer used */
 };
 /* Events after which the state file is written (design: at each point). */
 #define GW_SOC_EV_SAVE                                                                                    \
-	(GW_SOC_EV_FULL | GW_SOC_EV_EMPTY | GW_SOC_EV_REST | GW_SOC_EV_SAMPLE | GW_SOC_EV_KNEE | GW_SOC_EV_LIGHT)
+	(GW_SOC_EV_FULL | GW_SOC_EV_EMPTY | GW_SOC_EV_REST | GW_SOC_EV_SAMPLE | GW_SOC_EV_KNEE | GW_SOC_EV_LIGHT | \
+	 GW_SOC_EV_DROPPED)
 struct gw_soc_ev {
 	unsigned bits;              /* GW_SOC_EV_* */
 	double gap_s, rest_soc, sample_ah, capacity_ah, offset_a, knee_from, knee_v;
 	double light_from, light_to, light_v, light_a;
 	bool prior_bms;
+	unsigned dropped;
 };
 
 /* A point's condition over the polls (soc.c held_for). */

@@ -18,6 +18,10 @@ static inline double gw_soc_clamp(double v, double lo, double hi)
 /* The capacity in use: the samples' median once measured, else the prior
  * (NAN unknown). */
 double gw_soc_capacity_in_use(const struct gw_soc *s, const struct conf_soc *c);
+/* Drops the capacity samples kept that lie outside 0.5..1.5 x the rated
+ * capacity (a state file's, or those of a capacity configured before); how
+ * many (soc.c). */
+unsigned gw_soc_keep_samples(struct gw_soc *s);
 /* The points (soc.c), at the capacity in use cap: a full point at t
  * (100 %), an empty point (0 %), a rest point of r % on the count's scale;
  * each what its run since the last one taught. */

@@ -170,6 +170,7 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 	double age = (double)wall - saved;
 	memset(s, 0, sizeof(*s));
 	keep_fields(s, &r, K_LEARNED);
+	gw_soc_keep_samples(s); /* a sample its own rated capacity refuses: an edited file */
 	gw_soc_ir_seed(s, r.ir.value);
 	s->full_age = r.full_age + (age > 0 ? age : 0);
 	if (age < 0 || age > GW_SOC_RESUME_MAX)

@@ -30,12 +30,15 @@
  * when the prior turns to the BMS's or back. */
 static void capacities(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, struct gw_soc_ev *ev)
 {
+	double was = s->rated_ah;
 	if (in->bms_full_ah > 0 && isfinite(in->bms_full_ah))
 		s->bms_full_ah = in->bms_full_ah;
 	if (c->capacity > 0)
 		s->rated_ah = c->capacity;
 	else if (s->bms_full_ah > 0)
 		s->rated_ah = s->bms_full_ah;
+	if (s->rated_ah != was && (ev->dropped = gw_soc_keep_samples(s)))
+		ev->bits |= GW_SOC_EV_DROPPED;
 	bool bms = c->capacity > 0 && s->bms_full_ah > 0 && s->bms_full_ah < c->capacity;
 	s->prior_ah = bms ? s->bms_full_ah : s->rated_ah;
 	if (bms != s->prior_bms && (bms || s->prior_ah > 0)) {

@@ -90,6 +90,9 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 	if (ev->bits & GW_SOC_EV_REJECTED)
 		gw_warn("pack %s: a capacity sample of %.1f Ah is outside 0.5 ... 1.5 times the rated capacity: "
 			"not used", n, ev->sample_ah);
+	if (ev->bits & GW_SOC_EV_DROPPED)
+		gw_warn("pack %s: %u capacity sample%s learned before lie outside 0.5 ... 1.5 times the rated capacity "
+			"now (%.1f Ah): no longer used", n, ev->dropped, ev->dropped == 1 ? "" : "s", p->soc.est.rated_ah);
 	if (ev->bits & GW_SOC_EV_OFFSET)
 		gw_info("pack %s: current sensor offset learned: %.3f A", n, ev->offset_a);
 }

@@ -759,6 +759,62 @@ static void test_direction(void)
 	CHECK_EQ_INT(gw_soc_direction(-0.01, 0), GW_SOC_DISCHARGING);
 }
 
+/* Samples of another rated capacity: configured anew for another battery,
+ * or a state file's outside its own record's range; the counted SOC at its
+ * capacity never over 100 % (found by fuzz_soc_state). */
+static void test_other_capacity(void)
+{
+	struct gw_soc s = { 0 };
+	setup();
+	C.charge_efficiency = 1;
+	double ah[] = { 92, 88, 91 };
+	for (int i = 0; i < 3; i++)
+		cycle(&s, ah[i]);
+	CHECK_EQ_INT(s.nsamples, 5); /* each cycle also ends the empty-to-full run of the one before */
+	/* 110 Ah: the samples still fit (55 .. 165 Ah), kept */
+	C.capacity = 110;
+	CHECK(!(step(&s, 10, 0, FLAT, FLAT) & GW_SOC_EV_DROPPED));
+	CHECK_EQ_INT(s.nsamples, 5);
+	/* 280 Ah: another battery (140 .. 420 Ah), none fits: dropped, the
+	 * configured capacity in use until measured again */
+	C.capacity = 280;
+	CHECK(step(&s, 10, 0, FLAT, FLAT) & GW_SOC_EV_DROPPED);
+	CHECK_EQ_INT(EV.dropped, 5);
+	CHECK_EQ_INT(s.nsamples, 0);
+	struct gw_soc_out o;
+	gw_soc_output(&s, &C, 50, T, &o);
+	CHECK_NEAR(o.capacity_ah, 280, 1e-9);
+	CHECK(!(o.flags & GW_SOC_F_MEASURED));
+	/* some fit, some not: the oldest first, the ring starting again after them */
+	struct gw_soc r = { .rated_ah = 100, .nsamples = 7 };
+	double ring[] = { 270, 95, 265, 268, 100 }; /* samples 5, 6, then 2, 3, 4 (the oldest at 7 % 5) */
+	for (int i = 0; i < 5; i++)
+		r.sample[i] = ring[i], r.sample_s[i] = -1000 * (i + 1);
+	CHECK(step(&r, 10, 0, FLAT, FLAT) & GW_SOC_EV_DROPPED);
+	CHECK_EQ_INT(EV.dropped, 2);
+	CHECK_EQ_INT(r.nsamples, 3);
+	CHECK(r.sample[0] == 265 && r.sample[1] == 268 && r.sample[2] == 270 && r.sample[3] == 0 &&
+	      r.sample_s[0] == -3000 && r.sample_s[2] == -1000);
+	CHECK(!(step(&r, 10, 0, FLAT, FLAT) & GW_SOC_EV_DROPPED));
+	/* a state file's record: a sample of ten times its rated capacity is not read */
+	char buf[GW_SOC_RECORD_MAX];
+	struct gw_soc l = { .started = true, .synced = true, .ah = 280, .cap_ah = 280, .rated_ah = 280, .nsamples = 2,
+			    .sample = { 270.1, 2749.7 } };
+	int64_t wall = 1767225600;
+	CHECK(gw_soc_save(&l, T, wall, buf, sizeof(buf)) > 0);
+	CHECK_EQ_INT(gw_soc_load(&r, buf, wall + 10, 30), GW_SOC_LOAD_RESUMED);
+	CHECK(r.nsamples == 1 && r.sample[0] == 270.1);
+	/* at its capacity the count says 100 %, not 100.00000000000001 */
+	setup();
+	C.capacity = 280;
+	step(&r, 10, 0, FLAT, FLAT);
+	CHECK(r.ah == r.cap_ah);
+	CHECK(pct(&r) <= 100);
+	double median = (270.1 + 2749.7) / 2; /* 100 * median / median is 100.00000000000001 */
+	struct gw_soc u = { .started = true, .ah = median, .cap_ah = median, .rated_ah = median };
+	CHECK(pct(&u) == 100);
+}
+
 int main(void)
 {
 	test_count();
@@ -773,6 +829,7 @@ int main(void)
 	test_capacity();
 	test_bank();
 	test_record();
+	test_other_capacity();
 	test_direction();
 	return check_report();
 }
