@@ -170,7 +170,7 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 	double age = (double)wall - saved;
 	memset(s, 0, sizeof(*s));
 	keep_fields(s, &r, K_LEARNED);
-	gw_soc_keep_samples(s); /* a sample its own rated capacity refuses: an edited file */
+	bool dropped = gw_soc_keep_samples(s) > 0; /* a sample its own rated capacity refuses: an edited file */
 	gw_soc_ir_seed(s, r.ir.value);
 	s->full_age = r.full_age + (age > 0 ? age : 0);
 	if (age < 0 || age > GW_SOC_RESUME_MAX)
@@ -179,5 +179,7 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 	s->resumed = r.started;
 	if (age <= stale_after)
 		keep_fields(s, &r, K_RUN);
+	if (dropped) /* as gw_soc_keep_samples says: no light-load sample of a run to replace */
+		s->run_full.light = s->run_empty.light = false;
 	return GW_SOC_LOAD_RESUMED;
 }

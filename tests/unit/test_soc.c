@@ -799,11 +799,14 @@ static void test_other_capacity(void)
 	/* a state file's record: a sample of ten times its rated capacity is not read */
 	char buf[GW_SOC_RECORD_MAX];
 	struct gw_soc l = { .started = true, .synced = true, .ah = 280, .cap_ah = 280, .rated_ah = 280, .nsamples = 2,
-			    .sample = { 270.1, 2749.7 } };
+			    .sample = { 270.1, 2749.7 }, .run_full = { .ok = true, .sampled = true, .light = true } };
 	int64_t wall = 1767225600;
 	CHECK(gw_soc_save(&l, T, wall, buf, sizeof(buf)) > 0);
 	CHECK_EQ_INT(gw_soc_load(&r, buf, wall + 10, 30), GW_SOC_LOAD_RESUMED);
 	CHECK(r.nsamples == 1 && r.sample[0] == 270.1);
+	/* the run goes on (saved 10 s ago), but its light-load sample may be the
+	 * one dropped: no longer replaced (it would take the last one kept) */
+	CHECK(r.run_full.ok && r.run_full.sampled && !r.run_full.light);
 	/* at its capacity the count says 100 %, not 100.00000000000001 */
 	setup();
 	C.capacity = 280;
