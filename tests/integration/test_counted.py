@@ -18,6 +18,9 @@ inverter output read by Debian's python3-can over slcan.
 - the state file: a restart (SIGTERM) resumes the count, synced, logged
   "resumed"; a kill -9 loses at most what followed the last save (every
   save_interval);
+- capacity samples of another battery (the state file's, the pack's
+  capacity configured anew) are dropped at the first poll, logged once,
+  the configured capacity in use;
 - Home Assistant gets "SOC (BMS)", "SOC (counted)", "Capacity (measured)",
   "SOH (measured)"; Prometheus bmsgw_soc_counted_percent;
 - [soc] count = false: nothing counted, nothing in the second block.
@@ -50,7 +53,7 @@ BASE = 290
 CAP = 100.0
 
 
-def conf(gw_port, http_port, sim_port, broker_port, can_port, state, count="true"):
+def conf(gw_port, http_port, sim_port, broker_port, can_port, state, count="true", capacity=CAP):
     return """[gateway]
 listen = 127.0.0.1:%d
 stale_after = 3
@@ -87,7 +90,7 @@ port = slcan://%s
 source = p1
 interval = 0.5
 soc_hold_full = 0
-""" % (gw_port, state, sim_port, count, CAP, http_port, broker_port, can_port)
+""" % (gw_port, state, sim_port, count, capacity, http_port, broker_port, can_port)
 
 
 def fetch(port, path):
@@ -131,9 +134,9 @@ def set_cells(sim, mv):
         sim.ctl("set 1 cell %d %d" % (n, mv))
 
 
-def start(env, count="true"):
+def start(env, count="true", capacity=CAP):
     return Gateway(conf(env["gw"], env["http"], env["sim"].port, env["broker"].port, env["can_a"], env["state"],
-                        count), env["gw"])
+                        count, capacity), env["gw"])
 
 
 def check_unsynced(env, gw):
@@ -276,6 +279,38 @@ def announce_counted(env):
         gw.stop()
 
 
+def check_other_battery(env):
+    """Capacity samples of another battery: the state file holds three of
+    about 95 Ah (p1's 100 Ah); bmsgw started with capacity = 280 (another
+    battery under the same name) drops them, says so once, counts against
+    the 280 Ah configured, and the state file keeps none."""
+    st = env["state"]
+    lines = open(st).read().splitlines()
+    soc = [i for i, ln in enumerate(lines) if ln.startswith("soc p1 ")]
+    c.ok(len(soc) == 1, "the state file holds p1's count")
+    if len(soc) != 1:
+        return
+    keep = {"samples": "3", "s0": "95", "s1": "96.5", "s2": "94", "rated": "100"}
+    lines[soc[0]] = " ".join(f.split("=")[0] + "=" + keep[f.split("=")[0]] if f.split("=")[0] in keep else f
+                             for f in lines[soc[0]].split(" "))
+    with open(st, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    gw = start(env, capacity=280)
+    try:
+        # the first poll's step drops them (until it, the record as read)
+        e = wait_until(lambda: (lambda x: x if x.get("capacity_samples") == 0 else None)(
+            estimate(env["http"]).get("soc_estimate") or {}), 10) or {}
+        c.ok(e.get("capacity_samples") == 0 and e.get("capacity_ah") == 280.0 and e.get("capacity_measured") is False,
+             "capacity = 280: the three samples of about 95 Ah are dropped, the 280 Ah configured in use (%r)" % e)
+        c.ok(wait_until(lambda: "3 capacity samples learned before lie outside 0.5 ... 1.5 times the rated capacity "
+                                "now (280.0 Ah): no longer used" in gw.text(), 10), "the drop is logged")
+    finally:
+        gw.stop()
+    saved = [ln for ln in open(st).read().splitlines() if ln.startswith("soc p1 ")]
+    c.ok(len(saved) == 1 and " samples=0 " in saved[0] and " rated=280 " in saved[0],
+         "the state file keeps none of them (%s)" % (saved[0][:160] if saved else None))
+
+
 def check_off(env):
     """[soc] count = false: the second block says nothing, the BMS's SOC is carried; the
     retained SOC (counted) entity of the run before (count = true, changed while bmsgw was
@@ -316,6 +351,7 @@ def main():
         gw.stop()
         gw = None
         announce_counted(env)
+        check_other_battery(env)
         os.unlink(env["state"])
         check_off(env)
     finally:
