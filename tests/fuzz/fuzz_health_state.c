@@ -16,6 +16,7 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/model/health_gw.h"
 #include "../../gateway/model/statefile.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,11 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct gw_pack p, q;
 	static char a[GW_STATE_LINE_MAX], b[GW_STATE_LINE_MAX];
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	gw_health_init(&p.health_est);
 	gw_health_init(&q.health_est);
 	char *line = s;

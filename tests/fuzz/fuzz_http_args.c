@@ -10,16 +10,15 @@
 #include <string.h>
 
 #include "../../gateway/history/history.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	int64_t t = 0, d = 0;
 	if (gw_history_parse_time(s, 1795389768, &t) == 0 && strcmp(s, "now") == 0 && t != 1795389768)
 		abort();

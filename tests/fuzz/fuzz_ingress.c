@@ -13,16 +13,15 @@
 #include <string.h>
 
 #include "../../gateway/web/ingress.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct sockaddr_in proxy = {.sin_family = AF_INET}, other = {.sin_family = AF_INET};
 	inet_pton(AF_INET, GW_INGRESS_PROXY_ADDR, &proxy.sin_addr);
 	inet_pton(AF_INET, "172.30.32.3", &other.sin_addr);

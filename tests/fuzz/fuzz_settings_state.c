@@ -14,17 +14,16 @@
 #include <string.h>
 
 #include "../../gateway/engine/settings.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char a[512], b[512];
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	const struct gw_set_bounds bd = { .max_charge_a = 100, .max_discharge_a = 150, .full_charge_days = 30 };
 	struct gw_settings st, again;
 	gw_settings_init(&st, &bd);

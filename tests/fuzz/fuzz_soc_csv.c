@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../gateway/history/replay.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,11 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static FILE *sink;
 	if (!sink && !(sink = fopen("/dev/null", "w")))
 		return 0;
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	FILE *in = fmemopen(s, size ? size : 1, "r");
 	if (in) {
 		struct conf_soc c;

@@ -16,6 +16,7 @@
 
 #include "../../gateway/engine/soc.h"
 #include "../../gateway/model/statefile.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,11 +46,9 @@ static void count_over(struct gw_soc *s, const struct conf_soc *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char a[GW_STATE_LINE_MAX], b[GW_STATE_LINE_MAX];
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct gw_soc e, f;
 	if (gw_soc_load(&e, s, WALL, 30) != GW_SOC_LOAD_BAD) {
 		if (!(e.ah >= 0 && e.ah <= e.cap_ah) || !isfinite(e.cap_ah) || !isfinite(e.full_age) ||

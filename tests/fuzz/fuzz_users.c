@@ -11,16 +11,15 @@
 #include <string.h>
 
 #include "../../gateway/web/users.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fz_text(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct gw_user u;
 	char why[200] = "";
 	int rc = gw_user_parse(s, &u, why, sizeof(why));

@@ -8,12 +8,14 @@
  * type 'bool'"), which ends the run and hides what the code under test
  * does.  Numbers are little-endian; a float is any 32-bit pattern (NaN,
  * infinities, subnormals), as a source could give it.  Past the end of the
- * input every read gives 0. */
+ * input every read gives 0.  A target whose input is text takes it with
+ * fz_text(). */
 #ifndef TESTS_FUZZ_FUZZIN_H
 #define TESTS_FUZZ_FUZZIN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct fz_in {
@@ -55,6 +57,18 @@ static inline void fz_bytes(struct fz_in *in, void *dst, size_t n)
 	uint8_t *d = dst;
 	for (size_t i = 0; i < n; i++)
 		d[i] = fz_u8(in);
+}
+
+/* The input as a string of its own, NUL-terminated, for a parser of text
+ * (free() it; NULL: out of memory). */
+static inline char *fz_text(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (s) {
+		memcpy(s, data, size);
+		s[size] = '\0';
+	}
+	return s;
 }
 
 #endif
