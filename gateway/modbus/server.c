@@ -53,19 +53,6 @@
 #define ACCEPT_BATCH_TLS 8
 #define BATCH(srv) ((srv)->tls ? ACCEPT_BATCH_TLS : ACCEPT_BATCH)
 
-int gw_mbap_frame(const uint8_t *buf, size_t len)
-{
-	if (len < MBAP_LEN)
-		return 0;
-	unsigned proto = (unsigned)(buf[2] << 8 | buf[3]);
-	unsigned n = (unsigned)(buf[4] << 8 | buf[5]); /* unit id + PDU */
-	if (proto != 0 || n < 2 || n + 6 > ADU_MAX)
-		return -1;
-	if (len < n + 6)
-		return 0;
-	return (int)(n + 6);
-}
-
 bool gw_role_writes(const struct gw *gw, const char *role)
 {
 	const char *want = gw->conf->mbtls.write_role;

@@ -49,11 +49,6 @@ void gw_server_clients_json(const struct gw_server *srv, FILE *o);
 /* Close every client and the listening socket; NULL is fine. */
 void gw_server_free(struct gw_server *srv);
 
-/* Length of the first complete ADU in buf: >0 = complete ADU of that length,
- * 0 = need more bytes, -1 = not Modbus TCP (bad protocol id or length):
- * the connection must be closed.  Pure. */
-int gw_mbap_frame(const uint8_t *buf, size_t len);
-
 /* Decide how to answer a complete ADU (request.h; bmsgw-modbus(7) and
  * bmsgw(8) "MOSFET CONTROL"): reads (FC03, FC04) of the map and of the
  * SunSpec block, identification (FC 0x11, FC 0x2B), MOSFET writes (FC06

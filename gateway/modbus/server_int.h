@@ -14,10 +14,9 @@
 
 #include "../core/acceptor.h"
 #include "../core/tlsconn.h"
+#include "mbap.h"
 #include "server.h"
 
-#define MBAP_LEN 7
-#define ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
 /* the replies to a full input buffer (two ADUs' worth of the shortest FC3
  * requests, each answered with 125 registers) fit in one write */
 #define OUT_MAX ((2 * ADU_MAX / (MBAP_LEN + 5) + 1) * ADU_MAX)

@@ -22,10 +22,9 @@
 #include "../core/resolve.h"
 #include "../core/retry.h"
 #include "image.h"
+#include "mbap.h"
 #include "upstream.h"
 #include "../core/util.h"
-
-#define UP_CHUNK 123       /* MODBUS_MAX_WRITE_REGISTERS */
 
 enum up_state { UP_DOWN, UP_RESOLVING, UP_CONNECTING, UP_IDLE, UP_WAIT };
 
@@ -47,35 +46,12 @@ struct gw_upstream {
 	/* the writes of the current push: segments of offsets */
 	int nseg, seg;
 	struct { int off, count; } segs[12];
-	uint8_t tx[7 + 6 + 2 * UP_CHUNK];
+	uint8_t tx[7 + 6 + 2 * GW_FC16_MAX];
 	size_t txlen, txoff;
-	uint8_t rx[300];
+	uint8_t rx[2 * ADU_MAX];
 	size_t rxlen;
 	unsigned long pushes, failures;
 };
-
-size_t gw_fc16_request(uint8_t *out, uint16_t tid, uint8_t unit, uint16_t addr, const uint16_t *regs,
-		       unsigned count)
-{
-	size_t pdu = 6 + 2 * (size_t)count;
-	out[0] = (uint8_t)(tid >> 8);
-	out[1] = (uint8_t)tid;
-	out[2] = out[3] = 0;
-	out[4] = (uint8_t)((pdu + 1) >> 8);
-	out[5] = (uint8_t)(pdu + 1);
-	out[6] = unit;
-	out[7] = 0x10;
-	out[8] = (uint8_t)(addr >> 8);
-	out[9] = (uint8_t)addr;
-	out[10] = (uint8_t)(count >> 8);
-	out[11] = (uint8_t)count;
-	out[12] = (uint8_t)(2 * count);
-	for (unsigned i = 0; i < count; i++) {
-		out[13 + 2 * i] = (uint8_t)(regs[i] >> 8);
-		out[14 + 2 * i] = (uint8_t)regs[i];
-	}
-	return 7 + pdu;
-}
 
 static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void up_connect(struct gw_upstream *u);
@@ -195,10 +171,10 @@ static void up_push(struct gw_upstream *u)
 	gw_unit_image(u->gw, &unit, u->image);
 	u->nseg = u->seg = 0;
 	if (online) {
-		for (int off = c->reg_first; off <= c->reg_last; off += UP_CHUNK) {
+		for (int off = c->reg_first; off <= c->reg_last; off += GW_FC16_MAX) {
 			int n = c->reg_last - off + 1;
 			u->segs[u->nseg].off = off;
-			u->segs[u->nseg++].count = n > UP_CHUNK ? UP_CHUNK : n;
+			u->segs[u->nseg++].count = n > GW_FC16_MAX ? GW_FC16_MAX : n;
 		}
 	} else {
 		/* never push stale values: only the failure flag, online = 0 and,
@@ -237,36 +213,54 @@ static void up_push(struct gw_upstream *u)
 	up_send_segment(u);
 }
 
-/* One complete answer frame r of n bytes (MBAP + PDU, n >= 8). */
+/* The server refused the current write (exception code). */
+static void up_refused(struct gw_upstream *u, int code)
+{
+	u->failures++;
+	if (code != u->last_exception)
+		gw_warn("upstream %s: the server refused the write to %d..%d (unit %d): exception 0x%02x", up_name(u),
+			u->cfg.base, u->cfg.base + u->cfg.reg_last - u->cfg.reg_first, u->cfg.unit_id, code);
+	u->last_exception = code;
+}
+
+/* One complete answer frame r of n bytes (gw_mbap_frame(): MBAP + PDU,
+ * n >= 8) to the current segment's FC16. */
 static void up_answer(struct gw_upstream *u, const uint8_t *r, size_t n)
 {
-	unsigned tid = (unsigned)(r[0] << 8 | r[1]);
-	if (tid != u->tid) {
-		gw_debug("upstream %s: answer with transaction %u, expected %u: ignored", up_name(u), tid,
-			 u->tid);
+	const struct conf_upstream *c = &u->cfg;
+	int off = u->segs[u->seg].off, code;
+	uint16_t addr = (uint16_t)(c->base + (off - c->reg_first));
+	switch (gw_fc16_answer(r, n, u->tid, addr, (unsigned)u->segs[u->seg].count, &code)) {
+	case GW_FC16_OTHER:
+		gw_debug("upstream %s: answer with transaction %u, expected %u: ignored", up_name(u),
+			 (unsigned)(r[0] << 8 | r[1]), u->tid);
 		return;
+	case GW_FC16_MALFORMED: {
+		char what[96];
+		snprintf(what, sizeof(what), "the answer to the write of %u..%u is not FC16's (function 0x%02x, %zu bytes)",
+			 addr, addr + u->segs[u->seg].count - 1, code & 0xFF, n);
+		up_fail(u, what, 0);
+		return;
+	}
+	case GW_FC16_EXCEPTION:
+		ev_timer_stop(u->gw->loop, &u->wait);
+		u->state = UP_IDLE;
+		up_refused(u, code);
+		return;
+	case GW_FC16_WRITTEN:
+		break;
 	}
 	ev_timer_stop(u->gw->loop, &u->wait);
 	u->state = UP_IDLE;
-	if (r[7] == 0x10) {
-		if (u->last_exception) {
-			gw_info("upstream %s: writes accepted again", up_name(u));
-			u->last_exception = 0;
-		}
-		if (++u->seg < u->nseg) {
-			up_send_segment(u);
-			return;
-		}
-		u->pushes++;
+	if (u->last_exception) {
+		gw_info("upstream %s: writes accepted again", up_name(u));
+		u->last_exception = 0;
+	}
+	if (++u->seg < u->nseg) {
+		up_send_segment(u);
 		return;
 	}
-	int code = (r[7] & 0x80) && n > 8 ? r[8] : -1;
-	u->failures++;
-	if (code != u->last_exception)
-		gw_warn("upstream %s: the server refused the write to %d..%d (unit %d): %s 0x%02x", up_name(u),
-			u->cfg.base, u->cfg.base + u->cfg.reg_last - u->cfg.reg_first, u->cfg.unit_id,
-			code >= 0 ? "exception" : "function", code >= 0 ? code : r[7]);
-	u->last_exception = code;
+	u->pushes++;
 }
 
 static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -308,21 +302,18 @@ static void up_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	u->rxlen += (size_t)n;
-	while (u->rxlen >= 7) {
-		unsigned len = (unsigned)(u->rx[4] << 8 | u->rx[5]);
-		if (u->rx[2] || u->rx[3] || len < 2 || len > 253) {
+	for (int al; (al = gw_mbap_frame(u->rx, u->rxlen)) != 0;) {
+		if (al < 0) {
 			up_fail(u, "the answer is not Modbus TCP", 0);
 			return;
 		}
-		if (u->rxlen < 6 + len)
-			return;
 		/* take the frame out first: answering may send the next request */
-		uint8_t frame[sizeof(u->rx)];
-		memcpy(frame, u->rx, 6 + len);
-		memmove(u->rx, u->rx + 6 + len, u->rxlen - (6 + len));
-		u->rxlen -= 6 + len;
+		uint8_t frame[ADU_MAX];
+		memcpy(frame, u->rx, (size_t)al);
+		memmove(u->rx, u->rx + al, u->rxlen - (size_t)al);
+		u->rxlen -= (size_t)al;
 		if (u->state == UP_WAIT)
-			up_answer(u, frame, 6 + len);
+			up_answer(u, frame, (size_t)al);
 		if (u->fd < 0)
 			return;
 	}

@@ -4,9 +4,6 @@
 #ifndef GATEWAY_MODBUS_UPSTREAM_H
 #define GATEWAY_MODBUS_UPSTREAM_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 struct gw;
 struct gw_upstream;
 struct conf_upstream;
@@ -21,10 +18,5 @@ struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old);
 const struct conf_upstream *gw_upstream_conf(const struct gw_upstream *list, const char *name);
 /* Stop and free them all; NULL is fine. */
 void gw_upstreams_free(struct gw_upstream *list);
-
-/* One FC16 request (MBAP + PDU) into out (>= 7 + 6 + 2*count bytes).
- * count 1..123.  Returns its length.  Pure. */
-size_t gw_fc16_request(uint8_t *out, uint16_t tid, uint8_t unit, uint16_t addr, const uint16_t *regs,
-		       unsigned count);
 
 #endif

@@ -15,6 +15,7 @@
 #include "../../conf/conf.h"
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/model/gw.h"
+#include "../../gateway/modbus/mbap.h"
 #include "../../gateway/modbus/server.h"
 
 static struct gw gw;

@@ -40,6 +40,7 @@
 #include "../../gateway/core/tlsconn.h"
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/model/gw.h"
+#include "../../gateway/modbus/mbap.h"
 #include "../../gateway/modbus/server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
