@@ -27,6 +27,7 @@
 #include "poll/poll.h"
 #include "model/json.h"
 #include "model/statefile.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/resolve.h"
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
 	conf_warnings(conf, warn_log, NULL);
 
 	/* 4. packs, links, server */
+	gw_heap_setup();
 	signal(SIGPIPE, SIG_IGN);
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
 	static struct gw gw;
