@@ -156,7 +156,8 @@ static double once_budget(const struct gw *gw)
 
 int main(int argc, char **argv)
 {
-	/* 1. command line */
+	/* 1. command line (the allocator set first: heap.h) */
+	gw_heap_setup();
 	struct gw_cli o;
 	conf_use_loaders(&gw_conf_loaders);
 	int rc = gw_cli_parse(argc, argv, &o);
@@ -176,7 +177,6 @@ int main(int argc, char **argv)
 	conf_warnings(conf, warn_log, NULL);
 
 	/* 4. packs, links, server */
-	gw_heap_setup();
 	signal(SIGPIPE, SIG_IGN);
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
 	static struct gw gw;

@@ -10,8 +10,10 @@
  * MiB), so that the next ones come from the heap, whose high water then
  * stays: a history CSV chunk (up to 2000 rows, hundreds of kilobytes) or a
  * large page answer would leave the heap that much larger for the daemon's
- * life.  Elsewhere (another C library, the sanitizers' allocator) nothing.
- * Call once at start, before any thread. */
+ * life (and its trim threshold twice that: the heap's free top kept).  The
+ * configuration alone (struct conf, over 500 KiB, freed at each reload)
+ * would raise both.  Elsewhere (another C library, the sanitizers'
+ * allocator) nothing.  Call first in main(), before any allocation. */
 #define GW_HEAP_MMAP_MIN (128 * 1024)
 void gw_heap_setup(void);
 
