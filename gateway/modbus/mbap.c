@@ -46,7 +46,8 @@ enum gw_fc16_verdict gw_fc16_answer(const uint8_t *adu, size_t len, uint16_t tid
 	*code = len > 7 ? adu[7] : -1;
 	if (len < 8 || (unsigned)(adu[0] << 8 | adu[1]) != tid)
 		return len < 8 ? GW_FC16_MALFORMED : GW_FC16_OTHER;
-	if (adu[7] == 0x90 && len == MBAP_LEN + 2) {
+	/* an exception code is 1 or more (none is 0) */
+	if (adu[7] == 0x90 && len == MBAP_LEN + 2 && adu[8] != 0) {
 		*code = adu[8];
 		return GW_FC16_EXCEPTION;
 	}

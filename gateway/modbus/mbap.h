@@ -4,7 +4,8 @@
  * of the first complete ADU in what a connection has read, the FC16 request
  * the upstream pusher sends and what its answer says (Modbus Application
  * Protocol V1.1b3, 6.12: the answer echoes the starting address and the
- * quantity; 7: an exception is the function code + 0x80 and one code). */
+ * quantity; 7: an exception is the function code + 0x80 and one code,
+ * none of them 0). */
 #ifndef GATEWAY_MODBUS_MBAP_H
 #define GATEWAY_MODBUS_MBAP_H
 
@@ -30,7 +31,7 @@ size_t gw_fc16_request(uint8_t *out, uint16_t tid, uint8_t unit, uint16_t addr, 
 enum gw_fc16_verdict {
 	GW_FC16_OTHER,     /* another transaction's id: not this request's answer */
 	GW_FC16_WRITTEN,   /* the write's echo: FC16, the address and the count asked */
-	GW_FC16_EXCEPTION, /* exception 0x90 with its code (*code) */
+	GW_FC16_EXCEPTION, /* exception 0x90 with its code (*code, 1..255) */
 	GW_FC16_MALFORMED, /* this transaction's, but neither: another function, a
 	                    * length that is not the answer's, another address or
 	                    * count (*code: the function code) */

@@ -7,7 +7,7 @@
  * as the pusher does.  Nothing reads out of bounds; a frame is 8..260 bytes
  * of what was read; a frame taken as the write's echo is 12 bytes with the
  * request's id, function, address and count; an exception 9 bytes with
- * 0x90; the request built from the same numbers is one whole frame, and its
+ * 0x90 and a code other than 0; the request built from the same numbers is one whole frame, and its
  * echo is taken as written. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,7 +52,7 @@ static void check_answer(const uint8_t *f, size_t n, uint16_t tid, uint16_t addr
 			abort();
 		break;
 	case GW_FC16_EXCEPTION:
-		if (id != tid || n != 9 || f[7] != 0x90 || code != f[8])
+		if (id != tid || n != 9 || f[7] != 0x90 || code != f[8] || code == 0)
 			abort();
 		break;
 	case GW_FC16_MALFORMED:

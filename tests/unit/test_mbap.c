@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_mbap.c - Modbus TCP's framing (gateway/modbus/mbap.c): the
  * FC16 request the upstream pusher sends, the answers of a real server to
- * it (recorded from Debian's python3-pymodbus 2.5 serving
+ * it (recorded from Debian's python3-pymodbus 3.0 serving
  * tests/integration/upstream_server.py: the echo of a write, exception 02 to
  * a write past 65535, an FC03 answer), the same broken (another
- * transaction, function, length, address or count; cut; a bad protocol id
- * or length field), and the framing of a stream in every chunking. */
+ * transaction, function, length, address or count; cut; exception code
+ * 0; a bad protocol id or length field), and the framing of a stream in
+ * every chunking. */
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +75,10 @@ static void test_answers(void)
 	b[7] = 0x90;
 	b[9] = 0;
 	CHECK_EQ_INT(gw_fc16_answer(b, 10, 0x1235, 0xFFFF, 2, &code), GW_FC16_MALFORMED);
+	/* exception code 0: no code */
+	b[8] = 0;
+	CHECK_EQ_INT(gw_fc16_answer(b, 9, 0x1235, 0xFFFF, 2, &code), GW_FC16_MALFORMED);
+	CHECK_EQ_INT(code, 0x90);
 	/* shorter than an ADU can be */
 	CHECK_EQ_INT(gw_fc16_answer(echo, 7, 0x1234, 1000, 2, &code), GW_FC16_MALFORMED);
 	CHECK_EQ_INT(code, -1);
