@@ -235,6 +235,31 @@ static void tls_json(const struct mb_out *m, const struct gw *gw, FILE *o)
 	fputc('}', o);
 }
 
+/* The upstream pushers: each one's destination, source and counters. */
+static void upstreams_json(const struct mb_out *m, FILE *o)
+{
+	fputc('[', o);
+	struct gw_upstream_info ui;
+	for (const struct gw_upstream *u = m->upstreams; u; u = ui.next) {
+		gw_upstream_info(u, &ui);
+		const struct conf_upstream *c = ui.cfg;
+		fprintf(o, "%s{\"name\":", u == m->upstreams ? "" : ",");
+		gw_json_str(o, c->name);
+		fprintf(o, ",\"host\":");
+		gw_json_str(o, c->host);
+		fprintf(o, ",\"port\":%d,\"unit_id\":%d,\"address\":%d,\"registers\":[%d,%d],\"source\":", c->port,
+			c->unit_id, c->base, c->reg_first, c->reg_last);
+		gw_json_str(o, c->source);
+		fprintf(o, ",\"connected\":%s,\"source_stale\":%s,\"pushes\":%lu,\"failures\":%lu,\"last_exception\":",
+			ui.connected ? "true" : "false", ui.source_stale ? "true" : "false", ui.pushes, ui.failures);
+		if (ui.last_exception > 0)
+			fprintf(o, "%d}", ui.last_exception);
+		else
+			fprintf(o, "null}");
+	}
+	fputc(']', o);
+}
+
 static void mb_status_json(void *st, const struct gw *gw, FILE *o)
 {
 	const struct mb_out *m = st;
@@ -248,6 +273,8 @@ static void mb_status_json(void *st, const struct gw *gw, FILE *o)
 		gw_rtu_status_json(m->rtu, o);
 	else
 		fprintf(o, "null");
+	fprintf(o, ",\"upstreams\":");
+	upstreams_json(m, o);
 	fputc('}', o);
 }
 
@@ -275,6 +302,30 @@ static void tls_metrics(const struct mb_out *m, FILE *o)
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
 
+/* bmsgw_upstream_*{upstream="NAME"}: a family, a sample a pusher. */
+static void upstreams_metrics(const struct mb_out *m, FILE *o)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "bmsgw_upstream_up", "gauge", "Upstream pusher: 1 while its connection to the server is up." },
+		{ "bmsgw_upstream_pushes_total", "counter", "Upstream pushes whose every write the server took." },
+		{ "bmsgw_upstream_failures_total", "counter",
+		  "Upstream writes refused, not answered or answered with what is not their echo." },
+	};
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		gw_prom_family(o, fam[f].name, fam[f].type, fam[f].help);
+		struct gw_upstream_info ui;
+		for (const struct gw_upstream *u = m->upstreams; u; u = ui.next) {
+			gw_upstream_info(u, &ui);
+			fprintf(o, "%s{upstream=", fam[f].name);
+			gw_prom_label(o, ui.cfg->name);
+			fputc('}', o);
+			gw_prom_value(o, f == 0 ? ui.connected : f == 1 ? (double)ui.pushes : (double)ui.failures);
+		}
+	}
+}
+
 static void mb_metrics(void *st, const struct gw *gw, FILE *o)
 {
 	(void)gw;
@@ -295,6 +346,8 @@ static void mb_metrics(void *st, const struct gw *gw, FILE *o)
 		tls_metrics(m, o);
 	if (m->rtu)
 		gw_rtu_metrics(m->rtu, o);
+	if (m->upstreams)
+		upstreams_metrics(m, o);
 }
 
 const struct gw_service gw_svc_modbus = {

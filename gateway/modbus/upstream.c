@@ -430,6 +430,17 @@ struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
 	return head;
 }
 
+void gw_upstream_info(const struct gw_upstream *u, struct gw_upstream_info *out)
+{
+	out->cfg = &u->cfg;
+	out->connected = u->state == UP_IDLE || u->state == UP_WAIT;
+	out->source_stale = u->stale_logged == 1;
+	out->pushes = u->pushes;
+	out->failures = u->failures;
+	out->last_exception = u->last_exception;
+	out->next = u->next;
+}
+
 void gw_upstreams_free(struct gw_upstream *list)
 {
 	while (list) {

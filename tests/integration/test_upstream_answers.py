@@ -15,16 +15,20 @@ bmsgw's requests as whole frames; test_bank pushes to a real pymodbus):
   connection dropped and made again;
 - bytes that are not Modbus TCP: dropped and made again;
 - every request bmsgw sent is a whole FC16 (MBAP protocol 0, its length
-  field its size) at the configured base, the transaction id new each time.
+  field its size) at the configured base, the transaction id new each time;
+- /api/state's modbus.upstreams and /metrics' bmsgw_upstream_* say it all
+  along: connected, the pushes and failures counted, the last refusal's
+  code (null once a write is taken again), the source going stale.
 """
 import os
 import socket
 import struct
 import sys
 import threading
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
+from harness import Checks, Gateway, Sim, api_state, free_port, wait_until  # noqa: E402
 
 c = Checks()
 BASE = 2000
@@ -118,9 +122,12 @@ class Server:
 def main():
     sim = Sim(packs=("address=1,cells=16,soc=55,current=10,capacity=100",))
     srv = Server()
-    gw_port = free_port()
+    gw_port, http_port = free_port(), free_port()
     conf = """[gateway]
 listen = 127.0.0.1:%(gw)d
+stale_after = 3
+[http]
+listen = 127.0.0.1:%(http)d
 [pack.a]
 protocol = daly
 port = tcp://127.0.0.1:%(sim)d
@@ -134,14 +141,65 @@ source = a
 base = %(base)d
 interval = 0.3
 timeout = 3
-""" % {"gw": gw_port, "sim": sim.port, "up": srv.port, "base": BASE}
+""" % {"gw": gw_port, "http": http_port, "sim": sim.port, "up": srv.port, "base": BASE}
     gw = Gateway(conf, gw_port)
+    gw.http = http_port
     try:
         run(gw, srv)
+        report(gw, srv, sim)
     finally:
         gw.stop()
         sim.stop()
     return c.report()
+
+
+def state(gw):
+    ups = api_state(gw.http).get("modbus", {}).get("upstreams") or [{}]
+    return ups[0]
+
+
+def metrics(gw):
+    """bmsgw_upstream_*{upstream="plc"} as a dict of their values."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % gw.http, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("bmsgw_upstream_") and '{upstream="plc"}' in line:
+            out[line.split("{")[0]] = float(line.split()[-1])
+    return out
+
+
+def report(gw, srv, sim):
+    """What /api/state and /metrics say: connected and counting, a refusal
+    and its end, the source going stale."""
+    srv.set("echo")
+    st = {}
+    c.ok(wait_until(lambda: st.update(state(gw)) or (st.get("connected") and st.get("pushes", 0) > 0), 15),
+         "/api/state: the pusher connected, pushes counted")
+    c.eq((st.get("name"), st.get("host"), st.get("port"), st.get("unit_id"), st.get("address"), st.get("source"),
+          st.get("last_exception"), st.get("source_stale")),
+         ("plc", "127.0.0.1", srv.port, 7, BASE, "a", None, False), "/api/state: its destination and source")
+    c.eq(st.get("registers"), [0, 124], "/api/state: the offsets pushed")
+    m = metrics(gw)
+    c.eq(m.get("bmsgw_upstream_up"), 1.0, "/metrics: bmsgw_upstream_up 1")
+    c.ok(m.get("bmsgw_upstream_pushes_total", 0) >= st["pushes"], "/metrics: the pushes (%s)"
+         % m.get("bmsgw_upstream_pushes_total"))
+    f0 = st.get("failures", 0)
+    c.ok(f0 >= 4, "/api/state: the failures of the broken answers counted (%d)" % f0)
+    srv.set("exception")
+    c.ok(wait_until(lambda: st.update(state(gw)) or st.get("last_exception") == 2, 15),
+         "/api/state: a refusal's code 2")
+    p0, f1 = st["pushes"], st["failures"]
+    c.ok(wait_until(lambda: st.update(state(gw)) or st["failures"] >= f1 + 3, 15), "/api/state: refusals counted")
+    c.eq(st["pushes"], p0, "a push refused is not counted")
+    c.ok(metrics(gw).get("bmsgw_upstream_failures_total", 0) >= st["failures"], "/metrics: the failures")
+    srv.set("echo")
+    c.ok(wait_until(lambda: st.update(state(gw)) or (st.get("last_exception") is None and st["pushes"] > p0), 15),
+         "/api/state: a write taken again: no last exception, pushes counted again")
+    sim.stop()
+    c.ok(wait_until(lambda: st.update(state(gw)) or st.get("source_stale"), 20),
+         "/api/state: the source stale")
+    c.ok(wait_until(lambda: "pushing only the failure flag" in gw.text(), 5), "logged")
 
 
 def log_count(gw, text):
