@@ -10,7 +10,8 @@ simulator:
 - live: a change in the simulator shows without a reload;
 - a pack made stale is shown as stale; a gateway that stops answering is
   shown as such (banner) and its packs as stale;
-- wires, Modbus clients, the MQTT client (a real Mosquitto), history charts
+- wires, Modbus clients, the MQTT client (a real Mosquitto), the upstream
+  pushers (one to a real pymodbus server, one to nothing), history charts
   drawn with Debian's Chart.js, the CSV link;
 - a phone-sized window has no horizontal scrolling;
 - the title and heading name [gateway] site;
@@ -31,7 +32,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Checks, Gateway, Sim, free_port, listener, wait_until  # noqa: E402
+from harness import ROOT, Checks, Gateway, Proc, Sim, free_port, listener, wait_port, wait_until  # noqa: E402
 from mqtt_harness import Broker  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
@@ -59,10 +60,11 @@ def api(port):
         return json.loads(r.read())
 
 
-def start_gateway(gw_port, http_port, sim_port, tmp, mqtt_port, inv_port):
+def start_gateway(gw_port, http_port, sim_port, tmp, mqtt_port, inv_port, up_port, gone_port):
     """Two Daly packs on one simulated bus, a bank, the page, history, MQTT,
-    the limits and an inverter on RS485 through a TCP serial server (the
-    test's)."""
+    the limits, an inverter on RS485 through a TCP serial server (the
+    test's) and two upstream pushers: to a real Modbus server (pymodbus)
+    and to a port nothing serves."""
     return Gateway("""[gateway]
 listen = 127.0.0.1:%d
 stale_after = 3
@@ -99,7 +101,18 @@ backfill = true
 protocol = pylon-rs485
 port = tcp://127.0.0.1:%d
 source = bank
-""" % (gw_port, sim_port, sim_port, http_port, tmp, mqtt_port, inv_port), gw_port)
+[upstream.plc]
+host = 127.0.0.1
+port = %d
+source = bank
+base = 1000
+interval = 0.5
+[upstream.gone]
+host = 127.0.0.1
+port = %d
+source = house
+interval = 0.5
+""" % (gw_port, sim_port, sim_port, http_port, tmp, mqtt_port, inv_port, up_port, gone_port), gw_port)
 
 
 def main():
@@ -117,11 +130,18 @@ def main():
         broker.stop()
         raise
     gw_port, http_port, inv_port = free_port(), free_port(), free_port()
+    up_port, gone_port = free_port(), free_port()
     inverter = []  # the connections bmsgw makes to the "inverter's" serial server
     inv_ls = listener(inv_port, inverter.append)
+    ups = Proc(["/usr/bin/python3", os.path.join(ROOT, "tests/integration/upstream_server.py"), str(up_port)],
+               "upstream")
     try:
-        gw = start_gateway(gw_port, http_port, sim.port, tmp, broker.port, inv_port)
+        if not wait_port(up_port):
+            raise RuntimeError("the upstream server did not start")
+        gw = start_gateway(gw_port, http_port, sim.port, tmp, broker.port, inv_port, up_port, gone_port)
+        gw.up_port = up_port
     except Exception:
+        ups.stop()
         sim.stop()
         broker.stop()
         raise
@@ -141,6 +161,7 @@ def main():
         if d:
             d.quit()
         gw.stop()
+        ups.stop()
         sim.stop()
         broker.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -161,6 +182,19 @@ def card(d, unit, field):
 def inverter_row(d, field):
     return js(d, "const e = document.querySelector(`#inv tr[data-inverter='hybrid'] [data-field='%s']`); "
                  "return e ? e.textContent : null;" % field)
+
+
+def check_upstreams(d, up_port):
+    """The upstream pushers, a line each: one pushing to its server, one
+    whose server is not there."""
+    up = lambda n: js(d, "const e = document.querySelector(\"#upstreams [data-upstream='%s']\"); "
+                         "return e ? [e.dataset.state, e.textContent] : [null, ''];" % n)
+    c.ok(wait_until(lambda: up("plc")[0] == "connected" and re.search(r", [1-9]\d* push\(es\), 0 failed", up("plc")[1]),
+                    10), "an upstream pusher shown connected, its pushes counted (%s)" % up("plc")[1])
+    c.ok(up("plc")[1].startswith("Upstream plc to 127.0.0.1:%d (bank): connected" % up_port),
+         "... where it pushes to and what")
+    c.ok(wait_until(lambda: up("gone")[0] == "down", 5), "one whose server is not there: not connected (%s)"
+         % up("gone")[1])
 
 
 def check_inverter(d, inverter):
@@ -238,6 +272,7 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     c.ok(wait_until(lambda: owed() is not None and owed() <= 3, 20),
          "... and the backfill's backlog ([mqtt] backfill), caught up (at most a tick's samples owed): %s"
          % mq()[1])
+    check_upstreams(d, gw.up_port)
     check_inverter(d, inverter)
     c.ok(js(d, "return !!window.Chart"), "Chart.js loaded from /javascript/chart.js (Debian's libjs-chart.js)")
     c.ok(wait_until(lambda: int(js(d, "return document.querySelector('#h-note').dataset.points || '0'")) > 0, 8),

@@ -455,8 +455,21 @@ function renderClients() {
   if (!q) mq.textContent = 'MQTT: not configured.';
   else mq.textContent = 'MQTT ' + q.broker + ':' + q.port + ' (' + q.client_id + '): ' + q.state + (q.connected_s !== undefined ? ' for ' + age(q.connected_s) : '') + (q.down_s !== undefined ? ' for ' + age(q.down_s) : '') + ', ' + q.reconnects + ' reconnect(s)' + (q.last_error && !q.connected ? ' — ' + q.last_error : '') + '.' + (q.backfill ? backfillText(q) : '');
   mq.setAttribute('data-state', q ? q.state : 'off');
+  renderUpstreams();
   const h = state.history;
   $('#hist-status').textContent = h ? 'History: ' + h.file + (h.open ? '' : ' (not open)') + ', ' + h.written + ' samples written, ' + h.dropped + ' lost' + (h.last_error ? ' — ' + h.last_error : '') : 'History: off.';
+}
+
+/* [upstream.NAME]: each pusher, a line: where to, from what, how it goes */
+function renderUpstreams() {
+  const ups = (state.modbus && state.modbus.upstreams) || [];
+  const box = $('#upstreams');
+  box.hidden = ups.length === 0;
+  box.replaceChildren(...ups.map(u => el('p', { 'data-upstream': u.name, 'data-state': u.connected ? 'connected' : 'down' },
+    'Upstream ' + u.name + ' to ' + u.host + ':' + u.port + ' (' + u.source + '): ' +
+    (u.connected ? 'connected' : 'not connected') +
+    (u.source_stale ? ', its source stale: only the failure flag is pushed' : '') + ', ' + u.pushes + ' push(es), ' +
+    u.failures + ' failed write(s)' + (u.last_exception ? ', refused with exception ' + u.last_exception : '') + '.')));
 }
 
 function render() {
