@@ -17,6 +17,7 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/modbus/mbap.h"
 #include "../../gateway/modbus/server.h"
+#include "fuzzin.h"
 
 static struct gw gw;
 static struct gw_answerer *ans;
@@ -66,17 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	uint8_t buf[520];
-	size_t len = 0, i = 0;
-	while (i < size) {
-		/* the first byte of each step says how many bytes the read returned */
-		size_t chunk = (size_t)(data[i++] % 64) + 1;
-		if (chunk > size - i)
-			chunk = size - i;
-		if (chunk > sizeof(buf) - len)
-			chunk = sizeof(buf) - len;
-		memcpy(buf + len, data + i, chunk);
-		len += chunk;
-		i += chunk;
+	size_t len = 0, got;
+	struct fz_in in = { data, size };
+	while ((got = fz_read(&in, buf + len, sizeof(buf) - len)) > 0) {
+		len += got;
 		for (;;) {
 			int al = gw_mbap_frame(buf, len);
 			if (al == 0)

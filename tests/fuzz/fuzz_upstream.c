@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../../gateway/modbus/mbap.h"
+#include "fuzzin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,17 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_request(tid, addr, count);
 	/* the pusher's buffer: a partial frame and a read's worth */
 	uint8_t buf[2 * ADU_MAX];
-	size_t len = 0, i = 5;
-	while (i < size) {
-		/* the first byte of each step says how many bytes the read returned */
-		size_t chunk = (size_t)(data[i++] % 64) + 1;
-		if (chunk > size - i)
-			chunk = size - i;
-		if (chunk > sizeof(buf) - len)
-			abort(); /* what is left of a frame and a read always fit */
-		memcpy(buf + len, data + i, chunk);
-		len += chunk;
-		i += chunk;
+	size_t len = 0, got;
+	struct fz_in in = { data + 5, size - 5 };
+	while ((got = fz_read(&in, buf + len, sizeof(buf) - len)) > 0) {
+		len += got;
 		for (int al; (al = gw_mbap_frame(buf, len)) != 0;) {
 			if (al < 0) {
 				len = 0; /* the pusher drops the connection */
@@ -96,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len -= (size_t)al;
 		}
 		if (len >= ADU_MAX)
-			abort(); /* a complete frame is always taken */
+			abort(); /* a complete frame is always taken: a read (64) always fits */
 	}
 	return 0;
 }

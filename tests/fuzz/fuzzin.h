@@ -9,7 +9,7 @@
  * does.  Numbers are little-endian; a float is any 32-bit pattern (NaN,
  * infinities, subnormals), as a source could give it.  Past the end of the
  * input every read gives 0.  A target whose input is text takes it with
- * fz_text(). */
+ * fz_text(), one whose input is a stream cut into reads with fz_read(). */
 #ifndef TESTS_FUZZ_FUZZIN_H
 #define TESTS_FUZZ_FUZZIN_H
 
@@ -69,6 +69,24 @@ static inline char *fz_text(const uint8_t *data, size_t size)
 		s[size] = '\0';
 	}
 	return s;
+}
+
+/* A stream's next read(2): one byte says how many bytes it returned
+ * (1..64); as many of them as the input still has and room takes are
+ * copied to dst.  Returns how many (0: the input has ended). */
+static inline size_t fz_read(struct fz_in *in, uint8_t *dst, size_t room)
+{
+	if (!in->n)
+		return 0;
+	size_t k = (size_t)(fz_u8(in) % 64) + 1;
+	if (k > in->n)
+		k = in->n;
+	if (k > room)
+		k = room;
+	memcpy(dst, in->p, k);
+	in->p += k;
+	in->n -= k;
+	return k;
 }
 
 #endif
