@@ -53,15 +53,20 @@ class CanReader:
         window starts once nothing came for longer than `period` and a second
         (10 s more at most; a reader that still hears frames then starts it
         anyway), with ask() if given (a request that must go unanswered)."""
-        quiet = period + 1.0
-        end = time.monotonic() + 10 + quiet
-        while self.since(time.monotonic() - quiet) and time.monotonic() < end:
-            time.sleep(0.05)
+        self.quiet(period + 1.0, 10)
         t0, n0, polls = time.monotonic(), sent(), self.polls
         if ask:
             ask()
         time.sleep(seconds)  # the window itself: what comes in it
         return len(self.since(t0)), (n0, sent()), self.polls - polls, t0
+
+    def quiet(self, seconds, timeout):
+        """Wait until no frame has come for `seconds` (timeout more at the
+        most): what answers an earlier request is in, not taken for the
+        next one's (on a loaded machine an answer comes late)."""
+        end = time.monotonic() + timeout + seconds
+        while self.since(time.monotonic() - seconds) and time.monotonic() < end:
+            time.sleep(0.05)
 
     def send(self, arb, data, ext=False):
         import can

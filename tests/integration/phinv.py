@@ -78,8 +78,10 @@ class Family(hvinv.Dialect):
 
 
 def frames_after(inv, data, ids, timeout=3.0):
-    """Send 0x4200 data; the frames that answer it (waiting for ids[-1], then
-    0.3 s for anything more)."""
+    """Send 0x4200 data once the bus is quiet (a late answer to an earlier
+    request is not this one's); the frames that answer it (waiting for
+    ids[-1], then 0.3 s for anything more)."""
+    inv.quiet(0.3, 5)
     t0 = time.monotonic()
     inv.send(0x4200, data)
     wait_until(lambda: [m for t, m in inv.since(t0) if m.arbitration_id == ids[-1]], timeout)

@@ -105,8 +105,10 @@ D = Foxess()
 
 
 def frames_after(inv, data, ids, n, timeout=3.0):
-    """Send 0x1871 data; the n frames of ids that answer it (waiting for
-    them, then 0.3 s for anything more), every frame since."""
+    """Send 0x1871 data once the bus is quiet (a late answer to an earlier
+    request is not this one's); the n frames of ids that answer it (waiting
+    for them, then 0.3 s for anything more), every frame since."""
+    inv.quiet(0.3, 5)
     t0 = time.monotonic()
     inv.send(0x1871, data)
     wait_until(lambda: len([m for t, m in inv.since(t0) if m.arbitration_id in ids]) >= n, timeout)
