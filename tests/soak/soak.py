@@ -17,6 +17,8 @@ simulated Daly packs on one bus, with a bank and [limits], and around it:
 - both inverter outputs: pylon-can over slcan on a socat pty pair (the
   frames counted by a reader) and pylon-rs485 on another (a master polling
   0x61 and 0x63 twice a second);
+- an upstream pusher writing the bank's registers every second to a real
+  Modbus server (pymodbus, tests/integration/upstream_server.py);
 - pack 2 silenced for 20 s every 2 minutes (its limits to 0, the bank's
   with them, the outputs' fail-safe while the bank lives on pack 1).
 
@@ -24,7 +26,7 @@ Printed each minute: VmRSS, open descriptors, warnings and errors logged
 in that minute, and what each output did in it (Modbus requests answered
 and exceptions, MQTT messages received by the subscriber, page events
 read, history samples written, CAN frames received, RS485 answers, MOSFET
-writes acknowledged, reloads).  At the end a verdict: the daemon alive,
+writes acknowledged, reloads, upstream pushes).  At the end a verdict: the daemon alive,
 no ERROR line but the expected ones, RSS and descriptors flat after the
 first minute.  "N passed, N failed".
 """
@@ -43,7 +45,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 os.environ.setdefault("BIN", "build")
-from harness import Checks, Gateway, Sim, free_port, pty_pair, wait_until  # noqa: E402
+from harness import Checks, Gateway, Proc, Sim, free_port, pty_pair, wait_port, wait_until  # noqa: E402
 from test_inverter import p485_request  # noqa: E402
 from mqtt_harness import Broker, Subscriber  # noqa: E402
 
@@ -61,7 +63,7 @@ def bump(k, n=1):
         counts[k] += n
 
 
-def conf(gw_port, http_port, sim_port, broker_port, tmp, can_a, rs_a, n):
+def conf(gw_port, http_port, sim_port, broker_port, tmp, can_a, rs_a, up_port, n):
     """The configuration of reload n: the poll interval and the limits'
     recovery_hold alternate, so every reload changes packs and settings
     (the outputs' own settings stay: a reload must keep them running)."""
@@ -100,7 +102,13 @@ protocol = pylon-rs485
 port = %s
 source = bank
 failsafe_silence = 10
-""" % (gw_port, tmp, packs, "5" if n % 2 == 0 else "6", http_port, tmp, broker_port, can_a, rs_a)
+[upstream.plc]
+host = 127.0.0.1
+port = %d
+source = bank
+base = 1000
+interval = 1
+""" % (gw_port, tmp, packs, "5" if n % 2 == 0 else "6", http_port, tmp, broker_port, can_a, rs_a, up_port)
 
 
 # ------------------------------------------------------------------ loads
@@ -229,6 +237,8 @@ def metrics(http_port):
         out[name] = float(m.group(1)) if m else 0
     for m in re.finditer(r'^bmsgw_inverter_sent_total\{inverter="(\w+)"[^}]*\} (\S+)$', text, re.M):
         out["inv_" + m.group(1)] = float(m.group(2))
+    for m in re.finditer(r'^bmsgw_upstream_(pushes|failures)_total\{upstream="plc"\} (\S+)$', text, re.M):
+        out["up_" + m.group(1)] = float(m.group(2))
     return out
 
 
@@ -251,8 +261,11 @@ def main():
     rs_a, rs_b = pty_pair(tmp, "rs")
     sim = Sim(packs=("address=1", "address=2"))
     broker = Broker()
-    gw_port, http_port = free_port(), free_port()
-    args = (gw_port, http_port, sim.port, broker.port, tmp, can_a, rs_a)
+    gw_port, http_port, up_port = free_port(), free_port(), free_port()
+    ups = Proc(["/usr/bin/python3", os.path.join(HERE, "..", "integration", "upstream_server.py"), str(up_port)],
+               "upstream")
+    wait_port(up_port)
+    args = (gw_port, http_port, sim.port, broker.port, tmp, can_a, rs_a, up_port)
     gw = Gateway(conf(*args, 0), gw_port)
     sub = Subscriber(broker.port, topics=("soak/#",))
     threads = [threading.Thread(target=modbus_load, args=(gw_port, u), daemon=True) for u in (1, 2, 100, 1)]
@@ -266,16 +279,16 @@ def main():
     for t in threads:
         t.start()
     print("soak: %d s, bmsgw pid %d (%s)" % (seconds, gw.p.pid, os.environ["BIN"]), flush=True)
-    print("%4s %8s %4s %5s %5s | %7s %4s %6s %6s %5s %6s %6s %5s %4s %4s %s" % (
+    print("%4s %8s %4s %5s %5s | %7s %4s %6s %6s %5s %6s %6s %5s %4s %4s %4s %s" % (
         "min", "rss_kB", "fds", "warn", "err", "modbus", "exc", "mqtt", "events", "hist", "can_tx", "can_rx",
-        "rs485", "mos", "rld", "pack 2"), flush=True)
+        "rs485", "mos", "rld", "up", "pack 2"), flush=True)
     t0 = time.monotonic()
     minute, reload_n, log_at = 0, 0, 0
     silenced = False
     prev = dict(counts)
     prev_m = metrics(http_port)
     prev_mqtt = sub.count()
-    rss_series, fd_series, errors = [], [], []
+    rss_series, fd_series, errors, up_minutes = [], [], [], []
     next_reload, next_silence = t0 + 30, t0 + 100  # reloads between the minutes' readings
     while time.monotonic() - t0 < seconds and gw.alive():
         now = time.monotonic()
@@ -305,12 +318,13 @@ def main():
             with lock:
                 d = {k: counts[k] - prev[k] for k in counts}
                 prev = dict(counts)
-            print("%4d %8d %4d %5d %5d | %7d %4d %6d %6d %5d %6d %6d %5d %4d %4d %s" % (
+            print("%4d %8d %4d %5d %5d | %7d %4d %6d %6d %5d %6d %6d %5d %4d %4d %4d %s" % (
                 minute, rss, fds, warn, len(err),
                 delta(m, prev_m, "bmsgw_modbus_requests_total"), delta(m, prev_m, "bmsgw_modbus_exceptions_total"),
                 mq - prev_mqtt, d["events"], delta(m, prev_m, "bmsgw_history_samples_written_total"),
                 delta(m, prev_m, "inv_can"), d["can_frames"], d["rs_answers"],
-                d["writes_ok"], d["reloads"], "silent" if silenced else "-"), flush=True)
+                d["writes_ok"], d["reloads"], delta(m, prev_m, "up_pushes"), "silent" if silenced else "-"), flush=True)
+            up_minutes.append(delta(m, prev_m, "up_pushes"))
             rss_series.append(rss)
             fd_series.append(fds)
             errors += err
@@ -324,6 +338,7 @@ def main():
     rc = gw.stop()
     sub.close()
     sim.stop()
+    ups.stop()
     broker.cleanup()
     c.ok(alive, "bmsgw ran the whole soak")
     c.eq(rc, 0, "it stopped cleanly on SIGTERM")
@@ -340,6 +355,9 @@ def main():
          "MOSFET writes: %d acknowledged, %d failed" % (counts["writes_ok"], counts["writes_bad"]))
     c.ok(counts["rs_answers"] > 0 and counts["can_frames"] > 0, "both inverter outputs worked (%d frames, %d "
          "answers, %d unanswered)" % (counts["can_frames"], counts["rs_answers"], counts["rs_missed"]))
+    c.ok(len(up_minutes) >= 1 and min(up_minutes) > 0 and prev_m.get("up_failures", 0) == 0,
+         "the upstream pusher pushed every minute (%s), no write failed (%d)" % (up_minutes,
+                                                                               prev_m.get("up_failures", 0)))
     c.ok("AddressSanitizer" not in gw_text, "no sanitizer report")
     return c.report()
 
