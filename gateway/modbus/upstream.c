@@ -135,14 +135,19 @@ static void up_connect(struct gw_upstream *u)
 	gw_resolve(u->gw->resolver, u->cfg.host, u->cfg.port, up_resolved, u, &u->lookup);
 }
 
+/* The server's register address the current segment writes to. */
+static uint16_t seg_addr(const struct gw_upstream *u)
+{
+	return (uint16_t)(u->cfg.base + (u->segs[u->seg].off - u->cfg.reg_first));
+}
+
 /* Send the current segment's FC16. */
 static void up_send_segment(struct gw_upstream *u)
 {
 	const struct conf_upstream *c = &u->cfg;
 	int off = u->segs[u->seg].off, n = u->segs[u->seg].count;
 	u->tid++;
-	u->txlen = gw_fc16_request(u->tx, u->tid, (uint8_t)c->unit_id,
-				   (uint16_t)(c->base + (off - c->reg_first)), u->image + off, (unsigned)n);
+	u->txlen = gw_fc16_request(u->tx, u->tid, (uint8_t)c->unit_id, seg_addr(u), u->image + off, (unsigned)n);
 	u->txoff = 0;
 	u->state = UP_WAIT;
 	ssize_t w = send(u->fd, u->tx, u->txlen, MSG_NOSIGNAL);
@@ -227,31 +232,27 @@ static void up_refused(struct gw_upstream *u, int code)
  * n >= 8) to the current segment's FC16. */
 static void up_answer(struct gw_upstream *u, const uint8_t *r, size_t n)
 {
-	const struct conf_upstream *c = &u->cfg;
-	int off = u->segs[u->seg].off, code;
-	uint16_t addr = (uint16_t)(c->base + (off - c->reg_first));
-	switch (gw_fc16_answer(r, n, u->tid, addr, (unsigned)u->segs[u->seg].count, &code)) {
-	case GW_FC16_OTHER:
+	unsigned addr = seg_addr(u), count = (unsigned)u->segs[u->seg].count;
+	int code;
+	enum gw_fc16_verdict v = gw_fc16_answer(r, n, u->tid, (uint16_t)addr, count, &code);
+	if (v == GW_FC16_OTHER) {
 		gw_debug("upstream %s: answer with transaction %u, expected %u: ignored", up_name(u),
 			 (unsigned)(r[0] << 8 | r[1]), u->tid);
 		return;
-	case GW_FC16_MALFORMED: {
+	}
+	if (v == GW_FC16_MALFORMED) {
 		char what[96];
 		snprintf(what, sizeof(what), "the answer to the write of %u..%u is not FC16's (function 0x%02x, %zu bytes)",
-			 addr, addr + u->segs[u->seg].count - 1, code & 0xFF, n);
+			 addr, addr + count - 1, code & 0xFF, n);
 		up_fail(u, what, 0);
 		return;
 	}
-	case GW_FC16_EXCEPTION:
-		ev_timer_stop(u->gw->loop, &u->wait);
-		u->state = UP_IDLE;
-		up_refused(u, code);
-		return;
-	case GW_FC16_WRITTEN:
-		break;
-	}
 	ev_timer_stop(u->gw->loop, &u->wait);
 	u->state = UP_IDLE;
+	if (v == GW_FC16_EXCEPTION) {
+		up_refused(u, code);
+		return;
+	}
 	if (u->last_exception) {
 		gw_info("upstream %s: writes accepted again", up_name(u));
 		u->last_exception = 0;
