@@ -118,6 +118,13 @@ enum reg_src {
 int reg_offset(enum reg_src src);
 
 /* What the gateway knows about a pack beyond its last snapshot. */
+/* The charge and discharge limits as the status registers show them
+ * (offsets 46-50, 53-55). */
+struct reg_limits {
+	double cvl_v, ccl_a, dcl_a, dvl_v;
+	uint16_t flags, mode, ccl_reason, dcl_reason;
+};
+
 struct reg_status {
 	bool online;              /* fresh data (age <= stale_after) */
 	bool have_data;           /* a snapshot was ever taken */
@@ -138,9 +145,7 @@ struct reg_status {
 	uint32_t wire_checksum_errors, wire_short_frames, wire_timeouts;
 	double energy_in_kwh, energy_out_kwh; /* integrated by the gateway */
 	uint32_t ctl_done, ctl_failed;  /* MOSFET commands confirmed / refused or failed */
-	/* the charge and discharge limits (all 0 without [limits]) */
-	double cvl_v, ccl_a, dcl_a, dvl_v;
-	uint16_t lim_flags, lim_mode, ccl_reason, dcl_reason;
+	struct reg_limits lim;          /* all 0 without [limits] */
 	/* the counted SOC (gateway/engine/soc.h's struct gw_soc_out): NAN = none */
 	double soc_bms, soc_counted;    /* % */
 	uint16_t soc_flags;             /* GW_SOC_F_* */

@@ -50,13 +50,9 @@ static uint32_t bank_age(const struct gw_bank_view *v, double now)
 
 /* The limit registers of a unit: its limits, or, when it is not fresh at
  * the request's own time, the fail-safe at once (no current, nothing
- * allowed) even before the once-a-second step catches up. */
-struct limit_words {
-	double cvl_v, ccl_a, dcl_a, dvl_v;
-	uint16_t flags, mode, ccl_reason, dcl_reason;
-};
-
-static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fresh, struct limit_words *w)
+ * allowed) even before the once-a-second step catches up; all zero
+ * without [limits]. */
+static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fresh, struct reg_limits *w)
 {
 	memset(w, 0, sizeof(*w));
 	if (!gw->conf->limits.enabled)
@@ -77,18 +73,6 @@ static void limit_words(const struct gw *gw, const struct gw_limits *l, bool fre
 	w->mode = (uint16_t)x.mode;
 	w->ccl_reason = (uint16_t)x.ccl_reason;
 	w->dcl_reason = (uint16_t)x.dcl_reason;
-}
-
-static void status_limits(const struct limit_words *w, struct reg_status *st)
-{
-	st->cvl_v = w->cvl_v;
-	st->ccl_a = w->ccl_a;
-	st->dcl_a = w->dcl_a;
-	st->dvl_v = w->dvl_v;
-	st->lim_flags = w->flags;
-	st->lim_mode = w->mode;
-	st->ccl_reason = w->ccl_reason;
-	st->dcl_reason = w->dcl_reason;
 }
 
 /* Status common to packs and the bank: heartbeat, time zone, float order. */
@@ -146,9 +130,7 @@ static void pack_image(const struct gw *gw, const struct gw_pack *p, double now,
 	st.energy_out_kwh = p->energy.out_kwh;
 	gw_control_counts(p, &st.ctl_done, &st.ctl_failed);
 	st.protocol_id = p->drv->protocol_id;
-	struct limit_words lw;
-	limit_words(gw, &p->lim, st.online, &lw);
-	status_limits(&lw, &st);
+	limit_words(gw, &p->lim, st.online, &st.lim);
 	struct gw_soc_out so;
 	gw_soc_pack_out(gw, p, now, &so);
 	status_soc(&so, &st);
@@ -189,9 +171,7 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	st.online_mask = bs->online_mask;
 	st.bank_source = (uint16_t)gw_bank_shunt_bits(&bs->shunt);
 	st.degraded = bs->missing || bs->rb.deviation; /* a balancer unit gone stale is no pack missing */
-	struct limit_words lw;
-	limit_words(gw, &gw->bank_lim, bs->online > 0, &lw);
-	status_limits(&lw, &st);
+	limit_words(gw, &gw->bank_lim, bs->online > 0, &st.lim);
 	struct gw_soc_out so;
 	gw_bank_counted(v, now, &so);
 	status_soc(&so, &st);
@@ -239,7 +219,7 @@ struct image_key {
 	uint32_t wire_checksum, wire_short, wire_timeouts;
 	uint32_t ctl_done, ctl_failed;
 	struct local lt;
-	struct limit_words lim;        /* what the limit registers show */
+	struct reg_limits lim;         /* what the limit registers show */
 	uint32_t settings[GW_SET_COUNT]; /* the charge settings in force */
 };
 

@@ -834,14 +834,14 @@ static void test_limits(void)
 	for (unsigned o = 46; o <= 55; o++)
 		if (o != 51 && o != 52)
 			CHECK_EQ_INT(regs[o], 0);
-	st.cvl_v = 55.2;
-	st.ccl_a = 49.96;
-	st.dcl_a = 60.0;
-	st.dvl_v = 46.4;
-	st.lim_flags = 0x13;
-	st.lim_mode = 2;
-	st.ccl_reason = 1;
-	st.dcl_reason = 8;
+	st.lim.cvl_v = 55.2;
+	st.lim.ccl_a = 49.96;
+	st.lim.dcl_a = 60.0;
+	st.lim.dvl_v = 46.4;
+	st.lim.flags = 0x13;
+	st.lim.mode = 2;
+	st.lim.ccl_reason = 1;
+	st.lim.dcl_reason = 8;
 	reg_encode_status(&st, 0, regs);
 	CHECK_EQ_INT(regs[46], 5520);
 	CHECK_EQ_INT(regs[47], 500); /* 0.1 A, rounded */
@@ -851,8 +851,8 @@ static void test_limits(void)
 	CHECK_EQ_INT(regs[53], 2);
 	CHECK_EQ_INT(regs[54], 1);
 	CHECK_EQ_INT(regs[55], 8);
-	st.cvl_v = 1000; /* beyond u16 at 0.01 V: clamped, never wrapped */
-	st.ccl_a = -3;
+	st.lim.cvl_v = 1000; /* beyond u16 at 0.01 V: clamped, never wrapped */
+	st.lim.ccl_a = -3;
 	reg_encode_status(&st, 0, regs);
 	CHECK_EQ_INT(regs[46], 65535);
 	CHECK_EQ_INT(regs[47], 0);
