@@ -26,6 +26,7 @@
  * force-charge switch whose command topic is P/NAME/set/<setting> and whose
  * state is the state JSON's settings.<setting>.value.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,34 +626,44 @@ void gw_disc_bank(const struct conf *c, unsigned ntemps, gw_disc_emit emit, void
 }
 
 /* The sensors of each string of a bank of packs in series ([bank]
- * strings), on the bank's device: key stringN_KEY, field strings[N-1].FIELD
- * of the bank's state (null while the string is not fresh: unknown). */
-static const struct ent string_ents[] = {
-	{ "voltage", "voltage", "voltage", "voltage", "V", "measurement", 2, E_BANK, 0 },
-	{ "current", "current", "current", "current", "A", "measurement", 2, E_BANK, 0 },
-	{ "soc", "state of charge", "soc", "battery", "%", "measurement", 0, E_BANK, 0 },
+ * strings), on the bank's device: key stringN_KEY, name "String N " and the
+ * entity's name in lower case, field strings[N-1].FIELD of the bank's state
+ * (null while the string is not fresh: unknown).  The bank's entities of
+ * these keys (ents, one definition of each quantity), and a string's own. */
+static const char *const string_shared[] = {
+	"voltage", "current", "soc", "charge_voltage_limit", "charge_current_limit", "discharge_current_limit",
+};
+static const struct ent string_own[] = {
 	{ "online", "online", "online", "connectivity", NULL, NULL, -1, E_BANK | E_BINARY | E_DIAG, 0 },
 	{ "current_deviation", "current deviation", "current_deviation", "problem", NULL, NULL, -1,
 	  E_BANK | E_BINARY, 0 },
-	{ "charge_voltage_limit", "charge voltage limit", "limits.cvl_v", "voltage", "V", "measurement", 2,
-	  E_BANK | E_LIM, 0 },
-	{ "charge_current_limit", "charge current limit", "limits.ccl_a", "current", "A", "measurement", 1,
-	  E_BANK | E_LIM, 0 },
-	{ "discharge_current_limit", "discharge current limit", "limits.dcl_a", "current", "A", "measurement", 1,
-	  E_BANK | E_LIM, 0 },
 };
-#define NSTRING_ENTS (sizeof(string_ents) / sizeof(string_ents[0]))
+#define NSHARED (sizeof(string_shared) / sizeof(string_shared[0]))
+#define NSTRING_ENTS (NSHARED + sizeof(string_own) / sizeof(string_own[0]))
+
+/* A string's entity i (< NSTRING_ENTS); NULL only for a key of
+ * string_shared that ents lacks (test_strings_out asks for each). */
+static const struct ent *string_ent(size_t i)
+{
+	if (i >= NSHARED)
+		return &string_own[i - NSHARED];
+	for (size_t j = 0; j < NENTS; j++)
+		if (strcmp(ents[j].key, string_shared[i]) == 0)
+			return &ents[j];
+	return NULL;
+}
 
 static void string_configs(const struct unit *u)
 {
 	for (int s = 0; s < u->c->bank.nstrings; s++)
 		for (size_t i = 0; i < NSTRING_ENTS; i++) {
-			const struct ent *e = &string_ents[i];
-			if ((e->flags & E_LIM) && !u->c->limits.enabled)
+			const struct ent *e = string_ent(i);
+			if (!e || ((e->flags & E_LIM) && !u->c->limits.enabled))
 				continue;
 			char key[64], name[96], field[64];
 			snprintf(key, sizeof(key), "string%d_%s", s + 1, e->key);
-			snprintf(name, sizeof(name), "String %d %s", s + 1, e->name);
+			snprintf(name, sizeof(name), "String %d %c%s", s + 1, tolower((unsigned char)e->name[0]),
+				 e->name + 1);
 			snprintf(field, sizeof(field), "strings[%d].%s", s, e->field);
 			config(u, e, key, name, field, true);
 		}
@@ -665,10 +676,11 @@ static void clear_strings(const struct conf *c, int from, int to, unsigned flags
 	char topic[512], key[64];
 	for (int s = from; s < to && s < CONF_MAX_PACKS; s++)
 		for (size_t i = 0; i < NSTRING_ENTS; i++) {
-			if (!(string_ents[i].flags & flags))
+			const struct ent *e = string_ent(i);
+			if (!e || !(e->flags & flags))
 				continue;
-			snprintf(key, sizeof(key), "string%d_%s", s + 1, string_ents[i].key);
-			config_topic(c, component(string_ents[i].flags), "bank", key, topic, sizeof(topic));
+			snprintf(key, sizeof(key), "string%d_%s", s + 1, e->key);
+			config_topic(c, component(e->flags), "bank", key, topic, sizeof(topic));
 			emit(ctx, topic, "");
 		}
 }
@@ -690,11 +702,13 @@ static int string_key(const char *key, size_t len, bool *is_lim)
 		n = n * 10 + (key[d++] - '0');
 	if (d == pl || d >= len || key[d] != '_' || n < 1)
 		return 0;
-	for (size_t i = 0; i < NSTRING_ENTS; i++)
-		if (strlen(string_ents[i].key) == len - d - 1 && memcmp(string_ents[i].key, key + d + 1, len - d - 1) == 0) {
-			*is_lim = (string_ents[i].flags & E_LIM) != 0;
+	for (size_t i = 0; i < NSTRING_ENTS; i++) {
+		const struct ent *e = string_ent(i);
+		if (e && strlen(e->key) == len - d - 1 && memcmp(e->key, key + d + 1, len - d - 1) == 0) {
+			*is_lim = (e->flags & E_LIM) != 0;
 			return n;
 		}
+	}
 	return 0;
 }
 
