@@ -389,8 +389,10 @@ int gw_history_samples(struct gw_history *h, const char *unit, int64_t after, in
 	return 0;
 }
 
-void gw_history_cancel(struct gw_hquery *q)
+void gw_history_cancel(struct gw_hquery **handle)
 {
+	struct gw_hquery *q = *handle;
+	*handle = NULL;
 	if (q)
 		q->canceled = true;
 }

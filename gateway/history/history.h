@@ -143,8 +143,9 @@ struct gw_hquery *gw_history_csv(struct gw_history *h, const char *unit, int64_t
  * a retire.  0, or -1 (no memory: no callback). */
 int gw_history_samples(struct gw_history *h, const char *unit, int64_t after, int64_t upto, int max,
 		       gw_hist_rows_cb cb, void *arg);
-/* The caller is gone: the answer will be dropped (call from the loop). */
-void gw_history_cancel(struct gw_hquery *q);
+/* The caller is gone: the answer of the query in *q (if any) will be
+ * dropped, and *q is NULL (call from the loop). */
+void gw_history_cancel(struct gw_hquery **q);
 
 /* --history-csv: the whole CSV of unit over [from, to) from the file of
  * `c`, written to out without the daemon (read-only).  0, or -1 with err. */

@@ -646,8 +646,10 @@ int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const c
 	return GW_AUTH_PENDING;
 }
 
-void gw_auth_cancel(struct gw_auth_ask *q)
+void gw_auth_cancel(struct gw_auth_ask **handle)
 {
+	struct gw_auth_ask *q = *handle;
+	*handle = NULL;
 	if (!q)
 		return;
 	if (q->job)

@@ -36,8 +36,9 @@ bool gw_auth_users(struct gw_auth *a, struct gw_users *users);
  * this call. */
 int gw_auth_check(struct gw_auth *a, const char *addr, const char *user, const char *pw, size_t pwlen, gw_auth_cb *cb,
 		  void *arg, struct gw_auth_ask **ask);
-/* The client is gone: cb is not called. */
-void gw_auth_cancel(struct gw_auth_ask *ask);
+/* The client is gone: the ask in *ask (if any) is freed, its cb is not
+ * called, and *ask is NULL. */
+void gw_auth_cancel(struct gw_auth_ask **ask);
 /* Whole seconds until ADDR may try again (at least 1): Retry-After. */
 int gw_auth_retry_after(const struct gw_auth *a, const char *addr);
 /* Logins refused so far. */

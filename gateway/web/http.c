@@ -247,16 +247,9 @@ static void client_gone(struct req *r)
 {
 	r->gone = true;
 	r->fail = true;
-	if (r->ask) {
-		gw_auth_cancel(r->ask);
-		r->ask = NULL;
-	}
-	if (r->q) {
-		gw_history_cancel(r->q);
-		r->q = NULL;
-	}
-	gw_setup_cancel(r->wait); /* an apply under way goes on; its answer has no one to go to */
-	r->wait = NULL;
+	gw_auth_cancel(&r->ask);
+	gw_history_cancel(&r->q);
+	gw_setup_cancel(&r->wait); /* an apply under way goes on; its answer has no one to go to */
 	resume(r);
 }
 
@@ -1202,14 +1195,9 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum
 	if (r->kind == RQ_SSE && r->listed)
 		h->nsse--;
 	req_unlist(h, r);
-	if (r->q) {
-		gw_history_cancel(r->q);
-		r->q = NULL;
-	}
-	gw_auth_cancel(r->ask);
-	r->ask = NULL;
-	gw_setup_cancel(r->wait);
-	r->wait = NULL;
+	gw_history_cancel(&r->q);
+	gw_auth_cancel(&r->ask);
+	gw_setup_cancel(&r->wait);
 	r->fail = true;
 	req_unref(r);
 }
@@ -1462,8 +1450,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 		bool any = false;
 		for (struct req *r = h->reqs; r; r = r->next)
 			if (r->ask) {
-				gw_auth_cancel(r->ask);
-				r->ask = NULL;
+				gw_auth_cancel(&r->ask);
 				r->auth = AU_NONE;
 				resume(r);
 				any = true;
@@ -1501,18 +1488,13 @@ void gw_http_free(struct gw_http *h)
 	h->stopping = true;
 	/* MHD may not be stopped with suspended connections */
 	for (struct req *r = h->reqs; r; r = r->next) {
-		if (r->q) {
-			gw_history_cancel(r->q);
-			r->q = NULL;
-		}
+		gw_history_cancel(&r->q);
 		if (r->ask) {
-			gw_auth_cancel(r->ask);
-			r->ask = NULL;
+			gw_auth_cancel(&r->ask);
 			r->auth = AU_DONE;
 			r->role = GW_AUTH_BUSY;
 		}
-		gw_setup_cancel(r->wait);
-		r->wait = NULL;
+		gw_setup_cancel(&r->wait);
 		r->fail = true;
 		resume(r);
 	}

@@ -94,11 +94,11 @@ static void wrong_then_gone(struct ev_loop *loop, struct gw_auth *a)
 	int res = NONE;
 	struct gw_auth_ask *q = NULL;
 	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.2", "ada", "wrong", 5, answer, &res, &q), GW_AUTH_PENDING);
-	gw_auth_cancel(q); /* queued: its check starts from the loop */
+	gw_auth_cancel(&q); /* queued: its check starts from the loop */
 	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.2", "ada", "right", 5, answer, &res, &q), GW_ROLE_ADMIN);
 	CHECK_EQ_INT(gw_auth_check(a, "10.0.0.2", "ada", "wrong", 5, answer, &res, &q), GW_AUTH_PENDING);
 	ev_run(loop, EVRUN_NOWAIT); /* the queue's turn: its check starts */
-	gw_auth_cancel(q);
+	gw_auth_cancel(&q);
 	run_until_failures(loop, a, 1);
 	CHECK_EQ_INT(gw_auth_failures(a), 1);
 	CHECK_EQ_INT(res, NONE); /* a cancelled ask is never answered */

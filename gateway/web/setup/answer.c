@@ -85,8 +85,10 @@ void setup_send_error(struct gw_setup_wait *w, int status, const char *msg)
 	setup_send(w, status, json_pack("{s:s}", "error", msg));
 }
 
-void gw_setup_cancel(struct gw_setup_wait *w)
+void gw_setup_cancel(struct gw_setup_wait **handle)
 {
+	struct gw_setup_wait *w = *handle;
+	*handle = NULL;
 	if (w)
 		w->cb = NULL;
 }

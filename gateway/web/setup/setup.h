@@ -82,8 +82,9 @@ void gw_setup_conf(struct gw_setup *s, const struct conf_http *c);
  * from the loop, never from inside this call (*wait for a cancel). */
 int gw_setup_handle(struct gw_setup *s, const struct gw_setup_req *q, struct gw_setup_answer *a, gw_setup_cb *cb,
 		    void *arg, struct gw_setup_wait **wait);
-/* The client is gone: cb is not called (the work it asked goes on). */
-void gw_setup_cancel(struct gw_setup_wait *w);
+/* The client is gone: the cb of *w (if any) is not called (the work it
+ * asked goes on), and *w is NULL. */
+void gw_setup_cancel(struct gw_setup_wait **w);
 /* The daemon exits: jobs stopped, the thread joined, freed (NULL is fine). */
 void gw_setup_free(struct gw_setup *s);
 
