@@ -51,6 +51,8 @@
 #include "history.h"
 
 #define UNITS_MAX (CONF_MAX_PACKS * 4)
+/* each connection's SQLite page cache, KiB (PRAGMA cache_size) */
+#define GW_HIST_CACHE_KIB "512"
 
 /* the value columns, in table order after `online` */
 #define VALUE_COLS                                                                                        \

@@ -81,6 +81,11 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(db, readonly ? 2000 : 200);
+	/* the page cache a connection keeps: SQLite's default (2,000 KiB)
+	 * would follow the file for weeks (bmsgw(8) RESOURCES AND LOGS) */
+	rc = sqlite3_exec(db, "PRAGMA cache_size = -" GW_HIST_CACHE_KIB, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
 	if (readonly)
 		return SQLITE_OK;
 	static const char *const schema =

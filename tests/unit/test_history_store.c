@@ -205,8 +205,34 @@ static void upgrade_tests(void)
 	sqlite3_close(db);
 }
 
+static int pragma_int(sqlite3 *db, const char *q)
+{
+	sqlite3_stmt *st = NULL;
+	int v = 0;
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* every connection's page cache is bounded at GW_HIST_CACHE_KIB (SQLite's
+ * default of 2,000 KiB would follow the file), the writer's and a reader's */
+static void cache_tests(void)
+{
+	sqlite3 *db = NULL;
+	char err[200] = "";
+	CHECK_EQ_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
+	CHECK_EQ_INT(gw_hist_db_setup(db, true, err, sizeof(err)), SQLITE_OK);
+	CHECK_EQ_INT(pragma_int(db, "PRAGMA cache_size"), -atoi(GW_HIST_CACHE_KIB));
+	sqlite3_close(db);
+	db = open_db();
+	CHECK_EQ_INT(pragma_int(db, "PRAGMA cache_size"), -512);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
+	cache_tests();
 	blob_tests();
 	fold_tests();
 	csv_tests();
