@@ -203,7 +203,7 @@ static bool bank_source(const struct gw *gw, double now, struct inv_battery *b)
 	}
 	bank_series(gw, now, b);
 	fill_limits(b, l);
-	return bs->online > 0 && !l->failsafe;
+	return gw_bank_limits_fresh_at(gw, now) && !l->failsafe;
 }
 
 static bool pack_source(const struct gw *gw, int idx, double now, struct inv_battery *b)

@@ -171,7 +171,7 @@ static void bank_image(const struct gw *gw, double now, const struct local *lt, 
 	st.online_mask = bs->online_mask;
 	st.bank_source = (uint16_t)gw_bank_shunt_bits(&bs->shunt);
 	st.degraded = bs->missing || bs->rb.deviation; /* a balancer unit gone stale is no pack missing */
-	limit_words(gw, &gw->bank_lim, bs->online > 0, &st.lim);
+	limit_words(gw, &gw->bank_lim, gw_bank_limits_fresh_at(gw, now), &st.lim);
 	struct gw_soc_out so;
 	gw_bank_counted(v, now, &so);
 	status_soc(&so, &st);
@@ -277,7 +277,7 @@ static void bank_key(const struct gw *gw, double now, struct image_key *k)
 	k->age_s = bank_age(v, now);
 	k->energy_in = gw->bank_energy.in_kwh;
 	k->energy_out = gw->bank_energy.out_kwh;
-	limit_words(gw, &gw->bank_lim, v->bank.online > 0, &k->lim);
+	limit_words(gw, &gw->bank_lim, gw_bank_limits_fresh_at(gw, now), &k->lim);
 	memcpy(k->settings, gw_unit_settings(gw, &(struct gw_unit){ .bank = true })->v, sizeof(k->settings));
 }
 

@@ -14,6 +14,7 @@
 
 #include "../core/log.h"
 #include "socunit.h"
+#include "strings_gw.h"
 
 /* What a member was when the state was computed: its poll and freshness. */
 struct member_key {
@@ -248,6 +249,29 @@ const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now)
 	if (!still(gw, k, now))
 		compute(gw, k, now);
 	return &k->v;
+}
+
+static bool member_stale_at(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	for (int s = 0; s < b->nstrings; s++)
+		for (int m = 0; m < b->string_len[s]; m++)
+			if (gw_pack_stale_at(gw, gw->packs[gw_string_member(gw, s, m)], now))
+				return true;
+	for (int k = 0; !b->nstrings && k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (!gw_pack_is_balancer(p) && gw_pack_stale_at(gw, p, now))
+			return true;
+	}
+	return false;
+}
+
+bool gw_bank_limits_fresh_at(const struct gw *gw, double now)
+{
+	if (gw_bank_at(gw, now)->bank.online <= 0)
+		return false;
+	const struct conf_limits *l = &gw->conf->limits;
+	return !(l->enabled && l->bank_stale == CONF_BANK_STALE_BLOCK && member_stale_at(gw, now));
 }
 
 void gw_bank_counted(const struct gw_bank_view *v, double now, struct gw_soc_out *o)

@@ -55,6 +55,13 @@ struct gw_bank_view {
  * the configuration changed since.  gw's state is logically const: a
  * reader never changes what it reads, only when it is computed. */
 const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now);
+/* Whether the bank's limits (gw->bank_lim, made by the limit engine's
+ * once-a-second step) may go out at now: the bank has a fresh pack and,
+ * with [limits] bank_stale = block, no member is stale at now (the step
+ * would make them fail-safe; an output checks at its own time, so they
+ * fall at once).  The members as the step counts them (model/charge.c):
+ * every member of a string, else every pack but a balancer. */
+bool gw_bank_limits_fresh_at(const struct gw *gw, double now);
 /* The counted SOC's figures of the bank (banksoc.h) at now: v's, with the
  * time since its last full point at now. */
 void gw_bank_counted(const struct gw_bank_view *v, double now, struct gw_soc_out *o);

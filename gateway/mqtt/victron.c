@@ -276,9 +276,10 @@ static const struct gw_limits *valid_limits(const struct gw *gw, const struct gw
 /* The bank's unit: its aggregate and its members. */
 static void bank_unit(const struct gw *gw, struct mq_victron_unit *u)
 {
-	const struct gw_bank_state *bs = &gw_bank_at(gw, gw_mono())->bank;
+	double now = gw_mono();
+	const struct gw_bank_state *bs = &gw_bank_at(gw, now)->bank;
 	u->s = &bs->snap;
-	u->lim = valid_limits(gw, &gw->bank_lim);
+	u->lim = gw_bank_limits_fresh_at(gw, now) ? valid_limits(gw, &gw->bank_lim) : NULL;
 	u->bank = true;
 	u->offline = bs->missing;
 	u->no_charge = u->lim ? 0 : -1;
