@@ -14,7 +14,6 @@
 
 #include "../core/log.h"
 #include "socunit.h"
-#include "strings_gw.h"
 
 /* What a member was when the state was computed: its poll and freshness. */
 struct member_key {
@@ -251,14 +250,13 @@ const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now)
 	return &k->v;
 }
 
+/* A member of the bank stale at now: a pack of it but a balancer (with
+ * [bank] strings, every pack is a string's member and none a balancer:
+ * conf/check.c). */
 static bool member_stale_at(const struct gw *gw, double now)
 {
 	const struct conf_bank *b = &gw->conf->bank;
-	for (int s = 0; s < b->nstrings; s++)
-		for (int m = 0; m < b->string_len[s]; m++)
-			if (gw_pack_stale_at(gw, gw->packs[gw_string_member(gw, s, m)], now))
-				return true;
-	for (int k = 0; !b->nstrings && k < b->npacks; k++) {
+	for (int k = 0; k < b->npacks; k++) {
 		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
 		if (!gw_pack_is_balancer(p) && gw_pack_stale_at(gw, p, now))
 			return true;

@@ -60,7 +60,7 @@ const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now);
  * with [limits] bank_stale = block, no member is stale at now (the step
  * would make them fail-safe; an output checks at its own time, so they
  * fall at once).  The members as the step counts them (model/charge.c):
- * every member of a string, else every pack but a balancer. */
+ * the bank's packs but a balancer (a string's members are all packs). */
 bool gw_bank_limits_fresh_at(const struct gw *gw, double now);
 /* The counted SOC's figures of the bank (banksoc.h) at now: v's, with the
  * time since its last full point at now. */
