@@ -74,7 +74,7 @@ int gw_init(struct gw *gw, struct ev_loop *loop, struct conf *conf)
 		return -1;
 	}
 	if (!(gw->link_env = calloc(1, sizeof(*gw->link_env))) || !(gw->state = gw_statefile_new(gw_state_records)) ||
-	    !(gw->charge = gw_charge_bank_new()) || !(gw->bank = gw_bank_kept_new())) {
+	    !(gw->charge = gw_charge_bank_new(gw)) || !(gw->bank = gw_bank_kept_new())) {
 		gw_err("out of memory");
 		return -1;
 	}

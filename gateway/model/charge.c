@@ -2,7 +2,9 @@
 /* gateway/model/charge.c - the charge and discharge limits of every pack
  * and of the bank, kept current: the engine (limits.c, bank_limits.c)
  * stepped at every good poll and once a second, a stale pack fail-safe
- * within the second, a change of mode, of a reason, of a bank member's
+ * within the second and the bank stepped the moment one of its members goes
+ * stale (a timer, so that no output serves a member gone for up to a
+ * second as the bank's), a change of mode, of a reason, of a bank member's
  * freshness or of limit_exceeded logged once; and each unit's runtime
  * charge settings (engine/settings.h): written here, their leases and ends
  * run out here, each change and expiry logged with who made it, kept in
@@ -15,6 +17,7 @@
 
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "../core/util.h"
 #include "bankstate.h"
 #include "gw.h"
 #include "statefile.h"
@@ -32,6 +35,8 @@ struct gw_charge_bank {
 	struct gw_lim_bank_state st;   /* the bank's limits rise slowly too */
 	bool known;                    /* computed at least once (for the change log) */
 	struct gw_settings set;        /* the bank's runtime settings */
+	struct gw *gw;
+	ev_timer stale;                /* a bank member's going stale (stale_cb) */
 };
 
 static const struct gw_set_bounds no_bounds = { .max_charge_a = 0 };
@@ -51,18 +56,24 @@ void gw_charge_pack_free(struct gw_charge_pack *m)
 	free(m);
 }
 
-struct gw_charge_bank *gw_charge_bank_new(void)
+static void stale_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+struct gw_charge_bank *gw_charge_bank_new(struct gw *gw)
 {
 	struct gw_charge_bank *m = calloc(1, sizeof(*m));
 	if (m) {
 		gw_limits_bank_init(&m->st);
 		gw_settings_init(&m->set, &no_bounds);
+		m->gw = gw;
+		ev_timer_init(&m->stale, stale_cb, 0., 0.);
 	}
 	return m;
 }
 
 void gw_charge_bank_free(struct gw_charge_bank *m)
 {
+	if (m && m->gw->loop)
+		ev_timer_stop(m->gw->loop, &m->stale);
 	free(m);
 }
 
@@ -295,6 +306,8 @@ static void step_bank(struct gw *gw, double now, int64_t wall)
 	gw->charge->known = true;
 }
 
+static void watch_stale(struct gw *gw, double now);
+
 void gw_charge_polled(struct gw *gw, struct gw_pack *p)
 {
 	if (!gw->conf->limits.enabled)
@@ -302,8 +315,10 @@ void gw_charge_polled(struct gw *gw, struct gw_pack *p)
 	double now = gw_mono();
 	int64_t wall = (int64_t)gw_wall();
 	step_pack(gw, p, now, wall);
-	if (gw_pack_feeds_bank(gw, p))
+	if (gw_pack_feeds_bank(gw, p)) {
 		step_bank(gw, now, wall);
+		watch_stale(gw, now); /* its freshness runs from now */
+	}
 }
 
 void gw_charge_tick(struct gw *gw, double now)
@@ -314,6 +329,57 @@ void gw_charge_tick(struct gw *gw, double now)
 	for (int i = 0; i < gw->npacks; i++)
 		step_pack(gw, gw->packs[i], now, wall);
 	step_bank(gw, now, wall);
+	watch_stale(gw, now);
+}
+
+double gw_charge_next_stale(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	double next = INFINITY;
+	for (int k = 0; b->enabled && k < b->npacks; k++) {
+		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
+		if (gw_pack_is_balancer(p) || gw_pack_stale_at(gw, p, now))
+			continue;
+		/* fresh until last_good + stale_after; not read yet: stale
+		 * from created + stale_after (gw_pack_stale_at) */
+		double at = (p->have_data ? p->last_good : p->created) +
+			    conf_pack_stale_after(p->cfg, gw->conf->gw.stale_after);
+		next = fmin(next, at);
+	}
+	return next;
+}
+
+/* The bank's step at the moment the first of its members goes stale: its
+ * limits then leave that member out (bank_stale = degrade: its share of
+ * the currents, the CVL at float; block: fail-safe) before any output
+ * reads them, not at the next tick. */
+static void watch_stale(struct gw *gw, double now)
+{
+	struct gw_charge_bank *m = gw->charge;
+	if (!gw->loop || !m)
+		return;
+	ev_timer_stop(gw->loop, &m->stale);
+	double at = gw->conf->limits.enabled ? gw_charge_next_stale(gw, now) : INFINITY;
+	if (!isfinite(at))
+		return;
+	/* stale once past stale_after (gw_pack_online_at): just after it */
+	ev_timer_set(&m->stale, fmax(at - now, 0.) + GW_CHARGE_STALE_SLACK, 0.);
+	ev_timer_start(gw->loop, &m->stale);
+}
+
+void gw_charge_stale_step(struct gw *gw, double now)
+{
+	if (gw->conf->limits.enabled)
+		step_bank(gw, now, (int64_t)gw_wall());
+	watch_stale(gw, now);
+}
+
+static void stale_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw_charge_bank *m = container_of(w, struct gw_charge_bank, stale);
+	gw_charge_stale_step(m->gw, gw_mono());
 }
 
 /* ---- runtime settings ---- */
@@ -435,6 +501,7 @@ enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u
 void gw_charge_reset(struct gw *gw)
 {
 	settings_reconfigure(gw);
+	watch_stale(gw, gw_mono()); /* the bank's members may have changed */
 	if (gw->conf->limits.enabled)
 		return;
 	/* [limits] is off (or a reload removed it): nothing is limited, and

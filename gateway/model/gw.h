@@ -233,11 +233,21 @@ struct gw {
 void gw_charge_polled(struct gw *gw, struct gw_pack *p);
 void gw_charge_tick(struct gw *gw, double now);
 void gw_charge_reset(struct gw *gw);
+/* The bank is stepped again the moment one of its members goes stale (a
+ * timer on gw->loop, armed at each poll of a bank pack and each tick, at
+ * GW_CHARGE_STALE_SLACK after gw_charge_next_stale()), so that its limits
+ * never count a member gone until the next tick.  gw_charge_next_stale():
+ * the moment after now the first member fresh (or not read yet) at now
+ * goes stale, balancers aside; INFINITY if none.  gw_charge_stale_step():
+ * what the timer does at now (the bank's step, the timer armed again). */
+#define GW_CHARGE_STALE_SLACK 0.001
+double gw_charge_next_stale(const struct gw *gw, double now);
+void gw_charge_stale_step(struct gw *gw, double now);
 /* The engine's memory of a pack (gw_pack_new) and of the bank (gw_init):
  * NULL when out of memory; free: NULL is fine. */
 struct gw_charge_pack *gw_charge_pack_new(void);
 void gw_charge_pack_free(struct gw_charge_pack *m);
-struct gw_charge_bank *gw_charge_bank_new(void);
+struct gw_charge_bank *gw_charge_bank_new(struct gw *gw);
 void gw_charge_bank_free(struct gw_charge_bank *m);
 /* The state file's record of the last full charge (model/statefile.h). */
 extern const struct gw_state_record gw_charge_full_record;

@@ -219,6 +219,21 @@ static void run(const struct scen *sc)
 	fclose(log);
 }
 
+/* The scenario's daemon and its output o, stepped from *t = T0 for 100 s
+ * with every pack answering; *t the next step's time. */
+static struct gw *steady(const struct scen *sc, struct inv_out *o, struct inv_battery *b, bool *fresh, double *t)
+{
+	struct gw *gw = make(sc);
+	if (!gw)
+		return NULL;
+	o->gw = gw;
+	o->cfg = gw->conf->inverters[0];
+	o->codec = inv_codec_of(o->cfg.protocol);
+	for (; *t < T0 + 100; *t += DT)
+		step(gw, o, *t, false, sc->mute, b, fresh);
+	return gw;
+}
+
 /* bank_stale = block and a member that goes stale between two of the
  * limit engine's steps: an output that builds its set, and the bank's limit
  * registers read, after the member is stale and before the next step are
@@ -230,19 +245,14 @@ static void between_steps(const char *packs_and_bank)
 	fprintf(stderr, "== a member stale between two steps, bank_stale = block (sofar-can, registers)\n");
 	const struct scen sc = { "between steps", packs_and_bank, "bank_stale = block\n", "sofar-can", "bank",
 				 { false, false, false, true } };
-	struct gw *gw = make(&sc);
-	if (!gw)
-		return;
 	static struct inv_out o;
-	o.gw = gw;
-	o.cfg = gw->conf->inverters[0];
-	o.codec = inv_codec_of(o.cfg.protocol);
-	struct gw_images *im = gw_images_new();
 	struct inv_battery b;
 	bool fresh = false;
 	double t = T0;
-	for (; t < T0 + 100; t += DT)
-		step(gw, &o, t, false, sc.mute, &b, &fresh);
+	struct gw *gw = steady(&sc, &o, &b, &fresh, &t);
+	if (!gw)
+		return;
+	struct gw_images *im = gw_images_new();
 	const struct gw_unit bank = { .bank = true };
 	const uint8_t *w = gw_unit_image_wire(gw, &bank, t - DT, im);
 	CHECK(fresh && b.ccl_a > 10 && b.dcl_a > 10);
@@ -262,6 +272,110 @@ static void between_steps(const char *packs_and_bank)
 	w = gw_unit_image_wire(gw, &bank, mid, im);
 	CHECK(w && (w[2 * 47] << 8 | w[2 * 47 + 1]) == 0 && (w[2 * 48] << 8 | w[2 * 48 + 1]) == 0);
 	gw_images_free(im);
+}
+
+/* The same with bank_stale = degrade (the default), a bank of four packs:
+ * d stale between two ticks is left out of the bank's currents, and its
+ * CVL capped at float, from the moment it is stale: the charge engine's
+ * timer (at gw_charge_next_stale(), doing gw_charge_stale_step()), not the
+ * next tick.  (Without it the bank counted d for up to a second.) */
+static void between_steps_degrade(const char *packs_and_bank)
+{
+	fprintf(stderr, "== a member stale between two steps, bank_stale = degrade (pylon-can)\n");
+	const struct scen sc = { "between steps, degrade", packs_and_bank, "", "pylon-can", "bank",
+				 { false, false, false, true } };
+	static struct inv_out o;
+	struct inv_battery b;
+	bool fresh = false;
+	double t = T0;
+	struct gw *gw = steady(&sc, &o, &b, &fresh, &t);
+	if (!gw)
+		return;
+	float ccl4 = b.ccl_a, cvl4 = b.cvl_v;
+	CHECK(fresh && ccl4 > 10 && !gw->bank_lim.member_stale);
+	const struct gw_pack *d = gw->packs[3];
+	double at = d->last_good + STALE;
+	for (; t < at; t += DT)
+		step(gw, &o, t, true, sc.mute, &b, &fresh);
+	/* the last tick: d still fresh, its share in the bank's limits */
+	CHECK(!gw->bank_lim.member_stale && b.ccl_a == ccl4);
+	CHECK(fabs(gw_charge_next_stale(gw, t - DT) - at) < 1e-9);
+	double mid = at + GW_CHARGE_STALE_SLACK;
+	CHECK(gw_pack_stale_at(gw, d, mid) && !gw_pack_stale_at(gw, d, at));
+	gw_charge_stale_step(gw, mid);
+	CHECK(gw->bank_lim.member_stale && !gw->bank_lim.failsafe);
+	fresh = inv_source(&o, mid, &b, true);
+	const struct conf_limits *l = &gw->conf->limits;
+	CHECK(fresh && b.ccl_a > 0 && b.ccl_a < ccl4);
+	CHECK(b.cvl_v <= 16 * l->float_cell_voltage + l->voltage_drop + 0.01 && b.cvl_v < cvl4);
+	/* what the next tick would have given */
+	struct gw_limits was = gw->bank_lim;
+	gw_charge_tick(gw, mid);
+	CHECK(gw->bank_lim.ccl_a == was.ccl_a && gw->bank_lim.dcl_a == was.dcl_a && gw->bank_lim.cvl_v == was.cvl_v);
+	/* nothing left to watch but the three fresh packs */
+	CHECK(gw_charge_next_stale(gw, mid) > mid && isfinite(gw_charge_next_stale(gw, mid)));
+}
+
+/* The timer itself, on a real loop and the real clock: a bank of two
+ * packs, p2 stale 0.3 s after its poll; the loop run until the bank's
+ * limits say a member is stale (at most 10 s, no tick running). */
+static bool stale_seen;
+/* before the loop blocks again: after the callbacks of its last turn */
+static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)revents;
+	struct gw *gw = w->data;
+	if (gw->bank_lim.member_stale) {
+		stale_seen = true;
+		ev_break(loop, EVBREAK_ALL);
+	}
+}
+static void guard_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void stale_timer(void)
+{
+	fprintf(stderr, "== the stale timer on a real loop (bank_stale = degrade)\n");
+	char err[256];
+	static const char ini[] = "[gateway]\nstate_file = none\nstale_after = 60\n[limits]\n"
+				  "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n"
+				  "[pack.p2]\nprotocol = daly\nport = /dev/ttyUSB1\ncells = 16\nstale_after = 0.3\n"
+				  "[bank]\n";
+	struct conf *c = malloc(sizeof(*c));
+	if (!c || conf_load_string(ini, "t.ini", c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", c ? err : "out of memory");
+		free(c);
+		CHECK(!"the configuration loads");
+		return;
+	}
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	static struct gw gw;
+	CHECK_EQ_INT(gw_init(&gw, loop, c), 0);
+	for (int i = 0; i < 2; i++) {
+		poll_pack(gw.packs[i], gw_mono());
+		gw_charge_polled(&gw, gw.packs[i]);
+	}
+	CHECK(!gw.bank_lim.member_stale && gw.bank_lim.ccl_a > 0);
+	ev_prepare chk;
+	ev_prepare_init(&chk, check_cb);
+	chk.data = &gw;
+	ev_prepare_start(loop, &chk);
+	ev_timer guard;
+	ev_timer_init(&guard, guard_cb, 10., 0.);
+	ev_timer_start(loop, &guard);
+	ev_run(loop, 0);
+	double now = gw_mono();
+	CHECK(stale_seen);
+	CHECK(gw_pack_stale_at(&gw, gw.packs[1], now) && gw_pack_online_at(&gw, gw.packs[0], now));
+	CHECK(!gw.bank_lim.failsafe && gw.bank_lim.ccl_a > 0);
+	ev_prepare_stop(loop, &chk);
+	ev_timer_stop(loop, &guard);
+	gw_free(&gw);
+	ev_loop_destroy(loop);
 }
 
 static const char PACKS2[] = "[pack.p1]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n"
@@ -326,5 +440,9 @@ int main(void)
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
 		run(&scens[i]);
 	between_steps(s2);
+	static char s4[512];
+	snprintf(s4, sizeof(s4), "%s[bank]\n", PACKS4);
+	between_steps_degrade(s4);
+	stale_timer();
 	return check_report();
 }
