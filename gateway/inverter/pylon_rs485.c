@@ -472,7 +472,9 @@ static void p485_44(const struct inv_battery *b, uint8_t cmd, struct p485_w *w)
 static void p485_47(const struct inv_battery *b, double cur_ma, struct p485_w *w)
 {
 	struct p485_limits l;
-	unsigned cells = b->series_cells ? b->series_cells :
+	/* the cells in series: a pack's, else the bank's (a string's sum,
+	 * or each parallel pack's: invsource.c); none known: 0 */
+	unsigned cells = b->series_cells ? b->series_cells : b->total_cells ? b->total_cells :
 			 ((b->present & INV_HAS_CELLS) ? b->ncells : 0);
 	bool tl = (b->present & INV_HAS_TEMP_LIMITS) != 0;
 	bool have = (b->present & INV_HAS_LIMITS) && cells;

@@ -446,6 +446,22 @@ static void test_limits(void)
 	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, i61, sizeof(i61)) == BMS_OK);
 	CHECK_EQ_INT(h.ninfo, 49);
 	CHECK_EQ_INT(bms_be16(i61 + 2), 0x8000);
+	/* a bank's: no pack's cells (series_cells 0, no list), the bank's 16
+	 * cells in series: 0x47's cell limits are CVL and DVL over them, not 0 */
+	battery_b1(&b);
+	b.present &= ~(uint32_t)INV_HAS_CELLS;
+	b.series_cells = 0;
+	b.total_cells = 16;
+	n = reply_to(&c, REQ_47, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, i61, sizeof(i61)) == BMS_OK);
+	CHECK_EQ_INT(bms_be16(i61 + 1), 3450); /* 55.2 V / 16, down */
+	CHECK_EQ_INT(bms_be16(i61 + 3), 2900); /* 46.4 V / 16, up */
+	CHECK_EQ_INT(bms_be16(i61 + 5), 2900);
+	/* no cell count at all (a pack with no cell list): nothing to divide by */
+	b.total_cells = 0;
+	n = reply_to(&c, REQ_47, &b, out, sizeof(out));
+	CHECK(n > 0 && bms_pylonframe_parse((uint8_t *)out, (size_t)n, &h, i61, sizeof(i61)) == BMS_OK);
+	CHECK_EQ_INT(bms_be16(i61 + 1), 0);
 	/* an empty battery: 0x42 with no cells and no sensors stays well formed */
 	memset(&b, 0, sizeof(b));
 	n = reply_to(&c, REQ_42, &b, out, sizeof(out));
